@@ -1,0 +1,87 @@
+"""Rebuild ``src/edcbridge/schemas/manifest.json`` from a folder of official files.
+
+Usage: python scripts/build_manifest.py [REFERENCE_DIR]
+
+Each entry pins one official file: where it lives in the store, the upstream URL at a fixed
+commit, its version, licence and sha256. The store layout mirrors the reference folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+GH = "https://raw.githubusercontent.com"
+ELM = f"{GH}/european-commission-empl/European-Learning-Model"
+ELM_32 = f"{ELM}/22dcce7b414ff13b5e653e1935321c30dc6a6a42"
+EDCI = (f"{GH}/european-commission-empl/european-digital-credentials/"
+        "a26bb3466fc90c16353091e4ec6b7a0b11f3d5f4/edci-commons/src/main/resources")
+IMP = f"{GH}/impierce/credential-converter/51978f1861de9dd0e50266db6978196055231b30/json/ebsi-elm"
+W3C = f"{GH}/w3c/vc-data-model"
+
+# (store path or folder, url builder, version, licence, group)
+SETS: list[tuple[str, str, str, str, str]] = [
+    ("w3c-vc-contexts/credentials-v1.jsonld",
+     f"{W3C}/17329f486737cdbc655aef8f133e63a9c3ef134f/contexts/credentials/v1",
+     "VC 1.1", "W3C-20150513", "jsonld"),
+    ("w3c-vc-contexts/credentials-v2.jsonld",
+     f"{W3C}/979c4af1cfe2224ed7b0ee5ec4d7a009a465812b/contexts/credentials/v2",
+     "VC 2.0", "W3C-20150513", "jsonld"),
+    ("elm3-rdf/3.2/rdf/ap/edc/", f"{ELM_32}/rdf/ap/edc/", "ELM 3.2.0 / EDC AP 1.2.0",
+     "EUPL-1.2", "jsonld"),
+    ("ebsi-edc-schema/vcdm2.0-attestation-schema/schema.json",
+     f"{IMP}/vcdm2.0-attestation-schema/schema.json", "1.2.0", "EUPL-1.2", "ebsi"),
+    ("ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json", "", "2.1.0", "EUPL-1.2", "ebsi"),
+    ("elm-xsd-v1/", f"{EDCI}/", "EDCI XML 1.0-1.2", "EUPL-1.2", "xml"),
+    ("elm3-qdr-xsd/3.2/loq/", f"{ELM_32}/xsd/loq/", "ELM 3.2 QDR (xsdVersion 3.1.0)",
+     "EUPL-1.2", "xml"),
+    ("elm3-qdr-xsd/3.2/ams/", f"{ELM_32}/xsd/ams/", "ELM 3.2 QDR (xsdVersion 3.1.0)",
+     "EUPL-1.2", "xml"),
+]
+SUFFIXES = {".xsd", ".ttl", ".jsonld", ".json"}
+NOTES = {
+    "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json": (
+        "Not on a public registry. Restored from the JSON block of the package README "
+        "(@cef-ebsi/vcdm2.0-europass-edc-schema 2.1.0, EBSI registry id "
+        "z6CZj2KLNFkFqeDrJ9h27Rgc2RhszhFRHJ5QTJ3W8p6B1); install with --from only."
+    ),
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main() -> int:
+    reference = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/reference").resolve()
+    out = Path(__file__).resolve().parent.parent / "src" / "edcbridge" / "schemas" / "manifest.json"
+    files = []
+    for store_path, url, version, licence, group in SETS:
+        if store_path.endswith("/"):
+            members = sorted(p for p in (reference / store_path).rglob("*")
+                             if p.is_file() and p.suffix in SUFFIXES)
+        else:
+            members = [reference / store_path]
+        for member in members:
+            rel = member.relative_to(reference).as_posix()
+            entry = {
+                "path": rel,
+                "url": (url + rel[len(store_path):]) if store_path.endswith("/") else (url or None),
+                "version": version,
+                "licence": licence,
+                "group": group,
+                "sha256": sha256(member),
+            }
+            if rel in NOTES:
+                entry["note"] = NOTES[rel]
+            files.append(entry)
+    manifest = {"manifest_version": 1, "files": files}
+    out.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}: {len(files)} files")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""The validated internal model every loader produces and every mapper reads."""
+
+from edcbridge.model.records import (
+    Assessment,
+    Award,
+    Catalogue,
+    Learner,
+    LearningOutcome,
+    Organisation,
+    QualityAssurance,
+    Specification,
+    parse,
+)
+from edcbridge.model.text import LangText, pick
+
+__all__ = [
+    "Assessment",
+    "Award",
+    "Catalogue",
+    "LangText",
+    "Learner",
+    "LearningOutcome",
+    "Organisation",
+    "QualityAssurance",
+    "Specification",
+    "parse",
+    "pick",
+]

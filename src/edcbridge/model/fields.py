@@ -1,0 +1,102 @@
+"""Field types shared by the records: dates, concepts from code lists, decimals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+from edcbridge import vocab
+
+
+def _to_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+    return value
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number; write it like 7.5") from None
+    return value
+
+
+def _to_int(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address like name@example.org")
+    return value
+
+
+def concept_of(scheme: str) -> BeforeValidator:
+    """Accept an IRI, code or label of ``scheme`` and store the official IRI."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            return vocab.resolve(scheme, value).iri
+        return value
+
+    return BeforeValidator(convert)
+
+
+def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
+    """Accept an IRI, code or label and return the enum member valued with that IRI."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, enum):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            return enum(vocab.resolve(scheme, value).iri)
+        return value
+
+    return BeforeValidator(convert)
+
+
+Date = Annotated[dt.date, BeforeValidator(_to_date)]
+Number = Annotated[Decimal, BeforeValidator(_to_decimal)]
+Count = Annotated[int, BeforeValidator(_to_int)]
+Language = Annotated[str, concept_of("language")]
+Country = Annotated[str, concept_of("country")]
+IscedF = Annotated[str, concept_of("isced-f")]
+NqfLevel = Annotated[str, concept_of("nqf")]
+AccreditationType = Annotated[str, concept_of("accreditation-type")]
+AssessmentType = Annotated[str, concept_of("assessment-type")]
+OpportunityType = Annotated[str, concept_of("learning-opportunity-type")]
+EQF = Annotated[vocab.EQFLevel, enum_of("eqf", vocab.EQFLevel)]
+Credits = Annotated[vocab.CreditSystem, enum_of("credit-system", vocab.CreditSystem)]
+CredType = Annotated[vocab.CredentialType, enum_of("credential-type", vocab.CredentialType)]
+Setting = Annotated[vocab.LearningSetting, enum_of("learning-setting", vocab.LearningSetting)]
+ModeOf = Annotated[vocab.Mode, enum_of("mode", vocab.Mode)]
+SupervisionOf = Annotated[vocab.Supervision, enum_of("supervision", vocab.Supervision)]
+Email = Annotated[str, AfterValidator(_check_email)]

@@ -1,0 +1,223 @@
+"""The internal model: organisations, credential specifications, learners and awards.
+
+Every mapper reads these records and nothing else. Models are strict (no silent coercion
+beyond the documented converters), frozen, and reject unknown fields so that a misspelt
+column or key is reported rather than dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from edcbridge.model.fields import (
+    EQF,
+    Email,
+    AccreditationType,
+    AssessmentType,
+    Count,
+    Country,
+    Credits,
+    CredType,
+    Date,
+    IscedF,
+    Language,
+    ModeOf,
+    NqfLevel,
+    Number,
+    OpportunityType,
+    Setting,
+    SupervisionOf,
+)
+from edcbridge.model.text import LangText
+from edcbridge.vocab import CredentialType, CreditSystem
+
+Code = str
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Organisation(Record):
+    """An awarding body, issuer or quality-assurance agency."""
+
+    key: Code = Field(description="Local key used to refer to this organisation in the catalogue")
+    legal_name: LangText
+    alt_label: LangText | None = None
+    eidas_identifier: str | None = Field(
+        None, description="eIDAS legal identifier as in the seal certificate, e.g. VATBE-0123456789"
+    )
+    vat_identifier: str | None = None
+    registration: str | None = Field(None, description="National business register number")
+    eter_id: str | None = None
+    deqar_id: str | None = None
+    erasmus_code: str | None = None
+    country: Country
+    address: LangText | None = None
+    homepage: HttpUrl | None = None
+    email: Email | None = None
+
+
+class QualityAssurance(Record):
+    """External quality assurance or accreditation covering a specification or provider."""
+
+    key: Code
+    title: LangText
+    type: AccreditationType = Field(description="e.g. 'program quality assurance'")
+    agency: Code = Field(description="Key of the accrediting / QA organisation")
+    decision: LangText | None = None
+    report_url: HttpUrl | None = None
+    issued: Date | None = None
+    expires: Date | None = None
+
+
+class LearningOutcome(Record):
+    title: LangText
+    esco_skills: tuple[HttpUrl, ...] = ()
+
+
+class Assessment(Record):
+    title: LangText
+    type: AssessmentType | None = None
+    mode: ModeOf | None = None
+    grading_scheme: LangText | None = None
+    supervision: SupervisionOf | None = None
+
+
+class Specification(Record):
+    """A course, micro-credential or qualification as published in the catalogue."""
+
+    code: Code
+    kind: Literal["micro-credential", "qualification", "course"] = "micro-credential"
+    title: LangText
+    description: LangText | None = None
+    credential_type: CredType = CredentialType.GENERIC
+    learning_outcomes: tuple[LearningOutcome, ...] = ()
+    learning_outcome_summary: LangText | None = None
+    credits: Number | None = Field(None, description="Credit points in `credit_system`")
+    credit_system: Credits = CreditSystem.ECTS
+    hours: Count | None = Field(None, description="Notional learning hours (volume of learning)")
+    eqf: EQF | None = None
+    nqf: NqfLevel | None = None
+    isced_f: tuple[IscedF, ...] = ()
+    languages: tuple[Language, ...] = ()
+    opportunity_type: OpportunityType | None = None
+    mode: ModeOf | None = None
+    learning_setting: Setting | None = None
+    assessment: Assessment | None = None
+    quality_assurance: tuple[Code, ...] = ()
+    prerequisites: LangText | None = None
+    part_of: tuple[Code, ...] = ()
+    has_part: tuple[Code, ...] = ()
+    further_information: LangText | None = None
+    homepage: HttpUrl | None = None
+    max_duration_months: Count | None = None
+    credit_currency_years: Count | None = Field(
+        None, description="Years during which the credential counts towards stacking"
+    )
+    validity_years: Count | None = Field(None, description="Credential validity; none = no expiry")
+    awarding_body: Code | None = Field(None, description="Organisation key; default: the issuer")
+
+    @property
+    def ects(self) -> Decimal | None:
+        return self.credits if self.credit_system is CreditSystem.ECTS else None
+
+
+class Learner(Record):
+    id: Code = Field(description="Student number or other local identifier")
+    given_name: LangText
+    family_name: LangText
+    full_name: LangText | None = None
+    date_of_birth: Date | None = None
+    email: Email | None = None
+    national_id: str | None = None
+    national_id_country: Country | None = None
+
+    @model_validator(mode="after")
+    def _national_id_has_country(self) -> Learner:
+        if self.national_id and not self.national_id_country:
+            raise ValueError("national_id needs national_id_country (the issuing country)")
+        return self
+
+
+class Award(Record):
+    """One credential to issue: a learner who achieved a specification on a date."""
+
+    award_id: Code
+    specification: Code
+    learner: Learner
+    awarding_date: Date
+    issued: AwareDatetime | None = Field(None, description="Default: awarding date, 00:00 UTC")
+    grade: LangText | None = None
+    language: Language | None = Field(None, description="Primary language of the credential")
+    valid_until: Date | None = None
+    issuer: Code | None = Field(None, description="Organisation key; default: the catalogue's")
+
+    def issued_at(self) -> dt.datetime:
+        if self.issued is not None:
+            return self.issued.astimezone(dt.UTC)
+        return dt.datetime.combine(self.awarding_date, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+class Catalogue(Record):
+    """Everything an award refers to: organisations, QA, specifications, defaults."""
+
+    catalogue_version: Literal[1] = 1
+    primary_language: Language
+    issuer: Code
+    policies: tuple[str, ...] = ("eu-council",)
+    organisations: tuple[Organisation, ...]
+    quality_assurance: tuple[QualityAssurance, ...] = ()
+    specifications: tuple[Specification, ...]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalogue:
+        orgs = {o.key for o in self.organisations}
+        qas = {q.key for q in self.quality_assurance}
+        specs = {s.code for s in self.specifications}
+        problems: list[str] = []
+        if len(orgs) != len(self.organisations):
+            problems.append("organisation keys must be unique")
+        if len(specs) != len(self.specifications):
+            problems.append("specification codes must be unique")
+        if self.issuer not in orgs:
+            problems.append(f"issuer {self.issuer!r} is not one of the organisations {sorted(orgs)}")
+        for q in self.quality_assurance:
+            if q.agency not in orgs:
+                problems.append(f"quality_assurance {q.key!r}: agency {q.agency!r} is not an organisation")
+        for s in self.specifications:
+            if s.awarding_body and s.awarding_body not in orgs:
+                problems.append(f"specification {s.code!r}: awarding_body {s.awarding_body!r} unknown")
+            problems += [f"specification {s.code!r}: quality_assurance {k!r} unknown"
+                         for k in s.quality_assurance if k not in qas]
+            problems += [f"specification {s.code!r}: part_of {k!r} is not a specification"
+                         for k in (*s.part_of, *s.has_part) if k not in specs]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def organisation(self, key: str) -> Organisation:
+        return next(o for o in self.organisations if o.key == key)
+
+    def specification(self, code: str) -> Specification | None:
+        return next((s for s in self.specifications if s.code == code), None)
+
+    def qa(self, key: str) -> QualityAssurance:
+        return next(q for q in self.quality_assurance if q.key == key)
+
+
+M = TypeVar("M", bound=Record)
+
+
+def parse(model: type[M], data: object) -> M:
+    """Validate plain data (from JSON, YAML, CSV cells) in pydantic's strict JSON mode.
+
+    JSON mode is the one strict mode that accepts arrays for tuples and ISO strings for
+    dates, which is what every input file gives us.
+    """
+    return model.model_validate_json(json.dumps(data, default=str, ensure_ascii=False))

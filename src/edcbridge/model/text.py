@@ -1,0 +1,46 @@
+"""Multilingual text: a language map keyed by ISO 639-1 codes, as in EDC JSON-LD."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+from edcbridge import vocab
+
+_LANG_KEY = re.compile(r"^[a-z]{2}$")
+
+
+def _coerce(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(
+            "expected a language map such as {'en': 'text'}, got a plain string; "
+            "name the language of each text"
+        )
+    return value
+
+
+def _check(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError("needs at least one language, e.g. {'en': 'text'}")
+    clean: dict[str, str] = {}
+    for key, text in value.items():
+        lang = key.strip().lower()
+        if not _LANG_KEY.match(lang):
+            raise ValueError(f"language key {key!r} must be a two-letter ISO 639-1 code such as 'en'")
+        vocab.resolve("language", lang)  # raises UnknownConcept with suggestions
+        stripped = " ".join(text.split()) if "\n" not in text else text.strip()
+        if not stripped:
+            raise ValueError(f"text for language {lang!r} is empty")
+        clean[lang] = stripped
+    return dict(sorted(clean.items()))
+
+
+LangText = Annotated[dict[str, str], BeforeValidator(_coerce), AfterValidator(_check)]
+"""Human-readable text in one or more languages, e.g. ``{"en": "...", "cy": "..."}``."""
+
+
+def pick(text: dict[str, str], language: str) -> str:
+    """The text in ``language``, else English, else the first available."""
+    return text.get(language) or text.get("en") or next(iter(text.values()))

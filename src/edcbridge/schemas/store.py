@@ -1,0 +1,156 @@
+"""Locate, install and check the schema store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+ENV_VAR = "EDCBRIDGE_SCHEMAS"
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+class SchemaStoreError(RuntimeError):
+    """The store is missing files, or a file does not match its pinned checksum."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    path: str
+    url: str | None
+    version: str
+    licence: str
+    group: str
+    sha256: str
+    note: str | None = None
+
+
+@cache
+def manifest() -> tuple[ManifestEntry, ...]:
+    text = resources.files("edcbridge.schemas").joinpath("manifest.json").read_text("utf-8")
+    return tuple(ManifestEntry(**entry) for entry in json.loads(text)["files"])
+
+
+def _checkout_root() -> Path | None:
+    root = _PACKAGE_DIR.parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "src").is_dir() else None
+
+
+def find_reference_dir() -> Path | None:
+    """``../shared/reference`` beside a checkout, when present (the bundled default)."""
+    root = _checkout_root()
+    if root is None:
+        return None
+    candidate = root.parent / "shared" / "reference"
+    return candidate if candidate.is_dir() else None
+
+
+def default_store_dir() -> Path:
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).expanduser()
+    root = _checkout_root()
+    if root is not None:
+        return root / "xsd"
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache_home / "edcbridge" / "schemas"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    Path(tmp).replace(target)
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    installed: list[str]
+    unchanged: list[str]
+    failed: list[tuple[str, str]]
+
+
+class SchemaStore:
+    """A folder holding the manifest's files under their manifest paths."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, relative: str) -> Path:
+        """The local file for a manifest path; raises with a remedy if it is not installed."""
+        target = self.root / relative
+        if not target.is_file():
+            raise SchemaStoreError(
+                f"{relative} is not in the schema store {self.root}; run "
+                "'edcbridge schemas install --from DIR' (or --download)"
+            )
+        return target
+
+    def missing(self, group: str | None = None) -> list[str]:
+        return [e.path for e in manifest()
+                if (group is None or e.group == group) and not (self.root / e.path).is_file()]
+
+    def check(self) -> list[tuple[str, str]]:
+        """Every manifest file with its state: ok, missing or modified."""
+        states = []
+        for entry in manifest():
+            target = self.root / entry.path
+            if not target.is_file():
+                states.append((entry.path, "missing"))
+            elif _sha256(target.read_bytes()) != entry.sha256:
+                states.append((entry.path, "modified"))
+            else:
+                states.append((entry.path, "ok"))
+        return states
+
+    def install(self, fetch: Callable[[ManifestEntry], bytes],
+                entries: Iterable[ManifestEntry] | None = None) -> InstallResult:
+        installed, unchanged, failed = [], [], []
+        for entry in entries if entries is not None else manifest():
+            target = self.root / entry.path
+            if target.is_file() and _sha256(target.read_bytes()) == entry.sha256:
+                unchanged.append(entry.path)
+                continue
+            try:
+                data = fetch(entry)
+            except (OSError, SchemaStoreError) as exc:
+                failed.append((entry.path, str(exc)))
+                continue
+            digest = _sha256(data)
+            if digest != entry.sha256:
+                failed.append((entry.path, f"sha256 {digest} does not match the pinned {entry.sha256}"))
+                continue
+            _write_atomic(target, data)
+            installed.append(entry.path)
+        return InstallResult(installed, unchanged, failed)
+
+    def install_from(self, folder: Path) -> InstallResult:
+        def read(entry: ManifestEntry) -> bytes:
+            source = folder / entry.path
+            if not source.is_file():
+                raise SchemaStoreError(f"not found in {folder}")
+            return source.read_bytes()
+
+        return self.install(read)
+
+    def ensure(self, group: str | None = None) -> SchemaStore:
+        """Install from ``../shared/reference`` if files are missing and that folder exists."""
+        if self.missing(group):
+            reference = find_reference_dir()
+            if reference is not None:
+                self.install_from(reference)
+        return self
+
+
+def default_store() -> SchemaStore:
+    return SchemaStore(default_store_dir()).ensure()

@@ -1,0 +1,45 @@
+"""Validation results as data: what is wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    where: str
+    message: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def render(self) -> str:
+        text = f"{self.severity.upper()} {self.code} at {self.where}: {self.message}"
+        return f"{text}\n    fix: {self.fix}" if self.fix else text
+
+
+@dataclass(slots=True)
+class Report:
+    """Findings for one document (a credential file or a record)."""
+
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def extend(self, check: str, findings: list[Finding]) -> None:
+        self.checks.append(check)
+        self.findings.extend(findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "ok": self.ok, "checks": self.checks,
+                "findings": [f.as_dict() for f in self.findings]}

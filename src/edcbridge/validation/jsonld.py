@@ -1,0 +1,102 @@
+"""JSON-LD processing, strictly offline: an allowlist of contexts from the schema store.
+
+The only module that imports pyld.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pyld import jsonld
+
+from edcbridge.schemas import SchemaStore
+
+CONTEXTS: dict[str, str] = {
+    "https://www.w3.org/2018/credentials/v1": "w3c-vc-contexts/credentials-v1.jsonld",
+    "https://www.w3.org/ns/credentials/v2": "w3c-vc-contexts/credentials-v2.jsonld",
+    "http://data.europa.eu/snb/model/context/edc-ap": "elm3-rdf/3.2/rdf/ap/edc/edc-ap-context.jsonld",
+}
+
+
+class OfflineContextError(ValueError):
+    """A document names a context that is not available offline."""
+
+
+@cache
+def _load_context(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8"))
+
+
+def document_loader(store: SchemaStore) -> Any:
+    def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        if url not in CONTEXTS:
+            raise jsonld.JsonLdError(
+                f"context not available offline: {url}", "loading remote context failed",
+                code="loading remote context failed")
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+                "document": _load_context(store.path(CONTEXTS[url]))}
+
+    return load
+
+
+def to_nquads(doc: dict[str, Any], store: SchemaStore) -> str:
+    """The document's RDF as N-Quads; raises :class:`OfflineContextError` for remote contexts."""
+    try:
+        result = jsonld.to_rdf(doc, {"format": "application/n-quads",
+                                     "documentLoader": document_loader(store)})
+    except jsonld.JsonLdError as exc:
+        raise OfflineContextError(_explain(exc)) from None
+    return str(result)
+
+
+def _explain(exc: Exception) -> str:
+    cause: BaseException | None = exc
+    messages = []
+    while cause is not None:
+        text = getattr(cause, "message", None) or str(cause).split("\n")[0]
+        messages.append(str(text))
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    return ": ".join(dict.fromkeys(messages))
+
+
+def _walk_terms(ctx: Any, terms: dict[str, str], prefixes: dict[str, str]) -> None:
+    if isinstance(ctx, list):
+        for item in ctx:
+            _walk_terms(item, terms, prefixes)
+        return
+    if not isinstance(ctx, dict):
+        return
+    for key, value in ctx.items():
+        if key.startswith("@"):
+            continue
+        iri = value if isinstance(value, str) else value.get("@id", "") if isinstance(value, dict) else ""
+        if isinstance(value, str) and value.endswith(("/", "#")):
+            prefixes[key] = value
+        terms.setdefault(key, iri)
+        if isinstance(value, dict) and "@context" in value:
+            _walk_terms(value["@context"], terms, prefixes)
+
+
+@cache
+def _context_terms(store_root: Path, urls: tuple[str, ...]) -> dict[str, str]:
+    """Every term the contexts define (including type-scoped ones) with its full IRI."""
+    store = SchemaStore(store_root)
+    terms: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for url in urls:
+        if url in CONTEXTS:
+            _walk_terms(_load_context(store.path(CONTEXTS[url]))["@context"], terms, prefixes)
+    expanded = {}
+    for term, iri in terms.items():
+        prefix, _, local = iri.partition(":")
+        expanded[term] = prefixes[prefix] + local if prefix in prefixes and not local.startswith("//") else iri
+    return expanded
+
+
+def context_terms(doc: dict[str, Any], store: SchemaStore) -> dict[str, str]:
+    ctx = doc.get("@context", [])
+    urls = tuple(c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, str))
+    return _context_terms(store.root, urls)

@@ -1,0 +1,134 @@
+"""Official EDC 3.2 SHACL shapes, run with pyshacl (no inference, offline).
+
+The only module that imports rdflib and pyshacl.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from pyshacl import validate as pyshacl_validate
+from rdflib.namespace import RDF, SH
+
+from edcbridge.schemas import SchemaStore
+from edcbridge.validation.findings import Finding
+from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
+
+SHAPES = {
+    "http://data.europa.eu/snb/model/ap/edc-generic-no-cv": ("EDC-generic-no-cv.ttl",),
+    "http://data.europa.eu/snb/model/ap/edc-generic-full": (
+        "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl"),
+    "http://data.europa.eu/snb/model/ap/edc-accredited": (
+        "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-accredited.ttl"),
+    "http://data.europa.eu/snb/model/ap/edc-diplomaSupplement": (
+        "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-accredited.ttl",
+        "EDC-diplomaSupplement.ttl"),
+    "http://data.europa.eu/snb/model/ap/edc-converted": (
+        "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-converted.ttl"),
+    "http://data.europa.eu/snb/model/ap/edc-issuedByMandate": (
+        "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-issuedByMandate.ttl"),
+}
+DEFAULT_SHAPES = "http://data.europa.eu/snb/model/ap/edc-generic-full"
+_SHAPES_DIR = "elm3-rdf/3.2/rdf/ap/edc/"
+
+
+@cache
+def shapes_graph(store_root: Path, key: str) -> rdflib.Graph:
+    """Every TTL of a profile parsed into one graph (owl:imports point to remote IRIs)."""
+    store = SchemaStore(store_root)
+    graph = rdflib.Graph()
+    for name in SHAPES[key]:
+        graph.parse(store.path(_SHAPES_DIR + name), format="turtle")
+    return graph
+
+
+def shapes_for(doc: dict[str, Any]) -> list[str]:
+    """The shape profiles a credential declares in ``credentialSchema`` that we know."""
+    schemas = doc.get("credentialSchema", [])
+    items = schemas if isinstance(schemas, list) else [schemas]
+    keys = [s.get("id") for s in items if isinstance(s, dict) and s.get("id") in SHAPES]
+    return [k for k in keys if isinstance(k, str)] or [DEFAULT_SHAPES]
+
+
+def _node_paths(doc: Any, path: str, out: dict[str, str]) -> None:
+    if isinstance(doc, dict):
+        node_id = doc.get("id")
+        if isinstance(node_id, str):
+            out.setdefault(node_id, path or "$")
+        for key, value in doc.items():
+            if key not in ("@context",):
+                _node_paths(value, f"{path}.{key}" if path else key, out)
+    elif isinstance(doc, list):
+        for index, item in enumerate(doc):
+            _node_paths(item, f"{path}[{index}]", out)
+
+
+def _term(iri: str, reverse: dict[str, str]) -> str:
+    return reverse.get(iri) or iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+_FIXES = {
+    "MinCountConstraintComponent": "add {prop} (mandatory) to this {cls} node",
+    "MaxCountConstraintComponent": "keep at most the allowed number of {prop} values; reuse of one "
+                                   "node id for different objects also causes this",
+    "ClassConstraintComponent": "{prop} must point to a node of the class the shape names",
+    "DatatypeConstraintComponent": "write {prop} with the datatype the shape names (dates as "
+                                   "YYYY-MM-DDThh:mm:ssZ)",
+    "NodeConstraintComponent": "{prop} must use a concept from the controlled vocabulary named in "
+                               "the message, with inScheme typed ConceptScheme",
+}
+
+
+def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
+    """Findings from the official shapes named by the document (default generic-full)."""
+    try:
+        nquads = to_nquads(doc, store)
+    except OfflineContextError as exc:
+        return [Finding("jsonld.error", "error", "@context", str(exc),
+                        "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
+                        "the VC 2.0 context")]
+    data = rdflib.Dataset()
+    data.parse(data=nquads, format="nquads")
+    graph = rdflib.Graph()
+    for triple in data.triples((None, None, None)):
+        graph.add(triple)
+    paths: dict[str, str] = {}
+    _node_paths(doc, "", paths)
+    reverse = {iri: term for term, iri in context_terms(doc, store).items()}
+    findings: list[Finding] = []
+    for key in shapes_for(doc):
+        findings += _run(graph, shapes_graph(store.root, key), paths, reverse)
+    return sorted(set(findings), key=lambda f: (f.where, f.code, f.message))
+
+
+def _run(graph: rdflib.Graph, shapes: rdflib.Graph, paths: dict[str, str],
+         reverse: dict[str, str]) -> list[Finding]:
+    _conforms, results, _text = pyshacl_validate(
+        graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        prop = results.value(result, SH.resultPath)
+        component = str(results.value(result, SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1]
+        severity = str(results.value(result, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
+        message = str(results.value(result, SH.resultMessage) or component)
+        value = results.value(result, SH.value)
+        focus_types = [_term(str(t), reverse) for t in graph.objects(focus, RDF.type)]
+        cls = focus_types[0] if focus_types else "node"
+        prop_term = _term(str(prop), reverse) if prop is not None else ""
+        where = paths.get(str(focus), str(focus))
+        if prop_term:
+            where = f"{where}.{prop_term}"
+        if value is not None and component != "MinCountConstraintComponent":
+            message = f"{message} (value: {value})"
+        findings.append(Finding(
+            code=f"shacl.{component.removesuffix('ConstraintComponent')}",
+            severity="error" if severity == "Violation" else "warning" if severity == "Warning" else "info",
+            where=where,
+            message=message,
+            fix=_FIXES.get(component, "see the EDC 3.2 shapes").format(prop=prop_term or "it", cls=cls),
+        ))
+    return findings

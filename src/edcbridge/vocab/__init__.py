@@ -1,0 +1,119 @@
+"""Controlled vocabularies, offline, from a versioned snapshot of the official code lists.
+
+Every concept is identified by its official IRI. Users may write a concept as its IRI, its
+short code (``en``, ``ENG``, ``BE``, ``0688``, ``6``), or its English label; anything else
+is an :class:`UnknownConcept` error that lists the closest matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from edcbridge.vocab.enums import (
+    CreditSystem,
+    CredentialType,
+    Encoding,
+    EQFLevel,
+    LearningSetting,
+    Mode,
+    Supervision,
+)
+
+__all__ = [
+    "Concept",
+    "CreditSystem",
+    "CredentialType",
+    "EQFLevel",
+    "Encoding",
+    "LearningSetting",
+    "Mode",
+    "Supervision",
+    "UnknownConcept",
+    "concept",
+    "resolve",
+    "scheme_iri",
+    "snapshot_version",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    iri: str
+    label: str
+    scheme: str
+    codes: tuple[str, ...]
+
+    @property
+    def code(self) -> str:
+        return self.codes[0] if self.codes else self.iri.rsplit("/", 1)[-1]
+
+
+class UnknownConcept(ValueError):
+    """A value that is not in the controlled vocabulary; carries the closest matches."""
+
+    def __init__(self, scheme: str, value: str, suggestions: list[str]) -> None:
+        self.scheme = scheme
+        self.value = value
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"{value!r} is not a known {scheme} value{hint}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheme:
+    key: str
+    iri: str
+    by_key: dict[str, Concept]
+    by_iri: dict[str, Concept]
+
+
+@cache
+def _snapshot() -> dict[str, Any]:
+    text = resources.files("edcbridge.vocab").joinpath("snapshot.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def _scheme(key: str) -> _Scheme:
+    try:
+        raw = _snapshot()["schemes"][key]
+    except KeyError:
+        raise KeyError(f"no controlled vocabulary named {key!r}") from None
+    by_key: dict[str, Concept] = {}
+    by_iri: dict[str, Concept] = {}
+    for item in raw["concepts"]:
+        c = Concept(item["iri"], item["label"], raw["scheme"], tuple(item["codes"]))
+        by_iri[c.iri] = c
+        for code in (*c.codes, c.label.lower()):
+            by_key.setdefault(code.lower(), c)
+    return _Scheme(key, raw["scheme"], by_key, by_iri)
+
+
+def snapshot_version() -> str:
+    return str(_snapshot()["version"])
+
+
+def scheme_iri(key: str) -> str:
+    return _scheme(key).iri
+
+
+def resolve(key: str, value: str) -> Concept:
+    """Find a concept of scheme ``key`` by IRI, code or English label (case-insensitive)."""
+    scheme = _scheme(key)
+    text = value.strip()
+    found = scheme.by_iri.get(text) or scheme.by_key.get(text.lower())
+    if found is not None:
+        return found
+    candidates = difflib.get_close_matches(text.lower(), list(scheme.by_key), n=3, cutoff=0.6)
+    raise UnknownConcept(key, value, candidates)
+
+
+def concept(key: str, iri: str) -> Concept:
+    """The concept with this exact IRI (for values already validated)."""
+    return _scheme(key).by_iri[iri]
