@@ -36,7 +36,7 @@ def _to_decimal(value: Any) -> Any:
         try:
             return Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number; write it like 7.5") from None
+            raise ValueError(f"{value!r} is not a number; write a plain number such as 7.5") from None
     return value
 
 
@@ -51,7 +51,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _check_email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not an e-mail address like name@example.org")
+        raise ValueError(f"{value!r} is not an e-mail address; write it like name@example.org")
     return value
 
 

@@ -16,7 +16,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model
 
 from edcbridge.model.fields import (
     EQF,
-    Email,
     AccreditationType,
     AssessmentType,
     Count,
@@ -24,6 +23,7 @@ from edcbridge.model.fields import (
     Credits,
     CredType,
     Date,
+    Email,
     IscedF,
     Language,
     ModeOf,

@@ -92,7 +92,8 @@ def _context_terms(store_root: Path, urls: tuple[str, ...]) -> dict[str, str]:
     expanded = {}
     for term, iri in terms.items():
         prefix, _, local = iri.partition(":")
-        expanded[term] = prefixes[prefix] + local if prefix in prefixes and not local.startswith("//") else iri
+        known_prefix = prefix in prefixes and not local.startswith("//")
+        expanded[term] = prefixes[prefix] + local if known_prefix else iri
     return expanded
 
 

@@ -15,8 +15,8 @@ from importlib import resources
 from typing import Any
 
 from edcbridge.vocab.enums import (
-    CreditSystem,
     CredentialType,
+    CreditSystem,
     Encoding,
     EQFLevel,
     LearningSetting,
@@ -26,8 +26,8 @@ from edcbridge.vocab.enums import (
 
 __all__ = [
     "Concept",
-    "CreditSystem",
     "CredentialType",
+    "CreditSystem",
     "EQFLevel",
     "Encoding",
     "LearningSetting",
@@ -35,8 +35,10 @@ __all__ = [
     "Supervision",
     "UnknownConcept",
     "concept",
+    "concepts",
     "resolve",
     "scheme_iri",
+    "scheme_keys",
     "snapshot_version",
 ]
 
@@ -117,3 +119,11 @@ def resolve(key: str, value: str) -> Concept:
 def concept(key: str, iri: str) -> Concept:
     """The concept with this exact IRI (for values already validated)."""
     return _scheme(key).by_iri[iri]
+
+
+def scheme_keys() -> list[str]:
+    return list(_snapshot()["schemes"])
+
+
+def concepts(key: str) -> list[Concept]:
+    return list(_scheme(key).by_iri.values())

@@ -1,0 +1,3 @@
+from edcbridge.cli import main
+
+main()

@@ -1,0 +1,238 @@
+"""The edcbridge command line. Data goes to stdout, people-facing messages to stderr.
+
+Exit codes: 0 success; 1 some records or documents failed; 2 usage error or unusable input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from edcbridge import __version__
+from edcbridge.load import CatalogueError, InputFileError
+from edcbridge.schemas import SchemaStore, default_store, find_reference_dir
+from edcbridge.schemas.store import default_store_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fatal(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _store() -> SchemaStore:
+    store = default_store()
+    missing = store.missing("jsonld") + store.missing("ebsi")
+    if missing:
+        _fatal(f"the schema store {store.root} lacks {len(missing)} files (e.g. {missing[0]}); "
+               "run 'edcbridge schemas install --from DIR' or '--download'")
+    return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edcbridge")
+def main() -> None:
+    """Registry records to European Digital Credentials (EDC 3.2), validated."""
+
+
+@main.command()
+@click.argument("awards", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--catalogue", "-c", required=True, type=click.Path(path_type=Path),
+              help="Catalogue of specifications and organisations (YAML or JSON).")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder: edc/, ebsi/ and the run report go here.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi"]),
+              default=("edc",), show_default=True, help="Output formats (repeatable).")
+@click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
+           no_validate: bool, quiet: bool) -> None:
+    """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award."""
+    from edcbridge.export import run_export
+    from edcbridge.progress import Progress
+    from edcbridge.report import summary_text, write_reports
+
+    store = _store()
+    progress = Progress(enabled=not quiet)
+    try:
+        summary = run_export(list(awards), catalogue, out_dir, store, formats,
+                             validate=not no_validate, progress=progress.update)
+    except CatalogueError as exc:
+        progress.close()
+        for error in exc.errors:
+            click.echo(error.render(), err=True)
+        _fatal(f"the catalogue has {len(exc.errors)} error(s); nothing was exported")
+    except InputFileError as exc:
+        progress.close()
+        _fatal(str(exc))
+    progress.close()
+    json_report, _ = write_reports(summary, out_dir)
+    for record in summary.records:
+        for message in record.errors:
+            if not quiet:
+                click.echo(message, err=True)
+    for record in summary.records:
+        for path in record.outputs.values():
+            click.echo(path)
+    if not quiet:
+        click.echo(summary_text(summary), err=True)
+        click.echo(f"report: {json_report}", err=True)
+    sys.exit(EXIT_FAILED if summary.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--policy", "policies", multiple=True, help="Policy profile(s) to apply; see 'policies'.")
+@click.option("--annex1", type=click.Choice(["off", "info", "warning", "error"]), default="warning",
+              show_default=True, help="How a missing Annex I element counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool) -> None:
+    """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes."""
+    from edcbridge.validation import validate_credential
+    from edcbridge.validation.document import NotACredential, read_credential
+    from edcbridge.validation.findings import Finding, Report
+    from edcbridge.validation.policy import PROFILES, unknown_profiles
+
+    unknown = unknown_profiles(list(policies))
+    if unknown:
+        _fatal(f"unknown policy {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
+    store = _store()
+    reports: list[Report] = []
+    for path in files:
+        try:
+            doc, _form = read_credential(path)
+        except (OSError, NotACredential) as exc:
+            report = Report(str(path))
+            report.extend("read", [Finding("read.error", "error", "$", str(exc),
+                                           "give an EDC JSON-LD file")])
+        else:
+            level: Any = None if annex1 == "off" else annex1
+            report = validate_credential(doc, store, source=str(path), policies=policies,
+                                         annex1=level)
+        reports.append(report)
+        if not as_json:
+            status = "OK" if report.ok else "INVALID"
+            click.echo(f"{status} {path} ({', '.join(report.checks)})")
+            for finding in report.findings:
+                if finding.severity != "info":
+                    click.echo("  " + finding.render().replace("\n", "\n  "))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+@main.group()
+def schemas() -> None:
+    """Manage the schema store (official shapes, contexts and schemas)."""
+
+
+@schemas.command("install")
+@click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder holding the official files (same layout as the manifest).")
+@click.option("--download", is_flag=True, help="Download from the pinned official URLs.")
+@click.option("--mirror", help="With --download: fetch <MIRROR>/<path> instead.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Store folder (default: EDCBRIDGE_SCHEMAS, ./xsd in a checkout, or a cache dir).")
+def schemas_install(source: Path | None, download: bool, mirror: str | None,
+                    store_dir: Path | None) -> None:
+    """Install the manifest's files into the store, checking every sha256."""
+    if bool(source) == bool(download):
+        source = source or (None if download else find_reference_dir())
+        if source is None or download:
+            raise click.UsageError("give exactly one of --from DIR or --download")
+    store = SchemaStore(store_dir or default_store_dir())
+    if download:
+        from edcbridge.schemas.download import http_fetcher
+
+        result = store.install(http_fetcher(mirror))
+    else:
+        assert source is not None
+        if not source.is_dir():
+            _fatal(f"{source} is not a folder")
+        result = store.install_from(source)
+    click.echo(f"{len(result.installed)} installed, {len(result.unchanged)} already present, "
+               f"{len(result.failed)} failed, in {store.root}", err=True)
+    for path, reason in result.failed:
+        click.echo(f"  failed: {path}: {reason}", err=True)
+    sys.exit(EXIT_FAILED if result.failed else EXIT_OK)
+
+
+@schemas.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def schemas_status(as_json: bool) -> None:
+    """Show each pinned file and whether the store holds it intact."""
+    from edcbridge.schemas import manifest
+
+    store = SchemaStore(default_store_dir())
+    states = dict(store.check())
+    if as_json:
+        click.echo(json.dumps([{"path": e.path, "version": e.version, "licence": e.licence,
+                                "url": e.url, "sha256": e.sha256, "state": states[e.path]}
+                               for e in manifest()], indent=2))
+    else:
+        click.echo(f"store: {store.root}", err=True)
+        for entry in manifest():
+            click.echo(f"{states[entry.path]:8} {entry.path}  ({entry.version}, {entry.licence})")
+    sys.exit(EXIT_OK if all(s == "ok" for s in states.values()) else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["catalogue", "award"]), default=None,
+              help="Only this input's schema.")
+def formats(kind: str | None) -> None:
+    """Print the JSON Schema of the input formats (catalogue and award rows)."""
+    from edcbridge.load.formats import input_schemas
+
+    schemas_ = input_schemas()
+    click.echo(json.dumps(schemas_[kind] if kind else schemas_, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("scheme", required=False)
+@click.argument("query", required=False)
+def vocab(scheme: str | None, query: str | None) -> None:
+    """List controlled vocabularies, or the concepts of SCHEME (optionally matching QUERY)."""
+    from edcbridge import vocab as vocabulary
+
+    if scheme is None:
+        for key in vocabulary.scheme_keys():
+            click.echo(f"{key:28} {vocabulary.scheme_iri(key)}")
+        return
+    try:
+        concepts = vocabulary.concepts(scheme)
+    except KeyError as exc:
+        _fatal(str(exc.args[0]))
+    for c in concepts:
+        line = f"{c.code:12} {c.label:60} {c.iri}"
+        if query is None or query.lower() in line.lower():
+            click.echo(line)
+
+
+@main.command()
+def policies() -> None:
+    """List the policy profiles a catalogue can select."""
+    from edcbridge.validation.policy import PROFILES
+
+    for profile in PROFILES.values():
+        click.echo(f"{profile.name:26} {profile.title}: {profile.source}")
+
+
+@main.command()
+@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
+              show_default=True)
+@click.option("--fixtures", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of fixture sets (default: the bundled fixtures).")
+def demo(out_dir: Path, fixtures: Path | None) -> None:
+    """The main job on the bundled fixtures: every format, validated, with a run report."""
+    from edcbridge.demo import run_demo
+
+    sys.exit(run_demo(out_dir, fixtures, _store()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

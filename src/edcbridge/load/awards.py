@@ -1,0 +1,213 @@
+"""Awards: one row per credential to issue, from CSV, XLSX or JSON Lines.
+
+Column names are English and fixed (see ``COLUMNS``). Text columns (names, grade) take the
+credential's primary language; other languages go in ``column@xx`` columns, e.g.
+``given_name@en`` for a Latin transliteration. Every problem in the file is reported, and
+a bad row never stops the rows after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from edcbridge import vocab
+from edcbridge.load.errors import RecordError, from_validation, suggest
+from edcbridge.load.tabular import Row, read_rows
+from edcbridge.model import Award, Catalogue, parse
+
+# column -> (path in the Award model, is multilingual text, description)
+COLUMNS: dict[str, tuple[tuple[str, ...], bool, str]] = {
+    "award_id": (("award_id",), False, "Unique id of the award at the issuer (required)"),
+    "specification": (("specification",), False, "Code of the specification in the catalogue"),
+    "learner_id": (("learner", "id"), False, "Student number"),
+    "given_name": (("learner", "given_name"), True, "Given name(s)"),
+    "family_name": (("learner", "family_name"), True, "Family name(s)"),
+    "full_name": (("learner", "full_name"), True, "Full name as it should be displayed"),
+    "date_of_birth": (("learner", "date_of_birth"), False, "YYYY-MM-DD"),
+    "email": (("learner", "email"), False, "Learner's e-mail address"),
+    "national_id": (("learner", "national_id"), False, "National identifier"),
+    "national_id_country": (("learner", "national_id_country"), False,
+                            "Country that issued national_id (ISO code)"),
+    "awarding_date": (("awarding_date",), False, "YYYY-MM-DD (required)"),
+    "issued": (("issued",), False, "Issue date-time with zone; default awarding date 00:00Z"),
+    "grade": (("grade",), True, "Grade or result, e.g. Pass, 72%, Merit"),
+    "language": (("language",), False, "Primary language (ISO 639-1); default the catalogue's"),
+    "valid_until": (("valid_until",), False, "YYYY-MM-DD; default from the specification"),
+    "issuer": (("issuer",), False, "Organisation key; default the catalogue's issuer"),
+}
+REQUIRED = ("award_id", "specification", "learner_id", "given_name", "family_name",
+            "awarding_date")
+_LOC_TO_COLUMN = {path: name for name, (path, _, _) in COLUMNS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRow:
+    """One input row: the award, or the errors that stop it."""
+
+    file: str
+    row: int
+    award: Award | None
+    errors: tuple[RecordError, ...]
+    raw_key: str
+
+
+def _split_column(name: str) -> tuple[str, str | None]:
+    base, _, lang = name.partition("@")
+    return base.strip(), (lang.strip().lower() or None)
+
+
+def check_header(file: str, header: list[str]) -> list[RecordError]:
+    errors = []
+    known = list(COLUMNS)
+    seen: set[str] = set()
+    for name in header:
+        base, lang = _split_column(name)
+        if not name:
+            continue
+        if base not in COLUMNS:
+            errors.append(RecordError(file, 1, name, None, f"unknown column {name!r}",
+                                      suggest(base, known)))
+        elif lang and not COLUMNS[base][1]:
+            errors.append(RecordError(file, 1, name, None, f"{base} is not a text column",
+                                      f"use a plain {base!r} column"))
+        elif name in seen:
+            errors.append(RecordError(file, 1, name, None, "column appears twice",
+                                      "keep one of the two columns"))
+        seen.add(name)
+    if header:
+        errors += [RecordError(file, 1, r, None, f"required column {r!r} is missing",
+                               f"add a {r!r} column") for r in REQUIRED
+                   if not any(_split_column(h)[0] == r for h in header)]
+    return errors
+
+
+def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+
+
+def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Nest flat cells into the Award's shape; returns the data and (column, problem) pairs."""
+    problems: list[tuple[str, str]] = []
+    language_cell = row.get("language")
+    language = default_language
+    if isinstance(language_cell, str) and language_cell.strip():
+        with contextlib.suppress(vocab.UnknownConcept):  # reported by the model, with suggestions
+            language = vocab.resolve("language", language_cell).codes[0]
+    data: dict[str, Any] = {}
+    for name, value in row.items():
+        base, lang = _split_column(name)
+        if base not in COLUMNS or value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        path, multilingual, _ = COLUMNS[base]
+        if multilingual:
+            existing = data
+            for key in path[:-1]:
+                existing = existing.setdefault(key, {})
+            texts = existing.setdefault(path[-1], {})
+            if isinstance(value, dict):
+                texts.update(value)
+            else:
+                texts[lang or language] = str(value)
+        else:
+            _nest(data, path, value.strip() if isinstance(value, str) else value)
+    return data, problems
+
+
+def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> RecordError:
+    return RecordError(file, number, "specification", code, "no such specification in the catalogue",
+                       suggest(code, [s.code for s in catalogue.specifications]))
+
+
+def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue) -> list[RecordError]:
+    errors = []
+    spec = catalogue.specification(award.specification)
+    if spec is None:
+        return [_unknown_spec(file, number, award.specification, catalogue)]
+    issuer_key = award.issuer or catalogue.issuer
+    orgs = [o.key for o in catalogue.organisations]
+    if issuer_key not in orgs:
+        errors.append(RecordError(file, number, "issuer", issuer_key, "no such organisation",
+                                  suggest(issuer_key, orgs)))
+    elif not catalogue.organisation(issuer_key).eidas_identifier:
+        errors.append(RecordError(file, number, "issuer", issuer_key,
+                                  "the issuer has no eidas_identifier, which EDC requires",
+                                  "add eidas_identifier (as in the seal certificate) to the "
+                                  "organisation in the catalogue"))
+    if spec.assessment is not None and award.grade is None:
+        errors.append(RecordError(file, number, "grade", None,
+                                  f"{spec.code} is assessed, so the credential needs a grade",
+                                  "fill in grade, e.g. Pass, Merit or 72/100"))
+    language = vocab.concept("language", award.language).code if award.language else \
+        vocab.concept("language", catalogue.primary_language).code
+    if language not in spec.title:
+        errors.append(RecordError(file, number, "language", language,
+                                  f"{spec.code} has no title in {language!r} "
+                                  f"(it has {', '.join(sorted(spec.title))})",
+                                  f"add a {language!r} title to the specification or pick one "
+                                  "of its languages"))
+    if award.valid_until and award.valid_until < award.awarding_date:
+        errors.append(RecordError(file, number, "valid_until", award.valid_until.isoformat(),
+                                  "valid_until is before awarding_date", "check both dates"))
+    return errors
+
+
+def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
+    """Stream every row of an awards file as an award or its errors.
+
+    Raises :class:`InputFileError` only when the file as a whole cannot be read. Header
+    problems are yielded as a row-1 result and rows are still checked.
+    """
+    file = str(path)
+    header, rows = read_rows(path)
+    header_errors = check_header(file, header)
+    if header_errors:
+        yield LoadedRow(file, 1, None, tuple(header_errors), "")
+    default_language = vocab.concept("language", catalogue.primary_language).code
+    seen: dict[str, int] = {}
+    for number, row in rows:
+        if "__invalid__" in row:
+            yield LoadedRow(file, number, None, (RecordError(
+                file, number, None, None, str(row["__invalid__"]),
+                "write one JSON object per line"),), "")
+            continue
+        errors: list[RecordError] = []
+        if "__extra__" in row:
+            errors.append(RecordError(file, number, None, ", ".join(row.pop("__extra__")),
+                                      "more cells than header columns",
+                                      "quote cells that contain the delimiter"))
+        if not header:  # JSON Lines: check keys per row
+            errors += [e for e in check_header(file, list(row)) if e.column not in REQUIRED
+                       or "missing" not in e.message]
+            for e in errors:
+                object.__setattr__(e, "row", number)
+        data, _ = row_to_data(row, default_language)
+        award_id = str(data.get("award_id", ""))
+        try:
+            award = parse(Award, data)
+        except ValidationError as exc:
+            errors += from_validation(exc, file, number, _LOC_TO_COLUMN, _flat_values(row))
+            code = data.get("specification")
+            if isinstance(code, str) and catalogue.specification(code) is None:
+                errors.append(_unknown_spec(file, number, code, catalogue))
+            yield LoadedRow(file, number, None, tuple(errors), award_id)
+            continue
+        if award.award_id in seen:
+            errors.append(RecordError(file, number, "award_id", award.award_id,
+                                      f"duplicate of row {seen[award.award_id]}",
+                                      "give every award its own award_id"))
+        else:
+            seen[award.award_id] = number
+        errors += _cross_check(file, number, award, catalogue)
+        yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id)
+
+
+def _flat_values(row: Row) -> dict[str, Any]:
+    return {_split_column(k)[0]: v for k, v in row.items()}

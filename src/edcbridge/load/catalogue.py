@@ -1,0 +1,125 @@
+"""The catalogue: organisations, quality assurance and credential specifications (YAML/JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from edcbridge.load.errors import InputFileError, RecordError, from_validation
+from edcbridge.model import Catalogue, parse
+
+
+class CatalogueError(ValueError):
+    """The catalogue has errors; all of them are in ``errors``."""
+
+    def __init__(self, errors: list[RecordError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(e.render() for e in errors))
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping and sequence item."""
+
+
+def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, (*path, key.value))
+                lines[(*path, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    root = yaml.compose(text, Loader=_SafeLineLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read and validate a catalogue; raises :class:`CatalogueError` listing every problem."""
+    file = str(path)
+    if not path.is_file():
+        raise InputFileError(file, "catalogue not found", "check the --catalogue path")
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(file, "not UTF-8", "save the catalogue as UTF-8") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+            lines: dict[tuple[Any, ...], int] = {}
+        else:
+            data = yaml.safe_load(text)
+            lines = _line_map(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
+        raise CatalogueError([RecordError(file, row, None, None, f"cannot parse: {exc}".split("\n")[0],
+                                          "fix the syntax at that line")]) from None
+    if not isinstance(data, dict):
+        raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
+                                          "start with keys such as primary_language, issuer")])
+    try:
+        return parse(Catalogue, _index_keys(data))
+    except ValidationError as exc:
+        errors = []
+        for error in from_validation(exc, file, None):
+            loc = tuple(_loc_of(error.column or ""))
+            errors.append(RecordError(file, _nearest_line(_yaml_loc(loc, data), lines),
+                                      _readable(loc, data), error.value, error.message, error.fix))
+        raise CatalogueError(errors) from None
+
+
+def _index_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Accept organisations / quality_assurance as mappings keyed by their key."""
+    out = dict(data)
+    for field in ("organisations", "quality_assurance"):
+        value = out.get(field)
+        if isinstance(value, dict):
+            out[field] = [{"key": k, **(v if isinstance(v, dict) else {})} for k, v in value.items()]
+    return out
+
+
+def _loc_of(column: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in column.split(".")] if column else []
+
+
+def _yaml_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> tuple[Any, ...]:
+    if len(loc) >= 2 and loc[0] in ("organisations", "quality_assurance") and \
+            isinstance(data.get(loc[0]), dict) and isinstance(loc[1], int):
+        keys = list(data[loc[0]])
+        if loc[1] < len(keys):
+            return (loc[0], keys[loc[1]], *loc[2:])
+    return loc
+
+
+def _readable(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """``specifications[IMP-DS01].eqf`` rather than ``specifications.3.eqf``."""
+    parts: list[str] = []
+    node: Any = _index_keys(data)
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            label = item.get("code") or item.get("key") if isinstance(item, dict) else None
+            parts[-1] += f"[{label}]" if label else f"[{part}]"
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)

@@ -1,0 +1,106 @@
+"""Record errors: which file, row and column, the bad value, and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from edcbridge.vocab import UnknownConcept
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+
+    def render(self) -> str:
+        place = self.file + (f":{self.row}" if self.row is not None else "")
+        col = f" column {self.column!r}" if self.column else ""
+        val = f" = {self.value!r}" if self.value not in (None, "") else ""
+        return f"{place}:{col}{val}: {self.message}\n    fix: {self.fix}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class InputFileError(ValueError):
+    """The whole file cannot be read (missing, wrong encoding, wrong format)."""
+
+    def __init__(self, file: str, message: str, fix: str) -> None:
+        self.error = RecordError(file, None, None, None, message, fix)
+        super().__init__(self.error.render())
+
+
+def _short(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fix_for(error: dict[str, Any], column: str) -> str:
+    """A remedy for one pydantic error, in the words of the input file."""
+    kind = error["type"]
+    ctx_error = error.get("ctx", {}).get("error")
+    if isinstance(ctx_error, UnknownConcept):
+        if ctx_error.suggestions:
+            return f"use one of {', '.join(ctx_error.suggestions)} (codes, IRIs or English labels work)"
+        return f"use a code, IRI or English label from the {ctx_error.scheme} code list " \
+               "(see 'edcbridge vocab " + ctx_error.scheme + "')"
+    if kind == "missing":
+        return f"fill in {column}; it is required"
+    if kind == "extra_forbidden":
+        return f"remove or rename {column}; run 'edcbridge formats' for the accepted names"
+    if kind.startswith("url"):
+        return "write a full URL such as https://example.org/page"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "datetime_parsing",
+                "timezone_aware", "datetime_from_date_parsing"):
+        return "write dates as YYYY-MM-DD and date-times as YYYY-MM-DDThh:mm:ssZ"
+    if kind.startswith(("int", "decimal", "float")):
+        return "write a plain number such as 7.5"
+    message = str(error.get("msg", ""))
+    if "language map" in message or "language key" in message:
+        return "give text per language, e.g. {en: 'Data skills', cy: 'Sgiliau data'}"
+    if "; " in message:  # our validators say "problem; remedy"
+        return message.split("; ", 1)[1]
+    return "correct the value as the message says"
+
+
+def from_validation(exc: ValidationError, file: str, row: int | None,
+                    columns: dict[tuple[Any, ...], str] | None = None,
+                    values: dict[str, Any] | None = None) -> list[RecordError]:
+    """Turn pydantic's errors into record errors named by input column."""
+    out = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        column = _column_for(loc, columns or {})
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "a required value is missing"
+        if "; " in message and not isinstance(error.get("ctx", {}).get("error"), UnknownConcept):
+            message = message.split("; ", 1)[0]
+        value = (values or {}).get(column or "", error.get("input") if loc else None)
+        if isinstance(value, dict) and not loc:
+            value = None
+        out.append(RecordError(file, row, column, _short(value), message, fix_for(dict(error), column or "")))
+    return out
+
+
+def _column_for(loc: tuple[Any, ...], columns: dict[tuple[Any, ...], str]) -> str | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in columns:
+            return columns[loc[:end]]
+    return ".".join(str(p) for p in loc) or None
+
+
+def suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else \
+        f"accepted columns: {', '.join(known)}"

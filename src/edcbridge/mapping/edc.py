@@ -1,0 +1,278 @@
+"""Award + catalogue -> EDC 3.2 JSON-LD (ELM 3.2, EDC application profile 1.2, VC 1.1 form).
+
+The Annex I elements of the 2022 Council Recommendation map as the EC's own
+micro-credential sample does: a Generic credential whose LearningAchievement is specified by
+a Qualification that carries the elements.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+from edcbridge import vocab
+from edcbridge.mapping.image import card_png
+from edcbridge.mapping.nodes import (
+    Node,
+    assign_ids,
+    concept,
+    credential_id,
+    date_time,
+    external_concept,
+    note,
+    web_resource,
+)
+from edcbridge.model import Award, Catalogue, Organisation, QualityAssurance, Specification
+
+CONTEXT = ["https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap"]
+SHAPES_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
+ESCO_SKILLS = "http://data.europa.eu/esco/concept-scheme/skills"
+FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type"
+PNG = f"{FILE_TYPES}/PNG"
+
+
+class _Texts:
+    """Keeps every language map within the credential's declared languages."""
+
+    def __init__(self, languages: list[str]) -> None:
+        self.languages = languages
+
+    def __call__(self, text: dict[str, str]) -> dict[str, str]:
+        kept = {k: v for k, v in text.items() if k in self.languages}
+        return kept or dict(text)
+
+
+def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tuple[str, list[str]]:
+    """(primary, all) ISO 639-1 codes of the credential: the spec title's languages."""
+    primary_iri = award.language or catalogue.primary_language
+    primary = vocab.concept("language", primary_iri).code
+    return primary, sorted({primary, *spec.title})
+
+
+def _language_concept(code: str) -> Node:
+    return concept("language", vocab.resolve("language", code).iri)
+
+
+def organisation(org: Organisation, t: _Texts, with_eidas: bool = True) -> Node:
+    country = concept("country", org.country)
+    node: Node = {"type": "Organisation", "legalName": t(org.legal_name)}
+    if org.alt_label:
+        node["altLabel"] = t(org.alt_label)
+    if org.eidas_identifier and with_eidas:
+        node["eIDASIdentifier"] = {"type": "LegalIdentifier", "notation": org.eidas_identifier,
+                                   "spatial": country}
+    if org.vat_identifier:
+        node["vatIdentifier"] = {"type": "LegalIdentifier", "notation": org.vat_identifier,
+                                 "spatial": country}
+    if org.registration:
+        node["registration"] = {"type": "LegalIdentifier", "notation": org.registration,
+                                "spatial": country}
+    identifiers = [{"type": "Identifier", "schemeName": scheme, "notation": value}
+                   for scheme, value in (("ETER", org.eter_id), ("DEQAR", org.deqar_id),
+                                         ("Erasmus", org.erasmus_code)) if value]
+    if identifiers:
+        node["identifier"] = identifiers if len(identifiers) > 1 else identifiers[0]
+    address: Node = {"type": "Address", "countryCode": country}
+    if org.address:
+        address["fullAddress"] = note(t(org.address))
+    node["location"] = {"type": "Location", "address": address}
+    if org.homepage:
+        node["homepage"] = web_resource(str(org.homepage))
+    if org.email:
+        node["contactPoint"] = {"type": "ContactPoint",
+                                "emailAddress": {"id": f"mailto:{org.email}", "type": "Mailbox"}}
+    return node
+
+
+def accreditation(qa: QualityAssurance, catalogue: Catalogue, t: _Texts) -> Node:
+    node: Node = {"type": "Accreditation", "title": t(qa.title),
+                  "dcType": concept("accreditation-type", qa.type),
+                  "accreditingAgent": organisation(catalogue.organisation(qa.agency), t)}
+    if qa.decision:
+        node["description"] = t(qa.decision)
+    if qa.report_url:
+        node["report"] = web_resource(str(qa.report_url))
+    if qa.issued:
+        node["dateIssued"] = date_time(qa.issued)
+    if qa.expires:
+        node["expiryDate"] = date_time(qa.expires)
+    return node
+
+
+def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: int = 0) -> Node:
+    node: Node = {"type": "Qualification", "title": t(spec.title)}
+    if spec.description:
+        node["description"] = t(spec.description)
+    if spec.opportunity_type:
+        node["dcType"] = concept("learning-opportunity-type", spec.opportunity_type)
+    if spec.eqf:
+        node["eqfLevel"] = concept("eqf", spec.eqf.value)
+    if spec.nqf:
+        node["nqfLevel"] = concept("nqf", spec.nqf)
+    if spec.isced_f:
+        node["thematicArea"] = [concept("isced-f", code) for code in spec.isced_f]
+    if spec.credits is not None:
+        node["creditPoint"] = {"type": "CreditPoint",
+                               "framework": concept("credit-system", spec.credit_system.value),
+                               "point": _number(spec.credits)}
+    if spec.hours is not None:
+        node["volumeOfLearning"] = f"PT{spec.hours}H"
+    if spec.max_duration_months is not None:
+        node["maximumDuration"] = f"P{spec.max_duration_months}M"
+    if spec.mode:
+        node["mode"] = concept("mode", spec.mode.value)
+    if spec.learning_setting:
+        node["learningSetting"] = concept("learning-setting", spec.learning_setting.value)
+    if spec.languages:
+        node["language"] = [concept("language", lang) for lang in spec.languages]
+    if spec.learning_outcomes:
+        node["learningOutcome"] = [_outcome(o.title, o.esco_skills, t) for o in spec.learning_outcomes]
+    if spec.learning_outcome_summary:
+        node["learningOutcomeSummary"] = note(t(spec.learning_outcome_summary))
+    if spec.prerequisites:
+        node["entryRequirement"] = note(t(spec.prerequisites))
+    if spec.further_information:
+        node["additionalNote"] = [note(t(spec.further_information))]
+    if spec.homepage:
+        node["homepage"] = web_resource(str(spec.homepage))
+    if spec.quality_assurance:
+        node["accreditation"] = [accreditation(catalogue.qa(k), catalogue, t)
+                                 for k in spec.quality_assurance]
+    if spec.kind == "micro-credential" or spec.part_of:
+        node["isPartialQualification"] = bool(spec.part_of)
+    if depth == 0:
+        related = [("isPartOf", spec.part_of), ("hasPart", spec.has_part)]
+        for key, codes in related:
+            specs = [s for s in (catalogue.specification(c) for c in codes) if s is not None]
+            if specs:
+                node[key] = [qualification(s, catalogue, t, depth + 1) for s in specs]
+    return node
+
+
+def _number(value: Any) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _outcome(title: dict[str, str], skills: tuple[Any, ...], t: _Texts) -> Node:
+    node: Node = {"type": "LearningOutcome", "title": t(title)}
+    if skills:
+        node["relatedESCOSkill"] = [external_concept(str(s), ESCO_SKILLS) for s in skills]
+    return node
+
+
+def _assessment(spec: Specification, award: Award, awarding: Node, t: _Texts) -> Node | None:
+    if spec.assessment is None:
+        return None
+    a = spec.assessment
+    specification: Node = {"type": "LearningAssessmentSpecification", "title": t(a.title)}
+    if a.type:
+        specification["dcType"] = concept("assessment-type", a.type)
+    if a.mode:
+        specification["mode"] = concept("mode", a.mode.value)
+    if a.grading_scheme:
+        specification["gradingScheme"] = {"type": "GradingScheme", "title": t(a.grading_scheme)}
+    node: Node = {"type": "LearningAssessment", "title": t(a.title),
+                  "grade": note(t(award.grade or {})), "awardedBy": awarding,
+                  "specifiedBy": specification}
+    if a.supervision:
+        node["idVerification"] = concept("supervision", a.supervision.value)
+    return node
+
+
+def _person(award: Award, t: _Texts, claim: Node) -> Node:
+    learner = award.learner
+    full = learner.full_name or {lang: f"{learner.given_name[lang]} {learner.family_name[lang]}"
+                                 for lang in learner.given_name if lang in learner.family_name}
+    node: Node = {"type": "Person", "identifier": {"type": "Identifier",
+                                                   "schemeName": "Student number",
+                                                   "notation": learner.id},
+                  "givenName": t(learner.given_name), "familyName": t(learner.family_name)}
+    if full:
+        node["fullName"] = t(full)
+    if learner.date_of_birth:
+        node["dateOfBirth"] = date_time(learner.date_of_birth)
+    if learner.national_id and learner.national_id_country:
+        node["nationalID"] = {"type": "LegalIdentifier", "notation": learner.national_id,
+                              "spatial": concept("country", learner.national_id_country)}
+    if learner.email:
+        node["contactPoint"] = {"type": "ContactPoint",
+                                "emailAddress": {"id": f"mailto:{learner.email}", "type": "Mailbox"}}
+    node["hasClaim"] = claim
+    return node
+
+
+def _display(title: dict[str, str], description: dict[str, str] | None, primary: str,
+             languages: list[str]) -> Node:
+    image = {"type": "MediaObject", "content": base64.b64encode(card_png()).decode("ascii"),
+             "contentEncoding": concept("encoding", vocab.Encoding.BASE64.value),
+             "contentType": external_concept(PNG, FILE_TYPES, "PNG")}
+    node: Node = {"type": "DisplayParameter", "title": title,
+                  "language": [_language_concept(lang) for lang in languages],
+                  "primaryLanguage": _language_concept(primary),
+                  "individualDisplay": [
+                      {"type": "IndividualDisplay", "language": _language_concept(lang),
+                       "displayDetail": {"type": "DisplayDetail", "page": 1, "image": image}}
+                      for lang in languages]}
+    if description:
+        node["description"] = description
+    return node
+
+
+def valid_until(award: Award, spec: Specification) -> dt.date | None:
+    if award.valid_until:
+        return award.valid_until
+    if spec.validity_years:
+        try:
+            return award.awarding_date.replace(year=award.awarding_date.year + spec.validity_years)
+        except ValueError:  # 29 February
+            return award.awarding_date.replace(year=award.awarding_date.year + spec.validity_years,
+                                               day=28)
+    return None
+
+
+def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
+    """One EDC 3.2 JSON-LD credential for one award (loaders have checked the references)."""
+    spec = catalogue.specification(award.specification)
+    if spec is None:
+        raise KeyError(f"specification {award.specification!r} is not in the catalogue")
+    primary, languages = languages_of(award, spec, catalogue)
+    t = _Texts(languages)
+    issuer_key = award.issuer or catalogue.issuer
+    issuer = organisation(catalogue.organisation(issuer_key), t)
+    body_key = spec.awarding_body or issuer_key
+    awarding_body = issuer if body_key == issuer_key else organisation(
+        catalogue.organisation(body_key), t)
+    awarding: Node = {"type": "AwardingProcess", "awardingBody": awarding_body,
+                      "awardingDate": date_time(award.awarding_date)}
+    claim: Node = {"type": "LearningAchievement", "title": t(spec.title)}
+    if spec.description:
+        claim["description"] = t(spec.description)
+    claim["awardedBy"] = awarding
+    proven = _assessment(spec, award, awarding, t)
+    if proven is not None:
+        claim["provenBy"] = proven
+    claim["specifiedBy"] = qualification(spec, catalogue, t)
+    issued = date_time(award.issued_at())
+    credential: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": credential_id(issuer_key, award.award_id),
+        "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
+        "credentialProfiles": [concept("credential-type", spec.credential_type.value)],
+        "credentialSchema": [{"id": SHACL_ID, "type": "ShaclValidator2017"}
+                             for SHACL_ID in (SHAPES_GENERIC_FULL,)],
+        "identifier": {"type": "Identifier", "schemeName": "Award number",
+                       "notation": award.award_id},
+        "issuer": issuer,
+        "issuanceDate": issued,
+        "issued": issued,
+        "validFrom": date_time(award.awarding_date),
+        "credentialSubject": _person(award, t, claim),
+        "displayParameter": _display(t(spec.title), t(spec.description) if spec.description else None,
+                                     primary, languages),
+    }
+    until = valid_until(award, spec)
+    if until:
+        credential["validUntil"] = date_time(until)
+    return assign_ids(credential)  # type: ignore[no-any-return]

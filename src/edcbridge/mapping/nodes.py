@@ -1,0 +1,69 @@
+"""Builders for the small ELM nodes every credential repeats, and deterministic node ids.
+
+Node ids are derived from node content (a UUIDv5 over the canonical JSON of the node), so
+the same input always gives byte-identical output, equal nodes carry equal ids (full
+identical copies, as the EDC issuer embeds them), and different nodes never share an id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from edcbridge import vocab
+
+Node = dict[str, Any]
+NAMESPACE = uuid.UUID("0b0a3c36-2f7e-5d0e-9a52-6564636272d1")
+
+
+def concept(scheme: str, iri: str) -> Node:
+    found = vocab.concept(scheme, iri)
+    return {"id": found.iri, "type": "Concept",
+            "inScheme": {"id": found.scheme, "type": "ConceptScheme"},
+            "prefLabel": {"en": found.label}}
+
+
+def external_concept(iri: str, scheme: str, label: str | None = None) -> Node:
+    node: Node = {"id": iri, "type": "Concept", "inScheme": {"id": scheme, "type": "ConceptScheme"}}
+    if label:
+        node["prefLabel"] = {"en": label}
+    return node
+
+
+def note(text: dict[str, str]) -> Node:
+    return {"type": "Note", "noteLiteral": text}
+
+
+def web_resource(url: str) -> Node:
+    return {"type": "WebResource", "contentURL": url}
+
+
+def date_time(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{value.isoformat()}T00:00:00Z"
+
+
+def _canonical(node: Any) -> str:
+    return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def assign_ids(node: Any) -> Any:
+    """Give every typed node without an id a content-derived ``urn:epass:<type>:<uuid>``."""
+    if isinstance(node, list):
+        return [assign_ids(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    filled = {key: assign_ids(value) for key, value in node.items()}
+    kind = filled.get("type")
+    if "id" not in filled and isinstance(kind, str):
+        digest = uuid.uuid5(NAMESPACE, _canonical(filled))
+        filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
+    return filled
+
+
+def credential_id(issuer_key: str, award_id: str) -> str:
+    """Stable per award: re-issuing the same award keeps its credential id."""
+    return f"urn:credential:{uuid.uuid5(NAMESPACE, f'{issuer_key}/{award_id}')}"

@@ -1,0 +1,34 @@
+"""Writing outputs: atomic files, stable serialisation, safe file names."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def serialise(doc: dict[str, Any]) -> bytes:
+    """The bytes written for a JSON credential: stable, UTF-8, newline-terminated."""
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def safe_name(*parts: str) -> str:
+    return "_".join(_UNSAFE.sub("-", p).strip("-.") or "x" for p in parts)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: never a partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

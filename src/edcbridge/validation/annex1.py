@@ -1,0 +1,101 @@
+"""The Council Recommendation's micro-credential elements (2022/C 243/02, Annex I).
+
+The official shapes do not check them; this does, on any EDC JSON-LD credential, by looking
+where the EC's own micro-credential sample puts each element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from edcbridge.validation.document import as_list
+from edcbridge.validation.findings import Finding, Severity
+
+Doc = dict[str, Any]
+
+
+def _get(node: Any, *path: str) -> list[Any]:
+    values = [node]
+    for key in path:
+        values = [v for item in values if isinstance(item, dict) for v in as_list(item.get(key))]
+    return [v for v in values if v not in (None, "", {}, [])]
+
+
+def _claims(doc: Doc) -> list[Any]:
+    return _get(doc, "credentialSubject", "hasClaim")
+
+
+def _any(*getters: Callable[[Doc], list[Any]]) -> Callable[[Doc], bool]:
+    """True when any getter finds a value."""
+    return lambda doc: any(getter(doc) for getter in getters)
+
+
+def _claim(*path: str) -> Callable[[Doc], list[Any]]:
+    return lambda doc: [v for c in _claims(doc) for v in _get(c, *path)]
+
+
+# (element, check, where it belongs, mandatory in Annex I)
+ELEMENTS: list[tuple[str, Callable[[Doc], bool], str, bool]] = [
+    ("Identification of the learner",
+     _any(lambda d: _get(d, "credentialSubject", "fullName"),
+          lambda d: _get(d, "credentialSubject", "familyName")),
+     "credentialSubject.givenName / familyName / fullName", True),
+    ("Title of the micro-credential",
+     _any(_claim("title"), _claim("specifiedBy", "title")), "hasClaim.title", True),
+    ("Country(ies)/Region(s) of the issuer",
+     _any(lambda d: _get(d, "issuer", "location", "address", "countryCode"),
+          _claim("awardedBy", "awardingBody", "location", "address", "countryCode")),
+     "issuer.location.address.countryCode", True),
+    ("Awarding body(ies)", _any(_claim("awardedBy", "awardingBody", "legalName")),
+     "hasClaim.awardedBy.awardingBody", True),
+    ("Date of issuing", _any(lambda d: _get(d, "issued"), lambda d: _get(d, "issuanceDate")),
+     "issued", True),
+    ("Learning outcomes",
+     _any(_claim("specifiedBy", "learningOutcome"), _claim("specifiedBy", "learningOutcomeSummary")),
+     "hasClaim.specifiedBy.learningOutcome", True),
+    ("Notional workload needed to achieve the learning outcomes (in ECTS, wherever possible)",
+     _any(_claim("specifiedBy", "creditPoint"), _claim("specifiedBy", "volumeOfLearning")),
+     "hasClaim.specifiedBy.creditPoint / volumeOfLearning", True),
+    ("Level (and cycle, if applicable) of the learning experience (EQF, QF-EHEA)",
+     _any(_claim("specifiedBy", "eqfLevel"), _claim("specifiedBy", "nqfLevel"),
+          _claim("specifiedBy", "educationLevel")),
+     "hasClaim.specifiedBy.eqfLevel / nqfLevel", True),
+    ("Type of assessment",
+     _any(_claim("provenBy", "specifiedBy", "dcType"), _claim("provenBy", "specifiedBy", "mode")),
+     "hasClaim.provenBy.specifiedBy.dcType", True),
+    ("Form of participation in the learning activity",
+     _any(_claim("specifiedBy", "mode"), _claim("specifiedBy", "learningSetting")),
+     "hasClaim.specifiedBy.mode / learningSetting", True),
+    ("Type of quality assurance used to underpin the micro-credential",
+     _any(_claim("specifiedBy", "accreditation"), _claim("awardedBy", "awardingBody", "accreditation"),
+          lambda d: _get(d, "issuer", "accreditation")),
+     "hasClaim.specifiedBy.accreditation", True),
+    ("Prerequisites needed to enrol", _any(_claim("specifiedBy", "entryRequirement")),
+     "hasClaim.specifiedBy.entryRequirement", False),
+    ("Supervision and identity verification during assessment", _any(_claim("provenBy", "idVerification")),
+     "hasClaim.provenBy.idVerification", False),
+    ("Grade achieved", _any(_claim("provenBy", "grade")), "hasClaim.provenBy.grade", False),
+    ("Integration/stackability options",
+     _any(_claim("specifiedBy", "isPartOf"), _claim("specifiedBy", "hasPart"),
+          _claim("specifiedBy", "isPartialQualification"), _claim("specifiedBy", "entitlesTo")),
+     "hasClaim.specifiedBy.isPartOf / hasPart", False),
+    ("Further information",
+     _any(_claim("specifiedBy", "additionalNote"), _claim("specifiedBy", "homepage"),
+          _claim("specifiedBy", "supplementaryDocument")),
+     "hasClaim.specifiedBy.additionalNote / homepage", False),
+]
+
+
+def check_annex1(doc: Doc, severity: Severity = "warning") -> list[Finding]:
+    """Missing mandatory elements at ``severity``; missing optional ones as info."""
+    findings = []
+    for element, present, where, mandatory in ELEMENTS:
+        if present(doc):
+            continue
+        findings.append(Finding(
+            "annex1.missing" if mandatory else "annex1.optional-missing",
+            severity if mandatory else "info", where,
+            f"Annex I element missing: {element}",
+            f"add {where.rsplit('.', 1)[-1]} (see formats: Annex I mapping)"))
+    return findings
