@@ -8,7 +8,6 @@ a bad row never stops the rows after it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,13 +93,13 @@ def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Nest flat cells into the Award's shape; returns the data and (column, problem) pairs."""
+    """Nest flat cells into the Award's shape; returns the data and (column, problem) pairs.
+
+    Plain text columns are in the catalogue's primary language (the registry's working
+    language), whatever ``language`` the credential is issued in.
+    """
     problems: list[tuple[str, str]] = []
-    language_cell = row.get("language")
     language = default_language
-    if isinstance(language_cell, str) and language_cell.strip():
-        with contextlib.suppress(vocab.UnknownConcept):  # reported by the model, with suggestions
-            language = vocab.resolve("language", language_cell).codes[0]
     data: dict[str, Any] = {}
     for name, value in row.items():
         base, lang = _split_column(name)
@@ -112,10 +111,12 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
             for key in path[:-1]:
                 existing = existing.setdefault(key, {})
             texts = existing.setdefault(path[-1], {})
-            if isinstance(value, dict):
-                texts.update(value)
-            else:
-                texts[lang or language] = str(value)
+            given = value if isinstance(value, dict) else {lang or language: str(value)}
+            for key, text in given.items():
+                if key in texts and texts[key] != text:
+                    problems.append((name, f"{base} gives two different {key!r} texts "
+                                           f"({texts[key]!r} and {text!r})"))
+                texts[key] = text
         else:
             _nest(data, path, value.strip() if isinstance(value, str) else value)
     return data, problems
@@ -188,7 +189,10 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
                        or "missing" not in e.message]
             for e in errors:
                 object.__setattr__(e, "row", number)
-        data, _ = row_to_data(row, default_language)
+        data, conflicts = row_to_data(row, default_language)
+        errors += [RecordError(file, number, column, None, message,
+                               f"plain columns are in {default_language!r}: keep one of the two")
+                   for column, message in conflicts]
         award_id = str(data.get("award_id", ""))
         try:
             award = parse(Award, data)

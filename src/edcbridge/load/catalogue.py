@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from edcbridge.load.errors import InputFileError, RecordError, from_validation
 from edcbridge.model import Catalogue, parse
+from edcbridge.model.records import reference_problems
 
 
 class CatalogueError(ValueError):
@@ -67,16 +68,16 @@ def load_catalogue(path: Path) -> Catalogue:
         else:
             data = yaml.safe_load(text)
             lines = _line_map(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
-        raise CatalogueError([RecordError(file, row, None, None, f"cannot parse: {exc}".split("\n")[0],
+    except json.JSONDecodeError as exc:
+        raise CatalogueError([RecordError(file, exc.lineno, None, None, f"not JSON: {exc.msg}",
                                           "fix the syntax at that line")]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError([_yaml_error(file, exc)]) from None
     if not isinstance(data, dict):
         raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
                                           "start with keys such as primary_language, issuer")])
     try:
-        return parse(Catalogue, _index_keys(data))
+        catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
     except ValidationError as exc:
         errors = []
         for error in from_validation(exc, file, None):
@@ -84,6 +85,27 @@ def load_catalogue(path: Path) -> Catalogue:
             errors.append(RecordError(file, _nearest_line(_yaml_loc(loc, data), lines),
                                       _readable(loc, data), error.value, error.message, error.fix))
         raise CatalogueError(errors) from None
+    problems = reference_problems(catalogue)
+    if problems:
+        raise CatalogueError([
+            RecordError(file, _nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
+                        None, message, fix) for loc, message, fix in problems])
+    return catalogue
+
+
+def _yaml_error(file: str, exc: yaml.YAMLError) -> RecordError:
+    """Name the line where the broken construct starts as well as where parsing failed."""
+    problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    row = mark.line + 1 if mark is not None else None
+    message = f"YAML syntax: {problem}"
+    if context and context_mark is not None:
+        message += f" ({context} that starts at line {context_mark.line + 1})"
+        row = context_mark.line + 1
+    return RecordError(file, row, None, None, message,
+                       "check quotes and brackets from that line on; quote texts containing ': ' or ','")
 
 
 def _index_keys(data: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def from_validation(exc: ValidationError, file: str, row: int | None,
         if "; " in message and not isinstance(error.get("ctx", {}).get("error"), UnknownConcept):
             message = message.split("; ", 1)[0]
         value = (values or {}).get(column or "", error.get("input") if loc else None)
-        if isinstance(value, dict) and not loc:
+        if isinstance(value, dict) and error["type"] == "missing":
             value = None
         out.append(RecordError(file, row, column, _short(value), message, fix_for(dict(error), column or "")))
     return out

@@ -50,9 +50,11 @@ def _open_text(path: Path) -> io.TextIOWrapper:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the buffer boundary
             raw.close()
-            raise InputFileError(
-                str(path), f"not UTF-8 (byte {exc.start})",
-                "save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8") from None
+            line = head[:exc.start].count(b"\n") + 1
+            fix = ("save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8"
+                   if path.suffix.lower() != ".jsonl" else "write the file as UTF-8")
+            raise InputFileError(str(path), f"not UTF-8 (line {line}, byte {exc.start}); "
+                                 "it may be in a legacy encoding such as Windows-1252", fix) from None
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 

@@ -117,7 +117,7 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: i
                                "framework": concept("credit-system", spec.credit_system.value),
                                "point": _number(spec.credits)}
     if spec.hours is not None:
-        node["volumeOfLearning"] = f"PT{spec.hours}H"
+        node["volumeOfLearning"] = _hours(spec.hours)
     if spec.max_duration_months is not None:
         node["maximumDuration"] = f"P{spec.max_duration_months}M"
     if spec.mode:
@@ -148,6 +148,13 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: i
             if specs:
                 node[key] = [qualification(s, catalogue, t, depth + 1) for s in specs]
     return node
+
+
+def _hours(hours: Any) -> str:
+    """xsd:duration allows a fraction only in seconds: 187.5 hours is PT187H30M."""
+    minutes = round(hours * 60)
+    whole, rest = divmod(minutes, 60)
+    return f"PT{whole}H{rest}M" if rest else f"PT{whole}H"
 
 
 def _number(value: Any) -> str:
@@ -181,16 +188,28 @@ def _assessment(spec: Specification, award: Award, awarding: Node, t: _Texts) ->
     return node
 
 
-def _person(award: Award, t: _Texts, claim: Node) -> Node:
+def _one_name(name: dict[str, str], primary: str) -> dict[str, str]:
+    """The shapes allow one value per name: the one in the credential's primary language.
+
+    ``given_name@el`` in the input is thus the name written when the credential is in Greek.
+    """
+    lang = primary if primary in name else next(iter(name))
+    return {lang: name[lang]}
+
+
+def _person(award: Award, primary: str, claim: Node) -> Node:
     learner = award.learner
-    full = learner.full_name or {lang: f"{learner.given_name[lang]} {learner.family_name[lang]}"
-                                 for lang in learner.given_name if lang in learner.family_name}
+    given = _one_name(learner.given_name, primary)
+    family = _one_name(learner.family_name, primary)
+    full = _one_name(learner.full_name, primary) if learner.full_name else None
+    if full is None and next(iter(given)) == next(iter(family)):
+        full = {next(iter(given)): f"{next(iter(given.values()))} {next(iter(family.values()))}"}
     node: Node = {"type": "Person", "identifier": {"type": "Identifier",
                                                    "schemeName": "Student number",
                                                    "notation": learner.id},
-                  "givenName": t(learner.given_name), "familyName": t(learner.family_name)}
+                  "givenName": given, "familyName": family}
     if full:
-        node["fullName"] = t(full)
+        node["fullName"] = full
     if learner.date_of_birth:
         node["dateOfBirth"] = date_time(learner.date_of_birth)
     if learner.national_id and learner.national_id_country:
@@ -268,7 +287,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
         "issuanceDate": issued,
         "issued": issued,
         "validFrom": date_time(award.awarding_date),
-        "credentialSubject": _person(award, t, claim),
+        "credentialSubject": _person(award, primary, claim),
         "displayParameter": _display(t(spec.title), t(spec.description) if spec.description else None,
                                      primary, languages),
     }

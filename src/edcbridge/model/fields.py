@@ -19,10 +19,17 @@ def _to_date(value: Any) -> Any:
         return value
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text):  # a spreadsheet date cell
+            return dt.date.fromisoformat(text[:10])
+        if re.fullmatch(r"\d{5}", text):
+            raise ValueError(f"{value!r} is not a date; it looks like an Excel date serial number: "
+                             "format the cell as a date, or write YYYY-MM-DD")
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
     return value
 
 
@@ -86,6 +93,7 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 Number = Annotated[Decimal, BeforeValidator(_to_decimal)]
 Count = Annotated[int, BeforeValidator(_to_int)]
+Hours = Annotated[Decimal, BeforeValidator(_to_decimal)]
 Language = Annotated[str, concept_of("language")]
 Country = Annotated[str, concept_of("country")]
 IscedF = Annotated[str, concept_of("isced-f")]

@@ -8,11 +8,21 @@ column or key is reported rather than dropped.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from edcbridge.model.fields import (
     EQF,
@@ -24,6 +34,7 @@ from edcbridge.model.fields import (
     CredType,
     Date,
     Email,
+    Hours,
     IscedF,
     Language,
     ModeOf,
@@ -101,7 +112,7 @@ class Specification(Record):
     learning_outcome_summary: LangText | None = None
     credits: Number | None = Field(None, description="Credit points in `credit_system`")
     credit_system: Credits = CreditSystem.ECTS
-    hours: Count | None = Field(None, description="Notional learning hours (volume of learning)")
+    hours: Hours | None = Field(None, description="Notional learning hours (volume of learning)")
     eqf: EQF | None = None
     nqf: NqfLevel | None = None
     isced_f: tuple[IscedF, ...] = ()
@@ -136,13 +147,15 @@ class Learner(Record):
     date_of_birth: Date | None = None
     email: Email | None = None
     national_id: str | None = None
-    national_id_country: Country | None = None
+    national_id_country: Country | None = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _national_id_has_country(self) -> Learner:
-        if self.national_id and not self.national_id_country:
-            raise ValueError("national_id needs national_id_country (the issuing country)")
-        return self
+    @field_validator("national_id_country")
+    @classmethod
+    def _national_id_has_country(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("national_id"):
+            raise ValueError("national_id needs the country that issued it; "
+                             "fill in national_id_country, e.g. GR")
+        return value
 
 
 class Award(Record):
@@ -176,29 +189,12 @@ class Catalogue(Record):
     specifications: tuple[Specification, ...]
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> Catalogue:
-        orgs = {o.key for o in self.organisations}
-        qas = {q.key for q in self.quality_assurance}
-        specs = {s.code for s in self.specifications}
-        problems: list[str] = []
-        if len(orgs) != len(self.organisations):
-            problems.append("organisation keys must be unique")
-        if len(specs) != len(self.specifications):
-            problems.append("specification codes must be unique")
-        if self.issuer not in orgs:
-            problems.append(f"issuer {self.issuer!r} is not one of the organisations {sorted(orgs)}")
-        for q in self.quality_assurance:
-            if q.agency not in orgs:
-                problems.append(f"quality_assurance {q.key!r}: agency {q.agency!r} is not an organisation")
-        for s in self.specifications:
-            if s.awarding_body and s.awarding_body not in orgs:
-                problems.append(f"specification {s.code!r}: awarding_body {s.awarding_body!r} unknown")
-            problems += [f"specification {s.code!r}: quality_assurance {k!r} unknown"
-                         for k in s.quality_assurance if k not in qas]
-            problems += [f"specification {s.code!r}: part_of {k!r} is not a specification"
-                         for k in (*s.part_of, *s.has_part) if k not in specs]
+    def _references_resolve(self, info: ValidationInfo) -> Catalogue:
+        if info.context and info.context.get("defer_references"):
+            return self  # the loader reports each problem at its own line
+        problems = reference_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(". ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg, _ in problems))
         return self
 
     def organisation(self, key: str) -> Organisation:
@@ -211,13 +207,66 @@ class Catalogue(Record):
         return next(q for q in self.quality_assurance if q.key == key)
 
 
+Problem = tuple[tuple[str | int, ...], str, str]  # (where, what is wrong, fix)
+
+
+def reference_problems(catalogue: Catalogue) -> list[Problem]:
+    """Keys that refer to nothing, duplicates, an issuer that cannot seal, unknown policies."""
+    from edcbridge.validation.policy import PROFILES  # policies are validation data
+
+    orgs = [o.key for o in catalogue.organisations]
+    qas = [q.key for q in catalogue.quality_assurance]
+    specs = [s.code for s in catalogue.specifications]
+    problems: list[Problem] = []
+
+    def unknown(loc: tuple[str | int, ...], kind: str, key: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+        fix = f"did you mean {' or '.join(map(repr, close))}?" if close else \
+            f"use one of {', '.join(known) or '(none defined)'}"
+        problems.append((loc, f"{kind} {key!r} is not defined", fix))
+
+    for index, key in enumerate(orgs):
+        if orgs.index(key) != index:
+            problems.append((("organisations", index), f"organisation key {key!r} appears twice",
+                             "give every organisation its own key"))
+    for index, code in enumerate(specs):
+        if specs.index(code) != index:
+            problems.append((("specifications", index), f"specification code {code!r} appears twice",
+                             "give every specification its own code"))
+    for index, policy in enumerate(catalogue.policies):
+        if policy not in PROFILES:
+            unknown(("policies", index), "policy", policy, list(PROFILES))
+    if catalogue.issuer not in orgs:
+        unknown(("issuer",), "issuer", catalogue.issuer, orgs)
+    elif not catalogue.organisation(catalogue.issuer).eidas_identifier:
+        index = orgs.index(catalogue.issuer)
+        problems.append((("organisations", index), f"the issuer {catalogue.issuer!r} has no "
+                         "eidas_identifier, which every EDC issuer needs",
+                         "add eidas_identifier as in the seal certificate, e.g. VATBE-0123456789"))
+    for index, qa in enumerate(catalogue.quality_assurance):
+        if qa.agency not in orgs:
+            unknown(("quality_assurance", index, "agency"), "agency", qa.agency, orgs)
+    for index, spec in enumerate(catalogue.specifications):
+        where: tuple[str | int, ...] = ("specifications", index)
+        if spec.awarding_body and spec.awarding_body not in orgs:
+            unknown((*where, "awarding_body"), "awarding_body", spec.awarding_body, orgs)
+        for pos, key in enumerate(spec.quality_assurance):
+            if key not in qas:
+                unknown((*where, "quality_assurance", pos), "quality_assurance", key, qas)
+        for field in ("part_of", "has_part"):
+            for pos, code in enumerate(getattr(spec, field)):
+                if code not in specs:
+                    unknown((*where, field, pos), f"{field} specification", code, specs)
+    return problems
+
+
 M = TypeVar("M", bound=Record)
 
 
-def parse(model: type[M], data: object) -> M:
+def parse(model: type[M], data: object, context: dict[str, Any] | None = None) -> M:
     """Validate plain data (from JSON, YAML, CSV cells) in pydantic's strict JSON mode.
 
     JSON mode is the one strict mode that accepts arrays for tuples and ISO strings for
     dates, which is what every input file gives us.
     """
-    return model.model_validate_json(json.dumps(data, default=str, ensure_ascii=False))
+    return model.model_validate_json(json.dumps(data, default=str, ensure_ascii=False), context=context)

@@ -18,6 +18,15 @@ def _coerce(value: Any) -> Any:
             "expected a language map such as {'en': 'text'}, got a plain string; "
             "name the language of each text"
         )
+    if isinstance(value, dict):
+        for key, text in value.items():
+            if not isinstance(key, str) or not _LANG_KEY.match(key.strip().lower()):
+                hint = " (a comma inside unquoted YAML text splits it: quote the text)" \
+                    if text is None else ""
+                raise ValueError(f"{key!r} is not a two-letter language code{hint}; "
+                                 "write text as {en: 'text'} and quote texts containing commas")
+            if not isinstance(text, str):
+                raise ValueError(f"the {key!r} text is not a string; quote it")
     return value
 
 

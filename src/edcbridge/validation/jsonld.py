@@ -56,9 +56,8 @@ def _explain(exc: Exception) -> str:
     cause: BaseException | None = exc
     messages = []
     while cause is not None:
-        text = getattr(cause, "message", None) or str(cause).split("\n")[0]
-        messages.append(str(text))
-        cause = getattr(cause, "cause", None) or cause.__cause__
+        messages.append(str(cause.args[0]) if cause.args else cause.__class__.__name__)
+        cause = getattr(cause, "cause", None) or cause.__cause__ or cause.__context__
     return ": ".join(dict.fromkeys(messages))
 
 

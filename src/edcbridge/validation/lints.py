@@ -17,6 +17,7 @@ from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import context_terms
 
 _KEYWORDS = {"@context", "@id", "@type", "@value", "@language", "@list", "@set", "@graph"}
+_PERSON_NAMES = {"givenName", "familyName", "fullName", "patronymicName", "birthName"}
 _LANGUAGE_MAPS = {"title", "description", "legalName", "altLabel", "givenName", "familyName",
                   "fullName", "prefLabel", "noteLiteral", "patronymicName", "birthName",
                   "definition", "schemeAgency", "name"}
@@ -73,7 +74,7 @@ def undeclared_languages(doc: dict[str, Any]) -> list[Finding]:
     for path, node in walk(doc):
         for key in _LANGUAGE_MAPS & set(node):
             value = node[key]
-            if key == "prefLabel" or not isinstance(value, dict):
+            if key in _PERSON_NAMES or key == "prefLabel" or not isinstance(value, dict):
                 continue
             extra = sorted(k for k in value if k.split("-")[0].lower() not in declared)
             if extra:

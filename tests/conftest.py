@@ -1,0 +1,54 @@
+"""Shared test fixtures: the official reference files, a schema store, fixture sets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edcbridge.schemas import SchemaStore
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+FIXTURES = ROOT / "fixtures"
+REQUIRE_PEERS = os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1"
+
+
+def need_tool(name: str) -> str:
+    """The path of a peer tool; skip (or fail in CI, where it must be installed) without it."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if REQUIRE_PEERS:
+            pytest.fail(message + " (CI installs it: see .ci/run)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    if not REFERENCE.is_dir():
+        if REQUIRE_PEERS:
+            pytest.fail(f"official reference files not found at {REFERENCE}")
+        pytest.skip(f"official reference files not found at {REFERENCE}")
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def store(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> SchemaStore:
+    """A schema store installed from the reference folder (not the checkout's xsd/)."""
+    schema_store = SchemaStore(tmp_path_factory.mktemp("schemas"))
+    result = schema_store.install_from(reference)
+    assert not result.failed, result.failed
+    return schema_store
+
+
+@pytest.fixture(scope="session")
+def fixture_sets() -> list[tuple[Path, list[Path]]]:
+    from edcbridge.demo import fixture_sets as find
+
+    sets = find(FIXTURES)
+    assert sets, "no fixture sets found"
+    return sets

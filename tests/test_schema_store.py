@@ -1,0 +1,79 @@
+import functools
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.schemas import SchemaStore, manifest
+from edcbridge.schemas.download import http_fetcher
+
+
+def test_manifest_pins_every_reference_file(reference: Path) -> None:
+    for entry in manifest():
+        data = (reference / entry.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry.sha256, entry.path
+        assert entry.licence and entry.version
+
+
+def test_install_from_folder_then_nothing_to_do(reference: Path, tmp_path: Path) -> None:
+    store = SchemaStore(tmp_path / "store")
+    first = store.install_from(reference)
+    assert len(first.installed) == len(manifest()) and not first.failed
+    second = store.install_from(reference)
+    assert not second.installed and len(second.unchanged) == len(manifest())
+    assert all(state == "ok" for _, state in store.check())
+
+
+def test_a_modified_source_file_is_refused(reference: Path, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    entry = manifest()[0]
+    (source / entry.path).parent.mkdir(parents=True)
+    (source / entry.path).write_bytes((reference / entry.path).read_bytes() + b" ")
+    store = SchemaStore(tmp_path / "store")
+    result = store.install_from(source)
+    failures = dict(result.failed)
+    assert "does not match the pinned" in failures[entry.path]
+    assert not (store.root / entry.path).exists()
+
+
+@pytest.fixture
+def mirror(reference: Path) -> Iterator[str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(reference))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_from_a_mirror_over_http(mirror: str, tmp_path: Path) -> None:
+    store = SchemaStore(tmp_path / "store")
+    result = store.install(http_fetcher(mirror))
+    assert not result.failed and len(result.installed) == len(manifest())
+
+
+def test_download_failure_names_the_file_and_installs_nothing(tmp_path: Path) -> None:
+    store = SchemaStore(tmp_path / "store")
+    result = store.install(http_fetcher("http://127.0.0.1:9"), entries=manifest()[:2])
+    assert len(result.failed) == 2 and "download failed" in result.failed[0][1]
+    assert not any((tmp_path / "store").rglob("*.jsonld"))
+
+
+def test_cli_install_and_status(reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(tmp_path / "store"))
+    runner = CliRunner()
+    status = runner.invoke(main, ["schemas", "status"])
+    assert status.exit_code == 1 and "missing" in status.stdout
+    installed = runner.invoke(main, ["schemas", "install", "--from", str(reference)])
+    assert installed.exit_code == 0, installed.stderr
+    status = runner.invoke(main, ["schemas", "status", "--json"])
+    assert status.exit_code == 0
+    usage = runner.invoke(main, ["schemas", "install", "--from", str(reference), "--download"])
+    assert usage.exit_code == 2
