@@ -1,0 +1,78 @@
+"""Where the time goes when mapping and validating the fixture awards (one process).
+
+    python bench/map_validate.py [--repeat N]
+
+Prints milliseconds per credential for each step and the ratio of each to a floor measured
+in the same run: serialising the credential (json.dumps), the least any exporter must do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edcbridge.demo import bundled_fixtures, fixture_sets
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.mapping.ebsi import to_ebsi
+from edcbridge.mapping.edc import to_edc
+from edcbridge.schemas import default_store
+from edcbridge.validation.annex1 import check_annex1
+from edcbridge.validation.ebsi_schema import validate_ebsi
+from edcbridge.validation.jsonld import to_nquads
+from edcbridge.validation.lints import dropped_terms, node_id_reuse, undeclared_languages
+from edcbridge.validation.shacl import validate_shacl
+
+
+def timed(step: Callable[[], Any], repeat: int) -> float:
+    started = time.perf_counter()
+    for _ in range(repeat):
+        step()
+    return (time.perf_counter() - started) / repeat
+
+
+def steps(award: Any, catalogue: Any, doc: dict[str, Any], store: Any) -> dict[str, Callable[[], Any]]:
+    return {
+        "serialise (floor)": lambda: json.dumps(doc, ensure_ascii=False, indent=2),
+        "map to EDC": lambda: to_edc(award, catalogue),
+        "lints": lambda: (dropped_terms(doc, store), node_id_reuse(doc), undeclared_languages(doc)),
+        "annex I": lambda: check_annex1(doc),
+        "JSON-LD to RDF": lambda: to_nquads(doc, store),
+        "SHACL (incl. JSON-LD)": lambda: validate_shacl(doc, store),
+        "EBSI JSON Schema": lambda: validate_ebsi(to_ebsi(doc), store),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    store = default_store()
+    pairs = []
+    for catalogue_path, awards in fixture_sets(bundled_fixtures()):
+        catalogue = load_catalogue(catalogue_path)
+        pairs += [(r.award, catalogue) for path in awards for r in iter_awards(path, catalogue) if r.award]
+    validate_shacl(to_edc(*pairs[0]), store)  # load shapes once, as a batch does
+    validate_ebsi(to_ebsi(to_edc(*pairs[0])), store)
+    totals: dict[str, float] = {}
+    size = 0
+    for award, catalogue in pairs:
+        doc = to_edc(award, catalogue)
+        size += len(json.dumps(doc))
+        for name, step in steps(award, catalogue, doc, store).items():
+            totals[name] = totals.get(name, 0.0) + timed(step, args.repeat)
+    count = len(pairs)
+    floor = totals["serialise (floor)"] / count
+    print(f"{count} credentials, mean {size / count / 1024:.1f} KiB")
+    for name, total in totals.items():
+        per = total / count
+        print(f"{name:24} {per * 1000:9.2f} ms/credential  {per / floor:8.1f} x floor")
+    chain = sum(totals[k] for k in ("map to EDC", "lints", "annex I", "SHACL (incl. JSON-LD)"))
+    print(f"map+validate: {count / chain:.1f} credentials/s on one core")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
