@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -45,23 +46,82 @@ def main() -> None:
 @click.option("--catalogue", "-c", required=True, type=click.Path(path_type=Path),
               help="Catalogue of specifications and organisations (YAML or JSON).")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Output folder: edc/, ebsi/ and the run report go here.")
+              help="Output folder: one sub-folder per format, the run report and the journal.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi"]),
               default=("edc",), show_default=True, help="Output formats (repeatable).")
+@click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--fail-fast", type=click.IntRange(1), default=None,
+              help="Stop after N consecutive failed records.")
+@click.option("--seal", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Seal each credential (JAdES) with this PKCS#12 e-seal into OUT/edc-sealed/.")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt).")
+@click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default=None,
+              help="JAdES level (default: the highest the configured services allow).")
+@click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp authority URL.")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, errors or summary on stderr.")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
-           no_validate: bool, quiet: bool) -> None:
-    """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award."""
-    from edcbridge.export import run_export
-    from edcbridge.progress import Progress
-    from edcbridge.report import summary_text, write_reports
+           workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
+           level: str | None, tsa_url: str | None, no_validate: bool, quiet: bool) -> None:
+    """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award.
 
-    store = _store()
-    progress = Progress(enabled=not quiet)
+    Re-running the same command skips what is done and redoes what changed (the journal is
+    OUT/.edcbridge-journal.sqlite); an interrupted run resumes where it stopped.
+    """
+    from edcbridge.pipeline import Job, RunOptions
+    from edcbridge.pipeline.runner import default_workers
+
+    factory = None
+    if seal_p12 is not None:
+        factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
+    options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=formats,
+                         validate=not no_validate, workers=workers or default_workers(),
+                         fail_fast=fail_fast, seal=factory)
+    sys.exit(_run_jobs([Job(catalogue, awards)], options, quiet))
+
+
+def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_url: str | None,
+                  catalogue: Path) -> Any:
+    """Load the seal once up front: a wrong password or an issuer mismatch stops the run here."""
+    from edcbridge.load import load_catalogue
+    from edcbridge.seal import SealError, read_password
+    from edcbridge.sealing import SealFactory, check_issuer
+
     try:
-        summary = run_export(list(awards), catalogue, out_dir, store, formats,
-                             validate=not no_validate, progress=progress.update)
+        password = read_password(password_file, prompt=(lambda: click.prompt(
+            "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
+        factory = SealFactory(p12, password, level, tsa_url)
+        check_issuer(factory, load_catalogue(catalogue))
+    except SealError as exc:
+        _fatal(str(exc))
+    except (CatalogueError, InputFileError) as exc:
+        _fatal(str(exc))
+    return factory
+
+
+def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
+    """Run the pipeline with people-facing output; returns the exit code."""
+    from edcbridge.pipeline import run
+    from edcbridge.pipeline.runner import count_rows
+    from edcbridge.progress import Progress
+
+    counts = [count_rows(path) for job in jobs for path in job.awards]
+    total = None if None in counts else sum(c or 0 for c in counts)
+    progress = Progress(total, enabled=not quiet)
+
+    def on_outcome(outcome: Any, status: str) -> None:
+        if status == "done":
+            for output in outcome.outputs.values():
+                click.echo(output["path"])
+        elif status == "failed" and not quiet:
+            for message in outcome.errors:
+                click.echo(message, err=True)
+        progress.update(outcome, status)
+
+    try:
+        result = run(jobs, options, on_outcome)
     except CatalogueError as exc:
         progress.close()
         for error in exc.errors:
@@ -71,18 +131,15 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
         progress.close()
         _fatal(str(exc))
     progress.close()
-    json_report, _ = write_reports(summary, out_dir)
-    for record in summary.records:
-        for message in record.errors:
-            if not quiet:
-                click.echo(message, err=True)
-    for record in summary.records:
-        for path in record.outputs.values():
-            click.echo(path)
     if not quiet:
-        click.echo(summary_text(summary), err=True)
-        click.echo(f"report: {json_report}", err=True)
-    sys.exit(EXIT_FAILED if summary.failed else EXIT_OK)
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items() if v)
+        failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
+        click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
+                   + (f" ({failed})" if failed else "") + f"; worker time: {stages}", err=True)
+        if result.stopped_early:
+            click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
+        click.echo(f"report: {result.report}", err=True)
+    return EXIT_FAILED if result.failed or result.stopped_early else EXIT_OK
 
 
 @main.command()
@@ -213,6 +270,40 @@ def vocab(scheme: str | None, query: str | None) -> None:
             click.echo(line)
 
 
+@main.group()
+def audit() -> None:
+    """The hash-chained audit trail of what was issued, sealed and delivered."""
+
+
+@audit.command("verify")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+def audit_verify(out_dir: Path) -> None:
+    """Prove the audit trail of an output folder is intact (exit 1 if not)."""
+    from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+
+    check = verify_audit(out_dir / JOURNAL_NAME)
+    for problem in check.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events", err=True)
+    sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
+
+
+@audit.command("show")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def audit_show(out_dir: Path) -> None:
+    """Print the audit events as JSON Lines."""
+    from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+
+    if not (out_dir / JOURNAL_NAME).is_file():
+        _fatal(f"no journal in {out_dir}")
+    journal = Journal(out_dir / JOURNAL_NAME)
+    try:
+        for event in journal.audit_events():
+            click.echo(json.dumps(event, ensure_ascii=False))
+    finally:
+        journal.close()
+
+
 @main.command()
 def policies() -> None:
     """List the policy profiles a catalogue can select."""
@@ -229,10 +320,38 @@ def policies() -> None:
               help="Folder of fixture sets (default: the bundled fixtures).")
 def demo(out_dir: Path, fixtures: Path | None) -> None:
     """The main job on the bundled fixtures: every format, validated, with a run report."""
-    from edcbridge.demo import run_demo
+    from edcbridge.demo import demo_jobs
+    from edcbridge.pipeline import RunOptions
+    from edcbridge.pipeline.runner import default_workers
 
-    sys.exit(run_demo(out_dir, fixtures, _store()))
+    jobs = demo_jobs(fixtures)
+    if not jobs:
+        _fatal(f"no fixture sets (*/catalogue.yaml) under {fixtures or 'the bundled fixtures'}")
+    from edcbridge.load import load_catalogue
+    from edcbridge.sealing import demo_seal
 
+    # one generated TEST seal per issuer, kept in OUT/test-seal/<fixture set>/
+    sealed_jobs = [replace(job, seal=demo_seal(out_dir / "test-seal" / job.catalogue.parent.name,
+                                               load_catalogue(job.catalogue))) for job in jobs]
+    options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=("edc", "ebsi"),
+                         workers=default_workers())
+    code = _run_jobs(sealed_jobs, options, quiet=False)
+    click.echo(f"{len(jobs)} catalogues; outputs in {out_dir}/edc, {out_dir}/ebsi and "
+               f"{out_dir}/edc-sealed (sealed with generated TEST seals: {out_dir}/test-seal)", err=True)
+    sys.exit(code)
+
+
+def _register_sealing() -> None:
+    from edcbridge.seal.cli import register
+    from edcbridge.sealing import format_check
+
+    def lazy_format_check(doc: dict[str, Any]) -> tuple[str, str]:
+        return format_check(default_store())(doc)
+
+    register(main, format_check=lazy_format_check)
+
+
+_register_sealing()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
-from edcbridge.export import RunSummary, run_export
-from edcbridge.load import CatalogueError, InputFileError
-from edcbridge.progress import Progress
-from edcbridge.report import summary_text, write_reports
-from edcbridge.schemas import SchemaStore
+from edcbridge.pipeline import Job
 
 AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 
@@ -31,27 +25,6 @@ def fixture_sets(root: Path) -> list[tuple[Path, list[Path]]]:
     return sets
 
 
-def run_demo(out_dir: Path, fixtures: Path | None, store: SchemaStore) -> int:
-    root = fixtures or bundled_fixtures()
-    sets = fixture_sets(root)
-    if not sets:
-        click.echo(f"error: no fixture sets (*/catalogue.yaml) under {root}", err=True)
-        return 2
-    summary = RunSummary()
-    progress = Progress()
-    for catalogue, awards in sets:
-        try:
-            run_export(awards, catalogue, out_dir, store, ("edc", "ebsi"), progress=progress.update,
-                       summary=summary)
-        except (CatalogueError, InputFileError) as exc:
-            progress.close()
-            click.echo(f"error: {catalogue}: {exc}", err=True)
-            return 2
-    progress.close()
-    report, _ = write_reports(summary, out_dir)
-    for record in summary.records:
-        for error in record.errors:
-            click.echo(error, err=True)
-    click.echo(f"{len(sets)} catalogues: {summary_text(summary)}", err=True)
-    click.echo(f"outputs in {out_dir}/edc and {out_dir}/ebsi; report: {report}", err=True)
-    return 1 if summary.failed else 0
+def demo_jobs(fixtures: Path | None = None) -> list[Job]:
+    sets = fixture_sets(fixtures or bundled_fixtures())
+    return [Job(catalogue, tuple(awards)) for catalogue, awards in sets]

@@ -1,38 +1,51 @@
-"""Progress on stderr: a live line on a terminal, a line every few seconds otherwise."""
+"""Progress on stderr: a bar with rate and ETA on a terminal, a line every few seconds otherwise."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 
 class Progress:
-    def __init__(self, enabled: bool = True, every: float = 2.0) -> None:
+    def __init__(self, total: int | None = None, enabled: bool = True, every: float = 2.0,
+                 stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = sys.stderr.isatty()
+        self.tty = self.stream.isatty()
         self.every = every
+        self.total = total
         self.started = time.monotonic()
         self.last = 0.0
-        self.done = 0
-        self.failed = 0
+        self.counts = {"done": 0, "skipped": 0, "failed": 0}
 
-    def update(self, result: Any) -> None:
-        self.done += 1
-        self.failed += result.status == "failed"
+    def update(self, outcome: Any, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
         self.last = now
         self._print(now)
 
+    def line(self, now: float) -> str:
+        seen = sum(self.counts.values())
+        elapsed = max(now - self.started, 1e-9)
+        rate = seen / elapsed
+        tail = f"{rate:.1f}/s, {self.counts['failed']} failed, {self.counts['skipped']} skipped"
+        if not self.total:
+            return f"{seen} records, {tail}"
+        share = min(seen / self.total, 1.0)
+        eta = (self.total - seen) / rate if rate > 0 else 0
+        bar = "#" * int(share * 24) + "." * (24 - int(share * 24))
+        return f"[{bar}] {seen}/{self.total} {share:4.0%} {tail}, ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+
     def _print(self, now: float) -> None:
-        rate = self.done / max(now - self.started, 1e-9)
-        line = f"{self.done} records, {self.failed} failed, {rate:.1f}/s"
-        sys.stderr.write(("\r" + line) if self.tty else line + "\n")
-        sys.stderr.flush()
+        text = self.line(now)
+        self.stream.write(("\r" + text) if self.tty else text + "\n")
+        self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled and self.tty and self.done:
+        if self.enabled and sum(self.counts.values()):
             self._print(time.monotonic())
-            sys.stderr.write("\n")
+            if self.tty:
+                self.stream.write("\n")

@@ -1,0 +1,162 @@
+"""The run journal: one SQLite file per output folder, holding each record's state and the
+hash-chained audit trail, updated in the same transactions.
+
+A record counts as done only once its journal transaction has committed, and its output files
+were written (atomically) before that. After ``kill -9`` a re-run skips what is done, redoes
+the rest (deterministic outputs are simply rewritten) and so leaves no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JOURNAL_NAME = ".edcbridge-journal.sqlite"
+GENESIS = "0" * 64
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY, input_hash TEXT NOT NULL, state TEXT NOT NULL, stage TEXT,
+    outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
+    prev TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    input_hash: str
+    outputs: dict[str, dict[str, str]]  # format -> {"path": ..., "sha256": ...}
+
+
+def actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def audit_hash(prev: str, event: dict[str, Any]) -> str:
+    body = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+        self.actor = actor()
+        row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        self._last_hash = row[0] if row else GENESIS
+        self._in_transaction = False
+
+    @classmethod
+    def for_folder(cls, out_dir: Path) -> Journal:
+        return cls(out_dir / JOURNAL_NAME)
+
+    def done(self, key: str) -> Done | None:
+        row = self.db.execute("SELECT input_hash, outputs FROM records WHERE key = ? AND state = 'done'",
+                              (key,)).fetchone()
+        return Done(row[0], json.loads(row[1])) if row else None
+
+    def _begin(self) -> None:
+        if not self._in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._in_transaction = True
+
+    def record(self, key: str, input_hash: str, state: str, stage: str | None,
+               outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
+        """Stage a record's new state and its audit events; durable at :meth:`commit`."""
+        self._begin()
+        now = time.time()
+        self.db.execute(
+            "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "input_hash = excluded.input_hash, state = excluded.state, stage = excluded.stage, "
+            "outputs = excluded.outputs, "
+            "error = excluded.error, updated = excluded.updated",
+            (key, input_hash, state, stage, json.dumps(outputs, sort_keys=True), error, now, now))
+        output_hash = hashlib.sha256(json.dumps(outputs, sort_keys=True).encode()).hexdigest()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        for action in actions:
+            event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
+                     "input_hash": input_hash, "output_hash": output_hash}
+            digest = audit_hash(self._last_hash, event)
+            self.db.execute(
+                "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash) "
+                "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash)",
+                {**event, "prev": self._last_hash, "hash": digest})
+            self._last_hash = digest
+
+    def commit(self) -> None:
+        if self._in_transaction:
+            self.db.execute("COMMIT")
+            self._in_transaction = False
+
+    def close(self) -> None:
+        self.commit()
+        self.db.close()
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
+
+    def audit_events(self) -> Iterator[dict[str, Any]]:
+        columns = ["seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash"]
+        for row in self.db.execute(f"SELECT {', '.join(columns)} FROM audit ORDER BY seq"):
+            yield dict(zip(columns, row, strict=True))
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    events: int
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_audit(path: Path) -> AuditCheck:
+    """Recompute the hash chain; any edited, removed or reordered event breaks it."""
+    if not path.is_file():
+        return AuditCheck(0, [f"no journal at {path}"])
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
+                          "FROM audit ORDER BY seq").fetchall()
+    finally:
+        db.close()
+    problems = []
+    prev = GENESIS
+    expected_seq = None
+    for seq, stamp, who, action, key, input_hash, output_hash, stored_prev, stored_hash in rows:
+        if expected_seq is not None and seq != expected_seq:
+            problems.append(f"event {expected_seq} is missing (next is {seq})")
+        expected_seq = seq + 1
+        event = {"time": stamp, "actor": who, "action": action, "key": key,
+                 "input_hash": input_hash, "output_hash": output_hash}
+        if stored_prev != prev:
+            problems.append(f"event {seq}: does not follow the event before it")
+        if audit_hash(stored_prev, event) != stored_hash:
+            problems.append(f"event {seq} ({action} {key}): content does not match its hash")
+        prev = stored_hash
+    return AuditCheck(len(rows), problems)

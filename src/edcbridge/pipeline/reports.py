@@ -1,0 +1,101 @@
+"""Per-record reports written as the run goes (CSV and JSON), and an HTML summary at the end."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edcbridge.pipeline.runner import RunResult
+    from edcbridge.pipeline.worker import Outcome
+
+_MAX_HTML_FAILURES = 200
+
+
+class ReportWriter:
+    """report.csv, report.json (streamed) and report.html in the output folder.
+
+    Files are written under temporary names and renamed at the end, so a report on disk is
+    always complete; the journal is what survives an interruption.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._csv_file: IO[str] = (out_dir / ".report.csv.tmp").open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors"])
+        self._json: IO[str] = (out_dir / ".report.json.tmp").open("w", encoding="utf-8")
+        self._json.write('{"records": [\n')
+        self._first = True
+        self._failures: list[tuple[str, int, str, str]] = []
+
+    def write(self, outcome: Outcome, status: str) -> None:
+        outputs = {k: v["path"] for k, v in outcome.outputs.items()}
+        self._csv.writerow([outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
+                            " ".join(outputs.values()),
+                            " | ".join(e.replace("\n    ", " -- ") for e in outcome.errors)])
+        record: dict[str, Any] = {"file": outcome.file, "row": outcome.row, "award_id": outcome.award_id,
+                                  "status": status, "stage": outcome.stage, "outputs": outputs,
+                                  "errors": outcome.errors, "warnings": outcome.warnings}
+        self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
+        self._first = False
+        if status == "failed" and len(self._failures) < _MAX_HTML_FAILURES:
+            self._failures.append((outcome.file, outcome.row, outcome.award_id,
+                                   outcome.errors[0] if outcome.errors else ""))
+
+    def close(self, result: RunResult) -> Path:
+        summary = summary_data(result)
+        self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")
+                         + "\n}\n")
+        for handle in (self._csv_file, self._json):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        (self.out_dir / ".report.csv.tmp").replace(self.out_dir / "report.csv")
+        (self.out_dir / ".report.json.tmp").replace(self.out_dir / "report.json")
+        html_path = self.out_dir / "report.html"
+        tmp = self.out_dir / ".report.html.tmp"
+        tmp.write_text(render_html(summary, self._failures), "utf-8")
+        tmp.replace(html_path)
+        return self.out_dir / "report.json"
+
+
+def summary_data(result: RunResult) -> dict[str, Any]:
+    return {"ok": result.done + result.skipped, "done": result.done, "skipped": result.skipped,
+            "failed": result.failed, "stopped_early": result.stopped_early,
+            "failed_by_stage": result.stage_failures,
+            "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+
+
+def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]]) -> str:
+    esc = html.escape
+    rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
+                   for k, v in summary.items() if not isinstance(v, dict))
+    stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
+                     f"</td><td>{seconds}</td></tr>" for stage, seconds in summary["seconds"].items())
+    failed = "".join(f"<tr><td>{esc(f)}</td><td>{r}</td><td>{esc(a)}</td><td><pre>{esc(e)}</pre></td></tr>"
+                     for f, r, a, e in failures)
+    more = "" if summary["failed"] <= len(failures) else \
+        f"<p>{summary['failed'] - len(failures)} more failures: see report.csv.</p>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;color:#111}}
+table{{border-collapse:collapse;margin:1rem 0}}
+th,td{{border:1px solid #999;padding:.3rem .6rem;text-align:left;vertical-align:top}}
+pre{{white-space:pre-wrap;margin:0}}
+</style>
+</head><body><main>
+<h1>edcbridge run report</h1>
+<h2>Summary</h2><table>{rows}</table>
+<h2>Stages</h2><table><tr><th scope="col">stage</th><th scope="col">failed</th>
+<th scope="col">seconds (all workers)</th></tr>{stages}</table>
+<h2>Failures</h2>{'<p>None.</p>' if not failures else
+ '<table><tr><th scope="col">file</th><th scope="col">row</th><th scope="col">award</th>'
+ '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}
+</main></body></html>
+"""

@@ -1,0 +1,226 @@
+"""Runs jobs (a catalogue and its award files) through the workers, journaled.
+
+Memory stays bounded whatever the batch size: rows are streamed from the input, at most
+``window`` batches are in flight, and results go straight to the journal and the reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edcbridge import __version__
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.pipeline.journal import Journal
+from edcbridge.pipeline.reports import ReportWriter
+from edcbridge.pipeline.worker import STAGES, Outcome, WorkerConfig, init_worker, process_batch
+
+Item = tuple[str, str, str, int, str]
+
+
+@dataclass(frozen=True)
+class Job:
+    catalogue: Path
+    awards: tuple[Path, ...]
+    seal: Any = None  # a seal factory for this catalogue's issuer; default RunOptions.seal
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out_dir: Path
+    store_root: Path
+    formats: tuple[str, ...] = ("edc",)
+    validate: bool = True
+    workers: int = 1
+    batch_size: int = 8
+    fail_fast: int | None = None
+    seal: Any = None
+    commit_every: int = 256
+    commit_seconds: float = 0.5
+
+
+@dataclass
+class RunResult:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    stopped_early: bool = False
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    stage_failures: dict[str, int] = field(default_factory=dict)
+    report: Path | None = None
+
+    @property
+    def total(self) -> int:
+        return self.done + self.skipped + self.failed
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows in an award file, cheaply, for the progress bar (None when unknown)."""
+    try:
+        if path.suffix.lower() in (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"):
+            with path.open("rb") as handle:
+                lines = sum(1 for line in handle if line.strip())
+            return lines - (1 if path.suffix.lower() in (".csv", ".tsv", ".txt") else 0)
+    except OSError:
+        return None
+    return None
+
+
+class _Runner:
+    def __init__(self, options: RunOptions, reports: ReportWriter,
+                 progress: Callable[[Outcome | None, str], None]) -> None:
+        self.options = options
+        self.journal = Journal.for_folder(options.out_dir)
+        self.reports = reports
+        self.progress = progress
+        self.result = RunResult()
+        self.pending: list[tuple[Outcome, list[str]]] = []
+        self.consecutive_failures = 0
+        self.last_commit = time.monotonic()
+
+    def handle(self, outcome: Outcome, status: str | None = None) -> None:
+        """Journal an outcome; reports and progress follow once it is committed."""
+        actions = ["issued"] + (["sealed"] if "edc-sealed" in outcome.outputs else [])
+        if status == "skipped":
+            actions = []
+        elif outcome.state == "done":
+            self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs, None,
+                                actions)
+        elif outcome.key:
+            self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
+                                "\n".join(outcome.errors)[:4000], [])
+        self.pending.append((outcome, [status or outcome.state]))
+        if outcome.state == "failed":
+            self.consecutive_failures += 1
+        elif status != "skipped":
+            self.consecutive_failures = 0
+        if len(self.pending) >= self.options.commit_every or \
+                time.monotonic() - self.last_commit >= self.options.commit_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        self.journal.commit()
+        self.last_commit = time.monotonic()
+        for outcome, (status,) in self.pending:
+            if status == "skipped":
+                self.result.skipped += 1
+            elif status == "done":
+                self.result.done += 1
+            else:
+                self.result.failed += 1
+                stage = outcome.stage or "load"
+                self.result.stage_failures[stage] = self.result.stage_failures.get(stage, 0) + 1
+            for stage, seconds in outcome.seconds.items():
+                self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
+            self.reports.write(outcome, status)
+            self.progress(outcome, status)
+        self.pending.clear()
+
+    def should_stop(self) -> bool:
+        limit = self.options.fail_fast
+        return limit is not None and self.consecutive_failures >= limit
+
+
+def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iterator[Item]:
+    """Rows that need work; load failures and skips are handled on the way."""
+    catalogue = load_catalogue(job.catalogue)
+    formats = ",".join(sorted(runner.options.formats))
+    for path in job.awards:
+        for loaded in iter_awards(path, catalogue):
+            if loaded.award is None:
+                runner.handle(Outcome("", loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
+                                      errors=[e.render() for e in loaded.errors]))
+                if runner.should_stop():
+                    return
+                continue
+            award = loaded.award
+            key = f"{award.issuer or catalogue.issuer}/{award.award_id}"
+            award_json = award.model_dump_json()
+            input_hash = hashlib.sha256(
+                f"{__version__}|{formats}|{sealed}|{catalogue_hash}|{award_json}"
+                .encode()).hexdigest()
+            done = runner.journal.done(key)
+            if done is not None and done.input_hash == input_hash and all(
+                    Path(o["path"]).is_file() for o in done.outputs.values()):
+                runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
+                                      outputs=done.outputs), "skipped")
+                continue
+            yield key, input_hash, award_json, loaded.row, loaded.file
+            if runner.should_stop():
+                return
+
+
+def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run(jobs: list[Job], options: RunOptions,
+        progress: Callable[[Outcome | None, str], None] = lambda o, s: None) -> RunResult:
+    """Run every job; raises CatalogueError / InputFileError for unusable input."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    for job in jobs:  # fail before any work if a catalogue is unusable
+        load_catalogue(job.catalogue)
+    reports = ReportWriter(options.out_dir)
+    runner = _Runner(options, reports, progress)
+    try:
+        for job in jobs:
+            seal = job.seal if job.seal is not None else options.seal
+            config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
+                                  options.validate, seal)
+            items = _items(job, runner, _file_hash(job.catalogue), seal is not None)
+            if options.workers <= 1:
+                init_worker(config)
+                for batch in _batches(items, options.batch_size):
+                    for outcome in process_batch(batch):
+                        runner.handle(outcome)
+                    if runner.should_stop():
+                        break
+            else:
+                _parallel(config, items, runner)
+            if runner.should_stop():
+                runner.result.stopped_early = True
+                break
+        runner.flush()
+    finally:
+        runner.journal.close()
+        runner.result.report = reports.close(runner.result)
+    return runner.result
+
+
+def _parallel(config: WorkerConfig, items: Iterator[Item], runner: _Runner) -> None:
+    options = runner.options
+    window = options.workers * 4
+    with ProcessPoolExecutor(options.workers, initializer=init_worker, initargs=(config,)) as pool:
+        in_flight: deque[Future[list[Outcome]]] = deque()
+        for batch in _batches(items, options.batch_size):
+            in_flight.append(pool.submit(process_batch, batch))
+            while in_flight and (len(in_flight) >= window or in_flight[0].done()):
+                for outcome in in_flight.popleft().result():
+                    runner.handle(outcome)
+            if runner.should_stop():
+                break
+        while in_flight:
+            for outcome in in_flight.popleft().result():
+                runner.handle(outcome)
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))

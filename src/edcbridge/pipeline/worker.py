@@ -1,0 +1,169 @@
+"""Work done per award, in a worker process: map -> validate -> seal -> write.
+
+Everything expensive (catalogue, shapes, schemas, the seal key) is loaded once per process
+by :func:`init_worker`. Results are small, plain data for the main process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edcbridge.load import load_catalogue
+from edcbridge.mapping.ebsi import to_ebsi
+from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Award, Catalogue, Specification
+from edcbridge.output import safe_name, serialise, write_atomic
+from edcbridge.schemas import SchemaStore
+from edcbridge.validation import validate_credential
+from edcbridge.validation.findings import Finding
+from edcbridge.validation.policy import PROFILES, Facts, check_policy
+
+FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld")}
+STAGES = ("load", "map", "validate", "seal", "write")
+
+Sealer = Callable[[str], str]  # credential JSON text -> sealed JSON text
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    catalogue: Path
+    store_root: Path
+    out_dir: Path
+    formats: tuple[str, ...]
+    validate: bool = True
+    seal: Any = None  # a picklable factory returning a Sealer, or None
+
+
+@dataclass
+class Outcome:
+    key: str
+    file: str
+    row: int
+    award_id: str
+    input_hash: str
+    state: str  # "done" | "failed"
+    stage: str | None = None
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class WorkerState:
+    config: WorkerConfig
+    catalogue: Catalogue
+    store: SchemaStore
+    spec_findings: dict[str, list[Finding]]
+    policies: tuple[str, ...]
+    sealer: Sealer | None
+
+
+_STATE: WorkerState | None = None
+
+
+def specification_findings(catalogue: Catalogue) -> dict[str, list[Finding]]:
+    """Policy findings per micro-credential specification, checked once per catalogue."""
+    out: dict[str, list[Finding]] = {}
+    profiles = [PROFILES[p] for p in catalogue.policies if p in PROFILES]
+    for spec in catalogue.specifications:
+        if spec.kind != "micro-credential":
+            continue  # size rules are about micro-credentials, not the awards they stack into
+        found = [f for p in profiles for f in check_policy(_facts(spec), p, f"specifications[{spec.code}]")]
+        if found:
+            out[spec.code] = found
+    return out
+
+
+def _facts(spec: Specification) -> Facts:
+    return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
+                 spec.credit_currency_years)
+
+
+def init_worker(config: WorkerConfig) -> None:
+    global _STATE
+    catalogue = load_catalogue(config.catalogue)
+    sealer = config.seal() if config.seal is not None else None
+    _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
+                         specification_findings(catalogue),
+                         tuple(p for p in catalogue.policies if p in PROFILES), sealer)
+
+
+def state() -> WorkerState:
+    if _STATE is None:
+        raise RuntimeError("init_worker() was not called in this process")
+    return _STATE
+
+
+def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
+    """Each item: (key, input hash, award JSON, row, file)."""
+    return [process(*item) for item in batch]
+
+
+def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> Outcome:
+    s = state()
+    award = Award.model_validate_json(award_json)
+    outcome = Outcome(key, file, row, award.award_id, input_hash, "done",
+                      seconds=dict.fromkeys(STAGES, 0.0))
+    try:
+        _run(s, award, outcome)
+    except Exception as exc:  # one award's bug must not stop the batch; keep what happened
+        outcome.state, outcome.stage = "failed", outcome.stage or "map"
+        outcome.errors.append(f"internal error: {exc.__class__.__name__}: {exc}\n"
+                              + "".join(traceback.format_exc(limit=3)))
+    return outcome
+
+
+def _clock(outcome: Outcome, stage: str, started: float) -> float:
+    now = time.perf_counter()
+    outcome.seconds[stage] += now - started
+    return now
+
+
+def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
+    if award.specification in s.spec_findings:
+        outcome.state, outcome.stage = "failed", "validate"
+        outcome.errors += [f.render() for f in s.spec_findings[award.specification]]
+        return
+    started = time.perf_counter()
+    outcome.stage = "map"
+    edc = to_edc(award, s.catalogue)
+    documents: dict[str, dict[str, Any]] = {"edc": edc}
+    if "ebsi" in s.config.formats:
+        documents["ebsi"] = to_ebsi(edc)
+    started = _clock(outcome, "map", started)
+    outcome.stage = "validate"
+    if s.config.validate:
+        spec = s.catalogue.specification(award.specification)
+        micro = spec is not None and spec.kind == "micro-credential"
+        policies = s.policies if micro else ()
+        for name, doc in documents.items():
+            report = validate_credential(doc, s.store, source=name, policies=policies,
+                                         annex1="warning" if not policies else None)
+            outcome.errors += [f"{name}: {f.render()}" for f in report.findings if f.severity == "error"]
+            outcome.warnings += [f"{name}: {f.render()}" for f in report.findings if f.severity == "warning"]
+    started = _clock(outcome, "validate", started)
+    if outcome.errors:
+        outcome.state = "failed"
+        return
+    texts = {name: serialise(doc) for name, doc in documents.items() if name in s.config.formats}
+    if s.sealer is not None:
+        outcome.stage = "seal"
+        texts["edc-sealed"] = (s.sealer(texts.get("edc", serialise(edc)).decode("utf-8"))
+                               .encode("utf-8"))
+        started = _clock(outcome, "seal", started)
+    outcome.stage = "write"
+    issuer = award.issuer or s.catalogue.issuer
+    for name, data in texts.items():
+        folder, suffix = FORMATS[name]
+        target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
+        write_atomic(target, data)
+        outcome.outputs[name] = {"path": str(target), "sha256": hashlib.sha256(data).hexdigest()}
+    _clock(outcome, "write", started)
+    outcome.stage = None

@@ -1,0 +1,246 @@
+"""Certificate facts that matter for an eIDAS e-seal: identity, dates, key usage, QC statements."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from edcbridge.seal import _der
+from edcbridge.seal.errors import CertificateError
+
+QC_STATEMENTS = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
+QC_COMPLIANCE = "0.4.0.1862.1.1"
+QC_SSCD = "0.4.0.1862.1.4"
+QC_TYPE = "0.4.0.1862.1.6"
+QC_TYPE_ESIGN = "0.4.0.1862.1.6.1"
+QC_TYPE_ESEAL = "0.4.0.1862.1.6.2"
+QC_TYPE_WEB = "0.4.0.1862.1.6.3"
+_QC_TYPE_NAMES = {QC_TYPE_ESIGN: "esign", QC_TYPE_ESEAL: "eseal", QC_TYPE_WEB: "web"}
+
+_KEY_USAGE_FLAGS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+
+
+@dataclass(frozen=True)
+class CertificateReport:
+    """What a registry officer needs to know about a seal certificate before using it."""
+
+    subject: str
+    issuer: str
+    serial_number: int
+    organisation_name: str | None
+    organisation_identifier: str | None
+    country: str | None
+    not_before: datetime
+    not_after: datetime
+    key_usage: tuple[str, ...]
+    qc_compliance: bool
+    qc_types: tuple[str, ...]
+    sha256: str
+
+    @property
+    def is_qualified_eseal(self) -> bool:
+        return self.qc_compliance and "eseal" in self.qc_types
+
+    def lines(self) -> list[str]:
+        qc = "QcCompliance" if self.qc_compliance else "no QcCompliance statement"
+        types = ", ".join(self.qc_types) or "no QcType"
+        return [
+            f"subject: {self.subject}",
+            f"issuer: {self.issuer}",
+            f"serial: {self.serial_number:#x}",
+            f"organisation: {self.organisation_name or '-'}",
+            f"organisationIdentifier: {self.organisation_identifier or '-'}",
+            f"country: {self.country or '-'}",
+            f"valid: {self.not_before.isoformat()} to {self.not_after.isoformat()}",
+            f"key usage: {', '.join(self.key_usage) or '-'}",
+            f"QC statements: {qc}; QcType {types}",
+            f"SHA-256: {self.sha256}",
+        ]
+
+
+def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    values = name.get_attributes_for_oid(oid)
+    if not values:
+        return None
+    value = values[0].value
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def key_usage_names(cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return ()
+    return tuple(flag for flag in _KEY_USAGE_FLAGS if getattr(usage, flag))
+
+
+def qc_statements(cert: x509.Certificate) -> dict[str, bytes]:
+    """Map statement OID to its raw statementInfo (empty bytes when absent)."""
+    try:
+        ext = cert.extensions.get_extension_for_oid(QC_STATEMENTS).value
+    except x509.ExtensionNotFound:
+        return {}
+    if not isinstance(ext, x509.UnrecognizedExtension):
+        return {}
+    found: dict[str, bytes] = {}
+    try:
+        _, content, _ = _der.read(ext.value)
+        for _, statement in _der.children(content):
+            parts = list(_der.children(statement))
+            if parts and parts[0][0] == _der.OID:
+                info = _der.tlv(parts[1][0], parts[1][1]) if len(parts) > 1 else b""
+                found[_der.decode_oid(parts[0][1])] = info
+    except (ValueError, IndexError):
+        return found
+    return found
+
+
+def _qc_types(statements: dict[str, bytes]) -> tuple[str, ...]:
+    info = statements.get(QC_TYPE)
+    if not info:
+        return ()
+    try:
+        _, content, _ = _der.read(info)
+        oids = [_der.decode_oid(c) for t, c in _der.children(content) if t == _der.OID]
+    except (ValueError, IndexError):
+        return ()
+    return tuple(_QC_TYPE_NAMES.get(o, o) for o in oids)
+
+
+def describe(cert: x509.Certificate) -> CertificateReport:
+    statements = qc_statements(cert)
+    return CertificateReport(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial_number=cert.serial_number,
+        organisation_name=_attribute(cert.subject, NameOID.ORGANIZATION_NAME),
+        organisation_identifier=_attribute(cert.subject, NameOID.ORGANIZATION_IDENTIFIER),
+        country=_attribute(cert.subject, NameOID.COUNTRY_NAME),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key_usage=key_usage_names(cert),
+        qc_compliance=QC_COMPLIANCE in statements,
+        qc_types=_qc_types(statements),
+        sha256=fingerprint(cert).hex(),
+    )
+
+
+def fingerprint(cert: x509.Certificate) -> bytes:
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
+
+
+def der_b64(cert: x509.Certificate) -> str:
+    """Standard base64 of the DER certificate, as used in `x5c` and `xVals`."""
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+
+
+def issuer_serial(cert: x509.Certificate) -> bytes:
+    """DER IssuerSerial (RFC 5035): the DSS convention for the JAdES `kid`."""
+    general_names = _der.sequence(_der.tlv(0xA4, cert.issuer.public_bytes()))
+    return _der.sequence(general_names, _der.integer(cert.serial_number))
+
+
+def validity_problem(cert: x509.Certificate, at: datetime) -> str | None:
+    """Say why *cert* is not valid at *at*, or None when it is."""
+    if at < cert.not_valid_before_utc:
+        return f"is not valid before {cert.not_valid_before_utc.isoformat()}"
+    if at > cert.not_valid_after_utc:
+        return f"expired on {cert.not_valid_after_utc.isoformat()}"
+    return None
+
+
+def check_can_seal(cert: x509.Certificate, at: datetime) -> None:
+    """Refuse certificates that cannot produce a valid seal at *at*."""
+    name = cert.subject.rfc4514_string()
+    problem = validity_problem(cert, at)
+    if problem:
+        raise CertificateError(
+            f"seal certificate '{name}' {problem} (checked at {at.isoformat()}); "
+            "use a certificate that is currently valid"
+        )
+    if "digital_signature" not in key_usage_names(cert):
+        raise CertificateError(
+            f"seal certificate '{name}' lacks the digitalSignature key usage; "
+            "ask the certification authority for an e-seal certificate that allows signing"
+        )
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    return issued_by(cert, cert)
+
+
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except Exception:  # InvalidSignature, ValueError (name mismatch), TypeError (key type)
+        return False
+    return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def build_chain(
+    leaf: x509.Certificate,
+    pool: Iterable[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: datetime,
+) -> tuple[list[x509.Certificate], str | None]:
+    """Walk from *leaf* to one of *anchors* through *pool*.
+
+    Returns the path (leaf first, anchor last) and None on success, or the partial path
+    and the reason it stopped.
+    """
+    candidates = list(pool) + list(anchors)
+    anchor_fps = {fingerprint(a) for a in anchors}
+    path = [leaf]
+    current = leaf
+    for _ in range(10):
+        if fingerprint(current) in anchor_fps:
+            return path, None
+        issuer = next(
+            (c for c in candidates if c.subject == current.issuer and issued_by(current, c)),
+            None,
+        )
+        if issuer is None:
+            return path, f"no issuer found for '{current.subject.rfc4514_string()}'"
+        if not _is_ca(issuer):
+            return path, f"'{issuer.subject.rfc4514_string()}' is not a CA certificate"
+        problem = validity_problem(issuer, at)
+        if problem:
+            return path, f"CA certificate '{issuer.subject.rfc4514_string()}' {problem}"
+        path.append(issuer)
+        if fingerprint(issuer) in anchor_fps:
+            return path, None
+        if is_self_signed(issuer):
+            return path, f"root '{issuer.subject.rfc4514_string()}' is not a trust anchor"
+        current = issuer
+    return path, "certificate chain too long"
+
+
+def extended_key_usages(cert: x509.Certificate) -> tuple[x509.ObjectIdentifier, ...]:
+    try:
+        return tuple(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return ()

@@ -1,0 +1,249 @@
+"""Click commands `verify`, `seal` and `dev-pki`; add them to a group with :func:`register`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypedDict
+
+import click
+from cryptography import x509
+
+from edcbridge.seal import devpki, keys, revocation
+from edcbridge.seal.errors import SealError
+from edcbridge.seal.sealer import Level, Sealer
+from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
+from edcbridge.seal.verify import CHECKS, FormatCheck, VerifyOptions, load_trust_anchors, verify_file
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def make_verify_command(format_check: FormatCheck | None = None) -> click.Command:
+    """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT)."""
+
+    @click.command("verify")
+    @click.argument("files", nargs=-1, required=True, type=_FILE)
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON list on stdout.")
+    @click.option(
+        "--trust-anchor",
+        "anchors",
+        multiple=True,
+        type=_FILE,
+        help="PEM certificate(s) to trust for seals and timestamps (repeatable).",
+    )
+    @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
+    @click.option(
+        "--fetch-revocation",
+        is_flag=True,
+        help="Download CRLs when the seal embeds no revocation data.",
+    )
+    def verify(
+        files: Sequence[Path],
+        as_json: bool,
+        anchors: Sequence[Path],
+        require_trust: bool,
+        fetch_revocation: bool,
+    ) -> None:
+        """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.
+
+        Exit status 1 when any check of any file is ERROR.
+        """
+        try:
+            options = VerifyOptions(
+                trust_anchors=load_trust_anchors(anchors),
+                require_trust=require_trust,
+                fetch_revocation=fetch_revocation,
+                format_check=format_check,
+            )
+        except SealError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
+        results = [(path, verify_file(path, options)) for path in files]
+        if as_json:
+            doc = [{"file": str(path), "checks": result.as_dict()} for path, result in results]
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        else:
+            for path, result in results:
+                click.echo(f"{path}: {'valid' if result.ok else 'INVALID'}")
+                for name in CHECKS:
+                    check = result.checks[name]
+                    click.echo(f"  {name:<10} {check.status:<7} {check.reason}")
+        if not all(result.ok for _, result in results):
+            sys.exit(1)
+
+    return verify
+
+
+def _output_name(path: Path) -> str:
+    stem = path.stem.removesuffix("-unsigned")
+    return f"{stem}-signed.jsonld"
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+    ) as handle:
+        handle.write(text)
+        temp = Path(handle.name)
+    temp.replace(target)
+
+
+def _prompt() -> str:
+    return str(click.prompt("Seal password", hide_input=True, err=True))
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _check_seal_source(p12: Path | None, key: Path | None, cert: Path | None) -> None:
+    if p12 is not None and (key or cert):
+        raise click.UsageError("use either --p12 or --key/--cert, not both")
+    if p12 is None and (key is None or cert is None):
+        raise click.UsageError("give the seal as --p12 FILE, or as --key FILE with --cert FILE")
+
+
+def _load_sealer(
+    p12: Path | None,
+    key: Path | None,
+    cert: Path | None,
+    password_file: Path | None,
+    options: SealOptions,
+) -> Sealer:
+    if p12 is not None:
+        prompt = _prompt if _interactive() else None
+        password = keys.read_password(password_file, prompt=prompt)
+        return Sealer.from_p12(p12, password, **options)
+    assert key is not None and cert is not None  # checked by _check_seal_source
+    pem_password = None
+    if password_file is not None or keys.PASSWORD_ENV in os.environ:
+        pem_password = keys.read_password(password_file)
+    return Sealer.from_pem(key, cert, pem_password, **options)
+
+
+class SealOptions(TypedDict):
+    algorithm: str
+    level: Level | None
+    tsa: TsaClient | None
+    crls: list[x509.CertificateRevocationList]
+    fetch_crls: bool
+
+
+def _report(sealer: Sealer) -> None:
+    report = sealer.certificate_report()
+    click.echo(f"sealing at JAdES {sealer.level} with:", err=True)
+    for line in report.lines():
+        click.echo(f"  {line}", err=True)
+    if not report.is_qualified_eseal:
+        click.echo(
+            "  warning: no QcCompliance + QcType e-seal statements: not a qualified e-seal",
+            err=True,
+        )
+
+
+@click.command("seal")
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
+@click.option("--key", type=_FILE, help="PEM private key (with --cert).")
+@click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
+@click.option(
+    "--password-file",
+    type=_FILE,
+    help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD, else a prompt).",
+)
+@click.option(
+    "--level",
+    type=click.Choice([level.value for level in Level]),
+    help="JAdES level; default: the highest the configured services allow.",
+)
+@click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
+@click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float)
+@click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
+@click.option("--no-fetch-crl", is_flag=True, help="Never download CRLs from distribution points.")
+@click.option("--alg", default="RS256", show_default=True, type=click.Choice(["RS256", "PS256", "ES256"]))
+def seal_command(
+    files: Sequence[Path],
+    out_dir: Path,
+    p12: Path | None,
+    key: Path | None,
+    cert: Path | None,
+    password_file: Path | None,
+    level: str | None,
+    tsa_url: str | None,
+    tsa_timeout: float,
+    crl_files: Sequence[Path],
+    no_fetch_crl: bool,
+    alg: str,
+) -> None:
+    """Seal credential JSON FILES as JAdES into --out (all files or none are written)."""
+    targets = [out_dir / _output_name(path) for path in files]
+    if len(set(targets)) != len(targets):
+        raise click.UsageError("two input files would write the same output name")
+    _check_seal_source(p12, key, cert)
+    if level not in (None, Level.B_B) and not tsa_url:
+        raise click.UsageError(f"level {level} needs a timestamp authority: add --tsa URL")
+    tsa = TsaClient(tsa_url, timeout=tsa_timeout) if tsa_url else None
+    try:
+        crls = [revocation.load_crl(path.read_bytes(), str(path)) for path in crl_files]
+        options = SealOptions(
+            algorithm=alg,
+            level=Level(level) if level else None,
+            tsa=tsa,
+            crls=crls,
+            fetch_crls=not no_fetch_crl,
+        )
+        sealer = _load_sealer(p12, key, cert, password_file, options)
+        _report(sealer)
+        sealed = [sealer.seal(path.read_text(encoding="utf-8")) for path in files]
+    except SealError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"input is not UTF-8: {exc}") from exc
+    finally:
+        if tsa is not None:
+            tsa.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target, text in zip(targets, sealed, strict=True):
+        _write_atomically(target, text)
+        click.echo(str(target))
+
+
+@click.command("dev-pki")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--organisation", default="EDCBRIDGE TEST University", show_default=True)
+@click.option("--organisation-identifier", default="NTRBE-TEST0001", show_default=True)
+@click.option("--country", default="BE", show_default=True)
+@click.option("--crl-url", help="CRL distribution point to write into the seal certificate.")
+def dev_pki_command(
+    out_dir: Path,
+    organisation: str,
+    organisation_identifier: str,
+    country: str,
+    crl_url: str | None,
+) -> None:
+    """Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use."""
+    if len(country) != 2 or not country.isalpha():
+        raise click.BadParameter("two-letter ISO 3166 code", param_hint="--country")
+    if "TEST" not in organisation.upper():
+        organisation = f"{organisation} (TEST)"
+    files = devpki.generate_test_seal(
+        out_dir,
+        organisation=organisation,
+        organisation_identifier=organisation_identifier,
+        country=country.upper(),
+        crl_url=crl_url,
+    )
+    click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
+    for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
+        click.echo(str(path))
+
+
+def register(group: click.Group, format_check: FormatCheck | None = None) -> None:
+    """Add `verify`, `seal` and `dev-pki` to *group*."""
+    group.add_command(make_verify_command(format_check))
+    group.add_command(seal_command)
+    group.add_command(dev_pki_command)

@@ -1,0 +1,257 @@
+"""The JAdES JSON shape (ETSI TS 119 182-1) as the EC's issuer writes it.
+
+Signing uses `cryptography` over a hand-built signing input, so the payload bytes are exactly
+the text given. Verification goes through jwcrypto, a separate JWS implementation; this is the
+only module that imports it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException, JWSEHeaderParameter
+
+from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial
+from edcbridge.seal.errors import CertificateError, SealFormatError
+from edcbridge.seal.keys import SealPrivateKey
+
+ALGORITHMS = ("RS256", "PS256", "ES256")
+TYP = "jose+json"
+CTY = "octet-stream"
+
+# JAdES header parameters a verifier must understand when they appear in `crit`.
+_JADES_HEADERS = {
+    name: JWSEHeaderParameter(description, False, True, None)
+    for name, description in {
+        "sigT": "JAdES claimed signing time",
+        "adoTst": "JAdES all-data-objects timestamp",
+        "sigD": "JAdES signed data objects",
+        "srCms": "JAdES signer commitments",
+        "sigPl": "JAdES signature production place",
+        "srAts": "JAdES signer attributes",
+        "sigPId": "JAdES signature policy",
+        "x5t#o": "JAdES other-digest certificate reference",
+        "sigX5ts": "JAdES signing certificates references",
+    }.items()
+}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise SealFormatError(f"invalid base64url value '{text[:40]}'") from exc
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise SealFormatError(f"sigT '{text}' is not YYYY-MM-DDThh:mm:ssZ") from exc
+
+
+def check_algorithm(alg: str, key: SealPrivateKey) -> None:
+    if alg not in ALGORITHMS:
+        raise CertificateError(f"algorithm {alg} is not supported; use one of {', '.join(ALGORITHMS)}")
+    if alg in ("RS256", "PS256") and not isinstance(key, rsa.RSAPrivateKey):
+        raise CertificateError(f"{alg} needs an RSA key; this seal has an EC key, use ES256")
+    if alg == "ES256" and not (
+        isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
+    ):
+        raise CertificateError("ES256 needs an EC P-256 key; use RS256 for RSA seals")
+
+
+def protected_header(
+    cert: x509.Certificate,
+    intermediates: tuple[x509.Certificate, ...],
+    alg: str,
+    signing_time: datetime,
+) -> dict[str, Any]:
+    """The JAdES-B-B protected header, in the EC issuer's member order."""
+    return {
+        "alg": alg,
+        "cty": CTY,
+        "kid": base64.b64encode(issuer_serial(cert)).decode("ascii"),
+        "x5t#S256": b64url(fingerprint(cert)),
+        "x5c": [der_b64(c) for c in (cert, *intermediates)],
+        "typ": TYP,
+        "b64": False,
+        "sigT": format_time(signing_time),
+        "crit": ["b64", "sigT"],
+    }
+
+
+def encode_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def signing_input(protected_b64: str, payload: str) -> bytes:
+    """RFC 7797 signing input for an unencoded payload."""
+    return protected_b64.encode("ascii") + b"." + payload.encode("utf-8")
+
+
+def sign(key: SealPrivateKey, alg: str, data: bytes) -> bytes:
+    """JWS signature value (raw r||s for ES256)."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        if alg == "PS256":
+            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+            return key.sign(data, pss, hashes.SHA256())
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def content_timestamp_input(payload: str) -> bytes:
+    """What `adoTst` timestamps: the unencoded payload bytes (TS 119 182-1, 5.2.8)."""
+    return payload.encode("utf-8")
+
+
+def archive_timestamp_input(
+    payload: str, protected_b64: str, signature_b64: str, earlier_etsiu: list[str]
+) -> bytes:
+    """What `arcTst` timestamps (TS 119 182-1, 5.3.6.3.1.1, base64url etsiU).
+
+    Payload (unencoded, as b64 is false), '.', protected header, '.', signature value, '.',
+    then every etsiU entry before the archive timestamp, as written, without separators.
+    """
+    return b".".join(
+        [
+            payload.encode("utf-8"),
+            protected_b64.encode("ascii"),
+            signature_b64.encode("ascii"),
+            "".join(earlier_etsiu).encode("ascii"),
+        ]
+    )
+
+
+def etsiu_entry(value: dict[str, Any]) -> str:
+    return b64url(encode_json(value).encode("utf-8"))
+
+
+def serialise(payload: str, protected_b64: str, signature_b64: str, etsiu: list[str]) -> str:
+    """JWS general JSON serialisation with the payload as a JSON string."""
+    signature: dict[str, Any] = {"protected": protected_b64}
+    if etsiu:
+        signature["header"] = {"etsiU": etsiu}
+    signature["signature"] = signature_b64
+    return encode_json({"payload": payload, "signatures": [signature]})
+
+
+@dataclass(frozen=True)
+class ParsedSeal:
+    """One JAdES signature as found in a document; nothing here is verified yet."""
+
+    text: str
+    payload: str
+    protected_b64: str
+    protected: dict[str, Any]
+    signature_b64: str
+    etsiu: list[dict[str, Any]] = field(default_factory=list)
+    # The etsiU entries as written (base64url), parallel to `etsiu`; None for clear JSON.
+    etsiu_encoded: list[str | None] = field(default_factory=list)
+
+    def certificates(self) -> list[x509.Certificate]:
+        """`x5c` certificates, leaf first."""
+        x5c = self.protected.get("x5c")
+        if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
+            raise SealFormatError("protected header has no x5c certificate")
+        try:
+            return [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
+        except (ValueError, binascii.Error) as exc:
+            raise SealFormatError(f"x5c holds an unreadable certificate: {exc}") from exc
+
+    def unsigned(self, name: str) -> list[Any]:
+        """All values of the unsigned property *name* found in etsiU."""
+        return [entry[name] for entry in self.etsiu if name in entry]
+
+
+def parse(data: bytes) -> ParsedSeal:
+    try:
+        text = data.decode("utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SealFormatError(f"not a JSON document: {exc}") from exc
+    if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
+        raise SealFormatError("not a JWS JSON general serialisation (needs 'payload' and 'signatures')")
+    signatures = doc["signatures"]
+    if not isinstance(signatures, list) or len(signatures) != 1:
+        raise SealFormatError("expected exactly one signature in 'signatures'")
+    sig = signatures[0]
+    payload = doc["payload"]
+    if not isinstance(sig, dict) or not isinstance(payload, str):
+        raise SealFormatError("payload must be a string and the signature an object")
+    protected_b64, signature_b64 = sig.get("protected"), sig.get("signature")
+    if not isinstance(protected_b64, str) or not isinstance(signature_b64, str):
+        raise SealFormatError("signature needs 'protected' and 'signature' strings")
+    try:
+        protected = json.loads(b64url_decode(protected_b64))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SealFormatError(f"protected header is not JSON: {exc}") from exc
+    if not isinstance(protected, dict):
+        raise SealFormatError("protected header is not a JSON object")
+    header = sig.get("header", {})
+    etsiu_raw = header.get("etsiU", []) if isinstance(header, dict) else []
+    etsiu: list[dict[str, Any]] = []
+    encoded: list[str | None] = []
+    for entry in etsiu_raw if isinstance(etsiu_raw, list) else []:
+        value = _etsiu_value(entry)
+        if isinstance(value, dict):
+            etsiu.append(value)
+            encoded.append(entry if isinstance(entry, str) else None)
+    return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded)
+
+
+def _etsiu_value(entry: object) -> object:
+    """etsiU entries are base64url JSON (EC issuer) or plain JSON objects (clear form)."""
+    if isinstance(entry, dict):
+        return entry
+    if isinstance(entry, str):
+        try:
+            return json.loads(b64url_decode(entry))
+        except (SealFormatError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+    return None
+
+
+def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
+    """Check the JWS signature with jwcrypto; return None when valid, else the reason."""
+    alg = seal.protected.get("alg")
+    if alg not in ALGORITHMS:
+        return f"algorithm {alg!r} is not allowed (allowed: {', '.join(ALGORITHMS)})"
+    if seal.protected.get("b64") is not False:
+        return "protected header must set b64 to false (unencoded payload)"
+    crit = seal.protected.get("crit")
+    if not isinstance(crit, list) or "b64" not in crit or "sigT" not in crit:
+        return "crit must list b64 and sigT"
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        return f"certificate key type {type(public_key).__name__} is not supported"
+    try:
+        key = jwk.JWK.from_pyca(public_key)
+        token = jws.JWS(header_registry=_JADES_HEADERS)
+        token.allowed_algs = list(ALGORITHMS)
+        token.deserialize(seal.text)
+        token.verify(key, alg=str(alg))
+    except jws.InvalidJWSSignature:
+        return "signature does not match the payload and protected header"
+    except (JWException, ValueError, TypeError) as exc:
+        return f"signature could not be checked: {exc}"
+    return None

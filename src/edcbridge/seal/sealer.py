@@ -1,0 +1,217 @@
+"""Seal credential JSON text as JAdES (B-B, B-T or B-LT), key loaded once per run."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from edcbridge.seal import jades, keys, revocation
+from edcbridge.seal.certs import CertificateReport, check_can_seal, der_b64, describe, fingerprint
+from edcbridge.seal.errors import SealError, SealFormatError
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tst import Timestamp
+
+
+class Level(StrEnum):
+    """JAdES baseline levels; each adds to the one before."""
+
+    B_B = "B-B"
+    B_T = "B-T"  # + sigTst: signature timestamp
+    B_LT = "B-LT"  # + xVals, rVals: certificates and revocation data
+    B_LTA = "B-LTA"  # + arcTst: archive timestamp over all of the above
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class IssuerIdentity:
+    """The sealing organisation as its certificate names it; the credential issuer must match."""
+
+    legal_name: str
+    organisation_identifier: str
+    country: str
+
+
+class Sealer:
+    """Seals payload texts with one key; build it once per batch.
+
+    The level defaults to the highest the configured services allow: B-LTA (what the EC's
+    issuer produces) with a TSA and revocation data (CRLs given, or fetchable from the
+    certificate), B-T with a TSA only, else B-B.
+    """
+
+    def __init__(
+        self,
+        key: keys.SealKey,
+        *,
+        algorithm: str = "RS256",
+        level: Level | None = None,
+        tsa: TsaClient | None = None,
+        crls: Sequence[x509.CertificateRevocationList] = (),
+        fetch_crls: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        jades.check_algorithm(algorithm, key.private_key)
+        self.key = key
+        self.algorithm = algorithm
+        self.tsa = tsa
+        self.clock = clock
+        self._crl_input = tuple(crls)
+        self._fetch_crls = fetch_crls
+        self._crls: list[x509.CertificateRevocationList] | None = None
+        self.level = level or self._best_level()
+        if self.level != Level.B_B and tsa is None:
+            raise SealError(f"level {self.level} needs a timestamp authority: pass --tsa URL")
+        check_can_seal(key.certificate, clock())
+        if self.level in (Level.B_LT, Level.B_LTA):
+            self._revocation_data()  # fail at start of the run, not at the first credential
+
+    def _best_level(self) -> Level:
+        if self.tsa is None:
+            return Level.B_B
+        has_revocation = bool(self._crl_input) or (
+            self._fetch_crls and bool(revocation.crl_urls(self.key.certificate))
+        )
+        return Level.B_LTA if has_revocation else Level.B_T
+
+    @classmethod
+    def from_p12(
+        cls,
+        path: Path,
+        password: bytes,
+        *,
+        algorithm: str = "RS256",
+        level: Level | None = None,
+        tsa: TsaClient | None = None,
+        crls: Sequence[x509.CertificateRevocationList] = (),
+        fetch_crls: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Sealer:
+        """Load a PKCS#12 seal once; options as for the constructor."""
+        seal_key = keys.load_p12(path, password, at=clock())
+        return cls(
+            seal_key, algorithm=algorithm, level=level, tsa=tsa, crls=crls, fetch_crls=fetch_crls, clock=clock
+        )
+
+    @classmethod
+    def from_pem(
+        cls,
+        key_path: Path,
+        cert_path: Path,
+        password: bytes | None,
+        *,
+        algorithm: str = "RS256",
+        level: Level | None = None,
+        tsa: TsaClient | None = None,
+        crls: Sequence[x509.CertificateRevocationList] = (),
+        fetch_crls: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Sealer:
+        """Load a PEM key and its certificate chain once; options as for the constructor."""
+        seal_key = keys.load_pem(key_path, cert_path, password, at=clock())
+        return cls(
+            seal_key, algorithm=algorithm, level=level, tsa=tsa, crls=crls, fetch_crls=fetch_crls, clock=clock
+        )
+
+    def issuer_identity(self) -> IssuerIdentity:
+        report = self.certificate_report()
+        missing = [
+            name
+            for name, value in (
+                ("organizationName (O)", report.organisation_name),
+                ("organizationIdentifier", report.organisation_identifier),
+                ("countryName (C)", report.country),
+            )
+            if not value
+        ]
+        if missing:
+            raise SealError(
+                f"seal certificate '{report.subject}' lacks {', '.join(missing)}: "
+                "an e-seal certificate for credentials must name the organisation"
+            )
+        return IssuerIdentity(
+            str(report.organisation_name), str(report.organisation_identifier), str(report.country)
+        )
+
+    def certificate_report(self) -> CertificateReport:
+        return describe(self.key.certificate)
+
+    def seal(self, payload_text: str) -> str:
+        """Return the sealed JSON text; *payload_text* is signed byte for byte."""
+        try:
+            credential = json.loads(payload_text)
+        except json.JSONDecodeError as exc:
+            raise SealFormatError(f"payload is not JSON: {exc}") from exc
+        if not isinstance(credential, dict):
+            raise SealFormatError("payload must be a JSON object (one credential)")
+        signing_time = self.clock()
+        check_can_seal(self.key.certificate, signing_time)
+        header = jades.protected_header(
+            self.key.certificate, self.key.intermediates, self.algorithm, signing_time
+        )
+        protected_b64 = jades.b64url(jades.encode_json(header).encode("utf-8"))
+        signature = jades.sign(
+            self.key.private_key, self.algorithm, jades.signing_input(protected_b64, payload_text)
+        )
+        signature_b64 = jades.b64url(signature)
+        etsiu = self._etsiu(payload_text, protected_b64, signature_b64)
+        return jades.serialise(payload_text, protected_b64, signature_b64, etsiu)
+
+    def _etsiu(self, payload: str, protected_b64: str, signature_b64: str) -> list[str]:
+        if self.level == Level.B_B or self.tsa is None:
+            return []
+        long_term = self.level in (Level.B_LT, Level.B_LTA)
+        crls = [
+            base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii")
+            for c in (self._revocation_data() if long_term else [])
+        ]
+        stamp = self.tsa.timestamp(signature_b64.encode("ascii"))
+        entries = [jades.etsiu_entry({"sigTst": _tst_tokens(stamp)})]
+        if long_term:
+            certs = _unique([*self.key.chain, *stamp.certificates, stamp.tsa_certificate])
+            entries.append(jades.etsiu_entry({"xVals": [{"x509Cert": {"val": der_b64(c)}} for c in certs]}))
+            entries.append(jades.etsiu_entry({"rVals": {"crlVals": [{"val": v} for v in crls]}}))
+        if self.level == Level.B_LTA:
+            data = jades.archive_timestamp_input(payload, protected_b64, signature_b64, entries)
+            entries.append(jades.etsiu_entry({"arcTst": _tst_tokens(self.tsa.timestamp(data))}))
+        return entries
+
+    def _revocation_data(self) -> list[x509.CertificateRevocationList]:
+        """Fetched once per run and reused while still current."""
+        now = self.clock()
+        if self._crls is None or any(
+            c.next_update_utc is not None and c.next_update_utc < now for c in self._crls
+        ):
+            self._crls = revocation.crls_for_seal(
+                self.key.certificate,
+                self.key.chain,
+                self._crl_input,
+                fetch=self._fetch_crls,
+                at=now,
+            )
+        return self._crls
+
+
+def _tst_tokens(stamp: Timestamp) -> dict[str, list[dict[str, str]]]:
+    return {"tstTokens": [{"val": base64.b64encode(stamp.token).decode("ascii")}]}
+
+
+def _unique(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    seen: set[bytes] = set()
+    result = []
+    for cert in certs:
+        fp = fingerprint(cert)
+        if fp not in seen:
+            seen.add(fp)
+            result.append(cert)
+    return result

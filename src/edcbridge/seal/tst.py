@@ -1,0 +1,302 @@
+"""RFC 3161 timestamp requests, responses and tokens (the only asn1crypto importer).
+
+A token is verified for what JAdES needs: the CMS signature of the timestamp authority over
+the TSTInfo, the imprint of the timestamped data, and a signer certificate meant for
+timestamping that was valid at the time it states.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import cms, tsp  # type: ignore[import-untyped]
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from edcbridge.seal import _der
+from edcbridge.seal.certs import extended_key_usages, validity_problem
+from edcbridge.seal.errors import TimestampError
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+    "sha1": hashes.SHA1,
+}
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """A verified timestamp token."""
+
+    token: bytes
+    gen_time: datetime
+    serial_number: int
+    policy: str
+    tsa_certificate: x509.Certificate
+    certificates: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of a TimeStampReq a responder needs."""
+
+    hash_algorithm: str
+    digest: bytes
+    nonce: int | None
+    cert_req: bool
+
+
+def new_nonce() -> int:
+    return secrets.randbits(63)
+
+
+def build_request(digest: bytes, nonce: int) -> bytes:
+    """DER TimeStampReq for a SHA-256 *digest*, asking for the TSA certificate."""
+    return bytes(
+        tsp.TimeStampReq(
+            {
+                "version": 1,
+                "message_imprint": {
+                    "hash_algorithm": {"algorithm": "sha256"},
+                    "hashed_message": digest,
+                },
+                "nonce": nonce,
+                "cert_req": True,
+            }
+        ).dump()
+    )
+
+
+def parse_request(data: bytes) -> Request:
+    try:
+        req = tsp.TimeStampReq.load(data)
+        imprint = req["message_imprint"]
+        return Request(
+            hash_algorithm=str(imprint["hash_algorithm"]["algorithm"].native),
+            digest=bytes(imprint["hashed_message"].native),
+            nonce=req["nonce"].native,
+            cert_req=bool(req["cert_req"].native),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampError(f"not a DER TimeStampReq: {exc}") from exc
+
+
+def token_from_response(body: bytes, digest: bytes, nonce: int, source: str) -> bytes:
+    """Extract the token from a TimeStampResp, checking status, imprint and nonce."""
+    try:
+        tag, content, end = _der.read(body)
+        if tag != _der.SEQUENCE or end != len(body):
+            raise ValueError("not one DER SEQUENCE")
+        _, _, status_end = _der.read(content)
+        status_info = tsp.PKIStatusInfo.load(content[:status_end])
+        status = status_info["status"].native
+        if status not in ("granted", "granted_with_mods"):
+            text = status_info["status_string"].native or []
+            failure = status_info["fail_info"].native or []
+            raise TimestampError(
+                f"timestamp authority {source} refused the request: {status} "
+                f"{' '.join(text)} {' '.join(sorted(failure))}".strip()
+            )
+        if status_end == len(content):
+            raise TimestampError(f"timestamp authority {source} granted but sent no token")
+        _, _, token_end = _der.read(content, status_end)
+        token_der = content[status_end:token_end]
+        info = _tst_info(cms.ContentInfo.load(token_der))
+    except TimestampError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampError(
+            f"timestamp authority {source} answered with something that is not an RFC 3161 "
+            f"response ({exc}); check the --tsa URL"
+        ) from exc
+    if bytes(info["message_imprint"]["hashed_message"].native) != digest:
+        raise TimestampError(f"timestamp from {source} covers other data than requested")
+    if info["nonce"].native != nonce:
+        raise TimestampError(f"timestamp from {source} does not echo the request nonce")
+    return token_der
+
+
+def _tst_info(content_info: cms.ContentInfo) -> tsp.TSTInfo:
+    if content_info["content_type"].native != "signed_data":
+        raise ValueError("token is not CMS SignedData")
+    encap = content_info["content"]["encap_content_info"]
+    if encap["content_type"].native != "tst_info":
+        raise ValueError("token does not hold a TSTInfo")
+    return encap["content"].parsed
+
+
+def _check_signature(
+    signer: x509.Certificate, signer_info: cms.SignerInfo, signed: bytes, hash_name: str
+) -> None:
+    algo = signer_info["signature_algorithm"]
+    signature = bytes(signer_info["signature"].native)
+    digest = _HASHES[hash_name]()
+    key = signer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            if algo.signature_algo == "rsassa_pss":
+                params = algo["parameters"]
+                pss_hash = _HASHES[params["hash_algorithm"]["algorithm"].native]()
+                pad: padding.AsymmetricPadding = padding.PSS(
+                    mgf=padding.MGF1(pss_hash), salt_length=params["salt_length"].native
+                )
+                key.verify(signature, signed, pad, pss_hash)
+            else:
+                key.verify(signature, signed, padding.PKCS1v15(), digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, signed, ec.ECDSA(digest))
+        else:
+            raise TimestampError("unsupported timestamp signer key type")
+    except InvalidSignature as exc:
+        raise TimestampError("the timestamp authority's signature over the token is invalid") from exc
+
+
+def _check_signing_certificate(attrs: dict[str, object], signer: x509.Certificate) -> None:
+    der = signer.public_bytes(serialization.Encoding.DER)
+    if "signing_certificate_v2" in attrs:
+        value = attrs["signing_certificate_v2"]
+        first = value["certs"][0]  # type: ignore[index]
+        name = first["hash_algorithm"]["algorithm"].native
+        expected = hashlib.new(name, der).digest()
+        actual = bytes(first["cert_hash"].native)
+    elif "signing_certificate" in attrs:
+        first = attrs["signing_certificate"]["certs"][0]  # type: ignore[index]
+        expected, actual = hashlib.sha1(der).digest(), bytes(first["cert_hash"].native)
+    else:
+        raise TimestampError("token lacks the ESS signing-certificate attribute (RFC 3161 §2.4.1)")
+    if expected != actual:
+        raise TimestampError("token's signing-certificate attribute names another certificate")
+
+
+@dataclass(frozen=True)
+class _RawToken:
+    """Byte-exact pieces of a token's SignedData, cut without re-encoding."""
+
+    certificates: list[bytes]
+    signer_issuer: bytes | None
+    signer_serial: int | None
+    signer_key_id: bytes | None
+    signed_attrs: bytes
+
+
+def _split(token: bytes) -> _RawToken:
+    """Walk ContentInfo / SignedData / SignerInfo with the DER reader.
+
+    asn1crypto re-encodes values it has parsed when asked for their bytes, which is slow
+    and may differ from what was signed, so the signed bytes are taken from the token itself.
+    """
+    _, content_info, _ = _der.read(token)
+    explicit = next(c for t, c in _der.children(content_info) if t == 0xA0)
+    _, signed_data, _ = _der.read(explicit)
+    members = list(_der.children(signed_data))
+    certs = [
+        _der.tlv(tag, value)
+        for t, c in members
+        if t == 0xA0
+        for tag, value in _der.children(c)
+        if tag == _der.SEQUENCE
+    ]
+    signer_infos = [c for t, c in members if t == _der.SET][-1]
+    _, signer_info, _ = _der.read(signer_infos)
+    parts = list(_der.children(signer_info))
+    sid_tag, sid = parts[1]
+    issuer = serial = key_id = None
+    if sid_tag == _der.SEQUENCE:
+        name, number = list(_der.children(sid))[:2]
+        issuer = _der.tlv(*name)
+        serial = int.from_bytes(number[1], "big", signed=True)
+    else:
+        key_id = sid
+    attrs = [c for t, c in parts if t == 0xA0]
+    return _RawToken(certs, issuer, serial, key_id, _der.tlv(_der.SET, attrs[0]) if attrs else b"")
+
+
+def _find_signer(raw: _RawToken, pool: list[x509.Certificate]) -> x509.Certificate:
+    for cert in pool:
+        if raw.signer_serial is not None:
+            if cert.serial_number == raw.signer_serial and cert.issuer.public_bytes() == raw.signer_issuer:
+                return cert
+            continue
+        try:
+            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        except x509.ExtensionNotFound:
+            continue
+        if raw.signer_key_id is not None and ski.digest == raw.signer_key_id:
+            return cert
+    raise TimestampError("the timestamp signer certificate is not in the token")
+
+
+def verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certificate, ...] = ()) -> Timestamp:
+    """Verify *token* as a timestamp over data whose hash is *digest*.
+
+    *digest* is compared against the imprint, so the caller hashes the timestamped data with
+    the algorithm named in the token; use :func:`imprint_algorithm` to learn it.
+    """
+    try:
+        raw = _split(token)
+        content_info = cms.ContentInfo.load(token)
+        info = _tst_info(content_info)
+        signed_data = content_info["content"]
+        econtent = bytes(signed_data["encap_content_info"]["content"].contents)
+        pool = [x509.load_der_x509_certificate(der) for der in raw.certificates]
+        signer_info = signed_data["signer_infos"][0]
+        hash_name = signer_info["digest_algorithm"]["algorithm"].native
+        signed_attrs = signer_info["signed_attrs"]
+        attrs = {a["type"].native: a["values"][0] for a in signed_attrs}
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise TimestampError(f"timestamp token is not a readable RFC 3161 token: {exc}") from exc
+    if hash_name not in _HASHES:
+        raise TimestampError(f"timestamp token uses unsupported digest {hash_name}")
+    if bytes(info["message_imprint"]["hashed_message"].native) != digest:
+        raise TimestampError("its imprint does not match the timestamped data")
+    if not signed_attrs.native:
+        raise TimestampError("timestamp token has no signed attributes")
+    if attrs.get("content_type") is None or attrs["content_type"].native != "tst_info":
+        raise TimestampError("timestamp token's content-type attribute is not TSTInfo")
+    if bytes(attrs["message_digest"].native) != hashlib.new(hash_name, econtent).digest():
+        raise TimestampError("timestamp token's message digest does not match its TSTInfo")
+    signer = _find_signer(raw, [*pool, *extra_certs])
+    _check_signature(signer, signer_info, raw.signed_attrs, hash_name)
+    _check_signing_certificate(attrs, signer)
+    gen_time: datetime = info["gen_time"].native
+    if ExtendedKeyUsageOID.TIME_STAMPING not in extended_key_usages(signer):
+        raise TimestampError(
+            f"timestamp signer '{signer.subject.rfc4514_string()}' lacks the timeStamping usage"
+        )
+    problem = validity_problem(signer, gen_time)
+    if problem:
+        raise TimestampError(
+            f"timestamp signer '{signer.subject.rfc4514_string()}' {problem} "
+            f"(token time {gen_time.isoformat()})"
+        )
+    return Timestamp(
+        token=token,
+        gen_time=gen_time,
+        serial_number=int(info["serial_number"].native),
+        policy=str(info["policy"].native),
+        tsa_certificate=signer,
+        certificates=tuple(pool),
+    )
+
+
+def imprint_algorithm(token: bytes) -> str:
+    """Hash algorithm name (hashlib spelling) of the token's message imprint."""
+    try:
+        info = _tst_info(cms.ContentInfo.load(token))
+        return str(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampError(f"timestamp token is not a readable RFC 3161 token: {exc}") from exc
+
+
+def build_rejection(reason: str, failure: str) -> bytes:
+    """A TimeStampResp with status rejection and a PKIFailureInfo bit such as 'bad_alg'."""
+    status = tsp.PKIStatusInfo({"status": "rejection", "status_string": [reason], "fail_info": {failure}})
+    # asn1crypto models timeStampToken as mandatory; RFC 3161 omits it on rejection.
+    return _der.sequence(bytes(status.dump()))

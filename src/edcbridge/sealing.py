@@ -1,0 +1,92 @@
+"""Sealing inside the export run: the seal loaded once per worker, the issuer checked first.
+
+The issuer written into every credential must be the organisation the seal certificate
+names (legal name, organisation identifier as the eIDAS identifier, country), as the EC's
+issuer requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edcbridge import vocab
+from edcbridge.model import Catalogue
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal import IssuerIdentity, Level, Sealer, TsaClient, generate_test_seal
+from edcbridge.seal.errors import SealError
+
+
+@dataclass(frozen=True)
+class SealFactory:
+    """Picklable recipe for a :class:`Sealer`, so each worker process loads the key once."""
+
+    p12: Path
+    password: bytes
+    level: str | None = None
+    tsa_url: str | None = None
+    algorithm: str = "RS256"
+
+    def load(self) -> Sealer:
+        tsa = TsaClient(self.tsa_url) if self.tsa_url else None
+        return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
+                               level=Level(self.level) if self.level else None, tsa=tsa)
+
+    def __call__(self) -> Callable[[str], str]:
+        return self.load().seal
+
+
+def issuer_mismatches(identity: IssuerIdentity, catalogue: Catalogue, issuer_key: str) -> list[str]:
+    """How the catalogue's issuer differs from the organisation in the seal certificate."""
+    org = catalogue.organisation(issuer_key)
+    problems = []
+    names = {name.strip() for name in org.legal_name.values()}
+    if identity.legal_name.strip() not in names:
+        problems.append(f"legal name: certificate says {identity.legal_name!r}, catalogue says "
+                        f"{' / '.join(sorted(names))}")
+    if (org.eidas_identifier or "") != identity.organisation_identifier:
+        problems.append(f"eIDAS identifier: certificate says {identity.organisation_identifier!r}, "
+                        f"catalogue says {org.eidas_identifier!r}")
+    country = vocab.concept("country", org.country).code.upper()
+    if country != identity.country.upper():
+        problems.append(f"country: certificate says {identity.country}, catalogue says {country}")
+    return problems
+
+
+def check_issuer(factory: SealFactory, catalogue: Catalogue) -> None:
+    """Load the seal once in the main process and refuse a run whose issuer does not match."""
+    identity = factory.load().issuer_identity()
+    problems = issuer_mismatches(identity, catalogue, catalogue.issuer)
+    if problems:
+        raise SealError("the catalogue's issuer is not the organisation in the seal certificate: "
+                        + "; ".join(problems))
+
+
+def demo_seal(folder: Path, catalogue: Catalogue) -> SealFactory:
+    """A generated, clearly marked TEST seal for the catalogue's issuer (kept between runs)."""
+    org = catalogue.organisation(catalogue.issuer)
+    name = org.legal_name.get("en") or next(iter(org.legal_name.values()))
+    p12 = folder / "seal.p12"
+    password_file = folder / "seal-password.txt"
+    if not (p12.is_file() and password_file.is_file()):
+        generated = generate_test_seal(folder, organisation=name,
+                                       organisation_identifier=org.eidas_identifier or "",
+                                       country=vocab.concept("country", org.country).code.upper())
+        p12, password_file = generated.p12, generated.password_file
+    return SealFactory(p12, password_file.read_text("utf-8").strip().encode("utf-8"))
+
+
+def format_check(store: SchemaStore) -> Callable[[dict[str, Any]], tuple[str, str]]:
+    """The FORMAT check of ``verify``: the official shapes named by ``credentialSchema``."""
+    from edcbridge.validation import validate_credential
+
+    def check(doc: dict[str, Any]) -> tuple[str, str]:
+        report = validate_credential(doc, store, annex1=None)
+        errors = [f for f in report.findings if f.severity == "error"]
+        if errors:
+            return "ERROR", f"{len(errors)} violation(s); first: {errors[0].where}: {errors[0].message}"
+        return "OK", f"conforms ({', '.join(report.checks)})"
+
+    return check

@@ -1,0 +1,108 @@
+"""An independent JWS implementation (npm jose) accepts what edcbridge seals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from edcbridge.seal import devpki, keys
+from edcbridge.seal.sealer import Level, Sealer
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
+from tests.conftest import need_tool
+
+PEERS = Path(__file__).resolve().parent / "peers"
+PAYLOAD = '{\n "id": "urn:credential:peer",\n "name": "Zeugnis – ä ✓",\n "n": 1.0\n}'
+
+
+def _run_peer(files: list[Path]) -> list[dict[str, object]]:
+    node = need_tool("node")
+    if not (PEERS / "node_modules" / "jose").is_dir():
+        pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")
+    result = subprocess.run(
+        [node, str(PEERS / "verify-jades.mjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(files), result.stderr
+    assert result.returncode == (0 if all(line["ok"] for line in lines) else 1)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def pki() -> devpki.DevPki:
+    return devpki.generate()
+
+
+@pytest.fixture(scope="module")
+def tsa(pki: devpki.DevPki) -> Iterator[TsaClient]:
+    with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
+        client = TsaClient(server.tsa_url)
+        yield client
+        client.close()
+
+
+def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]:
+    chain = (pki.root.certificate,)
+    rsa_key = keys.SealKey(pki.seal.key, pki.seal.certificate, chain)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    ec_cert = devpki.issue_seal_certificate(
+        pki.root,
+        organisation="EDCBRIDGE TEST EC",
+        organisation_identifier="NTRBE-TEST0007",
+        country="BE",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+        key=ec_key,
+    ).certificate
+    sealers = {
+        "rs256-b-b": Sealer(rsa_key),
+        "ps256-b-t": Sealer(rsa_key, algorithm="PS256", tsa=tsa, level=Level.B_T),
+        "rs256-b-lt": Sealer(rsa_key, tsa=tsa, crls=[pki.crl]),
+        "es256-b-b": Sealer(keys.SealKey(ec_key, ec_cert, chain), algorithm="ES256"),
+    }
+    paths = []
+    for name, sealer in sealers.items():
+        path = out / f"{name}.jsonld"
+        path.write_text(sealer.seal(PAYLOAD), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_jose_accepts_our_seals(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Path) -> None:
+    paths = _sealed_outputs(pki, tsa, tmp_path)
+    results = _run_peer(paths)
+    assert [r["ok"] for r in results] == [True] * len(paths), results
+    assert {r["alg"] for r in results} == {"RS256", "PS256", "ES256"}
+
+
+def test_jose_rejects_tampered_seals(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Path) -> None:
+    tampered = []
+    for path in _sealed_outputs(pki, tsa, tmp_path):
+        text = path.read_text(encoding="utf-8")
+        changed = text.replace("peer", "pear", 1)
+        assert changed != text
+        target = path.with_name(f"tampered-{path.name}")
+        target.write_text(changed, encoding="utf-8")
+        tampered.append(target)
+    results = _run_peer(tampered)
+    assert [r["ok"] for r in results] == [False] * len(tampered)
+
+
+def test_jose_accepts_reference_samples(reference: Path) -> None:
+    samples = [
+        *reference.glob("examples/elm-repo-v3-jsonld/*-signed.jsonld"),
+        *reference.glob("mynextid-edc/*/v1/edc/examples/*-signed.jsonld"),
+    ]
+    assert len(samples) == 9
+    assert all(r["ok"] for r in _run_peer(samples))

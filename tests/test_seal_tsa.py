@@ -1,0 +1,303 @@
+"""B-T and B-LT against a real RFC 3161 responder on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from edcbridge.seal import devpki, keys, tst
+from edcbridge.seal.errors import RevocationError, TimestampError
+from edcbridge.seal.sealer import Level, Sealer
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
+from edcbridge.seal.verify import VerifyOptions, verify_document
+from tests.conftest import need_tool
+
+PAYLOAD = '{"id": "urn:credential:tsa", "type": ["VerifiableCredential"]}'
+
+
+@pytest.fixture(scope="module")
+def pki() -> devpki.DevPki:
+    return devpki.generate()
+
+
+@pytest.fixture(scope="module")
+def server(pki: devpki.DevPki) -> Iterator[DevServer]:
+    crl = pki.crl.public_bytes(serialization.Encoding.DER)
+    with DevServer(TimestampAuthority(pki.tsa_signer()), files={"/root.crl": crl}) as srv:
+        yield srv
+
+
+@pytest.fixture
+def tsa(server: DevServer) -> Iterator[TsaClient]:
+    client = TsaClient(server.tsa_url, timeout=5)
+    yield client
+    client.close()
+
+
+def _seal_key(pki: devpki.DevPki) -> keys.SealKey:
+    return keys.SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+
+
+def _etsiu(sealed: str) -> dict[str, object]:
+    entries = json.loads(sealed)["signatures"][0]["header"]["etsiU"]
+    merged: dict[str, object] = {}
+    for entry in entries:
+        merged.update(json.loads(base64.urlsafe_b64decode(entry + "=" * (-len(entry) % 4))))
+    return merged
+
+
+def _token(sealed: str) -> bytes:
+    sig_tst = _etsiu(sealed)["sigTst"]
+    assert isinstance(sig_tst, dict)
+    return base64.b64decode(sig_tst["tstTokens"][0]["val"])
+
+
+def test_b_t_token_covers_signature(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_crls=False).seal(PAYLOAD)
+    assert set(_etsiu(sealed)) == {"sigTst"}
+    signature = json.loads(sealed)["signatures"][0]["signature"]
+    stamp = tst.verify_token(_token(sealed), hashlib.sha256(signature.encode("ascii")).digest())
+    assert stamp.tsa_certificate == pki.tsa.certificate
+    result = verify_document(sealed.encode(), VerifyOptions(trust_anchors=(pki.root.certificate,)))
+    assert result.checks["TIMESTAMP"].status == "OK", result.checks["TIMESTAMP"].reason
+    assert "TSA chains to" in result.checks["TIMESTAMP"].reason
+    assert result.checks["SEAL"].status == "OK"
+
+
+def test_b_t_token_verifies_with_openssl(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Path) -> None:
+    openssl = need_tool("openssl")
+    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_crls=False).seal(PAYLOAD)
+    signature = json.loads(sealed)["signatures"][0]["signature"]
+    pem = serialization.Encoding.PEM
+    (tmp_path / "token.der").write_bytes(_token(sealed))
+    (tmp_path / "ca.pem").write_bytes(pki.root.certificate.public_bytes(pem))
+    (tmp_path / "tsa.pem").write_bytes(pki.tsa.certificate.public_bytes(pem))
+    command = [openssl, "ts", "-verify", "-token_in", "-in", str(tmp_path / "token.der")]
+    command += ["-CAfile", str(tmp_path / "ca.pem"), "-untrusted", str(tmp_path / "tsa.pem")]
+    good = hashlib.sha256(signature.encode("ascii")).hexdigest()
+    ok = subprocess.run([*command, "-digest", good], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "Verification: OK" in ok.stdout
+    bad = hashlib.sha256(signature[:-1].encode("ascii")).hexdigest()
+    ko = subprocess.run([*command, "-digest", bad], capture_output=True, text=True, check=False)
+    assert ko.returncode != 0
+
+
+def test_b_lt_embeds_certificates_and_crl(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealer = Sealer(_seal_key(pki), tsa=tsa, crls=[pki.crl], level=Level.B_LT)
+    sealed = sealer.seal(PAYLOAD)
+    etsiu = _etsiu(sealed)
+    assert set(etsiu) == {"sigTst", "xVals", "rVals"}
+    x_vals = etsiu["xVals"]
+    assert isinstance(x_vals, list)
+    embedded = {base64.b64decode(v["x509Cert"]["val"]) for v in x_vals}
+    der = serialization.Encoding.DER
+    assert pki.root.certificate.public_bytes(der) in embedded
+    assert pki.tsa.certificate.public_bytes(der) in embedded
+    r_vals = etsiu["rVals"]
+    assert isinstance(r_vals, dict)
+    assert base64.b64decode(r_vals["crlVals"][0]["val"]) == pki.crl.public_bytes(der)
+    result = verify_document(sealed.encode(), VerifyOptions(trust_anchors=(pki.root.certificate,)))
+    assert result.ok, result.as_dict()
+    assert result.checks["REVOCATION"].status == "OK"
+    assert result.checks["REVOCATION"].reason.startswith("embedded")
+
+
+def test_b_lt_fetches_crl_from_distribution_point(
+    pki: devpki.DevPki, server: DevServer, tsa: TsaClient
+) -> None:
+    now = datetime.now(UTC)
+    issued = devpki.issue_seal_certificate(
+        pki.root,
+        organisation="EDCBRIDGE TEST CDP",
+        organisation_identifier="NTRBE-TEST0006",
+        country="BE",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+        crl_url=f"{server.base_url}/root.crl",
+    )
+    seal_key = keys.SealKey(issued.key, issued.certificate, (pki.root.certificate,))
+    sealer = Sealer(seal_key, tsa=tsa)
+    assert sealer.level == Level.B_LTA  # CRL reachable at the distribution point
+    result = verify_document(sealer.seal(PAYLOAD).encode())
+    assert result.checks["REVOCATION"].status == "OK"
+    b_b = Sealer(seal_key).seal(PAYLOAD).encode()
+    assert verify_document(b_b).checks["REVOCATION"].status == "SKIPPED"
+    # B-B carries no CA certificate: the issuer must come from the trust anchors.
+    orphan = verify_document(b_b, VerifyOptions(fetch_revocation=True))
+    assert orphan.checks["REVOCATION"].status == "ERROR"
+    assert "issuer certificate not available" in orphan.checks["REVOCATION"].reason
+    anchors = (pki.root.certificate,)
+    fetched = verify_document(b_b, VerifyOptions(fetch_revocation=True, trust_anchors=anchors))
+    assert fetched.checks["REVOCATION"].status == "OK"
+    assert fetched.checks["REVOCATION"].reason.startswith("fetched")
+
+
+def test_revoked_certificate_is_not_sealed_at_b_lt(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    revoking = devpki.make_crl(pki.root, datetime.now(UTC), [pki.seal.certificate])
+    with pytest.raises(RevocationError, match="revoked"):
+        Sealer(_seal_key(pki), tsa=tsa, crls=[revoking])
+
+
+def test_expired_certificate_after_timestamp_is_ok(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealed = Sealer(_seal_key(pki), tsa=tsa, level=Level.B_T).seal(PAYLOAD).encode()
+    later = pki.seal.certificate.not_valid_after_utc + timedelta(days=1)
+    result = verify_document(sealed, VerifyOptions(at=later))
+    assert result.checks["EXPIRY"].status == "OK"
+    assert "expired on" in result.checks["EXPIRY"].reason
+    assert "proven by the signature timestamp" in result.checks["EXPIRY"].reason
+
+
+def test_tampered_token_fails_timestamp(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealed = Sealer(_seal_key(pki), tsa=tsa, level=Level.B_T).seal(PAYLOAD)
+    token = bytearray(_token(sealed))
+    token[len(token) // 2] ^= 0x01
+    entry = base64.urlsafe_b64encode(
+        json.dumps({"sigTst": {"tstTokens": [{"val": base64.b64encode(token).decode()}]}}).encode()
+    ).decode()
+    doc = json.loads(sealed)
+    doc["signatures"][0]["header"]["etsiU"] = [entry.rstrip("=")]
+    result = verify_document(json.dumps(doc).encode())
+    assert result.checks["SEAL"].status == "OK"  # the unprotected header is not signed
+    assert result.checks["TIMESTAMP"].status == "ERROR"
+
+
+def test_responder_rejects_weak_hash(pki: devpki.DevPki) -> None:
+    authority = TimestampAuthority(pki.tsa_signer())
+    request = tst.Request("sha1", b"\x00" * 20, 7, True)
+    from asn1crypto import tsp  # type: ignore[import-untyped]
+
+    der = tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": request.hash_algorithm},
+                "hashed_message": request.digest,
+            },
+            "nonce": request.nonce,
+        }
+    ).dump()
+    with pytest.raises(TimestampError, match="refused the request: rejection"):
+        tst.token_from_response(authority.respond(der), request.digest, 7, "local")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_tsa_down_is_one_clear_error(pki: devpki.DevPki) -> None:
+    client = TsaClient(f"http://127.0.0.1:{_free_port()}/tsa", timeout=2)
+    sealer = Sealer(_seal_key(pki), tsa=client, level=Level.B_T)
+    with pytest.raises(TimestampError, match="cannot reach timestamp authority"):
+        sealer.seal(PAYLOAD)
+
+
+class _Fixed(BaseHTTPRequestHandler):
+    status = 200
+    body = b"<html>this is not a timestamp</html>"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture(params=[200, 500])
+def garbage_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    handler = type("Handler", (_Fixed,), {"status": request.param})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/tsa"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_tsa_garbage_is_one_clear_error(pki: devpki.DevPki, garbage_url: str) -> None:
+    sealer = Sealer(_seal_key(pki), tsa=TsaClient(garbage_url, timeout=5), level=Level.B_T)
+    with pytest.raises(TimestampError, match=r"not an RFC 3161 response|HTTP 500"):
+        sealer.seal(PAYLOAD)
+
+
+def _with_etsiu(sealed: str, *entries: dict[str, object]) -> bytes:
+    doc = json.loads(sealed)
+    header = doc["signatures"][0].setdefault("header", {"etsiU": []})
+    for entry in entries:
+        encoded = base64.urlsafe_b64encode(json.dumps(entry).encode()).rstrip(b"=").decode()
+        header["etsiU"].append(encoded)
+    return json.dumps(doc).encode()
+
+
+def test_embedded_crl_listing_the_seal_fails_revocation(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealed = Sealer(_seal_key(pki), tsa=tsa, level=Level.B_T).seal(PAYLOAD)
+    der = serialization.Encoding.DER
+    root = base64.b64encode(pki.root.certificate.public_bytes(der)).decode()
+    x_vals: dict[str, object] = {"xVals": [{"x509Cert": {"val": root}}]}
+
+    def r_vals(crl: x509.CertificateRevocationList) -> dict[str, object]:
+        return {"rVals": {"crlVals": [{"val": base64.b64encode(crl.public_bytes(der)).decode()}]}}
+
+    good = verify_document(_with_etsiu(sealed, x_vals, r_vals(pki.crl)))
+    assert good.checks["REVOCATION"].status == "OK", good.checks["REVOCATION"].reason
+    revoking = devpki.make_crl(pki.root, datetime.now(UTC), [pki.seal.certificate])
+    bad = verify_document(_with_etsiu(sealed, x_vals, r_vals(revoking)))
+    assert bad.checks["REVOCATION"].status == "ERROR"
+    assert "revoked on" in bad.checks["REVOCATION"].reason
+    stale = devpki.make_crl(pki.root, datetime.now(UTC) - timedelta(days=40), days=1)
+    old = verify_document(_with_etsiu(sealed, x_vals, r_vals(stale)))
+    assert old.checks["REVOCATION"].status == "ERROR"
+    assert "out of date" in old.checks["REVOCATION"].reason
+
+
+def test_b_lta_is_the_default_with_tsa_and_crl(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    sealer = Sealer(_seal_key(pki), tsa=tsa, crls=[pki.crl])
+    assert sealer.level == Level.B_LTA
+    sealed = sealer.seal(PAYLOAD)
+    names = [next(iter(entry)) for entry in _entries(sealed)]
+    assert names == ["sigTst", "xVals", "rVals", "arcTst"]
+    result = verify_document(sealed.encode(), VerifyOptions(trust_anchors=(pki.root.certificate,)))
+    assert result.ok, result.as_dict()
+    assert "archive timestamp" in result.checks["TIMESTAMP"].reason
+
+
+def test_archive_timestamp_covers_validation_data(pki: devpki.DevPki, tsa: TsaClient) -> None:
+    """Swapping the embedded CRL for another valid one leaves SEAL intact but breaks arcTst."""
+    sealed = Sealer(_seal_key(pki), tsa=tsa, crls=[pki.crl]).seal(PAYLOAD)
+    doc = json.loads(sealed)
+    etsiu = doc["signatures"][0]["header"]["etsiU"]
+    other = devpki.make_crl(pki.root, datetime.now(UTC))
+    der = other.public_bytes(serialization.Encoding.DER)
+    replacement = {"rVals": {"crlVals": [{"val": base64.b64encode(der).decode()}]}}
+    etsiu[2] = base64.urlsafe_b64encode(json.dumps(replacement).encode()).rstrip(b"=").decode()
+    result = verify_document(json.dumps(doc).encode())
+    assert result.checks["SEAL"].status == "OK"
+    assert result.checks["REVOCATION"].status == "OK"
+    assert result.checks["TIMESTAMP"].status == "ERROR"
+    assert result.checks["TIMESTAMP"].reason.startswith("archive timestamp:")
+
+
+def _entries(sealed: str) -> list[dict[str, object]]:
+    encoded = json.loads(sealed)["signatures"][0]["header"]["etsiU"]
+    return [json.loads(base64.urlsafe_b64decode(e + "=" * (-len(e) % 4))) for e in encoded]
