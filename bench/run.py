@@ -1,0 +1,125 @@
+"""End-to-end benchmark of the export pipeline: map, validate (official shapes), seal (JAdES
+B-B), write, journal; on N synthetic awards made with a seed.
+
+    python bench/run.py --awards N [--workers W] [--seed S] [--keep DIR]
+
+Prints credentials per second overall and per stage, peak memory, and the ratio to a floor
+measured in the same run: serialising the same documents and signing them with RSA-2048
+(the least any sealing exporter must do), spread ideally over the same number of workers.
+The last line is:
+
+    RESULT credentials_per_s=<float> floor_ratio=<float> peak_rss_mb=<float>
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from edcbridge.demo import bundled_fixtures
+from edcbridge.load import load_catalogue
+from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Award, parse
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.schemas import default_store
+from edcbridge.sealing import demo_seal
+
+GIVEN = ["Ana", "Siân", "Ελένη", "Łukasz", "Aoife", "Мария", "Jean-Luc", "Zoë", "Dafydd", "Pádraig"]
+FAMILY = ["Andromeda", "Jones", "Παπαδοπούλου", "Wiśniewski", "Ní Bhriain", "Иванова", "Dupont",
+          "van der Berg", "ap Gruffudd", "Ó Súilleabháin"]
+GRADES = ["Pass", "Merit", "Distinction"]
+
+
+def _date(rng: random.Random, first: int, last: int) -> str:
+    return f"{rng.randrange(first, last + 1)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+
+
+def synthetic_awards(path: Path, count: int, seed: int, specs: list[str]) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["award_id", "specification", "learner_id", "given_name", "family_name",
+                         "date_of_birth", "email", "awarding_date", "grade"])
+        for index in range(count):
+            writer.writerow([f"BENCH-{index:08d}", rng.choice(specs), f"S{rng.randrange(10**8):08d}",
+                             rng.choice(GIVEN), rng.choice(FAMILY), _date(rng, 1960, 2005),
+                             f"learner{index}@example.org", _date(rng, 2025, 2025), rng.choice(GRADES)])
+
+
+def floor_seconds(csv_path: Path, catalogue_path: Path, sample: int) -> float:
+    """Serialise + RSA-2048 sign, per credential, on one core."""
+    catalogue = load_catalogue(catalogue_path)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    docs = []
+    with csv_path.open(encoding="utf-8") as handle:
+        for index, row in enumerate(csv.DictReader(handle)):
+            if index >= sample:
+                break
+            learner = {"id": row["learner_id"], "given_name": {"en": row["given_name"]},
+                       "family_name": {"en": row["family_name"]}}
+            award = parse(Award, {"award_id": row["award_id"], "specification": row["specification"],
+                                  "learner": learner, "awarding_date": row["awarding_date"],
+                                  "grade": {"en": row["grade"]}})
+            docs.append(to_edc(award, catalogue))
+    started = time.perf_counter()
+    for doc in docs:
+        data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+        key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return (time.perf_counter() - started) / len(docs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--awards", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="Keep the outputs in this folder.")
+    args = parser.parse_args()
+
+    catalogue_path = bundled_fixtures() / "imperial" / "catalogue.yaml"
+    catalogue = load_catalogue(catalogue_path)
+    specs = [s.code for s in catalogue.specifications if s.assessment is not None]
+    work = Path(tempfile.mkdtemp(prefix="edcbridge-bench-"))
+    out = args.keep or work / "out"
+    try:
+        awards = work / "awards.csv"
+        synthetic_awards(awards, args.awards, args.seed, specs)
+        seal = demo_seal(work / "seal", catalogue)
+        options = RunOptions(out_dir=out, store_root=default_store().root, formats=("edc",),
+                             workers=args.workers, seal=seal)
+        started = time.perf_counter()
+        result = run([Job(catalogue_path, (awards,))], options)
+        wall = time.perf_counter() - started
+        floor = floor_seconds(awards, catalogue_path, min(args.awards, 500)) / args.workers
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    ok = result.done
+    per_credential = wall / max(ok, 1)
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = self_rss + child_rss * args.workers  # upper bound: every worker at the largest's peak
+    print(f"awards {args.awards}, done {ok}, failed {result.failed}, workers {args.workers}, "
+          f"wall {wall:.2f}s")
+    for stage, seconds in result.seconds.items():
+        if seconds:
+            print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time)")
+    print(f"  floor     {floor * 1000:8.2f} ms/credential "
+          f"(serialise + RSA-2048 sign, over {args.workers} workers)")
+    print(f"RESULT credentials_per_s={ok / wall:.1f} floor_ratio={per_credential / floor:.1f} "
+          f"peak_rss_mb={peak:.1f}")
+    return 0 if result.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
