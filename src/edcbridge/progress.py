@@ -45,7 +45,7 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled and sum(self.counts.values()):
+        if self.enabled and sum(self.counts.values(), 0) > 0:
             self._print(time.monotonic())
             if self.tty:
                 self.stream.write("\n")
