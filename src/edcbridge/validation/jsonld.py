@@ -43,7 +43,21 @@ def document_loader(store: SchemaStore) -> Any:
 
 
 def to_nquads(doc: dict[str, Any], store: SchemaStore) -> str:
-    """The document's RDF as N-Quads; raises :class:`OfflineContextError` for remote contexts."""
+    """The document's RDF as N-Quads; raises :class:`OfflineContextError` for remote contexts.
+
+    Documents in exactly the VC 1.1 + edc-ap contexts take the direct converter
+    (:mod:`edcbridge.validation.fast_rdf`, proven equal to pyld); everything else pyld.
+    """
+    from edcbridge.validation.fast_rdf import to_nquads_fast
+
+    fast = to_nquads_fast(doc, store.root)
+    if fast is not None:
+        return fast
+    return to_nquads_pyld(doc, store)
+
+
+def to_nquads_pyld(doc: dict[str, Any], store: SchemaStore) -> str:
+    """The document's RDF as N-Quads by the full JSON-LD processor."""
     try:
         result = jsonld.to_rdf(doc, {"format": "application/n-quads",
                                      "documentLoader": document_loader(store)})

@@ -1,0 +1,224 @@
+"""JSON-LD to N-Quads for EDC documents in the two known contexts, without a JSON-LD processor.
+
+pyld takes ~25 ms for a typical credential; this takes well under 2 ms by applying the term
+definitions of the VC 1.1 and edc-ap contexts directly. It handles exactly the forms those
+contexts and our credentials use, and returns ``None`` for anything else (blank nodes, lists,
+graphs, unknown contexts or types), so callers fall back to the full processor. Tests prove
+that its output equals pyld's, byte for byte, on the official samples, every fixture and
+generated mutants.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class Unsupported(Exception):
+    """The document uses a JSON-LD form this converter does not handle."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    iri: str
+    kind: str  # "id" (@type @id), "typed", "lang" (@container @language), "plain", "keyword"
+    datatype: str | None = None
+    scoped: dict[str, Any] | None = field(default=None, hash=False, compare=False)  # scoped context
+
+
+Terms = dict[str, Term]
+
+
+def _expand(value: str, prefixes: dict[str, str]) -> str:
+    prefix, sep, local = value.partition(":")
+    if sep and prefix in prefixes and not local.startswith("//"):
+        return prefixes[prefix] + local
+    if _ABSOLUTE.match(value):
+        return value
+    raise Unsupported(f"cannot expand {value!r}")
+
+
+def _apply(base: Terms, prefixes: dict[str, str], context: dict[str, Any]) -> tuple[Terms, dict[str, str]]:
+    terms = dict(base)
+    prefixes = dict(prefixes)
+    for key, value in context.items():  # prefixes first: definitions may use them
+        if isinstance(value, str) and not value.startswith("@") and value.endswith(("/", "#", ":")):
+            prefixes[key] = value
+    for key, value in context.items():
+        if key.startswith("@"):
+            continue
+        if isinstance(value, str):
+            if value.startswith("@"):
+                terms[key] = Term(value, "keyword")
+            else:
+                terms[key] = Term(_expand(value, prefixes), "plain")
+            continue
+        if not isinstance(value, dict) or "@id" not in value:
+            raise Unsupported(f"term definition of {key!r}")
+        if set(value) - {"@id", "@type", "@container", "@context"}:
+            raise Unsupported(f"term definition of {key!r}")
+        iri = _expand(value["@id"], prefixes)
+        scoped = value["@context"] if isinstance(value.get("@context"), dict) else None
+        container = value.get("@container")
+        kind_type = value.get("@type")
+        if container == "@language":
+            terms[key] = Term(iri, "lang", scoped=scoped)
+        elif container is not None:
+            terms[key] = Term(iri, "container:" + str(container), scoped=scoped)
+        elif kind_type == "@id":
+            terms[key] = Term(iri, "id", scoped=scoped)
+        elif isinstance(kind_type, str):
+            terms[key] = Term(iri, "typed", _expand(kind_type, prefixes), scoped=scoped)
+        else:
+            terms[key] = Term(iri, "plain", scoped=scoped)
+    return terms, prefixes
+
+
+@cache
+def _top(store_root: Path) -> tuple[Terms, dict[str, str]]:
+    from edcbridge.schemas import SchemaStore
+    from edcbridge.validation.jsonld import CONTEXTS
+
+    store = SchemaStore(store_root)
+    terms: Terms = {}
+    prefixes: dict[str, str] = {}
+    for url in (VC_V1, EDC_AP):
+        context = json.loads(store.path(CONTEXTS[url]).read_text("utf-8"))["@context"]
+        terms, prefixes = _apply(terms, prefixes, context)
+    return terms, prefixes
+
+
+def _escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r").replace('"', '\\"'))
+
+
+def _double(value: float) -> str:
+    return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
+
+
+def _literal(value: Any, datatype: str | None) -> str:
+    if isinstance(value, bool):
+        text, datatype = ("true" if value else "false"), datatype or XSD + "boolean"
+    elif isinstance(value, float):
+        text, datatype = _double(value), datatype or XSD + "double"
+    elif isinstance(value, int):
+        if datatype == XSD + "double" or abs(value) >= 10**21:
+            raise Unsupported("large or double-typed integer")
+        text, datatype = str(value), datatype or XSD + "integer"
+    elif isinstance(value, str):
+        if datatype == XSD + "double":
+            raise Unsupported("string typed as xsd:double")
+        text = value
+    else:
+        raise Unsupported(f"literal of type {type(value).__name__}")
+    suffix = "" if datatype in (None, XSD + "string") else f"^^<{datatype}>"
+    return f'"{_escape(text)}"{suffix}'
+
+
+class _Converter:
+    def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
+        self.top = terms
+        self.prefixes = prefixes
+        self.lines: set[str] = set()
+        self._scoped: dict[tuple[int, int], Terms] = {}
+
+    def _with(self, terms: Terms, scoped: dict[str, Any]) -> Terms:
+        key = (id(terms), id(scoped))
+        if key not in self._scoped:
+            self._scoped[key] = _apply(terms, self.prefixes, scoped)[0]
+        return self._scoped[key]
+
+    def node(self, node: dict[str, Any], terms: Terms) -> str:
+        subject = node.get("id")
+        if not isinstance(subject, str):
+            raise Unsupported("node without id (blank node)")
+        subject = _expand(subject, self.prefixes)
+        outer = terms  # nested nodes revert type-scoped contexts (they do not propagate)
+        types = node.get("type", [])
+        types = types if isinstance(types, list) else [types]
+        for name in sorted(t for t in types if isinstance(t, str)):
+            definition = terms.get(name)
+            if definition is not None and definition.scoped is not None:
+                terms = self._with(terms, definition.scoped)
+        for name in types:
+            if not isinstance(name, str):
+                raise Unsupported("non-string type")
+            definition = terms.get(name)
+            iri = definition.iri if definition is not None and definition.kind == "plain" else None
+            if iri is None:
+                if definition is None and ":" in name:
+                    iri = _expand(name, self.prefixes)
+                else:
+                    raise Unsupported(f"type {name!r}")
+            self.lines.add(f"<{subject}> <{RDF_TYPE}> <{iri}> .\n")
+        for key, value in node.items():
+            if key in ("id", "type", "@context"):
+                continue
+            if key.startswith("@"):
+                raise Unsupported(f"keyword {key}")
+            term = terms.get(key)
+            if term is None:
+                if ":" in key:
+                    raise Unsupported(f"compact IRI key {key!r}")
+                continue  # undefined terms are dropped, as in JSON-LD expansion
+            if term.kind == "keyword" or term.kind.startswith("container:"):
+                raise Unsupported(f"term {key!r}")
+            inner = self._with(outer, term.scoped) if term.scoped is not None else outer
+            for item in value if isinstance(value, list) else [value]:
+                self.value(subject, term, item, inner)
+        return subject
+
+    def value(self, subject: str, term: Term, item: Any, inner: Terms) -> None:
+        head = f"<{subject}> <{term.iri}> "
+        if item is None:
+            return
+        if term.kind == "lang":
+            if isinstance(item, dict):
+                for language, texts in item.items():
+                    for text in texts if isinstance(texts, list) else [texts]:
+                        if text is None:
+                            continue
+                        if not isinstance(text, str):
+                            raise Unsupported("non-string text in a language map")
+                        self.lines.add(f'{head}"{_escape(text)}"@{language.lower()} .\n')
+                return
+            if isinstance(item, str):
+                self.lines.add(f"{head}{_literal(item, None)} .\n")
+                return
+            raise Unsupported("language container value")
+        if isinstance(item, dict):
+            if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
+                raise Unsupported("value object")
+            child = self.node(item, inner)
+            self.lines.add(f"{head}<{child}> .\n")
+            return
+        if isinstance(item, list):
+            raise Unsupported("nested array")
+        if term.kind == "id" and isinstance(item, str):
+            self.lines.add(f"{head}<{_expand(item, self.prefixes)}> .\n")
+            return
+        self.lines.add(f"{head}{_literal(item, term.datatype if term.kind == 'typed' else None)} .\n")
+
+
+def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:
+    """The document's N-Quads exactly as pyld writes them, or None when not supported."""
+    if doc.get("@context") != [VC_V1, EDC_AP]:
+        return None
+    terms, prefixes = _top(store_root)
+    converter = _Converter(terms, prefixes)
+    try:
+        converter.node(doc, terms)
+    except Unsupported:
+        return None
+    return "".join(sorted(converter.lines))
