@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from edcbridge import vocab
@@ -20,6 +21,7 @@ from edcbridge.mapping.nodes import (
     credential_id,
     date_time,
     external_concept,
+    freeze,
     note,
     web_resource,
 )
@@ -251,6 +253,38 @@ def valid_until(award: Award, spec: Specification) -> dt.date | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """The parts of a credential that depend only on the catalogue entry, built once."""
+
+    issuer: Node
+    awarding_body: Node
+    qualification: Node
+    display: Node
+
+
+_SHARED: dict[tuple[int, str, str, str, tuple[str, ...]], tuple[Catalogue, _Shared]] = {}
+
+
+def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary: str,
+            languages: list[str]) -> _Shared:
+    key = (id(catalogue), spec.code, issuer_key, primary, tuple(languages))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is catalogue:
+        return hit[1]
+    t = _Texts(languages)
+    issuer = freeze(organisation(catalogue.organisation(issuer_key), t))
+    body_key = spec.awarding_body or issuer_key
+    body = issuer if body_key == issuer_key else freeze(organisation(catalogue.organisation(body_key), t))
+    shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t)),
+                     freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
+                                     primary, languages)))
+    if len(_SHARED) > 1024:
+        _SHARED.clear()
+    _SHARED[key] = (catalogue, shared)
+    return shared
+
+
 def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     """One EDC 3.2 JSON-LD credential for one award (loaders have checked the references)."""
     spec = catalogue.specification(award.specification)
@@ -259,11 +293,9 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     primary, languages = languages_of(award, spec, catalogue)
     t = _Texts(languages)
     issuer_key = award.issuer or catalogue.issuer
-    issuer = organisation(catalogue.organisation(issuer_key), t)
-    body_key = spec.awarding_body or issuer_key
-    awarding_body = issuer if body_key == issuer_key else organisation(
-        catalogue.organisation(body_key), t)
-    awarding: Node = {"type": "AwardingProcess", "awardingBody": awarding_body,
+    shared = _shared(catalogue, spec, issuer_key, primary, languages)
+    issuer = shared.issuer
+    awarding: Node = {"type": "AwardingProcess", "awardingBody": shared.awarding_body,
                       "awardingDate": date_time(award.awarding_date)}
     claim: Node = {"type": "LearningAchievement", "title": t(spec.title)}
     if spec.description:
@@ -272,7 +304,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     proven = _assessment(spec, award, awarding, t)
     if proven is not None:
         claim["provenBy"] = proven
-    claim["specifiedBy"] = qualification(spec, catalogue, t)
+    claim["specifiedBy"] = shared.qualification
     issued = date_time(award.issued_at())
     credential: dict[str, Any] = {
         "@context": CONTEXT,
@@ -288,8 +320,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
         "issued": issued,
         "validFrom": date_time(award.awarding_date),
         "credentialSubject": _person(award, primary, claim),
-        "displayParameter": _display(t(spec.title), t(spec.description) if spec.description else None,
-                                     primary, languages),
+        "displayParameter": shared.display,
     }
     until = valid_until(award, spec)
     if until:

@@ -50,8 +50,43 @@ def _canonical(node: Any) -> str:
     return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+class Frozen(dict[str, Any]):
+    """A node whose ids are assigned, shared by every credential built from the same
+    catalogue entry. It cannot be changed in place; ``copy.deepcopy`` gives a plain dict."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("this node is shared between credentials: copy.deepcopy() it to change it")
+
+    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _refuse
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        import copy
+
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+
+def freeze(node: Any) -> Any:
+    """Assign ids, then make the node and everything in it immutable and shareable."""
+    def deep(value: Any) -> Any:
+        if isinstance(value, dict):
+            return Frozen({k: deep(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        return value
+
+    return deep(assign_ids(node))
+
+
 def assign_ids(node: Any) -> Any:
     """Give every typed node without an id a content-derived ``urn:epass:<type>:<uuid>``."""
+    if isinstance(node, Frozen):
+        return node
     if isinstance(node, list):
         return [assign_ids(item) for item in node]
     if not isinstance(node, dict):

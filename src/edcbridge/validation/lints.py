@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from edcbridge import vocab
@@ -40,20 +39,21 @@ def dropped_terms(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
 
 
 def node_id_reuse(doc: dict[str, Any]) -> list[Finding]:
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
     findings = []
     for path, node in walk(doc):
         node_id = node.get("id")
         if not isinstance(node_id, str) or len(node) <= 1 or node.get("type") in ("Concept", "ConceptScheme"):
             continue
-        content = json.dumps(node, sort_keys=True, ensure_ascii=False)
-        if node_id in seen and seen[node_id][1] != content:
+        first = seen.get(node_id)
+        if first is None:
+            seen[node_id] = (path, node)
+        elif first[1] is not node and first[1] != node:  # deep equality of the two copies
             findings.append(Finding(
                 "lint.node-id-reuse", "error", path,
-                f"id {node_id} is also used for a different object at {seen[node_id][0]}; "
+                f"id {node_id} is also used for a different object at {first[0]}; "
                 "RDF merges both into one node",
                 "give each distinct object its own id, or embed identical copies"))
-        seen.setdefault(node_id, (path, content))
     return findings
 
 
