@@ -110,12 +110,12 @@ def _double(value: float) -> str:
 def _literal(value: Any, datatype: str | None) -> str:
     if isinstance(value, bool):
         text, datatype = ("true" if value else "false"), datatype or XSD + "boolean"
-    elif isinstance(value, float):
+    elif isinstance(value, float) and not value.is_integer():
         text, datatype = _double(value), datatype or XSD + "double"
-    elif isinstance(value, int):
+    elif isinstance(value, int | float):  # integral floats count as integers, as in pyld
         if datatype == XSD + "double" or abs(value) >= 10**21:
             raise Unsupported("large or double-typed integer")
-        text, datatype = str(value), datatype or XSD + "integer"
+        text, datatype = str(int(value)), datatype or XSD + "integer"
     elif isinstance(value, str):
         if datatype == XSD + "double":
             raise Unsupported("string typed as xsd:double")
