@@ -85,9 +85,14 @@ def test_xlsx_round_trip(tmp_path: Path, batch: list[Award]) -> None:
     sheet = book.active
     header = list(_row(batch[0]))
     sheet.append(header)
-    for award in batch:
+    for number, award in enumerate(batch, start=2):
         row = _row(award)
-        sheet.append([dt.datetime.combine(award.awarding_date, dt.time()) if k == "awarding_date"
-                      else row[k] for k in header])
+        for column, key in enumerate(header, start=1):
+            cell = sheet.cell(row=number, column=column)
+            if key == "awarding_date":
+                cell.value = dt.datetime.combine(award.awarding_date, dt.time())
+            else:
+                cell.value = row[key]
+                cell.data_type = "s"  # text, even when it starts with "=" (as Excel stores typed text)
     book.save(path)
     assert [r.award for r in iter_awards(path, CATALOGUE)] == batch

@@ -47,8 +47,9 @@ def main() -> None:
               help="Catalogue of specifications and organisations (YAML or JSON).")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder: one sub-folder per format, the run report and the journal.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi"]),
-              default=("edc",), show_default=True, help="Output formats (repeatable).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi", "edc-xml", "loq"]),
+              default=("edc",), show_default=True,
+              help="Output formats (repeatable): edc, ebsi, edc-xml (EDC XML 1.2), loq (the catalogue).")
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
@@ -104,7 +105,7 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     """Run the pipeline with people-facing output; returns the exit code."""
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import count_rows
+    from edcbridge.pipeline.runner import LoqError, count_rows
     from edcbridge.progress import Progress
 
     counts = [count_rows(path) for job in jobs for path in job.awards]
@@ -127,7 +128,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         for error in exc.errors:
             click.echo(error.render(), err=True)
         _fatal(f"the catalogue has {len(exc.errors)} error(s); nothing was exported")
-    except InputFileError as exc:
+    except (InputFileError, LoqError) as exc:
         progress.close()
         _fatal(str(exc))
     progress.close()
@@ -161,6 +162,16 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
     store = _store()
     reports: list[Report] = []
     for path in files:
+        if path.suffix.lower() == ".xml":
+            from edcbridge.xml.cli import validate_xml_file
+
+            report = validate_xml_file(path, store)
+            reports.append(report)
+            if not as_json:
+                click.echo(f"{'OK' if report.ok else 'INVALID'} {path} ({', '.join(report.checks)})")
+                for finding in report.findings:
+                    click.echo("  " + finding.render().replace("\n", "\n  "))
+            continue
         try:
             doc, _form = read_credential(path)
         except (OSError, NotACredential) as exc:
@@ -333,15 +344,16 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     # one generated TEST seal per issuer, kept in OUT/test-seal/<fixture set>/
     sealed_jobs = [replace(job, seal=demo_seal(out_dir / "test-seal" / job.catalogue.parent.name,
                                                load_catalogue(job.catalogue))) for job in jobs]
-    options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=("edc", "ebsi"),
-                         workers=default_workers())
+    options = RunOptions(out_dir=out_dir, store_root=_store().root,
+                         formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers())
     code = _run_jobs(sealed_jobs, options, quiet=False)
-    click.echo(f"{len(jobs)} catalogues; outputs in {out_dir}/edc, {out_dir}/ebsi and "
-               f"{out_dir}/edc-sealed (sealed with generated TEST seals: {out_dir}/test-seal)", err=True)
+    click.echo(f"{len(jobs)} catalogues; outputs in {out_dir}/: edc, ebsi, edc-sealed, edc-xml (XAdES), "
+               f"loq; sealed with generated TEST seals ({out_dir}/test-seal)", err=True)
     sys.exit(code)
 
 
-def _register_sealing() -> None:
+def _register_commands() -> None:
+    """Commands of the sealing, XML and delivery packages."""
     from edcbridge.seal.cli import register
     from edcbridge.sealing import format_check
 
@@ -350,8 +362,16 @@ def _register_sealing() -> None:
 
     register(main, format_check=lazy_format_check)
 
+    from edcbridge.xml.cli import register as register_xml
 
-_register_sealing()
+    register_xml(main)
+
+    from edcbridge.deliver.cli import register as register_push
+
+    register_push(main)
+
+
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

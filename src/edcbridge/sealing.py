@@ -37,6 +37,12 @@ class SealFactory:
     def __call__(self) -> Callable[[str], str]:
         return self.load().seal
 
+    def xades(self) -> Any:
+        """An XAdES sealer for EDC XML with the same key and timestamp authority."""
+        from edcbridge.xml.export import load_xades_sealer
+
+        return load_xades_sealer(self.p12, password=self.password, tsa_url=self.tsa_url)
+
 
 def issuer_mismatches(identity: IssuerIdentity, catalogue: Catalogue, issuer_key: str) -> list[str]:
     """How the catalogue's issuer differs from the organisation in the seal certificate."""

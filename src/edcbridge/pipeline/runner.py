@@ -186,6 +186,8 @@ def run(jobs: list[Job], options: RunOptions,
             config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                                   options.validate, seal)
             items = _items(job, runner, _file_hash(job.catalogue), seal is not None)
+            if "loq" in options.formats:
+                _write_loq(job, options)
             if options.workers <= 1:
                 init_worker(config)
                 for batch in _batches(items, options.batch_size):
@@ -203,6 +205,21 @@ def run(jobs: list[Job], options: RunOptions,
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+def _write_loq(job: Job, options: RunOptions) -> None:
+    """The catalogue as ELM 3 LOQ for registers: one document per catalogue, in OUT/loq/."""
+    from edcbridge.schemas import SchemaStore
+    from edcbridge.xml.export import write_loq
+
+    outcome = write_loq(load_catalogue(job.catalogue), options.out_dir, SchemaStore(options.store_root))
+    if outcome.path is None:
+        problems = "; ".join(f.render() for f in outcome.findings if f.severity == "error")
+        raise LoqError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
+
+
+class LoqError(ValueError):
+    """The catalogue cannot be published as LOQ."""
 
 
 def _parallel(config: WorkerConfig, items: Iterator[Item], runner: _Runner) -> None:

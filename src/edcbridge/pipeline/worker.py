@@ -24,7 +24,8 @@ from edcbridge.validation import validate_credential
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.policy import PROFILES, Facts, check_policy
 
-FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld")}
+FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld"),
+           "edc-xml": ("edc-xml", ".xml")}
 STAGES = ("load", "map", "validate", "seal", "write")
 
 Sealer = Callable[[str], str]  # credential JSON text -> sealed JSON text
@@ -63,6 +64,7 @@ class WorkerState:
     spec_findings: dict[str, list[Finding]]
     policies: tuple[str, ...]
     sealer: Sealer | None
+    xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
 
 
 _STATE: WorkerState | None = None
@@ -90,9 +92,10 @@ def init_worker(config: WorkerConfig) -> None:
     global _STATE
     catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
+    xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
-                         tuple(p for p in catalogue.policies if p in PROFILES), sealer)
+                         tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer)
 
 
 def state() -> WorkerState:
@@ -153,6 +156,17 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         outcome.state = "failed"
         return
     texts = {name: serialise(doc) for name, doc in documents.items() if name in s.config.formats}
+    if "edc-xml" in s.config.formats:
+        from edcbridge.xml.export import export_credential
+
+        outcome.stage = "validate"
+        xml, problems = export_credential(award, s.catalogue, s.store, s.xml_sealer)
+        if xml is None:
+            outcome.state = "failed"
+            outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
+            return
+        texts["edc-xml"] = xml
+        started = _clock(outcome, "validate", started)
     if s.sealer is not None:
         outcome.stage = "seal"
         texts["edc-sealed"] = (s.sealer(texts.get("edc", serialise(edc)).decode("utf-8"))

@@ -1,0 +1,238 @@
+"""``edcbridge push deqar|wallet``; add them to a group with :func:`register`.
+
+Data (paths of the written result files, or the result JSON with ``--json``) goes to stdout;
+progress and the summary to stderr. Exit codes: 0 every item delivered or skipped (a dry run:
+nothing refused); 1 some items failed or were refused, or the target could not be reached;
+2 unusable input or configuration (including credentials the target refuses).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from edcbridge.deliver.config import deqar_credentials, load_batch
+from edcbridge.deliver.deqar_client import DeqarClient
+from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
+from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.push import deqar_items, push_deqar, push_deqar_csv, push_wallet, wallet_items
+from edcbridge.deliver.results import Outcome, summary, write_results
+from edcbridge.deliver.state import State
+from edcbridge.deliver.wallet_client import WalletClient
+
+
+class UsageProblem(click.ClickException):
+    """Unusable input or configuration: exit code 2, as for every edcbridge command."""
+
+    exit_code = 2
+
+
+def _progress(outcome: Outcome) -> None:
+    text = f"{outcome.status:8} {outcome.action:7} {outcome.key}"
+    if outcome.status == "failed" and outcome.message:
+        text += f": {outcome.message}"
+    click.echo(text, err=True)
+
+
+def _finish(
+    outcomes: list[Outcome], out_dir: Path, name: str, target: str, dry_run: bool, as_json: bool
+) -> None:
+    paths = write_results(out_dir, name, target, dry_run, outcomes)
+    if as_json:
+        click.echo(paths[0].read_text("utf-8"), nl=False)
+    else:
+        for path in paths:
+            click.echo(str(path))
+    if dry_run:
+        for outcome in outcomes:
+            _progress(outcome)
+    counts = summary(outcomes)
+    click.echo(
+        ("dry run (nothing sent): " if dry_run else "")
+        + ", ".join(f"{n} {status}" for status, n in counts.items()),
+        err=True,
+    )
+    if counts.get("failed"):
+        raise SystemExit(1)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logger = logging.getLogger("edcbridge.deliver")
+    if verbose and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+@click.group("push")
+def push_group() -> None:
+    """Deliver reports to DEQAR or credentials to Europass wallets (re-runnable)."""
+
+
+@push_group.command("deqar")
+@click.argument("batch", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--catalogue",
+    "-c",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Catalogue for organisation keys and specification codes in the batch.",
+)
+@click.option(
+    "--base-url",
+    envvar="EDCBRIDGE_DEQAR_URL",
+    default="https://backend.sandbox.deqar.eu",
+    show_default=True,
+    help="DEQAR backend root (env EDCBRIDGE_DEQAR_URL).",
+)
+@click.option(
+    "--credentials",
+    "credentials_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File with username/password; default: env EDCBRIDGE_DEQAR_USERNAME/_PASSWORD.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State file (default: OUT/deqar-state.json).",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="Folder for deqar-results.json / .csv.",
+)
+@click.option(
+    "--via",
+    type=click.Choice(["api", "csv"]),
+    default="api",
+    show_default=True,
+    help="One request per report, or one CSV upload of all changed reports.",
+)
+@click.option("--dry-run", is_flag=True, help="Plan create/update/skip from the state file; send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON on stdout.")
+@click.option("--verbose", "-v", is_flag=True, help="Log every request (secrets masked) on stderr.")
+def deqar_command(
+    batch: Path,
+    catalogue: Path | None,
+    base_url: str,
+    credentials_file: Path | None,
+    state_file: Path | None,
+    out_dir: Path,
+    via: str,
+    dry_run: bool,
+    as_json: bool,
+    verbose: bool,
+) -> None:
+    """Submit the reports of BATCH (YAML) to the DEQAR Submission API v2."""
+    from edcbridge.load import CatalogueError, InputFileError, load_catalogue
+
+    _setup_logging(verbose)
+    try:
+        parsed = load_batch(batch)
+        cat = load_catalogue(catalogue) if catalogue else None
+        state = State.load(state_file or out_dir / "deqar-state.json", "deqar")
+        items = deqar_items(parsed, cat, batch.parent)
+        client = None
+        if not dry_run:
+            creds = deqar_credentials(credentials_file)
+            client = DeqarClient(HttpClient(base_url), creds.username, creds.password)
+            client.login()
+    except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
+        raise UsageProblem(str(exc)) from None
+    except DeliveryAuthError as exc:
+        raise UsageProblem(str(exc)) from None
+    except DeliveryError as exc:  # the register did not answer: nothing was sent
+        raise click.ClickException(str(exc)) from None
+    try:
+        if via == "csv":
+            outcomes = push_deqar_csv(items, client, state, dry_run=dry_run)
+        else:
+            outcomes = push_deqar(
+                items,
+                client,
+                state,
+                agency=parsed.agency,
+                dry_run=dry_run,
+                on_progress=None if as_json else _progress,
+            )
+    finally:
+        if client is not None:
+            client.http.close()
+    _finish(outcomes, out_dir, "deqar-results", "deqar", dry_run, as_json)
+
+
+@push_group.command("wallet")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--base-url",
+    envvar="EDCBRIDGE_WALLET_URL",
+    required=True,
+    help="REST root of the wallet (env EDCBRIDGE_WALLET_URL).",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State file (default: OUT/wallet-state.json).",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="Folder for wallet-results.json / .csv.",
+)
+@click.option(
+    "--send-email/--no-send-email",
+    default=True,
+    show_default=True,
+    help="Ask the wallet to e-mail the learner (the wallet's sendEmail).",
+)
+@click.option("--dry-run", is_flag=True, help="Plan deposit/skip from the state file; send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON on stdout.")
+@click.option("--verbose", "-v", is_flag=True, help="Log every request on stderr.")
+def wallet_command(
+    manifest: Path,
+    base_url: str,
+    state_file: Path | None,
+    out_dir: Path,
+    send_email: bool,
+    dry_run: bool,
+    as_json: bool,
+    verbose: bool,
+) -> None:
+    """Deposit the sealed credentials listed in MANIFEST (CSV: credential, wallet_id or email, locale)."""
+    _setup_logging(verbose)
+    try:
+        items = wallet_items(manifest)
+        state = State.load(state_file or out_dir / "wallet-state.json", "wallet")
+    except DeliveryConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    client = None if dry_run else WalletClient(HttpClient(base_url))
+    try:
+        outcomes = push_wallet(
+            items,
+            client,
+            state,
+            dry_run=dry_run,
+            send_email=send_email,
+            on_progress=None if as_json else _progress,
+        )
+    finally:
+        if client is not None:
+            client.http.close()
+    _finish(outcomes, out_dir, "wallet-results", "wallet", dry_run, as_json)
+
+
+def register(group: click.Group) -> None:
+    """Add ``push deqar`` and ``push wallet`` to *group*."""
+    group.add_command(push_group)

@@ -1,0 +1,440 @@
+"""DEQAR Submission API v2 client: every recorded answer mapped to a typed result.
+
+Contract (recorded against the real backend):
+
+* token: ``POST /accounts/get_token/`` (200 ``{"state":"success","token"}``; 401 on bad login);
+  ``/accounts/get_new_token/`` rotates the token and is never called here;
+* auth: ``Authorization: Bearer <token>``; failures are **403** ``{"detail": ...}``;
+* create ``POST /submissionapi/v2/submit/report`` (no trailing slash) answers **200**;
+  a duplicate ``local_identifier`` is a 400 *without* the ``submission_status`` envelope;
+* update ``PUT`` on the same path, full replacement, keyed by ``local_identifier`` / ``report_id``
+  (a string); ``report_files[].report_file_id`` makes the server fail with 500, so it is refused;
+* ``GET check/local-identifier``: the report object, or 404 with the JSON string ``"Not Found"``;
+* ``DELETE delete/report/{id}/`` (trailing slash required) only *requests* deletion;
+* ``manage/report-file`` answers the JSON strings ``"success"`` / ``"deleted"``;
+* ``POST submit/csv`` always answers 200 with one result per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+import requests
+
+from edcbridge.deliver.errors import (
+    DeliveryAuthError,
+    DeliveryHTTPError,
+    LocalValidationError,
+)
+from edcbridge.deliver.http import LOG, MASKER, HttpClient, excerpt
+
+TOKEN_PATH = "/accounts/get_token/"
+REPORT_PATH = "/submissionapi/v2/submit/report"
+CHECK_PATH = "/submissionapi/v2/check/local-identifier"
+FILE_PATH = "/submissionapi/v2/manage/report-file"
+CSV_PATH = "/submissionapi/v2/submit/csv"
+DUPLICATE = "Report with this Agency and Local Report Identifier already exists."
+
+
+def delete_path(report_id: int | str) -> str:
+    return f"/submissionapi/v2/delete/report/{report_id}/"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One message of the register, at a path such as ``report_files[0].report_language[0]``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def flatten_errors(errors: Any, path: str = "") -> list[FieldError]:
+    """A DRF error structure (dicts keyed by field, lists mirroring arrays) as flat pairs."""
+    if isinstance(errors, str):
+        return [FieldError(path, errors)]
+    out: list[FieldError] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            key = str(key)
+            sub = f"{path}[{key}]" if key.isdigit() else (f"{path}.{key}" if path else key)
+            out.extend(flatten_errors(value, sub))
+    elif isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            out.extend(FieldError(path, item) for item in errors)
+        else:
+            for index, item in enumerate(errors):
+                out.extend(flatten_errors(item, f"{path}[{index}]"))
+    elif errors is not None:
+        out.append(FieldError(path, str(errors)))
+    return out
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The answer to a create (POST) or update (PUT)."""
+
+    outcome: Literal["created", "updated", "duplicate", "rejected"]
+    http_status: int
+    report_id: int | None = None
+    local_identifier: str | None = None
+    sanity_check_status: str | None = None
+    report_flag: str | None = None
+    warnings: tuple[str, ...] = ()
+    errors: tuple[FieldError, ...] = ()
+    report: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("created", "updated")
+
+    @property
+    def message(self) -> str:
+        if self.errors:
+            return "; ".join(map(str, self.errors))
+        return "; ".join(self.warnings) or f"report flag: {self.report_flag}"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The answer of ``manage/report-file``: ``ok`` with the server's word, or its error."""
+
+    ok: bool
+    http_status: int
+    message: str
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    requested: bool
+    http_status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class CsvRowResult:
+    row: int  # 1-based data row of the CSV (the header is row 0)
+    ok: bool
+    report_id: int | None
+    report_flag: str | None = None
+    warnings: tuple[str, ...] = ()
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass
+class DeqarClient:
+    """Talks to one DEQAR backend as one agency account (token fetched once, on first use)."""
+
+    http: HttpClient
+    username: str
+    password: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        MASKER.add(self.password)
+        MASKER.add(self.token)
+
+    # -------------------------------------------------------------------- plumbing
+
+    def login(self) -> str:
+        """Fetch the token from ``/accounts/get_token/`` (never the rotating endpoint)."""
+        response = self.http.request(
+            "POST", TOKEN_PATH, json={"username": self.username, "password": self.password}
+        )
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict) and isinstance(body.get("token"), str):
+            self.token = body["token"]
+            MASKER.add(self.token)
+            LOG.info("DEQAR token obtained for %s", self.username)
+            return self.token
+        message = body.get("errorMessage") if isinstance(body, dict) else None
+        if response.status_code not in (400, 401, 403):
+            raise DeliveryHTTPError(
+                "POST",
+                self.http.url(TOKEN_PATH),
+                response.status_code,
+                excerpt(response),
+                "the token endpoint did not answer as expected; run again later",
+            )
+        raise DeliveryAuthError(
+            "POST",
+            self.http.url(TOKEN_PATH),
+            response.status_code,
+            message or excerpt(response),
+            "check the agency account's user name (lower case) and password",
+        )
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if self.token is None:
+            self.login()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
+        response = self.http.request(method, path, headers=headers, **kwargs)
+        body = _json(response)
+        if response.status_code in (401, 403) and isinstance(body, dict) and "detail" in body:
+            raise DeliveryAuthError(
+                method,
+                self.http.url(path),
+                response.status_code,
+                str(body["detail"]),
+                "the token was refused: check the account, or whether someone "
+                "rotated the token; then run again",
+            )
+        if response.status_code >= 500:
+            raise DeliveryHTTPError(
+                method,
+                self.http.url(path),
+                response.status_code,
+                excerpt(response),
+                "a server error; the report was not changed if the request was a PUT/GET; run again later",
+            )
+        return response
+
+    def _unexpected(self, method: str, path: str, response: requests.Response) -> DeliveryHTTPError:
+        return DeliveryHTTPError(
+            method,
+            self.http.url(path),
+            response.status_code,
+            excerpt(response),
+            "an answer outside the recorded contract",
+        )
+
+    # -------------------------------------------------------------------- reports
+
+    def create(self, payload: dict[str, Any]) -> SubmitResult:
+        """POST a new report (create only; never retried)."""
+        if "report_id" in payload:
+            raise LocalValidationError(
+                "a report_id belongs in an update (PUT), not a create",
+                [("report_id", "drop it, or call update()")],
+            )
+        return self._submit("POST", payload)
+
+    def update(self, payload: dict[str, Any]) -> SubmitResult:
+        """PUT a full replacement, keyed by ``local_identifier`` and/or ``report_id`` (a string)."""
+        if not payload.get("local_identifier") and not payload.get("report_id"):
+            raise LocalValidationError("Either report_id or local_identifier is needed to update a report.")
+        if "report_id" in payload and not isinstance(payload["report_id"], str):
+            raise LocalValidationError(
+                "report_id must be a JSON string",
+                [("report_id", "Incorrect type. Expected a string, but got int")],
+            )
+        for index, item in enumerate(payload.get("report_files") or []):
+            if isinstance(item, dict) and "report_file_id" in item:
+                raise LocalValidationError(
+                    "report_files[].report_file_id makes the register fail (HTTP 500)",
+                    [
+                        (
+                            f"report_files[{index}].report_file_id",
+                            "leave it out: files are re-created from the list; use manage/report-file "
+                            "to change one file",
+                        )
+                    ],
+                )
+        return self._submit("PUT", payload)
+
+    def _submit(self, method: str, payload: dict[str, Any]) -> SubmitResult:
+        response = self._call(method, REPORT_PATH, json=payload)
+        body = _json(response)
+        if (
+            response.status_code == 200
+            and isinstance(body, dict)
+            and body.get("submission_status") == "success"
+        ):
+            report = body.get("submitted_report") or {}
+            return SubmitResult(
+                "created" if method == "POST" else "updated",
+                200,
+                report.get("id"),
+                report.get("local_identifier"),
+                body.get("sanity_check_status"),
+                body.get("report_flag"),
+                tuple(body.get("report_warnings") or []) + tuple(body.get("institution_warnings") or []),
+                report=report,
+            )
+        if response.status_code == 400 and isinstance(body, dict):
+            if body.get("submission_status") == "errors":
+                return SubmitResult(
+                    "rejected",
+                    400,
+                    local_identifier=payload.get("local_identifier"),
+                    errors=tuple(flatten_errors(body.get("errors"))),
+                )
+            errors = tuple(flatten_errors(body))
+            duplicate = any(e.message == DUPLICATE for e in errors)
+            return SubmitResult(
+                "duplicate" if duplicate else "rejected",
+                400,
+                local_identifier=payload.get("local_identifier"),
+                errors=errors,
+            )
+        raise self._unexpected(method, REPORT_PATH, response)
+
+    def check(self, agency: str, local_identifier: str) -> dict[str, Any] | None:
+        """The report with this local identifier, or ``None`` (the register's ``404 "Not Found"``)."""
+        params = {"agency": agency, "local_identifier": local_identifier}
+        response = self._call("GET", CHECK_PATH, params=params)
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict):
+            return body
+        if response.status_code == 404 and body == "Not Found":
+            return None
+        if response.status_code == 400 and isinstance(body, dict):
+            raise LocalValidationError(
+                "check/local-identifier refused the query",
+                [(e.path, e.message) for e in flatten_errors(body)],
+            )
+        raise self._unexpected("GET", CHECK_PATH, response)
+
+    def delete(self, report_id: int | str) -> DeleteResult:
+        """Request deletion (EQAR staff confirm it); a missing report is ``requested=False``."""
+        path = delete_path(report_id)
+        response = self._call("DELETE", path)
+        body = _json(response)
+        if response.status_code == 200:
+            return DeleteResult(True, 200, "Deletion was requested.")
+        if response.status_code == 404 and isinstance(body, dict):
+            return DeleteResult(False, 404, str(body.get("detail", "")))
+        raise self._unexpected("DELETE", path, response)
+
+    # -------------------------------------------------------------------- report files
+
+    def add_file(
+        self,
+        report_id: int | str,
+        *,
+        report_language: list[str],
+        original_location: str | None = None,
+        file_b64: str | None = None,
+        file_name: str | None = None,
+        display_name: str | None = None,
+    ) -> FileResult:
+        body: dict[str, Any] = {"report_id": report_id, "report_language": report_language}
+        return self._file("POST", body, original_location, file_b64, file_name, display_name)
+
+    def replace_file(
+        self,
+        report_file_id: int,
+        *,
+        report_language: list[str],
+        original_location: str | None = None,
+        file_b64: str | None = None,
+        file_name: str | None = None,
+        display_name: str | None = None,
+    ) -> FileResult:
+        body: dict[str, Any] = {"report_file_id": report_file_id, "report_language": report_language}
+        return self._file("PUT", body, original_location, file_b64, file_name, display_name)
+
+    def delete_file(self, report_file_id: int) -> FileResult:
+        return self._file("DELETE", {"report_file_id": report_file_id}, None, None, None, None)
+
+    def _file(
+        self,
+        method: str,
+        body: dict[str, Any],
+        original_location: str | None,
+        file_b64: str | None,
+        file_name: str | None,
+        display_name: str | None,
+    ) -> FileResult:
+        if method != "DELETE":
+            if (original_location is None) == (file_b64 is None):
+                raise LocalValidationError(
+                    "You cannot submit both a file and an original_location URL."
+                    if original_location
+                    else "give original_location or a file"
+                )
+            if original_location is not None:
+                body["original_location"] = original_location
+            else:
+                body.update({"file": file_b64, "file_name": file_name})
+            if display_name:
+                body["display_name"] = display_name
+        response = self._call(method, FILE_PATH, json=body)
+        answer = _json(response)
+        if response.status_code == 200 and isinstance(answer, str):
+            return FileResult(True, 200, answer)
+        if response.status_code in (400, 403) and isinstance(answer, dict):
+            if "error" in answer:
+                return FileResult(False, response.status_code, str(answer["error"]))
+            errors = tuple(flatten_errors(answer))
+            return FileResult(False, response.status_code, "; ".join(map(str, errors)), errors)
+        raise self._unexpected(method, FILE_PATH, response)
+
+    # -------------------------------------------------------------------- CSV and lookups
+
+    def submit_csv(self, text: str) -> list[CsvRowResult]:
+        """POST a CSV (UTF-8); the register answers 200 with one result per data row (upserts)."""
+        response = self._call(
+            "POST", CSV_PATH, data=text.encode("utf-8"), headers={"Content-Type": "text/csv; charset=utf-8"}
+        )
+        body = _json(response)
+        if response.status_code != 200 or not isinstance(body, list):
+            raise self._unexpected("POST", CSV_PATH, response)
+        rows = []
+        for index, item in enumerate(body, 1):
+            ok = isinstance(item, dict) and item.get("submission_status") == "success"
+            rows.append(
+                CsvRowResult(
+                    index,
+                    ok,
+                    item.get("report") if isinstance(item, dict) else None,
+                    item.get("report_flag") if ok else None,
+                    tuple(item.get("report_warnings") or []) + tuple(item.get("institution_warnings") or [])
+                    if ok
+                    else (),
+                    ()
+                    if ok
+                    else tuple(flatten_errors(item.get("errors") if isinstance(item, dict) else item)),
+                )
+            )
+        return rows
+
+    def report(self, report_id: int | str) -> dict[str, Any] | None:
+        """The public Web API record of a report, or ``None``."""
+        return self._lookup(f"/webapi/v2/browse/reports/{report_id}/")
+
+    def institution_by_eter(self, eter_id: str) -> dict[str, Any] | None:
+        """The Web API record of an institution with reports, or ``None``."""
+        return self._lookup(f"/webapi/v2/browse/institutions/by-eter/{quote(eter_id, safe='')}/")
+
+    def provider_by_eter(self, eter_id: str) -> dict[str, Any] | None:
+        """Any provider DEQAR knows (with or without reports), by ETER id, or ``None``."""
+        return self._lookup(f"/connectapi/v1/providers/by-eter/{quote(eter_id, safe='')}")
+
+    def _lookup(self, path: str) -> dict[str, Any] | None:
+        response = self._call("GET", path)
+        if response.status_code == 404:
+            return None
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict):
+            return body
+        raise self._unexpected("GET", path, response)
+
+    def activities(self, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        """All ESG activities (Connect API), page by page (``limit`` / ``offset``)."""
+        offset = 0
+        while True:
+            path = "/connectapi/v1/activities/"
+            response = self._call("GET", path, params={"limit": str(page_size), "offset": str(offset)})
+            body = _json(response)
+            if response.status_code != 200 or not isinstance(body, dict):
+                raise self._unexpected("GET", path, response)
+            results = body.get("results") or []
+            yield from results
+            offset += len(results)
+            if not body.get("next") or not results:
+                return
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

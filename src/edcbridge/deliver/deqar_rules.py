@@ -1,0 +1,260 @@
+"""The register's own rules, checked here before anything is sent, with its own wording.
+
+:func:`check_payload` takes any DEQAR v2 report JSON (built by :mod:`deqar_map` or written by
+hand) and returns ``(path, message)`` pairs: types (enumerations are strings), required fields,
+micro-credential rules, file rules, dates, identifier syntax and the activity-type count rules.
+Rules that need the register's data (which agencies and activities exist, whether an
+institution is known) are left to the register, or to a lookup before sending.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from typing import Any
+
+from edcbridge import vocab
+from edcbridge.deliver import deqar_vocab as dv
+
+Problems = list[tuple[str, str]]
+
+_DEQAR_INST = re.compile(r"^DEQARINST(AP)?\d{4,}$")
+_ETER = re.compile(r"^[A-Z]{2}\d{4}[A-Z]?$")
+_CODE = re.compile(r"^[A-Za-z]{2,3}$")
+_FIELD_STUDY = re.compile(r"^(\d{1,4}|http://data\.europa\.eu/esco/isced-f/\d{1,4})$")
+_ETER_COUNTRIES = {"UK", "EL"}  # ETER's own prefixes for the United Kingdom and Greece
+
+
+def _is_code(scheme: str, value: Any) -> bool:
+    """An ISO 639 / ISO 3166 code (2 or 3 letters) the controlled vocabulary knows."""
+    if not isinstance(value, str) or not _CODE.match(value):
+        return False
+    try:
+        vocab.resolve(scheme, value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_eter(value: str) -> bool:
+    return bool(_ETER.match(value)) and (value[:2] in _ETER_COUNTRIES or _is_code("country", value[:2]))
+
+
+def _string(
+    payload: dict[str, Any], key: str, where: str, problems: Problems, *, required: bool = False
+) -> Any:
+    value = payload.get(key)
+    if value is None:
+        if required:
+            problems.append((where + key, dv.REQUIRED))
+        return None
+    if not isinstance(value, str):
+        problems.append((where + key, dv.NOT_A_STRING.format(kind=dv.type_name(value))))
+        return None
+    return value
+
+
+def _enum_check(
+    payload: dict[str, Any],
+    key: str,
+    table: dict[str, str],
+    where: str,
+    problems: Problems,
+    *,
+    required: bool,
+) -> None:
+    value = _string(payload, key, where, problems, required=required)
+    if value is not None:
+        try:
+            dv.code_of(table, value, key)
+        except ValueError as exc:
+            problems.append((where + key, str(exc)))
+
+
+def _parse_date(value: str, fmt: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(value, fmt).date()
+    except ValueError:
+        return None
+
+
+def _check_dates(payload: dict[str, Any], problems: Problems) -> None:
+    fmt = _string(payload, "date_format", "", problems, required=True)
+    start = _string(payload, "valid_from", "", problems, required=True)
+    end = payload.get("valid_to")
+    if fmt is None or start is None:
+        return
+    begin = _parse_date(start, fmt)
+    finish = _parse_date(end, fmt) if isinstance(end, str) else None
+    if begin is None or (isinstance(end, str) and finish is None):
+        problems.append(("non_field_errors", "Date format string is not applicable to the submitted date."))
+    elif finish is not None and finish <= begin:
+        problems.append(("non_field_errors", "Report's validity start should be earlier then validity end."))
+
+
+def _check_orgs(items: Any, key: str, problems: Problems, *, required: bool) -> int:
+    if not items:
+        if required:
+            problems.append((key, dv.REQUIRED))
+        return 0
+    for index, item in enumerate(items):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            problems.append((where, "expected an object with deqar_id, eter_id or identifier"))
+            continue
+        for field in ("deqar_id", "eter_id", "identifier", "resource"):
+            if field in item and not isinstance(item[field], str):
+                problems.append((f"{where}.{field}", dv.NOT_A_STRING.format(kind=dv.type_name(item[field]))))
+        if isinstance(item.get("deqar_id"), str) and not _DEQAR_INST.match(item["deqar_id"]):
+            problems.append((where, "Please provide valid DEQAR ID."))
+        elif isinstance(item.get("eter_id"), str) and not _is_eter(item["eter_id"]):
+            problems.append((where, "Please provide valid ETER ID."))
+        elif not any(item.get(f) for f in ("deqar_id", "eter_id", "identifier")):
+            problems.append((where, "Please provide at least one of deqar_id, eter_id or identifier."))
+    return len(items)
+
+
+def _check_programme(prog: Any, where: str, problems: Problems) -> None:
+    if not isinstance(prog, dict):
+        problems.append((where, "expected an object"))
+        return
+    _string(prog, "name_primary", where + ".", problems, required=True)
+    _enum_check(prog, "qf_ehea_level", dv.QF_EHEA_LEVEL, where + ".", problems, required=True)
+    outcome = prog.get("degree_outcome")
+    code = None
+    if outcome is None:
+        problems.append((where + ".degree_outcome", dv.REQUIRED))
+    else:
+        try:
+            code = dv.degree_outcome_code(outcome)
+        except ValueError as exc:
+            problems.append((where + ".degree_outcome", str(exc)))
+    ects = prog.get("workload_ects")
+    if ects is not None and not (
+        (isinstance(ects, int) and not isinstance(ects, bool)) or (isinstance(ects, str) and ects.isdigit())
+    ):
+        problems.append((where + ".workload_ects", "A valid integer is required."))
+    _enum_check(prog, "assessment_certification", dv.ASSESSMENT, where + ".", problems, required=False)
+    if code == "2":
+        if ects in (None, ""):
+            problems.append((where + ".workload_ects", dv.NO_FULL_DEGREE_ECTS))
+        if prog.get("assessment_certification") in (None, ""):
+            problems.append((where + ".assessment_certification", dv.NO_FULL_DEGREE_ASSESSMENT))
+    for index, uri in enumerate(prog.get("learning_outcomes") or []):
+        if not isinstance(uri, str) or "http://data.europa.eu/esco/" not in uri:
+            problems.append(
+                (
+                    f"{where}.learning_outcomes[{index}]",
+                    "Please provide a valid ESCO URI (http://data.europa.eu/esco/...).",
+                )
+            )
+    field_study = prog.get("field_study")
+    if field_study is not None and not (isinstance(field_study, str) and _FIELD_STUDY.match(field_study)):
+        problems.append((where + ".field_study", "Please provide a valid ISCED-F code or ESCO ISCED-F URI."))
+    for index, country in enumerate(prog.get("countries") or []):
+        if not _is_code("country", country):
+            problems.append((f"{where}.countries[{index}]", "Please provide valid country code."))
+
+
+def _check_files(files: Any, problems: Problems) -> None:
+    for index, item in enumerate(files or []):
+        where = f"report_files[{index}]"
+        if not isinstance(item, dict):
+            problems.append((where, "expected an object"))
+            continue
+        if "report_file_id" in item:
+            problems.append(
+                (
+                    where + ".report_file_id",
+                    "never sent: the register answers HTTP 500 to it; "
+                    "manage files with manage/report-file instead",
+                )
+            )
+        has_file, has_url = bool(item.get("file")), bool(item.get("original_location"))
+        if has_file and has_url:
+            problems.append(
+                (where + ".non_field_errors", "You cannot submit both a file and an original_location URL.")
+            )
+        elif not has_file and not has_url:
+            problems.append((where, "give original_location (a URL) or file (base64 PDF) with file_name"))
+        if has_file:
+            try:
+                head = base64.b64decode(item["file"][:64] + "=" * (-len(item["file"][:64]) % 4))
+            except ValueError:
+                head = b""
+            if not head.startswith(b"%PDF-"):
+                problems.append((where + ".file", "File is not a valid pdf file"))
+            if not item.get("file_name"):
+                problems.append((where + ".file_name", dv.REQUIRED))
+        languages = item.get("report_language")
+        if not languages:
+            problems.append((where + ".report_language", dv.REQUIRED))
+        for pos, lang in enumerate(languages or []):
+            if not _is_code("language", lang):
+                problems.append((f"{where}.report_language[{pos}]", "Please provide valid language code."))
+
+
+def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Problems:
+    """The register's rules that can be checked here, as ``(path, message)`` pairs.
+
+    ``types`` are the ESG activity types of the report's activities (institutional,
+    programme, institutional/programme, joint programme); the strictest count rule wins.
+    """
+    problems: Problems = []
+    _string(payload, "agency", "", problems, required=True)
+    _string(payload, "local_identifier", "", problems)
+    _enum_check(payload, "status", dv.STATUS, "", problems, required=True)
+    _enum_check(payload, "decision", dv.DECISION, "", problems, required=True)
+    if "report_id" in payload and not isinstance(payload["report_id"], str):
+        problems.append(("report_id", dv.NOT_A_STRING.format(kind=dv.type_name(payload["report_id"]))))
+    activities = payload.get("activities")
+    if not activities:
+        problems.append(("activities", dv.REQUIRED))
+    for index, act in enumerate(activities or []):
+        selectors = [k for k in ("id", "local_identifier", "group") if isinstance(act, dict) and k in act]
+        if len(selectors) != 1:
+            problems.append((f"activities[{index}]", "give exactly one of id, local_identifier or group"))
+        for key in ("id", "group"):
+            if isinstance(act, dict) and key in act and not isinstance(act[key], str):
+                problems.append(
+                    (f"activities[{index}].{key}", dv.NOT_A_STRING.format(kind=dv.type_name(act[key])))
+                )
+    _check_dates(payload, problems)
+    _check_files(payload.get("report_files"), problems)
+    institutions = _check_orgs(payload.get("institutions"), "institutions", problems, required=True)
+    _check_orgs(payload.get("platforms"), "platforms", problems, required=False)
+    programmes = payload.get("programmes") or []
+    for index, prog in enumerate(programmes):
+        _check_programme(prog, f"programmes[{index}]", problems)
+    for kind in set(types or []):
+        if kind == "institutional" and programmes:
+            problems.append(
+                ("programmes", "No programme records should be submitted for an institutional activity.")
+            )
+        if kind in ("programme", "institutional/programme"):
+            if institutions > 1:
+                problems.append(
+                    (
+                        "institutions",
+                        f"Exactly one institution is allowed for a {kind} activity; "
+                        "use a joint programme activity for more.",
+                    )
+                )
+            if not programmes:
+                problems.append(
+                    ("programmes", f"At least one programme record is required for a {kind} activity.")
+                )
+        if kind == "joint programme":
+            if institutions < 2:
+                problems.append(
+                    ("institutions", "At least two institutions are required for a joint programme activity.")
+                )
+            if not programmes:
+                problems.append(
+                    (
+                        "programmes",
+                        "At least one programme record is required for a joint programme activity.",
+                    )
+                )
+    return problems

@@ -1,0 +1,198 @@
+"""One HTTP session per target: timeouts always, safe retries, pacing, masked logs.
+
+* Every request has a ``(connect, read)`` timeout.
+* Only GET and PUT are retried (both idempotent on our targets), on connection errors,
+  timeouts, 429 and 5xx, with exponential back-off and jitter; ``Retry-After`` (seconds or an
+  HTTP date) wins when the server sends it. POST and DELETE are sent once.
+* Requests are paced: at least ``min_interval`` seconds between two request starts.
+* Secrets (passwords, tokens) are registered with :class:`SecretMasker` and replaced by
+  ``***`` in every log line and in every error message built here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from edcbridge import __version__
+from edcbridge.deliver.errors import DeliveryConnectionError
+
+LOG = logging.getLogger("edcbridge.deliver")
+
+RETRY_METHODS = frozenset({"GET", "PUT"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"edcbridge/{__version__} (+python-requests)"
+
+
+class SecretMasker(logging.Filter):
+    """Replaces registered secrets by ``***`` in log records (and in any text given to it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 3:
+            self._secrets.add(secret)
+
+    def mask(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return re.sub(r"(?i)(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 ***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.mask(record.getMessage())
+        record.args = None
+        return True
+
+
+MASKER = SecretMasker()
+LOG.addFilter(MASKER)
+
+
+def full_jitter(delay: float) -> float:
+    """AWS-style full jitter: a uniform wait in [delay / 2, delay]."""
+    return random.uniform(delay / 2, delay)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait; ``jitter`` and ``sleep`` are injectable for tests."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+    jitter: Callable[[float], float] = full_jitter
+    sleep: Callable[[float], None] = time.sleep
+
+    def backoff(self, attempt: int) -> float:
+        """The wait before retry number ``attempt`` (1-based), jitter applied."""
+        return self.jitter(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: an integer, or an HTTP date; ``None`` if absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+@dataclass
+class HttpClient:
+    """A base URL, one ``requests.Session`` and the rules above."""
+
+    base_url: str
+    timeout: tuple[float, float] = (5.0, 60.0)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    min_interval: float = 0.2
+    clock: Callable[[], float] = time.monotonic
+    session: requests.Session = field(default_factory=requests.Session)
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    _last_start: float | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers.update(self.default_headers)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _pace(self) -> None:
+        if self._last_start is not None and self.min_interval > 0:
+            wait = self.min_interval - (self.clock() - self._last_start)
+            if wait > 0:
+                self.retry.sleep(wait)
+        self._last_start = self.clock()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+    ) -> requests.Response:
+        """Send one request (retrying GET/PUT as above) and return the final response.
+
+        Raises :class:`DeliveryConnectionError` when no answer came. Any HTTP status is
+        returned: mapping statuses to results is the adapter's job.
+        """
+        method = method.upper()
+        url = self.url(path)
+        retryable = method in RETRY_METHODS
+        attempts = self.retry.attempts if retryable else 1
+        for attempt in range(1, attempts + 1):
+            self._pace()
+            started = self.clock()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    json=json,
+                    data=data,
+                    files=files,
+                    timeout=self.timeout,
+                    allow_redirects=method == "GET",
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = MASKER.mask(f"{type(exc).__name__}: {exc}")
+                LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt, attempts, reason)
+                if attempt == attempts:
+                    raise DeliveryConnectionError(method, MASKER.mask(url), reason, attempt) from None
+                self.retry.sleep(self.retry.backoff(attempt))
+                continue
+            elapsed = self.clock() - started
+            LOG.info("%s %s -> %d (%.2fs)", method, response.url, response.status_code, elapsed)
+            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = self.retry.backoff(attempt)
+                wait = min(wait, self.retry.max_retry_after)
+                LOG.warning(
+                    "%s %s: HTTP %d, retry %d/%d in %.2fs",
+                    method,
+                    url,
+                    response.status_code,
+                    attempt,
+                    attempts - 1,
+                    wait,
+                )
+                response.close()
+                self.retry.sleep(wait)
+                continue
+            return response
+        raise AssertionError("unreachable: the loop returns or raises")
+
+
+def excerpt(response: requests.Response, limit: int = 300) -> str:
+    """The start of a response body, for error messages (masked, one line)."""
+    text = response.text.strip().replace("\n", " ")
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return MASKER.mask(text)

@@ -1,0 +1,325 @@
+"""Plan, then apply: deliver items once, re-runnable, with a result per item.
+
+``plan`` decides from the local state alone (no request): *create* what was never delivered,
+*update* what changed since, *skip* what is unchanged, *refuse* what fails local validation.
+A dry run stops there. ``apply`` then works item by item:
+
+* DEQAR: check first by local identifier (GET, safe to retry); PUT (full replacement) when the
+  register has the report, POST when it does not; a duplicate answer to the POST (another run
+  won the race) turns into check + PUT. The state is saved after every item, so a run killed
+  halfway resumes where it stopped and nothing is created twice.
+* Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edcbridge.deliver.deqar_client import DeqarClient, SubmitResult
+from edcbridge.deliver.deqar_map import activity_types, build_payload, check_payload, to_csv
+from edcbridge.deliver.deqar_model import Batch
+from edcbridge.deliver.errors import (
+    DeliveryAuthError,
+    DeliveryConfigError,
+    DeliveryError,
+    LocalValidationError,
+)
+from edcbridge.deliver.results import Action, Outcome
+from edcbridge.deliver.state import State, digest
+from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
+from edcbridge.model.records import Catalogue
+
+LOG = logging.getLogger("edcbridge.deliver")
+Progress = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to deliver: its key (idempotency key), content and local problems."""
+
+    key: str
+    content: Any
+    digest: str
+    problems: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def plan(items: list[Item], state: State) -> list[Outcome]:
+    """What a run would do, from the state file only (sends nothing)."""
+    out = []
+    for item in items:
+        known = state.get(item.key)
+        action: Action
+        if item.problems:
+            message = "; ".join(f"{p}: {m}" if p else m for p, m in item.problems)
+            out.append(Outcome(item.key, "refuse", "failed", message=message))
+            continue
+        if known is None:
+            action, detail = "create", "not delivered by this state file yet (the target is checked first)"
+        elif known.get("digest") != item.digest:
+            action, detail = "update", "changed since the last delivery"
+        else:
+            action, detail = "skip", "unchanged since the last delivery"
+        out.append(
+            Outcome(
+                item.key, action, "planned", str(known.get("target_id", "")) if known else "", detail=detail
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------------- DEQAR
+
+
+def deqar_items(batch: Batch, catalogue: Catalogue | None, base_dir: Path) -> list[Item]:
+    """The batch's reports as payloads, each checked with the register's rules."""
+    items = []
+    for report in batch.reports:
+        try:
+            payload = build_payload(report, batch, catalogue, base_dir)
+        except LocalValidationError as exc:
+            items.append(Item(report.local_identifier, None, "", tuple(exc.problems) or (("", str(exc)),)))
+            continue
+        problems = check_payload(payload, activity_types(report, batch))
+        items.append(Item(report.local_identifier, payload, digest(payload), tuple(problems)))
+    return items
+
+
+def unknown_institutions(client: DeqarClient, payload: dict[str, Any], known: dict[str, bool]) -> list[str]:
+    """Paths of institutions whose ETER id DEQAR does not know (looked up once per run)."""
+    paths = []
+    for group in ("institutions", "platforms"):
+        for index, ref in enumerate(payload.get(group) or []):
+            eter = ref.get("eter_id") if isinstance(ref, dict) else None
+            if isinstance(eter, str) and not ref.get("deqar_id"):
+                if eter not in known:
+                    known[eter] = client.provider_by_eter(eter) is not None
+                if not known[eter]:
+                    paths.append(f"{group}[{index}]")
+    return paths
+
+
+def _deliver_report(client: DeqarClient, agency: str, payload: dict[str, Any]) -> tuple[SubmitResult, str]:
+    existing = client.check(agency, payload["local_identifier"])
+    if existing is not None:
+        return client.update(payload), "updated (found by local identifier)"
+    result = client.create(payload)
+    if result.outcome == "duplicate":
+        LOG.info("%s: the register already has it; updating instead", payload["local_identifier"])
+        return client.update(payload), "duplicate on create; updated"
+    return result, result.outcome
+
+
+def push_deqar(
+    items: list[Item],
+    client: DeqarClient | None,
+    state: State,
+    *,
+    agency: str,
+    dry_run: bool = False,
+    on_progress: Progress | None = None,
+) -> list[Outcome]:
+    planned = plan(items, state)
+    if dry_run or client is None:
+        return planned
+    by_key = {item.key: item for item in items}
+    outcomes: list[Outcome] = []
+    auth_failure: str | None = None
+    known_eter: dict[str, bool] = {}
+    for step in planned:
+        item = by_key[step.key]
+        outcome = step
+        if step.action == "refuse":
+            pass
+        elif step.action == "skip":
+            outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+        elif auth_failure is not None:
+            outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
+        else:
+            try:
+                unknown = unknown_institutions(client, item.content, known_eter)
+                if unknown:
+                    raise LocalValidationError(
+                        "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
+                        [(path, "Please provide valid ETER ID.") for path in unknown],
+                    )
+                result, detail = _deliver_report(client, agency, item.content)
+            except DeliveryAuthError as exc:
+                auth_failure = str(exc)
+                outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
+            except DeliveryError as exc:
+                outcome = Outcome(step.key, step.action, "failed", message=str(exc))
+            else:
+                if result.ok:
+                    state.record(item.key, item.digest, result.report_id)
+                    outcome = Outcome(
+                        step.key, step.action, "ok", str(result.report_id or ""), detail, result.message
+                    )
+                else:
+                    outcome = Outcome(
+                        step.key, step.action, "failed", detail=result.outcome, message=result.message
+                    )
+        outcomes.append(outcome)
+        if on_progress:
+            on_progress(outcome)
+    return outcomes
+
+
+def push_deqar_csv(
+    items: list[Item], client: DeqarClient | None, state: State, *, dry_run: bool = False
+) -> list[Outcome]:
+    """Send every valid, changed report in one CSV (the register upserts each row)."""
+    planned = plan(items, state)
+    if dry_run or client is None:
+        return planned
+    send = [step for step in planned if step.action in ("create", "update")]
+    results = {step.key: step for step in planned}
+    for step in planned:
+        if step.action == "skip":
+            results[step.key] = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+    if send:
+        by_key = {item.key: item for item in items}
+        try:
+            rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
+        except DeliveryError as exc:
+            for step in send:
+                results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
+            rows = []
+        for step, row in zip(send, rows, strict=False):
+            if row.ok:
+                state.record(step.key, by_key[step.key].digest, row.report_id)
+                results[step.key] = Outcome(
+                    step.key,
+                    step.action,
+                    "ok",
+                    str(row.report_id or ""),
+                    f"csv row {row.row}",
+                    "; ".join(row.warnings),
+                )
+            else:
+                results[step.key] = Outcome(
+                    step.key,
+                    step.action,
+                    "failed",
+                    detail=f"csv row {row.row}",
+                    message="; ".join(map(str, row.errors)),
+                )
+        if rows and len(rows) != len(send):
+            LOG.warning("the register answered %d rows for %d sent", len(rows), len(send))
+    return [results[step.key] for step in planned]
+
+
+# ---------------------------------------------------------------------------------------- wallet
+
+MANIFEST_COLUMNS = ("credential", "wallet_id", "email", "locale")
+
+
+def wallet_items(manifest: Path) -> list[Item]:
+    """Items from a manifest CSV: ``credential`` (path, relative to the manifest), then
+    ``wallet_id`` or ``email``, and optionally ``locale``. Unsealed credentials are refused."""
+    try:
+        text = manifest.read_text("utf-8-sig")
+    except OSError as exc:
+        raise DeliveryConfigError(f"{manifest}: cannot read the manifest: {exc.strerror}") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = {"credential"} - set(reader.fieldnames or [])
+    if missing or not ({"wallet_id", "email"} & set(reader.fieldnames or [])):
+        raise DeliveryConfigError(
+            f"{manifest}: the manifest needs the columns credential and wallet_id "
+            f"or email (found: {', '.join(reader.fieldnames or []) or 'none'})"
+        )
+    items = []
+    for line, row in enumerate(reader, 2):
+        wallet_id, email = (row.get("wallet_id") or "").strip(), (row.get("email") or "").strip()
+        options = {
+            "wallet_id": wallet_id or None,
+            "email": email or None,
+            "locale": (row.get("locale") or "").strip() or "en",
+        }
+        path = manifest.parent / (row.get("credential") or "").strip()
+        recipient = wallet_id or email
+        problems: list[tuple[str, str]] = []
+        if bool(wallet_id) == bool(email):
+            problems.append((f"{manifest.name}:{line}", "give exactly one of wallet_id or email"))
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            items.append(
+                Item(
+                    f"{path.name} -> {recipient}",
+                    None,
+                    "",
+                    ((f"{manifest.name}:{line}", f"cannot read {path}: {exc.strerror}"),),
+                )
+            )
+            continue
+        try:
+            credential_id = sealed_credential_id(content)
+        except LocalValidationError as exc:
+            items.append(
+                Item(f"{path.name} -> {recipient}", None, "", ((f"{manifest.name}:{line}", str(exc)),))
+            )
+            continue
+        items.append(
+            Item(
+                f"{credential_id} -> {recipient}",
+                content,
+                digest(content),
+                tuple(problems),
+                {**options, "filename": path.name},
+            )
+        )
+    return items
+
+
+def push_wallet(
+    items: list[Item],
+    client: WalletClient | None,
+    state: State,
+    *,
+    dry_run: bool = False,
+    send_email: bool = True,
+    on_progress: Progress | None = None,
+) -> list[Outcome]:
+    planned = [
+        o if o.action in ("refuse", "skip") else Outcome(o.key, "deposit", o.status, o.target_id, o.detail)
+        for o in plan(items, state)
+    ]
+    if dry_run or client is None:
+        return planned
+    by_key = {item.key: item for item in items}
+    outcomes = []
+    for step in planned:
+        item = by_key[step.key]
+        outcome = step
+        if step.action == "skip":
+            outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+        elif step.action == "deposit":
+            try:
+                result = client.deposit(
+                    item.content,
+                    wallet_id=item.options["wallet_id"],
+                    email=item.options["email"],
+                    send_email=send_email,
+                    locale=item.options["locale"],
+                    filename=item.options["filename"],
+                )
+            except DeliveryError as exc:
+                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
+            else:
+                if result.ok:
+                    state.record(item.key, item.digest, result.uuid or result.code)
+                    outcome = Outcome(
+                        step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message
+                    )
+                else:
+                    outcome = Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)
+        outcomes.append(outcome)
+        if on_progress:
+            on_progress(outcome)
+    return outcomes

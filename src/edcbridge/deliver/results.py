@@ -1,0 +1,59 @@
+"""Per-item outcomes of a push, and the result report (JSON and CSV, written atomically)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from edcbridge.output import write_atomic
+
+Action = Literal["create", "update", "skip", "deposit", "refuse"]
+Status = Literal["planned", "ok", "skipped", "failed"]
+COLUMNS = ("key", "action", "status", "target_id", "detail", "message")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one item: ``action`` planned or taken, its ``status`` and the server's word."""
+
+    key: str
+    action: Action
+    status: Status
+    target_id: str = ""
+    detail: str = ""  # e.g. created / updated / already-delivered / duplicate->updated
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def write_results(
+    out_dir: Path, name: str, target: str, dry_run: bool, outcomes: list[Outcome]
+) -> list[Path]:
+    """``<name>.json`` and ``<name>.csv`` in ``out_dir``; returns their paths."""
+    document = {
+        "target": target,
+        "dry_run": dry_run,
+        "summary": summary(outcomes),
+        "items": [o.as_dict() for o in outcomes],
+    }
+    json_path, csv_path = out_dir / f"{name}.json", out_dir / f"{name}.csv"
+    write_atomic(json_path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for outcome in outcomes:
+        writer.writerow(outcome.as_dict())
+    write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
+    return [json_path, csv_path]

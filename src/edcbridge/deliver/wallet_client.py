@@ -1,0 +1,151 @@
+"""Europass / EDCI wallet deposit: a sealed credential into a wallet, by wallet id or e-mail.
+
+Contract (EDCI 2.0.6 ``CredentialCrudResource`` / ``CredentialService``):
+
+* ``POST /v1/wallets/{userId}/credentials`` or ``/v1/wallets/email/{userEmail}/credentials``,
+  ``multipart/form-data`` with the part ``_credential``; query ``sendEmail`` (default true) and
+  ``locale``; headers ``X-Requested-With: XMLHttpRequest``, ``Accept: application/json``;
+* 200 ``CredentialView {uuid, viewerURL, ...}``; errors ``ApiErrorMessage {code, message, ...}``:
+  400 **CR-0006** unreadable/invalid, 400 **CR-0007** not (validly) sealed, 409 **CR-0001** the same
+  credential ``id`` is already in the wallet (for a re-run: already delivered), 404 **WL-0003**
+  no such wallet.
+
+Deposits are POSTs and are never retried automatically: the credential id is the dedupe key,
+so running the push again is the safe retry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.http import HttpClient, excerpt
+from edcbridge.validation.document import NotACredential, unwrap
+
+CODES = {
+    "CR-0001": "already in the wallet (same credential id)",
+    "CR-0006": "the wallet could not read the credential or found it invalid",
+    "CR-0007": "the wallet refused the seal (it needs a valid JAdES qualified e-seal)",
+    "WL-0003": "no such wallet",
+}
+FIXES = {
+    "CR-0006": "validate it with `edcbridge validate` and export it again",
+    "CR-0007": "seal it with the institution's qualified e-seal certificate",
+    "WL-0003": "check the wallet id, or deposit by e-mail (which creates a temporary wallet)",
+}
+
+
+@dataclass(frozen=True)
+class DepositResult:
+    outcome: Literal["delivered", "already-delivered", "rejected", "no-wallet"]
+    http_status: int
+    code: str | None = None
+    message: str = ""
+    uuid: str | None = None
+    viewer_url: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("delivered", "already-delivered")
+
+
+def sealed_credential_id(content: bytes) -> str:
+    """The ``id`` of the credential inside a JAdES seal; refuses anything unsealed."""
+    try:
+        doc = json.loads(content.decode("utf-8-sig"))
+        inner, form = unwrap(doc)
+    except (UnicodeDecodeError, json.JSONDecodeError, NotACredential) as exc:
+        raise LocalValidationError(
+            "not an EDC JSON-LD credential", [("", f"{exc}; the wallet would answer CR-0006")]
+        ) from None
+    if form != "jades":
+        raise LocalValidationError(
+            f"refusing to send an unsealed credential ({form})",
+            [
+                (
+                    "",
+                    "the wallet accepts only credentials sealed with JAdES (CR-0007); "
+                    "seal it first with `edcbridge seal`",
+                )
+            ],
+        )
+    credential_id = inner.get("id")
+    if not isinstance(credential_id, str) or not credential_id:
+        raise LocalValidationError("the sealed credential has no id", [("id", "the wallet dedupes on it")])
+    return credential_id
+
+
+@dataclass
+class WalletClient:
+    http: HttpClient
+
+    def deposit(
+        self,
+        content: bytes,
+        *,
+        wallet_id: str | None = None,
+        email: str | None = None,
+        send_email: bool = True,
+        locale: str = "en",
+        filename: str = "credential.jsonld",
+    ) -> DepositResult:
+        """Deposit one sealed credential (bytes as sealed) in a wallet given by id or e-mail."""
+        if (wallet_id is None) == (email is None):
+            raise LocalValidationError("give exactly one of wallet_id or email")
+        sealed_credential_id(content)
+        if wallet_id is not None:
+            path = f"/v1/wallets/{quote(wallet_id, safe='')}/credentials"
+        else:
+            path = f"/v1/wallets/email/{quote(email or '', safe='@')}/credentials"
+        response = self.http.request(
+            "POST",
+            path,
+            params={"sendEmail": "true" if send_email else "false", "locale": locale},
+            headers={"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"},
+            files={"_credential": (filename, content, "application/json")},
+        )
+        body = _json(response)
+        if response.status_code in (200, 201) and isinstance(body, dict):
+            return DepositResult(
+                "delivered", response.status_code, None, "deposited", body.get("uuid"), body.get("viewerURL")
+            )
+        code = body.get("code") if isinstance(body, dict) else None
+        text = _message(body, code)
+        if response.status_code == 409 and code == "CR-0001":
+            return DepositResult("already-delivered", 409, code, text)
+        if response.status_code == 404 and code == "WL-0003":
+            return DepositResult("no-wallet", 404, code, text)
+        if response.status_code == 400 and code in ("CR-0006", "CR-0007"):
+            return DepositResult("rejected", 400, code, text)
+        if response.status_code == 400 and code is None and isinstance(body, dict):
+            return DepositResult("rejected", 400, None, text)
+        raise DeliveryHTTPError(
+            "POST",
+            self.http.url(path),
+            response.status_code,
+            excerpt(response),
+            "the wallet answered outside its documented codes; run again later",
+        )
+
+
+def _message(body: Any, code: str | None) -> str:
+    parts = []
+    if code:
+        parts.append(f"{code}: {CODES.get(code, 'wallet error')}")
+    if isinstance(body, dict):
+        for key in ("message", "description"):
+            if body.get(key):
+                parts.append(str(body[key]))
+    if code in FIXES:
+        parts.append("fix: " + FIXES[code])
+    return "; ".join(parts)
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,265 @@
+"""Click commands for XML and reading credentials back; add them with :func:`register`.
+
+``inspect``, ``export-xml``, ``loq``, ``validate-xml`` and ``verify-xml``. Data goes to stdout,
+messages for people to stderr; exit codes 0 (all good), 1 (some documents failed), 2 (usage
+error or unusable input), as for every edcbridge command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from edcbridge.validation.findings import Finding, Report
+
+if TYPE_CHECKING:
+    from edcbridge.schemas import SchemaStore
+    from edcbridge.xml.xsd import Engine
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _fatal(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _store() -> SchemaStore:
+    from edcbridge.schemas import default_store
+
+    store = default_store()
+    missing = store.missing("xml")
+    if missing:
+        _fatal(f"the schema store {store.root} lacks {len(missing)} XML schema files (e.g. {missing[0]}); "
+               "run 'edcbridge schemas install --from DIR' or '--download'")
+    return store
+
+
+def _summary(imported: Any) -> list[str]:
+    from edcbridge import vocab
+    from edcbridge.model import pick
+
+    award, catalogue = imported.award, imported.catalogue
+    spec = catalogue.specification(award.specification)
+    issuer = catalogue.organisation(catalogue.issuer)
+    code = vocab.concept("language", award.language or catalogue.primary_language).code
+    learner = award.learner
+    lines = [f"format:      {imported.format} ({imported.form}{', sealed' if imported.sealed else ''})",
+             f"award:       {award.award_id}",
+             f"learner:     {pick(learner.given_name, code)} {pick(learner.family_name, code)} "
+             f"(id {learner.id})",
+             f"issuer:      {pick(issuer.legal_name, code)} ({issuer.eidas_identifier or 'no eIDAS id'})",
+             f"awarded:     {award.awarding_date.isoformat()}, issued {award.issued_at().isoformat()}"]
+    if award.valid_until:
+        lines.append(f"valid until: {award.valid_until.isoformat()}")
+    if spec is not None:
+        lines.append(f"title:       {pick(spec.title, code)}")
+        facts = []
+        if spec.credits is not None:
+            facts.append(f"{spec.credits} {'ECTS' if spec.ects is not None else 'credits'}")
+        if spec.eqf is not None:
+            facts.append(f"EQF {spec.eqf.number}")
+        if spec.hours is not None:
+            facts.append(f"{spec.hours} h")
+        if facts:
+            lines.append(f"             {', '.join(facts)}")
+        lines.append(f"outcomes:    {len(spec.learning_outcomes)} learning outcome(s)")
+    if award.grade:
+        lines.append(f"grade:       {pick(award.grade, code)}")
+    lines.extend(f"note:        {note}" for note in imported.notes)
+    return lines
+
+
+@click.command("inspect")
+@click.argument("file", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print the internal model (award + catalogue) as JSON.")
+def inspect_command(file: Path, as_json: bool) -> None:
+    """Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and summarise it."""
+    from edcbridge.validation.document import NotACredential
+    from edcbridge.xml.importer import NotImportable, import_file
+    from edcbridge.xml.safe import XmlInputError
+
+    try:
+        imported = import_file(file)
+    except (NotACredential, NotImportable, XmlInputError) as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in _summary(imported):
+            click.echo(line)
+
+
+def _seal_options(func: Any) -> Any:
+    options = [
+        click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain)."),
+        click.option("--key", type=_FILE, help="PEM private key (with --cert)."),
+        click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key)."),
+        click.option("--password-file", type=_FILE,
+                     help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD)."),
+        click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL",
+                     help="RFC 3161 timestamp URL: seals at XAdES B-T (else B-B)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.command("export-xml")
+@click.argument("awards", nargs=-1, required=True, type=_FILE)
+@click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: edc-xml/ goes here.")
+@_seal_options
+@click.option("--quiet", "-q", is_flag=True, help="No losses or summary on stderr.")
+def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p12: Path | None,
+                       key: Path | None, cert: Path | None, password_file: Path | None,
+                       tsa_url: str | None, quiet: bool) -> None:
+    """Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed with
+    XAdES when a seal is given."""
+    from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
+    from edcbridge.seal.errors import SealError
+    from edcbridge.xml.export import load_xades_sealer, write_xml_credentials
+
+    store = _store()
+    try:
+        cat = load_catalogue(catalogue)
+    except (CatalogueError, InputFileError) as exc:
+        _fatal(f"{catalogue}: {exc}")
+    sealer = None
+    if p12 or key or cert:
+        if (p12 and (key or cert)) or (not p12 and not (key and cert)):
+            raise click.UsageError("give the seal as --p12 FILE, or as --key FILE with --cert FILE")
+        try:
+            sealer = load_xades_sealer(p12, key=key, cert=cert, password_file=password_file, tsa_url=tsa_url)
+        except SealError as exc:
+            _fatal(str(exc))
+    failed = 0
+    for path in awards:
+        try:
+            rows = list(iter_awards(path, cat))
+        except InputFileError as exc:
+            _fatal(str(exc))
+        for row in rows:
+            if row.award is None:
+                failed += 1
+                for error in row.errors:
+                    click.echo(error.render(), err=True)
+        outcomes = write_xml_credentials(((r.award, cat) for r in rows if r.award), out_dir, store, sealer)
+        for outcome in outcomes:
+            if outcome.path is not None:
+                click.echo(str(outcome.path))
+            else:
+                failed += 1
+                for finding in outcome.errors:
+                    click.echo(f"{outcome.award_id}: {finding.render()}", err=True)
+        if not quiet and outcomes:
+            losses = sorted({f.message for o in outcomes for f in o.losses})
+            for message in losses:
+                click.echo(f"not carried by EDC XML 1.2: {message}", err=True)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@click.command("loq")
+@click.argument("catalogue", type=_FILE)
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: loq/ goes here.")
+def loq_command(catalogue: Path, out_dir: Path) -> None:
+    """Export CATALOGUE as an ELM 3.2 LOQ document (validated against loq.xsd) for a register."""
+    from edcbridge.load import CatalogueError, InputFileError, load_catalogue
+    from edcbridge.xml.export import write_loq
+
+    try:
+        cat = load_catalogue(catalogue)
+    except (CatalogueError, InputFileError) as exc:
+        _fatal(f"{catalogue}: {exc}")
+    outcome = write_loq(cat, out_dir, _store())
+    for finding in outcome.findings:
+        click.echo(finding.render(), err=True)
+    if outcome.path is None:
+        sys.exit(EXIT_FAILED)
+    click.echo(str(outcome.path))
+    sys.exit(EXIT_FAILED if any(f.severity != "info" for f in outcome.findings) else EXIT_OK)
+
+
+def validate_xml_file(path: Path, store: SchemaStore,
+                      engines: tuple[Engine, ...] = ("lxml",)) -> Report:
+    """A validation report for one XML document (EDC XML 1.x, LOQ, AMS) against its official XSD.
+
+    For the main ``validate`` command: XML files go here, JSON-LD to the SHACL validation.
+    """
+    from edcbridge.xml import xsd
+    from edcbridge.xml.safe import XmlInputError, parse_file
+
+    report = Report(str(path))
+    try:
+        tree = parse_file(path)
+    except XmlInputError as exc:
+        report.extend("xml", [Finding("xml-input", "error", "/", str(exc))])
+        return report
+    report.extend("xsd", xsd.findings(tree, store, engines))
+    return report
+
+
+@click.command("validate-xml")
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--engine", type=click.Choice(["lxml", "xmlschema", "both"]), default="lxml",
+              show_default=True, help="XSD engine (both: two independent engines).")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> None:
+    """Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their schemaLocation."""
+    store = _store()
+    engines: tuple[Engine, ...] = ("lxml", "xmlschema") if engine == "both" else \
+        (("lxml",) if engine == "lxml" else ("xmlschema",))
+    reports = [validate_xml_file(path, store, engines) for path in files]
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            click.echo(f"{report.source}: {'valid' if report.ok else 'INVALID'}")
+            for finding in report.findings:
+                click.echo(f"  {finding.render()}", err=True)
+    sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+@click.command("verify-xml")
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--trust-anchor", "anchors", multiple=True, type=_FILE,
+              help="PEM certificate(s) the seal certificate must chain to (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list on stdout.")
+def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], as_json: bool) -> None:
+    """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps)."""
+    from cryptography import x509
+
+    from edcbridge.xml.verify import verify_file
+
+    trusted: list[x509.Certificate] = []
+    for anchor in anchors:
+        try:
+            trusted.extend(x509.load_pem_x509_certificates(anchor.read_bytes()))
+        except ValueError:
+            _fatal(f"{anchor} holds no PEM certificate")
+    results = [verify_file(path, tuple(trusted)) for path in files]
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            click.echo(f"{result.source}: {'OK' if result.ok else 'FAILED'}"
+                       + (f" (XAdES {result.level})" if result.level else ""))
+            for name, check in result.checks.items():
+                click.echo(f"  {name:<11} {check.status:<7} {check.reason}")
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+def register(group: click.Group) -> None:
+    """Add the XML and import commands to *group* (the ``edcbridge`` command group)."""
+    for command in (inspect_command, export_xml_command, loq_command, validate_xml_command,
+                    verify_xml_command):
+        group.add_command(command)

@@ -1,0 +1,110 @@
+"""Write EDC XML credentials and LOQ documents: validated against the official XSD first.
+
+An invalid document is reported, never written. Unsigned output is byte-identical for the
+same input; a sealed one differs only in its signature (signing time, ids, signature value).
+Layout: ``OUT/edc-xml/<issuer>_<award_id>.xml`` and ``OUT/loq/<issuer>.xml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lxml import etree
+
+from edcbridge.model import Award, Catalogue
+from edcbridge.output import safe_name, write_atomic
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal.errors import SealError
+from edcbridge.seal.keys import load_p12, load_pem, read_password
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.validation.findings import Finding
+from edcbridge.xml import edc12, loq, xsd
+from edcbridge.xml.xades import XadesSealer
+
+XML_DIR = "edc-xml"
+LOQ_DIR = "loq"
+
+
+@dataclass
+class XmlOutcome:
+    award_id: str
+    path: Path | None
+    errors: list[Finding] = field(default_factory=list)
+    losses: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+
+def load_xades_sealer(p12: Path | None = None, *, key: Path | None = None, cert: Path | None = None,
+                      password_file: Path | None = None, password: bytes | None = None,
+                      tsa_url: str | None = None) -> XadesSealer:
+    """Load the seal once per run (PKCS#12, or PEM key + certificate), with an optional TSA (B-T)."""
+    now = datetime.now(UTC)
+    if p12 is not None:
+        seal = load_p12(p12, password if password is not None else read_password(password_file), at=now)
+    elif key is not None and cert is not None:
+        pem_password = password if password is not None else (
+            read_password(password_file) if password_file is not None else None)
+        seal = load_pem(key, cert, pem_password, at=now)
+    else:
+        raise SealError("give the seal as a PKCS#12 file, or as a PEM key with its certificate")
+    return XadesSealer(seal, TsaClient(tsa_url) if tsa_url else None)
+
+
+def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
+                      sealer: XadesSealer | None = None) -> tuple[bytes | None, list[Finding]]:
+    """The credential's bytes (sealed when a sealer is given), or None and the XSD errors."""
+    try:
+        tree = edc12.to_edc_xml(award, catalogue)
+    except (KeyError, ValueError) as exc:
+        return None, [Finding("xml-export", "error", award.award_id, str(exc))]
+    problems = xsd.findings(tree, store, ("lxml",))
+    if problems:
+        return None, problems
+    if sealer is None:
+        return edc12.serialise(tree), []
+    etree.indent(tree, space="  ")  # indent before sealing: whitespace is signed content
+    try:
+        sealer.seal_tree(tree)
+    except SealError as exc:
+        return None, [Finding("xml-seal", "error", award.award_id, str(exc),
+                              "check the seal key, certificate and timestamp authority")]
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8") + b"\n", []
+
+
+def write_xml_credentials(items: Iterable[tuple[Award, Catalogue]], out_dir: Path, store: SchemaStore,
+                          sealer: XadesSealer | None = None) -> list[XmlOutcome]:
+    """One ``edc-xml/<issuer>_<award_id>.xml`` per award; invalid ones are reported, not written."""
+    outcomes = []
+    for award, catalogue in items:
+        data, errors = export_credential(award, catalogue, store, sealer)
+        issuer = award.issuer or catalogue.issuer
+        path = None
+        if data is not None:
+            path = out_dir / XML_DIR / f"{safe_name(issuer, award.award_id)}.xml"
+            write_atomic(path, data)
+        outcomes.append(XmlOutcome(award.award_id, path, errors, edc12.not_carried(award, catalogue)))
+    return outcomes
+
+
+@dataclass
+class LoqOutcome:
+    path: Path | None
+    specifications: list[str]
+    findings: list[Finding]
+
+
+def write_loq(catalogue: Catalogue, out_dir: Path, store: SchemaStore) -> LoqOutcome:
+    """``loq/<issuer>.xml``: the catalogue as an LOQ document, written only when loq.xsd accepts it."""
+    result = loq.to_loq(catalogue)
+    problems = xsd.findings(result.tree, store, ("lxml",))
+    if problems:
+        return LoqOutcome(None, result.specifications, result.findings + problems)
+    path = out_dir / LOQ_DIR / f"{safe_name(catalogue.issuer)}.xml"
+    write_atomic(path, edc12.serialise(result.tree))
+    return LoqOutcome(path, result.specifications, result.findings)

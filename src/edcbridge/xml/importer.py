@@ -1,0 +1,593 @@
+"""Read credentials back into the internal model: EDC 3.x JSON-LD and EDC XML 1.x.
+
+JSON-LD comes plain, in the EC's ``{"credential": ...}`` upload wrapper, or JAdES-sealed
+(the payload is read; the seal is checked by ``edcbridge verify``). XML 1.x credentials (also
+inside a mandated ``verifiablePresentation``) are first turned into the same node shape as the
+JSON-LD (references resolved), so one reader builds the records.
+
+The result is an :class:`Imported`: the award and a catalogue holding what the award refers
+to (issuer, awarding body, quality assurance, the specification and its related ones).
+Organisation and quality-assurance keys and specification codes are local to a registry and
+are derived when the credential does not carry them (slugs of identifiers or names).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from edcbridge import vocab
+from edcbridge.model import Award, Catalogue, parse
+from edcbridge.validation.document import NotACredential, unwrap
+from edcbridge.xml.edc12 import AWARD_SCHEME, CREDIT_SCHEMES, LEARNER_SCHEME, ORG_IDENTIFIERS, SPEC_SCHEME
+from edcbridge.xml.safe import MAX_BYTES, XmlInputError, looks_like_xml, parse_bytes
+from edcbridge.xml.xsd import UnknownSchema, schema_for
+
+SNB = "http://data.europa.eu/snb"
+CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
+VP = "http://data.europa.eu/snb/vp"
+Node = dict[str, Any]
+
+
+class NotImportable(ValueError):
+    """The document is a credential, but not one that fits the internal model; says what is missing."""
+
+
+@dataclass
+class Imported:
+    award: Award
+    catalogue: Catalogue
+    format: str          # "edc-jsonld" or "edc-xml-1.x"
+    form: str            # plain, upload-wrapper, jades, xades, vp+xades, ...
+    sealed: bool
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "form": self.form, "sealed": self.sealed, "notes": self.notes,
+                "award": self.award.model_dump(mode="json", exclude_none=True),
+                "catalogue": self.catalogue.model_dump(mode="json", exclude_none=True)}
+
+
+# --- small readers over JSON-LD nodes ---
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _first(value: Any) -> Any:
+    items = _list(value)
+    return items[0] if items else None
+
+
+def _text(value: Any) -> dict[str, str] | None:
+    """A language map (values may be lists) keeping two-letter keys; None when empty."""
+    if not isinstance(value, dict):
+        return None
+    out = {}
+    for lang, text in value.items():
+        first = _first(text)
+        if isinstance(lang, str) and re.fullmatch(r"[a-z]{2}", lang) and isinstance(first, str) \
+                and first.strip():
+            out[lang] = first
+    return out or None
+
+
+def _note(value: Any) -> dict[str, str] | None:
+    node = _first(value)
+    return _text(node.get("noteLiteral")) if isinstance(node, dict) else None
+
+
+def _id(value: Any) -> str | None:
+    node = _first(value)
+    if isinstance(node, dict):
+        return node.get("id") if isinstance(node.get("id"), str) else None
+    return node if isinstance(node, str) else None
+
+
+def _url(value: Any) -> str | None:
+    node = _first(value)
+    return node.get("contentURL") if isinstance(node, dict) else None
+
+
+def _date(value: Any) -> str | None:
+    text = _first(value)
+    return text[:10] if isinstance(text, str) and len(text) >= 10 else None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:40] or "x"
+
+
+def _known(scheme: str, iri: str | None) -> str | None:
+    if not iri:
+        return None
+    try:
+        return vocab.resolve(scheme, iri).iri
+    except vocab.UnknownConcept:
+        return None
+
+
+def _mailbox(node: Node) -> str | None:
+    for contact in _list(node.get("contactPoint")):
+        mail = _id(contact.get("emailAddress")) if isinstance(contact, dict) else None
+        if mail and mail.startswith("mailto:"):
+            return mail.removeprefix("mailto:")
+    return None
+
+
+def _concepts(scheme: str, values: Any) -> list[str]:
+    return [c for c in (_known(scheme, _id(v)) for v in _list(values)) if c]
+
+
+def _identifier(node: Node) -> Node | None:
+    found = [i for i in _list(node.get("identifier")) if isinstance(i, dict) and i.get("notation")]
+    return found[0] if found else None
+
+
+def _duration_hours(text: Any) -> str | None:
+    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", text) if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes = int(match.group(1) or 0), int(match.group(2) or 0)
+    return str(hours + minutes / 60) if minutes else str(hours)
+
+
+def _months(text: Any) -> int | None:
+    match = re.fullmatch(r"P(\d+)M", text) if isinstance(text, str) else None
+    return int(match.group(1)) if match else None
+
+
+# --- records ---
+
+@dataclass
+class _Builder:
+    organisations: dict[str, Node] = field(default_factory=dict)
+    qas: dict[str, Node] = field(default_factory=dict)
+    specs: dict[str, Node] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def organisation(self, node: Node) -> str:
+        legal = _text(node.get("legalName")) or _text(node.get("prefLabel"))
+        if not legal:
+            raise NotImportable("an organisation has no legalName; the credential cannot be read")
+        data: Node = {"legal_name": legal, "alt_label": _text(node.get("altLabel"))}
+        for field_name, key in (("eidas_identifier", "eIDASIdentifier"), ("vat_identifier", "vatIdentifier"),
+                                ("registration", "registration")):
+            notation = _first(node.get(key))
+            if isinstance(notation, dict) and notation.get("notation"):
+                data[field_name] = notation["notation"]
+        schemes = {scheme.lower(): attr for attr, scheme in ORG_IDENTIFIERS}
+        for identifier in _list(node.get("identifier")):
+            if not isinstance(identifier, dict):
+                continue
+            attr = schemes.get(str(identifier.get("schemeName", "")).lower())
+            if attr and identifier.get("notation"):
+                data[attr] = identifier["notation"]
+        address = _first(_first(node.get("location") or {}).get("address")) if node.get("location") else None
+        country = _known("country", _id(address.get("countryCode"))) if isinstance(address, dict) else None
+        if country is None:
+            raise NotImportable(f"organisation {next(iter(legal.values()))!r} has no country "
+                               "(location.address.countryCode); the credential cannot be read")
+        data["country"] = country
+        data["address"] = _note(address.get("fullAddress")) if isinstance(address, dict) else None
+        data["homepage"] = _url(node.get("homepage"))
+        data["email"] = _mailbox(node)
+        data = {k: v for k, v in data.items() if v is not None}
+        key = _slug(data.get("eidas_identifier") or data.get("registration") or next(iter(legal.values())))
+        data["key"] = key
+        existing = self.organisations.get(key)
+        if existing is not None and {**existing, "key": key} != data:
+            key = f"{key}-{len(self.organisations)}"
+            data["key"] = key
+        self.organisations[key] = data
+        return key
+
+    def accreditation(self, node: Node) -> str | None:
+        title = _text(node.get("title"))
+        agent = _first(node.get("accreditingAgent"))
+        qa_type = _known("accreditation-type", _id(node.get("dcType")))
+        if not title or not isinstance(agent, dict) or qa_type is None:
+            self.notes.append("an accreditation without title, type or accrediting agent was skipped")
+            return None
+        identifier = _first(node.get("identifier"))
+        key = identifier["notation"] if isinstance(identifier, dict) and identifier.get("notation") \
+            else _slug(next(iter(title.values())))
+        data = {"key": key, "title": title, "type": qa_type, "agency": self.organisation(agent),
+                "decision": _text(node.get("description")), "report_url": _url(node.get("report")),
+                "issued": _date(node.get("dateIssued")), "expires": _date(node.get("expiryDate"))}
+        self.qas[key] = {k: v for k, v in data.items() if v is not None}
+        return key
+
+    def specification(self, node: Node, body: str | None, assessment: Node | None,
+                      depth: int = 0) -> str:
+        title = _text(node.get("title"))
+        if not title:
+            raise NotImportable("the achievement's specification has no title; the credential cannot be read")
+        identifier = _first(node.get("identifier"))
+        code = identifier["notation"] if isinstance(identifier, dict) and \
+            identifier.get("schemeName") == SPEC_SCHEME and identifier.get("notation") else \
+            _slug(next(iter(title.values())))
+        data: Node = {"code": code, "title": title, "description": _text(node.get("description")),
+                      "kind": "micro-credential" if "isPartialQualification" in node else "qualification"}
+        data["opportunity_type"] = _known("learning-opportunity-type", _id(node.get("dcType")))
+        data["eqf"] = _known("eqf", _id(node.get("eqfLevel")))
+        data["nqf"] = _known("nqf", _id(node.get("nqfLevel")))
+        data["isced_f"] = _concepts("isced-f", node.get("thematicArea"))
+        credit = _first(node.get("creditPoint"))
+        if isinstance(credit, dict) and credit.get("point") is not None:
+            data["credits"] = str(credit["point"])
+            framework = _known("credit-system", _id(credit.get("framework")))
+            if framework:
+                data["credit_system"] = framework
+        data["hours"] = _duration_hours(node.get("volumeOfLearning"))
+        data["max_duration_months"] = _months(node.get("maximumDuration"))
+        data["mode"] = _known("mode", _id(node.get("mode")))
+        data["learning_setting"] = _known("learning-setting", _id(node.get("learningSetting")))
+        data["languages"] = _concepts("language", node.get("language"))
+        outcomes = []
+        for outcome in _list(node.get("learningOutcome")):
+            text = _text(outcome.get("title")) if isinstance(outcome, dict) else None
+            if text:
+                skills = [_id(s) for s in _list(outcome.get("relatedESCOSkill")) if _id(s)]
+                outcomes.append({"title": text, "esco_skills": skills})
+        data["learning_outcomes"] = outcomes
+        data["learning_outcome_summary"] = _note(node.get("learningOutcomeSummary"))
+        data["prerequisites"] = _note(node.get("entryRequirement"))
+        data["further_information"] = _note(node.get("additionalNote"))
+        data["homepage"] = _url(node.get("homepage"))
+        accreditations = [a for a in _list(node.get("accreditation")) if isinstance(a, dict)]
+        data["quality_assurance"] = [k for k in map(self.accreditation, accreditations) if k]
+        if assessment is not None:
+            data["assessment"] = assessment
+        if body is not None:
+            data["awarding_body"] = body
+        self.specs[code] = data  # reserve the code before related specifications
+        if depth == 0:
+            for key, target in (("isPartOf", "part_of"), ("hasPart", "has_part")):
+                related = [self.specification(r, None, None, depth + 1)
+                           for r in _list(node.get(key)) if isinstance(r, dict)]
+                data[target] = related
+        self.specs[code] = {k: v for k, v in data.items() if v not in (None, [])}
+        return code
+
+
+def _assessment(proven: Node | None) -> tuple[Node | None, dict[str, str] | None]:
+    if not isinstance(proven, dict):
+        return None, None
+    grade = _note(proven.get("grade"))
+    spec = _first(proven.get("specifiedBy"))
+    title = _text(proven.get("title")) or (_text(spec.get("title")) if isinstance(spec, dict) else None)
+    if not title:
+        return None, grade
+    data: Node = {"title": title}
+    if isinstance(spec, dict):
+        data["type"] = _known("assessment-type", _id(spec.get("dcType")))
+        data["mode"] = _known("mode", _id(spec.get("mode")))
+        scheme = _first(spec.get("gradingScheme"))
+        data["grading_scheme"] = _text(scheme.get("title")) if isinstance(scheme, dict) else None
+    data["supervision"] = _known("supervision", _id(proven.get("idVerification")))
+    return {k: v for k, v in data.items() if v is not None}, grade
+
+
+def _learner(person: Node, notes: list[str]) -> Node:
+    identifier = _identifier(person)
+    learner_id = identifier["notation"] if identifier else person.get("id", "unknown")
+    if identifier is None:
+        notes.append("the learner has no identifier: the credential subject's id is used")
+    given, family = _text(person.get("givenName")), _text(person.get("familyName"))
+    if not given or not family:
+        raise NotImportable("the credential subject has no givenName or familyName; it cannot be read as an "
+                           "award to a person")
+    data: Node = {"id": learner_id, "given_name": given, "family_name": family,
+                  "full_name": _text(person.get("fullName")),
+                  "date_of_birth": _date(person.get("dateOfBirth")), "email": _mailbox(person)}
+    national = _first(person.get("nationalID") or person.get("nationalId"))
+    if isinstance(national, dict) and national.get("notation"):
+        data["national_id"] = national["notation"]
+        data["national_id_country"] = _known("country", _id(national.get("spatial")))
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def records_from_jsonld(credential: Node, fmt: str, form: str) -> Imported:
+    """Build the award and its catalogue from an EDC credential in JSON-LD node shape."""
+    b = _Builder()
+    person = _first(credential.get("credentialSubject"))
+    if not isinstance(person, dict):
+        raise NotImportable("the credential has no credentialSubject")
+    claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict) and c.get("specifiedBy")]
+    claim = claims[0] if claims else None
+    if claim is None:
+        raise NotImportable("the credential claims no achievement with a specification (hasClaim)")
+    issuer_node = _first(credential.get("issuer"))
+    if not isinstance(issuer_node, dict):
+        raise NotImportable("the credential's issuer is not described (only an id); it cannot be read")
+    issuer = b.organisation(issuer_node)
+    awarding = _first(claim.get("awardedBy"))
+    body_node = _first(awarding.get("awardingBody")) if isinstance(awarding, dict) else None
+    body = b.organisation(body_node) if isinstance(body_node, dict) else issuer
+    awarding_date = _date(awarding.get("awardingDate")) if isinstance(awarding, dict) else None
+    awarding_date = awarding_date or _date(credential.get("validFrom")) or _date(credential.get("issued"))
+    if awarding_date is None:
+        raise NotImportable("the credential has no awarding date, validFrom or issued date")
+    assessment, grade = _assessment(_first(claim.get("provenBy")))
+    code = b.specification(_first(claim["specifiedBy"]), None if body == issuer else body, assessment)
+    profile = _known("credential-type", _id(credential.get("credentialProfiles")))
+    if profile:
+        b.specs[code]["credential_type"] = profile
+    identifier = _identifier(credential)
+    award_id = identifier["notation"] if identifier else str(credential.get("id", "unknown"))
+    languages = [_known("language", _id(x)) for x in _list(_first(credential.get("displayParameter") or {})
+                                                             .get("primaryLanguage"))] \
+        if credential.get("displayParameter") else []
+    primary = next((lang for lang in languages if lang), None) or \
+        _known("language", next(iter(b.specs[code]["title"])))
+    award_data: Node = {"award_id": award_id, "specification": code, "learner": _learner(person, b.notes),
+                        "awarding_date": awarding_date, "issued": credential.get("issued") or
+                        credential.get("issuanceDate"), "grade": grade, "language": primary,
+                        "valid_until": _date(credential.get("validUntil")
+                                             or credential.get("expirationDate"))}
+    catalogue_data = {"primary_language": primary, "issuer": issuer, "policies": [],
+                      "organisations": list(b.organisations.values()),
+                      "quality_assurance": list(b.qas.values()), "specifications": list(b.specs.values())}
+    try:
+        catalogue = parse(Catalogue, catalogue_data, context={"defer_references": True})
+        award = parse(Award, {k: v for k, v in award_data.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise NotImportable(f"the credential does not fit the internal model: {problems}") from None
+    return Imported(award, catalogue, fmt, form, form in ("jades", "xades", "vp+xades"), b.notes)
+
+
+# --- EDC XML 1.x -> JSON-LD node shape ---
+
+def _q(name: str, ns: str = SNB) -> str:
+    return f"{{{ns}}}{name}"
+
+
+@dataclass
+class _XmlReader:
+    root: etree._Element
+    index: dict[str, etree._Element] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for element in self.root.iter():
+            if isinstance(element.tag, str) and element.get("id") and element.tag != _q("credentialSubject"):
+                self.index.setdefault(element.get("id", ""), element)
+
+    def deref(self, element: etree._Element | None) -> etree._Element | None:
+        if element is None:
+            return None
+        idref = element.get("idref")
+        return self.index.get(idref) if idref else element
+
+    def texts(self, element: etree._Element | None) -> dict[str, str] | None:
+        if element is None:
+            return None
+        out = {t.get("lang", ""): t.text or "" for t in element.findall(_q("text")) if (t.text or "").strip()}
+        return out or None
+
+    def note(self, element: etree._Element | None) -> Node | None:
+        text = self.texts(element)
+        return {"noteLiteral": text} if text else None
+
+    def concept(self, element: etree._Element | None) -> Node | None:
+        return {"id": element.get("uri")} if element is not None and element.get("uri") else None
+
+    def organisation(self, element: etree._Element | None) -> Node | None:
+        element = self.deref(element)
+        if element is None:
+            return None
+        node: Node = {"legalName": self.texts(element.find(_q("prefLabel"))),
+                      "altLabel": self.texts(element.find(_q("altLabel")))}
+        identifiers = []
+        for tag in ("registration", "identifier"):
+            for item in element.findall(_q(tag)):
+                scheme = item.get("schemeName") or item.get("schemeID") or tag
+                identifiers.append({"schemeName": scheme, "notation": (item.text or "").strip()})
+        for ident in identifiers:
+            if ident["schemeName"] == "eIDAS":
+                node["eIDASIdentifier"] = {"notation": ident["notation"]}
+            elif ident["schemeName"] == "registration":
+                node["registration"] = {"notation": ident["notation"]}
+        node["identifier"] = [i for i in identifiers if i["schemeName"] not in ("eIDAS", "registration")]
+        vat = element.find(_q("vatIdentifier"))
+        if vat is not None:
+            node["vatIdentifier"] = {"notation": (vat.text or "").strip()}
+        address = element.find(f"{_q('hasLocation')}/{_q('hasAddress')}")
+        if address is not None:
+            node["location"] = {"address": {"countryCode": self.concept(address.find(_q("country"))),
+                                            "fullAddress": self.note(address.find(_q("fullAddress")))}}
+        homepage = element.find(_q("homepage"))
+        if homepage is not None:
+            node["homepage"] = {"contentURL": homepage.get("uri")}
+        mail = element.find(f"{_q('contactPoint')}/{_q('mailBox')}")
+        if mail is not None:
+            node["contactPoint"] = {"emailAddress": {"id": mail.get("uri")}}
+        return node
+
+    def accreditation(self, element: etree._Element | None) -> Node | None:
+        element = self.deref(element)
+        if element is None:
+            return None
+        identifier = element.find(_q("identifier"))
+        report = element.find(_q("report"))
+        return {"title": self.texts(element.find(_q("title"))),
+                "dcType": self.concept(element.find(_q("type"))),
+                "description": self.texts(element.find(_q("description"))),
+                "report": {"contentURL": report.get("uri")} if report is not None else None,
+                "accreditingAgent": self.organisation(element.find(_q("accreditingAgent"))),
+                "dateIssued": element.findtext(_q("issuedDate")),
+                "expiryDate": element.findtext(_q("expiryDate")),
+                "identifier": {"notation": identifier.text} if identifier is not None else None}
+
+    def specification(self, element: etree._Element | None, depth: int = 0) -> Node | None:
+        element = self.deref(element)
+        if element is None:
+            return None
+        node: Node = {"title": self.texts(element.find(_q("title"))),
+                      "description": self.texts(element.find(_q("description"))),
+                      "dcType": self.concept(element.find(_q("type"))),
+                      "eqfLevel": self.concept(element.find(_q("eqfLevel"))),
+                      "nqfLevel": self.concept(element.find(_q("nqfLevel"))),
+                      "thematicArea": [self.concept(e) for e in element.findall(_q("hasISCED-FCode"))],
+                      "volumeOfLearning": element.findtext(_q("volumeOfLearning")),
+                      "maximumDuration": element.findtext(_q("duration")),
+                      "mode": self.concept(element.find(_q("mode"))),
+                      "learningSetting": self.concept(element.find(_q("learningSettingType"))),
+                      "language": [self.concept(e) for e in element.findall(_q("language"))],
+                      "entryRequirement": self.note(element.find(_q("entryRequirementsNote"))),
+                      "additionalNote": self.note(element.find(_q("additionalNote")))}
+        identifier = element.find(_q("identifier"))
+        if identifier is not None:
+            node["identifier"] = {"schemeName": identifier.get("schemeName"), "notation": identifier.text}
+        for tag, ects in (("hasECTSCreditPoints", True), ("hasCreditPoints", False)):
+            credit = element.find(_q(tag))
+            if credit is not None and credit.text:
+                ecvet = credit.get("schemeID") == CREDIT_SCHEMES[vocab.CreditSystem.ECVET]
+                system = vocab.CreditSystem.ECVET if ecvet and not ects else vocab.CreditSystem.ECTS
+                node["creditPoint"] = {"point": credit.text.strip(), "framework": {"id": system.value}}
+                break
+        homepage = element.find(_q("homepage"))
+        if homepage is not None:
+            node["homepage"] = {"contentURL": homepage.get("uri")}
+        node["learningOutcome"] = [
+            {"title": self.texts(o.find(_q("prefLabel"))),
+             "relatedESCOSkill": [{"id": s.get("uri")} for s in o.findall(_q("relatedEscoSkill"))]}
+            for o in map(self.deref, element.findall(f"{_q('learningOutcomes')}/{_q('learningOutcome')}"))
+            if o is not None]
+        partial = element.findtext(_q("isPartialQualification"))
+        if partial is not None:
+            node["isPartialQualification"] = partial.strip() == "true"
+        node["accreditation"] = [self.accreditation(a) for a in element.findall(_q("hasAccreditation"))]
+        if depth == 0:
+            own = element.get("id")
+            node["hasPart"] = [self.specification(p, 1) for p in element.findall(_q("hasPart"))]
+            parents = [e for e in self.index.values() if e is not element and own and
+                       any(p.get("idref") == own for p in e.findall(_q("hasPart")))]
+            node["isPartOf"] = [self.specification(p, 1) for p in parents]
+        return node
+
+    def assessment(self, element: etree._Element | None) -> Node | None:
+        if element is None:
+            return None
+        spec = self.deref(element.find(_q("specifiedBy")))
+        node: Node = {"title": self.texts(element.find(_q("title"))),
+                      "grade": {"noteLiteral": {"_": (element.findtext(_q("grade")) or "").strip()}},
+                      "idVerification": self.concept(element.find(_q("idVerificationMethod")))}
+        if spec is not None:
+            scheme = self.deref(spec.find(_q("gradingScheme")))
+            node["specifiedBy"] = {"title": self.texts(spec.find(_q("title"))),
+                                   "dcType": self.concept(spec.find(_q("type"))),
+                                   "mode": self.concept(spec.find(_q("mode"))),
+                                   "gradingScheme": {"title": self.texts(scheme.find(_q("title")))}
+                                   if scheme is not None else None}
+        return node
+
+    def credential(self) -> Node:
+        root = self.root
+        primary = (root.findtext(_q("primaryLanguage")) or "en").strip()
+        subject = root.find(_q("credentialSubject"))
+        if subject is None:
+            raise NotImportable("the XML credential has no credentialSubject")
+        achievement = subject.find(f"{_q('achievements')}/{_q('learningAchievement')}")
+        if achievement is None:
+            achievement = subject.find(f"{_q('achievements')}/{_q('qualificationAward')}")
+        if achievement is None:
+            raise NotImportable("the XML credential claims no learningAchievement or qualificationAward")
+        process = self.deref(achievement.find(_q("wasAwardedBy")))
+        body = self.organisation(process.find(_q("awardingBody"))) if process is not None else None
+        assessment = self.assessment(achievement.find(_q("wasDerivedFrom")))
+        if assessment is not None:
+            assessment["grade"]["noteLiteral"] = {primary: assessment["grade"]["noteLiteral"]["_"]}
+        person: Node = {
+            "identifier": [{"schemeName": i.get("schemeName") or i.get("schemeID"),
+                            "notation": (i.text or "").strip()} for i in subject.findall(_q("identifier"))],
+            "givenName": self.texts(subject.find(_q("givenNames"))),
+            "familyName": self.texts(subject.find(_q("familyName"))),
+            "fullName": self.texts(subject.find(_q("fullName"))),
+            "dateOfBirth": subject.findtext(_q("dateOfBirth")),
+            "hasClaim": {"specifiedBy": self.specification(achievement.find(_q("specifiedBy"))),
+                         "awardedBy": {"awardingBody": body,
+                                       "awardingDate": process.findtext(_q("date")) if process is not None
+                                       else None},
+                         "provenBy": assessment}}
+        learner_ids = person["identifier"]
+        person["identifier"] = sorted(learner_ids, key=lambda i: i["schemeName"] != LEARNER_SCHEME)
+        national = subject.find(_q("nationalId"))
+        if national is not None:
+            country = _known("country", national.get("spatialID"))
+            person["nationalID"] = {"notation": (national.text or "").strip(), "spatial": {"id": country}}
+        mail = subject.find(f"{_q('contactPoint')}/{_q('mailBox')}")
+        if mail is not None:
+            person["contactPoint"] = {"emailAddress": {"id": mail.get("uri")}}
+        identifiers = [{"schemeName": i.get("schemeName"), "notation": (i.text or "").strip()}
+                       for i in root.findall(_q("identifier"))]
+        identifiers.sort(key=lambda i: i["schemeName"] != AWARD_SCHEME)
+        credential_type = root.find(_q("type"))
+        return {"id": root.get(_q("id", CRED)), "identifier": identifiers,
+                "credentialProfiles": self.concept(credential_type),
+                "issuer": self.organisation(root.find(_q("issuer", CRED))),
+                "issued": root.findtext(_q("issued", CRED)),
+                "validFrom": root.findtext(_q("validFrom", CRED)),
+                "validUntil": root.findtext(_q("validUntil", CRED)), "credentialSubject": person,
+                "displayParameter": {"primaryLanguage": {"id": _known("language", primary)}}}
+
+
+def _version(root: etree._Element) -> str:
+    """1.0, 1.1 or 1.2, from the schemaLocation file name (every 1.x says xsdVersion 0.10.0)."""
+    try:
+        name = Path(schema_for(root)).name
+    except UnknownSchema:
+        return "1.x"
+    found = re.search(r"_(1\.\d)\.xsd$", name)
+    return found.group(1) if found else "1.0"
+
+
+def records_from_xml(tree: etree._ElementTree) -> Imported:
+    root = tree.getroot()
+    form = "plain"
+    if root.tag == _q("verifiablePresentation", VP):
+        inner = root.find(f".//{_q('europassCredential')}")
+        if inner is None:
+            raise NotImportable("the presentation holds no europassCredential")
+        root, form = inner, "vp"
+    if root.tag != _q("europassCredential"):
+        raise NotACredential(f"root element {root.tag} is not an EDC XML credential (europassCredential)")
+    if tree.getroot().find(".//{http://www.w3.org/2000/09/xmldsig#}Signature") is not None:
+        form = "vp+xades" if form == "vp" else "xades"
+    version = _version(tree.getroot())
+    return records_from_jsonld(_XmlReader(root).credential(), f"edc-xml-{version}", form)
+
+
+def import_bytes(data: bytes, source: str = "<document>") -> Imported:
+    """Read any supported credential document (format detected from the content)."""
+    if looks_like_xml(data):
+        return records_from_xml(parse_bytes(data, source=source))
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
+    credential, form = unwrap(document)
+    return records_from_jsonld(credential, "edc-jsonld", form)
+
+
+def import_file(path: Path) -> Imported:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise XmlInputError(f"{path}: {size:,} bytes is above the {MAX_BYTES:,}-byte limit for "
+                                "credentials; check that this is the right file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
+    return import_bytes(data, str(path))

@@ -1,0 +1,332 @@
+"""Catalogue -> ELM 3.2 LOQ ``Courses`` document for a qualification / learning-opportunity register.
+
+Each specification becomes a ``learningOpportunity`` (provider, homepage, mode, duration)
+pointing to what it leads to: a ``qualification`` when the specification has both an EQF and
+an NQF level (LOQ requires both), otherwise a ``learningAchievementSpecification``; each
+carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
+Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
+into their reference sections and linked by ``idref``, with the same deterministic ids as the
+credential export. A specification the LOQ profile cannot describe (no homepage, ISCED-F code
+or learning outcome, all mandatory there) is left out with a finding saying what to add.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from edcbridge import vocab
+from edcbridge.mapping.nodes import date_time
+from edcbridge.model import Catalogue, Organisation, Specification
+from edcbridge.validation.findings import Finding
+from edcbridge.xml.edc12 import ORG_IDENTIFIERS, SPEC_SCHEME, duration_of_hours, node_id, number_text
+
+LOQ = "http://data.europa.eu/snb/model/ap/loq-constraints/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DC = "http://purl.org/dc/terms/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NSMAP = {None: LOQ, "skos": SKOS, "dc": DC, "xsi": XSI}
+SCHEMA_LOCATION = f"{LOQ} loq.xsd"
+XSD_VERSION = "3.1.0"  # the 3.2 branch never bumped it; the official samples write 3.1.0
+
+
+def _q(name: str, ns: str = LOQ) -> str:
+    return f"{{{ns}}}{name}"
+
+
+def _sub(parent: etree._Element, name: str, text: str | None = None, ns: str = LOQ,
+         **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, _q(name, ns), attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+@dataclass
+class LoqResult:
+    tree: etree._ElementTree
+    findings: list[Finding] = field(default_factory=list)
+    specifications: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    catalogue: Catalogue
+    opportunities: list[etree._Element] = field(default_factory=list)
+    achievements: list[etree._Element] = field(default_factory=list)
+    outcomes: dict[str, etree._Element] = field(default_factory=dict)
+    assessments: list[etree._Element] = field(default_factory=list)
+    agents: dict[str, etree._Element] = field(default_factory=dict)
+    accreditations: dict[str, etree._Element] = field(default_factory=dict)
+    grading: dict[str, etree._Element] = field(default_factory=dict)
+    locations: dict[str, etree._Element] = field(default_factory=dict)
+    notations: set[str] = field(default_factory=set)
+
+    def strings(self, parent: etree._Element, name: str, text: dict[str, str] | None,
+                ns: str = LOQ) -> None:
+        for lang, value in (text or {}).items():
+            _sub(parent, name, value, ns, language=lang)
+
+    def note(self, parent: etree._Element, name: str, text: dict[str, str] | None, many: bool) -> None:
+        """NoteType holds one literal: one note per language where repeatable, else the first."""
+        items = list((text or {}).items())
+        primary = vocab.concept("language", self.catalogue.primary_language).code
+        items.sort(key=lambda item: item[0] != primary)
+        for lang, value in items if many else items[:1]:
+            _sub(_sub(parent, name), "noteLiteral", value, language=lang)
+
+    def identifier(self, parent: etree._Element, scheme: str, value: str) -> None:
+        if value in self.notations:  # LOQ's UniqueNotationCheck: notations unique per document
+            return
+        self.notations.add(value)
+        element = _sub(parent, "identifier")
+        _sub(element, "notation", value, SKOS)
+        _sub(element, "schemeName", scheme)
+
+    def uri(self, parent: etree._Element, name: str, iri: str, ns: str = LOQ) -> None:
+        _sub(parent, name, None, ns, uri=iri)
+
+    def ref(self, parent: etree._Element, name: str, idref: str) -> None:
+        _sub(parent, name, None, idref=idref)
+
+
+def _legal(doc: _Doc, parent: etree._Element, name: str, value: str, country: str) -> None:
+    element = _sub(parent, name)
+    _sub(element, "notation", value, SKOS)
+    doc.uri(element, "spatial", country)
+
+
+def _location(doc: _Doc, org: Organisation) -> str:
+    lid = node_id("location", org.key, org.country, org.address)
+    if lid not in doc.locations:
+        location = etree.Element(_q("location"), id=lid)
+        address = _sub(location, "address")
+        doc.note(address, "fullAddress", org.address, many=False)
+        doc.uri(address, "countryCode", org.country)
+        doc.locations[lid] = location
+    return lid
+
+
+def _organisation(doc: _Doc, key: str) -> str:
+    org = doc.catalogue.organisation(key)
+    oid = node_id("org", org)
+    if oid in doc.agents:
+        return oid
+    element = etree.Element(_q("organisation"), id=oid)
+    doc.agents[oid] = element
+    doc.strings(element, "altLabel", org.alt_label, SKOS)
+    doc.strings(element, "legalName", org.legal_name)
+    for attr, scheme in ORG_IDENTIFIERS:
+        if attr not in ("registration", "eidas_identifier") and getattr(org, attr):
+            doc.identifier(element, scheme, getattr(org, attr))
+    if org.eidas_identifier:
+        _legal(doc, element, "eidasLegalIdentifier", org.eidas_identifier, org.country)
+    if org.registration:
+        _legal(doc, element, "registration", org.registration, org.country)
+    if org.vat_identifier:
+        _legal(doc, element, "vatIdentifier", org.vat_identifier, org.country)
+    if org.homepage:
+        _sub(_sub(element, "homepage"), "contentUrl", str(org.homepage))
+    doc.ref(element, "location", _location(doc, org))
+    if org.email:
+        _sub(_sub(element, "contactPoint"), "emailAddress", f"mailto:{org.email}")
+    return oid
+
+
+def _accreditation(doc: _Doc, key: str, accredited: str) -> str:
+    qa = doc.catalogue.qa(key)
+    aid = node_id("accreditation", qa)
+    if aid in doc.accreditations:
+        return aid
+    element = etree.Element(_q("accreditation"), id=aid)
+    doc.accreditations[aid] = element
+    doc.uri(element, "type", qa.type)
+    doc.strings(element, "title", qa.title)
+    doc.strings(element, "description", qa.decision)
+    if qa.report_url:
+        _sub(_sub(element, "report"), "contentUrl", str(qa.report_url))
+    doc.ref(element, "organisation", accredited)
+    doc.ref(element, "accreditingAgent", _organisation(doc, qa.agency))
+    if qa.issued:
+        _sub(element, "issued", date_time(qa.issued))
+    if qa.expires:
+        _sub(element, "expiryDate", date_time(qa.expires))
+    return aid
+
+
+def _outcomes(doc: _Doc, spec: Specification) -> list[str]:
+    ids = []
+    for outcome in spec.learning_outcomes:
+        oid = node_id("learningOutcome", outcome)
+        if oid not in doc.outcomes:
+            element = etree.Element(_q("learningOutcome"), id=oid)
+            doc.strings(element, "title", outcome.title)
+            for skill in outcome.esco_skills:
+                doc.uri(element, "relatedESCOSkill", str(skill))
+            doc.outcomes[oid] = element
+        ids.append(oid)
+    return ids
+
+
+def _assessment(doc: _Doc, spec: Specification, proves: str) -> str | None:
+    a = spec.assessment
+    if a is None:
+        return None
+    aid = node_id("assessmentSpec", spec.code, a)
+    element = etree.Element(_q("learningAssessmentSpecification"), id=aid)
+    doc.strings(element, "title", a.title)
+    if a.type:
+        doc.uri(element, "type", a.type)
+    if a.mode:
+        doc.uri(element, "mode", a.mode.value)
+    if a.grading_scheme:
+        gid = node_id("scoringScheme", a.grading_scheme)
+        if gid not in doc.grading:
+            scheme = etree.Element(_q("gradingScheme"), id=gid)
+            doc.strings(scheme, "title", a.grading_scheme)
+            doc.grading[gid] = scheme
+        doc.ref(element, "gradingScheme", gid)
+    doc.ref(element, "proves", proves)
+    doc.assessments.append(element)
+    return aid
+
+
+def _problems(spec: Specification, homepage: str | None) -> list[str]:
+    missing = []
+    if homepage is None:
+        missing.append("a homepage (here or on its provider)")
+    if not spec.isced_f:
+        missing.append("an ISCED-F field (isced_f)")
+    if not spec.learning_outcomes:
+        missing.append("at least one learning outcome")
+    return missing
+
+
+def _is_qualification(spec: Specification) -> bool:
+    return spec.eqf is not None and spec.nqf is not None
+
+
+def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: dict[str, str]) -> None:
+    tag = "qualification" if _is_qualification(spec) else "learningAchievementSpecification"
+    element = etree.Element(_q(tag), id=sid)
+    doc.identifier(element, SPEC_SCHEME, spec.code)
+    doc.strings(element, "title", spec.title)
+    doc.strings(element, "description", spec.description)
+    doc.note(element, "additionalNote", spec.further_information, many=True)
+    if spec.homepage:
+        _sub(_sub(element, "homepage"), "contentUrl", str(spec.homepage))
+    if spec.opportunity_type:
+        doc.uri(element, "type", spec.opportunity_type)
+    doc.note(element, "learningOutcomeSummary", spec.learning_outcome_summary, many=False)
+    for code in spec.isced_f:
+        doc.uri(element, "ISCEDFCode", code)
+    if spec.hours is not None:
+        _sub(element, "volumeOfLearning", duration_of_hours(spec.hours))
+    if spec.credits is not None:
+        credit = _sub(element, "creditPoint")
+        doc.uri(credit, "framework", spec.credit_system.value)
+        _sub(credit, "point", number_text(spec.credits))
+    for lang in spec.languages or (doc.catalogue.primary_language,):
+        doc.uri(element, "language", lang)
+    if spec.mode:
+        doc.uri(element, "mode", spec.mode.value)
+    if spec.learning_setting:
+        doc.uri(element, "learningSetting", spec.learning_setting.value)
+    if spec.max_duration_months is not None:
+        _sub(element, "maximumDuration", f"P{spec.max_duration_months}M")
+    doc.note(element, "entryRequirement", spec.prerequisites, many=False)
+    for oid in _outcomes(doc, spec):
+        doc.ref(element, "learningOutcome", oid)
+    assessment = _assessment(doc, spec, sid)
+    if assessment:
+        doc.ref(element, "provenBy", assessment)
+    for name, codes in (("hasPart", spec.has_part), ("isPartOf", spec.part_of)):
+        for code in codes:
+            if code in ids:
+                doc.ref(element, name, ids[code])
+    opportunity = _sub(element, "awardingOpportunity")
+    doc.ref(opportunity, "awardingBody", provider)
+    doc.ref(opportunity, "learningAchievementSpecification", sid)
+    if _is_qualification(spec) and spec.eqf and spec.nqf:
+        if spec.kind == "micro-credential" or spec.part_of:
+            _sub(element, "isPartialQualification", "true" if spec.part_of else "false")
+        doc.uri(element, "EQFLevel", spec.eqf.value)
+        doc.uri(element, "NQFLevel", spec.nqf)
+        for key in spec.quality_assurance:
+            doc.ref(element, "accreditation", _accreditation(doc, key, provider))
+    doc.achievements.append(element)
+
+
+def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepage: str,
+                 ids: dict[str, str]) -> None:
+    lid = node_id("learningOpportunity", spec.code, doc.catalogue.issuer)
+    element = etree.Element(_q("learningOpportunity"), id=lid)
+    doc.strings(element, "title", spec.title)
+    doc.strings(element, "description", spec.description)
+    if spec.opportunity_type:
+        doc.uri(element, "type", spec.opportunity_type)
+    _sub(_sub(element, "homepage"), "contentUrl", homepage)
+    if spec.max_duration_months is not None:
+        _sub(element, "duration", f"P{spec.max_duration_months}M")
+    if spec.mode:
+        doc.uri(element, "mode", spec.mode.value)
+    doc.ref(element, "providedBy", provider)
+    doc.ref(element, "learningAchievementSpecification", sid)
+    for name, codes in (("hasPart", spec.has_part), ("isPartOf", spec.part_of)):
+        for code in codes:
+            if code in ids:
+                doc.ref(element, name, node_id("learningOpportunity", code, doc.catalogue.issuer))
+    doc.uri(element, "defaultLanguage", doc.catalogue.primary_language)
+    doc.opportunities.append(element)
+
+
+def to_loq(catalogue: Catalogue) -> LoqResult:
+    """The catalogue as one LOQ ``Courses`` document, with findings for what was left out."""
+    doc = _Doc(catalogue)
+    findings: list[Finding] = []
+    exported: list[Specification] = []
+    for spec in catalogue.specifications:
+        provider = catalogue.organisation(spec.awarding_body or catalogue.issuer)
+        homepage = str(spec.homepage or provider.homepage) if (spec.homepage or provider.homepage) else None
+        missing = _problems(spec, homepage)
+        if missing:
+            findings.append(Finding("loq-skipped", "warning", f"specifications[{spec.code}]",
+                                    f"not in the LOQ document: LOQ requires {', '.join(missing)}",
+                                    f"add {' and '.join(missing)} to specification {spec.code!r}"))
+        else:
+            exported.append(spec)
+    ids = {s.code: node_id("qualification", s.code, catalogue.primary_language, s) for s in exported}
+    for spec in exported:
+        provider_id = _organisation(doc, spec.awarding_body or catalogue.issuer)
+        provider = catalogue.organisation(spec.awarding_body or catalogue.issuer)
+        homepage = str(spec.homepage or provider.homepage)
+        _achievement(doc, spec, ids[spec.code], provider_id, ids)
+        _opportunity(doc, spec, ids[spec.code], provider_id, homepage, ids)
+        if not _is_qualification(spec) and spec.quality_assurance:
+            findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}]",
+                                    "accreditation is carried for qualifications only (EQF and NQF "
+                                    "levels both set)", "add eqf and nqf to describe it as a qualification"))
+        for field_name in ("learning_outcome_summary", "prerequisites"):
+            value = getattr(spec, field_name)
+            if value and len(value) > 1:
+                findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].{field_name}",
+                                        "LOQ notes hold one language here: the primary-language text "
+                                        "is kept"))
+    root = etree.Element(_q("Courses"), nsmap=NSMAP)  # type: ignore[arg-type]
+    root.set(_q("schemaLocation", XSI), SCHEMA_LOCATION)
+    root.set("xsdVersion", XSD_VERSION)
+    sections: tuple[tuple[str, list[etree._Element]], ...] = (
+        ("learningOpportunityReferences", doc.opportunities),
+        ("learningAchievementSpecificationReferences", doc.achievements),
+        ("learningOutcomeReferences", list(doc.outcomes.values())),
+        ("learningAssessmentSpecificationReferences", doc.assessments),
+        ("agentReferences", list(doc.agents.values())),
+        ("accreditationReferences", list(doc.accreditations.values())),
+        ("gradingSchemeReferences", list(doc.grading.values())),
+        ("locationReferences", list(doc.locations.values())),
+    )
+    for name, items in sections:
+        if items:
+            _sub(root, name).extend(items)
+    return LoqResult(root.getroottree(), findings, [s.code for s in exported])

@@ -1,0 +1,93 @@
+"""The HTTP layer: Retry-After, back-off with injected jitter, pacing, timeouts, masking."""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Iterator
+
+import pytest
+
+from edcbridge.deliver.errors import DeliveryConnectionError
+from edcbridge.deliver.http import MASKER, HttpClient, RetryPolicy, retry_after_seconds
+from tests.fake_http import FakeServer, Fault, Reply, Request
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    def app(request: Request) -> Reply:
+        if request.path == "/moved":
+            return Reply(302, b"", "text/plain", {"Location": "/ok"})
+        return Reply.json(200, {"method": request.method})
+
+    fake = FakeServer(app).start()
+    yield fake
+    fake.stop()
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    now = 1_800_000_000.0
+    assert retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30.0)
+    assert retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+
+
+def test_backoff_is_exponential_capped_and_jittered_by_the_injected_function() -> None:
+    halves = RetryPolicy(base_delay=1.0, max_delay=5.0, jitter=lambda d: d / 2)
+    assert [halves.backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 2.5, 2.5]
+    default = RetryPolicy(base_delay=1.0)
+    assert all(1.0 <= default.backoff(2) <= 2.0 for _ in range(50))  # full jitter in [d/2, d]
+
+
+def test_retry_after_is_capped(server: FakeServer) -> None:
+    sleeps: list[float] = []
+    http = HttpClient(
+        server.base_url, retry=RetryPolicy(max_retry_after=10.0, sleep=sleeps.append), min_interval=0
+    )
+    server.faults.append(Fault("status", 503, {"Retry-After": "3600"}))
+    assert http.request("GET", "/x").status_code == 200
+    assert sleeps == [10.0]
+
+
+def test_requests_are_paced(server: FakeServer) -> None:
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    http = HttpClient(server.base_url, retry=RetryPolicy(sleep=sleep), min_interval=0.2, clock=lambda: now[0])
+    http.request("GET", "/x")
+    http.request("GET", "/x")
+    now[0] += 1.0
+    http.request("GET", "/x")
+    assert sleeps == [pytest.approx(0.2)]  # back to back: paced; a second later: no wait
+
+
+def test_read_timeout_is_always_set_and_retried_for_get(server: FakeServer) -> None:
+    http = HttpClient(
+        server.base_url,
+        timeout=(1.0, 0.2),
+        retry=RetryPolicy(attempts=2, sleep=lambda _: None),
+        min_interval=0,
+    )
+    server.faults += [Fault("delay", delay=0.5), Fault("delay", delay=0.5)]
+    with pytest.raises(DeliveryConnectionError, match="ReadTimeout") as info:
+        http.request("GET", "/slow")
+    assert info.value.attempts == 2
+
+
+def test_post_is_not_redirected_get_is(server: FakeServer) -> None:
+    http = HttpClient(server.base_url, min_interval=0)
+    assert http.request("POST", "/moved").status_code == 302
+    assert http.request("GET", "/moved").json() == {"method": "GET"}
+    assert server.log[0].headers["User-Agent"].startswith("edcbridge/")
+
+
+def test_masker_replaces_secrets_and_bearer_values() -> None:
+    MASKER.add("s3cret-value")
+    MASKER.add("ab")  # too short to mask safely: ignored
+    text = MASKER.mask("password=s3cret-value Authorization: Bearer 0123456789abcdef0123 ab")
+    assert text == "password=*** Authorization: Bearer *** ab"

@@ -1,0 +1,317 @@
+"""Plan/apply against the DEQAR fake: dry run, kill and re-run, lost state, injected faults, CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.deliver.cli import deqar_command, register
+from edcbridge.deliver.config import load_batch
+from edcbridge.deliver.push import deqar_items, plan, push_deqar, push_deqar_csv
+from edcbridge.deliver.results import Outcome
+from edcbridge.deliver.state import State
+from edcbridge.load import load_catalogue
+from tests.deliver_support import CATALOGUE, PASSWORD, Captured, batch_text, deqar_client, start_deqar
+from tests.fake_deqar import DeqarFake
+from tests.fake_http import FakeServer
+
+
+@pytest.fixture
+def fake(reference: Path) -> Iterator[tuple[FakeServer, DeqarFake]]:
+    server, app = start_deqar(reference)
+    yield server, app
+    server.stop()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    return tmp_path
+
+
+def _items(workdir: Path, text: str) -> list:  # type: ignore[type-arg]
+    (workdir / "batch.yaml").write_text(text, "utf-8")
+    return deqar_items(
+        load_batch(workdir / "batch.yaml"), load_catalogue(workdir / "catalogue.yaml"), workdir
+    )
+
+
+def _stored(app: DeqarFake) -> Counter[str]:
+    return Counter(r["local_identifier"] for r in app.reports.values())
+
+
+def _creates(server: FakeServer) -> Counter[str]:
+    return Counter(
+        json.loads(e.body)["local_identifier"]
+        for e in server.log
+        if e.method == "POST" and e.path.endswith("/submit/report") and e.status == 200
+    )
+
+
+def test_dry_run_sends_nothing_and_plans_from_state(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    items = _items(workdir, batch_text(3, bad=True))
+    state = State.load(workdir / "state.json", "deqar")
+    outcomes = push_deqar(items, deqar_client(server), state, agency="ACQUIN", dry_run=True)
+    assert server.log == []
+    assert [(o.key, o.action, o.status) for o in outcomes] == [
+        ("EDCB-0001", "create", "planned"),
+        ("EDCB-0002", "create", "planned"),
+        ("EDCB-0003", "create", "planned"),
+        ("EDCB-BAD", "refuse", "failed"),
+    ]
+    assert (
+        "ECTS credits are required, when degree_outcome field is '2 / no full degree'" in outcomes[3].message
+    )
+
+
+def test_unknown_eter_id_is_refused_before_sending(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    server, app = fake
+    text = batch_text(3) + batch_text(1).split("reports:\n")[1].replace("EDCB-0001", "EDCB-X").replace(
+        "institutions: [hfpv]", "institutions: [{eter_id: DE0999}]"
+    )
+    outcomes = push_deqar(_items(workdir, text), deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    assert [o.status for o in outcomes] == ["ok", "ok", "ok", "failed"]
+    assert "institutions[0]: Please provide valid ETER ID." in outcomes[3].message
+    assert "EDCB-X" not in _stored(app)
+    lookups = [e.path for e in server.log if "providers/by-eter" in e.path]
+    assert lookups == ["/connectapi/v1/providers/by-eter/DE0392", "/connectapi/v1/providers/by-eter/DE0999"]
+
+
+def test_apply_then_rerun_skips_and_changes_update(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    state = State.load(workdir / "state.json", "deqar")
+    first = push_deqar(_items(workdir, batch_text(3, bad=True)), client, state, agency="ACQUIN")
+    assert [o.status for o in first] == ["ok", "ok", "ok", "failed"]
+    assert [o.detail for o in first[:3]] == ["created"] * 3
+    assert "EDCB-BAD" not in _stored(app)  # refused locally: never sent
+    state = State.load(workdir / "state.json", "deqar")
+    again = push_deqar(_items(workdir, batch_text(3)), client, state, agency="ACQUIN")
+    assert [o.status for o in again] == ["skipped"] * 3
+    changed = _items(workdir, batch_text(3, summary="Re-accredited."))
+    assert [o.action for o in plan(changed, state)] == ["update"] * 3
+    third = push_deqar(changed, client, state, agency="ACQUIN")
+    assert [(o.status, o.detail) for o in third] == [("ok", "updated (found by local identifier)")] * 3
+    assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1, "EDCB-0003": 1})
+    assert {r["summary"] for r in app.reports.values()} == {"Re-accredited."}
+
+
+def test_killed_halfway_then_rerun_delivers_each_once(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    items = _items(workdir, batch_text(6))
+    done: list[Outcome] = []
+
+    def kill_after_two(outcome: Outcome) -> None:
+        done.append(outcome)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        push_deqar(
+            items,
+            deqar_client(server),
+            State.load(workdir / "state.json", "deqar"),
+            agency="ACQUIN",
+            on_progress=kill_after_two,
+        )
+    assert len(app.reports) == 2
+    rerun = push_deqar(
+        items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN"
+    )
+    assert [o.status for o in rerun] == ["skipped"] * 2 + ["ok"] * 4
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})
+    assert _creates(server) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})
+
+
+def test_process_killed_halfway_then_rerun(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    """A real process, killed with SIGKILL after two reports, then run again to the end."""
+    server, app = fake
+    (workdir / "batch.yaml").write_text(batch_text(8), "utf-8")
+    command = [
+        sys.executable,
+        "-c",
+        "from edcbridge.deliver.cli import push_group; push_group()",
+        "deqar",
+        str(workdir / "batch.yaml"),
+        "-c",
+        str(workdir / "catalogue.yaml"),
+        "--base-url",
+        server.base_url,
+        "-o",
+        str(workdir / "out"),
+    ]
+    env = {**os.environ, "EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(app.reports) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    process.kill()
+    process.wait()
+    assert 2 <= len(app.reports) < 8, "the run was not interrupted halfway"
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 9)})
+    assert all(n == 1 for n in _creates(server).values())
+    results = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
+    assert {i["status"] for i in results["items"]} <= {"ok", "skipped"}
+    assert PASSWORD not in finished.stderr + finished.stdout
+
+
+def test_lost_state_file_checks_first_and_creates_nothing_twice(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    items = _items(workdir, batch_text(3))
+    push_deqar(items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    (workdir / "state.json").unlink()
+    rerun = push_deqar(
+        items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN"
+    )
+    assert [o.detail for o in rerun] == ["updated (found by local identifier)"] * 3
+    assert _creates(server) == Counter({"EDCB-0001": 1, "EDCB-0002": 1, "EDCB-0003": 1})
+    assert len(app.reports) == 3
+
+
+def test_converges_with_one_in_five_requests_failing(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    server.chaos(0.2, seed=11)
+    items = _items(workdir, batch_text(10))
+    runs = 0
+    while True:
+        runs += 1
+        outcomes = push_deqar(
+            items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN"
+        )
+        if all(o.status in ("ok", "skipped") for o in outcomes):
+            break
+        assert runs < 12, [o.message for o in outcomes if o.status == "failed"]
+    faults = Counter(e.fault for e in server.log if e.fault)
+    assert sum(faults.values()) >= 5  # the faults really happened
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 11)})
+    assert all(n == 1 for n in _creates(server).values())
+
+
+def test_csv_route_upserts_and_maps_rows_back(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    server, app = fake
+    items = _items(workdir, batch_text(2, bad=True))
+    state = State.load(workdir / "state.json", "deqar")
+    outcomes = push_deqar_csv(items, deqar_client(server), state)
+    assert [(o.key, o.status) for o in outcomes] == [
+        ("EDCB-0001", "ok"),
+        ("EDCB-0002", "ok"),
+        ("EDCB-BAD", "failed"),
+    ]
+    assert outcomes[1].detail == "csv row 2"
+    assert len([e for e in server.log if e.path.endswith("/submit/csv")]) == 1
+    changed = _items(workdir, batch_text(2, summary="Changed."))
+    push_deqar_csv(changed, deqar_client(server), state)
+    assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})
+
+
+def _cli() -> object:
+    import click
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    return root
+
+
+def test_cli_dry_run_then_push_then_rerun(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    server, app = fake
+    (workdir / "batch.yaml").write_text(batch_text(2), "utf-8")
+    args = [
+        "push",
+        "deqar",
+        str(workdir / "batch.yaml"),
+        "-c",
+        str(workdir / "catalogue.yaml"),
+        "--base-url",
+        server.base_url,
+        "-o",
+        str(workdir / "out"),
+    ]
+    env = {"EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    runner = CliRunner()
+    dry = runner.invoke(_cli(), [*args, "--dry-run"], env={})  # type: ignore[arg-type]
+    assert dry.exit_code == 0, dry.output
+    assert server.log == []
+    assert json.loads((workdir / "out" / "deqar-results.json").read_text())["dry_run"] is True
+    real = runner.invoke(_cli(), [*args, "--json"], env=env)  # type: ignore[arg-type]
+    assert real.exit_code == 0, real.output
+    document = json.loads(real.stdout)
+    assert document["summary"] == {"ok": 2}
+    assert (workdir / "out" / "deqar-results.csv").read_text().splitlines()[
+        0
+    ] == "key,action,status,target_id,detail,message"
+    rerun = runner.invoke(_cli(), [*args, "--json"], env=env)  # type: ignore[arg-type]
+    assert json.loads(rerun.stdout)["summary"] == {"skipped": 2}
+    assert len(app.reports) == 2
+    assert PASSWORD not in real.output + rerun.output
+
+
+def test_cli_credentials_file_bad_password_and_missing(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    (workdir / "batch.yaml").write_text(batch_text(1), "utf-8")
+    creds = workdir / "deqar.env"
+    creds.write_text("username=acquin\npassword=wrong-secret-pw\n", "utf-8")
+    args = [
+        "push",
+        "deqar",
+        str(workdir / "batch.yaml"),
+        "-c",
+        str(workdir / "catalogue.yaml"),
+        "--base-url",
+        server.base_url,
+        "-o",
+        str(workdir / "out"),
+    ]
+    runner = CliRunner()
+    bad = runner.invoke(_cli(), [*args, "--credentials", str(creds)])  # type: ignore[arg-type]
+    assert bad.exit_code == 2
+    assert "Unable to log in with provided credentials." in bad.output
+    assert "wrong-secret-pw" not in bad.output
+    none = runner.invoke(_cli(), args, env={"EDCBRIDGE_DEQAR_USERNAME": "", "EDCBRIDGE_DEQAR_PASSWORD": ""})  # type: ignore[arg-type]
+    assert none.exit_code == 2
+    assert "EDCBRIDGE_DEQAR_PASSWORD" in none.output
+    opts = {p.name for p in deqar_command.params}
+    assert not {"password", "token"} & opts  # secrets never on the command line
+
+
+def test_verbose_push_logs_requests_without_secrets(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    handler = Captured()
+    logger = logging.getLogger("edcbridge.deliver")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        client = deqar_client(server)
+        push_deqar(_items(workdir, batch_text(2)), client, State(None, "deqar"), agency="ACQUIN")
+    finally:
+        logger.removeHandler(handler)
+    text = "\n".join(handler.lines)
+    assert "check/local-identifier" in text and "submit/report" in text
+    assert client.token and client.token not in text and PASSWORD not in text

@@ -1,0 +1,195 @@
+"""Europass wallet deposit against the contract fake over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.deliver.cli import register
+from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.push import push_wallet, wallet_items
+from edcbridge.deliver.state import State
+from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
+from tests.deliver_support import jades, no_wait_policy
+from tests.fake_http import FakeServer, Fault
+from tests.fake_wallet import WalletFake
+
+SAMPLES = "examples/elm-repo-v3-jsonld"
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeServer, WalletFake]]:
+    app = WalletFake()
+    server = FakeServer(app).start()
+    yield server, app
+    server.stop()
+
+
+@pytest.fixture
+def client(fake: tuple[FakeServer, WalletFake]) -> WalletClient:
+    return WalletClient(
+        HttpClient(fake[0].base_url, timeout=(2.0, 5.0), retry=no_wait_policy(), min_interval=0)
+    )
+
+
+@pytest.fixture
+def sealed(reference: Path) -> bytes:
+    return (reference / SAMPLES / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+
+
+def _credential(reference: Path, number: int) -> dict[str, object]:
+    doc = json.loads((reference / SAMPLES / "Sample-MC-Annex1-unsigned.jsonld").read_text("utf-8"))
+    doc["id"] = f"urn:credential:test-{number:04d}"
+    return doc
+
+
+def test_deposit_by_wallet_id_then_again_is_already_delivered(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    first = client.deposit(sealed, wallet_id="learner-1")
+    assert (first.outcome, first.http_status, first.ok) == ("delivered", 200, True)
+    assert first.uuid and first.viewer_url and first.uuid in first.viewer_url
+    second = client.deposit(sealed, wallet_id="learner-1")
+    assert (second.outcome, second.code, second.ok) == ("already-delivered", "CR-0001", True)
+    assert "already exists" in second.message
+    entry = fake[0].log[0]
+    assert entry.path.startswith("/v1/wallets/learner-1/credentials?")
+    assert entry.headers["X-Requested-With"] == "XMLHttpRequest"
+    assert b'name="_credential"' in entry.body
+
+
+def test_deposit_by_email_with_send_email_and_locale(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    result = client.deposit(sealed, email="new.learner@example.org", send_email=False, locale="de")
+    assert result.outcome == "delivered"
+    assert fake[1].deposits[-1] == {
+        "wallet": "new.learner@example.org",
+        "id": sealed_credential_id(sealed),
+        "sendEmail": "false",
+        "locale": "de",
+    }
+    assert "/v1/wallets/email/new.learner@example.org/credentials" in fake[0].log[-1].path
+
+
+def test_unknown_wallet_is_wl_0003(client: WalletClient, sealed: bytes) -> None:
+    result = client.deposit(sealed, wallet_id="nobody")
+    assert (result.outcome, result.code, result.http_status, result.ok) == (
+        "no-wallet",
+        "WL-0003",
+        404,
+        False,
+    )
+    assert "fix: check the wallet id" in result.message
+
+
+def test_refused_seal_is_cr_0007_and_invalid_is_cr_0006(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    fake[1].refused_seals.add(sealed_credential_id(sealed))
+    refused = client.deposit(sealed, wallet_id="learner-1")
+    assert (refused.outcome, refused.code) == ("rejected", "CR-0007")
+    assert "qualified e-seal" in refused.message
+    fake[1].refused_seals.clear()
+    fake[1].invalid.add(sealed_credential_id(sealed))
+    invalid = client.deposit(sealed, wallet_id="learner-1")
+    assert (invalid.outcome, invalid.code) == ("rejected", "CR-0006")
+
+
+@pytest.mark.parametrize(
+    "name", ["Sample-MC-Annex1-unsigned.jsonld", "Sample-MC-Annex1-unsigned-uploadable.json"]
+)
+def test_unsealed_credentials_are_refused_locally(
+    client: WalletClient, reference: Path, name: str, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    content = (reference / SAMPLES / name).read_bytes()
+    with pytest.raises(LocalValidationError, match="refusing to send an unsealed credential"):
+        client.deposit(content, wallet_id="learner-1")
+    with pytest.raises(LocalValidationError, match="not an EDC JSON-LD credential"):
+        client.deposit(b"%PDF-1.4", wallet_id="learner-1")
+    assert fake[0].log == []
+
+
+def test_server_error_is_not_retried_for_a_deposit(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    fake[0].faults.append(Fault("status", 503))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.deposit(sealed, wallet_id="learner-1")
+    assert info.value.status == 503
+    assert len(fake[0].log) == 1
+
+
+def _manifest(tmp_path: Path, reference: Path, count: int, unsealed: bool = False) -> Path:
+    rows = ["credential,wallet_id,email,locale"]
+    for number in range(1, count + 1):
+        (tmp_path / f"c{number}.json").write_bytes(jades(_credential(reference, number)))
+        rows.append(f"c{number}.json,,learner{number}@example.org,en")
+    if unsealed:
+        (tmp_path / "plain.jsonld").write_text(json.dumps(_credential(reference, 99)), "utf-8")
+        rows.append("plain.jsonld,learner-1,,en")
+    path = tmp_path / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def test_push_dry_run_apply_rerun_and_lost_state(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    server, app = fake
+    items = wallet_items(_manifest(tmp_path, reference, 3, unsealed=True))
+    state_path = tmp_path / "state.json"
+    dry = push_wallet(items, client, State.load(state_path, "wallet"), dry_run=True)
+    assert server.log == []
+    assert [(o.action, o.status) for o in dry] == [("deposit", "planned")] * 3 + [("refuse", "failed")]
+    assert "unsealed" in dry[3].message
+    first = push_wallet(items, client, State.load(state_path, "wallet"))
+    assert [o.status for o in first] == ["ok", "ok", "ok", "failed"]
+    again = push_wallet(items, client, State.load(state_path, "wallet"))
+    assert [o.status for o in again] == ["skipped", "skipped", "skipped", "failed"]
+    state_path.unlink()
+    lost = push_wallet(items, client, State.load(state_path, "wallet"))
+    assert [o.detail for o in lost[:3]] == ["already-delivered"] * 3
+    assert len(app.deposits) == 3
+
+
+def test_push_converges_with_faults(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    server, app = fake
+    server.chaos(0.2, seed=3)
+    items = wallet_items(_manifest(tmp_path, reference, 10))
+    for _ in range(12):
+        outcomes = push_wallet(items, client, State.load(tmp_path / "state.json", "wallet"))
+        if all(o.status in ("ok", "skipped") for o in outcomes):
+            break
+    else:
+        pytest.fail("did not converge")
+    assert any(e.fault for e in server.log)
+    assert sorted(d["id"] for d in app.deposits) == [f"urn:credential:test-{n:04d}" for n in range(1, 11)]
+
+
+def test_cli_wallet(fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path) -> None:
+    import click
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    manifest = _manifest(tmp_path, reference, 2)
+    args = ["push", "wallet", str(manifest), "--base-url", fake[0].base_url, "-o", str(tmp_path / "out")]
+    runner = CliRunner()
+    dry = runner.invoke(root, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert fake[0].log == []
+    real = runner.invoke(root, [*args, "--no-send-email", "--json"])
+    assert real.exit_code == 0, real.output
+    assert json.loads(real.stdout)["summary"] == {"ok": 2}
+    assert {d["sendEmail"] for d in fake[1].deposits} == {"false"}
+    assert (tmp_path / "out" / "wallet-results.csv").is_file()

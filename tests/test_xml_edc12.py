@@ -1,0 +1,117 @@
+"""EDC XML 1.2 export: every fixture award valid with two XSD engines, normalised, deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from edcbridge.model import Award, Catalogue
+from edcbridge.schemas import SchemaStore
+from edcbridge.xml import edc12, xsd
+from tests.xml_support import fixture_awards
+
+SNB = {"e": edc12.SNB, "cred": edc12.CRED}
+
+
+@pytest.fixture(scope="module")
+def awards(fixture_sets: list[tuple[Path, list[Path]]]) -> list[tuple[str, Award, Catalogue]]:
+    return fixture_awards(fixture_sets)
+
+
+def test_every_fixture_award_is_valid_with_lxml_and_xmlschema(
+        awards: list[tuple[str, Award, Catalogue]], store: SchemaStore) -> None:
+    assert len(awards) >= 40
+    assert len({name for name, _, _ in awards}) == 6
+    engines: tuple[xsd.Engine, ...] = ("lxml", "xmlschema")
+    for name, award, catalogue in awards:
+        tree = edc12.to_edc_xml(award, catalogue)
+        for engine in engines:
+            errors = xsd.errors(tree, store, engine, xsd.GENERIC_12)
+            assert not errors, (name, award.award_id, engine, [e.render() for e in errors[:3]])
+
+
+def test_output_is_byte_identical_and_ids_are_stable(awards: list[tuple[str, Award, Catalogue]]) -> None:
+    for _, award, catalogue in awards[:10]:
+        first = edc12.serialise(edc12.to_edc_xml(award, catalogue))
+        assert first == edc12.serialise(edc12.to_edc_xml(award, catalogue))
+    one, two = (edc12.to_edc_xml(a, c).getroot() for _, a, c in awards[:2])
+    assert one.get(f"{{{edc12.CRED}}}id") != two.get(f"{{{edc12.CRED}}}id")
+    # the issuer (same organisation, same catalogue) keeps its id across credentials
+    assert one.find("cred:issuer", SNB) is not None
+    assert one.xpath("string(cred:issuer/@idref)", namespaces=SNB) == \
+        two.xpath("string(cred:issuer/@idref)", namespaces=SNB)
+
+
+def test_references_are_normalised_and_resolve(awards: list[tuple[str, Award, Catalogue]]) -> None:
+    for _, award, catalogue in awards:
+        root = edc12.to_edc_xml(award, catalogue).getroot()
+        ids = [e.get("id") for section in root if section.tag.endswith("References") for e in section]
+        assert len(ids) == len(set(ids)), "an id is used twice in the reference sections"
+        for ref in root.iter():
+            idref = ref.get("idref") if isinstance(ref.tag, str) else None
+            if idref:
+                assert idref in ids, (award.award_id, ref.tag, idref)
+        achievement = root.find("e:credentialSubject/e:achievements/e:learningAchievement", SNB)
+        assert achievement is not None and achievement.find("e:specifiedBy", SNB) is not None
+
+
+ANNEX_I = {  # element -> XPath from the credential root (formats.md section 8, 1.2 names)
+    "learner": "e:credentialSubject/e:givenNames",
+    "title": "e:learningSpecificationReferences/e:qualification/e:title",
+    "country of the awarding body": "e:agentReferences/e:organization/e:hasLocation/e:hasAddress/e:country",
+    "awarding body": "e:awardingProcessReferences/e:awardingProcess/e:awardingBody",
+    "date of issuing": "cred:issued",
+    "learning outcomes": "e:learningOutcomeReferences/e:learningOutcome/e:prefLabel",
+    "notional workload": "e:learningSpecificationReferences/e:qualification/e:hasECTSCreditPoints",
+    "level": "e:learningSpecificationReferences/e:qualification/e:eqfLevel",
+    "type of assessment": "e:assessmentSpecificationReferences/e:assessmentSpecification/e:type",
+    "form of participation": "e:learningSpecificationReferences/e:qualification/e:mode",
+    "quality assurance": "e:accreditationReferences/e:accreditation/e:type",
+    "prerequisites": "e:learningSpecificationReferences/e:qualification/e:entryRequirementsNote",
+    "supervision and identity verification":
+        "e:credentialSubject/e:achievements/e:learningAchievement/e:wasDerivedFrom/e:idVerificationMethod",
+    "grade": "e:credentialSubject/e:achievements/e:learningAchievement/e:wasDerivedFrom/e:grade",
+    "stackability": "e:learningSpecificationReferences/e:qualification/e:hasPart",
+    "further information": "e:learningSpecificationReferences/e:qualification/e:additionalNote",
+}
+
+
+def test_annex_i_elements_are_carried(awards: list[tuple[str, Award, Catalogue]]) -> None:
+    award, catalogue = next((a, c) for name, a, c in awards if name == "imperial")
+    root = edc12.to_edc_xml(award, catalogue).getroot()
+    missing = [name for name, path in ANNEX_I.items() if root.find(path, SNB) is None]
+    assert not missing
+
+
+def test_what_cannot_be_carried_is_listed(awards: list[tuple[str, Award, Catalogue]]) -> None:
+    award, catalogue = next((a, c) for name, a, c in awards if name == "wales")
+    losses = edc12.not_carried(award, catalogue)
+    assert any("cy" in f.message and f.where == "text/@lang" for f in losses)
+    assert any(f.where == "primaryLanguage" for f in losses)
+    root = edc12.to_edc_xml(award, catalogue).getroot()
+    assert root.findtext("e:primaryLanguage", namespaces=SNB) == "en"
+    assert not [t for t in root.iter(f"{{{edc12.SNB}}}text") if t.get("lang") == "cy"]
+    imperial, cat = next((a, c) for name, a, c in awards if name == "imperial")
+    wheres = {f.where for f in edc12.not_carried(imperial, cat)}
+    assert {"learningOutcomeSummary", "creditCurrency", "isPartOf"} <= wheres
+
+
+def test_a_specification_without_an_allowed_language_is_refused(
+        awards: list[tuple[str, Award, Catalogue]]) -> None:
+    award, catalogue = next((a, c) for name, a, c in awards if name == "wales")
+    spec = catalogue.specification(award.specification)
+    assert spec is not None
+    welsh_only = spec.model_copy(update={"title": {"cy": spec.title["cy"]}})
+    cat = catalogue.model_copy(update={"specifications": (welsh_only,)})
+    with pytest.raises(ValueError, match=r"EDC XML 1\.2 schema allows"):
+        edc12.to_edc_xml(award, cat)
+
+
+def test_element_order_follows_the_schema(awards: list[tuple[str, Award, Catalogue]]) -> None:
+    _, award, catalogue = awards[0]
+    root = edc12.to_edc_xml(award, catalogue).getroot()
+    names = [etree.QName(child).localname for child in root]
+    assert names[:4] == ["identifier", "type", "primaryLanguage", "availableLanguages"]
+    assert names[-1] == "proof"

@@ -1,0 +1,55 @@
+"""LOQ export of every fixture catalogue, valid against loq.xsd with two engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from edcbridge.load import load_catalogue
+from edcbridge.schemas import SchemaStore
+from edcbridge.xml import edc12, loq, xsd
+
+NS = {"l": loq.LOQ}
+
+
+def test_every_fixture_catalogue_exports_to_valid_loq(
+        fixture_sets: list[tuple[Path, list[Path]]], store: SchemaStore) -> None:
+    for catalogue_path, _ in fixture_sets:
+        catalogue = load_catalogue(catalogue_path)
+        result = loq.to_loq(catalogue)
+        assert result.specifications == [s.code for s in catalogue.specifications]
+        engines: tuple[xsd.Engine, ...] = ("lxml", "xmlschema")
+        for engine in engines:
+            errors = xsd.errors(result.tree, store, engine, xsd.LOQ_XSD)
+            assert not errors, (catalogue_path, engine, [e.render() for e in errors[:3]])
+        root = result.tree.getroot()
+        opportunities = root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)
+        assert len(opportunities) == len(catalogue.specifications)
+        assert edc12.serialise(result.tree) == edc12.serialise(loq.to_loq(catalogue).tree)
+
+
+def test_qualification_needs_eqf_and_nqf(fixture_sets: list[tuple[Path, list[Path]]],
+                                         store: SchemaStore) -> None:
+    catalogue = load_catalogue(fixture_sets[0][0])
+    spec = catalogue.specifications[0]
+    plain = spec.model_copy(update={"nqf": None, "quality_assurance": ()})
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": (plain,)}))
+    root = result.tree.getroot()
+    assert root.find("l:learningAchievementSpecificationReferences/l:qualification", NS) is None
+    assert root.find("l:learningAchievementSpecificationReferences/l:learningAchievementSpecification",
+                     NS) is not None
+    assert not xsd.errors(result.tree, store, "lxml", xsd.LOQ_XSD)
+
+
+def test_a_specification_loq_cannot_describe_is_left_out_with_a_fix(
+        fixture_sets: list[tuple[Path, list[Path]]], store: SchemaStore) -> None:
+    catalogue = load_catalogue(fixture_sets[0][0])
+    spec = catalogue.specifications[0]
+    bare = spec.model_copy(update={"isced_f": (), "learning_outcomes": (), "code": "BARE"})
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": (*catalogue.specifications, bare)}))
+    assert "BARE" not in result.specifications
+    skipped = [f for f in result.findings if f.code == "loq-skipped"]
+    assert len(skipped) == 1 and "ISCED-F" in skipped[0].message and "learning outcome" in skipped[0].fix
+    assert not xsd.errors(result.tree, store, "lxml", xsd.LOQ_XSD)
+    assert etree.QName(result.tree.getroot()).localname == "Courses"
