@@ -21,7 +21,6 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -32,10 +31,10 @@ from lxml import etree
 from edcbridge.seal import tst
 from edcbridge.seal.certs import build_chain
 from edcbridge.seal.errors import TimestampError
+from edcbridge.seal.verify import Check
 from edcbridge.xml import xades
 from edcbridge.xml.safe import XmlInputError, parse_bytes, parse_file
 
-Status = Literal["OK", "ERROR", "SKIPPED"]
 XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
 _DIGESTS = {
     "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
@@ -54,15 +53,6 @@ _C14N = {
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
     "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
 }
-
-
-@dataclass(frozen=True)
-class Check:
-    status: Status
-    reason: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"status": self.status, "reason": self.reason}
 
 
 @dataclass
