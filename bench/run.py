@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import random
 import resource
 import shutil
@@ -30,6 +29,7 @@ from edcbridge.demo import bundled_fixtures
 from edcbridge.load import load_catalogue
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, parse
+from edcbridge.output import serialise
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import default_store
 from edcbridge.sealing import demo_seal
@@ -73,7 +73,7 @@ def floor_seconds(csv_path: Path, catalogue_path: Path, sample: int) -> float:
             docs.append(to_edc(award, catalogue))
     started = time.perf_counter()
     for doc in docs:
-        data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+        data = serialise(doc)  # the exporter's own serialiser: the fastest honest one
         key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     return (time.perf_counter() - started) / len(docs)
 

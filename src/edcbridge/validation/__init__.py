@@ -8,7 +8,7 @@ from edcbridge.mapping.ebsi import is_ebsi
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.annex1 import check_annex1
 from edcbridge.validation.findings import Finding, Report, Severity
-from edcbridge.validation.lints import dropped_terms, node_id_reuse, undeclared_languages
+from edcbridge.validation.lints import lint
 from edcbridge.validation.policy import PROFILES, check_policy, facts_from_document
 
 __all__ = ["Finding", "Report", "validate_credential"]
@@ -30,7 +30,7 @@ def validate_credential(doc: dict[str, Any], store: SchemaStore, *, source: str 
 
         report.extend("ebsi-json-schema", validate_ebsi(doc, store))
     else:
-        report.extend("lint", dropped_terms(doc, store) + node_id_reuse(doc) + undeclared_languages(doc))
+        report.extend("lint", lint(doc, store))
         if shapes:
             from edcbridge.validation.shacl import validate_shacl
 

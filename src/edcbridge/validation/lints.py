@@ -11,7 +11,7 @@ from typing import Any
 
 from edcbridge import vocab
 from edcbridge.schemas import SchemaStore
-from edcbridge.validation.document import as_list, walk
+from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import context_terms
 
@@ -22,45 +22,75 @@ _LANGUAGE_MAPS = {"title", "description", "legalName", "altLabel", "givenName", 
                   "definition", "schemeAgency", "name"}
 
 
-def dropped_terms(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
-    terms = context_terms(doc, store)
-    findings = []
-    for path, node in walk(doc):
-        if path.rsplit(".", 1)[-1] in _LANGUAGE_MAPS:
-            continue  # language maps: keys are language tags, not terms
-        for key in node:
-            if key not in terms and key not in _KEYWORDS and ":" not in key:
-                findings.append(Finding(
-                    "lint.dropped-term", "error", f"{path}.{key}",
+def _path(parts: list[str]) -> str:
+    return "$" + "".join(parts)
+
+
+class _Linter:
+    """One traversal of the document for all three lints; paths are built only for findings."""
+
+    def __init__(self, terms: dict[str, str], declared: set[str]) -> None:
+        self.terms = terms
+        self.declared = declared
+        self.findings: list[Finding] = []
+        self.seen: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        self.stack: list[str] = []
+
+    def visit(self, value: Any) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.stack.append(f"[{index}]")
+                self.visit(item)
+                self.stack.pop()
+        elif isinstance(value, dict):
+            self.node(value)
+
+    def node(self, node: dict[str, Any]) -> None:
+        node_id = node.get("id")
+        concept = node.get("type") in ("Concept", "ConceptScheme")
+        if isinstance(node_id, str) and len(node) > 1 and not concept:
+            first = self.seen.get(node_id)
+            if first is None:
+                self.seen[node_id] = (tuple(self.stack), node)
+            elif first[1] is not node and first[1] != node:  # deep equality of the two copies
+                self.findings.append(Finding(
+                    "lint.node-id-reuse", "error", _path(self.stack),
+                    f"id {node_id} is also used for a different object at {_path(list(first[0]))}; "
+                    "RDF merges both into one node",
+                    "give each distinct object its own id, or embed identical copies"))
+        for key, value in node.items():
+            if key == "@context":
+                continue
+            if key not in self.terms and key not in _KEYWORDS and ":" not in key:
+                self.findings.append(Finding(
+                    "lint.dropped-term", "error", _path([*self.stack, f".{key}"]),
                     f"{key!r} is not defined by the document's contexts, so JSON-LD processing "
                     "drops it and no verifier sees it",
                     "check the spelling against the EDC context (terms are case-sensitive)"))
-    return findings
+            if key in _LANGUAGE_MAPS:
+                if isinstance(value, dict):
+                    self.languages(key, value)
+                continue  # language maps: keys are language tags, not terms or nodes
+            if isinstance(value, dict | list):
+                self.stack.append(f".{key}")
+                self.visit(value)
+                self.stack.pop()
+
+    def languages(self, key: str, value: dict[str, Any]) -> None:
+        if not self.declared or key in _PERSON_NAMES or key == "prefLabel":
+            return
+        extra = sorted(k for k in value if k.split("-")[0].lower() not in self.declared)
+        if extra:
+            self.findings.append(Finding(
+                "lint.language-undeclared", "warning", _path([*self.stack, f".{key}"]),
+                f"text in {', '.join(extra)} but the credential declares {', '.join(sorted(self.declared))}",
+                "add the language to displayParameter.language or drop the text"))
 
 
-def node_id_reuse(doc: dict[str, Any]) -> list[Finding]:
-    seen: dict[str, tuple[str, dict[str, Any]]] = {}
-    findings = []
-    for path, node in walk(doc):
-        node_id = node.get("id")
-        if not isinstance(node_id, str) or len(node) <= 1 or node.get("type") in ("Concept", "ConceptScheme"):
-            continue
-        first = seen.get(node_id)
-        if first is None:
-            seen[node_id] = (path, node)
-        elif first[1] is not node and first[1] != node:  # deep equality of the two copies
-            findings.append(Finding(
-                "lint.node-id-reuse", "error", path,
-                f"id {node_id} is also used for a different object at {first[0]}; "
-                "RDF merges both into one node",
-                "give each distinct object its own id, or embed identical copies"))
-    return findings
-
-
-def undeclared_languages(doc: dict[str, Any]) -> list[Finding]:
+def declared_languages(doc: dict[str, Any]) -> set[str]:
     display = doc.get("displayParameter")
     if not isinstance(display, dict):
-        return []
+        return set()
     declared: set[str] = set()
     for lang in as_list(display.get("language")):
         iri = lang.get("id") if isinstance(lang, dict) else lang
@@ -68,19 +98,11 @@ def undeclared_languages(doc: dict[str, Any]) -> list[Finding]:
             declared.add(vocab.resolve("language", str(iri)).code)
         except vocab.UnknownConcept:
             continue
-    if not declared:
-        return []
-    findings = []
-    for path, node in walk(doc):
-        for key in _LANGUAGE_MAPS & set(node):
-            value = node[key]
-            if key in _PERSON_NAMES or key == "prefLabel" or not isinstance(value, dict):
-                continue
-            extra = sorted(k for k in value if k.split("-")[0].lower() not in declared)
-            if extra:
-                findings.append(Finding(
-                    "lint.language-undeclared", "warning", f"{path}.{key}",
-                    f"text in {', '.join(extra)} but the credential declares "
-                    f"{', '.join(sorted(declared))}",
-                    "add the language to displayParameter.language or drop the text"))
-    return findings
+    return declared
+
+
+def lint(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
+    """Dropped terms, node ids reused for different objects, undeclared languages."""
+    linter = _Linter(context_terms(doc, store), declared_languages(doc))
+    linter.node(doc)
+    return linter.findings
