@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from edcbridge.mapping.nodes import Frozen
+
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -126,6 +128,14 @@ def _literal(value: Any, datatype: str | None) -> str:
     return f'"{_escape(text)}"{suffix}'
 
 
+# id(shared node) -> (the node, its subject IRI, its N-Quads lines); holds the node so the id
+# cannot be reused while the entry lives. Only for the top-level context (see _Converter.node).
+_SHARED_LINES: dict[int, tuple[Frozen, str, frozenset[str]]] = {}
+
+
+_SCOPED: dict[tuple[int, int], Terms] = {}
+
+
 class _Converter:
     def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
         self.top = terms
@@ -134,12 +144,36 @@ class _Converter:
         self._scoped: dict[tuple[int, int], Terms] = {}
 
     def _with(self, terms: Terms, scoped: dict[str, Any]) -> Terms:
+        # the top terms and the scoped contexts in them live as long as the process (cached),
+        # so contexts derived from the top terms are cached for the process too
+        cache = _SCOPED if terms is self.top else self._scoped
         key = (id(terms), id(scoped))
-        if key not in self._scoped:
-            self._scoped[key] = _apply(terms, self.prefixes, scoped)[0]
-        return self._scoped[key]
+        if key not in cache:
+            cache[key] = _apply(terms, self.prefixes, scoped)[0]
+        return cache[key]
 
     def node(self, node: dict[str, Any], terms: Terms) -> str:
+        if terms is self.top and isinstance(node, Frozen):
+            return self._shared(node)
+        return self._node(node, terms)
+
+    def _shared(self, node: Frozen) -> str:
+        """A node shared by many credentials converts once (same node, same context)."""
+        hit = _SHARED_LINES.get(id(node))
+        if hit is None or hit[0] is not node:
+            outer, self.lines = self.lines, set()
+            try:
+                subject = self._node(node, self.top)
+                hit = (node, subject, frozenset(self.lines))
+            finally:
+                self.lines = outer | self.lines
+            if len(_SHARED_LINES) > 4096:
+                _SHARED_LINES.clear()
+            _SHARED_LINES[id(node)] = hit
+        self.lines |= hit[2]
+        return hit[1]
+
+    def _node(self, node: dict[str, Any], terms: Terms) -> str:
         subject = node.get("id")
         if not isinstance(subject, str):
             raise Unsupported("node without id (blank node)")
