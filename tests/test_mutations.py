@@ -101,3 +101,16 @@ def test_annex1_elements_are_errors_under_the_eu_policy(store, credential: dict[
     assert not report.ok
     assert any("quality assurance" in f.message for f in report.findings if f.severity == "error")
     assert validate_credential(credential, store, policies=("eu-council",)).ok
+
+
+def test_id_reuse_between_a_shared_node_and_a_changed_copy(store, credential: dict[str, Any]) -> None:
+    from edcbridge.mapping.nodes import Frozen
+
+    assert isinstance(credential["issuer"], Frozen)  # shared, linted once per process
+    assert validate_credential(credential, store, annex1=None).ok
+    mutant = dict(credential)  # the issuer stays the shared node; the subject is a changed copy
+    mutant["credentialSubject"] = copy.deepcopy(credential["credentialSubject"])
+    body = mutant["credentialSubject"]["hasClaim"]["awardedBy"]["awardingBody"]
+    body["legalName"] = {"en": "Another University"}
+    report = validate_credential(mutant, store, annex1=None)
+    assert any(f.code == "lint.node-id-reuse" and "awardingBody" in f.where for f in report.findings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from edcbridge import vocab
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding
@@ -20,6 +21,11 @@ _PERSON_NAMES = {"givenName", "familyName", "fullName", "patronymicName", "birth
 _LANGUAGE_MAPS = {"title", "description", "legalName", "altLabel", "givenName", "familyName",
                   "fullName", "prefLabel", "noteLiteral", "patronymicName", "birthName",
                   "definition", "schemeAgency", "name"}
+
+
+# (id(shared node), id(terms), declared languages) -> (the node, the ids inside it with their
+# relative paths); only for nodes without findings. Holds the node, so its id is not reused.
+_SHARED: dict[tuple[int, int, frozenset[str]], tuple[Any, tuple[tuple[tuple[str, ...], str, Any], ...]]] = {}
 
 
 def _path(parts: list[str]) -> str:
@@ -46,6 +52,36 @@ class _Linter:
             self.node(value)
 
     def node(self, node: dict[str, Any]) -> None:
+        if isinstance(node, Frozen) and self._shared(node):
+            return
+        self._node(node)
+
+    def _shared(self, node: Frozen) -> bool:
+        """A node shared by many credentials is linted once; returns False if it has findings."""
+        key = (id(node), id(self.terms), frozenset(self.declared))
+        hit = _SHARED.get(key)
+        if hit is None or hit[0] is not node:
+            probe = _Linter(self.terms, self.declared)
+            probe._node(node)
+            if probe.findings:
+                return False
+            hit = (node, tuple((rel, node_id, n) for node_id, (rel, n) in probe.seen.items()))
+            if len(_SHARED) > 4096:
+                _SHARED.clear()
+            _SHARED[key] = hit
+        for rel, node_id, inner in hit[1]:
+            first = self.seen.get(node_id)
+            if first is None:
+                self.seen[node_id] = ((*self.stack, *rel), inner)
+            elif first[1] is not inner and first[1] != inner:
+                self.findings.append(Finding(
+                    "lint.node-id-reuse", "error", _path([*self.stack, *rel]),
+                    f"id {node_id} is also used for a different object at {_path(list(first[0]))}; "
+                    "RDF merges both into one node",
+                    "give each distinct object its own id, or embed identical copies"))
+        return True
+
+    def _node(self, node: dict[str, Any]) -> None:
         node_id = node.get("id")
         concept = node.get("type") in ("Concept", "ConceptScheme")
         if isinstance(node_id, str) and len(node) > 1 and not concept:
