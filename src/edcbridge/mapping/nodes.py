@@ -1,8 +1,9 @@
 """Builders for the small ELM nodes every credential repeats, and deterministic node ids.
 
-Node ids are derived from node content (a UUIDv5 over the canonical JSON of the node), so
-the same input always gives byte-identical output, equal nodes carry equal ids (full
-identical copies, as the EDC issuer embeds them), and different nodes never share an id.
+Node ids are derived from node content (a UUIDv5 over the canonical JSON of the node, its
+child nodes standing in by their ids), so the same input always gives byte-identical output,
+equal nodes carry equal ids (full identical copies, as the EDC issuer embeds them), and
+different nodes never share an id.
 """
 
 from __future__ import annotations
@@ -83,6 +84,19 @@ def freeze(node: Any) -> Any:
     return deep(assign_ids(node))
 
 
+def _digest_view(node: dict[str, Any]) -> dict[str, Any]:
+    """The node with each child node reduced to its id: child ids already stand for their
+    content, so a node's id covers everything below it without re-reading it (a Merkle tree)."""
+    def reduce(value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            return {"id": value["id"]}
+        if isinstance(value, list):
+            return [reduce(item) for item in value]
+        return value
+
+    return {key: reduce(value) for key, value in node.items()}
+
+
 def assign_ids(node: Any) -> Any:
     """Give every typed node without an id a content-derived ``urn:epass:<type>:<uuid>``."""
     if isinstance(node, Frozen):
@@ -94,7 +108,7 @@ def assign_ids(node: Any) -> Any:
     filled = {key: assign_ids(value) for key, value in node.items()}
     kind = filled.get("type")
     if "id" not in filled and isinstance(kind, str):
-        digest = uuid.uuid5(NAMESPACE, _canonical(filled))
+        digest = uuid.uuid5(NAMESPACE, _canonical(_digest_view(filled)))
         filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
     return filled
 
