@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from edcbridge.mapping.ebsi import is_ebsi
@@ -32,9 +33,7 @@ def validate_credential(doc: dict[str, Any], store: SchemaStore, *, source: str 
     else:
         report.extend("lint", lint(doc, store))
         if shapes:
-            from edcbridge.validation.shacl import validate_shacl
-
-            report.extend("shacl", validate_shacl(doc, store))
+            report.extend("shacl", _shacl(doc, store))
     profiles = [PROFILES[name] for name in policies if name in PROFILES]
     if any(p.annex1_mandatory for p in profiles):
         annex1 = "error"
@@ -44,6 +43,21 @@ def validate_credential(doc: dict[str, Any], store: SchemaStore, *, source: str 
     for profile in profiles:
         report.extend(f"policy:{profile.name}", check_policy(facts, profile))
     return report
+
+
+SHACL_ENGINE_ENV = "EDCBRIDGE_SHACL_ENGINE"
+
+
+def _shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
+    """The official shapes: by the compiled checker (same results as pyshacl, proven by the
+    differential tests), or by pyshacl itself with EDCBRIDGE_SHACL_ENGINE=pyshacl."""
+    if os.environ.get(SHACL_ENGINE_ENV) == "pyshacl":
+        from edcbridge.validation.shacl import validate_shacl
+
+        return validate_shacl(doc, store)
+    from edcbridge.validation.fastshacl import validate_fast
+
+    return validate_fast(doc, store)
 
 
 def has_errors(findings: list[Finding]) -> bool:

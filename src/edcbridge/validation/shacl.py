@@ -116,7 +116,7 @@ def _run(graph: rdflib.Graph, shapes: rdflib.Graph, paths: dict[str, str],
         severity = str(results.value(result, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
         message = str(results.value(result, SH.resultMessage) or component)
         value = results.value(result, SH.value)
-        focus_types = [_term(str(t), reverse) for t in graph.objects(focus, RDF.type)]
+        focus_types = sorted(_term(str(t), reverse) for t in graph.objects(focus, RDF.type))
         cls = focus_types[0] if focus_types else "node"
         prop_term = _term(str(prop), reverse) if prop is not None else ""
         where = paths.get(str(focus), str(focus))

@@ -1,0 +1,155 @@
+"""The official EDC 3.2 shapes as a compiled checker: the verdicts and results of pyshacl, faster.
+
+:func:`validate_fast` is a drop-in for :func:`edcbridge.validation.shacl.validate_shacl`: the same
+shapes (compiled once per process), the same results (focus node, path, constraint component,
+value, severity, message) and the same findings. The data graph is read from the N-Quads of
+:func:`edcbridge.validation.jsonld.to_nquads` by a small parser instead of rdflib, and the shapes
+run as plain Python (see ``shapes_compiled``). Two differences, both where ``validate_shacl``
+is not deterministic: blank nodes keep their N-Quads labels (``b0``...) where rdflib draws random
+ones, and a fix text names the focus node's first type in document order where rdflib takes
+them in hash order.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from pyshacl.rdfutil.clone import clone_graph
+from pyshacl.rdfutil.stringify import stringify_literal
+from rdflib.namespace import SH, NamespaceManager
+
+from edcbridge.schemas import SchemaStore
+from edcbridge.validation import nquads
+from edcbridge.validation.findings import Finding
+from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
+from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
+from edcbridge.validation.shacl import _FIXES, _node_paths, _term, shapes_for, shapes_graph
+from edcbridge.validation.shapes_compiled import (
+    CompiledShapes,
+    Result,
+    compile_shapes,
+    flatten,
+    rdflib_literal,
+)
+
+__all__ = ["check", "compiled", "message", "validate_fast"]
+
+_OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+
+
+@cache
+def compiled(store_root: Path, key: str) -> CompiledShapes:
+    """The shapes of one profile, compiled once per process."""
+    return compile_shapes(shapes_graph(store_root, key))
+
+
+def check(nquads_text: str, store: SchemaStore, key: str) -> tuple[bool, list[Result]]:
+    """Conformance and every result (nested ones included) of one profile on an N-Quads document."""
+    conforms, results = compiled(store.root, key).run(nquads.parse(nquads_text))
+    return conforms, flatten(results)
+
+
+def message(result: Result, graph: nquads.Graph) -> str:
+    """The result's sh:resultMessage as pyshacl writes it (the shape's own, else the generic one)."""
+    return result.constraint.messages(result.focus, result.value, _Texts(graph).text)[0]
+
+
+def validate_fast(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
+    """Findings from the official shapes named by the document, as ``validate_shacl`` gives them."""
+    try:
+        text = to_nquads(doc, store)
+    except OfflineContextError as exc:
+        return [Finding("jsonld.error", "error", "@context", str(exc),
+                        "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
+                        "the VC 2.0 context")]
+    graph = nquads.parse(text)
+    results = [r for key in shapes_for(doc) for r in flatten(compiled(store.root, key).run(graph)[1])]
+    if not results:
+        return []
+    paths: dict[str, str] = {}
+    _node_paths(doc, "", paths)
+    reverse = {iri: term for term, iri in context_terms(doc, store).items()}
+    texts = _Texts(graph)
+    findings = {_finding(r, graph, paths, reverse, texts) for r in results}
+    return sorted(findings, key=lambda f: (f.where, f.code, f.message))
+
+
+def _plain(term: Term) -> str:
+    """``str()`` of the rdflib term."""
+    if isinstance(term, Lit):
+        return term.lex
+    return term[2:] if term.startswith("_:") else term
+
+
+def _finding(result: Result, graph: nquads.Graph, paths: dict[str, str], reverse: dict[str, str],
+             texts: _Texts) -> Finding:
+    component = result.component
+    severity = result.severity.rsplit("#", 1)[-1]
+    messages = result.constraint.messages(result.focus, result.value, texts.text)
+    message = messages[0] if messages else component
+    focus = _plain(result.focus)
+    focus_types = sorted(_term(t, reverse) for t in graph.types(result.focus))
+    cls = focus_types[0] if focus_types else "node"
+    prop_term = _term(result.path, reverse) if result.path is not None else ""
+    where = paths.get(focus, focus)
+    if prop_term:
+        where = f"{where}.{prop_term}"
+    if result.value is not None and component != "MinCountConstraintComponent":
+        message = f"{message} (value: {_plain(result.value)})"
+    return Finding(
+        code=f"shacl.{component.removesuffix('ConstraintComponent')}",
+        severity="error" if severity == "Violation" else "warning" if severity == "Warning" else "info",
+        where=where,
+        message=message,
+        fix=_FIXES.get(component, "see the EDC 3.2 shapes").format(prop=prop_term or "it", cls=cls),
+    )
+
+
+@cache
+def _namespaces() -> NamespaceManager:
+    """The prefixes pyshacl knows when it prints data nodes (its clone of an empty rdflib Graph)."""
+    manager: NamespaceManager = clone_graph(rdflib.Graph()).namespace_manager
+    manager.bind("sh", SH, override=False, replace=False)
+    return manager
+
+
+@lru_cache(maxsize=4096)
+def _iri_text(iri: str) -> str:
+    try:
+        return str(rdflib.URIRef(iri).n3(namespace_manager=_namespaces()))
+    except Exception:
+        return iri
+
+
+class _Texts:
+    """Data nodes printed as pyshacl prints them in generic messages (``stringify_node``)."""
+
+    def __init__(self, graph: nquads.Graph) -> None:
+        self.graph = graph
+        self._scratch = rdflib.Graph()
+
+    def text(self, term: Term, recursion: int = 0) -> str:
+        if isinstance(term, Lit):
+            return str(stringify_literal(self._scratch, rdflib_literal(term), ns_manager=_namespaces()))
+        if term.startswith("_:"):
+            return self._bnode(term, recursion + 1)
+        return _iri_text(term)
+
+    def _bnode(self, node: str, recursion: int) -> str:
+        if recursion >= 12:
+            return "<http://recursion.too.deep>"
+        predicates = self.graph.predicates(node)
+        if not predicates:
+            return "[ ]"
+        if RDF_FIRST in predicates:
+            items = " ".join(self.text(item, recursion + 1) for item in self.graph.items(node))
+            return f"( {items} )"
+        by_predicate = {}
+        for predicate in predicates:
+            objects = [self.text(o, recursion + 1) if predicate != _OWL_SAME_AS or o != node else "<self>"
+                       for o in self.graph.objects(node, predicate)]
+            by_predicate[_iri_text(predicate)] = ", ".join(sorted(objects))
+        return "[ " + " ; ".join(f"{p} {o}" for p, o in sorted(by_predicate.items())) + " ]"
