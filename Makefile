@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 peers:
-	@if [ -f tests/peers/package-lock.json ]; then \
-		cd tests/peers && npm ci --no-audit --no-fund --loglevel=error; fi
+	@for dir in tests/peers tests/wallet tests/browser; do \
+		if [ -f $$dir/package-lock.json ]; then \
+			(cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; fi; done
 
 demo: setup
 	$(BIN)/edcbridge demo --out demo-out

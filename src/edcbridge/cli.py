@@ -370,6 +370,10 @@ def _register_commands() -> None:
 
     register_push(main)
 
+    from edcbridge.oid4vci.cli import register as register_oid4vci
+
+    register_oid4vci(main)
+
 
 _register_commands()
 

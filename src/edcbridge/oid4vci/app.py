@@ -1,0 +1,142 @@
+"""The issuer as an ASGI application (Starlette), to be run by an ASGI server (uvicorn).
+
+Routes (relative to the issuer URL's path):
+
+======  ==========================================  ==================================
+GET     /.well-known/openid-credential-issuer       credential issuer metadata
+GET     /.well-known/oauth-authorization-server     authorization server metadata
+GET     /type-metadata/elm                          SD-JWT VC type metadata (urn:eudi:elm:1)
+GET     /offers/{reference}                         a credential offer by reference
+POST    /token                                      pre-authorized code -> access token
+POST    /nonce                                      a fresh c_nonce
+POST    /credential                                 the credential
+POST    /notification                               the wallet's notification
+======  ==========================================  ==================================
+
+Errors are JSON ``{"error", "error_description"}`` with 400, 401 or 404, never 200.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from edcbridge.oid4vci.errors import OAuthError
+from edcbridge.oid4vci.service import IssuerService
+
+LOG = logging.getLogger("edcbridge.oid4vci")
+NO_STORE = {"Cache-Control": "no-store"}
+FORM = "application/x-www-form-urlencoded"
+MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body; a repeated field is a malformed request."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError(400, "invalid_request", "the token request body is not form-encoded") from None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise OAuthError(400, "invalid_request", f"the parameter {name!r} is repeated")
+        fields[name] = value
+    return fields
+
+
+def _error(exc: OAuthError, request: Request) -> JSONResponse:
+    LOG.warning(
+        "%s %s -> %d %s: %s", request.method, request.url.path, exc.status, exc.error, exc.description
+    )
+    return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers()})
+
+
+def _guarded(handler: Handler) -> Handler:
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except OAuthError as exc:
+            return _error(exc, request)
+
+    return wrapped
+
+
+def create_app(service: IssuerService) -> Starlette:
+    async def issuer_metadata(request: Request) -> Response:
+        return JSONResponse(service.issuer_metadata())
+
+    async def oauth_metadata(request: Request) -> Response:
+        return JSONResponse(service.oauth_metadata())
+
+    async def vct_metadata(request: Request) -> Response:
+        return JSONResponse(service.type_metadata())
+
+    async def offer(request: Request) -> Response:
+        body = await run_in_threadpool(service.offer_by_reference, request.path_params["reference"])
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def token(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+            raise OAuthError(400, "invalid_request", f"the token request must be {FORM}")
+        fields = form_fields(await read_body(request))
+        body = await run_in_threadpool(service.token, fields)
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def nonce(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(service.nonce), headers=NO_STORE)
+
+    async def credential(request: Request) -> Response:
+        body = await read_body(request)
+        answer: dict[str, Any] = await run_in_threadpool(
+            service.credential, request.headers.get("authorization"), body
+        )
+        return JSONResponse(answer, headers=NO_STORE)
+
+    async def notification(request: Request) -> Response:
+        body = await read_body(request)
+        await run_in_threadpool(service.notification, request.headers.get("authorization"), body)
+        return Response(status_code=204)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        error = "invalid_request" if status < 500 else "server_error"
+        detail = exc.detail if isinstance(exc, HTTPException) else "internal error; see the issuer's log"
+        return JSONResponse({"error": error, "error_description": str(detail)}, status_code=status)
+
+    routes = [
+        Route("/.well-known/openid-credential-issuer", _guarded(issuer_metadata), methods=["GET"]),
+        Route("/.well-known/oauth-authorization-server", _guarded(oauth_metadata), methods=["GET"]),
+        Route("/type-metadata/elm", _guarded(vct_metadata), methods=["GET"]),
+        Route("/offers/{reference}", _guarded(offer), methods=["GET"]),
+        Route("/token", _guarded(token), methods=["POST"]),
+        Route("/nonce", _guarded(nonce), methods=["POST"]),
+        Route("/credential", _guarded(credential), methods=["POST"]),
+        Route("/notification", _guarded(notification), methods=["POST"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: http_error})

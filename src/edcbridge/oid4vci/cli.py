@@ -1,0 +1,410 @@
+"""``edcbridge serve``, ``edcbridge offer`` and ``edcbridge upload-dc4eu``; added by :func:`register`.
+
+Data (offer links, JSON lines with ``--json``) goes to stdout, messages for people (PINs, QR
+codes drawn as text, progress) to stderr. Exit codes: 0 all good; 1 some awards failed;
+2 unusable input or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from edcbridge.output import safe_name
+
+ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
+DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
+DC4EU_PASSWORD_ENV = "EDCBRIDGE_DC4EU_PASSWORD"
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+
+
+class UsageProblem(click.ClickException):
+    """Unusable input or configuration: exit code 2, as for every edcbridge command."""
+
+    exit_code = 2
+
+
+def parse_duration(text: str) -> int:
+    """``90``, ``90s``, ``15m``, ``24h``, ``7d`` -> seconds."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise click.BadParameter(f"{text!r}: use a positive number with s, m, h or d (e.g. 24h)")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def _default_issuer_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _check_issuer_url(url: str) -> str:
+    if not re.match(r"^https?://[^/?#]+(/[^?#]*)?$", url):
+        raise UsageProblem(
+            f"issuer URL {url!r} must be http(s)://host[:port][/path] without query or fragment"
+        )
+    if url.startswith("http://") and not re.match(r"^http://(127\.|localhost|\[::1\])", url):
+        click.echo(f"warning: {url} is not HTTPS; wallets refuse plain HTTP issuers outside tests", err=True)
+    return url.rstrip("/")
+
+
+@click.command()
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The export folder: its journal holds the awards, the offers file sits beside it.",
+)
+@click.option(
+    "--p12",
+    "p12",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The issuer's seal (PKCS#12); its key signs the SD-JWT VCs, its chain goes into x5c.",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--issuer-url",
+    envvar=ISSUER_URL_ENV,
+    help="The public credential issuer URL wallets see (default http://HOST:PORT); "
+    "behind a TLS proxy, its https:// address.",
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ES256", "RS256"]),
+    default=None,
+    help="Signature of the SD-JWT VCs (default: ES256 for an EC seal, RS256 for RSA).",
+)
+@click.option(
+    "--tx-code-attempts",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Wrong transaction codes allowed before an offer is withdrawn.",
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def serve(
+    out_dir: Path,
+    p12: Path,
+    password_file: Path | None,
+    host: str,
+    port: int,
+    issuer_url: str | None,
+    algorithm: str | None,
+    tx_code_attempts: int,
+    log_level: str,
+) -> None:
+    """Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).
+
+    Offers made with 'edcbridge offer' are redeemed here; every answer and refusal is logged.
+    """
+    from edcbridge.oid4vci.app import create_app
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.server import bind, run
+    from edcbridge.oid4vci.service import IssuerService, IssuerSettings
+    from edcbridge.seal import SealError, describe, load_p12, read_password
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        password = read_password(
+            password_file,
+            prompt=(lambda: click.prompt("seal password", hide_input=True, err=True))
+            if sys.stdin.isatty()
+            else None,
+        )
+        seal = load_p12(p12, password, at=datetime.now(UTC))
+    except SealError as exc:
+        raise UsageProblem(str(exc)) from None
+    organisation = describe(seal.certificate).organisation_name or "edcbridge issuer"
+    try:
+        sock = bind(host, port)
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        url = _check_issuer_url(issuer_url or _default_issuer_url(host, sock.getsockname()[1]))
+        settings = IssuerSettings(
+            url,
+            out_dir,
+            tx_code_attempts=tx_code_attempts,
+            display_name=organisation,
+            signing_algorithm=algorithm or "",
+        )
+        service = IssuerService(settings, seal)
+    except (Oid4vciError, SealError, UsageProblem) as exc:
+        sock.close()
+        raise UsageProblem(f"{p12}: {exc}" if isinstance(exc, SealError) else str(exc)) from None
+    click.echo(
+        f"issuer {url} (listening on {host}:{sock.getsockname()[1]}); offers in {service.offers.path}",
+        err=True,
+    )
+    try:
+        run(create_app(service), sock, log_level=log_level)
+    finally:
+        service.close()
+
+
+@click.command()
+@click.argument("awards", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The export folder whose journal holds the awards.",
+)
+@click.option(
+    "--issuer-url",
+    envvar=ISSUER_URL_ENV,
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="The credential issuer URL, as 'edcbridge serve' announces it.",
+)
+@click.option(
+    "--credential",
+    "configurations",
+    multiple=True,
+    type=click.Choice(["elm", "edc-sealed"]),
+    default=("elm",),
+    show_default=True,
+    help="What the wallet may fetch (repeatable): elm (SD-JWT VC) or edc-sealed (the JAdES EDC).",
+)
+@click.option(
+    "--valid-for", default="24h", show_default=True, help="How long the offer stays open (s, m, h, d)."
+)
+@click.option(
+    "--tx-code/--no-tx-code",
+    default=True,
+    show_default=True,
+    help="Protect the offer with a numeric PIN, to be sent to the learner by another channel.",
+)
+@click.option("--tx-code-length", type=click.IntRange(4, 12), default=6, show_default=True)
+@click.option(
+    "--by-reference",
+    is_flag=True,
+    help="Put a credential_offer_uri in the link (small QR code) instead of the offer itself.",
+)
+@click.option(
+    "--qr-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the QR code PNGs go (default OUT/offers).",
+)
+@click.option(
+    "--qr-terminal/--no-qr-terminal",
+    default=None,
+    help="Draw the QR code on stderr (default: when stderr is a terminal).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per offer on stdout.")
+def offer(
+    awards: tuple[str, ...],
+    out_dir: Path,
+    issuer_url: str,
+    configurations: tuple[str, ...],
+    valid_for: str,
+    tx_code: bool,
+    tx_code_length: int,
+    by_reference: bool,
+    qr_dir: Path | None,
+    qr_terminal: bool | None,
+    as_json: bool,
+) -> None:
+    """Make single-use credential offers for exported AWARDS (<issuer>/<award_id>, or a unique award id).
+
+    Prints each openid-credential-offer:// link and writes its QR code. The PIN (transaction
+    code) is shown once, on stderr (and in --json): send it to the learner separately.
+    """
+    from edcbridge.oid4vci import metadata, qr
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.offers import OfferStore
+    from edcbridge.oid4vci.source import AwardSource
+
+    seconds = parse_duration(valid_for)
+    issuer = _check_issuer_url(issuer_url)
+    try:
+        source = AwardSource(out_dir)
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+    store = OfferStore.for_folder(out_dir)
+    qr_dir = qr_dir or out_dir / "offers"
+    draw = sys.stderr.isatty() if qr_terminal is None else qr_terminal
+    failed = 0
+    try:
+        for name in awards:
+            try:
+                key = source.resolve(name)
+                award = source.get(key)
+                for configuration in configurations:
+                    award.read("edc" if configuration == "elm" else "edc-sealed")
+            except Oid4vciError as exc:
+                click.echo(f"error: {exc}", err=True)
+                failed += 1
+                continue
+            created = store.create(
+                key, configurations, valid_for=seconds, tx_code_length=tx_code_length if tx_code else None
+            )
+            if by_reference:
+                link = metadata.offer_link_by_reference(issuer, created.reference)
+            else:
+                link = metadata.offer_link_by_value(
+                    metadata.offer_object(
+                        issuer,
+                        configurations,
+                        created.pre_authorized_code,
+                        tx_code_length if tx_code else None,
+                    )
+                )
+            png = qr.write_png(link, qr_dir / (safe_name(*key.split("/", 1)) + ".png"))
+            png.chmod(0o600)
+            expires = datetime.fromtimestamp(created.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "award": key,
+                            "offer_id": created.offer_id,
+                            "link": link,
+                            "qr_png": str(png),
+                            "tx_code": created.tx_code,
+                            "expires": expires,
+                        }
+                    )
+                )
+            else:
+                click.echo(link)
+            click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
+            if created.tx_code and not as_json:
+                click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
+            if draw:
+                click.echo(qr.terminal_text(link), err=True, nl=False)
+    finally:
+        store.close()
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("upload-dc4eu")
+@click.argument("awards", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The export folder whose journal holds the awards.",
+)
+@click.option("--url", "base_url", required=True, help="The DC4EU API gateway root (…/api/v1 is added).")
+@click.option("--authentic-source", required=True, help="Our name at the gateway (meta.authentic_source).")
+@click.option(
+    "--identity-schema",
+    default="DefaultSchema",
+    show_default=True,
+    help="identities[].schema.name the gateway matches the learner with.",
+)
+@click.option("--language", default="en", show_default=True, help="Preferred language of names.")
+@click.option("--real-data", is_flag=True, help="Mark the documents as real (meta.real_data); off for tests.")
+@click.option(
+    "--password-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=f"File with the gateway password (else {DC4EU_PASSWORD_ENV}); user from {DC4EU_USER_ENV}.",
+)
+def upload_dc4eu(
+    awards: tuple[str, ...],
+    out_dir: Path,
+    base_url: str,
+    authentic_source: str,
+    identity_schema: str,
+    language: str,
+    real_data: bool,
+    password_file: Path | None,
+) -> None:
+    """Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their offer URLs.
+
+    A document already at the gateway (same authentic source and credential id) counts as uploaded.
+    """
+    from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
+    from edcbridge.oid4vci import qr
+    from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.output import write_atomic
+
+    username = os.environ.get(DC4EU_USER_ENV)
+    password = os.environ.get(DC4EU_PASSWORD_ENV)
+    if password_file is not None:
+        try:
+            password = password_file.read_text("utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {password_file}: {exc.strerror}") from None
+    if password is not None and username is None:
+        raise UsageProblem(f"a gateway password needs a user: set {DC4EU_USER_ENV}")
+    try:
+        source = AwardSource(out_dir)
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+    client = Dc4euClient(base_url, username=username, password=password)
+    failed = 0
+    try:
+        for name in awards:
+            try:
+                key = source.resolve(name)
+                elm = source.get(key).document("edc")
+                body = upload_request(
+                    elm,
+                    authentic_source=authentic_source,
+                    identity_schema=identity_schema,
+                    language=language,
+                    real_data=real_data,
+                )
+                result = client.upload(body)
+                if not result.ok:
+                    click.echo(
+                        f"failed   {key}: the gateway refused the document: {result.message}", err=True
+                    )
+                    failed += 1
+                    continue
+                gateway_offer = client.notification(authentic_source, body["meta"]["document_id"])
+            except DeliveryAuthError as exc:
+                raise UsageProblem(str(exc)) from None
+            except (Oid4vciError, DeliveryError) as exc:
+                click.echo(f"failed   {name}: {exc}", err=True)
+                failed += 1
+                continue
+            png_path = out_dir / "offers-dc4eu" / (safe_name(*key.split("/", 1)) + ".png")
+            if gateway_offer.qr_png:
+                write_atomic(png_path, gateway_offer.qr_png)
+            else:
+                qr.write_png(gateway_offer.credential_offer_url, png_path)
+            click.echo(gateway_offer.credential_offer_url)
+            click.echo(f"{result.outcome:8} {key}: QR code {png_path}", err=True)
+    finally:
+        client.close()
+    if failed:
+        raise SystemExit(1)
+
+
+def register(group: click.Group) -> None:
+    """Add ``serve``, ``offer`` and ``upload-dc4eu`` to the edcbridge command group."""
+    for command in (serve, offer, upload_dc4eu):
+        group.add_command(command)

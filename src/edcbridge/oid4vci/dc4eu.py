@@ -1,0 +1,244 @@
+"""DC4EU API gateway client: edcbridge as the authentic source of ELM documents.
+
+Contract: the gateway's "Datastore API" 2.8 (swagger, base path ``/api/v1``, JSON):
+
+* ``POST /upload`` with ``meta {authentic_source, document_id, document_version, vct, ...}``,
+  ``document_data`` (the ELM document), ``document_data_version``, ``identities[]`` and
+  ``document_display``: 200 with no body; 400 ``{"error": {"title", "details"}}``. The swagger
+  calls ``identities`` and ``document_display`` optional but servers require them (SUNET/vc#70),
+  so both are always sent. A second upload of the same ``authentic_source`` + ``document_id``
+  (the uniqueness key; SUNET/vc#78) answers ``document_already_exists`` (SUNET/vc#76): counted
+  as already uploaded.
+* ``POST /notification`` with ``{authentic_source, document_id, vct}``:
+  ``{"data": {"credential_offer_url", "qr_base64"}}``, the offer the learner's wallet takes.
+* Optional HTTP Basic authentication (``apigw.api_server.basic_auth``).
+
+Uploads are POSTs and sent once (see :mod:`edcbridge.deliver.http`); running the command again
+is the safe retry, because the document id is derived from the credential id.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from edcbridge.deliver.errors import DeliveryAuthError, DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.http import MASKER, HttpClient, excerpt
+from edcbridge.oid4vci.sdjwt import VCT
+
+API_PATH = "/api/v1"
+DOCUMENT_VERSION = "1.0.0"
+ALREADY_EXISTS = "document_already_exists"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    outcome: Literal["uploaded", "already-uploaded", "rejected"]
+    http_status: int
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "rejected"
+
+
+@dataclass(frozen=True)
+class GatewayOffer:
+    credential_offer_url: str
+    qr_png: bytes | None
+
+
+def _first_text(value: Any, language: str) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value:
+        for key in (language, "und", "en"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+        first = next(iter(value.values()))
+        return first if isinstance(first, str) else None
+    return None
+
+
+def _epoch(text: Any) -> int | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+def identity(elm: dict[str, Any], schema: str, language: str) -> dict[str, Any]:
+    """The learner's identity as the gateway's ``model.Identity`` (required fields checked here)."""
+    subject = elm.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    birth = subject.get("dateOfBirth")
+    found = {
+        "given_name": _first_text(subject.get("givenName"), language),
+        "family_name": _first_text(subject.get("familyName"), language),
+        "birth_date": birth[:10] if isinstance(birth, str) else None,
+    }
+    missing = [
+        (f"credentialSubject.{name}", "required by the DC4EU gateway")
+        for name, field in (
+            ("givenName", "given_name"),
+            ("familyName", "family_name"),
+            ("dateOfBirth", "birth_date"),
+        )
+        if not found[field]
+    ]
+    if missing:
+        raise LocalValidationError(
+            f"{elm.get('id', 'credential')}: the learner's identity is incomplete; add the "
+            "column to the award records and export again",
+            missing,
+        )
+    return {"schema": {"name": schema}, **found}
+
+
+def upload_request(
+    elm: dict[str, Any],
+    *,
+    authentic_source: str,
+    identity_schema: str = "DefaultSchema",
+    language: str = "en",
+    real_data: bool = False,
+) -> dict[str, Any]:
+    """The ``vcclient.UploadRequest`` body for one ELM document."""
+    document_id = elm.get("id")
+    if not isinstance(document_id, str) or not document_id:
+        raise LocalValidationError("the credential has no 'id'; export it again", [("id", "required")])
+    meta: dict[str, Any] = {
+        "authentic_source": authentic_source,
+        "document_id": document_id,
+        "document_version": DOCUMENT_VERSION,
+        "vct": VCT,
+        "real_data": real_data,
+    }
+    valid_from = _epoch(elm.get("validFrom") or elm.get("issuanceDate"))
+    valid_to = _epoch(elm.get("validUntil") or elm.get("expirationDate"))
+    if valid_from is not None:
+        meta["credential_valid_from"] = valid_from
+    if valid_to is not None:
+        meta["credential_valid_to"] = valid_to
+    subject = elm.get("credentialSubject")
+    claims = subject.get("hasClaim") if isinstance(subject, dict) else None
+    title = (
+        claims[0].get("title")
+        if isinstance(claims, list) and claims and isinstance(claims[0], dict)
+        else None
+    )
+    description = title if isinstance(title, dict) and title else {"en": "European Learning Model credential"}
+    return {
+        "meta": meta,
+        "identities": [identity(elm, identity_schema, language)],
+        "document_display": {
+            "type": "secure",
+            "version": DOCUMENT_VERSION,
+            "description_structured": description,
+        },
+        "document_data": elm,
+        "document_data_version": DOCUMENT_VERSION,
+    }
+
+
+def _error_text(response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return excerpt(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return " ".join(str(part) for part in (error.get("title"), error.get("details")) if part)
+    return excerpt(response)
+
+
+class Dc4euClient:
+    """One gateway; ``base_url`` is the server root (``/api/v1`` is added when missing)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        http: HttpClient | None = None,
+    ) -> None:
+        root = base_url.rstrip("/")
+        if not root.endswith(API_PATH):
+            root += API_PATH
+        headers = {"Accept": "application/json"}
+        if username is not None:
+            token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+            MASKER.add(password)
+            MASKER.add(token)
+            headers["Authorization"] = f"Basic {token}"
+        self.http = http or HttpClient(root, default_headers=headers)
+        if http is not None:
+            self.http.session.headers.update(headers)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.http.request("POST", path, json=body)
+        if response.status_code in (401, 403):
+            raise DeliveryAuthError(
+                "POST",
+                self.http.url(path),
+                response.status_code,
+                excerpt(response),
+                "check the gateway user and password (EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)",
+            )
+        return response
+
+    def upload(self, body: dict[str, Any]) -> UploadResult:
+        response = self._post("/upload", body)
+        if response.status_code == 200:
+            return UploadResult("uploaded", 200)
+        if response.status_code == 400:
+            text = _error_text(response)
+            if ALREADY_EXISTS in text:
+                return UploadResult("already-uploaded", 400, text)
+            return UploadResult("rejected", 400, text)
+        raise DeliveryHTTPError(
+            "POST",
+            self.http.url("/upload"),
+            response.status_code,
+            excerpt(response),
+            "the gateway answered outside its contract; try again later",
+        )
+
+    def notification(self, authentic_source: str, document_id: str, vct: str = VCT) -> GatewayOffer:
+        body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
+        response = self._post("/notification", body)
+        if response.status_code != 200:
+            raise DeliveryHTTPError(
+                "POST",
+                self.http.url("/notification"),
+                response.status_code,
+                _error_text(response),
+                "was the document uploaded for this authentic source?",
+            )
+        try:
+            data = response.json().get("data") or {}
+            url = data["credential_offer_url"]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            raise DeliveryHTTPError(
+                "POST",
+                self.http.url("/notification"),
+                200,
+                excerpt(response),
+                'expected {"data": {"credential_offer_url", ...}}',
+            ) from None
+        qr = data.get("qr_base64")
+        png = None
+        if isinstance(qr, str) and qr:
+            try:
+                png = base64.b64decode(qr.split(",", 1)[-1], validate=False)
+            except ValueError:
+                png = None
+        return GatewayOffer(str(url), png)

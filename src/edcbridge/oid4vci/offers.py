@@ -1,0 +1,366 @@
+"""Single-use credential offers, access tokens and nonces, kept hashed in one SQLite file.
+
+The file sits next to the run journal (``OUT/.edcbridge-offers.sqlite``). Nothing secret is
+stored in the clear: pre-authorized codes, offer references, access tokens, nonces and
+notification ids are kept as SHA-256 digests (they are 256-bit random values), transaction
+codes salted per offer.
+
+Rules (OpenID4VCI 1.0, 6.3):
+
+* a pre-authorized code buys one access token, once, before the offer expires;
+* a missing transaction code is ``invalid_request`` and costs nothing; a wrong one is
+  ``invalid_grant`` and counts: only after ``tx_code_attempts`` wrong codes is the offer
+  withdrawn (a typo does not burn it);
+* one offer gives one credential; the access token then still serves the notification endpoint;
+* a ``c_nonce`` is good for one key proof, until it expires.
+
+Every state change is one ``BEGIN IMMEDIATE`` transaction, so concurrent wallets (or several
+server processes on the same file) never redeem the same code twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from edcbridge.oid4vci.errors import OAuthError
+
+OFFERS_NAME = ".edcbridge-offers.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS offers (
+    id TEXT PRIMARY KEY, award_key TEXT NOT NULL, configurations TEXT NOT NULL,
+    ref_hash TEXT NOT NULL UNIQUE, code_hash TEXT NOT NULL UNIQUE,
+    tx_salt TEXT, tx_hash TEXT, tx_length INTEGER, tx_failures INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, redeemed REAL, issued REAL,
+    notification_hash TEXT, event TEXT, event_description TEXT, event_time REAL);
+CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
+"""
+
+STATES = ("open", "redeemed", "issued", "withdrawn")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+
+
+def code_for_reference(reference: str) -> str:
+    """The pre-authorized code of an offer, derived from its (secret) reference.
+
+    Both are stored hashed; the code can still be served by reference because the
+    reference in the request URL yields it.
+    """
+    raw = hashlib.sha256(b"edcbridge pre-authorized code\x00" + reference.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _tx_digest(salt: str, tx_code: str) -> str:
+    return hashlib.sha256(f"{salt}:{tx_code}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedOffer:
+    """What the registry office hands to the learner; the only time the secrets are known."""
+
+    offer_id: str
+    award_key: str
+    configuration_ids: tuple[str, ...]
+    reference: str
+    pre_authorized_code: str
+    tx_code: str | None
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """An open offer found by its reference (for ``credential_offer_uri``)."""
+
+    award_key: str
+    configuration_ids: tuple[str, ...]
+    pre_authorized_code: str
+    tx_code_length: int | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    access_token: str
+    expires_in: int
+    offer_id: str
+    configuration_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    offer_id: str
+    award_key: str
+    configuration_ids: tuple[str, ...]
+    state: str
+
+
+@dataclass(frozen=True)
+class OfferStatus:
+    offer_id: str
+    award_key: str
+    state: str
+    expires_at: float
+    tx_failures: int
+    event: str | None
+
+
+class OfferStore:
+    """The offers file; safe to share between threads (one connection per thread)."""
+
+    def __init__(
+        self, path: Path, *, tx_code_attempts: int = 3, clock: Callable[[], float] = time.time
+    ) -> None:
+        if tx_code_attempts < 1:
+            raise ValueError("tx_code_attempts must be at least 1")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.tx_code_attempts = tx_code_attempts
+        self.clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._db().executescript(_SCHEMA)
+
+    @classmethod
+    def for_folder(
+        cls, out_dir: Path, *, tx_code_attempts: int = 3, clock: Callable[[], float] = time.time
+    ) -> OfferStore:
+        """The offers file of an export folder, next to its journal."""
+        return cls(out_dir / OFFERS_NAME, tx_code_attempts=tx_code_attempts, clock=clock)
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- offers ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        award_key: str,
+        configuration_ids: tuple[str, ...],
+        *,
+        valid_for: float,
+        tx_code_length: int | None = None,
+    ) -> CreatedOffer:
+        """A new offer for one exported award; ``tx_code_length`` digits of PIN if given."""
+        if not configuration_ids:
+            raise ValueError("an offer needs at least one credential configuration")
+        if tx_code_length is not None and not 4 <= tx_code_length <= 12:
+            raise ValueError("a transaction code has 4 to 12 digits")
+        now = self.clock()
+        reference = new_secret()
+        code = code_for_reference(reference)
+        offer_id = secrets.token_hex(8)
+        tx_code = tx_salt = tx_hash = None
+        if tx_code_length is not None:
+            tx_code = "".join(str(secrets.randbelow(10)) for _ in range(tx_code_length))
+            tx_salt = secrets.token_hex(16)
+            tx_hash = _tx_digest(tx_salt, tx_code)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO offers (id, award_key, configurations, ref_hash, code_hash, tx_salt, tx_hash, "
+                "tx_length, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+                (
+                    offer_id,
+                    award_key,
+                    json.dumps(list(configuration_ids)),
+                    digest(reference),
+                    digest(code),
+                    tx_salt,
+                    tx_hash,
+                    tx_code_length,
+                    now,
+                    now + valid_for,
+                ),
+            )
+        return CreatedOffer(offer_id, award_key, configuration_ids, reference, code, tx_code, now + valid_for)
+
+    def by_reference(self, reference: str) -> OfferView | None:
+        """The open, unexpired offer behind a ``credential_offer_uri``; None otherwise."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT award_key, configurations, tx_length, state, expires FROM offers WHERE ref_hash = ?",
+                (digest(reference),),
+            )
+            .fetchone()
+        )
+        if row is None or row[3] != "open" or row[4] < self.clock():
+            return None
+        return OfferView(row[0], tuple(json.loads(row[1])), code_for_reference(reference), row[2])
+
+    def status(self, offer_id: str) -> OfferStatus | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT id, award_key, state, expires, tx_failures, event FROM offers WHERE id = ?",
+                (offer_id,),
+            )
+            .fetchone()
+        )
+        return OfferStatus(*row) if row else None
+
+    def redeem(self, code: str, tx_code: str | None, *, token_ttl: int) -> Grant:
+        """Exchange a pre-authorized code (and transaction code) for an access token."""
+        now = self.clock()
+        refusal: OAuthError | None = None  # a refusal that changes state: raised after the commit
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id, configurations, tx_salt, tx_hash, tx_failures, state, expires FROM offers "
+                "WHERE code_hash = ?",
+                (digest(code),),
+            ).fetchone()
+            if row is None:
+                raise OAuthError(400, "invalid_grant", "unknown pre-authorized code")
+            offer_id, configurations, tx_salt, tx_hash, failures, state, expires = row
+            if state == "withdrawn":
+                raise OAuthError(
+                    400,
+                    "invalid_grant",
+                    "this offer was withdrawn after too many wrong "
+                    "transaction codes; ask the issuer for a new offer",
+                )
+            if state != "open":
+                raise OAuthError(
+                    400,
+                    "invalid_grant",
+                    "this pre-authorized code was already used; each offer gives one credential",
+                )
+            if expires < now:
+                raise OAuthError(400, "invalid_grant", "this offer has expired; ask the issuer for a new one")
+            if tx_hash is None and tx_code is not None:
+                raise OAuthError(
+                    400, "invalid_request", "this offer has no transaction code; do not send tx_code"
+                )
+            if tx_hash is not None:
+                if not tx_code:
+                    raise OAuthError(
+                        400,
+                        "invalid_request",
+                        "this offer needs the transaction code (tx_code) the issuer sent separately",
+                    )
+                if not secrets.compare_digest(_tx_digest(tx_salt, tx_code), tx_hash):
+                    refusal = self._count_wrong_tx_code(db, offer_id, failures + 1)
+            if refusal is None:
+                token = new_secret()
+                db.execute("UPDATE offers SET state = 'redeemed', redeemed = ? WHERE id = ?", (now, offer_id))
+                db.execute(
+                    "INSERT INTO tokens (hash, offer_id, expires) VALUES (?, ?, ?)",
+                    (digest(token), offer_id, now + token_ttl),
+                )
+        if refusal is not None:
+            raise refusal
+        return Grant(token, token_ttl, offer_id, tuple(json.loads(configurations)))
+
+    def _count_wrong_tx_code(self, db: sqlite3.Connection, offer_id: str, failures: int) -> OAuthError:
+        """Record a wrong transaction code; the offer is withdrawn at the limit."""
+        left = self.tx_code_attempts - failures
+        state = "withdrawn" if left <= 0 else "open"
+        db.execute("UPDATE offers SET tx_failures = ?, state = ? WHERE id = ?", (failures, state, offer_id))
+        if left <= 0:
+            return OAuthError(
+                400,
+                "invalid_grant",
+                "wrong transaction code; no attempts left, the offer is "
+                "withdrawn: ask the issuer for a new offer",
+            )
+        return OAuthError(400, "invalid_grant", f"wrong transaction code; {left} attempt(s) left")
+
+    def token(self, access_token: str) -> TokenInfo:
+        """The offer an access token was issued for; 401 ``invalid_token`` when unknown or expired."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT t.expires, o.id, o.award_key, o.configurations, o.state FROM tokens t "
+                "JOIN offers o ON o.id = t.offer_id WHERE t.hash = ?",
+                (digest(access_token),),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise OAuthError(401, "invalid_token", "unknown access token")
+        if row[0] < self.clock():
+            raise OAuthError(401, "invalid_token", "the access token has expired")
+        return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4])
+
+    def mark_issued(self, offer_id: str, notification_id: str) -> bool:
+        """Record the one credential of an offer; False if another request got it first."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE offers SET state = 'issued', issued = ?, notification_hash = ? "
+                "WHERE id = ? AND state = 'redeemed'",
+                (self.clock(), digest(notification_id), offer_id),
+            ).rowcount
+        return changed == 1
+
+    def notify(self, offer_id: str, notification_id: str, event: str, description: str | None) -> bool:
+        """Store the wallet's notification; False when the id is not this offer's."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE offers SET event = ?, event_description = ?, event_time = ? "
+                "WHERE id = ? AND notification_hash = ?",
+                (event, description, self.clock(), offer_id, digest(notification_id)),
+            ).rowcount
+        return changed == 1
+
+    # -- nonces ---------------------------------------------------------------------------
+
+    def new_nonce(self, ttl: int) -> str:
+        nonce = new_secret()
+        now = self.clock()
+        with self._transaction() as db:
+            db.execute("DELETE FROM nonces WHERE expires < ?", (now,))
+            db.execute("INSERT INTO nonces (hash, expires) VALUES (?, ?)", (digest(nonce), now + ttl))
+        return nonce
+
+    def consume_nonce(self, nonce: str) -> bool:
+        """True once for a nonce this server gave out and that has not expired."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "DELETE FROM nonces WHERE hash = ? AND expires >= ?", (digest(nonce), self.clock())
+            ).rowcount
+        return changed == 1

@@ -1,0 +1,112 @@
+"""The wallet's key proof (OpenID4VCI 1.0, 8.2.1.1 and Appendix F.1): a JWT that shows it holds
+the key the credential is bound to.
+
+Header ``typ: openid4vci-proof+jwt``, ``alg`` (ES256), the public key as ``jwk`` (``kid`` and
+``x5c`` are not taken: the issuer binds to a JWK); claims ``aud`` = the credential issuer,
+``iat`` recent, ``nonce`` = a ``c_nonce`` from the nonce endpoint. A missing or invalid proof is
+``invalid_proof``; the nonce itself is checked by the caller (``invalid_nonce``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
+
+from edcbridge.oid4vci.errors import OAuthError
+
+PROOF_TYP = "openid4vci-proof+jwt"
+PROOF_ALGORITHMS = ("ES256",)
+
+
+@dataclass(frozen=True)
+class ProofPolicy:
+    audience: str  # the credential issuer identifier
+    max_age: int = 300  # seconds an ``iat`` may lie in the past
+    max_skew: int = 60  # seconds an ``iat`` may lie in the future (clock drift)
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    holder_jwk: dict[str, Any]  # public key, as the wallet sent it
+    nonce: str | None
+
+
+def _refuse(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_proof", description)
+
+
+def _parse(token: str) -> tuple[jws.JWS, dict[str, Any]]:
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise _refuse("the proof is not a compact JWT")
+    parsed = jws.JWS()
+    parsed.allowed_algs = list(PROOF_ALGORITHMS)
+    try:
+        parsed.deserialize(token)
+        header = parsed.jose_header
+    except (JWException, ValueError, TypeError) as exc:
+        raise _refuse(f"the proof JWT cannot be read: {exc}") from None
+    if not isinstance(header, dict):
+        raise _refuse("the proof JWT has no JSON header")
+    return parsed, header
+
+
+def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
+    """The public JWK from the proof header; private keys and other key references refused."""
+    value = header.get("jwk")
+    if not isinstance(value, dict):
+        given = "kid" if "kid" in header else "x5c" if "x5c" in header else "no key"
+        raise _refuse(
+            f"the proof header must carry the public key as 'jwk' (got {given}); "
+            "this issuer binds credentials to a JWK"
+        )
+    if any(name in value for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise _refuse("the proof header 'jwk' contains private key material")
+    try:
+        key = jwk.JWK(**value)
+    except (JWException, ValueError, TypeError) as exc:
+        raise _refuse(f"the proof header 'jwk' is not a usable key: {exc}") from None
+    if key.get("kty") != "EC" or key.get("crv") != "P-256":
+        raise _refuse("the proof key must be an EC P-256 key (ES256)")
+    return key, dict(value)
+
+
+def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProof:
+    """Check header, signature, audience and freshness; return the holder key and nonce."""
+    parsed, header = _parse(token)
+    if header.get("typ") != PROOF_TYP:
+        raise _refuse(f"the proof header 'typ' must be '{PROOF_TYP}' (got {header.get('typ')!r})")
+    alg = header.get("alg")
+    if alg not in PROOF_ALGORITHMS:
+        raise _refuse(f"proof algorithm {alg!r} is not supported; use {', '.join(PROOF_ALGORITHMS)}")
+    key, public = holder_key(header)
+    try:
+        parsed.verify(key, alg=str(alg))
+    except (JWException, ValueError, TypeError):
+        raise _refuse("the proof signature does not verify with the key in its header") from None
+    try:
+        claims = json.loads(parsed.payload)
+    except (ValueError, TypeError):
+        raise _refuse("the proof payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise _refuse("the proof payload is not a JSON object")
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if policy.audience not in audiences:
+        raise _refuse(f"the proof 'aud' must be the credential issuer {policy.audience!r} (got {audience!r})")
+    issued_at = claims.get("iat")
+    if not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
+        raise _refuse("the proof needs a numeric 'iat'")
+    if issued_at < now - policy.max_age:
+        raise _refuse(
+            f"the proof is stale: 'iat' is {int(now - issued_at)} s old (at most {policy.max_age} s)"
+        )
+    if issued_at > now + policy.max_skew:
+        raise _refuse("the proof 'iat' lies in the future; check the wallet's clock")
+    nonce = claims.get("nonce")
+    if nonce is not None and not isinstance(nonce, str):
+        raise _refuse("the proof 'nonce' must be a string")
+    return VerifiedProof(public, nonce)

@@ -1,0 +1,160 @@
+"""The ELM credential as an SD-JWT VC (``dc+sd-jwt``, ``vct urn:eudi:elm:1``, DC4EU layout).
+
+* the EDC JSON-LD document goes, whole, under the claim ``elm``;
+* the learner's personal claims in ``elm.credentialSubject`` (names, date of birth, identifiers,
+  contact points, ...) are selectively disclosable; language maps are disclosable per language,
+  so ``["elm", "credentialSubject", "givenName", "und"]`` (DC4EU's type metadata) is a disclosure;
+* ``cnf.jwk`` binds the credential to the key the wallet proved it holds;
+* signed with the issuer's seal key, ES256 (EC P-256) or RS256 (RSA), certificate chain in ``x5c``.
+
+SD-JWT (RFC 9901): disclosure = base64url(JSON ``[salt, name, value]``), its digest =
+base64url(SHA-256(disclosure)) in the parent's ``_sd``; issued as ``<jwt>~<disclosure>~...~``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.seal.certs import der_b64
+from edcbridge.seal.jades import b64url, check_algorithm, sign
+from edcbridge.seal.keys import SealKey
+
+VCT = "urn:eudi:elm:1"
+TYP = "dc+sd-jwt"
+SD_ALG = "sha-256"
+ELM_CLAIM = "elm"
+
+# ELM 3 Person properties that identify or describe the learner
+PERSONAL_CLAIMS = (
+    "identifier",
+    "nationalID",
+    "givenName",
+    "familyName",
+    "fullName",
+    "birthName",
+    "patronymicName",
+    "dateOfBirth",
+    "placeOfBirth",
+    "citizenshipCountry",
+    "gender",
+    "hasLocation",
+    "contactPoint",
+    "altLabel",
+    "prefLabel",
+)
+_LANGUAGE = re.compile(r"^([a-z]{2,3}|und)(-[A-Za-z0-9]+)*$")
+
+
+def default_algorithm(key: SealKey) -> str:
+    """ES256 for an EC P-256 seal, RS256 for an RSA seal."""
+    private = key.private_key
+    if isinstance(private, ec.EllipticCurvePrivateKey) and isinstance(private.curve, ec.SECP256R1):
+        return "ES256"
+    if isinstance(private, rsa.RSAPrivateKey):
+        return "RS256"
+    raise Oid4vciError("the seal key must be EC P-256 (ES256) or RSA (RS256) to sign SD-JWT VCs")
+
+
+@dataclass
+class Disclosures:
+    """Collects disclosures while the payload is built."""
+
+    encoded: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: Any) -> str:
+        salt = b64url(secrets.token_bytes(16))
+        text = json.dumps([salt, name, value], ensure_ascii=False, separators=(",", ":"))
+        disclosure = b64url(text.encode("utf-8"))
+        self.encoded.append(disclosure)
+        return b64url(hashlib.sha256(disclosure.encode("ascii")).digest())
+
+
+def is_language_map(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and _LANGUAGE.match(k) for k in value)
+    )
+
+
+def _disclosable(value: Any, disclosures: Disclosures) -> Any:
+    """A language map becomes one disclosure per language; anything else stays as it is."""
+    if not is_language_map(value):
+        return value
+    return {"_sd": sorted(disclosures.add(lang, text) for lang, text in value.items())}
+
+
+def conceal_subject(subject: dict[str, Any], disclosures: Disclosures) -> dict[str, Any]:
+    """``credentialSubject`` with every personal claim moved into a disclosure."""
+    kept: dict[str, Any] = {}
+    digests = []
+    for name, value in subject.items():
+        if name in PERSONAL_CLAIMS:
+            digests.append(disclosures.add(name, _disclosable(value, disclosures)))
+        else:
+            kept[name] = value
+    if digests:
+        kept["_sd"] = sorted(digests)
+    return kept
+
+
+def _epoch(text: Any) -> int | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class SdJwtIssuer:
+    """Signs ELM SD-JWT VCs with a seal key; one per server process."""
+
+    key: SealKey
+    issuer: str  # the credential issuer identifier (URL), the ``iss`` claim
+    algorithm: str = ""
+
+    def __post_init__(self) -> None:
+        algorithm = self.algorithm or default_algorithm(self.key)
+        if algorithm not in ("ES256", "RS256"):
+            raise Oid4vciError(f"{algorithm} is not offered for SD-JWT VCs; use ES256 or RS256")
+        check_algorithm(algorithm, self.key.private_key)
+        object.__setattr__(self, "algorithm", algorithm)
+
+    def header(self) -> dict[str, Any]:
+        chain = (self.key.certificate, *self.key.intermediates)
+        return {"alg": self.algorithm, "typ": TYP, "x5c": [der_b64(cert) for cert in chain]}
+
+    def issue(self, elm: dict[str, Any], holder_jwk: dict[str, Any], *, now: int) -> str:
+        """The issued form ``<issuer-signed JWT>~<disclosure>~...~`` (no key-binding JWT)."""
+        disclosures = Disclosures()
+        document = dict(elm)
+        subject = document.get("credentialSubject")
+        if isinstance(subject, dict):
+            document["credentialSubject"] = conceal_subject(subject, disclosures)
+        payload: dict[str, Any] = {"iss": self.issuer, "iat": now, "vct": VCT}
+        expiry = _epoch(elm.get("validUntil") or elm.get("expirationDate"))
+        if expiry is not None:
+            payload["exp"] = expiry
+        payload |= {"cnf": {"jwk": holder_jwk}, "_sd_alg": SD_ALG, ELM_CLAIM: document}
+        header_b64 = b64url(json.dumps(self.header(), separators=(",", ":")).encode("utf-8"))
+        payload_b64 = b64url(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        signature = b64url(sign(self.key.private_key, self.algorithm, signing_input))
+        return "~".join([f"{header_b64}.{payload_b64}.{signature}", *disclosures.encoded, ""])
+
+
+def decode_part(part: str) -> Any:
+    """A base64url JSON part (JWT header or payload, or a disclosure), for inspection."""
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))

@@ -1,0 +1,268 @@
+"""The OpenID4VCI 1.0 protocol, independent of the web framework.
+
+Each public method takes what a request carries (form fields, JSON body bytes, the
+``Authorization`` header) and returns the JSON answer, or raises :class:`OAuthError` with the
+status and error code the specification gives. The methods block (SQLite, signing): the ASGI
+app runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edcbridge.oid4vci.errors import OAuthError, Oid4vciError
+from edcbridge.oid4vci.metadata import (
+    CONFIGURATIONS,
+    ELM_CONFIGURATION,
+    PRE_AUTHORIZED_GRANT,
+    SEALED_CONFIGURATION,
+    issuer_metadata,
+    oauth_metadata,
+    offer_object,
+    type_metadata,
+)
+from edcbridge.oid4vci.offers import OfferStore, new_secret
+from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
+from edcbridge.oid4vci.sdjwt import SdJwtIssuer
+from edcbridge.oid4vci.source import AwardSource
+from edcbridge.seal.keys import SealKey
+
+LOG = logging.getLogger("edcbridge.oid4vci")
+
+NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    issuer_url: str  # the credential issuer identifier wallets see (scheme, host, port, path)
+    out_dir: Path  # the export folder: its journal and the offers file
+    token_ttl: int = 600
+    nonce_ttl: int = 300
+    tx_code_attempts: int = 3
+    proof_max_age: int = 300
+    display_name: str = "edcbridge issuer"
+    signing_algorithm: str = ""  # default: from the seal key
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise OAuthError(401, "invalid_token", "an access token is required (Authorization: Bearer ...)")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise OAuthError(
+            401, "invalid_token", "use the 'Bearer' scheme with the access token from the token endpoint"
+        )
+    return token.strip()
+
+
+def json_object(body: bytes, error: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise OAuthError(400, error, "the request body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise OAuthError(400, error, "the request body must be a JSON object")
+    return value
+
+
+class IssuerService:
+    def __init__(
+        self, settings: IssuerSettings, seal: SealKey, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.settings = settings
+        self.issuer = settings.issuer_url
+        self.clock = clock
+        self.awards = AwardSource(settings.out_dir)
+        self.signer = SdJwtIssuer(seal, settings.issuer_url, settings.signing_algorithm)
+        self.offers = OfferStore.for_folder(
+            settings.out_dir, tx_code_attempts=settings.tx_code_attempts, clock=clock
+        )
+        self.proof_policy = ProofPolicy(settings.issuer_url, max_age=settings.proof_max_age)
+
+    def close(self) -> None:
+        self.offers.close()
+
+    # -- metadata and offers --------------------------------------------------------------
+
+    def issuer_metadata(self) -> dict[str, Any]:
+        return issuer_metadata(self.issuer, self.signer.algorithm, self.settings.display_name)
+
+    def oauth_metadata(self) -> dict[str, Any]:
+        return oauth_metadata(self.issuer)
+
+    def type_metadata(self) -> dict[str, Any]:
+        return type_metadata()
+
+    def offer_by_reference(self, reference: str) -> dict[str, Any]:
+        view = self.offers.by_reference(reference)
+        if view is None:
+            raise OAuthError(
+                404, "invalid_request", "no open offer at this address (used, expired or unknown)"
+            )
+        return offer_object(
+            self.issuer, view.configuration_ids, view.pre_authorized_code, view.tx_code_length
+        )
+
+    # -- token and nonce ------------------------------------------------------------------
+
+    def token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError(400, "invalid_request", "grant_type is missing")
+        if grant_type != PRE_AUTHORIZED_GRANT:
+            raise OAuthError(400, "unsupported_grant_type", f"only {PRE_AUTHORIZED_GRANT} is supported")
+        code = form.get("pre-authorized_code")
+        if not code:
+            raise OAuthError(400, "invalid_request", "pre-authorized_code is missing")
+        tx_code = form.get("tx_code")
+        grant = self.offers.redeem(
+            code, tx_code if tx_code != "" else None, token_ttl=self.settings.token_ttl
+        )
+        LOG.info("offer %s: access token issued", grant.offer_id)
+        return {"access_token": grant.access_token, "token_type": "Bearer", "expires_in": grant.expires_in}
+
+    def nonce(self) -> dict[str, Any]:
+        return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
+
+    # -- credential -----------------------------------------------------------------------
+
+    def credential(self, authorization: str | None, body: bytes) -> dict[str, Any]:
+        token = self.offers.token(bearer_token(authorization))
+        request = json_object(body, "invalid_credential_request")
+        configuration = self._configuration(request, token.configuration_ids)
+        if "credential_response_encryption" in request:
+            raise OAuthError(
+                400,
+                "invalid_encryption_parameters",
+                "this issuer does not encrypt credential "
+                "responses; send the request without credential_response_encryption",
+            )
+        if token.state != "redeemed":
+            raise OAuthError(
+                400, "credential_request_denied", "the credential of this offer was already issued"
+            )
+        try:
+            award = self.awards.get(token.award_key)
+            if configuration == ELM_CONFIGURATION:
+                holder = self._holder_key(request)
+                credential: Any = self.signer.issue(award.document("edc"), holder, now=int(self.clock()))
+            else:
+                if "proofs" in request or "proof" in request:
+                    raise OAuthError(
+                        400, "invalid_proof", f"{SEALED_CONFIGURATION} is not key-bound: send no proofs"
+                    )
+                credential = award.document("edc-sealed")
+        except Oid4vciError as exc:
+            LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
+            raise OAuthError(
+                400,
+                "credential_request_denied",
+                "the issuer cannot issue this credential now; contact the issuer",
+            ) from None
+        notification_id = new_secret()
+        if not self.offers.mark_issued(token.offer_id, notification_id):
+            raise OAuthError(
+                400, "credential_request_denied", "the credential of this offer was already issued"
+            )
+        LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
+        return {"credentials": [{"credential": credential}], "notification_id": notification_id}
+
+    def _configuration(self, request: dict[str, Any], offered: tuple[str, ...]) -> str:
+        if "credential_identifier" in request:
+            if "credential_configuration_id" in request:
+                raise OAuthError(
+                    400,
+                    "invalid_credential_request",
+                    "send credential_identifier or credential_configuration_id, not both",
+                )
+            raise OAuthError(
+                400,
+                "unknown_credential_identifier",
+                "this issuer gives no credential identifiers; use credential_configuration_id",
+            )
+        if "format" in request and "credential_configuration_id" not in request:
+            raise OAuthError(
+                400,
+                "invalid_credential_request",
+                "requests by 'format' are OpenID4VCI drafts; "
+                "this issuer speaks 1.0: send credential_configuration_id",
+            )
+        configuration = request.get("credential_configuration_id")
+        if not isinstance(configuration, str):
+            raise OAuthError(400, "invalid_credential_request", "credential_configuration_id is missing")
+        if configuration not in CONFIGURATIONS:
+            raise OAuthError(
+                400,
+                "unknown_credential_configuration",
+                f"unknown credential configuration {configuration!r}; see the issuer metadata",
+            )
+        if configuration not in offered:
+            raise OAuthError(
+                400,
+                "unknown_credential_configuration",
+                f"{configuration!r} was not offered with this access token",
+            )
+        return configuration
+
+    def _holder_key(self, request: dict[str, Any]) -> dict[str, Any]:
+        if "proof" in request:
+            raise OAuthError(
+                400,
+                "invalid_credential_request",
+                "'proof' is from the drafts; OpenID4VCI 1.0 sends 'proofs': {\"jwt\": [...]}",
+            )
+        proofs = request.get("proofs")
+        if not isinstance(proofs, dict) or not proofs:
+            raise OAuthError(
+                400, "invalid_proof", "a key proof is required: 'proofs': {\"jwt\": [<proof JWT>]}"
+            )
+        if set(proofs) != {"jwt"}:
+            raise OAuthError(
+                400,
+                "invalid_proof",
+                f"proof types {sorted(set(proofs) - {'jwt'})} are not supported; use jwt",
+            )
+        jwts = proofs["jwt"]
+        if not isinstance(jwts, list) or not jwts:
+            raise OAuthError(400, "invalid_proof", "'proofs.jwt' must be a non-empty array of JWTs")
+        if len(jwts) > 1:
+            raise OAuthError(
+                400, "invalid_credential_request", "batch issuance is not offered: send one proof"
+            )
+        proof = verify_proof(jwts[0], self.proof_policy, now=self.clock())
+        if proof.nonce is None:
+            raise OAuthError(
+                400, "invalid_proof", "the proof has no 'nonce': get a c_nonce from the nonce endpoint"
+            )
+        if not self.offers.consume_nonce(proof.nonce):
+            raise OAuthError(
+                400,
+                "invalid_nonce",
+                "the proof's nonce is unknown, used or expired: get a new c_nonce from the nonce endpoint",
+            )
+        return proof.holder_jwk
+
+    # -- notification ---------------------------------------------------------------------
+
+    def notification(self, authorization: str | None, body: bytes) -> None:
+        token = self.offers.token(bearer_token(authorization))
+        request = json_object(body, "invalid_notification_request")
+        notification_id, event = request.get("notification_id"), request.get("event")
+        if not isinstance(notification_id, str) or event not in NOTIFICATION_EVENTS:
+            raise OAuthError(
+                400,
+                "invalid_notification_request",
+                f"send notification_id and event (one of {', '.join(NOTIFICATION_EVENTS)})",
+            )
+        description = request.get("event_description")
+        if not self.offers.notify(
+            token.offer_id, notification_id, str(event), description if isinstance(description, str) else None
+        ):
+            raise OAuthError(400, "invalid_notification_id", "unknown notification_id for this access token")
+        LOG.info("offer %s: wallet reports %s", token.offer_id, event)

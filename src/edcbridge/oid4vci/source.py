@@ -1,0 +1,113 @@
+"""Exported awards, found in the run journal of an output folder.
+
+An award is offered only when its journal record is done and its files still hold the bytes
+the journal recorded (sha256): what a wallet receives is exactly what was exported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.pipeline.journal import JOURNAL_NAME
+
+
+@dataclass(frozen=True)
+class ExportedAward:
+    key: str  # <issuer>/<award_id>
+    outputs: dict[str, dict[str, str]]  # format -> {"path", "sha256"}
+    out_dir: Path
+
+    def has(self, output: str) -> bool:
+        return output in self.outputs
+
+    def path(self, output: str) -> Path:
+        """The file of one output format; relative journal paths are read inside the folder."""
+        entry = self.outputs.get(output)
+        if entry is None:
+            how = "--seal P12" if output == "edc-sealed" else f"--format {output}"
+            raise Oid4vciError(f"{self.key}: no '{output}' output in the journal; export it again with {how}")
+        recorded = Path(entry["path"])
+        if recorded.is_absolute() and recorded.is_file():
+            return recorded
+        return self.out_dir / recorded.parent.name / recorded.name
+
+    def read(self, output: str) -> bytes:
+        path = self.path(output)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise Oid4vciError(
+                f"{self.key}: cannot read {path}: {exc.strerror}; export the award again"
+            ) from None
+        if hashlib.sha256(data).hexdigest() != self.outputs[output]["sha256"]:
+            raise Oid4vciError(
+                f"{self.key}: {path} changed since it was exported (sha256 differs from the "
+                "journal); export the award again"
+            )
+        return data
+
+    def document(self, output: str) -> dict[str, Any]:
+        try:
+            doc = json.loads(self.read(output).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Oid4vciError(f"{self.key}: {self.path(output)} is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise Oid4vciError(f"{self.key}: {self.path(output)} is not a JSON object")
+        return doc
+
+
+class AwardSource:
+    """Read-only view of ``OUT/.edcbridge-journal.sqlite``."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.path = out_dir / JOURNAL_NAME
+        if not self.path.is_file():
+            raise Oid4vciError(f"no journal at {self.path}: run 'edcbridge export ... -o {out_dir}' first")
+
+    def _query(self, sql: str, params: tuple[str, ...]) -> list[tuple[str, str]]:
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            return [(str(a), str(b)) for a, b in db.execute(sql, params).fetchall()]
+        except sqlite3.Error as exc:
+            raise Oid4vciError(f"cannot read the journal {self.path}: {exc}") from None
+        finally:
+            db.close()
+
+    def get(self, key: str) -> ExportedAward:
+        """The outputs of a finished record (as ``Journal.done`` reads them), read-only."""
+        rows = self._query("SELECT key, outputs FROM records WHERE key = ? AND state = 'done'", (key,))
+        if not rows:
+            raise Oid4vciError(
+                f"{key}: not exported (no finished record in {self.path}); run 'edcbridge "
+                f"export' for it first, or check the key <issuer>/<award_id>"
+            )
+        return ExportedAward(key, json.loads(rows[0][1]), self.out_dir)
+
+    def resolve(self, name: str) -> str:
+        """A journal key from ``<issuer>/<award_id>`` or a bare award id that is unique."""
+        if "/" in name:
+            rows = self._query("SELECT key, state FROM records WHERE key = ? AND state = 'done'", (name,))
+        else:
+            rows = self._query(
+                "SELECT key, state FROM records WHERE state = 'done' "
+                "AND substr(key, instr(key, '/') + 1) = ?",
+                (name,),
+            )
+        keys = sorted(row[0] for row in rows)
+        if not keys:
+            raise Oid4vciError(
+                f"{name}: no exported award with this key in {self.path}; use <issuer>/<award_id>"
+            )
+        if len(keys) > 1:
+            raise Oid4vciError(
+                f"{name}: several issuers have this award id ({', '.join(keys)}); "
+                "name it as <issuer>/<award_id>"
+            )
+        return keys[0]

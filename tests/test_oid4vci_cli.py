@@ -1,0 +1,189 @@
+"""`edcbridge offer` and `edcbridge serve` as people and scripts use them: links, QR codes, PINs,
+exit codes and remedial messages."""
+
+from __future__ import annotations
+
+import json
+import stat
+import struct
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.oid4vci import qr
+from edcbridge.oid4vci.cli import parse_duration, register
+from edcbridge.oid4vci.offers import OfferStore
+from edcbridge.schemas import SchemaStore
+from tests.wallet.issuer_support import Exported, export_awards
+
+
+@pytest.fixture(scope="module")
+def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-cli"), 2, store.root)
+
+
+@pytest.fixture(scope="module")
+def cli() -> click.Group:
+    group = click.Group()
+    register(group)
+    return group
+
+
+def _png_width(path: Path) -> int:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int(struct.unpack(">I", data[16:20])[0])
+
+
+def test_register_adds_the_commands(cli: click.Group) -> None:
+    assert sorted(cli.commands) == ["offer", "serve", "upload-dc4eu"]
+
+
+def test_offer_by_value_with_pin(cli: click.Group, exported: Exported) -> None:
+    award_id = exported.keys[0].split("/", 1)[1]  # a bare award id is enough when unique
+    result = CliRunner().invoke(
+        cli,
+        [
+            "offer",
+            award_id,
+            "-o",
+            str(exported.out_dir),
+            "--issuer-url",
+            "https://issuer.example.ac.uk",
+            "--valid-for",
+            "2h",
+            "--qr-terminal",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    offer = json.loads(parse_qs(urlsplit(link).query)["credential_offer"][0])
+    assert offer["credential_issuer"] == "https://issuer.example.ac.uk"
+    assert offer["credential_configuration_ids"] == ["elm"]
+    grant = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+    assert grant["tx_code"]["length"] == 6 and grant["tx_code"]["input_mode"] == "numeric"
+    pin = result.stderr.split("PIN ", 1)[1][:6]
+    assert pin.isdigit() and pin not in link
+    assert "█" in result.stderr  # the QR code drawn for the terminal
+    assert qr.version(link) > 8  # an offer by value needs a large code
+    png = exported.out_dir / "offers" / "imperial_W-0000.png"
+    assert stat.S_IMODE(png.stat().st_mode) == 0o600  # the picture holds the code
+    modules = qr.version(link) * 4 + 17
+    assert _png_width(png) == (modules + 8) * 6  # border 4, scale 6: the code of this very link
+    store = OfferStore.for_folder(exported.out_dir)
+    try:
+        grant_ = store.redeem(grant["pre-authorized_code"], pin, token_ttl=60)
+    finally:
+        store.close()
+    assert grant_.configuration_ids == ("elm",)
+
+
+def test_offer_json_by_reference(cli: click.Group, exported: Exported) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "offer",
+            *exported.keys,
+            "-o",
+            str(exported.out_dir),
+            "--json",
+            "--by-reference",
+            "--no-tx-code",
+            "--credential",
+            "elm",
+            "--credential",
+            "edc-sealed",
+            "--no-qr-terminal",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["award"] for line in lines] == exported.keys
+    for line in lines:
+        assert line["tx_code"] is None
+        uri = parse_qs(urlsplit(line["link"]).query)["credential_offer_uri"][0]
+        assert uri.startswith("http://127.0.0.1:8080/offers/")
+        assert qr.version(line["link"]) <= 8  # small enough for a printed letter
+
+
+def test_offer_refusals(cli: click.Group, exported: Exported, tmp_path: Path) -> None:
+    unknown = CliRunner().invoke(
+        cli, ["offer", "imperial/NOPE", exported.keys[0], "-o", str(exported.out_dir)]
+    )
+    assert unknown.exit_code == 1
+    assert (
+        "imperial/NOPE: no exported award" in unknown.stderr
+        and unknown.stdout.count("openid-credential") == 1
+    )
+    empty = CliRunner().invoke(cli, ["offer", "X", "-o", str(tmp_path)])
+    assert empty.exit_code == 2 and "run 'edcbridge export" in empty.stderr
+    bad = CliRunner().invoke(cli, ["offer", "X", "-o", str(exported.out_dir), "--valid-for", "soon"])
+    assert bad.exit_code == 2 and "e.g. 24h" in bad.stderr
+    url = CliRunner().invoke(cli, ["offer", "X", "-o", str(exported.out_dir), "--issuer-url", "ftp://x"])
+    assert url.exit_code == 2 and "must be http(s)" in url.stderr
+
+
+def test_changed_export_is_not_offered(cli: click.Group, exported: Exported) -> None:
+    key = exported.keys[1]
+    path = exported.out_dir / "edc" / (key.replace("/", "_") + ".jsonld")
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b"Learner0001", b"Learner9999"))
+    try:
+        result = CliRunner().invoke(cli, ["offer", key, "-o", str(exported.out_dir)])
+    finally:
+        path.write_bytes(original)
+    assert result.exit_code == 1 and "changed since it was exported" in result.stderr
+
+
+def test_serve_refuses_a_wrong_password(cli: click.Group, exported: Exported, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("not the password\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "-o",
+            str(exported.out_dir),
+            "--p12",
+            str(exported.p12),
+            "--password-file",
+            str(wrong),
+            "--port",
+            "0",
+        ],
+    )
+    assert result.exit_code == 2 and "wrong password" in result.stderr
+
+
+def test_serve_needs_a_journal(cli: click.Group, exported: Exported, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "-o",
+            str(tmp_path),
+            "--p12",
+            str(exported.p12),
+            "--password-file",
+            str(exported.password_file),
+            "--port",
+            "0",
+        ],
+    )
+    assert result.exit_code == 2 and "no journal" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("24h", 86400), ("7d", 604800)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-5m", "1w", "", "1.5h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(click.BadParameter):
+        parse_duration(text)

@@ -1,0 +1,214 @@
+"""DC4EU API gateway client against a local gateway on 127.0.0.1 that follows the swagger
+(``apigw-swagger.json``: request bodies validated against its definitions), with the server
+behaviour of SUNET/vc#70 (identities and document_display required) and #76/#78 (duplicate
+authentic_source + document_id -> document_already_exists)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.deliver.errors import DeliveryAuthError, LocalValidationError
+from edcbridge.oid4vci.cli import register
+from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
+from edcbridge.oid4vci.qr import png_bytes
+from edcbridge.schemas import SchemaStore
+from tests.wallet.issuer_support import Exported, export_awards
+
+SCHEMAS = {"/api/v1/upload": "vcclient.UploadRequest", "/api/v1/notification": "apiv1.NotificationRequest"}
+
+
+class Gateway:
+    """The authentic-source side of a DC4EU gateway: upload and notification."""
+
+    def __init__(self, swagger: dict[str, Any], basic_auth: tuple[str, str] | None = None) -> None:
+        self.swagger = swagger
+        self.basic_auth = basic_auth
+        self.documents: dict[tuple[str, str], dict[str, Any]] = {}
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def validate(self, path: str, body: Any) -> str | None:
+        schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
+        error = jsonschema.exceptions.best_match(jsonschema.Draft4Validator(schema).iter_errors(body))
+        if error is not None:
+            return f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
+        if path.endswith("/upload"):
+            for name in ("identities", "document_display"):  # SUNET/vc#70
+                if not body.get(name):
+                    return f"{name}: required"
+        return None
+
+    def handle(self, path: str, headers: Any, body: Any) -> tuple[int, Any]:
+        if self.basic_auth is not None:
+            expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
+            if headers.get("Authorization") != expected:
+                return 401, {"error": {"title": "unauthorized"}}
+        if path not in SCHEMAS:
+            return 404, {"error": {"title": "not found"}}
+        problem = self.validate(path, body)
+        if problem:
+            return 400, {"error": {"title": "validation_error", "details": problem}}
+        with self.lock:
+            self.requests.append((path, body))
+            if path.endswith("/upload"):
+                key = (body["meta"]["authentic_source"], body["meta"]["document_id"])  # SUNET/vc#78
+                if key in self.documents:
+                    return 400, {"error": {"title": "document_already_exists"}}  # SUNET/vc#76
+                self.documents[key] = body
+                return 200, None
+            key = (body["authentic_source"], body["document_id"])
+            if key not in self.documents:
+                return 400, {"error": {"title": "document not found", "details": "upload it first"}}
+        url = f"openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fgw.test%2Foffer%2F{len(self.requests)}"
+        return 200, {
+            "data": {"credential_offer_url": url, "qr_base64": base64.b64encode(png_bytes(url)).decode()}
+        }
+
+
+@pytest.fixture(scope="module")
+def swagger(reference: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((reference / "oid4vci-dc4eu" / "apigw-swagger.json").read_text("utf-8"))
+    return data
+
+
+def _serve(gateway: Gateway) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                body = json.loads(self.rfile.read(length) or b"null")
+            except json.JSONDecodeError:
+                status, answer = 400, {"error": {"title": "invalid json"}}
+            else:
+                status, answer = gateway.handle(self.path, self.headers, body)
+            data = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def gateway(swagger: dict[str, Any]) -> Iterator[tuple[Gateway, str]]:
+    fake = Gateway(swagger)
+    server, url = _serve(fake)
+    yield fake, url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def secured(swagger: dict[str, Any]) -> Iterator[tuple[Gateway, str]]:
+    fake = Gateway(swagger, basic_auth=("registry", "s3cret-password"))
+    server, url = _serve(fake)
+    yield fake, url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-dc4eu"), 2, store.root)
+
+
+def test_upload_then_notification(gateway: tuple[Gateway, str], exported: Exported) -> None:
+    fake, url = gateway
+    elm = exported.edc(exported.keys[0])
+    body = upload_request(elm, authentic_source="imperial-registry")
+    client = Dc4euClient(url)
+    try:
+        assert client.upload(body).outcome == "uploaded"
+        offer = client.notification("imperial-registry", elm["id"])
+        again = client.upload(body)
+    finally:
+        client.close()
+    assert offer.credential_offer_url.startswith("openid-credential-offer://")
+    assert offer.qr_png is not None and offer.qr_png.startswith(b"\x89PNG")
+    assert (again.outcome, again.ok) == ("already-uploaded", True)
+    stored = fake.documents[("imperial-registry", elm["id"])]
+    assert stored["document_data"] == elm
+    assert stored["meta"]["vct"] == "urn:eudi:elm:1" and stored["meta"]["real_data"] is False
+    identity = stored["identities"][0]
+    assert (identity["given_name"], identity["birth_date"]) == ("Learner0000", "1994-03-17")
+
+
+def test_basic_auth(secured: tuple[Gateway, str], exported: Exported) -> None:
+    _, url = secured
+    body = upload_request(exported.edc(exported.keys[1]), authentic_source="imperial-registry")
+    anonymous = Dc4euClient(url)
+    with pytest.raises(DeliveryAuthError, match="EDCBRIDGE_DC4EU_USERNAME") as caught:
+        anonymous.upload(body)
+    anonymous.close()
+    wrong = Dc4euClient(url, username="registry", password="wrong-password")
+    with pytest.raises(DeliveryAuthError) as caught:
+        wrong.upload(body)
+    wrong.close()
+    assert "wrong-password" not in str(caught.value)
+    client = Dc4euClient(f"{url}/api/v1/", username="registry", password="s3cret-password")
+    assert client.upload(body).outcome == "uploaded"
+    client.close()
+
+
+def test_incomplete_identity_is_refused_before_sending(exported: Exported) -> None:
+    elm = exported.edc(exported.keys[0])
+    subject = {k: v for k, v in elm["credentialSubject"].items() if k != "dateOfBirth"}
+    with pytest.raises(LocalValidationError, match="dateOfBirth"):
+        upload_request({**elm, "credentialSubject": subject}, authentic_source="x")
+
+
+def test_gateway_refusal_is_reported(gateway: tuple[Gateway, str], exported: Exported) -> None:
+    _, url = gateway
+    body = upload_request(exported.edc(exported.keys[0]), authentic_source="imperial-registry")
+    del body["meta"]["vct"]
+    client = Dc4euClient(url)
+    result = client.upload(body)
+    client.close()
+    assert (result.outcome, result.http_status) == ("rejected", 400)
+    assert "vct" in result.message
+
+
+def test_cli_uploads_and_prints_offer_urls(gateway: tuple[Gateway, str], exported: Exported) -> None:
+    fake, url = gateway
+    group = click.Group()
+    register(group)
+    args = [
+        "upload-dc4eu",
+        *exported.keys,
+        "-o",
+        str(exported.out_dir),
+        "--url",
+        url,
+        "--authentic-source",
+        "imperial-registry",
+        "--real-data",
+    ]
+    first = CliRunner().invoke(group, args)
+    assert first.exit_code == 0, first.output
+    assert [line.split("://")[0] for line in first.stdout.splitlines()] == ["openid-credential-offer"] * 2
+    assert len(fake.documents) == 2
+    assert all(doc["meta"]["real_data"] is True for doc in fake.documents.values())
+    pngs = sorted((exported.out_dir / "offers-dc4eu").glob("*.png"))
+    assert [p.name for p in pngs] == ["imperial_W-0000.png", "imperial_W-0001.png"]
+    second = CliRunner().invoke(group, args)
+    assert second.exit_code == 0 and second.stderr.count("already-uploaded") == 2
+    missing = CliRunner().invoke(group, [*args[:1], "imperial/NOPE", *args[3:]])
+    assert missing.exit_code == 1 and "no exported award" in missing.stderr

@@ -1,0 +1,117 @@
+"""The offers file: single use under concurrency, expiry, transaction-code limit, nonces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from edcbridge.oid4vci.errors import OAuthError
+from edcbridge.oid4vci.offers import OfferStore, code_for_reference
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def offers(tmp_path: Path, clock: Clock) -> Iterator[OfferStore]:
+    store = OfferStore(tmp_path / "offers.sqlite", tx_code_attempts=3, clock=clock)
+    yield store
+    store.close()
+
+
+def _refusal(offers: OfferStore, code: str, tx_code: str | None = None) -> tuple[int, str]:
+    with pytest.raises(OAuthError) as caught:
+        offers.redeem(code, tx_code, token_ttl=60)
+    return caught.value.status, caught.value.error
+
+
+def test_concurrent_redemptions_of_one_code_give_one_token(offers: OfferStore) -> None:
+    offer = offers.create("uni/A1", ("elm",), valid_for=600)
+
+    def attempt(_: int) -> str:
+        try:
+            return offers.redeem(offer.pre_authorized_code, None, token_ttl=60).access_token
+        except OAuthError as exc:
+            return exc.error
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(attempt, range(32)))
+    assert results.count("invalid_grant") == 31
+    assert len({r for r in results if r != "invalid_grant"}) == 1
+
+
+def test_offer_expires(offers: OfferStore, clock: Clock) -> None:
+    offer = offers.create("uni/A1", ("elm",), valid_for=60)
+    assert offers.by_reference(offer.reference) is not None
+    clock.now += 61
+    assert offers.by_reference(offer.reference) is None
+    assert _refusal(offers, offer.pre_authorized_code) == (400, "invalid_grant")
+
+
+def test_reference_yields_the_code(offers: OfferStore) -> None:
+    offer = offers.create("uni/A1", ("elm", "edc-sealed"), valid_for=60, tx_code_length=4)
+    view = offers.by_reference(offer.reference)
+    assert view is not None
+    assert view.pre_authorized_code == offer.pre_authorized_code == code_for_reference(offer.reference)
+    assert (view.configuration_ids, view.tx_code_length) == (("elm", "edc-sealed"), 4)
+    assert offer.tx_code is not None and len(offer.tx_code) == 4 and offer.tx_code.isdigit()
+    assert offers.by_reference("not-a-reference") is None
+
+
+def test_tx_code_limit_and_missing_code(offers: OfferStore) -> None:
+    offer = offers.create("uni/A1", ("elm",), valid_for=60, tx_code_length=6)
+    wrong = "".join("1" if c == "0" else "0" for c in str(offer.tx_code))
+    assert _refusal(offers, offer.pre_authorized_code) == (400, "invalid_request")  # costs nothing
+    assert _refusal(offers, offer.pre_authorized_code, wrong) == (400, "invalid_grant")
+    assert _refusal(offers, offer.pre_authorized_code, wrong) == (400, "invalid_grant")
+    status = offers.status(offer.offer_id)
+    assert status is not None and (status.state, status.tx_failures) == ("open", 2)
+    assert _refusal(offers, offer.pre_authorized_code, wrong) == (400, "invalid_grant")
+    status = offers.status(offer.offer_id)
+    assert status is not None and status.state == "withdrawn"
+    assert _refusal(offers, offer.pre_authorized_code, offer.tx_code) == (400, "invalid_grant")
+
+
+def test_token_expiry_and_single_issue(offers: OfferStore, clock: Clock) -> None:
+    offer = offers.create("uni/A1", ("elm",), valid_for=60)
+    grant = offers.redeem(offer.pre_authorized_code, None, token_ttl=30)
+    info = offers.token(grant.access_token)
+    assert (info.award_key, info.state) == ("uni/A1", "redeemed")
+    assert offers.mark_issued(offer.offer_id, "n-1") is True
+    assert offers.mark_issued(offer.offer_id, "n-2") is False
+    assert offers.notify(offer.offer_id, "n-2", "credential_accepted", None) is False
+    assert offers.notify(offer.offer_id, "n-1", "credential_deleted", "removed by the learner") is True
+    clock.now += 31
+    with pytest.raises(OAuthError) as caught:
+        offers.token(grant.access_token)
+    assert (caught.value.status, caught.value.error) == (401, "invalid_token")
+
+
+def test_nonces_are_single_use_and_expire(offers: OfferStore, clock: Clock) -> None:
+    first, second = offers.new_nonce(30), offers.new_nonce(30)
+    assert first != second
+    assert offers.consume_nonce(first) is True
+    assert offers.consume_nonce(first) is False
+    clock.now += 31
+    assert offers.consume_nonce(second) is False
+    assert offers.consume_nonce("never-issued") is False
+
+
+def test_create_checks_its_arguments(offers: OfferStore) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        offers.create("uni/A1", (), valid_for=60)
+    with pytest.raises(ValueError, match="4 to 12 digits"):
+        offers.create("uni/A1", ("elm",), valid_for=60, tx_code_length=3)

@@ -1,0 +1,322 @@
+"""OpenID4VCI 1.0 over real HTTP (uvicorn on 127.0.0.1): metadata, the pre-authorized code flow
+and every refusal with its OAuth / OpenID4VCI error code and a non-200 status."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from edcbridge.oid4vci.metadata import offer_link_by_reference
+from edcbridge.oid4vci.offers import OFFERS_NAME
+from edcbridge.oid4vci.sdjwt import decode_part
+from edcbridge.oid4vci.service import IssuerService
+from edcbridge.schemas import SchemaStore
+from tests.wallet.issuer_support import (
+    Clock,
+    Exported,
+    Holder,
+    export_awards,
+    offer_from_link,
+    running_issuer,
+)
+
+
+@pytest.fixture(scope="module")
+def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-protocol"), 4, store.root)
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def issuer(exported: Exported, clock: Clock) -> Iterator[IssuerService]:
+    with running_issuer(exported, clock, tx_code_attempts=3) as service:
+        yield service
+
+
+def _error(response: requests.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == code, body
+    assert response.headers["cache-control"] == "no-store"
+    return str(body["error_description"])
+
+
+def test_metadata_announces_the_elm_configuration(issuer: IssuerService) -> None:
+    base = issuer.issuer
+    meta = requests.get(f"{base}/.well-known/openid-credential-issuer", timeout=10).json()
+    assert meta["credential_issuer"] == base
+    assert meta["credential_endpoint"] == f"{base}/credential"
+    assert meta["nonce_endpoint"] == f"{base}/nonce"
+    assert meta["notification_endpoint"] == f"{base}/notification"
+    elm = meta["credential_configurations_supported"]["elm"]
+    assert (elm["format"], elm["vct"]) == ("dc+sd-jwt", "urn:eudi:elm:1")
+    assert elm["credential_signing_alg_values_supported"] == ["RS256"]  # the TEST seal is RSA
+    assert elm["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256"]
+    paths = [claim["path"] for claim in elm["credential_metadata"]["claims"]]
+    assert all(not isinstance(part, str) or "[" not in part for path in paths for part in path)
+    oauth = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=10).json()
+    assert oauth["issuer"] == base and oauth["token_endpoint"] == f"{base}/token"
+    assert oauth["pre-authorized_grant_anonymous_access_supported"] is True
+
+
+def test_happy_path_then_replay_is_invalid_grant(issuer: IssuerService, exported: Exported) -> None:
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600, tx_code_length=6)
+    holder = Holder(issuer.issuer)
+    token, answer = holder.fetch(offer.pre_authorized_code, offer.tx_code)
+    credential = answer["credentials"][0]["credential"]
+    payload = decode_part(credential.split("~")[0].split(".")[1])
+    assert payload["elm"]["id"] == exported.edc(exported.keys[0])["id"]
+    assert payload["cnf"]["jwk"] == json.loads(holder.key.export_public())
+    replay = holder.token(offer.pre_authorized_code, offer.tx_code)
+    assert "already used" in _error(replay, 400, "invalid_grant")
+    second = holder.request(token, holder.proof(holder.nonce()))
+    _error(second, 400, "credential_request_denied")
+    notify = requests.post(
+        f"{issuer.issuer}/notification",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"notification_id": answer["notification_id"], "event": "credential_accepted"},
+    )
+    assert notify.status_code == 204
+    status = issuer.offers.status(offer.offer_id)
+    assert status is not None and (status.state, status.event) == ("issued", "credential_accepted")
+    wrong = requests.post(
+        f"{issuer.issuer}/notification",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"notification_id": "not-ours", "event": "credential_accepted"},
+    )
+    _error(wrong, 400, "invalid_notification_id")
+
+
+def test_expired_offer_is_invalid_grant(issuer: IssuerService, exported: Exported, clock: Clock) -> None:
+    offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=60)
+    link = offer_link_by_reference(issuer.issuer, offer.reference)
+    assert offer_from_link(link)["credential_issuer"] == issuer.issuer
+    clock.offset = 61
+    try:
+        response = Holder(issuer.issuer).token(offer.pre_authorized_code)
+        assert "expired" in _error(response, 400, "invalid_grant")
+        with pytest.raises(requests.HTTPError, match="404"):
+            offer_from_link(link)
+    finally:
+        clock.offset = 0
+
+
+def test_wrong_tx_code_counts_down_then_withdraws(issuer: IssuerService, exported: Exported) -> None:
+    holder = Holder(issuer.issuer)
+    offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600, tx_code_length=6)
+    wrong = "".join("1" if c == "0" else "0" for c in str(offer.tx_code))
+    assert "transaction code" in _error(holder.token(offer.pre_authorized_code), 400, "invalid_request")
+    assert "2 attempt(s) left" in _error(holder.token(offer.pre_authorized_code, wrong), 400, "invalid_grant")
+    assert "1 attempt(s) left" in _error(holder.token(offer.pre_authorized_code, wrong), 400, "invalid_grant")
+    holder.fetch(offer.pre_authorized_code, offer.tx_code)  # a typo or two does not burn the offer
+
+    burnt = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600, tx_code_length=6)
+    wrong = "".join("1" if c == "0" else "0" for c in str(burnt.tx_code))
+    for _ in range(2):
+        _error(holder.token(burnt.pre_authorized_code, wrong), 400, "invalid_grant")
+    assert "withdrawn" in _error(holder.token(burnt.pre_authorized_code, wrong), 400, "invalid_grant")
+    assert "withdrawn" in _error(holder.token(burnt.pre_authorized_code, burnt.tx_code), 400, "invalid_grant")
+    status = issuer.offers.status(burnt.offer_id)
+    assert status is not None and (status.state, status.tx_failures) == ("withdrawn", 3)
+
+
+def test_tx_code_sent_to_an_offer_without_one_is_invalid_request(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    offer = issuer.offers.create(exported.keys[2], ("elm",), valid_for=600)
+    _error(Holder(issuer.issuer).token(offer.pre_authorized_code, "123456"), 400, "invalid_request")
+
+
+def test_token_request_errors(issuer: IssuerService) -> None:
+    url = f"{issuer.issuer}/token"
+    _error(
+        requests.post(url, data={"grant_type": "authorization_code", "code": "x"}, timeout=10),
+        400,
+        "unsupported_grant_type",
+    )
+    _error(
+        requests.post(
+            url, data={"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code"}, timeout=10
+        ),
+        400,
+        "invalid_request",
+    )
+    _error(requests.post(url, json={"grant_type": "x"}, timeout=10), 400, "invalid_request")
+    _error(Holder(issuer.issuer).token("no-such-code"), 400, "invalid_grant")
+
+
+@pytest.fixture
+def fresh_token(issuer: IssuerService, exported: Exported) -> tuple[Holder, str]:
+    offer = issuer.offers.create(exported.keys[3], ("elm",), valid_for=600)
+    holder = Holder(issuer.issuer)
+    return holder, holder.access_token(offer.pre_authorized_code)
+
+
+def test_wrong_nonce_is_invalid_nonce(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
+    holder, token = fresh_token
+    _error(holder.request(token, holder.proof("made-up-nonce")), 400, "invalid_nonce")
+    nonce = holder.nonce()
+    assert holder.request(token, holder.proof(nonce)).status_code == 200
+
+
+def test_used_nonce_is_invalid_nonce(issuer: IssuerService, exported: Exported) -> None:
+    holder = Holder(issuer.issuer)
+    first = holder.access_token(
+        issuer.offers.create(exported.keys[3], ("elm",), valid_for=600).pre_authorized_code
+    )
+    second = holder.access_token(
+        issuer.offers.create(exported.keys[3], ("elm",), valid_for=600).pre_authorized_code
+    )
+    nonce = holder.nonce()
+    assert holder.request(first, holder.proof(nonce)).status_code == 200
+    _error(holder.request(second, holder.proof(nonce)), 400, "invalid_nonce")
+
+
+def test_proof_refusals_are_invalid_proof(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
+    holder, token = fresh_token
+    cases = {
+        "aud": holder.proof(holder.nonce(), aud="https://other-issuer.example"),
+        "stale": holder.proof(holder.nonce(), iat=time.time() - 3600),
+        "future": holder.proof(holder.nonce(), iat=time.time() + 3600),
+        "typ": holder.proof(holder.nonce(), typ="JWT"),
+        "no nonce": holder.proof(None),
+        "not a JWT": "not.a-jwt",
+    }
+    for name, proof in cases.items():
+        description = _error(holder.request(token, proof), 400, "invalid_proof")
+        assert description, name
+    assert "'aud'" in _error(holder.request(token, cases["aud"]), 400, "invalid_proof")
+    other = Holder(issuer.issuer)  # signed by another key than the one in the header
+    forged = holder.proof(holder.nonce(), key=other.key)
+    assert "signature" in _error(holder.request(token, forged), 400, "invalid_proof")
+    _error(holder.credential(token, {"credential_configuration_id": "elm"}), 400, "invalid_proof")
+    assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # the offer survived
+
+
+def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
+    holder, token = fresh_token
+    proof = holder.proof(holder.nonce())
+    _error(holder.request(token, proof, "diploma"), 400, "unknown_credential_configuration")
+    _error(holder.request(token, proof, "edc-sealed"), 400, "unknown_credential_configuration")  # not offered
+    _error(
+        holder.credential(token, {"credential_identifier": "x", "proofs": {"jwt": [proof]}}),
+        400,
+        "unknown_credential_identifier",
+    )
+    _error(
+        holder.credential(token, {"format": "vc+sd-jwt", "vct": "urn:eudi:elm:1", "proof": {}}),
+        400,
+        "invalid_credential_request",
+    )
+    _error(
+        holder.credential(token, {"credential_configuration_id": "elm", "proofs": {"jwt": [proof, proof]}}),
+        400,
+        "invalid_credential_request",
+    )
+    _error(
+        holder.credential(
+            token,
+            {
+                "credential_configuration_id": "elm",
+                "proofs": {"jwt": [proof]},
+                "credential_response_encryption": {"enc": "A128GCM"},
+            },
+        ),
+        400,
+        "invalid_encryption_parameters",
+    )
+    response = requests.post(
+        f"{issuer.issuer}/credential",
+        data=b"{",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    _error(response, 400, "invalid_credential_request")
+
+
+def test_missing_or_unknown_access_token_is_401(issuer: IssuerService) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dXNlcjpwdw=="}):
+        response = requests.post(f"{issuer.issuer}/credential", json={}, headers=headers, timeout=10)
+        _error(response, 401, "invalid_token")
+        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_offer_by_reference_serves_the_offer_until_used(issuer: IssuerService, exported: Exported) -> None:
+    offer = issuer.offers.create(exported.keys[0], ("elm", "edc-sealed"), valid_for=600)
+    link = offer_link_by_reference(issuer.issuer, offer.reference)
+    body = offer_from_link(link)
+    assert body["credential_issuer"] == issuer.issuer
+    assert body["credential_configuration_ids"] == ["elm", "edc-sealed"]
+    code = body["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(code)
+    with pytest.raises(requests.HTTPError):
+        offer_from_link(link)  # 404 once redeemed
+    sealed = holder.credential(token, {"credential_configuration_id": "edc-sealed"})
+    assert sealed.status_code == 200, sealed.text
+    document = sealed.json()["credentials"][0]["credential"]
+    on_disk = json.loads(
+        (exported.out_dir / "edc-sealed" / f"{exported.keys[0].replace('/', '_')}.jsonld").read_text("utf-8")
+    )
+    assert document == on_disk
+
+
+def test_secrets_are_stored_hashed(issuer: IssuerService, exported: Exported) -> None:
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600, tx_code_length=8)
+    token = Holder(issuer.issuer).access_token(offer.pre_authorized_code, offer.tx_code)
+    db = sqlite3.connect(Path(exported.out_dir) / OFFERS_NAME)
+    try:
+        dump = "\n".join(db.iterdump())
+    finally:
+        db.close()
+    for secret in (offer.pre_authorized_code, offer.reference, str(offer.tx_code), token):
+        assert secret not in dump
+
+
+def test_unknown_route_and_method_are_json_errors(issuer: IssuerService) -> None:
+    assert requests.get(f"{issuer.issuer}/nope", timeout=10).status_code == 404
+    response = requests.get(f"{issuer.issuer}/token", timeout=10)
+    assert response.status_code == 405 and response.json()["error"] == "invalid_request"
+
+
+def test_oversized_bodies_are_refused(issuer: IssuerService) -> None:
+    big = b"x" * (64 * 1024 + 1)
+    response = requests.post(
+        f"{issuer.issuer}/credential",
+        data=big,
+        timeout=10,
+        headers={"Authorization": "Bearer x", "Content-Type": "application/json"},
+    )
+    assert _error(response, 413, "invalid_request").endswith("bytes")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while reading
+        for _ in range(100):
+            yield b"y" * 1024
+
+    streamed = requests.post(
+        f"{issuer.issuer}/token",
+        data=chunks(),
+        timeout=10,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    _error(streamed, 413, "invalid_request")
+
+
+def test_type_metadata_uses_integer_array_positions(issuer: IssuerService) -> None:
+    meta = requests.get(f"{issuer.issuer}/type-metadata/elm", timeout=10).json()
+    assert meta["vct"] == "urn:eudi:elm:1"
+    assert all(claim["sd"] == "always" for claim in meta["claims"])
+    paths = [claim["path"] for claim in meta["claims"]]
+    assert ["elm", "credentialSubject", "givenName", None] in paths

@@ -1,0 +1,145 @@
+"""The ELM SD-JWT VC: layout, selective disclosure and signatures (ES256 and RS256 seals),
+checked with the OWF reference implementation (PyPI sd-jwt)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwcrypto import jwk
+from sd_jwt.holder import SDJWTHolder
+from sd_jwt.verifier import SDJWTVerifier
+
+from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.oid4vci.sdjwt import PERSONAL_CLAIMS, SdJwtIssuer, decode_part
+from edcbridge.seal import devpki
+from edcbridge.seal.errors import CertificateError
+from edcbridge.seal.keys import SealKey
+from tests.wallet.issuer_support import x5c_key
+
+ELM: dict[str, Any] = {
+    "@context": ["https://www.w3.org/2018/credentials/v1"],
+    "id": "urn:credential:7f3c",
+    "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
+    "validUntil": "2030-01-01T00:00:00Z",
+    "credentialSubject": {
+        "id": "urn:epass:person:1",
+        "type": "Person",
+        "givenName": {"en": "Chloé", "el": "Χλόη"},
+        "familyName": {"en": "Lefèvre-Dubois"},
+        "dateOfBirth": "1994-03-17T00:00:00Z",
+        "contactPoint": {"type": "ContactPoint", "emailAddress": {"id": "mailto:c@example.org"}},
+        "hasClaim": [{"type": "LearningAchievement", "title": {"en": "MSc Machine Learning"}}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def pki() -> devpki.DevPki:
+    return devpki.generate()
+
+
+@pytest.fixture(scope="module")
+def ec_seal(pki: devpki.DevPki) -> SealKey:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = devpki.issue_seal_certificate(
+        pki.root,
+        organisation="EDCBRIDGE TEST EC",
+        organisation_identifier="NTRBE-TEST0007",
+        country="BE",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+        key=key,
+    ).certificate
+    return SealKey(key, cert, (pki.root.certificate,))
+
+
+@pytest.fixture(scope="module")
+def rsa_seal(pki: devpki.DevPki) -> SealKey:
+    return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+
+
+HOLDER = jwk.JWK.generate(kty="EC", crv="P-256")
+
+
+def _verify_all(credential: str) -> dict[str, Any]:
+    holder = SDJWTHolder(credential)
+    selection = {
+        "elm": {
+            "credentialSubject": {
+                name: True if not isinstance(value, dict) else dict.fromkeys(value, True)
+                for name, value in ELM["credentialSubject"].items()
+            }
+        }
+    }
+    holder.create_presentation(
+        selection, nonce="abc", aud="https://rp.example", holder_key=HOLDER, sign_alg="ES256"
+    )
+    verifier = SDJWTVerifier(
+        holder.sd_jwt_presentation,
+        lambda iss, header: x5c_key(header),
+        expected_aud="https://rp.example",
+        expected_nonce="abc",
+    )
+    payload: dict[str, Any] = verifier.get_verified_payload()
+    return payload
+
+
+@pytest.mark.parametrize(("seal_name", "alg"), [("ec_seal", "ES256"), ("rsa_seal", "RS256")])
+def test_issued_credential_verifies_and_discloses_everything(
+    seal_name: str, alg: str, request: pytest.FixtureRequest
+) -> None:
+    seal: SealKey = request.getfixturevalue(seal_name)
+    issuer = SdJwtIssuer(seal, "https://issuer.example")
+    assert issuer.algorithm == alg
+    credential = issuer.issue(ELM, json.loads(HOLDER.export_public()), now=1_800_000_000)
+    header = decode_part(credential.split(".")[0])
+    assert header["typ"] == "dc+sd-jwt" and header["alg"] == alg
+    assert len(header["x5c"]) == 1  # leaf only: the self-signed root is not sent
+    payload = _verify_all(credential)
+    assert payload["elm"] == ELM
+    assert payload["vct"] == "urn:eudi:elm:1"
+    assert payload["exp"] == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+    assert payload["iat"] == 1_800_000_000
+
+
+def test_personal_claims_are_only_in_disclosures(ec_seal: SealKey) -> None:
+    credential = SdJwtIssuer(ec_seal, "https://issuer.example").issue(
+        ELM, json.loads(HOLDER.export_public()), now=1
+    )
+    jwt, *disclosures, last = credential.split("~")
+    assert last == ""
+    signed = decode_part(jwt.split(".")[1])
+    subject = signed["elm"]["credentialSubject"]
+    assert set(subject) == {"id", "type", "hasClaim", "_sd"}
+    assert signed["_sd_alg"] == "sha-256"
+    names = [decode_part(d)[1] for d in disclosures]
+    personal = [name for name in names if name in PERSONAL_CLAIMS]
+    assert sorted(personal) == ["contactPoint", "dateOfBirth", "familyName", "givenName"]
+    assert sorted(n for n in names if n not in PERSONAL_CLAIMS) == ["el", "en", "en"]  # one per language
+    digests = {
+        base64.urlsafe_b64encode(hashlib.sha256(d.encode()).digest()).rstrip(b"=").decode()
+        for d in disclosures
+    }
+    assert set(subject["_sd"]) <= digests and subject["_sd"] == sorted(subject["_sd"])
+    assert "Chloé" not in json.dumps(signed, ensure_ascii=False)
+
+
+def test_each_issue_uses_fresh_salts(ec_seal: SealKey) -> None:
+    issuer = SdJwtIssuer(ec_seal, "https://issuer.example")
+    holder = json.loads(HOLDER.export_public())
+    first, second = issuer.issue(ELM, holder, now=1), issuer.issue(ELM, holder, now=1)
+    assert set(first.split("~")[1:-1]).isdisjoint(second.split("~")[1:-1])
+
+
+def test_wrong_algorithm_for_the_seal_is_refused(ec_seal: SealKey, rsa_seal: SealKey) -> None:
+    with pytest.raises(CertificateError, match="RS256 needs an RSA key"):
+        SdJwtIssuer(ec_seal, "https://issuer.example", "RS256")
+    with pytest.raises(Oid4vciError, match="use ES256 or RS256"):
+        SdJwtIssuer(rsa_seal, "https://issuer.example", "PS256")
