@@ -443,3 +443,35 @@ def test_random_values_match_pyshacl(store: SchemaStore, data: st.DataObject) ->
             assert "uri" in str(exc).lower() or "subject" in str(exc).lower() or "object" in str(exc).lower()
             continue
         assert fast_rows(text, store, key) == expected
+
+
+def _fixture_credential() -> Doc:
+    catalogue = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+    award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue) if r.award)
+    return to_edc(award, catalogue)
+
+
+def test_shared_nodes_with_violations_report_like_pyshacl(store: SchemaStore) -> None:
+    from edcbridge.mapping.nodes import Frozen, freeze
+
+    doc = dict(_fixture_credential())
+    broken = copy.deepcopy(doc["issuer"])
+    broken["id"] = "urn:epass:org:broken-shared"
+    del broken["location"]  # mandatory for an Organisation
+    broken["legalName"] = {"en": "Broken University"}
+    doc["issuer"] = freeze(broken)
+    assert isinstance(doc["issuer"], Frozen)
+    for _ in range(2):  # the second time from the per-process cache of shared nodes
+        fast = validate_fast(doc, store)
+        assert fast == validate_shacl(doc, store)
+        assert any(f.where == "issuer.location" for f in fast)
+
+
+def test_a_changed_copy_of_a_shared_node_is_validated_in_place(store: SchemaStore) -> None:
+    doc = dict(_fixture_credential())
+    doc["credentialSubject"] = copy.deepcopy(doc["credentialSubject"])
+    body = doc["credentialSubject"]["hasClaim"]["awardedBy"]["awardingBody"]
+    body["legalName"] = {"en": "Another University"}  # same id as the shared issuer, other content
+    fast = validate_fast(doc, store)
+    assert fast == validate_shacl(doc, store)
+    assert any(f.code == "shacl.UniqueLang" for f in fast)  # two English legal names on one node

@@ -245,6 +245,12 @@ class _Converter:
         self.lines.add(f"{head}{_literal(item, term.datatype if term.kind == 'typed' else None)} .\n")
 
 
+def shared_lines(node: Frozen) -> frozenset[str] | None:
+    """The N-Quads lines of a shared node converted earlier in the top-level context, if any."""
+    hit = _SHARED_LINES.get(id(node))
+    return hit[2] if hit is not None and hit[0] is node else None
+
+
 def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:
     """The document's N-Quads exactly as pyld writes them, or None when not supported."""
     if doc.get("@context") != [VC_V1, EDC_AP]:

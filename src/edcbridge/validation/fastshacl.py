@@ -21,8 +21,10 @@ from pyshacl.rdfutil.clone import clone_graph
 from pyshacl.rdfutil.stringify import stringify_literal
 from rdflib.namespace import SH, NamespaceManager
 
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation import nquads
+from edcbridge.validation.fast_rdf import shared_lines
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
 from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
@@ -66,7 +68,10 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
                         "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
                         "the VC 2.0 context")]
     graph = nquads.parse(text)
-    results = [r for key in shapes_for(doc) for r in flatten(compiled(store.root, key).run(graph)[1])]
+    results = []
+    for key in shapes_for(doc):
+        skip, known = _shared_results(doc, graph, store, key)
+        results += flatten(compiled(store.root, key).run(graph, skip)[1]) + known
     if not results:
         return []
     paths: dict[str, str] = {}
@@ -75,6 +80,57 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     texts = _Texts(graph)
     findings = {_finding(r, graph, paths, reverse, texts) for r in results}
     return sorted(findings, key=lambda f: (f.where, f.code, f.message))
+
+
+# (id(shared node), profile) -> (the node, its subjects, every node it mentions, its graph, its
+# results on its own).
+_SHARED: dict[tuple[int, str], tuple[Frozen, frozenset[str], frozenset[str], nquads.Graph, list[Result]]] = {}
+
+
+def _shared_results(doc: dict[str, Any], graph: nquads.Graph, store: SchemaStore,
+                    key: str) -> tuple[frozenset[str], list[Result]]:
+    """Results for the nodes that credentials share (catalogue parts), computed once.
+
+    A shared subtree holds every node its nodes point to, so the shapes give its nodes the same
+    results alone as inside any document, provided the document says nothing more about them:
+    a subtree whose subjects have other triples in this document is validated in place.
+    """
+    skip: set[str] = set()
+    known: list[Result] = []
+    seen: set[int] = set()
+    for node in _shared_nodes(doc):
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        entry = _SHARED.get((id(node), key))
+        if entry is None or entry[0] is not node:
+            lines = shared_lines(node)
+            if lines is None:
+                continue
+            sub = nquads.parse("".join(sorted(lines)))
+            entry = (node, frozenset(sub.subjects()), frozenset(sub.mentioned()), sub,
+                     flatten(compiled(store.root, key).run(sub)[1]))
+            if len(_SHARED) > 4096:
+                _SHARED.clear()
+            _SHARED[(id(node), key)] = entry
+        _, subjects, mentioned, sub, results = entry
+        # nothing the subtree mentions may be described differently by the rest of the document
+        if subjects & skip or not all(graph.same_description(sub, s) for s in mentioned):
+            continue
+        skip |= subjects
+        known += results
+    return frozenset(skip), known
+
+
+def _shared_nodes(value: Any) -> list[Frozen]:
+    """The outermost shared nodes in a document."""
+    if isinstance(value, Frozen):
+        return [value]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _shared_nodes(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _shared_nodes(v)]
+    return []
 
 
 def _plain(term: Term) -> str:

@@ -98,6 +98,21 @@ class Graph:
         values = props.get(predicate)
         return values.values() if values is not None else ()
 
+    def same_description(self, other: Graph, subject: str) -> bool:
+        """True when ``subject`` has exactly the same triples here as in ``other``."""
+        return self._out.get(subject) == other._out.get(subject)
+
+    def subjects(self) -> list[str]:
+        return list(self._out)
+
+    def mentioned(self) -> set[str]:
+        """Every IRI or blank node the graph says something about or points to."""
+        nodes = set(self._out)
+        for props in self._out.values():
+            for values in props.values():
+                nodes.update(v for v in values.values() if isinstance(v, str))
+        return nodes
+
     def subjects_with(self, predicate: str) -> list[str]:
         return [s for s, props in self._out.items() if props.get(predicate)]
 
