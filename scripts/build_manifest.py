@@ -40,6 +40,30 @@ SETS: list[tuple[str, str, str, str, str]] = [
     ("elm3-qdr-xsd/3.2/ams/", f"{ELM_32}/xsd/ams/", "ELM 3.2 QDR (xsdVersion 3.1.0)",
      "EUPL-1.2", "xml"),
 ]
+PURL = "https://purl.imsglobal.org/spec"
+OB_PAGES = ("https://raw.githubusercontent.com/1EdTech/openbadges-specification/"
+            "c73e9663afcdbe009a224f7be061ac895168a5b8/docs/schema/")
+SETS += [
+    ("ob3-clr/contexts/ob-v3p0-context-3.0.3.json", f"{PURL}/ob/v3p0/context-3.0.3.json", "OB 3.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/ob-v3p0-context-3.0.2.json", f"{PURL}/ob/v3p0/context-3.0.2.json", "OB 3.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/ob-v3p0-context-3.0.1.json", f"{PURL}/ob/v3p0/context-3.0.1.json", "OB 3.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/ob-v3p0-context.json", f"{PURL}/ob/v3p0/context.json", "OB 3.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/ob-v3p0-extensions.json", f"{PURL}/ob/v3p0/extensions.json", "OB 3.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/clr-v2p0-context-2.0.1.json", f"{PURL}/clr/v2p0/context-2.0.1.json", "CLR 2.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/contexts/clr-v2p0-context.json", f"{PURL}/clr/v2p0/context.json", "CLR 2.0",
+     "1EdTech-specification", "ob3"),
+    ("ob3-clr/schemas/ob-v3p0/", f"{PURL}/ob/v3p0/schema/json/", "OB 3.0", "1EdTech-specification", "ob3"),
+    ("ob3-clr/schemas/clr-v2p0/", f"{PURL}/clr/v2p0/schema/json/", "CLR 2.0", "1EdTech-specification",
+     "ob3"),
+    ("ob3-clr/schemas/ob-v3p0-formal-2024/", OB_PAGES, "OB 3.0 (strict form, 2024-07-30)",
+     "1EdTech-specification", "ob3"),
+]
 SUFFIXES = {".xsd", ".ttl", ".jsonld", ".json"}
 NOTES = {
     "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json": (

@@ -61,11 +61,12 @@ def main() -> None:
 @click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default=None,
               help="JAdES level (default: the highest the configured services allow).")
 @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp authority URL.")
+@click.option("--preview", is_flag=True, help="Also render each credential as an HTML page in OUT/preview/.")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, errors or summary on stderr.")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
-           level: str | None, tsa_url: str | None, no_validate: bool, quiet: bool) -> None:
+           level: str | None, tsa_url: str | None, preview: bool, no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -80,7 +81,24 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory)
-    sys.exit(_run_jobs([Job(catalogue, awards)], options, quiet))
+    code = _run_jobs([Job(catalogue, awards)], options, quiet)
+    if preview:
+        code = max(code, _preview(catalogue, awards, out_dir, quiet))
+    sys.exit(code)
+
+
+def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quiet: bool) -> int:
+    """Pages for registry staff to eyeball the batch: the exported, valid awards only."""
+    from edcbridge.load import iter_awards, load_catalogue
+    from edcbridge.preview import preview_awards
+
+    catalogue = load_catalogue(catalogue_path)
+    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
+             if row.award is not None)
+    results = preview_awards(pairs, out_dir / "preview")
+    if not quiet:
+        click.echo(f"preview: {len(results)} pages in {out_dir / 'preview'}", err=True)
+    return EXIT_OK
 
 
 def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_url: str | None,
@@ -347,9 +365,29 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     options = RunOptions(out_dir=out_dir, store_root=_store().root,
                          formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers())
     code = _run_jobs(sealed_jobs, options, quiet=False)
+    code = max(code, _demo_badges(sealed_jobs, out_dir))
     click.echo(f"{len(jobs)} catalogues; outputs in {out_dir}/: edc, ebsi, edc-sealed, edc-xml (XAdES), "
-               f"loq; sealed with generated TEST seals ({out_dir}/test-seal)", err=True)
+               f"loq, ob3, clr; sealed with generated TEST seals ({out_dir}/test-seal)", err=True)
     sys.exit(code)
+
+
+def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
+    """Open Badges 3.0 (one per award) and CLR 2.0 (one per learner), as VC-JWT with the seal."""
+    from edcbridge.badges import write_badges
+    from edcbridge.load import iter_awards, load_catalogue
+
+    keys = {}
+    pairs = []
+    for job in jobs:
+        catalogue = load_catalogue(job.catalogue)
+        keys[id(catalogue)] = job.seal
+        pairs += [(row.award, catalogue) for path in job.awards
+                  for row in iter_awards(path, catalogue) if row.award is not None]
+    outputs = write_badges(pairs, out_dir, key_for=lambda catalogue: keys[id(catalogue)].load().key)
+    for name, problems in outputs.failed.items():
+        for problem in problems:
+            click.echo(f"{name}: {problem.render()}", err=True)
+    return EXIT_FAILED if outputs.failed else EXIT_OK
 
 
 def _register_commands() -> None:
@@ -373,6 +411,10 @@ def _register_commands() -> None:
     from edcbridge.oid4vci.cli import register as register_oid4vci
 
     register_oid4vci(main)
+
+    from edcbridge.preview.cli import register as register_views
+
+    register_views(main)
 
 
 _register_commands()

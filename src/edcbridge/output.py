@@ -26,11 +26,21 @@ def safe_name(*parts: str) -> str:
     return "_".join(_UNSAFE.sub("-", p).strip("-.") or "x" for p in parts)
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename: never a partial file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         Path(tmp).replace(target)

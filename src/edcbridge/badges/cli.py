@@ -1,0 +1,126 @@
+"""Click command ``badges``: Open Badges 3.0 and CLR 2.0 files, and the input helpers that
+the ``stack`` command shares (awards and catalogue, the seal key)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from edcbridge.model import Award, Catalogue
+    from edcbridge.seal.keys import SealKey
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def fatal(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def load_pairs(awards: Sequence[Path],
+               catalogue_path: Path) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
+    from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
+
+    try:
+        catalogue = load_catalogue(catalogue_path)
+    except CatalogueError as exc:
+        for error in exc.errors:
+            click.echo(error.render(), err=True)
+        fatal(f"the catalogue has {len(exc.errors)} error(s)")
+    except InputFileError as exc:
+        fatal(str(exc))
+    pairs = []
+    for path in awards:
+        try:
+            for row in iter_awards(path, catalogue):
+                if row.award is None:
+                    for error in row.errors:
+                        click.echo(error.render(), err=True)
+                else:
+                    pairs.append((row.award, catalogue))
+        except InputFileError as exc:
+            fatal(str(exc))
+    return catalogue, pairs
+
+
+def seal_key(p12: Path | None, password_file: Path | None) -> SealKey | None:
+    if p12 is None:
+        return None
+    from edcbridge.seal import SealError, load_p12, read_password
+
+    try:
+        password = read_password(password_file, prompt=(lambda: click.prompt(
+            "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
+        return load_p12(p12, password, at=dt.datetime.now(dt.UTC))
+    except SealError as exc:
+        fatal(str(exc))
+
+
+_seal_options = [
+    click.option("--seal", "seal_p12", type=_FILE, help="PKCS#12 e-seal: secure the output with it."),
+    click.option("--password-file", type=_FILE,
+                 help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt)."),
+]
+
+
+def with_seal(command: Any) -> Any:
+    for option in reversed(_seal_options):
+        command = option(command)
+    return command
+
+
+@click.command("badges")
+@click.argument("awards", nargs=-1, required=True, type=_FILE)
+@click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder: ob3/ (one per award) and clr/ (one per learner).")
+@click.option("--no-clr", is_flag=True, help="Only the Open Badges, no learner records.")
+@click.option("--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the 1EdTech schemas and contexts (default: EDCBRIDGE_OB3_SCHEMAS or the "
+                   "schema store).")
+@with_seal
+def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool, schemas_dir: Path | None,
+           seal_p12: Path | None, password_file: Path | None) -> None:
+    """Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential
+    per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files."""
+    from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
+
+    cat, pairs = load_pairs(awards, catalogue)
+    key = seal_key(seal_p12, password_file)
+    if key is not None:
+        from edcbridge.seal.certs import describe
+        from edcbridge.seal.sealer import IssuerIdentity
+        from edcbridge.sealing import issuer_mismatches
+
+        report = describe(key.certificate)
+        identity = IssuerIdentity(str(report.organisation_name), str(report.organisation_identifier),
+                                  str(report.country))
+        problems = issuer_mismatches(identity, cat, cat.issuer)
+        if problems:
+            fatal("the catalogue's issuer is not the organisation in the seal certificate: "
+                   + "; ".join(problems))
+    try:
+        outputs = write_ob3(pairs, out_dir / "ob3", (lambda _c: key), schemas_dir)
+        if not no_clr:
+            clr = write_clr(pairs, out_dir / "clr", (lambda _c: key), schemas_dir)
+            outputs = BadgeOutputs(outputs.written + clr.written, {**outputs.failed, **clr.failed})
+    except SchemasMissing as exc:
+        fatal(str(exc))
+    for path in outputs.written:
+        click.echo(path)
+    for name, findings in outputs.failed.items():
+        click.echo(f"INVALID {name}: not written", err=True)
+        for finding in findings[:10]:
+            click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
+    click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
+               f"in {out_dir}", err=True)
+    sys.exit(EXIT_FAILED if outputs.failed else EXIT_OK)
+
+

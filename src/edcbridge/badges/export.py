@@ -1,0 +1,114 @@
+"""Write Open Badges 3.0 and CLR 2.0 files: ``ob3/`` one per award, ``clr/`` one per learner.
+
+Each credential is written twice: ``.json`` (the credential, for reading and schema checks)
+and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). Nothing is
+written for a credential that fails the 1EdTech schemas or contexts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edcbridge.badges.clr import clr_credential, learner_key
+from edcbridge.badges.jwt import sign_vc_jwt
+from edcbridge.badges.ob3 import open_badge
+from edcbridge.badges.schemas import validate_badge
+from edcbridge.model import Award, Catalogue
+from edcbridge.output import safe_name, serialise, write_atomic
+from edcbridge.seal.keys import SealKey
+from edcbridge.validation.findings import Finding
+
+Pair = tuple[Award, Catalogue]
+KeyFor = Callable[[Catalogue], SealKey | None]
+
+
+@dataclass
+class BadgeOutputs:
+    written: list[Path] = field(default_factory=list)
+    failed: dict[str, list[Finding]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _write(doc: dict[str, Any], target: Path, key: SealKey | None, schemas: Path | None,
+           outputs: BadgeOutputs, validate: bool) -> None:
+    findings = [f for f in validate_badge(doc, schemas) if f.severity == "error"] if validate else []
+    if findings:
+        outputs.failed[target.name] = findings
+        return
+    write_atomic(target.with_suffix(".json"), serialise(doc))
+    outputs.written.append(target.with_suffix(".json"))
+    if key is not None:
+        write_atomic(target.with_suffix(".jwt"), (sign_vc_jwt(doc, key) + "\n").encode("ascii"))
+        outputs.written.append(target.with_suffix(".jwt"))
+
+
+def _cached(key_for: KeyFor | None) -> KeyFor | None:
+    """Ask for each catalogue's key once (loading a PKCS#12 file is slow)."""
+    if key_for is None:
+        return None
+    loaded: dict[int, tuple[Catalogue, SealKey | None]] = {}
+
+    def get(catalogue: Catalogue) -> SealKey | None:
+        hit = loaded.get(id(catalogue))
+        if hit is None or hit[0] is not catalogue:
+            hit = (catalogue, key_for(catalogue))
+            loaded[id(catalogue)] = hit
+        return hit[1]
+
+    return get
+
+
+def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
+              schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
+    """``out_dir/<issuer>_<award_id>.json`` and ``.jwt`` (with a key) for every award.
+
+    ``key_for(catalogue)`` gives the seal key of the catalogue's issuer (asked once per
+    catalogue), e.g. ``lambda c: demo_seal(folder, c).load().key``; None writes no ``.jwt``.
+    """
+    outputs = BadgeOutputs()
+    key_for = _cached(key_for)
+    for award, catalogue in pairs:
+        issuer = award.issuer or catalogue.issuer
+        target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
+        _write(open_badge(award, catalogue), target, key_for(catalogue) if key_for else None, schemas,
+               outputs, validate)
+    return outputs
+
+
+def group_by_learner(pairs: Iterable[Pair]) -> dict[tuple[str, str], list[Pair]]:
+    groups: dict[tuple[str, str], list[Pair]] = {}
+    for award, catalogue in pairs:
+        groups.setdefault(learner_key(award, catalogue), []).append((award, catalogue))
+    return groups
+
+
+def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
+              schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
+    """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner."""
+    outputs = BadgeOutputs()
+    key_for = _cached(key_for)
+    for (issuer, student), group in sorted(group_by_learner(pairs).items()):
+        target = out_dir / f"{safe_name(issuer, student)}.json"
+        _write(clr_credential(group), target, key_for(group[0][1]) if key_for else None, schemas,
+               outputs, validate)
+    return outputs
+
+
+def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
+                 schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
+    """The demo's outputs: ``out_dir/ob3/`` (one per award) and ``out_dir/clr/`` (one per learner).
+
+    Raises :class:`~edcbridge.badges.schemas.SchemasMissing` when ``validate`` is on and the
+    1EdTech files are not found (``schemas``, ``$EDCBRIDGE_OB3_SCHEMAS``, the schema store).
+    """
+    items = list(pairs)
+    key_for = _cached(key_for)
+    ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
+    clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
+    return BadgeOutputs(ob3.written + clr.written, {**ob3.failed, **clr.failed})

@@ -1,0 +1,170 @@
+"""Check OB 3.0 / CLR 2.0 credentials offline: the 1EdTech JSON Schemas and JSON-LD contexts.
+
+The official files are read from ``ob3-clr/`` in the schema store (``schemas/``, ``contexts/``)
+with the W3C VC 2.0 context in ``../w3c-vc-contexts/``. Each
+credential is checked against the schema its ``credentialSchema`` names (current form) and,
+for Open Badges, also the stricter 2024 form; embedded credentials against their own. Every
+``@context`` must be one of the official files, and every property must be a term those
+contexts define (JSON-LD would otherwise drop it without a word).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft201909Validator, FormatChecker
+
+from edcbridge.validation.document import walk
+from edcbridge.validation.findings import Finding
+
+ENV = "EDCBRIDGE_OB3_SCHEMAS"
+_OB = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+_CLR = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/"
+SCHEMAS: dict[str, tuple[str, ...]] = {
+    f"{_OB}ob_v3p0_achievementcredential_schema.json":
+        ("schemas/ob-v3p0/ob_v3p0_achievementcredential_schema.json",
+         "schemas/ob-v3p0-formal-2024/achievementcredential.json"),
+    f"{_CLR}clr_v2p0_clrcredential_schema.json": ("schemas/clr-v2p0/clr_v2p0_clrcredential_schema.json",),
+    f"{_CLR}clr_v2p0_achievementcredential_schema.json":
+        ("schemas/clr-v2p0/clr_v2p0_achievementcredential_schema.json",),
+}
+CONTEXTS: dict[str, str] = {
+    "https://www.w3.org/ns/credentials/v2": "../w3c-vc-contexts/credentials-v2.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "contexts/ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "contexts/ob-v3p0-context-3.0.2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "contexts/ob-v3p0-context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "contexts/ob-v3p0-extensions.json",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "contexts/clr-v2p0-context-2.0.1.json",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context.json": "contexts/clr-v2p0-context.json",
+}
+_KEYWORDS = {"@context", "@id", "@type", "@value", "@language", "@direction", "@list", "@set", "@graph"}
+
+
+class SchemasMissing(FileNotFoundError):
+    """The 1EdTech files are not where we looked; the message says how to point at them."""
+
+
+def default_root() -> Path:
+    """``$EDCBRIDGE_OB3_SCHEMAS``, else ``ob3-clr`` in the schema store (pinned in the manifest)."""
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV]).expanduser()
+    from edcbridge.schemas import default_store
+
+    store = default_store()
+    if store.missing("ob3"):
+        raise SchemasMissing("the 1EdTech OB 3.0 / CLR 2.0 schemas are not in the schema store "
+                             f"{store.root}: run 'edcbridge schemas install --from DIR' (or --download)")
+    return store.root / "ob3-clr"
+
+
+@dataclass(frozen=True)
+class OfficialFiles:
+    root: Path
+
+    def path(self, relative: str) -> Path:
+        path = (self.root / relative).resolve()
+        if not path.is_file():
+            raise SchemasMissing(f"{path} is missing: run 'edcbridge schemas install', or point {ENV} at a "
+                                 "complete copy of the 1EdTech schemas and contexts (schemas/, contexts/, "
+                                 "../w3c-vc-contexts/)")
+        return path
+
+    def validator(self, relative: str) -> Draft201909Validator:
+        return _validator(self.path(relative))
+
+    def terms(self, url: str) -> frozenset[str]:
+        return _terms(self.path(CONTEXTS[url]))
+
+
+@cache
+def _validator(path: Path) -> Draft201909Validator:
+    schema = json.loads(path.read_text("utf-8"))
+    return Draft201909Validator(schema, format_checker=FormatChecker())
+
+
+def _collect(ctx: Any, terms: set[str]) -> None:
+    if isinstance(ctx, list):
+        for item in ctx:
+            _collect(item, terms)
+    elif isinstance(ctx, dict):
+        for key, value in ctx.items():
+            if key.startswith("@"):
+                continue
+            terms.add(key)
+            if isinstance(value, dict) and "@context" in value:
+                _collect(value["@context"], terms)
+
+
+@cache
+def _terms(path: Path) -> frozenset[str]:
+    terms: set[str] = set()
+    _collect(json.loads(path.read_text("utf-8")).get("@context"), terms)
+    return frozenset(terms)
+
+
+def _where(path: Any) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def check_schema(doc: dict[str, Any], files: OfficialFiles, where: str = "$") -> list[Finding]:
+    """The schemas named in ``credentialSchema`` (and the strict OB form), recursively for
+    embedded credentials."""
+    findings: list[Finding] = []
+    named = [s.get("id") for s in (doc.get("credentialSchema") or []) if isinstance(s, dict)] \
+        if isinstance(doc.get("credentialSchema"), list) else []
+    known = [url for url in named if url in SCHEMAS]
+    if not known:
+        findings.append(Finding("ob3.schema-unknown", "error", f"{where}.credentialSchema",
+                                f"no 1EdTech schema named (got {named or 'none'})",
+                                f"name one of {', '.join(SCHEMAS)} with type 1EdTechJsonSchemaValidator2019"))
+    for url in known:
+        for relative in SCHEMAS[url]:
+            validator = files.validator(relative)
+            for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+                best = error
+                if error.context:
+                    best = max(error.context, key=lambda e: len(list(e.absolute_path)))
+                message = best.message if len(best.message) < 300 else best.message[:297] + "..."
+                findings.append(Finding(f"ob3.schema.{error.validator}", "error",
+                                        where + _where(error.absolute_path)[1:],
+                                        f"{message} (schema {Path(relative).name})",
+                                        "follow the 1EdTech schema for this property"))
+    subject = doc.get("credentialSubject")
+    embedded = subject.get("verifiableCredential") if isinstance(subject, dict) else None
+    for index, inner in enumerate(embedded if isinstance(embedded, list) else []):
+        if isinstance(inner, dict):
+            findings += check_schema(inner, files, f"{where}.credentialSubject.verifiableCredential[{index}]")
+    return findings
+
+
+def check_context(doc: dict[str, Any], files: OfficialFiles) -> list[Finding]:
+    """Every context available offline, every property a term of those contexts."""
+    findings: list[Finding] = []
+    terms: set[str] = set()
+    for path, node in walk(doc):
+        contexts = node.get("@context")
+        for url in contexts if isinstance(contexts, list) else [contexts] if contexts else []:
+            if not isinstance(url, str) or url not in CONTEXTS:
+                findings.append(Finding("ob3.context-unknown", "error", f"{path}.@context",
+                                        f"context {url!r} is not one of the official 1EdTech / W3C files",
+                                        f"use {', '.join(CONTEXTS)}"))
+                continue
+            terms |= files.terms(url)
+    for path, node in walk(doc):
+        for key in node:
+            if key not in terms and key not in _KEYWORDS and ":" not in key:
+                findings.append(Finding("ob3.dropped-term", "error", f"{path}.{key}",
+                                        f"{key!r} is not defined by the credential's contexts, so JSON-LD "
+                                        "processing drops it", "use a term of the OB 3.0 / CLR 2.0 context"))
+    return findings
+
+
+def validate_badge(doc: dict[str, Any], root: Path | None = None) -> list[Finding]:
+    """Every finding for one OpenBadgeCredential or ClrCredential (empty: valid)."""
+    files = OfficialFiles(root or default_root())
+    return check_schema(doc, files) + check_context(doc, files)

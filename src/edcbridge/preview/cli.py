@@ -1,0 +1,107 @@
+"""Click commands ``preview``, ``badges`` (alias ``ob3``) and ``stack``; add them with :func:`register`.
+
+Data goes to stdout (paths of written files, results), messages for people to stderr; exit
+codes 0 (all good), 1 (some documents failed, or a stacking rule is not satisfied), 2 (usage
+error or unusable input), as for every edcbridge command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _fatal(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _format_check() -> Any:
+    from edcbridge.schemas import default_store
+    from edcbridge.sealing import format_check
+
+    store = default_store()
+    if store.missing("jsonld"):
+        return None
+    return format_check(store)
+
+
+@click.command("preview")
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the pages (one .html, and .pdf with --pdf, per credential).")
+@click.option("--pdf", is_flag=True, help="Also print each page to PDF (needs headless Chromium).")
+@click.option("--verify-url", help="Verification link for the QR code; {id} is replaced by the "
+                                   "URL-encoded credential id, e.g. https://verify.example.org/{id}.")
+@click.option("--language", "languages", multiple=True,
+              help="Show texts in these languages, in this order (default: the credential's).")
+@click.option("--trust-anchor", "anchors", multiple=True, type=_FILE,
+              help="PEM certificate(s) trusted for seals and timestamps (repeatable).")
+@click.option("--no-format-check", is_flag=True, help="Skip the FORMAT check (official shapes) of seals.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list of results on stdout.")
+def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | None,
+            languages: Sequence[str], anchors: Sequence[Path], no_format_check: bool, as_json: bool) -> None:
+    """Render credentials (EDC JSON-LD plain, wrapped or JAdES-sealed; EDC XML) as accessible
+    HTML pages, with the seal status and a QR code for verification; --pdf adds PDF."""
+    from edcbridge.preview import PdfError, PreviewOptions, preview_file
+    from edcbridge.preview.pdf import PdfPrinter
+    from edcbridge.seal.errors import SealError
+    from edcbridge.seal.verify import load_trust_anchors
+    from edcbridge.validation.document import NotACredential
+
+    if verify_url is not None and "{id}" not in verify_url:
+        raise click.BadParameter("the template must contain {id}, e.g. https://verify.example.org/{id}",
+                                 param_hint="--verify-url")
+    try:
+        trust = load_trust_anchors(anchors)
+    except SealError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
+    options = PreviewOptions(verify_url=verify_url, languages=tuple(lang.lower() for lang in languages),
+                             trust_anchors=trust, pdf=pdf,
+                             format_check=None if no_format_check else _format_check())
+    results, failed, used = [], 0, set[str]()
+    try:
+        printer = PdfPrinter() if pdf else None
+    except PdfError as exc:
+        _fatal(str(exc))
+    try:
+        for path in files:
+            try:
+                result = preview_file(path, out_dir, options, used, printer)
+            except PdfError as exc:
+                _fatal(str(exc))
+            except (NotACredential, ValueError) as exc:
+                failed += 1
+                click.echo(f"error: {path}: {exc}", err=True)
+                continue
+            results.append(result)
+            if not as_json:
+                click.echo(result.html)
+                if result.pdf:
+                    click.echo(result.pdf)
+    finally:
+        if printer is not None:
+            printer.close()
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    click.echo(f"{len(results)} previewed, {failed} failed, in {out_dir}", err=True)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def register(group: click.Group) -> None:
+    """Add ``preview``, ``badges`` (also as ``ob3``) and ``stack`` to ``group``."""
+    from edcbridge.badges.cli import badges
+    from edcbridge.stack.cli import stack
+
+    group.add_command(preview)
+    group.add_command(badges, "badges")
+    group.add_command(badges, "ob3")
+    group.add_command(stack)

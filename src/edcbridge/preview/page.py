@@ -1,0 +1,345 @@
+"""The preview page: one self-contained, script-free HTML document per credential.
+
+Accessibility (WCAG 2.1 AA): landmarks and one heading outline, tables with headers and
+captions, every credential text marked with its ``lang``, text contrast of at least 7:1 for
+body text and 4.5:1 elsewhere, status never shown by colour alone, and the whole record
+readable without JavaScript (collapsed parts use ``<details>``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from edcbridge.preview.annex import Element, annex1_elements, claims, get
+from edcbridge.preview.describe import Reader, is_language_map
+from edcbridge.preview.markup import Html, esc, join, tag
+from edcbridge.validation.document import as_list
+
+Doc = dict[str, Any]
+
+CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1a1a1a;
+  background: #ffffff; margin: 0; line-height: 1.5; font-size: 1rem; }
+header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem; }
+header { border-bottom: 4px solid #003399; display: flow-root; }
+.kicker { color: #3d3d3d; font-size: .9rem; margin: 0; }
+h1 { font-size: 1.8rem; margin: .25rem 0; color: #00205b; }
+h2 { font-size: 1.35rem; margin-top: 2rem; color: #00205b; border-bottom: 1px solid #c8c8c8; }
+h3 { font-size: 1.15rem; margin-top: 1.5rem; color: #1a1a1a; }
+h4, h5, h6 { font-size: 1rem; margin-top: 1rem; }
+a { color: #0b4f9c; }
+a:focus, summary:focus { outline: 3px solid #ffbf47; outline-offset: 2px; }
+dl.facts { display: grid; grid-template-columns: minmax(9rem, 16rem) 1fr; gap: .25rem 1rem; margin: .5rem 0; }
+dl.facts > dt { font-weight: bold; }
+dl.facts > dd { margin: 0; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+caption { text-align: left; font-weight: bold; padding: .25rem 0; }
+th, td { border: 1px solid #8a8a8a; padding: .35rem .5rem; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; word-break: break-word; }
+table.checks th[scope=row], td.req { white-space: nowrap; }
+table.annex th[scope=row] { width: 30%; }
+th { background: #eef1f7; }
+.status { font-weight: bold; padding: 0 .35rem; border-radius: .2rem; white-space: nowrap; }
+.status-ok { background: #e3f2e6; color: #0b5323; }
+.status-error { background: #fbe4e4; color: #8a1111; }
+.status-skipped, .status-none { background: #eeeeee; color: #333333; }
+.missing { color: #6b0000; font-style: italic; }
+.muted { color: #4a4a4a; }
+.verify { display: flex; gap: 1.5rem; align-items: flex-start; flex-wrap: wrap; }
+figure { margin: 0; }
+figcaption { font-size: .9rem; max-width: 16rem; overflow-wrap: anywhere; }
+.card { max-width: 14rem; height: auto; border: 1px solid #c8c8c8; float: right; margin: 0 0 1rem 1rem; }
+details { margin: .5rem 0; }
+summary { cursor: pointer; font-weight: bold; }
+dl.tree { margin: .25rem 0 .25rem 1rem; padding-left: .75rem; border-left: 2px solid #d5d5d5; }
+dl.tree > dt { font-weight: bold; margin-top: .25rem; }
+dl.tree > dd { margin: 0 0 0 .5rem; overflow-wrap: anywhere; }
+ul.plain { margin: 0; padding-left: 1.2rem; }
+footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
+@media print { details > summary { display: none; } .card { max-width: 9rem; } a { color: #000; } }
+"""
+
+_SKIP_KEYS = {"@context"}
+_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    """The outcome of ``verify`` for a sealed credential: check name -> (status, reason)."""
+
+    form: str
+    checks: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Where to verify the credential: a link (and its QR code as SVG), or only the id."""
+
+    url: str | None
+    credential_id: str
+    qr_svg: str | None
+
+
+def node_at(doc: Doc, key: str) -> Doc:
+    """The object under ``key``, or an empty one."""
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def human(key: str) -> str:
+    words = _WORD.sub(" ", key).replace("_", " ").strip()
+    return words[:1].upper() + words[1:].lower() if words else key
+
+
+def page_languages(doc: Doc) -> list[str]:
+    """The credential's languages, primary first: displayParameter, else the claim titles'."""
+    from edcbridge.preview.describe import language_code
+
+    display = node_at(doc, "displayParameter")
+    primary = [language_code(str(c.get("id", ""))) for c in as_list(display.get("primaryLanguage"))
+               if isinstance(c, dict)]
+    declared = [language_code(str(c.get("id", ""))) for c in as_list(display.get("language"))
+                if isinstance(c, dict)]
+    found = [lang for lang in (*primary, *declared) if lang]
+    if not found:
+        for claim in claims(doc):
+            if is_language_map(claim.get("title") if isinstance(claim, dict) else None):
+                found.extend(claim["title"])
+    ordered: list[str] = []
+    for lang in found or ["en"]:
+        if lang not in ordered:
+            ordered.append(lang)
+    return ordered
+
+
+def title_of(doc: Doc) -> dict[str, Any] | None:
+    display = doc.get("displayParameter")
+    if isinstance(display, dict) and is_language_map(display.get("title")):
+        return dict(display["title"])
+    for claim in claims(doc):
+        if isinstance(claim, dict) and is_language_map(claim.get("title")):
+            return dict(claim["title"])
+    return None
+
+
+class _Page:
+    def __init__(self, doc: Doc, languages: list[str], for_print: bool) -> None:
+        self.doc = doc
+        self.r = Reader(languages)
+        self.for_print = for_print
+        self.seen: set[str] = set()
+
+    def facts(self, rows: list[tuple[str, Html]]) -> Html:
+        items = [join([tag("dt", label), tag("dd", value)]) for label, value in rows if value]
+        return tag("dl", *items, class_="facts") if items else Html("")
+
+    # --- sections ---
+
+    def header(self, source: str) -> Html:
+        title = title_of(self.doc)
+        display = node_at(self.doc, "displayParameter")
+        image = self.card_image(display, title)
+        parts = [tag("p", "European Digital Credential — preview", class_="kicker"),
+                 tag("h1", self.r.text(title) if title else esc("Credential"))]
+        if is_language_map(display.get("description")):
+            parts.append(tag("p", self.r.text(display["description"])))
+        learner = self.r.person(node_at(self.doc, "credentialSubject"))
+        issuer = self.r.name(self.doc.get("issuer"))
+        parts.append(tag("p", join([esc("Awarded to "), tag("strong", learner or "—"),
+                                    esc(" by "), tag("strong", issuer or "—")])))
+        if source:
+            parts.append(tag("p", join([esc("File: "), tag("code", source)]), class_="muted"))
+        return tag("header", image, *parts)
+
+    def card_image(self, display: dict[str, Any], title: dict[str, Any] | None) -> Html:
+        for media in get(display, "individualDisplay.displayDetail.image"):
+            content = media.get("content") if isinstance(media, dict) else None
+            kind = get(media, "contentType.id")
+            mime = "image/jpeg" if kind and str(kind[0]).endswith("JPEG") else "image/png"
+            if isinstance(content, str) and content:
+                alt = f"Credential image: {self.r.pick(title)[1]}" if title else "Credential image"
+                return Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}">')
+        return Html("")
+
+    def summary(self) -> Html:
+        d = self.doc
+        subject = node_at(d, "credentialSubject")
+        rows = [
+            ("Learner", self.r.person(subject)),
+            ("Date of birth", self.r.values(as_list(subject.get("dateOfBirth")))),
+            ("Learner identifier", self.r.values(as_list(subject.get("identifier")))),
+            ("Issuer", self.r.name(d.get("issuer"))),
+            ("Issued", self.r.values(as_list(d.get("issued") or d.get("issuanceDate")))),
+            ("Valid from", self.r.values(as_list(d.get("validFrom")))),
+            ("Valid until", self.r.values(as_list(d.get("validUntil") or d.get("expirationDate")))
+             or esc("no expiry date")),
+            ("Credential type", self.r.values(as_list(d.get("credentialProfiles")))),
+            ("Credential number", self.r.values(as_list(d.get("identifier")))),
+            ("Credential id", tag("code", d.get("id", ""))),
+            ("Languages", esc(", ".join(self.r.languages))),
+        ]
+        return tag("section", tag("h2", "Summary", id="summary"), self.facts(rows),
+                   aria_labelledby="summary")
+
+    def seal(self, status: SealStatus | None, verification: Verification) -> Html:
+        if status is None:
+            body = tag("p", join([tag("span", "NOT SEALED", class_="status status-none"),
+                                  esc(" This file carries no electronic seal: it is a draft or a copy "
+                                      "for reading, not proof of the award.")]))
+        else:
+            rows = [tag("tr", tag("th", name, scope="row"),
+                        tag("td", tag("span", state, class_=f"status status-{state.lower()}")),
+                        tag("td", reason))
+                    for name, (state, reason) in status.checks.items()]
+            verdict = "ERROR" if any(s == "ERROR" for s, _ in status.checks.values()) else "OK"
+            body = join([
+                tag("p", join([esc("Seal form: "), tag("strong", status.form), esc(". Overall: "),
+                               tag("span", verdict, class_=f"status status-{verdict.lower()}")])),
+                tag("table", tag("caption", "Verification checks"),
+                    tag("thead", tag("tr", tag("th", "Check", scope="col"), tag("th", "Status", scope="col"),
+                                     tag("th", "Details", scope="col"))),
+                    tag("tbody", *rows), class_="checks")])
+        return tag("section", tag("h2", "Seal and verification", id="seal"), body,
+                   self.verify_block(verification), aria_labelledby="seal")
+
+    def verify_block(self, v: Verification) -> Html:
+        if v.url:
+            text = join([esc("Verify this credential at "), tag("a", v.url, href=v.url), esc(".")])
+        else:
+            text = join([esc("Verify the sealed file with "), tag("code", "edcbridge verify FILE"),
+                         esc(" or a European Digital Credentials viewer. Credential id: "),
+                         tag("code", v.credential_id)])
+        figure = Html("")
+        if v.qr_svg:
+            caption = "QR code: verification link" if v.url else "QR code: credential id"
+            figure = tag("figure", Html(v.qr_svg), tag("figcaption", caption))
+        return tag("div", figure, tag("p", text), class_="verify")
+
+    def annex1(self) -> Html:
+        rows = []
+        for element in annex1_elements(self.doc):
+            rows.append(tag("tr", tag("th", element.name, scope="row"),
+                            tag("td", "mandatory" if element.mandatory else "optional", class_="req"),
+                            tag("td", self.element_value(element))))
+        table = tag("table",
+                    tag("caption", "Elements of Annex I of the Council Recommendation on micro-credentials "
+                        "(2022/C 243/02)"),
+                    tag("thead", tag("tr", tag("th", "Element", scope="col"),
+                                     tag("th", "Status", scope="col"),
+                                     tag("th", "In this credential", scope="col"))),
+                    tag("tbody", *rows), class_="annex")
+        return tag("section", tag("h2", "Micro-credential elements (Annex I)", id="annex1"), table,
+                   aria_labelledby="annex1")
+
+    def element_value(self, element: Element) -> Html:
+        values = element.values
+        if element.name == "Identification of the learner" and values:
+            person = values[0]
+            parts = [self.r.person(person)] + [self.r.value(i) for i in as_list(person.get("identifier"))]
+            return join([p for p in parts if p], "; ")
+        shown = self.r.values(values, sep="list") if values else Html("")
+        if element.partial_flag is not None:
+            flag = esc(f"part of a larger qualification: {'yes' if element.partial_flag else 'no'}")
+            shown = join([shown, flag], "; ") if shown else flag
+        return shown or tag("span", "not stated", class_="missing")
+
+    def achievements(self) -> Html:
+        items = [self.claim(c, 3) for c in claims(self.doc) if isinstance(c, dict)]
+        return tag("section", tag("h2", "Achievements", id="achievements"), *items,
+                   aria_labelledby="achievements")
+
+    def claim(self, claim: dict[str, Any], level: int) -> Html:
+        h = f"h{min(level, 6)}"
+        spec = next((s for s in as_list(claim.get("specifiedBy")) if isinstance(s, dict)), {})
+        proven = next((p for p in as_list(claim.get("provenBy")) if isinstance(p, dict)), {})
+        r = self.r
+        rows = [
+            ("Type", esc(human(str(claim.get("type", ""))))),
+            ("Description", r.values(as_list(claim.get("description")))),
+            ("Awarded by", r.values(get(claim, "awardedBy.awardingBody"))),
+            ("Awarding date", r.values(get(claim, "awardedBy.awardingDate"))),
+            ("Grade", r.values(as_list(proven.get("grade")))),
+            ("Assessment", r.values(as_list(proven.get("title")))),
+            ("Specification", r.values(as_list(spec.get("title")))),
+            ("Credits", r.values(as_list(spec.get("creditPoint")))),
+            ("Volume of learning", r.values(as_list(spec.get("volumeOfLearning")))),
+            ("EQF level", r.values(as_list(spec.get("eqfLevel")))),
+            ("National level", r.values(as_list(spec.get("nqfLevel")))),
+            ("Field of study", r.values(as_list(spec.get("thematicArea")))),
+            ("Learning outcomes", r.values(as_list(spec.get("learningOutcome")), sep="list")),
+            ("Mode", r.values(as_list(spec.get("mode")))),
+            ("Learning setting", r.values(as_list(spec.get("learningSetting")))),
+            ("Language of instruction", r.values(as_list(spec.get("language")))),
+            ("Maximum duration", r.values(as_list(spec.get("maximumDuration")))),
+            ("Part of", r.values(as_list(spec.get("isPartOf")), sep="list")),
+            ("Made of", r.values(as_list(spec.get("hasPart")), sep="list")),
+            ("Homepage", r.values(as_list(spec.get("homepage")))),
+        ]
+        parts = [tag(h, r.name(claim) or esc("Achievement")), self.facts(rows)]
+        for sub in as_list(claim.get("hasPart")):
+            if isinstance(sub, dict):
+                parts.append(self.claim(sub, level + 1))
+        return tag("article", *parts)
+
+    def record(self) -> Html:
+        tree = self.tree(self.doc, 0)
+        open_ = True if self.for_print else None
+        return tag("section", tag("h2", "Full record", id="record"),
+                   tag("p", "Every statement in the credential, as issued.", class_="muted"),
+                   tag("details", tag("summary", "Show the full record"), tree, open=open_),
+                   aria_labelledby="record")
+
+    def tree(self, node: Any, depth: int) -> Html:
+        r = self.r
+        if isinstance(node, list):
+            items = [self.tree(item, depth) for item in node]
+            return tag("ul", *[tag("li", i) for i in items], class_="plain") if len(items) > 1 else \
+                (items[0] if items else Html(""))
+        if not isinstance(node, dict) or is_language_map(node):
+            return r.value(node)
+        kinds = set(as_list(node.get("type")))
+        if kinds & {"Concept", "CreditPoint", "WebResource", "Mailbox", "MediaObject", "LegalIdentifier",
+                    "Identifier", "Note"} or depth > 12:
+            return r.value(node) if "Note" not in kinds else r.values(as_list(node.get("noteLiteral")))
+        node_id = node.get("id")
+        if isinstance(node_id, str) and node_id in self.seen:
+            return join([r.name(node) or esc(human(str(node.get("type", "")))),
+                         tag("span", " (shown above)", class_="muted")])
+        if isinstance(node_id, str):
+            self.seen.add(node_id)
+        rows = []
+        for key, value in node.items():
+            if key in _SKIP_KEYS or key == "id" or value in (None, "", [], {}):
+                continue
+            shown = esc(", ".join(map(human, map(str, as_list(value))))) if key == "type" \
+                else self.tree(value, depth + 1)
+            rows.append(join([tag("dt", human(key)), tag("dd", shown)]))
+        return tag("dl", *rows, class_="tree")
+
+
+def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
+           languages: list[str] | None = None, source: str = "", for_print: bool = False) -> str:
+    """The preview page of one (unwrapped) EDC JSON-LD credential."""
+    langs = languages or page_languages(doc)
+    page = _Page(doc, langs, for_print)
+    title = title_of(doc)
+    head_title = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
+    body = join([
+        tag("a", "Skip to the credential", href="#main", class_="muted"),
+        page.header(source),
+        tag("main", page.summary(), page.seal(status, verification), page.annex1(), page.achievements(),
+            page.record(), id="main"),
+        tag("footer", tag("p", "Rendered by edcbridge from the credential data. Texts appear in each "
+                               "language the credential carries.")),
+    ])
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            f"img-src data:; style-src 'unsafe-inline'\">"
+            f"<title>{esc(head_title)}</title><style>{CSS}</style></head>\n"
+            f"<body>{body}</body></html>\n")

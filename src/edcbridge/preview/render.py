@@ -1,0 +1,204 @@
+"""Preview credentials: read (any form we can read), verify the seal, render HTML, print PDF."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from cryptography import x509
+
+from edcbridge.model import Award, Catalogue
+from edcbridge.output import safe_name, write_atomic
+from edcbridge.preview.page import SealStatus, Verification, render
+from edcbridge.preview.pdf import PdfPrinter
+from edcbridge.seal.verify import FormatCheck, VerifyOptions, verify_document
+from edcbridge.validation.document import NotACredential, unwrap
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    """How to preview: ``verify_url`` is a template such as ``https://verify.example.org/{id}``
+    (``{id}`` is the URL-encoded credential id); ``languages`` overrides the page languages."""
+
+    verify_url: str | None = None
+    languages: tuple[str, ...] = ()
+    trust_anchors: tuple[x509.Certificate, ...] = ()
+    format_check: FormatCheck | None = None
+    pdf: bool = False
+
+
+@dataclass
+class PreviewResult:
+    source: str
+    html: Path
+    pdf: Path | None = None
+    form: str = "plain"
+    seal: dict[str, dict[str, str]] | None = None
+    html_ms: float = 0.0
+    pdf_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "html": str(self.html), "pdf": str(self.pdf) if self.pdf else None,
+                "form": self.form, "seal": self.seal, "html_ms": round(self.html_ms, 1),
+                "pdf_ms": round(self.pdf_ms, 1), "notes": self.notes}
+
+
+def verification_for(doc: Doc, options: PreviewOptions) -> Verification:
+    from edcbridge.preview.qr import qr_svg
+
+    credential_id = str(doc.get("id", ""))
+    url = options.verify_url.replace("{id}", quote(credential_id, safe="")) if options.verify_url else None
+    target = url or credential_id
+    svg = qr_svg(target, "QR code of the verification link" if url else "QR code of the credential id") \
+        if target else None
+    return Verification(url, credential_id, svg)
+
+
+def jades_status(raw: bytes, options: PreviewOptions) -> SealStatus:
+    result = verify_document(raw, VerifyOptions(trust_anchors=options.trust_anchors,
+                                                format_check=options.format_check))
+    return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()})
+
+
+def xades_status(raw: bytes, source: str, options: PreviewOptions) -> SealStatus:
+    from edcbridge.xml.verify import verify_bytes
+
+    result = verify_bytes(raw, source, options.trust_anchors)
+    return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()})
+
+
+def read_any(raw: bytes, source: str,
+             options: PreviewOptions) -> tuple[Doc, str, SealStatus | None, list[str]]:
+    """(credential, form, seal status, notes) for JSON-LD (plain, wrapped, JAdES) or EDC XML."""
+    from edcbridge.xml.safe import looks_like_xml
+
+    if looks_like_xml(raw):
+        from edcbridge.mapping.edc import to_edc
+        from edcbridge.xml.importer import import_bytes
+
+        imported = import_bytes(raw, source)
+        doc = to_edc(imported.award, imported.catalogue)
+        status = xades_status(raw, source, options) if imported.sealed else None
+        notes = [f"shown from EDC XML ({imported.format}) read into the EDC 3.2 model", *imported.notes]
+        return doc, imported.form, status, notes
+    try:
+        parsed = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise NotACredential(f"{source}: not JSON ({exc.msg} at line {exc.lineno}); "
+                             "give an EDC JSON-LD or XML credential") from None
+    doc, form = unwrap(parsed)
+    status = jades_status(raw, options) if form == "jades" else None
+    return doc, form, status, []
+
+
+def render_html(doc: Doc, options: PreviewOptions | None = None, *, status: SealStatus | None = None,
+                source: str = "", for_print: bool = False) -> str:
+    """The preview page of one unwrapped EDC JSON-LD credential."""
+    options = options or PreviewOptions()
+    return render(doc, status=status, verification=verification_for(doc, options),
+                  languages=list(options.languages) or None, source=source, for_print=for_print)
+
+
+@contextlib.contextmanager
+def _printer(options: PreviewOptions) -> Iterator[PdfPrinter | None]:
+    if not options.pdf:
+        yield None
+        return
+    with PdfPrinter() as printer:
+        yield printer
+
+
+def _target(out_dir: Path, stem: str, used: set[str]) -> Path:
+    name = safe_name(stem)
+    candidate, n = name, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{name}-{n}"
+    used.add(candidate)
+    return out_dir / f"{candidate}.html"
+
+
+def _write(doc: Doc, html_path: Path, options: PreviewOptions, status: SealStatus | None, source: str,
+           result: PreviewResult, printer: PdfPrinter | None) -> None:
+    start = time.perf_counter()
+    write_atomic(html_path, render_html(doc, options, status=status, source=source).encode("utf-8"))
+    result.html_ms += (time.perf_counter() - start) * 1000
+    if options.pdf:
+        start = time.perf_counter()
+        print_html = html_path.with_name(f".print-{html_path.name}")
+        print_html.write_text(render_html(doc, options, status=status, source=source, for_print=True),
+                              encoding="utf-8")
+        try:
+            pdf = html_path.with_suffix(".pdf")
+            if printer is None:
+                with PdfPrinter() as own:
+                    own.print(print_html, pdf)
+            else:
+                printer.print(print_html, pdf)
+            result.pdf = pdf
+        finally:
+            print_html.unlink(missing_ok=True)
+        result.pdf_ms = (time.perf_counter() - start) * 1000
+
+
+def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = None,
+                 used: set[str] | None = None, printer: PdfPrinter | None = None) -> PreviewResult:
+    """Render one credential file into ``out_dir`` (HTML, and PDF with ``options.pdf``).
+
+    Raises NotACredential (or the XML importer's errors) for files we cannot read, and
+    PdfError when PDF output is asked for but Chromium cannot print.
+    """
+    options = options or PreviewOptions()
+    start = time.perf_counter()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
+    doc, form, status, notes = read_any(raw, str(path), options)
+    result = PreviewResult(str(path), _target(out_dir, path.stem, used if used is not None else set()),
+                           form=form, notes=notes,
+                           seal={k: {"status": s, "reason": r} for k, (s, r) in status.checks.items()}
+                           if status else None)
+    result.html_ms = (time.perf_counter() - start) * 1000
+    _write(doc, result.html, options, status, path.name, result, printer)
+    return result
+
+
+def preview_files(paths: Iterable[Path], out_dir: Path,
+                  options: PreviewOptions | None = None) -> list[PreviewResult]:
+    """Preview several credential files into one folder (names kept apart; one Chromium prints
+    every PDF)."""
+    options = options or PreviewOptions()
+    used: set[str] = set()
+    with _printer(options) as printer:
+        return [preview_file(path, out_dir, options, used, printer) for path in paths]
+
+
+def preview_awards(pairs: Iterable[tuple[Award, Catalogue]], out_dir: Path,
+                   options: PreviewOptions | None = None) -> list[PreviewResult]:
+    """Preview unsealed credentials straight from the internal model (before sealing)."""
+    from edcbridge.mapping.edc import to_edc
+
+    options = options or PreviewOptions()
+    results = []
+    used: set[str] = set()
+    with _printer(options) as printer:
+        for award, catalogue in pairs:
+            doc = to_edc(award, catalogue)
+            issuer = award.issuer or catalogue.issuer
+            result = PreviewResult(f"{issuer}/{award.award_id}",
+                                   _target(out_dir, f"{issuer}_{award.award_id}", used))
+            _write(doc, result.html, options, None, "", result, printer)
+            results.append(result)
+    return results

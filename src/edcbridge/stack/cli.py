@@ -1,0 +1,141 @@
+"""Click command ``stack``: check held credentials against a stacking rule, issue the larger award."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
+
+if TYPE_CHECKING:
+    from edcbridge.model import Catalogue
+    from edcbridge.stack import Held
+
+AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> list[Held]:
+    from edcbridge.load import InputFileError, iter_awards
+    from edcbridge.stack import Held
+    from edcbridge.validation.document import NotACredential
+    from edcbridge.xml.importer import NotImportable, import_file
+
+    held = []
+    for path in files:
+        if path.suffix.lower() in AWARD_SUFFIXES:
+            try:
+                rows = [r for r in iter_awards(path, catalogue) if r.award is not None]
+            except InputFileError as exc:
+                fatal(str(exc))
+            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
+                     if r.award is not None and (learner is None or r.award.learner.id == learner)]
+            continue
+        try:
+            imported = import_file(path)
+        except (NotACredential, NotImportable, ValueError) as exc:
+            fatal(f"{path}: {exc}")
+        if learner is None or imported.award.learner.id == learner:
+            held.append(Held(imported.award, imported.catalogue, str(path)))
+    return held
+
+
+@click.command("stack")
+@click.argument("target")
+@click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue of the larger award.")
+@click.option("--held", "held_files", multiple=True, required=True, type=_FILE,
+              help="Held credentials: EDC files (JSON-LD or XML, sealed or not) or awards files "
+                   "(repeatable).")
+@click.option("--learner", help="Student number: only this learner's credentials (needed when an "
+                                "awards file lists several learners).")
+@click.option("--rules", "rules_file", type=_FILE, help="Rules file (YAML/JSON) overriding the "
+                                                        "catalogue's derived rules.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date the credit currency is judged on (default: today, UTC).")
+@click.option("--issue", "issue_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="When satisfied, issue the larger credential into DIR/edc/ "
+                   "(and DIR/edc-sealed/ with --seal).")
+@click.option("--grade", help="Grade of the larger award, in the catalogue's primary language.")
+@click.option("--award-id", help="Award id of the larger award (default: derived from the parts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@with_seal
+def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str | None,
+          rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
+          award_id: str | None, as_json: bool, seal_p12: Path | None, password_file: Path | None) -> None:
+    """Check held credentials against the stacking rule of TARGET (a specification code) and
+    explain what counts, what is missing, expired, duplicate or not allowed. Exit 1 when the
+    rule is not satisfied."""
+    from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
+
+    cat, _ = load_pairs((), catalogue)
+    try:
+        rules = load_rules(rules_file, cat) if rules_file else derive_rules(cat)
+        rule = rule_for(target, rules, cat)
+    except RuleError as exc:
+        fatal(str(exc))
+    held = _held(held_files, cat, learner)
+    if not held:
+        fatal("no held credentials" + (f" for learner {learner}" if learner else "")
+               + "; check --held and --learner")
+    learners = sorted({h.award.learner.id for h in held})
+    if learner is None and len(learners) > 1:
+        fatal(f"the held credentials belong to {len(learners)} learners ({', '.join(learners[:5])}); "
+               "choose one with --learner")
+    day = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
+    result = check_stack(rule, held, cat, as_of=day, learner_id=learner)
+    output: dict[str, Any] = result.as_dict()
+    if result.satisfied and issue_dir is not None:
+        output["issued"] = _issue(result, cat, issue_dir, day, grade, award_id, seal_p12, password_file)
+    if as_json:
+        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+    else:
+        for line in result.explanation:
+            click.echo(line)
+        for path in output.get("issued", []):
+            click.echo(path)
+    sys.exit(EXIT_OK if result.satisfied else EXIT_FAILED)
+
+
+def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade: str | None,
+           award_id: str | None, seal_p12: Path | None, password_file: Path | None) -> list[str]:
+    from edcbridge import vocab
+    from edcbridge.output import safe_name, serialise, write_atomic
+    from edcbridge.schemas import default_store
+    from edcbridge.stack import NotSatisfied, stacked_credential
+    from edcbridge.validation import validate_credential
+
+    language = vocab.concept("language", catalogue.primary_language).code
+    try:
+        doc = stacked_credential(result, catalogue, awarding_date=day, award_id=award_id,
+                                 grade={language: grade} if grade else None)
+    except NotSatisfied as exc:
+        fatal(str(exc))
+    store = default_store()
+    missing = store.missing("jsonld")
+    if missing:
+        fatal(f"the schema store {store.root} lacks {len(missing)} files; run 'edcbridge schemas install'")
+    report = validate_credential(doc, store, annex1=None)
+    if not report.ok:
+        for finding in report.findings:
+            click.echo(finding.render(), err=True)
+        fatal("the stacked credential does not pass the official shapes; nothing was issued")
+    name = safe_name(catalogue.issuer, doc["identifier"]["notation"]) + ".jsonld"
+    data = serialise(doc)
+    written = [out_dir / "edc" / name]
+    write_atomic(written[0], data)
+    key = seal_key(seal_p12, password_file)
+    if key is not None:
+        from edcbridge.seal import Sealer
+
+        sealed = Sealer(key).seal(data.decode("utf-8"))
+        written.append(out_dir / "edc-sealed" / name)
+        write_atomic(written[1], sealed.encode("utf-8"))
+    return [str(p) for p in written]
+
+

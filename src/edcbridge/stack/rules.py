@@ -1,0 +1,124 @@
+"""Stacking rules: which credentials stack into which larger award, and on what terms.
+
+A rule names the ``target`` specification, the specifications that count towards it
+(``allowed``), those that must be among them (``required``), the credits needed
+(``min_credits``, in the target's credit system) and the credit currency in years (how long
+after its awarding date a credential still counts). Rules come from the catalogue itself,
+one per specification with ``has_part``:
+
+* allowed: the ``has_part`` specifications; required: none;
+* min_credits: the smaller of the target's credits and the parts' total (what the target
+  adds on top, such as a capstone, is assessed when the larger award is made);
+* currency_years: the target's ``credit_currency_years``, else each part's own.
+
+A rules file (YAML or JSON) overrides or adds rules::
+
+    rules:
+      - target: IMP-PGCERT-DSH
+        allowed: [IMP-MC-MLH, IMP-MC-CRA, IMP-MC-DLH]
+        required: [IMP-MC-DLH]
+        min_credits: 20
+        currency_years: 5
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edcbridge.model import Catalogue, Specification
+
+
+class RuleError(ValueError):
+    """A rules file that cannot be used; the message names the rule, the problem and the fix."""
+
+
+class StackRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: str = Field(description="Code of the larger award's specification")
+    allowed: tuple[str, ...] = Field(description="Specification codes that count towards it")
+    required: tuple[str, ...] = Field((), description="Codes that must be among the held credentials")
+    min_credits: Decimal = Field(Decimal(0), ge=0, description="Credits needed, in the target's system")
+    currency_years: int | None = Field(None, ge=1, description="Credit currency; none: each part's own")
+    source: str = Field("catalogue", description="Where the rule comes from")
+
+
+def _credits(spec: Specification | None) -> Decimal:
+    return Decimal(spec.credits) if spec is not None and spec.credits is not None else Decimal(0)
+
+
+def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:
+    """One rule per specification with ``has_part``, keyed by target code."""
+    rules = {}
+    for spec in catalogue.specifications:
+        if not spec.has_part:
+            continue
+        parts_total = sum((_credits(catalogue.specification(c)) for c in spec.has_part), Decimal(0))
+        needed = min(_credits(spec), parts_total) if spec.credits is not None else parts_total
+        rules[spec.code] = StackRule(target=spec.code, allowed=spec.has_part, min_credits=needed,
+                                     currency_years=spec.credit_currency_years,
+                                     source=f"catalogue: has_part of {spec.code}")
+    return rules
+
+
+def _unknown(code: str, catalogue: Catalogue, where: str) -> str:
+    codes = [s.code for s in catalogue.specifications]
+    close = difflib.get_close_matches(code, codes, n=2, cutoff=0.6)
+    fix = f"did you mean {' or '.join(close)}?" if close else f"use one of {', '.join(codes)}"
+    return f"{where}: specification {code!r} is not in the catalogue; {fix}"
+
+
+def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
+    """The catalogue's derived rules, overridden by the rules in ``path``."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read the rules file ({exc.strerror})") from None
+    try:
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise RuleError(f"{path}: not valid YAML/JSON: {exc}") from None
+    items = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise RuleError(f"{path}: expected a mapping with a 'rules' list, e.g. rules: [{{target: CODE, "
+                        "allowed: [CODE, ...], min_credits: 15}]")
+    rules = derive_rules(catalogue)
+    problems = []
+    for index, item in enumerate(items):
+        where = f"{path}: rules[{index}]"
+        try:
+            rule = StackRule.model_validate({**item, "source": f"{path.name} rules[{index}]"}
+                                            if isinstance(item, dict) else item)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = ".".join(map(str, error["loc"]))
+                problems.append(f"{where}.{loc}: {error['msg']}")
+            continue
+        for code in (rule.target, *rule.allowed, *rule.required):
+            if catalogue.specification(code) is None:
+                problems.append(_unknown(code, catalogue, where))
+        outside = [c for c in rule.required if c not in rule.allowed]
+        if outside:
+            problems.append(f"{where}: required {', '.join(outside)} not in allowed; add them to allowed")
+        rules[rule.target] = rule
+    if problems:
+        raise RuleError("\n".join(problems))
+    return rules
+
+
+def rule_for(target: str, rules: dict[str, StackRule], catalogue: Catalogue) -> StackRule:
+    rule = rules.get(target)
+    if rule is not None:
+        return rule
+    if catalogue.specification(target) is None:
+        raise RuleError(_unknown(target, catalogue, "stack target"))
+    stackable = ", ".join(rules) or "none: give a specification has_part in the catalogue or a rules file"
+    raise RuleError(f"no stacking rule for {target!r}: it has no has_part in the catalogue and no rules "
+                    f"file names it; targets with rules: {stackable}")

@@ -1,0 +1,114 @@
+"""Helpers shared by the preview, badges and stacking tests: fixture awards, seals, Node peers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.model import Award, Catalogue
+from edcbridge.seal import devpki
+from edcbridge.seal.keys import SealKey
+from tests.conftest import FIXTURES, need_tool
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+BROWSER = Path(__file__).resolve().parent / "browser"
+PEERS = Path(__file__).resolve().parent / "peers"
+
+
+@cache
+def fixture_pairs() -> tuple[tuple[str, Award, Catalogue], ...]:
+    """(fixture set, award, catalogue) for every award of every bundled fixture set."""
+    from edcbridge.demo import fixture_sets
+
+    pairs = []
+    for catalogue_path, award_files in fixture_sets(FIXTURES):
+        catalogue = load_catalogue(catalogue_path)
+        for path in award_files:
+            for row in iter_awards(path, catalogue):
+                assert row.award is not None, [e.render() for e in row.errors]
+                pairs.append((catalogue_path.parent.name, row.award, catalogue))
+    return tuple(pairs)
+
+
+def first_award(fixture_set: str) -> tuple[Award, Catalogue]:
+    return next((a, c) for name, a, c in fixture_pairs() if name == fixture_set)
+
+
+@cache
+def make_key(algorithm: str = "RS256") -> SealKey:
+    """A TEST seal key (RSA, or EC P-256 for ES256) with its chain."""
+    pki = devpki.generate()
+    if algorithm != "ES256":
+        return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = devpki.issue_seal_certificate(pki.root, organisation="EDCBRIDGE TEST EC",
+                                         organisation_identifier="NTRBE-TEST0007", country="BE",
+                                         not_before=now - timedelta(days=1),
+                                         not_after=now + timedelta(days=30), key=key).certificate
+    return SealKey(key, cert, (pki.root.certificate,))
+
+
+_JOSE_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { compactVerify, importX509, decodeProtectedHeader } from "jose";
+let failed = false;
+for (const file of process.argv.slice(1)) {
+  try {
+    const token = readFileSync(file, "utf8").trim();
+    const header = decodeProtectedHeader(token);
+    const der = header.x5c[0].match(/.{1,64}/g).join("\\n");
+    const pem = `-----BEGIN CERTIFICATE-----\\n${der}\\n-----END CERTIFICATE-----\\n`;
+    const key = await importX509(pem, header.alg);
+    const { payload } = await compactVerify(token, key, { algorithms: ["RS256", "PS256", "ES256"] });
+    const claims = JSON.parse(new TextDecoder().decode(payload));
+    console.log(JSON.stringify({ file, ok: true, alg: header.alg, typ: header.typ, claims }));
+  } catch (error) {
+    failed = true;
+    console.log(JSON.stringify({ file, ok: false, error: `${error.code ?? error.name}: ${error.message}` }));
+  }
+}
+process.exit(failed ? 1 : 0);
+"""
+
+
+def jose_verify(files: list[Path]) -> list[dict[str, Any]]:
+    """Verify compact JWS files with npm jose (tests/peers): one result per file."""
+    node = need_tool("node")
+    if not (PEERS / "node_modules" / "jose").is_dir():
+        pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")
+    result = subprocess.run([node, "--input-type=module", "-e", _JOSE_SCRIPT, *map(str, files)],
+                            cwd=PEERS, capture_output=True, text=True, check=False, timeout=120)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(files), result.stderr
+    assert result.returncode == (0 if all(line["ok"] for line in lines) else 1)
+    return lines
+
+
+def browser_check(pages: list[dict[str, str]], workdir: Path) -> list[dict[str, Any]]:
+    """Load pages in headless Chromium (puppeteer-core), run axe-core; one result per page."""
+    chromium = need_tool("chromium")
+    node = need_tool("node")
+    for package in ("puppeteer-core", "axe-core"):
+        if not (BROWSER / "node_modules" / package).is_dir():
+            pytest.fail(f"npm {package} is missing: run `npm ci` in {BROWSER}")
+    config = workdir / "browser-config.json"
+    config.write_text(json.dumps({"chromium": chromium, "profile": str(workdir / "chromium-profile"),
+                                  "pages": pages}), encoding="utf-8")
+    result = subprocess.run([node, str(BROWSER / "check-pages.mjs"), str(config)], cwd=BROWSER,
+                            capture_output=True, text=True, check=False, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(pages), result.stderr[-3000:]
+    return lines

@@ -1,0 +1,126 @@
+"""Issuing the larger credential: parts linked with hasPart, official shapes, the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.load import load_catalogue
+from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Award, Catalogue, parse
+from edcbridge.output import serialise
+from edcbridge.preview.cli import register
+from edcbridge.seal import verify_file
+from edcbridge.sealing import demo_seal
+from edcbridge.stack import Held, NotSatisfied, check_stack, derive_rules, stacked_credential
+from edcbridge.xml.importer import import_file
+from tests.conftest import FIXTURES
+from tests.test_official_conformance import _conforms
+
+TARGET = "IMP-PGCERT-DSH"
+DAY = dt.date(2026, 6, 30)
+PARTS = (("IMP-MC-MLH", "2025-07-14", "P1"), ("IMP-MC-CRA", "2025-09-30", "P2"),
+         ("IMP-MC-DLH", "2025-12-12", "P3"))
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+
+
+def _award(code: str, day: str, award_id: str) -> Award:
+    return parse(Award, {"award_id": award_id, "specification": code, "awarding_date": day,
+                         "grade": {"en": "Merit"},
+                         "learner": {"id": "02214587", "given_name": {"en": "Chloé"},
+                                     "family_name": {"en": "Lefèvre-Dubois"}, "email": "chloe@example.org"}})
+
+
+def _result(catalogue: Catalogue, held: list[Held]) -> Any:
+    return check_stack(derive_rules(catalogue)[TARGET], held, catalogue, as_of=DAY)
+
+
+def test_stacked_credential_links_its_parts_and_conforms(reference: Path, catalogue: Catalogue) -> None:
+    held = [Held(_award(*p), catalogue) for p in PARTS]
+    doc = stacked_credential(_result(catalogue, held), catalogue, awarding_date=DAY, grade={"en": "Merit"})
+    claim = doc["credentialSubject"]["hasClaim"]
+    assert claim["title"] == {"en": "Postgraduate Certificate in Data Science for Health"}
+    parts = claim["hasPart"]
+    assert sorted(p["title"]["en"] for p in parts) == ["Climate Risk Analytics",
+                                                       "Leading Digital Transformation in Healthcare",
+                                                       "Machine Learning for Health Data"]
+    assert all(p["type"] == "LearningAchievement" and p["awardedBy"]["awardingDate"] for p in parts)
+    conforms, text = _conforms(doc)
+    assert conforms, text
+    again = stacked_credential(_result(catalogue, list(reversed(held))), catalogue, awarding_date=DAY,
+                               grade={"en": "Merit"})
+    assert again["id"] == doc["id"]  # the same parts give the same credential
+
+
+def test_imported_credentials_count_by_their_specification(tmp_path: Path, catalogue: Catalogue) -> None:
+    held = []
+    for part in PARTS:
+        path = tmp_path / f"{part[2]}.jsonld"
+        path.write_bytes(serialise(to_edc(_award(*part), catalogue)))
+        imported = import_file(path)
+        held.append(Held(imported.award, imported.catalogue, str(path)))
+    result = _result(catalogue, held)
+    assert result.satisfied, result.explanation
+    assert sorted(i.spec_code for i in result.items) == ["IMP-MC-CRA", "IMP-MC-DLH", "IMP-MC-MLH"]
+
+
+def test_nothing_is_issued_unless_satisfied(catalogue: Catalogue) -> None:
+    held = [Held(_award(*PARTS[0]), catalogue)]
+    with pytest.raises(NotSatisfied, match="NOT SATISFIED"):
+        stacked_credential(_result(catalogue, held), catalogue, awarding_date=DAY, grade={"en": "Pass"})
+    full = [Held(_award(*p), catalogue) for p in PARTS]
+    with pytest.raises(NotSatisfied, match="--grade"):
+        stacked_credential(_result(catalogue, full), catalogue, awarding_date=DAY)
+
+
+def _write_held(tmp_path: Path, catalogue: Catalogue, parts: tuple[tuple[str, str, str], ...]) -> list[str]:
+    files = []
+    for part in parts:
+        path = tmp_path / f"held-{part[2]}.jsonld"
+        path.write_bytes(serialise(to_edc(_award(*part), catalogue)))
+        files += ["--held", str(path)]
+    return files
+
+
+def test_cli_stack_issues_and_seals(tmp_path: Path, catalogue: Catalogue) -> None:
+    group = click.Group()
+    register(group)
+    runner = CliRunner()
+    factory = demo_seal(tmp_path / "seal", catalogue)
+    password = tmp_path / "password.txt"
+    password.write_bytes(factory.password)
+    catalogue_args = [TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"), "--as-of", DAY.isoformat()]
+    result = runner.invoke(group, ["stack", *catalogue_args, *_write_held(tmp_path, catalogue, PARTS),
+                                   "--issue", str(tmp_path / "out"), "--grade", "Merit", "--seal",
+                                   str(factory.p12), "--password-file", str(password), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["satisfied"] is True and len(data["issued"]) == 2
+    sealed = Path(data["issued"][1])
+    assert verify_file(sealed).checks["SEAL"].status == "OK"
+    result = runner.invoke(group, ["stack", *catalogue_args, *_write_held(tmp_path, catalogue, PARTS[:2])])
+    assert result.exit_code == 1
+    assert "NOT SATISFIED" in result.stdout and "missing: 15 more credits" in result.stdout
+
+
+def test_cli_stack_with_an_awards_file_needs_a_learner(tmp_path: Path) -> None:
+    group = click.Group()
+    register(group)
+    args = ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"),
+            "--held", str(FIXTURES / "imperial" / "awards.csv")]
+    result = CliRunner().invoke(group, args)
+    assert result.exit_code == 2 and "choose one with --learner" in result.stderr
+    result = CliRunner().invoke(group, [*args, "--learner", "02214587", "--as-of", "2026-01-01"])
+    assert result.exit_code == 1 and "counts 5 credits" in result.stdout
+    result = CliRunner().invoke(group, ["stack", "IMP-MC-MLX", "-c", args[3], "--held", args[5]])
+    assert result.exit_code == 2 and "did you mean IMP-MC-MLH" in result.stderr
