@@ -9,7 +9,9 @@ nothing refused); 1 some items failed or were refused, or the target could not b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,6 +69,31 @@ def _setup_logging(verbose: bool) -> None:
         logger.setLevel(logging.INFO)
 
 
+def _state_and_out(target: str) -> Callable[[Any], Any]:
+    """The --state and --out options, shared by every push target."""
+    def apply(command: Any) -> Any:
+        command = click.option(
+            "--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(),
+            show_default=True, help=f"Folder for {target}-results.json / .csv.")(command)
+        return click.option(
+            "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
+            help=f"State file (default: OUT/{target}-state.json).")(command)
+
+    return apply
+
+
+def _run_options(dry_run_help: str) -> Callable[[Any], Any]:
+    """--dry-run, --json and --verbose, shared by every push target."""
+    def apply(command: Any) -> Any:
+        command = click.option("--verbose", "-v", is_flag=True,
+                               help="Log every request (secrets masked) on stderr.")(command)
+        command = click.option("--json", "as_json", is_flag=True,
+                               help="Print the result JSON on stdout.")(command)
+        return click.option("--dry-run", is_flag=True, help=dry_run_help)(command)
+
+    return apply
+
+
 @click.group("push")
 def push_group() -> None:
     """Deliver reports to DEQAR or credentials to Europass wallets (re-runnable)."""
@@ -93,21 +120,7 @@ def push_group() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="File with username/password; default: env EDCBRIDGE_DEQAR_USERNAME/_PASSWORD.",
 )
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="State file (default: OUT/deqar-state.json).",
-)
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Folder for deqar-results.json / .csv.",
-)
+@_state_and_out("deqar")
 @click.option(
     "--via",
     type=click.Choice(["api", "csv"]),
@@ -115,9 +128,7 @@ def push_group() -> None:
     show_default=True,
     help="One request per report, or one CSV upload of all changed reports.",
 )
-@click.option("--dry-run", is_flag=True, help="Plan create/update/skip from the state file; send nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result JSON on stdout.")
-@click.option("--verbose", "-v", is_flag=True, help="Log every request (secrets masked) on stderr.")
+@_run_options("Plan create/update/skip from the state file; send nothing.")
 def deqar_command(
     batch: Path,
     catalogue: Path | None,
@@ -176,30 +187,14 @@ def deqar_command(
     required=True,
     help="REST root of the wallet (env EDCBRIDGE_WALLET_URL).",
 )
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="State file (default: OUT/wallet-state.json).",
-)
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Folder for wallet-results.json / .csv.",
-)
+@_state_and_out("wallet")
 @click.option(
     "--send-email/--no-send-email",
     default=True,
     show_default=True,
     help="Ask the wallet to e-mail the learner (the wallet's sendEmail).",
 )
-@click.option("--dry-run", is_flag=True, help="Plan deposit/skip from the state file; send nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result JSON on stdout.")
-@click.option("--verbose", "-v", is_flag=True, help="Log every request on stderr.")
+@_run_options("Plan deposit/skip from the state file; send nothing.")
 def wallet_command(
     manifest: Path,
     base_url: str,
