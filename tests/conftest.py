@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,26 @@ def fixture_sets() -> list[tuple[Path, list[Path]]]:
     sets = find(FIXTURES)
     assert sets, "no fixture sets found"
     return sets
+
+
+@cache
+def fixture_awards() -> tuple[tuple[str, Any, Any], ...]:
+    """Every award of the bundled fixture sets: (``set:award_id``, award, catalogue)."""
+    from edcbridge.demo import fixture_sets as find
+    from edcbridge.load import iter_awards, load_catalogue
+
+    cases = []
+    for catalogue_path, award_files in find(FIXTURES):
+        catalogue = load_catalogue(catalogue_path)
+        for path in award_files:
+            for row in iter_awards(path, catalogue):
+                assert row.award is not None, [e.render() for e in row.errors]
+                cases.append((f"{catalogue_path.parent.name}:{row.award.award_id}", row.award, catalogue))
+    return tuple(cases)
+
+
+def fixture_credentials() -> list[tuple[str, dict[str, Any]]]:
+    """Every fixture award as EDC JSON-LD: (``set:award_id``, credential)."""
+    from edcbridge.mapping.edc import to_edc
+
+    return [(name, to_edc(award, catalogue)) for name, award, catalogue in fixture_awards()]

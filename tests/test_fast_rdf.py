@@ -11,25 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edcbridge.load import iter_awards, load_catalogue
-from edcbridge.mapping.edc import to_edc
 from edcbridge.validation.document import NotACredential, read_credential, walk
 from edcbridge.validation.fast_rdf import to_nquads_fast
 from edcbridge.validation.jsonld import to_nquads_pyld
-from tests.conftest import FIXTURES, REFERENCE
+from tests.conftest import REFERENCE, fixture_credentials
 
 
 def _corpus() -> list[tuple[str, dict[str, Any]]]:
-    from edcbridge.demo import fixture_sets
-
-    docs = []
-    for catalogue_path, award_files in fixture_sets(FIXTURES):
-        catalogue = load_catalogue(catalogue_path)
-        for path in award_files:
-            for row in iter_awards(path, catalogue):
-                assert row.award is not None
-                name = f"{catalogue_path.parent.name}:{row.award.award_id}"
-                docs.append((name, to_edc(row.award, catalogue)))
+    docs = fixture_credentials()
     for path in sorted(REFERENCE.rglob("*.json*")) if REFERENCE.is_dir() else []:
         try:
             doc, _ = read_credential(path)

@@ -39,7 +39,7 @@ from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import OfflineContextError, to_nquads
 from edcbridge.validation.nquads import Lit, Term, parse
 from edcbridge.validation.shacl import _node_paths, shapes_for, shapes_graph, validate_shacl
-from tests.conftest import FIXTURES, REFERENCE
+from tests.conftest import FIXTURES, REFERENCE, fixture_credentials
 
 Row = tuple[Term, str | None, str, Term | None, str, str]
 Doc = dict[str, Any]
@@ -58,17 +58,7 @@ def _reference_docs() -> list[tuple[str, Doc]]:
 
 
 def _fixture_docs() -> list[tuple[str, Doc]]:
-    from edcbridge.demo import fixture_sets
-
-    docs = []
-    for catalogue_path, award_files in fixture_sets(FIXTURES):
-        catalogue = load_catalogue(catalogue_path)
-        for path in award_files:
-            for row in iter_awards(path, catalogue):
-                assert row.award is not None
-                name = f"{catalogue_path.parent.name}:{row.award.award_id}"
-                docs.append((name, to_edc(row.award, catalogue)))
-    return docs
+    return fixture_credentials()
 
 
 # ---------------------------------------------------------------- mutants

@@ -16,26 +16,11 @@ import rdflib
 from pyld import jsonld
 from pyshacl import validate
 
-from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
-from tests.conftest import FIXTURES, REFERENCE
+from tests.conftest import REFERENCE, fixture_awards
 
-
-def _fixture_awards() -> list[tuple[str, Any, Any]]:
-    from edcbridge.demo import fixture_sets
-
-    cases = []
-    for catalogue_path, award_files in fixture_sets(FIXTURES):
-        catalogue = load_catalogue(catalogue_path)
-        for path in award_files:
-            for row in iter_awards(path, catalogue):
-                assert row.award is not None, [e.render() for e in row.errors]
-                cases.append((f"{catalogue_path.parent.name}:{row.award.award_id}", row.award, catalogue))
-    return cases
-
-
-CASES = _fixture_awards()
+CASES = list(fixture_awards())
 
 
 @cache
