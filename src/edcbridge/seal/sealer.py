@@ -63,6 +63,7 @@ class Sealer:
     ) -> None:
         jades.check_algorithm(algorithm, key.private_key)
         self.key = key
+        self._intermediates = key.intermediates  # the chain is fixed: work it out once
         self.algorithm = algorithm
         self.tsa = tsa
         self.clock = clock
@@ -157,7 +158,7 @@ class Sealer:
         signing_time = self.clock()
         check_can_seal(self.key.certificate, signing_time)
         header = jades.protected_header(
-            self.key.certificate, self.key.intermediates, self.algorithm, signing_time
+            self.key.certificate, self._intermediates, self.algorithm, signing_time
         )
         protected_b64 = jades.b64url(jades.encode_json(header).encode("utf-8"))
         signature = jades.sign(
