@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from edcbridge.oid4vci import qr
+from edcbridge import qr
 from edcbridge.oid4vci.cli import parse_duration, register
 from edcbridge.oid4vci.offers import OfferStore
 from edcbridge.schemas import SchemaStore

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from edcbridge.deliver.errors import DeliveryAuthError, LocalValidationError
 from edcbridge.oid4vci.cli import register
 from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
-from edcbridge.oid4vci.qr import png_bytes
+from edcbridge.qr import png_bytes
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, export_awards
 

@@ -235,7 +235,8 @@ def offer(
     Prints each openid-credential-offer:// link and writes its QR code. The PIN (transaction
     code) is shown once, on stderr (and in --json): send it to the learner separately.
     """
-    from edcbridge.oid4vci import metadata, qr
+    from edcbridge import qr
+    from edcbridge.oid4vci import metadata
     from edcbridge.oid4vci.errors import Oid4vciError
     from edcbridge.oid4vci.offers import OfferStore
     from edcbridge.oid4vci.source import AwardSource
@@ -343,8 +344,8 @@ def upload_dc4eu(
 
     A document already at the gateway (same authentic source and credential id) counts as uploaded.
     """
+    from edcbridge import qr
     from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
-    from edcbridge.oid4vci import qr
     from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
     from edcbridge.oid4vci.errors import Oid4vciError
     from edcbridge.oid4vci.source import AwardSource

@@ -53,7 +53,7 @@ class PreviewResult:
 
 
 def verification_for(doc: Doc, options: PreviewOptions) -> Verification:
-    from edcbridge.preview.qr import qr_svg
+    from edcbridge.qr import svg_inline as qr_svg
 
     credential_id = str(doc.get("id", ""))
     url = options.verify_url.replace("{id}", quote(credential_id, safe="")) if options.verify_url else None

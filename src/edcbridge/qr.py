@@ -1,4 +1,4 @@
-"""QR codes of offer links (segno): a PNG file for letters and e-mails, text for terminals."""
+"""QR codes (the one module that uses segno): SVG for pages, PNG for letters, text for terminals."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import segno
 from edcbridge.output import write_atomic
 
 
-def _code(link: str) -> segno.QRCode:
+def _code(data: str) -> segno.QRCode:
     # M: 15 % of the symbol may be damaged; links by value need a large version
-    return segno.make(link, error="m", micro=False)
+    return segno.make(data, error="m", micro=False)
+
+
+def svg_inline(data: str, title: str) -> str:
+    """An accessible inline SVG QR code (``role="img"`` named by its ``<title>``)."""
+    svg: str = _code(data).svg_inline(scale=3, title=title, dark="#000000", light="#ffffff")
+    return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
 def png_bytes(link: str, *, scale: int = 6) -> bytes:
