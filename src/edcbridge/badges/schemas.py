@@ -17,10 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator, FormatChecker
-
 from edcbridge.validation.document import walk
 from edcbridge.validation.findings import Finding
+from edcbridge.validation.json_schema import Validator
 
 ENV = "EDCBRIDGE_OB3_SCHEMAS"
 _OB = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
@@ -74,7 +73,7 @@ class OfficialFiles:
                                  "../w3c-vc-contexts/)")
         return path
 
-    def validator(self, relative: str) -> Draft201909Validator:
+    def validator(self, relative: str) -> Validator:
         return _validator(self.path(relative))
 
     def terms(self, url: str) -> frozenset[str]:
@@ -82,9 +81,10 @@ class OfficialFiles:
 
 
 @cache
-def _validator(path: Path) -> Draft201909Validator:
-    schema = json.loads(path.read_text("utf-8"))
-    return Draft201909Validator(schema, format_checker=FormatChecker())
+def _validator(path: Path) -> Validator:
+    from edcbridge.validation.json_schema import validator
+
+    return validator(json.loads(path.read_text("utf-8")), "2019-09")
 
 
 def _collect(ctx: Any, terms: set[str]) -> None:

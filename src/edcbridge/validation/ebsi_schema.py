@@ -1,7 +1,4 @@
-"""The EBSI VCDM 2.0 EDC JSON Schema (2020-12), offline.
-
-The only module that imports jsonschema and referencing.
-"""
+"""The EBSI VCDM 2.0 EDC JSON Schema (2020-12), offline."""
 
 from __future__ import annotations
 
@@ -10,11 +7,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.findings import Finding
+from edcbridge.validation.json_schema import Validator
+from edcbridge.validation.json_schema import validator as schema_validator
 
 EDC_SCHEMA = "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json"
 ATTESTATION_SCHEMA = "ebsi-edc-schema/vcdm2.0-attestation-schema/schema.json"
@@ -24,16 +20,12 @@ _ATTESTATION_URI = ("file:///ebsi/vcdm2.0-europass-edc-schema/node_modules/@cef-
 
 
 @cache
-def _validator(store_root: Path) -> Draft202012Validator:
+def _validator(store_root: Path) -> Validator:
     store = SchemaStore(store_root)
     edc = json.loads(store.path(EDC_SCHEMA).read_text("utf-8"))
     attestation = json.loads(store.path(ATTESTATION_SCHEMA).read_text("utf-8"))
-    registry: Registry = Registry().with_resources([
-        (_BASE, Resource.from_contents(edc)),
-        (_ATTESTATION_URI, Resource.from_contents(attestation)),
-    ])
-    schema = {"$id": _BASE, **edc}
-    return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
+    return schema_validator({"$id": _BASE, **edc}, "2020-12",
+                            [(_BASE, edc), (_ATTESTATION_URI, attestation)])
 
 
 def validate_ebsi(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:

@@ -1,0 +1,24 @@
+"""JSON Schema validators, offline (the one module that imports jsonschema and referencing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from jsonschema import Draft201909Validator, Draft202012Validator, FormatChecker
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+__all__ = ["Draft", "Validator", "validator"]
+
+Draft = Literal["2019-09", "2020-12"]
+_DRAFTS: dict[Draft, Any] = {"2019-09": Draft201909Validator, "2020-12": Draft202012Validator}
+
+
+def validator(schema: dict[str, Any], draft: Draft,
+              resources: Iterable[tuple[str, dict[str, Any]]] = ()) -> Validator:
+    """A validator with formats checked; ``$ref`` resolves only to the given resources."""
+    registry: Registry = Registry().with_resources(
+        [(uri, Resource.from_contents(contents)) for uri, contents in resources])
+    result: Validator = _DRAFTS[draft](schema, registry=registry, format_checker=FormatChecker())
+    return result
