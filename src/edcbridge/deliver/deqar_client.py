@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
-import requests
-
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryHTTPError,
     LocalValidationError,
 )
-from edcbridge.deliver.http import LOG, MASKER, HttpClient, excerpt
+from edcbridge.deliver.http import LOG, MASKER, HttpClient, Response, excerpt
 
 TOKEN_PATH = "/accounts/get_token/"
 REPORT_PATH = "/submissionapi/v2/submit/report"
@@ -170,7 +168,7 @@ class DeqarClient:
             "check the agency account's user name (lower case) and password",
         )
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, **kwargs: Any) -> Response:
         if self.token is None:
             self.login()
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
@@ -196,7 +194,7 @@ class DeqarClient:
             )
         return response
 
-    def _unexpected(self, method: str, path: str, response: requests.Response) -> DeliveryHTTPError:
+    def _unexpected(self, method: str, path: str, response: Response) -> DeliveryHTTPError:
         return DeliveryHTTPError(
             method,
             self.http.url(path),
@@ -433,7 +431,7 @@ class DeqarClient:
                 return
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: Response) -> Any:
     try:
         return response.json()
     except ValueError:

@@ -25,6 +25,7 @@ import requests
 from edcbridge import __version__
 from edcbridge.deliver.errors import DeliveryConnectionError
 
+Response = requests.Response  # for the clients' signatures: they never import requests themselves
 LOG = logging.getLogger("edcbridge.deliver")
 
 RETRY_METHODS = frozenset({"GET", "PUT"})
