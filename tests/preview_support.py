@@ -47,17 +47,7 @@ def make_key(algorithm: str = "RS256") -> SealKey:
     pki = devpki.generate()
     if algorithm != "ES256":
         return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
-    from datetime import UTC, datetime, timedelta
-
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = devpki.issue_seal_certificate(pki.root, organisation="EDCBRIDGE TEST EC",
-                                         organisation_identifier="NTRBE-TEST0007", country="BE",
-                                         not_before=now - timedelta(days=1),
-                                         not_after=now + timedelta(days=30), key=key).certificate
-    return SealKey(key, cert, (pki.root.certificate,))
+    return devpki.ec_seal_key(pki)
 
 
 _JOSE_SCRIPT = """

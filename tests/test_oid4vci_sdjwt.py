@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto import jwk
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
@@ -46,18 +45,7 @@ def pki() -> devpki.DevPki:
 
 @pytest.fixture(scope="module")
 def ec_seal(pki: devpki.DevPki) -> SealKey:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = devpki.issue_seal_certificate(
-        pki.root,
-        organisation="EDCBRIDGE TEST EC",
-        organisation_identifier="NTRBE-TEST0007",
-        country="BE",
-        not_before=now - timedelta(days=1),
-        not_after=now + timedelta(days=30),
-        key=key,
-    ).certificate
-    return SealKey(key, cert, (pki.root.certificate,))
+    return devpki.ec_seal_key(pki)
 
 
 @pytest.fixture(scope="module")

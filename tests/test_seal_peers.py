@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from edcbridge.seal import devpki, keys
 from edcbridge.seal.sealer import Level, Sealer
@@ -54,22 +52,11 @@ def tsa(pki: devpki.DevPki) -> Iterator[TsaClient]:
 def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]:
     chain = (pki.root.certificate,)
     rsa_key = keys.SealKey(pki.seal.key, pki.seal.certificate, chain)
-    ec_key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    ec_cert = devpki.issue_seal_certificate(
-        pki.root,
-        organisation="EDCBRIDGE TEST EC",
-        organisation_identifier="NTRBE-TEST0007",
-        country="BE",
-        not_before=now - timedelta(days=1),
-        not_after=now + timedelta(days=30),
-        key=ec_key,
-    ).certificate
     sealers = {
         "rs256-b-b": Sealer(rsa_key),
         "ps256-b-t": Sealer(rsa_key, algorithm="PS256", tsa=tsa, level=Level.B_T),
         "rs256-b-lt": Sealer(rsa_key, tsa=tsa, crls=[pki.crl]),
-        "es256-b-b": Sealer(keys.SealKey(ec_key, ec_cert, chain), algorithm="ES256"),
+        "es256-b-b": Sealer(devpki.ec_seal_key(pki), algorithm="ES256"),
     }
     paths = []
     for name, sealer in sealers.items():

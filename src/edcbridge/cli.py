@@ -5,8 +5,10 @@ Exit codes: 0 success; 1 some records or documents failed; 2 usage error or unus
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -35,7 +37,46 @@ def _store() -> SchemaStore:
     return store
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _register_sealing(group: click.Group) -> None:
+    from edcbridge.seal.cli import register
+    from edcbridge.sealing import format_check
+
+    def store_format_check(doc: dict[str, Any]) -> tuple[str, str]:
+        return format_check(default_store())(doc)
+
+    register(group, format_check=store_format_check)
+
+
+def _register_from(module: str) -> Callable[[click.Group], None]:
+    def load(group: click.Group) -> None:
+        importlib.import_module(module).register(group)
+
+    return load
+
+
+# Commands of the other packages, by name: each package (and the engines it uses) is imported
+# only when one of its commands runs, so `edcbridge validate` does not load a web server.
+_PROVIDERS: dict[str, Callable[[click.Group], None]] = {
+    **dict.fromkeys(("verify", "seal", "dev-pki"), _register_sealing),
+    **dict.fromkeys(("inspect", "export-xml", "loq", "validate-xml", "verify-xml"),
+                    _register_from("edcbridge.xml.cli")),
+    "push": _register_from("edcbridge.deliver.cli"),
+    **dict.fromkeys(("serve", "offer", "upload-dc4eu"), _register_from("edcbridge.oid4vci.cli")),
+    **dict.fromkeys(("preview", "badges", "ob3", "stack"), _register_from("edcbridge.preview.cli")),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_PROVIDERS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _PROVIDERS:
+            _PROVIDERS[cmd_name](self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edcbridge")
 def main() -> None:
     """Registry records to European Digital Credentials (EDC 3.2), validated."""
@@ -389,35 +430,6 @@ def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
             click.echo(f"{name}: {problem.render()}", err=True)
     return EXIT_FAILED if outputs.failed else EXIT_OK
 
-
-def _register_commands() -> None:
-    """Commands of the sealing, XML and delivery packages."""
-    from edcbridge.seal.cli import register
-    from edcbridge.sealing import format_check
-
-    def lazy_format_check(doc: dict[str, Any]) -> tuple[str, str]:
-        return format_check(default_store())(doc)
-
-    register(main, format_check=lazy_format_check)
-
-    from edcbridge.xml.cli import register as register_xml
-
-    register_xml(main)
-
-    from edcbridge.deliver.cli import register as register_push
-
-    register_push(main)
-
-    from edcbridge.oid4vci.cli import register as register_oid4vci
-
-    register_oid4vci(main)
-
-    from edcbridge.preview.cli import register as register_views
-
-    register_views(main)
-
-
-_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

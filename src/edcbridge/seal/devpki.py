@@ -19,7 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from edcbridge.seal import _der
 from edcbridge.seal.certs import QC_COMPLIANCE, QC_STATEMENTS, QC_TYPE, QC_TYPE_ESEAL
-from edcbridge.seal.keys import SealPrivateKey
+from edcbridge.seal.keys import SealKey, SealPrivateKey
 from edcbridge.seal.tsa_server import TokenSigner
 
 TEST_OU = "TEST ONLY - not a real seal"
@@ -333,3 +333,14 @@ def load_tsa_signer(files: TestSeal) -> TokenSigner:
         raise TypeError("test TSA key must be RSA")
     cert = x509.load_pem_x509_certificate(files.tsa_cert.read_bytes())
     return TokenSigner(key, cert, TSA_POLICY)
+
+
+def ec_seal_key(pki: DevPki, *, valid_days: int = 30) -> SealKey:
+    """A P-256 (ES256) TEST seal under the same root, valid from yesterday."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    issued = issue_seal_certificate(
+        pki.root, organisation="EDCBRIDGE TEST EC", organisation_identifier="NTRBE-TEST0007",
+        country="BE", not_before=now - timedelta(days=1), not_after=now + timedelta(days=valid_days),
+        key=key)
+    return SealKey(key, issued.certificate, (pki.root.certificate,))

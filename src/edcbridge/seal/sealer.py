@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -40,6 +41,17 @@ class IssuerIdentity:
     legal_name: str
     organisation_identifier: str
     country: str
+
+
+class SealerOptions(TypedDict, total=False):
+    """The constructor's keyword options, shared by the loaders."""
+
+    algorithm: str
+    level: Level | None
+    tsa: TsaClient | None
+    crls: Sequence[x509.CertificateRevocationList]
+    fetch_crls: bool
+    clock: Callable[[], datetime]
 
 
 class Sealer:
@@ -86,43 +98,17 @@ class Sealer:
         return Level.B_LTA if has_revocation else Level.B_T
 
     @classmethod
-    def from_p12(
-        cls,
-        path: Path,
-        password: bytes,
-        *,
-        algorithm: str = "RS256",
-        level: Level | None = None,
-        tsa: TsaClient | None = None,
-        crls: Sequence[x509.CertificateRevocationList] = (),
-        fetch_crls: bool = True,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> Sealer:
+    def from_p12(cls, path: Path, password: bytes, **options: Unpack[SealerOptions]) -> Sealer:
         """Load a PKCS#12 seal once; options as for the constructor."""
-        seal_key = keys.load_p12(path, password, at=clock())
-        return cls(
-            seal_key, algorithm=algorithm, level=level, tsa=tsa, crls=crls, fetch_crls=fetch_crls, clock=clock
-        )
+        clock = options.get("clock", utc_now)
+        return cls(keys.load_p12(path, password, at=clock()), **options)
 
     @classmethod
-    def from_pem(
-        cls,
-        key_path: Path,
-        cert_path: Path,
-        password: bytes | None,
-        *,
-        algorithm: str = "RS256",
-        level: Level | None = None,
-        tsa: TsaClient | None = None,
-        crls: Sequence[x509.CertificateRevocationList] = (),
-        fetch_crls: bool = True,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> Sealer:
+    def from_pem(cls, key_path: Path, cert_path: Path, password: bytes | None,
+                 **options: Unpack[SealerOptions]) -> Sealer:
         """Load a PEM key and its certificate chain once; options as for the constructor."""
-        seal_key = keys.load_pem(key_path, cert_path, password, at=clock())
-        return cls(
-            seal_key, algorithm=algorithm, level=level, tsa=tsa, crls=crls, fetch_crls=fetch_crls, clock=clock
-        )
+        clock = options.get("clock", utc_now)
+        return cls(keys.load_pem(key_path, cert_path, password, at=clock()), **options)
 
     def issuer_identity(self) -> IssuerIdentity:
         report = self.certificate_report()

@@ -58,7 +58,3 @@ def _shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     from edcbridge.validation.fastshacl import validate_fast
 
     return validate_fast(doc, store)
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    return any(f.severity == "error" for f in findings)

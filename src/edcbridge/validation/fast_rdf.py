@@ -10,7 +10,6 @@ generated mutants.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -89,13 +88,13 @@ def _apply(base: Terms, prefixes: dict[str, str], context: dict[str, Any]) -> tu
 @cache
 def _top(store_root: Path) -> tuple[Terms, dict[str, str]]:
     from edcbridge.schemas import SchemaStore
-    from edcbridge.validation.jsonld import CONTEXTS
+    from edcbridge.validation.jsonld import CONTEXTS, load_context
 
     store = SchemaStore(store_root)
     terms: Terms = {}
     prefixes: dict[str, str] = {}
     for url in (VC_V1, EDC_AP):
-        context = json.loads(store.path(CONTEXTS[url]).read_text("utf-8"))["@context"]
+        context = load_context(store.path(CONTEXTS[url]))["@context"]
         terms, prefixes = _apply(terms, prefixes, context)
     return terms, prefixes
 

@@ -26,7 +26,8 @@ class OfflineContextError(ValueError):
 
 
 @cache
-def _load_context(path: Path) -> Any:
+def load_context(path: Path) -> Any:
+    """A local context file, parsed once per process."""
     return json.loads(path.read_text("utf-8"))
 
 
@@ -37,7 +38,7 @@ def document_loader(store: SchemaStore) -> Any:
                 f"context not available offline: {url}", "loading remote context failed",
                 code="loading remote context failed")
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                "document": _load_context(store.path(CONTEXTS[url]))}
+                "document": load_context(store.path(CONTEXTS[url]))}
 
     return load
 
@@ -101,7 +102,7 @@ def _context_terms(store_root: Path, urls: tuple[str, ...]) -> dict[str, str]:
     prefixes: dict[str, str] = {}
     for url in urls:
         if url in CONTEXTS:
-            _walk_terms(_load_context(store.path(CONTEXTS[url]))["@context"], terms, prefixes)
+            _walk_terms(load_context(store.path(CONTEXTS[url]))["@context"], terms, prefixes)
     expanded = {}
     for term, iri in terms.items():
         prefix, _, local = iri.partition(":")
