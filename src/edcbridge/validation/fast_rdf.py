@@ -139,7 +139,8 @@ class _Converter:
     def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
         self.top = terms
         self.prefixes = prefixes
-        self.lines: set[str] = set()
+        self.lines: dict[str, None] = {}  # the document's own lines, in the order written
+        self.shared: list[tuple[Frozen, frozenset[str]]] = []  # shared nodes met, with their lines
         self._scoped: dict[tuple[int, int], Terms] = {}
 
     def _with(self, terms: Terms, scoped: dict[str, Any]) -> Terms:
@@ -160,17 +161,21 @@ class _Converter:
         """A node shared by many credentials converts once (same node, same context)."""
         hit = _SHARED_LINES.get(id(node))
         if hit is None or hit[0] is not node:
-            outer, self.lines = self.lines, set()
-            try:
-                subject = self._node(node, self.top)
-                hit = (node, subject, frozenset(self.lines))
-            finally:
-                self.lines = outer | self.lines
+            inner = _Converter(self.top, self.prefixes)
+            subject = inner._node(node, self.top)
+            hit = (node, subject, frozenset(inner.all_lines()))
             if len(_SHARED_LINES) > 4096:
                 _SHARED_LINES.clear()
             _SHARED_LINES[id(node)] = hit
-        self.lines |= hit[2]
+        self.shared.append((node, hit[2]))
         return hit[1]
+
+    def all_lines(self) -> set[str]:
+        """The document's lines and those of the shared nodes in it."""
+        lines = set(self.lines)
+        for _, more in self.shared:
+            lines |= more
+        return lines
 
     def _node(self, node: dict[str, Any], terms: Terms) -> str:
         subject = node.get("id")
@@ -194,7 +199,7 @@ class _Converter:
                     iri = _expand(name, self.prefixes)
                 else:
                     raise Unsupported(f"type {name!r}")
-            self.lines.add(f"<{subject}> <{RDF_TYPE}> <{iri}> .\n")
+            self._add(f"<{subject}> <{RDF_TYPE}> <{iri}> .\n")
         for key, value in node.items():
             if key in ("id", "type", "@context"):
                 continue
@@ -212,6 +217,9 @@ class _Converter:
                 self.value(subject, term, item, inner)
         return subject
 
+    def _add(self, line: str) -> None:
+        self.lines[line] = None
+
     def value(self, subject: str, term: Term, item: Any, inner: Terms) -> None:
         head = f"<{subject}> <{term.iri}> "
         if item is None:
@@ -224,24 +232,24 @@ class _Converter:
                             continue
                         if not isinstance(text, str):
                             raise Unsupported("non-string text in a language map")
-                        self.lines.add(f'{head}"{_escape(text)}"@{language.lower()} .\n')
+                        self._add(f'{head}"{_escape(text)}"@{language.lower()} .\n')
                 return
             if isinstance(item, str):
-                self.lines.add(f"{head}{_literal(item, None)} .\n")
+                self._add(f"{head}{_literal(item, None)} .\n")
                 return
             raise Unsupported("language container value")
         if isinstance(item, dict):
             if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
                 raise Unsupported("value object")
             child = self.node(item, inner)
-            self.lines.add(f"{head}<{child}> .\n")
+            self._add(f"{head}<{child}> .\n")
             return
         if isinstance(item, list):
             raise Unsupported("nested array")
         if term.kind == "id" and isinstance(item, str):
-            self.lines.add(f"{head}<{_expand(item, self.prefixes)}> .\n")
+            self._add(f"{head}<{_expand(item, self.prefixes)}> .\n")
             return
-        self.lines.add(f"{head}{_literal(item, term.datatype if term.kind == 'typed' else None)} .\n")
+        self._add(f"{head}{_literal(item, term.datatype if term.kind == 'typed' else None)} .\n")
 
 
 def shared_lines(node: Frozen) -> frozenset[str] | None:
@@ -250,8 +258,24 @@ def shared_lines(node: Frozen) -> frozenset[str] | None:
     return hit[2] if hit is not None and hit[0] is node else None
 
 
-def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:
-    """The document's N-Quads exactly as pyld writes them, or None when not supported."""
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A converted document: its own lines in the order written, and the shared nodes in it
+    with their lines)."""
+
+    lines: tuple[str, ...]
+    shared: tuple[tuple[Frozen, frozenset[str]], ...]  # each shared node with its lines
+
+    def nquads(self) -> str:
+        """The N-Quads document, as pyld writes it (sorted, no duplicates)."""
+        lines = set(self.lines)
+        for _, more in self.shared:
+            lines |= more
+        return "".join(sorted(lines))
+
+
+def trace(doc: dict[str, Any], store_root: Path) -> Trace | None:
+    """The document converted, or None when this converter does not support it."""
     if doc.get("@context") != [VC_V1, EDC_AP]:
         return None
     terms, prefixes = _top(store_root)
@@ -260,4 +284,10 @@ def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:
         converter.node(doc, terms)
     except Unsupported:
         return None
-    return "".join(sorted(converter.lines))
+    return Trace(tuple(converter.lines), tuple(converter.shared))
+
+
+def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:
+    """The document's N-Quads exactly as pyld writes them, or None when not supported."""
+    converted = trace(doc, store_root)
+    return converted.nquads() if converted is not None else None

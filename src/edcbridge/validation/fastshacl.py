@@ -24,11 +24,11 @@ from rdflib.namespace import SH, NamespaceManager
 from edcbridge.mapping.nodes import Frozen
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation import nquads
-from edcbridge.validation.fast_rdf import shared_lines
+from edcbridge.validation.fast_rdf import shared_lines, trace
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
 from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
-from edcbridge.validation.shacl import _FIXES, _node_paths, _term, shapes_for, shapes_graph
+from edcbridge.validation.shacl import _FIXES, NOT_RDF, _node_paths, _term, shapes_for, shapes_graph
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
     Result,
@@ -36,6 +36,7 @@ from edcbridge.validation.shapes_compiled import (
     flatten,
     rdflib_literal,
 )
+from edcbridge.validation.structure_memo import memo_for
 
 __all__ = ["check", "compiled", "message", "validate_fast"]
 
@@ -61,18 +62,31 @@ def message(result: Result, graph: nquads.Graph) -> str:
 
 def validate_fast(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     """Findings from the official shapes named by the document, as ``validate_shacl`` gives them."""
+    profiles = tuple(shapes_for(doc))
+    converted = trace(doc, store.root)
+    memo = key = None
+    if converted is not None:
+        memo = memo_for(store.root, profiles)
+        key = memo.key(converted)
+        if key is not None and memo.is_clean(key):
+            return []
     try:
-        text = to_nquads(doc, store)
+        text = converted.nquads() if converted is not None else to_nquads(doc, store)
     except OfflineContextError as exc:
         return [Finding("jsonld.error", "error", "@context", str(exc),
                         "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
                         "the VC 2.0 context")]
-    graph = nquads.parse(text)
+    try:
+        graph = nquads.parse(text)
+    except nquads.NQuadsError:
+        return [NOT_RDF]
     results = []
-    for key in shapes_for(doc):
-        skip, known = _shared_results(doc, graph, store, key)
-        results += flatten(compiled(store.root, key).run(graph, skip)[1]) + known
+    for profile in profiles:
+        skip, known = _shared_results(doc, graph, store, profile)
+        results += flatten(compiled(store.root, profile).run(graph, skip)[1]) + known
     if not results:
+        if memo is not None and key is not None and converted is not None:
+            memo.remember_clean(key, converted)
         return []
     paths: dict[str, str] = {}
     _node_paths(doc, "", paths)

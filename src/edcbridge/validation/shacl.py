@@ -11,6 +11,7 @@ from typing import Any
 
 import rdflib
 from pyshacl import validate as pyshacl_validate
+from rdflib.exceptions import ParserError
 from rdflib.namespace import RDF, SH
 
 from edcbridge.schemas import SchemaStore
@@ -82,6 +83,11 @@ _FIXES = {
 }
 
 
+NOT_RDF = Finding("jsonld.error", "error", "$", "the document's RDF cannot be written: an id or "
+                  "IRI value holds a character IRIs cannot have",
+                  "use absolute IRIs without spaces, quotes, braces or angle brackets in ids")
+
+
 def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     """Findings from the official shapes named by the document (default generic-full)."""
     try:
@@ -91,7 +97,10 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
                         "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
                         "the VC 2.0 context")]
     data = rdflib.Dataset()
-    data.parse(data=nquads, format="nquads")
+    try:
+        data.parse(data=nquads, format="nquads")
+    except ParserError:
+        return [NOT_RDF]
     graph = rdflib.Graph()
     for triple in data.triples((None, None, None)):
         graph.add(triple)

@@ -1,0 +1,152 @@
+"""Conformance remembered by structure: a credential that differs from one already found clean
+only in values the shapes cannot tell apart is clean too, without running the shapes again.
+
+The compiled shapes use only class, datatype, nodeKind, minCount, maxCount, uniqueLang,
+hasValue, maxInclusive, node, or and property (compilation refuses anything else, SPARQL and
+string patterns included). Their results do not change when the data graph is renamed one to
+one, keeping every IRI the shapes graph names, and every literal keeps its language tag and
+its answer to each sh:datatype, sh:maxInclusive and sh:hasValue in the shapes. The key of a
+document is its graph with exactly that left: IRIs named by the shapes, used as a type or
+mentioned by a shared catalogue node stay as they are; other IRIs and literals become numbers
+in order of first use, literals with their answers. Two documents with the same key are such
+renamings of each other, so a key seen with no result at all gives no result again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import rdflib
+
+from edcbridge.mapping.nodes import Frozen
+from edcbridge.validation.fast_rdf import Trace
+from edcbridge.validation.nquads import _PLAIN_LINE, RDF_TYPE, Lit, _literal, term_key
+from edcbridge.validation.shapes_compiled import (
+    CompiledShapes,
+    DatatypeConstraint,
+    HasValueConstraint,
+    MaxInclusiveConstraint,
+    NodeConstraint,
+    OrConstraint,
+    PropertyConstraint,
+    Shape,
+    _at_most,
+    datatype_matches,
+)
+
+Key = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Questions:
+    """Everything the shapes can ask of a value, besides its place in the graph."""
+
+    iris: frozenset[str]  # every IRI in the shapes graphs
+    datatypes: tuple[str, ...]
+    limits: tuple[rdflib.Literal, ...]
+    values: frozenset[object]  # sh:hasValue terms, as compared
+
+    def answers(self, literal: Lit) -> tuple[object, ...]:
+        lang = literal.lang.lower() if literal.lang else None
+        return (lang, tuple(datatype_matches(literal, rule) for rule in self.datatypes),
+                tuple(_at_most(literal, limit) for limit in self.limits),
+                term_key(literal) in self.values)
+
+
+def questions(profiles: list[CompiledShapes]) -> Questions:
+    iris: set[str] = set()
+    datatypes: set[str] = set()
+    limits: list[rdflib.Literal] = []
+    values: set[object] = set()
+    seen: set[int] = set()
+    todo: list[Shape] = [shape for compiled in profiles for shape in compiled.roots]
+    for compiled in profiles:
+        for triple in compiled.shapes_graph:
+            iris.update(str(t) for t in triple if isinstance(t, rdflib.URIRef))
+    while todo:
+        shape = todo.pop()
+        if id(shape) in seen:
+            continue
+        seen.add(id(shape))
+        for constraint in shape.constraints:
+            if isinstance(constraint, PropertyConstraint | NodeConstraint):
+                todo += constraint.shapes
+            elif isinstance(constraint, OrConstraint):
+                todo += [member for members in constraint.alternatives for member in members]
+            elif isinstance(constraint, DatatypeConstraint):
+                datatypes.add(constraint.datatype)
+            elif isinstance(constraint, MaxInclusiveConstraint):
+                limits += [limit for limit in constraint.limits if limit not in limits]
+            elif isinstance(constraint, HasValueConstraint):
+                values.update(term_key(v) for v in constraint.values)
+    return Questions(frozenset(iris), tuple(sorted(datatypes)), tuple(limits), frozenset(values))
+
+
+class StructureMemo:
+    """Keys of documents found clean, for one set of shapes; bounded."""
+
+    def __init__(self, asked: Questions, limit: int = 1024) -> None:
+        self.asked = asked
+        self.limit = limit
+        self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
+        self._answers: dict[Lit, tuple[object, ...]] = {}
+
+    def key(self, trace: Trace) -> Key | None:
+        """The document's key, or None when its lines are not in the plain form."""
+        rows = _PLAIN_LINE.findall("".join(trace.lines))
+        if len(rows) != len(trace.lines):
+            return None
+        kept = set(self.asked.iris)
+        for _, lines in trace.shared:
+            kept |= _mentioned(lines)
+        kept.update(row[1] for row in rows)  # predicates
+        kept.update(row[2] for row in rows if row[1] == RDF_TYPE and row[2])  # classes
+        numbers: dict[object, int] = {}
+        out: list[object] = [tuple(id(node) for node, _ in trace.shared)]
+        for subject, predicate, o_iri, lex, lang, datatype in rows:
+            s = subject if subject in kept else numbers.setdefault(subject, len(numbers))
+            o: object
+            if o_iri:
+                o = o_iri if o_iri in kept else numbers.setdefault(o_iri, len(numbers))
+            else:
+                literal = _literal(lex, lang or None, datatype or None)
+                o = (numbers.setdefault(term_key(literal), len(numbers)), literal.datatype,
+                     self._answer(literal))
+            out.append((s, predicate, o))
+        return tuple(out)
+
+    def _answer(self, literal: Lit) -> tuple[object, ...]:
+        found = self._answers.get(literal)
+        if found is None:
+            if len(self._answers) > 65536:
+                self._answers.clear()
+            found = self._answers[literal] = self.asked.answers(literal)
+        return found
+
+    def is_clean(self, key: Key) -> bool:
+        return key in self._clean
+
+    def remember_clean(self, key: Key, trace: Trace) -> None:
+        if len(self._clean) >= self.limit:
+            self._clean.clear()
+        self._clean[key] = tuple(node for node, _ in trace.shared)
+
+
+@lru_cache(maxsize=4096)
+def _mentioned(lines: frozenset[str]) -> frozenset[str]:
+    """Every IRI in a shared node's lines (subjects, predicates, objects)."""
+    found: set[str] = set()
+    for subject, predicate, o_iri, *_ in _PLAIN_LINE.findall("".join(lines)):
+        found.update((subject, predicate, o_iri))
+    found.discard("")
+    return frozenset(found)
+
+
+@cache
+def memo_for(store_root: Path, profiles: tuple[str, ...]) -> StructureMemo:
+    """One memo per shapes profile set, per process."""
+    from edcbridge.validation.fastshacl import compiled
+
+    return StructureMemo(questions([compiled(store_root, key) for key in profiles]))
