@@ -223,3 +223,28 @@ def test_any_json_text_round_trips_exactly(
     result = verify_document(_PROPERTY_SEALER.seal(text).encode("utf-8"), VerifyOptions(at=NOW))
     assert result.checks["SEAL"].status == "OK", result.checks["SEAL"].reason
     assert result.payload == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=st.text(), signature=st.text(alphabet="abcXYZ019-_", max_size=20))
+def test_envelope_is_the_standard_library_json(payload: str, signature: str) -> None:
+    """orjson writes the envelope exactly as ``json.dumps`` with compact separators would."""
+    from edcbridge.seal import jades
+
+    etsiu = [signature] if signature else []
+    expected = {"payload": payload, "signatures": [
+        {"protected": "hdr", **({"header": {"etsiU": etsiu}} if etsiu else {}), "signature": signature}]}
+    try:
+        payload.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates cannot be a UTF-8 payload
+        return
+    assert jades.serialise(payload, "hdr", signature, etsiu) == json.dumps(
+        expected, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def test_sealing_the_serialised_bytes_gives_a_valid_seal(sealer: Sealer) -> None:
+    text = json.dumps({"@context": ["x"], "name": "Siân \u2028 \"q\""}, ensure_ascii=False, indent=2)
+    sealed = sealer.seal_serialised(text.encode("utf-8"))
+    result = verify_document(sealed, VerifyOptions(at=NOW))
+    assert result.checks["SEAL"].status == "OK", result.checks["SEAL"].reason
+    assert result.payload == text

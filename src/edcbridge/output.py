@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +26,30 @@ def safe_name(*parts: str) -> str:
     return "_".join(_UNSAFE.sub("-", p).strip("-.") or "x" for p in parts)
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-_FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
+_FOLDERS: set[Path] = set()  # folders known to exist in this process
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never a partial file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    """Write to a temporary file in the same folder, then rename: never a partial file.
+
+    The temporary name is unique per process and thread; the file gets the mode ``open()``
+    would give it (0666 less the umask).
+    """
+    folder = target.parent
+    if folder not in _FOLDERS:
+        folder.mkdir(parents=True, exist_ok=True)
+        _FOLDERS.add(folder)
+    tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
     try:
-        os.fchmod(fd, _FILE_MODE)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    except FileNotFoundError:  # the folder went away during the run
+        _FOLDERS.discard(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(tmp).replace(target)
+        tmp.replace(target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

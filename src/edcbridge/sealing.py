@@ -34,8 +34,9 @@ class SealFactory:
         return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
                                level=Level(self.level) if self.level else None, tsa=tsa)
 
-    def __call__(self) -> Callable[[str], str]:
-        return self.load().seal
+    def __call__(self) -> Callable[[bytes], bytes]:
+        """Seals the credential bytes edcbridge serialised (see ``Sealer.seal_serialised``)."""
+        return self.load().seal_serialised
 
     def xades(self) -> Any:
         """An XAdES sealer for EDC XML with the same key and timestamp authority."""

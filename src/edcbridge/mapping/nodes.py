@@ -9,9 +9,12 @@ different nodes never share an id.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from typing import Any
+
+import orjson
 
 from edcbridge import vocab
 
@@ -47,8 +50,32 @@ def date_time(value: dt.date | dt.datetime) -> str:
     return f"{value.isoformat()}T00:00:00Z"
 
 
-def _canonical(node: Any) -> str:
-    return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def canonical_json(node: Any) -> bytes:
+    """Sorted, compact UTF-8 JSON: ``json.dumps(node, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``, written by orjson where it writes the same bytes (no floats,
+    whose notation differs, and no integers beyond 64 bits); a test holds it to that."""
+    if not _has_float(node):
+        try:
+            return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+def content_uuid(node: Any) -> uuid.UUID:
+    """UUIDv5 (RFC 9562) in our namespace over the node's canonical JSON."""
+    digest = hashlib.sha1(NAMESPACE.bytes + canonical_json(node), usedforsecurity=False).digest()
+    return uuid.UUID(bytes=digest[:16], version=5)
 
 
 class Frozen(dict[str, Any]):
@@ -108,7 +135,7 @@ def assign_ids(node: Any) -> Any:
     filled = {key: assign_ids(value) for key, value in node.items()}
     kind = filled.get("type")
     if "id" not in filled and isinstance(kind, str):
-        digest = uuid.uuid5(NAMESPACE, _canonical(_digest_view(filled)))
+        digest = content_uuid(_digest_view(filled))
         filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
     return filled
 

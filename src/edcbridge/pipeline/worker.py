@@ -28,7 +28,7 @@ FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": (
            "edc-xml": ("edc-xml", ".xml")}
 STAGES = ("load", "map", "validate", "seal", "write")
 
-Sealer = Callable[[str], str]  # credential JSON text -> sealed JSON text
+Sealer = Callable[[bytes], bytes]  # serialised credential -> sealed JSON
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         started = _clock(outcome, "validate", started)
     if s.sealer is not None:
         outcome.stage = "seal"
-        texts["edc-sealed"] = (s.sealer(texts.get("edc", serialise(edc)).decode("utf-8"))
-                               .encode("utf-8"))
+        texts["edc-sealed"] = s.sealer(texts.get("edc") or serialise(edc))
         started = _clock(outcome, "seal", started)
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -146,13 +147,15 @@ def etsiu_entry(value: dict[str, Any]) -> str:
     return b64url(encode_json(value).encode("utf-8"))
 
 
-def serialise(payload: str, protected_b64: str, signature_b64: str, etsiu: list[str]) -> str:
-    """JWS general JSON serialisation with the payload as a JSON string."""
+def serialise(payload: str, protected_b64: str, signature_b64: str, etsiu: list[str]) -> bytes:
+    """JWS general JSON serialisation with the payload as a JSON string, UTF-8: what
+    ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes (a test holds orjson
+    to that), several times faster."""
     signature: dict[str, Any] = {"protected": protected_b64}
     if etsiu:
         signature["header"] = {"etsiU": etsiu}
     signature["signature"] = signature_b64
-    return encode_json({"payload": payload, "signatures": [signature]})
+    return orjson.dumps({"payload": payload, "signatures": [signature]})
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ class Sealer:
         self._crl_input = tuple(crls)
         self._fetch_crls = fetch_crls
         self._crls: list[x509.CertificateRevocationList] | None = None
+        self._header: tuple[datetime, str] | None = None  # the last signing time and its header
         self.level = level or self._best_level()
         if self.level != Level.B_B and tsa is None:
             raise SealError(f"level {self.level} needs a timestamp authority: pass --tsa URL")
@@ -141,18 +142,31 @@ class Sealer:
             raise SealFormatError(f"payload is not JSON: {exc}") from exc
         if not isinstance(credential, dict):
             raise SealFormatError("payload must be a JSON object (one credential)")
-        signing_time = self.clock()
+        return self.seal_serialised(payload_text.encode("utf-8")).decode("utf-8")
+
+    def seal_serialised(self, payload: bytes) -> bytes:
+        """Seal UTF-8 JSON that edcbridge serialised from a credential (a JSON object by
+        construction, so not parsed again); returns the sealed JSON bytes."""
+        protected_b64 = self._protected(self.clock())
+        signature = jades.sign(self.key.private_key, self.algorithm,
+                               protected_b64.encode("ascii") + b"." + payload)
+        signature_b64 = jades.b64url(signature)
+        text = payload.decode("utf-8")
+        etsiu = self._etsiu(text, protected_b64, signature_b64)
+        return jades.serialise(text, protected_b64, signature_b64, etsiu)
+
+    def _protected(self, signing_time: datetime) -> str:
+        """The encoded protected header for a signing time; the same within one second."""
+        cached = self._header
+        if cached is not None and cached[0] == signing_time:
+            return cached[1]
         check_can_seal(self.key.certificate, signing_time)
         header = jades.protected_header(
             self.key.certificate, self._intermediates, self.algorithm, signing_time
         )
         protected_b64 = jades.b64url(jades.encode_json(header).encode("utf-8"))
-        signature = jades.sign(
-            self.key.private_key, self.algorithm, jades.signing_input(protected_b64, payload_text)
-        )
-        signature_b64 = jades.b64url(signature)
-        etsiu = self._etsiu(payload_text, protected_b64, signature_b64)
-        return jades.serialise(payload_text, protected_b64, signature_b64, etsiu)
+        self._header = (signing_time, protected_b64)
+        return protected_b64
 
     def _etsiu(self, payload: str, protected_b64: str, signature_b64: str) -> list[str]:
         if self.level == Level.B_B or self.tsa is None:

@@ -91,39 +91,55 @@ class StructureMemo:
         self.asked = asked
         self.limit = limit
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
-        self._answers: dict[Lit, tuple[object, ...]] = {}
+        self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...]]] = {}
+        self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str]]] = {}
 
     def key(self, trace: Trace) -> Key | None:
         """The document's key, or None when its lines are not in the plain form."""
         rows = _PLAIN_LINE.findall("".join(trace.lines))
         if len(rows) != len(trace.lines):
             return None
-        kept = set(self.asked.iris)
-        for _, lines in trace.shared:
-            kept |= _mentioned(lines)
-        kept.update(row[1] for row in rows)  # predicates
-        kept.update(row[2] for row in rows if row[1] == RDF_TYPE and row[2])  # classes
+        shapes_iris = self.asked.iris
+        shared = self._shared_iris(trace)
+        local = {row[1] for row in rows}  # predicates
+        local.update(row[2] for row in rows if row[1] == RDF_TYPE)  # classes
         numbers: dict[object, int] = {}
+        literal = self._literal
         out: list[object] = [tuple(id(node) for node, _ in trace.shared)]
         for subject, predicate, o_iri, lex, lang, datatype in rows:
-            s = subject if subject in kept else numbers.setdefault(subject, len(numbers))
+            s = (subject if subject in shapes_iris or subject in shared or subject in local
+                 else numbers.setdefault(subject, len(numbers)))
             o: object
             if o_iri:
-                o = o_iri if o_iri in kept else numbers.setdefault(o_iri, len(numbers))
+                o = (o_iri if o_iri in shapes_iris or o_iri in shared or o_iri in local
+                     else numbers.setdefault(o_iri, len(numbers)))
             else:
-                literal = _literal(lex, lang or None, datatype or None)
-                o = (numbers.setdefault(term_key(literal), len(numbers)), literal.datatype,
-                     self._answer(literal))
+                same, answers = literal(lex, lang, datatype)
+                o = (numbers.setdefault(same, len(numbers)), answers)
             out.append((s, predicate, o))
         return tuple(out)
 
-    def _answer(self, literal: Lit) -> tuple[object, ...]:
-        found = self._answers.get(literal)
+    def _literal(self, lex: str, lang: str, datatype: str) -> tuple[object, tuple[object, ...]]:
+        """A literal as written: what makes it equal to another, and its answers."""
+        raw = (lex, lang, datatype)
+        found = self._answers.get(raw)
         if found is None:
             if len(self._answers) > 65536:
                 self._answers.clear()
-            found = self._answers[literal] = self.asked.answers(literal)
+            value = _literal(lex, lang or None, datatype or None)
+            found = self._answers[raw] = (term_key(value), (value.datatype, *self.asked.answers(value)))
         return found
+
+    def _shared_iris(self, trace: Trace) -> frozenset[str]:
+        """Every IRI the document's shared nodes mention, worked out once per set of nodes."""
+        ids = tuple(id(node) for node, _ in trace.shared)
+        found = self._shared.get(ids)
+        if found is None or any(a is not b for a, (b, _) in zip(found[0], trace.shared, strict=True)):
+            iris = frozenset().union(*(_mentioned(lines) for _, lines in trace.shared))
+            if len(self._shared) > 1024:
+                self._shared.clear()
+            found = self._shared[ids] = (tuple(node for node, _ in trace.shared), iris)
+        return found[1]
 
     def is_clean(self, key: Key) -> bool:
         return key in self._clean
