@@ -59,13 +59,17 @@ def main() -> int:
         docs += [to_edc(r.award, catalogue) for r in rows if r.award]
     validate_shacl(docs[0], store)  # shapes parsed and compiled once, as a batch worker does
     validate_fast(docs[0], store)
-    same = sum(bool(validate_shacl(d, store)) == bool(validate_fast(d, store)) for d in docs)
+    same = sum(bool(validate_shacl(d, store)) == bool(validate_fast(d, store, remember=False))
+               for d in docs)
     texts = [to_nquads(d, store) for d in docs]
     graphs = [rdflib_graph(t) for t in texts]
     shapes = shapes_graph(store.root, DEFAULT_SHAPES)
 
     slow = per_call(lambda d: validate_shacl(d, store), docs, args.repeat)
-    fast = per_call(lambda d: validate_fast(d, store), docs, args.repeat)
+    fast = per_call(lambda d: validate_fast(d, store, remember=False), docs, args.repeat)
+    for doc in docs:
+        validate_fast(doc, store)  # the memo of clean structures learns each fixture once
+    remembered = per_call(lambda d: validate_fast(d, store), docs, args.repeat)
     slow_shacl = per_call(lambda g: pyshacl_validate(g, shacl_graph=shapes, inference="none", advanced=True,
                                                      allow_warnings=True), graphs, args.repeat)
     fast_shacl = per_call(lambda t: check(t, store, DEFAULT_SHAPES), texts, args.repeat)
@@ -78,6 +82,8 @@ def main() -> int:
           f"  ({slow_shacl / fast_shacl:.1f}x)")
     print(f"{'validate_shacl (whole call)':34} {slow * 1000:9.2f} ms/credential")
     print(f"{'validate_fast (whole call)':34} {fast * 1000:9.2f} ms/credential  ({slow / fast:.1f}x)")
+    print(f"{'validate_fast, structure seen':34} {remembered * 1000:9.2f} ms/credential"
+          f"  ({slow / remembered:.1f}x)")
     print(f"RESULT pyshacl_ms={slow * 1000:.2f} fast_ms={fast * 1000:.2f} speedup={slow / fast:.1f}")
     return 0 if same == len(docs) else 1
 

@@ -43,7 +43,8 @@ def steps(award: Any, catalogue: Any, doc: dict[str, Any], store: Any) -> dict[s
         "annex I": lambda: check_annex1(doc),
         "JSON-LD to RDF": lambda: to_nquads(doc, store),
         "SHACL pyshacl (incl. RDF)": lambda: validate_shacl(doc, store),
-        "SHACL compiled (incl. RDF)": lambda: validate_fast(doc, store),
+        "SHACL compiled (incl. RDF)": lambda: validate_fast(doc, store, remember=False),
+        "SHACL, structure seen": lambda: validate_fast(doc, store),
         "EBSI JSON Schema": lambda: validate_ebsi(to_ebsi(doc), store),
     }
 

@@ -121,14 +121,15 @@ def main() -> int:
         started = time.perf_counter()
         result = run([Job(catalogue_path, (awards,))], options, progress=_Progress(started))
         wall = time.perf_counter() - started
+        # peak memory of the run itself: before the floor is measured and the outputs removed
+        self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         floor = floor_seconds(awards, catalogue_path, min(args.awards, 500)) / args.workers
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     ok = result.done
     per_credential = wall / max(ok, 1)
-    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     peak = self_rss + child_rss * args.workers  # upper bound: every worker at the largest's peak
     print(f"awards {args.awards}, done {ok}, failed {result.failed}, workers {args.workers}, "
           f"wall {wall:.2f}s")
@@ -137,6 +138,7 @@ def main() -> int:
             print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time)")
     print(f"  floor     {floor * 1000:8.2f} ms/credential "
           f"(serialise + RSA-2048 sign, over {args.workers} workers)")
+    print(f"  memory    main {self_rss:.1f} MB, largest worker {child_rss:.1f} MB (peaks)")
     print(f"RESULT credentials_per_s={ok / wall:.1f} floor_ratio={per_credential / floor:.1f} "
           f"peak_rss_mb={peak:.1f}")
     return 0 if result.failed == 0 else 1

@@ -8,6 +8,7 @@ a bad row never stops the rows after it.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,45 @@ COLUMNS: dict[str, tuple[tuple[str, ...], bool, str]] = {
 REQUIRED = ("award_id", "specification", "learner_id", "given_name", "family_name",
             "awarding_date")
 _LOC_TO_COLUMN = {path: name for name, (path, _, _) in COLUMNS.items()}
+
+
+IDS_IN_MEMORY = 100_000  # award ids kept in memory per file before the rest go to disk
+
+
+class FirstRows:
+    """The row where each award id first appeared in a file.
+
+    The first ``in_memory`` ids are kept in a dict; the rest go to a private temporary SQLite
+    database on disk, so a file of millions of rows does not hold them all in memory.
+    """
+
+    def __init__(self, in_memory: int = IDS_IN_MEMORY) -> None:
+        self.in_memory = in_memory
+        self._recent: dict[str, int] = {}
+        self._disk: sqlite3.Connection | None = None
+
+    def first(self, award_id: str, row: int) -> int | None:
+        """The row of an earlier occurrence of ``award_id``, else None (and this row is kept)."""
+        found = self._recent.get(award_id)
+        if found is not None:
+            return found
+        if self._disk is not None:
+            hit = self._disk.execute("SELECT row FROM seen WHERE id = ?", (award_id,)).fetchone()
+            if hit is not None:
+                return int(hit[0])
+        if len(self._recent) < self.in_memory:
+            self._recent[award_id] = row
+            return None
+        if self._disk is None:
+            self._disk = sqlite3.connect("")  # "": a temporary database, deleted when closed
+            self._disk.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+        self._disk.execute("INSERT INTO seen VALUES (?, ?)", (award_id, row))
+        return None
+
+    def close(self) -> None:
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +212,15 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     if header_errors:
         yield LoadedRow(file, 1, None, tuple(header_errors), "")
     default_language = vocab.concept("language", catalogue.primary_language).code
-    seen: dict[str, int] = {}
+    seen = FirstRows(IDS_IN_MEMORY)
+    try:
+        yield from _loaded_rows(file, header, rows, catalogue, default_language, seen)
+    finally:
+        seen.close()
+
+
+def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
+                 catalogue: Catalogue, default_language: str, seen: FirstRows) -> Iterator[LoadedRow]:
     for number, row in rows:
         if "__invalid__" in row:
             yield LoadedRow(file, number, None, (RecordError(
@@ -203,12 +251,11 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
                 errors.append(_unknown_spec(file, number, code, catalogue))
             yield LoadedRow(file, number, None, tuple(errors), award_id)
             continue
-        if award.award_id in seen:
+        first = seen.first(award.award_id, number)
+        if first is not None:
             errors.append(RecordError(file, number, "award_id", award.award_id,
-                                      f"duplicate of row {seen[award.award_id]}",
+                                      f"duplicate of row {first}",
                                       "give every award its own award_id"))
-        else:
-            seen[award.award_id] = number
         errors += _cross_check(file, number, award, catalogue)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id)
 

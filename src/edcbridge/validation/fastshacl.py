@@ -60,12 +60,16 @@ def message(result: Result, graph: nquads.Graph) -> str:
     return result.constraint.messages(result.focus, result.value, _Texts(graph).text)[0]
 
 
-def validate_fast(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
-    """Findings from the official shapes named by the document, as ``validate_shacl`` gives them."""
+def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = True) -> list[Finding]:
+    """Findings from the official shapes named by the document, as ``validate_shacl`` gives them.
+
+    ``remember`` uses and fills the per-process memo of clean structures (``structure_memo``);
+    without it the shapes always run.
+    """
     profiles = tuple(shapes_for(doc))
     converted = trace(doc, store.root)
     memo = key = None
-    if converted is not None:
+    if converted is not None and remember:
         memo = memo_for(store.root, profiles)
         key = memo.key(converted)
         if key is not None and memo.is_clean(key):

@@ -51,7 +51,7 @@ def typed_literal(lex: str, datatype: str) -> Literal:
     return Literal(lex, datatype=URIRef(datatype))
 
 
-def _literal(raw: str, lang: str | None, datatype: str | None) -> Lit:
+def read_literal(raw: str, lang: str | None, datatype: str | None) -> Lit:
     lex = decodeUnicodeEscape(raw)
     if datatype is not None:
         datatype = decodeUnicodeEscape(datatype)
@@ -184,7 +184,7 @@ class Graph:
 
 
 _IRI_PLAIN = r'<([^:\s"<>\\]+:[^\s"<>\\]*)>'
-_PLAIN_LINE = re.compile(  # a canonical line: no blank node, no graph name, no escape in an IRI
+PLAIN_LINE = re.compile(  # a canonical line: no blank node, no graph name, no escape in an IRI
     rf'^{_IRI_PLAIN} {_IRI_PLAIN} (?:{_IRI_PLAIN}|"([^"\\\r\n]*(?:\\.[^"\\\r\n]*)*)"'
     rf"(?:@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*)|\^\^{_IRI_PLAIN})?) \.$", re.MULTILINE)
 _LINE_END = re.compile(r"\r\n|\r|\n")  # what rdflib's N-Quads reader ends a line on
@@ -194,7 +194,7 @@ def _plain(text: str) -> Graph | None:
     """The graph when every line is plain (one C-level scan), else None."""
     if not text.endswith("\n") or "\r" in text or "\n\n" in text or text.startswith("\n"):
         return None
-    rows = _PLAIN_LINE.findall(text)
+    rows = PLAIN_LINE.findall(text)
     if len(rows) != text.count("\n"):
         return None
     graph = Graph()
@@ -202,7 +202,7 @@ def _plain(text: str) -> Graph | None:
         if o_iri:
             graph.add(subject, predicate, o_iri)
         else:
-            graph.add(subject, predicate, _literal(lex, lang or None, dtype or None))
+            graph.add(subject, predicate, read_literal(lex, lang or None, dtype or None))
     return graph
 
 
@@ -230,6 +230,6 @@ def parse(text: str) -> Graph:
         elif o_bnode is not None:
             obj = "_:" + o_bnode
         else:
-            obj = _literal(lex, lang, dtype)
+            obj = read_literal(lex, lang, dtype)
         graph.add(subject, decodeUnicodeEscape(pred), obj)
     return graph

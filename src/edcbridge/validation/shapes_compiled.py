@@ -238,11 +238,11 @@ class MaxInclusiveConstraint(StaticMessage):
 
     def evaluate(self, ev: Evaluator, focus_values: FocusValues) -> tuple[bool, Reports]:
         reports = [self.result(focus, value) for limit in self.limits for focus, values in focus_values
-                   for value in values if not _at_most(value, limit)]
+                   for value in values if not at_most(value, limit)]
         return not reports, reports
 
 
-def _at_most(value: Term, limit: rdflib.Literal) -> bool:
+def at_most(value: Term, limit: rdflib.Literal) -> bool:
     """pyshacl's comparison of a value node with sh:maxInclusive."""
     if not isinstance(value, Lit):
         return False

@@ -22,7 +22,7 @@ import rdflib
 
 from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.fast_rdf import Trace
-from edcbridge.validation.nquads import _PLAIN_LINE, RDF_TYPE, Lit, _literal, term_key
+from edcbridge.validation.nquads import PLAIN_LINE, RDF_TYPE, Lit, read_literal, term_key
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
     DatatypeConstraint,
@@ -32,7 +32,7 @@ from edcbridge.validation.shapes_compiled import (
     OrConstraint,
     PropertyConstraint,
     Shape,
-    _at_most,
+    at_most,
     datatype_matches,
 )
 
@@ -51,7 +51,7 @@ class Questions:
     def answers(self, literal: Lit) -> tuple[object, ...]:
         lang = literal.lang.lower() if literal.lang else None
         return (lang, tuple(datatype_matches(literal, rule) for rule in self.datatypes),
-                tuple(_at_most(literal, limit) for limit in self.limits),
+                tuple(at_most(literal, limit) for limit in self.limits),
                 term_key(literal) in self.values)
 
 
@@ -87,7 +87,7 @@ def questions(profiles: list[CompiledShapes]) -> Questions:
 class StructureMemo:
     """Keys of documents found clean, for one set of shapes; bounded."""
 
-    def __init__(self, asked: Questions, limit: int = 1024) -> None:
+    def __init__(self, asked: Questions, limit: int = 256) -> None:
         self.asked = asked
         self.limit = limit
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
@@ -96,7 +96,7 @@ class StructureMemo:
 
     def key(self, trace: Trace) -> Key | None:
         """The document's key, or None when its lines are not in the plain form."""
-        rows = _PLAIN_LINE.findall("".join(trace.lines))
+        rows = PLAIN_LINE.findall("".join(trace.lines))
         if len(rows) != len(trace.lines):
             return None
         shapes_iris = self.asked.iris
@@ -126,7 +126,7 @@ class StructureMemo:
         if found is None:
             if len(self._answers) > 65536:
                 self._answers.clear()
-            value = _literal(lex, lang or None, datatype or None)
+            value = read_literal(lex, lang or None, datatype or None)
             found = self._answers[raw] = (term_key(value), (value.datatype, *self.asked.answers(value)))
         return found
 
@@ -154,7 +154,7 @@ class StructureMemo:
 def _mentioned(lines: frozenset[str]) -> frozenset[str]:
     """Every IRI in a shared node's lines (subjects, predicates, objects)."""
     found: set[str] = set()
-    for subject, predicate, o_iri, *_ in _PLAIN_LINE.findall("".join(lines)):
+    for subject, predicate, o_iri, *_ in PLAIN_LINE.findall("".join(lines)):
         found.update((subject, predicate, o_iri))
     found.discard("")
     return frozenset(found)

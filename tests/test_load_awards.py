@@ -1,0 +1,42 @@
+"""Duplicate award ids are found in files of any length without holding every id in memory."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from edcbridge.load import awards, iter_awards, load_catalogue
+from edcbridge.load.awards import FirstRows
+from tests.conftest import FIXTURES
+
+
+def test_first_rows_spill_to_disk_and_still_find_duplicates() -> None:
+    seen = FirstRows(in_memory=3)
+    try:
+        assert [seen.first(f"A{i}", i + 2) for i in range(10)] == [None] * 10
+        assert seen._disk is not None  # seven ids went to the temporary database
+        assert seen.first("A1", 50) == 3  # kept in memory
+        assert seen.first("A8", 51) == 10  # kept on disk
+        assert seen.first("A10", 52) is None
+        assert seen.first("A10", 53) == 52
+    finally:
+        seen.close()
+
+
+def test_a_duplicate_far_down_a_long_file_names_the_first_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(awards, "IDS_IN_MEMORY", 50)
+    catalogue_path = FIXTURES / "imperial" / "catalogue.yaml"
+    catalogue = load_catalogue(catalogue_path)
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as handle:
+        template = next(csv.DictReader(handle))
+    path = tmp_path / "awards.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(template))
+        writer.writeheader()
+        for index in range(205):
+            writer.writerow({**template, "award_id": f"X{index % 200}"})
+    duplicates = [r for r in iter_awards(path, catalogue) if r.award is None]
+    assert [(r.row, r.errors[0].message) for r in duplicates] == [
+        (200 + i + 2, f"duplicate of row {i + 2}") for i in range(5)]
