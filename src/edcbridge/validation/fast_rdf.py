@@ -11,6 +11,7 @@ generated mutants.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -163,19 +164,12 @@ class _Converter:
         if hit is None or hit[0] is not node:
             inner = _Converter(self.top, self.prefixes)
             subject = inner._node(node, self.top)
-            hit = (node, subject, frozenset(inner.all_lines()))
+            hit = (node, subject, frozenset(_all_lines(inner.lines, inner.shared)))
             if len(_SHARED_LINES) > 4096:
                 _SHARED_LINES.clear()
             _SHARED_LINES[id(node)] = hit
         self.shared.append((node, hit[2]))
         return hit[1]
-
-    def all_lines(self) -> set[str]:
-        """The document's lines and those of the shared nodes in it."""
-        lines = set(self.lines)
-        for _, more in self.shared:
-            lines |= more
-        return lines
 
     def _node(self, node: dict[str, Any], terms: Terms) -> str:
         subject = node.get("id")
@@ -261,17 +255,22 @@ def shared_lines(node: Frozen) -> frozenset[str] | None:
 @dataclass(frozen=True, slots=True)
 class Trace:
     """A converted document: its own lines in the order written, and the shared nodes in it
-    with their lines)."""
+    with their lines."""
 
     lines: tuple[str, ...]
     shared: tuple[tuple[Frozen, frozenset[str]], ...]  # each shared node with its lines
 
     def nquads(self) -> str:
         """The N-Quads document, as pyld writes it (sorted, no duplicates)."""
-        lines = set(self.lines)
-        for _, more in self.shared:
-            lines |= more
-        return "".join(sorted(lines))
+        return "".join(sorted(_all_lines(self.lines, self.shared)))
+
+
+def _all_lines(own: Iterable[str], shared: Iterable[tuple[Frozen, frozenset[str]]]) -> set[str]:
+    """A document's own lines and those of the shared nodes in it."""
+    lines = set(own)
+    for _, more in shared:
+        lines |= more
+    return lines
 
 
 def trace(doc: dict[str, Any], store_root: Path) -> Trace | None:
