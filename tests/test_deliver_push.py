@@ -138,23 +138,18 @@ def test_killed_halfway_then_rerun_delivers_each_once(
     assert _creates(server) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})
 
 
+def _deqar_args(workdir: Path, server: FakeServer) -> list[str]:
+    """``deqar BATCH -c CATALOGUE --base-url URL -o OUT`` for the workdir's batch."""
+    return ["deqar", str(workdir / "batch.yaml"), "-c", str(workdir / "catalogue.yaml"),
+            "--base-url", server.base_url, "-o", str(workdir / "out")]
+
+
 def test_process_killed_halfway_then_rerun(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
     """A real process, killed with SIGKILL after two reports, then run again to the end."""
     server, app = fake
     (workdir / "batch.yaml").write_text(batch_text(8), "utf-8")
-    command = [
-        sys.executable,
-        "-c",
-        "from edcbridge.deliver.cli import push_group; push_group()",
-        "deqar",
-        str(workdir / "batch.yaml"),
-        "-c",
-        str(workdir / "catalogue.yaml"),
-        "--base-url",
-        server.base_url,
-        "-o",
-        str(workdir / "out"),
-    ]
+    command = [sys.executable, "-c", "from edcbridge.deliver.cli import push_group; push_group()",
+               *_deqar_args(workdir, server)]
     env = {**os.environ, "EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -239,17 +234,7 @@ def _cli() -> object:
 def test_cli_dry_run_then_push_then_rerun(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
     server, app = fake
     (workdir / "batch.yaml").write_text(batch_text(2), "utf-8")
-    args = [
-        "push",
-        "deqar",
-        str(workdir / "batch.yaml"),
-        "-c",
-        str(workdir / "catalogue.yaml"),
-        "--base-url",
-        server.base_url,
-        "-o",
-        str(workdir / "out"),
-    ]
+    args = ["push", *_deqar_args(workdir, server)]
     env = {"EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
     runner = CliRunner()
     dry = runner.invoke(_cli(), [*args, "--dry-run"], env={})  # type: ignore[arg-type]
@@ -276,17 +261,7 @@ def test_cli_credentials_file_bad_password_and_missing(
     (workdir / "batch.yaml").write_text(batch_text(1), "utf-8")
     creds = workdir / "deqar.env"
     creds.write_text("username=acquin\npassword=wrong-secret-pw\n", "utf-8")
-    args = [
-        "push",
-        "deqar",
-        str(workdir / "batch.yaml"),
-        "-c",
-        str(workdir / "catalogue.yaml"),
-        "--base-url",
-        server.base_url,
-        "-o",
-        str(workdir / "out"),
-    ]
+    args = ["push", *_deqar_args(workdir, server)]
     runner = CliRunner()
     bad = runner.invoke(_cli(), [*args, "--credentials", str(creds)])  # type: ignore[arg-type]
     assert bad.exit_code == 2
