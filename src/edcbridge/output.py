@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +29,99 @@ def safe_name(*parts: str) -> str:
     return "_".join(_UNSAFE.sub("-", p).strip("-.") or "x" for p in parts)
 
 
-_FOLDERS: set[Path] = set()  # folders known to exist in this process
+_MAX_FOLDER_FDS = 16
+_LOCAL = threading.local()  # per thread: one thread never closes a descriptor another uses
+_ANONYMOUS = getattr(os, "O_TMPFILE", 0)
+_PROC_FD = Path("/proc/self/fd")
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never a partial file.
+    """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
 
-    The temporary name is unique per process and thread; the file gets the mode ``open()``
-    would give it (0666 less the umask).
+    On Linux the bytes go to an unnamed file in the target's folder (``O_TMPFILE``) which is
+    then linked under its name: one lock of the folder per file, and nothing left behind by a
+    crash. Replacing an existing file, and other systems, use a temporary name and a rename.
+    The file gets the mode ``open()`` would give it (0666 less the umask).
     """
-    folder = target.parent
-    if folder not in _FOLDERS:
-        folder.mkdir(parents=True, exist_ok=True)
-        _FOLDERS.add(folder)
-    tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
+    folder = _folder_fd(target.parent)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-    except FileNotFoundError:  # the folder went away during the run
-        _FOLDERS.discard(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        _write_in(folder, target, data)
+    except OSError:
+        if not _moved(target.parent, folder):
+            raise
+        _forget_folder(target.parent)  # the folder went away during the run: make it again
+        _write_in(_folder_fd(target.parent), target, data)
+
+
+def _write_in(folder: int, target: Path, data: bytes) -> None:
+    if _ANONYMOUS and _PROC_FD.is_dir():
+        try:
+            fd = os.open(".", _ANONYMOUS | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=folder)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+        else:
+            try:
+                _write_all(fd, data)
+                os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+                return
+            except FileExistsError:
+                pass  # an earlier version: replaced below
+            finally:
+                os.close(fd)
+    tmp = f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666, dir_fd=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        tmp.replace(target)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
         raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _folder_fd(folder: Path) -> int:
+    """An open descriptor of the folder, made if missing; a few are kept per thread."""
+    fds = _folder_fds()
+    fd = fds.get(folder)
+    if fd is not None:
+        fds.move_to_end(folder)
+        return fd
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fds[folder] = fd
+    if len(fds) > _MAX_FOLDER_FDS:
+        os.close(fds.popitem(last=False)[1])
+    return fd
+
+
+def _moved(folder: Path, fd: int) -> bool:
+    """Whether the open folder is no longer the one at that path."""
+    try:
+        here = folder.stat()
+    except FileNotFoundError:
+        return True
+    there = os.fstat(fd)
+    return (here.st_dev, here.st_ino) != (there.st_dev, there.st_ino)
+
+
+def _forget_folder(folder: Path) -> None:
+    fd = _folder_fds().pop(folder, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def _folder_fds() -> OrderedDict[Path, int]:
+    fds: OrderedDict[Path, int] | None = getattr(_LOCAL, "fds", None)
+    if fds is None:
+        fds = _LOCAL.fds = OrderedDict()
+    return fds

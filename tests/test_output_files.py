@@ -1,0 +1,106 @@
+"""Atomic output files: whole or absent, the usual mode, nothing left behind, folders that vanish."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from edcbridge import output
+from edcbridge.output import write_atomic
+
+
+@pytest.fixture(params=["unnamed", "renamed"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of writing: the unnamed file linked in (Linux) and the temporary name renamed."""
+    if request.param == "renamed":
+        monkeypatch.setattr(output, "_ANONYMOUS", 0)
+    elif not output._ANONYMOUS:
+        pytest.skip("no O_TMPFILE on this system")
+    return str(request.param)
+
+
+def _names(folder: Path) -> list[str]:
+    """Every entry, hidden ones included."""
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_file_has_the_bytes_and_the_mode_open_would_give(tmp_path: Path, way: str) -> None:
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "a" / "b" / "x.json", b"{}\n")
+        (tmp_path / "plain").touch(0o666)
+    finally:
+        os.umask(old)
+    target = tmp_path / "a" / "b" / "x.json"
+    assert target.read_bytes() == b"{}\n"
+    assert _mode(target) == _mode(tmp_path / "plain") == 0o640
+    assert _names(target.parent) == ["x.json"]
+
+
+def test_existing_file_is_replaced_whole(tmp_path: Path, way: str) -> None:
+    target = tmp_path / "x.json"
+    target.write_bytes(b"old version, longer than the new one\n")
+    write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert _names(tmp_path) == ["x.json"]
+
+
+def test_large_file_is_written_completely(tmp_path: Path, way: str) -> None:
+    data = os.urandom(3 * 1024 * 1024)
+    write_atomic(tmp_path / "big.bin", data)
+    assert (tmp_path / "big.bin").read_bytes() == data
+
+
+def test_folder_removed_during_the_run_is_made_again(tmp_path: Path, way: str) -> None:
+    folder = tmp_path / "out"
+    write_atomic(folder / "1.json", b"1")
+    shutil.rmtree(folder)
+    write_atomic(folder / "2.json", b"2")
+    assert _names(folder) == ["2.json"]
+    shutil.rmtree(folder)
+    folder.mkdir()  # made again by someone else: the new folder gets the file
+    write_atomic(folder / "3.json", b"3")
+    assert _names(folder) == ["3.json"]
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, way: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "x.json").write_bytes(b"kept")
+
+    def broken_write(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "write", broken_write)
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(tmp_path / "x.json", b"new")
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(tmp_path / "y.json", b"new")
+    assert _names(tmp_path) == ["x.json"]
+    assert (tmp_path / "x.json").read_bytes() == b"kept"
+
+
+def test_many_folders_and_threads_each_get_their_own_files(tmp_path: Path, way: str) -> None:
+    """More folders than descriptors kept, from several threads at once."""
+    def writer(name: str) -> None:
+        for index in range(60):
+            write_atomic(tmp_path / f"f{index % 40}" / f"{name}-{index}.txt", f"{name} {index}".encode())
+
+    threads = [threading.Thread(target=writer, args=(f"t{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    files = sorted(tmp_path.glob("f*/*.txt"))
+    assert len(files) == 240
+    for path in files:
+        name, index = path.stem.split("-")
+        assert path.read_text() == f"{name} {index}"
+        assert path.parent.name == f"f{int(index) % 40}"
