@@ -9,6 +9,12 @@ measured in the same run: serialising the same documents and signing them with R
 The last line is:
 
     RESULT credentials_per_s=<float> floor_ratio=<float> peak_rss_mb=<float>
+
+Creating files is part of the run, and some file systems make it depend on what happened just
+before: ext4 without a journal skips inodes freed in the last one to six minutes when it makes
+a new file, so a run started soon after many files were deleted (the previous run's outputs,
+say) creates its files several times more slowly. Leave that long between runs, or keep the
+outputs (--keep) and delete them afterwards.
 """
 
 from __future__ import annotations

@@ -88,14 +88,15 @@ class Journal:
         """Stage a record's new state and its audit events; durable at :meth:`commit`."""
         self._begin()
         now = time.time()
+        outputs_json = json.dumps(outputs, sort_keys=True)
         self.db.execute(
             "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
             "input_hash = excluded.input_hash, state = excluded.state, stage = excluded.stage, "
             "outputs = excluded.outputs, "
             "error = excluded.error, updated = excluded.updated",
-            (key, input_hash, state, stage, json.dumps(outputs, sort_keys=True), error, now, now))
-        output_hash = hashlib.sha256(json.dumps(outputs, sort_keys=True).encode()).hexdigest()
+            (key, input_hash, state, stage, outputs_json, error, now, now))
+        output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         for action in actions:
             event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
