@@ -104,3 +104,22 @@ def test_many_folders_and_threads_each_get_their_own_files(tmp_path: Path, way: 
         name, index = path.stem.split("-")
         assert path.read_text() == f"{name} {index}"
         assert path.parent.name == f"f{int(index) % 40}"
+
+
+def test_system_that_refuses_the_link_falls_back_to_named_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not output._ANONYMOUS:
+        pytest.skip("no O_TMPFILE on this system")
+    monkeypatch.setattr(output, "_ANONYMOUS", output._ANONYMOUS)  # restored after the test
+    calls: list[str] = []
+
+    def refused_link(*args: object, **kwargs: object) -> None:
+        calls.append("link")
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(output.os, "link", refused_link)
+    write_atomic(tmp_path / "1.json", b"1")
+    write_atomic(tmp_path / "2.json", b"2")
+    assert calls == ["link"]  # tried once, then named files only
+    assert _names(tmp_path) == ["1.json", "2.json"]
+    assert (tmp_path / "1.json").read_bytes() == b"1"

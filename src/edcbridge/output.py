@@ -30,9 +30,10 @@ def safe_name(*parts: str) -> str:
 
 
 _MAX_FOLDER_FDS = 16
+_CANNOT_LINK = (errno.EPERM, errno.EACCES, errno.ENOENT, errno.EXDEV, errno.EOPNOTSUPP)
 _LOCAL = threading.local()  # per thread: one thread never closes a descriptor another uses
-_ANONYMOUS = getattr(os, "O_TMPFILE", 0)
-_PROC_FD = Path("/proc/self/fd")
+_PROC_FD = Path("/proc/self/fd")  # unnamed files are linked in through their /proc entry
+_ANONYMOUS = getattr(os, "O_TMPFILE", 0) if _PROC_FD.is_dir() else 0
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -54,7 +55,8 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 def _write_in(folder: int, target: Path, data: bytes) -> None:
-    if _ANONYMOUS and _PROC_FD.is_dir():
+    global _ANONYMOUS
+    if _ANONYMOUS:
         try:
             fd = os.open(".", _ANONYMOUS | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=folder)
         except OSError as exc:
@@ -63,10 +65,15 @@ def _write_in(folder: int, target: Path, data: bytes) -> None:
         else:
             try:
                 _write_all(fd, data)
-                os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
-                return
-            except FileExistsError:
-                pass  # an earlier version: replaced below
+                try:
+                    os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+                    return
+                except FileExistsError:
+                    pass  # an earlier version: replaced below
+                except OSError as exc:
+                    if exc.errno not in _CANNOT_LINK or _moved(target.parent, folder):
+                        raise
+                    _ANONYMOUS = 0  # this system does not let us link them in: named files from now on
             finally:
                 os.close(fd)
     tmp = f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
