@@ -14,11 +14,14 @@ from edcbridge import output
 from edcbridge.output import write_atomic
 
 
-@pytest.fixture(params=["unnamed", "renamed"])
+@pytest.fixture(params=["unnamed", "renamed", "by path"])
 def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways of writing: the unnamed file linked in (Linux) and the temporary name renamed."""
+    """Every way of writing: the unnamed file linked in (Linux), the temporary name renamed in
+    an open folder, and by full paths (systems without folder descriptors, such as Windows)."""
     if request.param == "renamed":
         monkeypatch.setattr(output, "_ANONYMOUS", 0)
+    elif request.param == "by path":
+        monkeypatch.setattr(output, "_FOLDER_HANDLES", False)
     elif not output._ANONYMOUS:
         pytest.skip("no O_TMPFILE on this system")
     return str(request.param)

@@ -34,6 +34,9 @@ _CANNOT_LINK = (errno.EPERM, errno.EACCES, errno.ENOENT, errno.EXDEV, errno.EOPN
 _LOCAL = threading.local()  # per thread: one thread never closes a descriptor another uses
 _PROC_FD = Path("/proc/self/fd")  # unnamed files are linked in through their /proc entry
 _ANONYMOUS = getattr(os, "O_TMPFILE", 0) if _PROC_FD.is_dir() else 0
+_FOLDER_HANDLES = hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd  # not on Windows
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC | getattr(os, "O_BINARY", 0)
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -44,6 +47,10 @@ def write_atomic(target: Path, data: bytes) -> None:
     crash. Replacing an existing file, and other systems, use a temporary name and a rename.
     The file gets the mode ``open()`` would give it (0666 less the umask).
     """
+    if not _FOLDER_HANDLES:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_named(None, target, data)
+        return
     folder = _folder_fd(target.parent)
     try:
         _write_in(folder, target, data)
@@ -58,7 +65,7 @@ def _write_in(folder: int, target: Path, data: bytes) -> None:
     global _ANONYMOUS
     if _ANONYMOUS:
         try:
-            fd = os.open(".", _ANONYMOUS | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=folder)
+            fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
         except OSError as exc:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                 raise
@@ -76,14 +83,22 @@ def _write_in(folder: int, target: Path, data: bytes) -> None:
                     _ANONYMOUS = 0  # this system does not let us link them in: named files from now on
             finally:
                 os.close(fd)
+    _write_named(folder, target, data)
+
+
+def _write_named(folder: int | None, target: Path, data: bytes) -> None:
+    """Through a temporary name and a rename: names relative to ``folder``, else full paths."""
     tmp = f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666, dir_fd=folder)
+    final = target.name
+    if folder is None:
+        tmp, final = str(target.parent / tmp), str(target)
+    fd = os.open(tmp, _CREATE, 0o666, dir_fd=folder)
     try:
         try:
             _write_all(fd, data)
         finally:
             os.close(fd)
-        os.replace(tmp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+        os.replace(tmp, final, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=folder)
@@ -104,7 +119,7 @@ def _folder_fd(folder: Path) -> int:
         fds.move_to_end(folder)
         return fd
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
     fds[folder] = fd
     if len(fds) > _MAX_FOLDER_FDS:
         os.close(fds.popitem(last=False)[1])
