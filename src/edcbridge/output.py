@@ -62,28 +62,34 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 def _write_in(folder: int, target: Path, data: bytes) -> None:
+    if not (_ANONYMOUS and _write_unnamed(folder, target, data)):
+        _write_named(folder, target, data)
+
+
+def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
+    """Write an unnamed file and link it in; False when it is to be written by name instead
+    (an earlier version is there, or this folder or system cannot)."""
     global _ANONYMOUS
-    if _ANONYMOUS:
+    try:
+        fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            return False
+        raise
+    try:
+        _write_all(fd, data)
         try:
-            fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
+            os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+        except FileExistsError:
+            return False
         except OSError as exc:
-            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            if exc.errno not in _CANNOT_LINK or _moved(target.parent, folder):
                 raise
-        else:
-            try:
-                _write_all(fd, data)
-                try:
-                    os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
-                    return
-                except FileExistsError:
-                    pass  # an earlier version: replaced below
-                except OSError as exc:
-                    if exc.errno not in _CANNOT_LINK or _moved(target.parent, folder):
-                        raise
-                    _ANONYMOUS = 0  # this system does not let us link them in: named files from now on
-            finally:
-                os.close(fd)
-    _write_named(folder, target, data)
+            _ANONYMOUS = 0  # this system does not let us link them in: named files from now on
+            return False
+        return True
+    finally:
+        os.close(fd)
 
 
 def _write_named(folder: int | None, target: Path, data: bytes) -> None:
