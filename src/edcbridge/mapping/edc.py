@@ -171,7 +171,8 @@ def _outcome(title: dict[str, str], skills: tuple[Any, ...], t: _Texts) -> Node:
     return node
 
 
-def _assessment(spec: Specification, award: Award, awarding: Node, t: _Texts) -> Node | None:
+def _assessment_specification(spec: Specification, t: _Texts) -> Node | None:
+    """The assessment as the catalogue specifies it: the same in every award of the entry."""
     if spec.assessment is None:
         return None
     a = spec.assessment
@@ -182,11 +183,19 @@ def _assessment(spec: Specification, award: Award, awarding: Node, t: _Texts) ->
         specification["mode"] = concept("mode", a.mode.value)
     if a.grading_scheme:
         specification["gradingScheme"] = {"type": "GradingScheme", "title": t(a.grading_scheme)}
+    return specification
+
+
+def _assessment(spec: Specification, award: Award, awarding: Node, shared: _Shared,
+                t: _Texts) -> Node | None:
+    if spec.assessment is None or shared.assessment is None:
+        return None
+    a = spec.assessment
     node: Node = {"type": "LearningAssessment", "title": t(a.title),
                   "grade": note(t(award.grade or {})), "awardedBy": awarding,
-                  "specifiedBy": specification}
-    if a.supervision:
-        node["idVerification"] = concept("supervision", a.supervision.value)
+                  "specifiedBy": shared.assessment}
+    if shared.id_verification is not None:
+        node["idVerification"] = shared.id_verification
     return node
 
 
@@ -255,12 +264,17 @@ def valid_until(award: Award, spec: Specification) -> dt.date | None:
 
 @dataclass(frozen=True)
 class _Shared:
-    """The parts of a credential that depend only on the catalogue entry, built once."""
+    """The parts of a credential that depend only on the catalogue entry, built once (frozen:
+    each is the same object in every credential, so later steps can work on it once too)."""
 
     issuer: Node
     awarding_body: Node
     qualification: Node
     display: Node
+    profiles: list[Node]
+    schemas: list[Node]
+    assessment: Node | None
+    id_verification: Node | None
 
 
 _SHARED: dict[tuple[int, str, str, str, tuple[str, ...]], tuple[Catalogue, _Shared]] = {}
@@ -276,9 +290,16 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
     issuer = freeze(organisation(catalogue.organisation(issuer_key), t))
     body_key = spec.awarding_body or issuer_key
     body = issuer if body_key == issuer_key else freeze(organisation(catalogue.organisation(body_key), t))
+    assessment = _assessment_specification(spec, t)
+    supervision = spec.assessment.supervision if spec.assessment is not None else None
     shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t)),
                      freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
-                                     primary, languages)))
+                                     primary, languages)),
+                     freeze([concept("credential-type", spec.credential_type.value)]),
+                     freeze([{"id": SHACL_ID, "type": "ShaclValidator2017"}
+                             for SHACL_ID in (SHAPES_GENERIC_FULL,)]),
+                     freeze(assessment) if assessment is not None else None,
+                     freeze(concept("supervision", supervision.value)) if supervision else None)
     if len(_SHARED) > 1024:
         _SHARED.clear()
     _SHARED[key] = (catalogue, shared)
@@ -301,7 +322,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     if spec.description:
         claim["description"] = t(spec.description)
     claim["awardedBy"] = awarding
-    proven = _assessment(spec, award, awarding, t)
+    proven = _assessment(spec, award, awarding, shared, t)
     if proven is not None:
         claim["provenBy"] = proven
     claim["specifiedBy"] = shared.qualification
@@ -310,9 +331,8 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
         "@context": CONTEXT,
         "id": credential_id(issuer_key, award.award_id),
         "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
-        "credentialProfiles": [concept("credential-type", spec.credential_type.value)],
-        "credentialSchema": [{"id": SHACL_ID, "type": "ShaclValidator2017"}
-                             for SHACL_ID in (SHAPES_GENERIC_FULL,)],
+        "credentialProfiles": list(shared.profiles),
+        "credentialSchema": list(shared.schemas),
         "identifier": {"type": "Identifier", "schemeName": "Award number",
                        "notation": award.award_id},
         "issuer": issuer,
