@@ -5,7 +5,7 @@ B-B), write, journal; on N synthetic awards made with a seed.
 
 Prints credentials per second overall and per stage, peak memory, and the ratio to a floor
 measured in the same run: serialising the same documents and signing them with RSA-2048
-(the least any sealing exporter must do), spread ideally over the same number of workers.
+(the least any sealing exporter must do), by the same number of worker processes at once.
 The last line is:
 
     RESULT credentials_per_s=<float> floor_ratio=<float> peak_rss_mb=<float>
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import random
 import resource
 import shutil
@@ -28,8 +29,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from edcbridge.demo import bundled_fixtures
@@ -63,10 +65,8 @@ def synthetic_awards(path: Path, count: int, seed: int, specs: list[str]) -> Non
                              f"learner{index}@example.org", _date(rng, 2025, 2025), rng.choice(GRADES)])
 
 
-def floor_seconds(csv_path: Path, catalogue_path: Path, sample: int) -> float:
-    """Serialise + RSA-2048 sign, per credential, on one core."""
+def _floor_documents(csv_path: Path, catalogue_path: Path, sample: int) -> list[dict[str, object]]:
     catalogue = load_catalogue(catalogue_path)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     docs = []
     with csv_path.open(encoding="utf-8") as handle:
         for index, row in enumerate(csv.DictReader(handle)):
@@ -78,11 +78,60 @@ def floor_seconds(csv_path: Path, catalogue_path: Path, sample: int) -> float:
                                   "learner": learner, "awarding_date": row["awarding_date"],
                                   "grade": {"en": row["grade"]}})
             docs.append(to_edc(award, catalogue))
-    started = time.perf_counter()
+    return docs
+
+
+def _serialise_and_sign(docs: list[dict[str, object]], key: rsa.RSAPrivateKey) -> None:
     for doc in docs:
         data = serialise(doc)  # the exporter's own serialiser: the fastest honest one
         key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def floor_seconds(csv_path: Path, catalogue_path: Path, sample: int) -> float:
+    """Serialise + RSA-2048 sign, per credential, on one core."""
+    docs = _floor_documents(csv_path, catalogue_path, sample)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    started = time.perf_counter()
+    _serialise_and_sign(docs, key)
     return (time.perf_counter() - started) / len(docs)
+
+
+def _floor_worker(csv_path: Path, catalogue_path: Path, sample: int, key_pem: bytes, rounds: int,
+                  barrier: Any, results: Any) -> None:
+    docs = _floor_documents(csv_path, catalogue_path, sample)
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    _serialise_and_sign(docs[:10], key)  # warm up
+    barrier.wait()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        _serialise_and_sign(docs, key)
+    results.put((started, time.perf_counter(), rounds * len(docs)))
+
+
+def parallel_floor_seconds(csv_path: Path, catalogue_path: Path, sample: int, workers: int) -> float:
+    """Serialise + RSA-2048 sign, per credential, with ``workers`` processes doing it at once.
+
+    Measured rather than worked out from one core: a machine rarely runs two processes at twice
+    the speed of one (cores share caches, memory and, on a virtual machine, the host), and the
+    pipeline's workers pay that too.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    context = multiprocessing.get_context()
+    barrier, results = context.Barrier(workers), context.Queue()
+    rounds = max(1, 1000 // sample)  # about a thousand signatures per worker
+    processes = [context.Process(target=_floor_worker, args=(csv_path, catalogue_path, sample, key_pem,
+                                                             rounds, barrier, results))
+                 for _ in range(workers)]
+    for process in processes:
+        process.start()
+    spans: list[tuple[float, float, int]] = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    wall = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
+    return wall / sum(count for _, _, count in spans)
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -139,7 +188,9 @@ def main() -> int:
         # peak memory of the run itself: before the floor is measured and the outputs removed
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        floor = floor_seconds(awards, catalogue_path, min(args.awards, 500)) / args.workers
+        sample = min(args.awards, 500)
+        one_core = floor_seconds(awards, catalogue_path, sample)
+        floor = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -151,8 +202,9 @@ def main() -> int:
     for stage, seconds in result.seconds.items():
         if seconds:
             print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time)")
-    print(f"  floor     {floor * 1000:8.2f} ms/credential "
-          f"(serialise + RSA-2048 sign, over {args.workers} workers)")
+    print(f"  floor     {floor * 1000:8.2f} ms/credential (serialise + RSA-2048 sign by {args.workers} "
+          f"workers at once; {one_core * 1000:.2f} ms on one core alone: {args.workers} workers "
+          f"do {one_core / floor:.2f}x one core's work)")
     print(f"  cpu       main {main_cpu / max(ok, 1) * 1000:.2f} ms/credential, workers "
           f"{workers_cpu / max(ok, 1) * 1000:.2f} ms/credential (user + system, start-up included)")
     print(f"  memory    main {self_rss:.1f} MB, largest worker {child_rss:.1f} MB (peaks)")

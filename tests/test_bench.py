@@ -1,0 +1,28 @@
+"""The benchmark runs end to end and prints its RESULT line (no timing is asserted here)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from edcbridge.schemas import SchemaStore
+from edcbridge.schemas.store import ENV_VAR
+
+from .conftest import ROOT
+
+RESULT = re.compile(r"^RESULT credentials_per_s=(\d+\.\d) floor_ratio=(\d+\.\d) peak_rss_mb=(\d+\.\d)$")
+
+
+def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> None:
+    env = {**os.environ, ENV_VAR: str(store.root)}
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "24", "--workers", "2"],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "awards 24, done 24, failed 0, workers 2" in lines[0]
+    assert any(line.strip().startswith("floor ") and "2 workers at once" in line for line in lines)
+    found = RESULT.match(lines[-1])
+    assert found is not None, lines[-1]
+    assert all(float(value) > 0 for value in found.groups())
