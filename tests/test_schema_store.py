@@ -29,6 +29,22 @@ def test_install_from_folder_then_nothing_to_do(reference: Path, tmp_path: Path)
     assert all(state == "ok" for _, state in store.check())
 
 
+def test_installed_files_get_the_mode_open_would_give_and_no_temporary_is_left(
+        reference: Path, tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        store = SchemaStore(tmp_path / "store")
+        store.install_from(reference)
+    finally:
+        os.umask(umask)
+    files = [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
+    assert len(files) >= len(manifest())
+    assert {p.stat().st_mode & 0o777 for p in files} == {0o644}  # public schemas, readable by all
+    assert not [p for p in files if p.name.startswith(".tmp-")]
+
+
 def test_a_modified_source_file_is_refused(reference: Path, tmp_path: Path) -> None:
     source = tmp_path / "source"
     entry = manifest()[0]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from edcbridge.output import write_atomic
 
 ENV_VAR = "EDCBRIDGE_SCHEMAS"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -63,14 +64,6 @@ def default_store_dir() -> Path:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    Path(tmp).replace(target)
 
 
 @dataclass(frozen=True)
@@ -130,7 +123,7 @@ class SchemaStore:
             if digest != entry.sha256:
                 failed.append((entry.path, f"sha256 {digest} does not match the pinned {entry.sha256}"))
                 continue
-            _write_atomic(target, data)
+            write_atomic(target, data)
             installed.append(entry.path)
         return InstallResult(installed, unchanged, failed)
 
