@@ -465,3 +465,29 @@ def test_a_changed_copy_of_a_shared_node_is_validated_in_place(store: SchemaStor
     fast = validate_fast(doc, store)
     assert fast == validate_shacl(doc, store)
     assert any(f.code == "shacl.UniqueLang" for f in fast)  # two English legal names on one node
+
+
+def test_credentials_of_one_catalogue_entry_share_its_parts_and_sharing_changes_nothing(
+        store: SchemaStore) -> None:
+    from edcbridge.mapping.nodes import Frozen
+    from edcbridge.output import serialise
+
+    catalogue = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+    awards = [r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue)
+              if r.award is not None and r.award.specification == "IMP-MC-CRA"]
+    first, second = (to_edc(award, catalogue) for award in awards[:2])
+
+    def parts(doc: Doc) -> list[Any]:
+        proven = doc["credentialSubject"]["hasClaim"]["provenBy"]
+        return [doc["credentialProfiles"][0], doc["credentialSchema"][0], proven["specifiedBy"],
+                proven["idVerification"], doc["issuer"], doc["displayParameter"]]
+
+    for mine, theirs in zip(parts(first), parts(second), strict=True):
+        assert isinstance(mine, Frozen) and mine is theirs
+    assert first["credentialProfiles"] is not second["credentialProfiles"]  # each its own list
+    with pytest.raises(TypeError):
+        parts(first)[2]["title"] = {"en": "changed in one credential only"}
+    plain = copy.deepcopy(first)  # the same credential without shared nodes
+    assert not any(isinstance(node, Frozen) for node in parts(plain))
+    assert serialise(plain) == serialise(first)
+    assert validate_fast(first, store) == validate_fast(plain, store) == validate_shacl(plain, store) == []

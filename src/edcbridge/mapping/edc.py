@@ -271,8 +271,8 @@ class _Shared:
     awarding_body: Node
     qualification: Node
     display: Node
-    profiles: list[Node]
-    schemas: list[Node]
+    profiles: tuple[Node, ...]
+    schemas: tuple[Node, ...]
     assessment: Node | None
     id_verification: Node | None
 
@@ -295,9 +295,9 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
     shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t)),
                      freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
                                      primary, languages)),
-                     freeze([concept("credential-type", spec.credential_type.value)]),
-                     freeze([{"id": SHACL_ID, "type": "ShaclValidator2017"}
-                             for SHACL_ID in (SHAPES_GENERIC_FULL,)]),
+                     (freeze(concept("credential-type", spec.credential_type.value)),),
+                     tuple(freeze({"id": SHACL_ID, "type": "ShaclValidator2017"})
+                           for SHACL_ID in (SHAPES_GENERIC_FULL,)),
                      freeze(assessment) if assessment is not None else None,
                      freeze(concept("supervision", supervision.value)) if supervision else None)
     if len(_SHARED) > 1024:
