@@ -102,26 +102,39 @@ def main() -> None:
 @click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default=None,
               help="JAdES level (default: the highest the configured services allow).")
 @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp authority URL.")
+@click.option("--deliver-wallet", "wallet_url", envvar="EDCBRIDGE_WALLET_URL", metavar="URL",
+              help="Then deposit each sealed credential in the learner's Europass wallet (by the "
+                   "e-mail address in the awards file) through this wallet API; needs --seal.")
+@click.option("--send-email/--no-send-email", default=True, show_default=True,
+              help="With --deliver-wallet: ask the wallet to e-mail the learner.")
+@click.option("--wallet-locale", default="en", show_default=True,
+              help="With --deliver-wallet: the language of the wallet's e-mail.")
 @click.option("--preview", is_flag=True, help="Also render each credential as an HTML page in OUT/preview/.")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, errors or summary on stderr.")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
-           level: str | None, tsa_url: str | None, preview: bool, no_validate: bool, quiet: bool) -> None:
+           level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
+           wallet_locale: str, preview: bool, no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
-    OUT/.edcbridge-journal.sqlite); an interrupted run resumes where it stopped.
+    OUT/.edcbridge-journal.sqlite); an interrupted run resumes where it stopped. With
+    --deliver-wallet, credentials sealed and not yet delivered are then deposited.
     """
     from edcbridge.pipeline import Job, RunOptions
+    from edcbridge.pipeline.delivery import WalletTarget
     from edcbridge.pipeline.runner import default_workers
 
+    if wallet_url and seal_p12 is None:
+        _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
+    target = WalletTarget(wallet_url, send_email, wallet_locale) if wallet_url else None
     options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
-                         fail_fast=fail_fast, seal=factory)
+                         fail_fast=fail_fast, seal=factory, deliver=target)
     code = _run_jobs([Job(catalogue, awards)], options, quiet)
     if preview:
         code = max(code, _preview(catalogue, awards, out_dir, quiet))
@@ -180,8 +193,14 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
                 click.echo(message, err=True)
         progress.update(outcome, status)
 
+    def on_delivery(delivery: Any) -> None:
+        if not quiet:
+            where = f"{delivery.key} -> {delivery.recipient or '(no e-mail)'}"
+            detail = f": {delivery.message}" if delivery.status == "failed" else ""
+            click.echo(f"{delivery.status} {where}{detail}", err=True)
+
     try:
-        result = run(jobs, options, on_outcome)
+        result = run(jobs, options, on_outcome, on_delivery)
     except CatalogueError as exc:
         progress.close()
         for error in exc.errors:
@@ -198,8 +217,12 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
                    + (f" ({failed})" if failed else "") + f"; worker time: {stages}", err=True)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
+        if options.deliver is not None:
+            click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
+                       f"already there, {result.delivery_failed} failed", err=True)
         click.echo(f"report: {result.report}", err=True)
-    return EXIT_FAILED if result.failed or result.stopped_early else EXIT_OK
+    problems = result.failed or result.delivery_failed or result.stopped_early
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 @main.command()

@@ -30,11 +30,25 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
     prev TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
+    PRIMARY KEY (key, target));
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A sealed credential waiting to be delivered to a target."""
+
+    key: str
+    recipient: str | None
+    path: str
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +111,63 @@ class Journal:
             "error = excluded.error, updated = excluded.updated",
             (key, input_hash, state, stage, outputs_json, error, now, now))
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         for action in actions:
-            event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
-                     "input_hash": input_hash, "output_hash": output_hash}
-            digest = audit_hash(self._last_hash, event)
-            self.db.execute(
-                "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash) "
-                "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash)",
-                {**event, "prev": self._last_hash, "hash": digest})
-            self._last_hash = digest
+            self._audit(now, action, key, input_hash, output_hash)
+
+    def _audit(self, now: float, action: str, key: str, input_hash: str, output_hash: str) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
+                 "input_hash": input_hash, "output_hash": output_hash}
+        digest = audit_hash(self._last_hash, event)
+        self.db.execute(
+            "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash) "
+            "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash)",
+            {**event, "prev": self._last_hash, "hash": digest})
+        self._last_hash = digest
+
+    def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str) -> None:
+        """Stage a sealed credential for delivery to ``target``, unless that very file (same
+        digest, same recipient) was delivered there already; durable at :meth:`commit`."""
+        self._begin()
+        self.db.execute(
+            "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT(key, target) DO UPDATE SET "
+            "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
+            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated "
+            "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
+            "OR deliveries.recipient IS NOT excluded.recipient",
+            (key, target, recipient, path, sha256, time.time()))
+
+    def forget_pending(self, key: str) -> None:
+        """Drop what waits for delivery under ``key`` (its record failed)."""
+        self._begin()
+        self.db.execute("DELETE FROM deliveries WHERE key = ? AND state != 'delivered'", (key,))
+
+    def pending_deliveries(self, target: str, after: str = "", limit: int = 256) -> list[Pending]:
+        """The next credentials (by key, after ``after``) not yet delivered to ``target``."""
+        rows = self.db.execute(
+            "SELECT key, recipient, path, sha256 FROM deliveries WHERE target = ? AND key > ? "
+            "AND state != 'delivered' ORDER BY key LIMIT ?", (target, after, limit)).fetchall()
+        return [Pending(*row) for row in rows]
+
+    def delivered(self, item: Pending, target: str, target_id: str | None, error: str | None) -> None:
+        """Record a delivery (``error`` None) or its failure; a delivery is an audit event whose
+        output hash is the sha256 of the credential delivered. Commits at once: a delivery
+        is a request to someone else's system, and must not be forgotten."""
+        self._begin()
+        now = time.time()
+        self.db.execute(
+            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, updated = ? "
+            "WHERE key = ? AND target = ?",
+            ("failed" if error else "delivered", target_id, error, now, item.key, target))
+        if error is None:
+            row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
+            self._audit(now, "delivered", item.key, row[0] if row else "", item.sha256)
+        self.commit()
+
+    def delivery_counts(self, target: str) -> dict[str, int]:
+        return dict(self.db.execute("SELECT state, COUNT(*) FROM deliveries WHERE target = ? "
+                                    "GROUP BY state", (target,)).fetchall())
 
     def commit(self) -> None:
         if self._in_transaction:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from edcbridge.pipeline.delivery import Delivery
     from edcbridge.pipeline.runner import RunResult
     from edcbridge.pipeline.worker import Outcome
 
@@ -47,6 +48,19 @@ class ReportWriter:
             self._failures.append((outcome.file, outcome.row, outcome.award_id,
                                    outcome.errors[0] if outcome.errors else ""))
 
+    def write_delivery(self, delivery: Delivery) -> None:
+        """A delivery as a row of its own: stage ``deliver``, the credential as its output."""
+        award_id = delivery.key.split("/", 1)[-1]
+        errors = [delivery.message] if delivery.status == "failed" else []
+        self._csv.writerow(["", "", award_id, delivery.status, "deliver", delivery.path, " | ".join(errors)])
+        record = {"award_id": award_id, "status": delivery.status, "stage": "deliver",
+                  "recipient": delivery.recipient, "outputs": {"edc-sealed": delivery.path},
+                  "target_id": delivery.target_id, "errors": errors}
+        self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
+        self._first = False
+        if errors and len(self._failures) < _MAX_HTML_FAILURES:
+            self._failures.append(("(delivery)", 0, award_id, errors[0]))
+
     def close(self, result: RunResult) -> Path:
         summary = summary_data(result)
         self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")
@@ -68,6 +82,8 @@ def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "skipped": result.skipped,
             "failed": result.failed, "stopped_early": result.stopped_early,
             "failed_by_stage": result.stage_failures,
+            "delivered": result.delivered, "already_delivered": result.already_delivered,
+            "delivery_failed": result.delivery_failed,
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
 
 

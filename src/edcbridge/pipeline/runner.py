@@ -18,6 +18,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Journal
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import STAGES, Outcome, WorkerConfig, init_worker, process_batch
@@ -44,6 +45,7 @@ class RunOptions:
     seal: Any = None
     commit_every: int = 256
     commit_seconds: float = 0.5
+    deliver: WalletTarget | None = None  # deposit each sealed credential in the learner's wallet
 
 
 @dataclass
@@ -55,6 +57,9 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     stage_failures: dict[str, int] = field(default_factory=dict)
     report: Path | None = None
+    delivered: int = 0
+    already_delivered: int = 0
+    delivery_failed: int = 0
 
     @property
     def total(self) -> int:
@@ -100,6 +105,8 @@ class _Runner:
         elif outcome.key:
             self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                 "\n".join(outcome.errors)[:4000], [])
+        if self.options.deliver is not None and outcome.key:
+            self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, [status or outcome.state]))
         if outcome.state == "failed":
             self.consecutive_failures += 1
@@ -108,6 +115,16 @@ class _Runner:
         if len(self.pending) >= self.options.commit_every or \
                 time.monotonic() - self.last_commit >= self.options.commit_seconds:
             self.flush()
+
+    def _queue_delivery(self, outcome: Outcome, target: WalletTarget) -> None:
+        """A sealed credential, new or skipped as done, waits for delivery; a record that failed
+        is not delivered in an earlier version either."""
+        if outcome.state != "done":
+            self.journal.forget_pending(outcome.key)
+        elif "edc-sealed" in outcome.outputs:
+            sealed = outcome.outputs["edc-sealed"]
+            self.journal.queue_delivery(outcome.key, target.name, outcome.recipient, sealed["path"],
+                                        sealed["sha256"])
 
     def flush(self) -> None:
         self.journal.commit()
@@ -154,7 +171,7 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
             if done is not None and done.input_hash == input_hash and all(
                     Path(o["path"]).is_file() for o in done.outputs.values()):
                 runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
-                                      outputs=done.outputs), "skipped")
+                                      outputs=done.outputs, recipient=award.learner.email), "skipped")
                 continue
             yield key, input_hash, award_json, loaded.row, loaded.file
             if runner.should_stop():
@@ -173,8 +190,10 @@ def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
 
 
 def run(jobs: list[Job], options: RunOptions,
-        progress: Callable[[Outcome | None, str], None] = lambda o, s: None) -> RunResult:
-    """Run every job; raises CatalogueError / InputFileError for unusable input."""
+        progress: Callable[[Outcome | None, str], None] = lambda o, s: None,
+        on_delivery: Callable[[Delivery], None] = lambda d: None) -> RunResult:
+    """Run every job, then deliver what is sealed and not yet delivered (``options.deliver``);
+    raises CatalogueError / InputFileError for unusable input."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
     for job in jobs:  # fail before any work if a catalogue is unusable
         load_catalogue(job.catalogue)
@@ -201,10 +220,29 @@ def run(jobs: list[Job], options: RunOptions,
                 runner.result.stopped_early = True
                 break
         runner.flush()
+        if options.deliver is not None:
+            _deliver(runner, options.deliver, reports, on_delivery)
     finally:
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
+             on_delivery: Callable[[Delivery], None]) -> None:
+    result = runner.result
+
+    def count(delivery: Delivery) -> None:
+        if delivery.status == "delivered":
+            result.delivered += 1
+        elif delivery.status == "already-delivered":
+            result.already_delivered += 1
+        else:
+            result.delivery_failed += 1
+        reports.write_delivery(delivery)
+        on_delivery(delivery)
+
+    deliver_pending(runner.journal, target, count)
 
 
 def _write_loq(job: Job, options: RunOptions) -> None:

@@ -54,6 +54,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    recipient: str | None = None  # the learner's e-mail address, for delivery
 
 
 @dataclass
@@ -113,7 +114,7 @@ def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> 
     s = state()
     award = Award.model_validate_json(award_json)
     outcome = Outcome(key, file, row, award.award_id, input_hash, "done",
-                      seconds=dict.fromkeys(STAGES, 0.0))
+                      seconds=dict.fromkeys(STAGES, 0.0), recipient=award.learner.email)
     try:
         _run(s, award, outcome)
     except Exception as exc:  # one award's bug must not stop the batch; keep what happened

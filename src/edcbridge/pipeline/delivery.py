@@ -1,0 +1,98 @@
+"""The pipeline's last stage: sealed credentials into the learners' Europass wallets.
+
+Each exported, sealed credential is queued in the journal with the learner's e-mail address
+(in the same transaction as its record); after the export, every queued credential not yet
+delivered is deposited and the outcome committed at once, with an audit event for each
+delivery. A re-run delivers only what is still pending. The wallet refuses a second copy of a
+credential id (``409 CR-0001``), so a delivery whose outcome was lost (``kill -9`` between the
+request and the commit) counts as delivered on the next run, never as a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from edcbridge.deliver.errors import DeliveryError
+from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.wallet_client import WalletClient
+from edcbridge.pipeline.journal import Journal, Pending
+
+NO_EMAIL = ("no e-mail address for the learner: add it to the awards file (column email) and run "
+            "again, or deposit by wallet id with `edcbridge push wallet`")
+
+
+@dataclass(frozen=True)
+class WalletTarget:
+    """A Europass (EDCI) wallet API to deposit into, by the learner's e-mail address."""
+
+    base_url: str
+    send_email: bool = True  # the wallet e-mails the learner
+    locale: str = "en"
+
+    @property
+    def name(self) -> str:
+        return f"wallet {self.base_url.rstrip('/')}"
+
+    def client(self) -> WalletClient:
+        return WalletClient(HttpClient(self.base_url))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt: ``status`` is delivered, already-delivered or failed."""
+
+    key: str
+    recipient: str | None
+    path: str
+    status: str
+    message: str
+    target_id: str | None = None
+
+
+def deliver_pending(journal: Journal, target: WalletTarget,
+                    on_delivery: Callable[[Delivery], None] = lambda d: None,
+                    client: WalletClient | None = None) -> list[Delivery]:
+    """Deposit every credential queued for ``target`` and not yet delivered, in key order."""
+    wallet = client or target.client()
+    done: list[Delivery] = []
+    after = ""
+    try:
+        while batch := journal.pending_deliveries(target.name, after):
+            for item in batch:
+                delivery = _deliver(wallet, target, item)
+                error = None if delivery.status != "failed" else delivery.message
+                journal.delivered(item, target.name, delivery.target_id, error)
+                on_delivery(delivery)
+                done.append(delivery)
+            after = batch[-1].key
+    finally:
+        if client is None:
+            wallet.http.close()
+    return done
+
+
+def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending) -> Delivery:
+    def failed(message: str) -> Delivery:
+        return Delivery(item.key, item.recipient, item.path, "failed", message)
+
+    if not item.recipient:
+        return failed(NO_EMAIL)
+    try:
+        content = Path(item.path).read_bytes()
+    except OSError as exc:
+        return failed(f"cannot read {item.path}: {exc.strerror}; export again")
+    if hashlib.sha256(content).hexdigest() != item.sha256:
+        return failed(f"{item.path} changed after it was sealed; export again")
+    try:
+        result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,
+                                locale=target.locale, filename=Path(item.path).name)
+    except DeliveryError as exc:
+        return failed(str(exc))
+    if not result.ok:
+        return failed(result.message)
+    status = "delivered" if result.outcome == "delivered" else "already-delivered"
+    return Delivery(item.key, item.recipient, item.path, status, result.message,
+                    result.uuid or result.code)

@@ -1,0 +1,177 @@
+"""The pipeline's deliver stage against the Europass wallet contract fake, over real HTTP."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline.delivery import NO_EMAIL, WalletTarget
+from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+from edcbridge.pipeline.runner import RunResult
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal.verify import verify_document
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.fake_http import FakeServer, Fault
+from tests.fake_wallet import WalletFake
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture
+def wallet() -> Iterator[tuple[FakeServer, WalletFake]]:
+    app = WalletFake()
+    server = FakeServer(app).start()
+    yield server, app
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def _awards(tmp_path: Path, count: int, without_email: int | None = None) -> tuple[Path, dict[str, str]]:
+    """The first ``count`` fixture awards; returns the file and award id -> e-mail."""
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:count]
+    if without_email is not None:
+        rows[without_email]["email"] = ""
+    path = tmp_path / "awards.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, {row["award_id"]: row["email"] for row in rows}
+
+
+def _run(awards: Path, out: Path, store: SchemaStore, seal: SealFactory, url: str,
+         workers: int = 1) -> RunResult:
+    options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=workers, seal=seal,
+                         deliver=WalletTarget(url, send_email=False, locale="en"))
+    return run([Job(CATALOGUE, (awards,))], options)
+
+
+def _deposits(server: FakeServer) -> list[bytes]:
+    return [entry.body for entry in server.log if entry.method == "POST"]
+
+
+def test_each_sealed_credential_reaches_its_learner_once_and_a_rerun_sends_nothing(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 4)
+    out = tmp_path / "out"
+    result = _run(awards, out, store, seal, server.base_url, workers=2)
+    assert (result.done, result.delivered, result.already_delivered, result.delivery_failed) == (4, 4, 0, 0)
+    sealed = {path.stem: path.read_bytes() for path in (out / "edc-sealed").iterdir()}
+    assert sorted(d["wallet"] for d in fake.deposits) == sorted(emails.values())
+    assert all(d["sendEmail"] == "false" and d["locale"] == "en" for d in fake.deposits)
+    # what the wallet received is the sealed file, byte for byte, and its seal verifies
+    for body in _deposits(server):
+        match = [name for name, data in sealed.items() if data in body]
+        assert len(match) == 1
+        assert verify_document(sealed[match[0]]).checks["SEAL"].status == "OK"
+    audit = verify_audit(out / JOURNAL_NAME)
+    assert audit.intact
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    actions = Counter(action for (action,) in db.execute("SELECT action FROM audit"))
+    db.close()
+    assert actions == {"issued": 4, "sealed": 4, "delivered": 4}
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["delivered"] == 4
+    assert sum(r["stage"] == "deliver" and r["status"] == "delivered" for r in report["records"]) == 4
+
+    requests = len(server.log)
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.skipped, again.delivered, again.already_delivered, again.delivery_failed) == (4, 0, 0, 0)
+    assert len(server.log) == requests  # nothing sent twice
+
+
+def test_a_failed_deposit_is_delivered_by_the_next_run_without_duplicates(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    server.faults.append(Fault("status", 503, method="POST"))
+    first = _run(awards, out, store, seal, server.base_url)
+    assert (first.done, first.delivered, first.delivery_failed) == (3, 2, 1)
+    with (out / "report.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    failed = [row for row in rows if row["stage"] == "deliver" and row["status"] == "failed"]
+    assert len(failed) == 1 and "503" in failed[0]["errors"]
+    second = _run(awards, out, store, seal, server.base_url)
+    assert (second.skipped, second.delivered, second.delivery_failed) == (3, 1, 0)
+    assert len(fake.deposits) == 3 and len({d["id"] for d in fake.deposits}) == 3
+
+
+def test_a_delivery_whose_outcome_was_lost_counts_as_already_delivered(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 3
+    # as if killed after each request and before its commit
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    db.execute("UPDATE deliveries SET state = 'pending'")
+    db.commit()
+    db.close()
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.delivered, again.already_delivered, again.delivery_failed) == (0, 3, 0)
+    assert len(fake.deposits) == 3  # the wallet holds each credential once
+
+
+def test_an_award_without_an_email_address_fails_delivery_with_the_fix_and_the_cli_says_so(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 3, without_email=1)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "-j", "1",
+            "--seal", str(seal.p12), "--password-file", str(password),
+            "--deliver-wallet", server.base_url, "--no-send-email"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert NO_EMAIL in result.output
+    assert "2 delivered, 0 already there, 1 failed" in result.output
+    assert sorted(d["wallet"] for d in fake.deposits) == sorted(e for e in emails.values() if e)
+
+
+def test_delivering_needs_a_seal(tmp_path: Path) -> None:
+    awards, _ = _awards(tmp_path, 1)
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "o"),
+                                       "--deliver-wallet", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "--deliver-wallet needs --seal" in result.output
+
+
+def test_a_record_that_fails_when_redone_is_not_delivered_in_its_earlier_version(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    server.faults.append(Fault("status", 503, method="POST"))  # the first deposit (first key) fails
+    first = _run(awards, out, store, seal, server.base_url)
+    assert (first.delivered, first.delivery_failed) == (2, 1)
+    undelivered = min(emails)
+    text = awards.read_text("utf-8")
+    assert text.splitlines()[1].startswith(undelivered + ",") and "Distinction" in text.splitlines()[1]
+    awards.write_text(text.replace("Distinction", "Pass", 1), "utf-8")  # a new grade: redone
+    target = next(p for p in (out / "edc-sealed").iterdir() if undelivered in p.name)
+    target.unlink()
+    target.mkdir()  # the changed record cannot be written now
+    second = _run(awards, out, store, seal, server.base_url)
+    assert (second.failed, second.delivered, second.delivery_failed) == (1, 0, 0)
+    assert sorted(d["wallet"] for d in fake.deposits) == sorted(
+        email for award_id, email in emails.items() if award_id != undelivered)
