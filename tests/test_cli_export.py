@@ -124,3 +124,17 @@ def test_serialised_bytes_are_standard_json_layout(fixture_sets) -> None:
                 assert row.award is not None
                 doc = to_edc(row.award, catalogue)
                 assert serialise(doc) == (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def test_the_progress_line_ends_once_however_often_it_is_closed() -> None:
+    import io
+
+    from edcbridge.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream)
+    progress.update(None, "done")
+    progress.close()
+    progress.close()  # the deliver stage closes it before listing deliveries, the end again
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and all("1/2" in line for line in lines)

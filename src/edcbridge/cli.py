@@ -194,6 +194,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         progress.update(outcome, status)
 
     def on_delivery(delivery: Any) -> None:
+        progress.close()  # the export is over: its bar ends before the deliveries are listed
         if not quiet:
             where = f"{delivery.key} -> {delivery.recipient or '(no e-mail)'}"
             detail = f": {delivery.message}" if delivery.status == "failed" else ""

@@ -18,6 +18,7 @@ class Progress:
         self.started = time.monotonic()
         self.last = 0.0
         self.counts = {"done": 0, "skipped": 0, "failed": 0}
+        self.closed = False
 
     def update(self, outcome: Any, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
@@ -45,6 +46,10 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
+        """The last line; only once (closing again does nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         if self.enabled and sum(self.counts.values(), 0) > 0:
             self._print(time.monotonic())
             if self.tty:
