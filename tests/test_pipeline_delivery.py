@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.delivery import NO_EMAIL, WalletTarget
+from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, WalletTarget
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
@@ -88,8 +88,11 @@ def test_each_sealed_credential_reaches_its_learner_once_and_a_rerun_sends_nothi
     db.close()
     assert actions == {"issued": 4, "sealed": 4, "delivered": 4}
     report = json.loads((out / "report.json").read_text("utf-8"))
-    assert report["delivered"] == 4
-    assert sum(r["stage"] == "deliver" and r["status"] == "delivered" for r in report["records"]) == 4
+    assert report["delivered"] == 4 and len(report["records"]) == 4  # one record per award, as before
+    assert sorted(d["recipient"] for d in report["deliveries"]) == sorted(emails.values())
+    assert all(d["status"] == "delivered" and d["target_id"] for d in report["deliveries"])
+    with (out / "deliveries.csv").open(encoding="utf-8") as handle:
+        assert [row["status"] for row in csv.DictReader(handle)] == ["delivered"] * 4
 
     requests = len(server.log)
     again = _run(awards, out, store, seal, server.base_url)
@@ -105,10 +108,10 @@ def test_a_failed_deposit_is_delivered_by_the_next_run_without_duplicates(
     server.faults.append(Fault("status", 503, method="POST"))
     first = _run(awards, out, store, seal, server.base_url)
     assert (first.done, first.delivered, first.delivery_failed) == (3, 2, 1)
-    with (out / "report.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    failed = [row for row in rows if row["stage"] == "deliver" and row["status"] == "failed"]
-    assert len(failed) == 1 and "503" in failed[0]["errors"]
+    with (out / "deliveries.csv").open(encoding="utf-8") as handle:
+        failed = [row for row in csv.DictReader(handle) if row["status"] == "failed"]
+    assert len(failed) == 1 and "503" in failed[0]["error"]
+    assert "Failed deliveries" in (out / "report.html").read_text("utf-8")
     second = _run(awards, out, store, seal, server.base_url)
     assert (second.skipped, second.delivered, second.delivery_failed) == (3, 1, 0)
     assert len(fake.deposits) == 3 and len({d["id"] for d in fake.deposits}) == 3
@@ -156,7 +159,7 @@ def test_delivering_needs_a_seal(tmp_path: Path) -> None:
     assert "--deliver-wallet needs --seal" in result.output
 
 
-def test_a_record_that_fails_when_redone_is_not_delivered_in_its_earlier_version(
+def test_only_the_runs_own_records_are_delivered(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
     server, fake = wallet
     awards, emails = _awards(tmp_path, 3)
@@ -165,13 +168,45 @@ def test_a_record_that_fails_when_redone_is_not_delivered_in_its_earlier_version
     first = _run(awards, out, store, seal, server.base_url)
     assert (first.delivered, first.delivery_failed) == (2, 1)
     undelivered = min(emails)
+    original = awards.read_text("utf-8")
+    lines = original.splitlines(keepends=True)
+    assert lines[1].startswith(undelivered + ",")
+    # its row now fails to load: its earlier sealed version (intact on disk) is not sent
+    awards.write_text(original.replace("2025-07-14", "not-a-date", 1), "utf-8")
+    broken = _run(awards, out, store, seal, server.base_url)
+    assert (broken.failed, broken.delivered, broken.delivery_failed) == (1, 0, 0)
+    # withdrawn from the input: not sent either
+    awards.write_text(lines[0] + "".join(lines[2:]), "utf-8")
+    withdrawn = _run(awards, out, store, seal, server.base_url)
+    assert (withdrawn.skipped, withdrawn.delivered, withdrawn.delivery_failed) == (2, 0, 0)
+    assert len(fake.deposits) == 2
+    # back in the input as it was: delivered now
+    awards.write_text(original, "utf-8")
+    back = _run(awards, out, store, seal, server.base_url)
+    assert (back.skipped, back.delivered) == (3, 1)
+    assert sorted(d["wallet"] for d in fake.deposits) == sorted(emails.values())
+
+
+def test_a_changed_credential_is_not_reported_delivered_while_the_wallet_holds_the_old_one(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 3
+    changed = min(emails)
     text = awards.read_text("utf-8")
-    assert text.splitlines()[1].startswith(undelivered + ",") and "Distinction" in text.splitlines()[1]
-    awards.write_text(text.replace("Distinction", "Pass", 1), "utf-8")  # a new grade: redone
-    target = next(p for p in (out / "edc-sealed").iterdir() if undelivered in p.name)
-    target.unlink()
-    target.mkdir()  # the changed record cannot be written now
-    second = _run(awards, out, store, seal, server.base_url)
-    assert (second.failed, second.delivered, second.delivery_failed) == (1, 0, 0)
-    assert sorted(d["wallet"] for d in fake.deposits) == sorted(
-        email for award_id, email in emails.items() if award_id != undelivered)
+    assert text.splitlines()[1].startswith(changed + ",") and "Distinction" in text.splitlines()[1]
+    awards.write_text(text.replace("Distinction", "Pass", 1), "utf-8")  # a corrected grade
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.done, again.skipped, again.delivered, again.already_delivered, again.delivery_failed) == \
+        (1, 2, 0, 0, 1)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert EARLIER_VERSION in report["deliveries"][0]["error"]
+    # the learner removes the old one from the wallet: the next run delivers the new one
+    holder = fake.wallet(mail=emails[changed])
+    assert holder is not None
+    credential_id = next(iter(holder.credentials))
+    del holder.credentials[credential_id]
+    last = _run(awards, out, store, seal, server.base_url)
+    assert (last.skipped, last.delivered, last.delivery_failed) == (3, 1, 0)
+    assert [d["id"] for d in fake.deposits].count(credential_id) == 2

@@ -1,11 +1,14 @@
 """The pipeline's last stage: sealed credentials into the learners' Europass wallets.
 
-Each exported, sealed credential is queued in the journal with the learner's e-mail address
-(in the same transaction as its record); after the export, every queued credential not yet
-delivered is deposited and the outcome committed at once, with an audit event for each
-delivery. A re-run delivers only what is still pending. The wallet refuses a second copy of a
-credential id (``409 CR-0001``), so a delivery whose outcome was lost (``kill -9`` between the
-request and the commit) counts as delivered on the next run, never as a duplicate.
+Each sealed credential of the run, new or skipped as done, is queued in the journal with the
+learner's e-mail address (in the same transaction as its record); after the export, every
+credential the run queued and not yet delivered is deposited and the outcome committed at
+once, with an audit event for each delivery. A re-run delivers only what is still pending.
+The wallet refuses a second copy of a credential id (``409 CR-0001``), so a delivery whose
+outcome was lost (``kill -9`` between the request and the commit) counts as delivered on the
+next run, never as a duplicate; for a changed credential whose earlier version was delivered,
+the same answer means the learner still holds the earlier one, and the delivery fails with
+what to do.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from edcbridge.pipeline.journal import Journal, Pending
 
 NO_EMAIL = ("no e-mail address for the learner: add it to the awards file (column email) and run "
             "again, or deposit by wallet id with `edcbridge push wallet`")
+EARLIER_VERSION = ("the wallet already holds a credential with this id: the version delivered "
+                   "before this one changed (unless a run interrupted after sending this one "
+                   "delivered it); the learner must remove it from the wallet, then run again")
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending) -> Deliv
         return failed(str(exc))
     if not result.ok:
         return failed(result.message)
+    if result.outcome == "already-delivered" and item.replaces is not None:
+        return failed(f"{result.message}; {EARLIER_VERSION}")
     status = "delivered" if result.outcome == "delivered" else "already-delivered"
     return Delivery(item.key, item.recipient, item.path, status, result.message,
                     result.uuid or result.code)

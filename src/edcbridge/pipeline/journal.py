@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import socket
 import sqlite3
 import time
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
-    PRIMARY KEY (key, target));
+    run TEXT NOT NULL, replaces TEXT, PRIMARY KEY (key, target));
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -49,6 +50,7 @@ class Pending:
     recipient: str | None
     path: str
     sha256: str
+    replaces: str | None  # the sha256 of an earlier version delivered to the same target
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Journal:
         row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         self._last_hash = row[0] if row else GENESIS
         self._in_transaction = False
+        self.run = f"{time.time_ns()}-{os.getpid()}"  # deliveries are made for this run's records only
 
     @classmethod
     def for_folder(cls, out_dir: Path) -> Journal:
@@ -126,28 +129,30 @@ class Journal:
         self._last_hash = digest
 
     def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str) -> None:
-        """Stage a sealed credential for delivery to ``target``, unless that very file (same
-        digest, same recipient) was delivered there already; durable at :meth:`commit`."""
+        """Stage a sealed credential of this run for delivery to ``target``, unless that very
+        file (same digest, same recipient) was delivered there already; durable at :meth:`commit`.
+        A new version of a delivered credential remembers the digest it replaces."""
         self._begin()
         self.db.execute(
-            "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT(key, target) DO UPDATE SET "
+            "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
+            "replaces = CASE WHEN deliveries.state = 'delivered' THEN deliveries.sha256 "
+            "ELSE deliveries.replaces END, "
             "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
-            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated "
+            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated, "
+            "run = excluded.run "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
             "OR deliveries.recipient IS NOT excluded.recipient",
-            (key, target, recipient, path, sha256, time.time()))
-
-    def forget_pending(self, key: str) -> None:
-        """Drop what waits for delivery under ``key`` (its record failed)."""
-        self._begin()
-        self.db.execute("DELETE FROM deliveries WHERE key = ? AND state != 'delivered'", (key,))
+            (key, target, recipient, path, sha256, time.time(), self.run))
 
     def pending_deliveries(self, target: str, after: str = "", limit: int = 256) -> list[Pending]:
-        """The next credentials (by key, after ``after``) not yet delivered to ``target``."""
+        """The next credentials (by key, after ``after``) that this run queued for ``target`` and
+        that are not delivered yet; what earlier runs left pending waits for a run that handles
+        its record again (it may have been withdrawn from the input since)."""
         rows = self.db.execute(
-            "SELECT key, recipient, path, sha256 FROM deliveries WHERE target = ? AND key > ? "
-            "AND state != 'delivered' ORDER BY key LIMIT ?", (target, after, limit)).fetchall()
+            "SELECT key, recipient, path, sha256, replaces FROM deliveries WHERE target = ? "
+            "AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
+            (target, self.run, after, limit)).fetchall()
         return [Pending(*row) for row in rows]
 
     def delivered(self, item: Pending, target: str, target_id: str | None, error: str | None) -> None:

@@ -33,6 +33,9 @@ class ReportWriter:
         self._json.write('{"records": [\n')
         self._first = True
         self._failures: list[tuple[str, int, str, str]] = []
+        self._deliveries_file: IO[str] | None = None
+        self._deliveries: Any = None  # a csv writer, once there is a delivery
+        self._delivery_failures: list[tuple[str, str, str]] = []
 
     def write(self, outcome: Outcome, status: str) -> None:
         outputs = {k: v["path"] for k, v in outcome.outputs.items()}
@@ -49,31 +52,44 @@ class ReportWriter:
                                    outcome.errors[0] if outcome.errors else ""))
 
     def write_delivery(self, delivery: Delivery) -> None:
-        """A delivery as a row of its own: stage ``deliver``, the credential as its output."""
+        """One delivery attempt: a row of deliveries.csv and an entry of report.json's
+        ``deliveries`` (after all the records, so their list keeps its form)."""
         award_id = delivery.key.split("/", 1)[-1]
-        errors = [delivery.message] if delivery.status == "failed" else []
-        self._csv.writerow(["", "", award_id, delivery.status, "deliver", delivery.path, " | ".join(errors)])
-        record = {"award_id": award_id, "status": delivery.status, "stage": "deliver",
-                  "recipient": delivery.recipient, "outputs": {"edc-sealed": delivery.path},
-                  "target_id": delivery.target_id, "errors": errors}
+        error = delivery.message if delivery.status == "failed" else ""
+        if self._deliveries is None:
+            self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open(
+                "w", encoding="utf-8", newline="")
+            self._deliveries = csv.writer(self._deliveries_file)
+            self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
+            self._json.write('\n],\n"deliveries": [\n')
+            self._first = True
+        self._deliveries.writerow([award_id, delivery.recipient or "", delivery.status, delivery.path,
+                                   delivery.target_id or "", error])
+        record = {"award_id": award_id, "recipient": delivery.recipient, "status": delivery.status,
+                  "credential": delivery.path, "target_id": delivery.target_id, "error": error or None}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
         self._first = False
-        if errors and len(self._failures) < _MAX_HTML_FAILURES:
-            self._failures.append(("(delivery)", 0, award_id, errors[0]))
+        if error and len(self._delivery_failures) < _MAX_HTML_FAILURES:
+            self._delivery_failures.append((award_id, delivery.recipient or "", error))
 
     def close(self, result: RunResult) -> Path:
         summary = summary_data(result)
         self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")
                          + "\n}\n")
-        for handle in (self._csv_file, self._json):
+        handles = [self._csv_file, self._json]
+        if self._deliveries_file is not None:
+            handles.append(self._deliveries_file)
+        for handle in handles:
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
         (self.out_dir / ".report.csv.tmp").replace(self.out_dir / "report.csv")
         (self.out_dir / ".report.json.tmp").replace(self.out_dir / "report.json")
+        if self._deliveries_file is not None:
+            (self.out_dir / ".deliveries.csv.tmp").replace(self.out_dir / "deliveries.csv")
         html_path = self.out_dir / "report.html"
         tmp = self.out_dir / ".report.html.tmp"
-        tmp.write_text(render_html(summary, self._failures), "utf-8")
+        tmp.write_text(render_html(summary, self._failures, self._delivery_failures), "utf-8")
         tmp.replace(html_path)
         return self.out_dir / "report.json"
 
@@ -87,7 +103,8 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
 
 
-def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]]) -> str:
+def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
+                delivery_failures: list[tuple[str, str, str]] | None = None) -> str:
     esc = html.escape
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
                    for k, v in summary.items() if not isinstance(v, dict))
@@ -97,6 +114,7 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
                      for f, r, a, e in failures)
     more = "" if summary["failed"] <= len(failures) else \
         f"<p>{summary['failed'] - len(failures)} more failures: see report.csv.</p>"
+    deliveries = _delivery_section(summary, delivery_failures or [])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>
 <style>
@@ -112,6 +130,18 @@ pre{{white-space:pre-wrap;margin:0}}
 <th scope="col">seconds (all workers)</th></tr>{stages}</table>
 <h2>Failures</h2>{'<p>None.</p>' if not failures else
  '<table><tr><th scope="col">file</th><th scope="col">row</th><th scope="col">award</th>'
- '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}
+ '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{deliveries}
 </main></body></html>
 """
+
+
+def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:
+    if not failures:
+        return ""
+    esc = html.escape
+    rows = "".join(f"<tr><td>{esc(a)}</td><td>{esc(r)}</td><td><pre>{esc(e)}</pre></td></tr>"
+                   for a, r, e in failures)
+    more = "" if summary["delivery_failed"] <= len(failures) else \
+        f"<p>{summary['delivery_failed'] - len(failures)} more: see deliveries.csv.</p>"
+    return ('<h2>Failed deliveries</h2><table><tr><th scope="col">award</th>'
+            f'<th scope="col">recipient</th><th scope="col">error</th></tr>{rows}</table>{more}')

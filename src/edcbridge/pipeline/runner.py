@@ -105,7 +105,7 @@ class _Runner:
         elif outcome.key:
             self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                 "\n".join(outcome.errors)[:4000], [])
-        if self.options.deliver is not None and outcome.key:
+        if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, [status or outcome.state]))
         if outcome.state == "failed":
@@ -117,11 +117,9 @@ class _Runner:
             self.flush()
 
     def _queue_delivery(self, outcome: Outcome, target: WalletTarget) -> None:
-        """A sealed credential, new or skipped as done, waits for delivery; a record that failed
-        is not delivered in an earlier version either."""
-        if outcome.state != "done":
-            self.journal.forget_pending(outcome.key)
-        elif "edc-sealed" in outcome.outputs:
+        """A sealed credential of this run, new or skipped as done, waits for delivery (only
+        this run's are delivered: a record that failed is not, in no version)."""
+        if outcome.state == "done" and "edc-sealed" in outcome.outputs:
             sealed = outcome.outputs["edc-sealed"]
             self.journal.queue_delivery(outcome.key, target.name, outcome.recipient, sealed["path"],
                                         sealed["sha256"])
