@@ -22,7 +22,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal.verify import verify_document
 from edcbridge.sealing import SealFactory, demo_seal
 from tests.conftest import FIXTURES
-from tests.fake_http import FakeServer, Fault
+from tests.fake_http import FakeServer, Fault, Reply
 from tests.fake_wallet import WalletFake
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -98,6 +98,8 @@ def test_each_sealed_credential_reaches_its_learner_once_and_a_rerun_sends_nothi
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.skipped, again.delivered, again.already_delivered, again.delivery_failed) == (4, 0, 0, 0)
     assert len(server.log) == requests  # nothing sent twice
+    assert json.loads((out / "report.json").read_text("utf-8"))["deliveries"] == []
+    assert (out / "deliveries.csv").read_text("utf-8").splitlines()[1:] == []  # this run's: none
 
 
 def test_a_failed_deposit_is_delivered_by_the_next_run_without_duplicates(
@@ -210,3 +212,45 @@ def test_a_changed_credential_is_not_reported_delivered_while_the_wallet_holds_t
     last = _run(awards, out, store, seal, server.base_url)
     assert (last.skipped, last.delivered, last.delivery_failed) == (3, 1, 0)
     assert [d["id"] for d in fake.deposits].count(credential_id) == 2
+
+
+def test_lost_answers_never_make_a_false_report_or_a_duplicate(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    first_key = min(emails)
+    server.faults.append(Fault("drop-after", method="POST"))  # stored, but the answer is lost
+    first = _run(awards, out, store, seal, server.base_url)
+    assert (first.delivered, first.delivery_failed) == (2, 1) and len(fake.deposits) == 3
+    text = awards.read_text("utf-8")
+    assert text.splitlines()[1].startswith(first_key + ",") and "Distinction" in text.splitlines()[1]
+    awards.write_text(text.replace("Distinction", "Pass", 1), "utf-8")  # then the award changes
+    changed = _run(awards, out, store, seal, server.base_url)
+    assert (changed.done, changed.delivered, changed.already_delivered, changed.delivery_failed) == \
+        (1, 0, 0, 1)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert EARLIER_VERSION in report["deliveries"][0]["error"]  # the wallet holds the first version
+    holder = fake.wallet(mail=emails[first_key])
+    assert holder is not None
+    credential_id = next(iter(holder.credentials))
+    del holder.credentials[credential_id]  # the learner removes it
+    server.faults.append(Fault("drop-after", method="POST"))  # the new version is stored, answer lost
+    lost = _run(awards, out, store, seal, server.base_url)
+    assert (lost.delivered, lost.delivery_failed) == (0, 1)
+    settled = _run(awards, out, store, seal, server.base_url)
+    assert (settled.delivered, settled.already_delivered, settled.delivery_failed) == (0, 1, 0)
+    assert Counter(d["id"] for d in fake.deposits)[credential_id] == 2 and len(fake.deposits) == 4
+
+
+def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 2)
+    out = tmp_path / "out"
+    server.app = lambda request: Reply.json(400, {})  # a documented status with nothing said
+    refused = _run(awards, out, store, seal, server.base_url)
+    assert (refused.delivered, refused.delivery_failed) == (0, 2)
+    server.app = fake
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.skipped, again.delivered, again.delivery_failed) == (2, 2, 0)

@@ -6,9 +6,10 @@ credential the run queued and not yet delivered is deposited and the outcome com
 once, with an audit event for each delivery. A re-run delivers only what is still pending.
 The wallet refuses a second copy of a credential id (``409 CR-0001``), so a delivery whose
 outcome was lost (``kill -9`` between the request and the commit) counts as delivered on the
-next run, never as a duplicate; for a changed credential whose earlier version was delivered,
-the same answer means the learner still holds the earlier one, and the delivery fails with
-what to do.
+next run, never as a duplicate. For a changed credential whose earlier version the wallet may
+hold, the same answer means the learner still holds the earlier one, and the delivery fails
+with what to do; unless this very version was sent before with its outcome lost, when the
+answer is taken to mean it arrived (the wallet's API cannot say which copy it holds).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edcbridge.deliver.errors import DeliveryError
+from edcbridge.deliver.errors import DeliveryError, LocalValidationError
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.pipeline.journal import Journal, Pending
 
 NO_EMAIL = ("no e-mail address for the learner: add it to the awards file (column email) and run "
             "again, or deposit by wallet id with `edcbridge push wallet`")
-EARLIER_VERSION = ("the wallet already holds a credential with this id: the version delivered "
-                   "before this one changed (unless a run interrupted after sending this one "
-                   "delivered it); the learner must remove it from the wallet, then run again")
+EARLIER_VERSION = ("the wallet already holds a credential with this id, in the version delivered "
+                   "before this one changed; the learner must remove it from the wallet, then "
+                   "run again")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class WalletTarget:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One attempt: ``status`` is delivered, already-delivered or failed."""
+    """One attempt: ``status`` is delivered, already-delivered or failed; ``state`` what the
+    journal keeps (delivered, failed, or sending when the outcome is unknown)."""
 
     key: str
     recipient: str | None
@@ -56,21 +58,23 @@ class Delivery:
     status: str
     message: str
     target_id: str | None = None
+    state: str = "failed"
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
                     on_delivery: Callable[[Delivery], None] = lambda d: None,
                     client: WalletClient | None = None) -> list[Delivery]:
-    """Deposit every credential queued for ``target`` and not yet delivered, in key order."""
+    """Deposit every credential this run queued for ``target`` and not yet delivered, in key
+    order."""
     wallet = client or target.client()
     done: list[Delivery] = []
     after = ""
     try:
         while batch := journal.pending_deliveries(target.name, after):
             for item in batch:
-                delivery = _deliver(wallet, target, item)
-                error = None if delivery.status != "failed" else delivery.message
-                journal.delivered(item, target.name, delivery.target_id, error)
+                delivery = _deliver(wallet, target, item, journal)
+                error = None if delivery.state == "delivered" else delivery.message
+                journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error)
                 on_delivery(delivery)
                 done.append(delivery)
             after = batch[-1].key
@@ -80,27 +84,31 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     return done
 
 
-def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending) -> Delivery:
-    def failed(message: str) -> Delivery:
-        return Delivery(item.key, item.recipient, item.path, "failed", message)
+def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:
+    def failed(message: str, state: str = "failed") -> Delivery:
+        return Delivery(item.key, item.recipient, item.path, "failed", message, state=state)
 
     if not item.recipient:
         return failed(NO_EMAIL)
     try:
         content = Path(item.path).read_bytes()
     except OSError as exc:
-        return failed(f"cannot read {item.path}: {exc.strerror}; export again")
+        return failed(f"cannot read {item.path}: {exc.strerror}; delete it and run again to export it anew")
     if hashlib.sha256(content).hexdigest() != item.sha256:
-        return failed(f"{item.path} changed after it was sealed; export again")
+        return failed(f"{item.path} changed after it was sealed; delete it and run again to export it anew")
+    sent_before = item.state == "sending"  # by a run whose outcome was lost
+    journal.sending(item, target.name)
     try:
         result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,
                                 locale=target.locale, filename=Path(item.path).name)
-    except DeliveryError as exc:
+    except LocalValidationError as exc:
         return failed(str(exc))
+    except DeliveryError as exc:  # the request may have been stored: the outcome is unknown
+        return failed(str(exc), state="sending")
     if not result.ok:
-        return failed(result.message)
-    if result.outcome == "already-delivered" and item.replaces is not None:
+        return failed(result.message or result.outcome)
+    if result.outcome == "already-delivered" and item.replaces is not None and not sent_before:
         return failed(f"{result.message}; {EARLIER_VERSION}")
     status = "delivered" if result.outcome == "delivered" else "already-delivered"
     return Delivery(item.key, item.recipient, item.path, status, result.message,
-                    result.uuid or result.code)
+                    result.uuid or result.code, state="delivered")

@@ -50,7 +50,8 @@ class Pending:
     recipient: str | None
     path: str
     sha256: str
-    replaces: str | None  # the sha256 of an earlier version delivered to the same target
+    replaces: str | None  # the sha256 of an earlier version the target may hold
+    state: str  # pending, sending (sent before, outcome unknown) or failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +132,22 @@ class Journal:
     def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str) -> None:
         """Stage a sealed credential of this run for delivery to ``target``, unless that very
         file (same digest, same recipient) was delivered there already; durable at :meth:`commit`.
-        A new version of a delivered credential remembers the digest it replaces."""
+
+        Delivery states: pending; sending (a request was made and its outcome is unknown);
+        delivered; failed (the outcome is known: nothing was stored). A new version of a
+        credential remembers, in ``replaces``, the digest of the version the wallet may hold
+        (delivered, or sent with an unknown outcome)."""
         self._begin()
         self.db.execute(
             "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
-            "replaces = CASE WHEN deliveries.state = 'delivered' THEN deliveries.sha256 "
+            "replaces = CASE WHEN deliveries.sha256 != excluded.sha256 "
+            "AND deliveries.state IN ('delivered', 'sending') THEN deliveries.sha256 "
             "ELSE deliveries.replaces END, "
+            "state = CASE WHEN deliveries.state = 'sending' AND deliveries.sha256 = excluded.sha256 "
+            "THEN 'sending' ELSE 'pending' END, "
             "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
-            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated, "
-            "run = excluded.run "
+            "target_id = NULL, error = NULL, updated = excluded.updated, run = excluded.run "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
             "OR deliveries.recipient IS NOT excluded.recipient",
             (key, target, recipient, path, sha256, time.time(), self.run))
@@ -150,29 +157,39 @@ class Journal:
         that are not delivered yet; what earlier runs left pending waits for a run that handles
         its record again (it may have been withdrawn from the input since)."""
         rows = self.db.execute(
-            "SELECT key, recipient, path, sha256, replaces FROM deliveries WHERE target = ? "
+            "SELECT key, recipient, path, sha256, replaces, state FROM deliveries WHERE target = ? "
             "AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
             (target, self.run, after, limit)).fetchall()
         return [Pending(*row) for row in rows]
 
-    def delivered(self, item: Pending, target: str, target_id: str | None, error: str | None) -> None:
-        """Record a delivery (``error`` None) or its failure; a delivery is an audit event whose
-        output hash is the sha256 of the credential delivered. Commits at once: a delivery
-        is a request to someone else's system, and must not be forgotten."""
-        self._begin()
-        now = time.time()
-        self.db.execute(
-            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, updated = ? "
-            "WHERE key = ? AND target = ?",
-            ("failed" if error else "delivered", target_id, error, now, item.key, target))
-        if error is None:
+    def sending(self, item: Pending, target: str) -> None:
+        """Committed before the request: if its outcome is lost, the next run knows it was sent."""
+        self._set_delivery(item, target, "sending", None, None)
+        self.commit()
+
+    def delivery_outcome(self, item: Pending, target: str, state: str, target_id: str | None,
+                         error: str | None) -> None:
+        """Record ``delivered``, ``failed`` (nothing stored) or ``sending`` (outcome unknown);
+        a delivery is an audit event whose output hash is the sha256 of the credential sent.
+        Commits at once: a request to someone else's system must not be forgotten."""
+        now = self._set_delivery(item, target, state, target_id, error)
+        if state == "delivered":
+            self.db.execute("UPDATE deliveries SET replaces = NULL WHERE key = ? AND target = ?",
+                            (item.key, target))
             row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
             self._audit(now, "delivered", item.key, row[0] if row else "", item.sha256)
         self.commit()
 
-    def delivery_counts(self, target: str) -> dict[str, int]:
-        return dict(self.db.execute("SELECT state, COUNT(*) FROM deliveries WHERE target = ? "
-                                    "GROUP BY state", (target,)).fetchall())
+    def _set_delivery(self, item: Pending, target: str, state: str, target_id: str | None,
+                      error: str | None) -> float:
+        if state not in ("sending", "delivered", "failed"):
+            raise ValueError(f"unknown delivery state {state!r}")
+        self._begin()
+        now = time.time()
+        self.db.execute(
+            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, updated = ? "
+            "WHERE key = ? AND target = ?", (state, target_id, error, now, item.key, target))
+        return now
 
     def commit(self) -> None:
         if self._in_transaction:

@@ -51,18 +51,22 @@ class ReportWriter:
             self._failures.append((outcome.file, outcome.row, outcome.award_id,
                                    outcome.errors[0] if outcome.errors else ""))
 
+    def start_deliveries(self) -> None:
+        """The deliver stage begins: deliveries.csv, and report.json's ``deliveries`` list after
+        all the records (so the records keep their form)."""
+        if self._deliveries is not None:
+            return
+        self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open("w", encoding="utf-8", newline="")
+        self._deliveries = csv.writer(self._deliveries_file)
+        self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
+        self._json.write('\n],\n"deliveries": [\n')
+        self._first = True
+
     def write_delivery(self, delivery: Delivery) -> None:
-        """One delivery attempt: a row of deliveries.csv and an entry of report.json's
-        ``deliveries`` (after all the records, so their list keeps its form)."""
+        """One delivery attempt: a row of deliveries.csv and an entry of the ``deliveries``."""
+        self.start_deliveries()
         award_id = delivery.key.split("/", 1)[-1]
         error = delivery.message if delivery.status == "failed" else ""
-        if self._deliveries is None:
-            self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open(
-                "w", encoding="utf-8", newline="")
-            self._deliveries = csv.writer(self._deliveries_file)
-            self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
-            self._json.write('\n],\n"deliveries": [\n')
-            self._first = True
         self._deliveries.writerow([award_id, delivery.recipient or "", delivery.status, delivery.path,
                                    delivery.target_id or "", error])
         record = {"award_id": award_id, "recipient": delivery.recipient, "status": delivery.status,
@@ -87,6 +91,8 @@ class ReportWriter:
         (self.out_dir / ".report.json.tmp").replace(self.out_dir / "report.json")
         if self._deliveries_file is not None:
             (self.out_dir / ".deliveries.csv.tmp").replace(self.out_dir / "deliveries.csv")
+        else:  # the reports describe the last run: an earlier run's deliveries are not this one's
+            (self.out_dir / "deliveries.csv").unlink(missing_ok=True)
         html_path = self.out_dir / "report.html"
         tmp = self.out_dir / ".report.html.tmp"
         tmp.write_text(render_html(summary, self._failures, self._delivery_failures), "utf-8")

@@ -240,6 +240,7 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
         reports.write_delivery(delivery)
         on_delivery(delivery)
 
+    reports.start_deliveries()
     deliver_pending(runner.journal, target, count)
 
 
