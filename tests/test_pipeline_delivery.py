@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, WalletTarget
+from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, WalletTarget
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
@@ -119,15 +120,15 @@ def test_a_failed_deposit_is_delivered_by_the_next_run_without_duplicates(
     assert len(fake.deposits) == 3 and len({d["id"] for d in fake.deposits}) == 3
 
 
-def test_a_delivery_whose_outcome_was_lost_counts_as_already_delivered(
+def test_a_journal_that_forgot_its_deliveries_sends_nothing_twice(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
     server, fake = wallet
     awards, _ = _awards(tmp_path, 3)
     out = tmp_path / "out"
     assert _run(awards, out, store, seal, server.base_url).delivered == 3
-    # as if killed after each request and before its commit
+    # the delivery rows lost (a journal restored from an older copy, say)
     db = sqlite3.connect(out / JOURNAL_NAME)
-    db.execute("UPDATE deliveries SET state = 'pending'")
+    db.execute("DELETE FROM deliveries")
     db.commit()
     db.close()
     again = _run(awards, out, store, seal, server.base_url)
@@ -238,9 +239,33 @@ def test_lost_answers_never_make_a_false_report_or_a_duplicate(
     server.faults.append(Fault("drop-after", method="POST"))  # the new version is stored, answer lost
     lost = _run(awards, out, store, seal, server.base_url)
     assert (lost.delivered, lost.delivery_failed) == (0, 1)
+    # the wallet answers CR-0001: it holds the new version or, had the learner not removed it,
+    # the old one; nothing here can tell, so it is not reported delivered
+    unsure = _run(awards, out, store, seal, server.base_url)
+    assert (unsure.delivered, unsure.already_delivered, unsure.delivery_failed) == (0, 0, 1)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert UNSURE in report["deliveries"][0]["error"]
+    del holder.credentials[credential_id]  # the learner removes what the wallet shows
     settled = _run(awards, out, store, seal, server.base_url)
-    assert (settled.delivered, settled.already_delivered, settled.delivery_failed) == (0, 1, 0)
-    assert Counter(d["id"] for d in fake.deposits)[credential_id] == 2 and len(fake.deposits) == 4
+    assert (settled.delivered, settled.already_delivered, settled.delivery_failed) == (1, 0, 0)
+    assert Counter(d["id"] for d in fake.deposits)[credential_id] == 3 and len(fake.deposits) == 5
+    assert len(holder.credentials) == 1
+
+
+def test_the_same_credential_sealed_again_is_not_a_new_version(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 2)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 2
+    before = {path.name: path.read_bytes() for path in (out / "edc-sealed").iterdir()}
+    for path in (out / "edc-sealed").iterdir():
+        path.unlink()  # exported and sealed again, a second later: other bytes, same credential
+    time.sleep(1.1)
+    again = _run(awards, out, store, seal, server.base_url)
+    assert all(path.read_bytes() != before[path.name] for path in (out / "edc-sealed").iterdir())
+    assert (again.done, again.delivered, again.already_delivered, again.delivery_failed) == (2, 0, 2, 0)
+    assert len(fake.deposits) == 2
 
 
 def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(

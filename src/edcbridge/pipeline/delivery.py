@@ -2,14 +2,16 @@
 
 Each sealed credential of the run, new or skipped as done, is queued in the journal with the
 learner's e-mail address (in the same transaction as its record); after the export, every
-credential the run queued and not yet delivered is deposited and the outcome committed at
-once, with an audit event for each delivery. A re-run delivers only what is still pending.
-The wallet refuses a second copy of a credential id (``409 CR-0001``), so a delivery whose
-outcome was lost (``kill -9`` between the request and the commit) counts as delivered on the
-next run, never as a duplicate. For a changed credential whose earlier version the wallet may
-hold, the same answer means the learner still holds the earlier one, and the delivery fails
-with what to do; unless this very version was sent before with its outcome lost, when the
-answer is taken to mean it arrived (the wallet's API cannot say which copy it holds).
+credential the run queued and not yet delivered is deposited. Each request is noted before it
+is made and its outcome committed right after, with an audit event for each delivery, so a
+re-run delivers only what is still pending and a lost answer is never lost knowledge.
+
+The wallet refuses a second credential with the same id (``409 CR-0001``) and cannot say which
+version it holds. The journal keeps the versions (digests of the unsealed credential) the
+wallet may hold: delivered, or sent with the outcome unknown. CR-0001 counts as delivered when
+no other version of ours may be there (a lost answer to this very version, or someone else's
+deposit), and fails with what the learner must do when one may be: never a false "delivered",
+never a duplicate.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edcbridge.deliver.errors import DeliveryError, LocalValidationError
+from edcbridge.deliver.errors import DeliveryError, DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.pipeline.journal import Journal, Pending
+from edcbridge.seal import jades
+from edcbridge.seal.errors import SealFormatError
 
 NO_EMAIL = ("no e-mail address for the learner: add it to the awards file (column email) and run "
             "again, or deposit by wallet id with `edcbridge push wallet`")
 EARLIER_VERSION = ("the wallet already holds a credential with this id, in the version delivered "
                    "before this one changed; the learner must remove it from the wallet, then "
                    "run again")
+UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
+          "answer to an earlier request was lost): ask the learner which one the wallet shows; "
+          "if it is the earlier one, the learner must remove it, then run again")
 
 
 @dataclass(frozen=True)
@@ -49,14 +56,16 @@ class WalletTarget:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One attempt: ``status`` is delivered, already-delivered or failed; ``state`` what the
-    journal keeps (delivered, failed, or sending when the outcome is unknown)."""
+    """One attempt: ``status`` is delivered, already-delivered or failed; ``state`` is what the
+    journal keeps (delivered, failed, or sending when the outcome is not known) and ``held``
+    the versions the wallet may hold afterwards."""
 
     key: str
     recipient: str | None
     path: str
     status: str
     message: str
+    held: frozenset[str]
     target_id: str | None = None
     state: str = "failed"
 
@@ -74,7 +83,8 @@ def deliver_pending(journal: Journal, target: WalletTarget,
             for item in batch:
                 delivery = _deliver(wallet, target, item, journal)
                 error = None if delivery.state == "delivered" else delivery.message
-                journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error)
+                journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
+                                         delivery.held)
                 on_delivery(delivery)
                 done.append(delivery)
             after = batch[-1].key
@@ -85,8 +95,13 @@ def deliver_pending(journal: Journal, target: WalletTarget,
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:
-    def failed(message: str, state: str = "failed") -> Delivery:
-        return Delivery(item.key, item.recipient, item.path, "failed", message, state=state)
+    """One deposit. The wallet answers CR-0001 for any credential with the same id, so what it
+    holds is tracked by the digest of the unsealed credential: the same content sealed again
+    is the same version, a corrected one is another."""
+    before = item.held
+
+    def failed(message: str, state: str = "failed", held: frozenset[str] = before) -> Delivery:
+        return Delivery(item.key, item.recipient, item.path, "failed", message, held, state=state)
 
     if not item.recipient:
         return failed(NO_EMAIL)
@@ -96,19 +111,29 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return failed(f"cannot read {item.path}: {exc.strerror}; delete it and run again to export it anew")
     if hashlib.sha256(content).hexdigest() != item.sha256:
         return failed(f"{item.path} changed after it was sealed; delete it and run again to export it anew")
-    sent_before = item.state == "sending"  # by a run whose outcome was lost
-    journal.sending(item, target.name)
+    try:
+        version = hashlib.sha256(jades.parse(content).payload.encode("utf-8")).hexdigest()
+    except SealFormatError as exc:
+        return failed(f"{item.path} is not a readable JAdES seal ({exc}); delete it and run again")
+    maybe = before | {version}
+    journal.sending(item, target.name, maybe)
     try:
         result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,
                                 locale=target.locale, filename=Path(item.path).name)
     except LocalValidationError as exc:
         return failed(str(exc))
-    except DeliveryError as exc:  # the request may have been stored: the outcome is unknown
-        return failed(str(exc), state="sending")
-    if not result.ok:
+    except DeliveryHTTPError as exc:
+        if 400 <= exc.status < 500:  # answered and refused: nothing was stored
+            return failed(str(exc))
+        return failed(str(exc), "sending", maybe)  # it may have been stored
+    except DeliveryError as exc:  # no answer: it may have been stored
+        return failed(str(exc), "sending", maybe)
+    if result.outcome == "delivered":
+        return Delivery(item.key, item.recipient, item.path, "delivered", result.message,
+                        frozenset({version}), result.uuid, state="delivered")
+    if result.outcome != "already-delivered":
         return failed(result.message or result.outcome)
-    if result.outcome == "already-delivered" and item.replaces is not None and not sent_before:
-        return failed(f"{result.message}; {EARLIER_VERSION}")
-    status = "delivered" if result.outcome == "delivered" else "already-delivered"
-    return Delivery(item.key, item.recipient, item.path, status, result.message,
-                    result.uuid or result.code, state="delivered")
+    if before - {version}:  # another version of ours may be what the wallet holds
+        return failed(f"{result.message}; {UNSURE if version in before else EARLIER_VERSION}")
+    return Delivery(item.key, item.recipient, item.path, "already-delivered", result.message,
+                    frozenset({version}), result.code, state="delivered")

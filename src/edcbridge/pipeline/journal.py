@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
-    run TEXT NOT NULL, replaces TEXT, PRIMARY KEY (key, target));
+    run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '', PRIMARY KEY (key, target));
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -50,8 +50,7 @@ class Pending:
     recipient: str | None
     path: str
     sha256: str
-    replaces: str | None  # the sha256 of an earlier version the target may hold
-    state: str  # pending, sending (sent before, outcome unknown) or failed
+    held: frozenset[str]  # digests of the credential versions (unsealed) the target may hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +132,16 @@ class Journal:
         """Stage a sealed credential of this run for delivery to ``target``, unless that very
         file (same digest, same recipient) was delivered there already; durable at :meth:`commit`.
 
-        Delivery states: pending; sending (a request was made and its outcome is unknown);
-        delivered; failed (the outcome is known: nothing was stored). A new version of a
-        credential remembers, in ``replaces``, the digest of the version the wallet may hold
-        (delivered, or sent with an unknown outcome)."""
+        Delivery states: pending; sending (a request was made and its outcome is not known);
+        delivered; failed. ``held`` keeps the digests of the versions the target may hold:
+        delivered, or sent with the outcome unknown."""
         self._begin()
         self.db.execute(
             "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
-            "replaces = CASE WHEN deliveries.sha256 != excluded.sha256 "
-            "AND deliveries.state IN ('delivered', 'sending') THEN deliveries.sha256 "
-            "ELSE deliveries.replaces END, "
-            "state = CASE WHEN deliveries.state = 'sending' AND deliveries.sha256 = excluded.sha256 "
-            "THEN 'sending' ELSE 'pending' END, "
             "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
-            "target_id = NULL, error = NULL, updated = excluded.updated, run = excluded.run "
+            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated, "
+            "run = excluded.run "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
             "OR deliveries.recipient IS NOT excluded.recipient",
             (key, target, recipient, path, sha256, time.time(), self.run))
@@ -157,38 +151,39 @@ class Journal:
         that are not delivered yet; what earlier runs left pending waits for a run that handles
         its record again (it may have been withdrawn from the input since)."""
         rows = self.db.execute(
-            "SELECT key, recipient, path, sha256, replaces, state FROM deliveries WHERE target = ? "
+            "SELECT key, recipient, path, sha256, held FROM deliveries WHERE target = ? "
             "AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
             (target, self.run, after, limit)).fetchall()
-        return [Pending(*row) for row in rows]
+        return [Pending(key, recipient, path, sha256, frozenset(held.split()))
+                for key, recipient, path, sha256, held in rows]
 
-    def sending(self, item: Pending, target: str) -> None:
-        """Committed before the request: if its outcome is lost, the next run knows it was sent."""
-        self._set_delivery(item, target, "sending", None, None)
+    def sending(self, item: Pending, target: str, held: frozenset[str]) -> None:
+        """Committed before the request: should its outcome be lost, the next run knows what
+        the target may hold."""
+        self._set_delivery(item, target, "sending", None, None, held)
         self.commit()
 
     def delivery_outcome(self, item: Pending, target: str, state: str, target_id: str | None,
-                         error: str | None) -> None:
+                         error: str | None, held: frozenset[str]) -> None:
         """Record ``delivered``, ``failed`` (nothing stored) or ``sending`` (outcome unknown);
-        a delivery is an audit event whose output hash is the sha256 of the credential sent.
+        a delivery is an audit event whose output hash is the sha256 of the file sent.
         Commits at once: a request to someone else's system must not be forgotten."""
-        now = self._set_delivery(item, target, state, target_id, error)
+        now = self._set_delivery(item, target, state, target_id, error, held)
         if state == "delivered":
-            self.db.execute("UPDATE deliveries SET replaces = NULL WHERE key = ? AND target = ?",
-                            (item.key, target))
             row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
             self._audit(now, "delivered", item.key, row[0] if row else "", item.sha256)
         self.commit()
 
     def _set_delivery(self, item: Pending, target: str, state: str, target_id: str | None,
-                      error: str | None) -> float:
+                      error: str | None, held: frozenset[str]) -> float:
         if state not in ("sending", "delivered", "failed"):
             raise ValueError(f"unknown delivery state {state!r}")
         self._begin()
         now = time.time()
         self.db.execute(
-            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, updated = ? "
-            "WHERE key = ? AND target = ?", (state, target_id, error, now, item.key, target))
+            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, held = ?, updated = ? "
+            "WHERE key = ? AND target = ?",
+            (state, target_id, error, " ".join(sorted(held)), now, item.key, target))
         return now
 
     def commit(self) -> None:
