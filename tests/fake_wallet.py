@@ -34,6 +34,8 @@ class WalletFake:
         self.refused_seals: set[str] = set()  # credential ids whose seal is deemed invalid
         self.invalid: set[str] = set()  # credential ids deemed invalid against the ELM shapes
         self.deposits: list[dict[str, Any]] = []
+        # (wallet e-mail or id, credential id) -> the credential's JSON, as deposited
+        self.stored: dict[tuple[str, str], str] = {}
 
     def wallet(self, *, user_id: str | None = None, mail: str | None = None) -> Wallet | None:
         return next(
@@ -108,6 +110,7 @@ class WalletFake:
             return self._error(409, "CR-0001", "The credential already exists in the wallet", req)
         view_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{wallet.email}|{inner['id']}"))
         wallet.credentials[inner["id"]] = view_id
+        self.stored[(wallet.user_id or wallet.email or "", inner["id"])] = doc["payload"]
         self.deposits.append(
             {
                 "wallet": wallet.user_id or wallet.email,

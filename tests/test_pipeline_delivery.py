@@ -63,6 +63,17 @@ def _run(awards: Path, out: Path, store: SchemaStore, seal: SealFactory, url: st
     return run([Job(CATALOGUE, (awards,))], options)
 
 
+def _held(fake: WalletFake, email: str) -> list[str]:
+    """The credentials (unsealed JSON) the learner's wallet holds now."""
+    wallet = fake.wallet(mail=email)
+    assert wallet is not None
+    return [fake.stored[(email, credential_id)] for credential_id in wallet.credentials]
+
+
+def _payload(path: Path) -> str:
+    return str(json.loads(path.read_bytes())["payload"])
+
+
 def _deposits(server: FakeServer) -> list[bytes]:
     return [entry.body for entry in server.log if entry.method == "POST"]
 
@@ -82,6 +93,9 @@ def test_each_sealed_credential_reaches_its_learner_once_and_a_rerun_sends_nothi
         match = [name for name, data in sealed.items() if data in body]
         assert len(match) == 1
         assert verify_document(sealed[match[0]]).checks["SEAL"].status == "OK"
+    for path in (out / "edc-sealed").iterdir():
+        email = next(e for award_id, e in emails.items() if award_id in path.name)
+        assert _held(fake, email) == [_payload(path)]
     audit = verify_audit(out / JOURNAL_NAME)
     assert audit.intact
     db = sqlite3.connect(out / JOURNAL_NAME)
@@ -249,13 +263,32 @@ def test_lost_answers_never_make_a_false_report_or_a_duplicate(
     settled = _run(awards, out, store, seal, server.base_url)
     assert (settled.delivered, settled.already_delivered, settled.delivery_failed) == (1, 0, 0)
     assert Counter(d["id"] for d in fake.deposits)[credential_id] == 3 and len(fake.deposits) == 5
-    assert len(holder.credentials) == 1
+    current = next(p for p in (out / "edc-sealed").iterdir() if first_key in p.name)
+    assert _held(fake, emails[first_key]) == [_payload(current)]
+
+
+def test_each_address_is_a_wallet_of_its_own(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 1)
+    out = tmp_path / "out"
+    (first,) = emails.values()
+    original = awards.read_text("utf-8")
+    assert _run(awards, out, store, seal, server.base_url).delivered == 1
+    awards.write_text(original.replace(first, "new.address@example.org"), "utf-8")
+    moved = _run(awards, out, store, seal, server.base_url)
+    assert (moved.done, moved.delivered, moved.delivery_failed) == (1, 1, 0)
+    awards.write_text(original, "utf-8")  # back to the first address: the credential it holds
+    back = _run(awards, out, store, seal, server.base_url)
+    assert (back.done, back.delivered, back.already_delivered, back.delivery_failed) == (1, 0, 1, 0)
+    sealed = next((out / "edc-sealed").iterdir())
+    assert _held(fake, first) == [_payload(sealed)]
 
 
 def test_the_same_credential_sealed_again_is_not_a_new_version(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
     server, fake = wallet
-    awards, _ = _awards(tmp_path, 2)
+    awards, emails = _awards(tmp_path, 2)
     out = tmp_path / "out"
     assert _run(awards, out, store, seal, server.base_url).delivered == 2
     before = {path.name: path.read_bytes() for path in (out / "edc-sealed").iterdir()}
@@ -266,6 +299,9 @@ def test_the_same_credential_sealed_again_is_not_a_new_version(
     assert all(path.read_bytes() != before[path.name] for path in (out / "edc-sealed").iterdir())
     assert (again.done, again.delivered, again.already_delivered, again.delivery_failed) == (2, 0, 2, 0)
     assert len(fake.deposits) == 2
+    for path in (out / "edc-sealed").iterdir():  # what the wallet holds is what the file seals
+        email = next(e for award_id, e in emails.items() if award_id in path.name)
+        assert _held(fake, email) == [_payload(path)]
 
 
 def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(

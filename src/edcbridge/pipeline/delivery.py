@@ -7,8 +7,8 @@ is made and its outcome committed right after, with an audit event for each deli
 re-run delivers only what is still pending and a lost answer is never lost knowledge.
 
 The wallet refuses a second credential with the same id (``409 CR-0001``) and cannot say which
-version it holds. The journal keeps the versions (digests of the unsealed credential) the
-wallet may hold: delivered, or sent with the outcome unknown. CR-0001 counts as delivered when
+version it holds. The journal keeps the versions (digests of the unsealed credential) each
+recipient's wallet may hold: delivered, or sent with the outcome unknown. CR-0001 counts as delivered when
 no other version of ours may be there (a lost answer to this very version, or someone else's
 deposit), and fails with what the learner must do when one may be: never a false "delivered",
 never a duplicate.
@@ -34,8 +34,8 @@ EARLIER_VERSION = ("the wallet already holds a credential with this id, in the v
                    "before this one changed; the learner must remove it from the wallet, then "
                    "run again")
 UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
-          "answer to an earlier request was lost): ask the learner which one the wallet shows; "
-          "if it is the earlier one, the learner must remove it, then run again")
+          "answer to an earlier request was lost) and cannot say which: the learner removes it "
+          "from the wallet, then the next run delivers this version")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class Delivery:
     held: frozenset[str]
     target_id: str | None = None
     state: str = "failed"
+    version: str | None = None  # the digest of the unsealed credential delivered
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
@@ -84,7 +85,7 @@ def deliver_pending(journal: Journal, target: WalletTarget,
                 delivery = _deliver(wallet, target, item, journal)
                 error = None if delivery.state == "delivered" else delivery.message
                 journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
-                                         delivery.held)
+                                         delivery.held, delivery.version)
                 on_delivery(delivery)
                 done.append(delivery)
             after = batch[-1].key
@@ -95,9 +96,8 @@ def deliver_pending(journal: Journal, target: WalletTarget,
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:
-    """One deposit. The wallet answers CR-0001 for any credential with the same id, so what it
-    holds is tracked by the digest of the unsealed credential: the same content sealed again
-    is the same version, a corrected one is another."""
+    """One deposit. A version is the digest of the unsealed credential (the same content sealed
+    again is the same version), held per recipient: each e-mail address is a wallet of its own."""
     before = item.held
 
     def failed(message: str, state: str = "failed", held: frozenset[str] = before) -> Delivery:
@@ -115,7 +115,9 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         version = hashlib.sha256(jades.parse(content).payload.encode("utf-8")).hexdigest()
     except SealFormatError as exc:
         return failed(f"{item.path} is not a readable JAdES seal ({exc}); delete it and run again")
-    maybe = before | {version}
+    mine = f"{version}:{item.recipient}"
+    here = frozenset(entry for entry in before if entry.split(":", 1)[1] == item.recipient)
+    maybe = before | {mine}
     journal.sending(item, target.name, maybe)
     try:
         result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,
@@ -128,12 +130,10 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return failed(str(exc), "sending", maybe)  # it may have been stored
     except DeliveryError as exc:  # no answer: it may have been stored
         return failed(str(exc), "sending", maybe)
-    if result.outcome == "delivered":
-        return Delivery(item.key, item.recipient, item.path, "delivered", result.message,
-                        frozenset({version}), result.uuid, state="delivered")
-    if result.outcome != "already-delivered":
+    if result.outcome not in ("delivered", "already-delivered"):
         return failed(result.message or result.outcome)
-    if before - {version}:  # another version of ours may be what the wallet holds
-        return failed(f"{result.message}; {UNSURE if version in before else EARLIER_VERSION}")
-    return Delivery(item.key, item.recipient, item.path, "already-delivered", result.message,
-                    frozenset({version}), result.code, state="delivered")
+    if result.outcome == "already-delivered" and here - {mine}:  # another version may be there
+        return failed(f"{result.message}; {UNSURE if mine in here else EARLIER_VERSION}")
+    return Delivery(item.key, item.recipient, item.path, result.outcome, result.message,
+                    (before - here) | {mine}, result.uuid or result.code, state="delivered",
+                    version=version)

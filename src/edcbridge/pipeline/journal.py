@@ -50,7 +50,7 @@ class Pending:
     recipient: str | None
     path: str
     sha256: str
-    held: frozenset[str]  # digests of the credential versions (unsealed) the target may hold
+    held: frozenset[str]  # "digest:recipient" of the versions (unsealed) the target may hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,14 +164,15 @@ class Journal:
         self.commit()
 
     def delivery_outcome(self, item: Pending, target: str, state: str, target_id: str | None,
-                         error: str | None, held: frozenset[str]) -> None:
+                         error: str | None, held: frozenset[str], version: str | None = None) -> None:
         """Record ``delivered``, ``failed`` (nothing stored) or ``sending`` (outcome unknown);
-        a delivery is an audit event whose output hash is the sha256 of the file sent.
-        Commits at once: a request to someone else's system must not be forgotten."""
+        a delivery is an audit event whose output hash is ``version``, the sha256 of the
+        unsealed credential the wallet holds. Commits at once: a request to someone else's
+        system must not be forgotten."""
         now = self._set_delivery(item, target, state, target_id, error, held)
         if state == "delivered":
             row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
-            self._audit(now, "delivered", item.key, row[0] if row else "", item.sha256)
+            self._audit(now, "delivered", item.key, row[0] if row else "", version or item.sha256)
         self.commit()
 
     def _set_delivery(self, item: Pending, target: str, state: str, target_id: str | None,
