@@ -74,6 +74,12 @@ def _payload(path: Path) -> str:
     return str(json.loads(path.read_bytes())["payload"])
 
 
+def _assert_wallets_hold_the_sealed_files(fake: WalletFake, out: Path, emails: dict[str, str]) -> None:
+    for path in (out / "edc-sealed").iterdir():
+        email = next(e for award_id, e in emails.items() if award_id in path.name)
+        assert _held(fake, email) == [_payload(path)]
+
+
 def _deposits(server: FakeServer) -> list[bytes]:
     return [entry.body for entry in server.log if entry.method == "POST"]
 
@@ -93,9 +99,7 @@ def test_each_sealed_credential_reaches_its_learner_once_and_a_rerun_sends_nothi
         match = [name for name, data in sealed.items() if data in body]
         assert len(match) == 1
         assert verify_document(sealed[match[0]]).checks["SEAL"].status == "OK"
-    for path in (out / "edc-sealed").iterdir():
-        email = next(e for award_id, e in emails.items() if award_id in path.name)
-        assert _held(fake, email) == [_payload(path)]
+    _assert_wallets_hold_the_sealed_files(fake, out, emails)
     audit = verify_audit(out / JOURNAL_NAME)
     assert audit.intact
     db = sqlite3.connect(out / JOURNAL_NAME)
@@ -299,9 +303,7 @@ def test_the_same_credential_sealed_again_is_not_a_new_version(
     assert all(path.read_bytes() != before[path.name] for path in (out / "edc-sealed").iterdir())
     assert (again.done, again.delivered, again.already_delivered, again.delivery_failed) == (2, 0, 2, 0)
     assert len(fake.deposits) == 2
-    for path in (out / "edc-sealed").iterdir():  # what the wallet holds is what the file seals
-        email = next(e for award_id, e in emails.items() if award_id in path.name)
-        assert _held(fake, email) == [_payload(path)]
+    _assert_wallets_hold_the_sealed_files(fake, out, emails)  # the same content, sealed once
 
 
 def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(
