@@ -39,7 +39,8 @@ class WalletFake:
 
     def wallet(self, *, user_id: str | None = None, mail: str | None = None) -> Wallet | None:
         return next(
-            (w for w in self.wallets if (user_id and w.user_id == user_id) or (mail and w.email == mail)),
+            (w for w in self.wallets if (user_id and w.user_id == user_id)
+             or (mail and w.email and w.email.lower() == mail.lower())),  # one address, any case
             None,
         )
 

@@ -286,7 +286,17 @@ def test_each_address_is_a_wallet_of_its_own(
     back = _run(awards, out, store, seal, server.base_url)
     assert (back.done, back.delivered, back.already_delivered, back.delivery_failed) == (1, 0, 1, 0)
     sealed = next((out / "edc-sealed").iterdir())
-    assert _held(fake, first) == [_payload(sealed)]
+    delivered = _payload(sealed)
+    assert _held(fake, first) == [delivered]
+    # the same address in other capitals is the same wallet: a corrected grade is not "delivered"
+    local, _, domain = first.partition("@")
+    assert "Distinction" in original.splitlines()[1]
+    awards.write_text(original.replace(first, f"{local}@{domain.upper()}").replace("Distinction", "Pass", 1),
+                      "utf-8")
+    recased = _run(awards, out, store, seal, server.base_url)
+    assert (recased.done, recased.delivered, recased.already_delivered, recased.delivery_failed) == \
+        (1, 0, 0, 1)
+    assert _held(fake, first) == [delivered] != [_payload(sealed)]  # the earlier version, as reported
 
 
 def test_the_same_credential_sealed_again_is_not_a_new_version(

@@ -115,8 +115,9 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         version = hashlib.sha256(jades.parse(content).payload.encode("utf-8")).hexdigest()
     except SealFormatError as exc:
         return failed(f"{item.path} is not a readable JAdES seal ({exc}); delete it and run again")
-    mine = f"{version}:{item.recipient}"
-    here = frozenset(entry for entry in before if entry.split(":", 1)[1] == item.recipient)
+    wallet_key = item.recipient.lower()  # one wallet whatever the case (a domain has none)
+    mine = f"{version}:{wallet_key}"
+    here = frozenset(entry for entry in before if entry.partition(":")[2] in (wallet_key, ""))
     maybe = before | {mine}
     journal.sending(item, target.name, maybe)
     try:
