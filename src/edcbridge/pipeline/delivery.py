@@ -8,10 +8,10 @@ re-run delivers only what is still pending and a lost answer is never lost knowl
 
 The wallet refuses a second credential with the same id (``409 CR-0001``) and cannot say which
 version it holds. The journal keeps the versions (digests of the unsealed credential) each
-recipient's wallet may hold: delivered, or sent with the outcome unknown. CR-0001 counts as delivered when
-no other version of ours may be there (a lost answer to this very version, or someone else's
-deposit), and fails with what the learner must do when one may be: never a false "delivered",
-never a duplicate.
+recipient's wallet may hold: delivered, or sent with the outcome unknown. CR-0001 counts as
+delivered when no other version of ours may be there (a lost answer to this very version, or
+someone else's deposit), and fails with what the learner must do when one may be: never a
+false "delivered", never a duplicate.
 """
 
 from __future__ import annotations
@@ -72,12 +72,10 @@ class Delivery:
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
-                    on_delivery: Callable[[Delivery], None] = lambda d: None,
-                    client: WalletClient | None = None) -> list[Delivery]:
+                    on_delivery: Callable[[Delivery], None] = lambda d: None) -> None:
     """Deposit every credential this run queued for ``target`` and not yet delivered, in key
-    order."""
-    wallet = client or target.client()
-    done: list[Delivery] = []
+    order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory)."""
+    wallet = target.client()
     after = ""
     try:
         while batch := journal.pending_deliveries(target.name, after):
@@ -87,12 +85,9 @@ def deliver_pending(journal: Journal, target: WalletTarget,
                 journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
                                          delivery.held, delivery.version)
                 on_delivery(delivery)
-                done.append(delivery)
             after = batch[-1].key
     finally:
-        if client is None:
-            wallet.http.close()
-    return done
+        wallet.http.close()
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:

@@ -110,7 +110,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
 
 
 def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
-                delivery_failures: list[tuple[str, str, str]] | None = None) -> str:
+                delivery_failures: list[tuple[str, str, str]]) -> str:
     esc = html.escape
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
                    for k, v in summary.items() if not isinstance(v, dict))
@@ -120,7 +120,7 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
                      for f, r, a, e in failures)
     more = "" if summary["failed"] <= len(failures) else \
         f"<p>{summary['failed'] - len(failures)} more failures: see report.csv.</p>"
-    deliveries = _delivery_section(summary, delivery_failures or [])
+    deliveries = _delivery_section(summary, delivery_failures)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>
 <style>
