@@ -14,12 +14,12 @@ from tests.conftest import FIXTURES
 def test_first_rows_spill_to_disk_and_still_find_duplicates() -> None:
     seen = FirstRows(in_memory=3)
     try:
-        assert [seen.first(f"A{i}", i + 2) for i in range(10)] == [None] * 10
+        assert [seen.first(f"A{i}", str(i + 2)) for i in range(10)] == [None] * 10
         assert seen._disk is not None  # seven ids went to the temporary database
-        assert seen.first("A1", 50) == 3  # kept in memory
-        assert seen.first("A8", 51) == 10  # kept on disk
-        assert seen.first("A10", 52) is None
-        assert seen.first("A10", 53) == 52
+        assert seen.first("A1", "50") == "3"  # kept in memory
+        assert seen.first("A8", "51") == "10"  # kept on disk
+        assert seen.first("A10", "52") is None
+        assert seen.first("A10", "53") == "52"
     finally:
         seen.close()
 

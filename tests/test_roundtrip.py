@@ -26,7 +26,7 @@ dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2030, 12, 31))
 learners = st.builds(
     Learner, id=st.from_regex(r"[A-Z0-9]{4,10}", fullmatch=True),
     given_name=st.builds(lambda t: {"en": t}, names), family_name=st.builds(lambda t: {"en": t}, names),
-    date_of_birth=st.none() | dates,
+    date_of_birth=st.none() | st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1949, 12, 31)),
     email=st.none() | st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(org|eu|ac\.uk)", fullmatch=True))
 awards = st.builds(
     Award, award_id=st.from_regex(r"[A-Z]{2}-[0-9]{1,6}", fullmatch=True),

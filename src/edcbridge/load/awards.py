@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.load.errors import RecordError, from_validation, suggest
-from edcbridge.load.tabular import Row, read_rows
+from edcbridge.load.tabular import NumberCell, Row, Table, read_rows
 from edcbridge.model import Award, Catalogue, parse
 
 # column -> (path in the Award model, is multilingual text, description)
@@ -43,14 +43,14 @@ COLUMNS: dict[str, tuple[tuple[str, ...], bool, str]] = {
 }
 REQUIRED = ("award_id", "specification", "learner_id", "given_name", "family_name",
             "awarding_date")
-_LOC_TO_COLUMN = {path: name for name, (path, _, _) in COLUMNS.items()}
+PERSON_IDS = ("learner_id", "national_id")  # identify a person outside this registry
 
 
 IDS_IN_MEMORY = 100_000  # award ids kept in memory per file before the rest go to disk
 
 
 class FirstRows:
-    """The row where each award id first appeared in a file.
+    """Where each award id (or other key) first appeared: a row of a file, or any text.
 
     The first ``in_memory`` ids are kept in a dict; the rest go to a private temporary SQLite
     database on disk, so a file of millions of rows does not hold them all in memory.
@@ -58,25 +58,25 @@ class FirstRows:
 
     def __init__(self, in_memory: int = IDS_IN_MEMORY) -> None:
         self.in_memory = in_memory
-        self._recent: dict[str, int] = {}
+        self._recent: dict[str, str] = {}
         self._disk: sqlite3.Connection | None = None
 
-    def first(self, award_id: str, row: int) -> int | None:
-        """The row of an earlier occurrence of ``award_id``, else None (and this row is kept)."""
-        found = self._recent.get(award_id)
+    def first(self, key: str, where: str) -> str | None:
+        """Where ``key`` was seen before, else None (and ``where`` is kept)."""
+        found = self._recent.get(key)
         if found is not None:
             return found
         if self._disk is not None:
-            hit = self._disk.execute("SELECT row FROM seen WHERE id = ?", (award_id,)).fetchone()
+            hit = self._disk.execute("SELECT place FROM seen WHERE id = ?", (key,)).fetchone()
             if hit is not None:
-                return int(hit[0])
+                return str(hit[0])
         if len(self._recent) < self.in_memory:
-            self._recent[award_id] = row
+            self._recent[key] = where
             return None
         if self._disk is None:
             self._disk = sqlite3.connect("")  # "": a temporary database, deleted when closed
-            self._disk.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
-        self._disk.execute("INSERT INTO seen VALUES (?, ?)", (award_id, row))
+            self._disk.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, place TEXT) WITHOUT ROWID")
+        self._disk.execute("INSERT INTO seen VALUES (?, ?)", (key, where))
         return None
 
     def close(self) -> None:
@@ -87,18 +87,33 @@ class FirstRows:
 
 @dataclass(frozen=True, slots=True)
 class LoadedRow:
-    """One input row: the award, or the errors that stop it."""
+    """One input row: the award, or the errors that stop it.
+
+    ``file_level`` marks the header's errors: a problem of the file, not an award row.
+    """
 
     file: str
     row: int
     award: Award | None
     errors: tuple[RecordError, ...]
     raw_key: str
+    file_level: bool = False
 
 
 def _split_column(name: str) -> tuple[str, str | None]:
     base, _, lang = name.partition("@")
     return base.strip(), (lang.strip().lower() or None)
+
+
+def header_names(names: list[str]) -> dict[str, str]:
+    """Each known column by the name the file gives it: ``given_name@el`` when the file has
+    no plain ``given_name``."""
+    found: dict[str, str] = {}
+    for name in names:
+        base, lang = _split_column(name)
+        if base in COLUMNS and (base not in found or lang is None):
+            found[base] = name
+    return {base: found.get(base, base) for base in COLUMNS}
 
 
 def check_header(file: str, header: list[str]) -> list[RecordError]:
@@ -121,7 +136,7 @@ def check_header(file: str, header: list[str]) -> list[RecordError]:
         seen.add(name)
     if header:
         errors += [RecordError(file, 1, r, None, f"required column {r!r} is missing",
-                               f"add a {r!r} column") for r in REQUIRED
+                               f"add a column {r!r}") for r in REQUIRED
                    if not any(_split_column(h)[0] == r for h in header)]
     return errors
 
@@ -167,11 +182,12 @@ def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> Re
                        suggest(code, [s.code for s in catalogue.specifications]))
 
 
-def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue) -> list[RecordError]:
-    errors = []
+def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
+                 names: dict[str, str]) -> list[RecordError]:
+    errors = _date_order(file, number, award, names)
     spec = catalogue.specification(award.specification)
     if spec is None:
-        return [_unknown_spec(file, number, award.specification, catalogue)]
+        return [*errors, _unknown_spec(file, number, award.specification, catalogue)]
     issuer_key = award.issuer or catalogue.issuer
     orgs = [o.key for o in catalogue.organisations]
     if issuer_key not in orgs:
@@ -183,7 +199,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue) -> 
                                   "add eidas_identifier (as in the seal certificate) to the "
                                   "organisation in the catalogue"))
     if spec.assessment is not None and award.grade is None:
-        errors.append(RecordError(file, number, "grade", None,
+        errors.append(RecordError(file, number, names["grade"], None,
                                   f"{spec.code} is assessed, so the credential needs a grade",
                                   "fill in grade, e.g. Pass, Merit or 72/100"))
     language = vocab.concept("language", award.language).code if award.language else \
@@ -194,9 +210,48 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue) -> 
                                   f"(it has {', '.join(sorted(spec.title))})",
                                   f"add a {language!r} title to the specification or pick one "
                                   "of its languages"))
-    if award.valid_until and award.valid_until < award.awarding_date:
-        errors.append(RecordError(file, number, "valid_until", award.valid_until.isoformat(),
+    return errors
+
+
+def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+    """Dates that cannot both be right: born on or after the award, issued before it."""
+    awarded = award.awarding_date
+    errors = []
+    birth = award.learner.date_of_birth
+    if birth is not None and birth >= awarded:
+        errors.append(RecordError(file, number, names["date_of_birth"], birth.isoformat(),
+                                  f"date_of_birth is not before awarding_date ({awarded})",
+                                  "correct date_of_birth or awarding_date (YYYY-MM-DD)"))
+    if award.issued is not None and award.issued.date() < awarded:
+        issued = award.issued.isoformat().replace("+00:00", "Z")
+        errors.append(RecordError(file, number, names["issued"], issued,
+                                  f"issued is before awarding_date ({awarded})",
+                                  "a credential is issued on or after its awarding date: "
+                                  "correct issued, or leave it empty to issue on awarding_date"))
+    if award.valid_until and award.valid_until < awarded:
+        errors.append(RecordError(file, number, names["valid_until"], award.valid_until.isoformat(),
                                   "valid_until is before awarding_date", "check both dates"))
+    return errors
+
+
+def _number_ids(file: str, number: int, row: Row) -> list[RecordError]:
+    """Identifiers in number cells: never changed here, refused where digits may be lost."""
+    errors = []
+    for name, value in row.items():
+        base = _split_column(name)[0]
+        if not isinstance(value, NumberCell) or base not in (*PERSON_IDS, "award_id"):
+            continue
+        if base in PERSON_IDS:
+            errors.append(RecordError(file, number, name, value,
+                                      f"{base} is stored as a number, so a leading zero may "
+                                      "have been lost",
+                                      f"format the {name} column as Text and enter each id as "
+                                      "the registry holds it, leading zeros included"))
+        elif not value.isdigit():
+            errors.append(RecordError(file, number, name, value,
+                                      f"{base} is a number with a fraction or more digits than a "
+                                      "spreadsheet number keeps",
+                                      f"format the {name} column as Text and enter the ids again"))
     return errors
 
 
@@ -207,16 +262,31 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     problems are yielded as a row-1 result and rows are still checked.
     """
     file = str(path)
-    header, rows = read_rows(path)
-    header_errors = check_header(file, header)
+    table = read_rows(path)
+    header_errors = _sheet_named(file, table, check_header(file, table.header))
     if header_errors:
-        yield LoadedRow(file, 1, None, tuple(header_errors), "")
+        yield LoadedRow(file, 1, None, tuple(header_errors), "", file_level=True)
     default_language = vocab.concept("language", catalogue.primary_language).code
     seen = FirstRows(IDS_IN_MEMORY)
     try:
-        yield from _loaded_rows(file, header, rows, catalogue, default_language, seen)
+        yield from _loaded_rows(file, table.header, table.rows, catalogue, default_language, seen)
     finally:
         seen.close()
+
+
+def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[RecordError]:
+    """Header errors of a workbook sheet not called awards say which sheet was read."""
+    sheet = table.sheet
+    if not errors or sheet is None or sheet.strip().casefold() == "awards":
+        return errors
+    named = [replace(e, message=f"{e.message} in sheet {sheet!r}") for e in errors]
+    if len(table.sheets) == 1:
+        return named
+    others = ", ".join(repr(s) for s in table.sheets if s != sheet)
+    return [RecordError(file, 1, None, None,
+                        f"no sheet is named 'awards', so the first sheet, {sheet!r}, was read "
+                        f"(the others: {others})",
+                        "name the sheet that holds the awards 'awards', or move it first"), *named]
 
 
 def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
@@ -237,7 +307,10 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                        or "missing" not in e.message]
             for e in errors:
                 object.__setattr__(e, "row", number)
+        names = header_names(header or list(row))
+        errors += _number_ids(file, number, row)
         data, conflicts = row_to_data(row, default_language)
+        data.setdefault("learner", {})  # so each missing name or id is its own error
         errors += [RecordError(file, number, column, None, message,
                                f"plain columns are in {default_language!r}: keep one of the two")
                    for column, message in conflicts]
@@ -245,18 +318,19 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         try:
             award = parse(Award, data)
         except ValidationError as exc:
-            errors += from_validation(exc, file, number, _LOC_TO_COLUMN, _flat_values(row))
+            columns = {path: names[name] for name, (path, _, _) in COLUMNS.items()}
+            errors += from_validation(exc, file, number, columns, {**_flat_values(row), **row})
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:
                 errors.append(_unknown_spec(file, number, code, catalogue))
             yield LoadedRow(file, number, None, tuple(errors), award_id)
             continue
-        first = seen.first(award.award_id, number)
+        first = seen.first(award.award_id, str(number))
         if first is not None:
             errors.append(RecordError(file, number, "award_id", award.award_id,
                                       f"duplicate of row {first}",
                                       "give every award its own award_id"))
-        errors += _cross_check(file, number, award, catalogue)
+        errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id)
 
 

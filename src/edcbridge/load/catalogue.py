@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,45 @@ class CatalogueError(ValueError):
 
 class _SafeLineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping and sequence item."""
+
+
+class _CatalogueLoader(yaml.SafeLoader):
+    """SafeLoader that leaves as text what YAML 1.1 would crash on or silently misread.
+
+    An impossible date (2023-06-31) stays text, so the model reports it at its line instead
+    of PyYAML raising; 1:30 (sexagesimal), 010 (octal), 0x1A, .inf and NO (Norway) do not
+    become 90, 8, 26, infinity and False.
+    """
+
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    return loader.construct_yaml_int(node) if _PLAIN_NUMBER.fullmatch(text) else text
+
+
+def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    return loader.construct_yaml_float(node) if _PLAIN_NUMBER.fullmatch(text) else text
+
+
+def _bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    return loader.construct_yaml_bool(node) if text.lower() in ("true", "false") else text
+
+
+for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _float),
+                           ("bool", _bool)):
+    _CatalogueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _constructor)
 
 
 def _line_map(text: str) -> dict[tuple[Any, ...], int]:
@@ -66,7 +106,7 @@ def load_catalogue(path: Path) -> Catalogue:
             data = json.loads(text)
             lines: dict[tuple[Any, ...], int] = {}
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_CatalogueLoader)
             lines = _line_map(text)
     except json.JSONDecodeError as exc:
         raise CatalogueError([RecordError(file, exc.lineno, None, None, f"not JSON: {exc.msg}",

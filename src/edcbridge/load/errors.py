@@ -21,10 +21,11 @@ class RecordError:
     fix: str
 
     def render(self) -> str:
+        """``file:row: column 'c' = 'v': message``; parts that are unknown are left out."""
         place = self.file + (f":{self.row}" if self.row is not None else "")
-        col = f" column {self.column!r}" if self.column else ""
-        val = f" = {self.value!r}" if self.value not in (None, "") else ""
-        return f"{place}:{col}{val}: {self.message}\n    fix: {self.fix}"
+        where = f" column {self.column!r}" if self.column else ""
+        where += f" = {self.value!r}" if self.value not in (None, "") else ""
+        return f"{place}:{where + ':' if where else ''} {self.message}\n    fix: {self.fix}"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,7 +64,9 @@ def fix_for(error: dict[str, Any], column: str) -> str:
     if kind in ("date_from_datetime_parsing", "date_parsing", "datetime_parsing",
                 "timezone_aware", "datetime_from_date_parsing"):
         return "write dates as YYYY-MM-DD and date-times as YYYY-MM-DDThh:mm:ssZ"
-    if kind.startswith(("int", "decimal", "float")):
+    if kind.startswith("int"):
+        return "write a whole number such as 5"
+    if kind.startswith(("decimal", "float")):
         return "write a plain number such as 7.5"
     message = str(error.get("msg", ""))
     if "language map" in message or "language key" in message:

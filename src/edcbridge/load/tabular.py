@@ -6,17 +6,42 @@ JSON Lines rows are line numbers.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
 
 Row = dict[str, Any]  # cells by column; "__extra__" / "__invalid__" mark broken rows
+
+
+class NumberCell(str):
+    """The text of a spreadsheet number cell: identifiers stored as numbers may have lost digits."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The header, the stream of rows, and for XLSX the sheet read and all sheet names."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, Row]]
+    sheet: str | None = None
+    sheets: tuple[str, ...] = field(default=())
+
+
+def blank(value: Any) -> bool:
+    """Empty, whitespace only, or a language map of such texts."""
+    if isinstance(value, dict):
+        return all(blank(v) for v in value.values())
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def detect_kind(path: Path) -> str:
@@ -29,7 +54,7 @@ def detect_kind(path: Path) -> str:
     return kinds[suffix]
 
 
-def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+def read_rows(path: Path) -> Table:
     """The header (column names) and a stream of rows."""
     if not path.is_file():
         raise InputFileError(str(path), "file not found", "check the path")
@@ -41,25 +66,59 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     return _jsonl_rows(path)
 
 
-def _open_text(path: Path) -> io.TextIOWrapper:
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-8, unless a byte-order mark or the NUL bytes of UTF-16/32 text say otherwise
+    (Excel's "Unicode text" is UTF-16 with a byte-order mark)."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096 - 4096 % 4]
+    if sample.count(0) * 3 < len(sample):  # ASCII in UTF-16 is half NUL bytes
+        return "utf-8"
+    nul = [sample[i::4].count(0) * 8 > len(sample) for i in range(4)]  # over half NUL
+    if nul == [False, True, True, True]:
+        return "utf-32-le"
+    if nul == [True, True, True, False]:
+        return "utf-32-be"
+    return "utf-16-le" if nul[1] and nul[3] else "utf-16-be"
+
+
+def _label(encoding: str) -> str:
+    return {"utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
+
+
+def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
+    """The file as text, streamed, and the name of its encoding."""
     raw = path.open("rb")
     head = raw.read(65536)
     raw.seek(0)
+    fix = ("save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8"
+           if detect_kind(path) == "csv" else "write the file as UTF-8")
+    if head.startswith(b"PK\x03\x04"):
+        raw.close()
+        raise InputFileError(str(path), "this is a ZIP archive such as an XLSX workbook, not text",
+                             "give the workbook the extension .xlsx, or " + fix)
+    encoding = _encoding(head)
     try:
-        head.decode("utf-8")
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the buffer boundary
-            raw.close()
-            line = head[:exc.start].count(b"\n") + 1
-            fix = ("save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8"
-                   if path.suffix.lower() != ".jsonl" else "write the file as UTF-8")
+        raw.close()
+        line = head[:exc.start].count(b"\n") + 1
+        if encoding in ("utf-8", "utf-8-sig"):
             raise InputFileError(str(path), f"not UTF-8 (line {line}, byte {exc.start}); "
                                  "it may be in a legacy encoding such as Windows-1252", fix) from None
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
+                             f"{_label(encoding)} (byte {exc.start})", fix) from None
+    return io.TextIOWrapper(raw, encoding=encoding, newline=""), _label(encoding)
 
 
-def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
-    handle = _open_text(path)
+def _csv_rows(path: Path) -> Table:
+    handle, encoding = _open_text(path)
     sample = handle.read(8192)
     handle.seek(0)
     first_line = sample.splitlines()[0] if sample else ""
@@ -72,7 +131,8 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
         raise InputFileError(str(path), "the file is empty", "add a header row and award rows") from None
     except UnicodeDecodeError:
         handle.close()
-        raise InputFileError(str(path), "not UTF-8", "save the file as 'CSV UTF-8'") from None
+        raise InputFileError(str(path), f"not {encoding} in the header row",
+                             "save the file as 'CSV UTF-8'") from None
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -80,32 +140,39 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
             try:
                 for cells in reader:
                     number += 1
-                    if not any(c.strip() for c in cells):
+                    if all(blank(c) for c in cells):
                         continue
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                         row["__extra__"] = cells[len(header):]
                     yield number, row
             except UnicodeDecodeError:
-                raise InputFileError(str(path), f"not UTF-8 near row {number + 1}",
+                raise InputFileError(str(path), f"not {encoding} near row {number + 1}",
                                      "save the file as 'CSV UTF-8'") from None
 
-    return header, rows()
+    return Table(header, rows())
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.datetime):  # under a second: Excel's rounding of a date cell
+        return value.date().isoformat() if value.time() < dt.time(0, 0, 1) else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
+    if isinstance(value, bool):
         return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return NumberCell(int(value))  # 2230018.0 is 2230018; above 2**53 digits are lost
+    if isinstance(value, int | float):
+        return NumberCell(value)
     return value
 
 
-def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+def _pick_sheet(names: list[str]) -> str:
+    """The sheet named awards (in any case), else the first."""
+    return next((n for n in names if n.strip().casefold() == "awards"), names[0])
+
+
+def _xlsx_rows(path: Path) -> Table:
     from openpyxl import load_workbook  # the only use of openpyxl
 
     try:
@@ -113,13 +180,14 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputFileError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__})",
                              "save it again from Excel or LibreOffice as .xlsx") from None
-    sheet = book["awards"] if "awards" in book.sheetnames else book.worksheets[0]
+    name = _pick_sheet(book.sheetnames)
+    sheet = book[name]
     iterator = sheet.iter_rows(values_only=True)
     try:
         header = [str(h).strip() if h is not None else "" for h in next(iterator)]
     except StopIteration:
         book.close()
-        raise InputFileError(str(path), "the sheet is empty", "add a header row") from None
+        raise InputFileError(str(path), f"the sheet {name!r} is empty", "add a header row") from None
     while header and not header[-1]:
         header.pop()
 
@@ -127,18 +195,18 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
         try:
             for number, cells in enumerate(iterator, start=2):
                 values = [_cell(c) for c in cells]
-                if not any(v not in (None, "") for v in values):
+                if all(blank(v) for v in values):
                     continue
                 yield number, {name: values[i] if i < len(values) and values[i] is not None else ""
                                for i, name in enumerate(header)}
         finally:
             book.close()
 
-    return header, rows()
+    return Table(header, rows(), name, tuple(book.sheetnames))
 
 
-def _jsonl_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
-    handle = _open_text(path)
+def _jsonl_rows(path: Path) -> Table:
+    handle, _ = _open_text(path)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -153,6 +221,8 @@ def _jsonl_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
                 if not isinstance(value, dict):
                     yield number, {"__invalid__": "each line must be one JSON object"}
                     continue
+                if all(blank(v) for v in value.values()):
+                    continue
                 yield number, value
 
-    return [], rows()
+    return Table([], rows())

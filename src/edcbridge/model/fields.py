@@ -11,10 +11,17 @@ from pydantic import AfterValidator, BeforeValidator
 
 from edcbridge import vocab
 
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
 
 def _to_date(value: Any) -> Any:
+    """A date; a date with a time other than midnight is refused, not cut to its day.
+
+    Which day 23:30 falls on depends on a time zone the value does not carry, and an
+    awarding date or date of birth is a fact the registry office states, not one we guess.
+    """
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.isoformat()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -25,7 +32,10 @@ def _to_date(value: Any) -> Any:
             except ValueError:
                 raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text):  # a spreadsheet date cell
-            return dt.date.fromisoformat(text[:10])
+            return _to_date(text[:10])
+        if _DATE_TIME.fullmatch(text):
+            raise ValueError(f"{value!r} is not a date: it holds a date and a time; store just "
+                             "the date, as YYYY-MM-DD or a date cell without a time")
         if re.fullmatch(r"\d{5}", text):
             raise ValueError(f"{value!r} is not a date; it looks like an Excel date serial number: "
                              "format the cell as a date, or write YYYY-MM-DD")
@@ -35,22 +45,35 @@ def _to_date(value: Any) -> Any:
 
 def _to_decimal(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("expected a number")
+        raise ValueError(f"{value!r} is not a number; write a plain number such as 7.5")
+    number = value
     if isinstance(value, int | float):
-        return Decimal(str(value))
-    if isinstance(value, str):
-        text = value.strip().replace(",", ".")
+        number = Decimal(str(value))
+    elif isinstance(value, str):
         try:
-            return Decimal(text)
+            number = Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a number; write a plain number such as 7.5") from None
-    return value
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number; write a plain number such as 7.5")
+    return number
 
 
 def _to_int(value: Any) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return value
+
+
+def _between(low: int, high: int, unit: str) -> AfterValidator:
+    """Bounds that keep values out of what overflows dates and durations downstream."""
+
+    def check(value: Any) -> Any:
+        if not low <= value <= high:
+            raise ValueError(f"{value} {unit} is out of range; write a number from {low} to {high}")
+        return value
+
+    return AfterValidator(check)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,8 +104,8 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
     def convert(value: Any) -> Any:
         if isinstance(value, enum):
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(int(value)) if float(value).is_integer() else str(value)
         if isinstance(value, str):
             return enum(vocab.resolve(scheme, value).iri)
         return value
@@ -93,7 +116,10 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 Number = Annotated[Decimal, BeforeValidator(_to_decimal)]
 Count = Annotated[int, BeforeValidator(_to_int)]
-Hours = Annotated[Decimal, BeforeValidator(_to_decimal)]
+CreditPoints = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 1000, "credits")]
+Hours = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 100_000, "hours")]
+Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months")]
+Years = Annotated[int, BeforeValidator(_to_int), _between(1, 100, "years")]
 Language = Annotated[str, concept_of("language")]
 Country = Annotated[str, concept_of("country")]
 IscedF = Annotated[str, concept_of("isced-f")]

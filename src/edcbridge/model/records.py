@@ -28,8 +28,8 @@ from edcbridge.model.fields import (
     EQF,
     AccreditationType,
     AssessmentType,
-    Count,
     Country,
+    CreditPoints,
     Credits,
     CredType,
     Date,
@@ -38,11 +38,12 @@ from edcbridge.model.fields import (
     IscedF,
     Language,
     ModeOf,
+    Months,
     NqfLevel,
-    Number,
     OpportunityType,
     Setting,
     SupervisionOf,
+    Years,
 )
 from edcbridge.model.text import LangText
 from edcbridge.vocab import CredentialType, CreditSystem
@@ -110,7 +111,7 @@ class Specification(Record):
     credential_type: CredType = CredentialType.GENERIC
     learning_outcomes: tuple[LearningOutcome, ...] = ()
     learning_outcome_summary: LangText | None = None
-    credits: Number | None = Field(None, description="Credit points in `credit_system`")
+    credits: CreditPoints | None = Field(None, description="Credit points in `credit_system`")
     credit_system: Credits = CreditSystem.ECTS
     hours: Hours | None = Field(None, description="Notional learning hours (volume of learning)")
     eqf: EQF | None = None
@@ -127,11 +128,11 @@ class Specification(Record):
     has_part: tuple[Code, ...] = ()
     further_information: LangText | None = None
     homepage: HttpUrl | None = None
-    max_duration_months: Count | None = None
-    credit_currency_years: Count | None = Field(
+    max_duration_months: Months | None = None
+    credit_currency_years: Years | None = Field(
         None, description="Years during which the credential counts towards stacking"
     )
-    validity_years: Count | None = Field(None, description="Credential validity; none = no expiry")
+    validity_years: Years | None = Field(None, description="Credential validity; none = no expiry")
     awarding_body: Code | None = Field(None, description="Organisation key; default: the issuer")
 
     @property
@@ -246,6 +247,10 @@ def reference_problems(catalogue: Catalogue) -> list[Problem]:
     for index, qa in enumerate(catalogue.quality_assurance):
         if qa.agency not in orgs:
             unknown(("quality_assurance", index, "agency"), "agency", qa.agency, orgs)
+        if qa.issued and qa.expires and qa.expires < qa.issued:
+            problems.append((("quality_assurance", index, "expires"),
+                             f"expires ({qa.expires}) is before issued ({qa.issued})",
+                             "check both dates against the QA report"))
     for index, spec in enumerate(catalogue.specifications):
         where: tuple[str | int, ...] = ("specifications", index)
         if spec.awarding_body and spec.awarding_body not in orgs:

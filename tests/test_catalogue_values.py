@@ -1,0 +1,122 @@
+"""Catalogue dates and numbers: an impossible or implausible value is a CatalogueError at its
+line, never a traceback, and YAML 1.1 never silently turns text into another number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import CatalogueError, load_catalogue
+from edcbridge.load.errors import RecordError
+from edcbridge.schemas import SchemaStore
+from tests.conftest import FIXTURES
+
+IMPERIAL = FIXTURES / "imperial" / "catalogue.yaml"
+QA = "quality_assurance[qaa-review-2025]"
+MLH = "specifications[IMP-MC-MLH]"
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    text = IMPERIAL.read_text("utf-8")
+    assert old in text, old
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return path
+
+
+def _errors(path: Path) -> list[RecordError]:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    return caught.value.errors
+
+
+@pytest.mark.parametrize(("old", "new", "line", "column", "message", "fix"), [
+    ("issued: 2023-06-30", "issued: 2023-06-31", 42, f"{QA}.issued",
+     "'2023-06-31' is not a date", "write it as YYYY-MM-DD"),
+    ("expires: 2029-06-30", "expires: 2029-02-30", 43, f"{QA}.expires",
+     "'2029-02-30' is not a date", "write it as YYYY-MM-DD"),
+    ("expires: 2029-06-30", "expires: 0000-01-01", 43, f"{QA}.expires",
+     "'0000-01-01' is not a date", "write it as YYYY-MM-DD"),
+    ("expires: 2029-06-30", "expires: 2029-06-30 12:00:00", 43, f"{QA}.expires",
+     "'2029-06-30 12:00:00' is not a date: it holds a date and a time", "store just the date"),
+    ("expires: 2029-06-30", "expires: 2023-06-29", 43, f"{QA}.expires",
+     "expires (2023-06-29) is before issued (2023-06-30)", "check both dates"),
+    ("    credits: 5\n", "    credits: 2023-06-31\n", 65, f"{MLH}.credits",
+     "'2023-06-31' is not a number", "write a plain number such as 7.5"),
+    ("    credits: 5\n", "    credits: .inf\n", 65, f"{MLH}.credits",
+     "'.inf' is not a number", "write a plain number such as 7.5"),
+    ("    credits: 5\n", "    credits: 12:30\n", 65, f"{MLH}.credits",
+     "'12:30' is not a number", "write a plain number such as 7.5"),
+    ("    credits: 5\n", "    credits: 0x10\n", 65, f"{MLH}.credits",
+     "'0x10' is not a number", "write a plain number such as 7.5"),
+    ("    credits: 5\n", "    credits: -5\n", 65, f"{MLH}.credits",
+     "-5 credits is out of range", "write a number from 0 to 1000"),
+    ("    credits: 5\n", "    credits: 1e99999999\n", 65, f"{MLH}.credits",
+     "1E+99999999 credits is out of range", "write a number from 0 to 1000"),
+    ("    hours: 125\n", "    hours: -3\n", 67, f"{MLH}.hours",
+     "-3 hours is out of range", "write a number from 0 to 100000"),
+    ("    eqf: 7\n", "    eqf: 7.5\n", 68, f"{MLH}.eqf",
+     "'7.5' is not a known eqf value", "edcbridge vocab eqf"),
+    ("    max_duration_months: 3\n", "    max_duration_months: 3.5\n", 86,
+     f"{MLH}.max_duration_months", "Input should be a valid integer", "write a whole number such as 5"),
+    ("    max_duration_months: 3\n", "    max_duration_months: -3\n", 86,
+     f"{MLH}.max_duration_months", "-3 months is out of range", "write a number from 1 to 1200"),
+    ("    credit_currency_years: 5\n", "    credit_currency_years: 2023-06-31\n", 87,
+     f"{MLH}.credit_currency_years", "Input should be a valid integer", "write a whole number"),
+    ("    credit_currency_years: 5\n", "    validity_years: 100000\n", 87,
+     f"{MLH}.validity_years", "100000 years is out of range", "write a number from 1 to 100"),
+    ("    credit_currency_years: 5\n", "    validity_years: 0\n", 87,
+     f"{MLH}.validity_years", "0 years is out of range", "write a number from 1 to 100"),
+])
+def test_a_bad_date_or_number_is_an_error_at_its_line(
+        tmp_path: Path, old: str, new: str, line: int, column: str, message: str, fix: str) -> None:
+    errors = _errors(_variant(tmp_path, old, new))
+    assert [(e.file, e.row, e.column) for e in errors] == [(str(tmp_path / "catalogue.yaml"), line, column)]
+    assert message in errors[0].message and fix in errors[0].fix, errors[0].render()
+
+
+def test_an_impossible_date_exits_2_without_a_traceback(tmp_path: Path, store: SchemaStore,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    catalogue = _variant(tmp_path, "issued: 2023-06-30", "issued: 2023-06-31")
+    result = CliRunner().invoke(main, ["export", str(FIXTURES / "imperial" / "awards.csv"),
+                                       "-c", str(catalogue), "-o", str(tmp_path / "out")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr and "day is out of range" not in result.stderr
+    assert f"{catalogue}:42: column '{QA}.issued' = '2023-06-31': '2023-06-31' is not a date" \
+        in result.stderr
+    assert "fix: write it as YYYY-MM-DD" in result.stderr
+
+
+def test_yaml_1_1_number_and_boolean_forms_stay_text(tmp_path: Path) -> None:
+    path = _variant(tmp_path, 'isced_f: ["0688", "0912"]', "isced_f: [0688, 0412]")
+    path.write_text(path.read_text("utf-8").replace("country: GB", "country: NO", 1), "utf-8")
+    catalogue = load_catalogue(path)
+    assert catalogue.specifications[0].isced_f == ("http://data.europa.eu/snb/isced-f/0688",
+                                                   "http://data.europa.eu/snb/isced-f/0412")
+    assert catalogue.organisations[0].country == \
+        "http://publications.europa.eu/resource/authority/country/NOR"
+
+
+def test_valid_dates_and_numbers_still_load() -> None:
+    catalogue = load_catalogue(IMPERIAL)
+    qa = catalogue.qa("qaa-review-2025")
+    assert (str(qa.issued), str(qa.expires)) == ("2023-06-30", "2029-06-30")
+    spec = catalogue.specifications[1]
+    assert (str(spec.credits), spec.max_duration_months, spec.credit_currency_years) == ("7.5", 4, 5)
+
+
+def test_a_json_catalogue_with_nan_credits_is_an_error(tmp_path: Path) -> None:
+    data = yaml.safe_load(IMPERIAL.read_text("utf-8"))
+    data["specifications"][0]["credits"] = float("nan")
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(data, default=str), "utf-8")
+    [error] = _errors(path)
+    assert (error.column, error.message, error.fix) == (
+        f"{MLH}.credits", "nan is not a finite number", "write a plain number such as 7.5")
