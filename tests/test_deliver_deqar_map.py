@@ -87,23 +87,37 @@ def test_batch_maps_to_the_register_json(tmp_path: Path, catalogue_path: Path) -
     assert check_payload(payload, ["programme"]) == []
 
 
+def _batch_problem(tmp_path: Path, text: str) -> str:
+    """The message of the one problem ``load_batch`` finds in ``text``, its path made relative."""
+    path = _batch(tmp_path, text)
+    with pytest.raises(DeliveryConfigError) as caught:
+        load_batch(path)
+    head, _, problem = str(caught.value).partition("\n")
+    assert head == f"{path}: the batch file has 1 problem(s):"
+    return problem.replace(str(path), "batch.yaml")
+
+
 def test_non_string_enum_in_the_batch_is_refused_with_the_register_wording(tmp_path: Path) -> None:
-    with pytest.raises(
-        DeliveryConfigError,
-        match=r"reports\.0\.status: Incorrect type\. Expected a string, "
-        r"but got int",
-    ):
-        load_batch(_batch(tmp_path, BATCH.replace("status: part of obligatory EQA system", "status: 1")))
+    text = BATCH.replace("status: part of obligatory EQA system", "status: 1")
+    assert _batch_problem(tmp_path, text) == (
+        "batch.yaml:8: column 'reports[0].status' = '1': Incorrect type. Expected a string, "
+        'but got int\n    fix: write it in quotes: "1"'
+    )
 
 
 def test_unknown_enum_name_lists_the_choices(tmp_path: Path) -> None:
-    with pytest.raises(DeliveryConfigError, match="'good' is not a valid decision"):
-        load_batch(_batch(tmp_path, BATCH.replace("decision: positive", "decision: good")))
+    assert _batch_problem(tmp_path, BATCH.replace("decision: positive", "decision: good")) == (
+        "batch.yaml:9: column 'reports[0].decision' = 'good': 'good' is not a valid decision\n"
+        '    fix: use one of "1" (positive), "2" (positive with conditions or restrictions), '
+        '"3" (negative), "4" (not applicable)'
+    )
 
 
 def test_unknown_activity_key_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(DeliveryConfigError, match="'joint' is not defined"):
-        load_batch(_batch(tmp_path, BATCH.replace("activities: [system]", "activities: [joint]")))
+    assert _batch_problem(tmp_path, BATCH.replace("activities: [system]", "activities: [joint]")) == (
+        "batch.yaml:7: column 'reports[0].activities[0]': 'joint' is not defined under the batch's "
+        "activities\n    fix: use one of system, institutional, or define it there"
+    )
 
 
 def test_micro_credential_without_ects_is_refused_with_the_register_wording(

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.deliver.cli import deqar_command, register
-from edcbridge.deliver.config import load_batch
-from edcbridge.deliver.push import deqar_items, plan, push_deqar, push_deqar_csv
+from edcbridge.deliver.config import batch_items, load_batch
+from edcbridge.deliver.push import plan, push_deqar, push_deqar_csv
 from edcbridge.deliver.results import Outcome
 from edcbridge.deliver.state import State
 from edcbridge.load import load_catalogue
@@ -41,7 +41,7 @@ def workdir(tmp_path: Path) -> Path:
 
 def _items(workdir: Path, text: str) -> list:  # type: ignore[type-arg]
     (workdir / "batch.yaml").write_text(text, "utf-8")
-    return deqar_items(
+    return batch_items(
         load_batch(workdir / "batch.yaml"), load_catalogue(workdir / "catalogue.yaml"), workdir
     )
 
@@ -96,7 +96,7 @@ def test_apply_then_rerun_skips_and_changes_update(fake: tuple[FakeServer, Deqar
     state = State.load(workdir / "state.json", "deqar")
     first = push_deqar(_items(workdir, batch_text(3, bad=True)), client, state, agency="ACQUIN")
     assert [o.status for o in first] == ["ok", "ok", "ok", "failed"]
-    assert [o.detail for o in first[:3]] == ["created"] * 3
+    assert [(o.action, o.detail) for o in first[:3]] == [("create", "created")] * 3
     assert "EDCB-BAD" not in _stored(app)  # refused locally: never sent
     state = State.load(workdir / "state.json", "deqar")
     again = push_deqar(_items(workdir, batch_text(3)), client, state, agency="ACQUIN")
@@ -104,7 +104,9 @@ def test_apply_then_rerun_skips_and_changes_update(fake: tuple[FakeServer, Deqar
     changed = _items(workdir, batch_text(3, summary="Re-accredited."))
     assert [o.action for o in plan(changed, state)] == ["update"] * 3
     third = push_deqar(changed, client, state, agency="ACQUIN")
-    assert [(o.status, o.detail) for o in third] == [("ok", "updated (found by local identifier)")] * 3
+    assert [(o.status, o.action, o.detail) for o in third] == [
+        ("ok", "update", "updated (found by local identifier)")
+    ] * 3
     assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1, "EDCB-0003": 1})
     assert {r["summary"] for r in app.reports.values()} == {"Re-accredited."}
 
@@ -177,9 +179,26 @@ def test_lost_state_file_checks_first_and_creates_nothing_twice(
     rerun = push_deqar(
         items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN"
     )
-    assert [o.detail for o in rerun] == ["updated (found by local identifier)"] * 3
+    assert [o.action for o in plan(items, State(None, "deqar"))] == ["create"] * 3
+    # planned as creates, but the register has them: the outcome says what was done
+    assert [(o.action, o.detail) for o in rerun] == [("update", "updated (found by local identifier)")] * 3
     assert _creates(server) == Counter({"EDCB-0001": 1, "EDCB-0002": 1, "EDCB-0003": 1})
     assert len(app.reports) == 3
+
+
+def test_duplicate_on_create_is_an_update(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run created the report between the check and the POST: the PUT is the action taken."""
+    server, app = fake
+    items = _items(workdir, batch_text(1))
+    push_deqar(items, deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    client = deqar_client(server)
+    monkeypatch.setattr(client, "check", lambda agency, local_identifier: None)  # the race
+    (outcome,) = push_deqar(items, client, State(None, "deqar"), agency="ACQUIN")
+    assert (outcome.action, outcome.status) == ("update", "ok")
+    assert outcome.detail == "duplicate on create; updated"
+    assert _stored(app) == Counter({"EDCB-0001": 1})
 
 
 def test_converges_with_one_in_five_requests_failing(
@@ -236,18 +255,33 @@ def test_cli_dry_run_then_push_then_rerun(fake: tuple[FakeServer, DeqarFake], wo
     (workdir / "batch.yaml").write_text(batch_text(2), "utf-8")
     args = ["push", *_deqar_args(workdir, server)]
     env = {"EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    out = workdir / "out"
     runner = CliRunner()
     dry = runner.invoke(_cli(), [*args, "--dry-run"], env={})  # type: ignore[arg-type]
     assert dry.exit_code == 0, dry.output
     assert server.log == []
-    assert json.loads((workdir / "out" / "deqar-results.json").read_text())["dry_run"] is True
+    assert dry.stdout.splitlines() == [str(out / "deqar-dry-run.json"), str(out / "deqar-dry-run.csv")]
+    planned = json.loads((out / "deqar-dry-run.json").read_text())
+    assert (planned["dry_run"], planned["summary"]) == (True, {"planned": 2})
+    assert not (out / "deqar-results.json").exists() and not (out / "deqar-results.csv").exists()
     real = runner.invoke(_cli(), [*args, "--json"], env=env)  # type: ignore[arg-type]
     assert real.exit_code == 0, real.output
     document = json.loads(real.stdout)
     assert document["summary"] == {"ok": 2}
-    assert (workdir / "out" / "deqar-results.csv").read_text().splitlines()[
-        0
-    ] == "key,action,status,target_id,detail,message"
+    header = (out / "deqar-results.csv").read_text().splitlines()[0]
+    assert header == "key,action,status,target_id,detail,message"
+    results = {name: (out / name).read_bytes() for name in ("deqar-results.json", "deqar-results.csv")}
+    (workdir / "batch.yaml").write_text(batch_text(2, summary="Changed."), "utf-8")
+    requests = len(server.log)
+    later = runner.invoke(_cli(), [*args, "--dry-run"], env={})  # type: ignore[arg-type]
+    assert later.exit_code == 0, later.output
+    assert len(server.log) == requests
+    assert [i["action"] for i in json.loads((out / "deqar-dry-run.json").read_text())["items"]] == [
+        "update",
+        "update",
+    ]
+    assert {name: (out / name).read_bytes() for name in results} == results  # the real run's, untouched
+    (workdir / "batch.yaml").write_text(batch_text(2), "utf-8")
     rerun = runner.invoke(_cli(), [*args, "--json"], env=env)  # type: ignore[arg-type]
     assert json.loads(rerun.stdout)["summary"] == {"skipped": 2}
     assert len(app.reports) == 2

@@ -15,11 +15,18 @@ from typing import Any
 
 import click
 
-from edcbridge.deliver.config import deqar_credentials, load_batch
+from edcbridge.deliver.config import (
+    CREDENTIAL_FORMATS,
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    batch_items,
+    deqar_credentials,
+    load_batch,
+)
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
 from edcbridge.deliver.http import HttpClient
-from edcbridge.deliver.push import deqar_items, push_deqar, push_deqar_csv, push_wallet, wallet_items
+from edcbridge.deliver.push import Item, push_deqar, push_deqar_csv, push_wallet, wallet_items
 from edcbridge.deliver.results import Outcome, summary, write_results
 from edcbridge.deliver.state import State
 from edcbridge.deliver.wallet_client import WalletClient
@@ -31,15 +38,31 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def _progress(outcome: Outcome) -> None:
-    text = f"{outcome.status:8} {outcome.action:7} {outcome.key}"
-    if outcome.status == "failed" and outcome.message:
-        text += f": {outcome.message}"
-    click.echo(text, err=True)
+def _printer(items: list[Item]) -> Callable[[Outcome], None]:
+    """Prints an outcome on stderr; a refused item with each of its problems on its own line."""
+    problems = {item.key: item.problems for item in items}
+
+    def show(outcome: Outcome) -> None:
+        text = f"{outcome.status:8} {outcome.action:7} {outcome.key}"
+        if outcome.action == "refuse" and problems.get(outcome.key):
+            found = problems[outcome.key]
+            text += f": {len(found)} problem(s), nothing sent"
+            text += "".join(f"\n    {path + ': ' if path else ''}{message}" for path, message in found)
+        elif outcome.status == "failed" and outcome.message:
+            text += f": {outcome.message}"
+        click.echo(text, err=True)
+
+    return show
 
 
 def _finish(
-    outcomes: list[Outcome], out_dir: Path, name: str, target: str, dry_run: bool, as_json: bool
+    outcomes: list[Outcome],
+    out_dir: Path,
+    name: str,
+    target: str,
+    dry_run: bool,
+    as_json: bool,
+    progress: Callable[[Outcome], None],
 ) -> None:
     paths = write_results(out_dir, name, target, dry_run, outcomes)
     if as_json:
@@ -49,7 +72,7 @@ def _finish(
             click.echo(str(path))
     if dry_run:
         for outcome in outcomes:
-            _progress(outcome)
+            progress(outcome)
     counts = summary(outcomes)
     click.echo(
         ("dry run (nothing sent): " if dry_run else "")
@@ -69,12 +92,12 @@ def _setup_logging(verbose: bool) -> None:
         logger.setLevel(logging.INFO)
 
 
-def _state_and_out(target: str) -> Callable[[Any], Any]:
+def _state_and_out(target: str, out_help: str = "") -> Callable[[Any], Any]:
     """The --state and --out options, shared by every push target."""
     def apply(command: Any) -> Any:
         command = click.option(
             "--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(),
-            show_default=True, help=f"Folder for {target}-results.json / .csv.")(command)
+            show_default=True, help=out_help or f"Folder for {target}-results.json / .csv.")(command)
         return click.option(
             "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
             help=f"State file (default: OUT/{target}-state.json).")(command)
@@ -118,9 +141,14 @@ def push_group() -> None:
     "--credentials",
     "credentials_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="File with username/password; default: env EDCBRIDGE_DEQAR_USERNAME/_PASSWORD.",
+    help=f"File with the DEQAR login: {CREDENTIAL_FORMATS}. "
+    f"Default: env {USERNAME_ENV} / {PASSWORD_ENV}.",
 )
-@_state_and_out("deqar")
+@_state_and_out(
+    "deqar",
+    "Folder for deqar-results.json / .csv; a dry run writes deqar-dry-run.json / .csv instead, "
+    "so it never overwrites a real run's results.",
+)
 @click.option(
     "--via",
     type=click.Choice(["api", "csv"]),
@@ -149,7 +177,7 @@ def deqar_command(
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
         state = State.load(state_file or out_dir / "deqar-state.json", "deqar")
-        items = deqar_items(parsed, cat, batch.parent)
+        items = batch_items(parsed, cat, batch.parent)
         client = None
         if not dry_run:
             creds = deqar_credentials(credentials_file)
@@ -161,6 +189,7 @@ def deqar_command(
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent
         raise click.ClickException(str(exc)) from None
+    printer = _printer(items)
     try:
         if via == "csv":
             outcomes = push_deqar_csv(items, client, state, dry_run=dry_run)
@@ -171,12 +200,13 @@ def deqar_command(
                 state,
                 agency=parsed.agency,
                 dry_run=dry_run,
-                on_progress=None if as_json else _progress,
+                on_progress=None if as_json else printer,
             )
     finally:
         if client is not None:
             client.http.close()
-    _finish(outcomes, out_dir, "deqar-results", "deqar", dry_run, as_json)
+    name = "deqar-dry-run" if dry_run else "deqar-results"
+    _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer)
 
 
 @push_group.command("wallet")
@@ -213,6 +243,7 @@ def wallet_command(
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))
+    printer = _printer(items)
     try:
         outcomes = push_wallet(
             items,
@@ -220,12 +251,12 @@ def wallet_command(
             state,
             dry_run=dry_run,
             send_email=send_email,
-            on_progress=None if as_json else _progress,
+            on_progress=None if as_json else printer,
         )
     finally:
         if client is not None:
             client.http.close()
-    _finish(outcomes, out_dir, "wallet-results", "wallet", dry_run, as_json)
+    _finish(outcomes, out_dir, "wallet-results", "wallet", dry_run, as_json, printer)
 
 
 def register(group: click.Group) -> None:

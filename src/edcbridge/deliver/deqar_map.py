@@ -1,7 +1,9 @@
 """DEQAR report JSON (Submission API v2) and the official CSV layout, from the batch model.
 
 :func:`build_payload` maps one :class:`~edcbridge.deliver.deqar_model.Report` (with the
-catalogue for organisation keys and specification codes) to the v2 report JSON.
+catalogue for organisation keys and specification codes) to the v2 report JSON;
+:func:`report_problems` gives the JSON with every problem of the report at once (mapping and
+the register's rules, each with the value and the fix).
 :func:`check_payload` applies the register's own rules to any report JSON, with its wording,
 so a bad report is refused before anything is sent (:mod:`deqar_rules`); :func:`to_csv`
 writes reports in the column layout of the official CSV template (:mod:`deqar_csv`).
@@ -16,13 +18,14 @@ from typing import Any
 from edcbridge import vocab
 from edcbridge.deliver import deqar_vocab as dv
 from edcbridge.deliver.deqar_csv import CSV_COLUMNS, to_csv
-from edcbridge.deliver.deqar_model import Batch, OrganisationRef, Programme, Report
-from edcbridge.deliver.deqar_rules import check_payload
+from edcbridge.deliver.deqar_model import Batch, OrganisationRef, Programme, Report, ReportFile
+from edcbridge.deliver.deqar_rules import check_payload, explain
 from edcbridge.deliver.errors import LocalValidationError
 from edcbridge.model.records import Catalogue, Specification
 
 DATE_FORMAT = "%Y-%m-%d"
 Problems = list[tuple[str, str]]
+_MISSING = {dv.REQUIRED, dv.NO_FULL_DEGREE_ECTS, dv.NO_FULL_DEGREE_ASSESSMENT}
 
 # ---------------------------------------------------------------------------------- mapping
 
@@ -33,54 +36,67 @@ def _text_of(text: Any, language: str) -> str:
     return str(values.get(language) or next(iter(values.values())))
 
 
-def _org_ref(ref: str | OrganisationRef, catalogue: Catalogue | None, where: str) -> dict[str, str]:
+def _org_ref(
+    ref: str | OrganisationRef, catalogue: Catalogue | None, where: str, problems: Problems
+) -> dict[str, str]:
+    """The ids of one institution or platform; ``{}`` (and a problem) when it has none."""
     if isinstance(ref, OrganisationRef):
         return {k: v for k, v in ref.model_dump().items() if v is not None}
     if catalogue is None:
-        raise LocalValidationError(
-            f"{where}: {ref!r} is an organisation key, which needs the catalogue",
-            [(where, "pass --catalogue, or write {deqar_id: ...} / {eter_id: ...}")],
+        problems.append(
+            (
+                where,
+                f"{ref!r} is an organisation key, but no catalogue was given; "
+                "pass --catalogue, or write {deqar_id: ...} / {eter_id: ...}",
+            )
         )
+        return {}
     keys = [o.key for o in catalogue.organisations]
     if ref not in keys:
-        raise LocalValidationError(
-            f"{where}: organisation {ref!r} is not in the catalogue",
-            [(where, f"use one of {', '.join(keys)}")],
+        problems.append(
+            (where, f"organisation {ref!r} is not in the catalogue; use one of {', '.join(keys) or '(none)'}")
         )
+        return {}
     org = catalogue.organisation(ref)
     if org.deqar_id:
         return {"deqar_id": org.deqar_id}
     if org.eter_id:
         return {"eter_id": org.eter_id}
-    raise LocalValidationError(
-        f"{where}: organisation {ref!r} has neither deqar_id nor eter_id",
-        [
-            (
-                where,
-                "add deqar_id or eter_id to the organisation in the catalogue "
-                "(DEQAR only accepts institutions it already knows)",
-            )
-        ],
+    problems.append(
+        (
+            where,
+            f"organisation {ref!r} has neither deqar_id nor eter_id in the catalogue, and DEQAR only "
+            "accepts institutions it already knows; add one of them to the organisation in the catalogue",
+        )
     )
+    return {}
 
 
-def _ects(spec: Specification, where: str) -> int | None:
+def _ects(spec: Specification, where: str, problems: Problems) -> int | None:
     ects = spec.ects
     if ects is None:
         return None
     if ects != ects.to_integral_value():
-        raise LocalValidationError(
-            f"{where}: {spec.code} has {ects} ECTS; DEQAR records workload_ects as a whole number",
-            [(where, "set workload_ects explicitly in the report's programme")],
+        problems.append(
+            (
+                where,
+                f"specification {spec.code!r} has {ects} ECTS, not a whole number, which DEQAR requires "
+                "for workload_ects; set workload_ects (a whole number) in the report's programme",
+            )
         )
+        return None
     return int(ects)
 
 
-def _from_specification(spec: Specification, language: str, where: str) -> dict[str, Any]:
+def _from_specification(
+    spec: Specification, prog: Programme, language: str, where: str
+) -> tuple[dict[str, Any], Problems]:
     data: dict[str, Any] = {"name_primary": _text_of(spec.title, language)}
-    ects = _ects(spec, where)
-    if ects is not None:
-        data["workload_ects"] = ects
+    problems: Problems = []
+    if prog.workload_ects is None:  # an explicit value wins, so it is the fix for a fractional one
+        ects = _ects(spec, where + ".workload_ects", problems)
+        if ects is not None:
+            data["workload_ects"] = ects
     if spec.eqf is not None and spec.eqf.number in dv.QF_EHEA_OF_EQF:
         data["qf_ehea_level"] = dv.QF_EHEA_OF_EQF[spec.eqf.number]
     data["degree_outcome"] = "1" if spec.kind == "qualification" else "2"
@@ -94,26 +110,36 @@ def _from_specification(spec: Specification, language: str, where: str) -> dict[
     if spec.isced_f:
         code = str(spec.isced_f[0]).rstrip("/").rsplit("/", 1)[-1]
         data["field_study"] = code
-    return data
+    return data, problems
 
 
-def _programme(prog: Programme, catalogue: Catalogue | None, where: str) -> dict[str, Any]:
+def _programme(
+    prog: Programme, catalogue: Catalogue | None, where: str, problems: Problems
+) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if prog.specification is not None:
+        spec = catalogue.specification(prog.specification) if catalogue is not None else None
         if catalogue is None:
-            raise LocalValidationError(
-                f"{where}: specification {prog.specification!r} needs the catalogue",
-                [(where, "pass --catalogue, or give the programme's fields")],
+            problems.append(
+                (
+                    where,
+                    f"specification {prog.specification!r} needs the catalogue, but none was given; "
+                    "pass --catalogue, or give the programme's fields instead",
+                )
             )
-        spec = catalogue.specification(prog.specification)
-        if spec is None:
-            codes = ", ".join(s.code for s in catalogue.specifications)
-            raise LocalValidationError(
-                f"{where}: specification {prog.specification!r} is not in the catalogue",
-                [(where, f"use one of {codes}")],
+        elif spec is None:
+            codes = ", ".join(s.code for s in catalogue.specifications) or "(none)"
+            problems.append(
+                (
+                    where,
+                    f"specification {prog.specification!r} is not in the catalogue; use one of {codes}",
+                )
             )
-        language = vocab.concept("language", catalogue.primary_language).code
-        data.update(_from_specification(spec, language, where))
+        else:
+            language = vocab.concept("language", catalogue.primary_language).code
+            mapped, found = _from_specification(spec, prog, language, where)
+            data.update(mapped)
+            problems.extend(found)
     explicit = prog.model_dump(mode="json", exclude={"specification"}, exclude_defaults=True)
     if "identifiers" in explicit:
         explicit["identifiers"] = [
@@ -123,19 +149,24 @@ def _programme(prog: Programme, catalogue: Catalogue | None, where: str) -> dict
     return data
 
 
-def _file(entry: Any, base_dir: Path, where: str) -> dict[str, Any]:
+def _file(entry: ReportFile, base_dir: Path, where: str, problems: Problems) -> dict[str, Any]:
     data: dict[str, Any] = {"report_language": list(entry.report_language)}
     if entry.original_location is not None:
         data["original_location"] = str(entry.original_location)
-    else:
+    elif entry.path is not None:
         path = (base_dir / entry.path).resolve()
         try:
             content = path.read_bytes()
         except OSError as exc:
-            raise LocalValidationError(
-                f"{where}: cannot read {path}: {exc.strerror}",
-                [(where, "fix the path (relative to the batch file)")],
-            ) from None
+            reason = (exc.strerror or type(exc).__name__).lower()
+            problems.append(
+                (
+                    where,
+                    f"cannot read {entry.path!r} ({reason}, looked at {path}); "
+                    "fix the path (relative to the batch file)",
+                )
+            )
+            return data
         data["file"] = base64.b64encode(content).decode("ascii")
         data["file_name"] = path.name
     if entry.display_name:
@@ -143,21 +174,29 @@ def _file(entry: Any, base_dir: Path, where: str) -> dict[str, Any]:
     return data
 
 
-def build_payload(
+def map_report(
     report: Report, batch: Batch, catalogue: Catalogue | None = None, base_dir: Path = Path()
-) -> dict[str, Any]:
-    """The v2 report JSON for a POST (add ``report_id`` for a PUT by report id)."""
-    where = f"report {report.local_identifier}"
+) -> tuple[dict[str, Any], Problems]:
+    """The v2 report JSON and every problem found mapping it, at paths of the JSON.
+
+    A part that cannot be mapped is left out of the JSON (an entry of a list stays, empty, so
+    the indexes of the others hold); the JSON is then only good for checking, never to send.
+    """
+    problems: Problems = []
     qa = None
     if report.quality_assurance is not None:
         keys = [q.key for q in catalogue.quality_assurance] if catalogue else []
-        if report.quality_assurance not in keys:
-            raise LocalValidationError(
-                f"{where}: quality_assurance {report.quality_assurance!r} is not in the catalogue",
-                [(where, f"use one of {', '.join(keys) or '(none)'}")],
+        if catalogue is None or report.quality_assurance not in keys:
+            fix = f"use one of {', '.join(keys) or '(none)'}" if catalogue else "pass --catalogue"
+            problems.append(
+                (
+                    "quality_assurance",
+                    f"{report.quality_assurance!r} is not a quality_assurance key of the "
+                    f"{'catalogue' if catalogue else 'catalogue, and no catalogue was given'}; {fix}",
+                )
             )
-        assert catalogue is not None
-        qa = catalogue.qa(report.quality_assurance)
+        else:
+            qa = catalogue.qa(report.quality_assurance)
     valid_from = report.valid_from or (qa.issued if qa else None)
     valid_to = report.valid_to or (qa.expires if qa else None)
     payload: dict[str, Any] = {"agency": batch.agency, "local_identifier": report.local_identifier}
@@ -177,7 +216,7 @@ def build_payload(
         payload["valid_to"] = valid_to.strftime(DATE_FORMAT)
     payload["date_format"] = DATE_FORMAT
     payload["report_files"] = [
-        _file(f, base_dir, f"{where} report_files[{i}]") for i, f in enumerate(report.report_files)
+        _file(f, base_dir, f"report_files[{i}]", problems) for i, f in enumerate(report.report_files)
     ]
     links = [
         {
@@ -196,23 +235,64 @@ def build_payload(
     if links:
         payload["report_links"] = links
     payload["institutions"] = [
-        _org_ref(r, catalogue, f"{where} institutions[{i}]") for i, r in enumerate(report.institutions)
+        _org_ref(r, catalogue, f"institutions[{i}]", problems) for i, r in enumerate(report.institutions)
     ]
     if report.platforms:
         payload["platforms"] = [
-            _org_ref(r, catalogue, f"{where} platforms[{i}]") for i, r in enumerate(report.platforms)
+            _org_ref(r, catalogue, f"platforms[{i}]", problems) for i, r in enumerate(report.platforms)
         ]
     if report.programmes:
         payload["programmes"] = [
-            _programme(p, catalogue, f"{where} programmes[{i}]") for i, p in enumerate(report.programmes)
+            _programme(p, catalogue, f"programmes[{i}]", problems) for i, p in enumerate(report.programmes)
         ]
     if report.other_comment:
         payload["other_comment"] = report.other_comment
+    return payload, problems
+
+
+def build_payload(
+    report: Report, batch: Batch, catalogue: Catalogue | None = None, base_dir: Path = Path()
+) -> dict[str, Any]:
+    """The v2 report JSON for a POST (add ``report_id`` for a PUT by report id)."""
+    payload, problems = map_report(report, batch, catalogue, base_dir)
+    if problems:
+        raise LocalValidationError(
+            f"report {report.local_identifier}: {len(problems)} problem(s) mapping it", problems
+        )
     return payload
+
+
+def report_problems(
+    report: Report, batch: Batch, catalogue: Catalogue | None = None, base_dir: Path = Path()
+) -> tuple[dict[str, Any], Problems]:
+    """The report's JSON and all its problems: mapping, then the register's rules (explained).
+
+    A rule broken only because a part could not be mapped is left out, as the mapping problem
+    already names it: one at the same place, or a field missing from a programme whose
+    specification could not be used.
+    """
+    payload, problems = map_report(report, batch, catalogue, base_dir)
+    unmapped = {path for path, _ in problems}
+    checked = [
+        (path, message)
+        for path, message in check_payload(payload, activity_types(report, batch))
+        if path not in unmapped
+        and not (message in _MISSING and path.rsplit(".", 1)[0] in unmapped and "." in path)
+    ]
+    return payload, problems + explain(payload, checked)
 
 
 def activity_types(report: Report, batch: Batch) -> list[str]:
     return [batch.activities[key].type for key in report.activities]
 
 
-__all__ = ["CSV_COLUMNS", "DATE_FORMAT", "activity_types", "build_payload", "check_payload", "to_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "DATE_FORMAT",
+    "activity_types",
+    "build_payload",
+    "check_payload",
+    "map_report",
+    "report_problems",
+    "to_csv",
+]

@@ -32,6 +32,8 @@ Enumerated values are strings; a number is refused with the register's own messa
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
@@ -54,12 +56,25 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _date(value: Any) -> Any:
+    """Say why ``2025-13-01`` is not a date (the shared type only says it is not one)."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a real date ({exc}); write an existing date as YYYY-MM-DD"
+            ) from None
+    return value
+
+
 Status = Annotated[str, _enum(dv.STATUS, "status")]
 Decision = Annotated[str, _enum(dv.DECISION, "decision")]
 QfEhea = Annotated[str, _enum(dv.QF_EHEA_LEVEL, "qf_ehea_level")]
 AssessmentCert = Annotated[str, _enum(dv.ASSESSMENT, "assessment_certification")]
 DegreeOutcome = Annotated[str, BeforeValidator(_degree)]
 Text = Annotated[str, BeforeValidator(_text)]
+ReportDate = Annotated[Date, BeforeValidator(_date)]
 
 
 class DeqarRecord(BaseModel):
@@ -76,7 +91,8 @@ class Activity(DeqarRecord):
     @model_validator(mode="after")
     def _one_selector(self) -> Activity:
         if (self.id is None) == (self.group is None):
-            raise ValueError("give exactly one of id or group (the register's activity id or group)")
+            given = "both id and group" if self.id is not None else "neither id nor group"
+            raise ValueError(f"has {given}; give exactly one: id (the register's activity id) or group")
         return self
 
 
@@ -91,7 +107,9 @@ class OrganisationRef(DeqarRecord):
     @model_validator(mode="after")
     def _has_id(self) -> OrganisationRef:
         if not (self.deqar_id or self.eter_id or self.identifier):
-            raise ValueError("give deqar_id, eter_id or identifier (with resource)")
+            raise ValueError(
+                "has no deqar_id, eter_id or identifier; give one of them (identifier with resource)"
+            )
         return self
 
 
@@ -135,9 +153,13 @@ class ReportFile(DeqarRecord):
     @model_validator(mode="after")
     def _one_source(self) -> ReportFile:
         if (self.original_location is None) == (self.path is None):
+            given = (
+                "both original_location and path"
+                if self.path is not None
+                else "neither original_location nor path"
+            )
             raise ValueError(
-                "give exactly one of original_location (a URL) or path (a local PDF); "
-                "the register refuses both"
+                f"has {given}; give exactly one: original_location (a URL) or path (a local PDF)"
             )
         return self
 
@@ -155,8 +177,8 @@ class Report(DeqarRecord):
     contributing_agencies: tuple[str, ...] = ()
     status: Status
     decision: Decision
-    valid_from: Date | None = None
-    valid_to: Date | None = None
+    valid_from: ReportDate | None = None
+    valid_to: ReportDate | None = None
     summary: Text | None = None
     quality_assurance: str | None = Field(None, description="Catalogue quality_assurance key")
     institutions: tuple[str | OrganisationRef, ...] = Field(min_length=1)
@@ -176,21 +198,42 @@ class Batch(DeqarRecord):
 
     @model_validator(mode="after")
     def _references(self) -> Batch:
-        seen: set[str] = set()
-        problems = []
-        for index, report in enumerate(self.reports):
-            if report.local_identifier in seen:
-                problems.append(
-                    f"reports[{index}].local_identifier {report.local_identifier!r} "
-                    "appears twice: each report needs its own"
-                )
-            seen.add(report.local_identifier)
-            for key in report.activities:
-                if key not in self.activities:
-                    problems.append(
-                        f"reports[{index}].activities: {key!r} is not defined; use one of "
-                        + ", ".join(self.activities)
-                    )
+        problems = reference_problems(self.model_dump())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
         return self
+
+
+def reference_problems(data: Any) -> list[tuple[str, str]]:
+    """Duplicate local identifiers and undefined activity keys, on a batch as read (any shape)."""
+    if not isinstance(data, dict) or not isinstance(data.get("reports"), list | tuple):
+        return []
+    defined = list(data["activities"]) if isinstance(data.get("activities"), dict) else []
+    first: dict[str, int] = {}
+    problems = []
+    for index, report in enumerate(data["reports"]):
+        if not isinstance(report, dict):
+            continue
+        ident = report.get("local_identifier")
+        if isinstance(ident, str) and ident.strip():
+            if ident.strip() in first:
+                problems.append(
+                    (
+                        f"reports[{index}].local_identifier",
+                        f"{ident!r} is already the local_identifier of reports[{first[ident.strip()]}]; "
+                        "give each report its own",
+                    )
+                )
+            first.setdefault(ident.strip(), index)
+        keys = report.get("activities")
+        for pos, key in enumerate(keys if isinstance(keys, list | tuple) else []):
+            if isinstance(key, str) and key not in defined:
+                problems.append(
+                    (
+                        f"reports[{index}].activities[{pos}]",
+                        f"{key!r} is not defined under the batch's activities; use one of "
+                        + (", ".join(defined) or "(none defined)")
+                        + ", or define it there",
+                    )
+                )
+    return problems

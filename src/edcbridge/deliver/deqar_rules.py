@@ -101,7 +101,13 @@ def _check_orgs(items: Any, key: str, problems: Problems, *, required: bool) -> 
     for index, item in enumerate(items):
         where = f"{key}[{index}]"
         if not isinstance(item, dict):
-            problems.append((where, "expected an object with deqar_id, eter_id or identifier"))
+            problems.append(
+                (
+                    where,
+                    f"expected an object with deqar_id, eter_id or identifier, not {_shown(item)}; write "
+                    "{deqar_id: ...} or {eter_id: ...}",
+                )
+            )
             continue
         for field in ("deqar_id", "eter_id", "identifier", "resource"):
             if field in item and not isinstance(item[field], str):
@@ -117,7 +123,7 @@ def _check_orgs(items: Any, key: str, problems: Problems, *, required: bool) -> 
 
 def _check_programme(prog: Any, where: str, problems: Problems) -> None:
     if not isinstance(prog, dict):
-        problems.append((where, "expected an object"))
+        problems.append((where, f"expected an object, not {_shown(prog)}; write the programme's fields"))
         return
     _string(prog, "name_primary", where + ".", problems, required=True)
     _enum_check(prog, "qf_ehea_level", dv.QF_EHEA_LEVEL, where + ".", problems, required=True)
@@ -161,7 +167,7 @@ def _check_files(files: Any, problems: Problems) -> None:
     for index, item in enumerate(files or []):
         where = f"report_files[{index}]"
         if not isinstance(item, dict):
-            problems.append((where, "expected an object"))
+            problems.append((where, f"expected an object, not {_shown(item)}; write the file's fields"))
             continue
         if "report_file_id" in item:
             problems.append(
@@ -177,7 +183,13 @@ def _check_files(files: Any, problems: Problems) -> None:
                 (where + ".non_field_errors", "You cannot submit both a file and an original_location URL.")
             )
         elif not has_file and not has_url:
-            problems.append((where, "give original_location (a URL) or file (base64 PDF) with file_name"))
+            problems.append(
+                (
+                    where,
+                    "has neither original_location nor file; give original_location (a URL) or "
+                    "file (base64 PDF) with file_name",
+                )
+            )
         if has_file:
             try:
                 head = base64.b64decode(item["file"][:64] + "=" * (-len(item["file"][:64]) % 4))
@@ -214,7 +226,10 @@ def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Pr
     for index, act in enumerate(activities or []):
         selectors = [k for k in ("id", "local_identifier", "group") if isinstance(act, dict) and k in act]
         if len(selectors) != 1:
-            problems.append((f"activities[{index}]", "give exactly one of id, local_identifier or group"))
+            given = " and ".join(selectors) or "none of them"
+            problems.append(
+                (f"activities[{index}]", f"has {given}; give exactly one of id, local_identifier or group")
+            )
         for key in ("id", "group"):
             if isinstance(act, dict) and key in act and not isinstance(act[key], str):
                 problems.append(
@@ -258,3 +273,133 @@ def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Pr
                     )
                 )
     return problems
+
+
+# ------------------------------------------------------------------------- explanations
+
+_REQUIRED_FIX = {
+    "agency": "set agency in the batch (the agency's acronym or DEQAR id)",
+    "status": "set status in the report (part of obligatory EQA system or voluntary)",
+    "decision": "set decision in the report (positive, positive with conditions or restrictions, "
+    "negative, not applicable)",
+    "valid_from": "set valid_from (YYYY-MM-DD) in the report, or a quality_assurance key whose "
+    "catalogue entry has an issued date",
+    "date_format": "set date_format, e.g. %Y-%m-%d",
+    "activities": "list the report's activities (keys of the batch's activities)",
+    "institutions": "list at least one institution: a catalogue key, or {deqar_id: ...} / {eter_id: ...}",
+    "name_primary": "give name_primary, or a specification whose title the catalogue has",
+    "qf_ehea_level": "give qf_ehea_level (short cycle, first cycle, second cycle, third cycle), or a "
+    "specification with an EQF level 5 to 8",
+    "degree_outcome": "give degree_outcome (full degree or no full degree)",
+    "file_name": "give file_name, e.g. report.pdf",
+    "report_language": "give report_language, e.g. [en]",
+}
+_HINTS = {
+    "Please provide valid DEQAR ID.": (
+        "deqar_id",
+        "DEQAR institution ids look like DEQARINST0001 (DEQARINSTAP... for other providers); "
+        "copy it from the institution's DEQAR page, or give eter_id instead",
+    ),
+    "Please provide valid ETER ID.": (
+        "eter_id",
+        "ETER ids are a country code and four digits, e.g. DE0392; check it, or give deqar_id instead",
+    ),
+    "Please provide at least one of deqar_id, eter_id or identifier.": (
+        "",
+        "add deqar_id or eter_id (or identifier with resource)",
+    ),
+    "A valid integer is required.": ("", "give workload_ects as a whole number of ECTS credits"),
+    dv.NO_FULL_DEGREE_ECTS: (
+        "",
+        "set workload_ects in the report's programme, or credits on its specification in the catalogue",
+    ),
+    dv.NO_FULL_DEGREE_ASSESSMENT: (
+        "",
+        "set assessment_certification (e.g. Assessment based certificate) in the report's programme, "
+        "or an assessment on its specification in the catalogue",
+    ),
+    "Please provide a valid ESCO URI (http://data.europa.eu/esco/...).": (
+        "",
+        "use an ESCO skill or competence URI such as http://data.europa.eu/esco/skill/...",
+    ),
+    "Please provide a valid ISCED-F code or ESCO ISCED-F URI.": (
+        "",
+        "use an ISCED-F 2013 code such as 0613",
+    ),
+    "Please provide valid country code.": ("", "use an ISO 3166 country code such as DE"),
+    "Please provide valid language code.": ("", "use an ISO 639 language code such as en"),
+    "File is not a valid pdf file": ("", "give the report as a PDF file"),
+    "You cannot submit both a file and an original_location URL.": (
+        "",
+        "keep one of them: original_location (a URL) or the file",
+    ),
+    "Date format string is not applicable to the submitted date.": (
+        "",
+        "write valid_from and valid_to as date_format says (YYYY-MM-DD for %Y-%m-%d)",
+    ),
+    "Report's validity start should be earlier then validity end.": (
+        "",
+        "make valid_to later than valid_from, or leave valid_to out",
+    ),
+}
+
+
+def _at(payload: Any, path: str) -> Any:
+    """The value at ``programmes[0].workload_ects`` in ``payload``, or ``None``."""
+    node = payload
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        if name and isinstance(node, dict):
+            node = node.get(name)
+        elif index and isinstance(node, list) and int(index) < len(node):
+            node = node[int(index)]
+        else:
+            return None
+    return node
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _got(payload: dict[str, Any], path: str, message: str, field: str) -> str:
+    """What the report holds that breaks the rule, in words."""
+    if message.startswith(("Date format", "Report's validity")):
+        dates = [f"{k} {payload[k]!r}" for k in ("valid_from", "valid_to", "date_format") if k in payload]
+        return ", ".join(dates)
+    if message == "File is not a valid pdf file":
+        name = _at(payload, path.removesuffix(".file") + ".file_name")
+        return f"{name!r} does not start with %PDF-" if name else "it does not start with %PDF-"
+    if path in ("institutions", "programmes") and not message.startswith("This field"):
+        return f"{len(payload.get(path) or [])} given"
+    value = _at(payload, path + "." + field if field else path)
+    if value is None or value == "":
+        return "not given"
+    return f"{field} {_shown(value)}" if field else _shown(value)
+
+
+def _explained(payload: dict[str, Any], path: str, message: str) -> str:
+    field = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+    if message == dv.REQUIRED:
+        return f"{message} (not given); {_REQUIRED_FIX.get(field, f'add {field}')}"
+    if message.startswith("Incorrect type. Expected a string"):
+        value = _at(payload, path)
+        return f'{message} ({_shown(value)}); write it in quotes: "{value}"'
+    if message in _HINTS:
+        part, fix = _HINTS[message]
+        return f"{message} ({_got(payload, path, message, part)}); {fix}"
+    if path in ("institutions", "programmes") and message.endswith("activity."):
+        fix = (
+            f"add {path} to the report, or use another activity type"
+            if "At least" in message
+            else "remove the programmes, or use a programme activity"
+        )
+        return f"{message} ({_got(payload, path, message, '')}); {fix}"
+    if message.startswith("Exactly one institution"):
+        return message.replace("; ", f" ({_got(payload, path, message, '')}); ", 1)
+    return message  # our own messages already say what, why and how to fix
+
+
+def explain(payload: dict[str, Any], problems: Problems) -> Problems:
+    """``problems`` of ``payload`` with the register's wording, then the value and the fix."""
+    return [(path, _explained(payload, path, message)) for path, message in problems]

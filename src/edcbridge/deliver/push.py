@@ -6,8 +6,9 @@ A dry run stops there. ``apply`` then works item by item:
 
 * DEQAR: check first by local identifier (GET, safe to retry); PUT (full replacement) when the
   register has the report, POST when it does not; a duplicate answer to the POST (another run
-  won the race) turns into check + PUT. The state is saved after every item, so a run killed
-  halfway resumes where it stopped and nothing is created twice.
+  won the race) turns into a PUT. The state is saved after every item, so a run killed
+  halfway resumes where it stopped and nothing is created twice. Each outcome carries the
+  action taken, not the one planned: a planned create that the register already has is an update.
 * Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
 """
 
@@ -21,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.deqar_client import DeqarClient, SubmitResult
-from edcbridge.deliver.deqar_map import activity_types, build_payload, check_payload, to_csv
-from edcbridge.deliver.deqar_model import Batch
+from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
@@ -32,7 +32,6 @@ from edcbridge.deliver.errors import (
 from edcbridge.deliver.results import Action, Outcome
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
-from edcbridge.model.records import Catalogue
 
 LOG = logging.getLogger("edcbridge.deliver")
 Progress = Callable[[Outcome], None]
@@ -76,20 +75,6 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
 # ----------------------------------------------------------------------------------------- DEQAR
 
 
-def deqar_items(batch: Batch, catalogue: Catalogue | None, base_dir: Path) -> list[Item]:
-    """The batch's reports as payloads, each checked with the register's rules."""
-    items = []
-    for report in batch.reports:
-        try:
-            payload = build_payload(report, batch, catalogue, base_dir)
-        except LocalValidationError as exc:
-            items.append(Item(report.local_identifier, None, "", tuple(exc.problems) or (("", str(exc)),)))
-            continue
-        problems = check_payload(payload, activity_types(report, batch))
-        items.append(Item(report.local_identifier, payload, digest(payload), tuple(problems)))
-    return items
-
-
 def unknown_institutions(client: DeqarClient, payload: dict[str, Any], known: dict[str, bool]) -> list[str]:
     """Paths of institutions whose ETER id DEQAR does not know (looked up once per run)."""
     paths = []
@@ -104,15 +89,26 @@ def unknown_institutions(client: DeqarClient, payload: dict[str, Any], known: di
     return paths
 
 
-def _deliver_report(client: DeqarClient, agency: str, payload: dict[str, Any]) -> tuple[SubmitResult, str]:
+@dataclass(frozen=True)
+class Delivery:
+    """What delivering one report did: the ``action`` taken (which can differ from the plan: a
+    planned create is an update when the register already has the report), its answer, and how."""
+
+    action: Action
+    result: SubmitResult
+    detail: str
+
+
+def deliver_report(client: DeqarClient, agency: str, payload: dict[str, Any]) -> Delivery:
+    """Check by local identifier, then update (PUT) or create (POST); a duplicate create updates."""
     existing = client.check(agency, payload["local_identifier"])
     if existing is not None:
-        return client.update(payload), "updated (found by local identifier)"
+        return Delivery("update", client.update(payload), "updated (found by local identifier)")
     result = client.create(payload)
     if result.outcome == "duplicate":
         LOG.info("%s: the register already has it; updating instead", payload["local_identifier"])
-        return client.update(payload), "duplicate on create; updated"
-    return result, result.outcome
+        return Delivery("update", client.update(payload), "duplicate on create; updated")
+    return Delivery("create", result, result.outcome)
 
 
 def push_deqar(
@@ -148,21 +144,22 @@ def push_deqar(
                         "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
                         [(path, "Please provide valid ETER ID.") for path in unknown],
                     )
-                result, detail = _deliver_report(client, agency, item.content)
+                done = deliver_report(client, agency, item.content)
             except DeliveryAuthError as exc:
                 auth_failure = str(exc)
                 outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
             else:
+                result = done.result
                 if result.ok:
                     state.record(item.key, item.digest, result.report_id)
                     outcome = Outcome(
-                        step.key, step.action, "ok", str(result.report_id or ""), detail, result.message
+                        step.key, done.action, "ok", str(result.report_id or ""), done.detail, result.message
                     )
                 else:
                     outcome = Outcome(
-                        step.key, step.action, "failed", detail=result.outcome, message=result.message
+                        step.key, done.action, "failed", detail=result.outcome, message=result.message
                     )
         outcomes.append(outcome)
         if on_progress:

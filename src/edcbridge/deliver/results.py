@@ -18,7 +18,8 @@ COLUMNS = ("key", "action", "status", "target_id", "detail", "message")
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one item: ``action`` planned or taken, its ``status`` and the server's word."""
+    """What happened to one item: its ``status``, the server's word, and ``action``: the one
+    planned (dry run, refused or not attempted) or, once sent, the one taken."""
 
     key: str
     action: Action
