@@ -126,3 +126,14 @@ def test_system_that_refuses_the_link_falls_back_to_named_files(
     assert calls == ["link"]  # tried once, then named files only
     assert _names(tmp_path) == ["1.json", "2.json"]
     assert (tmp_path / "1.json").read_bytes() == b"1"
+
+
+def test_file_names_are_one_to_one() -> None:
+    from edcbridge.output import safe_name
+
+    ids = ["X-1", "X/1", "X 1", "X:1", ".X-1", "X-1.", "", "Ünï", "ünï"]
+    names = [safe_name("imperial", award_id) for award_id in ids]
+    assert len(set(names)) == len(ids), names
+    assert names[0] == "imperial_X-1"  # a safe id is kept as it is
+    assert all(not set(name) - set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+               for name in names)

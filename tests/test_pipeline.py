@@ -104,6 +104,70 @@ def test_resume_after_kill_9_leaves_no_gap_and_no_duplicate(env: None, tmp_path:
     assert verify_audit(journal).intact
 
 
+def _start_and_wait_for_commits(out: Path, awards: Path) -> subprocess.Popen[bytes]:
+    """A real export with two workers, once its journal holds some done records."""
+    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
+                             "-o", str(out), "-j", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    journal = out / JOURNAL_NAME
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        try:
+            with sqlite3.connect(journal) as db:
+                if db.execute("SELECT COUNT(*) FROM records WHERE state='done'").fetchone()[0]:
+                    return proc
+        except sqlite3.OperationalError:
+            continue
+    raise AssertionError("the export ended before anything was committed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has exited (its new parent may not reap it)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_workers_end_when_the_run_is_killed(env: None, tmp_path: Path) -> None:
+    proc = _start_and_wait_for_commits(tmp_path / "out", _awards(tmp_path / "awards.csv", 3000))
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    workers = [int(pid) for pid in children]
+    assert workers
+    os.kill(proc.pid, signal.SIGKILL)  # the main process only, as an out-of-memory killer would
+    proc.wait()
+    assert proc.stderr is not None
+    proc.stderr.close()  # not read: surviving workers would hold it open
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _alive(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "workers outlived the run"
+
+
+def test_ctrl_c_reports_an_interrupted_run_that_resumes(env: None, tmp_path: Path) -> None:
+    out, total = tmp_path / "out", 1500
+    awards = _awards(tmp_path / "awards.csv", total)
+    proc = _start_and_wait_for_commits(out, awards)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert b"interrupted: what was done is kept" in stderr and b"Traceback" not in stderr
+    report = json.loads((out / "report.json").read_text())
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        done = db.execute("SELECT COUNT(*) FROM records WHERE state='done'").fetchone()[0]
+    assert report["interrupted"] is True and report["done"] == done < total
+    assert len(report["records"]) == done  # every journaled record is in the report
+    resumed = _export(out, awards, "-j", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list((out / "edc").glob("*.jsonld"))) == total
+    assert json.loads((out / "report.json").read_text())["interrupted"] is False
+
+
 def test_fail_fast_stops_after_consecutive_failures(env: None, tmp_path: Path) -> None:
     awards = tmp_path / "awards.csv"
     header = "award_id,specification,learner_id,given_name,family_name,awarding_date,grade\n"
@@ -115,6 +179,91 @@ def test_fail_fast_stops_after_consecutive_failures(env: None, tmp_path: Path) -
     assert "stopped after 3 consecutive failures" in result.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["stopped_early"] is True and report["failed"] < 10
+
+
+def _mixed_awards(path: Path, pattern: str) -> Path:
+    """One row per letter of ``pattern``: g a good award, b one whose specification is unknown
+    (it fails to load)."""
+    with _awards(path.with_suffix(".all.csv"), len(pattern)).open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    for row, kind in zip(rows, pattern, strict=True):
+        if kind == "b":
+            row["specification"] = "NOPE"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_fail_fast_counts_failures_in_input_order(env: None, tmp_path: Path, workers: str) -> None:
+    """Rows that fail to load are decided at once, the rows before them by the workers later:
+    the count of failures in a row follows the input, and a stop is reported as one."""
+    awards = _mixed_awards(tmp_path / "awards.csv", "g" * 6 + "b" * 25 + "g" * 9)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
+                                       "--fail-fast", "3", "-j", workers])
+    assert result.exit_code == 1, result.output
+    assert "stopped after 3 consecutive failures" in result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["stopped_early"] is True and 3 <= report["failed"] <= 25
+    assert report["done"] >= 6  # the rows before the failures were all done
+    alternating = _mixed_awards(tmp_path / "alternating.csv", "bgbgbgbgbgbg")
+    result = CliRunner().invoke(main, ["export", str(alternating), "-c", str(CATALOGUE), "-o",
+                                       str(tmp_path / "o2"), "--fail-fast", "2", "-j", workers])
+    report = json.loads((tmp_path / "o2" / "report.json").read_text())
+    assert report["stopped_early"] is False and (report["done"], report["failed"]) == (6, 6)
+    assert "stopped after" not in result.stderr
+
+
+def test_a_wrong_header_is_a_file_problem_not_a_failed_award(env: None, tmp_path: Path) -> None:
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
+        row = next(csv.DictReader(source))
+    awards = tmp_path / "awards.csv"
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*row, "gradee"])
+        writer.writeheader()
+        writer.writerow({**row, "gradee": "Merit"})
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1  # the row is exported, the typo is still reported
+    assert f"{awards}:1: column 'gradee': unknown column 'gradee'" in result.stderr
+    assert "1 done, 0 skipped, 0 failed, 1 file(s) with a wrong header" in result.stderr
+    assert "2/1" not in result.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert (report["done"], report["failed"], report["file_errors"]) == (1, 0, 1)
+    assert [r["status"] for r in report["records"]] == ["file-error", "done"]
+
+
+def _awards_with_ids(path: Path, ids: list[str]) -> Path:
+    with _awards(path.with_suffix(".all.csv"), len(ids)).open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "award_id": award_id} for row, award_id in zip(rows, ids, strict=True))
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_no_two_awards_share_an_output_file(env: None, tmp_path: Path, workers: str) -> None:
+    first = _awards_with_ids(tmp_path / "first.csv", ["X-1", "X/1", "X 1", "x-1", "Y-1"])
+    second = _awards_with_ids(tmp_path / "second.csv", ["Y-1", "Z-1"])  # Y-1 again, in another file
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["export", str(first), str(second), "-c", str(CATALOGUE),
+                                       "-o", str(out), "-j", workers])
+    assert result.exit_code == 1
+    files = sorted(p.name for p in (out / "edc").iterdir())
+    assert len(files) == 5 and len({name.lower() for name in files}) == 5, files  # X-1, X/1, X 1, Y-1, Z-1
+    assert f"{first}:5: column 'award_id' = 'x-1': the same award or output file as {first} row 2 " \
+           "(award_id 'X-1')" in result.stderr
+    assert f"{second}:2: column 'award_id' = 'Y-1': the same award or output file as {first} row 6" \
+        in result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert (report["done"], report["failed"]) == (5, 2)
+    outputs = [path for r in report["records"] for path in r["outputs"].values()]
+    assert len(outputs) == len(set(outputs)) == 5
 
 
 def test_audit_verify_detects_tampering(env: None, tmp_path: Path) -> None:
@@ -148,3 +297,12 @@ def test_reports_csv_json_and_html(env: None, tmp_path: Path) -> None:
     assert [r["status"] for r in sorted(rows, key=lambda r: int(r["row"]))] == ["done", "failed"]
     page = (tmp_path / "report.html").read_text()
     assert '<html lang="en">' in page and "31/02/2025" in page
+
+
+def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: Path) -> None:
+    taken = tmp_path / "afile"
+    taken.write_text("keep me", "utf-8")
+    result = CliRunner().invoke(main, ["export", str(FIXTURES / "imperial" / "awards.csv"),
+                                       "-c", str(CATALOGUE), "-o", str(taken)])
+    assert result.exit_code == 2 and "is a file" in result.stderr
+    assert taken.read_text("utf-8") == "keep me"

@@ -93,3 +93,42 @@ def test_cli_install_and_status(reference: Path, tmp_path: Path, monkeypatch: py
     assert status.exit_code == 0
     usage = runner.invoke(main, ["schemas", "install", "--from", str(reference), "--download"])
     assert usage.exit_code == 2
+    elsewhere = runner.invoke(main, ["schemas", "status", "--store", str(tmp_path / "elsewhere")])
+    assert elsewhere.exit_code == 1 and f"store: {tmp_path / 'elsewhere'}" in elsewhere.stderr
+
+
+def _damaged_store(reference: Path, tmp_path: Path, relative: str) -> SchemaStore:
+    store = SchemaStore(tmp_path / "store")
+    assert not store.install_from(reference).failed
+    (store.root / relative).write_bytes(b"")  # an emptied shapes file would pass everything
+    return store
+
+
+SHAPES = "elm3-rdf/3.2/rdf/ap/edc/EDC-generic-full.ttl"
+
+
+def test_a_damaged_file_in_the_store_is_refused_when_used(reference: Path, tmp_path: Path) -> None:
+    from edcbridge.schemas import SchemaStoreError
+
+    store = _damaged_store(reference, tmp_path, SHAPES)
+    with pytest.raises(SchemaStoreError, match=r"does not match its pinned sha256.*schemas install"):
+        store.path(SHAPES)
+    assert store.install_from(reference).installed == [SHAPES]  # install mends it
+    assert store.path(SHAPES).stat().st_size > 0
+
+
+def test_commands_refuse_a_damaged_store(reference: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import FIXTURES
+
+    store = _damaged_store(reference, tmp_path, SHAPES)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    sample = tmp_path / "credential.jsonld"  # never read: the store is checked first
+    runner = CliRunner()
+    for args in (["validate", str(sample)],
+                 ["export", str(FIXTURES / "imperial" / "awards.csv"), "-c",
+                  str(FIXTURES / "imperial" / "catalogue.yaml"), "-o", str(tmp_path / "out")]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"do not match their pinned sha256 (e.g. {SHAPES})" in result.stderr
+    assert not (tmp_path / "out" / "edc").exists()

@@ -180,3 +180,11 @@ def test_timestamped_level_without_tsa_is_usage_error(
     result = _seal(pki_dir, [credential], tmp_path / "o", "--level", "B-LTA")
     assert result.exit_code == 2
     assert "--tsa" in result.stderr
+
+
+def test_verify_points_xml_to_verify_xml(tmp_path: Path) -> None:
+    xml = tmp_path / "credential.xml"
+    xml.write_bytes(b'\xef\xbb\xbf<?xml version="1.0"?><europassCredential/>')
+    result = CliRunner().invoke(main, ["verify", str(xml)])
+    assert result.exit_code == 1
+    assert "an XML document, not JAdES JSON: verify it with 'edcbridge verify-xml'" in result.stdout

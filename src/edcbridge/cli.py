@@ -17,10 +17,11 @@ import click
 
 from edcbridge import __version__
 from edcbridge.load import CatalogueError, InputFileError
-from edcbridge.schemas import SchemaStore, default_store, find_reference_dir
+from edcbridge.schemas import SchemaStore, SchemaStoreError, default_store, find_reference_dir
 from edcbridge.schemas.store import default_store_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def _fatal(message: str) -> NoReturn:
@@ -30,21 +31,27 @@ def _fatal(message: str) -> NoReturn:
 
 def _store() -> SchemaStore:
     store = default_store()
-    missing = store.missing("jsonld") + store.missing("ebsi")
+    states = store.check("jsonld", "ebsi")
+    missing = [path for path, state in states if state == "missing"]
+    modified = [path for path, state in states if state == "modified"]
     if missing:
         _fatal(f"the schema store {store.root} lacks {len(missing)} files (e.g. {missing[0]}); "
                "run 'edcbridge schemas install --from DIR' or '--download'")
+    if modified:
+        _fatal(f"{len(modified)} files in the schema store {store.root} do not match their pinned "
+               f"sha256 (e.g. {modified[0]}); run 'edcbridge schemas install --from DIR' or "
+               "'--download' to replace them")
     return store
 
 
 def _register_sealing(group: click.Group) -> None:
     from edcbridge.seal.cli import register
-    from edcbridge.sealing import format_check
+    from edcbridge.sealing import credential_issuer_mismatch, format_check
 
     def store_format_check(doc: dict[str, Any]) -> tuple[str, str]:
         return format_check(default_store())(doc)
 
-    register(group, format_check=store_format_check)
+    register(group, format_check=store_format_check, issuer_check=credential_issuer_mismatch)
 
 
 def _register_from(module: str) -> Callable[[click.Group], None]:
@@ -75,6 +82,12 @@ class _LazyGroup(click.Group):
             _PROVIDERS[cmd_name](self)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SchemaStoreError as exc:  # whichever command met it: no traceback, same remedy
+            _fatal(str(exc))
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edcbridge")
@@ -86,7 +99,7 @@ def main() -> None:
 @click.argument("awards", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--catalogue", "-c", required=True, type=click.Path(path_type=Path),
               help="Catalogue of specifications and organisations (YAML or JSON).")
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Output folder: one sub-folder per format, the run report and the journal.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi", "edc-xml", "loq"]),
               default=("edc",), show_default=True,
@@ -160,13 +173,14 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
     """Load the seal once up front: a wrong password or an issuer mismatch stops the run here."""
     from edcbridge.load import load_catalogue
     from edcbridge.seal import SealError, read_password
-    from edcbridge.sealing import SealFactory, check_issuer
+    from edcbridge.sealing import SealFactory, check_issuer, check_timestamp_authority
 
     try:
         password = read_password(password_file, prompt=(lambda: click.prompt(
             "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
         factory = SealFactory(p12, password, level, tsa_url)
         check_issuer(factory, load_catalogue(catalogue))
+        check_timestamp_authority(factory)
     except SealError as exc:
         _fatal(str(exc))
     except (CatalogueError, InputFileError) as exc:
@@ -188,10 +202,11 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         if status == "done":
             for output in outcome.outputs.values():
                 click.echo(output["path"])
-        elif status == "failed" and not quiet:
+        elif status in ("failed", "file-error") and not quiet:
             for message in outcome.errors:
                 click.echo(message, err=True)
-        progress.update(outcome, status)
+        if status != "file-error":  # the bar counts award rows
+            progress.update(outcome, status)
 
     def on_delivery(delivery: Any) -> None:
         progress.close()  # the export is over: its bar ends before the deliveries are listed
@@ -210,19 +225,26 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     except (InputFileError, LoqError) as exc:
         progress.close()
         _fatal(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("interrupted: what was done is kept and reported; run the same command again "
+                   "to resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     progress.close()
     if not quiet:
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items() if v)
         failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
         click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
-                   + (f" ({failed})" if failed else "") + f"; worker time: {stages}", err=True)
+                   + (f" ({failed})" if failed else "")
+                   + (f", {result.file_errors} file(s) with a wrong header" if result.file_errors else "")
+                   + f"; worker time: {stages}", err=True)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
         if options.deliver is not None:
             click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
                        f"already there, {result.delivery_failed} failed", err=True)
         click.echo(f"report: {result.report}", err=True)
-    problems = result.failed or result.delivery_failed or result.stopped_early
+    problems = result.failed or result.file_errors or result.delivery_failed or result.stopped_early
     return EXIT_FAILED if problems else EXIT_OK
 
 
@@ -282,13 +304,16 @@ def schemas() -> None:
     """Manage the schema store (official shapes, contexts and schemas)."""
 
 
+_STORE_HELP = "Store folder (default: EDCBRIDGE_SCHEMAS, ./xsd in a checkout, or a cache dir)."
+
+
 @schemas.command("install")
 @click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False),
               help="Folder holding the official files (same layout as the manifest).")
 @click.option("--download", is_flag=True, help="Download from the pinned official URLs.")
 @click.option("--mirror", help="With --download: fetch <MIRROR>/<path> instead.")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Store folder (default: EDCBRIDGE_SCHEMAS, ./xsd in a checkout, or a cache dir).")
+              help=_STORE_HELP)
 def schemas_install(source: Path | None, download: bool, mirror: str | None,
                     store_dir: Path | None) -> None:
     """Install the manifest's files into the store, checking every sha256."""
@@ -315,11 +340,12 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
 
 @schemas.command("status")
 @click.option("--json", "as_json", is_flag=True)
-def schemas_status(as_json: bool) -> None:
+@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False), help=_STORE_HELP)
+def schemas_status(as_json: bool, store_dir: Path | None) -> None:
     """Show each pinned file and whether the store holds it intact."""
     from edcbridge.schemas import manifest
 
-    store = SchemaStore(default_store_dir())
+    store = SchemaStore(store_dir or default_store_dir())
     states = dict(store.check())
     if as_json:
         click.echo(json.dumps([{"path": e.path, "version": e.version, "licence": e.licence,
@@ -408,8 +434,8 @@ def policies() -> None:
 
 
 @main.command()
-@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
-              show_default=True)
+@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("demo-out"), show_default=True)
 @click.option("--fixtures", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder of fixture sets (default: the bundled fixtures).")
 def demo(out_dir: Path, fixtures: Path | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import threading
@@ -26,7 +27,17 @@ def serialise(doc: dict[str, Any]) -> bytes:
 
 
 def safe_name(*parts: str) -> str:
-    return "_".join(_UNSAFE.sub("-", p).strip("-.") or "x" for p in parts)
+    """A file name from identifiers, one to one: a part that must be changed to be safe (say
+    ``X/1`` or ``X 1``, both ``X-1`` once cleaned) also gets a digest of what it was, so two
+    identifiers never share a file."""
+    return "_".join(_safe_part(p) for p in parts)
+
+
+def _safe_part(part: str) -> str:
+    cleaned = _UNSAFE.sub("-", part).strip("-.") or "x"
+    if cleaned == part:
+        return part
+    return f"{cleaned}-{hashlib.sha256(part.encode()).hexdigest()[:10]}"
 
 
 _MAX_FOLDER_FDS = 16

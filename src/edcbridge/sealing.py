@@ -7,6 +7,7 @@ issuer requires.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,40 @@ def check_issuer(factory: SealFactory, catalogue: Catalogue) -> None:
     if problems:
         raise SealError("the catalogue's issuer is not the organisation in the seal certificate: "
                         + "; ".join(problems))
+
+
+def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | None:
+    """How an EDC's issuer differs from the organisation in the seal certificate: legal name
+    and, when the issuer has one, eIDAS identifier (None when they agree, or the text is not
+    an EDC whose issuer can be read)."""
+    try:
+        issuer = json.loads(text).get("issuer")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(issuer, dict) or not isinstance(issuer.get("legalName"), dict):
+        return None
+    names = {str(name).strip() for values in issuer["legalName"].values()
+             for name in (values if isinstance(values, list) else [values])}
+    if identity.legal_name.strip() not in names:
+        return (f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
+                f"{identity.legal_name!r}")
+    eidas = issuer.get("eidasLegalIdentifier")
+    notation = eidas.get("notation") if isinstance(eidas, dict) else None
+    if notation and notation != identity.organisation_identifier:
+        return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
+                f"{identity.organisation_identifier!r}")
+    return None
+
+
+def check_timestamp_authority(factory: SealFactory) -> None:
+    """Ask the timestamp authority once before the run: one clear error instead of one per
+    record when it cannot be reached (raises TimestampError)."""
+    if factory.tsa_url:
+        client = TsaClient(factory.tsa_url)
+        try:
+            client.timestamp(b"edcbridge: is the timestamp authority answering?")
+        finally:
+            client.close()
 
 
 def demo_seal(folder: Path, catalogue: Catalogue) -> SealFactory:

@@ -47,7 +47,7 @@ class ReportWriter:
                                   "errors": outcome.errors, "warnings": outcome.warnings}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
         self._first = False
-        if status == "failed" and len(self._failures) < _MAX_HTML_FAILURES:
+        if status in ("failed", "file-error") and len(self._failures) < _MAX_HTML_FAILURES:
             self._failures.append((outcome.file, outcome.row, outcome.award_id,
                                    outcome.errors[0] if outcome.errors else ""))
 
@@ -103,6 +103,7 @@ class ReportWriter:
 def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "skipped": result.skipped,
             "failed": result.failed, "stopped_early": result.stopped_early,
+            "interrupted": result.interrupted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
             "delivered": result.delivered, "already_delivered": result.already_delivered,
             "delivery_failed": result.delivery_failed,

@@ -18,6 +18,8 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.load.awards import FirstRows
+from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Journal
 from edcbridge.pipeline.reports import ReportWriter
@@ -54,6 +56,8 @@ class RunResult:
     skipped: int = 0
     failed: int = 0
     stopped_early: bool = False
+    file_errors: int = 0  # files whose header is wrong (their rows are counted one by one)
+    interrupted: bool = False  # Ctrl-C: what is reported was done, the rest waits for a re-run
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     stage_failures: dict[str, int] = field(default_factory=dict)
     report: Path | None = None
@@ -92,12 +96,16 @@ class _Runner:
         self.result = RunResult()
         self.pending: list[tuple[Outcome, list[str]]] = []
         self.consecutive_failures = 0
+        self.stopping = False
+        self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.last_commit = time.monotonic()
 
     def handle(self, outcome: Outcome, status: str | None = None) -> None:
         """Journal an outcome; reports and progress follow once it is committed."""
         actions = ["issued"] + (["sealed"] if "edc-sealed" in outcome.outputs else [])
-        if status == "skipped":
+        if outcome.file_level:
+            status = "file-error"
+        if status in ("skipped", "file-error"):
             actions = []
         elif outcome.state == "done":
             self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs, None,
@@ -108,7 +116,9 @@ class _Runner:
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, [status or outcome.state]))
-        if outcome.state == "failed":
+        if status == "file-error":
+            pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
+        elif outcome.state == "failed":
             self.consecutive_failures += 1
         elif status != "skipped":
             self.consecutive_failures = 0
@@ -130,6 +140,8 @@ class _Runner:
         for outcome, (status,) in self.pending:
             if status == "skipped":
                 self.result.skipped += 1
+            elif status == "file-error":
+                self.result.file_errors += 1
             elif status == "done":
                 self.result.done += 1
             else:
@@ -143,24 +155,40 @@ class _Runner:
         self.pending.clear()
 
     def should_stop(self) -> bool:
+        """True from the N-th failure in a row on (outcomes still in flight do not undo it)."""
         limit = self.options.fail_fast
-        return limit is not None and self.consecutive_failures >= limit
+        if limit is not None and self.consecutive_failures >= limit:
+            self.stopping = True
+        return self.stopping
 
 
-def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iterator[Item]:
-    """Rows that need work; load failures and skips are handled on the way."""
+def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iterator[Item | Outcome]:
+    """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
+    the way (they neither count nor break a run of failures)."""
     catalogue = load_catalogue(job.catalogue)
     formats = ",".join(sorted(runner.options.formats))
+    names = runner.names
     for path in job.awards:
         for loaded in iter_awards(path, catalogue):
-            if loaded.award is None:
-                runner.handle(Outcome("", loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
-                                      errors=[e.render() for e in loaded.errors]))
+            if loaded.award is None:  # handled in input order, after the rows before it
+                yield Outcome("", loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
+                              errors=[e.render() for e in loaded.errors], file_level=loaded.file_level)
                 if runner.should_stop():
                     return
                 continue
             award = loaded.award
-            key = f"{award.issuer or catalogue.issuer}/{award.award_id}"
+            issuer = award.issuer or catalogue.issuer
+            key = f"{issuer}/{award.award_id}"
+            first = names.first(safe_name(issuer, award.award_id).lower(),
+                                f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
+            if first is not None:  # another file, or an id that differs only in case or symbols
+                yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load", errors=[
+                    f"{loaded.file}:{loaded.row}: column 'award_id' = {award.award_id!r}: the same "
+                    f"award or output file as {first} (file names ignore case)\n"
+                    "    fix: give every award its own award_id"])
+                if runner.should_stop():
+                    return
+                continue
             award_json = award.model_dump_json()
             input_hash = hashlib.sha256(
                 f"{__version__}|{formats}|{sealed}|{catalogue_hash}|{award_json}"
@@ -176,9 +204,17 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
                 return
 
 
-def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+def _batches(items: Iterator[Item | Outcome], size: int) -> Iterator[list[Item] | Outcome]:
+    """Batches of work, and the outcomes decided without it, in input order (so --fail-fast
+    counts failures as they follow each other in the input)."""
     batch: list[Item] = []
     for item in items:
+        if isinstance(item, Outcome):
+            if batch:
+                yield batch
+                batch = []
+            yield item
+            continue
         batch.append(item)
         if len(batch) >= size:
             yield batch
@@ -208,7 +244,7 @@ def run(jobs: list[Job], options: RunOptions,
             if options.workers <= 1:
                 init_worker(config)
                 for batch in _batches(items, options.batch_size):
-                    for outcome in process_batch(batch):
+                    for outcome in [batch] if isinstance(batch, Outcome) else process_batch(batch):
                         runner.handle(outcome)
                     if runner.should_stop():
                         break
@@ -220,7 +256,12 @@ def run(jobs: list[Job], options: RunOptions,
         runner.flush()
         if options.deliver is not None:
             _deliver(runner, options.deliver, reports, on_delivery)
+    except KeyboardInterrupt:
+        runner.result.interrupted = True
+        runner.flush()  # what the workers finished is kept, journaled and reported
+        raise
     finally:
+        runner.names.close()
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
@@ -259,21 +300,26 @@ class LoqError(ValueError):
     """The catalogue cannot be published as LOQ."""
 
 
-def _parallel(config: WorkerConfig, items: Iterator[Item], runner: _Runner) -> None:
+def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:
     options = runner.options
     window = options.workers * 4
     with ProcessPoolExecutor(options.workers, initializer=init_worker, initargs=(config,)) as pool:
-        in_flight: deque[Future[list[Outcome]]] = deque()
+        in_flight: deque[Future[list[Outcome]] | Outcome] = deque()
+
+        def handle_first() -> None:
+            first = in_flight.popleft()
+            for outcome in [first] if isinstance(first, Outcome) else first.result():
+                runner.handle(outcome)
+
         for batch in _batches(items, options.batch_size):
-            in_flight.append(pool.submit(process_batch, batch))
-            while in_flight and (len(in_flight) >= window or in_flight[0].done()):
-                for outcome in in_flight.popleft().result():
-                    runner.handle(outcome)
+            in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
+            while in_flight and (len(in_flight) >= window or isinstance(in_flight[0], Outcome)
+                                 or in_flight[0].done()):
+                handle_first()
             if runner.should_stop():
                 break
         while in_flight:
-            for outcome in in_flight.popleft().result():
-                runner.handle(outcome)
+            handle_first()
 
 
 def default_workers() -> int:

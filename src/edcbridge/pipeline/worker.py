@@ -7,6 +7,10 @@ by :func:`init_worker`. Results are small, plain data for the main process.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -20,6 +24,7 @@ from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Specification
 from edcbridge.output import safe_name, serialise, write_atomic
 from edcbridge.schemas import SchemaStore
+from edcbridge.seal.errors import SealError
 from edcbridge.validation import validate_credential
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.policy import PROFILES, Facts, check_policy
@@ -55,6 +60,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     recipient: str | None = None  # the learner's e-mail address, for delivery
+    file_level: bool = False  # a problem of the whole file (its header), not of one award
 
 
 @dataclass
@@ -91,12 +97,30 @@ def _facts(spec: Specification) -> Facts:
 
 def init_worker(config: WorkerConfig) -> None:
     global _STATE
+    _exit_with_parent()
     catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
                          tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer)
+
+
+def _exit_with_parent() -> None:
+    """A worker ends when the run that started it is gone (``kill -9``): otherwise it would
+    go on for minutes with work nobody will journal. Ctrl-C is the run's to handle: it ends
+    the workers once their batches are done, without a traceback from each."""
+    if multiprocessing.parent_process() is None:
+        return  # the run's own process (-j 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="edcbridge-parent-watch", daemon=True).start()
 
 
 def state() -> WorkerState:
@@ -170,7 +194,12 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         started = _clock(outcome, "validate", started)
     if s.sealer is not None:
         outcome.stage = "seal"
-        texts["edc-sealed"] = s.sealer(texts.get("edc") or serialise(edc))
+        try:
+            texts["edc-sealed"] = s.sealer(texts.get("edc") or serialise(edc))
+        except SealError as exc:  # say what the seal needs, without a traceback
+            outcome.state = "failed"
+            outcome.errors.append(f"seal: {exc}")
+            return
         started = _clock(outcome, "seal", started)
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer

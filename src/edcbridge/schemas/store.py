@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -66,6 +66,22 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@cache
+def _pinned() -> dict[str, str]:
+    return {entry.path: entry.sha256 for entry in manifest()}
+
+
+def _digest(target: Path) -> str:
+    """A file's sha256, hashed again only when its size or modification time changes."""
+    stat = target.stat()
+    return _digest_of(str(target), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@lru_cache(maxsize=1024)
+def _digest_of(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    return _sha256(Path(path).read_bytes())
+
+
 @dataclass(frozen=True)
 class InstallResult:
     installed: list[str]
@@ -80,12 +96,21 @@ class SchemaStore:
         self.root = root
 
     def path(self, relative: str) -> Path:
-        """The local file for a manifest path; raises with a remedy if it is not installed."""
+        """The local file for a manifest path; raises with a remedy if it is not installed or
+        does not match its pinned checksum (an empty or edited shapes file would otherwise
+        pass every credential)."""
         target = self.root / relative
         if not target.is_file():
             raise SchemaStoreError(
                 f"{relative} is not in the schema store {self.root}; run "
                 "'edcbridge schemas install --from DIR' (or --download)"
+            )
+        pinned = _pinned().get(relative)
+        if pinned is not None and _digest(target) != pinned:
+            raise SchemaStoreError(
+                f"{relative} in the schema store {self.root} does not match its pinned sha256 "
+                "(modified or damaged); reinstall it with 'edcbridge schemas install --from DIR' "
+                "(or --download), which replaces modified files"
             )
         return target
 
@@ -93,14 +118,17 @@ class SchemaStore:
         return [e.path for e in manifest()
                 if (group is None or e.group == group) and not (self.root / e.path).is_file()]
 
-    def check(self) -> list[tuple[str, str]]:
-        """Every manifest file with its state: ok, missing or modified."""
+    def check(self, *groups: str) -> list[tuple[str, str]]:
+        """Every manifest file (of ``groups``, default all) with its state: ok, missing or
+        modified."""
         states = []
         for entry in manifest():
+            if groups and entry.group not in groups:
+                continue
             target = self.root / entry.path
             if not target.is_file():
                 states.append((entry.path, "missing"))
-            elif _sha256(target.read_bytes()) != entry.sha256:
+            elif _digest(target) != entry.sha256:
                 states.append((entry.path, "modified"))
             else:
                 states.append((entry.path, "ok"))

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypedDict
 
@@ -15,11 +15,12 @@ from cryptography import x509
 
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import SealError
-from edcbridge.seal.sealer import Level, Sealer
+from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import CHECKS, FormatCheck, VerifyOptions, load_trust_anchors, verify_file
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+IssuerCheck = Callable[[IssuerIdentity, str], str | None]  # (certificate, credential text)
 
 
 def make_verify_command(format_check: FormatCheck | None = None) -> click.Command:
@@ -144,72 +145,91 @@ def _report(sealer: Sealer) -> None:
         )
 
 
-@click.command("seal")
-@click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
-@click.option("--key", type=_FILE, help="PEM private key (with --cert).")
-@click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
-@click.option(
-    "--password-file",
-    type=_FILE,
-    help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD, else a prompt).",
-)
-@click.option(
-    "--level",
-    type=click.Choice([level.value for level in Level]),
-    help="JAdES level; default: the highest the configured services allow.",
-)
-@click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
-@click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float)
-@click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
-@click.option("--no-fetch-crl", is_flag=True, help="Never download CRLs from distribution points.")
-@click.option("--alg", default="RS256", show_default=True, type=click.Choice(["RS256", "PS256", "ES256"]))
-def seal_command(
-    files: Sequence[Path],
-    out_dir: Path,
-    p12: Path | None,
-    key: Path | None,
-    cert: Path | None,
-    password_file: Path | None,
-    level: str | None,
-    tsa_url: str | None,
-    tsa_timeout: float,
-    crl_files: Sequence[Path],
-    no_fetch_crl: bool,
-    alg: str,
-) -> None:
-    """Seal credential JSON FILES as JAdES into --out (all files or none are written)."""
-    targets = [out_dir / _output_name(path) for path in files]
-    if len(set(targets)) != len(targets):
-        raise click.UsageError("two input files would write the same output name")
-    _check_seal_source(p12, key, cert)
-    if level not in (None, Level.B_B) and not tsa_url:
-        raise click.UsageError(f"level {level} needs a timestamp authority: add --tsa URL")
-    tsa = TsaClient(tsa_url, timeout=tsa_timeout) if tsa_url else None
-    try:
-        crls = [revocation.load_crl(path.read_bytes(), str(path)) for path in crl_files]
-        options = SealOptions(
-            algorithm=alg,
-            level=Level(level) if level else None,
-            tsa=tsa,
-            crls=crls,
-            fetch_crls=not no_fetch_crl,
-        )
-        sealer = _load_sealer(p12, key, cert, password_file, options)
-        _report(sealer)
-        sealed = [sealer.seal(path.read_text(encoding="utf-8")) for path in files]
-    except SealError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"input is not UTF-8: {exc}") from exc
-    finally:
-        if tsa is not None:
-            tsa.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for target, text in zip(targets, sealed, strict=True):
-        _write_atomically(target, text)
-        click.echo(str(target))
+def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
+    """`seal FILE...`; *issuer_check* says how a credential's issuer differs from the
+    organisation in the seal certificate (None: it does not)."""
+
+    @click.command("seal")
+    @click.argument("files", nargs=-1, required=True, type=_FILE)
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
+    @click.option("--key", type=_FILE, help="PEM private key (with --cert).")
+    @click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
+    @click.option(
+        "--password-file",
+        type=_FILE,
+        help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD, else a prompt).",
+    )
+    @click.option(
+        "--level",
+        type=click.Choice([level.value for level in Level]),
+        help="JAdES level; default: the highest the configured services allow.",
+    )
+    @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
+    @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float)
+    @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
+    @click.option("--no-fetch-crl", is_flag=True, help="Never download CRLs from distribution points.")
+    @click.option("--alg", default="RS256", show_default=True, type=click.Choice(["RS256", "PS256", "ES256"]))
+    @click.option("--any-issuer", is_flag=True,
+                  help="Seal even credentials whose issuer is not the organisation in the certificate.")
+    def seal_command(
+        files: Sequence[Path],
+        out_dir: Path,
+        p12: Path | None,
+        key: Path | None,
+        cert: Path | None,
+        password_file: Path | None,
+        level: str | None,
+        tsa_url: str | None,
+        tsa_timeout: float,
+        crl_files: Sequence[Path],
+        no_fetch_crl: bool,
+        alg: str,
+        any_issuer: bool,
+    ) -> None:
+        """Seal credential JSON FILES as JAdES into --out (all files or none are written)."""
+        targets = [out_dir / _output_name(path) for path in files]
+        if len(set(targets)) != len(targets):
+            raise click.UsageError("two input files would write the same output name")
+        _check_seal_source(p12, key, cert)
+        if level not in (None, Level.B_B) and not tsa_url:
+            raise click.UsageError(f"level {level} needs a timestamp authority: add --tsa URL")
+        tsa = TsaClient(tsa_url, timeout=tsa_timeout) if tsa_url else None
+        try:
+            crls = [revocation.load_crl(path.read_bytes(), str(path)) for path in crl_files]
+            options = SealOptions(
+                algorithm=alg,
+                level=Level(level) if level else None,
+                tsa=tsa,
+                crls=crls,
+                fetch_crls=not no_fetch_crl,
+            )
+            sealer = _load_sealer(p12, key, cert, password_file, options)
+            _report(sealer)
+            texts = [path.read_text(encoding="utf-8") for path in files]
+            if issuer_check is not None and not any_issuer:
+                identity = sealer.issuer_identity()
+                problems = [f"{path}: {problem}" for path, text in zip(files, texts, strict=True)
+                            if (problem := issuer_check(identity, text)) is not None]
+                if problems:
+                    raise click.ClickException(
+                        "a credential's issuer is not the organisation in the seal certificate (use "
+                        "the issuer's own seal, or --any-issuer to seal on its behalf): "
+                        + "; ".join(problems))
+            sealed = [sealer.seal(text) for text in texts]
+        except SealError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"input is not UTF-8: {exc}") from exc
+        finally:
+            if tsa is not None:
+                tsa.close()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for target, text in zip(targets, sealed, strict=True):
+            _write_atomically(target, text)
+            click.echo(str(target))
+
+    return seal_command
 
 
 @click.command("dev-pki")
@@ -242,8 +262,9 @@ def dev_pki_command(
         click.echo(str(path))
 
 
-def register(group: click.Group, format_check: FormatCheck | None = None) -> None:
+def register(group: click.Group, format_check: FormatCheck | None = None,
+             issuer_check: IssuerCheck | None = None) -> None:
     """Add `verify`, `seal` and `dev-pki` to *group*."""
     group.add_command(make_verify_command(format_check))
-    group.add_command(seal_command)
+    group.add_command(make_seal_command(issuer_check))
     group.add_command(dev_pki_command)

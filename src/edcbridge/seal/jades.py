@@ -191,6 +191,9 @@ def parse(data: bytes) -> ParsedSeal:
         text = data.decode("utf-8")
         doc = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise SealFormatError("an XML document, not JAdES JSON: verify it with "
+                                  "'edcbridge verify-xml'") from exc
         raise SealFormatError(f"not a JSON document: {exc}") from exc
     if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
         raise SealFormatError("not a JWS JSON general serialisation (needs 'payload' and 'signatures')")

@@ -337,7 +337,7 @@ def _revocation_check(ctx: _Context) -> Check:
         except RevocationError as exc:
             return Check("ERROR", str(exc))
     if not findings:
-        hint = "" if ctx.options.fetch_revocation else "; enable fetching to check online"
+        hint = "" if ctx.options.fetch_revocation else "; add --fetch-revocation to check online"
         return Check("SKIPPED", f"no revocation data about the seal certificate{hint}")
     bad = [f.reason for f in findings if not f.good]
     if bad:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -13,6 +14,10 @@ from edcbridge.validation.lints import lint
 from edcbridge.validation.policy import PROFILES, check_policy, facts_from_document
 
 __all__ = ["Finding", "Report", "validate_credential"]
+
+# rdflib logs a traceback for each literal it cannot read (a date written "yesterday"); that
+# is a finding of ours, reported with its fix, not a crash to show people.
+logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
 
 
 def validate_credential(doc: dict[str, Any], store: SchemaStore, *, source: str = "",

@@ -1,0 +1,102 @@
+"""Seal problems: a batch stops before any work when they are certain, and fails one record per
+line (no traceback) when they start mid-run; `seal` refuses another issuer's credential."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal import tst
+from edcbridge.seal.devpki import TestSeal, load_tsa_signer
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+AWARDS = FIXTURES / "imperial" / "awards.csv"
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def test_an_unreachable_timestamp_authority_stops_the_export_before_any_work(
+        store: SchemaStore, seal: SealFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once the socket is closed
+    password_file = seal.p12.parent / "seal-password.txt"
+    result = CliRunner().invoke(main, [
+        "export", str(AWARDS), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "--seal", str(seal.p12),
+        "--password-file", str(password_file), "--tsa", f"http://127.0.0.1:{port}/tsa"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("cannot reach timestamp authority") == 1
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "edc-sealed").exists()
+
+
+class _FailsAfter(TimestampAuthority):
+    """Grants the first ``granted`` requests, then refuses every one."""
+
+    def __init__(self, authority: TimestampAuthority, granted: int) -> None:
+        super().__init__(authority.signer)
+        self.granted = granted
+
+    def respond(self, body: bytes) -> bytes:
+        self.granted -= 1
+        if self.granted < 0:
+            return tst.build_rejection("out of service", "system_failure")
+        return super().respond(body)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_timestamp_authority_failing_mid_run_fails_records_in_one_line_each(
+        store: SchemaStore, seal: SealFactory, tmp_path: Path, workers: int) -> None:
+    authority = _FailsAfter(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))), 2)
+    with DevServer(authority) as server:
+        factory = dataclasses.replace(seal, level="B-T", tsa_url=server.tsa_url)
+        result = run([Job(CATALOGUE, (AWARDS,))], RunOptions(
+            out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=workers, seal=factory))
+    assert result.done == 2 and result.failed >= 1 and result.stage_failures == {"seal": result.failed}
+    report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    errors = [r["errors"] for r in report["records"] if r["status"] == "failed"]
+    assert errors and all(len(e) == 1 and e[0].startswith("seal: ") and "out of service" in e[0]
+                          and "Traceback" not in e[0] for e in errors), errors
+
+
+def test_seal_refuses_a_credential_of_another_issuer(seal: SealFactory, tmp_path: Path) -> None:
+    from edcbridge.load import iter_awards
+    from edcbridge.mapping.edc import to_edc
+    from edcbridge.output import serialise
+
+    catalogue = load_catalogue(CATALOGUE)
+    award = next(row.award for row in iter_awards(AWARDS, catalogue) if row.award is not None)
+    credential = tmp_path / "imperial.jsonld"
+    credential.write_bytes(serialise(to_edc(award, catalogue)))
+    wales = demo_seal(tmp_path / "wales-seal", load_catalogue(FIXTURES / "wales" / "catalogue.yaml"))
+
+    def seal_with(factory: SealFactory, out: str, *extra: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, [
+            "seal", str(credential), "--p12", str(factory.p12), "--out", str(tmp_path / out),
+            "--password-file", str(factory.p12.parent / "seal-password.txt"), *extra])
+        return result.exit_code, result.stderr
+
+    code, stderr = seal_with(wales, "refused")
+    assert code == 1
+    assert ("the issuer is Imperial College of Science, Technology and Medicine, the certificate's "
+            "organisation 'Aberystwyth University'") in stderr
+    assert not (tmp_path / "refused").exists()
+    assert seal_with(wales, "on-behalf", "--any-issuer")[0] == 0
+    assert seal_with(seal, "own")[0] == 0
+    assert len(list((tmp_path / "own").iterdir())) == 1
