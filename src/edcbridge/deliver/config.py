@@ -25,6 +25,7 @@ from edcbridge.deliver.errors import DeliveryConfigError
 from edcbridge.deliver.http import MASKER
 from edcbridge.deliver.push import Item
 from edcbridge.deliver.state import digest
+from edcbridge.load.catalogue import node_lines
 from edcbridge.load.errors import RecordError, fix_for
 from edcbridge.model.records import Catalogue
 
@@ -41,24 +42,6 @@ _BatchLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-
-def _lines(root: yaml.Node | None) -> dict[Loc, int]:
-    lines: dict[Loc, int] = {}
-
-    def walk(node: yaml.Node, loc: Loc) -> None:
-        lines[loc] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, (*loc, key.value))
-                lines[(*loc, key.value)] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*loc, index))
-
-    if root is not None:
-        walk(root, ())
-    return lines
 
 
 def _line(loc: Loc, lines: dict[Loc, int]) -> int | None:
@@ -144,18 +127,20 @@ def _problem(error: Any, lines: dict[Loc, int], file: str) -> RecordError | None
     return RecordError(file, _line(loc, lines), where, shown, message, fix)
 
 
-def load_batch(path: Path) -> Batch:
-    """Read a DEQAR batch file (YAML or JSON); all its problems are listed, each with its line."""
+def _read_text(path: Path, what: str, fix: str) -> str:
     try:
-        text = path.read_text("utf-8-sig")
+        return path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise DeliveryConfigError(
-            f"{path}: cannot read the batch file ({reason}); check the path, and save it as UTF-8"
-        ) from None
+        raise DeliveryConfigError(f"{path}: cannot read {what} ({reason}); {fix}") from None
+
+
+def load_batch(path: Path) -> Batch:
+    """Read a DEQAR batch file (YAML or JSON); all its problems are listed, each with its line."""
+    text = _read_text(path, "the batch file", "check the path, and save it as UTF-8")
     try:
         data = yaml.load(text, Loader=_BatchLoader)
-        lines = _lines(yaml.compose(text, Loader=_BatchLoader))
+        lines = node_lines(yaml.compose(text, Loader=_BatchLoader))
     except yaml.YAMLError as exc:
         raise DeliveryConfigError(f"{path}: not valid YAML: {exc}; fix the syntax there") from None
     if not isinstance(data, dict):
@@ -208,13 +193,7 @@ _KEY_VALUE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 
 
 def _credential_values(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise DeliveryConfigError(
-            f"{path}: cannot read the credentials file ({reason}); check the path"
-        ) from None
+    text = _read_text(path, "the credentials file", "check the path")
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if lines and all(_KEY_VALUE.match(line) for line in lines):
         pairs = (_KEY_VALUE.match(line).groups() for line in lines)  # type: ignore[union-attr]

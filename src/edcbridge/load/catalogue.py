@@ -67,6 +67,11 @@ for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _
 
 
 def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+    return node_lines(yaml.compose(text, Loader=_SafeLineLoader))
+
+
+def node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
+    """The line of each value (and key) of a composed YAML document, by its path."""
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
@@ -79,7 +84,6 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
             for index, item in enumerate(node.value):
                 walk(item, (*path, index))
 
-    root = yaml.compose(text, Loader=_SafeLineLoader)
     if root is not None:
         walk(root, ())
     return lines
