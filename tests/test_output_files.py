@@ -135,5 +135,7 @@ def test_file_names_are_one_to_one() -> None:
     names = [safe_name("imperial", award_id) for award_id in ids]
     assert len(set(names)) == len(ids), names
     assert names[0] == "imperial_X-1"  # a safe id is kept as it is
+    assert safe_name("a_b", "c") != safe_name("a", "b_c")  # "_" joins the parts
+    assert safe_name("imperial", "IMP_2025_1") == "imperial_IMP_2025_1"
     assert all(not set(name) - set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
                for name in names)

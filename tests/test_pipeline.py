@@ -209,6 +209,10 @@ def test_fail_fast_counts_failures_in_input_order(env: None, tmp_path: Path, wor
     report = json.loads((out / "report.json").read_text())
     assert report["stopped_early"] is True and 3 <= report["failed"] <= 25
     assert report["done"] >= 6  # the rows before the failures were all done
+    short = _mixed_awards(tmp_path / "short.csv", "gg" + "bbb" + "g" * 30)  # successes right after
+    CliRunner().invoke(main, ["export", str(short), "-c", str(CATALOGUE), "-o", str(tmp_path / "o3"),
+                              "--fail-fast", "3", "-j", workers])
+    assert json.loads((tmp_path / "o3" / "report.json").read_text())["stopped_early"] is True
     alternating = _mixed_awards(tmp_path / "alternating.csv", "bgbgbgbgbgbg")
     result = CliRunner().invoke(main, ["export", str(alternating), "-c", str(CATALOGUE), "-o",
                                        str(tmp_path / "o2"), "--fail-fast", "2", "-j", workers])
@@ -297,6 +301,35 @@ def test_reports_csv_json_and_html(env: None, tmp_path: Path) -> None:
     assert [r["status"] for r in sorted(rows, key=lambda r: int(r["row"]))] == ["done", "failed"]
     page = (tmp_path / "report.html").read_text()
     assert '<html lang="en">' in page and "31/02/2025" in page
+
+
+def test_a_credential_renamed_by_a_new_naming_keeps_one_file(env: None, tmp_path: Path) -> None:
+    """A record written under an earlier name (an earlier version's naming), once corrected,
+    is written under the new name, and the earlier file goes: one file per credential."""
+    awards = _awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "o"
+    assert _export(out, awards, "-j", "1").returncode == 0
+    current = out / "edc" / "imperial_SYN-00000.jsonld"
+    earlier = out / "edc" / "imperial_SYN 00000.jsonld"
+    earlier.write_bytes(current.read_bytes())
+    current.unlink()
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        (outputs,) = db.execute("SELECT outputs FROM records WHERE key = 'imperial/SYN-00000'").fetchone()
+        db.execute("UPDATE records SET outputs = ? WHERE key = 'imperial/SYN-00000'",
+                   (outputs.replace(current.name, earlier.name),))
+    assert _export(out, awards, "-j", "1").stdout == ""  # unchanged: the earlier file stands
+    with awards.open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    rows[0]["grade"] = "Merit" if rows[0]["grade"] != "Merit" else "Pass"  # a correction
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    rerun = _export(out, awards, "-j", "1")
+    assert rerun.returncode == 0 and rerun.stdout.split() == [str(current)]
+    assert current.is_file() and not earlier.exists()
+    assert sorted(p.name for p in (out / "edc").iterdir()) == ["imperial_SYN-00000.jsonld",
+                                                               "imperial_SYN-00001.jsonld"]
 
 
 def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: Path) -> None:

@@ -44,6 +44,10 @@ def test_an_unreachable_timestamp_authority_stops_the_export_before_any_work(
     assert result.stderr.count("cannot reach timestamp authority") == 1
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "edc-sealed").exists()
+    at_b_b = CliRunner().invoke(main, [  # B-B uses no timestamp: the same authority is not asked
+        "export", str(AWARDS), "-c", str(CATALOGUE), "-o", str(tmp_path / "bb"), "--seal", str(seal.p12),
+        "--password-file", str(password_file), "--tsa", f"http://127.0.0.1:{port}/tsa", "--level", "B-B"])
+    assert at_b_b.exit_code == 0, at_b_b.output
 
 
 class _FailsAfter(TimestampAuthority):
@@ -100,3 +104,25 @@ def test_seal_refuses_a_credential_of_another_issuer(seal: SealFactory, tmp_path
     assert seal_with(wales, "on-behalf", "--any-issuer")[0] == 0
     assert seal_with(seal, "own")[0] == 0
     assert len(list((tmp_path / "own").iterdir())) == 1
+
+
+def test_the_issuer_check_compares_the_eidas_identifier() -> None:
+    from edcbridge.seal import IssuerIdentity
+    from edcbridge.sealing import credential_issuer_mismatch
+
+    identity = IssuerIdentity("Université Test", "NTRFR-123", "FR")
+    issuer = {"legalName": {"fr": "Université Test"}, "eIDASIdentifier": {"notation": "NTRFR-123"}}
+    assert credential_issuer_mismatch(identity, json.dumps({"issuer": issuer})) is None
+    other = {**issuer, "eIDASIdentifier": {"notation": "NTRFR-999"}}
+    assert credential_issuer_mismatch(identity, json.dumps({"issuer": other})) == (
+        "the issuer's eIDAS identifier is 'NTRFR-999', the certificate's 'NTRFR-123'")
+    assert credential_issuer_mismatch(identity, json.dumps({"issuer": "did:example:1"})) is None
+
+
+def test_seal_without_a_readable_issuer_needs_no_comparison(seal: SealFactory, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.json"
+    plain.write_text('{"id": "urn:x:1"}', "utf-8")
+    result = CliRunner().invoke(main, [
+        "seal", str(plain), "--p12", str(seal.p12), "--out", str(tmp_path / "out"),
+        "--password-file", str(seal.p12.parent / "seal-password.txt")])
+    assert result.exit_code == 0, result.output

@@ -188,6 +188,9 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
     return factory
 
 
+_INTERRUPTED = "interrupted: what was done is kept and reported; run the same command again to resume"
+
+
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     """Run the pipeline with people-facing output; returns the exit code."""
     from edcbridge.pipeline import run
@@ -225,10 +228,9 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     except (InputFileError, LoqError) as exc:
         progress.close()
         _fatal(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # pressed twice: stopped at once
         progress.close()
-        click.echo("interrupted: what was done is kept and reported; run the same command again "
-                   "to resume", err=True)
+        click.echo(_INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)
     progress.close()
     if not quiet:
@@ -244,6 +246,9 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
             click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
                        f"already there, {result.delivery_failed} failed", err=True)
         click.echo(f"report: {result.report}", err=True)
+    if result.interrupted:
+        click.echo(_INTERRUPTED, err=True)
+        return EXIT_INTERRUPTED
     problems = result.failed or result.file_errors or result.delivery_failed or result.stopped_early
     return EXIT_FAILED if problems else EXIT_OK
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_BEFORE_LAST = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 def serialise(doc: dict[str, Any]) -> bytes:
@@ -29,12 +30,14 @@ def serialise(doc: dict[str, Any]) -> bytes:
 def safe_name(*parts: str) -> str:
     """A file name from identifiers, one to one: a part that must be changed to be safe (say
     ``X/1`` or ``X 1``, both ``X-1`` once cleaned) also gets a digest of what it was, so two
-    identifiers never share a file."""
-    return "_".join(_safe_part(p) for p in parts)
+    identifiers never share a file. Parts are joined by ``_``, which only the last may hold
+    unchanged."""
+    return "_".join([*(_safe_part(p, _UNSAFE_BEFORE_LAST) for p in parts[:-1]),
+                     *(_safe_part(p, _UNSAFE) for p in parts[-1:])])
 
 
-def _safe_part(part: str) -> str:
-    cleaned = _UNSAFE.sub("-", part).strip("-.") or "x"
+def _safe_part(part: str, unsafe: re.Pattern[str]) -> str:
+    cleaned = unsafe.sub("-", part).strip("-.") or "x"
     if cleaned == part:
         return part
     return f"{cleaned}-{hashlib.sha256(part.encode()).hexdigest()[:10]}"

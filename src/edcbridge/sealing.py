@@ -87,7 +87,7 @@ def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | Non
     if identity.legal_name.strip() not in names:
         return (f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
                 f"{identity.legal_name!r}")
-    eidas = issuer.get("eidasLegalIdentifier")
+    eidas = issuer.get("eIDASIdentifier")
     notation = eidas.get("notation") if isinstance(eidas, dict) else None
     if notation and notation != identity.organisation_identifier:
         return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
@@ -98,7 +98,7 @@ def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | Non
 def check_timestamp_authority(factory: SealFactory) -> None:
     """Ask the timestamp authority once before the run: one clear error instead of one per
     record when it cannot be reached (raises TimestampError)."""
-    if factory.tsa_url:
+    if factory.tsa_url and factory.level != Level.B_B.value:  # B-B uses no timestamp
         client = TsaClient(factory.tsa_url)
         try:
             client.timestamp(b"edcbridge: is the timestamp authority answering?")

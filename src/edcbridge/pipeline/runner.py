@@ -6,8 +6,11 @@ Memory stays bounded whatever the batch size: rows are streamed from the input, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -23,7 +26,14 @@ from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Journal
 from edcbridge.pipeline.reports import ReportWriter
-from edcbridge.pipeline.worker import STAGES, Outcome, WorkerConfig, init_worker, process_batch
+from edcbridge.pipeline.worker import (
+    STAGES,
+    Outcome,
+    WorkerConfig,
+    init_pool_worker,
+    init_worker,
+    process_batch,
+)
 
 Item = tuple[str, str, str, int, str]
 
@@ -97,7 +107,10 @@ class _Runner:
         self.pending: list[tuple[Outcome, list[str]]] = []
         self.consecutive_failures = 0
         self.stopping = False
+        self.interrupted = False
         self.names = FirstRows()  # output file names of the run, lower case: one award each
+        self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
+        self.replaced: list[Path] = []  # earlier files of a format now written under another name
         self.last_commit = time.monotonic()
 
     def handle(self, outcome: Outcome, status: str | None = None) -> None:
@@ -113,6 +126,10 @@ class _Runner:
         elif outcome.key:
             self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                 "\n".join(outcome.errors)[:4000], [])
+        earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
+        if earlier and outcome.state == "done" and status != "skipped":
+            self.replaced += [Path(old["path"]) for name, old in earlier.items()
+                              if name in outcome.outputs and outcome.outputs[name]["path"] != old["path"]]
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, [status or outcome.state]))
@@ -120,6 +137,9 @@ class _Runner:
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
         elif outcome.state == "failed":
             self.consecutive_failures += 1
+            limit = self.options.fail_fast
+            if limit is not None and self.consecutive_failures >= limit:
+                self.stopping = True  # a success handled next, in the same batch, does not undo it
         elif status != "skipped":
             self.consecutive_failures = 0
         if len(self.pending) >= self.options.commit_every or \
@@ -137,7 +157,11 @@ class _Runner:
     def flush(self) -> None:
         self.journal.commit()
         self.last_commit = time.monotonic()
-        for outcome, (status,) in self.pending:
+        for old in self.replaced:  # the journal no longer names them: a credential has one file
+            old.unlink(missing_ok=True)
+        self.replaced.clear()
+        pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
+        for outcome, (status,) in pending:
             if status == "skipped":
                 self.result.skipped += 1
             elif status == "file-error":
@@ -152,14 +176,10 @@ class _Runner:
                 self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
             self.reports.write(outcome, status)
             self.progress(outcome, status)
-        self.pending.clear()
 
     def should_stop(self) -> bool:
-        """True from the N-th failure in a row on (outcomes still in flight do not undo it)."""
-        limit = self.options.fail_fast
-        if limit is not None and self.consecutive_failures >= limit:
-            self.stopping = True
-        return self.stopping
+        """True from the N-th failure in a row on, or once Ctrl-C was pressed."""
+        return self.stopping or self.interrupted
 
 
 def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iterator[Item | Outcome]:
@@ -199,6 +219,8 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
                 runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
                                       outputs=done.outputs, recipient=award.learner.email), "skipped")
                 continue
+            if done is not None:
+                runner.earlier_outputs[key] = done.outputs
             yield key, input_hash, award_json, loaded.row, loaded.file
             if runner.should_stop():
                 return
@@ -234,37 +256,66 @@ def run(jobs: list[Job], options: RunOptions,
     reports = ReportWriter(options.out_dir)
     runner = _Runner(options, reports, progress)
     try:
-        for job in jobs:
-            seal = job.seal if job.seal is not None else options.seal
-            config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
-                                  options.validate, seal)
-            items = _items(job, runner, _file_hash(job.catalogue), seal is not None)
-            if "loq" in options.formats:
-                _write_loq(job, options)
-            if options.workers <= 1:
-                init_worker(config)
-                for batch in _batches(items, options.batch_size):
-                    for outcome in [batch] if isinstance(batch, Outcome) else process_batch(batch):
-                        runner.handle(outcome)
-                    if runner.should_stop():
-                        break
-            else:
-                _parallel(config, items, runner)
-            if runner.should_stop():
-                runner.result.stopped_early = True
-                break
+        with _ctrl_c_finishes_the_batch(runner):
+            _export(jobs, options, runner)
         runner.flush()
-        if options.deliver is not None:
+        runner.result.interrupted = runner.interrupted
+        if options.deliver is not None and not runner.interrupted:
             _deliver(runner, options.deliver, reports, on_delivery)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C, or one during the deliveries: stop now
         runner.result.interrupted = True
-        runner.flush()  # what the workers finished is kept, journaled and reported
+        runner.flush()
         raise
     finally:
         runner.names.close()
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
+    for job in jobs:
+        seal = job.seal if job.seal is not None else options.seal
+        config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
+                              options.validate, seal)
+        items = _items(job, runner, _file_hash(job.catalogue), seal is not None)
+        if "loq" in options.formats:
+            _write_loq(job, options)
+        if options.workers <= 1:
+            init_worker(config)
+            for batch in _batches(items, options.batch_size):
+                for outcome in [batch] if isinstance(batch, Outcome) else process_batch(batch):
+                    runner.handle(outcome)
+                if runner.should_stop():
+                    break
+        else:
+            _parallel(config, items, runner)
+        if runner.interrupted:
+            break
+        if runner.should_stop():
+            runner.result.stopped_early = True
+            break
+
+
+@contextlib.contextmanager
+def _ctrl_c_finishes_the_batch(runner: _Runner) -> Iterator[None]:
+    """Ctrl-C stops reading the input; what the workers hold is finished, journaled and
+    reported. A second Ctrl-C stops at once (the journal still keeps what was written)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    restore = previous if previous is not None else signal.default_int_handler
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        runner.interrupted = True
+        signal.signal(signal.SIGINT, restore)
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, restore)
 
 
 def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
@@ -303,7 +354,7 @@ class LoqError(ValueError):
 def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:
     options = runner.options
     window = options.workers * 4
-    with ProcessPoolExecutor(options.workers, initializer=init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(options.workers, initializer=init_pool_worker, initargs=(config,)) as pool:
         in_flight: deque[Future[list[Outcome]] | Outcome] = deque()
 
         def handle_first() -> None:

@@ -95,9 +95,14 @@ def _facts(spec: Specification) -> Facts:
                  spec.credit_currency_years)
 
 
+def init_pool_worker(config: WorkerConfig) -> None:
+    """:func:`init_worker` for a worker process of a run."""
+    _exit_with_parent()
+    init_worker(config)
+
+
 def init_worker(config: WorkerConfig) -> None:
     global _STATE
-    _exit_with_parent()
     catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
@@ -110,10 +115,9 @@ def _exit_with_parent() -> None:
     """A worker ends when the run that started it is gone (``kill -9``): otherwise it would
     go on for minutes with work nobody will journal. Ctrl-C is the run's to handle: it ends
     the workers once their batches are done, without a traceback from each."""
-    if multiprocessing.parent_process() is None:
-        return  # the run's own process (-j 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
+    run = multiprocessing.parent_process()
+    parent = run.pid if run is not None else None
 
     def watch() -> None:
         while os.getppid() == parent:

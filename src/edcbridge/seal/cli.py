@@ -145,6 +145,30 @@ def _report(sealer: Sealer) -> None:
         )
 
 
+def _issuer_problems(sealer: Sealer, issuer_check: IssuerCheck, files: Sequence[Path],
+                     texts: list[str]) -> list[str]:
+    """How each credential's issuer differs from the certificate's organisation; the
+    certificate is read for that only when some file names an issuer."""
+    identity: IssuerIdentity | None = None
+    problems = []
+    for path, text in zip(files, texts, strict=True):
+        if identity is None:
+            if issuer_check(_NOBODY, text) is None:
+                continue  # no issuer we can read: nothing to compare
+            try:
+                identity = sealer.issuer_identity()
+            except SealError as exc:
+                raise click.ClickException(f"{exc}; cannot compare it with the credentials' issuer "
+                                           "(--any-issuer seals without comparing)") from exc
+        problem = issuer_check(identity, text)
+        if problem is not None:
+            problems.append(f"{path}: {problem}")
+    return problems
+
+
+_NOBODY = IssuerIdentity("", "", "")  # differs from every issuer a credential names
+
+
 def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     """`seal FILE...`; *issuer_check* says how a credential's issuer differs from the
     organisation in the seal certificate (None: it does not)."""
@@ -208,9 +232,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             _report(sealer)
             texts = [path.read_text(encoding="utf-8") for path in files]
             if issuer_check is not None and not any_issuer:
-                identity = sealer.issuer_identity()
-                problems = [f"{path}: {problem}" for path, text in zip(files, texts, strict=True)
-                            if (problem := issuer_check(identity, text)) is not None]
+                problems = _issuer_problems(sealer, issuer_check, files, texts)
                 if problems:
                     raise click.ClickException(
                         "a credential's issuer is not the organisation in the seal certificate (use "
