@@ -234,6 +234,12 @@ def test_missing_credentials_say_which_formats_are_accepted(tmp_path: Path) -> N
     (tmp_path / "creds.txt").write_text("username=acquin\n", "utf-8")
     with pytest.raises(DeliveryConfigError, match=r"^no DEQAR password in .*\(keys found: username\)"):
         deqar_credentials(tmp_path / "creds.txt", {})
+    (tmp_path / "creds.txt").write_text("username: acquin\npassword: [s3cret\n", "utf-8")
+    with pytest.raises(DeliveryConfigError) as broken:
+        deqar_credentials(tmp_path / "creds.txt", {})
+    assert str(broken.value).startswith(
+        f"{tmp_path / 'creds.txt'}: neither KEY=VALUE lines nor valid YAML or JSON at line 3; write")
+    assert "s3cret" not in str(broken.value)
 
 
 def test_help_names_the_credential_formats_and_the_dry_run_files(workdir: Path) -> None:

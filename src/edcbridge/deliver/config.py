@@ -200,8 +200,12 @@ def _credential_values(path: Path) -> dict[str, str]:
         return {key: value.strip().strip("'\"") for key, value in pairs}
     try:
         data = yaml.load(text, Loader=yaml.BaseLoader)  # every value as text; JSON is YAML too
-    except yaml.YAMLError:
-        data = None
+    except yaml.YAMLError as exc:  # its message would quote the file: a password, maybe
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise DeliveryConfigError(
+            f"{path}: neither KEY=VALUE lines nor valid YAML or JSON{where}; write the "
+            f"credentials as {CREDENTIAL_FORMATS}") from None
     if not isinstance(data, dict):
         return {}
     return {str(k): str(v) for k, v in data.items() if v is not None}
