@@ -98,12 +98,32 @@ def test_seal_refuses_a_credential_of_another_issuer(seal: SealFactory, tmp_path
 
     code, stderr = seal_with(wales, "refused")
     assert code == 1
-    assert ("the issuer is Imperial College of Science, Technology and Medicine, the certificate's "
-            "organisation 'Aberystwyth University'") in stderr
+    assert "the issuer's eIDAS identifier is 'NTRGB-RC000631', the certificate's 'NTRGB-RC000648'" in stderr
     assert not (tmp_path / "refused").exists()
     assert seal_with(wales, "on-behalf", "--any-issuer")[0] == 0
     assert seal_with(seal, "own")[0] == 0
-    assert len(list((tmp_path / "own").iterdir())) == 1
+    (on_behalf,), (own,) = (tmp_path / "on-behalf").iterdir(), (tmp_path / "own").iterdir()
+    said = CliRunner().invoke(main, ["verify", str(on_behalf), str(own)]).stdout
+    assert said.count("note: sealed by another organisation than the credential's issuer: the issuer's "
+                      "eIDAS identifier is 'NTRGB-RC000631', the certificate's 'NTRGB-RC000648'") == 1
+    assert said.index("note:") < said.index(str(own))  # said of the file sealed on behalf only
+
+
+def test_the_same_organisation_spelt_otherwise_is_the_issuer(reference: Path) -> None:
+    """Production credentials name "Velocert OÜ" with eIDAS id 17207834; their certificate says
+    O=VELOCERT OU, organizationIdentifier NTREE-17207834."""
+    from edcbridge.seal import IssuerIdentity
+    from edcbridge.sealing import credential_issuer_mismatch
+
+    velocert = IssuerIdentity("VELOCERT OU", "NTREE-17207834", "EE")
+    issuer = {"legalName": {"en": "Velocert OÜ"}, "eIDASIdentifier": {"notation": "17207834"}}
+    assert credential_issuer_mismatch(velocert, json.dumps({"issuer": issuer})) is None
+    by_name = {"legalName": {"en": "Velocert OÜ"}}
+    assert credential_issuer_mismatch(velocert, json.dumps({"issuer": by_name})) is None
+    samples = sorted(reference.glob("mynextid-edc/*/v1/edc/examples/*-signed.jsonld"))
+    assert samples
+    said = CliRunner().invoke(main, ["verify", *map(str, samples)]).stdout
+    assert said.count(": INVALID") + said.count(": valid") == len(samples) and "note:" not in said
 
 
 def test_the_issuer_check_compares_the_eidas_identifier() -> None:
@@ -112,6 +132,9 @@ def test_the_issuer_check_compares_the_eidas_identifier() -> None:
 
     identity = IssuerIdentity("Université Test", "NTRFR-123", "FR")
     issuer = {"legalName": {"fr": "Université Test"}, "eIDASIdentifier": {"notation": "NTRFR-123"}}
+    other_name = {"legalName": {"fr": "Autre École"}}
+    assert credential_issuer_mismatch(identity, json.dumps({"issuer": other_name})) == (
+        "the issuer is Autre École, the certificate's organisation 'Université Test'")
     assert credential_issuer_mismatch(identity, json.dumps({"issuer": issuer})) is None
     other = {**issuer, "eIDASIdentifier": {"notation": "NTRFR-999"}}
     assert credential_issuer_mismatch(identity, json.dumps({"issuer": other})) == (

@@ -8,6 +8,8 @@ issuer requires.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +53,10 @@ def issuer_mismatches(identity: IssuerIdentity, catalogue: Catalogue, issuer_key
     org = catalogue.organisation(issuer_key)
     problems = []
     names = {name.strip() for name in org.legal_name.values()}
-    if identity.legal_name.strip() not in names:
+    if not _names_agree(identity.legal_name, names):
         problems.append(f"legal name: certificate says {identity.legal_name!r}, catalogue says "
                         f"{' / '.join(sorted(names))}")
-    if (org.eidas_identifier or "") != identity.organisation_identifier:
+    if _identifier(org.eidas_identifier or "") != _identifier(identity.organisation_identifier):
         problems.append(f"eIDAS identifier: certificate says {identity.organisation_identifier!r}, "
                         f"catalogue says {org.eidas_identifier!r}")
     country = vocab.concept("country", org.country).code.upper()
@@ -84,15 +86,39 @@ def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | Non
         return None
     names = {str(name).strip() for values in issuer["legalName"].values()
              for name in (values if isinstance(values, list) else [values])}
-    if identity.legal_name.strip() not in names:
+    eidas = issuer.get("eIDASIdentifier")
+    notation = str(eidas.get("notation") or "") if isinstance(eidas, dict) else ""
+    if notation:  # the identifier decides; names are spelt in many ways ("Velocert OÜ", "VELOCERT OU")
+        if _identifier(notation) != _identifier(identity.organisation_identifier):
+            return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
+                    f"{identity.organisation_identifier!r}")
+        return None
+    if not _names_agree(identity.legal_name, names):
         return (f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
                 f"{identity.legal_name!r}")
-    eidas = issuer.get("eIDASIdentifier")
-    notation = eidas.get("notation") if isinstance(eidas, dict) else None
-    if notation and notation != identity.organisation_identifier:
-        return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
-                f"{identity.organisation_identifier!r}")
     return None
+
+
+_SEMANTICS = re.compile(r"^[A-Z]{3}[A-Z]{2}[-:](.+)$")  # ETSI EN 319 412-1, e.g. NTREE-17207834
+
+
+def _identifier(value: str) -> str:
+    """An organisation identifier without the certificate's type and country prefix."""
+    value = value.strip().upper()
+    found = _SEMANTICS.match(value)
+    return found.group(1) if found else value
+
+
+def _names_agree(certificate_name: str, names: set[str]) -> bool:
+    """Equal once case, accents and punctuation are set aside (certificates are often in
+    capitals and plain ASCII)."""
+    return _plain(certificate_name) in {_plain(name) for name in names}
+
+
+def _plain(name: str) -> str:
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", letters).split())
 
 
 def check_timestamp_authority(factory: SealFactory) -> None:

@@ -14,17 +14,27 @@ import click
 from cryptography import x509
 
 from edcbridge.seal import devpki, keys, revocation
+from edcbridge.seal.certs import describe
 from edcbridge.seal.errors import SealError
 from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
-from edcbridge.seal.verify import CHECKS, FormatCheck, VerifyOptions, load_trust_anchors, verify_file
+from edcbridge.seal.verify import (
+    CHECKS,
+    FormatCheck,
+    Verification,
+    VerifyOptions,
+    load_trust_anchors,
+    verify_file,
+)
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 IssuerCheck = Callable[[IssuerIdentity, str], str | None]  # (certificate, credential text)
 
 
-def make_verify_command(format_check: FormatCheck | None = None) -> click.Command:
-    """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT)."""
+def make_verify_command(format_check: FormatCheck | None = None,
+                        issuer_check: IssuerCheck | None = None) -> click.Command:
+    """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT);
+    *issuer_check* notes a seal made by another organisation than the credential's issuer."""
 
     @click.command("verify")
     @click.argument("files", nargs=-1, required=True, type=_FILE)
@@ -63,19 +73,37 @@ def make_verify_command(format_check: FormatCheck | None = None) -> click.Comman
         except SealError as exc:
             raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
         results = [(path, verify_file(path, options)) for path in files]
+        notes = [_sealed_by_another(result, issuer_check) for _, result in results]
         if as_json:
-            doc = [{"file": str(path), "checks": result.as_dict()} for path, result in results]
+            doc = [{"file": str(path), "checks": result.as_dict(), **({"note": note} if note else {})}
+                   for (path, result), note in zip(results, notes, strict=True)]
             click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         else:
-            for path, result in results:
+            for (path, result), note in zip(results, notes, strict=True):
                 click.echo(f"{path}: {'valid' if result.ok else 'INVALID'}")
                 for name in CHECKS:
                     check = result.checks[name]
                     click.echo(f"  {name:<10} {check.status:<7} {check.reason}")
+                if note:
+                    click.echo(f"  note: {note}")
         if not all(result.ok for _, result in results):
             sys.exit(1)
 
     return verify
+
+
+def _sealed_by_another(result: Verification, issuer_check: IssuerCheck | None) -> str | None:
+    """A seal valid in itself but made by another organisation than the issuer the credential
+    names: issuing by mandate, or a credential that is not the issuer's. Said, not judged."""
+    if issuer_check is None or result.certificate is None or result.payload is None:
+        return None
+    report = describe(result.certificate)
+    identity = IssuerIdentity(report.organisation_name or "", report.organisation_identifier or "",
+                              report.country or "")
+    problem = issuer_check(identity, result.payload)
+    return None if problem is None else (
+        f"sealed by another organisation than the credential's issuer: {problem}; trust it only "
+        "if that organisation issues on the issuer's behalf")
 
 
 def _output_name(path: Path) -> str:
@@ -287,6 +315,6 @@ def dev_pki_command(
 def register(group: click.Group, format_check: FormatCheck | None = None,
              issuer_check: IssuerCheck | None = None) -> None:
     """Add `verify`, `seal` and `dev-pki` to *group*."""
-    group.add_command(make_verify_command(format_check))
+    group.add_command(make_verify_command(format_check, issuer_check))
     group.add_command(make_seal_command(issuer_check))
     group.add_command(dev_pki_command)
