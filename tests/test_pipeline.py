@@ -315,8 +315,10 @@ def test_a_credential_renamed_by_a_new_naming_keeps_one_file(env: None, tmp_path
     current.unlink()
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         (outputs,) = db.execute("SELECT outputs FROM records WHERE key = 'imperial/SYN-00000'").fetchone()
+        earlier_outputs = {name: {"path": str(earlier), "sha256": output["sha256"]}  # as it kept them
+                           for name, output in json.loads(outputs).items()}
         db.execute("UPDATE records SET outputs = ? WHERE key = 'imperial/SYN-00000'",
-                   (outputs.replace(current.name, earlier.name),))
+                   (json.dumps(earlier_outputs),))
     assert _export(out, awards, "-j", "1").stdout == ""  # unchanged: the earlier file stands
     with awards.open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
@@ -330,6 +332,19 @@ def test_a_credential_renamed_by_a_new_naming_keeps_one_file(env: None, tmp_path
     assert current.is_file() and not earlier.exists()
     assert sorted(p.name for p in (out / "edc").iterdir()) == ["imperial_SYN-00000.jsonld",
                                                                "imperial_SYN-00001.jsonld"]
+
+
+def test_an_output_changed_on_disk_is_written_again(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 3)
+    out = tmp_path / "o"
+    assert _export(out, awards, "-j", "1").returncode == 0
+    target = out / "edc" / "imperial_SYN-00001.jsonld"
+    good = target.read_bytes()
+    target.write_bytes(good.replace(b"SYN-00001", b"SYN-00009"))  # same size, other content
+    rerun = _export(out, awards, "-j", "1")
+    assert rerun.returncode == 0 and rerun.stdout.split() == [str(target)]
+    assert target.read_bytes() == good
+    assert _export(out, awards, "-j", "1").stdout == ""  # and then it is done
 
 
 def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: Path) -> None:

@@ -215,7 +215,7 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
                 .encode()).hexdigest()
             done = runner.journal.done(key)
             if done is not None and done.input_hash == input_hash and all(
-                    Path(o["path"]).is_file() for o in done.outputs.values()):
+                    unchanged(o) for o in done.outputs.values()):
                 runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
                                       outputs=done.outputs, recipient=award.learner.email), "skipped")
                 continue
@@ -224,6 +224,18 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
             yield key, input_hash, award_json, loaded.row, loaded.file
             if runner.should_stop():
                 return
+
+
+def unchanged(output: dict[str, str]) -> bool:
+    """The file is there as it was written: same size and modification time (a stat, not a
+    read of every file on each re-run). Journals from before sizes were kept: it exists."""
+    try:
+        found = Path(output["path"]).stat()
+    except OSError:
+        return False
+    if "size" not in output:
+        return True
+    return str(found.st_size) == output["size"] and str(found.st_mtime_ns) == output.get("mtime_ns")
 
 
 def _batches(items: Iterator[Item | Outcome], size: int) -> Iterator[list[Item] | Outcome]:
