@@ -74,10 +74,10 @@ def check_issuer(factory: SealFactory, catalogue: Catalogue) -> None:
                         + "; ".join(problems))
 
 
-def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | None:
-    """How an EDC's issuer differs from the organisation in the seal certificate: legal name
-    and, when the issuer has one, eIDAS identifier (None when they agree, or the text is not
-    an EDC whose issuer can be read)."""
+def credential_issuer_mismatch(certificate: Callable[[], IssuerIdentity], text: str) -> str | None:
+    """How an EDC's issuer differs from the organisation in the seal certificate (asked for
+    only when the text names an issuer): by eIDAS identifier when the issuer has one, else by
+    legal name. None when they agree, or the text is not an EDC whose issuer can be read."""
     try:
         issuer = json.loads(text).get("issuer")
     except (ValueError, AttributeError):
@@ -88,6 +88,7 @@ def credential_issuer_mismatch(identity: IssuerIdentity, text: str) -> str | Non
              for name in (values if isinstance(values, list) else [values])}
     eidas = issuer.get("eIDASIdentifier")
     notation = str(eidas.get("notation") or "") if isinstance(eidas, dict) else ""
+    identity = certificate()
     if notation:  # the identifier decides; names are spelt in many ways ("Velocert OÜ", "VELOCERT OU")
         if _identifier(notation) != _identifier(identity.organisation_identifier):
             return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "

@@ -25,7 +25,7 @@ from edcbridge.deliver.errors import DeliveryConfigError
 from edcbridge.deliver.http import MASKER
 from edcbridge.deliver.push import Item
 from edcbridge.deliver.state import digest
-from edcbridge.load.catalogue import node_lines
+from edcbridge.load.catalogue import load_with_lines, nearest_line
 from edcbridge.load.errors import RecordError, fix_for
 from edcbridge.model.records import Catalogue
 
@@ -42,13 +42,6 @@ _BatchLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-
-def _line(loc: Loc, lines: dict[Loc, int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
 
 
 def _path(loc: Loc) -> str:
@@ -124,7 +117,7 @@ def _problem(error: Any, lines: dict[Loc, int], file: str) -> RecordError | None
     if isinstance(value, dict):
         value = None
     shown = value if value is None or isinstance(value, str) else json.dumps(value, default=str)
-    return RecordError(file, _line(loc, lines), where, shown, message, fix)
+    return RecordError(file, nearest_line(loc, lines), where, shown, message, fix)
 
 
 def _read_text(path: Path, what: str, fix: str) -> str:
@@ -139,8 +132,7 @@ def load_batch(path: Path) -> Batch:
     """Read a DEQAR batch file (YAML or JSON); all its problems are listed, each with its line."""
     text = _read_text(path, "the batch file", "check the path, and save it as UTF-8")
     try:
-        data = yaml.load(text, Loader=_BatchLoader)
-        lines = node_lines(yaml.compose(text, Loader=_BatchLoader))
+        data, lines = load_with_lines(text, _BatchLoader)
     except yaml.YAMLError as exc:
         raise DeliveryConfigError(f"{path}: not valid YAML: {exc}; fix the syntax there") from None
     if not isinstance(data, dict):
@@ -159,7 +151,7 @@ def load_batch(path: Path) -> Batch:
         for where, message in references:
             loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", where))
             cause, _, fix = message.partition("; ")
-            errors.append(RecordError(str(path), _line(loc, lines), where or None, None, cause, fix))
+            errors.append(RecordError(str(path), nearest_line(loc, lines), where or None, None, cause, fix))
         found = [e for e in errors if e is not None]
         found.sort(key=lambda e: e.row or 0)
         raise DeliveryConfigError(

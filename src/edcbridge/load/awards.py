@@ -238,8 +238,10 @@ def _number_ids(file: str, number: int, row: Row) -> list[RecordError]:
     """Identifiers in number cells: never changed here, refused where digits may be lost."""
     errors = []
     for name, value in row.items():
+        if not isinstance(value, NumberCell):  # only spreadsheets have number cells
+            continue
         base = _split_column(name)[0]
-        if not isinstance(value, NumberCell) or base not in (*PERSON_IDS, "award_id"):
+        if base not in (*PERSON_IDS, "award_id"):
             continue
         if base in PERSON_IDS:
             errors.append(RecordError(file, number, name, value,
@@ -291,6 +293,8 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
 
 def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                  catalogue: Catalogue, default_language: str, seen: FirstRows) -> Iterator[LoadedRow]:
+    file_names = header_names(header)  # the same for every row, but in JSON Lines
+    file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     for number, row in rows:
         if "__invalid__" in row:
             yield LoadedRow(file, number, None, (RecordError(
@@ -307,7 +311,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                        or "missing" not in e.message]
             for e in errors:
                 object.__setattr__(e, "row", number)
-        names = header_names(header or list(row))
+        names = file_names if header else header_names(list(row))
         errors += _number_ids(file, number, row)
         data, conflicts = row_to_data(row, default_language)
         data.setdefault("learner", {})  # so each missing name or id is its own error
@@ -318,7 +322,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         try:
             award = parse(Award, data)
         except ValidationError as exc:
-            columns = {path: names[name] for name, (path, _, _) in COLUMNS.items()}
+            columns = (file_columns if header
+                       else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
             errors += from_validation(exc, file, number, columns, {**_flat_values(row), **row})
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:

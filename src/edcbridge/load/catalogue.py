@@ -23,10 +23,6 @@ class CatalogueError(ValueError):
         super().__init__("\n".join(e.render() for e in errors))
 
 
-class _SafeLineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping and sequence item."""
-
-
 class _CatalogueLoader(yaml.SafeLoader):
     """SafeLoader that leaves as text what YAML 1.1 would crash on or silently misread.
 
@@ -66,11 +62,18 @@ for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _
     _CatalogueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _constructor)
 
 
-def _line_map(text: str) -> dict[tuple[Any, ...], int]:
-    return node_lines(yaml.compose(text, Loader=_SafeLineLoader))
+def load_with_lines(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """YAML parsed once: the data, and the line of each value (and key) by its path."""
+    parser = loader(text)
+    try:
+        node = parser.get_single_node()
+        data = parser.construct_document(node) if node is not None else None
+    finally:
+        parser.dispose()
+    return data, _node_lines(node)
 
 
-def node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
+def _node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     """The line of each value (and key) of a composed YAML document, by its path."""
     lines: dict[tuple[Any, ...], int] = {}
 
@@ -89,7 +92,8 @@ def node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     return lines
 
 
-def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+def nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    """The line of ``loc``, or of the nearest value that holds it."""
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
             return lines[loc[:end]]
@@ -110,8 +114,7 @@ def load_catalogue(path: Path) -> Catalogue:
             data = json.loads(text)
             lines: dict[tuple[Any, ...], int] = {}
         else:
-            data = yaml.load(text, Loader=_CatalogueLoader)
-            lines = _line_map(text)
+            data, lines = load_with_lines(text, _CatalogueLoader)
     except json.JSONDecodeError as exc:
         raise CatalogueError([RecordError(file, exc.lineno, None, None, f"not JSON: {exc.msg}",
                                           "fix the syntax at that line")]) from None
@@ -126,13 +129,13 @@ def load_catalogue(path: Path) -> Catalogue:
         errors = []
         for error in from_validation(exc, file, None):
             loc = tuple(_loc_of(error.column or ""))
-            errors.append(RecordError(file, _nearest_line(_yaml_loc(loc, data), lines),
+            errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
                                       _readable(loc, data), error.value, error.message, error.fix))
         raise CatalogueError(errors) from None
     problems = reference_problems(catalogue)
     if problems:
         raise CatalogueError([
-            RecordError(file, _nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
+            RecordError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
                         None, message, fix) for loc, message, fix in problems])
     return catalogue
 

@@ -296,8 +296,7 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
                      freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
                                      primary, languages)),
                      (freeze(concept("credential-type", spec.credential_type.value)),),
-                     tuple(freeze({"id": SHACL_ID, "type": "ShaclValidator2017"})
-                           for SHACL_ID in (SHAPES_GENERIC_FULL,)),
+                     (freeze({"id": SHAPES_GENERIC_FULL, "type": "ShaclValidator2017"}),),
                      freeze(assessment) if assessment is not None else None,
                      freeze(concept("supervision", supervision.value)) if supervision else None)
     if len(_SHARED) > 1024:

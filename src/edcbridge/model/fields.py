@@ -114,8 +114,6 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
 
 
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
-Number = Annotated[Decimal, BeforeValidator(_to_decimal)]
-Count = Annotated[int, BeforeValidator(_to_int)]
 CreditPoints = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 1000, "credits")]
 Hours = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 100_000, "hours")]
 Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months")]

@@ -104,7 +104,7 @@ class _Runner:
         self.reports = reports
         self.progress = progress
         self.result = RunResult()
-        self.pending: list[tuple[Outcome, list[str]]] = []
+        self.pending: list[tuple[Outcome, str]] = []  # journaled, to report once committed
         self.consecutive_failures = 0
         self.stopping = False
         self.interrupted = False
@@ -132,7 +132,7 @@ class _Runner:
                               if name in outcome.outputs and outcome.outputs[name]["path"] != old["path"]]
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
-        self.pending.append((outcome, [status or outcome.state]))
+        self.pending.append((outcome, status or outcome.state))
         if status == "file-error":
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
         elif outcome.state == "failed":
@@ -161,7 +161,7 @@ class _Runner:
             old.unlink(missing_ok=True)
         self.replaced.clear()
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
-        for outcome, (status,) in pending:
+        for outcome, status in pending:
             if status == "skipped":
                 self.result.skipped += 1
             elif status == "file-error":

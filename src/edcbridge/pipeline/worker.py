@@ -116,8 +116,8 @@ def _exit_with_parent() -> None:
     go on for minutes with work nobody will journal. Ctrl-C is the run's to handle: it ends
     the workers once their batches are done, without a traceback from each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    run = multiprocessing.parent_process()
-    parent = run.pid if run is not None else None
+    run = multiprocessing.parent_process()  # its pid, not getppid(): the run may be gone already
+    parent = run.pid if run is not None else os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:

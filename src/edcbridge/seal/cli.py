@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -28,7 +29,8 @@ from edcbridge.seal.verify import (
 )
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-IssuerCheck = Callable[[IssuerIdentity, str], str | None]  # (certificate, credential text)
+# (the certificate's organisation, read when asked; credential text) -> how they differ
+IssuerCheck = Callable[[Callable[[], IssuerIdentity], str], str | None]
 
 
 def make_verify_command(format_check: FormatCheck | None = None,
@@ -100,7 +102,7 @@ def _sealed_by_another(result: Verification, issuer_check: IssuerCheck | None) -
     report = describe(result.certificate)
     identity = IssuerIdentity(report.organisation_name or "", report.organisation_identifier or "",
                               report.country or "")
-    problem = issuer_check(identity, result.payload)
+    problem = issuer_check(lambda: identity, result.payload)
     return None if problem is None else (
         f"sealed by another organisation than the credential's issuer: {problem}; trust it only "
         "if that organisation issues on the issuer's behalf")
@@ -177,24 +179,13 @@ def _issuer_problems(sealer: Sealer, issuer_check: IssuerCheck, files: Sequence[
                      texts: list[str]) -> list[str]:
     """How each credential's issuer differs from the certificate's organisation; the
     certificate is read for that only when some file names an issuer."""
-    identity: IssuerIdentity | None = None
-    problems = []
-    for path, text in zip(files, texts, strict=True):
-        if identity is None:
-            if issuer_check(_NOBODY, text) is None:
-                continue  # no issuer we can read: nothing to compare
-            try:
-                identity = sealer.issuer_identity()
-            except SealError as exc:
-                raise click.ClickException(f"{exc}; cannot compare it with the credentials' issuer "
-                                           "(--any-issuer seals without comparing)") from exc
-        problem = issuer_check(identity, text)
-        if problem is not None:
-            problems.append(f"{path}: {problem}")
-    return problems
-
-
-_NOBODY = IssuerIdentity("", "", "")  # differs from every issuer a credential names
+    identity = functools.cache(sealer.issuer_identity)
+    try:
+        return [f"{path}: {problem}" for path, text in zip(files, texts, strict=True)
+                if (problem := issuer_check(identity, text)) is not None]
+    except SealError as exc:
+        raise click.ClickException(f"{exc}; cannot compare it with the credentials' issuer "
+                                   "(--any-issuer seals without comparing)") from exc
 
 
 def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
