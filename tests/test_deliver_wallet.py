@@ -185,11 +185,20 @@ def test_cli_wallet(fake: tuple[FakeServer, WalletFake], tmp_path: Path, referen
     manifest = _manifest(tmp_path, reference, 2)
     args = ["push", "wallet", str(manifest), "--base-url", fake[0].base_url, "-o", str(tmp_path / "out")]
     runner = CliRunner()
+    out = tmp_path / "out"
     dry = runner.invoke(root, [*args, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert fake[0].log == []
+    assert dry.stdout.splitlines() == [str(out / "wallet-dry-run.json"), str(out / "wallet-dry-run.csv")]
+    assert not (out / "wallet-results.json").exists()
     real = runner.invoke(root, [*args, "--no-send-email", "--json"])
     assert real.exit_code == 0, real.output
     assert json.loads(real.stdout)["summary"] == {"ok": 2}
     assert {d["sendEmail"] for d in fake[1].deposits} == {"false"}
-    assert (tmp_path / "out" / "wallet-results.csv").is_file()
+    assert (out / "wallet-results.csv").is_file()
+    delivered = (out / "wallet-results.json").read_bytes()
+    again = runner.invoke(root, [*args, "--dry-run"])  # planning the next run keeps this one's results
+    assert again.exit_code == 0, again.output
+    assert (out / "wallet-results.json").read_bytes() == delivered
+    planned = json.loads((out / "wallet-dry-run.json").read_text())["items"]
+    assert [i["action"] for i in planned] == ["skip"] * 2

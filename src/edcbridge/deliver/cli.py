@@ -217,7 +217,11 @@ def deqar_command(
     required=True,
     help="REST root of the wallet (env EDCBRIDGE_WALLET_URL).",
 )
-@_state_and_out("wallet")
+@_state_and_out(
+    "wallet",
+    "Folder for wallet-results.json / .csv; a dry run writes wallet-dry-run.json / .csv instead, "
+    "so it never overwrites a real run's results.",
+)
 @click.option(
     "--send-email/--no-send-email",
     default=True,
@@ -256,7 +260,8 @@ def wallet_command(
     finally:
         if client is not None:
             client.http.close()
-    _finish(outcomes, out_dir, "wallet-results", "wallet", dry_run, as_json, printer)
+    name = "wallet-dry-run" if dry_run else "wallet-results"
+    _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer)
 
 
 def register(group: click.Group) -> None:
