@@ -26,3 +26,17 @@ def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> Non
     found = RESULT.match(lines[-1])
     assert found is not None, lines[-1]
     assert all(float(value) > 0 for value in found.groups())
+
+
+def test_benchmark_without_validation_says_so(store: SchemaStore) -> None:
+    env = {**os.environ, ENV_VAR: str(store.root)}
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
+                          "--sealed-only", "--without-validation"],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "awards 8, done 8, failed 0, workers 1" in lines[0]
+    validate = [line.split() for line in lines if line.strip().startswith("validate ")]
+    assert validate in ([], [["validate", "0.00", "ms/credential", "(worker", "time)"]])
+    assert lines[-2].strip() == "(validation skipped: not the target configuration)"
+    assert RESULT.match(lines[-1]) is not None, lines[-1]
