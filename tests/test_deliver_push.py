@@ -233,9 +233,23 @@ def test_csv_route_upserts_and_maps_rows_back(fake: tuple[FakeServer, DeqarFake]
         ("EDCB-BAD", "failed"),
     ]
     assert outcomes[1].detail == "csv row 2"
+    assert [o.action for o in outcomes] == ["upsert", "upsert", "refuse"]  # the register does not say which
     assert len([e for e in server.log if e.path.endswith("/submit/csv")]) == 1
     changed = _items(workdir, batch_text(2, summary="Changed."))
-    push_deqar_csv(changed, deqar_client(server), state)
+    assert [o.action for o in push_deqar_csv(changed, None, state, dry_run=True)][:2] == ["update"] * 2
+    updated = push_deqar_csv(changed, deqar_client(server), state)
+    assert [o.action for o in updated[:2]] == ["update", "update"]
+    assert [o.target_id for o in updated[:2]] == [o.target_id for o in outcomes[:2]]
+    assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})
+    forgotten = State.load(workdir / "other-state.json", "deqar")  # another machine's state file
+    planned = push_deqar_csv(changed, None, forgotten, dry_run=True)
+    assert [o.action for o in planned[:2]] == ["upsert", "upsert"]
+    assert "does not say which" in planned[0].detail
+    state.record("EDCB-0001", "an older digest", 999999)  # names a report the register does not have
+    again = push_deqar_csv(_items(workdir, batch_text(2, summary="Again.")), deqar_client(server), state)
+    assert (again[0].action, again[0].target_id) == ("upsert", outcomes[0].target_id)
+    assert again[0].detail == f"csv row 1: the register answered report {outcomes[0].target_id}, not 999999"
+    assert again[1].action == "update"
     assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})
 
 

@@ -171,10 +171,10 @@ def push_deqar_csv(
     items: list[Item], client: DeqarClient | None, state: State, *, dry_run: bool = False
 ) -> list[Outcome]:
     """Send every valid, changed report in one CSV (the register upserts each row)."""
-    planned = plan(items, state)
+    planned = [_as_upsert(step) if step.action == "create" else step for step in plan(items, state)]
     if dry_run or client is None:
         return planned
-    send = [step for step in planned if step.action in ("create", "update")]
+    send = [step for step in planned if step.action in ("upsert", "update")]
     results = {step.key: step for step in planned}
     for step in planned:
         if step.action == "skip":
@@ -189,14 +189,16 @@ def push_deqar_csv(
             rows = []
         for step, row in zip(send, rows, strict=False):
             if row.ok:
+                known = step.target_id  # the report the state file names, for an update
+                answered = str(row.report_id or "")
+                action: Action = step.action
+                detail = f"csv row {row.row}"
+                if action == "update" and known != answered:  # not the report the state file names
+                    action = "upsert"
+                    detail += f": the register answered report {answered}, not {known}"
                 state.record(step.key, by_key[step.key].digest, row.report_id)
                 results[step.key] = Outcome(
-                    step.key,
-                    step.action,
-                    "ok",
-                    str(row.report_id or ""),
-                    f"csv row {row.row}",
-                    "; ".join(row.warnings),
+                    step.key, action, "ok", answered, detail, "; ".join(row.warnings)
                 )
             else:
                 results[step.key] = Outcome(
@@ -209,6 +211,12 @@ def push_deqar_csv(
         if rows and len(rows) != len(send):
             LOG.warning("the register answered %d rows for %d sent", len(rows), len(send))
     return [results[step.key] for step in planned]
+
+
+def _as_upsert(step: Outcome) -> Outcome:
+    return Outcome(step.key, "upsert", step.status, step.target_id,
+                   "not delivered by this state file yet: the register creates it, or updates the "
+                   "report with its local identifier, and does not say which")
 
 
 # ---------------------------------------------------------------------------------------- wallet

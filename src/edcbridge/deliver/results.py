@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from edcbridge.output import write_atomic
 
-Action = Literal["create", "update", "skip", "deposit", "refuse"]
+# "upsert": sent by the CSV route for a report the state file does not know; the register then
+# creates it or updates the report with its local identifier, and does not say which.
+Action = Literal["create", "update", "upsert", "skip", "deposit", "refuse"]
 Status = Literal["planned", "ok", "skipped", "failed"]
 COLUMNS = ("key", "action", "status", "target_id", "detail", "message")
 
