@@ -3,7 +3,9 @@ and every refusal with its OAuth / OpenID4VCI error code and a non-200 status.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.sdjwt import decode_part
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
+from edcbridge.seal import generate_test_seal
 from tests.wallet.issuer_support import (
     Clock,
     Exported,
@@ -198,11 +201,43 @@ def test_proof_refusals_are_invalid_proof(issuer: IssuerService, fresh_token: tu
         description = _error(holder.request(token, proof), 400, "invalid_proof")
         assert description, name
     assert "'aud'" in _error(holder.request(token, cases["aud"]), 400, "invalid_proof")
+    both = holder.proof(holder.nonce(), header={"kid": "did:example:123#0"})
+    assert "'kid'" in _error(holder.request(token, both), 400, "invalid_proof")  # F.1: jwk excludes kid
     other = Holder(issuer.issuer)  # signed by another key than the one in the header
     forged = holder.proof(holder.nonce(), key=other.key)
     assert "signature" in _error(holder.request(token, forged), 400, "invalid_proof")
     _error(holder.credential(token, {"credential_configuration_id": "elm"}), 400, "invalid_proof")
     assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # the offer survived
+
+
+def test_the_credential_binds_the_key_alone(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
+    holder, token = fresh_token
+    extras = {"name": "Administrator", "x5u": "https://evil.example/x", "use": "sig", "padding": "x" * 2000}
+    response = holder.request(token, holder.proof(holder.nonce(), public=extras))
+    assert response.status_code == 200, response.text
+    issuer_jwt = response.json()["credentials"][0]["credential"].split("~")[0]
+    claims = decode_part(issuer_jwt.split(".")[1])
+    own = json.loads(holder.key.export_public())
+    assert claims["cnf"]["jwk"] == {name: own[name] for name in ("kty", "crv", "x", "y")}
+
+
+def test_a_seal_of_another_organisation_signs_nothing(
+    issuer: IssuerService, exported: Exported, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = generate_test_seal(tmp_path, organisation="University of Elsewhere",
+                               organisation_identifier="NTRIE-0000000", country="IE")
+    foreign = dataclasses.replace(exported, p12=other.p12, password_file=other.password_file)
+    with running_issuer(foreign) as service:
+        offer = service.offers.create(exported.keys[2], ("elm",), valid_for=600)
+        holder = Holder(service.issuer)
+        token = holder.access_token(offer.pre_authorized_code)
+        with caplog.at_level(logging.ERROR, logger="edcbridge.oid4vci"):
+            _error(holder.request(token, holder.proof(holder.nonce())), 400, "credential_request_denied")
+    assert "the seal is not the credential issuer's" in caplog.text
+    assert "the certificate's 'NTRIE-0000000'" in caplog.text
+    # the learner's offer is not spent: served with the issuer's own seal, the same token works
+    wallet = Holder(issuer.issuer)
+    assert wallet.request(token, wallet.proof(wallet.nonce())).status_code == 200
 
 
 def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
@@ -244,6 +279,20 @@ def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Hol
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     _error(response, 400, "invalid_credential_request")
+    nested = requests.post(
+        f"{issuer.issuer}/credential",
+        data=b"[" * 30000 + b"]" * 30000,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    _error(nested, 400, "invalid_credential_request")  # not a 500 from the parser's recursion
+    notification = requests.post(
+        f"{issuer.issuer}/notification",
+        data=b"[" * 30000 + b"]" * 30000,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    _error(notification, 400, "invalid_notification_request")
 
 
 def test_missing_or_unknown_access_token_is_401(issuer: IssuerService) -> None:

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -40,8 +41,13 @@ def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Ex
 
 
 @pytest.fixture(scope="module")
-def issuer(exported: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_process(exported, tmp_path_factory.mktemp("serve") / "serve.log") as url:
+def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("serve") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def issuer(exported: Exported, serve_log: Path) -> Iterator[str]:
+    with serve_process(exported, serve_log) as url:
         yield url
 
 
@@ -152,13 +158,19 @@ def test_wallet_receives_the_elm_credential_with_pin(node: str, issuer: str, exp
     assert code == 1 and (replay["error"], replay["status"]) == ("invalid_grant", 400), replay
 
 
-def test_wallet_follows_an_offer_by_reference(node: str, issuer: str, exported: Exported) -> None:
+def test_wallet_follows_an_offer_by_reference(
+    node: str, issuer: str, exported: Exported, serve_log: Path
+) -> None:
     key = exported.keys[1]
     offer = _offer(exported, issuer, key, "--by-reference", "--no-tx-code")
     assert offer["link"].startswith("openid-credential-offer://?credential_offer_uri=")
     assert offer["tx_code"] is None
     code, result = _wallet(node, offer["link"])
     assert code == 0, result
+    reference = unquote(offer["link"].split("credential_offer_uri=", 1)[1]).rsplit("/", 1)[1]
+    log = serve_log.read_text("utf-8")
+    assert '"GET /offers/... HTTP/1.1" 200' in log  # the access log shows the request, not the secret
+    assert reference not in log
     payload = _verify(_present(result["credential"], result["holderJwk"], {"elm": {}}, "n"), "n")
     assert payload["elm"]["id"] == exported.edc(key)["id"]
     assert "givenName" not in payload["elm"]["credentialSubject"]

@@ -79,9 +79,15 @@ def credential_issuer_mismatch(certificate: Callable[[], IssuerIdentity], text: 
     only when the text names an issuer): by eIDAS identifier when the issuer has one, else by
     legal name. None when they agree, or the text is not an EDC whose issuer can be read."""
     try:
-        issuer = json.loads(text).get("issuer")
-    except (ValueError, AttributeError):
+        doc = json.loads(text)
+    except ValueError:
         return None
+    return issuer_mismatch(certificate, doc) if isinstance(doc, dict) else None
+
+
+def issuer_mismatch(certificate: Callable[[], IssuerIdentity], doc: dict[str, Any]) -> str | None:
+    """:func:`credential_issuer_mismatch` of a credential already read."""
+    issuer = doc.get("issuer")
     if not isinstance(issuer, dict) or not isinstance(issuer.get("legalName"), dict):
         return None
     names = {str(name).strip() for values in issuer["legalName"].values()

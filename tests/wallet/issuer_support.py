@@ -237,17 +237,21 @@ class Holder:
         iat: float | None = None,
         typ: str = "openid4vci-proof+jwt",
         key: jwk.JWK | None = None,
+        header: dict[str, Any] | None = None,
+        public: dict[str, Any] | None = None,
     ) -> str:
+        """``header`` adds to the protected header, ``public`` to the members of its ``jwk``."""
         claims: dict[str, Any] = {
             "aud": aud or self.issuer,
             "iat": int(iat if iat is not None else time.time()),
         }
         if nonce is not None:
             claims["nonce"] = nonce
-        public = json.loads(self.key.export_public())
+        own = {**json.loads(self.key.export_public()), **(public or {})}
         token = jws.JWS(json.dumps(claims).encode())
         token.add_signature(
-            key or self.key, alg="ES256", protected=json.dumps({"alg": "ES256", "typ": typ, "jwk": public})
+            key or self.key, alg="ES256",
+            protected=json.dumps({"alg": "ES256", "typ": typ, "jwk": own, **(header or {})}),
         )
         return str(token.serialize(compact=True))
 

@@ -95,14 +95,10 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     cat, pairs = load_pairs(awards, catalogue)
     key = seal_key(seal_p12, password_file)
     if key is not None:
-        from edcbridge.seal.certs import describe
-        from edcbridge.seal.sealer import IssuerIdentity
+        from edcbridge.seal.sealer import certificate_identity
         from edcbridge.sealing import issuer_mismatches
 
-        report = describe(key.certificate)
-        identity = IssuerIdentity(str(report.organisation_name), str(report.organisation_identifier),
-                                  str(report.country))
-        problems = issuer_mismatches(identity, cat, cat.issuer)
+        problems = issuer_mismatches(certificate_identity(key.certificate), cat, cat.issuer)
         if problems:
             fatal("the catalogue's issuer is not the organisation in the seal certificate: "
                    + "; ".join(problems))

@@ -2,7 +2,7 @@
 the key the credential is bound to.
 
 Header ``typ: openid4vci-proof+jwt``, ``alg`` (ES256), the public key as ``jwk`` (``kid`` and
-``x5c`` are not taken: the issuer binds to a JWK); claims ``aud`` = the credential issuer,
+``x5c`` are not taken, nor sent beside it: the issuer binds to a JWK); claims ``aud`` = the credential issuer,
 ``iat`` recent, ``nonce`` = a ``c_nonce`` from the nonce endpoint. A missing or invalid proof is
 ``invalid_proof``; the nonce itself is checked by the caller (``invalid_nonce``).
 """
@@ -20,6 +20,9 @@ from edcbridge.oid4vci.errors import OAuthError
 
 PROOF_TYP = "openid4vci-proof+jwt"
 PROOF_ALGORITHMS = ("ES256",)
+# What the credential's cnf.jwk holds: the key itself, nothing else the wallet put beside it
+# (names, URLs, padding), which the issuer would otherwise sign as if it vouched for it.
+PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class ProofPolicy:
 
 @dataclass(frozen=True)
 class VerifiedProof:
-    holder_jwk: dict[str, Any]  # public key, as the wallet sent it
+    holder_jwk: dict[str, Any]  # the public key's members only (PUBLIC_MEMBERS)
     nonce: str | None
 
 
@@ -71,7 +74,10 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
         raise _refuse(f"the proof header 'jwk' is not a usable key: {exc}") from None
     if key.get("kty") != "EC" or key.get("crv") != "P-256":
         raise _refuse("the proof key must be an EC P-256 key (ES256)")
-    return key, dict(value)
+    others = [name for name in ("kid", "x5c") if name in header]
+    if others:  # Appendix F.1: jwk excludes kid and x5c
+        raise _refuse(f"the proof header carries 'jwk' and {', '.join(map(repr, others))}; send only 'jwk'")
+    return key, {name: value[name] for name in PUBLIC_MEMBERS}
 
 
 def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProof:

@@ -6,6 +6,8 @@ when the metadata is made, also for an ephemeral port (0).
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import threading
 import time
@@ -30,10 +32,28 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _HideOfferReferences(logging.Filter):
+    """An offer's address is as good as its pre-authorized code: the access log shows
+    ``/offers/...`` without it."""
+
+    _REFERENCE = re.compile(r"/offers/[^/?#\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._REFERENCE.sub("/offers/...", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+_HIDE_OFFER_REFERENCES = _HideOfferReferences()
+
+
 def _config(app: Any, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False
     )
+    logging.getLogger("uvicorn.access").addFilter(_HIDE_OFFER_REFERENCES)  # after uvicorn set up its logging
+    return config
 
 
 def run(app: Any, sock: socket.socket, *, log_level: str = "info") -> None:

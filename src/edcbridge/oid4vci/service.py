@@ -32,6 +32,8 @@ from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource
 from edcbridge.seal.keys import SealKey
+from edcbridge.seal.sealer import certificate_identity
+from edcbridge.sealing import issuer_mismatch
 
 LOG = logging.getLogger("edcbridge.oid4vci")
 
@@ -64,7 +66,7 @@ def bearer_token(authorization: str | None) -> str:
 def json_object(body: bytes, error: str) -> dict[str, Any]:
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # nested too deep: not a request
         raise OAuthError(400, error, "the request body must be a JSON object") from None
     if not isinstance(value, dict):
         raise OAuthError(400, error, "the request body must be a JSON object")
@@ -80,6 +82,7 @@ class IssuerService:
         self.clock = clock
         self.awards = AwardSource(settings.out_dir)
         self.signer = SdJwtIssuer(seal, settings.issuer_url, settings.signing_algorithm)
+        self.identity = certificate_identity(seal.certificate)
         self.offers = OfferStore.for_folder(
             settings.out_dir, tx_code_attempts=settings.tx_code_attempts, clock=clock
         )
@@ -151,7 +154,9 @@ class IssuerService:
             award = self.awards.get(token.award_key)
             if configuration == ELM_CONFIGURATION:
                 holder = self._holder_key(request)
-                credential: Any = self.signer.issue(award.document("edc"), holder, now=int(self.clock()))
+                elm = award.document("edc")
+                self._check_issuer(elm)
+                credential: Any = self.signer.issue(elm, holder, now=int(self.clock()))
             else:
                 if "proofs" in request or "proof" in request:
                     raise OAuthError(
@@ -172,6 +177,14 @@ class IssuerService:
             )
         LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
+
+    def _check_issuer(self, elm: dict[str, Any]) -> None:
+        """The issuer signs only its own credentials: an export folder may hold other
+        organisations' awards, which their own seals must sign."""
+        problem = issuer_mismatch(lambda: self.identity, elm)
+        if problem is not None:
+            raise Oid4vciError(f"the seal is not the credential issuer's: {problem}; serve this "
+                               "award with its issuer's seal")
 
     def _configuration(self, request: dict[str, Any], offered: tuple[str, ...]) -> str:
         if "credential_identifier" in request:

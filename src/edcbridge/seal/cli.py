@@ -15,9 +15,8 @@ import click
 from cryptography import x509
 
 from edcbridge.seal import devpki, keys, revocation
-from edcbridge.seal.certs import describe
 from edcbridge.seal.errors import SealError
-from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer
+from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import (
     CHECKS,
@@ -99,9 +98,7 @@ def _sealed_by_another(result: Verification, issuer_check: IssuerCheck | None) -
     names: issuing by mandate, or a credential that is not the issuer's. Said, not judged."""
     if issuer_check is None or result.certificate is None or result.payload is None:
         return None
-    report = describe(result.certificate)
-    identity = IssuerIdentity(report.organisation_name or "", report.organisation_identifier or "",
-                              report.country or "")
+    identity = certificate_identity(result.certificate)
     problem = issuer_check(lambda: identity, result.payload)
     return None if problem is None else (
         f"sealed by another organisation than the credential's issuer: {problem}; trust it only "

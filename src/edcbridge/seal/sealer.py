@@ -43,6 +43,13 @@ class IssuerIdentity:
     country: str
 
 
+def certificate_identity(certificate: x509.Certificate) -> IssuerIdentity:
+    """The organisation a certificate names; empty strings for what it leaves out."""
+    report = describe(certificate)
+    return IssuerIdentity(report.organisation_name or "", report.organisation_identifier or "",
+                          report.country or "")
+
+
 class SealerOptions(TypedDict, total=False):
     """The constructor's keyword options, shared by the loaders."""
 
