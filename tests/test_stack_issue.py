@@ -17,7 +17,7 @@ from edcbridge.model import Award, Catalogue, parse
 from edcbridge.output import serialise
 from edcbridge.preview.cli import register
 from edcbridge.seal import verify_file
-from edcbridge.sealing import demo_seal
+from edcbridge.sealing import SealFactory, demo_seal
 from edcbridge.stack import Held, NotSatisfied, check_stack, derive_rules, stacked_credential
 from edcbridge.xml.importer import import_file
 from tests.conftest import FIXTURES
@@ -83,11 +83,14 @@ def test_nothing_is_issued_unless_satisfied(catalogue: Catalogue) -> None:
         stacked_credential(_result(catalogue, full), catalogue, awarding_date=DAY)
 
 
-def _write_held(tmp_path: Path, catalogue: Catalogue, parts: tuple[tuple[str, str, str], ...]) -> list[str]:
+def _write_held(tmp_path: Path, catalogue: Catalogue, parts: tuple[tuple[str, str, str], ...],
+                seal: SealFactory | None = None) -> list[str]:
+    """The parts as credential files, sealed with ``seal`` when given."""
     files = []
     for part in parts:
         path = tmp_path / f"held-{part[2]}.jsonld"
-        path.write_bytes(serialise(to_edc(_award(*part), catalogue)))
+        data = serialise(to_edc(_award(*part), catalogue))
+        path.write_bytes(seal()(data) if seal is not None else data)
         files += ["--held", str(path)]
     return files
 
@@ -100,7 +103,8 @@ def test_cli_stack_issues_and_seals(tmp_path: Path, catalogue: Catalogue) -> Non
     password = tmp_path / "password.txt"
     password.write_bytes(factory.password)
     catalogue_args = [TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"), "--as-of", DAY.isoformat()]
-    result = runner.invoke(group, ["stack", *catalogue_args, *_write_held(tmp_path, catalogue, PARTS),
+    held = _write_held(tmp_path, catalogue, PARTS, factory)
+    result = runner.invoke(group, ["stack", *catalogue_args, *held,
                                    "--issue", str(tmp_path / "out"), "--grade", "Merit", "--seal",
                                    str(factory.p12), "--password-file", str(password), "--json"])
     assert result.exit_code == 0, result.output
@@ -108,7 +112,9 @@ def test_cli_stack_issues_and_seals(tmp_path: Path, catalogue: Catalogue) -> Non
     assert data["satisfied"] is True and len(data["issued"]) == 2
     sealed = Path(data["issued"][1])
     assert verify_file(sealed).checks["SEAL"].status == "OK"
-    result = runner.invoke(group, ["stack", *catalogue_args, *_write_held(tmp_path, catalogue, PARTS[:2])])
+    anchor = ["--trust-anchor", str(tmp_path / "seal" / "root-ca.pem")]
+    result = runner.invoke(group, ["stack", *catalogue_args, *anchor,
+                                   *_write_held(tmp_path, catalogue, PARTS[:2], factory)])
     assert result.exit_code == 1
     assert "NOT SATISFIED" in result.stdout and "missing: 15 more credits" in result.stdout
 

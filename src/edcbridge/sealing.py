@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge import vocab
-from edcbridge.model import Catalogue
+from edcbridge.model import Catalogue, Organisation
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import IssuerIdentity, Level, Sealer, TsaClient, generate_test_seal
 from edcbridge.seal.errors import SealError
@@ -114,6 +114,15 @@ def _identifier(value: str) -> str:
     value = value.strip().upper()
     found = _SEMANTICS.match(value)
     return found.group(1) if found else value
+
+
+def same_organisation(first: Organisation, second: Organisation) -> bool:
+    """Two catalogue organisations are one: by eIDAS identifier when both have one, else by
+    a legal name they share, apart from case, accents and punctuation."""
+    if first.eidas_identifier and second.eidas_identifier:
+        return _identifier(first.eidas_identifier) == _identifier(second.eidas_identifier)
+    names = {_plain(name) for name in first.legal_name.values()}
+    return any(_plain(name) in names for name in second.legal_name.values())
 
 
 def _names_agree(certificate_name: str, names: set[str]) -> bool:

@@ -6,7 +6,9 @@ Every held credential ends in exactly one state, with a sentence saying why:
 * ``duplicate``: a second credential for a specification already counted (credit counts once);
 * ``expired``: awarded longer ago than the credit currency allows;
 * ``not-allowed``: its specification does not count towards the target;
-* ``other-learner``: it belongs to someone else.
+* ``other-learner``: it belongs to someone else;
+* ``unverified``: a credential file whose seal does not show it is the catalogue issuer's own
+  (see ``stack.trust``).
 
 The rule is satisfied when the counted credits reach ``min_credits`` and every required
 specification is counted.
@@ -23,7 +25,7 @@ from edcbridge import vocab
 from edcbridge.model import Award, Catalogue, Specification, pick
 from edcbridge.stack.rules import StackRule
 
-State = Literal["counted", "duplicate", "expired", "not-allowed", "other-learner"]
+State = Literal["counted", "duplicate", "expired", "not-allowed", "other-learner", "unverified"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Held:
     award: Award
     catalogue: Catalogue
     source: str = ""
+    refused: str | None = None  # why it cannot count whatever the rule (its seal, its issuer)
 
     @property
     def spec(self) -> Specification | None:
@@ -125,6 +128,10 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
         spec = match_spec(h, catalogue)
         own = h.spec
         label = f"{award.award_id} ({pick(own.title, lang) if own else award.specification})"
+        if h.refused is not None:
+            items.append(Item(h, "unverified", spec.code if spec else None, Decimal(0),
+                              f"{label} ({h.source}) does not count: {h.refused}"))
+            continue
         if award.learner.id != learner:
             items.append(Item(h, "other-learner", spec.code if spec else None, Decimal(0),
                               f"{label} belongs to learner {award.learner.id}, not {learner}; "

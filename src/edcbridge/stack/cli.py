@@ -14,16 +14,23 @@ import click
 from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from edcbridge.model import Catalogue
+    from edcbridge.seal import SealKey
     from edcbridge.stack import Held
 
 AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> list[Held]:
+def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
+          anchors: Sequence[x509.Certificate]) -> list[Held]:
+    """Awards files are the institution's own records; credential files count only when their
+    seal shows they are its own (``stack.trust``)."""
     from edcbridge.load import InputFileError, iter_awards
     from edcbridge.stack import Held
+    from edcbridge.stack.trust import held_file_problem
     from edcbridge.validation.document import NotACredential
     from edcbridge.xml.importer import NotImportable, import_file
 
@@ -42,7 +49,8 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> l
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(f"{path}: {exc}")
         if learner is None or imported.award.learner.id == learner:
-            held.append(Held(imported.award, imported.catalogue, str(path)))
+            refused = held_file_problem(path.read_bytes(), str(path), imported.catalogue, catalogue, anchors)
+            held.append(Held(imported.award, imported.catalogue, str(path), refused))
     return held
 
 
@@ -64,14 +72,22 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> l
 @click.option("--grade", help="Grade of the larger award, in the catalogue's primary language.")
 @click.option("--award-id", help="Award id of the larger award (default: derived from the parts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--trust-anchor", "anchor_files", multiple=True, type=_FILE,
+              help="PEM CA certificate the seals of held credential files must chain to (repeatable); "
+                   "the chain of --seal is trusted too.")
 @with_seal
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
-          award_id: str | None, as_json: bool, seal_p12: Path | None, password_file: Path | None) -> None:
+          award_id: str | None, as_json: bool, anchor_files: Sequence[Path], seal_p12: Path | None,
+          password_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
-    explain what counts, what is missing, expired, duplicate or not allowed. Exit 1 when the
-    rule is not satisfied."""
+    explain what counts, what is missing, expired, duplicate, not allowed or unverified. A
+    credential file counts only when it is sealed by the catalogue's issuer, the seal valid and
+    chaining to a trust anchor (--trust-anchor, or the chain of --seal); awards files are the
+    institution's own records. Exit 1 when the rule is not satisfied."""
+    from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
+    from edcbridge.stack.trust import anchors_from
 
     cat, _ = load_pairs((), catalogue)
     try:
@@ -79,7 +95,12 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str
         rule = rule_for(target, rules, cat)
     except RuleError as exc:
         fatal(str(exc))
-    held = _held(held_files, cat, learner)
+    key = seal_key(seal_p12, password_file)
+    try:
+        anchors = anchors_from(anchor_files, (key.certificate, *key.chain) if key is not None else ())
+    except SealError as exc:
+        fatal(f"--trust-anchor: {exc}")
+    held = _held(held_files, cat, learner, anchors)
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")
                + "; check --held and --learner")
@@ -91,7 +112,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str
     result = check_stack(rule, held, cat, as_of=day, learner_id=learner)
     output: dict[str, Any] = result.as_dict()
     if result.satisfied and issue_dir is not None:
-        output["issued"] = _issue(result, cat, issue_dir, day, grade, award_id, seal_p12, password_file)
+        output["issued"] = _issue(result, cat, issue_dir, day, grade, award_id, key)
     if as_json:
         click.echo(json.dumps(output, ensure_ascii=False, indent=2))
     else:
@@ -103,7 +124,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str
 
 
 def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade: str | None,
-           award_id: str | None, seal_p12: Path | None, password_file: Path | None) -> list[str]:
+           award_id: str | None, key: SealKey | None) -> list[str]:
     from edcbridge import vocab
     from edcbridge.output import safe_name, serialise, write_atomic
     from edcbridge.schemas import default_store
@@ -129,7 +150,6 @@ def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade
     data = serialise(doc)
     written = [out_dir / "edc" / name]
     write_atomic(written[0], data)
-    key = seal_key(seal_p12, password_file)
     if key is not None:
         from edcbridge.seal import Sealer
 

@@ -1,0 +1,82 @@
+"""Which held credential files may count towards a larger award.
+
+A credential file is only a claim until its seal says who made it: a file counts when it is
+sealed, the seal verifies and leads to a trust anchor, the seal is the issuer's own, and that
+issuer is the organisation whose catalogue defines the larger award. (Credit from other
+institutions needs a recognition decision, which is not made here.) Awards files are the
+institution's own records and are not checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from edcbridge.model import Catalogue
+from edcbridge.seal.sealer import certificate_identity
+from edcbridge.seal.verify import Check
+from edcbridge.sealing import issuer_mismatches, same_organisation
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the seal of a held file says; ``certificate`` is the sealing one when known."""
+
+    problem: str | None
+    certificate: x509.Certificate | None = None
+
+
+def seal_verdict(data: bytes, source: str, anchors: Sequence[x509.Certificate]) -> Verdict:
+    """The seal of a JSON (JAdES) or XML (XAdES) credential, checked against ``anchors``."""
+    if not anchors:
+        return Verdict("who sealed it cannot be checked without a trust anchor: give --trust-anchor "
+                       "with the CA certificate of the issuer's seal (with --seal, its chain is used)")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        from edcbridge.xml.verify import verify_bytes
+
+        xml = verify_bytes(data, source, tuple(anchors))
+        return Verdict(_first_error(xml.checks), xml.certificate)
+    from edcbridge.seal.verify import VerifyOptions, verify_document
+
+    jades = verify_document(data, VerifyOptions(trust_anchors=tuple(anchors), require_trust=True))
+    return Verdict(_first_error(jades.checks), jades.certificate)
+
+
+def _first_error(checks: dict[str, Check]) -> str | None:
+    for name, check in checks.items():
+        if check.status == "ERROR":
+            return f"its seal does not verify ({name}: {check.reason})"
+    if not checks:
+        return "its seal could not be checked"
+    return None
+
+
+def held_file_problem(data: bytes, source: str, held_catalogue: Catalogue, catalogue: Catalogue,
+                      anchors: Sequence[x509.Certificate]) -> str | None:
+    """Why a held credential file does not count, or None when it may."""
+    ours = catalogue.organisation(catalogue.issuer)
+    theirs = held_catalogue.organisation(held_catalogue.issuer)
+    if not same_organisation(ours, theirs):
+        name = next(iter(theirs.legal_name.values()), theirs.key)
+        return (f"it is issued by {name}, not by {next(iter(ours.legal_name.values()), ours.key)}: "
+                "credit from another institution needs a recognition decision first")
+    verdict = seal_verdict(data, source, anchors)
+    if verdict.problem is not None:
+        return verdict.problem
+    if verdict.certificate is None:
+        return "its seal names no certificate"
+    mismatch = issuer_mismatches(certificate_identity(verdict.certificate), catalogue, catalogue.issuer)
+    if mismatch:
+        return "it is sealed by another organisation than its issuer: " + "; ".join(mismatch)
+    return None
+
+
+def anchors_from(paths: Sequence[Path],
+                 own_seal: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """The trust anchors given, plus the institution's own seal certificate and its chain."""
+    from edcbridge.seal.verify import load_trust_anchors
+
+    return (*load_trust_anchors(paths), *own_seal)

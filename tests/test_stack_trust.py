@@ -1,0 +1,132 @@
+"""Held credential files count only when their seal shows they are the catalogue issuer's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.load import load_catalogue
+from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Catalogue
+from edcbridge.output import serialise
+from edcbridge.preview.cli import register
+from edcbridge.seal import generate_test_seal
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.test_stack_issue import DAY, PARTS, TARGET, _award
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(CATALOGUE)
+
+
+@pytest.fixture(scope="module")
+def imperial_seal(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("imperial-seal"), catalogue)
+
+
+def _sealed(factory: SealFactory, doc: dict[str, Any]) -> bytes:
+    return factory()(serialise(doc))
+
+
+def _stack(*args: str) -> tuple[int, dict[str, Any]]:
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["stack", TARGET, "-c", str(CATALOGUE), "--as-of", DAY.isoformat(),
+                                        "--json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _held(tmp_path: Path, files: dict[str, bytes]) -> list[str]:
+    args = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        args += ["--held", str(tmp_path / name)]
+    return args
+
+
+def _parts(catalogue: Catalogue, factory: SealFactory) -> dict[str, bytes]:
+    return {f"{p[2]}.jsonld": _sealed(factory, to_edc(_award(*p), catalogue)) for p in PARTS}
+
+
+def _states(result: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {Path(i["source"]).name: (i["state"], i["reason"]) for i in result["items"]}
+
+
+def test_sealed_parts_count_with_a_trust_anchor(tmp_path: Path, catalogue: Catalogue,
+                                                imperial_seal: SealFactory) -> None:
+    anchor = str(imperial_seal.p12.parent / "root-ca.pem")
+    code, result = _stack(*_held(tmp_path, _parts(catalogue, imperial_seal)), "--trust-anchor", anchor)
+    assert code == 0 and result["satisfied"], result["explanation"]
+
+
+def test_without_a_trust_anchor_nothing_counts(tmp_path: Path, catalogue: Catalogue,
+                                               imperial_seal: SealFactory) -> None:
+    code, result = _stack(*_held(tmp_path, _parts(catalogue, imperial_seal)))
+    assert code == 1 and not result["satisfied"]
+    assert {state for state, _ in _states(result).values()} == {"unverified"}
+    assert all("give --trust-anchor" in reason for _, reason in _states(result).values())
+
+
+def test_tampered_unsealed_and_foreign_credentials_do_not_count(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    files = _parts(catalogue, imperial_seal)
+    tampered = files["P2.jsonld"].replace(b"Merit", b"Distinction", 1)  # the grade, inside the seal
+    assert tampered != files["P2.jsonld"]
+    files["P2.jsonld"] = tampered
+    files["P3.jsonld"] = serialise(to_edc(_award(*PARTS[2]), catalogue))  # not sealed at all
+    galway = load_catalogue(FIXTURES / "galway" / "catalogue.yaml")
+    mill = generate_test_seal(tmp_path / "galway-seal", organisation="University of Galway",
+                              organisation_identifier="VATIE-0000000G", country="IE")
+    galway_award = _award(galway.specifications[0].code, "2025-10-01", "G1")
+    files["G1.jsonld"] = SealFactory(mill.p12, mill.password_file.read_bytes().strip())()(
+        serialise(to_edc(galway_award, galway)))
+    anchors = ["--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem"),
+               "--trust-anchor", str(mill.root_ca)]
+    code, result = _stack(*_held(tmp_path, files), *anchors)
+    states = _states(result)
+    assert code == 1 and not result["satisfied"]
+    assert states["P1.jsonld"][0] == "counted"
+    assert states["P2.jsonld"][0] == "unverified" and "seal does not verify" in states["P2.jsonld"][1]
+    assert states["P3.jsonld"][0] == "unverified" and "seal does not verify" in states["P3.jsonld"][1]
+    assert states["G1.jsonld"][0] == "unverified"
+    assert "issued by University of Galway" in states["G1.jsonld"][1]
+
+
+def test_a_seal_made_by_another_organisation_does_not_count(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """A self-made CA and seal for another name: the credential says Imperial, the seal does not."""
+    other = generate_test_seal(tmp_path / "other", organisation="Diploma Mill Ltd",
+                               organisation_identifier="NTRGB-99999999", country="GB")
+    forger = SealFactory(other.p12, other.password_file.read_bytes().strip())
+    files = {f"{p[2]}.jsonld": _sealed(forger, to_edc(_award(*p), catalogue)) for p in PARTS}
+    code, result = _stack(*_held(tmp_path, files), "--trust-anchor", str(other.root_ca))
+    assert code == 1 and result["credits"] == "0"
+    for state, reason in _states(result).values():
+        assert state == "unverified" and "sealed by another organisation than its issuer" in reason, reason
+
+
+def test_a_seal_chaining_to_no_anchor_does_not_count(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """A self-made CA whose seal copies the issuer's name and identifier: only the anchor tells."""
+    org = catalogue.organisation(catalogue.issuer)
+    copy = generate_test_seal(tmp_path / "copy", organisation=org.legal_name["en"],
+                              organisation_identifier=org.eidas_identifier or "", country="GB")
+    forger = SealFactory(copy.p12, copy.password_file.read_bytes().strip())
+    files = {f"{p[2]}.jsonld": _sealed(forger, to_edc(_award(*p), catalogue)) for p in PARTS}
+    code, result = _stack(*_held(tmp_path, files), "--trust-anchor",
+                          str(imperial_seal.p12.parent / "root-ca.pem"))
+    assert code == 1 and result["credits"] == "0"
+    assert {state for state, _ in _states(result).values()} == {"unverified"}
