@@ -8,18 +8,21 @@ Welsh page is kept in test-artifacts/.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edcbridge import vocab
 from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Catalogue
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file, preview_files
 from edcbridge.preview.pdf import print_pdf
-from edcbridge.seal import Sealer
+from edcbridge.seal import Sealer, SealKey, devpki
 from tests.conftest import REFERENCE, need_tool
-from tests.preview_support import ARTIFACTS, browser_check, first_award, make_key
+from tests.preview_support import ARTIFACTS, browser_check, first_award
 
 FIXTURE_SETS = ("wales", "cmf", "sofia", "warsaw", "galway", "imperial")
 SCREENSHOT = ARTIFACTS / "preview-wales.png"
@@ -38,18 +41,27 @@ def rendered(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     options = PreviewOptions(verify_url="https://verify.example.ac.uk/{id}")
     for sample in _samples():
         pages[f"sample:{sample.name}"] = preview_file(sample, work / "pages", options, used).html
-    sealer = Sealer(make_key())
-    for name in FIXTURE_SETS:
+    for name in FIXTURE_SETS:  # each sealed by its own issuer, whose CA the verifier trusts
         award, catalogue = first_award(name)
+        pki = _issuers_pki(catalogue)
         sealed = work / f"{name}.jsonld"
+        sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
         sealed.write_text(sealer.seal(serialise(to_edc(award, catalogue)).decode("utf-8")), encoding="utf-8")
-        pages[f"fixture:{name}"] = preview_file(sealed, work / "pages", options, used).html
+        trusted = dataclasses.replace(options, trust_anchors=(pki.root.certificate,))
+        pages[f"fixture:{name}"] = preview_file(sealed, work / "pages", trusted, used).html
     ARTIFACTS.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     items = [{"file": str(path), **({"screenshot": str(SCREENSHOT)} if key == "fixture:wales" else {})}
              for key, path in pages.items()]
     results = browser_check(items, work)
     return {key: result for key, result in zip(pages, results, strict=True)}
+
+
+def _issuers_pki(catalogue: Catalogue) -> devpki.DevPki:
+    org = catalogue.organisation(catalogue.issuer)
+    return devpki.generate(organisation=org.legal_name.get("en") or next(iter(org.legal_name.values())),
+                           organisation_identifier=org.eidas_identifier or "",
+                           country=vocab.concept("country", org.country).code.upper())
 
 
 def test_every_sample_and_fixture_was_rendered(rendered: dict[str, dict[str, Any]]) -> None:
@@ -87,7 +99,7 @@ def test_fixture_texts_visible_in_each_language(rendered: dict[str, dict[str, An
     for lang, title in spec.title.items():
         assert (lang, title) in marked, (lang, title)
         assert title in page["text"]
-    assert "Overall: OK" in page["text"]
+    assert "Seal: VALID" in page["text"] and "Overall: VALID" in page["text"]
     assert f"{award.learner.given_name.get(next(iter(award.learner.given_name)))}" in page["text"]
 
 

@@ -92,8 +92,12 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
             printer.close()
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
-    click.echo(f"{len(results)} previewed, {failed} failed, in {out_dir}", err=True)
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    invalid = [r for r in results if r.verdict == "INVALID"]
+    for result in invalid:
+        click.echo(f"error: {result.source}: the seal does not verify (see the page's checks)", err=True)
+    click.echo(f"{len(results)} previewed ({len(invalid)} with a seal that does not verify), "
+               f"{failed} failed, in {out_dir}", err=True)
+    sys.exit(EXIT_FAILED if failed or invalid else EXIT_OK)
 
 
 def register(group: click.Group) -> None:

@@ -59,17 +59,19 @@ class Reader:
         return lang, _one(text[lang])
 
     def text(self, text: dict[str, Any]) -> Html:
-        """A language map: every page language it has (all it has if none), each with ``lang``."""
+        """A language map: every page language it has (all it has if none), each with ``lang``
+        and isolated (``dir="auto"``), so right-to-left text or a stray direction override in
+        one value cannot reorder the page around it."""
         shown = [lang for lang in self.languages if lang in text] or list(text)
         spans = []
         for lang in shown:
             for value in as_list(text[lang]):
-                spans.append(tag("span", value, lang=lang, class_="t"))
+                spans.append(tag("span", value, lang=lang, dir="auto", class_="t"))
         return join(spans, " · ") if len(spans) > 1 else (spans[0] if spans else Html(""))
 
     def label(self, text: dict[str, Any]) -> Html:
         lang, value = self.pick(text)
-        return tag("span", value, lang=lang)
+        return tag("span", value, lang=lang, dir="auto")
 
     def name(self, node: Any) -> Html:
         """The best short name of a node (title, legal name, label...), or an empty fragment."""
@@ -111,7 +113,7 @@ class Reader:
             return tag("a", value, href=value)
         if value.startswith("mailto:"):
             return tag("a", value[7:], href=value)
-        return esc(value)
+        return tag("bdi", value)
 
     def value(self, node: Any) -> Html:
         """A one-line description of any value: concept label, credit points, link, note, name."""

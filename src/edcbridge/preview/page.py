@@ -47,6 +47,8 @@ th { background: #eef1f7; }
 .status-ok { background: #e3f2e6; color: #0b5323; }
 .status-error { background: #fbe4e4; color: #8a1111; }
 .status-skipped, .status-none { background: #eeeeee; color: #333333; }
+.status-check, .status-unconfirmed { background: #fff1cc; color: #5c3d00; }
+.verdict { font-size: 1.05rem; margin: .5rem 0; }
 .missing { color: #6b0000; font-style: italic; }
 .muted { color: #4a4a4a; }
 .verify { display: flex; gap: 1.5rem; align-items: flex-start; flex-wrap: wrap; }
@@ -67,12 +69,31 @@ _SKIP_KEYS = {"@context"}
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+_VERDICT_CLASS = {"INVALID": "error", "CHECK": "check", "UNCONFIRMED": "unconfirmed", "VALID": "ok",
+                  "NOT SEALED": "none"}
+
+
 @dataclass(frozen=True)
 class SealStatus:
     """The outcome of ``verify`` for a sealed credential: check name -> (status, reason)."""
 
     form: str
     checks: dict[str, tuple[str, str]]
+    anchored: bool = False  # checked against trust anchors: a valid seal names a known sealer
+    note: str | None = None  # e.g. "sealed by another organisation than the credential's issuer: ..."
+
+    @property
+    def verdict(self) -> tuple[str, str]:
+        """One word and one sentence for the top of the page, the worst finding first."""
+        if any(state == "ERROR" for state, _ in self.checks.values()):
+            return "INVALID", "The seal does not verify: do not rely on this credential."
+        if self.note:
+            return "CHECK", f"The seal is intact, but {self.note}."
+        if not self.anchored:
+            return "UNCONFIRMED", ("The seal is intact, but who made it was not checked against a trust "
+                                   "anchor: anyone can make a seal in any name. Verify with the "
+                                   "issuer's CA certificate (--trust-anchor) before relying on it.")
+        return "VALID", "The seal is valid and made with a certificate that chains to a trust anchor."
 
 
 @dataclass(frozen=True)
@@ -139,11 +160,18 @@ class _Page:
 
     # --- sections ---
 
-    def header(self, source: str) -> Html:
+    def verdict(self, status: SealStatus | None) -> Html:
+        """The seal's verdict where it is seen first, before anything the credential claims."""
+        word, sentence = status.verdict if status is not None else (
+            "NOT SEALED", "This file carries no electronic seal: it is not proof of the award.")
+        badge = tag("span", word, class_=f"status status-{_VERDICT_CLASS[word]}")
+        return tag("p", join([esc("Seal: "), badge, esc(" " + sentence)]), class_="verdict", role="status")
+
+    def header(self, source: str, status: SealStatus | None = None) -> Html:
         title = title_of(self.doc)
         display = node_at(self.doc, "displayParameter")
         image = self.card_image(display, title)
-        parts = [tag("p", "European Digital Credential — preview", class_="kicker"),
+        parts = [tag("p", "European Digital Credential — preview", class_="kicker"), self.verdict(status),
                  tag("h1", self.r.text(title) if title else esc("Credential"))]
         if is_language_map(display.get("description")):
             parts.append(tag("p", self.r.text(display["description"])))
@@ -195,10 +223,11 @@ class _Page:
                         tag("td", tag("span", state, class_=f"status status-{state.lower()}")),
                         tag("td", reason))
                     for name, (state, reason) in status.checks.items()]
-            verdict = "ERROR" if any(s == "ERROR" for s, _ in status.checks.values()) else "OK"
+            verdict, sentence = status.verdict
             body = join([
                 tag("p", join([esc("Seal form: "), tag("strong", status.form), esc(". Overall: "),
-                               tag("span", verdict, class_=f"status status-{verdict.lower()}")])),
+                               tag("span", verdict, class_=f"status status-{_VERDICT_CLASS[verdict]}"),
+                               esc(" " + sentence)])),
                 tag("table", tag("caption", "Verification checks"),
                     tag("thead", tag("tr", tag("th", "Check", scope="col"), tag("th", "Status", scope="col"),
                                      tag("th", "Details", scope="col"))),
@@ -330,7 +359,7 @@ def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
     head_title = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
     body = join([
         tag("a", "Skip to the credential", href="#main", class_="muted"),
-        page.header(source),
+        page.header(source, status),
         tag("main", page.summary(), page.seal(status, verification), page.annex1(), page.achievements(),
             page.record(), id="main"),
         tag("footer", tag("p", "Rendered by edcbridge from the credential data. Texts appear in each "

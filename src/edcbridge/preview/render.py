@@ -17,6 +17,7 @@ from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, write_atomic
 from edcbridge.preview.page import SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
+from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.verify import FormatCheck, VerifyOptions, verify_document
 from edcbridge.validation.document import NotACredential, unwrap
 
@@ -45,11 +46,12 @@ class PreviewResult:
     html_ms: float = 0.0
     pdf_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
+    verdict: str = "NOT SEALED"  # of the seal: VALID, UNCONFIRMED, CHECK, INVALID or NOT SEALED
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "html": str(self.html), "pdf": str(self.pdf) if self.pdf else None,
-                "form": self.form, "seal": self.seal, "html_ms": round(self.html_ms, 1),
-                "pdf_ms": round(self.pdf_ms, 1), "notes": self.notes}
+                "form": self.form, "verdict": self.verdict, "seal": self.seal,
+                "html_ms": round(self.html_ms, 1), "pdf_ms": round(self.pdf_ms, 1), "notes": self.notes}
 
 
 def verification_for(doc: Doc, options: PreviewOptions) -> Verification:
@@ -64,16 +66,33 @@ def verification_for(doc: Doc, options: PreviewOptions) -> Verification:
 
 
 def jades_status(raw: bytes, options: PreviewOptions) -> SealStatus:
+    from edcbridge.sealing import credential_issuer_mismatch
+
     result = verify_document(raw, VerifyOptions(trust_anchors=options.trust_anchors,
                                                 format_check=options.format_check))
-    return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()})
+    note = None
+    if result.certificate is not None and result.payload is not None:
+        certificate = result.certificate
+        note = credential_issuer_mismatch(lambda: certificate_identity(certificate), result.payload)
+    return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
+                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note))
 
 
-def xades_status(raw: bytes, source: str, options: PreviewOptions) -> SealStatus:
+def xades_status(raw: bytes, source: str, options: PreviewOptions, catalogue: Catalogue) -> SealStatus:
+    from edcbridge.sealing import issuer_mismatches
     from edcbridge.xml.verify import verify_bytes
 
     result = verify_bytes(raw, source, options.trust_anchors)
-    return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()})
+    note = None
+    if result.certificate is not None:
+        found = issuer_mismatches(certificate_identity(result.certificate), catalogue, catalogue.issuer)
+        note = "; ".join(found) or None
+    return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
+                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note))
+
+
+def _sealed_by_another(problem: str | None) -> str | None:
+    return f"it was sealed by another organisation than its issuer ({problem})" if problem else None
 
 
 def read_any(raw: bytes, source: str,
@@ -87,7 +106,7 @@ def read_any(raw: bytes, source: str,
 
         imported = import_bytes(raw, source)
         doc = to_edc(imported.award, imported.catalogue)
-        status = xades_status(raw, source, options) if imported.sealed else None
+        status = xades_status(raw, source, options, imported.catalogue) if imported.sealed else None
         notes = [f"shown from EDC XML ({imported.format}) read into the EDC 3.2 model", *imported.notes]
         return doc, imported.form, status, notes
     try:
@@ -169,7 +188,8 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
     result = PreviewResult(str(path), _target(out_dir, path.stem, used if used is not None else set()),
                            form=form, notes=notes,
                            seal={k: {"status": s, "reason": r} for k, (s, r) in status.checks.items()}
-                           if status else None)
+                           if status else None,
+                           verdict=status.verdict[0] if status else "NOT SEALED")
     result.html_ms = (time.perf_counter() - start) * 1000
     _write(doc, result.html, options, status, path.name, result, printer)
     return result

@@ -1,0 +1,92 @@
+"""The preview page says first what the seal is worth, before anything the credential claims."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from edcbridge import vocab
+from edcbridge.mapping.edc import to_edc
+from edcbridge.output import serialise
+from edcbridge.preview import PreviewOptions, preview_file
+from edcbridge.preview.cli import register
+from edcbridge.seal import Sealer, SealKey, devpki
+from tests.preview_support import first_award
+
+
+def _sealed(tmp_path: Path, own_issuer: bool = True) -> tuple[Path, devpki.DevPki]:
+    award, catalogue = first_award("imperial")
+    org = catalogue.organisation(catalogue.issuer)
+    if own_issuer:
+        pki = devpki.generate(organisation=org.legal_name["en"],
+                              organisation_identifier=org.eidas_identifier or "",
+                              country=vocab.concept("country", org.country).code.upper())
+    else:
+        pki = devpki.generate(organisation="Diploma Mill Ltd", organisation_identifier="NTRGB-99999999")
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path = tmp_path / "sealed.jsonld"
+    path.write_text(sealer.seal(serialise(to_edc(award, catalogue)).decode("utf-8")), encoding="utf-8")
+    return path, pki
+
+
+def _header(html: str) -> str:
+    """The page up to its title: what a reader sees before the credential's own claims."""
+    return html.split("<h1", 1)[0]
+
+
+def _page(path: Path, tmp_path: Path, options: PreviewOptions | None = None) -> str:
+    return preview_file(path, tmp_path / "pages", options).html.read_text("utf-8")
+
+
+def test_a_seal_checked_against_its_issuers_ca_is_valid(tmp_path: Path) -> None:
+    path, pki = _sealed(tmp_path)
+    html = _page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,)))
+    assert re.search(r"Seal: <span[^>]*status-ok[^>]*>VALID</span>", _header(html))
+
+
+def test_without_a_trust_anchor_the_sealer_is_unconfirmed(tmp_path: Path) -> None:
+    path, _ = _sealed(tmp_path)
+    header = _header(_page(path, tmp_path))
+    assert ">UNCONFIRMED</span>" in header and "--trust-anchor" in header
+
+
+def test_a_seal_by_another_organisation_is_flagged(tmp_path: Path) -> None:
+    path, pki = _sealed(tmp_path, own_issuer=False)
+    header = _header(_page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,))))
+    assert ">CHECK</span>" in header and "sealed by another organisation than its issuer" in header
+    assert "the certificate&#x27;s &#x27;NTRGB-99999999&#x27;" in header
+
+
+def test_a_broken_seal_is_said_first_and_fails_the_command(tmp_path: Path) -> None:
+    path, _ = _sealed(tmp_path)
+    path.write_bytes(path.read_bytes().replace(b"Merit", b"Distinction", 1))
+    html = _page(path, tmp_path)
+    assert ">INVALID</span>" in _header(html) and "do not rely on this credential" in _header(html)
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["preview", str(path), "-o", str(tmp_path / "cli"), "--json"])
+    assert result.exit_code == 1, result.output
+    assert [r["verdict"] for r in json.loads(result.stdout)] == ["INVALID"]
+    assert f"error: {path}: the seal does not verify" in result.stderr
+
+
+def test_an_unsealed_credential_says_so_first(tmp_path: Path) -> None:
+    award, catalogue = first_award("imperial")
+    path = tmp_path / "plain.jsonld"
+    path.write_bytes(serialise(to_edc(award, catalogue)))
+    assert ">NOT SEALED</span>" in _header(_page(path, tmp_path))
+
+
+def test_a_direction_override_in_a_name_stays_inside_it(tmp_path: Path) -> None:
+    award, catalogue = first_award("imperial")
+    doc = to_edc(award, catalogue)
+    subject = doc["credentialSubject"]
+    subject["fullName"] = {"en": "Alice \u202e5202"}  # right-to-left override, never closed
+    path = tmp_path / "rtl.jsonld"
+    path.write_bytes(serialise(doc))
+    html = _page(path, tmp_path).split("</header>", 1)[0]
+    assert '<span lang="en" dir="auto" class="t">Alice \u202e5202</span>' in html
