@@ -126,6 +126,49 @@ def test_offer_refusals(cli: click.Group, exported: Exported, tmp_path: Path) ->
     assert url.exit_code == 2 and "must be http(s)" in url.stderr
 
 
+def _offers_made(exported: Exported) -> int:
+    store = OfferStore.for_folder(exported.out_dir)
+    try:
+        return int(store._db().execute("SELECT count(*) FROM offers").fetchone()[0])
+    finally:
+        store.close()
+
+
+def test_offer_input_is_checked_before_any_offer_is_made(cli: click.Group, exported: Exported,
+                                                        tmp_path: Path) -> None:
+    key = exported.keys[0]
+    before = _offers_made(exported)
+    forever = CliRunner().invoke(cli, ["offer", key, "-o", str(exported.out_dir), "--valid-for", "999999d"])
+    assert forever.exit_code == 2 and "at most 30d" in forever.stderr, forever.output
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    qr_dir = CliRunner().invoke(cli, ["offer", key, "-o", str(exported.out_dir), "--qr-dir",
+                                      str(blocked / "qr")])
+    assert qr_dir.exit_code == 2 and "cannot write QR codes there" in qr_dir.stderr, qr_dir.output
+    assert "Traceback" not in qr_dir.output
+    assert _offers_made(exported) == before  # nothing made that nobody could use
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / ".edcbridge-journal.sqlite").write_bytes(b"this is not a database" * 100)
+    journal = CliRunner().invoke(cli, ["offer", key, "-o", str(junk)])
+    assert journal.exit_code == 2 and "is it an edcbridge export folder?" in journal.stderr
+
+
+def test_an_offer_lists_each_credential_once_and_warns_about_a_local_address(
+    cli: click.Group, exported: Exported
+) -> None:
+    result = CliRunner().invoke(cli, ["offer", exported.keys[0], "-o", str(exported.out_dir), "--json",
+                                      "--credential", "elm", "--credential", "elm", "--no-qr-terminal"])
+    assert result.exit_code == 0, result.output
+    link = json.loads(result.stdout)["link"]
+    offer = json.loads(parse_qs(urlsplit(link).query)["credential_offer"][0])
+    assert offer["credential_configuration_ids"] == ["elm"]
+    assert "only this machine can reach" in result.stderr
+    public = CliRunner().invoke(cli, ["offer", exported.keys[0], "-o", str(exported.out_dir), "--json",
+                                      "--issuer-url", "https://issuer.example.ac.uk", "--no-qr-terminal"])
+    assert "only this machine can reach" not in public.stderr
+
+
 def test_changed_export_is_not_offered(cli: click.Group, exported: Exported) -> None:
     key = exported.keys[1]
     path = exported.out_dir / "edc" / (key.replace("/", "_") + ".jsonld")

@@ -37,6 +37,8 @@ class Gateway:
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
+        self.answer_url: str | None = None  # a hostile gateway's offer link, instead of a real one
+        self.answer_png: bytes | None = None  # and its "QR code"
 
     def validate(self, path: str, body: Any) -> str | None:
         schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
@@ -71,9 +73,9 @@ class Gateway:
             if key not in self.documents:
                 return 400, {"error": {"title": "document not found", "details": "upload it first"}}
         url = f"openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fgw.test%2Foffer%2F{len(self.requests)}"
-        return 200, {
-            "data": {"credential_offer_url": url, "qr_base64": base64.b64encode(png_bytes(url)).decode()}
-        }
+        url = self.answer_url if self.answer_url is not None else url
+        png = self.answer_png if self.answer_png is not None else png_bytes(url)
+        return 200, {"data": {"credential_offer_url": url, "qr_base64": base64.b64encode(png).decode()}}
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +214,25 @@ def test_cli_uploads_and_prints_offer_urls(gateway: tuple[Gateway, str], exporte
     assert second.exit_code == 0 and second.stderr.count("already-uploaded") == 2
     missing = CliRunner().invoke(group, [*args[:1], "imperial/NOPE", *args[3:]])
     assert missing.exit_code == 1 and "no exported award" in missing.stderr
+
+
+def test_what_a_gateway_answers_is_checked_before_it_is_shown(
+    gateway: tuple[Gateway, str], exported: Exported
+) -> None:
+    fake, url = gateway
+    group = click.Group()
+    register(group)
+    args = ["upload-dc4eu", exported.keys[0], "-o", str(exported.out_dir), "--url", url,
+            "--authentic-source", "hostile-test"]
+    fake.answer_url = "javascript:alert(1)\n\x1b[2Jevil"
+    hostile = CliRunner().invoke(group, args)
+    assert hostile.exit_code == 1 and "not an openid-credential-offer:// or https:// link" in hostile.stderr
+    assert "javascript" not in hostile.stdout and "\x1b" not in hostile.output
+    fake.answer_url, fake.answer_png = None, b"NOTAPNG"
+    fake.documents.clear()
+    drawn = CliRunner().invoke(group, args)
+    assert drawn.exit_code == 0, drawn.output
+    png = exported.out_dir / "offers-dc4eu" / "imperial_W-0000.png"
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")  # drawn here from the link instead
+    no_scheme = CliRunner().invoke(group, [*args[:5], "not-a-url", *args[6:]])
+    assert no_scheme.exit_code == 2 and "give the gateway's http(s):// address" in no_scheme.stderr

@@ -85,13 +85,28 @@ def test_tx_code_limit_and_missing_code(offers: OfferStore) -> None:
     assert _refusal(offers, offer.pre_authorized_code, offer.tx_code) == (400, "invalid_grant")
 
 
+def test_each_offered_credential_is_issued_once(offers: OfferStore) -> None:
+    offer = offers.create("uni/A2", ("elm", "edc-sealed"), valid_for=60)
+    grant = offers.redeem(offer.pre_authorized_code, None, token_ttl=30)
+    assert offers.mark_issued(offer.offer_id, "edc-sealed", "n-sealed") is True
+    assert offers.token(grant.access_token).state == "redeemed"  # the elm credential is still to come
+    assert offers.mark_issued(offer.offer_id, "edc-sealed", "n-again") is False
+    assert offers.mark_issued(offer.offer_id, "elm", "n-elm") is True
+    assert offers.token(grant.access_token).state == "issued"
+    assert offers.mark_issued(offer.offer_id, "elm", "n-elm-2") is False
+    assert offers.notify(offer.offer_id, "n-sealed", "credential_accepted", None) is True
+    assert offers.notify(offer.offer_id, "n-elm", "credential_accepted", None) is True
+    assert offers.notify(offer.offer_id, "n-again", "credential_accepted", None) is False
+
+
 def test_token_expiry_and_single_issue(offers: OfferStore, clock: Clock) -> None:
     offer = offers.create("uni/A1", ("elm",), valid_for=60)
     grant = offers.redeem(offer.pre_authorized_code, None, token_ttl=30)
     info = offers.token(grant.access_token)
     assert (info.award_key, info.state) == ("uni/A1", "redeemed")
-    assert offers.mark_issued(offer.offer_id, "n-1") is True
-    assert offers.mark_issued(offer.offer_id, "n-2") is False
+    assert offers.mark_issued(offer.offer_id, "elm", "n-1") is True
+    assert offers.mark_issued(offer.offer_id, "elm", "n-2") is False
+    assert offers.token(grant.access_token).state == "issued"
     assert offers.notify(offer.offer_id, "n-2", "credential_accepted", None) is False
     assert offers.notify(offer.offer_id, "n-1", "credential_deleted", "removed by the learner") is True
     clock.now += 31

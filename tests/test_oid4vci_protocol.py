@@ -10,16 +10,21 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from edcbridge.mapping.edc import to_edc
+from edcbridge.oid4vci.app import create_app
 from edcbridge.oid4vci.metadata import offer_link_by_reference
 from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.sdjwt import decode_part
-from edcbridge.oid4vci.service import IssuerService
+from edcbridge.oid4vci.server import BackgroundServer, bind
+from edcbridge.oid4vci.service import IssuerService, IssuerSettings
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import generate_test_seal
+from tests.preview_support import fixture_pairs
 from tests.wallet.issuer_support import (
     Clock,
     Exported,
@@ -240,6 +245,39 @@ def test_a_seal_of_another_organisation_signs_nothing(
     assert wallet.request(token, wallet.proof(wallet.nonce())).status_code == 200
 
 
+def test_an_offer_of_two_credentials_delivers_both_once(issuer: IssuerService, exported: Exported) -> None:
+    offer = issuer.offers.create(exported.keys[1], ("elm", "edc-sealed"), valid_for=600)
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(offer.pre_authorized_code)
+    sealed = holder.credential(token, {"credential_configuration_id": "edc-sealed"})
+    assert sealed.status_code == 200, sealed.text
+    assert sealed.json()["credentials"][0]["credential"]["payload"]  # the JAdES EDC
+    assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # then the SD-JWT VC
+    for again in (holder.request(token, holder.proof(holder.nonce())),
+                  holder.credential(token, {"credential_configuration_id": "edc-sealed"})):
+        assert "already issued" in _error(again, 400, "credential_request_denied")
+
+
+def test_an_issuer_url_with_a_path_serves_everything_under_it(exported: Exported) -> None:
+    sock = bind("127.0.0.1", 0)
+    root = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(f"{root}/issuer", exported.out_dir), exported.seal())
+    try:
+        with BackgroundServer(create_app(service), sock):
+            inserted = requests.get(f"{root}/.well-known/openid-credential-issuer/issuer", timeout=10)
+            assert inserted.status_code == 200 and inserted.json()["credential_issuer"] == f"{root}/issuer"
+            oauth = requests.get(f"{root}/.well-known/oauth-authorization-server/issuer", timeout=10).json()
+            assert oauth["token_endpoint"] == f"{root}/issuer/token"
+            holder = Holder(f"{root}/issuer")  # every endpoint the metadata names, with the path
+            offer = service.offers.create(exported.keys[0], ("elm",), valid_for=600)
+            link = offer_link_by_reference(service.issuer, offer.reference)
+            assert offer_from_link(link)["credential_issuer"] == f"{root}/issuer"  # from /issuer/offers/
+            token = holder.access_token(offer.pre_authorized_code)
+            assert holder.request(token, holder.proof(holder.nonce())).status_code == 200
+    finally:
+        service.close()
+
+
 def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Holder, str]) -> None:
     holder, token = fresh_token
     proof = holder.proof(holder.nonce())
@@ -363,9 +401,32 @@ def test_oversized_bodies_are_refused(issuer: IssuerService) -> None:
     _error(streamed, 413, "invalid_request")
 
 
-def test_type_metadata_uses_integer_array_positions(issuer: IssuerService) -> None:
+def _select(value: Any, path: list[Any]) -> list[Any]:
+    """Claims path pointer processing (SD-JWT VC, OpenID4VCI appendix C): a string selects an
+    object key, null all array elements, an integer one array element; anything else fails."""
+    selected = [value]
+    for component in path:
+        following = []
+        for item in selected:
+            if isinstance(component, str):
+                assert isinstance(item, dict), f"{component!r} applied to {type(item).__name__}"
+                following += [item[component]] if component in item else []
+            else:
+                assert isinstance(item, list), f"{component!r} applied to {type(item).__name__}"
+                following += item if component is None else item[component:component + 1]
+        selected = following
+    return selected
+
+
+def test_every_claim_path_selects_values_in_every_issued_credential(issuer: IssuerService) -> None:
     meta = requests.get(f"{issuer.issuer}/type-metadata/elm", timeout=10).json()
     assert meta["vct"] == "urn:eudi:elm:1"
     assert all(claim["sd"] == "always" for claim in meta["claims"])
-    paths = [claim["path"] for claim in meta["claims"]]
-    assert ["elm", "credentialSubject", "givenName", None] in paths
+    issuer_meta = requests.get(f"{issuer.issuer}/.well-known/openid-credential-issuer", timeout=10).json()
+    elm = issuer_meta["credential_configurations_supported"]["elm"]["credential_metadata"]["claims"]
+    paths = [claim["path"] for claim in [*meta["claims"], *elm]]
+    credentials = [{"elm": to_edc(award, catalogue)} for _, award, catalogue in fixture_pairs()]
+    for path in paths:
+        found = [_select(credential, path) for credential in credentials]  # fails on a wrong component
+        if path[-1] != "dateOfBirth":
+            assert all(found), path

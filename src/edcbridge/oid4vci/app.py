@@ -1,6 +1,7 @@
 """The issuer as an ASGI application (Starlette), to be run by an ASGI server (uvicorn).
 
-Routes (relative to the issuer URL's path):
+Routes, under the issuer URL's path (and at the root, for a proxy that strips the path); the
+two metadata documents also at ``/.well-known/<name><path>``:
 
 ======  ==========================================  ==================================
 GET     /.well-known/openid-credential-issuer       credential issuer metadata
@@ -21,14 +22,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from edcbridge.oid4vci.errors import OAuthError
 from edcbridge.oid4vci.service import IssuerService
@@ -129,9 +130,12 @@ def create_app(service: IssuerService) -> Starlette:
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error; see the issuer's log"
         return JSONResponse({"error": error, "error_description": str(detail)}, status_code=status)
 
-    routes = [
+    metadata = [
         Route("/.well-known/openid-credential-issuer", _guarded(issuer_metadata), methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", _guarded(oauth_metadata), methods=["GET"]),
+    ]
+    api = [
+        *metadata,
         Route("/type-metadata/elm", _guarded(vct_metadata), methods=["GET"]),
         Route("/offers/{reference}", _guarded(offer), methods=["GET"]),
         Route("/token", _guarded(token), methods=["POST"]),
@@ -139,4 +143,9 @@ def create_app(service: IssuerService) -> Starlette:
         Route("/credential", _guarded(credential), methods=["POST"]),
         Route("/notification", _guarded(notification), methods=["POST"]),
     ]
+    routes: list[BaseRoute] = list(api)  # as the issuer's root, or behind a proxy that strips its path
+    prefix = urlsplit(service.issuer).path.rstrip("/")
+    if prefix:  # the issuer's own path; metadata also where OpenID4VCI 12.2.2 and RFC 8414 put it
+        routes.append(Mount(prefix, routes=api))
+        routes += [Route(f"{route.path}{prefix}", route.endpoint, methods=["GET"]) for route in metadata]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: http_error})

@@ -31,12 +31,19 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def parse_duration(text: str) -> int:
-    """``90``, ``90s``, ``15m``, ``24h``, ``7d`` -> seconds."""
+MAX_OFFER_SECONDS = 30 * 86400  # a pre-authorized code "MUST be short lived" (OpenID4VCI 4.1.1)
+
+
+def parse_duration(text: str, maximum: int | None = None) -> int:
+    """``90``, ``90s``, ``15m``, ``24h``, ``7d`` -> seconds (at most ``maximum``)."""
     match = _DURATION.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise click.BadParameter(f"{text!r}: use a positive number with s, m, h or d (e.g. 24h)")
-    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    if maximum is not None and seconds > maximum:
+        raise click.BadParameter(f"{text!r}: at most {maximum // 86400}d; offers are short-lived, "
+                                 "make a new one when it expires")
+    return seconds
 
 
 def _default_issuer_url(host: str, port: int) -> str:
@@ -52,6 +59,14 @@ def _check_issuer_url(url: str) -> str:
     if url.startswith("http://") and not re.match(r"^http://(127\.|localhost|\[::1\])", url):
         click.echo(f"warning: {url} is not HTTPS; wallets refuse plain HTTP issuers outside tests", err=True)
     return url.rstrip("/")
+
+
+def _warn_if_unreachable(url: str) -> None:
+    """An offer names the issuer: a loopback address works only on this machine, not on a phone."""
+    if re.match(r"^https?://(127\.|localhost[:/]|localhost$|\[::1\])", url):
+        click.echo(f"warning: the offers name {url}, which only this machine can reach; give the "
+                   f"issuer's public address with --issuer-url (or {ISSUER_URL_ENV}) for learners' phones",
+                   err=True)
 
 
 @click.command()
@@ -241,14 +256,25 @@ def offer(
     from edcbridge.oid4vci.offers import OfferStore
     from edcbridge.oid4vci.source import AwardSource
 
-    seconds = parse_duration(valid_for)
+    try:
+        seconds = parse_duration(valid_for, MAX_OFFER_SECONDS)
+    except click.BadParameter as exc:
+        raise UsageProblem(f"--valid-for {exc.message}") from None
     issuer = _check_issuer_url(issuer_url)
+    _warn_if_unreachable(issuer)
+    configurations = tuple(dict.fromkeys(configurations))  # credential_configuration_ids are unique
     try:
         source = AwardSource(out_dir)
     except Oid4vciError as exc:
         raise UsageProblem(str(exc)) from None
-    store = OfferStore.for_folder(out_dir)
     qr_dir = qr_dir or out_dir / "offers"
+    try:  # before any offer is made: a QR code that cannot be written would strand it
+        qr_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(qr_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as exc:
+        raise UsageProblem(f"--qr-dir {qr_dir}: cannot write QR codes there ({exc.strerror})") from None
+    store = OfferStore.for_folder(out_dir)
     draw = sys.stderr.isatty() if qr_terminal is None else qr_terminal
     failed = 0
     try:
@@ -360,6 +386,8 @@ def upload_dc4eu(
             raise UsageProblem(f"cannot read {password_file}: {exc.strerror}") from None
     if password is not None and username is None:
         raise UsageProblem(f"a gateway password needs a user: set {DC4EU_USER_ENV}")
+    if not re.match(r"^https?://[^/?#\s]+", base_url):
+        raise UsageProblem(f"--url {base_url!r}: give the gateway's http(s):// address")
     try:
         source = AwardSource(out_dir)
     except Oid4vciError as exc:

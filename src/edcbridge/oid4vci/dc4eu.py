@@ -20,6 +20,7 @@ is the safe retry, because the document id is derived from the credential id.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -31,6 +32,9 @@ from edcbridge.oid4vci.sdjwt import VCT
 API_PATH = "/api/v1"
 DOCUMENT_VERSION = "1.0.0"
 ALREADY_EXISTS = "document_already_exists"
+# What a wallet opens: printed to terminals and put into QR codes, so nothing else gets through.
+_OFFER_LINK = re.compile(r"^(openid-credential-offer://|https://)[\x21-\x7e]+$")
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,11 @@ class Dc4euClient:
                 excerpt(response),
                 'expected {"data": {"credential_offer_url", ...}}',
             ) from None
+        if not isinstance(url, str) or not _OFFER_LINK.match(url):
+            raise DeliveryHTTPError(
+                "POST", self.http.url("/notification"), 200, excerpt(response),
+                "credential_offer_url is not an openid-credential-offer:// or https:// link",
+            )
         qr = data.get("qr_base64")
         png = None
         if isinstance(qr, str) and qr:
@@ -241,4 +250,6 @@ class Dc4euClient:
                 png = base64.b64decode(qr.split(",", 1)[-1], validate=False)
             except ValueError:
                 png = None
-        return GatewayOffer(str(url), png)
+        if png is not None and not png.startswith(_PNG):
+            png = None  # not a picture: the QR code is drawn here from the link instead
+        return GatewayOffer(url, png)

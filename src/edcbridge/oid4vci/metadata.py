@@ -24,12 +24,16 @@ def _label(label: str, description: str) -> list[dict[str, str]]:
 
 
 def elm_claims() -> list[dict[str, Any]]:
-    """Claim descriptions; array positions are integers, never ``"hasClaim[0]"`` strings."""
+    """Claim descriptions, as claims path pointers into the credentials edcbridge issues: a
+    string is an object key, ``null`` or an integer selects array elements only. Names and
+    titles are ELM language maps (objects keyed by language), so a path ends at the map: no
+    one language key is in every credential, and ``null`` on an object makes a wallet's lookup
+    fail. ``hasClaim`` is one object in our credentials, not an array."""
     subject = [ELM_CLAIM, "credentialSubject"]
     return [
-        {"path": [*subject, "givenName", None], "display": _label("Given name", "Given name of the learner")},
+        {"path": [*subject, "givenName"], "display": _label("Given name", "Given name of the learner")},
         {
-            "path": [*subject, "familyName", None],
+            "path": [*subject, "familyName"],
             "display": _label("Family name", "Family name of the learner"),
         },
         {
@@ -37,11 +41,11 @@ def elm_claims() -> list[dict[str, Any]]:
             "display": _label("Date of birth", "Date of birth of the learner"),
         },
         {
-            "path": [*subject, "hasClaim", 0, "title", None],
+            "path": [*subject, "hasClaim", "title"],
             "display": _label("Achievement", "What the learner achieved"),
         },
         {
-            "path": [ELM_CLAIM, "issuer", "legalName", None],
+            "path": [ELM_CLAIM, "issuer", "legalName"],
             "display": _label("Awarding body", "Legal name of the issuing organisation"),
         },
     ]

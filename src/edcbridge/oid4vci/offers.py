@@ -47,6 +47,9 @@ CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS issued (
+    offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
+    notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
 """
 
 STATES = ("open", "redeemed", "issued", "withdrawn")
@@ -327,23 +330,40 @@ class OfferStore:
             raise OAuthError(401, "invalid_token", "the access token has expired")
         return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4])
 
-    def mark_issued(self, offer_id: str, notification_id: str) -> bool:
-        """Record the one credential of an offer; False if another request got it first."""
+    def mark_issued(self, offer_id: str, configuration: str, notification_id: str) -> bool:
+        """Record one offered credential as issued; False if it was issued already (another
+        request got it first). The offer is used up once every credential it lists is issued."""
+        now = self.clock()
         with self._transaction() as db:
-            changed = db.execute(
-                "UPDATE offers SET state = 'issued', issued = ?, notification_hash = ? "
-                "WHERE id = ? AND state = 'redeemed'",
-                (self.clock(), digest(notification_id), offer_id),
+            row = db.execute("SELECT configurations FROM offers WHERE id = ? AND state = 'redeemed'",
+                             (offer_id,)).fetchone()
+            if row is None:
+                return False
+            added = db.execute(
+                "INSERT OR IGNORE INTO issued (offer_id, configuration, notification_hash, issued) "
+                "VALUES (?, ?, ?, ?)", (offer_id, configuration, digest(notification_id), now)
             ).rowcount
-        return changed == 1
+            done = {c for (c,) in db.execute("SELECT configuration FROM issued WHERE offer_id = ?",
+                                             (offer_id,))}
+            if done >= set(json.loads(row[0])):
+                db.execute("UPDATE offers SET state = 'issued', issued = ? WHERE id = ?", (now, offer_id))
+        return added == 1
+
+    def was_issued(self, offer_id: str, configuration: str) -> bool:
+        return self._db().execute("SELECT 1 FROM issued WHERE offer_id = ? AND configuration = ?",
+                                  (offer_id, configuration)).fetchone() is not None
 
     def notify(self, offer_id: str, notification_id: str, event: str, description: str | None) -> bool:
-        """Store the wallet's notification; False when the id is not this offer's."""
+        """Store the wallet's notification; False when the id is not one of this offer's.
+        (Offers issued before credentials were recorded one by one keep theirs on the offer.)"""
+        hashed = digest(notification_id)
         with self._transaction() as db:
+            known = db.execute("SELECT 1 FROM issued WHERE offer_id = ? AND notification_hash = ?",
+                               (offer_id, hashed)).fetchone() is not None
             changed = db.execute(
                 "UPDATE offers SET event = ?, event_description = ?, event_time = ? "
-                "WHERE id = ? AND notification_hash = ?",
-                (event, description, self.clock(), offer_id, digest(notification_id)),
+                "WHERE id = ? AND (? OR notification_hash = ?)",
+                (event, description, self.clock(), offer_id, known, hashed),
             ).rowcount
         return changed == 1
 

@@ -73,6 +73,11 @@ def json_object(body: bytes, error: str) -> dict[str, Any]:
     return value
 
 
+def _already_issued(configuration: str) -> OAuthError:
+    return OAuthError(400, "credential_request_denied",
+                      f"the {configuration} credential of this offer was already issued")
+
+
 class IssuerService:
     def __init__(
         self, settings: IssuerSettings, seal: SealKey, *, clock: Callable[[], float] = time.time
@@ -146,10 +151,8 @@ class IssuerService:
                 "this issuer does not encrypt credential "
                 "responses; send the request without credential_response_encryption",
             )
-        if token.state != "redeemed":
-            raise OAuthError(
-                400, "credential_request_denied", "the credential of this offer was already issued"
-            )
+        if token.state != "redeemed" or self.offers.was_issued(token.offer_id, configuration):
+            raise _already_issued(configuration)
         try:
             award = self.awards.get(token.award_key)
             if configuration == ELM_CONFIGURATION:
@@ -171,10 +174,8 @@ class IssuerService:
                 "the issuer cannot issue this credential now; contact the issuer",
             ) from None
         notification_id = new_secret()
-        if not self.offers.mark_issued(token.offer_id, notification_id):
-            raise OAuthError(
-                400, "credential_request_denied", "the credential of this offer was already issued"
-            )
+        if not self.offers.mark_issued(token.offer_id, configuration, notification_id):
+            raise _already_issued(configuration)
         LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
 

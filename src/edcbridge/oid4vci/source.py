@@ -70,13 +70,15 @@ class AwardSource:
         self.path = out_dir / JOURNAL_NAME
         if not self.path.is_file():
             raise Oid4vciError(f"no journal at {self.path}: run 'edcbridge export ... -o {out_dir}' first")
+        self._query("SELECT key, state FROM records LIMIT 1", ())  # a journal, readable: say so now
 
     def _query(self, sql: str, params: tuple[str, ...]) -> list[tuple[str, str]]:
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
         try:
             return [(str(a), str(b)) for a, b in db.execute(sql, params).fetchall()]
         except sqlite3.Error as exc:
-            raise Oid4vciError(f"cannot read the journal {self.path}: {exc}") from None
+            raise Oid4vciError(f"cannot read the journal {self.path} ({exc}): is it an edcbridge "
+                               "export folder? Export again into a new folder") from None
         finally:
             db.close()
 
