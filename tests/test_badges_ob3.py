@@ -160,6 +160,23 @@ def test_cli_badges(reference: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not the organisation in the seal certificate" in result.stderr
 
 
+def test_cli_badges_fails_when_rows_do_not_load(reference: Path, tmp_path: Path) -> None:
+    group = click.Group()
+    register(group)
+    catalogue = str(FIXTURES / "wales" / "catalogue.yaml")
+    rows = (FIXTURES / "wales" / "awards.csv").read_text("utf-8").splitlines()
+    broken = tmp_path / "awards.csv"
+    broken.write_text("\n".join([rows[0], rows[1], rows[2].replace(",", ";", 3)]) + "\n", encoding="utf-8")
+    args = ["-c", catalogue, "--schemas", str(reference / "ob3-clr"), "--no-clr"]
+    some = CliRunner().invoke(group, ["badges", str(broken), "-o", str(tmp_path / "out"), *args])
+    assert some.exit_code == 1, some.output
+    assert "1 rows not read" in some.stderr and len(some.stdout.split()) == 1  # the good row is written
+    empty = tmp_path / "empty.csv"
+    empty.write_text(rows[0] + "\n", encoding="utf-8")
+    nothing = CliRunner().invoke(group, ["badges", str(empty), "-o", str(tmp_path / "none"), *args])
+    assert nothing.exit_code == 2 and "no awards in" in nothing.stderr
+
+
 def test_missing_official_files_say_where_to_point(tmp_path: Path) -> None:
     from edcbridge.badges import SchemasMissing
 

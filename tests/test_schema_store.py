@@ -124,6 +124,7 @@ def test_commands_refuse_a_damaged_store(reference: Path, tmp_path: Path,
     store = _damaged_store(reference, tmp_path, SHAPES)
     monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
     sample = tmp_path / "credential.jsonld"  # never read: the store is checked first
+    sample.write_text("{}", encoding="utf-8")
     runner = CliRunner()
     for args in (["validate", str(sample)],
                  ["export", str(FIXTURES / "imperial" / "awards.csv"), "-c",

@@ -253,8 +253,11 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     return EXIT_FAILED if problems else EXIT_OK
 
 
+_READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=_READABLE)
 @click.option("--policy", "policies", multiple=True, help="Policy profile(s) to apply; see 'policies'.")
 @click.option("--annex1", type=click.Choice(["off", "info", "warning", "error"]), default="warning",
               show_default=True, help="How a missing Annex I element counts.")
@@ -284,7 +287,9 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             continue
         try:
             doc, _form = read_credential(path)
-        except (OSError, NotACredential) as exc:
+        except OSError as exc:  # not there, a folder, not readable: unusable input
+            _fatal(f"{path}: cannot read the file ({exc.strerror})")
+        except NotACredential as exc:
             report = Report(str(path))
             report.extend("read", [Finding("read.error", "error", "$", str(exc),
                                            "give an EDC JSON-LD file")])

@@ -24,8 +24,10 @@ def fatal(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def load_pairs(awards: Sequence[Path],
-               catalogue_path: Path) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
+def load_pairs(awards: Sequence[Path], catalogue_path: Path,
+               failed: list[int] | None = None) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
+    """The catalogue and every award that loads; rows that do not are said on stderr and
+    counted in ``failed`` (one item per row) when given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
 
     try:
@@ -43,6 +45,8 @@ def load_pairs(awards: Sequence[Path],
                 if row.award is None:
                     for error in row.errors:
                         click.echo(error.render(), err=True)
+                    if failed is not None:
+                        failed.append(row.row)
                 else:
                     pairs.append((row.award, catalogue))
         except InputFileError as exc:
@@ -92,7 +96,10 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files."""
     from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
 
-    cat, pairs = load_pairs(awards, catalogue)
+    unread: list[int] = []
+    cat, pairs = load_pairs(awards, catalogue, unread)
+    if not pairs and not unread:
+        fatal(f"no awards in {', '.join(map(str, awards))}; give awards files (CSV, XLSX or JSON Lines)")
     key = seal_key(seal_p12, password_file)
     if key is not None:
         from edcbridge.seal.sealer import certificate_identity
@@ -116,7 +123,7 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         for finding in findings[:10]:
             click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
     click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
-               f"in {out_dir}", err=True)
-    sys.exit(EXIT_FAILED if outputs.failed else EXIT_OK)
+               f"{len(unread)} rows not read, in {out_dir}", err=True)
+    sys.exit(EXIT_FAILED if outputs.failed or unread else EXIT_OK)
 
 

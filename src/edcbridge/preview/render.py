@@ -116,6 +116,8 @@ def read_any(raw: bytes, source: str,
     except json.JSONDecodeError as exc:
         raise NotACredential(f"{source}: not JSON ({exc.msg} at line {exc.lineno}); "
                              "give an EDC JSON-LD or XML credential") from None
+    except RecursionError:
+        raise NotACredential(f"{source}: nested too deep to be a credential") from None
     doc, form = unwrap(parsed)
     status = jades_status(raw, options) if form == "jades" else None
     return doc, form, status, []

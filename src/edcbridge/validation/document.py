@@ -19,26 +19,53 @@ def unwrap(doc: Any) -> tuple[dict[str, Any], str]:
             inner = json.loads(doc["payload"])
         except json.JSONDecodeError as exc:
             raise NotACredential(f"JAdES payload is not JSON: {exc.msg}") from None
+        except RecursionError:
+            raise NotACredential(f"JAdES payload nested deeper than {MAX_DEPTH} levels") from None
         return _check(inner), "jades"
     if isinstance(doc, dict) and set(doc) == {"credential"} and isinstance(doc["credential"], dict):
         return _check(doc["credential"]), "upload-wrapper"
     return _check(doc), "plain"
 
 
+MAX_DEPTH = 64  # an EDC nests about 15 levels; far deeper is an attack on recursive readers
+
+
 def _check(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or "@context" not in doc:
         raise NotACredential("no JSON-LD @context: not an EDC JSON-LD credential")
+    if _depth_exceeds(doc, MAX_DEPTH):
+        raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential")
     return doc
+
+
+def _depth_exceeds(doc: Any, limit: int) -> bool:
+    """Whether objects and arrays nest deeper than ``limit`` (without recursion)."""
+    todo: list[tuple[Any, int]] = [(doc, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        todo += [(child, depth + 1) for child in children if isinstance(child, dict | list)]
+    return False
+
+
+def parse_json(text: str) -> Any:
+    """JSON text, or NotACredential saying why not (nesting too deep for the parser included)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential") from None
 
 
 def read_credential(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        raw = json.loads(path.read_text("utf-8-sig"))
+        text = path.read_text("utf-8-sig")
     except UnicodeDecodeError:
         raise NotACredential("not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno}") from None
-    return unwrap(raw)
+    return unwrap(parse_json(text))
 
 
 def as_list(value: Any) -> list[Any]:

@@ -1,0 +1,49 @@
+"""Unusable input to the reading commands: one clear line and the documented exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+
+
+@pytest.fixture
+def deep(tmp_path: Path) -> Path:
+    path = tmp_path / "deep.json"
+    path.write_text('{"@context": [], "a": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def deep_but_parsable(tmp_path: Path) -> Path:
+    doc: dict[str, object] = {}
+    inner = doc
+    for _ in range(300):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps({"@context": [], "x": doc}), encoding="utf-8")
+    return path
+
+
+def test_validate_names_a_missing_file_or_folder_before_any_work(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(main, ["validate", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    folder = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a directory" in folder.output
+
+
+@pytest.mark.parametrize("name", ["deep", "deep_but_parsable"])
+def test_deeply_nested_json_is_refused_without_a_traceback(name: str, request: pytest.FixtureRequest,
+                                                           tmp_path: Path) -> None:
+    path: Path = request.getfixturevalue(name)
+    validated = CliRunner().invoke(main, ["validate", str(path)])
+    assert validated.exit_code == 1 and "nested deeper than 64 levels" in validated.output, validated.output
+    assert validated.exception is None or isinstance(validated.exception, SystemExit)
+    previewed = CliRunner().invoke(main, ["preview", str(path), "-o", str(tmp_path / "pages")])
+    assert previewed.exit_code == 1 and "Traceback" not in previewed.output
+    assert "nested" in previewed.output
