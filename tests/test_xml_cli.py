@@ -30,7 +30,9 @@ def _store_env(store: SchemaStore, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> TestSeal:
-    return generate_test_seal(tmp_path_factory.mktemp("pki"))
+    """A TEST seal of the University of Warsaw, the issuer of the Warsaw fixtures."""
+    return generate_test_seal(tmp_path_factory.mktemp("pki"), organisation="University of Warsaw",
+                              organisation_identifier="VATPL-5250000000", country="PL")
 
 
 def test_export_seal_verify_inspect(tmp_path: Path, pki: TestSeal) -> None:

@@ -41,6 +41,20 @@ def _store() -> SchemaStore:
     return store
 
 
+def _seal_note(imported: Any) -> str:
+    """inspect reads, it does not verify: a signature is only said to be there."""
+    if not imported.sealed:
+        return ""
+    command = "verify" if imported.format == "edc-jsonld" else "verify-xml"
+    return f"; signature present, not verified: run 'edcbridge {command}'"
+
+
+def _with_source(path: Path, exc: Exception) -> str:
+    """The message with the file name once (some messages name it already)."""
+    message = str(exc)
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"
+
+
 def _summary(imported: Any) -> list[str]:
     from edcbridge import vocab
     from edcbridge.model import pick
@@ -50,7 +64,7 @@ def _summary(imported: Any) -> list[str]:
     issuer = catalogue.organisation(catalogue.issuer)
     code = vocab.concept("language", award.language or catalogue.primary_language).code
     learner = award.learner
-    lines = [f"format:      {imported.format} ({imported.form}{', sealed' if imported.sealed else ''})",
+    lines = [f"format:      {imported.format} ({imported.form}{_seal_note(imported)})",
              f"award:       {award.award_id}",
              f"learner:     {pick(learner.given_name, code)} {pick(learner.family_name, code)} "
              f"(id {learner.id})",
@@ -88,7 +102,7 @@ def inspect_command(file: Path, as_json: bool) -> None:
     try:
         imported = import_file(file)
     except (NotACredential, NotImportable, XmlInputError) as exc:
-        click.echo(f"error: {file}: {exc}", err=True)
+        click.echo(f"error: {_with_source(file, exc)}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
@@ -126,7 +140,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     XAdES when a seal is given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
     from edcbridge.seal.errors import SealError
-    from edcbridge.xml.export import load_xades_sealer, write_xml_credentials
+    from edcbridge.xml.export import check_issuer, load_xades_sealer, write_xml_credentials
 
     store = _store()
     try:
@@ -139,6 +153,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
             raise click.UsageError("give the seal as --p12 FILE, or as --key FILE with --cert FILE")
         try:
             sealer = load_xades_sealer(p12, key=key, cert=cert, password_file=password_file, tsa_url=tsa_url)
+            check_issuer(sealer, cat)
         except SealError as exc:
             _fatal(str(exc))
     failed = 0
@@ -233,9 +248,12 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @click.option("--trust-anchor", "anchors", multiple=True, type=_FILE,
               help="PEM certificate(s) the seal certificate must chain to (repeatable).")
+@click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list on stdout.")
-def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], as_json: bool) -> None:
-    """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps)."""
+def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_trust: bool,
+                       as_json: bool) -> None:
+    """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps,
+    certificate validity)."""
     from cryptography import x509
 
     from edcbridge.xml.verify import verify_file
@@ -246,7 +264,7 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], as_json: 
             trusted.extend(x509.load_pem_x509_certificates(anchor.read_bytes()))
         except ValueError:
             _fatal(f"{anchor} holds no PEM certificate")
-    results = [verify_file(path, tuple(trusted)) for path in files]
+    results = [verify_file(path, tuple(trusted), require_trust=require_trust) for path in files]
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:

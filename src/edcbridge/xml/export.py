@@ -19,7 +19,9 @@ from edcbridge.output import safe_name, write_atomic
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.seal.keys import load_p12, load_pem, read_password
+from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.tsa import TsaClient
+from edcbridge.sealing import issuer_mismatches
 from edcbridge.validation.findings import Finding
 from edcbridge.xml import edc12, loq, xsd
 from edcbridge.xml.xades import XadesSealer
@@ -56,6 +58,23 @@ def load_xades_sealer(p12: Path | None = None, *, key: Path | None = None, cert:
     return XadesSealer(seal, TsaClient(tsa_url) if tsa_url else None)
 
 
+def issuer_problem(sealer: XadesSealer, catalogue: Catalogue, issuer_key: str) -> str | None:
+    """How the issuer differs from the organisation in the seal certificate, as ``export --seal``
+    says it: a seal must not vouch for another organisation's credentials."""
+    problems = issuer_mismatches(certificate_identity(sealer.seal.certificate), catalogue, issuer_key)
+    if not problems:
+        return None
+    who = "the catalogue's issuer" if issuer_key == catalogue.issuer else f"the award's issuer {issuer_key!r}"
+    return f"{who} is not the organisation in the seal certificate: " + "; ".join(problems)
+
+
+def check_issuer(sealer: XadesSealer, catalogue: Catalogue) -> None:
+    """Refuse the run (SealError) when the catalogue's issuer is not the seal's organisation."""
+    problem = issuer_problem(sealer, catalogue, catalogue.issuer)
+    if problem:
+        raise SealError(problem)
+
+
 def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
                       sealer: XadesSealer | None = None) -> tuple[bytes | None, list[Finding]]:
     """The credential's bytes (sealed when a sealer is given), or None and the XSD errors."""
@@ -68,6 +87,11 @@ def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
         return None, problems
     if sealer is None:
         return edc12.serialise(tree), []
+    problem = issuer_problem(sealer, catalogue, award.issuer) \
+        if award.issuer and award.issuer != catalogue.issuer else None
+    if problem:
+        return None, [Finding("xml-seal", "error", award.award_id, problem,
+                              "seal it with the issuer's own seal")]
     etree.indent(tree, space="  ")  # indent before sealing: whitespace is signed content
     try:
         sealer.seal_tree(tree)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from edcbridge.xml.xsd import UnknownSchema, schema_for
 SNB = "http://data.europa.eu/snb"
 CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
 VP = "http://data.europa.eu/snb/vp"
+DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 Node = dict[str, Any]
 
 
@@ -352,14 +354,31 @@ def _q(name: str, ns: str = SNB) -> str:
     return f"{{{ns}}}{name}"
 
 
+def _outside_signatures(root: etree._Element) -> Iterator[etree._Element]:
+    """Every element in document order except ``ds:Signature`` subtrees: an enveloped seal does not
+    sign them, so nothing there may be read as part of the credential."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or element.tag == DS_SIGNATURE:
+            continue
+        yield element
+        stack.extend(reversed(element))
+
+
+def _string(element: etree._Element | None) -> str | None:
+    """The element's whole text: a comment splits ``.text`` but is not signed, so read all of it."""
+    return None if element is None else "".join(t for t in element.itertext() if isinstance(t, str))
+
+
 @dataclass
 class _XmlReader:
     root: etree._Element
     index: dict[str, etree._Element] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for element in self.root.iter():
-            if isinstance(element.tag, str) and element.get("id") and element.tag != _q("credentialSubject"):
+        for element in _outside_signatures(self.root):
+            if element.get("id") and element.tag != _q("credentialSubject"):
                 self.index.setdefault(element.get("id", ""), element)
 
     def deref(self, element: etree._Element | None) -> etree._Element | None:
@@ -371,8 +390,13 @@ class _XmlReader:
     def texts(self, element: etree._Element | None) -> dict[str, str] | None:
         if element is None:
             return None
-        out = {t.get("lang", ""): t.text or "" for t in element.findall(_q("text")) if (t.text or "").strip()}
+        texts = ((t.get("lang", ""), _string(t) or "") for t in element.findall(_q("text")))
+        out = {lang: text for lang, text in texts if text.strip()}
         return out or None
+
+    @staticmethod
+    def findtext(element: etree._Element, tag: str) -> str | None:
+        return _string(element.find(tag))
 
     def note(self, element: etree._Element | None) -> Node | None:
         text = self.texts(element)
@@ -391,7 +415,7 @@ class _XmlReader:
         for tag in ("registration", "identifier"):
             for item in element.findall(_q(tag)):
                 scheme = item.get("schemeName") or item.get("schemeID") or tag
-                identifiers.append({"schemeName": scheme, "notation": (item.text or "").strip()})
+                identifiers.append({"schemeName": scheme, "notation": (_string(item) or "").strip()})
         for ident in identifiers:
             if ident["schemeName"] == "eIDAS":
                 node["eIDASIdentifier"] = {"notation": ident["notation"]}
@@ -400,7 +424,7 @@ class _XmlReader:
         node["identifier"] = [i for i in identifiers if i["schemeName"] not in ("eIDAS", "registration")]
         vat = element.find(_q("vatIdentifier"))
         if vat is not None:
-            node["vatIdentifier"] = {"notation": (vat.text or "").strip()}
+            node["vatIdentifier"] = {"notation": (_string(vat) or "").strip()}
         address = element.find(f"{_q('hasLocation')}/{_q('hasAddress')}")
         if address is not None:
             node["location"] = {"address": {"countryCode": self.concept(address.find(_q("country"))),
@@ -424,9 +448,9 @@ class _XmlReader:
                 "description": self.texts(element.find(_q("description"))),
                 "report": {"contentURL": report.get("uri")} if report is not None else None,
                 "accreditingAgent": self.organisation(element.find(_q("accreditingAgent"))),
-                "dateIssued": element.findtext(_q("issuedDate")),
-                "expiryDate": element.findtext(_q("expiryDate")),
-                "identifier": {"notation": identifier.text} if identifier is not None else None}
+                "dateIssued": self.findtext(element, _q("issuedDate")),
+                "expiryDate": self.findtext(element, _q("expiryDate")),
+                "identifier": {"notation": _string(identifier)} if identifier is not None else None}
 
     def specification(self, element: etree._Element | None, depth: int = 0) -> Node | None:
         element = self.deref(element)
@@ -438,8 +462,8 @@ class _XmlReader:
                       "eqfLevel": self.concept(element.find(_q("eqfLevel"))),
                       "nqfLevel": self.concept(element.find(_q("nqfLevel"))),
                       "thematicArea": [self.concept(e) for e in element.findall(_q("hasISCED-FCode"))],
-                      "volumeOfLearning": element.findtext(_q("volumeOfLearning")),
-                      "maximumDuration": element.findtext(_q("duration")),
+                      "volumeOfLearning": self.findtext(element, _q("volumeOfLearning")),
+                      "maximumDuration": self.findtext(element, _q("duration")),
                       "mode": self.concept(element.find(_q("mode"))),
                       "learningSetting": self.concept(element.find(_q("learningSettingType"))),
                       "language": [self.concept(e) for e in element.findall(_q("language"))],
@@ -447,13 +471,14 @@ class _XmlReader:
                       "additionalNote": self.note(element.find(_q("additionalNote")))}
         identifier = element.find(_q("identifier"))
         if identifier is not None:
-            node["identifier"] = {"schemeName": identifier.get("schemeName"), "notation": identifier.text}
+            node["identifier"] = {"schemeName": identifier.get("schemeName"), "notation": _string(identifier)}
         for tag, ects in (("hasECTSCreditPoints", True), ("hasCreditPoints", False)):
             credit = element.find(_q(tag))
-            if credit is not None and credit.text:
+            points = (_string(credit) or "").strip()
+            if credit is not None and points:
                 ecvet = credit.get("schemeID") == CREDIT_SCHEMES[vocab.CreditSystem.ECVET]
                 system = vocab.CreditSystem.ECVET if ecvet and not ects else vocab.CreditSystem.ECTS
-                node["creditPoint"] = {"point": credit.text.strip(), "framework": {"id": system.value}}
+                node["creditPoint"] = {"point": points, "framework": {"id": system.value}}
                 break
         homepage = element.find(_q("homepage"))
         if homepage is not None:
@@ -463,7 +488,7 @@ class _XmlReader:
              "relatedESCOSkill": [{"id": s.get("uri")} for s in o.findall(_q("relatedEscoSkill"))]}
             for o in map(self.deref, element.findall(f"{_q('learningOutcomes')}/{_q('learningOutcome')}"))
             if o is not None]
-        partial = element.findtext(_q("isPartialQualification"))
+        partial = self.findtext(element, _q("isPartialQualification"))
         if partial is not None:
             node["isPartialQualification"] = partial.strip() == "true"
         node["accreditation"] = [self.accreditation(a) for a in element.findall(_q("hasAccreditation"))]
@@ -480,7 +505,7 @@ class _XmlReader:
             return None
         spec = self.deref(element.find(_q("specifiedBy")))
         node: Node = {"title": self.texts(element.find(_q("title"))),
-                      "grade": {"noteLiteral": {"_": (element.findtext(_q("grade")) or "").strip()}},
+                      "grade": {"noteLiteral": {"_": (self.findtext(element, _q("grade")) or "").strip()}},
                       "idVerification": self.concept(element.find(_q("idVerificationMethod")))}
         if spec is not None:
             scheme = self.deref(spec.find(_q("gradingScheme")))
@@ -493,7 +518,7 @@ class _XmlReader:
 
     def credential(self) -> Node:
         root = self.root
-        primary = (root.findtext(_q("primaryLanguage")) or "en").strip()
+        primary = (self.findtext(root, _q("primaryLanguage")) or "en").strip()
         subject = root.find(_q("credentialSubject"))
         if subject is None:
             raise NotImportable("the XML credential has no credentialSubject")
@@ -509,35 +534,36 @@ class _XmlReader:
             assessment["grade"]["noteLiteral"] = {primary: assessment["grade"]["noteLiteral"]["_"]}
         person: Node = {
             "identifier": [{"schemeName": i.get("schemeName") or i.get("schemeID"),
-                            "notation": (i.text or "").strip()} for i in subject.findall(_q("identifier"))],
+                            "notation": (_string(i) or "").strip()}
+                           for i in subject.findall(_q("identifier"))],
             "givenName": self.texts(subject.find(_q("givenNames"))),
             "familyName": self.texts(subject.find(_q("familyName"))),
             "fullName": self.texts(subject.find(_q("fullName"))),
-            "dateOfBirth": subject.findtext(_q("dateOfBirth")),
+            "dateOfBirth": self.findtext(subject, _q("dateOfBirth")),
             "hasClaim": {"specifiedBy": self.specification(achievement.find(_q("specifiedBy"))),
                          "awardedBy": {"awardingBody": body,
-                                       "awardingDate": process.findtext(_q("date")) if process is not None
-                                       else None},
+                                       "awardingDate": self.findtext(process, _q("date"))
+                                       if process is not None else None},
                          "provenBy": assessment}}
         learner_ids = person["identifier"]
         person["identifier"] = sorted(learner_ids, key=lambda i: i["schemeName"] != LEARNER_SCHEME)
         national = subject.find(_q("nationalId"))
         if national is not None:
             country = _known("country", national.get("spatialID"))
-            person["nationalID"] = {"notation": (national.text or "").strip(), "spatial": {"id": country}}
+            person["nationalID"] = {"notation": (_string(national) or "").strip(), "spatial": {"id": country}}
         mail = subject.find(f"{_q('contactPoint')}/{_q('mailBox')}")
         if mail is not None:
             person["contactPoint"] = {"emailAddress": {"id": mail.get("uri")}}
-        identifiers = [{"schemeName": i.get("schemeName"), "notation": (i.text or "").strip()}
+        identifiers = [{"schemeName": i.get("schemeName"), "notation": (_string(i) or "").strip()}
                        for i in root.findall(_q("identifier"))]
         identifiers.sort(key=lambda i: i["schemeName"] != AWARD_SCHEME)
         credential_type = root.find(_q("type"))
         return {"id": root.get(_q("id", CRED)), "identifier": identifiers,
                 "credentialProfiles": self.concept(credential_type),
                 "issuer": self.organisation(root.find(_q("issuer", CRED))),
-                "issued": root.findtext(_q("issued", CRED)),
-                "validFrom": root.findtext(_q("validFrom", CRED)),
-                "validUntil": root.findtext(_q("validUntil", CRED)), "credentialSubject": person,
+                "issued": self.findtext(root, _q("issued", CRED)),
+                "validFrom": self.findtext(root, _q("validFrom", CRED)),
+                "validUntil": self.findtext(root, _q("validUntil", CRED)), "credentialSubject": person,
                 "displayParameter": {"primaryLanguage": {"id": _known("language", primary)}}}
 
 
@@ -555,13 +581,13 @@ def records_from_xml(tree: etree._ElementTree) -> Imported:
     root = tree.getroot()
     form = "plain"
     if root.tag == _q("verifiablePresentation", VP):
-        inner = root.find(f".//{_q('europassCredential')}")
+        inner = next((e for e in _outside_signatures(root) if e.tag == _q("europassCredential")), None)
         if inner is None:
             raise NotImportable("the presentation holds no europassCredential")
         root, form = inner, "vp"
     if root.tag != _q("europassCredential"):
         raise NotACredential(f"root element {root.tag} is not an EDC XML credential (europassCredential)")
-    if tree.getroot().find(".//{http://www.w3.org/2000/09/xmldsig#}Signature") is not None:
+    if tree.getroot().find(f".//{DS_SIGNATURE}") is not None:
         form = "vp+xades" if form == "vp" else "xades"
     version = _version(tree.getroot())
     return records_from_jsonld(_XmlReader(root).credential(), f"edc-xml-{version}", form)
@@ -569,6 +595,8 @@ def records_from_xml(tree: etree._ElementTree) -> Imported:
 
 def import_bytes(data: bytes, source: str = "<document>") -> Imported:
     """Read any supported credential document (format detected from the content)."""
+    if not data.strip():
+        raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
     if looks_like_xml(data):
         return records_from_xml(parse_bytes(data, source=source))
     try:

@@ -1,15 +1,26 @@
 """Verify enveloped XAdES seals on EDC XML (our own and the EC's DSS output).
 
-Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
+Before anything is verified, the signature must have the shape of a seal on a credential:
+exactly one ``ds:Signature``, the last element of the root's ``<proof>``; a reference to the
+whole document (``URI=""``) that removes only the signature (enveloped-signature, or the XPath
+filters the EU DSS and EDCI 1.x write); a reference to the ``SignedProperties`` in its own
+``QualifyingProperties``. Anything else could show unsigned content as sealed. Signed
+properties (``SigningTime``, ``SigningCertificateV2``) are read only from that referenced,
+signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
 
 * SEAL: core validation by libxmlsec1 (every reference digest, then the SignatureValue over
-  SignedInfo). When it fails, the SignatureValue is checked on its own so the reason can say
-  whether the content was edited after sealing (signature intact, digest mismatch) or the
-  signature itself is broken. With trust anchors, the certificate must chain to one of them.
+  SignedInfo), after :func:`edcbridge.xml.xades.check_signature` refused file or URL
+  references, XSLT, free XPath and weak algorithms. When it fails, the SignatureValue is
+  checked on its own so the reason can say whether the content was edited after sealing
+  (signature intact, digest mismatch) or the signature itself is broken. The certificate must
+  allow signing (digitalSignature or nonRepudiation) and, with trust anchors, chain to one.
 * CERTIFICATE: the signed ``SigningCertificateV2`` (or ``SigningCertificate``) digest names the
   certificate in ``KeyInfo``.
 * TIMESTAMP: every ``SignatureTimeStamp`` is a valid RFC 3161 token over the canonicalised
-  ``ds:SignatureValue`` (SKIPPED at level B-B).
+  ``ds:SignatureValue``, not earlier than the ``SigningTime``, and (with trust anchors) by a
+  TSA that chains to one (SKIPPED at level B-B).
+* EXPIRY: the seal certificate is valid at the signing time a valid timestamp proves, else
+  now (a claimed ``SigningTime`` proves nothing).
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ import binascii
 import hashlib
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -29,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
 from edcbridge.seal import tst
-from edcbridge.seal.certs import build_chain
+from edcbridge.seal.certs import build_chain, key_usage_names, validity_problem
 from edcbridge.seal.errors import TimestampError
 from edcbridge.seal.verify import Check
 from edcbridge.xml import xades
@@ -53,6 +64,12 @@ _C14N = {
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
     "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
 }
+# Transforms of the whole-document reference that remove the (enveloped) signature.
+_ENVELOPED = ("http://www.w3.org/2000/09/xmldsig#enveloped-signature", xades.XPATH, xades.XPATH_FILTER2)
+_SIGNING_USAGES = {"digital_signature", "content_commitment"}  # nonRepudiation is content_commitment
+# A TSA answers after the signer chose SigningTime; allow that much clock difference the other way.
+_CLOCK_SKEW = timedelta(minutes=5)
+_CHECK_ORDER = ("SEAL", "CERTIFICATE", "TIMESTAMP", "EXPIRY")
 
 
 @dataclass
@@ -91,24 +108,78 @@ def _findall(element: etree._Element, path: str) -> list[etree._Element]:
     return element.findall(path, {"ds": xades.DS, "xades": xades.XADES, "xades141": XADES_141})
 
 
-def _cert_digests(signature: etree._Element) -> list[tuple[str, bytes]]:
+def _proof(root: etree._Element) -> etree._Element | None:
+    try:
+        return xades.proof_of(root)
+    except xades.XadesError:
+        return None
+
+
+def _placement_problem(tree: etree._ElementTree, found: list[etree._Element]) -> str | None:
+    """None when the document holds one signature, the last element of the root's <proof>."""
+    if len(found) != 1:
+        return (f"the document holds {len(found)} ds:Signature elements; a sealed credential holds "
+                "exactly one, in its <proof>")
+    signature = found[0]
+    proof = _proof(tree.getroot())
+    elements = [e for e in proof if isinstance(e.tag, str)] if proof is not None else []
+    if not elements or elements[-1] is not signature:
+        return ("the ds:Signature is not the last element of the credential's <proof>, where a seal "
+                "belongs; content outside the signed data could be shown as sealed")
+    return None
+
+
+def _references(signature: etree._Element) -> list[etree._Element]:
+    return _findall(signature, "ds:SignedInfo/ds:Reference")
+
+
+def _signs_whole_document(reference: etree._Element) -> bool:
+    algorithms = {t.get("Algorithm") for t in _findall(reference, "ds:Transforms/ds:Transform")}
+    return reference.get("URI") == "" and bool(algorithms & set(_ENVELOPED))
+
+
+def _signed_properties(signature: etree._Element) -> etree._Element | None:
+    """The SignedProperties a SignedInfo reference names, in the signature's own QualifyingProperties."""
+    targets = {r.get("URI", "")[1:] for r in _references(signature)
+               if r.get("Type") == xades.SIGNED_PROPERTIES_TYPE and r.get("URI", "").startswith("#")}
+    found = [e for e in _findall(signature, "ds:Object/xades:QualifyingProperties/xades:SignedProperties")
+             if e.get("Id") in targets]
+    return found[0] if len(found) == 1 else None
+
+
+def _reference_problem(signature: etree._Element) -> str | None:
+    """Why SignedInfo does not sign the whole credential and the signed properties, or None."""
+    if not any(_signs_whole_document(r) for r in _references(signature)):
+        return ('SignedInfo has no Reference with URI="" and the enveloped-signature transform: the '
+                "credential itself is not signed")
+    if _signed_properties(signature) is None:
+        return ("SignedInfo references no SignedProperties in the signature's QualifyingProperties: "
+                "not a XAdES seal")
+    return None
+
+
+def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str | None]:
+    """The signed certificate digests, and why one cannot be read (None when all can)."""
     found = []
-    for cert in _findall(signature, ".//xades:SigningCertificateV2/xades:Cert") + \
-            _findall(signature, ".//xades:SigningCertificate/xades:Cert"):
+    certs = _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificateV2/xades:Cert") + \
+        _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert")
+    for cert in certs:
         method = _find(cert, "xades:CertDigest/ds:DigestMethod")
         value = _find(cert, "xades:CertDigest/ds:DigestValue")
-        if method is not None and value is not None and value.text:
-            algorithm = _DIGESTS.get(method.get("Algorithm", ""))
-            if algorithm:
-                found.append((algorithm, base64.b64decode(value.text)))
-    return found
+        algorithm = _DIGESTS.get(method.get("Algorithm", "")) if method is not None else None
+        if algorithm and value is not None and value.text:
+            try:
+                found.append((algorithm, base64.b64decode("".join(value.text.split()), validate=True)))
+            except (ValueError, binascii.Error):
+                return found, "the signed CertDigest is not base64: the signing certificate cannot be named"
+    return found, None
 
 
-def _signing_cert(signature: etree._Element) -> tuple[x509.Certificate | None, list[x509.Certificate], bool]:
+def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
+                  ) -> tuple[x509.Certificate | None, list[x509.Certificate], bool]:
     """(leaf, all KeyInfo certificates, whether a signed certificate digest matched the leaf)."""
     elements = _findall(signature, "ds:KeyInfo//ds:X509Certificate")
     certs = [c for c in (_load_cert(e.text or "") for e in elements) if c is not None]
-    digests = _cert_digests(signature)
     for cert in certs:
         der = cert.public_bytes(serialization.Encoding.DER)
         if any(hashlib.new(alg, der).digest() == value for alg, value in digests):
@@ -131,7 +202,10 @@ def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bo
     if c14n_mode is None or hash_type is None:
         return None
     data = etree.tostring(signed_info, method="c14n", exclusive=c14n_mode[0], with_comments=c14n_mode[1])
-    raw = base64.b64decode("".join((value.text or "").split()))
+    try:
+        raw = base64.b64decode("".join((value.text or "").split()), validate=True)
+    except (ValueError, binascii.Error):
+        return False
     key = cert.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
@@ -149,92 +223,210 @@ def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bo
     return True
 
 
-def _timestamps(signature: etree._Element, pool: list[x509.Certificate]) -> tuple[Check, str]:
-    stamps = _findall(signature, ".//xades:UnsignedSignatureProperties/xades:SignatureTimeStamp")
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _short(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _name(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+@dataclass(frozen=True)
+class _Stamps:
+    """The TIMESTAMP check, the level, and the signing time the timestamps prove (if any)."""
+
+    check: Check
+    level: str
+    proven: datetime | None = None
+
+
+def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certificate],
+           anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
+    """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
+    method = _find(stamp, "ds:CanonicalizationMethod")
+    mode = _C14N.get(method.get("Algorithm", "") if method is not None else
+                     "http://www.w3.org/TR/2001/REC-xml-c14n-20010315", (False, False))
+    data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
+    encapsulated = _find(stamp, "xades:EncapsulatedTimeStamp")
+    try:
+        token = base64.b64decode("".join((encapsulated.text or "").split())) if encapsulated is not None \
+            else b""
+    except (ValueError, binascii.Error) as exc:
+        raise TimestampError("EncapsulatedTimeStamp is not base64") from exc
+    verified = tst.verify_token(token, hashlib.new(tst.imprint_algorithm(token), data).digest(), tuple(pool))
+    if anchors:
+        chain_pool = [*pool, *verified.certificates]
+        _, failure = build_chain(verified.tsa_certificate, chain_pool, anchors, verified.gen_time)
+        if failure:
+            raise TimestampError(f"timestamp authority '{_name(verified.tsa_certificate)}' not trusted: "
+                                 f"{failure}")
+    return verified
+
+
+def _timestamps(signature: etree._Element, props: etree._Element, pool: list[x509.Certificate],
+                anchors: tuple[x509.Certificate, ...], claimed: datetime | None) -> _Stamps:
+    """Check the SignatureTimeStamps of the QualifyingProperties that hold the signed properties."""
+    qualifying = props.getparent()
+    stamps = _findall(qualifying, "xades:UnsignedProperties/xades:UnsignedSignatureProperties/"
+                      "xades:SignatureTimeStamp") if qualifying is not None else []
     if not stamps:
-        return Check("SKIPPED", "no SignatureTimeStamp (level B-B)"), "B-B"
+        return _Stamps(Check("SKIPPED", "no SignatureTimeStamp (level B-B)"), "B-B")
     value = _find(signature, "ds:SignatureValue")
     if value is None:
-        return Check("ERROR", "no SignatureValue to timestamp"), "B-T"
-    times = []
-    for stamp in stamps:
-        method = _find(stamp, "ds:CanonicalizationMethod")
-        mode = _C14N.get(method.get("Algorithm", "") if method is not None else
-                         "http://www.w3.org/TR/2001/REC-xml-c14n-20010315", (False, False))
-        data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
-        encapsulated = _find(stamp, "xades:EncapsulatedTimeStamp")
-        try:
-            token = base64.b64decode("".join((encapsulated.text or "").split())) if encapsulated is not None \
-                else b""
-            algorithm = tst.imprint_algorithm(token)
-            stamp_ok = tst.verify_token(token, hashlib.new(algorithm, data).digest(), tuple(pool))
-        except (TimestampError, ValueError, binascii.Error) as exc:
-            return Check("ERROR", f"signature timestamp: {exc}"), "B-T"
-        times.append(stamp_ok.gen_time.isoformat())
-    return Check("OK", f"{len(stamps)} signature timestamp(s) valid, at {', '.join(times)}"), "B-T"
+        return _Stamps(Check("ERROR", "no SignatureValue to timestamp"), "B-T")
+    try:
+        times = [_stamp(stamp, value, pool, anchors).gen_time for stamp in stamps]
+    except (TimestampError, ValueError) as exc:
+        return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), "B-T")
+    first = min(times)
+    if claimed is not None and first + _CLOCK_SKEW < claimed:
+        return _Stamps(Check("ERROR", f"signature timestamp {_short(first)} is before the signed SigningTime "
+                             f"{_short(claimed)}: the timestamp cannot be about this signature"), "B-T")
+    trust = "each TSA chains to a trust anchor" if anchors else \
+        "TSA trust not established (no trust anchors given)"
+    at = ", ".join(t.isoformat() for t in times)
+    reason = f"{len(stamps)} signature timestamp(s) valid, at {at}; {trust}"
+    return _Stamps(Check("OK", reason), "B-T", first)
+
+
+def _failed_seal(signature: etree._Element, leaf: x509.Certificate, problem: str) -> Check:
+    if _signature_value_ok(signature, leaf):
+        return Check("ERROR", "the content was modified after sealing: the SignatureValue is intact but "
+                     f"a reference digest does not match ({problem})")
+    return Check("ERROR", f"the signature does not verify ({problem})")
+
+
+@dataclass(frozen=True)
+class _Trust:
+    anchors: tuple[x509.Certificate, ...]
+    require: bool
+    at: datetime
+
+
+def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.Certificate,
+                certs: list[x509.Certificate], trust: _Trust) -> Check:
+    try:
+        problem = xades.core_verify(tree, signature, leaf)
+    except xades.RefusedSignature as exc:
+        return Check("ERROR", str(exc))
+    if problem is not None:
+        return _failed_seal(signature, leaf, problem)
+    if not _SIGNING_USAGES & set(key_usage_names(leaf)):
+        return Check("ERROR", f"signature valid, but certificate '{_name(leaf)}' has no signing key usage "
+                     "(digitalSignature or nonRepudiation): it cannot make a seal")
+    if not trust.anchors:
+        reason = "signature and every reference digest valid; trust not established (no trust anchors given)"
+        if trust.require:
+            return Check("ERROR", reason + ": give the issuer's CA with --trust-anchor PEM")
+        return Check("OK", reason)
+    _, failure = build_chain(leaf, certs, trust.anchors, trust.at)
+    if failure:
+        return Check("ERROR", f"signature valid, but the certificate is not trusted: {failure}")
+    return Check("OK", "signature valid; certificate chains to a trust anchor")
+
+
+def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadable: str | None) -> Check:
+    if unreadable:
+        return Check("ERROR", unreadable)
+    if matched:
+        return Check("OK", "the signed certificate digest names the KeyInfo certificate")
+    if digests:
+        return Check("ERROR", "the signed SigningCertificate digest matches no certificate in KeyInfo")
+    return Check("SKIPPED", "no SigningCertificate(V2) property in the SignedProperties")
+
+
+def _expiry_check(leaf: x509.Certificate, proven: datetime | None, now: datetime) -> Check:
+    """The seal certificate at the signing time a timestamp proves, else now."""
+    basis = f"at {_short(proven)}, the signing time the signature timestamp proves" if proven else \
+        f"now ({_short(now)}); no valid timestamp proves an earlier signing time"
+    problem = validity_problem(leaf, proven or now)
+    if problem:
+        return Check("ERROR", f"seal certificate {problem}: it is not valid {basis}")
+    return Check("OK", f"seal certificate valid {basis}")
+
+
+def _refusal(tree: etree._ElementTree, found: list[etree._Element]) -> str | None:
+    """Why verification stops before any cryptography: no seal, the wrong shape, refused input."""
+    if not found:
+        return "the document has no ds:Signature: it is not sealed"
+    problem = _placement_problem(tree, found)
+    if problem:
+        return problem
+    try:
+        xades.check_signature(tree, found[0])
+    except xades.RefusedSignature as exc:
+        return str(exc)
+    return _reference_problem(found[0])
 
 
 def verify_tree(tree: etree._ElementTree, source: str = "<document>",
                 trust_anchors: tuple[x509.Certificate, ...] = (),
-                at: datetime | None = None) -> XadesVerification:
-    """Verify the (first) enveloped XAdES signature of a parsed document."""
+                at: datetime | None = None, *, require_trust: bool = False) -> XadesVerification:
+    """Verify the one enveloped XAdES signature of a parsed document."""
     result = XadesVerification(source)
     found = xades.signatures(tree)
-    if not found:
-        result.checks["SEAL"] = Check("ERROR", "the document has no ds:Signature: it is not sealed")
+    refusal = _refusal(tree, found)
+    props = _signed_properties(found[0]) if refusal is None else None
+    if refusal is not None or props is None:
+        result.checks["SEAL"] = Check("ERROR", refusal or "no signed properties")
         return result
     signature = found[0]
-    leaf, certs, digest_matched = _signing_cert(signature)
+    digests, unreadable = _cert_digests(props)
+    leaf, certs, matched = _signing_cert(signature, digests)
     if leaf is None:
         result.checks["SEAL"] = Check("ERROR", "KeyInfo holds no readable X509Certificate")
         return result
     result.certificate = leaf
-    signing_time = _find(signature, ".//xades:SigningTime")
-    result.signing_time = signing_time.text if signing_time is not None else None
-    problem = xades.core_verify(tree, signature, leaf)
-    if problem is None:
-        seal = Check("OK", "signature and every reference digest valid")
-    else:
-        intact = _signature_value_ok(signature, leaf)
-        if intact:
-            seal = Check("ERROR", "the content was modified after sealing: the SignatureValue is intact but "
-                         f"a reference digest does not match ({problem})")
-        else:
-            seal = Check("ERROR", f"the signature does not verify ({problem})")
-    if seal.status == "OK" and trust_anchors:
-        moment = at or datetime.now(UTC)
-        _, reason = build_chain(leaf, certs, trust_anchors, moment)
-        if reason:
-            seal = Check("ERROR", f"signature valid, but the certificate is not trusted: {reason}")
-        else:
-            seal = Check("OK", "signature valid; certificate chains to a trust anchor")
-    elif seal.status == "OK":
-        seal = Check("OK", seal.reason + "; trust not established (no trust anchors given)")
-    result.checks["SEAL"] = seal
-    if digest_matched:
-        result.checks["CERTIFICATE"] = Check("OK", "the signed certificate digest names the KeyInfo "
-                                             "certificate")
-    elif _cert_digests(signature):
-        result.checks["CERTIFICATE"] = Check("ERROR", "the signed SigningCertificate digest matches no "
-                                             "certificate in KeyInfo")
-    else:
-        result.checks["CERTIFICATE"] = Check("SKIPPED", "no SigningCertificate(V2) property (plain XML-DSig)")
-    result.checks["TIMESTAMP"], result.level = _timestamps(signature, certs)
+    claimed = _find(props, "xades:SignedSignatureProperties/xades:SigningTime")
+    result.signing_time = claimed.text if claimed is not None else None
+    stamps = _timestamps(signature, props, certs, trust_anchors, _parse_time(result.signing_time))
+    now = at or datetime.now(UTC)
+    checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
+                                  _Trust(trust_anchors, require_trust, stamps.proven or now)),
+              "CERTIFICATE": _certificate_check(matched, digests, unreadable),
+              "TIMESTAMP": stamps.check, "EXPIRY": _expiry_check(leaf, stamps.proven, now)}
+    result.checks = {name: checks[name] for name in _CHECK_ORDER}
+    result.level = stamps.level
     return result
 
 
+_JSON_HINT = "a JSON document, not XML: verify JAdES-sealed JSON-LD credentials with 'edcbridge verify'"
+
+
+def _unreadable(source: str, head: bytes, exc: XmlInputError) -> XadesVerification:
+    """SEAL ERROR for input that is not XML; JSON is pointed to the command that verifies it."""
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    reason = f"{source}: {_JSON_HINT}" if start in (b"{", b"[") else str(exc)
+    return XadesVerification(source, {"SEAL": Check("ERROR", reason)})
+
+
 def verify_bytes(data: bytes, source: str = "<document>",
-                 trust_anchors: tuple[x509.Certificate, ...] = ()) -> XadesVerification:
+                 trust_anchors: tuple[x509.Certificate, ...] = (), *,
+                 require_trust: bool = False) -> XadesVerification:
     try:
         tree = parse_bytes(data, source=source)
     except XmlInputError as exc:
-        return XadesVerification(source, {"SEAL": Check("ERROR", str(exc))})
-    return verify_tree(tree, source, trust_anchors)
+        return _unreadable(source, data[:64], exc)
+    return verify_tree(tree, source, trust_anchors, require_trust=require_trust)
 
 
-def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = ()) -> XadesVerification:
+def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
+                require_trust: bool = False) -> XadesVerification:
     try:
         tree = parse_file(path)
     except XmlInputError as exc:
-        return XadesVerification(str(path), {"SEAL": Check("ERROR", str(exc))})
-    return verify_tree(tree, str(path), trust_anchors)
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(64)
+        except OSError:
+            head = b""
+        return _unreadable(str(path), head, exc)
+    return verify_tree(tree, str(path), trust_anchors, require_trust=require_trust)

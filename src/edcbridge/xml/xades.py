@@ -10,12 +10,18 @@ The seal has the shape of the EC's sealed credentials (ETSI EN 319 132-1 baselin
   ``IssuerSerialV2``) and ``DataObjectFormat`` (``text/xml``);
 * B-T adds an RFC 3161 ``SignatureTimeStamp`` over the exclusive-c14n ``ds:SignatureValue``,
   from the same timestamp client as the JAdES seal.
+
+Verification runs libxmlsec1 on untrusted input, so :func:`check_signature` first refuses what
+it would otherwise do: follow a reference to a file or URL (or a FIFO, which hangs), run XSLT
+or free XPath (hours of CPU), use SHA-1 or HMAC, or resolve an id two elements share; and the
+context enables only the canonicalisation, enveloped and XPath-filter transforms and SHA-2.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,6 +186,34 @@ def _add_signature_timestamp(signature: etree._Element, tsa: TsaClient) -> None:
 
 # --- verification primitives (policy and reporting live in edcbridge.xml.verify) ---
 
+XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
+_C = xmlsec.constants
+_C14N_METHODS = (_C.TransformExclC14N, _C.TransformExclC14NWithComments, _C.TransformInclC14N,
+                 _C.TransformInclC14NWithComments, _C.TransformInclC14N11, _C.TransformInclC14N11WithComments)
+_REFERENCE_TRANSFORMS = {t.href: t for t in (*_C14N_METHODS, _C.TransformEnveloped, _C.TransformXPath,
+                                             _C.TransformXPath2)}
+_DIGEST_METHODS = {t.href: t for t in (_C.TransformSha224, _C.TransformSha256, _C.TransformSha384,
+                                       _C.TransformSha512)}
+_SIGNATURE_METHODS = {t.href: t for t in (_C.TransformRsaSha224, _C.TransformRsaSha256, _C.TransformRsaSha384,
+                                          _C.TransformRsaSha512, _C.TransformEcdsaSha224,
+                                          _C.TransformEcdsaSha256, _C.TransformEcdsaSha384,
+                                          _C.TransformEcdsaSha512)}
+_C14N_HREFS = {t.href: t for t in _C14N_METHODS}
+# The only XPath expressions accepted: the ones that remove the signature (EU DSS, EDCI 1.x).
+_XPATH_ENVELOPED = "not(ancestor-or-self::ds:Signature)"
+_XPATH2_SUBTRACT = "/descendant::ds:Signature"
+_SAME_DOCUMENT = re.compile(r"#[A-Za-z_][A-Za-z0-9_.-]*")
+MAX_REFERENCES = 8
+MAX_TRANSFORMS = 4
+_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+
+class RefusedSignature(XadesError):
+    """The signature asks for what edcbridge never does for untrusted input: reading files or
+    URLs, running XSLT or free XPath, weak or unknown algorithms, ambiguous ids."""
+
+
 def signatures(tree: etree._ElementTree) -> list[etree._Element]:
     return list(tree.getroot().iter(_ds("Signature")))
 
@@ -190,16 +224,110 @@ def _id_nodes(tree: etree._ElementTree) -> Iterator[etree._Element]:
             yield element
 
 
+def _duplicate_id(tree: etree._ElementTree) -> str | None:
+    """An id two elements share (``Id`` or ``xml:id``): a reference to it would be ambiguous."""
+    seen: set[str] = set()
+    for element in tree.getroot().iter():
+        if not isinstance(element.tag, str):
+            continue
+        for value in {element.get("Id"), element.get(_XML_ID)} - {None}:
+            if value in seen:
+                return value
+            seen.add(str(value))
+    return None
+
+
+def _xpath_problem(transform: etree._Element, algorithm: str) -> str | None:
+    """None when the XPath transform is exactly one that removes the signature."""
+    if algorithm == XPATH:
+        paths, expected, kind = transform.findall(_ds("XPath")), _XPATH_ENVELOPED, None
+    else:
+        paths, expected, kind = transform.findall(f"{{{XPATH_FILTER2}}}XPath"), _XPATH2_SUBTRACT, "subtract"
+    if len(paths) == 1 and " ".join((paths[0].text or "").split()) == expected \
+            and paths[0].nsmap.get("ds") == DS and paths[0].get("Filter") == kind:
+        return None
+    return (f"an XPath transform other than {expected!r} is refused (free XPath can select part of "
+            "the document or run for hours)")
+
+
+def _transform_problem(transform: etree._Element) -> str | None:
+    algorithm = transform.get("Algorithm", "")
+    if algorithm not in _REFERENCE_TRANSFORMS:
+        return (f"transform {algorithm!r} is refused; a seal may use only enveloped-signature, "
+                "canonicalisation and the XPath filters that remove the signature")
+    if algorithm in (XPATH, XPATH_FILTER2):
+        return _xpath_problem(transform, algorithm)
+    return None
+
+
+def _reference_problem(reference: etree._Element) -> str | None:
+    uri = reference.get("URI")
+    if uri is None or (uri != "" and not _SAME_DOCUMENT.fullmatch(uri)):
+        return (f"Reference URI {uri!r} is refused: a seal may reference only the document itself "
+                '(URI="" or "#id"), never a file or URL')
+    digest = reference.find(_ds("DigestMethod"))
+    algorithm = digest.get("Algorithm", "") if digest is not None else ""
+    if algorithm not in _DIGEST_METHODS:
+        return f"DigestMethod {algorithm!r} is refused; use SHA-224, SHA-256, SHA-384 or SHA-512"
+    transforms = reference.findall(f"{_ds('Transforms')}/{_ds('Transform')}")
+    if len(transforms) > MAX_TRANSFORMS:
+        return f"{len(transforms)} transforms in one reference are refused (at most {MAX_TRANSFORMS})"
+    return next(filter(None, map(_transform_problem, transforms)), None)
+
+
+def _signed_info_problem(signed_info: etree._Element) -> str | None:
+    method = signed_info.find(_ds("SignatureMethod"))
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    if algorithm not in _SIGNATURE_METHODS:
+        return f"SignatureMethod {algorithm!r} is refused; use RSA or ECDSA with SHA-2"
+    c14n = signed_info.find(_ds("CanonicalizationMethod"))
+    if (c14n.get("Algorithm", "") if c14n is not None else "") not in _C14N_HREFS:
+        return "the SignedInfo CanonicalizationMethod is not a W3C canonicalisation; it is refused"
+    references = signed_info.findall(_ds("Reference"))
+    if len(references) > MAX_REFERENCES:
+        return f"{len(references)} references are refused (a seal has 2, at most {MAX_REFERENCES} accepted)"
+    return next(filter(None, map(_reference_problem, references)), None)
+
+
+def check_signature(tree: etree._ElementTree, signature: etree._Element) -> None:
+    """Refuse, before libxmlsec1 sees it, a signature that could read files or URLs, hang, burn
+    CPU or run XSLT, or whose ids are ambiguous (raises :class:`RefusedSignature`)."""
+    signed_info = signature.find(_ds("SignedInfo"))
+    if signed_info is None:
+        raise RefusedSignature("the ds:Signature has no SignedInfo: there is nothing to verify")
+    problem = _signed_info_problem(signed_info)
+    if problem is not None:
+        raise RefusedSignature(problem)
+    if signature.find(f".//{_ds('Manifest')}") is not None:  # libxmlsec1 follows its references too
+        raise RefusedSignature("a ds:Manifest is refused: its references would be followed, and a seal "
+                               "on a credential never needs one")
+    duplicate = _duplicate_id(tree)
+    if duplicate is not None:
+        raise RefusedSignature(f"the Id {duplicate!r} is on two elements: what the seal signs is ambiguous")
+
+
+def _verification_context() -> xmlsec.SignatureContext:
+    """A context that runs only the whitelisted transforms and algorithms."""
+    context = xmlsec.SignatureContext()
+    for transform in (*_REFERENCE_TRANSFORMS.values(), *_DIGEST_METHODS.values()):
+        context.enable_reference_transform(transform)
+    for transform in (*_C14N_HREFS.values(), *_SIGNATURE_METHODS.values()):
+        context.enable_signature_transform(transform)
+    return context
+
+
 def core_verify(tree: etree._ElementTree, signature: etree._Element, cert: x509.Certificate) -> str | None:
     """libxmlsec1 core validation (every reference digest and the SignatureValue) with *cert*'s key.
 
-    Returns None when valid, else libxmlsec1's reason. Only ``Id`` attributes are registered as
-    XML ids (the XAdES signed properties), as ``xmlsec1 --id-attr:Id`` does.
+    Returns None when valid, else libxmlsec1's reason; raises :class:`RefusedSignature` for a
+    signature :func:`check_signature` refuses. Only ``Id`` attributes are registered as XML ids
+    (the XAdES signed properties), as ``xmlsec1 --id-attr:Id`` does.
     """
-    context = xmlsec.SignatureContext()
-    for element in _id_nodes(tree):
-        context.register_id(element, "Id")
+    check_signature(tree, signature)
+    context = _verification_context()
     try:
+        for element in _id_nodes(tree):
+            context.register_id(element, "Id")
         context.key = xmlsec.Key.from_memory(cert.public_bytes(serialization.Encoding.DER),
                                              xmlsec.constants.KeyDataFormatCertDer, None)
         context.verify(signature)

@@ -9,6 +9,7 @@ loaded once per process and cached.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,6 +101,14 @@ def load_seconds(store: SchemaStore, relative: str, engine: Engine) -> float:
     return time.perf_counter() - start
 
 
+def _without_comments(tree: etree._ElementTree) -> etree._Element:
+    """A copy without comments and processing instructions (their neighbouring text joined, line
+    numbers kept): xmlschema takes them for child elements of simple content, XSD ignores them."""
+    root = copy.deepcopy(tree.getroot())
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    return root
+
+
 @dataclass(frozen=True, slots=True)
 class XsdError:
     line: int | None
@@ -122,7 +131,7 @@ def errors(tree: etree._ElementTree, store: SchemaStore, engine: Engine = "lxml"
         log = cast(Iterable[etree._LogEntry], validator.error_log)
         return [XsdError(e.line or None, e.path or "", e.message) for e in log]
     found = []
-    resource = xmlschema.XMLResource(tree, allow="none")  # in memory: nothing to load
+    resource = xmlschema.XMLResource(_without_comments(tree), allow="none")  # in memory: nothing to load
     for error in _xmlschema_schema(path).iter_errors(resource, use_location_hints=False):
         line = getattr(error.sourceline, "real", None) if error.sourceline is not None else None
         found.append(XsdError(line, error.path or "", error.reason or str(error.message)))
