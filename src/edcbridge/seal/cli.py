@@ -51,7 +51,8 @@ def make_verify_command(format_check: FormatCheck | None = None,
     @click.option(
         "--fetch-revocation",
         is_flag=True,
-        help="Download CRLs when the seal embeds no revocation data.",
+        help="Download CRLs when no embedded revocation data is current, and check the credential's "
+             "status lists.",
     )
     def verify(
         files: Sequence[Path],

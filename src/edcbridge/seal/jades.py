@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -30,21 +31,21 @@ ALGORITHMS = ("RS256", "PS256", "ES256")
 TYP = "jose+json"
 CTY = "octet-stream"
 
-# JAdES header parameters a verifier must understand when they appear in `crit`.
+# The JAdES header parameters this verifier implements, so may be critical: sigT (SEAL,
+# EXPIRY) and adoTst (TIMESTAMP). Others (sigD, srCms, sigPId...) change what a signature means;
+# accepting them unread would claim checks that were never made.
 _JADES_HEADERS = {
     name: JWSEHeaderParameter(description, False, True, None)
     for name, description in {
         "sigT": "JAdES claimed signing time",
         "adoTst": "JAdES all-data-objects timestamp",
-        "sigD": "JAdES signed data objects",
-        "srCms": "JAdES signer commitments",
-        "sigPl": "JAdES signature production place",
-        "srAts": "JAdES signer attributes",
-        "sigPId": "JAdES signature policy",
-        "x5t#o": "JAdES other-digest certificate reference",
-        "sigX5ts": "JAdES signing certificates references",
     }.items()
 }
+_CRITICAL_OK = ("b64", *_JADES_HEADERS)
+# RFC 7515 4.1.11: names defined by RFC 7515 / JWA for JWS must not be listed in crit.
+_REGISTERED = frozenset(
+    {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"}
+)
 
 
 def b64url(data: bytes) -> str:
@@ -170,6 +171,7 @@ class ParsedSeal:
     etsiu: list[dict[str, Any]] = field(default_factory=list)
     # The etsiU entries as written (base64url), parallel to `etsiu`; None for clear JSON.
     etsiu_encoded: list[str | None] = field(default_factory=list)
+    unprotected: dict[str, Any] = field(default_factory=dict)
 
     def certificates(self) -> list[x509.Certificate]:
         """`x5c` certificates, leaf first."""
@@ -178,7 +180,7 @@ class ParsedSeal:
             raise SealFormatError("protected header has no x5c certificate")
         try:
             return [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
-        except (ValueError, binascii.Error) as exc:
+        except (ValueError, binascii.Error, x509.InvalidVersion) as exc:
             raise SealFormatError(f"x5c holds an unreadable certificate: {exc}") from exc
 
     def unsigned(self, name: str) -> list[Any]:
@@ -186,10 +188,20 @@ class ParsedSeal:
         return [entry[name] for entry in self.etsiu if name in entry]
 
 
-def parse(data: bytes) -> ParsedSeal:
+def _load_json(text: str | bytes, what: str) -> object:
+    """json.loads with nesting too deep for Python (RecursionError) as unreadable input."""
     try:
-        text = data.decode("utf-8")
-        doc = json.loads(text)
+        return json.loads(text)
+    except RecursionError as exc:
+        raise SealFormatError(f"{what} is nested too deeply to read") from exc
+
+
+def parse(data: bytes) -> ParsedSeal:
+    """Read a sealed document; a leading UTF-8 BOM of the file is skipped (editors add one),
+    while the payload string is kept exactly as written, since it is what was signed."""
+    try:
+        text = data.decode("utf-8-sig")
+        doc = _load_json(text, "document")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
@@ -208,13 +220,15 @@ def parse(data: bytes) -> ParsedSeal:
     if not isinstance(protected_b64, str) or not isinstance(signature_b64, str):
         raise SealFormatError("signature needs 'protected' and 'signature' strings")
     try:
-        protected = json.loads(b64url_decode(protected_b64))
+        protected = _load_json(b64url_decode(protected_b64), "protected header")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SealFormatError(f"protected header is not JSON: {exc}") from exc
     if not isinstance(protected, dict):
         raise SealFormatError("protected header is not a JSON object")
     header = sig.get("header", {})
-    etsiu_raw = header.get("etsiU", []) if isinstance(header, dict) else []
+    if not isinstance(header, dict):
+        raise SealFormatError("the unprotected header is not a JSON object")
+    etsiu_raw = header.get("etsiU", [])
     etsiu: list[dict[str, Any]] = []
     encoded: list[str | None] = []
     for entry in etsiu_raw if isinstance(etsiu_raw, list) else []:
@@ -222,7 +236,7 @@ def parse(data: bytes) -> ParsedSeal:
         if isinstance(value, dict):
             etsiu.append(value)
             encoded.append(entry if isinstance(entry, str) else None)
-    return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded)
+    return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header)
 
 
 def _etsiu_value(entry: object) -> object:
@@ -231,23 +245,65 @@ def _etsiu_value(entry: object) -> object:
         return entry
     if isinstance(entry, str):
         try:
-            return json.loads(b64url_decode(entry))
+            return _load_json(b64url_decode(entry), "etsiU entry")
         except (SealFormatError, UnicodeDecodeError, json.JSONDecodeError):
             return None
     return None
 
 
-def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
-    """Check the JWS signature with jwcrypto; return None when valid, else the reason."""
+def _crit_problem(protected: dict[str, Any]) -> str | None:
+    """Why `crit` is unacceptable (RFC 7515 4.1.11, RFC 7797 3), or None."""
+    crit = protected.get("crit")
+    if not isinstance(crit, list) or not crit or not all(isinstance(n, str) for n in crit):
+        return "crit must be a non-empty list of header names"
+    twice = sorted({n for n in crit if crit.count(n) > 1})
+    if twice:
+        return f"crit lists {', '.join(twice)} more than once (RFC 7515 4.1.11)"
+    registered = [n for n in crit if n in _REGISTERED]
+    if registered:
+        return f"crit must not list the registered header {registered[0]} (RFC 7515 4.1.11)"
+    absent = [n for n in crit if n not in protected]
+    if absent:
+        return f"crit lists {absent[0]}, which the protected header does not contain"
+    unsupported = [n for n in crit if n not in _CRITICAL_OK]
+    if unsupported:
+        return (f"critical header {unsupported[0]} is not supported "
+                f"(supported: {', '.join(_CRITICAL_OK)})")
+    if "b64" not in crit or "sigT" not in crit:
+        return "crit must list b64 and sigT"
+    return None
+
+
+def _header_problem(seal: ParsedSeal) -> str | None:
+    """Why the JOSE header is unacceptable before any signature maths, or None.
+
+    jwcrypto reports these as a signature mismatch; saying the real reason helps the issuer.
+    """
     alg = seal.protected.get("alg")
     if alg not in ALGORITHMS:
         return f"algorithm {alg!r} is not allowed (allowed: {', '.join(ALGORITHMS)})"
+    both = sorted(set(seal.protected) & set(seal.unprotected))
+    if both:
+        return (f"header {both[0]} is in both the protected and the unprotected header "
+                "(RFC 7515 7.2.1)")
+    if "crit" in seal.unprotected:
+        return "crit must be in the protected header"
     if seal.protected.get("b64") is not False:
         return "protected header must set b64 to false (unencoded payload)"
-    crit = seal.protected.get("crit")
-    if not isinstance(crit, list) or "b64" not in crit or "sigT" not in crit:
-        return "crit must list b64 and sigT"
-    public_key = cert.public_key()
+    if "sigD" in seal.protected:
+        return "sigD (detached signed data objects) is not supported: the seal may not cover the payload"
+    return _crit_problem(seal.protected)
+
+
+def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
+    """Check the JWS signature with jwcrypto; return None when valid, else the reason."""
+    problem = _header_problem(seal)
+    if problem:
+        return problem
+    try:
+        public_key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return "the certificate's public key cannot be read"
     if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         return f"certificate key type {type(public_key).__name__} is not supported"
     try:
@@ -255,9 +311,9 @@ def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
         token = jws.JWS(header_registry=_JADES_HEADERS)
         token.allowed_algs = list(ALGORITHMS)
         token.deserialize(seal.text)
-        token.verify(key, alg=str(alg))
+        token.verify(key, alg=str(seal.protected["alg"]))
     except jws.InvalidJWSSignature:
         return "signature does not match the payload and protected header"
-    except (JWException, ValueError, TypeError) as exc:
+    except (JWException, ValueError, TypeError, RecursionError) as exc:
         return f"signature could not be checked: {exc}"
     return None

@@ -1,10 +1,14 @@
-"""Revocation data for the seal certificate: CRLs and OCSP responses, checked or fetched."""
+"""Revocation data: CRLs and OCSP responses for the seal certificate, checked or fetched, and
+the credential's own status list entries."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 from cryptography import x509
@@ -19,12 +23,22 @@ from edcbridge.seal.errors import RevocationError
 DEFAULT_TIMEOUT = 15.0
 
 
+# RFC 6960 allows an OCSP response without nextUpdate ("newer information is always
+# available"); such data, and a CRL without one, counts as current for this long.
+MAX_AGE_WITHOUT_NEXT_UPDATE = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Finding:
-    """What one piece of revocation data says about a certificate."""
+    """What one piece of revocation data says about a certificate.
+
+    `current` is False when the data was out of date at the time it was judged against: it
+    then proves nothing either way, and fresher data may be fetched.
+    """
 
     good: bool
     reason: str
+    current: bool = True
 
 
 def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x509.Certificate | None:
@@ -65,6 +79,24 @@ def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.Certificate
     return load_crl(response.content, url)
 
 
+def _staleness(
+    what: str, this_update: datetime, next_update: datetime | None, at: datetime
+) -> Finding | None:
+    """A not-current Finding when data issued at *this_update* was out of date at *at*."""
+    when = at.isoformat(timespec="seconds")
+    if next_update is not None and next_update < at:
+        return Finding(
+            False, f"{what} was out of date at {when} (next update {next_update.isoformat()})", current=False
+        )
+    if next_update is None and this_update + MAX_AGE_WITHOUT_NEXT_UPDATE < at:
+        return Finding(
+            False,
+            f"{what} issued {this_update.isoformat()} without a next update is too old at {when}",
+            current=False,
+        )
+    return None
+
+
 def crl_finding(
     crl: x509.CertificateRevocationList,
     cert: x509.Certificate,
@@ -73,24 +105,24 @@ def crl_finding(
 ) -> Finding | None:
     """None when *crl* is not about *cert*; otherwise what it says.
 
-    With *current_at*, a CRL whose next update was before that moment is rejected as stale.
+    A revocation is reported whatever the CRL's age. Otherwise, with *current_at*, a CRL that
+    was out of date at that moment gives a not-current Finding.
     """
     if crl.issuer != cert.issuer:
         return None
-    if current_at is not None and crl.next_update_utc is not None and crl.next_update_utc < current_at:
-        return Finding(
-            False,
-            f"CRL of '{issuer.subject.rfc4514_string()}' was out of date at {current_at.isoformat()} "
-            f"(next update {crl.next_update_utc.isoformat()})",
-        )
+    name = f"CRL of '{issuer.subject.rfc4514_string()}'"
     public_key = issuer.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         return Finding(False, "CRL issuer key type not supported")
     if not crl.is_signature_valid(public_key):
-        return Finding(False, f"CRL of '{issuer.subject.rfc4514_string()}' has an invalid signature")
+        return Finding(False, f"{name} has an invalid signature")
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if entry is not None:
         return Finding(False, f"certificate revoked on {entry.revocation_date_utc.isoformat()} (CRL)")
+    if current_at is not None:
+        stale = _staleness(name, crl.last_update_utc, crl.next_update_utc, current_at)
+        if stale:
+            return stale
     return Finding(True, f"not revoked per CRL issued {crl.last_update_utc.isoformat()}")
 
 
@@ -117,9 +149,17 @@ def _ocsp_signer(
 
 
 def ocsp_finding(
-    data: bytes, cert: x509.Certificate, issuer: x509.Certificate, pool: Sequence[x509.Certificate]
+    data: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    current_at: datetime | None = None,
 ) -> Finding | None:
-    """None when the response is not about *cert*; otherwise what it says."""
+    """None when the response is not about *cert*; otherwise what it says.
+
+    As for CRLs, a "good" answer that was out of date at *current_at* (its nextUpdate passed)
+    gives a not-current Finding: it says nothing about that moment.
+    """
     try:
         response = ocsp.load_der_ocsp_response(data)
     except ValueError:
@@ -144,12 +184,18 @@ def ocsp_finding(
     except InvalidSignature:
         return Finding(False, "OCSP response has an invalid signature")
     produced = response.produced_at_utc.isoformat()
-    if single.certificate_status == ocsp.OCSPCertStatus.GOOD:
-        return Finding(True, f"good per OCSP response produced {produced}")
     if single.certificate_status == ocsp.OCSPCertStatus.REVOKED:
         when = single.revocation_time_utc
         return Finding(False, f"certificate revoked on {when.isoformat() if when else '?'} (OCSP)")
-    return Finding(False, f"OCSP status unknown (response produced {produced})")
+    if single.certificate_status != ocsp.OCSPCertStatus.GOOD:
+        return Finding(False, f"OCSP status unknown (response produced {produced})")
+    if current_at is not None:
+        stale = _staleness(
+            f"OCSP response produced {produced}", single.this_update_utc, single.next_update_utc, current_at
+        )
+        if stale:
+            return stale
+    return Finding(True, f"good per OCSP response produced {produced}")
 
 
 def crls_for_seal(
@@ -190,3 +236,144 @@ def crls_for_seal(
             "points); pass --crl FILE or seal at level B-T"
         )
     return useful
+
+
+# The credential's own status (W3C Bitstring Status List v1.0 and its predecessor
+# StatusList2021): a bit per credential in a GZIP'd bitstring inside a status list credential.
+STATUS_TYPES = ("BitstringStatusListEntry", "StatusList2021Entry")
+_MAX_STATUS_LIST = 16 * 1024 * 1024  # bytes, compressed and decompressed: far above 131,072 bits
+_STATUS_ACCEPT = "application/vc+ld+json, application/ld+json, application/json, application/vc+jwt"
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One `credentialStatus` / `status` entry of a credential."""
+
+    type: str
+    purpose: str
+    list_url: str
+    index: int | None
+    size: int = 1
+
+    def describe(self) -> str:
+        where = self.list_url if self.index is None else f"{self.list_url} index {self.index}"
+        return f"{self.type} ({self.purpose}) at {where}"
+
+    @property
+    def checkable(self) -> bool:
+        return (
+            self.type in STATUS_TYPES
+            and self.index is not None
+            and self.size == 1
+            and self.list_url.startswith(("http://", "https://"))
+        )
+
+
+def _status_entry(item: dict[str, object]) -> StatusEntry:
+    kind = item.get("type")
+    kind = " ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+    index = item.get("statusListIndex")
+    size = item.get("statusSize", 1)
+    return StatusEntry(
+        type=kind,
+        purpose=str(item.get("statusPurpose", "revocation")),
+        list_url=str(item.get("statusListCredential") or item.get("id") or "?"),
+        index=int(index) if isinstance(index, int | str) and str(index).isdigit() else None,
+        size=size if isinstance(size, int) else 0,
+    )
+
+
+def status_entries(credential: dict[str, object]) -> list[StatusEntry]:
+    """The typed status entries of a credential (VC `credentialStatus`, or `status` as the
+    MyNextID EDCs write it)."""
+    entries = []
+    for name in ("credentialStatus", "status"):
+        value = credential.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "type" in item:
+                entries.append(_status_entry(item))
+    return entries
+
+
+def fetch_status_list(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """The body served at a status list URL, size-capped."""
+    try:
+        with requests.get(
+            url,
+            timeout=timeout,
+            headers={"User-Agent": "edcbridge-seal", "Accept": _STATUS_ACCEPT},
+            stream=True,
+        ) as response:
+            if response.status_code != 200:
+                raise RevocationError(
+                    f"status list {url} answered HTTP {response.status_code} {response.reason}"
+                )
+            body = response.raw.read(_MAX_STATUS_LIST + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise RevocationError(
+            f"cannot download status list {url}: {type(exc).__name__}; check the network"
+        ) from exc
+    if len(body) > _MAX_STATUS_LIST:
+        raise RevocationError(f"status list {url} is larger than {_MAX_STATUS_LIST} bytes")
+    return bytes(body)
+
+
+def _bitstring(encoded: object, url: str) -> bytes:
+    """Decode `encodedList`: GZIP, base64url (StatusList2021) or multibase 'u' + base64url
+    (Bitstring Status List); standard base64 is tolerated."""
+    if not isinstance(encoded, str) or not encoded:
+        raise RevocationError(f"status list {url} has no encodedList")
+    text = encoded[1:] if encoded.startswith("u") else encoded
+    text = text.replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj(wbits=31)  # GZIP container
+        bits = inflater.decompress(compressed, _MAX_STATUS_LIST)
+    except (ValueError, binascii.Error, zlib.error) as exc:
+        raise RevocationError(f"status list {url}: encodedList is not GZIP'd base64url") from exc
+    if inflater.unconsumed_tail:
+        raise RevocationError(f"status list {url} is larger than {_MAX_STATUS_LIST} bytes")
+    return bits
+
+
+def _list_subject(list_credential: dict[str, object], url: str) -> dict[str, object]:
+    subject = list_credential.get("credentialSubject")
+    if isinstance(subject, list) and subject:
+        subject = subject[0]
+    if not isinstance(subject, dict):
+        raise RevocationError(f"status list {url} has no credentialSubject")
+    return subject
+
+
+def _list_expiry(list_credential: dict[str, object]) -> datetime | None:
+    value = list_credential.get("validUntil") or list_credential.get("expirationDate")
+    try:
+        moment = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment else None
+
+
+_STATUS_WORDS = {"revocation": "revoked", "suspension": "suspended"}
+
+
+def status_finding(entry: StatusEntry, list_credential: dict[str, object], at: datetime) -> Finding:
+    """What the status list credential (already authenticated by the caller) says about *entry*."""
+    url, word = entry.list_url, _STATUS_WORDS.get(entry.purpose, f"flagged for {entry.purpose}")
+    try:
+        subject = _list_subject(list_credential, url)
+        purpose = subject.get("statusPurpose", entry.purpose)
+        if entry.purpose not in (purpose if isinstance(purpose, list) else [purpose]):
+            return Finding(False, f"status list {url} is for {purpose}, not {entry.purpose}")
+        bits = _bitstring(subject.get("encodedList"), url)
+    except RevocationError as exc:
+        return Finding(False, str(exc))
+    expiry = _list_expiry(list_credential)
+    if expiry is not None and expiry < at:
+        return Finding(False, f"status list {url} expired on {expiry.isoformat()}", current=False)
+    index = entry.index or 0
+    if index >= len(bits) * 8:
+        return Finding(False, f"status index {index} is outside status list {url} ({len(bits) * 8} entries)")
+    if bits[index // 8] >> (7 - index % 8) & 1:
+        return Finding(False, f"credential {word} per status list {url} (index {index})")
+    return Finding(True, f"credential not {word} per status list {url} (index {index})")

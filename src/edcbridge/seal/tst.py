@@ -14,7 +14,7 @@ from datetime import datetime
 
 from asn1crypto import cms, tsp  # type: ignore[import-untyped]
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -29,6 +29,8 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
     "sha1": hashes.SHA1,
 }
+# Imprints prove what was timestamped: only collision-resistant SHA-2 hashes can.
+_IMPRINT_HASHES = ("sha224", "sha256", "sha384", "sha512")
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,10 @@ def _check_signature(
         if isinstance(key, rsa.RSAPublicKey):
             if algo.signature_algo == "rsassa_pss":
                 params = algo["parameters"]
-                pss_hash = _HASHES[params["hash_algorithm"]["algorithm"].native]()
+                pss_name = params["hash_algorithm"]["algorithm"].native
+                if pss_name not in _HASHES:
+                    raise TimestampError(f"timestamp token uses unsupported PSS hash {pss_name}")
+                pss_hash = _HASHES[pss_name]()
                 pad: padding.AsymmetricPadding = padding.PSS(
                     mgf=padding.MGF1(pss_hash), salt_length=params["salt_length"].native
                 )
@@ -164,6 +169,8 @@ def _check_signing_certificate(attrs: dict[str, object], signer: x509.Certificat
         value = attrs["signing_certificate_v2"]
         first = value["certs"][0]  # type: ignore[index]
         name = first["hash_algorithm"]["algorithm"].native
+        if name not in _HASHES:
+            raise TimestampError(f"token's signing-certificate attribute uses unsupported hash {name}")
         expected = hashlib.new(name, der).digest()
         actual = bytes(first["cert_hash"].native)
     elif "signing_certificate" in attrs:
@@ -233,12 +240,27 @@ def _find_signer(raw: _RawToken, pool: list[x509.Certificate]) -> x509.Certifica
     raise TimestampError("the timestamp signer certificate is not in the token")
 
 
+# What asn1crypto and cryptography raise on malformed DER, often only when a value is used.
+_UNREADABLE = (
+    ValueError, TypeError, KeyError, IndexError, AttributeError, UnsupportedAlgorithm,
+    x509.InvalidVersion,
+)
+
+
 def verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certificate, ...] = ()) -> Timestamp:
     """Verify *token* as a timestamp over data whose hash is *digest*.
 
     *digest* is compared against the imprint, so the caller hashes the timestamped data with
-    the algorithm named in the token; use :func:`imprint_algorithm` to learn it.
+    the algorithm named in the token; use :func:`imprint_algorithm` to learn it. A malformed
+    token is a TimestampError wherever parsing trips, since asn1crypto parses lazily.
     """
+    try:
+        return _verify_token(token, digest, extra_certs)
+    except _UNREADABLE as exc:
+        raise TimestampError(f"timestamp token is not a readable RFC 3161 token: {exc}") from exc
+
+
+def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certificate, ...]) -> Timestamp:
     try:
         raw = _split(token)
         content_info = cms.ContentInfo.load(token)
@@ -287,12 +309,17 @@ def verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certificat
 
 
 def imprint_algorithm(token: bytes) -> str:
-    """Hash algorithm name (hashlib spelling) of the token's message imprint."""
+    """Hash algorithm name (hashlib spelling) of the token's message imprint; SHA-2 only."""
     try:
         info = _tst_info(cms.ContentInfo.load(token))
-        return str(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
-    except (ValueError, TypeError, KeyError) as exc:
+        name = str(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
+    except _UNREADABLE as exc:
         raise TimestampError(f"timestamp token is not a readable RFC 3161 token: {exc}") from exc
+    if name not in _IMPRINT_HASHES:
+        raise TimestampError(
+            f"timestamp imprint uses {name}; only SHA-2 ({', '.join(_IMPRINT_HASHES)}) is accepted"
+        )
+    return name
 
 
 def build_rejection(reason: str, failure: str) -> bytes:

@@ -12,11 +12,16 @@ Each check ends OK, ERROR or SKIPPED with a reason:
   content timestamp (`adoTst`, over the payload) and archive timestamps (`arcTst`, over
   payload, header, signature and the etsiU entries before them) are checked the same way.
 * FORMAT: the caller's check on the unwrapped credential (SKIPPED without one).
-* EXPIRY: `validUntil` / `expirationDate`, and the seal certificate valid at the signing
-  time. A certificate that expired after a timestamp-proven signing time is OK (that is what
-  B-T and above are for); after a merely claimed `sigT` it is an ERROR.
-* REVOCATION: embedded CRL / OCSP values (`rVals`) about the seal certificate, or CRLs fetched
-  from its distribution points when fetching is enabled.
+* EXPIRY: `validFrom` / `issuanceDate` not in the future, `validUntil` / `expirationDate` not
+  past, and the seal certificate valid at the signing time. A certificate that expired after a
+  timestamp-proven signing time is OK (that is what B-T and above are for); after a merely
+  claimed `sigT` it is an ERROR. A `sigT` in the future is refused (SEAL and EXPIRY).
+* REVOCATION: embedded CRL / OCSP values (`rVals`) about the seal certificate, current at the
+  time a signature timestamp proves, else at verification time (never at the claimed `sigT`;
+  EN 319 102-1 judges freshness against a proven time). With fetching enabled, CRLs are
+  fetched from the distribution points when no embedded data is current. The credential's
+  own status entries (StatusList2021 / Bitstring Status List) are checked when fetching is
+  enabled, and named as not checked otherwise.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -87,6 +92,9 @@ class VerifyOptions:
     timeout: float = revocation.DEFAULT_TIMEOUT
 
 
+_NO_SIGT = "protected header has no valid sigT (claimed signing time)"
+
+
 @dataclass
 class _Context:
     seal: jades.ParsedSeal
@@ -96,6 +104,7 @@ class _Context:
     at: datetime
     options: VerifyOptions
     timestamps: list[tst.Timestamp] = field(default_factory=list)
+    sigt_problem: str = _NO_SIGT
 
 
 def _name(cert: x509.Certificate) -> str:
@@ -120,7 +129,8 @@ def _xvals(seal: jades.ParsedSeal) -> list[x509.Certificate]:
     certs = []
     for value in seal.unsigned("xVals"):
         for item in value if isinstance(value, list) else []:
-            val = item.get("x509Cert", {}).get("val") if isinstance(item, dict) else None
+            ref = item.get("x509Cert") if isinstance(item, dict) else None
+            val = ref.get("val") if isinstance(ref, dict) else None
             if isinstance(val, str):
                 try:
                     certs.append(x509.load_der_x509_certificate(base64.b64decode(val)))
@@ -141,7 +151,7 @@ def _seal_check(ctx: _Context) -> Check:
     if problem:
         return Check("ERROR", problem)
     if ctx.signing_time is None:
-        return Check("ERROR", "protected header has no valid sigT (claimed signing time)")
+        return Check("ERROR", ctx.sigt_problem)
     usage = key_usage_names(leaf)
     if not {"digital_signature", "content_commitment"} & set(usage):
         return Check("ERROR", f"certificate '{_name(leaf)}' has no signing key usage")
@@ -157,16 +167,26 @@ def _seal_check(ctx: _Context) -> Check:
     return Check("OK", f"{done}; chain to trust anchor '{_name(path[-1])}'")
 
 
+def _token_der(val: str) -> bytes:
+    """Base64 (as the EC writes it) or base64url; unreadable text gives b"", which then fails
+    the token check instead of being skipped."""
+    try:
+        return base64.b64decode(val, validate=True)
+    except (ValueError, binascii.Error):
+        try:
+            return jades.b64url_decode(val)
+        except SealFormatError:
+            return b""
+
+
 def _tokens_of(value: object) -> list[bytes]:
     """The DER tokens of a JAdES timestamp container {"tstTokens": [{"val": ...}]}."""
+    items = value.get("tstTokens") if isinstance(value, dict) else None
     tokens = []
-    for item in value.get("tstTokens", []) if isinstance(value, dict) else []:
+    for item in items if isinstance(items, list) else []:
         val = item.get("val") if isinstance(item, dict) else None
         if isinstance(val, str):
-            try:
-                tokens.append(base64.b64decode(val, validate=True))
-            except (ValueError, binascii.Error):
-                tokens.append(jades.b64url_decode(val))
+            tokens.append(_token_der(val))
     return tokens
 
 
@@ -207,35 +227,48 @@ def _archive_stamps(ctx: _Context) -> list[tst.Timestamp]:
     return stamps
 
 
+def _order_problem(
+    ctx: _Context, signature: list[tst.Timestamp], content: list[tst.Timestamp], archive: list[tst.Timestamp]
+) -> str | None:
+    """Timestamps must come in the order the signature was made: content, sigT, signature, archive."""
+    if not signature:
+        return None
+    first = min(s.gen_time for s in signature)
+    if ctx.signing_time and first + _CLOCK_SKEW < ctx.signing_time:
+        return (f"signature timestamp {_short(first)} is before the claimed signing time "
+                f"{_short(ctx.signing_time)}")
+    if any(s.gen_time > first + _CLOCK_SKEW for s in content):
+        return "content timestamp is later than the signature timestamp"
+    if any(s.gen_time + _CLOCK_SKEW < first for s in archive):
+        return "archive timestamp is earlier than the signature timestamp"
+    return None
+
+
 def _timestamp_check(ctx: _Context) -> Check:
     seal = ctx.seal
     tokens = [t for value in seal.unsigned("sigTst") for t in _tokens_of(value)]
-    if not tokens:
+    content_tokens = _tokens_of(seal.protected.get("adoTst"))
+    if not tokens and not content_tokens:
         return Check("SKIPPED", "no signature timestamp (sigTst): level B-B")
     try:
         signature = _stamps(ctx, "signature timestamp", tokens, seal.signature_b64.encode("ascii"))
-        content = _stamps(
-            ctx, "content timestamp", _tokens_of(seal.protected.get("adoTst")), seal.payload.encode("utf-8")
-        )
-        archive = _archive_stamps(ctx)
+        content = _stamps(ctx, "content timestamp", content_tokens, seal.payload.encode("utf-8"))
+        archive = _archive_stamps(ctx) if signature else []
     except _StampError as exc:
         return Check("ERROR", str(exc))
-    first = min(s.gen_time for s in signature)
-    if ctx.signing_time and first + _CLOCK_SKEW < ctx.signing_time:
-        return Check(
-            "ERROR",
-            f"signature timestamp {_short(first)} is before the claimed signing time "
-            f"{_short(ctx.signing_time)}",
-        )
-    if any(s.gen_time > first + _CLOCK_SKEW for s in content):
-        return Check("ERROR", "content timestamp is later than the signature timestamp")
-    if any(s.gen_time + _CLOCK_SKEW < first for s in archive):
-        return Check("ERROR", "archive timestamp is earlier than the signature timestamp")
+    problem = _order_problem(ctx, signature, content, archive)
+    if problem:
+        return Check("ERROR", problem)
     ctx.timestamps.extend(signature)
-    tsa = _name(signature[0].tsa_certificate)
-    reasons = [f"signature timestamp {_short(first)} by '{tsa}' covers the signature value"]
+    reasons = []
+    if signature:
+        tsa = _name(signature[0].tsa_certificate)
+        first = min(s.gen_time for s in signature)
+        reasons.append(f"signature timestamp {_short(first)} by '{tsa}' covers the signature value")
     if content:
         reasons.append(f"content timestamp {_short(content[0].gen_time)} covers the payload")
+    if not signature:
+        reasons.append("no signature timestamp (sigTst)")
     if archive:
         reasons.append(
             f"archive timestamp {_short(archive[-1].gen_time)} covers signature and validation data"
@@ -247,19 +280,37 @@ def _timestamp_check(ctx: _Context) -> Check:
     return Check("OK", "; ".join(reasons))
 
 
-def _credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool, str]:
-    until = credential.get("validUntil") or credential.get("expirationDate")
-    if not until:
-        return True, "credential has no validUntil"
+class _DateError(ValueError):
+    """A credential date member that is not a date-time; the message is the reason."""
+
+
+def _credential_date(credential: dict[str, Any], name: str) -> datetime | None:
+    value = credential.get(name)
+    if not value:
+        return None
     try:
-        moment = datetime.fromisoformat(str(until))
-    except ValueError:
-        return False, f"validUntil '{until}' is not a date-time"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment < at:
-        return False, f"credential expired on {_short(moment)} (validUntil)"
-    return True, f"credential valid until {_short(moment)}"
+        moment = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _DateError(f"{name} '{value}' is not a date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool, str]:
+    """validFrom (VC 2.0) / issuanceDate (VC 1.1) reached and validUntil / expirationDate not."""
+    until_name = "validUntil" if credential.get("validUntil") else "expirationDate"
+    try:
+        starts = [(n, _credential_date(credential, n)) for n in ("validFrom", "issuanceDate")]
+        until = _credential_date(credential, until_name)
+    except _DateError as exc:
+        return False, str(exc)
+    for name, start in starts:
+        if start is not None and start > at + _CLOCK_SKEW:
+            return False, f"credential not valid before {_short(start)} ({name})"
+    if until is None:
+        return True, "credential has no validUntil"
+    if until < at:
+        return False, f"credential expired on {_short(until)} ({until_name})"
+    return True, f"credential valid until {_short(until)}"
 
 
 def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
@@ -271,7 +322,7 @@ def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
         parts.append(text)
     leaf, signed = ctx.leaf, ctx.signing_time
     if signed is None:
-        return Check("ERROR", "no signing time (sigT): certificate validity cannot be checked")
+        return Check("ERROR", f"{ctx.sigt_problem}: certificate validity cannot be checked")
     problem = validity_problem(leaf, signed)
     if problem:
         return Check("ERROR", f"seal certificate {problem}: not valid at signing time {_short(signed)}")
@@ -293,56 +344,178 @@ def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     )
 
 
-def _revocation_check(ctx: _Context) -> Check:
-    leaf = ctx.leaf
-    pool = [*ctx.pool, *ctx.options.trust_anchors]
-    issuer = revocation.find_issuer(leaf, pool)
+def _revocation_time(ctx: _Context) -> tuple[datetime, str]:
+    """When revocation data must have been current: the earliest valid signature timestamp
+    (trusted when anchors are configured: the rule EXPIRY uses), else verification time.
+    Never the claimed sigT, which anyone can back-date to match old data."""
+    if ctx.timestamps:
+        first = min(t.gen_time for t in ctx.timestamps)
+        return first, f"at the signature timestamp {_short(first)}"
+    return ctx.at, f"at verification time {_short(ctx.at)}"
+
+
+def _items(value: dict[str, Any], name: str) -> list[Any]:
+    items = value.get(name)
+    return items if isinstance(items, list) else []
+
+
+def _embedded_findings(
+    ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate], at: datetime
+) -> list[revocation.Finding]:
     findings: list[revocation.Finding] = []
     for value in ctx.seal.unsigned("rVals"):
         if not isinstance(value, dict):
             continue
-        if issuer is None:
-            return Check("SKIPPED", "revocation values present but the issuer certificate is not")
-        for item in value.get("crlVals") or []:
+        for item in _items(value, "crlVals"):
             val = item.get("val") if isinstance(item, dict) else None
             try:
                 crl = revocation.load_crl(base64.b64decode(str(val)), "rVals")
             except (RevocationError, ValueError, binascii.Error):
                 findings.append(revocation.Finding(False, "unreadable CRL in rVals"))
                 continue
-            finding = revocation.crl_finding(crl, leaf, issuer, ctx.signing_time)
+            finding = revocation.crl_finding(crl, ctx.leaf, issuer, at)
             if finding:
                 findings.append(finding)
-        for item in value.get("ocspVals") or []:
+        for item in _items(value, "ocspVals"):
             val = item.get("val") if isinstance(item, dict) else None
             try:
                 der = base64.b64decode(str(val))
             except (ValueError, binascii.Error):
                 findings.append(revocation.Finding(False, "unreadable OCSP value in rVals"))
                 continue
-            finding = revocation.ocsp_finding(der, leaf, issuer, pool)
+            finding = revocation.ocsp_finding(der, ctx.leaf, issuer, pool, at)
             if finding:
                 findings.append(finding)
-    source = "embedded"
-    if not findings and ctx.options.fetch_revocation:
-        if issuer is None:
+    return findings
+
+
+def _fetched_findings(ctx: _Context, issuer: x509.Certificate) -> list[revocation.Finding]:
+    """CRLs from the distribution points, which must be current now; RevocationError if not
+    downloadable."""
+    findings = []
+    for url in revocation.crl_urls(ctx.leaf):
+        crl = revocation.fetch_crl(url, timeout=ctx.options.timeout)
+        finding = revocation.crl_finding(crl, ctx.leaf, issuer, ctx.at)
+        if finding:
+            findings.append(finding)
+    return findings
+
+
+def _certificate_revocation(ctx: _Context) -> Check:
+    pool = [*ctx.pool, *ctx.options.trust_anchors]
+    issuer = revocation.find_issuer(ctx.leaf, pool)
+    fetch = ctx.options.fetch_revocation
+    if issuer is None:
+        if any(isinstance(v, dict) for v in ctx.seal.unsigned("rVals")):
+            return Check("SKIPPED", "revocation values present but the issuer certificate is not")
+        if fetch:
             return Check("ERROR", "cannot check revocation: issuer certificate not available")
-        source = "fetched"
-        try:
-            for url in revocation.crl_urls(leaf):
-                crl = revocation.fetch_crl(url, timeout=ctx.options.timeout)
-                finding = revocation.crl_finding(crl, leaf, issuer, ctx.at)
-                if finding:
-                    findings.append(finding)
-        except RevocationError as exc:
-            return Check("ERROR", str(exc))
-    if not findings:
-        hint = "" if ctx.options.fetch_revocation else "; add --fetch-revocation to check online"
-        return Check("SKIPPED", f"no revocation data about the seal certificate{hint}")
-    bad = [f.reason for f in findings if not f.good]
+        return Check("SKIPPED", "no revocation data about the seal certificate; add "
+                                "--fetch-revocation to check online")
+    at, when = _revocation_time(ctx)
+    embedded = _embedded_findings(ctx, issuer, pool, at)
+    bad = [f.reason for f in embedded if not f.good and f.current]
     if bad:
         return Check("ERROR", "; ".join(bad))
-    return Check("OK", f"{source}: " + "; ".join(f.reason for f in findings))
+    good = [f.reason for f in embedded if f.good]
+    if good:
+        return Check("OK", f"embedded, current {when}: " + "; ".join(good))
+    stale = [f.reason for f in embedded if not f.current]
+    if fetch:
+        return _fetched_check(ctx, issuer, stale)
+    if stale:
+        return Check("ERROR", "; ".join(stale) + "; add --fetch-revocation to check online")
+    return Check("SKIPPED", "no revocation data about the seal certificate; add "
+                            "--fetch-revocation to check online")
+
+
+def _fetched_check(ctx: _Context, issuer: x509.Certificate, stale: list[str]) -> Check:
+    """Fetch when nothing embedded is current: data out of date proves nothing either way."""
+    try:
+        fetched = _fetched_findings(ctx, issuer)
+    except RevocationError as exc:
+        return Check("ERROR", str(exc))
+    if not fetched:
+        return Check("SKIPPED", "; ".join([*stale, "no revocation data about the seal certificate"]))
+    bad = [f.reason for f in fetched if not f.good]
+    if bad:
+        return Check("ERROR", "; ".join(bad))
+    note = "embedded data out of date; " if stale else ""
+    return Check("OK", f"{note}fetched: " + "; ".join(f.reason for f in fetched))
+
+
+def _unsealed_list(body: bytes) -> dict[str, Any] | None:
+    """A JSON credential, or the claims of a VC-JWT (its `vc` claim for VC 1.1), unverified."""
+    try:
+        text = body.decode("utf-8-sig").strip()
+        parts = text.split(".")
+        if len(parts) == 3 and not text.startswith("{"):
+            text = jades.b64url_decode(parts[1]).decode("utf-8")
+        value = json.loads(text)
+    except (SealFormatError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(value, dict) and isinstance(value.get("vc"), dict):
+        value = value["vc"]
+    return value if isinstance(value, dict) else None
+
+
+def _status_list(ctx: _Context, url: str) -> tuple[dict[str, Any], str]:
+    """The status list credential at *url*, and how it was authenticated.
+
+    A JAdES-sealed list must be sealed with the credential's own seal certificate (then it is
+    as trustworthy as the credential); an unsealed list is used but said to be unverified.
+    """
+    body = revocation.fetch_status_list(url, timeout=ctx.options.timeout)
+    try:
+        doc = jades.parse(body)
+    except SealFormatError:
+        doc = None
+    if doc is None:
+        plain = _unsealed_list(body)
+        if plain is None:
+            raise RevocationError(f"status list {url} is neither a JSON credential, a JWT nor a JAdES seal")
+        return plain, " (list signature not verified)"
+    options = replace(ctx.options, fetch_revocation=False, format_check=None)
+    result = verify_document(body, options)
+    if result.payload is None or result.certificate is None:
+        raise RevocationError(f"status list {url}: seal not valid: {result.checks['SEAL'].reason}")
+    if result.certificate != ctx.leaf:
+        raise RevocationError(
+            f"status list {url} is sealed by '{_name(result.certificate)}', not with the "
+            "credential's seal certificate"
+        )
+    listed = json.loads(result.payload)
+    if not isinstance(listed, dict):
+        raise RevocationError(f"status list {url} is not a JSON object")
+    return listed, ""
+
+
+def _status_finding(ctx: _Context, entry: revocation.StatusEntry) -> revocation.Finding:
+    if not entry.checkable:
+        return revocation.Finding(True, f"credential status {entry.describe()} not checked: unsupported")
+    try:
+        listed, caveat = _status_list(ctx, entry.list_url)
+    except RevocationError as exc:
+        return revocation.Finding(False, str(exc))
+    finding = revocation.status_finding(entry, listed, ctx.at)
+    return replace(finding, reason=finding.reason + caveat)
+
+
+def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
+    """The seal certificate's revocation, then the credential's own status entries: any
+    ERROR wins; otherwise the certificate's status, with what was (not) done about each."""
+    check = _certificate_revocation(ctx)
+    entries = revocation.status_entries(credential) if credential else []
+    if not entries:
+        return check
+    if not ctx.options.fetch_revocation:
+        listed = " and ".join(e.describe() for e in entries)
+        return replace(check, reason=f"{check.reason}; credential status {listed} not checked; "
+                                     "add --fetch-revocation")
+    findings = [_status_finding(ctx, entry) for entry in entries]
+    reasons = [check.reason, *(f.reason for f in findings)]
+    failed = check.status == "ERROR" or any(not f.good for f in findings)
+    return Check("ERROR" if failed else check.status, "; ".join(reasons))
 
 
 def _format_check(check: FormatCheck | None, credential: dict[str, Any] | None) -> Check:
@@ -356,6 +529,29 @@ def _format_check(check: FormatCheck | None, credential: dict[str, Any] | None) 
     return Check(status, reason)  # type: ignore[arg-type]  # narrowed by the test above
 
 
+def _signing_time(seal: jades.ParsedSeal, at: datetime) -> tuple[datetime | None, str]:
+    """The claimed sigT, or None and why it cannot be used: a signing time after the
+    verification time (beyond clock skew) is not a time the seal can have been made at."""
+    sig_t = seal.protected.get("sigT")
+    try:
+        signing_time = jades.parse_time(sig_t) if isinstance(sig_t, str) else None
+    except SealFormatError:
+        signing_time = None
+    if signing_time is None:
+        return None, _NO_SIGT
+    if signing_time > at + _CLOCK_SKEW:
+        return None, f"claimed signing time sigT {_short(signing_time)} is in the future"
+    return signing_time, _NO_SIGT
+
+
+def _credential(payload: str) -> dict[str, Any] | None:
+    try:
+        credential = json.loads(payload)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return credential if isinstance(credential, dict) else None
+
+
 def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verification:
     options = options or VerifyOptions()
     at = options.at or datetime.now(UTC)
@@ -367,19 +563,10 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
         checks = {name: skipped for name in CHECKS}
         checks["SEAL"] = Check("ERROR", str(exc))
         return Verification(checks)
-    try:
-        sig_t = seal.protected.get("sigT")
-        signing_time = jades.parse_time(sig_t) if isinstance(sig_t, str) else None
-    except SealFormatError:
-        signing_time = None
+    signing_time, sigt_problem = _signing_time(seal, at)
     pool = [*seal.certificates()[1:], *_xvals(seal)]
-    ctx = _Context(seal, leaf, pool, signing_time, at, options)
-    try:
-        credential = json.loads(seal.payload)
-    except json.JSONDecodeError:
-        credential = None
-    if not isinstance(credential, dict):
-        credential = None
+    ctx = _Context(seal, leaf, pool, signing_time, at, options, sigt_problem=sigt_problem)
+    credential = _credential(seal.payload)
     seal_check = _seal_check(ctx)
     timestamp = _timestamp_check(ctx)
     checks = {
@@ -387,7 +574,7 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
         "TIMESTAMP": timestamp,
         "FORMAT": _format_check(options.format_check, credential),
         "EXPIRY": _expiry_check(ctx, credential),
-        "REVOCATION": _revocation_check(ctx),
+        "REVOCATION": _revocation_check(ctx, credential),
     }
     payload = seal.payload if seal_check.status == "OK" else None
     return Verification(checks, payload, leaf, signing_time)

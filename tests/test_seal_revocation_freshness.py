@@ -1,0 +1,163 @@
+"""Revocation data must be current at a proven time (a signature timestamp) or now; never at
+the signer's claimed sigT (ETSI EN 319 102-1). Stale embedded data is refetched on request."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from edcbridge.seal import devpki, jades, keys
+from edcbridge.seal.sealer import Level, Sealer
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority, TokenSigner
+from edcbridge.seal.verify import VerifyOptions, verify_document
+from tests.fake_http import FakeServer, Reply, Request
+
+PAYLOAD = '{"id": "urn:credential:fresh", "type": ["VerifiableCredential"]}'
+NOW = datetime.now(UTC).replace(microsecond=0)
+DER = serialization.Encoding.DER
+
+
+@pytest.fixture(scope="module")
+def root() -> devpki.Issued:
+    return devpki.make_root_ca(NOW - timedelta(days=400))
+
+
+@pytest.fixture(scope="module")
+def crl_server() -> Iterator[tuple[FakeServer, dict[str, bytes]]]:
+    files: dict[str, bytes] = {}
+
+    def app(request: Request) -> Reply:
+        body = files.get(request.path)
+        return Reply(200, body, "application/pkix-crl") if body else Reply(404, b"not found")
+
+    server = FakeServer(app).start()
+    yield server, files
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def leaf(root: devpki.Issued, crl_server: tuple[FakeServer, dict[str, bytes]]) -> devpki.IssuedSeal:
+    return devpki.issue_seal_certificate(
+        root, organisation="EDCBRIDGE TEST Fresh", organisation_identifier="NTRBE-TEST0010",
+        country="BE", not_before=NOW - timedelta(days=90), not_after=NOW + timedelta(days=365),
+        crl_url=f"{crl_server[0].base_url}/root.crl")
+
+
+def _crl(root: devpki.Issued, last: datetime, next_update: datetime,
+         revoked: tuple[x509.Certificate, ...] = ()) -> x509.CertificateRevocationList:
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+               .last_update(last).next_update(next_update))
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+            .revocation_date(NOW - timedelta(days=20)).build())
+    return builder.sign(root.key, hashes.SHA256())
+
+
+def _ocsp_good(root: devpki.Issued, cert: x509.Certificate, this_update: datetime,
+               next_update: datetime) -> bytes:
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(cert=cert, issuer=root.certificate, algorithm=hashes.SHA1(),
+                      cert_status=ocsp.OCSPCertStatus.GOOD, this_update=this_update,
+                      next_update=next_update, revocation_time=None, revocation_reason=None)
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, root.certificate)
+        .sign(root.key, hashes.SHA256())
+    )
+    return response.public_bytes(DER)
+
+
+def _with_r_vals(sealed: str, r_vals: dict[str, object]) -> bytes:
+    """Add rVals to the unsigned header, as anyone holding the file can."""
+    doc = json.loads(sealed)
+    signature = doc["signatures"][0]
+    entries = signature.setdefault("header", {}).setdefault("etsiU", [])
+    entries.append(jades.etsiu_entry({"rVals": r_vals}))
+    return json.dumps(doc).encode()
+
+
+def _crl_vals(crl: x509.CertificateRevocationList) -> dict[str, object]:
+    return {"crlVals": [{"val": base64.b64encode(crl.public_bytes(DER)).decode()}]}
+
+
+def _backdated(leaf: devpki.IssuedSeal, root: devpki.Issued, days: int) -> str:
+    """A B-B seal whose claimed sigT is *days* ago: nothing proves that time."""
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (root.certificate,))
+    return Sealer(seal_key, clock=lambda: NOW - timedelta(days=days)).seal(PAYLOAD)
+
+
+def test_old_crl_matching_backdated_sigt_is_not_current(
+    root: devpki.Issued, leaf: devpki.IssuedSeal
+) -> None:
+    old = _crl(root, NOW - timedelta(days=60), NOW - timedelta(days=30))
+    data = _with_r_vals(_backdated(leaf, root, 45), _crl_vals(old))
+    result = verify_document(data, VerifyOptions(trust_anchors=(root.certificate,)))
+    revocation = result.checks["REVOCATION"]
+    assert revocation.status == "ERROR", revocation.reason
+    assert "out of date at" in revocation.reason
+    assert "--fetch-revocation" in revocation.reason
+
+
+def test_fetch_revocation_replaces_stale_embedded_data(
+    root: devpki.Issued, leaf: devpki.IssuedSeal, crl_server: tuple[FakeServer, dict[str, bytes]]
+) -> None:
+    server, files = crl_server
+    old = _crl(root, NOW - timedelta(days=60), NOW - timedelta(days=30))
+    data = _with_r_vals(_backdated(leaf, root, 45), _crl_vals(old))
+    options = VerifyOptions(trust_anchors=(root.certificate,), fetch_revocation=True)
+    files["/root.crl"] = _crl(root, NOW - timedelta(days=1), NOW + timedelta(days=29),
+                              (leaf.certificate,)).public_bytes(DER)
+    revoked = verify_document(data, options).checks["REVOCATION"]
+    assert revoked.status == "ERROR", revoked.reason
+    assert "certificate revoked on" in revoked.reason
+    files["/root.crl"] = _crl(root, NOW - timedelta(days=1), NOW + timedelta(days=29)).public_bytes(DER)
+    fresh = verify_document(data, options).checks["REVOCATION"]
+    assert fresh.status == "OK", fresh.reason
+    assert fresh.reason.startswith("embedded data out of date; fetched:")
+    assert any(entry.path == "/root.crl" for entry in server.log)
+
+
+def test_ocsp_good_after_its_next_update_is_not_current(
+    root: devpki.Issued, leaf: devpki.IssuedSeal
+) -> None:
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (root.certificate,))
+    sealed = Sealer(seal_key, clock=lambda: NOW - timedelta(minutes=5)).seal(PAYLOAD)
+    expired = _ocsp_good(root, leaf.certificate, NOW - timedelta(days=60), NOW - timedelta(days=30))
+    data = _with_r_vals(sealed, {"ocspVals": [{"val": base64.b64encode(expired).decode()}]})
+    revocation = verify_document(data, VerifyOptions(trust_anchors=(root.certificate,))).checks["REVOCATION"]
+    assert revocation.status == "ERROR", revocation.reason
+    assert "OCSP response" in revocation.reason and "out of date" in revocation.reason
+    current = _ocsp_good(root, leaf.certificate, NOW - timedelta(hours=1), NOW + timedelta(days=6))
+    data = _with_r_vals(sealed, {"ocspVals": [{"val": base64.b64encode(current).decode()}]})
+    good = verify_document(data, VerifyOptions(trust_anchors=(root.certificate,))).checks["REVOCATION"]
+    assert good.status == "OK", good.reason
+    assert "good per OCSP response" in good.reason
+
+
+def test_data_current_at_the_signature_timestamp_stays_valid(
+    root: devpki.Issued, leaf: devpki.IssuedSeal
+) -> None:
+    """B-LT made 40 days ago with a CRL that has expired since: the timestamp proves the time."""
+    then = NOW - timedelta(days=40)
+    crl = _crl(root, then - timedelta(hours=1), then + timedelta(days=7))
+    tsa = devpki.issue_tsa_certificate(root, NOW - timedelta(days=100))
+    signer = TokenSigner(tsa.key, tsa.certificate, devpki.TSA_POLICY)
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (root.certificate,))
+    with DevServer(TimestampAuthority(signer, clock=lambda: then)) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        sealer = Sealer(seal_key, tsa=client, crls=[crl], level=Level.B_LT, clock=lambda: then)
+        sealed = sealer.seal(PAYLOAD).encode()
+        client.close()
+    result = verify_document(sealed, VerifyOptions(trust_anchors=(root.certificate,)))
+    assert result.checks["TIMESTAMP"].status == "OK", result.checks["TIMESTAMP"].reason
+    revocation = result.checks["REVOCATION"]
+    assert revocation.status == "OK", revocation.reason
+    assert f"current at the signature timestamp {then:%Y-%m-%d}" in revocation.reason
