@@ -149,3 +149,23 @@ def test_seal_without_a_readable_issuer_needs_no_comparison(seal: SealFactory, t
         "seal", str(plain), "--p12", str(seal.p12), "--out", str(tmp_path / "out"),
         "--password-file", str(seal.p12.parent / "seal-password.txt")])
     assert result.exit_code == 0, result.output
+
+
+def test_an_award_of_another_issuer_is_not_sealed_with_the_runs_seal(
+    seal: SealFactory, store: SchemaStore, tmp_path: Path
+) -> None:
+    lines = AWARDS.read_text("utf-8-sig").splitlines()
+    header, rows = lines[0], lines[1:4]
+    awards = tmp_path / "awards.csv"
+    awards.write_text("\n".join([f"{header},issuer", f"{rows[0]},qaa", f"{rows[1]},imperial", f"{rows[2]},"])
+                      + "\n", encoding="utf-8")
+    result = run([Job(CATALOGUE, (awards,))],
+                 RunOptions(out_dir=tmp_path / "sealed", store_root=store.root, formats=("edc",), seal=seal))
+    assert (result.done, result.failed, result.stage_failures) == (2, 1, {"seal": 1})
+    report = json.loads((tmp_path / "sealed" / "report.json").read_text("utf-8"))
+    failed = [r for r in report["records"] if r["status"] == "failed"]
+    assert failed[0]["row"] == 2 and "column 'issuer' = 'qaa'" in failed[0]["errors"][0]
+    assert "not the one in the seal certificate" in failed[0]["errors"][0]
+    unsealed = run([Job(CATALOGUE, (awards,))],
+                   RunOptions(out_dir=tmp_path / "plain", store_root=store.root, formats=("edc",)))
+    assert (unsealed.done, unsealed.failed) == (3, 0)  # nothing is vouched for without a seal

@@ -22,6 +22,7 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows
+from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Journal
@@ -182,10 +183,28 @@ class _Runner:
         return self.stopping or self.interrupted
 
 
-def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iterator[Item | Outcome]:
+def _foreign_issuer_check(seal: Any, catalogue: Catalogue) -> Callable[[str], str | None]:
+    """How an award's own issuer (not the catalogue's) differs from the seal's organisation:
+    the seal is read the first time an award names another issuer, answers kept per issuer."""
+    answers: dict[str, str | None] = {}
+
+    def check(issuer: str) -> str | None:
+        if issuer not in answers:
+            from edcbridge.sealing import issuer_mismatches
+
+            problems = issuer_mismatches(seal.load().issuer_identity(), catalogue, issuer)
+            answers[issuer] = "; ".join(problems) or None
+        return answers[issuer]
+
+    return check
+
+
+def _items(job: Job, runner: _Runner, catalogue_hash: str, seal: Any) -> Iterator[Item | Outcome]:
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
     the way (they neither count nor break a run of failures)."""
     catalogue = load_catalogue(job.catalogue)
+    sealed = seal is not None
+    foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
     formats = ",".join(sorted(runner.options.formats))
     names = runner.names
     for path in job.awards:
@@ -206,6 +225,16 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, sealed: bool) -> Iter
                     f"{loaded.file}:{loaded.row}: column 'award_id' = {award.award_id!r}: the same "
                     f"award or output file as {first} (file names ignore case)\n"
                     "    fix: give every award its own award_id"])
+                if runner.should_stop():
+                    return
+                continue
+            own_issuer = award.issuer not in (None, catalogue.issuer)
+            problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
+            if problem is not None:  # the run's seal must not vouch for another organisation
+                yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "seal", errors=[
+                    f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: this organisation is "
+                    f"not the one in the seal certificate ({problem})\n"
+                    "    fix: export this issuer's awards in a run of their own, with its own seal"])
                 if runner.should_stop():
                     return
                 continue
@@ -290,7 +319,7 @@ def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
         seal = job.seal if job.seal is not None else options.seal
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
-        items = _items(job, runner, _file_hash(job.catalogue), seal is not None)
+        items = _items(job, runner, _file_hash(job.catalogue), seal)
         if "loq" in options.formats:
             _write_loq(job, options)
         if options.workers <= 1:
