@@ -99,6 +99,22 @@ def test_each_offered_credential_is_issued_once(offers: OfferStore) -> None:
     assert offers.notify(offer.offer_id, "n-again", "credential_accepted", None) is False
 
 
+def test_a_new_offer_closes_the_open_ones_of_its_award(offers: OfferStore) -> None:
+    lost = offers.create("uni/A3", ("elm",), valid_for=60)
+    redeemed = offers.create("uni/A4", ("elm",), valid_for=60)
+    offers.redeem(redeemed.pre_authorized_code, None, token_ttl=30)
+    other = offers.create("uni/A5", ("elm",), valid_for=60)
+    newer = offers.create("uni/A3", ("elm",), valid_for=60)
+    assert newer.superseded == 1
+    with pytest.raises(OAuthError, match="a newer offer replaced this one") as caught:
+        offers.redeem(lost.pre_authorized_code, None, token_ttl=30)
+    assert caught.value.error == "invalid_grant"
+    assert offers.by_reference(lost.reference) is None
+    assert offers.create("uni/A4", ("elm",), valid_for=60).superseded == 0  # a redeemed offer stays
+    offers.redeem(other.pre_authorized_code, None, token_ttl=30)  # other awards' offers stay open
+    offers.redeem(newer.pre_authorized_code, None, token_ttl=30)
+
+
 def test_token_expiry_and_single_issue(offers: OfferStore, clock: Clock) -> None:
     offer = offers.create("uni/A1", ("elm",), valid_for=60)
     grant = offers.redeem(offer.pre_authorized_code, None, token_ttl=30)

@@ -171,6 +171,7 @@ def test_wallet_follows_an_offer_by_reference(
     log = serve_log.read_text("utf-8")
     assert '"GET /offers/... HTTP/1.1" 200' in log  # the access log shows the request, not the secret
     assert reference not in log
+    assert "EUDI wallets (HAIP) expect ES256" in log  # the test seal is RSA: said when serving starts
     payload = _verify(_present(result["credential"], result["holderJwk"], {"elm": {}}, "n"), "n")
     assert payload["elm"]["id"] == exported.edc(key)["id"]
     assert "givenName" not in payload["elm"]["credentialSubject"]

@@ -174,6 +174,9 @@ def serve(
         f"issuer {url} (listening on {host}:{sock.getsockname()[1]}); offers in {service.offers.path}",
         err=True,
     )
+    if service.signer.algorithm != "ES256":
+        click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this RSA seal; "
+                   "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
     try:
         run(create_app(service), sock, log_level=log_level)
     finally:
@@ -321,6 +324,9 @@ def offer(
             else:
                 click.echo(link)
             click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
+            if created.superseded:
+                click.echo(f"{key}: {created.superseded} earlier open offer(s) closed: only this one "
+                           "works now", err=True)
             if created.tx_code and not as_json:
                 click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
             if draw:

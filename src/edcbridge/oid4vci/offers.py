@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS issued (
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
 """
 
-STATES = ("open", "redeemed", "issued", "withdrawn")
+STATES = ("open", "redeemed", "issued", "withdrawn", "superseded")
 
 
 def digest(secret: str) -> str:
@@ -88,6 +88,7 @@ class CreatedOffer:
     pre_authorized_code: str
     tx_code: str | None
     expires_at: float
+    superseded: int = 0  # earlier open offers of the award, closed by this one
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,9 @@ class OfferStore:
             tx_salt = secrets.token_hex(16)
             tx_hash = _tx_digest(tx_salt, tx_code)
         with self._transaction() as db:
+            superseded = db.execute(  # a lost letter or a mistyped PIN: only the newest offer stays open
+                "UPDATE offers SET state = 'superseded' WHERE award_key = ? AND state = 'open'", (award_key,)
+            ).rowcount
             db.execute(
                 "INSERT INTO offers (id, award_key, configurations, ref_hash, code_hash, tx_salt, tx_hash, "
                 "tx_length, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
@@ -220,7 +224,8 @@ class OfferStore:
                     now + valid_for,
                 ),
             )
-        return CreatedOffer(offer_id, award_key, configuration_ids, reference, code, tx_code, now + valid_for)
+        return CreatedOffer(offer_id, award_key, configuration_ids, reference, code, tx_code, now + valid_for,
+                            superseded)
 
     def by_reference(self, reference: str) -> OfferView | None:
         """The open, unexpired offer behind a ``credential_offer_uri``; None otherwise."""
@@ -267,6 +272,9 @@ class OfferStore:
                     "this offer was withdrawn after too many wrong "
                     "transaction codes; ask the issuer for a new offer",
                 )
+            if state == "superseded":
+                raise OAuthError(400, "invalid_grant",
+                                 "a newer offer replaced this one; use the newest offer from the issuer")
             if state != "open":
                 raise OAuthError(
                     400,
