@@ -142,6 +142,24 @@ def test_the_issuer_check_compares_the_eidas_identifier() -> None:
     assert credential_issuer_mismatch(lambda: identity, json.dumps({"issuer": "did:example:1"})) is None
 
 
+def test_an_issuer_borrowing_the_sealers_identifier_or_hidden_in_a_list_is_told_apart() -> None:
+    """A seal of "Diploma Mill Ltd" on a credential naming another university, with the mill's
+    own identifier, or with the issuer in a one-element array (the same RDF graph)."""
+    from edcbridge.seal import IssuerIdentity
+    from edcbridge.sealing import credential_issuer_mismatch
+
+    mill = IssuerIdentity("Diploma Mill Ltd", "NTRGB-99999999", "GB")
+    galway = {"en": "University of Galway"}
+    borrowed = {"legalName": galway, "eIDASIdentifier": {"notation": "NTRGB-99999999"}}
+    assert credential_issuer_mismatch(lambda: mill, json.dumps({"issuer": borrowed})) == (
+        "the issuer is University of Galway, the certificate's organisation 'Diploma Mill Ltd'")
+    listed = {"legalName": galway, "eIDASIdentifier": {"notation": "VATIE-0000000G"}}
+    found = credential_issuer_mismatch(lambda: mill, json.dumps({"issuer": [listed]}))
+    assert found is not None and "University of Galway" in found and "VATIE-0000000G" in found
+    two = credential_issuer_mismatch(lambda: mill, json.dumps({"issuer": [listed, listed]}))
+    assert two == "the credential's issuer cannot be read, so it cannot be compared with the certificate"
+
+
 def test_seal_without_a_readable_issuer_needs_no_comparison(seal: SealFactory, tmp_path: Path) -> None:
     plain = tmp_path / "plain.json"
     plain.write_text('{"id": "urn:x:1"}', "utf-8")

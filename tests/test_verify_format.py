@@ -1,12 +1,17 @@
-"""verify's FORMAT check is the official shapes: edcbridge's own lints are noted, not failed."""
+"""verify: FORMAT is the official shapes (our lints are noted), odd input never stops a batch,
+and a seal has one spelling."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.cli import main
 from edcbridge.schemas import SchemaStore
+from edcbridge.seal import Sealer, SealKey, devpki, verify_file
 from edcbridge.sealing import format_check
 from edcbridge.validation import validate_credential
 from edcbridge.validation.document import read_credential
@@ -37,3 +42,43 @@ def test_the_production_samples_include_lint_only_findings(store: SchemaStore) -
                   if f.severity == "error"}
         only_lints += [path.name] if errors == {"lint"} else []
     assert only_lints  # the case above is exercised, not only the clean one
+
+
+def _sealer() -> Sealer:
+    pki = devpki.generate()
+    return Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+
+
+def test_verify_reports_every_file_though_one_is_nested_500_deep(store: SchemaStore, tmp_path: Path) -> None:
+    sealer = _sealer()
+    deep: dict[str, object] = {}
+    inner = deep
+    for _ in range(500):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    nested = tmp_path / "nested.json"
+    nested.write_text(sealer.seal(json.dumps({"@context": [], "x": deep})), encoding="utf-8")
+    good = tmp_path / "good.json"
+    good.write_text(sealer.seal(json.dumps({"@context": [], "id": "urn:x:1"})), encoding="utf-8")
+    surrogate = tmp_path / "surrogate.json"
+    sealed = json.loads(good.read_text("utf-8"))
+    sealed["payload"] = sealed["payload"].replace("urn:x:1", "urn:x:\ud800")
+    surrogate.write_text(json.dumps(sealed), encoding="utf-8")  # written escaped, as JSON allows
+    result = CliRunner().invoke(main, ["verify", "--json", str(nested), str(surrogate), str(good)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    reports = json.loads(result.stdout)
+    assert len(reports) == 3  # none stops the others
+    assert "lone surrogate" in json.dumps(reports[1])
+
+
+def test_a_signature_in_the_standard_base64_alphabet_is_refused_as_jose_refuses_it(tmp_path: Path) -> None:
+    from tests.test_seal_peers import _run_peer
+
+    sealed = json.loads(_sealer().seal(json.dumps({"@context": [], "id": "urn:x:2"})))
+    signature = sealed["signatures"][0]["signature"]
+    assert "-" in signature or "_" in signature  # there is something to respell (RSA-2048: nearly always)
+    sealed["signatures"][0]["signature"] = signature.replace("-", "+").replace("_", "/")
+    respelt = tmp_path / "respelt.json"
+    respelt.write_text(json.dumps(sealed), encoding="utf-8")
+    assert verify_file(respelt).checks["SEAL"].status == "ERROR"
+    assert _run_peer([respelt])[0]["ok"] is False

@@ -76,34 +76,41 @@ def check_issuer(factory: SealFactory, catalogue: Catalogue) -> None:
 
 def credential_issuer_mismatch(certificate: Callable[[], IssuerIdentity], text: str) -> str | None:
     """How an EDC's issuer differs from the organisation in the seal certificate (asked for
-    only when the text names an issuer): by eIDAS identifier when the issuer has one, else by
-    legal name. None when they agree, or the text is not an EDC whose issuer can be read."""
+    only when the text names an issuer). None when they agree, or the text is no JSON object."""
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return issuer_mismatch(certificate, doc) if isinstance(doc, dict) else None
 
 
 def issuer_mismatch(certificate: Callable[[], IssuerIdentity], doc: dict[str, Any]) -> str | None:
-    """:func:`credential_issuer_mismatch` of a credential already read."""
-    issuer = doc.get("issuer")
-    if not isinstance(issuer, dict) or not isinstance(issuer.get("legalName"), dict):
+    """:func:`credential_issuer_mismatch` of a credential already read. The legal names must
+    agree (apart from case, accents and punctuation: "Velocert OÜ" is "VELOCERT OU"), and the
+    eIDAS identifiers too when the credential gives one. An issuer named only by reference
+    (a string) is left to the shapes, which require the organisation itself."""
+    if "issuer" not in doc:
         return None
+    issuer = doc["issuer"]
+    if isinstance(issuer, list) and len(issuer) == 1:  # the same graph as the object itself
+        issuer = issuer[0]
+    if isinstance(issuer, str):
+        return None
+    if not isinstance(issuer, dict) or not isinstance(issuer.get("legalName"), dict):
+        return "the credential's issuer cannot be read, so it cannot be compared with the certificate"
     names = {str(name).strip() for values in issuer["legalName"].values()
              for name in (values if isinstance(values, list) else [values])}
     eidas = issuer.get("eIDASIdentifier")
     notation = str(eidas.get("notation") or "") if isinstance(eidas, dict) else ""
     identity = certificate()
-    if notation:  # the identifier decides; names are spelt in many ways ("Velocert OÜ", "VELOCERT OU")
-        if _identifier(notation) != _identifier(identity.organisation_identifier):
-            return (f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
-                    f"{identity.organisation_identifier!r}")
-        return None
+    problems = []
+    if notation and _identifier(notation) != _identifier(identity.organisation_identifier):
+        problems.append(f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
+                        f"{identity.organisation_identifier!r}")
     if not _names_agree(identity.legal_name, names):
-        return (f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
-                f"{identity.legal_name!r}")
-    return None
+        problems.append(f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
+                        f"{identity.legal_name!r}")
+    return "; ".join(problems) or None
 
 
 _SEMANTICS = re.compile(r"^[A-Z]{3}[A-Z]{2}[-:](.+)$")  # ETSI EN 319 412-1, e.g. NTREE-17207834

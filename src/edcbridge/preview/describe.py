@@ -75,6 +75,8 @@ class Reader:
 
     def name(self, node: Any) -> Html:
         """The best short name of a node (title, legal name, label...), or an empty fragment."""
+        if isinstance(node, list):  # one or more nodes where the model has one
+            return join([self.name(item) for item in node], " · ")
         if isinstance(node, str):
             return self.scalar(node)
         if not isinstance(node, dict):

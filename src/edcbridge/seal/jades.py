@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,9 @@ _REGISTERED = frozenset(
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def b64url_decode(text: str) -> bytes:
@@ -216,9 +220,18 @@ def parse(data: bytes) -> ParsedSeal:
     payload = doc["payload"]
     if not isinstance(sig, dict) or not isinstance(payload, str):
         raise SealFormatError("payload must be a string and the signature an object")
+    try:
+        payload.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SealFormatError("the payload holds a lone surrogate (\\ud800-\\udfff): it is no UTF-8 text "
+                              "and cannot have been signed") from None
     protected_b64, signature_b64 = sig.get("protected"), sig.get("signature")
     if not isinstance(protected_b64, str) or not isinstance(signature_b64, str):
         raise SealFormatError("signature needs 'protected' and 'signature' strings")
+    for name, spelt in (("protected", protected_b64), ("signature", signature_b64)):
+        if not _BASE64URL.fullmatch(spelt):  # one spelling per value, as RFC 7515 writes it
+            raise SealFormatError(f"'{name}' is not unpadded base64url (RFC 7515 2): only A-Z, a-z, 0-9, "
+                                  "'-' and '_' are allowed")
     try:
         protected = _load_json(b64url_decode(protected_b64), "protected header")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

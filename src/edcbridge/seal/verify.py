@@ -47,6 +47,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
+from edcbridge.validation.document import nested_too_deep
 
 Status = Literal["OK", "ERROR", "SKIPPED"]
 CHECKS = ("SEAL", "TIMESTAMP", "FORMAT", "EXPIRY", "REVOCATION")
@@ -545,11 +546,12 @@ def _signing_time(seal: jades.ParsedSeal, at: datetime) -> tuple[datetime | None
 
 
 def _credential(payload: str) -> dict[str, Any] | None:
+    """The signed credential, or None when it is no JSON object the checks can walk."""
     try:
         credential = json.loads(payload)
     except (json.JSONDecodeError, RecursionError):
         return None
-    return credential if isinstance(credential, dict) else None
+    return credential if isinstance(credential, dict) and not nested_too_deep(credential) else None
 
 
 def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verification:

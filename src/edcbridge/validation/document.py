@@ -33,13 +33,14 @@ MAX_DEPTH = 64  # an EDC nests about 15 levels; far deeper is an attack on recur
 def _check(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or "@context" not in doc:
         raise NotACredential("no JSON-LD @context: not an EDC JSON-LD credential")
-    if _depth_exceeds(doc, MAX_DEPTH):
+    if nested_too_deep(doc):
         raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential")
     return doc
 
 
-def _depth_exceeds(doc: Any, limit: int) -> bool:
-    """Whether objects and arrays nest deeper than ``limit`` (without recursion)."""
+def nested_too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether objects and arrays nest deeper than ``limit`` (found without recursion, so the
+    readers that recurse can be spared such input)."""
     todo: list[tuple[Any, int]] = [(doc, 1)]
     while todo:
         value, depth = todo.pop()
