@@ -7,14 +7,18 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from edcbridge import vocab
 from edcbridge.mapping.edc import to_edc
 from edcbridge.output import serialise
-from edcbridge.preview import PreviewOptions, preview_file
+from edcbridge.preview import PreviewOptions, preview_awards, preview_file
 from edcbridge.preview.cli import register
+from edcbridge.preview.page import SealStatus
+from edcbridge.schemas import SchemaStore
 from edcbridge.seal import Sealer, SealKey, devpki
+from edcbridge.sealing import format_check
 from tests.preview_support import first_award
 
 
@@ -90,3 +94,38 @@ def test_a_direction_override_in_a_name_stays_inside_it(tmp_path: Path) -> None:
     path.write_bytes(serialise(doc))
     html = _page(path, tmp_path).split("</header>", 1)[0]
     assert '<span lang="en" dir="auto" class="t">Alice \u202e5202</span>' in html
+
+
+@pytest.mark.parametrize(("checks", "word"), [
+    ({"SEAL": ("ERROR", "signature does not match")}, "INVALID"),
+    ({"SEAL": ("OK", ""), "TIMESTAMP": ("ERROR", "imprint does not match")}, "INVALID"),
+    ({"SEAL": ("OK", ""), "REVOCATION": ("ERROR", "certificate revoked on 2026-01-01 (CRL)")}, "INVALID"),
+    ({"SEAL": ("OK", ""), "REVOCATION": ("ERROR", "credential suspended per status list x (index 3)")},
+     "INVALID"),
+    ({"SEAL": ("OK", ""), "REVOCATION": ("ERROR", "no embedded revocation data is current")}, "CHECK"),
+    ({"SEAL": ("OK", ""), "FORMAT": ("ERROR", "3 violation(s)")}, "CHECK"),
+    ({"SEAL": ("OK", ""), "EXPIRY": ("ERROR", "credential expired on 2025-01-01")}, "CHECK"),
+])
+def test_invalid_is_kept_for_a_broken_or_revoked_seal(checks: dict[str, tuple[str, str]], word: str) -> None:
+    assert SealStatus("JAdES", checks, anchored=True).verdict[0] == word
+
+
+def test_a_sealed_credential_the_shapes_refuse_asks_for_a_check_and_passes_the_command(
+    store: SchemaStore, tmp_path: Path
+) -> None:
+    award, catalogue = first_award("imperial")
+    doc = to_edc(award, catalogue)
+    del doc["credentialSchema"]  # mandatory in the official shapes
+    pki = devpki.generate()
+    path = tmp_path / "unshaped.jsonld"
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
+    header = _header(_page(path, tmp_path, PreviewOptions(format_check=format_check(store))))
+    assert ">CHECK</span>" in header and "FORMAT says" in header
+
+
+def test_a_batch_preview_before_sealing_is_marked_as_a_draft(tmp_path: Path) -> None:
+    award, catalogue = first_award("imperial")
+    result = preview_awards([(award, catalogue)], tmp_path)[0]
+    assert result.verdict == "DRAFT"
+    assert ">DRAFT</span>" in _header(result.html.read_text("utf-8"))

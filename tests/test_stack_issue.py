@@ -123,10 +123,17 @@ def test_cli_stack_with_an_awards_file_needs_a_learner(tmp_path: Path) -> None:
     group = click.Group()
     register(group)
     args = ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"),
-            "--held", str(FIXTURES / "imperial" / "awards.csv")]
+            "--records", str(FIXTURES / "imperial" / "awards.csv")]
     result = CliRunner().invoke(group, args)
     assert result.exit_code == 2 and "choose one with --learner" in result.stderr
     result = CliRunner().invoke(group, [*args, "--learner", "02214587", "--as-of", "2026-01-01"])
     assert result.exit_code == 1 and "counts 5 credits" in result.stdout
-    result = CliRunner().invoke(group, ["stack", "IMP-MC-MLX", "-c", args[3], "--held", args[5]])
+    result = CliRunner().invoke(group, ["stack", "IMP-MC-MLX", "-c", args[3], "--records", args[5]])
     assert result.exit_code == 2 and "did you mean IMP-MC-MLH" in result.stderr
+    as_held = CliRunner().invoke(group, ["stack", TARGET, "-c", args[3], "--held", args[5]])
+    assert as_held.exit_code == 2
+    assert "give them with --records; --held takes credential files" in as_held.stderr
+    junk = tmp_path / "notes.txt"
+    junk.write_text("neither", encoding="utf-8")
+    unreadable = CliRunner().invoke(group, ["stack", TARGET, "-c", args[3], "--held", str(junk)])
+    assert unreadable.exit_code == 2 and unreadable.stderr.count(str(junk)) == 1, unreadable.stderr

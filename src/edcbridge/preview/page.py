@@ -69,8 +69,10 @@ _SKIP_KEYS = {"@context"}
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+_REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
 _VERDICT_CLASS = {"INVALID": "error", "CHECK": "check", "UNCONFIRMED": "unconfirmed", "VALID": "ok",
-                  "NOT SEALED": "none"}
+                  "NOT SEALED": "none", "DRAFT": "none"}
+DRAFT_FORM = "draft"  # SealStatus.form of a page rendered from the records, before sealing
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,18 @@ class SealStatus:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        """One word and one sentence for the top of the page, the worst finding first."""
-        if any(state == "ERROR" for state, _ in self.checks.values()):
-            return "INVALID", "The seal does not verify: do not rely on this credential."
+        """One word and one sentence for the top of the page, the worst finding first: INVALID
+        only when the seal, its timestamp or a revocation says so; other errors (the official
+        shapes, a validity date, revocation data that cannot be confirmed) ask for a CHECK."""
+        if self.form == DRAFT_FORM:
+            return "DRAFT", ("Rendered from the records before sealing, for checking: the sealed file is "
+                             "the credential.")
+        errors = {name: reason for name, (state, reason) in self.checks.items() if state == "ERROR"}
+        if "SEAL" in errors or "TIMESTAMP" in errors or _REVOKED.search(errors.get("REVOCATION", "")):
+            return "INVALID", "The seal does not verify, or was revoked: do not rely on this credential."
+        if errors:
+            name, reason = next(iter(errors.items()))
+            return "CHECK", f"The seal is intact, but {name} says: {reason}."
         if self.note:
             return "CHECK", f"The seal is intact, but {self.note}."
         if not self.anchored:
@@ -214,7 +225,10 @@ class _Page:
                    aria_labelledby="summary")
 
     def seal(self, status: SealStatus | None, verification: Verification) -> Html:
-        if status is None:
+        if status is not None and status.form == DRAFT_FORM:
+            body = tag("p", join([tag("span", "DRAFT", class_="status status-none"),
+                                  esc(" " + status.verdict[1])]))
+        elif status is None:
             body = tag("p", join([tag("span", "NOT SEALED", class_="status status-none"),
                                   esc(" This file carries no electronic seal: it is a draft or a copy "
                                       "for reading, not proof of the award.")]))

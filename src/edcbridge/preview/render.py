@@ -15,7 +15,7 @@ from cryptography import x509
 
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, write_atomic
-from edcbridge.preview.page import SealStatus, Verification, render
+from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.verify import FormatCheck, VerifyOptions, verify_document
@@ -46,7 +46,7 @@ class PreviewResult:
     html_ms: float = 0.0
     pdf_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
-    verdict: str = "NOT SEALED"  # of the seal: VALID, UNCONFIRMED, CHECK, INVALID or NOT SEALED
+    verdict: str = "NOT SEALED"  # of the seal: VALID, UNCONFIRMED, CHECK, INVALID, NOT SEALED or DRAFT
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "html": str(self.html), "pdf": str(self.pdf) if self.pdf else None,
@@ -221,6 +221,7 @@ def preview_awards(pairs: Iterable[tuple[Award, Catalogue]], out_dir: Path,
             issuer = award.issuer or catalogue.issuer
             result = PreviewResult(f"{issuer}/{award.award_id}",
                                    _target(out_dir, f"{issuer}_{award.award_id}", used))
-            _write(doc, result.html, options, None, "", result, printer)
+            result.verdict = "DRAFT"
+            _write(doc, result.html, options, SealStatus(DRAFT_FORM, {}), "", result, printer)
             results.append(result)
     return results

@@ -24,32 +24,45 @@ AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> list[Held]:
+    """Awards from the institution's own records files: trusted as they are."""
+    from edcbridge.load import InputFileError, iter_awards
+    from edcbridge.stack import Held
+
+    held = []
+    for path in files:
+        try:
+            rows = [r for r in iter_awards(path, catalogue) if r.award is not None]
+        except InputFileError as exc:
+            fatal(str(exc))
+        held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
+                 if r.award is not None and (learner is None or r.award.learner.id == learner)]
+    return held
+
+
 def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
           anchors: Sequence[x509.Certificate]) -> list[Held]:
-    """Awards files are the institution's own records; credential files count only when their
-    seal shows they are its own (``stack.trust``)."""
-    from edcbridge.load import InputFileError, iter_awards
+    """Credential files, as a learner hands them in: they count only when their seal shows they
+    are the institution's own (``stack.trust``). The bytes verified are the bytes read."""
     from edcbridge.stack import Held
     from edcbridge.stack.trust import held_file_problem
     from edcbridge.validation.document import NotACredential
-    from edcbridge.xml.importer import NotImportable, import_file
+    from edcbridge.xml.importer import NotImportable, import_bytes
 
     held = []
     for path in files:
         if path.suffix.lower() in AWARD_SUFFIXES:
-            try:
-                rows = [r for r in iter_awards(path, catalogue) if r.award is not None]
-            except InputFileError as exc:
-                fatal(str(exc))
-            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
-                     if r.award is not None and (learner is None or r.award.learner.id == learner)]
-            continue
+            fatal(f"{path}: records files (CSV, XLSX, JSON Lines) are the institution's own: give them "
+                  "with --records; --held takes credential files")
         try:
-            imported = import_file(path)
+            data = path.read_bytes()
+            imported = import_bytes(data, str(path))
+        except OSError as exc:
+            fatal(f"{path}: cannot read the file ({exc.strerror})")
         except (NotACredential, NotImportable, ValueError) as exc:
-            fatal(f"{path}: {exc}")
+            fatal(str(exc) if str(exc).startswith(f"{path}:") else f"{path}: {exc}")  # named once
         if learner is None or imported.award.learner.id == learner:
-            refused = held_file_problem(path.read_bytes(), str(path), imported.catalogue, catalogue, anchors)
+            refused = held_file_problem(data, str(path), imported.catalogue, catalogue, anchors)
             held.append(Held(imported.award, imported.catalogue, str(path), refused))
     return held
 
@@ -57,8 +70,11 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
 @click.command("stack")
 @click.argument("target")
 @click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue of the larger award.")
-@click.option("--held", "held_files", multiple=True, required=True, type=_FILE,
-              help="Held credentials: EDC files (JSON-LD or XML, sealed or not) or awards files "
+@click.option("--held", "held_files", multiple=True, type=_FILE,
+              help="Held credentials: sealed EDC files, JSON-LD or XML, as the learner hands them in "
+                   "(repeatable).")
+@click.option("--records", "record_files", multiple=True, type=_FILE,
+              help="The institution's own awards files (CSV, XLSX, JSON Lines), trusted as they are "
                    "(repeatable).")
 @click.option("--learner", help="Student number: only this learner's credentials (needed when an "
                                 "awards file lists several learners).")
@@ -76,7 +92,8 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
               help="PEM CA certificate the seals of held credential files must chain to (repeatable); "
                    "the chain of --seal is trusted too.")
 @with_seal
-def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str | None,
+def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
+          learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], seal_p12: Path | None,
           password_file: Path | None) -> None:
@@ -100,10 +117,13 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], learner: str
         anchors = anchors_from(anchor_files, (key.certificate, *key.chain) if key is not None else ())
     except SealError as exc:
         fatal(f"--trust-anchor: {exc}")
-    held = _held(held_files, cat, learner, anchors)
+    if not held_files and not record_files:
+        fatal("give the learner's credentials with --held, the institution's records with --records, "
+              "or both")
+    held = [*_records(record_files, cat, learner), *_held(held_files, cat, learner, anchors)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")
-               + "; check --held and --learner")
+               + "; check --held, --records and --learner")
     learners = sorted({h.award.learner.id for h in held})
     if learner is None and len(learners) > 1:
         fatal(f"the held credentials belong to {len(learners)} learners ({', '.join(learners[:5])}); "
