@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from edcbridge.cli import main
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal import Sealer, SealKey, devpki, verify_file
+from edcbridge.seal import Sealer, SealKey, VerifyOptions, devpki, verify_file
+from edcbridge.seal.sealer import Level
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.sealing import format_check
 from edcbridge.validation import validate_credential
 from edcbridge.validation.document import read_credential
@@ -82,3 +85,21 @@ def test_a_signature_in_the_standard_base64_alphabet_is_refused_as_jose_refuses_
     respelt.write_text(json.dumps(sealed), encoding="utf-8")
     assert verify_file(respelt).checks["SEAL"].status == "ERROR"
     assert _run_peer([respelt])[0]["ok"] is False
+
+
+def test_a_timestamp_from_an_authority_no_anchor_leads_to_proves_no_time(tmp_path: Path) -> None:
+    """A commercial TSA outside the verifier's anchors: as if there were no timestamp (anyone
+    can strip it), not a broken seal; with its CA added, the time is proven."""
+    issuer, other = devpki.generate(), devpki.generate()
+    with DevServer(TimestampAuthority(other.tsa_signer())) as server:
+        client = TsaClient(server.tsa_url)
+        key = SealKey(issuer.seal.key, issuer.seal.certificate, (issuer.root.certificate,))
+        sealed = Sealer(key, tsa=client, level=Level.B_T).seal(json.dumps({"@context": [], "id": "urn:x:3"}))
+        client.close()
+    path = tmp_path / "bt.json"
+    path.write_text(sealed, encoding="utf-8")
+    alone = verify_file(path, VerifyOptions(trust_anchors=(issuer.root.certificate,)))
+    assert alone.checks["TIMESTAMP"].status == "SKIPPED", alone.checks["TIMESTAMP"]
+    assert "not proven" in alone.checks["TIMESTAMP"].reason and alone.ok
+    both = verify_file(path, VerifyOptions(trust_anchors=(issuer.root.certificate, other.root.certificate)))
+    assert both.checks["TIMESTAMP"].status == "OK" and both.ok

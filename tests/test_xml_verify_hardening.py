@@ -356,19 +356,34 @@ def _self_signed_tsa(clock: datetime | None = None) -> TimestampAuthority:
     return TimestampAuthority(signer, clock=lambda: clock) if clock else TimestampAuthority(signer)
 
 
-@pytest.mark.parametrize(("clock", "with_anchors", "reason"), [
-    (None, True, "timestamp authority 'CN=Totally Real Qualified TSA' not trusted"),
-    (datetime(2001, 1, 1, tzinfo=UTC), False, "is before the signed SigningTime"),
-])
-def test_an_untrusted_or_backdated_timestamp_fails(
-        plain: bytes, seal_key: SealKey, anchors: tuple[x509.Certificate, ...], clock: datetime | None,
-        with_anchors: bool, reason: str) -> None:
-    with DevServer(_self_signed_tsa(clock)) as server:
+def _stamped_by(authority: TimestampAuthority, seal_key: SealKey, plain: bytes) -> bytes:
+    with DevServer(authority) as server:
         client = TsaClient(server.tsa_url, timeout=5)
         data = XadesSealer(seal_key, client).seal_bytes(plain)
         client.close()
-    verdict = verify_bytes(data, "stamped.xml", anchors if with_anchors else ())
-    assert verdict.checks["TIMESTAMP"].status == "ERROR" and reason in verdict.checks["TIMESTAMP"].reason
+    return data
+
+
+def test_an_untrusted_timestamp_proves_no_time(
+        plain: bytes, seal_key: SealKey, anchors: tuple[x509.Certificate, ...]) -> None:
+    """Sound, but from an authority no anchor leads to: as if there were none (anyone can strip
+    it), so it neither fails the seal nor vouches for the time."""
+    data = _stamped_by(_self_signed_tsa(), seal_key, plain)
+    verdict = verify_bytes(data, "stamped.xml", anchors)
+    assert verdict.checks["TIMESTAMP"].status == "SKIPPED"
+    reason = verdict.checks["TIMESTAMP"].reason
+    assert "timestamp authority 'CN=Totally Real Qualified TSA' not trusted" in reason
+    assert verdict.ok
+    later = seal_key.certificate.not_valid_after_utc + timedelta(days=1)
+    expired = verify_tree(parse_bytes(data), trust_anchors=anchors, at=later)
+    assert expired.checks["EXPIRY"].status == "ERROR"  # the untrusted time does not stand in for now
+
+
+def test_a_backdated_timestamp_fails(plain: bytes, seal_key: SealKey) -> None:
+    data = _stamped_by(_self_signed_tsa(datetime(2001, 1, 1, tzinfo=UTC)), seal_key, plain)
+    verdict = verify_bytes(data, "stamped.xml", ())
+    assert verdict.checks["TIMESTAMP"].status == "ERROR"
+    assert "is before the signed SigningTime" in verdict.checks["TIMESTAMP"].reason
     assert not verdict.ok
 
 

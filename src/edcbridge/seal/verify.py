@@ -195,6 +195,11 @@ class _StampError(Exception):
     """A timestamp failed; the message is the check's reason."""
 
 
+class _UntrustedStamp(_StampError):
+    """A sound timestamp from an authority that leads to no trust anchor. It proves no time, but
+    says nothing against the seal either: anyone can strip the unsigned header it sits in."""
+
+
 def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[tst.Timestamp]:
     stamps = []
     for token in tokens:
@@ -207,7 +212,8 @@ def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[
             pool = [*ctx.pool, *stamp.certificates]
             _, failure = build_chain(stamp.tsa_certificate, pool, ctx.options.trust_anchors, stamp.gen_time)
             if failure:
-                raise _StampError(f"{kind}: timestamp authority not trusted: {failure}")
+                raise _UntrustedStamp(f"{kind} by '{_name(stamp.tsa_certificate)}': the timestamp authority "
+                                      f"is not trusted ({failure})")
         stamps.append(stamp)
     return stamps
 
@@ -255,6 +261,9 @@ def _timestamp_check(ctx: _Context) -> Check:
         signature = _stamps(ctx, "signature timestamp", tokens, seal.signature_b64.encode("ascii"))
         content = _stamps(ctx, "content timestamp", content_tokens, seal.payload.encode("utf-8"))
         archive = _archive_stamps(ctx) if signature else []
+    except _UntrustedStamp as exc:
+        return Check("SKIPPED", f"{exc}, so the signing time is not proven (checked as at level B-B); "
+                                "to rely on it, add the authority's CA with --trust-anchor")
     except _StampError as exc:
         return Check("ERROR", str(exc))
     problem = _order_problem(ctx, signature, content, archive)

@@ -266,9 +266,14 @@ def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certifi
         chain_pool = [*pool, *verified.certificates]
         _, failure = build_chain(verified.tsa_certificate, chain_pool, anchors, verified.gen_time)
         if failure:
-            raise TimestampError(f"timestamp authority '{_name(verified.tsa_certificate)}' not trusted: "
-                                 f"{failure}")
+            raise UntrustedTimestamp(f"timestamp authority '{_name(verified.tsa_certificate)}' not trusted: "
+                                     f"{failure}")
     return verified
+
+
+class UntrustedTimestamp(TimestampError):
+    """A sound timestamp whose authority leads to no trust anchor: it proves no time, and says
+    nothing against the seal (the unsigned properties it sits in can be stripped by anyone)."""
 
 
 def _timestamps(signature: etree._Element, props: etree._Element, pool: list[x509.Certificate],
@@ -284,6 +289,10 @@ def _timestamps(signature: etree._Element, props: etree._Element, pool: list[x50
         return _Stamps(Check("ERROR", "no SignatureValue to timestamp"), "B-T")
     try:
         times = [_stamp(stamp, value, pool, anchors).gen_time for stamp in stamps]
+    except UntrustedTimestamp as exc:
+        return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}, so the signing time is not proven "
+                             "(checked as at level B-B); to rely on it, add the authority's CA with "
+                             "--trust-anchor"), "B-T")
     except (TimestampError, ValueError) as exc:
         return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), "B-T")
     first = min(times)
