@@ -47,3 +47,11 @@ def test_deeply_nested_json_is_refused_without_a_traceback(name: str, request: p
     previewed = CliRunner().invoke(main, ["preview", str(path), "-o", str(tmp_path / "pages")])
     assert previewed.exit_code == 1 and "Traceback" not in previewed.output
     assert "nested" in previewed.output
+
+
+def test_a_relative_context_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "relative.json"
+    path.write_text('{"@context": "x", "id": "urn:x:1", "type": "VerifiableCredential"}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1 and "invalid relative IRI 'x'" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -183,7 +183,8 @@ def test_an_award_of_another_issuer_is_not_sealed_with_the_runs_seal(
     report = json.loads((tmp_path / "sealed" / "report.json").read_text("utf-8"))
     failed = [r for r in report["records"] if r["status"] == "failed"]
     assert failed[0]["row"] == 2 and "column 'issuer' = 'qaa'" in failed[0]["errors"][0]
-    assert "not the one in the seal certificate" in failed[0]["errors"][0]
+    said = failed[0]["errors"][0]
+    assert "the award's issuer 'qaa' is not the organisation in the seal certificate" in said
     unsealed = run([Job(CATALOGUE, (awards,))],
                    RunOptions(out_dir=tmp_path / "plain", store_root=store.root, formats=("edc",)))
     assert (unsealed.done, unsealed.failed) == (3, 0)  # nothing is vouched for without a seal

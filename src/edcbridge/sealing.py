@@ -65,13 +65,21 @@ def issuer_mismatches(identity: IssuerIdentity, catalogue: Catalogue, issuer_key
     return problems
 
 
+def issuer_refusal(identity: IssuerIdentity, catalogue: Catalogue, issuer_key: str) -> str | None:
+    """Why a seal must not vouch for an issuer of the catalogue (None when it is the seal's
+    own organisation), in the words every sealing command uses."""
+    problems = issuer_mismatches(identity, catalogue, issuer_key)
+    if not problems:
+        return None
+    who = "the catalogue's issuer" if issuer_key == catalogue.issuer else f"the award's issuer {issuer_key!r}"
+    return f"{who} is not the organisation in the seal certificate: " + "; ".join(problems)
+
+
 def check_issuer(factory: SealFactory, catalogue: Catalogue) -> None:
     """Load the seal once in the main process and refuse a run whose issuer does not match."""
-    identity = factory.load().issuer_identity()
-    problems = issuer_mismatches(identity, catalogue, catalogue.issuer)
-    if problems:
-        raise SealError("the catalogue's issuer is not the organisation in the seal certificate: "
-                        + "; ".join(problems))
+    refusal = issuer_refusal(factory.load().issuer_identity(), catalogue, catalogue.issuer)
+    if refusal:
+        raise SealError(refusal)
 
 
 def credential_issuer_mismatch(certificate: Callable[[], IssuerIdentity], text: str) -> str | None:

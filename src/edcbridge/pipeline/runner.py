@@ -190,10 +190,9 @@ def _foreign_issuer_check(seal: Any, catalogue: Catalogue) -> Callable[[str], st
 
     def check(issuer: str) -> str | None:
         if issuer not in answers:
-            from edcbridge.sealing import issuer_mismatches
+            from edcbridge.sealing import issuer_refusal
 
-            problems = issuer_mismatches(seal.load().issuer_identity(), catalogue, issuer)
-            answers[issuer] = "; ".join(problems) or None
+            answers[issuer] = issuer_refusal(seal.load().issuer_identity(), catalogue, issuer)
         return answers[issuer]
 
     return check
@@ -232,8 +231,7 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, seal: Any) -> Iterato
             problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
             if problem is not None:  # the run's seal must not vouch for another organisation
                 yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "seal", errors=[
-                    f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: this organisation is "
-                    f"not the one in the seal certificate ({problem})\n"
+                    f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: {problem}\n"
                     "    fix: export this issuer's awards in a run of their own, with its own seal"])
                 if runner.should_stop():
                     return

@@ -19,6 +19,7 @@ from edcbridge.model import Catalogue
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.verify import Check
 from edcbridge.sealing import issuer_mismatches, same_organisation
+from edcbridge.xml.safe import looks_like_xml
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def seal_verdict(data: bytes, source: str, anchors: Sequence[x509.Certificate]) 
     if not anchors:
         return Verdict("who sealed it cannot be checked without a trust anchor: give --trust-anchor "
                        "with the CA certificate of the issuer's seal (with --seal, its chain is used)")
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+    if looks_like_xml(data):
         from edcbridge.xml.verify import verify_bytes
 
         xml = verify_bytes(data, source, tuple(anchors))

@@ -62,7 +62,7 @@ def to_nquads_pyld(doc: dict[str, Any], store: SchemaStore) -> str:
     try:
         result = jsonld.to_rdf(doc, {"format": "application/n-quads",
                                      "documentLoader": document_loader(store)})
-    except jsonld.JsonLdError as exc:
+    except (jsonld.JsonLdError, ValueError) as exc:  # pyld raises ValueError for a relative IRI
         raise OfflineContextError(_explain(exc)) from None
     return str(result)
 

@@ -254,17 +254,15 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
                        as_json: bool) -> None:
     """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps,
     certificate validity)."""
-    from cryptography import x509
-
+    from edcbridge.seal.errors import SealError
+    from edcbridge.seal.verify import load_trust_anchors
     from edcbridge.xml.verify import verify_file
 
-    trusted: list[x509.Certificate] = []
-    for anchor in anchors:
-        try:
-            trusted.extend(x509.load_pem_x509_certificates(anchor.read_bytes()))
-        except ValueError:
-            _fatal(f"{anchor} holds no PEM certificate")
-    results = [verify_file(path, tuple(trusted), require_trust=require_trust) for path in files]
+    try:
+        trusted = load_trust_anchors(anchors)
+    except SealError as exc:
+        _fatal(str(exc))
+    results = [verify_file(path, trusted, require_trust=require_trust) for path in files]
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:

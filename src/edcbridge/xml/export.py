@@ -21,7 +21,7 @@ from edcbridge.seal.errors import SealError
 from edcbridge.seal.keys import load_p12, load_pem, read_password
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.tsa import TsaClient
-from edcbridge.sealing import issuer_mismatches
+from edcbridge.sealing import issuer_refusal
 from edcbridge.validation.findings import Finding
 from edcbridge.xml import edc12, loq, xsd
 from edcbridge.xml.xades import XadesSealer
@@ -61,11 +61,7 @@ def load_xades_sealer(p12: Path | None = None, *, key: Path | None = None, cert:
 def issuer_problem(sealer: XadesSealer, catalogue: Catalogue, issuer_key: str) -> str | None:
     """How the issuer differs from the organisation in the seal certificate, as ``export --seal``
     says it: a seal must not vouch for another organisation's credentials."""
-    problems = issuer_mismatches(certificate_identity(sealer.seal.certificate), catalogue, issuer_key)
-    if not problems:
-        return None
-    who = "the catalogue's issuer" if issuer_key == catalogue.issuer else f"the award's issuer {issuer_key!r}"
-    return f"{who} is not the organisation in the seal certificate: " + "; ".join(problems)
+    return issuer_refusal(certificate_identity(sealer.seal.certificate), catalogue, issuer_key)
 
 
 def check_issuer(sealer: XadesSealer, catalogue: Catalogue) -> None:

@@ -252,8 +252,11 @@ def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certifi
            anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
     """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
     method = _find(stamp, "ds:CanonicalizationMethod")
-    mode = _C14N.get(method.get("Algorithm", "") if method is not None else
-                     "http://www.w3.org/TR/2001/REC-xml-c14n-20010315", (False, False))
+    algorithm = method.get("Algorithm", "") if method is not None else \
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"  # XAdES: inclusive c14n when none is named
+    if algorithm not in _C14N:
+        raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
+    mode = _C14N[algorithm]
     data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
     encapsulated = _find(stamp, "xades:EncapsulatedTimeStamp")
     try:
