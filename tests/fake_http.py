@@ -13,7 +13,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -196,3 +196,20 @@ class FakeServer:
             handler.wfile.write(reply.body)
         except OSError:
             handler.close_connection = True
+
+
+@contextlib.contextmanager
+def static_files(content_type: str) -> Iterator[tuple[FakeServer, dict[str, bytes]]]:
+    """A server on 127.0.0.1 answering each path with the bytes put in the dict (404 otherwise):
+    CRLs, status lists and other files a verifier fetches."""
+    files: dict[str, bytes] = {}
+
+    def app(request: Request) -> Reply:
+        body = files.get(request.path)
+        return Reply(200, body, content_type) if body else Reply(404, b"not found")
+
+    server = FakeServer(app).start()
+    try:
+        yield server, files
+    finally:
+        server.stop()

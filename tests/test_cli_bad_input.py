@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,15 @@ def deep(tmp_path: Path) -> Path:
     return path
 
 
+def nested_text(depth: int) -> str:
+    """A JSON-LD-looking document whose objects nest ``depth`` levels (json.loads reads it)."""
+    return '{"@context": [], "x": ' + '{"a": ' * depth + "{}" + "}" * depth + "}"
+
+
 @pytest.fixture
 def deep_but_parsable(tmp_path: Path) -> Path:
-    doc: dict[str, object] = {}
-    inner = doc
-    for _ in range(300):
-        inner["a"] = {}
-        inner = inner["a"]  # type: ignore[assignment]
     path = tmp_path / "nested.json"
-    path.write_text(json.dumps({"@context": [], "x": doc}), encoding="utf-8")
+    path.write_text(nested_text(300), encoding="utf-8")
     return path
 
 

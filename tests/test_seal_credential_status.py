@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from edcbridge.seal import devpki, jades, keys
 from edcbridge.seal.sealer import Sealer
 from edcbridge.seal.verify import VerifyOptions, verify_document
-from tests.fake_http import FakeServer, Reply, Request
+from tests.fake_http import static_files
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -29,15 +29,8 @@ def pki() -> devpki.DevPki:
 
 @pytest.fixture(scope="module")
 def lists() -> Iterator[tuple[str, dict[str, bytes]]]:
-    files: dict[str, bytes] = {}
-
-    def app(request: Request) -> Reply:
-        body = files.get(request.path)
-        return Reply(200, body, "application/vc+ld+json") if body else Reply(404, b"not found")
-
-    server = FakeServer(app).start()
-    yield server.base_url, files
-    server.stop()
+    with static_files("application/vc+ld+json") as (server, files):
+        yield server.base_url, files
 
 
 def _sealer(pki: devpki.DevPki) -> Sealer:

@@ -18,7 +18,7 @@ from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority, TokenSigner
 from edcbridge.seal.verify import VerifyOptions, verify_document
-from tests.fake_http import FakeServer, Reply, Request
+from tests.fake_http import FakeServer, static_files
 
 PAYLOAD = '{"id": "urn:credential:fresh", "type": ["VerifiableCredential"]}'
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -32,15 +32,8 @@ def root() -> devpki.Issued:
 
 @pytest.fixture(scope="module")
 def crl_server() -> Iterator[tuple[FakeServer, dict[str, bytes]]]:
-    files: dict[str, bytes] = {}
-
-    def app(request: Request) -> Reply:
-        body = files.get(request.path)
-        return Reply(200, body, "application/pkix-crl") if body else Reply(404, b"not found")
-
-    server = FakeServer(app).start()
-    yield server, files
-    server.stop()
+    with static_files("application/pkix-crl") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from edcbridge.sealing import format_check
 from edcbridge.validation import validate_credential
 from edcbridge.validation.document import read_credential
 from tests.conftest import REFERENCE
+from tests.test_cli_bad_input import nested_text
 
 LINTED = sorted(REFERENCE.glob("mynextid-edc/*/v1/edc/examples/edc-*-signed.jsonld"))
 
@@ -54,13 +55,8 @@ def _sealer() -> Sealer:
 
 def test_verify_reports_every_file_though_one_is_nested_500_deep(store: SchemaStore, tmp_path: Path) -> None:
     sealer = _sealer()
-    deep: dict[str, object] = {}
-    inner = deep
-    for _ in range(500):
-        inner["a"] = {}
-        inner = inner["a"]  # type: ignore[assignment]
     nested = tmp_path / "nested.json"
-    nested.write_text(sealer.seal(json.dumps({"@context": [], "x": deep})), encoding="utf-8")
+    nested.write_text(sealer.seal(nested_text(500)), encoding="utf-8")
     good = tmp_path / "good.json"
     good.write_text(sealer.seal(json.dumps({"@context": [], "id": "urn:x:1"})), encoding="utf-8")
     surrogate = tmp_path / "surrogate.json"
