@@ -100,8 +100,8 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     """Check held credentials against the stacking rule of TARGET (a specification code) and
     explain what counts, what is missing, expired, duplicate, not allowed or unverified. A
     credential file counts only when it is sealed by the catalogue's issuer, the seal valid and
-    chaining to a trust anchor (--trust-anchor, or the chain of --seal); awards files are the
-    institution's own records. Exit 1 when the rule is not satisfied."""
+    chaining to a trust anchor (--trust-anchor, or the chain of --seal); the institution's own
+    awards files (--records) are trusted as they are. Exit 1 when the rule is not satisfied."""
     from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from
