@@ -151,3 +151,15 @@ def test_mynextid_sample_names_its_unchecked_status_lists() -> None:
     )
     assert " and StatusList2021Entry (suspension) at https://app.velocert.com/status/" in revocation.reason
     assert revocation.reason.endswith(" not checked; add --fetch-revocation")
+
+
+def test_a_batch_from_one_issuer_fetches_its_list_once(pki: devpki.DevPki) -> None:
+    with static_files("application/vc+ld+json") as (server, files):
+        files["/lists/batch"] = _sealer(pki).seal(_list_credential({3})).encode()
+        url = f"{server.base_url}/lists/batch"
+        verdicts = [verify_document(_with_crl(pki, _sealer(pki).seal(_credential(url, index))),
+                                    _options(pki, fetch=True)).checks["REVOCATION"].status
+                    for index in (1, 2, 3, 4)]
+        asked = [entry for entry in server.log if entry.path == "/lists/batch"]
+    assert verdicts == ["OK", "OK", "ERROR", "OK"]
+    assert len(asked) == 1  # reused for revocation.STATUS_LIST_TTL seconds

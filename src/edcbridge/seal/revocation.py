@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -295,8 +296,25 @@ def status_entries(credential: dict[str, object]) -> list[StatusEntry]:
     return entries
 
 
+STATUS_LIST_TTL = 300.0  # seconds a fetched list is reused: the Bitstring Status List default ttl
+_FETCHED: dict[str, tuple[float, bytes]] = {}  # url -> (when fetched, monotonic; body)
+
+
 def fetch_status_list(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """The body served at a status list URL, size-capped."""
+    """The body served at a status list URL, size-capped; fetched once per ``STATUS_LIST_TTL``
+    (verifying a batch from one issuer asks its list once, not once per credential)."""
+    now = time.monotonic()
+    cached = _FETCHED.get(url)
+    if cached is not None and now - cached[0] < STATUS_LIST_TTL:
+        return cached[1]
+    body = _download_status_list(url, timeout)
+    if len(_FETCHED) > 256:
+        _FETCHED.clear()
+    _FETCHED[url] = (now, body)
+    return body
+
+
+def _download_status_list(url: str, timeout: float) -> bytes:
     try:
         with requests.get(
             url,
