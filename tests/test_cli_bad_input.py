@@ -54,3 +54,17 @@ def test_a_relative_context_is_a_finding_not_a_traceback(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 1 and "invalid relative IRI 'x'" in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_stack_refuses_held_files_too_deep_or_too_large_in_one_line(deep: Path, tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    big = tmp_path / "big.jsonld"
+    with big.open("wb") as handle:
+        handle.truncate(21 * 1024 * 1024)  # sparse: above the 20 MiB limit without writing it
+    for path, said in ((deep, "nested too deep to be a credential"), (big, "-byte limit for credentials")):
+        result = CliRunner().invoke(main, ["stack", "IMP-PGCERT-DSH", "-c", str(FIXTURES / "imperial" /
+                                                                                "catalogue.yaml"),
+                                           "--held", str(path)])
+        assert result.exit_code == 2 and said in result.stderr, result.output
+        assert result.stderr.count(str(path)) == 1 and "Traceback" not in result.output

@@ -129,3 +129,21 @@ def test_a_batch_preview_before_sealing_is_marked_as_a_draft(tmp_path: Path) -> 
     result = preview_awards([(award, catalogue)], tmp_path)[0]
     assert result.verdict == "DRAFT"
     assert ">DRAFT</span>" in _header(result.html.read_text("utf-8"))
+
+
+def test_the_verdict_names_who_sealed_not_who_the_credential_says(tmp_path: Path) -> None:
+    """A mill's seal over a credential naming a university, with the mill's name hidden in a
+    language the page does not show: the names still agree, so the verdict says who sealed."""
+    award, catalogue = first_award("imperial")
+    doc = to_edc(award, catalogue)
+    issuer = dict(doc["issuer"])
+    issuer["legalName"] = {**issuer["legalName"], "de": "Diploma Mill Ltd"}
+    issuer["eIDASIdentifier"] = {**issuer["eIDASIdentifier"], "notation": "NTRGB-99999999"}
+    doc["issuer"] = issuer
+    pki = devpki.generate(organisation="Diploma Mill Ltd", organisation_identifier="NTRGB-99999999",
+                          country="GB")
+    path = tmp_path / "mill.jsonld"
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
+    header = _header(_page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,))))
+    assert "Sealed by Diploma Mill Ltd (NTRGB-99999999)." in header

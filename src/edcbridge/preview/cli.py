@@ -80,7 +80,8 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
                 _fatal(str(exc))
             except (NotACredential, ValueError) as exc:
                 failed += 1
-                click.echo(f"error: {path}: {exc}", err=True)
+                said = str(exc)
+                click.echo(f"error: {said if said.startswith(f'{path}:') else f'{path}: {said}'}", err=True)
                 continue
             results.append(result)
             if not as_json:

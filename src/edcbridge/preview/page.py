@@ -83,6 +83,7 @@ class SealStatus:
     checks: dict[str, tuple[str, str]]
     anchored: bool = False  # checked against trust anchors: a valid seal names a known sealer
     note: str | None = None  # e.g. "sealed by another organisation than the credential's issuer: ..."
+    sealer: str | None = None  # the organisation the seal certificate names, said with the verdict
 
     @property
     def verdict(self) -> tuple[str, str]:
@@ -98,13 +99,14 @@ class SealStatus:
         if errors:
             name, reason = next(iter(errors.items()))
             return "CHECK", f"The seal is intact, but {name} says: {reason}."
+        by = f" Sealed by {self.sealer}." if self.sealer else ""
         if self.note:
-            return "CHECK", f"The seal is intact, but {self.note}."
+            return "CHECK", f"The seal is intact, but {self.note}.{by}"
         if not self.anchored:
             return "UNCONFIRMED", ("The seal is intact, but who made it was not checked against a trust "
                                    "anchor: anyone can make a seal in any name. Verify with the "
-                                   "issuer's CA certificate (--trust-anchor) before relying on it.")
-        return "VALID", "The seal is valid and made with a certificate that chains to a trust anchor."
+                                   f"issuer's CA certificate (--trust-anchor) before relying on it.{by}")
+        return "VALID", f"The seal is valid and made with a certificate that chains to a trust anchor.{by}"
 
 
 @dataclass(frozen=True)

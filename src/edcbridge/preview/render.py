@@ -75,7 +75,8 @@ def jades_status(raw: bytes, options: PreviewOptions) -> SealStatus:
         certificate = result.certificate
         note = credential_issuer_mismatch(lambda: certificate_identity(certificate), result.payload)
     return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note))
+                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
+                      sealer=_sealer(result.certificate))
 
 
 def xades_status(raw: bytes, source: str, options: PreviewOptions, catalogue: Catalogue) -> SealStatus:
@@ -88,7 +89,18 @@ def xades_status(raw: bytes, source: str, options: PreviewOptions, catalogue: Ca
         found = issuer_mismatches(certificate_identity(result.certificate), catalogue, catalogue.issuer)
         note = "; ".join(found) or None
     return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note))
+                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
+                      sealer=_sealer(result.certificate))
+
+
+def _sealer(certificate: x509.Certificate | None) -> str | None:
+    """Who the seal certificate names, shown with the verdict: the credential's own texts (its
+    issuer's names in any language) are claims, the certificate is what the seal proves."""
+    if certificate is None:
+        return None
+    identity = certificate_identity(certificate)
+    name = identity.legal_name or certificate.subject.rfc4514_string()
+    return f"{name} ({identity.organisation_identifier})" if identity.organisation_identifier else name
 
 
 def _sealed_by_another(problem: str | None) -> str | None:

@@ -47,7 +47,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
     from edcbridge.stack import Held
     from edcbridge.stack.trust import held_file_problem
     from edcbridge.validation.document import NotACredential
-    from edcbridge.xml.importer import NotImportable, import_bytes
+    from edcbridge.xml.importer import NotImportable, import_bytes, read_credential_file
 
     held = []
     for path in files:
@@ -55,10 +55,8 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
             fatal(f"{path}: records files (CSV, XLSX, JSON Lines) are the institution's own: give them "
                   "with --records; --held takes credential files")
         try:
-            data = path.read_bytes()
+            data = read_credential_file(path)
             imported = import_bytes(data, str(path))
-        except OSError as exc:
-            fatal(f"{path}: cannot read the file ({exc.strerror})")
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(str(exc) if str(exc).startswith(f"{path}:") else f"{path}: {exc}")  # named once
         if learner is None or imported.award.learner.id == learner:

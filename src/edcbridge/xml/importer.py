@@ -605,17 +605,26 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
         raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
-    credential, form = unwrap(document)
+    except RecursionError:
+        raise NotACredential(f"{source}: nested too deep to be a credential") from None
+    try:
+        credential, form = unwrap(document)
+    except NotACredential as exc:
+        raise NotACredential(f"{source}: {exc}") from None
     return records_from_jsonld(credential, "edc-jsonld", form)
 
 
-def import_file(path: Path) -> Imported:
+def read_credential_file(path: Path) -> bytes:
+    """A credential file's bytes, refused unread above ``MAX_BYTES``."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise XmlInputError(f"{path}: {size:,} bytes is above the {MAX_BYTES:,}-byte limit for "
                                 "credentials; check that this is the right file")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
-    return import_bytes(data, str(path))
+
+
+def import_file(path: Path) -> Imported:
+    return import_bytes(read_credential_file(path), str(path))
