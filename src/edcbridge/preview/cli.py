@@ -55,7 +55,7 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     from edcbridge.preview.pdf import PdfPrinter
     from edcbridge.seal.errors import SealError
     from edcbridge.seal.verify import load_trust_anchors
-    from edcbridge.validation.document import NotACredential
+    from edcbridge.validation.document import NotACredential, with_source
 
     if verify_url is not None and "{id}" not in verify_url:
         raise click.BadParameter("the template must contain {id}, e.g. https://verify.example.org/{id}",
@@ -80,8 +80,7 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
                 _fatal(str(exc))
             except (NotACredential, ValueError) as exc:
                 failed += 1
-                said = str(exc)
-                click.echo(f"error: {said if said.startswith(f'{path}:') else f'{path}: {said}'}", err=True)
+                click.echo(f"error: {with_source(path, exc)}", err=True)
                 continue
             results.append(result)
             if not as_json:

@@ -65,15 +65,16 @@ def verification_for(doc: Doc, options: PreviewOptions) -> Verification:
     return Verification(url, credential_id, svg)
 
 
-def jades_status(raw: bytes, options: PreviewOptions) -> SealStatus:
-    from edcbridge.sealing import credential_issuer_mismatch
+def jades_status(raw: bytes, doc: Doc, options: PreviewOptions) -> SealStatus:
+    """The seal of ``raw``; ``doc`` is its payload, already read for the page."""
+    from edcbridge.sealing import issuer_mismatch
 
     result = verify_document(raw, VerifyOptions(trust_anchors=options.trust_anchors,
                                                 format_check=options.format_check))
     note = None
-    if result.certificate is not None and result.payload is not None:
+    if result.certificate is not None and result.payload is not None:  # the seal holds: doc is signed
         certificate = result.certificate
-        note = credential_issuer_mismatch(lambda: certificate_identity(certificate), result.payload)
+        note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
     return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
                       anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
                       sealer=_sealer(result.certificate))
@@ -131,7 +132,7 @@ def read_any(raw: bytes, source: str,
     except RecursionError:
         raise NotACredential(f"{source}: nested too deep to be a credential") from None
     doc, form = unwrap(parsed)
-    status = jades_status(raw, options) if form == "jades" else None
+    status = jades_status(raw, doc, options) if form == "jades" else None
     return doc, form, status, []
 
 

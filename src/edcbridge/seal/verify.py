@@ -47,7 +47,6 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
-from edcbridge.validation.document import nested_too_deep
 
 Status = Literal["OK", "ERROR", "SKIPPED"]
 CHECKS = ("SEAL", "TIMESTAMP", "FORMAT", "EXPIRY", "REVOCATION")
@@ -556,6 +555,8 @@ def _signing_time(seal: jades.ParsedSeal, at: datetime) -> tuple[datetime | None
 
 def _credential(payload: str) -> dict[str, Any] | None:
     """The signed credential, or None when it is no JSON object the checks can walk."""
+    from edcbridge.validation.document import nested_too_deep  # validation sits above the seal layer
+
     try:
         credential = json.loads(payload)
     except (json.JSONDecodeError, RecursionError):

@@ -32,11 +32,10 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -
     held = []
     for path in files:
         try:
-            rows = [r for r in iter_awards(path, catalogue) if r.award is not None]
+            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in iter_awards(path, catalogue)
+                     if r.award is not None and (learner is None or r.award.learner.id == learner)]
         except InputFileError as exc:
             fatal(str(exc))
-        held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
-                 if r.award is not None and (learner is None or r.award.learner.id == learner)]
     return held
 
 
@@ -46,7 +45,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
     are the institution's own (``stack.trust``). The bytes verified are the bytes read."""
     from edcbridge.stack import Held
     from edcbridge.stack.trust import held_file_problem
-    from edcbridge.validation.document import NotACredential
+    from edcbridge.validation.document import NotACredential, with_source
     from edcbridge.xml.importer import NotImportable, import_bytes, read_credential_file
 
     held = []
@@ -58,7 +57,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
             data = read_credential_file(path)
             imported = import_bytes(data, str(path))
         except (NotACredential, NotImportable, ValueError) as exc:
-            fatal(str(exc) if str(exc).startswith(f"{path}:") else f"{path}: {exc}")  # named once
+            fatal(with_source(path, exc))
         if learner is None or imported.award.learner.id == learner:
             refused = held_file_problem(data, str(path), imported.catalogue, catalogue, anchors)
             held.append(Held(imported.award, imported.catalogue, str(path), refused))

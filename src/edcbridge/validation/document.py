@@ -12,6 +12,12 @@ class NotACredential(ValueError):
     """The file is not a credential we can read."""
 
 
+def with_source(path: Path, exc: Exception) -> str:
+    """The error's message, naming the file once (readers already name it in most messages)."""
+    message = str(exc)
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"
+
+
 def unwrap(doc: Any) -> tuple[dict[str, Any], str]:
     """The credential inside a JAdES JSON seal or an EDCI upload wrapper, and its form."""
     if isinstance(doc, dict) and isinstance(doc.get("payload"), str) and "signatures" in doc:

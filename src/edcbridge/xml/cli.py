@@ -49,12 +49,6 @@ def _seal_note(imported: Any) -> str:
     return f"; signature present, not verified: run 'edcbridge {command}'"
 
 
-def _with_source(path: Path, exc: Exception) -> str:
-    """The message with the file name once (some messages name it already)."""
-    message = str(exc)
-    return message if message.startswith(f"{path}:") else f"{path}: {message}"
-
-
 def _summary(imported: Any) -> list[str]:
     from edcbridge import vocab
     from edcbridge.model import pick
@@ -95,14 +89,14 @@ def _summary(imported: Any) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the internal model (award + catalogue) as JSON.")
 def inspect_command(file: Path, as_json: bool) -> None:
     """Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and summarise it."""
-    from edcbridge.validation.document import NotACredential
+    from edcbridge.validation.document import NotACredential, with_source
     from edcbridge.xml.importer import NotImportable, import_file
     from edcbridge.xml.safe import XmlInputError
 
     try:
         imported = import_file(file)
     except (NotACredential, NotImportable, XmlInputError) as exc:
-        click.echo(f"error: {_with_source(file, exc)}", err=True)
+        click.echo(f"error: {with_source(file, exc)}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
