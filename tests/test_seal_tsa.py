@@ -66,7 +66,7 @@ def _token(sealed: str) -> bytes:
 
 
 def test_b_t_token_covers_signature(pki: devpki.DevPki, tsa: TsaClient) -> None:
-    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_crls=False).seal(PAYLOAD)
+    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_revocation=False).seal(PAYLOAD)
     assert set(_etsiu(sealed)) == {"sigTst"}
     signature = json.loads(sealed)["signatures"][0]["signature"]
     stamp = tst.verify_token(_token(sealed), hashlib.sha256(signature.encode("ascii")).digest())
@@ -79,7 +79,7 @@ def test_b_t_token_covers_signature(pki: devpki.DevPki, tsa: TsaClient) -> None:
 
 def test_b_t_token_verifies_with_openssl(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Path) -> None:
     openssl = need_tool("openssl")
-    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_crls=False).seal(PAYLOAD)
+    sealed = Sealer(_seal_key(pki), tsa=tsa, fetch_revocation=False).seal(PAYLOAD)
     signature = json.loads(sealed)["signatures"][0]["signature"]
     pem = serialization.Encoding.PEM
     (tmp_path / "token.der").write_bytes(_token(sealed))

@@ -51,8 +51,8 @@ def make_verify_command(format_check: FormatCheck | None = None,
     @click.option(
         "--fetch-revocation",
         is_flag=True,
-        help="Download CRLs when no embedded revocation data is current, and check the credential's "
-             "status lists.",
+        help="Ask the certificate's OCSP responders (else download its CRLs) when no embedded "
+             "revocation data is current, and check the credential's status lists.",
     )
     def verify(
         files: Sequence[Path],
@@ -158,7 +158,7 @@ class SealOptions(TypedDict):
     level: Level | None
     tsa: TsaClient | None
     crls: list[x509.CertificateRevocationList]
-    fetch_crls: bool
+    fetch_revocation: bool
 
 
 def _report(sealer: Sealer) -> None:
@@ -209,7 +209,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
     @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float)
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
-    @click.option("--no-fetch-crl", is_flag=True, help="Never download CRLs from distribution points.")
+    @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
+                  help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")
     @click.option("--alg", default="RS256", show_default=True, type=click.Choice(["RS256", "PS256", "ES256"]))
     @click.option("--any-issuer", is_flag=True,
                   help="Seal even credentials whose issuer is not the organisation in the certificate.")
@@ -224,7 +225,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
         tsa_url: str | None,
         tsa_timeout: float,
         crl_files: Sequence[Path],
-        no_fetch_crl: bool,
+        no_fetch_revocation: bool,
         alg: str,
         any_issuer: bool,
     ) -> None:
@@ -243,7 +244,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                 level=Level(level) if level else None,
                 tsa=tsa,
                 crls=crls,
-                fetch_crls=not no_fetch_crl,
+                fetch_revocation=not no_fetch_revocation,
             )
             sealer = _load_sealer(p12, key, cert, password_file, options)
             _report(sealer)

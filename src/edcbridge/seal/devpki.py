@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from edcbridge.seal import _der
 from edcbridge.seal.certs import QC_COMPLIANCE, QC_STATEMENTS, QC_TYPE, QC_TYPE_ESEAL
@@ -125,8 +125,10 @@ def issue_seal_certificate(
     key: SealPrivateKey | None = None,
     digital_signature: bool = True,
     crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> IssuedSeal:
-    """An e-seal certificate with organizationIdentifier and QC statements."""
+    """An e-seal certificate with organizationIdentifier and QC statements; with a CRL
+    distribution point and an OCSP responder when their URLs are given."""
     key = key or new_key()
     builder = (
         _builder(
@@ -146,6 +148,10 @@ def issue_seal_certificate(
     if crl_url:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        responder = x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                           x509.UniformResourceIdentifier(ocsp_url))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([responder]), critical=False)
     return IssuedSeal(key, builder.sign(ca.key, hashes.SHA256()))
 
 

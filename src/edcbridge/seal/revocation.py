@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -14,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 import requests
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from edcbridge.seal.certs import extended_key_usages, issued_by
 from edcbridge.seal.errors import RevocationError
@@ -40,6 +42,7 @@ class Finding:
     good: bool
     reason: str
     current: bool = True
+    revoked: bool = False  # the data says the certificate is revoked (whatever its age)
 
 
 def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x509.Certificate | None:
@@ -119,7 +122,8 @@ def crl_finding(
         return Finding(False, f"{name} has an invalid signature")
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if entry is not None:
-        return Finding(False, f"certificate revoked on {entry.revocation_date_utc.isoformat()} (CRL)")
+        return Finding(False, f"certificate revoked on {entry.revocation_date_utc.isoformat()} (CRL)",
+                       revoked=True)
     if current_at is not None:
         stale = _staleness(name, crl.last_update_utc, crl.next_update_utc, current_at)
         if stale:
@@ -167,7 +171,7 @@ def ocsp_finding(
         return Finding(False, "unreadable OCSP response")
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         return None
-    single = next((r for r in response.responses if r.serial_number == cert.serial_number), None)
+    single = next((r for r in response.responses if _about(r, cert, issuer)), None)
     if single is None:
         return None
     signer = _ocsp_signer(response, issuer, pool)
@@ -187,7 +191,8 @@ def ocsp_finding(
     produced = response.produced_at_utc.isoformat()
     if single.certificate_status == ocsp.OCSPCertStatus.REVOKED:
         when = single.revocation_time_utc
-        return Finding(False, f"certificate revoked on {when.isoformat() if when else '?'} (OCSP)")
+        return Finding(False, f"certificate revoked on {when.isoformat() if when else '?'} (OCSP)",
+                       revoked=True)
     if single.certificate_status != ocsp.OCSPCertStatus.GOOD:
         return Finding(False, f"OCSP status unknown (response produced {produced})")
     if current_at is not None:
@@ -197,6 +202,118 @@ def ocsp_finding(
         if stale:
             return stale
     return Finding(True, f"good per OCSP response produced {produced}")
+
+
+def _about(single: ocsp.OCSPSingleResponse, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether a single response is about *cert* as issued by *issuer* (its whole CertID: a
+    serial number alone may belong to another CA's certificate)."""
+    if single.serial_number != cert.serial_number:
+        return False
+    try:
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, single.hash_algorithm).build()
+    except (ValueError, TypeError):  # a hash algorithm a CertID may not use
+        return False
+    return (request.issuer_name_hash == single.issuer_name_hash
+            and request.issuer_key_hash == single.issuer_key_hash)
+
+
+def ocsp_urls(cert: x509.Certificate) -> list[str]:
+    """The OCSP responders named in the certificate's Authority Information Access."""
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return []
+    return [
+        item.access_location.value
+        for item in access
+        if item.access_method == AuthorityInformationAccessOID.OCSP
+        and isinstance(item.access_location, x509.UniformResourceIdentifier)
+        and item.access_location.value.startswith(("http://", "https://"))
+    ]
+
+
+_MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
+
+
+def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
+               timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """The DER OCSP response of *url* about *cert* (RFC 6960, POST), with a fresh nonce.
+
+    A responder that answers with pre-produced responses may leave the nonce out (RFC 5019);
+    one that echoes a different nonce is refused, as is any answer not about *cert*.
+    """
+    nonce = secrets.token_bytes(16)
+    request = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
+               .add_extension(x509.OCSPNonce(nonce), critical=False).build())
+    try:
+        response = requests.post(
+            url, data=request.public_bytes(serialization.Encoding.DER), timeout=timeout,
+            headers={"Content-Type": "application/ocsp-request", "Accept": "application/ocsp-response",
+                     "User-Agent": "edcbridge-seal"}, stream=True)
+        body = b""
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > _MAX_OCSP_RESPONSE:
+                break
+    except requests.RequestException as exc:
+        raise RevocationError(f"cannot reach OCSP responder {url}: {type(exc).__name__}") from exc
+    if response.status_code != 200:
+        raise RevocationError(f"OCSP responder {url} answered HTTP {response.status_code} {response.reason}")
+    if len(body) > _MAX_OCSP_RESPONSE:
+        raise RevocationError(f"OCSP responder {url} sent more than {_MAX_OCSP_RESPONSE} bytes")
+    try:
+        parsed = ocsp.load_der_ocsp_response(body)
+    except ValueError as exc:
+        raise RevocationError(f"OCSP responder {url} did not send an OCSP response") from exc
+    if parsed.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        raise RevocationError(f"OCSP responder {url} answered {parsed.response_status.name.lower()}")
+    try:
+        echoed = parsed.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        echoed = None
+    if echoed is not None and echoed != nonce:
+        raise RevocationError(f"OCSP responder {url} answered another request (nonce mismatch)")
+    if not any(_about(single, cert, issuer) for single in parsed.responses):
+        raise RevocationError(f"OCSP responder {url} answered about another certificate")
+    return body
+
+
+def ocsp_for_seal(
+    cert: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    *,
+    at: datetime,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[bytes, datetime]:
+    """A current "good" OCSP response about *cert* from its responders, and the moment it
+    stops being current; RevocationError saying why when there is none."""
+    issuer = _chain_issuer(cert, chain)
+    problems = []
+    for url in ocsp_urls(cert):
+        try:
+            data = fetch_ocsp(url, cert, issuer, timeout=timeout)
+        except RevocationError as exc:
+            problems.append(str(exc))
+            continue
+        finding = ocsp_finding(data, cert, issuer, chain, at)
+        if finding is not None and finding.revoked:
+            raise RevocationError(f"seal certificate: {finding.reason}")
+        if finding is not None and finding.good and finding.current:
+            single = next(r for r in ocsp.load_der_ocsp_response(data).responses if _about(r, cert, issuer))
+            until = single.next_update_utc or single.this_update_utc + MAX_AGE_WITHOUT_NEXT_UPDATE
+            return data, until
+        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
+    raise RevocationError("; ".join(problems) or f"'{cert.subject.rfc4514_string()}' names no OCSP responder")
+
+
+def _chain_issuer(cert: x509.Certificate, chain: Sequence[x509.Certificate]) -> x509.Certificate:
+    issuer = find_issuer(cert, chain)
+    if issuer is None:
+        raise RevocationError(
+            f"the issuer of '{cert.subject.rfc4514_string()}' is not in the seal's chain; "
+            "add the CA certificate to the PKCS#12 or PEM chain"
+        )
+    return issuer
 
 
 def crls_for_seal(
@@ -209,12 +326,7 @@ def crls_for_seal(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> list[x509.CertificateRevocationList]:
     """CRLs proving *cert* is not revoked at *at*, from *crls* or its distribution points."""
-    issuer = find_issuer(cert, chain)
-    if issuer is None:
-        raise RevocationError(
-            f"the issuer of '{cert.subject.rfc4514_string()}' is not in the seal's chain; "
-            "add the CA certificate to the PKCS#12 or PEM chain"
-        )
+    issuer = _chain_issuer(cert, chain)
     candidates = list(crls)
     if fetch and not any(c.issuer == cert.issuer for c in candidates):
         candidates.extend(fetch_crl(url, timeout=timeout) for url in crl_urls(cert))

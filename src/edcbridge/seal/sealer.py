@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from edcbridge.seal import jades, keys, revocation
 from edcbridge.seal.certs import CertificateReport, check_can_seal, der_b64, describe, fingerprint
-from edcbridge.seal.errors import SealError, SealFormatError
+from edcbridge.seal.errors import RevocationError, SealError, SealFormatError
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tst import Timestamp
 
@@ -57,7 +57,7 @@ class SealerOptions(TypedDict, total=False):
     level: Level | None
     tsa: TsaClient | None
     crls: Sequence[x509.CertificateRevocationList]
-    fetch_crls: bool
+    fetch_revocation: bool
     clock: Callable[[], datetime]
 
 
@@ -65,7 +65,8 @@ class Sealer:
     """Seals payload texts with one key; build it once per batch.
 
     The level defaults to the highest the configured services allow: B-LTA (what the EC's
-    issuer produces) with a TSA and revocation data (CRLs given, or fetchable from the
+    issuer produces) with a TSA and revocation data (CRLs given, or an OCSP answer or CRLs
+    fetchable from the
     certificate), B-T with a TSA only, else B-B.
     """
 
@@ -77,7 +78,7 @@ class Sealer:
         level: Level | None = None,
         tsa: TsaClient | None = None,
         crls: Sequence[x509.CertificateRevocationList] = (),
-        fetch_crls: bool = True,
+        fetch_revocation: bool = True,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         jades.check_algorithm(algorithm, key.private_key)
@@ -87,8 +88,8 @@ class Sealer:
         self.tsa = tsa
         self.clock = clock
         self._crl_input = tuple(crls)
-        self._fetch_crls = fetch_crls
-        self._crls: list[x509.CertificateRevocationList] | None = None
+        self._fetch = fetch_revocation
+        self._r_vals: tuple[dict[str, list[dict[str, str]]], datetime] | None = None  # and until when
         self._header: tuple[datetime, str] | None = None  # the last signing time and its header
         self.level = level or self._best_level()
         if self.level != Level.B_B and tsa is None:
@@ -100,8 +101,9 @@ class Sealer:
     def _best_level(self) -> Level:
         if self.tsa is None:
             return Level.B_B
+        certificate = self.key.certificate
         has_revocation = bool(self._crl_input) or (
-            self._fetch_crls and bool(revocation.crl_urls(self.key.certificate))
+            self._fetch and bool(revocation.crl_urls(certificate) or revocation.ocsp_urls(certificate))
         )
         return Level.B_LTA if has_revocation else Level.B_T
 
@@ -179,35 +181,44 @@ class Sealer:
         if self.level == Level.B_B or self.tsa is None:
             return []
         long_term = self.level in (Level.B_LT, Level.B_LTA)
-        crls = [
-            base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii")
-            for c in (self._revocation_data() if long_term else [])
-        ]
+        r_vals = self._revocation_data() if long_term else {}
         stamp = self.tsa.timestamp(signature_b64.encode("ascii"))
         entries = [jades.etsiu_entry({"sigTst": _tst_tokens(stamp)})]
         if long_term:
             certs = _unique([*self.key.chain, *stamp.certificates, stamp.tsa_certificate])
             entries.append(jades.etsiu_entry({"xVals": [{"x509Cert": {"val": der_b64(c)}} for c in certs]}))
-            entries.append(jades.etsiu_entry({"rVals": {"crlVals": [{"val": v} for v in crls]}}))
+            entries.append(jades.etsiu_entry({"rVals": r_vals}))
         if self.level == Level.B_LTA:
             data = jades.archive_timestamp_input(payload, protected_b64, signature_b64, entries)
             entries.append(jades.etsiu_entry({"arcTst": _tst_tokens(self.tsa.timestamp(data))}))
         return entries
 
-    def _revocation_data(self) -> list[x509.CertificateRevocationList]:
-        """Fetched once per run and reused while still current."""
+    def _revocation_data(self) -> dict[str, list[dict[str, str]]]:
+        """The rVals of the seal certificate, fetched once per run and reused while current:
+        the CRLs given; else a "good" answer of its OCSP responder; else its CRLs."""
         now = self.clock()
-        if self._crls is None or any(
-            c.next_update_utc is not None and c.next_update_utc < now for c in self._crls
-        ):
-            self._crls = revocation.crls_for_seal(
-                self.key.certificate,
-                self.key.chain,
-                self._crl_input,
-                fetch=self._fetch_crls,
-                at=now,
-            )
-        return self._crls
+        if self._r_vals is not None and now <= self._r_vals[1]:
+            return self._r_vals[0]
+        certificate, chain = self.key.certificate, self.key.chain
+        if self._fetch and not self._crl_input and revocation.ocsp_urls(certificate):
+            try:
+                answer, until = revocation.ocsp_for_seal(certificate, chain, at=now)
+            except RevocationError:
+                if not revocation.crl_urls(certificate):
+                    raise
+            else:
+                self._r_vals = ({"ocspVals": [{"val": _b64(answer)}]}, until)
+                return self._r_vals[0]
+        crls = revocation.crls_for_seal(certificate, chain, self._crl_input, fetch=self._fetch, at=now)
+        updates = [c.next_update_utc for c in crls if c.next_update_utc is not None]
+        until = min(updates) if updates else now + revocation.MAX_AGE_WITHOUT_NEXT_UPDATE
+        self._r_vals = ({"crlVals": [{"val": _b64(c.public_bytes(serialization.Encoding.DER))}
+                                     for c in crls]}, until)
+        return self._r_vals[0]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _tst_tokens(stamp: Timestamp) -> dict[str, list[dict[str, str]]]:

@@ -18,8 +18,9 @@ Each check ends OK, ERROR or SKIPPED with a reason:
   claimed `sigT` it is an ERROR. A `sigT` in the future is refused (SEAL and EXPIRY).
 * REVOCATION: embedded CRL / OCSP values (`rVals`) about the seal certificate, current at the
   time a signature timestamp proves, else at verification time (never at the claimed `sigT`;
-  EN 319 102-1 judges freshness against a proven time). With fetching enabled, CRLs are
-  fetched from the distribution points when no embedded data is current. The credential's
+  EN 319 102-1 judges freshness against a proven time). With fetching enabled and no
+  embedded data current, the certificate's OCSP responders are asked (RFC 6960, with a nonce),
+  and its CRLs fetched when OCSP gives no current answer. The credential's
   own status entries (StatusList2021 / Bitstring Status List) are checked when fetching is
   enabled, and named as not checked otherwise.
 """
@@ -398,15 +399,39 @@ def _embedded_findings(
     return findings
 
 
-def _fetched_findings(ctx: _Context, issuer: x509.Certificate) -> list[revocation.Finding]:
-    """CRLs from the distribution points, which must be current now; RevocationError if not
-    downloadable."""
+def _fetched_findings(ctx: _Context, issuer: x509.Certificate,
+                      pool: list[x509.Certificate]) -> list[revocation.Finding]:
+    """What the certificate's OCSP responders say, else its CRLs, current now.
+
+    An OCSP answer decides when it is "good" and current, or "revoked"; otherwise (no
+    responder, unreachable, status unknown, out of date) the CRLs are fetched, and what went
+    wrong with OCSP is kept in their finding. RevocationError when nothing could be fetched.
+    """
+    problems: list[str] = []
+    for url in revocation.ocsp_urls(ctx.leaf):
+        try:
+            der = revocation.fetch_ocsp(url, ctx.leaf, issuer, timeout=ctx.options.timeout)
+        except RevocationError as exc:
+            problems.append(str(exc))
+            continue
+        finding = revocation.ocsp_finding(der, ctx.leaf, issuer, pool, ctx.at)
+        if finding is not None and (finding.revoked or (finding.good and finding.current)):
+            return [finding]
+        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
     findings = []
     for url in revocation.crl_urls(ctx.leaf):
-        crl = revocation.fetch_crl(url, timeout=ctx.options.timeout)
+        try:
+            crl = revocation.fetch_crl(url, timeout=ctx.options.timeout)
+        except RevocationError as exc:
+            problems.append(str(exc))
+            continue
         finding = revocation.crl_finding(crl, ctx.leaf, issuer, ctx.at)
         if finding:
             findings.append(finding)
+    if not findings and problems:
+        raise RevocationError("; ".join(problems))
+    if problems:  # say what OCSP (or another CRL) could not tell
+        findings = [replace(f, reason=f"{f.reason} ({'; '.join(problems)})") for f in findings]
     return findings
 
 
@@ -431,17 +456,18 @@ def _certificate_revocation(ctx: _Context) -> Check:
         return Check("OK", f"embedded, current {when}: " + "; ".join(good))
     stale = [f.reason for f in embedded if not f.current]
     if fetch:
-        return _fetched_check(ctx, issuer, stale)
+        return _fetched_check(ctx, issuer, pool, stale)
     if stale:
         return Check("ERROR", "; ".join(stale) + "; add --fetch-revocation to check online")
     return Check("SKIPPED", "no revocation data about the seal certificate; add "
                             "--fetch-revocation to check online")
 
 
-def _fetched_check(ctx: _Context, issuer: x509.Certificate, stale: list[str]) -> Check:
+def _fetched_check(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate],
+                   stale: list[str]) -> Check:
     """Fetch when nothing embedded is current: data out of date proves nothing either way."""
     try:
-        fetched = _fetched_findings(ctx, issuer)
+        fetched = _fetched_findings(ctx, issuer, pool)
     except RevocationError as exc:
         return Check("ERROR", str(exc))
     if not fetched:
