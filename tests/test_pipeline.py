@@ -233,7 +233,7 @@ def test_a_wrong_header_is_a_file_problem_not_a_failed_award(env: None, tmp_path
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1  # the row is exported, the typo is still reported
     assert f"{awards}:1: column 'gradee': unknown column 'gradee'" in result.stderr
-    assert "1 done, 0 skipped, 0 failed, 1 file(s) with a wrong header" in result.stderr
+    assert "1 done, 0 skipped, 0 failed, 1 file error(s)" in result.stderr
     assert "2/1" not in result.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert (report["done"], report["failed"], report["file_errors"]) == (1, 0, 1)

@@ -134,6 +134,11 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     Re-running the same command skips what is done and redoes what changed (the journal is
     OUT/.edcbridge-journal.sqlite); an interrupted run resumes where it stopped. With
     --deliver-wallet, credentials sealed and not yet delivered are then deposited.
+
+    \b
+    Exit codes: 0 all done; 1 some records, files or deliveries failed (the rest were
+    exported); 2 usage error or unusable input, before any work; 130 interrupted (Ctrl-C):
+    run the same command again to resume.
     """
     from edcbridge.pipeline import Job, RunOptions
     from edcbridge.pipeline.delivery import WalletTarget
@@ -191,6 +196,13 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
 _INTERRUPTED = "interrupted: what was done is kept and reported; run the same command again to resume"
 
 
+def _located(outcome: Any, message: str) -> str:
+    """A record's error naming its file, row and award (the loader's errors already do)."""
+    if outcome.file_level or message.startswith(f"{outcome.file}:"):
+        return message
+    return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
+
+
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     """Run the pipeline with people-facing output; returns the exit code."""
     from edcbridge.pipeline import run
@@ -207,7 +219,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
                 click.echo(output["path"])
         elif status in ("failed", "file-error") and not quiet:
             for message in outcome.errors:
-                click.echo(message, err=True)
+                click.echo(_located(outcome, message), err=True)
         if status != "file-error":  # the bar counts award rows
             progress.update(outcome, status)
 
@@ -238,14 +250,15 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
         click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
                    + (f" ({failed})" if failed else "")
-                   + (f", {result.file_errors} file(s) with a wrong header" if result.file_errors else "")
+                   + (f", {result.file_errors} file error(s)" if result.file_errors else "")
                    + f"; worker time: {stages}", err=True)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
         if options.deliver is not None:
             click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
                        f"already there, {result.delivery_failed} failed", err=True)
-        click.echo(f"report: {result.report}", err=True)
+        click.echo(f"report: {result.report}; audit head {result.audit_head} (note it: "
+                   "'edcbridge audit verify --head' then finds any event removed later)", err=True)
     if result.interrupted:
         click.echo(_INTERRUPTED, err=True)
         return EXIT_INTERRUPTED
@@ -405,16 +418,34 @@ def audit() -> None:
     """The hash-chained audit trail of what was issued, sealed and delivered."""
 
 
+def _head(value: str) -> tuple[int, str]:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise click.BadParameter(f"{value!r}: expected EVENT:SHA256, as printed after a run")
+    return int(seq), digest.lower()
+
+
 @audit.command("verify")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
-def audit_verify(out_dir: Path) -> None:
-    """Prove the audit trail of an output folder is intact (exit 1 if not)."""
-    from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+@click.option("--head", "heads", multiple=True, metavar="EVENT:SHA256",
+              help="A head noted earlier (printed at the end of each run and in report.json): "
+                   "events cut off after it are found. Repeatable.")
+def audit_verify(out_dir: Path, heads: tuple[str, ...]) -> None:
+    """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    check = verify_audit(out_dir / JOURNAL_NAME)
+    The chain is recomputed, every record done must have its events, and the trail must hold
+    the head each run wrote to OUT/report.json and each --head given.
+    """
+    from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+    from edcbridge.pipeline.reports import reported_head
+
+    noted = [_head(h) for h in heads]
+    reported = reported_head(out_dir)
+    check = verify_audit(out_dir / JOURNAL_NAME, tuple(noted + ([reported] if reported else [])))
     for problem in check.problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events", err=True)
+    click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events, head {check.head}",
+               err=True)
     sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
 
 

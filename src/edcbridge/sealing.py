@@ -37,6 +37,17 @@ class SealFactory:
         return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
                                level=Level(self.level) if self.level else None, tsa=tsa)
 
+    def identity(self) -> str:
+        """The seal as it decides the sealed files: certificate, level, timestamp authority and
+        algorithm (a run with another seal redoes the records sealed with this one)."""
+        from edcbridge.seal import load_p12
+        from edcbridge.seal.certs import fingerprint
+        from edcbridge.seal.sealer import utc_now
+
+        certificate = load_p12(self.p12, self.password, at=utc_now()).certificate
+        return (f"seal={fingerprint(certificate).hex()},level={self.level or 'best'},"
+                f"tsa={self.tsa_url or ''},alg={self.algorithm}")
+
     def __call__(self) -> Callable[[bytes], bytes]:
         """Seals the credential bytes edcbridge serialised (see ``Sealer.seal_serialised``)."""
         return self.load().seal_serialised

@@ -196,6 +196,12 @@ class Journal:
         self.commit()
         self.db.close()
 
+    def head(self) -> str:
+        """The last event's number and hash, ``SEQ:SHA256``: noted outside the folder, it lets
+        ``audit verify --head`` find events cut off the end later."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return f"{row[0]}:{row[1]}" if row else f"0:{GENESIS}"
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
 
@@ -209,25 +215,38 @@ class Journal:
 class AuditCheck:
     events: int
     problems: list[str]
+    head: str = f"0:{GENESIS}"  # the last event's number and hash: note it to find events cut off
 
     @property
     def intact(self) -> bool:
         return not self.problems
 
 
-def verify_audit(path: Path) -> AuditCheck:
-    """Recompute the hash chain; any edited, removed or reordered event breaks it."""
+_MAX_LISTED = 20
+
+
+def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCheck:
+    """Recompute the hash chain; any edited, removed or reordered event breaks it.
+
+    Events cut off the end leave a sound chain, so the trail is also held to the records
+    (every record done has its issued, and if sealed its sealed, event) and to ``heads``
+    noted earlier (event number and hash, as the run reports print them).
+    """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
                           "FROM audit ORDER BY seq").fetchall()
+        records = db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'").fetchall()
     finally:
         db.close()
     problems = []
     prev = GENESIS
     expected_seq = None
+    last = 0
+    recorded: set[bytes] = set()
+    hashes: dict[int, str] = {}
     for seq, stamp, who, action, key, input_hash, output_hash, stored_prev, stored_hash in rows:
         if expected_seq is not None and seq != expected_seq:
             problems.append(f"event {expected_seq} is missing (next is {seq})")
@@ -239,4 +258,31 @@ def verify_audit(path: Path) -> AuditCheck:
         if audit_hash(stored_prev, event) != stored_hash:
             problems.append(f"event {seq} ({action} {key}): content does not match its hash")
         prev = stored_hash
-    return AuditCheck(len(rows), problems)
+        last = seq
+        hashes[seq] = stored_hash
+        recorded.add(_event_digest(action, key, input_hash, output_hash))
+    for seq, head in heads:
+        if seq and hashes.get(seq) != head:  # event 0 is the empty trail
+            problems.append(f"event {seq} noted as {head[:16]}... is "
+                            + (f"{hashes[seq][:16]}... now" if seq in hashes else "gone (events removed)"))
+    unlogged = _unlogged(records, recorded)
+    problems += [f"record {key} is done but has no {action} event (events removed?)"
+                 for key, action in unlogged[:_MAX_LISTED]]
+    if len(unlogged) > _MAX_LISTED:
+        problems.append(f"... and {len(unlogged) - _MAX_LISTED} more records without their events")
+    return AuditCheck(len(rows), problems, f"{last}:{prev}")
+
+
+def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> bytes:
+    """A compact stand-in for an event's content (a trail of millions stays in memory)."""
+    return hashlib.blake2b(f"{action}|{key}|{input_hash}|{output_hash}".encode(), digest_size=12).digest()
+
+
+def _unlogged(records: list[tuple[str, str, str]], recorded: set[bytes]) -> list[tuple[str, str]]:
+    missing = []
+    for key, input_hash, outputs_json in records:
+        output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
+        actions = ["issued"] + (["sealed"] if "edc-sealed" in json.loads(outputs_json) else [])
+        missing += [(key, action) for action in actions
+                    if _event_digest(action, key, input_hash, output_hash) not in recorded]
+    return missing

@@ -6,6 +6,7 @@ import csv
 import html
 import json
 import os
+import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -103,24 +104,39 @@ class ReportWriter:
 def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "skipped": result.skipped,
             "failed": result.failed, "stopped_early": result.stopped_early,
-            "interrupted": result.interrupted, "file_errors": result.file_errors,
+            "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
             "delivered": result.delivered, "already_delivered": result.already_delivered,
-            "delivery_failed": result.delivery_failed,
+            "delivery_failed": result.delivery_failed, "audit_head": result.audit_head,
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
+
+
+def reported_head(out_dir: Path) -> tuple[int, str] | None:
+    """The audit head the last run wrote at the end of OUT/report.json, if any (read from
+    the file's end: the records before it may be millions)."""
+    path = out_dir / "report.json"
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 8192))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = re.search(r'"audit_head": "(\d+):([0-9a-f]{64})"', tail)
+    return (int(found.group(1)), found.group(2)) if found else None
 
 
 def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
                 delivery_failures: list[tuple[str, str, str]]) -> str:
     esc = html.escape
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
-                   for k, v in summary.items() if not isinstance(v, dict))
+                   for k, v in summary.items() if not isinstance(v, dict) and v is not None)
     stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
                      f"</td><td>{seconds}</td></tr>" for stage, seconds in summary["seconds"].items())
     failed = "".join(f"<tr><td>{esc(f)}</td><td>{r}</td><td>{esc(a)}</td><td><pre>{esc(e)}</pre></td></tr>"
                      for f, r, a, e in failures)
-    more = "" if summary["failed"] <= len(failures) else \
-        f"<p>{summary['failed'] - len(failures)} more failures: see report.csv.</p>"
+    listed = summary["failed"] + summary["file_errors"]  # the table lists both
+    more = "" if listed <= len(failures) else \
+        f"<p>{listed - len(failures)} more failures: see report.csv.</p>"
     deliveries = _delivery_section(summary, delivery_failures)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>

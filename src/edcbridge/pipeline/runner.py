@@ -15,12 +15,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from edcbridge import __version__
-from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -67,8 +67,10 @@ class RunResult:
     skipped: int = 0
     failed: int = 0
     stopped_early: bool = False
-    file_errors: int = 0  # files whose header is wrong (their rows are counted one by one)
+    file_errors: int = 0  # files with a wrong header or unreadable part way (rows count one by one)
     interrupted: bool = False  # Ctrl-C: what is reported was done, the rest waits for a re-run
+    aborted: str | None = None  # why the run stopped on an error (what is reported was done)
+    audit_head: str = ""  # the audit trail's last event, SEQ:SHA256
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     stage_failures: dict[str, int] = field(default_factory=dict)
     report: Path | None = None
@@ -202,55 +204,89 @@ def _items(job: Job, runner: _Runner, catalogue_hash: str, seal: Any) -> Iterato
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
     the way (they neither count nor break a run of failures)."""
     catalogue = load_catalogue(job.catalogue)
-    sealed = seal is not None
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
-    formats = ",".join(sorted(runner.options.formats))
-    names = runner.names
+    settings = _settings(runner.options, seal, catalogue_hash)
     for path in job.awards:
-        for loaded in iter_awards(path, catalogue):
-            if loaded.award is None:  # handled in input order, after the rows before it
-                yield Outcome("", loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
-                              errors=[e.render() for e in loaded.errors], file_level=loaded.file_level)
-                if runner.should_stop():
+        try:
+            for item in _file_items(path, catalogue, runner, settings, foreign):
+                yield item
+                if isinstance(item, Outcome) and runner.should_stop():
                     return
-                continue
-            award = loaded.award
-            issuer = award.issuer or catalogue.issuer
-            key = f"{issuer}/{award.award_id}"
-            first = names.first(safe_name(issuer, award.award_id).lower(),
-                                f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
-            if first is not None:  # another file, or an id that differs only in case or symbols
-                yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load", errors=[
-                    f"{loaded.file}:{loaded.row}: column 'award_id' = {award.award_id!r}: the same "
-                    f"award or output file as {first} (file names ignore case)\n"
-                    "    fix: give every award its own award_id"])
-                if runner.should_stop():
-                    return
-                continue
-            own_issuer = award.issuer not in (None, catalogue.issuer)
-            problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
-            if problem is not None:  # the run's seal must not vouch for another organisation
-                yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "seal", errors=[
-                    f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: {problem}\n"
-                    "    fix: export this issuer's awards in a run of their own, with its own seal"])
-                if runner.should_stop():
-                    return
-                continue
-            award_json = award.model_dump_json()
-            input_hash = hashlib.sha256(
-                f"{__version__}|{formats}|{sealed}|{catalogue_hash}|{award_json}"
-                .encode()).hexdigest()
-            done = runner.journal.done(key)
-            if done is not None and done.input_hash == input_hash and all(
-                    unchanged(o) for o in done.outputs.values()):
-                runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
-                                      outputs=done.outputs, recipient=award.learner.email), "skipped")
-                continue
-            if done is not None:
-                runner.earlier_outputs[key] = done.outputs
-            yield key, input_hash, award_json, loaded.row, loaded.file
-            if runner.should_stop():
-                return
+        except InputFileError as exc:  # part way through: the rows before it are done
+            error = replace(exc.error, message=f"{exc.error.message}; the rows after it were not read",
+                            fix=f"{exc.error.fix}, then run the same command again (done rows are skipped)")
+            yield Outcome("", str(path), 0, "", "", "failed", "load", file_level=True,
+                          errors=[error.render()])
+        if runner.should_stop():
+            return
+
+
+def _settings(options: RunOptions, seal: Any, catalogue_hash: str) -> str:
+    """What, besides the award, decides a record's outputs: a change redoes the record."""
+    identity = getattr(seal, "identity", None)
+    sealing = identity() if callable(identity) else str(seal is not None)
+    formats = ",".join(sorted(options.formats))
+    return f"{__version__}|{formats}|{sealing}|validated={options.validate}|{catalogue_hash}"
+
+
+def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str,
+                foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
+    names = runner.names
+    for loaded in iter_awards(path, catalogue):
+        if loaded.award is None:  # handled in input order, after the rows before it
+            errors = [e.render() for e in loaded.errors]
+            key = "" if loaded.file_level else _exported_before(runner, catalogue, loaded.raw_key)
+            if key:
+                errors.append(_kept_note(runner, key, loaded.file, loaded.row))
+            yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
+                          errors=errors, file_level=loaded.file_level)
+            continue
+        award = loaded.award
+        issuer = award.issuer or catalogue.issuer
+        key = f"{issuer}/{award.award_id}"
+        first = names.first(safe_name(issuer, award.award_id).lower(),
+                            f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
+        if first is not None:  # another file, or an id that differs only in case or symbols
+            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load", errors=[
+                f"{loaded.file}:{loaded.row}: column 'award_id' = {award.award_id!r}: the same "
+                f"award or output file as {first} (file names ignore case)\n"
+                "    fix: give every award its own award_id"])
+            continue
+        own_issuer = award.issuer not in (None, catalogue.issuer)
+        problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
+        if problem is not None:  # the run's seal must not vouch for another organisation
+            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "seal", errors=[
+                f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: {problem}\n"
+                "    fix: export this issuer's awards in a run of their own, with its own seal"])
+            continue
+        award_json = award.model_dump_json()
+        input_hash = hashlib.sha256(f"{settings}|{award_json}".encode()).hexdigest()
+        done = runner.journal.done(key)
+        if done is not None and done.input_hash == input_hash and all(
+                unchanged(o) for o in done.outputs.values()):
+            runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
+                                  outputs=done.outputs, recipient=award.learner.email), "skipped")
+            continue
+        if done is not None:
+            runner.earlier_outputs[key] = done.outputs
+        yield key, input_hash, award_json, loaded.row, loaded.file
+        if runner.should_stop():
+            return
+
+
+def _exported_before(runner: _Runner, catalogue: Catalogue, award_id: str) -> str:
+    """The journal key of an award done in an earlier run, now failing to load; else ""."""
+    key = f"{catalogue.issuer}/{award_id}"
+    return key if award_id and runner.journal.done(key) is not None else ""
+
+
+def _kept_note(runner: _Runner, key: str, file: str, row: int) -> str:
+    done = runner.journal.done(key)
+    paths = ", ".join(o["path"] for o in done.outputs.values()) if done else ""
+    return (f"{file}:{row}: this award was exported before; its record is now failed (not "
+            f"delivered, redone once the row is corrected) and what was written then is kept: "
+            f"{paths}\n    fix: correct the row and run again, or delete those files if they must "
+            "not be used")
 
 
 def unchanged(output: dict[str, str]) -> bool:
@@ -290,8 +326,10 @@ def run(jobs: list[Job], options: RunOptions,
     """Run every job, then deliver what is sealed and not yet delivered (``options.deliver``);
     raises CatalogueError / InputFileError for unusable input."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    for job in jobs:  # fail before any work if a catalogue is unusable
-        load_catalogue(job.catalogue)
+    for job in jobs:  # fail before any work if a catalogue or an awards file is unusable
+        catalogue = load_catalogue(job.catalogue)
+        for path in job.awards:
+            _check_readable(path, catalogue)
     reports = ReportWriter(options.out_dir)
     runner = _Runner(options, reports, progress)
     try:
@@ -305,11 +343,24 @@ def run(jobs: list[Job], options: RunOptions,
         runner.result.interrupted = True
         runner.flush()
         raise
+    except Exception as exc:  # the reports still tell what was done, and why the run stopped
+        runner.result.aborted = f"{exc.__class__.__name__}: {exc}"
+        runner.flush()
+        raise
     finally:
         runner.names.close()
+        runner.journal.commit()
+        runner.result.audit_head = runner.journal.head()
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+def _check_readable(path: Path, catalogue: Catalogue) -> None:
+    """Raise InputFileError when the file cannot be read at all (its header, its first rows)."""
+    for loaded in iter_awards(path, catalogue):
+        if not loaded.file_level:  # a row read: the reader has started, and closes as it is dropped
+            break
 
 
 def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
@@ -402,8 +453,12 @@ def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Ru
                 runner.handle(outcome)
 
         for batch in _batches(items, options.batch_size):
+            decided = isinstance(batch, Outcome)
             in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
-            while in_flight and (len(in_flight) >= window or isinstance(in_flight[0], Outcome)
+            # a failure decided here waits for the work before it; with --fail-fast, so does the
+            # reading of more rows, or the run would read past the N-th failure in a row
+            drain = decided and options.fail_fast is not None
+            while in_flight and (drain or len(in_flight) >= window or isinstance(in_flight[0], Outcome)
                                  or in_flight[0].done()):
                 handle_first()
             if runner.should_stop():

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,29 @@ def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> 
     return outcome
 
 
+# Where an Annex I element of a credential comes from in the catalogue (see mapping.edc).
+_CATALOGUE_FIELDS = {
+    "hasClaim.title": "title",
+    "hasClaim.specifiedBy.learningOutcome": "learning_outcomes or learning_outcome_summary",
+    "hasClaim.specifiedBy.creditPoint / volumeOfLearning": "credits or hours",
+    "hasClaim.specifiedBy.eqfLevel / nqfLevel": "eqf or nqf",
+    "hasClaim.provenBy.specifiedBy.dcType": "assessment",
+    "hasClaim.specifiedBy.mode / learningSetting": "mode or learning_setting",
+    "hasClaim.specifiedBy.accreditation": "quality_assurance",
+    "hasClaim.specifiedBy.entryRequirement": "prerequisites",
+    "hasClaim.specifiedBy.isPartOf / hasPart": "part_of or has_part",
+    "hasClaim.specifiedBy.additionalNote / homepage": "further_information or homepage",
+}
+
+
+def _in_catalogue_terms(finding: Finding, specification: str) -> Finding:
+    """An Annex I finding on a credential made from the catalogue, with the fix there."""
+    field = _CATALOGUE_FIELDS.get(finding.where) if finding.code.startswith("annex1.") else None
+    if field is None:
+        return finding
+    return replace(finding, fix=f"set {field} of specification {specification} in the catalogue")
+
+
 def _clock(outcome: Outcome, stage: str, started: float) -> float:
     now = time.perf_counter()
     outcome.seconds[stage] += now - started
@@ -178,8 +201,9 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         for name, doc in documents.items():
             report = validate_credential(doc, s.store, source=name, policies=policies,
                                          annex1="warning" if not policies else None)
-            outcome.errors += [f"{name}: {f.render()}" for f in report.findings if f.severity == "error"]
-            outcome.warnings += [f"{name}: {f.render()}" for f in report.findings if f.severity == "warning"]
+            findings = [_in_catalogue_terms(f, award.specification) for f in report.findings]
+            outcome.errors += [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
+            outcome.warnings += [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]
     started = _clock(outcome, "validate", started)
     if outcome.errors:
         outcome.state = "failed"

@@ -1,0 +1,250 @@
+"""What a re-run redoes, what a run's reports say when input breaks part way, and --fail-fast
+with workers: the report, the journal and stdout must always agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline import runner as pipeline_runner
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.seal import VerifyOptions, verify_document
+from edcbridge.sealing import demo_seal
+from tests.conftest import FIXTURES
+from tests.test_pipeline import _awards
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+def _export(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["export", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _journal_states(out: Path) -> dict[str, int]:
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        return dict(db.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall())
+
+
+def _bad_byte_after(path: Path, good_rows: int) -> Path:
+    """An awards file whose row ``good_rows + 2`` holds a byte that is not UTF-8, well past the
+    first 64 KB the reader checks before the run."""
+    _awards(path, good_rows + 5)
+    lines = path.read_bytes().split(b"\n")
+    lines[good_rows + 1] = lines[good_rows + 1].replace(b",", b",\xe9", 1)
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+def test_a_file_unreadable_part_way_is_reported_and_the_run_goes_on(env: None, tmp_path: Path) -> None:
+    broken = _bad_byte_after(tmp_path / "broken.csv", 800)
+    assert broken.stat().st_size > 80_000
+    other = tmp_path / "other.csv"
+    _awards(other, 3)
+    other.write_text(other.read_text("utf-8").replace("SYN-", "OTHER-"), "utf-8")
+    out = tmp_path / "out"
+    code, stdout, stderr = _export(str(broken), str(other), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")
+    assert code == 1, stderr
+    assert "the rows after it were not read" in stderr and str(broken) in stderr
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    done = _journal_states(out).get("done", 0)
+    assert summary["done"] == done == len(stdout.splitlines())  # report, journal and stdout agree
+    assert summary["file_errors"] == 1 and summary["aborted"] is None
+    assert any("OTHER-00002" in line for line in stdout.splitlines())  # the next file was exported
+    assert len(list((out / "edc").iterdir())) == done
+
+
+def test_a_file_unreadable_from_the_start_stops_before_any_work(env: None, tmp_path: Path) -> None:
+    good = _awards(tmp_path / "good.csv", 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"award_id,specification\r\nX-\xe9,IMP-MC-MLH\r\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = _export(str(good), str(bad), "-c", str(CATALOGUE), "-o", str(out))
+    assert code == 2, stderr
+    assert "not UTF-8" in stderr and str(bad) in stderr
+    assert stdout == "" and not (out / "edc").exists()
+
+
+def test_an_error_part_way_leaves_reports_that_agree_with_the_journal(
+    env: None, tmp_path: Path, store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure nobody planned for (here the disk holding the awards goes away after 300 rows):
+    the reports say what was done, and that the run was aborted."""
+    real = pipeline_runner.iter_awards
+
+    def failing(path: Path, catalogue: object):  # type: ignore[no-untyped-def]
+        for index, loaded in enumerate(real(path, catalogue)):  # type: ignore[arg-type]
+            if index == 300:
+                raise OSError(5, "Input/output error")
+            yield loaded
+
+    awards = _awards(tmp_path / "awards.csv", 400)
+    out = tmp_path / "out"
+    monkeypatch.setattr(pipeline_runner, "iter_awards", failing)
+    with pytest.raises(OSError):
+        run([Job(CATALOGUE, (awards,))], RunOptions(out_dir=out, store_root=store.root, workers=1,
+                                                    commit_every=50))
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert summary["aborted"] == "OSError: [Errno 5] Input/output error"
+    assert summary["done"] == _journal_states(out)["done"]
+    assert 250 < summary["done"] <= 300  # rows read into a batch not yet worked on are not done
+    assert "aborted" in (out / "report.html").read_text("utf-8")
+
+
+def test_a_validated_run_redoes_what_was_exported_without_validation(env: None, tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.yaml"  # no quality assurance: an Annex I error each
+    catalogue.write_text("".join(line for line in CATALOGUE.read_text("utf-8").splitlines(keepends=True)
+                                 if line.strip() != "quality_assurance: [qaa-review-2025]"), "utf-8")
+    awards = FIXTURES / "imperial" / "awards.csv"
+    out = str(tmp_path / "out")
+    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", out, "--no-validate")
+    assert code == 0, stderr
+    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", out)
+    assert code == 1
+    assert " failed" in stderr and "0 failed" not in stderr and " 0 skipped" in stderr
+    assert "annex1.missing" in stderr
+
+
+def test_a_run_with_another_seal_seals_again(env: None, tmp_path: Path) -> None:
+    catalogue = load_catalogue(CATALOGUE)
+    first, second = demo_seal(tmp_path / "test-seal", catalogue), demo_seal(tmp_path / "live-seal", catalogue)
+    awards = FIXTURES / "imperial" / "awards.csv"
+    out = tmp_path / "out"
+
+    def export(folder: str) -> tuple[int, str, str]:
+        return _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "--seal",
+                       str(tmp_path / folder / "seal.p12"), "--password-file",
+                       str(tmp_path / folder / "seal-password.txt"))
+
+    assert first.p12 != second.p12
+    assert export("test-seal")[0] == 0
+    code, stdout, stderr = export("test-seal")
+    assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr
+    code, stdout, stderr = export("live-seal")
+    assert code == 0 and stdout, stderr
+    assert "9 done, 0 skipped" in stderr
+    anchor = (tmp_path / "live-seal" / "root-ca.pem").read_bytes()
+    from cryptography import x509
+
+    options = VerifyOptions(trust_anchors=tuple(x509.load_pem_x509_certificates(anchor)), require_trust=True)
+    for sealed in (out / "edc-sealed").iterdir():
+        assert verify_document(sealed.read_bytes(), options).checks["SEAL"].status == "OK", sealed
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_fail_fast_with_workers_stops_at_the_nth_failure(env: None, tmp_path: Path, workers: str) -> None:
+    awards = _awards(tmp_path / "awards.csv", 400)
+    with awards.open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    for row in rows[100:]:
+        row["awarding_date"] = "bad"  # failures decided while reading, behind work in flight
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", workers,
+                              "--fail-fast", "3")
+    assert code == 1
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert (summary["done"], summary["failed"]) == (100, 3), stderr
+
+
+def test_worker_errors_name_file_row_and_award(env: None, tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text("".join(line for line in CATALOGUE.read_text("utf-8").splitlines(keepends=True)
+                                 if line.strip() != "quality_assurance: [qaa-review-2025]"), "utf-8")
+    awards = FIXTURES / "imperial" / "awards.csv"
+    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", str(tmp_path / "out"))
+    assert code == 1
+    errors = [line for line in stderr.splitlines() if "annex1.missing" in line]
+    assert errors and all(line.startswith(f"{awards}:") and ": award 'IMP-" in line for line in errors)
+    assert "fix: set quality_assurance of specification IMP-MC-" in stderr
+
+
+def test_html_counts_every_failure_not_listed(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 250)
+    with awards.open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    for row in rows:
+        row["awarding_date"] = "bad"
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*rows[0], "unexpected"])  # a file error too
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-q")
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert (summary["failed"], summary["file_errors"]) == (250, 1)
+    assert "51 more failures" in (out / "report.html").read_text("utf-8")
+
+
+def _audit_verify(out: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["audit", "verify", str(out), *extra])
+    return result.exit_code, result.stderr
+
+
+def _cut(out: Path, sql: str) -> None:
+    with sqlite3.connect(out / JOURNAL_NAME, isolation_level=None) as db:
+        db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+        db.execute(sql)
+
+
+def test_audit_verify_finds_events_cut_off_the_end(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, _, stderr = _export(str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out))
+    assert code == 0
+    head = stderr.split("audit head ")[1].split()[0]
+    code, said = _audit_verify(out, "--head", head)
+    assert code == 0 and f"intact: 9 events, head {head}" in said
+    _cut(out, "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
+    code, said = _audit_verify(out)
+    assert code == 1
+    assert "event 9 noted as" in said and "gone (events removed)" in said  # the head in report.json
+    assert "has no issued event" in said  # and the record without its event
+    (out / "report.json").unlink()  # the report goes too: the records still tell
+    code, said = _audit_verify(out)
+    assert code == 1 and "has no issued event" in said
+    # the record goes as well: only the head noted outside the folder can tell
+    _cut(out, "DELETE FROM records WHERE key NOT IN (SELECT key FROM audit)")
+    assert _audit_verify(out)[0] == 0
+    code, said = _audit_verify(out, "--head", head)
+    assert code == 1 and "gone (events removed)" in said
+
+
+def test_audit_head_must_be_well_formed(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(main, ["audit", "verify", str(out), "--head", "nine:abc"])
+    assert result.exit_code == 2 and "expected EVENT:SHA256" in result.stderr
+
+
+def test_a_done_award_that_no_longer_loads_is_failed_in_the_journal(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 4)
+    out = tmp_path / "out"
+    assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
+    with awards.open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    rows[2]["awarding_date"] = "2025-07-99"
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")
+    assert code == 1
+    assert "this award was exported before; its record is now failed" in stderr
+    assert _journal_states(out) == {"done": 3, "failed": 1}
+    assert (out / "edc").is_dir() and len(list((out / "edc").iterdir())) == 4  # kept, and said so
