@@ -116,7 +116,7 @@ def header_names(names: list[str]) -> dict[str, str]:
     return {base: found.get(base, base) for base in COLUMNS}
 
 
-def check_header(file: str, header: list[str]) -> list[RecordError]:
+def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError]:
     errors = []
     known = list(COLUMNS)
     seen: set[str] = set()
@@ -125,17 +125,17 @@ def check_header(file: str, header: list[str]) -> list[RecordError]:
         if not name:
             continue
         if base not in COLUMNS:
-            errors.append(RecordError(file, 1, name, None, f"unknown column {name!r}",
+            errors.append(RecordError(file, row, name, None, f"unknown column {name!r}",
                                       suggest(base, known)))
         elif lang and not COLUMNS[base][1]:
-            errors.append(RecordError(file, 1, name, None, f"{base} is not a text column",
+            errors.append(RecordError(file, row, name, None, f"{base} is not a text column",
                                       f"use a plain {base!r} column"))
         elif name in seen:
-            errors.append(RecordError(file, 1, name, None, "column appears twice",
+            errors.append(RecordError(file, row, name, None, "column appears twice",
                                       "keep one of the two columns"))
         seen.add(name)
     if header:
-        errors += [RecordError(file, 1, r, None, f"required column {r!r} is missing",
+        errors += [RecordError(file, row, r, None, f"required column {r!r} is missing",
                                f"add a column {r!r}") for r in REQUIRED
                    if not any(_split_column(h)[0] == r for h in header)]
     return errors
@@ -179,7 +179,7 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
 
 def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> RecordError:
     return RecordError(file, number, "specification", code, "no such specification in the catalogue",
-                       suggest(code, [s.code for s in catalogue.specifications]))
+                       suggest(code, [s.code for s in catalogue.specifications], "known specifications"))
 
 
 def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
@@ -192,7 +192,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
     orgs = [o.key for o in catalogue.organisations]
     if issuer_key not in orgs:
         errors.append(RecordError(file, number, "issuer", issuer_key, "no such organisation",
-                                  suggest(issuer_key, orgs)))
+                                  suggest(issuer_key, orgs, "known organisations")))
     elif not catalogue.organisation(issuer_key).eidas_identifier:
         errors.append(RecordError(file, number, "issuer", issuer_key,
                                   "the issuer has no eidas_identifier, which EDC requires",
@@ -265,9 +265,9 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     """
     file = str(path)
     table = read_rows(path)
-    header_errors = _sheet_named(file, table, check_header(file, table.header))
+    header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:
-        yield LoadedRow(file, 1, None, tuple(header_errors), "", file_level=True)
+        yield LoadedRow(file, table.header_row, None, tuple(header_errors), "", file_level=True)
     default_language = vocab.concept("language", catalogue.primary_language).code
     seen = FirstRows(IDS_IN_MEMORY)
     try:
@@ -285,7 +285,7 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
     if len(table.sheets) == 1:
         return named
     others = ", ".join(repr(s) for s in table.sheets if s != sheet)
-    return [RecordError(file, 1, None, None,
+    return [RecordError(file, table.header_row, None, None,
                         f"no sheet is named 'awards', so the first sheet, {sheet!r}, was read "
                         f"(the others: {others})",
                         "name the sheet that holds the awards 'awards', or move it first"), *named]
@@ -303,9 +303,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             continue
         errors: list[RecordError] = []
         if "__extra__" in row:
-            errors.append(RecordError(file, number, None, ", ".join(row.pop("__extra__")),
-                                      "more cells than header columns",
-                                      "quote cells that contain the delimiter"))
+            errors.append(_extra_cells(file, number, len(header), row.pop("__extra__")))
         if not header:  # JSON Lines: check keys per row
             errors += [e for e in check_header(file, list(row)) if e.column not in REQUIRED
                        or "missing" not in e.message]
@@ -337,6 +335,15 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                                       "give every award its own award_id"))
         errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id)
+
+
+def _extra_cells(file: str, number: int, columns: int, cells: list[str]) -> RecordError:
+    """Cells past the header's last column, named by the position of the first filled one."""
+    first = next(i for i, cell in enumerate(cells) if cell.strip())
+    last = max(i for i, cell in enumerate(cells) if cell.strip())
+    return RecordError(file, number, None, ", ".join(cells[first:last + 1]),
+                       "more cells than header columns", "quote cells that contain the delimiter",
+                       position=columns + first + 1)
 
 
 def _flat_values(row: Row) -> dict[str, Any]:

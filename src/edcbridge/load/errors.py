@@ -19,11 +19,14 @@ class RecordError:
     value: str | None
     message: str
     fix: str
+    position: int | None = None  # 1-based, for a cell under no column name
 
     def render(self) -> str:
         """``file:row: column 'c' = 'v': message``; parts that are unknown are left out."""
         place = self.file + (f":{self.row}" if self.row is not None else "")
         where = f" column {self.column!r}" if self.column else ""
+        if not self.column and self.position is not None:
+            where = f" column {self.position} (no header)"
         where += f" = {self.value!r}" if self.value not in (None, "") else ""
         return f"{place}:{where + ':' if where else ''} {self.message}\n    fix: {self.fix}"
 
@@ -103,7 +106,8 @@ def _column_for(loc: tuple[Any, ...], columns: dict[tuple[Any, ...], str]) -> st
     return ".".join(str(p) for p in loc) or None
 
 
-def suggest(name: str, known: list[str]) -> str:
+def suggest(name: str, known: list[str], listing: str = "accepted columns") -> str:
+    """The closest of *known*, else all of them after *listing* (what they are)."""
     close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
     return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else \
-        f"accepted columns: {', '.join(known)}"
+        f"{listing}: {', '.join(known)}"

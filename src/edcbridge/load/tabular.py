@@ -1,7 +1,7 @@
 """Rows from CSV, XLSX and JSON Lines files, as (row number, cells) pairs, streamed.
 
-Row numbers are the ones a person sees: the header is row 1 in a spreadsheet or CSV file;
-JSON Lines rows are line numbers.
+Row numbers are the ones a person sees: the header is row 1 in a spreadsheet or CSV file
+(or the first row that is not blank); JSON Lines rows are line numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ class Table:
     rows: Iterator[tuple[int, Row]]
     sheet: str | None = None
     sheets: tuple[str, ...] = field(default=())
+    header_row: int = 1
 
 
 def blank(value: Any) -> bool:
@@ -92,8 +93,40 @@ def _label(encoding: str) -> str:
     return {"utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
 
 
+def _not_encoded(path: Path, label: str, line: int, offset: int, fix: str) -> InputFileError:
+    hint = "; it may be in a legacy encoding such as Windows-1252" if label == "UTF-8" else ""
+    return InputFileError(str(path), f"not {label} (line {line}, byte {offset}){hint}", fix)
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int]:
+    """The line and file offset of the first byte that is not *encoding*.
+
+    A text stream decodes ahead of the row it returns, so its error does not say where."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, offset = 1, 0
+    with path.open("rb") as raw:
+        while True:
+            chunk = raw.read(65536)
+            state = decoder.getstate()
+            try:
+                line += decoder.decode(chunk, final=not chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                start = exc.start - len(state[0])  # the error counts from the bytes held back
+                before = codecs.getincrementaldecoder(encoding)()
+                before.setstate(state)
+                return line + before.decode(chunk[:max(start, 0)]).count("\n"), offset + start
+            if not chunk:
+                return line, offset
+            offset += len(chunk)
+
+
+def _decode_error(path: Path, encoding: str, fix: str) -> InputFileError:
+    line, offset = _bad_byte(path, encoding)
+    return _not_encoded(path, _label(encoding), line, offset, fix)
+
+
 def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
-    """The file as text, streamed, and the name of its encoding."""
+    """The file as text, streamed, and its codec."""
     raw = path.open("rb")
     head = raw.read(65536)
     raw.seek(0)
@@ -108,35 +141,58 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raw.close()
-        line = head[:exc.start].count(b"\n") + 1
         if encoding in ("utf-8", "utf-8-sig"):
-            raise InputFileError(str(path), f"not UTF-8 (line {line}, byte {exc.start}); "
-                                 "it may be in a legacy encoding such as Windows-1252", fix) from None
+            line = head[:exc.start].count(b"\n") + 1
+            raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
         raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
                              f"{_label(encoding)} (byte {exc.start})", fix) from None
-    return io.TextIOWrapper(raw, encoding=encoding, newline=""), _label(encoding)
+    return io.TextIOWrapper(raw, encoding=encoding, newline=""), encoding
+
+
+def _delimiter(sample: str) -> str:
+    """Comma, semicolon or tab: the most frequent in the first line that holds more than those."""
+    first_line = next((line for line in sample.splitlines() if line.strip(",;\t \r\n")), "")
+    return max(",;\t", key=first_line.count) if first_line else ","
+
+
+def _first_filled(records: Iterator[Sequence[Any]]) -> tuple[int, list[Any] | None]:
+    """The number and cells of the first record that is not blank; when every record is blank,
+    the number of records and None."""
+    number = 0
+    for number, cells in enumerate(records, start=1):
+        if not all(blank(c) for c in cells):
+            return number, list(cells)
+    return number, None
+
+
+def _no_header(path: Path, records: int) -> InputFileError:
+    if records:
+        return InputFileError(str(path), "there is no header row: every line is blank",
+                              "add a header row and award rows")
+    return InputFileError(str(path), "the file is empty", "add a header row and award rows")
+
+
+_CSV_FIX = "save the file as 'CSV UTF-8'"
 
 
 def _csv_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
     sample = handle.read(8192)
     handle.seek(0)
-    first_line = sample.splitlines()[0] if sample else ""
-    delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    reader = csv.reader(handle, delimiter=delimiter)
+    reader = csv.reader(handle, delimiter=_delimiter(sample))
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        handle.close()
-        raise InputFileError(str(path), "the file is empty", "add a header row and award rows") from None
+        header_row, cells = _first_filled(reader)
     except UnicodeDecodeError:
         handle.close()
-        raise InputFileError(str(path), f"not {encoding} in the header row",
-                             "save the file as 'CSV UTF-8'") from None
+        raise _decode_error(path, encoding, _CSV_FIX) from None
+    if cells is None:
+        handle.close()
+        raise _no_header(path, header_row)
+    header = [h.lstrip("\ufeff").strip() for h in cells]  # a byte-order mark after blank lines
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
-            number = 1
+            number = header_row
             try:
                 for cells in reader:
                     number += 1
@@ -147,10 +203,9 @@ def _csv_rows(path: Path) -> Table:
                         row["__extra__"] = cells[len(header):]
                     yield number, row
             except UnicodeDecodeError:
-                raise InputFileError(str(path), f"not {encoding} near row {number + 1}",
-                                     "save the file as 'CSV UTF-8'") from None
+                raise _decode_error(path, encoding, _CSV_FIX) from None
 
-    return Table(header, rows())
+    return Table(header, rows(), header_row=header_row)
 
 
 def _cell(value: Any) -> Any:
@@ -183,17 +238,17 @@ def _xlsx_rows(path: Path) -> Table:
     name = _pick_sheet(book.sheetnames)
     sheet = book[name]
     iterator = sheet.iter_rows(values_only=True)
-    try:
-        header = [str(h).strip() if h is not None else "" for h in next(iterator)]
-    except StopIteration:
+    header_row, cells = _first_filled(iterator)
+    if cells is None:
         book.close()
-        raise InputFileError(str(path), f"the sheet {name!r} is empty", "add a header row") from None
+        raise InputFileError(str(path), f"the sheet {name!r} is empty", "add a header row")
+    header = [str(h).strip() if h is not None else "" for h in cells]
     while header and not header[-1]:
         header.pop()
 
     def rows() -> Iterator[tuple[int, Row]]:
         try:
-            for number, cells in enumerate(iterator, start=2):
+            for number, cells in enumerate(iterator, start=header_row + 1):
                 values = [_cell(c) for c in cells]
                 if all(blank(v) for v in values):
                     continue
@@ -202,27 +257,34 @@ def _xlsx_rows(path: Path) -> Table:
         finally:
             book.close()
 
-    return Table(header, rows(), name, tuple(book.sheetnames))
+    return Table(header, rows(), name, tuple(book.sheetnames), header_row)
 
 
 def _jsonl_rows(path: Path) -> Table:
-    handle, _ = _open_text(path)
+    handle, encoding = _open_text(path)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
-                    continue
-                if not isinstance(value, dict):
-                    yield number, {"__invalid__": "each line must be one JSON object"}
-                    continue
-                if all(blank(v) for v in value.values()):
-                    continue
-                yield number, value
+            try:
+                yield from _jsonl_values(handle)
+            except UnicodeDecodeError:
+                raise _decode_error(path, encoding, "write the file as UTF-8") from None
 
     return Table([], rows())
+
+
+def _jsonl_values(handle: io.TextIOWrapper) -> Iterator[tuple[int, Row]]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
+            continue
+        if not isinstance(value, dict):
+            yield number, {"__invalid__": "each line must be one JSON object"}
+            continue
+        if all(blank(v) for v in value.values()):
+            continue
+        yield number, value

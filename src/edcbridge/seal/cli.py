@@ -288,8 +288,12 @@ def dev_pki_command(
     """Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use."""
     if len(country) != 2 or not country.isalpha():
         raise click.BadParameter("two-letter ISO 3166 code", param_hint="--country")
+    if not devpki.name_fits(organisation):
+        raise click.BadParameter(f"too long for a certificate (at most {devpki.NAME_LIMIT} characters, "
+                                 "fewer with accented letters): give a shorter name",
+                                 param_hint="--organisation")
     if "TEST" not in organisation.upper():
-        organisation = f"{organisation} (TEST)"
+        organisation = devpki.marked(organisation, " (TEST)")
     files = devpki.generate_test_seal(
         out_dir,
         organisation=organisation,

@@ -23,6 +23,7 @@ from edcbridge.seal.keys import SealKey, SealPrivateKey
 from edcbridge.seal.tsa_server import TokenSigner
 
 TEST_OU = "TEST ONLY - not a real seal"
+NAME_LIMIT = 64  # UTF-8 bytes of an organisation or common name, as cryptography counts them
 TSA_POLICY = "1.3.6.1.4.1.99999.1.1"  # private arc, test only
 
 
@@ -52,6 +53,18 @@ def _name(common_name: str, organisation: str, country: str, org_id: str | None 
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, org_id))
     attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
     return x509.Name(attrs)
+
+
+def name_fits(name: str) -> bool:
+    return len(name.encode("utf-8")) <= NAME_LIMIT
+
+
+def marked(name: str, mark: str) -> str:
+    """*name* followed by *mark*, the name shortened so that both fit in a certificate name."""
+    if name_fits(name + mark):
+        return name + mark
+    room = NAME_LIMIT - len(mark.encode("utf-8"))
+    return name.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip() + mark
 
 
 def _key_usage(**flags: bool) -> x509.KeyUsage:
@@ -132,7 +145,7 @@ def issue_seal_certificate(
     key = key or new_key()
     builder = (
         _builder(
-            _name(f"{organisation} TEST e-seal", organisation, country, organisation_identifier),
+            _name(marked(organisation, " TEST e-seal"), organisation, country, organisation_identifier),
             ca,
             key.public_key(),
             not_before,

@@ -1,0 +1,183 @@
+"""Award files with blank lines before the header, late encoding errors, suggestions that name
+what they list, and cells past the header's last column."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from edcbridge.cli import main
+from edcbridge.load import InputFileError, LoadedRow, RecordError, iter_awards, load_catalogue, tabular
+from edcbridge.load.errors import suggest
+from tests.conftest import FIXTURES
+
+CATALOGUE = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+HEADER = ["award_id", "specification", "learner_id", "given_name", "family_name",
+          "date_of_birth", "awarding_date", "grade"]
+GOOD = ["A1", "IMP-MC-MLH", "02214587", "Chloé", "Lefèvre", "1994-03-17", "2025-07-14", "Merit"]
+
+
+def _rows(path: Path) -> list[LoadedRow]:
+    return list(iter_awards(path, CATALOGUE))
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "awards.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _lines(lines: list[list[str]], sep: str = ",") -> bytes:
+    return "".join(sep.join(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+# blank lines before the header
+
+@pytest.mark.parametrize("before", [b"\r\n", b"\r\n \r\n,,\r\n", b"\r\n\xef\xbb\xbf"])
+def test_blank_lines_before_the_header_are_skipped(tmp_path: Path, before: bytes) -> None:
+    path = _write(tmp_path, before + _lines([HEADER, GOOD, ["A2", *GOOD[1:]]]))
+    first = before.count(b"\n") + 2
+    rows = _rows(path)
+    assert [(r.row, r.errors) for r in rows] == [(first, ()), (first + 1, ())]
+
+
+def test_the_delimiter_is_read_from_the_header_after_blank_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"\r\n" + _lines([HEADER, GOOD], sep=";"))
+    [row] = _rows(path)
+    assert row.row == 3 and row.errors == ()
+
+
+def test_header_errors_after_blank_lines_name_the_header_row(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"\r\n\r\n" + _lines([[*HEADER, "notes"], [*GOOD, "x"]]))
+    header, row = _rows(path)
+    assert header.file_level and header.row == 3
+    assert [(e.row, e.message) for e in header.errors] == [(3, "unknown column 'notes'")]
+    assert (row.row, row.errors) == (4, ())
+
+
+def test_blank_rows_before_a_workbook_header_are_skipped(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "awards"
+    sheet.append([None, "  "])
+    sheet.append([])
+    sheet.append(HEADER)
+    sheet.append(GOOD)
+    path = tmp_path / "awards.xlsx"
+    book.save(path)
+    [row] = _rows(path)
+    assert (row.row, row.errors) == (4, ())
+
+
+@pytest.mark.parametrize("data", [b"\r\n\r\n", b" \n\t\n", b"\r\n,,,\r\n"])
+def test_a_file_of_blank_lines_has_no_header_row(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(InputFileError) as caught:
+        _rows(_write(tmp_path, data))
+    assert caught.value.error.message == "there is no header row: every line is blank"
+    assert caught.value.error.fix == "add a header row and award rows"
+
+
+def test_a_file_of_blank_lines_is_an_unusable_input(tmp_path: Path, store,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    path = _write(tmp_path, b"\r\n\r\n")
+    out = tmp_path / "out"
+    catalogue = FIXTURES / "imperial" / "catalogue.yaml"
+    result = CliRunner().invoke(main, ["export", str(path), "--catalogue", str(catalogue),
+                                       "--out", str(out), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "there is no header row" in result.stderr
+    assert not (out / "edc").exists()
+
+
+# a bad byte far into the file is named at its own line
+
+def _long_csv(bad_line: int, lines: int = 900) -> bytes:
+    rows = [",".join(HEADER).encode()]
+    for number in range(2, lines + 1):
+        given = b"Ren\xe9" if number == bad_line else b"Rene"  # Windows-1252 e acute
+        rows.append(b"A%d,IMP-MC-MLH,%08d,%s,Lefevre-Dubois of a long family name as the registry "
+                    b"holds it,1994-03-17,2025-07-14,Merit" % (number, number, given))
+    return b"\r\n".join(rows) + b"\r\n"
+
+
+def test_a_late_bad_byte_is_named_at_its_line(tmp_path: Path) -> None:
+    data = _long_csv(632)
+    offset = data.index(b"\xe9")
+    assert offset > 65536
+    path = _write(tmp_path, data)
+    with pytest.raises(InputFileError) as caught:
+        _rows(path)
+    assert caught.value.error.message == (f"not UTF-8 (line 632, byte {offset}); it may be in a legacy "
+                                          "encoding such as Windows-1252")
+    assert caught.value.error.fix == "save the file as 'CSV UTF-8'"
+
+
+def test_a_late_bad_byte_of_a_json_lines_file_is_named_at_its_line(tmp_path: Path) -> None:
+    lines = [json.dumps(dict(zip(HEADER, [f"A{n}", *GOOD[1:]], strict=True))).encode() for n in range(1, 900)]
+    lines[700] = lines[700].replace(b"Merit", b"M\xe9rit")
+    data = b"\n".join(lines) + b"\n"
+    assert data.index(b"\xe9") > 65536
+    path = _write(tmp_path, data, "awards.jsonl")
+    with pytest.raises(InputFileError) as caught:
+        _rows(path)
+    assert "not UTF-8 (line 701, " in caught.value.error.message
+    assert caught.value.error.fix == "write the file as UTF-8"
+
+
+def test_a_late_error_in_utf16_counts_lines_of_text(tmp_path: Path) -> None:
+    text = "".join(f"A{n}\u010a\t{n}\r\n" for n in range(6000))  # U+010A holds a 0x0A byte
+    data = text.encode("utf-16") + b"\x00\xd8\x41\x00"  # lone surrogate
+    path = _write(tmp_path, data)
+    assert tabular._bad_byte(path, "utf-16") == (6001, len(data) - 4)
+
+
+def test_a_character_split_between_reads_is_not_the_bad_byte(tmp_path: Path) -> None:
+    data = b"a" * 65535 + "é\n".encode() + b"x\n\xff"
+    path = _write(tmp_path, data)
+    assert tabular._bad_byte(path, "utf-8") == (3, len(data) - 1)
+    assert codecs.decode(data[:-1], "utf-8")  # all but the last byte is UTF-8
+
+
+# suggestions name what they list
+
+def test_an_unknown_specification_lists_the_known_specifications(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines([HEADER, ["A1", "IMP-XX-NOPE", *GOOD[2:]]]))
+    [row] = _rows(path)
+    [error] = [e for e in row.errors if e.column == "specification"]
+    codes = ", ".join(s.code for s in CATALOGUE.specifications)
+    assert error.fix == f"known specifications: {codes}"
+
+
+def test_an_unknown_issuer_lists_the_known_organisations(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines([[*HEADER, "issuer"], [*GOOD, "zzzzzz"]]))
+    [row] = _rows(path)
+    [error] = [e for e in row.errors if e.column == "issuer"]
+    assert error.fix.startswith("known organisations: ")
+
+
+def test_suggestions_for_columns_still_say_columns() -> None:
+    assert suggest("zzzz", ["award_id", "grade"]) == "accepted columns: award_id, grade"
+    assert suggest("grad", ["award_id", "grade"]) == "did you mean 'grade'?"
+    assert suggest("XX", ["IMP-A"], "known specifications") == "known specifications: IMP-A"
+
+
+# cells past the header's last column are named by position
+
+def test_extra_cells_are_named_by_their_position(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines([HEADER, [*GOOD, "", "extra", "more", ""]]))
+    [row] = _rows(path)
+    [error] = [e for e in row.errors if e.message == "more cells than header columns"]
+    assert error.render() == (f"{path}:2: column 10 (no header) = 'extra, more': more cells than header "
+                              "columns\n    fix: quote cells that contain the delimiter")
+
+
+def test_a_position_is_left_out_when_the_column_has_a_name() -> None:
+    error = RecordError("a.csv", 3, "grade", "x", "bad", "fix", position=7)
+    assert error.render() == "a.csv:3: column 'grade' = 'x': bad\n    fix: fix"
