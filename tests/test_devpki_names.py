@@ -67,3 +67,4 @@ def test_the_library_seals_a_long_organisation_as_the_demo_does() -> None:
     pki = devpki.generate(organisation=LONG + " (Imperial)")
     common_name = pki.seal.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert common_name == LONG + " TEST e-seal"
+

@@ -46,12 +46,25 @@ def _store() -> SchemaStore:
 
 def _register_sealing(group: click.Group) -> None:
     from edcbridge.seal.cli import register
-    from edcbridge.sealing import credential_issuer_mismatch, format_check
+    from edcbridge.sealing import credential_issuer_mismatch, format_check, issuer_identity
 
     def store_format_check(doc: dict[str, Any]) -> tuple[str, str]:
         return format_check(default_store())(doc)
 
-    register(group, format_check=store_format_check, issuer_check=credential_issuer_mismatch)
+    def catalogue_issuer(path: Path) -> Any:
+        from edcbridge.load import load_catalogue
+
+        try:
+            return issuer_identity(load_catalogue(path))
+        except CatalogueError as exc:
+            for error in exc.errors:
+                click.echo(error.render(), err=True)
+            _fatal(f"the catalogue has {len(exc.errors)} error(s)")
+        except InputFileError as exc:
+            _fatal(str(exc))
+
+    register(group, format_check=store_format_check, issuer_check=credential_issuer_mismatch,
+             issuer_of=catalogue_issuer)
 
 
 def _register_from(module: str) -> Callable[[click.Group], None]:

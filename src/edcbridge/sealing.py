@@ -174,16 +174,23 @@ def check_timestamp_authority(factory: SealFactory) -> None:
             client.close()
 
 
-def demo_seal(folder: Path, catalogue: Catalogue) -> SealFactory:
-    """A generated, clearly marked TEST seal for the catalogue's issuer (kept between runs)."""
+def issuer_identity(catalogue: Catalogue) -> IssuerIdentity:
+    """The organisation a seal certificate for the catalogue's issuer must name."""
     org = catalogue.organisation(catalogue.issuer)
     name = org.legal_name.get("en") or next(iter(org.legal_name.values()))
+    country = vocab.concept("country", org.country).code.upper()
+    return IssuerIdentity(name, org.eidas_identifier or "", country)
+
+
+def demo_seal(folder: Path, catalogue: Catalogue) -> SealFactory:
+    """A generated, clearly marked TEST seal for the catalogue's issuer (kept between runs)."""
     p12 = folder / "seal.p12"
     password_file = folder / "seal-password.txt"
     if not (p12.is_file() and password_file.is_file()):
-        generated = generate_test_seal(folder, organisation=name,
-                                       organisation_identifier=org.eidas_identifier or "",
-                                       country=vocab.concept("country", org.country).code.upper())
+        issuer = issuer_identity(catalogue)
+        generated = generate_test_seal(folder, organisation=issuer.legal_name,
+                                       organisation_identifier=issuer.organisation_identifier,
+                                       country=issuer.country)
         p12, password_file = generated.p12, generated.password_file
     return SealFactory(p12, password_file.read_text("utf-8").strip().encode("utf-8"))
 

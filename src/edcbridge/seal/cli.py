@@ -272,43 +272,70 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     return seal_command
 
 
-@click.command("dev-pki")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--organisation", default="EDCBRIDGE TEST University", show_default=True)
-@click.option("--organisation-identifier", default="NTRBE-TEST0001", show_default=True)
-@click.option("--country", default="BE", show_default=True)
-@click.option("--crl-url", help="CRL distribution point to write into the seal certificate.")
-def dev_pki_command(
-    out_dir: Path,
-    organisation: str,
-    organisation_identifier: str,
-    country: str,
-    crl_url: str | None,
-) -> None:
-    """Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use."""
-    if len(country) != 2 or not country.isalpha():
-        raise click.BadParameter("two-letter ISO 3166 code", param_hint="--country")
-    if not devpki.name_fits(organisation):
-        raise click.BadParameter(f"too long for a certificate (at most {devpki.NAME_LIMIT} characters, "
-                                 "fewer with accented letters): give a shorter name",
-                                 param_hint="--organisation")
-    if "TEST" not in organisation.upper():
-        organisation = devpki.marked(organisation, " (TEST)")
-    files = devpki.generate_test_seal(
-        out_dir,
-        organisation=organisation,
-        organisation_identifier=organisation_identifier,
-        country=country.upper(),
-        crl_url=crl_url,
-    )
-    click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
-    for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
-        click.echo(str(path))
+IssuerOf = Callable[[Path], IssuerIdentity]  # a catalogue file -> its issuer, as a certificate names it
+
+
+def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
+    @click.command("dev-pki")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--organisation", default="EDCBRIDGE TEST University", show_default=True)
+    @click.option("--organisation-identifier", default="NTRBE-TEST0001", show_default=True)
+    @click.option("--country", default="BE", show_default=True)
+    @click.option("--catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Name the issuer of this catalogue (legal name, identifier, country), so that "
+                       "'export --seal' accepts the TEST seal for it.")
+    @click.option("--crl-url", help="CRL distribution point to write into the seal certificate.")
+    @click.pass_context
+    def dev_pki_command(
+        ctx: click.Context,
+        out_dir: Path,
+        organisation: str,
+        organisation_identifier: str,
+        country: str,
+        catalogue: Path | None,
+        crl_url: str | None,
+    ) -> None:
+        """Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use.
+
+        The certificates say TEST in their common names and organisational unit; without
+        --catalogue the organisation is marked "(TEST)" too.
+        """
+        if catalogue is not None:
+            given = [f"--{name.replace('_', '-')}" for name in ("organisation", "organisation_identifier",
+                                                                 "country")
+                     if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+            if given:
+                raise click.UsageError(f"--catalogue names the organisation: leave out {', '.join(given)}")
+            if issuer_of is None:
+                raise click.UsageError("--catalogue is not available here")
+            issuer = issuer_of(catalogue)
+            organisation, organisation_identifier = issuer.legal_name, issuer.organisation_identifier
+            country = issuer.country
+        if len(country) != 2 or not country.isalpha():
+            raise click.BadParameter("two-letter ISO 3166 code", param_hint="--country")
+        if not devpki.name_fits(organisation):
+            raise click.BadParameter(f"too long for a certificate (at most {devpki.NAME_LIMIT} characters, "
+                                     "fewer with accented letters): give a shorter name",
+                                     param_hint="--organisation")
+        if catalogue is None and "TEST" not in organisation.upper():
+            organisation = devpki.marked(organisation, " (TEST)")
+        files = devpki.generate_test_seal(
+            out_dir,
+            organisation=organisation,
+            organisation_identifier=organisation_identifier,
+            country=country.upper(),
+            crl_url=crl_url,
+        )
+        click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
+        for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
+            click.echo(str(path))
+
+    return dev_pki_command
 
 
 def register(group: click.Group, format_check: FormatCheck | None = None,
-             issuer_check: IssuerCheck | None = None) -> None:
+             issuer_check: IssuerCheck | None = None, issuer_of: IssuerOf | None = None) -> None:
     """Add `verify`, `seal` and `dev-pki` to *group*."""
     group.add_command(make_verify_command(format_check, issuer_check))
     group.add_command(make_seal_command(issuer_check))
-    group.add_command(dev_pki_command)
+    group.add_command(make_dev_pki_command(issuer_of))
