@@ -248,3 +248,159 @@ def test_a_done_award_that_no_longer_loads_is_failed_in_the_journal(env: None, t
     assert "this award was exported before; its record is now failed" in stderr
     assert _journal_states(out) == {"done": 3, "failed": 1}
     assert (out / "edc").is_dir() and len(list((out / "edc").iterdir())) == 4  # kept, and said so
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as source:
+        return list(csv.DictReader(source))
+
+
+def test_a_duplicate_row_leaves_the_done_award_alone(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 3)
+    out = tmp_path / "out"
+    assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
+    rows = _rows(awards)
+    _write_rows(awards, [*rows, dict(rows[1])])  # row 5 repeats row 3
+    for _ in range(2):  # and stays so: no run marks it failed, none redoes it
+        code, stdout, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")
+        assert code == 1 and stdout == "" and "duplicate of row 3" in stderr
+        assert "exported before" not in stderr
+        assert _journal_states(out) == {"done": 3}
+
+
+def test_a_row_of_another_issuer_leaves_the_catalogue_issuers_award_alone(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
+    rows = _rows(awards)
+    other = [{**row, "issuer": "qaa-review-2025", "awarding_date": "2025-07-99"} for row in rows[:1]]
+    elsewhere = tmp_path / "other.csv"
+    _write_rows(elsewhere, other)
+    code, _, stderr = _export(str(elsewhere), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")
+    assert code == 1 and "exported before" not in stderr
+    assert _journal_states(out) == {"done": 2}
+
+
+def test_rows_before_a_late_bad_byte_are_all_exported(env: None, tmp_path: Path) -> None:
+    broken = _bad_byte_after(tmp_path / "broken.csv", 800)
+    out = tmp_path / "out"
+    code, _, stderr = _export(str(broken), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")
+    assert code == 1
+    assert "line 802" in stderr  # the header is line 1: the 801st award
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert summary["done"] + summary["failed"] == 800 and summary["file_errors"] == 1
+
+
+def test_a_workbook_damaged_part_way_is_a_file_error(env: None, tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    rows = _rows(_awards(tmp_path / "rows.csv", 600))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "awards"
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 2 // 3]  # cut two-thirds in
+            target.writestr(item, data)
+    after = _awards(tmp_path / "after.csv", 2)
+    after.write_text(after.read_text("utf-8").replace("SYN-", "AFTER-"), "utf-8")
+    out = tmp_path / "out"
+    code, stdout, stderr = _export(str(damaged), str(after), "-c", str(CATALOGUE), "-o", str(out))
+    assert code == 1, stderr
+    assert "the workbook is damaged after row" in stderr
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert summary["file_errors"] == 1 and summary["aborted"] is None
+    assert summary["done"] == _journal_states(out)["done"] > 300
+    assert "AFTER-00001" in stdout
+
+
+def test_a_failing_progress_callback_leaves_complete_reports(env: None, tmp_path: Path, store) -> None:
+    awards = _awards(tmp_path / "awards.csv", 300)
+    out = tmp_path / "out"
+    calls = []
+
+    def progress(outcome: object, status: str) -> None:
+        calls.append(status)
+        if len(calls) == 2:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        run([Job(CATALOGUE, (awards,))], RunOptions(out_dir=out, store_root=store.root, workers=1,
+                                                    commit_every=100), progress)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert len(report["records"]) == report["done"] == _journal_states(out)["done"] >= 100
+    assert report["aborted"].startswith("BrokenPipeError")
+
+
+def test_an_interrupt_inside_a_journal_record_keeps_record_and_events_together(tmp_path: Path) -> None:
+    from edcbridge.pipeline.journal import Journal, verify_audit
+
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.record("org/A", "i1", "done", None, {"edc": {"path": "a", "sha256": "x"}}, None, ["issued"])
+    real = journal._audit
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    journal._audit = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        journal.record("org/B", "i2", "done", None, {"edc": {"path": "b", "sha256": "y"}}, None, ["issued"])
+    journal._audit = real  # type: ignore[method-assign]
+    journal.record("org/C", "i3", "done", None, {"edc": {"path": "c", "sha256": "z"}}, None, ["issued"])
+    journal.close()
+    check = verify_audit(tmp_path / JOURNAL_NAME)
+    assert check.intact, check.problems
+    assert check.events == 2
+    assert _journal_states(tmp_path) == {"done": 2}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_fail_fast_counts_worker_and_load_failures_alike(env: None, tmp_path: Path, workers: str) -> None:
+    catalogue = tmp_path / "catalogue.yaml"
+    lines = CATALOGUE.read_text("utf-8").splitlines(keepends=True)
+    qa = [i for i, line in enumerate(lines) if line.strip() == "quality_assurance: [qaa-review-2025]"]
+    del lines[qa[0]]  # the first specification fails validation, in the workers
+    catalogue.write_text("".join(lines), "utf-8")
+    rows = _rows(_awards(tmp_path / "rows.csv", 60))
+    first_spec = next(r["specification"] for r in rows)
+    good = [r for r in rows if r["specification"] != first_spec]
+    bad = [r for r in rows if r["specification"] == first_spec]
+    late = [{**good[-1], "award_id": "LOAD-FAIL", "awarding_date": "bad"}]
+    awards = tmp_path / "awards.csv"
+    _write_rows(awards, [*good[:20], *bad[:2], *late, *good[20:30]])
+    out = tmp_path / "out"
+    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", str(out), "-j", workers,
+                              "--fail-fast", "2")
+    assert code == 1
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert (summary["done"], summary["failed"]) == (20, 2), stderr
+
+
+def test_a_seal_identity_ignores_what_does_not_change_the_seal(tmp_path: Path) -> None:
+    from edcbridge.sealing import SealFactory
+
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    plain = SealFactory(seal.p12, seal.password)
+    assert plain.identity() == SealFactory(seal.p12, seal.password, level="B-B").identity()
+    assert plain.identity() == SealFactory(seal.p12, seal.password, "B-B", "http://tsa.example/").identity()
+    timed = SealFactory(seal.p12, seal.password, tsa_url="http://tsa.example/")
+    assert timed.identity() == SealFactory(seal.p12, seal.password, "B-T", "http://tsa.example").identity()
+    assert timed.identity() != plain.identity()

@@ -42,11 +42,13 @@ class SealFactory:
         algorithm (a run with another seal redoes the records sealed with this one)."""
         from edcbridge.seal import load_p12
         from edcbridge.seal.certs import fingerprint
-        from edcbridge.seal.sealer import utc_now
+        from edcbridge.seal.sealer import best_level, utc_now
 
         certificate = load_p12(self.p12, self.password, at=utc_now()).certificate
-        return (f"seal={fingerprint(certificate).hex()},level={self.level or 'best'},"
-                f"tsa={self.tsa_url or ''},alg={self.algorithm}")
+        level = Level(self.level) if self.level else best_level(
+            certificate, tsa=bool(self.tsa_url), crls=False, fetch=True)
+        tsa = (self.tsa_url or "").rstrip("/") if level != Level.B_B else ""  # B-B asks no TSA
+        return f"seal={fingerprint(certificate).hex()},level={level},tsa={tsa},alg={self.algorithm}"
 
     def __call__(self) -> Callable[[bytes], bytes]:
         """Seals the credential bytes edcbridge serialised (see ``Sealer.seal_serialised``)."""

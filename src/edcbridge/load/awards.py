@@ -98,6 +98,7 @@ class LoadedRow:
     errors: tuple[RecordError, ...]
     raw_key: str
     file_level: bool = False
+    issuer: str = ""  # the row's own issuer column, as written (its award may not load)
 
 
 def _split_column(name: str) -> tuple[str, str | None]:
@@ -326,7 +327,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:
                 errors.append(_unknown_spec(file, number, code, catalogue))
-            yield LoadedRow(file, number, None, tuple(errors), award_id)
+            yield LoadedRow(file, number, None, tuple(errors), award_id,
+                            issuer=str(data.get("issuer") or "").strip())
             continue
         first = seen.first(award.award_id, str(number))
         if first is not None:
@@ -334,7 +336,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                                       f"duplicate of row {first}",
                                       "give every award its own award_id"))
         errors += _cross_check(file, number, award, catalogue, names)
-        yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id)
+        yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
+                        issuer=award.issuer or "")
 
 
 def _extra_cells(file: str, number: int, columns: int, cells: list[str]) -> RecordError:

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,18 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
             raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
         raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
                              f"{_label(encoding)} (byte {exc.start})", fix) from None
-    return io.TextIOWrapper(raw, encoding=encoding, newline=""), encoding
+    # a later byte outside the encoding becomes a lone surrogate, found in the row that holds
+    # it: the rows before it are read, where a strict decoder reading ahead would lose them
+    return io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
+
+
+def _undecodable(text: str) -> bool:
+    """Whether decoded text holds a byte that was not in the encoding (see _open_text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _delimiter(sample: str) -> str:
@@ -180,11 +191,10 @@ def _csv_rows(path: Path) -> Table:
     sample = handle.read(8192)
     handle.seek(0)
     reader = csv.reader(handle, delimiter=_delimiter(sample))
-    try:
-        header_row, cells = _first_filled(reader)
-    except UnicodeDecodeError:
+    header_row, cells = _first_filled(reader)
+    if cells is not None and _undecodable("".join(cells)):
         handle.close()
-        raise _decode_error(path, encoding, _CSV_FIX) from None
+        raise _decode_error(path, encoding, _CSV_FIX)
     if cells is None:
         handle.close()
         raise _no_header(path, header_row)
@@ -193,17 +203,16 @@ def _csv_rows(path: Path) -> Table:
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
             number = header_row
-            try:
-                for cells in reader:
-                    number += 1
-                    if all(blank(c) for c in cells):
-                        continue
-                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
-                    if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-                        row["__extra__"] = cells[len(header):]
-                    yield number, row
-            except UnicodeDecodeError:
-                raise _decode_error(path, encoding, _CSV_FIX) from None
+            for cells in reader:
+                number += 1
+                if _undecodable("".join(cells)):
+                    raise _decode_error(path, encoding, _CSV_FIX)
+                if all(blank(c) for c in cells):
+                    continue
+                row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+                if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                    row["__extra__"] = cells[len(header):]
+                yield number, row
 
     return Table(header, rows(), header_row=header_row)
 
@@ -247,8 +256,10 @@ def _xlsx_rows(path: Path) -> Table:
         header.pop()
 
     def rows() -> Iterator[tuple[int, Row]]:
+        number = header_row
         try:
-            for number, cells in enumerate(iterator, start=header_row + 1):
+            sheet_rows = _damage_told(iterator, path, lambda: number)
+            for number, cells in enumerate(sheet_rows, start=header_row + 1):
                 values = [_cell(c) for c in cells]
                 if all(blank(v) for v in values):
                     continue
@@ -260,31 +271,47 @@ def _xlsx_rows(path: Path) -> Table:
     return Table(header, rows(), name, tuple(book.sheetnames), header_row)
 
 
+def _damage_told(cells: Iterator[Sequence[Any]], path: Path,
+                 last: Callable[[], int]) -> Iterator[Sequence[Any]]:
+    """The rows of a sheet; InputFileError when the workbook turns out damaged part way (openpyxl
+    raises many kinds), naming the last row read."""
+    while True:
+        try:
+            row = next(cells)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise InputFileError(str(path), f"the workbook is damaged after row {last()} "
+                                 f"({exc.__class__.__name__})",
+                                 "save it again from Excel or LibreOffice as .xlsx") from None
+        yield row
+
+
 def _jsonl_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
-            try:
-                yield from _jsonl_values(handle)
-            except UnicodeDecodeError:
-                raise _decode_error(path, encoding, "write the file as UTF-8") from None
+            for number, line in enumerate(handle, start=1):
+                if _undecodable(line):
+                    raise _decode_error(path, encoding, "write the file as UTF-8")
+                yield from _jsonl_value(number, line)
 
     return Table([], rows())
 
 
-def _jsonl_values(handle: io.TextIOWrapper) -> Iterator[tuple[int, Row]]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
-            continue
-        if not isinstance(value, dict):
-            yield number, {"__invalid__": "each line must be one JSON object"}
-            continue
-        if all(blank(v) for v in value.values()):
-            continue
-        yield number, value
+def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
+    """The row of one line, none for a blank one."""
+    if not line.strip():
+        return
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
+        return
+    if not isinstance(value, dict):
+        yield number, {"__invalid__": "each line must be one JSON object"}
+        return
+    if all(blank(v) for v in value.values()):
+        return
+    yield number, value

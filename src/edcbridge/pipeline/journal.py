@@ -102,8 +102,22 @@ class Journal:
 
     def record(self, key: str, input_hash: str, state: str, stage: str | None,
                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
-        """Stage a record's new state and its audit events; durable at :meth:`commit`."""
+        """Stage a record's new state and its audit events, all or nothing (a Ctrl-C between
+        them must not leave a record without its events); durable at :meth:`commit`."""
         self._begin()
+        self.db.execute("SAVEPOINT record")
+        last_hash = self._last_hash
+        try:
+            self._record(key, input_hash, state, stage, outputs, error, actions)
+        except BaseException:
+            self.db.execute("ROLLBACK TO record")
+            self.db.execute("RELEASE record")
+            self._last_hash = last_hash
+            raise
+        self.db.execute("RELEASE record")
+
+    def _record(self, key: str, input_hash: str, state: str, stage: str | None,
+                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
         now = time.time()
         outputs_json = json.dumps(outputs, sort_keys=True)
         self.db.execute(

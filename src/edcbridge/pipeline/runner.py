@@ -21,7 +21,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
-from edcbridge.load.awards import FirstRows
+from edcbridge.load.awards import FirstRows, LoadedRow
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
@@ -164,7 +164,7 @@ class _Runner:
             old.unlink(missing_ok=True)
         self.replaced.clear()
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
-        for outcome, status in pending:
+        for outcome, status in pending:  # all into the reports first: a callback may fail
             if status == "skipped":
                 self.result.skipped += 1
             elif status == "file-error":
@@ -178,6 +178,7 @@ class _Runner:
             for stage, seconds in outcome.seconds.items():
                 self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
             self.reports.write(outcome, status)
+        for outcome, status in pending:
             self.progress(outcome, status)
 
     def should_stop(self) -> bool:
@@ -235,7 +236,7 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
     for loaded in iter_awards(path, catalogue):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
-            key = "" if loaded.file_level else _exported_before(runner, catalogue, loaded.raw_key)
+            key = "" if loaded.file_level else _exported_before(runner, catalogue, loaded)
             if key:
                 errors.append(_kept_note(runner, key, loaded.file, loaded.row))
             yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
@@ -274,10 +275,16 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
             return
 
 
-def _exported_before(runner: _Runner, catalogue: Catalogue, award_id: str) -> str:
-    """The journal key of an award done in an earlier run, now failing to load; else ""."""
-    key = f"{catalogue.issuer}/{award_id}"
-    return key if award_id and runner.journal.done(key) is not None else ""
+def _exported_before(runner: _Runner, catalogue: Catalogue, loaded: LoadedRow) -> str:
+    """The journal key of an award done in an earlier run whose row now fails to load; "" when
+    there is none, or when this run met the award already (this row is then a duplicate: the
+    record is the other row's)."""
+    issuer = loaded.issuer or catalogue.issuer
+    key = f"{issuer}/{loaded.raw_key}"
+    if not loaded.raw_key or runner.journal.done(key) is None:
+        return ""
+    where = f"{loaded.file} row {loaded.row} (award_id {loaded.raw_key!r})"
+    return key if runner.names.first(safe_name(issuer, loaded.raw_key).lower(), where) is None else ""
 
 
 def _kept_note(runner: _Runner, key: str, file: str, row: int) -> str:
@@ -449,6 +456,8 @@ def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Ru
 
         def handle_first() -> None:
             first = in_flight.popleft()
+            if isinstance(first, Outcome) and runner.should_stop():
+                return  # read before the stop was known: left for the next run, as with one worker
             for outcome in [first] if isinstance(first, Outcome) else first.result():
                 runner.handle(outcome)
 

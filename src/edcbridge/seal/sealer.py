@@ -99,13 +99,8 @@ class Sealer:
             self._revocation_data()  # fail at start of the run, not at the first credential
 
     def _best_level(self) -> Level:
-        if self.tsa is None:
-            return Level.B_B
-        certificate = self.key.certificate
-        has_revocation = bool(self._crl_input) or (
-            self._fetch and bool(revocation.crl_urls(certificate) or revocation.ocsp_urls(certificate))
-        )
-        return Level.B_LTA if has_revocation else Level.B_T
+        return best_level(self.key.certificate, tsa=self.tsa is not None, crls=bool(self._crl_input),
+                          fetch=self._fetch)
 
     @classmethod
     def from_p12(cls, path: Path, password: bytes, **options: Unpack[SealerOptions]) -> Sealer:
@@ -219,6 +214,16 @@ class Sealer:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def best_level(certificate: x509.Certificate, *, tsa: bool, crls: bool, fetch: bool) -> Level:
+    """The highest level the services allow: B-LTA with a TSA and revocation data (CRLs
+    given, or an OCSP responder or CRL the certificate names, when fetching), B-T with a TSA
+    only, else B-B."""
+    if not tsa:
+        return Level.B_B
+    named = bool(revocation.crl_urls(certificate) or revocation.ocsp_urls(certificate))
+    return Level.B_LTA if crls or (fetch and named) else Level.B_T
 
 
 def _tst_tokens(stamp: Timestamp) -> dict[str, list[dict[str, str]]]:
