@@ -38,5 +38,9 @@ class RevocationError(SealError):
     """Revocation data could not be obtained, is invalid, or says the certificate is revoked."""
 
 
+class CertificateRevoked(RevocationError):
+    """Signed revocation data says the certificate is revoked: no other data may overrule it."""
+
+
 class SealFormatError(SealError, ValueError):
     """The document is not a JAdES JSON serialisation edcbridge can read."""

@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from edcbridge.seal.certs import extended_key_usages, issued_by
-from edcbridge.seal.errors import RevocationError
+from edcbridge.seal.errors import CertificateRevoked, RevocationError
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -71,16 +71,42 @@ def load_crl(data: bytes, source: str) -> x509.CertificateRevocationList:
         raise RevocationError(f"{source} is not a CRL (DER or PEM)") from exc
 
 
+_MAX_CRL = 64 * 1024 * 1024  # bytes; the largest public CRLs are a few tens of megabytes
+_MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
+
+
+def _download(what: str, url: str, *, timeout: float, limit: int, data: bytes | None = None,
+              headers: dict[str, str] | None = None) -> bytes:
+    """The body of a 200 answer, read within ``timeout`` seconds in all (not per read: a server
+    sending a byte at a time cannot hold the verifier) and at most ``limit`` bytes; no
+    redirects (a certificate's URL must answer itself)."""
+    deadline = time.monotonic() + timeout
+    sent = {"User-Agent": "edcbridge-seal", **(headers or {})}
+    try:
+        with requests.request("POST" if data is not None else "GET", url, data=data, headers=sent,
+                              timeout=timeout, stream=True, allow_redirects=False) as response:
+            if response.status_code != 200:
+                raise RevocationError(f"{what} {url} answered HTTP {response.status_code} {response.reason}")
+            body = bytearray()
+            while chunk := response.raw.read1(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise RevocationError(f"{what} {url} sent more than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
+    except requests.RequestException as exc:
+        raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
+    except OSError as exc:  # a connection reset while the body is read
+        raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
+    return bytes(body)
+
+
 def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.CertificateRevocationList:
     try:
-        response = requests.get(url, timeout=timeout, headers={"User-Agent": "edcbridge-seal"})
-    except requests.RequestException as exc:
-        raise RevocationError(
-            f"cannot download CRL {url}: {type(exc).__name__}; check the network or pass --crl FILE"
-        ) from exc
-    if response.status_code != 200:
-        raise RevocationError(f"CRL {url} answered HTTP {response.status_code} {response.reason}")
-    return load_crl(response.content, url)
+        body = _download("CRL", url, timeout=timeout, limit=_MAX_CRL)
+    except RevocationError as exc:
+        raise RevocationError(f"{exc}; check the network or pass --crl FILE") from exc
+    return load_crl(body, url)
 
 
 def _staleness(
@@ -131,26 +157,37 @@ def crl_finding(
     return Finding(True, f"not revoked per CRL issued {crl.last_update_utc.isoformat()}")
 
 
+def _key_hash(certificate: x509.Certificate) -> bytes | None:
+    """SHA-1 of the certificate's public key, as a ResponderID byKey names it (RFC 6960 4.2.1),
+    whatever its SubjectKeyIdentifier says."""
+    try:
+        return x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
 def _ocsp_signer(
-    response: ocsp.OCSPResponse, issuer: x509.Certificate, pool: Sequence[x509.Certificate]
+    response: ocsp.OCSPResponse, issuer: x509.Certificate, pool: Sequence[x509.Certificate],
+    at: datetime | None,
 ) -> x509.Certificate | None:
+    """The issuer, or a responder it authorised (id-kp-OCSPSigning) valid when the response was
+    produced and at ``at``, that the response names."""
     for candidate in [*response.certificates, *pool, issuer]:
         if response.responder_name is not None and candidate.subject != response.responder_name:
             continue
-        if response.responder_key_hash is not None:
-            try:
-                ski = candidate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-            except x509.ExtensionNotFound:
-                continue
-            if ski.value.digest != response.responder_key_hash:
-                continue
+        if response.responder_key_hash is not None and _key_hash(candidate) != response.responder_key_hash:
+            continue
         if candidate == issuer:
             return candidate
-        if issued_by(candidate, issuer) and ExtendedKeyUsageOID.OCSP_SIGNING in extended_key_usages(
-            candidate
-        ):
+        times = [response.produced_at_utc, *([at] if at is not None else [])]
+        valid = all(candidate.not_valid_before_utc <= t <= candidate.not_valid_after_utc for t in times)
+        if valid and issued_by(candidate, issuer) and ExtendedKeyUsageOID.OCSP_SIGNING in \
+                extended_key_usages(candidate):
             return candidate
     return None
+
+
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def ocsp_finding(
@@ -162,23 +199,27 @@ def ocsp_finding(
 ) -> Finding | None:
     """None when the response is not about *cert*; otherwise what it says.
 
-    As for CRLs, a "good" answer that was out of date at *current_at* (its nextUpdate passed)
-    gives a not-current Finding: it says nothing about that moment.
+    As for CRLs, a "good" answer that was out of date at *current_at* (its nextUpdate passed,
+    or its thisUpdate still to come) gives a not-current Finding: it says nothing about that
+    moment. Of several answers about *cert* in one response, "revoked" wins.
     """
     try:
         response = ocsp.load_der_ocsp_response(data)
+        if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return None
+        singles = [r for r in response.responses if _about(r, cert, issuer)]
+        algorithm = response.signature_hash_algorithm if singles else None
     except ValueError:
         return Finding(False, "unreadable OCSP response")
-    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+    except UnsupportedAlgorithm:
+        return Finding(False, "OCSP signature algorithm not supported")
+    if not singles:
         return None
-    single = next((r for r in response.responses if _about(r, cert, issuer)), None)
-    if single is None:
-        return None
-    signer = _ocsp_signer(response, issuer, pool)
+    signer = _ocsp_signer(response, issuer, pool, current_at)
     if signer is None:
-        return Finding(False, "OCSP response is not signed by the issuer or its OCSP responder")
+        return Finding(False, "OCSP response is not signed by the issuer or by an OCSP responder "
+                              "it authorised that was valid then")
     key = signer.public_key()
-    algorithm = response.signature_hash_algorithm
     try:
         if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
             key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
@@ -189,13 +230,18 @@ def ocsp_finding(
     except InvalidSignature:
         return Finding(False, "OCSP response has an invalid signature")
     produced = response.produced_at_utc.isoformat()
-    if single.certificate_status == ocsp.OCSPCertStatus.REVOKED:
-        when = single.revocation_time_utc
+    revoked = next((r for r in singles if r.certificate_status == ocsp.OCSPCertStatus.REVOKED), None)
+    if revoked is not None:
+        when = revoked.revocation_time_utc
         return Finding(False, f"certificate revoked on {when.isoformat() if when else '?'} (OCSP)",
                        revoked=True)
-    if single.certificate_status != ocsp.OCSPCertStatus.GOOD:
+    if any(r.certificate_status != ocsp.OCSPCertStatus.GOOD for r in singles):
         return Finding(False, f"OCSP status unknown (response produced {produced})")
+    single = singles[0]
     if current_at is not None:
+        if single.this_update_utc > current_at + _CLOCK_SKEW:
+            return Finding(False, f"OCSP response produced {produced} is not valid before "
+                                  f"{single.this_update_utc.isoformat()}", current=False)
         stale = _staleness(
             f"OCSP response produced {produced}", single.this_update_utc, single.next_update_utc, current_at
         )
@@ -211,7 +257,7 @@ def _about(single: ocsp.OCSPSingleResponse, cert: x509.Certificate, issuer: x509
         return False
     try:
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, single.hash_algorithm).build()
-    except (ValueError, TypeError):  # a hash algorithm a CertID may not use
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a hash a CertID may not use, or unknown
         return False
     return (request.issuer_name_hash == single.issuer_name_hash
             and request.issuer_key_hash == single.issuer_key_hash)
@@ -232,9 +278,6 @@ def ocsp_urls(cert: x509.Certificate) -> list[str]:
     ]
 
 
-_MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
-
-
 def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
                timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """The DER OCSP response of *url* about *cert* (RFC 6960, POST), with a fresh nonce.
@@ -245,22 +288,10 @@ def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
     nonce = secrets.token_bytes(16)
     request = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
                .add_extension(x509.OCSPNonce(nonce), critical=False).build())
-    try:
-        response = requests.post(
-            url, data=request.public_bytes(serialization.Encoding.DER), timeout=timeout,
-            headers={"Content-Type": "application/ocsp-request", "Accept": "application/ocsp-response",
-                     "User-Agent": "edcbridge-seal"}, stream=True)
-        body = b""
-        for chunk in response.iter_content(64 * 1024):
-            body += chunk
-            if len(body) > _MAX_OCSP_RESPONSE:
-                break
-    except requests.RequestException as exc:
-        raise RevocationError(f"cannot reach OCSP responder {url}: {type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise RevocationError(f"OCSP responder {url} answered HTTP {response.status_code} {response.reason}")
-    if len(body) > _MAX_OCSP_RESPONSE:
-        raise RevocationError(f"OCSP responder {url} sent more than {_MAX_OCSP_RESPONSE} bytes")
+    body = _download("OCSP responder", url, timeout=timeout, limit=_MAX_OCSP_RESPONSE,
+                     data=request.public_bytes(serialization.Encoding.DER),
+                     headers={"Content-Type": "application/ocsp-request",
+                              "Accept": "application/ocsp-response"})
     try:
         parsed = ocsp.load_der_ocsp_response(body)
     except ValueError as exc:
@@ -273,7 +304,11 @@ def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
         echoed = None
     if echoed is not None and echoed != nonce:
         raise RevocationError(f"OCSP responder {url} answered another request (nonce mismatch)")
-    if not any(_about(single, cert, issuer) for single in parsed.responses):
+    try:
+        about = any(_about(single, cert, issuer) for single in parsed.responses)
+    except (ValueError, UnsupportedAlgorithm):
+        about = False
+    if not about:
         raise RevocationError(f"OCSP responder {url} answered about another certificate")
     return body
 
@@ -297,7 +332,7 @@ def ocsp_for_seal(
             continue
         finding = ocsp_finding(data, cert, issuer, chain, at)
         if finding is not None and finding.revoked:
-            raise RevocationError(f"seal certificate: {finding.reason}")
+            raise CertificateRevoked(f"seal certificate: {finding.reason}")
         if finding is not None and finding.good and finding.current:
             single = next(r for r in ocsp.load_der_ocsp_response(data).responses if _about(r, cert, issuer))
             until = single.next_update_utc or single.this_update_utc + MAX_AGE_WITHOUT_NEXT_UPDATE
@@ -335,6 +370,8 @@ def crls_for_seal(
         finding = crl_finding(crl, cert, issuer)
         if finding is None:
             continue
+        if finding.revoked:
+            raise CertificateRevoked(f"seal certificate: {finding.reason}")
         if not finding.good:
             raise RevocationError(f"seal certificate: {finding.reason}")
         if crl.next_update_utc is not None and crl.next_update_utc < at:

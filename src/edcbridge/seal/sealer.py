@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from edcbridge.seal import jades, keys, revocation
 from edcbridge.seal.certs import CertificateReport, check_can_seal, der_b64, describe, fingerprint
-from edcbridge.seal.errors import RevocationError, SealError, SealFormatError
+from edcbridge.seal.errors import CertificateRevoked, RevocationError, SealError, SealFormatError
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tst import Timestamp
 
@@ -198,7 +198,9 @@ class Sealer:
         if self._fetch and not self._crl_input and revocation.ocsp_urls(certificate):
             try:
                 answer, until = revocation.ocsp_for_seal(certificate, chain, at=now)
-            except RevocationError:
+            except CertificateRevoked:
+                raise  # a signed "revoked" is final: a CRL not yet updated must not overrule it
+            except RevocationError:  # no answer: the CRLs may give one
                 if not revocation.crl_urls(certificate):
                     raise
             else:

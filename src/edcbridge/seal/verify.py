@@ -106,6 +106,7 @@ class _Context:
     options: VerifyOptions
     timestamps: list[tst.Timestamp] = field(default_factory=list)
     sigt_problem: str = _NO_SIGT
+    trusted: bool = False  # the seal is valid and chains to a trust anchor: its URLs may be followed
 
 
 def _name(cert: x509.Certificate) -> str:
@@ -165,6 +166,7 @@ def _seal_check(ctx: _Context) -> Check:
     path, failure = build_chain(leaf, ctx.pool, anchors, ctx.signing_time)
     if failure:
         return Check("ERROR", f"{done}; but not trusted: {failure}")
+    ctx.trusted = True
     return Check("OK", f"{done}; chain to trust anchor '{_name(path[-1])}'")
 
 
@@ -380,8 +382,8 @@ def _embedded_findings(
             val = item.get("val") if isinstance(item, dict) else None
             try:
                 crl = revocation.load_crl(base64.b64decode(str(val)), "rVals")
-            except (RevocationError, ValueError, binascii.Error):
-                findings.append(revocation.Finding(False, "unreadable CRL in rVals"))
+            except (RevocationError, ValueError, binascii.Error):  # unsigned junk decides nothing
+                findings.append(revocation.Finding(False, "unreadable CRL in rVals", current=False))
                 continue
             finding = revocation.crl_finding(crl, ctx.leaf, issuer, at)
             if finding:
@@ -391,9 +393,11 @@ def _embedded_findings(
             try:
                 der = base64.b64decode(str(val))
             except (ValueError, binascii.Error):
-                findings.append(revocation.Finding(False, "unreadable OCSP value in rVals"))
+                findings.append(revocation.Finding(False, "unreadable OCSP value in rVals", current=False))
                 continue
             finding = revocation.ocsp_finding(der, ctx.leaf, issuer, pool, at)
+            if finding and not finding.good and not finding.revoked and finding.current:
+                finding = replace(finding, current=False)  # unsound data proves nothing either way
             if finding:
                 findings.append(finding)
     return findings
@@ -455,6 +459,10 @@ def _certificate_revocation(ctx: _Context) -> Check:
     if good:
         return Check("OK", f"embedded, current {when}: " + "; ".join(good))
     stale = [f.reason for f in embedded if not f.current]
+    if fetch and not ctx.trusted:  # the certificate's URLs are the signer's to choose
+        return Check("ERROR" if stale else "SKIPPED", "; ".join([*stale, (
+            "revocation not fetched: the seal does not chain to a trust anchor, so the URLs in its "
+            "certificate are not followed (add --trust-anchor)")]))
     if fetch:
         return _fetched_check(ctx, issuer, pool, stale)
     if stale:
