@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,23 @@ def fixture_credentials() -> list[tuple[str, dict[str, Any]]]:
     from edcbridge.mapping.edc import to_edc
 
     return [(name, to_edc(award, catalogue)) for name, award, catalogue in fixture_awards()]
+
+
+@pytest.fixture(scope="module")
+def pki() -> Any:
+    """A TEST PKI (root CA, e-seal, TSA), one per module; modules needing other dates make their own."""
+    from edcbridge.seal import devpki
+
+    return devpki.generate()
+
+
+@pytest.fixture(scope="module")
+def tsa(pki: Any) -> Iterator[Any]:
+    """A client of an RFC 3161 timestamp authority on 127.0.0.1 signing with the PKI's TSA key."""
+    from edcbridge.seal.tsa import TsaClient
+    from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
+
+    with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        yield client
+        client.close()

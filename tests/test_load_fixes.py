@@ -12,18 +12,10 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from edcbridge.cli import main
-from edcbridge.load import InputFileError, LoadedRow, RecordError, iter_awards, load_catalogue, tabular
+from edcbridge.load import InputFileError, RecordError, tabular
 from edcbridge.load.errors import suggest
 from tests.conftest import FIXTURES
-
-CATALOGUE = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
-HEADER = ["award_id", "specification", "learner_id", "given_name", "family_name",
-          "date_of_birth", "awarding_date", "grade"]
-GOOD = ["A1", "IMP-MC-MLH", "02214587", "Chloé", "Lefèvre", "1994-03-17", "2025-07-14", "Merit"]
-
-
-def _rows(path: Path) -> list[LoadedRow]:
-    return list(iter_awards(path, CATALOGUE))
+from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _rows
 
 
 def _write(tmp_path: Path, data: bytes, name: str = "awards.csv") -> Path:

@@ -39,11 +39,6 @@ ELM: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
-
-
-@pytest.fixture(scope="module")
 def ec_seal(pki: devpki.DevPki) -> SealKey:
     return devpki.ec_seal_key(pki)
 

@@ -155,12 +155,16 @@ def test_fail_fast_with_workers_stops_at_the_nth_failure(env: None, tmp_path: Pa
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    out = tmp_path / "out"
-    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", workers,
-                              "--fail-fast", "3")
-    assert code == 1
+    assert _fail_fast(awards, CATALOGUE, tmp_path / "out", workers, 3) == (100, 3)
+
+
+def _fail_fast(awards: Path, catalogue: Path, out: Path, workers: str, limit: int) -> tuple[int, int]:
+    """Done and failed records of an export with ``--fail-fast limit``."""
+    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", str(out), "-j", workers,
+                              "--fail-fast", str(limit))
+    assert code == 1, stderr
     summary = json.loads((out / "report.json").read_text("utf-8"))
-    assert (summary["done"], summary["failed"]) == (100, 3), stderr
+    return summary["done"], summary["failed"]
 
 
 def test_worker_errors_name_file_row_and_award(env: None, tmp_path: Path) -> None:
@@ -386,12 +390,7 @@ def test_fail_fast_counts_worker_and_load_failures_alike(env: None, tmp_path: Pa
     late = [{**good[-1], "award_id": "LOAD-FAIL", "awarding_date": "bad"}]
     awards = tmp_path / "awards.csv"
     _write_rows(awards, [*good[:20], *bad[:2], *late, *good[20:30]])
-    out = tmp_path / "out"
-    code, _, stderr = _export(str(awards), "-c", str(catalogue), "-o", str(out), "-j", workers,
-                              "--fail-fast", "2")
-    assert code == 1
-    summary = json.loads((out / "report.json").read_text("utf-8"))
-    assert (summary["done"], summary["failed"]) == (20, 2), stderr
+    assert _fail_fast(awards, catalogue, tmp_path / "out", workers, 2) == (20, 2)
 
 
 def test_a_seal_identity_ignores_what_does_not_change_the_seal(tmp_path: Path) -> None:

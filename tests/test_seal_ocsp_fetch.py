@@ -29,7 +29,6 @@ from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import RevocationError
 from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
-from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.fake_http import FakeServer, Reply, Request, static_files
 
@@ -291,19 +290,6 @@ def test_cli_verify_fetches_ocsp(tmp_path: Path, root: devpki.Issued, responder:
                                        "--fetch-revocation", "--json"])
     assert '"REVOCATION"' in result.output
     assert "good per OCSP response" in result.output, result.output
-
-
-@pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: devpki.DevPki) -> Iterator[TsaClient]:
-    with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
-        client = TsaClient(server.tsa_url, timeout=5)
-        yield client
-        client.close()
 
 
 def _etsiu(sealed: str) -> dict[str, object]:

@@ -31,11 +31,6 @@ DER = serialization.Encoding.DER
 PAYLOAD = '{"id": "urn:credential:ocsp-hardening", "type": ["VerifiableCredential"]}'
 
 
-@pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
-
-
 def _leaf(root: devpki.Issued, ocsp_url: str | None = None, crl_url: str | None = None) -> devpki.IssuedSeal:
     return devpki.issue_seal_certificate(
         root, organisation="EDCBRIDGE TEST OCSP", organisation_identifier="NTRBE-TEST0021", country="BE",

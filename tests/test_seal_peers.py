@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from edcbridge.seal import devpki, keys
 from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
-from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from tests.conftest import need_tool
 
 PEERS = Path(__file__).resolve().parent / "peers"
@@ -34,19 +32,6 @@ def _run_peer(files: list[Path]) -> list[dict[str, object]]:
     assert len(lines) == len(files), result.stderr
     assert result.returncode == (0 if all(line["ok"] for line in lines) else 1)
     return lines
-
-
-@pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
-
-
-@pytest.fixture(scope="module")
-def tsa(pki: devpki.DevPki) -> Iterator[TsaClient]:
-    with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
-        client = TsaClient(server.tsa_url)
-        yield client
-        client.close()
 
 
 def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]:

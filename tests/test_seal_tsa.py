@@ -29,11 +29,6 @@ PAYLOAD = '{"id": "urn:credential:tsa", "type": ["VerifiableCredential"]}'
 
 
 @pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
-
-
-@pytest.fixture(scope="module")
 def server(pki: devpki.DevPki) -> Iterator[DevServer]:
     crl = pki.crl.public_bytes(serialization.Encoding.DER)
     with DevServer(TimestampAuthority(pki.tsa_signer()), files={"/root.crl": crl}) as srv:

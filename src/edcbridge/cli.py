@@ -52,16 +52,9 @@ def _register_sealing(group: click.Group) -> None:
         return format_check(default_store())(doc)
 
     def catalogue_issuer(path: Path) -> Any:
-        from edcbridge.load import load_catalogue
+        from edcbridge.badges.cli import catalogue_or_exit
 
-        try:
-            return issuer_identity(load_catalogue(path))
-        except CatalogueError as exc:
-            for error in exc.errors:
-                click.echo(error.render(), err=True)
-            _fatal(f"the catalogue has {len(exc.errors)} error(s)")
-        except InputFileError as exc:
-            _fatal(str(exc))
+        return issuer_identity(catalogue_or_exit(path))
 
     register(group, format_check=store_format_check, issuer_check=credential_issuer_mismatch,
              issuer_of=catalogue_issuer)

@@ -24,20 +24,27 @@ def fatal(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def load_pairs(awards: Sequence[Path], catalogue_path: Path,
-               failed: list[int] | None = None) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
-    """The catalogue and every award that loads; rows that do not are said on stderr and
-    counted in ``failed`` (one item per row) when given."""
-    from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
+def catalogue_or_exit(catalogue_path: Path) -> Catalogue:
+    """The catalogue, or its errors on stderr and exit 2."""
+    from edcbridge.load import CatalogueError, InputFileError, load_catalogue
 
     try:
-        catalogue = load_catalogue(catalogue_path)
+        return load_catalogue(catalogue_path)
     except CatalogueError as exc:
         for error in exc.errors:
             click.echo(error.render(), err=True)
         fatal(f"the catalogue has {len(exc.errors)} error(s)")
     except InputFileError as exc:
         fatal(str(exc))
+
+
+def load_pairs(awards: Sequence[Path], catalogue_path: Path,
+               failed: list[int] | None = None) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
+    """The catalogue and every award that loads; rows that do not are said on stderr and
+    counted in ``failed`` (one item per row) when given."""
+    from edcbridge.load import InputFileError, iter_awards
+
+    catalogue = catalogue_or_exit(catalogue_path)
     pairs = []
     for path in awards:
         try:
