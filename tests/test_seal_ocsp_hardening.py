@@ -77,9 +77,7 @@ def _finding(pki: devpki.DevPki, leaf: devpki.IssuedSeal, answer: bytes) -> revo
 
 def test_revoked_by_ocsp_stops_sealing_even_with_a_fresh_crl(pki: devpki.DevPki) -> None:
     revoked_answer: list[bytes] = []
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(pki.root.certificate.subject)
-           .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
-           .sign(pki.root.key, hashes.SHA256()).public_bytes(DER))  # not updated yet: says good
+    crl = _crl(pki.root)  # not updated yet: says good
 
     def app(request: Request) -> Reply:
         if request.path == "/root.crl":
@@ -153,9 +151,9 @@ def test_an_answer_from_the_future_is_not_current(pki: devpki.DevPki) -> None:
     assert "is not valid before" in found.reason
 
 
-@pytest.fixture()
-def dripping() -> Iterator[str]:
-    """A server that sends its headers, then a byte every half second."""
+@pytest.fixture(params=["body", "headers"])
+def dripping(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server that sends a byte every half second: of its body, or of its headers already."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -169,8 +167,11 @@ def dripping() -> Iterator[str]:
             return
         with connection:
             connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
-                               b"Content-Length: 100000\r\n\r\n")
+            if request.param == "body":
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
+                                   b"Content-Length: 100000\r\n\r\n")
+            else:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
             while not stop.is_set():
                 try:
                     connection.sendall(b"0")
@@ -204,22 +205,34 @@ def test_crls_are_read_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
         server.stop()
 
 
-def test_redirects_are_not_followed(pki: devpki.DevPki) -> None:
+def test_redirects_are_followed_a_few_times_only(pki: devpki.DevPki) -> None:
     seen: list[str] = []
+    leaf = _leaf(pki.root)
 
     def app(request: Request) -> Reply:
         seen.append(request.path)
-        return Reply(307, b"", "text/plain", {"Location": "/elsewhere"})
+        if request.path == "/moved.crl":
+            return Reply(301, b"", "text/plain", {"Location": "/root.crl"})
+        if request.path == "/root.crl":
+            return Reply(200, _crl(pki.root), "application/pkix-crl")
+        return Reply(307, b"", "text/plain", {"Location": request.path + "x"})  # without end
 
     server = FakeServer(app).start()
     try:
-        leaf = _leaf(pki.root)
-        with pytest.raises(RevocationError, match="answered HTTP 307"):
+        crl = revocation.fetch_crl(f"{server.base_url}/moved.crl", timeout=5)  # CAs move CRLs to CDNs
+        assert crl.issuer == pki.root.certificate.subject
+        with pytest.raises(RevocationError, match="TooManyRedirects"):
             revocation.fetch_ocsp(f"{server.base_url}/ocsp", leaf.certificate, pki.root.certificate,
                                   timeout=5)
     finally:
         server.stop()
-    assert seen == ["/ocsp"]
+    assert seen[:2] == ["/moved.crl", "/root.crl"] and len(seen) == 2 + 4  # 1 + 3 redirects
+
+
+def _crl(root: devpki.Issued) -> bytes:
+    return (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+            .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
+            .sign(root.key, hashes.SHA256()).public_bytes(DER))
 
 
 def test_an_untrusted_seal_makes_the_verifier_fetch_nothing(pki: devpki.DevPki) -> None:
@@ -260,3 +273,37 @@ def test_unsigned_junk_in_rvals_decides_nothing(pki: devpki.DevPki) -> None:
     check = result.checks["REVOCATION"]
     assert check.status == "OK", check.reason
     assert "good per OCSP response" in check.reason
+
+
+def test_an_untrusted_seal_makes_the_verifier_fetch_no_status_list(pki: devpki.DevPki) -> None:
+    seen: list[str] = []
+    server = FakeServer(lambda request: seen.append(request.path) or Reply(500, b"")).start()  # type: ignore[func-returns-value]
+    try:
+        status = {"id": f"{server.base_url}/list#7", "type": "BitstringStatusListEntry",
+                  "statusPurpose": "revocation", "statusListIndex": "7",
+                  "statusListCredential": f"{server.base_url}/list"}
+        credential = {"id": "urn:credential:status", "type": ["VerifiableCredential"],
+                      "credentialStatus": status}
+        leaf = _leaf(pki.root)
+        sealed = Sealer(keys.SealKey(leaf.key, leaf.certificate, (pki.root.certificate,))).seal(
+            json.dumps(credential)).encode()
+        result = verify_document(sealed, VerifyOptions(fetch_revocation=True, timeout=5))
+    finally:
+        server.stop()
+    assert seen == []
+    assert "not fetched: the seal does not chain to a trust anchor" in result.checks["REVOCATION"].reason
+
+
+def test_unsigned_junk_alone_changes_no_verdict(pki: devpki.DevPki) -> None:
+    leaf = _leaf(pki.root)
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (pki.root.certificate,))
+    sealed = Sealer(seal_key, clock=lambda: NOW - timedelta(minutes=5)).seal(PAYLOAD)
+    doc = json.loads(sealed)
+    doc["signatures"][0].setdefault("header", {}).setdefault("etsiU", []).append(
+        jades.etsiu_entry({"rVals": {"ocspVals": [{"val": "bm90IGFuIE9DU1AgYW5zd2Vy"}],
+                                     "crlVals": [{"val": "not base64 !"}]}}))
+    options = VerifyOptions(trust_anchors=(pki.root.certificate,))
+    before = verify_document(sealed.encode(), options).checks["REVOCATION"]
+    after = verify_document(json.dumps(doc).encode(), options).checks["REVOCATION"]
+    assert before.status == after.status == "SKIPPED", after.reason
+    assert "ignored in rVals: an unreadable CRL; unreadable OCSP response" in after.reason

@@ -109,7 +109,8 @@ def main() -> None:
               help="Output folder: one sub-folder per format, the run report and the journal.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["edc", "ebsi", "edc-xml", "loq"]),
               default=("edc",), show_default=True,
-              help="Output formats (repeatable): edc, ebsi, edc-xml (EDC XML 1.2), loq (the catalogue).")
+              help="Output formats (repeatable; listing any replaces the default edc): edc, ebsi, "
+                   "edc-xml (EDC XML 1.2), loq (the catalogue).")
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
@@ -128,7 +129,9 @@ def main() -> None:
               help="With --deliver-wallet: ask the wallet to e-mail the learner.")
 @click.option("--wallet-locale", default="en", show_default=True,
               help="With --deliver-wallet: the language of the wallet's e-mail.")
-@click.option("--preview", is_flag=True, help="Also render each credential as an HTML page in OUT/preview/.")
+@click.option("--preview", is_flag=True,
+              help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
+                   "from the awards before sealing).")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, errors or summary on stderr.")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
@@ -277,7 +280,8 @@ _READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=_READABLE)
-@click.option("--policy", "policies", multiple=True, help="Policy profile(s) to apply; see 'policies'.")
+@click.option("--policy", "policies", multiple=True,
+              help="Policy profile to apply (repeatable); see 'policies'.")
 @click.option("--annex1", type=click.Choice(["off", "info", "warning", "error"]), default="warning",
               show_default=True, help="How a missing Annex I element counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
@@ -368,7 +372,7 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
 
 
 @schemas.command("status")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False), help=_STORE_HELP)
 def schemas_status(as_json: bool, store_dir: Path | None) -> None:
     """Show each pinned file and whether the store holds it intact."""
@@ -413,10 +417,13 @@ def vocab(scheme: str | None, query: str | None) -> None:
         concepts = vocabulary.concepts(scheme)
     except KeyError as exc:
         _fatal(str(exc.args[0]))
-    for c in concepts:
-        line = f"{c.code:12} {c.label:60} {c.iri}"
-        if query is None or query.lower() in line.lower():
-            click.echo(line)
+    lines = [f"{c.code:12} {c.label:60} {c.iri}" for c in concepts]
+    found = [line for line in lines if query is None or query.lower() in line.lower()]
+    for line in found:
+        click.echo(line)
+    if not found:
+        click.echo(f"no {scheme} concept matches {query!r}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 @main.group()

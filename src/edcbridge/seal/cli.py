@@ -192,7 +192,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
 
     @click.command("seal")
     @click.argument("files", nargs=-1, required=True, type=_FILE)
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder for the sealed files (made if missing).")
     @click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
     @click.option("--key", type=_FILE, help="PEM private key (with --cert).")
     @click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
@@ -207,7 +208,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
         help="JAdES level; default: the highest the configured services allow.",
     )
     @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
-    @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float)
+    @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float,
+                  help="Seconds to wait for the timestamp authority.")
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
     @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
                   help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 from cryptography import x509
@@ -75,38 +77,60 @@ _MAX_CRL = 64 * 1024 * 1024  # bytes; the largest public CRLs are a few tens of 
 _MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
 
 
+_MAX_REDIRECTS = 3
+
+
 def _download(what: str, url: str, *, timeout: float, limit: int, data: bytes | None = None,
               headers: dict[str, str] | None = None) -> bytes:
-    """The body of a 200 answer, read within ``timeout`` seconds in all (not per read: a server
-    sending a byte at a time cannot hold the verifier) and at most ``limit`` bytes; no
-    redirects (a certificate's URL must answer itself)."""
+    """The body of a 200 answer within ``timeout`` seconds in all (not per read: a server sending
+    a byte at a time, headers included, cannot hold the verifier) and at most ``limit`` bytes.
+
+    Up to three http(s) redirects are followed (CAs move their CRLs to CDNs); the URLs come
+    from certificates and credentials that chain to a trust anchor (see ``verify``)."""
+    result: dict[str, Any] = {}
+
+    def fetch() -> None:
+        try:
+            result["body"] = _read(what, url, timeout=timeout, limit=limit, data=data, headers=headers)
+        except Exception as exc:  # handed to the caller below
+            result["error"] = exc
+
+    worker = threading.Thread(target=fetch, name="edcbridge-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if worker.is_alive():  # left to end on its own read timeout; nothing waits for it
+        raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
+    if "error" in result:
+        raise result["error"]
+    return bytes(result["body"])
+
+
+def _read(what: str, url: str, *, timeout: float, limit: int, data: bytes | None,
+          headers: dict[str, str] | None) -> bytes:
     deadline = time.monotonic() + timeout
     sent = {"User-Agent": "edcbridge-seal", **(headers or {})}
     try:
-        with requests.request("POST" if data is not None else "GET", url, data=data, headers=sent,
-                              timeout=timeout, stream=True, allow_redirects=False) as response:
-            if response.status_code != 200:
-                raise RevocationError(f"{what} {url} answered HTTP {response.status_code} {response.reason}")
-            body = bytearray()
-            while chunk := response.raw.read1(64 * 1024):
-                body += chunk
-                if len(body) > limit:
-                    raise RevocationError(f"{what} {url} sent more than {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
-    except requests.RequestException as exc:
-        raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
-    except OSError as exc:  # a connection reset while the body is read
+        with requests.Session() as session:
+            session.max_redirects = _MAX_REDIRECTS
+            with session.request("POST" if data is not None else "GET", url, data=data, headers=sent,
+                                 timeout=timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise RevocationError(f"{what} {url} answered HTTP {response.status_code} "
+                                          f"{response.reason}")
+                body = bytearray()
+                while chunk := response.raw.read1(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise RevocationError(f"{what} {url} sent more than {limit} bytes")
+                    if time.monotonic() > deadline:
+                        raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
+    except (requests.RequestException, OSError) as exc:  # OSError: a reset while reading
         raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
     return bytes(body)
 
 
 def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.CertificateRevocationList:
-    try:
-        body = _download("CRL", url, timeout=timeout, limit=_MAX_CRL)
-    except RevocationError as exc:
-        raise RevocationError(f"{exc}; check the network or pass --crl FILE") from exc
-    return load_crl(body, url)
+    return load_crl(_download("CRL", url, timeout=timeout, limit=_MAX_CRL), url)
 
 
 def _staleness(
@@ -364,7 +388,10 @@ def crls_for_seal(
     issuer = _chain_issuer(cert, chain)
     candidates = list(crls)
     if fetch and not any(c.issuer == cert.issuer for c in candidates):
-        candidates.extend(fetch_crl(url, timeout=timeout) for url in crl_urls(cert))
+        try:
+            candidates.extend(fetch_crl(url, timeout=timeout) for url in crl_urls(cert))
+        except RevocationError as exc:
+            raise RevocationError(f"{exc}; check the network or pass --crl FILE") from exc
     useful: list[x509.CertificateRevocationList] = []
     for crl in candidates:
         finding = crl_finding(crl, cert, issuer)
@@ -464,25 +491,8 @@ def fetch_status_list(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
 
 
 def _download_status_list(url: str, timeout: float) -> bytes:
-    try:
-        with requests.get(
-            url,
-            timeout=timeout,
-            headers={"User-Agent": "edcbridge-seal", "Accept": _STATUS_ACCEPT},
-            stream=True,
-        ) as response:
-            if response.status_code != 200:
-                raise RevocationError(
-                    f"status list {url} answered HTTP {response.status_code} {response.reason}"
-                )
-            body = response.raw.read(_MAX_STATUS_LIST + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise RevocationError(
-            f"cannot download status list {url}: {type(exc).__name__}; check the network"
-        ) from exc
-    if len(body) > _MAX_STATUS_LIST:
-        raise RevocationError(f"status list {url} is larger than {_MAX_STATUS_LIST} bytes")
-    return bytes(body)
+    return _download("status list", url, timeout=timeout, limit=_MAX_STATUS_LIST,
+                     headers={"Accept": _STATUS_ACCEPT})
 
 
 def _bitstring(encoded: object, url: str) -> bytes:

@@ -373,8 +373,12 @@ def _items(value: dict[str, Any], name: str) -> list[Any]:
 
 def _embedded_findings(
     ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate], at: datetime
-) -> list[revocation.Finding]:
+) -> tuple[list[revocation.Finding], list[str]]:
+    """What the rVals say about the seal certificate, and what in them was ignored: anyone can
+    add to the unsigned header, so data that is unreadable or not soundly signed decides nothing.
+    """
     findings: list[revocation.Finding] = []
+    ignored: list[str] = []
     for value in ctx.seal.unsigned("rVals"):
         if not isinstance(value, dict):
             continue
@@ -382,25 +386,29 @@ def _embedded_findings(
             val = item.get("val") if isinstance(item, dict) else None
             try:
                 crl = revocation.load_crl(base64.b64decode(str(val)), "rVals")
-            except (RevocationError, ValueError, binascii.Error):  # unsigned junk decides nothing
-                findings.append(revocation.Finding(False, "unreadable CRL in rVals", current=False))
+            except (RevocationError, ValueError, binascii.Error):
+                ignored.append("an unreadable CRL")
                 continue
-            finding = revocation.crl_finding(crl, ctx.leaf, issuer, at)
-            if finding:
-                findings.append(finding)
+            _sort(revocation.crl_finding(crl, ctx.leaf, issuer, at), findings, ignored)
         for item in _items(value, "ocspVals"):
             val = item.get("val") if isinstance(item, dict) else None
             try:
                 der = base64.b64decode(str(val))
             except (ValueError, binascii.Error):
-                findings.append(revocation.Finding(False, "unreadable OCSP value in rVals", current=False))
+                ignored.append("an unreadable OCSP value")
                 continue
-            finding = revocation.ocsp_finding(der, ctx.leaf, issuer, pool, at)
-            if finding and not finding.good and not finding.revoked and finding.current:
-                finding = replace(finding, current=False)  # unsound data proves nothing either way
-            if finding:
-                findings.append(finding)
-    return findings
+            _sort(revocation.ocsp_finding(der, ctx.leaf, issuer, pool, at), findings, ignored)
+    return findings, ignored
+
+
+def _sort(finding: revocation.Finding | None, findings: list[revocation.Finding], ignored: list[str]) -> None:
+    """Sound data (good, revoked, or out of date) is a finding; the rest is ignored."""
+    if finding is None:
+        return
+    if finding.good or finding.revoked or not finding.current:
+        findings.append(finding)
+    else:
+        ignored.append(finding.reason)
 
 
 def _fetched_findings(ctx: _Context, issuer: x509.Certificate,
@@ -446,13 +454,23 @@ def _certificate_revocation(ctx: _Context) -> Check:
     if issuer is None:
         if any(isinstance(v, dict) for v in ctx.seal.unsigned("rVals")):
             return Check("SKIPPED", "revocation values present but the issuer certificate is not")
-        if fetch:
-            return Check("ERROR", "cannot check revocation: issuer certificate not available")
+        if fetch:  # a chain to an anchor always holds the issuer: this seal is not trusted
+            return Check("SKIPPED", "revocation not fetched: the issuer certificate is not available "
+                                    "and the seal does not chain to a trust anchor (add --trust-anchor)")
         return Check("SKIPPED", "no revocation data about the seal certificate; add "
                                 "--fetch-revocation to check online")
     at, when = _revocation_time(ctx)
-    embedded = _embedded_findings(ctx, issuer, pool, at)
-    bad = [f.reason for f in embedded if not f.good and f.current]
+    embedded, ignored = _embedded_findings(ctx, issuer, pool, at)
+    check = _judged(ctx, issuer, pool, embedded, when)
+    if not ignored:
+        return check
+    return replace(check, reason=f"{check.reason} (ignored in rVals: {'; '.join(ignored)})")
+
+
+def _judged(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate],
+            embedded: list[revocation.Finding], when: str) -> Check:
+    fetch = ctx.options.fetch_revocation
+    bad = [f.reason for f in embedded if f.revoked]
     if bad:
         return Check("ERROR", "; ".join(bad))
     good = [f.reason for f in embedded if f.good]
@@ -479,7 +497,10 @@ def _fetched_check(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Cert
     except RevocationError as exc:
         return Check("ERROR", str(exc))
     if not fetched:
-        return Check("SKIPPED", "; ".join([*stale, "no revocation data about the seal certificate"]))
+        named = revocation.ocsp_urls(ctx.leaf) or revocation.crl_urls(ctx.leaf)
+        nothing = ("no revocation data about the seal certificate" if named else
+                   "no revocation data: the seal certificate names no OCSP responder or CRL")
+        return Check("SKIPPED", "; ".join([*stale, nothing]))
     bad = [f.reason for f in fetched if not f.good]
     if bad:
         return Check("ERROR", "; ".join(bad))
@@ -555,6 +576,10 @@ def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check
         listed = " and ".join(e.describe() for e in entries)
         return replace(check, reason=f"{check.reason}; credential status {listed} not checked; "
                                      "add --fetch-revocation")
+    if not ctx.trusted:  # the list's URL is the signer's to choose
+        listed = " and ".join(e.describe() for e in entries)
+        return replace(check, reason=f"{check.reason}; credential status {listed} not fetched: the seal "
+                                     "does not chain to a trust anchor (add --trust-anchor)")
     findings = [_status_finding(ctx, entry) for entry in entries]
     reasons = [check.reason, *(f.reason for f in findings)]
     failed = check.status == "ERROR" or any(not f.good for f in findings)
