@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from edcbridge.schemas import SchemaStore
+from edcbridge.seal.devpki import DevPki, generate
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -81,19 +84,14 @@ def fixture_credentials() -> list[tuple[str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def pki() -> Any:
+def pki() -> DevPki:
     """A TEST PKI (root CA, e-seal, TSA), one per module; modules needing other dates make their own."""
-    from edcbridge.seal import devpki
-
-    return devpki.generate()
+    return generate()
 
 
 @pytest.fixture(scope="module")
-def tsa(pki: Any) -> Iterator[Any]:
+def tsa(pki: DevPki) -> Iterator[TsaClient]:
     """A client of an RFC 3161 timestamp authority on 127.0.0.1 signing with the PKI's TSA key."""
-    from edcbridge.seal.tsa import TsaClient
-    from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
-
     with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
         client = TsaClient(server.tsa_url, timeout=5)
         yield client

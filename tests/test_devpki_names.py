@@ -29,7 +29,7 @@ def _subject(directory: Path, oid: x509.ObjectIdentifier) -> str:
     return str(attribute.value)
 
 
-def test_a_long_organisation_gets_a_shortened_common_name(tmp_path: Path) -> None:
+def test_a_long_organisation_fits_the_common_name_exactly(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["dev-pki", "--organisation", LONG, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert _subject(tmp_path, NameOID.ORGANIZATION_NAME) == f"{LONG} (TEST)"

@@ -403,3 +403,10 @@ def test_a_seal_identity_ignores_what_does_not_change_the_seal(tmp_path: Path) -
     timed = SealFactory(seal.p12, seal.password, tsa_url="http://tsa.example/")
     assert timed.identity() == SealFactory(seal.p12, seal.password, "B-T", "http://tsa.example").identity()
     assert timed.identity() != plain.identity()
+
+
+def test_every_catalogue_hint_names_an_annex_i_element() -> None:
+    from edcbridge.pipeline.worker import _CATALOGUE_FIELDS
+    from edcbridge.validation.annex1 import ELEMENTS
+
+    assert set(_CATALOGUE_FIELDS) <= {where for _, _, where, _ in ELEMENTS}

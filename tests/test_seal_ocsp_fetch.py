@@ -288,8 +288,10 @@ def test_cli_verify_fetches_ocsp(tmp_path: Path, root: devpki.Issued, responder:
     anchor.write_bytes(root.certificate.public_bytes(PEM))
     result = CliRunner().invoke(main, ["verify", str(sealed), "--trust-anchor", str(anchor),
                                        "--fetch-revocation", "--json"])
-    assert '"REVOCATION"' in result.output
-    assert "good per OCSP response" in result.output, result.output
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    revocation_check = report["checks"]["REVOCATION"]
+    assert revocation_check["status"] == "OK" and "good per OCSP response" in revocation_check["reason"]
 
 
 def _etsiu(sealed: str) -> dict[str, object]:

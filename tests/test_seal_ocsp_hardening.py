@@ -307,3 +307,26 @@ def test_unsigned_junk_alone_changes_no_verdict(pki: devpki.DevPki) -> None:
     after = verify_document(json.dumps(doc).encode(), options).checks["REVOCATION"]
     assert before.status == after.status == "SKIPPED", after.reason
     assert "ignored in rVals: an unreadable CRL; unreadable OCSP response" in after.reason
+
+
+def test_a_compressed_status_list_is_read_decoded(pki: devpki.DevPki) -> None:
+    import gzip
+
+    body = b'{"type": ["VerifiableCredential"]}' + b" " * 5000
+    server = FakeServer(lambda request: Reply(200, gzip.compress(body), "application/json",
+                                              {"Content-Encoding": "gzip"})).start()
+    try:
+        assert revocation.fetch_status_list(f"{server.base_url}/gz-list", timeout=5) == body
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("dripping", ["body"], indirect=True)  # a header read ends with the server
+def test_a_fetch_given_up_leaves_no_thread_reading(pki: devpki.DevPki, dripping: str) -> None:
+    leaf = _leaf(pki.root)
+    with pytest.raises(RevocationError):
+        revocation.fetch_ocsp(dripping, leaf.certificate, pki.root.certificate, timeout=1)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(t.name == "edcbridge-fetch" for t in threading.enumerate()):
+        time.sleep(0.1)
+    assert not [t for t in threading.enumerate() if t.name == "edcbridge-fetch"]

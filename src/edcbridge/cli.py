@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -19,6 +19,10 @@ from edcbridge import __version__
 from edcbridge.load import CatalogueError, InputFileError
 from edcbridge.schemas import SchemaStore, SchemaStoreError, default_store, find_reference_dir
 from edcbridge.schemas.store import default_store_dir
+
+if TYPE_CHECKING:
+    from edcbridge.pipeline.worker import Outcome
+    from edcbridge.seal import IssuerIdentity
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -51,7 +55,7 @@ def _register_sealing(group: click.Group) -> None:
     def store_format_check(doc: dict[str, Any]) -> tuple[str, str]:
         return format_check(default_store())(doc)
 
-    def catalogue_issuer(path: Path) -> Any:
+    def catalogue_issuer(path: Path) -> IssuerIdentity:
         from edcbridge.badges.cli import catalogue_or_exit
 
         return issuer_identity(catalogue_or_exit(path))
@@ -205,7 +209,7 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
 _INTERRUPTED = "interrupted: what was done is kept and reported; run the same command again to resume"
 
 
-def _located(outcome: Any, message: str) -> str:
+def _located(outcome: Outcome, message: str) -> str:
     """A record's error naming its file, row and award (the loader's errors already do)."""
     if outcome.file_level or message.startswith(f"{outcome.file}:"):
         return message
@@ -260,7 +264,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
                    + (f" ({failed})" if failed else "")
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
-                   + f"; worker time: {stages}", err=True)
+                   + (f"; worker time: {stages}" if stages else ""), err=True)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
         if options.deliver is not None:
@@ -349,7 +353,11 @@ _STORE_HELP = "Store folder (default: EDCBRIDGE_SCHEMAS, ./xsd in a checkout, or
               help=_STORE_HELP)
 def schemas_install(source: Path | None, download: bool, mirror: str | None,
                     store_dir: Path | None) -> None:
-    """Install the manifest's files into the store, checking every sha256."""
+    """Install the manifest's files into the store, checking every sha256.
+
+    With neither --from nor --download, the files come from the shared reference folder when
+    one is found next to the project (../shared/reference).
+    """
     if bool(source) == bool(download):
         source = source or (None if download else find_reference_dir())
         if source is None or download:

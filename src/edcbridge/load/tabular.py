@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,10 +256,8 @@ def _xlsx_rows(path: Path) -> Table:
         header.pop()
 
     def rows() -> Iterator[tuple[int, Row]]:
-        number = header_row
         try:
-            sheet_rows = _damage_told(iterator, path, lambda: number)
-            for number, cells in enumerate(sheet_rows, start=header_row + 1):
+            for number, cells in _numbered_sheet_rows(iterator, path, header_row + 1):
                 values = [_cell(c) for c in cells]
                 if all(blank(v) for v in values):
                     continue
@@ -271,20 +269,22 @@ def _xlsx_rows(path: Path) -> Table:
     return Table(header, rows(), name, tuple(book.sheetnames), header_row)
 
 
-def _damage_told(cells: Iterator[Sequence[Any]], path: Path,
-                 last: Callable[[], int]) -> Iterator[Sequence[Any]]:
-    """The rows of a sheet; InputFileError when the workbook turns out damaged part way (openpyxl
-    raises many kinds), naming the last row read."""
+def _numbered_sheet_rows(cells: Iterator[Sequence[Any]], path: Path,
+                         start: int) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows of a sheet with their numbers; InputFileError when the workbook turns out
+    damaged part way (openpyxl raises many kinds), naming the last row read."""
+    number = start
     while True:
         try:
             row = next(cells)
         except StopIteration:
             return
         except Exception as exc:
-            raise InputFileError(str(path), f"the workbook is damaged after row {last()} "
+            raise InputFileError(str(path), f"the workbook is damaged after row {number - 1} "
                                  f"({exc.__class__.__name__})",
                                  "save it again from Excel or LibreOffice as .xlsx") from None
-        yield row
+        yield number, row
+        number += 1
 
 
 def _jsonl_rows(path: Path) -> Table:

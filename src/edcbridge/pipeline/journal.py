@@ -59,6 +59,11 @@ class Done:
     outputs: dict[str, dict[str, str]]  # format -> {"path": ..., "sha256": ...}
 
 
+def audit_actions(outputs: dict[str, Any]) -> list[str]:
+    """The audit events of a record done with these outputs: issued, and sealed if it was."""
+    return ["issued"] + (["sealed"] if "edc-sealed" in outputs else [])
+
+
 def actor() -> str:
     try:
         user = getpass.getuser()
@@ -296,7 +301,6 @@ def _unlogged(records: list[tuple[str, str, str]], recorded: set[bytes]) -> list
     missing = []
     for key, input_hash, outputs_json in records:
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
-        actions = ["issued"] + (["sealed"] if "edc-sealed" in json.loads(outputs_json) else [])
-        missing += [(key, action) for action in actions
+        missing += [(key, action) for action in audit_actions(json.loads(outputs_json))
                     if _event_digest(action, key, input_hash, output_hash) not in recorded]
     return missing

@@ -25,7 +25,7 @@ from edcbridge.load.awards import FirstRows, LoadedRow
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
-from edcbridge.pipeline.journal import Journal
+from edcbridge.pipeline.journal import Done, Journal, audit_actions
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import (
     STAGES,
@@ -118,7 +118,7 @@ class _Runner:
 
     def handle(self, outcome: Outcome, status: str | None = None) -> None:
         """Journal an outcome; reports and progress follow once it is committed."""
-        actions = ["issued"] + (["sealed"] if "edc-sealed" in outcome.outputs else [])
+        actions = audit_actions(outcome.outputs)
         if outcome.file_level:
             status = "file-error"
         if status in ("skipped", "file-error"):
@@ -236,9 +236,11 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
     for loaded in iter_awards(path, catalogue):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
-            key = "" if loaded.file_level else _exported_before(runner, catalogue, loaded)
-            if key:
-                errors.append(_kept_note(runner, key, loaded.file, loaded.row))
+            earlier = None if loaded.file_level else _claim_earlier_record(runner, catalogue, loaded)
+            key = ""
+            if earlier is not None:
+                key, record = earlier
+                errors.append(_kept_note(record, loaded.file, loaded.row))
             yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
                           errors=errors, file_level=loaded.file_level)
             continue
@@ -275,21 +277,24 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
             return
 
 
-def _exported_before(runner: _Runner, catalogue: Catalogue, loaded: LoadedRow) -> str:
-    """The journal key of an award done in an earlier run whose row now fails to load; "" when
-    there is none, or when this run met the award already (this row is then a duplicate: the
-    record is the other row's)."""
+def _claim_earlier_record(runner: _Runner, catalogue: Catalogue,
+                          loaded: LoadedRow) -> tuple[str, Done] | None:
+    """The journal key and record of an award done in an earlier run whose row now fails to load,
+    the award then counted as met in this run; None when there is none, or when this run met
+    the award already (this row is then a duplicate: the record is the other row's)."""
     issuer = loaded.issuer or catalogue.issuer
     key = f"{issuer}/{loaded.raw_key}"
-    if not loaded.raw_key or runner.journal.done(key) is None:
-        return ""
+    done = runner.journal.done(key) if loaded.raw_key else None
+    if done is None:
+        return None
     where = f"{loaded.file} row {loaded.row} (award_id {loaded.raw_key!r})"
-    return key if runner.names.first(safe_name(issuer, loaded.raw_key).lower(), where) is None else ""
+    if runner.names.first(safe_name(issuer, loaded.raw_key).lower(), where) is not None:
+        return None
+    return key, done
 
 
-def _kept_note(runner: _Runner, key: str, file: str, row: int) -> str:
-    done = runner.journal.done(key)
-    paths = ", ".join(o["path"] for o in done.outputs.values()) if done else ""
+def _kept_note(done: Done, file: str, row: int) -> str:
+    paths = ", ".join(o["path"] for o in done.outputs.values())
     return (f"{file}:{row}: this award was exported before; its record is now failed (not "
             f"delivered, redone once the row is corrected) and what was written then is kept: "
             f"{paths}\n    fix: correct the row and run again, or delete those files if they must "

@@ -10,9 +10,10 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import requests
 from cryptography import x509
@@ -45,6 +46,7 @@ class Finding:
     reason: str
     current: bool = True
     revoked: bool = False  # the data says the certificate is revoked (whatever its age)
+    until: datetime | None = None  # a good answer: when it stops being current
 
 
 def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x509.Certificate | None:
@@ -75,56 +77,55 @@ def load_crl(data: bytes, source: str) -> x509.CertificateRevocationList:
 
 _MAX_CRL = 64 * 1024 * 1024  # bytes; the largest public CRLs are a few tens of megabytes
 _MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
-
-
 _MAX_REDIRECTS = 3
 
 
 def _download(what: str, url: str, *, timeout: float, limit: int, data: bytes | None = None,
               headers: dict[str, str] | None = None) -> bytes:
     """The body of a 200 answer within ``timeout`` seconds in all (not per read: a server sending
-    a byte at a time, headers included, cannot hold the verifier) and at most ``limit`` bytes.
+    a byte at a time, headers included, cannot hold the verifier) and at most ``limit`` bytes
+    once decoded.
 
     Up to three http(s) redirects are followed (CAs move their CRLs to CDNs); the URLs come
     from certificates and credentials that chain to a trust anchor (see ``verify``)."""
-    result: dict[str, Any] = {}
+    session = requests.Session()
+    session.max_redirects = _MAX_REDIRECTS
+    answer: Future[bytes] = Future()
 
     def fetch() -> None:
         try:
-            result["body"] = _read(what, url, timeout=timeout, limit=limit, data=data, headers=headers)
-        except Exception as exc:  # handed to the caller below
-            result["error"] = exc
+            answer.set_result(_read(session, what, url, timeout=timeout, limit=limit, data=data,
+                                    headers=headers))
+        except Exception as exc:  # handed to the caller through the future
+            answer.set_exception(exc)
 
-    worker = threading.Thread(target=fetch, name="edcbridge-fetch", daemon=True)
-    worker.start()
-    worker.join(timeout + 0.5)
-    if worker.is_alive():  # left to end on its own read timeout; nothing waits for it
-        raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
-    if "error" in result:
-        raise result["error"]
-    return bytes(result["body"])
+    threading.Thread(target=fetch, name="edcbridge-fetch", daemon=True).start()
+    try:
+        return answer.result(timeout + 0.5)
+    except FutureTimeout:
+        raise RevocationError(f"{what} {url} took longer than {timeout:g} s") from None
+    finally:
+        session.close()  # a read still waiting fails at once, and its thread ends
 
 
-def _read(what: str, url: str, *, timeout: float, limit: int, data: bytes | None,
-          headers: dict[str, str] | None) -> bytes:
+def _read(session: requests.Session, what: str, url: str, *, timeout: float, limit: int,
+          data: bytes | None, headers: dict[str, str] | None) -> bytes:
     deadline = time.monotonic() + timeout
     sent = {"User-Agent": "edcbridge-seal", **(headers or {})}
     try:
-        with requests.Session() as session:
-            session.max_redirects = _MAX_REDIRECTS
-            with session.request("POST" if data is not None else "GET", url, data=data, headers=sent,
-                                 timeout=timeout, stream=True) as response:
-                if response.status_code != 200:
-                    raise RevocationError(f"{what} {url} answered HTTP {response.status_code} "
-                                          f"{response.reason}")
-                body = bytearray()
-                while chunk := response.raw.read1(64 * 1024):
-                    body += chunk
-                    if len(body) > limit:
-                        raise RevocationError(f"{what} {url} sent more than {limit} bytes")
-                    if time.monotonic() > deadline:
-                        raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
-    except (requests.RequestException, OSError) as exc:  # OSError: a reset while reading
+        with session.request("POST" if data is not None else "GET", url, data=data, headers=sent,
+                             timeout=timeout, stream=True) as response:
+            if response.status_code != 200:
+                raise RevocationError(f"{what} {url} answered HTTP {response.status_code} {response.reason}")
+            body = bytearray()
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                body += chunk
+                if len(body) > limit:
+                    raise RevocationError(f"{what} {url} sent more than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
+    except (requests.RequestException, OSError, ValueError) as exc:  # OSError: a reset mid-body;
+        # ValueError: a body that does not decode as its Content-Encoding says
         raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
     return bytes(body)
 
@@ -271,7 +272,8 @@ def ocsp_finding(
         )
         if stale:
             return stale
-    return Finding(True, f"good per OCSP response produced {produced}")
+    until = single.next_update_utc or single.this_update_utc + MAX_AGE_WITHOUT_NEXT_UPDATE
+    return Finding(True, f"good per OCSP response produced {produced}", until=until)
 
 
 def _about(single: ocsp.OCSPSingleResponse, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -328,13 +330,27 @@ def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
         echoed = None
     if echoed is not None and echoed != nonce:
         raise RevocationError(f"OCSP responder {url} answered another request (nonce mismatch)")
-    try:
-        about = any(_about(single, cert, issuer) for single in parsed.responses)
-    except (ValueError, UnsupportedAlgorithm):
-        about = False
-    if not about:
+    if not any(_about(single, cert, issuer) for single in parsed.responses):
         raise RevocationError(f"OCSP responder {url} answered about another certificate")
     return body
+
+
+def ask_ocsp(cert: x509.Certificate, issuer: x509.Certificate, pool: Sequence[x509.Certificate], *,
+             at: datetime, timeout: float = DEFAULT_TIMEOUT) -> tuple[Finding, bytes]:
+    """The first deciding answer of the certificate's OCSP responders ("revoked", or "good" and
+    current at *at*) and its DER; RevocationError naming what each responder did otherwise."""
+    problems = []
+    for url in ocsp_urls(cert):
+        try:
+            data = fetch_ocsp(url, cert, issuer, timeout=timeout)
+        except RevocationError as exc:
+            problems.append(str(exc))
+            continue
+        finding = ocsp_finding(data, cert, issuer, pool, at)
+        if finding is not None and (finding.revoked or (finding.good and finding.current)):
+            return finding, data
+        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
+    raise RevocationError("; ".join(problems) or f"'{cert.subject.rfc4514_string()}' names no OCSP responder")
 
 
 def ocsp_for_seal(
@@ -345,24 +361,11 @@ def ocsp_for_seal(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[bytes, datetime]:
     """A current "good" OCSP response about *cert* from its responders, and the moment it
-    stops being current; RevocationError saying why when there is none."""
-    issuer = _chain_issuer(cert, chain)
-    problems = []
-    for url in ocsp_urls(cert):
-        try:
-            data = fetch_ocsp(url, cert, issuer, timeout=timeout)
-        except RevocationError as exc:
-            problems.append(str(exc))
-            continue
-        finding = ocsp_finding(data, cert, issuer, chain, at)
-        if finding is not None and finding.revoked:
-            raise CertificateRevoked(f"seal certificate: {finding.reason}")
-        if finding is not None and finding.good and finding.current:
-            single = next(r for r in ocsp.load_der_ocsp_response(data).responses if _about(r, cert, issuer))
-            until = single.next_update_utc or single.this_update_utc + MAX_AGE_WITHOUT_NEXT_UPDATE
-            return data, until
-        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
-    raise RevocationError("; ".join(problems) or f"'{cert.subject.rfc4514_string()}' names no OCSP responder")
+    stops being current; CertificateRevoked, or RevocationError saying why there is none."""
+    finding, data = ask_ocsp(cert, _chain_issuer(cert, chain), chain, at=at, timeout=timeout)
+    if finding.revoked:
+        raise CertificateRevoked(f"seal certificate: {finding.reason}")
+    return data, finding.until or at
 
 
 def _chain_issuer(cert: x509.Certificate, chain: Sequence[x509.Certificate]) -> x509.Certificate:
@@ -483,16 +486,12 @@ def fetch_status_list(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     cached = _FETCHED.get(url)
     if cached is not None and now - cached[0] < STATUS_LIST_TTL:
         return cached[1]
-    body = _download_status_list(url, timeout)
+    body = _download("status list", url, timeout=timeout, limit=_MAX_STATUS_LIST,
+                     headers={"Accept": _STATUS_ACCEPT})
     if len(_FETCHED) > 256:
         _FETCHED.clear()
     _FETCHED[url] = (now, body)
     return body
-
-
-def _download_status_list(url: str, timeout: float) -> bytes:
-    return _download("status list", url, timeout=timeout, limit=_MAX_STATUS_LIST,
-                     headers={"Accept": _STATUS_ACCEPT})
 
 
 def _bitstring(encoded: object, url: str) -> bytes:

@@ -64,10 +64,8 @@ class SealerOptions(TypedDict, total=False):
 class Sealer:
     """Seals payload texts with one key; build it once per batch.
 
-    The level defaults to the highest the configured services allow: B-LTA (what the EC's
-    issuer produces) with a TSA and revocation data (CRLs given, or an OCSP answer or CRLs
-    fetchable from the
-    certificate), B-T with a TSA only, else B-B.
+    The level defaults to the highest the configured services allow (see ``best_level``;
+    B-LTA is what the EC's issuer produces).
     """
 
     def __init__(

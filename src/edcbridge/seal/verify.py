@@ -420,16 +420,11 @@ def _fetched_findings(ctx: _Context, issuer: x509.Certificate,
     wrong with OCSP is kept in their finding. RevocationError when nothing could be fetched.
     """
     problems: list[str] = []
-    for url in revocation.ocsp_urls(ctx.leaf):
+    if revocation.ocsp_urls(ctx.leaf):
         try:
-            der = revocation.fetch_ocsp(url, ctx.leaf, issuer, timeout=ctx.options.timeout)
+            return [revocation.ask_ocsp(ctx.leaf, issuer, pool, at=ctx.at, timeout=ctx.options.timeout)[0]]
         except RevocationError as exc:
             problems.append(str(exc))
-            continue
-        finding = revocation.ocsp_finding(der, ctx.leaf, issuer, pool, ctx.at)
-        if finding is not None and (finding.revoked or (finding.good and finding.current)):
-            return [finding]
-        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
     findings = []
     for url in revocation.crl_urls(ctx.leaf):
         try:
@@ -572,12 +567,11 @@ def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check
     entries = revocation.status_entries(credential) if credential else []
     if not entries:
         return check
+    listed = " and ".join(e.describe() for e in entries)
     if not ctx.options.fetch_revocation:
-        listed = " and ".join(e.describe() for e in entries)
         return replace(check, reason=f"{check.reason}; credential status {listed} not checked; "
                                      "add --fetch-revocation")
     if not ctx.trusted:  # the list's URL is the signer's to choose
-        listed = " and ".join(e.describe() for e in entries)
         return replace(check, reason=f"{check.reason}; credential status {listed} not fetched: the seal "
                                      "does not chain to a trust anchor (add --trust-anchor)")
     findings = [_status_finding(ctx, entry) for entry in entries]
