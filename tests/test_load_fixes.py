@@ -173,3 +173,15 @@ def test_extra_cells_are_named_by_their_position(tmp_path: Path) -> None:
 def test_a_position_is_left_out_when_the_column_has_a_name() -> None:
     error = RecordError("a.csv", 3, "grade", "x", "bad", "fix", position=7)
     assert error.render() == "a.csv:3: column 'grade' = 'x': bad\n    fix: fix"
+
+
+def test_a_lone_surrogate_escape_in_json_lines_names_its_key(tmp_path: Path) -> None:
+    row = dict(zip(HEADER, GOOD, strict=True))
+    path = tmp_path / "awards.jsonl"
+    broken = {**row, "award_id": "A2", "given_name": "Ch\ud800"}  # json.dumps writes the \\ud800 escape
+    path.write_text(json.dumps(row) + "\n" + json.dumps(broken) + "\n", "utf-8")
+    first, second = _rows(path)
+    assert first.award is not None and second.award is None
+    [error] = second.errors
+    assert (error.row, error.column) == (2, "given_name")
+    assert "lone surrogate" in error.message and "with its pair" in error.fix

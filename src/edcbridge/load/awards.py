@@ -298,9 +298,10 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     for number, row in rows:
         if "__invalid__" in row:
+            column = row.get("__column__")
             yield LoadedRow(file, number, None, (RecordError(
-                file, number, None, None, str(row["__invalid__"]),
-                "write one JSON object per line"),), "")
+                file, number, str(column) if column else None, None, str(row["__invalid__"]),
+                str(row.get("__fix__", "write one JSON object per line"))),), "")
             continue
         errors: list[RecordError] = []
         if "__extra__" in row:

@@ -314,4 +314,10 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
         return
     if all(blank(v) for v in value.values()):
         return
+    broken = [key for key, item in value.items() if _undecodable(json.dumps(item, ensure_ascii=False))]
+    if broken:  # a \ud800-style escape without its pair: JSON allows it, text has no such character
+        yield number, {"__invalid__": "holds a lone surrogate escape (\\ud800-\\udfff), which is not a "
+                                      "character", "__column__": broken[0],
+                       "__fix__": "write the character itself, or the escape with its pair"}
+        return
     yield number, value
