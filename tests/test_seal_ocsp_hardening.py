@@ -321,7 +321,6 @@ def test_a_compressed_status_list_is_read_decoded(pki: devpki.DevPki) -> None:
         server.stop()
 
 
-@pytest.mark.parametrize("dripping", ["body"], indirect=True)  # a header read ends with the server
 def test_a_fetch_given_up_leaves_no_thread_reading(pki: devpki.DevPki, dripping: str) -> None:
     leaf = _leaf(pki.root)
     with pytest.raises(RevocationError):

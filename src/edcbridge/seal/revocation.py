@@ -6,16 +6,12 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import requests
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +20,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from edcbridge.seal.certs import extended_key_usages, issued_by
+from edcbridge.seal.download import download as _download
 from edcbridge.seal.errors import CertificateRevoked, RevocationError
 
 DEFAULT_TIMEOUT = 15.0
@@ -77,57 +74,6 @@ def load_crl(data: bytes, source: str) -> x509.CertificateRevocationList:
 
 _MAX_CRL = 64 * 1024 * 1024  # bytes; the largest public CRLs are a few tens of megabytes
 _MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
-_MAX_REDIRECTS = 3
-
-
-def _download(what: str, url: str, *, timeout: float, limit: int, data: bytes | None = None,
-              headers: dict[str, str] | None = None) -> bytes:
-    """The body of a 200 answer within ``timeout`` seconds in all (not per read: a server sending
-    a byte at a time, headers included, cannot hold the verifier) and at most ``limit`` bytes
-    once decoded.
-
-    Up to three http(s) redirects are followed (CAs move their CRLs to CDNs); the URLs come
-    from certificates and credentials that chain to a trust anchor (see ``verify``)."""
-    session = requests.Session()
-    session.max_redirects = _MAX_REDIRECTS
-    answer: Future[bytes] = Future()
-
-    def fetch() -> None:
-        try:
-            answer.set_result(_read(session, what, url, timeout=timeout, limit=limit, data=data,
-                                    headers=headers))
-        except Exception as exc:  # handed to the caller through the future
-            answer.set_exception(exc)
-
-    threading.Thread(target=fetch, name="edcbridge-fetch", daemon=True).start()
-    try:
-        return answer.result(timeout + 0.5)
-    except FutureTimeout:
-        raise RevocationError(f"{what} {url} took longer than {timeout:g} s") from None
-    finally:
-        session.close()  # a read still waiting fails at once, and its thread ends
-
-
-def _read(session: requests.Session, what: str, url: str, *, timeout: float, limit: int,
-          data: bytes | None, headers: dict[str, str] | None) -> bytes:
-    deadline = time.monotonic() + timeout
-    sent = {"User-Agent": "edcbridge-seal", **(headers or {})}
-    try:
-        with session.request("POST" if data is not None else "GET", url, data=data, headers=sent,
-                             timeout=timeout, stream=True) as response:
-            if response.status_code != 200:
-                raise RevocationError(f"{what} {url} answered HTTP {response.status_code} {response.reason}")
-            body = bytearray()
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                body += chunk
-                if len(body) > limit:
-                    raise RevocationError(f"{what} {url} sent more than {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise RevocationError(f"{what} {url} took longer than {timeout:g} s")
-    except (requests.RequestException, OSError, ValueError) as exc:  # OSError: a reset mid-body;
-        # ValueError: a body that does not decode as its Content-Encoding says
-        raise RevocationError(f"cannot reach {what} {url}: {type(exc).__name__}") from exc
-    return bytes(body)
 
 
 def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.CertificateRevocationList:
