@@ -32,10 +32,14 @@ class SealFactory:
     tsa_url: str | None = None
     algorithm: str = "RS256"
 
+    # revocation data in a run: none given, the certificate's own fetched (load and identity)
+    FETCH_REVOCATION = True
+
     def load(self) -> Sealer:
         tsa = TsaClient(self.tsa_url) if self.tsa_url else None
         return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
-                               level=Level(self.level) if self.level else None, tsa=tsa)
+                               level=Level(self.level) if self.level else None, tsa=tsa,
+                               fetch_revocation=self.FETCH_REVOCATION)
 
     def identity(self) -> str:
         """The seal as it decides the sealed files: certificate, level, timestamp authority and
@@ -46,7 +50,7 @@ class SealFactory:
 
         certificate = load_p12(self.p12, self.password, at=utc_now()).certificate
         level = Level(self.level) if self.level else best_level(
-            certificate, tsa=bool(self.tsa_url), crls=False, fetch=True)
+            certificate, tsa=bool(self.tsa_url), crls=False, fetch=self.FETCH_REVOCATION)
         tsa = (self.tsa_url or "").rstrip("/") if level != Level.B_B else ""  # B-B asks no TSA
         return f"seal={fingerprint(certificate).hex()},level={level},tsa={tsa},alg={self.algorithm}"
 
