@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from edcbridge.cli import main
-from edcbridge.load import InputFileError, RecordError, tabular
+from edcbridge.load import InputFileError, RecordError, iter_awards, tabular
 from edcbridge.load.errors import suggest
 from tests.conftest import FIXTURES
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _rows
@@ -185,3 +185,20 @@ def test_a_lone_surrogate_escape_in_json_lines_names_its_key(tmp_path: Path) -> 
     [error] = second.errors
     assert (error.row, error.column) == (2, "given_name")
     assert "lone surrogate" in error.message and "with its pair" in error.fix
+
+
+def test_a_broken_utf16_file_part_way_is_an_error_of_the_file(tmp_path: Path) -> None:
+    """UTF-16 that no escape can stand for (a lone surrogate unit) ends the file, not the run."""
+    lines = [",".join(HEADER)] + [",".join([f"A{i}", *GOOD[1:]]) for i in range(3000)]
+    text = "\n".join(lines) + "\n"
+    cut = text.index("A2500,")
+    raw = text[:cut].encode("utf-16") + b"\x00\xd8" + text[cut:].encode("utf-16-le")
+    path = tmp_path / "awards.csv"
+    path.write_bytes(raw)
+    read = []
+    with pytest.raises(InputFileError) as caught:
+        for row in iter_awards(path, CATALOGUE):
+            read.append(row)
+    assert "not UTF-16 (line 2502" in str(caught.value)
+    assert f"rows after row {read[-1].row} could not be read" in str(caught.value)
+    assert 2400 < len(read) <= 2500

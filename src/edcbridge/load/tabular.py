@@ -191,7 +191,10 @@ def _csv_rows(path: Path) -> Table:
     sample = handle.read(8192)
     handle.seek(0)
     reader = csv.reader(handle, delimiter=_delimiter(sample))
-    header_row, cells = _first_filled(reader)
+    try:
+        header_row, cells = _first_filled(reader)
+    except UnicodeDecodeError:
+        cells, header_row = ["\udcff"], 0  # named below, as an undecodable header
     if cells is not None and _undecodable("".join(cells)):
         handle.close()
         raise _decode_error(path, encoding, _CSV_FIX)
@@ -203,16 +206,22 @@ def _csv_rows(path: Path) -> Table:
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
             number = header_row
-            for cells in reader:
-                number += 1
-                if _undecodable("".join(cells)):
-                    raise _decode_error(path, encoding, _CSV_FIX)
-                if all(blank(c) for c in cells):
-                    continue
-                row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
-                if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-                    row["__extra__"] = cells[len(header):]
-                yield number, row
+            try:
+                for cells in reader:
+                    number += 1
+                    if _undecodable("".join(cells)):
+                        raise _decode_error(path, encoding, _CSV_FIX)
+                    if all(blank(c) for c in cells):
+                        continue
+                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+                    if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                        row["__extra__"] = cells[len(header):]
+                    yield number, row
+            except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte):
+                # the decoder had read ahead, so the rows since the last one given are lost too
+                error = _decode_error(path, encoding, _CSV_FIX).error
+                raise InputFileError(str(path), f"{error.message}; rows after row {number} could not "
+                                     "be read", error.fix) from None
 
     return Table(header, rows(), header_row=header_row)
 
@@ -292,10 +301,13 @@ def _jsonl_rows(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
-            for number, line in enumerate(handle, start=1):
-                if _undecodable(line):
-                    raise _decode_error(path, encoding, "write the file as UTF-8")
-                yield from _jsonl_value(number, line)
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if _undecodable(line):
+                        raise _decode_error(path, encoding, "write the file as UTF-8")
+                    yield from _jsonl_value(number, line)
+            except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte)
+                raise _decode_error(path, encoding, "write the file as UTF-8") from None
 
     return Table([], rows())
 
