@@ -154,3 +154,45 @@ def test_data_current_at_the_signature_timestamp_stays_valid(
     revocation = result.checks["REVOCATION"]
     assert revocation.status == "OK", revocation.reason
     assert f"current at the signature timestamp {then:%Y-%m-%d}" in revocation.reason
+
+
+def _revoking(root: devpki.Issued, cert: x509.Certificate, revoked: datetime,
+              invalid_from: datetime | None = None) -> bytes:
+    entry = x509.RevokedCertificateBuilder().serial_number(cert.serial_number).revocation_date(revoked)
+    if invalid_from is not None:
+        entry = entry.add_extension(x509.InvalidityDate(invalid_from.replace(tzinfo=None)), critical=False)
+    return (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+            .last_update(NOW - timedelta(days=1)).next_update(NOW + timedelta(days=6))
+            .add_revoked_certificate(entry.build()).sign(root.key, hashes.SHA256()).public_bytes(DER))
+
+
+def test_a_revocation_after_the_proven_signing_time_leaves_the_seal_standing(
+    root: devpki.Issued, leaf: devpki.IssuedSeal, crl_server: tuple[FakeServer, dict[str, bytes]]
+) -> None:
+    """EN 319 102-1 past signature validation: a timestamp proves the seal existed while the
+    certificate was good; revoking it later (when the seal is replaced) does not undo it."""
+    _, files = crl_server
+    then = NOW - timedelta(days=40)
+    tsa = devpki.issue_tsa_certificate(root, NOW - timedelta(days=100))
+    signer = TokenSigner(tsa.key, tsa.certificate, devpki.TSA_POLICY)
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (root.certificate,))
+    with DevServer(TimestampAuthority(signer, clock=lambda: then)) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        sealed = Sealer(seal_key, tsa=client, level=Level.B_T, clock=lambda: then).seal(PAYLOAD).encode()
+        client.close()
+    trusted = VerifyOptions(trust_anchors=(root.certificate,), fetch_revocation=True)
+    cases = [  # (revoked on, invalid from, expected)
+        (NOW - timedelta(days=20), None, "OK"),
+        (then - timedelta(days=1), None, "ERROR"),
+        (NOW - timedelta(days=20), then - timedelta(days=3), "ERROR"),  # the key was bad before
+    ]
+    for revoked, invalid_from, expected in cases:
+        files["/root.crl"] = _revoking(root, leaf.certificate, revoked, invalid_from)
+        check = verify_document(sealed, trusted).checks["REVOCATION"]
+        assert check.status == expected, check.reason
+        assert "certificate revoked on" in check.reason
+        assert ("past signature validation" in check.reason) == (expected == "OK")
+    files["/root.crl"] = _revoking(root, leaf.certificate, NOW - timedelta(days=20))
+    b_b = Sealer(seal_key, clock=lambda: then).seal(PAYLOAD).encode()  # only a claimed sigT
+    assert verify_document(b_b, trusted).checks["REVOCATION"].status == "ERROR"
+    files["/root.crl"] = _crl(root, NOW - timedelta(days=1), NOW + timedelta(days=6)).public_bytes(DER)

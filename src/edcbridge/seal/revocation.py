@@ -44,6 +44,7 @@ class Finding:
     current: bool = True
     revoked: bool = False  # the data says the certificate is revoked (whatever its age)
     until: datetime | None = None  # a good answer: when it stops being current
+    revoked_at: datetime | None = None  # a revocation: from when the certificate is not to be trusted
 
 
 def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x509.Certificate | None:
@@ -78,6 +79,16 @@ _MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
 
 def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.CertificateRevocationList:
     return load_crl(_download("CRL", url, timeout=timeout, limit=_MAX_CRL), url)
+
+
+def _invalid_from(entry: x509.RevokedCertificate) -> datetime:
+    """The revocation date, or the earlier invalidity date a CRL entry may give (the key was
+    compromised before the CA heard of it)."""
+    try:
+        invalid = entry.extensions.get_extension_for_class(x509.InvalidityDate).value.invalidity_date_utc
+    except x509.ExtensionNotFound:
+        return entry.revocation_date_utc
+    return min(invalid, entry.revocation_date_utc)
 
 
 def _staleness(
@@ -119,8 +130,9 @@ def crl_finding(
         return Finding(False, f"{name} has an invalid signature")
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if entry is not None:
-        return Finding(False, f"certificate revoked on {entry.revocation_date_utc.isoformat()} (CRL)",
-                       revoked=True)
+        when = _invalid_from(entry)
+        return Finding(False, f"certificate revoked on {when.isoformat()} (CRL)", revoked=True,
+                       revoked_at=when)
     if current_at is not None:
         stale = _staleness(name, crl.last_update_utc, crl.next_update_utc, current_at)
         if stale:
@@ -205,7 +217,7 @@ def ocsp_finding(
     if revoked is not None:
         when = revoked.revocation_time_utc
         return Finding(False, f"certificate revoked on {when.isoformat() if when else '?'} (OCSP)",
-                       revoked=True)
+                       revoked=True, revoked_at=when)
     if any(r.certificate_status != ocsp.OCSPCertStatus.GOOD for r in singles):
         return Finding(False, f"OCSP status unknown (response produced {produced})")
     single = singles[0]

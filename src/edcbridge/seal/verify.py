@@ -465,9 +465,9 @@ def _certificate_revocation(ctx: _Context) -> Check:
 def _judged(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate],
             embedded: list[revocation.Finding], when: str) -> Check:
     fetch = ctx.options.fetch_revocation
-    bad = [f.reason for f in embedded if f.revoked]
-    if bad:
-        return Check("ERROR", "; ".join(bad))
+    revoked = [f for f in embedded if f.revoked]
+    if revoked:
+        return _revoked_check(ctx, revoked)
     good = [f.reason for f in embedded if f.good]
     if good:
         return Check("OK", f"embedded, current {when}: " + "; ".join(good))
@@ -484,6 +484,20 @@ def _judged(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate
                             "--fetch-revocation to check online")
 
 
+def _revoked_check(ctx: _Context, revoked: list[revocation.Finding]) -> Check:
+    """ERROR, unless a trusted signature timestamp proves the seal was made before every
+    revocation (past signature validation, EN 319 102-1): a certificate revoked later, say when
+    the seal was replaced, does not undo the credentials it sealed while it was good."""
+    reasons = "; ".join(f.reason for f in revoked)
+    if not (ctx.trusted and ctx.options.trust_anchors and ctx.timestamps):
+        return Check("ERROR", reasons)
+    proven = min(t.gen_time for t in ctx.timestamps)
+    if all(f.revoked_at is not None and proven < f.revoked_at for f in revoked):
+        return Check("OK", f"{reasons}: after the signature timestamp {_short(proven)} proves the seal "
+                           "was made, so it stands (past signature validation)")
+    return Check("ERROR", reasons)
+
+
 def _fetched_check(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Certificate],
                    stale: list[str]) -> Check:
     """Fetch when nothing embedded is current: data out of date proves nothing either way."""
@@ -496,6 +510,9 @@ def _fetched_check(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Cert
         nothing = ("no revocation data about the seal certificate" if named else
                    "no revocation data: the seal certificate names no OCSP responder or CRL")
         return Check("SKIPPED", "; ".join([*stale, nothing]))
+    revoked = [f for f in fetched if f.revoked]
+    if revoked:
+        return _revoked_check(ctx, revoked)
     bad = [f.reason for f in fetched if not f.good]
     if bad:
         return Check("ERROR", "; ".join(bad))
