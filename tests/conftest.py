@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal.devpki import DevPki, generate
+from edcbridge.seal.devpki import DevPki, TestSeal, generate, generate_test_seal, load_tsa_signer
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 
@@ -93,6 +93,21 @@ def pki() -> DevPki:
 def tsa(pki: DevPki) -> Iterator[TsaClient]:
     """A client of an RFC 3161 timestamp authority on 127.0.0.1 signing with the PKI's TSA key."""
     with DevServer(TimestampAuthority(pki.tsa_signer())) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        yield client
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def test_seal(tmp_path_factory: pytest.TempPathFactory) -> TestSeal:
+    """A written TEST PKI (PKCS#12 seal, root CA, TSA key), one per module."""
+    return generate_test_seal(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def test_seal_tsa(test_seal: TestSeal) -> Iterator[TsaClient]:
+    """A timestamp authority on 127.0.0.1 signing with the written TEST PKI's TSA key."""
+    with DevServer(TimestampAuthority(load_tsa_signer(test_seal))) as server:
         client = TsaClient(server.tsa_url, timeout=5)
         yield client
         client.close()

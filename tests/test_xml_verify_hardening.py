@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,8 +25,7 @@ from lxml import etree
 from edcbridge.model import Award, Catalogue
 from edcbridge.preview import preview_files
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal import SealKey, TestSeal, generate_test_seal, load_p12
-from edcbridge.seal.devpki import load_tsa_signer
+from edcbridge.seal import SealKey, TestSeal, load_p12
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority, TokenSigner
 from edcbridge.xml import edc12, xsd
@@ -56,11 +54,6 @@ register(main)
 # --- fixtures and helpers that build the crafted documents ---
 
 @pytest.fixture(scope="module")
-def test_seal(tmp_path_factory: pytest.TempPathFactory) -> TestSeal:
-    return generate_test_seal(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
 def seal_key(test_seal: TestSeal) -> SealKey:
     return load_p12(test_seal.p12, test_seal.password, at=datetime.now(UTC))
 
@@ -87,14 +80,6 @@ def plain(award: tuple[Award, Catalogue]) -> bytes:
 def sealed(plain: bytes, seal_key: SealKey) -> str:
     """Our B-B seal over the first Imperial award, as text to edit."""
     return XadesSealer(seal_key).seal_bytes(plain).decode("utf-8")
-
-
-@pytest.fixture(scope="module")
-def tsa(test_seal: TestSeal) -> Iterator[TsaClient]:
-    with DevServer(TimestampAuthority(load_tsa_signer(test_seal))) as server:
-        client = TsaClient(server.tsa_url, timeout=5)
-        yield client
-        client.close()
 
 
 def _verify(text: str, anchors: tuple[x509.Certificate, ...] = ()) -> XadesVerification:
@@ -334,9 +319,10 @@ def test_a_leaf_not_fit_to_seal_fails_even_when_it_chains(plain: bytes, case: st
 
 
 def test_a_timestamp_proves_the_certificate_was_valid_when_it_sealed(
-        plain: bytes, seal_key: SealKey, tsa: TsaClient, anchors: tuple[x509.Certificate, ...]) -> None:
+        plain: bytes, seal_key: SealKey, test_seal_tsa: TsaClient,
+        anchors: tuple[x509.Certificate, ...]) -> None:
     later = seal_key.certificate.not_valid_after_utc + timedelta(days=1)
-    stamped = parse_bytes(XadesSealer(seal_key, tsa).seal_bytes(plain))
+    stamped = parse_bytes(XadesSealer(seal_key, test_seal_tsa).seal_bytes(plain))
     assert verify_tree(stamped, trust_anchors=anchors, at=later).ok
     bare = verify_tree(parse_bytes(XadesSealer(seal_key).seal_bytes(plain)), trust_anchors=anchors, at=later)
     assert bare.checks["EXPIRY"].status == "ERROR" and "expired on" in bare.checks["EXPIRY"].reason

@@ -4,7 +4,6 @@ the EC's sealed samples keep their documented verdicts (formats.md 9.2)."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +14,7 @@ from lxml import etree
 from edcbridge.model import Award, Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import TestSeal, generate_test_seal, load_p12
-from edcbridge.seal.devpki import load_tsa_signer
 from edcbridge.seal.tsa import TsaClient
-from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.xml import edc12, xsd
 from edcbridge.xml.export import export_credential
 from edcbridge.xml.verify import verify_bytes, verify_file, verify_tree
@@ -30,21 +27,8 @@ SIGNED_PROPERTIES = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"
 
 
 @pytest.fixture(scope="module")
-def test_seal(tmp_path_factory: pytest.TempPathFactory) -> TestSeal:
-    return generate_test_seal(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
 def sealer(test_seal: TestSeal) -> XadesSealer:
     return XadesSealer(load_p12(test_seal.p12, test_seal.password, at=datetime.now(UTC)))
-
-
-@pytest.fixture(scope="module")
-def tsa(test_seal: TestSeal) -> Iterator[TsaClient]:
-    with DevServer(TimestampAuthority(load_tsa_signer(test_seal))) as server:
-        client = TsaClient(server.tsa_url, timeout=5)
-        yield client
-        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +51,8 @@ def _sealed(award: tuple[Award, Catalogue], store: SchemaStore, sealer: XadesSea
 @pytest.mark.parametrize("level", ["B-B", "B-T"])
 def test_our_seal_verifies_with_xmlsec1_and_tampering_fails(
         level: str, award: tuple[Award, Catalogue], store: SchemaStore, sealer: XadesSealer,
-        tsa: TsaClient, test_seal: TestSeal, tmp_path: Path) -> None:
-    chosen = XadesSealer(sealer.seal, tsa if level == "B-T" else None)
+        test_seal_tsa: TsaClient, test_seal: TestSeal, tmp_path: Path) -> None:
+    chosen = XadesSealer(sealer.seal, test_seal_tsa if level == "B-T" else None)
     data = _sealed(award, store, chosen)
     sealed = tmp_path / "sealed.xml"
     sealed.write_bytes(data)
@@ -107,9 +91,9 @@ def test_sealed_credential_has_the_ec_shape_and_stays_schema_valid(
 
 
 def test_a_tree_sealed_in_memory_verifies_without_reserialising(
-        award: tuple[Award, Catalogue], tsa: TsaClient, sealer: XadesSealer) -> None:
+        award: tuple[Award, Catalogue], test_seal_tsa: TsaClient, sealer: XadesSealer) -> None:
     tree = edc12.to_edc_xml(*award)
-    XadesSealer(sealer.seal, tsa).seal_tree(tree)
+    XadesSealer(sealer.seal, test_seal_tsa).seal_tree(tree)
     verdict = verify_tree(tree)
     assert verdict.ok and verdict.level == "B-T", verdict.as_dict()
 
