@@ -6,51 +6,85 @@ where the EC's own micro-credential sample puts each element.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding, Severity
 
 Doc = dict[str, Any]
+Path = tuple[str, ...]
+_EMPTY: tuple[Any, ...] = (None, "", {}, [])
 
 
 def _get(node: Any, *path: str) -> list[Any]:
     values = [node]
     for key in path:
         values = [v for item in values if isinstance(item, dict) for v in as_list(item.get(key))]
-    return [v for v in values if v not in (None, "", {}, [])]
+    return [v for v in values if v not in _EMPTY]
 
 
 def _claims(doc: Doc) -> list[Any]:
     return _get(doc, "credentialSubject", "hasClaim")
 
 
-def _any(*getters: Callable[[Doc], list[Any]]) -> Callable[[Doc], bool]:
-    """True when any getter finds a value."""
-    return lambda doc: any(getter(doc) for getter in getters)
+class _Values:
+    """A document's values along paths; each path, and so each shared prefix, read once."""
+
+    def __init__(self, doc: Doc) -> None:
+        self._found: dict[Path, list[Any]] = {(): [doc]}
+
+    def at(self, path: Path) -> list[Any]:
+        found = self._found.get(path)
+        if found is None:
+            key, parents = path[-1], self.at(path[:-1])
+            found = [v for item in parents if isinstance(item, dict) for v in as_list(item.get(key))]
+            self._found[path] = found
+        return found
+
+    def present(self, path: Path) -> bool:
+        return any(v not in _EMPTY for v in self.at(path))
 
 
-def _claim(*path: str) -> Callable[[Doc], list[Any]]:
-    return lambda doc: [v for c in _claims(doc) for v in _get(c, *path)]
+@dataclass(frozen=True)
+class _AnyOf:
+    """An element is present when a value is found at any of its paths."""
+
+    paths: tuple[Path, ...]
+
+    def __call__(self, doc: Doc) -> bool:
+        return self.found(_Values(doc))
+
+    def found(self, values: _Values) -> bool:
+        return any(values.present(path) for path in self.paths)
+
+
+def _doc(*path: str) -> Path:
+    return path
+
+
+def _claim(*path: str) -> Path:
+    return ("credentialSubject", "hasClaim", *path)
+
+
+def _any(*paths: Path) -> _AnyOf:
+    return _AnyOf(paths)
 
 
 # (element, check, where it belongs, mandatory in Annex I)
-ELEMENTS: list[tuple[str, Callable[[Doc], bool], str, bool]] = [
+ELEMENTS: list[tuple[str, _AnyOf, str, bool]] = [
     ("Identification of the learner",
-     _any(lambda d: _get(d, "credentialSubject", "fullName"),
-          lambda d: _get(d, "credentialSubject", "familyName")),
+     _any(_doc("credentialSubject", "fullName"), _doc("credentialSubject", "familyName")),
      "credentialSubject.givenName / familyName / fullName", True),
     ("Title of the micro-credential",
      _any(_claim("title"), _claim("specifiedBy", "title")), "hasClaim.title", True),
     ("Country(ies)/Region(s) of the issuer",
-     _any(lambda d: _get(d, "issuer", "location", "address", "countryCode"),
+     _any(_doc("issuer", "location", "address", "countryCode"),
           _claim("awardedBy", "awardingBody", "location", "address", "countryCode")),
      "issuer.location.address.countryCode", True),
     ("Awarding body(ies)", _any(_claim("awardedBy", "awardingBody", "legalName")),
      "hasClaim.awardedBy.awardingBody", True),
-    ("Date of issuing", _any(lambda d: _get(d, "issued"), lambda d: _get(d, "issuanceDate")),
-     "issued", True),
+    ("Date of issuing", _any(_doc("issued"), _doc("issuanceDate")), "issued", True),
     ("Learning outcomes",
      _any(_claim("specifiedBy", "learningOutcome"), _claim("specifiedBy", "learningOutcomeSummary")),
      "hasClaim.specifiedBy.learningOutcome", True),
@@ -69,7 +103,7 @@ ELEMENTS: list[tuple[str, Callable[[Doc], bool], str, bool]] = [
      "hasClaim.specifiedBy.mode / learningSetting", True),
     ("Type of quality assurance used to underpin the micro-credential",
      _any(_claim("specifiedBy", "accreditation"), _claim("awardedBy", "awardingBody", "accreditation"),
-          lambda d: _get(d, "issuer", "accreditation")),
+          _doc("issuer", "accreditation")),
      "hasClaim.specifiedBy.accreditation", True),
     ("Prerequisites needed to enrol", _any(_claim("specifiedBy", "entryRequirement")),
      "hasClaim.specifiedBy.entryRequirement", False),
@@ -89,9 +123,10 @@ ELEMENTS: list[tuple[str, Callable[[Doc], bool], str, bool]] = [
 
 def check_annex1(doc: Doc, severity: Severity = "warning") -> list[Finding]:
     """Missing mandatory elements at ``severity``; missing optional ones as info."""
+    values = _Values(doc)
     findings = []
     for element, present, where, mandatory in ELEMENTS:
-        if present(doc):
+        if present.found(values):
             continue
         findings.append(Finding(
             "annex1.missing" if mandatory else "annex1.optional-missing",
