@@ -7,7 +7,9 @@ B-B), write, journal; on N synthetic awards made with a seed.
 Prints credentials per second overall and per stage, peak memory, and the ratio to a floor
 measured in the same run: serialising the same documents and signing them with RSA-2048
 (the least any sealing exporter must do), by the same number of worker processes at once.
-The last line is:
+The floor is measured just before the run and just after it, and the mean of the two is used:
+this machine's speed drifts within minutes, and a floor taken on one side only would move the
+ratio with it. The last line is:
 
     RESULT credentials_per_s=<float> floor_ratio=<float> peak_rss_mb=<float>
 
@@ -183,6 +185,8 @@ def main() -> int:
         formats = () if args.sealed_only else ("edc",)
         options = RunOptions(out_dir=out, store_root=default_store().root, formats=formats,
                              workers=args.workers, seal=seal, validate=not args.without_validation)
+        sample = min(args.awards, 500)
+        floor_before = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         result = run([Job(catalogue_path, (awards,))], options, progress=_Progress(started))
@@ -192,9 +196,9 @@ def main() -> int:
         # peak memory of the run itself: before the floor is measured and the outputs removed
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        sample = min(args.awards, 500)
         one_core = floor_seconds(awards, catalogue_path, sample)
-        floor = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
+        floor_after = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
+        floor = (floor_before + floor_after) / 2
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -207,7 +211,8 @@ def main() -> int:
         if seconds:
             print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time)")
     print(f"  floor     {floor * 1000:8.2f} ms/credential (serialise + RSA-2048 sign by {args.workers} "
-          f"workers at once; {one_core * 1000:.2f} ms on one core alone: {args.workers} workers "
+          f"workers at once: {floor_before * 1000:.3f} ms before the run, {floor_after * 1000:.3f} ms "
+          f"after; {one_core * 1000:.2f} ms on one core alone: {args.workers} workers "
           f"do {one_core / floor:.2f}x one core's work)")
     print(f"  cpu       main {main_cpu / max(ok, 1) * 1000:.2f} ms/credential, workers "
           f"{workers_cpu / max(ok, 1) * 1000:.2f} ms/credential (user + system, start-up included)")
