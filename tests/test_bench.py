@@ -22,7 +22,9 @@ def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> Non
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 24, done 24, failed 0, workers 2" in lines[0]
-    assert any(line.strip().startswith("floor ") and "2 workers at once" in line for line in lines)
+    floor = [line for line in lines if line.strip().startswith("floor ")]
+    assert len(floor) == 1 and "2 workers at once" in floor[0]
+    assert "before the run" in floor[0] and "after" in floor[0]  # the floor is taken on both sides
     found = RESULT.match(lines[-1])
     assert found is not None, lines[-1]
     assert all(float(value) > 0 for value in found.groups())
