@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edcbridge.mapping.nodes import NAMESPACE, canonical_json, content_uuid
+from edcbridge.mapping.nodes import NAMESPACE, canonical_json, content_uuid, content_uuid_text
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
@@ -39,3 +39,4 @@ def test_content_uuid_is_uuid5_of_the_canonical_json(node: dict[str, object]) ->
     except UnicodeEncodeError:
         return
     assert content_uuid(node) == uuid.uuid5(NAMESPACE, name)
+    assert content_uuid_text(node) == str(uuid.uuid5(NAMESPACE, name))

@@ -63,6 +63,8 @@ def canonical_json(node: Any) -> bytes:
 
 
 def _has_float(value: Any) -> bool:
+    if isinstance(value, str):  # most values: answered first
+        return False
     if isinstance(value, float):
         return True
     if isinstance(value, dict):
@@ -74,8 +76,18 @@ def _has_float(value: Any) -> bool:
 
 def content_uuid(node: Any) -> uuid.UUID:
     """UUIDv5 (RFC 9562) in our namespace over the node's canonical JSON."""
-    digest = hashlib.sha1(NAMESPACE.bytes + canonical_json(node), usedforsecurity=False).digest()
-    return uuid.UUID(bytes=digest[:16], version=5)
+    return uuid.UUID(content_uuid_text(node))
+
+
+def content_uuid_text(node: Any) -> str:
+    """:func:`content_uuid` as text, without building a ``uuid.UUID`` (the ids of every
+    credential's own nodes are made this way, ten or so per credential)."""
+    name = NAMESPACE.bytes + canonical_json(node)
+    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class Frozen(dict[str, Any]):
@@ -132,10 +144,10 @@ def assign_ids(node: Any) -> Any:
         return [assign_ids(item) for item in node]
     if not isinstance(node, dict):
         return node
-    filled = {key: assign_ids(value) for key, value in node.items()}
+    filled = {key: value if isinstance(value, str) else assign_ids(value) for key, value in node.items()}
     kind = filled.get("type")
     if "id" not in filled and isinstance(kind, str):
-        digest = content_uuid(_digest_view(filled))
+        digest = content_uuid_text(_digest_view(filled))
         filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
     return filled
 
