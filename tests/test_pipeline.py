@@ -354,3 +354,34 @@ def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: P
                                        "-c", str(CATALOGUE), "-o", str(taken)])
     assert result.exit_code == 2 and "is a file" in result.stderr
     assert taken.read_text("utf-8") == "keep me"
+
+
+_FREEZE_PROBE = """
+import gc, sys
+from pathlib import Path
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.pipeline import worker
+catalogue_path, out = Path(sys.argv[1]), Path(sys.argv[2])
+catalogue = load_catalogue(catalogue_path)
+rows = [r for r in iter_awards(catalogue_path.parent / "awards.csv", catalogue) if r.award][:2]
+items = [(f"k{i}", "h", r.award.model_dump_json(), r.row, "awards.csv") for i, r in enumerate(rows)]
+config = worker.WorkerConfig(catalogue_path, Path(sys.argv[3]), out, ("edc",))
+worker.init_pool_worker(config)
+before = gc.get_freeze_count()
+first = worker.process_batch(items[:1])
+after_first = gc.get_freeze_count()
+worker.process_batch(items[1:])
+print(before, after_first > 0, gc.get_freeze_count() == after_first, [o.state for o in first])
+"""
+
+
+def test_a_pool_worker_freezes_what_its_first_batch_loaded(store, tmp_path: Path) -> None:
+    """Long-lived state (compiled shapes, contexts, shared nodes) is left out of later
+    collections, once; the run's own process is not frozen (see worker.process_batch)."""
+    probe = subprocess.run([sys.executable, "-c", _FREEZE_PROBE, str(CATALOGUE), str(tmp_path / "out"),
+                            str(store.root)], capture_output=True, text=True, check=False, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ["0", "True", "True", "['done']"]
+    from edcbridge.pipeline import worker
+
+    assert worker._FREEZE_AFTER_BATCH is False  # this process never ran init_pool_worker

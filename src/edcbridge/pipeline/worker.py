@@ -6,6 +6,7 @@ by :func:`init_worker`. Results are small, plain data for the main process.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -97,8 +98,16 @@ def _facts(spec: Specification) -> Facts:
 
 def init_pool_worker(config: WorkerConfig) -> None:
     """:func:`init_worker` for a worker process of a run."""
+    global _FREEZE_AFTER_BATCH
     _exit_with_parent()
     init_worker(config)
+    _FREEZE_AFTER_BATCH = True
+
+
+# A worker's first batch loads what lives as long as the process (shapes compiled, contexts,
+# the catalogue's shared nodes): frozen after it, the collector no longer walks it again
+# and again (in 4,000 bench credentials: 12 µs of collection per credential against 34).
+_FREEZE_AFTER_BATCH = False
 
 
 def init_worker(config: WorkerConfig) -> None:
@@ -135,7 +144,12 @@ def state() -> WorkerState:
 
 def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     """Each item: (key, input hash, award JSON, row, file)."""
-    return [process(*item) for item in batch]
+    global _FREEZE_AFTER_BATCH
+    outcomes = [process(*item) for item in batch]
+    if _FREEZE_AFTER_BATCH:
+        _FREEZE_AFTER_BATCH = False
+        gc.freeze()
+    return outcomes
 
 
 def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> Outcome:
