@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,7 @@ class LoadedRow:
     issuer: str = ""  # the row's own issuer column, as written (its award may not load)
 
 
+@lru_cache(maxsize=1024)  # every row of a file has the same column names
 def _split_column(name: str) -> tuple[str, str | None]:
     base, _, lang = name.partition("@")
     return base.strip(), (lang.strip().lower() or None)
