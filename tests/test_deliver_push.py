@@ -338,3 +338,50 @@ def test_verbose_push_logs_requests_without_secrets(
     text = "\n".join(handler.lines)
     assert "check/local-identifier" in text and "submit/report" in text
     assert client.token and client.token not in text and PASSWORD not in text
+
+
+def test_a_run_against_another_register_sends_everything(reference: Path, workdir: Path) -> None:
+    """The sandbox's state says nothing of production: the same folder, another --base-url,
+    and every report goes to production (sandbox first, then production, as documented)."""
+    (workdir / "batch.yaml").write_text(batch_text(2), "utf-8")
+    env = {"EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    runner = CliRunner()
+    sandbox, sandbox_app = start_deqar(reference)
+    production, production_app = start_deqar(reference)
+    try:
+        first = runner.invoke(_cli(), ["push", *_deqar_args(workdir, sandbox), "--json"], env=env)  # type: ignore[arg-type]
+        assert first.exit_code == 0, first.output
+        assert _stored(sandbox_app) == {"EDCB-0001": 1, "EDCB-0002": 1}
+        planned = runner.invoke(_cli(), ["push", *_deqar_args(workdir, production), "--dry-run"], env={})  # type: ignore[arg-type]
+        assert planned.exit_code == 0, planned.output
+        items = json.loads((workdir / "out" / "deqar-dry-run.json").read_text())["items"]
+        assert [i["action"] for i in items] == ["create", "create"]
+        assert f"delivered to {sandbox.base_url} (agency ACQUIN) only" in items[0]["detail"]
+        second = runner.invoke(_cli(), ["push", *_deqar_args(workdir, production), "--json"], env=env)  # type: ignore[arg-type]
+        assert second.exit_code == 0, second.output
+        assert _stored(production_app) == {"EDCB-0001": 1, "EDCB-0002": 1}
+        again = runner.invoke(_cli(), ["push", *_deqar_args(workdir, sandbox), "--json"], env=env)  # type: ignore[arg-type]
+        assert json.loads(again.stdout)["summary"] == {"skipped": 2}  # the sandbox's record is kept
+    finally:
+        sandbox.stop()
+        production.stop()
+
+
+def test_a_state_file_of_the_earlier_format_is_checked_against_the_register(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """Version 1 files did not say which register they were for: their reports are checked
+    (and updated where found), never skipped or created twice."""
+    server, app = fake
+    items = _items(workdir, batch_text(2))
+    push_deqar(items, deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    old = {"version": 1, "target": "deqar",
+           "items": {i.key: {"digest": i.digest, "target_id": 1} for i in items}}
+    (workdir / "state.json").write_text(json.dumps(old), "utf-8")
+    state = State.load(workdir / "state.json", "deqar", f"{server.base_url} (agency ACQUIN)")
+    outcomes = push_deqar(items, deqar_client(server), state, agency="ACQUIN")
+    assert [(o.action, o.status) for o in outcomes] == [("update", "ok"), ("update", "ok")]
+    assert _stored(app) == {"EDCB-0001": 1, "EDCB-0002": 1}
+    saved = json.loads((workdir / "state.json").read_text())
+    assert saved["version"] == 2 and set(saved["endpoints"]) == {
+        f"{server.base_url} (agency ACQUIN)", "(not recorded: written by an earlier version)"}

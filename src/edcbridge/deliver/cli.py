@@ -176,7 +176,8 @@ def deqar_command(
     try:
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
-        state = State.load(state_file or out_dir / "deqar-state.json", "deqar")
+        endpoint = f"{base_url.rstrip('/')} (agency {parsed.agency})"
+        state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint)
         items = batch_items(parsed, cat, batch.parent)
         client = None
         if not dry_run:
@@ -243,7 +244,7 @@ def wallet_command(
     _setup_logging(verbose)
     try:
         items = wallet_items(manifest)
-        state = State.load(state_file or out_dir / "wallet-state.json", "wallet")
+        state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"))
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))

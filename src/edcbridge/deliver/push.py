@@ -59,7 +59,7 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
             out.append(Outcome(item.key, "refuse", "failed", message=message))
             continue
         if known is None:
-            action, detail = "create", "not delivered by this state file yet (the target is checked first)"
+            action, detail = "create", _not_delivered_yet(state, item.key)
         elif known.get("digest") != item.digest:
             action, detail = "update", "changed since the last delivery"
         else:
@@ -70,6 +70,14 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
             )
         )
     return out
+
+
+def _not_delivered_yet(state: State, key: str) -> str:
+    elsewhere = state.elsewhere(key)
+    if not elsewhere:
+        return "not delivered by this state file yet (the target is checked first)"
+    return (f"delivered to {', '.join(elsewhere)} only, not yet to {state.endpoint or 'this target'} "
+            "(the target is checked first)")
 
 
 # ----------------------------------------------------------------------------------------- DEQAR
