@@ -385,3 +385,25 @@ def test_a_state_file_of_the_earlier_format_is_checked_against_the_register(
     saved = json.loads((workdir / "state.json").read_text())
     assert saved["version"] == 2 and set(saved["endpoints"]) == {
         f"{server.base_url} (agency ACQUIN)", "(not recorded: written by an earlier version)"}
+
+
+def test_csv_rows_the_register_did_not_answer_fail(fake: tuple[FakeServer, DeqarFake], workdir: Path) -> None:
+    """Contract 1.10: one result per row. A shorter answer leaves the other reports unknown:
+    failed (exit 1), not "planned" in a real run's results, and not recorded as delivered."""
+    from tests.fake_http import Reply
+
+    server, app = fake
+
+    def answer_one_row(request: object) -> Reply:
+        reply = app(request)  # type: ignore[arg-type]
+        if getattr(request, "path", "").endswith("/submit/csv") and reply.status == 200:
+            return Reply.json(200, json.loads(reply.body)[:1])
+        return reply
+
+    server.app = answer_one_row
+    state = State.load(workdir / "state.json", "deqar")
+    outcomes = push_deqar_csv(_items(workdir, batch_text(3)), deqar_client(server), state)
+    assert [(o.key, o.status) for o in outcomes] == [
+        ("EDCB-0001", "ok"), ("EDCB-0002", "failed"), ("EDCB-0003", "failed")]
+    assert "the register answered 1 rows for the 3 sent" in outcomes[1].message
+    assert set(State.load(workdir / "state.json", "deqar").entries) == {"EDCB-0001"}
