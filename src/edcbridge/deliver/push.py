@@ -216,13 +216,13 @@ def push_deqar_csv(
                     detail=f"csv row {row.row}",
                     message="; ".join(map(str, row.errors)),
                 )
-        answered = len(rows)
-        if answered != len(send) and not any(results[s.key].status == "failed" for s in send[answered:]):
-            LOG.warning("the register answered %d rows for %d sent", answered, len(send))
-            for step in send[answered:]:  # not answered: not known to be stored
+        count = len(rows)
+        if count != len(send) and not any(results[s.key].status == "failed" for s in send[count:]):
+            LOG.warning("the register answered %d rows for %d sent", count, len(send))
+            for step in send[count:]:  # not answered: not known to be stored
                 results[step.key] = Outcome(
                     step.key, step.action, "failed",
-                    message=f"the register answered {answered} rows for the {len(send)} sent, none "
+                    message=f"the register answered {count} rows for the {len(send)} sent, none "
                             "for this report; run the same command again (rows are upserted by "
                             "local identifier)")
     return [results[step.key] for step in planned]
