@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from edcbridge.deliver.cli import deqar_command, register
 from edcbridge.deliver.config import batch_items, load_batch
-from edcbridge.deliver.push import plan, push_deqar, push_deqar_csv
+from edcbridge.deliver.push import PushInterrupted, plan, push_deqar, push_deqar_csv
 from edcbridge.deliver.results import Outcome
 from edcbridge.deliver.state import State
 from edcbridge.load import load_catalogue
@@ -123,7 +124,7 @@ def test_killed_halfway_then_rerun_delivers_each_once(
         if len(done) == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(PushInterrupted) as stopped:
         push_deqar(
             items,
             deqar_client(server),
@@ -132,6 +133,8 @@ def test_killed_halfway_then_rerun_delivers_each_once(
             on_progress=kill_after_two,
         )
     assert len(app.reports) == 2
+    assert [(o.status, o.detail) for o in stopped.value.outcomes][1:] == [
+        ("ok", "created"), *[("planned", "not sent: the run was interrupted")] * 4]
     rerun = push_deqar(
         items, deqar_client(server), State.load(workdir / "state.json", "deqar"), agency="ACQUIN"
     )
@@ -407,3 +410,37 @@ def test_csv_rows_the_register_did_not_answer_fail(fake: tuple[FakeServer, Deqar
         ("EDCB-0001", "ok"), ("EDCB-0002", "failed"), ("EDCB-0003", "failed")]
     assert "the register answered 1 rows for the 3 sent" in outcomes[1].message
     assert set(State.load(workdir / "state.json", "deqar").entries) == {"EDCB-0001"}
+
+
+def test_ctrl_c_reports_an_interrupted_push_that_resumes(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """A real process gets SIGINT while a POST is in flight: exit 130 (as documented), results
+    marked interrupted, and the same command finishes with each report created once."""
+    from tests.fake_http import Fault
+
+    server, app = fake
+    (workdir / "batch.yaml").write_text(batch_text(4), "utf-8")
+    server.faults.append(Fault(kind="delay", delay=4.0, method="POST",
+                               path_prefix="/submissionapi/v2/submit/report"))
+    command = [sys.executable, "-c", "from edcbridge.deliver.cli import push_group; push_group()",
+               *_deqar_args(workdir, server)]
+    env = {**os.environ, "EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(e.method == "GET" and "local-identifier" in e.path for e in server.log) \
+            and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    time.sleep(0.5)  # the POST of the first report is being answered, slowly
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "run the same command to finish" in stderr
+    results = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
+    assert results["interrupted"] is True
+    assert [i["status"] for i in results["items"]] == ["failed", "planned", "planned", "planned"]
+    assert "interrupted (Ctrl-C) while it was being sent" in results["items"][0]["message"]
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 5)})
+    assert "interrupted" not in json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))

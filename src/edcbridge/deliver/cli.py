@@ -26,10 +26,19 @@ from edcbridge.deliver.config import (
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
 from edcbridge.deliver.http import HttpClient
-from edcbridge.deliver.push import Item, push_deqar, push_deqar_csv, push_wallet, wallet_items
+from edcbridge.deliver.push import (
+    Item,
+    PushInterrupted,
+    push_deqar,
+    push_deqar_csv,
+    push_wallet,
+    wallet_items,
+)
 from edcbridge.deliver.results import Outcome, summary, write_results
 from edcbridge.deliver.state import State
 from edcbridge.deliver.wallet_client import WalletClient
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as for export
 
 
 class UsageProblem(click.ClickException):
@@ -63,8 +72,9 @@ def _finish(
     dry_run: bool,
     as_json: bool,
     progress: Callable[[Outcome], None],
+    interrupted: bool = False,
 ) -> None:
-    paths = write_results(out_dir, name, target, dry_run, outcomes)
+    paths = write_results(out_dir, name, target, dry_run, outcomes, interrupted)
     if as_json:
         click.echo(paths[0].read_text("utf-8"), nl=False)
     else:
@@ -79,6 +89,10 @@ def _finish(
         + ", ".join(f"{n} {status}" for status, n in counts.items()),
         err=True,
     )
+    if interrupted:
+        click.echo("interrupted (Ctrl-C): run the same command to finish; what was delivered "
+                   "is recorded and is not sent again", err=True)
+        raise SystemExit(EXIT_INTERRUPTED)
     if counts.get("failed"):
         raise SystemExit(1)
 
@@ -191,6 +205,7 @@ def deqar_command(
     except DeliveryError as exc:  # the register did not answer: nothing was sent
         raise click.ClickException(str(exc)) from None
     printer = _printer(items)
+    name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         if via == "csv":
             outcomes = push_deqar_csv(items, client, state, dry_run=dry_run)
@@ -203,10 +218,11 @@ def deqar_command(
                 dry_run=dry_run,
                 on_progress=None if as_json else printer,
             )
+    except PushInterrupted as stop:
+        _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True)
     finally:
         if client is not None:
             client.http.close()
-    name = "deqar-dry-run" if dry_run else "deqar-results"
     _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer)
 
 
@@ -249,6 +265,7 @@ def wallet_command(
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))
     printer = _printer(items)
+    name = "wallet-dry-run" if dry_run else "wallet-results"
     try:
         outcomes = push_wallet(
             items,
@@ -258,10 +275,11 @@ def wallet_command(
             send_email=send_email,
             on_progress=None if as_json else printer,
         )
+    except PushInterrupted as stop:
+        _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True)
     finally:
         if client is not None:
             client.http.close()
-    name = "wallet-dry-run" if dry_run else "wallet-results"
     _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer)
 
 

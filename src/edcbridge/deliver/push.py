@@ -48,6 +48,34 @@ class Item:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+class PushInterrupted(Exception):
+    """Ctrl-C during a push: the outcomes so far, the item in flight and the rest not sent."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+
+
+def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None) -> PushInterrupted:
+    """What to report when Ctrl-C stops a push after ``done``, while ``sending`` (a key) was
+    being sent, if any: the state file already holds every delivery confirmed, so the same
+    command finishes the rest without duplicates."""
+    out = list(done)
+    for step in planned[len(done):]:
+        if step.action == "refuse":
+            out.append(step)
+        elif step.action == "skip":
+            out.append(Outcome(step.key, "skip", "skipped", step.target_id, step.detail))
+        elif step.key == sending:
+            out.append(Outcome(step.key, step.action, "failed", message=(
+                "interrupted (Ctrl-C) while it was being sent: the same command checks the "
+                "target first and finishes it")))
+        else:
+            out.append(Outcome(step.key, step.action, "planned", step.target_id,
+                               "not sent: the run was interrupted"))
+    return PushInterrupted(out)
+
+
 def plan(items: list[Item], state: State) -> list[Outcome]:
     """What a run would do, from the state file only (sends nothing)."""
     out = []
@@ -133,10 +161,22 @@ def push_deqar(
         return planned
     by_key = {item.key: item for item in items}
     outcomes: list[Outcome] = []
-    auth_failure: str | None = None
     known_eter: dict[str, bool] = {}
+    sending: list[str] = []  # the key being sent, while it is
+    try:
+        _push_deqar_items(planned, by_key, client, state, agency, known_eter, outcomes, sending, on_progress)
+    except KeyboardInterrupt:
+        raise interrupted(outcomes, planned, sending[0] if sending else None) from None
+    return outcomes
+
+
+def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
+                      agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
+                      sending: list[str], on_progress: Progress | None) -> None:
+    auth_failure: str | None = None
     for step in planned:
         item = by_key[step.key]
+        sending[:] = [step.key]
         outcome = step
         if step.action == "refuse":
             pass
@@ -170,9 +210,9 @@ def push_deqar(
                         step.key, done.action, "failed", detail=result.outcome, message=result.message
                     )
         outcomes.append(outcome)
+        sending.clear()
         if on_progress:
             on_progress(outcome)
-    return outcomes
 
 
 def push_deqar_csv(
@@ -191,6 +231,12 @@ def push_deqar_csv(
         by_key = {item.key: item for item in items}
         try:
             rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
+        except KeyboardInterrupt:
+            for step in send:
+                results[step.key] = Outcome(step.key, step.action, "failed", message=(
+                    "interrupted (Ctrl-C) during the upload: the register may have stored it; the "
+                    "same command sends it again (rows are upserted by local identifier)"))
+            raise PushInterrupted([results[step.key] for step in planned]) from None
         except DeliveryError as exc:
             for step in send:
                 results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
@@ -313,9 +359,21 @@ def push_wallet(
     if dry_run or client is None:
         return planned
     by_key = {item.key: item for item in items}
-    outcomes = []
+    outcomes: list[Outcome] = []
+    sending: list[str] = []  # the key being sent, while it is
+    try:
+        _deposit_items(planned, by_key, client, state, send_email, outcomes, sending, on_progress)
+    except KeyboardInterrupt:
+        raise interrupted(outcomes, planned, sending[0] if sending else None) from None
+    return outcomes
+
+
+def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
+                   send_email: bool, outcomes: list[Outcome], sending: list[str],
+                   on_progress: Progress | None) -> None:
     for step in planned:
         item = by_key[step.key]
+        sending[:] = [step.key]
         outcome = step
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
@@ -340,6 +398,6 @@ def push_wallet(
                 else:
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)
         outcomes.append(outcome)
+        sending.clear()
         if on_progress:
             on_progress(outcome)
-    return outcomes

@@ -42,15 +42,20 @@ def summary(outcomes: list[Outcome]) -> dict[str, int]:
 
 
 def write_results(
-    out_dir: Path, name: str, target: str, dry_run: bool, outcomes: list[Outcome]
+    out_dir: Path, name: str, target: str, dry_run: bool, outcomes: list[Outcome],
+    interrupted: bool = False,
 ) -> list[Path]:
-    """``<name>.json`` and ``<name>.csv`` in ``out_dir``; returns their paths."""
-    document = {
+    """``<name>.json`` and ``<name>.csv`` in ``out_dir``; returns their paths. An interrupted
+    run's report says so (``"interrupted": true``)."""
+    document: dict[str, Any] = {
         "target": target,
         "dry_run": dry_run,
         "summary": summary(outcomes),
         "items": [o.as_dict() for o in outcomes],
     }
+    if interrupted:
+        document = {"target": target, "dry_run": dry_run, "interrupted": True,
+                    **{k: v for k, v in document.items() if k not in ("target", "dry_run")}}
     json_path, csv_path = out_dir / f"{name}.json", out_dir / f"{name}.csv"
     write_atomic(json_path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     buffer = io.StringIO()
