@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from edcbridge.deliver.errors import DeliveryConnectionError
+from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryThrottledError
 from edcbridge.deliver.http import MASKER, HttpClient, RetryPolicy, retry_after_seconds
 from tests.fake_http import FakeServer, Fault, Reply, Request
 
@@ -40,14 +40,38 @@ def test_backoff_is_exponential_capped_and_jittered_by_the_injected_function() -
     assert all(1.0 <= default.backoff(2) <= 2.0 for _ in range(50))  # full jitter in [d/2, d]
 
 
-def test_retry_after_is_capped(server: FakeServer) -> None:
+def test_a_retry_after_longer_than_a_run_waits_stops_the_run_sending(server: FakeServer) -> None:
+    """Honour Retry-After (DEQAR contract 1.8): a pause beyond ``max_retry_after`` is neither
+    waited out nor cut short; this request and every later one say when to run again."""
     sleeps: list[float] = []
     http = HttpClient(
         server.base_url, retry=RetryPolicy(max_retry_after=10.0, sleep=sleeps.append), min_interval=0
     )
     server.faults.append(Fault("status", 503, {"Retry-After": "3600"}))
+    with pytest.raises(DeliveryThrottledError) as first:
+        http.request("GET", "/x")
+    assert "asks to wait 3600 s (Retry-After)" in str(first.value)
+    assert "run the same command again after" in str(first.value)
+    with pytest.raises(DeliveryThrottledError):
+        http.request("POST", "/x")
+    assert sleeps == [] and len(server.log) == 1  # nothing retried early, nothing more sent
+
+
+def test_a_retry_after_on_a_post_holds_the_next_request(server: FakeServer) -> None:
+    """POST is not retried, but the pause the target asked for is kept by what follows."""
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    http = HttpClient(server.base_url, retry=RetryPolicy(max_retry_after=60.0, sleep=sleep),
+                      min_interval=0, clock=lambda: now[0])
+    server.faults.append(Fault("status", 429, {"Retry-After": "30"}, method="POST"))
+    assert http.request("POST", "/x").status_code == 429
     assert http.request("GET", "/x").status_code == 200
-    assert sleeps == [10.0]
+    assert sleeps == [pytest.approx(30.0)]
 
 
 def test_requests_are_paced(server: FakeServer) -> None:

@@ -444,3 +444,26 @@ def test_ctrl_c_reports_an_interrupted_push_that_resumes(
     assert finished.returncode == 0, finished.stderr
     assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 5)})
     assert "interrupted" not in json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
+
+
+def test_a_throttled_create_is_reported_as_such_and_the_run_waits(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """Contract 1.8: honour Retry-After on 429; POST is not retried. The report fails with the
+    reason (not "outside the recorded contract"), the next request waits, a re-run sends it."""
+    from tests.fake_http import Fault
+
+    server, app = fake
+    server.faults.append(Fault("status", 429, {"Retry-After": "20"}, method="POST",
+                               path_prefix="/submissionapi/v2/submit/report"))
+    sleeps: list[float] = []
+    items = _items(workdir, batch_text(2))
+    state = State.load(workdir / "state.json", "deqar")
+    first, second = push_deqar(items, deqar_client(server, sleeps=sleeps), state, agency="ACQUIN")
+    assert first.status == "failed" and "throttling requests (Retry-After: 20" in first.message
+    assert "outside the recorded contract" not in first.message
+    assert second.status == "ok" and any(15 < s <= 20 for s in sleeps)
+    again = State.load(workdir / "state.json", "deqar")
+    rerun = push_deqar(items, deqar_client(server), again, agency="ACQUIN")
+    assert [o.status for o in rerun] == ["ok", "skipped"]
+    assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})

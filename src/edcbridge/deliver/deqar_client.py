@@ -184,6 +184,17 @@ class DeqarClient:
                 "the token was refused: check the account, or whether someone "
                 "rotated the token; then run again",
             )
+        if response.status_code in (429, 503):
+            asked = response.headers.get("Retry-After")
+            raise DeliveryHTTPError(
+                method,
+                self.http.url(path),
+                response.status_code,
+                excerpt(response),
+                "the register is busy or throttling requests"
+                + (f" (Retry-After: {asked}; later requests of this run wait that long)" if asked else "")
+                + "; nothing was changed by this request: run the same command again for it",
+            )
         if response.status_code >= 500:
             raise DeliveryHTTPError(
                 method,

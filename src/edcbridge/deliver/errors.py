@@ -8,6 +8,7 @@
      +-- DeliveryConnectionError  no answer: refused, reset, timed out (after the retries allowed)
      +-- DeliveryHTTPError        an answer outside the contract (5xx, unexpected status / body)
           +-- DeliveryAuthError   the target refused our credentials (DEQAR: 401 login, 403 detail)
+          +-- DeliveryThrottledError  the target asks to wait longer than a run waits (Retry-After)
 """
 
 from __future__ import annotations
@@ -55,3 +56,14 @@ class DeliveryHTTPError(DeliveryError):
 
 class DeliveryAuthError(DeliveryHTTPError):
     """The target refused the credentials or the token."""
+
+
+class DeliveryThrottledError(DeliveryHTTPError):
+    """The target asked (429/503 with ``Retry-After``) for a pause longer than a run waits:
+    nothing more is sent, and the message says when to run the same command again."""
+
+    def __init__(self, method: str, url: str, status: int, seconds: float, until: str) -> None:
+        self.seconds = seconds
+        super().__init__(method, url, status, f"the target asks to wait {seconds:.0f} s (Retry-After)",
+                         f"nothing more is sent in this run; run the same command again after {until} "
+                         "(finished items are skipped)")

@@ -4,6 +4,9 @@
 * Only GET and PUT are retried (both idempotent on our targets), on connection errors,
   timeouts, 429 and 5xx, with exponential back-off and jitter; ``Retry-After`` (seconds or an
   HTTP date) wins when the server sends it. POST and DELETE are sent once.
+* ``Retry-After`` on a 429 or 503 holds every later request of the client until then, whatever
+  its method; a pause longer than ``max_retry_after`` is not waited out (nor cut short): the
+  request, and every later one, raises :class:`DeliveryThrottledError` saying when to run again.
 * Requests are paced: at least ``min_interval`` seconds between two request starts.
 * Secrets (passwords, tokens) are registered with :class:`SecretMasker` and replaced by
   ``***`` in every log line and in every error message built here.
@@ -23,7 +26,7 @@ from typing import Any
 import requests
 
 from edcbridge import __version__
-from edcbridge.deliver.errors import DeliveryConnectionError
+from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryThrottledError
 
 Response = requests.Response  # for the clients' signatures: they never import requests themselves
 LOG = logging.getLogger("edcbridge.deliver")
@@ -107,6 +110,7 @@ class HttpClient:
     session: requests.Session = field(default_factory=requests.Session)
     default_headers: Mapping[str, str] = field(default_factory=dict)
     _last_start: float | None = field(default=None, init=False, repr=False)
+    _hold: tuple[float, int] | None = field(default=None, init=False, repr=False)  # (until, status)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -119,7 +123,19 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
-    def _pace(self) -> None:
+    def _throttled(self, method: str, url: str, status: int, seconds: float) -> DeliveryThrottledError:
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+        return DeliveryThrottledError(method, MASKER.mask(url), status, seconds, until)
+
+    def _pace(self, method: str, url: str) -> None:
+        if self._hold is not None:
+            wait, status = self._hold[0] - self.clock(), self._hold[1]
+            if wait > self.retry.max_retry_after:
+                raise self._throttled(method, url, status, wait)
+            if wait > 0:
+                LOG.warning("%s %s: waiting %.1fs, as the target asked (Retry-After)", method, url, wait)
+                self.retry.sleep(wait)
+            self._hold = None
         if self._last_start is not None and self.min_interval > 0:
             wait = self.min_interval - (self.clock() - self._last_start)
             if wait > 0:
@@ -147,7 +163,7 @@ class HttpClient:
         retryable = method in RETRY_METHODS
         attempts = self.retry.attempts if retryable else 1
         for attempt in range(1, attempts + 1):
-            self._pace()
+            self._pace(method, url)
             started = self.clock()
             try:
                 response = self.session.request(
@@ -170,11 +186,17 @@ class HttpClient:
                 continue
             elapsed = self.clock() - started
             LOG.info("%s %s -> %d (%.2fs)", method, response.url, response.status_code, elapsed)
+            asked = (retry_after_seconds(response.headers.get("Retry-After"))
+                     if response.status_code in RETRY_STATUSES else None)
+            if asked is not None:
+                if asked > self.retry.max_retry_after:
+                    response.close()
+                    self._hold = (self.clock() + asked, response.status_code)
+                    raise self._throttled(method, url, response.status_code, asked)
+                if not (retryable and attempt < attempts):  # later requests wait instead
+                    self._hold = (self.clock() + asked, response.status_code)
             if response.status_code in RETRY_STATUSES and attempt < attempts:
-                wait = retry_after_seconds(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = self.retry.backoff(attempt)
-                wait = min(wait, self.retry.max_retry_after)
+                wait = asked if asked is not None else self.retry.backoff(attempt)
                 LOG.warning(
                     "%s %s: HTTP %d, retry %d/%d in %.2fs",
                     method,
