@@ -313,3 +313,24 @@ def test_flattened_errors_keep_every_message_once(errors: Any) -> None:
         return [leaf for value in values for leaf in leaves(value)]
 
     assert sorted(e.message for e in flatten_errors(errors)) == sorted(leaves(errors))
+
+
+def test_embedded_files_over_the_register_limit_are_refused_before_sending() -> None:
+    """Contract 1.8: at most 7 MB of base64 files per report (the proxy answers 413 beyond)."""
+    big = pdf_b64(4_000_000)
+    files = [{"file": big, "file_name": f"part{n}.pdf", "report_language": ["en"]} for n in (1, 2)]
+    found = dict(check_payload(programme_report("BIG-1", report_files=files)))
+    assert "at most 7 MB per report" in found["report_files"]
+    assert "original_location" in found["report_files"]
+    assert "report_files" not in dict(check_payload(programme_report("SMALL-1", report_files=files[:1])))
+
+
+@pytest.mark.parametrize(("given", "bibliographic"), [("deu", "ger"), ("FRA", "fre"), ("cym", "wel")])
+def test_terminology_language_codes_are_refused_with_the_code_deqar_takes(given: str,
+                                                                          bibliographic: str) -> None:
+    """Contract 1.4: report_language is ISO 639-1 or ISO 639-2/B."""
+    files = [{"original_location": "https://agency.example/r.pdf", "report_language": [given, "en", "ger"]}]
+    found = dict(check_payload(programme_report("L-1", report_files=files)))
+    first = found["report_files[0].report_language[0]"]
+    assert f"write {bibliographic!r}, not the terminology code {given!r}" in first
+    assert not {"report_files[0].report_language[1]", "report_files[0].report_language[2]"} & set(found)

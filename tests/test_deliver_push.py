@@ -467,3 +467,16 @@ def test_a_throttled_create_is_reported_as_such_and_the_run_waits(
     rerun = push_deqar(items, deqar_client(server), again, agency="ACQUIN")
     assert [o.status for o in rerun] == ["ok", "skipped"]
     assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})
+
+
+def test_a_request_too_large_for_the_register_says_so(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """Contract 1.8: the production proxy answers 413 to a body over its limit."""
+    from tests.fake_http import Fault
+
+    server, _ = fake
+    server.faults.append(Fault("status", 413, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    (outcome,) = push_deqar(_items(workdir, batch_text(1)), deqar_client(server), State(None, "deqar"),
+                            agency="ACQUIN")
+    assert outcome.status == "failed" and "too large for the register" in outcome.message

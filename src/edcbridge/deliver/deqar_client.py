@@ -184,6 +184,15 @@ class DeqarClient:
                 "the token was refused: check the account, or whether someone "
                 "rotated the token; then run again",
             )
+        if response.status_code == 413:
+            raise DeliveryHTTPError(
+                method,
+                self.http.url(path),
+                413,
+                excerpt(response),
+                "the request is too large for the register: keep embedded files under 7 MB per "
+                "report, or give them by original_location (a URL)",
+            )
         if response.status_code in (429, 503):
             asked = response.headers.get("Retry-After")
             raise DeliveryHTTPError(

@@ -22,6 +22,15 @@ Problems = list[tuple[str, str]]
 _DEQAR_INST = re.compile(r"^DEQARINST(AP)?\d{4,}$")
 _ETER = re.compile(r"^[A-Z]{2}\d{4}[A-Z]?$")
 _CODE = re.compile(r"^[A-Za-z]{2,3}$")
+# ISO 639-2 terminology codes that differ from the bibliographic ones DEQAR takes (contract 1.4)
+_TERMINOLOGY_TO_BIBLIOGRAPHIC = {
+    "sqi": "alb", "hye": "arm", "eus": "baq", "mya": "bur", "zho": "chi", "ces": "cze", "nld": "dut",
+    "fra": "fre", "kat": "geo", "deu": "ger", "ell": "gre", "isl": "ice", "mkd": "mac", "mri": "mao",
+    "msa": "may", "fas": "per", "ron": "rum", "slk": "slo", "bod": "tib", "cym": "wel",
+}
+# Contract 1.8: at most 7 MB of base64 files per report and 10 MB per request (the production
+# proxy answers 413 beyond); counted in bytes, the smaller reading of "MB".
+MAX_FILES_BASE64 = 7_000_000
 _FIELD_STUDY = re.compile(r"^(\d{1,4}|http://data\.europa\.eu/esco/isced-f/\d{1,4})$")
 _ETER_COUNTRIES = {"UK", "EL"}  # ETER's own prefixes for the United Kingdom and Greece
 
@@ -164,6 +173,13 @@ def _check_programme(prog: Any, where: str, problems: Problems) -> None:
 
 
 def _check_files(files: Any, problems: Problems) -> None:
+    embedded = sum(len(item["file"]) for item in files or []
+                   if isinstance(item, dict) and isinstance(item.get("file"), str))
+    if embedded > MAX_FILES_BASE64:
+        problems.append(("report_files", (
+            f"{embedded / 1e6:.1f} MB of embedded files (base64); the register takes at most "
+            f"{MAX_FILES_BASE64 / 1e6:.0f} MB per report (larger requests are refused with HTTP 413): "
+            "give the larger files by original_location (a URL) instead")))
     for index, item in enumerate(files or []):
         where = f"report_files[{index}]"
         if not isinstance(item, dict):
@@ -203,7 +219,12 @@ def _check_files(files: Any, problems: Problems) -> None:
         if not languages:
             problems.append((where + ".report_language", dv.REQUIRED))
         for pos, lang in enumerate(languages or []):
-            if not _is_code("language", lang):
+            bibliographic = _TERMINOLOGY_TO_BIBLIOGRAPHIC.get(lang.lower()) if isinstance(lang, str) else None
+            if bibliographic is not None:
+                problems.append((f"{where}.report_language[{pos}]", (
+                    f"Please provide valid language code. (DEQAR takes ISO 639-1 or ISO 639-2/B: "
+                    f"write {bibliographic!r}, not the terminology code {lang!r})")))
+            elif not _is_code("language", lang):
                 problems.append((f"{where}.report_language[{pos}]", "Please provide valid language code."))
 
 
