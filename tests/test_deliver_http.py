@@ -57,37 +57,40 @@ def test_a_retry_after_longer_than_a_run_waits_stops_the_run_sending(server: Fak
     assert sleeps == [] and len(server.log) == 1  # nothing retried early, nothing more sent
 
 
+class FakeClock:
+    """A clock that only moves when slept on (or moved by hand); every sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def test_a_retry_after_on_a_post_holds_the_next_request(server: FakeServer) -> None:
     """POST is not retried, but the pause the target asked for is kept by what follows."""
-    now = [100.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    http = HttpClient(server.base_url, retry=RetryPolicy(max_retry_after=60.0, sleep=sleep),
-                      min_interval=0, clock=lambda: now[0])
+    clock = FakeClock()
+    http = HttpClient(server.base_url, retry=RetryPolicy(max_retry_after=60.0, sleep=clock.sleep),
+                      min_interval=0, clock=clock)
     server.faults.append(Fault("status", 429, {"Retry-After": "30"}, method="POST"))
     assert http.request("POST", "/x").status_code == 429
     assert http.request("GET", "/x").status_code == 200
-    assert sleeps == [pytest.approx(30.0)]
+    assert clock.sleeps == [pytest.approx(30.0)]
 
 
 def test_requests_are_paced(server: FakeServer) -> None:
-    now = [100.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    http = HttpClient(server.base_url, retry=RetryPolicy(sleep=sleep), min_interval=0.2, clock=lambda: now[0])
+    clock = FakeClock()
+    http = HttpClient(server.base_url, retry=RetryPolicy(sleep=clock.sleep), min_interval=0.2, clock=clock)
     http.request("GET", "/x")
     http.request("GET", "/x")
-    now[0] += 1.0
+    clock.now += 1.0
     http.request("GET", "/x")
-    assert sleeps == [pytest.approx(0.2)]  # back to back: paced; a second later: no wait
+    assert clock.sleeps == [pytest.approx(0.2)]  # back to back: paced; a second later: no wait
 
 
 def test_read_timeout_is_always_set_and_retried_for_get(server: FakeServer) -> None:
