@@ -3,7 +3,6 @@ and every refusal with its OAuth / OpenID4VCI error code and a non-200 status.""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sqlite3
@@ -23,7 +22,6 @@ from edcbridge.oid4vci.sdjwt import decode_part
 from edcbridge.oid4vci.server import BackgroundServer, bind
 from edcbridge.oid4vci.service import IssuerService, IssuerSettings
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal import generate_test_seal
 from tests.preview_support import fixture_pairs
 from tests.wallet.issuer_support import (
     Clock,
@@ -229,20 +227,21 @@ def test_the_credential_binds_the_key_alone(issuer: IssuerService, fresh_token: 
 def test_a_seal_of_another_organisation_signs_nothing(
     issuer: IssuerService, exported: Exported, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    other = generate_test_seal(tmp_path, organisation="University of Elsewhere",
-                               organisation_identifier="NTRIE-0000000", country="IE")
-    foreign = dataclasses.replace(exported, p12=other.p12, password_file=other.password_file)
+    foreign = exported.sealed_by_another_organisation(tmp_path)
     with running_issuer(foreign) as service:
         offer = service.offers.create(exported.keys[2], ("elm",), valid_for=600)
         holder = Holder(service.issuer)
         token = holder.access_token(offer.pre_authorized_code)
+        nonce = holder.nonce()
         with caplog.at_level(logging.ERROR, logger="edcbridge.oid4vci"):
-            _error(holder.request(token, holder.proof(holder.nonce())), 400, "credential_request_denied")
+            for _ in range(2):  # the same nonce again: refused for the seal, not as a used nonce
+                _error(holder.request(token, holder.proof(nonce)), 400, "credential_request_denied")
     assert "the seal is not the credential issuer's" in caplog.text
     assert "the certificate's 'NTRIE-0000000'" in caplog.text
-    # the learner's offer is not spent: served with the issuer's own seal, the same token works
+    # neither the learner's offer nor the wallet's nonce is spent: served with the issuer's own
+    # seal, the same token and nonce work
     wallet = Holder(issuer.issuer)
-    assert wallet.request(token, wallet.proof(wallet.nonce())).status_code == 200
+    assert wallet.request(token, wallet.proof(nonce)).status_code == 200
 
 
 def test_an_offer_of_two_credentials_delivers_both_once(issuer: IssuerService, exported: Exported) -> None:

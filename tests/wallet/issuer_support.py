@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,14 @@ class Exported:
         return load_p12(
             self.p12, self.password_file.read_text("utf-8").strip().encode(), at=datetime.now(UTC)
         )
+
+    def sealed_by_another_organisation(self, folder: Path) -> Exported:
+        """The same export served with a TEST seal of another organisation (made in ``folder``)."""
+        from edcbridge.seal import generate_test_seal
+
+        other = generate_test_seal(folder, organisation="University of Elsewhere",
+                                   organisation_identifier="NTRIE-0000000", country="IE")
+        return replace(self, p12=other.p12, password_file=other.password_file)
 
     def edc(self, key: str) -> dict[str, Any]:
         issuer, award_id = key.split("/", 1)

@@ -7,6 +7,7 @@ codes drawn as text, progress) to stderr. Exit codes: 0 all good; 1 some awards 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -46,7 +47,23 @@ def parse_duration(text: str, maximum: int | None = None) -> int:
     return seconds
 
 
+def _listens_everywhere(host: str) -> bool:
+    try:
+        return host.strip() == "" or ipaddress.ip_address(host.strip("[] ")).is_unspecified
+    except ValueError:  # a host name
+        return False
+
+
+def _refuse_wildcard_issuer(host: str) -> None:
+    """OpenID4VCI 12.2.3: the credential issuer identifier is the URL wallets use; a wildcard
+    address is no such URL."""
+    if _listens_everywhere(host):
+        raise UsageProblem(f"--host {host!r} listens on every address, so it names no issuer URL: pass "
+                           f"--issuer-url (or {ISSUER_URL_ENV}) with the public URL wallets use")
+
+
 def _default_issuer_url(host: str, port: int) -> str:
+    _refuse_wildcard_issuer(host)
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
 
@@ -101,8 +118,8 @@ def _warn_if_unreachable(url: str) -> None:
 @click.option(
     "--issuer-url",
     envvar=ISSUER_URL_ENV,
-    help="The public credential issuer URL wallets see (default http://HOST:PORT); "
-    "behind a TLS proxy, its https:// address.",
+    help="The public credential issuer URL wallets see (default http://HOST:PORT; required when "
+    "HOST is a wildcard such as 0.0.0.0); behind a TLS proxy, its https:// address.",
 )
 @click.option(
     "--algorithm",
@@ -141,6 +158,8 @@ def serve(
     from edcbridge.oid4vci.service import IssuerService, IssuerSettings
     from edcbridge.seal import SealError, describe, load_p12, read_password
 
+    if not issuer_url:
+        _refuse_wildcard_issuer(host)  # before the password is asked for
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         password = read_password(

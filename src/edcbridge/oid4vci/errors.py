@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def printable(text: str) -> str:
+    """``text`` with each non-printable character (control, line separator, surrogate...)
+    escaped as ``\\n``, ``\\x1b``, ``\\u2028``: text from a request then cannot start a line
+    of the issuer's log, nor fake one. Printable text, any script, stays as it is."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class Oid4vciError(Exception):
     """A problem of setup or input (journal, seal, options): the message says what to do."""
 
@@ -11,10 +20,12 @@ class OAuthError(Exception):
     """An OAuth 2.0 / OpenID4VCI error response: always a non-200 status with ``error``.
 
     ``error`` is one of the registered codes (RFC 6749 5.2, RFC 6750 3.1, OpenID4VCI 1.0
-    6.3, 8.3.1.2, 11.3); ``description`` is for people and appears in the wallet's logs.
+    6.3, 8.3.1.2, 11.3); ``description`` is for people and appears in the wallet's logs and
+    the issuer's: it may quote the request, so it is kept :func:`printable`.
     """
 
     def __init__(self, status: int, error: str, description: str) -> None:
+        description = printable(description)
         super().__init__(f"{error}: {description}")
         self.status = status
         self.error = error

@@ -50,7 +50,7 @@ def _parse(token: str) -> tuple[jws.JWS, dict[str, Any]]:
     try:
         parsed.deserialize(token)
         header = parsed.jose_header
-    except (JWException, ValueError, TypeError) as exc:
+    except (JWException, ValueError, TypeError, RecursionError) as exc:
         raise _refuse(f"the proof JWT cannot be read: {exc}") from None
     if not isinstance(header, dict):
         raise _refuse("the proof JWT has no JSON header")
@@ -80,10 +80,19 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
     return key, {name: value[name] for name in PUBLIC_MEMBERS}
 
 
+def _is_proof_type(typ: object) -> bool:
+    """RFC 7515 4.1.9: a ``typ`` without "/" stands for "application/" + it; media types are
+    compared case-insensitively (RFC 2045)."""
+    if not isinstance(typ, str):
+        return False
+    media_type = typ.lower() if "/" in typ else f"application/{typ.lower()}"
+    return media_type == f"application/{PROOF_TYP}"
+
+
 def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProof:
     """Check header, signature, audience and freshness; return the holder key and nonce."""
     parsed, header = _parse(token)
-    if header.get("typ") != PROOF_TYP:
+    if not _is_proof_type(header.get("typ")):
         raise _refuse(f"the proof header 'typ' must be '{PROOF_TYP}' (got {header.get('typ')!r})")
     alg = header.get("alg")
     if alg not in PROOF_ALGORITHMS:
@@ -95,7 +104,7 @@ def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProo
         raise _refuse("the proof signature does not verify with the key in its header") from None
     try:
         claims = json.loads(parsed.payload)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise _refuse("the proof payload is not JSON") from None
     if not isinstance(claims, dict):
         raise _refuse("the proof payload is not a JSON object")

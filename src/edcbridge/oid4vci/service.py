@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edcbridge.oid4vci.errors import OAuthError, Oid4vciError
+from edcbridge.oid4vci.errors import OAuthError, Oid4vciError, printable
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
     ELM_CONFIGURATION,
@@ -66,7 +66,7 @@ def bearer_token(authorization: str | None) -> str:
 def json_object(body: bytes, error: str) -> dict[str, Any]:
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # nested too deep: not a request
+    except (ValueError, RecursionError):  # not JSON, an integer of too many digits, nested too deep
         raise OAuthError(400, error, "the request body must be a JSON object") from None
     if not isinstance(value, dict):
         raise OAuthError(400, error, "the request body must be a JSON object")
@@ -156,9 +156,10 @@ class IssuerService:
         try:
             award = self.awards.get(token.award_key)
             if configuration == ELM_CONFIGURATION:
-                holder = self._holder_key(request)
+                holder, nonce = self._holder_key(request)
                 elm = award.document("edc")
                 self._check_issuer(elm)
+                self._spend_nonce(nonce)  # only now: a refusal above leaves the wallet its c_nonce
                 credential: Any = self.signer.issue(elm, holder, now=int(self.clock()))
             else:
                 if "proofs" in request or "proof" in request:
@@ -224,7 +225,8 @@ class IssuerService:
             )
         return configuration
 
-    def _holder_key(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _holder_key(self, request: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The holder's public JWK and the proof's nonce, which is checked (spent) later."""
         if "proof" in request:
             raise OAuthError(
                 400,
@@ -254,13 +256,15 @@ class IssuerService:
             raise OAuthError(
                 400, "invalid_proof", "the proof has no 'nonce': get a c_nonce from the nonce endpoint"
             )
-        if not self.offers.consume_nonce(proof.nonce):
+        return proof.holder_jwk, proof.nonce
+
+    def _spend_nonce(self, nonce: str) -> None:
+        if not self.offers.consume_nonce(nonce):
             raise OAuthError(
                 400,
                 "invalid_nonce",
                 "the proof's nonce is unknown, used or expired: get a new c_nonce from the nonce endpoint",
             )
-        return proof.holder_jwk
 
     # -- notification ---------------------------------------------------------------------
 
@@ -275,8 +279,9 @@ class IssuerService:
                 f"send notification_id and event (one of {', '.join(NOTIFICATION_EVENTS)})",
             )
         description = request.get("event_description")
-        if not self.offers.notify(
-            token.offer_id, notification_id, str(event), description if isinstance(description, str) else None
+        if not self.offers.notify(  # a description is stored printable: SQLite takes no lone surrogate
+            token.offer_id, notification_id, str(event),
+            printable(description) if isinstance(description, str) else None,
         ):
             raise OAuthError(400, "invalid_notification_id", "unknown notification_id for this access token")
         LOG.info("offer %s: wallet reports %s", token.offer_id, event)

@@ -1,0 +1,180 @@
+"""The issuer over real HTTP (uvicorn on 127.0.0.1) given odd requests: odd request text is a
+400 and never a 500, it cannot forge lines of the issuer's log, a proof ``typ`` is a media
+type, and ``serve`` on a wildcard address needs the public issuer URL."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+from edcbridge.oid4vci.cli import ISSUER_URL_ENV
+from edcbridge.oid4vci.service import IssuerService
+from edcbridge.schemas import SchemaStore
+from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
+
+FORGED = "x\nERROR edcbridge.oid4vci: FORGED LINE"
+
+
+@pytest.fixture(scope="module")
+def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-hardening"), 3, store.root)
+
+
+@pytest.fixture(scope="module")
+def issuer(exported: Exported) -> Iterator[IssuerService]:
+    with running_issuer(exported) as service:
+        yield service
+
+
+def _fresh_token(issuer: IssuerService, exported: Exported) -> tuple[Holder, str]:
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
+    holder = Holder(issuer.issuer)
+    return holder, holder.access_token(offer.pre_authorized_code)
+
+
+def _error(response: requests.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == code, body
+    return str(body["error_description"])
+
+
+def _post(issuer: IssuerService, endpoint: str, token: str, body: bytes) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return requests.post(f"{issuer.issuer}/{endpoint}", data=body, headers=headers, timeout=10)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _sign(holder: Holder, header: dict[str, Any], payload: bytes) -> str:
+    """An ES256 JWT signed by hand: header and payload may hold what jwcrypto would not sign."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(payload)}"
+    der = holder.key.get_op_key("sign").sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
+    r, s = utils.decode_dss_signature(der)
+    return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def _claims(issuer: IssuerService, holder: Holder) -> dict[str, Any]:
+    return {"aud": issuer.issuer, "iat": int(time.time()), "nonce": holder.nonce()}
+
+
+def _header(holder: Holder, **extra: Any) -> dict[str, Any]:
+    return {"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": json.loads(holder.key.export_public()),
+            **extra}
+
+
+# -- 1: odd request text is a 400, never a 500 ----------------------------------------------
+
+
+def test_a_lone_surrogate_nonce_is_an_unknown_nonce(issuer: IssuerService, exported: Exported) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    _error(holder.request(token, holder.proof("\ud800")), 400, "invalid_nonce")
+    assert holder.request(token, holder.proof(holder.nonce())).status_code == 200
+
+
+def test_huge_integers_in_a_body_are_bad_requests(issuer: IssuerService, exported: Exported) -> None:
+    _, token = _fresh_token(issuer, exported)
+    digits = b"1" * 5000  # beyond Python's int max str digits
+    credential = _post(issuer, "credential", token, b'{"credential_configuration_id": ' + digits + b"}")
+    _error(credential, 400, "invalid_credential_request")
+    notification = _post(issuer, "notification", token, b'{"event": ' + digits + b"}")
+    _error(notification, 400, "invalid_notification_request")
+
+
+def test_a_lone_surrogate_notification_id_is_an_unknown_one(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    holder, _ = _fresh_token(issuer, exported)
+    offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600)
+    token, answer = holder.fetch(offer.pre_authorized_code)
+    unknown = _error(_post(issuer, "notification", token,
+                           b'{"notification_id": "not-ours", "event": "credential_accepted"}'),
+                     400, "invalid_notification_id")
+    lone = _post(issuer, "notification", token,
+                 b'{"notification_id": "\\ud800", "event": "credential_accepted"}')
+    assert _error(lone, 400, "invalid_notification_id") == unknown
+    described = {"notification_id": answer["notification_id"], "event": "credential_accepted",
+                 "event_description": "\ud800"}  # stored printable, not a 500 from SQLite
+    assert _post(issuer, "notification", token, json.dumps(described).encode()).status_code == 204
+
+
+def test_a_too_deeply_nested_proof_payload_is_an_invalid_proof(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    deep = b"[" * 20000 + b"]" * 20000  # deeper than the JSON parser's recursion
+    payload = json.dumps(_claims(issuer, holder)).encode()[:-1] + b', "deep": ' + deep + b"}"
+    _error(holder.request(token, _sign(holder, _header(holder), payload)), 400, "invalid_proof")
+
+
+# -- 2: request text cannot forge log lines --------------------------------------------------
+
+
+def test_request_text_cannot_forge_a_log_line(
+    issuer: IssuerService, exported: Exported, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    claims = json.dumps(_claims(issuer, holder)).encode()
+    crit = _sign(holder, _header(holder, crit=[FORGED], **{FORGED: 1}), claims)
+    typ = holder.proof(holder.nonce(), typ="\u2028" + FORGED + "\x1b[0m")
+    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"):
+        descriptions = [_error(holder.request(token, proof), 400, "invalid_proof") for proof in (crit, typ)]
+        requests.get(f"{issuer.issuer}/offers/x%E2%80%A8ERROR%20FORGED%1B%5B0m", timeout=10)  # U+2028, ESC
+    assert "x\\nERROR edcbridge.oid4vci: FORGED LINE" in descriptions[0]  # escaped, still readable
+    assert "\\u2028x\\nERROR" in descriptions[1] and "\\x1b[0m" in descriptions[1]
+    messages = [record.getMessage() for record in caplog.records if record.name == "edcbridge.oid4vci"]
+    assert len(messages) == 3
+    for text in [*descriptions, *messages]:
+        assert text.isprintable(), text
+    ordinary = _error(holder.request(token, holder.proof(holder.nonce(), aud="Zoë")), 400, "invalid_proof")
+    assert ordinary.endswith("(got 'Zoë')")  # printable text as it was
+
+
+# -- 3: serve on a wildcard address --------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_serve_on_a_wildcard_address_needs_the_issuer_url(exported: Exported, host: str) -> None:
+    environment = {name: value for name, value in os.environ.items() if name != ISSUER_URL_ENV}
+    try:  # a process: a serve that starts would not return
+        result = subprocess.run(
+            edcbridge_cli("serve", "-o", str(exported.out_dir), "--p12", str(exported.p12),
+                          "--password-file", str(exported.password_file), "--host", host, "--port", "0"),
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, env=environment, timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"edcbridge serve --host {host} started with no --issuer-url")
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip().splitlines()
+    assert len(message) == 1 and "--issuer-url" in message[0] and "public URL" in message[0], message
+
+
+# -- 4: the proof typ is a media type ------------------------------------------------------
+
+
+@pytest.mark.parametrize("typ", ["application/openid4vci-proof+jwt", "OpenID4VCI-Proof+JWT",
+                                 "Application/OpenID4VCI-Proof+JWT"])
+def test_the_proof_typ_is_a_media_type(issuer: IssuerService, exported: Exported, typ: str) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    response = holder.request(token, holder.proof(holder.nonce(), typ=typ))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("typ", ["jwt", "application/jwt", "text/openid4vci-proof+jwt"])
+def test_other_proof_types_are_still_refused(issuer: IssuerService, exported: Exported, typ: str) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    refused = holder.request(token, holder.proof(holder.nonce(), typ=typ))
+    assert "'typ'" in _error(refused, 400, "invalid_proof")
