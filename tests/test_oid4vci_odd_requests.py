@@ -178,3 +178,14 @@ def test_other_proof_types_are_still_refused(issuer: IssuerService, exported: Ex
     holder, token = _fresh_token(issuer, exported)
     refused = holder.request(token, holder.proof(holder.nonce(), typ=typ))
     assert "'typ'" in _error(refused, 400, "invalid_proof")
+
+
+def test_a_refused_offer_address_is_logged_without_its_reference(
+    issuer: IssuerService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An offer's address is as secret as its pre-authorized code, used, expired or unknown."""
+    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"):
+        response = requests.get(f"{issuer.issuer}/offers/SECRET-reference-1234", timeout=10)
+    assert response.status_code == 404
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "edcbridge.oid4vci")
+    assert "/offers/..." in logged and "SECRET-reference-1234" not in logged

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from edcbridge.oid4vci.errors import OAuthError, printable
+from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference, printable
 from edcbridge.oid4vci.service import IssuerService
 
 LOG = logging.getLogger("edcbridge.oid4vci")
@@ -72,7 +72,7 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 
 def _error(exc: OAuthError, request: Request) -> JSONResponse:
-    path = printable(request.url.path)  # the description is printable already
+    path = hide_offer_reference(printable(request.url.path))  # the description is printable already
     LOG.warning("%s %s -> %d %s: %s", request.method, path, exc.status, exc.error, exc.description)
     return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers()})
 

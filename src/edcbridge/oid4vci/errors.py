@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_OFFER_REFERENCE = re.compile(r"/offers/[^/?#\s]+")
+
 
 def printable(text: str) -> str:
     """``text`` with each non-printable character (control, line separator, surrogate...)
@@ -10,6 +14,11 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def hide_offer_reference(text: str) -> str:
+    """An offer's address is as good as its pre-authorized code: logs show ``/offers/...``."""
+    return _OFFER_REFERENCE.sub("/offers/...", text)
 
 
 class Oid4vciError(Exception):

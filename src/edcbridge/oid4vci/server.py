@@ -7,7 +7,6 @@ when the metadata is made, also for an ephemeral port (0).
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
 import time
@@ -16,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -36,12 +35,9 @@ class _HideOfferReferences(logging.Filter):
     """An offer's address is as good as its pre-authorized code: the access log shows
     ``/offers/...`` without it."""
 
-    _REFERENCE = re.compile(r"/offers/[^/?#\s]+")
-
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._REFERENCE.sub("/offers/...", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(hide_offer_reference(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
