@@ -10,7 +10,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from edcbridge.seal import _der
 from edcbridge.seal.errors import CertificateError
@@ -178,6 +178,9 @@ def check_can_seal(cert: x509.Certificate, at: datetime) -> None:
             f"seal certificate '{name}' lacks the digitalSignature key usage; "
             "ask the certification authority for an e-seal certificate that allows signing"
         )
+    problem = seal_purpose_problem(cert)
+    if problem:
+        raise CertificateError(f"{problem}; use an e-seal certificate for signing documents")
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -201,6 +204,71 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
+# Extensions this verifier understands (RFC 5280 4.2: a certificate with a critical extension
+# the verifier does not process must be refused). Name constraints are not checked here, so a
+# critical one is refused rather than ignored.
+_UNDERSTOOD = frozenset({
+    ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.ISSUER_ALTERNATIVE_NAME,
+    ExtensionOID.CERTIFICATE_POLICIES, ExtensionOID.POLICY_CONSTRAINTS, ExtensionOID.POLICY_MAPPINGS,
+    ExtensionOID.INHIBIT_ANY_POLICY, ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+    ExtensionOID.AUTHORITY_KEY_IDENTIFIER, ExtensionOID.CRL_DISTRIBUTION_POINTS,
+    ExtensionOID.FRESHEST_CRL, ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    ExtensionOID.SUBJECT_INFORMATION_ACCESS, ExtensionOID.OCSP_NO_CHECK,
+})
+# Extended key usages for purposes other than signing documents (RFC 5280 4.2.1.12): a
+# certificate limited to these (a TLS server certificate, say) cannot make a seal. Other or
+# private purposes are not refused: the EC's own XAdES sample carries a Microsoft one.
+_OTHER_PURPOSES = frozenset({
+    ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.CODE_SIGNING,
+    ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.OCSP_SIGNING,
+})
+
+
+def _unprocessed_critical(cert: x509.Certificate) -> str | None:
+    """Why a certificate must be refused for a critical extension it holds, if it must."""
+    for extension in cert.extensions:
+        if extension.critical and extension.oid not in _UNDERSTOOD:
+            name = getattr(extension.oid, "_name", "Unknown OID")
+            oid = extension.oid.dotted_string
+            label = oid if name == "Unknown OID" else f"{name}, {oid}"
+            return (f"'{cert.subject.rfc4514_string()}' has a critical extension this verifier does not "
+                    f"process ({label}); RFC 5280 requires refusing it")
+    return None
+
+
+def seal_purpose_problem(cert: x509.Certificate) -> str | None:
+    """Why the certificate cannot make a seal, besides its key usage: a CA certificate, an
+    extended key usage limited to other purposes (say TLS server only), a critical extension
+    this verifier does not process."""
+    name = cert.subject.rfc4514_string()
+    if _is_ca(cert):
+        return f"certificate '{name}' is a CA certificate, not an end-entity seal certificate"
+    purposes = extended_key_usages(cert)
+    if purposes and set(purposes) <= _OTHER_PURPOSES:
+        listed = ", ".join(getattr(p, "_name", p.dotted_string) for p in purposes)
+        return (f"certificate '{name}' limits its key to {listed} (extended key usage), none of which "
+                "is signing documents")
+    return _unprocessed_critical(cert)
+
+
+def _issuer_problem(issuer: x509.Certificate, below: int, anchor: bool) -> str | None:
+    """Why ``issuer`` cannot have issued a path with ``below`` CA certificates under it."""
+    name = issuer.subject.rfc4514_string()
+    limit = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+    if limit is not None and below > limit:
+        return (f"CA certificate '{name}' allows {limit} CA certificate(s) below it (pathLenConstraint), "
+                f"this chain has {below}")
+    if anchor:
+        return None  # a trust anchor is trusted as configured
+    try:
+        if not issuer.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
+            return f"CA certificate '{name}' may not sign certificates (its key usage lacks keyCertSign)"
+    except x509.ExtensionNotFound:
+        pass
+    return _unprocessed_critical(issuer)
+
+
 def build_chain(
     leaf: x509.Certificate,
     pool: Iterable[x509.Certificate],
@@ -216,6 +284,10 @@ def build_chain(
     anchor_fps = {fingerprint(a) for a in anchors}
     path = [leaf]
     current = leaf
+    if fingerprint(leaf) not in anchor_fps:
+        problem = _unprocessed_critical(leaf)
+        if problem:
+            return path, problem
     for _ in range(10):
         if fingerprint(current) in anchor_fps:
             return path, None
@@ -230,6 +302,9 @@ def build_chain(
         problem = validity_problem(issuer, at)
         if problem:
             return path, f"CA certificate '{issuer.subject.rfc4514_string()}' {problem}"
+        problem = _issuer_problem(issuer, len(path) - 1, fingerprint(issuer) in anchor_fps)
+        if problem:
+            return path, problem
         path.append(issuer)
         if fingerprint(issuer) in anchor_fps:
             return path, None

@@ -192,10 +192,23 @@ class ParsedSeal:
         return [entry[name] for entry in self.etsiu if name in entry]
 
 
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose member names are unique (RFC 7493 2.3): a seal read one way by us
+    and another way by a reader taking the first of two ``payload`` members is refused."""
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise SealFormatError(f"the member {name!r} appears twice in one object: readers disagree "
+                                  "on which counts, so the seal is refused")
+        found[name] = value
+    return found
+
+
 def _load_json(text: str | bytes, what: str) -> object:
-    """json.loads with nesting too deep for Python (RecursionError) as unreadable input."""
+    """json.loads with duplicate member names refused, and nesting too deep for Python
+    (RecursionError) as unreadable input."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_members)
     except RecursionError as exc:
         raise SealFormatError(f"{what} is nested too deeply to read") from exc
 

@@ -45,6 +45,7 @@ from edcbridge.seal.certs import (
     fingerprint,
     issuer_serial,
     key_usage_names,
+    seal_purpose_problem,
     validity_problem,
 )
 from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
@@ -147,6 +148,8 @@ def _seal_check(ctx: _Context) -> Check:
     if x5t is not None and x5t != jades.b64url(fingerprint(leaf)):
         return Check("ERROR", "x5t#S256 does not match the x5c certificate")
     kid = seal.protected.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        return Check("ERROR", "kid must be a string (the base64 IssuerSerial of the x5c certificate)")
     if isinstance(kid, str) and kid != base64.b64encode(issuer_serial(leaf)).decode("ascii"):
         return Check("ERROR", "kid (IssuerSerial) does not match the x5c certificate")
     problem = jades.verify_signature(seal, leaf)
@@ -157,6 +160,9 @@ def _seal_check(ctx: _Context) -> Check:
     usage = key_usage_names(leaf)
     if not {"digital_signature", "content_commitment"} & set(usage):
         return Check("ERROR", f"certificate '{_name(leaf)}' has no signing key usage")
+    purpose = seal_purpose_problem(leaf)
+    if purpose:
+        return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal")
     done = f"{seal.protected['alg']} signature valid over the exact payload, by '{_name(leaf)}'"
     anchors = ctx.options.trust_anchors
     if not anchors:

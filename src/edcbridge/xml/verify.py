@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
 from edcbridge.seal import tst
-from edcbridge.seal.certs import build_chain, key_usage_names, validity_problem
+from edcbridge.seal.certs import build_chain, key_usage_names, seal_purpose_problem, validity_problem
 from edcbridge.seal.errors import TimestampError
 from edcbridge.seal.verify import Check
 from edcbridge.xml import xades
@@ -334,6 +334,9 @@ def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.
     if not _SIGNING_USAGES & set(key_usage_names(leaf)):
         return Check("ERROR", f"signature valid, but certificate '{_name(leaf)}' has no signing key usage "
                      "(digitalSignature or nonRepudiation): it cannot make a seal")
+    purpose = seal_purpose_problem(leaf)
+    if purpose:
+        return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal")
     if not trust.anchors:
         reason = "signature and every reference digest valid; trust not established (no trust anchors given)"
         if trust.require:
