@@ -1,9 +1,10 @@
 """RFC 5280 rules on the certificates of a JAdES seal, each with openssl's verdict beside ours:
-path length, key usage of CAs, critical extensions, the seal certificate's purpose; and a
-seal JSON whose member names repeat, or whose kid is not a string."""
+path length, key usage of CAs, critical extensions, the seal certificate's purpose, the scope
+of an embedded CRL; and a seal JSON whose member names repeat, or whose kid is not a string."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import subprocess
@@ -58,13 +59,18 @@ class Cert:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _sealed(leaf: Cert, chain: list[Cert], **header: Any) -> bytes:
+def _sealed(leaf: Cert, chain: list[Cert], crls: tuple[x509.CertificateRevocationList, ...] = (),
+            **header: Any) -> bytes:
     protected = {**jades.protected_header(leaf.cert, tuple(c.cert for c in chain), "ES256",
                                           NOW - dt.timedelta(minutes=1)), **header}
     protected_b64 = jades.b64url(json.dumps(protected, separators=(",", ":")).encode())
-    signature = jades.sign(leaf.key, "ES256", jades.signing_input(protected_b64, PAYLOAD))
-    return json.dumps({"payload": PAYLOAD, "signatures": [
-        {"protected": protected_b64, "signature": jades.b64url(signature)}]}).encode()
+    signature: dict[str, Any] = {"protected": protected_b64, "signature": jades.b64url(
+        jades.sign(leaf.key, "ES256", jades.signing_input(protected_b64, PAYLOAD)))}
+    if crls:
+        values = [{"val": base64.b64encode(crl.public_bytes(serialization.Encoding.DER)).decode()}
+                  for crl in crls]
+        signature["header"] = {"etsiU": [jades.etsiu_entry({"rVals": {"crlVals": values}})]}
+    return json.dumps({"payload": PAYLOAD, "signatures": [signature]}).encode()
 
 
 def _seal_check(data: bytes, root: Cert) -> tuple[str, str]:
@@ -131,3 +137,45 @@ def test_a_kid_that_is_not_a_string_is_refused() -> None:
     root, leaf, chain, _ = CASES["good"]
     status, reason = _seal_check(_sealed(leaf, chain, kid=12345), root)
     assert status == "ERROR" and "kid must be a string" in reason
+
+
+def _crl(issuer: Cert, *extensions: tuple[x509.ExtensionType, bool]) -> x509.CertificateRevocationList:
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+               .last_update(NOW - dt.timedelta(hours=1)).next_update(NOW + dt.timedelta(days=1))
+               .add_extension(x509.CRLNumber(1), critical=False))
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer.key, hashes.SHA256())
+
+
+def _point(**scope: Any) -> x509.IssuingDistributionPoint:
+    flags = dict(full_name=None, relative_name=None, only_contains_user_certs=False,
+                 only_contains_ca_certs=False, only_some_reasons=None, indirect_crl=False,
+                 only_contains_attribute_certs=False)
+    return x509.IssuingDistributionPoint(**{**flags, **scope})
+
+
+CRL_SCOPES = {
+    "delta CRL": ((x509.DeltaCRLIndicator(1), True), "delta CRL"),
+    "unknown critical extension": ((x509.UnrecognizedExtension(UNKNOWN, b"\x05\x00"), True),
+                                   "critical extension"),
+    "CA certificates only": ((_point(only_contains_ca_certs=True), True), "another kind of certificate"),
+    "some reasons only": ((_point(only_some_reasons=frozenset({x509.ReasonFlags.key_compromise})), True),
+                          "only some revocation reasons"),
+    "another partition": (
+        (_point(full_name=[x509.UniformResourceIdentifier("http://crl.test/p2.crl")]), True), "partition"),
+}
+
+
+@pytest.mark.parametrize("scope", list(CRL_SCOPES))
+def test_a_crl_that_does_not_cover_the_certificate_shows_nothing(scope: str) -> None:
+    """RFC 5280 5.2, 5.2.4, 6.3.3: a CRL without an entry for the certificate shows it unrevoked
+    only if it is a complete CRL whose scope holds it, and is otherwise ignored, saying why."""
+    root = Cert("Root", ca=True)
+    leaf = Cert("Seal", root)
+    extension, words = CRL_SCOPES[scope]
+    options = VerifyOptions(trust_anchors=(root.cert,))
+    complete = verify_document(_sealed(leaf, [], (_crl(root),)), options).checks["REVOCATION"]
+    assert complete.status == "OK", complete.reason
+    check = verify_document(_sealed(leaf, [], (_crl(root, extension),)), options).checks["REVOCATION"]
+    assert check.status != "OK" and words in check.reason, check.reason

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
 from edcbridge.seal.certs import extended_key_usages, issued_by
 from edcbridge.seal.download import download as _download
@@ -133,11 +133,61 @@ def crl_finding(
         when = _invalid_from(entry)
         return Finding(False, f"certificate revoked on {when.isoformat()} (CRL)", revoked=True,
                        revoked_at=when)
+    out_of_scope = _scope_problem(crl, cert)
+    if out_of_scope:
+        return Finding(False, f"{name} ignored: {out_of_scope}, so it cannot show the certificate unrevoked")
     if current_at is not None:
         stale = _staleness(name, crl.last_update_utc, crl.next_update_utc, current_at)
         if stale:
             return stale
     return Finding(True, f"not revoked per CRL issued {crl.last_update_utc.isoformat()}")
+
+
+# CRL extensions understood here (RFC 5280 5.2: a CRL with another critical one is not used)
+_CRL_EXTENSIONS = frozenset({ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+                             ExtensionOID.ISSUER_ALTERNATIVE_NAME, ExtensionOID.ISSUING_DISTRIBUTION_POINT,
+                             ExtensionOID.FRESHEST_CRL, ExtensionOID.AUTHORITY_INFORMATION_ACCESS})
+
+
+def _scope_problem(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> str | None:
+    """Why a CRL without an entry for ``cert`` does not show it unrevoked: a delta CRL (only
+    changes since a complete one, RFC 5280 5.2.4), a critical extension not processed here, or
+    a scope (issuing distribution point) that leaves the certificate out (6.3.3 b)."""
+    for extension in crl.extensions:
+        if extension.oid == ExtensionOID.DELTA_CRL_INDICATOR:
+            return "it is a delta CRL, a list of changes since a complete CRL"
+        if extension.critical and extension.oid not in _CRL_EXTENSIONS:
+            return f"it has a critical extension not processed here ({extension.oid.dotted_string})"
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        return None
+    is_ca = _is_ca_certificate(cert)
+    if point.indirect_crl:
+        return "it is an indirect CRL, which is not read here"
+    if point.only_some_reasons is not None:
+        return "it covers only some revocation reasons"
+    if point.only_contains_attribute_certs or (point.only_contains_ca_certs and not is_ca) \
+            or (point.only_contains_user_certs and is_ca):
+        return "it covers another kind of certificate"
+    if point.full_name is not None and not set(point.full_name) & set(_distribution_names(cert)):
+        return "it covers a partition that is not the certificate's CRL distribution point"
+    return None
+
+
+def _is_ca_certificate(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _distribution_names(cert: x509.Certificate) -> list[x509.GeneralName]:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    return [name for point in points for name in point.full_name or ()]
 
 
 def _key_hash(certificate: x509.Certificate) -> bytes | None:
