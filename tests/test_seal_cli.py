@@ -188,3 +188,18 @@ def test_verify_points_xml_to_verify_xml(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(xml)])
     assert result.exit_code == 1
     assert "an XML document, not JAdES JSON: verify it with 'edcbridge verify-xml'" in result.stdout
+
+
+def test_seal_skips_a_byte_order_mark_and_names_a_file_not_in_utf8(pki_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    """Editors on Windows start files with a BOM; it is not part of the JSON that is signed."""
+    marked = tmp_path / "award-bom-unsigned.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + CREDENTIAL.encode("utf-8"))
+    result = _seal(pki_dir, [marked], tmp_path / "sealed")
+    assert result.exit_code == 0, result.output
+    sealed = json.loads((tmp_path / "sealed" / "award-bom-signed.jsonld").read_text("utf-8"))
+    assert sealed["payload"] == CREDENTIAL
+    latin = tmp_path / "award-latin-unsigned.json"
+    latin.write_bytes(CREDENTIAL.encode("utf-8").replace(b"}", b', "note": "caf\xe9"}', 1))  # Latin-1 é
+    refused = _seal(pki_dir, [latin], tmp_path / "sealed2")
+    assert refused.exit_code == 1 and "not UTF-8 text" in refused.output and "Traceback" not in refused.output

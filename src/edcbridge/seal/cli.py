@@ -250,7 +250,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             )
             sealer = _load_sealer(p12, key, cert, password_file, options)
             _report(sealer)
-            texts = [path.read_text(encoding="utf-8") for path in files]
+            texts = [_credential_text(path) for path in files]
             if issuer_check is not None and not any_issuer:
                 problems = _issuer_problems(sealer, issuer_check, files, texts)
                 if problems:
@@ -341,3 +341,14 @@ def register(group: click.Group, format_check: FormatCheck | None = None,
     group.add_command(make_verify_command(format_check, issuer_check))
     group.add_command(make_seal_command(issuer_check))
     group.add_command(make_dev_pki_command(issuer_of))
+
+
+def _credential_text(path: Path) -> str:
+    """A credential file as text: UTF-8, a leading byte order mark skipped (editors add one;
+    it is not part of the JSON that is signed)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and "
+                                   "seal it again") from None
