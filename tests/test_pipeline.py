@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -385,3 +386,38 @@ def test_a_pool_worker_freezes_what_its_first_batch_loaded(store, tmp_path: Path
     from edcbridge.pipeline import worker
 
     assert worker._FREEZE_AFTER_BATCH is False  # this process never ran init_pool_worker
+
+
+def _correct_first_grade(awards: Path) -> None:
+    with awards.open(encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    rows[0]["grade"] = "Merit" if rows[0]["grade"] != "Merit" else "Pass"
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_corrected_award_keeps_its_file_whatever_the_folder_is_called(env: None,
+                                                                        tmp_path: Path) -> None:
+    """`-o out` then `-o /abs/out`: the same file under two spellings is not an earlier file to
+    remove; and a folder copied with its journal never removes the original's files."""
+    awards = _awards(tmp_path / "awards.csv", 2)
+    command = [sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
+               "-q", "-j", "1"]
+    first = subprocess.run([*command, "-o", "out"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    original = tmp_path / "out" / "edc" / "imperial_SYN-00000.jsonld"
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    _correct_first_grade(awards)
+    again = subprocess.run([*command, "-o", str(tmp_path / "out")], cwd=tmp_path, capture_output=True,
+                           text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split() == [str(original)] and original.is_file()
+    corrected = original.read_bytes()
+    _correct_first_grade(awards)
+    copied = subprocess.run([*command, "-o", str(tmp_path / "copy")], cwd=tmp_path, capture_output=True,
+                            text=True, check=False)
+    assert copied.returncode == 0, copied.stderr
+    assert original.read_bytes() == corrected  # the original folder's file is untouched
+    assert (tmp_path / "copy" / "edc" / "imperial_SYN-00000.jsonld").is_file()

@@ -131,8 +131,9 @@ class _Runner:
                                 "\n".join(outcome.errors)[:4000], [])
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
         if earlier and outcome.state == "done" and status != "skipped":
-            self.replaced += [Path(old["path"]) for name, old in earlier.items()
-                              if name in outcome.outputs and outcome.outputs[name]["path"] != old["path"]]
+            stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
+                     for name, old in earlier.items() if name in outcome.outputs)
+            self.replaced += [path for path in stale if path is not None]
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, status or outcome.state))
@@ -366,6 +367,16 @@ def run(jobs: list[Job], options: RunOptions,
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+def _stale_file(old: str, new: str, out_dir: Path) -> Path | None:
+    """The file an earlier run wrote for a record now written to ``new``, to remove once the
+    journal names ``new``; None when it is the same file under another spelling (``out`` and
+    ``/abs/out``) or lies outside this output folder (a journal copied with its folder)."""
+    earlier = Path(old).resolve()
+    if earlier == Path(new).resolve() or not earlier.is_relative_to(out_dir.resolve()):
+        return None
+    return earlier
 
 
 def _check_readable(path: Path, catalogue: Catalogue) -> None:
