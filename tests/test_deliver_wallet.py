@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.deliver.cli import register
-from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.errors import DeliveryConfigError, DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.push import push_wallet, wallet_items
 from edcbridge.deliver.state import State
@@ -202,3 +202,40 @@ def test_cli_wallet(fake: tuple[FakeServer, WalletFake], tmp_path: Path, referen
     assert (out / "wallet-results.json").read_bytes() == delivered
     planned = json.loads((out / "wallet-dry-run.json").read_text())["items"]
     assert [i["action"] for i in planned] == ["skip"] * 2
+
+
+def test_a_changed_credential_the_wallet_holds_in_its_earlier_version_fails(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """409 CR-0001 means "this id is there": after the file changed, that is the earlier
+    version, so the corrected one is not delivered, and the state must not say it is."""
+    _, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    first = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert [o.status for o in first] == ["ok"]
+    corrected = _credential(reference, 1)
+    corrected["validFrom"] = "2026-02-01T00:00:00Z"
+    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    for _ in range(2):  # and again: still not delivered, never "unchanged"
+        (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+        assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
+    assert len(app.deposits) == 1
+
+
+def test_manifest_rows_repeating_a_credential_and_recipient_are_refused(tmp_path: Path,
+                                                                        reference: Path) -> None:
+    manifest = _manifest(tmp_path, reference, 1)
+    manifest.write_text(manifest.read_text("utf-8") + "c1.json,,learner1@example.org,fr\n", "utf-8")
+    first, second = wallet_items(manifest)
+    assert not first.problems
+    assert second.problems == (("manifest.csv:3", "the same credential and recipient as line 2: keep one "
+                                                  "of the two rows"),)
+    assert first.key != second.key  # each row keeps its own outcome
+
+
+def test_a_manifest_not_in_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_bytes(b"credential,email\nc1.json,ren\xe9@example.org\n")  # Latin-1, as Excel saves
+    with pytest.raises(DeliveryConfigError, match=r"not UTF-8 text .* save the manifest as CSV UTF-8"):
+        wallet_items(manifest)

@@ -283,6 +283,9 @@ def _as_upsert(step: Outcome) -> Outcome:
 # ---------------------------------------------------------------------------------------- wallet
 
 MANIFEST_COLUMNS = ("credential", "wallet_id", "email", "locale")
+EARLIER_VERSION_HELD = (
+    "the wallet holds this credential id in the version delivered before the file changed, and "
+    "keeps it: the learner removes it from the wallet, then the same command delivers this version")
 
 
 def wallet_items(manifest: Path) -> list[Item]:
@@ -292,6 +295,9 @@ def wallet_items(manifest: Path) -> list[Item]:
         text = manifest.read_text("utf-8-sig")
     except OSError as exc:
         raise DeliveryConfigError(f"{manifest}: cannot read the manifest: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DeliveryConfigError(f"{manifest}: not UTF-8 text (byte {exc.start}); save the manifest as "
+                                  "CSV UTF-8 and run again") from None
     reader = csv.DictReader(text.splitlines())
     missing = {"credential"} - set(reader.fieldnames or [])
     if missing or not ({"wallet_id", "email"} & set(reader.fieldnames or [])):
@@ -300,6 +306,7 @@ def wallet_items(manifest: Path) -> list[Item]:
             f"or email (found: {', '.join(reader.fieldnames or []) or 'none'})"
         )
     items = []
+    first_line: dict[str, int] = {}  # item key -> the manifest line that gave it first
     for line, row in enumerate(reader, 2):
         wallet_id, email = (row.get("wallet_id") or "").strip(), (row.get("email") or "").strip()
         options = {
@@ -331,9 +338,15 @@ def wallet_items(manifest: Path) -> list[Item]:
                 Item(f"{path.name} -> {recipient}", None, "", ((f"{manifest.name}:{line}", str(exc)),))
             )
             continue
+        key = f"{credential_id} -> {recipient}"
+        if key in first_line:
+            problems.append((f"{manifest.name}:{line}", f"the same credential and recipient as line "
+                             f"{first_line[key]}: keep one of the two rows"))
+            key = f"{key} (line {line})"
+        first_line.setdefault(key, line)
         items.append(
             Item(
-                f"{credential_id} -> {recipient}",
+                key,
                 content,
                 digest(content),
                 tuple(problems),
@@ -390,7 +403,12 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
             except DeliveryError as exc:
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             else:
-                if result.ok:
+                known = state.get(item.key)
+                if result.outcome == "already-delivered" and known is not None \
+                        and known.get("digest") != item.digest:  # the wallet holds the earlier version
+                    outcome = Outcome(step.key, "deposit", "failed", "", result.outcome,
+                                      f"{result.message}; {EARLIER_VERSION_HELD}")
+                elif result.ok:
                     state.record(item.key, item.digest, result.uuid or result.code)
                     outcome = Outcome(
                         step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message
