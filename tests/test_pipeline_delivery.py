@@ -327,3 +327,21 @@ def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(
     server.app = fake
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.skipped, again.delivered, again.delivery_failed) == (2, 2, 0)
+
+
+def test_deposits_held_back_by_a_long_pause_are_not_journaled_as_sent(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """A 503 asking for ten minutes stops the sending; the deposits never sent are failed, not
+    "sending" (a request made, its outcome unknown), so a later CR-0001 is read rightly."""
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    server.faults.append(Fault("status", 503, {"Retry-After": "600"}, method="POST"))
+    first = _run(awards, out, store, seal, server.base_url)
+    assert (first.done, first.delivered, first.delivery_failed) == (3, 0, 3)
+    assert len([e for e in server.log if e.method == "POST"]) == 1
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
+    assert states == Counter({"sending": 1, "failed": 2})
+    second = _run(awards, out, store, seal, server.base_url)
+    assert (second.delivered, second.delivery_failed) == (3, 0) and len(fake.deposits) == 3

@@ -62,8 +62,10 @@ class DeliveryThrottledError(DeliveryHTTPError):
     """The target asked (429/503 with ``Retry-After``) for a pause longer than a run waits:
     nothing more is sent, and the message says when to run the same command again."""
 
-    def __init__(self, method: str, url: str, status: int, seconds: float, until: str) -> None:
+    def __init__(self, method: str, url: str, status: int, seconds: float, until: str,
+                 sent: bool = True) -> None:
         self.seconds = seconds
+        self.sent = sent  # False: this request was held back, never sent
         super().__init__(method, url, status, f"the target asks to wait {seconds:.0f} s (Retry-After)",
                          f"nothing more is sent in this run; run the same command again after {until} "
                          "(finished items are skipped)")

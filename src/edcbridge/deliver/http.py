@@ -123,15 +123,16 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
-    def _throttled(self, method: str, url: str, status: int, seconds: float) -> DeliveryThrottledError:
+    def _throttled(self, method: str, url: str, status: int, seconds: float,
+                   sent: bool = True) -> DeliveryThrottledError:
         until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
-        return DeliveryThrottledError(method, MASKER.mask(url), status, seconds, until)
+        return DeliveryThrottledError(method, MASKER.mask(url), status, seconds, until, sent)
 
     def _pace(self, method: str, url: str) -> None:
         if self._hold is not None:
             wait, status = self._hold[0] - self.clock(), self._hold[1]
             if wait > self.retry.max_retry_after:
-                raise self._throttled(method, url, status, wait)
+                raise self._throttled(method, url, status, wait, sent=False)
             if wait > 0:
                 LOG.warning("%s %s: waiting %.1fs, as the target asked (Retry-After)", method, url, wait)
                 self.retry.sleep(wait)

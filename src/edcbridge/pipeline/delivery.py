@@ -21,7 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edcbridge.deliver.errors import DeliveryError, DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.errors import (
+    DeliveryError,
+    DeliveryHTTPError,
+    DeliveryThrottledError,
+    LocalValidationError,
+)
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.pipeline.journal import Journal, Pending
@@ -120,6 +125,10 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
                                 locale=target.locale, filename=Path(item.path).name)
     except LocalValidationError as exc:
         return failed(str(exc))
+    except DeliveryThrottledError as exc:
+        if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
+            return failed(str(exc))
+        return failed(str(exc), "sending", maybe)
     except DeliveryHTTPError as exc:
         if 400 <= exc.status < 500:  # answered and refused: nothing was stored
             return failed(str(exc))
