@@ -410,3 +410,28 @@ def test_every_catalogue_hint_names_an_annex_i_element() -> None:
     from edcbridge.validation.annex1 import ELEMENTS
 
     assert set(_CATALOGUE_FIELDS) <= {where for _, _, where, _ in ELEMENTS}
+
+
+def test_an_interrupt_inside_a_delivery_outcome_keeps_state_and_event_together(tmp_path: Path) -> None:
+    """A delivery is "delivered" with its audit event, or neither: a Ctrl-C between the two
+    must not leave a delivered credential the audit trail never mentions."""
+    from edcbridge.pipeline.journal import Journal
+
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.record("org/A", "i1", "done", None, {"edc-sealed": {"path": "a", "sha256": "x"}}, None,
+                   ["issued"])
+    journal.queue_delivery("org/A", "wallet", "a@example.org", "a", "x")
+    journal.commit()
+    (item,) = journal.pending_deliveries("wallet")
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    journal._audit = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        journal.delivery_outcome(item, "wallet", "delivered", "u-1", None, frozenset({"v"}), "v")
+    journal.commit()  # what the run does on its way out
+    journal.close()
+    with sqlite3.connect(tmp_path / JOURNAL_NAME) as db:
+        (state,) = db.execute("SELECT state FROM deliveries WHERE key = 'org/A'").fetchone()
+    assert state == "pending"  # not delivered without its event: the next run delivers it

@@ -188,10 +188,20 @@ class Journal:
         a delivery is an audit event whose output hash is ``version``, the sha256 of the
         unsealed credential the wallet holds. Commits at once: a request to someone else's
         system must not be forgotten."""
-        now = self._set_delivery(item, target, state, target_id, error, held)
-        if state == "delivered":
-            row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
-            self._audit(now, "delivered", item.key, row[0] if row else "", version or item.sha256)
+        self._begin()
+        self.db.execute("SAVEPOINT outcome")  # the state and its audit event: all or nothing
+        last_hash = self._last_hash
+        try:
+            now = self._set_delivery(item, target, state, target_id, error, held)
+            if state == "delivered":
+                row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
+                self._audit(now, "delivered", item.key, row[0] if row else "", version or item.sha256)
+        except BaseException:
+            self.db.execute("ROLLBACK TO outcome")
+            self.db.execute("RELEASE outcome")
+            self._last_hash = last_hash
+            raise
+        self.db.execute("RELEASE outcome")
         self.commit()
 
     def _set_delivery(self, item: Pending, target: str, state: str, target_id: str | None,
