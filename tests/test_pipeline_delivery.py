@@ -345,3 +345,31 @@ def test_deposits_held_back_by_a_long_pause_are_not_journaled_as_sent(
     assert states == Counter({"sending": 1, "failed": 2})
     second = _run(awards, out, store, seal, server.base_url)
     assert (second.delivered, second.delivery_failed) == (3, 0) and len(fake.deposits) == 3
+
+
+def test_deliveries_a_ctrl_c_leaves_undone_are_in_the_report(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """README: an interrupted run is reported; the deliveries not made are listed as such (the
+    journal keeps them pending for the same command)."""
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
+
+    seen: list[object] = []
+
+    def ctrl_c_after_the_first(delivery: object) -> None:
+        seen.append(delivery)
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run([Job(CATALOGUE, (awards,))], options, on_delivery=ctrl_c_after_the_first)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["interrupted"] is True
+    statuses = [d["status"] for d in report["deliveries"]]
+    assert statuses == ["delivered", "failed", "failed"]
+    assert all("the run was interrupted" in d["error"] for d in report["deliveries"][1:])
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.delivered, again.delivery_failed) == (2, 0) and len(fake.deposits) == 3

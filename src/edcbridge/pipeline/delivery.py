@@ -82,17 +82,40 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory)."""
     wallet = target.client()
     after = ""
+    current: Pending | None = None
     try:
         while batch := journal.pending_deliveries(target.name, after):
             for item in batch:
+                current = item
                 delivery = _deliver(wallet, target, item, journal)
                 error = None if delivery.state == "delivered" else delivery.message
                 journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
                                          delivery.held, delivery.version)
+                current = None
                 on_delivery(delivery)
-            after = batch[-1].key
+                after = item.key
+    except KeyboardInterrupt:
+        _report_interrupted(journal, target, current, after, on_delivery)
+        raise
     finally:
         wallet.http.close()
+
+
+INTERRUPTED_SENDING = ("interrupted (Ctrl-C) while it was being sent: the wallet may hold it; the same "
+                       "command finds out and finishes")
+INTERRUPTED_PENDING = "not sent: the run was interrupted (Ctrl-C); the same command delivers it"
+
+
+def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending | None, after: str,
+                        on_delivery: Callable[[Delivery], None]) -> None:
+    """Every delivery a Ctrl-C left undone, reported as such (the journal keeps them pending, or
+    sending for the one in flight, for the next run)."""
+    while batch := journal.pending_deliveries(target.name, after):
+        for item in batch:
+            message = INTERRUPTED_SENDING if current is not None and item.key == current.key \
+                else INTERRUPTED_PENDING
+            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", message, item.held))
+        after = batch[-1].key
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:
