@@ -8,6 +8,7 @@ the rest (deterministic outputs are simply rewritten) and so leaves no gap and n
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -109,17 +110,24 @@ class Journal:
                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
         """Stage a record's new state and its audit events, all or nothing (a Ctrl-C between
         them must not leave a record without its events); durable at :meth:`commit`."""
+        with self._all_or_nothing():
+            self._record(key, input_hash, state, stage, outputs, error, actions)
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self) -> Iterator[None]:
+        """Statements staged together (a state and its audit events): an exception or a Ctrl-C
+        part way undoes them all, and the audit chain's head with them."""
         self._begin()
-        self.db.execute("SAVEPOINT record")
+        self.db.execute("SAVEPOINT together")
         last_hash = self._last_hash
         try:
-            self._record(key, input_hash, state, stage, outputs, error, actions)
+            yield
         except BaseException:
-            self.db.execute("ROLLBACK TO record")
-            self.db.execute("RELEASE record")
+            self.db.execute("ROLLBACK TO together")
+            self.db.execute("RELEASE together")
             self._last_hash = last_hash
             raise
-        self.db.execute("RELEASE record")
+        self.db.execute("RELEASE together")
 
     def _record(self, key: str, input_hash: str, state: str, stage: str | None,
                 outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
@@ -188,20 +196,11 @@ class Journal:
         a delivery is an audit event whose output hash is ``version``, the sha256 of the
         unsealed credential the wallet holds. Commits at once: a request to someone else's
         system must not be forgotten."""
-        self._begin()
-        self.db.execute("SAVEPOINT outcome")  # the state and its audit event: all or nothing
-        last_hash = self._last_hash
-        try:
+        with self._all_or_nothing():
             now = self._set_delivery(item, target, state, target_id, error, held)
             if state == "delivered":
                 row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
                 self._audit(now, "delivered", item.key, row[0] if row else "", version or item.sha256)
-        except BaseException:
-            self.db.execute("ROLLBACK TO outcome")
-            self.db.execute("RELEASE outcome")
-            self._last_hash = last_hash
-            raise
-        self.db.execute("RELEASE outcome")
         self.commit()
 
     def _set_delivery(self, item: Pending, target: str, state: str, target_id: str | None,

@@ -197,7 +197,7 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
+def is_ca(cert: x509.Certificate) -> bool:
     try:
         return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
@@ -242,7 +242,7 @@ def seal_purpose_problem(cert: x509.Certificate) -> str | None:
     extended key usage limited to other purposes (say TLS server only), a critical extension
     this verifier does not process."""
     name = cert.subject.rfc4514_string()
-    if _is_ca(cert):
+    if is_ca(cert):
         return f"certificate '{name}' is a CA certificate, not an end-entity seal certificate"
     purposes = extended_key_usages(cert)
     if purposes and set(purposes) <= _OTHER_PURPOSES:
@@ -297,7 +297,7 @@ def build_chain(
         )
         if issuer is None:
             return path, f"no issuer found for '{current.subject.rfc4514_string()}'"
-        if not _is_ca(issuer):
+        if not is_ca(issuer):
             return path, f"'{issuer.subject.rfc4514_string()}' is not a CA certificate"
         problem = validity_problem(issuer, at)
         if problem:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
-from edcbridge.seal.certs import extended_key_usages, issued_by
+from edcbridge.seal.certs import extended_key_usages, is_ca, issued_by
 from edcbridge.seal.download import download as _download
 from edcbridge.seal.errors import CertificateRevoked, RevocationError
 
@@ -162,24 +162,17 @@ def _scope_problem(crl: x509.CertificateRevocationList, cert: x509.Certificate) 
         point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
     except x509.ExtensionNotFound:
         return None
-    is_ca = _is_ca_certificate(cert)
+    authority = is_ca(cert)
     if point.indirect_crl:
         return "it is an indirect CRL, which is not read here"
     if point.only_some_reasons is not None:
         return "it covers only some revocation reasons"
-    if point.only_contains_attribute_certs or (point.only_contains_ca_certs and not is_ca) \
-            or (point.only_contains_user_certs and is_ca):
+    if point.only_contains_attribute_certs or (point.only_contains_ca_certs and not authority) \
+            or (point.only_contains_user_certs and authority):
         return "it covers another kind of certificate"
     if point.full_name is not None and not set(point.full_name) & set(_distribution_names(cert)):
         return "it covers a partition that is not the certificate's CRL distribution point"
     return None
-
-
-def _is_ca_certificate(cert: x509.Certificate) -> bool:
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
 
 
 def _distribution_names(cert: x509.Certificate) -> list[x509.GeneralName]:
