@@ -482,3 +482,26 @@ def test_verify_xml_points_json_to_verify_and_can_require_trust(sealed: str, tes
     trusted = runner.invoke(main, ["verify-xml", "--require-trust", "--trust-anchor", str(test_seal.root_ca),
                                    str(path)])
     assert trusted.exit_code == 0, trusted.output
+
+
+@pytest.mark.parametrize(("case", "reason"), [
+    ("TLS server certificate", "serverAuth"),
+    ("unknown critical extension", "critical extension"),
+])
+def test_xades_follows_the_same_certificate_rules(plain: bytes, case: str, reason: str) -> None:
+    """The seal certificate rules of the JAdES verifier (tests/test_seal_certificate_rules.py,
+    checked against openssl there) hold for XAdES seals too."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from tests.test_seal_certificate_rules import Cert
+
+    root = Cert("Root", ca=True)
+    leaf = (Cert("Seal", root, purposes=[ExtendedKeyUsageOID.SERVER_AUTH]) if case.startswith("TLS")
+            else Cert("Seal", root, critical_unknown=True))
+    refused = verify_bytes(XadesSealer(SealKey(leaf.key, leaf.cert)).seal_bytes(plain), "leaf.xml",
+                           (root.cert,))
+    assert refused.checks["SEAL"].status == "ERROR" and reason in refused.checks["SEAL"].reason
+    fine = Cert("Seal", root)
+    accepted = verify_bytes(XadesSealer(SealKey(fine.key, fine.cert)).seal_bytes(plain), "leaf.xml",
+                            (root.cert,))
+    assert accepted.checks["SEAL"].status == "OK", accepted.checks["SEAL"].reason
