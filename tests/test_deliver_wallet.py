@@ -239,3 +239,17 @@ def test_a_manifest_not_in_utf8_is_a_usage_error(tmp_path: Path) -> None:
     manifest.write_bytes(b"credential,email\nc1.json,ren\xe9@example.org\n")  # Latin-1, as Excel saves
     with pytest.raises(DeliveryConfigError, match=r"not UTF-8 text .* save the manifest as CSV UTF-8"):
         wallet_items(manifest)
+
+
+def test_a_wallet_refusing_access_stops_the_push(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """401/403: running again will not help until access is fixed, and the rest is not sent."""
+    server, app = fake
+    server.faults.append(Fault("status", 403, method="POST"))
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, reference, 3)), client,
+                           State.load(tmp_path / "state.json", "wallet"))
+    assert [o.status for o in outcomes] == ["failed"] * 3
+    assert "the wallet refused access" in outcomes[0].message and "run again later" not in outcomes[0].message
+    assert all(o.message.startswith("not sent: ") for o in outcomes[1:])
+    assert len([e for e in server.log if e.method == "POST"]) == 1 and app.deposits == []

@@ -384,12 +384,15 @@ def push_wallet(
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
+    refused: str | None = None  # the wallet refused access: the rest is not sent
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
         outcome = step
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+        elif step.action == "deposit" and refused is not None:
+            outcome = Outcome(step.key, "deposit", "failed", message=refused)
         elif step.action == "deposit":
             try:
                 result = client.deposit(
@@ -400,6 +403,9 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                     locale=item.options["locale"],
                     filename=item.options["filename"],
                 )
+            except DeliveryAuthError as exc:
+                refused = f"not sent: {exc}"
+                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryError as exc:
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             else:

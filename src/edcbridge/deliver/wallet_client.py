@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.errors import DeliveryAuthError, DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import HttpClient, excerpt
 from edcbridge.validation.document import NotACredential, unwrap
 
@@ -122,13 +122,18 @@ class WalletClient:
             return DepositResult("rejected", 400, code, text)
         if response.status_code == 400 and code is None and isinstance(body, dict):
             return DepositResult("rejected", 400, None, text)
-        raise DeliveryHTTPError(
-            "POST",
-            self.http.url(path),
-            response.status_code,
-            excerpt(response),
-            "the wallet answered outside its documented codes; run again later",
-        )
+        if response.status_code in (401, 403):
+            raise DeliveryAuthError(
+                "POST",
+                self.http.url(path),
+                response.status_code,
+                excerpt(response),
+                "the wallet refused access: check --base-url and any access the wallet requires "
+                "(a gateway, an allow-list); running again will not help until that is fixed",
+            )
+        hint = ("the request is too large for the wallet" if response.status_code == 413
+                else "the wallet answered outside its documented codes; run again later")
+        raise DeliveryHTTPError("POST", self.http.url(path), response.status_code, excerpt(response), hint)
 
 
 def _message(body: Any, code: str | None) -> str:
