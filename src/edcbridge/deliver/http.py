@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from edcbridge import __version__
-from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryThrottledError
+from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConnectionError, DeliveryThrottledError
 
 Response = requests.Response  # for the clients' signatures: they never import requests themselves
 LOG = logging.getLogger("edcbridge.deliver")
@@ -220,3 +220,9 @@ def excerpt(response: requests.Response, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return MASKER.mask(text)
+
+
+def refused_access(method: str, http: HttpClient, path: str, response: requests.Response,
+                   hint: str) -> DeliveryAuthError:
+    """The error for a 401/403 answer, with what to check."""
+    return DeliveryAuthError(method, http.url(path), response.status_code, excerpt(response), hint)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from edcbridge.deliver.errors import DeliveryAuthError, DeliveryHTTPError, LocalValidationError
-from edcbridge.deliver.http import HttpClient, excerpt
+from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.http import HttpClient, excerpt, refused_access
 from edcbridge.validation.document import NotACredential, unwrap
 
 CODES = {
@@ -123,14 +123,10 @@ class WalletClient:
         if response.status_code == 400 and code is None and isinstance(body, dict):
             return DepositResult("rejected", 400, None, text)
         if response.status_code in (401, 403):
-            raise DeliveryAuthError(
-                "POST",
-                self.http.url(path),
-                response.status_code,
-                excerpt(response),
-                "the wallet refused access: check --base-url and any access the wallet requires "
-                "(a gateway, an allow-list); running again will not help until that is fixed",
-            )
+            raise refused_access("POST", self.http, path, response,
+                                 "the wallet refused access: check --base-url and any access the wallet "
+                                 "requires (a gateway, an allow-list); running again will not help until "
+                                 "that is fixed")
         hint = ("the request is too large for the wallet" if response.status_code == 413
                 else "the wallet answered outside its documented codes; run again later")
         raise DeliveryHTTPError("POST", self.http.url(path), response.status_code, excerpt(response), hint)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from edcbridge.deliver.errors import DeliveryAuthError, DeliveryHTTPError, LocalValidationError
-from edcbridge.deliver.http import MASKER, HttpClient, excerpt
+from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
 from edcbridge.oid4vci.sdjwt import VCT
 
 API_PATH = "/api/v1"
@@ -190,13 +190,8 @@ class Dc4euClient:
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.http.request("POST", path, json=body)
         if response.status_code in (401, 403):
-            raise DeliveryAuthError(
-                "POST",
-                self.http.url(path),
-                response.status_code,
-                excerpt(response),
-                "check the gateway user and password (EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)",
-            )
+            raise refused_access("POST", self.http, path, response, "check the gateway user and password "
+                                 "(EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)")
         return response
 
     def upload(self, body: dict[str, Any]) -> UploadResult:
