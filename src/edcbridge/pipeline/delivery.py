@@ -17,7 +17,7 @@ false "delivered", never a duplicate.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,24 +81,30 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     """Deposit every credential this run queued for ``target`` and not yet delivered, in key
     order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory)."""
     wallet = target.client()
-    after = ""
+    done = ""  # the key of the last delivery made and reported
     current: Pending | None = None
     try:
-        while batch := journal.pending_deliveries(target.name, after):
-            for item in batch:
-                current = item
-                delivery = _deliver(wallet, target, item, journal)
-                error = None if delivery.state == "delivered" else delivery.message
-                journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
-                                         delivery.held, delivery.version)
-                current = None
-                on_delivery(delivery)
-                after = item.key
+        for item in _pending(journal, target):
+            current = item
+            delivery = _deliver(wallet, target, item, journal)
+            error = None if delivery.state == "delivered" else delivery.message
+            journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
+                                     delivery.held, delivery.version)
+            current = None
+            on_delivery(delivery)
+            done = item.key
     except KeyboardInterrupt:
-        _report_interrupted(journal, target, current, after, on_delivery)
+        _report_interrupted(journal, target, current, done, on_delivery)
         raise
     finally:
         wallet.http.close()
+
+
+def _pending(journal: Journal, target: WalletTarget, after: str = "") -> Iterator[Pending]:
+    """The run's deliveries to ``target`` not yet made, after ``after``, a page at a time."""
+    while batch := journal.pending_deliveries(target.name, after):
+        yield from batch
+        after = batch[-1].key
 
 
 INTERRUPTED_SENDING = ("interrupted (Ctrl-C) while it was being sent: the wallet may hold it; the same "
@@ -110,12 +116,10 @@ def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending
                         on_delivery: Callable[[Delivery], None]) -> None:
     """Every delivery a Ctrl-C left undone, reported as such (the journal keeps them pending, or
     sending for the one in flight, for the next run)."""
-    while batch := journal.pending_deliveries(target.name, after):
-        for item in batch:
-            message = INTERRUPTED_SENDING if current is not None and item.key == current.key \
-                else INTERRUPTED_PENDING
-            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", message, item.held))
-        after = batch[-1].key
+    for item in _pending(journal, target, after):
+        message = INTERRUPTED_SENDING if current is not None and item.key == current.key \
+            else INTERRUPTED_PENDING
+        on_delivery(Delivery(item.key, item.recipient, item.path, "failed", message, item.held))
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:

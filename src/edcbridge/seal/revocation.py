@@ -52,16 +52,20 @@ def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x50
 
 
 def crl_urls(cert: x509.Certificate) -> list[str]:
+    return [
+        name.value
+        for name in _distribution_names(cert)
+        if isinstance(name, x509.UniformResourceIdentifier) and name.value.startswith(("http://", "https://"))
+    ]
+
+
+def _distribution_names(cert: x509.Certificate) -> list[x509.GeneralName]:
+    """The full names of the certificate's CRL distribution points."""
     try:
         points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     except x509.ExtensionNotFound:
         return []
-    return [
-        name.value
-        for point in points
-        for name in point.full_name or []
-        if isinstance(name, x509.UniformResourceIdentifier) and name.value.startswith(("http://", "https://"))
-    ]
+    return [name for point in points for name in point.full_name or ()]
 
 
 def load_crl(data: bytes, source: str) -> x509.CertificateRevocationList:
@@ -173,14 +177,6 @@ def _scope_problem(crl: x509.CertificateRevocationList, cert: x509.Certificate) 
     if point.full_name is not None and not set(point.full_name) & set(_distribution_names(cert)):
         return "it covers a partition that is not the certificate's CRL distribution point"
     return None
-
-
-def _distribution_names(cert: x509.Certificate) -> list[x509.GeneralName]:
-    try:
-        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
-        return []
-    return [name for point in points for name in point.full_name or ()]
 
 
 def _key_hash(certificate: x509.Certificate) -> bytes | None:
