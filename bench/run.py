@@ -41,7 +41,7 @@ from edcbridge.demo import bundled_fixtures
 from edcbridge.load import load_catalogue
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, parse
-from edcbridge.output import serialise
+from edcbridge.output import serialise_payload
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import default_store
 from edcbridge.sealing import demo_seal
@@ -86,7 +86,7 @@ def _floor_documents(csv_path: Path, catalogue_path: Path, sample: int) -> list[
 
 def _serialise_and_sign(docs: list[dict[str, object]], key: rsa.RSAPrivateKey) -> None:
     for doc in docs:
-        data = serialise(doc)  # the exporter's own serialiser: the fastest honest one
+        data = serialise_payload(doc)  # what the exporter seals, by its own serialiser
         key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
 

@@ -112,6 +112,9 @@ def test_cli_stack_issues_and_seals(tmp_path: Path, catalogue: Catalogue) -> Non
     assert data["satisfied"] is True and len(data["issued"]) == 2
     sealed = Path(data["issued"][1])
     assert verify_file(sealed).checks["SEAL"].status == "OK"
+    payload = json.loads(sealed.read_bytes())["payload"]  # compact, as the EC's issuer seals
+    assert payload == json.dumps(json.loads(Path(data["issued"][0]).read_bytes()), ensure_ascii=False,
+                                 separators=(",", ":"))
     anchor = ["--trust-anchor", str(tmp_path / "seal" / "root-ca.pem")]
     result = runner.invoke(group, ["stack", *catalogue_args, *anchor,
                                    *_write_held(tmp_path, catalogue, PARTS[:2], factory)])

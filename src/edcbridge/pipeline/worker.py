@@ -23,7 +23,7 @@ from edcbridge.load import load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Specification
-from edcbridge.output import safe_name, serialise, write_atomic
+from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.validation import validate_credential
@@ -237,7 +237,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
     if s.sealer is not None:
         outcome.stage = "seal"
         try:
-            texts["edc-sealed"] = s.sealer(texts.get("edc") or serialise(edc))
+            texts["edc-sealed"] = s.sealer(serialise_payload(edc))
         except SealError as exc:  # say what the seal needs, without a traceback
             outcome.state = "failed"
             outcome.errors.append(f"seal: {exc}")

@@ -143,7 +143,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
 def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade: str | None,
            award_id: str | None, key: SealKey | None) -> list[str]:
     from edcbridge import vocab
-    from edcbridge.output import safe_name, serialise, write_atomic
+    from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
     from edcbridge.schemas import default_store
     from edcbridge.stack import NotSatisfied, stacked_credential
     from edcbridge.validation import validate_credential
@@ -170,9 +170,8 @@ def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade
     if key is not None:
         from edcbridge.seal import Sealer
 
-        sealed = Sealer(key).seal(data.decode("utf-8"))
         written.append(out_dir / "edc-sealed" / name)
-        write_atomic(written[1], sealed.encode("utf-8"))
+        write_atomic(written[1], Sealer(key).seal_serialised(serialise_payload(doc)))
     return [str(p) for p in written]
 
 
