@@ -435,3 +435,36 @@ def test_an_interrupt_inside_a_delivery_outcome_keeps_state_and_event_together(t
     with sqlite3.connect(tmp_path / JOURNAL_NAME) as db:
         (state,) = db.execute("SELECT state FROM deliveries WHERE key = 'org/A'").fetchone()
     assert state == "pending"  # not delivered without its event: the next run delivers it
+
+
+def _report_paths(out: Path) -> list[str]:
+    records = json.loads((out / "report.json").read_text("utf-8"))["records"]
+    return [path for record in records for path in record["outputs"].values()]
+
+
+def test_a_re_run_from_another_working_directory_skips_what_is_done(
+        env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = _awards(tmp_path / "awards.csv", 5)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", "out")
+    assert code == 0, stderr
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    for spelling in (str(tmp_path / "out"), "../out"):
+        code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", spelling)
+        assert code == 0 and "5 skipped" in stderr, stderr
+        paths = _report_paths(tmp_path / "out")
+        assert len(paths) == 5 and all(p.startswith(spelling) and Path(p).is_file() for p in paths)
+
+
+def test_a_copied_output_folder_names_its_own_files(env: None, tmp_path: Path) -> None:
+    import shutil
+
+    awards = _awards(tmp_path / "awards.csv", 3)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"))
+    assert code == 0, stderr
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")  # times kept: the files are as written
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "copy"))
+    assert code == 0 and "3 skipped" in stderr, stderr
+    paths = _report_paths(tmp_path / "copy")
+    assert len(paths) == 3 and all(Path(p).parent.parent == tmp_path / "copy" for p in paths), paths

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.oid4vci.errors import Oid4vciError
-from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.pipeline.journal import JOURNAL_NAME, output_file
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class ExportedAward:
         if entry is None:
             how = "--seal P12" if output == "edc-sealed" else f"--format {output}"
             raise Oid4vciError(f"{self.key}: no '{output}' output in the journal; export it again with {how}")
+        if "file" in entry:
+            return output_file(self.out_dir, entry)
         recorded = Path(entry["path"])
         if recorded.is_absolute() and recorded.is_file():
             return recorded

@@ -60,6 +60,16 @@ class Done:
     outputs: dict[str, dict[str, str]]  # format -> {"path": ..., "sha256": ...}
 
 
+def output_file(out_dir: Path, output: dict[str, str]) -> Path:
+    """Where a recorded output is: by its place in the output folder (``file``), so the record
+    holds whatever the working directory or the folder's spelling; records written before
+    places were kept have only the path as given then."""
+    place = output.get("file")
+    if place and not Path(place).is_absolute() and ".." not in Path(place).parts:
+        return out_dir / place
+    return Path(output["path"])
+
+
 def audit_actions(outputs: dict[str, Any]) -> list[str]:
     """The audit events of a record done with these outputs: issued, and sealed if it was."""
     return ["issued"] + (["sealed"] if "edc-sealed" in outputs else [])
@@ -99,7 +109,12 @@ class Journal:
     def done(self, key: str) -> Done | None:
         row = self.db.execute("SELECT input_hash, outputs FROM records WHERE key = ? AND state = 'done'",
                               (key,)).fetchone()
-        return Done(row[0], json.loads(row[1])) if row else None
+        if row is None:
+            return None
+        outputs = json.loads(row[1])
+        for output in outputs.values():  # spelt as this run names the folder
+            output["path"] = str(output_file(self.path.parent, output))
+        return Done(row[0], outputs)
 
     def _begin(self) -> None:
         if not self._in_transaction:

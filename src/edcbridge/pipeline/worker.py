@@ -250,7 +250,8 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         write_atomic(target, data)
         written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
-        outcome.outputs[name] = {"path": str(target), "sha256": hashlib.sha256(data).hexdigest(),
+        outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
+                                 "sha256": hashlib.sha256(data).hexdigest(),
                                  "size": str(written.st_size), "mtime_ns": str(written.st_mtime_ns)}
     _clock(outcome, "write", started)
     outcome.stage = None
