@@ -234,6 +234,20 @@ def test_manifest_rows_repeating_a_credential_and_recipient_are_refused(tmp_path
     assert first.key != second.key  # each row keeps its own outcome
 
 
+def test_manifest_e_mail_addresses_and_locales_are_checked(tmp_path: Path, reference: Path) -> None:
+    manifest = _manifest(tmp_path, reference, 1)
+    manifest.write_text(manifest.read_text("utf-8") + "c1.json,,learner1 example.org,fr\n"
+                        "c1.json,,learner2@example.org,English\n"
+                        "c1.json,,learner3@example.org,pt-BR\n", "utf-8")
+    first, no_at, bad_locale, regional = wallet_items(manifest)
+    assert not first.problems and not regional.problems
+    assert no_at.problems == (("manifest.csv:3", "column 'email' = 'learner1 example.org' is not an "
+                                                 "e-mail address; write it like name@example.org"),)
+    assert bad_locale.problems == (("manifest.csv:4", "column 'locale' = 'English' is not a language code; "
+                                                      "write it like en or de (the wallet's e-mail and "
+                                                      "pages use it)"),)
+
+
 def test_a_manifest_not_in_utf8_is_a_usage_error(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.csv"
     manifest.write_bytes(b"credential,email\nc1.json,ren\xe9@example.org\n")  # Latin-1, as Excel saves

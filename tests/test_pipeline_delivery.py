@@ -180,6 +180,15 @@ def test_delivering_needs_a_seal(tmp_path: Path) -> None:
     assert "--deliver-wallet needs --seal" in result.output
 
 
+def test_the_wallet_locale_must_be_a_language_code(tmp_path: Path) -> None:
+    awards, _ = _awards(tmp_path, 1)
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "o"),
+                                       "--wallet-locale", "english"])
+    assert result.exit_code == 2
+    assert "--wallet-locale 'english' is not a language code; write it like en or de" in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_only_the_runs_own_records_are_delivered(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
     server, fake = wallet

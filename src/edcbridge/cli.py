@@ -153,12 +153,15 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     exported); 2 usage error or unusable input, before any work; 130 interrupted (Ctrl-C):
     run the same command again to resume.
     """
+    from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions
     from edcbridge.pipeline.delivery import WalletTarget
     from edcbridge.pipeline.runner import default_workers
 
     if wallet_url and seal_p12 is None:
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
+    if not is_locale(wallet_locale):
+        _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)

@@ -32,6 +32,7 @@ from edcbridge.deliver.errors import (
 from edcbridge.deliver.results import Action, Outcome
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
+from edcbridge.model.fields import is_email, is_locale
 
 LOG = logging.getLogger("edcbridge.deliver")
 Progress = Callable[[Outcome], None]
@@ -309,16 +310,19 @@ def wallet_items(manifest: Path) -> list[Item]:
     first_line: dict[str, int] = {}  # item key -> the manifest line that gave it first
     for line, row in enumerate(reader, 2):
         wallet_id, email = (row.get("wallet_id") or "").strip(), (row.get("email") or "").strip()
-        options = {
-            "wallet_id": wallet_id or None,
-            "email": email or None,
-            "locale": (row.get("locale") or "").strip() or "en",
-        }
+        locale = (row.get("locale") or "").strip() or "en"
+        options = {"wallet_id": wallet_id or None, "email": email or None, "locale": locale}
         path = manifest.parent / (row.get("credential") or "").strip()
         recipient = wallet_id or email
         problems: list[tuple[str, str]] = []
         if bool(wallet_id) == bool(email):
             problems.append((f"{manifest.name}:{line}", "give exactly one of wallet_id or email"))
+        if email and not is_email(email):
+            problems.append((f"{manifest.name}:{line}", f"column 'email' = {email!r} is not an e-mail "
+                             "address; write it like name@example.org"))
+        if not is_locale(locale):
+            problems.append((f"{manifest.name}:{line}", f"column 'locale' = {locale!r} is not a "
+                             "language code; write it like en or de (the wallet's e-mail and pages use it)"))
         try:
             content = path.read_bytes()
         except OSError as exc:

@@ -79,8 +79,21 @@ def _between(low: int, high: int, unit: str) -> AfterValidator:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def is_email(value: str) -> bool:
+    return _EMAIL.match(value) is not None
+
+
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")  # a BCP 47 language tag, in short
+
+
+def is_locale(value: str) -> bool:
+    """Whether ``value`` is written like a language tag (``en``, ``pt-BR``) for a wallet's
+    e-mail and pages."""
+    return _LOCALE.match(value) is not None
+
+
 def _check_email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not is_email(value):
         raise ValueError(f"{value!r} is not an e-mail address; write it like name@example.org")
     return value
 
