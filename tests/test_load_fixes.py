@@ -202,3 +202,31 @@ def test_a_broken_utf16_file_part_way_is_an_error_of_the_file(tmp_path: Path) ->
     assert "not UTF-16 (line 2502" in str(caught.value)
     assert f"rows after row {read[-1].row} could not be read" in str(caught.value)
     assert 2400 < len(read) <= 2500
+
+
+# cells longer than the csv module's default limit
+
+def test_a_cell_longer_than_128_kib_is_read(tmp_path: Path) -> None:
+    long_name = "Ana" * 50_000  # 150,000 characters
+    path = _write(tmp_path, _lines([HEADER, GOOD, ["A2", *GOOD[1:3], long_name, *GOOD[4:]]]))
+    first, second = _rows(path)
+    assert first.award is not None and second.award is not None, second.errors
+    assert second.award.learner.given_name == {"en": long_name}
+
+
+def test_a_row_the_csv_reader_cannot_read_is_an_error_of_the_file(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "_LONGEST_CELL", 1000)
+    limit = tabular.csv.field_size_limit(1000)
+    try:
+        path = _write(tmp_path, _lines([HEADER, GOOD, ["A2", *GOOD[1:3], '"never closed', *GOOD[4:]],
+                                        *[GOOD] * 50]))
+        loaded = []
+        with pytest.raises(InputFileError) as caught:
+            for row in iter_awards(path, CATALOGUE):
+                loaded.append(row)
+    finally:
+        tabular.csv.field_size_limit(limit)
+    assert len(loaded) == 1  # the row before it
+    assert caught.value.error.message.startswith("row 3 cannot be read as CSV (field larger than field limit")
+    assert caught.value.error.fix.startswith("check the quotes from that row on")

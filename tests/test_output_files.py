@@ -139,3 +139,15 @@ def test_file_names_are_one_to_one() -> None:
     assert safe_name("imperial", "IMP_2025_1") == "imperial_IMP_2025_1"
     assert all(not set(name) - set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
                for name in names)
+
+
+def test_a_long_award_id_gets_a_file_name_a_file_system_takes(tmp_path: Path) -> None:
+    from edcbridge.output import safe_name
+
+    ids = ["L" * 300, "L" * 299 + "M", "M" * 5000, "É" * 300]
+    names = [safe_name("imperial", award_id) for award_id in ids]
+    assert len(set(names)) == len(ids) and all(len(name) <= 200 for name in names), names
+    assert names[0].startswith("imperial_LLLL")
+    for name in names:
+        write_atomic(tmp_path / (name + ".jsonld"), b"{}")  # ENAMETOOLONG before
+    assert len(list(tmp_path.iterdir())) == len(ids)

@@ -35,13 +35,42 @@ def serialise_payload(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc)
 
 
+def printable(text: str) -> str:
+    """``text`` with each non-printable character (control, line separator, surrogate,
+    direction override...) escaped as ``\\n``, ``\\x1b``, ``\\u202e``: text from outside (a
+    request, an awards file) then cannot start a line of a log, fake one, or show itself
+    reversed. Printable text, any script, stays as it is."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: object) -> object:
+    """A cell of a CSV file for people, shown as text by a spreadsheet: a text starting like a
+    formula (``=HYPERLINK(...)`` as an award id, say) gets a leading apostrophe, so opening the
+    file never runs it. Other values are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+# File systems take names of at most 255 bytes; this leaves room for a suffix such as ".jsonld".
+_LONGEST_NAME = 200
+
+
 def safe_name(*parts: str) -> str:
     """A file name from identifiers, one to one: a part that must be changed to be safe (say
     ``X/1`` or ``X 1``, both ``X-1`` once cleaned) also gets a digest of what it was, so two
     identifiers never share a file. Parts are joined by ``_``, which only the last may hold
-    unchanged."""
-    return "_".join([*(_safe_part(p, _UNSAFE_BEFORE_LAST) for p in parts[:-1]),
+    unchanged. A name too long for a file system keeps its start and a digest of the whole."""
+    name = "_".join([*(_safe_part(p, _UNSAFE_BEFORE_LAST) for p in parts[:-1]),
                      *(_safe_part(p, _UNSAFE) for p in parts[-1:])])
+    if len(name) <= _LONGEST_NAME:  # ASCII only, so characters are bytes
+        return name
+    return f"{name[:_LONGEST_NAME - 21]}-{hashlib.sha256(name.encode()).hexdigest()[:20]}"
 
 
 def _safe_part(part: str, unsafe: re.Pattern[str]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from edcbridge.output import write_atomic
+from edcbridge.output import text_cell, write_atomic
 
 # "upsert": sent by the CSV route for a report the state file does not know; the register then
 # creates it or updates the report with its local identifier, and does not say which.
@@ -62,6 +62,6 @@ def write_results(
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for outcome in outcomes:
-        writer.writerow(outcome.as_dict())
+        writer.writerow({column: text_cell(value) for column, value in outcome.as_dict().items()})
     write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
     return [json_path, csv_path]

@@ -184,17 +184,33 @@ def _no_header(path: Path, records: int) -> InputFileError:
 
 
 _CSV_FIX = "save the file as 'CSV UTF-8'"
+_QUOTES_FIX = ("check the quotes from that row on: a cell that starts with a quote must end with "
+               "one, and a quote inside it is written twice")
+# A cell may be far longer than the csv module's default of 128 KiB (a long text pasted in a
+# row); a quote left open makes the rest of the file one cell, and this bounds the memory it
+# takes before the file is reported.
+_LONGEST_CELL = 16 * 1024 * 1024
+
+
+def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
+    return InputFileError(str(path), f"{where} cannot be read as CSV ({exc}); the rows after it "
+                          "were not read", _QUOTES_FIX)
 
 
 def _csv_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
     sample = handle.read(8192)
     handle.seek(0)
+    if csv.field_size_limit() < _LONGEST_CELL:
+        csv.field_size_limit(_LONGEST_CELL)
     reader = csv.reader(handle, delimiter=_delimiter(sample))
     try:
         header_row, cells = _first_filled(reader)
     except UnicodeDecodeError:
         cells, header_row = ["\udcff"], 0  # named below, as an undecodable header
+    except csv.Error as exc:
+        handle.close()
+        raise _csv_error(path, f"line {reader.line_num}", exc) from None
     if cells is not None and _undecodable("".join(cells)):
         handle.close()
         raise _decode_error(path, encoding, _CSV_FIX)
@@ -217,6 +233,8 @@ def _csv_rows(path: Path) -> Table:
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                         row["__extra__"] = cells[len(header):]
                     yield number, row
+            except csv.Error as exc:
+                raise _csv_error(path, f"row {number + 1}", exc) from None
             except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte):
                 # the decoder had read ahead, so the rows since the last one given are lost too
                 error = _decode_error(path, encoding, _CSV_FIX).error

@@ -31,8 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference, printable
+from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference
 from edcbridge.oid4vci.service import IssuerService
+from edcbridge.output import printable
 
 LOG = logging.getLogger("edcbridge.oid4vci")
 NO_STORE = {"Cache-Control": "no-store"}

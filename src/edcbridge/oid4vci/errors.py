@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import re
 
+from edcbridge.output import printable
+
 _OFFER_REFERENCE = re.compile(r"/offers/[^/?#\s]+")
-
-
-def printable(text: str) -> str:
-    """``text`` with each non-printable character (control, line separator, surrogate...)
-    escaped as ``\\n``, ``\\x1b``, ``\\u2028``: text from a request then cannot start a line
-    of the issuer's log, nor fake one. Printable text, any script, stays as it is."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def hide_offer_reference(text: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edcbridge.oid4vci.errors import OAuthError, Oid4vciError, printable
+from edcbridge.oid4vci.errors import OAuthError, Oid4vciError
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
     ELM_CONFIGURATION,
@@ -31,6 +31,7 @@ from edcbridge.oid4vci.offers import OfferStore, new_secret
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource
+from edcbridge.output import printable
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.sealing import issuer_mismatch

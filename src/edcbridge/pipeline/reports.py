@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from edcbridge.output import printable, text_cell
+
 if TYPE_CHECKING:
     from edcbridge.pipeline.delivery import Delivery
     from edcbridge.pipeline.runner import RunResult
@@ -40,9 +42,9 @@ class ReportWriter:
 
     def write(self, outcome: Outcome, status: str) -> None:
         outputs = {k: v["path"] for k, v in outcome.outputs.items()}
-        self._csv.writerow([outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
-                            " ".join(outputs.values()),
-                            " | ".join(e.replace("\n    ", " -- ") for e in outcome.errors)])
+        self._csv.writerow([text_cell(cell) for cell in (
+            outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
+            " ".join(outputs.values()), " | ".join(e.replace("\n    ", " -- ") for e in outcome.errors))])
         record: dict[str, Any] = {"file": outcome.file, "row": outcome.row, "award_id": outcome.award_id,
                                   "status": status, "stage": outcome.stage, "outputs": outputs,
                                   "errors": outcome.errors, "warnings": outcome.warnings}
@@ -68,8 +70,9 @@ class ReportWriter:
         self.start_deliveries()
         award_id = delivery.key.split("/", 1)[-1]
         error = delivery.message if delivery.status == "failed" else ""
-        self._deliveries.writerow([award_id, delivery.recipient or "", delivery.status, delivery.path,
-                                   delivery.target_id or "", error])
+        self._deliveries.writerow([text_cell(cell) for cell in (
+            award_id, delivery.recipient or "", delivery.status, delivery.path, delivery.target_id or "",
+            error)])
         record = {"award_id": award_id, "recipient": delivery.recipient, "status": delivery.status,
                   "credential": delivery.path, "target_id": delivery.target_id, "error": error or None}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
@@ -125,9 +128,15 @@ def reported_head(out_dir: Path) -> tuple[int, str] | None:
     return (int(found.group(1)), found.group(2)) if found else None
 
 
+def _esc(text: str) -> str:
+    """Text from the input, escaped for HTML and shown as it is: a direction override in an
+    award id would show ``BIDI-gpj.exe`` as ``BIDI-exe.jpg``; line breaks are kept."""
+    return html.escape("\n".join(printable(line) for line in text.split("\n")))
+
+
 def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
                 delivery_failures: list[tuple[str, str, str]]) -> str:
-    esc = html.escape
+    esc = _esc
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
                    for k, v in summary.items() if not isinstance(v, dict) and v is not None)
     stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
@@ -161,7 +170,7 @@ pre{{white-space:pre-wrap;margin:0}}
 def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:
     if not failures:
         return ""
-    esc = html.escape
+    esc = _esc
     rows = "".join(f"<tr><td>{esc(a)}</td><td>{esc(r)}</td><td><pre>{esc(e)}</pre></td></tr>"
                    for a, r, e in failures)
     more = "" if summary["delivery_failed"] <= len(failures) else \

@@ -15,10 +15,26 @@ Draft = Literal["2019-09", "2020-12"]
 _DRAFTS: dict[Draft, Any] = {"2019-09": Draft201909Validator, "2020-12": Draft202012Validator}
 
 
+# The formats the official EBSI and 1EdTech schemas use. jsonschema checks date-time, uri and
+# duration only when optional packages are there (its format-nongpl extra); without them it
+# passes any string silently, so a validator without them must not be made.
+NEEDED_FORMATS = frozenset({"date-time", "uri", "duration", "email"})
+
+
+class FormatsNotCheckedError(RuntimeError):
+    """jsonschema lacks the packages that check formats the official schemas use."""
+
+
 def validator(schema: dict[str, Any], draft: Draft,
               resources: Iterable[tuple[str, dict[str, Any]]] = ()) -> Validator:
     """A validator with formats checked; ``$ref`` resolves only to the given resources."""
+    checker = FormatChecker()
+    missing = NEEDED_FORMATS - set(checker.checkers)
+    if missing:
+        raise FormatsNotCheckedError(
+            f"jsonschema cannot check the formats {', '.join(sorted(missing))} here, which the "
+            "official schemas use; install 'jsonschema[format-nongpl]' (edcbridge depends on it)")
     registry: Registry = Registry().with_resources(
         [(uri, Resource.from_contents(contents)) for uri, contents in resources])
-    result: Validator = _DRAFTS[draft](schema, registry=registry, format_checker=FormatChecker())
+    result: Validator = _DRAFTS[draft](schema, registry=registry, format_checker=checker)
     return result

