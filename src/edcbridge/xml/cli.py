@@ -133,6 +133,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     """Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed with
     XAdES when a seal is given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
+    from edcbridge.schemas import SchemaStoreError
     from edcbridge.seal.errors import SealError
     from edcbridge.xml.export import check_issuer, load_xades_sealer, write_xml_credentials
 
@@ -161,7 +162,11 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
                 failed += 1
                 for error in row.errors:
                     click.echo(error.render(), err=True)
-        outcomes = write_xml_credentials(((r.award, cat) for r in rows if r.award), out_dir, store, sealer)
+        valid = ((r.award, cat) for r in rows if r.award)
+        try:
+            outcomes = write_xml_credentials(valid, out_dir, store, sealer)
+        except SchemaStoreError as exc:  # a schema that cannot be loaded (xsd.SchemaLoadError): no traceback
+            _fatal(str(exc))
         for outcome in outcomes:
             if outcome.path is not None:
                 click.echo(str(outcome.path))
@@ -183,13 +188,17 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
 def loq_command(catalogue: Path, out_dir: Path) -> None:
     """Export CATALOGUE as an ELM 3.2 LOQ document (validated against loq.xsd) for a register."""
     from edcbridge.load import CatalogueError, InputFileError, load_catalogue
+    from edcbridge.schemas import SchemaStoreError
     from edcbridge.xml.export import write_loq
 
     try:
         cat = load_catalogue(catalogue)
     except (CatalogueError, InputFileError) as exc:
         _fatal(f"{catalogue}: {exc}")
-    outcome = write_loq(cat, out_dir, _store())
+    try:
+        outcome = write_loq(cat, out_dir, _store())
+    except SchemaStoreError as exc:
+        _fatal(str(exc))
     for finding in outcome.findings:
         click.echo(finding.render(), err=True)
     if outcome.path is None:
@@ -202,7 +211,9 @@ def validate_xml_file(path: Path, store: SchemaStore,
                       engines: tuple[Engine, ...] = ("lxml",)) -> Report:
     """A validation report for one XML document (EDC XML 1.x, LOQ, AMS) against its official XSD.
 
-    For the main ``validate`` command: XML files go here, JSON-LD to the SHACL validation.
+    For the main ``validate`` command: XML files go here, JSON-LD to the SHACL validation. A
+    document that cannot be read is a finding; a schema that cannot be loaded raises
+    :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
     """
     from edcbridge.xml import xsd
     from edcbridge.xml.safe import XmlInputError, parse_file
@@ -224,10 +235,15 @@ def validate_xml_file(path: Path, store: SchemaStore,
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> None:
     """Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their schemaLocation."""
+    from edcbridge.schemas import SchemaStoreError
+
     store = _store()
     engines: tuple[Engine, ...] = ("lxml", "xmlschema") if engine == "both" else \
         (("lxml",) if engine == "lxml" else ("xmlschema",))
-    reports = [validate_xml_file(path, store, engines) for path in files]
+    try:
+        reports = [validate_xml_file(path, store, engines) for path in files]
+    except SchemaStoreError as exc:  # the store, not the documents: one line, exit 2, no traceback
+        _fatal(str(exc))
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     else:

@@ -4,13 +4,19 @@ The parser never loads a DTD, never resolves an entity, never touches the networ
 libxml2's limits on (no ``huge_tree``). Documents with a DOCTYPE are refused before parsing,
 which rejects the billion-laughs and XXE classics outright, and documents above a size limit
 are refused before they are read, so a 200 MB upload costs a ``stat`` call, not 200 MB.
-Only UTF-8 (or its ASCII subset) is accepted, as every EDC and LOQ document is UTF-8.
+Only UTF-8 (or its ASCII subset) is accepted, as every EDC and LOQ document is UTF-8: the
+encoding is detected from the first bytes as XML 1.0 Appendix F does (so UTF-16 or UTF-32
+without a byte order mark is caught too), the whole document must decode as UTF-8, and libxml2
+is told to read UTF-8 whatever the declaration says. So the DOCTYPE check before parsing sees
+the same text libxml2 does.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
@@ -21,7 +27,15 @@ _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8_NAMES = {"utf-8", "utf8", "us-ascii", "ascii"}
 _BOM_UTF8 = b"\xef\xbb\xbf"
-_BOMS_OTHER = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_SIGNATURES = (  # XML 1.0 Appendix F: byte order marks first (the UTF-32 LE one before UTF-16 LE)
+    (b"\x00\x00\xfe\xff", "UTF-32BE"), (b"\xff\xfe\x00\x00", "UTF-32LE"),
+    (b"\x00\x00\xff\xfe", "UCS-4 (2143 byte order)"), (b"\xfe\xff\x00\x00", "UCS-4 (3412 byte order)"),
+    (b"\xfe\xff", "UTF-16BE"), (b"\xff\xfe", "UTF-16LE"),
+    (b"\x00\x00\x00<", "UTF-32BE"), (b"<\x00\x00\x00", "UTF-32LE"),
+    (b"\x00\x00<\x00", "UCS-4 (2143 byte order)"), (b"\x00<\x00\x00", "UCS-4 (3412 byte order)"),
+    (b"\x00<\x00?", "UTF-16BE"), (b"<\x00?\x00", "UTF-16LE"),
+    (b"\x4c\x6f\xa7\x94", "EBCDIC"),
+)
 
 
 class XmlInputError(ValueError):
@@ -32,8 +46,10 @@ class UnsafeXml(XmlInputError):
     """The document declares a DTD or entities, which edcbridge never processes."""
 
 
-def _parser() -> etree.XMLParser:
+def _parser(encoding: str | None = None) -> etree.XMLParser:
+    """The one parser configuration; ``encoding`` overrides the document's declaration."""
     return etree.XMLParser(
+        encoding=encoding,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -44,15 +60,48 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _check_prolog(data: bytes, source: str) -> None:
-    """Refuse a DOCTYPE (and so any entity declaration) and any encoding other than UTF-8."""
-    if data.startswith(_BOMS_OTHER):
-        raise XmlInputError(f"{source}: the document is UTF-16 or UTF-32; save it as UTF-8")
+def _foreign_encoding(data: bytes) -> str | None:
+    """The encoding the first bytes reveal when it is not UTF-8 (XML 1.0 Appendix F), else None.
+
+    A NUL byte anywhere counts as UTF-16 or UTF-32: XML never allows U+0000, and those encodings
+    write one in every ASCII character (a document starting with a blank or a comment escapes
+    the signatures above)."""
+    for signature, name in _SIGNATURES:
+        if data.startswith(signature):
+            return name
+    return "UTF-16 or UTF-32 (it has NUL bytes)" if b"\x00" in data else None
+
+
+def _not_utf8(source: str, encoding: str, *, declared: bool = False) -> XmlInputError:
+    """The one message for every encoding but UTF-8, with the conversion command when it is known."""
+    known = " " not in encoding and encoding != "EBCDIC"
+    convert = f"iconv -f {encoding} -t UTF-8" if known else "iconv -t UTF-8"
+    what = f"encoded as {encoding}" if declared else encoding
+    return XmlInputError(f"{source}: the document is {what}; edcbridge reads UTF-8 only: save it as "
+                         f"UTF-8, e.g. with {convert}")
+
+
+def _check_encoding(data: bytes, source: str) -> bytes:
+    """Refuse anything but UTF-8 (before libxml2 sees a byte); the document without its UTF-8 BOM."""
+    foreign = _foreign_encoding(data)
+    if foreign is not None:
+        raise _not_utf8(source, foreign)
     body = data[len(_BOM_UTF8):] if data.startswith(_BOM_UTF8) else data
     declared = _ENCODING.match(body.lstrip())
     if declared and declared.group(1).decode("ascii").lower() not in _UTF8_NAMES:
-        raise XmlInputError(f"{source}: the document is encoded as {declared.group(1).decode()}; "
-                            "edcbridge reads UTF-8 only: convert it, e.g. with iconv -t UTF-8")
+        raise _not_utf8(source, declared.group(1).decode("ascii"), declared=True)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise XmlInputError(f"{source}: not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line} is "
+                            "not UTF-8); save the file as UTF-8, e.g. with iconv -t UTF-8") from None
+    return body
+
+
+def _check_prolog(data: bytes, source: str) -> None:
+    """Refuse a DOCTYPE (and so any entity declaration) and any encoding other than UTF-8."""
+    body = _check_encoding(data, source)
     position = 0
     while True:
         item = _PROLOG_ITEM.match(body, position)
@@ -75,7 +124,7 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
         raise XmlInputError(f"{source}: the file is empty")
     _check_prolog(data, source)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=_parser("utf-8"))  # as _check_prolog read it
     except etree.XMLSyntaxError as exc:
         message = str(exc.msg or exc)
         if "UTF-8" in message or "encoding" in message.lower():
@@ -108,9 +157,33 @@ def parse_file(path: Path, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
 
 
 def looks_like_xml(data: bytes) -> bool:
-    """True when the first non-blank character is ``<`` (BOM allowed)."""
-    head = data[:64].lstrip(_BOM_UTF8).lstrip()
-    return head.startswith(b"<")
+    """True when the first character is ``<`` (BOM and blanks allowed), in UTF-8 or in an encoding
+    the first bytes reveal, so that UTF-16 or UTF-32 XML reaches the parser and its clear refusal."""
+    foreign = _foreign_encoding(data[:4])
+    if foreign == "EBCDIC":
+        return True
+    head = data[:64].removeprefix(_BOM_UTF8) if foreign is None else \
+        data[:64].replace(b"\x00", b"").lstrip(b"\xfe\xff")  # the ASCII of UTF-16/32, BOM dropped
+    return head.lstrip().startswith(b"<")
+
+
+def store_path(path: Path) -> Path:
+    """An absolute path with ``.`` and ``..`` removed, symlinks *not* followed.
+
+    Schema store containment is decided on the path as the store names it: a store folder that is
+    a symlink (to a shared read-only copy, say) holds what the store says it holds, and the file
+    opened is the one at that normalised path, so ``..`` cannot step out through a symlink."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _local_path(system_url: str) -> Path | None:
+    """The file a schema location names, or None for a remote URL (http:, ftp:, ...)."""
+    parts = urlsplit(system_url)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path)) if parts.netloc in ("", "localhost") else None
+    if parts.scheme and len(parts.scheme) > 1:  # one letter: a Windows drive, not a scheme
+        return None
+    return Path(system_url)
 
 
 class _StoreResolver(etree.Resolver):
@@ -118,11 +191,12 @@ class _StoreResolver(etree.Resolver):
 
     def __init__(self, root: Path) -> None:
         super().__init__()
-        self.root = root.resolve()
+        self.root = store_path(root)
 
     def resolve(self, system_url: str, public_id: str, context: object) -> object:  # type: ignore[override]
-        path = Path(system_url.removeprefix("file://")).resolve()
-        if path.is_relative_to(self.root) and path.is_file():
+        local = _local_path(system_url)
+        path = store_path(local) if local is not None else None
+        if path is not None and path.is_relative_to(self.root) and path.is_file():
             resolved: object = self.resolve_filename(str(path), context)  # type: ignore[attr-defined]
             return resolved
         raise XmlInputError(f"schema import {system_url!r} is outside the schema store {self.root}; "
@@ -133,4 +207,4 @@ def parse_schema(path: Path, store_root: Path) -> etree._ElementTree:
     """Parse a pinned schema file from the schema store (imports confined to the store)."""
     parser = _parser()
     parser.resolvers.add(_StoreResolver(store_root))
-    return etree.parse(str(path), parser=parser)
+    return etree.parse(str(store_path(path)), parser=parser)

@@ -4,7 +4,9 @@ The schema is chosen by the *file name* in the instance's ``xsi:schemaLocation``
 lives there: every 1.x schema says ``xsdVersion="0.10.0"``) and loaded from the schema store;
 the location itself is never followed. lxml (libxml2) is the fast engine; xmlschema is the
 independent second one, run with ``allow="sandbox"`` on absolute store paths. Schemas are
-loaded once per process and cached.
+loaded once per process and cached. Store paths are taken as the store names them, symlinks not
+followed (see :func:`edcbridge.xml.safe.store_path`), so a store whose folder is a symlink to a
+shared copy validates as ``edcbridge schemas status`` accepts it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from typing import Literal, cast
 import xmlschema
 from lxml import etree
 
-from edcbridge.schemas import SchemaStore
+from edcbridge.schemas import SchemaStore, SchemaStoreError
 from edcbridge.validation.findings import Finding
-from edcbridge.xml.safe import parse_schema
+from edcbridge.xml.safe import XmlInputError, parse_schema, store_path
 
 Engine = Literal["lxml", "xmlschema"]
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -56,6 +58,10 @@ class UnknownSchema(ValueError):
     """The document names no schema edcbridge knows."""
 
 
+class SchemaLoadError(SchemaStoreError):
+    """A schema in the store cannot be loaded (unreadable, broken, or importing from outside)."""
+
+
 def schema_for(root: etree._Element) -> str:
     """The store path of the schema for this document (from the schemaLocation file name)."""
     hint = root.get(f"{{{XSI}}}schemaLocation") or root.get(f"{{{XSI}}}noNamespaceSchemaLocation") or ""
@@ -76,6 +82,10 @@ def schema_for(root: etree._Element) -> str:
     return default
 
 
+_LOAD_ERRORS = (OSError, XmlInputError, etree.XMLSyntaxError, etree.XMLSchemaParseError,
+                xmlschema.XMLSchemaException)
+
+
 @lru_cache(maxsize=32)
 def _lxml_schema(path: Path, store_root: Path) -> etree.XMLSchema:
     return etree.XMLSchema(parse_schema(path, store_root))
@@ -87,17 +97,26 @@ def _xmlschema_schema(path: Path) -> xmlschema.XMLSchema10:
 
 
 def _absolute(store: SchemaStore, relative: str) -> Path:
-    return store.path(relative).resolve()
+    return store_path(store.path(relative))
+
+
+def _schema(store: SchemaStore, relative: str, engine: Engine) -> etree.XMLSchema | xmlschema.XMLSchema10:
+    """The (cached) schema for one engine; a schema that cannot be loaded is a store problem, said
+    in one line with the remedy, not the document's fault."""
+    path = _absolute(store, relative)
+    try:
+        return _lxml_schema(path, store_path(store.root)) if engine == "lxml" else _xmlschema_schema(path)
+    except _LOAD_ERRORS as exc:
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise SchemaLoadError(f"cannot load {relative} from the schema store {store.root} ({engine}): "
+                              f"{reason}; reinstall the store with 'edcbridge schemas install --from DIR' "
+                              "(or --download)") from None
 
 
 def load_seconds(store: SchemaStore, relative: str, engine: Engine) -> float:
     """Load (and cache) a schema; the time it took (0 when cached). For measurements."""
     start = time.perf_counter()
-    path = _absolute(store, relative)
-    if engine == "lxml":
-        _lxml_schema(path, store.root.resolve())
-    else:
-        _xmlschema_schema(path)
+    _schema(store, relative, engine)
     return time.perf_counter() - start
 
 
@@ -124,15 +143,14 @@ def errors(tree: etree._ElementTree, store: SchemaStore, engine: Engine = "lxml"
            schema: str | None = None) -> list[XsdError]:
     """Every XSD error of the document with one engine; schema from the schemaLocation by default."""
     relative = schema or schema_for(tree.getroot())
-    path = _absolute(store, relative)
-    if engine == "lxml":
-        validator = _lxml_schema(path, store.root.resolve())
+    validator = _schema(store, relative, engine)
+    if isinstance(validator, etree.XMLSchema):
         validator.validate(tree)
         log = cast(Iterable[etree._LogEntry], validator.error_log)
         return [XsdError(e.line or None, e.path or "", e.message) for e in log]
     found = []
     resource = xmlschema.XMLResource(_without_comments(tree), allow="none")  # in memory: nothing to load
-    for error in _xmlschema_schema(path).iter_errors(resource, use_location_hints=False):
+    for error in validator.iter_errors(resource, use_location_hints=False):
         line = getattr(error.sourceline, "real", None) if error.sourceline is not None else None
         found.append(XsdError(line, error.path or "", error.reason or str(error.message)))
     return found
