@@ -68,3 +68,11 @@ def test_stack_refuses_held_files_too_deep_or_too_large_in_one_line(deep: Path, 
                                            "--held", str(path)])
         assert result.exit_code == 2 and said in result.stderr, result.output
         assert result.stderr.count(str(path)) == 1 and "Traceback" not in result.output
+
+
+def test_a_mirror_without_download_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["schemas", "install", "--mirror", "http://127.0.0.1:9/mirror",
+                                       "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2
+    assert "--mirror is for --download" in result.output
+    assert not (tmp_path / "store").exists()

@@ -138,3 +138,32 @@ def test_the_progress_line_ends_once_however_often_it_is_closed() -> None:
     progress.close()  # the deliver stage closes it before listing deliveries, the end again
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2 and all("1/2" in line for line in lines)
+
+
+def test_a_bar_on_a_terminal_leaves_nothing_of_a_longer_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from edcbridge import progress as progress_module
+    from edcbridge.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    now = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    stream = Terminal()
+    bar = Progress(3000, stream=stream)
+    for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
+        bar.update(None, "done")
+    now[0] += 1.0
+    bar.update(None, "done")
+    now[0] += 1.0
+    bar.update(None, "done")  # 501.0/s: a shorter line
+    bar.clear()
+    stream.write("awards.csv:5: column 'specification' ...\n")
+    drawn = stream.getvalue()
+    assert drawn.count("\r") == 4 and drawn.count("\x1b[K") == 4  # every bar, and the clearing
+    assert "\r\x1b[Kawards.csv:5:" in drawn  # the message starts on a clean line
+    bar.clear()  # nothing drawn since: nothing to erase
+    assert stream.getvalue() == drawn

@@ -105,10 +105,10 @@ def test_resume_after_kill_9_leaves_no_gap_and_no_duplicate(env: None, tmp_path:
     assert verify_audit(journal).intact
 
 
-def _start_and_wait_for_commits(out: Path, awards: Path) -> subprocess.Popen[bytes]:
+def _start_and_wait_for_commits(out: Path, awards: Path, *extra: str) -> subprocess.Popen[bytes]:
     """A real export with two workers, once its journal holds some done records."""
     proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
-                             "-o", str(out), "-j", "2"], stdout=subprocess.DEVNULL,
+                             "-o", str(out), "-j", "2", *extra], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     journal = out / JOURNAL_NAME
     deadline = time.monotonic() + 300

@@ -229,6 +229,24 @@ def test_audit_verify_finds_events_cut_off_the_end(env: None, tmp_path: Path) ->
     assert code == 1 and "gone (events removed)" in said
 
 
+def test_audit_verify_finds_an_event_of_no_record_appended_with_its_hash(env: None, tmp_path: Path) -> None:
+    from edcbridge.pipeline.journal import audit_hash
+
+    out = tmp_path / "out"
+    code, _, stderr = _export(str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out))
+    assert code == 0, stderr
+    with sqlite3.connect(out / JOURNAL_NAME, isolation_level=None) as db:
+        seq, prev = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        event = {"time": "2026-01-01T00:00:00Z", "actor": "someone@host", "action": "issued",
+                 "key": "imperial/FORGED-1", "input_hash": "0" * 64, "output_hash": "1" * 64}
+        db.execute("INSERT INTO audit (seq, time, actor, action, key, input_hash, output_hash, prev, hash) "
+                   "VALUES (:seq, :time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash)",
+                   {**event, "seq": seq + 1, "prev": prev, "hash": audit_hash(prev, event)})
+    code, said = _audit_verify(out)
+    assert code == 1
+    assert f"event {seq + 1} (issued imperial/FORGED-1): no such record in the journal" in said
+
+
 def test_audit_head_must_be_well_formed(env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -468,3 +486,18 @@ def test_a_copied_output_folder_names_its_own_files(env: None, tmp_path: Path) -
     assert code == 0 and "3 skipped" in stderr, stderr
     paths = _report_paths(tmp_path / "copy")
     assert len(paths) == 3 and all(Path(p).parent.parent == tmp_path / "copy" for p in paths), paths
+
+
+def test_rows_done_earlier_neither_count_nor_break_a_run_of_failures(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 7)
+    lines = awards.read_text("utf-8").splitlines(keepends=True)
+    for row in (2, 3, 5, 6, 7):  # good, F, F, good, F, F, F
+        lines[row] = lines[row].replace(",IMP-MC-", ",NOPE-MC-")
+    awards.write_text("".join(lines), "utf-8")
+    out = tmp_path / "out"
+    assert _fail_fast(awards, CATALOGUE, out, "1", 3) == (2, 5)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
+                              "--fail-fast", "3")
+    assert code == 1 and "stopped after 3 consecutive failures" in stderr
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert (summary["skipped"], summary["failed"]) == (2, 3)  # stopped at row 6, the third new failure

@@ -133,3 +133,81 @@ def test_commands_refuse_a_damaged_store(reference: Path, tmp_path: Path,
         assert result.exit_code == 2, (args, result.output)
         assert f"do not match their pinned sha256 (e.g. {SHAPES})" in result.stderr
     assert not (tmp_path / "out" / "edc").exists()
+
+
+def test_install_reports_each_file_as_it_is_done(reference: Path, tmp_path: Path) -> None:
+    store = SchemaStore(tmp_path / "store")
+    store.install_from(reference)
+    (store.root / SHAPES).write_bytes(b"")
+    seen: list[tuple[str, str]] = []
+    store.install(lambda entry: (reference / entry.path).read_bytes(),
+                  progress=lambda path, state: seen.append((path, state)))
+    assert [path for path, _ in seen] == [e.path for e in manifest()]
+    assert dict(seen)[SHAPES] == "installed"
+    assert {state for path, state in seen if path != SHAPES} == {"already present"}
+
+
+def _a_regular_file(tmp_path: Path) -> Path:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be", encoding="utf-8")
+    return blocker
+
+
+def test_a_store_inside_a_regular_file_fails_once_with_the_reason(reference: Path, tmp_path: Path) -> None:
+    from edcbridge.schemas import SchemaStoreError
+
+    store = SchemaStore(_a_regular_file(tmp_path) / "store")
+    with pytest.raises(SchemaStoreError, match=r"^cannot write the schema store .*/not-a-folder/store: "
+                                               r"Not a directory; .*--store DIR or EDCBRIDGE_SCHEMAS"):
+        store.install_from(reference)
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every write to the store fails as on a read-only file system; the attempts are listed."""
+    import errno
+
+    from edcbridge.schemas import store as store_module
+
+    attempts: list[Path] = []
+
+    def refuse(target: Path, data: bytes) -> None:
+        attempts.append(target)
+        raise OSError(errno.EROFS, "Read-only file system", str(target))
+
+    monkeypatch.setattr(store_module, "write_atomic", refuse)
+    return attempts
+
+
+def test_cli_install_into_a_read_only_store_says_so_once(reference: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts = _read_only(monkeypatch)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(tmp_path / "store"))
+    result = CliRunner().invoke(main, ["schemas", "install", "--from", str(reference)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert result.stderr.count("cannot write the schema store") == 1
+    assert f"cannot write the schema store {tmp_path / 'store'}: Read-only file system" in result.stderr
+    assert len(attempts) == 1  # the first write tells: the rest are not attempted
+
+
+@pytest.mark.parametrize("unwritable", ["read-only", "a regular file"])
+def test_commands_report_missing_files_when_the_store_cannot_be_filled(
+        unwritable: str, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout fills its store from ../shared/reference on every command; when that fails
+    the files are still missing, which the command says with the remedy."""
+    from edcbridge.schemas import store as store_module
+
+    monkeypatch.setattr(store_module, "find_reference_dir", lambda: reference)
+    if unwritable == "read-only":
+        _read_only(monkeypatch)
+        root = tmp_path / "store"
+    else:
+        root = _a_regular_file(tmp_path)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(root))
+    sample = tmp_path / "credential.jsonld"
+    sample.write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(sample)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"the schema store {root} lacks" in result.stderr
+    assert "run 'edcbridge schemas install" in result.stderr

@@ -53,3 +53,10 @@ def test_a_specification_loq_cannot_describe_is_left_out_with_a_fix(
     assert len(skipped) == 1 and "ISCED-F" in skipped[0].message and "learning outcome" in skipped[0].fix
     assert not xsd.errors(result.tree, store, "lxml", xsd.LOQ_XSD)
     assert etree.QName(result.tree.getroot()).localname == "Courses"
+
+
+def test_an_address_in_several_languages_is_noted_as_left_out() -> None:
+    catalogue = load_catalogue(Path(__file__).parent.parent / "fixtures" / "wales" / "catalogue.yaml")
+    assert any(o.address and len(o.address) > 1 for o in catalogue.organisations)
+    notes = [f for f in loq.to_loq(catalogue).findings if f.where.endswith(".address")]
+    assert notes and all(f.code == "loq-loss" and "one language" in f.message for f in notes)

@@ -97,6 +97,9 @@ class _LazyGroup(click.Group):
             return super().invoke(ctx)
         except SchemaStoreError as exc:  # whichever command met it: no traceback, same remedy
             _fatal(str(exc))
+        except KeyboardInterrupt:  # before a command handles Ctrl-C itself (loading, checking input)
+            click.echo("interrupted; run the same command again", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,7 +121,8 @@ def main() -> None:
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
-              help="Stop after N consecutive failed records.")
+              help="Stop after N consecutive failed records (rows skipped as done earlier "
+                   "neither count nor break the run of failures).")
 @click.option("--seal", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Seal each credential (JAdES) with this PKCS#12 e-seal into OUT/edc-sealed/.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
@@ -170,20 +174,28 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target)
     code = _run_jobs([Job(catalogue, awards)], options, quiet)
-    if preview:
+    if preview and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on with the pages
         code = max(code, _preview(catalogue, awards, out_dir, quiet))
     sys.exit(code)
 
 
 def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quiet: bool) -> int:
-    """Pages for registry staff to eyeball the batch: the exported, valid awards only."""
+    """Pages for registry staff to eyeball the batch: the exported, valid awards only (done in
+    the journal, in this run or an earlier one: not those that failed, nor those a --fail-fast
+    stop left unread)."""
     from edcbridge.load import iter_awards, load_catalogue
+    from edcbridge.pipeline.journal import Journal
+    from edcbridge.pipeline.runner import award_key
     from edcbridge.preview import preview_awards
 
     catalogue = load_catalogue(catalogue_path)
-    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
-             if row.award is not None)
-    results = preview_awards(pairs, out_dir / "preview")
+    journal = Journal.for_folder(out_dir)
+    try:
+        pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
+                 if row.award is not None and journal.done(award_key(row.award, catalogue)) is not None)
+        results = preview_awards(pairs, out_dir / "preview")
+    finally:
+        journal.close()
     if not quiet:
         click.echo(f"preview: {len(results)} pages in {out_dir / 'preview'}", err=True)
     return EXIT_OK
@@ -231,9 +243,12 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
 
     def on_outcome(outcome: Any, status: str) -> None:
         if status == "done":
+            if sys.stdout.isatty():  # the same terminal, most likely
+                progress.clear()
             for output in outcome.outputs.values():
                 click.echo(output["path"])
         elif status in ("failed", "file-error") and not quiet:
+            progress.clear()
             for message in outcome.errors:
                 click.echo(_located(outcome, message), err=True)
         if status != "file-error":  # the bar counts award rows
@@ -261,13 +276,20 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
         click.echo(_INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)
     progress.close()
+    for path in result.catalogue_files:
+        click.echo(path)
     if not quiet:
+        for note in result.notes:
+            click.echo(note, err=True)
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items() if v)
         failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
         click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
                    + (f" ({failed})" if failed else "")
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
                    + (f"; worker time: {stages}" if stages else ""), err=True)
+        if result.with_warnings:
+            click.echo(f"{result.with_warnings} credential(s) done with warnings (what a format cannot "
+                       f"carry, say): see \"warnings\" in {result.report}", err=True)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
         if options.deliver is not None:
@@ -361,25 +383,30 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
     With neither --from nor --download, the files come from the shared reference folder when
     one is found next to the project (../shared/reference).
     """
+    if mirror and not download:  # else a test of the mirror would pass without asking it
+        raise click.UsageError("--mirror is for --download: add --download to fetch from the mirror")
     if bool(source) == bool(download):
         source = source or (None if download else find_reference_dir())
         if source is None or download:
             raise click.UsageError("give exactly one of --from DIR or --download")
     store = SchemaStore(store_dir or default_store_dir())
+
+    def progress(path: str, state: str) -> None:  # each file as it ends: a download takes a while
+        if state != "already present":
+            click.echo(f"  {path}: {state}", err=True)
+
     if download:
         from edcbridge.schemas.download import http_fetcher
 
-        result = store.install(http_fetcher(mirror))
+        result = store.install(http_fetcher(mirror), progress=progress)
     else:
         assert source is not None
         if not source.is_dir():
             _fatal(f"{source} is not a folder")
-        result = store.install_from(source)
+        result = store.install_from(source, progress=progress)
     click.echo(f"{len(result.installed)} installed, {len(result.unchanged)} already present, "
-               f"{len(result.failed)} failed, in {store.root}", err=True)
-    for path, reason in result.failed:
-        click.echo(f"  failed: {path}: {reason}", err=True)
-    sys.exit(EXIT_FAILED if result.failed else EXIT_OK)
+               f"{len(result.failed)} failed, {len(result.not_tried)} not tried, in {store.root}", err=True)
+    sys.exit(EXIT_FAILED if result.failed or result.not_tried else EXIT_OK)
 
 
 @schemas.command("status")

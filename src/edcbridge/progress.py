@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+_ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
+
 
 class Progress:
     def __init__(self, total: int | None = None, enabled: bool = True, every: float = 2.0,
@@ -19,6 +21,7 @@ class Progress:
         self.last = 0.0
         self.counts = {"done": 0, "skipped": 0, "failed": 0}
         self.closed = False
+        self.drawn = False  # a bar is on the terminal's last line
 
     def update(self, outcome: Any, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
@@ -42,8 +45,19 @@ class Progress:
 
     def _print(self, now: float) -> None:
         text = self.line(now)
-        self.stream.write(("\r" + text) if self.tty else text + "\n")
+        # on a terminal the bar is drawn again in place: erased to the end of the line, so a
+        # shorter line leaves nothing of a longer one behind
+        self.stream.write(f"\r{text}{_ERASE}" if self.tty else text + "\n")
         self.stream.flush()
+        self.drawn = self.tty
+
+    def clear(self) -> None:
+        """Erase the bar before other output goes to the terminal (it comes back at the next
+        update), so a message never continues the bar's line."""
+        if self.drawn:
+            self.stream.write(f"\r{_ERASE}")
+            self.stream.flush()
+            self.drawn = False
 
     def close(self) -> None:
         """The last line; only once (closing again does nothing)."""
@@ -54,3 +68,4 @@ class Progress:
             self._print(time.monotonic())
             if self.tty:
                 self.stream.write("\n")
+                self.drawn = False

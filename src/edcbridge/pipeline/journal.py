@@ -272,8 +272,10 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     """Recompute the hash chain; any edited, removed or reordered event breaks it.
 
     Events cut off the end leave a sound chain, so the trail is also held to the records
-    (every record done has its issued, and if sealed its sealed, event) and to ``heads``
-    noted earlier (event number and hash, as the run reports print them).
+    (every record done has its issued, and if sealed its sealed, event; every event is of a
+    record) and to ``heads`` noted earlier (event number and hash, as the run reports print
+    them). Events appended with their hashes recomputed, for records that exist, cannot be
+    told from real ones: the chain has no secret.
     """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
@@ -282,6 +284,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
         rows = db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
                           "FROM audit ORDER BY seq").fetchall()
         records = db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'").fetchall()
+        strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
+                            "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
     finally:
         db.close()
     problems = []
@@ -308,6 +312,11 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
         if seq and hashes.get(seq) != head:  # event 0 is the empty trail
             problems.append(f"event {seq} noted as {head[:16]}... is "
                             + (f"{hashes[seq][:16]}... now" if seq in hashes else "gone (events removed)"))
+    # a record is never deleted, so an event of no record was added by hand (hashes recomputed)
+    problems += [f"event {seq} ({action} {key}): no such record in the journal (an event added later?)"
+                 for seq, action, key in strays[:_MAX_LISTED]]
+    if len(strays) > _MAX_LISTED:
+        problems.append("... and more events of no record")
     unlogged = _unlogged(records, recorded)
     problems += [f"record {key} is done but has no {action} event (events removed?)"
                  for key, action in unlogged[:_MAX_LISTED]]

@@ -110,7 +110,9 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
             "delivered": result.delivered, "already_delivered": result.already_delivered,
-            "delivery_failed": result.delivery_failed, "audit_head": result.audit_head,
+            "delivery_failed": result.delivery_failed, "with_warnings": result.with_warnings,
+            "catalogue_files": result.catalogue_files, "notes": result.notes,
+            "audit_head": result.audit_head,
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
 
 
@@ -138,7 +140,7 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
                 delivery_failures: list[tuple[str, str, str]]) -> str:
     esc = _esc
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
-                   for k, v in summary.items() if not isinstance(v, dict) and v is not None)
+                   for k, v in summary.items() if not isinstance(v, dict | list) and v is not None)
     stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
                      f"</td><td>{seconds}</td></tr>" for stage, seconds in summary["seconds"].items())
     failed = "".join(f"<tr><td>{esc(f)}</td><td>{r}</td><td>{esc(a)}</td><td><pre>{esc(e)}</pre></td></tr>"
@@ -147,6 +149,8 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
     more = "" if listed <= len(failures) else \
         f"<p>{listed - len(failures)} more failures: see report.csv.</p>"
     deliveries = _delivery_section(summary, delivery_failures)
+    notes = "" if not summary["notes"] else \
+        "<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in summary["notes"]) + "</ul>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>
 <style>
@@ -162,7 +166,7 @@ pre{{white-space:pre-wrap;margin:0}}
 <th scope="col">seconds (all workers)</th></tr>{stages}</table>
 <h2>Failures</h2>{'<p>None.</p>' if not failures else
  '<table><tr><th scope="col">file</th><th scope="col">row</th><th scope="col">award</th>'
- '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{deliveries}
+ '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{notes}{deliveries}
 </main></body></html>
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
-from edcbridge.model import Catalogue
+from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Done, Journal, audit_actions
@@ -77,6 +77,9 @@ class RunResult:
     delivered: int = 0
     already_delivered: int = 0
     delivery_failed: int = 0
+    with_warnings: int = 0  # records done with warnings (report.json lists them)
+    catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
+    notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
     @property
     def total(self) -> int:
@@ -144,8 +147,9 @@ class _Runner:
             limit = self.options.fail_fast
             if limit is not None and self.consecutive_failures >= limit:
                 self.stopping = True  # a success handled next, in the same batch, does not undo it
-        elif status != "skipped":
-            self.consecutive_failures = 0
+        elif status != "skipped":  # a row done earlier is no new work: it neither counts nor
+            self.consecutive_failures = 0  # breaks a run of failures (a re-run after the seal or
+            # the catalogue broke then stops at the N-th new failure, not at the end of the file)
         if len(self.pending) >= self.options.commit_every or \
                 time.monotonic() - self.last_commit >= self.options.commit_seconds:
             self.flush()
@@ -172,6 +176,7 @@ class _Runner:
                 self.result.file_errors += 1
             elif status == "done":
                 self.result.done += 1
+                self.result.with_warnings += bool(outcome.warnings)
             else:
                 self.result.failed += 1
                 stage = outcome.stage or "load"
@@ -247,7 +252,7 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
             continue
         award = loaded.award
         issuer = award.issuer or catalogue.issuer
-        key = f"{issuer}/{award.award_id}"
+        key = award_key(award, catalogue)
         first = names.first(safe_name(issuer, award.award_id).lower(),
                             f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
         if first is not None:  # another file, or an id that differs only in case or symbols
@@ -276,6 +281,11 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+def award_key(award: Award, catalogue: Catalogue) -> str:
+    """An award's key in the journal: its issuer and its id."""
+    return f"{award.issuer or catalogue.issuer}/{award.award_id}"
 
 
 def _claim_earlier_record(runner: _Runner, catalogue: Catalogue,
@@ -393,7 +403,7 @@ def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
                               options.validate, seal)
         items = _items(job, runner, _file_hash(job.catalogue), seal)
         if "loq" in options.formats:
-            _write_loq(job, options)
+            _write_loq(job, options, runner.result)
         if options.workers <= 1:
             init_worker(config)
             for batch in _batches(items, options.batch_size):
@@ -449,8 +459,9 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
     deliver_pending(runner.journal, target, count)
 
 
-def _write_loq(job: Job, options: RunOptions) -> None:
-    """The catalogue as ELM 3 LOQ for registers: one document per catalogue, in OUT/loq/."""
+def _write_loq(job: Job, options: RunOptions, result: RunResult) -> None:
+    """The catalogue as ELM 3 LOQ for registers: one document per catalogue, in OUT/loq/, with
+    notes of what it leaves out (a specification LOQ cannot hold, texts in other languages)."""
     from edcbridge.schemas import SchemaStore
     from edcbridge.xml.export import write_loq
 
@@ -458,6 +469,8 @@ def _write_loq(job: Job, options: RunOptions) -> None:
     if outcome.path is None:
         problems = "; ".join(f.render() for f in outcome.findings if f.severity == "error")
         raise LoqError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
+    result.catalogue_files.append(str(outcome.path))
+    result.notes += [f"{job.catalogue}: LOQ {f.render()}" for f in outcome.findings]
 
 
 class LoqError(ValueError):

@@ -224,6 +224,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
         return
     texts = {name: serialise(doc) for name, doc in documents.items() if name in s.config.formats}
     if "edc-xml" in s.config.formats:
+        from edcbridge.xml.edc12 import not_carried
         from edcbridge.xml.export import export_credential
 
         outcome.stage = "validate"
@@ -233,6 +234,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
             outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
             return
         texts["edc-xml"] = xml
+        outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(award, s.catalogue)]
         started = _clock(outcome, "validate", started)
     if s.sealer is not None:
         outcome.stage = "seal"

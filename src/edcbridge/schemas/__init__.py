@@ -1,10 +1,13 @@
 """The schema store: official schemas, shapes and contexts, pinned by a manifest.
 
 Official files are never part of the package. ``edcbridge schemas install`` copies them from
-a folder (``--from``) or downloads them from their pinned URLs, checking every sha256.
+a folder (``--from``) or downloads them from their pinned URLs, checking every sha256; each
+download has a deadline and a size limit, and the download stops when a server keeps failing.
 """
 
 from edcbridge.schemas.store import (
+    InstallResult,
+    InstallStopped,
     ManifestEntry,
     SchemaStore,
     SchemaStoreError,
@@ -14,6 +17,8 @@ from edcbridge.schemas.store import (
 )
 
 __all__ = [
+    "InstallResult",
+    "InstallStopped",
     "ManifestEntry",
     "SchemaStore",
     "SchemaStoreError",

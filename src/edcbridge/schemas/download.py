@@ -1,38 +1,74 @@
-"""Fetch manifest files over HTTPS (or from a mirror), with timeouts always set."""
+"""Fetch manifest files over HTTPS (or from a mirror), each within a deadline and a size limit
+(see :mod:`edcbridge.bounded_http`: a server sending a byte every few seconds cannot hold a
+file for ever). After a few failures in a row to reach one server the download stops, the
+other files not tried: a silent server would otherwise cost a deadline per file, hours for
+the whole manifest."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from urllib.parse import urlsplit
 
-import requests
+from edcbridge.bounded_http import DownloadError, download
+from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
 
-from edcbridge.schemas.store import ManifestEntry, SchemaStoreError
+DEADLINE = 60.0  # seconds for one file, from the request to its last byte
+MAX_BYTES = 16 * 1024 * 1024  # the manifest pins no sizes; its largest file is under 1 MB
+GIVE_UP_AFTER = 3  # failures in a row to reach one server
+MAX_REDIRECTS = 10  # upstream addresses (purl, GitHub) redirect
 
-TIMEOUT = (10, 60)
 
-
-def http_fetcher(mirror: str | None = None,
-                 session: requests.Session | None = None) -> Callable[[ManifestEntry], bytes]:
+class HttpFetcher:
     """A fetch function for :meth:`SchemaStore.install`.
 
     With ``mirror``, files are fetched from ``<mirror>/<manifest path>`` instead of their
     upstream URLs: institutions without direct access keep such a mirror.
     """
-    http = session or requests.Session()
 
-    def fetch(entry: ManifestEntry) -> bytes:
-        if mirror:
-            url = mirror.rstrip("/") + "/" + entry.path
-        elif entry.url:
-            url = entry.url
-        else:
-            raise SchemaStoreError(entry.note or "no public download URL; install with --from")
+    def __init__(self, mirror: str | None = None, *, deadline: float = DEADLINE,
+                 max_bytes: int = MAX_BYTES, give_up_after: int = GIVE_UP_AFTER) -> None:
+        self.mirror = mirror
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.give_up_after = give_up_after
+        self._failures: dict[str, int] = {}  # per server: failures to reach it in a row
+
+    def __call__(self, entry: ManifestEntry) -> bytes:
+        url = self._url(entry)
+        host = urlsplit(url).netloc
         try:
-            response = http.get(url, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise SchemaStoreError(f"download failed: {url}: {exc.__class__.__name__}") from exc
-        if response.status_code != 200:
-            raise SchemaStoreError(f"download failed: {url}: HTTP {response.status_code}")
-        return response.content
+            data = download("schema file", url, timeout=self.deadline, limit=self.max_bytes,
+                            max_redirects=MAX_REDIRECTS)
+        except DownloadError as exc:
+            self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
+            message = f"download failed: {exc}"
+            if exc.kind == "too-large":
+                remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
+                message += f": larger than any pinned file, so not the pinned file; {remedy}"
+            if self._failures[host] >= self.give_up_after:
+                raise InstallStopped(self._stop_message(message, host)) from exc
+            raise SchemaStoreError(message) from exc
+        self._failures[host] = 0
+        return data
 
-    return fetch
+    def _url(self, entry: ManifestEntry) -> str:
+        if self.mirror:
+            return self.mirror.rstrip("/") + "/" + entry.path
+        if entry.url:
+            return entry.url
+        raise SchemaStoreError(entry.note or "no public download URL; install with --from")
+
+    def _stop_message(self, message: str, host: str) -> str:
+        if self.mirror:
+            where = "the mirror"
+            remedy = "check the network connection and the --mirror URL, or use --from DIR"
+        else:
+            where = "the official server"
+            remedy = ("check the network connection, or install from a copy of the files with "
+                      "--mirror URL or --from DIR")
+        return (f"{message}; {self.give_up_after} downloads in a row from {where} {host} failed, so "
+                f"the remaining files were not tried: {remedy}")
+
+
+def http_fetcher(mirror: str | None = None) -> HttpFetcher:
+    """A fetch function for :meth:`SchemaStore.install` (see :class:`HttpFetcher`)."""
+    return HttpFetcher(mirror)

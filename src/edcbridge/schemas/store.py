@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,15 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 class SchemaStoreError(RuntimeError):
     """The store is missing files, or a file does not match its pinned checksum."""
+
+
+class InstallStopped(SchemaStoreError):
+    """Raised by a fetch function to end an install: its file failed, the rest are not tried
+    (say the server stopped answering)."""
+
+
+class _Unwritable(SchemaStoreError):
+    """The store cannot be written: the whole install fails, not one file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,10 @@ class InstallResult:
     installed: list[str]
     unchanged: list[str]
     failed: list[tuple[str, str]]
+    not_tried: list[str] = field(default_factory=list)  # after a fetch raised InstallStopped
+
+
+Progress = Callable[[str, str], None]  # (manifest path, what became of it), as each file is done
 
 
 class SchemaStore:
@@ -135,41 +149,77 @@ class SchemaStore:
         return states
 
     def install(self, fetch: Callable[[ManifestEntry], bytes],
-                entries: Iterable[ManifestEntry] | None = None) -> InstallResult:
-        installed, unchanged, failed = [], [], []
-        for entry in entries if entries is not None else manifest():
-            target = self.root / entry.path
-            if target.is_file() and _sha256(target.read_bytes()) == entry.sha256:
-                unchanged.append(entry.path)
-                continue
-            try:
-                data = fetch(entry)
-            except (OSError, SchemaStoreError) as exc:
-                failed.append((entry.path, str(exc)))
-                continue
-            digest = _sha256(data)
-            if digest != entry.sha256:
-                failed.append((entry.path, f"sha256 {digest} does not match the pinned {entry.sha256}"))
-                continue
-            write_atomic(target, data)
-            installed.append(entry.path)
-        return InstallResult(installed, unchanged, failed)
+                entries: Iterable[ManifestEntry] | None = None,
+                progress: Progress | None = None) -> InstallResult:
+        """Fetch each file not already intact, check its sha256 and write it.
 
-    def install_from(self, folder: Path) -> InstallResult:
+        A fetch raising InstallStopped ends the install, the remaining files listed as not
+        tried. A store that cannot be written raises SchemaStoreError at the first file.
+        """
+        result = InstallResult([], [], [])
+        todo = list(entries if entries is not None else manifest())
+        for index, entry in enumerate(todo):
+            stopped = False
+            try:
+                state = self._install_one(entry, fetch)
+            except _Unwritable:
+                raise
+            except (OSError, SchemaStoreError) as exc:  # this file only, unless InstallStopped
+                result.failed.append((entry.path, str(exc)))
+                state = f"failed: {exc}"
+                stopped = isinstance(exc, InstallStopped)
+            else:
+                (result.installed if state == "installed" else result.unchanged).append(entry.path)
+            if progress is not None:
+                progress(entry.path, state)
+            if stopped:
+                result.not_tried.extend(e.path for e in todo[index + 1:])
+                break
+        return result
+
+    def _install_one(self, entry: ManifestEntry, fetch: Callable[[ManifestEntry], bytes]) -> str:
+        """'installed' or 'already present'; raises when the file could not be fetched."""
+        target = self.root / entry.path
+        if target.is_file() and _sha256(target.read_bytes()) == entry.sha256:
+            return "already present"
+        data = fetch(entry)
+        digest = _sha256(data)
+        if digest != entry.sha256:
+            raise SchemaStoreError(f"sha256 {digest} does not match the pinned {entry.sha256}")
+        self._write(target, data)
+        return "installed"
+
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write one file; a store that cannot be written (read-only, not a folder, full) ends
+        the install, since every other file would fail the same way."""
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            raise _Unwritable(
+                f"cannot write the schema store {self.root}: {exc.strerror or exc}; give a "
+                f"folder you can write with --store DIR or {ENV_VAR}"
+            ) from exc
+
+    def install_from(self, folder: Path, progress: Progress | None = None) -> InstallResult:
         def read(entry: ManifestEntry) -> bytes:
             source = folder / entry.path
             if not source.is_file():
                 raise SchemaStoreError(f"not found in {folder}")
             return source.read_bytes()
 
-        return self.install(read)
+        return self.install(read, progress=progress)
 
     def ensure(self, group: str | None = None) -> SchemaStore:
-        """Install from ``../shared/reference`` if files are missing and that folder exists."""
+        """Install from ``../shared/reference`` if files are missing and that folder exists.
+
+        A store that cannot be written is left as it is: its files are still missing, which
+        the caller reports with the remedy.
+        """
         if self.missing(group):
             reference = find_reference_dir()
             if reference is not None:
-                self.install_from(reference)
+                with contextlib.suppress(SchemaStoreError):
+                    self.install_from(reference)
         return self
 
 

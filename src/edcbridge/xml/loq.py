@@ -62,6 +62,7 @@ class _Doc:
     grading: dict[str, etree._Element] = field(default_factory=dict)
     locations: dict[str, etree._Element] = field(default_factory=dict)
     notations: set[str] = field(default_factory=set)
+    losses: list[Finding] = field(default_factory=list)  # what the document leaves out
 
     def strings(self, parent: etree._Element, name: str, text: dict[str, str] | None,
                 ns: str = LOQ) -> None:
@@ -103,6 +104,10 @@ def _location(doc: _Doc, org: Organisation) -> str:
         location = etree.Element(_q("location"), id=lid)
         address = _sub(location, "address")
         doc.note(address, "fullAddress", org.address, many=False)
+        if org.address and len(org.address) > 1:
+            doc.losses.append(Finding("loq-loss", "info", f"organisations[{org.key}].address",
+                                      "an LOQ address holds one language: the primary-language text "
+                                      "is kept"))
         doc.uri(address, "countryCode", org.country)
         doc.locations[lid] = location
     return lid
@@ -313,6 +318,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                 findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].{field_name}",
                                         "LOQ notes hold one language here: the primary-language text "
                                         "is kept"))
+    findings += doc.losses
     root = etree.Element(_q("Courses"), nsmap=NSMAP)  # type: ignore[arg-type]
     root.set(_q("schemaLocation", XSI), SCHEMA_LOCATION)
     root.set("xsdVersion", XSD_VERSION)

@@ -1,0 +1,80 @@
+"""export --preview pages the exported awards only, and a Ctrl-C stops it; a Ctrl-C before the
+run starts exits 130 as well."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from tests.test_pipeline import CATALOGUE, _awards, _start_and_wait_for_commits
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+def _pages(out: Path) -> list[str]:
+    return sorted(p.stem for p in (out / "preview").glob("*.html")) if (out / "preview").is_dir() else []
+
+
+def test_pages_are_made_for_exported_awards_only(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 8)
+    lines = awards.read_text("utf-8").splitlines(keepends=True)
+    for row in (2, 3, 4):  # SYN-00001..3 name no known specification: three failures in a row
+        lines[row] = lines[row].replace(",IMP-MC-", ",NOPE-MC-")
+    awards.write_text("".join(lines), "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
+                                       "--fail-fast", "3", "--preview"])
+    assert result.exit_code == 1, result.output
+    assert "stopped after 3 consecutive failures" in result.stderr
+    # not the failed rows, nor those left unread
+    assert [name.rsplit("_", 1)[-1] for name in _pages(out)] == ["SYN-00000"]
+
+
+def test_ctrl_c_stops_an_export_with_previews(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start_and_wait_for_commits(out, _awards(tmp_path / "awards.csv", 1500), "--preview")
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert _pages(out) == [] and b"preview:" not in stderr
+
+
+def test_ctrl_c_while_the_input_is_checked_exits_130(env: None, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.pipeline import runner
+
+    def pressed(path: Path) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "count_rows", pressed)  # counted before the run, for the progress bar
+    awards = _awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out)])
+    assert result.exit_code == 130, result.output
+    assert "interrupted; run the same command again" in result.stderr and "Aborted!" not in result.output
+
+
+def test_what_xml_formats_leave_out_is_reported(env: None, tmp_path: Path) -> None:
+    wales = Path(__file__).parent.parent / "fixtures" / "wales"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(wales / "awards.csv"), "-c",
+                                       str(wales / "catalogue.yaml"), "-o", str(out),
+                                       "--format", "edc-xml", "--format", "loq", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert str(out / "loq" / "aber.xml") in result.stdout.splitlines()
+    assert "LOQ INFO loq-loss at organisations[" in result.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["records"] and all(any(w.startswith("edc-xml: INFO xml-loss") for w in r["warnings"])
+                                     for r in report["records"])
+    assert report["with_warnings"] == len(report["records"]) and report["catalogue_files"]
+    assert any("organisations[" in note for note in report["notes"])
+    assert "credential(s) done with warnings" in result.stderr
