@@ -172,20 +172,16 @@ def test_an_award_without_an_email_address_fails_delivery_with_the_fix_and_the_c
     assert sorted(d["wallet"] for d in fake.deposits) == sorted(e for e in emails.values() if e)
 
 
-def test_delivering_needs_a_seal(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("option", "said"), [
+    (["--deliver-wallet", "http://127.0.0.1:9"], "--deliver-wallet needs --seal"),
+    (["--wallet-locale", "english"], "--wallet-locale 'english' is not a language code"),
+])
+def test_delivery_options_are_checked_before_any_work(tmp_path: Path, option: list[str], said: str) -> None:
     awards, _ = _awards(tmp_path, 1)
     result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "o"),
-                                       "--deliver-wallet", "http://127.0.0.1:9"])
+                                       *option])
     assert result.exit_code == 2
-    assert "--deliver-wallet needs --seal" in result.output
-
-
-def test_the_wallet_locale_must_be_a_language_code(tmp_path: Path) -> None:
-    awards, _ = _awards(tmp_path, 1)
-    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "o"),
-                                       "--wallet-locale", "english"])
-    assert result.exit_code == 2
-    assert "--wallet-locale 'english' is not a language code; write it like en or de" in result.output
+    assert said in result.output
     assert not (tmp_path / "o").exists()
 
 
