@@ -40,3 +40,17 @@ def test_a_duplicate_far_down_a_long_file_names_the_first_row(
     duplicates = [r for r in iter_awards(path, catalogue) if r.award is None]
     assert [(r.row, r.errors[0].message) for r in duplicates] == [
         (200 + i + 2, f"duplicate of row {i + 2}") for i in range(5)]
+
+
+def test_plain_text_columns_are_in_the_rows_language(tmp_path: Path) -> None:
+    """A Welsh catalogue, a row issued in English: its grade "Merit" is English text."""
+    catalogue = load_catalogue(FIXTURES / "wales" / "catalogue.yaml")
+    rows = {r.award.award_id: r.award for r in iter_awards(FIXTURES / "wales" / "awards.csv", catalogue)
+            if r.award is not None}
+    assert rows["ABER-25-0004"].grade == {"en": "Merit"}  # language: en
+    assert rows["ABER-25-0001"].grade == {"cy": "Teilyngdod"}  # no language: the catalogue's (cy)
+    path = tmp_path / "awards.csv"
+    path.write_text("award_id,specification,learner_id,given_name,family_name,awarding_date,grade,grade@cy,"
+                    "language\nX1,ABER-GW-NHP20,1,Ann,Jones,2025-06-27,Pass,Llwyddo,English\n", "utf-8")
+    (row,) = iter_awards(path, catalogue)
+    assert row.award is not None and row.award.grade == {"en": "Pass", "cy": "Llwyddo"}

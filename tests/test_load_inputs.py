@@ -172,11 +172,14 @@ def test_a_date_error_is_kept_beside_an_unknown_specification(tmp_path: Path) ->
 def test_issued_before_the_awarding_date_is_an_error(tmp_path: Path) -> None:
     lines = [[*HEADER, "issued"], [*GOOD, "2025-07-13T23:00:00Z"],
              ["A2", *GOOD[1:], "2025-07-14T00:30:00+02:00"]]
-    bad, same_day = _rows(_csv(tmp_path, lines))
+    lines.append(["A3", *GOOD[1:], "2025-07-14T02:00:00+02:00"])
+    bad, local_day, same_day = _rows(_csv(tmp_path, lines))
     assert _where(bad.errors) == [(2, "issued")] and bad.errors[0].value == "2025-07-13T23:00:00Z"
-    assert bad.errors[0].message == "issued is before awarding_date (2025-07-14)"
+    assert bad.errors[0].message == "issued is before awarding_date (2025-07-14, 00:00 UTC)"
     assert bad.errors[0].fix.startswith("a credential is issued on or after its awarding date")
-    assert same_day.errors == ()  # the 14th where it was issued, though the 13th in UTC
+    # the 14th where it was issued, but the 13th in UTC, as the credential would state it
+    assert _where(local_day.errors) == [(3, "issued")]
+    assert same_day.errors == ()  # 00:00 UTC on the 14th
 
 
 def test_a_learner_id_stored_as_a_number_is_refused_not_changed(tmp_path: Path) -> None:

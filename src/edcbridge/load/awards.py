@@ -153,11 +153,11 @@ def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Nest flat cells into the Award's shape; returns the data and (column, problem) pairs.
 
-    Plain text columns are in the catalogue's primary language (the registry's working
-    language), whatever ``language`` the credential is issued in.
+    Plain text columns are in the row's ``language`` (the credential's), else in the
+    catalogue's primary language (the registry's working language).
     """
     problems: list[tuple[str, str]] = []
-    language = default_language
+    language = _row_language(row) or default_language
     data: dict[str, Any] = {}
     for name, value in row.items():
         base, lang = _split_column(name)
@@ -178,6 +178,18 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
         else:
             _nest(data, path, value.strip() if isinstance(value, str) else value)
     return data, problems
+
+
+def _row_language(row: Row) -> str | None:
+    """The ISO 639-1 code the row's ``language`` cell names, if any (a wrong one is reported
+    when the award is checked)."""
+    for name, value in row.items():
+        if _split_column(name) == ("language", None) and isinstance(value, str) and value.strip():
+            try:
+                return vocab.resolve("language", value).code
+            except vocab.UnknownConcept:
+                return None
+    return None
 
 
 def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> RecordError:
@@ -225,10 +237,11 @@ def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> 
         errors.append(RecordError(file, number, names["date_of_birth"], birth.isoformat(),
                                   f"date_of_birth is not before awarding_date ({awarded})",
                                   "correct date_of_birth or awarding_date (YYYY-MM-DD)"))
-    if award.issued is not None and award.issued.date() < awarded:
+    # the credential states both in UTC: 01:00+02:00 on the awarding day is the day before
+    if award.issued is not None and award.issued_at().date() < awarded:
         issued = award.issued.isoformat().replace("+00:00", "Z")
         errors.append(RecordError(file, number, names["issued"], issued,
-                                  f"issued is before awarding_date ({awarded})",
+                                  f"issued is before awarding_date ({awarded}, 00:00 UTC)",
                                   "a credential is issued on or after its awarding date: "
                                   "correct issued, or leave it empty to issue on awarding_date"))
     if award.valid_until and award.valid_until < awarded:

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from edcbridge import vocab
 from edcbridge.mapping.image import card_png
 from edcbridge.mapping.nodes import (
@@ -50,6 +52,42 @@ def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tup
     primary_iri = award.language or catalogue.primary_language
     primary = vocab.concept("language", primary_iri).code
     return primary, sorted({primary, *spec.title})
+
+
+def catalogue_notes(catalogue: Catalogue) -> list[str]:
+    """What the catalogue says that its credentials will not carry, per specification: texts in
+    a language its title lacks (a credential's languages are its title's), and the credit
+    currency period (ELM 3.2 has no property for it)."""
+    notes = []
+    for spec in catalogue.specifications:
+        records = [spec, *(catalogue.organisation(key) for key in {spec.awarding_body or catalogue.issuer,
+                                                                    catalogue.issuer}),
+                   *(catalogue.qa(key) for key in spec.quality_assurance)]
+        found = set().union(*(_text_languages(record) for record in records))
+        left_out = sorted(found - set(spec.title))
+        if left_out:
+            notes.append(f"specification {spec.code}: texts in {', '.join(left_out)} are left out of its "
+                         f"credentials: its title has no {' or '.join(left_out)} text (a credential's "
+                         "languages are its title's); add a title in them to carry them")
+    currency = [spec.code for spec in catalogue.specifications if spec.credit_currency_years is not None]
+    if currency:
+        notes.append(f"credit_currency_years of {', '.join(currency)} is checked by the policies but not "
+                     "carried by EDC 3.2 (it has no such property): if learners must see it, state the "
+                     "period in further_information")
+    return notes
+
+
+def _text_languages(value: object) -> set[str]:
+    """The languages of every language map in a catalogue record."""
+    if isinstance(value, BaseModel):
+        return set().union(*(_text_languages(getattr(value, name)) for name in type(value).model_fields))
+    if isinstance(value, dict):
+        if value and all(isinstance(k, str) and len(k) == 2 and isinstance(v, str) for k, v in value.items()):
+            return set(value)
+        return set().union(*(_text_languages(v) for v in value.values()))
+    if isinstance(value, list | tuple):
+        return set().union(*(_text_languages(v) for v in value))
+    return set()
 
 
 def _language_concept(code: str) -> Node:
@@ -275,9 +313,24 @@ class _Shared:
     schemas: tuple[Node, ...]
     assessment: Node | None
     id_verification: Node | None
+    mandate: Node | None  # the issuer seals for another awarding body
 
 
 _SHARED: dict[tuple[int, str, str, str, tuple[str, ...]], tuple[Catalogue, _Shared]] = {}
+
+
+MANDATE = "http://data.europa.eu/snb/evidence-type/c_18016257"
+_EVIDENCE_TYPES = "http://data.europa.eu/snb/evidence-type/25831c2"
+
+
+def _mandate() -> Node:
+    """The evidence the EC's issuer adds when the sealing organisation is not the awarding
+    body: the claims are the awarding body's, the seal certifies where they come from."""
+    return {"type": "Evidence", "dcType": external_concept(MANDATE, _EVIDENCE_TYPES, "Mandate"),
+            "evidenceStatement": "Every claim inside this credential is to be construed as having been "
+            "made by the indicated awarding body, who maintains sole responsibility for said claim. "
+            "By applying its electronic seal, the signing organisation certifies the correctness of "
+            "origin of each claim, as having been made by the indicated awarding body."}
 
 
 def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary: str,
@@ -298,7 +351,8 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
                      (freeze(concept("credential-type", spec.credential_type.value)),),
                      (freeze({"id": SHAPES_GENERIC_FULL, "type": "ShaclValidator2017"}),),
                      freeze(assessment) if assessment is not None else None,
-                     freeze(concept("supervision", supervision.value)) if supervision else None)
+                     freeze(concept("supervision", supervision.value)) if supervision else None,
+                     freeze(_mandate()) if body is not issuer else None)
     if len(_SHARED) > 1024:
         _SHARED.clear()
     _SHARED[key] = (catalogue, shared)
@@ -344,4 +398,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     until = valid_until(award, spec)
     if until:
         credential["validUntil"] = date_time(until)
+        credential["expirationDate"] = credential["validUntil"]  # VC 1.1's, as issuanceDate is
+    if shared.mandate is not None:
+        credential["evidence"] = shared.mandate
     return assign_ids(credential)  # type: ignore[no-any-return]

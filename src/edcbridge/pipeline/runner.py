@@ -22,6 +22,7 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
+from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
@@ -402,6 +403,8 @@ def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
         items = _items(job, runner, _file_hash(job.catalogue), seal)
+        notes = catalogue_notes(load_catalogue(job.catalogue))  # what its credentials cannot carry
+        runner.result.notes += [f"{job.catalogue}: {note}" for note in notes]
         if "loq" in options.formats:
             _write_loq(job, options, runner.result)
         if options.workers <= 1:
