@@ -40,17 +40,3 @@ def test_content_uuid_is_uuid5_of_the_canonical_json(node: dict[str, object]) ->
         return
     assert content_uuid(node) == uuid.uuid5(NAMESPACE, name)
     assert content_uuid_text(node) == str(uuid.uuid5(NAMESPACE, name))
-
-
-def test_credential_ids_follow_the_issuers_legal_identifier_not_its_local_key() -> None:
-    from edcbridge.load import load_catalogue
-    from edcbridge.mapping.nodes import credential_id
-    from tests.conftest import FIXTURES
-
-    wales, galway = (load_catalogue(FIXTURES / name / "catalogue.yaml") for name in ("wales", "galway"))
-    renamed = {org.key: org.model_copy(update={"key": "uni"}) for org in (wales.organisation(wales.issuer),
-                                                                         galway.organisation(galway.issuer))}
-    as_uni = [c.model_copy(update={"organisations": (renamed[c.issuer],)}) for c in (wales, galway)]
-    first, second = (credential_id(c, "uni", "2025-0001") for c in as_uni)
-    assert first != second  # two universities that both call themselves "uni" in their catalogues
-    assert first == credential_id(wales, wales.issuer, "2025-0001")  # a new local key: the same id

@@ -200,7 +200,7 @@ def open_badge(award: Award, catalogue: Catalogue) -> Doc:
                        "add it or correct the award's specification code")
     language, _ = languages_of(award, spec, catalogue)
     issuer_key = award.issuer or catalogue.issuer
-    cred_id = credential_id(catalogue.organisation(issuer_key).eidas_identifier or issuer_key, award.award_id)
+    cred_id = credential_id(issuer_key, award.award_id)
     achieved = achievement(spec, catalogue, issuer_key, language)
     doc: Doc = {
         "@context": [VC_V2, OB_CONTEXT],

@@ -382,7 +382,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     issued = date_time(award.issued_at())
     credential: dict[str, Any] = {
         "@context": CONTEXT,
-        "id": credential_id(catalogue, issuer_key, award.award_id),
+        "id": credential_id(issuer_key, award.award_id),
         "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
         "credentialProfiles": list(shared.profiles),
         "credentialSchema": list(shared.schemas),

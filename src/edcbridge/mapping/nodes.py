@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 
 from edcbridge import vocab
-from edcbridge.model import Catalogue
 
 Node = dict[str, Any]
 NAMESPACE = uuid.UUID("0b0a3c36-2f7e-5d0e-9a52-6564636272d1")
@@ -153,9 +152,6 @@ def assign_ids(node: Any) -> Any:
     return filled
 
 
-def credential_id(catalogue: Catalogue, issuer_key: str, award_id: str) -> str:
-    """Stable per award, and unique across issuers: made from the issuer's eIDAS identifier (a
-    legal identifier, where the catalogue's key for it is a local name two institutions may
-    share) and the award id. Re-issuing the same award keeps its credential id."""
-    issuer = catalogue.organisation(issuer_key).eidas_identifier or issuer_key
-    return f"urn:credential:{uuid.uuid5(NAMESPACE, f'{issuer}/{award_id}')}"
+def credential_id(issuer_key: str, award_id: str) -> str:
+    """Stable per award: re-issuing the same award keeps its credential id."""
+    return f"urn:credential:{uuid.uuid5(NAMESPACE, f'{issuer_key}/{award_id}')}"

@@ -342,7 +342,7 @@ def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
 
     root = etree.Element(q("europassCredential"), nsmap=NSMAP)  # type: ignore[arg-type]
     root.set(q("schemaLocation", XSI), SCHEMA_LOCATION)
-    root.set(q("id", CRED), credential_id(catalogue, issuer_key, award.award_id))
+    root.set(q("id", CRED), credential_id(issuer_key, award.award_id))
     root.set("xsdVersion", XSD_VERSION)
     etree.SubElement(root, q("identifier"), {"schemeName": AWARD_SCHEME}).text = award.award_id
     w.code(root, "type", "credential-type", spec.credential_type.value)
