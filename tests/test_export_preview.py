@@ -3,10 +3,13 @@ run starts exits 130 as well."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -78,3 +81,35 @@ def test_what_xml_formats_leave_out_is_reported(env: None, tmp_path: Path) -> No
     assert report["with_warnings"] == len(report["records"]) and report["catalogue_files"]
     assert any("organisations[" in note for note in report["notes"])
     assert "credential(s) done with warnings" in result.stderr
+
+
+def _export(*args: str) -> Any:
+    return CliRunner().invoke(main, ["export", *args, "-c", str(CATALOGUE), "-j", "1"])
+
+
+def _with_grade(header: str, line: str, grade: str) -> str:
+    row = next(csv.DictReader([header, line]))
+    row["grade"] = grade
+    out = io.StringIO()
+    csv.DictWriter(out, fieldnames=list(row), lineterminator="\n").writerow(row)
+    return out.getvalue()
+
+
+def test_no_page_shows_content_that_was_not_exported(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 2)
+    header, *lines = awards.read_text("utf-8").splitlines(keepends=True)
+    again = tmp_path / "again.csv"  # the same award in another file, with another grade: refused
+    again.write_text(header + _with_grade(header, lines[0], "MALLORY"), "utf-8")
+    out = tmp_path / "out"
+    result = _export(str(awards), str(again), "-o", str(out), "--preview")
+    assert result.exit_code == 1 and "the same award or output file" in result.stderr
+    pages = list((out / "preview").glob("*.html"))
+    assert len(pages) == 2 and not any("MALLORY" in p.read_text("utf-8") for p in pages)
+    # a changed row a --fail-fast stop leaves unread: its award was exported before, as it was then
+    out = tmp_path / "o2"
+    assert _export(str(awards), "-o", str(out)).exit_code == 0
+    changed = tmp_path / "changed.csv"
+    bad_date = lines[1].replace(",2025-", ",31/12/")
+    changed.write_text(header + bad_date + _with_grade(header, lines[0], "MALLORY"), "utf-8")
+    result = _export(str(changed), "-o", str(out), "--fail-fast", "1", "--preview")
+    assert result.exit_code == 1 and "preview: 0 pages" in result.stderr, result.stderr

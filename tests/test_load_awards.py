@@ -54,3 +54,15 @@ def test_plain_text_columns_are_in_the_rows_language(tmp_path: Path) -> None:
                     "language\nX1,ABER-GW-NHP20,1,Ann,Jones,2025-06-27,Pass,Llwyddo,English\n", "utf-8")
     (row,) = iter_awards(path, catalogue)
     assert row.award is not None and row.award.grade == {"en": "Pass", "cy": "Llwyddo"}
+
+
+def test_a_plain_column_beside_the_rows_language_column_is_the_registrys(tmp_path: Path) -> None:
+    catalogue = load_catalogue(FIXTURES / "wales" / "catalogue.yaml")  # primary language cy
+    path = tmp_path / "awards.csv"
+    path.write_text("award_id,specification,learner_id,given_name,given_name@en,family_name,awarding_date,"
+                    "grade,grade@en,language\nX1,ABER-GW-NHP20,1,Rhodri Llŷr,Rhodri,Morgan,2025-06-27,"
+                    "Teilyngdod,Merit,en\n", "utf-8")
+    (row,) = iter_awards(path, catalogue)
+    assert row.award is not None, row.errors
+    assert row.award.learner.given_name == {"cy": "Rhodri Llŷr", "en": "Rhodri"}
+    assert row.award.grade == {"cy": "Teilyngdod", "en": "Merit"}

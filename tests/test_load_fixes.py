@@ -230,3 +230,34 @@ def test_a_row_the_csv_reader_cannot_read_is_an_error_of_the_file(tmp_path: Path
     assert len(loaded) == 1  # the row before it
     assert caught.value.error.message.startswith("row 3 cannot be read as CSV (field larger than field limit")
     assert caught.value.error.fix.startswith("check the quotes from that row on")
+
+
+# a quote left open
+
+def _quoted(rows: list[str]) -> bytes:
+    return ("award_id,specification,learner_id,given_name,family_name,awarding_date,grade\r\n"
+            + "".join(rows)).encode("utf-8")
+
+
+def _good(number: int, grade: str = "Merit") -> str:
+    return f"A{number},IMP-MC-MLH,{number:08d},Ann,Lee,2025-07-14,{grade}\r\n"
+
+
+def test_a_quote_left_open_to_the_end_is_an_error_of_the_file_at_its_row(tmp_path: Path) -> None:
+    rows = [_good(1), _good(2), _good(3, '"Merit'), *(_good(n) for n in range(4, 60))]
+    path = _write(tmp_path, _quoted(rows))
+    loaded = []
+    with pytest.raises(InputFileError) as caught:
+        for row in iter_awards(path, CATALOGUE):
+            loaded.append(row)
+    assert [r.award.award_id for r in loaded if r.award] == ["A1", "A2"]
+    assert caught.value.error.message == "row 4 cannot be read as CSV (unexpected end of data)"
+
+
+def test_a_quote_closed_rows_later_fails_its_row_and_the_rest_go_on(tmp_path: Path) -> None:
+    path = _write(tmp_path, _quoted([_good(1), _good(2, '"Merit'), _good(3), _good(4, 'Pass"'), _good(5)]))
+    first, swallowed, last = iter_awards(path, CATALOGUE)
+    assert first.award is not None and last.award is not None and last.award.award_id == "A5"
+    assert swallowed.award is None
+    (error,) = [e for e in swallowed.errors if e.column == "grade"]
+    assert error.message == "grade holds a line break" and "close the quote" in error.fix

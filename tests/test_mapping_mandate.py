@@ -60,3 +60,17 @@ def test_texts_in_a_language_the_title_lacks_are_noted_as_left_out(tmp_path: Pat
     assert any(n.startswith("specification GAL-MC-PYDA: texts in ga are left out of its credentials")
                for n in notes), notes
     assert any("credit_currency_years of GAL-MC-PYDA" in n for n in notes)
+
+
+def test_a_text_in_none_of_the_titles_languages_is_carried_whole_and_not_noted(tmp_path: Path) -> None:
+    from edcbridge.mapping.edc import catalogue_notes
+
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    old = "alt_label: {en: Imperial College London}"
+    assert old in text
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(text.replace(old, "alt_label: {fr: Collège impérial de Londres}"), "utf-8")
+    loaded = load_catalogue(catalogue)
+    assert not [n for n in catalogue_notes(loaded) if "left out" in n]
+    award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", loaded) if r.award)
+    assert to_edc(award, loaded)["issuer"]["altLabel"] == {"fr": "Collège impérial de Londres"}  # type: ignore[index]

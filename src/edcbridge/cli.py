@@ -173,29 +173,43 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target)
-    code = _run_jobs([Job(catalogue, awards)], options, quiet)
-    if preview and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on with the pages
-        code = max(code, _preview(catalogue, awards, out_dir, quiet))
+    exported = _Rows() if preview else None
+    code = _run_jobs([Job(catalogue, awards)], options, quiet, exported)
+    if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on
+        code = max(code, _preview(catalogue, awards, out_dir, quiet, exported))
     sys.exit(code)
 
 
-def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quiet: bool) -> int:
-    """Pages for registry staff to eyeball the batch: the exported, valid awards only (done in
-    the journal, in this run or an earlier one: not those that failed, nor those a --fail-fast
-    stop left unread)."""
+class _Rows:
+    """Rows of awards files, a bit each (a million rows take 125 KB)."""
+
+    def __init__(self) -> None:
+        self._bits: dict[str, bytearray] = {}
+
+    def add(self, file: str, row: int) -> None:
+        bits = self._bits.setdefault(file, bytearray())
+        if len(bits) <= row >> 3:
+            bits.extend(bytes((row >> 3) + 1 - len(bits)))
+        bits[row >> 3] |= 1 << (row & 7)
+
+    def __contains__(self, place: tuple[str, int]) -> bool:
+        file, row = place
+        bits = self._bits.get(file)
+        return bits is not None and row >> 3 < len(bits) and bool(bits[row >> 3] & 1 << (row & 7))
+
+
+def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quiet: bool,
+             exported: _Rows) -> int:
+    """Pages for registry staff to eyeball the batch: the rows this run exported or found
+    exported as they are, only (not a row that failed, nor one a --fail-fast stop left unread,
+    though an earlier run exported its award with other content)."""
     from edcbridge.load import iter_awards, load_catalogue
-    from edcbridge.pipeline.journal import Journal
-    from edcbridge.pipeline.runner import award_key
     from edcbridge.preview import preview_awards
 
     catalogue = load_catalogue(catalogue_path)
-    journal = Journal.for_folder(out_dir)
-    try:
-        pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
-                 if row.award is not None and journal.done(award_key(row.award, catalogue)) is not None)
-        results = preview_awards(pairs, out_dir / "preview")
-    finally:
-        journal.close()
+    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
+             if row.award is not None and (row.file, row.row) in exported)
+    results = preview_awards(pairs, out_dir / "preview")
     if not quiet:
         click.echo(f"preview: {len(results)} pages in {out_dir / 'preview'}", err=True)
     return EXIT_OK
@@ -231,8 +245,9 @@ def _located(outcome: Outcome, message: str) -> str:
     return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
 
 
-def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
-    """Run the pipeline with people-facing output; returns the exit code."""
+def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
+    """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
+    rows done or skipped as done."""
     from edcbridge.pipeline import run
     from edcbridge.pipeline.runner import LoqError, count_rows
     from edcbridge.progress import Progress
@@ -242,6 +257,8 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool) -> int:
     progress = Progress(total, enabled=not quiet)
 
     def on_outcome(outcome: Any, status: str) -> None:
+        if exported is not None and status in ("done", "skipped"):
+            exported.add(outcome.file, outcome.row)
         if status == "done":
             if sys.stdout.isatty():  # the same terminal, most likely
                 progress.clear()

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.load.errors import RecordError, from_validation, suggest
-from edcbridge.load.tabular import NumberCell, Row, Table, read_rows
+from edcbridge.load.tabular import NumberCell, Row, Table, blank, read_rows
 from edcbridge.model import Award, Catalogue, parse
 
 # column -> (path in the Award model, is multilingual text, description)
@@ -150,30 +150,39 @@ def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     target[path[-1]] = value
 
 
-def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Nest flat cells into the Award's shape; returns the data and (column, problem) pairs.
+def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """Nest flat cells into the Award's shape; returns the data and (column, problem, fix).
 
     Plain text columns are in the row's ``language`` (the credential's), else in the
-    catalogue's primary language (the registry's working language).
+    catalogue's primary language (the registry's working language); so are they when the row
+    also has that text in a ``column@xx`` for the row's language (the plain one is then the
+    registry's).
     """
-    problems: list[tuple[str, str]] = []
-    language = _row_language(row) or default_language
+    problems: list[tuple[str, str, str]] = []
+    row_language = _row_language(row)
+    given = {_split_column(name) for name, value in row.items() if not blank(value)}
     data: dict[str, Any] = {}
     for name, value in row.items():
         base, lang = _split_column(name)
         if base not in COLUMNS or value is None or (isinstance(value, str) and not value.strip()):
             continue
+        if isinstance(value, str) and ("\n" in value or "\r" in value):
+            problems.append((name, f"{base} holds a line break", "remove it; in a CSV file, a quote "
+                             "opened in this row and closed rows later makes those rows one cell: close "
+                             "the quote where the cell ends"))
         path, multilingual, _ = COLUMNS[base]
         if multilingual:
+            plain = row_language if row_language and (base, row_language) not in given else default_language
             existing = data
             for key in path[:-1]:
                 existing = existing.setdefault(key, {})
             texts = existing.setdefault(path[-1], {})
-            given = value if isinstance(value, dict) else {lang or language: str(value)}
-            for key, text in given.items():
+            cells = value if isinstance(value, dict) else {lang or plain: str(value)}
+            for key, text in cells.items():
                 if key in texts and texts[key] != text:
-                    problems.append((name, f"{base} gives two different {key!r} texts "
-                                           f"({texts[key]!r} and {text!r})"))
+                    problems.append((name, f"{base} gives two different {key!r} texts ({texts[key]!r} and "
+                                     f"{text!r})", f"the plain column is read as {key!r} here: keep one "
+                                     "of the two"))
                 texts[key] = text
         else:
             _nest(data, path, value.strip() if isinstance(value, str) else value)
@@ -330,9 +339,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         errors += _number_ids(file, number, row)
         data, conflicts = row_to_data(row, default_language)
         data.setdefault("learner", {})  # so each missing name or id is its own error
-        errors += [RecordError(file, number, column, None, message,
-                               f"plain columns are in {default_language!r}: keep one of the two")
-                   for column, message in conflicts]
+        errors += [RecordError(file, number, column, None, message, fix)
+                   for column, message, fix in conflicts]
         award_id = str(data.get("award_id", ""))
         try:
             award = parse(Award, data)

@@ -193,8 +193,7 @@ _LONGEST_CELL = 16 * 1024 * 1024
 
 
 def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
-    return InputFileError(str(path), f"{where} cannot be read as CSV ({exc}); the rows after it "
-                          "were not read", _QUOTES_FIX)
+    return InputFileError(str(path), f"{where} cannot be read as CSV ({exc})", _QUOTES_FIX)
 
 
 def _csv_rows(path: Path) -> Table:
@@ -203,7 +202,8 @@ def _csv_rows(path: Path) -> Table:
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:
         csv.field_size_limit(_LONGEST_CELL)
-    reader = csv.reader(handle, delimiter=_delimiter(sample))
+    # strict: a quote still open at the end of the file is an error, not one last cell
+    reader = csv.reader(handle, delimiter=_delimiter(sample), strict=True)
     try:
         header_row, cells = _first_filled(reader)
     except UnicodeDecodeError:

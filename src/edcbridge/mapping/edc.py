@@ -55,16 +55,17 @@ def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tup
 
 
 def catalogue_notes(catalogue: Catalogue) -> list[str]:
-    """What the catalogue says that its credentials will not carry, per specification: texts in
-    a language its title lacks (a credential's languages are its title's), and the credit
+    """What the catalogue says that its credentials will not carry: texts in a language a
+    specification's title lacks, beside texts in its title's languages (a credential's
+    languages are its title's; a text in none of them is carried whole), and the credit
     currency period (ELM 3.2 has no property for it)."""
     notes = []
     for spec in catalogue.specifications:
-        records = [spec, *(catalogue.organisation(key) for key in {spec.awarding_body or catalogue.issuer,
-                                                                    catalogue.issuer}),
-                   *(catalogue.qa(key) for key in spec.quality_assurance)]
-        found = set().union(*(_text_languages(record) for record in records))
-        left_out = sorted(found - set(spec.title))
+        organisations = {spec.awarding_body or catalogue.issuer, catalogue.issuer}
+        qas = [catalogue.qa(key) for key in spec.quality_assurance]
+        organisations |= {qa.agency for qa in qas}
+        records = [spec, *qas, *(catalogue.organisation(key) for key in sorted(organisations))]
+        left_out = sorted(set().union(*(_left_out(record, set(spec.title)) for record in records)))
         if left_out:
             notes.append(f"specification {spec.code}: texts in {', '.join(left_out)} are left out of its "
                          f"credentials: its title has no {' or '.join(left_out)} text (a credential's "
@@ -77,16 +78,16 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
     return notes
 
 
-def _text_languages(value: object) -> set[str]:
-    """The languages of every language map in a catalogue record."""
+def _left_out(value: object, kept: set[str]) -> set[str]:
+    """The languages dropped from the language maps in a catalogue record (see _Texts)."""
     if isinstance(value, BaseModel):
-        return set().union(*(_text_languages(getattr(value, name)) for name in type(value).model_fields))
+        return set().union(*(_left_out(getattr(value, name), kept) for name in type(value).model_fields))
     if isinstance(value, dict):
         if value and all(isinstance(k, str) and len(k) == 2 and isinstance(v, str) for k, v in value.items()):
-            return set(value)
-        return set().union(*(_text_languages(v) for v in value.values()))
+            return set(value) - kept if set(value) & kept else set()
+        return set().union(*(_left_out(v, kept) for v in value.values()))
     if isinstance(value, list | tuple):
-        return set().union(*(_text_languages(v) for v in value))
+        return set().union(*(_left_out(v, kept) for v in value))
     return set()
 
 
