@@ -196,3 +196,33 @@ def test_a_revocation_after_the_proven_signing_time_leaves_the_seal_standing(
     b_b = Sealer(seal_key, clock=lambda: then).seal(PAYLOAD).encode()  # only a claimed sigT
     assert verify_document(b_b, trusted).checks["REVOCATION"].status == "ERROR"
     files["/root.crl"] = _crl(root, NOW - timedelta(days=1), NOW + timedelta(days=6)).public_bytes(DER)
+
+
+def test_require_revocation_makes_an_unknown_status_an_error(
+        leaf: devpki.IssuedSeal, root: devpki.Issued) -> None:
+    sealed = _backdated(leaf, root, 0)
+    anchors = (root.certificate,)
+    soft = verify_document(sealed.encode(), VerifyOptions(trust_anchors=anchors))
+    assert soft.ok and soft.checks["REVOCATION"].status == "SKIPPED"
+    hard = verify_document(sealed.encode(), VerifyOptions(trust_anchors=anchors, require_revocation=True))
+    assert not hard.ok and hard.checks["REVOCATION"].status == "ERROR"
+    assert hard.checks["REVOCATION"].reason.endswith("(revocation status is required)")
+    current = _with_r_vals(sealed, _crl_vals(_crl(root, NOW - timedelta(hours=1), NOW + timedelta(days=7))))
+    known = verify_document(current, VerifyOptions(trust_anchors=anchors, require_revocation=True))
+    assert known.checks["REVOCATION"].status == "OK", known.checks["REVOCATION"].reason
+
+
+def test_require_revocation_needs_the_credentials_status_lists_checked(
+        leaf: devpki.IssuedSeal, root: devpki.Issued) -> None:
+    payload = json.dumps({"id": "urn:credential:listed", "type": ["VerifiableCredential"],
+                          "credentialStatus": {"type": "StatusList2021Entry", "statusPurpose": "revocation",
+                                               "statusListIndex": "7",
+                                               "statusListCredential": "http://127.0.0.1:9/list"}})
+    seal_key = keys.SealKey(leaf.key, leaf.certificate, (root.certificate,))
+    sealed = _with_r_vals(Sealer(seal_key, clock=lambda: NOW).seal(payload),
+                          _crl_vals(_crl(root, NOW - timedelta(hours=1), NOW + timedelta(days=7))))
+    anchors = (root.certificate,)
+    soft = verify_document(sealed, VerifyOptions(trust_anchors=anchors))
+    assert soft.checks["REVOCATION"].status == "OK" and "not checked" in soft.checks["REVOCATION"].reason
+    hard = verify_document(sealed, VerifyOptions(trust_anchors=anchors, require_revocation=True))
+    assert hard.checks["REVOCATION"].status == "ERROR" and "not checked" in hard.checks["REVOCATION"].reason

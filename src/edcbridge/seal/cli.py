@@ -54,12 +54,19 @@ def make_verify_command(format_check: FormatCheck | None = None,
         help="Ask the certificate's OCSP responders (else download its CRLs) when no embedded "
              "revocation data is current, and check the credential's status lists.",
     )
+    @click.option(
+        "--require-revocation",
+        is_flag=True,
+        help="Fail REVOCATION when the seal certificate's status, or the credential's status "
+             "lists, cannot be established (hard fail; the default reports them SKIPPED).",
+    )
     def verify(
         files: Sequence[Path],
         as_json: bool,
         anchors: Sequence[Path],
         require_trust: bool,
         fetch_revocation: bool,
+        require_revocation: bool,
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.
 
@@ -70,6 +77,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
                 trust_anchors=load_trust_anchors(anchors),
                 require_trust=require_trust,
                 fetch_revocation=fetch_revocation,
+                require_revocation=require_revocation,
                 format_check=format_check,
             )
         except SealError as exc:

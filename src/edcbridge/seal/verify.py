@@ -22,7 +22,8 @@ Each check ends OK, ERROR or SKIPPED with a reason:
   embedded data current, the certificate's OCSP responders are asked (RFC 6960, with a nonce),
   and its CRLs fetched when OCSP gives no current answer. The credential's
   own status entries (StatusList2021 / Bitstring Status List) are checked when fetching is
-  enabled, and named as not checked otherwise.
+  enabled, and named as not checked otherwise. By default a status that cannot be established
+  is SKIPPED (soft fail); ``require_revocation=True`` makes it an ERROR (hard fail).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class VerifyOptions:
     trust_anchors: tuple[x509.Certificate, ...] = ()
     require_trust: bool = False
     fetch_revocation: bool = False
+    require_revocation: bool = False  # hard fail: a status not established is an ERROR
     format_check: FormatCheck | None = None
     at: datetime | None = None
     timeout: float = revocation.DEFAULT_TIMEOUT
@@ -586,17 +588,21 @@ def _status_finding(ctx: _Context, entry: revocation.StatusEntry) -> revocation.
 def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     """The seal certificate's revocation, then the credential's own status entries: any
     ERROR wins; otherwise the certificate's status, with what was (not) done about each."""
+    required = ctx.options.require_revocation
     check = _certificate_revocation(ctx)
+    if required and check.status == "SKIPPED":
+        check = Check("ERROR", f"{check.reason} (revocation status is required)")
     entries = revocation.status_entries(credential) if credential else []
     if not entries:
         return check
     listed = " and ".join(e.describe() for e in entries)
+    unknown = "ERROR" if required else check.status  # the lists' answers are not known
     if not ctx.options.fetch_revocation:
-        return replace(check, reason=f"{check.reason}; credential status {listed} not checked; "
-                                     "add --fetch-revocation")
+        return Check(unknown, f"{check.reason}; credential status {listed} not checked; "
+                              "add --fetch-revocation")
     if not ctx.trusted:  # the list's URL is the signer's to choose
-        return replace(check, reason=f"{check.reason}; credential status {listed} not fetched: the seal "
-                                     "does not chain to a trust anchor (add --trust-anchor)")
+        return Check(unknown, f"{check.reason}; credential status {listed} not fetched: the seal "
+                              "does not chain to a trust anchor (add --trust-anchor)")
     findings = [_status_finding(ctx, entry) for entry in entries]
     reasons = [check.reason, *(f.reason for f in findings)]
     failed = check.status == "ERROR" or any(not f.good for f in findings)
