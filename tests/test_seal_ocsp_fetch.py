@@ -126,7 +126,8 @@ def _leaf(root: devpki.Issued, ocsp_url: str | None, crl_url: str | None = None)
         ocsp_url=ocsp_url, crl_url=crl_url)
 
 
-def _responder_certificate(root: devpki.Issued, *, ocsp_signing: bool) -> devpki.Issued:
+def _responder_certificate(root: devpki.Issued, *, ocsp_signing: bool,
+                           no_check: bool = True) -> devpki.Issued:
     key = devpki.new_key()
     name = x509.Name.from_rfc4514_string("CN=EDCBRIDGE TEST OCSP responder,O=EDCBRIDGE TEST PKI,C=BE")
     builder = (x509.CertificateBuilder().subject_name(name)
@@ -137,6 +138,8 @@ def _responder_certificate(root: devpki.Issued, *, ocsp_signing: bool) -> devpki
     if ocsp_signing:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]),
                                         critical=False)
+    if no_check:
+        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
     return devpki.Issued(key, builder.sign(root.key, hashes.SHA256()))
 
 
@@ -177,21 +180,25 @@ def test_revoked_answer_fails_revocation(root: devpki.Issued, responder: Openssl
     assert "revoked" in reason and "(OCSP)" in reason
 
 
-def test_delegated_responder_needs_the_ocsp_signing_purpose(tmp_path: Path, root: devpki.Issued) -> None:
-    for ocsp_signing, expected in ((True, "OK"), (False, "ERROR")):
-        folder = tmp_path / str(ocsp_signing)
-        folder.mkdir()
-        served = OpensslResponder(folder, root, _responder_certificate(root, ocsp_signing=ocsp_signing))
-        leaf = _leaf(root, served.url)
-        served.add(leaf.certificate)
-        served.start()
-        try:
-            status, reason = _revocation(_sealed(root, leaf), root)
-        finally:
-            served.stop()
-        assert status == expected, reason
-        if expected == "ERROR":  # no CRL to fall back on: the OCSP problem is the reason
-            assert "not signed by the issuer or by an OCSP responder it authorised" in reason
+@pytest.mark.parametrize(("ocsp_signing", "no_check", "expected", "said"), [
+    (True, True, "OK", ""),
+    (False, True, "ERROR", "not signed by the issuer or by an OCSP responder it authorised"),
+    (True, False, "ERROR", "lacks id-pkix-ocsp-nocheck, so its own revocation would need checking"),
+])
+def test_delegated_responder_needs_the_ocsp_signing_purpose_and_no_check(
+        tmp_path: Path, root: devpki.Issued, ocsp_signing: bool, no_check: bool, expected: str,
+        said: str) -> None:
+    responder_cert = _responder_certificate(root, ocsp_signing=ocsp_signing, no_check=no_check)
+    served = OpensslResponder(tmp_path, root, responder_cert)
+    leaf = _leaf(root, served.url)
+    served.add(leaf.certificate)
+    served.start()
+    try:
+        status, reason = _revocation(_sealed(root, leaf), root)
+    finally:
+        served.stop()
+    assert status == expected, reason
+    assert said in reason  # no CRL to fall back on: the OCSP problem is the reason
 
 
 def test_unknown_status_falls_back_to_the_crl(

@@ -47,6 +47,7 @@ def _responder(root: devpki.Issued, *, days_left: int, ocsp_signing: bool = True
                .not_valid_after(NOW + timedelta(days=days_left)))
     if ocsp_signing:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), False)
+    builder = builder.add_extension(x509.OCSPNoCheck(), False)  # as responder certificates carry it
     return devpki.Issued(key, builder.sign(root.key, hashes.SHA256()))
 
 

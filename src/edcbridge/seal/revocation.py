@@ -188,25 +188,46 @@ def _key_hash(certificate: x509.Certificate) -> bytes | None:
         return None
 
 
+_NOT_AUTHORISED = ("OCSP response is not signed by the issuer or by an OCSP responder it authorised "
+                   "that was valid then")
+_NOT_UNCHECKED = ("OCSP response is signed by a responder whose certificate lacks id-pkix-ocsp-nocheck, "
+                  "so its own revocation would need checking too (RFC 6960 4.2.2.2.1), which edcbridge "
+                  "does not do: the answer is not used")
+
+
 def _ocsp_signer(
     response: ocsp.OCSPResponse, issuer: x509.Certificate, pool: Sequence[x509.Certificate],
     at: datetime | None,
-) -> x509.Certificate | None:
-    """The issuer, or a responder it authorised (id-kp-OCSPSigning) valid when the response was
-    produced and at ``at``, that the response names."""
+) -> tuple[x509.Certificate | None, str]:
+    """The issuer, or a responder it authorised (id-kp-OCSPSigning, and id-pkix-ocsp-nocheck:
+    its own revocation is then not to be checked) valid when the response was produced and at
+    ``at``, that the response names; else None and why."""
+    problem = _NOT_AUTHORISED
     for candidate in [*response.certificates, *pool, issuer]:
         if response.responder_name is not None and candidate.subject != response.responder_name:
             continue
         if response.responder_key_hash is not None and _key_hash(candidate) != response.responder_key_hash:
             continue
         if candidate == issuer:
-            return candidate
+            return candidate, ""
         times = [response.produced_at_utc, *([at] if at is not None else [])]
         valid = all(candidate.not_valid_before_utc <= t <= candidate.not_valid_after_utc for t in times)
         if valid and issued_by(candidate, issuer) and ExtendedKeyUsageOID.OCSP_SIGNING in \
                 extended_key_usages(candidate):
-            return candidate
-    return None
+            if not _no_check(candidate):
+                problem = _NOT_UNCHECKED
+                continue
+            return candidate, ""
+    return None, problem
+
+
+def _no_check(cert: x509.Certificate) -> bool:
+    """Whether the certificate carries id-pkix-ocsp-nocheck."""
+    try:
+        cert.extensions.get_extension_for_class(x509.OCSPNoCheck)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -237,10 +258,9 @@ def ocsp_finding(
         return Finding(False, "OCSP signature algorithm not supported")
     if not singles:
         return None
-    signer = _ocsp_signer(response, issuer, pool, current_at)
+    signer, problem = _ocsp_signer(response, issuer, pool, current_at)
     if signer is None:
-        return Finding(False, "OCSP response is not signed by the issuer or by an OCSP responder "
-                              "it authorised that was valid then")
+        return Finding(False, problem)
     key = signer.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
