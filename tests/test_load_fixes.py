@@ -243,15 +243,12 @@ def _good(number: int, grade: str = "Merit") -> str:
     return f"A{number},IMP-MC-MLH,{number:08d},Ann,Lee,2025-07-14,{grade}\r\n"
 
 
-def test_a_quote_left_open_to_the_end_is_an_error_of_the_file_at_its_row(tmp_path: Path) -> None:
+def test_a_quote_left_open_to_the_end_fails_its_row_with_the_fix(tmp_path: Path) -> None:
     rows = [_good(1), _good(2), _good(3, '"Merit'), *(_good(n) for n in range(4, 60))]
-    path = _write(tmp_path, _quoted(rows))
-    loaded = []
-    with pytest.raises(InputFileError) as caught:
-        for row in iter_awards(path, CATALOGUE):
-            loaded.append(row)
+    loaded = list(iter_awards(_write(tmp_path, _quoted(rows)), CATALOGUE))
     assert [r.award.award_id for r in loaded if r.award] == ["A1", "A2"]
-    assert caught.value.error.message == "row 4 cannot be read as CSV (unexpected end of data)"
+    (swallowed,) = [r for r in loaded if r.award is None]
+    assert swallowed.row == 4 and [e.message for e in swallowed.errors] == ["grade holds a line break"]
 
 
 def test_a_quote_closed_rows_later_fails_its_row_and_the_rest_go_on(tmp_path: Path) -> None:
@@ -261,3 +258,9 @@ def test_a_quote_closed_rows_later_fails_its_row_and_the_rest_go_on(tmp_path: Pa
     assert swallowed.award is None
     (error,) = [e for e in swallowed.errors if e.column == "grade"]
     assert error.message == "grade holds a line break" and "close the quote" in error.fix
+
+
+def test_a_blank_after_a_closing_quote_reads_as_excel_reads_it(tmp_path: Path) -> None:
+    (row,) = iter_awards(_write(tmp_path, _quoted([_good(1, '"Merit" ')])), CATALOGUE)
+    assert row.award is not None and row.award.grade is not None, row.errors
+    assert row.award.grade == {"en": "Merit"}

@@ -202,8 +202,9 @@ def _csv_rows(path: Path) -> Table:
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:
         csv.field_size_limit(_LONGEST_CELL)
-    # strict: a quote still open at the end of the file is an error, not one last cell
-    reader = csv.reader(handle, delimiter=_delimiter(sample), strict=True)
+    # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell
+    # with line breaks, which the award check refuses (see awards.row_to_data)
+    reader = csv.reader(handle, delimiter=_delimiter(sample))
     try:
         header_row, cells = _first_filled(reader)
     except UnicodeDecodeError:
