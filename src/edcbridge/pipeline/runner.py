@@ -23,7 +23,7 @@ from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
 from edcbridge.mapping.edc import catalogue_notes
-from edcbridge.model import Award, Catalogue
+from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import Done, Journal, audit_actions
@@ -208,10 +208,10 @@ def _foreign_issuer_check(seal: Any, catalogue: Catalogue) -> Callable[[str], st
     return check
 
 
-def _items(job: Job, runner: _Runner, catalogue_hash: str, seal: Any) -> Iterator[Item | Outcome]:
+def _items(job: Job, catalogue: Catalogue, runner: _Runner, catalogue_hash: str,
+           seal: Any) -> Iterator[Item | Outcome]:
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
     the way (they neither count nor break a run of failures)."""
-    catalogue = load_catalogue(job.catalogue)
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
     settings = _settings(runner.options, seal, catalogue_hash)
     for path in job.awards:
@@ -253,7 +253,7 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
             continue
         award = loaded.award
         issuer = award.issuer or catalogue.issuer
-        key = award_key(award, catalogue)
+        key = f"{issuer}/{award.award_id}"
         first = names.first(safe_name(issuer, award.award_id).lower(),
                             f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
         if first is not None:  # another file, or an id that differs only in case or symbols
@@ -282,11 +282,6 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
-
-
-def award_key(award: Award, catalogue: Catalogue) -> str:
-    """An award's key in the journal: its issuer and its id."""
-    return f"{award.issuer or catalogue.issuer}/{award.award_id}"
 
 
 def _claim_earlier_record(runner: _Runner, catalogue: Catalogue,
@@ -402,11 +397,12 @@ def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
         seal = job.seal if job.seal is not None else options.seal
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
-        items = _items(job, runner, _file_hash(job.catalogue), seal)
-        notes = catalogue_notes(load_catalogue(job.catalogue))  # what its credentials cannot carry
-        runner.result.notes += [f"{job.catalogue}: {note}" for note in notes]
+        catalogue = load_catalogue(job.catalogue)
+        items = _items(job, catalogue, runner, _file_hash(job.catalogue), seal)
+        # what its credentials cannot carry
+        runner.result.notes += [f"{job.catalogue}: {note}" for note in catalogue_notes(catalogue)]
         if "loq" in options.formats:
-            _write_loq(job, options, runner.result)
+            _write_loq(job, catalogue, options, runner.result)
         if options.workers <= 1:
             init_worker(config)
             for batch in _batches(items, options.batch_size):
@@ -462,13 +458,13 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
     deliver_pending(runner.journal, target, count)
 
 
-def _write_loq(job: Job, options: RunOptions, result: RunResult) -> None:
+def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunResult) -> None:
     """The catalogue as ELM 3 LOQ for registers: one document per catalogue, in OUT/loq/, with
     notes of what it leaves out (a specification LOQ cannot hold, texts in other languages)."""
     from edcbridge.schemas import SchemaStore
     from edcbridge.xml.export import write_loq
 
-    outcome = write_loq(load_catalogue(job.catalogue), options.out_dir, SchemaStore(options.store_root))
+    outcome = write_loq(catalogue, options.out_dir, SchemaStore(options.store_root))
     if outcome.path is None:
         problems = "; ".join(f.render() for f in outcome.findings if f.severity == "error")
         raise LoqError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
