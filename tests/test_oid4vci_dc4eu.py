@@ -153,6 +153,24 @@ def test_upload_then_notification(gateway: tuple[Gateway, str], exported: Export
     assert (identity["given_name"], identity["birth_date"]) == ("Learner0000", "1994-03-17")
 
 
+def test_the_document_is_described_by_the_learners_achievement(
+    gateway: tuple[Gateway, str], exported: Exported
+) -> None:
+    fake, url = gateway
+    elm = exported.edc(exported.keys[1])
+    title = elm["credentialSubject"]["hasClaim"]["title"]  # one claim object, as edcbridge maps it
+    as_list = {**elm, "credentialSubject": {**elm["credentialSubject"], "hasClaim": [{"title": {"en": "B"}}]}}
+    client = Dc4euClient(url)
+    try:
+        assert client.upload(upload_request(elm, authentic_source="imperial-registry")).ok
+    finally:
+        client.close()
+    stored = fake.documents[("imperial-registry", elm["id"])]
+    assert stored["document_display"]["description_structured"] == title
+    listed = upload_request(as_list, authentic_source="imperial-registry")
+    assert listed["document_display"]["description_structured"] == {"en": "B"}
+
+
 def test_basic_auth(secured: tuple[Gateway, str], exported: Exported) -> None:
     _, url = secured
     body = upload_request(exported.edc(exported.keys[1]), authentic_source="imperial-registry")

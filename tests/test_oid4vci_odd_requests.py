@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
 
 FORGED = "x\nERROR edcbridge.oid4vci: FORGED LINE"
+# RFC 6749 5.2, RFC 6750 3, OpenID4VCI 1.0 8.3.1.2: what an error_description may hold
+WIRE_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +136,34 @@ def test_request_text_cannot_forge_a_log_line(
     with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"):
         descriptions = [_error(holder.request(token, proof), 400, "invalid_proof") for proof in (crit, typ)]
         requests.get(f"{issuer.issuer}/offers/x%E2%80%A8ERROR%20FORGED%1B%5B0m", timeout=10)  # U+2028, ESC
-    assert "x\\nERROR edcbridge.oid4vci: FORGED LINE" in descriptions[0]  # escaped, still readable
-    assert "\\u2028x\\nERROR" in descriptions[1] and "\\x1b[0m" in descriptions[1]
+    assert "xU+000AERROR edcbridge.oid4vci: FORGED LINE" in descriptions[0]  # escaped, still readable
+    assert "U+005Cu2028xU+005CnERROR" in descriptions[1] and "U+005Cx1b[0m" in descriptions[1]
     messages = [record.getMessage() for record in caplog.records if record.name == "edcbridge.oid4vci"]
     assert len(messages) == 3
-    for text in [*descriptions, *messages]:
+    assert "x\\nERROR edcbridge.oid4vci: FORGED LINE" in messages[0]  # the log: escaped the Python way
+    for text in messages:
         assert text.isprintable(), text
     ordinary = _error(holder.request(token, holder.proof(holder.nonce(), aud="Zoë")), 400, "invalid_proof")
-    assert ordinary.endswith("(got 'Zoë')")  # printable text as it was
+    assert ordinary.endswith("(got 'ZoU+00EB')")
+    for text in [*descriptions, ordinary]:
+        assert WIRE_TEXT.fullmatch(text), text
+
+
+def test_error_descriptions_keep_to_their_character_set(issuer: IssuerService, exported: Exported) -> None:
+    """No double quote, backslash or non-ASCII character, whatever the request held."""
+    holder, token = _fresh_token(issuer, exported)
+    claims = json.dumps(_claims(issuer, holder)).encode()
+    refusals = [
+        holder.credential(token, {"credential_configuration_id": "elm", "proofs": {}}),
+        holder.credential(token, {"credential_configuration_id": "elm", "proof": {"jwt": "x"}}),
+        holder.credential(token, {"credential_configuration_id": "Zoë\\\"\u2028"}),
+        holder.request(token, _sign(holder, _header(holder, crit=['a"b']), claims)),
+        holder.request(token, holder.proof(holder.nonce(), aud='"\\é')),
+        requests.post(f"{issuer.issuer}/token", data={"grant_type": 'a"b\\é'}, timeout=10),
+    ]
+    for response in refusals:
+        assert response.status_code == 400, response.text
+        assert WIRE_TEXT.fullmatch(response.json()["error_description"]), response.text
 
 
 # -- 3: serve on a wildcard address --------------------------------------------------------

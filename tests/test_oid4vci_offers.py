@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -146,3 +147,24 @@ def test_create_checks_its_arguments(offers: OfferStore) -> None:
         offers.create("uni/A1", (), valid_for=60)
     with pytest.raises(ValueError, match="4 to 12 digits"):
         offers.create("uni/A1", ("elm",), valid_for=60, tx_code_length=3)
+
+
+def test_an_offers_file_from_before_client_ids_still_serves(tmp_path: Path, clock: Clock) -> None:
+    """Tokens now keep the wallet's client_id: an older offers file gains the column."""
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE tokens (hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL, expires REAL NOT NULL);"
+    )
+    db.close()
+    store = OfferStore(path, clock=clock)
+    try:
+        offer = store.create("uni/A1", ("elm",), valid_for=60)
+        grant = store.redeem(offer.pre_authorized_code, None, token_ttl=30, client_id="wallet-app")
+        assert store.token(grant.access_token).client_id == "wallet-app"
+        other = store.create("uni/A2", ("elm",), valid_for=60)
+        anonymous = store.redeem(other.pre_authorized_code, None, token_ttl=30)
+        assert store.token(anonymous.access_token).client_id is None
+    finally:
+        store.close()
+    OfferStore(path, clock=clock).close()  # opened again: the column is there already

@@ -227,18 +227,18 @@ def test_the_credential_binds_the_key_alone(issuer: IssuerService, fresh_token: 
 def test_a_seal_of_another_organisation_signs_nothing(
     issuer: IssuerService, exported: Exported, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    offer = issuer.offers.create(exported.keys[2], ("elm",), valid_for=600)
+    token = Holder(issuer.issuer).access_token(offer.pre_authorized_code)  # redeemed before the seal changed
     foreign = exported.sealed_by_another_organisation(tmp_path)
     with running_issuer(foreign) as service:
-        offer = service.offers.create(exported.keys[2], ("elm",), valid_for=600)
         holder = Holder(service.issuer)
-        token = holder.access_token(offer.pre_authorized_code)
         nonce = holder.nonce()
         with caplog.at_level(logging.ERROR, logger="edcbridge.oid4vci"):
             for _ in range(2):  # the same nonce again: refused for the seal, not as a used nonce
                 _error(holder.request(token, holder.proof(nonce)), 400, "credential_request_denied")
     assert "the seal is not the credential issuer's" in caplog.text
     assert "the certificate's 'NTRIE-0000000'" in caplog.text
-    # neither the learner's offer nor the wallet's nonce is spent: served with the issuer's own
+    # neither the access token nor the wallet's nonce is spent: served with the issuer's own
     # seal, the same token and nonce work
     wallet = Holder(issuer.issuer)
     assert wallet.request(token, wallet.proof(nonce)).status_code == 200

@@ -14,7 +14,9 @@ POST    /credential                                 the credential
 POST    /notification                               the wallet's notification
 ======  ==========================================  ==================================
 
-Errors are JSON ``{"error", "error_description"}`` with 400, 401 or 404, never 200.
+Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 413 or 500, never 200;
+a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
+the offer open.
 """
 
 from __future__ import annotations

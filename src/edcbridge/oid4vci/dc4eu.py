@@ -103,6 +103,16 @@ def identity(elm: dict[str, Any], schema: str, language: str) -> dict[str, Any]:
     return {"schema": {"name": schema}, **found}
 
 
+def _first_claim(elm: dict[str, Any]) -> dict[str, Any] | None:
+    """The learner's (first) claim: ``hasClaim`` is one object in the credentials edcbridge
+    makes, an array in others."""
+    subject = elm.get("credentialSubject")
+    claims = subject.get("hasClaim") if isinstance(subject, dict) else None
+    if isinstance(claims, list):
+        claims = claims[0] if claims else None
+    return claims if isinstance(claims, dict) else None
+
+
 def upload_request(
     elm: dict[str, Any],
     *,
@@ -128,13 +138,8 @@ def upload_request(
         meta["credential_valid_from"] = valid_from
     if valid_to is not None:
         meta["credential_valid_to"] = valid_to
-    subject = elm.get("credentialSubject")
-    claims = subject.get("hasClaim") if isinstance(subject, dict) else None
-    title = (
-        claims[0].get("title")
-        if isinstance(claims, list) and claims and isinstance(claims[0], dict)
-        else None
-    )
+    claim = _first_claim(elm)
+    title = claim.get("title") if claim is not None else None
     description = title if isinstance(title, dict) and title else {"en": "European Learning Model credential"}
     return {
         "meta": meta,

@@ -9,6 +9,21 @@ from edcbridge.output import printable
 _OFFER_REFERENCE = re.compile(r"/offers/[^/?#\s]+")
 
 
+def _wire_character(c: str) -> str:
+    if c == '"':
+        return "'"
+    if " " <= c <= "~" and c != "\\":
+        return c
+    return f"U+{ord(c):04X}"
+
+
+def wire_text(text: str) -> str:
+    """``text`` as an ``error_description`` may carry it (RFC 6749 5.2, RFC 6750 3, OpenID4VCI
+    1.0 8.3.1.2): ASCII ``%x20-21 / %x23-5B / %x5D-7E`` only. A double quote becomes a single
+    one; any other character outside the set is written ``U+XXXX``."""
+    return "".join(map(_wire_character, text))
+
+
 def hide_offer_reference(text: str) -> str:
     """An offer's address is as good as its pre-authorized code: logs show ``/offers/...``."""
     return _OFFER_REFERENCE.sub("/offers/...", text)
@@ -23,10 +38,12 @@ class OAuthError(Exception):
 
     ``error`` is one of the registered codes (RFC 6749 5.2, RFC 6750 3.1, OpenID4VCI 1.0
     6.3, 8.3.1.2, 11.3); ``description`` is for people and appears in the wallet's logs and
-    the issuer's: it may quote the request, so it is kept :func:`printable`.
+    the issuer's: it may quote the request, so the issuer's log gets it :func:`printable` and
+    the wallet in the character set the specifications allow (:func:`wire_text`).
     """
 
     def __init__(self, status: int, error: str, description: str) -> None:
+        self.wire_description = wire_text(description)
         description = printable(description)
         super().__init__(f"{error}: {description}")
         self.status = status
@@ -34,12 +51,13 @@ class OAuthError(Exception):
         self.description = description
 
     def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
+        return {"error": self.error, "error_description": self.wire_description}
 
     def headers(self) -> dict[str, str]:
         """RFC 6750 asks for a ``WWW-Authenticate`` challenge on 401 answers."""
         if self.status == 401:
             return {
-                "WWW-Authenticate": f'Bearer error="{self.error}", error_description="{self.description}"'
+                "WWW-Authenticate":
+                    f'Bearer error="{self.error}", error_description="{self.wire_description}"'
             }
         return {}

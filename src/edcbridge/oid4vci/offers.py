@@ -7,7 +7,8 @@ codes salted per offer.
 
 Rules (OpenID4VCI 1.0, 6.3):
 
-* a pre-authorized code buys one access token, once, before the offer expires;
+* a pre-authorized code buys one access token, once, before the offer expires; it is spent
+  only when the issuer can issue the offer (a seal or export to fix keeps it open);
 * a missing transaction code is ``invalid_request`` and costs nothing; a wrong one is
   ``invalid_grant`` and counts: only after ``tx_code_attempts`` wrong codes is the offer
   withdrawn (a typo does not burn it);
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS offers (
     notification_hash TEXT, event TEXT, event_description TEXT, event_time REAL);
 CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL);
+    hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
+    client_id TEXT);
 CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS issued (
     offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
@@ -117,6 +119,7 @@ class TokenInfo:
     award_key: str
     configuration_ids: tuple[str, ...]
     state: str
+    client_id: str | None = None  # as sent to the token endpoint; None for anonymous access
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class OfferStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._db().executescript(_SCHEMA)
+        self._add_client_id_column()
 
     @classmethod
     def for_folder(
@@ -163,6 +167,17 @@ class OfferStore:
             with self._lock:
                 self._connections.append(db)
         return db
+
+    def _add_client_id_column(self) -> None:
+        """Offers files made before tokens recorded the wallet's client_id gain the column."""
+        db = self._db()
+        if any(row[1] == "client_id" for row in db.execute("PRAGMA table_info(tokens)")):
+            return
+        try:
+            db.execute("ALTER TABLE tokens ADD COLUMN client_id TEXT")
+        except sqlite3.OperationalError:  # another process added it first
+            if not any(row[1] == "client_id" for row in db.execute("PRAGMA table_info(tokens)")):
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -254,19 +269,32 @@ class OfferStore:
         )
         return OfferStatus(*row) if row else None
 
-    def redeem(self, code: str, tx_code: str | None, *, token_ttl: int) -> Grant:
-        """Exchange a pre-authorized code (and transaction code) for an access token."""
+    def redeem(
+        self,
+        code: str,
+        tx_code: str | None,
+        *,
+        token_ttl: int,
+        client_id: str | None = None,
+        check: Callable[[str, tuple[str, ...]], None] | None = None,
+    ) -> Grant:
+        """Exchange a pre-authorized code (and transaction code) for an access token.
+
+        ``check(award_key, configuration_ids)`` runs once the codes are right and before the
+        code is spent: what it raises leaves the offer open, to be redeemed once the issuer
+        can issue it.
+        """
         now = self.clock()
         refusal: OAuthError | None = None  # a refusal that changes state: raised after the commit
         with self._transaction() as db:
             row = db.execute(
-                "SELECT id, configurations, tx_salt, tx_hash, tx_failures, state, expires FROM offers "
-                "WHERE code_hash = ?",
+                "SELECT id, award_key, configurations, tx_salt, tx_hash, tx_failures, state, expires "
+                "FROM offers WHERE code_hash = ?",
                 (digest(code),),
             ).fetchone()
             if row is None:
                 raise OAuthError(400, "invalid_grant", "unknown pre-authorized code")
-            offer_id, configurations, tx_salt, tx_hash, failures, state, expires = row
+            offer_id, award_key, configurations, tx_salt, tx_hash, failures, state, expires = row
             if state == "withdrawn":
                 raise OAuthError(
                     400,
@@ -299,11 +327,13 @@ class OfferStore:
                 if not secrets.compare_digest(_tx_digest(tx_salt, tx_code), tx_hash):
                     refusal = self._count_wrong_tx_code(db, offer_id, failures + 1)
             if refusal is None:
+                if check is not None:
+                    check(award_key, tuple(json.loads(configurations)))
                 token = new_secret()
                 db.execute("UPDATE offers SET state = 'redeemed', redeemed = ? WHERE id = ?", (now, offer_id))
                 db.execute(
-                    "INSERT INTO tokens (hash, offer_id, expires) VALUES (?, ?, ?)",
-                    (digest(token), offer_id, now + token_ttl),
+                    "INSERT INTO tokens (hash, offer_id, expires, client_id) VALUES (?, ?, ?, ?)",
+                    (digest(token), offer_id, now + token_ttl, client_id),
                 )
         if refusal is not None:
             raise refusal
@@ -328,7 +358,7 @@ class OfferStore:
         row = (
             self._db()
             .execute(
-                "SELECT t.expires, o.id, o.award_key, o.configurations, o.state FROM tokens t "
+                "SELECT t.expires, o.id, o.award_key, o.configurations, o.state, t.client_id FROM tokens t "
                 "JOIN offers o ON o.id = t.offer_id WHERE t.hash = ?",
                 (digest(access_token),),
             )
@@ -338,7 +368,7 @@ class OfferStore:
             raise OAuthError(401, "invalid_token", "unknown access token")
         if row[0] < self.clock():
             raise OAuthError(401, "invalid_token", "the access token has expired")
-        return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4])
+        return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
 
     def mark_issued(self, offer_id: str, configuration: str, notification_id: str) -> bool:
         """Record one offered credential as issued; False if it was issued already (another

@@ -3,13 +3,15 @@ the key the credential is bound to.
 
 Header ``typ: openid4vci-proof+jwt``, ``alg`` (ES256), the public key as ``jwk`` (``kid`` and
 ``x5c`` are not taken, nor sent beside it: the issuer binds to a JWK); claims ``aud`` = the credential issuer,
-``iat`` recent, ``nonce`` = a ``c_nonce`` from the nonce endpoint. A missing or invalid proof is
-``invalid_proof``; the nonce itself is checked by the caller (``invalid_nonce``).
+``iat`` recent, ``nonce`` = a ``c_nonce`` from the nonce endpoint, ``iss`` = the wallet's
+``client_id`` if it sent one to the token endpoint, and no ``iss`` if it did not. A missing or
+invalid proof is ``invalid_proof``; the nonce itself is checked by the caller (``invalid_nonce``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +91,43 @@ def _is_proof_type(typ: object) -> bool:
     return media_type == f"application/{PROOF_TYP}"
 
 
-def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProof:
-    """Check header, signature, audience and freshness; return the holder key and nonce."""
+def _check_client(claims: dict[str, Any], client_id: str | None) -> None:
+    """Appendix F.1: ``iss`` is the ``client_id`` of the wallet, and is omitted when the access
+    token came from the pre-authorized code flow without a client_id (anonymous access)."""
+    issuer = claims.get("iss")
+    if issuer is None:  # omitted (or null)
+        return
+    if client_id is None:
+        raise _refuse(
+            f"the proof has 'iss' ({issuer!r}) but the access token was obtained without a client_id: "
+            "omit 'iss', or send the client_id with the token request"
+        )
+    if issuer != client_id:
+        raise _refuse(
+            f"the proof 'iss' must be the client_id sent to the token endpoint {client_id!r} (got {issuer!r})"
+        )
+
+
+def _check_issued_at(issued_at: object, policy: ProofPolicy, now: float) -> None:
+    """``iat`` is a finite number (JSON parsers take NaN, which every comparison lets pass)
+    within ``max_age`` before now and ``max_skew`` after."""
+    if not isinstance(issued_at, int | float) or isinstance(issued_at, bool) or not math.isfinite(issued_at):
+        raise _refuse("the proof needs a numeric 'iat'")
+    if issued_at < now - policy.max_age:
+        raise _refuse(
+            f"the proof is stale: 'iat' is {int(now - issued_at)} s old (at most {policy.max_age} s)"
+        )
+    if issued_at > now + policy.max_skew:
+        raise _refuse("the proof 'iat' lies in the future; check the wallet's clock")
+
+
+def verify_proof(
+    token: str, policy: ProofPolicy, *, now: float, client_id: str | None = None
+) -> VerifiedProof:
+    """Check header, signature, audience, client and freshness; return the holder key and nonce.
+
+    ``client_id`` is the one the wallet sent to the token endpoint, None if it sent none.
+    """
     parsed, header = _parse(token)
     if not _is_proof_type(header.get("typ")):
         raise _refuse(f"the proof header 'typ' must be '{PROOF_TYP}' (got {header.get('typ')!r})")
@@ -112,15 +149,8 @@ def verify_proof(token: str, policy: ProofPolicy, *, now: float) -> VerifiedProo
     audiences = audience if isinstance(audience, list) else [audience]
     if policy.audience not in audiences:
         raise _refuse(f"the proof 'aud' must be the credential issuer {policy.audience!r} (got {audience!r})")
-    issued_at = claims.get("iat")
-    if not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
-        raise _refuse("the proof needs a numeric 'iat'")
-    if issued_at < now - policy.max_age:
-        raise _refuse(
-            f"the proof is stale: 'iat' is {int(now - issued_at)} s old (at most {policy.max_age} s)"
-        )
-    if issued_at > now + policy.max_skew:
-        raise _refuse("the proof 'iat' lies in the future; check the wallet's clock")
+    _check_issued_at(claims.get("iat"), policy, now)
+    _check_client(claims, client_id)
     nonce = claims.get("nonce")
     if nonce is not None and not isinstance(nonce, str):
         raise _refuse("the proof 'nonce' must be a string")

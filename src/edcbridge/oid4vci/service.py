@@ -74,9 +74,45 @@ def json_object(body: bytes, error: str) -> dict[str, Any]:
     return value
 
 
+def _requested_configurations(text: str | None) -> tuple[str, ...] | None:
+    """The credential configurations a token request names in ``authorization_details``
+    (OpenID4VCI 1.0 5.1.1 and 6.1, RFC 9396); None when it sends none."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, list) or not value or not all(
+        isinstance(entry, dict)
+        and entry.get("type") == "openid_credential"
+        and isinstance(entry.get("credential_configuration_id"), str)
+        for entry in value
+    ):
+        raise OAuthError(
+            400,
+            "invalid_authorization_details",
+            "authorization_details must be a JSON array of objects with type 'openid_credential' "
+            "and a credential_configuration_id",
+        )
+    return tuple(dict.fromkeys(str(entry["credential_configuration_id"]) for entry in value))
+
+
 def _already_issued(configuration: str) -> OAuthError:
     return OAuthError(400, "credential_request_denied",
                       f"the {configuration} credential of this offer was already issued")
+
+
+def _check_requested(requested: tuple[str, ...] | None, offered: tuple[str, ...]) -> None:
+    """Checked before the code is spent: a wallet asking for more than the offer keeps it."""
+    others = [configuration for configuration in requested or () if configuration not in offered]
+    if others:
+        raise OAuthError(
+            400,
+            "invalid_authorization_details",
+            f"authorization_details asks for {', '.join(map(repr, others))}, which this offer "
+            f"does not hold (it offers {', '.join(map(repr, offered))})",
+        )
 
 
 class IssuerService:
@@ -130,11 +166,50 @@ class IssuerService:
         if not code:
             raise OAuthError(400, "invalid_request", "pre-authorized_code is missing")
         tx_code = form.get("tx_code")
+        requested = _requested_configurations(form.get("authorization_details"))
+
+        def check(award_key: str, offered: tuple[str, ...]) -> None:
+            _check_requested(requested, offered)
+            self._issuable(award_key, offered)
+
         grant = self.offers.redeem(
-            code, tx_code if tx_code != "" else None, token_ttl=self.settings.token_ttl
+            code,
+            tx_code if tx_code != "" else None,
+            token_ttl=self.settings.token_ttl,
+            client_id=form.get("client_id") or None,
+            check=check,
         )
         LOG.info("offer %s: access token issued", grant.offer_id)
-        return {"access_token": grant.access_token, "token_type": "Bearer", "expires_in": grant.expires_in}
+        answer: dict[str, Any] = {
+            "access_token": grant.access_token, "token_type": "Bearer", "expires_in": grant.expires_in
+        }
+        if requested is not None:  # 6.2: REQUIRED when the request had them; one dataset per configuration
+            answer["authorization_details"] = [
+                {"type": "openid_credential", "credential_configuration_id": configuration,
+                 "credential_identifiers": [configuration]}
+                for configuration in requested
+            ]
+        return answer
+
+    def _issuable(self, award_key: str, configurations: tuple[str, ...]) -> None:
+        """Refuse the token, keeping the offer open, while the issuer cannot issue what it
+        offers (award no longer exported, files changed, the seal of another organisation): once
+        the operator fixes it, the learner's offer works."""
+        try:
+            award = self.awards.get(award_key)
+            for configuration in configurations:
+                if configuration == ELM_CONFIGURATION:
+                    self._check_issuer(award.document("edc"))
+                else:
+                    award.read("edc-sealed")
+        except Oid4vciError as exc:
+            LOG.error("cannot issue %s, its offer stays open: %s", award_key, exc)
+            raise OAuthError(
+                500,
+                "server_error",
+                "the issuer cannot issue this offer's credentials now; the offer stays valid: "
+                "contact the issuer, then use it again",
+            ) from None
 
     def nonce(self) -> dict[str, Any]:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
@@ -157,7 +232,7 @@ class IssuerService:
         try:
             award = self.awards.get(token.award_key)
             if configuration == ELM_CONFIGURATION:
-                holder, nonce = self._holder_key(request)
+                holder, nonce = self._holder_key(request, token.client_id)
                 elm = award.document("edc")
                 self._check_issuer(elm)
                 self._spend_nonce(nonce)  # only now: a refusal above leaves the wallet its c_nonce
@@ -197,10 +272,14 @@ class IssuerService:
                     "invalid_credential_request",
                     "send credential_identifier or credential_configuration_id, not both",
                 )
+            identifier = request["credential_identifier"]
+            if isinstance(identifier, str) and identifier in offered:  # as the token response named it
+                return identifier
             raise OAuthError(
                 400,
                 "unknown_credential_identifier",
-                "this issuer gives no credential identifiers; use credential_configuration_id",
+                "unknown credential_identifier; use one from the token response's authorization_details, "
+                "or credential_configuration_id",
             )
         if "format" in request and "credential_configuration_id" not in request:
             raise OAuthError(
@@ -226,7 +305,7 @@ class IssuerService:
             )
         return configuration
 
-    def _holder_key(self, request: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def _holder_key(self, request: dict[str, Any], client_id: str | None) -> tuple[dict[str, Any], str]:
         """The holder's public JWK and the proof's nonce, which is checked (spent) later."""
         if "proof" in request:
             raise OAuthError(
@@ -252,7 +331,7 @@ class IssuerService:
             raise OAuthError(
                 400, "invalid_credential_request", "batch issuance is not offered: send one proof"
             )
-        proof = verify_proof(jwts[0], self.proof_policy, now=self.clock())
+        proof = verify_proof(jwts[0], self.proof_policy, now=self.clock(), client_id=client_id)
         if proof.nonce is None:
             raise OAuthError(
                 400, "invalid_proof", "the proof has no 'nonce': get a c_nonce from the nonce endpoint"
