@@ -140,3 +140,15 @@ def test_cli_stack_with_an_awards_file_needs_a_learner(tmp_path: Path) -> None:
     junk.write_text("neither", encoding="utf-8")
     unreadable = CliRunner().invoke(group, ["stack", TARGET, "-c", args[3], "--held", str(junk)])
     assert unreadable.exit_code == 2 and unreadable.stderr.count(str(junk)) == 1, unreadable.stderr
+
+
+def test_cli_stack_does_not_issue_an_award_dated_ahead(tmp_path: Path, catalogue: Catalogue) -> None:
+    group = click.Group()
+    register(group)
+    ahead = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=400)
+    args = ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"), "--records",
+            str(FIXTURES / "imperial" / "awards.csv"), "--learner", "02214587", "--as-of", ahead.isoformat()]
+    result = CliRunner().invoke(group, [*args, "--issue", str(tmp_path / "out"), "--grade", "Merit"])
+    assert result.exit_code == 2 and f"--as-of {ahead} is after today" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert CliRunner().invoke(group, args).exit_code == 1  # checking a future date is fine

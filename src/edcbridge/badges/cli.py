@@ -109,8 +109,14 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         fatal(f"no awards in {', '.join(map(str, awards))}; give awards files (CSV, XLSX or JSON Lines)")
     key = seal_key(seal_p12, password_file)
     if key is not None:
+        from edcbridge.badges.jwt import JwtError, key_algorithm
         from edcbridge.seal.sealer import certificate_identity
         from edcbridge.sealing import issuer_mismatches
+
+        try:
+            key_algorithm(key)
+        except JwtError as exc:
+            fatal(f"--seal {seal_p12}: {exc}")
 
         problems = issuer_mismatches(certificate_identity(key.certificate), cat, cat.issuer)
         if problems:

@@ -2,7 +2,9 @@
 
 Each credential is written twice: ``.json`` (the credential, for reading and schema checks)
 and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). Nothing is
-written for a credential that fails the 1EdTech schemas or contexts.
+written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
+whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
+organisation, as ``export --seal`` holds it).
 """
 
 from __future__ import annotations
@@ -35,8 +37,24 @@ class BadgeOutputs:
         return not self.failed
 
 
+def seal_refusal(key: SealKey, catalogue: Catalogue, issuer_key: str) -> list[Finding]:
+    """Why ``key`` must not sign credentials of ``issuer_key`` (empty when it is its own seal)."""
+    from edcbridge.seal.sealer import certificate_identity
+    from edcbridge.sealing import issuer_refusal
+
+    refusal = issuer_refusal(certificate_identity(key.certificate), catalogue, issuer_key)
+    if refusal is None:
+        return []
+    return [Finding("ob3.seal-issuer", "error", "$.issuer", refusal,
+                    "run this issuer's awards on their own, with its own seal (--seal)")]
+
+
 def _write(doc: dict[str, Any], target: Path, key: SealKey | None, schemas: Path | None,
-           outputs: BadgeOutputs, validate: bool) -> None:
+           outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str]) -> None:
+    refused = seal_refusal(key, *issuer) if key is not None else []
+    if refused:
+        outputs.failed[target.name] = refused
+        return
     findings = [f for f in validate_badge(doc, schemas) if f.severity == "error"] if validate else []
     if findings:
         outputs.failed[target.name] = findings
@@ -77,7 +95,7 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
         _write(open_badge(award, catalogue), target, key_for(catalogue) if key_for else None, schemas,
-               outputs, validate)
+               outputs, validate, (catalogue, issuer))
     return outputs
 
 
@@ -96,7 +114,7 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     for (issuer, student), group in sorted(group_by_learner(pairs).items()):
         target = out_dir / f"{safe_name(issuer, student)}.json"
         _write(clr_credential(group), target, key_for(group[0][1]) if key_for else None, schemas,
-               outputs, validate)
+               outputs, validate, (group[0][1], issuer))
     return outputs
 
 

@@ -4,7 +4,9 @@ As the Open Badges 3.0 specification (JSON Web Token proof format) describes: th
 names the algorithm and carries the key (``x5c``: the seal certificate and its chain, and
 ``jwk``); the payload is the credential itself plus the registered claims ``iss`` (issuer
 id), ``jti`` (credential id), ``nbf`` (``validFrom``), ``exp`` (``validUntil``, when set) and
-``sub`` (the subject id, when set). Signing uses the seal's own JWS primitives.
+``sub`` (the subject id, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
+primitives; EC seals sign with the JOSE algorithm of their curve (ES256 for P-256, ES384 for
+P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, are refused.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from edcbridge.seal import jades
 from edcbridge.seal.certs import der_b64
@@ -36,6 +39,34 @@ def _epoch(text: str) -> int:
     return int(moment.timestamp())
 
 
+@dataclass(frozen=True)
+class _Curve:
+    alg: str
+    crv: str
+    digest: type[hashes.HashAlgorithm]
+    size: int  # bytes of each coordinate and of r and s
+
+
+_CURVES = {"secp256r1": _Curve("ES256", "P-256", hashes.SHA256, 32),
+           "secp384r1": _Curve("ES384", "P-384", hashes.SHA384, 48),
+           "secp521r1": _Curve("ES512", "P-521", hashes.SHA512, 66)}
+
+
+def _curve(curve: ec.EllipticCurve) -> _Curve:
+    found = _CURVES.get(curve.name)
+    if found is None:
+        raise JwtError(f"VC-JWT (JOSE) has no signing algorithm for EC keys on {curve.name}: use an RSA seal "
+                       "or an EC seal on P-256, P-384 or P-521")
+    return found
+
+
+def key_algorithm(key: SealKey) -> str:
+    """The JWS algorithm ``key`` signs with by default; JwtError for a key JOSE cannot use."""
+    if isinstance(key.private_key, ec.EllipticCurvePrivateKey):
+        return _curve(key.private_key.curve).alg
+    return "RS256"
+
+
 def _public_jwk(key: SealKey) -> Doc:
     public = key.certificate.public_key()
     if isinstance(public, rsa.RSAPublicKey):
@@ -43,10 +74,22 @@ def _public_jwk(key: SealKey) -> Doc:
         return {"kty": "RSA", "n": jades.b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
                 "e": jades.b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big"))}
     if isinstance(public, ec.EllipticCurvePublicKey):
-        point = public.public_numbers()
-        return {"kty": "EC", "crv": "P-256", "x": jades.b64url(point.x.to_bytes(32, "big")),
-                "y": jades.b64url(point.y.to_bytes(32, "big"))}
-    raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA or EC P-256 seal")
+        curve, point = _curve(public.curve), public.public_numbers()
+        return {"kty": "EC", "crv": curve.crv, "x": jades.b64url(point.x.to_bytes(curve.size, "big")),
+                "y": jades.b64url(point.y.to_bytes(curve.size, "big"))}
+    raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA or EC seal")
+
+
+def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
+    private = key.private_key
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        jades.check_algorithm(alg, private)
+        return jades.sign(private, alg, data)
+    curve = _curve(private.curve)
+    if alg != curve.alg:
+        raise JwtError(f"{alg} does not fit this seal's EC key on {curve.crv}; use {curve.alg}")
+    r, s = decode_dss_signature(private.sign(data, ec.ECDSA(curve.digest())))
+    return r.to_bytes(curve.size, "big") + s.to_bytes(curve.size, "big")
 
 
 def claims(credential: Doc) -> Doc:
@@ -69,14 +112,14 @@ def claims(credential: Doc) -> Doc:
 
 
 def sign_vc_jwt(credential: Doc, key: SealKey, algorithm: str | None = None) -> str:
-    """The credential as a compact JWS signed with the seal key (RS256, PS256 or ES256)."""
-    alg = algorithm or ("ES256" if isinstance(key.private_key, ec.EllipticCurvePrivateKey) else "RS256")
-    jades.check_algorithm(alg, key.private_key)
+    """The credential as a compact JWS signed with the seal key (RS256 or PS256; ES256, ES384
+    or ES512 after the EC key's curve)."""
+    alg = algorithm or key_algorithm(key)
     header = {"alg": alg, "typ": "JWT", "x5c": [der_b64(c) for c in (key.certificate, *key.intermediates)],
               "jwk": _public_jwk(key)}
     head = jades.b64url(jades.encode_json(header).encode("utf-8"))
     body = jades.b64url(jades.encode_json(claims(credential)).encode("utf-8"))
-    signature = jades.sign(key.private_key, alg, f"{head}.{body}".encode("ascii"))
+    signature = _sign(key, alg, f"{head}.{body}".encode("ascii"))
     return f"{head}.{body}.{jades.b64url(signature)}"
 
 
@@ -101,23 +144,30 @@ def read_vc_jwt(token: str) -> tuple[Doc, Doc, x509.Certificate]:
     except (KeyError, IndexError, TypeError, ValueError):
         raise JwtError("the JWT header has no usable x5c certificate") from None
     data = f"{parts[0]}.{parts[1]}".encode("ascii")
-    signature = jades.b64url_decode(parts[2])
-    public = cert.public_key()
-    alg = header.get("alg")
     try:
-        if isinstance(public, rsa.RSAPublicKey) and alg == "RS256":
-            public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(public, rsa.RSAPublicKey) and alg == "PS256":
-            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
-            public.verify(signature, data, pss, hashes.SHA256())
-        elif isinstance(public, ec.EllipticCurvePublicKey) and alg == "ES256" and len(signature) == 64:
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                       int.from_bytes(signature[32:], "big"))
-            public.verify(der, data, ec.ECDSA(hashes.SHA256()))
-        else:
-            raise JwtError(f"algorithm {alg!r} does not fit the certificate's key; expected RS256, PS256 "
-                           "or ES256")
+        signature = jades.b64url_decode(parts[2])
+    except ValueError:
+        raise JwtError("not a JWT: the signature is not base64url") from None
+    try:
+        _verify(cert.public_key(), header.get("alg"), signature, data)
     except InvalidSignature:
         raise JwtError("the JWT signature does not verify: the token was changed or signed with "
                        "another key") from None
     return header, payload, cert
+
+
+def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
+    if isinstance(public, rsa.RSAPublicKey) and alg == "RS256":
+        public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        return
+    if isinstance(public, rsa.RSAPublicKey) and alg == "PS256":
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+        public.verify(signature, data, pss, hashes.SHA256())
+        return
+    curve = _CURVES.get(public.curve.name) if isinstance(public, ec.EllipticCurvePublicKey) else None
+    if curve is None or alg != curve.alg or len(signature) != 2 * curve.size:
+        raise JwtError(f"algorithm {alg!r} does not fit the certificate's key; expected RS256 or PS256 "
+                       "for RSA, ES256, ES384 or ES512 after the EC key's curve")
+    der = encode_dss_signature(int.from_bytes(signature[:curve.size], "big"),
+                               int.from_bytes(signature[curve.size:], "big"))
+    public.verify(der, data, ec.ECDSA(curve.digest()))

@@ -157,12 +157,11 @@ def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, lang
         node["alignment"] = found
     if spec.assessment and spec.assessment.grading_scheme:
         node["resultDescription"] = [{
-            "id": f"{node['id']}:grade", "type": ["ResultDescription"],
+            "id": urn("grading", issuer_key, spec.code), "type": ["ResultDescription"],
             "name": pick(spec.assessment.grading_scheme, language), "resultType": "Result"}]
-    if spec.part_of or spec.has_part:
-        # stacking: the larger award and the parts (the CLR says which is which)
-        node["related"] = [{"id": achievement_id(issuer_key, code), "type": ["Related"]}
-                           for code in (*spec.part_of, *spec.has_part)]
+    # Stacking (part_of / has_part) is not ``related``: OB 3.0 reserves that for an achievement
+    # "considered the same" (another language edition or version). The CLR states it instead,
+    # with isChildOf / isParentOf associations.
     return node
 
 

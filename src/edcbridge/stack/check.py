@@ -4,14 +4,15 @@ Every held credential ends in exactly one state, with a sentence saying why:
 
 * ``counted``: its specification is allowed, within its credit currency, first of its kind;
 * ``duplicate``: a second credential for a specification already counted (credit counts once);
-* ``expired``: awarded longer ago than the credit currency allows;
+* ``expired``: awarded longer ago than the credit currency allows, or no longer valid itself;
+* ``not-yet-awarded``: awarded after the date the rule is judged on;
 * ``not-allowed``: its specification does not count towards the target;
 * ``other-learner``: it belongs to someone else;
 * ``unverified``: a credential file whose seal does not show it is the catalogue issuer's own
   (see ``stack.trust``).
 
-The rule is satisfied when the counted credits reach ``min_credits`` and every required
-specification is counted.
+The rule is satisfied when at least one credential counts, the counted credits reach
+``min_credits`` and every required specification is counted.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from edcbridge import vocab
+from edcbridge.mapping.edc import valid_until
 from edcbridge.model import Award, Catalogue, Specification, pick
 from edcbridge.stack.rules import StackRule
 
-State = Literal["counted", "duplicate", "expired", "not-allowed", "other-learner", "unverified"]
+State = Literal["counted", "duplicate", "expired", "not-yet-awarded", "not-allowed", "other-learner",
+                "unverified"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class StackResult:
 
     @property
     def satisfied(self) -> bool:
-        return self.credits >= self.rule.min_credits and not self.missing_required
+        """A rule without credits or required parts still needs one credential to count."""
+        return bool(self.counted) and self.credits >= self.rule.min_credits and not self.missing_required
 
     @property
     def counted(self) -> list[Held]:
@@ -108,6 +112,35 @@ def currency_end(awarded: dt.date, years: int) -> dt.date:
         return awarded.replace(year=awarded.year + years, day=28)
 
 
+def part_credits(part: Specification, target: Specification | None) -> tuple[Decimal, str]:
+    """The credits a part adds, in the target's credit system, and a note when it adds none
+    because its credits are in another system (no conversion between systems is defined)."""
+    if part.credits is None:
+        return Decimal(0), ""
+    if target is None or part.credit_system == target.credit_system:
+        return Decimal(part.credits), ""
+    theirs, ours = (vocab.concept("credit-system", s.credit_system.value).codes[0].upper()
+                    for s in (part, target))
+    return Decimal(0), (f"; its {_fmt(Decimal(part.credits))} {theirs} credits are not in {ours}, the "
+                        f"credit system of {target.code}, so they add nothing")
+
+
+def _not_current(held: Held, years: int | None, as_of: dt.date, label: str) -> str | None:
+    """Why a credential no longer counts on ``as_of``: its credit currency ended, or the
+    credential itself is no longer valid (``validUntil``)."""
+    award = held.award
+    if years is not None and currency_end(award.awarding_date, years) < as_of:
+        return (f"{label} was awarded on {award.awarding_date}; its credit currency of {years} years ended "
+                f"on {currency_end(award.awarding_date, years)}, before {as_of}: it no longer counts "
+                "(evidence of current knowledge may be accepted instead)")
+    own = held.spec
+    until = valid_until(award, own) if own is not None else award.valid_until
+    if until is not None and until <= as_of:  # validUntil is that day's first instant
+        return (f"{label} is no longer valid on {as_of}: its validity ended on {until}; a renewed "
+                "credential may count instead")
+    return None
+
+
 def _name(spec: Specification, language: str) -> str:
     return f"{pick(spec.title, language)} ({spec.code})"
 
@@ -141,7 +174,12 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
             items.append(Item(h, "not-allowed", spec.code if spec else None, Decimal(0),
                               f"{label} does not count towards {target_name}: only {allowed_names} do"))
             continue
-        credits = Decimal(spec.credits) if spec.credits is not None else Decimal(0)
+        if award.awarding_date > as_of:
+            items.append(Item(h, "not-yet-awarded", spec.code, Decimal(0),
+                              f"{label} was awarded on {award.awarding_date}, after {as_of}, the date the "
+                              "rule is judged on: it cannot count yet (judge on a later date, --as-of)"))
+            continue
+        credits, note = part_credits(spec, target)
         if spec.code in counted_by_spec:
             first = counted_by_spec[spec.code].award
             items.append(Item(h, "duplicate", spec.code, Decimal(0),
@@ -149,18 +187,14 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
                               f"with {first.award_id} (awarded {first.awarding_date}); credit counts once"))
             continue
         years = rule.currency_years or spec.credit_currency_years
-        if years is not None:
-            end = currency_end(award.awarding_date, years)
-            if end < as_of:
-                items.append(Item(h, "expired", spec.code, Decimal(0),
-                                  f"{label} was awarded on {award.awarding_date}; its credit currency of "
-                                  f"{years} years ended on {end}, before {as_of}: it no longer counts "
-                                  "(evidence of current knowledge may be accepted instead)"))
-                continue
+        stale = _not_current(h, years, as_of, label)
+        if stale is not None:
+            items.append(Item(h, "expired", spec.code, Decimal(0), stale))
+            continue
         counted_by_spec[spec.code] = h
         until = f" (current until {currency_end(award.awarding_date, years)})" if years else ""
         items.append(Item(h, "counted", spec.code, credits,
-                          f"{label} counts {_fmt(credits)} credits towards {target_name}{until}"))
+                          f"{label} counts {_fmt(credits)} credits towards {target_name}{until}{note}"))
     total = sum((i.credits for i in items), Decimal(0))
     missing = [c for c in rule.required if c not in counted_by_spec]
     result = StackResult(rule, items, total, missing, as_of)
@@ -178,14 +212,15 @@ def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: 
         lines.append(f"NOT SATISFIED: {target_name} needs {_fmt(rule.min_credits)} credits; "
                      f"{_fmt(result.credits)} count.")
     lines += [f"  {item.state}: {item.reason}" for item in result.items]
+    options = [s for s in (catalogue.specification(c) for c in rule.allowed)
+               if s is not None and not any(i.state == "counted" and i.spec_code == s.code
+                                            for i in result.items)]
+    hint = "; still open: " + ", ".join(
+        f"{_name(s, lang)}, {_fmt(Decimal(s.credits or 0))} credits" for s in options) if options else ""
     if result.credits < rule.min_credits:
-        short = rule.min_credits - result.credits
-        options = [s for s in (catalogue.specification(c) for c in rule.allowed)
-                   if s is not None and not any(i.state == "counted" and i.spec_code == s.code
-                                                for i in result.items)]
-        hint = "; still open: " + ", ".join(
-            f"{_name(s, lang)}, {_fmt(Decimal(s.credits or 0))} credits" for s in options) if options else ""
-        lines.append(f"  missing: {_fmt(short)} more credits{hint}")
+        lines.append(f"  missing: {_fmt(rule.min_credits - result.credits)} more credits{hint}")
+    elif not result.counted:
+        lines.append(f"  missing: no credential counts towards {target_name}{hint}")
     for code in result.missing_required:
         spec = catalogue.specification(code)
         lines.append(f"  missing: {_name(spec, lang) if spec else code} is required")

@@ -95,10 +95,11 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], seal_p12: Path | None,
           password_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
-    explain what counts, what is missing, expired, duplicate, not allowed or unverified. A
-    credential file counts only when it is sealed by the catalogue's issuer, the seal valid and
-    chaining to a trust anchor (--trust-anchor, or the chain of --seal); the institution's own
-    awards files (--records) are trusted as they are. Exit 1 when the rule is not satisfied."""
+    explain what counts, what is missing, expired, not yet awarded, duplicate, not allowed or
+    unverified. A credential file counts only when it is sealed by the catalogue's issuer, the
+    seal valid and chaining to a trust anchor (--trust-anchor, or the chain of --seal); the
+    institution's own awards files (--records) are trusted as they are. Exit 1 when the rule is
+    not satisfied."""
     from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from
@@ -125,7 +126,11 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     if learner is None and len(learners) > 1:
         fatal(f"the held credentials belong to {len(learners)} learners ({', '.join(learners[:5])}); "
                "choose one with --learner")
-    day = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(dt.UTC).date()
+    day = as_of.date() if as_of else today
+    if issue_dir is not None and day > today:
+        fatal(f"--as-of {day} is after today ({today}): the larger award would be dated ahead; check "
+              "a future date without --issue, or issue on or before today")
     result = check_stack(rule, held, cat, as_of=day, learner_id=learner)
     output: dict[str, Any] = result.as_dict()
     if result.satisfied and issue_dir is not None:

@@ -6,9 +6,11 @@ A rule names the ``target`` specification, the specifications that count towards
 after its awarding date a credential still counts). Rules come from the catalogue itself,
 one per specification with ``has_part``:
 
-* allowed: the ``has_part`` specifications; required: none;
-* min_credits: the smaller of the target's credits and the parts' total (what the target
-  adds on top, such as a capstone, is assessed when the larger award is made);
+* allowed: the ``has_part`` specifications; required: none, or all of them when no part
+  carries credits (there is then nothing else to count);
+* min_credits: the smaller of the target's credits and the parts' total in the target's
+  credit system (what the target adds on top, such as a capstone, is assessed when the larger
+  award is made);
 * currency_years: the target's ``credit_currency_years``, else each part's own.
 
 A rules file (YAML or JSON) overrides or adds rules::
@@ -46,12 +48,18 @@ class StackRule(BaseModel):
     allowed: tuple[str, ...] = Field(description="Specification codes that count towards it")
     required: tuple[str, ...] = Field((), description="Codes that must be among the held credentials")
     min_credits: Decimal = Field(Decimal(0), ge=0, description="Credits needed, in the target's system")
-    currency_years: int | None = Field(None, ge=1, description="Credit currency; none: each part's own")
+    currency_years: int | None = Field(None, ge=1, strict=True,  # YAML ``yes`` is no number of years
+                                       description="Credit currency; none: each part's own")
     source: str = Field("catalogue", description="Where the rule comes from")
 
 
-def _credits(spec: Specification | None) -> Decimal:
-    return Decimal(spec.credits) if spec is not None and spec.credits is not None else Decimal(0)
+def _credits(spec: Specification | None, system: Specification | None = None) -> Decimal:
+    """Credits of ``spec``; with ``system``, only when counted in that specification's system."""
+    if spec is None or spec.credits is None:
+        return Decimal(0)
+    if system is not None and spec.credit_system != system.credit_system:
+        return Decimal(0)
+    return Decimal(spec.credits)
 
 
 def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:
@@ -60,12 +68,25 @@ def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:
     for spec in catalogue.specifications:
         if not spec.has_part:
             continue
-        parts_total = sum((_credits(catalogue.specification(c)) for c in spec.has_part), Decimal(0))
+        parts_total = sum((_credits(catalogue.specification(c), spec) for c in spec.has_part), Decimal(0))
         needed = min(_credits(spec), parts_total) if spec.credits is not None else parts_total
-        rules[spec.code] = StackRule(target=spec.code, allowed=spec.has_part, min_credits=needed,
-                                     currency_years=spec.credit_currency_years,
+        rules[spec.code] = StackRule(target=spec.code, allowed=spec.has_part,
+                                     required=spec.has_part if not parts_total else (),
+                                     min_credits=needed, currency_years=spec.credit_currency_years,
                                      source=f"catalogue: has_part of {spec.code}")
     return rules
+
+
+_HINTS = {
+    "model_type": "each rule is a mapping, e.g. {target: CODE, allowed: [CODE, ...], min_credits: 15}",
+    "tuple_type": "give a list of specification codes, e.g. [CODE, ...]",
+}
+
+
+def _problem(where: str, error: Any) -> str:
+    loc = "".join(f".{part}" for part in error["loc"])
+    hint = _HINTS.get(error["type"])
+    return f"{where}{loc}: {error['msg']}" + (f"; {hint}" if hint else "")
 
 
 def _unknown(code: str, catalogue: Catalogue, where: str) -> str:
@@ -81,6 +102,8 @@ def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise RuleError(f"{path}: cannot read the rules file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{path}: not UTF-8 text (byte {exc.start}); save the rules file as UTF-8") from None
     try:
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
@@ -91,22 +114,27 @@ def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
                         "allowed: [CODE, ...], min_credits: 15}]")
     rules = derive_rules(catalogue)
     problems = []
+    given: dict[str, int] = {}
     for index, item in enumerate(items):
         where = f"{path}: rules[{index}]"
         try:
             rule = StackRule.model_validate({**item, "source": f"{path.name} rules[{index}]"}
                                             if isinstance(item, dict) else item)
         except ValidationError as exc:
-            for error in exc.errors():
-                loc = ".".join(map(str, error["loc"]))
-                problems.append(f"{where}.{loc}: {error['msg']}")
+            problems += [_problem(where, error) for error in exc.errors()]
             continue
         for code in (rule.target, *rule.allowed, *rule.required):
             if catalogue.specification(code) is None:
                 problems.append(_unknown(code, catalogue, where))
+        if rule.target in rule.allowed:
+            problems.append(f"{where}: {rule.target} cannot count towards itself; remove it from allowed")
         outside = [c for c in rule.required if c not in rule.allowed]
         if outside:
             problems.append(f"{where}: required {', '.join(outside)} not in allowed; add them to allowed")
+        if rule.target in given:
+            problems.append(f"{where}: a second rule for {rule.target} (rules[{given[rule.target]}] is one); "
+                            "keep one rule per target")
+        given.setdefault(rule.target, index)
         rules[rule.target] = rule
     if problems:
         raise RuleError("\n".join(problems))
