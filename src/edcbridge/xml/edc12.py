@@ -49,6 +49,7 @@ ORG_IDENTIFIERS = (("registration", "registration"), ("eidas_identifier", "eIDAS
 AWARD_SCHEME = "Award number"
 LEARNER_SCHEME = "Student number"
 SPEC_SCHEME = "Specification code"
+LOCAL_KEY_SCHEME = "local key"  # the registration of an organisation without identifiers
 
 
 def q(name: str, ns: str = SNB) -> str:
@@ -141,7 +142,7 @@ def organisation(w: _Writer, org: Organisation, tag: str = "organization") -> tu
     """An OrganizationType element (registration and a location are mandatory in 1.2)."""
     oid = node_id("org", org)
     element = etree.Element(q(tag), {"id": oid})
-    identifiers = _identifiers(org) or [("local key", org.key)]
+    identifiers = _identifiers(org) or [(LOCAL_KEY_SCHEME, org.key)]
     for scheme, value in identifiers[1:]:
         etree.SubElement(element, q("identifier"), {"schemeName": scheme}).text = value
     if org.email:

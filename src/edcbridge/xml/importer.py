@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
@@ -26,7 +26,14 @@ from pydantic import ValidationError
 from edcbridge import vocab
 from edcbridge.model import Award, Catalogue, parse
 from edcbridge.validation.document import NotACredential, unwrap
-from edcbridge.xml.edc12 import AWARD_SCHEME, CREDIT_SCHEMES, LEARNER_SCHEME, ORG_IDENTIFIERS, SPEC_SCHEME
+from edcbridge.xml.edc12 import (
+    AWARD_SCHEME,
+    CREDIT_SCHEMES,
+    LEARNER_SCHEME,
+    LOCAL_KEY_SCHEME,
+    ORG_IDENTIFIERS,
+    SPEC_SCHEME,
+)
 from edcbridge.xml.safe import MAX_BYTES, XmlInputError, looks_like_xml, parse_bytes
 from edcbridge.xml.xsd import UnknownSchema, schema_for
 
@@ -35,6 +42,7 @@ CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
 VP = "http://data.europa.eu/snb/vp"
 DS_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 Node = dict[str, Any]
+_T = TypeVar("_T")
 
 
 class NotImportable(ValueError):
@@ -143,8 +151,11 @@ def _duration_hours(text: Any) -> str | None:
 
 
 def _months(text: Any) -> int | None:
-    match = re.fullmatch(r"P(\d+)M", text) if isinstance(text, str) else None
-    return int(match.group(1)) if match else None
+    """Whole months of a duration in years and months (``P1Y6M`` is 18); None for any other."""
+    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?", text) if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        return None
+    return int(match.group(1) or 0) * 12 + int(match.group(2) or 0)
 
 
 # --- records ---
@@ -208,6 +219,28 @@ class _Builder:
         self.qas[key] = {k: v for k, v in data.items() if v is not None}
         return key
 
+    def credits(self, values: Any) -> Node:
+        """The first credit points in a known system (ECTS, ECVET); points in another or unnamed
+        system are left out with a note, never taken for ECTS (the model's default)."""
+        points = [c for c in _list(values) if isinstance(c, dict) and c.get("point") is not None]
+        for credit in points:
+            framework = _known("credit-system", _id(credit.get("framework")))
+            if framework:
+                return {"credits": str(credit["point"]), "credit_system": framework}
+        for credit in points:
+            system = _id(credit.get("framework")) or "none named"
+            self.notes.append(f"{credit['point']} credit points in an unknown credit system ({system}) were "
+                              "left out: only ECTS and ECVET points can be read")
+        return {}
+
+    def duration(self, node: Node, key: str, read: Callable[[Any], _T | None], units: str) -> _T | None:
+        """A duration the model can hold; another one is left out with a note, not dropped unsaid."""
+        value = _first(node.get(key))
+        found = read(value)
+        if found is None and value is not None:
+            self.notes.append(f"{key} {value!r} was left out: only a duration in {units} can be read")
+        return found
+
     def specification(self, node: Node, body: str | None, assessment: Node | None,
                       depth: int = 0) -> str:
         title = _text(node.get("title"))
@@ -223,14 +256,9 @@ class _Builder:
         data["eqf"] = _known("eqf", _id(node.get("eqfLevel")))
         data["nqf"] = _known("nqf", _id(node.get("nqfLevel")))
         data["isced_f"] = _concepts("isced-f", node.get("thematicArea"))
-        credit = _first(node.get("creditPoint"))
-        if isinstance(credit, dict) and credit.get("point") is not None:
-            data["credits"] = str(credit["point"])
-            framework = _known("credit-system", _id(credit.get("framework")))
-            if framework:
-                data["credit_system"] = framework
-        data["hours"] = _duration_hours(node.get("volumeOfLearning"))
-        data["max_duration_months"] = _months(node.get("maximumDuration"))
+        data.update(self.credits(node.get("creditPoint")))
+        data["hours"] = self.duration(node, "volumeOfLearning", _duration_hours, "hours and minutes")
+        data["max_duration_months"] = self.duration(node, "maximumDuration", _months, "years and months")
         data["mode"] = _known("mode", _id(node.get("mode")))
         data["learning_setting"] = _known("learning-setting", _id(node.get("learningSetting")))
         data["languages"] = _concepts("language", node.get("language"))
@@ -371,6 +399,20 @@ def _string(element: etree._Element | None) -> str | None:
     return None if element is None else "".join(t for t in element.itertext() if isinstance(t, str))
 
 
+_OWN_SCHEMES = {scheme for _, scheme in ORG_IDENTIFIERS} | {LOCAL_KEY_SCHEME}
+_SYSTEMS = {iri: system for system, iri in CREDIT_SCHEMES.items()}
+
+
+def _credit_points(element: etree._Element) -> list[Node]:
+    """ECTS points first, then the other credit points with the system their ``schemeID`` names
+    (none when it names none: 1.x makes the attribute optional)."""
+    found: list[tuple[etree._Element, vocab.CreditSystem | None]] = \
+        [(c, vocab.CreditSystem.ECTS) for c in element.findall(_q("hasECTSCreditPoints"))]
+    found += [(c, _SYSTEMS.get(c.get("schemeID", ""))) for c in element.findall(_q("hasCreditPoints"))]
+    return [{"point": points, "framework": {"id": system.value} if system else None}
+            for credit, system in found if (points := (_string(credit) or "").strip())]
+
+
 @dataclass
 class _XmlReader:
     root: etree._Element
@@ -415,6 +457,8 @@ class _XmlReader:
         for tag in ("registration", "identifier"):
             for item in element.findall(_q(tag)):
                 scheme = item.get("schemeName") or item.get("schemeID") or tag
+                if tag == "registration" and scheme not in _OWN_SCHEMES:
+                    scheme = tag  # the register's own name: still the organisation's registration
                 identifiers.append({"schemeName": scheme, "notation": (_string(item) or "").strip()})
         for ident in identifiers:
             if ident["schemeName"] == "eIDAS":
@@ -472,14 +516,7 @@ class _XmlReader:
         identifier = element.find(_q("identifier"))
         if identifier is not None:
             node["identifier"] = {"schemeName": identifier.get("schemeName"), "notation": _string(identifier)}
-        for tag, ects in (("hasECTSCreditPoints", True), ("hasCreditPoints", False)):
-            credit = element.find(_q(tag))
-            points = (_string(credit) or "").strip()
-            if credit is not None and points:
-                ecvet = credit.get("schemeID") == CREDIT_SCHEMES[vocab.CreditSystem.ECVET]
-                system = vocab.CreditSystem.ECVET if ecvet and not ects else vocab.CreditSystem.ECTS
-                node["creditPoint"] = {"point": points, "framework": {"id": system.value}}
-                break
+        node["creditPoint"] = _credit_points(element)
         homepage = element.find(_q("homepage"))
         if homepage is not None:
             node["homepage"] = {"contentURL": homepage.get("uri")}

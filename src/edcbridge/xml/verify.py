@@ -19,8 +19,10 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
 * TIMESTAMP: every ``SignatureTimeStamp`` is a valid RFC 3161 token over the canonicalised
   ``ds:SignatureValue``, not earlier than the ``SigningTime``, and (with trust anchors) by a
   TSA that chains to one (SKIPPED at level B-B).
-* EXPIRY: the seal certificate is valid at the signing time a valid timestamp proves, else
-  now (a claimed ``SigningTime`` proves nothing).
+* EXPIRY: the signed ``SigningTime`` is a date-time not in the future; the credential's
+  ``cred:validFrom`` / ``cred:issued`` are reached and its ``cred:validUntil`` has not passed;
+  the seal certificate is valid at the signing time a valid timestamp proves, else now (a
+  claimed ``SigningTime`` proves nothing).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from edcbridge.xml import xades
 from edcbridge.xml.safe import XmlInputError, parse_bytes, parse_file
 
 XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
+_SNB = "http://data.europa.eu/snb"
+_CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
 _DIGESTS = {
     "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
     "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
@@ -177,14 +181,17 @@ def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str |
 
 def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
                   ) -> tuple[x509.Certificate | None, list[x509.Certificate], bool]:
-    """(leaf, all KeyInfo certificates, whether a signed certificate digest matched the leaf)."""
+    """(leaf, all KeyInfo certificates, whether a signed certificate digest matched the leaf).
+
+    The signed digests may name CA certificates of the path too, and KeyInfo may hold them in
+    any order: the leaf is the named certificate that issued none of the others."""
     elements = _findall(signature, "ds:KeyInfo//ds:X509Certificate")
     certs = [c for c in (_load_cert(e.text or "") for e in elements) if c is not None]
-    for cert in certs:
-        der = cert.public_bytes(serialization.Encoding.DER)
-        if any(hashlib.new(alg, der).digest() == value for alg, value in digests):
-            return cert, certs, True
     issuers = {c.issuer for c in certs}
+    named = [c for c in certs if any(hashlib.new(alg, c.public_bytes(serialization.Encoding.DER)).digest()
+                                     == value for alg, value in digests)]
+    if named:
+        return ([c for c in named if c.subject not in issuers] or named)[0], certs, True
     leaves = [c for c in certs if c.subject not in issuers] or certs
     return (leaves[0] if leaves else None), certs, False
 
@@ -358,14 +365,63 @@ def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadab
     return Check("SKIPPED", "no SigningCertificate(V2) property in the SignedProperties")
 
 
-def _expiry_check(leaf: x509.Certificate, proven: datetime | None, now: datetime) -> Check:
-    """The seal certificate at the signing time a timestamp proves, else now."""
+def _signing_time_problem(text: str | None, now: datetime) -> str | None:
+    """Why the signed SigningTime cannot be the time of sealing: not a date-time, or later than now."""
+    if text is None:
+        return None
+    moment = _parse_time(text)
+    if moment is None:
+        return f"the signed SigningTime {text.strip()!r} is not a date-time"
+    if moment > now + _CLOCK_SKEW:
+        return f"the signed SigningTime {_short(moment)} is in the future (now {_short(now)})"
+    return None
+
+
+def _sealed_credential(root: etree._Element) -> etree._Element | None:
+    """The credential under the seal: the root, or the one a (mandated) presentation holds."""
+    credential = f"{{{_SNB}}}europassCredential"
+    return root if root.tag == credential else root.find(credential)
+
+
+def _credential_validity(credential: etree._Element, now: datetime) -> tuple[bool, str]:
+    """``cred:validFrom`` / ``cred:issued`` reached and ``cred:validUntil`` not passed, as
+    ``verify`` checks a JSON-LD credential."""
+    dates: dict[str, datetime] = {}
+    for name in ("validFrom", "issued", "validUntil"):
+        element = credential.find(f"{{{_CRED}}}{name}")
+        text = "".join(str(t) for t in element.itertext()).strip() if element is not None else ""
+        moment = _parse_time(text)
+        if text and moment is None:
+            return False, f"cred:{name} {text!r} is not a date-time"
+        if moment is not None:
+            dates[name] = moment
+    for name in ("validFrom", "issued"):
+        if name in dates and dates[name] > now + _CLOCK_SKEW:
+            return False, f"credential not valid before {_short(dates[name])} (cred:{name})"
+    until = dates.get("validUntil")
+    if until is None:
+        return True, "credential has no validUntil"
+    if until < now:
+        return False, f"credential expired on {_short(until)} (cred:validUntil)"
+    return True, f"credential valid until {_short(until)}"
+
+
+def _expiry_check(leaf: x509.Certificate, proven: datetime | None, now: datetime,
+                  credential: etree._Element | None) -> Check:
+    """The credential's own validity dates now, and the seal certificate at the signing time a
+    timestamp proves, else now."""
+    dates = ""
+    if credential is not None:
+        good, dates = _credential_validity(credential, now)
+        if not good:
+            return Check("ERROR", dates)
+        dates += "; "
     basis = f"at {_short(proven)}, the signing time the signature timestamp proves" if proven else \
         f"now ({_short(now)}); no valid timestamp proves an earlier signing time"
     problem = validity_problem(leaf, proven or now)
     if problem:
         return Check("ERROR", f"seal certificate {problem}: it is not valid {basis}")
-    return Check("OK", f"seal certificate valid {basis}")
+    return Check("OK", f"{dates}seal certificate valid {basis}")
 
 
 def _refusal(tree: etree._ElementTree, found: list[etree._Element]) -> str | None:
@@ -404,10 +460,13 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     result.signing_time = claimed.text if claimed is not None else None
     stamps = _timestamps(signature, props, certs, trust_anchors, _parse_time(result.signing_time))
     now = at or datetime.now(UTC)
+    claim = _signing_time_problem(result.signing_time, now)
     checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
                                   _Trust(trust_anchors, require_trust, stamps.proven or now)),
               "CERTIFICATE": _certificate_check(matched, digests, unreadable),
-              "TIMESTAMP": stamps.check, "EXPIRY": _expiry_check(leaf, stamps.proven, now)}
+              "TIMESTAMP": stamps.check,
+              "EXPIRY": Check("ERROR", claim) if claim else
+              _expiry_check(leaf, stamps.proven, now, _sealed_credential(tree.getroot()))}
     result.checks = {name: checks[name] for name in _CHECK_ORDER}
     result.level = stamps.level
     return result

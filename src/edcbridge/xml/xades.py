@@ -6,6 +6,7 @@ The seal has the shape of the EC's sealed credentials (ETSI EN 319 132-1 baselin
 * exclusive canonicalisation, RSA-SHA256 (ECDSA-SHA256 for an EC key), SHA-256 digests;
 * reference 1 is the whole document (``URI=""``) with the enveloped-signature transform, which
   libxmlsec1 and the EU DSS both accept; reference 2 is the signed properties;
+* ``KeyInfo`` holds the seal certificate and its intermediates (not the root);
 * signed properties: ``SigningTime``, ``SigningCertificateV2`` (SHA-512 certificate digest and
   ``IssuerSerialV2``) and ``DataObjectFormat`` (``text/xml``);
 * B-T adds an RFC 3161 ``SignatureTimeStamp`` over the exclusive-c14n ``ds:SignatureValue``,
@@ -117,10 +118,7 @@ class XadesSealer:
         props_ref = xmlsec.template.add_reference(signature, xmlsec.constants.TransformSha256,
                                                   uri=f"#{props_id}", type=SIGNED_PROPERTIES_TYPE)
         xmlsec.template.add_transform(props_ref, xmlsec.constants.TransformExclC14N)
-        key_info = xmlsec.template.ensure_key_info(signature)
-        x509_data = xmlsec.template.add_x509_data(key_info)
-        etree.SubElement(x509_data, _ds("X509Certificate")).text = base64.b64encode(
-            self.seal.certificate.public_bytes(serialization.Encoding.DER)).decode("ascii")
+        _key_info(signature, self.seal)
         signed = _qualifying_properties(signature, sig_id, props_id, ref_id, self.seal.certificate, moment)
 
         context = xmlsec.SignatureContext()
@@ -142,6 +140,15 @@ class XadesSealer:
         tree = parse_bytes(data, source="credential to seal")
         self.seal_tree(tree, signing_time=signing_time)
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def _key_info(signature: etree._Element, seal: SealKey) -> None:
+    """The seal certificate, then its intermediates: without them a verifier that trusts only the
+    root CA (xmlsec1 ``--trusted-pem``, ``verify-xml --trust-anchor``) cannot build the chain."""
+    x509_data = xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+    for cert in (seal.certificate, *seal.intermediates):
+        etree.SubElement(x509_data, _ds("X509Certificate")).text = base64.b64encode(
+            cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
 
 
 def _qualifying_properties(signature: etree._Element, sig_id: str, props_id: str, ref_id: str,
