@@ -147,3 +147,20 @@ def test_the_verdict_names_who_sealed_not_who_the_credential_says(tmp_path: Path
     path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
     header = _header(_page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,))))
     assert "Sealed by Diploma Mill Ltd (NTRGB-99999999)." in header
+
+
+def test_a_direction_override_in_a_quoted_name_cannot_reverse_the_verdict(tmp_path: Path) -> None:
+    """The verdict quotes the issuer's name: an override there would turn "Sealed by Diploma
+    Mill Ltd" around, so it is written out instead."""
+    award, catalogue = first_award("imperial")
+    doc = to_edc(award, catalogue)
+    doc["issuer"] = dict(doc["issuer"], legalName={"en": "Imperial \u202eCollege"})
+    pki = devpki.generate(organisation="Diploma Mill Ltd", organisation_identifier="NTRGB-99999999",
+                          country="GB")
+    path = tmp_path / "override.jsonld"
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
+    html = _page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,)))
+    verdicts = [_header(html), html.split('id="seal"', 1)[1].split("</section>", 1)[0]]
+    for text in verdicts:
+        assert "\u202e" not in text and "the issuer is Imperial [U+202E]College" in text

@@ -38,6 +38,22 @@ def _claim(*paths: str) -> Getter:
     return lambda doc: [v for c in claims(doc) for p in paths for v in get(c, p)]
 
 
+def _achievement(*paths: str) -> Getter:
+    """As :func:`_claim`, from the learning achievements only: the activities a credential lists
+    beside its achievement are not what the micro-credential is called."""
+    def run(doc: Doc) -> list[Any]:
+        found = [c for c in claims(doc) if "LearningAchievement" in as_list(get(c, "type"))]
+        return [v for c in found for p in paths for v in get(c, p)]
+    return run
+
+
+def _place(where: Callable[..., Getter], location: str) -> Getter:
+    """The countries of ``location``, then its regions (``spatialCode``, e.g. an ATU or NUTS
+    region): a region is shown beside a country, never as one."""
+    countries, regions = where(f"{location}.address.countryCode"), where(f"{location}.spatialCode")
+    return lambda doc: [*countries(doc), *regions(doc)] if countries(doc) else []
+
+
 def _first_of(*getters: Getter) -> Getter:
     """The values of the first getter that finds any."""
     def pick(doc: Doc) -> list[Any]:
@@ -61,10 +77,10 @@ def _unique(getter: Getter) -> Getter:
 
 _VALUES: dict[str, Getter] = {
     "Identification of the learner": _first_of(_doc("credentialSubject")),
-    "Title of the micro-credential": _first_of(_claim("title"), _claim("specifiedBy.title")),
+    "Title of the micro-credential": _first_of(_achievement("title"), _achievement("specifiedBy.title"),
+                                               _claim("title"), _claim("specifiedBy.title")),
     "Country(ies)/Region(s) of the issuer": _unique(_first_of(
-        _doc("issuer.location.address.countryCode"),
-        _claim("awardedBy.awardingBody.location.address.countryCode"))),
+        _place(_doc, "issuer.location"), _place(_claim, "awardedBy.awardingBody.location"))),
     "Awarding body(ies)": _unique(_claim("awardedBy.awardingBody")),
     "Date of issuing": _first_of(_doc("issued"), _doc("issuanceDate")),
     "Learning outcomes": _first_of(_claim("specifiedBy.learningOutcome"),

@@ -34,6 +34,22 @@ def _format_check() -> Any:
     return format_check(store)
 
 
+def _language_codes(languages: Sequence[str]) -> tuple[str, ...]:
+    """The two-letter codes credentials key their texts by, for ``--language`` given as a code
+    (``de``, ``deu``, ``DE``) or an English name (``German``)."""
+    from edcbridge.preview.describe import language_code
+
+    codes = []
+    for lang in languages:
+        primary, _, region = lang.partition("-")
+        code = language_code(primary)
+        if code is None:
+            raise click.BadParameter(f"{lang!r} is not a language of the EU list; give a code such as "
+                                     "en, de or fr", param_hint="--language")
+        codes.append(f"{code}-{region}" if region else code)
+    return tuple(codes)
+
+
 @click.command("preview")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
@@ -57,14 +73,15 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     from edcbridge.seal.verify import load_trust_anchors
     from edcbridge.validation.document import NotACredential, with_source
 
-    if verify_url is not None and "{id}" not in verify_url:
-        raise click.BadParameter("the template must contain {id}, e.g. https://verify.example.org/{id}",
-                                 param_hint="--verify-url")
+    if verify_url is not None and ("{id}" not in verify_url
+                                   or not verify_url.lower().startswith(("https://", "http://"))):
+        raise click.BadParameter("the template must be a web address with {id}, e.g. "
+                                 "https://verify.example.org/{id}", param_hint="--verify-url")
     try:
         trust = load_trust_anchors(anchors)
     except SealError as exc:
         raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
-    options = PreviewOptions(verify_url=verify_url, languages=tuple(lang.lower() for lang in languages),
+    options = PreviewOptions(verify_url=verify_url, languages=_language_codes(languages),
                              trust_anchors=trust, pdf=pdf,
                              format_check=None if no_format_check else _format_check())
     results, failed, used = [], 0, set[str]()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, TypeGuard
 
 from edcbridge import vocab
@@ -18,7 +19,7 @@ Node = dict[str, Any]
 _LANG_KEY = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
                        r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$")
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}(?:\.\d+)?))?(Z|[+-]\d{2}:\d{2})?$")
 ESCO = "http://data.europa.eu/esco/"
 _UNITS = ("year", "month", "day", "hour", "minute", "second")
 # properties whose value names the node best, in order
@@ -38,6 +39,13 @@ def language_code(iri_or_code: str) -> str | None:
         return vocab.resolve("language", iri_or_code).code
     except (ValueError, KeyError):
         return None
+
+
+@cache
+def known_labels() -> dict[str, str]:
+    """English label of every concept in the vocabulary snapshot, by IRI: a concept given by
+    its IRI alone (allowed, and usual outside the EC's issuer) is still shown by name."""
+    return {c.iri: c.label for key in vocab.scheme_keys() for c in vocab.concepts(key)}
 
 
 class Reader:
@@ -61,17 +69,21 @@ class Reader:
     def text(self, text: dict[str, Any]) -> Html:
         """A language map: every page language it has (all it has if none), each with ``lang``
         and isolated (``dir="auto"``), so right-to-left text or a stray direction override in
-        one value cannot reorder the page around it."""
+        one value cannot reorder the page around it. A text the same in several languages (a
+        name, a code) is shown once, in the first of them."""
         shown = [lang for lang in self.languages if lang in text] or list(text)
-        spans = []
+        spans: list[Html] = []
+        seen: set[str] = set()
         for lang in shown:
             for value in as_list(text[lang]):
-                spans.append(tag("span", value, lang=lang, dir="auto", class_="t"))
+                if value not in seen:
+                    seen.add(value)
+                    spans.append(tag("span", value, lang=lang, dir="auto", class_="t"))
         return join(spans, " · ") if len(spans) > 1 else (spans[0] if spans else Html(""))
 
     def label(self, text: dict[str, Any]) -> Html:
         lang, value = self.pick(text)
-        return tag("span", value, lang=lang, dir="auto")
+        return tag("span", value, lang=lang, dir="auto", class_="t")
 
     def name(self, node: Any) -> Html:
         """The best short name of a node (title, legal name, label...), or an empty fragment."""
@@ -104,7 +116,7 @@ class Reader:
     def scalar(self, value: str) -> Html:
         date = _DATE.match(value)
         if date:
-            return tag("time", date.group(1), datetime=value)
+            return tag("time", _when(date), datetime=value)
         duration = _DURATION.match(value)
         if duration and value not in ("P", "PT"):
             parts = [f"{n} {unit}{'s' if n != '1' else ''}" for n, unit in zip(duration.groups(), _UNITS,
@@ -132,9 +144,10 @@ class Reader:
         kind = node.get("type")
         kinds = set(as_list(kind))
         if "Concept" in kinds:
-            label = self.label(node["prefLabel"]) if is_language_map(node.get("prefLabel")) else \
-                esc(node.get("notation") or node.get("id", ""))
             iri = node.get("id")
+            known = known_labels().get(iri) if isinstance(iri, str) else None
+            label = self.label(node["prefLabel"]) if is_language_map(node.get("prefLabel")) else \
+                tag("span", known, lang="en") if known else esc(node.get("notation") or iri or "")
             if isinstance(iri, str) and iri.startswith(ESCO):  # skills: link to the ESCO page
                 return tag("a", label if node.get("prefLabel") else iri, href=iri)
             return label
@@ -173,10 +186,25 @@ class Reader:
         return self.name(node) or esc(kind if isinstance(kind, str) else "")
 
     def values(self, nodes: Iterable[Any], sep: str = "; ") -> Html:
-        parts = [v for v in (self.value(n) for n in nodes) if v]
+        """Several values, each shown once (a type and a title often read the same)."""
+        parts: list[Html] = []
+        for shown in (self.value(n) for n in nodes):
+            if shown and shown not in parts:
+                parts.append(shown)
         if len(parts) > 1 and sep == "list":
             return tag("ul", *[tag("li", p) for p in parts])
         return join(parts, "; " if sep == "list" else sep)
+
+
+def _when(date: re.Match[str]) -> str:
+    """A timestamp as people read it: the date alone at midnight, else with its time and zone.
+    Cutting ``1999-10-01T22:00:00Z`` to its date would show the day before the one meant
+    wherever the issuer is east of UTC."""
+    day, clock, seconds, zone = date.groups()
+    if clock == "00:00" and float(seconds or 0) == 0:
+        return day
+    offset = {None: "", "Z": " UTC", "+00:00": " UTC", "-00:00": " UTC"}.get(zone, f" UTC{zone}")
+    return f"{day} {clock}{offset}"
 
 
 def _one(value: Any) -> str:

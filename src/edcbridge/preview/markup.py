@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
+
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 
 
 class Html(str):
@@ -35,3 +38,9 @@ def tag(name: str, *content: object, **attributes: object) -> Html:
 
 def join(items: Iterable[object], sep: str = "") -> Html:
     return Html(esc(sep).join(esc(item) for item in items))
+
+
+def shown_controls(text: str) -> str:
+    """``text`` with its direction controls written out (``[U+202E]``): a sentence of ours that
+    quotes a name from a credential or a certificate must read in the order it was written."""
+    return _DIRECTION_CONTROLS.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)

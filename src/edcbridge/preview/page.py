@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from edcbridge.preview.annex import Element, annex1_elements, claims, get
 from edcbridge.preview.describe import Reader, is_language_map
-from edcbridge.preview.markup import Html, esc, join, tag
+from edcbridge.preview.markup import Html, esc, join, shown_controls, tag
 from edcbridge.validation.document import as_list
 
 Doc = dict[str, Any]
@@ -41,6 +42,7 @@ caption { text-align: left; font-weight: bold; padding: .25rem 0; }
 th, td { border: 1px solid #8a8a8a; padding: .35rem .5rem; text-align: left; vertical-align: top;
   overflow-wrap: break-word; word-break: break-word; }
 table.checks th[scope=row], td.req { white-space: nowrap; }
+th[scope=col] { word-break: normal; overflow-wrap: normal; }
 table.annex th[scope=row] { width: 30%; }
 th { background: #eef1f7; }
 .status { font-weight: bold; padding: 0 .35rem; border-radius: .2rem; white-space: nowrap; }
@@ -61,12 +63,14 @@ dl.tree { margin: .25rem 0 .25rem 1rem; padding-left: .75rem; border-left: 2px s
 dl.tree > dt { font-weight: bold; margin-top: .25rem; }
 dl.tree > dd { margin: 0 0 0 .5rem; overflow-wrap: anywhere; }
 ul.plain { margin: 0; padding-left: 1.2rem; }
+.t { white-space: pre-line; }
 footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
 @media print { details > summary { display: none; } .card { max-width: 9rem; } a { color: #000; } }
 """
 
 _SKIP_KEYS = {"@context"}
-_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# word breaks in a property name: "hasPart", "contentURL", "eIDASIdentifier" (a one-letter prefix stays)
+_WORD = re.compile(r"(?<=[a-z0-9]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 _REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
@@ -125,8 +129,21 @@ def node_at(doc: Doc, key: str) -> Doc:
 
 
 def human(key: str) -> str:
-    words = _WORD.sub(" ", key).replace("_", " ").strip()
-    return words[:1].upper() + words[1:].lower() if words else key
+    """A property or class name as words; acronyms (ESCO, URL, eIDAS) keep their capitals."""
+    words = [w if _acronym(w) else w.lower() for w in _WORD.sub(" ", key).replace("_", " ").split()]
+    if not words:
+        return key
+    first = words[0] if _acronym(words[0]) else words[0].capitalize()
+    return " ".join([first, *words[1:]])
+
+
+def class_words(value: Any) -> str:
+    """The class name(s) of a node's ``type``, one or a list, as words."""
+    return ", ".join(human(str(kind)) for kind in as_list(value))
+
+
+def _acronym(word: str) -> bool:
+    return any(c.isupper() for c in word[1:])
 
 
 def page_languages(doc: Doc) -> list[str]:
@@ -134,11 +151,9 @@ def page_languages(doc: Doc) -> list[str]:
     from edcbridge.preview.describe import language_code
 
     display = node_at(doc, "displayParameter")
-    primary = [language_code(str(c.get("id", ""))) for c in as_list(display.get("primaryLanguage"))
-               if isinstance(c, dict)]
-    declared = [language_code(str(c.get("id", ""))) for c in as_list(display.get("language"))
-                if isinstance(c, dict)]
-    found = [lang for lang in (*primary, *declared) if lang]
+    concepts = [*as_list(display.get("primaryLanguage")), *as_list(display.get("language"))]
+    iris = [c.get("id") if isinstance(c, dict) else c for c in concepts]  # a node, or its IRI alone
+    found = [lang for lang in (language_code(iri) for iri in iris if isinstance(iri, str)) if lang]
     if not found:
         for claim in claims(doc):
             if is_language_map(claim.get("title") if isinstance(claim, dict) else None):
@@ -148,6 +163,17 @@ def page_languages(doc: Doc) -> list[str]:
         if lang not in ordered:
             ordered.append(lang)
     return ordered
+
+
+def _moment(value: Any) -> datetime | None:
+    """An xsd:dateTime (or date) as an aware datetime; one without a zone is taken as UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def title_of(doc: Doc) -> dict[str, Any] | None:
@@ -160,9 +186,19 @@ def title_of(doc: Doc) -> dict[str, Any] | None:
     return None
 
 
+def get_unique(doc: Doc, path: str) -> list[Any]:
+    """The values at ``path`` under every claim of ``doc``, each once."""
+    found: list[Any] = []
+    for value in (v for c in claims(doc) for v in get(c, path)):
+        if value not in found:
+            found.append(value)
+    return found
+
+
 class _Page:
-    def __init__(self, doc: Doc, languages: list[str], for_print: bool) -> None:
+    def __init__(self, doc: Doc, languages: list[str], for_print: bool, notes: list[str]) -> None:
         self.doc = doc
+        self.notes = notes
         self.r = Reader(languages)
         self.for_print = for_print
         self.seen: set[str] = set()
@@ -178,7 +214,8 @@ class _Page:
         word, sentence = status.verdict if status is not None else (
             "NOT SEALED", "This file carries no electronic seal: it is not proof of the award.")
         badge = tag("span", word, class_=f"status status-{_VERDICT_CLASS[word]}")
-        return tag("p", join([esc("Seal: "), badge, esc(" " + sentence)]), class_="verdict", role="status")
+        return tag("p", join([esc("Seal: "), badge, esc(" " + shown_controls(sentence))]), class_="verdict",
+                   role="status")
 
     def header(self, source: str, status: SealStatus | None = None) -> Html:
         title = title_of(self.doc)
@@ -188,13 +225,27 @@ class _Page:
                  tag("h1", self.r.text(title) if title else esc("Credential"))]
         if is_language_map(display.get("description")):
             parts.append(tag("p", self.r.text(display["description"])))
-        learner = self.r.person(node_at(self.doc, "credentialSubject"))
-        issuer = self.r.name(self.doc.get("issuer"))
-        parts.append(tag("p", join([esc("Awarded to "), tag("strong", learner or "—"),
-                                    esc(" by "), tag("strong", issuer or "—")])))
+        parts.append(self.awarded())
         if source:
             parts.append(tag("p", join([esc("File: "), tag("code", source)]), class_="muted"))
+        parts += [tag("p", join([tag("strong", "Note: "), esc(note[:1].upper() + note[1:] + ".")]))
+                  for note in self.notes]
         return tag("header", image, *parts)
+
+    def awarded(self) -> Html:
+        """Who was awarded, by whom: the awarding bodies of the claims, and the issuer too when
+        another organisation issued the credential (issuing by mandate)."""
+        learner = self.r.person(node_at(self.doc, "credentialSubject"))
+        issuer = self.r.name(self.doc.get("issuer"))
+        bodies: list[Html] = []
+        for body in (self.r.name(b) for b in get_unique(self.doc, "awardedBy.awardingBody")):
+            if body and body not in bodies:
+                bodies.append(body)
+        parts = [esc("Awarded to "), tag("strong", learner or "—"), esc(" by "),
+                 join([tag("strong", b) for b in bodies or [issuer or esc("—")]], ", ")]
+        if issuer and bodies and issuer not in bodies:
+            parts += [esc("; credential issued by "), tag("strong", issuer)]
+        return tag("p", join(parts))
 
     def card_image(self, display: dict[str, Any], title: dict[str, Any] | None) -> Html:
         for media in get(display, "individualDisplay.displayDetail.image"):
@@ -215,8 +266,8 @@ class _Page:
             ("Learner identifier", self.r.values(as_list(subject.get("identifier")))),
             ("Issuer", self.r.name(d.get("issuer"))),
             ("Issued", self.r.values(as_list(d.get("issued") or d.get("issuanceDate")))),
-            ("Valid from", self.r.values(as_list(d.get("validFrom")))),
-            ("Valid until", self.r.values(as_list(d.get("validUntil") or d.get("expirationDate")))
+            ("Valid from", self.when(d.get("validFrom"), "not valid yet", ahead=True)),
+            ("Valid until", self.when(d.get("validUntil") or d.get("expirationDate"), "expired", ahead=False)
              or esc("no expiry date")),
             ("Credential type", self.r.values(as_list(d.get("credentialProfiles")))),
             ("Credential number", self.r.values(as_list(d.get("identifier")))),
@@ -225,6 +276,15 @@ class _Page:
         ]
         return tag("section", tag("h2", "Summary", id="summary"), self.facts(rows),
                    aria_labelledby="summary")
+
+    def when(self, value: Any, warning: str, *, ahead: bool) -> Html:
+        """A validity date, with ``warning`` when it is still ahead (``ahead``) or already past:
+        an unsealed copy runs no EXPIRY check, so the page itself must say it."""
+        shown = self.r.values(as_list(value))
+        moment = _moment(value)
+        if not shown or moment is None or (moment > datetime.now(UTC)) != ahead:
+            return shown
+        return join([shown, esc(" "), tag("strong", f"({warning})")])
 
     def seal(self, status: SealStatus | None, verification: Verification) -> Html:
         if status is not None and status.form == DRAFT_FORM:
@@ -237,13 +297,13 @@ class _Page:
         else:
             rows = [tag("tr", tag("th", name, scope="row"),
                         tag("td", tag("span", state, class_=f"status status-{state.lower()}")),
-                        tag("td", reason))
+                        tag("td", shown_controls(reason)))
                     for name, (state, reason) in status.checks.items()]
             verdict, sentence = status.verdict
             body = join([
                 tag("p", join([esc("Seal form: "), tag("strong", status.form), esc(". Overall: "),
                                tag("span", verdict, class_=f"status status-{_VERDICT_CLASS[verdict]}"),
-                               esc(" " + sentence)])),
+                               esc(" " + shown_controls(sentence))])),
                 tag("table", tag("caption", "Verification checks"),
                     tag("thead", tag("tr", tag("th", "Check", scope="col"), tag("th", "Status", scope="col"),
                                      tag("th", "Details", scope="col"))),
@@ -303,11 +363,12 @@ class _Page:
         proven = next((p for p in as_list(claim.get("provenBy")) if isinstance(p, dict)), {})
         r = self.r
         rows = [
-            ("Type", esc(human(str(claim.get("type", ""))))),
+            ("Type", esc(class_words(claim.get("type")))),
             ("Description", r.values(as_list(claim.get("description")))),
             ("Awarded by", r.values(get(claim, "awardedBy.awardingBody"))),
             ("Awarding date", r.values(get(claim, "awardedBy.awardingDate"))),
             ("Grade", r.values(as_list(proven.get("grade")))),
+            ("Grading scheme", self.grading(proven)),
             ("Assessment", r.values(as_list(proven.get("title")))),
             ("Specification", r.values(as_list(spec.get("title")))),
             ("Credits", r.values(as_list(spec.get("creditPoint")))),
@@ -330,11 +391,24 @@ class _Page:
                 parts.append(self.claim(sub, level + 1))
         return tag("article", *parts)
 
+    def grading(self, proven: dict[str, Any]) -> Html:
+        """The grading scheme of an assessment, title and description: a grade such as "1" or
+        "19" cannot be read without it (the best German grade is 1)."""
+        schemes = []
+        for scheme in get(proven, "specifiedBy.gradingScheme"):
+            if not isinstance(scheme, dict):
+                schemes.append(self.r.value(scheme))
+                continue
+            parts = [self.r.name(scheme), self.r.values(as_list(scheme.get("description")))]
+            schemes.append(join([p for p in parts if p], " — "))
+        return join([s for s in schemes if s], "; ")
+
     def record(self) -> Html:
         tree = self.tree(self.doc, 0)
         open_ = True if self.for_print else None
+        how = "as read (see the notes at the top)" if self.notes else "as issued"
         return tag("section", tag("h2", "Full record", id="record"),
-                   tag("p", "Every statement in the credential, as issued.", class_="muted"),
+                   tag("p", f"Every statement in the credential, {how}.", class_="muted"),
                    tag("details", tag("summary", "Show the full record"), tree, open=open_),
                    aria_labelledby="record")
 
@@ -352,7 +426,7 @@ class _Page:
             return r.value(node) if "Note" not in kinds else r.values(as_list(node.get("noteLiteral")))
         node_id = node.get("id")
         if isinstance(node_id, str) and node_id in self.seen:
-            return join([r.name(node) or esc(human(str(node.get("type", "")))),
+            return join([r.name(node) or esc(class_words(node.get("type"))),
                          tag("span", " (shown above)", class_="muted")])
         if isinstance(node_id, str):
             self.seen.add(node_id)
@@ -360,17 +434,19 @@ class _Page:
         for key, value in node.items():
             if key in _SKIP_KEYS or key == "id" or value in (None, "", [], {}):
                 continue
-            shown = esc(", ".join(map(human, map(str, as_list(value))))) if key == "type" \
+            shown = esc(class_words(value)) if key == "type" \
                 else self.tree(value, depth + 1)
             rows.append(join([tag("dt", human(key)), tag("dd", shown)]))
         return tag("dl", *rows, class_="tree")
 
 
 def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
-           languages: list[str] | None = None, source: str = "", for_print: bool = False) -> str:
-    """The preview page of one (unwrapped) EDC JSON-LD credential."""
+           languages: list[str] | None = None, source: str = "", for_print: bool = False,
+           notes: list[str] | None = None) -> str:
+    """The preview page of one (unwrapped) EDC JSON-LD credential; ``notes`` say how it was
+    read when that was not as issued, and are shown first."""
     langs = languages or page_languages(doc)
-    page = _Page(doc, langs, for_print)
+    page = _Page(doc, langs, for_print, notes or [])
     title = title_of(doc)
     head_title = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
     body = join([

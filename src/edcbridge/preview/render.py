@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography import x509
@@ -19,7 +19,10 @@ from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.verify import FormatCheck, VerifyOptions, verify_document
-from edcbridge.validation.document import NotACredential, unwrap
+from edcbridge.validation.document import NotACredential, as_list, unwrap
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 Doc = dict[str, Any]
 
@@ -34,6 +37,12 @@ class PreviewOptions:
     trust_anchors: tuple[x509.Certificate, ...] = ()
     format_check: FormatCheck | None = None
     pdf: bool = False
+
+    def __post_init__(self) -> None:
+        url = self.verify_url
+        if url is not None and ("{id}" not in url or not url.lower().startswith(("https://", "http://"))):
+            raise ValueError(f"verify_url {url!r} must be a web address with {{id}}, "
+                             "e.g. https://verify.example.org/{id}")
 
 
 @dataclass
@@ -80,15 +89,18 @@ def jades_status(raw: bytes, doc: Doc, options: PreviewOptions) -> SealStatus:
                       sealer=_sealer(result.certificate))
 
 
-def xades_status(raw: bytes, source: str, options: PreviewOptions, catalogue: Catalogue) -> SealStatus:
-    from edcbridge.sealing import issuer_mismatches
+def xades_status(raw: bytes, source: str, options: PreviewOptions, doc: Doc) -> SealStatus:
+    """The seal of EDC XML ``raw``; ``doc`` is the credential as shown, compared with the seal
+    certificate as a JSON-LD credential is (the names must agree, and the eIDAS identifiers
+    when the credential gives one)."""
+    from edcbridge.sealing import issuer_mismatch
     from edcbridge.xml.verify import verify_bytes
 
     result = verify_bytes(raw, source, options.trust_anchors)
     note = None
     if result.certificate is not None:
-        found = issuer_mismatches(certificate_identity(result.certificate), catalogue, catalogue.issuer)
-        note = "; ".join(found) or None
+        certificate = result.certificate
+        note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
     return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
                       anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
                       sealer=_sealer(result.certificate))
@@ -108,19 +120,61 @@ def _sealed_by_another(problem: str | None) -> str | None:
     return f"it was sealed by another organisation than its issuer ({problem})" if problem else None
 
 
+def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
+    """``doc``, read from EDC XML through the model, without what the model had to make up:
+    the model gives every credential an id of its own (no verifier knows it), keeps the XML id
+    as the award number when the XML has none, and needs a learner identifier."""
+    from edcbridge.xml.importer import DS_SIGNATURE, SNB
+    from edcbridge.xml.safe import parse_bytes
+
+    root = parse_bytes(raw, source=source).getroot()
+    credential = next((e for e in root.iter(f"{{{SNB}}}europassCredential")
+                       if not any(a.tag == DS_SIGNATURE for a in e.iterancestors())), None)
+    if credential is None:
+        return doc
+    doc = _own_id(doc, credential)
+    subject = doc.get("credentialSubject")
+    stated = credential.find(f"{{{SNB}}}credentialSubject/{{{SNB}}}identifier") is not None
+    if isinstance(subject, dict) and not stated:
+        doc["credentialSubject"] = {k: v for k, v in subject.items() if k != "identifier"}
+    return doc
+
+
+def _own_id(doc: Doc, credential: etree._Element) -> Doc:
+    from edcbridge.xml.importer import CRED
+
+    credential_id = credential.get(f"{{{CRED}}}id")
+    if not credential_id:
+        return doc
+    identifiers = [i for i in as_list(doc.get("identifier"))
+                   if not (isinstance(i, dict) and i.get("notation") == credential_id)]
+    doc = {**doc, "id": credential_id}
+    if identifiers:
+        doc["identifier"] = identifiers[0] if len(identifiers) == 1 else identifiers
+    else:
+        doc.pop("identifier", None)
+    return doc
+
+
 def read_any(raw: bytes, source: str,
              options: PreviewOptions) -> tuple[Doc, str, SealStatus | None, list[str]]:
     """(credential, form, seal status, notes) for JSON-LD (plain, wrapped, JAdES) or EDC XML."""
     from edcbridge.xml.safe import looks_like_xml
 
+    if not raw.strip():
+        raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
     if looks_like_xml(raw):
         from edcbridge.mapping.edc import to_edc
         from edcbridge.xml.importer import import_bytes
 
         imported = import_bytes(raw, source)
-        doc = to_edc(imported.award, imported.catalogue)
-        status = xades_status(raw, source, options, imported.catalogue) if imported.sealed else None
-        notes = [f"shown from EDC XML ({imported.format}) read into the EDC 3.2 model", *imported.notes]
+        doc = _as_in_xml(to_edc(imported.award, imported.catalogue), raw, source)
+        status = xades_status(raw, source, options, doc) if imported.sealed else None
+        version = imported.format.removeprefix("edc-xml-")
+        notes = [f"issued as EDC XML {version} and read into the EDC 3.2 model to be shown: only what "
+                 "that model holds is on this page (the first achievement with its specification, "
+                 "assessment and awarding body; not its parts or further achievements); the XML file "
+                 "is the credential", *imported.notes]
         return doc, imported.form, status, notes
     try:
         parsed = json.loads(raw.decode("utf-8-sig"))
@@ -137,11 +191,13 @@ def read_any(raw: bytes, source: str,
 
 
 def render_html(doc: Doc, options: PreviewOptions | None = None, *, status: SealStatus | None = None,
-                source: str = "", for_print: bool = False) -> str:
-    """The preview page of one unwrapped EDC JSON-LD credential."""
+                source: str = "", for_print: bool = False, notes: Sequence[str] = ()) -> str:
+    """The preview page of one unwrapped EDC JSON-LD credential; ``notes`` say how it was read
+    when not as issued (EDC XML)."""
     options = options or PreviewOptions()
     return render(doc, status=status, verification=verification_for(doc, options),
-                  languages=list(options.languages) or None, source=source, for_print=for_print)
+                  languages=list(options.languages) or None, source=source, for_print=for_print,
+                  notes=list(notes))
 
 
 @contextlib.contextmanager
@@ -166,13 +222,14 @@ def _target(out_dir: Path, stem: str, used: set[str]) -> Path:
 def _write(doc: Doc, html_path: Path, options: PreviewOptions, status: SealStatus | None, source: str,
            result: PreviewResult, printer: PdfPrinter | None) -> None:
     start = time.perf_counter()
-    write_atomic(html_path, render_html(doc, options, status=status, source=source).encode("utf-8"))
+    write_atomic(html_path, render_html(doc, options, status=status, source=source,
+                                        notes=result.notes).encode("utf-8"))
     result.html_ms += (time.perf_counter() - start) * 1000
     if options.pdf:
         start = time.perf_counter()
         print_html = html_path.with_name(f".print-{html_path.name}")
-        print_html.write_text(render_html(doc, options, status=status, source=source, for_print=True),
-                              encoding="utf-8")
+        print_html.write_text(render_html(doc, options, status=status, source=source, for_print=True,
+                                          notes=result.notes), encoding="utf-8")
         try:
             pdf = html_path.with_suffix(".pdf")
             if printer is None:
