@@ -120,3 +120,79 @@ def test_a_json_catalogue_with_nan_credits_is_an_error(tmp_path: Path) -> None:
     [error] = _errors(path)
     assert (error.column, error.message, error.fix) == (
         f"{MLH}.credits", "nan is not a finite number", "write a plain number such as 7.5")
+
+
+@pytest.mark.parametrize(("old", "new", "line", "column", "message"), [
+    ("    hours: 125\n", "    hours: 1,250\n", 67, f"{MLH}.hours", "'1,250' is ambiguous"),
+    ("    credits: 5\n", "    credits: '5,000'\n", 65, f"{MLH}.credits", "'5,000' is ambiguous"),
+    ("issued: 2023-06-30", "issued: 0023-06-30", 42, f"{QA}.issued",
+     "'0023-06-30' is not a plausible date (before 1900)"),
+])
+def test_an_ambiguous_number_or_implausible_date_is_an_error(
+        tmp_path: Path, old: str, new: str, line: int, column: str, message: str) -> None:
+    [error] = _errors(_variant(tmp_path, old, new))
+    assert (error.row, error.column) == (line, column)
+    assert error.message.startswith(message), error.render()
+
+
+def test_a_decimal_comma_is_still_a_decimal_comma(tmp_path: Path) -> None:
+    catalogue = load_catalogue(_variant(tmp_path, "    credits: 5\n", "    credits: 7,5\n"))
+    assert str(catalogue.specifications[0].credits) == "7.5"
+
+
+def test_a_key_written_twice_in_yaml_is_an_error_at_both_lines(tmp_path: Path) -> None:
+    path = _variant(tmp_path, "    credits: 5\n", "    credits: 5\n    credits: 50\n")
+    [error] = _errors(path)
+    assert (error.row, error.column) == (66, "credits")
+    assert error.message == "the key 'credits' is written twice in one mapping (first at line 65)"
+    assert error.fix == "keep one of the two: only the last would be read"
+
+
+def test_an_organisation_written_twice_is_an_error(tmp_path: Path) -> None:
+    text = IMPERIAL.read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data["organisations"], dict), "the fixture keys organisations by key"
+    key = next(iter(data["organisations"]))
+    start = text.index(f"\n  {key}:") + 1
+    end = text.index("\n  ", start + 1)
+    while text[end + 3] == " ":  # the rest of the organisation's lines
+        end = text.index("\n  ", end + 1)
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text[:end + 1] + text[start:end + 1] + text[end + 1:], "utf-8")
+    errors = _errors(path)
+    assert [(e.column, e.message.split(" (")[0]) for e in errors] == [
+        (key, f"the key {key!r} is written twice in one mapping")]
+
+
+def test_a_key_written_twice_in_json_is_an_error(tmp_path: Path) -> None:
+    data = yaml.safe_load(IMPERIAL.read_text("utf-8"))
+    text = json.dumps(data, default=str)
+    path = tmp_path / "catalogue.json"
+    path.write_text(text.replace('"primary_language": "en"', '"primary_language": "en", '
+                                 '"primary_language": "cy"', 1), "utf-8")
+    [error] = _errors(path)
+    assert (error.column, error.message) == ("primary_language", "the key 'primary_language' is "
+                                                                 "written twice in one mapping")
+
+
+def test_codes_in_decomposed_unicode_match_awards_in_composed_unicode(tmp_path: Path) -> None:
+    import unicodedata
+
+    from edcbridge.load import iter_awards
+
+    code = "IMP-MC-MLH-\u00e9"
+    decomposed = unicodedata.normalize("NFD", code)
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(IMPERIAL.read_text("utf-8").replace("IMP-MC-MLH", decomposed), "utf-8")
+    catalogue = load_catalogue(path)
+    awards = tmp_path / "awards.csv"
+    awards.write_text("award_id,specification,learner_id,given_name,family_name,awarding_date,grade\n"
+                      f"A1,{code},02214587,Ann,Lee,2025-07-14,Merit\n", "utf-8")
+    [row] = iter_awards(awards, catalogue)
+    assert row.errors == () and row.award is not None
+    assert row.award.specification == decomposed  # as the catalogue writes it
+
+
+def test_uk_is_the_united_kingdom_not_a_near_miss_for_ukraine(tmp_path: Path) -> None:
+    catalogue = load_catalogue(_variant(tmp_path, "country: GB", "country: UK"))
+    assert catalogue.organisations[0].country == "http://publications.europa.eu/resource/authority/country/GBR"

@@ -8,6 +8,7 @@ a bad row never stops the rows after it.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.load.errors import RecordError, from_validation, suggest
-from edcbridge.load.tabular import NumberCell, Row, Table, blank, read_rows
+from edcbridge.load.tabular import ErrorCell, NumberCell, Row, Table, blank, nfc, read_rows
 from edcbridge.model import Award, Catalogue, parse
 
 # column -> (path in the Award model, is multilingual text, description)
@@ -259,27 +260,67 @@ def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> 
     return errors
 
 
-def _number_ids(file: str, number: int, row: Row) -> list[RecordError]:
-    """Identifiers in number cells: never changed here, refused where digits may be lost."""
+# what a spreadsheet shows in a cell whose formula failed (#N/A, #REF!, #DIV/0!, #NAME?); a CSV
+# file saved from it holds the same text
+_SPREADSHEET_ERROR = re.compile(r"#(N/A|GETTING_DATA|[A-Z]+(/0)?[!?])")
+_SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
+
+
+def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
+    """Cells that hold a spreadsheet's error instead of a value, and ids a spreadsheet saved in
+    scientific notation (2.21459E+06), whose digits are lost.
+
+    A workbook marks its error cells; elsewhere the error's text is refused only in columns
+    that hold no names or grades, where it could be what someone wrote."""
     errors = []
     for name, value in row.items():
-        if not isinstance(value, NumberCell):  # only spreadsheets have number cells
+        base = _split_column(name)[0]
+        if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
+            continue
+        text = value.strip()
+        if isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
+            errors.append(RecordError(file, number, name, text, f"the cell shows the spreadsheet "
+                                      f"error {text} instead of a value (its formula failed)",
+                                      "correct the formula or enter the value itself"))
+        elif base in (*PERSON_IDS, "award_id") and _SCIENTIFIC.fullmatch(text):
+            errors.append(RecordError(file, number, name, text,
+                                      f"{base} is a number in scientific notation, so digits "
+                                      "have been lost", f"format the {name} column as Text in "
+                                      "the spreadsheet, enter the ids again and save it again"))
+    return errors
+
+
+def _number_ids(file: str, number: int, row: Row, spreadsheet: bool = True) -> list[RecordError]:
+    """Identifiers in number cells (or JSON numbers): never changed here, refused where digits
+    may be lost."""
+    errors = []
+    for name, value in row.items():
+        if not isinstance(value, NumberCell):  # only spreadsheets and JSON have number cells
             continue
         base = _split_column(name)[0]
-        if base not in (*PERSON_IDS, "award_id"):
-            continue
         if base in PERSON_IDS:
-            errors.append(RecordError(file, number, name, value,
-                                      f"{base} is stored as a number, so a leading zero may "
-                                      "have been lost",
-                                      f"format the {name} column as Text and enter each id as "
-                                      "the registry holds it, leading zeros included"))
-        elif not value.isdigit():
-            errors.append(RecordError(file, number, name, value,
-                                      f"{base} is a number with a fraction or more digits than a "
-                                      "spreadsheet number keeps",
-                                      f"format the {name} column as Text and enter the ids again"))
+            errors.append(RecordError(file, number, name, value, *_lost_zero(base, name, spreadsheet)))
+        elif base == "award_id" and not value.isdigit():
+            errors.append(RecordError(file, number, name, value, *_lost_digits(base, name, spreadsheet)))
     return errors
+
+
+def _lost_zero(base: str, name: str, spreadsheet: bool) -> tuple[str, str]:
+    if spreadsheet:
+        return (f"{base} is stored as a number, so a leading zero may have been lost",
+                f"format the {name} column as Text and enter each id as the registry holds it, "
+                "leading zeros included")
+    return (f"{base} is a JSON number, so a leading zero may have been lost",
+            f"write {name} as a JSON string holding the id as the registry holds it, leading "
+            "zeros included, e.g. \"02214587\"")
+
+
+def _lost_digits(base: str, name: str, spreadsheet: bool) -> tuple[str, str]:
+    if spreadsheet:
+        return (f"{base} is a number with a fraction or more digits than a spreadsheet number keeps",
+                f"format the {name} column as Text and enter the ids again")
+    return (f"{base} is a JSON number with a fraction or an exponent",
+            f"write {name} as a JSON string, e.g. \"250001\"")
 
 
 def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
@@ -311,7 +352,8 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
         return named
     others = ", ".join(repr(s) for s in table.sheets if s != sheet)
     return [RecordError(file, table.header_row, None, None,
-                        f"no sheet is named 'awards', so the first sheet, {sheet!r}, was read "
+                        f"no sheet is named 'awards', so the first "
+                        f"{'sheet' if table.sheets[0] == sheet else 'visible sheet'}, {sheet!r}, was read "
                         f"(the others: {others})",
                         "name the sheet that holds the awards 'awards', or move it first"), *named]
 
@@ -320,6 +362,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                  catalogue: Catalogue, default_language: str, seen: FirstRows) -> Iterator[LoadedRow]:
     file_names = header_names(header)  # the same for every row, but in JSON Lines
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
+    spellings = {"specification": {nfc(s.code): s.code for s in catalogue.specifications},
+                 "issuer": {nfc(o.key): o.key for o in catalogue.organisations}}
     for number, row in rows:
         if "__invalid__" in row:
             column = row.get("__column__")
@@ -330,14 +374,17 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         errors: list[RecordError] = []
         if "__extra__" in row:
             errors.append(_extra_cells(file, number, len(header), row.pop("__extra__")))
+        errors += [RecordError(file, number, column, value, message, fix, position=position)
+                   for column, position, value, message, fix in row.pop("__cells__", ())]
         if not header:  # JSON Lines: check keys per row
             errors += [e for e in check_header(file, list(row)) if e.column not in REQUIRED
                        or "missing" not in e.message]
             for e in errors:
                 object.__setattr__(e, "row", number)
         names = file_names if header else header_names(list(row))
-        errors += _number_ids(file, number, row)
+        errors += _number_ids(file, number, row, bool(header)) + _cell_values(file, number, row)
         data, conflicts = row_to_data(row, default_language)
+        _catalogue_spelling(data, spellings)
         data.setdefault("learner", {})  # so each missing name or id is its own error
         errors += [RecordError(file, number, column, None, message, fix)
                    for column, message, fix in conflicts]
@@ -354,7 +401,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             yield LoadedRow(file, number, None, tuple(errors), award_id,
                             issuer=str(data.get("issuer") or "").strip())
             continue
-        first = seen.first(award.award_id, str(number))
+        first = seen.first(nfc(award.award_id), str(number))
         if first is not None:
             errors.append(RecordError(file, number, "award_id", award.award_id,
                                       f"duplicate of row {first}",
@@ -362,6 +409,15 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "")
+
+
+def _catalogue_spelling(data: dict[str, Any], spellings: dict[str, dict[str, str]]) -> None:
+    """A specification code or issuer key as the catalogue writes it, when the row writes the
+    same characters in another Unicode form (a decomposed accent)."""
+    for field, known in spellings.items():
+        value = data.get(field)
+        if isinstance(value, str) and not value.isascii():
+            data[field] = known.get(nfc(value), value)
 
 
 def _extra_cells(file: str, number: int, columns: int, cells: list[str]) -> RecordError:

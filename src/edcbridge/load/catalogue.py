@@ -28,8 +28,24 @@ class _CatalogueLoader(yaml.SafeLoader):
 
     An impossible date (2023-06-31) stays text, so the model reports it at its line instead
     of PyYAML raising; 1:30 (sexagesimal), 010 (octal), 0x1A, .inf and NO (Norway) do not
-    become 90, 8, 26, infinity and False.
+    become 90, 8, 26, infinity and False. A key written twice in one mapping is noted in
+    ``duplicates`` (YAML would keep the last value and drop the first silently).
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # (key, its line, the first one's line)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[str, int] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first:
+                self.duplicates.append((key.value, line, first[key.value]))
+            first.setdefault(key.value, line)
+        return super().construct_mapping(node, deep)
 
 
 _PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
@@ -62,6 +78,14 @@ for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _
     _CatalogueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _constructor)
 
 
+class DuplicateKeys(ValueError):
+    """Keys written twice in one mapping: (key, its line, the first one's line)."""
+
+    def __init__(self, duplicates: list[tuple[str, int | None, int | None]]) -> None:
+        self.duplicates = duplicates
+        super().__init__(", ".join(key for key, _, _ in duplicates))
+
+
 def load_with_lines(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """YAML parsed once: the data, and the line of each value (and key) by its path."""
     parser = loader(text)
@@ -70,7 +94,26 @@ def load_with_lines(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, dict
         data = parser.construct_document(node) if node is not None else None
     finally:
         parser.dispose()
+    duplicates = getattr(parser, "duplicates", None)
+    if duplicates:
+        raise DuplicateKeys(duplicates)
     return data, _node_lines(node)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key written twice is refused, not read as its last value."""
+    keys = [key for key, _ in pairs]
+    twice = [key for index, key in enumerate(keys) if key in keys[:index]]
+    if twice:
+        raise DuplicateKeys([(key, None, None) for key in twice])
+    return dict(pairs)
+
+
+def _duplicate_errors(file: str, exc: DuplicateKeys) -> list[RecordError]:
+    return [RecordError(file, line, key, None, f"the key {key!r} is written twice in one mapping"
+                        + (f" (first at line {first})" if first else ""),
+                        "keep one of the two: only the last would be read")
+            for key, line, first in exc.duplicates]
 
 
 def _node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
@@ -111,7 +154,7 @@ def load_catalogue(path: Path) -> Catalogue:
         raise InputFileError(file, "not UTF-8", "save the catalogue as UTF-8") from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_object)
             lines: dict[tuple[Any, ...], int] = {}
         else:
             data, lines = load_with_lines(text, _CatalogueLoader)
@@ -120,6 +163,8 @@ def load_catalogue(path: Path) -> Catalogue:
                                           "fix the syntax at that line")]) from None
     except yaml.YAMLError as exc:
         raise CatalogueError([_yaml_error(file, exc)]) from None
+    except DuplicateKeys as exc:
+        raise CatalogueError(_duplicate_errors(file, exc)) from None
     if not isinstance(data, dict):
         raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
                                           "start with keys such as primary_language, issuer")])

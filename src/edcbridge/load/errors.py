@@ -67,6 +67,8 @@ def fix_for(error: dict[str, Any], column: str) -> str:
     if kind in ("date_from_datetime_parsing", "date_parsing", "datetime_parsing",
                 "timezone_aware", "datetime_from_date_parsing"):
         return "write dates as YYYY-MM-DD and date-times as YYYY-MM-DDThh:mm:ssZ"
+    if kind == "string_type":
+        return "write it as text; in JSON or YAML, in quotes"
     if kind.startswith("int"):
         return "write a whole number such as 5"
     if kind.startswith(("decimal", "float")):
@@ -107,7 +109,8 @@ def _column_for(loc: tuple[Any, ...], columns: dict[tuple[Any, ...], str]) -> st
 
 
 def suggest(name: str, known: list[str], listing: str = "accepted columns") -> str:
-    """The closest of *known*, else all of them after *listing* (what they are)."""
-    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+    """The closest of *known*, in any case, else all of them after *listing* (what they are)."""
+    folded = {k.casefold(): k for k in reversed(known)}
+    close = [folded[c] for c in difflib.get_close_matches(name.casefold(), list(folded), n=2, cutoff=0.6)]
     return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else \
         f"{listing}: {', '.join(known)}"

@@ -11,18 +11,26 @@ import csv
 import datetime as dt
 import io
 import json
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
 
-Row = dict[str, Any]  # cells by column; "__extra__" / "__invalid__" mark broken rows
+Row = dict[str, Any]  # cells by column; "__extra__", "__cells__" and "__invalid__" mark broken rows
 
 
 class NumberCell(str):
     """The text of a spreadsheet number cell: identifiers stored as numbers may have lost digits."""
+
+    __slots__ = ()
+
+
+class ErrorCell(str):
+    """The text of a spreadsheet error cell (#N/A, #REF!): a formula that failed, not a value."""
 
     __slots__ = ()
 
@@ -43,6 +51,12 @@ def blank(value: Any) -> bool:
     if isinstance(value, dict):
         return all(blank(v) for v in value.values())
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode NFC, to compare: an e-acute typed as e plus a combining accent (as
+    macOS and some exports write it) is the same id or code as the single character."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def detect_kind(path: Path) -> str:
@@ -166,6 +180,13 @@ def _delimiter(sample: str) -> str:
     return max(",;\t", key=first_line.count) if first_line else ","
 
 
+def _sep_line(sample: str) -> str | None:
+    """The delimiter a first line such as ``sep=;`` names: Excel writes and reads that line, which
+    is not the header."""
+    first = sample.split("\n", 1)[0].strip().lstrip("\ufeff").strip('"')
+    return first[4] if len(first) == 5 and first[:4].lower() == "sep=" else None
+
+
 def _first_filled(records: Iterator[Sequence[Any]]) -> tuple[int, list[Any] | None]:
     """The number and cells of the first record that is not blank; when every record is blank,
     the number of records and None."""
@@ -202,11 +223,15 @@ def _csv_rows(path: Path) -> Table:
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:
         csv.field_size_limit(_LONGEST_CELL)
+    delimiter = _sep_line(sample)
+    if delimiter is not None:
+        handle.readline()
     # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell
     # with line breaks, which the award check refuses (see awards.row_to_data)
-    reader = csv.reader(handle, delimiter=_delimiter(sample))
+    reader = csv.reader(handle, delimiter=delimiter or _delimiter(sample))
     try:
         header_row, cells = _first_filled(reader)
+        header_row += 1 if delimiter is not None else 0
     except UnicodeDecodeError:
         cells, header_row = ["\udcff"], 0  # named below, as an undecodable header
     except csv.Error as exc:
@@ -230,7 +255,11 @@ def _csv_rows(path: Path) -> Table:
                         raise _decode_error(path, encoding, _CSV_FIX)
                     if all(blank(c) for c in cells):
                         continue
-                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
+                                if name}
+                    unnamed = _unnamed_cells(header, cells[:len(header)])
+                    if unnamed:
+                        row["__cells__"] = unnamed
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                         row["__extra__"] = cells[len(header):]
                     yield number, row
@@ -245,13 +274,15 @@ def _csv_rows(path: Path) -> Table:
     return Table(header, rows(), header_row=header_row)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, number_format: str = "General") -> Any:
     if isinstance(value, dt.datetime):  # under a second: Excel's rounding of a date cell
         return value.date().isoformat() if value.time() < dt.time(0, 0, 1) else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, int | float) and "%" in number_format:
+        return NumberCell(_percent(value))  # 0.725 shown as 72.5% is the grade 72.5%
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
         return NumberCell(int(value))  # 2230018.0 is 2230018; above 2**53 digits are lost
     if isinstance(value, int | float):
@@ -259,9 +290,117 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _pick_sheet(names: list[str]) -> str:
-    """The sheet named awards (in any case), else the first."""
-    return next((n for n in names if n.strip().casefold() == "awards"), names[0])
+def _sheet_cell(cell: Any) -> Any:
+    if getattr(cell, "data_type", None) == "e" and isinstance(cell.value, str):
+        return ErrorCell(cell.value)
+    return _cell(cell.value, getattr(cell, "number_format", "General"))
+
+
+def _percent(value: float) -> str:
+    """The number as a percentage, every digit kept (the cell may show fewer)."""
+    hundredfold = Decimal(repr(value)).scaleb(2).normalize()
+    return f"{hundredfold:f}%"
+
+
+def _pick_sheet(names: list[str], visible: list[str] | None = None) -> str:
+    """The sheet named awards (in any case), else the first visible one."""
+    shown = visible or names
+    return next((n for n in names if n.strip().casefold() == "awards"), shown[0])
+
+
+# (column name or None, 1-based position, value, problem, fix) of one cell
+CellProblem = tuple[str | None, int | None, str | None, str, str]
+
+
+@dataclass
+class SheetMarks:
+    """What the cell values of a sheet do not show: formulas never computed, merged cells
+    (their value is only in the first cell) and hidden rows."""
+
+    uncomputed: dict[int, list[int]] = field(default_factory=dict)  # columns by row
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
+
+    def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
+        """The merged ranges that hold row ``number``; rows must be asked for in order, so a
+        sheet of many merged cells is not searched again for every row."""
+        while self.merged and self.merged[-1][0] <= number:
+            self._open.append(self.merged.pop())
+        self._open = [m for m in self._open if m[2] >= number]
+        return [m for m in self._open if m[0] <= number]
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _sheet_marks(sheet: Any) -> SheetMarks:
+    """Read from the sheet's XML, which openpyxl's read-only cells do not expose."""
+    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+    from openpyxl.xml.functions import iterparse
+
+    marks = SheetMarks()
+    source = getattr(sheet, "_get_source", None)
+    if source is None:
+        return marks
+    with source() as xml:
+        for _, element in iterparse(xml):
+            tag = element.tag
+            if tag == f"{_MAIN}c":
+                if _uncomputed(element) and element.get("r"):
+                    row, column = coordinate_to_tuple(element.get("r"))
+                    marks.uncomputed.setdefault(row, []).append(column)
+                element.clear()
+            elif tag == f"{_MAIN}row":
+                if element.get("hidden") in ("1", "true") and element.get("r"):
+                    marks.hidden_rows.add(int(element.get("r")))
+                element.clear()
+            elif tag == f"{_MAIN}mergeCell" and element.get("ref"):
+                ref = element.get("ref")
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                marks.merged.append((min_row, min_col, max_row, max_col, ref))
+    marks.merged.sort(reverse=True)  # merged_at pops them from the end: by first row
+    return marks
+
+
+def _uncomputed(cell: Any) -> bool:
+    """A formula cell saved without its result (written by a program, never calculated)."""
+    if cell.find(f"{_MAIN}f") is None:
+        return False
+    value = cell.find(f"{_MAIN}v")
+    return value is None or (not value.text and cell.get("t") not in ("str", "s", "inlineStr"))
+
+
+def _marked_problems(marks: SheetMarks, number: int, header: list[str]) -> list[CellProblem]:
+    """The problems ``marks`` give row ``number``."""
+    from openpyxl.utils.cell import get_column_letter
+
+    def name(column: int) -> str | None:
+        return header[column - 1] or None if column <= len(header) else None
+
+    problems: list[CellProblem] = []
+    if number in marks.hidden_rows:
+        problems.append((None, None, None, "the row is hidden in the sheet (hidden or filtered out)",
+                         "unhide the row to issue its credential, or delete the row"))
+    for min_row, min_col, _, max_col, ref in marks.merged_at(number):
+        first = f"{get_column_letter(min_col)}{min_row}"
+        problems += [(name(column), column, None, f"the cell is part of the merged cells {ref}, "
+                      f"whose value is only in {first}", "unmerge the cells and fill in the value "
+                      "on each row") for column in range(min_col, min(max_col, len(header)) + 1)
+                     if (number, column) != (min_row, min_col)]
+    problems += [(name(column), column, None, "the cell holds a formula whose result was never "
+                  "calculated (the file was written by a program, not saved by a spreadsheet)",
+                  "open the file in Excel or LibreOffice and save it, or enter values instead "
+                  "of formulas") for column in marks.uncomputed.get(number, ())]
+    return problems
+
+
+def _unnamed_cells(header: list[str], values: Sequence[Any]) -> list[CellProblem]:
+    """Filled cells under no column name: in a column without a header or past the last."""
+    return [(None, index + 1, str(value), "a cell under no column name",
+             "give the column one of the accepted names, or clear the cell")
+            for index, value in enumerate(values)
+            if (index >= len(header) or not header[index]) and not blank(value)]
 
 
 def _xlsx_rows(path: Path) -> Table:
@@ -272,9 +411,14 @@ def _xlsx_rows(path: Path) -> Table:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputFileError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__})",
                              "save it again from Excel or LibreOffice as .xlsx") from None
-    name = _pick_sheet(book.sheetnames)
+    visible = [s.title for s in book.worksheets if getattr(s, "sheet_state", "visible") == "visible"]
+    name = _pick_sheet(book.sheetnames, visible)
     sheet = book[name]
-    iterator = sheet.iter_rows(values_only=True)
+    try:
+        marks = _sheet_marks(sheet)
+    except Exception:  # a damaged sheet: reading its rows names where it breaks
+        marks = SheetMarks()
+    iterator = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
     header_row, cells = _first_filled(iterator)
     if cells is None:
         book.close()
@@ -285,12 +429,15 @@ def _xlsx_rows(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, Row]]:
         try:
-            for number, cells in _numbered_sheet_rows(iterator, path, header_row + 1):
-                values = [_cell(c) for c in cells]
+            for number, values in _numbered_sheet_rows(iterator, path, header_row + 1):
                 if all(blank(v) for v in values):
                     continue
-                yield number, {name: values[i] if i < len(values) and values[i] is not None else ""
-                               for i, name in enumerate(header)}
+                row: Row = {name: values[i] if i < len(values) and values[i] is not None else ""
+                            for i, name in enumerate(header) if name}
+                problems = _unnamed_cells(header, values) + _marked_problems(marks, number, header)
+                if problems:
+                    row["__cells__"] = problems
+                yield number, row
         finally:
             book.close()
 
@@ -317,6 +464,14 @@ def _numbered_sheet_rows(cells: Iterator[Sequence[Any]], path: Path,
 
 def _jsonl_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
+    if path.suffix.lower() == ".json" and handle.read(4096).lstrip().startswith("["):
+        handle.seek(0)
+        with handle:
+            text = handle.read()
+        if _undecodable(text):
+            raise _decode_error(path, encoding, "write the file as UTF-8")
+        return Table([], _array_rows(path, text))
+    handle.seek(0)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -331,17 +486,89 @@ def _jsonl_rows(path: Path) -> Table:
     return Table([], rows())
 
 
+_JSON_SPACE = " \t\r\n"
+
+
+def _array_rows(path: Path, text: str) -> Iterator[tuple[int, Row]]:
+    """The objects of a JSON array (a .json file), numbered by the line each starts on."""
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    index = len(text) - len(text.lstrip(_JSON_SPACE)) + 1  # after the [
+    line, counted = 1, 0
+    while True:
+        index = _skip(text, index, _JSON_SPACE)
+        if text.startswith("]", index) and _skip(text, index + 1, _JSON_SPACE) == len(text):
+            return
+        line += text.count("\n", counted, index)
+        counted = index
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            raise _json_error(path, exc) from None
+        yield from _json_row(line, value, keys, in_array=True)
+        index = _skip(text, index, _JSON_SPACE)
+        if text.startswith(",", index):
+            index += 1
+        elif not text.startswith("]", index):
+            error = json.JSONDecodeError("expecting ',' or ']' after an award", text, index)
+            raise _json_error(path, error)
+
+
+def _skip(text: str, index: int, characters: str) -> int:
+    while index < len(text) and text[index] in characters:
+        index += 1
+    return index
+
+
+def _json_error(path: Path, exc: json.JSONDecodeError) -> InputFileError:
+    return InputFileError(str(path), f"not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+                          "the awards after it could not be read",
+                          "correct the JSON at that line: the file must be one array of objects")
+
+
 def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
     """The row of one line, none for a blank one."""
     if not line.strip():
         return
+    keys = _KeysTwice()
     try:
-        value = json.loads(line)
+        value = json.loads(line, object_pairs_hook=keys)
     except json.JSONDecodeError as exc:
         yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
         return
+    yield from _json_row(number, value, keys)
+
+
+class _KeysTwice:
+    """Builds JSON objects and notes a key written twice in one (JSON keeps the last value)."""
+
+    def __init__(self) -> None:
+        self.twice: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) < len(pairs):
+            keys = [key for key, _ in pairs]
+            self.twice.append(next(key for index, key in enumerate(keys) if key in keys[:index]))
+        return value
+
+
+def _json_row(number: int, value: Any, keys: _KeysTwice,
+              in_array: bool = False) -> Iterator[tuple[int, Row]]:
+    """The row of one JSON value: an object, none for an object of blank values. A number
+    becomes a number cell, so an id written as a number is checked as in a spreadsheet."""
+    twice = keys.twice[:1]
+    keys.twice.clear()
+    if not isinstance(value, dict) and in_array:
+        yield number, {"__invalid__": "each award in the array must be one JSON object",
+                       "__fix__": "write each award as an object: [{\"award_id\": ...}, ...]"}
+        return
     if not isinstance(value, dict):
         yield number, {"__invalid__": "each line must be one JSON object"}
+        return
+    if twice:
+        yield number, {"__invalid__": f"the key {twice[0]!r} is written twice in one object",
+                       "__column__": twice[0], "__fix__": "keep one of the two: only the last would be read"}
         return
     if all(blank(v) for v in value.values()):
         return
@@ -351,4 +578,5 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
                                       "character", "__column__": broken[0],
                        "__fix__": "write the character itself, or the escape with its pair"}
         return
-    yield number, value
+    yield number, {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool)
+                   else item for key, item in value.items()}

@@ -23,14 +23,15 @@ def _to_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         value = value.isoformat()
     if isinstance(value, dt.date):
-        return value
+        return _plausible(value, value)
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             try:
-                return dt.date.fromisoformat(text)
+                date = dt.date.fromisoformat(text)
             except ValueError:
                 raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+            return _plausible(date, value)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text):  # a spreadsheet date cell
             return _to_date(text[:10])
         if _DATE_TIME.fullmatch(text):
@@ -43,6 +44,20 @@ def _to_date(value: Any) -> Any:
     return value
 
 
+EARLIEST_YEAR = 1900
+
+
+def _plausible(date: dt.date, value: Any) -> dt.date:
+    """A year before 1900 (0025-07-14) is a typing error, and credentials cannot state it."""
+    if date.year < EARLIEST_YEAR:
+        raise ValueError(f"{str(value)!r} is not a plausible date (before {EARLIEST_YEAR}); "
+                         "write it as YYYY-MM-DD with the four digits of the year")
+    return date
+
+
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(,\d{3})+")
+
+
 def _to_decimal(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number; write a plain number such as 7.5")
@@ -50,6 +65,9 @@ def _to_decimal(value: Any) -> Any:
     if isinstance(value, int | float):
         number = Decimal(str(value))
     elif isinstance(value, str):
+        if _THOUSANDS.fullmatch(value.strip()):  # 1,000 hours is a thousand, 7,5 credits seven and a half
+            raise ValueError(f"{value!r} is ambiguous: the comma may separate thousands or decimals; "
+                             "write the number without a thousands separator, e.g. 1000 or 1.5")
         try:
             number = Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
@@ -76,7 +94,11 @@ def _between(low: int, high: int, unit: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# one address, as a mail program takes it: no display name, brackets, "mailto:", list
+# separators, empty dot-separated parts, and a domain of letters, digits and hyphens
+_EMAIL = re.compile(r"""^(?!\.)(?!.*\.\.)(?!mailto:)[^@\s<>()\[\],;:"\\]+(?<!\.)
+                        @(?:[^\W_](?:(?:[^\W_]|-)*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[^\W_][\w-]*)$""",
+                    re.IGNORECASE | re.VERBOSE)
 
 
 def is_email(value: str) -> bool:
@@ -98,13 +120,15 @@ def _check_email(value: str) -> str:
     return value
 
 
-def concept_of(scheme: str) -> BeforeValidator:
-    """Accept an IRI, code or label of ``scheme`` and store the official IRI."""
+def concept_of(scheme: str, aliases: dict[str, str] | None = None) -> BeforeValidator:
+    """Accept an IRI, code or label of ``scheme`` (or one of ``aliases``, by lower-case code)
+    and store the official IRI."""
 
     def convert(value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str):
+            value = (aliases or {}).get(value.strip().lower(), value)
             return vocab.resolve(scheme, value).iri
         return value
 
@@ -132,7 +156,10 @@ Hours = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 100_000, "h
 Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months")]
 Years = Annotated[int, BeforeValidator(_to_int), _between(1, 100, "years")]
 Language = Annotated[str, concept_of("language")]
-Country = Annotated[str, concept_of("country")]
+# the EU's own codes for Greece and the United Kingdom (Interinstitutional Style Guide), which
+# ISO writes GR and GB: without them, EL and UK would be close to BEL and UKR
+EU_COUNTRY_CODES = {"el": "GR", "uk": "GB"}
+Country = Annotated[str, concept_of("country", EU_COUNTRY_CODES)]
 IscedF = Annotated[str, concept_of("isced-f")]
 NqfLevel = Annotated[str, concept_of("nqf")]
 AccreditationType = Annotated[str, concept_of("accreditation-type")]
