@@ -277,9 +277,10 @@ def test_the_issuers_region_is_shown_beside_its_country(reference: Path) -> None
 def test_an_xml_credential_shows_no_learner_identifier_it_does_not_state(
     reference: Path, tmp_path: Path
 ) -> None:
-    """The model needs one and makes it up ("unknown"); the page must not present it as the learner's."""
+    """The model needs one and takes the credential subject's id; the page must not present it as an
+    identifier the learner was given."""
     sewing = preview_file(reference / XML_SEALED / "sewing_course.xml", tmp_path).html.read_text("utf-8")
-    assert "<dt>Learner identifier</dt>" not in sewing and ">unknown<" not in sewing
+    assert "<dt>Learner identifier</dt>" not in sewing and "(Student number)" not in sewing
     stated = preview_file(reference / "examples/elm-repo-xml-v1.2-signed-vp/EDC_DiplomaSupplement_AA.xml",
                           tmp_path).html.read_text("utf-8")
     assert _row(stated, "Learner identifier") == "Student ID 97168A (Student number)"

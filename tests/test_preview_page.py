@@ -118,8 +118,12 @@ def test_edc_xml_is_previewed_through_the_importer(reference: Path, tmp_path: Pa
     assert result.seal is not None and result.seal["SEAL"]["status"] == "OK"
     page = result.html.read_text("utf-8")
     assert "Seal form: <strong>XAdES</strong>" in page and "Achievements" in page
-    with pytest.raises(NotImportable):
-        preview_file(reference / "examples/elm-repo-xml-v1.2-unsigned/EDC_WileECoyote_Simple.xml", tmp_path)
+    claimless = reference / "examples/elm-repo-xml-v1.2-unsigned/EDC_WileECoyote_Simple.xml"
+    assert any("claims no achievement" in note for note in preview_file(claimless, tmp_path).notes)
+    untitled = tmp_path / "untitled.xml"
+    untitled.write_bytes(re.sub(rb"<title>.*?</title>", b"", claimless.read_bytes(), count=1, flags=re.S))
+    with pytest.raises(NotImportable, match="has no title"):
+        preview_file(untitled, tmp_path)
 
 
 def test_preview_awards_writes_one_page_per_award(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from edcbridge.model import Award, Catalogue, parse
 from edcbridge.seal import Sealer, generate_test_seal
 from edcbridge.validation.document import NotACredential
 from edcbridge.xml import edc12
-from edcbridge.xml.importer import Imported, NotImportable, import_bytes, import_file
+from edcbridge.xml.importer import Imported, import_bytes, import_file
 from edcbridge.xml.safe import UnsafeXml, XmlInputError
 from tests.conftest import FIXTURES
 from tests.xml_support import carried, fixture_awards
@@ -92,11 +92,6 @@ def test_mc_annex1_sample_reads_its_annex_i_facts(reference: Path) -> None:
     assert spec is not None and spec.eqf is not None and spec.credits is not None
     assert imported.award.award_id == "C012"
     assert imported.award.grade
-
-
-def test_activity_only_credentials_say_why_they_cannot_be_read(reference: Path) -> None:
-    with pytest.raises(NotImportable, match="learningAchievement"):
-        import_file(reference / "examples/elm-repo-xml-v1.2-unsigned/EDC_WileECoyote_Simple.xml")
 
 
 def test_oversized_and_non_utf8_files_are_refused_quickly(tmp_path: Path) -> None:

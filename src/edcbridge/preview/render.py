@@ -140,6 +140,23 @@ def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
     return doc
 
 
+def _with_date_times(doc: Doc, date_times: dict[str, str]) -> Doc:
+    """``doc`` with the validity and awarding times the credential gives: the model holds dates
+    only (shown at midnight UTC) and makes validFrom the awarding date."""
+    doc = dict(doc)
+    if "validFrom" in date_times:
+        doc["validFrom"] = date_times["validFrom"]
+    if "validUntil" in date_times and "validUntil" in doc:
+        doc["validUntil"] = doc["expirationDate"] = date_times["validUntil"]
+    subject, awarded = doc.get("credentialSubject"), date_times.get("awardingDate")
+    claim = subject.get("hasClaim") if isinstance(subject, dict) else None
+    process = claim.get("awardedBy") if isinstance(claim, dict) else None
+    if awarded and isinstance(subject, dict) and isinstance(claim, dict) and isinstance(process, dict):
+        claim = {**claim, "awardedBy": {**process, "awardingDate": awarded}}
+        doc["credentialSubject"] = {**subject, "hasClaim": claim}
+    return doc
+
+
 def _own_id(doc: Doc, credential: etree._Element) -> Doc:
     from edcbridge.xml.importer import CRED
 
@@ -168,7 +185,8 @@ def read_any(raw: bytes, source: str,
         from edcbridge.xml.importer import import_bytes
 
         imported = import_bytes(raw, source)
-        doc = _as_in_xml(to_edc(imported.award, imported.catalogue), raw, source)
+        doc = _as_in_xml(_with_date_times(to_edc(imported.award, imported.catalogue), imported.date_times),
+                         raw, source)
         status = xades_status(raw, source, options, doc) if imported.sealed else None
         version = imported.format.removeprefix("edc-xml-")
         notes = [f"issued as EDC XML {version} and read into the EDC 3.2 model to be shown: only what "

@@ -64,7 +64,12 @@ def _summary(imported: Any) -> list[str]:
              f"(id {learner.id})",
              f"issuer:      {pick(issuer.legal_name, code)} ({issuer.eidas_identifier or 'no eIDAS id'})",
              f"awarded:     {award.awarding_date.isoformat()}, issued {award.issued_at().isoformat()}"]
-    if award.valid_until:
+    written = imported.date_times
+    if written.get("validFrom"):
+        lines.append(f"valid from:  {written['validFrom']}")
+    if written.get("validUntil"):
+        lines.append(f"valid until: {written['validUntil']}")
+    elif award.valid_until:
         lines.append(f"valid until: {award.valid_until.isoformat()}")
     if spec is not None:
         lines.append(f"title:       {pick(spec.title, code)}")

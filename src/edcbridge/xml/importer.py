@@ -13,9 +13,10 @@ are derived when the credential does not carry them (slugs of identifiers or nam
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.model import Award, Catalogue, parse
+from edcbridge.model.fields import EU_COUNTRY_CODES
 from edcbridge.validation.document import NotACredential, unwrap
 from edcbridge.xml.edc12 import (
     AWARD_SCHEME,
@@ -57,9 +59,13 @@ class Imported:
     form: str            # plain, upload-wrapper, jades, xades, vp+xades, ...
     sealed: bool
     notes: list[str] = field(default_factory=list)
+    # validFrom, validUntil and awardingDate as the credential writes them: the model holds dates
+    # only, and makes validFrom the awarding date
+    date_times: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": self.format, "form": self.form, "sealed": self.sealed, "notes": self.notes,
+                "date_times": self.date_times,
                 "award": self.award.model_dump(mode="json", exclude_none=True),
                 "catalogue": self.catalogue.model_dump(mode="json", exclude_none=True)}
 
@@ -112,6 +118,15 @@ def _date(value: Any) -> str | None:
     return text[:10] if isinstance(text, str) and len(text) >= 10 else None
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    """An xsd:dateTime or date; None for anything else."""
+    text = _first(value)
+    try:
+        return dt.datetime.fromisoformat(text.strip()) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:40] or "x"
 
@@ -123,6 +138,11 @@ def _known(scheme: str, iri: str | None) -> str | None:
         return vocab.resolve(scheme, iri).iri
     except vocab.UnknownConcept:
         return None
+
+
+def _country(code: str | None) -> str | None:
+    """A country by IRI or code, with the EU's own codes (EL, UK) as the model reads them."""
+    return _known("country", EU_COUNTRY_CODES.get(code.lower(), code) if code else None)
 
 
 def _mailbox(node: Node) -> str | None:
@@ -186,10 +206,7 @@ class _Builder:
                 data[attr] = identifier["notation"]
         address = _first(_first(node.get("location") or {}).get("address")) if node.get("location") else None
         country = _known("country", _id(address.get("countryCode"))) if isinstance(address, dict) else None
-        if country is None:
-            raise NotImportable(f"organisation {next(iter(legal.values()))!r} has no country "
-                               "(location.address.countryCode); the credential cannot be read")
-        data["country"] = country
+        data["country"] = country or self.registered_in(node, next(iter(legal.values())))
         data["address"] = _note(address.get("fullAddress")) if isinstance(address, dict) else None
         data["homepage"] = _url(node.get("homepage"))
         data["email"] = _mailbox(node)
@@ -202,6 +219,22 @@ class _Builder:
             data["key"] = key
         self.organisations[key] = data
         return key
+
+    def registered_in(self, node: Node, name: str) -> str:
+        """The country of the organisation's legal registration, for one that gives no address
+        country (the model needs a country for every organisation)."""
+        for key in ("registration", "eIDASIdentifier"):
+            legal = _first(node.get(key))
+            country = _country(_id(legal.get("spatial"))) if isinstance(legal, dict) else None
+            if country:
+                self.notes.append(f"organisation {name!r} gives no address country: the country of its "
+                                  f"{key} ({vocab.concept('country', country).label}) is read instead")
+                return country
+        raise NotImportable(
+            f"organisation {name!r} gives no country, neither in its address (XML: hasLocation/hasAddress/"
+            "country; JSON-LD: location.address.countryCode) nor as the country of its registration "
+            "(XML: the spatialID of registration; JSON-LD: registration.spatial), and every organisation "
+            "needs one to be read; ask the issuer for a credential that gives it")
 
     def accreditation(self, node: Node) -> str | None:
         title = _text(node.get("title"))
@@ -309,9 +342,11 @@ def _assessment(proven: Node | None) -> tuple[Node | None, dict[str, str] | None
 
 def _learner(person: Node, notes: list[str]) -> Node:
     identifier = _identifier(person)
-    learner_id = identifier["notation"] if identifier else person.get("id", "unknown")
+    subject_id = person.get("id") if isinstance(person.get("id"), str) and person["id"].strip() else None
+    learner_id = identifier["notation"] if identifier else subject_id or "unknown"
     if identifier is None:
-        notes.append("the learner has no identifier: the credential subject's id is used")
+        notes.append(f"the learner has no identifier: the credential subject's id ({subject_id}) is used"
+                     if subject_id else "the learner has neither an identifier nor an id: 'unknown' is used")
     given, family = _text(person.get("givenName")), _text(person.get("familyName"))
     if not given or not family:
         raise NotImportable("the credential subject has no givenName or familyName; it cannot be read as an "
@@ -326,9 +361,40 @@ def _learner(person: Node, notes: list[str]) -> Node:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def records_from_jsonld(credential: Node, fmt: str, form: str) -> Imported:
-    """Build the award and its catalogue from an EDC credential in JSON-LD node shape."""
-    b = _Builder()
+def _issued(credential: Node, notes: list[str]) -> Any:
+    """When the credential was issued; one without a time zone (xsd:dateTime allows it) is read as
+    UTC, with a note. Anything else is left to the model to accept or refuse."""
+    value = _first(credential.get("issued") or credential.get("issuanceDate"))
+    moment = _moment(value)
+    if moment is None or moment.tzinfo is not None:
+        return value
+    notes.append(f"issued {value} names no time zone: it is read as UTC")
+    return moment.replace(tzinfo=dt.UTC).isoformat()
+
+
+def _awarded_on(credential: Node, notes: list[str]) -> str:
+    """The date of validFrom (else of issued) for a claim that gives no awarding date, with a note."""
+    for key in ("validFrom", "issued"):
+        date = _date(credential.get(key))
+        if date:
+            notes.append(f"the credential gives no awarding date: the date of its {key} ({date}) is used")
+            return date
+    raise NotImportable("the credential gives no awarding date, validFrom or issued date, so there is no "
+                        "date to show it awarded on; a credential needs at least its issued date")
+
+
+def _date_times(credential: Node, awarding: Any) -> dict[str, str]:
+    """The credential's validity and awarding dateTimes as written (see ``Imported.date_times``)."""
+    found = {"validFrom": _first(credential.get("validFrom")),
+             "validUntil": _first(credential.get("validUntil") or credential.get("expirationDate")),
+             "awardingDate": _first(awarding.get("awardingDate")) if isinstance(awarding, dict) else None}
+    return {key: value.strip() for key, value in found.items() if _moment(value) is not None}
+
+
+def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str] = ()) -> Imported:
+    """Build the award and its catalogue from an EDC credential in JSON-LD node shape; ``notes``
+    say what was left out before (reading XML)."""
+    b = _Builder(notes=list(notes))
     person = _first(credential.get("credentialSubject"))
     if not isinstance(person, dict):
         raise NotImportable("the credential has no credentialSubject")
@@ -344,9 +410,7 @@ def records_from_jsonld(credential: Node, fmt: str, form: str) -> Imported:
     body_node = _first(awarding.get("awardingBody")) if isinstance(awarding, dict) else None
     body = b.organisation(body_node) if isinstance(body_node, dict) else issuer
     awarding_date = _date(awarding.get("awardingDate")) if isinstance(awarding, dict) else None
-    awarding_date = awarding_date or _date(credential.get("validFrom")) or _date(credential.get("issued"))
-    if awarding_date is None:
-        raise NotImportable("the credential has no awarding date, validFrom or issued date")
+    awarding_date = awarding_date or _awarded_on(credential, b.notes)
     assessment, grade = _assessment(_first(claim.get("provenBy")))
     code = b.specification(_first(claim["specifiedBy"]), None if body == issuer else body, assessment)
     profile = _known("credential-type", _id(credential.get("credentialProfiles")))
@@ -360,8 +424,8 @@ def records_from_jsonld(credential: Node, fmt: str, form: str) -> Imported:
     primary = next((lang for lang in languages if lang), None) or \
         _known("language", next(iter(b.specs[code]["title"])))
     award_data: Node = {"award_id": award_id, "specification": code, "learner": _learner(person, b.notes),
-                        "awarding_date": awarding_date, "issued": credential.get("issued") or
-                        credential.get("issuanceDate"), "grade": grade, "language": primary,
+                        "awarding_date": awarding_date, "issued": _issued(credential, b.notes),
+                        "grade": grade, "language": primary,
                         "valid_until": _date(credential.get("validUntil")
                                              or credential.get("expirationDate"))}
     catalogue_data = {"primary_language": primary, "issuer": issuer, "policies": [],
@@ -373,7 +437,9 @@ def records_from_jsonld(credential: Node, fmt: str, form: str) -> Imported:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise NotImportable(f"the credential does not fit the internal model: {problems}") from None
-    return Imported(award, catalogue, fmt, form, form in ("jades", "xades", "vp+xades"), b.notes)
+    notes_once = list(dict.fromkeys(b.notes))  # an organisation may be read more than once
+    return Imported(award, catalogue, fmt, form, form in ("jades", "xades", "vp+xades"), notes_once,
+                    _date_times(credential, awarding))
 
 
 # --- EDC XML 1.x -> JSON-LD node shape ---
@@ -417,6 +483,7 @@ def _credit_points(element: etree._Element) -> list[Node]:
 class _XmlReader:
     root: etree._Element
     index: dict[str, etree._Element] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for element in _outside_signatures(self.root):
@@ -459,12 +526,13 @@ class _XmlReader:
                 scheme = item.get("schemeName") or item.get("schemeID") or tag
                 if tag == "registration" and scheme not in _OWN_SCHEMES:
                     scheme = tag  # the register's own name: still the organisation's registration
-                identifiers.append({"schemeName": scheme, "notation": (_string(item) or "").strip()})
+                identifiers.append({"schemeName": scheme, "notation": (_string(item) or "").strip(),
+                                    "spatial": {"id": item.get("spatialID")}})
         for ident in identifiers:
             if ident["schemeName"] == "eIDAS":
-                node["eIDASIdentifier"] = {"notation": ident["notation"]}
+                node["eIDASIdentifier"] = {"notation": ident["notation"], "spatial": ident["spatial"]}
             elif ident["schemeName"] == "registration":
-                node["registration"] = {"notation": ident["notation"]}
+                node["registration"] = {"notation": ident["notation"], "spatial": ident["spatial"]}
         node["identifier"] = [i for i in identifiers if i["schemeName"] not in ("eIDAS", "registration")]
         vat = element.find(_q("vatIdentifier"))
         if vat is not None:
@@ -553,23 +621,65 @@ class _XmlReader:
                                    if scheme is not None else None}
         return node
 
+    def achievement(self, achievement: etree._Element, primary: str) -> Node:
+        """The claim of a learningAchievement or qualificationAward."""
+        process = self.deref(achievement.find(_q("wasAwardedBy")))
+        body = self.organisation(process.find(_q("awardingBody"))) if process is not None else None
+        assessment = self.assessment(achievement.find(_q("wasDerivedFrom")))
+        if assessment is not None:
+            assessment["grade"]["noteLiteral"] = {primary: assessment["grade"]["noteLiteral"]["_"]}
+        awarded = self.findtext(process, _q("date")) if process is not None else None
+        return {"specifiedBy": self.specification(achievement.find(_q("specifiedBy"))),
+                "awardedBy": {"awardingBody": body, "awardingDate": awarded}, "provenBy": assessment}
+
+    def stand_in(self, element: etree._Element, kind: str) -> Node:
+        """The claim of an activity or entitlement, read in the place of an achievement: its
+        specification, or its own title and description when that has no title."""
+        spec = self.specification(element.find(_q("specifiedBy"))) or {}
+        for source in (element, self.root):
+            if not spec.get("title"):
+                spec = {**spec, "title": self.texts(source.find(_q("title"))),
+                        "description": self.texts(source.find(_q("description")))}
+        shown = f" {next(iter(spec['title'].values()))!r}" if spec["title"] else ""
+        self.notes.append(f"the credential claims no achievement: its {kind}{shown} is read in the place of "
+                          "one, with the issuer as awarding body")
+        return {"specifiedBy": spec}
+
+    def untitled_claim(self) -> Node:
+        """No claim at all: the credential's own title stands in for the achievement's."""
+        title = self.texts(self.root.find(_q("title")))
+        if title is None:
+            raise NotImportable(
+                "the XML credential claims nothing (no achievements, activities or entitlements in its "
+                "credentialSubject) and has no title, so there is nothing to show as awarded; a credential "
+                "needs at least an achievements/learningAchievement with a specifiedBy to be read")
+        self.notes.append(f"the credential claims no achievement, activity or entitlement: its own title "
+                          f"{next(iter(title.values()))!r} is read in the place of one, with the issuer as "
+                          "awarding body")
+        return {"specifiedBy": {"title": title, "description": self.texts(self.root.find(_q("description")))}}
+
+    def claim(self, subject: etree._Element, primary: str) -> Node:
+        """The first achievement; without one, the first activity or entitlement, or else the
+        credential's title, stands in for it (with a note), as the model holds one achievement."""
+        for tag in ("learningAchievement", "qualificationAward"):
+            found = subject.find(f"{_q('achievements')}/{_q(tag)}")
+            if found is not None:
+                return self.achievement(found, primary)
+        for box, tag, kind in (("activities", "activity", "learning activity"),
+                               ("entitlements", "entitlement", "entitlement")):
+            found = subject.find(f"{_q(box)}/{_q(tag)}")
+            if found is not None:
+                return self.stand_in(found, kind)
+        return self.untitled_claim()
+
     def credential(self) -> Node:
         root = self.root
         primary = (self.findtext(root, _q("primaryLanguage")) or "en").strip()
         subject = root.find(_q("credentialSubject"))
         if subject is None:
             raise NotImportable("the XML credential has no credentialSubject")
-        achievement = subject.find(f"{_q('achievements')}/{_q('learningAchievement')}")
-        if achievement is None:
-            achievement = subject.find(f"{_q('achievements')}/{_q('qualificationAward')}")
-        if achievement is None:
-            raise NotImportable("the XML credential claims no learningAchievement or qualificationAward")
-        process = self.deref(achievement.find(_q("wasAwardedBy")))
-        body = self.organisation(process.find(_q("awardingBody"))) if process is not None else None
-        assessment = self.assessment(achievement.find(_q("wasDerivedFrom")))
-        if assessment is not None:
-            assessment["grade"]["noteLiteral"] = {primary: assessment["grade"]["noteLiteral"]["_"]}
         person: Node = {
+            "id": subject.get("id"),
             "identifier": [{"schemeName": i.get("schemeName") or i.get("schemeID"),
                             "notation": (_string(i) or "").strip()}
                            for i in subject.findall(_q("identifier"))],
@@ -577,11 +687,7 @@ class _XmlReader:
             "familyName": self.texts(subject.find(_q("familyName"))),
             "fullName": self.texts(subject.find(_q("fullName"))),
             "dateOfBirth": self.findtext(subject, _q("dateOfBirth")),
-            "hasClaim": {"specifiedBy": self.specification(achievement.find(_q("specifiedBy"))),
-                         "awardedBy": {"awardingBody": body,
-                                       "awardingDate": self.findtext(process, _q("date"))
-                                       if process is not None else None},
-                         "provenBy": assessment}}
+            "hasClaim": self.claim(subject, primary)}
         learner_ids = person["identifier"]
         person["identifier"] = sorted(learner_ids, key=lambda i: i["schemeName"] != LEARNER_SCHEME)
         national = subject.find(_q("nationalId"))
@@ -627,7 +733,8 @@ def records_from_xml(tree: etree._ElementTree) -> Imported:
     if tree.getroot().find(f".//{DS_SIGNATURE}") is not None:
         form = "vp+xades" if form == "vp" else "xades"
     version = _version(tree.getroot())
-    return records_from_jsonld(_XmlReader(root).credential(), f"edc-xml-{version}", form)
+    reader = _XmlReader(root)
+    return records_from_jsonld(reader.credential(), f"edc-xml-{version}", form, reader.notes)
 
 
 def import_bytes(data: bytes, source: str = "<document>") -> Imported:
