@@ -55,7 +55,7 @@ def test_achievement_carries_criteria_credits_levels_and_skills(reference: Path)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for alignment in achievement["alignment"]:
         by_type.setdefault(alignment["targetType"], []).append(alignment)
-    assert by_type["ext:CreditValue"][0]["targetName"] == "5 ECTS credits"
+    assert by_type["ext:CreditValue"][0]["targetName"] == "5 ECTS"
     assert by_type["ext:EQFLevel"][0]["targetUrl"] == "http://data.europa.eu/snb/eqf/7"
     skills = {a["targetUrl"] for a in by_type["ceasn:Competency"]}
     assert "http://data.europa.eu/esco/skill/372d1969-b1d7-4f1a-b5dc-a2681d32a952" in skills

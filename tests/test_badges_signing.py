@@ -32,7 +32,7 @@ for (const file of process.argv.slice(1)) {
   try {
     const token = readFileSync(file, "utf8").trim();
     const header = decodeProtectedHeader(token);
-    const der = header.x5c[0].match(/.{1,64}/g).join("\\n");
+    const der = header.jwk.x5c[0].match(/.{1,64}/g).join("\\n");
     const pem = `-----BEGIN CERTIFICATE-----\\n${der}\\n-----END CERTIFICATE-----\\n`;
     const cert = await importX509(pem, header.alg);
     await compactVerify(token, cert, { algorithms: [header.alg] });
@@ -46,7 +46,7 @@ for (const file of process.argv.slice(1)) {
 
 
 def _jose(files: list[Path]) -> list[dict[str, Any]]:
-    """Verify with npm jose against both the x5c certificate and the jwk, any JOSE algorithm."""
+    """Verify with npm jose against both the jwk's x5c certificate and the jwk, any JOSE algorithm."""
     node = need_tool("node")
     if not (PEERS / "node_modules" / "jose").is_dir():
         pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")

@@ -1,10 +1,12 @@
 """Secure OB 3.0 / CLR 2.0 credentials as VC-JWT (compact JWS) with the issuer's e-seal key.
 
 As the Open Badges 3.0 specification (JSON Web Token proof format) describes: the JOSE header
-names the algorithm and carries the key (``x5c``: the seal certificate and its chain, and
-``jwk``); the payload is the credential itself plus the registered claims ``iss`` (issuer
-id), ``jti`` (credential id), ``nbf`` (``validFrom``), ``exp`` (``validUntil``, when set) and
-``sub`` (the subject id, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
+holds only ``alg``, ``typ`` ("JWT") and ``jwk`` (it allows no other header, so no ``x5c``
+header); the seal certificate and its chain travel inside the ``jwk`` as its ``x5c`` member
+(RFC 7517, 4.7), whose first certificate holds the very key the ``jwk`` states. The payload is
+the credential itself plus the claims a verifier requires: ``iss`` (issuer id), ``jti``
+(credential id), ``nbf`` (``validFrom``), ``sub`` (``credentialSubject.id``) and ``exp``
+(``validUntil``, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
 primitives; EC seals sign with the JOSE algorithm of their curve (ES256 for P-256, ES384 for
 P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, are refused.
 """
@@ -68,7 +70,12 @@ def key_algorithm(key: SealKey) -> str:
 
 
 def _public_jwk(key: SealKey) -> Doc:
-    public = key.certificate.public_key()
+    """The seal's public key as a JWK, with the certificate chain as its ``x5c``."""
+    return {**_key_jwk(key.certificate.public_key()),
+            "x5c": [der_b64(c) for c in (key.certificate, *key.intermediates)]}
+
+
+def _key_jwk(public: Any) -> Doc:
     if isinstance(public, rsa.RSAPublicKey):
         numbers = public.public_numbers()
         return {"kty": "RSA", "n": jades.b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
@@ -92,8 +99,12 @@ def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
     return r.to_bytes(curve.size, "big") + s.to_bytes(curve.size, "big")
 
 
+_REQUIRED = {"iss": "issuer.id", "jti": "id", "nbf": "validFrom", "sub": "credentialSubject.id"}
+
+
 def claims(credential: Doc) -> Doc:
-    """The JWT payload: the credential plus the registered claims derived from it."""
+    """The JWT payload: the credential plus the registered claims derived from it. JwtError when
+    a claim that OB 3.0 verifiers require cannot be derived."""
     payload = dict(credential)
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -108,6 +119,10 @@ def claims(credential: Doc) -> Doc:
     subject = credential.get("credentialSubject")
     if isinstance(subject, dict) and isinstance(subject.get("id"), str):
         payload["sub"] = subject["id"]
+    missing = [f"{claim} ({source})" for claim, source in _REQUIRED.items() if claim not in payload]
+    if missing:
+        raise JwtError(f"the credential has no {', '.join(missing)}: an OB 3.0 verifier rejects a VC-JWT "
+                       "without these claims")
     return payload
 
 
@@ -115,8 +130,7 @@ def sign_vc_jwt(credential: Doc, key: SealKey, algorithm: str | None = None) -> 
     """The credential as a compact JWS signed with the seal key (RS256 or PS256; ES256, ES384
     or ES512 after the EC key's curve)."""
     alg = algorithm or key_algorithm(key)
-    header = {"alg": alg, "typ": "JWT", "x5c": [der_b64(c) for c in (key.certificate, *key.intermediates)],
-              "jwk": _public_jwk(key)}
+    header = {"alg": alg, "typ": "JWT", "jwk": _public_jwk(key)}
     head = jades.b64url(jades.encode_json(header).encode("utf-8"))
     body = jades.b64url(jades.encode_json(claims(credential)).encode("utf-8"))
     signature = _sign(key, alg, f"{head}.{body}".encode("ascii"))
@@ -130,19 +144,38 @@ def _part(text: str) -> Any:
         raise JwtError(f"not a JWT: a part is not base64url JSON ({exc})") from None
 
 
+_KEY_MEMBERS = ("kty", "crv", "n", "e", "x", "y")
+
+
+def _certificate(header: Doc) -> x509.Certificate:
+    """The first certificate of the header's ``jwk.x5c``, which must hold the ``jwk``'s key."""
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict):
+        raise JwtError("the JWT header has no jwk (OB 3.0 carries the key there)")
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise JwtError("the JWT header's jwk has no usable x5c certificate") from None
+    stated = {k: v for k, v in jwk.items() if k in _KEY_MEMBERS}
+    try:
+        same = _key_jwk(cert.public_key()) == stated
+    except JwtError:
+        same = False
+    if not same:
+        raise JwtError("the JWT header's jwk is not the key of its x5c certificate")
+    return cert
+
+
 def read_vc_jwt(token: str) -> tuple[Doc, Doc, x509.Certificate]:
     """(header, payload, signing certificate) of a VC-JWT, after checking its signature
-    against the first ``x5c`` certificate (trust in that certificate is the caller's)."""
+    against the first certificate of the ``jwk``'s ``x5c`` (trust in it is the caller's)."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise JwtError("not a compact JWS: expected three dot-separated parts")
     header, payload = _part(parts[0]), _part(parts[1])
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtError("JWT header and payload must be JSON objects")
-    try:
-        cert = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise JwtError("the JWT header has no usable x5c certificate") from None
+    cert = _certificate(header)
     data = f"{parts[0]}.{parts[1]}".encode("ascii")
     try:
         signature = jades.b64url_decode(parts[2])

@@ -2,9 +2,15 @@
 
 The achievement carries the catalogue entry: criteria (learning outcomes and assessment),
 ECTS credits, EQF / NQF levels and ISCED-F fields as alignments, ESCO skills as
-``ceasn:Competency`` alignments. Every ``type`` is an array (the strict 1EdTech form), texts
-are plain strings in the credential's primary language, and ids are derived from issuer,
-award and specification, so the same input always gives the same document.
+``ceasn:Competency`` alignments. Every ``type`` is an array (the strict 1EdTech form), and
+ids are derived from issuer, award and specification, so the same input always gives the
+same document.
+
+Languages: the strict 1EdTech schema takes plain strings only, so a badge is one language
+edition (``inLanguage``: the award's or catalogue's language when the specification's title
+has it) and names its editions in the title's other languages with ``related``, which OB 3.0
+reserves for alternate language editions. Its texts are the catalogue's own, in that
+language; no fixed-language label is added, so nothing claims a language it is not in.
 """
 
 from __future__ import annotations
@@ -39,8 +45,38 @@ def credential_id(issuer_key: str, award_id: str) -> str:
     return urn("ob3", issuer_key, award_id)
 
 
-def achievement_id(issuer_key: str, spec_code: str) -> str:
-    return urn("achievement", issuer_key, spec_code)
+def edition(kind: str, issuer_key: str, spec_code: str, language: str, catalogue: Catalogue) -> str:
+    """Id of one language edition of a specification's node; the catalogue's primary language
+    keeps the language-free id."""
+    if language == vocab.concept("language", catalogue.primary_language).code:
+        return urn(kind, issuer_key, spec_code)
+    return urn(kind, issuer_key, spec_code, language)
+
+
+def achievement_id(issuer_key: str, spec_code: str, language: str, catalogue: Catalogue) -> str:
+    return edition("achievement", issuer_key, spec_code, language, catalogue)
+
+
+def learner_id(issuer_key: str, student: str) -> str:
+    """The learner's ``credentialSubject.id`` (the VC-JWT ``sub``), the same in all of a
+    learner's badges and records from one issuer."""
+    return urn("learner", issuer_key, student)
+
+
+def badge_language(award: Award, spec: Specification, catalogue: Catalogue) -> str:
+    """The first of the award's language, the catalogue's, English and the title's first that
+    the title has: the badge's name is always in its ``inLanguage``."""
+    primary, _ = languages_of(award, spec, catalogue)
+    own = vocab.concept("language", catalogue.primary_language).code
+    for language in (primary, own, "en", *sorted(spec.title)):
+        if language in spec.title:
+            return language
+    raise ValueError(f"specification {spec.code} has no title")
+
+
+def text_in(text: dict[str, str] | None, language: str) -> str | None:
+    """The text in exactly ``language`` (no fallback to another language)."""
+    return text.get(language) if text else None
 
 
 def profile_id(org: Organisation) -> str:
@@ -80,12 +116,12 @@ def alignments(spec: Specification, language: str) -> list[Doc]:
         system = vocab.concept("credit-system", spec.credit_system.value)
         points = format(spec.credits, "f").rstrip("0").rstrip(".") if "." in format(spec.credits, "f") \
             else format(spec.credits, "f")
-        found.append({"type": ["Alignment"], "targetName": f"{points} {system.codes[0].upper()} credits",
+        found.append({"type": ["Alignment"], "targetName": f"{points} {system.codes[0].upper()}",
                       "targetUrl": system.iri, "targetFramework": system.label, "targetCode": points,
                       "targetType": "ext:CreditValue"})
     if spec.eqf is not None:
         level = vocab.concept("eqf", spec.eqf.value)
-        found.append({"type": ["Alignment"], "targetName": f"EQF {level.label}", "targetUrl": level.iri,
+        found.append({"type": ["Alignment"], "targetName": f"EQF {level.code}", "targetUrl": level.iri,
                       "targetFramework": "European Qualifications Framework (EQF)",
                       "targetCode": level.code, "targetType": "ext:EQFLevel"})
     if spec.nqf is not None:
@@ -104,25 +140,24 @@ def alignments(spec: Specification, language: str) -> list[Doc]:
             if url in seen:
                 continue
             seen.add(url)
-            found.append({"type": ["Alignment"], "targetName": pick(outcome.title, language),
-                          "targetUrl": url, "targetFramework": ESCO, "targetCode": url.rsplit("/", 1)[-1],
+            code = url.rsplit("/", 1)[-1]
+            found.append({"type": ["Alignment"], "targetName": text_in(outcome.title, language) or code,
+                          "targetUrl": url, "targetFramework": ESCO, "targetCode": code,
                           "targetType": "ceasn:Competency"})
     return found
 
 
 def criteria(spec: Specification, language: str) -> Doc:
-    lines = []
-    if spec.learning_outcomes:
-        lines.append("Learning outcomes achieved:")
-        lines += [f"- {pick(o.title, language)}" for o in spec.learning_outcomes]
-    elif spec.learning_outcome_summary:
-        lines.append(pick(spec.learning_outcome_summary, language))
+    """Markdown of the catalogue's own texts in ``language``: the learning outcomes as a list
+    (else their summary), then the assessment and its grading scheme, each a paragraph."""
+    titles = (text_in(outcome.title, language) for outcome in spec.learning_outcomes)
+    outcomes = [f"- {title}" for title in titles if title]
+    summary = text_in(spec.learning_outcome_summary, language)
+    blocks = ["\n".join(outcomes)] if outcomes else [summary] if summary else []
     if spec.assessment:
-        lines.append("")
-        lines.append(f"Assessment: {pick(spec.assessment.title, language)}")
-        if spec.assessment.grading_scheme:
-            lines.append(f"Grading: {pick(spec.assessment.grading_scheme, language)}")
-    node: Doc = {"narrative": "\n".join(lines).strip() or pick(spec.title, language)}
+        blocks += [text for text in (text_in(spec.assessment.title, language),
+                                     text_in(spec.assessment.grading_scheme, language)) if text]
+    node: Doc = {"narrative": "\n\n".join(blocks) or spec.title[language]}
     if spec.homepage:
         node["id"] = str(spec.homepage)
     return node
@@ -133,15 +168,21 @@ def image(title: str) -> Doc:
     return {"id": f"data:image/png;base64,{data}", "type": "Image", "caption": title}
 
 
+def related(spec: Specification, catalogue: Catalogue, issuer_key: str, language: str) -> list[Doc]:
+    """The achievement's editions in the other languages of the specification's title."""
+    return [{"id": achievement_id(issuer_key, spec.code, other, catalogue), "type": ["Related"],
+             "inLanguage": other} for other in sorted(spec.title) if other != language]
+
+
 def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, language: str) -> Doc:
-    title = pick(spec.title, language)
+    title = spec.title[language]
     body_key = spec.awarding_body or issuer_key
     node: Doc = {
-        "id": achievement_id(issuer_key, spec.code),
+        "id": achievement_id(issuer_key, spec.code, language, catalogue),
         "type": ["Achievement"],
         "achievementType": ACHIEVEMENT_TYPES[spec.kind],
         "name": title,
-        "description": pick(spec.description, language) if spec.description else title,
+        "description": text_in(spec.description, language) or title,
         "criteria": criteria(spec, language),
         "image": image(title),
         "creator": profile(catalogue.organisation(body_key), language),
@@ -150,18 +191,22 @@ def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, lang
     }
     if spec.ects is not None:
         node["creditsAvailable"] = _number(spec.ects)
-    if spec.isced_f:
+    if spec.isced_f and language == "en":  # the ISCED-F labels are English only
         node["fieldOfStudy"] = vocab.concept("isced-f", spec.isced_f[0]).label
     found = alignments(spec, language)
     if found:
         node["alignment"] = found
-    if spec.assessment and spec.assessment.grading_scheme:
+    grading = text_in(spec.assessment.grading_scheme, language) if spec.assessment else None
+    if grading:
         node["resultDescription"] = [{
-            "id": urn("grading", issuer_key, spec.code), "type": ["ResultDescription"],
-            "name": pick(spec.assessment.grading_scheme, language), "resultType": "Result"}]
-    # Stacking (part_of / has_part) is not ``related``: OB 3.0 reserves that for an achievement
-    # "considered the same" (another language edition or version). The CLR states it instead,
-    # with isChildOf / isParentOf associations.
+            "id": edition("grading", issuer_key, spec.code, language, catalogue),
+            "type": ["ResultDescription"], "name": grading, "resultType": "Result"}]
+    editions = related(spec, catalogue, issuer_key, language)
+    if editions:
+        node["related"] = editions
+    # ``related`` names only language editions: OB 3.0 reserves it for an achievement "considered
+    # the same". Stacking (part_of / has_part) is not that; the CLR states it instead, with
+    # isChildOf / isParentOf associations.
     return node
 
 
@@ -171,7 +216,8 @@ def _identity(kind: str, value: str, salt: str) -> Doc:
             "identityType": kind, "salt": salt}
 
 
-def subject(award: Award, spec: Specification, achieved: Doc, language: str, salt: str) -> Doc:
+def subject(award: Award, spec: Specification, achieved: Doc, language: str, salt: str,
+            issuer_key: str) -> Doc:
     learner = award.learner
     full = pick(learner.full_name, language) if learner.full_name else \
         f"{pick(learner.given_name, language)} {pick(learner.family_name, language)}"
@@ -179,7 +225,8 @@ def subject(award: Award, spec: Specification, achieved: Doc, language: str, sal
                    _identity("sisSourcedId", learner.id, salt)]
     if learner.email:
         identifiers.append(_identity("emailAddress", learner.email, salt))
-    node: Doc = {"type": ["AchievementSubject"], "identifier": identifiers, "achievement": achieved,
+    node: Doc = {"id": learner_id(issuer_key, learner.id), "type": ["AchievementSubject"],
+                 "identifier": identifiers, "achievement": achieved,
                  "activityEndDate": date_time(award.awarding_date)}
     if spec.ects is not None:
         node["creditsEarned"] = _number(spec.ects)
@@ -197,7 +244,7 @@ def open_badge(award: Award, catalogue: Catalogue) -> Doc:
     if spec is None:
         raise KeyError(f"specification {award.specification!r} is not in the catalogue; "
                        "add it or correct the award's specification code")
-    language, _ = languages_of(award, spec, catalogue)
+    language = badge_language(award, spec, catalogue)
     issuer_key = award.issuer or catalogue.issuer
     cred_id = credential_id(issuer_key, award.award_id)
     achieved = achievement(spec, catalogue, issuer_key, language)
@@ -210,7 +257,8 @@ def open_badge(award: Award, catalogue: Catalogue) -> Doc:
         "issuer": profile(catalogue.organisation(issuer_key), language),
         "validFrom": date_time(award.issued_at()),
         "awardedDate": date_time(award.awarding_date),
-        "credentialSubject": subject(award, spec, achieved, language, salt=cred_id.rsplit(":", 1)[-1][:16]),
+        "credentialSubject": subject(award, spec, achieved, language, cred_id.rsplit(":", 1)[-1][:16],
+                                     issuer_key),
         "credentialSchema": [{"id": OB_SCHEMA, "type": SCHEMA_TYPE}],
     }
     until = valid_until(award, spec)
