@@ -102,3 +102,62 @@ def browser_check(pages: list[dict[str, str]], workdir: Path) -> list[dict[str, 
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(pages), result.stderr[-3000:]
     return lines
+
+
+_WRAP_SCRIPT = """
+import { readFileSync } from "node:fs";
+import puppeteer from "puppeteer-core";
+const config = JSON.parse(readFileSync(process.argv[1], "utf8"));
+const browser = await puppeteer.launch({ executablePath: config.chromium, headless: true, pipe: true,
+  userDataDir: config.profile, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+try {
+  const page = await browser.newPage();
+  await page.goto(new URL(`file://${config.file}`).href, { waitUntil: "load" });
+  const split = [];
+  for (const width of config.widths) {
+    await page.setViewport({ width, height: 800 });
+    const lines = await page.evaluate((needle) => {
+      let most = 0;
+      for (const block of document.querySelectorAll("p, td")) {
+        const at = block.textContent.indexOf(needle);
+        if (at < 0 || [...block.children].some((c) => ["P", "TD"].includes(c.tagName))) continue;
+        const range = document.createRange();
+        const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+        let offset = 0, node, started = false;
+        while ((node = walker.nextNode())) {
+          const end = offset + node.textContent.length;
+          if (!started && at < end) { range.setStart(node, at - offset); started = true; }
+          const last = at + needle.length;
+          if (started && last <= end) { range.setEnd(node, last - offset); break; }
+          offset = end;
+        }
+        const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+        const tops = new Set(boxes.map((r) => Math.round(r.top)));
+        most = Math.max(most, tops.size);
+      }
+      return most;
+    }, config.needle);
+    if (lines !== 1) split.push(width);
+  }
+  console.log(JSON.stringify(split));
+} finally {
+  await browser.close();
+}
+"""
+
+
+def widths_splitting(page: Path, needle: str, widths: list[int], workdir: Path) -> list[int]:
+    """The window widths (CSS pixels) at which Chromium lays ``needle``, found in a paragraph or
+    table cell of ``page``, out over more than one line (or finds it nowhere)."""
+    chromium = need_tool("chromium")
+    node = need_tool("node")
+    if not (BROWSER / "node_modules" / "puppeteer-core").is_dir():
+        pytest.fail(f"npm puppeteer-core is missing: run `npm ci` in {BROWSER}")
+    config = workdir / "wrap-config.json"
+    config.write_text(json.dumps({"chromium": chromium, "profile": str(workdir / "wrap-profile"),
+                                  "file": str(page), "needle": needle, "widths": widths}), encoding="utf-8")
+    result = subprocess.run([node, "--input-type=module", "-e", _WRAP_SCRIPT, str(config)], cwd=BROWSER,
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    split: list[int] = json.loads(result.stdout)
+    return split

@@ -20,11 +20,16 @@ from edcbridge.model import Catalogue
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file, preview_files
 from edcbridge.preview.pdf import print_pdf
+from edcbridge.schemas import SchemaStore
 from edcbridge.seal import Sealer, SealKey, devpki
+from edcbridge.sealing import format_check
 from tests.conftest import REFERENCE, need_tool
-from tests.preview_support import ARTIFACTS, browser_check, first_award
+from tests.preview_support import ARTIFACTS, browser_check, first_award, widths_splitting
 
 FIXTURE_SETS = ("wales", "cmf", "sofia", "warsaw", "galway", "imperial")
+XML_SAMPLES = ("examples/edci-1.7.3-xml/sealed/sewing_course.xml",
+               "examples/elm-repo-xml-v1.2-unsigned/EDC_SampleACT_AA.xml")
+MNI_MC = "mynextid-edc/microcredential/v1/edc/examples/edc-mc-signed.jsonld"
 SCREENSHOT = ARTIFACTS / "preview-wales.png"
 
 
@@ -34,13 +39,18 @@ def _samples() -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def rendered(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def rendered(reference: Path, store: SchemaStore,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     work = tmp_path_factory.mktemp("browser")
     pages: dict[str, Path] = {}
     used: set[str] = set()
     options = PreviewOptions(verify_url="https://verify.example.ac.uk/{id}")
     for sample in _samples():
         pages[f"sample:{sample.name}"] = preview_file(sample, work / "pages", options, used).html
+    for xml in XML_SAMPLES:  # read through the importer, with its notes
+        pages[f"xml:{Path(xml).name}"] = preview_file(reference / xml, work / "pages", options, used).html
+    checked = dataclasses.replace(options, format_check=format_check(store), languages=("en",))
+    pages["format:mc"] = preview_file(reference / MNI_MC, work / "pages", checked, used).html
     for name in FIXTURE_SETS:  # each sealed by its own issuer, whose CA the verifier trusts
         award, catalogue = first_award(name)
         pki = _issuers_pki(catalogue)
@@ -67,6 +77,13 @@ def _issuers_pki(catalogue: Catalogue) -> devpki.DevPki:
 def test_every_sample_and_fixture_was_rendered(rendered: dict[str, dict[str, Any]]) -> None:
     assert len([k for k in rendered if k.startswith("sample:")]) == 13
     assert len([k for k in rendered if k.startswith("fixture:")]) == len(FIXTURE_SETS)
+    assert len([k for k in rendered if k.startswith("xml:")]) == len(XML_SAMPLES)
+
+
+def test_a_format_verdict_reads_as_words(rendered: dict[str, dict[str, Any]]) -> None:
+    text = rendered["format:mc"]["text"]
+    assert "Seal: CHECK The seal is intact, but the credential does not follow the official EDC" in text
+    assert "Texts appear in the languages chosen for this page: English (en)." in text
 
 
 def test_no_console_errors(rendered: dict[str, dict[str, Any]]) -> None:
@@ -140,3 +157,15 @@ def test_pdf_error_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     page.write_text("<!DOCTYPE html><title>x</title>", encoding="utf-8")
     with pytest.raises(PdfError, match="EDCBRIDGE_CHROMIUM"):
         print_pdf(page, tmp_path / "p.pdf")
+
+
+def test_an_option_named_on_the_page_stays_on_one_line(tmp_path: Path) -> None:
+    """The verdict asks for ``--trust-anchor``: at no window width may it wrap after its hyphen."""
+    award, catalogue = first_award("imperial")
+    pki = _issuers_pki(catalogue)
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    sealed = tmp_path / "sealed.jsonld"
+    sealed.write_text(sealer.seal(serialise(to_edc(award, catalogue)).decode("utf-8")), encoding="utf-8")
+    page = preview_file(sealed, tmp_path / "pages").html  # no trust anchor: the verdict asks for one
+    assert "--trust-anchor" in page.read_text("utf-8")
+    assert widths_splitting(page, "--trust-anchor", list(range(260, 900, 4)), tmp_path) == []

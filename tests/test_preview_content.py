@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,77 @@ def test_languages_given_by_iri_alone_set_the_page_languages(reference: Path) ->
     html = render_html(doc)
     assert _row(html, "Languages") == "fr, en"
     assert re.search(r'<span lang="fr"[^>]*>un nom légal</span> · <span lang="en"', _header(html))
+
+
+def _footer(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html.split("<footer>", 1)[1].split("</footer>", 1)[0]))
+
+
+def test_the_footer_names_the_languages_chosen_for_the_page(tmp_path: Path) -> None:
+    award, catalogue = first_award("wales")
+    path = tmp_path / "wales.jsonld"
+    path.write_text(json.dumps(to_edc(award, catalogue), ensure_ascii=False), encoding="utf-8")
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["preview", str(path), "-o", str(tmp_path / "cy"), "--language", "cy"])
+    assert result.exit_code == 0, result.output
+    footer = _footer((tmp_path / "cy" / "wales.html").read_text("utf-8"))
+    assert "each language the credential carries" not in footer
+    assert "Texts appear in the languages chosen for this page: Welsh (cy)." in footer
+    assert "The credential also carries texts in English (en), shown only where a text is in none" in footer
+    assert _footer(render_html(to_edc(award, catalogue))).endswith(
+        "Texts appear in each language the credential carries.")
+
+
+def test_texts_in_a_language_the_credential_does_not_declare_are_said_in_the_footer(reference: Path) -> None:
+    """The EC's sample declares English and titles one learning outcome in Spanish only."""
+    footer = _footer(render_html(_load(reference, f"{EC_SAMPLES}/Sample-MC-Annex1-unsigned.jsonld")))
+    assert "Texts appear in the credential's languages: English (en)." in footer
+    assert "also carries texts in Spanish (es)" in footer
+
+
+def test_the_learning_outcomes_summary_is_shown_with_the_achievement() -> None:
+    award, catalogue = first_award("imperial")
+    spec = catalogue.specification(award.specification)
+    assert spec is not None and spec.learning_outcome_summary and spec.learning_outcomes
+    achievements = _section(render_html(to_edc(award, catalogue)), "achievements")
+    summary = achievements.split("<dt>Summary of learning outcomes</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert spec.learning_outcome_summary["en"] in summary
+    assert achievements.index("<dt>Summary of learning") < achievements.index("<dt>Learning outcomes")
+
+
+def test_an_xml_credential_shows_no_card_image_it_does_not_carry(reference: Path, tmp_path: Path) -> None:
+    """The model gives every credential edcbridge's card image; EDC XML carries none."""
+    html = preview_file(reference / XML_SEALED / "sewing_course.xml", tmp_path).html.read_text("utf-8")
+    assert "<img" not in html and "Credential image" not in html
+    assert "Individual display" not in _section(html, "record")
+    award, catalogue = first_award("imperial")  # a credential of ours carries it
+    assert '<img class="card"' in render_html(to_edc(award, catalogue))
+
+
+def _first_note(html: str) -> str:
+    return _header(html).split("<strong>Note: </strong>", 1)[1].split("</p>", 1)[0]
+
+
+def test_an_xml_credential_note_says_what_stands_in_for_the_achievement(
+    reference: Path, tmp_path: Path
+) -> None:
+    unsigned = reference / "examples/elm-repo-xml-v1.2-unsigned"
+    degree = _first_note(preview_file(unsigned / "EDC_SampleDegree_AA.xml", tmp_path).html.read_text("utf-8"))
+    assert "(the first achievement with its specification, assessment and awarding body;" in degree
+    activity = unsigned / "EDC_SampleACT_AA.xml"
+    entitlement = tmp_path / "entitlement.xml"
+    entitlement.write_bytes(activity.read_bytes().replace(b"activities>", b"entitlements>").replace(
+        b"<activity ", b"<entitlement ").replace(b"</activity>", b"</entitlement>"))
+    for path, shown in ((activity, "its first learning activity"), (entitlement, "its first entitlement"),
+                        (unsigned / "EDC_WileECoyote_Simple.xml", "its own title")):
+        note = _first_note(preview_file(path, tmp_path).html.read_text("utf-8"))
+        assert f"({shown}, in the place of the achievement it does not claim" in note, path.name
+        assert "the first achievement" not in note and note.endswith("the XML file is the credential.")
+
+
+def test_many_other_languages_are_counted_and_listed_by_code(reference: Path) -> None:
+    doc = _signed_payload(reference / "mynextid-edc/microcredential/v1/edc/examples/edc-mc-signed.jsonld")
+    footer = _footer(render_html(doc, PreviewOptions(languages=("en",))))
+    assert "Texts appear in the languages chosen for this page: English (en)." in footer
+    assert re.search(r"also carries texts in \d+ other languages \(de, es, [a-z, ]+\), shown only", footer)

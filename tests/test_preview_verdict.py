@@ -58,6 +58,16 @@ def test_without_a_trust_anchor_the_sealer_is_unconfirmed(tmp_path: Path) -> Non
     assert ">UNCONFIRMED</span>" in header and "--trust-anchor" in header
 
 
+def test_an_option_named_in_a_sentence_is_not_broken_at_its_hyphen(tmp_path: Path) -> None:
+    """"--trust-anchor" wrapped after its hyphen reads as "--trust" and "anchor"."""
+    path, _ = _sealed(tmp_path)
+    html = _page(path, tmp_path)
+    assert '(<code class="option">--trust-anchor</code>)' in _header(html)
+    assert re.search(r"code\.option \{ white-space: nowrap; \}", html)
+    row = html.split('<th scope="row">REVOCATION</th>', 1)[1].split("</tr>", 1)[0]
+    assert 'add <code class="option">--fetch-revocation</code> to check online' in row
+
+
 def test_a_seal_by_another_organisation_is_flagged(tmp_path: Path) -> None:
     path, pki = _sealed(tmp_path, own_issuer=False)
     header = _header(_page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,))))
@@ -120,8 +130,24 @@ def test_a_sealed_credential_the_shapes_refuse_asks_for_a_check_and_passes_the_c
     path = tmp_path / "unshaped.jsonld"
     sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
     path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
-    header = _header(_page(path, tmp_path, PreviewOptions(format_check=format_check(store))))
-    assert ">CHECK</span>" in header and "FORMAT says" in header
+    html = _page(path, tmp_path, PreviewOptions(format_check=format_check(store)))
+    assert ">CHECK</span>" in _header(html)
+    assert ("The seal is intact, but the credential does not follow the official EDC format in 1 place, "
+            "in its reference to the official format. EDC wallets and viewers may refuse it") in _header(html)
+    assert "violation" not in _header(html)
+    row = html.split('<th scope="row">FORMAT</th>', 1)[1].split("</tr>", 1)[0]
+    assert "1 violation(s); first: $.credentialSchema: Less than 1 values" in row  # the detail, kept
+
+
+def test_a_format_verdict_says_what_it_means_for_the_reader() -> None:
+    """MyNextID's micro-credential: the validator's words are for the table of checks."""
+    reason = ("13 violation(s); first: credentialSubject.hasClaim.provenBy.specifiedBy: Value does not have "
+              "class elm:LearningAssessmentSpecification (value: urn:epass:specifiedBy:ytB4HxD3)")
+    word, sentence = SealStatus("JAdES", {"SEAL": ("OK", ""), "FORMAT": ("ERROR", reason)}).verdict
+    assert word == "CHECK"
+    assert sentence.startswith("The seal is intact, but the credential does not follow the official EDC "
+                               "format in 13 places, the first in what it says was achieved.")
+    assert "violation" not in sentence and "elm:" not in sentence and "FORMAT row" in sentence
 
 
 def test_a_batch_preview_before_sealing_is_marked_as_a_draft(tmp_path: Path) -> None:

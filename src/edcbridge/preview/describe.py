@@ -41,6 +41,14 @@ def language_code(iri_or_code: str) -> str | None:
         return None
 
 
+def language_name(code: str) -> str:
+    """A text language for people: ``cy`` -> ``Welsh (cy)``; the code alone when unknown."""
+    try:
+        return f"{vocab.resolve('language', code.partition('-')[0]).label} ({code})"
+    except (ValueError, KeyError):
+        return code
+
+
 @cache
 def known_labels() -> dict[str, str]:
     """English label of every concept in the vocabulary snapshot, by IRI: a concept given by

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edcbridge.preview.annex import Element, annex1_elements, claims, get
-from edcbridge.preview.describe import Reader, is_language_map
+from edcbridge.preview.describe import Reader, is_language_map, language_name
 from edcbridge.preview.markup import Html, esc, join, shown_controls, tag
 from edcbridge.validation.document import as_list
 
@@ -64,6 +64,7 @@ dl.tree > dt { font-weight: bold; margin-top: .25rem; }
 dl.tree > dd { margin: 0 0 0 .5rem; overflow-wrap: anywhere; }
 ul.plain { margin: 0; padding-left: 1.2rem; }
 .t { white-space: pre-line; }
+code.option { white-space: nowrap; }
 footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
 @media print { details > summary { display: none; } .card { max-width: 9rem; } a { color: #000; } }
 """
@@ -74,8 +75,23 @@ _WORD = re.compile(r"(?<=[a-z0-9]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 _REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
+# a command-line option in a sentence of ours, e.g. "--trust-anchor"
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# the FORMAT check's words: "3 violation(s); first: $.displayParameter.individualDisplay[0]...: ..."
+_VIOLATIONS = re.compile(r"^(\d+) violation\(s\); first: (?:\$\.)?([^:]*):")
+# where a format violation is, in the reader's words, by the start of its path (longest first)
+_PARTS = (("credentialSubject.hasClaim", "what it says was achieved"),
+          ("credentialSubject", "what it says about the learner"),
+          ("displayParameter", "how it is to be displayed"),
+          ("issuer", "what it says about the issuer"),
+          ("credentialSchema", "its reference to the official format"),
+          ("credentialStatus", "its revocation information"),
+          ("evidence", "its evidence"),
+          ("validFrom", "its dates"), ("validUntil", "its dates"), ("expirationDate", "its dates"),
+          ("issued", "its dates"), ("issuanceDate", "its dates"))
 _VERDICT_CLASS = {"INVALID": "error", "CHECK": "check", "UNCONFIRMED": "unconfirmed", "VALID": "ok",
                   "NOT SEALED": "none", "DRAFT": "none"}
+_NAMED_LANGUAGES = 5  # more languages than this are listed by code alone
 DRAFT_FORM = "draft"  # SealStatus.form of a page rendered from the records, before sealing
 
 
@@ -102,6 +118,8 @@ class SealStatus:
             return "INVALID", "The seal does not verify, or was revoked: do not rely on this credential."
         if errors:
             name, reason = next(iter(errors.items()))
+            if name == "FORMAT":
+                return "CHECK", f"The seal is intact, but {format_words(reason)}."
             return "CHECK", f"The seal is intact, but {name} says: {reason}."
         by = f" Sealed by {self.sealer}." if self.sealer else ""
         if self.note:
@@ -111,6 +129,37 @@ class SealStatus:
                                    "anchor: anyone can make a seal in any name. Verify with the "
                                    f"issuer's CA certificate (--trust-anchor) before relying on it.{by}")
         return "VALID", f"The seal is valid and made with a certificate that chains to a trust anchor.{by}"
+
+
+def format_words(reason: str) -> str:
+    """What a FORMAT error means for a reader; the validator's own words stay in the table of
+    checks, for whoever wants them."""
+    found = _VIOLATIONS.match(reason)
+    count = int(found.group(1)) if found else 0
+    where = _part(found.group(2).strip()) if found else None
+    places = f" in {count} place{'s' if count != 1 else ''}" if count else ""
+    first = f", {'the first ' if count > 1 else ''}in {where}" if where else ""
+    return (f"the credential does not follow the official EDC format{places}{first}. EDC wallets and "
+            "viewers may refuse it or show it differently from this page; the technical detail is in "
+            "the FORMAT row of the verification checks below")
+
+
+def _part(path: str) -> str | None:
+    """The part of a credential a property path is in, as words (None when it has no name)."""
+    return next((words for prefix, words in _PARTS if re.match(rf"{re.escape(prefix)}(?!\w)", path)), None)
+
+
+def said(text: str) -> Html:
+    """A sentence of ours as HTML: direction controls written out, and each command-line option
+    kept on one line (``--trust-anchor`` broken after its hyphen reads as two words)."""
+    text = shown_controls(text)
+    parts: list[Html] = []
+    last = 0
+    for found in _OPTION.finditer(text):
+        parts += [esc(text[last:found.start()]), tag("code", found.group(), class_="option")]
+        last = found.end()
+    parts.append(esc(text[last:]))
+    return join(parts)
 
 
 @dataclass(frozen=True)
@@ -165,6 +214,21 @@ def page_languages(doc: Doc) -> list[str]:
     return ordered
 
 
+def text_languages(doc: Doc) -> list[str]:
+    """Every language the credential gives a text in, in the order met."""
+    found: list[str] = []
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if is_language_map(node):
+            found += [lang for lang in node if lang not in found]
+        elif isinstance(node, dict):
+            stack += reversed(list(node.values()))
+        elif isinstance(node, list):
+            stack += reversed(node)
+    return found
+
+
 def _moment(value: Any) -> datetime | None:
     """An xsd:dateTime (or date) as an aware datetime; one without a zone is taken as UTC."""
     if not isinstance(value, str):
@@ -196,8 +260,10 @@ def get_unique(doc: Doc, path: str) -> list[Any]:
 
 
 class _Page:
-    def __init__(self, doc: Doc, languages: list[str], for_print: bool, notes: list[str]) -> None:
+    def __init__(self, doc: Doc, languages: list[str], for_print: bool, notes: list[str],
+                 chosen: bool = False) -> None:
         self.doc = doc
+        self.chosen = chosen  # the languages were chosen for the page, not the credential's
         self.notes = notes
         self.r = Reader(languages)
         self.for_print = for_print
@@ -214,7 +280,7 @@ class _Page:
         word, sentence = status.verdict if status is not None else (
             "NOT SEALED", "This file carries no electronic seal: it is not proof of the award.")
         badge = tag("span", word, class_=f"status status-{_VERDICT_CLASS[word]}")
-        return tag("p", join([esc("Seal: "), badge, esc(" " + shown_controls(sentence))]), class_="verdict",
+        return tag("p", join([esc("Seal: "), badge, esc(" "), said(sentence)]), class_="verdict",
                    role="status")
 
     def header(self, source: str, status: SealStatus | None = None) -> Html:
@@ -297,13 +363,13 @@ class _Page:
         else:
             rows = [tag("tr", tag("th", name, scope="row"),
                         tag("td", tag("span", state, class_=f"status status-{state.lower()}")),
-                        tag("td", shown_controls(reason)))
+                        tag("td", said(reason)))
                     for name, (state, reason) in status.checks.items()]
             verdict, sentence = status.verdict
             body = join([
                 tag("p", join([esc("Seal form: "), tag("strong", status.form), esc(". Overall: "),
                                tag("span", verdict, class_=f"status status-{_VERDICT_CLASS[verdict]}"),
-                               esc(" " + shown_controls(sentence))])),
+                               esc(" "), said(sentence)])),
                 tag("table", tag("caption", "Verification checks"),
                     tag("thead", tag("tr", tag("th", "Check", scope="col"), tag("th", "Status", scope="col"),
                                      tag("th", "Details", scope="col"))),
@@ -376,6 +442,7 @@ class _Page:
             ("EQF level", r.values(as_list(spec.get("eqfLevel")))),
             ("National level", r.values(as_list(spec.get("nqfLevel")))),
             ("Field of study", r.values(as_list(spec.get("thematicArea")))),
+            ("Summary of learning outcomes", r.values(as_list(spec.get("learningOutcomeSummary")))),
             ("Learning outcomes", r.values(as_list(spec.get("learningOutcome")), sep="list")),
             ("Mode", r.values(as_list(spec.get("mode")))),
             ("Learning setting", r.values(as_list(spec.get("learningSetting")))),
@@ -412,6 +479,25 @@ class _Page:
                    tag("details", tag("summary", "Show the full record"), tree, open=open_),
                    aria_labelledby="record")
 
+    def footer(self) -> Html:
+        """Which languages the texts appear in: all the credential's, or only some of them when
+        languages were chosen for the page (a text in none of them is shown in those it has)."""
+        shown = self.r.languages
+        others = [lang for lang in text_languages(self.doc) if lang not in shown]
+        names = ", ".join(language_name(lang) for lang in shown)
+        if self.chosen:
+            sentence = f"Texts appear in the languages chosen for this page: {names}."
+        elif others:
+            sentence = f"Texts appear in the credential's languages: {names}."
+        else:
+            sentence = "Texts appear in each language the credential carries."
+        if others:
+            listed = ", ".join(map(language_name, others)) if len(others) <= _NAMED_LANGUAGES else \
+                f"{len(others)} other languages ({', '.join(others)})"
+            sentence += (f" The credential also carries texts in {listed}, shown only where a text is in "
+                         "none of these.")
+        return tag("footer", tag("p", f"Rendered by edcbridge from the credential data. {sentence}"))
+
     def tree(self, node: Any, depth: int) -> Html:
         r = self.r
         if isinstance(node, list):
@@ -446,7 +532,7 @@ def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
     """The preview page of one (unwrapped) EDC JSON-LD credential; ``notes`` say how it was
     read when that was not as issued, and are shown first."""
     langs = languages or page_languages(doc)
-    page = _Page(doc, langs, for_print, notes or [])
+    page = _Page(doc, langs, for_print, notes or [], chosen=bool(languages))
     title = title_of(doc)
     head_title = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
     body = join([
@@ -454,8 +540,7 @@ def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
         page.header(source, status),
         tag("main", page.summary(), page.seal(status, verification), page.annex1(), page.achievements(),
             page.record(), id="main"),
-        tag("footer", tag("p", "Rendered by edcbridge from the credential data. Texts appear in each "
-                               "language the credential carries.")),
+        page.footer(),
     ])
     return ("<!DOCTYPE html>\n"
             f'<html lang="en"><head><meta charset="utf-8">'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from lxml import etree
 
 Doc = dict[str, Any]
+# the importer's note when something else stands in for the achievement the model needs
+_STAND_IN = re.compile(r"the credential claims no achievement(?:: its (learning activity|entitlement) "
+                       r"|, activity or entitlement: its own title )")
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,12 @@ def _sealed_by_another(problem: str | None) -> str | None:
 def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
     """``doc``, read from EDC XML through the model, without what the model had to make up:
     the model gives every credential an id of its own (no verifier knows it), keeps the XML id
-    as the award number when the XML has none, and needs a learner identifier."""
+    as the award number when the XML has none, needs a learner identifier, and displays every
+    credential with edcbridge's own card image."""
     from edcbridge.xml.importer import DS_SIGNATURE, SNB
     from edcbridge.xml.safe import parse_bytes
 
+    doc = _without_card(doc)
     root = parse_bytes(raw, source=source).getroot()
     credential = next((e for e in root.iter(f"{{{SNB}}}europassCredential")
                        if not any(a.tag == DS_SIGNATURE for a in e.iterancestors())), None)
@@ -138,6 +144,30 @@ def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
     if isinstance(subject, dict) and not stated:
         doc["credentialSubject"] = {k: v for k, v in subject.items() if k != "identifier"}
     return doc
+
+
+def _without_card(doc: Doc) -> Doc:
+    """``doc`` without the model's individual displays (edcbridge's card image in each language)."""
+    display = doc.get("displayParameter")
+    if not isinstance(display, dict) or "individualDisplay" not in display:
+        return doc
+    return {**doc, "displayParameter": {k: v for k, v in display.items() if k != "individualDisplay"}}
+
+
+def _read_as(version: str, importer_notes: Sequence[str]) -> str:
+    """The note on an EDC XML credential: what of it the page shows, the first achievement or,
+    when it claims none, what the importer read in its place."""
+    shown = ("the first achievement with its specification, assessment and awarding body; not its "
+             "parts or further achievements")
+    for note in importer_notes:
+        found = _STAND_IN.match(note)
+        if found and found.group(1):
+            shown = (f"its first {found.group(1)}, in the place of the achievement it does not claim; "
+                     "not further activities or entitlements")
+        elif found:
+            shown = "its own title, in the place of the achievement it does not claim"
+    return (f"issued as EDC XML {version} and read into the EDC 3.2 model to be shown: only what that model "
+            f"holds is on this page ({shown}); the XML file is the credential")
 
 
 def _with_date_times(doc: Doc, date_times: dict[str, str]) -> Doc:
@@ -189,10 +219,7 @@ def read_any(raw: bytes, source: str,
                          raw, source)
         status = xades_status(raw, source, options, doc) if imported.sealed else None
         version = imported.format.removeprefix("edc-xml-")
-        notes = [f"issued as EDC XML {version} and read into the EDC 3.2 model to be shown: only what "
-                 "that model holds is on this page (the first achievement with its specification, "
-                 "assessment and awarding body; not its parts or further achievements); the XML file "
-                 "is the credential", *imported.notes]
+        notes = [_read_as(version, imported.notes), *imported.notes]
         return doc, imported.form, status, notes
     try:
         parsed = json.loads(raw.decode("utf-8-sig"))
