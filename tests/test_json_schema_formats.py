@@ -50,3 +50,13 @@ def test_no_validator_is_made_when_a_format_cannot_be_checked(monkeypatch: pytes
     with pytest.raises(json_schema.FormatsNotCheckedError,
                        match=r"formats date-time here.*'jsonschema\[format-nongpl\]'"):
         json_schema.validator({"type": "object"}, "2020-12")
+
+
+@pytest.mark.parametrize(("value", "valid"), [
+    ("maria.ivanova@example.bg", True), ("o'neill+mc@example.ie", True), ('"a b"@example.org', True),
+    ("x@[192.0.2.1]", True), ("mailto:maria@example.bg", False), ("мария@пример.бг", False),
+    ("a b@example.org", False), ("a..b@example.org", False), ("a@", False), ("@example.org", False),
+    ("a@-example.org", False)])
+def test_an_email_format_is_an_rfc_5321_mailbox_not_any_text_with_an_at(value: str, valid: bool) -> None:
+    check = json_schema.validator({"format": "email"}, "2020-12")
+    assert check.is_valid(value) is valid

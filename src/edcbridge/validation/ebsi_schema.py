@@ -1,15 +1,19 @@
-"""The EBSI VCDM 2.0 EDC JSON Schema (2020-12), offline."""
+"""The EBSI VCDM 2.0 EDC JSON Schema (2020-12), offline, and the VCDM 2.0 rules it cannot state."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from edcbridge.mapping.ebsi import JSON_SCHEMA, V2
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.json_schema import Validator
+from edcbridge.validation.json_schema import ValidationError, Validator
 from edcbridge.validation.json_schema import validator as schema_validator
 
 EDC_SCHEMA = "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json"
@@ -17,6 +21,7 @@ ATTESTATION_SCHEMA = "ebsi-edc-schema/vcdm2.0-attestation-schema/schema.json"
 _BASE = "file:///ebsi/vcdm2.0-europass-edc-schema/schema.json"
 _ATTESTATION_URI = ("file:///ebsi/vcdm2.0-europass-edc-schema/node_modules/@cef-ebsi/"
                     "vcdm2.0-attestation-schema/schema.json")
+_FIX = "follow the EBSI EDC schema 2.1.0 for this property"
 
 
 @cache
@@ -30,13 +35,89 @@ def _validator(store_root: Path) -> Validator:
 
 def validate_ebsi(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     validator = _validator(store.root)
-    findings = []
+    findings: list[Finding] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
-        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        best = error
-        if error.context:  # oneOf/anyOf: report the deepest reason
-            best = max(error.context, key=lambda e: len(list(e.absolute_path)))
-        message = best.message if len(best.message) < 300 else best.message[:297] + "..."
-        findings.append(Finding(f"ebsi.{error.validator}", "error", where, message,
-                                "follow the EBSI EDC schema 2.1.0 for this property"))
+        for cause in _causes(error):
+            message = cause.message if len(cause.message) < 300 else cause.message[:297] + "..."
+            finding = Finding(f"ebsi.{cause.validator}", "error", _where(cause.absolute_path),
+                              message, _FIX)
+            if finding not in findings:
+                findings.append(finding)
+    return findings + vcdm2_findings(doc) + _schema_findings(doc)
+
+
+def _where(path: Sequence[Any]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _causes(error: ValidationError) -> list[ValidationError]:
+    """What to report for one error. For anyOf/oneOf, the errors of the one alternative that
+    fits the node (its JSON type and its ``type`` property), not the last alternative's
+    ("'Agent' was expected" about a Person with a bad name); else the deepest error."""
+    if not error.context:
+        return [error]
+    depth = len(error.absolute_path)
+    fitting = [errors for errors in _alternatives(error).values()
+               if not any(_misfit(e, depth) for e in errors)]
+    if len(fitting) == 1:
+        return [cause for e in fitting[0] for cause in _causes(e)]
+    return [max(error.context, key=lambda e: len(e.absolute_path))]
+
+
+def _alternatives(error: ValidationError) -> dict[Any, list[ValidationError]]:
+    groups: dict[Any, list[ValidationError]] = defaultdict(list)
+    for e in error.context or ():
+        groups[e.relative_schema_path[0]].append(e)
+    return groups
+
+
+def _misfit(error: ValidationError, depth: int) -> bool:
+    """Whether the error says the alternative is for another kind of node."""
+    path = list(error.absolute_path)
+    if error.validator == "type" and len(path) == depth:
+        return True
+    if error.validator == "const" and len(path) == depth + 1 and path[-1] == "type":
+        return True
+    if error.validator in ("anyOf", "oneOf") and len(path) == depth:
+        return all(any(_misfit(e, depth) for e in errors) for errors in _alternatives(error).values())
+    return False
+
+
+def vcdm2_findings(doc: dict[str, Any]) -> list[Finding]:
+    """VCDM 2.0 rules the JSON Schema does not state: the base context comes first (4.3), and
+    validUntil is not before validFrom (4.9)."""
+    findings = []
+    context = doc.get("@context")
+    if isinstance(context, list) and context and context[0] != V2:
+        findings.append(Finding("ebsi.context", "error", "$.@context[0]",
+                                f"the first context is {context[0]!r}, not {V2!r}",
+                                f"put {V2} first in @context"))
+    start, end = _instant(doc.get("validFrom")), _instant(doc.get("validUntil"))
+    if start is not None and end is not None and end < start:
+        findings.append(Finding("ebsi.validity", "error", "$.validUntil",
+                                f"validUntil {doc['validUntil']} is before validFrom {doc['validFrom']}",
+                                "make validUntil the same as validFrom or later"))
     return findings
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None  # the schema's date-time format reports it
+    return moment if moment.tzinfo is not None else None
+
+
+def _schema_findings(doc: dict[str, Any]) -> list[Finding]:
+    """EBSI verifiers check a credential against the JSON Schemas its credentialSchema names
+    in the Trusted Schemas Registry: without one, nothing of the EDC schema is checked."""
+    schemas = doc.get("credentialSchema")
+    entries = schemas if isinstance(schemas, list) else [schemas]
+    if schemas is None or any(isinstance(e, dict) and e.get("type") == "JsonSchema" for e in entries):
+        return []
+    return [Finding("ebsi.credentialSchema", "warning", "$.credentialSchema",
+                    "no credentialSchema of type JsonSchema: EBSI verifiers would not check the "
+                    "credential against the EDC schema",
+                    f"add {json.dumps(JSON_SCHEMA)} (the EBSI EDC schema 2.1.0)")]
