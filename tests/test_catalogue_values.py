@@ -196,3 +196,59 @@ def test_codes_in_decomposed_unicode_match_awards_in_composed_unicode(tmp_path: 
 def test_uk_is_the_united_kingdom_not_a_near_miss_for_ukraine(tmp_path: Path) -> None:
     catalogue = load_catalogue(_variant(tmp_path, "country: GB", "country: UK"))
     assert catalogue.organisations[0].country == "http://publications.europa.eu/resource/authority/country/GBR"
+
+
+# credits and hours a registry office did not mean
+
+@pytest.mark.parametrize(("old", "new", "line", "column", "message", "fix"), [
+    ("    credits: 5\n", "    credits: 0\n", 65, f"{MLH}.credits",
+     "credits is 0, which the credential would state",
+     "leave credits out when the specification carries no credit, or write its credits, e.g. 5"),
+    ("    hours: 125\n", "    hours: 0\n", 67, f"{MLH}.hours", "hours is 0, which the credential would state",
+     "leave hours out when they are not known, or write all the hours of learning, e.g. 125"),
+    ("    hours: 125\n", "    hours: 10\n", 67, f"{MLH}.hours",
+     "10 hours for 5 ECTS credits is 2 hours per credit",
+     "an ECTS credit is 25 to 30 hours of learning (20 in the UK), so 5 credits take about 100 to "
+     "150 hours: correct credits or hours (all the hours of learning, not just contact hours)"),
+    ("    hours: 125\n", "    hours: 1250\n", 67, f"{MLH}.hours",
+     "1250 hours for 5 ECTS credits is 250 hours per credit", "so 5 credits take about 100 to 150 hours"),
+    ("    credits: 5\n", "    credits: 50\n", 67, f"{MLH}.hours",
+     "125 hours for 50 ECTS credits is 2.5 hours per credit", "so 50 credits take about 1000 to 1500 hours"),
+    ("    hours: 125\n", "    hours: 1.000\n", 67, f"{MLH}.hours",
+     "'1.000' is ambiguous: the dot may separate thousands or decimals",
+     "write the number without a thousands separator: 1000 or 1"),
+    ("    hours: 125\n", "    hours: '1.250'\n", 67, f"{MLH}.hours", "'1.250' is ambiguous",
+     "write the number without a thousands separator: 1250 or 1.25"),
+    ("    credits: 5\n", "    credits: 7.500\n", 65, f"{MLH}.credits", "'7.500' is ambiguous",
+     "7500 or 7.5"),
+])
+def test_credits_and_hours_no_registry_means_are_an_error_at_their_line(
+        tmp_path: Path, old: str, new: str, line: int, column: str, message: str, fix: str) -> None:
+    [error] = _errors(_variant(tmp_path, old, new))
+    assert (error.row, error.column) == (line, column)
+    assert error.message.startswith(message) and fix in error.fix, error.render()
+
+
+def test_a_thousands_dot_in_a_json_catalogue_is_ambiguous(tmp_path: Path) -> None:
+    text = json.dumps(yaml.safe_load(IMPERIAL.read_text("utf-8")), default=str)
+    assert '"hours": 125,' in text
+    path = tmp_path / "catalogue.json"
+    path.write_text(text.replace('"hours": 125,', '"hours": 1.000,', 1), "utf-8")
+    [error] = _errors(path)
+    assert (error.column, error.message) == (f"{MLH}.hours", "'1.000' is ambiguous: the dot may "
+                                                             "separate thousands or decimals")
+
+
+@pytest.mark.parametrize(("credits", "hours"), [("5", "100"), ("5", "150"), ("2.5", "62.5"),
+                                                ("10", "200"), ("5", "50"), ("5", "300"), ("7.5", "187.5")])
+def test_credits_and_hours_of_any_real_framework_load(tmp_path: Path, credits: str, hours: str) -> None:
+    path = _variant(tmp_path, "    credits: 5\n", f"    credits: {credits}\n")
+    path.write_text(path.read_text("utf-8").replace("    hours: 125\n", f"    hours: {hours}\n", 1), "utf-8")
+    spec = load_catalogue(path).specifications[0]
+    assert (str(spec.credits), float(spec.hours or 0)) == (credits, float(hours))
+
+
+def test_ecvet_points_are_not_held_to_ects_hours(tmp_path: Path) -> None:
+    path = _variant(tmp_path, "    credit_system: ects\n    hours: 125\n",
+                    "    credit_system: ecvet\n    hours: 10\n")
+    assert load_catalogue(path).specifications[0].hours == 10

@@ -183,6 +183,12 @@ def test_an_id_in_scientific_notation_is_refused(tmp_path: Path) -> None:
     assert row.errors[0].fix.startswith("format the learner_id column as Text")
 
 
+@pytest.mark.parametrize("learner_id", ["0E00", "12E45", "2e7"])
+def test_an_id_with_an_e_between_digits_is_not_scientific_notation(tmp_path: Path, learner_id: str) -> None:
+    [row] = _rows(_csv(tmp_path, _lines(HEADER, [*GOOD[:2], learner_id, *GOOD[3:]])))
+    assert row.errors == () and row.award is not None and row.award.learner.id == learner_id
+
+
 @pytest.mark.parametrize("line", ["sep=;", '"sep=;"', "\ufeffsep=;"])
 def test_excel_s_sep_line_names_the_delimiter(tmp_path: Path, line: str) -> None:
     [row] = _rows(_csv(tmp_path, line + "\r\n" + _lines(HEADER, GOOD, sep=";")))

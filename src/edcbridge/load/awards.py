@@ -8,6 +8,7 @@ a bad row never stops the rows after it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -20,7 +21,17 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.load.errors import RecordError, from_validation, suggest
-from edcbridge.load.tabular import ErrorCell, NumberCell, Row, Table, blank, nfc, read_rows
+from edcbridge.load.tabular import (
+    ErrorCell,
+    LogicalCell,
+    NumberCell,
+    Row,
+    Table,
+    TimeCell,
+    blank,
+    nfc,
+    read_rows,
+)
 from edcbridge.model import Award, Catalogue, parse
 
 # column -> (path in the Award model, is multilingual text, description)
@@ -107,6 +118,11 @@ class LoadedRow:
 def _split_column(name: str) -> tuple[str, str | None]:
     base, _, lang = name.partition("@")
     return base.strip(), (lang.strip().lower() or None)
+
+
+def is_column(name: str) -> bool:
+    """Whether a header cell names an accepted column (``given_name@el`` names given_name)."""
+    return _split_column(name)[0] in COLUMNS
 
 
 def header_names(names: list[str]) -> dict[str, str]:
@@ -238,10 +254,44 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
     return errors
 
 
-def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
-    """Dates that cannot both be right: born on or after the award, issued before it."""
-    awarded = award.awarding_date
+YEARS_AHEAD = 5  # how far after today an awarding date (or issued) may be
+
+
+def _furthest_date() -> dt.date:
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def _too_far_ahead(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+    """An awarding date or issue date years ahead: a typing error in the year (2205 for 2025).
+
+    A date a little ahead passes, for a file prepared before the award is conferred."""
+    furthest = _furthest_date()
     errors = []
+    if award.awarding_date > furthest:
+        errors.append(RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
+                                  _ahead("awarding_date", furthest), "check the year: write the date "
+                                  "the award is conferred, as YYYY-MM-DD"))
+    if award.issued is not None and award.issued_at().date() > furthest:
+        errors.append(RecordError(file, number, names["issued"],
+                                  award.issued.isoformat().replace("+00:00", "Z"),
+                                  _ahead("issued", furthest), "check the year, or leave issued empty "
+                                  "to issue on awarding_date"))
+    return errors
+
+
+def _ahead(column: str, furthest: dt.date) -> str:
+    return f"{column} is more than {YEARS_AHEAD} years after today (after {furthest})"
+
+
+def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+    """Dates that cannot both be right: born on or after the award, issued before it, years
+    ahead of today."""
+    awarded = award.awarding_date
+    errors = _too_far_ahead(file, number, award, names)
     birth = award.learner.date_of_birth
     if birth is not None and birth >= awarded:
         errors.append(RecordError(file, number, names["date_of_birth"], birth.isoformat(),
@@ -263,12 +313,13 @@ def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> 
 # what a spreadsheet shows in a cell whose formula failed (#N/A, #REF!, #DIV/0!, #NAME?); a CSV
 # file saved from it holds the same text
 _SPREADSHEET_ERROR = re.compile(r"#(N/A|GETTING_DATA|[A-Z]+(/0)?[!?])")
-_SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
+_SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+[0-9]+")  # as spreadsheets write it: E+06, never E06
 
 
 def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
-    """Cells that hold a spreadsheet's error instead of a value, and ids a spreadsheet saved in
-    scientific notation (2.21459E+06), whose digits are lost.
+    """Cells that hold a spreadsheet's error instead of a value, a TRUE/FALSE or time-of-day
+    cell, which no column takes, and ids a spreadsheet saved in scientific notation
+    (2.21459E+06), whose digits are lost.
 
     A workbook marks its error cells; elsewhere the error's text is refused only in columns
     that hold no names or grades, where it could be what someone wrote."""
@@ -278,7 +329,9 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
             continue
         text = value.strip()
-        if isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
+        if isinstance(value, LogicalCell | TimeCell):
+            errors.append(RecordError(file, number, name, text, *_typed_cell(value, base, name)))
+        elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
             errors.append(RecordError(file, number, name, text, f"the cell shows the spreadsheet "
                                       f"error {text} instead of a value (its formula failed)",
                                       "correct the formula or enter the value itself"))
@@ -288,6 +341,24 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
                                       "have been lost", f"format the {name} column as Text in "
                                       "the spreadsheet, enter the ids again and save it again"))
     return errors
+
+
+def _typed_cell(value: str, base: str, name: str) -> tuple[str, str]:
+    """The problem and fix of a logical or time-of-day cell: what the spreadsheet made of what
+    was typed (true, 7:10), or a value no column takes."""
+    retype = f"format the {name} column as Text and type the value again"
+    if isinstance(value, LogicalCell):
+        return ("the cell is a logical (TRUE/FALSE) cell, which no column takes (a typed \"true\" "
+                "becomes one)",
+                f"{retype}, or enter the value the credential should state")
+    if base == "issued":
+        return ("the cell holds a time of day without a date",
+                "write the date and time with its zone, e.g. 2025-07-14T10:00:00Z, in a Text cell")
+    if base in ("awarding_date", "date_of_birth", "valid_until"):
+        return ("the cell holds a time of day, not a date", "enter the date, in a date cell or as "
+                "YYYY-MM-DD")
+    return (f"the cell holds a time of day (a typed 7:10 becomes one), which {base} does not take",
+            retype)
 
 
 def _number_ids(file: str, number: int, row: Row, spreadsheet: bool = True) -> list[RecordError]:
@@ -330,7 +401,7 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     problems are yielded as a row-1 result and rows are still checked.
     """
     file = str(path)
-    table = read_rows(path)
+    table = read_rows(path, is_column)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:
         yield LoadedRow(file, table.header_row, None, tuple(header_errors), "", file_level=True)
@@ -382,7 +453,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             for e in errors:
                 object.__setattr__(e, "row", number)
         names = file_names if header else header_names(list(row))
-        errors += _number_ids(file, number, row, bool(header)) + _cell_values(file, number, row)
+        refused = _cell_values(file, number, row)
+        errors += _number_ids(file, number, row, bool(header)) + refused
         data, conflicts = row_to_data(row, default_language)
         _catalogue_spelling(data, spellings)
         data.setdefault("learner", {})  # so each missing name or id is its own error
@@ -394,7 +466,9 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         except ValidationError as exc:
             columns = (file_columns if header
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
-            errors += from_validation(exc, file, number, columns, {**_flat_values(row), **row})
+            said = {e.column for e in refused}  # a refused cell's value says nothing more
+            errors += [e for e in from_validation(exc, file, number, columns, {**_flat_values(row), **row})
+                       if e.column not in said]
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:
                 errors.append(_unknown_spec(file, number, code, catalogue))

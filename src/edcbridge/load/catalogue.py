@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ from pydantic import ValidationError
 
 from edcbridge.load.errors import InputFileError, RecordError, from_validation
 from edcbridge.model import Catalogue, parse
-from edcbridge.model.records import reference_problems
+from edcbridge.model.records import Problem, reference_problems
+from edcbridge.vocab import CreditSystem
 
 
 class CatalogueError(ValueError):
@@ -28,8 +31,10 @@ class _CatalogueLoader(yaml.SafeLoader):
 
     An impossible date (2023-06-31) stays text, so the model reports it at its line instead
     of PyYAML raising; 1:30 (sexagesimal), 010 (octal), 0x1A, .inf and NO (Norway) do not
-    become 90, 8, 26, infinity and False. A key written twice in one mapping is noted in
-    ``duplicates`` (YAML would keep the last value and drop the first silently).
+    become 90, 8, 26, infinity and False; 1.000 stays text, to be refused as ambiguous where a
+    number is wanted (a thousand with a dot as thousands separator, or one). A key written twice
+    in one mapping is noted in ``duplicates`` (YAML would keep the last value and drop the first
+    silently).
     """
 
     def __init__(self, stream: str) -> None:
@@ -49,6 +54,8 @@ class _CatalogueLoader(yaml.SafeLoader):
 
 
 _PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
+# 1.000 or 12.500: a thousands separator in much of Europe, a decimal point in English
+_DOT_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(\.[0-9]{3})+")
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -65,7 +72,13 @@ def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = loader.construct_scalar(node)
-    return loader.construct_yaml_float(node) if _PLAIN_NUMBER.fullmatch(text) else text
+    plain = _PLAIN_NUMBER.fullmatch(text) and not _DOT_THOUSANDS.fullmatch(text)
+    return loader.construct_yaml_float(node) if plain else text
+
+
+def _json_float(text: str) -> Any:
+    """A JSON number with a fraction; 1.000 stays text (see _CatalogueLoader)."""
+    return text if _DOT_THOUSANDS.fullmatch(text) else float(text)
 
 
 def _bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -154,7 +167,7 @@ def load_catalogue(path: Path) -> Catalogue:
         raise InputFileError(file, "not UTF-8", "save the catalogue as UTF-8") from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text, object_pairs_hook=_json_object)
+            data = json.loads(text, object_pairs_hook=_json_object, parse_float=_json_float)
             lines: dict[tuple[Any, ...], int] = {}
         else:
             data, lines = load_with_lines(text, _CatalogueLoader)
@@ -168,6 +181,7 @@ def load_catalogue(path: Path) -> Catalogue:
     if not isinstance(data, dict):
         raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
                                           "start with keys such as primary_language, issuer")])
+    ambiguous = _ambiguous_numbers(data)
     try:
         catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
     except ValidationError as exc:
@@ -176,13 +190,79 @@ def load_catalogue(path: Path) -> Catalogue:
             loc = tuple(_loc_of(error.column or ""))
             errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
                                       _readable(loc, data), error.value, error.message, error.fix))
-        raise CatalogueError(errors) from None
-    problems = reference_problems(catalogue)
+        raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
+    read_twice = {loc[:2] for loc, _, _ in ambiguous}
+    problems = ambiguous + reference_problems(catalogue) + volume_problems(catalogue, read_twice)
     if problems:
-        raise CatalogueError([
-            RecordError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
-                        None, message, fix) for loc, message, fix in problems])
+        raise CatalogueError(_problem_errors(file, problems, data, lines))
     return catalogue
+
+
+def _problem_errors(file: str, problems: list[Problem], data: dict[str, Any],
+                    lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
+    return [RecordError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
+                        None, message, fix) for loc, message, fix in problems]
+
+
+def _ambiguous_numbers(data: dict[str, Any]) -> list[Problem]:
+    """Credits or hours written like 1.000, which the model would read as one."""
+    specifications = data.get("specifications")
+    problems: list[Problem] = []
+    for index, spec in enumerate(specifications if isinstance(specifications, list) else []):
+        for field in ("credits", "hours"):
+            value = spec.get(field) if isinstance(spec, dict) else None
+            if isinstance(value, str) and _DOT_THOUSANDS.fullmatch(value.strip()):
+                text = value.strip()
+                problems.append((("specifications", index, field), f"{text!r} is ambiguous: the dot "
+                                 "may separate thousands or decimals", "write the number without a "
+                                 f"thousands separator: {text.replace('.', '')} or "
+                                 f"{_plain(Decimal(text))}"))
+    return problems
+
+
+# Hours per ECTS credit, far outside the 25 to 30 of the ECTS Users' Guide (20 in the UK, where
+# an ECTS credit is two UK credits of 10 hours): below, UK credits or contact hours taken for the
+# volume of learning; above, the hours of a whole programme or a slipped digit.
+HOURS_PER_CREDIT = (Decimal(10), Decimal(60))
+
+
+_NOTHING = {"credits": "leave credits out when the specification carries no credit, or write its "
+                       "credits, e.g. 5",
+            "hours": "leave hours out when they are not known, or write all the hours of learning, "
+                     "e.g. 125"}
+
+
+def volume_problems(catalogue: Catalogue, skip: Collection[tuple[Any, ...]] = ()) -> list[Problem]:
+    """Credits or hours of 0, which a credential would state, and ECTS credits that cannot be
+    the hours of learning given with them; ``skip``: specifications already reported."""
+    problems: list[Problem] = []
+    for index, spec in enumerate(catalogue.specifications):
+        where: tuple[str | int, ...] = ("specifications", index)
+        if where in skip:
+            continue
+        for field, value in (("credits", spec.credits), ("hours", spec.hours)):
+            if value == 0:
+                problems.append(((*where, field), f"{field} is 0, which the credential would state",
+                                 _NOTHING[field]))
+        if spec.credit_system is CreditSystem.ECTS and spec.credits and spec.hours:
+            problems += _hours_per_credit(where, spec.credits, spec.hours)
+    return problems
+
+
+def _hours_per_credit(where: tuple[str | int, ...], credits: Decimal, hours: Decimal) -> list[Problem]:
+    low, high = HOURS_PER_CREDIT
+    per_credit = hours / credits
+    if low <= per_credit <= high:
+        return []
+    return [((*where, "hours"), f"{_plain(hours)} hours for {_plain(credits)} ECTS credits is "
+             f"{float(per_credit):.3g} hours per credit", "an ECTS credit is 25 to 30 hours of learning "
+             f"(20 in the UK), so {_plain(credits)} credits take about {_plain(credits * 20)} to "
+             f"{_plain(credits * 30)} hours: correct credits or hours (all the hours of learning, not "
+             "just contact hours)")]
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number.normalize():f}"
 
 
 def _yaml_error(file: str, exc: yaml.YAMLError) -> RecordError:

@@ -1,7 +1,8 @@
 """Rows from CSV, XLSX and JSON Lines files, as (row number, cells) pairs, streamed.
 
 Row numbers are the ones a person sees: the header is row 1 in a spreadsheet or CSV file
-(or the first row that is not blank); JSON Lines rows are line numbers.
+(or the first row that is not blank, or the row of column names under a title); JSON Lines
+rows are line numbers.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import json
+import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +38,19 @@ class ErrorCell(str):
     __slots__ = ()
 
 
+class LogicalCell(str):
+    """TRUE or FALSE, as a spreadsheet shows a logical cell (Excel turns a typed "true" into one)."""
+
+    __slots__ = ()
+
+
+class TimeCell(str):
+    """The time of a spreadsheet cell holding a time of day without a date (a typed 7:10 becomes
+    07:10:00)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     """The header, the stream of rows, and for XLSX the sheet read and all sheet names."""
@@ -44,6 +60,9 @@ class Table:
     sheet: str | None = None
     sheets: tuple[str, ...] = field(default=())
     header_row: int = 1
+
+
+ColumnTest = Callable[[str], bool]  # whether a header cell names a column the reader knows
 
 
 def blank(value: Any) -> bool:
@@ -69,15 +88,19 @@ def detect_kind(path: Path) -> str:
     return kinds[suffix]
 
 
-def read_rows(path: Path) -> Table:
-    """The header (column names) and a stream of rows."""
+def read_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
+    """The header (column names) and a stream of rows.
+
+    With ``is_column``, a title above the header of a CSV file or sheet is passed over (see
+    :func:`_header_record`) and a filled cell of a hidden sheet column it names is an error.
+    """
     if not path.is_file():
         raise InputFileError(str(path), "file not found", "check the path")
     kind = detect_kind(path)
     if kind == "csv":
-        return _csv_rows(path)
+        return _csv_rows(path, is_column)
     if kind == "xlsx":
-        return _xlsx_rows(path)
+        return _xlsx_rows(path, is_column)
     return _jsonl_rows(path)
 
 
@@ -197,6 +220,38 @@ def _first_filled(records: Iterator[Sequence[Any]]) -> tuple[int, list[Any] | No
     return number, None
 
 
+TITLE_ROWS = 4  # rows below a title searched for the column names
+
+
+def _header_record(records: Iterator[Sequence[Any]], is_column: ColumnTest | None
+                   ) -> tuple[int, list[Any] | None, Iterator[Sequence[Any]]]:
+    """The number and cells of the header and the records after it.
+
+    The header is the first record that is not blank, unless that is a title: one filled cell
+    that names no column ("Graduation 2025 - awards", often merged across the columns), with the
+    column names a few rows below it, past blank rows or more one-cell titles. A title is not an
+    award, and reading it as the header would make every row an error.
+    """
+    number, cells = _first_filled(records)
+    if cells is None or is_column is None or not _title(cells, is_column):
+        return number, cells, records
+    ahead: list[Sequence[Any]] = []
+    for later in itertools.islice(records, TITLE_ROWS):
+        ahead.append(later)
+        if all(blank(c) for c in later) or _title(later, is_column):
+            continue
+        if sum(isinstance(c, str) and is_column(c.strip()) for c in later) >= 2:
+            return number + len(ahead), list(later), records
+        break
+    return number, cells, itertools.chain(ahead, records)
+
+
+def _title(cells: Sequence[Any], is_column: ColumnTest) -> bool:
+    """One filled cell naming no column (a byte outside the encoding is named as the header's)."""
+    filled = [str(c) for c in cells if not blank(c)]
+    return len(filled) == 1 and not is_column(filled[0].strip()) and not _undecodable(filled[0])
+
+
 def _no_header(path: Path, records: int) -> InputFileError:
     if records:
         return InputFileError(str(path), "there is no header row: every line is blank",
@@ -217,7 +272,7 @@ def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
     return InputFileError(str(path), f"{where} cannot be read as CSV ({exc})", _QUOTES_FIX)
 
 
-def _csv_rows(path: Path) -> Table:
+def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     handle, encoding = _open_text(path)
     sample = handle.read(8192)
     handle.seek(0)
@@ -229,8 +284,9 @@ def _csv_rows(path: Path) -> Table:
     # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell
     # with line breaks, which the award check refuses (see awards.row_to_data)
     reader = csv.reader(handle, delimiter=delimiter or _delimiter(sample))
+    records: Iterator[Sequence[Any]] = reader
     try:
-        header_row, cells = _first_filled(reader)
+        header_row, cells, records = _header_record(reader, is_column)
         header_row += 1 if delimiter is not None else 0
     except UnicodeDecodeError:
         cells, header_row = ["\udcff"], 0  # named below, as an undecodable header
@@ -249,7 +305,7 @@ def _csv_rows(path: Path) -> Table:
         with handle:
             number = header_row
             try:
-                for cells in reader:
+                for cells in records:
                     number += 1
                     if _undecodable("".join(cells)):
                         raise _decode_error(path, encoding, _CSV_FIX)
@@ -280,7 +336,11 @@ def _cell(value: Any, number_format: str = "General") -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):
-        return str(value)
+        return LogicalCell("TRUE" if value else "FALSE")
+    if isinstance(value, dt.time):
+        return TimeCell(value.isoformat())
+    if isinstance(value, dt.timedelta):  # a duration format such as [h]:mm
+        return TimeCell(str(value))
     if isinstance(value, int | float) and "%" in number_format:
         return NumberCell(_percent(value))  # 0.725 shown as 72.5% is the grade 72.5%
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
@@ -320,6 +380,7 @@ class SheetMarks:
     uncomputed: dict[int, list[int]] = field(default_factory=dict)  # columns by row
     merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # (first, last), 1-based
     _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
 
     def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
@@ -355,12 +416,52 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                 if element.get("hidden") in ("1", "true") and element.get("r"):
                     marks.hidden_rows.add(int(element.get("r")))
                 element.clear()
+            elif tag == f"{_MAIN}col" and _hidden_column(element):
+                marks.hidden_columns.append((int(element.get("min")), int(element.get("max"))))
             elif tag == f"{_MAIN}mergeCell" and element.get("ref"):
                 ref = element.get("ref")
                 min_col, min_row, max_col, max_row = range_boundaries(ref)
                 marks.merged.append((min_row, min_col, max_row, max_col, ref))
     marks.merged.sort(reverse=True)  # merged_at pops them from the end: by first row
     return marks
+
+
+_COLUMN_NUMBER = re.compile(r"[1-9][0-9]{0,4}")
+
+
+def _hidden_column(element: Any) -> bool:
+    """A ``<col>`` range hidden in the sheet: hidden, or given no width."""
+    if not all(_COLUMN_NUMBER.fullmatch(element.get(bound) or "") for bound in ("min", "max")):
+        return False
+    width = element.get("width")
+    return element.get("hidden") in ("1", "true") or (
+        element.get("customWidth") in ("1", "true") and width is not None and _zero(width))
+
+
+def _zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _hidden_cells(marks: SheetMarks, header: list[str], values: Sequence[Any],
+                  is_column: ColumnTest | None) -> list[CellProblem]:
+    """Filled cells of a hidden column whose name is read: what nobody checking the sheet saw
+    would be issued. A hidden column of another name is not read (its header is an error)."""
+    from openpyxl.utils.cell import get_column_letter
+
+    problems: list[CellProblem] = []
+    for first, last in marks.hidden_columns:
+        for column in range(first, min(last, len(header), len(values)) + 1):
+            name, value = header[column - 1], values[column - 1]
+            if not name or blank(value) or (is_column is not None and not is_column(name)):
+                continue
+            letter = get_column_letter(column)
+            problems.append((name, column, str(value), f"the cell is in column {letter}, which is "
+                             "hidden in the sheet", f"unhide column {letter} and check its values "
+                             "before issuing them, or delete the column"))
+    return problems
 
 
 def _uncomputed(cell: Any) -> bool:
@@ -403,7 +504,7 @@ def _unnamed_cells(header: list[str], values: Sequence[Any]) -> list[CellProblem
             if (index >= len(header) or not header[index]) and not blank(value)]
 
 
-def _xlsx_rows(path: Path) -> Table:
+def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     from openpyxl import load_workbook  # the only use of openpyxl
 
     try:
@@ -418,8 +519,8 @@ def _xlsx_rows(path: Path) -> Table:
         marks = _sheet_marks(sheet)
     except Exception:  # a damaged sheet: reading its rows names where it breaks
         marks = SheetMarks()
-    iterator = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
-    header_row, cells = _first_filled(iterator)
+    records = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
+    header_row, cells, iterator = _header_record(records, is_column)
     if cells is None:
         book.close()
         raise InputFileError(str(path), f"the sheet {name!r} is empty", "add a header row")
@@ -434,7 +535,8 @@ def _xlsx_rows(path: Path) -> Table:
                     continue
                 row: Row = {name: values[i] if i < len(values) and values[i] is not None else ""
                             for i, name in enumerate(header) if name}
-                problems = _unnamed_cells(header, values) + _marked_problems(marks, number, header)
+                problems = (_unnamed_cells(header, values) + _marked_problems(marks, number, header)
+                            + _hidden_cells(marks, header, values, is_column))
                 if problems:
                     row["__cells__"] = problems
                 yield number, row
@@ -464,14 +566,20 @@ def _numbered_sheet_rows(cells: Iterator[Sequence[Any]], path: Path,
 
 def _jsonl_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
-    if path.suffix.lower() == ".json" and handle.read(4096).lstrip().startswith("["):
-        handle.seek(0)
+    form = _json_form(handle) if path.suffix.lower() == ".json" else "lines"
+    if form != "lines":
         with handle:
             text = handle.read()
         if _undecodable(text):
             raise _decode_error(path, encoding, "write the file as UTF-8")
-        return Table([], _array_rows(path, text))
-    handle.seek(0)
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+        if form == "array":
+            return Table([], _array_rows(path, text, start))
+        if form == "awards":
+            return Table([], _array_rows(path, text, text.index("[", start), wrapped=True))
+        if _formatted_object(path, text, start):
+            return Table([], _object_rows(path, text, start))
+        handle, encoding = _open_text(path)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -487,17 +595,72 @@ def _jsonl_rows(path: Path) -> Table:
 
 
 _JSON_SPACE = " \t\r\n"
+_AWARDS_KEY = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"awards"[ \t\r\n]*:[ \t\r\n]*\[')
 
 
-def _array_rows(path: Path, text: str) -> Iterator[tuple[int, Row]]:
-    """The objects of a JSON array (a .json file), numbered by the line each starts on."""
+def _json_form(handle: io.TextIOWrapper) -> str:
+    """How a .json file holds its awards: an "array", {"awards": [...]} ("awards"), "lines"
+    (JSON Lines), or maybe "objects" written over several lines each, as a formatter (or jq)
+    writes them: its first line starts an object but is not one."""
+    head = handle.read(4096)
+    handle.seek(0)
+    if head.lstrip(_JSON_SPACE).startswith("["):
+        return "array"
+    if _AWARDS_KEY.match(head):
+        return "awards"
+    first = next((line.strip() for line in handle if line.strip()), "")
+    handle.seek(0)
+    if not first.startswith("{"):
+        return "lines"
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return "objects"
+    return "lines"
+
+
+_OBJECTS_FIX = "correct the JSON at that line: the file must hold award objects, one after another"
+
+
+def _formatted_object(path: Path, text: str, start: int) -> bool:
+    """Whether the first object runs over several lines (else the file is JSON Lines whose first
+    line is broken, each line then reported on its own). A first line of just "{" opens an
+    object: when that object is broken, the file is."""
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        if text[start:].split("\n", 1)[0].strip() == "{":
+            raise _json_error(path, exc, _OBJECTS_FIX) from None
+        return False
+    return "\n" in text[start:end]
+
+
+def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]:
+    """Objects one after another (a .json file), numbered by the line each starts on."""
     keys = _KeysTwice()
     decoder = json.JSONDecoder(object_pairs_hook=keys)
-    index = len(text) - len(text.lstrip(_JSON_SPACE)) + 1  # after the [
+    line, counted = 1, 0
+    while (index := _skip(text, index, _JSON_SPACE)) < len(text):
+        line += text.count("\n", counted, index)
+        counted = index
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            raise _json_error(path, exc, _OBJECTS_FIX) from None
+        yield from _json_row(line, value, keys, each="award")
+
+
+def _array_rows(path: Path, text: str, start: int, wrapped: bool = False) -> Iterator[tuple[int, Row]]:
+    """The objects of the JSON array whose [ is at ``start`` (in a .json file), numbered by the
+    line each starts on; ``wrapped``: the array is the value of {"awards": ...}."""
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    index = start + 1
     line, counted = 1, 0
     while True:
         index = _skip(text, index, _JSON_SPACE)
-        if text.startswith("]", index) and _skip(text, index + 1, _JSON_SPACE) == len(text):
+        if text.startswith("]", index):
+            _array_end(path, text, index + 1, wrapped)
             return
         line += text.count("\n", counted, index)
         counted = index
@@ -505,7 +668,7 @@ def _array_rows(path: Path, text: str) -> Iterator[tuple[int, Row]]:
             value, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc) from None
-        yield from _json_row(line, value, keys, in_array=True)
+        yield from _json_row(line, value, keys, each="award in the array")
         index = _skip(text, index, _JSON_SPACE)
         if text.startswith(",", index):
             index += 1
@@ -514,16 +677,32 @@ def _array_rows(path: Path, text: str) -> Iterator[tuple[int, Row]]:
             raise _json_error(path, error)
 
 
+def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
+    """Nothing may follow the array but, around {"awards": [...]}, its closing brace."""
+    index = _skip(text, index, _JSON_SPACE)
+    if wrapped and text.startswith(",", index):
+        raise InputFileError(str(path), "the object holds more than its 'awards' array, which alone is "
+                             "read (the awards in it were)", "keep only the awards: {\"awards\": [...]}, "
+                             "or give the array by itself")
+    if wrapped and text.startswith("}", index):
+        index = _skip(text, index + 1, _JSON_SPACE)
+    elif wrapped:
+        raise _json_error(path, json.JSONDecodeError("expecting '}' after the awards", text, index))
+    if index < len(text):
+        raise _json_error(path, json.JSONDecodeError("more after the awards", text, index))
+
+
 def _skip(text: str, index: int, characters: str) -> int:
     while index < len(text) and text[index] in characters:
         index += 1
     return index
 
 
-def _json_error(path: Path, exc: json.JSONDecodeError) -> InputFileError:
+def _json_error(path: Path, exc: json.JSONDecodeError,
+                fix: str = "correct the JSON at that line: the file must be one array of objects"
+                ) -> InputFileError:
     return InputFileError(str(path), f"not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
-                          "the awards after it could not be read",
-                          "correct the JSON at that line: the file must be one array of objects")
+                          "the awards after it could not be read", fix)
 
 
 def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
@@ -554,21 +733,28 @@ class _KeysTwice:
 
 
 def _json_row(number: int, value: Any, keys: _KeysTwice,
-              in_array: bool = False) -> Iterator[tuple[int, Row]]:
-    """The row of one JSON value: an object, none for an object of blank values. A number
-    becomes a number cell, so an id written as a number is checked as in a spreadsheet."""
+              each: str = "line") -> Iterator[tuple[int, Row]]:
+    """The row of one JSON value (``each`` line or award must be an object): an object, none for an
+    object of blank values. A number becomes a number cell, so an id written as a number is
+    checked as in a spreadsheet."""
     twice = keys.twice[:1]
     keys.twice.clear()
-    if not isinstance(value, dict) and in_array:
-        yield number, {"__invalid__": "each award in the array must be one JSON object",
-                       "__fix__": "write each award as an object: [{\"award_id\": ...}, ...]"}
-        return
     if not isinstance(value, dict):
-        yield number, {"__invalid__": "each line must be one JSON object"}
+        example = {"line": None, "award": '{"award_id": ...}'}.get(each, '[{"award_id": ...}, ...]')
+        yield number, {"__invalid__": f"each {each} must be one JSON object",
+                       **({"__fix__": f"write each award as an object: {example}"} if example else {})}
         return
     if twice:
         yield number, {"__invalid__": f"the key {twice[0]!r} is written twice in one object",
                        "__column__": twice[0], "__fix__": "keep one of the two: only the last would be read"}
+        return
+    nested = next((key for key, cell in value.items() if _holds_objects(cell)), None)
+    if nested is not None:
+        yield number, {"__invalid__": f"{nested!r} holds objects, so this object is not the cells of "
+                                      "one award", "__column__": nested,
+                       "__fix__": "give each award as one object of cells, {\"award_id\": ..., "
+                                  "\"given_name\": ...}: in a .json file an array of them or "
+                                  "{\"awards\": [...]}, in a .jsonl file one per line"}
         return
     if all(blank(v) for v in value.values()):
         return
@@ -580,3 +766,11 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
         return
     yield number, {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool)
                    else item for key, item in value.items()}
+
+
+def _holds_objects(cell: Any) -> bool:
+    """A list holding an object, or an object holding more than texts: a list of awards or a
+    nested record, where a cell holds a value or a language map."""
+    if isinstance(cell, list):
+        return any(isinstance(item, dict) for item in cell)
+    return isinstance(cell, dict) and any(isinstance(item, dict | list) for item in cell.values())
