@@ -151,3 +151,42 @@ def test_a_long_award_id_gets_a_file_name_a_file_system_takes(tmp_path: Path) ->
     for name in names:
         write_atomic(tmp_path / (name + ".jsonld"), b"{}")  # ENAMETOOLONG before
     assert len(list(tmp_path.iterdir())) == len(ids)
+
+
+_REPLACER = """
+import sys
+from pathlib import Path
+from edcbridge.output import write_atomic
+data = b"n" * int(sys.argv[2])
+print("ready", flush=True)
+write_atomic(Path(sys.argv[1]), data)
+"""
+
+
+@pytest.mark.skipif(not output._ANONYMOUS, reason="needs O_TMPFILE")
+def test_a_process_killed_while_replacing_a_file_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """``kill -9`` while a re-run rewrites a credential: the old file or the whole new one, and
+    no ``.tmp-*`` file left for a script globbing the folder to find. The process is killed
+    the moment a temporary name shows (while its bytes are being written, if they are)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "x.jsonld"
+    target.write_bytes(b"old version\n")
+    size = 256 << 20
+    proc = subprocess.Popen([sys.executable, "-c", _REPLACER, str(target), str(size)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(path.name.startswith(".tmp-") for path in tmp_path.iterdir()):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.0005)
+    proc.wait()
+    proc.stdout.close()
+    assert _names(tmp_path) == ["x.jsonld"]
+    kept = target.read_bytes()
+    assert kept == b"old version\n" or kept == b"n" * size  # the old file or the whole new one

@@ -154,8 +154,9 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
 
     \b
     Exit codes: 0 all done; 1 some records, files or deliveries failed (the rest were
-    exported); 2 usage error or unusable input, before any work; 130 interrupted (Ctrl-C):
-    run the same command again to resume.
+    exported, or a disk failed part way: the reports say what was done); 2 usage error or
+    unusable input, before any work (an output folder that cannot be written or that another
+    run is using included); 130 interrupted (Ctrl-C): run the same command again to resume.
     """
     from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions
@@ -248,8 +249,10 @@ def _located(outcome: Outcome, message: str) -> str:
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
+    import sqlite3
+
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import LoqError, count_rows
+    from edcbridge.pipeline.runner import RunError, count_rows
     from edcbridge.progress import Progress
 
     counts = [count_rows(path) for job in jobs for path in job.awards]
@@ -285,9 +288,14 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         for error in exc.errors:
             click.echo(error.render(), err=True)
         _fatal(f"the catalogue has {len(exc.errors)} error(s); nothing was exported")
-    except (InputFileError, LoqError) as exc:
+    except (InputFileError, RunError) as exc:
         progress.close()
         _fatal(str(exc))
+    except (OSError, sqlite3.Error) as exc:  # a disk gone or full part way: the reports say what was done
+        progress.close()
+        click.echo(f"aborted: {exc}; what was done is kept and reported in "
+                   f"{options.out_dir / 'report.json'}; run the same command again", err=True)
+        return EXIT_FAILED
     except KeyboardInterrupt:  # pressed twice: stopped at once
         progress.close()
         click.echo(_INTERRUPTED, err=True)

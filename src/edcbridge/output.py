@@ -95,8 +95,10 @@ def write_atomic(target: Path, data: bytes) -> None:
 
     On Linux the bytes go to an unnamed file in the target's folder (``O_TMPFILE``) which is
     then linked under its name: one lock of the folder per file, and nothing left behind by a
-    crash. Replacing an existing file, and other systems, use a temporary name and a rename.
-    The file gets the mode ``open()`` would give it (0666 less the umask).
+    crash. An existing file is replaced by linking the written file under a temporary name
+    and renaming that over it, so a crash while the bytes are written leaves no temporary
+    file either. Other systems write under a temporary name and rename it. The file gets the
+    mode ``open()`` would give it (0666 less the umask).
     """
     if not _FOLDER_HANDLES:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +121,7 @@ def _write_in(folder: int, target: Path, data: bytes) -> None:
 
 def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
     """Write an unnamed file and link it in; False when it is to be written by name instead
-    (an earlier version is there, or this folder or system cannot)."""
+    (this folder or system cannot)."""
     global _ANONYMOUS
     try:
         fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
@@ -130,9 +132,10 @@ def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
     try:
         _write_all(fd, data)
         try:
-            os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
-        except FileExistsError:
-            return False
+            try:
+                os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
+            except FileExistsError:  # written whole already: named only for the rename
+                _link_over(fd, folder, target.name)
         except OSError as exc:
             if exc.errno not in _CANNOT_LINK or _moved(target.parent, folder):
                 raise
@@ -143,9 +146,29 @@ def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
         os.close(fd)
 
 
+def _link_over(fd: int, folder: int, name: str) -> None:
+    """Put the written file ``fd`` in place of the file called ``name``."""
+    tmp = _temporary_name(name)
+    try:
+        os.link(f"{_PROC_FD}/{fd}", tmp, dst_dir_fd=folder, follow_symlinks=True)
+    except FileExistsError:  # left by a process of this number that was killed
+        os.unlink(tmp, dir_fd=folder)
+        os.link(f"{_PROC_FD}/{fd}", tmp, dst_dir_fd=folder, follow_symlinks=True)
+    try:
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
+        raise
+
+
+def _temporary_name(name: str) -> str:
+    return f".tmp-{os.getpid()}-{threading.get_ident()}-{name}"
+
+
 def _write_named(folder: int | None, target: Path, data: bytes) -> None:
     """Through a temporary name and a rename: names relative to ``folder``, else full paths."""
-    tmp = f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}"
+    tmp = _temporary_name(target.name)
     final = target.name
     if folder is None:
         tmp, final = str(target.parent / tmp), str(target)

@@ -22,16 +22,19 @@ class Progress:
         self.counts = {"done": 0, "skipped": 0, "failed": 0}
         self.closed = False
         self.drawn = False  # a bar is on the terminal's last line
+        self.first_work: float | None = None  # when the first record not skipped was reported
 
     def update(self, outcome: Any, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
+        if self.first_work is None and status != "skipped":
+            self.first_work = now
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
         self.last = now
         self._print(now)
 
-    def line(self, now: float) -> str:
+    def line(self, now: float, final: bool = False) -> str:
         seen = sum(self.counts.values())
         elapsed = max(now - self.started, 1e-9)
         rate = seen / elapsed
@@ -39,12 +42,21 @@ class Progress:
         if not self.total:
             return f"{seen} records, {tail}"
         share = min(seen / self.total, 1.0)
-        eta = (self.total - seen) / rate if rate > 0 else 0
         bar = "#" * int(share * 24) + "." * (24 - int(share * 24))
-        return f"[{bar}] {seen}/{self.total} {share:4.0%} {tail}, ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+        end = f"in {_clock(elapsed)}" if final else f"ETA {self._eta(now, seen)}"
+        return f"[{bar}] {seen}/{self.total} {share:4.0%} {tail}, {end}"
 
-    def _print(self, now: float) -> None:
-        text = self.line(now)
+    def _eta(self, now: float, seen: int) -> str:
+        """The time the rows left take at the pace of the records worked on so far: rows skipped
+        as done (a resumed run starts with thousands of them a second) say nothing of it."""
+        worked = seen - self.counts.get("skipped", 0)
+        if self.total is None or self.first_work is None or worked < 2 or now <= self.first_work:
+            return "--:--"
+        pace = (now - self.first_work) / (worked - 1)  # the first marks the start
+        return _clock(max(self.total - seen, 0) * pace)
+
+    def _print(self, now: float, final: bool = False) -> None:
+        text = self.line(now, final)
         # on a terminal the bar is drawn again in place: erased to the end of the line, so a
         # shorter line leaves nothing of a longer one behind
         self.stream.write(f"\r{text}{_ERASE}" if self.tty else text + "\n")
@@ -65,7 +77,13 @@ class Progress:
             return
         self.closed = True
         if self.enabled and sum(self.counts.values(), 0) > 0:
-            self._print(time.monotonic())
+            self._print(time.monotonic(), final=True)
             if self.tty:
                 self.stream.write("\n")
                 self.drawn = False
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}" if whole >= 3600 \
+        else f"{whole // 60}:{whole % 60:02d}"

@@ -16,7 +16,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,7 @@ class Journal:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
         self.actor = actor()
-        row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        self._last_hash = row[0] if row else GENESIS
-        self._in_transaction = False
+        self._last_hash = self._stored_head()
         self.run = f"{time.time_ns()}-{os.getpid()}"  # deliveries are made for this run's records only
 
     @classmethod
@@ -116,10 +114,21 @@ class Journal:
             output["path"] = str(output_file(self.path.parent, output))
         return Done(row[0], outputs)
 
+    def _stored_head(self) -> str:
+        row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else GENESIS
+
     def _begin(self) -> None:
-        if not self._in_transaction:
+        if not self.db.in_transaction:
             self.db.execute("BEGIN IMMEDIATE")
-            self._in_transaction = True
+            # the chain goes on from the trail as it is now, not as it was when the journal
+            # was opened: whoever appended since is followed, never forked from
+            self._last_hash = self._stored_head()
+
+    @property
+    def staging(self) -> bool:
+        """Whether changes wait for :meth:`commit` (False once an error undid them)."""
+        return self.db.in_transaction
 
     def record(self, key: str, input_hash: str, state: str, stage: str | None,
                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
@@ -138,9 +147,12 @@ class Journal:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK TO together")
-            self.db.execute("RELEASE together")
-            self._last_hash = last_hash
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK TO together")
+                self.db.execute("RELEASE together")
+                self._last_hash = last_hash
+            else:  # the error undid the whole transaction (a full disk, say)
+                self._last_hash = self._stored_head()
             raise
         self.db.execute("RELEASE together")
 
@@ -231,9 +243,17 @@ class Journal:
         return now
 
     def commit(self) -> None:
-        if self._in_transaction:
+        """Make what is staged durable; on an error (a full disk) nothing of it is kept, and
+        :attr:`staging` is False."""
+        if not self.db.in_transaction:
+            return
+        try:
             self.db.execute("COMMIT")
-            self._in_transaction = False
+        except sqlite3.Error:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            self._last_hash = self._stored_head()
+            raise
 
     def close(self) -> None:
         self.commit()
@@ -275,54 +295,81 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
     them). Events appended with their hashes recomputed, for records that exist, cannot be
-    told from real ones: the chain has no secret.
+    told from real ones: the chain has no secret. Rows are read as a stream: a trail of
+    millions keeps only a small digest per event in memory.
     """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     try:
-        rows = db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
-                          "FROM audit ORDER BY seq").fetchall()
-        records = db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'").fetchall()
+        db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
+        chain = _Chain({seq for seq, _ in heads})
+        for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
+                              "FROM audit ORDER BY seq"):
+            chain.add(*row)
         strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
                             "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
+        unlogged, more = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records "
+                                              "WHERE state = 'done'"), chain.recorded)
     finally:
         db.close()
-    problems = []
-    prev = GENESIS
-    expected_seq = None
-    last = 0
-    recorded: set[bytes] = set()
-    hashes: dict[int, str] = {}
-    for seq, stamp, who, action, key, input_hash, output_hash, stored_prev, stored_hash in rows:
-        if expected_seq is not None and seq != expected_seq:
-            problems.append(f"event {expected_seq} is missing (next is {seq})")
-        expected_seq = seq + 1
-        event = {"time": stamp, "actor": who, "action": action, "key": key,
-                 "input_hash": input_hash, "output_hash": output_hash}
-        if stored_prev != prev:
-            problems.append(f"event {seq}: does not follow the event before it")
-        if audit_hash(stored_prev, event) != stored_hash:
-            problems.append(f"event {seq} ({action} {key}): content does not match its hash")
-        prev = stored_hash
-        last = seq
-        hashes[seq] = stored_hash
-        recorded.add(_event_digest(action, key, input_hash, output_hash))
+    problems = chain.listed()
     for seq, head in heads:
-        if seq and hashes.get(seq) != head:  # event 0 is the empty trail
+        if seq and chain.hashes.get(seq) != head:  # event 0 is the empty trail
+            found = chain.hashes.get(seq)
             problems.append(f"event {seq} noted as {head[:16]}... is "
-                            + (f"{hashes[seq][:16]}... now" if seq in hashes else "gone (events removed)"))
+                            + (f"{found[:16]}... now" if found else "gone (events removed)"))
     # a record is never deleted, so an event of no record was added by hand (hashes recomputed)
     problems += [f"event {seq} ({action} {key}): no such record in the journal (an event added later?)"
                  for seq, action, key in strays[:_MAX_LISTED]]
     if len(strays) > _MAX_LISTED:
         problems.append("... and more events of no record")
-    unlogged = _unlogged(records, recorded)
     problems += [f"record {key} is done but has no {action} event (events removed?)"
-                 for key, action in unlogged[:_MAX_LISTED]]
-    if len(unlogged) > _MAX_LISTED:
-        problems.append(f"... and {len(unlogged) - _MAX_LISTED} more records without their events")
-    return AuditCheck(len(rows), problems, f"{last}:{prev}")
+                 for key, action in unlogged]
+    if more:
+        problems.append(f"... and {more} more records without their events")
+    return AuditCheck(chain.events, problems, f"{chain.last}:{chain.prev}")
+
+
+class _Chain:
+    """The hash chain, checked one event at a time."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        self.wanted = wanted  # the event numbers whose hashes are asked for (noted heads)
+        self.hashes: dict[int, str] = {}
+        self.recorded: set[bytes] = set()
+        self.problems: list[str] = []
+        self.more = 0  # problems past the ones listed
+        self.events = 0
+        self.prev = GENESIS
+        self.last = 0
+        self.expected: int | None = None
+
+    def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
+            output_hash: str, stored_prev: str, stored_hash: str) -> None:
+        if self.expected is not None and seq != self.expected:
+            self._problem(f"event {self.expected} is missing (next is {seq})")
+        self.expected = seq + 1
+        event = {"time": stamp, "actor": who, "action": action, "key": key,
+                 "input_hash": input_hash, "output_hash": output_hash}
+        if stored_prev != self.prev:
+            self._problem(f"event {seq}: does not follow the event before it")
+        if audit_hash(stored_prev, event) != stored_hash:
+            self._problem(f"event {seq} ({action} {key}): content does not match its hash")
+        self.prev, self.last = stored_hash, seq
+        self.events += 1
+        if seq in self.wanted:
+            self.hashes[seq] = stored_hash
+        self.recorded.add(_event_digest(action, key, input_hash, output_hash))
+
+    def _problem(self, text: str) -> None:
+        if len(self.problems) < _MAX_LISTED:
+            self.problems.append(text)
+        else:
+            self.more += 1
+
+    def listed(self) -> list[str]:
+        return self.problems + ([f"... and {self.more} more breaks of the chain"] if self.more else [])
 
 
 def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> bytes:
@@ -330,10 +377,18 @@ def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> b
     return hashlib.blake2b(f"{action}|{key}|{input_hash}|{output_hash}".encode(), digest_size=12).digest()
 
 
-def _unlogged(records: list[tuple[str, str, str]], recorded: set[bytes]) -> list[tuple[str, str]]:
-    missing = []
+def _unlogged(records: Iterable[tuple[str, str, str]],
+              recorded: set[bytes]) -> tuple[list[tuple[str, str]], int]:
+    """The first records done without their events, and how many more there are."""
+    missing: list[tuple[str, str]] = []
+    more = 0
     for key, input_hash, outputs_json in records:
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
-        missing += [(key, action) for action in audit_actions(json.loads(outputs_json))
-                    if _event_digest(action, key, input_hash, output_hash) not in recorded]
-    return missing
+        for action in audit_actions(json.loads(outputs_json)):
+            if _event_digest(action, key, input_hash, output_hash) in recorded:
+                continue
+            if len(missing) < _MAX_LISTED:
+                missing.append((key, action))
+            else:
+                more += 1
+    return missing, more

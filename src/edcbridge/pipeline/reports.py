@@ -80,6 +80,12 @@ class ReportWriter:
         if error and len(self._delivery_failures) < _MAX_HTML_FAILURES:
             self._delivery_failures.append((award_id, delivery.recipient or "", error))
 
+    def discard(self) -> None:
+        """The run did not start: nothing of it is reported (the last run's reports stay)."""
+        for handle, name in ((self._csv_file, ".report.csv.tmp"), (self._json, ".report.json.tmp")):
+            handle.close()
+            (self.out_dir / name).unlink(missing_ok=True)
+
     def close(self, result: RunResult) -> Path:
         summary = summary_data(result)
         self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")

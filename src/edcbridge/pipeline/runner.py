@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -26,7 +27,7 @@ from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
-from edcbridge.pipeline.journal import Done, Journal, audit_actions
+from edcbridge.pipeline.journal import JOURNAL_NAME, Done, Journal, audit_actions
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import (
     STAGES,
@@ -38,6 +39,7 @@ from edcbridge.pipeline.worker import (
 )
 
 Item = tuple[str, str, str, int, str]
+CATALOGUE_FORMATS = frozenset({"loq"})  # written once per catalogue, not per record
 
 
 @dataclass(frozen=True)
@@ -91,16 +93,30 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+_TABULAR = (".csv", ".tsv", ".txt")
+_EMPTY_ROW = b" \t\r\n,;\""  # a line of these alone is a row the reader skips (Excel ends with some)
+
+
 def count_rows(path: Path) -> int | None:
     """Rows in an award file, cheaply, for the progress bar (None when unknown)."""
+    suffix = path.suffix.lower()
+    if suffix not in (*_TABULAR, ".jsonl", ".ndjson", ".json"):
+        return None
     try:
-        if path.suffix.lower() in (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"):
-            with path.open("rb") as handle:
-                lines = sum(1 for line in handle if line.strip())
-            return lines - (1 if path.suffix.lower() in (".csv", ".tsv", ".txt") else 0)
+        with path.open("rb") as handle:
+            start = handle.read(4096).removeprefix(b"\xef\xbb\xbf")
+            if b"\x00" in start or start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                return None  # UTF-16 or UTF-32: its lines are not byte lines
+            if start.lstrip().startswith(b"["):
+                return None  # one JSON array: its objects span any number of lines
+            handle.seek(0)
+            lines = sum(1 for line in handle if line.strip(_EMPTY_ROW))
     except OSError:
         return None
-    return None
+    if suffix in _TABULAR:
+        first = start.lstrip().split(b"\n", 1)[0].strip()
+        lines -= 1 + (len(first) == 5 and first[:4].lower() == b"sep=")  # the header, Excel's sep=
+    return max(lines, 0)
 
 
 class _Runner:
@@ -125,15 +141,23 @@ class _Runner:
         actions = audit_actions(outcome.outputs)
         if outcome.file_level:
             status = "file-error"
-        if status in ("skipped", "file-error"):
-            actions = []
-        elif outcome.state == "done":
-            self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs, None,
-                                actions)
-        elif outcome.key:
-            self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
-                                "\n".join(outcome.errors)[:4000], [])
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
+        kept = _kept_after_failure(earlier, outcome.file, outcome.row) \
+            if earlier and outcome.state == "failed" else None
+        if kept is not None:  # files of its earlier version are still there
+            outcome.errors.append(kept)
+        try:
+            if status in ("skipped", "file-error"):
+                actions = []
+            elif outcome.state == "done":
+                self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs,
+                                    None, actions)
+            elif outcome.key:
+                self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
+                                    "\n".join(outcome.errors)[:4000], [])
+        except sqlite3.Error:
+            self._journal_failed()
+            raise
         if earlier and outcome.state == "done" and status != "skipped":
             stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
                      for name, old in earlier.items() if name in outcome.outputs)
@@ -163,12 +187,25 @@ class _Runner:
             self.journal.queue_delivery(outcome.key, target.name, outcome.recipient, sealed["path"],
                                         sealed["sha256"])
 
+    def _journal_failed(self) -> None:
+        """A journal error that undid the open transaction (a full disk) undoes what waited for
+        it: those records are not in the journal, so they are not reported and the files they
+        replaced stay; the next run redoes them."""
+        if not self.journal.staging:
+            self.pending.clear()
+            self.replaced.clear()
+
     def flush(self) -> None:
-        self.journal.commit()
+        try:
+            self.journal.commit()
+        except sqlite3.Error:
+            self._journal_failed()
+            raise
         self.last_commit = time.monotonic()
-        for old in self.replaced:  # the journal no longer names them: a credential has one file
-            old.unlink(missing_ok=True)
-        self.replaced.clear()
+        replaced, self.replaced = self.replaced, []
+        for old in replaced:  # the journal no longer names them: a credential has one file
+            with contextlib.suppress(OSError):  # one that cannot go stays; the records are done
+                old.unlink(missing_ok=True)
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
         for outcome, status in pending:  # all into the reports first: a callback may fail
             if status == "skipped":
@@ -214,9 +251,10 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, catalogue_hash: str,
     the way (they neither count nor break a run of failures)."""
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
     settings = _settings(runner.options, seal, catalogue_hash)
+    wanted = _wanted(runner.options, seal)
     for path in job.awards:
         try:
-            for item in _file_items(path, catalogue, runner, settings, foreign):
+            for item in _file_items(path, catalogue, runner, (settings, wanted), foreign):
                 yield item
                 if isinstance(item, Outcome) and runner.should_stop():
                     return
@@ -230,16 +268,25 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, catalogue_hash: str,
 
 
 def _settings(options: RunOptions, seal: Any, catalogue_hash: str) -> str:
-    """What, besides the award, decides a record's outputs: a change redoes the record."""
+    """What, besides the award, decides the content of a record's outputs: a change redoes
+    the record. Which formats are written is not part of it (see :func:`_wanted`)."""
     identity = getattr(seal, "identity", None)
     sealing = identity() if callable(identity) else str(seal is not None)
-    formats = ",".join(sorted(options.formats))
-    return f"{__version__}|{formats}|{sealing}|validated={options.validate}|{catalogue_hash}"
+    return f"{__version__}|{sealing}|validated={options.validate}|{catalogue_hash}"
 
 
-def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str,
+def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
+    """The files a record of this run has: one per format asked for (the catalogue's LOQ
+    document is no record's), and the sealed credential. A record done with these among its
+    files is done for this run too: dropping a format redoes nothing, adding one redoes all."""
+    names = set(options.formats) - CATALOGUE_FORMATS
+    return frozenset(names | ({"edc-sealed"} if seal is not None else set()))
+
+
+def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, run: tuple[str, frozenset[str]],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
+    settings, wanted = run
     for loaded in iter_awards(path, catalogue):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -272,16 +319,26 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, settings: str
         award_json = award.model_dump_json()
         input_hash = hashlib.sha256(f"{settings}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
-        if done is not None and done.input_hash == input_hash and all(
-                unchanged(o) for o in done.outputs.values()):
+        outputs = _current(done, input_hash, wanted)
+        if outputs is not None:
             runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
-                                  outputs=done.outputs, recipient=award.learner.email), "skipped")
+                                  outputs=outputs, recipient=award.learner.email), "skipped")
             continue
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+def _current(done: Done | None, input_hash: str,
+             wanted: frozenset[str]) -> dict[str, dict[str, str]] | None:
+    """The outputs this run wants of a record done earlier from the same input, when each is
+    on disk as it was written; None when the record is to be done (again)."""
+    if done is None or done.input_hash != input_hash or not wanted <= done.outputs.keys():
+        return None
+    outputs = {name: output for name, output in done.outputs.items() if name in wanted}
+    return outputs if all(unchanged(output) for output in outputs.values()) else None
 
 
 def _claim_earlier_record(runner: _Runner, catalogue: Catalogue,
@@ -306,6 +363,18 @@ def _kept_note(done: Done, file: str, row: int) -> str:
             f"delivered, redone once the row is corrected) and what was written then is kept: "
             f"{paths}\n    fix: correct the row and run again, or delete those files if they must "
             "not be used")
+
+
+def _kept_after_failure(outputs: dict[str, dict[str, str]], file: str, row: int) -> str | None:
+    """What an award that now fails to map, validate or seal left from its earlier export,
+    if anything."""
+    paths = ", ".join(o["path"] for o in outputs.values() if Path(o["path"]).exists())
+    if not paths:
+        return None
+    return (f"{file}:{row}: this award was exported before; its record is now failed (not "
+            f"delivered, redone by the next run once the error above is fixed) and what was "
+            f"written then is kept, in its earlier version: {paths}\n    fix: fix the error above "
+            "and run again, or delete those files if they must not be used")
 
 
 def unchanged(output: dict[str, str]) -> bool:
@@ -343,14 +412,31 @@ def run(jobs: list[Job], options: RunOptions,
         progress: Callable[[Outcome | None, str], None] = lambda o, s: None,
         on_delivery: Callable[[Delivery], None] = lambda d: None) -> RunResult:
     """Run every job, then deliver what is sealed and not yet delivered (``options.deliver``);
-    raises CatalogueError / InputFileError for unusable input."""
-    options.out_dir.mkdir(parents=True, exist_ok=True)
+    raises CatalogueError / InputFileError for unusable input, RunError for an output folder
+    that cannot be written or that another run is using."""
     for job in jobs:  # fail before any work if a catalogue or an awards file is unusable
         catalogue = load_catalogue(job.catalogue)
         for path in job.awards:
             _check_readable(path, catalogue)
-    reports = ReportWriter(options.out_dir)
-    runner = _Runner(options, reports, progress)
+    with _folder_of_one_run(options.out_dir):
+        return _run(jobs, options, progress, on_delivery)
+
+
+def _run(jobs: list[Job], options: RunOptions, progress: Callable[[Outcome | None, str], None],
+         on_delivery: Callable[[Delivery], None]) -> RunResult:
+    try:
+        reports = ReportWriter(options.out_dir)
+    except OSError as exc:
+        raise _unwritable(options.out_dir, exc) from exc
+    try:
+        runner = _Runner(options, reports, progress)
+    except (OSError, sqlite3.Error) as exc:
+        reports.discard()
+        if isinstance(exc, OSError):
+            raise _unwritable(options.out_dir, exc) from exc
+        raise RunError(f"{options.out_dir / JOURNAL_NAME}: the journal cannot be used ({exc}); move "
+                       "it aside to start the folder afresh (everything is then done again), or "
+                       "give another folder with -o") from exc
     try:
         with _ctrl_c_finishes_the_batch(runner):
             _export(jobs, options, runner)
@@ -373,6 +459,57 @@ def run(jobs: list[Job], options: RunOptions,
         runner.journal.close()
         runner.result.report = reports.close(runner.result)
     return runner.result
+
+
+_BUSY_WAIT = 5.0  # seconds: the workers of a run just killed end within one
+
+
+@contextlib.contextmanager
+def _folder_of_one_run(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for this run: a second run on it at the same time would do the
+    same work twice, fork the audit chain and write over the reports being written. The lock
+    goes with the process (``kill -9`` included); where the system or the file system has no
+    such locks (Windows, NFS), the run goes on without."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(out_dir, exc) from exc
+    fd = _locked_folder(out_dir, time.monotonic() + _BUSY_WAIT)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # the lock goes with it
+
+
+def _locked_folder(out_dir: Path, deadline: float) -> int | None:
+    """A descriptor of the folder holding its lock, None where there are no such locks."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            os.close(fd)
+            raise RunError(f"{out_dir}: another edcbridge run is using this output folder; wait for "
+                           "it to end (then run this command again), or give another folder with -o"
+                           ) from None
+        except OSError:
+            os.close(fd)
+            return None
+
+
+def _unwritable(out_dir: Path, exc: BaseException) -> RunError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return RunError(f"{out_dir}: the output folder cannot be written ({reason}); give a folder "
+                    "this user can write to, on a disk with room, with -o")
 
 
 def _stale_file(old: str, new: str, out_dir: Path) -> Path | None:
@@ -467,13 +604,17 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
     outcome = write_loq(catalogue, options.out_dir, SchemaStore(options.store_root))
     if outcome.path is None:
         problems = "; ".join(f.render() for f in outcome.findings if f.severity == "error")
-        raise LoqError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
+        raise RunError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
     result.catalogue_files.append(str(outcome.path))
     result.notes += [f"{job.catalogue}: LOQ {f.render()}" for f in outcome.findings]
 
 
-class LoqError(ValueError):
-    """The catalogue cannot be published as LOQ."""
+class RunError(ValueError):
+    """What stops a run before its work, said for people: the catalogue cannot be published
+    as LOQ, or the output folder cannot be written or is in use by another run."""
+
+
+LoqError = RunError  # its earlier name
 
 
 def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:

@@ -250,8 +250,15 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
     for name, data in texts.items():
         folder, suffix = FORMATS[name]
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
-        write_atomic(target, data)
-        written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
+        try:
+            write_atomic(target, data)
+            written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
+        except OSError as exc:  # the folder's problem, not the award's: say it in one line
+            outcome.state = "failed"
+            outcome.errors.append(f"write: cannot write {target}: {exc.strerror or exc}\n"
+                                  "    fix: make room on the disk or make the folder writable, then "
+                                  "run the same command again")
+            return
         outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
                                  "sha256": hashlib.sha256(data).hexdigest(),
                                  "size": str(written.st_size), "mtime_ns": str(written.st_mtime_ns)}
