@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -501,3 +502,48 @@ def test_rows_done_earlier_neither_count_nor_break_a_run_of_failures(env: None, 
     assert code == 1 and "stopped after 3 consecutive failures" in stderr
     summary = json.loads((out / "report.json").read_text("utf-8"))
     assert (summary["skipped"], summary["failed"]) == (2, 3)  # stopped at row 6, the third new failure
+
+
+def _catalogue_copy(path: Path, edit: Callable[[str], str]) -> Path:
+    path.write_text(edit(CATALOGUE.read_text("utf-8")), "utf-8")
+    return path
+
+
+def _done_by_specification(stdout: str, awards: Path) -> dict[str, int]:
+    """How many of the files this run wrote belong to awards of each specification."""
+    with awards.open(encoding="utf-8") as handle:
+        spec_of = {row["award_id"]: row["specification"] for row in csv.DictReader(handle)}
+    counts: dict[str, int] = {}
+    for line in stdout.splitlines():
+        award_id = Path(line).stem.split("_", 1)[1]
+        counts[spec_of[award_id]] = counts.get(spec_of[award_id], 0) + 1
+    return counts
+
+
+def test_a_catalogue_change_redoes_only_the_awards_made_from_it(env: None, tmp_path: Path) -> None:
+    """A course added, or the file reformatted, redoes (and reseals) nothing; a course changed
+    redoes its own awards and those of the courses it is a part or a whole of."""
+    awards = _awards(tmp_path / "awards.csv", 12)
+    out = str(tmp_path / "out")
+    catalogue = _catalogue_copy(tmp_path / "catalogue.yaml", lambda text: text)
+    code, stdout, _ = _export(str(awards), "-c", str(catalogue), "-o", out, "--format", "edc")
+    assert code == 0 and len(stdout.splitlines()) == 12
+    specs = {spec.code: spec for spec in load_catalogue(catalogue).specifications}
+    added = CATALOGUE.read_text("utf-8").split("  - code: IMP-MC-CRA")[1].split("  - code:")[0]
+    added = added.replace("    part_of: [IMP-PGCERT-DSH]\n", "")
+    _catalogue_copy(catalogue, lambda text: "# reformatted, with a course added\n" + text.rstrip("\n")
+                    + "\n  - code: IMP-MC-NEW" + added.rstrip("\n") + "\n")
+    assert "IMP-MC-NEW" in {s.code for s in load_catalogue(catalogue).specifications}
+    code, stdout, stderr = _export(str(awards), "-c", str(catalogue), "-o", out, "--format", "edc")
+    assert code == 0 and stdout == "", stderr
+    title = specs["IMP-MC-MLH"].title["en"]
+    _catalogue_copy(catalogue, lambda text: text.replace(f"en: {title}", f"en: {title} (revised)", 1))
+    assert load_catalogue(catalogue).specifications[0].title["en"] == f"{title} (revised)"
+    code, stdout, stderr = _export(str(awards), "-c", str(catalogue), "-o", out, "--format", "edc")
+    assert code == 0, stderr
+    redone = _done_by_specification(stdout, awards)
+    with awards.open(encoding="utf-8") as handle:
+        used = {row["specification"] for row in csv.DictReader(handle)}
+    neighbours = {"IMP-MC-MLH", *specs["IMP-MC-MLH"].part_of}  # its whole lists it as a part
+    assert set(redone) == neighbours & used, redone
+    assert set(redone) < used  # the other courses' awards were left as they were

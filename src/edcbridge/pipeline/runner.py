@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -89,8 +90,21 @@ class RunResult:
         return self.done + self.skipped + self.failed
 
 
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def catalogue_digests(catalogue: Catalogue) -> dict[str, str]:
+    """Per specification, a digest of what its credentials are made from: the catalogue as
+    read (organisations, quality assurance, languages, policies), the specification and those
+    it names as its parts or wholes. Adding a course, or reformatting the file, then redoes
+    (and reseals) nothing; changing a course redoes its awards and those of its neighbours."""
+    common = catalogue.model_dump(mode="json", exclude={"specifications"})
+    by_code = {spec.code: spec for spec in catalogue.specifications}
+    digests = {}
+    for spec in catalogue.specifications:
+        related = [by_code[code] for code in (*spec.part_of, *spec.has_part) if code in by_code]
+        specs = [s.model_dump(mode="json") for s in (spec, *related)]
+        made_from = {"catalogue": common, "specifications": specs}
+        text = json.dumps(made_from, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digests[spec.code] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digests
 
 
 _TABULAR = (".csv", ".tsv", ".txt")
@@ -245,16 +259,16 @@ def _foreign_issuer_check(seal: Any, catalogue: Catalogue) -> Callable[[str], st
     return check
 
 
-def _items(job: Job, catalogue: Catalogue, runner: _Runner, catalogue_hash: str,
-           seal: Any) -> Iterator[Item | Outcome]:
+def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterator[Item | Outcome]:
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
     the way (they neither count nor break a run of failures)."""
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
-    settings = _settings(runner.options, seal, catalogue_hash)
+    settings = _settings(runner.options, seal)
     wanted = _wanted(runner.options, seal)
+    digests = catalogue_digests(catalogue)
     for path in job.awards:
         try:
-            for item in _file_items(path, catalogue, runner, (settings, wanted), foreign):
+            for item in _file_items(path, catalogue, runner, (settings, wanted, digests), foreign):
                 yield item
                 if isinstance(item, Outcome) and runner.should_stop():
                     return
@@ -267,12 +281,13 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, catalogue_hash: str,
             return
 
 
-def _settings(options: RunOptions, seal: Any, catalogue_hash: str) -> str:
-    """What, besides the award, decides the content of a record's outputs: a change redoes
-    the record. Which formats are written is not part of it (see :func:`_wanted`)."""
+def _settings(options: RunOptions, seal: Any) -> str:
+    """What, besides the award and its part of the catalogue (:func:`catalogue_digests`),
+    decides the content of a record's outputs: a change redoes the record. Which formats are
+    written is not part of it (see :func:`_wanted`)."""
     identity = getattr(seal, "identity", None)
     sealing = identity() if callable(identity) else str(seal is not None)
-    return f"{__version__}|{sealing}|validated={options.validate}|{catalogue_hash}"
+    return f"{__version__}|{sealing}|validated={options.validate}"
 
 
 def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
@@ -283,10 +298,11 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
     return frozenset(names | ({"edc-sealed"} if seal is not None else set()))
 
 
-def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, run: tuple[str, frozenset[str]],
+def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
+                run: tuple[str, frozenset[str], dict[str, str]],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
-    settings, wanted = run
+    settings, wanted, digests = run
     for loaded in iter_awards(path, catalogue):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -317,7 +333,8 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner, run: tuple[st
                 "    fix: export this issuer's awards in a run of their own, with its own seal"])
             continue
         award_json = award.model_dump_json()
-        input_hash = hashlib.sha256(f"{settings}|{award_json}".encode()).hexdigest()
+        made_from = digests.get(award.specification, "")  # a row of no specification does not load
+        input_hash = hashlib.sha256(f"{settings}|{made_from}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
         outputs = _current(done, input_hash, wanted)
         if outputs is not None:
@@ -535,7 +552,7 @@ def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
         catalogue = load_catalogue(job.catalogue)
-        items = _items(job, catalogue, runner, _file_hash(job.catalogue), seal)
+        items = _items(job, catalogue, runner, seal)
         # what its credentials cannot carry
         runner.result.notes += [f"{job.catalogue}: {note}" for note in catalogue_notes(catalogue)]
         if "loq" in options.formats:
