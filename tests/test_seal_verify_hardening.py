@@ -194,7 +194,8 @@ def _hand_sealed(
 CRIT_CASES = {
     "baseline": ({}, None, None),
     "unknown-critical": ({"zzz": 1, "crit": ["b64", "sigT", "zzz"]}, None,
-                         "critical header zzz is not supported (supported: b64, sigT, adoTst)"),
+                         "critical header zzz is not supported "
+                         "(supported: b64, sigT, adoTst, x5t#o, sigX5ts)"),
     "critical-absent": ({"crit": ["b64", "sigT", "zzz"]}, None,
                         "crit lists zzz, which the protected header does not contain"),
     "registered-alg": ({"crit": ["b64", "sigT", "alg"]}, None,

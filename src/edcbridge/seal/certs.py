@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from edcbridge.seal import _der
@@ -140,6 +142,17 @@ def describe(cert: x509.Certificate) -> CertificateReport:
     )
 
 
+def qualification(cert: x509.Certificate) -> str:
+    """What the QC statements claim, for a verification report. Only a claim: whether the issuer
+    may make qualified certificates is for the EU trusted lists to say, which are not read."""
+    statements = qc_statements(cert)
+    if QC_COMPLIANCE not in statements:
+        return "not a qualified certificate: no QcCompliance statement"
+    if "eseal" in _qc_types(statements):
+        return "claims a qualified e-seal certificate: QcCompliance, QcType eseal; trusted lists not checked"
+    return "claims a qualified certificate, without QcType eseal; trusted lists not checked"
+
+
 def fingerprint(cert: x509.Certificate) -> bytes:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
 
@@ -237,13 +250,49 @@ def _unprocessed_critical(cert: x509.Certificate) -> str | None:
     return None
 
 
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256
+_BROKEN_HASHES = frozenset({"md5", "sha1"})
+
+
+def strength_problem(cert: x509.Certificate) -> str | None:
+    """Why the certificate's key, or its issuer's signature on it, is too weak for a seal: RSA
+    under 2048 bits, a curve under 256 bits, a certificate signed with MD5 or SHA-1 (whose
+    collisions let a forger obtain a certificate for a key of their own)."""
+    name = cert.subject.rfc4514_string()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return f"the public key of certificate '{name}' cannot be read"
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        bits = key.key_size
+        return f"certificate '{name}' has a {bits}-bit RSA key (at least {MIN_RSA_BITS} bits required)"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
+        bits = key.curve.key_size
+        return f"certificate '{name}' has a {bits}-bit EC key (at least {MIN_EC_BITS} bits required)"
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return f"certificate '{name}' is signed with an unknown algorithm"
+    if algorithm is not None and algorithm.name in _BROKEN_HASHES:
+        return f"certificate '{name}' is signed with {algorithm.name.upper()}, which is broken for signatures"
+    return None
+
+
 def seal_purpose_problem(cert: x509.Certificate) -> str | None:
     """Why the certificate cannot make a seal, besides its key usage: a CA certificate, an
-    extended key usage limited to other purposes (say TLS server only), a critical extension
-    this verifier does not process."""
+    extended key usage limited to other purposes (say TLS server only), a weak key or
+    certificate signature, a critical extension this verifier does not process."""
     name = cert.subject.rfc4514_string()
     if is_ca(cert):
         return f"certificate '{name}' is a CA certificate, not an end-entity seal certificate"
+    weak = strength_problem(cert)
+    if weak:
+        return weak
+    types = _qc_types(qc_statements(cert))
+    if types and "eseal" not in types:
+        return (f"certificate '{name}' is a certificate for {', '.join(types)} (QcType, EN 319 412-5), "
+                "not for electronic seals")
     purposes = extended_key_usages(cert)
     if purposes and set(purposes) <= _OTHER_PURPOSES:
         listed = ", ".join(getattr(p, "_name", p.dotted_string) for p in purposes)
@@ -261,6 +310,9 @@ def _issuer_problem(issuer: x509.Certificate, below: int, anchor: bool) -> str |
                 f"this chain has {below}")
     if anchor:
         return None  # a trust anchor is trusted as configured
+    weak = strength_problem(issuer)
+    if weak:
+        return weak
     try:
         if not issuer.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
             return f"CA certificate '{name}' may not sign certificates (its key usage lacks keyCertSign)"
@@ -285,7 +337,7 @@ def build_chain(
     path = [leaf]
     current = leaf
     if fingerprint(leaf) not in anchor_fps:
-        problem = _unprocessed_critical(leaf)
+        problem = strength_problem(leaf) or _unprocessed_critical(leaf)
         if problem:
             return path, problem
     for _ in range(10):

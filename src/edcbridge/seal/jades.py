@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
@@ -33,13 +34,16 @@ TYP = "jose+json"
 CTY = "octet-stream"
 
 # The JAdES header parameters this verifier implements, so may be critical: sigT (SEAL,
-# EXPIRY) and adoTst (TIMESTAMP). Others (sigD, srCms, sigPId...) change what a signature means;
-# accepting them unread would claim checks that were never made.
+# EXPIRY), adoTst (TIMESTAMP) and the signing certificate references x5t#o and sigX5ts (SEAL).
+# Others (sigD, srCms, sigPId...) change what a signature means; accepting them unread would
+# claim checks that were never made.
 _JADES_HEADERS = {
     name: JWSEHeaderParameter(description, False, True, None)
     for name, description in {
         "sigT": "JAdES claimed signing time",
         "adoTst": "JAdES all-data-objects timestamp",
+        "x5t#o": "JAdES signing certificate digest",
+        "sigX5ts": "JAdES signing certificate digests",
     }.items()
 }
 _CRITICAL_OK = ("b64", *_JADES_HEADERS)
@@ -103,6 +107,56 @@ def protected_header(
         "sigT": format_time(signing_time),
         "crit": ["b64", "sigT"],
     }
+
+
+# digAlg of x5t#o / sigX5ts: the JAdES identifiers, and the XML URIs older DSS versions wrote.
+_CERT_DIGESTS = {
+    "S256": "sha256", "S384": "sha384", "S512": "sha512",
+    "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+}
+_CERT_REFERENCES = ("x5t#S256", "x5t#o", "sigX5ts")
+
+
+def _digest_reference_problem(value: object, der: bytes, name: str) -> str | None:
+    """Why a digAlg/digVal object does not name the certificate *der*, or None."""
+    if not isinstance(value, dict) or not isinstance(value.get("digVal"), str):
+        return f"{name} must be an object with digAlg and digVal"
+    algorithm = _CERT_DIGESTS.get(str(value.get("digAlg")))
+    if algorithm is None:
+        return f"{name} uses the digest {value.get('digAlg')!r}; SHA-256, SHA-384 or SHA-512 is required"
+    spelt = str(value["digVal"]).replace("+", "-").replace("/", "_").rstrip("=")  # base64 or base64url
+    if not _BASE64URL.fullmatch(spelt) or b64url_decode(spelt) != hashlib.new(algorithm, der).digest():
+        return f"{name} does not match the x5c certificate"
+    return None
+
+
+def certificate_reference_problem(protected: dict[str, Any], cert: x509.Certificate) -> str | None:
+    """Why the signed header does not reference *cert* as the signing certificate, or None.
+
+    JAdES baseline signatures carry x5t#S256, x5t#o or sigX5ts (TS 119 182-1, 5.1.7, 5.2.2,
+    6.3): without one, x5c is unsigned as far as the signer's identity goes, and the EU DSS
+    refuses the seal. Every reference present must name the x5c leaf (sigX5ts: its first).
+    """
+    present = [name for name in _CERT_REFERENCES if name in protected]
+    if not present:
+        return ("the protected header references no signing certificate (x5t#S256, x5t#o or sigX5ts): "
+                "a JAdES baseline signature needs one (ETSI TS 119 182-1, 6.3)")
+    der = cert.public_bytes(serialization.Encoding.DER)
+    x5t = protected.get("x5t#S256")
+    if "x5t#S256" in present and x5t != b64url(fingerprint(cert)):
+        return "x5t#S256 does not match the x5c certificate"
+    if "x5t#o" in present:
+        problem = _digest_reference_problem(protected["x5t#o"], der, "x5t#o")
+        if problem:
+            return problem
+    if "sigX5ts" in present:
+        refs = protected["sigX5ts"]
+        if not isinstance(refs, list) or not refs:
+            return "sigX5ts must be a non-empty list of certificate digests"
+        return _digest_reference_problem(refs[0], der, "sigX5ts[0]")
+    return None
 
 
 def encode_json(value: object) -> str:

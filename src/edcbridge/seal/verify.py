@@ -2,10 +2,13 @@
 
 Each check ends OK, ERROR or SKIPPED with a reason:
 
-* SEAL: JWS signature over the exact payload bytes, certificate references (`x5t#S256`,
-  `kid`), key usage, and the chain to a configured trust anchor. Without trust anchors the
-  signature is still checked and SEAL can be OK, but its reason says trust was not
-  established; pass ``require_trust=True`` to make that an ERROR.
+* SEAL: JWS signature over the exact payload bytes; the signed reference to the signing
+  certificate (`x5t#S256`, `x5t#o` or `sigX5ts`: required, as for a JAdES baseline signature)
+  and `kid`; key usage, key strength (RSA 2048 bits or more, no SHA-1 certificate signature),
+  a QcType that allows seals, and the chain to a configured trust anchor; what the QC
+  statements claim is reported. Without trust anchors the signature is still checked and SEAL
+  can be OK, but its reason says trust was not established; pass ``require_trust=True`` to
+  make that an ERROR.
 * TIMESTAMP: every `sigTst` token is valid (CMS signature, ESS signing certificate, a TSA
   certificate for timestamping valid at the token's time), covers the ASCII signature value,
   is not older than `sigT`, and chains to a trust anchor when anchors are configured. A
@@ -43,9 +46,9 @@ from cryptography import x509
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
     build_chain,
-    fingerprint,
     issuer_serial,
     key_usage_names,
+    qualification,
     seal_purpose_problem,
     validity_problem,
 )
@@ -146,9 +149,9 @@ def _xvals(seal: jades.ParsedSeal) -> list[x509.Certificate]:
 
 def _seal_check(ctx: _Context) -> Check:
     seal, leaf = ctx.seal, ctx.leaf
-    x5t = seal.protected.get("x5t#S256")
-    if x5t is not None and x5t != jades.b64url(fingerprint(leaf)):
-        return Check("ERROR", "x5t#S256 does not match the x5c certificate")
+    reference = jades.certificate_reference_problem(seal.protected, leaf)
+    if reference:
+        return Check("ERROR", reference)
     kid = seal.protected.get("kid")
     if kid is not None and not isinstance(kid, str):
         return Check("ERROR", "kid must be a string (the base64 IssuerSerial of the x5c certificate)")
@@ -165,7 +168,8 @@ def _seal_check(ctx: _Context) -> Check:
     purpose = seal_purpose_problem(leaf)
     if purpose:
         return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal")
-    done = f"{seal.protected['alg']} signature valid over the exact payload, by '{_name(leaf)}'"
+    done = (f"{seal.protected['alg']} signature valid over the exact payload, by '{_name(leaf)}' "
+            f"({qualification(leaf)})")
     anchors = ctx.options.trust_anchors
     if not anchors:
         if ctx.options.require_trust:

@@ -13,13 +13,18 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
   references, XSLT, free XPath and weak algorithms. When it fails, the SignatureValue is
   checked on its own so the reason can say whether the content was edited after sealing
   (signature intact, digest mismatch) or the signature itself is broken. The certificate must
-  allow signing (digitalSignature or nonRepudiation) and, with trust anchors, chain to one.
+  allow signing (digitalSignature or nonRepudiation), have a strong key (RSA 2048 bits or more)
+  and no SHA-1 signature, not be typed for another purpose than seals (QcType), and, with trust
+  anchors, chain to one. What its QC statements claim is reported.
 * CERTIFICATE: the signed ``SigningCertificateV2`` (or ``SigningCertificate``) digest names the
-  certificate in ``KeyInfo``.
-* TIMESTAMP: every ``SignatureTimeStamp`` is a valid RFC 3161 token over the canonicalised
-  ``ds:SignatureValue``, not earlier than the ``SigningTime``, and (with trust anchors) by a
-  TSA that chains to one (SKIPPED at level B-B).
-* EXPIRY: the signed ``SigningTime`` is a date-time not in the future; the credential's
+  certificate in ``KeyInfo``; a seal without one is an ERROR (baseline B-B requires it, and the
+  EU DSS refuses such seals).
+* TIMESTAMP: every signed ``AllDataObjectsTimeStamp`` (content timestamp) is a valid RFC 3161
+  token over the signed data (the document without the signature, canonicalised as its
+  reference says) and not later than the signature timestamps; every ``SignatureTimeStamp`` is
+  one over the canonicalised ``ds:SignatureValue``, not earlier than the ``SigningTime``; with
+  trust anchors, each by a TSA that chains to one (SKIPPED at level B-B without either).
+* EXPIRY: the signed ``SigningTime`` is present, a date-time, and not in the future; the credential's
   ``cred:validFrom`` / ``cred:issued`` are reached and its ``cred:validUntil`` has not passed;
   the seal certificate is valid at the signing time a valid timestamp proves, else now (a
   claimed ``SigningTime`` proves nothing).
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import warnings
 from dataclasses import dataclass, field
@@ -42,9 +48,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
 from edcbridge.seal import tst
-from edcbridge.seal.certs import build_chain, key_usage_names, seal_purpose_problem, validity_problem
+from edcbridge.seal.certs import (
+    build_chain,
+    key_usage_names,
+    qualification,
+    seal_purpose_problem,
+    validity_problem,
+)
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check
+from edcbridge.seal.verify import Check, Status
 from edcbridge.xml import xades
 from edcbridge.xml.safe import XmlInputError, parse_bytes, parse_file
 
@@ -104,12 +116,15 @@ def _load_cert(text: str) -> x509.Certificate | None:
         return None
 
 
+_NS = {"ds": xades.DS, "xades": xades.XADES, "xades141": XADES_141, "ec": xades.EXC_C14N}
+
+
 def _find(element: etree._Element, path: str) -> etree._Element | None:
-    return element.find(path, {"ds": xades.DS, "xades": xades.XADES, "xades141": XADES_141})
+    return element.find(path, _NS)
 
 
 def _findall(element: etree._Element, path: str) -> list[etree._Element]:
-    return element.findall(path, {"ds": xades.DS, "xades": xades.XADES, "xades141": XADES_141})
+    return element.findall(path, _NS)
 
 
 def _proof(root: etree._Element) -> etree._Element | None:
@@ -164,18 +179,20 @@ def _reference_problem(signature: etree._Element) -> str | None:
 
 def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str | None]:
     """The signed certificate digests, and why one cannot be read (None when all can)."""
-    found = []
+    found: list[tuple[str, bytes]] = []
     certs = _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificateV2/xades:Cert") + \
         _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert")
     for cert in certs:
         method = _find(cert, "xades:CertDigest/ds:DigestMethod")
         value = _find(cert, "xades:CertDigest/ds:DigestValue")
-        algorithm = _DIGESTS.get(method.get("Algorithm", "")) if method is not None else None
-        if algorithm and value is not None and value.text:
-            try:
-                found.append((algorithm, base64.b64decode("".join(value.text.split()), validate=True)))
-            except (ValueError, binascii.Error):
-                return found, "the signed CertDigest is not base64: the signing certificate cannot be named"
+        uri = method.get("Algorithm", "") if method is not None else ""
+        if uri not in _DIGESTS or value is None or not value.text:
+            return found, (f"a signed CertDigest has no value or the unsupported DigestMethod {uri!r}: "
+                           "the signing certificate cannot be named")
+        try:
+            found.append((_DIGESTS[uri], base64.b64decode("".join(value.text.split()), validate=True)))
+        except (ValueError, binascii.Error):
+            return found, "the signed CertDigest is not base64: the signing certificate cannot be named"
     return found, None
 
 
@@ -255,22 +272,18 @@ class _Stamps:
     proven: datetime | None = None
 
 
-def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certificate],
-           anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
-    """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
-    method = _find(stamp, "ds:CanonicalizationMethod")
-    algorithm = method.get("Algorithm", "") if method is not None else \
-        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"  # XAdES: inclusive c14n when none is named
-    if algorithm not in _C14N:
-        raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
-    mode = _C14N[algorithm]
-    data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
+def _token(stamp: etree._Element) -> bytes:
     encapsulated = _find(stamp, "xades:EncapsulatedTimeStamp")
     try:
-        token = base64.b64decode("".join((encapsulated.text or "").split())) if encapsulated is not None \
+        return base64.b64decode("".join((encapsulated.text or "").split())) if encapsulated is not None \
             else b""
     except (ValueError, binascii.Error) as exc:
         raise TimestampError("EncapsulatedTimeStamp is not base64") from exc
+
+
+def _verified(token: bytes, data: bytes, pool: list[x509.Certificate],
+              anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
+    """A token verified over *data*, by a TSA that chains to an anchor when anchors are given."""
     verified = tst.verify_token(token, hashlib.new(tst.imprint_algorithm(token), data).digest(), tuple(pool))
     if anchors:
         chain_pool = [*pool, *verified.certificates]
@@ -281,39 +294,125 @@ def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certifi
     return verified
 
 
+def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certificate],
+           anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
+    """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
+    method = _find(stamp, "ds:CanonicalizationMethod")
+    algorithm = method.get("Algorithm", "") if method is not None else \
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"  # XAdES: inclusive c14n when none is named
+    if algorithm not in _C14N:
+        raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
+    mode = _C14N[algorithm]
+    data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
+    return _verified(_token(stamp), data, pool, anchors)
+
+
+def _index_path(element: etree._Element) -> list[int]:
+    path = []
+    while (parent := element.getparent()) is not None:
+        path.append(parent.index(element))
+        element = parent
+    return path[::-1]
+
+
+def _whole_document(tree: etree._ElementTree, signature: etree._Element, reference: etree._Element) -> bytes:
+    """What a URI="" reference that removes the signature digests: the document without the
+    signature and without comments, canonicalised by the reference's last transform (inclusive
+    C14N 1.0 when it ends with none, XMLDSig 4.4.3.2). Raises TimestampError for other forms."""
+    transforms = _findall(reference, "ds:Transforms/ds:Transform")
+    last = transforms[-1].get("Algorithm", "") if transforms else ""
+    if last in _ENVELOPED:
+        mode, prefixes = (False, False), None
+    elif last in _C14N:
+        mode = _C14N[last]
+        listed = _find(transforms[-1], "ec:InclusiveNamespaces")
+        prefixes = (listed.get("PrefixList") or "").split() if listed is not None else None
+    else:
+        raise TimestampError(f"the signed data, canonicalised with {last!r}, cannot be recomputed")
+    clone = copy.deepcopy(tree)
+    removed = clone.getroot()
+    for index in _index_path(signature):
+        removed = removed[index]
+    parent = removed.getparent()
+    if parent is not None:
+        parent.remove(removed)
+    return etree.tostring(clone, method="c14n", exclusive=mode[0], with_comments=False,
+                          inclusive_ns_prefixes=prefixes)
+
+
+def _content_stamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
+                    pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...]
+                    ) -> list[tst.Timestamp]:
+    """The signed AllDataObjectsTimeStamps, each verified over the data the seal signs: the
+    output of every data reference, concatenated in order (EN 319 132-1, 5.2.8.1)."""
+    stamps = _findall(props, "xades:SignedDataObjectProperties/xades:AllDataObjectsTimeStamp")
+    if not stamps:
+        return []
+    references = [r for r in _references(signature) if r.get("Type") != xades.SIGNED_PROPERTIES_TYPE]
+    if len(references) != 1 or not _signs_whole_document(references[0]):
+        raise TimestampError("it covers references other than the whole document, which are not recomputed")
+    data = _whole_document(tree, signature, references[0])
+    return [_verified(_token(stamp), data, pool, anchors) for stamp in stamps]
+
+
 class UntrustedTimestamp(TimestampError):
     """A sound timestamp whose authority leads to no trust anchor: it proves no time, and says
     nothing against the seal (the unsigned properties it sits in can be stripped by anyone)."""
 
 
-def _timestamps(signature: etree._Element, props: etree._Element, pool: list[x509.Certificate],
-                anchors: tuple[x509.Certificate, ...], claimed: datetime | None) -> _Stamps:
-    """Check the SignatureTimeStamps of the QualifyingProperties that hold the signed properties."""
+def _content_check(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
+                   pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...]
+                   ) -> tuple[list[datetime], str]:
+    """The times of the valid content timestamps, and what to say of them (raises TimestampError
+    for one that fails). One by an untrusted authority proves nothing and is set aside."""
+    try:
+        times = [s.gen_time for s in _content_stamps(tree, signature, props, pool, anchors)]
+    except UntrustedTimestamp as exc:
+        return [], f"content timestamp not relied on: {exc}; "
+    if not times:
+        return [], ""
+    listed = ", ".join(t.isoformat() for t in times)
+    return times, f"{len(times)} content timestamp(s) over the signed data valid, at {listed}; "
+
+
+def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
+                pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...],
+                claimed: datetime | None) -> _Stamps:
+    """Check the signed content timestamps, then the SignatureTimeStamps of the QualifyingProperties
+    that hold the signed properties."""
     qualifying = props.getparent()
     stamps = _findall(qualifying, "xades:UnsignedProperties/xades:UnsignedSignatureProperties/"
                       "xades:SignatureTimeStamp") if qualifying is not None else []
+    level = "B-T" if stamps else "B-B"
+    try:
+        contents, note = _content_check(tree, signature, props, pool, anchors)
+    except (TimestampError, ValueError) as exc:
+        return _Stamps(Check("ERROR", f"content timestamp (AllDataObjectsTimeStamp): {exc}"), level)
     if not stamps:
-        return _Stamps(Check("SKIPPED", "no SignatureTimeStamp (level B-B)"), "B-B")
+        status: Status = "OK" if contents else "SKIPPED"
+        return _Stamps(Check(status, f"{note}no SignatureTimeStamp (level B-B)"), level)
     value = _find(signature, "ds:SignatureValue")
     if value is None:
-        return _Stamps(Check("ERROR", "no SignatureValue to timestamp"), "B-T")
+        return _Stamps(Check("ERROR", "no SignatureValue to timestamp"), level)
     try:
         times = [_stamp(stamp, value, pool, anchors).gen_time for stamp in stamps]
     except UntrustedTimestamp as exc:
         return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}, so the signing time is not proven "
                              "(checked as at level B-B); to rely on it, add the authority's CA with "
-                             "--trust-anchor"), "B-T")
+                             "--trust-anchor"), level)
     except (TimestampError, ValueError) as exc:
-        return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), "B-T")
+        return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), level)
     first = min(times)
     if claimed is not None and first + _CLOCK_SKEW < claimed:
         return _Stamps(Check("ERROR", f"signature timestamp {_short(first)} is before the signed SigningTime "
-                             f"{_short(claimed)}: the timestamp cannot be about this signature"), "B-T")
+                             f"{_short(claimed)}: the timestamp cannot be about this signature"), level)
+    if any(t > first + _CLOCK_SKEW for t in contents):
+        return _Stamps(Check("ERROR", "content timestamp is later than the signature timestamp"), level)
     trust = "each TSA chains to a trust anchor" if anchors else \
         "TSA trust not established (no trust anchors given)"
     at = ", ".join(t.isoformat() for t in times)
-    reason = f"{len(stamps)} signature timestamp(s) valid, at {at}; {trust}"
-    return _Stamps(Check("OK", reason), "B-T", first)
+    reason = f"{note}{len(stamps)} signature timestamp(s) valid, at {at}; {trust}"
+    return _Stamps(Check("OK", reason), level, first)
 
 
 def _failed_seal(signature: etree._Element, leaf: x509.Certificate, problem: str) -> Check:
@@ -344,15 +443,17 @@ def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.
     purpose = seal_purpose_problem(leaf)
     if purpose:
         return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal")
+    claim = qualification(leaf)
     if not trust.anchors:
-        reason = "signature and every reference digest valid; trust not established (no trust anchors given)"
+        reason = f"signature and every reference digest valid ({claim}); trust not established (no trust " \
+            "anchors given)"
         if trust.require:
             return Check("ERROR", reason + ": give the issuer's CA with --trust-anchor PEM")
         return Check("OK", reason)
     _, failure = build_chain(leaf, certs, trust.anchors, trust.at)
     if failure:
         return Check("ERROR", f"signature valid, but the certificate is not trusted: {failure}")
-    return Check("OK", "signature valid; certificate chains to a trust anchor")
+    return Check("OK", f"signature valid ({claim}); certificate chains to a trust anchor")
 
 
 def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadable: str | None) -> Check:
@@ -362,13 +463,17 @@ def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadab
         return Check("OK", "the signed certificate digest names the KeyInfo certificate")
     if digests:
         return Check("ERROR", "the signed SigningCertificate digest matches no certificate in KeyInfo")
-    return Check("SKIPPED", "no SigningCertificate(V2) property in the SignedProperties")
+    return Check("ERROR", "no SigningCertificateV2 (or SigningCertificate) in the SignedProperties: the "
+                 "signature does not protect which certificate made it, as XAdES baseline B-B requires "
+                 "(ETSI EN 319 132-1, 6.3)")
 
 
 def _signing_time_problem(text: str | None, now: datetime) -> str | None:
-    """Why the signed SigningTime cannot be the time of sealing: not a date-time, or later than now."""
+    """Why the signed SigningTime cannot be the time of sealing: absent (baseline B-B requires
+    it), not a date-time, or later than now."""
     if text is None:
-        return None
+        return ("no signed SigningTime: XAdES baseline B-B requires the claimed signing time "
+                "(ETSI EN 319 132-1, 6.3)")
     moment = _parse_time(text)
     if moment is None:
         return f"the signed SigningTime {text.strip()!r} is not a date-time"
@@ -458,7 +563,7 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     result.certificate = leaf
     claimed = _find(props, "xades:SignedSignatureProperties/xades:SigningTime")
     result.signing_time = claimed.text if claimed is not None else None
-    stamps = _timestamps(signature, props, certs, trust_anchors, _parse_time(result.signing_time))
+    stamps = _timestamps(tree, signature, props, certs, trust_anchors, _parse_time(result.signing_time))
     now = at or datetime.now(UTC)
     claim = _signing_time_problem(result.signing_time, now)
     checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
