@@ -112,6 +112,7 @@ class LoadedRow:
     raw_key: str
     file_level: bool = False
     issuer: str = ""  # the row's own issuer column, as written (its award may not load)
+    warnings: tuple[RecordError, ...] = ()  # what loads but deserves a second look
 
 
 @lru_cache(maxsize=1024)  # every row of a file has the same column names
@@ -281,6 +282,20 @@ def _too_far_ahead(file: str, number: int, award: Award, names: dict[str, str]) 
                                   _ahead("issued", furthest), "check the year, or leave issued empty "
                                   "to issue on awarding_date"))
     return errors
+
+
+WARN_DAYS_AHEAD = 366  # an awarding date further ahead than this is likely a year mistyped
+
+
+def _ahead_of_today(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+    """An awarding date over a year ahead, but not so far as to be refused: a file may be
+    prepared before the ceremony, and 2027 may be a typing error for 2026."""
+    days = (award.awarding_date - dt.datetime.now(dt.UTC).date()).days
+    if days <= WARN_DAYS_AHEAD:
+        return []
+    return [RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
+                        f"awarding_date is {days} days after today",
+                        "check the year; the credential will state this date")]
 
 
 def _ahead(column: str, furthest: dt.date) -> str:
@@ -482,7 +497,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                                       "give every award its own award_id"))
         errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
-                        issuer=award.issuer or "")
+                        issuer=award.issuer or "",
+                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)))
 
 
 def _catalogue_spelling(data: dict[str, Any], spellings: dict[str, dict[str, str]]) -> None:

@@ -148,10 +148,13 @@ class _Runner:
         self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
         self.replaced: list[Path] = []  # earlier files of a format now written under another name
+        self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
 
     def handle(self, outcome: Outcome, status: str | None = None) -> None:
         """Journal an outcome; reports and progress follow once it is committed."""
+        if outcome.key in self.load_warnings:  # what the reader noticed comes first
+            outcome.warnings[:0] = self.load_warnings.pop(outcome.key)
         actions = audit_actions(outcome.outputs)
         if outcome.file_level:
             status = "file-error"
@@ -343,6 +346,8 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
             continue
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
+        if loaded.warnings:
+            runner.load_warnings[key] = [f"load: {warning.render()}" for warning in loaded.warnings]
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
