@@ -67,6 +67,11 @@ ASSESSMENT = {
 FULL, NOT_FULL = (1, "1", "yes", "full degree"), (2, "2", "no", "no full degree")
 
 
+def too_long(limit: int) -> str:
+    """DRF's ``max_length`` message."""
+    return f"Ensure this field has no more than {limit} characters."
+
+
 @dataclass
 class Agency:
     pk: int
@@ -350,6 +355,8 @@ class DeqarFake:
                 ferr["report_language"] = [REQUIRED]
             elif bad:
                 ferr["report_language"] = bad
+            if len(str(item.get("original_location") or "")) > 500:
+                ferr["original_location"] = [too_long(500)]
             if item.get("file") and item.get("original_location"):
                 ferr["non_field_errors"] = ["You cannot submit both a file and an original_location URL."]
             elif item.get("file"):
@@ -363,6 +370,12 @@ class DeqarFake:
             files.append(item)
         if any(files_errors):
             errors["report_files"] = files_errors
+        link_errors = [
+            {"link": [too_long(255)]} if len(str(link.get("link") or "")) > 255 else {}
+            for link in data.get("report_links") or []
+        ]
+        if any(link_errors):
+            errors["report_links"] = link_errors
         institutions = data.get("institutions")
         if not institutions:
             errors["institutions"] = [REQUIRED]
@@ -383,6 +396,14 @@ class DeqarFake:
             perr: dict[str, Any] = {}
             if not prog.get("name_primary"):
                 perr["name_primary"] = [REQUIRED]
+            elif len(prog["name_primary"]) > 255:
+                perr["name_primary"] = [too_long(255)]
+            ident_errors = [
+                {"identifier": [too_long(50)]} if len(str(i.get("identifier") or "")) > 50 else {}
+                for i in prog.get("identifiers") or []
+            ]
+            if any(ident_errors):
+                perr["identifiers"] = ident_errors
             level = prog.get("qf_ehea_level")
             if level is None:
                 perr["qf_ehea_level"] = [REQUIRED]

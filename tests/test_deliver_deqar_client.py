@@ -28,7 +28,7 @@ from tests.deliver_support import (
     start_deqar,
 )
 from tests.fake_deqar import DeqarFake
-from tests.fake_http import FakeServer, Fault
+from tests.fake_http import FakeServer, Fault, Reply
 
 
 @pytest.fixture
@@ -73,14 +73,33 @@ def test_server_error_on_login_is_not_an_auth_error(fake: tuple[FakeServer, Deqa
     assert client.login()  # the next attempt (next run) works
 
 
-def test_invalid_token_403_is_an_auth_error(fake: tuple[FakeServer, DeqarFake]) -> None:
-    client = deqar_client(fake[0])
+def test_invalid_token_403_is_an_auth_error(
+    fake: tuple[FakeServer, DeqarFake], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
     client.token = "f" * 40
+    issued = {"state": "success", "token": "e" * 40, "account": "acquin"}  # refused as well
+    monkeypatch.setattr(app, "_token", lambda req: Reply.json(200, issued))
     with pytest.raises(DeliveryAuthError) as info:
         client.create(programme_report("T-403"))
     assert info.value.status == 403
     assert "Invalid token." in str(info.value)
-    assert "f" * 40 not in str(info.value)
+    assert "f" * 40 not in str(info.value) and "e" * 40 not in str(info.value)
+    assert [e.path for e in server.log].count("/accounts/get_token/") == 1  # fetched again once only
+
+
+def test_a_token_rotated_during_a_run_is_fetched_again(fake: tuple[FakeServer, DeqarFake]) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    assert client.create(programme_report("T-rot-1")).ok
+    del app.tokens[str(client.token)]  # someone of the agency rotated it (get_new_token)
+    app.tokens["0" * 40] = "acquin"
+    result = client.create(programme_report("T-rot-2"))
+    assert result.ok and client.token == "0" * 40
+    posts = [e.status for e in server.log if e.path == "/submissionapi/v2/submit/report"]
+    assert posts == [200, 403, 200]
+    assert sorted(r["local_identifier"] for r in app.reports.values()) == ["T-rot-1", "T-rot-2"]
 
 
 def test_create_answers_200_and_returns_the_report(client: DeqarClient) -> None:
@@ -444,3 +463,16 @@ def test_report_file_of_another_agency_is_forbidden_not_an_auth_error(
     )
     assert (result.ok, result.http_status) == (False, 403)
     assert result.message == "You can't manage files of this report."
+
+
+@pytest.mark.parametrize("path", ["/submissionapi/v2", "/api"])
+def test_base_url_with_a_path_says_to_give_the_backend_root(
+    fake: tuple[FakeServer, DeqarFake], path: str
+) -> None:
+    server, _ = fake
+    http = HttpClient(server.base_url + path, timeout=(2.0, 5.0), retry=no_wait_policy(), min_interval=0)
+    with pytest.raises(DeliveryHTTPError) as info:
+        DeqarClient(http, "acquin", PASSWORD).login()
+    assert info.value.status == 404
+    assert "--base-url" in str(info.value) and "https://backend.sandbox.deqar.eu" in str(info.value)
+    assert "run again later" not in str(info.value)

@@ -480,3 +480,105 @@ def test_a_request_too_large_for_the_register_says_so(
     (outcome,) = push_deqar(_items(workdir, batch_text(1)), deqar_client(server), State(None, "deqar"),
                             agency="ACQUIN")
     assert outcome.status == "failed" and "too large for the register" in outcome.message
+
+
+def test_a_report_whose_local_identifier_was_removed_is_not_created_again(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """An update by report id without the local identifier clears it; a re-run must not duplicate."""
+    server, app = fake
+    state = State.load(workdir / "state.json", "deqar")
+    (first,) = push_deqar(_items(workdir, batch_text(1)), deqar_client(server), state, agency="ACQUIN")
+    other = deqar_client(server)  # e.g. a colleague's update by report id
+    payload = dict(_items(workdir, batch_text(1))[0].content, report_id=first.target_id)
+    del payload["local_identifier"]
+    assert other.update(payload).ok
+    changed = _items(workdir, batch_text(1, summary="Re-accredited."))
+    (outcome,) = push_deqar(changed, deqar_client(server), State.load(workdir / "state.json", "deqar"),
+                            agency="ACQUIN")
+    assert (outcome.action, outcome.status) == ("update", "failed")
+    assert f"DEQAR report {first.target_id}" in outcome.message
+    assert "remove 'EDCB-0001' from the state file" in outcome.message
+    assert len(app.reports) == 1 and _creates(server) == Counter({"EDCB-0001": 1})
+
+
+def test_urls_longer_than_the_register_stores_are_refused_before_sending(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    long_url = "https://agency.example/reports/" + "r" * 240
+    text = batch_text(1) + f'    report_links: [{{link: "{long_url}"}}]\n'
+    items = _items(workdir, text)
+    (outcome,) = push_deqar(items, deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    assert (outcome.action, outcome.status) == ("refuse", "failed")
+    limit = "Ensure this field has no more than 255 characters."
+    assert f"report_links[0].link: {limit} (271 given" in outcome.message
+    assert "give a shorter URL" in outcome.message
+    assert not app.reports and not any(e.path.endswith("/submit/report") for e in server.log)
+    sent = dict(_items(workdir, text)[0].content)  # the register itself refuses it
+    result = deqar_client(server).create(sent)
+    assert result.outcome == "rejected"
+    assert [str(e) for e in result.errors] == [
+        "report_links[0].link: Ensure this field has no more than 255 characters."
+    ]
+
+
+def test_the_registers_refusals_say_the_value_and_the_fix(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    text = batch_text(1).replace("institutions: [hfpv]", "institutions: [{deqar_id: DEQARINST9999}]")
+    text = text.replace('system: {id: "1"', 'system: {id: "99"')
+    items = _items(workdir, text)
+    (outcome,) = push_deqar(items, deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    assert (outcome.action, outcome.status, outcome.detail) == ("create", "failed", "rejected")
+    assert (
+        "institutions[0]: Please provide valid DEQAR ID. (deqar_id 'DEQARINST9999'); DEQAR institution ids "
+        "look like DEQARINST0001"
+    ) in outcome.message
+    assert (
+        "activities[0]: Please provide valid ESG Activity. ({'id': '99'}); use an ESG activity id or group "
+        "of the agency"
+    ) in outcome.message
+
+
+def test_an_eter_id_unknown_to_the_register_is_named_with_the_fix(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    text = batch_text(1).replace("institutions: [hfpv]", "institutions: [{eter_id: DE0999}]")
+    items = _items(workdir, text)
+    (outcome,) = push_deqar(items, deqar_client(server), State(None, "deqar"), agency="ACQUIN")
+    assert "eter_id 'DE0999' is not known to DEQAR" in outcome.message
+    assert "give the institution's deqar_id" in outcome.message
+
+
+def test_an_answer_outside_the_contract_says_what_to_do(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    from tests.fake_http import Fault
+
+    server, app = fake
+    server.faults.append(Fault("status", 418, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    items = _items(workdir, batch_text(1))
+    (first,) = push_deqar(items, deqar_client(server), State.load(workdir / "state.json", "deqar"),
+                          agency="ACQUIN")
+    assert first.status == "failed" and "HTTP 418" in first.message
+    assert "run the same command again later" in first.message
+    (rerun,) = push_deqar(items, deqar_client(server), State.load(workdir / "state.json", "deqar"),
+                          agency="ACQUIN")
+    assert rerun.status == "ok" and _stored(app) == Counter({"EDCB-0001": 1})
+
+
+def test_the_national_qualification_level_of_the_catalogue_reaches_the_register(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, _ = fake
+    with_nqf = CATALOGUE.replace("eqf: 6\n    isced_f", "eqf: 6\n    nqf: RQF Level 6\n    isced_f", 1)
+    (workdir / "catalogue.yaml").write_text(with_nqf, "utf-8")
+    items = _items(workdir, batch_text(1))
+    assert items[0].content["programmes"][0]["nqf_level"] == "RQF Level 6"
+    client = deqar_client(server)
+    (outcome,) = push_deqar(items, client, State(None, "deqar"), agency="ACQUIN")
+    record = client.report(outcome.target_id)
+    assert record is not None and record["programmes"][0]["nqf_level"] == "RQF Level 6"

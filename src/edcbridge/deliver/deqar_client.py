@@ -35,6 +35,7 @@ CHECK_PATH = "/submissionapi/v2/check/local-identifier"
 FILE_PATH = "/submissionapi/v2/manage/report-file"
 CSV_PATH = "/submissionapi/v2/submit/csv"
 DUPLICATE = "Report with this Agency and Local Report Identifier already exists."
+INVALID_TOKEN = {"detail": "Invalid token."}
 
 
 def delete_path(report_id: int | str) -> str:
@@ -158,7 +159,7 @@ class DeqarClient:
                 self.http.url(TOKEN_PATH),
                 response.status_code,
                 excerpt(response),
-                "the token endpoint did not answer as expected; run again later",
+                _login_hint(response.status_code),
             )
         raise DeliveryAuthError(
             "POST",
@@ -168,12 +169,38 @@ class DeqarClient:
             "check the agency account's user name (lower case) and password",
         )
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Response:
-        if self.token is None:
+    def _send(self, method: str, path: str, extra: dict[str, str], kwargs: dict[str, Any]) -> Response:
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **extra}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def _login_again(self, method: str, path: str) -> None:
+        try:
             self.login()
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        headers.update(kwargs.pop("headers", {}))
-        response = self.http.request(method, path, headers=headers, **kwargs)
+        except DeliveryAuthError as exc:
+            raise DeliveryAuthError(
+                method,
+                self.http.url(path),
+                403,
+                INVALID_TOKEN["detail"],
+                f"the token was refused, and fetching a new one failed ({exc.excerpt}): check the "
+                "agency account's user name (lower case) and password, then run again",
+            ) from None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Response:
+        """One request with the token; a token refused as invalid is fetched again, once.
+
+        Someone of the agency may rotate the token (``get_new_token``) during a run; the refused
+        request was stopped at authentication, so sending it again is safe, a POST included.
+        """
+        fresh = self.token is None
+        if fresh:
+            self.login()
+        extra = kwargs.pop("headers", {})
+        response = self._send(method, path, extra, kwargs)
+        if not fresh and response.status_code == 403 and _json(response) == INVALID_TOKEN:
+            LOG.warning("DEQAR refused the token as invalid (rotated?); fetching it again")
+            self._login_again(method, path)
+            response = self._send(method, path, extra, kwargs)
         body = _json(response)
         if response.status_code in (401, 403) and isinstance(body, dict) and "detail" in body:
             raise DeliveryAuthError(
@@ -220,7 +247,9 @@ class DeqarClient:
             self.http.url(path),
             response.status_code,
             excerpt(response),
-            "an answer outside the recorded contract",
+            "an answer outside the recorded contract (is --base-url the DEQAR backend?); "
+            "run the same command again later: each report is checked by its local identifier "
+            "first, so none is created twice",
         )
 
     # -------------------------------------------------------------------- reports
@@ -449,6 +478,17 @@ class DeqarClient:
             offset += len(results)
             if not body.get("next") or not results:
                 return
+
+
+def _login_hint(status: int) -> str:
+    """What to do when ``/accounts/get_token/`` gives no token: a server error passes, any other
+    answer means the base URL does not lead to a DEQAR backend."""
+    if status >= 500 or status == 429:
+        return "the token endpoint is busy or had a server error; run the same command again later"
+    return (
+        "no DEQAR token endpoint answered at this base URL; give --base-url as the backend's root, "
+        "without a path: https://backend.sandbox.deqar.eu (sandbox) or https://backend.deqar.eu"
+    )
 
 
 def _json(response: Response) -> Any:

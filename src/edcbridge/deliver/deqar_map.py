@@ -99,6 +99,8 @@ def _from_specification(
             data["workload_ects"] = ects
     if spec.eqf is not None and spec.eqf.number in dv.QF_EHEA_OF_EQF:
         data["qf_ehea_level"] = dv.QF_EHEA_OF_EQF[spec.eqf.number]
+    if spec.nqf is not None:  # free text in DEQAR: the level's label, e.g. "RQF Level 6"
+        data["nqf_level"] = vocab.concept("nqf", spec.nqf).label
     data["degree_outcome"] = "1" if spec.kind == "qualification" else "2"
     if spec.kind != "qualification" and spec.assessment is not None:
         data["assessment_certification"] = "2"

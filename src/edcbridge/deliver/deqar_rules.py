@@ -88,6 +88,29 @@ def _parse_date(value: str, fmt: str) -> dt.date | None:
         return None
 
 
+def _check_lengths(payload: dict[str, Any], problems: Problems) -> None:
+    """The serializer's ``max_length`` limits (contract 1.3), with DRF's wording."""
+    values: list[tuple[str, Any, int]] = [("local_identifier", payload.get("local_identifier"), 255)]
+    for index, link in enumerate(_dicts(payload.get("report_links"))):
+        values.append((f"report_links[{index}].link", link.get("link"), 255))
+    for index, item in enumerate(_dicts(payload.get("report_files"))):
+        values.append((f"report_files[{index}].original_location", item.get("original_location"), 500))
+    for index, prog in enumerate(_dicts(payload.get("programmes"))):
+        values.append((f"programmes[{index}].name_primary", prog.get("name_primary"), 255))
+        for pos, ident in enumerate(_dicts(prog.get("identifiers"))):
+            values.append((f"programmes[{index}].identifiers[{pos}].identifier", ident.get("identifier"), 50))
+    for where, value, limit in values:
+        if isinstance(value, str) and len(value) > limit:
+            problems.append((where, dv.MAX_LENGTH.format(limit=limit)))
+
+
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    """The objects of a list (an entry of another type is reported by the field's own check)."""
+    if not isinstance(items, list):
+        return []
+    return [item if isinstance(item, dict) else {} for item in items]
+
+
 def _check_dates(payload: dict[str, Any], problems: Problems) -> None:
     fmt = _string(payload, "date_format", "", problems, required=True)
     start = _string(payload, "valid_from", "", problems, required=True)
@@ -258,6 +281,7 @@ def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Pr
                 )
     _check_dates(payload, problems)
     _check_files(payload.get("report_files"), problems)
+    _check_lengths(payload, problems)
     institutions = _check_orgs(payload.get("institutions"), "institutions", problems, required=True)
     _check_orgs(payload.get("platforms"), "platforms", problems, required=False)
     programmes = payload.get("programmes") or []
@@ -316,6 +340,19 @@ _REQUIRED_FIX = {
     "report_language": "give report_language, e.g. [en]",
 }
 _HINTS = {
+    "Please provide valid Agency Acronym.": (
+        "",
+        "set agency in the batch to the agency's acronym or DEQAR id as registered (e.g. ACQUIN or 21)",
+    ),
+    "You can't submit data to this Agency.": (
+        "",
+        "this account may not submit for the agency: use the agency's own account, or ask EQAR to "
+        "grant it proxy rights",
+    ),
+    "Please provide valid ESG Activity.": (
+        "",
+        "use an ESG activity id or group of the agency, as listed by GET /connectapi/v1/activities/",
+    ),
     "Please provide valid DEQAR ID.": (
         "deqar_id",
         "DEQAR institution ids look like DEQARINST0001 (DEQARINSTAP... for other providers); "
@@ -406,6 +443,14 @@ def _explained(payload: dict[str, Any], path: str, message: str) -> str:
     if message.startswith("Incorrect type. Expected a string"):
         value = _at(payload, path)
         return f'{message} ({_shown(value)}); write it in quotes: "{value}"'
+    if message.startswith("Ensure this field has no more than"):
+        value = _at(payload, path)
+        fix = (
+            "give a shorter URL (the register stores no longer ones), e.g. a short link to the same page"
+            if field in ("link", "original_location")
+            else f"shorten {field}"
+        )
+        return f"{message} ({len(str(value))} given: {_shown(value)}); {fix}"
     if message in _HINTS:
         part, fix = _HINTS[message]
         return f"{message} ({_got(payload, path, message, part)}); {fix}"

@@ -28,6 +28,7 @@ QF_EHEA_OF_EQF = {5: "0", 6: "1", 7: "2", 8: "3"}
 
 NOT_A_STRING = "Incorrect type. Expected a string, but got {kind}"
 REQUIRED = "This field is required."
+MAX_LENGTH = "Ensure this field has no more than {limit} characters."
 NO_FULL_DEGREE_ECTS = "ECTS credits are required, when degree_outcome field is '2 / no full degree'"
 NO_FULL_DEGREE_ASSESSMENT = (
     "Assessment information is required, when degree_outcome field is '2 / no full degree'."

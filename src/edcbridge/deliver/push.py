@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edcbridge.deliver.deqar_client import DeqarClient, SubmitResult
+from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
 from edcbridge.deliver.deqar_map import to_csv
+from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
@@ -95,7 +96,7 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
             action, detail = "skip", "unchanged since the last delivery"
         out.append(
             Outcome(
-                item.key, action, "planned", str(known.get("target_id", "")) if known else "", detail=detail
+                item.key, action, "planned", str(known.get("target_id") or "") if known else "", detail=detail
             )
         )
     return out
@@ -126,6 +127,31 @@ def unknown_institutions(client: DeqarClient, payload: dict[str, Any], known: di
     return paths
 
 
+def _local_identifier_gone(local_identifier: str, report_id: str) -> str:
+    return (
+        f"local_identifier {local_identifier!r}: the state file records it as DEQAR report {report_id}, "
+        "but the register has no report with this local identifier any more (an update without it "
+        "removed it, or the report was deleted); not sent, as a create would make a second report. "
+        f"Check report {report_id} in DEQAR: to submit the report anew, remove {local_identifier!r} "
+        "from the state file and run the same command again"
+    )
+
+
+def _unknown_eter(payload: dict[str, Any], path: str) -> str:
+    group, index = path.rstrip("]").split("[")
+    eter = payload[group][int(index)]["eter_id"]
+    return (
+        f"Please provide valid ETER ID. (eter_id {eter!r} is not known to DEQAR); check the ETER id, "
+        "or give the institution's deqar_id (DEQARINST...) instead: DEQAR takes only institutions it has"
+    )
+
+
+def register_message(payload: dict[str, Any], errors: tuple[FieldError, ...]) -> str:
+    """The register's errors on ``payload``, each with the value it refused and the fix."""
+    explained = explain(payload, [(e.path, e.message) for e in errors])
+    return "; ".join(f"{path}: {message}" if path else message for path, message in explained)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What delivering one report did: the ``action`` taken (which can differ from the plan: a
@@ -136,11 +162,19 @@ class Delivery:
     detail: str
 
 
-def deliver_report(client: DeqarClient, agency: str, payload: dict[str, Any]) -> Delivery:
-    """Check by local identifier, then update (PUT) or create (POST); a duplicate create updates."""
+def deliver_report(
+    client: DeqarClient, agency: str, payload: dict[str, Any], delivered_as: str = ""
+) -> Delivery:
+    """Check by local identifier, then update (PUT) or create (POST); a duplicate create updates.
+
+    ``delivered_as`` is the report id the state file recorded: when the register no longer finds
+    the local identifier, creating would make a second report of it, so nothing is sent.
+    """
     existing = client.check(agency, payload["local_identifier"])
     if existing is not None:
         return Delivery("update", client.update(payload), "updated (found by local identifier)")
+    if delivered_as:
+        raise DeliveryError(_local_identifier_gone(payload["local_identifier"], delivered_as))
     result = client.create(payload)
     if result.outcome == "duplicate":
         LOG.info("%s: the register already has it; updating instead", payload["local_identifier"])
@@ -191,9 +225,9 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 if unknown:
                     raise LocalValidationError(
                         "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
-                        [(path, "Please provide valid ETER ID.") for path in unknown],
+                        [(path, _unknown_eter(item.content, path)) for path in unknown],
                     )
-                done = deliver_report(client, agency, item.content)
+                done = deliver_report(client, agency, item.content, step.target_id)
             except DeliveryAuthError as exc:
                 auth_failure = str(exc)
                 outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
@@ -207,9 +241,8 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                         step.key, done.action, "ok", str(result.report_id or ""), done.detail, result.message
                     )
                 else:
-                    outcome = Outcome(
-                        step.key, done.action, "failed", detail=result.outcome, message=result.message
-                    )
+                    outcome = Outcome(step.key, done.action, "failed", detail=result.outcome,
+                                      message=register_message(item.content, result.errors) or result.message)
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
@@ -261,7 +294,7 @@ def push_deqar_csv(
                     step.action,
                     "failed",
                     detail=f"csv row {row.row}",
-                    message="; ".join(map(str, row.errors)),
+                    message=register_message(by_key[step.key].content, row.errors),
                 )
         count = len(rows)
         if count != len(send) and not any(results[s.key].status == "failed" for s in send[count:]):
