@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from edcbridge.load import InputFileError, LoadedRow, RecordError, iter_awards
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _rows
+from tests.test_load_spreadsheets import _book
 
 ROW = dict(zip(HEADER, GOOD, strict=True))
 
@@ -23,21 +23,6 @@ ROW = dict(zip(HEADER, GOOD, strict=True))
 def _csv(tmp_path: Path, *lines: Sequence[str]) -> Path:
     path = tmp_path / "awards.csv"
     path.write_text("".join(",".join(line) + "\r\n" for line in lines), "utf-8")
-    return path
-
-
-def _book(tmp_path: Path, rows: Sequence[Sequence[Any]],
-          edit: Callable[[Worksheet], None] | None = None) -> Path:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "awards"
-    for row in rows:
-        sheet.append(list(row))
-    if edit is not None:
-        edit(sheet)
-    path = tmp_path / "awards.xlsx"
-    book.save(path)
     return path
 
 

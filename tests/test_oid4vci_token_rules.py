@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
+from tests.test_oid4vci_protocol import _error
 from tests.wallet.issuer_support import PRE_AUTH, Exported, Holder, export_awards, running_issuer
 
 
@@ -32,14 +33,6 @@ def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Ex
 def issuer(exported: Exported) -> Iterator[IssuerService]:
     with running_issuer(exported) as service:
         yield service
-
-
-def _error(response: requests.Response, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == code, body
-    assert response.headers["cache-control"] == "no-store"
-    return str(body["error_description"])
 
 
 def _token(issuer: IssuerService, exported: Exported, client_id: str | None = None) -> tuple[Holder, str]:
