@@ -137,7 +137,7 @@ def test_tsa_down_writes_nothing(pki_dir: Path, credential: Path, tmp_path: Path
         port = sock.getsockname()[1]
     out = tmp_path / "sealed"
     result = _seal(pki_dir, [credential], out, "--tsa", f"http://127.0.0.1:{port}/tsa")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # unusable input found before any work, as for export
     assert result.stderr.count("Error:") == 1
     assert "cannot reach timestamp authority" in result.stderr
     assert not out.exists() or not any(out.iterdir())

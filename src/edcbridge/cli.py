@@ -146,7 +146,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
            level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
            wallet_locale: str, preview: bool, no_validate: bool, quiet: bool) -> None:
-    """Export AWARDS (CSV, XLSX or JSON Lines) as credentials, one file per award.
+    """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
     OUT/.edcbridge-journal.sqlite); an interrupted run resumes where it stopped. With

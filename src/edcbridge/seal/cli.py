@@ -15,7 +15,7 @@ import click
 from cryptography import x509
 
 from edcbridge.seal import devpki, keys, revocation
-from edcbridge.seal.errors import SealError
+from edcbridge.seal.errors import SealError, TimestampError
 from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import (
@@ -267,6 +267,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                         "the issuer's own seal, or --any-issuer to seal on its behalf): "
                         + "; ".join(problems))
             sealed = [sealer.seal(text) for text in texts]
+        except TimestampError as exc:  # the service, not a file: exit 2, as export does
+            raise _ServiceUnusable(str(exc)) from exc
         except SealError as exc:
             raise click.ClickException(str(exc)) from exc
         except UnicodeDecodeError as exc:
@@ -280,6 +282,12 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             click.echo(str(target))
 
     return seal_command
+
+
+class _ServiceUnusable(click.ClickException):
+    """A service the command needs cannot be used: found before any work, exit 2."""
+
+    exit_code = 2
 
 
 IssuerOf = Callable[[Path], IssuerIdentity]  # a catalogue file -> its issuer, as a certificate names it
