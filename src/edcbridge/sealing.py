@@ -30,7 +30,7 @@ class SealFactory:
     password: bytes
     level: str | None = None
     tsa_url: str | None = None
-    algorithm: str = "RS256"
+    algorithm: str | None = None  # None: RS256 for an RSA seal, ES256 for an EC P-256 one
 
     # revocation data in a run: none given, the certificate's own fetched (load and identity)
     FETCH_REVOCATION = True
@@ -46,13 +46,16 @@ class SealFactory:
         algorithm (a run with another seal redoes the records sealed with this one)."""
         from edcbridge.seal import load_p12
         from edcbridge.seal.certs import fingerprint
+        from edcbridge.seal.jades import algorithm_for
         from edcbridge.seal.sealer import best_level, utc_now
 
-        certificate = load_p12(self.p12, self.password, at=utc_now()).certificate
+        key = load_p12(self.p12, self.password, at=utc_now())
+        certificate = key.certificate
+        algorithm = self.algorithm or algorithm_for(key.private_key)
         level = Level(self.level) if self.level else best_level(
             certificate, tsa=bool(self.tsa_url), crls=False, fetch=self.FETCH_REVOCATION)
         tsa = (self.tsa_url or "").rstrip("/") if level != Level.B_B else ""  # B-B asks no TSA
-        return f"seal={fingerprint(certificate).hex()},level={level},tsa={tsa},alg={self.algorithm}"
+        return f"seal={fingerprint(certificate).hex()},level={level},tsa={tsa},alg={algorithm}"
 
     def __call__(self) -> Callable[[bytes], bytes]:
         """Seals the credential bytes edcbridge serialised (see ``Sealer.seal_serialised``)."""

@@ -78,6 +78,16 @@ def parse_time(text: str) -> datetime:
         raise SealFormatError(f"sigT '{text}' is not YYYY-MM-DDThh:mm:ssZ") from exc
 
 
+def algorithm_for(key: SealPrivateKey) -> str:
+    """The JAdES algorithm a seal's key signs with when none is asked for: RS256 for RSA (as
+    the EC's issuer seals), ES256 for EC P-256."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return "ES256"
+    raise CertificateError("this seal's key has no JAdES algorithm here: use an RSA or EC P-256 seal")
+
+
 def check_algorithm(alg: str, key: SealPrivateKey) -> None:
     if alg not in ALGORITHMS:
         raise CertificateError(f"algorithm {alg} is not supported; use one of {', '.join(ALGORITHMS)}")

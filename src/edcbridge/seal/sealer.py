@@ -53,7 +53,7 @@ def certificate_identity(certificate: x509.Certificate) -> IssuerIdentity:
 class SealerOptions(TypedDict, total=False):
     """The constructor's keyword options, shared by the loaders."""
 
-    algorithm: str
+    algorithm: str | None
     level: Level | None
     tsa: TsaClient | None
     crls: Sequence[x509.CertificateRevocationList]
@@ -72,13 +72,15 @@ class Sealer:
         self,
         key: keys.SealKey,
         *,
-        algorithm: str = "RS256",
+        algorithm: str | None = "RS256",  # None: the one the key signs with (jades.algorithm_for)
         level: Level | None = None,
         tsa: TsaClient | None = None,
         crls: Sequence[x509.CertificateRevocationList] = (),
         fetch_revocation: bool = True,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        if algorithm is None:
+            algorithm = jades.algorithm_for(key.private_key)
         jades.check_algorithm(algorithm, key.private_key)
         self.key = key
         self._intermediates = key.intermediates  # the chain is fixed: work it out once
