@@ -26,7 +26,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.validation import nquads
 from edcbridge.validation.fast_rdf import shared_lines, trace
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
+from edcbridge.validation.jsonld import CONTEXT_FIX, OfflineContextError, context_terms, to_nquads
 from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
 from edcbridge.validation.shacl import _FIXES, NOT_RDF, _node_paths, _term, shapes_for, shapes_graph
 from edcbridge.validation.shapes_compiled import (
@@ -77,9 +77,7 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = T
     try:
         text = converted.nquads() if converted is not None else to_nquads(doc, store)
     except OfflineContextError as exc:
-        return [Finding("jsonld.error", "error", "@context", str(exc),
-                        "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
-                        "the VC 2.0 context")]
+        return [Finding("jsonld.error", "error", "@context", str(exc), CONTEXT_FIX)]
     try:
         graph = nquads.parse(text)
     except nquads.NQuadsError:

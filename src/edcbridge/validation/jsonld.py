@@ -25,6 +25,11 @@ class OfflineContextError(ValueError):
     """A document names a context that is not available offline."""
 
 
+CONTEXT_FIX = ("give @context as the VC 1.1 and edc-ap contexts, as EDC 3.2 credentials do: "
+               '["https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap"]')
+_UNKNOWN_CONTEXT = "context not available offline: "
+
+
 @cache
 def load_context(path: Path) -> Any:
     """A local context file, parsed once per process."""
@@ -35,7 +40,7 @@ def document_loader(store: SchemaStore) -> Any:
     def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         if url not in CONTEXTS:
             raise jsonld.JsonLdError(
-                f"context not available offline: {url}", "loading remote context failed",
+                f"{_UNKNOWN_CONTEXT}{url}", "loading remote context failed",
                 code="loading remote context failed")
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
                 "document": load_context(store.path(CONTEXTS[url]))}
@@ -73,6 +78,10 @@ def _explain(exc: Exception) -> str:
     while cause is not None:
         messages.append(str(cause.args[0]) if cause.args else cause.__class__.__name__)
         cause = getattr(cause, "cause", None) or cause.__cause__ or cause.__context__
+    unknown = [m.removeprefix(_UNKNOWN_CONTEXT) for m in messages if m.startswith(_UNKNOWN_CONTEXT)]
+    if unknown:  # pyld's own words say nothing more, and speak of browsers and CORS
+        return (f"the context {unknown[0]} is not one edcbridge reads (it holds the VC 1.1 and EDC "
+                "3.2 contexts and never fetches one), so the credential's statements cannot be read")
     return ": ".join(dict.fromkeys(messages))
 
 

@@ -16,7 +16,7 @@ from rdflib.namespace import RDF, SH
 
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.jsonld import OfflineContextError, context_terms, to_nquads
+from edcbridge.validation.jsonld import CONTEXT_FIX, OfflineContextError, context_terms, to_nquads
 
 SHAPES = {
     "http://data.europa.eu/snb/model/ap/edc-generic-no-cv": ("EDC-generic-no-cv.ttl",),
@@ -93,9 +93,7 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     try:
         nquads = to_nquads(doc, store)
     except OfflineContextError as exc:
-        return [Finding("jsonld.error", "error", "@context", str(exc),
-                        "use the VC 1.1 and edc-ap contexts; EDC 3.2 is not processable with "
-                        "the VC 2.0 context")]
+        return [Finding("jsonld.error", "error", "@context", str(exc), CONTEXT_FIX)]
     data = rdflib.Dataset()
     try:
         data.parse(data=nquads, format="nquads")
