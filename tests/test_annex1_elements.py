@@ -26,8 +26,11 @@ def _claims(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return claims if isinstance(claims, list) else [claims]
 
 
+IDENTIFYING = ("givenName", "familyName", "fullName", "nationalID", "identifier")
+
+
 def _drop_subject_names(doc: dict[str, Any]) -> None:
-    for key in ("fullName", "familyName"):
+    for key in IDENTIFYING:
         doc["credentialSubject"].pop(key, None)
 
 
@@ -81,3 +84,49 @@ def test_quality_assurance_is_found_on_the_issuer_too(sample: dict[str, Any]) ->
     changed = copy.deepcopy(sample)
     changed["issuer"]["accreditation"] = [{"id": "urn:epass:accreditation:1", "type": "Accreditation"}]
     assert QA not in _missing(changed)
+
+
+def _keep_only(doc: dict[str, Any], key: str, value: Any) -> None:
+    _drop_subject_names(doc)
+    doc["credentialSubject"][key] = value
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("givenName", {"en": "Ada"}),
+    ("nationalID", {"id": "urn:epass:legalIdentifier:1", "type": "LegalIdentifier", "notation": "X1",
+                    "spatial": {"id": "http://publications.europa.eu/resource/authority/country/ESP"}}),
+    ("identifier", {"id": "urn:epass:identifier:1", "type": "Identifier", "notation": "S-1"}),
+])
+def test_the_learner_is_identified_by_any_name_or_identifier(sample: dict[str, Any], key: str,
+                                                             value: Any) -> None:
+    changed = copy.deepcopy(sample)
+    _keep_only(changed, key, value)
+    assert "Identification of the learner" not in _missing(changed)
+
+
+def test_a_finding_names_the_recommendation_and_the_full_path(sample: dict[str, Any]) -> None:
+    changed = copy.deepcopy(sample)
+    _blank_credits(changed)
+    [finding] = [f for f in check_annex1(changed) if f.message.endswith(WORKLOAD)]
+    assert "2022/C 243/02" in finding.fix and "mandatory" in finding.fix
+    assert "hasClaim.specifiedBy.creditPoint" in finding.fix
+
+
+def test_the_level_is_asked_for_if_applicable(sample: dict[str, Any]) -> None:
+    changed = copy.deepcopy(sample)
+    for claim in _claims(changed):
+        for key in ("eqfLevel", "nqfLevel", "educationLevel"):
+            claim["specifiedBy"].pop(key, None)
+    [finding] = [f for f in check_annex1(changed) if f.message.endswith("(EQF, QF-EHEA)")]
+    assert "if applicable" in finding.fix
+
+
+def test_optional_elements_are_never_demanded(sample: dict[str, Any]) -> None:
+    changed = copy.deepcopy(sample)
+    for claim in _claims(changed):
+        claim.pop("provenBy", None)
+        for key in ("entryRequirement", "isPartOf", "hasPart", "additionalNote", "homepage"):
+            claim["specifiedBy"].pop(key, None)
+    optional = [f for f in check_annex1(changed, "error") if f.code == "annex1.optional-missing"]
+    assert optional and {f.severity for f in optional} == {"info"}
+    assert all("optional" in f.fix for f in optional)

@@ -74,7 +74,9 @@ def _any(*paths: Path) -> _AnyOf:
 # (element, check, where it belongs, mandatory in Annex I)
 ELEMENTS: list[tuple[str, _AnyOf, str, bool]] = [
     ("Identification of the learner",
-     _any(_doc("credentialSubject", "fullName"), _doc("credentialSubject", "familyName")),
+     _any(_doc("credentialSubject", "fullName"), _doc("credentialSubject", "familyName"),
+          _doc("credentialSubject", "givenName"), _doc("credentialSubject", "nationalID"),
+          _doc("credentialSubject", "identifier")),
      "credentialSubject.givenName / familyName / fullName", True),
     ("Title of the micro-credential",
      _any(_claim("title"), _claim("specifiedBy", "title")), "hasClaim.title", True),
@@ -121,8 +123,24 @@ ELEMENTS: list[tuple[str, _AnyOf, str, bool]] = [
 ]
 
 
+SOURCE = "Council Recommendation 2022/C 243/02, Annex I"
+
+# What the Recommendation adds to an element's name, said in the fix.
+_PROVISOS = {
+    "Level (and cycle, if applicable) of the learning experience (EQF, QF-EHEA)":
+        "; the Recommendation asks for the level 'if applicable': leave it out only when the "
+        "learning is not referenced to a qualifications framework",
+}
+
+
+def _fix(element: str, where: str, mandatory: bool) -> str:
+    kind = "a mandatory element" if mandatory else "an optional element, 'where relevant'"
+    return f"add {where} ({kind} of {SOURCE}){_PROVISOS.get(element, '')}"
+
+
 def check_annex1(doc: Doc, severity: Severity = "warning") -> list[Finding]:
-    """Missing mandatory elements at ``severity``; missing optional ones as info."""
+    """Missing mandatory elements at ``severity``; missing optional ones as info, whatever
+    ``severity`` is: the Recommendation lists them as optional."""
     values = _Values(doc)
     findings = []
     for element, present, where, mandatory in ELEMENTS:
@@ -131,6 +149,5 @@ def check_annex1(doc: Doc, severity: Severity = "warning") -> list[Finding]:
         findings.append(Finding(
             "annex1.missing" if mandatory else "annex1.optional-missing",
             severity if mandatory else "info", where,
-            f"Annex I element missing: {element}",
-            f"add {where.rsplit('.', 1)[-1]} (see formats: Annex I mapping)"))
+            f"Annex I element missing: {element}", _fix(element, where, mandatory)))
     return findings
