@@ -178,6 +178,8 @@ def test_worker_errors_name_file_row_and_award(env: None, tmp_path: Path) -> Non
     errors = [line for line in stderr.splitlines() if "annex1.missing" in line]
     assert errors and all(line.startswith(f"{awards}:") and ": award 'IMP-" in line for line in errors)
     assert "fix: set quality_assurance of specification IMP-MC-" in stderr
+    assert "the credential states it as hasClaim.specifiedBy.accreditation (a mandatory element of " \
+        "Council Recommendation 2022/C 243/02, Annex I)" in stderr
 
 
 def test_html_counts_every_failure_not_listed(env: None, tmp_path: Path) -> None:

@@ -186,7 +186,9 @@ def _in_catalogue_terms(finding: Finding, specification: str) -> Finding:
     field = _CATALOGUE_FIELDS.get(finding.where) if finding.code.startswith("annex1.") else None
     if field is None:
         return finding
-    return replace(finding, fix=f"set {field} of specification {specification} in the catalogue")
+    stated = finding.fix.removeprefix("add ")  # the credential's path, and the Recommendation's word
+    return replace(finding, fix=f"set {field} of specification {specification} in the catalogue: the "
+                   f"credential states it as {stated}")
 
 
 def _clock(outcome: Outcome, stage: str, started: float) -> float:
