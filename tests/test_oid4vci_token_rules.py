@@ -100,6 +100,18 @@ def test_a_proof_iat_that_is_no_number_is_refused(
     _error(refused, 400, "invalid_proof")
 
 
+@pytest.mark.parametrize(("claim", "offset", "words"), [
+    ("exp", -600, "expired"), ("nbf", 600, "not valid yet"), ("exp", float("nan"), "number of seconds")])
+def test_a_proof_past_its_exp_or_before_its_nbf_is_refused(
+    issuer: IssuerService, exported: Exported, claim: str, offset: float, words: str
+) -> None:
+    holder, token = _token(issuer, exported)
+    refused = holder.request(token, _signed(holder, _claims(issuer, holder, **{claim: time.time() + offset})))
+    assert words in _error(refused, 400, "invalid_proof")
+    current = _claims(issuer, holder, exp=int(time.time()) + 60, nbf=int(time.time()) - 5)
+    assert holder.request(token, _signed(holder, current)).status_code == 200
+
+
 # -- authorization_details in the token request ----------------------------------------------
 
 

@@ -121,6 +121,21 @@ def _check_issued_at(issued_at: object, policy: ProofPolicy, now: float) -> None
         raise _refuse("the proof 'iat' lies in the future; check the wallet's clock")
 
 
+def _check_validity(claims: dict[str, Any], policy: ProofPolicy, now: float) -> None:
+    """``exp`` and ``nbf`` when a wallet sets them (RFC 7519 4.1.4-4.1.5: a JWT must not be
+    accepted after its expiry or before its start), with the clock drift ``iat`` is allowed."""
+    for name in ("exp", "nbf"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise _refuse(f"the proof '{name}' must be a number of seconds")
+        if name == "exp" and value < now - policy.max_skew:
+            raise _refuse(f"the proof expired {int(now - value)} s ago ('exp'); make a new proof")
+        if name == "nbf" and value > now + policy.max_skew:
+            raise _refuse("the proof is not valid yet ('nbf' lies in the future); check the wallet's clock")
+
+
 def verify_proof(
     token: str, policy: ProofPolicy, *, now: float, client_id: str | None = None
 ) -> VerifiedProof:
@@ -150,6 +165,7 @@ def verify_proof(
     if policy.audience not in audiences:
         raise _refuse(f"the proof 'aud' must be the credential issuer {policy.audience!r} (got {audience!r})")
     _check_issued_at(claims.get("iat"), policy, now)
+    _check_validity(claims, policy, now)
     _check_client(claims, client_id)
     nonce = claims.get("nonce")
     if nonce is not None and not isinstance(nonce, str):
