@@ -4,7 +4,8 @@
 multipart part ``_credential``; query ``sendEmail`` (default true) and ``locale``. Answers:
 200 ``CredentialView``; 400 CR-0006 (unreadable / not a credential), 400 CR-0007 (not sealed,
 or a seal this wallet refuses); 409 CR-0001 (same credential id already in the wallet);
-404 WL-0003 (unknown wallet id). E-mail deposits create a temporary wallet.
+404 WL-0003 (unknown wallet id). E-mail deposits create a temporary wallet. A part whose file
+name ends in ``.xml`` is ELM v2 XML for the conversion service, which this fake lacks: CR-0006.
 """
 
 from __future__ import annotations
@@ -78,9 +79,12 @@ class WalletFake:
                 return self._error(404, "WL-0003", "The wallet does not exist", req)
         else:
             return Reply.json(404, {"code": "", "message": "Not Found"})
-        content = self._part(req)
-        if content is None:
+        part = self._part(req)
+        if part is None:
             return self._error(400, "", "wallet.error.no.credential.provided", req)
+        filename, content = part
+        if filename.lower().endswith(".xml"):  # ELM v2 XML: sent to the conversion service
+            return self._error(400, "CR-0006", "The XML credential could not be converted", req)
         try:
             doc = json.loads(content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
@@ -132,7 +136,7 @@ class WalletFake:
         )
 
     @staticmethod
-    def _part(req: Request) -> bytes | None:
+    def _part(req: Request) -> tuple[str, bytes] | None:
         ctype = req.header("Content-Type") or ""
         if not ctype.startswith("multipart/form-data"):
             return None
@@ -142,5 +146,5 @@ class WalletFake:
         for part in message.iter_parts():
             if part.get_param("name", header="content-disposition") in ("_credential", "_credentialXML"):
                 payload = part.get_payload(decode=True)
-                return payload if isinstance(payload, bytes) else None
+                return (part.get_filename() or "", payload) if isinstance(payload, bytes) else None
         return None

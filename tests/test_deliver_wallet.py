@@ -13,10 +13,10 @@ from edcbridge.deliver.cli import register
 from edcbridge.deliver.errors import DeliveryConfigError, DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.push import push_wallet, wallet_items
-from edcbridge.deliver.state import State
+from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
 from tests.deliver_support import jades, no_wait_policy
-from tests.fake_http import FakeServer, Fault
+from tests.fake_http import FakeServer, Fault, Reply
 from tests.fake_wallet import WalletFake
 
 SAMPLES = "examples/elm-repo-v3-jsonld"
@@ -267,3 +267,65 @@ def test_a_wallet_refusing_access_stops_the_push(
     assert "the wallet refused access" in outcomes[0].message and "run again later" not in outcomes[0].message
     assert all(o.message.startswith("not sent: ") for o in outcomes[1:])
     assert len([e for e in server.log if e.method == "POST"]) == 1 and app.deposits == []
+
+
+def test_a_credential_file_named_xml_is_sent_as_json_ld(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    """The wallet reads a part named ``*.xml`` as ELM v2 XML: a sealed JSON-LD file keeps its
+    content and is named ``.jsonld`` on the wire, whatever its name on disk."""
+    result = client.deposit(sealed, wallet_id="learner-1", filename="diploma.xml")
+    assert result.outcome == "delivered"
+    assert b'filename="diploma.jsonld"' in fake[0].log[-1].body
+
+
+@pytest.mark.parametrize("body", [{}, {"code": "CR-0099", "message": "Refused"}, {"code": ""}])
+def test_a_refusal_the_contract_does_not_name_is_rejected_with_the_fix(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake], body: dict[str, str]
+) -> None:
+    fake[0].app = lambda request: Reply.json(400, body)
+    result = client.deposit(sealed, wallet_id="learner-1")
+    assert (result.outcome, result.http_status, result.ok) == ("rejected", 400, False)
+    assert "`edcbridge validate`" in result.message and "run the same command again" in result.message
+
+
+def test_a_base_url_without_the_wallet_api_names_the_fix(
+    fake: tuple[FakeServer, WalletFake], sealed: bytes
+) -> None:
+    client = WalletClient(HttpClient(fake[0].base_url + "/api", retry=no_wait_policy(), min_interval=0))
+    with pytest.raises(DeliveryHTTPError, match="--base-url must be the wallet's REST root") as info:
+        client.deposit(sealed, email="ada@example.org")
+    assert info.value.status == 404
+
+
+def test_the_same_credential_sealed_again_is_not_a_changed_one(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """A new seal over the same credential (a new signature, a new time) is the version the
+    wallet holds: skipped, never a failure asking the learner to remove it."""
+    _, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    first = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert [o.status for o in first] == ["ok"]
+    resealed = json.loads((tmp_path / "c1.json").read_bytes())
+    resealed["signatures"][0]["signature"] = "bmV3IHNlYWw"
+    (tmp_path / "c1.json").write_text(json.dumps(resealed), "utf-8")
+    (again,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert again.status in ("ok", "skipped"), again.message
+    assert len(app.deposits) == 1
+
+
+def test_a_state_file_of_sealed_file_digests_still_counts_its_deliveries(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    _, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    (item,) = wallet_items(manifest)
+    state = State.load(state_path, "wallet")
+    assert client.deposit(item.content, email="learner1@example.org").outcome == "delivered"
+    state.record(item.key, digest(item.content), "uuid")  # as written before versions were kept
+    (again,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert again.status in ("ok", "skipped"), again.message
+    assert len(app.deposits) == 1

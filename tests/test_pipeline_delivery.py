@@ -329,6 +329,10 @@ def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(
     server.app = lambda request: Reply.json(400, {})  # a documented status with nothing said
     refused = _run(awards, out, store, seal, server.base_url)
     assert (refused.delivered, refused.delivery_failed) == (0, 2)
+    with (out / "deliveries.csv").open(encoding="utf-8") as handle:
+        errors = [row["error"] for row in csv.DictReader(handle)]
+    assert len(errors) == 2
+    assert all("`edcbridge validate`" in error and "run the same command again" in error for error in errors)
     server.app = fake
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.skipped, again.delivered, again.delivery_failed) == (2, 2, 0)

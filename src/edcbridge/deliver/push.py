@@ -32,7 +32,7 @@ from edcbridge.deliver.errors import (
 )
 from edcbridge.deliver.results import Action, Outcome
 from edcbridge.deliver.state import State, digest
-from edcbridge.deliver.wallet_client import WalletClient, sealed_credential_id
+from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
 
 LOG = logging.getLogger("edcbridge.deliver")
@@ -370,6 +370,7 @@ def wallet_items(manifest: Path) -> list[Item]:
             continue
         try:
             credential_id = sealed_credential_id(content)
+            version = credential_version(content)
         except LocalValidationError as exc:
             items.append(
                 Item(f"{path.name} -> {recipient}", None, "", ((f"{manifest.name}:{line}", str(exc)),))
@@ -385,7 +386,7 @@ def wallet_items(manifest: Path) -> list[Item]:
             Item(
                 key,
                 content,
-                digest(content),
+                version,
                 tuple(problems),
                 {**options, "filename": path.name},
             )
@@ -448,7 +449,9 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
             else:
                 known = state.get(item.key)
                 if result.outcome == "already-delivered" and known is not None \
-                        and known.get("digest") != item.digest:  # the wallet holds the earlier version
+                        and known.get("digest") not in (item.digest, digest(item.content)):
+                    # the wallet holds the earlier version (a state file of sealed-file digests
+                    # names this version by the digest of the file)
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome,
                                       f"{result.message}; {EARLIER_VERSION_HELD}")
                 elif result.ok:

@@ -16,13 +16,17 @@ so running the push again is the safe retry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Literal
 from urllib.parse import quote
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import HttpClient, excerpt, refused_access
+from edcbridge.seal import jades
+from edcbridge.seal.errors import SealFormatError
 from edcbridge.validation.document import NotACredential, unwrap
 
 CODES = {
@@ -78,6 +82,16 @@ def sealed_credential_id(content: bytes) -> str:
     return credential_id
 
 
+def credential_version(content: bytes) -> str:
+    """The sha256 of the unsealed credential in a JAdES seal: the same credential sealed again
+    is the same version (the wallet, keyed on the credential id, cannot tell them apart)."""
+    try:
+        payload = jades.parse(content).payload
+    except SealFormatError as exc:
+        raise LocalValidationError("not a readable JAdES seal", [("", f"{exc}; seal it again")]) from None
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class WalletClient:
     http: HttpClient
@@ -96,6 +110,7 @@ class WalletClient:
         if (wallet_id is None) == (email is None):
             raise LocalValidationError("give exactly one of wallet_id or email")
         sealed_credential_id(content)
+        filename = json_part_name(filename)
         if wallet_id is not None:
             path = f"/v1/wallets/{quote(wallet_id, safe='')}/credentials"
         else:
@@ -118,18 +133,42 @@ class WalletClient:
             return DepositResult("already-delivered", 409, code, text)
         if response.status_code == 404 and code == "WL-0003":
             return DepositResult("no-wallet", 404, code, text)
-        if response.status_code == 400 and code in ("CR-0006", "CR-0007"):
-            return DepositResult("rejected", 400, code, text)
-        if response.status_code == 400 and code is None and isinstance(body, dict):
-            return DepositResult("rejected", 400, None, text)
+        if response.status_code == 400 and isinstance(body, dict):
+            return DepositResult("rejected", 400, code or None, _with_fix(text, code))
         if response.status_code in (401, 403):
             raise refused_access("POST", self.http, path, response,
                                  "the wallet refused access: check --base-url and any access the wallet "
                                  "requires (a gateway, an allow-list); running again will not help until "
                                  "that is fixed")
-        hint = ("the request is too large for the wallet" if response.status_code == 413
-                else "the wallet answered outside its documented codes; run again later")
-        raise DeliveryHTTPError("POST", self.http.url(path), response.status_code, excerpt(response), hint)
+        raise DeliveryHTTPError("POST", self.http.url(path), response.status_code, excerpt(response),
+                                _hint(response.status_code))
+
+
+def json_part_name(filename: str) -> str:
+    """The part's file name, ending in ``.jsonld`` unless it is JSON already: the wallet reads a
+    part whose name ends in ``.xml`` as ELM v2 XML and sends it to conversion."""
+    if filename.lower().endswith((".json", ".jsonld")):
+        return filename
+    return f"{PurePath(filename).stem or 'credential'}.jsonld"
+
+
+def _hint(status: int) -> str:
+    """What to do about an answer outside the documented codes."""
+    if status == 404:
+        return ("the wallet has no such endpoint: --base-url must be the wallet's REST root, the "
+                "URL /v1/wallets/... is appended to; correct it and run the same command again")
+    if status == 413:
+        return "the request is too large for the wallet; ask its operators for the size it accepts"
+    return "the wallet answered outside its documented codes; run the same command again later"
+
+
+def _with_fix(text: str, code: str | None) -> str:
+    """A refusal's message, with what to do when the wallet said nothing more specific."""
+    if code in FIXES:
+        return text
+    said = text or "HTTP 400 without an error code or message"
+    return (f"{said}; the wallet refused the credential: check it with `edcbridge validate` and "
+            "`edcbridge verify`, correct it and run the same command again")
 
 
 def _message(body: Any, code: str | None) -> str:
