@@ -73,16 +73,23 @@ process.exit(failed ? 1 : 0);
 """
 
 
-def jose_verify(files: list[Path]) -> list[dict[str, Any]]:
-    """Verify compact JWS files with npm jose (tests/peers): one result per file."""
+def run_jose(script: str, files: list[Path]) -> tuple[list[dict[str, Any]], int]:
+    """Run a Node module ``script`` using npm jose (tests/peers) over ``files``: the JSON line
+    it prints per file, and its exit code."""
     node = need_tool("node")
     if not (PEERS / "node_modules" / "jose").is_dir():
         pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")
-    result = subprocess.run([node, "--input-type=module", "-e", _JOSE_SCRIPT, *map(str, files)],
+    result = subprocess.run([node, "--input-type=module", "-e", script, *map(str, files)],
                             cwd=PEERS, capture_output=True, text=True, check=False, timeout=120)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(files), result.stderr
-    assert result.returncode == (0 if all(line["ok"] for line in lines) else 1)
+    return lines, result.returncode
+
+
+def jose_verify(files: list[Path]) -> list[dict[str, Any]]:
+    """Verify compact JWS files with npm jose (tests/peers): one result per file."""
+    lines, returncode = run_jose(_JOSE_SCRIPT, files)
+    assert returncode == (0 if all(line["ok"] for line in lines) else 1)
     return lines
 
 

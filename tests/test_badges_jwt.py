@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ import pytest
 
 from edcbridge.badges import JwtError, clr_credential, open_badge, read_vc_jwt, sign_vc_jwt
 from edcbridge.seal import jades
-from tests.conftest import need_tool
-from tests.preview_support import PEERS, first_award, fixture_pairs, make_key
+from tests.preview_support import first_award, fixture_pairs, make_key, run_jose
 
 # OB 3.0, "JSON Web Token Proof Format": the JOSE header allows only alg, kid, jwk and typ
 # ("JWT" when present); the key comes from jwk (or kid); the payload must carry iss = issuer.id,
@@ -58,14 +56,7 @@ for (const file of process.argv.slice(1)) {
 
 def ob3_verify(files: list[Path]) -> list[dict[str, Any]]:
     """Verify VC-JWT files as an OB 3.0 verifier would, with npm jose (tests/peers)."""
-    node = need_tool("node")
-    if not (PEERS / "node_modules" / "jose").is_dir():
-        pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")
-    result = subprocess.run([node, "--input-type=module", "-e", _OB3_VERIFY, *map(str, files)], cwd=PEERS,
-                            capture_output=True, text=True, check=False, timeout=120)
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == len(files), result.stderr
-    return lines
+    return run_jose(_OB3_VERIFY, files)[0]
 
 
 def _tokens(tmp_path: Path) -> dict[str, Path]:

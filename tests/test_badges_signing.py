@@ -4,8 +4,6 @@ algorithm of the seal's key; tokens checked with an independent JOSE implementat
 from __future__ import annotations
 
 import datetime as dt
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ from edcbridge.preview.cli import register
 from edcbridge.seal import devpki, jades
 from edcbridge.seal.keys import SealKey
 from edcbridge.sealing import demo_seal, issuer_identity
-from tests.conftest import FIXTURES, need_tool
-from tests.preview_support import PEERS, first_award
+from tests.conftest import FIXTURES
+from tests.preview_support import first_award, run_jose
 
 _JOSE = """
 import { readFileSync } from "node:fs";
@@ -47,12 +45,7 @@ for (const file of process.argv.slice(1)) {
 
 def _jose(files: list[Path]) -> list[dict[str, Any]]:
     """Verify with npm jose against both the jwk's x5c certificate and the jwk, any JOSE algorithm."""
-    node = need_tool("node")
-    if not (PEERS / "node_modules" / "jose").is_dir():
-        pytest.fail(f"npm jose is missing: run `make peers` (npm ci in {PEERS})")
-    result = subprocess.run([node, "--input-type=module", "-e", _JOSE, *map(str, files)], cwd=PEERS,
-                            capture_output=True, text=True, check=False, timeout=120)
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return run_jose(_JOSE, files)[0]
 
 
 def _ec_key(curve: ec.EllipticCurve, catalogue: Catalogue | None = None) -> SealKey:

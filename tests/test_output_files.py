@@ -164,14 +164,25 @@ write_atomic(Path(sys.argv[1]), data)
 
 
 @pytest.mark.skipif(not output._ANONYMOUS, reason="needs O_TMPFILE")
-def test_a_process_killed_while_replacing_a_file_leaves_no_temporary_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("moment", ["bytes", "name"])
+def test_a_process_killed_while_replacing_a_file_leaves_no_temporary_file(tmp_path: Path,
+                                                                          moment: str) -> None:
     """``kill -9`` while a re-run rewrites a credential: the old file or the whole new one, and
-    no ``.tmp-*`` file left for a script globbing the folder to find. The process is killed
-    the moment a temporary name shows (while its bytes are being written, if they are)."""
+    no ``.tmp-*`` file left for a script globbing the folder to find. Killed while the new
+    bytes are being written (it must be killed then), or the moment a temporary name shows."""
     import signal
     import subprocess
     import sys
     import time
+
+    def due(pid: int) -> bool:
+        if moment == "name":
+            return any(path.name.startswith(".tmp-") for path in tmp_path.iterdir())
+        try:  # a file of the folder open: the unnamed one shows as FOLDER/#inode (deleted)
+            links = [str(fd.readlink()) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            return False
+        return any(link.startswith(f"{tmp_path}/") for link in links)
 
     target = tmp_path / "x.jsonld"
     target.write_bytes(b"old version\n")
@@ -181,12 +192,14 @@ def test_a_process_killed_while_replacing_a_file_leaves_no_temporary_file(tmp_pa
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
-        if any(path.name.startswith(".tmp-") for path in tmp_path.iterdir()):
+        if due(proc.pid):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.0005)
     proc.wait()
     proc.stdout.close()
+    if moment == "bytes":
+        assert proc.returncode == -signal.SIGKILL  # killed part way, not after it wrote the file
     assert _names(tmp_path) == ["x.jsonld"]
     kept = target.read_bytes()
     assert kept == b"old version\n" or kept == b"n" * size  # the old file or the whole new one

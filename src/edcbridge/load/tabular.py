@@ -203,7 +203,7 @@ def _delimiter(sample: str) -> str:
     return max(",;\t", key=first_line.count) if first_line else ","
 
 
-def _sep_line(sample: str) -> str | None:
+def sep_line(sample: str) -> str | None:
     """The delimiter a first line such as ``sep=;`` names: Excel writes and reads that line, which
     is not the header."""
     first = sample.split("\n", 1)[0].strip().lstrip("\ufeff").strip('"')
@@ -278,7 +278,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:
         csv.field_size_limit(_LONGEST_CELL)
-    delimiter = _sep_line(sample)
+    delimiter = sep_line(sample)
     if delimiter is not None:
         handle.readline()
     # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell

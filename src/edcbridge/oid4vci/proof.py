@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
@@ -108,10 +108,14 @@ def _check_client(claims: dict[str, Any], client_id: str | None) -> None:
         )
 
 
+def _seconds(value: object) -> TypeGuard[int | float]:
+    """A time claim is a finite number: JSON parsers take NaN, which every comparison lets pass."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_issued_at(issued_at: object, policy: ProofPolicy, now: float) -> None:
-    """``iat`` is a finite number (JSON parsers take NaN, which every comparison lets pass)
-    within ``max_age`` before now and ``max_skew`` after."""
-    if not isinstance(issued_at, int | float) or isinstance(issued_at, bool) or not math.isfinite(issued_at):
+    """``iat`` is a finite number within ``max_age`` before now and ``max_skew`` after."""
+    if not _seconds(issued_at):
         raise _refuse("the proof needs a numeric 'iat'")
     if issued_at < now - policy.max_age:
         raise _refuse(
@@ -128,7 +132,7 @@ def _check_validity(claims: dict[str, Any], policy: ProofPolicy, now: float) -> 
         value = claims.get(name)
         if value is None:
             continue
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        if not _seconds(value):
             raise _refuse(f"the proof '{name}' must be a number of seconds")
         if name == "exp" and value < now - policy.max_skew:
             raise _refuse(f"the proof expired {int(now - value)} s ago ('exp'); make a new proof")

@@ -24,6 +24,7 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
+from edcbridge.load.tabular import sep_line
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -128,8 +129,8 @@ def count_rows(path: Path) -> int | None:
     except OSError:
         return None
     if suffix in _TABULAR:
-        first = start.lstrip().split(b"\n", 1)[0].strip()
-        lines -= 1 + (len(first) == 5 and first[:4].lower() == b"sep=")  # the header, Excel's sep=
+        excel_sep = sep_line(start.decode("utf-8", "replace")) is not None  # read as the reader does
+        lines -= 1 + excel_sep  # the header, and Excel's sep= line
     return max(lines, 0)
 
 
@@ -436,15 +437,17 @@ def run(jobs: list[Job], options: RunOptions,
     """Run every job, then deliver what is sealed and not yet delivered (``options.deliver``);
     raises CatalogueError / InputFileError for unusable input, RunError for an output folder
     that cannot be written or that another run is using."""
-    for job in jobs:  # fail before any work if a catalogue or an awards file is unusable
-        catalogue = load_catalogue(job.catalogue)
+    # fail before any work if a catalogue or an awards file is unusable; each catalogue is read once
+    read = [(job, load_catalogue(job.catalogue)) for job in jobs]
+    for job, catalogue in read:
         for path in job.awards:
             _check_readable(path, catalogue)
     with _folder_of_one_run(options.out_dir):
-        return _run(jobs, options, progress, on_delivery)
+        return _run(read, options, progress, on_delivery)
 
 
-def _run(jobs: list[Job], options: RunOptions, progress: Callable[[Outcome | None, str], None],
+def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
+         progress: Callable[[Outcome | None, str], None],
          on_delivery: Callable[[Delivery], None]) -> RunResult:
     try:
         reports = ReportWriter(options.out_dir)
@@ -551,12 +554,11 @@ def _check_readable(path: Path, catalogue: Catalogue) -> None:
             break
 
 
-def _export(jobs: list[Job], options: RunOptions, runner: _Runner) -> None:
-    for job in jobs:
+def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Runner) -> None:
+    for job, catalogue in jobs:
         seal = job.seal if job.seal is not None else options.seal
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
-        catalogue = load_catalogue(job.catalogue)
         items = _items(job, catalogue, runner, seal)
         # what its credentials cannot carry
         runner.result.notes += [f"{job.catalogue}: {note}" for note in catalogue_notes(catalogue)]
@@ -636,7 +638,6 @@ class RunError(ValueError):
     as LOQ, or the output folder cannot be written or is in use by another run."""
 
 
-LoqError = RunError  # its earlier name
 
 
 def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:

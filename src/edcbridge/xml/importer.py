@@ -28,6 +28,7 @@ from edcbridge import vocab
 from edcbridge.model import Award, Catalogue, parse
 from edcbridge.model.fields import EU_COUNTRY_CODES
 from edcbridge.validation.document import NotACredential, unwrap
+from edcbridge.validation.policy import duration_months
 from edcbridge.xml.edc12 import (
     AWARD_SCHEME,
     CREDIT_SCHEMES,
@@ -172,10 +173,7 @@ def _duration_hours(text: Any) -> str | None:
 
 def _months(text: Any) -> int | None:
     """Whole months of a duration in years and months (``P1Y6M`` is 18); None for any other."""
-    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?", text) if isinstance(text, str) else None
-    if not match or not any(match.groups()):
-        return None
-    return int(match.group(1) or 0) * 12 + int(match.group(2) or 0)
+    return duration_months(text) if isinstance(text, str) else None
 
 
 # --- records ---

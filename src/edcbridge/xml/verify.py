@@ -61,7 +61,6 @@ from edcbridge.xml import xades
 from edcbridge.xml.safe import XmlInputError, parse_bytes, parse_file
 
 XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
-_SNB = "http://data.europa.eu/snb"
 _CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
 _DIGESTS = {
     "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
@@ -484,7 +483,7 @@ def _signing_time_problem(text: str | None, now: datetime) -> str | None:
 
 def _sealed_credential(root: etree._Element) -> etree._Element | None:
     """The credential under the seal: the root, or the one a (mandated) presentation holds."""
-    credential = f"{{{_SNB}}}europassCredential"
+    credential = f"{{{xades.SNB}}}europassCredential"
     return root if root.tag == credential else root.find(credential)
 
 
