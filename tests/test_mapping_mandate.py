@@ -57,9 +57,35 @@ def test_texts_in_a_language_the_title_lacks_are_noted_as_left_out(tmp_path: Pat
     catalogue = tmp_path / "catalogue.yaml"
     catalogue.write_text(text[:title] + text[text.index("\n", title) + 1:], "utf-8")  # no Irish title
     notes = catalogue_notes(load_catalogue(catalogue))
-    assert any(n.startswith("specification GAL-MC-PYDA: texts in ga are left out of its credentials")
+    assert any(n.startswith("specification GAL-MC-PYDA: texts in ga are left out of its credentials, "
+                            "unless an award is made in that language")
                for n in notes), notes
     assert any("credit_currency_years of GAL-MC-PYDA" in n for n in notes)
+
+
+def test_texts_in_the_primary_language_are_noted_as_left_out_only_of_awards_in_another_language(
+        tmp_path: Path) -> None:
+    from edcbridge.mapping.edc import catalogue_notes
+
+    text = (GALWAY / "catalogue.yaml").read_text("utf-8")  # primary language: en
+    old = "    title:\n      en: Python Programming for Data Analytics\n"
+    assert old in text
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(text.replace(old, "    title:\n"), "utf-8")  # an Irish title only
+    loaded = load_catalogue(catalogue)
+    notes = [n for n in catalogue_notes(loaded) if "GAL-MC-PYDA: texts in" in n]
+    assert notes == ["specification GAL-MC-PYDA: texts in en, the primary language, are left out of its "
+                     "credentials for awards made in another language: its title has no en text (a "
+                     "credential's languages are its award's language, else the primary language, and "
+                     "its title's); add a title in en to carry them"]
+    awards = [r.award for r in iter_awards(GALWAY / "awards.jsonl", loaded)
+              if r.award and r.award.specification == "GAL-MC-PYDA"]
+    in_irish = next(a for a in awards if a.language is not None and a.language.endswith("/GLE"))
+    in_english = in_irish.model_copy(update={"language": None})  # the primary language
+    described = to_edc(in_english, loaded)["credentialSubject"]["hasClaim"]["specifiedBy"]["description"]
+    assert described["en"].startswith("A 5 ECTS online")
+    described = to_edc(in_irish, loaded)["credentialSubject"]["hasClaim"]["specifiedBy"]["description"]
+    assert "en" not in described
 
 
 def test_a_text_in_none_of_the_titles_languages_is_carried_whole_and_not_noted(tmp_path: Path) -> None:

@@ -55,21 +55,29 @@ def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tup
 
 
 def catalogue_notes(catalogue: Catalogue) -> list[str]:
-    """What the catalogue says that its credentials will not carry: texts in a language a
-    specification's title lacks, beside texts in its title's languages (a credential's
-    languages are its title's; a text in none of them is carried whole), and the credit
-    currency period (ELM 3.2 has no property for it)."""
+    """What the catalogue says that its credentials will not carry: texts in a language that is
+    neither the primary language nor one of a specification's title's, beside texts in the
+    credential's languages (see :func:`languages_of`; a text in none of them is carried whole),
+    and the credit currency period (ELM 3.2 has no property for it)."""
     notes = []
+    primary = vocab.concept("language", catalogue.primary_language).code
     for spec in catalogue.specifications:
         organisations = {spec.awarding_body or catalogue.issuer, catalogue.issuer}
         qas = [catalogue.qa(key) for key in spec.quality_assurance]
         organisations |= {qa.agency for qa in qas}
         records = [spec, *qas, *(catalogue.organisation(key) for key in sorted(organisations))]
         left_out = sorted(set().union(*(_left_out(record, set(spec.title)) for record in records)))
+        if primary in left_out:
+            left_out.remove(primary)
+            notes.append(f"specification {spec.code}: texts in {primary}, the primary language, are left "
+                         f"out of its credentials for awards made in another language: its title has no "
+                         f"{primary} text (a credential's languages are its award's language, else the "
+                         f"primary language, and its title's); add a title in {primary} to carry them")
         if left_out:
             notes.append(f"specification {spec.code}: texts in {', '.join(left_out)} are left out of its "
-                         f"credentials: its title has no {' or '.join(left_out)} text (a credential's "
-                         "languages are its title's); add a title in them to carry them")
+                         f"credentials, unless an award is made in that language: its title has no "
+                         f"{' or '.join(left_out)} text (a credential's languages are its award's language, "
+                         "else the primary language, and its title's); add a title in them to carry them")
     currency = [spec.code for spec in catalogue.specifications if spec.credit_currency_years is not None]
     if currency:
         notes.append(f"credit_currency_years of {', '.join(currency)} is checked by the policies but not "
