@@ -329,3 +329,64 @@ def test_a_state_file_of_sealed_file_digests_still_counts_its_deliveries(
     (again,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert again.status in ("ok", "skipped"), again.message
     assert len(app.deposits) == 1
+
+
+def test_a_changed_credential_after_a_deposit_whose_answer_was_lost_is_not_called_delivered(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """The wallet stored the first version but its answer never came: the state cannot say
+    it was delivered, yet the wallet may hold it. After the file changed, "already there" is
+    the first version, not this one."""
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    server.faults.append(Fault("drop-after", method="POST"))
+    (lost,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert lost.status == "failed" and len(app.deposits) == 1  # stored, answer lost
+    corrected = _credential(reference, 1)
+    corrected["validFrom"] = "2026-02-01T00:00:00Z"
+    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    for _ in range(2):
+        (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+        assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
+    assert len(app.deposits) == 1
+
+
+def test_a_deposit_whose_answer_was_lost_is_delivered_when_sent_again_unchanged(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    server.faults.append(Fault("drop-after", method="POST"))
+    (lost,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert lost.status == "failed"
+    (again,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert (again.status, again.detail) == ("ok", "already-delivered")
+    (third,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert third.status == "skipped" and len(app.deposits) == 1
+
+
+def test_an_unanswered_version_and_an_earlier_one_leave_the_wallet_version_unknown(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    server.faults.append(Fault("drop", method="POST"))  # lost before the wallet stored it
+    push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    corrected = _credential(reference, 1)
+    corrected["validFrom"] = "2026-02-01T00:00:00Z"
+    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    server.faults.append(Fault("drop-after", method="POST"))  # stored, the answer lost
+    push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert len(app.deposits) == 1
+    (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert outcome.status == "failed" and "in this version or in an earlier one" in outcome.message
+    held = app.wallet(mail="learner1@example.org")
+    assert held is not None
+    held.credentials.clear()  # the learner removes it
+    (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert (outcome.status, outcome.detail) == ("ok", "delivered")
+    assert json.loads(state_path.read_text("utf-8")).get("unanswered") is None
+

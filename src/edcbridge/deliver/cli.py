@@ -221,6 +221,7 @@ def deqar_command(
     except PushInterrupted as stop:
         _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True)
     finally:
+        state.close()
         if client is not None:
             client.http.close()
     _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer)
@@ -278,6 +279,7 @@ def wallet_command(
     except PushInterrupted as stop:
         _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True)
     finally:
+        state.close()
         if client is not None:
             client.http.close()
     _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer)

@@ -28,6 +28,8 @@ from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
     DeliveryError,
+    DeliveryHTTPError,
+    DeliveryThrottledError,
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
@@ -202,6 +204,8 @@ def push_deqar(
         _push_deqar_items(planned, by_key, client, state, agency, known_eter, outcomes, sending, on_progress)
     except KeyboardInterrupt:
         raise interrupted(outcomes, planned, sending[0] if sending else None) from None
+    finally:
+        state.close()
     return outcomes
 
 
@@ -305,6 +309,7 @@ def push_deqar_csv(
                     message=f"the register answered {count} rows for the {len(send)} sent, none "
                             "for this report; run the same command again (rows are upserted by "
                             "local identifier)")
+        state.close()
     return [results[step.key] for step in planned]
 
 
@@ -320,6 +325,10 @@ MANIFEST_COLUMNS = ("credential", "wallet_id", "email", "locale")
 EARLIER_VERSION_HELD = (
     "the wallet holds this credential id in the version delivered before the file changed, and "
     "keeps it: the learner removes it from the wallet, then the same command delivers this version")
+UNSURE_VERSION_HELD = (
+    "the wallet holds this credential id, in this version or in an earlier one (the answer to an "
+    "earlier request was lost) and cannot say which: the learner removes it from the wallet, then "
+    "the same command delivers this version")
 
 
 def wallet_items(manifest: Path) -> list[Item]:
@@ -416,6 +425,8 @@ def push_wallet(
         _deposit_items(planned, by_key, client, state, send_email, outcomes, sending, on_progress)
     except KeyboardInterrupt:
         raise interrupted(outcomes, planned, sending[0] if sending else None) from None
+    finally:
+        state.close()
     return outcomes
 
 
@@ -432,6 +443,9 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
         elif step.action == "deposit" and refused is not None:
             outcome = Outcome(step.key, "deposit", "failed", message=refused)
         elif step.action == "deposit":
+            earlier = {d for d in state.maybe_held(item.key) if d not in (item.digest, digest(item.content))}
+            unsure = item.digest in state.unanswered.get(item.key, [])
+            state.sending(item.key, item.digest)
             try:
                 result = client.deposit(
                     item.content,
@@ -442,24 +456,37 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                     filename=item.options["filename"],
                 )
             except DeliveryAuthError as exc:
+                state.answered_without_storing(item.key, item.digest)
                 refused = f"not sent: {exc}"
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except DeliveryError as exc:
+            except DeliveryThrottledError as exc:
+                if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
+                    state.answered_without_storing(item.key, item.digest)
+                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
+            except DeliveryHTTPError as exc:
+                if 400 <= exc.status < 500:  # answered and refused: nothing was stored
+                    state.answered_without_storing(item.key, item.digest)
+                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
+            except LocalValidationError as exc:  # refused before sending
+                state.answered_without_storing(item.key, item.digest)
+                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
+            except DeliveryError as exc:  # no answer: it may have been stored
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             else:
-                known = state.get(item.key)
-                if result.outcome == "already-delivered" and known is not None \
-                        and known.get("digest") not in (item.digest, digest(item.content)):
-                    # the wallet holds the earlier version (a state file of sealed-file digests
-                    # names this version by the digest of the file)
+                if result.outcome == "already-delivered" and earlier:
+                    # the wallet holds this id, in a version sent before this one changed (a
+                    # state file of sealed-file digests names this version by the file's digest)
+                    state.answered_without_storing(item.key, item.digest)
+                    why = UNSURE_VERSION_HELD if unsure else EARLIER_VERSION_HELD
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome,
-                                      f"{result.message}; {EARLIER_VERSION_HELD}")
+                                      f"{result.message}; {why}")
                 elif result.ok:
                     state.record(item.key, item.digest, result.uuid or result.code)
                     outcome = Outcome(
                         step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message
                     )
                 else:
+                    state.answered_without_storing(item.key, item.digest)
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)
         outcomes.append(outcome)
         sending.clear()

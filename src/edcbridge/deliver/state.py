@@ -1,9 +1,14 @@
 """The local state of a push: what was delivered where, with which content digest and target id.
 
-A small JSON file, rewritten atomically after every delivered item, so a run killed halfway
-loses nothing: the next run skips what is recorded and checks the target for the rest. Items
-are kept per endpoint (the register or wallet URL, and the agency for DEQAR): what went to
-the sandbox says nothing of production, so a run against another endpoint sends everything.
+A small JSON file. Items are kept per endpoint (the register or wallet URL, and the agency for
+DEQAR): what went to the sandbox says nothing of production, so a run against another endpoint
+sends everything. Besides the deliveries confirmed, it keeps the versions sent without an
+answer: the target may hold them, so a later "already there" is not taken for this version.
+
+Each change is one line appended to ``<state>.log`` as it happens, so a run killed halfway
+loses nothing and a batch of N items costs N short writes, not N rewrites of the whole file.
+The log is folded into the JSON file (rewritten atomically) when the push ends and whenever
+the state is loaded; a line cut short by a kill is the change that had not happened yet.
 """
 
 from __future__ import annotations
@@ -32,51 +37,143 @@ def digest(content: Any) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def log_path(path: Path) -> Path:
+    return path.with_name(path.name + ".log")
+
+
 @dataclass
 class State:
     path: Path | None
     target: str
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     endpoint: str = ""
-    others: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # other endpoints
+    delivered: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # endpoint -> key -> entry
+    # endpoint -> key -> digests sent without an answer: the target may hold any of them
+    sent: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _changed: bool = field(default=False, repr=False)  # since the state file was written
 
     @classmethod
     def load(cls, path: Path | None, target: str, endpoint: str = "") -> State:
         """The state of ``target`` deliveries to ``endpoint`` (others are kept as they are)."""
-        if path is None or not path.exists():
-            return cls(path, target, endpoint=endpoint)
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DeliveryConfigError(
-                f"{path}: unreadable state file ({exc}); move it away to start "
-                "afresh (the target is checked first, nothing is created twice)"
-            ) from None
-        endpoints = _endpoints(data, target)
-        if endpoints is None:
-            raise DeliveryConfigError(f"{path}: not a {target} push state file; use another --state path")
-        entries = endpoints.pop(endpoint, {})
-        return cls(path, target, entries, endpoint, endpoints)
+        state = cls(path, target, endpoint)
+        if path is None:
+            return state
+        journal = log_path(path)
+        if path.exists():
+            try:
+                data = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise DeliveryConfigError(
+                    f"{path}: unreadable state file ({exc}); move it away to start "
+                    "afresh (the target is checked first, nothing is created twice)"
+                ) from None
+            endpoints = _endpoints(data, target)
+            if endpoints is None:
+                raise DeliveryConfigError(f"{path}: not a {target} push state file; use another --state path")
+            state.delivered = endpoints
+            state.sent = _sent(data.get("unanswered"))
+        if journal.exists():
+            state._replay(journal)
+            state.save()
+        return state
+
+    @property
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """The deliveries confirmed at this endpoint, by item key."""
+        return self.delivered.setdefault(self.endpoint, {})
+
+    @property
+    def unanswered(self) -> dict[str, list[str]]:
+        """The digests sent to this endpoint without an answer, by item key."""
+        return self.sent.setdefault(self.endpoint, {})
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.entries.get(key)
 
     def elsewhere(self, key: str) -> list[str]:
         """The other endpoints this state file says ``key`` was delivered to."""
-        return [where for where, items in self.others.items() if key in items]
+        return [where for where, items in self.delivered.items() if where != self.endpoint and key in items]
 
     def record(self, key: str, content_digest: str, target_id: Any) -> None:
-        self.entries[key] = {"digest": content_digest, "target_id": target_id}
-        self.save()
+        """A delivery confirmed: the target holds this version (and none sent before it)."""
+        self._change({"op": "delivered", "key": key, "digest": content_digest, "target_id": target_id})
 
-    def save(self) -> None:
+    def sending(self, key: str, content_digest: str) -> None:
+        """Kept before a request that stores something: if its answer is lost, the next run
+        knows the target may hold this version."""
+        if content_digest not in self.unanswered.get(key, []):
+            self._change({"op": "sending", "key": key, "digest": content_digest})
+
+    def answered_without_storing(self, key: str, content_digest: str) -> None:
+        """The target refused the request: it stored nothing."""
+        if content_digest in self.unanswered.get(key, []):
+            self._change({"op": "not-stored", "key": key, "digest": content_digest})
+
+    def maybe_held(self, key: str) -> set[str]:
+        """The versions the target may hold: delivered, or sent without an answer."""
+        known = self.entries.get(key)
+        delivered = {known["digest"]} if known and known.get("digest") else set()
+        return delivered | set(self.unanswered.get(key, []))
+
+    def _change(self, event: dict[str, Any]) -> None:
+        event["endpoint"] = self.endpoint
+        self._apply(event)
         if self.path is None:
             return
-        endpoints = {**self.others, self.endpoint: self.entries}
-        body = {"version": STATE_VERSION, "target": self.target, "endpoints": endpoints}
+        if not self._changed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path(self.path).open("a", encoding="utf-8") as log:
+            log.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+        self._changed = True
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        where, key, content_digest = event["endpoint"], event["key"], event["digest"]
+        sent = self.sent.setdefault(where, {})
+        if event["op"] == "delivered":
+            self.delivered.setdefault(where, {})[key] = {"digest": content_digest,
+                                                         "target_id": event.get("target_id")}
+            sent.pop(key, None)
+        elif event["op"] == "sending":
+            versions = sent.setdefault(key, [])
+            if content_digest not in versions:
+                versions.append(content_digest)
+        elif event["op"] == "not-stored" and content_digest in sent.get(key, []):
+            sent[key].remove(content_digest)
+            if not sent[key]:
+                del sent[key]
+
+    def _replay(self, journal: Path) -> None:
+        try:
+            lines = journal.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DeliveryConfigError(f"{journal}: unreadable ({exc}); move it away, then run again (the "
+                                      "target is checked first, nothing is created twice)") from None
+        for line in lines:
+            try:
+                event = json.loads(line)
+                self._apply(event)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # cut short by a kill while it was written: that change did not happen
+
+    def close(self) -> None:
+        """Fold this run's changes, if any, into the state file."""
+        if self._changed:
+            self.save()
+
+    def save(self) -> None:
+        """Fold the changes into the state file, and start the log afresh."""
+        if self.path is None:
+            return
+        body: dict[str, Any] = {"version": STATE_VERSION, "target": self.target,
+                                "endpoints": {where: items for where, items in self.delivered.items()
+                                              if items or where == self.endpoint}}
+        unanswered = {where: items for where, items in self.sent.items() if items}
+        if unanswered:
+            body["unanswered"] = unanswered
         write_atomic(
             self.path, (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
         )
+        log_path(self.path).unlink(missing_ok=True)
+        self._changed = False
 
 
 def _endpoints(data: Any, target: str) -> dict[str, dict[str, dict[str, Any]]] | None:
@@ -88,3 +185,11 @@ def _endpoints(data: Any, target: str) -> dict[str, dict[str, dict[str, Any]]] |
         return dict(endpoints)
     items = data.get("items")  # version 1: one list, its endpoint not recorded
     return {UNRECORDED: items} if isinstance(items, dict) else None
+
+
+def _sent(data: Any) -> dict[str, dict[str, list[str]]]:
+    if not isinstance(data, dict):
+        return {}
+    return {where: {key: [d for d in versions if isinstance(d, str)]
+                    for key, versions in items.items() if isinstance(versions, list)}
+            for where, items in data.items() if isinstance(items, dict)}
