@@ -141,7 +141,8 @@ def alignments(spec: Specification, language: str) -> list[Doc]:
                 continue
             seen.add(url)
             code = url.rsplit("/", 1)[-1]
-            found.append({"type": ["Alignment"], "targetName": text_in(outcome.title, language) or code,
+            name = text_in(skill.label, language) or text_in(outcome.title, language) or code
+            found.append({"type": ["Alignment"], "targetName": name,
                           "targetUrl": url, "targetFramework": ESCO, "targetCode": code,
                           "targetType": "ceasn:Competency"})
     return found

@@ -35,4 +35,22 @@ def input_schemas() -> dict[str, Any]:
     catalogue = Catalogue.model_json_schema(mode="validation")
     catalogue["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     catalogue["title"] = "edcbridge catalogue (YAML or JSON)"
+    _keyed_maps(catalogue)
     return {"catalogue": catalogue, "award": award_row_schema()}
+
+
+def _keyed_maps(catalogue: dict[str, Any]) -> None:
+    """Organisations and quality assurance may also be written as mappings keyed by their key
+    (as the loader reads them): each value is the record without its ``key``."""
+    for field in ("organisations", "quality_assurance"):
+        listed = catalogue["properties"][field]
+        name = listed["items"]["$ref"].rsplit("/", 1)[-1]
+        record = catalogue["$defs"][name]
+        catalogue["$defs"][f"{name}ByKey"] = {
+            **record, "title": f"{record.get('title', name)} (keyed by its key)",
+            "properties": {k: v for k, v in record["properties"].items() if k != "key"},
+            "required": [k for k in record.get("required", []) if k != "key"]}
+        keyed = {"type": "object", "additionalProperties": {"$ref": f"#/$defs/{name}ByKey"}}
+        catalogue["properties"][field] = {
+            "title": listed.get("title", field), "anyOf": [
+                {key: value for key, value in listed.items() if key != "title"}, keyed]}

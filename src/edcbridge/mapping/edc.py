@@ -27,7 +27,7 @@ from edcbridge.mapping.nodes import (
     note,
     web_resource,
 )
-from edcbridge.model import Award, Catalogue, Organisation, QualityAssurance, Specification
+from edcbridge.model import Award, Catalogue, EscoSkill, Organisation, QualityAssurance, Specification
 
 CONTEXT = ["https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap"]
 SHAPES_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
@@ -211,10 +211,17 @@ def _number(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _outcome(title: dict[str, str], skills: tuple[Any, ...], t: _Texts) -> Node:
+def _outcome(title: dict[str, str], skills: tuple[EscoSkill, ...], t: _Texts) -> Node:
     node: Node = {"type": "LearningOutcome", "title": t(title)}
     if skills:
-        node["relatedESCOSkill"] = [external_concept(str(s), ESCO_SKILLS) for s in skills]
+        node["relatedESCOSkill"] = [_skill(skill, t) for skill in skills]
+    return node
+
+
+def _skill(skill: EscoSkill, t: _Texts) -> Node:
+    node = external_concept(str(skill.iri), ESCO_SKILLS)
+    if skill.label:
+        node["prefLabel"] = t(skill.label)
     return node
 
 

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from edcbridge import vocab
 
@@ -165,10 +165,26 @@ NqfLevel = Annotated[str, concept_of("nqf")]
 AccreditationType = Annotated[str, concept_of("accreditation-type")]
 AssessmentType = Annotated[str, concept_of("assessment-type")]
 OpportunityType = Annotated[str, concept_of("learning-opportunity-type")]
-EQF = Annotated[vocab.EQFLevel, enum_of("eqf", vocab.EQFLevel)]
-Credits = Annotated[vocab.CreditSystem, enum_of("credit-system", vocab.CreditSystem)]
-CredType = Annotated[vocab.CredentialType, enum_of("credential-type", vocab.CredentialType)]
-Setting = Annotated[vocab.LearningSetting, enum_of("learning-setting", vocab.LearningSetting)]
-ModeOf = Annotated[vocab.Mode, enum_of("mode", vocab.Mode)]
-SupervisionOf = Annotated[vocab.Supervision, enum_of("supervision", vocab.Supervision)]
+
+
+def written_as(scheme: str, *, number: bool = False) -> WithJsonSchema:
+    """The published schema of a vocabulary field: what the loader reads (an IRI, code or
+    English label), not only the IRI it stores."""
+    text = {"type": "string", "minLength": 1}
+    return WithJsonSchema({
+        **({"anyOf": [text, {"type": "integer"}]} if number else text),
+        "description": f"An IRI, code or English label of the {scheme} vocabulary "
+                       f"(`edcbridge vocab {scheme}` lists them)"})
+
+
+EQF = Annotated[vocab.EQFLevel, enum_of("eqf", vocab.EQFLevel), written_as("eqf", number=True)]
+Credits = Annotated[vocab.CreditSystem, enum_of("credit-system", vocab.CreditSystem),
+                    written_as("credit-system")]
+CredType = Annotated[vocab.CredentialType, enum_of("credential-type", vocab.CredentialType),
+                     written_as("credential-type")]
+Setting = Annotated[vocab.LearningSetting, enum_of("learning-setting", vocab.LearningSetting),
+                    written_as("learning-setting")]
+ModeOf = Annotated[vocab.Mode, enum_of("mode", vocab.Mode), written_as("mode")]
+SupervisionOf = Annotated[vocab.Supervision, enum_of("supervision", vocab.Supervision),
+                          written_as("supervision")]
 Email = Annotated[str, AfterValidator(_check_email)]

@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import json
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -88,9 +89,34 @@ class QualityAssurance(Record):
     expires: Date | None = None
 
 
+class EscoSkill(Record):
+    """An ESCO skill, written as its IRI alone or as ``{iri: ..., label: {en: ...}}``: wallets
+    show the label (ESCO's preferred label), and a skill without one shows as a bare IRI."""
+
+    iri: HttpUrl
+    label: LangText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _iri_alone(cls, data: Any) -> Any:
+        return {"iri": data} if isinstance(data, str) else data
+
+    def __str__(self) -> str:
+        return str(self.iri)
+
+
+_ESCO_SKILL_SCHEMA = {
+    "description": "An ESCO skill: its IRI, or its IRI and ESCO's label for wallets to show",
+    "anyOf": [{"type": "string", "format": "uri"},
+              {"type": "object", "required": ["iri"], "additionalProperties": False,
+               "properties": {"iri": {"type": "string", "format": "uri"},
+                              "label": {"type": "object", "additionalProperties": {"type": "string"}}}}],
+}
+
+
 class LearningOutcome(Record):
     title: LangText
-    esco_skills: tuple[HttpUrl, ...] = ()
+    esco_skills: tuple[Annotated[EscoSkill, WithJsonSchema(_ESCO_SKILL_SCHEMA)], ...] = ()
 
 
 class Assessment(Record):

@@ -121,9 +121,13 @@ class _Writer:
         name = etree.SubElement(element, q("targetName"))
         etree.SubElement(name, q("text"), {"lang": "en", "content-type": "text/plain"}).text = found.label
 
-    def external_code(self, parent: etree._Element, tag: str, scheme: str, iri: str) -> None:
+    def external_code(self, parent: etree._Element, tag: str, scheme: str, iri: str,
+                      label: dict[str, str] | None = None) -> None:
+        """A CodeType element for a concept of another scheme (ESCO), named when a label is known."""
         element = etree.SubElement(parent, q(tag), {"targetFrameworkUrl": scheme, "uri": iri})
-        etree.SubElement(element, q("targetName"))
+        name = etree.SubElement(element, q("targetName"))
+        for lang, value in self.texts(label or {}):
+            etree.SubElement(name, q("text"), {"lang": lang, "content-type": "text/plain"}).text = value
 
     def ref(self, parent: etree._Element, tag: str, idref: str, ns: str = SNB) -> None:
         etree.SubElement(parent, q(tag, ns), {"idref": idref})
@@ -200,7 +204,7 @@ def _outcomes(w: _Writer, spec: Specification) -> list[str]:
             element = etree.Element(q("learningOutcome"), {"id": oid})
             w.text(element, "prefLabel", outcome.title)
             for skill in outcome.esco_skills:
-                w.external_code(element, "relatedEscoSkill", ESCO_SKILLS, str(skill))
+                w.external_code(element, "relatedEscoSkill", ESCO_SKILLS, str(skill.iri), skill.label)
             w.outcomes[oid] = element
         ids.append(oid)
     return ids

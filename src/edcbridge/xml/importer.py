@@ -109,6 +109,12 @@ def _id(value: Any) -> str | None:
     return node if isinstance(node, str) else None
 
 
+def _skill(value: Any) -> str | dict[str, Any]:
+    """An ESCO skill as the catalogue writes it: its IRI, with its label when the credential has one."""
+    label = _text(value.get("prefLabel")) if isinstance(value, dict) else None
+    return {"iri": _id(value), "label": label} if label else str(_id(value))
+
+
 def _url(value: Any) -> str | None:
     node = _first(value)
     return node.get("contentURL") if isinstance(node, dict) else None
@@ -297,7 +303,7 @@ class _Builder:
         for outcome in _list(node.get("learningOutcome")):
             text = _text(outcome.get("title")) if isinstance(outcome, dict) else None
             if text:
-                skills = [_id(s) for s in _list(outcome.get("relatedESCOSkill")) if _id(s)]
+                skills = [_skill(s) for s in _list(outcome.get("relatedESCOSkill")) if _id(s)]
                 outcomes.append({"title": text, "esco_skills": skills})
         data["learning_outcomes"] = outcomes
         data["learning_outcome_summary"] = _note(node.get("learningOutcomeSummary"))

@@ -1,0 +1,109 @@
+"""ESCO skills with their labels: carried into every format, checked by the official shapes
+and schema, and read back from the EC's own sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edcbridge.badges.ob3 import achievement
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.mapping.edc import to_edc
+from edcbridge.model import Award, Catalogue
+from edcbridge.schemas import SchemaStore
+from edcbridge.validation.shacl import validate_shacl
+from edcbridge.xml import edc12, xsd
+from edcbridge.xml.importer import import_file
+from tests.conftest import FIXTURES
+
+SKILL = "http://data.europa.eu/esco/skill/ccdf3597-5c80-410f-896d-e1bdfa223de9"
+PLAIN = "          - http://data.europa.eu/esco/skill/372d1969-b1d7-4f1a-b5dc-a2681d32a952\n"
+LABELLED = (f"          - iri: {SKILL}\n"
+            "            label: {en: stimulate creativity in the team, de: Kreativität im Team anregen}\n")
+
+
+@pytest.fixture
+def labelled(tmp_path: Path) -> tuple[Award, Catalogue]:
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    assert PLAIN in text
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace(PLAIN, LABELLED, 1), "utf-8")
+    catalogue = load_catalogue(path)
+    spec = next(s for s in catalogue.specifications
+                if any(str(k) == SKILL for o in s.learning_outcomes for k in o.esco_skills))
+    award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue)
+                 if r.award and r.award.specification == spec.code)
+    return award, catalogue
+
+
+def _skills(doc: dict[str, object]) -> list[dict[str, object]]:
+    outcomes = doc["credentialSubject"]["hasClaim"]["specifiedBy"]["learningOutcome"]  # type: ignore[index]
+    return [s for o in outcomes for s in o.get("relatedESCOSkill", [])]
+
+
+def test_a_labelled_skill_carries_its_label_in_the_credentials_languages(
+        labelled: tuple[Award, Catalogue], store: SchemaStore) -> None:
+    award, catalogue = labelled
+    doc = to_edc(award, catalogue)
+    (skill,) = [s for s in _skills(doc) if s["id"] == SKILL]
+    assert skill["prefLabel"] == {"en": "stimulate creativity in the team"}  # German is no language of it
+    assert all("prefLabel" not in s for s in _skills(doc) if s["id"] != SKILL)  # given by IRI alone
+    assert validate_shacl(doc, store) == []
+
+
+def test_a_labelled_skill_is_named_in_edc_xml_and_badges(
+        labelled: tuple[Award, Catalogue], store: SchemaStore) -> None:
+    award, catalogue = labelled
+    tree = edc12.to_edc_xml(award, catalogue)
+    assert xsd.errors(tree, store, "lxml", xsd.GENERIC_12) == []
+    (element,) = [e for e in tree.iter(f"{{{edc12.SNB}}}relatedEscoSkill") if e.get("uri") == SKILL]
+    assert [t.text for t in element.iter(f"{{{edc12.SNB}}}text")] == ["stimulate creativity in the team"]
+    spec = catalogue.specification(award.specification)
+    assert spec is not None
+    badge = achievement(spec, catalogue, catalogue.issuer, "en")
+    aligned = {a["targetUrl"]: a["targetName"] for a in badge["alignment"]}  # type: ignore[union-attr]
+    assert aligned[SKILL] == "stimulate creativity in the team"
+
+
+def test_skill_labels_are_read_from_the_ecs_sample(reference: Path) -> None:
+    sample = reference / "examples" / "elm-repo-v3-jsonld" / "Sample-MC-Annex1-unsigned.jsonld"
+    imported = import_file(sample)
+    skills = [s for spec in imported.catalogue.specifications for o in spec.learning_outcomes
+              for s in o.esco_skills]
+    assert any(str(s) == SKILL and s.label == {"en": "stimulate creativity in the team"} for s in skills)
+
+
+def test_the_published_catalogue_schema_takes_both_forms_of_a_skill() -> None:
+    import jsonschema
+    import yaml
+
+    from edcbridge.load.formats import input_schemas
+
+    catalogue = input_schemas()["catalogue"]
+    schema = {**catalogue["$defs"]["LearningOutcome"], "$defs": catalogue["$defs"]}
+    outcome = yaml.safe_load(f"title: {{en: Leads a team}}\nesco_skills:\n{PLAIN}{LABELLED}")
+    assert len(outcome["esco_skills"]) == 2
+    jsonschema.validate(outcome, schema)  # an IRI, and an IRI with its label
+    outcome["esco_skills"] = [{"label": {"en": "no IRI"}}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(outcome, schema)
+
+
+def test_the_published_catalogue_schema_takes_every_bundled_catalogue() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from edcbridge.load.formats import input_schemas
+
+    schema = input_schemas()["catalogue"]
+    paths = sorted(FIXTURES.glob("*/catalogue.yaml"))
+    assert len(paths) >= 6
+    for path in paths:  # as JSON: YAML's dates are strings there
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text("utf-8")), default=str))
+        jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+    data["organisations"] = {"x": {"key": "x"}}  # a key inside a keyed mapping is no field of it
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
