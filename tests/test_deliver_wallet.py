@@ -204,6 +204,13 @@ def test_cli_wallet(fake: tuple[FakeServer, WalletFake], tmp_path: Path, referen
     assert [i["action"] for i in planned] == ["skip"] * 2
 
 
+def _correct_the_first_credential(tmp_path: Path, reference: Path) -> None:
+    """c1.json of :func:`_manifest`, changed and sealed again."""
+    corrected = _credential(reference, 1)
+    corrected["validFrom"] = "2026-02-01T00:00:00Z"
+    (tmp_path / "c1.json").write_bytes(jades(corrected))
+
+
 def test_a_changed_credential_the_wallet_holds_in_its_earlier_version_fails(
     fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
 ) -> None:
@@ -214,9 +221,7 @@ def test_a_changed_credential_the_wallet_holds_in_its_earlier_version_fails(
     state_path = tmp_path / "state.json"
     first = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert [o.status for o in first] == ["ok"]
-    corrected = _credential(reference, 1)
-    corrected["validFrom"] = "2026-02-01T00:00:00Z"
-    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    _correct_the_first_credential(tmp_path, reference)
     for _ in range(2):  # and again: still not delivered, never "unchanged"
         (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
         assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
@@ -343,9 +348,7 @@ def test_a_changed_credential_after_a_deposit_whose_answer_was_lost_is_not_calle
     server.faults.append(Fault("drop-after", method="POST"))
     (lost,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert lost.status == "failed" and len(app.deposits) == 1  # stored, answer lost
-    corrected = _credential(reference, 1)
-    corrected["validFrom"] = "2026-02-01T00:00:00Z"
-    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    _correct_the_first_credential(tmp_path, reference)
     for _ in range(2):
         (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
         assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
@@ -375,9 +378,7 @@ def test_an_unanswered_version_and_an_earlier_one_leave_the_wallet_version_unkno
     state_path = tmp_path / "state.json"
     server.faults.append(Fault("drop", method="POST"))  # lost before the wallet stored it
     push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
-    corrected = _credential(reference, 1)
-    corrected["validFrom"] = "2026-02-01T00:00:00Z"
-    (tmp_path / "c1.json").write_bytes(jades(corrected))
+    _correct_the_first_credential(tmp_path, reference)
     server.faults.append(Fault("drop-after", method="POST"))  # stored, the answer lost
     push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert len(app.deposits) == 1
