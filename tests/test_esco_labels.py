@@ -107,3 +107,44 @@ def test_the_published_catalogue_schema_takes_every_bundled_catalogue() -> None:
     data["organisations"] = {"x": {"key": "x"}}  # a key inside a keyed mapping is no field of it
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_a_skill_without_a_label_is_kept_as_written_so_re_runs_redo_nothing() -> None:
+    """Catalogue digests (what a re-run compares) rest on the model's dump: a skill given by
+    its IRI alone dumps as that IRI, as before labels could be given."""
+    from edcbridge.model import parse
+    from edcbridge.model.records import LearningOutcome
+
+    written = {"title": {"en": "Leads a team"}, "esco_skills": [SKILL, {"iri": SKILL, "label": {"en": "x"}}]}
+    assert parse(LearningOutcome, written).model_dump(mode="json") == written
+
+
+def test_a_label_in_none_of_the_credentials_languages_is_left_out(
+        tmp_path: Path, store: SchemaStore) -> None:
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace(PLAIN, LABELLED.replace("en: stimulate creativity in the team, ", ""), 1),
+                    "utf-8")
+    catalogue = load_catalogue(path)
+    award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue)
+                 if r.award and any(str(k) == SKILL for s in [catalogue.specification(r.award.specification)]
+                                    if s for o in s.learning_outcomes for k in o.esco_skills))
+    doc = to_edc(award, catalogue)
+    (skill,) = [s for s in _skills(doc) if s["id"] == SKILL]
+    assert "prefLabel" not in skill  # German only, in an English credential: as in EDC XML
+    assert validate_shacl(doc, store) == []
+
+
+def test_a_key_inside_a_mapping_keyed_by_key_is_refused(tmp_path: Path) -> None:
+    from edcbridge.load.catalogue import CatalogueError
+
+    text = (FIXTURES / "galway" / "catalogue.yaml").read_text("utf-8")
+    old = "organisations:\n  galway:\n"
+    assert old in text
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace(old, old + "    key: nuig\n", 1), "utf-8")
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    (error,) = info.value.errors
+    assert error.row == 12 and "has a key field too ('nuig')" in error.message
+    assert "remove the key field" in error.fix

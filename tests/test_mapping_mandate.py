@@ -100,3 +100,27 @@ def test_a_text_in_none_of_the_titles_languages_is_carried_whole_and_not_noted(t
     assert not [n for n in catalogue_notes(loaded) if "left out" in n]
     award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", loaded) if r.award)
     assert to_edc(award, loaded)["issuer"]["altLabel"] == {"fr": "Collège impérial de Londres"}  # type: ignore[index]
+
+
+def test_a_text_beside_the_primary_language_is_noted_when_the_title_is_in_neither(tmp_path: Path) -> None:
+    """Title in Irish only, primary language English, a description in English and French: an
+    award made in English carries the English description and leaves the French one out."""
+    from edcbridge.mapping.edc import catalogue_notes
+
+    text = (GALWAY / "catalogue.yaml").read_text("utf-8")
+    old_title = "    title:\n      en: Python Programming for Data Analytics\n"
+    start = text.index("    description:\n      en: A 5 ECTS online")
+    irish = text.index("      ga: ", start)
+    assert old_title in text
+    text = text[:irish] + "      fr: Un module en ligne.\n" + text[text.index("\n", irish) + 1:]
+    text = text.replace(old_title, "    title:\n", 1)
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(text, "utf-8")
+    loaded = load_catalogue(catalogue)
+    notes = [n for n in catalogue_notes(loaded) if "GAL-MC-PYDA: texts in fr" in n]
+    assert len(notes) == 1 and "unless an award is made in that language" in notes[0]
+    award = next(r.award for r in iter_awards(GALWAY / "awards.jsonl", loaded)
+                 if r.award and r.award.specification == "GAL-MC-PYDA")
+    in_english = award.model_copy(update={"language": None})
+    described = to_edc(in_english, loaded)["credentialSubject"]["hasClaim"]["specifiedBy"]["description"]
+    assert "fr" not in described and "en" in described

@@ -188,3 +188,22 @@ def test_random_values_get_pyshacl_verdicts(store: SchemaStore, data: st.DataObj
             value = data.draw(_TEXTS)
         _set(doc, path, value)
     _same_as_pyshacl(doc, store)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_TEXTS, lang=st.sampled_from(["", "en", "EN", "de-AT", "ga"]))
+def test_a_literal_without_datatype_gets_the_answers_of_its_own_text(
+        store: SchemaStore, text: str, lang: str) -> None:
+    """The memo answers literals without datatype from the first one of their language tag;
+    each must still get what the shapes would ask of its own text."""
+    from edcbridge.validation.nquads import read_literal, term_key
+
+    memo = memo_for(store.root, tuple(shapes_for(_credentials()[0])))
+    assert memo.asked.text_blind()
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    value = read_literal(escaped, lang or None, None)
+    memo._literal("first of its tag", lang, "")  # the shortcut is set from another text
+    same, answers = memo._literal(escaped, lang, "")
+    assert same == term_key(value)
+    assert answers == (None, *memo.asked.answers(value))

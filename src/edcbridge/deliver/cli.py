@@ -191,7 +191,7 @@ def deqar_command(
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
         endpoint = f"{base_url.rstrip('/')} (agency {parsed.agency})"
-        state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint)
+        state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint, fold=not dry_run)
         items = batch_items(parsed, cat, batch.parent)
         client = None
         if not dry_run:
@@ -261,7 +261,8 @@ def wallet_command(
     _setup_logging(verbose)
     try:
         items = wallet_items(manifest)
-        state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"))
+        state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"),
+                           fold=not dry_run)
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))

@@ -6,8 +6,8 @@ A dry run stops there. ``apply`` then works item by item:
 
 * DEQAR: check first by local identifier (GET, safe to retry); PUT (full replacement) when the
   register has the report, POST when it does not; a duplicate answer to the POST (another run
-  won the race) turns into a PUT. The state is saved after every item, so a run killed
-  halfway resumes where it stopped and nothing is created twice. Each outcome carries the
+  won the race) turns into a PUT. Each delivery is logged in the state as it happens, so a run
+  killed halfway resumes where it stopped and nothing is created twice. Each outcome carries the
   action taken, not the one planned: a planned create that the register already has is an update.
 * Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
 """
@@ -430,6 +430,16 @@ def push_wallet(
     return outcomes
 
 
+def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
+    """What to do when a deposit's answer says it stored nothing: the version is no longer one
+    the wallet may hold, unless an earlier request of it went unanswered (that one may have)."""
+    def done() -> None:
+        if not unsure:
+            state.answered_without_storing(item.key, item.digest)
+
+    return done
+
+
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
@@ -444,8 +454,11 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
             outcome = Outcome(step.key, "deposit", "failed", message=refused)
         elif step.action == "deposit":
             earlier = {d for d in state.maybe_held(item.key) if d not in (item.digest, digest(item.content))}
+            # sent before without an answer: the wallet may hold this version from that request,
+            # whatever this one's answer says
             unsure = item.digest in state.unanswered.get(item.key, [])
             state.sending(item.key, item.digest)
+            not_stored = _not_stored(state, item, unsure)
             try:
                 result = client.deposit(
                     item.content,
@@ -456,19 +469,19 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                     filename=item.options["filename"],
                 )
             except DeliveryAuthError as exc:
-                state.answered_without_storing(item.key, item.digest)
+                not_stored()
                 refused = f"not sent: {exc}"
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryThrottledError as exc:
                 if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
-                    state.answered_without_storing(item.key, item.digest)
+                    not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryHTTPError as exc:
                 if 400 <= exc.status < 500:  # answered and refused: nothing was stored
-                    state.answered_without_storing(item.key, item.digest)
+                    not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except LocalValidationError as exc:  # refused before sending
-                state.answered_without_storing(item.key, item.digest)
+                not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryError as exc:  # no answer: it may have been stored
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
@@ -476,7 +489,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 if result.outcome == "already-delivered" and earlier:
                     # the wallet holds this id, in a version sent before this one changed (a
                     # state file of sealed-file digests names this version by the file's digest)
-                    state.answered_without_storing(item.key, item.digest)
+                    not_stored()
                     why = UNSURE_VERSION_HELD if unsure else EARLIER_VERSION_HELD
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome,
                                       f"{result.message}; {why}")
@@ -486,7 +499,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                         step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message
                     )
                 else:
-                    state.answered_without_storing(item.key, item.digest)
+                    not_stored()
                     outcome = Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)
         outcomes.append(outcome)
         sending.clear()

@@ -7,8 +7,10 @@ answer: the target may hold them, so a later "already there" is not taken for th
 
 Each change is one line appended to ``<state>.log`` as it happens, so a run killed halfway
 loses nothing and a batch of N items costs N short writes, not N rewrites of the whole file.
-The log is folded into the JSON file (rewritten atomically) when the push ends and whenever
-the state is loaded; a line cut short by a kill is the change that had not happened yet.
+The log is folded into the JSON file (rewritten atomically) when the push ends and when the
+next push loads the state (a dry run only reads it); a line cut short by a kill, anywhere,
+even inside a character, is the change that had not happened yet. A version 1 file's
+deliveries, which did not record where they went, count as versions any wallet may hold.
 """
 
 from __future__ import annotations
@@ -52,8 +54,12 @@ class State:
     _changed: bool = field(default=False, repr=False)  # since the state file was written
 
     @classmethod
-    def load(cls, path: Path | None, target: str, endpoint: str = "") -> State:
-        """The state of ``target`` deliveries to ``endpoint`` (others are kept as they are)."""
+    def load(cls, path: Path | None, target: str, endpoint: str = "", *, fold: bool = True) -> State:
+        """The state of ``target`` deliveries to ``endpoint`` (others are kept as they are).
+
+        The log of changes not yet folded in is replayed; with ``fold`` (not for a dry run, which
+        writes nothing and may run beside a push still appending to the log) it is also folded
+        into the state file."""
         state = cls(path, target, endpoint)
         if path is None:
             return state
@@ -73,7 +79,8 @@ class State:
             state.sent = _sent(data.get("unanswered"))
         if journal.exists():
             state._replay(journal)
-            state.save()
+            if fold:
+                state.save()
         return state
 
     @property
@@ -109,10 +116,13 @@ class State:
             self._change({"op": "not-stored", "key": key, "digest": content_digest})
 
     def maybe_held(self, key: str) -> set[str]:
-        """The versions the target may hold: delivered, or sent without an answer."""
-        known = self.entries.get(key)
-        delivered = {known["digest"]} if known and known.get("digest") else set()
-        return delivered | set(self.unanswered.get(key, []))
+        """The versions the target may hold: delivered, or sent without an answer; a delivery
+        of a version 1 file, which did not record where it went, may have gone to this target."""
+        held = set(self.unanswered.get(key, []))
+        for known in (self.entries.get(key), self.delivered.get(UNRECORDED, {}).get(key)):
+            if isinstance(known, dict) and isinstance(known.get("digest"), str):
+                held.add(known["digest"])
+        return held
 
     def _change(self, event: dict[str, Any]) -> None:
         event["endpoint"] = self.endpoint
@@ -143,13 +153,13 @@ class State:
 
     def _replay(self, journal: Path) -> None:
         try:
-            lines = journal.read_text("utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
+            lines = journal.read_bytes().splitlines()
+        except OSError as exc:
             raise DeliveryConfigError(f"{journal}: unreadable ({exc}); move it away, then run again (the "
                                       "target is checked first, nothing is created twice)") from None
         for line in lines:
-            try:
-                event = json.loads(line)
+            try:  # each line on its own: a kill can cut one anywhere, even inside a character
+                event = json.loads(line.decode("utf-8"))
                 self._apply(event)
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # cut short by a kill while it was written: that change did not happen

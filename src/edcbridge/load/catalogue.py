@@ -181,6 +181,9 @@ def load_catalogue(path: Path) -> Catalogue:
     if not isinstance(data, dict):
         raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
                                           "start with keys such as primary_language, issuer")])
+    inside = _keys_inside_keyed_maps(data)
+    if inside:
+        raise CatalogueError(_problem_errors(file, inside, data, lines))
     ambiguous = _ambiguous_numbers(data)
     try:
         catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
@@ -278,6 +281,19 @@ def _yaml_error(file: str, exc: yaml.YAMLError) -> RecordError:
         row = context_mark.line + 1
     return RecordError(file, row, None, None, message,
                        "check quotes and brackets from that line on; quote texts containing ': ' or ','")
+
+
+def _keys_inside_keyed_maps(data: dict[str, Any]) -> list[Problem]:
+    """A ``key`` field in a mapping keyed by key: which of the two is meant cannot be told."""
+    problems: list[Problem] = []
+    for field in ("organisations", "quality_assurance"):
+        value = data.get(field)
+        for key, record in value.items() if isinstance(value, dict) else ():
+            if isinstance(record, dict) and "key" in record:
+                problems.append(((field, key, "key"), f"{field} is a mapping keyed by key, and {key!r} "
+                                 f"has a key field too ({record['key']!r})",
+                                 f"remove the key field: the mapping's key ({key}) is the key"))
+    return problems
 
 
 def _index_keys(data: dict[str, Any]) -> dict[str, Any]:

@@ -66,9 +66,10 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
         qas = [catalogue.qa(key) for key in spec.quality_assurance]
         organisations |= {qa.agency for qa in qas}
         records = [spec, *qas, *(catalogue.organisation(key) for key in sorted(organisations))]
-        left_out = sorted(set().union(*(_left_out(record, set(spec.title)) for record in records)))
-        if primary in left_out:
-            left_out.remove(primary)
+        title = set(spec.title)
+        by_title = set().union(*(_left_out(record, title) for record in records))
+        left_out = sorted(set().union(*(_left_out(record, title | {primary}) for record in records)))
+        if primary in by_title:
             notes.append(f"specification {spec.code}: texts in {primary}, the primary language, are left "
                          f"out of its credentials for awards made in another language: its title has no "
                          f"{primary} text (a credential's languages are its award's language, else the "
@@ -219,9 +220,12 @@ def _outcome(title: dict[str, str], skills: tuple[EscoSkill, ...], t: _Texts) ->
 
 
 def _skill(skill: EscoSkill, t: _Texts) -> Node:
+    """The skill, named in the credential's languages; a label in none of them is left out (the
+    IRI alone is the skill), as in EDC XML and badges."""
     node = external_concept(str(skill.iri), ESCO_SKILLS)
-    if skill.label:
-        node["prefLabel"] = t(skill.label)
+    label = {lang: text for lang, text in (skill.label or {}).items() if lang in t.languages}
+    if label:
+        node["prefLabel"] = label
     return node
 
 

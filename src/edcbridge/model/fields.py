@@ -94,6 +94,13 @@ def _between(low: int, high: int, unit: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _whole_number(low: int, high: int) -> WithJsonSchema:
+    """The published schema of a count: a whole number in bounds, or its digits as text (the
+    loader reads both)."""
+    return WithJsonSchema({"anyOf": [{"type": "integer", "minimum": low, "maximum": high},
+                                     {"type": "string", "pattern": r"^\s*[0-9]+\s*$"}]})
+
+
 # one address, as a mail program takes it: no display name, brackets, "mailto:", list
 # separators, empty dot-separated parts, and a domain of letters, digits and hyphens
 _EMAIL = re.compile(r"""^(?!\.)(?!.*\.\.)(?!mailto:)[^@\s<>()\[\],;:"\\]+(?<!\.)
@@ -153,8 +160,8 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 CreditPoints = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 1000, "credits")]
 Hours = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 100_000, "hours")]
-Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months")]
-Years = Annotated[int, BeforeValidator(_to_int), _between(1, 100, "years")]
+Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months"), _whole_number(1, 1200)]
+Years = Annotated[int, BeforeValidator(_to_int), _between(1, 100, "years"), _whole_number(1, 100)]
 Language = Annotated[str, concept_of("language")]
 # the EU's own codes for Greece and the United Kingdom (Interinstitutional Style Guide), which
 # ISO writes GR and GB: without them, EL and UK would be close to BEL and UKR
@@ -167,17 +174,19 @@ AssessmentType = Annotated[str, concept_of("assessment-type")]
 OpportunityType = Annotated[str, concept_of("learning-opportunity-type")]
 
 
-def written_as(scheme: str, *, number: bool = False) -> WithJsonSchema:
+def written_as(scheme: str, *, numbers: tuple[int, int] | None = None) -> WithJsonSchema:
     """The published schema of a vocabulary field: what the loader reads (an IRI, code or
-    English label), not only the IRI it stores."""
+    English label; with ``numbers``, the codes from ``numbers[0]`` to ``numbers[1]`` written as
+    numbers), not only the IRI it stores."""
     text = {"type": "string", "minLength": 1}
+    number = {"type": "integer", "minimum": numbers[0], "maximum": numbers[1]} if numbers else None
     return WithJsonSchema({
-        **({"anyOf": [text, {"type": "integer"}]} if number else text),
+        **({"anyOf": [text, number]} if number else text),
         "description": f"An IRI, code or English label of the {scheme} vocabulary "
                        f"(`edcbridge vocab {scheme}` lists them)"})
 
 
-EQF = Annotated[vocab.EQFLevel, enum_of("eqf", vocab.EQFLevel), written_as("eqf", number=True)]
+EQF = Annotated[vocab.EQFLevel, enum_of("eqf", vocab.EQFLevel), written_as("eqf", numbers=(1, 8))]
 Credits = Annotated[vocab.CreditSystem, enum_of("credit-system", vocab.CreditSystem),
                     written_as("credit-system")]
 CredType = Annotated[vocab.CredentialType, enum_of("credential-type", vocab.CredentialType),

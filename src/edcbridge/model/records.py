@@ -19,9 +19,11 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -101,6 +103,13 @@ class EscoSkill(Record):
     def _iri_alone(cls, data: Any) -> Any:
         return {"iri": data} if isinstance(data, str) else data
 
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A skill without a label dumps as its IRI, as the catalogue writes it: digests of
+        catalogues (and so what a re-run redoes) do not change with this model."""
+        data = handler(self)
+        return data["iri"] if self.label is None else data
+
     def __str__(self) -> str:
         return str(self.iri)
 
@@ -110,7 +119,10 @@ _ESCO_SKILL_SCHEMA = {
     "anyOf": [{"type": "string", "format": "uri"},
               {"type": "object", "required": ["iri"], "additionalProperties": False,
                "properties": {"iri": {"type": "string", "format": "uri"},
-                              "label": {"type": "object", "additionalProperties": {"type": "string"}}}}],
+                              "label": {"anyOf": [{"type": "object", "minProperties": 1,
+                                                   "propertyNames": {"pattern": "^[a-zA-Z]{2}$"},
+                                                   "additionalProperties": {"type": "string"}},
+                                                  {"type": "null"}]}}}],
 }
 
 

@@ -14,7 +14,8 @@ POST    /credential                                 the credential
 POST    /notification                               the wallet's notification
 ======  ==========================================  ==================================
 
-Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 413 or 500, never 200;
+Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 413
+or 500, never 200, and never cached (``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open.
 """
@@ -38,7 +39,8 @@ from edcbridge.oid4vci.service import IssuerService
 from edcbridge.output import printable
 
 LOG = logging.getLogger("edcbridge.oid4vci")
-NO_STORE = {"Cache-Control": "no-store"}
+# RFC 6749 5.1: answers with tokens (and, here, nonces, offers and errors) carry both
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
 
@@ -130,7 +132,9 @@ def create_app(service: IssuerService) -> Starlette:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         error = "invalid_request" if status < 500 else "server_error"
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error; see the issuer's log"
-        return JSONResponse({"error": error, "error_description": str(detail)}, status_code=status)
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # 405: Allow (RFC 9110)
+        return JSONResponse({"error": error, "error_description": str(detail)}, status_code=status,
+                            headers={**NO_STORE, **headers})
 
     metadata = [
         Route("/.well-known/openid-credential-issuer", _guarded(issuer_metadata), methods=["GET"]),

@@ -12,7 +12,9 @@ Rules (OpenID4VCI 1.0, 6.3):
 * a missing transaction code is ``invalid_request`` and costs nothing; a wrong one is
   ``invalid_grant`` and counts: only after ``tx_code_attempts`` wrong codes is the offer
   withdrawn (a typo does not burn it);
-* one offer gives one credential; the access token then still serves the notification endpoint;
+* one offer gives each credential it lists once (only those the token request's
+  ``authorization_details`` name, when it has them); the access token then still serves the
+  notification endpoint;
 * a ``c_nonce`` is good for one key proof, until it expires.
 
 Every state change is one ``BEGIN IMMEDIATE`` transaction, so concurrent wallets (or several
@@ -49,6 +51,7 @@ CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
     client_id TEXT);
 CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
 CREATE TABLE IF NOT EXISTS issued (
     offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
@@ -79,6 +82,17 @@ def code_for_reference(reference: str) -> str:
 
 def _tx_digest(salt: str, tx_code: str) -> str:
     return hashlib.sha256(f"{salt}:{tx_code}".encode()).hexdigest()
+
+
+def _narrowed(configurations: str, granted: tuple[str, ...] | None) -> str:
+    """The offer's configurations (stored JSON) that ``granted`` names, all when it is None."""
+    offered: list[str] = json.loads(configurations)
+    if granted is None:
+        return configurations
+    kept = [configuration for configuration in offered if configuration in granted]
+    if not kept or len(set(granted)) != len(kept):
+        raise ValueError(f"granted {list(granted)} is not a part of the offer {offered}")
+    return json.dumps(kept)
 
 
 @dataclass(frozen=True)
@@ -277,12 +291,15 @@ class OfferStore:
         token_ttl: int,
         client_id: str | None = None,
         check: Callable[[str, tuple[str, ...]], None] | None = None,
+        granted: tuple[str, ...] | None = None,
     ) -> Grant:
         """Exchange a pre-authorized code (and transaction code) for an access token.
 
         ``check(award_key, configuration_ids)`` runs once the codes are right and before the
         code is spent: what it raises leaves the offer open, to be redeemed once the issuer
-        can issue it.
+        can issue it. ``granted`` (the wallet's ``authorization_details``, a part of the offer)
+        narrows the offer to those configurations: the token obtains them alone (RFC 9396),
+        and the offer is used up once they are issued.
         """
         now = self.clock()
         refusal: OAuthError | None = None  # a refusal that changes state: raised after the commit
@@ -329,8 +346,12 @@ class OfferStore:
             if refusal is None:
                 if check is not None:
                     check(award_key, tuple(json.loads(configurations)))
+                configurations = _narrowed(configurations, granted)
                 token = new_secret()
-                db.execute("UPDATE offers SET state = 'redeemed', redeemed = ? WHERE id = ?", (now, offer_id))
+                db.execute(
+                    "UPDATE offers SET state = 'redeemed', redeemed = ?, configurations = ? WHERE id = ?",
+                    (now, configurations, offer_id),
+                )
                 db.execute(
                     "INSERT INTO tokens (hash, offer_id, expires, client_id) VALUES (?, ?, ?, ?)",
                     (digest(token), offer_id, now + token_ttl, client_id),

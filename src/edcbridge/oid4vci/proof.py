@@ -10,8 +10,10 @@ invalid proof is ``invalid_proof``; the nonce itself is checked by the caller (`
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -25,6 +27,11 @@ PROOF_ALGORITHMS = ("ES256",)
 # What the credential's cnf.jwk holds: the key itself, nothing else the wallet put beside it
 # (names, URLs, padding), which the issuer would otherwise sign as if it vouched for it.
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
+# RFC 7518 6.2.1.2-6.2.1.3: a P-256 coordinate is exactly 32 octets, base64url without padding
+COORDINATE_OCTETS = 32
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# A time claim beyond this many seconds (about 3 million years) is no time: it cannot be a float
+MAX_SECONDS = 2**53
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,25 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
         raise _refuse(f"the proof header 'jwk' is not a usable key: {exc}") from None
     if key.get("kty") != "EC" or key.get("crv") != "P-256":
         raise _refuse("the proof key must be an EC P-256 key (ES256)")
+    for name in ("x", "y"):
+        _check_coordinate(name, value[name])
     others = [name for name in ("kid", "x5c") if name in header]
     if others:  # Appendix F.1: jwk excludes kid and x5c
         raise _refuse(f"the proof header carries 'jwk' and {', '.join(map(repr, others))}; send only 'jwk'")
     return key, {name: value[name] for name in PUBLIC_MEMBERS}
+
+
+def _check_coordinate(name: str, text: object) -> None:
+    """The credential's ``cnf.jwk`` copies the coordinates as sent: they must be the one
+    encoding of the key (RFC 7518 6.2.1.2), or verifiers and key thumbprints see another key."""
+    octets = b""
+    if isinstance(text, str) and _BASE64URL.fullmatch(text) and len(text) % 4 != 1:
+        octets = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if len(octets) != COORDINATE_OCTETS or base64.urlsafe_b64encode(octets).rstrip(b"=").decode() != text:
+        raise _refuse(
+            f"the proof header 'jwk' member {name!r} must be the {COORDINATE_OCTETS}-octet coordinate "
+            "in base64url without padding (RFC 7518 6.2.1)"
+        )
 
 
 def _is_proof_type(typ: object) -> bool:
@@ -109,8 +131,13 @@ def _check_client(claims: dict[str, Any], client_id: str | None) -> None:
 
 
 def _seconds(value: object) -> TypeGuard[int | float]:
-    """A time claim is a finite number: JSON parsers take NaN, which every comparison lets pass."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A time claim is a finite number: JSON parsers take NaN, which every comparison lets pass,
+    and integers of hundreds of digits, which no float holds (``math.isfinite`` overflows)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_SECONDS
+    return math.isfinite(value)
 
 
 def _check_issued_at(issued_at: object, policy: ProofPolicy, now: float) -> None:

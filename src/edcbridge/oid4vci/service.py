@@ -170,7 +170,7 @@ class IssuerService:
 
         def check(award_key: str, offered: tuple[str, ...]) -> None:
             _check_requested(requested, offered)
-            self._issuable(award_key, offered)
+            self._issuable(award_key, requested or offered)
 
         grant = self.offers.redeem(
             code,
@@ -178,6 +178,7 @@ class IssuerService:
             token_ttl=self.settings.token_ttl,
             client_id=form.get("client_id") or None,
             check=check,
+            granted=requested,  # the token obtains what its answer's authorization_details name
         )
         LOG.info("offer %s: access token issued", grant.offer_id)
         answer: dict[str, Any] = {

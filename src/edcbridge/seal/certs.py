@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -283,6 +283,9 @@ def seal_purpose_problem(cert: x509.Certificate) -> str | None:
     """Why the certificate cannot make a seal, besides its key usage: a CA certificate, an
     extended key usage limited to other purposes (say TLS server only), a weak key or
     certificate signature, a critical extension this verifier does not process."""
+    unreadable = unreadable_problem(cert)
+    if unreadable:
+        return unreadable
     name = cert.subject.rfc4514_string()
     if is_ca(cert):
         return f"certificate '{name}' is a CA certificate, not an end-entity seal certificate"
@@ -321,49 +324,112 @@ def _issuer_problem(issuer: x509.Certificate, below: int, anchor: bool) -> str |
     return _unprocessed_critical(issuer)
 
 
+# A path search examines at most this many (candidate, certificate) signatures: a real chain
+# needs a handful, and certificates an attacker adds to unsigned data cannot make it spin.
+MAX_PATH_SIGNATURE_CHECKS = 200
+MAX_PATH_LENGTH = 10  # CA certificates above the leaf
+
+
+class _SearchExhausted(Exception):
+    """The path search used up its signature checks."""
+
+
+@dataclass
+class _PathSearch:
+    candidates: list[x509.Certificate]
+    anchor_fps: frozenset[bytes]
+    at: datetime
+    checks: int = 0
+
+    def issuers_of(self, cert: x509.Certificate, path: list[x509.Certificate]) -> Iterator[x509.Certificate]:
+        """The candidates not yet on *path* that issued *cert* (name and signature), found one at
+        a time in candidate order (trust anchors first), so a path found early ends the search."""
+        on_path = {fingerprint(c) for c in path}
+        for candidate in self.candidates:
+            if candidate.subject != cert.issuer or fingerprint(candidate) in on_path:
+                continue
+            self.checks += 1
+            if self.checks > MAX_PATH_SIGNATURE_CHECKS:
+                raise _SearchExhausted
+            if issued_by(cert, candidate):
+                yield candidate
+
+
+def unreadable_problem(cert: x509.Certificate) -> str | None:
+    """Why a certificate cannot be read in full, or None. cryptography parses names and
+    extensions only when they are first used, so a malformed one would otherwise fail (with a
+    traceback) deep inside a check."""
+    for part, label in (("subject", "subject name"), ("issuer", "issuer name"), ("extensions", "extension")):
+        try:
+            getattr(cert, part)
+        except ValueError as exc:
+            return (f"the certificate with serial number {cert.serial_number:#x} has an unreadable {label} "
+                    f"({exc}): it is refused; its issuer must replace it with a well-formed certificate")
+    return None
+
+
+def _through(issuer: x509.Certificate, path: list[x509.Certificate],
+             search: _PathSearch) -> tuple[list[x509.Certificate], str | None]:
+    """Extend *path* with *issuer*, then on to a trust anchor."""
+    name = issuer.subject.rfc4514_string()
+    if not is_ca(issuer):
+        return path, f"'{name}' is not a CA certificate"
+    problem = validity_problem(issuer, search.at)
+    if problem:
+        return path, f"CA certificate '{name}' {problem}"
+    anchor = fingerprint(issuer) in search.anchor_fps
+    problem = _issuer_problem(issuer, len(path) - 1, anchor)
+    if problem:
+        return path, problem
+    longer = [*path, issuer]
+    if anchor:
+        return longer, None
+    if is_self_signed(issuer):
+        return longer, f"root '{name}' is not a trust anchor"
+    return _extend(longer, search)
+
+
+def _extend(path: list[x509.Certificate], search: _PathSearch) -> tuple[list[x509.Certificate], str | None]:
+    """Try every issuer of the last certificate of *path*; the first path that reaches an anchor,
+    else the first failure met (the one a single candidate would give)."""
+    current = path[-1]
+    if len(path) > MAX_PATH_LENGTH:
+        return path, "certificate chain too long"
+    first: tuple[list[x509.Certificate], str | None] | None = None
+    for issuer in search.issuers_of(current, path):
+        outcome = _through(issuer, path, search)
+        if outcome[1] is None:
+            return outcome
+        first = first or outcome
+    return first or (path, f"no issuer found for '{current.subject.rfc4514_string()}'")
+
+
 def build_chain(
     leaf: x509.Certificate,
     pool: Iterable[x509.Certificate],
     anchors: Sequence[x509.Certificate],
     at: datetime,
 ) -> tuple[list[x509.Certificate], str | None]:
-    """Walk from *leaf* to one of *anchors* through *pool*.
+    """Walk from *leaf* to one of *anchors* through *pool*, trying every candidate issuer: a
+    certificate added to unsigned data (say an expired copy of the CA certificate) cannot
+    hide the valid path, and one that cannot be read is left out.
 
     Returns the path (leaf first, anchor last) and None on success, or the partial path
     and the reason it stopped.
     """
-    candidates = list(pool) + list(anchors)
-    anchor_fps = {fingerprint(a) for a in anchors}
-    path = [leaf]
-    current = leaf
-    if fingerprint(leaf) not in anchor_fps:
-        problem = strength_problem(leaf) or _unprocessed_critical(leaf)
-        if problem:
-            return path, problem
-    for _ in range(10):
-        if fingerprint(current) in anchor_fps:
-            return path, None
-        issuer = next(
-            (c for c in candidates if c.subject == current.issuer and issued_by(current, c)),
-            None,
-        )
-        if issuer is None:
-            return path, f"no issuer found for '{current.subject.rfc4514_string()}'"
-        if not is_ca(issuer):
-            return path, f"'{issuer.subject.rfc4514_string()}' is not a CA certificate"
-        problem = validity_problem(issuer, at)
-        if problem:
-            return path, f"CA certificate '{issuer.subject.rfc4514_string()}' {problem}"
-        problem = _issuer_problem(issuer, len(path) - 1, fingerprint(issuer) in anchor_fps)
-        if problem:
-            return path, problem
-        path.append(issuer)
-        if fingerprint(issuer) in anchor_fps:
-            return path, None
-        if is_self_signed(issuer):
-            return path, f"root '{issuer.subject.rfc4514_string()}' is not a trust anchor"
-        current = issuer
-    return path, "certificate chain too long"
+    unique = dict.fromkeys([*anchors, *pool])  # anchors first, each certificate once
+    candidates = [c for c in unique if unreadable_problem(c) is None]
+    anchor_fps = frozenset(fingerprint(a) for a in anchors)
+    if fingerprint(leaf) in anchor_fps:
+        return [leaf], None
+    problem = unreadable_problem(leaf) or strength_problem(leaf) or _unprocessed_critical(leaf)
+    if problem:
+        return [leaf], problem
+    try:
+        return _extend([leaf], _PathSearch(candidates, anchor_fps, at))
+    except _SearchExhausted:
+        return [leaf], (f"no certificate path found within {MAX_PATH_SIGNATURE_CHECKS} signature checks: "
+                        "the document carries too many candidate CA certificates")
 
 
 def extended_key_usages(cert: x509.Certificate) -> tuple[x509.ObjectIdentifier, ...]:

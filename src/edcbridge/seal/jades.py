@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
-from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial
+from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
 
@@ -247,9 +247,13 @@ class ParsedSeal:
         if not isinstance(x5c, list) or not x5c or not all(isinstance(c, str) for c in x5c):
             raise SealFormatError("protected header has no x5c certificate")
         try:
-            return [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
+            certs = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
         except (ValueError, binascii.Error, x509.InvalidVersion) as exc:
             raise SealFormatError(f"x5c holds an unreadable certificate: {exc}") from exc
+        problem = next(filter(None, map(unreadable_problem, certs)), None)
+        if problem:
+            raise SealFormatError(f"x5c holds an unreadable certificate: {problem}")
+        return certs
 
     def unsigned(self, name: str) -> list[Any]:
         """All values of the unsigned property *name* found in etsiU."""

@@ -5,10 +5,11 @@ Each check ends OK, ERROR or SKIPPED with a reason:
 * SEAL: JWS signature over the exact payload bytes; the signed reference to the signing
   certificate (`x5t#S256`, `x5t#o` or `sigX5ts`: required, as for a JAdES baseline signature)
   and `kid`; key usage, key strength (RSA 2048 bits or more, no SHA-1 certificate signature),
-  a QcType that allows seals, and the chain to a configured trust anchor; what the QC
-  statements claim is reported. Without trust anchors the signature is still checked and SEAL
-  can be OK, but its reason says trust was not established; pass ``require_trust=True`` to
-  make that an ERROR.
+  a QcType that allows seals, and the chain to a configured trust anchor (valid when a trusted
+  signature timestamp proves, else now; never at the claimed sigT), every candidate issuer
+  tried; what the QC statements claim is reported. Without trust anchors the signature is still
+  checked and SEAL can be OK, but its reason says trust was not established; pass
+  ``require_trust=True`` to make that an ERROR.
 * TIMESTAMP: every `sigTst` token is valid (CMS signature, ESS signing certificate, a TSA
   certificate for timestamping valid at the token's time), covers the ASCII signature value,
   is not older than `sigT`, and chains to a trust anchor when anchors are configured. A
@@ -50,6 +51,7 @@ from edcbridge.seal.certs import (
     key_usage_names,
     qualification,
     seal_purpose_problem,
+    unreadable_problem,
     validity_problem,
 )
 from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
@@ -134,6 +136,8 @@ def load_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
 
 
 def _xvals(seal: jades.ParsedSeal) -> list[x509.Certificate]:
+    """The certificates of the unsigned xVals that can be read in full; anyone can add to them,
+    so the others are left out rather than refused."""
     certs = []
     for value in seal.unsigned("xVals"):
         for item in value if isinstance(value, list) else []:
@@ -144,7 +148,7 @@ def _xvals(seal: jades.ParsedSeal) -> list[x509.Certificate]:
                     certs.append(x509.load_der_x509_certificate(base64.b64decode(val)))
                 except (ValueError, binascii.Error):
                     continue
-    return certs
+    return [c for c in certs if unreadable_problem(c) is None]
 
 
 def _seal_check(ctx: _Context) -> Check:
@@ -175,11 +179,22 @@ def _seal_check(ctx: _Context) -> Check:
         if ctx.options.require_trust:
             return Check("ERROR", f"{done}; trust not established: no trust anchor configured")
         return Check("OK", f"{done}; trust not established: no trust anchor configured")
-    path, failure = build_chain(leaf, ctx.pool, anchors, ctx.signing_time)
+    moment, when = _chain_time(ctx)
+    path, failure = build_chain(leaf, ctx.pool, anchors, moment)
     if failure:
-        return Check("ERROR", f"{done}; but not trusted: {failure}")
+        return Check("ERROR", f"{done}; but not trusted {when}: {failure}")
     ctx.trusted = True
     return Check("OK", f"{done}; chain to trust anchor '{_name(path[-1])}'")
+
+
+def _chain_time(ctx: _Context) -> tuple[datetime, str]:
+    """When the chain to the anchor must hold: at the earliest trusted signature timestamp, else
+    now. Never at the claimed sigT, which the signer chooses: back-dating it would otherwise
+    revive a CA certificate that has expired."""
+    if ctx.timestamps:
+        first = min(t.gen_time for t in ctx.timestamps)
+        return first, f"at the signature timestamp {_short(first)}"
+    return ctx.at, f"at verification time {_short(ctx.at)} (no trusted signature timestamp)"
 
 
 def _token_der(val: str) -> bytes:
@@ -320,18 +335,21 @@ def _credential_date(credential: dict[str, Any], name: str) -> datetime | None:
 
 
 def _credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool, str]:
-    """validFrom (VC 2.0) / issuanceDate (VC 1.1) reached and validUntil / expirationDate not."""
-    until_name = "validUntil" if credential.get("validUntil") else "expirationDate"
+    """validFrom (VC 2.0) / issuanceDate (VC 1.1) reached and neither validUntil (VC 2.0) nor
+    expirationDate (VC 1.1) passed: a credential carrying both is read by verifiers of either
+    model, so it is expired when either end date has passed."""
     try:
         starts = [(n, _credential_date(credential, n)) for n in ("validFrom", "issuanceDate")]
-        until = _credential_date(credential, until_name)
+        ends = [(n, _credential_date(credential, n)) for n in ("validUntil", "expirationDate")]
     except _DateError as exc:
         return False, str(exc)
     for name, start in starts:
         if start is not None and start > at + _CLOCK_SKEW:
             return False, f"credential not valid before {_short(start)} ({name})"
-    if until is None:
+    known = [(until, name) for name, until in ends if until is not None]
+    if not known:
         return True, "credential has no validUntil"
+    until, until_name = min(known)
     if until < at:
         return False, f"credential expired on {_short(until)} ({until_name})"
     return True, f"credential valid until {_short(until)}"
@@ -572,9 +590,9 @@ def _status_list(ctx: _Context, url: str) -> tuple[dict[str, Any], str]:
             f"status list {url} is sealed by '{_name(result.certificate)}', not with the "
             "credential's seal certificate"
         )
-    listed = json.loads(result.payload)
-    if not isinstance(listed, dict):
-        raise RevocationError(f"status list {url} is not a JSON object")
+    listed = _credential(result.payload)
+    if listed is None:
+        raise RevocationError(f"status list {url} is sealed, but its payload is not a JSON object")
     return listed, ""
 
 
@@ -665,8 +683,8 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     pool = [*seal.certificates()[1:], *_xvals(seal)]
     ctx = _Context(seal, leaf, pool, signing_time, at, options, sigt_problem=sigt_problem)
     credential = _credential(seal.payload)
+    timestamp = _timestamp_check(ctx)  # first: SEAL judges the chain at the time it proves
     seal_check = _seal_check(ctx)
-    timestamp = _timestamp_check(ctx)
     checks = {
         "SEAL": seal_check,
         "TIMESTAMP": timestamp,

@@ -54,6 +54,12 @@ class Questions:
                 tuple(at_most(literal, limit) for limit in self.limits),
                 term_key(literal) in self.values)
 
+    def text_blind(self) -> bool:
+        """Whether a literal without datatype gets the same answers whatever its text (sh:hasValue
+        aside): no sh:maxInclusive compares strings, and sh:datatype looks at the datatype and
+        language tag only when the literal has no datatype."""
+        return not any(isinstance(limit.value, str) for limit in self.limits)
+
 
 def questions(profiles: list[CompiledShapes]) -> Questions:
     iris: set[str] = set()
@@ -93,6 +99,8 @@ class StructureMemo:
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
         self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...]]] = {}
         self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str]]] = {}
+        # answers of literals without datatype, by language tag (see Questions.text_blind)
+        self._plain: dict[str, tuple[object, ...]] | None = {} if asked.text_blind() else None
 
     def key(self, trace: Trace) -> Key | None:
         """The document's key, or None when its lines are not in the plain form."""
@@ -127,7 +135,16 @@ class StructureMemo:
             if len(self._answers) > 65536:
                 self._answers.clear()
             value = read_literal(lex, lang or None, datatype or None)
-            found = self._answers[raw] = (term_key(value), (value.datatype, *self.asked.answers(value)))
+            same = term_key(value)
+            plain = self._plain if not datatype else None
+            if plain is None:
+                found = (same, (value.datatype, *self.asked.answers(value)))
+            else:  # the answers of the first such literal, but for its own sh:hasValue
+                answers = plain.get(lang)
+                if answers is None:
+                    answers = plain[lang] = (None, *self.asked.answers(value)[:-1])
+                found = (same, (*answers, same in self.asked.values))
+            self._answers[raw] = found
         return found
 
     def _shared_iris(self, trace: Trace) -> frozenset[str]:

@@ -594,7 +594,8 @@ class _XmlReader:
             node["homepage"] = {"contentURL": homepage.get("uri")}
         node["learningOutcome"] = [
             {"title": self.texts(o.find(_q("prefLabel"))),
-             "relatedESCOSkill": [{"id": s.get("uri")} for s in o.findall(_q("relatedEscoSkill"))]}
+             "relatedESCOSkill": [{"id": s.get("uri"), "prefLabel": self.texts(s.find(_q("targetName")))}
+                                  for s in o.findall(_q("relatedEscoSkill"))]}
             for o in map(self.deref, element.findall(f"{_q('learningOutcomes')}/{_q('learningOutcome')}"))
             if o is not None]
         partial = self.findtext(element, _q("isPartialQualification"))

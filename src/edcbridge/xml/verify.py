@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
@@ -53,6 +53,7 @@ from edcbridge.seal.certs import (
     key_usage_names,
     qualification,
     seal_purpose_problem,
+    unreadable_problem,
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
@@ -106,13 +107,16 @@ class XadesVerification:
 
 
 def _load_cert(text: str) -> x509.Certificate | None:
+    """A KeyInfo certificate, or None when it cannot be read in full (KeyInfo is not signed:
+    anyone can add such a certificate, so it is left out rather than read part way)."""
     try:
         der = base64.b64decode("".join(text.split()))
         with warnings.catch_warnings():  # e.g. the negative serial of an EC test certificate
             warnings.simplefilter("ignore")
-            return x509.load_der_x509_certificate(der)
+            cert = x509.load_der_x509_certificate(der)
     except (ValueError, binascii.Error):
         return None
+    return cert if unreadable_problem(cert) is None else None
 
 
 _NS = {"ds": xades.DS, "xades": xades.XADES, "xades141": XADES_141, "ec": xades.EXC_C14N}
@@ -229,7 +233,10 @@ def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bo
         raw = base64.b64decode("".join((value.text or "").split()), validate=True)
     except (ValueError, binascii.Error):
         return False
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(raw, data, padding.PKCS1v15(), hash_type())
