@@ -582,3 +582,24 @@ def test_the_national_qualification_level_of_the_catalogue_reaches_the_register(
     (outcome,) = push_deqar(items, client, State(None, "deqar"), agency="ACQUIN")
     record = client.report(outcome.target_id)
     assert record is not None and record["programmes"][0]["nqf_level"] == "RQF Level 6"
+
+
+def test_the_csv_route_does_not_create_again_a_report_whose_local_identifier_was_removed(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """As on the API route: the CSV upserts by local identifier, so a report the register lost
+    it for would be created a second time."""
+    server, app = fake
+    state = State.load(workdir / "state.json", "deqar")
+    items = _items(workdir, batch_text(2))
+    first, second = push_deqar_csv(items, deqar_client(server), state, agency="ACQUIN")
+    payload = dict(_items(workdir, batch_text(1))[0].content, report_id=first.target_id)
+    del payload["local_identifier"]  # a colleague's update by report id clears it
+    assert deqar_client(server).update(payload).ok
+    changed = _items(workdir, batch_text(2, summary="Re-accredited."))
+    again = push_deqar_csv(changed, deqar_client(server), State.load(workdir / "state.json", "deqar"),
+                           agency="ACQUIN")
+    assert [(o.action, o.status) for o in again] == [("update", "failed"), ("update", "ok")]
+    assert f"DEQAR report {first.target_id}" in again[0].message
+    assert "remove 'EDCB-0001' from the state file" in again[0].message
+    assert len(app.reports) == 2 and again[1].target_id == second.target_id

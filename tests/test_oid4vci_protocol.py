@@ -282,11 +282,12 @@ def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Hol
     proof = holder.proof(holder.nonce())
     _error(holder.request(token, proof, "diploma"), 400, "unknown_credential_configuration")
     _error(holder.request(token, proof, "edc-sealed"), 400, "unknown_credential_configuration")  # not offered
-    _error(
-        holder.credential(token, {"credential_identifier": "x", "proofs": {"jwt": [proof]}}),
-        400,
-        "unknown_credential_identifier",
-    )
+    for identifier in ("x", "elm"):  # 8.2: the token response returned no credential_identifiers
+        _error(
+            holder.credential(token, {"credential_identifier": identifier, "proofs": {"jwt": [proof]}}),
+            400,
+            "invalid_credential_request",
+        )
     _error(
         holder.credential(token, {"format": "vc+sd-jwt", "vct": "urn:eudi:elm:1", "proof": {}}),
         400,
@@ -332,11 +333,34 @@ def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Hol
     _error(notification, 400, "invalid_notification_request")
 
 
-def test_missing_or_unknown_access_token_is_401(issuer: IssuerService) -> None:
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dXNlcjpwdw=="}):
-        response = requests.post(f"{issuer.issuer}/credential", json={}, headers=headers, timeout=10)
-        _error(response, 401, "invalid_token")
-        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+def test_missing_or_unknown_access_token_is_401(
+    issuer: IssuerService, exported: Exported, clock: Clock
+) -> None:
+    """RFC 6750 3.1: a request without a Bearer token (no ``Authorization``, another scheme) is
+    challenged with a plain ``Bearer`` and no error code; a token that is unknown or expired
+    gets ``error="invalid_token"``."""
+    for endpoint in ("credential", "notification"):
+        for headers in ({}, {"Authorization": "Basic dXNlcjpwdw=="}, {"Authorization": "DPoP abc"}):
+            response = requests.post(f"{issuer.issuer}/{endpoint}", json={}, headers=headers, timeout=10)
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == "Bearer", headers
+            assert "error" not in response.json() and response.json()["error_description"]
+            assert response.headers["cache-control"] == "no-store"
+        for token in ("nope", ""):
+            response = requests.post(f"{issuer.issuer}/{endpoint}", json={}, timeout=10,
+                                     headers={"Authorization": f"Bearer {token}"})
+            _error(response, 401, "invalid_token")
+            assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    offer = issuer.offers.create(exported.keys[3], ("elm",), valid_for=600)
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(offer.pre_authorized_code)
+    clock.offset = 601  # past the token's 600 s
+    try:
+        expired = holder.request(token, holder.proof(holder.nonce()))
+    finally:
+        clock.offset = 0
+    assert "expired" in _error(expired, 401, "invalid_token")
+    assert expired.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
 
 
 def test_offer_by_reference_serves_the_offer_until_used(issuer: IssuerService, exported: Exported) -> None:

@@ -281,3 +281,17 @@ def test_an_earlier_file_that_cannot_be_removed_does_not_stop_the_run(env: None,
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["done"] == 1 and report["skipped"] == 2 and len(report["records"]) == 3
     assert (earlier / "kept.txt").is_file()
+
+
+def test_a_quoted_cell_over_several_lines_is_one_row_of_the_count(tmp_path: Path) -> None:
+    from edcbridge.load import iter_awards, load_catalogue
+
+    source = _awards(tmp_path / "plain.csv", 4).read_text("utf-8").splitlines()
+    header, first, *rest = source
+    cells = first.split(",")
+    cells[-1] = '"a note\nover ""two"" lines"'  # the last column, quoted, with a line break inside
+    multi = tmp_path / "multi.csv"
+    multi.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", "utf-8")
+    rows = list(iter_awards(multi, load_catalogue(CATALOGUE)))
+    assert len(rows) == 4
+    assert count_rows(multi) == 4

@@ -134,8 +134,9 @@ def test_a_token_for_part_of_an_offer_obtains_that_part_alone(
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
     holder = Holder(issuer.issuer)
-    _error(holder.credential(token, {"credential_configuration_id": "edc-sealed"}), 400,
-           "unknown_credential_configuration")
+    for configuration in ("edc-sealed", "elm"):  # 8.2: the token came with credential_identifiers
+        _error(holder.credential(token, {"credential_configuration_id": configuration}), 400,
+               "invalid_credential_request")
     _error(holder.credential(token, {"credential_identifier": "edc-sealed"}), 400,
            "unknown_credential_identifier")
     proofs = {"jwt": [holder.proof(holder.nonce())]}

@@ -228,3 +228,24 @@ def test_sealed_status_list_that_is_not_json_is_an_error(pki: devpki.DevPki) -> 
     revocation = result.checks["REVOCATION"]
     assert revocation.status == "ERROR", revocation.reason
     assert f"status list {url} is sealed, but its payload is not a JSON object" in revocation.reason
+
+
+def test_a_timestamp_from_after_the_verification_time_is_an_error(pki: devpki.DevPki) -> None:
+    """A token's time later than now is a timestamp authority with a wrong clock: it proves no time."""
+    tsa_cert = devpki.issue_tsa_certificate(pki.root, NOW - timedelta(days=30))
+    signer = TokenSigner(tsa_cert.key, tsa_cert.certificate, devpki.TSA_POLICY)
+    ahead = NOW + timedelta(days=2)
+    with DevServer(TimestampAuthority(signer, clock=lambda: ahead)) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        try:
+            seal = keys.SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+            sealed = Sealer(seal, tsa=client, level=Level.B_T, clock=lambda: NOW).seal(PAYLOAD).encode()
+        finally:
+            client.close()
+    stamp = verify_document(sealed, VerifyOptions(at=NOW, trust_anchors=(pki.root.certificate,)))
+    timestamp = stamp.checks["TIMESTAMP"]
+    assert timestamp.status == "ERROR", timestamp.reason
+    assert "is after the verification time" in timestamp.reason
+    later = verify_document(sealed, VerifyOptions(at=ahead + timedelta(minutes=1),
+                                                  trust_anchors=(pki.root.certificate,)))
+    assert later.checks["TIMESTAMP"].status == "OK", later.checks["TIMESTAMP"].reason

@@ -167,3 +167,18 @@ def test_a_content_timestamp_must_cover_the_sealed_credential(
     expected = "1 content timestamp(s) over the signed data valid" if covers else \
         "content timestamp (AllDataObjectsTimeStamp): its imprint does not match the timestamped data"
     assert timestamp.reason.startswith(expected)
+
+
+def test_a_signature_timestamp_from_after_the_verification_time_is_an_error(
+        plain: bytes, seal_key: SealKey, test_seal_tsa: TsaClient) -> None:
+    """Verified as at a day before its timestamp: the authority's clock was ahead, it proves no time."""
+    from datetime import timedelta
+
+    from edcbridge.xml.safe import parse_bytes
+    from edcbridge.xml.verify import verify_tree
+
+    sealed = xades.XadesSealer(seal_key, test_seal_tsa).seal_bytes(plain)
+    earlier = verify_tree(parse_bytes(sealed), "ahead.xml", at=datetime.now(UTC) - timedelta(days=1))
+    timestamp = earlier.checks["TIMESTAMP"]
+    assert timestamp.status == "ERROR" and "is after the verification time" in timestamp.reason
+    assert verify_bytes(sealed, "now.xml").checks["TIMESTAMP"].status == "OK"

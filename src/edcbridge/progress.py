@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from typing import Any, TextIO
 
 _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
+_BAR = 24  # characters of the bar's picture, between its brackets
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` writes to, asked each time (the window may be
+    resized during a run); COLUMNS, or 80, where it cannot be asked."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or shutil.get_terminal_size().columns
+    except (AttributeError, OSError, ValueError):  # no descriptor (io.UnsupportedOperation), closed
+        return shutil.get_terminal_size().columns
 
 
 class Progress:
@@ -22,6 +34,8 @@ class Progress:
         self.counts = {"done": 0, "skipped": 0, "failed": 0}
         self.closed = False
         self.drawn = False  # a bar is on the terminal's last line
+        self.drawn_width = 0  # its characters (what a terminal without escape sequences overwrites)
+        self.ansi = os.environ.get("TERM", "") != "dumb"  # a dumb terminal shows "\x1b[K" as text
         self.first_work: float | None = None  # when the first record not skipped was reported
 
     def update(self, outcome: Any, status: str) -> None:
@@ -34,17 +48,30 @@ class Progress:
         self.last = now
         self._print(now)
 
-    def line(self, now: float, final: bool = False) -> str:
+    def line(self, now: float, final: bool = False, width: int | None = None) -> str:
+        """The progress line; with ``width``, the longest form shorter than it (a line as wide
+        as the terminal wraps, and ``\r`` then redraws only its last part): the bar's picture
+        goes first, then the rate and counts of failed and skipped, then the end is cut."""
+        forms = self._forms(now, final)
+        if width is None:
+            return forms[0]
+        fitting = [form for form in forms if len(form) < width]
+        return fitting[0] if fitting else forms[-1][:max(width - 1, 0)]
+
+    def _forms(self, now: float, final: bool) -> list[str]:
         seen = sum(self.counts.values())
         elapsed = max(now - self.started, 1e-9)
         rate = seen / elapsed
         tail = f"{rate:.1f}/s, {self.counts['failed']} failed, {self.counts['skipped']} skipped"
         if not self.total:
-            return f"{seen} records, {tail}"
+            return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
         share = min(seen / self.total, 1.0)
-        bar = "#" * int(share * 24) + "." * (24 - int(share * 24))
+        filled = int(share * _BAR)
+        bar = "#" * filled + "." * (_BAR - filled)
         end = f"in {_clock(elapsed)}" if final else f"ETA {self._eta(now, seen)}"
-        return f"[{bar}] {seen}/{self.total} {share:4.0%} {tail}, {end}"
+        count = f"{seen}/{self.total} {share:4.0%}"
+        return [f"[{bar}] {count} {tail}, {end}", f"{count} {tail}, {end}",
+                f"{count} {self.counts['failed']} failed, {end}", f"{count} {end}", count]
 
     def _eta(self, now: float, seen: int) -> str:
         """The time the rows left take at the pace of the records worked on so far: rows skipped
@@ -56,18 +83,33 @@ class Progress:
         return _clock(max(self.total - seen, 0) * pace)
 
     def _print(self, now: float, final: bool = False) -> None:
-        text = self.line(now, final)
-        # on a terminal the bar is drawn again in place: erased to the end of the line, so a
-        # shorter line leaves nothing of a longer one behind
-        self.stream.write(f"\r{text}{_ERASE}" if self.tty else text + "\n")
+        if not self.tty:
+            self.stream.write(self.line(now, final) + "\n")
+            self.stream.flush()
+            return
+        # on a terminal the bar is drawn again in place, on one line of the terminal as wide as
+        # it is now: erased to the end of the line, or overwritten with spaces on a terminal
+        # without escape sequences, so a shorter line leaves nothing of a longer one behind
+        width = _columns(self.stream)
+        text = self.line(now, final, width)
+        self.stream.write(f"\r{text}{self._erase(len(text), width)}")
         self.stream.flush()
-        self.drawn = self.tty
+        self.drawn, self.drawn_width = True, len(text)
+
+    def _erase(self, kept: int, width: int) -> str:
+        """What erases the rest of the bar's line once ``kept`` characters are written over it:
+        spaces where the terminal takes no escape sequences (never up to its last column)."""
+        if self.ansi:
+            return _ERASE
+        drawn = min(self.drawn_width, width - 1) if self.drawn else 0
+        return " " * max(drawn - kept, 0)
 
     def clear(self) -> None:
         """Erase the bar before other output goes to the terminal (it comes back at the next
         update), so a message never continues the bar's line."""
         if self.drawn:
-            self.stream.write(f"\r{_ERASE}")
+            erase = self._erase(0, _columns(self.stream))
+            self.stream.write(f"\r{erase}" + ("" if self.ansi else "\r"))
             self.stream.flush()
             self.drawn = False
 

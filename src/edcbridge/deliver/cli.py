@@ -208,7 +208,7 @@ def deqar_command(
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         if via == "csv":
-            outcomes = push_deqar_csv(items, client, state, dry_run=dry_run)
+            outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
         else:
             outcomes = push_deqar(
                 items,

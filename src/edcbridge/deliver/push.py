@@ -254,19 +254,32 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
 
 
 def push_deqar_csv(
-    items: list[Item], client: DeqarClient | None, state: State, *, dry_run: bool = False
+    items: list[Item], client: DeqarClient | None, state: State, *, agency: str = "", dry_run: bool = False
 ) -> list[Outcome]:
-    """Send every valid, changed report in one CSV (the register upserts each row)."""
+    """Send every valid, changed report in one CSV (the register upserts each row).
+
+    With ``agency``, a report the state file records as delivered is first looked up by its
+    local identifier, as the API route does: when the register no longer has it, the CSV's
+    upsert would create a second report, so that row is not sent."""
     planned = [_as_upsert(step) if step.action == "create" else step for step in plan(items, state)]
     if dry_run or client is None:
         return planned
-    send = [step for step in planned if step.action in ("upsert", "update")]
+    by_key = {item.key: item for item in items}
     results = {step.key: step for step in planned}
     for step in planned:
         if step.action == "skip":
             results[step.key] = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+    try:
+        gone = _gone_from_register(client, agency, [s for s in planned if s.action == "update"], by_key)
+    except KeyboardInterrupt:
+        for step in planned:
+            if step.action in ("upsert", "update"):
+                results[step.key] = Outcome(step.key, step.action, "failed", message=(
+                    "interrupted (Ctrl-C) before the upload: nothing was sent; run the same command again"))
+        raise PushInterrupted([results[step.key] for step in planned]) from None
+    results.update(gone)
+    send = [step for step in planned if step.action in ("upsert", "update") and step.key not in gone]
     if send:
-        by_key = {item.key: item for item in items}
         try:
             rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
         except KeyboardInterrupt:
@@ -311,6 +324,25 @@ def push_deqar_csv(
                             "local identifier)")
         state.close()
     return [results[step.key] for step in planned]
+
+
+def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome],
+                        by_key: dict[str, Item]) -> dict[str, Outcome]:
+    """The updates whose local identifier the register no longer finds, each failed with the fix."""
+    gone: dict[str, Outcome] = {}
+    if not agency:
+        return gone
+    for step in updates:
+        local_identifier = by_key[step.key].content["local_identifier"]
+        try:
+            found = client.check(agency, local_identifier)
+        except DeliveryError as exc:
+            gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
+            continue
+        if found is None:
+            gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
+                                     message=_local_identifier_gone(local_identifier, step.target_id))
+    return gone
 
 
 def _as_upsert(step: Outcome) -> Outcome:

@@ -17,7 +17,15 @@ POST    /notification                               the wallet's notification
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 413
 or 500, never 200, and never cached (``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
-the offer open.
+the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
+(and no ``error`` in the body) when the request sent no Bearer token, ``Bearer
+error="invalid_token"`` when its token is unknown or expired.
+
+Browser (web) wallets may call every route from any origin (CORS, ``Access-Control-Allow-Origin:
+*``, preflights answered): the issuer uses no cookies or other ambient credentials, so a page
+can do only what it could do without a browser, with the codes and tokens it already holds.
+Preflights may ask for ``Authorization``, ``Content-Type`` and ``DPoP``; ``WWW-Authenticate``
+is exposed to the page.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -43,6 +53,15 @@ LOG = logging.getLogger("edcbridge.oid4vci")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
+# CORS for browser wallets: any origin, never with credentials (the issuer uses no cookies)
+CORS = Middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_methods=["GET", "POST"],
+    allow_headers=["Authorization", "Content-Type", "DPoP"],
+    expose_headers=["WWW-Authenticate"],
+    max_age=600,
+)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -78,7 +97,8 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 def _error(exc: OAuthError, request: Request) -> JSONResponse:
     path = hide_offer_reference(printable(request.url.path))  # the description is printable already
-    LOG.warning("%s %s -> %d %s: %s", request.method, path, exc.status, exc.error, exc.description)
+    error = exc.error or "(no access token)"
+    LOG.warning("%s %s -> %d %s: %s", request.method, path, exc.status, error, exc.description)
     return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers()})
 
 
@@ -154,4 +174,5 @@ def create_app(service: IssuerService) -> Starlette:
     if prefix:  # the issuer's own path; metadata also where OpenID4VCI 12.2.2 and RFC 8414 put it
         routes.append(Mount(prefix, routes=api))
         routes += [Route(f"{route.path}{prefix}", route.endpoint, methods=["GET"]) for route in metadata]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: http_error})
+    return Starlette(routes=routes, middleware=[CORS],
+                     exception_handlers={HTTPException: http_error, Exception: http_error})

@@ -61,3 +61,19 @@ class OAuthError(Exception):
                     f'Bearer error="{self.error}", error_description="{self.wire_description}"'
             }
         return {}
+
+
+class BearerTokenRequired(OAuthError):
+    """401 to a request that sends no access token: no ``Authorization`` header, or another
+    scheme than ``Bearer``. RFC 6750 3.1: such a request lacks authentication information, and
+    the answer SHOULD NOT hold an error code or other error information, so the challenge is a
+    plain ``Bearer`` and the body has no ``error``, only a description for people."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(401, "", description)
+
+    def body(self) -> dict[str, str]:
+        return {"error_description": self.wire_description}
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}

@@ -15,7 +15,10 @@ Rules (OpenID4VCI 1.0, 6.3):
 * one offer gives each credential it lists once (only those the token request's
   ``authorization_details`` name, when it has them); the access token then still serves the
   notification endpoint;
-* a ``c_nonce`` is good for one key proof, until it expires.
+* a ``c_nonce`` is good for one key proof, until it expires;
+* a token records whether its token response returned ``credential_identifiers`` (it did when
+  the token request had ``authorization_details``): the credential request then names one of
+  them, and otherwise the ``credential_configuration_id`` (OpenID4VCI 1.0, 8.2).
 
 Every state change is one ``BEGIN IMMEDIATE`` transaction, so concurrent wallets (or several
 server processes on the same file) never redeem the same code twice.
@@ -49,7 +52,7 @@ CREATE TABLE IF NOT EXISTS offers (
 CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
-    client_id TEXT);
+    client_id TEXT, identifiers INTEGER);
 CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
 CREATE TABLE IF NOT EXISTS issued (
@@ -134,6 +137,9 @@ class TokenInfo:
     configuration_ids: tuple[str, ...]
     state: str
     client_id: str | None = None  # as sent to the token endpoint; None for anonymous access
+    # whether the token response returned credential_identifiers; None for a token issued
+    # before this was recorded (an offers file from an earlier edcbridge): either is taken
+    identifiers: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,8 @@ class OfferStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._db().executescript(_SCHEMA)
-        self._add_client_id_column()
+        self._add_column("tokens", "client_id", "TEXT")  # tokens recorded the wallet's client_id
+        self._add_column("tokens", "identifiers", "INTEGER")  # ... and their credential_identifiers
 
     @classmethod
     def for_folder(
@@ -182,15 +189,20 @@ class OfferStore:
                 self._connections.append(db)
         return db
 
-    def _add_client_id_column(self) -> None:
-        """Offers files made before tokens recorded the wallet's client_id gain the column."""
+    def _add_column(self, table: str, column: str, declaration: str) -> None:
+        """Offers files made by an earlier edcbridge gain a column added since (NULL in their
+        rows: not recorded)."""
         db = self._db()
-        if any(row[1] == "client_id" for row in db.execute("PRAGMA table_info(tokens)")):
+
+        def present() -> bool:
+            return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+
+        if present():
             return
         try:
-            db.execute("ALTER TABLE tokens ADD COLUMN client_id TEXT")
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         except sqlite3.OperationalError:  # another process added it first
-            if not any(row[1] == "client_id" for row in db.execute("PRAGMA table_info(tokens)")):
+            if not present():
                 raise
 
     def close(self) -> None:
@@ -299,7 +311,8 @@ class OfferStore:
         code is spent: what it raises leaves the offer open, to be redeemed once the issuer
         can issue it. ``granted`` (the wallet's ``authorization_details``, a part of the offer)
         narrows the offer to those configurations: the token obtains them alone (RFC 9396),
-        and the offer is used up once they are issued.
+        and the offer is used up once they are issued; the token response then returns them
+        as ``credential_identifiers``, which the token records (OpenID4VCI 1.0, 6.2 and 8.2).
         """
         now = self.clock()
         refusal: OAuthError | None = None  # a refusal that changes state: raised after the commit
@@ -353,8 +366,9 @@ class OfferStore:
                     (now, configurations, offer_id),
                 )
                 db.execute(
-                    "INSERT INTO tokens (hash, offer_id, expires, client_id) VALUES (?, ?, ?, ?)",
-                    (digest(token), offer_id, now + token_ttl, client_id),
+                    "INSERT INTO tokens (hash, offer_id, expires, client_id, identifiers) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (digest(token), offer_id, now + token_ttl, client_id, int(granted is not None)),
                 )
         if refusal is not None:
             raise refusal
@@ -379,7 +393,8 @@ class OfferStore:
         row = (
             self._db()
             .execute(
-                "SELECT t.expires, o.id, o.award_key, o.configurations, o.state, t.client_id FROM tokens t "
+                "SELECT t.expires, o.id, o.award_key, o.configurations, o.state, t.client_id, t.identifiers "
+                "FROM tokens t "
                 "JOIN offers o ON o.id = t.offer_id WHERE t.hash = ?",
                 (digest(access_token),),
             )
@@ -389,7 +404,8 @@ class OfferStore:
             raise OAuthError(401, "invalid_token", "unknown access token")
         if row[0] < self.clock():
             raise OAuthError(401, "invalid_token", "the access token has expired")
-        return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+        identifiers = None if row[6] is None else bool(row[6])
+        return TokenInfo(row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], identifiers)
 
     def mark_issued(self, offer_id: str, configuration: str, notification_id: str) -> bool:
         """Record one offered credential as issued; False if it was issued already (another

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edcbridge.oid4vci.errors import OAuthError, Oid4vciError
+from edcbridge.oid4vci.errors import BearerTokenRequired, OAuthError, Oid4vciError
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
     ELM_CONFIGURATION,
@@ -54,13 +54,17 @@ class IssuerSettings:
 
 
 def bearer_token(authorization: str | None) -> str:
+    """The access token of an ``Authorization: Bearer`` header (RFC 6750 2.1).
+
+    No header, or another scheme, is a request without authentication (a plain ``Bearer``
+    challenge, RFC 6750 3.1); the Bearer scheme without a token is an invalid token."""
     if not authorization:
-        raise OAuthError(401, "invalid_token", "an access token is required (Authorization: Bearer ...)")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise OAuthError(
-            401, "invalid_token", "use the 'Bearer' scheme with the access token from the token endpoint"
-        )
+        raise BearerTokenRequired("an access token is required (Authorization: Bearer ...)")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise BearerTokenRequired("use the 'Bearer' scheme with the access token from the token endpoint")
+    if not token.strip():
+        raise OAuthError(401, "invalid_token", "the Bearer scheme needs the token from the token endpoint")
     return token.strip()
 
 
@@ -220,7 +224,7 @@ class IssuerService:
     def credential(self, authorization: str | None, body: bytes) -> dict[str, Any]:
         token = self.offers.token(bearer_token(authorization))
         request = json_object(body, "invalid_credential_request")
-        configuration = self._configuration(request, token.configuration_ids)
+        configuration = self._configuration(request, token.configuration_ids, token.identifiers)
         if "credential_response_encryption" in request:
             raise OAuthError(
                 400,
@@ -265,22 +269,41 @@ class IssuerService:
             raise Oid4vciError(f"the seal is not the credential issuer's: {problem}; serve this "
                                "award with its issuer's seal")
 
-    def _configuration(self, request: dict[str, Any], offered: tuple[str, ...]) -> str:
+    def _configuration(
+        self, request: dict[str, Any], offered: tuple[str, ...], identifiers: bool | None
+    ) -> str:
+        """The configuration a credential request names. OpenID4VCI 1.0 8.2: after a token
+        response with ``credential_identifiers`` (``identifiers``), by ``credential_identifier``
+        alone; otherwise by ``credential_configuration_id`` alone. (None: a token from before
+        this was recorded, which may use either.)"""
+        if "credential_identifier" in request and "credential_configuration_id" in request:
+            raise OAuthError(
+                400,
+                "invalid_credential_request",
+                "send credential_identifier or credential_configuration_id, not both",
+            )
+        if identifiers and "credential_identifier" not in request:
+            raise OAuthError(
+                400,
+                "invalid_credential_request",
+                "the token response returned credential_identifiers: send credential_identifier "
+                "(one of them), not credential_configuration_id",
+            )
+        if identifiers is False and "credential_identifier" in request:
+            raise OAuthError(
+                400,
+                "invalid_credential_request",
+                "the token response returned no credential_identifiers: send credential_configuration_id, "
+                "not credential_identifier",
+            )
         if "credential_identifier" in request:
-            if "credential_configuration_id" in request:
-                raise OAuthError(
-                    400,
-                    "invalid_credential_request",
-                    "send credential_identifier or credential_configuration_id, not both",
-                )
             identifier = request["credential_identifier"]
             if isinstance(identifier, str) and identifier in offered:  # as the token response named it
                 return identifier
             raise OAuthError(
                 400,
                 "unknown_credential_identifier",
-                "unknown credential_identifier; use one from the token response's authorization_details, "
-                "or credential_configuration_id",
+                "unknown credential_identifier; use one from the token response's authorization_details",
             )
         if "format" in request and "credential_configuration_id" not in request:
             raise OAuthError(

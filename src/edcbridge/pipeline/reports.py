@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import html
 import json
@@ -19,6 +21,39 @@ if TYPE_CHECKING:
 
 _MAX_HTML_FAILURES = 200
 
+# CSV files for people start with a byte order mark: Excel, opening a file by a double-click,
+# reads UTF-8 without one as the ANSI code page ("Chloé" as "ChloÃ©"); csv, pandas and
+# "utf-8-sig" readers skip it.
+_CSV_ENCODING = "utf-8-sig"
+_LINE_BREAK = re.compile(r"(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])[ \t]*")
+
+
+def _json_text_error(error: UnicodeError) -> tuple[str, int]:
+    """A lone surrogate (a file name that is not UTF-8, read by Python as ``\\udce9``) cannot be
+    written as UTF-8: report.json holds it as the text ``\\udce9``, as report.csv and the
+    HTML summary show it. JSON text has surrogates inside its strings only, so the escaped
+    backslash keeps the document valid for any parser."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start:error.end]
+    return "".join(f"\\\\u{ord(c):04x}" for c in bad), error.end
+
+
+codecs.register_error("edcbridge-json-text", _json_text_error)
+
+
+def _cell(value: object) -> object:
+    """A cell of report.csv or deliveries.csv: on one line, with nothing a terminal or a
+    spreadsheet acts on (a direction override, an escape sequence, a tab: escaped as the HTML
+    summary shows them, ``\\u202e``), and never a formula."""
+    return text_cell(printable(value)) if isinstance(value, str) else value
+
+
+def _one_line(text: str) -> str:
+    """Text of several lines (an error and its ``fix:``, a message quoted from elsewhere) as
+    one: its lines joined by `` -- ``."""
+    return _LINE_BREAK.sub(" -- ", text)
+
 
 class ReportWriter:
     """report.csv, report.json (streamed) and report.html in the output folder.
@@ -29,10 +64,12 @@ class ReportWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self._csv_file: IO[str] = (out_dir / ".report.csv.tmp").open("w", encoding="utf-8", newline="")
+        self._csv_file: IO[str] = (out_dir / ".report.csv.tmp").open("w", encoding=_CSV_ENCODING,
+                                                                     newline="")
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors"])
-        self._json: IO[str] = (out_dir / ".report.json.tmp").open("w", encoding="utf-8")
+        self._json: IO[str] = (out_dir / ".report.json.tmp").open("w", encoding="utf-8",
+                                                                  errors="edcbridge-json-text")
         self._json.write('{"records": [\n')
         self._first = True
         self._failures: list[tuple[str, int, str, str]] = []
@@ -42,9 +79,9 @@ class ReportWriter:
 
     def write(self, outcome: Outcome, status: str) -> None:
         outputs = {k: v["path"] for k, v in outcome.outputs.items()}
-        self._csv.writerow([text_cell(cell) for cell in (
+        self._csv.writerow([_cell(cell) for cell in (
             outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
-            " ".join(outputs.values()), " | ".join(e.replace("\n    ", " -- ") for e in outcome.errors))])
+            " ".join(outputs.values()), " | ".join(_one_line(e) for e in outcome.errors))])
         record: dict[str, Any] = {"file": outcome.file, "row": outcome.row, "award_id": outcome.award_id,
                                   "status": status, "stage": outcome.stage, "outputs": outputs,
                                   "errors": outcome.errors, "warnings": outcome.warnings}
@@ -59,7 +96,8 @@ class ReportWriter:
         all the records (so the records keep their form)."""
         if self._deliveries is not None:
             return
-        self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open("w", encoding="utf-8", newline="")
+        self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open("w", encoding=_CSV_ENCODING,
+                                                                             newline="")
         self._deliveries = csv.writer(self._deliveries_file)
         self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
         self._json.write('\n],\n"deliveries": [\n')
@@ -70,9 +108,9 @@ class ReportWriter:
         self.start_deliveries()
         award_id = delivery.key.split("/", 1)[-1]
         error = delivery.message if delivery.status == "failed" else ""
-        self._deliveries.writerow([text_cell(cell) for cell in (
+        self._deliveries.writerow([_cell(cell) for cell in (
             award_id, delivery.recipient or "", delivery.status, delivery.path, delivery.target_id or "",
-            error)])
+            _one_line(error))])
         record = {"award_id": award_id, "recipient": delivery.recipient, "status": delivery.status,
                   "credential": delivery.path, "target_id": delivery.target_id, "error": error or None}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
@@ -87,27 +125,56 @@ class ReportWriter:
             (self.out_dir / name).unlink(missing_ok=True)
 
     def close(self, result: RunResult) -> Path:
+        """Write the summary and put the reports in place: each file is written whole and
+        synced under its temporary name first, so one that cannot be written (a full disk)
+        leaves the last run's reports as they were, all of them, rather than a report.html
+        whose counts disagree with a new report.json; then they are renamed, one after
+        another, and the rename made durable."""
         summary = summary_data(result)
-        self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")
-                         + "\n}\n")
         handles = [self._csv_file, self._json]
+        names = [".report.csv.tmp", ".report.json.tmp"]
         if self._deliveries_file is not None:
             handles.append(self._deliveries_file)
-        for handle in handles:
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-        (self.out_dir / ".report.csv.tmp").replace(self.out_dir / "report.csv")
-        (self.out_dir / ".report.json.tmp").replace(self.out_dir / "report.json")
-        if self._deliveries_file is not None:
-            (self.out_dir / ".deliveries.csv.tmp").replace(self.out_dir / "deliveries.csv")
-        else:  # the reports describe the last run: an earlier run's deliveries are not this one's
-            (self.out_dir / "deliveries.csv").unlink(missing_ok=True)
-        html_path = self.out_dir / "report.html"
-        tmp = self.out_dir / ".report.html.tmp"
-        tmp.write_text(render_html(summary, self._failures, self._delivery_failures), "utf-8")
-        tmp.replace(html_path)
+            names.append(".deliveries.csv.tmp")
+        names.append(".report.html.tmp")
+        try:
+            self._json.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n")
+                             + "\n}\n")
+            for handle in handles:
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+            with (self.out_dir / ".report.html.tmp").open("w", encoding="utf-8") as page:
+                page.write(render_html(summary, self._failures, self._delivery_failures))
+                page.flush()
+                os.fsync(page.fileno())
+        except BaseException:
+            for handle in handles:
+                with contextlib.suppress(OSError):
+                    handle.close()
+            for name in names:
+                with contextlib.suppress(OSError):
+                    (self.out_dir / name).unlink(missing_ok=True)
+            raise
+        for name in names:
+            (self.out_dir / name).replace(self.out_dir / name[1:].removesuffix(".tmp"))
+        if self._deliveries_file is None:  # the reports describe the last run: an earlier
+            (self.out_dir / "deliveries.csv").unlink(missing_ok=True)  # run's are not this one's
+        _sync_folder(self.out_dir)
         return self.out_dir / "report.json"
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where a folder can be opened: not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def summary_data(result: RunResult) -> dict[str, Any]:

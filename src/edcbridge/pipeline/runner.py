@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -125,13 +125,29 @@ def count_rows(path: Path) -> int | None:
             if start.lstrip().startswith(b"["):
                 return None  # one JSON array: its objects span any number of lines
             handle.seek(0)
-            lines = sum(1 for line in handle if line.strip(_EMPTY_ROW))
+            lines = _records(handle) if path.suffix.lower() in _TABULAR else \
+                sum(1 for line in handle if line.strip(_EMPTY_ROW))
     except OSError:
         return None
     if suffix in _TABULAR:
         excel_sep = sep_line(start.decode("utf-8", "replace")) is not None  # read as the reader does
         lines -= 1 + excel_sep  # the header, and Excel's sep= line
     return max(lines, 0)
+
+
+def _records(lines: Iterable[bytes]) -> int:
+    """CSV records, not lines: a quoted cell may hold line breaks (an odd number of quotes on a
+    line opens or closes one), and blank rows are skipped as the reader skips them."""
+    records, quoted = 0, False
+    for line in lines:
+        if line.count(b'"') % 2:
+            quoted = not quoted
+            if quoted:
+                continue
+        elif quoted or not line.strip(_EMPTY_ROW):
+            continue
+        records += 1
+    return records
 
 
 class _Runner:
@@ -226,6 +242,7 @@ class _Runner:
                 old.unlink(missing_ok=True)
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
         for outcome, status in pending:  # all into the reports first: a callback may fail
+            self.reports.write(outcome, status)  # counted once written: the summary lists what it counts
             if status == "skipped":
                 self.result.skipped += 1
             elif status == "file-error":
@@ -239,7 +256,6 @@ class _Runner:
                 self.result.stage_failures[stage] = self.result.stage_failures.get(stage, 0) + 1
             for stage, seconds in outcome.seconds.items():
                 self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
-            self.reports.write(outcome, status)
         for outcome, status in pending:
             self.progress(outcome, status)
 

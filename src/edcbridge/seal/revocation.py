@@ -19,7 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
-from edcbridge.seal.certs import extended_key_usages, is_ca, issued_by
+from edcbridge.seal.certs import (
+    build_chain,
+    extended_key_usages,
+    is_ca,
+    issued_by,
+    unreadable_problem,
+)
 from edcbridge.seal.download import download as _download
 from edcbridge.seal.errors import CertificateRevoked, RevocationError
 
@@ -47,8 +53,45 @@ class Finding:
     revoked_at: datetime | None = None  # a revocation: from when the certificate is not to be trusted
 
 
-def find_issuer(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> x509.Certificate | None:
-    return next((c for c in pool if c.subject == cert.issuer and issued_by(cert, c)), None)
+# Issuer candidates examined at most (one signature check each): revocation values may come with
+# certificates anyone can add (JAdES xVals), which must not make the search spin.
+MAX_ISSUER_CHECKS = 50
+
+
+def find_issuers(cert: x509.Certificate, pool: Iterable[x509.Certificate]) -> list[x509.Certificate]:
+    """Every readable certificate of *pool* that issued *cert* (name and signature), each once,
+    in pool order, within ``MAX_ISSUER_CHECKS`` signature checks."""
+    found: list[x509.Certificate] = []
+    checks = 0
+    for candidate in dict.fromkeys(pool):
+        if unreadable_problem(candidate) is not None or candidate.subject != cert.issuer:
+            continue
+        checks += 1
+        if checks > MAX_ISSUER_CHECKS:
+            break
+        if issued_by(cert, candidate):
+            found.append(candidate)
+    return found
+
+
+def find_issuer(
+    cert: x509.Certificate,
+    pool: Iterable[x509.Certificate],
+    anchors: Sequence[x509.Certificate] = (),
+    at: datetime | None = None,
+) -> x509.Certificate | None:
+    """The issuer of *cert* whose key revocation data must be signed with.
+
+    Several certificates of a pool may pass as the issuer: a signature can verify under more than
+    one key (ECDSA signatures do under two), and anyone can add certificates to unsigned data.
+    With *anchors*, the issuer is the one on a path from *cert* to an anchor (valid at *at*, else
+    now), every candidate tried as :func:`certs.build_chain` does. Without anchors, or without
+    such a path, it is the first candidate: nothing tells a decoy apart then."""
+    candidates = find_issuers(cert, [*pool, *anchors])
+    if not anchors or not candidates:
+        return candidates[0] if candidates else None
+    path, failure = build_chain(cert, pool, anchors, at or datetime.now(UTC))
+    return path[1] if failure is None and len(path) > 1 else candidates[0]
 
 
 def crl_urls(cert: x509.Certificate) -> list[str]:
@@ -134,10 +177,16 @@ def crl_finding(
         return Finding(False, f"{name} has an invalid signature")
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if entry is not None:
-        when = _invalid_from(entry)
+        try:
+            when = _invalid_from(entry)
+        except ValueError:  # an entry extension that cannot be read: the revocation date stands
+            when = entry.revocation_date_utc
         return Finding(False, f"certificate revoked on {when.isoformat()} (CRL)", revoked=True,
                        revoked_at=when)
-    out_of_scope = _scope_problem(crl, cert)
+    try:
+        out_of_scope = _scope_problem(crl, cert)
+    except ValueError as exc:  # cryptography reads extensions when first used
+        return Finding(False, f"{name} ignored: it has an unreadable extension ({exc})")
     if out_of_scope:
         return Finding(False, f"{name} ignored: {out_of_scope}, so it cannot show the certificate unrevoked")
     if current_at is not None:
@@ -204,6 +253,8 @@ def _ocsp_signer(
     ``at``, that the response names; else None and why."""
     problem = _NOT_AUTHORISED
     for candidate in [*response.certificates, *pool, issuer]:
+        if unreadable_problem(candidate) is not None:  # the response's certificates are not signed
+            continue
         if response.responder_name is not None and candidate.subject != response.responder_name:
             continue
         if response.responder_key_hash is not None and _key_hash(candidate) != response.responder_key_hash:

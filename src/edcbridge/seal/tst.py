@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from edcbridge.seal import _der
-from edcbridge.seal.certs import extended_key_usages, validity_problem
+from edcbridge.seal.certs import unreadable_problem, validity_problem
 from edcbridge.seal.errors import TimestampError
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -225,19 +226,47 @@ def _split(token: bytes) -> _RawToken:
     return _RawToken(certs, issuer, serial, key_id, _der.tlv(_der.SET, attrs[0]) if attrs else b"")
 
 
-def _find_signer(raw: _RawToken, pool: list[x509.Certificate]) -> x509.Certificate:
-    for cert in pool:
-        if raw.signer_serial is not None:
-            if cert.serial_number == raw.signer_serial and cert.issuer.public_bytes() == raw.signer_issuer:
-                return cert
+def _names_signer(raw: _RawToken, cert: x509.Certificate) -> bool:
+    """Whether *cert* is the one the SignerInfo's sid names (issuer and serial, or key id)."""
+    if raw.signer_serial is not None:
+        return cert.serial_number == raw.signer_serial and cert.issuer.public_bytes() == raw.signer_issuer
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return False
+    return raw.signer_key_id is not None and ski.digest == raw.signer_key_id
+
+
+# Signer candidates examined at most: the certificate set of a token is not signed, so
+# certificates added to it must not make verification spin.
+MAX_SIGNER_CANDIDATES = 20
+
+
+def _find_signer(
+    raw: _RawToken, pool: list[x509.Certificate], check: Callable[[x509.Certificate], None]
+) -> x509.Certificate:
+    """The certificate that signed the token: of the readable certificates the sid names, the
+    first that *check* (signature, then ESS signing-certificate binding) accepts. The token's
+    certificate set is not covered by the signature, so a certificate added there (unreadable,
+    or a decoy with the signer's issuer and serial number) is passed over, not fatal."""
+    failure: TimestampError | None = None
+    tried = 0
+    for cert in dict.fromkeys(pool):  # each certificate once, in order
+        if unreadable_problem(cert) is not None or not _names_signer(raw, cert):
             continue
+        tried += 1
+        if tried > MAX_SIGNER_CANDIDATES:
+            break
         try:
-            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        except x509.ExtensionNotFound:
+            check(cert)
+        except TimestampError as exc:
+            failure = failure or exc
             continue
-        if raw.signer_key_id is not None and ski.digest == raw.signer_key_id:
-            return cert
-    raise TimestampError("the timestamp signer certificate is not in the token")
+        except _UNREADABLE as exc:  # a key of a kind or shape that cannot be used
+            failure = failure or TimestampError(f"the timestamp signer certificate cannot be used: {exc}")
+            continue
+        return cert
+    raise failure or TimestampError("the timestamp signer certificate is not in the token")
 
 
 # What asn1crypto and cryptography raise on malformed DER, often only when a value is used.
@@ -245,6 +274,20 @@ _UNREADABLE = (
     ValueError, TypeError, KeyError, IndexError, AttributeError, UnsupportedAlgorithm,
     x509.InvalidVersion,
 )
+
+
+def _loadable(ders: list[bytes]) -> list[x509.Certificate]:
+    """The certificates of the token's (unsigned) certificate set that can be read in full;
+    the others are left out, as for the unsigned xVals of a seal."""
+    certs = []
+    for der in ders:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except (ValueError, x509.InvalidVersion):
+            continue
+        if unreadable_problem(cert) is None:
+            certs.append(cert)
+    return certs
 
 
 def verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certificate, ...] = ()) -> Timestamp:
@@ -267,7 +310,7 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
         info = _tst_info(content_info)
         signed_data = content_info["content"]
         econtent = bytes(signed_data["encap_content_info"]["content"].contents)
-        pool = [x509.load_der_x509_certificate(der) for der in raw.certificates]
+        pool = _loadable(raw.certificates)
         signer_info = signed_data["signer_infos"][0]
         hash_name = signer_info["digest_algorithm"]["algorithm"].native
         signed_attrs = signer_info["signed_attrs"]
@@ -284,14 +327,16 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
         raise TimestampError("timestamp token's content-type attribute is not TSTInfo")
     if bytes(attrs["message_digest"].native) != hashlib.new(hash_name, econtent).digest():
         raise TimestampError("timestamp token's message digest does not match its TSTInfo")
-    signer = _find_signer(raw, [*pool, *extra_certs])
-    _check_signature(signer, signer_info, raw.signed_attrs, hash_name)
-    _check_signing_certificate(attrs, signer)
+
+    def check(candidate: x509.Certificate) -> None:
+        _check_signature(candidate, signer_info, raw.signed_attrs, hash_name)
+        _check_signing_certificate(attrs, candidate)
+
+    signer = _find_signer(raw, [*pool, *extra_certs], check)
     gen_time: datetime = info["gen_time"].native
-    if ExtendedKeyUsageOID.TIME_STAMPING not in extended_key_usages(signer):
-        raise TimestampError(
-            f"timestamp signer '{signer.subject.rfc4514_string()}' lacks the timeStamping usage"
-        )
+    usage_problem = _usage_problem(signer)
+    if usage_problem:
+        raise TimestampError(f"timestamp signer '{signer.subject.rfc4514_string()}' {usage_problem}")
     problem = validity_problem(signer, gen_time)
     if problem:
         raise TimestampError(
@@ -306,6 +351,24 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
         tsa_certificate=signer,
         certificates=tuple(pool),
     )
+
+
+def _usage_problem(signer: x509.Certificate) -> str | None:
+    """Why the certificate may not sign timestamps: RFC 3161 2.3 requires an extended key usage
+    extension holding id-kp-timeStamping only, and critical (as `openssl ts -verify` does)."""
+    try:
+        extension = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        return "lacks the timeStamping usage"
+    purposes = list(extension.value)
+    if ExtendedKeyUsageOID.TIME_STAMPING not in purposes:
+        return "lacks the timeStamping usage"
+    if set(purposes) != {ExtendedKeyUsageOID.TIME_STAMPING}:
+        others = ", ".join(p.dotted_string for p in purposes if p != ExtendedKeyUsageOID.TIME_STAMPING)
+        return f"has extended key usages besides timeStamping ({others}); RFC 3161 2.3 allows only that one"
+    if not extension.critical:
+        return "has a timeStamping extended key usage that is not critical, as RFC 3161 2.3 requires"
+    return None
 
 
 def imprint_algorithm(token: bytes) -> str:

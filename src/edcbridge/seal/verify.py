@@ -237,6 +237,9 @@ def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[
             stamp = tst.verify_token(token, digest, tuple(ctx.pool))
         except TimestampError as exc:
             raise _StampError(f"{kind}: {exc}") from exc
+        if stamp.gen_time > ctx.at + _CLOCK_SKEW:
+            raise _StampError(f"{kind}: the timestamp's time {_short(stamp.gen_time)} is after the "
+                              f"verification time {_short(ctx.at)}: the authority's clock is wrong")
         if ctx.options.trust_anchors:
             pool = [*ctx.pool, *stamp.certificates]
             _, failure = build_chain(stamp.tsa_certificate, pool, ctx.options.trust_anchors, stamp.gen_time)
@@ -474,7 +477,9 @@ def _fetched_findings(ctx: _Context, issuer: x509.Certificate,
 
 def _certificate_revocation(ctx: _Context) -> Check:
     pool = [*ctx.pool, *ctx.options.trust_anchors]
-    issuer = revocation.find_issuer(ctx.leaf, pool)
+    # the issuer on the trusted chain, not the first certificate of the right name: anyone can
+    # add to the unsigned xVals one whose key the seal certificate's signature also verifies under
+    issuer = revocation.find_issuer(ctx.leaf, ctx.pool, ctx.options.trust_anchors, _chain_time(ctx)[0])
     fetch = ctx.options.fetch_revocation
     if issuer is None:
         if any(isinstance(v, dict) for v in ctx.seal.unsigned("rVals")):

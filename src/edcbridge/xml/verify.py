@@ -383,7 +383,7 @@ def _content_check(tree: etree._ElementTree, signature: etree._Element, props: e
 
 def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
                 pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...],
-                claimed: datetime | None) -> _Stamps:
+                claimed: datetime | None, now: datetime) -> _Stamps:
     """Check the signed content timestamps, then the SignatureTimeStamps of the QualifyingProperties
     that hold the signed properties."""
     qualifying = props.getparent()
@@ -394,6 +394,9 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
         contents, note = _content_check(tree, signature, props, pool, anchors)
     except (TimestampError, ValueError) as exc:
         return _Stamps(Check("ERROR", f"content timestamp (AllDataObjectsTimeStamp): {exc}"), level)
+    if any(t > now + _CLOCK_SKEW for t in contents):
+        return _Stamps(Check("ERROR", f"content timestamp at {_short(max(contents))} is after the "
+                             f"verification time {_short(now)}: the authority's clock is wrong"), level)
     if not stamps:
         status: Status = "OK" if contents else "SKIPPED"
         return _Stamps(Check(status, f"{note}no SignatureTimeStamp (level B-B)"), level)
@@ -409,6 +412,9 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
     except (TimestampError, ValueError) as exc:
         return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), level)
     first = min(times)
+    if any(t > now + _CLOCK_SKEW for t in times):
+        return _Stamps(Check("ERROR", f"signature timestamp at {_short(max(times))} is after the "
+                             f"verification time {_short(now)}: the authority's clock is wrong"), level)
     if claimed is not None and first + _CLOCK_SKEW < claimed:
         return _Stamps(Check("ERROR", f"signature timestamp {_short(first)} is before the signed SigningTime "
                              f"{_short(claimed)}: the timestamp cannot be about this signature"), level)
@@ -569,8 +575,8 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     result.certificate = leaf
     claimed = _find(props, "xades:SignedSignatureProperties/xades:SigningTime")
     result.signing_time = claimed.text if claimed is not None else None
-    stamps = _timestamps(tree, signature, props, certs, trust_anchors, _parse_time(result.signing_time))
     now = at or datetime.now(UTC)
+    stamps = _timestamps(tree, signature, props, certs, trust_anchors, _parse_time(result.signing_time), now)
     claim = _signing_time_problem(result.signing_time, now)
     checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
                                   _Trust(trust_anchors, require_trust, stamps.proven or now)),

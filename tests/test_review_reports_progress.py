@@ -1,0 +1,177 @@
+"""The progress bar as a terminal shows it: a terminal narrower than the bar (80 columns,
+a split pane), one resized during the run, and a terminal that knows no escape sequences
+(``TERM=dumb``: Emacs shell buffers, some CI consoles). Output goes through a small model of
+a terminal (wrapping at the last column, ``\\r``, erase to the end of the line) to see what
+stays on the screen."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import select
+import struct
+import termios
+
+import pytest
+
+from edcbridge import progress as progress_module
+from edcbridge.progress import Progress
+
+
+def _screen(output: str, width: int) -> list[str]:
+    """The lines a terminal of ``width`` columns shows after ``output`` (xterm's wrapping:
+    a character written past the last column goes to the start of the next line)."""
+    lines: list[list[str]] = [[]]
+    row = col = 0
+    index = 0
+    while index < len(output):
+        char = output[index]
+        if output.startswith("\x1b[K", index):
+            del lines[row][col:]
+            index += 3
+            continue
+        if char == "\x1b":
+            raise AssertionError(f"an escape sequence the model does not know: {output[index:index + 8]!r}")
+        if char == "\r":
+            col = 0
+        elif char == "\n":
+            row, col = row + 1, 0
+        else:
+            if col >= width:  # wrapped
+                row, col = row + 1, 0
+            while len(lines) <= row:
+                lines.append([])
+            line = lines[row]
+            line.extend(" " * (col + 1 - len(line)))
+            line[col] = char
+            col += 1
+        while len(lines) <= row:
+            lines.append([])
+        index += 1
+    return ["".join(line).rstrip() for line in lines]
+
+
+class _Clock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1000.0
+        monkeypatch.setattr(progress_module.time, "monotonic", lambda: self.now)
+
+
+def _pty(columns: int) -> tuple[int, int]:
+    master, slave = os.openpty()
+    _resize(slave, columns)
+    attributes = termios.tcgetattr(slave)
+    attributes[1] &= ~termios.OPOST  # the bytes as written, no \n -> \r\n
+    termios.tcsetattr(slave, termios.TCSANOW, attributes)
+    return master, slave
+
+
+def _resize(fd: int, columns: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+
+def _drain(master: int) -> str:
+    data = b""
+    while select.select([master], [], [], 0)[0]:
+        chunk = os.read(master, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8")
+
+
+def _run_bar(bar: Progress, clock: _Clock, records: int) -> None:
+    for index in range(records):
+        clock.now += 0.5
+        bar.update(None, "failed" if index % 7 == 3 else "done")
+
+
+def test_a_bar_wider_than_the_terminal_stays_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of thousands on an 80-column terminal: the bar's line is 81 characters and more
+    ('[###.....] 1012/3000  34% 101.2/s, 12 failed, 0 skipped, ETA 0:19'); it wrapped, and each
+    redraw (``\\r`` goes back to the start of the last line only) left a line behind."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    clock = _Clock(monkeypatch)
+    master, slave = _pty(80)
+    try:
+        with open(slave, "w", encoding="utf-8", closefd=False) as stream:
+            bar = Progress(1_000_000, stream=stream)
+            bar.counts["skipped"] = 250_000  # a resumed run
+            _run_bar(bar, clock, 40)
+            output = _drain(master)
+            screen = _screen(output, 80)
+            assert len(screen) == 1 and screen[0].endswith(tuple("0123456789")), screen
+            assert "ETA" in screen[0] and "250040/1000000" in screen[0]
+            _resize(slave, 50)  # the window is made narrower: the next bars fit it
+            _run_bar(bar, clock, 10)
+            bar.close()
+            screen = _screen(_drain(master), 50)
+            assert len(screen) == 2 and screen[1] == "", screen  # the last bar, then a new line
+            assert "250050/1000000" in screen[0] and "in " in screen[0]
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_narrow_terminal_given_by_columns_keeps_the_count_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the terminal cannot be asked (a stream without a descriptor), COLUMNS says its
+    width; what is left out first is the bar's picture, then the rate, never the count."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.delenv("TERM", raising=False)
+    clock = _Clock(monkeypatch)
+    stream = Terminal()
+    bar = Progress(3000, stream=stream)
+    _run_bar(bar, clock, 30)
+    screen = _screen(stream.getvalue(), 40)
+    assert len(screen) == 1 and screen[0].startswith("30/3000") and "ETA" in screen[0], screen
+
+
+def test_a_dumb_terminal_gets_no_escape_sequences(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TERM=dumb (an Emacs shell buffer) shows ``\\x1b[K`` as text: the bar is redrawn with
+    ``\\r`` and spaces over what a longer line left."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("COLUMNS", "120")
+    clock = _Clock(monkeypatch)
+    stream = Terminal()
+    bar = Progress(3000, stream=stream)
+    for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
+        bar.update(None, "done")
+    clock.now += 1.0
+    bar.update(None, "done")
+    clock.now += 1.0
+    bar.update(None, "done")  # 501.0/s: a shorter line
+    assert "\x1b" not in stream.getvalue()
+    [line] = _screen(stream.getvalue(), 120)
+    assert line == bar.line(clock.now), line
+    bar.clear()
+    stream.write("awards.csv:5: column 'specification' ...\n")
+    bar.close()
+    output = stream.getvalue()
+    assert "\x1b" not in output
+    message = "awards.csv:5: column 'specification' ..."
+    assert _screen(output, 120) == [message, bar.line(clock.now, final=True), ""]
+
+
+def test_a_pipe_gets_whole_lines_and_no_escape_sequences(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cron, a log file: a line now and then, no carriage returns, no escape sequences."""
+    clock = _Clock(monkeypatch)
+    stream = io.StringIO()
+    bar = Progress(3000, stream=stream)
+    _run_bar(bar, clock, 30)  # 15 seconds: a line every 2
+    bar.close()
+    output = stream.getvalue()
+    assert "\r" not in output and "\x1b" not in output and output.endswith("\n")
+    lines = output.splitlines()
+    assert 7 <= len(lines) <= 10 and lines[-1].startswith("[") and "30/3000" in lines[-1]
