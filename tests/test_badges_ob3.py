@@ -183,3 +183,22 @@ def test_missing_official_files_say_where_to_point(tmp_path: Path) -> None:
     award, catalogue = first_award("galway")
     with pytest.raises(SchemasMissing, match="EDCBRIDGE_OB3_SCHEMAS"):
         validate_badge(open_badge(award, catalogue), tmp_path)
+
+
+def test_a_changed_official_schema_is_refused_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OB 3.0 schema emptied to {} in the store would pass any badge: it is refused."""
+    import shutil
+
+    from edcbridge.badges import SchemasMissing
+    from edcbridge.schemas import default_store
+
+    store = tmp_path / "store"
+    shutil.copytree(default_store().root, store)
+    schema = store / "ob3-clr" / "schemas" / "ob-v3p0" / "ob_v3p0_achievementcredential_schema.json"
+    schema.write_text("{}", "utf-8")
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store))
+    monkeypatch.delenv("EDCBRIDGE_OB3_SCHEMAS", raising=False)
+    award, catalogue = first_award("galway")
+    with pytest.raises(SchemasMissing, match="does not match its pinned sha256"):
+        validate_badge(open_badge(award, catalogue))

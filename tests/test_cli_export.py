@@ -167,3 +167,23 @@ def test_a_bar_on_a_terminal_leaves_nothing_of_a_longer_line(monkeypatch: pytest
     assert "\r\x1b[Kawards.csv:5:" in drawn  # the message starts on a clean line
     bar.clear()  # nothing drawn since: nothing to erase
     assert stream.getvalue() == drawn
+
+
+def test_a_store_without_the_ebsi_schema_exports_edc_and_names_the_fix_for_ebsi(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The EBSI EDC schema has no public download, so a store filled by --download lacks it:
+    that matters only for --format ebsi, and the fix says where it can come from."""
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(store.root, copy)
+    shutil.rmtree(copy / "ebsi-edc-schema")
+    (copy / "ebsi-edc-schema").write_text("not a folder", "utf-8")  # nor filled from ../shared/reference
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(copy))
+    wales = FIXTURES / "wales"
+    args = ["export", str(wales / "awards.csv"), "-c", str(wales / "catalogue.yaml"), "-q", "-j", "1"]
+    plain = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "edc")])
+    assert plain.exit_code == 0, plain.stderr
+    ebsi = CliRunner().invoke(main, [*args, "--format", "ebsi", "--out", str(tmp_path / "ebsi")])
+    assert ebsi.exit_code == 2
+    assert "this file has no public download: run 'edcbridge schemas install --from DIR'" in ebsi.stderr

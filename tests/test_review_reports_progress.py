@@ -175,3 +175,18 @@ def test_a_pipe_gets_whole_lines_and_no_escape_sequences(monkeypatch: pytest.Mon
     assert "\r" not in output and "\x1b" not in output and output.endswith("\n")
     lines = output.splitlines()
     assert 7 <= len(lines) <= 10 and lines[-1].startswith("[") and "30/3000" in lines[-1]
+
+
+def test_the_rate_of_a_resumed_run_is_the_pace_of_the_rows_worked_on() -> None:
+    """A thousand rows skipped as done in the first second, then ten worked on over nine
+    seconds: the run goes at about one a second, not a hundred."""
+    from edcbridge.progress import Progress
+
+    bar = Progress(total=2000, enabled=False)
+    for _ in range(1000):
+        bar.update(None, "skipped")
+    bar.counts["done"] = 10
+    start = bar.started
+    bar.first_work = start + 1
+    assert " 1.0/s, 0 failed, 1000 skipped" in bar.line(start + 10)
+    assert bar.line(start + 10).startswith("[") and "ETA 16:30" in bar.line(start + 10)

@@ -14,9 +14,8 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.xml import edc12, xsd
 from edcbridge.xml.importer import import_bytes
 from tests.conftest import FIXTURES
+from tests.test_esco_labels import PLAIN, SKILL
 
-SKILL = "http://data.europa.eu/esco/skill/ccdf3597-5c80-410f-896d-e1bdfa223de9"
-PLAIN = "          - http://data.europa.eu/esco/skill/372d1969-b1d7-4f1a-b5dc-a2681d32a952\n"
 LABELLED = (f"          - iri: {SKILL}\n"
             "            label: {en: stimulate creativity in the team}\n")
 

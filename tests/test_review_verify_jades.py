@@ -239,7 +239,7 @@ def test_a_timestamp_from_after_the_verification_time_is_an_error(pki: devpki.De
         client = TsaClient(server.tsa_url, timeout=5)
         try:
             seal = keys.SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
-            sealed = Sealer(seal, tsa=client, level=Level.B_T, clock=lambda: NOW).seal(PAYLOAD).encode()
+            sealed = Sealer(seal, tsa=client, level=Level.B_T, clock=lambda: ahead).seal(PAYLOAD).encode()
         finally:
             client.close()
     stamp = verify_document(sealed, VerifyOptions(at=NOW, trust_anchors=(pki.root.certificate,)))
@@ -249,3 +249,24 @@ def test_a_timestamp_from_after_the_verification_time_is_an_error(pki: devpki.De
     later = verify_document(sealed, VerifyOptions(at=ahead + timedelta(minutes=1),
                                                   trust_anchors=(pki.root.certificate,)))
     assert later.checks["TIMESTAMP"].status == "OK", later.checks["TIMESTAMP"].reason
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=-1), timedelta(hours=1)])
+def test_sealing_refuses_a_timestamp_authority_whose_clock_disagrees(
+        pki: devpki.DevPki, offset: timedelta) -> None:
+    """Behind, its timestamp would be before the signing time; ahead, from the future: verifiers
+    refuse both, so no such seal is made."""
+    from edcbridge.seal.errors import SealError
+
+    tsa_cert = devpki.issue_tsa_certificate(pki.root, NOW - timedelta(days=30))
+    signer = TokenSigner(tsa_cert.key, tsa_cert.certificate, devpki.TSA_POLICY)
+    seal = keys.SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+    with DevServer(TimestampAuthority(signer, clock=lambda: NOW + offset)) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        try:
+            with pytest.raises(SealError, match=r"this machine.s clock .*check this machine.s clock"):
+                Sealer(seal, tsa=client, level=Level.B_T, clock=lambda: NOW).seal(PAYLOAD)
+            near = Sealer(seal, tsa=client, level=Level.B_T, clock=lambda: NOW + offset * 0.95).seal(PAYLOAD)
+        finally:
+            client.close()
+    assert json.loads(near)["signatures"]

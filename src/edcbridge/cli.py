@@ -33,18 +33,24 @@ def _fatal(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def _store() -> SchemaStore:
+def _store(ebsi: bool = True) -> SchemaStore:
+    """The schema store, with the JSON-LD files (and the EBSI schema when ``ebsi``) installed
+    and intact; else exit 2 saying what to run."""
+    from edcbridge.schemas import install_remedy, manifest
+
     store = default_store()
-    states = store.check("jsonld", "ebsi")
+    states = store.check("jsonld", *(("ebsi",) if ebsi else ()))
     missing = [path for path, state in states if state == "missing"]
     modified = [path for path, state in states if state == "modified"]
-    if missing:
-        _fatal(f"the schema store {store.root} lacks {len(missing)} files (e.g. {missing[0]}); "
-               "run 'edcbridge schemas install --from DIR' or '--download'")
+    entries = {entry.path: entry for entry in manifest()}
+    if missing:  # one that --download cannot fetch first: its remedy covers the others too
+        first = next((path for path in missing if path in entries and entries[path].url is None), missing[0])
+        remedy = install_remedy(entries.get(first))
+        _fatal(f"{store.where()} lacks {len(missing)} files (e.g. {first}); {remedy}")
     if modified:
-        _fatal(f"{len(modified)} files in the schema store {store.root} do not match their pinned "
-               f"sha256 (e.g. {modified[0]}); run 'edcbridge schemas install --from DIR' or "
-               "'--download' to replace them")
+        remedy = install_remedy(entries.get(modified[0]))
+        _fatal(f"{len(modified)} files in {store.where()} do not match their pinned sha256 (e.g. "
+               f"{modified[0]}); installing replaces modified files: {remedy}")
     return store
 
 
@@ -171,7 +177,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
     target = WalletTarget(wallet_url, send_email, wallet_locale) if wallet_url else None
-    options = RunOptions(out_dir=out_dir, store_root=_store().root, formats=formats,
+    options = RunOptions(out_dir=out_dir, store_root=_store(ebsi="ebsi" in formats).root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target)
     exported = _Rows() if preview else None

@@ -61,7 +61,7 @@ class Progress:
     def _forms(self, now: float, final: bool) -> list[str]:
         seen = sum(self.counts.values())
         elapsed = max(now - self.started, 1e-9)
-        rate = seen / elapsed
+        rate = self._rate(now, seen, elapsed)
         tail = f"{rate:.1f}/s, {self.counts['failed']} failed, {self.counts['skipped']} skipped"
         if not self.total:
             return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
@@ -72,6 +72,14 @@ class Progress:
         count = f"{seen}/{self.total} {share:4.0%}"
         return [f"[{bar}] {count} {tail}, {end}", f"{count} {tail}, {end}",
                 f"{count} {self.counts['failed']} failed, {end}", f"{count} {end}", count]
+
+    def _rate(self, now: float, seen: int, elapsed: float) -> float:
+        """Records a second: of those worked on, once some are (a resumed run skips thousands
+        of done rows a second, which is not the pace of the run)."""
+        worked = seen - self.counts.get("skipped", 0)
+        if not self.counts.get("skipped") or self.first_work is None or worked < 2 or now <= self.first_work:
+            return seen / elapsed
+        return (worked - 1) / (now - self.first_work)  # the first marks the start
 
     def _eta(self, now: float, seen: int) -> str:
         """The time the rows left take at the pace of the records worked on so far: rows skipped

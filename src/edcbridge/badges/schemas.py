@@ -58,6 +58,11 @@ def default_root() -> Path:
     if store.missing("ob3"):
         raise SchemasMissing("the 1EdTech OB 3.0 / CLR 2.0 schemas are not in the schema store "
                              f"{store.root}: run 'edcbridge schemas install --from DIR' (or --download)")
+    changed = [path for path, state in store.check("ob3") if state == "modified"]
+    if changed:  # a schema emptied or loosened would pass any badge
+        raise SchemasMissing(f"{store.root / changed[0]} does not match its pinned sha256 "
+                             f"({len(changed)} file(s) of the OB 3.0 / CLR 2.0 group changed): run "
+                             "'edcbridge schemas install --from DIR' (or --download) to replace them")
     return store.root / "ob3-clr"
 
 

@@ -9,6 +9,7 @@ a bad row never stops the rows after it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -157,7 +158,8 @@ def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError
         seen.add(name)
     if header:
         errors += [RecordError(file, row, r, None, f"required column {r!r} is missing",
-                               f"add a column {r!r}") for r in REQUIRED
+                               f"add a column {r!r}, or rename the column that holds its values")
+                   for r in REQUIRED
                    if not any(_split_column(h)[0] == r for h in header)]
     return errors
 
@@ -358,6 +360,80 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
     return errors
 
 
+# a lead byte of UTF-8 (C2-F4) read as Windows-1252 or Latin-1, then a continuation byte (80-BF)
+# read so: what "é" becomes when a UTF-8 file is opened as Windows-1252 and saved again ("Ã©")
+_MISREAD = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                      "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+                      "\u2039\u203a\u20ac\u2122]")
+
+
+def misread_utf8(text: str) -> str | None:
+    """What ``text`` said before its UTF-8 bytes were read as Windows-1252 (or Latin-1), when
+    all its non-ASCII characters are such a misreading; else None."""
+    if not _MISREAD.search(text):
+        return None
+    raw = bytearray()
+    for character in text:
+        try:
+            raw += bytes([ord(character)]) if ord(character) < 256 else character.encode("cp1252")
+        except UnicodeEncodeError:  # a character of another script: not a misread file
+            return None
+    try:
+        before = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return before if before != text else None
+
+
+def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
+    """Text garbled by a wrong encoding before the file was saved ("ChloÃ©" for "Chloé"): the
+    file reads as UTF-8, so only its characters show it. A warning on the record, since such
+    text may, very rarely, be what was meant."""
+    errors = []
+    for name, value in row.items():
+        if _split_column(name)[0] not in COLUMNS:
+            continue
+        texts = value.values() if isinstance(value, dict) else [value]
+        for text in texts:
+            before = misread_utf8(text) if isinstance(text, str) else None
+            if before is not None:
+                errors.append(RecordError(
+                    file, number, name, _short_text(text), f"the text looks garbled: it is how "
+                    f"{_short_text(before)!r} reads after UTF-8 was opened as Windows-1252",
+                    f"check it: to write {_short_text(before)!r}, correct the cell; the file went "
+                    "through a program that read it in the wrong encoding (in Excel, open a CSV file "
+                    "with Data > From Text/CSV, file origin 65001: Unicode (UTF-8)), so check its "
+                    "other rows too"))
+                break
+    return errors
+
+
+def _json_values(file: str, number: int, row: Row) -> list[RecordError]:
+    """JSON values no column takes: true/false anywhere, a list where one text goes. They are
+    refused, never written into a credential as the text 'False' or "['Ann', 'Marie']"."""
+    errors = []
+    for name, value in row.items():
+        base = _split_column(name)[0]
+        if base not in COLUMNS:
+            continue
+        shown = json.dumps(value, ensure_ascii=False)
+        if isinstance(value, bool):
+            errors.append(RecordError(file, number, name, shown, f"{base} is the JSON {shown}, "
+                                      "which no column takes",
+                                      f"write {name} as a JSON string in quotes, e.g. \"Pass\""
+                                      if base == "grade" else f"write {name} as a JSON string in quotes"))
+        elif isinstance(value, list) and COLUMNS[base][1]:  # the model refuses it elsewhere
+            errors.append(RecordError(file, number, name, _short_text(shown),
+                                      f"{base} holds a JSON list, where one text goes",
+                                      f"write {name} as one JSON string; texts in several languages "
+                                      "as an object, e.g. {\"en\": \"Anna\", \"el\": \"Άννα\"}"))
+    return errors
+
+
+def _short_text(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _typed_cell(value: str, base: str, name: str) -> tuple[str, str]:
     """The problem and fix of a logical or time-of-day cell: what the spreadsheet made of what
     was typed (true, 7:10), or a value no column takes."""
@@ -423,9 +499,25 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     default_language = vocab.concept("language", catalogue.primary_language).code
     seen = FirstRows(IDS_IN_MEMORY)
     try:
-        yield from _loaded_rows(file, table.header, table.rows, catalogue, default_language, seen)
+        rows = _loaded_rows(file, table.header, table.rows, catalogue, default_language, seen)
+        yield from _without_column(rows, table.header, table.header_row)
     finally:
         seen.close()
+
+
+def _without_column(rows: Iterator[LoadedRow], header: list[str], header_row: int) -> Iterator[LoadedRow]:
+    """A required value missing because the header has no such column (it is misspelt or
+    renamed: the header's errors say so) is not fixed by filling in a cell: say what is."""
+    absent = {r for r in REQUIRED if header and not any(_split_column(h)[0] == r for h in header)}
+    if not absent:
+        yield from rows
+        return
+    for loaded in rows:
+        errors = tuple(replace(e, fix=f"the file has no {e.column!r} column: add one, or rename the "
+                               f"column that holds the {e.column} values (see the header, row "
+                               f"{header_row})") if e.column in absent and e.message ==
+                       "a required value is missing" else e for e in loaded.errors)
+        yield replace(loaded, errors=errors)
 
 
 def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[RecordError]:
@@ -468,7 +560,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             for e in errors:
                 object.__setattr__(e, "row", number)
         names = file_names if header else header_names(list(row))
-        refused = _cell_values(file, number, row)
+        refused = _cell_values(file, number, row) + ([] if header else _json_values(file, number, row))
         errors += _number_ids(file, number, row, bool(header)) + refused
         data, conflicts = row_to_data(row, default_language)
         _catalogue_spelling(data, spellings)
@@ -482,7 +574,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             columns = (file_columns if header
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
             said = {e.column for e in refused}  # a refused cell's value says nothing more
-            errors += [e for e in from_validation(exc, file, number, columns, {**_flat_values(row), **row})
+            errors += [_local_date(e) for e in from_validation(exc, file, number, columns,
+                                                               {**_flat_values(row), **row})
                        if e.column not in said]
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:
@@ -498,7 +591,46 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "",
-                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)))
+                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)
+                                                         + _garbled(file, number, row)))
+
+
+_LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
+_YEAR_FIRST = re.compile(r"([0-9]{4})([./-])([0-9]{1,2})\2([0-9]{1,2})")  # 2025/07/14, 2025-7-14
+DATE_COLUMNS = ("awarding_date", "date_of_birth", "valid_until")
+
+
+def _local_date(error: RecordError) -> RecordError:
+    """The fix of a date written the local way (14/07/2025, 14.07.2025, 07/14/2025, 2025/07/14)
+    names the date to write; when day and month can both be read either way (01/02/2025), it
+    names both, since the file does not say which order it uses."""
+    if _split_column(error.column or "")[0] not in DATE_COLUMNS:
+        return error
+    text = (error.value or "").strip()
+    year_first = _YEAR_FIRST.fullmatch(text)
+    found = _LOCAL_DATE.fullmatch(text)
+    if year_first is not None:
+        orders = [(int(year_first[4]), int(year_first[3]), "year/month/day")]
+        year = int(year_first[1])
+    elif found is not None:
+        first, second, year = int(found[1]), int(found[3]), int(found[4])
+        orders = [(first, second, "day/month/year"), (second, first, "month/day/year")]
+    else:
+        return error
+    if year < 1900 or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # the model's own fix says it
+        return error
+    readings = []
+    for day, month, order in orders:
+        try:
+            readings.append((dt.date(year, month, day).isoformat(), order))
+        except ValueError:
+            continue
+    if not readings:
+        return error
+    if len(readings) == 1 or readings[0][0] == readings[1][0]:
+        return replace(error, fix=f"write it as YYYY-MM-DD: {readings[0][0]}")
+    return replace(error, fix=f"write it as YYYY-MM-DD: {readings[0][0]} if it is {readings[0][1]}, "
+                   f"{readings[1][0]} if {readings[1][1]} (the file does not say which)")
 
 
 def _catalogue_spelling(data: dict[str, Any], spellings: dict[str, dict[str, str]]) -> None:

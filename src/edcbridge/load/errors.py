@@ -64,8 +64,13 @@ def fix_for(error: dict[str, Any], column: str) -> str:
         return f"remove or rename {column}; run 'edcbridge formats' for the accepted names"
     if kind.startswith("url"):
         return "write a full URL such as https://example.org/page"
+    if kind == "timezone_aware":
+        return ("write the zone too, e.g. 2025-07-14T10:00:00Z (UTC) or 2025-07-14T12:00:00+02:00; "
+                "a spreadsheet's date cell holds no zone, so type it in a Text cell")
+    if kind in ("date_type", "datetime_type"):
+        return "write the date as text, YYYY-MM-DD (a date-time as YYYY-MM-DDThh:mm:ssZ)"
     if kind in ("date_from_datetime_parsing", "date_parsing", "datetime_parsing",
-                "timezone_aware", "datetime_from_date_parsing"):
+                "datetime_from_date_parsing"):
         return "write dates as YYYY-MM-DD and date-times as YYYY-MM-DDThh:mm:ssZ"
     if kind == "string_type":
         return "write it as text; in JSON or YAML, in quotes"
@@ -92,6 +97,9 @@ def from_validation(exc: ValidationError, file: str, row: int | None,
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "a required value is missing"
+        if error["type"] == "timezone_aware":
+            message = "the date-time has no time zone, so the moment it names is not known"
+        message = _shorten_input(message, error.get("input"))
         if "; " in message and not isinstance(error.get("ctx", {}).get("error"), UnknownConcept):
             message = message.split("; ", 1)[0]
         value = (values or {}).get(column or "", error.get("input") if loc else None)
@@ -99,6 +107,15 @@ def from_validation(exc: ValidationError, file: str, row: int | None,
             value = None
         out.append(RecordError(file, row, column, _short(value), message, fix_for(dict(error), column or "")))
     return out
+
+
+def _shorten_input(message: str, value: Any) -> str:
+    """The message with a long input it quotes cut as the value is (a pasted page of text is
+    not repeated in every report line)."""
+    short = _short(value)
+    if not isinstance(value, str) or short == value:
+        return message
+    return message.replace(repr(value), repr(short))
 
 
 def _column_for(loc: tuple[Any, ...], columns: dict[tuple[Any, ...], str]) -> str | None:

@@ -300,6 +300,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
         handle.close()
         raise _no_header(path, header_row)
     header = [h.lstrip("\ufeff").strip() for h in cells]  # a byte-order mark after blank lines
+    twice = columns_twice(header)
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -313,7 +314,8 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                         continue
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
                                 if name}
-                    unnamed = _unnamed_cells(header, cells[:len(header)])
+                    unnamed = _unnamed_cells(header, cells[:len(header)]) + \
+                        _twice_filled(row, twice, cells, str)
                     if unnamed:
                         row["__cells__"] = unnamed
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
@@ -496,6 +498,42 @@ def _marked_problems(marks: SheetMarks, number: int, header: list[str]) -> list[
     return problems
 
 
+def columns_twice(header: list[str]) -> dict[str, list[int]]:
+    """The 0-based positions of each column name the header gives more than once."""
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        if name:
+            positions.setdefault(name, []).append(index)
+    return {name: found for name, found in positions.items() if len(found) > 1}
+
+
+def _letter(position: int) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return str(get_column_letter(position))
+
+
+def _twice_filled(row: Row, twice: dict[str, list[int]], values: Sequence[Any],
+                  where: Callable[[int], str]) -> list[CellProblem]:
+    """A column the header names twice (an error of the header) gives the row the value of
+    its filled cell, the first when both hold the same: never an empty later cell over a
+    filled one. Two different values are an error of the row, never the later one read (as
+    JSON refuses a key written twice). ``where`` names a 1-based position as the user sees
+    it (7, or G in a sheet)."""
+    problems: list[CellProblem] = []
+    for name, positions in twice.items():
+        filled = [(i, values[i]) for i in positions if i < len(values) and not blank(values[i])]
+        if not filled:
+            continue
+        row[name] = filled[0][1]
+        if len({str(value).strip() for _, value in filled}) > 1:
+            shown = ", ".join(f"{str(value).strip()!r} in column {where(i + 1)}" for i, value in filled)
+            problems.append((name, filled[1][0] + 1, None, f"the column {name!r} appears twice and "
+                             f"holds two different values on this row ({shown})",
+                             f"keep one {name!r} column, with the right value on every row"))
+    return problems
+
+
 def _unnamed_cells(header: list[str], values: Sequence[Any]) -> list[CellProblem]:
     """Filled cells under no column name: in a column without a header or past the last."""
     return [(None, index + 1, str(value), "a cell under no column name",
@@ -527,6 +565,7 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     header = [str(h).strip() if h is not None else "" for h in cells]
     while header and not header[-1]:
         header.pop()
+    twice = columns_twice(header)
 
     def rows() -> Iterator[tuple[int, Row]]:
         try:
@@ -536,7 +575,8 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                 row: Row = {name: values[i] if i < len(values) and values[i] is not None else ""
                             for i, name in enumerate(header) if name}
                 problems = (_unnamed_cells(header, values) + _marked_problems(marks, number, header)
-                            + _hidden_cells(marks, header, values, is_column))
+                            + _hidden_cells(marks, header, values, is_column)
+                            + _twice_filled(row, twice, values, _letter))
                 if problems:
                     row["__cells__"] = problems
                 yield number, row

@@ -130,9 +130,26 @@ def organisation(org: Organisation, t: _Texts, with_eidas: bool = True) -> Node:
     if org.homepage:
         node["homepage"] = web_resource(str(org.homepage))
     if org.email:
-        node["contactPoint"] = {"type": "ContactPoint",
-                                "emailAddress": {"id": f"mailto:{org.email}", "type": "Mailbox"}}
+        node["contactPoint"] = contact_point(org.email)
     return node
+
+
+# RFC 6068 2: a mailto address holds unreserved characters, "some-delims" and %XX; every other
+# ASCII character, such as the "#", "?", "%" or "/" an e-mail address may hold, is
+# percent-encoded, or "a#b@example.org" would be the mailbox "a" with a fragment. Other
+# characters are kept: the credential is JSON-LD, whose ids are IRIs (the EBSI profile encodes them).
+_MAILTO_KEPT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*+,;:@")
+
+
+def mailto(email: str) -> str:
+    """The ``mailto:`` IRI of an e-mail address (RFC 6068, as an IRI: RFC 3987)."""
+    return "mailto:" + "".join(
+        c if c in _MAILTO_KEPT or ord(c) > 0x7F else "".join(f"%{b:02X}" for b in c.encode("utf-8"))
+        for c in email)
+
+
+def contact_point(email: str) -> Node:
+    return {"type": "ContactPoint", "emailAddress": {"id": mailto(email), "type": "Mailbox"}}
 
 
 def accreditation(qa: QualityAssurance, catalogue: Catalogue, t: _Texts) -> Node:
@@ -285,8 +302,7 @@ def _person(award: Award, primary: str, claim: Node) -> Node:
         node["nationalID"] = {"type": "LegalIdentifier", "notation": learner.national_id,
                               "spatial": concept("country", learner.national_id_country)}
     if learner.email:
-        node["contactPoint"] = {"type": "ContactPoint",
-                                "emailAddress": {"id": f"mailto:{learner.email}", "type": "Mailbox"}}
+        node["contactPoint"] = contact_point(learner.email)
     node["hasClaim"] = claim
     return node
 

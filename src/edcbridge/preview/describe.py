@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any, TypeGuard
+from urllib.parse import unquote
 
 from edcbridge import vocab
 from edcbridge.preview.markup import Html, esc, join, tag
@@ -134,7 +135,7 @@ class Reader:
         if value.startswith(("http://", "https://")):
             return tag("a", value, href=value)
         if value.startswith("mailto:"):
-            return tag("a", value[7:], href=value)
+            return tag("a", unquote(value[7:]), href=value)
         return tag("bdi", value)
 
     def value(self, node: Any) -> Html:

@@ -3,6 +3,8 @@
 Official files are never part of the package. ``edcbridge schemas install`` copies them from
 a folder (``--from``) or downloads them from their pinned URLs, checking every sha256; each
 download has a deadline and a size limit, and the download stops when a server keeps failing.
+:meth:`SchemaStore.path` hands out only pinned files that are intact, an XML schema only when
+every pinned schema it may import is intact too.
 """
 
 from edcbridge.schemas.store import (
@@ -13,6 +15,7 @@ from edcbridge.schemas.store import (
     SchemaStoreError,
     default_store,
     find_reference_dir,
+    install_remedy,
     manifest,
 )
 
@@ -24,5 +27,6 @@ __all__ = [
     "SchemaStoreError",
     "default_store",
     "find_reference_dir",
+    "install_remedy",
     "manifest",
 ]

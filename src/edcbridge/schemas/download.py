@@ -6,7 +6,9 @@ the whole manifest."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
 
 from edcbridge.bounded_http import DownloadError, download
 from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
@@ -26,6 +28,8 @@ class HttpFetcher:
 
     def __init__(self, mirror: str | None = None, *, deadline: float = DEADLINE,
                  max_bytes: int = MAX_BYTES, give_up_after: int = GIVE_UP_AFTER) -> None:
+        if mirror is not None:
+            _check_mirror(mirror)
         self.mirror = mirror
         self.deadline = deadline
         self.max_bytes = max_bytes
@@ -34,13 +38,17 @@ class HttpFetcher:
 
     def __call__(self, entry: ManifestEntry) -> bytes:
         url = self._url(entry)
-        host = urlsplit(url).netloc
+        shown = _without_password(url)
+        host = urlsplit(shown).netloc
         try:
             data = download("schema file", url, timeout=self.deadline, limit=self.max_bytes,
                             max_redirects=MAX_REDIRECTS)
         except DownloadError as exc:
             self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
-            message = f"download failed: {exc}"
+            message = f"download failed: {str(exc).replace(url, shown)}"
+            if isinstance(exc.__cause__, requests.exceptions.SSLError):
+                message += (": the server's TLS certificate could not be verified; behind a proxy that "
+                            "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
             if exc.kind == "too-large":
                 remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
                 message += f": larger than any pinned file, so not the pinned file; {remedy}"
@@ -67,6 +75,25 @@ class HttpFetcher:
                       "--mirror URL or --from DIR")
         return (f"{message}; {self.give_up_after} downloads in a row from {where} {host} failed, so "
                 f"the remaining files were not tried: {remedy}")
+
+
+def _without_password(url: str) -> str:
+    """``url`` as messages show it: a mirror's user name and password (``https://user:pw@host/``,
+    which requests sends as Basic authentication) never reach a terminal or a log."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _check_mirror(mirror: str) -> None:
+    """A mirror is an http(s) URL: a folder (or ``file:``) given as one would fail every file
+    as unreachable, and the stop message would blame the network."""
+    parts = urlsplit(mirror)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise SchemaStoreError(
+            f"--mirror {_without_password(mirror)!r} is not an http:// or https:// URL; for a "
+            "folder holding the files, run 'edcbridge schemas install --from DIR' instead")
 
 
 def http_fetcher(mirror: str | None = None) -> HttpFetcher:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from stat import S_ISREG
 
 from edcbridge.output import write_atomic
 
@@ -45,7 +46,26 @@ class ManifestEntry:
 @cache
 def manifest() -> tuple[ManifestEntry, ...]:
     text = resources.files("edcbridge.schemas").joinpath("manifest.json").read_text("utf-8")
-    return tuple(ManifestEntry(**entry) for entry in json.loads(text)["files"])
+    return parse_manifest(text)
+
+
+def parse_manifest(text: str) -> tuple[ManifestEntry, ...]:
+    """The manifest's entries; ValueError for a path that could leave the store or name
+    another entry's file (``..``, absolute, a drive or ``\\``, or the same path but for case,
+    which a case-insensitive file system would make one file)."""
+    entries = tuple(ManifestEntry(**entry) for entry in json.loads(text)["files"])
+    seen: dict[str, str] = {}
+    for entry in entries:
+        parts = entry.path.split("/")
+        if (not entry.path or entry.path.startswith("/") or "\\" in entry.path or ":" in entry.path
+                or any(part in ("", ".", "..") for part in parts)):
+            raise ValueError(f"manifest path {entry.path!r} is not a plain relative path")
+        folded = entry.path.casefold()
+        if folded in seen:
+            raise ValueError(f"manifest paths {seen[folded]!r} and {entry.path!r} would be one "
+                             "file on a case-insensitive file system")
+        seen[folded] = entry.path
+    return entries
 
 
 def _checkout_root() -> Path | None:
@@ -77,19 +97,45 @@ def _sha256(data: bytes) -> str:
 
 
 @cache
-def _pinned() -> dict[str, str]:
-    return {entry.path: entry.sha256 for entry in manifest()}
+def _entries() -> dict[str, ManifestEntry]:
+    return {entry.path: entry for entry in manifest()}
 
 
-def _digest(target: Path) -> str:
-    """A file's sha256, hashed again only when its size or modification time changes."""
-    stat = target.stat()
-    return _digest_of(str(target), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+def install_remedy(entry: ManifestEntry | None = None) -> str:
+    """What to run to install ``entry`` (else every file), said for an offline machine too."""
+    if entry is not None and entry.url is None:
+        return ("this file has no public download: run 'edcbridge schemas install --from DIR', DIR "
+                f"holding it as {entry.path} (as ../shared/reference does), or install with "
+                "--download --mirror URL from a mirror that holds it")
+    return ("run 'edcbridge schemas install --download', or, without network access, "
+            "'edcbridge schemas install --from DIR', DIR being a copy of the official files "
+            "(../shared/reference, or a store filled with --download --store DIR elsewhere)")
+
+
+def _digest(target: Path, stat: os.stat_result | None = None) -> str:
+    """A file's sha256, hashed again when its size, modification or change time, or inode
+    changes. The change time counts: a rewrite keeping the size can set the modification time
+    back (``touch -r``, or a coarse clock), never the change time."""
+    stat = stat or target.stat()
+    return _digest_of(str(target), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
+                      stat.st_dev)
 
 
 @lru_cache(maxsize=1024)
-def _digest_of(path: str, size: int, mtime_ns: int, inode: int) -> str:
+def _digest_of(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int, device: int) -> str:
     return _sha256(Path(path).read_bytes())
+
+
+@cache
+def _companions(relative: str) -> tuple[ManifestEntry, ...]:
+    """The pinned files read along with ``relative``: for an XML schema, every pinned schema
+    under its top folder, which its ``xs:import``/``xs:include`` may name (lxml and xmlschema
+    read those from the store themselves, unchecked); for other files, none."""
+    if not relative.endswith(".xsd"):
+        return ()
+    top = relative.split("/", 1)[0] + "/"
+    return tuple(e for e in manifest() if e.path != relative and e.path.startswith(top)
+                 and e.path.endswith(".xsd"))
 
 
 @dataclass(frozen=True)
@@ -112,21 +158,48 @@ class SchemaStore:
     def path(self, relative: str) -> Path:
         """The local file for a manifest path; raises with a remedy if it is not installed or
         does not match its pinned checksum (an empty or edited shapes file would otherwise
-        pass every credential)."""
-        target = self.root / relative
-        if not target.is_file():
-            raise SchemaStoreError(
-                f"{relative} is not in the schema store {self.root}; run "
-                "'edcbridge schemas install --from DIR' (or --download)"
-            )
-        pinned = _pinned().get(relative)
-        if pinned is not None and _digest(target) != pinned:
-            raise SchemaStoreError(
-                f"{relative} in the schema store {self.root} does not match its pinned sha256 "
-                "(modified or damaged); reinstall it with 'edcbridge schemas install --from DIR' "
-                "(or --download), which replaces modified files"
-            )
-        return target
+        pass every credential). An XML schema is checked with the pinned schemas it may import
+        (see :func:`_companions`). A path the manifest does not pin is refused: nothing could
+        tell its content from any other."""
+        entry = _entries().get(relative)
+        if entry is None:
+            raise SchemaStoreError(f"{relative} is not a file the schema manifest pins, so the "
+                                   "schema store cannot vouch for it")
+        problem = self._problem(entry, f" in the schema store {self.root}")
+        if problem is not None:
+            raise SchemaStoreError(f"{relative}{problem}")
+        for companion in _companions(relative):
+            problem = self._problem(companion)
+            if problem is not None:
+                raise SchemaStoreError(f"cannot load {relative} from the schema store {self.root}: "
+                                       f"{companion.path}, which it may import,{problem}")
+        return self.root / relative
+
+    def _problem(self, entry: ManifestEntry, where: str = "") -> str | None:
+        """What is wrong with one pinned file in the store (after the file's name and ``where``
+        it is), with the remedy; None if intact."""
+        target = self.root / entry.path
+        try:
+            stat = target.stat()  # one call: an XML schema is checked with dozens of others
+        except OSError:
+            stat = None
+        if stat is None or not S_ISREG(stat.st_mode):
+            return f" is not in {self.where()}; {install_remedy(entry)}"
+        if _digest(target, stat) != entry.sha256:
+            return (f"{where} does not match its pinned sha256 (modified or damaged); installing "
+                    f"replaces modified files: {install_remedy(entry)}")
+        return None
+
+    def where(self) -> str:
+        """The store, for a message: where its folder came from, and whether it is one."""
+        text = f"the schema store {self.root}"
+        if os.environ.get(ENV_VAR) and Path(os.environ[ENV_VAR]).expanduser() == self.root:
+            text += f" (set by {ENV_VAR})"
+        if not self.root.exists():
+            text += ", which does not exist"
+        elif not self.root.is_dir():
+            text += ", which is not a folder"
+        return text
 
     def missing(self, group: str | None = None) -> list[str]:
         return [e.path for e in manifest()

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -151,12 +151,13 @@ class Sealer:
     def seal_serialised(self, payload: bytes) -> bytes:
         """Seal UTF-8 JSON that edcbridge serialised from a credential (a JSON object by
         construction, so not parsed again); returns the sealed JSON bytes."""
-        protected_b64 = self._protected(self.clock())
+        signing_time = self.clock()
+        protected_b64 = self._protected(signing_time)
         signature = jades.sign(self.key.private_key, self.algorithm,
                                protected_b64.encode("ascii") + b"." + payload)
         signature_b64 = jades.b64url(signature)
         text = payload.decode("utf-8")
-        etsiu = self._etsiu(text, protected_b64, signature_b64)
+        etsiu = self._etsiu(text, protected_b64, signature_b64, signing_time)
         return jades.serialise(text, protected_b64, signature_b64, etsiu)
 
     def _protected(self, signing_time: datetime) -> str:
@@ -172,12 +173,14 @@ class Sealer:
         self._header = (signing_time, protected_b64)
         return protected_b64
 
-    def _etsiu(self, payload: str, protected_b64: str, signature_b64: str) -> list[str]:
+    def _etsiu(self, payload: str, protected_b64: str, signature_b64: str,
+               signing_time: datetime) -> list[str]:
         if self.level == Level.B_B or self.tsa is None:
             return []
         long_term = self.level in (Level.B_LT, Level.B_LTA)
         r_vals = self._revocation_data() if long_term else {}
         stamp = self.tsa.timestamp(signature_b64.encode("ascii"))
+        _check_clocks(stamp, signing_time, self.tsa.url)
         entries = [jades.etsiu_entry({"sigTst": _tst_tokens(stamp)})]
         if long_term:
             certs = _unique([*self.key.chain, *stamp.certificates, stamp.tsa_certificate])
@@ -216,6 +219,19 @@ class Sealer:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+CLOCK_SKEW = timedelta(minutes=5)  # what verifiers allow between the signing time and a timestamp
+
+
+def _check_clocks(stamp: Timestamp, signing_time: datetime, tsa_url: str) -> None:
+    """Refuse a seal whose timestamp and signing time disagree by more than verifiers allow: it
+    would fail the ordering check (timestamp before the signing time) or be from the future."""
+    if abs(stamp.gen_time - signing_time) > CLOCK_SKEW:
+        raise SealError(f"the timestamp authority {tsa_url} gives the time "
+                        f"{stamp.gen_time:%Y-%m-%dT%H:%M:%SZ} and this machine's clock "
+                        f"{signing_time:%Y-%m-%dT%H:%M:%SZ}: verifiers would "
+                        "refuse the seal; check this machine's clock (NTP), or use another --tsa")
 
 
 def best_level(certificate: x509.Certificate, *, tsa: bool, crls: bool, fetch: bool) -> Level:

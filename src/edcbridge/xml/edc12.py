@@ -20,7 +20,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from edcbridge import vocab
-from edcbridge.mapping.edc import languages_of, valid_until
+from edcbridge.mapping.edc import languages_of, mailto, valid_until
 from edcbridge.mapping.nodes import NAMESPACE, credential_id, date_time
 from edcbridge.model import Award, Catalogue, Organisation, QualityAssurance, Specification
 from edcbridge.validation.findings import Finding
@@ -151,7 +151,7 @@ def organisation(w: _Writer, org: Organisation, tag: str = "organization") -> tu
         etree.SubElement(element, q("identifier"), {"schemeName": scheme}).text = value
     if org.email:
         contact = etree.SubElement(element, q("contactPoint"))
-        etree.SubElement(contact, q("mailBox"), {"uri": f"mailto:{org.email}"})
+        etree.SubElement(contact, q("mailBox"), {"uri": mailto(org.email)})
     etree.SubElement(element, q("registration"), {"schemeName": identifiers[0][0]}).text = identifiers[0][1]
     if org.vat_identifier:
         _legal(element, "vatIdentifier", org.vat_identifier, org.country)
@@ -376,7 +376,7 @@ def _subject(w: _Writer, root: etree._Element, award: Award, spec: Specification
     etree.SubElement(subject, q("identifier"), {"schemeName": LEARNER_SCHEME}).text = learner.id
     if learner.email:
         contact = etree.SubElement(subject, q("contactPoint"))
-        etree.SubElement(contact, q("mailBox"), {"uri": f"mailto:{learner.email}"})
+        etree.SubElement(contact, q("mailBox"), {"uri": mailto(learner.email)})
     if learner.national_id and learner.national_id_country:
         _legal(subject, "nationalId", learner.national_id, learner.national_id_country)
     _name(w, subject, "fullName", learner.full_name, primary)

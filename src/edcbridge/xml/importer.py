@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lxml import etree
 from pydantic import ValidationError
@@ -156,7 +157,7 @@ def _mailbox(node: Node) -> str | None:
     for contact in _list(node.get("contactPoint")):
         mail = _id(contact.get("emailAddress")) if isinstance(contact, dict) else None
         if mail and mail.startswith("mailto:"):
-            return mail.removeprefix("mailto:")
+            return unquote(mail.removeprefix("mailto:"))  # as written before percent-encoding
     return None
 
 

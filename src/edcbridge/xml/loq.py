@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from edcbridge import vocab
+from edcbridge.mapping.edc import mailto
 from edcbridge.mapping.nodes import date_time
 from edcbridge.model import Catalogue, Organisation, Specification
 from edcbridge.validation.findings import Finding
@@ -135,7 +136,7 @@ def _organisation(doc: _Doc, key: str) -> str:
         _sub(_sub(element, "homepage"), "contentUrl", str(org.homepage))
     doc.ref(element, "location", _location(doc, org))
     if org.email:
-        _sub(_sub(element, "contactPoint"), "emailAddress", f"mailto:{org.email}")
+        _sub(_sub(element, "contactPoint"), "emailAddress", mailto(org.email))
     return oid
 
 
