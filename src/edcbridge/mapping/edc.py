@@ -237,12 +237,11 @@ def _outcome(title: dict[str, str], skills: tuple[EscoSkill, ...], t: _Texts) ->
 
 
 def _skill(skill: EscoSkill, t: _Texts) -> Node:
-    """The skill, named in the credential's languages; a label in none of them is left out (the
-    IRI alone is the skill), as in EDC XML and badges."""
+    """The skill, named in the credential's languages, else in those its label has (a skill is
+    named, as in the EC's samples and in EDC XML, even when ESCO's label is in another language)."""
     node = external_concept(str(skill.iri), ESCO_SKILLS)
-    label = {lang: text for lang, text in (skill.label or {}).items() if lang in t.languages}
-    if label:
-        node["prefLabel"] = label
+    if skill.label:
+        node["prefLabel"] = t(skill.label)
     return node
 
 

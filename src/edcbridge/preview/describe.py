@@ -165,7 +165,8 @@ class Reader:
         if "WebResource" in kinds:
             url = node.get("contentURL", "")
             title = self.text(node["title"]) if is_language_map(node.get("title")) else esc(url)
-            return tag("a", title, href=url) if isinstance(url, str) and url.startswith("http") else title
+            web = isinstance(url, str) and url.startswith(("http://", "https://"))
+            return tag("a", title, href=url) if web else title
         if "Mailbox" in kinds:
             return self.scalar(str(node.get("id", "")))
         if "ContactPoint" in kinds:

@@ -33,14 +33,15 @@ h2 { font-size: 1.35rem; margin-top: 2rem; color: #00205b; border-bottom: 1px so
 h3 { font-size: 1.15rem; margin-top: 1.5rem; color: #1a1a1a; }
 h4, h5, h6 { font-size: 1rem; margin-top: 1rem; }
 a { color: #0b4f9c; }
-a:focus, summary:focus { outline: 3px solid #ffbf47; outline-offset: 2px; }
+a:focus, summary:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; background: #ffbf47;
+  color: #1a1a1a; }
 dl.facts { display: grid; grid-template-columns: minmax(9rem, 16rem) 1fr; gap: .25rem 1rem; margin: .5rem 0; }
 dl.facts > dt { font-weight: bold; }
 dl.facts > dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
 caption { text-align: left; font-weight: bold; padding: .25rem 0; }
 th, td { border: 1px solid #8a8a8a; padding: .35rem .5rem; text-align: left; vertical-align: top;
-  overflow-wrap: break-word; word-break: break-word; }
+  overflow-wrap: anywhere; }
 table.checks th[scope=row], td.req { white-space: nowrap; }
 th[scope=col] { word-break: normal; overflow-wrap: normal; }
 table.annex th[scope=row] { width: 30%; }
@@ -54,6 +55,7 @@ th { background: #eef1f7; }
 .missing { color: #6b0000; font-style: italic; }
 .muted { color: #4a4a4a; }
 .verify { display: flex; gap: 1.5rem; align-items: flex-start; flex-wrap: wrap; }
+.verify > p { flex: 1 1 12rem; min-width: 0; overflow-wrap: anywhere; }
 figure { margin: 0; }
 figcaption { font-size: .9rem; max-width: 16rem; overflow-wrap: anywhere; }
 .card { max-width: 14rem; height: auto; border: 1px solid #c8c8c8; float: right; margin: 0 0 1rem 1rem; }
@@ -66,7 +68,15 @@ ul.plain { margin: 0; padding-left: 1.2rem; }
 .t { white-space: pre-line; }
 code.option { white-space: nowrap; }
 footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
-@media print { details > summary { display: none; } .card { max-width: 9rem; } a { color: #000; } }
+@media (max-width: 30rem) {
+  header, main, footer { padding: .75rem; }
+  dl.facts { grid-template-columns: 1fr; } dl.facts > dd { margin-bottom: .5rem; }
+  th, td { padding: .25rem .3rem; } table.checks { font-size: .85rem; }
+  table.checks th[scope=row], td.req { white-space: normal; } .status { white-space: normal; }
+  .card { float: none; display: block; margin: 0 0 1rem; } }
+@media print { .skip { display: none; } details > summary { display: none; }
+  details::details-content { content-visibility: visible; display: block; }
+  .card { max-width: 9rem; } a { color: #000; } }
 """
 
 _SKIP_KEYS = {"@context"}
@@ -288,7 +298,7 @@ class _Page:
         display = node_at(self.doc, "displayParameter")
         image = self.card_image(display, title)
         parts = [tag("p", "European Digital Credential — preview", class_="kicker"), self.verdict(status),
-                 tag("h1", self.r.text(title) if title else esc("Credential"))]
+                 image, tag("h1", self.r.text(title) if title else esc("Credential"))]
         if is_language_map(display.get("description")):
             parts.append(tag("p", self.r.text(display["description"])))
         parts.append(self.awarded())
@@ -296,7 +306,7 @@ class _Page:
             parts.append(tag("p", join([esc("File: "), tag("code", source)]), class_="muted"))
         parts += [tag("p", join([tag("strong", "Note: "), esc(note[:1].upper() + note[1:] + ".")]))
                   for note in self.notes]
-        return tag("header", image, *parts)
+        return tag("header", *parts)
 
     def awarded(self) -> Html:
         """Who was awarded, by whom: the awarding bodies of the claims, and the issuer too when
@@ -319,8 +329,9 @@ class _Page:
             kind = get(media, "contentType.id")
             mime = "image/jpeg" if kind and str(kind[0]).endswith("JPEG") else "image/png"
             if isinstance(content, str) and content:
-                alt = f"Credential image: {self.r.pick(title)[1]}" if title else "Credential image"
-                return Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}">')
+                lang, alt = self.r.pick(title) if title else ("en", "Credential image")
+                return Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}" '
+                            f'lang="{esc(lang)}">')
         return Html("")
 
     def summary(self) -> Html:
@@ -534,9 +545,11 @@ def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
     langs = languages or page_languages(doc)
     page = _Page(doc, langs, for_print, notes or [], chosen=bool(languages))
     title = title_of(doc)
-    head_title = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
+    word = status.verdict[0] if status is not None else "NOT SEALED"
+    named = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
+    head_title = f"Seal: {word} — {named}"  # a tab, a bookmark or a screen reader says the verdict first
     body = join([
-        tag("a", "Skip to the credential", href="#main", class_="muted"),
+        tag("a", "Skip to the credential", href="#main", class_="muted skip"),
         page.header(source, status),
         tag("main", page.summary(), page.seal(status, verification), page.annex1(), page.achievements(),
             page.record(), id="main"),

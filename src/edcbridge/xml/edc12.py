@@ -33,7 +33,10 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 NSMAP = {None: SNB, "cred": CRED, "xsi": XSI, "ds": DS}
 SCHEMA_LOCATION = f"{SNB} http://publications.europa.eu/resource/schema/credential/genericschema_1.2.xsd"
 XSD_VERSION = "0.10.0"
-ESCO_SKILLS = "http://data.europa.eu/esco/concept-scheme/skills"
+ESCO_SKILL_FRAMEWORK = "http://data.europa.eu/esco/model#Skill"
+"""``targetFrameworkUrl`` of an ESCO skill in EDC XML 1.x, with ``targetNotation="Skill"``: so in
+every EC and EDCI XML sample (the ESCO dataset the EDCI applications name SKILL), not the JSON-LD
+``inScheme`` concept scheme."""
 CREDIT_SCHEMES = {
     CreditSystem.ECTS: "http://data.europa.eu/europass/educationalCreditPointSystem/ects",
     CreditSystem.ECVET: "http://data.europa.eu/europass/educationalCreditPointSystem/ecvet",
@@ -122,11 +125,18 @@ class _Writer:
         etree.SubElement(name, q("text"), {"lang": "en", "content-type": "text/plain"}).text = found.label
 
     def external_code(self, parent: etree._Element, tag: str, scheme: str, iri: str,
-                      label: dict[str, str] | None = None) -> None:
+                      label: dict[str, str] | None = None, notation: str | None = None) -> None:
         """A CodeType element for a concept of another scheme (ESCO), named when a label is known."""
-        element = etree.SubElement(parent, q(tag), {"targetFrameworkUrl": scheme, "uri": iri})
+        attrs = {"targetFrameworkUrl": scheme, "uri": iri}
+        if notation:
+            attrs["targetNotation"] = notation
+        element = etree.SubElement(parent, q(tag), attrs)
         name = etree.SubElement(element, q("targetName"))
-        for lang, value in self.texts(label or {}):
+        # as for our own vocabularies (English labels), a label is kept in any language 1.2 can
+        # label when the credential's languages have none: an empty targetName names nothing
+        kept = self.texts(label or {}) or [(lang, value) for lang, value in (label or {}).items()
+                                           if lang in XML_LANGUAGES]
+        for lang, value in kept:
             etree.SubElement(name, q("text"), {"lang": lang, "content-type": "text/plain"}).text = value
 
     def ref(self, parent: etree._Element, tag: str, idref: str, ns: str = SNB) -> None:
@@ -204,7 +214,8 @@ def _outcomes(w: _Writer, spec: Specification) -> list[str]:
             element = etree.Element(q("learningOutcome"), {"id": oid})
             w.text(element, "prefLabel", outcome.title)
             for skill in outcome.esco_skills:
-                w.external_code(element, "relatedEscoSkill", ESCO_SKILLS, str(skill.iri), skill.label)
+                w.external_code(element, "relatedEscoSkill", ESCO_SKILL_FRAMEWORK, str(skill.iri),
+                                skill.label, "Skill")
             w.outcomes[oid] = element
         ids.append(oid)
     return ids
@@ -233,8 +244,12 @@ def _assessment_spec(w: _Writer, spec: Specification, proves: str) -> str | None
 
 
 def qualification(w: _Writer, spec: Specification, catalogue: Catalogue, awarding_body: str,
-                  relations: dict[str, list[str]]) -> str:
-    """A QualificationType element in learningSpecificationReferences; returns its id."""
+                  relations: dict[str, list[str]], body_key: str | None = None) -> str:
+    """A QualificationType element in learningSpecificationReferences; returns its id.
+
+    ``awarding_body`` is the id of the organisation that awards it in this credential, and
+    ``body_key`` its catalogue key: the accreditations name the same organisation as accredited.
+    """
     sid = node_id("qualification", spec.code, catalogue.primary_language, spec)
     if sid in w.specs:
         return sid
@@ -282,7 +297,7 @@ def qualification(w: _Writer, spec: Specification, catalogue: Catalogue, awardin
         w.code(element, "eqfLevel", "eqf", spec.eqf.value)
     if spec.nqf:
         w.code(element, "nqfLevel", "nqf", spec.nqf)
-    body = catalogue.organisation(spec.awarding_body or catalogue.issuer)
+    body = catalogue.organisation(body_key or spec.awarding_body or catalogue.issuer)
     for key in spec.quality_assurance:
         w.ref(element, "hasAccreditation", _accreditation(w, catalogue.qa(key), catalogue, body))
     for part in relations.get(spec.code, []):
@@ -334,7 +349,7 @@ def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
         relations.setdefault(parent.code, []).append(main_id)
     parts = [s for s in (catalogue.specification(c) for c in spec.has_part) if s is not None]
     relations[spec.code] = [node_id("qualification", p.code, catalogue.primary_language, p) for p in parts]
-    qualification(w, spec, catalogue, body_id, relations)
+    qualification(w, spec, catalogue, body_id, relations, body_key)
     for other in [*related, *parts]:
         other_body = _agent(w, catalogue.organisation(other.awarding_body or catalogue.issuer))
         qualification(w, other, catalogue, other_body, relations)
@@ -470,8 +485,7 @@ def not_carried(award: Award, catalogue: Catalogue) -> list[Finding]:
             loss(f"organization[{org.key}]/prefLabel", f"the name of {org.key!r} has no text in "
                  f"{', '.join(languages)}: its first text is written labelled {languages[0]}",
                  "add a legal_name in one of the credential's languages")
-        if not (org.registration or org.eidas_identifier or org.vat_identifier or org.deqar_id
-                or org.eter_id or org.erasmus_code):
+        if not _identifiers(org):  # a VAT number is no registration: it has its own element
             loss(f"organization[{org.key}]/registration", "1.2 requires a registration identifier: "
                  "the local organisation key is written instead",
                  f"add registration (or eidas_identifier) to organisation {org.key!r}")
