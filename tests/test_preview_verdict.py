@@ -172,7 +172,8 @@ def test_the_verdict_names_who_sealed_not_who_the_credential_says(tmp_path: Path
     sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
     path.write_text(sealer.seal(serialise(doc).decode("utf-8")), encoding="utf-8")
     header = _header(_page(path, tmp_path, PreviewOptions(trust_anchors=(pki.root.certificate,))))
-    assert "Sealed by Diploma Mill Ltd (NTRGB-99999999)." in header
+    assert "Sealed by Diploma Mill Ltd (NTRGB-99999999)." in re.sub(r"<[^>]+>", "", header)
+    assert "<bdi>Diploma Mill Ltd (NTRGB-99999999)</bdi>" in header  # isolated: a name may run right to left
 
 
 def test_a_direction_override_in_a_quoted_name_cannot_reverse_the_verdict(tmp_path: Path) -> None:

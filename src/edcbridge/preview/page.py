@@ -159,9 +159,14 @@ def _part(path: str) -> str | None:
     return next((words for prefix, words in _PARTS if re.match(rf"{re.escape(prefix)}(?!\w)", path)), None)
 
 
-def said(text: str) -> Html:
+def said(text: str, name: str | None = None) -> Html:
     """A sentence of ours as HTML: direction controls written out, and each command-line option
-    kept on one line (``--trust-anchor`` broken after its hyphen reads as two words)."""
+    kept on one line (``--trust-anchor`` broken after its hyphen reads as two words). A ``name``
+    it quotes (the sealer's) is isolated in ``<bdi>``: a right-to-left name with a number after
+    it would otherwise be shown with the number first."""
+    if name and f" {name}." in text:
+        before, _, after = text.partition(f" {name}.")
+        return join([said(before), esc(" "), tag("bdi", shown_controls(name)), said("." + after)])
     text = shown_controls(text)
     parts: list[Html] = []
     last = 0
@@ -290,7 +295,8 @@ class _Page:
         word, sentence = status.verdict if status is not None else (
             "NOT SEALED", "This file carries no electronic seal: it is not proof of the award.")
         badge = tag("span", word, class_=f"status status-{_VERDICT_CLASS[word]}")
-        return tag("p", join([esc("Seal: "), badge, esc(" "), said(sentence)]), class_="verdict",
+        sealer = status.sealer if status is not None else None
+        return tag("p", join([esc("Seal: "), badge, esc(" "), said(sentence, sealer)]), class_="verdict",
                    role="status")
 
     def header(self, source: str, status: SealStatus | None = None) -> Html:
@@ -380,7 +386,7 @@ class _Page:
             body = join([
                 tag("p", join([esc("Seal form: "), tag("strong", status.form), esc(". Overall: "),
                                tag("span", verdict, class_=f"status status-{_VERDICT_CLASS[verdict]}"),
-                               esc(" "), said(sentence)])),
+                               esc(" "), said(sentence, status.sealer)])),
                 tag("table", tag("caption", "Verification checks"),
                     tag("thead", tag("tr", tag("th", "Check", scope="col"), tag("th", "Status", scope="col"),
                                      tag("th", "Details", scope="col"))),
