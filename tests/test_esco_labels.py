@@ -3,6 +3,7 @@ and schema, and read back from the EC's own sample."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from edcbridge.model import Award, Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.shacl import validate_shacl
 from edcbridge.xml import edc12, xsd
-from edcbridge.xml.importer import import_file
+from edcbridge.xml.importer import import_bytes, import_file
 from tests.conftest import FIXTURES
 
 SKILL = "http://data.europa.eu/esco/skill/ccdf3597-5c80-410f-896d-e1bdfa223de9"
@@ -23,18 +24,23 @@ LABELLED = (f"          - iri: {SKILL}\n"
             "            label: {en: stimulate creativity in the team, de: Kreativität im Team anregen}\n")
 
 
-@pytest.fixture
-def labelled(tmp_path: Path) -> tuple[Award, Catalogue]:
+def _award_with(tmp_path: Path, skill: str) -> tuple[Award, Catalogue]:
+    """An Imperial award whose specification has ``skill`` (catalogue text) in place of PLAIN."""
     text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
     assert PLAIN in text
     path = tmp_path / "catalogue.yaml"
-    path.write_text(text.replace(PLAIN, LABELLED, 1), "utf-8")
+    path.write_text(text.replace(PLAIN, skill, 1), "utf-8")
     catalogue = load_catalogue(path)
     spec = next(s for s in catalogue.specifications
                 if any(str(k) == SKILL for o in s.learning_outcomes for k in o.esco_skills))
     award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue)
                  if r.award and r.award.specification == spec.code)
     return award, catalogue
+
+
+@pytest.fixture
+def labelled(tmp_path: Path) -> tuple[Award, Catalogue]:
+    return _award_with(tmp_path, LABELLED)
 
 
 def _skills(doc: dict[str, object]) -> list[dict[str, object]]:
@@ -121,14 +127,7 @@ def test_a_skill_without_a_label_is_kept_as_written_so_re_runs_redo_nothing() ->
 
 def test_a_label_in_none_of_the_credentials_languages_still_names_the_skill(
         tmp_path: Path, store: SchemaStore) -> None:
-    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
-    path = tmp_path / "catalogue.yaml"
-    path.write_text(text.replace(PLAIN, LABELLED.replace("en: stimulate creativity in the team, ", ""), 1),
-                    "utf-8")
-    catalogue = load_catalogue(path)
-    award = next(r.award for r in iter_awards(FIXTURES / "imperial" / "awards.csv", catalogue)
-                 if r.award and any(str(k) == SKILL for s in [catalogue.specification(r.award.specification)]
-                                    if s for o in s.learning_outcomes for k in o.esco_skills))
+    award, catalogue = _award_with(tmp_path, LABELLED.replace("en: stimulate creativity in the team, ", ""))
     doc = to_edc(award, catalogue)
     (skill,) = [s for s in _skills(doc) if s["id"] == SKILL]
     assert skill["prefLabel"] == {"de": "Kreativität im Team anregen"}  # German only: named, as in EDC XML
@@ -148,3 +147,32 @@ def test_a_key_inside_a_mapping_keyed_by_key_is_refused(tmp_path: Path) -> None:
     (error,) = info.value.errors
     assert error.row == 12 and "has a key field too ('nuig')" in error.message
     assert "remove the key field" in error.fix
+
+
+# A catalogue with labelled ESCO skills, read back from its own EDC JSON-LD and XML credentials.
+ENGLISH_LABEL = (f"          - iri: {SKILL}\n"
+                 "            label: {en: stimulate creativity in the team}\n")
+
+
+def _catalogue_skills(catalogue: Catalogue, code: str) -> list[tuple[str, dict[str, str] | None]]:
+    spec = catalogue.specification(code)
+    assert spec is not None
+    return [(str(skill), skill.label) for outcome in spec.learning_outcomes for skill in outcome.esco_skills]
+
+
+def test_labelled_skills_come_back_from_the_xml_credential(
+        tmp_path: Path, store: SchemaStore) -> None:
+    award, catalogue = _award_with(tmp_path, ENGLISH_LABEL)
+    tree = edc12.to_edc_xml(award, catalogue)
+    assert xsd.errors(tree, store, "lxml", xsd.GENERIC_12) == []
+    imported = import_bytes(edc12.serialise(tree))
+    expected = _catalogue_skills(catalogue, award.specification)
+    assert (SKILL, {"en": "stimulate creativity in the team"}) in expected
+    assert _catalogue_skills(imported.catalogue, imported.award.specification) == expected
+
+
+def test_labelled_skills_come_back_from_the_json_ld_credential(tmp_path: Path) -> None:
+    award, catalogue = _award_with(tmp_path, ENGLISH_LABEL)
+    imported = import_bytes(json.dumps(to_edc(award, catalogue)).encode())
+    assert _catalogue_skills(imported.catalogue, imported.award.specification) == \
+        _catalogue_skills(catalogue, award.specification)
