@@ -397,7 +397,7 @@ def test_an_unanswered_version_and_an_earlier_one_leave_the_wallet_version_unkno
 
 def _write_version(tmp_path: Path, reference: Path, valid_from: str | None = None) -> Path:
     doc = json.loads((reference / SAMPLES / "Sample-MC-Annex1-unsigned.jsonld").read_text("utf-8"))
-    doc["id"] = "urn:credential:review-today-0001"
+    doc["id"] = "urn:credential:wallet-version-0001"
     if valid_from:
         doc["validFrom"] = valid_from
     (tmp_path / "c1.json").write_bytes(jades(doc))

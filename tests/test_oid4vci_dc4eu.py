@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -254,3 +256,18 @@ def test_what_a_gateway_answers_is_checked_before_it_is_shown(
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")  # drawn here from the link instead
     no_scheme = CliRunner().invoke(group, [*args[:5], "not-a-url", *args[6:]])
     assert no_scheme.exit_code == 2 and "give the gateway's http(s):// address" in no_scheme.stderr
+
+
+def test_validity_dates_without_a_zone_are_sent_as_utc(
+    exported: Exported, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elm = {**exported.edc(exported.keys[0]), "validFrom": "2025-06-30", "validUntil": "2030-01-01T00:00:00"}
+    monkeypatch.setenv("TZ", "XST-5:30")  # a server 5 h 30 min east of UTC (POSIX TZ)
+    time.tzset()
+    try:
+        meta = upload_request(elm, authentic_source="imperial-registry")["meta"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert meta["credential_valid_from"] == int(datetime(2025, 6, 30, tzinfo=UTC).timestamp())
+    assert meta["credential_valid_to"] == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())

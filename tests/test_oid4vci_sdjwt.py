@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
 
 from edcbridge.oid4vci.errors import Oid4vciError
-from edcbridge.oid4vci.sdjwt import PERSONAL_CLAIMS, SdJwtIssuer, decode_part
+from edcbridge.oid4vci.sdjwt import PERSONAL_CLAIMS, SdJwtIssuer, decode_part, epoch_seconds
 from edcbridge.seal import devpki
 from edcbridge.seal.errors import CertificateError
 from edcbridge.seal.keys import SealKey
@@ -100,17 +102,18 @@ def test_personal_claims_are_only_in_disclosures(ec_seal: SealKey) -> None:
     assert last == ""
     signed = decode_part(jwt.split(".")[1])
     subject = signed["elm"]["credentialSubject"]
-    assert set(subject) == {"id", "type", "hasClaim", "_sd"}
+    assert set(subject) == {"type", "hasClaim", "_sd"}  # the person's id is concealed too
     assert signed["_sd_alg"] == "sha-256"
     names = [decode_part(d)[1] for d in disclosures]
     personal = [name for name in names if name in PERSONAL_CLAIMS]
     assert sorted(personal) == ["contactPoint", "dateOfBirth", "familyName", "givenName"]
-    assert sorted(n for n in names if n not in PERSONAL_CLAIMS) == ["el", "en", "en"]  # one per language
+    others = sorted(n for n in names if n not in PERSONAL_CLAIMS)
+    assert others == ["el", "en", "en", "id"]  # the person's id, and one per language
     digests = {
         base64.urlsafe_b64encode(hashlib.sha256(d.encode()).digest()).rstrip(b"=").decode()
         for d in disclosures
     }
-    assert set(subject["_sd"]) <= digests and subject["_sd"] == sorted(subject["_sd"])
+    assert digests & set(subject["_sd"]) and subject["_sd"] == sorted(subject["_sd"])
     assert "Chloé" not in json.dumps(signed, ensure_ascii=False)
 
 
@@ -126,3 +129,48 @@ def test_wrong_algorithm_for_the_seal_is_refused(ec_seal: SealKey, rsa_seal: Sea
         SdJwtIssuer(ec_seal, "https://issuer.example", "RS256")
     with pytest.raises(Oid4vciError, match="use ES256 or RS256"):
         SdJwtIssuer(rsa_seal, "https://issuer.example", "PS256")
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process runs in a time zone 5 h 30 min east of UTC (POSIX TZ, no zone database)."""
+    monkeypatch.setenv("TZ", "XST-5:30")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_from_utc")
+def test_a_validity_date_without_a_zone_is_utc_whatever_the_servers_zone(ec_seal: SealKey) -> None:
+    elm = {**ELM, "validFrom": "2025-06-30", "validUntil": "2030-01-01T00:00:00"}
+    credential = SdJwtIssuer(ec_seal, "https://issuer.example").issue(
+        elm, json.loads(HOLDER.export_public()), now=1
+    )
+    signed = decode_part(credential.split("~")[0].split(".")[1])
+    assert signed["exp"] == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+    assert signed["nbf"] == int(datetime(2025, 6, 30, tzinfo=UTC).timestamp())
+    assert epoch_seconds("2030-01-01T00:00:00+01:00") == signed["exp"] - 3600
+    assert epoch_seconds("not a date") is None and epoch_seconds(20300101) is None
+
+
+def test_each_subject_of_a_credential_subject_array_is_concealed(ec_seal: SealKey) -> None:
+    subjects = [ELM["credentialSubject"], {**ELM["credentialSubject"], "givenName": {"en": "Zoë"}}]
+    credential = SdJwtIssuer(ec_seal, "https://issuer.example").issue(
+        {**ELM, "credentialSubject": subjects}, json.loads(HOLDER.export_public()), now=1
+    )
+    signed = decode_part(credential.split("~")[0].split(".")[1])
+    in_clear = [set(subject) for subject in signed["elm"]["credentialSubject"]]
+    assert in_clear == [{"type", "hasClaim", "_sd"}] * 2
+    text = json.dumps(signed, ensure_ascii=False)
+    assert "Chloé" not in text and "Zoë" not in text and "1994-03-17" not in text
+    holder = SDJWTHolder(credential)
+    holder.create_presentation(
+        {"elm": {"credentialSubject": [{"givenName": {"en": True}}, {"givenName": {"en": True}}]}},
+        nonce="n", aud="https://rp.example", holder_key=HOLDER, sign_alg="ES256",
+    )
+    verifier = SDJWTVerifier(holder.sd_jwt_presentation, lambda iss, header: x5c_key(header),
+                             expected_aud="https://rp.example", expected_nonce="n")
+    shown = verifier.get_verified_payload()["elm"]["credentialSubject"]
+    assert [subject["givenName"] for subject in shown] == [{"en": "Chloé"}, {"en": "Zoë"}]
+    assert all("familyName" not in subject for subject in shown)

@@ -294,7 +294,7 @@ def test_languages_given_by_iri_alone_set_the_page_languages(reference: Path) ->
         "http://publications.europa.eu/resource/authority/language/ENG"],
         primaryLanguage="http://publications.europa.eu/resource/authority/language/FRA")
     html = render_html(doc)
-    assert _row(html, "Languages") == "fr, en"
+    assert _row(html, "Languages") == "French (fr), English (en)"
     assert re.search(r'<span lang="fr"[^>]*>un nom légal</span> · <span lang="en"', _header(html))
 
 

@@ -108,6 +108,13 @@ def _guarded(handler: Handler) -> Handler:
             return await handler(request)
         except OAuthError as exc:
             return _error(exc, request)
+        except HTTPException:
+            raise
+        except Exception:  # answered here, inside the CORS layer: a browser wallet can read the 500
+            LOG.exception("%s %s -> 500", request.method, hide_offer_reference(printable(request.url.path)))
+            return JSONResponse({"error": "server_error",
+                                 "error_description": "internal error; see the issuer's log"},
+                                status_code=500, headers=NO_STORE)
 
     return wrapped
 

@@ -22,12 +22,11 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
-from edcbridge.oid4vci.sdjwt import VCT
+from edcbridge.oid4vci.sdjwt import VCT, epoch_seconds
 
 API_PATH = "/api/v1"
 DOCUMENT_VERSION = "1.0.0"
@@ -64,15 +63,6 @@ def _first_text(value: Any, language: str) -> str | None:
         first = next(iter(value.values()))
         return first if isinstance(first, str) else None
     return None
-
-
-def _epoch(text: Any) -> int | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        return None
 
 
 def identity(elm: dict[str, Any], schema: str, language: str) -> dict[str, Any]:
@@ -132,8 +122,8 @@ def upload_request(
         "vct": VCT,
         "real_data": real_data,
     }
-    valid_from = _epoch(elm.get("validFrom") or elm.get("issuanceDate"))
-    valid_to = _epoch(elm.get("validUntil") or elm.get("expirationDate"))
+    valid_from = epoch_seconds(elm.get("validFrom") or elm.get("issuanceDate"))
+    valid_to = epoch_seconds(elm.get("validUntil") or elm.get("expirationDate"))
     if valid_from is not None:
         meta["credential_valid_from"] = valid_from
     if valid_to is not None:

@@ -2,8 +2,10 @@
 
 * the EDC JSON-LD document goes, whole, under the claim ``elm``;
 * the learner's personal claims in ``elm.credentialSubject`` (names, date of birth, identifiers,
-  contact points, ...) are selectively disclosable; language maps are disclosable per language,
-  so ``["elm", "credentialSubject", "givenName", "und"]`` (DC4EU's type metadata) is a disclosure;
+  contact points, ...) and the person's ``id`` are selectively disclosable; language maps are
+  disclosable per language, so ``["elm", "credentialSubject", "givenName", "und"]`` (DC4EU's type
+  metadata) is a disclosure; decoy digests pad each ``_sd`` array (RFC 9901 4.2.5);
+* ``nbf`` and ``exp`` carry the ELM's validity period (a time without a zone is UTC);
 * ``cnf.jwk`` binds the credential to the key the wallet proved it holds;
 * signed with the issuer's seal key, ES256 (EC P-256) or RS256 (RSA), certificate chain in ``x5c``.
 
@@ -19,7 +21,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -52,6 +54,14 @@ PERSONAL_CLAIMS = (
     "altLabel",
     "prefLabel",
 )
+# The person node's ``id`` is derived from its content (edcbridge.mapping.nodes.assign_ids): an
+# unsalted hash of the name, date of birth, identifiers, ... In the clear it would let anyone who
+# guesses those claims confirm the guess, so it is concealed with them.
+CONCEALED_SUBJECT_CLAIMS = ("id", *PERSONAL_CLAIMS)
+# Decoys pad an ``_sd`` array to at least this many digests, so its length does not tell which
+# personal claims a learner has, or in how many languages a name is written.
+SUBJECT_DIGESTS = len(CONCEALED_SUBJECT_CLAIMS)
+LANGUAGE_MAP_DIGESTS = 4
 _LANGUAGE = re.compile(r"^([a-z]{2,3}|und)(-[A-Za-z0-9]+)*$")
 
 
@@ -79,6 +89,17 @@ class Disclosures:
         return b64url(hashlib.sha256(disclosure.encode("ascii")).digest())
 
 
+def decoy_digest() -> str:
+    """A digest of random bytes: no disclosure has it (RFC 9901 4.2.5)."""
+    return b64url(hashlib.sha256(secrets.token_bytes(32)).digest())
+
+
+def digest_array(digests: list[str], size: int) -> list[str]:
+    """An ``_sd`` array: the digests plus decoys up to ``size``, sorted so the order of the
+    claims does not show."""
+    return sorted([*digests, *(decoy_digest() for _ in range(size - len(digests)))])
+
+
 def is_language_map(value: Any) -> bool:
     return (
         isinstance(value, dict)
@@ -91,30 +112,58 @@ def _disclosable(value: Any, disclosures: Disclosures) -> Any:
     """A language map becomes one disclosure per language; anything else stays as it is."""
     if not is_language_map(value):
         return value
-    return {"_sd": sorted(disclosures.add(lang, text) for lang, text in value.items())}
+    digests = [disclosures.add(lang, text) for lang, text in value.items()]
+    return {"_sd": digest_array(digests, LANGUAGE_MAP_DIGESTS)}
 
 
 def conceal_subject(subject: dict[str, Any], disclosures: Disclosures) -> dict[str, Any]:
-    """``credentialSubject`` with every personal claim moved into a disclosure."""
+    """``credentialSubject`` with its ``id`` and every personal claim moved into a disclosure."""
     kept: dict[str, Any] = {}
     digests = []
     for name, value in subject.items():
-        if name in PERSONAL_CLAIMS:
+        if name in CONCEALED_SUBJECT_CLAIMS:
             digests.append(disclosures.add(name, _disclosable(value, disclosures)))
         else:
             kept[name] = value
-    if digests:
-        kept["_sd"] = sorted(digests)
+    kept["_sd"] = digest_array(digests, SUBJECT_DIGESTS)
     return kept
 
 
-def _epoch(text: Any) -> int | None:
+def conceal_subjects(subjects: Any, disclosures: Disclosures) -> Any:
+    """``credentialSubject`` concealed, whether one object or an array of them (VC Data Model
+    1.1, 4.4): no person's claims are signed in the clear."""
+    if isinstance(subjects, dict):
+        return conceal_subject(subjects, disclosures)
+    if isinstance(subjects, list):
+        return [conceal_subjects(subject, disclosures) for subject in subjects]
+    return subjects
+
+
+def epoch_seconds(text: Any) -> int | None:
+    """An ISO 8601 date or date-time as seconds since the epoch; one without a zone is UTC, so
+    the result does not depend on the time zone of the machine."""
     if not isinstance(text, str):
         return None
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def validity_claims(elm: dict[str, Any]) -> dict[str, int]:
+    """``nbf`` and ``exp`` (RFC 7519 4.1.4-4.1.5) from the ELM's validity period, when it has one:
+    a verifier refuses the credential outside the period the ELM states."""
+    claims: dict[str, int] = {}
+    start = epoch_seconds(elm.get("validFrom") or elm.get("issuanceDate"))
+    end = epoch_seconds(elm.get("validUntil") or elm.get("expirationDate"))
+    if start is not None:
+        claims["nbf"] = start
+    if end is not None:
+        claims["exp"] = end
+    return claims
 
 
 @dataclass(frozen=True)
@@ -140,13 +189,9 @@ class SdJwtIssuer:
         """The issued form ``<issuer-signed JWT>~<disclosure>~...~`` (no key-binding JWT)."""
         disclosures = Disclosures()
         document = dict(elm)
-        subject = document.get("credentialSubject")
-        if isinstance(subject, dict):
-            document["credentialSubject"] = conceal_subject(subject, disclosures)
-        payload: dict[str, Any] = {"iss": self.issuer, "iat": now, "vct": VCT}
-        expiry = _epoch(elm.get("validUntil") or elm.get("expirationDate"))
-        if expiry is not None:
-            payload["exp"] = expiry
+        if "credentialSubject" in document:
+            document["credentialSubject"] = conceal_subjects(document["credentialSubject"], disclosures)
+        payload: dict[str, Any] = {"iss": self.issuer, "iat": now, "vct": VCT, **validity_claims(elm)}
         payload |= {"cnf": {"jwk": holder_jwk}, "_sd_alg": SD_ALG, ELM_CLAIM: document}
         header_b64 = b64url(json.dumps(self.header(), separators=(",", ":")).encode("utf-8"))
         payload_b64 = b64url(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))

@@ -58,7 +58,8 @@ th { background: #eef1f7; }
 .verify > p { flex: 1 1 12rem; min-width: 0; overflow-wrap: anywhere; }
 figure { margin: 0; }
 figcaption { font-size: .9rem; max-width: 16rem; overflow-wrap: anywhere; }
-.card { max-width: 14rem; height: auto; border: 1px solid #c8c8c8; float: right; margin: 0 0 1rem 1rem; }
+.card-figure { max-width: 14rem; float: right; margin: 0 0 1rem 1rem; }
+.card { display: block; max-width: 100%; height: auto; border: 1px solid #c8c8c8; }
 details { margin: .5rem 0; }
 summary { cursor: pointer; font-weight: bold; }
 dl.tree { margin: .25rem 0 .25rem 1rem; padding-left: .75rem; border-left: 2px solid #d5d5d5; }
@@ -73,10 +74,10 @@ footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
   dl.facts { grid-template-columns: 1fr; } dl.facts > dd { margin-bottom: .5rem; }
   th, td { padding: .25rem .3rem; } table.checks { font-size: .85rem; }
   table.checks th[scope=row], td.req { white-space: normal; } .status { white-space: normal; }
-  .card { float: none; display: block; margin: 0 0 1rem; } }
+  .card-figure { float: none; margin: 0 0 1rem; } }
 @media print { .skip { display: none; } details > summary { display: none; }
   details::details-content { content-visibility: visible; display: block; }
-  .card { max-width: 9rem; } a { color: #000; } }
+  .card-figure { max-width: 9rem; } a { color: #000; } }
 """
 
 _SKIP_KEYS = {"@context"}
@@ -101,6 +102,8 @@ _PARTS = (("credentialSubject.hasClaim", "what it says was achieved"),
           ("issued", "its dates"), ("issuanceDate", "its dates"))
 _VERDICT_CLASS = {"INVALID": "error", "CHECK": "check", "UNCONFIRMED": "unconfirmed", "VALID": "ok",
                   "NOT SEALED": "none", "DRAFT": "none"}
+_CARD_CAPTION = ("The credential's own picture: edcbridge has not checked what it shows. The seal "
+                 "verdict is at the top of this page.")
 _NAMED_LANGUAGES = 5  # more languages than this are listed by code alone
 DRAFT_FORM = "draft"  # SealStatus.form of a page rendered from the records, before sealing
 
@@ -336,8 +339,11 @@ class _Page:
             mime = "image/jpeg" if kind and str(kind[0]).endswith("JPEG") else "image/png"
             if isinstance(content, str) and content:
                 lang, alt = self.r.pick(title) if title else ("en", "Credential image")
-                return Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}" '
-                            f'lang="{esc(lang)}">')
+                image = Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}" '
+                             f'lang="{esc(lang)}">')
+                # the credential supplies the picture, and a picture can say anything ("verified")
+                return tag("figure", image, tag("figcaption", _CARD_CAPTION, class_="muted"),
+                           class_="card-figure")
         return Html("")
 
     def summary(self) -> Html:
@@ -355,7 +361,7 @@ class _Page:
             ("Credential type", self.r.values(as_list(d.get("credentialProfiles")))),
             ("Credential number", self.r.values(as_list(d.get("identifier")))),
             ("Credential id", tag("code", d.get("id", ""))),
-            ("Languages", esc(", ".join(self.r.languages))),
+            ("Languages", esc(", ".join(map(language_name, self.r.languages)))),
         ]
         return tag("section", tag("h2", "Summary", id="summary"), self.facts(rows),
                    aria_labelledby="summary")

@@ -1,4 +1,5 @@
-"""Review of the EDC XML 1.2 writer against the EC's own XML samples (defects the XSD lets pass)."""
+"""The EDC XML 1.2 writer against the EC's own XML samples: what the XSD lets pass and the
+samples do otherwise."""
 
 from __future__ import annotations
 

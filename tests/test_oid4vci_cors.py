@@ -123,6 +123,26 @@ try {
 """
 
 
+def test_an_unexpected_failure_is_a_500_a_browser_wallet_can_read(
+    issuer: IssuerService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without CORS headers a browser hides the answer and reports a CORS error instead of the
+    issuer's own ``server_error``; the cause goes to the issuer's log, not to the wallet."""
+    def broken() -> dict[str, Any]:
+        raise RuntimeError("database file vanished")
+
+    monkeypatch.setattr(issuer, "type_metadata", broken)
+    with caplog.at_level("ERROR", logger="edcbridge.oid4vci"):
+        response = requests.get(f"{issuer.issuer}/type-metadata/elm", headers={"Origin": WALLET_ORIGIN},
+                                timeout=10)
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["error"] == "server_error"
+    assert "vanished" not in response.text
+    assert "database file vanished" in caplog.text
+
+
 class _Page(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200)

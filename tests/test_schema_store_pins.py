@@ -1,4 +1,4 @@
-"""Review of the schema store: what a validation reads from the store is what the manifest pins,
+"""The schema store: what a validation reads from the store is what the manifest pins,
 and the messages say what is wrong and what to run."""
 
 from __future__ import annotations
@@ -141,22 +141,22 @@ def test_a_mirror_password_is_sent_but_never_shown(tmp_path: Path) -> None:
 
     server = FakeServer(lambda request: Reply(404, b"not here", "text/plain")).start()
     try:
-        mirror = server.base_url.replace("http://", "http://reviewer:s3cret@")
+        mirror = server.base_url.replace("http://", "http://clerk42:s3cret@")
         result = CliRunner().invoke(main, ["schemas", "install", "--download", "--mirror", mirror,
                                            "--store", str(tmp_path / "store")])
     finally:
         server.stop()
     assert result.exit_code == 1, result.output
     assert server.log and server.log[0].headers.get("Authorization") == \
-        "Basic " + base64.b64encode(b"reviewer:s3cret").decode()
+        "Basic " + base64.b64encode(b"clerk42:s3cret").decode()
     assert "HTTP 404" in result.stderr and "***@127.0.0.1" in result.stderr
-    assert "s3cret" not in result.output and "reviewer" not in result.output
+    assert "s3cret" not in result.output and "clerk42" not in result.output
 
     unreachable = CliRunner().invoke(main, ["schemas", "install", "--download", "--mirror",
-                                            "http://reviewer:s3cret@127.0.0.1:9",
+                                            "http://clerk42:s3cret@127.0.0.1:9",
                                             "--store", str(tmp_path / "store")])
     assert "the remaining files were not tried" in unreachable.stderr  # the stop names the host
-    assert "s3cret" not in unreachable.output and "reviewer" not in unreachable.output
+    assert "s3cret" not in unreachable.output and "clerk42" not in unreachable.output
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:

@@ -1,4 +1,4 @@
-"""Review of revocation checks (`edcbridge.seal.revocation`): a second "issuer" that the seal
+"""Revocation checks (`edcbridge.seal.revocation`): a second "issuer" that the seal
 certificate's ECDSA signature also verifies under, CRLs with extensions that cannot be read, and
 OCSP responses carrying such certificates. `openssl crl` is the independent judge of the CRLs."""
 

@@ -1,4 +1,4 @@
-"""Review of RFC 3161 token verification (`edcbridge.seal.tst`): certificates added to a token's
+"""RFC 3161 token verification (`edcbridge.seal.tst`): certificates added to a token's
 unsigned certificate set, and timestamp-authority certificates whose extended key usage RFC 3161
 forbids. Tokens come from the local responder (`tsa_server.build_response`); `openssl ts -verify`
 is the independent judge where it can read the token."""

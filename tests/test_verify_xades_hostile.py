@@ -1,4 +1,4 @@
-"""Review of `verify-xml` (XAdES): certificates that cannot be read, in the seal or put in the
+"""`verify-xml` (XAdES) on hostile input: certificates that cannot be read, in the seal or put in the
 unsigned KeyInfo by anyone, and a decoy CA certificate there that must not hide the valid chain.
 Each test edits a real seal made here; xmlsec1 says what the cryptography alone makes of it."""
 

@@ -1,4 +1,4 @@
-"""Review of the preview page as a learner on a phone, a screen-reader user and a verifier see it.
+"""The preview page as a learner on a phone, a screen-reader user and a verifier see it.
 
 Parsed with html.parser, and laid out by headless Chromium (puppeteer-core, tests/browser):
 the page reflows at 320 CSS pixels, the focus indicator is visible, the print stylesheet keeps
@@ -67,6 +67,19 @@ def test_the_verdict_comes_before_the_credentials_own_image() -> None:
     tree = _parse(render_html(_doc()))
     order = [(t, a.get("class")) for t, a, _ in tree.tags if t == "img" or a.get("class") == "verdict"]
     assert order == [("p", "verdict"), ("img", "card")]
+
+
+def test_the_card_image_is_captioned_as_the_credentials_own_unchecked_picture() -> None:
+    """A picture the credential supplies may say "verified"; its caption says edcbridge did not
+    check it and points to the verdict."""
+    html = render_html(_doc())
+    tree = _parse(html)
+    img_at = next(i for i, (t, _, _) in enumerate(tree.tags) if t == "img")
+    img_path = tree.tags[img_at][2]
+    assert img_path[-1] == "figure"
+    caption = html.split("<figcaption", 1)[1].split("</figcaption>", 1)[0]
+    assert "not checked" in caption and "verdict" in caption
+    assert html.index("<img") < html.index("<figcaption")
 
 
 def test_the_card_images_alt_text_has_its_language() -> None:

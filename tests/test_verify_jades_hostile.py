@@ -1,4 +1,4 @@
-"""Review of `verify` (JAdES): certificates that cannot be read, decoy CA certificates in the
+"""`verify` (JAdES) on hostile input: certificates that cannot be read, decoy CA certificates in the
 unsigned header, a chain judged at a back-dated sigT, a credential with two end dates, and a
 sealed status list that is not JSON. Each test crafts its input from a real seal made here and,
 where the point is what an independent tool says, asks npm jose or openssl."""

@@ -1,4 +1,4 @@
-"""Review of the OpenID4VCI issuer over real HTTP (uvicorn on 127.0.0.1): a proof key in another
+"""The OpenID4VCI issuer over real HTTP (uvicorn on 127.0.0.1): a proof key in another
 encoding than RFC 7518's, time claims no float holds, a token obtained for part of an offer,
 the cache headers of RFC 6749 5.1, ``Allow`` on 405, and nonces found by their expiry."""
 
@@ -28,7 +28,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return export_awards(tmp_path_factory.mktemp("oid4vci-review"), 2, store.root)
+    return export_awards(tmp_path_factory.mktemp("oid4vci-hardening"), 2, store.root)
 
 
 @pytest.fixture(scope="module")
