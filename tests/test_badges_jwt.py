@@ -79,12 +79,12 @@ def _tokens(tmp_path: Path) -> dict[str, Path]:
 def test_payload_is_the_credential_with_registered_claims() -> None:
     award, catalogue = first_award("warsaw")
     badge = open_badge(award, catalogue)
-    header, payload, cert = read_vc_jwt(sign_vc_jwt(badge, make_key()))
+    valid_from = dt.datetime.strptime(badge["validFrom"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    header, payload, cert = read_vc_jwt(sign_vc_jwt(badge, make_key()), at=valid_from)
     assert header["alg"] == "RS256" and header["typ"] == "JWT" and header["jwk"]["kty"] == "RSA"
     assert cert == make_key().certificate
     assert payload["iss"] == badge["issuer"]["id"] and payload["jti"] == badge["id"]
     assert payload["sub"] == badge["credentialSubject"]["id"]
-    valid_from = dt.datetime.strptime(badge["validFrom"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     assert payload["nbf"] == int(valid_from.timestamp())
     assert {k: v for k, v in payload.items() if k not in ("iss", "jti", "nbf", "sub", "exp")} == badge
     if "validUntil" in badge:

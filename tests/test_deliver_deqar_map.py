@@ -334,3 +334,39 @@ def test_terminology_language_codes_are_refused_with_the_code_deqar_takes(given:
     first = found["report_files[0].report_language[0]"]
     assert f"write {bibliographic!r}, not the terminology code {given!r}" in first
     assert not {"report_files[0].report_language[1]", "report_files[0].report_language[2]"} & set(found)
+
+
+ASSESSED_QUALIFICATION = """\
+  - code: DQ01
+    kind: qualification
+    title: {en: Postgraduate Certificate in Data Literacy}
+    credits: 30
+    eqf: 7
+    assessment: {title: {en: Portfolio}}
+"""
+
+
+def test_a_qualification_reported_as_no_full_degree_takes_its_assessment(tmp_path: Path) -> None:
+    """degree_outcome given in the batch decides; the specification's assessment then fills the
+    assessment_certification the register requires for a no-full-degree programme."""
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE + ASSESSED_QUALIFICATION, "utf-8")
+    text = BATCH.replace("programmes: [{specification: DL01, countries: [DE]}]",
+                         "programmes: [{specification: DQ01, degree_outcome: no full degree}]")
+    batch = load_batch(_batch(tmp_path, text))
+    payload = build_payload(batch.reports[0], batch, load_catalogue(catalogue), tmp_path)
+    (programme,) = payload["programmes"]
+    assert (programme["degree_outcome"], programme["assessment_certification"]) == ("2", "2")
+    assert programme["workload_ects"] == 30
+    assert check_payload(payload, ["programme"]) == []
+
+
+def test_a_qualification_stays_a_full_degree_without_assessment_certification(
+        tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE + ASSESSED_QUALIFICATION, "utf-8")
+    text = BATCH.replace("programmes: [{specification: DL01, countries: [DE]}]",
+                         "programmes: [{specification: DQ01}]")
+    batch = load_batch(_batch(tmp_path, text))
+    (programme,) = build_payload(batch.reports[0], batch, load_catalogue(catalogue), tmp_path)["programmes"]
+    assert programme["degree_outcome"] == "1" and "assessment_certification" not in programme

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from edcbridge.load import load_catalogue
+from edcbridge.model import Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.xml import edc12, loq, xsd
 
@@ -60,3 +62,43 @@ def test_an_address_in_several_languages_is_noted_as_left_out() -> None:
     assert any(o.address and len(o.address) > 1 for o in catalogue.organisations)
     notes = [f for f in loq.to_loq(catalogue).findings if f.where.endswith(".address")]
     assert notes and all(f.code == "loq-loss" and "one language" in f.message for f in notes)
+
+
+def _galway() -> Catalogue:
+    return load_catalogue(Path(__file__).parent.parent / "fixtures" / "galway" / "catalogue.yaml")
+
+
+@pytest.mark.parametrize("without_nqf", ["has_part", "part_of"])
+def test_parts_of_another_record_kind_keep_the_document_valid(store: SchemaStore, without_nqf: str) -> None:
+    """A qualification's hasPart may only name qualifications, a specification's only specifications."""
+    catalogue = _galway()
+    specs = tuple(s.model_copy(update={"nqf": None}) if getattr(s, without_nqf) else s
+                  for s in catalogue.specifications)
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": specs}))
+    for engine in ("lxml", "xmlschema"):
+        assert not xsd.errors(result.tree, store, engine, xsd.LOQ_XSD), engine
+    root = result.tree.getroot()
+    assert root.find("l:learningAchievementSpecificationReferences/*/l:hasPart", NS) is None
+    assert root.find("l:learningOpportunityReferences/*/l:hasPart", NS) is not None  # one kind there
+    (left_out,) = [f for f in result.findings if f.where.endswith(".has_part")]
+    assert left_out.code == "loq-loss" and "'GAL-MC-PYDA'" in left_out.message
+    assert "eqf and an nqf" in left_out.fix
+
+
+def test_parts_of_the_same_record_kind_are_linked() -> None:
+    result = loq.to_loq(_galway())
+    root = result.tree.getroot()
+    parent = root.find("l:learningAchievementSpecificationReferences/l:qualification[l:hasPart]", NS)
+    assert parent is not None
+    assert not [f for f in result.findings if f.where.endswith(".has_part")]
+
+
+def test_a_level_without_the_other_is_reported_as_left_out() -> None:
+    catalogue = _galway()
+    first = catalogue.specifications[0].model_copy(update={"nqf": None, "has_part": ()})
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": (first,)}))
+    root = result.tree.getroot()
+    assert root.find(".//l:EQFLevel", NS) is None
+    (lost,) = [f for f in result.findings if f.where == f"specifications[{first.code}].eqf"]
+    assert lost.code == "loq-loss" and lost.severity == "warning"
+    assert "add nqf" in lost.fix

@@ -71,8 +71,9 @@ class Exported:
         return document
 
 
-def export_awards(work: Path, count: int, schemas: Path) -> Exported:
-    """``count`` distinct awards (own ids and given names) exported and sealed into work/out."""
+def export_awards(work: Path, count: int, schemas: Path, valid_until: str = "") -> Exported:
+    """``count`` distinct awards (own ids and given names) exported and sealed into work/out,
+    each valid until ``valid_until`` when given."""
     with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
         rows = list(csv.DictReader(source))
     awards = work / "awards.csv"
@@ -83,6 +84,7 @@ def export_awards(work: Path, count: int, schemas: Path) -> Exported:
             row = dict(rows[index % len(rows)])
             row["award_id"] = f"W-{index:04d}"
             row["given_name"] = f"Learner{index:04d}"
+            row["valid_until"] = valid_until or row["valid_until"]
             writer.writerow(row)
     seal = demo_seal(work / "seal", load_catalogue(CATALOGUE))
     password_file = work / "seal" / "seal-password.txt"

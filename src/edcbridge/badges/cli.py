@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_UNSIGNED = ("note: no --seal, so the credentials are unsigned (.json only); OB 3.0 verifiers and wallets "
+             "accept a credential only with a proof: give --seal P12 to add the VC-JWT (.jwt) files")
 
 
 def fatal(message: str) -> NoReturn:
@@ -135,6 +137,8 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         click.echo(f"INVALID {name}: not written", err=True)
         for finding in findings[:10]:
             click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
+    if key is None and outputs.written:
+        click.echo(_UNSIGNED, err=True)
     click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
                f"{len(unread)} rows not read, in {out_dir}", err=True)
     sys.exit(EXIT_FAILED if outputs.failed or unread else EXIT_OK)

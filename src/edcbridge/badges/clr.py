@@ -12,6 +12,7 @@ from typing import Any
 
 from edcbridge.badges.ob3 import (
     OB_CONTEXT,
+    OB_EXTENSIONS,
     SCHEMA_TYPE,
     VC_V2,
     learner_id,
@@ -83,7 +84,7 @@ def clr_credential(awards: Sequence[tuple[Award, Catalogue]]) -> Doc:
     language = badges[-1]["credentialSubject"]["achievement"]["inLanguage"]
     issuer = profile(catalogue.organisation(issuer_key), language)
     return {
-        "@context": [VC_V2, CLR_CONTEXT, OB_CONTEXT],
+        "@context": [VC_V2, CLR_CONTEXT, OB_CONTEXT, OB_EXTENSIONS],
         "id": urn("clr", issuer_key, student, *[a.award_id for a, _ in ordered]),
         "type": ["VerifiableCredential", "ClrCredential"],
         "name": f"{learner_name(last_award, language)}, {issuer['name']}",

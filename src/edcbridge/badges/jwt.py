@@ -9,6 +9,10 @@ the credential itself plus the claims a verifier requires: ``iss`` (issuer id), 
 (``validUntil``, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
 primitives; EC seals sign with the JOSE algorithm of their curve (ES256 for P-256, ES384 for
 P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, are refused.
+
+Reading follows the OB 3.0 verification steps (8.2.6): a header with other members than ``alg``,
+``kid``, ``jwk`` and ``typ`` ("JWT"), a ``jwk`` with private key members, a payload whose claims
+are not the credential's own, and a credential not yet valid or expired are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +95,8 @@ def _key_jwk(public: Any) -> Doc:
 def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
     private = key.private_key
     if not isinstance(private, ec.EllipticCurvePrivateKey):
+        if alg not in _RSA_ALGORITHMS:
+            raise JwtError(f"{alg} does not fit this seal's RSA key; use RS256 or PS256")
         jades.check_algorithm(alg, private)
         return jades.sign(private, alg, data)
     curve = _curve(private.curve)
@@ -100,6 +107,12 @@ def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
 
 
 _REQUIRED = {"iss": "issuer.id", "jti": "id", "nbf": "validFrom", "sub": "credentialSubject.id"}
+_CLAIMS = {**_REQUIRED, "exp": "validUntil"}
+_RSA_ALGORITHMS = ("RS256", "PS256")
+_HEADERS = ("alg", "kid", "jwk", "typ")  # OB 3.0, 8.2.3: "Additional JOSE Headers are NOT allowed"
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518, 6.2.2, 6.3.2, 6.4
+_MIN_RSA_BITS = 2048  # as JOSE libraries (npm jose) require for RS256 / PS256
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def claims(credential: Doc) -> Doc:
@@ -138,6 +151,8 @@ def sign_vc_jwt(credential: Doc, key: SealKey, algorithm: str | None = None) -> 
 
 
 def _part(text: str) -> Any:
+    if not _BASE64URL.fullmatch(text):
+        raise JwtError("not a JWT: a part is not base64url (RFC 7515 allows no padding, spaces or '+' '/')")
     try:
         return json.loads(jades.b64url_decode(text))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -151,7 +166,9 @@ def _certificate(header: Doc) -> x509.Certificate:
     """The first certificate of the header's ``jwk.x5c``, which must hold the ``jwk``'s key."""
     jwk = header.get("jwk")
     if not isinstance(jwk, dict):
-        raise JwtError("the JWT header has no jwk (OB 3.0 carries the key there)")
+        named = " (its kid is not fetched)" if "kid" in header else ""
+        raise JwtError(f"the JWT header has no jwk{named}: this reader needs the key and its certificate "
+                       "as the jwk with x5c")
     try:
         cert = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
     except (KeyError, IndexError, TypeError, ValueError):
@@ -166,16 +183,56 @@ def _certificate(header: Doc) -> x509.Certificate:
     return cert
 
 
-def read_vc_jwt(token: str) -> tuple[Doc, Doc, x509.Certificate]:
-    """(header, payload, signing certificate) of a VC-JWT, after checking its signature
-    against the first certificate of the ``jwk``'s ``x5c`` (trust in it is the caller's)."""
+def _check_header(header: Doc) -> None:
+    """OB 3.0, 8.2.3: only alg, kid, jwk and typ, typ "JWT" when present, a public jwk."""
+    extra = sorted(set(header) - set(_HEADERS))
+    if extra:
+        raise JwtError(f"JOSE header {', '.join(map(repr, extra))} not allowed: OB 3.0 allows only "
+                       "alg, kid, jwk and typ")
+    if "typ" in header and header["typ"] != "JWT":
+        raise JwtError(f"JOSE header typ is {header['typ']!r}; OB 3.0 requires \"JWT\" when typ is present")
+    jwk = header.get("jwk")
+    if isinstance(jwk, dict) and any(member in jwk for member in _PRIVATE_MEMBERS):
+        raise JwtError("the JWT header's jwk holds private key members: the signer's key is exposed; "
+                       "OB 3.0 forbids \"d\" in the jwk")
+
+
+def _claim_problems(payload: Doc) -> list[str]:
+    """OB 3.0, 8.2.6.1: each registered claim must be present and equal what the credential
+    in the payload states (exp only when it has validUntil)."""
+    credential = {k: v for k, v in payload.items() if k not in _CLAIMS}
+    try:
+        expected = claims(credential)
+    except (JwtError, ValueError) as exc:
+        return [str(exc)]
+    return [f"{claim} is {payload.get(claim)!r}, not the credential's {source} ({expected.get(claim)!r})"
+            for claim, source in _CLAIMS.items() if payload.get(claim) != expected.get(claim)]
+
+
+def _check_time(payload: Doc, at: dt.datetime) -> None:
+    moment = int(at.timestamp())
+    if payload["nbf"] > moment:
+        raise JwtError(f"the credential is not yet valid: validFrom {payload.get('validFrom')} is after "
+                       f"{at.isoformat()}")
+    if "exp" in payload and payload["exp"] <= moment:
+        raise JwtError(f"the credential has expired: validUntil {payload.get('validUntil')} is not after "
+                       f"{at.isoformat()}")
+
+
+def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x509.Certificate]:
+    """(header, payload, signing certificate) of a VC-JWT, after the OB 3.0 checks: header,
+    signature against the first certificate of the ``jwk``'s ``x5c`` (trust in it is the
+    caller's), claims, and validity at ``at`` (default: now). JwtError says what failed."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise JwtError("not a compact JWS: expected three dot-separated parts")
     header, payload = _part(parts[0]), _part(parts[1])
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtError("JWT header and payload must be JSON objects")
+    _check_header(header)
     cert = _certificate(header)
+    if not _BASE64URL.fullmatch(parts[2]):
+        raise JwtError("not a JWT: the signature is not base64url")
     data = f"{parts[0]}.{parts[1]}".encode("ascii")
     try:
         signature = jades.b64url_decode(parts[2])
@@ -186,10 +243,17 @@ def read_vc_jwt(token: str) -> tuple[Doc, Doc, x509.Certificate]:
     except InvalidSignature:
         raise JwtError("the JWT signature does not verify: the token was changed or signed with "
                        "another key") from None
+    problems = _claim_problems(payload)
+    if problems:
+        raise JwtError("the JWT claims are not the credential's (OB 3.0, 8.2.6.1): " + "; ".join(problems))
+    _check_time(payload, at or dt.datetime.now(dt.UTC))
     return header, payload, cert
 
 
 def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
+    if isinstance(public, rsa.RSAPublicKey) and public.key_size < _MIN_RSA_BITS:
+        raise JwtError(f"the certificate's RSA key has {public.key_size} bits; RS256 and PS256 need at least "
+                       f"{_MIN_RSA_BITS}")
     if isinstance(public, rsa.RSAPublicKey) and alg == "RS256":
         public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
         return

@@ -30,6 +30,10 @@ from edcbridge.model import Award, Catalogue, Organisation, Specification, pick
 Doc = dict[str, Any]
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# Defines the type ``1EdTechJsonSchemaValidator2019`` that ``credentialSchema`` names; the OB 3.0
+# context does not, so without it JSON-LD reads that type as a relative IRI (the 1EdTech examples
+# that name the schema list this context third).
+OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
 ESCO = "European Skills, Competences, Qualifications and Occupations (ESCO)"
@@ -250,7 +254,7 @@ def open_badge(award: Award, catalogue: Catalogue) -> Doc:
     cred_id = credential_id(issuer_key, award.award_id)
     achieved = achievement(spec, catalogue, issuer_key, language)
     doc: Doc = {
-        "@context": [VC_V2, OB_CONTEXT],
+        "@context": [VC_V2, OB_CONTEXT, OB_EXTENSIONS],
         "id": cred_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achieved["name"],

@@ -4,8 +4,9 @@ The official files are read from ``ob3-clr/`` in the schema store (``schemas/``,
 with the W3C VC 2.0 context in ``../w3c-vc-contexts/``. Each
 credential is checked against the schema its ``credentialSchema`` names (current form) and,
 for Open Badges, also the stricter 2024 form; embedded credentials against their own. Every
-``@context`` must be one of the official files, and every property must be a term those
-contexts define (JSON-LD would otherwise drop it without a word).
+``@context`` must be one of the official files, and every property and every ``type`` value
+must be a term those contexts define (JSON-LD would otherwise drop the property without a
+word, or read the type as a relative IRI).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ CONTEXTS: dict[str, str] = {
     "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "contexts/clr-v2p0-context-2.0.1.json",
     "https://purl.imsglobal.org/spec/clr/v2p0/context.json": "contexts/clr-v2p0-context.json",
 }
+_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 _KEYWORDS = {"@context", "@id", "@type", "@value", "@language", "@direction", "@list", "@set", "@graph"}
 
 
@@ -166,7 +168,20 @@ def check_context(doc: dict[str, Any], files: OfficialFiles) -> list[Finding]:
                 findings.append(Finding("ob3.dropped-term", "error", f"{path}.{key}",
                                         f"{key!r} is not defined by the credential's contexts, so JSON-LD "
                                         "processing drops it", "use a term of the OB 3.0 / CLR 2.0 context"))
+        findings += _undefined_types(path, node, terms)
     return findings
+
+
+def _undefined_types(path: str, node: dict[str, Any], terms: set[str]) -> list[Finding]:
+    """A ``type`` value no context defines expands to a relative IRI: a signer in JSON-LD safe
+    mode refuses it and RDF drops it (``1EdTechJsonSchemaValidator2019`` needs extensions.json)."""
+    value = node.get("type", node.get("@type"))
+    names = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    return [Finding("ob3.undefined-type", "error", f"{path}.type",
+                    f"type {name!r} is not defined by the credential's contexts, so JSON-LD reads it as a "
+                    "relative IRI",
+                    f"add the context that defines it (for 1EdTech* types: {_EXTENSIONS})")
+            for name in names if name not in terms and ":" not in name]
 
 
 def validate_badge(doc: dict[str, Any], root: Path | None = None) -> list[Finding]:

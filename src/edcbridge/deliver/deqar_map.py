@@ -101,8 +101,10 @@ def _from_specification(
         data["qf_ehea_level"] = dv.QF_EHEA_OF_EQF[spec.eqf.number]
     if spec.nqf is not None:  # free text in DEQAR: the level's label, e.g. "RQF Level 6"
         data["nqf_level"] = vocab.concept("nqf", spec.nqf).label
-    data["degree_outcome"] = "1" if spec.kind == "qualification" else "2"
-    if spec.kind != "qualification" and spec.assessment is not None:
+    # the batch's degree_outcome wins; the assessment then applies to what the report says
+    outcome = prog.degree_outcome or ("1" if spec.kind == "qualification" else "2")
+    data["degree_outcome"] = outcome
+    if outcome == "2" and spec.assessment is not None:
         data["assessment_certification"] = "2"
     outcomes = [str(uri) for lo in spec.learning_outcomes for uri in lo.esco_skills]
     if outcomes:

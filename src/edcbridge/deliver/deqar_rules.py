@@ -88,20 +88,56 @@ def _parse_date(value: str, fmt: str) -> dt.date | None:
         return None
 
 
+# The serializers' max_length limits (contract 1.3 and the Submission API v2 swagger); "[]"
+# walks a list. The register answers each with DRF's "Ensure this field has no more than ...".
+_MAX_LENGTHS: tuple[tuple[str, int], ...] = (
+    ("local_identifier", 255),
+    ("valid_from", 20),
+    ("valid_to", 20),
+    ("date_format", 20),
+    ("activities[].id", 5),
+    ("activities[].group", 5),
+    ("activities[].local_identifier", 200),
+    ("report_links[].link", 255),
+    ("report_links[].link_display_name", 200),
+    ("report_files[].original_location", 500),
+    ("report_files[].display_name", 255),
+    ("report_files[].file_name", 255),
+    *(
+        (f"{group}[].{field}", limit)
+        for group in ("institutions", "platforms")
+        for field, limit in (("deqar_id", 25), ("eter_id", 15), ("identifier", 50), ("resource", 200))
+    ),
+    ("programmes[].name_primary", 255),
+    ("programmes[].qualification_primary", 255),
+    ("programmes[].nqf_level", 255),
+    ("programmes[].identifiers[].identifier", 50),
+    ("programmes[].identifiers[].resource", 200),
+    ("programmes[].alternative_names[].name_alternative", 200),
+    ("programmes[].alternative_names[].qualification_alternative", 200),
+)
+
+
+def _values_at(node: Any, steps: list[str], where: str) -> list[tuple[str, Any]]:
+    """``(path, value)`` for each value at ``steps`` under ``node`` (lists walked by index)."""
+    if not steps:
+        return [(where, node)]
+    if not isinstance(node, dict):
+        return []
+    name, walk = steps[0].removesuffix("[]"), steps[0].endswith("[]")
+    here = f"{where}.{name}" if where else name
+    if not walk:
+        return _values_at(node.get(name), steps[1:], here) if name in node else []
+    return [found for index, item in enumerate(_dicts(node.get(name)))
+            for found in _values_at(item, steps[1:], f"{here}[{index}]")]
+
+
 def _check_lengths(payload: dict[str, Any], problems: Problems) -> None:
-    """The serializer's ``max_length`` limits (contract 1.3), with DRF's wording."""
-    values: list[tuple[str, Any, int]] = [("local_identifier", payload.get("local_identifier"), 255)]
-    for index, link in enumerate(_dicts(payload.get("report_links"))):
-        values.append((f"report_links[{index}].link", link.get("link"), 255))
-    for index, item in enumerate(_dicts(payload.get("report_files"))):
-        values.append((f"report_files[{index}].original_location", item.get("original_location"), 500))
-    for index, prog in enumerate(_dicts(payload.get("programmes"))):
-        values.append((f"programmes[{index}].name_primary", prog.get("name_primary"), 255))
-        for pos, ident in enumerate(_dicts(prog.get("identifiers"))):
-            values.append((f"programmes[{index}].identifiers[{pos}].identifier", ident.get("identifier"), 50))
-    for where, value, limit in values:
-        if isinstance(value, str) and len(value) > limit:
-            problems.append((where, dv.MAX_LENGTH.format(limit=limit)))
+    """The serializers' ``max_length`` limits, with DRF's wording."""
+    for path, limit in _MAX_LENGTHS:
+        for where, value in _values_at(payload, path.split("."), ""):
+            if isinstance(value, str) and len(value.strip()) > limit:  # DRF trims before counting
+                problems.append((where, dv.MAX_LENGTH.format(limit=limit)))
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:
@@ -175,7 +211,7 @@ def _check_programme(prog: Any, where: str, problems: Problems) -> None:
         problems.append((where + ".workload_ects", "A valid integer is required."))
     _enum_check(prog, "assessment_certification", dv.ASSESSMENT, where + ".", problems, required=False)
     if code == "2":
-        if ects in (None, ""):
+        if ects in (None, "") or str(ects).strip() == "0":  # the register tests it for truth: 0 is none
             problems.append((where + ".workload_ects", dv.NO_FULL_DEGREE_ECTS))
         if prog.get("assessment_certification") in (None, ""):
             problems.append((where + ".assessment_certification", dv.NO_FULL_DEGREE_ASSESSMENT))
@@ -251,6 +287,37 @@ def _check_files(files: Any, problems: Problems) -> None:
                 problems.append((f"{where}.report_language[{pos}]", "Please provide valid language code."))
 
 
+_OTHER_PROVIDER = re.compile(r"^DEQARINSTAP\d+$")
+OTHER_PROVIDERS_STATUS = "Status should be 'voluntary' if all organisations are other providers."
+OTHER_PROVIDERS_DEGREE = (
+    "Degree outcome should be '2 / no full degree' if all the organisations are other providers"
+)
+
+
+def _known_code(table: dict[str, str], value: Any, field: str) -> str | None:
+    try:
+        return dv.code_of(table, value, field)
+    except ValueError:
+        return None  # reported by the field's own check
+
+
+def _check_other_providers(payload: dict[str, Any], problems: Problems) -> None:
+    """Reports on alternative providers only (every institution a ``DEQARINSTAP`` id) are
+    voluntary and on no-full-degree programmes. An institution given by another id may be
+    either kind, which only the register knows."""
+    institutions = _dicts(payload.get("institutions"))
+    if not institutions or not all(
+        isinstance(i.get("deqar_id"), str) and _OTHER_PROVIDER.match(i["deqar_id"]) for i in institutions
+    ):
+        return
+    if _known_code(dv.STATUS, payload.get("status"), "status") == "1":
+        problems.append(("non_field_errors", OTHER_PROVIDERS_STATUS))
+    for prog in _dicts(payload.get("programmes")):
+        outcome = prog.get("degree_outcome")
+        if outcome in dv.DEGREE_OUTCOME_FULL and not isinstance(outcome, bool):
+            problems.append(("non_field_errors", OTHER_PROVIDERS_DEGREE))
+
+
 def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Problems:
     """The register's rules that can be checked here, as ``(path, message)`` pairs.
 
@@ -281,6 +348,7 @@ def check_payload(payload: dict[str, Any], types: list[str] | None = None) -> Pr
                 )
     _check_dates(payload, problems)
     _check_files(payload.get("report_files"), problems)
+    _check_other_providers(payload, problems)
     _check_lengths(payload, problems)
     institutions = _check_orgs(payload.get("institutions"), "institutions", problems, required=True)
     _check_orgs(payload.get("platforms"), "platforms", problems, required=False)
@@ -339,6 +407,16 @@ _REQUIRED_FIX = {
     "file_name": "give file_name, e.g. report.pdf",
     "report_language": "give report_language, e.g. [en]",
 }
+_SHORTER_URL = "give a shorter URL (the register stores no longer ones), e.g. a short link to the same page"
+_LENGTH_FIXES = {
+    "link": _SHORTER_URL,
+    "original_location": _SHORTER_URL,
+    "link_display_name": "shorten link_display_name; for the link taken from the quality_assurance "
+    "entry (whose title is its display name), list that link under report_links with a shorter "
+    "link_display_name",
+    "id": "give the register's numeric activity id (GET /connectapi/v1/activities/), not a name",
+    "group": "give the register's numeric activity group id, not a name",
+}
 _HINTS = {
     "Please provide valid Agency Acronym.": (
         "",
@@ -367,6 +445,16 @@ _HINTS = {
         "add deqar_id or eter_id (or identifier with resource)",
     ),
     "A valid integer is required.": ("", "give workload_ects as a whole number of ECTS credits"),
+    OTHER_PROVIDERS_STATUS: (
+        "",
+        "set status: voluntary in the report (DEQARINSTAP... ids are alternative providers, "
+        "whose reviews are never part of an obligatory EQA system)",
+    ),
+    OTHER_PROVIDERS_DEGREE: (
+        "",
+        "set degree_outcome: no full degree in those programmes (with workload_ects and "
+        "assessment_certification); alternative providers award no full degrees",
+    ),
     dv.NO_FULL_DEGREE_ECTS: (
         "",
         "set workload_ects in the report's programme, or credits on its specification in the catalogue",
@@ -425,6 +513,13 @@ def _got(payload: dict[str, Any], path: str, message: str, field: str) -> str:
     if message.startswith(("Date format", "Report's validity")):
         dates = [f"{k} {payload[k]!r}" for k in ("valid_from", "valid_to", "date_format") if k in payload]
         return ", ".join(dates)
+    if message == OTHER_PROVIDERS_STATUS:
+        return f"status {_shown(payload.get('status'))}, institutions {_shown(payload.get('institutions'))}"
+    if message == OTHER_PROVIDERS_DEGREE:
+        full = [f"programmes[{i}] {_shown(p.get('name_primary'))}"
+                for i, p in enumerate(_dicts(payload.get("programmes")))
+                if p.get("degree_outcome") in dv.DEGREE_OUTCOME_FULL]
+        return "full degree in " + ", ".join(full)
     if message == "File is not a valid pdf file":
         name = _at(payload, path.removesuffix(".file") + ".file_name")
         return f"{name!r} does not start with %PDF-" if name else "it does not start with %PDF-"
@@ -445,11 +540,7 @@ def _explained(payload: dict[str, Any], path: str, message: str) -> str:
         return f'{message} ({_shown(value)}); write it in quotes: "{value}"'
     if message.startswith("Ensure this field has no more than"):
         value = _at(payload, path)
-        fix = (
-            "give a shorter URL (the register stores no longer ones), e.g. a short link to the same page"
-            if field in ("link", "original_location")
-            else f"shorten {field}"
-        )
+        fix = _LENGTH_FIXES.get(field, f"shorten {field}")
         return f"{message} ({len(str(value))} given: {_shown(value)}); {fix}"
     if message in _HINTS:
         part, fix = _HINTS[message]

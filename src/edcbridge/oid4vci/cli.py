@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -306,6 +307,11 @@ def offer(
                 award = source.get(key)
                 for configuration in configurations:
                     award.read("edc" if configuration == "elm" else "edc-sealed")
+                ended = award.expired_on(time.time())
+                if ended is not None:
+                    raise Oid4vciError(f"{key}: the credential expired on {ended}; a wallet would hold a "
+                                       "credential every verifier refuses: export the award again with a "
+                                       "later validity date")
             except Oid4vciError as exc:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1

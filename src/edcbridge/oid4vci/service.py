@@ -202,6 +202,11 @@ class IssuerService:
         the operator fixes it, the learner's offer works."""
         try:
             award = self.awards.get(award_key)
+            ended = award.expired_on(self.clock())
+            if ended is not None:
+                LOG.error("cannot issue %s: its credential expired on %s", award_key, ended)
+                raise OAuthError(400, "invalid_grant", f"the credential expired on {ended}: ask the issuer "
+                                 "for a new one")
             for configuration in configurations:
                 if configuration == ELM_CONFIGURATION:
                     self._check_issuer(award.document("edc"))

@@ -6,10 +6,12 @@ the journal recorded (sha256): what a wallet receives is exactly what was export
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,41 @@ class ExportedAward:
         if not isinstance(doc, dict):
             raise Oid4vciError(f"{self.key}: {self.path(output)} is not a JSON object")
         return doc
+
+
+    def credential(self) -> dict[str, Any]:
+        """The credential itself: the plain JSON-LD, else the sealed file's payload."""
+        if self.has("edc") or not self.has("edc-sealed"):
+            return self.document("edc")
+        payload = self.document("edc-sealed").get("payload")
+        try:
+            text = payload if isinstance(payload, str) and payload.startswith("{") else \
+                base64.urlsafe_b64decode(str(payload) + "=" * (-len(str(payload)) % 4)).decode("utf-8")
+            doc = json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            doc = None
+        if not isinstance(doc, dict):
+            raise Oid4vciError(f"{self.key}: {self.path('edc-sealed')} has no credential in its payload")
+        return doc
+
+    def expired_on(self, now: float) -> str | None:
+        """The credential's end date when it has passed (``validUntil``, or VC 1.1's
+        ``expirationDate``): a wallet given it would hold a credential every verifier refuses."""
+        doc = self.credential()
+        for name in ("validUntil", "expirationDate"):
+            end = doc.get(name)
+            if isinstance(end, str) and (ends := _epoch_seconds(end)) is not None and ends <= now:
+                return end
+        return None
+
+
+def _epoch_seconds(text: str) -> float | None:
+    """An ISO 8601 date or date-time as seconds since the epoch, one without a zone as UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 class AwardSource:

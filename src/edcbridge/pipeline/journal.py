@@ -9,6 +9,7 @@ the rest (deterministic outputs are simply rewritten) and so leaves no gap and n
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import hashlib
 import json
@@ -23,6 +24,7 @@ from typing import Any
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
+FORMAT = 1  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -90,12 +92,17 @@ def audit_hash(prev: str, event: dict[str, Any]) -> str:
 
 class Journal:
     def __init__(self, path: Path) -> None:
+        """Open (or make) the journal. A folder or disk that cannot take it (full, read-only)
+        raises OSError, as writing any file there would: the journal itself is sound and must
+        be kept. A file that is no journal, or a damaged one, raises sqlite3.Error."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise _as_os_error(exc) from exc
         self.actor = actor()
         self._last_hash = self._stored_head()
         self.run = f"{time.time_ns()}-{os.getpid()}"  # deliveries are made for this run's records only
@@ -105,6 +112,19 @@ class Journal:
     @classmethod
     def for_folder(cls, out_dir: Path) -> Journal:
         return cls(out_dir / JOURNAL_NAME)
+
+    def _prepare(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        written_as = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if written_as > FORMAT:
+            raise sqlite3.DatabaseError(
+                f"written by a newer edcbridge (journal format {written_as}; this version knows "
+                f"{FORMAT}): run that version or a later one on this folder")
+        self.db.executescript(_SCHEMA)
+        if written_as < FORMAT:
+            _add_missing_columns(self.db)
+            self.db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def done(self, key: str) -> Done | None:
         """The record of an earlier run that made ``key``, when it is done. A run looks a key up
@@ -282,6 +302,45 @@ class Journal:
             yield dict(zip(columns, row, strict=True))
 
 
+_ENVIRONMENT = {  # the folder or its disk, not the journal, is at fault: the errno it stands for
+    sqlite3.SQLITE_FULL: errno.ENOSPC, sqlite3.SQLITE_IOERR: errno.EIO,
+    sqlite3.SQLITE_CANTOPEN: errno.EACCES, sqlite3.SQLITE_READONLY: errno.EROFS,
+    sqlite3.SQLITE_PERM: errno.EACCES}
+
+
+def _as_os_error(exc: sqlite3.Error) -> Exception:
+    """``exc`` as an OSError when the folder or its disk is at fault (full, read-only);
+    else ``exc`` itself (the file is no journal, or is damaged)."""
+    code = _ENVIRONMENT.get(_primary(exc))
+    return exc if code is None else OSError(code, str(exc))
+
+
+def _primary(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code of ``exc`` (SQLITE_IOERR for SQLITE_IOERR_SHMSIZE...)."""
+    return int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """The columns a journal of an earlier version lacks, added (nullable, or with their
+    default): a tool upgraded between runs goes on with the folder."""
+    model = sqlite3.connect(":memory:")
+    try:
+        model.executescript(_SCHEMA)
+        for table in ("records", "audit", "deliveries"):
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for _, name, kind, not_null, default, _ in model.execute(f"PRAGMA table_info({table})"):
+                if name not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(name, kind, not_null, default)}")
+    finally:
+        model.close()
+
+
+def _column(name: str, kind: str, not_null: int, default: str | None) -> str:
+    if default is None:
+        return f"{name} {kind}"  # NOT NULL cannot be added without a default
+    return f"{name} {kind}{' NOT NULL' if not_null else ''} DEFAULT {default}"
+
+
 @dataclass(frozen=True)
 class AuditCheck:
     events: int
@@ -308,19 +367,10 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     try:
-        db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
-        chain = _Chain({seq for seq, _ in heads})
-        for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
-                              "FROM audit ORDER BY seq"):
-            chain.add(*row)
-        strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
-                            "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
-        unlogged, more = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records "
-                                              "WHERE state = 'done'"), chain.recorded)
-    finally:
-        db.close()
+        chain, strays, (unlogged, more) = _read_trail(path, heads)
+    except sqlite3.Error as exc:
+        return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
     for seq, head in heads:
         if seq and chain.hashes.get(seq) != head:  # event 0 is the empty trail
@@ -339,6 +389,65 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     return AuditCheck(chain.events, problems, f"{chain.last}:{chain.prev}")
 
 
+def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
+                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int]]:
+    """The chain checked, the events of no record, the records done without their events."""
+    db = open_read_only(path)
+    try:
+        db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
+        chain = _Chain({seq for seq, _ in heads})
+        for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
+                              "FROM audit ORDER BY seq"):
+            chain.add(*row)
+        strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
+                            "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
+        unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
+                             chain.recorded)
+    finally:
+        db.close()
+    return chain, strays, unlogged
+
+
+_CANNOT_SHARE = (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)  # no shared-memory file here
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """The journal opened to be read, never written. In a folder this user cannot write (a copy
+    on read-only media, an auditor's account) SQLite cannot make the shared-memory file through
+    which it reads a WAL journal; with no write-ahead log beside it (a run that ends folds its
+    log in and removes it), the file alone holds everything and is read as it is."""
+    uri = path.absolute().as_uri()  # a folder named "out #2" or "100%" is still that folder
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return db
+    except sqlite3.OperationalError as exc:
+        db.close()
+        if _primary(exc) not in _CANNOT_SHARE or _has_log(path):
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+
+def _has_log(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _unreadable(path: Path, exc: sqlite3.Error) -> str:
+    """Why the trail cannot be checked at all, said for people."""
+    if _primary(exc) in _CANNOT_SHARE:
+        return (f"{path} cannot be read here ({exc}): its folder cannot be written and a "
+                "write-ahead log lies beside it (a run is going on, or was killed); verify again "
+                "once the run ends, or verify a copy of the whole folder in a place this user can write")
+    if _primary(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return (f"{path} is damaged or cut short ({exc}): the trail cannot be checked; restore "
+                "the journal from a copy")
+    return (f"{path} holds no audit trail that can be read ({exc}): the journal was emptied, "
+            "cut short or replaced; restore it from a copy")
+
+
 class _Chain:
     """The hash chain, checked one event at a time."""
 
@@ -355,14 +464,20 @@ class _Chain:
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
             output_hash: str, stored_prev: str, stored_hash: str) -> None:
-        if self.expected is not None and seq != self.expected:
-            self._problem(f"event {self.expected} is missing (next is {seq})")
+        expected = 1 if self.expected is None else self.expected  # a trail begins at event 1
+        if seq > expected:
+            missing = f"event {expected}" if seq == expected + 1 else f"events {expected} to {seq - 1}"
+            self._problem(f"{missing} missing (the next is event {seq}): events removed")
+        elif seq < expected:  # only before event 1: numbers grow
+            self._problem(f"event {seq}: numbered before the first event (added by hand)")
         self.expected = seq + 1
         event = {"time": stamp, "actor": who, "action": action, "key": key,
                  "input_hash": input_hash, "output_hash": output_hash}
         if stored_prev != self.prev:
-            self._problem(f"event {seq}: does not follow the event before it")
-        if audit_hash(stored_prev, event) != stored_hash:
+            before = f"event {self.last}" if self.last else "the start of the trail"
+            self._problem(f"event {seq} ({action} {key}): does not follow {before} (events removed, "
+                          "reordered or rewritten)")
+        if _hash_of(stored_prev, event) != stored_hash:
             self._problem(f"event {seq} ({action} {key}): content does not match its hash")
         self.prev, self.last = stored_hash, seq
         self.events += 1
@@ -378,6 +493,14 @@ class _Chain:
 
     def listed(self) -> list[str]:
         return self.problems + ([f"... and {self.more} more breaks of the chain"] if self.more else [])
+
+
+def _hash_of(prev: str, event: dict[str, Any]) -> str | None:
+    """The event's hash; None when a field is not text (bytes written in by hand)."""
+    try:
+        return audit_hash(prev, event)
+    except TypeError:
+        return None
 
 
 def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> bytes:

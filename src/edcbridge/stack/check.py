@@ -4,15 +4,21 @@ Every held credential ends in exactly one state, with a sentence saying why:
 
 * ``counted``: its specification is allowed, within its credit currency, first of its kind;
 * ``duplicate``: a second credential for a specification already counted (credit counts once);
+* ``overlap``: its specification is a part of another counted credential's specification, whose
+  credit already includes it (credit counts once);
 * ``expired``: awarded longer ago than the credit currency allows, or no longer valid itself;
 * ``not-yet-awarded``: awarded after the date the rule is judged on;
 * ``not-allowed``: its specification does not count towards the target;
+* ``already-awarded``: it is the target itself: the learner holds the larger award already, and
+  it is not awarded twice (the rule is then not satisfied);
 * ``other-learner``: it belongs to someone else;
 * ``unverified``: a credential file whose seal does not show it is the catalogue issuer's own
   (see ``stack.trust``).
 
 The rule is satisfied when at least one credential counts, the counted credits reach
-``min_credits`` and every required specification is counted.
+``min_credits`` and every required specification is counted (or is a part of one counted).
+A credential counts for the credits it records itself, at most those of the rule catalogue's
+specification, and only within the shorter of the rule's and its specification's currency.
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from edcbridge.mapping.edc import valid_until
 from edcbridge.model import Award, Catalogue, Specification, pick
 from edcbridge.stack.rules import StackRule
 
-State = Literal["counted", "duplicate", "expired", "not-yet-awarded", "not-allowed", "other-learner",
-                "unverified"]
+State = Literal["counted", "duplicate", "overlap", "expired", "not-yet-awarded", "not-allowed",
+                "already-awarded", "other-learner", "unverified"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Item:
     spec_code: str | None  # the rule catalogue's code this credential matched, if any
     credits: Decimal
     reason: str
+    level: int | None = None  # the EQF level it counts at, when counted
 
     def as_dict(self) -> dict[str, Any]:
         return {"award_id": self.held.award.award_id, "source": self.held.source, "state": self.state,
@@ -65,12 +72,19 @@ class StackResult:
     credits: Decimal
     missing_required: list[str]
     as_of: dt.date
+    at_level: Decimal = Decimal(0)  # counted credits at the target's EQF level or above
     explanation: list[str] = field(default_factory=list)
 
     @property
     def satisfied(self) -> bool:
-        """A rule without credits or required parts still needs one credential to count."""
-        return bool(self.counted) and self.credits >= self.rule.min_credits and not self.missing_required
+        """A rule without credits or required parts still needs one credential to count; a
+        learner who holds the target already is not awarded it again."""
+        return (bool(self.counted) and self.credits >= self.rule.min_credits and not self.missing_required
+                and self.at_level >= self.rule.level_credits and not self.already_awarded)
+
+    @property
+    def already_awarded(self) -> list[Held]:
+        return [i.held for i in self.items if i.state == "already-awarded"]
 
     @property
     def counted(self) -> list[Held]:
@@ -79,6 +93,7 @@ class StackResult:
     def as_dict(self) -> dict[str, Any]:
         return {"target": self.rule.target, "satisfied": self.satisfied, "as_of": self.as_of.isoformat(),
                 "credits": str(self.credits), "min_credits": str(self.rule.min_credits),
+                "level_credits": str(self.at_level), "min_level_credits": str(self.rule.level_credits),
                 "missing_required": self.missing_required, "rule_source": self.rule.source,
                 "items": [i.as_dict() for i in self.items], "explanation": self.explanation}
 
@@ -125,6 +140,53 @@ def part_credits(part: Specification, target: Specification | None) -> tuple[Dec
                         f"credit system of {target.code}, so they add nothing")
 
 
+def held_credits(held: Held, spec: Specification, target: Specification | None) -> tuple[Decimal, str]:
+    """The credits a held credential adds: those of the rule catalogue's ``spec``, but no more
+    than the credential records itself (an earlier, smaller version of the same course)."""
+    credits, note = part_credits(spec, target)
+    own = held.spec
+    if (not credits or own is None or own is spec or own.credits is None or spec.credits is None
+            or own.credit_system != spec.credit_system or Decimal(own.credits) >= Decimal(spec.credits)):
+        return credits, note
+    recorded = Decimal(own.credits)
+    return recorded, (f"; it records {_fmt(recorded)} credits, fewer than the {_fmt(Decimal(spec.credits))} "
+                      f"of {spec.code} in the catalogue, so it counts {_fmt(recorded)}")
+
+
+def eqf_level(held: Held, spec: Specification) -> int | None:
+    """The EQF level a credential counts at: the lower of its own and its specification's."""
+    levels = [s.eqf.number for s in (held.spec, spec) if s is not None and s.eqf is not None]
+    return min(levels) if levels else None
+
+
+def _below(level: int | None, target: Specification | None) -> str:
+    if level is None or target is None or target.eqf is None or level >= target.eqf.number:
+        return ""
+    return f"; it is at EQF level {level}, below the level {target.eqf.number} of {target.code}"
+
+
+def currency_years(rule: StackRule, spec: Specification) -> int | None:
+    """The shorter of the rule's and the part's own credit currency: a rule may shorten the
+    currency a specification publishes, never extend it."""
+    given = [years for years in (rule.currency_years, spec.credit_currency_years) if years is not None]
+    return min(given) if given else None
+
+
+def _valid_until(held: Held) -> dt.date | None:
+    own = held.spec
+    return valid_until(held.award, own) if own is not None else held.award.valid_until
+
+
+def last_current_day(held: Held, years: int | None) -> dt.date | None:
+    """The last day a credential counts: its currency's end, or the day before its
+    ``validUntil`` (that day's first instant), whichever comes first."""
+    ends = [currency_end(held.award.awarding_date, years)] if years else []
+    until = _valid_until(held)
+    if until is not None:
+        ends.append(until - dt.timedelta(days=1))
+    return min(ends) if ends else None
+
+
 def _not_current(held: Held, years: int | None, as_of: dt.date, label: str) -> str | None:
     """Why a credential no longer counts on ``as_of``: its credit currency ended, or the
     credential itself is no longer valid (``validUntil``)."""
@@ -133,8 +195,7 @@ def _not_current(held: Held, years: int | None, as_of: dt.date, label: str) -> s
         return (f"{label} was awarded on {award.awarding_date}; its credit currency of {years} years ended "
                 f"on {currency_end(award.awarding_date, years)}, before {as_of}: it no longer counts "
                 "(evidence of current knowledge may be accepted instead)")
-    own = held.spec
-    until = valid_until(award, own) if own is not None else award.valid_until
+    until = _valid_until(held)
     if until is not None and until <= as_of:  # validUntil is that day's first instant
         return (f"{label} is no longer valid on {as_of}: its validity ended on {until}; a renewed "
                 "credential may count instead")
@@ -143,6 +204,60 @@ def _not_current(held: Held, years: int | None, as_of: dt.date, label: str) -> s
 
 def _name(spec: Specification, language: str) -> str:
     return f"{pick(spec.title, language)} ({spec.code})"
+
+
+def contained(code: str, catalogue: Catalogue) -> set[str]:
+    """Every specification inside ``code`` through ``has_part``, at any depth."""
+    seen: set[str] = set()
+    todo = [code]
+    while todo:
+        spec = catalogue.specification(todo.pop())
+        for part in spec.has_part if spec is not None else ():
+            if part not in seen:
+                seen.add(part)
+                todo.append(part)
+    return seen
+
+
+def _overlap(item: Item, holder: Item, catalogue: Catalogue, lang: str) -> Item:
+    part = catalogue.specification(item.spec_code or "")
+    whole = catalogue.specification(holder.spec_code or "")
+    award, larger = item.held.award, holder.held.award
+    return Item(item.held, "overlap", item.spec_code, Decimal(0), (
+        f"{award.award_id} ({pick(part.title, lang) if part else item.spec_code}) is a part of "
+        f"{_name(whole, lang) if whole else holder.spec_code}, already counted with {larger.award_id} "
+        f"(awarded {larger.awarding_date}); credit counts once"))
+
+
+def _without_overlaps(items: list[Item], catalogue: Catalogue, lang: str) -> list[Item]:
+    """Counted credentials whose specification is inside another counted one's add nothing:
+    the larger credential's credit already includes theirs. Larger credentials are kept first."""
+    inside = {id(i): contained(i.spec_code, catalogue) for i in items if i.state == "counted" and i.spec_code}
+    kept: list[Item] = []
+    replaced: dict[int, Item] = {}
+    for item in sorted((i for i in items if id(i) in inside), key=lambda i: -len(inside[id(i)])):
+        holder = next((k for k in kept if item.spec_code in inside[id(k)]), None)
+        if holder is None:
+            kept.append(item)
+        else:
+            replaced[id(item)] = _overlap(item, holder, catalogue, lang)
+    return [replaced.get(id(i), i) for i in items]
+
+
+def covered(result: StackResult, catalogue: Catalogue) -> set[str]:
+    """Specifications counted, or inside one counted."""
+    codes = {i.spec_code for i in result.items if i.state == "counted" and i.spec_code}
+    return codes.union(*(contained(c, catalogue) for c in codes))
+
+
+def _duplicate(held: Held, first: Held, spec_name: str, label: str) -> str:
+    """Why a credential adds nothing next to ``first``: the same credential given twice (a
+    records row and its file), or a second credential for the same specification."""
+    if held.award.award_id == first.award.award_id:
+        return (f"{label} ({held.source}) is the same credential as the one counted ({first.source}), "
+                "given twice; it counts once")
+    return (f"{label} is a second credential for {spec_name}, already counted with {first.award.award_id} "
+            f"(awarded {first.award.awarding_date}); credit counts once")
 
 
 def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_of: dt.date,
@@ -170,6 +285,11 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
                               f"{label} belongs to learner {award.learner.id}, not {learner}; "
                               "check only one learner's credentials at a time"))
             continue
+        if spec is not None and spec.code == rule.target:
+            items.append(Item(h, "already-awarded", spec.code, Decimal(0),
+                              f"{label} is {target_name} itself, awarded on {award.awarding_date}: the "
+                              "learner holds the larger award already, and it is not awarded twice"))
+            continue
         if spec is None or spec.code not in rule.allowed:
             items.append(Item(h, "not-allowed", spec.code if spec else None, Decimal(0),
                               f"{label} does not count towards {target_name}: only {allowed_names} do"))
@@ -179,49 +299,86 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
                               f"{label} was awarded on {award.awarding_date}, after {as_of}, the date the "
                               "rule is judged on: it cannot count yet (judge on a later date, --as-of)"))
             continue
-        credits, note = part_credits(spec, target)
+        credits, note = held_credits(h, spec, target)
         if spec.code in counted_by_spec:
-            first = counted_by_spec[spec.code].award
             items.append(Item(h, "duplicate", spec.code, Decimal(0),
-                              f"{label} is a second credential for {_name(spec, lang)}, already counted "
-                              f"with {first.award_id} (awarded {first.awarding_date}); credit counts once"))
+                              _duplicate(h, counted_by_spec[spec.code], _name(spec, lang), label)))
             continue
-        years = rule.currency_years or spec.credit_currency_years
+        years = currency_years(rule, spec)
         stale = _not_current(h, years, as_of, label)
         if stale is not None:
             items.append(Item(h, "expired", spec.code, Decimal(0), stale))
             continue
         counted_by_spec[spec.code] = h
-        until = f" (current until {currency_end(award.awarding_date, years)})" if years else ""
+        last = last_current_day(h, years)
+        until = f" (current until {last})" if last else ""
+        level = eqf_level(h, spec)
         items.append(Item(h, "counted", spec.code, credits,
-                          f"{label} counts {_fmt(credits)} credits towards {target_name}{until}{note}"))
+                          f"{label} counts {_fmt(credits)} credits towards {target_name}{until}{note}"
+                          f"{_below(level, target)}", level))
+    items = _without_overlaps(items, catalogue, lang)
     total = sum((i.credits for i in items), Decimal(0))
-    missing = [c for c in rule.required if c not in counted_by_spec]
-    result = StackResult(rule, items, total, missing, as_of)
+    result = StackResult(rule, items, total, [], as_of, _at_level(items, target))
+    held_codes = covered(result, catalogue)
+    result.missing_required = [c for c in rule.required if c not in held_codes]
     result.explanation = _explain(result, catalogue, target_name, lang)
     return result
+
+
+def _at_level(items: list[Item], target: Specification | None) -> Decimal:
+    """Counted credits at the target's EQF level or above (a part of unknown level is not)."""
+    counted = [i for i in items if i.state == "counted"]
+    if target is None or target.eqf is None:
+        return sum((i.credits for i in counted), Decimal(0))
+    return sum((i.credits for i in counted if i.level is not None and i.level >= target.eqf.number),
+               Decimal(0))
 
 
 def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: str) -> list[str]:
     rule = result.rule
     lines = []
-    if result.satisfied:
+    if result.already_awarded:
+        first = result.already_awarded[0].award
+        lines.append(f"NOT SATISFIED: {target_name} was awarded to this learner already ({first.award_id}, "
+                     f"{first.awarding_date}); it is not awarded twice.")
+    elif result.satisfied:
         lines.append(f"SATISFIED: {_fmt(result.credits)} of {_fmt(rule.min_credits)} credits needed for "
                      f"{target_name} are held and current.")
     else:
         lines.append(f"NOT SATISFIED: {target_name} needs {_fmt(rule.min_credits)} credits; "
                      f"{_fmt(result.credits)} count.")
     lines += [f"  {item.state}: {item.reason}" for item in result.items]
+    held_codes = covered(result, catalogue)
     options = [s for s in (catalogue.specification(c) for c in rule.allowed)
-               if s is not None and not any(i.state == "counted" and i.spec_code == s.code
-                                            for i in result.items)]
+               if s is not None and s.code not in held_codes]
     hint = "; still open: " + ", ".join(
         f"{_name(s, lang)}, {_fmt(Decimal(s.credits or 0))} credits" for s in options) if options else ""
     if result.credits < rule.min_credits:
         lines.append(f"  missing: {_fmt(rule.min_credits - result.credits)} more credits{hint}")
     elif not result.counted:
         lines.append(f"  missing: no credential counts towards {target_name}{hint}")
+    if result.at_level < rule.level_credits:
+        target = catalogue.specification(rule.target)
+        level = target.eqf.number if target is not None and target.eqf is not None else "?"
+        lines.append(f"  missing: {_fmt(rule.level_credits - result.at_level)} more credits at EQF level "
+                     f"{level} or above ({_fmt(result.at_level)} of the {_fmt(rule.level_credits)} needed "
+                     "count)")
     for code in result.missing_required:
         spec = catalogue.specification(code)
         lines.append(f"  missing: {_name(spec, lang) if spec else code} is required")
+    if result.satisfied:
+        lines += _left_to_assess(result, catalogue.specification(rule.target), target_name)
     return lines
+
+
+def _left_to_assess(result: StackResult, target: Specification | None, target_name: str) -> list[str]:
+    """The target's credits no counted credential brings (a capstone, other modules): the
+    larger award claims them, so they are assessed before it is made."""
+    if target is None or target.credits is None or result.credits >= Decimal(target.credits):
+        return []
+    system = vocab.concept("credit-system", target.credit_system.value).codes[0].upper()
+    rest = Decimal(target.credits) - result.credits
+    return [f"  to assess: {_fmt(rest)} of the {_fmt(Decimal(target.credits))} {system} credits of "
+            f"{target_name} come from no credential counted here; the award claims all "
+            f"{_fmt(Decimal(target.credits))}, so assess those {_fmt(rest)} credits (such as a capstone or "
+            "other modules) before it is made"]

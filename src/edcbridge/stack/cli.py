@@ -95,11 +95,11 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], seal_p12: Path | None,
           password_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
-    explain what counts, what is missing, expired, not yet awarded, duplicate, not allowed or
-    unverified. A credential file counts only when it is sealed by the catalogue's issuer, the
-    seal valid and chaining to a trust anchor (--trust-anchor, or the chain of --seal); the
-    institution's own awards files (--records) are trusted as they are. Exit 1 when the rule is
-    not satisfied."""
+    explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
+    larger credential counted, not allowed, awarded already or unverified. A credential file
+    counts only when it is sealed by the catalogue's issuer, the seal valid and chaining to a
+    trust anchor (--trust-anchor, or the chain of --seal); the institution's own awards files
+    (--records) are trusted as they are. Exit 1 when the rule is not satisfied."""
     from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from

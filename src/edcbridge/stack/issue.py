@@ -24,6 +24,16 @@ class NotSatisfied(ValueError):
     """The rule is not satisfied: nothing can be issued (the explanation says why)."""
 
 
+def _check_date(result: StackResult, awarding_date: dt.date) -> None:
+    """The larger award is made no earlier than its latest part and no later than the day its
+    parts were judged on (their currency and validity could end in between)."""
+    latest = max(h.award.awarding_date for h in result.counted)
+    if not latest <= awarding_date <= result.as_of:
+        raise NotSatisfied(f"the larger award cannot be dated {awarding_date}: its latest part was awarded "
+                           f"on {latest} and the parts were judged on {result.as_of}; date it between the "
+                           "two, or judge the parts again on the awarding date")
+
+
 def stacked_award(result: StackResult, catalogue: Catalogue, *, awarding_date: dt.date,
                   award_id: str | None = None, grade: dict[str, str] | None = None) -> Award:
     counted = result.counted
@@ -35,6 +45,7 @@ def stacked_award(result: StackResult, catalogue: Catalogue, *, awarding_date: d
     if spec.assessment is not None and not grade:
         raise NotSatisfied(f"{spec.code} is assessed ({next(iter(spec.assessment.title.values()))}): "
                            "give the grade of the larger award (--grade)")
+    _check_date(result, awarding_date)
     learner = counted[0].award.learner
     parts = sorted(h.award.award_id for h in counted)
     digest = hashlib.sha256("/".join(parts).encode("utf-8")).hexdigest()[:10].upper()

@@ -2,8 +2,9 @@
 
 A rule names the ``target`` specification, the specifications that count towards it
 (``allowed``), those that must be among them (``required``), the credits needed
-(``min_credits``, in the target's credit system) and the credit currency in years (how long
-after its awarding date a credential still counts). Rules come from the catalogue itself,
+(``min_credits``, in the target's credit system), how many of them must be at the target's
+EQF level or above (``level_credits``, only from a rules file) and the credit currency in
+years (how long after its awarding date a credential still counts). Rules come from the catalogue itself,
 one per specification with ``has_part``:
 
 * allowed: the ``has_part`` specifications; required: none, or all of them when no part
@@ -11,7 +12,9 @@ one per specification with ``has_part``:
 * min_credits: the smaller of the target's credits and the parts' total in the target's
   credit system (what the target adds on top, such as a capstone, is assessed when the larger
   award is made);
-* currency_years: the target's ``credit_currency_years``, else each part's own.
+* currency_years: the target's ``credit_currency_years``. A part counts within the shorter of
+  the rule's currency and its own ``credit_currency_years``: a rule may shorten the currency a
+  part's specification publishes, never extend it.
 
 A rules file (YAML or JSON) overrides or adds rules::
 
@@ -21,12 +24,16 @@ A rules file (YAML or JSON) overrides or adds rules::
         required: [IMP-MC-DLH]
         min_credits: 20
         currency_years: 5
+
+A rules file that cannot be used is refused with its problems listed, each as
+``file:line: rules[i].field: problem; fix``.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from edcbridge import vocab
 from edcbridge.model import Catalogue, Specification
 
 
@@ -48,8 +56,11 @@ class StackRule(BaseModel):
     allowed: tuple[str, ...] = Field(description="Specification codes that count towards it")
     required: tuple[str, ...] = Field((), description="Codes that must be among the held credentials")
     min_credits: Decimal = Field(Decimal(0), ge=0, description="Credits needed, in the target's system")
+    level_credits: Decimal = Field(Decimal(0), ge=0, description="Of those, the credits needed at the "
+                                   "target's EQF level or above (a UK PGCert: 40 of its 60 at level 7)")
     currency_years: int | None = Field(None, ge=1, strict=True,  # YAML ``yes`` is no number of years
-                                       description="Credit currency; none: each part's own")
+                                       description="Credit currency, at most each part's own; none: "
+                                                   "each part's own")
     source: str = Field("catalogue", description="Where the rule comes from")
 
 
@@ -83,10 +94,44 @@ _HINTS = {
 }
 
 
-def _problem(where: str, error: Any) -> str:
-    loc = "".join(f".{part}" for part in error["loc"])
+Locate = Callable[..., str]  # (index, *field path) -> "path:line: rules[i].field"
+
+
+def _node_at(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    """The child of a composed YAML node: a mapping's value by key, a sequence's item by index."""
+    if isinstance(node, yaml.MappingNode):
+        return next((value for key, value in node.value if key.value == step), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        item: yaml.Node = node.value[step]
+        return item
+    return None
+
+
+def _locator(path: Path, text: str) -> Locate:
+    """Name a place in the rules file by line and field: ``rules.yaml:7: rules[1].allowed[0]``.
+    The line is that of the deepest node found along the field path (JSON is read as YAML)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+
+    def locate(index: int, *steps: str | int) -> str:
+        node = _node_at(_node_at(root, "rules"), index)
+        line = node.start_mark.line + 1 if node is not None else None
+        for step in steps:
+            node = _node_at(node, step)
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+        field = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
+        return f"{path}:{line}: rules[{index}]{field}" if line else f"{path}: rules[{index}]{field}"
+
+    return locate
+
+
+def _problem(locate: Locate, index: int, error: Any) -> str:
     hint = _HINTS.get(error["type"])
-    return f"{where}{loc}: {error['msg']}" + (f"; {hint}" if hint else "")
+    return f"{locate(index, *error['loc'])}: {error['msg']}" + (f"; {hint}" if hint else "")
 
 
 def _unknown(code: str, catalogue: Catalogue, where: str) -> str:
@@ -94,6 +139,42 @@ def _unknown(code: str, catalogue: Catalogue, where: str) -> str:
     close = difflib.get_close_matches(code, codes, n=2, cutoff=0.6)
     fix = f"did you mean {' or '.join(close)}?" if close else f"use one of {', '.join(codes)}"
     return f"{where}: specification {code!r} is not in the catalogue; {fix}"
+
+
+def _rule_problems(rule: StackRule, index: int, catalogue: Catalogue, locate: Locate) -> list[str]:
+    """What makes a well-formed rule unusable: unknown codes, a target counting towards itself,
+    required parts that are not allowed, credits the allowed parts can never reach."""
+    codes = [(("target",), rule.target), *((("allowed", i), c) for i, c in enumerate(rule.allowed)),
+             *((("required", i), c) for i, c in enumerate(rule.required))]
+    problems = [_unknown(code, catalogue, locate(index, *field)) for field, code in codes
+                if catalogue.specification(code) is None]
+    if rule.target in rule.allowed:
+        where = locate(index, "allowed", rule.allowed.index(rule.target))
+        problems.append(f"{where}: {rule.target} cannot count towards itself; remove it from allowed")
+    outside = [c for c in rule.required if c not in rule.allowed]
+    if outside:
+        where = locate(index, "required", rule.required.index(outside[0]))
+        problems.append(f"{where}: required {', '.join(outside)} not in allowed; add them to allowed")
+    target = catalogue.specification(rule.target)
+    if rule.level_credits and target is not None and target.eqf is None:
+        problems.append(f"{locate(index, 'level_credits')}: {rule.target} has no EQF level to count "
+                        "level_credits at; give it eqf in the catalogue or remove level_credits")
+    if not problems:
+        problems += _unreachable(rule, index, catalogue, locate)
+    return problems
+
+
+def _unreachable(rule: StackRule, index: int, catalogue: Catalogue, locate: Locate) -> list[str]:
+    """``min_credits`` above what all allowed specifications carry together can never be met."""
+    target = catalogue.specification(rule.target)
+    reachable = sum((_credits(catalogue.specification(c), target) for c in dict.fromkeys(rule.allowed)),
+                    Decimal(0))
+    if rule.min_credits <= reachable or target is None:
+        return []
+    system = vocab.concept("credit-system", target.credit_system.value).codes[0].upper()
+    return [f"{locate(index, 'min_credits')}: min_credits {format(rule.min_credits, 'f')} cannot be reached: "
+            f"the allowed specifications carry {format(reachable, 'f')} {system} credits together (credits "
+            f"in another credit system count nothing); lower min_credits or allow more specifications"]
 
 
 def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
@@ -113,27 +194,20 @@ def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
         raise RuleError(f"{path}: expected a mapping with a 'rules' list, e.g. rules: [{{target: CODE, "
                         "allowed: [CODE, ...], min_credits: 15}]")
     rules = derive_rules(catalogue)
+    locate = _locator(path, text)
     problems = []
     given: dict[str, int] = {}
     for index, item in enumerate(items):
-        where = f"{path}: rules[{index}]"
         try:
             rule = StackRule.model_validate({**item, "source": f"{path.name} rules[{index}]"}
                                             if isinstance(item, dict) else item)
         except ValidationError as exc:
-            problems += [_problem(where, error) for error in exc.errors()]
+            problems += [_problem(locate, index, error) for error in exc.errors()]
             continue
-        for code in (rule.target, *rule.allowed, *rule.required):
-            if catalogue.specification(code) is None:
-                problems.append(_unknown(code, catalogue, where))
-        if rule.target in rule.allowed:
-            problems.append(f"{where}: {rule.target} cannot count towards itself; remove it from allowed")
-        outside = [c for c in rule.required if c not in rule.allowed]
-        if outside:
-            problems.append(f"{where}: required {', '.join(outside)} not in allowed; add them to allowed")
+        problems += _rule_problems(rule, index, catalogue, locate)
         if rule.target in given:
-            problems.append(f"{where}: a second rule for {rule.target} (rules[{given[rule.target]}] is one); "
-                            "keep one rule per target")
+            problems.append(f"{locate(index, 'target')}: a second rule for {rule.target} "
+                            f"(rules[{given[rule.target]}] is one); keep one rule per target")
         given.setdefault(rule.target, index)
         rules[rule.target] = rule
     if problems:

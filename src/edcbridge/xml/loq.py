@@ -7,7 +7,9 @@ carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and
 Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
 into their reference sections and linked by ``idref``, with the same deterministic ids as the
 credential export. A specification the LOQ profile cannot describe (no homepage, ISCED-F code
-or learning outcome, all mandatory there) is left out with a finding saying what to add.
+or learning outcome, all mandatory there) is left out with a finding saying what to add; so is
+a ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
+to one record kind), and the level of a specification that has only one of EQF and NQF.
 """
 
 from __future__ import annotations
@@ -213,8 +215,42 @@ def _is_qualification(spec: Specification) -> bool:
     return spec.eqf is not None and spec.nqf is not None
 
 
+def _level_loss(spec: Specification) -> list[Finding]:
+    """A specification with one level only is published without it: LOQ carries EQF and NQF
+    levels on a qualification, which needs both."""
+    if _is_qualification(spec) or (spec.eqf is None and spec.nqf is None):
+        return []
+    given, missing = ("eqf", "nqf") if spec.eqf is not None else ("nqf", "eqf")
+    return [Finding("loq-loss", "warning", f"specifications[{spec.code}].{given}",
+                    f"published as a learningAchievementSpecification without its {given} level: "
+                    "LOQ gives levels to a qualification only, which needs both eqf and nqf",
+                    f"add {missing} to specification {spec.code!r} to publish it as a qualification")]
+
+
+def _record_tag(spec: Specification) -> str:
+    return "qualification" if _is_qualification(spec) else "learningAchievementSpecification"
+
+
+def _has_part(doc: _Doc, element: etree._Element, spec: Specification, ids: dict[str, str]) -> None:
+    """``hasPart`` links between records of one kind only: the schema's keyrefs tie a
+    qualification's parts to qualifications and a specification's to specifications."""
+    for code in spec.has_part:
+        part = doc.catalogue.specification(code)
+        if code not in ids or part is None:
+            continue
+        if _record_tag(part) == _record_tag(spec):
+            doc.ref(element, "hasPart", ids[code])
+            continue
+        doc.losses.append(Finding(
+            "loq-loss", "warning", f"specifications[{spec.code}].has_part",
+            f"{code!r} is published as a {_record_tag(part)} and {spec.code!r} as a "
+            f"{_record_tag(spec)}; LOQ links hasPart only between records of one kind, so this "
+            "link is left out",
+            f"give both {spec.code!r} and {code!r} an eqf and an nqf level (or neither)"))
+
+
 def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: dict[str, str]) -> None:
-    tag = "qualification" if _is_qualification(spec) else "learningAchievementSpecification"
+    tag = _record_tag(spec)
     element = etree.Element(_q(tag), id=sid)
     doc.identifier(element, SPEC_SCHEME, spec.code)
     doc.strings(element, "title", spec.title)
@@ -247,10 +283,10 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
     assessment = _assessment(doc, spec, sid)
     if assessment:
         doc.ref(element, "provenBy", assessment)
-    for name, codes in (("hasPart", spec.has_part), ("isPartOf", spec.part_of)):
-        for code in codes:
-            if code in ids:
-                doc.ref(element, name, ids[code])
+    _has_part(doc, element, spec, ids)
+    for code in spec.part_of:
+        if code in ids:
+            doc.ref(element, "isPartOf", ids[code])
     opportunity = _sub(element, "awardingOpportunity")
     doc.ref(opportunity, "awardingBody", provider)
     doc.ref(opportunity, "learningAchievementSpecification", sid)
@@ -313,6 +349,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}]",
                                     "accreditation is carried for qualifications only (EQF and NQF "
                                     "levels both set)", "add eqf and nqf to describe it as a qualification"))
+        findings += _level_loss(spec)
         for field_name in ("learning_outcome_summary", "prerequisites"):
             value = getattr(spec, field_name)
             if value and len(value) > 1:

@@ -1,0 +1,84 @@
+"""Opening a run's journal: a disk that cannot take it, and journals of other versions."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, Pending
+from tests.conftest import FIXTURES
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+def _files_stay_small() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails instead (EFBIG), as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))  # a report's first line, no journal page
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs a file size limit")
+def test_a_journal_that_cannot_be_written_at_the_start_is_a_folder_problem(store, tmp_path: Path) -> None:
+    """A disk full as the run starts says so; it never advises moving the journal aside (which
+    would part the folder from its audit trail and redo every record)."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "edcbridge", "export", str(FIXTURES / "imperial" / "awards.csv"),
+               "-c", str(CATALOGUE), "-o", str(out), "-q"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False,
+                            env={**os.environ, "EDCBRIDGE_SCHEMAS": str(store.root)},
+                            preexec_fn=_files_stay_small)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{out}: the output folder cannot be written" in result.stderr
+    assert "move it aside" not in result.stderr
+
+
+def test_a_journal_of_an_earlier_layout_gains_the_columns_it_lacks(tmp_path: Path) -> None:
+    """A journal from before deliveries kept the run and the versions a wallet may hold, or
+    records their failing stage: the upgraded tool goes on with it."""
+    path = tmp_path / JOURNAL_NAME
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE records (key TEXT PRIMARY KEY, input_hash TEXT NOT NULL, state TEXT NOT NULL,
+                outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+            CREATE TABLE deliveries (key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT,
+                path TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT,
+                error TEXT, updated REAL NOT NULL, PRIMARY KEY (key, target));
+            INSERT INTO records VALUES ('imperial/OLD', 'ab', 'done', '{}', NULL, 1, 1);
+            INSERT INTO deliveries VALUES ('imperial/OLD', 'wallet', 'a@b.eu', 'p', 'cd', 'delivered',
+                'w-1', NULL, 1);""")
+    db.close()
+    journal = Journal(path)
+    try:
+        journal.record("imperial/NEW", "ef", "failed", "seal", {}, "no seal", [])
+        journal.queue_delivery("imperial/OLD", "wallet", "a@b.eu", "p", "ce")
+        journal.commit()
+        pending = journal.pending_deliveries("wallet")
+    finally:
+        journal.close()
+    assert pending == [Pending("imperial/OLD", "a@b.eu", "p", "ce", frozenset())]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT stage FROM records WHERE key = 'imperial/NEW'").fetchone() == ("seal",)
+        assert db.execute("PRAGMA user_version").fetchone()[0] > 0  # its layout is noted
+    db.close()
+
+
+def test_a_journal_of_a_newer_layout_is_left_alone(tmp_path: Path) -> None:
+    """An older tool run on a folder a newer one wrote says which, and writes nothing there."""
+    path = tmp_path / JOURNAL_NAME
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        newer = db.execute("PRAGMA user_version").fetchone()[0] + 1
+        db.execute(f"PRAGMA user_version = {newer}")
+    db.close()
+    with pytest.raises(sqlite3.DatabaseError, match="written by a newer edcbridge"):
+        Journal(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (newer,)
+    db.close()

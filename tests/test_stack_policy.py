@@ -1,0 +1,168 @@
+"""Stacking as the frameworks require: credit counts once, for what it records, while current."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from edcbridge.load import load_catalogue
+from edcbridge.model import Award, Catalogue, parse
+from edcbridge.stack import Held, NotSatisfied, StackRule, check_stack, derive_rules, stacked_credential
+from tests.conftest import FIXTURES
+from tests.test_official_conformance import _conforms
+
+TARGET = "IMP-PGCERT-DSH"
+PARTS = ("IMP-MC-MLH", "IMP-MC-CRA", "IMP-MC-DLH")
+AS_OF = dt.date(2027, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+
+
+def _held(catalogue: Catalogue, code: str, day: str, award_id: str) -> Held:
+    award = parse(Award, {"award_id": award_id, "specification": code, "awarding_date": day,
+                          "grade": {"en": "Merit"},
+                          "learner": {"id": "02214587", "given_name": {"en": "Chloé"},
+                                      "family_name": {"en": "Lefèvre-Dubois"}}})
+    return Held(award, catalogue, award_id)
+
+
+def _with_specs(catalogue: Catalogue, **changes: Mapping[str, object]) -> Catalogue:
+    specs = tuple(s.model_copy(update=changes[s.code]) if s.code in changes else s
+                  for s in catalogue.specifications)
+    return catalogue.model_copy(update={"specifications": specs})
+
+
+def _with_masters(catalogue: Catalogue) -> Catalogue:
+    """The catalogue with an MSc built from the postgraduate certificate and its own parts."""
+    pgcert = catalogue.specification(TARGET)
+    assert pgcert is not None
+    msc = pgcert.model_copy(update={"code": "IMP-MSC-HDS", "title": {"en": "MSc in Health Data Science"},
+                                    "credits": Decimal(90), "has_part": (TARGET, *PARTS)})
+    return catalogue.model_copy(update={"specifications": (*catalogue.specifications, msc)})
+
+
+def _states(result: object) -> dict[str, str]:
+    return {i.held.award.award_id: i.state for i in result.items}  # type: ignore[attr-defined]
+
+
+def test_parts_inside_a_counted_larger_credential_count_once(catalogue: Catalogue) -> None:
+    masters = _with_masters(catalogue)
+    rule = StackRule(target="IMP-MSC-HDS", allowed=(TARGET, *PARTS), required=("IMP-MC-DLH",),
+                     min_credits=Decimal(40))
+    held = [_held(masters, TARGET, "2026-06-30", "PG"), _held(masters, "IMP-MC-MLH", "2025-07-14", "P1"),
+            _held(masters, "IMP-MC-DLH", "2025-12-12", "P3")]
+    result = check_stack(rule, held, masters, as_of=AS_OF)
+    assert _states(result) == {"PG": "counted", "P1": "overlap", "P3": "overlap"}
+    assert result.credits == 30 and not result.satisfied
+    assert result.missing_required == []  # the certificate holds the required part
+    reason = next(i.reason for i in result.items if i.held.award.award_id == "P1")
+    assert reason == ("P1 (Machine Learning for Health Data) is a part of Postgraduate Certificate in Data "
+                      "Science for Health (IMP-PGCERT-DSH), already counted with PG (awarded 2026-06-30); "
+                      "credit counts once")
+    assert "still open: Climate Risk Analytics" not in "\n".join(result.explanation)
+
+
+def test_the_larger_award_lists_no_part_twice(reference: Path, catalogue: Catalogue) -> None:
+    masters = _with_masters(catalogue)
+    rule = StackRule(target="IMP-MSC-HDS", allowed=(TARGET, *PARTS), min_credits=Decimal(30))
+    held = [_held(masters, TARGET, "2026-06-30", "PG"), _held(masters, "IMP-MC-MLH", "2025-07-14", "P1")]
+    result = check_stack(rule, held, masters, as_of=AS_OF)
+    doc = stacked_credential(result, masters, awarding_date=AS_OF, grade={"en": "Merit"})
+    parts = doc["credentialSubject"]["hasClaim"]["hasPart"]
+    assert [p["title"]["en"] for p in parts] == ["Postgraduate Certificate in Data Science for Health"]
+    conforms, text = _conforms(doc)
+    assert conforms, text
+
+
+def test_a_rule_cannot_extend_a_parts_own_credit_currency(catalogue: Catalogue) -> None:
+    longer = _with_specs(catalogue, **{TARGET: {"credit_currency_years": 10}})
+    rule = derive_rules(longer)[TARGET]
+    result = check_stack(rule, [_held(longer, "IMP-MC-MLH", "2021-01-10", "OLD")], longer, as_of=AS_OF)
+    assert _states(result) == {"OLD": "expired"}  # its own 5 years ended on 2026-01-10
+    assert result.items[0].reason.startswith("OLD (Machine Learning for Health Data) was awarded on "
+                                             "2021-01-10; its credit currency of 5 years ended on 2026-01-10")
+    shorter = _with_specs(catalogue, **{TARGET: {"credit_currency_years": 3}})
+    result = check_stack(derive_rules(shorter)[TARGET], [_held(shorter, "IMP-MC-MLH", "2023-01-10", "MID")],
+                         shorter, as_of=AS_OF)
+    assert _states(result) == {"MID": "expired"}  # the target's 3 years are shorter than the part's 5
+
+
+def test_a_credential_counts_no_more_credits_than_it_records(catalogue: Catalogue) -> None:
+    earlier = _with_specs(catalogue, **{"IMP-MC-MLH": {"credits": Decimal("2.5")}})
+    rule = derive_rules(catalogue)[TARGET]
+    result = check_stack(rule, [_held(earlier, "IMP-MC-MLH", "2025-01-10", "A1"),
+                                _held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"),
+                                _held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")], catalogue, as_of=AS_OF)
+    assert result.credits == 25 and not result.satisfied
+    reason = next(i.reason for i in result.items if i.held.award.award_id == "A1")
+    assert reason.startswith("A1 (Machine Learning for Health Data) counts 2.5 credits")
+    assert reason.endswith("it records 2.5 credits, fewer than the 5 of IMP-MC-MLH in the catalogue, so it "
+                           "counts 2.5")
+
+
+def test_current_until_is_the_earlier_of_currency_and_validity(catalogue: Catalogue) -> None:
+    lapsing = _with_specs(catalogue, **{"IMP-MC-MLH": {"validity_years": 1}})
+    rule = derive_rules(lapsing)[TARGET]
+    result = check_stack(rule, [_held(lapsing, "IMP-MC-MLH", "2026-06-01", "A1")], lapsing, as_of=AS_OF)
+    assert result.items[0].reason.endswith("(current until 2027-05-31)")  # validUntil 2027-06-01
+    lasting = check_stack(derive_rules(catalogue)[TARGET],
+                          [_held(catalogue, "IMP-MC-MLH", "2026-06-01", "A1")], catalogue, as_of=AS_OF)
+    assert lasting.items[0].reason.endswith("(current until 2031-06-01)")
+
+
+def test_satisfied_explanation_names_the_credits_left_to_assess(catalogue: Catalogue) -> None:
+    galway = load_catalogue(FIXTURES / "galway" / "catalogue.yaml")
+    result = check_stack(derive_rules(galway)["GAL-PGCERT-DA"],
+                         [_held(galway, "GAL-MC-PYDA", "2025-01-10", "G1")], galway, as_of=AS_OF)
+    assert result.satisfied
+    assert result.explanation[-1] == (
+        "  to assess: 55 of the 60 ECTS credits of Postgraduate Certificate in Data Analytics "
+        "(GAL-PGCERT-DA) come from no credential counted here; the award claims all 60, so assess those 55 "
+        "credits (such as a capstone or other modules) before it is made")
+    full = check_stack(derive_rules(catalogue)[TARGET],
+                       [_held(catalogue, code, "2025-06-01", code) for code in PARTS], catalogue, as_of=AS_OF)
+    assert full.explanation[-1].startswith("  to assess: 2.5 of the 30 ECTS credits of Postgraduate")
+
+
+def test_the_larger_award_is_dated_between_its_latest_part_and_the_judging_day(catalogue: Catalogue) -> None:
+    held = [_held(catalogue, code, day, code) for code, day in zip(PARTS, ("2025-01-10", "2025-05-01",
+                                                                            "2026-06-01"), strict=True)]
+    result = check_stack(derive_rules(catalogue)[TARGET], held, catalogue, as_of=AS_OF)
+    assert result.satisfied
+    for day in (dt.date(2026, 5, 31), AS_OF + dt.timedelta(days=1)):
+        with pytest.raises(NotSatisfied, match=f"cannot be dated {day}: its latest part was awarded on "
+                                               "2026-06-01 and the parts were judged on 2027-03-01"):
+            stacked_credential(result, catalogue, awarding_date=day, grade={"en": "Merit"})
+    doc = stacked_credential(result, catalogue, awarding_date=dt.date(2026, 6, 1), grade={"en": "Merit"})
+    assert doc["credentialSubject"]["hasClaim"]["awardedBy"]["awardingDate"].startswith("2026-06-01")
+
+
+def test_a_learner_holding_the_larger_award_is_not_awarded_it_again(catalogue: Catalogue) -> None:
+    held = [_held(catalogue, code, "2025-06-01", code) for code in PARTS]
+    held.append(_held(catalogue, TARGET, "2026-06-30", "PG"))
+    result = check_stack(derive_rules(catalogue)[TARGET], held, catalogue, as_of=AS_OF)
+    assert not result.satisfied and result.credits == Decimal("27.5")
+    assert _states(result)["PG"] == "already-awarded"
+    assert result.explanation[0] == ("NOT SATISFIED: Postgraduate Certificate in Data Science for Health "
+                                     "(IMP-PGCERT-DSH) was awarded to this learner already (PG, 2026-06-30); "
+                                     "it is not awarded twice.")
+    with pytest.raises(NotSatisfied):
+        stacked_credential(result, catalogue, awarding_date=AS_OF, grade={"en": "Merit"})
+
+
+def test_the_same_credential_given_twice_is_named_as_such(catalogue: Catalogue) -> None:
+    row = _held(catalogue, "IMP-MC-MLH", "2025-01-10", "A1")
+    file = Held(row.award, catalogue, "held/A1.jsonld")
+    result = check_stack(derive_rules(catalogue)[TARGET], [Held(row.award, catalogue, "awards.csv:2"), file],
+                         catalogue, as_of=AS_OF)
+    assert [i.state for i in result.items] == ["counted", "duplicate"] and result.credits == 5
+    assert result.items[1].reason == ("A1 (Machine Learning for Health Data) (held/A1.jsonld) is the same "
+                                      "credential as the one counted (awards.csv:2), given twice; it counts "
+                                      "once")

@@ -1,0 +1,106 @@
+"""Rules files: every problem names the file, the line, the rule's field and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from edcbridge.load import load_catalogue
+from edcbridge.model import Catalogue
+from edcbridge.stack import RuleError, load_rules
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+
+
+def _problems(path: Path, catalogue: Catalogue) -> list[str]:
+    with pytest.raises(RuleError) as caught:
+        load_rules(path, catalogue)
+    return str(caught.value).splitlines()
+
+
+def test_field_errors_name_their_line(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n"
+                    "  - target: IMP-PGCERT-DSH\n"          # line 2
+                    "    allowed: [IMP-MC-MLH, IMP-MC-CRA]\n"
+                    "    min_credits: -1\n"                 # line 4
+                    "    currency_years: yes\n", "utf-8")   # line 5
+    assert _problems(path, catalogue) == [
+        f"{path}:4: rules[0].min_credits: Input should be greater than or equal to 0",
+        f"{path}:5: rules[0].currency_years: Input should be a valid integer",
+    ]
+
+
+def test_unknown_codes_name_the_line_of_the_list_item(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n"
+                    "  - target: IMP-PGCERT-DSH\n"
+                    "    allowed:\n"
+                    "      - IMP-MC-MLH\n"
+                    "      - IMP-MC-MLX\n"                  # line 5
+                    "    required: [IMP-MC-DLH]\n", "utf-8")  # line 6
+    assert _problems(path, catalogue) == [
+        f"{path}:5: rules[0].allowed[1]: specification 'IMP-MC-MLX' is not in the catalogue; did you mean "
+        "IMP-MC-MLH or IMP-MC-DLH?",
+        f"{path}:6: rules[0].required[0]: required IMP-MC-DLH not in allowed; add them to allowed",
+    ]
+
+
+def test_json_rules_files_name_lines_too(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text('{"rules": [\n'
+                    '  {"target": "IMP-PGCERT-DSH",\n'
+                    '   "allowed": ["IMP-MC-MLH", "IMP-PGCERT-DSH"]}\n'
+                    "]}\n", "utf-8")
+    assert _problems(path, catalogue) == [
+        f"{path}:3: rules[0].allowed[1]: IMP-PGCERT-DSH cannot count towards itself; remove it from allowed",
+    ]
+
+
+def test_min_credits_the_allowed_parts_cannot_reach_is_refused(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n"
+                    "  - target: IMP-PGCERT-DSH\n"
+                    "    allowed: [IMP-MC-MLH, IMP-MC-CRA]\n"
+                    "    min_credits: 20\n", "utf-8")
+    assert _problems(path, catalogue) == [
+        f"{path}:4: rules[0].min_credits: min_credits 20 cannot be reached: the allowed specifications carry "
+        "12.5 ECTS credits together (credits in another credit system count nothing); lower min_credits or "
+        "allow more specifications",
+    ]
+    path.write_text("rules:\n  - target: IMP-PGCERT-DSH\n    allowed: [IMP-MC-MLH, IMP-MC-CRA]\n"
+                    "    min_credits: 12.5\n", "utf-8")
+    assert load_rules(path, catalogue)["IMP-PGCERT-DSH"].min_credits == 12.5
+
+
+def test_credits_needed_at_the_targets_level(catalogue: Catalogue, tmp_path: Path) -> None:
+    from edcbridge.stack import check_stack
+    from tests.test_stack_check import held
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - target: IMP-PGCERT-DSH\n    allowed: [IMP-MC-MLH, IMP-MC-CRA, IMP-MC-DLH]\n"
+                    "    min_credits: 12.5\n    level_credits: 12.5\n", "utf-8")
+    rule = load_rules(path, catalogue)["IMP-PGCERT-DSH"]
+    day = dt.date(2027, 3, 1)
+    result = check_stack(rule, [held(catalogue, "IMP-MC-MLH", "2025-01-10", "A1"),
+                                held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2")], catalogue, as_of=day)
+    assert result.credits == Decimal("12.5") and result.at_level == 5 and not result.satisfied
+    assert result.items[0].reason.endswith("; it is at EQF level 6, below the level 7 of IMP-PGCERT-DSH")
+    assert result.explanation[-1] == ("  missing: 7.5 more credits at EQF level 7 or above (5 of the 12.5 "
+                                      "needed count)")
+    enough = check_stack(rule, [held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")], catalogue, as_of=day)
+    assert enough.satisfied and enough.at_level == 15
+    unlevelled = catalogue.model_copy(update={"specifications": tuple(
+        s.model_copy(update={"eqf": None}) if s.code == "IMP-PGCERT-DSH" else s
+        for s in catalogue.specifications)})
+    assert _problems(path, unlevelled) == [
+        f"{path}:5: rules[0].level_credits: IMP-PGCERT-DSH has no EQF level to count level_credits at; give "
+        "it eqf in the catalogue or remove level_credits",
+    ]
