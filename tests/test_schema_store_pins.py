@@ -109,6 +109,18 @@ def test_a_folder_given_as_mirror_is_a_usage_error_naming_from(mirror: str, tmp_
     assert "schemas install --from DIR" in result.stderr
 
 
+def test_install_without_a_source_says_the_shared_folder_was_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a checkout beside ../shared/reference, the default source is missing: the message
+    says so and gives both routes, instead of only asking for one of two options."""
+    monkeypatch.setattr("edcbridge.cli.find_reference_dir", lambda: None)
+    result = CliRunner().invoke(main, ["schemas", "install", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2
+    assert "no shared reference folder" in result.stderr
+    assert "--from DIR" in result.stderr and "--download" in result.stderr
+
+
 def test_a_file_without_public_download_is_not_sent_to_download(own_store: SchemaStore) -> None:
     (own_store.root / EBSI_EDC).unlink()
     with pytest.raises(SchemaStoreError) as missing:

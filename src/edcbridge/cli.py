@@ -418,8 +418,12 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
         raise click.UsageError("--mirror is for --download: add --download to fetch from the mirror")
     if bool(source) == bool(download):
         source = source or (None if download else find_reference_dir())
-        if source is None or download:
+        if download:
             raise click.UsageError("give exactly one of --from DIR or --download")
+        if source is None:
+            raise click.UsageError("no shared reference folder (../shared/reference) beside this "
+                                   "checkout: give --from DIR (a copy of the official files) or "
+                                   "--download")
     store = SchemaStore(store_dir or default_store_dir())
 
     def progress(path: str, state: str) -> None:  # each file as it ends: a download takes a while

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.oid4vci.errors import Oid4vciError
-from edcbridge.pipeline.journal import JOURNAL_NAME, output_file
+from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, output_file
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,11 @@ class AwardSource:
         self._query("SELECT key, state FROM records LIMIT 1", ())  # a journal, readable: say so now
 
     def _query(self, sql: str, params: tuple[str, ...]) -> list[tuple[str, str]]:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
+        try:  # read-only, by a URI that keeps a folder named "out #2" or "100%" that folder
+            db = open_read_only(self.path)
+        except sqlite3.Error as exc:
+            raise Oid4vciError(f"cannot read the journal {self.path} ({exc}): is it an edcbridge "
+                               "export folder? Export again into a new folder") from None
         try:
             return [(str(a), str(b)) for a, b in db.execute(sql, params).fetchall()]
         except sqlite3.Error as exc:
