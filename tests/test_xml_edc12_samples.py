@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.xml import edc12, xsd
@@ -120,3 +121,25 @@ def test_an_organisation_with_only_a_vat_number_is_reported_without_registration
     where = [f.where for f in edc12.not_carried(award, catalogue)]
     assert f"organization[{issuer.key}]/registration" in where
     _valid(tree, store)
+
+
+def test_the_learner_has_a_full_name_as_in_the_ec_samples_and_the_json_ld(
+        awards: list[tuple[str, Award, Catalogue]], store: SchemaStore, reference: Path) -> None:
+    """Every EC sample names its learner with fullName beside givenNames and familyName; viewers
+    show it. Records without a full name get the given and family names joined, as in JSON-LD."""
+    for sample in SAMPLES:
+        subject = etree.parse(str(reference / sample)).getroot().find(".//e:credentialSubject", NS)
+        assert subject is not None and subject.find("e:fullName/e:text", NS) is not None, sample
+    checked = 0
+    for _, award, catalogue in awards:
+        if award.learner.full_name or set(award.learner.given_name) != set(award.learner.family_name):
+            continue
+        tree = edc12.to_edc_xml(award, catalogue)
+        subject = tree.getroot().find(".//e:credentialSubject", NS)
+        assert subject is not None
+        texts = [t.text for t in subject.iterfind("e:fullName/e:text", NS)]
+        person = to_edc(award, catalogue)["credentialSubject"]
+        assert texts == list(person["fullName"].values()), award.award_id
+        checked += 1
+    assert checked
+    _valid(edc12.to_edc_xml(awards[0][1], awards[0][2]), store)

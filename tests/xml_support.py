@@ -90,7 +90,7 @@ def carried(award: Award, catalogue: Catalogue, fmt: str) -> dict[str, Any]:
     learner = award.learner
     given, family = _one(learner.given_name, primary), _one(learner.family_name, primary)
     full = _one(learner.full_name, primary)
-    if fmt == "json" and full is None and given and family and next(iter(given)) == next(iter(family)):
+    if full is None and given and family and next(iter(given)) == next(iter(family)):
         full = {next(iter(given)): f"{next(iter(given.values()))} {next(iter(family.values()))}"}
     if award.grade:
         # 1.2 grades are one string without a language: read back in the primary language

@@ -27,7 +27,15 @@ from edcbridge.mapping.nodes import (
     note,
     web_resource,
 )
-from edcbridge.model import Award, Catalogue, EscoSkill, Organisation, QualityAssurance, Specification
+from edcbridge.model import (
+    Award,
+    Catalogue,
+    EscoSkill,
+    Learner,
+    Organisation,
+    QualityAssurance,
+    Specification,
+)
 
 CONTEXT = ["https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap"]
 SHAPES_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
@@ -282,13 +290,23 @@ def _one_name(name: dict[str, str], primary: str) -> dict[str, str]:
     return {lang: name[lang]}
 
 
+def full_name(learner: Learner, primary: str) -> dict[str, str] | None:
+    """The learner's full name in one language: as given, else the given and family names
+    joined when they are in the same language (as the EC's samples carry one)."""
+    if learner.full_name:
+        return _one_name(learner.full_name, primary)
+    given = _one_name(learner.given_name, primary)
+    family = _one_name(learner.family_name, primary)
+    if next(iter(given)) != next(iter(family)):
+        return None
+    return {next(iter(given)): f"{next(iter(given.values()))} {next(iter(family.values()))}"}
+
+
 def _person(award: Award, primary: str, claim: Node) -> Node:
     learner = award.learner
     given = _one_name(learner.given_name, primary)
     family = _one_name(learner.family_name, primary)
-    full = _one_name(learner.full_name, primary) if learner.full_name else None
-    if full is None and next(iter(given)) == next(iter(family)):
-        full = {next(iter(given)): f"{next(iter(given.values()))} {next(iter(family.values()))}"}
+    full = full_name(learner, primary)
     node: Node = {"type": "Person", "identifier": {"type": "Identifier",
                                                    "schemeName": "Student number",
                                                    "notation": learner.id},

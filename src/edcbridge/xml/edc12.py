@@ -20,7 +20,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from edcbridge import vocab
-from edcbridge.mapping.edc import languages_of, mailto, valid_until
+from edcbridge.mapping.edc import full_name, languages_of, mailto, valid_until
 from edcbridge.mapping.nodes import NAMESPACE, credential_id, date_time
 from edcbridge.model import Award, Catalogue, Organisation, QualityAssurance, Specification
 from edcbridge.validation.findings import Finding
@@ -394,7 +394,7 @@ def _subject(w: _Writer, root: etree._Element, award: Award, spec: Specification
         etree.SubElement(contact, q("mailBox"), {"uri": mailto(learner.email)})
     if learner.national_id and learner.national_id_country:
         _legal(subject, "nationalId", learner.national_id, learner.national_id_country)
-    _name(w, subject, "fullName", learner.full_name, primary)
+    _name(w, subject, "fullName", full_name(learner, primary), primary)
     _name(w, subject, "givenNames", learner.given_name, primary)
     _name(w, subject, "familyName", learner.family_name, primary)
     if learner.date_of_birth:

@@ -345,6 +345,17 @@ def _assessment(proven: Node | None) -> tuple[Node | None, dict[str, str] | None
     return {k: v for k, v in data.items() if v is not None}, grade
 
 
+def _own_full_name(full: Any, given: Any, family: Any) -> Any:
+    """The full name, unless it is the given and family names joined, as edcbridge writes one
+    when the records have none: reading it as the learner's own would change the records."""
+    if isinstance(full, dict) and isinstance(given, dict) and isinstance(family, dict) and all(
+        lang in given and lang in family and text == f"{given[lang]} {family[lang]}"
+        for lang, text in full.items()
+    ):
+        return None
+    return full
+
+
 def _learner(person: Node, notes: list[str]) -> Node:
     identifier = _identifier(person)
     subject_id = person.get("id") if isinstance(person.get("id"), str) and person["id"].strip() else None
@@ -357,7 +368,7 @@ def _learner(person: Node, notes: list[str]) -> Node:
         raise NotImportable("the credential subject has no givenName or familyName; it cannot be read as an "
                            "award to a person")
     data: Node = {"id": learner_id, "given_name": given, "family_name": family,
-                  "full_name": _text(person.get("fullName")),
+                  "full_name": _own_full_name(_text(person.get("fullName")), given, family),
                   "date_of_birth": _date(person.get("dateOfBirth")), "email": _mailbox(person)}
     national = _first(person.get("nationalID") or person.get("nationalId"))
     if isinstance(national, dict) and national.get("notation"):
