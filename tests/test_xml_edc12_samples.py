@@ -143,3 +143,20 @@ def test_the_learner_has_a_full_name_as_in_the_ec_samples_and_the_json_ld(
         checked += 1
     assert checked
     _valid(edc12.to_edc_xml(awards[0][1], awards[0][2]), store)
+
+
+def test_only_organisations_the_credential_holds_are_reported_as_losing_something(
+        awards: list[tuple[str, Award, Catalogue]]) -> None:
+    """An organisation of the catalogue that this credential does not name (another faculty,
+    another award's agency) loses nothing in it: a report line for it would be noise on every row."""
+    _, award, catalogue = next(a for a in awards if a[0] == "sofia")
+    stranger = catalogue.organisations[0].model_copy(update={
+        "key": "other-faculty", "legal_name": {"fr": "Autre faculté"}, "registration": None,
+        "eidas_identifier": None, "deqar_id": None, "eter_id": None, "erasmus_code": None})
+    catalogue = catalogue.model_copy(update={"organisations": (*catalogue.organisations, stranger)})
+    xml = edc12.serialise(edc12.to_edc_xml(award, catalogue))
+    assert b"Autre facult" not in xml
+    for given in (xml, None):  # the bytes written, or built for the check
+        wheres = [f.where for f in edc12.not_carried(award, catalogue, given)]
+        assert not [w for w in wheres if "other-faculty" in w], wheres
+        assert "displayParameters" in wheres

@@ -236,7 +236,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
             outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
             return
         texts["edc-xml"] = xml
-        outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(award, s.catalogue)]
+        outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(award, s.catalogue, xml)]
         started = _clock(outcome, "validate", started)
     if s.sealer is not None:
         outcome.stage = "seal"

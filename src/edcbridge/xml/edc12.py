@@ -441,8 +441,10 @@ def serialise(tree: etree._ElementTree) -> bytes:
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
-def not_carried(award: Award, catalogue: Catalogue) -> list[Finding]:
-    """What of this award the EDC XML 1.2 model cannot carry (info findings, code ``xml-loss``)."""
+def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) -> list[Finding]:
+    """What of this award the EDC XML 1.2 model cannot carry (info findings, code ``xml-loss``).
+    ``xml``: the credential written for it, when at hand (else it is built): only the
+    organisations it holds are looked at."""
     spec = catalogue.specification(award.specification)
     if spec is None:
         return [Finding("xml-loss", "error", "specification", f"{award.specification!r} is not in the "
@@ -480,7 +482,10 @@ def not_carried(award: Award, catalogue: Catalogue) -> list[Finding]:
     if spec.part_of:
         loss("isPartOf", "1.2 has no isPartOf: the parent qualification is included and names this "
              "one in hasPart")
+    written = xml if xml is not None else serialise(to_edc_xml(award, catalogue))
     for org in catalogue.organisations:
+        if node_id("org", org).encode() not in written:  # an id is a uuid: no false match
+            continue
         if not any(lang in languages for lang in org.legal_name):
             loss(f"organization[{org.key}]/prefLabel", f"the name of {org.key!r} has no text in "
                  f"{', '.join(languages)}: its first text is written labelled {languages[0]}",

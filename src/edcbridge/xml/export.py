@@ -108,7 +108,7 @@ def write_xml_credentials(items: Iterable[tuple[Award, Catalogue]], out_dir: Pat
         if data is not None:
             path = out_dir / XML_DIR / f"{safe_name(issuer, award.award_id)}.xml"
             write_atomic(path, data)
-        outcomes.append(XmlOutcome(award.award_id, path, errors, edc12.not_carried(award, catalogue)))
+        outcomes.append(XmlOutcome(award.award_id, path, errors, edc12.not_carried(award, catalogue, data)))
     return outcomes
 
 
