@@ -210,11 +210,17 @@ class DeqarFake:
         return Reply.json(405, {"detail": f'Method "{req.method}" not allowed.'})
 
     def _authenticate(self, req: Request) -> str | Reply:
-        auth = req.header("Authorization") or ""
-        scheme, _, token = auth.partition(" ")
-        if scheme != "Bearer" or not token:
+        """DRF ``TokenAuthentication`` with keyword ``Bearer`` (matched case-insensitively)."""
+        parts = (req.header("Authorization") or "").split()
+        if not parts or parts[0].lower() != "bearer":
             return Reply.json(403, AUTH_MISSING)
-        user = self.tokens.get(token.strip())
+        if len(parts) == 1:
+            return Reply.json(403, {"detail": "Invalid token header. No credentials provided."})
+        if len(parts) > 2:
+            return Reply.json(
+                403, {"detail": "Invalid token header. Token string should not contain spaces."}
+            )
+        user = self.tokens.get(parts[1])
         return user if user is not None else Reply.json(403, AUTH_INVALID)
 
     def _token(self, req: Request) -> Reply:

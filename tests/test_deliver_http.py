@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryThrottledError
+from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryHTTPError, DeliveryThrottledError
 from edcbridge.deliver.http import MASKER, HttpClient, RetryPolicy, retry_after_seconds
 from tests.fake_http import FakeServer, Fault, Reply, Request
 
@@ -17,6 +17,11 @@ def server() -> Iterator[FakeServer]:
     def app(request: Request) -> Reply:
         if request.path == "/moved":
             return Reply(302, b"", "text/plain", {"Location": "/ok"})
+        if request.path == "/away":  # the same server under another host name
+            port = request.header("Host").rsplit(":", 1)[1]  # type: ignore[union-attr]
+            return Reply(301, b"", "text/plain", {"Location": f"http://localhost:{port}/ok"})
+        if request.path == "/loop":
+            return Reply(302, b"", "text/plain", {"Location": "/loop"})
         return Reply.json(200, {"method": request.method})
 
     fake = FakeServer(app).start()
@@ -111,6 +116,17 @@ def test_post_is_not_redirected_get_is(server: FakeServer) -> None:
     assert http.request("POST", "/moved").status_code == 302
     assert http.request("GET", "/moved").json() == {"method": "GET"}
     assert server.log[0].headers["User-Agent"].startswith("edcbridge/")
+
+
+def test_get_never_follows_a_redirect_off_the_base_url_origin(server: FakeServer) -> None:
+    http = HttpClient(server.base_url, min_interval=0)
+    off_origin = r"redirects to http://localhost:\d+/ok.*not followed"
+    with pytest.raises(DeliveryHTTPError, match=off_origin) as info:
+        http.request("GET", "/away", headers={"Authorization": "Bearer " + "a" * 40})
+    assert info.value.status == 301
+    assert [e.path for e in server.log] == ["/away"]
+    with pytest.raises(DeliveryHTTPError, match="more than 5 redirects"):
+        http.request("GET", "/loop")
 
 
 def test_masker_replaces_secrets_and_bearer_values() -> None:

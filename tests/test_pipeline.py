@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import resource
 import shutil
 import signal
 import sqlite3
@@ -356,6 +357,26 @@ def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: P
     assert result.exit_code == 2 and "is a file" in result.stderr
     assert taken.read_text("utf-8") == "keep me"
 
+
+
+def _nothing_fits_on_the_disk() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails instead (EFBIG), as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))  # not even a report's first line
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs a file size limit")
+def test_a_run_that_cannot_start_on_a_full_disk_promises_no_report(env: None, tmp_path: Path) -> None:
+    """The reports begun for a run that cannot start are discarded unwritten: the run says the
+    folder cannot be written (exit 2), and names no report it did not write."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "edcbridge", "export", str(FIXTURES / "imperial" / "awards.csv"),
+               "-c", str(CATALOGUE), "-o", str(out), "-q"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False,
+                            preexec_fn=_nothing_fits_on_the_disk)
+    assert result.returncode == 2, result.stderr
+    assert f"{out}: the output folder cannot be written" in result.stderr
+    assert "report.json" not in result.stderr and "Traceback" not in result.stderr
+    assert sorted(path.name for path in out.iterdir() if "report" in path.name) == []
 
 _FREEZE_PROBE = """
 import gc, sys

@@ -107,7 +107,7 @@ def test_wrong_password_writes_nothing(pki_dir: Path, credential: Path, tmp_path
             *("--out", str(out), "--password-file", str(bad)),
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the seal cannot be opened: no file can be sealed
     assert result.stderr.count("Error:") == 1
     assert "wrong password" in result.stderr
     assert not out.exists() or not any(out.iterdir())

@@ -535,20 +535,31 @@ def audit_verify(out_dir: Path, heads: tuple[str, ...]) -> None:
     sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
 
 
+_AUDIT_COLUMNS = ("seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash")
+
+
 @audit.command("show")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 def audit_show(out_dir: Path) -> None:
-    """Print the audit events as JSON Lines."""
-    from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+    """Print the audit events as JSON Lines (the journal is only read: a copy on read-only
+    media, or a journal a newer edcbridge wrote, is shown as it is)."""
+    import sqlite3
 
-    if not (out_dir / JOURNAL_NAME).is_file():
+    from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only
+
+    path = out_dir / JOURNAL_NAME
+    if not path.is_file():
         _fatal(f"no journal in {out_dir}")
-    journal = Journal(out_dir / JOURNAL_NAME)
     try:
-        for event in journal.audit_events():
-            click.echo(json.dumps(event, ensure_ascii=False))
-    finally:
-        journal.close()
+        db = open_read_only(path)
+        try:
+            for row in db.execute(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit ORDER BY seq"):
+                click.echo(json.dumps(dict(zip(_AUDIT_COLUMNS, row, strict=True)), ensure_ascii=False))
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        _fatal(f"{path}: the audit trail cannot be read ({exc}); 'edcbridge audit verify "
+               f"{out_dir}' says why and what to do")
 
 
 @main.command()
@@ -583,6 +594,8 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     options = RunOptions(out_dir=out_dir, store_root=_store().root,
                          formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers())
     code = _run_jobs(sealed_jobs, options, quiet=False)
+    if code == EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on with the badges
+        sys.exit(code)
     code = max(code, _demo_badges(sealed_jobs, out_dir))
     click.echo(f"{len(jobs)} catalogues; outputs in {out_dir}/: edc, ebsi, edc-sealed, edc-xml (XAdES), "
                f"loq, ob3, clr; sealed with generated TEST seals ({out_dir}/test-seal)", err=True)
@@ -602,6 +615,8 @@ def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
         pairs += [(row.award, catalogue) for path in job.awards
                   for row in iter_awards(path, catalogue) if row.award is not None]
     outputs = write_badges(pairs, out_dir, key_for=lambda catalogue: keys[id(catalogue)].load().key)
+    for path in outputs.written:  # stdout carries the paths of written files, as `badges` prints them
+        click.echo(path)
     for name, problems in outputs.failed.items():
         for problem in problems:
             click.echo(f"{name}: {problem.render()}", err=True)

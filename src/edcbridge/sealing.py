@@ -19,7 +19,7 @@ from edcbridge import vocab
 from edcbridge.model import Catalogue, Organisation
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import IssuerIdentity, Level, Sealer, TsaClient, generate_test_seal
-from edcbridge.seal.errors import SealError
+from edcbridge.seal.errors import PasswordError, SealError
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,15 @@ class SealFactory:
 
     def load(self) -> Sealer:
         tsa = TsaClient(self.tsa_url) if self.tsa_url else None
-        return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
-                               level=Level(self.level) if self.level else None, tsa=tsa,
-                               fetch_revocation=self.FETCH_REVOCATION)
+        try:
+            return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
+                                   level=Level(self.level) if self.level else None, tsa=tsa,
+                                   fetch_revocation=self.FETCH_REVOCATION)
+        except PasswordError as exc:
+            if self.password:
+                raise
+            raise PasswordError(f"{exc} (the password given is empty: is the password file "
+                                "empty?)") from exc
 
     def identity(self) -> str:
         """The seal as it decides the sealed files: certificate, level, timestamp authority and

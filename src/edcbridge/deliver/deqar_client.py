@@ -13,18 +13,28 @@ Contract (recorded against the real backend):
 * ``DELETE delete/report/{id}/`` (trailing slash required) only *requests* deletion;
 * ``manage/report-file`` answers the JSON strings ``"success"`` / ``"deleted"``;
 * ``POST submit/csv`` always answers 200 with one result per row.
+
+Robustness: the base URL must be https (plain http only on this machine), as the password and
+token go with every request; a create whose answer is lost (no answer, or a 5xx page) is looked
+up by its local identifier and, when the register has it, sent again as a PUT, never as a
+second POST; a lookup's 404 means "not there" only when it is the register's own JSON.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
+    DeliveryConfigError,
+    DeliveryConnectionError,
+    DeliveryError,
     DeliveryHTTPError,
+    DeliveryThrottledError,
     LocalValidationError,
 )
 from edcbridge.deliver.http import LOG, MASKER, HttpClient, Response, excerpt
@@ -36,6 +46,8 @@ FILE_PATH = "/submissionapi/v2/manage/report-file"
 CSV_PATH = "/submissionapi/v2/submit/csv"
 DUPLICATE = "Report with this Agency and Local Report Identifier already exists."
 INVALID_TOKEN = {"detail": "Invalid token."}
+AUTH_MISSING = {"detail": "Authentication credentials were not provided."}
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def delete_path(report_id: int | str) -> str:
@@ -138,6 +150,7 @@ class DeqarClient:
     def __post_init__(self) -> None:
         MASKER.add(self.password)
         MASKER.add(self.token)
+        require_https(self.http.base_url)
 
     # -------------------------------------------------------------------- plumbing
 
@@ -208,8 +221,7 @@ class DeqarClient:
                 self.http.url(path),
                 response.status_code,
                 str(body["detail"]),
-                "the token was refused: check the account, or whether someone "
-                "rotated the token; then run again",
+                _auth_hint(body),
             )
         if response.status_code == 413:
             raise DeliveryHTTPError(
@@ -261,7 +273,29 @@ class DeqarClient:
                 "a report_id belongs in an update (PUT), not a create",
                 [("report_id", "drop it, or call update()")],
             )
-        return self._submit("POST", payload)
+        try:
+            return self._submit("POST", payload)
+        except (DeliveryConnectionError, DeliveryHTTPError) as exc:
+            if not _answer_lost(exc) or not payload.get("local_identifier"):
+                raise
+            return self._recover_create(payload, exc)
+
+    def _recover_create(self, payload: dict[str, Any], lost: DeliveryError) -> SubmitResult:
+        """The answer to a POST was lost: the report may exist. Look it up by its local
+        identifier; if it is there, PUT the same payload (a full replacement, so a report the
+        server saved halfway ends up complete) instead of creating a second one."""
+        local_identifier = str(payload["local_identifier"])
+        LOG.warning("%s: the answer to the create was lost (%s); looking it up", local_identifier, lost)
+        try:
+            found = self.check(str(payload.get("agency", "")), local_identifier)
+        except DeliveryError:
+            raise lost from None
+        if found is None:
+            raise lost
+        result = self.update(payload)
+        note = (f"the answer to the create was lost ({type(lost).__name__}); the report was found by its "
+                "local identifier and sent again as an update")
+        return dataclasses.replace(result, warnings=(note, *result.warnings))
 
     def update(self, payload: dict[str, Any]) -> SubmitResult:
         """PUT a full replacement, keyed by ``local_identifier`` and/or ``report_id`` (a string)."""
@@ -341,12 +375,14 @@ class DeqarClient:
 
     def delete(self, report_id: int | str) -> DeleteResult:
         """Request deletion (EQAR staff confirm it); a missing report is ``requested=False``."""
+        if not str(report_id).isdigit():
+            raise LocalValidationError("report_id must be a number", [("report_id", repr(report_id))])
         path = delete_path(report_id)
         response = self._call("DELETE", path)
         body = _json(response)
-        if response.status_code == 200:
+        if response.status_code == 200 and body == ["OK"]:
             return DeleteResult(True, 200, "Deletion was requested.")
-        if response.status_code == 404 and isinstance(body, dict):
+        if response.status_code == 404 and isinstance(body, dict) and "detail" in body:
             return DeleteResult(False, 404, str(body.get("detail", "")))
         raise self._unexpected("DELETE", path, response)
 
@@ -457,9 +493,9 @@ class DeqarClient:
 
     def _lookup(self, path: str) -> dict[str, Any] | None:
         response = self._call("GET", path)
-        if response.status_code == 404:
-            return None
         body = _json(response)
+        if response.status_code == 404 and isinstance(body, dict) and "detail" in body:
+            return None  # DRF's own 404; an HTML 404 (proxy, wrong base URL) proves nothing
         if response.status_code == 200 and isinstance(body, dict):
             return body
         raise self._unexpected("GET", path, response)
@@ -476,8 +512,18 @@ class DeqarClient:
             results = body.get("results") or []
             yield from results
             offset += len(results)
-            if not body.get("next") or not results:
-                return
+            count = body.get("count")
+            if not body.get("next") or not results or (isinstance(count, int) and offset >= count):
+                return  # the count bounds the walk even if a proxy or cache ignores ``offset``
+
+
+def _auth_hint(body: dict[str, Any]) -> str:
+    """What to do about a 401/403 ``detail``: a missing header is not a bad token."""
+    if body.get("detail") == AUTH_MISSING["detail"]:
+        return ("the register received no 'Authorization: Bearer' header although it was sent: a proxy "
+                "or gateway between here and the register drops it; give the register's own https "
+                "address as the base URL, or have the proxy pass the header on")
+    return "the token was refused: check the account, or whether someone rotated the token; then run again"
 
 
 def _login_hint(status: int) -> str:
@@ -489,6 +535,28 @@ def _login_hint(status: int) -> str:
         "no DEQAR token endpoint answered at this base URL; give --base-url as the backend's root, "
         "without a path: https://backend.sandbox.deqar.eu (sandbox) or https://backend.deqar.eu"
     )
+
+
+def require_https(base_url: str) -> None:
+    """The password and the token travel on every request: only https, except on this machine."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS):
+        return
+    raise DeliveryConfigError(
+        f"the DEQAR base URL {base_url!r} is not https: the agency password and token would travel "
+        "unencrypted; give https://backend.deqar.eu or https://backend.sandbox.deqar.eu"
+    )
+
+
+def _answer_lost(exc: DeliveryError) -> bool:
+    """True when a POST may have been carried out although no usable answer came back:
+    no answer (connection dropped, timeout), or a server error (5xx, often a proxy's page).
+    A throttling answer (429/503 with Retry-After) means the request was not processed."""
+    if isinstance(exc, DeliveryConnectionError):
+        return True
+    if not isinstance(exc, DeliveryHTTPError) or isinstance(exc, (DeliveryThrottledError, DeliveryAuthError)):
+        return False
+    return exc.status >= 500 and exc.status != 503
 
 
 def _json(response: Response) -> Any:

@@ -8,6 +8,9 @@
   its method; a pause longer than ``max_retry_after`` is not waited out (nor cut short): the
   request, and every later one, raises :class:`DeliveryThrottledError` saying when to run again.
 * Requests are paced: at least ``min_interval`` seconds between two request starts.
+* Redirects: only a GET follows them, and only within the base URL's origin (scheme, host and
+  port): a redirect elsewhere (another host, or https to http) is never followed with our
+  headers (the token among them) and raises :class:`DeliveryHTTPError` naming the target.
 * Secrets (passwords, tokens) are registered with :class:`SecretMasker` and replaced by
   ``***`` in every log line and in every error message built here.
 """
@@ -22,11 +25,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from edcbridge import __version__
-from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConnectionError, DeliveryThrottledError
+from edcbridge.deliver.errors import (
+    DeliveryAuthError,
+    DeliveryConnectionError,
+    DeliveryHTTPError,
+    DeliveryThrottledError,
+)
 
 Response = requests.Response  # for the clients' signatures: they never import requests themselves
 LOG = logging.getLogger("edcbridge.deliver")
@@ -34,6 +43,15 @@ LOG = logging.getLogger("edcbridge.deliver")
 RETRY_METHODS = frozenset({"GET", "PUT"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"edcbridge/{__version__} (+python-requests)"
+MAX_REDIRECTS = 5
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
 
 
 class SecretMasker(logging.Filter):
@@ -176,8 +194,10 @@ class HttpClient:
                     data=data,
                     files=files,
                     timeout=self.timeout,
-                    allow_redirects=method == "GET",
+                    allow_redirects=False,
                 )
+                if method == "GET":
+                    response = self._follow_redirects(response, headers)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = MASKER.mask(f"{type(exc).__name__}: {exc}")
                 LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt, attempts, reason)
@@ -212,6 +232,30 @@ class HttpClient:
                 continue
             return response
         raise AssertionError("unreachable: the loop returns or raises")
+
+
+    def _follow_redirects(self, response: requests.Response,
+                          headers: Mapping[str, str] | None) -> requests.Response:
+        """Follow a GET's redirects inside the base URL's origin; refuse any other target."""
+        for _ in range(MAX_REDIRECTS):
+            if not response.is_redirect:
+                return response
+            target = urljoin(response.url, response.headers["Location"])
+            response.close()
+            if origin(target) != origin(self.base_url):
+                raise DeliveryHTTPError(
+                    "GET", MASKER.mask(response.url), response.status_code,
+                    f"redirects to {MASKER.mask(target)}",
+                    f"not followed: it leaves {self.base_url} (another host, port or scheme), and the "
+                    "request carries the credentials; if the target moved, give its https address as "
+                    "the base URL",
+                )
+            self._pace("GET", target)
+            response = self.session.request("GET", target, headers=headers, timeout=self.timeout,
+                                            allow_redirects=False)
+        response.close()
+        raise DeliveryHTTPError("GET", MASKER.mask(response.url), response.status_code,
+                                f"more than {MAX_REDIRECTS} redirects", "check the base URL")
 
 
 def excerpt(response: requests.Response, limit: int = 300) -> str:

@@ -17,19 +17,20 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 1  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 2  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+# 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY, input_hash TEXT NOT NULL, state TEXT NOT NULL, stage TEXT,
-    outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+    outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL, warnings TEXT);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
@@ -60,6 +61,7 @@ class Pending:
 class Done:
     input_hash: str
     outputs: dict[str, dict[str, str]]  # format -> {"path": ..., "sha256": ...}
+    warnings: tuple[str, ...] = ()  # as the record was made (none kept by journals of format 1)
 
 
 def output_file(out_dir: Path, output: dict[str, str]) -> Path:
@@ -133,14 +135,14 @@ class Journal:
         million awards saves a million queries."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT input_hash, outputs FROM records WHERE key = ? AND state = 'done'",
-                              (key,)).fetchone()
+        row = self.db.execute("SELECT input_hash, outputs, warnings FROM records "
+                              "WHERE key = ? AND state = 'done'", (key,)).fetchone()
         if row is None:
             return None
         outputs = json.loads(row[1])
         for output in outputs.values():  # spelt as this run names the folder
             output["path"] = str(output_file(self.path.parent, output))
-        return Done(row[0], outputs)
+        return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else ())
 
     def _stored_head(self) -> str:
         row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -159,11 +161,13 @@ class Journal:
         return self.db.in_transaction
 
     def record(self, key: str, input_hash: str, state: str, stage: str | None,
-               outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
+               outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
+               warnings: Sequence[str] = ()) -> None:
         """Stage a record's new state and its audit events, all or nothing (a Ctrl-C between
-        them must not leave a record without its events); durable at :meth:`commit`."""
+        them must not leave a record without its events); durable at :meth:`commit`. The
+        warnings are kept beside the outputs, outside the audit event's hash."""
         with self._all_or_nothing():
-            self._record(key, input_hash, state, stage, outputs, error, actions)
+            self._record(key, input_hash, state, stage, outputs, error, actions, warnings)
 
     @contextlib.contextmanager
     def _all_or_nothing(self) -> Iterator[None]:
@@ -185,16 +189,18 @@ class Journal:
         self.db.execute("RELEASE together")
 
     def _record(self, key: str, input_hash: str, state: str, stage: str | None,
-                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str]) -> None:
+                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
+                warnings: Sequence[str]) -> None:
         now = time.time()
         outputs_json = json.dumps(outputs, sort_keys=True)
+        warnings_json = json.dumps(list(warnings)) if warnings else None  # ASCII: a lone surrogate too
         self.db.execute(
-            "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated, "
+            "warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
             "input_hash = excluded.input_hash, state = excluded.state, stage = excluded.stage, "
             "outputs = excluded.outputs, "
-            "error = excluded.error, updated = excluded.updated",
-            (key, input_hash, state, stage, outputs_json, error, now, now))
+            "error = excluded.error, updated = excluded.updated, warnings = excluded.warnings",
+            (key, input_hash, state, stage, outputs_json, error, now, now, warnings_json))
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
         for action in actions:
             self._audit(now, action, key, input_hash, output_hash)

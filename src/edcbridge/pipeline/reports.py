@@ -119,10 +119,14 @@ class ReportWriter:
             self._delivery_failures.append((award_id, delivery.recipient or "", error))
 
     def discard(self) -> None:
-        """The run did not start: nothing of it is reported (the last run's reports stay)."""
+        """The run did not start: nothing of it is reported (the last run's reports stay).
+        What waits in the buffers is never needed, and on a full disk cannot be written: an
+        error closing a file is no error of the run (which did not start for its own reason)."""
         for handle, name in ((self._csv_file, ".report.csv.tmp"), (self._json, ".report.json.tmp")):
-            handle.close()
-            (self.out_dir / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                (self.out_dir / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                handle.close()
 
     def close(self, result: RunResult) -> Path:
         """Write the summary and put the reports in place: each file is written whole and

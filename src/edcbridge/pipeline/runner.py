@@ -82,7 +82,7 @@ class RunResult:
     delivered: int = 0
     already_delivered: int = 0
     delivery_failed: int = 0
-    with_warnings: int = 0  # records done with warnings (report.json lists them)
+    with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
@@ -185,7 +185,7 @@ class _Runner:
                 actions = []
             elif outcome.state == "done":
                 self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs,
-                                    None, actions)
+                                    None, actions, outcome.warnings)
             elif outcome.key:
                 self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                     "\n".join(outcome.errors)[:4000], [])
@@ -243,13 +243,14 @@ class _Runner:
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
         for outcome, status in pending:  # all into the reports first: a callback may fail
             self.reports.write(outcome, status)  # counted once written: the summary lists what it counts
+            if status in ("done", "skipped"):  # report.json lists the warnings of both
+                self.result.with_warnings += bool(outcome.warnings)
             if status == "skipped":
                 self.result.skipped += 1
             elif status == "file-error":
                 self.result.file_errors += 1
             elif status == "done":
                 self.result.done += 1
-                self.result.with_warnings += bool(outcome.warnings)
             else:
                 self.result.failed += 1
                 stage = outcome.stage or "load"
@@ -357,17 +358,28 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         input_hash = hashlib.sha256(f"{settings}|{made_from}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
         outputs = _current(done, input_hash, wanted)
-        if outputs is not None:
+        read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
+        if outputs is not None and done is not None:
             runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
-                                  outputs=outputs, recipient=award.learner.email), "skipped")
+                                  outputs=outputs, warnings=_skipped_warnings(done, read_warnings),
+                                  recipient=award.learner.email), "skipped")
             continue
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
-        if loaded.warnings:
-            runner.load_warnings[key] = [f"load: {warning.render()}" for warning in loaded.warnings]
+        if read_warnings:
+            runner.load_warnings[key] = read_warnings
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+_LOAD = "load: "  # what the reader noticed in a row, before the warnings of making its files
+
+
+def _skipped_warnings(done: Done, read_warnings: list[str]) -> list[str]:
+    """The warnings of a record skipped as done: what this run noticed reading its row, then
+    what the journal kept of making its files (those were not made again)."""
+    return read_warnings + [warning for warning in done.warnings if not warning.startswith(_LOAD)]
 
 
 def _current(done: Done | None, input_hash: str,

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypedDict
 
 import click
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from edcbridge.seal import devpki, keys, revocation
-from edcbridge.seal.errors import SealError, TimestampError
+from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
+from edcbridge.seal.jades import ALGORITHMS
 from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import (
@@ -119,6 +123,32 @@ def _output_name(path: Path) -> str:
     return f"{stem}-signed.jsonld"
 
 
+def _output_targets(files: Sequence[Path], out_dir: Path) -> list[Path]:
+    """Where each file's seal goes; two inputs that would share a file are refused, also when
+    their names differ only in case (which Windows, macOS and USB sticks ignore)."""
+    targets: list[Path] = []
+    first_of: dict[str, Path] = {}
+    for path, target in ((path, out_dir / _output_name(path)) for path in files):
+        earlier = first_of.setdefault(target.name.casefold(), path)
+        if earlier is not path:
+            same = earlier.resolve() == path.resolve()
+            raise click.UsageError(
+                f"{path} is given twice" if same else
+                f"{earlier} and {path} would both be sealed as {target}: seal them into "
+                "separate --out folders")
+        targets.append(target)
+    return targets
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse an --out folder that cannot be made or written, before any work."""
+    existing = next(folder for folder in (out_dir, *out_dir.parents) if folder.exists())
+    if not existing.is_dir():
+        raise _SetupUnusable(f"--out {out_dir} cannot be made: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _SetupUnusable(f"--out {out_dir} cannot be written: no permission to write in {existing}")
+
+
 def _write_atomically(target: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
@@ -143,6 +173,27 @@ def _check_seal_source(p12: Path | None, key: Path | None, cert: Path | None) ->
         raise click.UsageError("give the seal as --p12 FILE, or as --key FILE with --cert FILE")
 
 
+def _password(password_file: Path | None) -> bytes:
+    """The seal password from --password-file, the environment or a prompt."""
+    try:
+        return keys.read_password(password_file, prompt=_prompt if _interactive() else None)
+    except UnicodeDecodeError:
+        raise PasswordError(f"password file {password_file} is not UTF-8 text: save the password "
+                            "in it as UTF-8") from None
+
+
+def _pem_key_is_encrypted(key: Path) -> bool:
+    """Whether a PEM key needs a password (one that does not is opened without, even when
+    $EDCBRIDGE_SEAL_PASSWORD is set for a PKCS#12 seal); unreadable keys are left to the loader."""
+    try:
+        serialization.load_pem_private_key(key.read_bytes(), None)
+    except TypeError:  # "Password was not given but private key is encrypted"
+        return True
+    except (OSError, ValueError, UnsupportedAlgorithm):
+        pass
+    return False
+
+
 def _load_sealer(
     p12: Path | None,
     key: Path | None,
@@ -151,18 +202,28 @@ def _load_sealer(
     options: SealOptions,
 ) -> Sealer:
     if p12 is not None:
-        prompt = _prompt if _interactive() else None
-        password = keys.read_password(password_file, prompt=prompt)
-        return Sealer.from_p12(p12, password, **options)
+        password = _password(password_file)
+        with _empty_password_hint(password, password_file):
+            return Sealer.from_p12(p12, password, **options)
     assert key is not None and cert is not None  # checked by _check_seal_source
-    pem_password = None
-    if password_file is not None or keys.PASSWORD_ENV in os.environ:
-        pem_password = keys.read_password(password_file)
-    return Sealer.from_pem(key, cert, pem_password, **options)
+    pem_password = _password(password_file) if _pem_key_is_encrypted(key) else None
+    with _empty_password_hint(pem_password, password_file):
+        return Sealer.from_pem(key, cert, pem_password, **options)
+
+
+@contextlib.contextmanager
+def _empty_password_hint(password: bytes | None, password_file: Path | None) -> Iterator[None]:
+    """Say that the password file is empty when the seal does not open with its password."""
+    try:
+        yield
+    except PasswordError as exc:
+        if password != b"" or password_file is None:
+            raise
+        raise PasswordError(f"{exc} (password file {password_file} is empty)") from exc
 
 
 class SealOptions(TypedDict):
-    algorithm: str
+    algorithm: str | None  # None: the one the key signs with (RS256 for RSA, ES256 for P-256)
     level: Level | None
     tsa: TsaClient | None
     crls: list[x509.CertificateRevocationList]
@@ -171,7 +232,7 @@ class SealOptions(TypedDict):
 
 def _report(sealer: Sealer) -> None:
     report = sealer.certificate_report()
-    click.echo(f"sealing at JAdES {sealer.level} with:", err=True)
+    click.echo(f"sealing at JAdES {sealer.level} ({sealer.algorithm}) with:", err=True)
     for line in report.lines():
         click.echo(f"  {line}", err=True)
     if not report.is_qualified_eseal:
@@ -182,16 +243,84 @@ def _report(sealer: Sealer) -> None:
 
 
 def _issuer_problems(sealer: Sealer, issuer_check: IssuerCheck, files: Sequence[Path],
-                     texts: list[str]) -> list[str]:
+                     texts: Sequence[str]) -> list[str]:
     """How each credential's issuer differs from the certificate's organisation; the
     certificate is read for that only when some file names an issuer."""
     identity = functools.cache(sealer.issuer_identity)
     try:
-        return [f"{path}: {problem}" for path, text in zip(files, texts, strict=True)
+        return [f"{path}: the credential's issuer is not the organisation in the seal certificate: "
+                f"{problem}" for path, text in zip(files, texts, strict=True)
                 if (problem := issuer_check(identity, text)) is not None]
-    except SealError as exc:
-        raise click.ClickException(f"{exc}; cannot compare it with the credentials' issuer "
-                                   "(--any-issuer seals without comparing)") from exc
+    except SealError as exc:  # the certificate names no organisation: no file can be compared
+        raise _SetupUnusable(f"{exc}; cannot compare it with the credentials' issuer "
+                             "(--any-issuer seals without comparing)") from exc
+
+
+class _Refused(click.ClickException):
+    """Files that cannot be sealed as they are (exit 1); nothing is written."""
+
+    def __init__(self, problems: Sequence[str], *, issuers_differ: bool = False) -> None:
+        hint = " (use the issuer's own seal, or --any-issuer to seal on its behalf)" if issuers_differ else ""
+        super().__init__(f"{len(problems)} file(s) not sealed, so none written{hint}:\n  "
+                         + "\n  ".join(problems))
+
+
+def _read_credentials(files: Sequence[Path]) -> tuple[list[str], list[str]]:
+    """Each file's text, and why any of them cannot be sealed (one line each, naming it)."""
+    texts: list[str] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            text = _credential_text(path)
+        except ValueError as exc:
+            problems.append(str(exc))
+            texts.append("")
+            continue
+        problem = _credential_problem(text)
+        if problem:
+            problems.append(f"{path}: {problem}")
+        texts.append(text)
+    return texts, problems
+
+
+def _credential_text(path: Path) -> str:
+    """A credential file as text: UTF-8, a leading byte order mark skipped (editors add one;
+    it is not part of the JSON that is signed)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and "
+                         "seal it again") from None
+
+
+def _credential_problem(text: str) -> str | None:
+    """Why a credential text cannot be sealed: no JSON, no object, or a seal already."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not JSON: {exc}"
+    except RecursionError:
+        return "not JSON that can be read: nested too deeply"
+    if not isinstance(doc, dict):
+        return "not a JSON object (a credential file holds one credential)"
+    if isinstance(doc.get("payload"), str) and ("signatures" in doc or "signature" in doc):
+        return ("already sealed (a JAdES seal): check it with 'edcbridge verify', or seal the "
+                "unsealed credential")
+    return None
+
+
+def _seal_all(sealer: Sealer, files: Sequence[Path], texts: Sequence[str]) -> list[str]:
+    """Seal every text; a seal or service problem affects every file (exit 2)."""
+    sealed = []
+    for path, text in zip(files, texts, strict=True):
+        try:
+            sealed.append(sealer.seal(text))
+        except SealFormatError as exc:
+            raise _Refused([f"{path}: {exc}"]) from exc
+        except SealError as exc:  # the timestamp authority, revocation data, the certificate
+            raise _SetupUnusable(str(exc)) from exc
+    return sealed
 
 
 def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
@@ -221,7 +350,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
     @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
                   help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")
-    @click.option("--alg", default="RS256", show_default=True, type=click.Choice(["RS256", "PS256", "ES256"]))
+    @click.option("--alg", type=click.Choice(list(ALGORITHMS)),
+                  help="Signature algorithm; default: the seal key's (RS256 for RSA, ES256 for EC P-256).")
     @click.option("--any-issuer", is_flag=True,
                   help="Seal even credentials whose issuer is not the organisation in the certificate.")
     def seal_command(
@@ -236,16 +366,19 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
         tsa_timeout: float,
         crl_files: Sequence[Path],
         no_fetch_revocation: bool,
-        alg: str,
+        alg: str | None,
         any_issuer: bool,
     ) -> None:
-        """Seal credential JSON FILES as JAdES into --out (all files or none are written)."""
-        targets = [out_dir / _output_name(path) for path in files]
-        if len(set(targets)) != len(targets):
-            raise click.UsageError("two input files would write the same output name")
+        """Seal credential JSON FILES as JAdES into --out (all files or none are written).
+
+        Exit status 2 when the seal, its password or a service cannot be used (no file is
+        sealed), 1 when some file cannot be sealed (none is written).
+        """
+        targets = _output_targets(files, out_dir)
         _check_seal_source(p12, key, cert)
         if level not in (None, Level.B_B) and not tsa_url:
             raise click.UsageError(f"level {level} needs a timestamp authority: add --tsa URL")
+        _check_out_dir(out_dir)
         tsa = TsaClient(tsa_url, timeout=tsa_timeout) if tsa_url else None
         try:
             crls = [revocation.load_crl(path.read_bytes(), str(path)) for path in crl_files]
@@ -258,21 +391,14 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             )
             sealer = _load_sealer(p12, key, cert, password_file, options)
             _report(sealer)
-            texts = [_credential_text(path) for path in files]
-            if issuer_check is not None and not any_issuer:
-                problems = _issuer_problems(sealer, issuer_check, files, texts)
-                if problems:
-                    raise click.ClickException(
-                        "a credential's issuer is not the organisation in the seal certificate (use "
-                        "the issuer's own seal, or --any-issuer to seal on its behalf): "
-                        + "; ".join(problems))
-            sealed = [sealer.seal(text) for text in texts]
-        except TimestampError as exc:  # the service, not a file: exit 2, as export does
-            raise _ServiceUnusable(str(exc)) from exc
-        except SealError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except UnicodeDecodeError as exc:
-            raise click.ClickException(f"input is not UTF-8: {exc}") from exc
+            texts, problems = _read_credentials(files)
+            differ = [] if issuer_check is None or any_issuer else _issuer_problems(
+                sealer, issuer_check, files, texts)
+            if problems or differ:
+                raise _Refused([*problems, *differ], issuers_differ=bool(differ))
+            sealed = _seal_all(sealer, files, texts)
+        except SealError as exc:  # the seal, its password or a service: every file, exit 2
+            raise _SetupUnusable(str(exc)) from exc
         finally:
             if tsa is not None:
                 tsa.close()
@@ -284,8 +410,9 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     return seal_command
 
 
-class _ServiceUnusable(click.ClickException):
-    """A service the command needs cannot be used: found before any work, exit 2."""
+class _SetupUnusable(click.ClickException):
+    """The seal, its password, the output folder or a service the command needs cannot be
+    used: it affects every file and is found before any is written, exit 2."""
 
     exit_code = 2
 
@@ -357,14 +484,3 @@ def register(group: click.Group, format_check: FormatCheck | None = None,
     group.add_command(make_verify_command(format_check, issuer_check))
     group.add_command(make_seal_command(issuer_check))
     group.add_command(make_dev_pki_command(issuer_of))
-
-
-def _credential_text(path: Path) -> str:
-    """A credential file as text: UTF-8, a leading byte order mark skipped (editors add one;
-    it is not part of the JSON that is signed)."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and "
-                                   "seal it again") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
@@ -22,6 +23,14 @@ _BASE = "file:///ebsi/vcdm2.0-europass-edc-schema/schema.json"
 _ATTESTATION_URI = ("file:///ebsi/vcdm2.0-europass-edc-schema/node_modules/@cef-ebsi/"
                     "vcdm2.0-attestation-schema/schema.json")
 _FIX = "follow the EBSI EDC schema 2.1.0 for this property"
+_MESSAGE_LIMIT = 300
+_SHOWN_VALUE_LIMIT = 80
+# XML Schema 1.1 dateTimeStamp (VCDM 2.0 4.9): RFC 3339 (the schema's "date-time") also lets
+# through a lower-case "t" or "z" and offsets beyond 14 hours, which dateTimeStamp does not
+_DATE_TIME_STAMP = re.compile(
+    r"-?(?:[1-9][0-9]{3,}|0[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+    r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))")
 
 
 @cache
@@ -38,12 +47,26 @@ def validate_ebsi(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     findings: list[Finding] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
         for cause in _causes(error):
-            message = cause.message if len(cause.message) < 300 else cause.message[:297] + "..."
             finding = Finding(f"ebsi.{cause.validator}", "error", _where(cause.absolute_path),
-                              message, _FIX)
+                              _message(cause), _FIX)
             if finding not in findings:
                 findings.append(finding)
-    return findings + vcdm2_findings(doc) + _schema_findings(doc)
+    return (findings + vcdm2_findings(doc) + _date_time_stamp_findings(doc, validator)
+            + _schema_findings(doc))
+
+
+def _message(error: ValidationError) -> str:
+    """The message with a long value cut short, so that what is wrong with it (said after the
+    value: "... is not of type 'object'") stays in the message. A language map's key is named
+    as such, not matched against the schema's 570-character list of codes."""
+    if error.validator == "pattern" and "propertyNames" in error.absolute_schema_path:
+        return (f"{error.instance!r} is not a language key the schema accepts: a two-letter "
+                "ISO 639-1 code such as 'en'")
+    message: str = error.message
+    shown = repr(error.instance)
+    if len(shown) > _SHOWN_VALUE_LIMIT and shown in message:
+        message = message.replace(shown, shown[:_SHOWN_VALUE_LIMIT - 3] + "...")
+    return message if len(message) < _MESSAGE_LIMIT else message[:_MESSAGE_LIMIT - 3] + "..."
 
 
 def _where(path: Sequence[Any]) -> str:
@@ -61,7 +84,37 @@ def _causes(error: ValidationError) -> list[ValidationError]:
                if not any(_misfit(e, depth) for e in errors)]
     if len(fitting) == 1:
         return [cause for e in fitting[0] for cause in _causes(e)]
+    if not fitting and isinstance(error.instance, dict) and isinstance(error.instance.get("type"), str):
+        expected = _expected_types(error, depth)
+        if expected and error.instance["type"] not in expected:
+            return [_unexpected_type(error, expected)]
     return [max(error.context, key=lambda e: len(e.absolute_path))]
+
+
+def _expected_types(error: ValidationError, depth: int) -> list[str]:
+    """The ``type`` values the alternatives of an anyOf/oneOf accept for the node, in order."""
+    expected: list[str] = []
+    for e in error.context or ():
+        path = list(e.absolute_path)
+        if e.validator == "const" and len(path) == depth + 1 and path[-1] == "type":
+            found = [e.validator_value]
+        elif e.validator in ("anyOf", "oneOf") and len(path) == depth:
+            found = _expected_types(e, depth)
+        else:
+            continue
+        expected += [t for t in found if isinstance(t, str) and t not in expected]
+    return expected
+
+
+def _unexpected_type(error: ValidationError, expected: list[str]) -> ValidationError:
+    """A node typed as none of the classes allowed where it is: said of its ``type``, with the
+    classes allowed (not "'Agent' was expected" about a node meant as a Person)."""
+    value = error.instance["type"]
+    if len(expected) == 1:
+        return ValidationError(f"{expected[0]!r} was expected", validator="const",
+                               path=[*error.absolute_path, "type"], instance=value)
+    return ValidationError(f"{value!r} is not one of {expected!r}", validator="enum",
+                           path=[*error.absolute_path, "type"], instance=value)
 
 
 def _alternatives(error: ValidationError) -> dict[Any, list[ValidationError]]:
@@ -97,6 +150,23 @@ def vcdm2_findings(doc: dict[str, Any]) -> list[Finding]:
         findings.append(Finding("ebsi.validity", "error", "$.validUntil",
                                 f"validUntil {doc['validUntil']} is before validFrom {doc['validFrom']}",
                                 "make validUntil the same as validFrom or later"))
+    return findings
+
+
+def _date_time_stamp_findings(doc: dict[str, Any], validator: Validator) -> list[Finding]:
+    """validFrom and validUntil that pass the schema's RFC 3339 "date-time" but are no XML
+    Schema dateTimeStamp, which VCDM 2.0 (4.9) requires (the schema reports the others)."""
+    checker = validator.format_checker
+    findings = []
+    for key in ("validFrom", "validUntil"):
+        value = doc.get(key)
+        if (isinstance(value, str) and not _DATE_TIME_STAMP.fullmatch(value)
+                and (checker is None or checker.conforms(value, "date-time"))):
+            findings.append(Finding(
+                "ebsi.dateTimeStamp", "error", f"$.{key}",
+                f"{key} {value!r} is not an XML Schema dateTimeStamp, which VCDM 2.0 requires: "
+                "'T' and 'Z' in capitals, a time zone offset from -14:00 to +14:00",
+                f"write {key} in UTC like 2025-07-14T00:00:00Z"))
     return findings
 
 

@@ -1,0 +1,115 @@
+"""`audit show` only reads the journal: a copy on read-only media, a journal of another
+version and a damaged one are shown as they are, or said in a line; none is changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.cli import main
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+
+
+def _trail(out: Path, records: int = 3) -> Path:
+    """A journal as a run leaves it: ``records`` issued, its write-ahead log folded in."""
+    journal = Journal.for_folder(out)
+    try:
+        for index in range(records):
+            outputs = {"edc": {"path": f"{out}/edc/{index}.jsonld", "file": f"edc/{index}.jsonld",
+                               "sha256": "ab" * 32}}
+            journal.record(f"imperial/SYN-{index}", f"{index:064x}", "done", None, outputs, None, ["issued"])
+    finally:
+        journal.close()
+    for leftover in out.glob(f"{JOURNAL_NAME}-*"):
+        leftover.unlink()
+    return out / JOURNAL_NAME
+
+
+def _show(out: Path) -> Result:
+    return CliRunner().invoke(main, ["audit", "show", str(out)])
+
+
+def _user_version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _set_user_version(path: Path, version: int) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute(f"PRAGMA user_version = {version}")
+    finally:
+        db.close()
+
+
+def test_a_journal_of_a_newer_version_is_shown_and_left_as_it_is(tmp_path: Path) -> None:
+    path = _trail(tmp_path / "out")
+    newer = _user_version(path) + 1
+    _set_user_version(path, newer)
+    before = path.read_bytes()
+    result = _show(tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["seq"], e["action"], e["key"]) for e in events] == \
+        [(index + 1, "issued", f"imperial/SYN-{index}") for index in range(3)]
+    assert path.read_bytes() == before and _user_version(path) == newer
+
+
+def test_a_journal_of_an_earlier_version_is_shown_without_being_upgraded(tmp_path: Path) -> None:
+    path = _trail(tmp_path / "out")
+    _set_user_version(path, 1)
+    before = path.read_bytes()
+    result = _show(tmp_path / "out")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 3, result.output
+    assert path.read_bytes() == before and _user_version(path) == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "no-trail"])
+def test_a_journal_that_cannot_be_read_is_said_in_a_line(tmp_path: Path, damage: str) -> None:
+    path = _trail(tmp_path / "out")
+    if damage == "garbage":
+        path.write_bytes(b"not a journal\n" * 100)
+    else:
+        db = sqlite3.connect(path)
+        db.execute("DROP TABLE audit")
+        db.close()
+    result = _show(tmp_path / "out")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert result.stderr.startswith(f"error: {path}: the audit trail cannot be read (")
+    assert f"'edcbridge audit verify {tmp_path / 'out'}'" in result.stderr
+
+
+_UNSHARE = shutil.which("unshare")
+_READ_ONLY_COPY = ('mount -t tmpfs tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" '
+                   '&& exec "$3" -m edcbridge audit show "$1"')
+
+
+@pytest.mark.skipif(_UNSHARE is None, reason="needs unshare(1) to mount a read-only file system")
+def test_a_journal_on_read_only_media_is_shown(tmp_path: Path) -> None:
+    """A copy of the folder on a read-only file system (mounted in a namespace of its own, as an
+    archive disk would be)."""
+    out, media = tmp_path / "out", tmp_path / "media"
+    _trail(out)
+    media.mkdir()
+    probe = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", 'mount -t tmpfs tmpfs "$1"', "sh", str(media)],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("this system lets no process mount a file system of its own")
+    done = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", _READ_ONLY_COPY, "sh", str(media), str(out),
+                           sys.executable], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert [json.loads(line)["key"] for line in done.stdout.splitlines()] == \
+        [f"imperial/SYN-{index}" for index in range(3)]

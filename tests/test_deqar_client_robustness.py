@@ -1,0 +1,213 @@
+"""The DEQAR client when the network or a proxy misbehaves: lost answers, redirects, proxy
+pages, plain-http base URLs, lookups that do not page. Real HTTP to the contract fake."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from edcbridge.deliver.deqar_client import DeqarClient
+from edcbridge.deliver.errors import (
+    DeliveryAuthError,
+    DeliveryConfigError,
+    DeliveryConnectionError,
+    DeliveryHTTPError,
+    LocalValidationError,
+)
+from edcbridge.deliver.http import HttpClient, origin
+from tests.deliver_support import PASSWORD, deqar_client, programme_report, start_deqar
+from tests.fake_deqar import DeqarFake
+from tests.fake_http import FakeServer, Fault, Reply, Request
+
+REPORT_PATH = "/submissionapi/v2/submit/report"
+
+
+@pytest.fixture
+def fake(reference: Path) -> Iterator[tuple[FakeServer, DeqarFake]]:
+    server, app = start_deqar(reference)
+    yield server, app
+    server.stop()
+
+
+def local_identifiers(app: DeqarFake) -> list[str]:
+    return sorted(str(r["local_identifier"]) for r in app.reports.values())
+
+
+def test_a_create_whose_answer_is_lost_is_found_and_not_created_twice(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    """The register saved the report, then the connection dropped before the answer came."""
+    server, app = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault("drop-after", method="POST", path_prefix=REPORT_PATH))
+    result = client.create(programme_report("LOST-1", summary="Second version."))
+    assert result.ok and result.report_id == 12
+    assert "answer to the create was lost" in result.warnings[0]
+    assert local_identifiers(app) == ["LOST-1"]
+    assert app.reports[12]["summary"] == "Second version."
+    calls = [(e.method, e.status) for e in server.log if "token" not in e.path]
+    assert calls == [("POST", None), ("GET", 200), ("PUT", 200)]
+
+
+def test_a_create_that_never_reached_the_register_still_fails_and_says_so(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault("drop", method="POST", path_prefix=REPORT_PATH))
+    with pytest.raises(DeliveryConnectionError, match="run the same command again"):
+        client.create(programme_report("LOST-2"))
+    assert app.reports == {}
+    assert client.create(programme_report("LOST-2")).outcome == "created"
+    assert local_identifiers(app) == ["LOST-2"]
+
+
+def test_a_throttled_create_is_not_looked_up(fake: tuple[FakeServer, DeqarFake]) -> None:
+    """429 means the register did not process the request: nothing to look for."""
+    server, _ = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault("status", 429, {"Retry-After": "0"}, method="POST"))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.create(programme_report("BUSY-1"))
+    assert info.value.status == 429
+    assert [e.method for e in server.log if "token" not in e.path] == ["POST"]
+
+
+def redirect_lookups_to(server: FakeServer, target_host: str) -> None:
+    """A proxy in front of the register that sends Web API lookups to ``target_host``."""
+    inner = server.app
+    port = server.httpd.server_address[1]
+
+    def proxy(request: Request) -> Reply:
+        if request.path.startswith("/webapi/") and "moved" not in request.query:
+            location = f"http://{target_host}:{port}{request.path}?moved=1"
+            return Reply(302, b"", "text/html", {"Location": location})
+        return inner(request)
+
+    server.app = proxy
+
+
+def test_a_redirect_to_another_host_is_not_followed_with_the_token(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, _ = fake
+    client = deqar_client(server)
+    created = client.create(programme_report("REDIR-1"))
+    redirect_lookups_to(server, "localhost")
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.report(str(created.report_id))
+    assert info.value.status == 302
+    assert "redirects to http://localhost:" in str(info.value)
+    assert "not followed" in str(info.value)
+    assert not [e for e in server.log if e.headers.get("Host", "").startswith("localhost")]
+
+
+def test_a_redirect_inside_the_register_is_followed_with_the_token(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, _ = fake
+    client = deqar_client(server)
+    created = client.create(programme_report("REDIR-2"))
+    redirect_lookups_to(server, "127.0.0.1")
+    record = client.report(str(created.report_id))
+    assert record is not None and record["local_identifier"] == "REDIR-2"
+
+
+def test_origin_tells_a_downgrade_to_http_apart() -> None:
+    assert origin("https://backend.deqar.eu/x") == origin("https://BACKEND.deqar.eu:443/y")
+    assert origin("http://backend.deqar.eu/x") != origin("https://backend.deqar.eu/x")
+    assert origin("https://backend.deqar.eu/x") != origin("https://backend.deqar.eu.evil.example/x")
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://backend.deqar.eu", "ftp://backend.deqar.eu", "backend.deqar.eu"]
+)
+def test_a_base_url_without_https_is_refused_before_the_password_is_sent(base_url: str) -> None:
+    with pytest.raises(DeliveryConfigError, match=r"https://backend\.deqar\.eu"):
+        DeqarClient(HttpClient(base_url), "acquin", PASSWORD)
+
+
+def test_an_html_404_on_a_lookup_is_not_taken_for_an_unknown_institution(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    """A proxy page says nothing about DEQAR's data; only DRF's JSON 404 means "not there"."""
+    server, _ = fake
+    client = deqar_client(server)
+    assert client.provider_by_eter("DE9999") is None  # DRF's {"detail": "Not found."}
+    server.faults.append(Fault("status", 404, path_prefix="/connectapi/v1/providers/"))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.provider_by_eter("DE0392")
+    assert info.value.status == 404 and "<h1>Error 404</h1>" in str(info.value)
+
+
+def test_a_delete_answered_by_a_proxy_page_is_not_a_deletion_request(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    created = client.create(programme_report("DEL-1"))
+    assert created.report_id is not None
+    server.faults.append(Fault("status", 200, method="DELETE"))
+    with pytest.raises(DeliveryHTTPError):
+        client.delete(created.report_id)
+    assert app.reports[created.report_id]["flag"] == "none"
+    with pytest.raises(LocalValidationError, match="report_id"):
+        client.delete("12/../../submit/report")
+
+
+def test_a_dropped_authorization_header_is_named_as_such(fake: tuple[FakeServer, DeqarFake]) -> None:
+    """A gateway that strips the header makes the register answer "not provided"."""
+    server, _ = fake
+    inner = server.app
+
+    def stripping_gateway(request: Request) -> Reply:
+        request.headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        return inner(request)
+
+    server.app = stripping_gateway
+    client = deqar_client(server)
+    with pytest.raises(DeliveryAuthError) as info:
+        client.create(programme_report("AUTH-1"))
+    assert "Authentication credentials were not provided." in str(info.value)
+    assert "drops it" in str(info.value)
+
+
+def test_lookup_pages_end_at_the_count_even_when_offset_is_ignored(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, _ = fake
+    inner = server.app
+
+    def cache_ignoring_offset(request: Request) -> Reply:
+        request.query.pop("offset", None)
+        return inner(request)
+
+    server.app = cache_ignoring_offset
+    client = deqar_client(server)
+    walked = list(itertools.islice(client.activities(page_size=3), 50))
+    assert len(walked) <= 9  # three pages of three at most, not an endless walk
+
+
+def test_the_fake_reads_the_bearer_keyword_as_drf_does(fake: tuple[FakeServer, DeqarFake]) -> None:
+    server, _ = fake
+    client = deqar_client(server)
+    token = client.login()
+    url = server.base_url + "/submissionapi/v2/check/local-identifier?agency=ACQUIN&local_identifier=x"
+
+    def answer(header: str) -> tuple[int, object]:
+        response = requests.get(url, headers={"Authorization": header}, timeout=5)
+        return response.status_code, response.json()
+
+    assert answer(f"bearer {token}") == (404, "Not Found")
+    assert answer("Bearer") == (403, {"detail": "Invalid token header. No credentials provided."})
+    assert answer(f"Bearer {token} x") == (
+        403,
+        {"detail": "Invalid token header. Token string should not contain spaces."},
+    )
