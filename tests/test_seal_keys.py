@@ -153,3 +153,35 @@ def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert keys.read_password(prompt=lambda: "typed") == b"typed"
     with pytest.raises(PasswordError, match="EDCBRIDGE_SEAL_PASSWORD"):
         keys.read_password()
+
+
+def test_a_password_file_not_in_utf8_is_named_and_a_byte_order_mark_is_not_the_password(
+        tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("mot-de-passe-\xe9t\xe9\n".encode("latin-1"))
+    with pytest.raises(PasswordError, match=r"latin1\.txt is not UTF-8 text"):
+        keys.read_password(latin1)
+    notepad = tmp_path / "notepad.txt"
+    notepad.write_bytes(b"\xef\xbb\xbfs3cret\r\n")
+    assert keys.read_password(notepad) == b"s3cret"
+
+
+def test_a_certificate_file_listing_the_ca_first_still_finds_the_seals_certificate(
+        files: devpki.TestSeal, pki: devpki.DevPki, tmp_path: Path) -> None:
+    chain_first = tmp_path / "chain.pem"
+    chain_first.write_bytes(pki.root.certificate.public_bytes(serialization.Encoding.PEM)
+                            + pki.seal.certificate.public_bytes(serialization.Encoding.PEM))
+    seal = keys.load_pem(files.seal_key, chain_first, files.password, at=NOW)
+    assert seal.certificate == pki.seal.certificate
+    assert seal.chain == (pki.root.certificate,)
+
+
+def test_a_ca_certificate_given_as_the_seal_is_named_as_such(
+        files: devpki.TestSeal, pki: devpki.DevPki, tmp_path: Path) -> None:
+    key = tmp_path / "ca.key"
+    key.write_bytes(pki.root.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    cert = tmp_path / "ca.pem"
+    cert.write_bytes(pki.root.certificate.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(CertificateError, match="is a CA certificate"):
+        keys.load_pem(key, cert, None, at=NOW)

@@ -179,6 +179,9 @@ def validity_problem(cert: x509.Certificate, at: datetime) -> str | None:
 
 def check_can_seal(cert: x509.Certificate, at: datetime) -> None:
     """Refuse certificates that cannot produce a valid seal at *at*."""
+    unreadable = unreadable_problem(cert)
+    if unreadable:
+        raise CertificateError(unreadable)
     name = cert.subject.rfc4514_string()
     problem = validity_problem(cert, at)
     if problem:
@@ -186,6 +189,9 @@ def check_can_seal(cert: x509.Certificate, at: datetime) -> None:
             f"seal certificate '{name}' {problem} (checked at {at.isoformat()}); "
             "use a certificate that is currently valid"
         )
+    if is_ca(cert):  # before its key usage: a CA lacks digitalSignature, but that is not the point
+        raise CertificateError(f"certificate '{name}' is a CA certificate, not an end-entity seal "
+                               "certificate; use an e-seal certificate for signing documents")
     if "digital_signature" not in key_usage_names(cert):
         raise CertificateError(
             f"seal certificate '{name}' lacks the digitalSignature key usage; "

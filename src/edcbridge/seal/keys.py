@@ -51,7 +51,11 @@ def read_password(
             text = password_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise PasswordError(f"cannot read password file {password_file}: {exc.strerror}") from exc
-        return text.rstrip("\r\n").encode("utf-8")
+        except UnicodeDecodeError:
+            raise PasswordError(f"password file {password_file} is not UTF-8 text: save it as UTF-8 "
+                                "(the password is read as UTF-8, as PKCS#12 tools write it)") from None
+        # Windows Notepad may begin a UTF-8 file with a byte-order mark: it is not the password's
+        return text.removeprefix("\ufeff").rstrip("\r\n").encode("utf-8")
     value = os.environ.get(env)
     if value is not None:
         return value.encode("utf-8")
@@ -105,6 +109,18 @@ def load_p12(path: Path, password: bytes, *, at: datetime) -> SealKey:
     return seal
 
 
+def _leaf_first(key: SealPrivateKey, certs: list[x509.Certificate]) -> tuple[x509.Certificate,
+                                                                               tuple[x509.Certificate, ...]]:
+    """The certificate of ``key``, then the others: a chain file may list the CA first."""
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    for index, cert in enumerate(certs):
+        if cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo) == public:
+            return cert, tuple(certs[:index] + certs[index + 1:])
+    return certs[0], tuple(certs[1:])  # none is the key's: check_key_matches says so
+
+
 def load_pem(key_path: Path, cert_path: Path, password: bytes | None, *, at: datetime) -> SealKey:
     """Open a PEM key and a PEM file holding the certificate first, then its chain."""
     try:
@@ -117,7 +133,8 @@ def load_pem(key_path: Path, cert_path: Path, password: bytes | None, *, at: dat
         certs = x509.load_pem_x509_certificates(_read(cert_path))
     except ValueError as exc:
         raise KeyLoadError(f"{cert_path} holds no PEM certificate") from exc
-    seal = SealKey(_check_key_type(key, key_path), certs[0], tuple(certs[1:]))
+    private = _check_key_type(key, key_path)
+    seal = SealKey(private, *_leaf_first(private, certs))
     check_key_matches(seal.private_key, seal.certificate)
     check_can_seal(seal.certificate, at)
     return seal
