@@ -116,6 +116,9 @@ def test_a_set_of_reports_that_cannot_be_written_whole_leaves_the_last_one(env: 
     (out / ".report.html.tmp").mkdir()
     again = _export(GALWAY / "awards.jsonl", out)  # every record skipped: other counts
     assert again.exit_code == 1
+    # the message must not send people to a report.json that is the last run's
+    assert "the reports could not be written" in again.stderr and "reported in" not in again.stderr
+    assert "run the same command again" in again.stderr
     assert {name: (out / name).read_bytes() for name in REPORTS} == first
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".report")) == [".report.html.tmp"]
     (out / ".report.html.tmp").rmdir()

@@ -258,7 +258,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     import sqlite3
 
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import RunError, count_rows
+    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, count_rows
     from edcbridge.progress import Progress
 
     counts = [count_rows(path) for job in jobs for path in job.awards]
@@ -297,6 +297,10 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     except (InputFileError, RunError) as exc:
         progress.close()
         _fatal(str(exc))
+    except ReportsNotWritten as exc:
+        progress.close()
+        click.echo(f"aborted: {exc}", err=True)
+        return EXIT_FAILED
     except (OSError, sqlite3.Error) as exc:  # a disk gone or full part way: the reports say what was done
         progress.close()
         click.echo(f"aborted: {exc}; what was done is kept and reported in "

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections import deque
@@ -510,8 +511,22 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.journal.commit()
         runner.result.audit_head = runner.journal.head()
         runner.journal.close()
-        runner.result.report = reports.close(runner.result)
+        _close_reports(reports, runner.result, options.out_dir)
     return runner.result
+
+
+def _close_reports(reports: ReportWriter, result: RunResult, out_dir: Path) -> None:
+    """Write the run's reports; when they cannot be (a full disk), say so rather than let a
+    message point to a report.json that is the last run's, or none."""
+    stopped = sys.exc_info()[1]  # the error that stopped the run, if one did
+    try:
+        result.report = reports.close(result)
+    except OSError as exc:
+        why = f"; the run had stopped on {stopped.__class__.__name__}: {stopped}" if stopped else ""
+        raise ReportsNotWritten(
+            f"{out_dir}: the reports could not be written ({exc.strerror or exc}){why}; the journal "
+            "keeps what was done: free space or fix the folder, then run the same command again"
+        ) from exc
 
 
 _BUSY_WAIT = 5.0  # seconds: the workers of a run just killed end within one
@@ -659,6 +674,10 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
         raise RunError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
     result.catalogue_files.append(str(outcome.path))
     result.notes += [f"{job.catalogue}: LOQ {f.render()}" for f in outcome.findings]
+
+
+class ReportsNotWritten(Exception):
+    """The run's reports could not be written; the journal holds what was done."""
 
 
 class RunError(ValueError):
