@@ -140,9 +140,9 @@ def _setup_case(case: str, pki: devpki.DevPki, written: devpki.TestSeal, folder:
         issued = _ec_seal(pki, ec.SECP256R1())
         key, cert = _pem_pair(folder, "ec", issued.key, issued.certificate)
         return ["--key", str(key), "--cert", str(cert), "--alg", "RS256"]
-    if case == "a P-384 key":
-        issued = _ec_seal(pki, ec.SECP384R1())
-        key, cert = _pem_pair(folder, "p384", issued.key, issued.certificate)
+    if case == "a brainpool key":
+        issued = _ec_seal(pki, ec.BrainpoolP384R1())
+        key, cert = _pem_pair(folder, "brainpool", issued.key, issued.certificate)
         return ["--key", str(key), "--cert", str(cert)]
     if case == "a CA certificate":
         key, cert = _pem_pair(folder, "ca", pki.root.key, pki.root.certificate)
@@ -168,7 +168,7 @@ def _setup_case(case: str, pki: devpki.DevPki, written: devpki.TestSeal, folder:
 @pytest.mark.parametrize(("case", "said"), [
     ("ES256 for an RSA key", "ES256 needs an EC P-256 key"),
     ("RS256 for an EC key", "RS256 needs an RSA key"),
-    ("a P-384 key", "use an RSA or EC P-256 seal"),
+    ("a brainpool key", "use an RSA seal or an EC seal on P-256, P-384 or P-521"),
     ("a CA certificate", "Root CA"),
     ("a key of another certificate", "the private key does not belong to certificate"),
     ("a wrong password", "wrong password"),

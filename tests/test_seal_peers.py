@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from edcbridge.seal import devpki, keys
 from edcbridge.seal.sealer import Level, Sealer
@@ -34,6 +36,16 @@ def _run_peer(files: list[Path]) -> list[dict[str, object]]:
     return lines
 
 
+def _ec_seal(pki: devpki.DevPki, curve: ec.EllipticCurve) -> keys.SealKey:
+    """A TEST e-seal on *curve* under the PKI's root."""
+    key = ec.generate_private_key(curve)
+    now = datetime.now(UTC)
+    issued = devpki.issue_seal_certificate(
+        pki.root, organisation="EDCBRIDGE TEST EC", organisation_identifier="NTRBE-TEST0008", country="BE",
+        not_before=now - timedelta(days=1), not_after=now + timedelta(days=30), key=key)
+    return keys.SealKey(key, issued.certificate, (pki.root.certificate,))
+
+
 def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]:
     chain = (pki.root.certificate,)
     rsa_key = keys.SealKey(pki.seal.key, pki.seal.certificate, chain)
@@ -42,6 +54,8 @@ def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]
         "ps256-b-t": Sealer(rsa_key, algorithm="PS256", tsa=tsa, level=Level.B_T),
         "rs256-b-lt": Sealer(rsa_key, tsa=tsa, crls=[pki.crl]),
         "es256-b-b": Sealer(devpki.ec_seal_key(pki), algorithm="ES256"),
+        "es384-b-t": Sealer(_ec_seal(pki, ec.SECP384R1()), algorithm=None, tsa=tsa, level=Level.B_T),
+        "es512-b-lt": Sealer(_ec_seal(pki, ec.SECP521R1()), algorithm=None, tsa=tsa, crls=[pki.crl]),
     }
     paths = []
     for name, sealer in sealers.items():
@@ -55,7 +69,7 @@ def test_jose_accepts_our_seals(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Pa
     paths = _sealed_outputs(pki, tsa, tmp_path)
     results = _run_peer(paths)
     assert [r["ok"] for r in results] == [True] * len(paths), results
-    assert {r["alg"] for r in results} == {"RS256", "PS256", "ES256"}
+    assert {r["alg"] for r in results} == {"RS256", "PS256", "ES256", "ES384", "ES512"}
 
 
 def test_jose_rejects_tampered_seals(pki: devpki.DevPki, tsa: TsaClient, tmp_path: Path) -> None:

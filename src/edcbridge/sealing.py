@@ -30,7 +30,7 @@ class SealFactory:
     password: bytes
     level: str | None = None
     tsa_url: str | None = None
-    algorithm: str | None = None  # None: RS256 for an RSA seal, ES256 for an EC P-256 one
+    algorithm: str | None = None  # None: RS256 for an RSA seal, ES256/ES384/ES512 for EC P-256/P-384/P-521
 
     # revocation data in a run: none given, the certificate's own fetched (load and identity)
     FETCH_REVOCATION = True

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { generalVerify, importX509, decodeProtectedHeader } from "jose";
 
-const algorithms = ["RS256", "PS256", "ES256"];
+const algorithms = ["RS256", "PS256", "ES256", "ES384", "ES512"];
 // JAdES header parameters that may appear in `crit`; jose refuses unknown critical names.
 const crit = { sigT: true, adoTst: true };
 

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 from edcbridge.oid4vci.proof import PROOF_ALGORITHMS
 from edcbridge.oid4vci.sdjwt import ELM_CLAIM, TYP, VCT
+from edcbridge.seal.jades import ALGORITHMS as JADES_ALGORITHMS
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer://"
@@ -99,7 +100,7 @@ def issuer_metadata(issuer: str, signing_algorithm: str, display_name: str) -> d
             SEALED_CONFIGURATION: {
                 "format": SEALED_FORMAT,
                 "scope": SEALED_CONFIGURATION,
-                "credential_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
+                "credential_signing_alg_values_supported": list(JADES_ALGORITHMS),
                 "credential_metadata": {
                     "display": _label(
                         "European Digital Credential", "The sealed EDC 3.2 JSON-LD (JAdES), as exported"

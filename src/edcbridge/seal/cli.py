@@ -223,7 +223,7 @@ def _empty_password_hint(password: bytes | None, password_file: Path | None) -> 
 
 
 class SealOptions(TypedDict):
-    algorithm: str | None  # None: the one the key signs with (RS256 for RSA, ES256 for P-256)
+    algorithm: str | None  # None: the one the key signs with (RS256 for RSA, ESxxx of an EC curve)
     level: Level | None
     tsa: TsaClient | None
     crls: list[x509.CertificateRevocationList]
@@ -351,7 +351,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
                   help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")
     @click.option("--alg", type=click.Choice(list(ALGORITHMS)),
-                  help="Signature algorithm; default: the seal key's (RS256 for RSA, ES256 for EC P-256).")
+                  help="Signature algorithm; default: the seal key's (RS256 for RSA; ES256, ES384 or "
+                       "ES512 for EC P-256, P-384 or P-521).")
     @click.option("--any-issuer", is_flag=True,
                   help="Seal even credentials whose issuer is not the organisation in the certificate.")
     def seal_command(

@@ -29,7 +29,7 @@ from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable
 from edcbridge.seal.errors import CertificateError, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
 
-ALGORITHMS = ("RS256", "PS256", "ES256")
+ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "ES512")
 TYP = "jose+json"
 CTY = "octet-stream"
 
@@ -78,25 +78,64 @@ def parse_time(text: str) -> datetime:
         raise SealFormatError(f"sigT '{text}' is not YYYY-MM-DDThh:mm:ssZ") from exc
 
 
+@dataclass(frozen=True)
+class _EcAlgorithm:
+    """An ECDSA JWS algorithm (RFC 7518 3.4): one curve, one hash, r and s of *size* bytes each."""
+
+    curve: str  # as cryptography names it
+    crv: str  # as JOSE names it
+    ecdsa: ec.ECDSA
+    size: int
+
+
+_EC_ALGORITHMS = {
+    "ES256": _EcAlgorithm("secp256r1", "P-256", ec.ECDSA(hashes.SHA256()), 32),
+    "ES384": _EcAlgorithm("secp384r1", "P-384", ec.ECDSA(hashes.SHA384()), 48),
+    "ES512": _EcAlgorithm("secp521r1", "P-521", ec.ECDSA(hashes.SHA512()), 66),
+}
+_EC_ALGORITHM_OF_CURVE = {spec.curve: alg for alg, spec in _EC_ALGORITHMS.items()}
+PublicSealKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
 def algorithm_for(key: SealPrivateKey) -> str:
     """The JAdES algorithm a seal's key signs with when none is asked for: RS256 for RSA (as
-    the EC's issuer seals), ES256 for EC P-256."""
+    the EC's issuer seals), the algorithm of the curve for EC (ES256, ES384, ES512)."""
     if isinstance(key, rsa.RSAPrivateKey):
         return "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
-        return "ES256"
-    raise CertificateError("this seal's key has no JAdES algorithm here: use an RSA or EC P-256 seal")
+    alg = _EC_ALGORITHM_OF_CURVE.get(key.curve.name) if isinstance(key, ec.EllipticCurvePrivateKey) else None
+    if alg is None:
+        raise CertificateError("this seal's key has no JAdES algorithm here: use an RSA seal or an EC "
+                               "seal on P-256, P-384 or P-521")
+    return alg
+
+
+def algorithm_key_problem(alg: str, key: PublicSealKey) -> str | None:
+    """Why *key* cannot make or check *alg* signatures, or None: RS256 and PS256 need RSA, each
+    ESxxx its own curve (RFC 7518 3.4), so a header cannot pick another hash than the key's."""
+    spec = _EC_ALGORITHMS.get(alg)
+    if spec is None:
+        fits, needed = isinstance(key, rsa.RSAPublicKey), "an RSA key"
+    else:
+        fits = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == spec.curve
+        needed = f"an EC {spec.crv} key"
+    return None if fits else f"{alg} needs {needed}; {_key_note(key)}"
+
+
+def _key_note(key: PublicSealKey) -> str:
+    if isinstance(key, rsa.RSAPublicKey):
+        return "this key is RSA, use RS256"
+    alg = _EC_ALGORITHM_OF_CURVE.get(key.curve.name)
+    if alg is None:
+        return f"this key is EC {key.curve.name}, which has no JAdES algorithm here"
+    return f"this key is EC {_EC_ALGORITHMS[alg].crv}, use {alg}"
 
 
 def check_algorithm(alg: str, key: SealPrivateKey) -> None:
     if alg not in ALGORITHMS:
         raise CertificateError(f"algorithm {alg} is not supported; use one of {', '.join(ALGORITHMS)}")
-    if alg in ("RS256", "PS256") and not isinstance(key, rsa.RSAPrivateKey):
-        raise CertificateError(f"{alg} needs an RSA key; this seal has an EC key, use ES256")
-    if alg == "ES256" and not (
-        isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
-    ):
-        raise CertificateError("ES256 needs an EC P-256 key; use RS256 for RSA seals")
+    problem = algorithm_key_problem(alg, key.public_key())
+    if problem:
+        raise CertificateError(problem)
 
 
 def protected_header(
@@ -179,14 +218,15 @@ def signing_input(protected_b64: str, payload: str) -> bytes:
 
 
 def sign(key: SealPrivateKey, alg: str, data: bytes) -> bytes:
-    """JWS signature value (raw r||s for ES256)."""
+    """JWS signature value (raw r||s for ESxxx); *alg* fits *key* (see check_algorithm)."""
     if isinstance(key, rsa.RSAPrivateKey):
         if alg == "PS256":
             pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
             return key.sign(data, pss, hashes.SHA256())
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    spec = _EC_ALGORITHMS[alg]
+    r, s = decode_dss_signature(key.sign(data, spec.ecdsa))
+    return r.to_bytes(spec.size, "big") + s.to_bytes(spec.size, "big")
 
 
 def content_timestamp_input(payload: str) -> bytes:
@@ -389,6 +429,16 @@ def _header_problem(seal: ParsedSeal) -> str | None:
     return _crit_problem(seal.protected)
 
 
+def _signature_size_problem(alg: str, signature_b64: str) -> str | None:
+    """Why an ESxxx signature value is not the raw r||s of its curve (RFC 7518 3.4), or None:
+    a DER value, or r and s padded to another length, is one more spelling of a signature."""
+    spec = _EC_ALGORITHMS.get(alg)
+    size = len(b64url_decode(signature_b64))
+    if spec is None or size == 2 * spec.size:
+        return None
+    return f"an {alg} signature is r||s of {2 * spec.size} bytes, this one has {size}"
+
+
 def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
     """Check the JWS signature with jwcrypto; return None when valid, else the reason."""
     problem = _header_problem(seal)
@@ -400,12 +450,19 @@ def verify_signature(seal: ParsedSeal, cert: x509.Certificate) -> str | None:
         return "the certificate's public key cannot be read"
     if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         return f"certificate key type {type(public_key).__name__} is not supported"
+    alg = str(seal.protected["alg"])
+    mismatch = algorithm_key_problem(alg, public_key)
+    if mismatch:
+        return f"the header's algorithm does not fit the certificate's key: {mismatch}"
+    problem = _signature_size_problem(alg, seal.signature_b64)
+    if problem:
+        return problem
     try:
         key = jwk.JWK.from_pyca(public_key)
         token = jws.JWS(header_registry=_JADES_HEADERS)
         token.allowed_algs = list(ALGORITHMS)
         token.deserialize(seal.text)
-        token.verify(key, alg=str(seal.protected["alg"]))
+        token.verify(key, alg=alg)
     except jws.InvalidJWSSignature:
         return "signature does not match the payload and protected header"
     except (JWException, ValueError, TypeError, RecursionError) as exc:
