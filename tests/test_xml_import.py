@@ -164,4 +164,9 @@ def test_generated_awards_round_trip_through_both_formats(item: tuple[Award, Cat
     _same(award, catalogue, import_bytes(_json(award, catalogue)), "json")
     imported = import_bytes(_xml(award, catalogue))
     _same(award, catalogue, imported, "xml")
-    assert imported.award.learner == award.learner  # names are in the primary language here
+    learner = award.learner  # names are in the primary language here
+    if learner.full_name == {lang: f"{learner.given_name[lang]} {learner.family_name[lang]}"
+                             for lang in learner.full_name or {}}:
+        # a full name that only joins the names reads as none: the credential cannot tell them apart
+        learner = learner.model_copy(update={"full_name": None})
+    assert imported.award.learner == learner
