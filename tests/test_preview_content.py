@@ -255,11 +255,12 @@ def test_a_grade_comes_with_its_grading_scheme(reference: Path) -> None:
 
 
 def test_a_value_is_listed_once(reference: Path) -> None:
-    """MyNextID's micro-credential names its assessment type and title alike."""
+    """MyNextID's micro-credential names its assessment type and title alike. Its mode (online)
+    is not its type: the check does not count it, so the row does not show it either."""
     html = render_html(_signed_payload(reference / "mynextid-edc/microcredential/v1/edc/examples/"
                                                     "edc-mc-signed.jsonld"))
     row = _section(html, "annex1").split("Type of assessment", 1)[1].split("</tr>", 1)[0]
-    assert row.count(">Graded exercises<") == 1 and ">Online<" in row
+    assert row.count(">Graded exercises<") == 1 and ">Online<" not in row
 
 
 def test_the_issuers_region_is_shown_beside_its_country(reference: Path) -> None:
@@ -370,3 +371,20 @@ def test_many_other_languages_are_counted_and_listed_by_code(reference: Path) ->
     footer = _footer(render_html(doc, PreviewOptions(languages=("en",))))
     assert "Texts appear in the languages chosen for this page: English (en)." in footer
     assert re.search(r"also carries texts in \d+ other languages \(de, es, [a-z, ]+\), shown only", footer)
+
+
+def test_the_issuers_accreditation_is_shown_only_when_the_issuer_awarded_the_claim(reference: Path) -> None:
+    """As the Annex I check counts it: an issuer sealing on another body's behalf does not
+    underpin that body's micro-credential with its own accreditation."""
+    doc = _load(reference, f"{EC_SAMPLES}/Sample-MC-Annex1-unsigned.jsonld")
+    doc["issuer"]["accreditation"] = {"id": "urn:epass:accreditation:99", "type": "Accreditation",
+                                      "title": {"en": "Institutional review of the issuer"}}
+    quality = "Type of quality assurance used to underpin the micro-credential"
+
+    def row(html: str) -> str:
+        return _section(html, "annex1").split(quality, 1)[1].split("</tr>", 1)[0]
+
+    assert "Institutional review of the issuer" in row(render_html(doc))  # the issuer is the body
+    doc["credentialSubject"]["hasClaim"]["awardedBy"]["awardingBody"] = {
+        "id": "urn:epass:org:2", "type": "Organisation", "legalName": {"en": "Another college"}}
+    assert "Institutional review of the issuer" not in row(render_html(doc))

@@ -75,6 +75,29 @@ def _unique(getter: Getter) -> Getter:
     return run
 
 
+def _issuer_accreditation(doc: Doc) -> list[Any]:
+    """The issuer's accreditation, when the issuer awarded the claim (same id or legal name):
+    an issuer sealing on the awarding body's behalf does not underpin its micro-credential."""
+    issuers = get(doc, "issuer")
+    bodies = [b for c in claims(doc) for b in get(c, "awardedBy.awardingBody")]
+
+    def ids(nodes: list[Any]) -> set[str]:
+        return {n if isinstance(n, str) else n["id"] for n in nodes
+                if isinstance(n, str) or (isinstance(n, dict) and isinstance(n.get("id"), str))}
+
+    def names(nodes: list[Any]) -> set[str]:
+        found: set[str] = set()
+        for node in nodes:
+            for by_language in get(node, "legalName"):
+                if isinstance(by_language, dict):
+                    found.update(str(name) for text in by_language.values() for name in as_list(text))
+        return found
+
+    if ids(issuers) & ids(bodies) or names(issuers) & names(bodies):
+        return get(doc, "issuer.accreditation")
+    return []
+
+
 _VALUES: dict[str, Getter] = {
     "Identification of the learner": _first_of(_doc("credentialSubject")),
     "Title of the micro-credential": _first_of(_achievement("title"), _achievement("specifiedBy.title"),
@@ -89,13 +112,15 @@ _VALUES: dict[str, Getter] = {
         _claim("specifiedBy.creditPoint", "specifiedBy.volumeOfLearning"),
     "Level (and cycle, if applicable) of the learning experience (EQF, QF-EHEA)":
         _claim("specifiedBy.eqfLevel", "specifiedBy.nqfLevel", "specifiedBy.educationLevel"),
-    "Type of assessment": _unique(_claim("provenBy.specifiedBy.dcType", "provenBy.specifiedBy.mode",
-                                         "provenBy.specifiedBy.title")),
-    "Form of participation in the learning activity":
-        _claim("specifiedBy.mode", "specifiedBy.learningSetting"),
+    # what the check counts, and only that: a value shown for an element it reports missing
+    # (an assessment's mode shown as its type) would contradict it on the same page
+    "Type of assessment": _unique(_claim("provenBy.specifiedBy.dcType", "provenBy.dcType",
+                                         "specifiedBy.provenBy.dcType")),
+    "Form of participation in the learning activity": _unique(
+        _claim("specifiedBy.mode", "influencedBy.specifiedBy.mode", "specifiedBy.influencedBy.mode")),
     "Type of quality assurance used to underpin the micro-credential": _unique(_first_of(
         _claim("specifiedBy.accreditation"), _claim("awardedBy.awardingBody.accreditation"),
-        _doc("issuer.accreditation"))),
+        _issuer_accreditation)),
     "Prerequisites needed to enrol": _claim("specifiedBy.entryRequirement"),
     "Supervision and identity verification during assessment": _claim("provenBy.idVerification"),
     "Grade achieved": _claim("provenBy.grade"),

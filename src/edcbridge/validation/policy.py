@@ -1,10 +1,16 @@
 """Policy profiles: the size and level rules of real micro-credential frameworks.
 
 Each profile is data. Numbers come from the frameworks themselves, and every rule carries
-the document's own words, so a finding says which document and rule it comes from: the EU
-Council Recommendation (Annex I elements), Imperial College London (2025), the Common
-Microcredential Framework (CMF) and short learning programmes (SLP) as the BLOOM Hub
-describes them, and the UK QAA / MIC.SIG view.
+the document's own words and the section they are in, so a finding says which document and
+rule it comes from: the EU Council Recommendation (Annex I elements), Imperial College London
+(2025), the Common Microcredential Framework (CMF) and short learning programmes (SLP) as the
+BLOOM Hub describes them, and the UK QAA / MIC.SIG view.
+
+What a credential states is read per learning achievement (a credential with two holds two
+micro-credentials, each judged on its own), and read as written: credits given as text
+("2,5", "5 ECTS") are read when they are one number, and named when they are not (a range,
+a word); credits in UK credits are 2 to the ECTS credit; a maximum duration in weeks, days or
+hours is more than N months only when it is longer than any N calendar months.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from edcbridge.validation.annex1 import _claims, _get
+from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding
+
+UK_CREDITS_PER_ECTS = Decimal(2)  # 1 ECTS = 2 UK (CATS) credits: 60 UK credits = 30 ECTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +38,13 @@ class Profile:
     ects_step: Decimal | None = None
     eqf_min: int | None = None
     eqf_max: int | None = None
+    # the framework's own levels, when it counts in UK levels (FHEQ / RQF / CQFW numbering)
+    uk_level_min: int | None = None
+    uk_level_max: int | None = None
     max_duration_months: int | None = None
     credit_currency_years: int | None = None
     annex1_mandatory: bool = False
+    uk_credits: bool = False  # the framework counts in UK credits: messages give both units
     # (rule, the document's words): rule is "ects", "eqf", "duration" or "credit-currency"
     rules: tuple[tuple[str, str], ...] = ()
 
@@ -40,28 +53,32 @@ class Profile:
         return next((words for name, words in self.rules if name == key), self.source)
 
 
-_IMPERIAL = ("Imperial College London Micro-credential Framework (2025), "
-             "3. Structure, Credit, Level & Duration")
-_BLOOM = "BLOOM Hub, 'A micro-credential programme: the concept'"
-_MICSIG = "MIC.SIG micro-credentials FAQ (QAA Cymru)"
+_IMPERIAL = ("Imperial College London Micro-credential Framework (Sept. 2025), section "
+             "'3. Structure, Credit, Level & Duration'")
+_BLOOM = ("BLOOM Hub, 'A micro-credential programme: the concept', section 'Bottom-up "
+          "initiatives'")
+_MICSIG = ("MIC.SIG 'Micro-credentials — the essential information and FAQs' (QAA Cymru), "
+           "'Are micro-credentials limited to a certain level or size?'")
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("eu-council", "EU Council Recommendation on micro-credentials (2022)",
-            "2022/C 243/02 Annex I", annex1_mandatory=True),
+            "2022/C 243/02 Annex I (no size or level limits)", annex1_mandatory=True),
     Profile("imperial", "Imperial College London micro-credential framework (2025)",
-            "2.5-15 ECTS in multiples of 2.5; FHEQ levels 4-7 (EQF 5-7); up to 6 months; "
-            "credit currency 5 years",
+            "2.5-15 ECTS in multiples of 2.5; levels 4-7 (FHEQ; EQF 5-7); up to 6 months; "
+            "credit currency normally 5 years",
             ects_min=Decimal("2.5"), ects_max=Decimal("15"), ects_step=Decimal("2.5"),
-            eqf_min=5, eqf_max=7, max_duration_months=6, credit_currency_years=5,
+            eqf_min=5, eqf_max=7, uk_level_min=4, uk_level_max=7, max_duration_months=6,
+            credit_currency_years=5,
             rules=(
                 ("ects", f"{_IMPERIAL}: 'Credit value: 2.5 to 15 ECTS in multiples of 2.5 ECTS'"),
-                ("eqf", f"{_IMPERIAL}: 'Level: Level 4-7 depending on audience' (FHEQ levels 4-7, "
-                        "which the UK references to EQF 5-7)"),
+                ("eqf", f"{_IMPERIAL}: 'Level: Level 4-7 depending on audience' (levels of the "
+                        "FHEQ, which section 1 names; as the UK references them to the EQF, levels 4 "
+                        "and 5 are EQF 5, 6 is EQF 6, 7 is EQF 7)"),
                 ("duration", f"{_IMPERIAL}: 'Duration: up to 6 months depending on credit value and "
                              "mode of delivery'"),
-                ("credit-currency", f"{_IMPERIAL}: 'For the purpose of stacking or transferring to a "
-                                    "formal Imperial qualification, credit normally has a currency "
-                                    "of 5 years'"),
+                ("credit-currency", f"{_IMPERIAL}, 'Validity': 'For the purpose of stacking or "
+                                    "transferring to a formal Imperial qualification, credit normally "
+                                    "has a currency of 5 years'"),
             )),
     Profile("cmf", "Common Microcredential Framework (CMF)", "4-6 ECTS, EQF 5-8",
             ects_min=Decimal("4"), ects_max=Decimal("6"), eqf_min=5, eqf_max=8,
@@ -78,28 +95,49 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             )),
     Profile("uk-qaa", "UK micro-credentials (QAA / MIC.SIG)",
             "credit-rated, any level, at most 60 UK credits = 30 ECTS, no lower limit",
-            ects_max=Decimal("30"),
+            ects_max=Decimal("30"), uk_credits=True,
             rules=(
-                ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' and 'should be no more "
-                         "than 60 credits' (60 UK credits = 30 ECTS); 'there are no upper or lower "
-                         "limits on size'"),
+                ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"What are "
+                         "micro-credentials?\"); 'while there are no upper or lower limits on size, a "
+                         "micro-credential should not be a qualification in its own right [...]. "
+                         "Therefore, micro-credentials should be no more than 60 credits' (UK credits: "
+                         "60 UK credits = 30 ECTS)"),
             )),
 )}
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What a policy looks at, from a specification or from a credential."""
+    """What a policy looks at, from a specification or from a credential.
+
+    ``unreadable`` names, per rule ("ects", "eqf", "duration"), a value the credential states
+    that cannot be judged, and why; ``stated`` says how credits were written when they were
+    not ECTS ("10 UK credits"); ``achievements`` holds the facts of each learning achievement of
+    a credential with several, with where each is.
+    """
 
     ects: Decimal | None
     eqf: int | None
     duration_months: int | None = None
     credit_currency_years: int | None = None
+    uk_level: int | None = None
+    duration: str | None = None  # a maximum duration in other units than years and months
+    stated: str | None = None
+    other_credits: tuple[str, ...] = ()  # credits in other frameworks ("3 in <its label or IRI>")
+    unreadable: tuple[tuple[str, str], ...] = ()
+    achievements: tuple[tuple[str, Facts], ...] = ()
+
+    def problem(self, rule: str) -> str | None:
+        return next((why for name, why in self.unreadable if name == rule), None)
 
 
 ECTS_IRI = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+_EQF = re.compile(r"http://data\.europa\.eu/snb/eqf/([1-8])")
 # Years and months only: weeks and days have no exact length in months.
 _DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?")
+_ISO_DURATION = re.compile(
+    r"P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?=\d)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?")
 
 
 def duration_months(text: str) -> int | None:
@@ -111,26 +149,196 @@ def duration_months(text: str) -> int | None:
     return years * 12 + months
 
 
-def facts_from_document(doc: dict[str, Any]) -> Facts:
-    ects = None
-    eqf = None
-    months = None
-    for claim in _claims(doc):
-        for credit in _get(claim, "specifiedBy", "creditPoint"):
-            framework = credit.get("framework", {}) if isinstance(credit, dict) else {}
-            if isinstance(framework, dict) and framework.get("id") == ECTS_IRI:
-                try:
-                    ects = Decimal(str(credit.get("point")))
-                except ArithmeticError:
-                    ects = None
-        for level in _get(claim, "specifiedBy", "eqfLevel"):
-            iri = level.get("id", "") if isinstance(level, dict) else str(level)
-            if iri.rsplit("/", 1)[-1].isdigit():
-                eqf = int(iri.rsplit("/", 1)[-1])
-        for duration in _get(claim, "specifiedBy", "maximumDuration"):
-            months = duration_months(str(duration))
-    return Facts(ects, eqf, months)
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February at its longest
 
+
+def longest_days(months: int) -> int:
+    """The most days any ``months`` consecutive calendar months can hold (6 months: 184)."""
+    years, rest = divmod(months, 12)
+    window = max(sum(_MONTH_DAYS[(start + i) % 12] for i in range(rest)) for start in range(12))
+    return years * 366 + window
+
+
+def parse_duration(text: str) -> tuple[Decimal, Decimal] | None:
+    """(months, days) of an ISO 8601 duration: years and months count as months; weeks, days,
+    hours, minutes and seconds as days. None when the text is not such a duration."""
+    match = _ISO_DURATION.fullmatch(text.strip())
+    if match is None:
+        return None
+    y, m, w, d, h, mi, s = (Decimal(g.replace(",", ".")) if g else Decimal(0) for g in match.groups())
+    return y * 12 + m, w * 7 + d + h / 24 + mi / 1440 + s / 86400
+
+
+def longer_than(duration: str, months: int) -> bool | None:
+    """Whether an ISO 8601 duration is surely longer than ``months`` calendar months (a part in
+    weeks, days or hours counts by the longest months it could span); None if unreadable."""
+    parsed = parse_duration(duration)
+    if parsed is None:
+        return None
+    whole_months, days = parsed
+    if whole_months > months:
+        return True
+    if whole_months != whole_months.to_integral_value():
+        return whole_months + days / 31 > months  # a fraction of a month: at most 31 days
+    return days > longest_days(months - int(whole_months))
+
+
+# --- credits ----------------------------------------------------------------------------
+
+_NUMBER = r"\d+(?:[.,]\d{1,2})?|\d*\.\d+"
+_UNITS = r"ECTS(?:[ -]credits?)?|(?:UK |CATS )?credits?"
+_CREDITS = re.compile(rf"\s*([-+]?(?:{_NUMBER}))\s*({_UNITS})?\s*\.?\s*", re.I)
+_RANGE = re.compile(rf"\s*({_NUMBER})\s*(?:-|–|—|to|/)\s*({_NUMBER}).*", re.I)
+# the labels of UK credit schemes (10 notional hours a credit, 2 to the ECTS credit)
+_UK_SCHEME = re.compile(r"\b(UK|CATS|SCQF|CQFW)\b|credit accumulation and transfer", re.I)
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
+
+
+def _show(value: Decimal) -> str:
+    """A number as people write it: 2.5, 15, never 1.5E+1 or 2.50."""
+    text = format(value.normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def read_credits(point: Any, unit: str) -> tuple[Decimal | None, str | None]:
+    """(credits, None) from a credit point written as a number or as text in ``unit`` ("ECTS"
+    or "UK credits"); (None, why not) for a range, a word, another unit, or nothing above 0."""
+    readable = isinstance(point, str | int | float | Decimal) and not isinstance(point, bool)
+    text = str(point).strip() if readable else ""
+    if not text:
+        return None, f"the credit point {point!r} is not a number of {unit}"
+    if _RANGE.fullmatch(text):
+        return None, (f"the credit point {text!r} is a range, not the {unit} of this micro-credential: "
+                      "write one number")
+    match = _CREDITS.fullmatch(text)
+    if match is None:
+        return None, f"the credit point {text!r} is not a number of {unit}"
+    written = (match.group(2) or "").upper()
+    if written.startswith("ECTS") if unit == "UK credits" else written.startswith(("UK", "CATS")):
+        return None, f"the credit point {text!r} names another unit than its framework's ({unit})"
+    value = _number(match.group(1))
+    if value <= 0:
+        return None, f"the credit point {text!r} is no credit: a micro-credential is credit-rated above 0"
+    return value, None
+
+
+def _labels(node: Any) -> list[str]:
+    labels = node.get("prefLabel") if isinstance(node, dict) else None
+    if isinstance(labels, dict):
+        return [v for v in labels.values() if isinstance(v, str)]
+    return [labels] if isinstance(labels, str) else []
+
+
+def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], str | None]:
+    """(ECTS, how they were written if not in ECTS, credits in other frameworks, problem)."""
+    ects: list[tuple[Decimal, str | None]] = []
+    other: list[str] = []
+    problems: list[str] = []
+    for credit in _get(spec, "creditPoint"):
+        if not isinstance(credit, dict):
+            continue
+        framework: Any = next(iter(_get(credit, "framework")), {})
+        iri = framework.get("id", "") if isinstance(framework, dict) else str(framework)
+        labels = _labels(framework)
+        if iri == ECTS_IRI:
+            value, why = read_credits(credit.get("point"), "ECTS")
+            if why:
+                problems.append(why)
+            elif value is not None:
+                ects.append((value, None))
+        elif any(_UK_SCHEME.search(label) for label in labels):
+            value, why = read_credits(credit.get("point"), "UK credits")
+            if why:
+                problems.append(why)
+            elif value is not None:
+                ects.append((value / UK_CREDITS_PER_ECTS, f"{_show(value)} UK credits"))
+        else:
+            name = labels[0] if labels else iri or "a framework without a name"
+            other.append(f"{credit.get('point')} in {name}")
+    values = {value for value, _ in ects}
+    if len(values) > 1:
+        shown = " and ".join(f"{_show(v)} ECTS" for v in sorted(values))
+        return None, None, tuple(other), f"the credits are stated twice, differently: {shown}"
+    if ects:
+        return ects[0][0], ects[0][1], tuple(other), None
+    return None, None, tuple(other), problems[0] if problems else None
+
+
+# FHEQ, RQF and CQFW share the numbering of levels (FHEQ levels 4-8); SCQF does not.
+_UK_LEVEL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF)\b\D*([1-8])\b", re.I)
+
+
+def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
+    """(EQF level, FHEQ/RQF level, problem) of a specification."""
+    eqf, problem = None, None
+    for level in _get(spec, "eqfLevel"):
+        iri = level.get("id", "") if isinstance(level, dict) else str(level)
+        match = _EQF.fullmatch(iri)
+        if match:
+            eqf = int(match.group(1))
+        else:
+            problem = f"the eqfLevel {iri!r} is not an EQF level (http://data.europa.eu/snb/eqf/1 to /8)"
+    uk = next((int(m.group(1)) for level in _get(spec, "nqfLevel") for label in _labels(level)
+               if (m := _UK_LEVEL.search(label))), None)
+    return eqf, uk, None if eqf is not None else problem
+
+
+def _facts_of(spec: Any) -> Facts:
+    ects, stated, other, credit_problem = _credits(spec)
+    eqf, uk_level, level_problem = _level(spec)
+    months: int | None = None
+    duration: str | None = None
+    unreadable: list[tuple[str, str]] = []
+    for value in _get(spec, "maximumDuration"):
+        text = str(value).strip()
+        months = duration_months(text)
+        if months is None:
+            duration = text
+            if parse_duration(text) is None:
+                unreadable.append(("duration", f"the maximumDuration {text!r} is not an ISO 8601 "
+                                               "duration (P6M, P1Y, P26W)"))
+    if credit_problem:
+        unreadable.append(("ects", credit_problem))
+    if level_problem:
+        unreadable.append(("eqf", level_problem))
+    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable))
+
+
+def _title(claim: Any) -> str:
+    for title in _get(claim, "title") + _get(claim, "specifiedBy", "title"):
+        texts = [v for v in title.values() if isinstance(v, str) and v.strip()] \
+            if isinstance(title, dict) else [title] if isinstance(title, str) else []
+        if texts:
+            return texts[0].strip()
+    return ""
+
+
+def facts_from_document(doc: dict[str, Any]) -> Facts:
+    """The facts of the credential's learning achievement; with several, of each (in
+    ``achievements``): what a credential claims beside them (an activity, an assessment) is
+    not a micro-credential of its own."""
+    claims = [c for c in _claims(doc) if isinstance(c, dict)]
+    achievements = [c for c in claims if "LearningAchievement" in as_list(c.get("type"))] or claims
+    specs: list[tuple[Any, Any]] = [(claim, next(iter(_get(claim, "specifiedBy")), {}))
+                                    for claim in achievements]
+    if len(specs) <= 1:
+        return _facts_of(specs[0][1]) if specs else Facts(None, None)
+    subject = doc.get("credentialSubject")
+    listed = subject.get("hasClaim") if isinstance(subject, dict) else None
+    each = []
+    for claim, spec in specs:
+        index = next((i for i, c in enumerate(listed) if c is claim), None) \
+            if isinstance(listed, list) else None
+        where = "hasClaim.specifiedBy" if index is None else f"hasClaim[{index}].specifiedBy"
+        title = _title(claim)
+        each.append((f"{where} ('{title}')" if title else where, _facts_of(spec)))
+    return Facts(None, None, achievements=tuple(each))
+
+
+# --- the checks ---------------------------------------------------------------------------
 
 def _bounds(low: Any, high: Any, unit: str) -> str:
     """A range in words, either end possibly open: '4-6 ECTS', 'at most 30 ECTS'."""
@@ -157,30 +365,79 @@ def _outside(value: Any, low: Any, high: Any) -> bool:
 Fail = Callable[[str, str, str, str], None]  # (code, rule, message, fix)
 
 
+def _uk(value: Decimal) -> str:
+    return _show(value * UK_CREDITS_PER_ECTS)
+
+
+def _ects_words(low: Decimal | None, high: Decimal | None, profile: Profile, beyond: bool = False) -> str:
+    """The profile's credit range in words, 'at most 30 ECTS (60 UK credits)' for a framework
+    counting UK credits; with ``beyond``, where a value out of it lies ('more than 30 ECTS')."""
+    words = _beyond if beyond else _bounds
+    text = words(None if low is None else _show(low), None if high is None else _show(high), " ECTS")
+    if profile.uk_credits:
+        ends = [_uk(end) for end in (low, high) if end is not None]
+        text += f" ({'-'.join(ends)} UK credits)"
+    return text
+
+
 def _check_ects(facts: Facts, profile: Profile, fail: Fail) -> None:
     low, high, step = profile.ects_min, profile.ects_max, profile.ects_step
     if low is None and high is None:
         return
+    wanted = _ects_words(low, high, profile)
     if facts.ects is None:
-        fail("ects-missing", "ects", "no ECTS credits stated",
-             f"state the credits in ECTS (creditPoint; credits in the catalogue), "
-             f"{_bounds(low, high, ' ECTS')}")
+        problem = facts.problem("ects")
+        if problem:
+            fail("ects-unreadable", "ects", problem,
+                 f"write the credits as one number of ECTS (creditPoint point, e.g. 5 or 7.5), {wanted}")
+            return
+        found = f" (credits stated only as {'; '.join(facts.other_credits)})" if facts.other_credits else ""
+        uk = "; 1 ECTS = 2 UK credits" if profile.uk_credits else ""
+        fail("ects-missing", "ects", f"no ECTS credits stated{found}",
+             f"state the credits in ECTS (creditPoint with framework {ECTS_IRI}; credits in the "
+             f"catalogue), {wanted}{uk}")
         return
+    if facts.ects <= 0:  # a catalogue may write 0: no credit, where every profile asks for some
+        fail("ects-missing", "ects", f"{_show(facts.ects)} ECTS is no credit",
+             f"state the credits the micro-credential carries, {wanted}")
+        return
+    shown = f"{_show(facts.ects)} ECTS"
+    if facts.stated:
+        shown = f"{facts.stated} ({shown})"
+    elif profile.uk_credits:
+        shown += f" ({_uk(facts.ects)} UK credits)"
     if _outside(facts.ects, low, high):
-        fail("ects-range", "ects", f"{facts.ects} ECTS is {_beyond(low, high, ' ECTS')}",
-             f"size the credential to {_bounds(low, high, ' ECTS')}, or choose another policy")
+        fail("ects-range", "ects", f"{shown} is {_ects_words(low, high, profile, beyond=True)}",
+             f"size the micro-credential to {wanted}, or choose another policy")
     if step and facts.ects % step:
-        fail("ects-step", "ects", f"{facts.ects} ECTS is not a multiple of {step} ECTS",
-             f"use a multiple of {step} ECTS")
+        fail("ects-step", "ects", f"{shown} is not a multiple of {_show(step)} ECTS",
+             f"use a multiple of {_show(step)} ECTS ({_multiples(facts.ects, step, low, high)})")
+
+
+def _multiples(value: Decimal, step: Decimal, low: Decimal | None, high: Decimal | None) -> str:
+    """The nearest allowed values around ``value``: '5 or 7.5 ECTS'."""
+    below, above = (value // step) * step, (value // step + 1) * step
+    near = [v for v in (below, above) if not _outside(v, low, high) and v > 0]
+    return " or ".join(_show(v) for v in near) + " ECTS" if near else f"{_bounds(low, high, ' ECTS')}"
 
 
 def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     low, high = profile.eqf_min, profile.eqf_max
     if low is None and high is None:
         return
+    uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
+    if facts.eqf is None and facts.uk_level is not None and (uk_low is not None or uk_high is not None):
+        if _outside(facts.uk_level, uk_low, uk_high):  # the framework's own levels, as stated
+            fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
+                 f"{_beyond(uk_low, uk_high, '')}",
+                 f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
+                 "another policy")
+        return
     if facts.eqf is None:
-        fail("eqf-missing", "eqf", "no EQF level stated",
-             f"state the EQF level (eqfLevel; eqf in the catalogue), EQF {_bounds(low, high, '')}")
+        problem = facts.problem("eqf")
+        fail("eqf-unreadable" if problem else "eqf-missing", "eqf", problem or "no EQF level stated",
+             f"state the EQF level (eqfLevel http://data.europa.eu/snb/eqf/N; eqf in the catalogue), "
+             f"EQF {_bounds(low, high, '')}")
     elif _outside(facts.eqf, low, high):
         fail("eqf-range", "eqf", f"EQF level {facts.eqf} is {_beyond(low, high, '')}",
              f"use EQF {_bounds(low, high, '')}, or choose another policy")
@@ -188,18 +445,34 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
 
 def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
     months, years = profile.max_duration_months, profile.credit_currency_years
-    if months and facts.duration_months and facts.duration_months > months:
-        fail("duration", "duration",
-             f"a maximum duration of {facts.duration_months} months is more than {months} months",
-             f"keep the maximum duration (max_duration_months) within {months} months")
+    if months:
+        if facts.duration_months is not None and facts.duration_months > months:
+            fail("duration", "duration",
+                 f"a maximum duration of {facts.duration_months} months is more than {months} months",
+                 f"keep the maximum duration (maximumDuration; max_duration_months in the catalogue) "
+                 f"within {months} months")
+        elif facts.duration_months is None and facts.duration:
+            problem = facts.problem("duration")
+            if problem:
+                fail("duration-unreadable", "duration", problem,
+                     f"write the maximum duration in months (P{months}M), at most {months} months")
+            elif longer_than(facts.duration, months):
+                fail("duration", "duration",
+                     f"a maximum duration of {facts.duration} is more than {months} months (longer than "
+                     f"{longest_days(months)} days, the most any {months} calendar months hold)",
+                     f"keep the maximum duration within {months} months (P{months}M)")
     if years and facts.credit_currency_years and facts.credit_currency_years > years:
         fail("credit-currency", "credit-currency",
              f"credit currency of {facts.credit_currency_years} years is more than {years} years",
-             f"set credit_currency_years to at most {years}")
+             f"set credit_currency_years to at most {years}, the framework's norm, or choose another policy")
 
 
 def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifiedBy") -> list[Finding]:
-    """Every rule of ``profile`` that ``facts`` break, each quoting the document's words."""
+    """Every rule of ``profile`` that ``facts`` break, each quoting the document's words; for a
+    credential with several learning achievements, those of each, at its own place."""
+    if facts.achievements:
+        return [finding for place, each in facts.achievements
+                for finding in check_policy(each, profile, place)]
     findings: list[Finding] = []
 
     def fail(code: str, rule: str, message: str, fix: str) -> None:

@@ -1,0 +1,191 @@
+"""Policies read from credentials as the credentials are written: credits as text, ranges and
+other units, durations in weeks, days or hours, levels of the UK frameworks, and a credential
+holding several learning achievements, each judged on its own."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edcbridge.validation.document import read_credential
+from edcbridge.validation.policy import PROFILES, check_policy, facts_from_document, longest_days
+
+ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+ECVET = "http://data.europa.eu/snb/education-credit/60b314e826"
+UK_CREDITS = {"id": "urn:example:framework:cats", "type": "Concept",
+              "prefLabel": {"en": "UK credits (Credit Accumulation and Transfer Scheme)"}}
+Doc = dict[str, Any]
+
+
+def _spec(point: Any = "5", framework: Any = ECTS, eqf: int | None = 6, **more: Any) -> Doc:
+    spec: Doc = {"type": "Qualification", "title": {"en": "Data ethics"}}
+    if point is not None:
+        spec["creditPoint"] = [{"type": "CreditPoint", "point": point,
+                                "framework": framework if isinstance(framework, dict) else {"id": framework}}]
+    if eqf is not None:
+        spec["eqfLevel"] = {"id": f"http://data.europa.eu/snb/eqf/{eqf}", "type": "Concept"}
+    return spec | more
+
+
+def _credential(*specs: Doc, kinds: tuple[str, ...] = ()) -> Doc:
+    claims = [{"id": f"urn:epass:claim:{i}", "type": kinds[i] if kinds else "LearningAchievement",
+               "title": spec.get("title", {}), "specifiedBy": spec} for i, spec in enumerate(specs)]
+    return {"credentialSubject": {"hasClaim": claims[0] if len(claims) == 1 else claims}}
+
+
+def _codes(doc: Doc, profile: str) -> set[str]:
+    return {f.code.removeprefix(f"policy.{profile}.") for f in check_policy(facts_from_document(doc),
+                                                                            PROFILES[profile])}
+
+
+# --- credits -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("point", "ects"), [
+    ("5", "5"), (5, "5"), (7.5, "7.5"), ("7.50", "7.5"), (" 2.5 ", "2.5"), ("2,5", "2.5"), ("5 ECTS", "5"),
+    ("7.5 ECTS credits", "7.5"), ("10 credits", "10"),
+])
+def test_credits_written_as_text_are_read(point: Any, ects: str) -> None:
+    assert facts_from_document(_credential(_spec(point))).ects == Decimal(ects)
+
+
+@pytest.mark.parametrize(("point", "why"), [
+    ("5-10", "is a range"), ("5 to 10", "is a range"), ("5–7.5", "is a range"),
+    ("five", "is not a number of ECTS"), ("NaN", "is not a number of ECTS"), ("", "is not a number of ECTS"),
+    ("1,000", "is not a number of ECTS"), (True, "is not a number of ECTS"),
+    ("0", "is no credit"), ("-5", "is no credit"),
+    ("10 UK credits", "names another unit than its framework's (ECTS)"),
+])
+def test_credits_that_are_not_one_number_of_ects_are_named(point: Any, why: str) -> None:
+    for profile in ("imperial", "cmf", "short-learning-programme", "uk-qaa"):
+        facts = facts_from_document(_credential(_spec(point)))
+        [finding] = [f for f in check_policy(facts, PROFILES[profile]) if f.code.endswith(".ects-unreadable")]
+        assert why in finding.message
+        assert "one number of ECTS" in finding.fix
+
+
+def test_uk_credits_count_two_to_the_ects_credit() -> None:
+    """MIC.SIG: 'no more than 60 credits'; micro-credentials 'may be as small as 2 credits'."""
+    assert _codes(_credential(_spec("60", UK_CREDITS)), "uk-qaa") == set()
+    assert _codes(_credential(_spec("2", UK_CREDITS)), "uk-qaa") == set()
+    [finding] = check_policy(facts_from_document(_credential(_spec("62", UK_CREDITS))), PROFILES["uk-qaa"])
+    assert finding.code == "policy.uk-qaa.ects-range"
+    assert "62 UK credits (31 ECTS) is more than 30 ECTS (60 UK credits)" in finding.message
+    # Imperial counts ECTS: 15 UK credits are 7.5 ECTS, a multiple of 2.5
+    assert _codes(_credential(_spec("15", UK_CREDITS)), "imperial") == set()
+    assert _codes(_credential(_spec("10 ECTS", UK_CREDITS)), "imperial") == {"ects-unreadable"}
+
+
+def test_credits_in_another_framework_are_not_ects() -> None:
+    [finding] = check_policy(facts_from_document(_credential(_spec("3", ECVET))), PROFILES["cmf"])
+    assert finding.code == "policy.cmf.ects-missing"
+    assert "credits stated only as 3 in " + ECVET in finding.message
+    assert ECTS in finding.fix
+
+
+def test_credits_stated_twice_differently_are_not_judged() -> None:
+    spec = _spec("5")
+    spec["creditPoint"].append({"type": "CreditPoint", "point": "10", "framework": {"id": ECTS}})
+    [finding] = check_policy(facts_from_document(_credential(spec)), PROFILES["cmf"])
+    assert finding.code == "policy.cmf.ects-unreadable"
+    assert "5 ECTS and 10 ECTS" in finding.message
+    spec["creditPoint"][1]["point"] = "5.0"  # the same credits twice: one value
+    assert _codes(_credential(spec), "cmf") == set()
+
+
+# --- levels ------------------------------------------------------------------------------------
+
+def _with_nqf(label: str, eqf: int | None = None) -> Doc:
+    return _credential(_spec("5", eqf=eqf, nqfLevel={"id": "urn:example:nqf", "type": "Concept",
+                                                     "prefLabel": {"en": label}}))
+
+
+@pytest.mark.parametrize(("label", "codes"), [
+    ("RQF Level 4", set()), ("FHEQ level 7", set()),
+    ("RQF Level 3", {"eqf-range"}), ("RQF Level 8", {"eqf-range"}),
+    ("IE NQF Level 9", {"eqf-missing"}),  # another framework's numbering: no Imperial level
+])
+def test_imperial_levels_are_read_as_the_framework_counts_them(label: str, codes: set[str]) -> None:
+    """Imperial: 'Level 4-7' (FHEQ); a credential stating only its RQF/FHEQ level is judged on it."""
+    assert _codes(_with_nqf(label), "imperial") == codes
+
+
+def test_an_eqf_level_goes_before_a_national_one() -> None:
+    assert _codes(_with_nqf("RQF Level 4", eqf=4), "imperial") == {"eqf-range"}
+
+
+@pytest.mark.parametrize("iri", ["http://data.europa.eu/snb/eqf/9", "http://example.org/level/6",
+                                 "http://data.europa.eu/snb/eqf/6²"])
+def test_an_eqf_level_outside_the_framework_is_named(iri: str) -> None:
+    doc = _credential(_spec("5", eqf=None, eqfLevel={"id": iri}))
+    [finding] = check_policy(facts_from_document(doc), PROFILES["cmf"])
+    assert finding.code == "policy.cmf.eqf-unreadable"
+    assert iri in finding.message
+
+
+# --- durations ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("duration", "codes"), [
+    ("P6M", set()), ("P0.5Y", set()), ("P26W", set()), ("P184D", set()), ("PT4400H", set()),
+    ("P5M30D", set()),
+    ("P7M", {"duration"}), ("P1Y", {"duration"}), ("P6M1D", {"duration"}), ("P27W", {"duration"}),
+    ("P185D", {"duration"}), ("PT4500H", {"duration"}), ("6 months", {"duration-unreadable"}),
+    ("P", {"duration-unreadable"}),
+])
+def test_imperials_six_months_in_any_unit(duration: str, codes: set[str]) -> None:
+    """'Duration: up to 6 months': a duration in weeks, days or hours is more than 6 months only
+    when longer than any 6 calendar months (184 days)."""
+    assert _codes(_credential(_spec("5", maximumDuration=duration)), "imperial") == codes
+
+
+def test_the_longest_months() -> None:
+    assert [longest_days(n) for n in (0, 1, 2, 6, 12, 18)] == [0, 31, 62, 184, 366, 366 + 184]
+
+
+def test_notional_hours_are_not_a_duration() -> None:
+    """volumeOfLearning is the notional workload (375 hours for 15 ECTS), not how long the
+    micro-credential takes: it is never held against 'up to 6 months'."""
+    doc = _credential(_spec("15", volumeOfLearning="PT375H"))
+    assert facts_from_document(doc).duration is None
+    assert _codes(doc, "imperial") == set()
+
+
+# --- the EC sample and credentials with several achievements ------------------------------------
+
+def test_the_ec_sample_is_read(reference: Path) -> None:
+    doc, _ = read_credential(reference / "examples/elm-repo-v3-jsonld/Sample-MC-Annex1-signed.jsonld")
+    facts = facts_from_document(doc)
+    assert (facts.ects, facts.eqf, facts.duration_months, facts.uk_level) == (2, 6, 1, 6)  # RQF Level 6
+    assert _codes(doc, "imperial") == {"ects-range", "ects-step"}  # 2 ECTS
+    assert _codes(doc, "uk-qaa") == set()  # 4 UK credits
+    assert _codes(doc, "cmf") == {"ects-range"}
+
+
+def test_each_achievement_is_judged_at_its_own_place() -> None:
+    doc = _credential(_spec("5", title={"en": "Data ethics"}), _spec("20", title={"en": "Machine learning"}))
+    [finding] = check_policy(facts_from_document(doc), PROFILES["imperial"])
+    assert finding.code == "policy.imperial.ects-range"
+    assert finding.where == "hasClaim[1].specifiedBy ('Machine learning')"
+    assert "20 ECTS is outside 2.5-15 ECTS" in finding.message
+
+
+def test_a_claim_beside_the_achievement_is_not_judged() -> None:
+    """A learning activity claimed beside the achievement (as the EC's samples do) has no
+    credits of its own: the achievement's are read, and only they."""
+    activity = {"type": "LearningActivitySpecification", "title": {"en": "Lectures"},
+                "volumeOfLearning": "PT60H"}
+    doc = _credential(_spec("5"), activity, kinds=("LearningAchievement", "LearningActivity"))
+    facts = facts_from_document(doc)
+    assert (facts.ects, facts.eqf, facts.achievements) == (5, 6, ())
+    reversed_doc = copy.deepcopy(doc)
+    reversed_doc["credentialSubject"]["hasClaim"].reverse()
+    assert facts_from_document(reversed_doc).ects == 5
+
+
+def test_an_achievement_by_reference_states_nothing() -> None:
+    doc = {"credentialSubject": {"hasClaim": {"type": "LearningAchievement",
+                                              "specifiedBy": "urn:example:spec"}}}
+    assert _codes(doc, "cmf") == {"ects-missing", "eqf-missing"}
