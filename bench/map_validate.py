@@ -4,6 +4,8 @@
 
 Prints milliseconds per credential for each step and the ratio of each to a floor measured
 in the same run: serialising the credential (json.dumps), the least any exporter must do.
+"EBSI JSON Schema" remembers the shared catalogue nodes it found valid, as a batch does;
+"EBSI JSON Schema, plain" checks every node of every credential.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from edcbridge.mapping.edc import to_edc
 from edcbridge.output import serialise
 from edcbridge.schemas import default_store
 from edcbridge.validation.annex1 import check_annex1
-from edcbridge.validation.ebsi_schema import validate_ebsi
+from edcbridge.validation.ebsi_schema import ebsi_validator, validate_ebsi
 from edcbridge.validation.fastshacl import validate_fast
 from edcbridge.validation.jsonld import to_nquads
 from edcbridge.validation.lints import lint
@@ -36,6 +38,7 @@ def timed(step: Callable[[], Any], repeat: int) -> float:
 
 
 def steps(award: Any, catalogue: Any, doc: dict[str, Any], store: Any) -> dict[str, Callable[[], Any]]:
+    plain = ebsi_validator(store, remember_shared=False)  # without the memo of shared nodes
     return {
         "serialise (floor)": lambda: serialise(doc),
         "map to EDC": lambda: to_edc(award, catalogue),
@@ -45,7 +48,9 @@ def steps(award: Any, catalogue: Any, doc: dict[str, Any], store: Any) -> dict[s
         "SHACL pyshacl (incl. RDF)": lambda: validate_shacl(doc, store),
         "SHACL compiled (incl. RDF)": lambda: validate_fast(doc, store, remember=False),
         "SHACL, structure seen": lambda: validate_fast(doc, store),
+        "map to EBSI": lambda: to_ebsi(doc),
         "EBSI JSON Schema": lambda: validate_ebsi(to_ebsi(doc), store),
+        "EBSI JSON Schema, plain": lambda: validate_ebsi(to_ebsi(doc), store, plain),
     }
 
 

@@ -13,7 +13,7 @@ import xmlschema
 
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.ebsi_schema import validate_ebsi
-from tests.test_ebsi_profile import EBSI, _official_errors, _profile
+from tests.test_ebsi_profile import EBSI, _editable, _official_errors, _profile
 
 _MESSAGE_LIMIT = 300
 
@@ -61,10 +61,7 @@ def test_a_long_value_is_cut_short_and_what_is_wrong_with_it_is_kept(store: Sche
 def test_a_node_of_a_class_not_allowed_there_is_named_with_the_classes_that_are(
         store: SchemaStore, path: tuple[str, ...], union: str) -> None:
     doc = _profile()
-    node = doc
-    for key in path:
-        node = node[key]
-    node["type"] = "Organization"
+    _editable(doc, *path)["type"] = "Organization"
     assert _official_errors(doc)
     where = "$." + ".".join(path) + ".type"
     findings = [f for f in validate_ebsi(doc, store) if f.where == where]
@@ -84,7 +81,7 @@ def test_a_node_with_one_class_allowed_names_that_class(store: SchemaStore) -> N
 
 def test_a_language_key_the_schema_refuses_is_named_without_the_list_of_codes(store: SchemaStore) -> None:
     doc = _profile()
-    doc["displayParameter"]["title"] = {"en-GB": "Machine Learning for Health Data"}
+    _editable(doc, "displayParameter")["title"] = {"en-GB": "Machine Learning for Health Data"}
     assert _official_errors(doc)
     findings = validate_ebsi(doc, store)
     assert [(f.code, f.where) for f in findings] == [("ebsi.pattern", "$.displayParameter.title")]

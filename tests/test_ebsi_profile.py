@@ -62,6 +62,16 @@ def _profile(fixture_set: str = "imperial") -> dict[str, Any]:
     return to_ebsi(to_edc(award, catalogue))
 
 
+def _editable(doc: dict[str, Any], *path: str) -> Any:
+    """The node at ``path``, copied with the nodes above it so that editing it changes this
+    document alone: shared catalogue nodes are the same objects in every profile."""
+    node = doc
+    for key in path:
+        node[key] = copy.copy(node[key])
+        node = node[key]
+    return node
+
+
 def _with_email(award: Award, email: str) -> Award:
     learner = type(award.learner).model_validate({**award.learner.model_dump(), "email": email})
     return award.model_copy(update={"learner": learner})

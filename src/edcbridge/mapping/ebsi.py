@@ -8,10 +8,11 @@ edc-ap ("protected term redefinition").
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 from urllib.parse import quote
+
+from edcbridge.mapping.nodes import Frozen
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 V2_CONTEXT = (V2, "http://data.europa.eu/snb/model/context/edc-ap")
@@ -30,7 +31,11 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def to_ebsi(edc: dict[str, Any]) -> dict[str, Any]:
-    doc = copy.deepcopy(edc)
+    """The EBSI profile of an EDC credential, which is left as it is. The profile's nodes are
+    its own, but for the shared catalogue nodes (:class:`~edcbridge.mapping.nodes.Frozen`):
+    they stay the same objects, which cannot be changed in place, so the EBSI validator
+    checks each once for all the credentials that share it."""
+    doc = {key: _own_copy(value) for key, value in edc.items()}
     doc["@context"] = list(V2_CONTEXT)
     doc["type"] = list(TYPES)
     doc.pop("issuanceDate", None)  # VC 1.1 terms: VCDM 2.0 has validFrom and validUntil
@@ -38,7 +43,6 @@ def to_ebsi(edc: dict[str, Any]) -> dict[str, Any]:
     if isinstance(expiry, str):
         doc.setdefault("validUntil", expiry)
     doc["credentialSchema"] = _schemas(doc.get("credentialSchema"))
-    _mailboxes_as_uris(doc)
     return doc
 
 
@@ -53,18 +57,46 @@ def _schemas(current: Any) -> list[Any]:
     return [*(entry for entry in entries if entry != JSON_SCHEMA), dict(JSON_SCHEMA)]
 
 
-def _mailboxes_as_uris(node: Any) -> None:
+def _own_copy(node: Any) -> Any:
+    """The node with its mailboxes as URIs: plain dicts and lists copied, a shared node kept
+    as the same object unless a mailbox in it changes (then copied as a plain dict)."""
+    if isinstance(node, list):
+        return [_own_copy(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node, Frozen):
+        return _shared_with_uris(node)
+    return _with_mailbox_uri({key: _own_copy(value) for key, value in node.items()})
+
+
+def _shared_with_uris(node: Any) -> Any:
+    """A shared node as it is, or copied on the path to a mailbox that changes."""
+    if isinstance(node, list):
+        items = [_shared_with_uris(item) for item in node]
+        return node if all(new is old for new, old in zip(items, node, strict=True)) else items
+    if not isinstance(node, dict):
+        return node
+    changed = {key: new for key, value in node.items() if (new := _shared_with_uris(value)) is not value}
+    mailbox = _mailbox_uri(node)
+    if mailbox is not None and mailbox != node["id"]:
+        changed["id"] = mailbox
+    return {**node, **changed} if changed else node
+
+
+def _with_mailbox_uri(node: dict[str, Any]) -> dict[str, Any]:
+    mailbox = _mailbox_uri(node)
+    if mailbox is not None:
+        node["id"] = mailbox
+    return node
+
+
+def _mailbox_uri(node: dict[str, Any]) -> str | None:
     """EBSI checks a Mailbox id as a URI (``format: uri``), while EDC carries the address as
     an IRI: an address with non-ASCII characters would fail there."""
-    if isinstance(node, list):
-        for item in node:
-            _mailboxes_as_uris(item)
-    elif isinstance(node, dict):
-        mailbox = node.get("id")
-        if node.get("type") == "Mailbox" and isinstance(mailbox, str) and mailbox.startswith(_MAILTO):
-            node["id"] = mailto_uri(mailbox)
-        for value in node.values():
-            _mailboxes_as_uris(value)
+    mailbox = node.get("id")
+    if node.get("type") == "Mailbox" and isinstance(mailbox, str) and mailbox.startswith(_MAILTO):
+        return mailto_uri(mailbox)
+    return None
 
 
 def mailto_uri(iri: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.mapping.ebsi import JSON_SCHEMA, V2
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.json_schema import ValidationError, Validator
@@ -33,17 +34,29 @@ _DATE_TIME_STAMP = re.compile(
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))")
 
 
+def ebsi_validator(store: SchemaStore, *, remember_shared: bool = True) -> Validator:
+    """The validator of the EDC schema 2.1.0. With ``remember_shared``, a shared catalogue
+    node found valid at a ``$ref`` is not checked there again, in this credential or a later
+    one: the same findings, while a batch checks the issuer or the qualification once."""
+    return _validator(store.root, remember_shared)
+
+
 @cache
-def _validator(store_root: Path) -> Validator:
+def _validator(store_root: Path, remember_shared: bool) -> Validator:
     store = SchemaStore(store_root)
     edc = json.loads(store.path(EDC_SCHEMA).read_text("utf-8"))
     attestation = json.loads(store.path(ATTESTATION_SCHEMA).read_text("utf-8"))
     return schema_validator({"$id": _BASE, **edc}, "2020-12",
-                            [(_BASE, edc), (_ATTESTATION_URI, attestation)])
+                            [(_BASE, edc), (_ATTESTATION_URI, attestation)],
+                            immutable=(Frozen,) if remember_shared else ())
 
 
-def validate_ebsi(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
-    validator = _validator(store.root)
+def validate_ebsi(doc: dict[str, Any], store: SchemaStore,
+                  validator: Validator | None = None) -> list[Finding]:
+    """The findings on an EBSI profile, by ``validator`` if given (one of
+    :func:`ebsi_validator`), else by the one that remembers shared nodes."""
+    if validator is None:
+        validator = ebsi_validator(store)
     findings: list[Finding] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
         for cause in _causes(error):

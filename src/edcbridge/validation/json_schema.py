@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from jsonschema import Draft201909Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
+from jsonschema.validators import extend
 from referencing import Registry, Resource
 
 __all__ = ["Draft", "ValidationError", "Validator", "validator"]
@@ -34,14 +35,23 @@ _QUOTED = r'"(?:[ !#-\[\]-~]|\\[ -~])*"'
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _MAILBOX = re.compile(rf"(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})@(?:{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]+\])")
 
+# Keywords whose result depends on the path taken to a subschema, not on the subschema alone
+_DYNAMIC_KEYWORDS = frozenset({"$dynamicRef", "$recursiveRef"})
+MEMO_SIZE = 32768  # (subschema, node) pairs: a few hundred per catalogue entry
+
 
 def is_email(instance: object) -> bool:
     return not isinstance(instance, str) or _MAILBOX.fullmatch(instance) is not None
 
 
 def validator(schema: dict[str, Any], draft: Draft,
-              resources: Iterable[tuple[str, dict[str, Any]]] = ()) -> Validator:
-    """A validator with formats checked; ``$ref`` resolves only to the given resources."""
+              resources: Iterable[tuple[str, dict[str, Any]]] = (),
+              immutable: tuple[type, ...] = ()) -> Validator:
+    """A validator with formats checked; ``$ref`` resolves only to the given resources.
+
+    With ``immutable`` types, a node of one of them found valid at a ``$ref`` is not checked
+    there again (see :class:`ValidRefs`): callers pass types whose instances cannot change.
+    """
     checker = FormatChecker()
     missing = NEEDED_FORMATS - set(checker.checkers)
     if missing:
@@ -49,7 +59,56 @@ def validator(schema: dict[str, Any], draft: Draft,
             f"jsonschema cannot check the formats {', '.join(sorted(missing))} here, which the "
             "official schemas use; install 'jsonschema[format-nongpl]' (edcbridge depends on it)")
     checker.checks("email")(is_email)
+    resources = list(resources)
     registry: Registry = Registry().with_resources(
         [(uri, Resource.from_contents(contents)) for uri, contents in resources])
-    result: Validator = _DRAFTS[draft](schema, registry=registry, format_checker=checker)
+    cls = _DRAFTS[draft]
+    if immutable and not any(_uses(_DYNAMIC_KEYWORDS, s) for s in [schema, *(c for _, c in resources)]):
+        cls = extend(cls, {"$ref": ValidRefs(cls.VALIDATORS["$ref"], immutable, MEMO_SIZE).check})
+    result: Validator = cls(schema, registry=registry, format_checker=checker)
     return result
+
+
+class ValidRefs:
+    """The ``$ref`` keyword, remembering which nodes it found valid where.
+
+    Shared nodes (in credentials, the issuer or the qualification) are the same objects in every
+    credential, and each is checked at several ``$ref`` of the schema, again inside each
+    ``anyOf`` alternative tried. A (``$ref`` subschema, node) pair found valid stays valid:
+    the subschema fixes where the reference resolves (no ``$dynamicRef``), the validator its
+    format checks, and the node cannot change. Only valid pairs are kept, so every error is
+    still found and reported as before. An entry holds the node and the subschema, so their
+    ids cannot be reused by other objects while it is kept.
+    """
+
+    def __init__(self, plain: Any, immutable: tuple[type, ...], size: int) -> None:
+        self._plain = plain
+        self._immutable = immutable
+        self._size = size
+        self._valid: dict[tuple[int, int], tuple[object, object]] = {}
+
+    def check(self, validator: Any, ref: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if not isinstance(instance, self._immutable):
+            yield from self._plain(validator, ref, instance, schema)
+            return
+        key = (id(schema), id(instance))
+        if key in self._valid:
+            return
+        errors = list(self._plain(validator, ref, instance, schema) or ())
+        if errors:
+            yield from errors
+            return
+        if len(self._valid) >= self._size:
+            self._valid.clear()  # all at once: no order to keep, safe if threads share it
+        self._valid[key] = (schema, instance)
+
+    def __len__(self) -> int:
+        return len(self._valid)
+
+
+def _uses(keywords: frozenset[str], node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(k in keywords for k in node) or any(_uses(keywords, v) for v in node.values())
+    if isinstance(node, list):
+        return any(_uses(keywords, v) for v in node)
+    return False
