@@ -22,6 +22,7 @@ from edcbridge.seal import devpki, jades, keys, revocation
 from edcbridge.seal.certs import der_b64, issued_by
 from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.conftest import need_tool
 
@@ -201,11 +202,16 @@ def test_ocsp_response_carrying_an_unreadable_responder_certificate_gets_a_verdi
 
 
 def test_decoy_issuer_added_to_xvals_does_not_turn_a_sound_crl_away(
-        ec_pki: tuple[devpki.Issued, devpki.IssuedSeal], pki: devpki.DevPki, tsa: TsaClient) -> None:
+        ec_pki: tuple[devpki.Issued, devpki.IssuedSeal], pki: devpki.DevPki) -> None:
     root, seal = ec_pki
-    sealer = Sealer(keys.SealKey(seal.key, seal.certificate, (root.certificate,)), tsa=tsa,
-                    crls=[devpki.make_crl(root, NOW)], level=Level.B_LT, clock=lambda: NOW)
-    doc = json.loads(sealer.seal('{"id": "urn:credential:decoy-issuer", "type": ["VerifiableCredential"]}'))
+    # the authority's clock is the sealer's (NOW): a slow run must not set them minutes apart
+    with DevServer(TimestampAuthority(pki.tsa_signer(), clock=lambda: NOW)) as server:
+        tsa = TsaClient(server.tsa_url, timeout=5)
+        sealer = Sealer(keys.SealKey(seal.key, seal.certificate, (root.certificate,)), tsa=tsa,
+                        crls=[devpki.make_crl(root, NOW)], level=Level.B_LT, clock=lambda: NOW)
+        doc = json.loads(sealer.seal('{"id": "urn:credential:decoy-issuer", '
+                                     '"type": ["VerifiableCredential"]}'))
+        tsa.close()
     header = doc["signatures"][0]["header"]
     decoy = jades.etsiu_entry({"xVals": [{"x509Cert": {"val": der_b64(_decoy(root, seal.certificate))}}]})
     options = VerifyOptions(at=NOW, trust_anchors=(root.certificate, pki.root.certificate),

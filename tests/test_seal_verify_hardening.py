@@ -233,7 +233,9 @@ def test_duplicate_crit_names_are_refused(pki: devpki.DevPki) -> None:
 
 def _content_token(pki: devpki.DevPki, data: bytes) -> str:
     digest = hashlib.sha256(data).digest()
-    response = tsa_server.TimestampAuthority(pki.tsa_signer()).respond(tst.build_request(digest, 9))
+    # the authority's clock is the test's: a slow run must not put the token after NOW
+    response = tsa_server.TimestampAuthority(pki.tsa_signer(), clock=lambda: NOW).respond(
+        tst.build_request(digest, 9))
     return base64.b64encode(tst.token_from_response(response, digest, 9, "test TSA")).decode()
 
 
