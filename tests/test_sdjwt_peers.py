@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto import jwk
 
 from edcbridge.mapping.edc import to_edc
-from edcbridge.oid4vci.sdjwt import SdJwtIssuer
+from edcbridge.oid4vci.sdjwt import SdJwtIssuer, decode_part
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from tests.conftest import fixture_awards, need_tool
@@ -85,7 +86,8 @@ try {
   const pem = `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`
   const key = await importX509(pem, header.alg)
   const { payload } = await jwtVerify(jwt, key, {
-    typ: 'dc+sd-jwt', algorithms: ['ES256', 'RS256'], currentDate: new Date(input.now * 1000),
+    typ: 'dc+sd-jwt', algorithms: ['ES256', 'ES384', 'ES512', 'RS256'],
+    currentDate: new Date(input.now * 1000),
   })
   if (payload._sd_alg !== 'sha-256') throw new Error(`_sd_alg is ${payload._sd_alg}`)
   const byDigest = disclosureMap(input.withDisclosures ? rest.slice(0, -1) : [])
@@ -155,6 +157,31 @@ def ec_seal(pki: devpki.DevPki) -> SealKey:
 @pytest.fixture(scope="module")
 def rsa_seal(pki: devpki.DevPki) -> SealKey:
     return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+
+
+@pytest.fixture(scope="module")
+def p384_seal(pki: devpki.DevPki) -> SealKey:
+    return devpki.ec_seal_key(pki, curve=ec.SECP384R1())
+
+
+@pytest.fixture(scope="module")
+def p521_seal(pki: devpki.DevPki) -> SealKey:
+    return devpki.ec_seal_key(pki, curve=ec.SECP521R1())
+
+
+@pytest.mark.parametrize(("seal_name", "algorithm"), [("p384_seal", "ES384"), ("p521_seal", "ES512")])
+def test_a_p384_or_p521_seal_signs_with_its_curves_algorithm_and_verifies(
+    seal_name: str, algorithm: str, request: pytest.FixtureRequest
+) -> None:
+    """A qualified seal on P-384 or P-521 serves wallets too, signed with its curve's algorithm."""
+    seal: SealKey = request.getfixturevalue(seal_name)
+    issuer = SdJwtIssuer(seal, ISSUER)
+    assert issuer.algorithm == algorithm
+    credential = issuer.issue(ELM, HOLDER, now=_seconds("2029-01-01T00:00:00"))
+    assert decode_part(credential.split(".", 1)[0])["alg"] == algorithm
+    answer = _verify(credential, _seconds("2029-06-01T00:00:00"))
+    assert answer["ok"], answer
+    assert answer["claims"]["elm"] == ELM
 
 
 @pytest.mark.parametrize("seal_name", ["ec_seal", "rsa_seal"])

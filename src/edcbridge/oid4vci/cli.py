@@ -124,9 +124,9 @@ def _warn_if_unreachable(url: str) -> None:
 )
 @click.option(
     "--algorithm",
-    type=click.Choice(["ES256", "RS256"]),
+    type=click.Choice(["ES256", "ES384", "ES512", "RS256"]),
     default=None,
-    help="Signature of the SD-JWT VCs (default: ES256 for an EC seal, RS256 for RSA).",
+    help="Signature of the SD-JWT VCs (default: the EC seal's curve, ES256 for P-256; RS256 for RSA).",
 )
 @click.option(
     "--tx-code-attempts",
@@ -195,7 +195,7 @@ def serve(
         err=True,
     )
     if service.signer.algorithm != "ES256":
-        click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this RSA seal; "
+        click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this seal; "
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
     try:
         run(create_app(service), sock, log_level=log_level)

@@ -7,7 +7,8 @@
   metadata) is a disclosure; decoy digests pad each ``_sd`` array (RFC 9901 4.2.5);
 * ``nbf`` and ``exp`` carry the ELM's validity period (a time without a zone is UTC);
 * ``cnf.jwk`` binds the credential to the key the wallet proved it holds;
-* signed with the issuer's seal key, ES256 (EC P-256) or RS256 (RSA), certificate chain in ``x5c``.
+* signed with the issuer's seal key, ES256/ES384/ES512 (EC P-256/P-384/P-521) or RS256 (RSA),
+  certificate chain in ``x5c``.
 
 SD-JWT (RFC 9901): disclosure = base64url(JSON ``[salt, name, value]``), its digest =
 base64url(SHA-256(disclosure)) in the parent's ``_sd``; issued as ``<jwt>~<disclosure>~...~``.
@@ -24,11 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.seal.certs import der_b64
-from edcbridge.seal.jades import b64url, check_algorithm, sign
+from edcbridge.seal.errors import CertificateError
+from edcbridge.seal.jades import algorithm_for, b64url, check_algorithm, sign
 from edcbridge.seal.keys import SealKey
 
 VCT = "urn:eudi:elm:1"
@@ -65,14 +65,16 @@ LANGUAGE_MAP_DIGESTS = 4
 _LANGUAGE = re.compile(r"^([a-z]{2,3}|und)(-[A-Za-z0-9]+)*$")
 
 
+SIGNING_ALGORITHMS = ("ES256", "ES384", "ES512", "RS256")
+
+
 def default_algorithm(key: SealKey) -> str:
-    """ES256 for an EC P-256 seal, RS256 for an RSA seal."""
-    private = key.private_key
-    if isinstance(private, ec.EllipticCurvePrivateKey) and isinstance(private.curve, ec.SECP256R1):
-        return "ES256"
-    if isinstance(private, rsa.RSAPrivateKey):
-        return "RS256"
-    raise Oid4vciError("the seal key must be EC P-256 (ES256) or RSA (RS256) to sign SD-JWT VCs")
+    """The algorithm of an EC seal's curve (ES256, ES384, ES512), RS256 for an RSA seal."""
+    try:
+        return algorithm_for(key.private_key)
+    except CertificateError:
+        raise Oid4vciError("the seal key must be RSA or EC on P-256, P-384 or P-521 to sign SD-JWT "
+                           "VCs") from None
 
 
 @dataclass
@@ -176,8 +178,9 @@ class SdJwtIssuer:
 
     def __post_init__(self) -> None:
         algorithm = self.algorithm or default_algorithm(self.key)
-        if algorithm not in ("ES256", "RS256"):
-            raise Oid4vciError(f"{algorithm} is not offered for SD-JWT VCs; use ES256 or RS256")
+        if algorithm not in SIGNING_ALGORITHMS:
+            raise Oid4vciError(f"{algorithm} is not offered for SD-JWT VCs; use one of "
+                               f"{', '.join(SIGNING_ALGORITHMS)}")
         check_algorithm(algorithm, self.key.private_key)
         object.__setattr__(self, "algorithm", algorithm)
 

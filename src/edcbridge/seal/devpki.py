@@ -354,9 +354,11 @@ def load_tsa_signer(files: TestSeal) -> TokenSigner:
     return TokenSigner(key, cert, TSA_POLICY)
 
 
-def ec_seal_key(pki: DevPki, *, valid_days: int = 30) -> SealKey:
-    """A P-256 (ES256) TEST seal under the same root, valid from yesterday."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def ec_seal_key(pki: DevPki, *, valid_days: int = 30,
+                curve: ec.EllipticCurve | None = None) -> SealKey:
+    """An EC TEST seal under the same root, valid from yesterday: P-256 (ES256) unless another
+    ``curve`` is given (P-384 for ES384, P-521 for ES512)."""
+    key = ec.generate_private_key(curve or ec.SECP256R1())
     now = datetime.now(UTC)
     issued = issue_seal_certificate(
         pki.root, organisation="EDCBRIDGE TEST EC", organisation_identifier="NTRBE-TEST0007",
