@@ -3,7 +3,9 @@
 The parser never loads a DTD, never resolves an entity, never touches the network and keeps
 libxml2's limits on (no ``huge_tree``). Documents with a DOCTYPE are refused before parsing,
 which rejects the billion-laughs and XXE classics outright, and documents above a size limit
-are refused before they are read, so a 200 MB upload costs a ``stat`` call, not 200 MB.
+are refused before they are read, so a 200 MB upload costs a ``stat`` call, not 200 MB. Counts
+of tags, attributes and namespace declarations are bounded on the bytes before parsing too, as a
+small file of empty elements can cost gigabytes as a tree.
 Only UTF-8 (or its ASCII subset) is accepted, as every EDC and LOQ document is UTF-8: the
 encoding is detected from the first bytes as XML 1.0 Appendix F does (so UTF-16 or UTF-32
 without a byte order mark is caught too), the whole document must decode as UTF-8, and libxml2
@@ -22,6 +24,16 @@ from lxml import etree
 
 MAX_BYTES = 20 * 1024 * 1024
 """Largest document accepted by default (the EC's biggest sealed sample is under 1 MB)."""
+MAX_MARKUP = 200_000
+"""Most tags (start and end tags, comments, processing instructions: each opens with ``<``): the
+EC's largest sample has under 10,000. A few megabytes of ``<x/>`` would otherwise cost gigabytes
+as a tree."""
+MAX_ATTRIBUTES = 200_000
+"""Most attributes (counted as ``=`` signs): the EC's largest sample has under 3,000; 14 MB of
+``a=''`` would otherwise cost half a gigabyte as a tree."""
+MAX_NAMESPACE_DECLARATIONS = 1_000
+"""Most ``xmlns`` declarations: the EC's samples have under 40. Every element carries each one
+in scope, which canonicalisation and XPath walk element by element."""
 
 _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -99,6 +111,24 @@ def _check_encoding(data: bytes, source: str) -> bytes:
     return body
 
 
+def _check_counts(data: bytes, source: str) -> None:
+    """Refuse more tags, attributes or namespace declarations than any credential has, before parsing.
+
+    Counted on the bytes, so an upper bound (a ``<`` in a comment or CDATA counts too)."""
+    markup = data.count(b"<")
+    if markup > MAX_MARKUP:
+        raise XmlInputError(f"{source}: {markup:,} tags are above the limit of {MAX_MARKUP:,}; a "
+                            "credential has far fewer: check that this is the right file")
+    attributes = data.count(b"=")
+    if attributes > MAX_ATTRIBUTES:
+        raise XmlInputError(f"{source}: {attributes:,} attributes are above the limit of {MAX_ATTRIBUTES:,}; "
+                            "a credential has far fewer: check that this is the right file")
+    declarations = data.count(b"xmlns")
+    if declarations > MAX_NAMESPACE_DECLARATIONS:
+        raise XmlInputError(f"{source}: {declarations:,} namespace declarations are above the limit of "
+                            f"{MAX_NAMESPACE_DECLARATIONS:,}; a credential declares a few dozen at most")
+
+
 def _check_prolog(data: bytes, source: str) -> None:
     """Refuse a DOCTYPE (and so any entity declaration) and any encoding other than UTF-8."""
     body = _check_encoding(data, source)
@@ -123,6 +153,7 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
     if not data.strip():
         raise XmlInputError(f"{source}: the file is empty")
     _check_prolog(data, source)
+    _check_counts(data, source)
     try:
         root = etree.fromstring(data, parser=_parser("utf-8"))  # as _check_prolog read it
     except etree.XMLSyntaxError as exc:

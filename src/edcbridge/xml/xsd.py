@@ -82,6 +82,11 @@ def schema_for(root: etree._Element) -> str:
     return default
 
 
+XMLSCHEMA_MAX_ELEMENTS = 10_000
+"""Largest document (in elements) the xmlschema engine validates: it takes time that grows with
+the square of the unexpected children of one element (20,000 take a minute). The EC's largest
+sample has under 5,000 elements; lxml has no such limit."""
+
 _LOAD_ERRORS = (OSError, XmlInputError, etree.XMLSyntaxError, etree.XMLSchemaParseError,
                 xmlschema.XMLSchemaException)
 
@@ -148,6 +153,10 @@ def errors(tree: etree._ElementTree, store: SchemaStore, engine: Engine = "lxml"
         validator.validate(tree)
         log = cast(Iterable[etree._LogEntry], validator.error_log)
         return [XsdError(e.line or None, e.path or "", e.message) for e in log]
+    size = sum(1 for _ in tree.getroot().iter())
+    if size > XMLSCHEMA_MAX_ELEMENTS:
+        return [XsdError(None, "/", f"{size:,} elements are above the xmlschema engine's limit of "
+                         f"{XMLSCHEMA_MAX_ELEMENTS:,}; validate this document with --engine lxml")]
     found = []
     resource = xmlschema.XMLResource(_without_comments(tree), allow="none")  # in memory: nothing to load
     for error in validator.iter_errors(resource, use_location_hints=False):
