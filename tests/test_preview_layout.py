@@ -160,7 +160,11 @@ try {
     const print = await page.evaluate(() => ({
       skip: document.querySelector("a[href='#main']").getBoundingClientRect().height,
       record: document.querySelector("section[aria-labelledby=record] details dl")
-        ?.checkVisibility() ?? null }));
+        ?.checkVisibility() ?? null,
+      split: [...document.querySelectorAll("tr, li, dl.facts > dd, dl.tree > dd")]
+        .filter(e => getComputedStyle(e).breakInside !== "avoid").length,
+      orphaned: [...document.querySelectorAll("h1, h2, h3, caption")]
+        .filter(e => getComputedStyle(e).breakAfter !== "avoid").length }));
     console.log(JSON.stringify({ file, narrow, focus, print }));
     await page.close();
   }
@@ -219,4 +223,12 @@ def test_printing_the_page_keeps_the_record_and_drops_the_skip_link(
     for name, seen in laid_out.items():
         assert seen["print"]["skip"] == 0, (name, seen["print"])
         assert seen["print"]["record"] is True, (name, seen["print"])
+
+
+def test_printing_keeps_rows_and_items_whole_and_headings_with_what_follows(
+        laid_out: dict[str, dict[str, Any]]) -> None:
+    """On paper (and in --pdf) a table row, a list item or a fact cut by a page break reads as
+    two; a heading left alone at the foot of a page names nothing."""
+    for name, seen in laid_out.items():
+        assert seen["print"]["split"] == 0 and seen["print"]["orphaned"] == 0, (name, seen["print"])
 

@@ -77,7 +77,9 @@ footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
   .card-figure { float: none; margin: 0 0 1rem; } }
 @media print { .skip { display: none; } details > summary { display: none; }
   details::details-content { content-visibility: visible; display: block; }
-  .card-figure { max-width: 9rem; } a { color: #000; } }
+  .card-figure { max-width: 9rem; } a { color: #000; }
+  tr, figure, li, dl.facts > dt, dl.facts > dd, dl.tree > dt, dl.tree > dd { break-inside: avoid; }
+  h1, h2, h3, h4, h5, h6, caption, dt { break-after: avoid; } thead { display: table-header-group; } }
 """
 
 _SKIP_KEYS = {"@context"}

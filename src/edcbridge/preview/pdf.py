@@ -4,6 +4,12 @@ One Chromium process prints a whole batch: it is driven over the DevTools protoc
 (``--remote-debugging-pipe``: no network port), each page printed with ``Page.printToPDF``.
 Chromium runs without network or sandbox-dependent features and with a fresh profile per
 batch, so it works as root in a container and leaves nothing behind.
+
+The PDF is tagged (structure tree, language, title shown as the window title) and has bookmarks
+from the headings. Before printing, ligatures are turned off, so text copied or searched in the
+PDF is the letters written ("fi", not the single ligature glyph U+FB01), and links other than web and
+mail addresses are unlinked (their text stays). A reprint that differs only in its timestamps
+leaves the existing file alone.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -29,7 +36,25 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-dev-shm-usage", "--remote-debugging-pipe")
 # A4 in inches, 12 mm margins
 _PRINT = {"printBackground": True, "paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.47,
-          "marginBottom": 0.47, "marginLeft": 0.47, "marginRight": 0.47, "preferCSSPageSize": True}
+          "marginBottom": 0.47, "marginLeft": 0.47, "marginRight": 0.47, "preferCSSPageSize": True,
+          "generateTaggedPDF": True, "generateDocumentOutline": True}
+# Run in the page before printing (see the module docstring for why)
+_PREPARE = """(() => {
+  const style = document.createElement("style");
+  style.textContent = "* { font-variant-ligatures: none !important; }";
+  document.head.append(style);
+  const here = location.href.split("#")[0];
+  for (const link of document.querySelectorAll("a[href], area[href]")) {
+    let url;
+    try { url = new URL(link.getAttribute("href"), document.baseURI); } catch { url = null; }
+    const inPage = url !== null && url.hash !== "" && url.href.split("#")[0] === here;
+    if (!inPage && !(url && ["http:", "https:", "mailto:"].includes(url.protocol))) {
+      link.removeAttribute("href");
+    }
+  }
+})()"""
+# the print time Chromium writes into every PDF
+_TIMESTAMPS = re.compile(rb"/(?:CreationDate|ModDate) *\(D:[0-9Z+\-']*\)")
 
 
 class PdfError(RuntimeError):
@@ -152,14 +177,30 @@ class PdfPrinter:
             self._send("Page.enable", session=session)
             self._send("Page.navigate", {"url": html_file.resolve().as_uri()}, session,
                        until_event="Page.loadEventFired")
+            prepared = self._send("Runtime.evaluate", {"expression": _PREPARE}, session)
+            if "exceptionDetails" in prepared:
+                raise PdfError(f"cannot prepare {html_file} for printing: "
+                               f"{prepared['exceptionDetails'].get('text')}")
             data = base64.b64decode(self._send("Page.printToPDF", _PRINT, session)["data"])
         finally:
             self._send("Target.closeTarget", {"targetId": target})
         if not data.startswith(b"%PDF-"):
             raise PdfError(f"Chromium printed no PDF for {html_file}")
+        if _same_but_for_timestamps(pdf_file, data):
+            return
         from edcbridge.output import write_atomic
 
         write_atomic(pdf_file, data)
+
+
+def _same_but_for_timestamps(pdf_file: Path, data: bytes) -> bool:
+    """Whether ``pdf_file`` already holds ``data`` printed at another time (so a re-run does not
+    rewrite an unchanged PDF)."""
+    try:
+        existing = pdf_file.read_bytes()
+    except OSError:
+        return False
+    return _TIMESTAMPS.sub(b"", existing) == _TIMESTAMPS.sub(b"", data)
 
 
 def print_pdf(html_file: Path, pdf_file: Path, *, timeout: float = 60.0) -> None:

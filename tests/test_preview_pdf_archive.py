@@ -1,0 +1,374 @@
+"""The --pdf output as a learner, an employer and an archive receive it: tagged, titled, with
+bookmarks, fonts embedded, text extractable as written, links only to the web or mail, nothing
+executable, and a reprint that leaves an unchanged file alone.
+
+Read with a small PDF object reader (no PDF library is a dependency): Chromium's Skia writes
+plain objects with a classic cross-reference table, which is all the reader handles.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edcbridge.preview import PreviewOptions, preview_file
+from edcbridge.preview.pdf import PdfPrinter
+from tests.conftest import need_tool
+
+_SPACE = b" \t\r\n\f\0"
+_DELIMITERS = b"()<>[]{}/%"
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
+
+PROBE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Probe page</title></head>
+<body><h1>Probe heading</h1><h2>Second part</h2>
+<p lang="pl">Zażółć gęślą jaźń, Łódź</p><p lang="el">Ελληνικά γράμματα</p>
+<p lang="uk">Кириллица Щука</p><p>Certificate of office affluent flow</p>
+<p><a href="https://example.org/">web</a> <a href="mailto:office@example.org">mail</a>
+<a href="file:///etc/passwd">local file</a> <a href="javascript:alert(1)">script</a>
+<a href="data:text/html,x">inline data</a> <a href="ftp://example.org/">old ftp</a></p>
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class Ref:
+    num: int
+
+
+@dataclass(frozen=True)
+class Stream:
+    head: dict[str, Any]
+    raw: bytes
+
+    def data(self) -> bytes:
+        return zlib.decompress(self.raw) if self.head.get("Filter") == "FlateDecode" else self.raw
+
+
+class _Reader:
+    """PDF values (dictionaries, arrays, names, strings, numbers, references) from ``data``."""
+
+    def __init__(self, data: bytes, pos: int = 0) -> None:
+        self.data, self.pos = data, pos
+
+    def skip(self) -> None:
+        while self.pos < len(self.data):
+            if self.data[self.pos] in _SPACE:
+                self.pos += 1
+            elif self.data[self.pos] == ord("%"):
+                while self.pos < len(self.data) and self.data[self.pos] not in b"\r\n":
+                    self.pos += 1
+            else:
+                return
+
+    def word(self) -> bytes:
+        self.skip()
+        start = self.pos
+        while self.pos < len(self.data) and self.data[self.pos] not in _SPACE + _DELIMITERS:
+            self.pos += 1
+        return self.data[start:self.pos]
+
+    def value(self) -> Any:
+        self.skip()
+        data, pos = self.data, self.pos
+        if data.startswith(b"<<", pos):
+            self.pos += 2
+            items = self._until(b">>")
+            return {str(items[i]): items[i + 1] for i in range(0, len(items), 2)}
+        if data.startswith(b"[", pos):
+            self.pos += 1
+            return self._until(b"]")
+        if data.startswith(b"/", pos):
+            self.pos += 1
+            name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), self.word())
+            return name.decode("latin-1")
+        if data.startswith(b"(", pos):
+            return self._literal()
+        if data.startswith(b"<", pos):
+            end = data.index(b">", pos)
+            self.pos = end + 1
+            digits = re.sub(rb"\s", b"", data[pos + 1:end])
+            return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+        return self._number_or_word()
+
+    def _until(self, closing: bytes) -> list[Any]:
+        items: list[Any] = []
+        while True:
+            self.skip()
+            if self.data.startswith(closing, self.pos):
+                self.pos += len(closing)
+                return items
+            items.append(self.value())
+
+    def _number_or_word(self) -> Any:
+        word = self.word()
+        if re.fullmatch(rb"\d+", word):
+            before = self.pos
+            generation, r = self.word(), self.word()
+            if re.fullmatch(rb"\d+", generation) and r == b"R":
+                return Ref(int(word))
+            self.pos = before
+            return int(word)
+        if re.fullmatch(rb"[+-]?(\d+\.?\d*|\.\d+)", word):
+            return float(word)
+        return {b"true": True, b"false": False, b"null": None}.get(word, word)
+
+    def _literal(self) -> bytes:
+        data, out, depth = self.data, bytearray(), 0
+        while True:
+            char = data[self.pos]
+            self.pos += 1
+            if char == ord("\\"):
+                out += self._escape()
+                continue
+            depth += (char == ord("(")) - (char == ord(")"))
+            if depth == 0:
+                return bytes(out[1:])
+            out.append(char)
+
+    def _escape(self) -> bytes:
+        char = self.data[self.pos]
+        self.pos += 1
+        if char in _ESCAPES:
+            return bytes([_ESCAPES[char]])
+        if ord("0") <= char <= ord("7"):
+            match = re.match(rb"[0-7]{0,2}", self.data[self.pos:])
+            assert match is not None
+            self.pos += match.end()
+            return bytes([int(bytes([char]) + match[0], 8) & 255])
+        return b"" if char in b"\r\n" else bytes([char])
+
+
+class Pdf:
+    """The objects, trailer and page texts of one PDF."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.objects: dict[int, Any] = {}
+        for match in re.finditer(rb"(?m)^(\d+) \d+ obj\b", data):
+            reader = _Reader(data, match.end())
+            value = reader.value()
+            reader.skip()
+            if data.startswith(b"stream", reader.pos):
+                start = reader.pos + (8 if data.startswith(b"stream\r\n", reader.pos) else 7)
+                value = Stream(value, data[start:start + value["Length"]])
+            self.objects[int(match[1])] = value
+        self.trailer: dict[str, Any] = _Reader(data, data.rindex(b"trailer") + 7).value()
+
+    def get(self, value: Any) -> Any:
+        while isinstance(value, Ref):
+            value = self.objects.get(value.num)
+        return value
+
+    @property
+    def catalog(self) -> dict[str, Any]:
+        return self.get(self.trailer["Root"])  # type: ignore[no-any-return]
+
+    def dictionaries(self) -> Iterator[dict[str, Any]]:
+        """Every dictionary, at any depth (stream dictionaries included)."""
+        stack = [*self.objects.values(), self.trailer]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, Stream):
+                value = value.head
+            if isinstance(value, dict):
+                yield value
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+
+    def pages(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        pending = [self.catalog["Pages"]]
+        while pending:
+            node = self.get(pending.pop(0))
+            if node.get("Type") == "Pages":
+                pending[:0] = node["Kids"]
+            else:
+                found.append(node)
+        return found
+
+    def page_text(self, page: dict[str, Any]) -> str:
+        """The page's characters in content order, through each font's ToUnicode map."""
+        fonts = {name: _unicode_map(self, self.get(font))
+                 for name, font in self.get(self.get(page["Resources"]).get("Font", {})).items()}
+        contents = self.get(page["Contents"])
+        streams = [self.get(c) for c in contents] if isinstance(contents, list) else [contents]
+        reader, operands, out = _Reader(b"\n".join(s.data() for s in streams)), [], []
+        codes: tuple[dict[int, str], int] = ({}, 1)
+        while reader.pos < len(reader.data):
+            reader.skip()
+            if reader.pos >= len(reader.data):
+                break
+            if reader.data[reader.pos] in b"/[(<+-.0123456789":
+                operands.append(reader.value())
+                continue
+            operator = reader.word()
+            if not operator:  # a stray delimiter
+                reader.pos += 1
+            if operator == b"Tf":
+                codes = fonts.get(operands[-2], ({}, 1))
+            elif operator in (b"Tj", b"TJ"):
+                shown = operands[-1] if isinstance(operands[-1], list) else [operands[-1]]
+                out += [_decode(s, *codes) for s in shown if isinstance(s, bytes)]
+            elif operator == b"ET":
+                out.append(" ")
+            operands = []
+        return "".join(out)
+
+
+def _unicode_map(pdf: Pdf, font: dict[str, Any]) -> tuple[dict[int, str], int]:
+    """Code -> text of a font's ToUnicode CMap, and its code width in bytes."""
+    cmap = pdf.get(font.get("ToUnicode"))
+    mapping: dict[int, str] = {}
+    data = cmap.data() if cmap else b""
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+        for code, text in re.findall(rb"<(\w+)>\s*<(\w+)>", block):
+            mapping[int(code, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
+        for low, high, first in re.findall(rb"<(\w+)>\s*<(\w+)>\s*<(\w+)>", block):
+            start = int(first, 16)
+            for offset in range(int(high, 16) - int(low, 16) + 1):
+                mapping[int(low, 16) + offset] = chr(start + offset)
+    return mapping, 2 if font.get("Subtype") == "Type0" else 1
+
+
+def _decode(shown: bytes, mapping: dict[int, str], width: int) -> str:
+    return "".join(mapping.get(int.from_bytes(shown[i:i + width], "big"), "\ufffd")
+                   for i in range(0, len(shown), width))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value[2:].decode("utf-16-be") if value.startswith(b"\xfe\xff") else value.decode("latin-1")
+    return str(value)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[PdfPrinter]:
+    need_tool("chromium")
+    with PdfPrinter() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def probe(printer: PdfPrinter, tmp_path_factory: pytest.TempPathFactory) -> Pdf:
+    folder = tmp_path_factory.mktemp("probe")
+    (folder / "probe.html").write_text(PROBE, encoding="utf-8")
+    printer.print(folder / "probe.html", folder / "probe.pdf")
+    return Pdf((folder / "probe.pdf").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def sample(reference: Path, printer: PdfPrinter, tmp_path_factory: pytest.TempPathFactory) -> Pdf:
+    """The EC micro-credential sample (sealed, with an annex) as ``preview --pdf`` prints it."""
+    source = reference / "examples" / "elm-repo-v3-jsonld" / "Sample-MC-Annex1-signed.jsonld"
+    result = preview_file(source, tmp_path_factory.mktemp("sample"), PreviewOptions(pdf=True),
+                          printer=printer)
+    assert result.pdf is not None
+    return Pdf(result.pdf.read_bytes())
+
+
+def _structure_types(pdf: Pdf) -> list[str]:
+    return [d["S"] for d in pdf.dictionaries() if d.get("Type") == "StructElem"]
+
+
+def _bookmarks(pdf: Pdf) -> list[str]:
+    titles, pending = [], [pdf.catalog.get("Outlines")]
+    while pending:
+        item = pdf.get(pending.pop())
+        if item:
+            if "Title" in item:
+                titles.append(_text(item["Title"]))
+            pending += [item.get("Next"), item.get("First")]
+    return titles
+
+
+def test_credential_pdf_is_tagged_in_english_with_its_title_shown(sample: Pdf) -> None:
+    catalog = sample.catalog
+    assert catalog["MarkInfo"]["Marked"] is True and "StructTreeRoot" in catalog
+    assert _text(catalog["Lang"]) == "en"
+    assert catalog["ViewerPreferences"]["DisplayDocTitle"] is True
+    assert _text(sample.get(sample.trailer["Info"])["Title"]).startswith("Seal: UNCONFIRMED")
+    kinds = _structure_types(sample)
+    assert kinds.count("H1") == 1 and "H2" in kinds and "Table" in kinds and "L" in kinds
+    headers = [d for d in sample.dictionaries() if d.get("S") == "TH"]
+    assert headers and all(any("Scope" in a for a in h["A"]) for h in headers)
+    figures = [d for d in sample.dictionaries() if d.get("S") == "Figure" and "Alt" in d]
+    assert any(_text(f["Alt"]).startswith("QR code") for f in figures)
+
+
+def test_credential_pdf_has_bookmarks_from_its_headings(sample: Pdf, probe: Pdf) -> None:
+    assert _bookmarks(probe) == ["Probe heading", "Second part"]
+    marks = _bookmarks(sample)
+    assert marks[0] == "Micro-Credential" and len(marks) >= 5
+
+
+def test_verdict_is_on_the_first_page(sample: Pdf) -> None:
+    assert "Seal:UNCONFIRMED" in _squeezed(sample.page_text(sample.pages()[0]))
+
+
+def test_fonts_are_embedded_with_a_unicode_map(sample: Pdf, probe: Pdf) -> None:
+    for pdf in (sample, probe):
+        fonts = [d for d in pdf.dictionaries() if d.get("Type") == "Font"]
+        assert fonts
+        for font in fonts:
+            if font.get("Subtype") == "Type0":
+                assert "ToUnicode" in font, font["BaseFont"]
+            else:
+                descriptor = pdf.get(font["FontDescriptor"])
+                assert {"FontFile", "FontFile2", "FontFile3"} & set(descriptor), font["BaseFont"]
+
+
+def test_text_extracts_as_the_letters_written(probe: Pdf) -> None:
+    """Polish, Greek and Cyrillic letters come out as themselves, and "fi", "ffl" as letters,
+    not as ligature glyphs, so the PDF can be searched and copied from."""
+    text = _squeezed("".join(probe.page_text(page) for page in probe.pages()))
+    for written in ("Zażółćgęśląjaźń,Łódź", "Ελληνικάγράμματα", "КириллицаЩука",
+                    "Certificateofofficeaffluentflow"):
+        assert written in text
+    assert not re.search("[\ufb00-\ufb06\ufffd]", text)
+
+
+def test_links_lead_only_to_web_or_mail_addresses(probe: Pdf) -> None:
+    """Links to local files, scripts, inline data or other schemes are printed as plain text."""
+    targets = sorted(_text(d["URI"]) for d in probe.dictionaries() if d.get("S") == "URI")
+    assert targets == ["https://example.org/", "mailto:office@example.org"]
+    text = _squeezed("".join(probe.page_text(page) for page in probe.pages()))
+    assert "localfile" in text and "script" in text and "oldftp" in text
+
+
+def test_nothing_executable_or_embedded(sample: Pdf, probe: Pdf) -> None:
+    for pdf in (sample, probe):
+        for entry in pdf.dictionaries():
+            assert entry.get("S") not in ("JavaScript", "Launch", "ImportData", "SubmitForm", "GoToE")
+            assert not {"JS", "AA", "OpenAction", "EmbeddedFiles", "EF", "AcroForm"} & set(entry)
+
+
+def test_reprint_leaves_an_unchanged_pdf_alone(printer: PdfPrinter, tmp_path: Path) -> None:
+    """Chromium stamps each print with the time: a reprint of the same page keeps the first file."""
+    (tmp_path / "probe.html").write_text(PROBE, encoding="utf-8")
+    target = tmp_path / "probe.pdf"
+    printer.print(tmp_path / "probe.html", target)
+    first = target.read_bytes()
+    time.sleep(1.1)  # the timestamp counts seconds
+    printer.print(tmp_path / "probe.html", target)
+    assert target.read_bytes() == first
+    (tmp_path / "probe.html").write_text(PROBE.replace("Second part", "Changed part"), encoding="utf-8")
+    printer.print(tmp_path / "probe.html", target)
+    assert target.read_bytes() != first
+
+
+def test_file_size_stays_modest(sample: Pdf) -> None:
+    """Fonts are subset: a dozen pages of text stay well under a megabyte."""
+    assert len(sample.data) < 1_000_000
