@@ -3,7 +3,8 @@
 pyld takes ~25 ms for a typical credential; this takes well under 2 ms by applying the term
 definitions of the VC 1.1 and edc-ap contexts directly. It handles exactly the forms those
 contexts and our credentials use, and returns ``None`` for anything else (blank nodes, lists,
-graphs, unknown contexts or types), so callers fall back to the full processor. Tests prove
+graphs, unknown contexts or types, a context inside a node, IRIs holding white space, language
+keys N-Quads cannot write), so callers fall back to the full processor. Tests prove
 that its output equals pyld's, byte for byte, on the official samples, every fixture and
 generated mutants.
 """
@@ -24,6 +25,8 @@ EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_SPACE = re.compile(r"\s")  # pyld leaves out triples whose IRIs hold one (its _is_absolute_iri)
+_LANGUAGE = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")  # a tag N-Quads can write
 
 
 class Unsupported(Exception):
@@ -42,6 +45,8 @@ Terms = dict[str, Term]
 
 
 def _expand(value: str, prefixes: dict[str, str]) -> str:
+    if _SPACE.search(value):
+        raise Unsupported(f"white space in IRI {value!r}")
     prefix, sep, local = value.partition(":")
     if sep and prefix in prefixes and not local.startswith("//"):
         return prefixes[prefix] + local
@@ -143,6 +148,7 @@ class _Converter:
         self.lines: dict[str, None] = {}  # the document's own lines, in the order written
         self.shared: list[tuple[Frozen, frozenset[str]]] = []  # shared nodes met, with their lines
         self._scoped: dict[tuple[int, int], Terms] = {}
+        self.root: object = None  # the document, the one node whose @context is read (in trace)
 
     def _with(self, terms: Terms, scoped: dict[str, Any]) -> Terms:
         # the top terms and the scoped contexts in them live as long as the process (cached),
@@ -195,7 +201,9 @@ class _Converter:
                     raise Unsupported(f"type {name!r}")
             self._add(f"<{subject}> <{RDF_TYPE}> <{iri}> .\n")
         for key, value in node.items():
-            if key in ("id", "type", "@context"):
+            if key in ("id", "type"):
+                continue
+            if key == "@context" and node is self.root:
                 continue
             if key.startswith("@"):
                 raise Unsupported(f"keyword {key}")
@@ -226,6 +234,8 @@ class _Converter:
                             continue
                         if not isinstance(text, str):
                             raise Unsupported("non-string text in a language map")
+                        if not _LANGUAGE.fullmatch(language):  # @none, "", en_GB...
+                            raise Unsupported(f"language map key {language!r}")
                         self._add(f'{head}"{_escape(text)}"@{language.lower()} .\n')
                 return
             if isinstance(item, str):
@@ -279,6 +289,7 @@ def trace(doc: dict[str, Any], store_root: Path) -> Trace | None:
         return None
     terms, prefixes = _top(store_root)
     converter = _Converter(terms, prefixes)
+    converter.root = doc
     try:
         converter.node(doc, terms)
     except Unsupported:

@@ -114,6 +114,8 @@ def _shared_results(doc: dict[str, Any], graph: nquads.Graph, store: SchemaStore
     skip: set[str] = set()
     known: list[Result] = []
     seen: set[int] = set()
+    if graph.ill_typed:  # an ill-typed literal equals a valid one: descriptions cannot be compared
+        return frozenset(), []
     for node in _shared_nodes(doc):
         if id(node) in seen:
             continue

@@ -31,6 +31,17 @@ class Lit(NamedTuple):
     lang: str | None
 
 
+class IllTyped(Lit):
+    """A typed literal whose lexical form is not valid for its datatype (rdflib's ``ill_typed``).
+
+    rdflib may still read a value from it and write it in canonical form (``"yes"^^xsd:boolean``
+    becomes ``"false"``): it is then equal to the valid literal of that form, as in rdflib, but
+    sh:datatype must still reject it, so the mark is kept beside the canonical form.
+    """
+
+    __slots__ = ()
+
+
 Term = str | Lit
 
 _IRI = r'<([^:]+:[^\s"<>]*)>'
@@ -55,7 +66,10 @@ def read_literal(raw: str, lang: str | None, datatype: str | None) -> Lit:
     lex = decodeUnicodeEscape(raw)
     if datatype is not None:
         datatype = decodeUnicodeEscape(datatype)
-        return Lit(str(typed_literal(lex, datatype)), datatype, None)
+        literal = typed_literal(lex, datatype)
+        if getattr(literal, "ill_typed", None) is True:
+            return IllTyped(str(literal), datatype, None)
+        return Lit(str(literal), datatype, None)
     return Lit(lex, None, lang)
 
 
@@ -69,14 +83,17 @@ def term_key(term: Term) -> object:
 class Graph:
     """Triples of the default graph, indexed by subject and by type."""
 
-    __slots__ = ("_out", "_subclass", "_types")
+    __slots__ = ("_out", "_subclass", "_types", "ill_typed")
 
     def __init__(self) -> None:
         self._out: dict[str, dict[str, dict[object, Term]]] = {}
         self._types: dict[str, list[str]] = {}
         self._subclass: dict[str, list[str]] | None = None
+        self.ill_typed = False  # an ill-typed literal was read (kept or not)
 
     def add(self, subject: str, predicate: str, obj: Term) -> None:
+        if obj.__class__ is IllTyped:
+            self.ill_typed = True
         values = self._out.setdefault(subject, {}).setdefault(predicate, {})
         key = term_key(obj)
         if key in values:
@@ -99,7 +116,8 @@ class Graph:
         return values.values() if values is not None else ()
 
     def same_description(self, other: Graph, subject: str) -> bool:
-        """True when ``subject`` has exactly the same triples here as in ``other``."""
+        """True when ``subject`` has exactly the same triples here as in ``other`` (ill-typed
+        literals aside: they are equal to the valid ones rdflib writes them as)."""
         return self._out.get(subject) == other._out.get(subject)
 
     def subjects(self) -> list[str]:

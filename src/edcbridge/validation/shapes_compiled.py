@@ -22,7 +22,7 @@ from pyshacl.rdfutil.stringify import stringify_node
 from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, SH, XSD
 
-from edcbridge.validation.nquads import Graph, Lit, Term, term_key, typed_literal
+from edcbridge.validation.nquads import Graph, IllTyped, Lit, Term, term_key, typed_literal
 
 _ALLOWED = frozenset({str(SH.Info), str(SH.Warning)})  # allow_warnings=True, as validate_shacl runs
 _LANGSTRING = str(RDF.langString)
@@ -121,6 +121,8 @@ def datatype_matches(value: Term, rule: str) -> bool:
     if not isinstance(value, Lit):
         return False
     if value.datatype == rule:
+        if isinstance(value, IllTyped):  # its canonical form may well be valid
+            return False
         literal = typed_literal(value.lex, rule)
         if getattr(literal, "ill_typed", None) is True:
             return False
@@ -346,7 +348,7 @@ class Evaluator:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._seen: dict[tuple[int, object], tuple[bool, Reports]] = {}
+        self._seen: dict[tuple[int, object, type], tuple[bool, Reports]] = {}
 
     def focus_nodes(self, shape: Shape) -> list[Term]:
         found: dict[object, Term] = {}
@@ -391,7 +393,7 @@ class Evaluator:
     def validate_once(self, shape: Shape, value: Term) -> tuple[bool, Reports]:
         """``validate`` of one value node, remembered: shared nodes (a concept, an organisation)
         are checked against the same sh:node and sh:or shapes from many places."""
-        key = (id(shape), term_key(value))
+        key = (id(shape), term_key(value), value.__class__)  # an ill-typed literal is equal to a valid one
         known = self._seen.get(key)
         if known is None:
             known = self._seen[key] = self.validate(shape, [value])

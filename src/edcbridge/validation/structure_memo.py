@@ -9,7 +9,9 @@ its answer to each sh:datatype, sh:maxInclusive and sh:hasValue in the shapes. T
 document is its graph with exactly that left: IRIs named by the shapes, used as a type or
 mentioned by a shared catalogue node stay as they are; other IRIs and literals become numbers
 in order of first use, literals with their answers. Two documents with the same key are such
-renamings of each other, so a key seen with no result at all gives no result again.
+renamings of each other, so a key seen with no result at all gives no result again. A document
+with an ill-typed literal has no key: rdflib makes it equal to the valid literal it reads it
+as, and which of the two a graph keeps depends on their text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import rdflib
 
 from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.fast_rdf import Trace
-from edcbridge.validation.nquads import PLAIN_LINE, RDF_TYPE, Lit, read_literal, term_key
+from edcbridge.validation.nquads import PLAIN_LINE, RDF_TYPE, IllTyped, Lit, read_literal, term_key
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
     DatatypeConstraint,
@@ -97,15 +99,18 @@ class StructureMemo:
         self.asked = asked
         self.limit = limit
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
-        self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...]]] = {}
+        self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...] | None]] = {}
         self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str]]] = {}
         # answers of literals without datatype, by language tag (see Questions.text_blind)
         self._plain: dict[str, tuple[object, ...]] | None = {} if asked.text_blind() else None
 
     def key(self, trace: Trace) -> Key | None:
-        """The document's key, or None when its lines are not in the plain form."""
-        rows = PLAIN_LINE.findall("".join(trace.lines))
-        if len(rows) != len(trace.lines):
+        """The document's key, or None when its lines are not each one line in the plain form, or
+        it holds an ill-typed literal (rdflib keeps whichever of two equal literals it reads
+        first, and only one of them may be ill-typed)."""
+        text = "".join(trace.lines)
+        rows = PLAIN_LINE.findall(text)
+        if len(rows) != len(trace.lines) or text.count("\n") != len(rows):
             return None
         shapes_iris = self.asked.iris
         shared = self._shared_iris(trace)
@@ -123,12 +128,15 @@ class StructureMemo:
                      else numbers.setdefault(o_iri, len(numbers)))
             else:
                 same, answers = literal(lex, lang, datatype)
+                if answers is None:
+                    return None
                 o = (numbers.setdefault(same, len(numbers)), answers)
             out.append((s, predicate, o))
         return tuple(out)
 
-    def _literal(self, lex: str, lang: str, datatype: str) -> tuple[object, tuple[object, ...]]:
-        """A literal as written: what makes it equal to another, and its answers."""
+    def _literal(self, lex: str, lang: str, datatype: str) -> tuple[object, tuple[object, ...] | None]:
+        """A literal as written: what makes it equal to another, and its answers (None when it is
+        ill-typed)."""
         raw = (lex, lang, datatype)
         found = self._answers.get(raw)
         if found is None:
@@ -137,7 +145,9 @@ class StructureMemo:
             value = read_literal(lex, lang or None, datatype or None)
             same = term_key(value)
             plain = self._plain if not datatype else None
-            if plain is None:
+            if isinstance(value, IllTyped):
+                found = (same, None)
+            elif plain is None:
                 found = (same, (value.datatype, *self.asked.answers(value)))
             else:  # the answers of the first such literal, but for its own sh:hasValue
                 answers = plain.get(lang)
