@@ -26,6 +26,10 @@ def _base() -> dict[str, Any]:
     ("eqf", 9), ("eqf", 0), ("eqf", 8), ("eqf", 1),
     ("max_duration_months", "12"), ("max_duration_months", 0), ("max_duration_months", 1201),
     ("validity_years", "5"), ("validity_years", 101), ("credit_currency_years", " 3 "),
+    ("credits", "7,5"), ("credits", "7.5"), ("credits", 0), ("credits", "0"), ("credits", 1001),
+    ("credits", "5 ECTS"), ("hours", "150h"), ("hours", "150 hours"), ("hours", "187,5"),
+    ("hours", " 150 "), ("hours", "1.250"), ("hours", 0), ("hours", -150),
+    ("hour", 125), ("languages", "en"), ("title", ["Data skills"]),
 ])
 def test_schema_and_loader_agree(tmp_path: Path, field: str, value: object) -> None:
     data = copy.deepcopy(_base())

@@ -142,10 +142,10 @@ def test_a_decimal_comma_is_still_a_decimal_comma(tmp_path: Path) -> None:
 
 def test_a_key_written_twice_in_yaml_is_an_error_at_both_lines(tmp_path: Path) -> None:
     path = _variant(tmp_path, "    credits: 5\n", "    credits: 5\n    credits: 50\n")
-    [error] = _errors(path)
-    assert (error.row, error.column) == (66, "credits")
+    error = _errors(path)[0]
+    assert (error.row, error.column) == (66, f"{MLH}.credits")
     assert error.message == "the key 'credits' is written twice in one mapping (first at line 65)"
-    assert error.fix == "keep one of the two: only the last would be read"
+    assert error.fix == "keep one of the two: YAML and JSON would read only the last"
 
 
 def test_an_organisation_written_twice_is_an_error(tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_an_organisation_written_twice_is_an_error(tmp_path: Path) -> None:
     path.write_text(text[:end + 1] + text[start:end + 1] + text[end + 1:], "utf-8")
     errors = _errors(path)
     assert [(e.column, e.message.split(" (")[0]) for e in errors] == [
-        (key, f"the key {key!r} is written twice in one mapping")]
+        (f"organisations.{key}", f"the key {key!r} is written twice in one mapping")]
 
 
 def test_a_key_written_twice_in_json_is_an_error(tmp_path: Path) -> None:
@@ -171,8 +171,9 @@ def test_a_key_written_twice_in_json_is_an_error(tmp_path: Path) -> None:
     path.write_text(text.replace('"primary_language": "en"', '"primary_language": "en", '
                                  '"primary_language": "cy"', 1), "utf-8")
     [error] = _errors(path)
-    assert (error.column, error.message) == ("primary_language", "the key 'primary_language' is "
-                                                                 "written twice in one mapping")
+    assert (error.row, error.column, error.message) == (
+        1, "primary_language", "the key 'primary_language' is written twice in one mapping (first at "
+        "line 1)")
 
 
 def test_codes_in_decomposed_unicode_match_awards_in_composed_unicode(tmp_path: Path) -> None:

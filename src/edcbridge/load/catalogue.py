@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+import typing
+import unicodedata
+from collections.abc import Collection, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from edcbridge.load.errors import InputFileError, RecordError, from_validation
+from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
 from edcbridge.model import Catalogue, parse
 from edcbridge.model.records import Problem, reference_problems
 from edcbridge.vocab import CreditSystem
@@ -32,25 +34,8 @@ class _CatalogueLoader(yaml.SafeLoader):
     An impossible date (2023-06-31) stays text, so the model reports it at its line instead
     of PyYAML raising; 1:30 (sexagesimal), 010 (octal), 0x1A, .inf and NO (Norway) do not
     become 90, 8, 26, infinity and False; 1.000 stays text, to be refused as ambiguous where a
-    number is wanted (a thousand with a dot as thousands separator, or one). A key written twice
-    in one mapping is noted in ``duplicates`` (YAML would keep the last value and drop the first
-    silently).
+    number is wanted (a thousand with a dot as thousands separator, or one).
     """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int, int]] = []  # (key, its line, the first one's line)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first: dict[str, int] = {}
-        for key, _ in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
-                continue
-            line = key.start_mark.line + 1
-            if key.value in first:
-                self.duplicates.append((key.value, line, first[key.value]))
-            first.setdefault(key.value, line)
-        return super().construct_mapping(node, deep)
 
 
 _PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
@@ -91,42 +76,16 @@ for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _
     _CatalogueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _constructor)
 
 
-class DuplicateKeys(ValueError):
-    """Keys written twice in one mapping: (key, its line, the first one's line)."""
-
-    def __init__(self, duplicates: list[tuple[str, int | None, int | None]]) -> None:
-        self.duplicates = duplicates
-        super().__init__(", ".join(key for key, _, _ in duplicates))
-
-
 def load_with_lines(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """YAML parsed once: the data, and the line of each value (and key) by its path."""
     parser = loader(text)
     try:
         node = parser.get_single_node()
+        check_expansion(node)
         data = parser.construct_document(node) if node is not None else None
     finally:
         parser.dispose()
-    duplicates = getattr(parser, "duplicates", None)
-    if duplicates:
-        raise DuplicateKeys(duplicates)
     return data, _node_lines(node)
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object; a key written twice is refused, not read as its last value."""
-    keys = [key for key, _ in pairs]
-    twice = [key for index, key in enumerate(keys) if key in keys[:index]]
-    if twice:
-        raise DuplicateKeys([(key, None, None) for key in twice])
-    return dict(pairs)
-
-
-def _duplicate_errors(file: str, exc: DuplicateKeys) -> list[RecordError]:
-    return [RecordError(file, line, key, None, f"the key {key!r} is written twice in one mapping"
-                        + (f" (first at line {first})" if first else ""),
-                        "keep one of the two: only the last would be read")
-            for key, line, first in exc.duplicates]
 
 
 def _node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
@@ -137,8 +96,9 @@ def _node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                walk(value, (*path, key.value))
-                lines[(*path, key.value)] = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode):  # a list as a key is refused when built
+                    walk(value, (*path, key.value))
+                    lines[(*path, key.value)] = key.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 walk(item, (*path, index))
@@ -156,49 +116,337 @@ def nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int
     return None
 
 
+# A catalogue is a few hundred KB; these bounds stop a runaway file or a YAML alias bomb
+# ("billion laughs": a few lines whose aliases expand to billions of values) before it
+# exhausts memory.
+MAX_BYTES = 20_000_000
+MAX_VALUES = 1_000_000
+
+
+class TooLarge(yaml.YAMLError):
+    """The document would expand to more than MAX_VALUES values; ``line`` is where it grows."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(f"more than {MAX_VALUES} values")
+
+
+def check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_VALUES values (or refer to
+    themselves), before anything walks or builds it."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            if sizes[id(node)] < 0:  # an alias inside its own anchor
+                raise TooLarge(node.start_mark.line + 1)
+            return sizes[id(node)]
+        sizes[id(node)] = -1
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        if total > MAX_VALUES:
+            raise TooLarge(node.start_mark.line + 1)
+        sizes[id(node)] = total
+        return total
+
+    if root is not None:
+        size(root)
+
+
 def load_catalogue(path: Path) -> Catalogue:
     """Read and validate a catalogue; raises :class:`CatalogueError` listing every problem."""
     file = str(path)
+    data, lines, duplicates = _read(path)
+    errors = _duplicate_errors(file, duplicates, data, lines)
+    if not isinstance(data, dict):
+        raise CatalogueError(errors or [_not_a_mapping(file, data)])
+    inside = _keys_inside_keyed_maps(data)
+    if inside:
+        raise CatalogueError(errors + _problem_errors(file, inside, data, lines))
+    ambiguous = _ambiguous_numbers(data)
+    try:
+        catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
+    except ValidationError as exc:
+        errors += _validation_errors(file, exc, data, lines)
+        raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
+    read_twice = {loc[:2] for loc, _, _ in ambiguous}
+    problems = ambiguous + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
+        + same_but_case(catalogue) + part_cycles(catalogue)
+    errors += _problem_errors(file, problems, data, lines)
+    if errors:
+        raise CatalogueError(errors)
+    return catalogue
+
+
+Duplicate = tuple[tuple[Any, ...], int | None, int | None]  # (path of the key, its line, first line)
+
+
+def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]:
+    """The file's data, the line of each value by its path, and the keys written twice."""
+    file = str(path)
     if not path.is_file():
         raise InputFileError(file, "catalogue not found", "check the --catalogue path")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputFileError(file, f"the catalogue is larger than {MAX_BYTES // 1_000_000} MB",
+                             "check that this is the catalogue, not an export or an award file")
     try:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(file, "not UTF-8", "save the catalogue as UTF-8") from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text, object_pairs_hook=_json_object, parse_float=_json_float)
-            lines: dict[tuple[Any, ...], int] = {}
-        else:
-            data, lines = load_with_lines(text, _CatalogueLoader)
-    except json.JSONDecodeError as exc:
-        raise CatalogueError([RecordError(file, exc.lineno, None, None, f"not JSON: {exc.msg}",
-                                          "fix the syntax at that line")]) from None
+            return _read_json(file, text)
+        return _read_yaml(text)
+    except TooLarge as exc:
+        raise CatalogueError([RecordError(
+            file, exc.line, None, None, f"the YAML expands to more than {MAX_VALUES} values "
+            "through its aliases (*name), or an alias refers to itself",
+            "write the values out instead of repeating an anchor (&name) inside another")]) from None
     except yaml.YAMLError as exc:
-        raise CatalogueError([_yaml_error(file, exc)]) from None
-    except DuplicateKeys as exc:
-        raise CatalogueError(_duplicate_errors(file, exc)) from None
-    if not isinstance(data, dict):
-        raise CatalogueError([RecordError(file, 1, None, None, "the catalogue must be a mapping",
-                                          "start with keys such as primary_language, issuer")])
-    inside = _keys_inside_keyed_maps(data)
-    if inside:
-        raise CatalogueError(_problem_errors(file, inside, data, lines))
-    ambiguous = _ambiguous_numbers(data)
+        raise CatalogueError([_yaml_error(file, exc, text)]) from None
+    except RecursionError:
+        raise CatalogueError([RecordError(file, None, None, None, "the values are nested too deeply",
+                                          "check the brackets and indentation")]) from None
+
+
+def _read_yaml(text: str) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]:
+    parser = _CatalogueLoader(text)
     try:
-        catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
-    except ValidationError as exc:
-        errors = []
-        for error in from_validation(exc, file, None):
-            loc = tuple(_loc_of(error.column or ""))
-            errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
-                                      _readable(loc, data), error.value, error.message, error.fix))
-        raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
-    read_twice = {loc[:2] for loc, _, _ in ambiguous}
-    problems = ambiguous + reference_problems(catalogue) + volume_problems(catalogue, read_twice)
-    if problems:
-        raise CatalogueError(_problem_errors(file, problems, data, lines))
-    return catalogue
+        node = parser.get_single_node()
+        check_expansion(node)
+        lines, duplicates = _node_lines(node), list(_duplicate_keys(node))
+        data = parser.construct_document(node) if node is not None else None
+    finally:
+        parser.dispose()
+    return data, lines, duplicates
+
+
+def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]:
+    """JSON, with the lines of its values found by reading it as YAML too (JSON is YAML)."""
+    twice: list[Duplicate] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        twice.extend(((key,), None, None) for index, key in enumerate(keys) if key in keys[:index])
+        return dict(items)
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_float=_json_float)
+    except json.JSONDecodeError as exc:
+        raise CatalogueError([_json_error(file, exc)]) from None
+    try:
+        node = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+        check_expansion(node)
+        return data, _node_lines(node), list(_duplicate_keys(node)) or twice
+    except yaml.YAMLError:
+        return data, {}, twice
+
+
+def _json_error(file: str, exc: json.JSONDecodeError) -> RecordError:
+    """A JSON syntax error, with the fix for the slips JSON does not allow."""
+    before = exc.doc[:exc.pos].rstrip()
+    here = exc.doc[exc.pos:exc.pos + 2]
+    message, fix = f"not JSON: {exc.msg} (column {exc.colno})", "fix the syntax at that line"
+    if not exc.doc.strip():
+        message, fix = "the catalogue is empty", _START
+    elif here.startswith(("//", "/*", "#")):
+        message, fix = f"JSON has no comments (column {exc.colno})", \
+            "remove the comment, or save the catalogue as .yaml, where # starts a comment"
+    elif before.endswith(",") and here[:1] in "}]":
+        message, fix = f"a comma after the last item (column {exc.colno})", \
+            f"remove the comma before {here[:1]!r}"
+    elif here.startswith("'"):
+        message, fix = f"JSON texts take double quotes (column {exc.colno})", 'write "text", not \'text\''
+    return RecordError(file, exc.lineno, None, None, message, fix)
+
+
+_START = "write the catalogue's keys: primary_language, issuer, organisations, specifications " \
+    "(README.md, 'Input formats'; fixtures/*/catalogue.yaml are complete examples)"
+
+
+def _not_a_mapping(file: str, data: Any) -> RecordError:
+    if data is None:
+        return RecordError(file, 1, None, None, "the catalogue is empty (nothing but comments or blank "
+                           "lines)", _START)
+    shape = "a list" if isinstance(data, list) else f"a single value ({_short(data)!r})"
+    return RecordError(file, 1, None, None, f"the catalogue is {shape}, not a mapping of keys", _START)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _duplicate_keys(root: yaml.Node | None) -> Iterator[Duplicate]:
+    """Keys written twice in one mapping, by path (a key brought in by ``<<:`` may be
+    written again: that is what merging is for)."""
+    seen: set[int] = set()
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[Duplicate]:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    line = key.start_mark.line + 1
+                    if key.value in first:
+                        yield (*path, key.value), line, first[key.value]
+                    first.setdefault(key.value, line)
+                    yield from walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                yield from walk(item, (*path, index))
+
+    if root is not None:
+        yield from walk(root, ())
+
+
+def _duplicate_errors(file: str, duplicates: list[Duplicate], data: Any,
+                      lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
+    return [RecordError(file, line if line is not None else nearest_line(path, lines),
+                        _readable(path, data) if isinstance(data, dict) else str(path[-1]), None,
+                        f"the key {path[-1]!r} is written twice in one mapping"
+                        + (f" (first at line {first})" if first else ""),
+                        "keep one of the two: YAML and JSON would read only the last")
+            for path, line, first in duplicates]
+
+
+def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
+                       lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
+    errors = []
+    for detail, error in zip(exc.errors(), from_validation(exc, file, None), strict=True):
+        loc = tuple(_loc_of(error.column or ""))
+        message, fix = _explained(detail, loc, error.message, error.fix)
+        errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
+                                  _readable(loc, data), error.value, message, fix))
+    return errors
+
+
+# a number and a unit in words: 150h, 150 hours, 5 ECTS, 7,5 cr.
+_UNIT = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_]+\.?(?:\s+[^\W\d_]+\.?)*)\s*")
+
+
+def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tuple[str, str]:
+    """Say in the catalogue's words what a wrong shape or name is, and its fix."""
+    kind, value = detail["type"], detail.get("input")
+    if kind == "extra_forbidden" and loc:
+        known = _field_names(loc[:-1])
+        return (f"{loc[-1]!r} is not a field here",
+                f"{suggest(str(loc[-1]), known, 'accepted fields')} (or remove it)")
+    if kind in ("list_type", "tuple_type"):
+        example = f"[{value}]" if isinstance(value, str | int) else "[first, second]"
+        return f"a list is expected here, not {_kind_of(value)}", f"write a list, e.g. {example}"
+    if kind in ("dict_type", "model_type", "model_attributes_type") or \
+            (message.startswith("Input should be an object")):
+        return f"a mapping of keys is expected here, not {_kind_of(value)}", \
+            "write keys and values, e.g. {en: 'text'} for a text, or 'key: value' lines indented below"
+    if loc and loc[-1] in ("credits", "hours") and isinstance(value, str):
+        written = _UNIT.fullmatch(value)
+        if written:
+            return (f"{value!r} is not a number: {loc[-1]} hold the number alone",
+                    f"write {loc[-1]}: {written.group(1)} (credits count in credit_system, hours in hours)")
+    return message, fix
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else "a single value"
+
+
+def _field_names(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the record at ``loc`` in the catalogue model."""
+    model: type[BaseModel] | None = Catalogue
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The record type inside ``X | None``, ``tuple[X, ...]`` or ``Annotated[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def same_but_case(catalogue: Catalogue) -> list[Problem]:
+    """Keys and codes that differ only in case (or Unicode form): an award file writing either
+    cannot be told apart by the person reading it."""
+    problems: list[Problem] = []
+    for field, values, what in (
+            ("organisations", [o.key for o in catalogue.organisations], "organisation key"),
+            ("quality_assurance", [q.key for q in catalogue.quality_assurance], "quality_assurance key"),
+            ("specifications", [s.code for s in catalogue.specifications], "specification code")):
+        first: dict[str, str] = {}
+        for index, value in enumerate(values):
+            folded = unicodedata.normalize("NFC", value).casefold()
+            other = first.setdefault(folded, value)
+            if other != value:
+                problems.append(((field, index), f"{what} {value!r} differs from {other!r} only in case",
+                                 f"give each its own {what.split()[-1]}, or write both the same way"))
+    return problems
+
+
+def part_cycles(catalogue: Catalogue) -> list[Problem]:
+    """A specification that is its own part, or parts that contain their wholes (through
+    ``part_of`` and ``has_part``): a stack has no bottom, and a credential no end of parts."""
+    codes = {spec.code: index for index, spec in enumerate(catalogue.specifications)}
+    wholes: dict[str, list[str]] = {code: [] for code in codes}  # part -> the wholes it is in
+    problems: list[Problem] = []
+    for index, spec in enumerate(catalogue.specifications):
+        for field in ("part_of", "has_part"):
+            for pos, code in enumerate(getattr(spec, field)):
+                if code == spec.code:
+                    problems.append((("specifications", index, field, pos),
+                                     f"{spec.code!r} lists itself in {field}",
+                                     f"remove {spec.code} from its own {field}"))
+                elif code in codes:
+                    part, whole = (spec.code, code) if field == "part_of" else (code, spec.code)
+                    wholes[part].append(whole)
+    for cycle in _cycles(wholes):
+        start = min(cycle, key=codes.__getitem__)
+        ring = cycle[cycle.index(start):] + cycle[:cycle.index(start)] + [start]
+        problems.append((("specifications", codes[start]), "parts contain their wholes: "
+                         + " is part of ".join(ring), "remove the link that points the wrong way "
+                         "(part_of names the whole, has_part the parts)"))
+    return problems
+
+
+def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle of a directed graph once (found by depth-first search, without recursion)."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    found: list[list[str]] = []
+    for root in edges:
+        if root in state:
+            continue
+        path, stack = [root], [iter(edges[root])]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                found.append(path[path.index(nxt):])
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(edges[nxt]))
+    return found
 
 
 def _problem_errors(file: str, problems: list[Problem], data: dict[str, Any],
@@ -268,19 +516,49 @@ def _plain(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
 
-def _yaml_error(file: str, exc: yaml.YAMLError) -> RecordError:
-    """Name the line where the broken construct starts as well as where parsing failed."""
+_YAML_FIXES = (
+    ("'\\t'", "indent with spaces: YAML does not allow tabs there"),
+    ("could not determine a constructor", "remove the tag (!name or !!type): write a plain value"),
+    ("unhashable key", "write each key as a plain word, such as title"),
+    ("another document", "keep one document: remove the '---' line and what follows it"),
+    ("mapping for merging", "'<<:' takes a mapping, or the alias (*name) of one"),
+    ("undefined alias", "define the anchor (&name) before its alias (*name), or quote a text "
+                        "that starts with '*'"),
+    ("expected <block end>", "indent the line as its neighbours: the keys of one mapping, and the "
+                             "'-' of one list, start in the same column"),
+)
+_INDENT_OR_COLON = ("indent the line as its neighbours (the keys of one mapping start in the same "
+                    "column), and quote a text containing ': '")
+
+
+def _yaml_error(file: str, exc: yaml.YAMLError, text: str = "") -> RecordError:
+    """Name the line (and column) where the broken construct starts as well as where parsing
+    failed, with the fix for the usual slip there."""
     problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
     mark = getattr(exc, "problem_mark", None)
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     row = mark.line + 1 if mark is not None else None
     message = f"YAML syntax: {problem}"
+    if mark is not None:
+        message += f" (column {mark.column + 1})"
     if context and context_mark is not None:
         message += f" ({context} that starts at line {context_mark.line + 1})"
         row = context_mark.line + 1
-    return RecordError(file, row, None, None, message,
-                       "check quotes and brackets from that line on; quote texts containing ': ' or ','")
+    return RecordError(file, row, None, None, message, _yaml_fix(problem, text, row))
+
+
+def _yaml_fix(problem: str, text: str, row: int | None) -> str:
+    for clue, fix in _YAML_FIXES:
+        if clue in problem:
+            return fix
+    line = text.splitlines()[row - 1] if row and row <= len(text.splitlines()) else ""
+    glued = re.search(r"^\s*-?\s*([\w-]+):(?=[^\s/:])(\S*)", line)
+    if glued:
+        return f"put a space after the colon: {glued.group(1)}: {glued.group(2)}"
+    if "mapping values are not allowed" in problem or "expected ':'" in problem:
+        return _INDENT_OR_COLON
+    return "check quotes and brackets from that line on; quote texts containing ': ' or ','"
 
 
 def _keys_inside_keyed_maps(data: dict[str, Any]) -> list[Problem]:

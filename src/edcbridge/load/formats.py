@@ -36,7 +36,23 @@ def input_schemas() -> dict[str, Any]:
     catalogue["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     catalogue["title"] = "edcbridge catalogue (YAML or JSON)"
     _keyed_maps(catalogue)
+    _volumes(catalogue)
     return {"catalogue": catalogue, "award": award_row_schema()}
+
+
+# a plain number as text, with a decimal point or comma, but not 0, 1.250 or 1,250 (read as
+# ambiguous: a thousands separator or a decimal one) nor a unit (150h)
+_NUMBER_TEXT = (r"^(?!\s*\+?[1-9][0-9]{0,2}([.,][0-9]{3})+\s*$)(?!\s*\+?0*([.,]0*)?([eE].*)?\s*$)"
+                r"\s*\+?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?\s*$")
+
+
+def _volumes(catalogue: dict[str, Any]) -> None:
+    """Credits and hours as the loader reads them: more than 0 up to their bound, as a number
+    or a number written as text."""
+    properties = catalogue["$defs"]["Specification"]["properties"]
+    for field, high in (("credits", 1000), ("hours", 100_000)):
+        properties[field]["anyOf"] = [{"type": "number", "exclusiveMinimum": 0, "maximum": high},
+                                      {"type": "string", "pattern": _NUMBER_TEXT}, {"type": "null"}]
 
 
 def _keyed_maps(catalogue: dict[str, Any]) -> None:

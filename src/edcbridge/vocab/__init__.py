@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -112,8 +113,30 @@ def resolve(key: str, value: str) -> Concept:
     found = scheme.by_iri.get(text) or scheme.by_key.get(text.lower())
     if found is not None:
         return found
-    candidates = difflib.get_close_matches(text.lower(), list(scheme.by_key), n=3, cutoff=0.6)
-    raise UnknownConcept(key, value, candidates)
+    raise UnknownConcept(key, value, _suggestions(scheme, text.lower()))
+
+
+# names people write for a country, which the country list has under another: the nations of
+# the United Kingdom are not countries in ISO 3166
+_PART_OF = {"country": dict.fromkeys(("england", "scotland", "wales", "northern ireland",
+                                      "great britain", "britain"), "gb")}
+
+
+def _suggestions(scheme: _Scheme, text: str, most: int = 3) -> list[str]:
+    """Concepts a mistyped value may mean, each once: first those named by a word of it (the
+    0613 of ``0613 Software``, the 7 of ``EQF 7``, the en of ``en-GB``), then the closest spellings.
+    Each is written as matched, with the English label when that says more (``0613 (Software
+    and applications development and analysis)``)."""
+    words = [word for word in re.split(r"[\s/()_-]+", text) if word in scheme.by_key]
+    words[:0] = [code for code in (_PART_OF.get(scheme.key, {}).get(text),) if code]
+    close = difflib.get_close_matches(text, list(scheme.by_key), n=3 * most, cutoff=0.6)
+    picked: dict[str, str] = {}
+    for match in (*words, *close):
+        found = scheme.by_key[match]
+        if found.iri not in picked and len(picked) < most:
+            label = found.label
+            picked[found.iri] = match if match == label.lower() else f"{match} ({label})"
+    return list(picked.values())
 
 
 def concept(key: str, iri: str) -> Concept:

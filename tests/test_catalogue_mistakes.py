@@ -1,0 +1,172 @@
+"""A catalogue's usual slips (YAML and JSON syntax, misspelt keys, near vocabulary values, parts
+that loop) are each an error at its line with its fix, all of a file in one run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edcbridge.load import CatalogueError, load_catalogue
+from edcbridge.load import catalogue as catalogue_module
+from edcbridge.load.errors import InputFileError, RecordError
+from tests.conftest import FIXTURES
+
+IMPERIAL = FIXTURES / "imperial" / "catalogue.yaml"
+MLH = "specifications[IMP-MC-MLH]"
+
+
+def _write(tmp_path: Path, text: str, name: str = "catalogue.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = IMPERIAL.read_text("utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return _write(tmp_path, text)
+
+
+def _errors(path: Path) -> list[RecordError]:
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    return caught.value.errors
+
+
+def _json(tmp_path: Path, edit: tuple[str, str] = ("", "")) -> Path:
+    text = json.dumps(yaml.safe_load(IMPERIAL.read_text("utf-8")), default=str, indent=2)
+    assert edit[0] in text, edit[0]
+    return _write(tmp_path, text.replace(edit[0], edit[1], 1), "catalogue.json")
+
+
+@pytest.mark.parametrize(("old", "new", "line", "fix"), [
+    ("    kind: micro-credential\n", "\tkind: micro-credential\n", 47, "indent with spaces"),
+    ("    hours: 125\n", "    hours:125\n", 67, "put a space after the colon: hours: 125"),
+    ("    hours: 125\n", "     hours: 125\n", 67, "indent the line as its neighbours"),
+    ("    eqf: 7\n", "    eqf: !level 7\n", 68, "remove the tag"),
+    ("    hours: 125\n", "    ? [a]\n    : 125\n", 46, "write each key as a plain word"),
+])
+def test_a_yaml_slip_is_named_by_line_column_and_its_fix(
+        tmp_path: Path, old: str, new: str, line: int, fix: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert error.row == line and "(column " in error.message, error.render()
+    assert fix in error.fix, error.render()
+
+
+def test_a_key_written_twice_is_named_by_its_path_with_the_other_errors(tmp_path: Path) -> None:
+    path = _variant(tmp_path, ("    hours: 125\n", "    hours: 125\n    hours: 126\n"),
+                    ("    eqf: 7\n", "    eqf: 9\n"))
+    assert [(e.row, e.column) for e in _errors(path)] == [(68, f"{MLH}.hours"), (69, f"{MLH}.eqf")]
+
+
+def test_a_merged_key_written_again_is_not_a_duplicate(tmp_path: Path) -> None:
+    path = _variant(tmp_path, ("  - code: IMP-MC-CRA\n    kind: micro-credential\n",
+                               "  - <<: {kind: course}\n    code: IMP-MC-CRA\n    kind: micro-credential\n"))
+    assert load_catalogue(path).specification("IMP-MC-CRA").kind == "micro-credential"
+
+
+@pytest.mark.parametrize("bomb", [
+    "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"a{i + 1}: &a{i + 1} [{', '.join([f'*a{i}'] * 10)}]\n" for i in range(8)),
+    "loop: &loop [*loop]\n",
+])
+def test_aliases_that_expand_without_end_are_refused_at_once(tmp_path: Path, bomb: str) -> None:
+    text = IMPERIAL.read_text("utf-8").replace("primary_language: en\n", "primary_language: en\n" + bomb)
+    started = time.monotonic()
+    [error] = _errors(_write(tmp_path, text))
+    assert time.monotonic() - started < 10
+    assert error.row is not None and "aliases" in error.message, error.render()
+
+
+def test_a_file_too_large_to_be_a_catalogue_is_refused_before_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogue_module, "MAX_BYTES", 1000)
+    with pytest.raises(InputFileError, match="larger than"):
+        load_catalogue(_variant(tmp_path))
+
+
+@pytest.mark.parametrize(("edit", "line", "message", "fix"), [
+    (("{", "// the catalogue\n{"), 1, "JSON has no comments", "save the catalogue as .yaml"),
+    (('"primary_language": "en"', '"primary_language": "en", "issuer": "imperial",}, "x": {'), 3,
+     "a comma after the last item", "remove the comma before '}'"),
+    (('"primary_language"', "'primary_language'"), 3, "JSON texts take double quotes", 'write "text"'),
+])
+def test_json_comments_trailing_commas_and_single_quotes_name_their_fix(
+        tmp_path: Path, edit: tuple[str, str], line: int, message: str, fix: str) -> None:
+    [error] = _errors(_json(tmp_path, edit))
+    assert error.row == line and message in error.message and fix in error.fix, error.render()
+
+
+def test_a_json_catalogue_names_the_line_of_each_error(tmp_path: Path) -> None:
+    path = _json(tmp_path, ('"eqf": 7', '"eqf": 9'))
+    [error] = _errors(path)
+    assert error.column == f"{MLH}.eqf"
+    assert '"eqf": 9' in path.read_text("utf-8").splitlines()[error.row - 1]
+
+
+@pytest.mark.parametrize(("text", "name", "message"), [
+    ("", "catalogue.yaml", "the catalogue is empty"),
+    ("# registry catalogue\n# to do\n", "catalogue.yaml", "the catalogue is empty"),
+    ("", "catalogue.json", "the catalogue is empty"),
+    ("- primary_language: en\n", "catalogue.yaml", "the catalogue is a list"),
+])
+def test_an_empty_catalogue_says_so_and_what_to_write(
+        tmp_path: Path, text: str, name: str, message: str) -> None:
+    [error] = _errors(_write(tmp_path, text, name))
+    assert error.message.startswith(message) and "primary_language" in error.fix, error.render()
+
+
+@pytest.mark.parametrize(("old", "new", "column", "fix"), [
+    ("    hours: 125\n", "    hour: 125\n", f"{MLH}.hour", "did you mean 'hours'?"),
+    ("    eidas_identifier: NTRGB-RC000631\n", "    eidas_identifer: NTRGB-RC000631\n",
+     "organisations[imperial].eidas_identifer", "did you mean 'eidas_identifier'"),
+    ("    languages: [en]\n", "    languages: en\n", f"{MLH}.languages", "write a list, e.g. [en]"),
+    ("title: {en: Machine Learning for Health Data}", "title: [Machine Learning for Health Data]",
+     f"{MLH}.title", "write keys and values"),
+    ("    hours: 125\n", "    hours: 150h\n", f"{MLH}.hours", "write hours: 150"),
+    ("    credits: 5\n", "    credits: 5 ECTS\n", f"{MLH}.credits", "write credits: 5"),
+])
+def test_a_wrong_name_or_shape_names_the_fix(
+        tmp_path: Path, old: str, new: str, column: str, fix: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert error.column == column and fix in error.fix, error.render()
+
+
+@pytest.mark.parametrize(("old", "new", "suggested"), [
+    ('isced_f: ["0688", "0912"]', 'isced_f: ["0613 Software"]', "0613"),
+    ("    eqf: 7\n", "    eqf: EQF 7\n", "7"),
+    ("    languages: [en]\n", "    languages: [en-GB]\n", "en"),
+    ("    country: GB\n", "    country: England\n", "gb"),
+])
+def test_a_value_near_a_code_suggests_that_code_first(
+        tmp_path: Path, old: str, new: str, suggested: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert error.fix.startswith(f"use one of {suggested} ("), error.render()
+
+
+@pytest.mark.parametrize(("old", "new", "column", "message"), [
+    ("    part_of: [IMP-PGCERT-DSH]\n", "    part_of: [IMP-PGCERT-DSH, IMP-MC-MLH]\n",
+     f"{MLH}.part_of[1]", "'IMP-MC-MLH' lists itself in part_of"),
+    ("    part_of: [IMP-PGCERT-DSH]\n", "    part_of: [IMP-PGCERT-DSH]\n    has_part: [IMP-MC-MLH]\n",
+     f"{MLH}.has_part[0]", "'IMP-MC-MLH' lists itself in has_part"),
+    ("    part_of: [IMP-PGCERT-DSH]\n", "    part_of: [IMP-PGCERT-DSH]\n    has_part: [IMP-PGCERT-DSH]\n",
+     MLH, "parts contain their wholes: IMP-MC-MLH is part of IMP-PGCERT-DSH is part of IMP-MC-MLH"),
+])
+def test_a_specification_that_contains_itself_is_an_error(
+        tmp_path: Path, old: str, new: str, column: str, message: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert (error.column, error.message) == (column, message), error.render()
+
+
+def test_codes_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
+    path = _variant(tmp_path, ("  - code: IMP-MC-CRA\n", "  - code: imp-mc-mlh\n"),
+                    ("has_part: [IMP-MC-MLH, IMP-MC-CRA", "has_part: [IMP-MC-MLH, imp-mc-mlh"))
+    [error] = _errors(path)
+    assert error.column == "specifications[imp-mc-mlh]"
+    assert error.message == "specification code 'imp-mc-mlh' differs from 'IMP-MC-MLH' only in case"
