@@ -170,3 +170,11 @@ def test_codes_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
     [error] = _errors(path)
     assert error.column == "specifications[imp-mc-mlh]"
     assert error.message == "specification code 'imp-mc-mlh' differs from 'IMP-MC-MLH' only in case"
+
+
+def test_a_code_given_twice_is_suggested_once_for_a_reference_to_nothing(tmp_path: Path) -> None:
+    errors = _errors(_variant(tmp_path, ("  - code: IMP-MC-CRA\n", "  - code: IMP-MC-MLH\n")))
+    unknown = [e for e in errors if "IMP-MC-CRA" in e.message]
+    assert unknown, [e.render() for e in errors]
+    for error in unknown:
+        assert error.fix.count("'IMP-MC-MLH'") <= 1, error.render()

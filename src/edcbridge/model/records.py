@@ -259,6 +259,7 @@ def reference_problems(catalogue: Catalogue) -> list[Problem]:
     problems: list[Problem] = []
 
     def unknown(loc: tuple[str | int, ...], kind: str, key: str, known: list[str]) -> None:
+        known = list(dict.fromkeys(known))  # a code given twice is suggested once
         close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
         fix = f"did you mean {' or '.join(map(repr, close))}?" if close else \
             f"use one of {', '.join(known) or '(none defined)'}"
