@@ -15,22 +15,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from edcbridge.cli import main
-from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from tests.test_audit_verify_damage import _trail as issued_trail
 
 
 def _trail(out: Path, records: int = 3) -> Path:
     """A journal as a run leaves it: ``records`` issued, its write-ahead log folded in."""
-    journal = Journal.for_folder(out)
-    try:
-        for index in range(records):
-            outputs = {"edc": {"path": f"{out}/edc/{index}.jsonld", "file": f"edc/{index}.jsonld",
-                               "sha256": "ab" * 32}}
-            journal.record(f"imperial/SYN-{index}", f"{index:064x}", "done", None, outputs, None, ["issued"])
-    finally:
-        journal.close()
+    path = issued_trail(out, records)
     for leftover in out.glob(f"{JOURNAL_NAME}-*"):
         leftover.unlink()
-    return out / JOURNAL_NAME
+    return path
 
 
 def _show(out: Path) -> Result:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
-from edcbridge.oid4vci.sdjwt import VCT, epoch_seconds
+from edcbridge.oid4vci.sdjwt import VCT, validity_claims
 
 API_PATH = "/api/v1"
 DOCUMENT_VERSION = "1.0.0"
@@ -122,12 +122,11 @@ def upload_request(
         "vct": VCT,
         "real_data": real_data,
     }
-    valid_from = epoch_seconds(elm.get("validFrom") or elm.get("issuanceDate"))
-    valid_to = epoch_seconds(elm.get("validUntil") or elm.get("expirationDate"))
-    if valid_from is not None:
-        meta["credential_valid_from"] = valid_from
-    if valid_to is not None:
-        meta["credential_valid_to"] = valid_to
+    validity = validity_claims(elm)  # the SD-JWT's nbf and exp, as the gateway's meta names them
+    if "nbf" in validity:
+        meta["credential_valid_from"] = validity["nbf"]
+    if "exp" in validity:
+        meta["credential_valid_to"] = validity["exp"]
     claim = _first_claim(elm)
     title = claim.get("title") if claim is not None else None
     description = title if isinstance(title, dict) and title else {"en": "European Learning Model credential"}

@@ -11,11 +11,11 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.oid4vci.sdjwt import epoch_seconds
 from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, output_file
 
 
@@ -87,18 +87,9 @@ class ExportedAward:
         doc = self.credential()
         for name in ("validUntil", "expirationDate"):
             end = doc.get(name)
-            if isinstance(end, str) and (ends := _epoch_seconds(end)) is not None and ends <= now:
+            if isinstance(end, str) and (ends := epoch_seconds(end)) is not None and ends <= now:
                 return end
         return None
-
-
-def _epoch_seconds(text: str) -> float | None:
-    """An ISO 8601 date or date-time as seconds since the epoch, one without a zone as UTC."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 class AwardSource:
