@@ -9,6 +9,8 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypedDict
 
@@ -25,9 +27,14 @@ from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import (
     CHECKS,
     FormatCheck,
+    Outcome,
     Verification,
     VerifyOptions,
-    load_trust_anchors,
+    seal_outcome,
+    sealer_name,
+    shown,
+    summary_line,
+    unread_outcome,
     verify_file,
 )
 
@@ -43,20 +50,23 @@ def make_verify_command(format_check: FormatCheck | None = None,
 
     @click.command("verify")
     @click.argument("files", nargs=-1, required=True, type=_FILE)
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON list on stdout.")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print one JSON list on stdout: an object per file with its verdict and checks.")
     @click.option(
         "--trust-anchor",
         "anchors",
         multiple=True,
-        type=_FILE,
-        help="PEM certificate(s) to trust for seals and timestamps (repeatable).",
+        type=ANCHOR_PATH,
+        help="CA certificate(s) to trust for seals and timestamps: a PEM file (one or more "
+             "certificates), a DER file, or a folder of them (repeatable).",
     )
     @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
     @click.option(
         "--fetch-revocation",
         is_flag=True,
         help="Ask the certificate's OCSP responders (else download its CRLs) when no embedded "
-             "revocation data is current, and check the credential's status lists.",
+             "revocation data is current, and check the credential's status lists; only for "
+             "seals that chain to a --trust-anchor.",
     )
     @click.option(
         "--require-revocation",
@@ -74,36 +84,161 @@ def make_verify_command(format_check: FormatCheck | None = None,
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.
 
-        Exit status 1 when any check of any file is ERROR.
+        Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
+        INVALID, NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR,
+        1 otherwise, 2 for a usage error (a missing file, an unreadable anchor).
         """
-        try:
-            options = VerifyOptions(
-                trust_anchors=load_trust_anchors(anchors),
-                require_trust=require_trust,
-                fetch_revocation=fetch_revocation,
-                require_revocation=require_revocation,
-                format_check=format_check,
-            )
-        except SealError as exc:
-            raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
-        results = [(path, verify_file(path, options)) for path in files]
-        notes = [_sealed_by_another(result, issuer_check) for _, result in results]
+        trusted = read_trust_anchors(anchors)
+        _option_notes(trusted, fetch_revocation=fetch_revocation, require_revocation=require_revocation)
+        options = VerifyOptions(
+            trust_anchors=trusted,
+            require_trust=require_trust,
+            fetch_revocation=fetch_revocation,
+            require_revocation=require_revocation,
+            format_check=format_check,
+        )
+        reports = [_jades_report(path, verify_file(path, options), bool(trusted), issuer_check)
+                   for path in files]
         if as_json:
-            doc = [{"file": str(path), "checks": result.as_dict(), **({"note": note} if note else {})}
-                   for (path, result), note in zip(results, notes, strict=True)]
-            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            click.echo(json.dumps([report.as_dict() for report in reports], indent=2, ensure_ascii=False))
         else:
-            for (path, result), note in zip(results, notes, strict=True):
-                click.echo(f"{path}: {'valid' if result.ok else 'INVALID'}")
-                for name in CHECKS:
-                    check = result.checks[name]
-                    click.echo(f"  {name:<10} {check.status:<7} {check.reason}")
-                if note:
-                    click.echo(f"  note: {note}")
-        if not all(result.ok for _, result in results):
+            for report in reports:
+                report.print()
+            if len(reports) > 1:
+                click.echo(summary_line([report.outcome.verdict for report in reports]))
+        if not all(report.outcome.passed for report in reports):
             sys.exit(1)
 
     return verify
+
+
+ANCHOR_PATH = click.Path(exists=True, path_type=Path)
+_ANCHOR_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
+
+
+def read_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
+    """The certificates of --trust-anchor files (PEM, several allowed, or DER) and folders
+    (their .pem, .crt, .cer and .der files); a usage error (exit 2) names one that cannot be read."""
+    anchors: list[x509.Certificate] = []
+    for path in paths:
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in _ANCHOR_SUFFIXES) \
+            if path.is_dir() else [path]
+        if not found:
+            raise click.BadParameter(f"folder {path} holds no .pem, .crt, .cer or .der certificate",
+                                     param_hint="--trust-anchor")
+        anchors.extend(cert for file in found for cert in _anchor_certificates(file))
+    return tuple(anchors)
+
+
+def _anchor_certificates(path: Path) -> list[x509.Certificate]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"{path} cannot be read: {exc.strerror}",
+                                 param_hint="--trust-anchor") from exc
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise click.BadParameter(f"{path} is not a certificate (PEM or DER): give the issuer's CA "
+                                 "certificate", param_hint="--trust-anchor") from exc
+
+
+def anchor_notes(anchors: Sequence[x509.Certificate], now: datetime | None = None) -> list[str]:
+    """What a reader should know about the anchors given: one that is no CA trusts only seals
+    made with that very certificate; one outside its validity trusts only what a timestamp
+    proves was sealed while it was valid."""
+    moment = now or datetime.now(UTC)
+    notes = []
+    for cert in anchors:
+        name = f"trust anchor '{shown(cert.subject.rfc4514_string())}'"
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        if not is_ca:
+            notes.append(f"{name} is not a CA certificate: it confirms only seals made with that very "
+                         "certificate; give the issuer's CA certificate to confirm all its seals")
+        if cert.not_valid_after_utc < moment:
+            notes.append(f"{name} expired on {cert.not_valid_after_utc:%Y-%m-%d}: it confirms only seals "
+                         "a trusted timestamp proves were made before; get its successor")
+        elif cert.not_valid_before_utc > moment:
+            notes.append(f"{name} is not valid before {cert.not_valid_before_utc:%Y-%m-%d}")
+    return notes
+
+
+def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool,
+                  require_revocation: bool) -> None:
+    """Say on stderr, once, where the options given cannot do what they seem to promise."""
+    notes = anchor_notes(anchors)
+    if fetch_revocation and not anchors:
+        notes.append("--fetch-revocation checks online only seals that chain to a --trust-anchor "
+                     "(an untrusted certificate's links are not followed): give one")
+    if require_revocation and not fetch_revocation:
+        notes.append("--require-revocation without --fetch-revocation: a seal that carries no current "
+                     "revocation data fails REVOCATION")
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
+@dataclass(frozen=True)
+class _Report:
+    """One file's verification as printed: the verdict line, then each check."""
+
+    path: Path
+    result: Verification
+    outcome: Outcome
+    note: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": str(self.path), "verdict": self.outcome.verdict, "ok": self.outcome.passed,
+                "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
+                "checks": self.result.as_dict(), **({"note": self.note} if self.note else {})}
+
+    def print(self) -> None:
+        click.echo(f"{shown(str(self.path))}: {self.outcome.verdict}: {self.outcome.sentence}")
+        for name in CHECKS:
+            check = self.result.checks[name]
+            click.echo(f"  {name:<10} {check.status:<7} {shown(check.reason)}")
+        if self.note:
+            click.echo(f"  note: {shown(self.note)}")
+
+
+def _jades_report(path: Path, result: Verification, anchored: bool,
+                  issuer_check: IssuerCheck | None) -> _Report:
+    note = _sealed_by_another(result, issuer_check)
+    if result.certificate is not None:
+        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
+                               note=note)
+        return _Report(path, result, outcome, note)
+    return _Report(path, result, _unread_jades(path, result), note)
+
+
+def _unread_jades(path: Path, result: Verification) -> Outcome:
+    """A file in which no JAdES seal could be read: a broken seal is INVALID; otherwise say
+    what the file is (an unsealed credential, XML, a PDF...)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if body.startswith(b"<"):
+        return unread_outcome(body[:16], unsealed=False, expected="JAdES-sealed JSON",
+                              other_command="verify-xml")
+    doc = _json_object(body)
+    if doc is not None and "payload" in doc:  # a seal, broken: the SEAL line says how
+        return seal_outcome(result.checks, anchored=False, sealer=None)
+    unsealed = doc is not None and bool({"@context", "credentialSubject", "credential"} & set(doc))
+    return unread_outcome(body[:16], unsealed=unsealed, expected="a sealed credential (JAdES JSON)")
+
+
+def _json_object(data: bytes) -> dict[str, object] | None:
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _sealed_by_another(result: Verification, issuer_check: IssuerCheck | None) -> str | None:

@@ -36,6 +36,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -710,3 +711,126 @@ def verify_file(path: Path, options: VerifyOptions | None = None) -> Verificatio
         checks["SEAL"] = Check("ERROR", f"cannot read {path}: {exc.strerror}")
         return Verification(checks)
     return verify_document(data, options)
+
+
+# --- presentation: one verdict per file, in words a reader can act on -------------------------
+
+Verdict = Literal["VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE"]
+VERDICTS: tuple[Verdict, ...] = ("VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE")
+
+# C0 and C1 controls, and the marks that reorder or hide text on a screen (bidi embeddings,
+# overrides, isolates, directional marks, line and paragraph separators)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# a revocation the seal or credential status reports, as against data that cannot be confirmed
+_REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
+# SEAL's reason for a sound signature whose certificate leads to none of the anchors given
+_UNANCHORED = re.compile(r"^\w+ signature valid over the exact payload, .*; but not trusted "
+                         r"|^signature valid, but the certificate is not trusted")  # JAdES, XAdES
+_BROKEN_IN_WORDS = {
+    "SEAL": "the seal does not verify: the file was changed after sealing, or its seal or "
+            "certificate is not acceptable",
+    "TIMESTAMP": "the seal's timestamp does not verify",
+    "CERTIFICATE": "the seal does not soundly name the certificate that made it",
+}
+_FAILED_IN_WORDS = {
+    "FORMAT": "the credential does not follow the official EDC format, so EDC wallets and viewers "
+              "may refuse it or show it differently",
+    "EXPIRY": "the credential, or the seal certificate when it was sealed, is outside its validity dates",
+    "REVOCATION": "whether the seal certificate or the credential has been revoked could not be "
+                  "established",
+}
+_FILE_KINDS = ((b"%PDF-", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+               (b"GIF8", "a GIF image"), (b"PK\x03\x04", "a ZIP archive or office document"),
+               (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
+               (b"RIFF", "a RIFF file (WebP, WAV)"))
+
+
+def shown(text: str) -> str:
+    """*text* safe for a terminal: each control or direction mark written out as ``[U+202E]``,
+    so a certificate name or file name cannot reorder, hide or recolour what is printed."""
+    return _UNSAFE.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
+
+
+def file_kind(head: bytes) -> str | None:
+    """What a file evidently is when it is no credential (from its first bytes), else None."""
+    if not head.strip():
+        return "an empty file"
+    return next((kind for magic, kind in _FILE_KINDS if head.startswith(magic)), None)
+
+
+def sealer_name(certificate: x509.Certificate | None) -> str | None:
+    """The organisation the seal certificate names (else its common name), safe to print."""
+    if certificate is None:
+        return None
+    for oid in (x509.NameOID.ORGANIZATION_NAME, x509.NameOID.COMMON_NAME):
+        names = certificate.subject.get_attributes_for_oid(oid)
+        if names:
+            return shown(str(names[0].value))
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A file's overall verdict and one sentence saying what it means and what to do next;
+    *passed* when no check is ERROR (exit 0): a CHECK for a seal by another organisation passes."""
+
+    verdict: Verdict
+    sentence: str
+    passed: bool = False
+
+
+def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None,
+                 note: str | None = None) -> Outcome:
+    """The verdict on a seal that could be read, the worst finding first: INVALID when the seal
+    or its timestamp fails or a revocation is reported; CHECK for the other errors (the official
+    format, a date, revocation not established) or a seal by another organisation; then VALID
+    (chains to a trust anchor) or UNCONFIRMED (no trust anchor given: anyone can seal in any name)."""
+    errors = {name: check.reason for name, check in checks.items() if check.status == "ERROR"}
+    by = f" Sealed by '{sealer}'." if sealer else ""
+    failed = [name for name in ("SEAL", "TIMESTAMP", "CERTIFICATE") if name in errors]
+    if failed == ["SEAL"] and _UNANCHORED.search(errors["SEAL"]):
+        return Outcome("INVALID", "the seal is intact, but its certificate does not chain to any "
+                                  "--trust-anchor given: check that you gave the issuer's CA certificate; "
+                                  f"otherwise do not rely on this credential.{by}")
+    if failed or _REVOKED.search(errors.get("REVOCATION", "")):
+        what = (f"{_BROKEN_IN_WORDS[failed[0]]} (see the {failed[0]} line)" if failed else
+                "the seal certificate or the credential has been revoked (see the REVOCATION line)")
+        return Outcome("INVALID", f"{what}: do not rely on this credential; ask the issuer for a new "
+                                  f"copy.{by}")
+    if errors:
+        name = next(iter(errors))
+        what = _FAILED_IN_WORDS.get(name, f"the {name} check failed")
+        return Outcome("CHECK", f"the seal is intact, but {what} (see the {name} line): decide whether "
+                                f"that matters before relying on it.{by}")
+    if note:
+        return Outcome("CHECK", f"the seal is intact, but {note}.{by}", passed=True)
+    if not anchored:
+        return Outcome("UNCONFIRMED", "the seal is intact, but who made it was not checked: no "
+                                      "--trust-anchor was given, and anyone can make a seal in any "
+                                      f"name. Verify again with the issuer's CA certificate "
+                                      f"(--trust-anchor FILE) before relying on it.{by}", passed=True)
+    return Outcome("VALID", f"the seal is intact and made with a certificate that chains to a trust "
+                            f"anchor you gave.{by}", passed=True)
+
+
+def unread_outcome(head: bytes, *, unsealed: bool, expected: str,
+                   other_command: str | None = None) -> Outcome:
+    """The verdict on a file in which no seal could be read: what the file is, and what to do.
+
+    *expected* names the sealed form the command reads; *other_command* is the edcbridge
+    command for the other form, when the file is in that form."""
+    if unsealed:
+        return Outcome("NOT SEALED", "a credential without a seal: nothing proves who issued it or "
+                                     "that it was not changed. Ask the issuer for the sealed file.")
+    if other_command:
+        return Outcome("UNREADABLE", f"not {expected}: verify this file with 'edcbridge {other_command}'.")
+    kind = file_kind(head)
+    what = f"{kind}, not {expected}" if kind else f"not {expected} (see the SEAL line)"
+    return Outcome("UNREADABLE", f"{what}. Ask the issuer for the credential file itself (a printout "
+                                 "or PDF copy carries no seal that can be checked).")
+
+
+def summary_line(verdicts: Sequence[Verdict]) -> str:
+    """'3 files: 2 VALID, 1 INVALID' in the order of :data:`VERDICTS`."""
+    counts = [f"{verdicts.count(v)} {v}" for v in VERDICTS if v in verdicts]
+    return f"{len(verdicts)} file{'s' if len(verdicts) != 1 else ''}: {', '.join(counts)}"

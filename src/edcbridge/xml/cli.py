@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -19,6 +20,8 @@ from edcbridge.validation.findings import Finding, Report
 
 if TYPE_CHECKING:
     from edcbridge.schemas import SchemaStore
+    from edcbridge.seal.verify import Outcome
+    from edcbridge.xml.verify import XadesVerification
     from edcbridge.xml.xsd import Engine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -261,32 +264,105 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
 
 @click.command("verify-xml")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--trust-anchor", "anchors", multiple=True, type=_FILE,
-              help="PEM certificate(s) the seal certificate must chain to (repeatable).")
+@click.option("--trust-anchor", "anchors", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="CA certificate(s) the seal certificate must chain to: a PEM file (one or more "
+                   "certificates), a DER file, or a folder of them (repeatable).")
 @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON list on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON list on stdout: an object per file with its verdict and checks.")
 def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_trust: bool,
                        as_json: bool) -> None:
     """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps,
-    certificate validity)."""
-    from edcbridge.seal.errors import SealError
-    from edcbridge.seal.verify import load_trust_anchors
+    certificate validity).
+
+    Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK, INVALID,
+    NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR, 1 otherwise,
+    2 for a usage error (a missing file, an unreadable anchor)."""
+    from edcbridge.seal.cli import anchor_notes, read_trust_anchors
+    from edcbridge.seal.verify import summary_line
     from edcbridge.xml.verify import verify_file
 
-    try:
-        trusted = load_trust_anchors(anchors)
-    except SealError as exc:
-        _fatal(str(exc))
-    results = [verify_file(path, trusted, require_trust=require_trust) for path in files]
+    trusted = read_trust_anchors(anchors)
+    for note in anchor_notes(trusted):
+        click.echo(f"note: {note}", err=True)
+    reports = [_xades_report(path, verify_file(path, trusted, require_trust=require_trust), bool(trusted))
+               for path in files]
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([report.as_dict() for report in reports], ensure_ascii=False, indent=2))
     else:
-        for result in results:
-            click.echo(f"{result.source}: {'OK' if result.ok else 'FAILED'}"
-                       + (f" (XAdES {result.level})" if result.level else ""))
-            for name, check in result.checks.items():
-                click.echo(f"  {name:<11} {check.status:<7} {check.reason}")
-    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+        for report in reports:
+            report.print()
+        if len(reports) > 1:
+            click.echo(summary_line([report.outcome.verdict for report in reports]))
+    sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
+
+
+# what verify-xml does not check, said as SKIPPED rows in the EDC verifier's terms
+_NOT_CHECKED = {
+    "FORMAT": "not checked by verify-xml: run 'edcbridge validate-xml' for the official XSD",
+    "REVOCATION": "not checked: verify-xml does not ask whether the seal certificate was revoked",
+}
+
+
+@dataclass(frozen=True)
+class _XadesReport:
+    """One XML file's verification as printed: the verdict line, then each check."""
+
+    path: Path
+    result: XadesVerification
+    outcome: Outcome
+
+    def checks(self) -> dict[str, dict[str, str]]:
+        checks = {name: check.as_dict() for name, check in self.result.checks.items()}
+        if self.result.certificate is None:
+            return checks
+        return {**checks, **{name: {"status": "SKIPPED", "reason": reason}
+                             for name, reason in _NOT_CHECKED.items() if name not in checks}}
+
+    def as_dict(self) -> dict[str, object]:
+        from edcbridge.seal.verify import sealer_name
+
+        return {**self.result.as_dict(), "file": str(self.path), "verdict": self.outcome.verdict,
+                "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
+                "checks": self.checks()}
+
+    def print(self) -> None:
+        from edcbridge.seal.verify import shown
+
+        level = f" (XAdES {self.result.level})" if self.result.level else ""
+        click.echo(f"{shown(str(self.path))}: {self.outcome.verdict}{level}: {self.outcome.sentence}")
+        for name, check in self.checks().items():
+            click.echo(f"  {name:<11} {check['status']:<7} {shown(check['reason'])}")
+
+
+# verify_tree's SEAL reason for a document that carries no signature at all
+_NO_SIGNATURE = "has no ds:Signature"
+
+
+def _xades_report(path: Path, result: XadesVerification, anchored: bool) -> _XadesReport:
+    """The verdict: on the seal when one could be read; else what the file is (an unsealed
+    credential, JSON, a PDF...), a refused seal structure staying INVALID."""
+    from edcbridge.seal.verify import seal_outcome, sealer_name, unread_outcome
+
+    if result.certificate is not None:
+        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate))
+        return _XadesReport(path, result, outcome)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
+    except OSError:
+        head = b""
+    reason = result.checks["SEAL"].reason
+    expected = "a sealed EDC XML credential"
+    if head.startswith((b"{", b"[")):
+        outcome = unread_outcome(head, unsealed=False, expected=expected, other_command="verify")
+    elif _NO_SIGNATURE in reason:
+        outcome = unread_outcome(head, unsealed=True, expected=expected)
+    elif head.startswith(b"<"):  # XML holding a signature this verifier refuses
+        outcome = seal_outcome(result.checks, anchored=False, sealer=None)
+    else:
+        outcome = unread_outcome(head, unsealed=False, expected=expected)
+    return _XadesReport(path, result, outcome)
 
 
 def register(group: click.Group) -> None:
