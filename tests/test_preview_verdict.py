@@ -191,3 +191,21 @@ def test_a_direction_override_in_a_quoted_name_cannot_reverse_the_verdict(tmp_pa
     verdicts = [_header(html), html.split('id="seal"', 1)[1].split("</section>", 1)[0]]
     for text in verdicts:
         assert "\u202e" not in text and "the issuer is Imperial [U+202E]College" in text
+
+
+def test_a_trust_anchor_given_as_der_or_a_folder_confirms_the_sealer(tmp_path: Path) -> None:
+    """A CA publishes its certificate as DER (.cer, .crt) as often as PEM; preview takes both,
+    and a folder of them, as verify does."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    path, pki = _sealed(tmp_path)
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    (anchors / "root.cer").write_bytes(pki.root.certificate.public_bytes(Encoding.DER))
+    group = click.Group()
+    register(group)
+    for given in (anchors / "root.cer", anchors):
+        result = CliRunner().invoke(group, ["preview", str(path), "-o", str(tmp_path / "cli"), "--json",
+                                            "--trust-anchor", str(given)])
+        assert result.exit_code == 0, result.output
+        assert [r["verdict"] for r in json.loads(result.stdout)] == ["VALID"], given

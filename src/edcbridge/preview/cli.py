@@ -59,8 +59,9 @@ def _language_codes(languages: Sequence[str]) -> tuple[str, ...]:
                                    "URL-encoded credential id, e.g. https://verify.example.org/{id}.")
 @click.option("--language", "languages", multiple=True,
               help="Show texts in these languages, in this order (default: the credential's).")
-@click.option("--trust-anchor", "anchors", multiple=True, type=_FILE,
-              help="PEM certificate(s) trusted for seals and timestamps (repeatable).")
+@click.option("--trust-anchor", "anchors", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="CA certificate(s) trusted for seals and timestamps: a PEM (one or more) or DER "
+                   "file, or a folder of them (repeatable).")
 @click.option("--no-format-check", is_flag=True, help="Skip the FORMAT check (official shapes) of seals.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list of results on stdout.")
 def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | None,

@@ -30,6 +30,7 @@ from edcbridge.seal.verify import (
     Outcome,
     Verification,
     VerifyOptions,
+    load_trust_anchors,
     seal_outcome,
     sealer_name,
     shown,
@@ -113,36 +114,14 @@ def make_verify_command(format_check: FormatCheck | None = None,
 
 
 ANCHOR_PATH = click.Path(exists=True, path_type=Path)
-_ANCHOR_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
 
 
 def read_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
-    """The certificates of --trust-anchor files (PEM, several allowed, or DER) and folders
-    (their .pem, .crt, .cer and .der files); a usage error (exit 2) names one that cannot be read."""
-    anchors: list[x509.Certificate] = []
-    for path in paths:
-        found = sorted(p for p in path.iterdir() if p.suffix.lower() in _ANCHOR_SUFFIXES) \
-            if path.is_dir() else [path]
-        if not found:
-            raise click.BadParameter(f"folder {path} holds no .pem, .crt, .cer or .der certificate",
-                                     param_hint="--trust-anchor")
-        anchors.extend(cert for file in found for cert in _anchor_certificates(file))
-    return tuple(anchors)
-
-
-def _anchor_certificates(path: Path) -> list[x509.Certificate]:
+    """:func:`load_trust_anchors`, a file or folder that cannot be read being a usage error (exit 2)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise click.BadParameter(f"{path} cannot be read: {exc.strerror}",
-                                 param_hint="--trust-anchor") from exc
-    try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
-        raise click.BadParameter(f"{path} is not a certificate (PEM or DER): give the issuer's CA "
-                                 "certificate", param_hint="--trust-anchor") from exc
+        return load_trust_anchors(paths)
+    except SealFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
 
 
 def anchor_notes(anchors: Sequence[x509.Certificate], now: datetime | None = None) -> list[str]:

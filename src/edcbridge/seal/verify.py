@@ -126,14 +126,34 @@ def _short(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ANCHOR_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
+
+
 def load_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
+    """The certificates of trust-anchor files (PEM, several allowed, or DER) and folders (their
+    .pem, .crt, .cer and .der files), as a CA publishes them."""
     anchors: list[x509.Certificate] = []
     for path in paths:
-        try:
-            anchors.extend(x509.load_pem_x509_certificates(path.read_bytes()))
-        except (OSError, ValueError) as exc:
-            raise SealFormatError(f"trust anchor {path} is not a readable PEM certificate") from exc
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in _ANCHOR_SUFFIXES) \
+            if path.is_dir() else [path]
+        if not found:
+            raise SealFormatError(f"folder {path} holds no .pem, .crt, .cer or .der certificate")
+        anchors.extend(cert for file in found for cert in _anchor_certificates(file))
     return tuple(anchors)
+
+
+def _anchor_certificates(path: Path) -> list[x509.Certificate]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SealFormatError(f"{path} cannot be read: {exc.strerror}") from exc
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise SealFormatError(f"{path} is not a certificate (PEM or DER): give the issuer's CA "
+                              "certificate") from exc
 
 
 def _xvals(seal: jades.ParsedSeal) -> list[x509.Certificate]:

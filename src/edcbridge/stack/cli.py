@@ -85,9 +85,9 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
 @click.option("--grade", help="Grade of the larger award, in the catalogue's primary language.")
 @click.option("--award-id", help="Award id of the larger award (default: derived from the parts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@click.option("--trust-anchor", "anchor_files", multiple=True, type=_FILE,
-              help="PEM CA certificate the seals of held credential files must chain to (repeatable); "
-                   "the chain of --seal is trusted too.")
+@click.option("--trust-anchor", "anchor_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="CA certificate the seals of held credential files must chain to: a PEM or DER "
+                   "file, or a folder of them (repeatable); the chain of --seal is trusted too.")
 @with_seal
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
           learner: str | None,
