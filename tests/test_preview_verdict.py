@@ -120,6 +120,27 @@ def test_invalid_is_kept_for_a_broken_or_revoked_seal(checks: dict[str, tuple[st
     assert SealStatus("JAdES", checks, anchored=True).verdict[0] == word
 
 
+@pytest.mark.parametrize("checks", [
+    {"SEAL": ("ERROR", "signature does not match")},
+    {"SEAL": ("OK", ""), "CERTIFICATE": ("ERROR", "SigningCertificateV2 names another certificate")},
+    {"SEAL": ("OK", ""), "TIMESTAMP": ("ERROR", "imprint does not match")},
+    {"SEAL": ("OK", ""), "REVOCATION": ("ERROR", "certificate revoked on 2026-01-01 (CRL)")},
+    {"SEAL": ("OK", ""), "REVOCATION": ("ERROR", "no embedded revocation data is current")},
+    {"SEAL": ("OK", ""), "FORMAT": ("ERROR", "3 violation(s)")},
+    {"SEAL": ("OK", ""), "EXPIRY": ("ERROR", "credential expired on 2025-01-01")},
+    {"SEAL": ("OK", "")},
+])
+@pytest.mark.parametrize("anchored", [True, False])
+def test_the_page_says_the_word_the_verify_command_says(checks: dict[str, tuple[str, str]],
+                                                         anchored: bool) -> None:
+    """A learner's page and a verifier's terminal must not disagree on one seal."""
+    from edcbridge.seal.verify import Check, seal_outcome
+
+    said = seal_outcome({name: Check(state, reason) for name, (state, reason) in checks.items()},
+                        anchored=anchored, sealer=None)
+    assert SealStatus("JAdES", checks, anchored=anchored).verdict[0] == said.verdict
+
+
 def test_a_sealed_credential_the_shapes_refuse_asks_for_a_check_and_passes_the_command(
     store: SchemaStore, tmp_path: Path
 ) -> None:

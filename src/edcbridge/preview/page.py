@@ -122,14 +122,16 @@ class SealStatus:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        """One word and one sentence for the top of the page, the worst finding first: INVALID
-        only when the seal, its timestamp or a revocation says so; other errors (the official
+        """One word and one sentence for the top of the page, the worst finding first, the word
+        that of ``verify``: INVALID only when the seal, its timestamp, the certificate it names or
+        a revocation says so; other errors (the official
         shapes, a validity date, revocation data that cannot be confirmed) ask for a CHECK."""
         if self.form == DRAFT_FORM:
             return "DRAFT", ("Rendered from the records before sealing, for checking: the sealed file is "
                              "the credential.")
         errors = {name: reason for name, (state, reason) in self.checks.items() if state == "ERROR"}
-        if "SEAL" in errors or "TIMESTAMP" in errors or _REVOKED.search(errors.get("REVOCATION", "")):
+        broken = {"SEAL", "TIMESTAMP", "CERTIFICATE"} & errors.keys()
+        if broken or _REVOKED.search(errors.get("REVOCATION", "")):
             return "INVALID", "The seal does not verify, or was revoked: do not rely on this credential."
         if errors:
             name, reason = next(iter(errors.items()))
