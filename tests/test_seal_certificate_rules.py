@@ -39,10 +39,12 @@ class Cert:
 
     def __init__(self, name: str, issuer: Cert | None = None, *, ca: bool = False, pathlen: int | None = None,
                  usage: x509.KeyUsage | None = None, purposes: list[x509.ObjectIdentifier] | None = None,
-                 critical_unknown: bool = False) -> None:
+                 critical_unknown: bool = False, org: str = "Test Org",
+                 constraints: x509.NameConstraints | None = None, emails: tuple[str, ...] = ()) -> None:
         self.key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test Org")])
+        subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                             x509.NameAttribute(NameOID.COMMON_NAME, name)])
         builder = (x509.CertificateBuilder().subject_name(subject)
                    .issuer_name(issuer.cert.subject if issuer else subject)
                    .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
@@ -53,6 +55,11 @@ class Cert:
             builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
         if critical_unknown:
             builder = builder.add_extension(x509.UnrecognizedExtension(UNKNOWN, b"\x05\x00"), critical=True)
+        if constraints:
+            builder = builder.add_extension(constraints, critical=True)
+        if emails:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.RFC822Name(e) for e in emails]), critical=False)
         self.cert = builder.sign((issuer or self).key, hashes.SHA256())
 
     def pem(self) -> bytes:
@@ -95,7 +102,22 @@ def _cases() -> dict[str, tuple[Cert, Cert, list[Cert], str | None]]:
     rogue = Cert("Rogue CA", ca, ca=True)
     no_sign = Cert("CA without keyCertSign", root, ca=True, usage=_usage(True, key_cert_sign=False))
     odd_ca = Cert("CA with an odd critical extension", root, ca=True, critical_unknown=True)
+    good_uni = x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+                                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Good Uni")]))
+    scoped = Cert("University CA", root, ca=True, org="Good Uni",
+                  constraints=x509.NameConstraints([good_uni, x509.RFC822Name("good.example")], None))
+    barred = Cert("Sector CA", root, ca=True, org="Sector",
+                  constraints=x509.NameConstraints(None, [good_uni]))
     return {
+        "seal inside the CA's name constraints": (
+            root, Cert("Seal", scoped, org="Good Uni", emails=("registry@good.example",)), [scoped], None),
+        "seal of another organisation than the CA's name constraints permit": (
+            root, Cert("Seal", scoped, org="Bad Uni"), [scoped], "name constraints"),
+        "seal e-mail outside the CA's name constraints": (
+            root, Cert("Seal", scoped, org="Good Uni", emails=("registry@bad.example",)), [scoped],
+            "name constraints"),
+        "seal in a subtree the CA excludes": (root, Cert("Seal", barred, org="Good Uni"), [barred],
+                                              "excludes"),
         "good": (root, Cert("Seal", ca), [ca], None),
         "path length exceeded": (root, Cert("Seal", rogue), [rogue, ca], "pathLenConstraint"),
         "CA may not sign certificates": (root, Cert("Seal", no_sign), [no_sign], "lacks keyCertSign"),

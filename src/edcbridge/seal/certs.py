@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -224,9 +226,9 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 
 # Extensions this verifier understands (RFC 5280 4.2: a certificate with a critical extension
-# the verifier does not process must be refused). Name constraints are not checked here, so a
-# critical one is refused rather than ignored.
+# the verifier does not process must be refused). Name constraints are checked on the path.
 _UNDERSTOOD = frozenset({
+    ExtensionOID.NAME_CONSTRAINTS,
     ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.ISSUER_ALTERNATIVE_NAME,
     ExtensionOID.CERTIFICATE_POLICIES, ExtensionOID.POLICY_CONSTRAINTS, ExtensionOID.POLICY_MAPPINGS,
@@ -410,6 +412,91 @@ def _extend(path: list[x509.Certificate], search: _PathSearch) -> tuple[list[x50
     return first or (path, f"no issuer found for '{current.subject.rfc4514_string()}'")
 
 
+_NAME_TYPES: dict[type, str] = {x509.DirectoryName: "directoryName", x509.RFC822Name: "rfc822Name",
+                                x509.DNSName: "dNSName", x509.UniformResourceIdentifier: "URI"}
+
+
+def _folded(name: x509.Name) -> list[frozenset[tuple[str, str]]]:
+    """A name's RDNs, values compared as RFC 5280 7.1 asks in practice: case and inner spaces
+    folded."""
+    return [frozenset((a.oid.dotted_string, " ".join(str(a.value).split()).casefold()) for a in rdn)
+            for rdn in name.rdns]
+
+
+def _host_within(host: str, base: str) -> bool:
+    """RFC 5280 4.2.1.10: ``example.org`` covers itself and its subdomains; ``.example.org``
+    only its subdomains."""
+    host, base = host.lower().rstrip("."), base.lower().rstrip(".")
+    if base.startswith("."):
+        return host.endswith(base)
+    return host == base or host.endswith("." + base)
+
+
+def _within(name: x509.GeneralName, subtree: x509.GeneralName) -> bool:
+    if isinstance(name, x509.DirectoryName) and isinstance(subtree, x509.DirectoryName):
+        base = _folded(subtree.value)
+        return _folded(name.value)[:len(base)] == base
+    if isinstance(name, x509.RFC822Name) and isinstance(subtree, x509.RFC822Name):
+        mailbox, constraint = name.value.lower(), subtree.value.lower()
+        if "@" in constraint:
+            return mailbox == constraint
+        host = mailbox.rpartition("@")[2]
+        return host == constraint if not constraint.startswith(".") else host.endswith(constraint)
+    if isinstance(name, x509.DNSName) and isinstance(subtree, x509.DNSName):
+        return _host_within(name.value, subtree.value)
+    if isinstance(name, x509.UniformResourceIdentifier) and isinstance(subtree, type(name)):
+        uri_host = urlsplit(name.value).hostname
+        return uri_host is not None and _host_within(uri_host, subtree.value)
+    return False
+
+
+def _names_of(cert: x509.Certificate, is_leaf: bool) -> list[x509.GeneralName]:
+    """The names a constraint applies to: the subject (not of a self-issued CA certificate), its
+    e-mail attributes, and the subject alternative names."""
+    names: list[x509.GeneralName] = []
+    if len(cert.subject) and (is_leaf or cert.subject != cert.issuer):
+        names.append(x509.DirectoryName(cert.subject))
+        names += [x509.RFC822Name(str(a.value))
+                  for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
+    with contextlib.suppress(x509.ExtensionNotFound):
+        names += list(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    return names
+
+
+def _constraint_problem(ca: x509.Certificate, cert: x509.Certificate, is_leaf: bool) -> str | None:
+    """Why ``cert``, below ``ca`` on the path, breaks ``ca``'s name constraints (RFC 5280 4.2.1.10)."""
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+    permitted, excluded = constraints.permitted_subtrees or [], constraints.excluded_subtrees or []
+    who, by = cert.subject.rfc4514_string(), ca.subject.rfc4514_string()
+    for name in _names_of(cert, is_leaf):
+        kind = _NAME_TYPES.get(type(name))
+        if kind is None:
+            if any(type(tree) is type(name) for tree in (*permitted, *excluded)):
+                return (f"'{who}' has a {type(name).__name__} that the name constraints of '{by}' limit "
+                        "and this verifier cannot check; refused")
+            continue
+        if any(_within(name, tree) for tree in excluded):
+            return f"'{who}' has the {kind} {name.value!s} that '{by}' excludes (name constraints)"
+        same_type = [tree for tree in permitted if type(tree) is type(name)]
+        if same_type and not any(_within(name, tree) for tree in same_type):
+            return f"'{who}' has the {kind} {name.value!s}, outside what '{by}' permits (name constraints)"
+    return None
+
+
+def name_constraints_problem(path: Sequence[x509.Certificate]) -> str | None:
+    """The first name-constraint violation on *path* (leaf first): each CA's constraints bind
+    every certificate below it, as openssl applies them (the trust anchor's included)."""
+    for index, ca in enumerate(path[1:], start=1):
+        for below, cert in enumerate(path[:index]):
+            problem = _constraint_problem(ca, cert, below == 0)
+            if problem:
+                return problem
+    return None
+
+
 def build_chain(
     leaf: x509.Certificate,
     pool: Iterable[x509.Certificate],
@@ -432,7 +519,8 @@ def build_chain(
     if problem:
         return [leaf], problem
     try:
-        return _extend([leaf], _PathSearch(candidates, anchor_fps, at))
+        path, problem = _extend([leaf], _PathSearch(candidates, anchor_fps, at))
+        return path, problem or name_constraints_problem(path)
     except _SearchExhausted:
         return [leaf], (f"no certificate path found within {MAX_PATH_SIGNATURE_CHECKS} signature checks: "
                         "the document carries too many candidate CA certificates")
