@@ -1,5 +1,6 @@
 """Bounded HTTP downloads of revocation data (CRLs, OCSP answers, status lists): a verifier
-fetches URLs it did not choose (see :mod:`edcbridge.bounded_http`)."""
+fetches URLs it did not choose, so every download is guarded (see :mod:`edcbridge.bounded_http`:
+no link-local or metadata address, no redirect from a public server to a private one)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,6 @@ def download(what: str, url: str, *, timeout: float, limit: int, data: bytes | N
     once decoded; RevocationError saying what went wrong otherwise. POST when ``data`` is given."""
     try:
         return _bounded(what, url, timeout=timeout, limit=limit, data=data,
-                        headers={"User-Agent": "edcbridge-seal", **(headers or {})})
+                        headers={"User-Agent": "edcbridge-seal", **(headers or {})}, guarded=True)
     except DownloadError as exc:
         raise RevocationError(str(exc)) from exc

@@ -94,12 +94,20 @@ def find_issuer(
     return path[1] if failure is None and len(path) > 1 else candidates[0]
 
 
+# URLs of one kind (CRL, OCSP) asked at most per certificate: real ones name one to three, and
+# each costs a deadline, so a certificate naming a thousand must not make a verifier ask them all.
+MAX_URLS = 4
+
+
+def _first_http(urls: Iterable[str]) -> list[str]:
+    """The first ``MAX_URLS`` distinct http(s) URLs (ldap: and others are not fetched)."""
+    return [url for url in dict.fromkeys(urls) if url.lower().startswith(("http://", "https://"))][:MAX_URLS]
+
+
 def crl_urls(cert: x509.Certificate) -> list[str]:
-    return [
-        name.value
-        for name in _distribution_names(cert)
-        if isinstance(name, x509.UniformResourceIdentifier) and name.value.startswith(("http://", "https://"))
-    ]
+    """The http(s) CRL distribution points of the certificate, at most ``MAX_URLS``."""
+    return _first_http(name.value for name in _distribution_names(cert)
+                       if isinstance(name, x509.UniformResourceIdentifier))
 
 
 def _distribution_names(cert: x509.Certificate) -> list[x509.GeneralName]:
@@ -358,18 +366,15 @@ def _about(single: ocsp.OCSPSingleResponse, cert: x509.Certificate, issuer: x509
 
 
 def ocsp_urls(cert: x509.Certificate) -> list[str]:
-    """The OCSP responders named in the certificate's Authority Information Access."""
+    """The http(s) OCSP responders named in the certificate's Authority Information Access, at
+    most ``MAX_URLS``."""
     try:
         access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     except x509.ExtensionNotFound:
         return []
-    return [
-        item.access_location.value
-        for item in access
-        if item.access_method == AuthorityInformationAccessOID.OCSP
-        and isinstance(item.access_location, x509.UniformResourceIdentifier)
-        and item.access_location.value.startswith(("http://", "https://"))
-    ]
+    return _first_http(item.access_location.value for item in access
+                       if item.access_method == AuthorityInformationAccessOID.OCSP
+                       and isinstance(item.access_location, x509.UniformResourceIdentifier))
 
 
 def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,

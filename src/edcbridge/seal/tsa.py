@@ -1,61 +1,59 @@
-"""RFC 3161 client over HTTP (`application/timestamp-query`)."""
+"""RFC 3161 client over HTTP (`application/timestamp-query`).
+
+Each request is a bounded download (:mod:`edcbridge.bounded_http`): ``timeout`` is a deadline
+for the whole exchange, not for each read, and the reply is size-capped, so a slow or hostile
+server (a plain http TSA can be answered by anyone on the path) cannot hold a seal for ever.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-import requests
-
+from edcbridge.bounded_http import DownloadError, download
 from edcbridge.seal import tst
 from edcbridge.seal.errors import TimestampError
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 DEFAULT_TIMEOUT = 15.0
+MAX_REPLY = 1024 * 1024  # bytes; a token with its certificates is a few kilobytes
 
 
 class TsaClient:
-    """Ask one timestamp authority for tokens; one HTTP session per run."""
+    """Ask one timestamp authority for tokens."""
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not url.startswith(("http://", "https://")):
             raise TimestampError(f"timestamp authority URL must be http(s): {url!r}")
         self.url = url
         self.timeout = timeout
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = "edcbridge-seal"
 
     def close(self) -> None:
-        self._session.close()
+        """Nothing is kept open between requests."""
 
     def timestamp(self, data: bytes) -> tst.Timestamp:
         """Timestamp SHA-256(*data*) and return the verified token."""
         digest = hashlib.sha256(data).digest()
         nonce = tst.new_nonce()
         try:
-            # A timestamp request is idempotent in effect, but it is a POST: never retried here.
-            response = self._session.post(
-                self.url,
-                data=tst.build_request(digest, nonce),
-                headers={"Content-Type": QUERY_TYPE, "Accept": REPLY_TYPE},
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.Timeout as exc:
-            raise TimestampError(
-                f"timestamp authority {self.url} did not answer within {self.timeout:g} s; "
-                "try again later or use another --tsa"
-            ) from exc
-        except requests.RequestException as exc:
-            raise TimestampError(
-                f"cannot reach timestamp authority {self.url}: {type(exc).__name__}; "
-                "check the --tsa URL and the network, or seal at level B-B"
-            ) from exc
-        if response.status_code != 200:
-            excerpt = response.text[:200].strip() if response.content else ""
-            raise TimestampError(
-                f"timestamp authority {self.url} answered HTTP {response.status_code} "
-                f"{response.reason}{': ' + excerpt if excerpt else ''}"
-            )
-        token = tst.token_from_response(response.content, digest, nonce, self.url)
+            # A timestamp request is idempotent in effect, but it is a POST: never retried or
+            # redirected here.
+            reply = download("timestamp authority", self.url, timeout=self.timeout, limit=MAX_REPLY,
+                             data=tst.build_request(digest, nonce), max_redirects=0,
+                             headers={"User-Agent": "edcbridge-seal", "Content-Type": QUERY_TYPE,
+                                      "Accept": REPLY_TYPE})
+        except DownloadError as exc:
+            raise self._error(exc) from exc
+        token = tst.token_from_response(reply, digest, nonce, self.url)
         return tst.verify_token(token, digest)
+
+    def _error(self, exc: DownloadError) -> TimestampError:
+        if exc.kind == "late":
+            return TimestampError(f"timestamp authority {self.url} did not answer within {self.timeout:g} s; "
+                                  "try again later or use another --tsa")
+        if exc.kind == "status":
+            excerpt = exc.excerpt[:200].decode("utf-8", "replace").strip()
+            return TimestampError(f"{exc}{': ' + excerpt if excerpt else ''}")
+        if exc.kind == "too-large":
+            return TimestampError(f"{exc}: not a timestamp reply; check the --tsa URL")
+        return TimestampError(f"{exc}; check the --tsa URL and the network, or seal at level B-B")
