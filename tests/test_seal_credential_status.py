@@ -163,3 +163,21 @@ def test_a_batch_from_one_issuer_fetches_its_list_once(pki: devpki.DevPki) -> No
         asked = [entry for entry in server.log if entry.path == "/lists/batch"]
     assert verdicts == ["OK", "OK", "ERROR", "OK"]
     assert len(asked) == 1  # reused for revocation.STATUS_LIST_TTL seconds
+
+
+def test_a_credential_naming_many_status_lists_makes_no_fetch(pki: devpki.DevPki) -> None:
+    """The lists' URLs are the signer's to choose: a credential naming hundreds must not make
+    the verifier fetch hundreds."""
+    with static_files("application/vc+ld+json") as (server, files):
+        urls = [f"{server.base_url}/lists/{n}" for n in range(50)]
+        for n in range(50):
+            files[f"/lists/{n}"] = _sealer(pki).seal(_list_credential(set())).encode()
+        doc = json.loads(_credential(urls[0], 1))
+        doc["credentialStatus"] = [{"id": f"{url}#1", "type": "BitstringStatusListEntry",
+                                    "statusPurpose": "revocation", "statusListIndex": "1",
+                                    "statusListCredential": url} for url in urls]
+        check = verify_document(_with_crl(pki, _sealer(pki).seal(json.dumps(doc))),
+                                _options(pki, fetch=True)).checks["REVOCATION"]
+        asked = [entry for entry in server.log if entry.path.startswith("/lists/")]
+    assert check.status == "ERROR" and "names 50 status lists" in check.reason, check.reason
+    assert asked == []

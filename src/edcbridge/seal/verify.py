@@ -622,6 +622,11 @@ def _status_list(ctx: _Context, url: str) -> tuple[dict[str, Any], str]:
     return listed, ""
 
 
+# A credential names one status list per purpose, rarely more; the URLs are the signer's to
+# choose, so a credential naming hundreds must not make the verifier fetch hundreds.
+MAX_STATUS_LISTS = 8
+
+
 def _status_finding(ctx: _Context, entry: revocation.StatusEntry) -> revocation.Finding:
     if not entry.checkable:
         return revocation.Finding(True, f"credential status {entry.describe()} not checked: unsupported")
@@ -651,6 +656,10 @@ def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check
     if not ctx.trusted:  # the list's URL is the signer's to choose
         return Check(unknown, f"{check.reason}; credential status {listed} not fetched: the seal "
                               "does not chain to a trust anchor (add --trust-anchor)")
+    urls = {entry.list_url for entry in entries if entry.checkable}
+    if len(urls) > MAX_STATUS_LISTS:
+        return Check("ERROR", f"{check.reason}; the credential names {len(urls)} status lists, more than "
+                              f"the {MAX_STATUS_LISTS} a verifier fetches: none was fetched")
     findings = [_status_finding(ctx, entry) for entry in entries]
     reasons = [check.reason, *(f.reason for f in findings)]
     failed = check.status == "ERROR" or any(not f.good for f in findings)
