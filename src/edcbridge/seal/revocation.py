@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
+from edcbridge.seal import _der
 from edcbridge.seal.certs import (
     build_chain,
     extended_key_usages,
@@ -290,6 +291,46 @@ def _no_check(cert: x509.Certificate) -> bool:
 
 
 _CLOCK_SKEW = timedelta(minutes=5)
+_RSASSA_PSS = "1.2.840.113549.1.1.10"
+_MGF1 = "1.2.840.113549.1.1.8"
+_PSS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
+}
+
+
+def _pss_hash(algorithm_identifier: bytes) -> hashes.HashAlgorithm:
+    """The hash an AlgorithmIdentifier names; SHA-1 (RSASSA-PSS's default) is not accepted."""
+    oid = _der.decode_oid(next(_der.children(algorithm_identifier))[1])
+    if oid not in _PSS_HASHES:
+        raise UnsupportedAlgorithm(f"RSASSA-PSS with hash {oid}")
+    return _PSS_HASHES[oid]()
+
+
+def _pss_parameters(data: bytes) -> tuple[hashes.HashAlgorithm, padding.PSS]:
+    """The hash and padding of an RSASSA-PSS-signed OCSP response (RFC 4055 3.1), read from
+    BasicOCSPResponse.signatureAlgorithm; SHA-1, PSS's default, is refused as elsewhere."""
+    _, response, _ = _der.read(data)
+    _, response_bytes, _ = _der.read(list(_der.children(response))[1][1])
+    _, basic, _ = _der.read(list(_der.children(response_bytes))[1][1])
+    signature_algorithm = list(_der.children(basic))[1][1]
+    parameters = list(_der.children(signature_algorithm))[1:]
+    digest: hashes.HashAlgorithm | None = None
+    mgf: hashes.HashAlgorithm | None = None
+    salt = 20
+    for tag, content in _der.children(parameters[0][1]) if parameters else ():
+        if tag == 0xA0:
+            digest = _pss_hash(_der.read(content)[1])
+        elif tag == 0xA1:
+            mask = list(_der.children(_der.read(content)[1]))
+            if _der.decode_oid(mask[0][1]) != _MGF1:
+                raise UnsupportedAlgorithm("RSASSA-PSS with a mask generation function other than MGF1")
+            mgf = _pss_hash(mask[1][1])
+        elif tag == 0xA2:
+            salt = int.from_bytes(_der.read(content)[1], "big")
+    if digest is None or mgf is None:
+        raise UnsupportedAlgorithm("RSASSA-PSS with SHA-1")
+    return digest, padding.PSS(mgf=padding.MGF1(mgf), salt_length=salt)
 
 
 def ocsp_finding(
@@ -305,12 +346,20 @@ def ocsp_finding(
     or its thisUpdate still to come) gives a not-current Finding: it says nothing about that
     moment. Of several answers about *cert* in one response, "revoked" wins.
     """
+    pss: tuple[hashes.HashAlgorithm, padding.PSS] | None = None
     try:
         response = ocsp.load_der_ocsp_response(data)
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
             return None
         singles = [r for r in response.responses if _about(r, cert, issuer)]
-        algorithm = response.signature_hash_algorithm if singles else None
+        if singles and response.signature_algorithm_oid.dotted_string == _RSASSA_PSS:
+            try:  # cryptography reads no PSS parameters of OCSP responses
+                pss = _pss_parameters(data)
+            except (IndexError, StopIteration):
+                raise ValueError("unreadable RSASSA-PSS parameters") from None
+            algorithm: hashes.HashAlgorithm | None = pss[0] if pss else None
+        else:
+            algorithm = response.signature_hash_algorithm if singles else None
     except ValueError:
         return Finding(False, "unreadable OCSP response")
     except UnsupportedAlgorithm:
@@ -322,7 +371,10 @@ def ocsp_finding(
         return Finding(False, problem)
     key = signer.public_key()
     try:
-        if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+        if isinstance(key, rsa.RSAPublicKey) and pss is not None:
+            key.verify(response.signature, response.tbs_response_bytes, pss[1], pss[0])
+        elif isinstance(key, rsa.RSAPublicKey) and algorithm is not None and \
+                response.signature_algorithm_oid.dotted_string != _RSASSA_PSS:
             key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
             key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
