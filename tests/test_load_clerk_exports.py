@@ -129,7 +129,8 @@ def test_a_json_list_for_a_date_says_to_write_the_date(tmp_path: Path) -> None:
     [row] = _rows(_jsonl(tmp_path, _good(awarding_date=["2025-07-14"])))
     [error] = row.errors
     assert error.column == "awarding_date"
-    assert error.fix.startswith("write the date as text, YYYY-MM-DD")
+    assert error.fix == 'awarding_date takes one date, not a list: write it in quotes as YYYY-MM-DD, ' \
+                        'e.g. "2025-07-14"'
 
 
 # a required column misspelt or renamed: the rows say so, not "fill in"

@@ -332,7 +332,7 @@ def test_a_json_value_that_is_not_text_says_to_write_text(tmp_path: Path) -> Non
                     + "\n", "utf-8")
     error = _only(_rows(path)[0])
     assert (error.column, error.message) == ("email", "Input should be a valid string")
-    assert error.fix == "write it as text; in JSON or YAML, in quotes"
+    assert error.fix == "email takes one value, not a list: write it as text in quotes"
 
 
 def test_a_specification_code_in_the_wrong_case_is_suggested(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edcbridge import vocab
-from edcbridge.load.errors import RecordError, from_validation, suggest
+from edcbridge.load.errors import RecordError, cell_fix, from_validation, suggest
 from edcbridge.load.tabular import (
     ErrorCell,
     LogicalCell,
@@ -138,17 +138,23 @@ def header_names(names: list[str]) -> dict[str, str]:
     return {base: found.get(base, base) for base in COLUMNS}
 
 
+def unknown_column(file: str, row: int, name: str) -> RecordError:
+    """A column (a JSON key) no award field has: an error of the file, said once. Its values
+    are not read; the rows are checked and loaded without them."""
+    return RecordError(file, row, name, None, f"unknown column {name!r}",
+                       f"{suggest(_split_column(name)[0], list(COLUMNS))} (its values are not read, "
+                       "in any row, until the column is renamed or removed)")
+
+
 def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError]:
     errors = []
-    known = list(COLUMNS)
     seen: set[str] = set()
     for name in header:
         base, lang = _split_column(name)
         if not name:
             continue
         if base not in COLUMNS:
-            errors.append(RecordError(file, row, name, None, f"unknown column {name!r}",
-                                      suggest(base, known)))
+            errors.append(unknown_column(file, row, name))
         elif lang and not COLUMNS[base][1]:
             errors.append(RecordError(file, row, name, None, f"{base} is not a text column",
                                       f"use a plain {base!r} column"))
@@ -489,7 +495,8 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     """Stream every row of an awards file as an award or its errors.
 
     Raises :class:`InputFileError` only when the file as a whole cannot be read. Header
-    problems are yielded as a row-1 result and rows are still checked.
+    problems are yielded as a result of the header row (``file_level``) and rows are still
+    checked; in JSON, a key no column has is such a result, once, on the first line that has it.
     """
     file = str(path)
     table = read_rows(path, is_column)
@@ -542,23 +549,30 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     spellings = {"specification": {nfc(s.code): s.code for s in catalogue.specifications},
                  "issuer": {nfc(o.key): o.key for o in catalogue.organisations}}
+    unknown: set[str] = set()  # JSON keys no column has, said once per file
     for number, row in rows:
         if "__invalid__" in row:
             column = row.get("__column__")
             yield LoadedRow(file, number, None, (RecordError(
                 file, number, str(column) if column else None, None, str(row["__invalid__"]),
-                str(row.get("__fix__", "write one JSON object per line"))),), "")
+                str(row.get("__fix__", "write one JSON object per line")),
+                character=row.get("__character__")),), "")
             continue
         errors: list[RecordError] = []
         if "__extra__" in row:
             errors.append(_extra_cells(file, number, len(header), row.pop("__extra__")))
         errors += [RecordError(file, number, column, value, message, fix, position=position)
                    for column, position, value, message, fix in row.pop("__cells__", ())]
-        if not header:  # JSON Lines: check keys per row
-            errors += [e for e in check_header(file, list(row)) if e.column not in REQUIRED
-                       or "missing" not in e.message]
-            for e in errors:
-                object.__setattr__(e, "row", number)
+        if not header:  # JSON: each object names its keys
+            keys = [name for name in row if is_column(name)]
+            new_keys = [] if len(keys) == len(row) else \
+                [name for name in row if name and not is_column(name) and name not in unknown]
+            if new_keys:
+                unknown.update(new_keys)
+                yield LoadedRow(file, number, None, tuple(unknown_column(file, number, name)
+                                                          for name in new_keys), "", file_level=True)
+            errors += [e for e in check_header(file, keys, number)
+                       if e.column not in REQUIRED or "missing" not in e.message]
         names = file_names if header else header_names(list(row))
         refused = _cell_values(file, number, row) + ([] if header else _json_values(file, number, row))
         errors += _number_ids(file, number, row, bool(header)) + refused
@@ -575,7 +589,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
             said = {e.column for e in refused}  # a refused cell's value says nothing more
             errors += [_local_date(e) for e in from_validation(exc, file, number, columns,
-                                                               {**_flat_values(row), **row})
+                                                               {**_flat_values(row), **row}, cell_fix)
                        if e.column not in said]
             code = data.get("specification")
             if isinstance(code, str) and catalogue.specification(code) is None:

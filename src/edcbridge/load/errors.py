@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,10 +21,14 @@ class RecordError:
     message: str
     fix: str
     position: int | None = None  # 1-based, for a cell under no column name
+    character: int | None = None  # 1-based, where in the line of a text file (JSON Lines)
 
     def render(self) -> str:
-        """``file:row: column 'c' = 'v': message``; parts that are unknown are left out."""
+        """``file:row: column 'c' = 'v': message``, or ``file:line:character:`` where the
+        character is known; parts that are unknown are left out."""
         place = self.file + (f":{self.row}" if self.row is not None else "")
+        if self.row is not None and self.character is not None:
+            place += f":{self.character}"
         where = f" column {self.column!r}" if self.column else ""
         if not self.column and self.position is not None:
             where = f" column {self.position} (no header)"
@@ -61,7 +66,12 @@ def fix_for(error: dict[str, Any], column: str) -> str:
     if kind == "missing":
         return f"fill in {column}; it is required"
     if kind == "extra_forbidden":
-        return f"remove or rename {column}; run 'edcbridge formats' for the accepted names"
+        key = column.rsplit(".", 1)[-1]
+        return f"remove {key!r} or correct its name; run 'edcbridge formats' for the accepted names"
+    if kind in ("list_type", "tuple_type"):
+        return "write a list of values, e.g. [first, second]"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "write keys and values, e.g. {en: 'text'} for a text in each language"
     if kind.startswith("url"):
         return "write a full URL such as https://example.org/page"
     if kind == "timezone_aware":
@@ -86,10 +96,34 @@ def fix_for(error: dict[str, Any], column: str) -> str:
     return "correct the value as the message says"
 
 
+def cell_fix(error: dict[str, Any], column: str) -> str:
+    """A remedy for one pydantic error in a cell of a table (a CSV or sheet cell, a JSON Lines
+    value), in the words of the person who fills it in; else :func:`fix_for`'s."""
+    value, message = error.get("input"), str(error.get("msg", ""))
+    if error["type"] in ("string_type", "date_type", "datetime_type") and isinstance(value, list | dict):
+        shape = "a list" if isinstance(value, list) else "an object"
+        what, how = {"date_type": ("date", 'in quotes as YYYY-MM-DD, e.g. "2025-07-14"'),
+                     "datetime_type": ("date-time", 'in quotes with its zone, e.g. "2025-07-14T10:00:00Z"'),
+                     }.get(error["type"], ("value", "as text in quotes"))
+        return f"{column} takes one {what}, not {shape}: write it {how}"
+    if isinstance(value, dict) and "needs at least one language" in message:
+        return f"write the {column} text, or texts per language such as {{\"en\": \"...\"}}; " \
+               "or leave it out if it is not required"
+    if isinstance(value, dict) and message.startswith("Value error, text for language"):
+        return f"write the {column} text in that language, or leave that language out"
+    if isinstance(value, dict) and "text is not a string" in message:
+        return f"write each {column} text in quotes, e.g. {{\"en\": \"...\"}}"
+    return fix_for(error, column)
+
+
+FixFor = Callable[[dict[str, Any], str], str]
+
+
 def from_validation(exc: ValidationError, file: str, row: int | None,
                     columns: dict[tuple[Any, ...], str] | None = None,
-                    values: dict[str, Any] | None = None) -> list[RecordError]:
-    """Turn pydantic's errors into record errors named by input column."""
+                    values: dict[str, Any] | None = None, fix: FixFor = fix_for) -> list[RecordError]:
+    """Turn pydantic's errors into record errors named by input column, each with ``fix``'s
+    remedy."""
     out = []
     for error in exc.errors():
         loc = tuple(error["loc"])
@@ -105,7 +139,7 @@ def from_validation(exc: ValidationError, file: str, row: int | None,
         value = (values or {}).get(column or "", error.get("input") if loc else None)
         if isinstance(value, dict) and error["type"] == "missing":
             value = None
-        out.append(RecordError(file, row, column, _short(value), message, fix_for(dict(error), column or "")))
+        out.append(RecordError(file, row, column, _short(value), message, fix(dict(error), column or "")))
     return out
 
 

@@ -17,13 +17,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
 
 Row = dict[str, Any]  # cells by column; "__extra__", "__cells__" and "__invalid__" mark broken rows
+# (with "__invalid__": "__column__", "__fix__" and "__character__", where in the line it breaks)
 
 
 class NumberCell(str):
@@ -345,6 +347,10 @@ def _cell(value: Any, number_format: str = "General") -> Any:
         return TimeCell(str(value))
     if isinstance(value, int | float) and "%" in number_format:
         return NumberCell(_percent(value))  # 0.725 shown as 72.5% is the grade 72.5%
+    if isinstance(value, int | float) and number_format != "General" and abs(value) < 1e15:
+        places = _decimal_places(number_format)
+        if places:
+            return NumberCell(_with_places(value, places))  # 3.5 shown as 3.50 is the grade 3.50
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
         return NumberCell(int(value))  # 2230018.0 is 2230018; above 2**53 digits are lost
     if isinstance(value, int | float):
@@ -356,6 +362,34 @@ def _sheet_cell(cell: Any) -> Any:
     if getattr(cell, "data_type", None) == "e" and isinstance(cell.value, str):
         return ErrorCell(cell.value)
     return _cell(cell.value, getattr(cell, "number_format", "General"))
+
+
+# a plain number format that states decimals: 0.00, #,##0.0, 0.000;[Red]-0.000 (its first section)
+_DECIMALS_FORMAT = re.compile(r"[#,]*0\.(0+)")
+
+
+@lru_cache(maxsize=64)  # a sheet has few formats, each read once per cell
+def _decimal_places(number_format: str) -> int:
+    """How many decimals the number format shows; 0 when it is no plain decimal format."""
+    found = _DECIMALS_FORMAT.fullmatch(number_format.split(";", 1)[0])
+    return len(found.group(1)) if found else 0
+
+
+def _with_places(value: float, places: int) -> str:
+    """The number with at least ``places`` decimals, as the cell shows it (3.5 as 3.50); a digit
+    the format hides is kept, never rounded away (3.456 in a 0.00 cell stays 3.456)."""
+    text = repr(value)
+    if "e" not in text:  # the common case, without Decimal: 3.5 -> 3.50, 3 -> 3.00
+        whole, _, fraction = text.partition(".")
+        return f"{whole}.{fraction.ljust(places, '0')}"
+    exact = Decimal(text)
+    exponent = exact.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent <= -places:
+        return f"{exact:f}"
+    return f"{exact.quantize(Decimal(1).scaleb(-places), context=_WIDE):f}"
+
+
+_WIDE = Context(prec=64)  # 15 digits before the point and Excel's 30 after it fit
 
 
 def _percent(value: float) -> str:
@@ -753,9 +787,24 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
     try:
         value = json.loads(line, object_pairs_hook=keys)
     except json.JSONDecodeError as exc:
-        yield number, {"__invalid__": f"not JSON: {exc.msg} at column {exc.colno}"}
+        yield number, _not_json(line, exc)
         return
     yield from _json_row(number, value, keys)
+
+
+CUT_SHORT_FIX = "the line is cut short: the file may be incomplete; export it again"
+
+
+def _not_json(line: str, exc: json.JSONDecodeError) -> Row:
+    """The error of a line that is not JSON, at the character where it breaks. A line whose
+    JSON is still open where the line ends was cut short (a write that stopped part way): it
+    is named at its end, not where the open string or object began."""
+    text = line.rstrip()
+    if exc.pos >= len(text) or exc.msg.startswith("Unterminated string"):
+        return {"__invalid__": "not JSON: the line ends before its object is closed",
+                "__character__": len(text) + 1, "__fix__": CUT_SHORT_FIX}
+    return {"__invalid__": f"not JSON: {exc.msg}", "__character__": exc.colno,
+            "__fix__": "correct the JSON there: write one JSON object per line"}
 
 
 class _KeysTwice:
