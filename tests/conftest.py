@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal.devpki import DevPki, TestSeal, generate, generate_test_seal, load_tsa_signer
+from edcbridge.seal.devpki import DevPki, TestSeal, ec_seal_key, generate, generate_test_seal, load_tsa_signer
+from edcbridge.seal.keys import SealKey
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 
@@ -96,6 +97,18 @@ def tsa(pki: DevPki) -> Iterator[TsaClient]:
         client = TsaClient(server.tsa_url, timeout=5)
         yield client
         client.close()
+
+
+@pytest.fixture(scope="module")
+def ec_seal(pki: DevPki) -> SealKey:
+    """An EC P-256 TEST seal under the PKI's root."""
+    return ec_seal_key(pki)
+
+
+@pytest.fixture(scope="module")
+def rsa_seal(pki: DevPki) -> SealKey:
+    """The PKI's RSA TEST seal with its root."""
+    return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
 
 
 @pytest.fixture(scope="module")

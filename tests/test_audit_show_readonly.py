@@ -4,11 +4,7 @@ version and a damaged one are shown as they are, or said in a line; none is chan
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from edcbridge.cli import main
 from edcbridge.pipeline.journal import JOURNAL_NAME
+from tests.test_audit_verify_damage import _UNSHARE, audit_on_read_only_media
 from tests.test_audit_verify_damage import _trail as issued_trail
 
 
@@ -85,25 +82,13 @@ def test_a_journal_that_cannot_be_read_is_said_in_a_line(tmp_path: Path, damage:
     assert f"'edcbridge audit verify {tmp_path / 'out'}'" in result.stderr
 
 
-_UNSHARE = shutil.which("unshare")
-_READ_ONLY_COPY = ('mount -t tmpfs tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" '
-                   '&& exec "$3" -m edcbridge audit show "$1"')
-
-
 @pytest.mark.skipif(_UNSHARE is None, reason="needs unshare(1) to mount a read-only file system")
 def test_a_journal_on_read_only_media_is_shown(tmp_path: Path) -> None:
     """A copy of the folder on a read-only file system (mounted in a namespace of its own, as an
     archive disk would be)."""
-    out, media = tmp_path / "out", tmp_path / "media"
+    out = tmp_path / "out"
     _trail(out)
-    media.mkdir()
-    probe = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", 'mount -t tmpfs tmpfs "$1"', "sh", str(media)],
-                           capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("this system lets no process mount a file system of its own")
-    done = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", _READ_ONLY_COPY, "sh", str(media), str(out),
-                           sys.executable], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    done = audit_on_read_only_media(out, tmp_path / "media", "show")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert [json.loads(line)["key"] for line in done.stdout.splitlines()] == \
         [f"imperial/SYN-{index}" for index in range(3)]

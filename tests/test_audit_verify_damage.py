@@ -111,20 +111,25 @@ def test_a_folder_named_with_hash_and_percent_signs_is_verified(tmp_path: Path,
 
 _UNSHARE = shutil.which("unshare")
 _READ_ONLY_COPY = ('mount -t tmpfs tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" '
-                   '&& exec "$3" -m edcbridge audit verify "$1"')
+                   '&& exec "$3" -m edcbridge audit "$4" "$1"')
 
 
-def _verify_on_read_only_media(out: Path, media: Path) -> tuple[int, str]:
-    """``audit verify`` of a copy of ``out`` on a read-only file system (mounted at ``media``
+def audit_on_read_only_media(out: Path, media: Path,
+                             command: str = "verify") -> subprocess.CompletedProcess[str]:
+    """``audit COMMAND`` of a copy of ``out`` on a read-only file system (mounted at ``media``
     in a namespace of its own, as an archive disk would be)."""
     media.mkdir()
     probe = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", 'mount -t tmpfs tmpfs "$1"', "sh", str(media)],
                            capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("this system lets no process mount a file system of its own")
-    done = subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", _READ_ONLY_COPY, "sh", str(media), str(out),
-                           sys.executable], capture_output=True, text=True, check=False,
+    return subprocess.run([str(_UNSHARE), "-rm", "sh", "-c", _READ_ONLY_COPY, "sh", str(media), str(out),
+                           sys.executable, command], capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def _verify_on_read_only_media(out: Path, media: Path) -> tuple[int, str]:
+    done = audit_on_read_only_media(out, media)
     return done.returncode, done.stderr
 
 

@@ -18,7 +18,6 @@ from sd_jwt.verifier import SDJWTVerifier
 
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.oid4vci.sdjwt import PERSONAL_CLAIMS, SdJwtIssuer, decode_part, epoch_seconds
-from edcbridge.seal import devpki
 from edcbridge.seal.errors import CertificateError
 from edcbridge.seal.keys import SealKey
 from tests.wallet.issuer_support import x5c_key
@@ -38,16 +37,6 @@ ELM: dict[str, Any] = {
         "hasClaim": [{"type": "LearningAchievement", "title": {"en": "MSc Machine Learning"}}],
     },
 }
-
-
-@pytest.fixture(scope="module")
-def ec_seal(pki: devpki.DevPki) -> SealKey:
-    return devpki.ec_seal_key(pki)
-
-
-@pytest.fixture(scope="module")
-def rsa_seal(pki: devpki.DevPki) -> SealKey:
-    return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
 
 
 HOLDER = jwk.JWK.generate(kty="EC", crv="P-256")

@@ -150,16 +150,6 @@ def _verify(credential: str, now: int, *, with_disclosures: bool = True) -> dict
 
 
 @pytest.fixture(scope="module")
-def ec_seal(pki: devpki.DevPki) -> SealKey:
-    return devpki.ec_seal_key(pki)
-
-
-@pytest.fixture(scope="module")
-def rsa_seal(pki: devpki.DevPki) -> SealKey:
-    return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
-
-
-@pytest.fixture(scope="module")
 def p384_seal(pki: devpki.DevPki) -> SealKey:
     return devpki.ec_seal_key(pki, curve=ec.SECP384R1())
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,16 +35,6 @@ def _run_peer(files: list[Path]) -> list[dict[str, object]]:
     return lines
 
 
-def _ec_seal(pki: devpki.DevPki, curve: ec.EllipticCurve) -> keys.SealKey:
-    """A TEST e-seal on *curve* under the PKI's root."""
-    key = ec.generate_private_key(curve)
-    now = datetime.now(UTC)
-    issued = devpki.issue_seal_certificate(
-        pki.root, organisation="EDCBRIDGE TEST EC", organisation_identifier="NTRBE-TEST0008", country="BE",
-        not_before=now - timedelta(days=1), not_after=now + timedelta(days=30), key=key)
-    return keys.SealKey(key, issued.certificate, (pki.root.certificate,))
-
-
 def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]:
     chain = (pki.root.certificate,)
     rsa_key = keys.SealKey(pki.seal.key, pki.seal.certificate, chain)
@@ -54,8 +43,10 @@ def _sealed_outputs(pki: devpki.DevPki, tsa: TsaClient, out: Path) -> list[Path]
         "ps256-b-t": Sealer(rsa_key, algorithm="PS256", tsa=tsa, level=Level.B_T),
         "rs256-b-lt": Sealer(rsa_key, tsa=tsa, crls=[pki.crl]),
         "es256-b-b": Sealer(devpki.ec_seal_key(pki), algorithm="ES256"),
-        "es384-b-t": Sealer(_ec_seal(pki, ec.SECP384R1()), algorithm=None, tsa=tsa, level=Level.B_T),
-        "es512-b-lt": Sealer(_ec_seal(pki, ec.SECP521R1()), algorithm=None, tsa=tsa, crls=[pki.crl]),
+        "es384-b-t": Sealer(devpki.ec_seal_key(pki, curve=ec.SECP384R1()), algorithm=None, tsa=tsa,
+                            level=Level.B_T),
+        "es512-b-lt": Sealer(devpki.ec_seal_key(pki, curve=ec.SECP521R1()), algorithm=None, tsa=tsa,
+                             crls=[pki.crl]),
     }
     paths = []
     for name, sealer in sealers.items():

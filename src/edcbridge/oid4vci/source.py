@@ -6,7 +6,6 @@ the journal recorded (sha256): what a wallet receives is exactly what was export
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import sqlite3
@@ -17,6 +16,7 @@ from typing import Any
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.oid4vci.sdjwt import epoch_seconds
 from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, output_file
+from edcbridge.validation.document import NotACredential, unwrap
 
 
 @dataclass(frozen=True)
@@ -68,18 +68,11 @@ class ExportedAward:
 
     def credential(self) -> dict[str, Any]:
         """The credential itself: the plain JSON-LD, else the sealed file's payload."""
-        if self.has("edc") or not self.has("edc-sealed"):
-            return self.document("edc")
-        payload = self.document("edc-sealed").get("payload")
+        output = "edc" if self.has("edc") or not self.has("edc-sealed") else "edc-sealed"
         try:
-            text = payload if isinstance(payload, str) and payload.startswith("{") else \
-                base64.urlsafe_b64decode(str(payload) + "=" * (-len(str(payload)) % 4)).decode("utf-8")
-            doc = json.loads(text)
-        except (ValueError, UnicodeDecodeError):
-            doc = None
-        if not isinstance(doc, dict):
-            raise Oid4vciError(f"{self.key}: {self.path('edc-sealed')} has no credential in its payload")
-        return doc
+            return unwrap(self.document(output))[0]
+        except NotACredential as exc:
+            raise Oid4vciError(f"{self.key}: {self.path(output)} holds no credential: {exc}") from None
 
     def expired_on(self, now: float) -> str | None:
         """The credential's end date when it has passed (``validUntil``, or VC 1.1's
