@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.document import as_list, walk
 from edcbridge.validation.findings import Finding, Severity
 
@@ -63,6 +64,29 @@ def filled(value: Any) -> bool:
     return False
 
 
+def _values_below(node: Any, path: Path) -> list[Any]:
+    values = [node]
+    for key in path:
+        values = [v for item in values if isinstance(item, dict) for v in as_list(item.get(key))]
+    return values
+
+
+# (id(shared node), path below it) -> (the node, whether a value there states something). A
+# node shared by every credential of a catalogue entry is judged once; the entry holds the
+# node, so its id is not reused while the entry stands.
+_SHARED: dict[tuple[int, Path], tuple[Any, bool]] = {}
+
+
+def _shared_present(node: Frozen, path: Path) -> bool:
+    key = (id(node), path)
+    hit = _SHARED.get(key)
+    if hit is None or hit[0] is not node:
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        hit = _SHARED[key] = (node, any(filled(v) for v in _values_below(node, path)))
+    return hit[1]
+
+
 class _Values:
     """A node's values along paths; each path, and so each shared prefix, read once."""
 
@@ -78,6 +102,12 @@ class _Values:
         return found
 
     def present(self, path: Path) -> bool:
+        for depth in range(1, len(path)):
+            parents = self.at(path[:depth])
+            if not parents:
+                return False
+            if all(isinstance(v, Frozen) for v in parents):  # shared: judged once, see _SHARED
+                return any(_shared_present(v, path[depth:]) for v in parents)
         return any(filled(v) for v in self.at(path))
 
 
