@@ -79,9 +79,12 @@ def _check_issuer_url(url: str) -> str:
     return url.rstrip("/")
 
 
+_LOOPBACK = re.compile(r"^https?://(127\.|localhost[:/]|localhost$|\[::1\])")
+
+
 def _warn_if_unreachable(url: str) -> None:
     """An offer names the issuer: a loopback address works only on this machine, not on a phone."""
-    if re.match(r"^https?://(127\.|localhost[:/]|localhost$|\[::1\])", url):
+    if _LOOPBACK.match(url):
         click.echo(f"warning: the offers name {url}, which only this machine can reach; give the "
                    f"issuer's public address with --issuer-url (or {ISSUER_URL_ENV}) for learners' phones",
                    err=True)
@@ -155,6 +158,7 @@ def serve(
     """
     from edcbridge.oid4vci.app import create_app
     from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.sdjwt import issuer_binding_problem
     from edcbridge.oid4vci.server import bind, run
     from edcbridge.oid4vci.service import IssuerService, IssuerSettings
     from edcbridge.seal import SealError, describe, load_p12, read_password
@@ -194,6 +198,10 @@ def serve(
         f"issuer {url} (listening on {host}:{sock.getsockname()[1]}); offers in {service.offers.path}",
         err=True,
     )
+    if not _LOOPBACK.match(url):
+        problem = issuer_binding_problem(url, seal.certificate)
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
     if service.signer.algorithm != "ES256":
         click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this seal; "
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)

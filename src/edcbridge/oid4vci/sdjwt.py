@@ -24,6 +24,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
 
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.seal.certs import der_b64
@@ -201,6 +204,39 @@ class SdJwtIssuer:
         signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
         signature = b64url(sign(self.key.private_key, self.algorithm, signing_input))
         return "~".join([f"{header_b64}.{payload_b64}.{signature}", *disclosures.encoded, ""])
+
+
+def _names_host(pattern: str, host: str) -> bool:
+    """A dNSName matches the host; ``*.example.org`` stands for one label (RFC 6125 6.4.3)."""
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == host
+
+
+def issuer_binding_problem(issuer: str, certificate: x509.Certificate) -> str | None:
+    """Why a verifier that binds ``iss`` to the ``x5c`` leaf certificate would refuse the
+    credentials, or None. SD-JWT VC (X.509 key resolution) and HAIP 1.0 ask the issuer URL's
+    host to be a dNSName, or the URL a uniformResourceIdentifier, of the certificate's subject
+    alternative names."""
+    host = urlsplit(issuer).hostname or ""
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        dns: list[str] = []
+        uris: list[str] = []
+    else:
+        dns = names.get_values_for_type(x509.DNSName)
+        uris = names.get_values_for_type(x509.UniformResourceIdentifier)
+    if any(_names_host(name, host) for name in dns) or \
+            any(uri.rstrip("/") == issuer.rstrip("/") for uri in uris):
+        return None
+    listed = ", ".join([*(f"DNS:{n}" for n in dns), *(f"URI:{u}" for u in uris)]) or "none"
+    return (f"the seal certificate does not name {host} among its subject alternative names "
+            f"({listed}): wallets and verifiers that bind the issuer {issuer} to the certificate in "
+            f"x5c (SD-JWT VC, HAIP 1.0) refuse these credentials; ask the certificate's authority "
+            f"for a seal naming DNS:{host}, or serve under a name the certificate holds")
 
 
 def decode_part(part: str) -> Any:
