@@ -168,3 +168,47 @@ def test_an_offers_file_from_before_client_ids_still_serves(tmp_path: Path, cloc
     finally:
         store.close()
     OfferStore(path, clock=clock).close()  # opened again: the column is there already
+
+
+def _changes(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM spent_nonces").fetchone()[0])
+
+
+def test_giving_nonces_writes_nothing(tmp_path: Path) -> None:
+    """Anyone may ask for a nonce: a flood of requests must not grow the offers file."""
+    offers = OfferStore(tmp_path / "offers.sqlite")
+    try:
+        offers.new_nonce(30)  # the file exists, with its key
+        files = sorted(tmp_path.iterdir())
+        sizes = [f.stat().st_size for f in files]
+        nonces = [offers.new_nonce(300) for _ in range(2000)]
+        assert sorted(tmp_path.iterdir()) == files and [f.stat().st_size for f in files] == sizes
+        assert len(set(nonces)) == 2000 and _changes(tmp_path / "offers.sqlite") == 0
+        assert offers.consume_nonce(nonces[7]) and _changes(tmp_path / "offers.sqlite") == 1
+    finally:
+        offers.close()
+
+
+def test_a_nonce_is_good_in_every_process_on_the_file_and_only_there(tmp_path: Path) -> None:
+    one, two = OfferStore(tmp_path / "offers.sqlite"), OfferStore(tmp_path / "offers.sqlite")
+    other = OfferStore(tmp_path / "other.sqlite")
+    try:
+        nonce = one.new_nonce(30)
+        assert other.consume_nonce(nonce) is False  # another issuer's file
+        assert two.consume_nonce(nonce) is True
+        assert one.consume_nonce(nonce) is False  # spent, whoever spent it
+    finally:
+        for offers in (one, two, other):
+            offers.close()
+
+
+def test_a_nonce_altered_in_any_part_is_refused(offers: OfferStore, clock: Clock) -> None:
+    nonce = offers.new_nonce(30)
+    expiry, random, mac = nonce.split(".")
+    later = str(int(expiry) + 3600)
+    other = random[:-1] + ("B" if random.endswith("A") else "A")
+    for forged in (f"{later}.{random}.{mac}", f"{expiry}.{other}.{mac}", f"{expiry}.{random}.{mac[:-2]}",
+                   f"{expiry}.{random}", f"{expiry}.{random}.{mac}.x", "", "..", f"{expiry}.{random}.é"):
+        assert offers.consume_nonce(forged) is False, forged
+    assert offers.consume_nonce(nonce) is True

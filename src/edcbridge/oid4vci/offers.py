@@ -1,9 +1,10 @@
 """Single-use credential offers, access tokens and nonces, kept hashed in one SQLite file.
 
-The file sits next to the run journal (``OUT/.edcbridge-offers.sqlite``). Nothing secret is
-stored in the clear: pre-authorized codes, offer references, access tokens, nonces and
+The file sits next to the run journal (``OUT/.edcbridge-offers.sqlite``). Nothing that grants
+anything is stored in the clear: pre-authorized codes, offer references, access tokens and
 notification ids are kept as SHA-256 digests (they are 256-bit random values), transaction
-codes salted per offer.
+codes salted per offer. The one key kept as it is makes nonces: a nonce only proves that a key
+proof is fresh, and the proof still needs the wallet's private key and an access token.
 
 Rules (OpenID4VCI 1.0, 6.3):
 
@@ -15,7 +16,10 @@ Rules (OpenID4VCI 1.0, 6.3):
 * one offer gives each credential it lists once (only those the token request's
   ``authorization_details`` name, when it has them); the access token then still serves the
   notification endpoint;
-* a ``c_nonce`` is good for one key proof, until it expires;
+* a ``c_nonce`` is good for one key proof, until it expires. The nonce endpoint answers anyone,
+  so giving a nonce writes nothing: the nonce carries its expiry, sealed with a key of the
+  offers file (HMAC-SHA-256), and only a spent nonce is recorded, by a wallet holding an
+  access token;
 * a token records whether its token response returned ``credential_identifiers`` (it did when
   the token request had ``authorization_details``): the credential request then names one of
   them, and otherwise the ``credential_configuration_id`` (OpenID4VCI 1.0, 8.2).
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
@@ -53,8 +58,9 @@ CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
     client_id TEXT, identifiers INTEGER);
-CREATE TABLE IF NOT EXISTS nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);
+CREATE TABLE IF NOT EXISTS spent_nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS spent_nonces_expires ON spent_nonces (expires);
+CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS issued (
     offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
@@ -170,6 +176,7 @@ class OfferStore:
         self._db().executescript(_SCHEMA)
         self._add_column("tokens", "client_id", "TEXT")  # tokens recorded the wallet's client_id
         self._add_column("tokens", "identifiers", "INTEGER")  # ... and their credential_identifiers
+        self._nonce_key = self._key("nonce")
 
     @classmethod
     def for_folder(
@@ -204,6 +211,13 @@ class OfferStore:
         except sqlite3.OperationalError:  # another process added it first
             if not present():
                 raise
+
+    def _key(self, name: str) -> bytes:
+        """A random key of this offers file, made once and shared by every process using it."""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO keys (name, value) VALUES (?, ?)", (name, new_secret()))
+            value = db.execute("SELECT value FROM keys WHERE name = ?", (name,)).fetchone()[0]
+        return str(value).encode("ascii")
 
     def close(self) -> None:
         with self._lock:
@@ -447,17 +461,27 @@ class OfferStore:
     # -- nonces ---------------------------------------------------------------------------
 
     def new_nonce(self, ttl: int) -> str:
-        nonce = new_secret()
-        now = self.clock()
-        with self._transaction() as db:
-            db.execute("DELETE FROM nonces WHERE expires < ?", (now,))
-            db.execute("INSERT INTO nonces (hash, expires) VALUES (?, ?)", (digest(nonce), now + ttl))
-        return nonce
+        """``<expiry>.<random>.<mac>``: checked by its MAC and expiry, so nothing is stored."""
+        body = f"{int(self.clock() + ttl)}.{new_secret()}"
+        return f"{body}.{self._nonce_mac(body)}"
+
+    def _nonce_mac(self, body: str) -> str:
+        mac = hmac.new(self._nonce_key, body.encode("ascii"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
     def consume_nonce(self, nonce: str) -> bool:
-        """True once for a nonce this server gave out and that has not expired."""
+        """True once for a nonce this offers file gave out and that has not expired."""
+        body, _, mac = nonce.rpartition(".")
+        expiry = body.partition(".")[0]
+        if not (body.isascii() and expiry.isdigit() and len(expiry) <= 12
+                and hmac.compare_digest(mac.encode("utf-8", "surrogatepass"),
+                                        self._nonce_mac(body).encode("ascii"))):
+            return False
+        now = self.clock()
+        if int(expiry) < now:
+            return False
         with self._transaction() as db:
-            changed = db.execute(
-                "DELETE FROM nonces WHERE hash = ? AND expires >= ?", (digest(nonce), self.clock())
-            ).rowcount
-        return changed == 1
+            db.execute("DELETE FROM spent_nonces WHERE expires < ?", (now,))
+            spent = db.execute("INSERT OR IGNORE INTO spent_nonces (hash, expires) VALUES (?, ?)",
+                               (digest(nonce), int(expiry))).rowcount
+        return spent == 1
