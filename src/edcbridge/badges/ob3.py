@@ -145,7 +145,7 @@ def alignments(spec: Specification, language: str) -> list[Doc]:
                 continue
             seen.add(url)
             code = url.rsplit("/", 1)[-1]
-            name = text_in(skill.label, language) or text_in(outcome.title, language) or code
+            name = text_in(skill.label, language) or code  # an outcome's title is not the skill's name
             found.append({"type": ["Alignment"], "targetName": name,
                           "targetUrl": url, "targetFramework": ESCO, "targetCode": code,
                           "targetType": "ceasn:Competency"})

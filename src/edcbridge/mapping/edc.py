@@ -62,11 +62,19 @@ def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tup
     return primary, sorted({primary, *spec.title})
 
 
+def _unnamed_skills(catalogue: Catalogue) -> list[str]:
+    """The ESCO skills the catalogue gives without a label, each once, in order."""
+    found = (str(skill.iri) for spec in catalogue.specifications for outcome in spec.learning_outcomes
+             for skill in outcome.esco_skills if not skill.label)
+    return list(dict.fromkeys(found))
+
+
 def catalogue_notes(catalogue: Catalogue) -> list[str]:
     """What the catalogue says that its credentials will not carry: texts in a language that is
     neither the primary language nor one of a specification's title's, beside texts in the
     credential's languages (see :func:`languages_of`; a text in none of them is carried whole),
-    and the credit currency period (ELM 3.2 has no property for it)."""
+    ESCO skills it names without a label, and the credit currency period (ELM 3.2 has no
+    property for it)."""
     notes = []
     primary = vocab.concept("language", catalogue.primary_language).code
     for spec in catalogue.specifications:
@@ -87,6 +95,11 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
                          f"credentials, unless an award is made in that language: its title has no "
                          f"{' or '.join(left_out)} text (a credential's languages are its award's language, "
                          "else the primary language, and its title's); add a title in them to carry them")
+    unnamed = _unnamed_skills(catalogue)
+    if unnamed:
+        notes.append(f"{len(unnamed)} ESCO skills have no label ({', '.join(unnamed[:3])}"
+                     f"{', ...' if len(unnamed) > 3 else ''}): wallets show each as a bare address; "
+                     "write each as {iri: ..., label: {en: ESCO's preferred label}} in learning_outcomes")
     currency = [spec.code for spec in catalogue.specifications if spec.credit_currency_years is not None]
     if currency:
         notes.append(f"credit_currency_years of {', '.join(currency)} is checked by the policies but not "

@@ -1,0 +1,75 @@
+"""ESCO skills without their label: the run says so once per catalogue, and an Open Badge does
+not pass a learning outcome's title off as the skill's name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edcbridge.badges import open_badge
+from edcbridge.mapping.edc import catalogue_notes, to_edc
+from edcbridge.model import Catalogue, EscoSkill
+from tests.preview_support import first_award
+
+LABEL = {"en": "stimulate creativity in the team", "ga": "cruthaitheacht a spreagadh san fhoireann"}
+
+
+def _skill_notes(catalogue: Catalogue) -> list[str]:
+    return [note for note in catalogue_notes(catalogue) if "ESCO" in note]
+
+
+def _labelled(catalogue: Catalogue) -> Catalogue:
+    specifications = []
+    for spec in catalogue.specifications:
+        outcomes = tuple(outcome.model_copy(update={"esco_skills": tuple(
+            EscoSkill(iri=skill.iri, label=LABEL) for skill in outcome.esco_skills)})
+            for outcome in spec.learning_outcomes)
+        specifications.append(spec.model_copy(update={"learning_outcomes": outcomes}))
+    return catalogue.model_copy(update={"specifications": tuple(specifications)})
+
+
+def _skills(doc: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(doc, dict):
+        if "/esco/skill/" in str(doc.get("id", "")):
+            found.append(doc)
+        for value in doc.values():
+            found += _skills(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            found += _skills(value)
+    return found
+
+
+def test_skills_without_a_label_are_named_once_with_the_fix() -> None:
+    _, catalogue = first_award("galway")
+    iris = list(dict.fromkeys(str(skill.iri) for spec in catalogue.specifications
+                              for outcome in spec.learning_outcomes for skill in outcome.esco_skills))
+    assert iris
+    notes = _skill_notes(catalogue)
+    assert len(notes) == 1
+    assert notes[0].startswith(f"{len(iris)} ESCO skills have no label ({iris[0]}")
+    assert "label: {en:" in notes[0] and "bare address" in notes[0]
+
+
+def test_labelled_skills_need_no_note_and_are_named_in_the_credential() -> None:
+    award, catalogue = first_award("galway")
+    labelled = _labelled(catalogue)
+    assert _skill_notes(labelled) == []
+    skills = _skills(to_edc(award, labelled))
+    assert skills and all(skill["prefLabel"] == LABEL for skill in skills)
+    assert all("prefLabel" not in skill for skill in _skills(to_edc(award, catalogue)))
+
+
+def test_a_badge_names_an_unlabelled_skill_by_its_code_not_by_an_outcomes_title() -> None:
+    award, catalogue = first_award("galway")
+    spec = catalogue.specification(award.specification)
+    assert spec is not None
+    titles = {text for outcome in spec.learning_outcomes for text in outcome.title.values()}
+    for catalogue_used, labelled in ((catalogue, False), (_labelled(catalogue), True)):
+        alignment = open_badge(award, catalogue_used)["credentialSubject"]["achievement"]["alignment"]
+        skills = [a for a in alignment if a["targetType"] == "ceasn:Competency"]
+        assert skills
+        for skill in skills:
+            assert skill["targetName"] not in titles
+            expected = LABEL["ga"] if labelled else skill["targetUrl"].rsplit("/", 1)[-1]  # an Irish award
+            assert skill["targetName"] == expected
