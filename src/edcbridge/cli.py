@@ -42,6 +42,9 @@ def _store(ebsi: bool = True) -> SchemaStore:
     states = store.check("jsonld", *(("ebsi",) if ebsi else ()))
     missing = [path for path, state in states if state == "missing"]
     modified = [path for path, state in states if state == "modified"]
+    unreadable = [path for path, state in states if state == "unreadable"]
+    if unreadable:  # before installing could help: its remedy is the file's permissions
+        store.path(unreadable[0])  # raises naming the file, the reason and the fix
     entries = {entry.path: entry for entry in manifest()}
     if missing:  # one that --download cannot fetch first: its remedy covers the others too
         first = next((path for path in missing if path in entries and entries[path].url is None), missing[0])
@@ -437,7 +440,8 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
     if download:
         from edcbridge.schemas.download import http_fetcher
 
-        result = store.install(http_fetcher(mirror), progress=progress)
+        fetcher = http_fetcher(mirror)
+        result = store.install(fetcher, progress=progress, origin=fetcher.origin)
     else:
         assert source is not None
         if not source.is_dir():
@@ -455,6 +459,34 @@ def schemas_status(as_json: bool, store_dir: Path | None) -> None:
     """Show each pinned file and whether the store holds it intact."""
     from edcbridge.schemas import manifest
 
+    def summary(states: dict[str, str]) -> str:
+        """One line for people: how many files are intact, what is wrong, and the command that
+        puts it right (for this store: with its --store when one was given)."""
+        from edcbridge.schemas import install_remedy
+
+        counts = {state: sum(1 for s in states.values() if s == state)
+                  for state in ("ok", "missing", "modified", "unreadable")}
+        line = f"{counts['ok']} of {len(states)} files intact"
+        problems = [f"{counts[state]} {state}" for state in ("missing", "modified", "unreadable")
+                    if counts[state]]
+        if not problems:
+            return line
+        line += f"; {', '.join(problems)}"
+        if counts["unreadable"]:
+            line += ("; an unreadable file is there but this user may not read it: make the store "
+                     "readable (chmod -R a+rX on it) or use a store of your own")
+        if counts["missing"] or counts["modified"]:
+            entries = {entry.path: entry for entry in manifest()}
+            wrong = [entries[path] for path, state in states.items() if state in ("missing", "modified")]
+            remedies = [install_remedy()] if any(entry.url for entry in wrong) else []
+            remedies += [f"{entry.path}: {install_remedy(entry)}" for entry in wrong if entry.url is None]
+            remedy = "; ".join(remedies)
+            if store_dir is not None:
+                command = "'edcbridge schemas install "
+                remedy = remedy.replace(command, f"{command}--store {store_dir} ")
+            line += f"; installing fetches what is missing and replaces what was modified: {remedy}"
+        return line
+
     store = SchemaStore(store_dir or default_store_dir())
     states = dict(store.check())
     if as_json:
@@ -462,9 +494,10 @@ def schemas_status(as_json: bool, store_dir: Path | None) -> None:
                                 "url": e.url, "sha256": e.sha256, "state": states[e.path]}
                                for e in manifest()], indent=2))
     else:
-        click.echo(f"store: {store.root}", err=True)
+        click.echo(f"store: {store.where().removeprefix('the schema store ')}", err=True)
         for entry in manifest():
-            click.echo(f"{states[entry.path]:8} {entry.path}  ({entry.version}, {entry.licence})")
+            click.echo(f"{states[entry.path]:10} {entry.path}  ({entry.version}, {entry.licence})")
+        click.echo(summary(states), err=True)
     sys.exit(EXIT_OK if all(s == "ok" for s in states.values()) else EXIT_FAILED)
 
 

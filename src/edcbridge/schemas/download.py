@@ -6,6 +6,7 @@ the whole manifest."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -46,7 +47,9 @@ class HttpFetcher:
         except DownloadError as exc:
             self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
             message = f"download failed: {str(exc).replace(url, shown)}"
-            if isinstance(exc.__cause__, requests.exceptions.SSLError):
+            if isinstance(exc.__cause__, requests.exceptions.ProxyError):
+                message += f": {_proxy_problem(url)}"
+            elif isinstance(exc.__cause__, requests.exceptions.SSLError):
                 message += (": the server's TLS certificate could not be verified; behind a proxy that "
                             "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
             if exc.kind == "too-large":
@@ -57,6 +60,18 @@ class HttpFetcher:
             raise SchemaStoreError(message) from exc
         self._failures[host] = 0
         return data
+
+    def origin(self, entry: ManifestEntry) -> tuple[str, str]:
+        """Where ``entry`` is fetched from, and what to do when that is not the pinned file
+        (see :meth:`SchemaStore.install`)."""
+        shown = _without_password(self._url(entry))
+        if self.mirror:
+            upstream = f" ({entry.url})" if entry.url else ""
+            return shown, (f"the mirror holds another file: put the official file{upstream} there, "
+                           "or install with --from DIR")
+        return shown, ("the server sent another file than the pinned one (changed upstream, or "
+                       "altered on the way): install from a copy of the official files with "
+                       "--download --mirror URL or --from DIR")
 
     def _url(self, entry: ManifestEntry) -> str:
         if self.mirror:
@@ -75,6 +90,19 @@ class HttpFetcher:
                       "--mirror URL or --from DIR")
         return (f"{message}; {self.give_up_after} downloads in a row from {where} {host} failed, so "
                 f"the remaining files were not tried: {remedy}")
+
+
+def _proxy_problem(url: str) -> str:
+    """The proxy a download went through, with the setting that names it (requests reads
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, upper or lower case)."""
+    scheme = urlsplit(url).scheme.lower()
+    for name in (f"{scheme}_proxy", "all_proxy"):
+        for variable in (name.upper(), name):
+            if os.environ.get(variable):
+                return (f"the proxy {_without_password(os.environ[variable])} (set by {variable}) "
+                        f"did not answer or refused the connection: check {variable}, or add the "
+                        "host to NO_PROXY if it is to be reached directly")
+    return "the proxy did not answer or refused the connection: check the proxy settings"
 
 
 def _without_password(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -112,6 +113,13 @@ def install_remedy(entry: ManifestEntry | None = None) -> str:
             "(../shared/reference, or a store filled with --download --store DIR elsewhere)")
 
 
+def _unreadable_remedy(target: Path, exc: OSError) -> str:
+    """Why a file in the store cannot be read, and what to do (a store installed by another
+    user with a strict umask is readable by that user only)."""
+    return (f"{exc.strerror or exc}; make {target} readable for this user (chmod a+r, and "
+            f"a+rx on its folders) or install a store of your own with --store DIR or {ENV_VAR}")
+
+
 def _digest(target: Path, stat: os.stat_result | None = None) -> str:
     """A file's sha256, hashed again when its size, modification or change time, or inode
     changes. The change time counts: a rewrite keeping the size can set the modification time
@@ -147,6 +155,46 @@ class InstallResult:
 
 
 Progress = Callable[[str, str], None]  # (manifest path, what became of it), as each file is done
+Origin = Callable[[ManifestEntry], tuple[str, str]]  # (where a file came from, the fix if not pinned)
+
+
+def _check_source_folder(folder: Path) -> None:
+    """Refuse a folder that holds none of the pinned files (the parent or a subfolder of the
+    copy, say): each file would fail alone, a hundred lines saying 'not found'."""
+    if any((folder / entry.path).is_file() for entry in manifest()):
+        return
+    sample = manifest()[0].path
+    tops = sorted({entry.path.split("/", 1)[0] + "/" for entry in manifest()})
+    message = (f"{folder} holds none of the pinned files at their manifest paths (such as {sample}); "
+               f"give the folder that holds {', '.join(tops[:3])} and the others")
+    below = [child for child in _subfolders(folder) if (child / sample).is_file()]
+    if below:
+        message += f": perhaps --from {below[0]}"
+    raise SchemaStoreError(message)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(child for child in folder.iterdir() if child.is_dir())
+    except OSError:
+        return []
+
+
+def _unwritable_remedy(target: Path, exc: OSError) -> str:
+    """What to do when ``target`` cannot be written, naming the folder that refused it."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    store_option = f"--store DIR or {ENV_VAR}"
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk holding {folder} is full: free some space and run the same command "
+                f"again (intact files are kept), or give another folder with {store_option}")
+    if exc.errno == errno.EROFS:
+        return f"{folder} is on a read-only file system: give a folder you can write with {store_option}"
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is a file, not a folder: move it away, or give another folder with {store_option}"
+    return (f"this user may not write in {folder}: ask its owner to make it writable for you, "
+            f"or give a folder you can write with {store_option}")
 
 
 class SchemaStore:
@@ -185,7 +233,11 @@ class SchemaStore:
             stat = None
         if stat is None or not S_ISREG(stat.st_mode):
             return f" is not in {self.where()}; {install_remedy(entry)}"
-        if _digest(target, stat) != entry.sha256:
+        try:
+            digest = _digest(target, stat)
+        except OSError as exc:
+            return f"{where} cannot be read: {_unreadable_remedy(target, exc)}"
+        if digest != entry.sha256:
             return (f"{where} does not match its pinned sha256 (modified or damaged); installing "
                     f"replaces modified files: {install_remedy(entry)}")
         return None
@@ -206,35 +258,37 @@ class SchemaStore:
                 if (group is None or e.group == group) and not (self.root / e.path).is_file()]
 
     def check(self, *groups: str) -> list[tuple[str, str]]:
-        """Every manifest file (of ``groups``, default all) with its state: ok, missing or
-        modified."""
-        states = []
-        for entry in manifest():
-            if groups and entry.group not in groups:
-                continue
-            target = self.root / entry.path
-            if not target.is_file():
-                states.append((entry.path, "missing"))
-            elif _digest(target) != entry.sha256:
-                states.append((entry.path, "modified"))
-            else:
-                states.append((entry.path, "ok"))
-        return states
+        """Every manifest file (of ``groups``, default all) with its state: ok, missing,
+        modified, or unreadable (there, but this user may not read it)."""
+        return [(entry.path, self._state(entry)) for entry in manifest()
+                if not groups or entry.group in groups]
+
+    def _state(self, entry: ManifestEntry) -> str:
+        target = self.root / entry.path
+        if not target.is_file():
+            return "missing"
+        try:
+            digest = _digest(target)
+        except OSError:
+            return "unreadable"
+        return "ok" if digest == entry.sha256 else "modified"
 
     def install(self, fetch: Callable[[ManifestEntry], bytes],
                 entries: Iterable[ManifestEntry] | None = None,
-                progress: Progress | None = None) -> InstallResult:
+                progress: Progress | None = None, origin: Origin | None = None) -> InstallResult:
         """Fetch each file not already intact, check its sha256 and write it.
 
         A fetch raising InstallStopped ends the install, the remaining files listed as not
         tried. A store that cannot be written raises SchemaStoreError at the first file.
+        ``origin`` names where a file's bytes came from and what to do when they are not the
+        pinned ones.
         """
         result = InstallResult([], [], [])
         todo = list(entries if entries is not None else manifest())
         for index, entry in enumerate(todo):
             stopped = False
             try:
-                state = self._install_one(entry, fetch)
+                state = self._install_one(entry, fetch, origin)
             except _Unwritable:
                 raise
             except (OSError, SchemaStoreError) as exc:  # this file only, unless InstallStopped
@@ -250,15 +304,20 @@ class SchemaStore:
                 break
         return result
 
-    def _install_one(self, entry: ManifestEntry, fetch: Callable[[ManifestEntry], bytes]) -> str:
-        """'installed' or 'already present'; raises when the file could not be fetched."""
+    def _install_one(self, entry: ManifestEntry, fetch: Callable[[ManifestEntry], bytes],
+                     origin: Origin | None) -> str:
+        """'installed' or 'already present'; raises when the file could not be fetched or is
+        not the pinned one (nothing is written then)."""
         target = self.root / entry.path
-        if target.is_file() and _sha256(target.read_bytes()) == entry.sha256:
+        if self._state(entry) == "ok":
             return "already present"
         data = fetch(entry)
         digest = _sha256(data)
         if digest != entry.sha256:
-            raise SchemaStoreError(f"sha256 {digest} does not match the pinned {entry.sha256}")
+            source, remedy = origin(entry) if origin else ("the file fetched", install_remedy(entry))
+            raise SchemaStoreError(
+                f"{source} is not the official file: its sha256 {digest} does not match the pinned "
+                f"{entry.sha256} (another version, or damaged), so it was not installed; {remedy}")
         self._write(target, data)
         return "installed"
 
@@ -268,19 +327,27 @@ class SchemaStore:
         try:
             write_atomic(target, data)
         except OSError as exc:
-            raise _Unwritable(
-                f"cannot write the schema store {self.root}: {exc.strerror or exc}; give a "
-                f"folder you can write with --store DIR or {ENV_VAR}"
-            ) from exc
+            raise _Unwritable(f"cannot write the schema store {self.root}: {exc.strerror or exc}; "
+                              f"{_unwritable_remedy(target, exc)}") from exc
 
     def install_from(self, folder: Path, progress: Progress | None = None) -> InstallResult:
+        """Copy the pinned files from ``folder`` (laid out as the manifest); a folder holding
+        none of them is refused at once, naming a folder below it that does."""
+        _check_source_folder(folder)
+
         def read(entry: ManifestEntry) -> bytes:
             source = folder / entry.path
             if not source.is_file():
                 raise SchemaStoreError(f"not found in {folder}")
             return source.read_bytes()
 
-        return self.install(read, progress=progress)
+        def origin(entry: ManifestEntry) -> tuple[str, str]:
+            official = f" ({entry.url})" if entry.url else ""
+            return (str(folder / entry.path),
+                    f"replace it with the official file{official}, or install with "
+                    f"{'--download' if entry.url else '--download --mirror URL'}")
+
+        return self.install(read, progress=progress, origin=origin)
 
     def ensure(self, group: str | None = None) -> SchemaStore:
         """Install from ``../shared/reference`` if files are missing and that folder exists.
