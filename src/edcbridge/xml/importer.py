@@ -225,6 +225,16 @@ class _Builder:
         self.organisations[key] = data
         return key
 
+    def note_no_eidas(self, issuer: str) -> None:
+        """EDC 3.2 requires the issuer's eIDAS legal identifier, which EDC XML 1.x rarely gives:
+        say so now rather than at the export of the records read."""
+        data = self.organisations[issuer]
+        if "eidas_identifier" not in data:
+            name = next(iter(data["legal_name"].values()))
+            self.notes.append(f"the issuer {name!r} gives no eIDAS legal identifier, which an EDC 3.2 "
+                              "credential requires of its issuer: add it as eidas_identifier of organisation "
+                              f"{issuer!r} in the catalogue before exporting these records")
+
     def registered_in(self, node: Node, name: str) -> str:
         """The country of the organisation's legal registration, for one that gives no address
         country (the model needs a country for every organisation)."""
@@ -422,6 +432,7 @@ def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[s
     if not isinstance(issuer_node, dict):
         raise NotImportable("the credential's issuer is not described (only an id); it cannot be read")
     issuer = b.organisation(issuer_node)
+    b.note_no_eidas(issuer)
     awarding = _first(claim.get("awardedBy"))
     body_node = _first(awarding.get("awardingBody")) if isinstance(awarding, dict) else None
     body = b.organisation(body_node) if isinstance(body_node, dict) else issuer
@@ -495,6 +506,51 @@ def _credit_points(element: etree._Element) -> list[Node]:
             for credit, system in found if (points := (_string(credit) or "").strip())]
 
 
+_LEFT_OUT = {
+    "part": ("an award holds one achievement without parts ({} is read)",
+             "its parts (hasPart/learningAchievement)", "with their grades, credits and outcomes"),
+    "achievement": ("an award holds one achievement ({} is read)",
+                    "the further achievements (achievements/learningAchievement, qualificationAward)", ""),
+    "assessment": ("an award holds one grade (that of {})",
+                   "the parts of its assessment (wasDerivedFrom/hasPart)", "with their grades"),
+    "activity": ("an award holds no learning activities ({} is read)",
+                 "the learning activities (activities/activity, wasInfluencedBy)", ""),
+    "entitlement": ("an award holds no entitlements ({} is read)",
+                    "the entitlements (entitlements/entitlement, entitlesTo)", ""),
+}
+"""What :meth:`_XmlReader.note_left_out` names, by kind: what was left out and why."""
+_LEARNER_DETAILS = ("gender", "citizenshipCountry", "placeOfBirth", "hasLocation")
+_CLAIM_TAGS = {"learningAchievement": "achievement", "qualificationAward": "achievement",
+               "activity": "activity", "wasInfluencedBy": "activity",
+               "entitlement": "entitlement", "entitlesTo": "entitlement"}
+
+
+def _listed(titles: list[str], shown: int = 10) -> str:
+    """Titles joined by commas, the first ``shown`` of a long list and how many more there are."""
+    more = len(titles) - shown
+    return ", ".join(titles[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def _claim_kind(element: etree._Element, assessment_part: bool) -> str | None:
+    """The kind of claim an element of the credential subject holds, None for any other element."""
+    if assessment_part:
+        return "assessment"
+    name = etree.QName(element)
+    if name.namespace != SNB:
+        return None
+    parent = element.getparent()
+    if name.localname == "hasPart":  # an activity's or entitlement's part is written inline
+        kind = _CLAIM_TAGS.get(etree.QName(parent).localname) if parent is not None else None
+        return kind if kind in ("activity", "entitlement") else None
+    return _CLAIM_TAGS.get(name.localname)
+
+
+def _scheme_of(identifier: etree._Element) -> str | None:
+    """The scheme an identifier names: EDCI's issuer writes the eIDAS and DEQAR identifiers of an
+    organisation with ``schemeAgencyName`` only, so that one counts when the others are missing."""
+    return identifier.get("schemeName") or identifier.get("schemeID") or identifier.get("schemeAgencyName")
+
+
 @dataclass
 class _XmlReader:
     root: etree._Element
@@ -539,7 +595,7 @@ class _XmlReader:
         identifiers = []
         for tag in ("registration", "identifier"):
             for item in element.findall(_q(tag)):
-                scheme = item.get("schemeName") or item.get("schemeID") or tag
+                scheme = _scheme_of(item) or tag
                 if tag == "registration" and scheme not in _OWN_SCHEMES:
                     scheme = tag  # the register's own name: still the organisation's registration
                 identifiers.append({"schemeName": scheme, "notation": (_string(item) or "").strip(),
@@ -681,13 +737,57 @@ class _XmlReader:
         for tag in ("learningAchievement", "qualificationAward"):
             found = subject.find(f"{_q('achievements')}/{_q(tag)}")
             if found is not None:
-                return self.achievement(found, primary)
+                claim = self.achievement(found, primary)
+                self.note_left_out(subject, found)
+                return claim
         for box, tag, kind in (("activities", "activity", "learning activity"),
                                ("entitlements", "entitlement", "entitlement")):
             found = subject.find(f"{_q(box)}/{_q(tag)}")
             if found is not None:
-                return self.stand_in(found, kind)
+                claim = self.stand_in(found, kind)
+                self.note_left_out(subject, found)
+                return claim
         return self.untitled_claim()
+
+    def title_of(self, element: etree._Element) -> str:
+        """A claim's title as a person reads it: its own, else its specification's, else its id."""
+        texts = self.texts(element.find(_q("title")))
+        spec = self.deref(element.find(_q("specifiedBy")))
+        if texts is None and spec is not None:
+            texts = self.texts(spec.find(_q("title")))
+        if texts is None:
+            return element.get("id") or "(untitled)"
+        return repr(" ".join(next(iter(texts.values())).split()))
+
+    def note_left_out(self, subject: etree._Element, read: etree._Element) -> None:
+        """One note per kind of claim the model cannot hold beside the one read (further and
+        partial achievements, activities, entitlements, partial assessments), naming each by
+        its title: a transcript's courses and grades must not disappear unsaid."""
+        found: dict[str, dict[str, str]] = {kind: {} for kind in _LEFT_OUT}
+        parts_of_read = {id(e) for e in read.iter() if e is not read}
+        assessment = read.find(_q("wasDerivedFrom"))
+        assessment_parts = set() if assessment is None else {id(e) for e in assessment.iter(_q("hasPart"))}
+        for element in _outside_signatures(subject):
+            kind = _claim_kind(element, id(element) in assessment_parts)
+            if kind is None or element.get("idref") or element is read or \
+                    (read.get("id") and element.get("id") == read.get("id")):
+                continue
+            if kind == "achievement" and id(element) in parts_of_read:
+                kind = "part"
+            found[kind].setdefault(element.get("id") or str(len(found[kind])), self.title_of(element))
+        read_title = self.title_of(read)
+        for kind, (why, what, with_what) in _LEFT_OUT.items():
+            titles = _listed(list(found[kind].values()))
+            if titles:
+                self.notes.append(f"left out, as {why.format(read_title)}: {what} {titles}"
+                                  + (f", {with_what}" if with_what else ""))
+
+    def note_learner_details(self, subject: etree._Element) -> None:
+        """The learner's details the model has no field for, named rather than dropped unsaid."""
+        details = [tag for tag in _LEARNER_DETAILS if subject.find(_q(tag)) is not None]
+        if details:
+            self.notes.append("left out, as the internal model has no field for them: the learner's "
+                              f"{', '.join(details)} (credentialSubject)")
 
     def credential(self) -> Node:
         root = self.root
@@ -705,6 +805,7 @@ class _XmlReader:
             "fullName": self.texts(subject.find(_q("fullName"))),
             "dateOfBirth": self.findtext(subject, _q("dateOfBirth")),
             "hasClaim": self.claim(subject, primary)}
+        self.note_learner_details(subject)
         learner_ids = person["identifier"]
         person["identifier"] = sorted(learner_ids, key=lambda i: i["schemeName"] != LEARNER_SCHEME)
         national = subject.find(_q("nationalId"))
@@ -740,6 +841,12 @@ def _version(root: etree._Element) -> str:
 def records_from_xml(tree: etree._ElementTree) -> Imported:
     root = tree.getroot()
     form = "plain"
+    if root.tag == DS_SIGNATURE:
+        raise NotACredential(
+            "the document is an enveloping signature (root element ds:Signature), not a credential: "
+            "edcbridge reads only a europassCredential that carries its seal inside (an enveloped XAdES "
+            "seal, as the EDC issuers write it) and never reads inside a signature; ask the issuer for the "
+            "credential itself")
     if root.tag == _q("verifiablePresentation", VP):
         inner = next((e for e in _outside_signatures(root) if e.tag == _q("europassCredential")), None)
         if inner is None:
