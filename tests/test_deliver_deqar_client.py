@@ -65,7 +65,7 @@ def test_bad_password_is_an_auth_error_with_the_server_message(fake: tuple[FakeS
 
 def test_server_error_on_login_is_not_an_auth_error(fake: tuple[FakeServer, DeqarFake]) -> None:
     server, _ = fake
-    server.faults.append(Fault("status", 503, path_prefix="/accounts/"))
+    server.faults += [Fault("status", 503, path_prefix="/accounts/") for _ in range(5)]
     client = deqar_client(server)
     with pytest.raises(DeliveryHTTPError) as info:
         client.login()

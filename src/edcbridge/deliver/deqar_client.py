@@ -155,9 +155,10 @@ class DeqarClient:
     # -------------------------------------------------------------------- plumbing
 
     def login(self) -> str:
-        """Fetch the token from ``/accounts/get_token/`` (never the rotating endpoint)."""
+        """Fetch the token from ``/accounts/get_token/`` (never the rotating endpoint). It gives
+        the account's one token, changing nothing, so a failed request is retried like a GET."""
         response = self.http.request(
-            "POST", TOKEN_PATH, json={"username": self.username, "password": self.password}
+            "POST", TOKEN_PATH, json={"username": self.username, "password": self.password}, idempotent=True
         )
         body = _json(response)
         if response.status_code == 200 and isinstance(body, dict) and isinstance(body.get("token"), str):

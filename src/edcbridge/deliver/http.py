@@ -1,9 +1,12 @@
 """One HTTP session per target: timeouts always, safe retries, pacing, masked logs.
 
-* Every request has a ``(connect, read)`` timeout.
-* Only GET and PUT are retried (both idempotent on our targets), on connection errors,
-  timeouts, 429 and 5xx, with exponential back-off and jitter; ``Retry-After`` (seconds or an
-  HTTP date) wins when the server sends it. POST and DELETE are sent once.
+* Every request has a ``(connect, read)`` timeout, and a bound on the whole exchange: an answer
+  larger than ``max_answer_bytes`` (counted decompressed) or not complete within ``deadline``
+  seconds (a server trickling bytes) is cut off and counts as no answer.
+* Only GET and PUT are retried (both idempotent on our targets), and any request the caller
+  declares ``idempotent``, on connection errors, timeouts, 429 and 5xx, with exponential
+  back-off and jitter; ``Retry-After`` (seconds or an HTTP date) wins when the server sends it.
+  Other POSTs and DELETEs are sent once.
 * ``Retry-After`` on a 429 or 503 holds every later request of the client until then, whatever
   its method; a pause longer than ``max_retry_after`` is not waited out (nor cut short): the
   request, and every later one, raises :class:`DeliveryThrottledError` saying when to run again.
@@ -17,10 +20,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +34,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from edcbridge import __version__
 from edcbridge.deliver.errors import (
@@ -44,6 +53,9 @@ RETRY_METHODS = frozenset({"GET", "PUT"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"edcbridge/{__version__} (+python-requests)"
 MAX_REDIRECTS = 5
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+DEADLINE_SECONDS = 300.0
+CHUNK = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -83,6 +95,115 @@ LOG.addFilter(MASKER)
 def full_jitter(delay: float) -> float:
     """AWS-style full jitter: a uniform wait in [delay / 2, delay]."""
     return random.uniform(delay / 2, delay)
+
+
+_WATCHING = threading.local()  # .current: the watchdog of the request this thread is making
+
+
+class Watchdog:
+    """Shuts the connection of a request down when the whole exchange outlasts ``seconds``.
+
+    A read timeout bounds each read alone: a server sending a byte now and then (in the
+    headers or the body) never trips it. The connection is found through the classes below,
+    which show each connection to the watchdog of the request that uses it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._done = False
+        self._connection: HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        _WATCHING.current = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._done = True
+            self._connection = None
+        self._timer.cancel()
+        _WATCHING.current = None
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+            if self.fired and not self._done:
+                _shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    """End a connection's exchange from another thread: the blocked read returns at once.
+    (The plain socket's shutdown: a TLS socket's own would unwrap it under the reader.)"""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _show_to_watchdog(connection: HTTPConnection) -> None:
+    watchdog = getattr(_WATCHING, "current", None)
+    if watchdog is not None:
+        watchdog.watch(connection)
+
+
+class WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        _show_to_watchdog(self)
+        super().connect()
+
+    def request(self, method: str, url: str, body: Any = None,  # type: ignore[override]
+                headers: Mapping[str, str] | None = None, **options: Any) -> None:
+        _show_to_watchdog(self)
+        super().request(method, url, body, headers, **options)
+
+
+class WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        _show_to_watchdog(self)
+        super().connect()
+
+    def request(self, method: str, url: str, body: Any = None,  # type: ignore[override]
+                headers: Mapping[str, str] | None = None, **options: Any) -> None:
+        _show_to_watchdog(self)
+        super().request(method, url, body, headers, **options)
+
+
+class WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = WatchedHTTPConnection
+
+
+class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = WatchedHTTPSConnection
+
+
+def _use_watched_pools(manager: PoolManager) -> None:
+    manager.pool_classes_by_scheme = {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' adapter, its connections (direct or through an http(s) proxy) watched."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_watched_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            _use_watched_pools(manager)
+        return manager
 
 
 @dataclass(frozen=True)
@@ -127,6 +248,8 @@ class HttpClient:
     clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    deadline: float = DEADLINE_SECONDS  # the whole exchange: connect, send, answer
+    max_answer_bytes: int = MAX_ANSWER_BYTES
     _last_start: float | None = field(default=None, init=False, repr=False)
     _hold: tuple[float, int] | None = field(default=None, init=False, repr=False)  # (until, status)
 
@@ -134,6 +257,8 @@ class HttpClient:
         self.base_url = self.base_url.rstrip("/")
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(self.default_headers)
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, WatchedAdapter())
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -171,52 +296,62 @@ class HttpClient:
         json: Any = None,
         data: Any = None,
         files: Any = None,
+        idempotent: bool = False,
     ) -> requests.Response:
-        """Send one request (retrying GET/PUT as above) and return the final response.
+        """Send one request (retrying GET/PUT, or any ``idempotent`` one, as above) and return
+        the final response, its body read.
 
-        Raises :class:`DeliveryConnectionError` when no answer came. Any HTTP status is
+        Raises :class:`DeliveryConnectionError` when no answer came (or none in time), and
+        :class:`DeliveryHTTPError` for an answer over the size bound. Any HTTP status is
         returned: mapping statuses to results is the adapter's job.
         """
         method = method.upper()
         url = self.url(path)
-        retryable = method in RETRY_METHODS
+        retryable = idempotent or method in RETRY_METHODS
         attempts = self.retry.attempts if retryable else 1
         for attempt in range(1, attempts + 1):
             self._pace(method, url)
             started = self.clock()
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    params=params,
-                    json=json,
-                    data=data,
-                    files=files,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-                if method == "GET":
-                    response = self._follow_redirects(response, headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                reason = MASKER.mask(f"{type(exc).__name__}: {exc}")
-                LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt, attempts, reason)
-                if attempt == attempts:
-                    raise DeliveryConnectionError(method, MASKER.mask(url), reason, attempt) from None
-                self.retry.sleep(self.retry.backoff(attempt))
-                continue
+            with Watchdog(self.deadline) as watchdog:
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        params=params,
+                        json=json,
+                        data=data,
+                        files=files,
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    if method == "GET":
+                        response = self._follow_redirects(response, headers)
+                    self._read_answer(method, response)
+                    if watchdog.fired:  # cut off in the headers, which then seem to end early
+                        raise requests.ConnectionError("cut off at the deadline")
+                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError) as exc:
+                    reason = (f"no complete answer within {self.deadline:.0f} s (the server sent it too "
+                              "slowly), cut off" if watchdog.fired
+                              else MASKER.mask(f"{type(exc).__name__}: {exc}"))
+                    LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt, attempts, reason)
+                    if attempt == attempts:
+                        raise DeliveryConnectionError(method, MASKER.mask(url), reason, attempt) from None
+                    self.retry.sleep(self.retry.backoff(attempt))
+                    continue
             elapsed = self.clock() - started
             LOG.info("%s %s -> %d (%.2fs)", method, response.url, response.status_code, elapsed)
             asked = (retry_after_seconds(response.headers.get("Retry-After"))
                      if response.status_code in RETRY_STATUSES else None)
             if asked is not None:
                 if asked > self.retry.max_retry_after:
-                    response.close()
                     self._hold = (self.clock() + asked, response.status_code)
                     raise self._throttled(method, url, response.status_code, asked)
                 if not (retryable and attempt < attempts):  # later requests wait instead
                     self._hold = (self.clock() + asked, response.status_code)
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
+            if retryable and response.status_code in RETRY_STATUSES and attempt < attempts:
                 wait = asked if asked is not None else self.retry.backoff(attempt)
                 LOG.warning(
                     "%s %s: HTTP %d, retry %d/%d in %.2fs",
@@ -227,12 +362,32 @@ class HttpClient:
                     attempts - 1,
                     wait,
                 )
-                response.close()
                 self.retry.sleep(wait)
                 continue
             return response
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def _read_answer(self, method: str, response: requests.Response) -> None:
+        """Read the body into the response, at most ``max_answer_bytes`` (counted decompressed,
+        so a compressed bomb is cut off too); a larger answer is closed unread."""
+        declared = response.headers.get("Content-Length", "")
+        body = bytearray()
+        if not (declared.isdigit() and int(declared) > self.max_answer_bytes):
+            for chunk in response.iter_content(CHUNK):
+                body += chunk
+                if len(body) > self.max_answer_bytes:
+                    break
+            else:
+                response._content = bytes(body)
+                return
+        response.close()
+        raise DeliveryHTTPError(
+            method, MASKER.mask(response.url), response.status_code,
+            f"an answer larger than {self.max_answer_bytes} bytes, cut off",
+            "no answer of this service is that large: check that the base URL is the service's own "
+            "address (not a web page or a proxy); run the same command again later "
+            "(finished items are skipped)",
+        )
 
     def _follow_redirects(self, response: requests.Response,
                           headers: Mapping[str, str] | None) -> requests.Response:
@@ -252,7 +407,7 @@ class HttpClient:
                 )
             self._pace("GET", target)
             response = self.session.request("GET", target, headers=headers, timeout=self.timeout,
-                                            allow_redirects=False)
+                                            allow_redirects=False, stream=True)
         response.close()
         raise DeliveryHTTPError("GET", MASKER.mask(response.url), response.status_code,
                                 f"more than {MAX_REDIRECTS} redirects", "check the base URL")

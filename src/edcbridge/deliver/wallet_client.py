@@ -159,6 +159,9 @@ def _hint(status: int) -> str:
                 "URL /v1/wallets/... is appended to; correct it and run the same command again")
     if status == 413:
         return "the request is too large for the wallet; ask its operators for the size it accepts"
+    if status == 429:
+        return ("the wallet limits how fast it takes deposits and stored nothing; run the same "
+                "command again later: it sends only what is not delivered yet")
     return "the wallet answered outside its documented codes; run the same command again later"
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from edcbridge.deliver.errors import (
+    DeliveryAuthError,
     DeliveryError,
     DeliveryHTTPError,
     DeliveryThrottledError,
@@ -41,6 +42,10 @@ EARLIER_VERSION = ("the wallet already holds a credential with this id, in the v
 UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
+
+ACCESS_REFUSED = ("not sent: the wallet refused access (HTTP 401/403) earlier in this run; check "
+                  "--deliver-wallet and any access the wallet requires (a gateway, an allow-list), then "
+                  "run the same command again: it delivers what is still pending")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Delivery:
     target_id: str | None = None
     state: str = "failed"
     version: str | None = None  # the digest of the unsealed credential delivered
+    access_refused: bool = False  # the wallet refused us access (401/403): send nothing more
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
@@ -83,10 +89,13 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     wallet = target.client()
     done = ""  # the key of the last delivery made and reported
     current: Pending | None = None
+    refused = ""  # once the wallet has refused access, why the rest is not sent
     try:
         for item in _pending(journal, target):
             current = item
-            delivery = _deliver(wallet, target, item, journal)
+            delivery = _deliver(wallet, target, item, journal, refused)
+            if delivery.access_refused:
+                refused = ACCESS_REFUSED
             error = None if delivery.state == "delivered" else delivery.message
             journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
                                      delivery.held, delivery.version)
@@ -122,9 +131,12 @@ def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending
         on_delivery(Delivery(item.key, item.recipient, item.path, "failed", message, item.held))
 
 
-def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal) -> Delivery:
+def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal,
+             refused: str = "") -> Delivery:
     """One deposit. A version is the digest of the unsealed credential (the same content sealed
-    again is the same version), held per recipient: each e-mail address is a wallet of its own."""
+    again is the same version), held per recipient: each e-mail address is a wallet of its own.
+    Once the wallet has refused access (``refused``), nothing more is sent: every later request
+    would be refused the same way."""
     before = item.held
 
     def failed(message: str, state: str = "failed", held: frozenset[str] = before) -> Delivery:
@@ -146,12 +158,16 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
     mine = f"{version}:{wallet_key}"
     here = frozenset(entry for entry in before if entry.partition(":")[2] in (wallet_key, ""))
     maybe = before | {mine}
+    if refused:
+        return failed(refused)
     journal.sending(item, target.name, maybe)
     try:
         result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,
                                 locale=target.locale, filename=Path(item.path).name)
     except LocalValidationError as exc:
         return failed(str(exc))
+    except DeliveryAuthError as exc:  # answered and refused: nothing was stored
+        return replace(failed(str(exc)), access_refused=True)
     except DeliveryThrottledError as exc:
         if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
             return failed(str(exc))

@@ -1,0 +1,102 @@
+"""Delivery runs against a wallet that refuses or throttles: what is sent, what is said, and
+what the next run does. Real HTTP on 127.0.0.1 against the wallet contract fake."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edcbridge.deliver.errors import DeliveryHTTPError
+from edcbridge.deliver.http import HttpClient, RetryPolicy
+from edcbridge.deliver.wallet_client import WalletClient
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline.delivery import WalletTarget
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.pipeline.runner import RunResult
+from edcbridge.schemas import SchemaStore
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.deliver_support import jades
+from tests.fake_http import FakeServer, Fault, Reply
+from tests.fake_wallet import WalletFake
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture
+def wallet() -> Iterator[tuple[FakeServer, WalletFake]]:
+    app = WalletFake()
+    server = FakeServer(app).start()
+    yield server, app
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def awards_file(tmp_path: Path, count: int) -> Path:
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:count]
+    path = tmp_path / "awards.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def export(awards: Path, out: Path, store: SchemaStore, seal: SealFactory, url: str) -> RunResult:
+    options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(url, send_email=False, locale="en"))
+    return run([Job(CATALOGUE, (awards,))], options)
+
+
+def deliveries(out: Path) -> list[dict[str, str]]:
+    with (out / "deliveries.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_wallet_refusing_access_is_asked_once_and_the_next_run_delivers_everything(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """A gateway answering 403 (an allow-list, say) would refuse each of thousands of deposits
+    alike: the run stops asking after the first, and says what to check."""
+    server, fake = wallet
+    awards, out = awards_file(tmp_path, 4), tmp_path / "out"
+    server.app = lambda request: Reply.json(403, {"message": "Access denied"})
+    refused = export(awards, out, store, seal, server.base_url)
+    assert (refused.done, refused.delivered, refused.delivery_failed) == (4, 0, 4)
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 1
+    errors = [row["error"] for row in deliveries(out)]
+    assert "HTTP 403" in errors[0] and "refused access" in errors[0]
+    for later in errors[1:]:  # no other learner's address in it, and the fix
+        assert later.startswith("not sent: the wallet refused access") and "@" not in later
+        assert "--deliver-wallet" in later and "run the same command again" in later
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        assert Counter(state for (state,) in db.execute("SELECT state FROM deliveries")) == {"failed": 4}
+
+    server.app = fake
+    again = export(awards, out, store, seal, server.base_url)
+    assert (again.delivered, again.already_delivered, again.delivery_failed) == (4, 0, 0)
+    assert len(fake.deposits) == 4 and len({d["id"] for d in fake.deposits}) == 4
+
+
+def test_a_throttled_deposit_says_nothing_was_stored_and_when_to_run_again(
+        wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    server.faults.append(Fault("status", 429, method="POST"))
+    credential = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:credential:429"}
+    with pytest.raises(DeliveryHTTPError, match="HTTP 429") as info:
+        WalletClient(http).deposit(jades(credential), email="ada@example.org")
+    assert "limits how fast it takes deposits and stored nothing" in str(info.value)
+    assert "outside its documented codes" not in str(info.value)
+    assert fake.deposits == []
