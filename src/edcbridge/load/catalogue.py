@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
 from edcbridge.model import Catalogue, parse
 from edcbridge.model.records import Problem, reference_problems
-from edcbridge.vocab import CreditSystem
+from edcbridge.vocab import CredentialType, CreditSystem
 
 
 class CatalogueError(ValueError):
@@ -174,7 +174,7 @@ def load_catalogue(path: Path) -> Catalogue:
         raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
     read_twice = {loc[:2] for loc, _, _ in ambiguous}
     problems = ambiguous + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
-        + same_but_case(catalogue) + part_cycles(catalogue)
+        + same_but_case(catalogue) + part_cycles(catalogue) + unmakeable_types(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
         raise CatalogueError(errors)
@@ -399,6 +399,19 @@ def same_but_case(catalogue: Catalogue) -> list[Problem]:
                 problems.append(((field, index), f"{what} {value!r} differs from {other!r} only in case",
                                  f"give each its own {what.split()[-1]}, or write both the same way"))
     return problems
+
+
+def unmakeable_types(catalogue: Catalogue) -> list[Problem]:
+    """Credential types whose official shapes need what a catalogue entry does not give: a
+    Diploma Supplement must carry the credits received, the awarding opportunity and evidence
+    (EDC-diplomaSupplement.ttl), so its credentials would claim a profile they fail."""
+    return [(("specifications", index, "credential_type"),
+             f"{spec.code}: a Diploma Supplement must carry the credits received, the awarding "
+             "opportunity and evidence of accreditation (the official EDC-diplomaSupplement shapes "
+             "require them), which a catalogue entry does not give",
+             "write credential_type: qualification-award for the degree itself")
+            for index, spec in enumerate(catalogue.specifications)
+            if spec.credential_type is CredentialType.DIPLOMA_SUPPLEMENT]
 
 
 def part_cycles(catalogue: Catalogue) -> list[Problem]:
