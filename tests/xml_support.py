@@ -1,9 +1,19 @@
-"""Helpers shared by the XML tests: fixture awards, and what each format carries of a record."""
+"""Helpers shared by the XML tests: fixture awards, what each format carries of a record, and
+XAdES seals made by the ``xmlsec1`` command-line tool."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
 
 from edcbridge import vocab
 from edcbridge.load import iter_awards, load_catalogue
@@ -110,3 +120,108 @@ def carried(award: Award, catalogue: Catalogue, fmt: str) -> dict[str, Any]:
         "issuer": _org(issuer, languages), "awarding_body": _org(body, languages),
         "specification": _spec(spec, catalogue, languages, fmt),
     }
+
+
+# --- XAdES seals made by xmlsec1 itself, as another tool would make them ---
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+XMLSEC1_ID_ATTR = ("--id-attr:Id", f"{XADES}:SignedProperties")
+
+
+@dataclass(frozen=True)
+class SealShape:
+    """The algorithms and layout of a XAdES seal template for ``xmlsec1 --sign``."""
+
+    signature_method: str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    c14n: str = EXC_C14N
+    digest: str = SHA256
+    prefix: str | None = "ds"
+    cert_digest: str = "sha256"
+    properties_transforms: tuple[str, ...] = (EXC_C14N,)
+
+
+_DIGEST_URIS = {"sha1": "http://www.w3.org/2000/09/xmldsig#sha1", "sha256": SHA256,
+                "sha384": "http://www.w3.org/2001/04/xmldsig-more#sha384",
+                "sha512": "http://www.w3.org/2001/04/xmlenc#sha512"}
+
+
+def _ds(parent: etree._Element | None, name: str, prefix: str | None, **attributes: str) -> etree._Element:
+    if parent is None:
+        return etree.Element(f"{{{DS}}}{name}", attributes, nsmap={prefix: DS})
+    return etree.SubElement(parent, f"{{{DS}}}{name}", attributes)
+
+
+def _reference(signed_info: etree._Element, shape: SealShape, uri: str, transforms: tuple[str, ...],
+               **attributes: str) -> None:
+    reference = _ds(signed_info, "Reference", shape.prefix, URI=uri, **attributes)
+    listed = _ds(reference, "Transforms", shape.prefix)
+    for algorithm in transforms:
+        _ds(listed, "Transform", shape.prefix, Algorithm=algorithm)
+    _ds(reference, "DigestMethod", shape.prefix, Algorithm=shape.digest)
+    _ds(reference, "DigestValue", shape.prefix)
+
+
+def _signed_properties(signature: etree._Element, shape: SealShape, cert_der: bytes) -> None:
+    qualifying = etree.SubElement(_ds(signature, "Object", shape.prefix), f"{{{XADES}}}QualifyingProperties",
+                                  {"Target": "#sig-1"}, nsmap={"xades": XADES})
+    signed = etree.SubElement(qualifying, f"{{{XADES}}}SignedProperties", {"Id": "props-1"})
+    properties = etree.SubElement(signed, f"{{{XADES}}}SignedSignatureProperties")
+    etree.SubElement(properties, f"{{{XADES}}}SigningTime").text = \
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = etree.SubElement(etree.SubElement(etree.SubElement(
+        properties, f"{{{XADES}}}SigningCertificateV2"), f"{{{XADES}}}Cert"), f"{{{XADES}}}CertDigest")
+    _ds(digest, "DigestMethod", shape.prefix, Algorithm=_DIGEST_URIS[shape.cert_digest])
+    _ds(digest, "DigestValue", shape.prefix).text = base64.b64encode(
+        hashlib.new(shape.cert_digest, cert_der).digest()).decode("ascii")
+
+
+def seal_template(credential: bytes, shape: SealShape, certificates: list[x509.Certificate],
+                  named: x509.Certificate | None = None) -> bytes:
+    """*credential* with an unsigned XAdES seal template as the last element of its <proof>,
+    *certificates* in KeyInfo, the SigningCertificateV2 naming *named* (else the first)."""
+    tree = etree.fromstring(credential).getroottree()
+    signature = _ds(None, "Signature", shape.prefix, Id="sig-1")
+    signed_info = _ds(signature, "SignedInfo", shape.prefix)
+    _ds(signed_info, "CanonicalizationMethod", shape.prefix, Algorithm=shape.c14n)
+    _ds(signed_info, "SignatureMethod", shape.prefix, Algorithm=shape.signature_method)
+    _reference(signed_info, shape, "", (ENVELOPED, shape.c14n), Id="ref-doc")
+    _reference(signed_info, shape, "#props-1", shape.properties_transforms,
+               Type="http://uri.etsi.org/01903#SignedProperties")
+    _ds(signature, "SignatureValue", shape.prefix)
+    x509_data = _ds(_ds(signature, "KeyInfo", shape.prefix), "X509Data", shape.prefix)
+    for cert in certificates:
+        _ds(x509_data, "X509Certificate", shape.prefix).text = base64.b64encode(
+            cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+    _signed_properties(signature, shape, (named or certificates[0]).public_bytes(serialization.Encoding.DER))
+    proof = tree.getroot().find("{http://data.europa.eu/snb}proof")
+    assert proof is not None
+    proof.append(signature)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def xmlsec1_sign(template: bytes, key: Any, cert: x509.Certificate, folder: Path, xmlsec1: str) -> bytes:
+    """The template signed by the ``xmlsec1`` command-line tool with *key* (unencrypted PEM)."""
+    (folder / "template.xml").write_bytes(template)
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    command = [xmlsec1, "--sign", *XMLSEC1_ID_ATTR, "--privkey-pem",
+               f"{folder / 'key.pem'},{folder / 'cert.pem'}", "--output", str(folder / "signed.xml"),
+               str(folder / "template.xml")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return (folder / "signed.xml").read_bytes()
+
+
+def xmlsec1_verifies(data: bytes, root: x509.Certificate, folder: Path, xmlsec1: str) -> bool:
+    """``xmlsec1 --verify`` with *root* as the only trusted certificate."""
+    (folder / "check.xml").write_bytes(data)
+    (folder / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    command = [xmlsec1, "--verify", *XMLSEC1_ID_ATTR, "--trusted-pem", str(folder / "root.pem"),
+               str(folder / "check.xml")]
+    return subprocess.run(command, capture_output=True, timeout=60).returncode == 0

@@ -4,7 +4,8 @@ Before anything is verified, the signature must have the shape of a seal on a cr
 exactly one ``ds:Signature``, the last element of the root's ``<proof>``; a reference to the
 whole document (``URI=""``) that removes only the signature (enveloped-signature, or the XPath
 filters the EU DSS and EDCI 1.x write); a reference to the ``SignedProperties`` in its own
-``QualifyingProperties``. Anything else could show unsigned content as sealed. Signed
+``QualifyingProperties``, by none of those transforms (they would remove the properties too).
+Anything else could show unsigned content as sealed. Signed
 properties (``SigningTime``, ``SigningCertificateV2``) are read only from that referenced,
 signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
 
@@ -70,16 +71,44 @@ _DIGESTS = {
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
 }
 _SIGNATURE_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": hashes.SHA1,
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha224": hashes.SHA224,
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": hashes.SHA256,
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": hashes.SHA384,
     "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": hashes.SHA512,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224": hashes.SHA224,
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": hashes.SHA256,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": hashes.SHA384,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": hashes.SHA512,
 }
+_C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+_C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
+# (exclusive, with comments) of each canonicalisation; C14N 1.1 is computed as 1.0, see _canonical
 _C14N = {
     "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
+    _C14N_10: (False, False),
+    f"{_C14N_10}#WithComments": (False, True),
+    _C14N_11: (False, False),
+    f"{_C14N_11}#WithComments": (False, True),
 }
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+
+
+def _canonical(element: etree._Element, algorithm: str) -> bytes | None:
+    """*element* canonicalised with *algorithm*, None when it cannot be computed here.
+
+    lxml has no C14N 1.1; its output differs from 1.0 only in how the ``xml:id`` and ``xml:base``
+    attributes of omitted ancestors are inherited, so without such attributes 1.0 gives it."""
+    mode = _C14N.get(algorithm)
+    if mode is None:
+        return None
+    if algorithm.startswith(_C14N_11) and any(
+            name in (f"{_XML_NS}id", f"{_XML_NS}base") for ancestor in element.iterancestors()
+            for name in ancestor.attrib):
+        return None
+    return etree.tostring(element, method="c14n", exclusive=mode[0], with_comments=mode[1])
+
+
 # Transforms of the whole-document reference that remove the (enveloped) signature.
 _ENVELOPED = ("http://www.w3.org/2000/09/xmldsig#enveloped-signature", xades.XPATH, xades.XPATH_FILTER2)
 _SIGNING_USAGES = {"digital_signature", "content_commitment"}  # nonRepudiation is content_commitment
@@ -114,7 +143,7 @@ def _load_cert(text: str) -> x509.Certificate | None:
         with warnings.catch_warnings():  # e.g. the negative serial of an EC test certificate
             warnings.simplefilter("ignore")
             cert = x509.load_der_x509_certificate(der)
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, x509.InvalidVersion):
         return None
     return cert if unreadable_problem(cert) is None else None
 
@@ -169,6 +198,23 @@ def _signed_properties(signature: etree._Element) -> etree._Element | None:
     return found[0] if len(found) == 1 else None
 
 
+def _unsigned_properties_problem(signature: etree._Element) -> str | None:
+    """Why the SignedProperties reference digests nothing, or None. The transforms that remove
+    the signature (enveloped-signature, the XPath filters) also remove the signed properties
+    inside it: the properties would then be read as signed while anyone could edit them."""
+    for reference in _references(signature):
+        if reference.get("Type") != xades.SIGNED_PROPERTIES_TYPE:
+            continue
+        removing = [t.get("Algorithm") for t in _findall(reference, "ds:Transforms/ds:Transform")
+                    if t.get("Algorithm") in _ENVELOPED]
+        if removing:
+            return (f"the SignedProperties Reference {reference.get('URI')!r} applies {removing[0]!r}, "
+                    "which removes the signature and the signed properties inside it: signing time "
+                    "and certificate are not signed (a SignedProperties Reference takes only a "
+                    "canonicalisation transform)")
+    return None
+
+
 def _reference_problem(signature: etree._Element) -> str | None:
     """Why SignedInfo does not sign the whole credential and the signed properties, or None."""
     if not any(_signs_whole_document(r) for r in _references(signature)):
@@ -177,7 +223,7 @@ def _reference_problem(signature: etree._Element) -> str | None:
     if _signed_properties(signature) is None:
         return ("SignedInfo references no SignedProperties in the signature's QualifyingProperties: "
                 "not a XAdES seal")
-    return None
+    return _unsigned_properties_problem(signature)
 
 
 def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str | None]:
@@ -199,20 +245,26 @@ def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str |
     return found, None
 
 
+def _issues_another(cert: x509.Certificate, certs: list[x509.Certificate]) -> bool:
+    return any(other.issuer == cert.subject for other in certs if other is not cert)
+
+
 def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
                   ) -> tuple[x509.Certificate | None, list[x509.Certificate], bool]:
     """(leaf, all KeyInfo certificates, whether a signed certificate digest matched the leaf).
 
     The signed digests may name CA certificates of the path too, and KeyInfo may hold them in
-    any order: the leaf is the named certificate that issued none of the others."""
+    any order: the leaf is the named certificate that issued none of the others. When the
+    digests name only CAs, the leaf is a certificate that issued none of the others, unnamed:
+    a CA named in the signed properties did not make the seal."""
     elements = _findall(signature, "ds:KeyInfo//ds:X509Certificate")
     certs = [c for c in (_load_cert(e.text or "") for e in elements) if c is not None]
-    issuers = {c.issuer for c in certs}
     named = [c for c in certs if any(hashlib.new(alg, c.public_bytes(serialization.Encoding.DER)).digest()
                                      == value for alg, value in digests)]
-    if named:
-        return ([c for c in named if c.subject not in issuers] or named)[0], certs, True
-    leaves = [c for c in certs if c.subject not in issuers] or certs
+    named_leaves = [c for c in named if not _issues_another(c, certs)]
+    if named_leaves:
+        return named_leaves[0], certs, True
+    leaves = [c for c in certs if not _issues_another(c, certs)] or certs
     return (leaves[0] if leaves else None), certs, False
 
 
@@ -224,11 +276,10 @@ def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bo
     method = _find(signature, "ds:SignedInfo/ds:SignatureMethod")
     if signed_info is None or value is None or c14n is None or method is None:
         return None
-    c14n_mode = _C14N.get(c14n.get("Algorithm", ""))
+    data = _canonical(signed_info, c14n.get("Algorithm", ""))
     hash_type = _SIGNATURE_HASHES.get(method.get("Algorithm", ""))
-    if c14n_mode is None or hash_type is None:
+    if data is None or hash_type is None:
         return None
-    data = etree.tostring(signed_info, method="c14n", exclusive=c14n_mode[0], with_comments=c14n_mode[1])
     try:
         raw = base64.b64decode("".join((value.text or "").split()), validate=True)
     except (ValueError, binascii.Error):
@@ -304,12 +355,11 @@ def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certifi
            anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
     """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
     method = _find(stamp, "ds:CanonicalizationMethod")
-    algorithm = method.get("Algorithm", "") if method is not None else \
-        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"  # XAdES: inclusive c14n when none is named
-    if algorithm not in _C14N:
+    # XAdES: inclusive C14N 1.0 when none is named
+    algorithm = method.get("Algorithm", "") if method is not None else _C14N_10
+    data = _canonical(value, algorithm)
+    if data is None:
         raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
-    mode = _C14N[algorithm]
-    data = etree.tostring(value, method="c14n", exclusive=mode[0], with_comments=mode[1])
     return _verified(_token(stamp), data, pool, anchors)
 
 
@@ -474,7 +524,9 @@ def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadab
     if matched:
         return Check("OK", "the signed certificate digest names the KeyInfo certificate")
     if digests:
-        return Check("ERROR", "the signed SigningCertificate digest matches no certificate in KeyInfo")
+        return Check("ERROR", "the signed SigningCertificate digest matches no certificate in KeyInfo that "
+                     "could have made the seal (at most a CA certificate of its chain): the signed "
+                     "properties do not name the seal certificate")
     return Check("ERROR", "no SigningCertificateV2 (or SigningCertificate) in the SignedProperties: the "
                  "signature does not protect which certificate made it, as XAdES baseline B-B requires "
                  "(ETSI EN 319 132-1, 6.3)")

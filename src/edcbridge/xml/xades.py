@@ -207,6 +207,9 @@ _SIGNATURE_METHODS = {t.href: t for t in (_C.TransformRsaSha224, _C.TransformRsa
                                           _C.TransformEcdsaSha256, _C.TransformEcdsaSha384,
                                           _C.TransformEcdsaSha512)}
 _C14N_HREFS = {t.href: t for t in _C14N_METHODS}
+# RSASSA-PSS as RFC 6931 and RFC 9231 name it (sha256-rsa-MGF1, sha3-256-rsa-MGF1, rsa-pss ...)
+_RSA_PSS = re.compile(r"http://www\.w3\.org/2007/05/xmldsig-more#\S*rsa-MGF1$|#rsa-pss", re.IGNORECASE)
+_WEAK_SIGNATURE = re.compile(r"sha1$|md5$|ripemd160$|#hmac-", re.IGNORECASE)
 # The only XPath expressions accepted: the ones that remove the signature (EU DSS, EDCI 1.x).
 _XPATH_ENVELOPED = "not(ancestor-or-self::ds:Signature)"
 _XPATH2_SUBTRACT = "/descendant::ds:Signature"
@@ -286,11 +289,24 @@ def _reference_problem(reference: etree._Element) -> str | None:
     return next(filter(None, map(_transform_problem, transforms)), None)
 
 
+def _signature_method_problem(algorithm: str) -> str:
+    """Why a SignatureMethod outside :data:`_SIGNATURE_METHODS` is refused, in terms of who must act."""
+    if _RSA_PSS.search(algorithm):
+        return (f"SignatureMethod {algorithm!r} (RSASSA-PSS) cannot be checked here: the libxmlsec1 "
+                "interface edcbridge uses has no RSASSA-PSS, so this seal may be sound; check it with "
+                "another XAdES validator such as the EU DSS demonstration")
+    if _WEAK_SIGNATURE.search(algorithm):
+        return (f"SignatureMethod {algorithm!r} is refused: SHA-1, MD5 and RIPEMD-160 no longer protect "
+                "a seal, and an HMAC is no seal; the issuer must seal again with RSA or ECDSA and SHA-2")
+    return (f"SignatureMethod {algorithm!r} is not supported: a seal is checked only with RSA "
+            "(PKCS#1 v1.5) or ECDSA and SHA-2")
+
+
 def _signed_info_problem(signed_info: etree._Element) -> str | None:
     method = signed_info.find(_ds("SignatureMethod"))
     algorithm = method.get("Algorithm", "") if method is not None else ""
     if algorithm not in _SIGNATURE_METHODS:
-        return f"SignatureMethod {algorithm!r} is refused; use RSA or ECDSA with SHA-2"
+        return _signature_method_problem(algorithm)
     c14n = signed_info.find(_ds("CanonicalizationMethod"))
     if (c14n.get("Algorithm", "") if c14n is not None else "") not in _C14N_HREFS:
         return "the SignedInfo CanonicalizationMethod is not a W3C canonicalisation; it is refused"
