@@ -193,8 +193,8 @@ SIGNED_SPOTS = {  # a text in each signed part of our seal, and what to change i
     "credential": (b"Distinction", b"Distinctiom"),
     "signing-time": (b"<xades:SigningTime>20", b"<xades:SigningTime>19"),
     "mime-type": (b">text/xml<", b">text/xmm<"),
-    "signature-method": (b"ecdsa-sha256", b"ecdsa-sha384"),
 }
+SIGNATURE_METHODS = {"secp256r1": b"ecdsa-sha256", "secp384r1": b"ecdsa-sha384", "secp521r1": b"ecdsa-sha512"}
 
 
 @pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda c: c.name)
@@ -204,7 +204,10 @@ def test_our_ec_seals_verify_with_xmlsec1_and_a_change_is_caught_by_both(
     sealed = XadesSealer(devpki.ec_seal_key(pki, curve=curve)).seal_bytes(plain)
     assert xmlsec1_verifies(sealed, pki.root.certificate, tmp_path, xmlsec1)
     assert verify_bytes(sealed, "ours.xml", (pki.root.certificate,)).ok
-    for name, (text, changed) in SIGNED_SPOTS.items():
+    method = SIGNATURE_METHODS[curve.name]  # the hash of the curve's strength, as ES256/384/512
+    assert method in sealed and b"ecdsa-sha" in method
+    other = b"ecdsa-sha256" if method != b"ecdsa-sha256" else b"ecdsa-sha384"
+    for name, (text, changed) in {**SIGNED_SPOTS, "signature-method": (method, other)}.items():
         assert text in sealed, name
         edited = sealed.replace(text, changed, 1)
         assert not xmlsec1_verifies(edited, pki.root.certificate, tmp_path, xmlsec1), name

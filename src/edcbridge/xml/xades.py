@@ -3,7 +3,8 @@
 The seal has the shape of the EC's sealed credentials (ETSI EN 319 132-1 baseline):
 
 * ``ds:Signature`` is the last child of the credential's ``<proof>``;
-* exclusive canonicalisation, RSA-SHA256 (ECDSA-SHA256 for an EC key), SHA-256 digests;
+* exclusive canonicalisation, RSA-SHA256 (for an EC key ECDSA with SHA-256, -384 or -512
+  after its curve), SHA-256 digests;
 * reference 1 is the whole document (``URI=""``) with the enveloped-signature transform, which
   libxmlsec1 and the EU DSS both accept; reference 2 is the signed properties;
 * ``KeyInfo`` holds the seal certificate and its intermediates (not the root);
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import xmlsec
 from cryptography import x509
@@ -105,9 +107,7 @@ class XadesSealer:
         moment = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         token = secrets.token_hex(16)
         sig_id, props_id, ref_id = f"id-{token}", f"xades-id-{token}", f"r-id-{token}-1"
-        method = (xmlsec.constants.TransformEcdsaSha256
-                  if isinstance(self.seal.private_key, ec.EllipticCurvePrivateKey)
-                  else xmlsec.constants.TransformRsaSha256)
+        method = _signature_method(self.seal.private_key)
         signature = xmlsec.template.create(root, xmlsec.constants.TransformExclC14N, method,
                                            id=sig_id, ns="ds")
         proof.append(signature)
@@ -195,6 +195,16 @@ def _add_signature_timestamp(signature: etree._Element, tsa: TsaClient) -> None:
 
 XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
+def _signature_method(key: object) -> Any:
+    """RSA-SHA256, or ECDSA with the hash of the curve's strength (SHA-256 for P-256, SHA-384
+    for P-384, SHA-512 for P-521), as JAdES ES256/ES384/ES512 pair them."""
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return xmlsec.constants.TransformRsaSha256
+    return {384: xmlsec.constants.TransformEcdsaSha384,
+            521: xmlsec.constants.TransformEcdsaSha512}.get(key.curve.key_size,
+                                                           xmlsec.constants.TransformEcdsaSha256)
+
+
 _C = xmlsec.constants
 _C14N_METHODS = (_C.TransformExclC14N, _C.TransformExclC14NWithComments, _C.TransformInclC14N,
                  _C.TransformInclC14NWithComments, _C.TransformInclC14N11, _C.TransformInclC14N11WithComments)
