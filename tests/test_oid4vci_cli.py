@@ -39,7 +39,7 @@ def _png_width(path: Path) -> int:
 
 
 def test_register_adds_the_commands(cli: click.Group) -> None:
-    assert sorted(cli.commands) == ["offer", "serve", "upload-dc4eu"]
+    assert sorted(cli.commands) == ["offer", "revoke", "serve", "upload-dc4eu"]
 
 
 def test_offer_by_value_with_pin(cli: click.Group, exported: Exported) -> None:

@@ -87,7 +87,7 @@ _PROVIDERS: dict[str, Callable[[click.Group], None]] = {
     **dict.fromkeys(("inspect", "export-xml", "loq", "validate-xml", "verify-xml"),
                     _register_from("edcbridge.xml.cli")),
     "push": _register_from("edcbridge.deliver.cli"),
-    **dict.fromkeys(("serve", "offer", "upload-dc4eu"), _register_from("edcbridge.oid4vci.cli")),
+    **dict.fromkeys(("serve", "offer", "revoke", "upload-dc4eu"), _register_from("edcbridge.oid4vci.cli")),
     **dict.fromkeys(("preview", "badges", "ob3", "stack"), _register_from("edcbridge.preview.cli")),
 }
 

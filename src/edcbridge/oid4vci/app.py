@@ -12,6 +12,7 @@ POST    /token                                      pre-authorized code -> acces
 POST    /nonce                                      a fresh c_nonce
 POST    /credential                                 the credential
 POST    /notification                               the wallet's notification
+GET     /status/{number}                            a Token Status List (revocation)
 ======  ==========================================  ==================================
 
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 413
@@ -44,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.output import printable
@@ -155,6 +157,11 @@ def create_app(service: IssuerService) -> Starlette:
         await run_in_threadpool(service.notification, request.headers.get("authorization"), body)
         return Response(status_code=204)
 
+    async def status(request: Request) -> Response:
+        token = await run_in_threadpool(service.status_list_token, request.path_params["number"])
+        return Response(token, media_type=status_list.MEDIA_TYPE,
+                        headers={"Cache-Control": f"max-age={status_list.TTL}"})
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         error = "invalid_request" if status < 500 else "server_error"
@@ -175,6 +182,7 @@ def create_app(service: IssuerService) -> Starlette:
         Route("/nonce", _guarded(nonce), methods=["POST"]),
         Route("/credential", _guarded(credential), methods=["POST"]),
         Route("/notification", _guarded(notification), methods=["POST"]),
+        Route("/status/{number}", _guarded(status), methods=["GET"]),
     ]
     routes: list[BaseRoute] = list(api)  # as the issuer's root, or behind a proxy that strips its path
     prefix = urlsplit(service.issuer).path.rstrip("/")

@@ -472,7 +472,59 @@ def upload_dc4eu(
         raise SystemExit(1)
 
 
+@click.command()
+@click.argument("awards", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The export folder whose issuer ('edcbridge serve') issued the credentials.",
+)
+def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
+    """Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a
+    unique award id).
+
+    Their entries in the issuer's Token Status List become invalid at once; verifiers that
+    fetch the list (at most TTL seconds old) refuse them. Sealed EDC files are not covered:
+    they carry no status entry.
+    """
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+    from edcbridge.oid4vci.source import AwardSource
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        raise UsageProblem(f"{out_dir} holds no offers file ({OFFERS_NAME}): nothing was issued from it "
+                           "by 'edcbridge serve'; check --out")
+    try:
+        source = AwardSource(out_dir)
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+    store = OfferStore.for_folder(out_dir)
+    failed = 0
+    try:
+        for name in awards:
+            try:
+                key = source.resolve(name)
+            except Oid4vciError as exc:
+                click.echo(f"error: {exc}", err=True)
+                failed += 1
+                continue
+            changed, total = store.revoke(key)
+            if total == 0:
+                click.echo(f"error: {key}: no SD-JWT VC was issued for it, so there is nothing to revoke "
+                           "(an open offer can be left to expire)", err=True)
+                failed += 1
+            else:
+                click.echo(f"{key}: revoked ({total} credential{'s' if total > 1 else ''}"
+                           f"{'' if changed == total else f', {total - changed} already revoked'})")
+    finally:
+        store.close()
+    sys.exit(1 if failed else 0)
+
+
 def register(group: click.Group) -> None:
-    """Add ``serve``, ``offer`` and ``upload-dc4eu`` to the edcbridge command group."""
-    for command in (serve, offer, upload_dc4eu):
+    """Add ``serve``, ``offer``, ``revoke`` and ``upload-dc4eu`` to the edcbridge command group."""
+    for command in (serve, offer, revoke, upload_dc4eu):
         group.add_command(command)

@@ -42,7 +42,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from random import SystemRandom
 
+from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError
 
 OFFERS_NAME = ".edcbridge-offers.sqlite"
@@ -61,6 +63,11 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS spent_nonces (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS spent_nonces_expires ON spent_nonces (expires);
 CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS status_entries (
+    list INTEGER NOT NULL, idx INTEGER NOT NULL, award_key TEXT NOT NULL, offer_id TEXT NOT NULL,
+    status INTEGER NOT NULL DEFAULT 0, reserved REAL NOT NULL, changed REAL,
+    PRIMARY KEY (list, idx));
+CREATE INDEX IF NOT EXISTS status_entries_award ON status_entries (award_key);
 CREATE TABLE IF NOT EXISTS issued (
     offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
@@ -457,6 +464,44 @@ class OfferStore:
                 (event, description, self.clock(), offer_id, known, hashed),
             ).rowcount
         return changed == 1
+
+    # -- status list entries --------------------------------------------------------------
+
+    def reserve_status(self, award_key: str, offer_id: str) -> tuple[int, int]:
+        """A status list entry for a credential about to be issued: (list number, index), drawn
+        at random in the first list less than half used. An entry whose credential is then not
+        issued stays valid and unused."""
+        draw = SystemRandom()
+        with self._transaction() as db:
+            used = dict(db.execute("SELECT list, count(*) FROM status_entries GROUP BY list").fetchall())
+            number = next((n for n in sorted(used) if used[n] < status_list.OPEN_UNTIL),
+                          max(used, default=0) + 1)
+            while True:  # the list is less than half used: each draw is free with odds over 1/2
+                index = draw.randrange(status_list.LIST_SIZE)
+                if db.execute("INSERT OR IGNORE INTO status_entries "
+                              "(list, idx, award_key, offer_id, reserved) VALUES (?, ?, ?, ?, ?)",
+                              (number, index, award_key, offer_id, self.clock())).rowcount:
+                    return number, index
+
+    def revoke(self, award_key: str) -> tuple[int, int]:
+        """Mark every credential issued for the award invalid, for good: (entries changed now,
+        entries of the award)."""
+        with self._transaction() as db:
+            total = db.execute("SELECT count(*) FROM status_entries WHERE award_key = ?",
+                               (award_key,)).fetchone()[0]
+            changed = db.execute("UPDATE status_entries SET status = ?, changed = ? WHERE award_key = ? "
+                                 "AND status != ?", (status_list.INVALID, self.clock(), award_key,
+                                                     status_list.INVALID)).rowcount
+        return changed, int(total)
+
+    def invalid_entries(self, number: int) -> list[int] | None:
+        """The invalid indices of a status list, or None when no credential uses that list."""
+        db = self._db()
+        if db.execute("SELECT 1 FROM status_entries WHERE list = ? LIMIT 1", (number,)).fetchone() is None:
+            return None
+        rows = db.execute("SELECT idx FROM status_entries WHERE list = ? AND status = ?",
+                          (number, status_list.INVALID))
+        return [index for (index,) in rows]
 
     # -- nonces ---------------------------------------------------------------------------
 

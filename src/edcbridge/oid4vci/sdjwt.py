@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
+from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.seal.certs import der_b64
 from edcbridge.seal.errors import CertificateError
@@ -191,19 +192,34 @@ class SdJwtIssuer:
         chain = (self.key.certificate, *self.key.intermediates)
         return {"alg": self.algorithm, "typ": TYP, "x5c": [der_b64(cert) for cert in chain]}
 
-    def issue(self, elm: dict[str, Any], holder_jwk: dict[str, Any], *, now: int) -> str:
-        """The issued form ``<issuer-signed JWT>~<disclosure>~...~`` (no key-binding JWT)."""
+    def issue(self, elm: dict[str, Any], holder_jwk: dict[str, Any], *, now: int,
+              status: tuple[str, int] | None = None) -> str:
+        """The issued form ``<issuer-signed JWT>~<disclosure>~...~`` (no key-binding JWT);
+        ``status``: the (list URI, index) of its Token Status List entry."""
         disclosures = Disclosures()
         document = dict(elm)
         if "credentialSubject" in document:
             document["credentialSubject"] = conceal_subjects(document["credentialSubject"], disclosures)
         payload: dict[str, Any] = {"iss": self.issuer, "iat": now, "vct": VCT, **validity_claims(elm)}
+        if status is not None:
+            payload["status"] = {"status_list": {"idx": status[1], "uri": status[0]}}
         payload |= {"cnf": {"jwk": holder_jwk}, "_sd_alg": SD_ALG, ELM_CLAIM: document}
-        header_b64 = b64url(json.dumps(self.header(), separators=(",", ":")).encode("utf-8"))
+        jwt = self._signed(self.header(), payload)
+        return "~".join([jwt, *disclosures.encoded, ""])
+
+    def status_list_token(self, uri: str, packed: bytes, *, now: int) -> str:
+        """The Status List Token at ``uri``: the list's bits, signed as the credentials are."""
+        header = {**self.header(), "typ": status_list.TOKEN_TYPE}
+        payload = {"sub": uri, "iat": now, "exp": now + 24 * 3600, "ttl": status_list.TTL,
+                   "status_list": {"bits": 1, "lst": status_list.encode(packed)}}
+        return self._signed(header, payload)
+
+    def _signed(self, header: dict[str, Any], payload: dict[str, Any]) -> str:
+        header_b64 = b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
         payload_b64 = b64url(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
         signature = b64url(sign(self.key.private_key, self.algorithm, signing_input))
-        return "~".join([f"{header_b64}.{payload_b64}.{signature}", *disclosures.encoded, ""])
+        return f"{header_b64}.{payload_b64}.{signature}"
 
 
 def _names_host(pattern: str, host: str) -> bool:

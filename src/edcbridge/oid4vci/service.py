@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import BearerTokenRequired, OAuthError, Oid4vciError
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
@@ -246,7 +247,9 @@ class IssuerService:
                 elm = award.document("edc")
                 self._check_issuer(elm)
                 self._spend_nonce(nonce)  # only now: a refusal above leaves the wallet its c_nonce
-                credential: Any = self.signer.issue(elm, holder, now=int(self.clock()))
+                number, index = self.offers.reserve_status(token.award_key, token.offer_id)
+                credential: Any = self.signer.issue(elm, holder, now=int(self.clock()),
+                                                    status=(status_list.list_uri(self.issuer, number), index))
             else:
                 if "proofs" in request or "proof" in request:
                     raise OAuthError(
@@ -265,6 +268,14 @@ class IssuerService:
             raise _already_issued(configuration)
         LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
+
+    def status_list_token(self, number: str) -> str:
+        """The Status List Token of list ``number`` (404 when no credential uses it)."""
+        invalid = self.offers.invalid_entries(int(number)) if number.isdigit() and len(number) < 10 else None
+        if invalid is None:
+            raise OAuthError(404, "invalid_request", "no status list at this address")
+        return self.signer.status_list_token(status_list.list_uri(self.issuer, int(number)),
+                                             status_list.pack(invalid), now=int(self.clock()))
 
     def _check_issuer(self, elm: dict[str, Any]) -> None:
         """The issuer signs only its own credentials: an export folder may hold other
