@@ -1,4 +1,5 @@
-"""Progress on stderr: a bar with rate and ETA on a terminal, a line every few seconds otherwise."""
+"""Progress on stderr: a bar with rate and ETA on a terminal, a line every few seconds otherwise
+(ever less often as a long run goes on)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any, TextIO
 
 _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
 _BAR = 24  # characters of the bar's picture, between its brackets
+_SETTLE = 2.0  # seconds of work before its pace is told (rate of a resumed run, ETA)
+_LOG_SLOWS_AFTER = 60.0  # seconds: then a log's lines come ever less often (every 2 min after 1 h)
 
 
 def _columns(stream: TextIO) -> int:
@@ -37,14 +40,19 @@ class Progress:
         self.drawn_width = 0  # its characters (what a terminal without escape sequences overwrites)
         self.ansi = os.environ.get("TERM", "") != "dumb"  # a dumb terminal shows "\x1b[K" as text
         self.first_work: float | None = None  # when the first record not skipped was reported
+        self.skipped_after_work = 0  # rows skipped as done since then (a re-run of a changed file)
 
     def update(self, outcome: Any, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
         if self.first_work is None and status != "skipped":
             self.first_work = now
+        elif status == "skipped" and self.first_work is not None:
+            self.skipped_after_work += 1
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
+        if not self.tty and now - self.last < self.every * (now - self.started) / _LOG_SLOWS_AFTER:
+            return  # a long run's log: a line every 2 s for an hour made 1,800 of them
         self.last = now
         self._print(now)
 
@@ -61,7 +69,7 @@ class Progress:
     def _forms(self, now: float, final: bool) -> list[str]:
         seen = sum(self.counts.values())
         elapsed = max(now - self.started, 1e-9)
-        rate = self._rate(now, seen, elapsed)
+        rate = self._rate(now, seen, elapsed, final)
         tail = f"{rate:.1f}/s, {self.counts['failed']} failed, {self.counts['skipped']} skipped"
         if not self.total:
             return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
@@ -73,22 +81,33 @@ class Progress:
         return [f"[{bar}] {count} {tail}, {end}", f"{count} {tail}, {end}",
                 f"{count} {self.counts['failed']} failed, {end}", f"{count} {end}", count]
 
-    def _rate(self, now: float, seen: int, elapsed: float) -> float:
+    def _rate(self, now: float, seen: int, elapsed: float, final: bool = False) -> float:
         """Records a second: of those worked on, once some are (a resumed run skips thousands
         of done rows a second, which is not the pace of the run)."""
         worked = seen - self.counts.get("skipped", 0)
-        if not self.counts.get("skipped") or self.first_work is None or worked < 2 or now <= self.first_work:
-            return seen / elapsed
-        return (worked - 1) / (now - self.first_work)  # the first marks the start
+        pace = self._pace(now, worked, final) if self.counts.get("skipped") else None
+        return seen / elapsed if pace is None else 1 / pace
 
     def _eta(self, now: float, seen: int) -> str:
-        """The time the rows left take at the pace of the records worked on so far: rows skipped
-        as done (a resumed run starts with thousands of them a second) say nothing of it."""
+        """The time the rows left take at the pace of the rows since the first record worked on:
+        rows skipped as done before it (a resumed run starts with thousands of them a second)
+        say nothing of it; those skipped among the records worked on since are part of it."""
         worked = seen - self.counts.get("skipped", 0)
-        if self.total is None or self.first_work is None or worked < 2 or now <= self.first_work:
+        pace = self._pace(now, worked + self.skipped_after_work)
+        if self.total is None or pace is None or worked < 2:
             return "--:--"
-        pace = (now - self.first_work) / (worked - 1)  # the first marks the start
         return _clock(max(self.total - seen, 0) * pace)
+
+    def _pace(self, now: float, rows: int, final: bool = False) -> float | None:
+        """Seconds a row, over the ``rows`` reported since the first record worked on, once the
+        work has gone on for ``_SETTLE`` seconds (or the run is over); None before. Results
+        come in bursts (one per journal commit, the first often a single record): two records
+        a moment apart would give an ETA of hours."""
+        if self.first_work is None or rows < 2 or now <= self.first_work:
+            return None
+        if not final and now - self.first_work < _SETTLE:
+            return None
+        return (now - self.first_work) / (rows - 1)  # the first marks the start
 
     def _print(self, now: float, final: bool = False) -> None:
         if not self.tty:

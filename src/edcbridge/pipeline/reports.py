@@ -220,8 +220,8 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
                    for k, v in summary.items() if not isinstance(v, dict | list) and v is not None)
     stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
                      f"</td><td>{seconds}</td></tr>" for stage, seconds in summary["seconds"].items())
-    failed = "".join(f"<tr><td>{esc(f)}</td><td>{r}</td><td>{esc(a)}</td><td><pre>{esc(e)}</pre></td></tr>"
-                     for f, r, a, e in failures)
+    failed = "".join(f"<tr><td>{esc(f)}</td><td>{r or ''}</td><td>{esc(a)}</td>"  # row 0: a file's error
+                     f"<td><pre>{esc(e)}</pre></td></tr>" for f, r, a, e in failures)
     listed = summary["failed"] + summary["file_errors"]  # the table lists both
     more = "" if listed <= len(failures) else \
         f"<p>{listed - len(failures)} more failures: see report.csv.</p>"
@@ -238,6 +238,7 @@ pre{{white-space:pre-wrap;margin:0}}
 </style>
 </head><body><main>
 <h1>edcbridge run report</h1>
+<p><strong>{esc(run_verdict(summary))}</strong></p>
 <h2>Summary</h2><table>{rows}</table>
 <h2>Stages</h2><table><tr><th scope="col">stage</th><th scope="col">failed</th>
 <th scope="col">seconds (all workers)</th></tr>{stages}</table>
@@ -246,6 +247,37 @@ pre{{white-space:pre-wrap;margin:0}}
  '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{notes}{deliveries}
 </main></body></html>
 """
+
+
+_AGAIN = "run the same command again (what is done is skipped)"
+
+
+def run_verdict(summary: dict[str, Any]) -> str:
+    """The run in one sentence, for the top of report.html: whether it went through the input,
+    and what to do next."""
+    problems = _problems(summary)
+    if summary["aborted"]:
+        return f"The run stopped on an error ({summary['aborted']}): the records listed were " \
+               f"handled, the rest not read; fix the cause, then {_AGAIN}."
+    if summary["interrupted"]:
+        return f"The run was interrupted (Ctrl-C): the records listed were handled, the rest not " \
+               f"read; {_AGAIN}."
+    if summary["stopped_early"]:
+        return f"The run stopped after too many failures in a row (--fail-fast): {problems}; the " \
+               f"rows after the last one listed were not read. Correct the input, then {_AGAIN}."
+    if problems:
+        return f"Not everything went through: {problems}. Correct what the failures below name, " \
+               f"then {_AGAIN}."
+    return f"All {summary['ok']} records are done ({summary['done']} in this run, " \
+           f"{summary['skipped']} skipped as done earlier)."
+
+
+def _problems(summary: dict[str, Any]) -> str:
+    """What failed, counted: records, files read only part way, deliveries."""
+    counts = ((summary["failed"], "record(s) failed"),
+              (summary["file_errors"], "file(s) could not be read to the end"),
+              (summary["delivery_failed"], "delivery(ies) failed"))
+    return ", ".join(f"{count} {what}" for count, what in counts if count)
 
 
 def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:

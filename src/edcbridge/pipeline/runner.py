@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
-from edcbridge.load.tabular import sep_line
+from edcbridge.load.tabular import TITLE_ROWS, sep_line
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -111,6 +112,7 @@ def catalogue_digests(catalogue: Catalogue) -> dict[str, str]:
 
 _TABULAR = (".csv", ".tsv", ".txt")
 _EMPTY_ROW = b" \t\r\n,;\""  # a line of these alone is a row the reader skips (Excel ends with some)
+_EMPTY_TEXT = _EMPTY_ROW.decode() + "\ufeff"
 
 
 def count_rows(path: Path) -> int | None:
@@ -131,9 +133,33 @@ def count_rows(path: Path) -> int | None:
     except OSError:
         return None
     if suffix in _TABULAR:
-        excel_sep = sep_line(start.decode("utf-8", "replace")) is not None  # read as the reader does
-        lines -= 1 + excel_sep  # the header, and Excel's sep= line
+        sample = start.decode("utf-8", "replace")
+        excel_sep = sep_line(sample) is not None  # read as the reader does
+        lines -= 1 + excel_sep + _title_rows(sample, excel_sep)  # the header, sep= and titles
     return max(lines, 0)
+
+
+_CELL_SEPARATORS = re.compile(r"[,;\t]")
+
+
+def _title_rows(sample: str, excel_sep: bool) -> int:
+    """Rows of one filled cell above the header (a title such as "Graduation 2025 - awards"),
+    which the reader passes over when the column names follow within TITLE_ROWS rows: no awards."""
+    lines = sample.split("\n")[excel_sep:]
+    first = next((index for index, line in enumerate(lines) if _filled_cells(line)), None)
+    if first is None or _filled_cells(lines[first]) != 1:
+        return 0
+    titles = 1
+    for line in lines[first + 1:first + 1 + TITLE_ROWS]:
+        filled = _filled_cells(line)
+        if filled > 1:
+            return titles  # the header
+        titles += filled  # a blank row is no row of the count either
+    return 0  # no header below: the reader takes the first row as the header
+
+
+def _filled_cells(line: str) -> int:
+    return sum(1 for cell in _CELL_SEPARATORS.split(line) if cell.strip(_EMPTY_TEXT))
 
 
 def _records(lines: Iterable[bytes]) -> int:

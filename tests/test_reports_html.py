@@ -1,0 +1,99 @@
+"""report.html for the clerk who opens it: the first line says whether the run went through
+its input and what to do next; the page needs nothing from the network and shows record
+content as text."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from edcbridge.pipeline.reports import ReportWriter, render_html, summary_data
+from edcbridge.pipeline.runner import RunResult
+from edcbridge.pipeline.worker import Outcome
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.strong: list[str] = []
+        self.cells: list[str] = []
+        self.links: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in = tag if tag in ("strong", "td") else self._in
+        if tag == "td":
+            self.cells.append("")
+        self.links += [value or "" for name, value in attrs if name in ("src", "href")]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "strong":
+            self.strong.append(data)
+        elif self._in == "td":
+            self.cells[-1] += data
+
+
+def _page(text: str) -> _Text:
+    page = _Text()
+    page.feed(text)
+    page.close()
+    return page
+
+
+def _verdict(result: RunResult) -> str:
+    return "".join(_page(render_html(summary_data(result), [], [])).strong)
+
+
+@pytest.mark.parametrize(("result", "words"), [
+    (RunResult(done=3, skipped=2), "All 5 records are done"),
+    (RunResult(done=3, failed=2), "2 record(s) failed"),
+    (RunResult(done=3, file_errors=1), "1 file(s) could not be read to the end"),
+    (RunResult(done=3, failed=3, stopped_early=True), "--fail-fast"),
+    (RunResult(done=3, interrupted=True), "interrupted (Ctrl-C)"),
+    (RunResult(done=3, aborted="OSError: [Errno 5] Input/output error"), "Input/output error"),
+])
+def test_the_first_line_says_how_the_run_went(result: RunResult, words: str) -> None:
+    """A run stopped by --fail-fast or Ctrl-C was shown as a table row 'stopped_early True'
+    among eleven others: a clerk took the report for the whole batch."""
+    verdict = _verdict(result)
+    assert words in verdict
+    assert ("run the same command again" in verdict) == (words != "All 5 records are done")
+
+
+def test_a_run_that_stopped_does_not_say_all_is_done() -> None:
+    for stopped in (RunResult(done=3, interrupted=True), RunResult(done=3, stopped_early=True, failed=3),
+                    RunResult(done=3, aborted="OSError: disk full")):
+        assert "not read" in _verdict(stopped)
+
+
+def test_a_file_error_is_not_shown_as_row_0(tmp_path: Path) -> None:
+    """A file read only part way is an error of the whole file (row 0 in report.json)."""
+    writer = ReportWriter(tmp_path)
+    writer.write(Outcome("", "awards.csv", 0, "", "", "failed", "load", file_level=True,
+                         errors=["awards.csv: not UTF-8 (line 902)\n    fix: save the file as 'CSV UTF-8'"]),
+                 "file-error")
+    writer.close(RunResult(file_errors=1))
+    page = _page((tmp_path / "report.html").read_text("utf-8"))
+    failure = page.cells[-4:]
+    assert failure[0] == "awards.csv" and failure[1] == "" and failure[3].startswith("awards.csv: not UTF-8")
+
+
+def test_record_content_is_text_and_the_page_is_self_contained(tmp_path: Path) -> None:
+    award_id = "<script>alert('x')</script>\"\u202eexe.jpg"
+    writer = ReportWriter(tmp_path)
+    writer.write(Outcome("", "<b>awards</b>.csv", 3, award_id, "", "failed", "load",
+                         errors=[f"<b>awards</b>.csv:3: column 'given_name' = {award_id!r}\n    fix: x"]),
+                 "failed")
+    writer.close(RunResult(failed=1, notes=["<img src=https://example.org/x.png>"]))
+    text = (tmp_path / "report.html").read_text("utf-8")
+    page = _page(text)
+    assert page.links == []  # nothing fetched: no script, image, style sheet or font
+    assert not re.search(r"<(script|img|b)\b", text) and "\u202e" not in text
+    assert "<script>alert('x')</script>\"\\u202eexe.jpg" in page.cells

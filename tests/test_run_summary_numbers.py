@@ -1,0 +1,83 @@
+"""The numbers of a run agree: the progress bar's total is the award rows the reader gives,
+and the summary on stderr counts what report.csv, report.json and report.html list."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.pipeline.runner import count_rows
+from tests.test_pipeline import _awards
+
+CATALOGUE = Path(__file__).parent.parent / "fixtures" / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+@pytest.mark.parametrize("title", ["Graduation 2025 - awards\n\n", "Graduation 2025 - awards,,,,,,\n",
+                                   "sep=,\nGraduation 2025\nFaculty of Medicine\n"])
+def test_a_title_above_the_header_is_no_row_of_the_count(tmp_path: Path, title: str) -> None:
+    """A title row (merged across the columns, or one cell) is passed over by the reader: the
+    bar counting it ended at 4/5 for a file of four awards."""
+    titled = tmp_path / "titled.csv"
+    titled.write_text(title + _awards(tmp_path / "plain.csv", 4).read_text("utf-8"), "utf-8")
+    rows = list(iter_awards(titled, load_catalogue(CATALOGUE)))
+    assert len(rows) == 4 and all(row.award is not None for row in rows)
+    assert count_rows(titled) == 4
+
+
+def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
+    single = tmp_path / "single.csv"
+    single.write_text("award_id\nA-1\nA-2\n", "utf-8")
+    assert count_rows(single) == 2
+
+
+def test_the_summary_counts_what_the_reports_list(env: None, tmp_path: Path) -> None:
+    """Two files, rows that fail to load among those done: the line on stderr, report.json,
+    report.csv and report.html give the same counts, and they add up to the rows read."""
+    good = _awards(tmp_path / "good.csv", 6)
+    lines = good.read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace("IMP-MC-", "NOPE-MC-")  # an unknown specification
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], *[line.replace("SYN-", "BAD-") for line in lines[1:4]]]) + "\n",
+                   "utf-8")
+    good.write_text("\n".join(lines) + "\n", "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(good), str(bad), "-c", str(CATALOGUE), "-o", str(out),
+                                       "-j", "1"])
+    assert result.exit_code == 1, result.output
+    said = re.search(r"(\d+) done, (\d+) skipped, (\d+) failed", result.stderr)
+    assert said is not None, result.stderr
+    done, skipped, failed = (int(n) for n in said.groups())
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["done"], report["skipped"], report["failed"]) == (done, skipped, failed)
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        statuses = Counter(row["status"] for row in csv.DictReader(handle))
+    assert statuses == Counter({"done": done, "failed": failed})
+    assert done + failed == 9 and failed == 2  # six rows and three: one bad in each
+    assert Counter(r["status"] for r in report["records"]) == statuses
+    page = (out / "report.html").read_text("utf-8")
+    assert f"<th scope='row'>done</th><td>{done}</td>" in page
+    assert f"<th scope='row'>failed</th><td>{failed}</td>" in page
+
+
+def test_a_title_far_above_the_column_names_is_read_as_the_header(tmp_path: Path) -> None:
+    """Past TITLE_ROWS rows the reader no longer looks for the column names: the title is the
+    header, every award row a row of the count."""
+    far = tmp_path / "far.csv"
+    awards = _awards(tmp_path / "plain.csv", 3).read_text("utf-8")
+    far.write_text("Graduation 2025\n\n\n\n\n" + awards, "utf-8")
+    rows = [row for row in iter_awards(far, load_catalogue(CATALOGUE)) if not row.file_level]
+    assert len(rows) == 4 and all(row.award is None for row in rows)  # column names, three awards
+    assert count_rows(far) == 4
