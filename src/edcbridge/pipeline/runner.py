@@ -700,6 +700,9 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
         raise RunError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
     result.catalogue_files.append(str(outcome.path))
     result.notes += [f"{job.catalogue}: LOQ {f.render()}" for f in outcome.findings]
+    if options.seal is not None:  # the run seals: say that this file is not, and why
+        result.notes.append(f"{job.catalogue}: {outcome.path.name} (LOQ) is not sealed: the official "
+                            "loq.xsd has no place for a signature; registers take it as it is")
 
 
 class ReportsNotWritten(Exception):
