@@ -15,26 +15,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
-from edcbridge.model import Award, Catalogue
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
-from edcbridge.xml import edc12
 from edcbridge.xml.verify import verify_bytes
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool
 from tests.xml_support import (
+    C14N_10,
+    C14N_11,
     DS,
     ENVELOPED,
     EXC_C14N,
     SealShape,
-    fixture_awards,
+    imperial_edc_xml,
     seal_template,
     xmlsec1_sign,
     xmlsec1_verifies,
 )
 
-C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
 MORE = "http://www.w3.org/2001/04/xmldsig-more#"
 SHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
@@ -43,9 +41,7 @@ RSA_PSS_SHA256 = "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"
 
 @pytest.fixture(scope="module")
 def plain(fixture_sets: list[tuple[Path, list[Path]]]) -> bytes:
-    _, award, catalogue = next(item for item in fixture_awards(fixture_sets) if item[0] == "imperial")
-    assert isinstance(award, Award) and isinstance(catalogue, Catalogue)
-    return edc12.serialise(edc12.to_edc_xml(award, catalogue))
+    return imperial_edc_xml(fixture_sets)
 
 
 @pytest.fixture(scope="module")

@@ -14,34 +14,29 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from edcbridge.model import Award, Catalogue
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.tsa import TsaClient
-from edcbridge.xml import edc12
 from edcbridge.xml.verify import verify_bytes
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool
 from tests.xml_support import (
+    C14N_10,
+    C14N_11,
     DS,
     EXC_C14N,
     XADES,
     SealShape,
-    fixture_awards,
+    imperial_edc_xml,
     seal_template,
     xmlsec1_sign,
     xmlsec1_verifies,
 )
 
-C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
-
 
 @pytest.fixture(scope="module")
 def plain(fixture_sets: list[tuple[Path, list[Path]]]) -> bytes:
-    _, award, catalogue = next(item for item in fixture_awards(fixture_sets) if item[0] == "imperial")
-    assert isinstance(award, Award) and isinstance(catalogue, Catalogue)
-    return edc12.serialise(edc12.to_edc_xml(award, catalogue))
+    return imperial_edc_xml(fixture_sets)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from edcbridge import vocab
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.mapping.edc import languages_of, valid_until
 from edcbridge.model import Award, Catalogue, Organisation, Specification
+from edcbridge.xml import edc12
 from edcbridge.xml.edc12 import xml_languages
 
 
@@ -225,3 +226,13 @@ def xmlsec1_verifies(data: bytes, root: x509.Certificate, folder: Path, xmlsec1:
     command = [xmlsec1, "--verify", *XMLSEC1_ID_ATTR, "--trusted-pem", str(folder / "root.pem"),
                str(folder / "check.xml")]
     return subprocess.run(command, capture_output=True, timeout=60).returncode == 0
+
+
+C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
+
+
+def imperial_edc_xml(sets: list[tuple[Path, list[Path]]]) -> bytes:
+    """The first imperial fixture award as unsealed EDC XML 1.2."""
+    _, award, catalogue = next(item for item in fixture_awards(sets) if item[0] == "imperial")
+    return edc12.serialise(edc12.to_edc_xml(award, catalogue))
