@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,26 +21,60 @@ def with_source(path: Path, exc: Exception) -> str:
 
 
 def unwrap(doc: Any) -> tuple[dict[str, Any], str]:
-    """The credential inside a JAdES JSON seal or an EDCI upload wrapper, and its form."""
-    if isinstance(doc, dict) and isinstance(doc.get("payload"), str) and "signatures" in doc:
-        try:
-            inner = json.loads(doc["payload"])
-        except json.JSONDecodeError as exc:
-            raise NotACredential(f"JAdES payload is not JSON: {exc.msg}") from None
-        except RecursionError:
-            raise NotACredential(f"JAdES payload nested deeper than {MAX_DEPTH} levels") from None
-        return _check(inner), "jades"
+    """The credential inside a JAdES JSON seal or an EDCI upload wrapper, and its form.
+
+    JAdES comes in the general JSON serialisation (``signatures``, as the EC's issuer writes it)
+    or the flattened one (one ``signature``), with the payload unencoded (``b64`` false) or in
+    base64url.
+    """
+    if _is_jws_json(doc):
+        if not doc["payload"].strip():
+            raise NotACredential("a JAdES seal with a detached payload: the credential is not in "
+                                 "this file; give the sealed credential with its payload")
+        return _check(_json_payload(_payload_text(doc["payload"]))), "jades"
     if isinstance(doc, dict) and set(doc) == {"credential"} and isinstance(doc["credential"], dict):
         return _check(doc["credential"]), "upload-wrapper"
     return _check(doc), "plain"
+
+
+def _is_jws_json(doc: Any) -> bool:
+    return (isinstance(doc, dict) and isinstance(doc.get("payload"), str) and "@context" not in doc
+            and ("signatures" in doc or "signature" in doc))
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _payload_text(payload: str) -> str:
+    """The payload as JSON text: unencoded as it is, base64url decoded (``b64`` true)."""
+    if payload.lstrip().startswith("{") or not _BASE64URL.fullmatch(payload):
+        return payload
+    try:
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return payload
+
+
+def _json_payload(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotACredential(f"JAdES payload is not JSON: {exc.msg}; the seal holds no "
+                             "credential edcbridge can read") from None
+    except RecursionError:
+        raise NotACredential(f"JAdES payload nested deeper than {MAX_DEPTH} levels") from None
 
 
 MAX_DEPTH = 64  # an EDC nests about 15 levels; far deeper is an attack on recursive readers
 
 
 def _check(doc: Any) -> dict[str, Any]:
+    if isinstance(doc, list):
+        raise NotACredential(f"a JSON array of {len(doc)} values, not one credential: give each "
+                             "credential in a file of its own")
     if not isinstance(doc, dict) or "@context" not in doc:
-        raise NotACredential("no JSON-LD @context: not an EDC JSON-LD credential")
+        raise NotACredential("no JSON-LD @context at the top: not an EDC JSON-LD credential, an "
+                             'upload wrapper {"credential": ...} or a JAdES-sealed credential')
     if nested_too_deep(doc):
         raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential")
     return doc
@@ -62,17 +98,48 @@ def parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+                             f"{SAVE_AS_JSON}") from None
     except RecursionError:
         raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential") from None
 
 
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+SAVE_AS_JSON = "save it as UTF-8 JSON (an EDC JSON-LD credential, plain, upload wrapper or JAdES-sealed)"
+
+
 def read_credential(path: Path) -> tuple[dict[str, Any], str]:
+    """The credential in a file and its form; NotACredential says why there is none.
+
+    JSON may be UTF-8 (with or without byte-order mark), UTF-16 or UTF-32 (RFC 4627 section 3),
+    as Windows editors save "Unicode" text; a compact JAdES (``header.payload.signature``) is read
+    too.
+    """
+    text = decode_json_bytes(path.read_bytes())
     try:
-        text = path.read_text("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NotACredential("not UTF-8 text") from None
-    return unwrap(parse_json(text))
+        document = parse_json(text)
+    except NotACredential:
+        compact = text.strip()
+        if not _COMPACT_JWS.fullmatch(compact):
+            raise
+        _header, payload, signature = compact.split(".")
+        document = {"payload": payload, "signature": signature}
+    return unwrap(document)
+
+
+def decode_json_bytes(data: bytes) -> str:
+    """JSON text in any of the encodings JSON allows, or NotACredential naming the bad byte."""
+    if not data.strip():
+        raise NotACredential(f"the file is empty; {SAVE_AS_JSON}")
+    encoding = json.detect_encoding(data)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if not encoding.startswith("utf-8"):
+            raise NotACredential(f"not {encoding.upper()} text (byte {exc.start}); {SAVE_AS_JSON}") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise NotACredential(f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; a "
+                             f"Windows-1252 or Latin-1 file?): {SAVE_AS_JSON}") from None
 
 
 def as_list(value: Any) -> list[Any]:

@@ -62,14 +62,59 @@ def to_nquads(doc: dict[str, Any], store: SchemaStore) -> str:
     return to_nquads_pyld(doc, store)
 
 
+class DocumentTooLarge(OfflineContextError):
+    """An array too long for the full JSON-LD processor, whose time grows with its square."""
+
+
+# pyld compares each value of a property with every value before it: 2,000 values take about a
+# second, 300,000 would take hours. EDCs hold tens (a transcript a few hundred).
+MAX_ARRAY_VALUES = 2000
+TOO_LARGE_FIX = ("check that the file is the credential meant: an EDC holds tens of values in one "
+                 "array, a transcript a few hundred")
+
+
 def to_nquads_pyld(doc: dict[str, Any], store: SchemaStore) -> str:
-    """The document's RDF as N-Quads by the full JSON-LD processor."""
+    """The document's RDF as N-Quads by the full JSON-LD processor.
+
+    Raises :class:`DocumentTooLarge` rather than running for hours on a huge array.
+    """
+    too_long = longest_array(doc, MAX_ARRAY_VALUES)
+    if too_long is not None:
+        path, count = too_long
+        raise DocumentTooLarge(f"the array at {path} holds {count} values, more than the "
+                               f"{MAX_ARRAY_VALUES} edcbridge reads in one array (JSON-LD "
+                               "processing time grows with the square of it)")
     try:
         result = jsonld.to_rdf(doc, {"format": "application/n-quads",
                                      "documentLoader": document_loader(store)})
     except (jsonld.JsonLdError, ValueError) as exc:  # pyld raises ValueError for a relative IRI
         raise OfflineContextError(_explain(exc)) from None
     return str(result)
+
+
+def longest_array(doc: Any, limit: int) -> tuple[str, int] | None:
+    """The JSON path and length of an array longer than ``limit``, if any (paths are made only
+    once one is found: the plain walk is what every document pays)."""
+    todo: list[Any] = [doc]
+    while todo:
+        value = todo.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, list) and len(value) > limit:
+            return _path_of(doc, value), len(value)
+        todo += [child for child in children if isinstance(child, dict | list)]
+    return None
+
+
+def _path_of(doc: Any, target: list[Any]) -> str:
+    todo: list[tuple[str, Any]] = [("$", doc)]
+    while todo:
+        path, value = todo.pop()
+        if value is target:
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        todo += [(f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]", child)
+                 for key, child in items if isinstance(child, dict | list)]
+    return "$"
 
 
 def _explain(exc: Exception) -> str:

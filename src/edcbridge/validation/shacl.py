@@ -16,7 +16,14 @@ from rdflib.namespace import RDF, SH
 
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.jsonld import CONTEXT_FIX, OfflineContextError, context_terms, to_nquads
+from edcbridge.validation.jsonld import (
+    CONTEXT_FIX,
+    TOO_LARGE_FIX,
+    DocumentTooLarge,
+    OfflineContextError,
+    context_terms,
+    to_nquads,
+)
 
 SHAPES = {
     "http://data.europa.eu/snb/model/ap/edc-generic-no-cv": ("EDC-generic-no-cv.ttl",),
@@ -50,8 +57,8 @@ def shapes_for(doc: dict[str, Any]) -> list[str]:
     """The shape profiles a credential declares in ``credentialSchema`` that we know."""
     schemas = doc.get("credentialSchema", [])
     items = schemas if isinstance(schemas, list) else [schemas]
-    keys = [s.get("id") for s in items if isinstance(s, dict) and s.get("id") in SHAPES]
-    return [k for k in keys if isinstance(k, str)] or [DEFAULT_SHAPES]
+    keys = [s["id"] for s in items if isinstance(s, dict) and isinstance(s.get("id"), str)]
+    return [k for k in keys if k in SHAPES] or [DEFAULT_SHAPES]
 
 
 def _node_paths(doc: Any, path: str, out: dict[str, str]) -> None:
@@ -78,8 +85,17 @@ _FIXES = {
     "ClassConstraintComponent": "{prop} must point to a node of the class the shape names",
     "DatatypeConstraintComponent": "write {prop} with the datatype the shape names (dates as "
                                    "YYYY-MM-DDThh:mm:ssZ)",
-    "NodeConstraintComponent": "{prop} must use a concept from the controlled vocabulary named in "
-                               "the message, with inScheme typed ConceptScheme",
+    "NodeConstraintComponent": "the node {prop} points to does not meet the shape the message names: "
+                               "the other findings on that node say what it lacks (for a concept of "
+                               "a controlled vocabulary, an inScheme typed ConceptScheme naming the "
+                               "scheme the shape requires)",
+    "NodeKindConstraintComponent": "write {prop} as the kind of value the message names: for sh:IRI a "
+                                   'node {{"id": ..., "type": ...}}, not a text or typed value',
+    "HasValueConstraintComponent": "give {prop} the value the message names (for inScheme, the IRI "
+                                   "of the vocabulary's concept scheme)",
+    "UniqueLangConstraintComponent": "give {prop} at most one text per language",
+    "OrConstraintComponent": "{prop} must be one of the alternatives the shape lists (a node of "
+                             "one of the classes it names)",
 }
 
 
@@ -92,6 +108,8 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     """Findings from the official shapes named by the document (default generic-full)."""
     try:
         nquads = to_nquads(doc, store)
+    except DocumentTooLarge as exc:
+        return [Finding("jsonld.too-large", "error", "$", str(exc), TOO_LARGE_FIX)]
     except OfflineContextError as exc:
         return [Finding("jsonld.error", "error", "@context", str(exc), CONTEXT_FIX)]
     data = rdflib.Dataset()
