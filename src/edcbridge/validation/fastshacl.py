@@ -26,7 +26,14 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.validation import nquads
 from edcbridge.validation.fast_rdf import shared_lines, trace
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.jsonld import CONTEXT_FIX, OfflineContextError, context_terms, to_nquads
+from edcbridge.validation.jsonld import (
+    CONTEXT_FIX,
+    TOO_LARGE_FIX,
+    DocumentTooLarge,
+    OfflineContextError,
+    context_terms,
+    to_nquads,
+)
 from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
 from edcbridge.validation.shacl import _FIXES, NOT_RDF, _node_paths, _term, shapes_for, shapes_graph
 from edcbridge.validation.shapes_compiled import (
@@ -76,6 +83,8 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = T
             return []
     try:
         text = converted.nquads() if converted is not None else to_nquads(doc, store)
+    except DocumentTooLarge as exc:
+        return [Finding("jsonld.too-large", "error", "$", str(exc), TOO_LARGE_FIX)]
     except OfflineContextError as exc:
         return [Finding("jsonld.error", "error", "@context", str(exc), CONTEXT_FIX)]
     try:

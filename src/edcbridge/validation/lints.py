@@ -103,6 +103,7 @@ class _Linter:
                     f"{key!r} is not defined by the document's contexts, so JSON-LD processing "
                     "drops it and no verifier sees it",
                     "check the spelling against the EDC context (terms are case-sensitive)"))
+                continue  # what is inside goes with it: one finding for the whole value
             if key in _LANGUAGE_MAPS:
                 if isinstance(value, dict):
                     self.languages(key, value)

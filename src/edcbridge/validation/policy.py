@@ -15,6 +15,7 @@ hours is more than N months only when it is longer than any N calendar months.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -275,7 +276,8 @@ def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
     """(EQF level, FHEQ/RQF level, problem) of a specification."""
     eqf, problem = None, None
     for level in _get(spec, "eqfLevel"):
-        iri = level.get("id", "") if isinstance(level, dict) else str(level)
+        raw = level.get("id", "") if isinstance(level, dict) else level
+        iri = raw if isinstance(raw, str) else json.dumps(raw)[:80]  # an id that is no text is no level
         match = _EQF.fullmatch(iri)
         if match:
             eqf = int(match.group(1))

@@ -31,12 +31,12 @@ SHAPES = {
         "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl"),
     "http://data.europa.eu/snb/model/ap/edc-accredited": (
         "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-accredited.ttl"),
-    "http://data.europa.eu/snb/model/ap/edc-diplomaSupplement": (
+    "http://data.europa.eu/snb/model/ap/edc-diploma-supplement": (
         "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-accredited.ttl",
         "EDC-diplomaSupplement.ttl"),
     "http://data.europa.eu/snb/model/ap/edc-converted": (
         "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-converted.ttl"),
-    "http://data.europa.eu/snb/model/ap/edc-issuedByMandate": (
+    "http://data.europa.eu/snb/model/ap/edc-issued-by-mandate": (
         "EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-issuedByMandate.ttl"),
 }
 DEFAULT_SHAPES = "http://data.europa.eu/snb/model/ap/edc-generic-full"
