@@ -1,12 +1,17 @@
 """The edcbridge command line. Data goes to stdout, people-facing messages to stderr.
 
-Exit codes: 0 success; 1 some records or documents failed; 2 usage error or unusable input.
+Exit codes: 0 success; 1 some records or documents failed; 2 usage error or unusable input;
+130 interrupted (Ctrl-C).
+
+Importing this module loads click and little else: each command imports what it needs when it
+runs, so `--help` answers at once and a Ctrl-C while starting meets the command's own handling.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,12 +21,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from edcbridge import __version__
-from edcbridge.load import CatalogueError, InputFileError
-from edcbridge.schemas import SchemaStore, SchemaStoreError, default_store, find_reference_dir
-from edcbridge.schemas.store import default_store_dir
 
 if TYPE_CHECKING:
     from edcbridge.pipeline.worker import Outcome
+    from edcbridge.schemas import SchemaStore
     from edcbridge.seal import IssuerIdentity
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -33,10 +36,47 @@ def _fatal(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def _interrupted(message: str = "interrupted; run the same command again") -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _echo_data(line: str | Path) -> None:
+    """Print a line of data on stdout. When the reader has gone (``| head``), the rest of the
+    data is dropped and the command goes on: the work is in the files written, not the listing."""
+    try:
+        click.echo(line)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # later lines, and the flush at exit, go nowhere
+        os.close(devnull)
+
+
+def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path | None) -> Path | None:
+    """Callback of an output folder option: the folder, or the nearest folder above it that
+    exists, must be one this user may write in; else a usage error (exit 2) before any work."""
+    if folder is None:
+        return None
+    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    if not existing.is_dir():
+        raise click.BadParameter(f"{folder} cannot be made: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"{folder} cannot be written: no permission to write in {existing}; "
+                                 "choose a folder of your own")
+    return folder
+
+
+def find_reference_dir() -> Path | None:
+    """The shared reference folder beside this checkout, if there is one."""
+    from edcbridge.schemas import find_reference_dir as find
+
+    return find()
+
+
 def _store(ebsi: bool = True) -> SchemaStore:
     """The schema store, with the JSON-LD files (and the EBSI schema when ``ebsi``) installed
     and intact; else exit 2 saying what to run."""
-    from edcbridge.schemas import install_remedy, manifest
+    from edcbridge.schemas import default_store, install_remedy, manifest
 
     store = default_store()
     states = store.check("jsonld", *(("ebsi",) if ebsi else ()))
@@ -58,6 +98,7 @@ def _store(ebsi: bool = True) -> SchemaStore:
 
 
 def _register_sealing(group: click.Group) -> None:
+    from edcbridge.schemas import default_store
     from edcbridge.seal.cli import register
     from edcbridge.sealing import credential_issuer_mismatch, format_check, issuer_identity
 
@@ -92,6 +133,18 @@ _PROVIDERS: dict[str, Callable[[click.Group], None]] = {
 }
 
 
+def _suggestion(name: str, known: list[str]) -> str:
+    """The hint after "No such command": the known names close to ``name``, as click words it."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known)
+    if not close:
+        return ""
+    if len(close) == 1:
+        return f" Did you mean {close[0]!r}?"
+    return f" (Did you mean one of: {', '.join(map(repr, close))}?)"
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_PROVIDERS})
@@ -101,14 +154,43 @@ class _LazyGroup(click.Group):
             _PROVIDERS[cmd_name](self)
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        known = self.list_commands(ctx)
+        if args and args[0] not in known and not args[0].startswith("-") and not ctx.resilient_parsing:
+            # click would suggest only the commands loaded so far, which is none of the lazy ones
+            ctx.fail(f"No such command {args[0]!r}.{_suggestion(args[0], known)}")
+        return super().resolve_command(ctx, args)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:  # while reading the command line: click would say "Aborted!", exit 1
+            _interrupted()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SchemaStoreError as exc:  # whichever command met it: no traceback, same remedy
-            _fatal(str(exc))
         except KeyboardInterrupt:  # before a command handles Ctrl-C itself (loading, checking input)
-            click.echo("interrupted; run the same command again", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _interrupted()
+        except click.Abort as exc:  # click turns Ctrl-C or Ctrl-D at a prompt (the seal password) into Abort
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                _interrupted()
+            if isinstance(exc.__context__, EOFError):  # no answer: a setup problem, not a failed record
+                _fatal("the input ended before the prompt was answered; give the password with "
+                       "--password-file FILE or EDCBRIDGE_SEAL_PASSWORD")
+            raise
+        except Exception as exc:
+            if _is_schema_store_error(exc):  # whichever command met it: no traceback, same remedy
+                _fatal(str(exc))
+            raise
+
+
+def _is_schema_store_error(exc: Exception) -> bool:
+    from edcbridge.schemas import SchemaStoreError  # loaded already by the command that raised it
+
+    return isinstance(exc, SchemaStoreError)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,8 +200,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("awards", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--catalogue", "-c", required=True, type=click.Path(path_type=Path),
+@click.argument("awards", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--catalogue", "-c", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Catalogue of specifications and organisations (YAML or JSON).")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Output folder: one sub-folder per format, the run report and the journal.")
@@ -138,7 +220,8 @@ def main() -> None:
               help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt).")
 @click.option("--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default=None,
               help="JAdES level (default: the highest the configured services allow).")
-@click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp authority URL.")
+@click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
+              help="RFC 3161 timestamp authority URL (else EDCBRIDGE_TSA_URL).")
 @click.option("--deliver-wallet", "wallet_url", envvar="EDCBRIDGE_WALLET_URL", metavar="URL",
               help="Then deposit each sealed credential in the learner's Europass wallet (by the "
                    "e-mail address in the awards file) through this wallet API; needs --seal.")
@@ -228,7 +311,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quie
 def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_url: str | None,
                   catalogue: Path) -> Any:
     """Load the seal once up front: a wrong password or an issuer mismatch stops the run here."""
-    from edcbridge.load import load_catalogue
+    from edcbridge.load import CatalogueError, InputFileError, load_catalogue
     from edcbridge.seal import SealError, read_password
     from edcbridge.sealing import SealFactory, check_issuer, check_timestamp_authority
 
@@ -260,6 +343,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     rows done or skipped as done."""
     import sqlite3
 
+    from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
     from edcbridge.pipeline.runner import ReportsNotWritten, RunError, count_rows
     from edcbridge.progress import Progress
@@ -275,7 +359,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
             if sys.stdout.isatty():  # the same terminal, most likely
                 progress.clear()
             for output in outcome.outputs.values():
-                click.echo(output["path"])
+                _echo_data(output["path"])
         elif status in ("failed", "file-error") and not quiet:
             progress.clear()
             for message in outcome.errors:
@@ -315,7 +399,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         sys.exit(EXIT_INTERRUPTED)
     progress.close()
     for path in result.catalogue_files:
-        click.echo(path)
+        _echo_data(path)
     if not quiet:
         for note in result.notes:
             click.echo(note, err=True)
@@ -407,8 +491,15 @@ def schemas() -> None:
 _STORE_HELP = "Store folder (default: EDCBRIDGE_SCHEMAS, ./xsd in a checkout, or a cache dir)."
 
 
+def _store_at(store_dir: Path | None) -> SchemaStore:
+    from edcbridge.schemas import SchemaStore
+    from edcbridge.schemas.store import default_store_dir
+
+    return SchemaStore(store_dir or default_store_dir())
+
+
 @schemas.command("install")
-@click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Folder holding the official files (same layout as the manifest).")
 @click.option("--download", is_flag=True, help="Download from the pinned official URLs.")
 @click.option("--mirror", help="With --download: fetch <MIRROR>/<path> instead.")
@@ -431,7 +522,7 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
             raise click.UsageError("no shared reference folder (../shared/reference) beside this "
                                    "checkout: give --from DIR (a copy of the official files) or "
                                    "--download")
-    store = SchemaStore(store_dir or default_store_dir())
+    store = _store_at(store_dir)
 
     def progress(path: str, state: str) -> None:  # each file as it ends: a download takes a while
         if state != "already present":
@@ -487,7 +578,7 @@ def schemas_status(as_json: bool, store_dir: Path | None) -> None:
             line += f"; installing fetches what is missing and replaces what was modified: {remedy}"
         return line
 
-    store = SchemaStore(store_dir or default_store_dir())
+    store = _store_at(store_dir)
     states = dict(store.check())
     if as_json:
         click.echo(json.dumps([{"path": e.path, "version": e.version, "licence": e.licence,
@@ -548,12 +639,17 @@ def _head(value: str) -> tuple[int, str]:
     return int(seq), digest.lower()
 
 
+def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The --head values, read while the command line is (so a wrong one is named by its option)."""
+    return [_head(value) for value in values]
+
+
 @audit.command("verify")
-@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--head", "heads", multiple=True, metavar="EVENT:SHA256",
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--head", "heads", multiple=True, metavar="EVENT:SHA256", callback=_heads,
               help="A head noted earlier (printed at the end of each run and in report.json): "
                    "events cut off after it are found. Repeatable.")
-def audit_verify(out_dir: Path, heads: tuple[str, ...]) -> None:
+def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
     The chain is recomputed, every record done must have its events, and the trail must hold
@@ -562,9 +658,8 @@ def audit_verify(out_dir: Path, heads: tuple[str, ...]) -> None:
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
     from edcbridge.pipeline.reports import reported_head
 
-    noted = [_head(h) for h in heads]
     reported = reported_head(out_dir)
-    check = verify_audit(out_dir / JOURNAL_NAME, tuple(noted + ([reported] if reported else [])))
+    check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads + ([reported] if reported else [])))
     for problem in check.problems:
         click.echo(f"BROKEN: {problem}", err=True)
     click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events, head {check.head}",
@@ -610,7 +705,8 @@ def policies() -> None:
 
 @main.command()
 @click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("demo-out"), show_default=True)
+              default=Path("demo-out"), show_default=True, callback=writable_folder,
+              help="Output folder: one sub-folder per format, the run reports and the journal.")
 @click.option("--fixtures", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder of fixture sets (default: the bundled fixtures).")
 def demo(out_dir: Path, fixtures: Path | None) -> None:
@@ -653,7 +749,7 @@ def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
                   for row in iter_awards(path, catalogue) if row.award is not None]
     outputs = write_badges(pairs, out_dir, key_for=lambda catalogue: keys[id(catalogue)].load().key)
     for path in outputs.written:  # stdout carries the paths of written files, as `badges` prints them
-        click.echo(path)
+        _echo_data(path)
     for name, problems in outputs.failed.items():
         for problem in problems:
             click.echo(f"{name}: {problem.render()}", err=True)

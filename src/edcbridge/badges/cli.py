@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from edcbridge.cli import writable_folder
+
 if TYPE_CHECKING:
     from edcbridge.model import Award, Catalogue
     from edcbridge.seal.keys import SealKey
@@ -93,6 +95,7 @@ def with_seal(command: Any) -> Any:
 @click.argument("awards", nargs=-1, required=True, type=_FILE)
 @click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              callback=writable_folder,
               help="Output folder: ob3/ (one per award) and clr/ (one per learner).")
 @click.option("--no-clr", is_flag=True, help="Only the Open Badges, no learner records.")
 @click.option("--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False),

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from edcbridge.cli import writable_folder
 from edcbridge.deliver.config import (
     CREDENTIAL_FORMATS,
     PASSWORD_ENV,
@@ -111,7 +112,8 @@ def _state_and_out(target: str, out_help: str = "") -> Callable[[Any], Any]:
     def apply(command: Any) -> Any:
         command = click.option(
             "--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path(),
-            show_default=True, help=out_help or f"Folder for {target}-results.json / .csv.")(command)
+            show_default=True, callback=writable_folder,
+            help=out_help or f"Folder for {target}-results.json / .csv.")(command)
         return click.option(
             "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
             help=f"State file (default: OUT/{target}-state.json).")(command)

@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
+from edcbridge.cli import writable_folder
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -53,6 +55,7 @@ def _language_codes(languages: Sequence[str]) -> tuple[str, ...]:
 @click.command("preview")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              callback=writable_folder,
               help="Folder for the pages (one .html, and .pdf with --pdf, per credential).")
 @click.option("--pdf", is_flag=True, help="Also print each page to PDF (needs headless Chromium).")
 @click.option("--verify-url", help="Verification link for the QR code; {id} is replaced by the "

@@ -98,15 +98,15 @@ def make_verify_command(format_check: FormatCheck | None = None,
             require_revocation=require_revocation,
             format_check=format_check,
         )
-        reports = [_jades_report(path, verify_file(path, options), bool(trusted), issuer_check)
-                   for path in files]
+        reports: list[_Report] = []
+        for path in files:  # each verdict as soon as it is known: a long batch shows its progress
+            reports.append(_jades_report(path, verify_file(path, options), bool(trusted), issuer_check))
+            if not as_json:
+                reports[-1].print()
         if as_json:
             click.echo(json.dumps([report.as_dict() for report in reports], indent=2, ensure_ascii=False))
-        else:
-            for report in reports:
-                report.print()
-            if len(reports) > 1:
-                click.echo(summary_line([report.outcome.verdict for report in reports]))
+        elif len(reports) > 1:
+            click.echo(summary_line([report.outcome.verdict for report in reports]))
         if not all(report.outcome.passed for report in reports):
             sys.exit(1)
 
@@ -443,7 +443,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
 
     @click.command("seal")
     @click.argument("files", nargs=-1, required=True, type=_FILE)
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Folder for the sealed files (made if missing).")
     @click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
     @click.option("--key", type=_FILE, help="PEM private key (with --cert).")
@@ -458,7 +458,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
         type=click.Choice([level.value for level in Level]),
         help="JAdES level; default: the highest the configured services allow.",
     )
-    @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", help="RFC 3161 timestamp URL.")
+    @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
+                  help="RFC 3161 timestamp URL (else EDCBRIDGE_TSA_URL).")
     @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float,
                   help="Seconds to wait for the timestamp authority.")
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
@@ -537,11 +538,12 @@ IssuerOf = Callable[[Path], IssuerIdentity]  # a catalogue file -> its issuer, a
 
 def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
     @click.command("dev-pki")
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder for the TEST PKI files (made if missing).")
     @click.option("--organisation", default="EDCBRIDGE TEST University", show_default=True)
     @click.option("--organisation-identifier", default="NTRBE-TEST0001", show_default=True)
     @click.option("--country", default="BE", show_default=True)
-    @click.option("--catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    @click.option("--catalogue", "-c", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Name the issuer of this catalogue (legal name, identifier, country), so that "
                        "'export --seal' accepts the TEST seal for it.")
     @click.option("--crl-url", help="CRL distribution point to write into the seal certificate.")
@@ -579,13 +581,18 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
                                      param_hint="--organisation")
         if catalogue is None and "TEST" not in organisation.upper():
             organisation = devpki.marked(organisation, " (TEST)")
-        files = devpki.generate_test_seal(
-            out_dir,
-            organisation=organisation,
-            organisation_identifier=organisation_identifier,
-            country=country.upper(),
-            crl_url=crl_url,
-        )
+        _check_out_dir(out_dir)
+        try:
+            files = devpki.generate_test_seal(
+                out_dir,
+                organisation=organisation,
+                organisation_identifier=organisation_identifier,
+                country=country.upper(),
+                crl_url=crl_url,
+            )
+        except OSError as exc:  # a disk full or a folder taken away meanwhile: one line, no traceback
+            raise _SetupUnusable(f"--out {out_dir}: the TEST PKI cannot be written "
+                                 f"({exc.strerror or exc}); choose another folder") from exc
         click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
         for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
             click.echo(str(path))

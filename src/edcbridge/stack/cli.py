@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
+from edcbridge.cli import writable_folder
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -77,9 +78,10 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
                                 "awards file lists several learners).")
 @click.option("--rules", "rules_file", type=_FILE, help="Rules file (YAML/JSON) overriding the "
                                                         "catalogue's derived rules.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Date the credit currency is judged on (default: today, UTC).")
 @click.option("--issue", "issue_dir", type=click.Path(path_type=Path, file_okay=False),
+              callback=writable_folder,
               help="When satisfied, issue the larger credential into DIR/edc/ "
                    "(and DIR/edc-sealed/ with --seal).")
 @click.option("--grade", help="Grade of the larger award, in the catalogue's primary language.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from edcbridge.cli import writable_folder
 from edcbridge.validation.findings import Finding, Report
 
 if TYPE_CHECKING:
@@ -120,8 +121,8 @@ def _seal_options(func: Any) -> Any:
         click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key)."),
         click.option("--password-file", type=_FILE,
                      help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD)."),
-        click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL",
-                     help="RFC 3161 timestamp URL: seals at XAdES B-T (else B-B)."),
+        click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
+                     help="RFC 3161 timestamp URL (else EDCBRIDGE_TSA_URL): seals at XAdES B-T (else B-B)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -132,6 +133,7 @@ def _seal_options(func: Any) -> Any:
 @click.argument("awards", nargs=-1, required=True, type=_FILE)
 @click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=writable_folder,
               help="Output folder: edc-xml/ goes here.")
 @_seal_options
 @click.option("--quiet", "-q", is_flag=True, help="No losses or summary on stderr.")
@@ -192,6 +194,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
 @click.command("loq")
 @click.argument("catalogue", type=_FILE)
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              callback=writable_folder,
               help="Output folder: loq/ goes here.")
 def loq_command(catalogue: Path, out_dir: Path) -> None:
     """Export CATALOGUE as an ELM 3.2 LOQ document (validated against loq.xsd) for a register."""
@@ -285,15 +288,16 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     trusted = read_trust_anchors(anchors)
     for note in anchor_notes(trusted):
         click.echo(f"note: {note}", err=True)
-    reports = [_xades_report(path, verify_file(path, trusted, require_trust=require_trust), bool(trusted))
-               for path in files]
+    reports: list[_XadesReport] = []
+    for path in files:  # each verdict as soon as it is known: a long batch shows its progress
+        result = verify_file(path, trusted, require_trust=require_trust)
+        reports.append(_xades_report(path, result, bool(trusted)))
+        if not as_json:
+            reports[-1].print()
     if as_json:
         click.echo(json.dumps([report.as_dict() for report in reports], ensure_ascii=False, indent=2))
-    else:
-        for report in reports:
-            report.print()
-        if len(reports) > 1:
-            click.echo(summary_line([report.outcome.verdict for report in reports]))
+    elif len(reports) > 1:
+        click.echo(summary_line([report.outcome.verdict for report in reports]))
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
 
 
