@@ -338,6 +338,9 @@ def _located(outcome: Outcome, message: str) -> str:
     return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
 
 
+MAX_SHOWN_FAILURES = 100  # failed records whose errors a run prints on stderr
+
+
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
@@ -351,6 +354,18 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     counts = [count_rows(path) for job in jobs for path in job.awards]
     total = None if None in counts else sum(c or 0 for c in counts)
     progress = Progress(total, enabled=not quiet)
+    failures = [0]  # records whose errors were, or would have been, shown
+
+    def show_errors(outcome: Any) -> None:
+        """The errors of the first failed records; after them one line points to the report
+        (50,000 rows failing on one cause must not print 100,000 lines to a terminal or mail)."""
+        failures[0] += 1
+        if failures[0] <= MAX_SHOWN_FAILURES:
+            for message in outcome.errors:
+                click.echo(_located(outcome, message), err=True)
+        elif failures[0] == MAX_SHOWN_FAILURES + 1:
+            click.echo(f"... more failed records are not shown here: every one is in "
+                       f"{options.out_dir / 'report.csv'}", err=True)
 
     def on_outcome(outcome: Any, status: str) -> None:
         if exported is not None and status in ("done", "skipped"):
@@ -362,8 +377,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
                 _echo_data(output["path"])
         elif status in ("failed", "file-error") and not quiet:
             progress.clear()
-            for message in outcome.errors:
-                click.echo(_located(outcome, message), err=True)
+            show_errors(outcome)
         if status != "file-error":  # the bar counts award rows
             progress.update(outcome, status)
 

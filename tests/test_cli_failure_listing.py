@@ -1,0 +1,50 @@
+"""A run with many failed records prints the errors of the first hundred, then one line saying
+where every one is: a whole file failing on one cause does not flood a terminal or a cron mail."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import MAX_SHOWN_FAILURES, main
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+def _awards(path: Path, failing: int) -> Path:
+    with (FIXTURES / "wales" / "awards.csv").open(encoding="utf-8", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(first))
+        writer.writeheader()
+        writer.writerow(first)
+        for index in range(failing):
+            writer.writerow({**first, "award_id": f"BAD-{index:04d}", "specification": "NO-SUCH-SPEC"})
+    return path
+
+
+@pytest.mark.parametrize("failing", [3, MAX_SHOWN_FAILURES + 40])
+def test_the_errors_of_the_first_failures_are_shown_then_the_report_named(env: None, tmp_path: Path,
+                                                                           failing: int) -> None:
+    awards = _awards(tmp_path / "awards.csv", failing)
+    out = tmp_path / "out"
+    catalogue = FIXTURES / "wales" / "catalogue.yaml"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(catalogue), "-o", str(out),
+                                       "--fail-fast", "1000"])  # every row is read
+    assert result.exit_code == 1, result.stderr
+    shown = {line.split(":")[1] for line in result.stderr.splitlines() if line.startswith(str(awards))}
+    assert len(shown) == min(failing, MAX_SHOWN_FAILURES)  # rows named in error lines
+    pointers = [line for line in result.stderr.splitlines() if "more failed records are not shown" in line]
+    assert len(pointers) == (1 if failing > MAX_SHOWN_FAILURES else 0)
+    if pointers:
+        assert str(out / "report.csv") in pointers[0]
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        failed = [row for row in csv.DictReader(handle) if row["status"] == "failed"]
+    assert len(failed) == failing  # the report keeps every one
