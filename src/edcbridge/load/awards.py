@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -252,6 +253,13 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
         errors.append(RecordError(file, number, names["grade"], None,
                                   f"{spec.code} is assessed, so the credential needs a grade",
                                   "fill in grade, e.g. Pass, Merit or 72/100"))
+    failed = failing_grade(award.grade)
+    if failed is not None:
+        errors.append(RecordError(file, number, names["grade"], failed,
+                                  "the grade says the learner did not pass, and a credential states "
+                                  "that the learner achieved it",
+                                  "leave failed attempts out of the export (or, if the learner "
+                                  "passed, correct the grade)"))
     language = vocab.concept("language", award.language).code if award.language else \
         vocab.concept("language", catalogue.primary_language).code
     if language not in spec.title:
@@ -261,6 +269,37 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
                                   f"add a {language!r} title to the specification or pick one "
                                   "of its languages"))
     return errors
+
+
+# Grades that say a learner did not pass, as student systems export them (compared without case,
+# accents or surrounding spaces): the ECTS grading scale's F and FX, and "fail" in the EU's
+# languages. A row with one is a failed attempt, not an award.
+FAILING_GRADES = frozenset({
+    "f", "fx", "fail", "failed", "not passed", "did not pass", "unsuccessful",  # en, ECTS scale
+    "nicht bestanden", "ungenugend",  # de
+    "echec", "echoue", "ajourne", "non admis", "insuffisant",  # fr
+    "suspenso", "insuficiente", "reprovado",  # es, pt
+    "non superato", "insufficiente", "respinto",  # it
+    "niet geslaagd", "onvoldoende", "gezakt",  # nl
+    "niezaliczone", "niedostateczny",  # pl
+    "neprospel", "nevyhovel",  # cs
+    "hylatty", "underkand", "ikke bestaet", "ikke bestatt",  # fi, sv, da, no
+    "elegtelen", "nem felelt meg", "respins", "nedovoljan", "nezadostno",  # hu, ro, hr, sl
+    "слаб", "слаб 2", "слаб (2)",  # bg
+})
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def failing_grade(grade: dict[str, str] | None) -> str | None:
+    """The grade text that says the learner failed, or None."""
+    for text in (grade or {}).values():
+        if _plain(text) in FAILING_GRADES:
+            return text
+    return None
 
 
 YEARS_AHEAD = 5  # how far after today an awarding date (or issued) may be
@@ -296,14 +335,19 @@ WARN_DAYS_AHEAD = 366  # an awarding date further ahead than this is likely a ye
 
 
 def _ahead_of_today(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
-    """An awarding date over a year ahead, but not so far as to be refused: a file may be
-    prepared before the ceremony, and 2027 may be a typing error for 2026."""
+    """An awarding date after today, but not so far as to be refused: the credential is valid
+    only from that date, so wallets and verifiers call it not yet valid until then. A file may
+    be prepared before the ceremony; over a year ahead, 2027 is more likely a typing error."""
     days = (award.awarding_date - dt.datetime.now(dt.UTC).date()).days
-    if days <= WARN_DAYS_AHEAD:
+    if days <= 0:
         return []
+    if days <= WARN_DAYS_AHEAD:
+        fix = ("right for a file prepared before the ceremony; otherwise correct the date: "
+               "verifiers call the credential not yet valid until then")
+    else:
+        fix = "check the year; the credential will state this date and is not valid before it"
     return [RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
-                        f"awarding_date is {days} days after today",
-                        "check the year; the credential will state this date")]
+                        f"awarding_date is {days} days after today", fix)]
 
 
 def _ahead(column: str, furthest: dt.date) -> str:
@@ -601,7 +645,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         if first is not None:
             errors.append(RecordError(file, number, "award_id", award.award_id,
                                       f"duplicate of row {first}",
-                                      "give every award its own award_id"))
+                                      "if both rows are the same award, delete this row; if they are "
+                                      "different awards, give each its own award_id"))
         errors += _cross_check(file, number, award, catalogue, names)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "",
