@@ -84,7 +84,14 @@ footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
 
 _SKIP_KEYS = {"@context"}
 # word breaks in a property name: "hasPart", "contentURL", "eIDASIdentifier" (a one-letter prefix stays)
-_WORD = re.compile(r"(?<=[a-z0-9]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# word breaks in a camel-case name: before a capital after two small letters (eIDAS stays whole)
+# or after a capital and a small letter (dateOfBirth), inside a run of capitals before a word
+# (ESCOSkill), and before digits (ShaclValidator2017)
+_WORD = re.compile(r"(?<=[a-z0-9]{2})(?=[A-Z])|(?<=[A-Z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+                   r"|(?<=[A-Za-z]{2})(?=[0-9])")
+# acronyms ELM writes in small letters (eqfLevel, ShaclValidator2017, idVerification)
+_ACRONYMS = {"eqf": "EQF", "nqf": "NQF", "shacl": "SHACL", "esco": "ESCO", "isced": "ISCED", "ects": "ECTS",
+             "url": "URL", "id": "ID", "dc": "DC"}
 
 
 _REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
@@ -201,10 +208,11 @@ def node_at(doc: Doc, key: str) -> Doc:
 
 def human(key: str) -> str:
     """A property or class name as words; acronyms (ESCO, URL, eIDAS) keep their capitals."""
-    words = [w if _acronym(w) else w.lower() for w in _WORD.sub(" ", key).replace("_", " ").split()]
+    words = [w if _acronym(w) else _ACRONYMS.get(w.lower(), w.lower())
+             for w in _WORD.sub(" ", key).replace("_", " ").split()]
     if not words:
         return key
-    first = words[0] if _acronym(words[0]) else words[0].capitalize()
+    first = words[0] if _acronym(words[0]) or words[0] in _ACRONYMS.values() else words[0].capitalize()
     return " ".join([first, *words[1:]])
 
 
