@@ -126,6 +126,7 @@ class SealStatus:
     anchored: bool = False  # checked against trust anchors: a valid seal names a known sealer
     note: str | None = None  # e.g. "sealed by another organisation than the credential's issuer: ..."
     sealer: str | None = None  # the organisation the seal certificate names, said with the verdict
+    test: str = ""  # the name by which the seal certificate says it is for tests, if it does
 
     @property
     def verdict(self) -> tuple[str, str]:
@@ -146,6 +147,8 @@ class SealStatus:
                 return "CHECK", f"The seal is intact, but {format_words(reason)}."
             return "CHECK", f"The seal is intact, but {name} says: {reason}."
         by = f" Sealed by {self.sealer}." if self.sealer else ""
+        if self.test:
+            by += f" Its certificate says '{self.test}': a TEST seal, not a real one."
         if self.note:
             return "CHECK", f"The seal is intact, but {self.note}.{by}"
         if not self.anchored:

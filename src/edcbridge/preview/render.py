@@ -19,7 +19,7 @@ from edcbridge.output import safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
-from edcbridge.seal.verify import FormatCheck, VerifyOptions, verify_document
+from edcbridge.seal.verify import FormatCheck, VerifyOptions, marked_for_tests, verify_document
 from edcbridge.validation.document import NotACredential, as_list, unwrap
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def jades_status(raw: bytes, doc: Doc, options: PreviewOptions) -> SealStatus:
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
     return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
                       anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
-                      sealer=_sealer(result.certificate))
+                      sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 
 def xades_status(raw: bytes, source: str, options: PreviewOptions, doc: Doc) -> SealStatus:
@@ -107,7 +107,7 @@ def xades_status(raw: bytes, source: str, options: PreviewOptions, doc: Doc) -> 
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
     return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
                       anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
-                      sealer=_sealer(result.certificate))
+                      sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 
 def _sealer(certificate: x509.Certificate | None) -> str | None:

@@ -31,6 +31,7 @@ from edcbridge.seal.verify import (
     Verification,
     VerifyOptions,
     load_trust_anchors,
+    marked_for_tests,
     seal_outcome,
     sealer_name,
     shown,
@@ -173,6 +174,7 @@ class _Report:
     def as_dict(self) -> dict[str, object]:
         return {"file": str(self.path), "verdict": self.outcome.verdict, "ok": self.outcome.passed,
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
+                "test_certificate": marked_for_tests(self.result.certificate) or None,
                 "checks": self.result.as_dict(), **({"note": self.note} if self.note else {})}
 
     def print(self) -> None:
@@ -189,6 +191,7 @@ def _jades_report(path: Path, result: Verification, anchored: bool,
     note = _sealed_by_another(result, issuer_check)
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
+                               test=marked_for_tests(result.certificate),
                                note=note)
         return _Report(path, result, outcome, note)
     return _Report(path, result, _unread_jades(path, result), note)

@@ -798,6 +798,18 @@ def sealer_name(certificate: x509.Certificate | None) -> str | None:
     return None
 
 
+_TEST_WORD = re.compile(r"\bTEST\b")
+
+
+def marked_for_tests(certificate: x509.Certificate | None) -> str:
+    """The name in the seal certificate's subject that says TEST in capitals (as `dev-pki`
+    seals and trust services' test certificates do; the organisational unit first), else ''."""
+    if certificate is None:
+        return ""
+    attributes = sorted(certificate.subject, key=lambda a: a.oid != x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+    return next((shown(str(a.value)) for a in attributes if _TEST_WORD.search(str(a.value))), "")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """A file's overall verdict and one sentence saying what it means and what to do next;
@@ -809,13 +821,15 @@ class Outcome:
 
 
 def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None,
-                 note: str | None = None) -> Outcome:
+                 note: str | None = None, test: str = "") -> Outcome:
     """The verdict on a seal that could be read, the worst finding first: INVALID when the seal
     or its timestamp fails or a revocation is reported; CHECK for the other errors (the official
     format, a date, revocation not established) or a seal by another organisation; then VALID
     (chains to a trust anchor) or UNCONFIRMED (no trust anchor given: anyone can seal in any name)."""
     errors = {name: check.reason for name, check in checks.items() if check.status == "ERROR"}
     by = f" Sealed by '{sealer}'." if sealer else ""
+    if test:
+        by += f" Its certificate says '{test}': a TEST seal, not a real one."
     failed = [name for name in ("SEAL", "TIMESTAMP", "CERTIFICATE") if name in errors]
     if failed == ["SEAL"] and _UNANCHORED.search(errors["SEAL"]):
         return Outcome("INVALID", "the seal is intact, but its certificate does not chain to any "

@@ -324,10 +324,11 @@ class _XadesReport:
                              for name, reason in _NOT_CHECKED.items() if name not in checks}}
 
     def as_dict(self) -> dict[str, object]:
-        from edcbridge.seal.verify import sealer_name
+        from edcbridge.seal.verify import marked_for_tests, sealer_name
 
         return {**self.result.as_dict(), "file": str(self.path), "verdict": self.outcome.verdict,
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
+                "test_certificate": marked_for_tests(self.result.certificate) or None,
                 "checks": self.checks()}
 
     def print(self) -> None:
@@ -346,10 +347,11 @@ _NO_SIGNATURE = "has no ds:Signature"
 def _xades_report(path: Path, result: XadesVerification, anchored: bool) -> _XadesReport:
     """The verdict: on the seal when one could be read; else what the file is (an unsealed
     credential, JSON, a PDF...), a refused seal structure staying INVALID."""
-    from edcbridge.seal.verify import seal_outcome, sealer_name, unread_outcome
+    from edcbridge.seal.verify import marked_for_tests, seal_outcome, sealer_name, unread_outcome
 
     if result.certificate is not None:
-        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate))
+        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
+                               test=marked_for_tests(result.certificate))
         return _XadesReport(path, result, outcome)
     try:
         with path.open("rb") as handle:
