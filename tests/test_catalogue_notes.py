@@ -1,5 +1,6 @@
-"""ESCO skills without their label: the run says so once per catalogue, and an Open Badge does
-not pass a learning outcome's title off as the skill's name."""
+"""What a run notes of a catalogue before its credentials: ESCO skills without their label (and
+an Open Badge does not pass a learning outcome's title off as the skill's name), and ECTS
+credits that look like UK credits."""
 
 from __future__ import annotations
 
@@ -73,3 +74,15 @@ def test_a_badge_names_an_unlabelled_skill_by_its_code_not_by_an_outcomes_title(
             assert skill["targetName"] not in titles
             expected = LABEL["ga"] if labelled else skill["targetUrl"].rsplit("/", 1)[-1]  # an Irish award
             assert skill["targetName"] == expected
+
+
+def test_ects_credits_of_ten_hours_each_are_said_to_look_like_uk_credits() -> None:
+    _, catalogue = first_award("imperial")
+    spec = next(s for s in catalogue.specifications if s.credits and s.hours)
+    assert not [n for n in catalogue_notes(catalogue) if "UK credits" in n]  # 25 hours per credit
+    uk = spec.model_copy(update={"credits": spec.credits * 2, "hours": spec.credits * 20})
+    changed = catalogue.model_copy(update={"specifications": tuple(
+        uk if s.code == spec.code else s for s in catalogue.specifications)})
+    (note,) = [n for n in catalogue_notes(changed) if "UK credits" in n]
+    assert spec.code in note and "10 hours per credit" in note
+    assert f"write credits: {spec.credits.normalize():f}" in note
