@@ -253,6 +253,18 @@ def test_manifest_e_mail_addresses_and_locales_are_checked(tmp_path: Path, refer
                                                       "pages use it)"),)
 
 
+def test_a_manifest_row_without_a_recipient_says_the_address_is_missing(tmp_path: Path,
+                                                                         reference: Path) -> None:
+    manifest = _manifest(tmp_path, reference, 1)
+    manifest.write_text(manifest.read_text("utf-8") + "c1.json,,,en\n"
+                        "c1.json,W-1,learner9@example.org,en\n", "utf-8")
+    _, missing, both = wallet_items(manifest)
+    (where, message), = missing.problems
+    assert where == "manifest.csv:3" and "e-mail address (or wallet_id) is missing" in message
+    (where, message), = both.problems
+    assert where == "manifest.csv:4" and "both wallet_id and email are given" in message
+
+
 def test_a_manifest_not_in_utf8_is_a_usage_error(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.csv"
     manifest.write_bytes(b"credential,email\nc1.json,ren\xe9@example.org\n")  # Latin-1, as Excel saves

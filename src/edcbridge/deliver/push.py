@@ -387,10 +387,14 @@ def wallet_items(manifest: Path) -> list[Item]:
         locale = (row.get("locale") or "").strip() or "en"
         options = {"wallet_id": wallet_id or None, "email": email or None, "locale": locale}
         path = manifest.parent / (row.get("credential") or "").strip()
-        recipient = wallet_id or email
+        recipient = wallet_id or email or "(no e-mail)"
         problems: list[tuple[str, str]] = []
-        if bool(wallet_id) == bool(email):
-            problems.append((f"{manifest.name}:{line}", "give exactly one of wallet_id or email"))
+        if not wallet_id and not email:
+            problems.append((f"{manifest.name}:{line}", "the learner's e-mail address (or wallet_id) is "
+                             "missing: fill in email, or leave the row out until the address is known"))
+        elif wallet_id and email:
+            problems.append((f"{manifest.name}:{line}", "both wallet_id and email are given: keep one "
+                             "(wallet_id when the learner has a Europass wallet, else email)"))
         if email and not is_email(email):
             problems.append((f"{manifest.name}:{line}", f"column 'email' = {email!r} is not an e-mail "
                              "address; write it like name@example.org"))
