@@ -108,6 +108,7 @@ def test_a_credential_names_its_entry_and_revoking_it_turns_only_its_bit(
     listed = _list(entry["uri"])
     assert listed["header"]["typ"] == "statuslist+jwt" and listed["header"]["alg"] == issuer.signer.algorithm
     assert listed["payload"]["sub"] == entry["uri"]
+    assert listed["payload"]["iss"] == mine["iss"]  # required by earlier drafts, which verifiers still follow
     assert listed["payload"]["status_list"]["bits"] == 1 and listed["payload"]["ttl"] > 0
     lst = listed["payload"]["status_list"]["lst"]
     assert len(zlib.decompress(_b64decode(lst))) * 8 == status_list.LIST_SIZE

@@ -15,7 +15,8 @@ POST    /notification                               the wallet's notification
 GET     /status/{number}                            a Token Status List (revocation)
 ======  ==========================================  ==================================
 
-Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 413
+Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 406 or
+501 (a status list in another form, or of the past), 413
 or 500, never 200, and never cached (``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
@@ -158,9 +159,15 @@ def create_app(service: IssuerService) -> Starlette:
         return Response(status_code=204)
 
     async def status(request: Request) -> Response:
+        if "time" in request.query_params:  # draft-ietf-oauth-status-list 8.4: not supported, 501
+            raise OAuthError(501, "invalid_request", "this issuer serves the current status list only; "
+                             "it keeps no history to answer 'time'")
+        if not status_list.accepts_token(request.headers.get("accept")):  # RFC 9110 15.5.7
+            raise OAuthError(406, "invalid_request",
+                             f"this status list is served as {status_list.MEDIA_TYPE} only")
         token = await run_in_threadpool(service.status_list_token, request.path_params["number"])
         return Response(token, media_type=status_list.MEDIA_TYPE,
-                        headers={"Cache-Control": f"max-age={status_list.TTL}"})
+                        headers={"Cache-Control": f"max-age={status_list.TTL}", "Vary": "Accept"})
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500

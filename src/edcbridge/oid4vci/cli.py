@@ -263,6 +263,8 @@ def serve(
     help="Draw the QR code on stderr (default: when stderr is a terminal).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per offer on stdout.")
+@click.option("--reissue", is_flag=True,
+              help="Offer awards revoked earlier (edcbridge revoke), once corrected and exported again.")
 def offer(
     awards: tuple[str, ...],
     out_dir: Path,
@@ -275,6 +277,7 @@ def offer(
     qr_dir: Path | None,
     qr_terminal: bool | None,
     as_json: bool,
+    reissue: bool,
 ) -> None:
     """Make single-use credential offers for exported AWARDS (<issuer>/<award_id>, or a unique award id).
 
@@ -315,6 +318,10 @@ def offer(
                 award = source.get(key)
                 for configuration in configurations:
                     award.read("edc" if configuration == "elm" else "edc-sealed")
+                if store.was_revoked(key) and not reissue:
+                    raise Oid4vciError(f"{key}: the award was revoked (edcbridge revoke); a new offer would "
+                                       "give it a valid credential: if the award was corrected and exported "
+                                       "again, offer it with --reissue")
                 ended = award.expired_on(time.time())
                 if ended is not None:
                     raise Oid4vciError(f"{key}: the credential expired on {ended}; a wallet would hold a "
@@ -484,14 +491,15 @@ def upload_dc4eu(
 )
 def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
     """Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a
-    unique award id).
+    unique award id), and close the award's offers not yet used up.
 
     Their entries in the issuer's Token Status List become invalid at once; verifiers that
-    fetch the list (at most TTL seconds old) refuse them. Sealed EDC files are not covered:
-    they carry no status entry.
+    fetch the list (at most TTL seconds old) refuse them. Each entry is printed (status list
+    number and index), and the offers file keeps when each was revoked. A new offer made after
+    this gives a valid credential. Sealed EDC files are not covered: they carry no status entry.
     """
     from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore, Revocation
     from edcbridge.oid4vci.source import AwardSource
 
     if not (out_dir / OFFERS_NAME).is_file():
@@ -502,23 +510,47 @@ def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
     except Oid4vciError as exc:
         raise UsageProblem(str(exc)) from None
     store = OfferStore.for_folder(out_dir)
+
+    def award_key(name: str) -> str:
+        """By the journal, or, when the award's export record has gone (a later run failed,
+        files removed), by the offers and credentials the offers file holds."""
+        try:
+            return source.resolve(name)
+        except Oid4vciError:
+            known = store.revocable_awards(name)
+            if len(known) == 1:
+                return known[0]
+            raise
+
+    def report(revocation: Revocation) -> str:
+        def listed(entries: tuple[tuple[int, int], ...]) -> str:
+            count = f"{len(entries)} credential{'' if len(entries) == 1 else 's'}"
+            return f"{count} ({', '.join(f'list {number} index {index}' for number, index in entries)})"
+
+        parts = [f"revoked {listed(revocation.revoked)}"] if revocation.revoked else []
+        if revocation.already:
+            parts.append(f"already revoked {listed(revocation.already)}")
+        closed = revocation.closed_offers
+        if closed:
+            parts.append(f"{closed} unused offer{'' if closed == 1 else 's'} closed")
+        return f"{revocation.award_key}: {'; '.join(parts)}"
+
     failed = 0
     try:
         for name in awards:
             try:
-                key = source.resolve(name)
+                key = award_key(name)
             except Oid4vciError as exc:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1
                 continue
-            changed, total = store.revoke(key)
-            if total == 0:
-                click.echo(f"error: {key}: no SD-JWT VC was issued for it, so there is nothing to revoke "
-                           "(an open offer can be left to expire)", err=True)
-                failed += 1
+            revocation = store.revoke(key)
+            if revocation.found:
+                click.echo(report(revocation))
             else:
-                click.echo(f"{key}: revoked ({total} credential{'s' if total > 1 else ''}"
-                           f"{'' if changed == total else f', {total - changed} already revoked'})")
+                click.echo(f"error: {key}: no SD-JWT VC was issued for it and it has no open offer, so "
+                           "there is nothing to revoke", err=True)
+                failed += 1
     finally:
         store.close()
     sys.exit(1 if failed else 0)

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS issued (
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
 """
 
-STATES = ("open", "redeemed", "issued", "withdrawn", "superseded")
+STATES = ("open", "redeemed", "issued", "withdrawn", "superseded", "revoked")
 
 
 def digest(secret: str) -> str:
@@ -163,6 +163,24 @@ class OfferStatus:
     expires_at: float
     tx_failures: int
     event: str | None
+
+
+REVOKED = "revoked"  # the state of an offer closed by ``edcbridge revoke``
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What :meth:`OfferStore.revoke` did to one award: the (list, index) entries it turned
+    invalid now, those invalid already, and the offers it closed."""
+
+    award_key: str
+    revoked: tuple[tuple[int, int], ...]
+    already: tuple[tuple[int, int], ...]
+    closed_offers: int
+
+    @property
+    def found(self) -> bool:
+        return bool(self.revoked or self.already or self.closed_offers)
 
 
 class OfferStore:
@@ -356,6 +374,9 @@ class OfferStore:
             if state == "superseded":
                 raise OAuthError(400, "invalid_grant",
                                  "a newer offer replaced this one; use the newest offer from the issuer")
+            if state == REVOKED:
+                raise OAuthError(400, "invalid_grant", "the issuer revoked this award; no credential is "
+                                                       "issued for it")
             if state != "open":
                 raise OAuthError(
                     400,
@@ -470,9 +491,14 @@ class OfferStore:
     def reserve_status(self, award_key: str, offer_id: str) -> tuple[int, int]:
         """A status list entry for a credential about to be issued: (list number, index), drawn
         at random in the first list less than half used. An entry whose credential is then not
-        issued stays valid and unused."""
+        issued stays valid and unused. An offer closed by :meth:`revoke` gets none: checked in
+        the same transaction, so a credential is either refused or counted in the revocation."""
         draw = SystemRandom()
         with self._transaction() as db:
+            state = db.execute("SELECT state FROM offers WHERE id = ?", (offer_id,)).fetchone()
+            if state is not None and state[0] == REVOKED:
+                raise OAuthError(400, "credential_request_denied",
+                                 "the issuer revoked this award; no credential is issued for it")
             used = dict(db.execute("SELECT list, count(*) FROM status_entries GROUP BY list").fetchall())
             number = next((n for n in sorted(used) if used[n] < status_list.OPEN_UNTIL),
                           max(used, default=0) + 1)
@@ -483,16 +509,42 @@ class OfferStore:
                               (number, index, award_key, offer_id, self.clock())).rowcount:
                     return number, index
 
-    def revoke(self, award_key: str) -> tuple[int, int]:
-        """Mark every credential issued for the award invalid, for good: (entries changed now,
-        entries of the award)."""
+    def revoke(self, award_key: str) -> Revocation:
+        """Mark every credential issued for the award invalid, for good, and close its offers
+        not yet used up (open ones, and redeemed ones whose credentials are not all issued):
+        they were made for the award as it stood, so no credential comes from them any more."""
         with self._transaction() as db:
-            total = db.execute("SELECT count(*) FROM status_entries WHERE award_key = ?",
-                               (award_key,)).fetchone()[0]
-            changed = db.execute("UPDATE status_entries SET status = ?, changed = ? WHERE award_key = ? "
-                                 "AND status != ?", (status_list.INVALID, self.clock(), award_key,
-                                                     status_list.INVALID)).rowcount
-        return changed, int(total)
+            entries = db.execute("SELECT list, idx, status FROM status_entries WHERE award_key = ? "
+                                 "ORDER BY list, idx", (award_key,)).fetchall()
+            db.execute("UPDATE status_entries SET status = ?, changed = ? "
+                       "WHERE award_key = ? AND status != ?",
+                       (status_list.INVALID, self.clock(), award_key, status_list.INVALID))
+            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
+                                "AND state IN ('open', 'redeemed')", (REVOKED, award_key)).rowcount
+        return Revocation(
+            award_key,
+            tuple((number, index) for number, index, status in entries if status != status_list.INVALID),
+            tuple((number, index) for number, index, status in entries if status == status_list.INVALID),
+            closed,
+        )
+
+    def was_revoked(self, award_key: str) -> bool:
+        """Whether ``edcbridge revoke`` revoked the award (its credentials or its offers)."""
+        db = self._db()
+        return db.execute("SELECT 1 FROM status_entries WHERE award_key = ? AND status = ? UNION "
+                          "SELECT 1 FROM offers WHERE award_key = ? AND state = ? LIMIT 1",
+                          (award_key, status_list.INVALID, award_key, REVOKED)).fetchone() is not None
+
+    def revocable_awards(self, name: str) -> list[str]:
+        """The award keys this offers file knows (by offers or status entries) that ``name``
+        names: the key itself, or a bare award id. An award whose export record has gone (a
+        later run failed, files removed) can still be revoked by them."""
+        rows = self._db().execute(
+            "SELECT award_key FROM status_entries UNION SELECT award_key FROM offers").fetchall()
+        keys = {key for (key,) in rows}
+        if "/" in name:
+            return [name] if name in keys else []
+        return sorted(key for key in keys if key.split("/", 1)[-1] == name)
 
     def invalid_entries(self, number: int) -> list[int] | None:
         """The invalid indices of a status list, or None when no credential uses that list."""

@@ -208,10 +208,12 @@ class SdJwtIssuer:
         return "~".join([jwt, *disclosures.encoded, ""])
 
     def status_list_token(self, uri: str, packed: bytes, *, now: int) -> str:
-        """The Status List Token at ``uri``: the list's bits, signed as the credentials are."""
+        """The Status List Token at ``uri``: the list's bits, signed as the credentials are. Its
+        ``iss`` is theirs: earlier drafts of the Token Status List require it (equal to the
+        Referenced Token's), and verifiers built on them refuse a list without it."""
         header = {**self.header(), "typ": status_list.TOKEN_TYPE}
-        payload = {"sub": uri, "iat": now, "exp": now + 24 * 3600, "ttl": status_list.TTL,
-                   "status_list": {"bits": 1, "lst": status_list.encode(packed)}}
+        payload = {"iss": self.issuer, "sub": uri, "iat": now, "exp": now + 24 * 3600,
+                   "ttl": status_list.TTL, "status_list": {"bits": 1, "lst": status_list.encode(packed)}}
         return self._signed(header, payload)
 
     def _signed(self, header: dict[str, Any], payload: dict[str, Any]) -> str:

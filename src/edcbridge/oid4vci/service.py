@@ -28,7 +28,7 @@ from edcbridge.oid4vci.metadata import (
     offer_object,
     type_metadata,
 )
-from edcbridge.oid4vci.offers import OfferStore, new_secret
+from edcbridge.oid4vci.offers import REVOKED, OfferStore, new_secret
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource
@@ -238,6 +238,9 @@ class IssuerService:
                 "this issuer does not encrypt credential "
                 "responses; send the request without credential_response_encryption",
             )
+        if token.state == REVOKED:
+            raise OAuthError(400, "credential_request_denied",
+                             "the issuer revoked this award; no credential is issued for it")
         if token.state != "redeemed" or self.offers.was_issued(token.offer_id, configuration):
             raise _already_issued(configuration)
         try:
@@ -270,11 +273,13 @@ class IssuerService:
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
 
     def status_list_token(self, number: str) -> str:
-        """The Status List Token of list ``number`` (404 when no credential uses it)."""
-        invalid = self.offers.invalid_entries(int(number)) if number.isdigit() and len(number) < 10 else None
-        if invalid is None:
+        """The Status List Token of list ``number`` (404 when no credential uses it, or when
+        ``number`` is not the list's own spelling, which its ``sub`` would not repeat)."""
+        listed = status_list.list_number(number)
+        invalid = None if listed is None else self.offers.invalid_entries(listed)
+        if listed is None or invalid is None:
             raise OAuthError(404, "invalid_request", "no status list at this address")
-        return self.signer.status_list_token(status_list.list_uri(self.issuer, int(number)),
+        return self.signer.status_list_token(status_list.list_uri(self.issuer, listed),
                                              status_list.pack(invalid), now=int(self.clock()))
 
     def _check_issuer(self, elm: dict[str, Any]) -> None:

@@ -39,4 +39,42 @@ def encode(packed: bytes) -> str:
 
 
 def list_uri(issuer: str, number: int) -> str:
-    return f"{issuer}/status/{number}"
+    """The ``uri`` of list ``number``, which its token's ``sub`` repeats character for character."""
+    return f"{issuer.rstrip('/')}/status/{number}"
+
+
+def list_number(segment: str) -> int | None:
+    """The list a path segment names, in its one spelling (``1``; not ``01`` or another script's
+    digits): a list is served only at the URI its ``sub`` names, so verifiers comparing the two
+    (draft-ietf-oauth-status-list, 8.3 step 4a) never see them differ."""
+    if segment.isascii() and segment.isdigit() and len(segment) < 10 and segment == str(int(segment)):
+        return int(segment)
+    return None
+
+
+def accepts_token(accept: str | None) -> bool:
+    """Whether an ``Accept`` header admits :data:`MEDIA_TYPE` (RFC 9110 12.5.1: the most specific
+    range that matches decides, ``q=0`` refuses); a request without one takes it. A verifier that
+    asks only for the CWT form (``application/statuslist+cwt``) is not sent a JWT."""
+    if accept is None or not accept.strip():
+        return True
+    ranks = {MEDIA_TYPE: 2, "application/*": 1, "*/*": 0}
+    best: tuple[int, float] | None = None
+    for media_range in accept.split(","):
+        kind, *parameters = (part.strip() for part in media_range.split(";"))
+        rank = ranks.get(kind.lower())
+        if rank is not None and (best is None or rank > best[0]):
+            best = (rank, _quality(parameters))
+    return best is not None and best[1] > 0
+
+
+def _quality(parameters: list[str]) -> float:
+    """The ``q`` of a media range (1 when absent or malformed)."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 1.0
+    return 1.0
