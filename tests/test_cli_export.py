@@ -187,3 +187,16 @@ def test_a_store_without_the_ebsi_schema_exports_edc_and_names_the_fix_for_ebsi(
     ebsi = CliRunner().invoke(main, [*args, "--format", "ebsi", "--out", str(tmp_path / "ebsi")])
     assert ebsi.exit_code == 2
     assert "this file has no public download: run 'edcbridge schemas install --from DIR'" in ebsi.stderr
+
+
+def test_a_catalogue_policy_breach_is_quoted_once_and_each_award_names_it(env: None, tmp_path: Path) -> None:
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(text.replace("credits: 5\n", "credits: 6\n", 1), "utf-8")
+    result = CliRunner().invoke(main, ["export", str(FIXTURES / "imperial" / "awards.csv"), "-c",
+                                       str(catalogue), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    failed = [line for line in result.stderr.splitlines() if "not a multiple of 2.5" in line]
+    assert len(failed) > 2  # each award of the specification, and the note
+    assert sum("Rule: " in line for line in failed) == 1  # the rule's text, once
+    assert all("quoted in the run's notes" in line for line in failed if "Rule: " not in line)

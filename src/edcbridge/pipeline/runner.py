@@ -40,6 +40,7 @@ from edcbridge.pipeline.worker import (
     init_pool_worker,
     init_worker,
     process_batch,
+    specification_findings,
 )
 
 Item = tuple[str, str, str, int, str]
@@ -629,8 +630,13 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal)
         items = _items(job, catalogue, runner, seal)
-        # what its credentials cannot carry
+        # what its credentials cannot carry, and its specifications' policy breaches (said in full
+        # once here; each award of such a specification fails naming the breach)
         runner.result.notes += [f"{job.catalogue}: {note}" for note in catalogue_notes(catalogue)]
+        runner.result.notes += [f"{job.catalogue}: the awards of {code} fail until this is fixed: "
+                                f"{finding.render()}"
+                                for code, found in specification_findings(catalogue).items()
+                                for finding in found if finding.severity == "error"]
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
         if options.workers <= 1:

@@ -91,6 +91,15 @@ def specification_findings(catalogue: Catalogue) -> dict[str, list[Finding]]:
     return out
 
 
+def _briefly(finding: Finding) -> str:
+    """A catalogue's policy breach as each of its awards reports it: without the rule's quoted
+    text, which the run's notes give once."""
+    head = finding.message.split(". Rule: ", 1)[0]
+    short = replace(finding, message=head + (" (the rule is quoted in the run's notes)"
+                                             if head != finding.message else ""))
+    return short.render()
+
+
 def _facts(spec: Specification) -> Facts:
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
                  spec.credit_currency_years)
@@ -200,7 +209,7 @@ def _clock(outcome: Outcome, stage: str, started: float) -> float:
 def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
     if award.specification in s.spec_findings:
         outcome.state, outcome.stage = "failed", "validate"
-        outcome.errors += [f.render() for f in s.spec_findings[award.specification]]
+        outcome.errors += [_briefly(f) for f in s.spec_findings[award.specification]]
         return
     started = time.perf_counter()
     outcome.stage = "map"
