@@ -23,6 +23,19 @@ FIXTURES = ROOT / "fixtures"
 REQUIRE_PEERS = os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1"
 
 
+def reference_context_loader(url: str, options: Any = None) -> dict[str, Any]:
+    """A pyld document loader of the EDC 3.2 and VC 1.1 contexts, read from the reference folder
+    itself (not the schema store): official checks that do not go through our own reading."""
+    import json
+
+    local = {
+        "https://www.w3.org/2018/credentials/v1": "w3c-vc-contexts/credentials-v1.jsonld",
+        "http://data.europa.eu/snb/model/context/edc-ap": "elm3-rdf/3.2/rdf/ap/edc/edc-ap-context.jsonld",
+    }[url]
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+            "document": json.loads((REFERENCE / local).read_text("utf-8"))}
+
+
 def need_tool(name: str) -> str:
     """The path of a peer tool; skip (or fail in CI, where it must be installed) without it."""
     path = shutil.which(name)

@@ -4,10 +4,8 @@ would claim a profile they fail (checked here with pyshacl on the official shape
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 import rdflib
@@ -18,7 +16,7 @@ from edcbridge.demo import bundled_fixtures
 from edcbridge.load import CatalogueError, iter_awards, load_catalogue
 from edcbridge.mapping.edc import to_edc
 from edcbridge.vocab import CredentialType
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, reference_context_loader
 
 SHAPES = REFERENCE / "elm3-rdf/3.2/rdf/ap/edc"
 DS_SHAPES = ("EDC-generic-no-cv.ttl", "EDC-generic-full.ttl", "EDC-accredited.ttl",
@@ -54,15 +52,6 @@ def test_a_qualification_award_still_loads(tmp_path: Path) -> None:
     load_catalogue(_galway(tmp_path, "qualification-award"))
 
 
-def _loader(url: str, options: Any = None) -> dict[str, Any]:
-    local = {
-        "https://www.w3.org/2018/credentials/v1": "w3c-vc-contexts/credentials-v1.jsonld",
-        "http://data.europa.eu/snb/model/context/edc-ap": "elm3-rdf/3.2/rdf/ap/edc/edc-ap-context.jsonld",
-    }[url]
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-            "document": json.loads((REFERENCE / local).read_text("utf-8"))}
-
-
 def test_what_a_catalogue_gives_fails_the_official_diploma_supplement_shapes(reference: Path) -> None:
     catalogue = load_catalogue(bundled_fixtures() / "galway" / "catalogue.yaml")
     award = next(r.award for path in sorted((bundled_fixtures() / "galway").glob("awards*"))
@@ -73,8 +62,8 @@ def test_what_a_catalogue_gives_fails_the_official_diploma_supplement_shapes(ref
         spec.model_copy(update={"credential_type": CredentialType.DIPLOMA_SUPPLEMENT})
         if spec.code == award.specification else spec for spec in catalogue.specifications)
     doc = to_edc(award, catalogue.model_copy(update={"specifications": specifications}))
-    data = rdflib.Graph().parse(data=jsonld.to_rdf(doc, {"format": "application/n-quads",
-                                                         "documentLoader": _loader}), format="nquads")
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": reference_context_loader})
+    data = rdflib.Graph().parse(data=nquads, format="nquads")
     shapes = rdflib.Graph()
     for name in DS_SHAPES:
         shapes.parse(SHAPES / name, format="turtle")

@@ -18,7 +18,7 @@ from pyshacl import validate
 
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
-from tests.conftest import REFERENCE, fixture_awards
+from tests.conftest import REFERENCE, fixture_awards, reference_context_loader
 
 CASES = list(fixture_awards())
 
@@ -31,17 +31,8 @@ def _shapes() -> rdflib.Graph:
     return graph
 
 
-def _loader(url: str, options: Any = None) -> dict[str, Any]:
-    local = {
-        "https://www.w3.org/2018/credentials/v1": "w3c-vc-contexts/credentials-v1.jsonld",
-        "http://data.europa.eu/snb/model/context/edc-ap": "elm3-rdf/3.2/rdf/ap/edc/edc-ap-context.jsonld",
-    }[url]
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-            "document": json.loads((REFERENCE / local).read_text("utf-8"))}
-
-
 def _conforms(doc: dict[str, Any]) -> tuple[bool, str]:
-    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _loader})
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": reference_context_loader})
     data = rdflib.Graph()
     data.parse(data=nquads, format="nquads")
     conforms, _graph, text = validate(data, shacl_graph=_shapes(), inference="none", advanced=True)

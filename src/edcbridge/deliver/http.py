@@ -158,7 +158,9 @@ def _show_to_watchdog(connection: HTTPConnection) -> None:
         watchdog.watch(connection)
 
 
-class WatchedHTTPConnection(HTTPConnection):
+class _Watched(HTTPConnection):
+    """A connection that shows itself to the watchdog of the request using it."""
+
     def connect(self) -> None:
         _show_to_watchdog(self)
         super().connect()
@@ -169,15 +171,12 @@ class WatchedHTTPConnection(HTTPConnection):
         super().request(method, url, body, headers, **options)
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        _show_to_watchdog(self)
-        super().connect()
+class WatchedHTTPConnection(_Watched):
+    pass
 
-    def request(self, method: str, url: str, body: Any = None,  # type: ignore[override]
-                headers: Mapping[str, str] | None = None, **options: Any) -> None:
-        _show_to_watchdog(self)
-        super().request(method, url, body, headers, **options)
+
+class WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class WatchedHTTPConnectionPool(HTTPConnectionPool):

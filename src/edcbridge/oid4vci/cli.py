@@ -14,8 +14,10 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,15 +92,14 @@ def _warn_if_unreachable(url: str) -> None:
                    err=True)
 
 
+def _out_option(help_text: str) -> Callable[[Any], Any]:
+    """``-o/--out``: the export folder the command works on."""
+    return click.option("--out", "-o", "out_dir", required=True,
+                        type=click.Path(path_type=Path, file_okay=False), help=help_text)
+
+
 @click.command()
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The export folder: its journal holds the awards, the offers file sits beside it.",
-)
+@_out_option("The export folder: its journal holds the awards, the offers file sits beside it.")
 @click.option(
     "--p12",
     "p12",
@@ -213,14 +214,7 @@ def serve(
 
 @click.command()
 @click.argument("awards", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The export folder whose journal holds the awards.",
-)
+@_out_option("The export folder whose journal holds the awards.")
 @click.option(
     "--issuer-url",
     envvar=ISSUER_URL_ENV,
@@ -379,14 +373,7 @@ def offer(
 
 @click.command("upload-dc4eu")
 @click.argument("awards", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The export folder whose journal holds the awards.",
-)
+@_out_option("The export folder whose journal holds the awards.")
 @click.option("--url", "base_url", required=True, help="The DC4EU API gateway root (…/api/v1 is added).")
 @click.option("--authentic-source", required=True, help="Our name at the gateway (meta.authentic_source).")
 @click.option(
@@ -481,14 +468,7 @@ def upload_dc4eu(
 
 @click.command()
 @click.argument("awards", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "-o",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The export folder whose issuer ('edcbridge serve') issued the credentials.",
-)
+@_out_option("The export folder whose issuer ('edcbridge serve') issued the credentials.")
 def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
     """Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a
     unique award id), and close the award's offers not yet used up.
