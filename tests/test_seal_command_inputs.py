@@ -333,3 +333,12 @@ def test_an_out_folder_under_a_file_is_refused_before_sealing(
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and f"{blocker} is a file, not a folder" in result.stderr
     assert "sealing at" not in result.stderr
+
+
+def test_an_xml_credential_is_pointed_to_the_commands_that_seal_xml(written: devpki.TestSeal,
+                                                                      tmp_path: Path) -> None:
+    xml = tmp_path / "credential.xml"
+    xml.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<europassCredential/>\n', "utf-8")
+    result = _seal([xml], tmp_path / "out", *_p12_args(written))
+    assert result.exit_code == 1 and _nothing_written(tmp_path / "out")
+    assert f"{xml}: an XML document" in result.stderr and "export-xml --p12" in result.stderr

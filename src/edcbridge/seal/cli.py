@@ -413,6 +413,10 @@ def _credential_text(path: Path) -> str:
 
 def _credential_problem(text: str) -> str | None:
     """Why a credential text cannot be sealed: no JSON, no object, or a seal already."""
+    if text.lstrip().startswith("<"):
+        return ("an XML document: 'seal' seals JSON-LD credentials (JAdES); EDC XML is sealed with "
+                "XAdES when it is made: 'edcbridge export --format edc-xml --seal P12' or "
+                "'edcbridge export-xml --p12 P12'")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
