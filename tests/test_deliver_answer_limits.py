@@ -167,6 +167,33 @@ def test_an_answer_trickled_byte_by_byte_is_cut_off_at_the_deadline(
     assert info.value.attempts == 1
 
 
+@pytest.mark.parametrize("status_line", ["HTTP/1.1 200 OK\r\nConnection: close", "HTTP/1.0 200 OK"])
+def test_an_answer_read_to_the_close_trickled_is_cut_off_too(
+    serve: Callable[[Handler], RawServer], status_line: str
+) -> None:
+    """An answer that ends the connection takes the socket from it (http.client hands it to the
+    response): the deadline still cuts it off."""
+    body = b'{"token": "' + b"a" * 176 + b'"}'
+    sent: list[int] = []
+
+    def slow_body(conn: socket.socket) -> None:
+        conn.sendall(f"{status_line}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+                     "\r\n\r\n".encode())
+        try:
+            for byte in body:
+                conn.sendall(bytes([byte]))
+                sent.append(byte)
+                time.sleep(0.05)
+        except OSError:  # the client shut the connection: the rest is never sent
+            pass
+
+    server = serve(slow_body)
+    with pytest.raises(DeliveryConnectionError, match=r"no complete answer within 1 s"):
+        client(server.base_url, deadline=1.0).request("POST", "/accounts/get_token/", json={})
+    time.sleep(0.3)  # the server notices the shut connection at its next byte
+    assert len(sent) < len(body)  # cut off, not read to the end and refused after
+
+
 def test_a_status_line_and_headers_trickled_are_cut_off_too(serve: Callable[[Handler], RawServer]) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"p" * 150 + b"\r\n"
 

@@ -112,6 +112,7 @@ class Watchdog:
         self.fired = False
         self._done = False
         self._connection: HTTPConnection | None = None
+        self._socket: socket.socket | None = None  # kept: a response read to the close owns it alone
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
@@ -124,32 +125,33 @@ class Watchdog:
     def __exit__(self, *exc_info: object) -> None:
         with self._lock:
             self._done = True
-            self._connection = None
+            self._connection = self._socket = None
         self._timer.cancel()
         _WATCHING.current = None
 
     def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
             self._connection = connection
+            self._socket = connection.sock or self._socket
             if self.fired and not self._done:
-                _shut(connection)
+                self._shut()
 
     def _fire(self) -> None:
         with self._lock:
             if self._done:
                 return
             self.fired = True
-            if self._connection is not None:
-                _shut(self._connection)
+            self._shut()
 
-
-def _shut(connection: HTTPConnection) -> None:
-    """End a connection's exchange from another thread: the blocked read returns at once.
-    (The plain socket's shutdown: a TLS socket's own would unwrap it under the reader.)"""
-    sock = connection.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    def _shut(self) -> None:
+        """End the exchange from another thread: the blocked read returns at once. An answer
+        read to the connection's close has taken the socket from the connection (http.client
+        hands it to the response), so the socket seen last is shut too. (The plain socket's
+        shutdown: a TLS socket's own would unwrap it under the reader.)"""
+        current = self._connection.sock if self._connection is not None else None
+        for sock in {id(s): s for s in (current, self._socket) if s is not None}.values():
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _show_to_watchdog(connection: HTTPConnection) -> None:
@@ -169,6 +171,10 @@ class _Watched(HTTPConnection):
                 headers: Mapping[str, str] | None = None, **options: Any) -> None:
         _show_to_watchdog(self)
         super().request(method, url, body, headers, **options)
+
+    def getresponse(self) -> Any:
+        _show_to_watchdog(self)  # before http.client may hand the socket to the response
+        return super().getresponse()
 
 
 class WatchedHTTPConnection(_Watched):
