@@ -175,3 +175,10 @@ def test_schemas_install_from_a_folder_that_is_not_there_says_so(tmp_path: Path)
                                        "--store", str(tmp_path / "store")])
     assert result.exit_code == 2
     assert "'--from'" in result.stderr and "does not exist" in result.stderr
+
+
+def test_an_output_folder_with_a_name_too_long_is_refused_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / ("a" * 300) / "out"
+    result = CliRunner().invoke(main, ["loq", str(FIXTURES / "galway" / "catalogue.yaml"), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "longer than the 255 bytes" in result.stderr and "Traceback" not in result.output

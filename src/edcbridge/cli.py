@@ -52,12 +52,20 @@ def _echo_data(line: str | Path) -> None:
         os.close(devnull)
 
 
+NAME_MAX = 255  # bytes in one name of a path, on the file systems in use
+
+
 def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path | None) -> Path | None:
     """Callback of an output folder option: the folder, or the nearest folder above it that
     exists, must be one this user may write in; else a usage error (exit 2) before any work."""
     if folder is None:
         return None
-    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    too_long = next((part for part in folder.parts if len(os.fsencode(part)) > NAME_MAX), None)
+    if too_long is not None:
+        raise click.BadParameter(f"{folder} cannot be made: the name '{too_long[:40]}...' is longer "
+                                 f"than the {NAME_MAX} bytes a file system allows")
+    # os.path.exists is False, not an error, for a path this user may not look into
+    existing = next(path for path in (folder, *folder.parents) if os.path.exists(path))  # noqa: PTH110
     if not existing.is_dir():
         raise click.BadParameter(f"{folder} cannot be made: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -259,7 +259,8 @@ def _output_targets(files: Sequence[Path], out_dir: Path) -> list[Path]:
 
 def _check_out_dir(out_dir: Path) -> None:
     """Refuse an --out folder that cannot be made or written, before any work."""
-    existing = next(folder for folder in (out_dir, *out_dir.parents) if folder.exists())
+    # os.path.exists is False, not an error, for a path this user may not look into
+    existing = next(folder for folder in (out_dir, *out_dir.parents) if os.path.exists(folder))  # noqa: PTH110
     if not existing.is_dir():
         raise _SetupUnusable(f"--out {out_dir} cannot be made: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
