@@ -183,3 +183,52 @@ def test_an_award_whose_export_record_failed_since_can_still_be_revoked(
         revoked = _revoke(fresh, award_id)
         assert revoked.returncode == 0, revoked.stderr
         assert service.offers.invalid_entries(int(mine["uri"].rsplit("/", 1)[1])) == [mine["idx"]]
+
+
+class _RevokingWhileSigning:
+    """The issuer's signer, with the registry office revoking the award while it signs."""
+
+    def __init__(self, signer: Any, offers: OfferStore, award_key: str) -> None:
+        self.signer, self.offers, self.award_key = signer, offers, award_key
+        self.algorithm = signer.algorithm
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        self.offers.revoke(self.award_key)
+        return str(self.signer.issue(*args, **kwargs))
+
+
+def test_a_wallet_whose_award_is_revoked_while_its_credential_is_signed_is_told_so(
+    store: SchemaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = export_awards(tmp_path, 1, store.root)
+    with running_issuer(fresh) as service:
+        offer = service.offers.create(fresh.keys[0], ("elm",), valid_for=600)
+        holder = Holder(service.issuer)
+        token = holder.access_token(offer.pre_authorized_code)
+        monkeypatch.setattr(service, "signer", _RevokingWhileSigning(service.signer, service.offers,
+                                                                     fresh.keys[0]))
+        response = holder.request(token, holder.proof(holder.nonce()))
+    assert response.status_code == 400 and response.json()["error"] == "credential_request_denied"
+    assert "revoked this award" in response.json()["error_description"], response.text
+
+
+def test_a_second_revocation_of_an_award_that_had_only_offers_says_so(
+    store: SchemaStore, tmp_path: Path
+) -> None:
+    fresh = export_awards(tmp_path, 1, store.root)
+    offers = OfferStore.for_folder(fresh.out_dir)
+    offers.create(fresh.keys[0], ("elm",), valid_for=600)
+    offers.close()
+    assert _revoke(fresh, fresh.keys[0]).returncode == 0
+    again = _revoke(fresh, fresh.keys[0])
+    assert again.returncode == 0 and "1 offer closed earlier" in again.stdout, again.stderr
+
+
+def test_revoking_needs_no_journal(store: SchemaStore, tmp_path: Path) -> None:
+    fresh = export_awards(tmp_path, 1, store.root)
+    with running_issuer(fresh) as service:
+        mine = _issue(service, fresh.keys[0])["status"]["status_list"]
+    (fresh.out_dir / JOURNAL_NAME).unlink()
+    revoked = _revoke(fresh, fresh.keys[0])
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"index {mine['idx']}" in revoked.stdout and "offers file instead" in revoked.stderr

@@ -485,16 +485,20 @@ def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
     if not (out_dir / OFFERS_NAME).is_file():
         raise UsageProblem(f"{out_dir} holds no offers file ({OFFERS_NAME}): nothing was issued from it "
                            "by 'edcbridge serve'; check --out")
+    source: AwardSource | None
     try:
         source = AwardSource(out_dir)
-    except Oid4vciError as exc:
-        raise UsageProblem(str(exc)) from None
+    except Oid4vciError as exc:  # revoking needs the offers file only: say so and go on
+        click.echo(f"note: {exc}; awards are found by the offers file instead", err=True)
+        source = None
     store = OfferStore.for_folder(out_dir)
 
     def award_key(name: str) -> str:
-        """By the journal, or, when the award's export record has gone (a later run failed,
-        files removed), by the offers and credentials the offers file holds."""
+        """By the journal, or, when the journal or the award's export record has gone (a later
+        run failed, files removed), by the offers and credentials the offers file holds."""
         try:
+            if source is None:
+                raise Oid4vciError(f"{name}: no award of that name in the offers file")
             return source.resolve(name)
         except Oid4vciError:
             known = store.revocable_awards(name)
@@ -513,6 +517,9 @@ def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
         closed = revocation.closed_offers
         if closed:
             parts.append(f"{closed} unused offer{'' if closed == 1 else 's'} closed")
+        if revocation.closed_before:
+            before = revocation.closed_before
+            parts.append(f"{before} offer{'' if before == 1 else 's'} closed earlier")
         return f"{revocation.award_key}: {'; '.join(parts)}"
 
     failed = 0

@@ -177,10 +177,11 @@ class Revocation:
     revoked: tuple[tuple[int, int], ...]
     already: tuple[tuple[int, int], ...]
     closed_offers: int
+    closed_before: int = 0  # offers a revocation closed earlier
 
     @property
     def found(self) -> bool:
-        return bool(self.revoked or self.already or self.closed_offers)
+        return bool(self.revoked or self.already or self.closed_offers or self.closed_before)
 
 
 class OfferStore:
@@ -519,14 +520,20 @@ class OfferStore:
             db.execute("UPDATE status_entries SET status = ?, changed = ? "
                        "WHERE award_key = ? AND status != ?",
                        (status_list.INVALID, self.clock(), award_key, status_list.INVALID))
+            before = db.execute("SELECT count(*) FROM offers WHERE award_key = ? AND state = ?",
+                                (award_key, REVOKED)).fetchone()[0]
             closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
                                 "AND state IN ('open', 'redeemed')", (REVOKED, award_key)).rowcount
         return Revocation(
             award_key,
             tuple((number, index) for number, index, status in entries if status != status_list.INVALID),
             tuple((number, index) for number, index, status in entries if status == status_list.INVALID),
-            closed,
+            closed, int(before),
         )
+
+    def offer_state(self, offer_id: str) -> str | None:
+        row = self._db().execute("SELECT state FROM offers WHERE id = ?", (offer_id,)).fetchone()
+        return str(row[0]) if row else None
 
     def was_revoked(self, award_key: str) -> bool:
         """Whether ``edcbridge revoke`` revoked the award (its credentials or its offers)."""

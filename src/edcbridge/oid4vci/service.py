@@ -268,6 +268,9 @@ class IssuerService:
             ) from None
         notification_id = new_secret()
         if not self.offers.mark_issued(token.offer_id, configuration, notification_id):
+            if self.offers.offer_state(token.offer_id) == REVOKED:  # revoked while it was signed
+                raise OAuthError(400, "credential_request_denied",
+                                 "the issuer revoked this award; no credential is issued for it")
             raise _already_issued(configuration)
         LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
