@@ -27,8 +27,9 @@ def _rows(path: Path, changes: list[dict[str, str]]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("grade", ["Fail", " FAILED ", "fail", "F", "Fx", "Not passed", "Échec",
-                                   "nicht bestanden", "Niezaliczone", "Hylätty", "Слаб (2)"])
+@pytest.mark.parametrize("grade", ["Fail", " FAILED ", "fail", "Fail.", "F", "Fx", "Not passed", "Échec",
+                                   "nicht bestanden", "Niezaliczone", "Hylätty", "Слаб (2)", "Απέτυχε",
+                                   "neišlaikyta", "nav nokārtots", "mitte arvestatud"])
 def test_a_failing_grade_is_refused_with_the_fix(tmp_path: Path, grade: str) -> None:
     (row,) = iter_awards(_rows(tmp_path / "awards.csv", [{"grade": grade}]), load_catalogue(CATALOGUE))
     assert row.award is None

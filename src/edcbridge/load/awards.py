@@ -285,13 +285,17 @@ FAILING_GRADES = frozenset({
     "neprospel", "nevyhovel",  # cs
     "hylatty", "underkand", "ikke bestaet", "ikke bestatt",  # fi, sv, da, no
     "elegtelen", "nem felelt meg", "respins", "nedovoljan", "nezadostno",  # hu, ro, hr, sl
-    "слаб", "слаб 2", "слаб (2)",  # bg
+    "слаб", "слаб 2", "слаб (2)", "не издържал",  # bg
+    "απετυχε", "αποτυχια", "ανεπαρκως",  # el
+    "neislaikyta", "neiskaityta", "nav nokartots", "neieskaitits",  # lt, lv
+    "mittearvestatud", "mitte arvestatud", "mitterahuldav", "puudulik",  # et
 })
 
 
 def _plain(text: str) -> str:
+    """Without case, accents, surrounding spaces and a final full stop ("Fail." is "fail")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split()).rstrip(".!")
 
 
 def failing_grade(grade: dict[str, str] | None) -> str | None:
