@@ -94,6 +94,12 @@ class FirstRows:
         self._disk.execute("INSERT INTO seen VALUES (?, ?)", (key, where))
         return None
 
+    def __contains__(self, key: str) -> bool:
+        if key in self._recent:
+            return True
+        return self._disk is not None and \
+            self._disk.execute("SELECT 1 FROM seen WHERE id = ?", (key,)).fetchone() is not None
+
     def close(self) -> None:
         if self._disk is not None:
             self._disk.close()

@@ -523,6 +523,8 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
             _export(jobs, options, runner)
         runner.flush()
         runner.result.interrupted = runner.interrupted
+        if not (runner.interrupted or runner.result.stopped_early or runner.result.file_errors):
+            runner.result.notes += _not_in_input(runner, options.out_dir)
         if options.deliver is not None and not runner.interrupted:
             _deliver(runner, options.deliver, reports, on_delivery)
     except KeyboardInterrupt:  # a second Ctrl-C, or one during the deliveries: stop now
@@ -540,6 +542,30 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.journal.close()
         _close_reports(reports, runner.result, options.out_dir)
     return runner.result
+
+
+SHOWN_ABSENT = 5  # keys named in the note of credentials whose awards this run did not read
+
+
+def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
+    """Credentials of the folder, made by earlier runs, whose awards this run's input no longer
+    holds (withdrawn, or exported from another file): their files stay, and a later upload of
+    the folder would send them, so the run names them. Only after a run that read all its input."""
+    absent: list[str] = []
+    count = 0
+    for key in runner.journal.done_keys():
+        issuer, _, award_id = key.partition("/")
+        if safe_name(issuer, award_id).lower() not in runner.names:
+            count += 1
+            if len(absent) < SHOWN_ABSENT:
+                absent.append(key)
+    if not count:
+        return []
+    more = f", and {count - len(absent)} more" if count > len(absent) else ""
+    return [f"{out_dir}: {count} credential{'s' if count > 1 else ''} made by earlier runs "
+            f"{'are' if count > 1 else 'is'} for awards not in this run's input ({', '.join(absent)}"
+            f"{more}): their files stay in the folder; if an award was withdrawn, delete its files "
+            "(and revoke what 'edcbridge serve' issued for it: edcbridge revoke)"]
 
 
 def _close_reports(reports: ReportWriter, result: RunResult, out_dir: Path) -> None:

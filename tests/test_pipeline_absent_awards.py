@@ -1,0 +1,74 @@
+"""Credentials in the output folder whose awards a later run's input no longer holds (an award
+withdrawn from the student system) are named by that run: their files stay, and a later upload
+of the folder would send them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from edcbridge.load.awards import FirstRows
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.schemas import SchemaStore
+from tests.conftest import FIXTURES
+
+CATALOGUE = FIXTURES / "wales" / "catalogue.yaml"
+
+
+def _awards(path: Path, leave_out: set[str]) -> tuple[Path, list[str]]:
+    with (FIXTURES / "wales" / "awards.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    kept = [row for row in rows if row["award_id"] not in leave_out]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    return path, [row["award_id"] for row in rows]
+
+
+def _absent_notes(store: SchemaStore, awards: Path, out: Path) -> list[str]:
+    options = RunOptions(out_dir=out, store_root=store.root, workers=1)
+    result = run([Job(CATALOGUE, (awards,))], options)
+    return [note for note in result.notes if "not in this run's input" in note]
+
+
+def test_a_withdrawn_award_is_named_by_the_next_run_and_only_while_absent(store: SchemaStore,
+                                                                         tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    assert _absent_notes(store, full, out) == []
+    withdrawn = ids[1]
+    fewer, _ = _awards(tmp_path / "fewer.csv", {withdrawn})
+    (note,) = _absent_notes(store, fewer, out)
+    assert "1 credential made by earlier runs is for awards not in this run's input" in note
+    assert f"/{withdrawn}" in note and "delete its files" in note
+    assert any(withdrawn in p.name for p in (out / "edc").iterdir())  # named, not deleted
+    assert _absent_notes(store, full, out) == []  # back in the input: nothing to say
+
+
+def test_a_run_that_could_not_read_all_its_input_says_nothing_of_absent_awards(store: SchemaStore,
+                                                                               tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    fewer, _ = _awards(tmp_path / "fewer.csv", {ids[1]})
+    unreadable = tmp_path / "more.csv"
+    unreadable.write_text("not,an,awards,header\n1,2,3,4\n", "utf-8")  # the rest of the input is unknown
+    options = RunOptions(out_dir=out, store_root=store.root, workers=1)
+    result = run([Job(CATALOGUE, (fewer, unreadable))], options)
+    assert result.file_errors == 1
+    assert not [note for note in result.notes if "not in this run's input" in note]
+
+
+@pytest.mark.parametrize("in_memory", [1, 3, 100])
+def test_every_name_seen_is_found_again_in_memory_or_on_disk(in_memory: int) -> None:
+    seen = FirstRows(in_memory=in_memory)
+    try:
+        for index in range(10):
+            assert seen.first(f"name-{index}", f"row {index}") is None
+        assert all(f"name-{index}" in seen for index in range(10))
+        assert "name-10" not in seen
+    finally:
+        seen.close()
