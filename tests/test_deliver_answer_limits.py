@@ -246,4 +246,5 @@ def test_a_wallet_answering_a_deposit_without_end_fails_the_item_with_the_fix(
     credential = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:credential:1"}
     with pytest.raises(DeliveryHTTPError, match="larger than") as info:
         wallet.deposit(jades(credential), email="ada@example.org")
-    assert "/v1/wallets/email/ada@example.org/credentials" in str(info.value)
+    assert "/v1/wallets/email/***@example.org/credentials" in str(info.value)  # the learner masked
+    assert "ada@" not in str(info.value)

@@ -134,3 +134,15 @@ def test_masker_replaces_secrets_and_bearer_values() -> None:
     MASKER.add("ab")  # too short to mask safely: ignored
     text = MASKER.mask("password=s3cret-value Authorization: Bearer 0123456789abcdef0123 ab")
     assert text == "password=*** Authorization: Bearer *** ab"
+
+
+def test_a_learners_address_in_a_wallet_url_is_masked_but_its_domain_kept() -> None:
+    from edcbridge.deliver.http import MASKER
+
+    for url, shown in [
+        ("POST https://w.example/v1/wallets/email/jane.doe%40uni.example/credentials", "***%40uni.example"),
+        ("POST https://w.example/v1/wallets/email/Jane@Uni.example/credentials?locale=en", "***@Uni.example"),
+    ]:
+        masked = MASKER.mask(url)
+        assert shown in masked and "jane" not in masked.lower()
+    assert MASKER.mask("GET https://w.example/v1/wallets/W-17/credentials").endswith("W-17/credentials")
