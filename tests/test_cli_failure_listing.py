@@ -4,6 +4,7 @@ where every one is: a whole file failing on one cause does not flood a terminal 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,16 @@ def test_the_errors_of_the_first_failures_are_shown_then_the_report_named(env: N
     with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         failed = [row for row in csv.DictReader(handle) if row["status"] == "failed"]
     assert len(failed) == failing  # the report keeps every one
+
+
+def test_a_run_stopped_by_fail_fast_says_how_many_rows_were_not_read(env: None, tmp_path: Path) -> None:
+    awards = _awards(tmp_path / "awards.csv", 30)  # one good row, then 30 failing
+    catalogue = FIXTURES / "wales" / "catalogue.yaml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(catalogue), "-o", str(out),
+                                       "--fail-fast", "5", "-j", "1"])
+    assert result.exit_code == 1, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("stopped after 5")]
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    listed = len(report["records"])
+    assert f"; {31 - listed} rows not read" in line and 31 - listed > 0

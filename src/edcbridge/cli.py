@@ -349,6 +349,15 @@ def _located(outcome: Outcome, message: str) -> str:
 MAX_SHOWN_FAILURES = 100  # failed records whose errors a run prints on stderr
 
 
+def _unread(total: int | None, result: Any) -> str:
+    """``; N rows not read`` for a run that stopped before the end of its input, when the rows
+    were counted beforehand (CSV); else ''."""
+    if total is None:
+        return ""
+    left = total - result.done - result.skipped - result.failed
+    return f"; {left} row{'' if left == 1 else 's'} not read" if left > 0 else ""
+
+
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
@@ -434,8 +443,12 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         if result.with_warnings:
             click.echo(f"{result.with_warnings} credential(s) done with warnings (what a format cannot "
                        f"carry, say): see \"warnings\" in {result.report}", err=True)
+        unread = _unread(total, result)
         if result.stopped_early:
-            click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast)", err=True)
+            click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast){unread}",
+                       err=True)
+        elif result.interrupted and unread:
+            click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
         if options.deliver is not None:
             click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
                        f"already there, {result.delivery_failed} failed", err=True)
