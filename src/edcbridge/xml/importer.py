@@ -86,15 +86,17 @@ def _first(value: Any) -> Any:
 
 
 def _text(value: Any) -> dict[str, str] | None:
-    """A language map (values may be lists) keeping two-letter keys; None when empty."""
+    """A language map (values may be lists) keyed by two-letter codes; None when empty. A tag with
+    a region or script (``en-GB``, ``EN``) is read as its language when the map has no text under
+    that language's own code, as the model keys texts by ISO 639-1 code only."""
     if not isinstance(value, dict):
         return None
-    out = {}
-    for lang, text in value.items():
+    out: dict[str, str] = {}
+    for tag, text in sorted(value.items(), key=lambda item: not re.fullmatch(r"[a-z]{2}", str(item[0]))):
         first = _first(text)
-        if isinstance(lang, str) and re.fullmatch(r"[a-z]{2}", lang) and isinstance(first, str) \
-                and first.strip():
-            out[lang] = first
+        match = re.fullmatch(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*", tag) if isinstance(tag, str) else None
+        if match and isinstance(first, str) and first.strip():
+            out.setdefault(match.group(1).lower(), first)
     return out or None
 
 
@@ -114,6 +116,16 @@ def _skill(value: Any) -> str | dict[str, Any]:
     """An ESCO skill as the catalogue writes it: its IRI, with its label when the credential has one."""
     label = _text(value.get("prefLabel")) if isinstance(value, dict) else None
     return {"iri": _id(value), "label": label} if label else str(_id(value))
+
+
+def _web(iri: str | None) -> bool:
+    return bool(iri) and str(iri).startswith(("http://", "https://"))
+
+
+def _label(node: Any) -> str:
+    """A concept as a person reads it: its label in the first language given, else its id."""
+    label = _text(node.get("prefLabel")) if isinstance(node, dict) else None
+    return repr(next(iter(label.values()))) if label else str(_id(node))
 
 
 def _url(value: Any) -> str | None:
@@ -200,16 +212,18 @@ class _Builder:
         for field_name, key in (("eidas_identifier", "eIDASIdentifier"), ("vat_identifier", "vatIdentifier"),
                                 ("registration", "registration")):
             notation = _first(node.get(key))
-            if isinstance(notation, dict) and notation.get("notation"):
+            if isinstance(notation, dict) and isinstance(notation.get("notation"), str) \
+                    and notation["notation"]:
                 data[field_name] = notation["notation"]
         schemes = {scheme.lower(): attr for attr, scheme in ORG_IDENTIFIERS}
         for identifier in _list(node.get("identifier")):
             if not isinstance(identifier, dict):
                 continue
             attr = schemes.get(str(identifier.get("schemeName", "")).lower())
-            if attr and identifier.get("notation"):
+            if attr and isinstance(identifier.get("notation"), str) and identifier["notation"]:
                 data[attr] = identifier["notation"]
-        address = _first(_first(node.get("location") or {}).get("address")) if node.get("location") else None
+        location = _first(node.get("location"))
+        address = _first(location.get("address")) if isinstance(location, dict) else None
         country = _known("country", _id(address.get("countryCode"))) if isinstance(address, dict) else None
         data["country"] = country or self.registered_in(node, next(iter(legal.values())))
         data["address"] = _note(address.get("fullAddress")) if isinstance(address, dict) else None
@@ -269,17 +283,33 @@ class _Builder:
 
     def credits(self, values: Any) -> Node:
         """The first credit points in a known system (ECTS, ECVET); points in another or unnamed
-        system are left out with a note, never taken for ECTS (the model's default)."""
+        system are left out with a note, never taken for ECTS (the model's default), and so are
+        further points beside the ones read (the model holds one amount)."""
         points = [c for c in _list(values) if isinstance(c, dict) and c.get("point") is not None]
+        read = next((c for c in points if _known("credit-system", _id(c.get("framework")))), None)
         for credit in points:
-            framework = _known("credit-system", _id(credit.get("framework")))
-            if framework:
-                return {"credits": str(credit["point"]), "credit_system": framework}
-        for credit in points:
+            if credit is read:
+                continue
             system = _id(credit.get("framework")) or "none named"
-            self.notes.append(f"{credit['point']} credit points in an unknown credit system ({system}) were "
-                              "left out: only ECTS and ECVET points can be read")
-        return {}
+            if read is not None and _known("credit-system", system):
+                self.notes.append(f"{credit['point']} further credit points ({system}) were left out: the "
+                                  f"internal model holds one amount, and {read['point']} points were read")
+            else:
+                self.notes.append(f"{credit['point']} credit points in an unknown credit system ({system}) "
+                                  "were left out: only ECTS and ECVET points can be read")
+        if read is None:
+            return {}
+        return {"credits": str(read["point"]),
+                "credit_system": _known("credit-system", _id(read.get("framework")))}
+
+    def note_unlinked_skills(self, outcome: dict[str, str], skills: list[Any]) -> None:
+        """Skills named without an ESCO IRI (an issuer's own ``urn:`` id) cannot be held as ESCO
+        skills: named in a note with their labels rather than dropped."""
+        if skills:
+            names = [_label(s) for s in skills]
+            shown = next(iter(outcome.values()))
+            self.notes.append(f"left out, as an ESCO skill needs its http(s) IRI: the skills "
+                              f"{_listed(names)} of learning outcome {shown!r}, which give none")
 
     def duration(self, node: Node, key: str, read: Callable[[Any], _T | None], units: str) -> _T | None:
         """A duration the model can hold; another one is left out with a note, not dropped unsaid."""
@@ -314,8 +344,9 @@ class _Builder:
         for outcome in _list(node.get("learningOutcome")):
             text = _text(outcome.get("title")) if isinstance(outcome, dict) else None
             if text:
-                skills = [_skill(s) for s in _list(outcome.get("relatedESCOSkill")) if _id(s)]
-                outcomes.append({"title": text, "esco_skills": skills})
+                skills = [s for s in _list(outcome.get("relatedESCOSkill")) if _id(s)]
+                outcomes.append({"title": text, "esco_skills": [_skill(s) for s in skills if _web(_id(s))]})
+                self.note_unlinked_skills(text, [s for s in skills if not _web(_id(s))])
         data["learning_outcomes"] = outcomes
         data["learning_outcome_summary"] = _note(node.get("learningOutcomeSummary"))
         data["prerequisites"] = _note(node.get("entryRequirement"))
@@ -330,8 +361,13 @@ class _Builder:
         self.specs[code] = data  # reserve the code before related specifications
         if depth == 0:
             for key, target in (("isPartOf", "part_of"), ("hasPart", "has_part")):
+                linked = [r for r in _list(node.get(key)) if isinstance(r, (dict, str))]
+                unread = [str(_id(r)) for r in linked if isinstance(r, str) or not set(r) - {"id", "type"}]
+                if unread:
+                    self.notes.append(f"left out: the specifications {_listed(unread)} ({key} of {code!r}), "
+                                      "given by an id alone, with nothing described under it")
                 related = [self.specification(r, None, None, depth + 1)
-                           for r in _list(node.get(key)) if isinstance(r, dict)]
+                           for r in linked if isinstance(r, dict) and set(r) - {"id", "type"}]
                 data[target] = related
         self.specs[code] = {k: v for k, v in data.items() if v not in (None, [])}
         return code
@@ -366,6 +402,23 @@ def _own_full_name(full: Any, given: Any, family: Any) -> Any:
     return full
 
 
+def _split_full_name(full: dict[str, str] | None, notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Given and family names for a learner named only by a full name (EDC 3 makes all three
+    optional; the internal model needs the first two): each text split at its last space, the
+    full name kept as written, with a note. One without a space cannot be split and is refused."""
+    parts = {lang: text.strip().rsplit(None, 1) for lang, text in (full or {}).items()}
+    if not parts or any(len(p) != 2 for p in parts.values()):
+        raise NotImportable("the credential subject has no givenName and familyName, nor a fullName of at "
+                            "least two words to take them from; it cannot be read as an award to a person")
+    given, family = {lang: p[0] for lang, p in parts.items()}, {lang: p[1] for lang, p in parts.items()}
+    shown = next(iter(full.values())) if full else ""
+    notes.append(f"the learner is named only by a full name ({shown!r}): it is kept as written, and split at "
+                 f"its last space into given name {next(iter(given.values()))!r} and family name "
+                 f"{next(iter(family.values()))!r}, which the internal model needs; correct them if they "
+                 "differ")
+    return given, family
+
+
 def _learner(person: Node, notes: list[str]) -> Node:
     identifier = _identifier(person)
     subject_id = person.get("id") if isinstance(person.get("id"), str) and person["id"].strip() else None
@@ -374,11 +427,11 @@ def _learner(person: Node, notes: list[str]) -> Node:
         notes.append(f"the learner has no identifier: the credential subject's id ({subject_id}) is used"
                      if subject_id else "the learner has neither an identifier nor an id: 'unknown' is used")
     given, family = _text(person.get("givenName")), _text(person.get("familyName"))
+    full = _text(person.get("fullName"))
     if not given or not family:
-        raise NotImportable("the credential subject has no givenName or familyName; it cannot be read as an "
-                           "award to a person")
+        given, family = _split_full_name(full, notes)
     data: Node = {"id": learner_id, "given_name": given, "family_name": family,
-                  "full_name": _own_full_name(_text(person.get("fullName")), given, family),
+                  "full_name": _own_full_name(full, given, family) if "givenName" in person else full,
                   "date_of_birth": _date(person.get("dateOfBirth")), "email": _mailbox(person)}
     national = _first(person.get("nationalID") or person.get("nationalId"))
     if isinstance(national, dict) and national.get("notation"):
@@ -417,6 +470,167 @@ def _date_times(credential: Node, awarding: Any) -> dict[str, str]:
     return {key: value.strip() for key, value in found.items() if _moment(value) is not None}
 
 
+# --- EDC 3.x JSON-LD as other issuers write it ---
+
+_MAX_LINKED_NODES = 50_000
+"""How many nodes a credential may hold once its references are put in place: a node referenced
+twice by each of many others would otherwise grow without bound."""
+_MAX_DEPTH = 200
+_LITERAL_KEYS = frozenset({"id", "type", "@context", "contentURL", "notation", "schemeName", "content"})
+"""Keys whose text is a value of its own, never a reference (a web page's address may be its id)."""
+
+
+def _from_graph(document: Any) -> tuple[Any, list[Any]]:
+    """A credential written as a flattened JSON-LD graph (``{"@context": ..., "@graph": [...]}``,
+    as JSON-LD tools write one): its one VerifiableCredential node with the graph's context, and
+    the graph's nodes, which its references by id name. Any other document as it is."""
+    graph = document.get("@graph") if isinstance(document, dict) else None
+    if not isinstance(graph, list):
+        return document, []
+    found = [n for n in graph if isinstance(n, dict) and "VerifiableCredential" in _list(n.get("type"))]
+    if len(found) != 1:
+        raise NotACredential(f"the JSON-LD graph holds {len(found)} VerifiableCredential nodes; give one "
+                             "credential per file")
+    context = {"@context": document["@context"]} if "@context" in document else {}
+    return {**context, **found[0]}, graph
+
+
+def _linked(credential: Node, described: Sequence[Any] = ()) -> Node:
+    """The credential with every node that is written once and referenced elsewhere by its id
+    (``"awardingBody": "urn:epass:org:1"`` or ``{"id": "urn:epass:org:1"}``) put in the place of
+    the reference, as JSON-LD means it. A reference to a node it sits inside stays as written, and
+    a credential that grows too large or deep this way is refused. ``described`` are nodes beside
+    the credential (a flattened graph's) that its references may name."""
+    index: dict[str, Node] = {}
+    stack: list[Any] = [*reversed(described), credential]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            node_id = value.get("id")
+            if isinstance(node_id, str) and set(value) - {"id", "type", "@context"}:
+                index.setdefault(node_id, value)
+            stack.extend(v for k, v in value.items() if k != "@context")
+        elif isinstance(value, list):
+            stack.extend(value)
+    count = 0
+
+    def link(value: Any, key: str, inside: frozenset[str], depth: int) -> Any:
+        nonlocal count
+        count += 1
+        if count > _MAX_LINKED_NODES or depth > _MAX_DEPTH:
+            raise NotImportable(f"the credential holds more than {_MAX_LINKED_NODES:,} nodes or nests them "
+                                f"more than {_MAX_DEPTH} deep once its references by id are followed; it "
+                                "cannot be a credential to read")
+        if isinstance(value, list):
+            return [link(v, key, inside, depth + 1) for v in value]
+        target: Any = None
+        if isinstance(value, str) and key not in _LITERAL_KEYS:
+            target = index.get(value)
+        elif isinstance(value, dict) and isinstance(value.get("id"), str) and not set(value) - {"id", "type"}:
+            target = index.get(value["id"])
+        if target is not None:
+            if target["id"] in inside:
+                return value
+            value = target
+        if not isinstance(value, dict):
+            return value
+        own = value.get("id")
+        within = inside | {own} if isinstance(own, str) else inside
+        return {k: v if k == "@context" else link(v, k, within, depth + 1) for k, v in value.items()}
+
+    linked = link(credential, "", frozenset(), 0)
+    assert isinstance(linked, dict)
+    return linked
+
+
+def _title_of(node: Node) -> str:
+    """A claim's title as a person reads it: its own, else its specification's, else its id."""
+    spec = _first(node.get("specifiedBy"))
+    texts = _text(node.get("title")) or (_text(spec.get("title")) if isinstance(spec, dict) else None)
+    if texts is None:
+        return str(node.get("id") or "(untitled)")
+    return repr(" ".join(next(iter(texts.values())).split()))
+
+
+_CLAIM_TYPES = {"LearningAchievement": "achievement", "LearningActivity": "activity",
+                "LearningEntitlement": "entitlement", "LearningAssessment": "assessment"}
+
+
+def _claim_type(node: Node) -> str:
+    """The kind of an EDC 3 claim by its type ("claim" for one that names no known type)."""
+    kinds = (_CLAIM_TYPES[t] for t in _list(node.get("type")) if isinstance(t, str) and t in _CLAIM_TYPES)
+    return next(kinds, "claim")
+
+
+def _chosen_claim(person: Node, notes: list[str]) -> tuple[Node, Node]:
+    """The claim read as the award's achievement: the first achievement with a specification,
+    else the first achievement, else the first other claim. One without a specification stands
+    in with its own title and description, with a note (EDC 3 requires a claim's title, not its
+    specification). Gives the claim as written and as read."""
+    claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict)]
+    ranked = sorted(claims, key=lambda c: (_claim_type(c) != "achievement",
+                                           not isinstance(_first(c.get("specifiedBy")), dict)))
+    if not ranked:
+        raise NotImportable("the credential claims nothing (credentialSubject.hasClaim holds no achievement, "
+                            "activity, assessment or entitlement), so there is nothing to show as awarded")
+    claim = ranked[0]
+    kind = _claim_type(claim)
+    if kind != "achievement":
+        notes.append(f"the credential claims no achievement: its {kind} {_title_of(claim)} is read in the "
+                     "place of one")
+    if isinstance(_first(claim.get("specifiedBy")), dict):
+        return claim, claim
+    title = _text(claim.get("title"))
+    if title is None:
+        raise NotImportable(f"the credential's {kind} ({claim.get('id') or 'hasClaim'}) has neither a "
+                            "title nor a specification (specifiedBy) with one, so there is nothing to show "
+                            "as awarded")
+    notes.append(f"the {kind} {_title_of(claim)} gives no specification (specifiedBy): its own title and "
+                 "description are read as the specification's")
+    return claim, {**claim, "specifiedBy": {"title": title, "description": claim.get("description")}}
+
+
+_JSONLD_LEFT_OUT = (
+    ("hasPart", "an award holds one achievement without parts ({} is read)", "its parts (hasPart)",
+     ", with their grades, credits and outcomes"),
+    ("influencedBy", "an award holds no learning activities ({} is read)",
+     "the learning activities it was influenced by (influencedBy)", ""),
+    ("entitlesTo", "an award holds no entitlements ({} is read)",
+     "the entitlements it gives (entitlesTo)", ""),
+)
+_READ_LEARNER_KEYS = {"id", "type", "identifier", "givenName", "familyName", "fullName", "dateOfBirth",
+                      "hasClaim", "nationalID", "nationalId", "contactPoint"}
+
+
+def _note_left_out_jsonld(person: Node, claim: Node, notes: list[str]) -> None:
+    """What the model cannot hold beside the claim read, named with titles rather than dropped
+    unsaid: the other claims, the claim's parts, activities and entitlements, the parts of its
+    assessment, and the learner's details the model has no field for."""
+    read = _title_of(claim)
+    others: dict[str, list[str]] = {}
+    for other in _list(person.get("hasClaim")):
+        if isinstance(other, dict) and other is not claim:
+            others.setdefault(_claim_type(other), []).append(_title_of(other))
+    for kind, titles in others.items():
+        notes.append(f"left out, as an award holds one achievement ({read} is read): the further "
+                     f"{kind} claims (hasClaim) {_listed(titles)}")
+    for key, why, what, with_what in _JSONLD_LEFT_OUT:
+        titles = [_title_of(n) for n in _list(claim.get(key)) if isinstance(n, dict)]
+        if titles:
+            notes.append(f"left out, as {why.format(read)}: {what} {_listed(titles)}{with_what}")
+    proven = _first(claim.get("provenBy"))
+    parts = [_title_of(n) for n in _list(proven.get("hasPart")) if isinstance(n, dict)] \
+        if isinstance(proven, dict) else []
+    if parts:
+        notes.append(f"left out, as an award holds one grade (that of {read}): the parts of its assessment "
+                     f"(provenBy/hasPart) {_listed(parts)}, with their grades")
+    details = sorted(k for k, v in person.items()
+                     if k not in _READ_LEARNER_KEYS and v not in (None, "", [], {}))
+    if details:
+        notes.append("left out, as the internal model has no field for them: the learner's "
+                     f"{', '.join(details)} (credentialSubject)")
+
+
 def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str] = ()) -> Imported:
     """Build the award and its catalogue from an EDC credential in JSON-LD node shape; ``notes``
     say what was left out before (reading XML)."""
@@ -424,10 +638,14 @@ def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[s
     person = _first(credential.get("credentialSubject"))
     if not isinstance(person, dict):
         raise NotImportable("the credential has no credentialSubject")
-    claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict) and c.get("specifiedBy")]
-    claim = claims[0] if claims else None
-    if claim is None:
-        raise NotImportable("the credential claims no achievement with a specification (hasClaim)")
+    if fmt == "edc-jsonld":
+        written, claim = _chosen_claim(person, b.notes)
+        _note_left_out_jsonld(person, written, b.notes)
+    else:  # the XML reader has chosen the claim and named what it left out
+        claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict) and c.get("specifiedBy")]
+        if not claims:
+            raise NotImportable("the credential claims no achievement with a specification (hasClaim)")
+        claim = claims[0]
     issuer_node = _first(credential.get("issuer"))
     if not isinstance(issuer_node, dict):
         raise NotImportable("the credential's issuer is not described (only an id); it cannot be read")
@@ -445,9 +663,9 @@ def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[s
         b.specs[code]["credential_type"] = profile
     identifier = _identifier(credential)
     award_id = identifier["notation"] if identifier else str(credential.get("id", "unknown"))
-    languages = [_known("language", _id(x)) for x in _list(_first(credential.get("displayParameter") or {})
-                                                             .get("primaryLanguage"))] \
-        if credential.get("displayParameter") else []
+    display = _first(credential.get("displayParameter"))
+    languages = [_known("language", _id(x)) for x in _list(display.get("primaryLanguage"))] \
+        if isinstance(display, dict) else []
     primary = next((lang for lang in languages if lang), None) or \
         _known("language", next(iter(b.specs[code]["title"])))
     award_data: Node = {"award_id": award_id, "specification": code, "learner": _learner(person, b.notes),
@@ -875,11 +1093,16 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
         raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise NotACredential(f"{source}: nested too deep to be a credential") from None
+    document, described = _from_graph(document)
     try:
         credential, form = unwrap(document)
     except NotACredential as exc:
         raise NotACredential(f"{source}: {exc}") from None
-    return records_from_jsonld(credential, "edc-jsonld", form)
+    try:
+        return records_from_jsonld(_linked(credential, described), "edc-jsonld", form)
+    except (AttributeError, TypeError) as exc:  # a value of another JSON type than EDC 3 gives there
+        raise NotImportable(f"{source}: the credential holds a value of an unexpected kind where EDC 3 "
+                            f"expects another ({exc}); it cannot be read") from None
 
 
 def read_credential_file(path: Path) -> bytes:
