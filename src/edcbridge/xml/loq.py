@@ -6,10 +6,14 @@ an NQF level (LOQ requires both), otherwise a ``learningAchievementSpecification
 carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
 Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
 into their reference sections and linked by ``idref``, with the same deterministic ids as the
-credential export. A specification the LOQ profile cannot describe (no homepage, ISCED-F code
-or learning outcome, all mandatory there) is left out with a finding saying what to add; so is
-a ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
-to one record kind), and the level of a specification that has only one of EQF and NQF.
+credential export. Institutional QA (and licences) also go on the awarding body's
+``organisation``, the one place LOQ gives them for a specification without levels; a
+specification code names its agency (the issuer); ESCO skills keep the catalogue's labels.
+A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
+outcome, all mandatory there) is left out with a finding saying what to add; so is a
+``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
+to one record kind), the level of a specification that has only one of EQF and NQF, programme
+QA of a specification without levels, and an assessment's supervision (LOQ has no element).
 """
 
 from __future__ import annotations
@@ -80,13 +84,23 @@ class _Doc:
         for lang, value in items if many else items[:1]:
             _sub(_sub(parent, name), "noteLiteral", value, language=lang)
 
-    def identifier(self, parent: etree._Element, scheme: str, value: str) -> None:
+    def identifier(self, parent: etree._Element, scheme: str, value: str,
+                   agency: tuple[str, str] | None = None) -> None:
+        """``agency`` (language, name) names who gives out the codes of a local scheme."""
         if value in self.notations:  # LOQ's UniqueNotationCheck: notations unique per document
             return
         self.notations.add(value)
         element = _sub(parent, "identifier")
         _sub(element, "notation", value, SKOS)
+        if agency:
+            _sub(element, "schemeAgency", agency[1], language=agency[0])
         _sub(element, "schemeName", scheme)
+
+    def primary(self, text: dict[str, str]) -> tuple[str, str]:
+        """The primary-language entry of a text, else its first."""
+        code = vocab.concept("language", self.catalogue.primary_language).code
+        lang = code if code in text else next(iter(text))
+        return lang, text[lang]
 
     def uri(self, parent: etree._Element, name: str, iri: str, ns: str = LOQ) -> None:
         _sub(parent, name, None, ns, uri=iri)
@@ -143,9 +157,14 @@ def _organisation(doc: _Doc, key: str) -> str:
 
 
 def _accreditation(doc: _Doc, key: str, accredited: str) -> str:
+    """One accreditation per QA record; its ``organisation`` names every awarding body it is
+    given for, not only the first."""
     qa = doc.catalogue.qa(key)
     aid = node_id("accreditation", qa)
     if aid in doc.accreditations:
+        named = doc.accreditations[aid].findall(_q("organisation"))
+        if accredited not in {ref.get("idref") for ref in named}:
+            named[-1].addnext(etree.Element(_q("organisation"), idref=accredited))
         return aid
     element = etree.Element(_q("accreditation"), id=aid)
     doc.accreditations[aid] = element
@@ -163,6 +182,31 @@ def _accreditation(doc: _Doc, key: str, accredited: str) -> str:
     return aid
 
 
+INSTITUTIONAL = frozenset({"http://data.europa.eu/snb/accreditation/bb4618238e",  # Institutional QA
+                           "http://data.europa.eu/snb/accreditation/003293d2ce"})  # Institutional Licence
+
+
+def _institutional(doc: _Doc, spec: Specification, provider: str) -> list[str]:
+    """Institutional QA and licences describe the awarding body: they go on its organisation
+    (``organisation/accreditation``), where a register finds them for every record it provides,
+    qualification or not. Returns the QA keys of the specification that cannot go there."""
+    left = []
+    organisation = doc.agents[provider]
+    for key in spec.quality_assurance:
+        if doc.catalogue.qa(key).type not in INSTITUTIONAL:
+            left.append(key)
+            continue
+        aid = _accreditation(doc, key, provider)
+        linked = organisation.findall(_q("accreditation"))
+        if aid not in {ref.get("idref") for ref in linked}:
+            reference = etree.Element(_q("accreditation"), idref=aid)
+            if linked:
+                linked[-1].addnext(reference)
+            else:  # OrganisationType: accreditation comes right before the (mandatory) location
+                organisation.findall(_q("location"))[0].addprevious(reference)
+    return left
+
+
 def _outcomes(doc: _Doc, spec: Specification) -> list[str]:
     ids = []
     for outcome in spec.learning_outcomes:
@@ -170,8 +214,9 @@ def _outcomes(doc: _Doc, spec: Specification) -> list[str]:
         if oid not in doc.outcomes:
             element = etree.Element(_q("learningOutcome"), id=oid)
             doc.strings(element, "title", outcome.title)
-            for skill in outcome.esco_skills:
-                doc.uri(element, "relatedESCOSkill", str(skill))
+            for skill in outcome.esco_skills:  # ESCO's label, where the catalogue gives it
+                doc.strings(_sub(element, "relatedESCOSkill", uri=str(skill)), "prefLabel",
+                            skill.label, SKOS)
             doc.outcomes[oid] = element
         ids.append(oid)
     return ids
@@ -252,7 +297,8 @@ def _has_part(doc: _Doc, element: etree._Element, spec: Specification, ids: dict
 def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: dict[str, str]) -> None:
     tag = _record_tag(spec)
     element = etree.Element(_q(tag), id=sid)
-    doc.identifier(element, SPEC_SCHEME, spec.code)
+    issuer = doc.catalogue.organisation(doc.catalogue.issuer)
+    doc.identifier(element, SPEC_SCHEME, spec.code, doc.primary(issuer.legal_name))
     doc.strings(element, "title", spec.title)
     doc.strings(element, "description", spec.description)
     doc.note(element, "additionalNote", spec.further_information, many=True)
@@ -345,11 +391,18 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
         homepage = str(spec.homepage or provider.homepage)
         _achievement(doc, spec, ids[spec.code], provider_id, ids)
         _opportunity(doc, spec, ids[spec.code], provider_id, homepage, ids)
-        if not _is_qualification(spec) and spec.quality_assurance:
+        programme_qa = _institutional(doc, spec, provider_id)
+        if not _is_qualification(spec) and programme_qa:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}]",
-                                    "accreditation is carried for qualifications only (EQF and NQF "
-                                    "levels both set)", "add eqf and nqf to describe it as a qualification"))
+                                    f"quality assurance {', '.join(programme_qa)} is left out: LOQ "
+                                    "carries programme accreditation on qualifications only (EQF and "
+                                    "NQF levels both set); institutional QA goes on the awarding body",
+                                    "add eqf and nqf to describe it as a qualification"))
         findings += _level_loss(spec)
+        if spec.assessment and spec.assessment.supervision:
+            findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].assessment.supervision",
+                                    "LOQ's learningAssessmentSpecification has no place for supervision "
+                                    "and identity verification: left out"))
         for field_name in ("learning_outcome_summary", "prerequisites"):
             value = getattr(spec, field_name)
             if value and len(value) > 1:

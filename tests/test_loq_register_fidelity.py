@@ -1,0 +1,142 @@
+"""What a register reading our LOQ documents gets: quality assurance, ESCO labels and the
+agency behind specification codes, checked against the official loq.xsd and code lists read
+straight from the reference folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from edcbridge.load import load_catalogue
+from edcbridge.model import Catalogue, EscoSkill
+from edcbridge.xml import loq
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+NS = {"l": loq.LOQ, "skos": loq.SKOS}
+XS = "{http://www.w3.org/2001/XMLSchema}"
+LOQ_DIR = "elm3-qdr-xsd/3.2/loq"
+
+
+@pytest.fixture(scope="module")
+def official(reference: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(reference / LOQ_DIR / "loq.xsd")))
+
+
+def _label(reference: Path, code_list: str, uri: str) -> str:
+    """The English label the official code list gives a concept."""
+    tree = etree.parse(str(reference / LOQ_DIR / "cv" / code_list))
+    for enumeration in tree.iter(f"{XS}enumeration"):
+        if enumeration.get("value") == uri:
+            return " ".join(d.text.strip() for d in enumeration.iter(f"{XS}documentation") if d.text)
+    raise AssertionError(f"{uri} is not in {code_list}")
+
+
+def _valid(official: etree.XMLSchema, result: loq.LoqResult) -> etree._Element:
+    assert official.validate(result.tree), official.error_log
+    return result.tree.getroot()
+
+
+def _catalogue(name: str) -> Catalogue:
+    return load_catalogue(FIXTURES / name / "catalogue.yaml")
+
+
+def _org_id(root: etree._Element, legal_name: str) -> str:
+    (org,) = root.xpath("l:agentReferences/l:organisation[l:legalName = $n]", namespaces=NS, n=legal_name)
+    return str(org.get("id"))
+
+
+def _accreditations_of(root: etree._Element, org_id: str) -> list[etree._Element]:
+    (org,) = root.xpath("l:agentReferences/l:organisation[@id = $i]", namespaces=NS, i=org_id)
+    refs = [ref.get("idref") for ref in org.findall("l:accreditation", NS)]
+    return [root.xpath("l:accreditationReferences/l:accreditation[@id = $i]", namespaces=NS, i=ref)[0]
+            for ref in refs]
+
+
+@pytest.mark.parametrize("levels", ["eqf and nqf", "eqf only"])
+def test_institutional_qa_is_on_the_awarding_body(official: etree.XMLSchema, reference: Path,
+                                                  levels: str) -> None:
+    """Annex I's type of quality assurance: an institutional review reaches the register on the
+    awarding body, also for a specification LOQ can only publish without levels."""
+    catalogue = _catalogue("galway")
+    if levels == "eqf only":
+        specs = tuple(s.model_copy(update={"nqf": None}) for s in catalogue.specifications)
+        catalogue = catalogue.model_copy(update={"specifications": specs})
+    result = loq.to_loq(catalogue)
+    root = _valid(official, result)
+    galway = _org_id(root, "University of Galway")
+    (accreditation,) = _accreditations_of(root, galway)
+    kind = accreditation.find("l:type", NS).get("uri")
+    assert _label(reference, "europass-accreditation-types.xsd", kind) == "Institutional Quality Assurance"
+    assert [o.get("idref") for o in accreditation.findall("l:organisation", NS)] == [galway]
+    assert not [f for f in result.findings if "quality assurance" in f.message]
+
+
+def test_programme_qa_without_levels_is_still_reported(official: etree.XMLSchema) -> None:
+    catalogue = _catalogue("warsaw")
+    specs = tuple(s.model_copy(update={"nqf": None}) for s in catalogue.specifications)
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": specs}))
+    root = _valid(official, result)
+    assert root.find("l:accreditationReferences", NS) is None
+    assert root.find("l:agentReferences/l:organisation/l:accreditation", NS) is None
+    (lost,) = [f for f in result.findings if f.code == "loq-loss" and "quality assurance" in f.message]
+    assert specs[0].quality_assurance[0] in lost.message
+
+
+def test_an_accreditation_names_every_awarding_body_it_is_given_for(official: etree.XMLSchema) -> None:
+    catalogue = _catalogue("galway")
+    campus = catalogue.organisation("galway").model_copy(update={
+        "key": "campus", "legal_name": {"en": "Galway Campus Two", "ga": "Campas a Dó"},
+        "eidas_identifier": None, "vat_identifier": None, "registration": None,
+        "deqar_id": None, "eter_id": None, "erasmus_code": None})
+    first, second = catalogue.specifications
+    catalogue = catalogue.model_copy(update={
+        "organisations": (*catalogue.organisations, campus),
+        "specifications": (first, second.model_copy(update={"awarding_body": "campus"}))})
+    root = _valid(official, loq.to_loq(catalogue))
+    (accreditation,) = root.findall("l:accreditationReferences/l:accreditation", NS)
+    named = {o.get("idref") for o in accreditation.findall("l:organisation", NS)}
+    bodies = {_org_id(root, "University of Galway"), _org_id(root, "Galway Campus Two")}
+    assert named == bodies
+    for body in bodies:
+        assert _accreditations_of(root, body) == [accreditation]
+
+
+def test_esco_labels_of_the_catalogue_reach_the_register(official: etree.XMLSchema) -> None:
+    catalogue = _catalogue("galway")
+    spec = catalogue.specifications[0]
+    outcome = spec.learning_outcomes[0]
+    skill = EscoSkill(iri=outcome.esco_skills[0].iri, label={"en": "statistics", "ga": "staitisticí"})
+    outcomes = (outcome.model_copy(update={"esco_skills": (skill,)}), *spec.learning_outcomes[1:])
+    spec = spec.model_copy(update={"learning_outcomes": outcomes})
+    catalogue = catalogue.model_copy(update={"specifications": (spec, *catalogue.specifications[1:])})
+    root = _valid(official, loq.to_loq(catalogue))
+    (element,) = root.xpath("l:learningOutcomeReferences/l:learningOutcome/l:relatedESCOSkill[@uri = $u]",
+                            namespaces=NS, u=str(skill.iri))
+    labels = {p.get("language"): p.text for p in element.findall("skos:prefLabel", NS)}
+    assert labels == {"en": "statistics", "ga": "staitisticí"}
+
+
+@pytest.mark.parametrize(("name", "agency"), [("galway", ("en", "University of Galway")),
+                                              ("warsaw", ("pl", "Uniwersytet Warszawski"))])
+def test_a_specification_code_names_the_agency_that_gives_it(official: etree.XMLSchema, name: str,
+                                                            agency: tuple[str, str]) -> None:
+    """"Specification code" alone is every institution's scheme name: the register is told whose."""
+    root = _valid(official, loq.to_loq(_catalogue(name)))
+    records = root.findall("l:learningAchievementSpecificationReferences/*", NS)
+    assert records
+    for record in records:
+        (identifier,) = record.findall("l:identifier", NS)
+        found = identifier.find("l:schemeAgency", NS)
+        assert found is not None and (found.get("language"), found.text) == agency
+
+
+def test_supervision_loq_cannot_carry_is_reported() -> None:
+    """Annex I's supervision and identity verification: LOQ's assessment has no element for it."""
+    catalogue = _catalogue("sofia")
+    supervised = [s.code for s in catalogue.specifications if s.assessment and s.assessment.supervision]
+    assert supervised
+    notes = [f for f in loq.to_loq(catalogue).findings if f.where.endswith(".assessment.supervision")]
+    assert [f.where for f in notes] == [f"specifications[{c}].assessment.supervision" for c in supervised]
+    assert all(f.code == "loq-loss" and f.severity == "info" for f in notes)
