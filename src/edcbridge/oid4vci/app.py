@@ -16,8 +16,9 @@ GET     /status/{number}                            a Token Status List (revocat
 ======  ==========================================  ==================================
 
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 406 or
-501 (a status list in another form, or of the past), 413
-or 500, never 200, and never cached (``Cache-Control: no-store``, ``Pragma: no-cache``);
+501 (a status list in another form, or of the past), 408 (a body too slow: the connection is
+closed) or 413 (too large), or 500, never 200, and never cached (``Cache-Control: no-store``,
+``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
 (and no ``error`` in the body) when the request sent no Bearer token, ``Bearer
@@ -28,10 +29,17 @@ Browser (web) wallets may call every route from any origin (CORS, ``Access-Contr
 can do only what it could do without a browser, with the codes and tokens it already holds.
 Preflights may ask for ``Authorization``, ``Content-Type`` and ``DPoP``; ``WWW-Authenticate``
 is exposed to the page.
+
+Every answer carries ``X-Content-Type-Options: nosniff`` (a browser takes JSON as JSON, never
+as a page or script). A path with an extra or missing final ``/`` is not found rather than
+redirected: a redirect would be built from the request's ``Host`` header, which the client
+chooses; the issuer's own URL comes from its settings only, never from ``Host`` or
+``X-Forwarded-*``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,9 +50,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference
@@ -56,6 +65,9 @@ LOG = logging.getLogger("edcbridge.oid4vci")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
+# Seconds a client has to send the whole body once the app reads it (64 KiB at 3.2 KiB/s); a
+# head must come within edcbridge.oid4vci.server.HEAD_TIMEOUT
+BODY_TIMEOUT = 20
 # CORS for browser wallets: any origin, never with credentials (the issuer uses no cookies)
 CORS = Middleware(
     CORSMiddleware,
@@ -69,18 +81,41 @@ CORS = Middleware(
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The request body, refused with 413 beyond ``limit`` bytes (read no further)."""
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every answer, the server's own errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BODY_TIMEOUT) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes and with 408 when it has not
+    all come within ``timeout`` seconds (read no further: a body without end, or sent a byte
+    at a time, would hold the connection for ever)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise OAuthError(408, "invalid_request", f"the body did not come within {timeout:g} s") from None
+    except ClientDisconnect:  # nobody to answer: a line in the log, not a 500 with a traceback
+        raise OAuthError(400, "invalid_request", "the connection closed before the body ended") from None
     return b"".join(chunks)
 
 
@@ -102,7 +137,8 @@ def _error(exc: OAuthError, request: Request) -> JSONResponse:
     path = hide_offer_reference(printable(request.url.path))  # the description is printable already
     error = exc.error or "(no access token)"
     LOG.warning("%s %s -> %d %s: %s", request.method, path, exc.status, error, exc.description)
-    return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers()})
+    closing = {"Connection": "close"} if exc.status == 408 else {}  # RFC 9110 15.5.9
+    return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers(), **closing})
 
 
 def _guarded(handler: Handler) -> Handler:
@@ -194,7 +230,9 @@ def create_app(service: IssuerService) -> Starlette:
     routes: list[BaseRoute] = list(api)  # as the issuer's root, or behind a proxy that strips its path
     prefix = urlsplit(service.issuer).path.rstrip("/")
     if prefix:  # the issuer's own path; metadata also where OpenID4VCI 12.2.2 and RFC 8414 put it
-        routes.append(Mount(prefix, routes=api))
+        routes.append(Mount(prefix, app=Router(api, redirect_slashes=False)))
         routes += [Route(f"{route.path}{prefix}", route.endpoint, methods=["GET"]) for route in metadata]
-    return Starlette(routes=routes, middleware=[CORS],
-                     exception_handlers={HTTPException: http_error, Exception: http_error})
+    app = Starlette(routes=routes, middleware=[Middleware(NoSniff), CORS],
+                    exception_handlers={HTTPException: http_error, Exception: http_error})
+    app.router.redirect_slashes = False  # a redirect would name the client's Host (see above)
+    return app

@@ -2,10 +2,17 @@
 
 The socket can be bound before the app is built, so the issuer URL (with its port) is known
 when the metadata is made, also for an ephemeral port (0).
+
+uvicorn (h11) refuses a head still incomplete at 16 KiB and closes a keep-alive connection idle
+for 5 s, but it waits for ever for a connection that sends nothing, a head sent a byte at a
+time or a body the app no longer reads: :class:`DeadlineProtocol` closes those (slowloris). A
+body the app reads is bounded by the app itself (size and time,
+:func:`edcbridge.oid4vci.app.read_body`). No WebSocket is served (``ws="none"``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
@@ -14,8 +21,59 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference
+
+# Seconds a connection has to send a request's head (from when it opened or its previous
+# response was sent), and to finish a body that the app answered without reading.
+HEAD_TIMEOUT = 10
+
+
+class DeadlineProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline while the server waits on the client alone:
+    for a request's head (from when the connection opened or its last answer was sent), and
+    for the rest of a body sent after its answer. The connection is closed when it passes;
+    a request being handled is not affected."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self._waiting_on_client():  # a head came in: the app has the request now
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._waiting_on_client() and not self.transport.is_closing():
+            self._arm()  # the next request's head, or the unread rest of this one's body
+        else:  # a pipelined request is being handled already
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _waiting_on_client(self) -> bool:
+        """No request is being handled: none came yet, or the last one has been answered."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(HEAD_TIMEOUT, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if self._waiting_on_client() and not self.transport.is_closing():
+            self.transport.close()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -46,7 +104,8 @@ _HIDE_OFFER_REFERENCES = _HideOfferReferences()
 
 def _config(app: Any, log_level: str) -> uvicorn.Config:
     config = uvicorn.Config(
-        app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False
+        app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
+        http=DeadlineProtocol, ws="none",
     )
     logging.getLogger("uvicorn.access").addFilter(_HIDE_OFFER_REFERENCES)  # after uvicorn set up its logging
     return config
