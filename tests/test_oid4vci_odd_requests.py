@@ -212,3 +212,19 @@ def test_a_refused_offer_address_is_logged_without_its_reference(
     assert response.status_code == 404
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "edcbridge.oid4vci")
     assert "/offers/..." in logged and "SECRET-reference-1234" not in logged
+
+
+# -- a member given twice: two parsers would read two different requests ---------------------
+
+
+def test_a_credential_request_naming_a_member_twice_is_refused(issuer: IssuerService,
+                                                              exported: Exported) -> None:
+    holder, token = _fresh_token(issuer, exported)
+    proof = holder.proof(holder.nonce())
+    body = ('{"credential_configuration_id": "elm", "credential_configuration_id": "edc-sealed", '
+            f'"proofs": {{"jwt": ["{proof}"]}}}}')
+    response = requests.post(f"{issuer.issuer}/credential", data=body.encode(), timeout=10,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    description = _error(response, 400, "invalid_credential_request")
+    assert "'credential_configuration_id' is given twice" in description
+    assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # the token still serves

@@ -69,9 +69,26 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
+class _RepeatedName(ValueError):
+    pass
+
+
+def _no_repeated_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose member names are unique (RFC 8259 4: otherwise its meaning depends on
+    which parser reads it, and a proxy and this issuer could read two different requests)."""
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise _RepeatedName(repeated)
+    return dict(pairs)
+
+
 def json_object(body: bytes, error: str) -> dict[str, Any]:
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"), object_pairs_hook=_no_repeated_names)
+    except _RepeatedName as exc:
+        raise OAuthError(400, error, f"the member {printable(str(exc))!r} is given twice; give each "
+                                     "member once") from None
     except (ValueError, RecursionError):  # not JSON, an integer of too many digits, nested too deep
         raise OAuthError(400, error, "the request body must be a JSON object") from None
     if not isinstance(value, dict):
