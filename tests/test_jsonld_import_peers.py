@@ -243,3 +243,16 @@ def test_read_credentials_export_to_edc_the_official_shapes_accept(reference: Pa
     conforms, _, text = validate(rdflib.Graph().parse(data=nquads, format="nquads"), shacl_graph=shapes,
                                  inference="none", advanced=True)
     assert conforms, text
+
+
+def test_an_awarding_time_not_at_midnight_is_read_as_its_date_with_a_note(reference: Path) -> None:
+    """The EC's sample is valid from 2022-12-31T23:00:00Z: midnight in Brussels on 1 January."""
+    document = _load(reference, MC)
+    claim = document["credentialSubject"]["hasClaim"]
+    claim = claim[0] if isinstance(claim, list) else claim
+    claim["awardedBy"]["awardingDate"] = "2022-12-31T23:00:00Z"
+    imported = _read(document)
+    assert imported.award.awarding_date.isoformat() == "2022-12-31"
+    assert "awardingDate 2022-12-31T23:00:00Z is not at midnight" in _notes(imported)
+    claim["awardedBy"]["awardingDate"] = "2023-01-01T00:00:00Z"
+    assert "not at midnight" not in _notes(_read(document))

@@ -138,6 +138,18 @@ def _date(value: Any) -> str | None:
     return text[:10] if isinstance(text, str) and len(text) >= 10 else None
 
 
+def _day(value: Any, what: str, notes: list[str]) -> str | None:
+    """The date of a date or dateTime, with a note when a time of day is given that is not
+    midnight: 2022-12-31T23:00:00Z is midnight in Brussels on 1 January, and the model holds
+    the date as written."""
+    date, moment, written = _date(value), _moment(value), str(_first(value)).strip()
+    if date and moment is not None and moment.time() != dt.time(0, 0) and len(written) > 10:
+        notes.append(f"the {what} {written} is not at midnight: the date read is "
+                     f"{date}, as written; in the issuer's time zone it may be the next or previous day "
+                     "(the time is kept under date_times)")
+    return date
+
+
 def _moment(value: Any) -> dt.datetime | None:
     """An xsd:dateTime or date; None for anything else."""
     text = _first(value)
@@ -454,7 +466,7 @@ def _issued(credential: Node, notes: list[str]) -> Any:
 def _awarded_on(credential: Node, notes: list[str]) -> str:
     """The date of validFrom (else of issued) for a claim that gives no awarding date, with a note."""
     for key in ("validFrom", "issued"):
-        date = _date(credential.get(key))
+        date = _day(credential.get(key), key, notes)
         if date:
             notes.append(f"the credential gives no awarding date: the date of its {key} ({date}) is used")
             return date
@@ -654,7 +666,8 @@ def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[s
     awarding = _first(claim.get("awardedBy"))
     body_node = _first(awarding.get("awardingBody")) if isinstance(awarding, dict) else None
     body = b.organisation(body_node) if isinstance(body_node, dict) else issuer
-    awarding_date = _date(awarding.get("awardingDate")) if isinstance(awarding, dict) else None
+    awarding_date = _day(awarding.get("awardingDate"), "awardingDate", b.notes) \
+        if isinstance(awarding, dict) else None
     awarding_date = awarding_date or _awarded_on(credential, b.notes)
     assessment, grade = _assessment(_first(claim.get("provenBy")))
     code = b.specification(_first(claim["specifiedBy"]), None if body == issuer else body, assessment)
