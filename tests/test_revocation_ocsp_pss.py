@@ -15,7 +15,7 @@ from cryptography.x509 import ocsp
 from edcbridge.seal import devpki, revocation
 from tests.conftest import need_tool
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)  # the PKI's time; answers are checked when made
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +48,13 @@ def _pss_answer(pki: devpki.DevPki, folder: Path, status: str, digest: str = "sh
 @pytest.mark.parametrize("digest", ["sha256", "sha384"])
 def test_a_pss_signed_good_answer_is_read(pki: devpki.DevPki, tmp_path: Path, digest: str) -> None:
     found = revocation.ocsp_finding(_pss_answer(pki, tmp_path, "V", digest), pki.seal.certificate,
-                                    pki.root.certificate, [], NOW)
+                                    pki.root.certificate, [], datetime.now(UTC))  # made now
     assert found is not None and found.good, found
 
 
 def test_a_pss_signed_revoked_answer_is_final(pki: devpki.DevPki, tmp_path: Path) -> None:
     found = revocation.ocsp_finding(_pss_answer(pki, tmp_path, "R"), pki.seal.certificate,
-                                    pki.root.certificate, [], NOW)
+                                    pki.root.certificate, [], datetime.now(UTC))  # made now
     assert found is not None and found.revoked, found
 
 
@@ -63,5 +63,6 @@ def test_a_pss_signed_answer_with_a_changed_byte_is_refused(pki: devpki.DevPki, 
     at = bytes(answer).find(ocsp.load_der_ocsp_response(bytes(answer)).signature)
     assert at > 0
     answer[at + 10] ^= 0x01  # inside the signature value
-    found = revocation.ocsp_finding(bytes(answer), pki.seal.certificate, pki.root.certificate, [], NOW)
+    found = revocation.ocsp_finding(bytes(answer), pki.seal.certificate, pki.root.certificate, [],
+                                    datetime.now(UTC))
     assert found is not None and not found.good and "invalid signature" in found.reason, found
