@@ -18,11 +18,16 @@ import requests
 
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.offers import OfferStore
-from edcbridge.oid4vci.sdjwt import decode_part
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
 from tests.conftest import need_tool
-from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
+from tests.wallet.issuer_support import (
+    Exported,
+    edcbridge_cli,
+    export_awards,
+    issued_payload,
+    running_issuer,
+)
 
 PEERS = Path(__file__).resolve().parent / "peers"
 
@@ -77,13 +82,6 @@ def issuer(exported: Exported) -> Iterator[IssuerService]:
         yield service
 
 
-def _issue(issuer: IssuerService, award_key: str) -> dict[str, Any]:
-    offer = issuer.offers.create(award_key, ("elm",), valid_for=600)
-    _, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code)
-    payload: dict[str, Any] = decode_part(answer["credentials"][0]["credential"].split(".")[1])
-    return payload
-
-
 def _list(uri: str) -> dict[str, Any]:
     response = requests.get(uri, timeout=10)
     assert response.status_code == 200, response.text
@@ -101,7 +99,7 @@ def test_packing_gives_the_drafts_example() -> None:
 def test_a_credential_names_its_entry_and_revoking_it_turns_only_its_bit(
     issuer: IssuerService, exported: Exported
 ) -> None:
-    mine, other = _issue(issuer, exported.keys[0]), _issue(issuer, exported.keys[1])
+    mine, other = issued_payload(issuer, exported.keys[0]), issued_payload(issuer, exported.keys[1])
     entry, others = mine["status"]["status_list"], other["status"]["status_list"]
     assert entry["uri"] == others["uri"] == f"{issuer.issuer}/status/1"
     assert entry["idx"] != others["idx"]

@@ -18,11 +18,17 @@ import requests
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError
 from edcbridge.oid4vci.offers import OfferStore
-from edcbridge.oid4vci.sdjwt import decode_part
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.schemas import SchemaStore
-from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
+from tests.wallet.issuer_support import (
+    Exported,
+    Holder,
+    edcbridge_cli,
+    export_awards,
+    issued_payload,
+    running_issuer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +42,6 @@ def issuer(exported: Exported) -> Iterator[IssuerService]:
         yield service
 
 
-def _issue(issuer: IssuerService, award_key: str) -> dict[str, Any]:
-    offer = issuer.offers.create(award_key, ("elm",), valid_for=600)
-    _, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code)
-    payload: dict[str, Any] = decode_part(answer["credentials"][0]["credential"].split(".")[1])
-    return payload
-
-
 def _revoke(exported: Exported, *awards: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(edcbridge_cli("revoke", *awards, "-o", str(exported.out_dir)),
                           capture_output=True, text=True, timeout=60)
@@ -51,7 +50,7 @@ def _revoke(exported: Exported, *awards: str) -> subprocess.CompletedProcess[str
 @pytest.fixture(scope="module")
 def entry(issuer: IssuerService, exported: Exported) -> dict[str, Any]:
     """The status entry of a credential of the last award (never revoked here)."""
-    found: dict[str, Any] = _issue(issuer, exported.keys[3])["status"]["status_list"]
+    found: dict[str, Any] = issued_payload(issuer, exported.keys[3])["status"]["status_list"]
     return found
 
 
@@ -160,7 +159,7 @@ def test_a_revocation_landing_while_a_credential_is_signed_refuses_its_entry(tmp
 def test_revoking_prints_each_entry_and_a_second_run_changes_nothing(
     issuer: IssuerService, exported: Exported
 ) -> None:
-    mine = _issue(issuer, exported.keys[2])["status"]["status_list"]
+    mine = issued_payload(issuer, exported.keys[2])["status"]["status_list"]
     number, index = mine["uri"].rsplit("/", 1)[1], mine["idx"]
     first = _revoke(exported, exported.keys[2])
     assert first.returncode == 0, first.stderr
@@ -176,7 +175,7 @@ def test_an_award_whose_export_record_failed_since_can_still_be_revoked(
 ) -> None:
     fresh = export_awards(tmp_path, 1, store.root)
     with running_issuer(fresh) as service:
-        mine = _issue(service, fresh.keys[0])["status"]["status_list"]
+        mine = issued_payload(service, fresh.keys[0])["status"]["status_list"]
         with sqlite3.connect(fresh.out_dir / JOURNAL_NAME) as journal:  # a later run of it failed
             journal.execute("UPDATE records SET state = 'failed' WHERE key = ?", (fresh.keys[0],))
         award_id = fresh.keys[0].split("/", 1)[1]
@@ -227,7 +226,7 @@ def test_a_second_revocation_of_an_award_that_had_only_offers_says_so(
 def test_revoking_needs_no_journal(store: SchemaStore, tmp_path: Path) -> None:
     fresh = export_awards(tmp_path, 1, store.root)
     with running_issuer(fresh) as service:
-        mine = _issue(service, fresh.keys[0])["status"]["status_list"]
+        mine = issued_payload(service, fresh.keys[0])["status"]["status_list"]
     (fresh.out_dir / JOURNAL_NAME).unlink()
     revoked = _revoke(fresh, fresh.keys[0])
     assert revoked.returncode == 0, revoked.stderr

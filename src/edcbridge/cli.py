@@ -371,16 +371,17 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     counts = [count_rows(path) for job in jobs for path in job.awards]
     total = None if None in counts else sum(c or 0 for c in counts)
     progress = Progress(total, enabled=not quiet)
-    failures = [0]  # records whose errors were, or would have been, shown
+    failures = 0  # records whose errors were, or would have been, shown
 
     def show_errors(outcome: Any) -> None:
         """The errors of the first failed records; after them one line points to the report
         (50,000 rows failing on one cause must not print 100,000 lines to a terminal or mail)."""
-        failures[0] += 1
-        if failures[0] <= MAX_SHOWN_FAILURES:
+        nonlocal failures
+        failures += 1
+        if failures <= MAX_SHOWN_FAILURES:
             for message in outcome.errors:
                 click.echo(_located(outcome, message), err=True)
-        elif failures[0] == MAX_SHOWN_FAILURES + 1:
+        elif failures == MAX_SHOWN_FAILURES + 1:
             click.echo(f"... more failed records are not shown here: every one is in "
                        f"{options.out_dir / 'report.csv'}", err=True)
 

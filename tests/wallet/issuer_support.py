@@ -32,6 +32,7 @@ from tests.conftest import FIXTURES
 
 from edcbridge.load import load_catalogue
 from edcbridge.oid4vci.app import create_app
+from edcbridge.oid4vci.sdjwt import decode_part
 from edcbridge.oid4vci.server import BackgroundServer, bind
 from edcbridge.oid4vci.service import IssuerService, IssuerSettings
 from edcbridge.seal import SealKey
@@ -284,3 +285,11 @@ class Holder:
         response = self.request(token, self.proof(self.nonce()))
         assert response.status_code == 200, response.text
         return token, response.json()
+
+
+def issued_payload(issuer: IssuerService, award_key: str) -> dict[str, Any]:
+    """An SD-JWT VC issued over HTTP for ``award_key`` by a fresh offer: its issuer-signed claims."""
+    offer = issuer.offers.create(award_key, ("elm",), valid_for=600)
+    _, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code)
+    payload: dict[str, Any] = decode_part(answer["credentials"][0]["credential"].split(".")[1])
+    return payload
