@@ -141,6 +141,42 @@ _PROVIDERS: dict[str, Callable[[click.Group], None]] = {
 }
 
 
+# What `edcbridge --help` says of each command of the other packages, so that listing them
+# imports none (the Open Badges schemas alone take over a second to load). A test checks each
+# against the command's own help.
+_SUMMARIES = {
+    "badges": "Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential "
+              "per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files.",
+    "dev-pki": "Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use.",
+    "export-xml": "Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed "
+                  "with XAdES when a seal is given.",
+    "inspect": "Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and "
+               "summarise it.",
+    "loq": "Export CATALOGUE as an ELM 3.2 LOQ document (validated against loq.xsd) for a register.",
+    "ob3": "Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential "
+           "per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files.",
+    "offer": "Make single-use credential offers for exported AWARDS (<issuer>/<award_id>, or a unique "
+             "award id).",
+    "preview": "Render credentials (EDC JSON-LD plain, wrapped or JAdES-sealed; EDC XML) as accessible "
+               "HTML pages, with the seal status and a QR code for verification; --pdf adds PDF.",
+    "push": "Deliver reports to DEQAR or credentials to Europass wallets (re-runnable).",
+    "revoke": "Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a "
+              "unique award id), and close the award's offers not yet used up.",
+    "seal": "Seal credential JSON FILES as JAdES into --out (all files or none are written).",
+    "serve": "Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).",
+    "stack": "Check held credentials against the stacking rule of TARGET (a specification code) and "
+             "explain what counts, what is missing, expired, not yet awarded, duplicate, already inside "
+             "a larger credential counted, not allowed, awarded already or unverified.",
+    "upload-dc4eu": "Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their "
+                    "offer URLs.",
+    "validate-xml": "Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their "
+                    "schemaLocation.",
+    "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.",
+    "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
+                  "timestamps, certificate validity).",
+}
+
+
 def _suggestion(name: str, known: list[str]) -> str:
     """The hint after "No such command": the known names close to ``name``, as click words it."""
     import difflib
@@ -156,6 +192,23 @@ def _suggestion(name: str, known: list[str]) -> str:
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_PROVIDERS})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, as click writes it, without importing the packages not loaded yet."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None and name in _SUMMARIES:
+                rows.append((name, click.Command(name, help=_SUMMARIES[name]).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in _PROVIDERS:
