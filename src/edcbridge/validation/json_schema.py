@@ -19,8 +19,9 @@ _DRAFTS: dict[Draft, Any] = {"2019-09": Draft201909Validator, "2020-12": Draft20
 
 
 # The formats the official EBSI and 1EdTech schemas use. jsonschema checks date-time, uri and
-# duration only when optional packages are there (its format-nongpl extra); without them it
-# passes any string silently, so a validator without them must not be made.
+# duration only when optional packages are there (rfc3339-validator, rfc3986-validator,
+# isoduration: edcbridge depends on them); without them it passes any string silently, so a
+# validator without them must not be made.
 NEEDED_FORMATS = frozenset({"date-time", "uri", "duration", "email"})
 
 
@@ -57,7 +58,8 @@ def validator(schema: dict[str, Any], draft: Draft,
     if missing:
         raise FormatsNotCheckedError(
             f"jsonschema cannot check the formats {', '.join(sorted(missing))} here, which the "
-            "official schemas use; install 'jsonschema[format-nongpl]' (edcbridge depends on it)")
+            "official schemas use; install rfc3339-validator, rfc3986-validator and isoduration "
+            "(edcbridge depends on them)")
     checker.checks("email")(is_email)
     resources = list(resources)
     registry: Registry = Registry().with_resources(
