@@ -275,7 +275,7 @@ def main() -> None:
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
               help="Stop after N consecutive failed records (rows skipped as done earlier "
                    "neither count nor break the run of failures).")
-@click.option("--seal", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+@click.option("--seal", "--p12", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Seal each credential (JAdES) with this PKCS#12 e-seal into OUT/edc-sealed/.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
               help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt).")

@@ -79,7 +79,8 @@ def seal_key(p12: Path | None, password_file: Path | None) -> SealKey | None:
 
 
 _seal_options = [
-    click.option("--seal", "seal_p12", type=_FILE, help="PKCS#12 e-seal: secure the output with it."),
+    click.option("--seal", "--p12", "seal_p12", type=_FILE,
+                 help="PKCS#12 e-seal: secure the output with it."),
     click.option("--password-file", type=_FILE,
                  help="File holding the PKCS#12 password (else EDCBRIDGE_SEAL_PASSWORD, else a prompt)."),
 ]

@@ -102,6 +102,7 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
 @_out_option("The export folder: its journal holds the awards, the offers file sits beside it.")
 @click.option(
     "--p12",
+    "--seal",
     "p12",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),

@@ -453,7 +453,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.argument("files", nargs=-1, required=True, type=_FILE)
     @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Folder for the sealed files (made if missing).")
-    @click.option("--p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
+    @click.option("--p12", "--seal", "p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
     @click.option("--key", type=_FILE, help="PEM private key (with --cert).")
     @click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
     @click.option(
