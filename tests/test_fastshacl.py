@@ -307,7 +307,7 @@ def _nquads(doc: Doc, store: SchemaStore) -> str | None:
 
 def _multi_typed_paths(doc: Doc) -> set[str]:
     paths: dict[str, str] = {}
-    _node_paths(doc, "", paths)
+    _node_paths(doc, "$", paths)
     return {paths[n["id"]] for _, n in walk(doc) if isinstance(n.get("type"), list) and len(n["type"]) > 1
             and n.get("id") in paths}
 
@@ -454,7 +454,7 @@ def test_shared_nodes_with_violations_report_like_pyshacl(store: SchemaStore) ->
     for _ in range(2):  # the second time from the per-process cache of shared nodes
         fast = validate_fast(doc, store)
         assert fast == validate_shacl(doc, store)
-        assert any(f.where == "issuer.location" for f in fast)
+        assert any(f.where == "$.issuer.location" for f in fast)
 
 
 def test_a_changed_copy_of_a_shared_node_is_validated_in_place(store: SchemaStore) -> None:

@@ -26,7 +26,7 @@ from edcbridge.model import Award, Catalogue, Specification
 from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
-from edcbridge.validation import validate_credential
+from edcbridge.validation import SUBJECT_PATH, validate_credential
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.policy import PROFILES, Facts, check_policy
 
@@ -192,7 +192,8 @@ _CATALOGUE_FIELDS = {
 
 def _in_catalogue_terms(finding: Finding, specification: str) -> Finding:
     """An Annex I finding on a credential made from the catalogue, with the fix there."""
-    field = _CATALOGUE_FIELDS.get(finding.where) if finding.code.startswith("annex1.") else None
+    place = finding.where.removeprefix(SUBJECT_PATH)
+    field = _CATALOGUE_FIELDS.get(place) if finding.code.startswith("annex1.") else None
     if field is None:
         return finding
     stated = finding.fix.removeprefix("add ")  # the credential's path, and the Recommendation's word

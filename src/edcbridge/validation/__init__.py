@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from dataclasses import replace
 from typing import Any
 
 from edcbridge.mapping.ebsi import is_ebsi
@@ -45,13 +46,22 @@ def validate_credential(doc: dict[str, Any], store: SchemaStore, *, source: str 
     if any(p.annex1_mandatory for p in profiles):
         annex1 = "error"
     if annex1 is not None:
-        report.extend("annex1", check_annex1(doc, annex1))
+        report.extend("annex1", in_subject(check_annex1(doc, annex1)))
     facts = facts_from_document(doc)
     for profile in profiles:
-        report.extend(f"policy:{profile.name}", check_policy(facts, profile))
+        report.extend(f"policy:{profile.name}", in_subject(check_policy(facts, profile)))
     if not report.ok and not ebsi:
         report.findings[:0] = older_elm_note(doc, report.findings)
     return report
+
+
+SUBJECT_PATH = "$.credentialSubject."
+
+
+def in_subject(findings: list[Finding]) -> list[Finding]:
+    """Findings placed in the credential subject (Annex I elements, policy facts), with the
+    JSONPath from the document's root that the other checks give."""
+    return [replace(f, where=SUBJECT_PATH + f.where) for f in findings]
 
 
 # What ELM 3.0 and 3.1 wrote where EDC 3.2 writes something else (formats.md: 3.1 to 3.2 breaks)

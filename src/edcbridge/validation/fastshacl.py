@@ -100,7 +100,7 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = T
             memo.remember_clean(key, converted)
         return []
     paths: dict[str, str] = {}
-    _node_paths(doc, "", paths)
+    _node_paths(doc, "$", paths)
     reverse = {iri: term for term, iri in context_terms(doc, store).items()}
     texts = _Texts(graph)
     findings = {_finding(r, graph, paths, reverse, texts) for r in results}

@@ -62,13 +62,14 @@ def shapes_for(doc: dict[str, Any]) -> list[str]:
 
 
 def _node_paths(doc: Any, path: str, out: dict[str, str]) -> None:
+    """Where each node id is first met, as a JSONPath from ``path`` (``$`` for a document)."""
     if isinstance(doc, dict):
         node_id = doc.get("id")
         if isinstance(node_id, str):
-            out.setdefault(node_id, path or "$")
+            out.setdefault(node_id, path)
         for key, value in doc.items():
             if key not in ("@context",):
-                _node_paths(value, f"{path}.{key}" if path else key, out)
+                _node_paths(value, f"{path}.{key}", out)
     elif isinstance(doc, list):
         for index, item in enumerate(doc):
             _node_paths(item, f"{path}[{index}]", out)
@@ -121,7 +122,7 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     for triple in data.triples((None, None, None)):
         graph.add(triple)
     paths: dict[str, str] = {}
-    _node_paths(doc, "", paths)
+    _node_paths(doc, "$", paths)
     reverse = {iri: term for term, iri in context_terms(doc, store).items()}
     findings: list[Finding] = []
     for key in shapes_for(doc):
