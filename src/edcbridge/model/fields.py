@@ -68,6 +68,8 @@ def _to_decimal(value: Any) -> Any:
         if _THOUSANDS.fullmatch(value.strip()):  # 1,000 hours is a thousand, 7,5 credits seven and a half
             raise ValueError(f"{value!r} is ambiguous: the comma may separate thousands or decimals; "
                              "write the number without a thousands separator, e.g. 1000 or 1.5")
+        if "_" in value or not value.strip().isascii():  # Decimal reads 7_5 as 75, ٧ as 7
+            raise ValueError(f"{value!r} is not a number; write a plain number such as 7.5")
         try:
             number = Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
@@ -78,6 +80,8 @@ def _to_decimal(value: Any) -> Any:
 
 
 def _to_int(value: Any) -> Any:
+    if isinstance(value, str) and ("_" in value or not value.strip().isascii()):  # 1_2, ١٢
+        raise ValueError(f"{value!r} is not a whole number; write a whole number such as 5")
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return value
