@@ -80,7 +80,7 @@ def test_what_xml_formats_leave_out_is_reported(env: None, tmp_path: Path) -> No
                                      for r in report["records"])
     assert report["with_warnings"] == len(report["records"]) and report["catalogue_files"]
     assert any("organisations[" in note for note in report["notes"])
-    assert "credential(s) done with warnings" in result.stderr
+    assert "credential(s) with warnings" in result.stderr
 
 
 def _export(*args: str) -> Any:

@@ -53,7 +53,7 @@ def test_the_warning_is_in_the_report_of_the_record(env: None, tmp_path: Path) -
     result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
                                        "-j", "1", "--format", "edc"])
     assert result.exit_code == 0, result.stderr
-    assert "1 credential(s) done with warnings" in result.stderr
+    assert "1 credential(s) with warnings" in result.stderr
     records = {r["award_id"]: r for r in json.loads((out / "report.json").read_text("utf-8"))["records"]}
     assert records["AHEAD-0"]["status"] == "done" and records["AHEAD-1"]["status"] == "done"
     assert not any("days after today" in w for w in records["AHEAD-0"]["warnings"])

@@ -71,7 +71,7 @@ def test_a_record_skipped_as_done_reports_the_warnings_it_was_made_with(env: Non
     assert {record["status"] for record in skipped["records"]} == {"skipped"}
     assert _warnings(skipped) == _warnings(made)  # the reader's warning once, not twice
     assert skipped["with_warnings"] == made["with_warnings"]
-    assert f"{made['with_warnings']} credential(s) done with warnings" in again.stderr
+    assert f"{made['with_warnings']} credential(s) with warnings" in again.stderr
 
 
 def test_a_journal_that_kept_no_warnings_is_upgraded_and_keeps_them_from_then_on(env: None,

@@ -210,5 +210,6 @@ def test_commands_report_missing_files_when_the_store_cannot_be_filled(
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     assert f"the schema store {root} (set by EDCBRIDGE_SCHEMAS" in result.stderr
-    assert " lacks " in result.stderr
+    assert " lacks " in result.stderr and "of the files this command needs" in result.stderr
+    assert "schemas status' lists every file" in result.stderr
     assert "run 'edcbridge schemas install" in result.stderr

@@ -97,7 +97,8 @@ def _store(ebsi: bool = True) -> SchemaStore:
     if missing:  # one that --download cannot fetch first: its remedy covers the others too
         first = next((path for path in missing if path in entries and entries[path].url is None), missing[0])
         remedy = install_remedy(entries.get(first))
-        _fatal(f"{store.where()} lacks {len(missing)} files (e.g. {first}); {remedy}")
+        _fatal(f"{store.where()} lacks {len(missing)} of the files this command needs (e.g. {first}; "
+               f"'edcbridge schemas status' lists every file); {remedy}")
     if modified:
         remedy = install_remedy(entries.get(modified[0]))
         _fatal(f"{len(modified)} files in {store.where()} do not match their pinned sha256 (e.g. "
@@ -283,9 +284,12 @@ def main() -> None:
               help="JAdES level (default: the highest the configured services allow).")
 @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
               help="RFC 3161 timestamp authority URL (else EDCBRIDGE_TSA_URL).")
-@click.option("--deliver-wallet", "wallet_url", envvar="EDCBRIDGE_WALLET_URL", metavar="URL",
+# no environment variable: `push wallet` reads EDCBRIDGE_WALLET_URL, and an export run where
+# it is set must not deposit credentials and e-mail learners unasked
+@click.option("--deliver-wallet", "wallet_url", metavar="URL",
               help="Then deposit each sealed credential in the learner's Europass wallet (by the "
-                   "e-mail address in the awards file) through this wallet API; needs --seal.")
+                   "e-mail address in the awards file) through this wallet API; needs --seal. "
+                   "Only when given here: EDCBRIDGE_WALLET_URL does not turn it on.")
 @click.option("--send-email/--no-send-email", default=True, show_default=True,
               help="With --deliver-wallet: ask the wallet to e-mail the learner.")
 @click.option("--wallet-locale", default="en", show_default=True,
@@ -495,7 +499,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
                    + (f"; worker time: {stages}" if stages else ""), err=True)
         if result.with_warnings:
-            click.echo(f"{result.with_warnings} credential(s) done with warnings (what a format cannot "
+            click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
                        f"carry, say): see \"warnings\" in {result.report}", err=True)
         unread = _unread(total, result)
         if result.stopped_early:
