@@ -11,6 +11,12 @@ _LANG_MAP = {"type": "object", "patternProperties": {"^[a-z]{2}$": {"type": "str
              "additionalProperties": False, "minProperties": 1}
 
 
+# Columns the loader reads from a JSON number too (an id or a code may be all digits). Others
+# are text only: an identifier's leading zero may be lost in a number, a date as a number is a
+# spreadsheet serial or epoch, and an e-mail address, language or country is never one.
+_CODES = frozenset({"award_id", "specification", "issuer"})
+
+
 def award_row_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     text_columns = []
@@ -19,7 +25,8 @@ def award_row_schema() -> dict[str, Any]:
             text_columns.append(name)
             properties[name] = {"description": description, "anyOf": [{"type": "string"}, _LANG_MAP]}
         else:
-            properties[name] = {"description": description, "type": ["string", "number"]}
+            kinds = ["string", "number"] if name in _CODES else "string"
+            properties[name] = {"description": description, "type": kinds}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "edcbridge award row (CSV/XLSX columns or one JSON Lines object)",
