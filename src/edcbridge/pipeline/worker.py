@@ -201,6 +201,32 @@ def _in_catalogue_terms(finding: Finding, specification: str) -> Finding:
                    f"credential states it as {stated}")
 
 
+_NAMES = (("given_name", "givenName"), ("family_name", "familyName"), ("full_name", "fullName"))
+
+
+def names_left_out(award: Award, edc: dict[str, Any]) -> list[Finding]:
+    """The learner's names the credential does not carry. The shapes allow one value per name,
+    the one in the credential's primary language, so a transliteration or a name in another
+    script given beside it is left out: said on the record rather than dropped unnoticed."""
+    subject = edc.get("credentialSubject")
+    found = []
+    for column, key in _NAMES:
+        given = getattr(award.learner, column) or {}
+        kept = subject.get(key) if isinstance(subject, dict) else None
+        if len(given) < 2 or not isinstance(kept, dict) or not kept:
+            continue
+        left = [f"{column}@{lang} {text!r}" for lang, text in given.items() if kept.get(lang) != text]
+        if left:
+            lang, text = next(iter(kept.items()))
+            found.append(Finding(
+                "mapping.name-left-out", "info", f"$.credentialSubject.{key}",
+                f"{', '.join(left)} is not in the credential: the EDC shapes allow one {key}, and it "
+                f"holds the one in the credential's language ({lang}: {text!r})",
+                "to carry another, make its language the row's (column 'language', else the "
+                "catalogue's primary_language)"))
+    return found
+
+
 def _clock(outcome: Outcome, stage: str, started: float) -> float:
     now = time.perf_counter()
     outcome.seconds[stage] += now - started
@@ -215,6 +241,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
     started = time.perf_counter()
     outcome.stage = "map"
     edc = to_edc(award, s.catalogue)
+    outcome.warnings += [f"edc: {f.render()}" for f in names_left_out(award, edc)]
     documents: dict[str, dict[str, Any]] = {"edc": edc}
     if "ebsi" in s.config.formats:
         documents["ebsi"] = to_ebsi(edc)
