@@ -107,7 +107,8 @@ def test_a_late_bad_byte_is_named_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as caught:
         _rows(path)
     assert caught.value.error.message == (f"not UTF-8 (line 632, byte {offset}); it may be in a legacy "
-                                          "encoding such as Windows-1252")
+                                          "encoding such as Windows-1252 (western Europe), 1250 (central "
+                                          "Europe), 1251 (Cyrillic) or 1253 (Greek)")
     assert caught.value.error.fix == "save the file as 'CSV UTF-8'"
 
 

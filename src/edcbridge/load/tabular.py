@@ -133,7 +133,8 @@ def _label(encoding: str) -> str:
 
 
 def _not_encoded(path: Path, label: str, line: int, offset: int, fix: str) -> InputFileError:
-    hint = "; it may be in a legacy encoding such as Windows-1252" if label == "UTF-8" else ""
+    hint = ("; it may be in a legacy encoding such as Windows-1252 (western Europe), 1250 (central "
+            "Europe), 1251 (Cyrillic) or 1253 (Greek)") if label == "UTF-8" else ""
     return InputFileError(str(path), f"not {label} (line {line}, byte {offset}){hint}", fix)
 
 
