@@ -722,7 +722,7 @@ def vocab(scheme: str | None, query: str | None) -> None:
 
 @main.group()
 def audit() -> None:
-    """The hash-chained audit trail of what was issued, sealed and delivered."""
+    """The hash-chained audit trail of what was issued, sealed, delivered, revoked and reissued."""
 
 
 def _head(value: str) -> tuple[int, str]:
@@ -745,8 +745,9 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    The chain is recomputed, every record done must have its events, and the trail must hold
-    the head each run wrote to OUT/report.json and each --head given.
+    The chain is recomputed, every record done must have its events, each revocation and
+    reissue its detail (as its event's hash holds it), and the trail must hold the head each
+    run wrote to OUT/report.json and each --head given.
     """
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
     from edcbridge.pipeline.reports import reported_head
@@ -760,17 +761,15 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
     sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
 
 
-_AUDIT_COLUMNS = ("seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash")
-
-
 @audit.command("show")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 def audit_show(out_dir: Path) -> None:
     """Print the audit events as JSON Lines (the journal is only read: a copy on read-only
-    media, or a journal a newer edcbridge wrote, is shown as it is)."""
+    media, or a journal a newer edcbridge wrote, is shown as it is). A revocation or reissue
+    carries its "detail": who, when, why, and the status list entries (uri, idx) and offers."""
     import sqlite3
 
-    from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only
+    from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, shown_events
 
     path = out_dir / JOURNAL_NAME
     if not path.is_file():
@@ -778,8 +777,8 @@ def audit_show(out_dir: Path) -> None:
     try:
         db = open_read_only(path)
         try:
-            for row in db.execute(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM audit ORDER BY seq"):
-                click.echo(json.dumps(dict(zip(_AUDIT_COLUMNS, row, strict=True)), ensure_ascii=False))
+            for event in shown_events(db):
+                click.echo(json.dumps(event, ensure_ascii=False))
         finally:
             db.close()
     except sqlite3.Error as exc:

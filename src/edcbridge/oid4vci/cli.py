@@ -1,4 +1,4 @@
-"""``edcbridge serve``, ``edcbridge offer`` and ``edcbridge upload-dc4eu``; added by :func:`register`.
+"""``edcbridge serve``, ``offer``, ``revoke`` and ``upload-dc4eu``; added by :func:`register`.
 
 Data (offer links, JSON lines with ``--json``) goes to stdout, messages for people (PINs, QR
 codes drawn as text, progress) to stderr. Exit codes: 0 all good; 1 some awards failed;
@@ -14,14 +14,17 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edcbridge.output import safe_name
+
+if TYPE_CHECKING:
+    from edcbridge.oid4vci.offers import OfferStore, TrailEvent
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
 DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
@@ -90,6 +93,107 @@ def _warn_if_unreachable(url: str) -> None:
         click.echo(f"warning: the offers name {url}, which only this machine can reach; give the "
                    f"issuer's public address with --issuer-url (or {ISSUER_URL_ENV}) for learners' phones",
                    err=True)
+
+
+MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
+
+
+def _reason(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Callback of ``--reason``: the text as given (None when empty), at most MAX_REASON long."""
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_REASON:
+        raise click.BadParameter(f"at most {MAX_REASON} characters: give the reason, or a reference to "
+                                 "the decision (a case number), not the whole document")
+    return value.strip()
+
+
+def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] = (),
+                    failure: str = "error") -> bool:
+    """Write the revocations and reissues the offers file holds and the audit trail does not
+    yet into the audit trail of ``out_dir``: its journal, beside the offers file. Says on
+    stderr where each went; False when the folder has a trail that could not take one (the
+    offers file keeps it, and the next ``revoke`` or ``offer`` on the folder writes it then:
+    each is written once, see :meth:`Journal.record_offer_event`). ``made_now``: the events of
+    this command (others are named as earlier ones); ``failure``: how that is said.
+
+    Why that trail. The offers file belongs to one output folder, and every award it names was
+    offered from that folder's journal (``offer`` finds awards there alone), whose trail holds
+    what was issued, sealed and delivered of the award. Its revocation, or its reissue, then
+    follows those events in the same chain: ``audit verify OUT`` proves it intact with them,
+    ``audit show OUT`` lists it with them, and an auditor has no other place to know of. Not a
+    trail of its own (a second chain, which nothing holds to the first and which a folder
+    copied without it would lose unnoticed), nor the offers file alone (a server changes it all
+    day, and it is chained to nothing): that keeps the event only until the trail holds it.
+
+    Where the folder has no journal (it was removed), or its journal holds no record of the
+    award (made anew since the award was offered: an event of no record would read as one
+    added by hand), the event stays in the offers file, and the message says so. That is no
+    failure: the revocation is in effect, and no trail of those credentials is left to take it.
+    """
+    import sqlite3
+
+    from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+
+    events = store.unrecorded()
+    if not events:
+        return True
+    path = out_dir / JOURNAL_NAME
+
+    def named(event: TrailEvent) -> str:
+        what = {"revoked": "revocation", "reissued": "reissue"}.get(event.action, event.action)
+        if event.id in made_now:
+            return f"{event.award_key}: the {what}"
+        return f"{event.award_key}: the earlier {what} (of {event.fields.get('at') or 'a time not recorded'})"
+
+    def kept(event: TrailEvent, why: str) -> None:
+        click.echo(f"note: {named(event)} is recorded in the offers file {store.path} only: {why}", err=True)
+
+    def failed(event: TrailEvent, why: str) -> None:
+        click.echo(f"{failure}: {named(event)} is in effect but not in the audit trail {path} ({why}); the "
+                   f"offers file {store.path} keeps it, and the next 'edcbridge revoke' or 'edcbridge "
+                   f"offer' on {out_dir} writes it to the trail", err=True)
+
+    if not path.is_file():
+        for event in events:
+            kept(event, f"{out_dir} holds no audit trail (no {JOURNAL_NAME})")
+        return True
+    try:
+        journal = Journal(path, timeout=30.0)  # a run committing meanwhile is waited for
+    except (OSError, sqlite3.Error) as exc:
+        for event in events:
+            failed(event, f"it cannot be opened: {_why(exc)}")
+        return False
+    complete = True
+    try:
+        for event in events:
+            try:
+                head = journal.record_offer_event(event.action, event.award_key, event.detail)
+            except (OSError, sqlite3.Error) as exc:
+                failed(event, _why(exc))
+                complete = False
+                continue
+            if head is None:
+                kept(event, f"the audit trail {path} holds no record of the award (its journal was made "
+                            "anew since the award was offered?)")
+                continue
+            try:
+                store.mark_recorded([event.id], head)
+            except sqlite3.Error as exc:  # the trail holds it: the next run finds it there, writes no second
+                click.echo(f"warning: {store.path}: cannot note that event {head.split(':')[0]} of the audit "
+                           f"trail holds {named(event)} ({exc})", err=True)
+            click.echo(f"{named(event)} is recorded in the audit trail {path} (event {head.split(':')[0]}, "
+                       f"by {journal.actor})", err=True)
+    finally:
+        try:
+            journal.close()
+        except (OSError, sqlite3.Error) as exc:  # what was committed stays: each event commits alone
+            click.echo(f"warning: {path}: {_why(exc)}", err=True)
+    return complete
+
+
+def _why(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
 def _out_option(help_text: str) -> Callable[[Any], Any]:
@@ -193,6 +297,7 @@ def serve(
             signing_algorithm=algorithm or "",
         )
         service = IssuerService(settings, seal)
+        service.offers.issuer_url = url  # status entries keep the uri their credentials carry
     except (Oid4vciError, SealError, UsageProblem) as exc:
         sock.close()
         raise UsageProblem(f"{p12}: {exc}" if isinstance(exc, SealError) else str(exc)) from None
@@ -259,7 +364,10 @@ def serve(
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per offer on stdout.")
 @click.option("--reissue", is_flag=True,
-              help="Offer awards revoked earlier (edcbridge revoke), once corrected and exported again.")
+              help="Offer awards revoked earlier (edcbridge revoke), once corrected and exported again; "
+                   "each such offer is recorded in the audit trail.")
+@click.option("--reason", callback=_reason, metavar="TEXT",
+              help="With --reissue: why a revoked award is offered again, kept in the audit trail.")
 def offer(
     awards: tuple[str, ...],
     out_dir: Path,
@@ -273,18 +381,25 @@ def offer(
     qr_terminal: bool | None,
     as_json: bool,
     reissue: bool,
+    reason: str | None,
 ) -> None:
     """Make single-use credential offers for exported AWARDS (<issuer>/<award_id>, or a unique award id).
 
     Prints each openid-credential-offer:// link and writes its QR code. The PIN (transaction
-    code) is shown once, on stderr (and in --json): send it to the learner separately.
+    code) is shown once, on stderr (and in --json): send it to the learner separately. An offer
+    of a revoked award (--reissue) is recorded in the audit trail of OUT, with who made it and
+    --reason; where the trail cannot take it, a warning says so (the offer stands).
     """
     from edcbridge import qr
     from edcbridge.oid4vci import metadata
     from edcbridge.oid4vci.errors import Oid4vciError
     from edcbridge.oid4vci.offers import OfferStore
     from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.pipeline.journal import actor
 
+    if reason is not None and not reissue:
+        raise UsageProblem("--reason is recorded with --reissue: an offer of an award not revoked "
+                           "needs none")
     try:
         seconds = parse_duration(valid_for, MAX_OFFER_SECONDS)
     except click.BadParameter as exc:
@@ -306,6 +421,7 @@ def offer(
     store = OfferStore.for_folder(out_dir)
     draw = sys.stderr.isatty() if qr_terminal is None else qr_terminal
     failed = 0
+    reissues: list[int] = []  # events of this command for the audit trail
     try:
         for name in awards:
             try:
@@ -327,8 +443,11 @@ def offer(
                 failed += 1
                 continue
             created = store.create(
-                key, configurations, valid_for=seconds, tx_code_length=tx_code_length if tx_code else None
+                key, configurations, valid_for=seconds, tx_code_length=tx_code_length if tx_code else None,
+                reissued_by=actor() if reissue else None, reason=reason,
             )
+            if created.event is not None:
+                reissues.append(created.event.id)
             if by_reference:
                 link = metadata.offer_link_by_reference(issuer, created.reference)
             else:
@@ -366,6 +485,8 @@ def offer(
                 click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
             if draw:
                 click.echo(qr.terminal_text(link), err=True, nl=False)
+        if reissues:  # an offer of no revoked award leaves the trail alone
+            record_in_trail(out_dir, store, reissues, failure="warning")
     finally:
         store.close()
     if failed:
@@ -470,18 +591,29 @@ def upload_dc4eu(
 @click.command()
 @click.argument("awards", nargs=-1, required=True)
 @_out_option("The export folder whose issuer ('edcbridge serve') issued the credentials.")
-def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
+@click.option("--reason", callback=_reason, metavar="TEXT",
+              help="Why the awards are revoked (a sentence, a case number): kept in the audit trail.")
+def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None) -> None:
     """Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a
     unique award id), and close the award's offers not yet used up.
 
     Their entries in the issuer's Token Status List become invalid at once; verifiers that
     fetch the list (at most TTL seconds old) refuse them. Each entry is printed (status list
-    number and index), and the offers file keeps when each was revoked. A new offer made after
-    this gives a valid credential. Sealed EDC files are not covered: they carry no status entry.
+    number and index). Each revocation is recorded in the audit trail of OUT ('edcbridge audit
+    show OUT'), with who revoked, when, --reason and the entries (status list uri and index) and
+    offers concerned; where OUT has no trail it is recorded in the offers file only, and the
+    command says so. A new offer made after this (offer --reissue) gives a valid credential.
+    Sealed EDC files are not covered: they carry no status entry.
+
+    \b
+    Exit codes: 0 revoked (or revoked already) and recorded; 1 an award not found or with
+    nothing to revoke, or a revocation in effect that the audit trail could not take (run the
+    same command again: it writes what the trail lacks); 2 no offers file in OUT.
     """
     from edcbridge.oid4vci.errors import Oid4vciError
     from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore, Revocation
     from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.pipeline.journal import actor
 
     if not (out_dir / OFFERS_NAME).is_file():
         raise UsageProblem(f"{out_dir} holds no offers file ({OFFERS_NAME}): nothing was issued from it "
@@ -524,6 +656,8 @@ def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
         return f"{revocation.award_key}: {'; '.join(parts)}"
 
     failed = 0
+    who = actor()
+    made: list[int] = []  # events of this command for the audit trail
     try:
         for name in awards:
             try:
@@ -532,13 +666,17 @@ def revoke(awards: tuple[str, ...], out_dir: Path) -> None:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1
                 continue
-            revocation = store.revoke(key)
+            revocation = store.revoke(key, by=who, reason=reason)
+            if revocation.event is not None:
+                made.append(revocation.event.id)
             if revocation.found:
                 click.echo(report(revocation))
             else:
                 click.echo(f"error: {key}: no SD-JWT VC was issued for it and it has no open offer, so "
                            "there is nothing to revoke", err=True)
                 failed += 1
+        if not record_in_trail(out_dir, store, made):
+            failed += 1
     finally:
         store.close()
     sys.exit(1 if failed else 0)

@@ -26,6 +26,14 @@ Rules (OpenID4VCI 1.0, 6.3):
 
 Every state change is one ``BEGIN IMMEDIATE`` transaction, so concurrent wallets (or several
 server processes on the same file) never redeem the same code twice.
+
+A revocation (:meth:`OfferStore.revoke`) and an offer reissuing a revoked award
+(:meth:`OfferStore.create` with ``reissued_by``) are also written down, in the same transaction
+as what they change, as an event for the audit trail (``trail_events``): who, when, why and
+what (the status list entries by ``uri`` and ``idx``, as the credentials carry them, and the
+offers closed). The offers file keeps it until it is in the hash-chained trail, and then notes
+where (``recorded``: the trail event's ``SEQ:SHA256``); ``edcbridge.oid4vci.cli`` writes it
+there.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +64,8 @@ CREATE TABLE IF NOT EXISTS offers (
     ref_hash TEXT NOT NULL UNIQUE, code_hash TEXT NOT NULL UNIQUE,
     tx_salt TEXT, tx_hash TEXT, tx_length INTEGER, tx_failures INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, redeemed REAL, issued REAL,
-    notification_hash TEXT, event TEXT, event_description TEXT, event_time REAL);
+    notification_hash TEXT, event TEXT, event_description TEXT, event_time REAL,
+    revoked REAL, trail_event INTEGER);
 CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
@@ -65,12 +75,16 @@ CREATE INDEX IF NOT EXISTS spent_nonces_expires ON spent_nonces (expires);
 CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS status_entries (
     list INTEGER NOT NULL, idx INTEGER NOT NULL, award_key TEXT NOT NULL, offer_id TEXT NOT NULL,
-    status INTEGER NOT NULL DEFAULT 0, reserved REAL NOT NULL, changed REAL,
-    PRIMARY KEY (list, idx));
+    status INTEGER NOT NULL DEFAULT 0, reserved REAL NOT NULL, changed REAL, uri TEXT,
+    trail_event INTEGER, PRIMARY KEY (list, idx));
 CREATE INDEX IF NOT EXISTS status_entries_award ON status_entries (award_key);
 CREATE TABLE IF NOT EXISTS issued (
     offer_id TEXT NOT NULL REFERENCES offers (id), configuration TEXT NOT NULL,
     notification_hash TEXT NOT NULL, issued REAL NOT NULL, PRIMARY KEY (offer_id, configuration));
+CREATE TABLE IF NOT EXISTS trail_events (
+    id INTEGER PRIMARY KEY, action TEXT NOT NULL, award_key TEXT NOT NULL, detail TEXT NOT NULL,
+    created REAL NOT NULL, recorded TEXT);
+CREATE INDEX IF NOT EXISTS trail_events_unrecorded ON trail_events (id) WHERE recorded IS NULL;
 """
 
 STATES = ("open", "redeemed", "issued", "withdrawn", "superseded", "revoked")
@@ -111,6 +125,54 @@ def _narrowed(configurations: str, granted: tuple[str, ...] | None) -> str:
     return json.dumps(kept)
 
 
+def _stamp(moment: float | None) -> str | None:
+    """A time as the audit trail writes it (UTC, to the second); None when not recorded."""
+    return None if moment is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _text(value: str | None) -> str | None:
+    """Free text for the trail (a reason), as one line that shows what it says: None when
+    empty; line breaks (U+2028 too) and tabs as spaces; a lone surrogate (bytes of a command line that were
+    not UTF-8, which SQLite and JSON readers refuse), another control character (a terminal
+    escape) or a bidirectional override (text shown in another order) as U+FFFD."""
+    if value is None or not value.strip():
+        return None
+    shown = []
+    for char in value.strip():
+        if char in "\t\n\r\v\f" or unicodedata.category(char) in ("Zl", "Zp"):
+            shown.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS:
+            shown.append("\ufffd")
+        else:
+            shown.append(char)
+    return "".join(shown)
+
+
+def _detail(fields: dict[str, object]) -> str:
+    """A trail event's detail: JSON, one spelling for one content (its sha256 is the event's
+    output hash)."""
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    """A revocation or a reissue as the offers file keeps it for the audit trail: ``action``
+    (revoked, reissued), the award, and ``detail``, the JSON text the trail event carries."""
+
+    id: int
+    action: str
+    award_key: str
+    detail: str
+
+    @property
+    def fields(self) -> dict[str, object]:
+        found: dict[str, object] = json.loads(self.detail)
+        return found
+
+
 @dataclass(frozen=True)
 class CreatedOffer:
     """What the registry office hands to the learner; the only time the secrets are known."""
@@ -123,6 +185,7 @@ class CreatedOffer:
     tx_code: str | None
     expires_at: float
     superseded: int = 0  # earlier open offers of the award, closed by this one
+    event: TrailEvent | None = None  # the reissue of a revoked award, for the audit trail
 
 
 @dataclass(frozen=True)
@@ -178,6 +241,7 @@ class Revocation:
     already: tuple[tuple[int, int], ...]
     closed_offers: int
     closed_before: int = 0  # offers a revocation closed earlier
+    event: TrailEvent | None = None  # for the audit trail: what no event of the award records yet
 
     @property
     def found(self) -> bool:
@@ -185,7 +249,12 @@ class Revocation:
 
 
 class OfferStore:
-    """The offers file; safe to share between threads (one connection per thread)."""
+    """The offers file; safe to share between threads (one connection per thread).
+
+    ``issuer_url``: the credential issuer serving from this file (``edcbridge serve`` sets it);
+    each status list entry reserved then keeps the list's ``uri`` as the credential carries it,
+    so a revocation names it in the audit trail. Entries reserved without it keep none.
+    """
 
     def __init__(
         self, path: Path, *, tx_code_attempts: int = 3, clock: Callable[[], float] = time.time
@@ -199,9 +268,14 @@ class OfferStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self.issuer_url: str | None = None
         self._db().executescript(_SCHEMA)
         self._add_column("tokens", "client_id", "TEXT")  # tokens recorded the wallet's client_id
         self._add_column("tokens", "identifiers", "INTEGER")  # ... and their credential_identifiers
+        self._add_column("status_entries", "uri", "TEXT")  # entries keep their list's uri
+        self._add_column("status_entries", "trail_event", "INTEGER")  # ... and the event revoking them
+        self._add_column("offers", "revoked", "REAL")  # offers closed by a revocation keep when
+        self._add_column("offers", "trail_event", "INTEGER")  # ... and the event that records it
         self._nonce_key = self._key("nonce")
 
     @classmethod
@@ -272,8 +346,14 @@ class OfferStore:
         *,
         valid_for: float,
         tx_code_length: int | None = None,
+        reissued_by: str | None = None,
+        reason: str | None = None,
     ) -> CreatedOffer:
-        """A new offer for one exported award; ``tx_code_length`` digits of PIN if given."""
+        """A new offer for one exported award; ``tx_code_length`` digits of PIN if given.
+
+        With ``reissued_by`` (who makes it, as the audit trail names people) an offer for an
+        award that was revoked is written down, in the same transaction, as a reissue for the
+        audit trail, with ``reason``; the offer's ``event`` is it."""
         if not configuration_ids:
             raise ValueError("an offer needs at least one credential configuration")
         if tx_code_length is not None and not 4 <= tx_code_length <= 12:
@@ -307,8 +387,13 @@ class OfferStore:
                     now + valid_for,
                 ),
             )
+            event = None
+            if reissued_by is not None and self._revoked(db, award_key):
+                event = self._trail_event(db, "reissued", award_key, {
+                    "by": reissued_by, "at": _stamp(now), "reason": _text(reason), "offer": offer_id,
+                    "configurations": list(configuration_ids), "open_until": _stamp(now + valid_for)})
         return CreatedOffer(offer_id, award_key, configuration_ids, reference, code, tx_code, now + valid_for,
-                            superseded)
+                            superseded, event)
 
     def by_reference(self, reference: str) -> OfferView | None:
         """The open, unexpired offer behind a ``credential_offer_uri``; None otherwise."""
@@ -503,33 +588,96 @@ class OfferStore:
             used = dict(db.execute("SELECT list, count(*) FROM status_entries GROUP BY list").fetchall())
             number = next((n for n in sorted(used) if used[n] < status_list.OPEN_UNTIL),
                           max(used, default=0) + 1)
+            uri = status_list.list_uri(self.issuer_url, number) if self.issuer_url else None
             while True:  # the list is less than half used: each draw is free with odds over 1/2
                 index = draw.randrange(status_list.LIST_SIZE)
                 if db.execute("INSERT OR IGNORE INTO status_entries "
-                              "(list, idx, award_key, offer_id, reserved) VALUES (?, ?, ?, ?, ?)",
-                              (number, index, award_key, offer_id, self.clock())).rowcount:
+                              "(list, idx, award_key, offer_id, reserved, uri) VALUES (?, ?, ?, ?, ?, ?)",
+                              (number, index, award_key, offer_id, self.clock(), uri)).rowcount:
                     return number, index
 
-    def revoke(self, award_key: str) -> Revocation:
+    def revoke(self, award_key: str, *, by: str | None = None, reason: str | None = None) -> Revocation:
         """Mark every credential issued for the award invalid, for good, and close its offers
         not yet used up (open ones, and redeemed ones whose credentials are not all issued):
-        they were made for the award as it stood, so no credential comes from them any more."""
+        they were made for the award as it stood, so no credential comes from them any more.
+
+        In the same transaction, what no event for the audit trail records yet (this revocation;
+        also one made by an edcbridge that kept no such events) becomes one, ``by`` whom
+        (as the audit trail names people) and why (``reason``): the revocation's ``event``."""
+        now = self.clock()
         with self._transaction() as db:
             entries = db.execute("SELECT list, idx, status FROM status_entries WHERE award_key = ? "
                                  "ORDER BY list, idx", (award_key,)).fetchall()
             db.execute("UPDATE status_entries SET status = ?, changed = ? "
                        "WHERE award_key = ? AND status != ?",
-                       (status_list.INVALID, self.clock(), award_key, status_list.INVALID))
+                       (status_list.INVALID, now, award_key, status_list.INVALID))
             before = db.execute("SELECT count(*) FROM offers WHERE award_key = ? AND state = ?",
                                 (award_key, REVOKED)).fetchone()[0]
-            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
-                                "AND state IN ('open', 'redeemed')", (REVOKED, award_key)).rowcount
+            closed = db.execute("UPDATE offers SET state = ?, revoked = ? WHERE award_key = ? "
+                                "AND state IN ('open', 'redeemed')", (REVOKED, now, award_key)).rowcount
+            event = self._revocation_event(db, award_key, by, reason, now)
         return Revocation(
             award_key,
             tuple((number, index) for number, index, status in entries if status != status_list.INVALID),
             tuple((number, index) for number, index, status in entries if status == status_list.INVALID),
-            closed, int(before),
+            closed, int(before), event,
         )
+
+    # -- events for the audit trail -------------------------------------------------------
+
+    def _revocation_event(self, db: sqlite3.Connection, award_key: str, by: str | None,
+                          reason: str | None, now: float) -> TrailEvent | None:
+        """The revoked entries and offers of the award that no event records yet, as one event."""
+        entries = db.execute("SELECT list, idx, uri, changed FROM status_entries WHERE award_key = ? "
+                             "AND status = ? AND trail_event IS NULL ORDER BY list, idx",
+                             (award_key, status_list.INVALID)).fetchall()
+        offers = db.execute("SELECT id, revoked FROM offers WHERE award_key = ? AND state = ? "
+                            "AND trail_event IS NULL ORDER BY created, id", (award_key, REVOKED)).fetchall()
+        if not entries and not offers:
+            return None
+        event = self._trail_event(db, "revoked", award_key, {
+            "by": by, "at": _stamp(now), "reason": _text(reason),
+            "credentials": [{"uri": uri, "idx": index, "list": number, "revoked_at": _stamp(changed)}
+                            for number, index, uri, changed in entries],
+            "offers_closed": [{"offer": offer_id, "closed_at": _stamp(closed)}
+                              for offer_id, closed in offers],
+        })
+        db.execute("UPDATE status_entries SET trail_event = ? WHERE award_key = ? AND status = ? "
+                   "AND trail_event IS NULL", (event.id, award_key, status_list.INVALID))
+        db.execute("UPDATE offers SET trail_event = ? WHERE award_key = ? AND state = ? "
+                   "AND trail_event IS NULL", (event.id, award_key, REVOKED))
+        return event
+
+    def _trail_event(self, db: sqlite3.Connection, action: str, award_key: str,
+                     fields: dict[str, object]) -> TrailEvent:
+        detail = _detail(fields)
+        cursor = db.execute("INSERT INTO trail_events (action, award_key, detail, created) "
+                            "VALUES (?, ?, ?, ?)", (action, award_key, detail, self.clock()))
+        assert cursor.lastrowid is not None
+        return TrailEvent(cursor.lastrowid, action, award_key, detail)
+
+    @staticmethod
+    def _revoked(db: sqlite3.Connection, award_key: str) -> bool:
+        return db.execute("SELECT 1 FROM status_entries WHERE award_key = ? AND status = ? UNION "
+                          "SELECT 1 FROM offers WHERE award_key = ? AND state = ? LIMIT 1",
+                          (award_key, status_list.INVALID, award_key, REVOKED)).fetchone() is not None
+
+    def unrecorded(self) -> list[TrailEvent]:
+        """The revocations and reissues not yet in the audit trail, oldest first."""
+        rows = self._db().execute("SELECT id, action, award_key, detail FROM trail_events "
+                                  "WHERE recorded IS NULL ORDER BY id").fetchall()
+        return [TrailEvent(*row) for row in rows]
+
+    def mark_recorded(self, events: Sequence[int], where: str) -> None:
+        """Note that these events are in the audit trail, ``where`` (the event's ``SEQ:SHA256``)."""
+        with self._transaction() as db:
+            db.executemany("UPDATE trail_events SET recorded = ? WHERE id = ?",
+                           [(where, event) for event in events])
+
+    def recorded(self, event: int) -> str | None:
+        """Where the audit trail holds an event (``SEQ:SHA256``); None while it holds it not."""
+        row = self._db().execute("SELECT recorded FROM trail_events WHERE id = ?", (event,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def offer_state(self, offer_id: str) -> str | None:
         row = self._db().execute("SELECT state FROM offers WHERE id = ?", (offer_id,)).fetchone()
@@ -537,10 +685,7 @@ class OfferStore:
 
     def was_revoked(self, award_key: str) -> bool:
         """Whether ``edcbridge revoke`` revoked the award (its credentials or its offers)."""
-        db = self._db()
-        return db.execute("SELECT 1 FROM status_entries WHERE award_key = ? AND status = ? UNION "
-                          "SELECT 1 FROM offers WHERE award_key = ? AND state = ? LIMIT 1",
-                          (award_key, status_list.INVALID, award_key, REVOKED)).fetchone() is not None
+        return self._revoked(self._db(), award_key)
 
     def revocable_awards(self, name: str) -> list[str]:
         """The award keys this offers file knows (by offers or status entries) that ``name``

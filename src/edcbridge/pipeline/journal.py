@@ -4,6 +4,14 @@ hash-chained audit trail, updated in the same transactions.
 A record counts as done only once its journal transaction has committed, and its output files
 were written (atomically) before that. After ``kill -9`` a re-run skips what is done, redoes
 the rest (deterministic outputs are simply rewritten) and so leaves no gap and no duplicate.
+
+The trail records what was issued, sealed and delivered (by ``edcbridge export``), and what the
+issuer did to those credentials afterwards: ``revoked`` (``edcbridge revoke``) and ``reissued``
+(``edcbridge offer --reissue`` of a revoked award), appended by :meth:`Journal.record_offer_event`
+to the trail of the output folder whose offers file they changed; see
+``edcbridge.oid4vci.cli.record_in_trail`` for why that trail. Such an event keeps what it did as
+a JSON ``detail`` (who, when, why, which status list entries and offers), bound to the chain by
+its output hash, the detail's sha256, as an issued event's output hash binds its outputs.
 """
 
 from __future__ import annotations
@@ -24,8 +32,12 @@ from typing import Any
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 2  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 3  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
+# 3: audit events of revocations and reissues keep what they did (``detail``)
+
+# The events of what the issuer did to an award's credentials after export: each has a detail.
+OFFER_ACTIONS = ("revoked", "reissued")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -34,7 +46,9 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
-    prev TEXT NOT NULL, hash TEXT NOT NULL);
+    prev TEXT NOT NULL, hash TEXT NOT NULL, detail TEXT);
+CREATE INDEX IF NOT EXISTS audit_offer_events ON audit (key, output_hash)
+    WHERE action IN ('revoked', 'reissued');
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
@@ -93,13 +107,14 @@ def audit_hash(prev: str, event: dict[str, Any]) -> str:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float = 5.0) -> None:
         """Open (or make) the journal. A folder or disk that cannot take it (full, read-only)
         raises OSError, as writing any file there would: the journal itself is sound and must
-        be kept. A file that is no journal, or a damaged one, raises sqlite3.Error."""
+        be kept. A file that is no journal, or a damaged one, raises sqlite3.Error. ``timeout``:
+        seconds to wait for another process writing to it (a run, as it commits)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         try:
             self._prepare()
         except sqlite3.Error as exc:
@@ -205,16 +220,48 @@ class Journal:
         for action in actions:
             self._audit(now, action, key, input_hash, output_hash)
 
-    def _audit(self, now: float, action: str, key: str, input_hash: str, output_hash: str) -> None:
+    def _audit(self, now: float, action: str, key: str, input_hash: str, output_hash: str,
+               detail: str | None = None) -> None:
+        """Append an event. Its ``detail`` (of a revocation or reissue) is outside the hash
+        the chain is made of, and bound to it by ``output_hash``, which is then its sha256."""
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
                  "input_hash": input_hash, "output_hash": output_hash}
         digest = audit_hash(self._last_hash, event)
         self.db.execute(
-            "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash) "
-            "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash)",
-            {**event, "prev": self._last_hash, "hash": digest})
+            "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
+            "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash, :detail)",
+            {**event, "prev": self._last_hash, "hash": digest, "detail": detail})
         self._last_hash = digest
+
+    def record_offer_event(self, action: str, key: str, detail: str) -> str | None:
+        """Append and commit a ``revoked`` or ``reissued`` event of the award ``key``, with what
+        was done as ``detail`` (JSON text: who, when, why, what); returns its ``SEQ:SHA256``.
+
+        The event's input hash is the record's, as for a delivery; its output hash is the
+        detail's sha256, which ties the detail to the chain. An event of this very detail in
+        the trail already (another process wrote it, or this one did and then could not note
+        so in the offers file) is not appended again: its ``SEQ:SHA256`` is returned. None,
+        and nothing appended, when the journal holds no record of ``key`` (it was made anew
+        since the award was offered): an event of no record reads as one added by hand."""
+        if action not in OFFER_ACTIONS:
+            raise ValueError(f"{action!r} is not an event with a detail")
+        output_hash = detail_digest(detail)
+        found: str | None = None
+        with self._all_or_nothing():  # looked up and appended in one write transaction
+            row = self.db.execute(
+                "SELECT seq, hash FROM audit WHERE action IN ('revoked', 'reissued') AND key = ? "
+                "AND output_hash = ? AND action = ?", (key, output_hash, action)).fetchone()
+            if row is not None:
+                found = f"{row[0]}:{row[1]}"
+            else:
+                record = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (key,)).fetchone()
+                if record is not None:
+                    self._audit(time.time(), action, key, str(record[0]), output_hash, detail)
+                    seq = self.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+                    found = f"{seq}:{self._last_hash}"
+        self.commit()
+        return found
 
     def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str) -> None:
         """Stage a sealed credential of this run for delivery to ``target``, unless that very
@@ -307,9 +354,39 @@ class Journal:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
 
     def audit_events(self) -> Iterator[dict[str, Any]]:
-        columns = ["seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash"]
-        for row in self.db.execute(f"SELECT {', '.join(columns)} FROM audit ORDER BY seq"):
-            yield dict(zip(columns, row, strict=True))
+        """The events as :func:`shown_events` gives them."""
+        yield from shown_events(self.db)
+
+
+AUDIT_COLUMNS = ("seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash")
+
+
+def detail_digest(detail: str) -> str:
+    """The output hash of an event with this detail."""
+    return hashlib.sha256(detail.encode("utf-8")).hexdigest()
+
+
+def _detail_column(db: sqlite3.Connection) -> str:
+    """``detail``, or NULL for a journal written before events had details (read, not changed)."""
+    has = any(row[1] == "detail" for row in db.execute("PRAGMA table_info(audit)"))
+    return "detail" if has else "NULL"
+
+
+def shown_events(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """The audit events in order, as ``edcbridge audit show`` prints them: each event's columns,
+    and for a revocation or reissue its ``detail`` too, as the JSON object it is (who did it,
+    when, why, the status list entries and offers it concerned), so that it reads as a part of
+    the line and not as a string of escaped JSON. A detail that is not JSON (edited by hand) is
+    shown as the text it is; ``audit verify`` says it no longer matches its event."""
+    for row in db.execute(f"SELECT {', '.join(AUDIT_COLUMNS)}, {_detail_column(db)} FROM audit ORDER BY seq"):
+        event = dict(zip(AUDIT_COLUMNS, row[:-1], strict=True))
+        detail = row[-1]
+        if detail is not None:
+            try:
+                event["detail"] = json.loads(detail)
+            except (TypeError, ValueError):
+                event["detail"] = detail if isinstance(detail, str) else repr(detail)
+        yield event
 
 
 _ENVIRONMENT = {  # the folder or its disk, not the journal, is at fault: the errno it stands for
@@ -371,7 +448,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
-    them). Events appended with their hashes recomputed, for records that exist, cannot be
+    them). The detail of a revocation or reissue must be there and match its event's output
+    hash. Events appended with their hashes recomputed, for records that exist, cannot be
     told from real ones: the chain has no secret. Rows are read as a stream: a trail of
     millions keeps only a small digest per event in memory.
     """
@@ -406,8 +484,8 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
     try:
         db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
         chain = _Chain({seq for seq, _ in heads})
-        for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash "
-                              "FROM audit ORDER BY seq"):
+        for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash, "
+                              f"{_detail_column(db)} FROM audit ORDER BY seq"):
             chain.add(*row)
         strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
                             "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
@@ -473,7 +551,7 @@ class _Chain:
         self.expected: int | None = None
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
-            output_hash: str, stored_prev: str, stored_hash: str) -> None:
+            output_hash: str, stored_prev: str, stored_hash: str, detail: str | None = None) -> None:
         expected = 1 if self.expected is None else self.expected  # a trail begins at event 1
         if seq > expected:
             missing = f"event {expected}" if seq == expected + 1 else f"events {expected} to {seq - 1}"
@@ -489,6 +567,11 @@ class _Chain:
                           "reordered or rewritten)")
         if _hash_of(stored_prev, event) != stored_hash:
             self._problem(f"event {seq} ({action} {key}): content does not match its hash")
+        if detail is None and action in OFFER_ACTIONS:
+            self._problem(f"event {seq} ({action} {key}): its detail (who, what, why) is gone")
+        elif detail is not None and not _detail_matches(detail, output_hash):
+            self._problem(f"event {seq} ({action} {key}): its detail does not match its output hash "
+                          "(edited?)")
         self.prev, self.last = stored_hash, seq
         self.events += 1
         if seq in self.wanted:
@@ -511,6 +594,14 @@ def _hash_of(prev: str, event: dict[str, Any]) -> str | None:
         return audit_hash(prev, event)
     except TypeError:
         return None
+
+
+def _detail_matches(detail: Any, output_hash: Any) -> bool:
+    """Whether a stored detail is the one its event's output hash was made of (text as written)."""
+    try:
+        return isinstance(detail, str) and detail_digest(detail) == output_hash
+    except UnicodeEncodeError:  # a lone surrogate written in by hand
+        return False
 
 
 def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> bytes:
