@@ -102,10 +102,13 @@ def test_a_head_sent_a_byte_at_a_time_is_cut_off(issuer: IssuerService) -> None:
 
 @pytest.mark.parametrize("endpoint", ["credential", "notification"])
 def test_a_body_sent_a_byte_at_a_time_gets_408_and_the_connection_closes(
-    issuer: IssuerService, endpoint: str
+    issuer: IssuerService, exported: Exported, endpoint: str
 ) -> None:
+    """With a valid access token: without one, the 401 comes before any of the body is read."""
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
+    token = Holder(issuer.issuer).access_token(offer.pre_authorized_code)
     with _connection(issuer) as sock:
-        sock.sendall(f"POST /{endpoint} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+        sock.sendall(f"POST /{endpoint} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
                      "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{".encode())
         closed, answer = _closed_within(sock, BODY_WAIT, trickle=b" ")
     assert closed and _status(answer) == 408, answer
@@ -132,11 +135,14 @@ def test_a_fast_body_without_end_is_refused_at_64_kib(issuer: IssuerService) -> 
 
 
 def test_a_client_gone_before_its_body_ended_is_a_warning_not_a_500(
-    issuer: IssuerService, caplog: pytest.LogCaptureFixture
+    issuer: IssuerService, exported: Exported, caplog: pytest.LogCaptureFixture
 ) -> None:
+    offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600)
+    token = Holder(issuer.issuer).access_token(offer.pre_authorized_code)  # or a 401 before the body
     with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"):
         with _connection(issuer) as sock:
-            sock.sendall(b"POST /credential HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            sock.sendall(f"POST /credential HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                         "Content-Length: 100\r\n\r\n{".encode())
             time.sleep(0.5)  # the app is reading the body
         deadline = time.monotonic() + 10
         while not caplog.records and time.monotonic() < deadline:

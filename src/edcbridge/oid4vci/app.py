@@ -16,13 +16,17 @@ GET     /status/{number}                            a Token Status List (revocat
 ======  ==========================================  ==================================
 
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 406 or
-501 (a status list in another form, or of the past), 408 (a body too slow: the connection is
-closed) or 413 (too large), or 500, never 200, and never cached (``Cache-Control: no-store``,
-``Pragma: no-cache``);
+501 (a status list in another form, or of the past), 408 (a body too slow) or 413 (too large; both
+close the connection, the rest of the body unread), or 500, never 200, and never cached
+(``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
 (and no ``error`` in the body) when the request sent no Bearer token, ``Bearer
-error="invalid_token"`` when its token is unknown or expired.
+error="invalid_token"`` when its token is unknown or expired. The credential and notification
+endpoints check the token before they read any of the body (a declared ``Content-Length`` over
+the limit is refused 413 first, also without reading): the app reads no body of an
+unauthenticated client, and the server drops what came with the head and reads at most 64 KiB
+more (:mod:`edcbridge.oid4vci.server`).
 
 Browser (web) wallets may call every route from any origin (CORS, ``Access-Control-Allow-Origin:
 *``, preflights answered): the issuer uses no cookies or other ambient credentials, so a page
@@ -57,7 +61,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference
-from edcbridge.oid4vci.service import IssuerService
+from edcbridge.oid4vci.service import LOG_FIELD, IssuerService, bearer_token, clip
 from edcbridge.output import printable
 
 LOG = logging.getLogger("edcbridge.oid4vci")
@@ -96,13 +100,19 @@ class NoSniff:
         await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
 
 
-async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BODY_TIMEOUT) -> bytes:
-    """The request body, refused with 413 beyond ``limit`` bytes and with 408 when it has not
-    all come within ``timeout`` seconds (read no further: a body without end, or sent a byte
-    at a time, would hold the connection for ever)."""
+def refuse_declared_size(request: Request, limit: int = MAX_BODY) -> None:
+    """413 for a body whose ``Content-Length`` is over ``limit`` bytes: none of it is read."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
+
+
+async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BODY_TIMEOUT) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes and with 408 when it has not
+    all come within ``timeout`` seconds (read no further: a body without end, or sent a byte
+    at a time, would hold the connection for ever). Both answers close the connection, the rest
+    of the body unread."""
+    refuse_declared_size(request, limit)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -133,11 +143,17 @@ def form_fields(body: bytes) -> dict[str, str]:
     return fields
 
 
+def _logged_path(request: Request) -> str:
+    """The request's path for a log line: printable, without an offer reference, cut when long."""
+    return clip(hide_offer_reference(printable(request.url.path)))
+
+
 def _error(exc: OAuthError, request: Request) -> JSONResponse:
-    path = hide_offer_reference(printable(request.url.path))  # the description is printable already
-    error = exc.error or "(no access token)"
-    LOG.warning("%s %s -> %d %s: %s", request.method, path, exc.status, error, exc.description)
-    closing = {"Connection": "close"} if exc.status == 408 else {}  # RFC 9110 15.5.9
+    error = exc.error or "(no access token)"  # the description is printable already
+    LOG.warning("%s %s -> %d %s: %s", clip(request.method), _logged_path(request), exc.status, error,
+                clip(exc.description, 2 * LOG_FIELD))
+    # 408 and 413 leave the rest of the body unread: the connection closes (RFC 9110 15.5.9, 15.5.14)
+    closing = {"Connection": "close"} if exc.status in (408, 413) else {}
     return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers(), **closing})
 
 
@@ -150,7 +166,7 @@ def _guarded(handler: Handler) -> Handler:
         except HTTPException:
             raise
         except Exception:  # answered here, inside the CORS layer: a browser wallet can read the 500
-            LOG.exception("%s %s -> 500", request.method, hide_offer_reference(printable(request.url.path)))
+            LOG.exception("%s %s -> 500", clip(request.method), _logged_path(request))
             return JSONResponse({"error": "server_error",
                                  "error_description": "internal error; see the issuer's log"},
                                 status_code=500, headers=NO_STORE)
@@ -182,15 +198,26 @@ def create_app(service: IssuerService) -> Starlette:
     async def nonce(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(service.nonce), headers=NO_STORE)
 
+    async def authorized_body(request: Request) -> bytes:
+        """The body of a request that needs an access token, read only once the request has
+        passed the refusals that read none of it, cheapest first: no Bearer token (401), a
+        declared body over the limit (413), an unknown or expired token (401 ``invalid_token``,
+        one database look-up). No byte of an unauthenticated client's body is read here."""
+        authorization = request.headers.get("authorization")
+        bearer_token(authorization)
+        refuse_declared_size(request)
+        await run_in_threadpool(service.access_token, authorization)
+        return await read_body(request)
+
     async def credential(request: Request) -> Response:
-        body = await read_body(request)
+        body = await authorized_body(request)
         answer: dict[str, Any] = await run_in_threadpool(
             service.credential, request.headers.get("authorization"), body
         )
         return JSONResponse(answer, headers=NO_STORE)
 
     async def notification(request: Request) -> Response:
-        body = await read_body(request)
+        body = await authorized_body(request)
         await run_in_threadpool(service.notification, request.headers.get("authorization"), body)
         return Response(status_code=204)
 

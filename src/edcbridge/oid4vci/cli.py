@@ -245,6 +245,16 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
     help="Wrong transaction codes allowed before an offer is withdrawn.",
 )
 @click.option(
+    "--max-client-connections",
+    type=click.IntRange(min=0),
+    default=256,  # edcbridge.oid4vci.server.DEFAULT_MAX_CLIENT_CONNECTIONS
+    show_default=True,
+    help="Simultaneous connections one client address may hold (IPv6: one /64); more are answered "
+    "503 with Retry-After. High for the many wallets behind a school's or venue's NAT. 0 turns the "
+    "cap off: do so behind a reverse proxy, where every client has the proxy's address (cap clients "
+    "in the proxy instead).",
+)
+@click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
 def serve(
@@ -256,6 +266,7 @@ def serve(
     issuer_url: str | None,
     algorithm: str | None,
     tx_code_attempts: int,
+    max_client_connections: int,
     log_level: str,
 ) -> None:
     """Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).
@@ -297,7 +308,6 @@ def serve(
             signing_algorithm=algorithm or "",
         )
         service = IssuerService(settings, seal)
-        service.offers.issuer_url = url  # status entries keep the uri their credentials carry
     except (Oid4vciError, SealError, UsageProblem) as exc:
         sock.close()
         raise UsageProblem(f"{p12}: {exc}" if isinstance(exc, SealError) else str(exc)) from None
@@ -313,7 +323,7 @@ def serve(
         click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this seal; "
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
     try:
-        run(create_app(service), sock, log_level=log_level)
+        run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections)
     finally:
         service.close()
 

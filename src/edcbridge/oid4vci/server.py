@@ -3,59 +3,267 @@
 The socket can be bound before the app is built, so the issuer URL (with its port) is known
 when the metadata is made, also for an ephemeral port (0).
 
-uvicorn (h11) refuses a head still incomplete at 16 KiB and closes a keep-alive connection idle
-for 5 s, but it waits for ever for a connection that sends nothing, a head sent a byte at a
-time or a body the app no longer reads: :class:`DeadlineProtocol` closes those (slowloris). A
-body the app reads is bounded by the app itself (size and time,
-:func:`edcbridge.oid4vci.app.read_body`). No WebSocket is served (``ws="none"``).
+uvicorn (h11) closes a keep-alive connection idle for 5 s, but it waits for ever for a
+connection that sends nothing, a head sent a byte at a time or a body the app no longer reads,
+it takes a head of any size that arrives in one read, it reads a body the app refused to its end
+to keep the connection, and it takes any number of connections from one client.
+:class:`DeadlineProtocol` closes connections that hold the server (slowloris), refuses a head over
+32 KiB however it arrives, reads at most 64 KiB of a body after its answer, and caps the
+connections of one client address (503 with ``Retry-After`` past the cap). A body the app reads
+is bounded by the app itself (size and time, :func:`edcbridge.oid4vci.app.read_body`). No
+WebSocket is served (``ws="none"``). Log lines are bounded: a long request target is cut, and the
+line says how much.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import logging
+import resource
 import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference
+from edcbridge.oid4vci.service import clip
 
+LOG = logging.getLogger("edcbridge.oid4vci")
 # Seconds a connection has to send a request's head (from when it opened or its previous
 # response was sent), and to finish a body that the app answered without reading.
 HEAD_TIMEOUT = 10
+# A request's head (request line and headers) still incomplete past this is refused (400). h11
+# checks only what is incomplete after a read, and one read takes up to 256 KiB: fed to it in
+# pieces of this size, no head over twice this gets through, however it arrives.
+MAX_HEAD = 16 * 1024
+# Bytes of a body left unread by an answer that are still read (and dropped) to keep the
+# connection; past them the connection is closed.
+DRAIN_BYTES = 64 * 1024
+# A connection closed while its client may still be sending (a body not read to its end, a
+# refused connection) first sends the answer and a FIN, then waits up to LINGER seconds, reading
+# and dropping up to LINGER_BYTES, before it is closed: a socket closed with unread bytes sends a
+# reset, which can destroy the answer before the client has read it.
+LINGER = 2
+LINGER_BYTES = 64 * 1024
+# Simultaneous connections one client address may hold (IPv6: one /64); 0 is no cap. A school's
+# or venue's NAT puts many wallets behind one address, so the cap is high; behind a reverse
+# proxy every client has the proxy's address: turn it off (0) there and cap in the proxy.
+DEFAULT_MAX_CLIENT_CONNECTIONS = 256
+RETRY_AFTER = 10  # seconds, on the 503 to a connection past the cap
+
+
+def client_key(client: tuple[str, int] | None) -> str | None:
+    """The address a client's connections are counted under: its IPv4 address (also written
+    as an IPv4-mapped IPv6 one), or the /64 of its IPv6 address (what one host is given)."""
+    if client is None:
+        return None
+    try:
+        address = ipaddress.ip_address(client[0].partition("%")[0])  # without an IPv6 zone
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return str(address.ipv4_mapped)
+            return str(ipaddress.IPv6Network((address, 64), strict=False))
+    except ValueError:
+        return client[0]
+    return str(address)
+
+
+def _refusal(retry_after: int) -> bytes:
+    body = json.dumps({
+        "error": "temporarily_unavailable",
+        "error_description": "too many simultaneous connections from your address; retry later",
+    }).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        f"retry-after: {retry_after}\r\n"
+        "cache-control: no-store\r\n"
+        "pragma: no-cache\r\n"
+        "x-content-type-options: nosniff\r\n"
+        "access-control-allow-origin: *\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class _Transport(asyncio.Transport):
+    """The connection's transport as uvicorn sees it: the same, but closing it while the
+    client may still be sending lingers first (see :data:`LINGER`)."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: DeadlineProtocol) -> None:
+        super().__init__()
+        self._transport = transport
+        self._protocol = protocol
+
+    def close(self) -> None:
+        self._protocol.close_gracefully()
+
+    def is_closing(self) -> bool:
+        return self._protocol.lingering or self._transport.is_closing()
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._transport.get_protocol()
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def pause_reading(self) -> None:
+        if not self._protocol.lingering:  # a lingering connection reads (and drops) on its own terms
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if not self._protocol.lingering:
+            self._transport.resume_reading()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._transport.write(data)
+
+    def writelines(self, list_of_data: Any) -> None:
+        self._transport.writelines(list_of_data)
+
+    def write_eof(self) -> None:
+        self._transport.write_eof()
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
 
 
 class DeadlineProtocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol with a deadline while the server waits on the client alone:
     for a request's head (from when the connection opened or its last answer was sent), and
     for the rest of a body sent after its answer. The connection is closed when it passes;
-    a request being handled is not affected."""
+    a request being handled is not affected. A head over twice :data:`MAX_HEAD` is refused
+    however it arrives; of a body left unread by its answer at most :data:`DRAIN_BYTES` are read; a
+    client address holding :attr:`max_client_connections` connections gets a 503 on the next
+    (see :func:`protocol`, which makes the class a server uses)."""
+
+    max_client_connections: ClassVar[int] = 0  # no cap
+    # per server (each class from protocol() has its own): open connections, and connections
+    # refused since the cap was reached, by client address
+    open_by_client: ClassVar[dict[str, int]] = {}
+    refused_by_client: ClassVar[dict[str, int]] = {}
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        self._raw = transport
         self._deadline: asyncio.TimerHandle | None = None
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self.lingering = False
+        self._lost = False
+        self._refused = False
+        self._drained = 0
+        super().connection_made(_Transport(transport, self))
+        self._client_key = client_key(self.client)
+        if self._client_key is not None and self.max_client_connections > 0:
+            held = self.open_by_client[self._client_key] = self.open_by_client.get(self._client_key, 0) + 1
+            if held > self.max_client_connections:
+                self._refuse(self._client_key)
+                return
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        if self.lingering:  # read and dropped: the answer is sent, the connection ends
+            self._drained += len(data)
+            if self._drained > LINGER_BYTES:
+                self._raw.pause_reading()
+            return
+        if self._waiting_on_client() and self.conn.their_state is h11.SEND_BODY:  # a body left unread
+            self._drained += len(data)
+            if self._drained > DRAIN_BYTES:
+                self.close_gracefully()
+                return
+        # h11 refuses a head still incomplete past MAX_HEAD; fed in pieces of that size, a
+        # complete head in one read that is larger is refused too
+        for start in range(0, len(data), MAX_HEAD):
+            super().data_received(data[start:start + MAX_HEAD])
+            if self.transport.is_closing():
+                return
         if not self._waiting_on_client():  # a head came in: the app has the request now
             self._disarm()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self._waiting_on_client() and not self.transport.is_closing():
+            self._drained = 0
             self._arm()  # the next request's head, or the unread rest of this one's body
         else:  # a pipelined request is being handled already
             self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
         self._disarm()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        key = self._client_key
+        if key is not None and self.max_client_connections > 0:
+            held = self.open_by_client.get(key, 1) - 1
+            if held > 0:
+                self.open_by_client[key] = held
+            else:
+                self.open_by_client.pop(key, None)
+                refused = self.refused_by_client.pop(key, 0)
+                if refused:
+                    LOG.warning("client %s has closed its connections; %d were refused with 503",
+                                key, refused)
         super().connection_lost(exc)
+
+    def close_gracefully(self) -> None:
+        """Close the connection, lingering first while the client may still be sending."""
+        if self.lingering or self._lost or self._raw.is_closing():
+            return
+        if not self._refused and self.conn.their_state not in (h11.SEND_BODY, h11.ERROR):
+            self._raw.close()
+            return
+        if not self._raw.can_write_eof():
+            self._raw.close()
+            return
+        self.lingering = True
+        self._disarm()
+        self._drained = 0
+        try:
+            self._raw.write_eof()  # the answer, then FIN
+        except OSError:  # the client is gone already
+            self._raw.close()
+            return
+        self._raw.resume_reading()
+        self._linger_timer = self.loop.call_later(LINGER, self._raw.close)
+
+    def _refuse(self, key: str) -> None:
+        self._refused = True
+        refused = self.refused_by_client.get(key, 0)
+        self.refused_by_client[key] = refused + 1
+        if not refused:
+            LOG.warning("client %s holds %d connections, the cap: further ones get 503 until it closes "
+                        "them (behind a reverse proxy every client has its address: turn the cap off)",
+                        key, self.max_client_connections)
+        self._raw.write(_refusal(RETRY_AFTER))
+        self.close_gracefully()
 
     def _waiting_on_client(self) -> bool:
         """No request is being handled: none came yet, or the last one has been answered."""
@@ -73,7 +281,22 @@ class DeadlineProtocol(H11Protocol):
     def _expire(self) -> None:
         self._deadline = None
         if self._waiting_on_client() and not self.transport.is_closing():
-            self.transport.close()
+            self._raw.close()
+
+
+def protocol(max_client_connections: int = 0) -> type[DeadlineProtocol]:
+    """The protocol class for one server: its own count of connections by client address, and
+    ``max_client_connections`` of them at most (0: no cap)."""
+    if max_client_connections < 0:
+        raise ValueError("max_client_connections must be 0 (no cap) or more")
+
+    class ServerProtocol(DeadlineProtocol):
+        pass
+
+    ServerProtocol.max_client_connections = max_client_connections
+    ServerProtocol.open_by_client = {}
+    ServerProtocol.refused_by_client = {}
+    return ServerProtocol
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -89,39 +312,77 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _HideOfferReferences(logging.Filter):
-    """An offer's address is as good as its pre-authorized code: the access log shows
-    ``/offers/...`` without it."""
+class _BoundedLogArguments(logging.Filter):
+    """uvicorn's log lines with their arguments bounded (a request target is cut to
+    :data:`edcbridge.oid4vci.service.LOG_FIELD` characters, saying how many more it had) and
+    without offer references (an offer's address is as good as its pre-authorized code: the
+    access log shows ``/offers/...``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(hide_offer_reference(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(clip(hide_offer_reference(arg)) if isinstance(arg, str) else arg
+                                for arg in record.args)
         return True
 
 
-_HIDE_OFFER_REFERENCES = _HideOfferReferences()
+_BOUNDED_LOG_ARGUMENTS = _BoundedLogArguments()
 
 
-def _config(app: Any, log_level: str) -> uvicorn.Config:
+def _config(app: Any, log_level: str, max_client_connections: int) -> uvicorn.Config:
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
-        http=DeadlineProtocol, ws="none",
+        http=protocol(max_client_connections), ws="none",
     )
-    logging.getLogger("uvicorn.access").addFilter(_HIDE_OFFER_REFERENCES)  # after uvicorn set up its logging
+    for name in ("uvicorn.access", "uvicorn.error"):  # after uvicorn set up its logging
+        logging.getLogger(name).addFilter(_BOUNDED_LOG_ARGUMENTS)
     return config
 
 
-def run(app: Any, sock: socket.socket, *, log_level: str = "info") -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM)."""
-    uvicorn.Server(_config(app, log_level)).run(sockets=[sock])
+def _raise_open_file_limit() -> int:
+    """Let the process open as many files (connections) as the system allows it: the soft limit
+    is often 1024 while the hard one is far higher. The limit in force, or 0 if unknown."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and soft != resource.RLIM_INFINITY and soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    except (OSError, ValueError):
+        return 0
+    return 0 if soft == resource.RLIM_INFINITY else soft
+
+
+def describe_cap(max_client_connections: int) -> str:
+    if max_client_connections <= 0:
+        return ("no cap on the connections of one client address (--max-client-connections 0); "
+                "a reverse proxy in front should cap them")
+    return (f"at most {max_client_connections} simultaneous connections per client address (IPv6: per "
+            f"/64), more get 503; behind a reverse proxy every client has its address: "
+            f"--max-client-connections 0 turns the cap off")
+
+
+def run(
+    app: Any, sock: socket.socket, *, log_level: str = "info",
+    max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM), with at most ``max_client_connections``
+    simultaneous connections from one client address (0: no cap)."""
+    config = _config(app, log_level, max_client_connections)
+    files = _raise_open_file_limit()
+    LOG.info("%s%s", describe_cap(max_client_connections),
+             f"; up to {files} open files (connections) in all" if files else "")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 class BackgroundServer:
-    """``with BackgroundServer(app, sock) as server:`` serves in a thread until the block ends."""
+    """``with BackgroundServer(app, sock) as server:`` serves in a thread until the block ends
+    (with the same cap per client address as :func:`run` unless told otherwise)."""
 
-    def __init__(self, app: Any, sock: socket.socket, *, log_level: str = "warning") -> None:
+    def __init__(
+        self, app: Any, sock: socket.socket, *, log_level: str = "warning",
+        max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
+    ) -> None:
         self.sock = sock
-        self.server = uvicorn.Server(_config(app, log_level))
+        self.server = uvicorn.Server(_config(app, log_level, max_client_connections))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> BackgroundServer:

@@ -28,7 +28,7 @@ from edcbridge.oid4vci.metadata import (
     offer_object,
     type_metadata,
 )
-from edcbridge.oid4vci.offers import REVOKED, OfferStore, new_secret
+from edcbridge.oid4vci.offers import REVOKED, OfferStore, TokenInfo, new_secret
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource
@@ -40,6 +40,15 @@ from edcbridge.sealing import issuer_mismatch
 LOG = logging.getLogger("edcbridge.oid4vci")
 
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+LOG_FIELD = 300  # characters of a request's path, or of an error description, that a log line shows
+
+
+def clip(text: str, limit: int = LOG_FIELD) -> str:
+    """``text`` cut to ``limit`` characters for a log line, saying how much was cut: a client
+    chooses a request's path (up to 32 KiB) and much that error descriptions quote."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[{len(text) - limit} more characters cut]"
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,7 @@ class IssuerService:
         self.offers = OfferStore.for_folder(
             settings.out_dir, tx_code_attempts=settings.tx_code_attempts, clock=clock
         )
+        self.offers.issuer_url = settings.issuer_url  # status entries keep the uri their credentials carry
         self.proof_policy = ProofPolicy(settings.issuer_url, max_age=settings.proof_max_age)
 
     def close(self) -> None:
@@ -243,6 +253,12 @@ class IssuerService:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
 
     # -- credential -----------------------------------------------------------------------
+
+    def access_token(self, authorization: str | None) -> TokenInfo:
+        """The offer the request's access token was issued for: 401 when it sends none
+        (plain ``Bearer`` challenge) or one that is unknown or expired (``invalid_token``). The
+        app asks before it reads a body, so that no unauthenticated client gets one read."""
+        return self.offers.token(bearer_token(authorization))
 
     def credential(self, authorization: str | None, body: bytes) -> dict[str, Any]:
         token = self.offers.token(bearer_token(authorization))

@@ -1,0 +1,150 @@
+"""The issuer's log lines are bounded whatever a client sends (uvicorn on 127.0.0.1, raw
+sockets): a long request target is cut in the access log and in the issuer's own warnings, and
+the line says how much was cut; a head over 32 KiB that arrives in one read is refused (h11
+alone checks only a head still incomplete after a read, and a read takes up to 256 KiB)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import closing
+from urllib.parse import urlsplit
+
+import pytest
+
+from edcbridge.oid4vci.app import create_app
+from edcbridge.oid4vci.server import BackgroundServer, bind
+from edcbridge.oid4vci.service import LOG_FIELD, IssuerService, IssuerSettings, clip
+from edcbridge.schemas import SchemaStore
+from tests.wallet.issuer_support import Exported, export_awards
+
+# A line: a field of LOG_FIELD characters, the note of what was cut, and the rest of the line
+BOUND = 3 * LOG_FIELD + 200
+CUT = re.compile(r"\.\.\.\[(\d+) more characters cut\]")
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name}: {record.getMessage()}")
+
+
+@pytest.fixture(scope="module")
+def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-serve-limits-logs"), 1, store.root)
+
+
+@pytest.fixture(scope="module")
+def served(exported: Exported) -> Iterator[tuple[IssuerService, _Lines]]:
+    """An issuer whose access log is on (log level info), with every line of uvicorn's and the
+    issuer's loggers kept."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    lines = _Lines()
+    loggers = [logging.getLogger(name) for name in ("uvicorn.access", "uvicorn.error", "edcbridge.oid4vci")]
+    try:
+        with BackgroundServer(create_app(service), sock, log_level="info"):
+            for logger in loggers:  # after uvicorn set up its logging
+                logger.addHandler(lines)
+            yield service, lines
+    finally:
+        for logger in loggers:
+            logger.removeHandler(lines)
+        service.close()
+
+
+def _exchange(service: IssuerService, request: bytes) -> bytes:
+    address = urlsplit(service.issuer)
+    with closing(socket.create_connection((address.hostname, address.port), timeout=10)) as sock:
+        sock.sendall(request)  # in one write
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _new_lines(lines: _Lines, before: int) -> list[str]:
+    return lines.lines[before:]
+
+
+def test_clip_says_how_much_it_cut() -> None:
+    assert clip("short") == "short"
+    assert clip("a" * LOG_FIELD) == "a" * LOG_FIELD
+    assert clip("a" * (LOG_FIELD + 1234)) == "a" * LOG_FIELD + "...[1234 more characters cut]"
+
+
+def test_a_long_target_is_cut_in_the_access_log(served: tuple[IssuerService, _Lines]) -> None:
+    service, lines = served
+    before = len(lines.lines)
+    target = "/" + "p" * 20000 + "?q=" + "q" * 6000
+    answer = _exchange(service, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    logged = [line for line in _new_lines(lines, before) if line.startswith("uvicorn.access")]
+    assert len(logged) == 1 and len(logged[0]) < BOUND, logged
+    cut = CUT.search(logged[0])
+    assert cut and int(cut.group(1)) == len(target) - LOG_FIELD, logged[0][-200:]
+
+
+def test_a_long_path_is_cut_in_the_issuers_warning(served: tuple[IssuerService, _Lines]) -> None:
+    """The status list route takes any last segment: the 404 is a warning of the issuer's."""
+    service, lines = served
+    before = len(lines.lines)
+    answer = _exchange(service, b"GET /status/" + b"9" * 20000
+                       + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    new = _new_lines(lines, before)
+    warnings = [line for line in new if line.startswith("edcbridge.oid4vci") and "-> 404" in line]
+    assert len(warnings) == 1 and CUT.search(warnings[0]), new
+    assert all(len(line) < BOUND for line in new), [len(line) for line in new]
+
+
+def test_a_long_description_quoting_the_request_is_cut_in_the_log(
+    served: tuple[IssuerService, _Lines]
+) -> None:
+    """A token request naming one 30000-character parameter twice: the description that quotes
+    it goes to the wallet whole (it sent it), to the log cut."""
+    service, lines = served
+    before = len(lines.lines)
+    name = "n" * 30000
+    body = f"{name}=1&{name}=2".encode()
+    answer = _exchange(service, b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       b"Content-Type: application/x-www-form-urlencoded\r\n"
+                       + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"is repeated" in answer
+    new = _new_lines(lines, before)
+    warnings = [line for line in new if line.startswith("edcbridge.oid4vci") and "-> 400" in line]
+    assert len(warnings) == 1 and CUT.search(warnings[0]), new
+    assert all(len(line) < BOUND for line in new), [len(line) for line in new]
+
+
+@pytest.mark.parametrize("size", [70000, 200000])
+def test_a_huge_head_in_one_write_is_refused_and_not_logged_whole(
+    served: tuple[IssuerService, _Lines], size: int
+) -> None:
+    service, lines = served
+    before = len(lines.lines)
+    answer = _exchange(service, b"GET /" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+    new = _new_lines(lines, before)
+    assert new and all(len(line) < BOUND for line in new), [len(line) for line in new]
+
+
+def test_a_head_of_many_headers_in_one_write_is_refused(served: tuple[IssuerService, _Lines]) -> None:
+    service, _ = served
+    headers = "".join(f"X-Filler-{index}: {'v' * 100}\r\n" for index in range(400))  # about 45 KiB
+    answer = _exchange(service, f"GET /nonce HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+
+
+def test_an_ordinary_head_of_some_kib_is_served(served: tuple[IssuerService, _Lines]) -> None:
+    service, _ = served
+    headers = "".join(f"X-Filler-{index}: {'v' * 100}\r\n" for index in range(60))  # about 7 KiB
+    answer = _exchange(service, f"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\n{headers}"
+                       "Connection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
