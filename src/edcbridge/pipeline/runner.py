@@ -61,7 +61,7 @@ class RunOptions:
     formats: tuple[str, ...] = ("edc",)
     validate: bool = True
     workers: int = 1
-    batch_size: int = 8
+    batch_size: int = 32  # awards a worker takes at once, stage by stage (see worker.process_batch)
     fail_fast: int | None = None
     seal: Any = None
     commit_every: int = 256

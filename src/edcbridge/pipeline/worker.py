@@ -152,27 +152,57 @@ def state() -> WorkerState:
 
 
 def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
-    """Each item: (key, input hash, award JSON, row, file)."""
+    """Each item: (key, input hash, award JSON, row, file).
+
+    The batch goes stage by stage (every award mapped and validated, then every credential
+    sealed, then every file written), not award by award: each stage's code and the kernel's
+    file paths stay in the processor's caches (files written between two credentials' mapping,
+    validation and sealing took 0.3 ms each; in a row, 0.1)."""
     global _FREEZE_AFTER_BATCH
-    outcomes = [process(*item) for item in batch]
+    s = state()
+    works = [_Work(*_started(*item)) for item in batch]
+    for step in (_prepare, _seal, _write):
+        for work in works:
+            if work.going:
+                _step(s, work, step)
     if _FREEZE_AFTER_BATCH:
         _FREEZE_AFTER_BATCH = False
         gc.freeze()
-    return outcomes
+    return [work.outcome for work in works]
 
 
 def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> Outcome:
-    s = state()
+    """One award through every stage (a batch of one)."""
+    return process_batch([(key, input_hash, award_json, row, file)])[0]
+
+
+def _started(key: str, input_hash: str, award_json: str, row: int, file: str) -> tuple[Award, Outcome]:
     award = Award.model_validate_json(award_json)
-    outcome = Outcome(key, file, row, award.award_id, input_hash, "done",
-                      seconds=dict.fromkeys(STAGES, 0.0), recipient=award.learner.email)
+    return award, Outcome(key, file, row, award.award_id, input_hash, "done",
+                          seconds=dict.fromkeys(STAGES, 0.0), recipient=award.learner.email)
+
+
+@dataclass
+class _Work:
+    """An award on its way through the stages of a batch."""
+
+    award: Award
+    outcome: Outcome
+    edc: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, bytes] = field(default_factory=dict)
+    going: bool = True  # False once it failed or has nothing more to do
+
+
+def _step(s: WorkerState, work: _Work, step: Callable[[WorkerState, _Work], None]) -> None:
+    outcome = work.outcome
     try:
-        _run(s, award, outcome)
+        step(s, work)
     except Exception as exc:  # one award's bug must not stop the batch; keep what happened
         outcome.state, outcome.stage = "failed", outcome.stage or "map"
         outcome.errors.append(f"internal error: {exc.__class__.__name__}: {exc}\n"
                               + "".join(traceback.format_exc(limit=3)))
-    return outcome
+    if outcome.state == "failed":
+        work.going = False
 
 
 # Where an Annex I element of a credential comes from in the catalogue (see mapping.edc).
@@ -233,14 +263,16 @@ def _clock(outcome: Outcome, stage: str, started: float) -> float:
     return now
 
 
-def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
+def _prepare(s: WorkerState, work: _Work) -> None:
+    """Map, validate and serialise (and export EDC XML): everything before the seal."""
+    award, outcome = work.award, work.outcome
     if award.specification in s.spec_findings:
         outcome.state, outcome.stage = "failed", "validate"
         outcome.errors += [_briefly(f) for f in s.spec_findings[award.specification]]
         return
     started = time.perf_counter()
     outcome.stage = "map"
-    edc = to_edc(award, s.catalogue)
+    edc = work.edc = to_edc(award, s.catalogue)
     outcome.warnings += [f"edc: {f.render()}" for f in names_left_out(award, edc)]
     documents: dict[str, dict[str, Any]] = {"edc": edc}
     if "ebsi" in s.config.formats:
@@ -261,7 +293,7 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
     if outcome.errors:
         outcome.state = "failed"
         return
-    texts = {name: serialise(doc) for name, doc in documents.items() if name in s.config.formats}
+    work.texts = {name: serialise(doc) for name, doc in documents.items() if name in s.config.formats}
     if "edc-xml" in s.config.formats:
         from edcbridge.xml.edc12 import not_carried
         from edcbridge.xml.export import export_credential
@@ -272,21 +304,32 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
             outcome.state = "failed"
             outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
             return
-        texts["edc-xml"] = xml
+        work.texts["edc-xml"] = xml
         outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(award, s.catalogue, xml)]
-        started = _clock(outcome, "validate", started)
-    if s.sealer is not None:
-        outcome.stage = "seal"
-        try:
-            texts["edc-sealed"] = s.sealer(serialise_payload(edc))
-        except SealError as exc:  # say what the seal needs, without a traceback
-            outcome.state = "failed"
-            outcome.errors.append(f"seal: {exc}")
-            return
-        started = _clock(outcome, "seal", started)
+        _clock(outcome, "validate", started)
+
+
+def _seal(s: WorkerState, work: _Work) -> None:
+    if s.sealer is None:
+        return
+    outcome = work.outcome
+    started = time.perf_counter()
+    outcome.stage = "seal"
+    try:
+        work.texts["edc-sealed"] = s.sealer(serialise_payload(work.edc))
+    except SealError as exc:  # say what the seal needs, without a traceback
+        outcome.state = "failed"
+        outcome.errors.append(f"seal: {exc}")
+        return
+    _clock(outcome, "seal", started)
+
+
+def _write(s: WorkerState, work: _Work) -> None:
+    award, outcome = work.award, work.outcome
+    started = time.perf_counter()
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer
-    for name, data in texts.items():
+    for name, data in work.texts.items():
         folder, suffix = FORMATS[name]
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         try:
@@ -303,3 +346,5 @@ def _run(s: WorkerState, award: Award, outcome: Outcome) -> None:
                                  "size": str(written.st_size), "mtime_ns": str(written.st_mtime_ns)}
     _clock(outcome, "write", started)
     outcome.stage = None
+    work.texts = {}  # the batch holds no more than it must
+    work.going = False
