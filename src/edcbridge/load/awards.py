@@ -3,7 +3,9 @@
 Column names are English and fixed (see ``COLUMNS``). Text columns (names, grade) take the
 credential's primary language; other languages go in ``column@xx`` columns, e.g.
 ``given_name@en`` for a Latin transliteration. Every problem in the file is reported, and
-a bad row never stops the rows after it.
+a bad row never stops the rows after it. A row's problems are said in one run: a refused value
+leaves out only the checks that read it (no second run to learn what fixing it revealed), and
+nothing that only follows from it is said.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -240,32 +243,42 @@ def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> Re
 
 
 def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
-                 names: dict[str, str]) -> list[RecordError]:
-    errors = _date_order(file, number, award, names)
-    spec = catalogue.specification(award.specification)
-    if spec is None:
-        return [*errors, _unknown_spec(file, number, award.specification, catalogue)]
-    issuer_key = award.issuer or catalogue.issuer
-    orgs = [o.key for o in catalogue.organisations]
-    if issuer_key not in orgs:
-        errors.append(RecordError(file, number, "issuer", issuer_key, "no such organisation",
-                                  suggest(issuer_key, orgs, "known organisations")))
-    elif not catalogue.organisation(issuer_key).eidas_identifier:
-        errors.append(RecordError(file, number, "issuer", issuer_key,
-                                  "the issuer has no eidas_identifier, which EDC requires",
-                                  "add eidas_identifier (as in the seal certificate) to the "
-                                  "organisation in the catalogue"))
-    if spec.assessment is not None and award.grade is None:
-        errors.append(RecordError(file, number, names["grade"], None,
-                                  f"{spec.code} is assessed, so the credential needs a grade",
-                                  "fill in grade, e.g. Pass, Merit or 72/100"))
-    failed = failing_grade(award.grade)
+                 names: dict[str, str], bad: frozenset[str] = frozenset()) -> list[RecordError]:
+    """What the row's values say together, and against the catalogue.
+
+    ``bad`` names the columns already refused in this row (``award`` is then :func:`_salvage`'s,
+    without them): a check that reads one is left out, since what it would say follows from that
+    error. The others are made all the same, so a row's problems are said in one run."""
+    errors = _date_order(file, number, award, names, bad)
+    failed = failing_grade(award.grade)  # never reads the specification: said even without one
     if failed is not None:
         errors.append(RecordError(file, number, names["grade"], failed,
                                   "the grade says the learner did not pass, and a credential states "
                                   "that the learner achieved it",
                                   "leave failed attempts out of the export (or, if the learner "
                                   "passed, correct the grade)"))
+    if "issuer" not in bad:
+        issuer_key = award.issuer or catalogue.issuer
+        orgs = [o.key for o in catalogue.organisations]
+        if issuer_key not in orgs:
+            errors.append(RecordError(file, number, "issuer", issuer_key, "no such organisation",
+                                      suggest(issuer_key, orgs, "known organisations")))
+        elif not catalogue.organisation(issuer_key).eidas_identifier:
+            errors.append(RecordError(file, number, "issuer", issuer_key,
+                                      "the issuer has no eidas_identifier, which EDC requires",
+                                      "add eidas_identifier (as in the seal certificate) to the "
+                                      "organisation in the catalogue"))
+    if "specification" in bad:
+        return errors
+    spec = catalogue.specification(award.specification)
+    if spec is None:
+        return [*errors, _unknown_spec(file, number, award.specification, catalogue)]
+    if spec.assessment is not None and award.grade is None and "grade" not in bad:
+        errors.append(RecordError(file, number, names["grade"], None,
+                                  f"{spec.code} is assessed, so the credential needs a grade",
+                                  "fill in grade, e.g. Pass, Merit or 72/100"))
+    if "language" in bad:
+        return errors
     language = vocab.concept("language", award.language).code if award.language else \
         vocab.concept("language", catalogue.primary_language).code
     if language not in spec.title:
@@ -313,23 +326,29 @@ def failing_grade(grade: dict[str, str] | None) -> str | None:
 
 
 YEARS_AHEAD = 5  # how far after today an awarding date (or issued) may be
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def _furthest_date() -> dt.date:
-    today = dt.datetime.now(dt.UTC).date()
+    return _furthest_after(int(time.time() // 86_400))  # today in UTC, read without a datetime per row
+
+
+@lru_cache(maxsize=1)
+def _furthest_after(day: int) -> dt.date:
+    today = _EPOCH + dt.timedelta(days=day)
     try:
         return today.replace(year=today.year + YEARS_AHEAD)
     except ValueError:  # 29 February
         return today.replace(year=today.year + YEARS_AHEAD, day=28)
 
 
-def _too_far_ahead(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+def _too_far_ahead(file: str, number: int, award: Award, names: dict[str, str],
+                   bad: frozenset[str], furthest: dt.date) -> list[RecordError]:
     """An awarding date or issue date years ahead: a typing error in the year (2205 for 2025).
 
     A date a little ahead passes, for a file prepared before the award is conferred."""
-    furthest = _furthest_date()
     errors = []
-    if award.awarding_date > furthest:
+    if award.awarding_date > furthest and "awarding_date" not in bad:
         errors.append(RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
                                   _ahead("awarding_date", furthest), "check the year: write the date "
                                   "the award is conferred, as YYYY-MM-DD"))
@@ -364,11 +383,15 @@ def _ahead(column: str, furthest: dt.date) -> str:
     return f"{column} is more than {YEARS_AHEAD} years after today (after {furthest})"
 
 
-def _date_order(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+def _date_order(file: str, number: int, award: Award, names: dict[str, str],
+                bad: frozenset[str]) -> list[RecordError]:
     """Dates that cannot both be right: born on or after the award, issued before it, years
-    ahead of today."""
+    ahead of today. (An optional date in ``bad`` is None in ``award``: see :func:`_salvage`.)"""
     awarded = award.awarding_date
-    errors = _too_far_ahead(file, number, award, names)
+    furthest = _furthest_date()
+    errors = _too_far_ahead(file, number, award, names, bad, furthest)
+    if "awarding_date" in bad or awarded > furthest:  # a year mistyped: the others follow from it
+        return errors
     birth = award.learner.date_of_birth
     if birth is not None and birth >= awarded:
         errors.append(RecordError(file, number, names["date_of_birth"], birth.isoformat(),
@@ -642,26 +665,155 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             columns = (file_columns if header
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
             said = {e.column for e in refused}  # a refused cell's value says nothing more
-            errors += [_local_date(e) for e in from_validation(exc, file, number, columns,
-                                                               {**_flat_values(row), **row}, cell_fix)
-                       if e.column not in said]
-            code = data.get("specification")
-            if isinstance(code, str) and catalogue.specification(code) is None:
-                errors.append(_unknown_spec(file, number, code, catalogue))
+            errors += _model_errors(exc, file, number, row, columns, said)
+            bad = _refused_columns(errors) | {f for e in exc.errors() if (f := _field(e["loc"]))}
+            salvaged = _salvage(data, bad)
+            if salvaged is not None:
+                errors += _award_checks(file, number, salvaged, catalogue, names, seen, bad)
             yield LoadedRow(file, number, None, tuple(errors), award_id,
                             issuer=str(data.get("issuer") or "").strip())
             continue
+        if errors:  # cells refused before the award was read: the checks leave their columns out
+            bad = _refused_columns(errors)
+            checked = _salvage(data, bad) if bad & _CHECKED else award
+            if checked is not None:
+                errors += _award_checks(file, number, checked, catalogue, names, seen, bad)
+        else:
+            errors = _award_checks(file, number, award, catalogue, names, seen, _NONE)
+        yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
+                        issuer=award.issuer or "",
+                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)
+                                                         + _garbled(file, number, row)))
+
+
+def _model_errors(exc: ValidationError, file: str, number: int, row: Row,
+                  columns: dict[tuple[str, ...], str], said: set[str | None]) -> list[RecordError]:
+    """The model's errors of a row, but those of columns already refused. A text's language the
+    model refuses is said of each column (``given_name@xx``) that gives one: the model stops at
+    a field's first problem, and names the field, not the column."""
+    details = exc.errors()
+    converted = from_validation(exc, file, number, columns, {**_flat_values(row), **row}, cell_fix)
+    texts = any(COLUMNS[f][1] for d in details if (f := _field(d["loc"])))
+    keyed = [e for e in _language_keys(file, number, row) if e.column not in said] if texts else []
+    errors: list[RecordError] = []
+    for detail, error in zip(details, converted, strict=True):
+        field = _field(detail["loc"])
+        own = [e for e in keyed if _split_column(e.column or "")[0] == field]
+        errors += [e for e in own if e not in errors]
+        if error.column in said or (own and _key_error(detail)):
+            continue
+        errors.append(_local_date(error))
+    return errors
+
+
+def _key_error(detail: Any) -> bool:
+    """Whether a model error of a text column says a language of it is not one."""
+    ctx = detail.get("ctx", {}).get("error")
+    return (isinstance(ctx, vocab.UnknownConcept) and ctx.scheme == "language") \
+        or "two-letter" in str(detail.get("msg", ""))
+
+
+_TWO_LETTERS = re.compile(r"[a-z]{2}")
+
+
+def _language_keys(file: str, number: int, row: Row) -> list[RecordError]:
+    """Each text cell whose language (``@xx`` of its column, or a key of a JSON object) is not a
+    two-letter code of a known language."""
+    errors = []
+    for name, value in row.items():
+        base, lang = _split_column(name)
+        if base not in COLUMNS or not COLUMNS[base][1] or blank(value):
+            continue
+        texts = {lang: value} if lang else value if isinstance(value, dict) else {}
+        for key, text in texts.items():
+            code = str(key).strip().lower()
+            try:
+                concept: vocab.Concept | None = vocab.resolve("language", code)
+            except vocab.UnknownConcept as exc:
+                concept, suggestions = None, exc.suggestions
+            if concept is not None and _TWO_LETTERS.fullmatch(code):
+                continue
+            codes = [concept.code] if concept is not None else _two_letter_codes(suggestions)
+            written = [f"{base}@{c}" if lang else repr(c) for c in codes]
+            example = f"{base}@en" if lang else "{\"en\": \"...\"}"
+            fix = (f"did you mean {' or '.join(written)}?" if written
+                   else f"name the language by its ISO 639-1 code, e.g. {example} (see 'edcbridge "
+                   "vocab language')")
+            errors.append(RecordError(file, number, name, _short_text(str(text)),
+                                      f"{str(key)!r} is not a two-letter code of a known language",
+                                      fix if lang else f"key each text by its language: {fix}"))
+    return errors
+
+
+def _two_letter_codes(suggestions: list[str]) -> list[str]:
+    """The ISO 639-1 codes of the languages suggested for a mistyped one ('gre (Greek)' is el)."""
+    codes = []
+    for suggestion in suggestions:
+        try:
+            code = vocab.resolve("language", suggestion.split(" ", 1)[0]).code
+        except vocab.UnknownConcept:
+            continue
+        if _TWO_LETTERS.fullmatch(code) and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _award_checks(file: str, number: int, award: Award, catalogue: Catalogue, names: dict[str, str],
+                  seen: FirstRows, bad: frozenset[str]) -> list[RecordError]:
+    """The checks of a row that read more than one cell: a duplicate award id, then
+    :func:`_cross_check`'s. A row refused for other columns is checked too (``bad`` says which
+    columns to leave out), and its award id counts for the duplicates of later rows."""
+    errors = []
+    if "award_id" not in bad:
         first = seen.first(nfc(award.award_id), str(number))
         if first is not None:
             errors.append(RecordError(file, number, "award_id", award.award_id,
                                       f"duplicate of row {first}",
                                       "if both rows are the same award, delete this row; if they are "
                                       "different awards, give each its own award_id"))
-        errors += _cross_check(file, number, award, catalogue, names)
-        yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
-                        issuer=award.issuer or "",
-                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)
-                                                         + _garbled(file, number, row)))
+    return errors + _cross_check(file, number, award, catalogue, names, bad)
+
+
+_NONE: frozenset[str] = frozenset()
+_PATHS: dict[tuple[int | str, ...], str] = {path: name for name, (path, _, _) in COLUMNS.items()}
+# the columns the checks after reading read: a row's other columns cannot change what they say
+_CHECKED = frozenset({"award_id", "specification", "awarding_date", "issued", "grade", "language",
+                      "valid_until", "issuer", "date_of_birth"})
+# values of required fields that make a valid award: in place of a refused one, never read
+_STAND_INS: dict[tuple[str, ...], Any] = {
+    ("award_id",): "-", ("specification",): "-", ("awarding_date",): "2000-01-01",
+    ("learner", "id"): "-", ("learner", "given_name"): {"en": "-"}, ("learner", "family_name"): {"en": "-"}}
+
+
+def _refused_columns(errors: list[RecordError]) -> frozenset[str]:
+    """The columns (without @language) that errors of a row name."""
+    return frozenset(_split_column(e.column)[0] for e in errors if e.column)
+
+
+def _field(loc: tuple[int | str, ...]) -> str | None:
+    """The column of a model error's location: its award field, or its learner's field."""
+    return _PATHS.get(loc[:2] if loc[:1] == ("learner",) else loc[:1])
+
+
+def _salvage(data: dict[str, Any], bad: frozenset[str]) -> Award | None:
+    """The award of a refused row as far as the checks read it: the columns in ``bad`` left out
+    (a required one holds a stand-in, which no check reads, since it skips what ``bad`` names),
+    and the learner's other values too, which no check reads. None should that not validate."""
+    learner = data.get("learner")
+    trial: dict[str, Any] = {}
+    for name in _CHECKED:
+        path = COLUMNS[name][0]
+        value = learner.get(path[1]) if path[0] == "learner" and isinstance(learner, dict) \
+            else data.get(path[0]) if len(path) == 1 else None
+        if value is not None and name not in bad:
+            _nest(trial, path, value)
+    for path, stand_in in _STAND_INS.items():
+        holder = trial.setdefault(path[0], {}) if len(path) == 2 else trial
+        holder.setdefault(path[-1], stand_in)
+    try:
+        return parse(Award, trial)
+    except ValidationError:  # not expected: each value here validated in the row
+        return None
 
 
 _LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")

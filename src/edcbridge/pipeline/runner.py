@@ -360,6 +360,15 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
             if earlier is not None:
                 key, record = earlier
                 errors.append(_kept_note(record, loaded.file, loaded.row))
+            elif loaded.raw_key and not loaded.file_level and \
+                    not any(e.column in ("award_id", "issuer") for e in loaded.errors):
+                # the same award as a row of another file (or an id differing only in case): said
+                # now, with the row's other errors, not in the run after they are fixed
+                where = f"{loaded.file} row {loaded.row} (award_id {loaded.raw_key!r})"
+                first = names.first(safe_name(loaded.issuer or catalogue.issuer, loaded.raw_key).lower(),
+                                    where)
+                if first is not None:
+                    errors.append(_same_award(loaded.file, loaded.row, loaded.raw_key, first))
             yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
                           errors=errors, file_level=loaded.file_level)
             continue
@@ -369,10 +378,8 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         first = names.first(safe_name(issuer, award.award_id).lower(),
                             f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
         if first is not None:  # another file, or an id that differs only in case or symbols
-            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load", errors=[
-                f"{loaded.file}:{loaded.row}: column 'award_id' = {award.award_id!r}: the same "
-                f"award or output file as {first} (file names ignore case)\n"
-                "    fix: give every award its own award_id"])
+            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load",
+                          errors=[_same_award(loaded.file, loaded.row, award.award_id, first)])
             continue
         own_issuer = award.issuer not in (None, catalogue.issuer)
         problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
@@ -399,6 +406,11 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+def _same_award(file: str, row: int, award_id: str, first: str) -> str:
+    return (f"{file}:{row}: column 'award_id' = {award_id!r}: the same award or output file as "
+            f"{first} (file names ignore case)\n    fix: give every award its own award_id")
 
 
 _LOAD = "load: "  # what the reader noticed in a row, before the warnings of making its files
