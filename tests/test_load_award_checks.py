@@ -29,7 +29,11 @@ def _rows(path: Path, changes: list[dict[str, str]]) -> Path:
 
 @pytest.mark.parametrize("grade", ["Fail", " FAILED ", "fail", "Fail.", "F", "Fx", "Not passed", "Échec",
                                    "nicht bestanden", "Niezaliczone", "Hylätty", "Слаб (2)", "Απέτυχε",
-                                   "neišlaikyta", "nav nokārtots", "mitte arvestatud"])
+                                   "neišlaikyta", "nav nokārtots", "mitte arvestatud",
+                                   # the usual local fails, often written after or before the mark
+                                   "nicht ausreichend", "5,0 (nicht ausreichend)", "5,0 nicht bestanden",
+                                   "8/20 (ajourné)", "niedostateczny (2)", "Ανεπαρκώς", "Απορρίπτεται",
+                                   "4 (Ανεπιτυχώς)"])
 def test_a_failing_grade_is_refused_with_the_fix(tmp_path: Path, grade: str) -> None:
     (row,) = iter_awards(_rows(tmp_path / "awards.csv", [{"grade": grade}]), load_catalogue(CATALOGUE))
     assert row.award is None
@@ -38,7 +42,8 @@ def test_a_failing_grade_is_refused_with_the_fix(tmp_path: Path, grade: str) -> 
 
 
 @pytest.mark.parametrize("grade", ["Pass", "Merit", "Distinction", "A", "E", "72/100", "Fair",
-                                   "Failed to attend, passed on resit"])
+                                   "Failed to attend, passed on resit", "4,0 (ausreichend)",
+                                   "12/20 (admis)", "8,5 (Λίαν Καλώς)", "2:1", "First"])
 def test_a_passing_grade_loads(tmp_path: Path, grade: str) -> None:
     (row,) = iter_awards(_rows(tmp_path / "awards.csv", [{"grade": grade}]), load_catalogue(CATALOGUE))
     assert row.award is not None, row.errors
@@ -60,3 +65,38 @@ def test_an_awarding_date_after_today_is_said_not_yet_valid(tmp_path: Path) -> N
     assert row.award is not None
     (warning,) = row.warnings
     assert warning.column == "awarding_date" and "not yet valid" in warning.fix
+
+
+@pytest.mark.parametrize(("column", "text", "language", "warned"), [
+    ("given_name", "Σοφία", "en", True),  # Greek read as English: the row's language is en
+    ("family_name", "Иванова", "en", True),
+    ("given_name", "Zoë", "en", False),
+])
+def test_a_name_in_another_script_than_its_language_is_a_warning(tmp_path: Path, column: str, text: str,
+                                                                  language: str, warned: bool) -> None:
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
+        first = next(csv.DictReader(source))
+    path = tmp_path / "awards.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*first, "language"])
+        writer.writeheader()
+        writer.writerow({**first, column: text, "language": language})
+    (row,) = iter_awards(path, load_catalogue(CATALOGUE))
+    assert row.award is not None, row.errors
+    found = [w for w in row.warnings if "script" in w.message]
+    assert bool(found) == warned, found
+    if warned:
+        assert found[0].column == column and f"read as '{language}'" in found[0].message
+        assert f"'{column}@xx' column" in found[0].fix
+
+
+@pytest.mark.parametrize(("language", "text", "foreign"), [
+    ("el", "Σοφία", set()), ("el", "Sofia", set()),  # a transliteration is fine in any language
+    ("uk", "Олена", set()), ("sr", "Јована", set()), ("sr", "Jovana", set()),
+    ("en", "Σοφία", {"GREEK"}), ("de", "Олена", {"CYRILLIC"}), ("en", "李", {"CJK"}),
+    ("el", "Олена", {"CYRILLIC"}), ("fr", "Chloé Lefèvre-Dubois", set()),
+])
+def test_the_scripts_a_language_is_not_written_in(language: str, text: str, foreign: set[str]) -> None:
+    from edcbridge.load.awards import _foreign_scripts
+
+    assert _foreign_scripts(language, text) == foreign

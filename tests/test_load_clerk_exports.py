@@ -161,6 +161,7 @@ def test_an_empty_cell_of_a_column_the_file_has_still_says_fill_in(tmp_path: Pat
     ("01/01/2025", "write it as YYYY-MM-DD: 2025-01-01"),
     ("01/02/2025", "write it as YYYY-MM-DD: 2025-02-01 if it is day/month/year, 2025-01-02 if "
                    "month/day/year (the file does not say which)"),
+    ("01.02.2025", "write it as YYYY-MM-DD: 2025-02-01"),  # dotted dates are day first
     ("31/02/2025", "write it as YYYY-MM-DD"),
     ("14/07/0025", "write it as YYYY-MM-DD"),
 ])
@@ -174,7 +175,7 @@ def test_a_local_date_gets_the_date_to_write(tmp_path: Path, written: str, fix: 
 
 def test_text_garbled_by_a_wrong_encoding_is_flagged(tmp_path: Path) -> None:
     path = _csv(tmp_path, [HEADER, _with(GOOD, "given_name", "ChloÃ©"),
-                           _with(_with(GOOD, "award_id", "A2"), "given_name", "São Ελένη")])
+                           _with(_with(GOOD, "award_id", "A2"), "given_name", "São Łucja")])
     garbled, fine = _rows(path)
     assert garbled.award is not None
     [warning] = garbled.warnings

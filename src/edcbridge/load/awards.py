@@ -295,7 +295,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
 # languages. A row with one is a failed attempt, not an award.
 FAILING_GRADES = frozenset({
     "f", "fx", "fail", "failed", "not passed", "did not pass", "unsuccessful",  # en, ECTS scale
-    "nicht bestanden", "ungenugend",  # de
+    "nicht bestanden", "ungenugend", "nicht ausreichend", "mangelhaft",  # de
     "echec", "echoue", "ajourne", "non admis", "insuffisant",  # fr
     "suspenso", "insuficiente", "reprovado",  # es, pt
     "non superato", "insufficiente", "respinto",  # it
@@ -305,7 +305,7 @@ FAILING_GRADES = frozenset({
     "hylatty", "underkand", "ikke bestaet", "ikke bestatt",  # fi, sv, da, no
     "elegtelen", "nem felelt meg", "respins", "nedovoljan", "nezadostno",  # hu, ro, hr, sl
     "слаб", "слаб 2", "слаб (2)", "не издържал",  # bg
-    "απετυχε", "αποτυχια", "ανεπαρκως",  # el
+    "απετυχε", "αποτυχια", "ανεπαρκως", "ανεπιτυχως", "απορριπτεται",  # el
     "neislaikyta", "neiskaityta", "nav nokartots", "neieskaitits",  # lt, lv
     "mittearvestatud", "mitte arvestatud", "mitterahuldav", "puudulik",  # et
 })
@@ -317,10 +317,20 @@ def _plain(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split()).rstrip(".!")
 
 
+# the list as _plain writes what it is compared with: casefold() makes the final sigma of
+# "ανεπαρκως" a σ, so the list's own spelling never matched
+_FAILING_PLAIN = frozenset(_plain(word) for word in FAILING_GRADES)
+# a mark before or after the words, as registries export them: "5,0 (nicht ausreichend)",
+# "8/20 (ajourné)", "niedostateczny (2)", "ajourné - 8/20"
+_MARK = re.compile(r"[\d.,/%\s]*[-–:(]?\s*(?P<words>[^\d()]+?)\s*\)?\s*[-–:(]?[\d.,/%\s]*\)?")
+
+
 def failing_grade(grade: dict[str, str] | None) -> str | None:
     """The grade text that says the learner failed, or None."""
     for text in (grade or {}).values():
-        if _plain(text) in FAILING_GRADES:
+        plain = _plain(text)
+        marked = _MARK.fullmatch(plain)
+        if plain in _FAILING_PLAIN or (marked is not None and marked["words"] in _FAILING_PLAIN):
             return text
     return None
 
@@ -489,6 +499,41 @@ def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
                     "other rows too"))
                 break
     return errors
+
+
+# the scripts of the languages not written in Latin alone (Latin is fine in any language: a
+# transliteration); Serbian is written in both
+_SCRIPTS = {"el": {"GREEK"}, "bg": {"CYRILLIC"}, "ru": {"CYRILLIC"}, "uk": {"CYRILLIC"},
+            "mk": {"CYRILLIC"}, "be": {"CYRILLIC"}, "sr": {"CYRILLIC"}}
+
+
+def _foreign_scripts(lang: str, text: str) -> set[str]:
+    """The scripts of ``text`` that language ``lang`` is not written in (Latin aside)."""
+    if text.isascii():
+        return set()
+    scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in text if c.isalpha()} - {"LATIN"}
+    return scripts - _SCRIPTS.get(lang, set())
+
+
+def _wrong_script(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
+    """A text tagged with a language not written in its script ('Σοφία' read as en): a plain
+    column is read in the row's language, and a Greek name in an English credential tells
+    wallets and screen readers the wrong language. A warning: the credential is still right."""
+    found = []
+    texts = {"given_name": award.learner.given_name, "family_name": award.learner.family_name,
+             "full_name": award.learner.full_name, "grade": award.grade}
+    for column, text in texts.items():
+        for lang, value in (text or {}).items():
+            foreign = _foreign_scripts(lang, value)
+            if foreign:
+                found.append(RecordError(
+                    file, number, names.get(column, column), _short_text(value),
+                    f"the text is in {' and '.join(sorted(s.title() for s in foreign))} script but is "
+                    f"read as {lang!r} (a plain column is read in the row's language)",
+                    f"put it in a '{column}@xx' column of its own language (given_name@el for Greek), "
+                    "or set the row's language column to that language"))
+                break
+    return found
 
 
 def _json_values(file: str, number: int, row: Row) -> list[RecordError]:
@@ -683,7 +728,8 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "",
                         warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)
-                                                         + _garbled(file, number, row)))
+                                                         + _garbled(file, number, row)
+                                                         + _wrong_script(file, number, award, names)))
 
 
 def _model_errors(exc: ValidationError, file: str, number: int, row: Row,
@@ -836,6 +882,8 @@ def _local_date(error: RecordError) -> RecordError:
     elif found is not None:
         first, second, year = int(found[1]), int(found[3]), int(found[4])
         orders = [(first, second, "day/month/year"), (second, first, "month/day/year")]
+        if found[2] == ".":  # 01.10.2025: dotted dates are day first wherever they are written
+            orders = orders[:1]
     else:
         return error
     if year < 1900 or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # the model's own fix says it
