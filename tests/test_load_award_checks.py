@@ -97,6 +97,6 @@ def test_a_name_in_another_script_than_its_language_is_a_warning(tmp_path: Path,
     ("el", "Олена", {"CYRILLIC"}), ("fr", "Chloé Lefèvre-Dubois", set()),
 ])
 def test_the_scripts_a_language_is_not_written_in(language: str, text: str, foreign: set[str]) -> None:
-    from edcbridge.load.awards import _foreign_scripts
+    from edcbridge.load.award_checks import foreign_scripts
 
-    assert _foreign_scripts(language, text) == foreign
+    assert foreign_scripts(language, text) == foreign

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from edcbridge.load import iter_awards, load_catalogue
-from edcbridge.load.awards import failing_grade
+from edcbridge.load.award_checks import failing_grade
 from edcbridge.model import Award, Learner, Specification, parse
 from tests.conftest import FIXTURES
 

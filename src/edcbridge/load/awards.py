@@ -14,8 +14,6 @@ import datetime as dt
 import json
 import re
 import sqlite3
-import time
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -25,6 +23,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from edcbridge import vocab
+from edcbridge.load.award_checks import (
+    ahead_of_today,
+    date_order,
+    failing_grade,
+    short_text,
+    wrong_script,
+)
 from edcbridge.load.errors import RecordError, cell_fix, from_validation, suggest
 from edcbridge.load.tabular import (
     ErrorCell,
@@ -249,7 +254,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
     ``bad`` names the columns already refused in this row (``award`` is then :func:`_salvage`'s,
     without them): a check that reads one is left out, since what it would say follows from that
     error. The others are made all the same, so a row's problems are said in one run."""
-    errors = _date_order(file, number, award, names, bad)
+    errors = date_order(file, number, award, names, bad)
     failed = failing_grade(award.grade)  # never reads the specification: said even without one
     if failed is not None:
         errors.append(RecordError(file, number, names["grade"], failed,
@@ -287,136 +292,6 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
                                   f"(it has {', '.join(sorted(spec.title))})",
                                   f"add a {language!r} title to the specification or pick one "
                                   "of its languages"))
-    return errors
-
-
-# Grades that say a learner did not pass, as student systems export them (compared without case,
-# accents or surrounding spaces): the ECTS grading scale's F and FX, and "fail" in the EU's
-# languages. A row with one is a failed attempt, not an award.
-FAILING_GRADES = frozenset({
-    "f", "fx", "fail", "failed", "not passed", "did not pass", "unsuccessful",  # en, ECTS scale
-    "nicht bestanden", "ungenugend", "nicht ausreichend", "mangelhaft",  # de
-    "echec", "echoue", "ajourne", "non admis", "insuffisant",  # fr
-    "suspenso", "insuficiente", "reprovado",  # es, pt
-    "non superato", "insufficiente", "respinto",  # it
-    "niet geslaagd", "onvoldoende", "gezakt",  # nl
-    "niezaliczone", "niedostateczny",  # pl
-    "neprospel", "nevyhovel",  # cs
-    "hylatty", "underkand", "ikke bestaet", "ikke bestatt",  # fi, sv, da, no
-    "elegtelen", "nem felelt meg", "respins", "nedovoljan", "nezadostno",  # hu, ro, hr, sl
-    "слаб", "слаб 2", "слаб (2)", "не издържал",  # bg
-    "απετυχε", "αποτυχια", "ανεπαρκως", "ανεπιτυχως", "απορριπτεται",  # el
-    "neislaikyta", "neiskaityta", "nav nokartots", "neieskaitits",  # lt, lv
-    "mittearvestatud", "mitte arvestatud", "mitterahuldav", "puudulik",  # et
-})
-
-
-def _plain(text: str) -> str:
-    """Without case, accents, surrounding spaces and a final full stop ("Fail." is "fail")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split()).rstrip(".!")
-
-
-# the list as _plain writes what it is compared with: casefold() makes the final sigma of
-# "ανεπαρκως" a σ, so the list's own spelling never matched
-_FAILING_PLAIN = frozenset(_plain(word) for word in FAILING_GRADES)
-# a mark before or after the words, as registries export them: "5,0 (nicht ausreichend)",
-# "8/20 (ajourné)", "niedostateczny (2)", "ajourné - 8/20"
-_MARK = re.compile(r"[\d.,/%\s]*[-–:(]?\s*(?P<words>[^\d()]+?)\s*\)?\s*[-–:(]?[\d.,/%\s]*\)?")
-
-
-def failing_grade(grade: dict[str, str] | None) -> str | None:
-    """The grade text that says the learner failed, or None."""
-    for text in (grade or {}).values():
-        plain = _plain(text)
-        marked = _MARK.fullmatch(plain)
-        if plain in _FAILING_PLAIN or (marked is not None and marked["words"] in _FAILING_PLAIN):
-            return text
-    return None
-
-
-YEARS_AHEAD = 5  # how far after today an awarding date (or issued) may be
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _furthest_date() -> dt.date:
-    return _furthest_after(int(time.time() // 86_400))  # today in UTC, read without a datetime per row
-
-
-@lru_cache(maxsize=1)
-def _furthest_after(day: int) -> dt.date:
-    today = _EPOCH + dt.timedelta(days=day)
-    try:
-        return today.replace(year=today.year + YEARS_AHEAD)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + YEARS_AHEAD, day=28)
-
-
-def _too_far_ahead(file: str, number: int, award: Award, names: dict[str, str],
-                   bad: frozenset[str], furthest: dt.date) -> list[RecordError]:
-    """An awarding date or issue date years ahead: a typing error in the year (2205 for 2025).
-
-    A date a little ahead passes, for a file prepared before the award is conferred."""
-    errors = []
-    if award.awarding_date > furthest and "awarding_date" not in bad:
-        errors.append(RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
-                                  _ahead("awarding_date", furthest), "check the year: write the date "
-                                  "the award is conferred, as YYYY-MM-DD"))
-    if award.issued is not None and award.issued_at().date() > furthest:
-        errors.append(RecordError(file, number, names["issued"],
-                                  award.issued.isoformat().replace("+00:00", "Z"),
-                                  _ahead("issued", furthest), "check the year, or leave issued empty "
-                                  "to issue on awarding_date"))
-    return errors
-
-
-WARN_DAYS_AHEAD = 366  # an awarding date further ahead than this is likely a year mistyped
-
-
-def _ahead_of_today(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
-    """An awarding date after today, but not so far as to be refused: the credential is valid
-    only from that date, so wallets and verifiers call it not yet valid until then. A file may
-    be prepared before the ceremony; over a year ahead, 2027 is more likely a typing error."""
-    days = (award.awarding_date - dt.datetime.now(dt.UTC).date()).days
-    if days <= 0:
-        return []
-    if days <= WARN_DAYS_AHEAD:
-        fix = ("right for a file prepared before the ceremony; otherwise correct the date: "
-               "verifiers call the credential not yet valid until then")
-    else:
-        fix = "check the year; the credential will state this date and is not valid before it"
-    return [RecordError(file, number, names["awarding_date"], award.awarding_date.isoformat(),
-                        f"awarding_date is {days} days after today", fix)]
-
-
-def _ahead(column: str, furthest: dt.date) -> str:
-    return f"{column} is more than {YEARS_AHEAD} years after today (after {furthest})"
-
-
-def _date_order(file: str, number: int, award: Award, names: dict[str, str],
-                bad: frozenset[str]) -> list[RecordError]:
-    """Dates that cannot both be right: born on or after the award, issued before it, years
-    ahead of today. (An optional date in ``bad`` is None in ``award``: see :func:`_salvage`.)"""
-    awarded = award.awarding_date
-    furthest = _furthest_date()
-    errors = _too_far_ahead(file, number, award, names, bad, furthest)
-    if "awarding_date" in bad or awarded > furthest:  # a year mistyped: the others follow from it
-        return errors
-    birth = award.learner.date_of_birth
-    if birth is not None and birth >= awarded:
-        errors.append(RecordError(file, number, names["date_of_birth"], birth.isoformat(),
-                                  f"date_of_birth is not before awarding_date ({awarded})",
-                                  "correct date_of_birth or awarding_date (YYYY-MM-DD)"))
-    # the credential states both in UTC: 01:00+02:00 on the awarding day is the day before
-    if award.issued is not None and award.issued_at().date() < awarded:
-        issued = award.issued.isoformat().replace("+00:00", "Z")
-        errors.append(RecordError(file, number, names["issued"], issued,
-                                  f"issued is before awarding_date ({awarded}, 00:00 UTC)",
-                                  "a credential is issued on or after its awarding date: "
-                                  "correct issued, or leave it empty to issue on awarding_date"))
-    if award.valid_until and award.valid_until < awarded:
-        errors.append(RecordError(file, number, names["valid_until"], award.valid_until.isoformat(),
-                                  "valid_until is before awarding_date", "check both dates"))
     return errors
 
 
@@ -491,49 +366,14 @@ def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
             before = misread_utf8(text) if isinstance(text, str) else None
             if before is not None:
                 errors.append(RecordError(
-                    file, number, name, _short_text(text), f"the text looks garbled: it is how "
-                    f"{_short_text(before)!r} reads after UTF-8 was opened as Windows-1252",
-                    f"check it: to write {_short_text(before)!r}, correct the cell; the file went "
+                    file, number, name, short_text(text), f"the text looks garbled: it is how "
+                    f"{short_text(before)!r} reads after UTF-8 was opened as Windows-1252",
+                    f"check it: to write {short_text(before)!r}, correct the cell; the file went "
                     "through a program that read it in the wrong encoding (in Excel, open a CSV file "
                     "with Data > From Text/CSV, file origin 65001: Unicode (UTF-8)), so check its "
                     "other rows too"))
                 break
     return errors
-
-
-# the scripts of the languages not written in Latin alone (Latin is fine in any language: a
-# transliteration); Serbian is written in both
-_SCRIPTS = {"el": {"GREEK"}, "bg": {"CYRILLIC"}, "ru": {"CYRILLIC"}, "uk": {"CYRILLIC"},
-            "mk": {"CYRILLIC"}, "be": {"CYRILLIC"}, "sr": {"CYRILLIC"}}
-
-
-def _foreign_scripts(lang: str, text: str) -> set[str]:
-    """The scripts of ``text`` that language ``lang`` is not written in (Latin aside)."""
-    if text.isascii():
-        return set()
-    scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in text if c.isalpha()} - {"LATIN"}
-    return scripts - _SCRIPTS.get(lang, set())
-
-
-def _wrong_script(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:
-    """A text tagged with a language not written in its script ('Σοφία' read as en): a plain
-    column is read in the row's language, and a Greek name in an English credential tells
-    wallets and screen readers the wrong language. A warning: the credential is still right."""
-    found = []
-    texts = {"given_name": award.learner.given_name, "family_name": award.learner.family_name,
-             "full_name": award.learner.full_name, "grade": award.grade}
-    for column, text in texts.items():
-        for lang, value in (text or {}).items():
-            foreign = _foreign_scripts(lang, value)
-            if foreign:
-                found.append(RecordError(
-                    file, number, names.get(column, column), _short_text(value),
-                    f"the text is in {' and '.join(sorted(s.title() for s in foreign))} script but is "
-                    f"read as {lang!r} (a plain column is read in the row's language)",
-                    f"put it in a '{column}@xx' column of its own language (given_name@el for Greek), "
-                    "or set the row's language column to that language"))
-                break
-    return found
 
 
 def _json_values(file: str, number: int, row: Row) -> list[RecordError]:
@@ -551,15 +391,11 @@ def _json_values(file: str, number: int, row: Row) -> list[RecordError]:
                                       f"write {name} as a JSON string in quotes, e.g. \"Pass\""
                                       if base == "grade" else f"write {name} as a JSON string in quotes"))
         elif isinstance(value, list) and COLUMNS[base][1]:  # the model refuses it elsewhere
-            errors.append(RecordError(file, number, name, _short_text(shown),
+            errors.append(RecordError(file, number, name, short_text(shown),
                                       f"{base} holds a JSON list, where one text goes",
                                       f"write {name} as one JSON string; texts in several languages "
                                       "as an object, e.g. {\"en\": \"Anna\", \"el\": \"Άννα\"}"))
     return errors
-
-
-def _short_text(text: str) -> str:
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _typed_cell(value: str, base: str, name: str) -> tuple[str, str]:
@@ -727,9 +563,9 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
             errors = _award_checks(file, number, award, catalogue, names, seen, _NONE)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "",
-                        warnings=() if errors else tuple(_ahead_of_today(file, number, award, names)
+                        warnings=() if errors else tuple(ahead_of_today(file, number, award, names)
                                                          + _garbled(file, number, row)
-                                                         + _wrong_script(file, number, award, names)))
+                                                         + wrong_script(file, number, award, names)))
 
 
 def _model_errors(exc: ValidationError, file: str, number: int, row: Row,
@@ -785,7 +621,7 @@ def _language_keys(file: str, number: int, row: Row) -> list[RecordError]:
             fix = (f"did you mean {' or '.join(written)}?" if written
                    else f"name the language by its ISO 639-1 code, e.g. {example} (see 'edcbridge "
                    "vocab language')")
-            errors.append(RecordError(file, number, name, _short_text(str(text)),
+            errors.append(RecordError(file, number, name, short_text(str(text)),
                                       f"{str(key)!r} is not a two-letter code of a known language",
                                       fix if lang else f"key each text by its language: {fix}"))
     return errors
