@@ -50,7 +50,7 @@ def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path) -> None:
         out = tmp_path / name
         worker.init_worker(worker.WorkerConfig(catalogue_path, store.root, out, ("edc", "ebsi"), True, seal))
         outcomes = (worker.process_batch(items) if batched
-                    else [worker.process(*item) for item in items])
+                    else [worker.process_batch([item])[0] for item in items])
         assert [o.key for o in outcomes] == [item[0] for item in items]
         found[name] = [_comparable(o, out) for o in outcomes]
     alone, batched = found["alone"], found["batched"]

@@ -171,11 +171,6 @@ def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     return [work.outcome for work in works]
 
 
-def process(key: str, input_hash: str, award_json: str, row: int, file: str) -> Outcome:
-    """One award through every stage (a batch of one)."""
-    return process_batch([(key, input_hash, award_json, row, file)])[0]
-
-
 def _started(key: str, input_hash: str, award_json: str, row: int, file: str) -> tuple[Award, Outcome]:
     award = Award.model_validate_json(award_json)
     return award, Outcome(key, file, row, award.award_id, input_hash, "done",
