@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,19 +86,40 @@ def _first(value: Any) -> Any:
     return items[0] if items else None
 
 
+# texts of the credential being read that _text could not keep: (language tag, text)
+_TEXTS_LEFT_OUT: ContextVar[list[tuple[str, str]] | None] = ContextVar("texts_left_out", default=None)
+
+
 def _text(value: Any) -> dict[str, str] | None:
     """A language map (values may be lists) keyed by two-letter codes; None when empty. A tag with
     a region or script (``en-GB``, ``EN``) is read as its language when the map has no text under
-    that language's own code, as the model keys texts by ISO 639-1 code only."""
+    that language's own code, as the model keys texts by ISO 639-1 code only. What it cannot keep
+    (a second text in a language, a tag of no two-letter language such as ``mul`` or ``und``) is
+    noted for :func:`_texts_left_out`."""
     if not isinstance(value, dict):
         return None
     out: dict[str, str] = {}
+    left_out = _TEXTS_LEFT_OUT.get()
     for tag, text in sorted(value.items(), key=lambda item: not re.fullmatch(r"[a-z]{2}", str(item[0]))):
-        first = _first(text)
+        texts = [t for t in _list(text) if isinstance(t, str) and t.strip()]
         match = re.fullmatch(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]{1,8})*", tag) if isinstance(tag, str) else None
-        if match and isinstance(first, str) and first.strip():
-            out.setdefault(match.group(1).lower(), first)
+        kept = None
+        if match and texts:
+            kept = out.setdefault(match.group(1).lower(), texts[0])
+        if left_out is not None:
+            left_out += [(str(tag), t) for t in texts if t is not kept]
     return out or None
+
+
+def _texts_left_out(left_out: list[tuple[str, str]]) -> str | None:
+    """One note naming the texts :func:`_text` could not keep, a few of them quoted."""
+    if not left_out:
+        return None
+    shown = "; ".join(f"{tag}: {text[:40] + '...' if len(text) > 40 else text!r}"
+                      for tag, text in list(dict.fromkeys(left_out))[:3])
+    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+    return (f"left out, as the internal model keeps one text per two-letter language: {len(left_out)} "
+            f"text(s) in another language tag or a second text in one language ({shown}{more})")
 
 
 def _note(value: Any) -> dict[str, str] | None:
@@ -646,6 +668,19 @@ def _note_left_out_jsonld(person: Node, claim: Node, notes: list[str]) -> None:
 def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str] = ()) -> Imported:
     """Build the award and its catalogue from an EDC credential in JSON-LD node shape; ``notes``
     say what was left out before (reading XML)."""
+    left_out: list[tuple[str, str]] = []
+    token = _TEXTS_LEFT_OUT.set(left_out)
+    try:
+        imported = _records_from_jsonld(credential, fmt, form, notes)
+    finally:
+        _TEXTS_LEFT_OUT.reset(token)
+    note = _texts_left_out(left_out)
+    if note is not None:
+        imported.notes.append(note)
+    return imported
+
+
+def _records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str]) -> Imported:
     b = _Builder(notes=list(notes))
     person = _first(credential.get("credentialSubject"))
     if not isinstance(person, dict):
