@@ -74,6 +74,11 @@ def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path |
     return folder
 
 
+def quiet_option(what: str) -> Callable[[Any], Any]:
+    """``-q``/``--quiet`` of a command: no ``what`` on stderr (its errors are still said)."""
+    return click.option("--quiet", "-q", is_flag=True, help=f"No {what} on stderr; errors are still said.")
+
+
 def find_reference_dir() -> Path | None:
     """The shared reference folder beside this checkout, if there is one."""
     from edcbridge.schemas import find_reference_dir as find

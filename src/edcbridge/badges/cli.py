@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import writable_folder
+from edcbridge.cli import quiet_option, writable_folder
 
 if TYPE_CHECKING:
     from edcbridge.model import Award, Catalogue
@@ -103,8 +103,9 @@ def with_seal(command: Any) -> Any:
               help="Folder of the 1EdTech schemas and contexts (default: EDCBRIDGE_OB3_SCHEMAS or the "
                    "schema store).")
 @with_seal
+@quiet_option("note or summary")
 def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool, schemas_dir: Path | None,
-           seal_p12: Path | None, password_file: Path | None) -> None:
+           seal_p12: Path | None, password_file: Path | None, quiet: bool) -> None:
     """Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential
     per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files."""
     from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
@@ -141,10 +142,11 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         click.echo(f"INVALID {name}: not written", err=True)
         for finding in findings[:10]:
             click.echo("  " + finding.render().replace("\n", "\n  "), err=True)
-    if key is None and outputs.written:
-        click.echo(_UNSIGNED, err=True)
-    click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
-               f"{len(unread)} rows not read, in {out_dir}", err=True)
+    if not quiet:
+        if key is None and outputs.written:
+            click.echo(_UNSIGNED, err=True)
+        click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
+                   f"{len(unread)} rows not read, in {out_dir}", err=True)
     sys.exit(EXIT_FAILED if outputs.failed or unread else EXIT_OK)
 
 

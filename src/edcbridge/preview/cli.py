@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from edcbridge.cli import writable_folder
+from edcbridge.cli import quiet_option, writable_folder
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -67,8 +67,10 @@ def _language_codes(languages: Sequence[str]) -> tuple[str, ...]:
                    "file, or a folder of them (repeatable).")
 @click.option("--no-format-check", is_flag=True, help="Skip the FORMAT check (official shapes) of seals.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list of results on stdout.")
+@quiet_option("summary")
 def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | None,
-            languages: Sequence[str], anchors: Sequence[Path], no_format_check: bool, as_json: bool) -> None:
+            languages: Sequence[str], anchors: Sequence[Path], no_format_check: bool, as_json: bool,
+            quiet: bool) -> None:
     """Render credentials (EDC JSON-LD plain, wrapped or JAdES-sealed; EDC XML) as accessible
     HTML pages, with the seal status and a QR code for verification; --pdf adds PDF."""
     from edcbridge.preview import PdfError, PreviewOptions, preview_file
@@ -116,8 +118,9 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     invalid = [r for r in results if r.verdict == "INVALID"]
     for result in invalid:
         click.echo(f"error: {result.source}: the seal does not verify (see the page's checks)", err=True)
-    click.echo(f"{len(results)} previewed ({len(invalid)} with a seal that does not verify), "
-               f"{failed} failed, in {out_dir}", err=True)
+    if not quiet:
+        click.echo(f"{len(results)} previewed ({len(invalid)} with a seal that does not verify), "
+                   f"{failed} failed, in {out_dir}", err=True)
     sys.exit(EXIT_FAILED if failed or invalid else EXIT_OK)
 
 

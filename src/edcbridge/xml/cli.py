@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import writable_folder
+from edcbridge.cli import quiet_option, writable_folder
 from edcbridge.validation.findings import Finding, Report
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               callback=writable_folder,
               help="Output folder: loq/ goes here.")
-def loq_command(catalogue: Path, out_dir: Path) -> None:
+@quiet_option("notes of what LOQ cannot carry")
+def loq_command(catalogue: Path, out_dir: Path, quiet: bool) -> None:
     """Export CATALOGUE as an ELM 3.2 LOQ document (validated against loq.xsd) for a register."""
     from edcbridge.load import CatalogueError, InputFileError, load_catalogue
     from edcbridge.schemas import SchemaStoreError
@@ -211,7 +212,8 @@ def loq_command(catalogue: Path, out_dir: Path) -> None:
     except SchemaStoreError as exc:
         _fatal(str(exc))
     for finding in outcome.findings:
-        click.echo(finding.render(), err=True)
+        if not (quiet and finding.severity == "info"):
+            click.echo(finding.render(), err=True)
     if outcome.path is None:
         sys.exit(EXIT_FAILED)
     click.echo(str(outcome.path))
