@@ -42,6 +42,7 @@ class Term:
 
 
 Terms = dict[str, Term]
+Row = tuple[str, str, str, str, str, str]
 
 
 def _expand(value: str, prefixes: dict[str, str]) -> str:
@@ -114,7 +115,9 @@ def _double(value: float) -> str:
     return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
 
 
-def _literal(value: Any, datatype: str | None) -> str:
+def _literal(value: Any, datatype: str | None) -> tuple[str, str]:
+    """A JSON value as an N-Quads literal: its escaped text, and its datatype IRI as the line
+    writes it ("" for xsd:string, which N-Quads leaves out)."""
     if isinstance(value, bool):
         text, datatype = ("true" if value else "false"), datatype or XSD + "boolean"
     elif isinstance(value, float) and not value.is_integer():
@@ -129,8 +132,7 @@ def _literal(value: Any, datatype: str | None) -> str:
         text = value
     else:
         raise Unsupported(f"literal of type {type(value).__name__}")
-    suffix = "" if datatype in (None, XSD + "string") else f"^^<{datatype}>"
-    return f'"{_escape(text)}"{suffix}'
+    return _escape(text), "" if datatype in (None, XSD + "string") else str(datatype)
 
 
 # id(shared node) -> (the node, its subject IRI, its N-Quads lines); holds the node so the id
@@ -145,7 +147,9 @@ class _Converter:
     def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
         self.top = terms
         self.prefixes = prefixes
-        self.lines: dict[str, None] = {}  # the document's own lines, in the order written
+        # the document's own lines, in the order written, each with its parts as PLAIN_LINE reads
+        # them (subject, predicate, object IRI, escaped text, language, datatype; "" if none)
+        self.lines: dict[str, Row] = {}
         self.shared: list[tuple[Frozen, frozenset[str]]] = []  # shared nodes met, with their lines
         self._scoped: dict[tuple[int, int], Terms] = {}
         self.root: object = None  # the document, the one node whose @context is read (in trace)
@@ -199,7 +203,7 @@ class _Converter:
                     iri = _expand(name, self.prefixes)
                 else:
                     raise Unsupported(f"type {name!r}")
-            self._add(f"<{subject}> <{RDF_TYPE}> <{iri}> .\n")
+            self._add_iri(subject, RDF_TYPE, iri)
         for key, value in node.items():
             if key in ("id", "type"):
                 continue
@@ -219,11 +223,16 @@ class _Converter:
                 self.value(subject, term, item, inner)
         return subject
 
-    def _add(self, line: str) -> None:
-        self.lines[line] = None
+    def _add_iri(self, subject: str, predicate: str, iri: str) -> None:
+        self.lines[f"<{subject}> <{predicate}> <{iri}> .\n"] = (subject, predicate, iri, "", "", "")
+
+    def _add_literal(self, subject: str, predicate: str, text: str, language: str, datatype: str) -> None:
+        """A literal: ``text`` escaped already; ``language`` or ``datatype`` (or neither)."""
+        suffix = f"@{language}" if language else f"^^<{datatype}>" if datatype else ""
+        self.lines[f'<{subject}> <{predicate}> "{text}"{suffix} .\n'] = (subject, predicate, "", text,
+                                                                        language, datatype)
 
     def value(self, subject: str, term: Term, item: Any, inner: Terms) -> None:
-        head = f"<{subject}> <{term.iri}> "
         if item is None:
             return
         if term.kind == "lang":
@@ -236,24 +245,26 @@ class _Converter:
                             raise Unsupported("non-string text in a language map")
                         if not _LANGUAGE.fullmatch(language):  # @none, "", en_GB...
                             raise Unsupported(f"language map key {language!r}")
-                        self._add(f'{head}"{_escape(text)}"@{language.lower()} .\n')
+                        self._add_literal(subject, term.iri, _escape(text), language.lower(), "")
                 return
             if isinstance(item, str):
-                self._add(f"{head}{_literal(item, None)} .\n")
+                text, datatype = _literal(item, None)
+                self._add_literal(subject, term.iri, text, "", datatype)
                 return
             raise Unsupported("language container value")
         if isinstance(item, dict):
             if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
                 raise Unsupported("value object")
             child = self.node(item, inner)
-            self._add(f"{head}<{child}> .\n")
+            self._add_iri(subject, term.iri, child)
             return
         if isinstance(item, list):
             raise Unsupported("nested array")
         if term.kind == "id" and isinstance(item, str):
-            self._add(f"{head}<{_expand(item, self.prefixes)}> .\n")
+            self._add_iri(subject, term.iri, _expand(item, self.prefixes))
             return
-        self._add(f"{head}{_literal(item, term.datatype if term.kind == 'typed' else None)} .\n")
+        text, datatype = _literal(item, term.datatype if term.kind == "typed" else None)
+        self._add_literal(subject, term.iri, text, "", datatype)
 
 
 def shared_lines(node: Frozen) -> frozenset[str] | None:
@@ -269,6 +280,7 @@ class Trace:
 
     lines: tuple[str, ...]
     shared: tuple[tuple[Frozen, frozenset[str]], ...]  # each shared node with its lines
+    rows: tuple[Row, ...] = ()  # the parts of each of ``lines``, as PLAIN_LINE reads them
 
     def nquads(self) -> str:
         """The N-Quads document, as pyld writes it (sorted, no duplicates)."""
@@ -294,7 +306,7 @@ def trace(doc: dict[str, Any], store_root: Path) -> Trace | None:
         converter.node(doc, terms)
     except Unsupported:
         return None
-    return Trace(tuple(converter.lines), tuple(converter.shared))
+    return Trace(tuple(converter.lines), tuple(converter.shared), tuple(converter.lines.values()))
 
 
 def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:

@@ -201,7 +201,8 @@ class Graph:
         return members
 
 
-_IRI_PLAIN = r'<([^:\s"<>\\]+:[^\s"<>\\]*)>'
+IRI_PLAIN = re.compile(r'[^:\s"<>\\]+:[^\s"<>\\]*')  # an IRI a plain line holds (inside its <>)
+_IRI_PLAIN = rf"<({IRI_PLAIN.pattern})>"
 PLAIN_LINE = re.compile(  # a canonical line: no blank node, no graph name, no escape in an IRI
     rf'^{_IRI_PLAIN} {_IRI_PLAIN} (?:{_IRI_PLAIN}|"([^"\\\r\n]*(?:\\.[^"\\\r\n]*)*)"'
     rf"(?:@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*)|\^\^{_IRI_PLAIN})?) \.$", re.MULTILINE)

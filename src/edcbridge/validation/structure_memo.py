@@ -23,8 +23,8 @@ from pathlib import Path
 import rdflib
 
 from edcbridge.mapping.nodes import Frozen
-from edcbridge.validation.fast_rdf import Trace
-from edcbridge.validation.nquads import PLAIN_LINE, RDF_TYPE, IllTyped, Lit, read_literal, term_key
+from edcbridge.validation.fast_rdf import Row, Trace
+from edcbridge.validation.nquads import IRI_PLAIN, PLAIN_LINE, RDF_TYPE, IllTyped, Lit, read_literal, term_key
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
     DatatypeConstraint,
@@ -101,6 +101,7 @@ class StructureMemo:
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
         self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...] | None]] = {}
         self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str]]] = {}
+        self._plain_iris_seen: set[str] = set()  # IRIs found to be as PLAIN_LINE reads them
         # answers of literals without datatype, by language tag (see Questions.text_blind)
         self._plain: dict[str, tuple[object, ...]] | None = {} if asked.text_blind() else None
 
@@ -108,9 +109,8 @@ class StructureMemo:
         """The document's key, or None when its lines are not each one line in the plain form, or
         it holds an ill-typed literal (rdflib keeps whichever of two equal literals it reads
         first, and only one of them may be ill-typed)."""
-        text = "".join(trace.lines)
-        rows = PLAIN_LINE.findall(text)
-        if len(rows) != len(trace.lines) or text.count("\n") != len(rows):
+        rows = trace.rows
+        if len(rows) != len(trace.lines) or not self._plain_iris(rows):
             return None
         shapes_iris = self.asked.iris
         shared = self._shared_iris(trace)
@@ -133,6 +133,21 @@ class StructureMemo:
                 o = (numbers.setdefault(same, len(numbers)), answers)
             out.append((s, predicate, o))
         return tuple(out)
+
+    def _plain_iris(self, rows: tuple[Row, ...]) -> bool:
+        """Whether every IRI of the rows is one PLAIN_LINE reads (no blank node, no escape), as the
+        converter wrote each row's line from them: its rows are then the ones PLAIN_LINE would
+        read from its lines. IRIs found plain are remembered (predicates and classes repeat)."""
+        plain = self._plain_iris_seen
+        for subject, predicate, o_iri, _, _, datatype in rows:
+            for iri in (subject, predicate, o_iri, datatype):
+                if iri and iri not in plain:
+                    if IRI_PLAIN.fullmatch(iri) is None:
+                        return False
+                    if len(plain) > 65536:
+                        plain.clear()
+                    plain.add(iri)
+        return True
 
     def _literal(self, lex: str, lang: str, datatype: str) -> tuple[object, tuple[object, ...] | None]:
         """A literal as written: what makes it equal to another, and its answers (None when it is
