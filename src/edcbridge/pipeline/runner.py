@@ -675,6 +675,10 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
                                 f"{finding.render()}"
                                 for code, found in specification_findings(catalogue).items()
                                 for finding in found if finding.severity == "error"]
+        runner.result.notes += [f"{job.catalogue}: the awards of {code} are issued with a warning: "
+                                f"{finding.render()}"
+                                for code, found in specification_findings(catalogue).items()
+                                for finding in found if finding.severity != "error"]
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
         if options.workers <= 1:

@@ -28,7 +28,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.validation import SUBJECT_PATH, validate_credential
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.policy import PROFILES, Facts, check_policy
+from edcbridge.validation.policy import PROFILES, Facts, check_policy, uk_level
 
 FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld"),
            "edc-xml": ("edc-xml", ".xml")}
@@ -101,8 +101,19 @@ def _briefly(finding: Finding) -> str:
 
 
 def _facts(spec: Specification) -> Facts:
+    """The facts the credential will state: with the FHEQ/RQF level of ``nqf``, which a
+    framework counting in UK levels reads when no EQF level is given (as the credential's
+    check does)."""
+    from edcbridge import vocab
+
+    level = None
+    if spec.nqf:
+        try:
+            level = uk_level(vocab.concept("nqf", spec.nqf).label)
+        except KeyError:
+            level = uk_level(spec.nqf)
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
-                 spec.credit_currency_years)
+                 spec.credit_currency_years, uk_level=level)
 
 
 def init_pool_worker(config: WorkerConfig) -> None:
@@ -261,9 +272,11 @@ def _clock(outcome: Outcome, stage: str, started: float) -> float:
 def _prepare(s: WorkerState, work: _Work) -> None:
     """Map, validate and serialise (and export EDC XML): everything before the seal."""
     award, outcome = work.award, work.outcome
-    if award.specification in s.spec_findings:
+    found = s.spec_findings.get(award.specification, [])
+    outcome.warnings += [_briefly(f) for f in found if f.severity != "error"]
+    if any(f.severity == "error" for f in found):
         outcome.state, outcome.stage = "failed", "validate"
-        outcome.errors += [_briefly(f) for f in s.spec_findings[award.specification]]
+        outcome.errors += [_briefly(f) for f in found if f.severity == "error"]
         return
     started = time.perf_counter()
     outcome.stage = "map"
@@ -279,8 +292,10 @@ def _prepare(s: WorkerState, work: _Work) -> None:
         micro = spec is not None and spec.kind == "micro-credential"
         policies = s.policies if micro else ()
         for name, doc in documents.items():
+            # Annex I warns whatever the policies (eu-council makes it an error): a size
+            # profile (imperial, cmf...) does not say the Recommendation's elements are there
             report = validate_credential(doc, s.store, source=name, policies=policies,
-                                         annex1="warning" if not policies else None)
+                                         annex1="warning")
             findings = [_in_catalogue_terms(f, award.specification) for f in report.findings]
             outcome.errors += [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
             outcome.warnings += [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]

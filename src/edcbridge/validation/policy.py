@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from edcbridge.validation.annex1 import _claims, _get
 from edcbridge.validation.document import as_list
-from edcbridge.validation.findings import Finding
+from edcbridge.validation.findings import Finding, Severity
 
 UK_CREDITS_PER_ECTS = Decimal(2)  # 1 ECTS = 2 UK (CATS) credits: 60 UK credits = 30 ECTS
 
@@ -98,8 +97,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "credit-rated, any level, at most 60 UK credits = 30 ECTS, no lower limit",
             ects_max=Decimal("30"), uk_credits=True,
             rules=(
-                ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"What are "
-                         "micro-credentials?\"); 'while there are no upper or lower limits on size, a "
+                ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"Is there a "
+                         "globally accepted definition?\"); 'while there are no upper or lower limits on "
+                         "size, a "
                          "micro-credential should not be a qualification in its own right [...]. "
                          "Therefore, micro-credentials should be no more than 60 credits' (UK credits: "
                          "60 UK credits = 30 ECTS)"),
@@ -272,6 +272,12 @@ def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], st
 _UK_LEVEL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF)\b\D*([1-8])\b", re.I)
 
 
+def uk_level(label: str) -> int | None:
+    """The FHEQ/RQF/CQFW level a national-framework label names ('RQF Level 4': 4), else None."""
+    match = _UK_LEVEL.search(label)
+    return int(match.group(1)) if match else None
+
+
 def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
     """(EQF level, FHEQ/RQF level, problem) of a specification."""
     eqf, problem = None, None
@@ -364,7 +370,11 @@ def _outside(value: Any, low: Any, high: Any) -> bool:
     return (low is not None and value < low) or (high is not None and value > high)
 
 
-Fail = Callable[[str, str, str, str], None]  # (code, rule, message, fix)
+class Fail(Protocol):
+    """Say that ``rule`` is broken: an error unless the framework words it as a norm."""
+
+    def __call__(self, code: str, rule: str, message: str, fix: str,
+                 severity: Severity = "error") -> None: ...
 
 
 def _uk(value: Decimal) -> str:
@@ -443,6 +453,12 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     elif _outside(facts.eqf, low, high):
         fail("eqf-range", "eqf", f"EQF level {facts.eqf} is {_beyond(low, high, '')}",
              f"use EQF {_bounds(low, high, '')}, or choose another policy")
+    if facts.eqf is not None and facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
+        # the framework's own level, stated beside the EQF level, is judged too
+        fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
+             f"{_beyond(uk_low, uk_high, '')}",
+             f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
+             "another policy")
 
 
 def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
@@ -464,9 +480,12 @@ def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
                      f"{longest_days(months)} days, the most any {months} calendar months hold)",
                      f"keep the maximum duration within {months} months (P{months}M)")
     if years and facts.credit_currency_years and facts.credit_currency_years > years:
+        # the framework's norm ("normally"), not a limit: a longer currency is worth a warning
         fail("credit-currency", "credit-currency",
-             f"credit currency of {facts.credit_currency_years} years is more than {years} years",
-             f"set credit_currency_years to at most {years}, the framework's norm, or choose another policy")
+             f"credit currency of {facts.credit_currency_years} years is more than the {years} years "
+             "the framework normally allows",
+             f"set credit_currency_years to at most {years}, the framework's norm, or record why this "
+             "micro-credential departs from it", "warning")
 
 
 def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifiedBy") -> list[Finding]:
@@ -477,8 +496,8 @@ def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifie
                 for finding in check_policy(each, profile, place)]
     findings: list[Finding] = []
 
-    def fail(code: str, rule: str, message: str, fix: str) -> None:
-        findings.append(Finding(f"policy.{profile.name}.{code}", "error", where,
+    def fail(code: str, rule: str, message: str, fix: str, severity: Severity = "error") -> None:
+        findings.append(Finding(f"policy.{profile.name}.{code}", severity, where,
                                 f"{profile.title}: {message}. Rule: {profile.rule(rule)}", fix))
 
     for check in (_check_ects, _check_eqf, _check_time):

@@ -1,0 +1,90 @@
+"""Policy profiles as their frameworks word them: a UK (FHEQ/RQF) level is judged wherever it
+is stated, a framework's norm ("normally 5 years") is a warning rather than a refusal, and a size
+profile does not switch off the Annex I check."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.model import Catalogue
+from edcbridge.pipeline.worker import specification_findings
+from edcbridge.validation.policy import PROFILES, Facts, check_policy
+from tests.conftest import FIXTURES
+
+IMPERIAL = FIXTURES / "imperial"
+
+
+def _catalogue(tmp_path: Path, policies: list[str], change: dict[str, Any], drop: str | None = None) -> Path:
+    data = yaml.safe_load((IMPERIAL / "catalogue.yaml").read_text(encoding="utf-8"))
+    data["policies"] = policies
+    spec = next(s for s in data["specifications"] if s["code"] == "IMP-MC-MLH")
+    if drop:
+        spec.pop(drop)
+    spec.update(change)
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _loaded(path: Path) -> Catalogue:
+    return load_catalogue(path)
+
+
+def _export_one(store, tmp_path: Path, catalogue: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    rows = (IMPERIAL / "awards.csv").read_text(encoding="utf-8-sig").splitlines()
+    awards = tmp_path / "awards.csv"
+    awards.write_text("\n".join(rows[:2]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["export", str(awards), "-c", str(catalogue), "-o", str(out), "-q"])
+    record: dict[str, Any] = json.loads((out / "report.json").read_text())["records"][0]
+    return record
+
+
+@pytest.mark.parametrize("nqf", ["RQF Level 4", "RQF Level 7", "CQFW Level 6"])
+def test_a_uk_level_alone_within_the_levels_passes_at_export(tmp_path: Path, nqf: str) -> None:
+    catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"nqf": nqf}, drop="eqf"))
+    assert specification_findings(catalogue).get("IMP-MC-MLH", []) == []  # before: eqf-missing
+
+
+def test_a_uk_level_alone_outside_the_levels_fails_at_export(tmp_path: Path) -> None:
+    catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"nqf": "RQF Level 3"}, drop="eqf"))
+    found = specification_findings(catalogue).get("IMP-MC-MLH", [])
+    assert [f.code for f in found] == ["policy.imperial.eqf-range"]
+
+
+def _codes(facts: Facts, profile: str = "imperial") -> list[str]:
+    return [f.code for f in check_policy(facts, PROFILES[profile])]
+
+
+def test_a_uk_level_beside_an_eqf_level_is_judged_too() -> None:
+    assert _codes(Facts(Decimal(5), 7, uk_level=3)) == ["policy.imperial.eqf-range"]
+    assert _codes(Facts(Decimal(5), 7, uk_level=8)) == ["policy.imperial.eqf-range"]
+    assert _codes(Facts(Decimal(5), 5, uk_level=4)) == []
+    assert _codes(Facts(Decimal(5), 7, uk_level=3), "cmf") == []  # a profile without UK levels
+
+
+def test_a_credit_currency_over_the_norm_is_a_warning(store, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    found = check_policy(Facts(Decimal(5), 7, 3, 6), PROFILES["imperial"])
+    assert [(f.code, f.severity) for f in found] == [("policy.imperial.credit-currency", "warning")]
+    record = _export_one(store, tmp_path, _catalogue(tmp_path, ["imperial"], {"credit_currency_years": 6}),
+                         monkeypatch)
+    assert record["status"] == "done", record["errors"]
+    assert any("credit-currency" in w for w in record["warnings"])
+
+
+@pytest.mark.parametrize("policies", [[], ["imperial"], ["cmf"]])
+def test_annex1_warns_whatever_the_size_profile(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                policies: list[str]) -> None:
+    record = _export_one(store, tmp_path, _catalogue(tmp_path, policies, {}, drop="mode"), monkeypatch)
+    assert any("Annex I element missing: Form of participation" in w for w in record["warnings"]), record
