@@ -536,6 +536,7 @@ _READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool) -> None:
     """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes."""
+    from edcbridge.output import printable
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, read_credential
     from edcbridge.validation.findings import Finding, Report
@@ -574,8 +575,8 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             status = "OK" if report.ok else "INVALID"
             click.echo(f"{status} {path} ({', '.join(report.checks)})")
             for finding in report.findings:
-                if finding.severity != "info":
-                    click.echo("  " + finding.render().replace("\n", "\n  "))
+                if finding.severity != "info":  # a finding may quote the file: shown printable
+                    click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))))
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)

@@ -46,13 +46,16 @@ _FAILING_PLAIN = frozenset(_plain(word) for word in FAILING_GRADES)
 # a mark before or after the words, as registries export them: "5,0 (nicht ausreichend)",
 # "8/20 (ajourné)", "niedostateczny (2)", "ajourné - 8/20"
 _MARK = re.compile(r"[\d.,/%\s]*[-–:(]?\s*(?P<words>[^\d()]+?)\s*\)?\s*[-–:(]?[\d.,/%\s]*\)?")
+# _MARK backtracks with the square of the text's length (a 40 KB grade cell took a minute, the
+# 16 MB a CSV cell may hold would take days): a failing grade with its mark is far shorter
+_LONGEST_MARKED = 64
 
 
 def failing_grade(grade: dict[str, str] | None) -> str | None:
     """The grade text that says the learner failed, or None."""
     for text in (grade or {}).values():
         plain = _plain(text)
-        marked = _MARK.fullmatch(plain)
+        marked = _MARK.fullmatch(plain) if len(plain) <= _LONGEST_MARKED else None
         if plain in _FAILING_PLAIN or (marked is not None and marked["words"] in _FAILING_PLAIN):
             return text
     return None

@@ -237,6 +237,9 @@ def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], l
         data = json.loads(text, object_pairs_hook=pairs, parse_float=_json_float)
     except json.JSONDecodeError as exc:
         raise CatalogueError([_json_error(file, exc)]) from None
+    except ValueError as exc:  # a number of more than 4,300 digits (int_max_str_digits)
+        raise CatalogueError([RecordError(file, None, None, None, str(exc).split(";")[0],
+                                          "write the number out in fewer digits")]) from None
     try:
         node = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
         check_expansion(node)

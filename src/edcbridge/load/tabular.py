@@ -271,6 +271,18 @@ _QUOTES_FIX = ("check the quotes from that row on: a cell that starts with a quo
 _LONGEST_CELL = 16 * 1024 * 1024
 
 
+# The columns a header may have: the award fields in a few dozen languages fit. Each is checked
+# (a header of a million unknown columns, 2 MB of CSV, made gigabytes of errors and reports) and
+# every row is built column by column (200,000 columns made each row cost a third of a second).
+MAX_COLUMNS = 2000
+
+
+def _too_wide(path: Path, columns: int) -> InputFileError:
+    return InputFileError(str(path), f"the header has {columns:,} columns, more than the {MAX_COLUMNS:,} "
+                          "an awards file may have", "keep only the award columns (see 'edcbridge "
+                          "formats --kind award')")
+
+
 def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
     return InputFileError(str(path), f"{where} cannot be read as CSV ({exc})", _QUOTES_FIX)
 
@@ -303,6 +315,9 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
         handle.close()
         raise _no_header(path, header_row)
     header = [h.lstrip("\ufeff").strip() for h in cells]  # a byte-order mark after blank lines
+    if len(header) > MAX_COLUMNS:
+        handle.close()
+        raise _too_wide(path, len(header))
     twice = columns_twice(header)
 
     def rows() -> Iterator[tuple[int, Row]]:
@@ -577,9 +592,34 @@ def _unnamed_cells(header: list[str], values: Sequence[Any]) -> list[CellProblem
             if (index >= len(header) or not header[index]) and not blank(value)]
 
 
+# An XLSX file is a zip, and openpyxl holds all its shared strings in memory: 212 KB of
+# repeated <si> (a thousandfold compression) took 84 s and 545 MB. Workbooks compress about
+# tenfold; the shared strings of 100,000 awards are a few tens of MB.
+MAX_XLSX_RATIO = 200
+MAX_SHARED_STRINGS = 64 * 1024 * 1024
+
+
+def _check_zip(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # load_workbook names what is wrong
+    for member in members:
+        inflated = member.file_size
+        if (inflated > 1024 * 1024 and inflated > MAX_XLSX_RATIO * max(member.compress_size, 1)) or (
+                member.filename.lower().endswith("sharedstrings.xml") and inflated > MAX_SHARED_STRINGS):
+            raise InputFileError(str(path), f"{member.filename} unpacks to {inflated:,} bytes from "
+                                 f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)",
+                                 "save it again from Excel or LibreOffice as .xlsx, or export it as CSV")
+
+
 def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     from openpyxl import load_workbook  # the only use of openpyxl
 
+    _check_zip(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -600,6 +640,9 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     header = [str(h).strip() if h is not None else "" for h in cells]
     while header and not header[-1]:
         header.pop()
+    if len(header) > MAX_COLUMNS:
+        book.close()
+        raise _too_wide(path, len(header))
     twice = columns_twice(header)
 
     def rows() -> Iterator[tuple[int, Row]]:
@@ -722,6 +765,9 @@ def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]
             value, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc, _OBJECTS_FIX) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputFileError(str(path), f"line {line}: {_unreadable(exc)}; the awards after it "
+                                 "could not be read", _OBJECTS_FIX) from None
         yield from _json_row(line, value, keys, each="award")
 
 
@@ -743,6 +789,9 @@ def _array_rows(path: Path, text: str, start: int, wrapped: bool = False) -> Ite
             value, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputFileError(str(path), f"line {line}: {_unreadable(exc)}; the awards after it "
+                                 "could not be read", "write each award as an object of its fields") from None
         yield from _json_row(line, value, keys, each="award in the array")
         index = _skip(text, index, _JSON_SPACE)
         if text.startswith(",", index):
@@ -767,6 +816,11 @@ def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
         raise _json_error(path, json.JSONDecodeError("more after the awards", text, index))
 
 
+def _unreadable(exc: ValueError | RecursionError) -> str:
+    """Why JSON that is well-formed cannot be read: a number too long, or nesting too deep."""
+    return "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+
+
 def _skip(text: str, index: int, characters: str) -> int:
     while index < len(text) and text[index] in characters:
         index += 1
@@ -789,6 +843,10 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
         value = json.loads(line, object_pairs_hook=keys)
     except json.JSONDecodeError as exc:
         yield number, _not_json(line, exc)
+        return
+    except (ValueError, RecursionError) as exc:  # a number of 4,300 digits; nesting Python cannot take
+        yield number, {"__invalid__": f"not an award: {_unreadable(exc)}",
+                       "__fix__": "write one JSON object of award fields per line"}
         return
     yield from _json_row(number, value, keys)
 

@@ -55,6 +55,16 @@ def _one_line(text: str) -> str:
     return _LINE_BREAK.sub(" -- ", text)
 
 
+def _new_file(path: Path, encoding: str, newline: str | None = None, errors: str | None = None) -> IO[str]:
+    """A temporary report file made afresh: what is at its name (left by a killed run, or a
+    symlink planted in a shared output folder) is removed, never followed and overwritten."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    return open(os.open(path, flags, 0o666), "w", encoding=encoding, newline=newline,  # noqa: PTH123 (a descriptor)
+                errors=errors)
+
+
 class ReportWriter:
     """report.csv, report.json (streamed) and report.html in the output folder.
 
@@ -64,12 +74,11 @@ class ReportWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self._csv_file: IO[str] = (out_dir / ".report.csv.tmp").open("w", encoding=_CSV_ENCODING,
-                                                                     newline="")
+        self._csv_file: IO[str] = _new_file(out_dir / ".report.csv.tmp", encoding=_CSV_ENCODING, newline="")
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors"])
-        self._json: IO[str] = (out_dir / ".report.json.tmp").open("w", encoding="utf-8",
-                                                                  errors="edcbridge-json-text")
+        self._json: IO[str] = _new_file(out_dir / ".report.json.tmp", encoding="utf-8",
+                                        errors="edcbridge-json-text")
         self._json.write('{"records": [\n')
         self._first = True
         self._failures: list[tuple[str, int, str, str]] = []
@@ -96,8 +105,8 @@ class ReportWriter:
         all the records (so the records keep their form)."""
         if self._deliveries is not None:
             return
-        self._deliveries_file = (self.out_dir / ".deliveries.csv.tmp").open("w", encoding=_CSV_ENCODING,
-                                                                             newline="")
+        self._deliveries_file = _new_file(self.out_dir / ".deliveries.csv.tmp", encoding=_CSV_ENCODING,
+                                          newline="")
         self._deliveries = csv.writer(self._deliveries_file)
         self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
         self._json.write('\n],\n"deliveries": [\n')
@@ -148,7 +157,7 @@ class ReportWriter:
                 handle.flush()
                 os.fsync(handle.fileno())
                 handle.close()
-            with (self.out_dir / ".report.html.tmp").open("w", encoding="utf-8") as page:
+            with _new_file(self.out_dir / ".report.html.tmp", encoding="utf-8") as page:
                 page.write(render_html(summary, self._failures, self._delivery_failures))
                 page.flush()
                 os.fsync(page.fileno())

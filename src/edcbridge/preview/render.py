@@ -273,8 +273,8 @@ def _write(doc: Doc, html_path: Path, options: PreviewOptions, status: SealStatu
     if options.pdf:
         start = time.perf_counter()
         print_html = html_path.with_name(f".print-{html_path.name}")
-        print_html.write_text(render_html(doc, options, status=status, source=source, for_print=True,
-                                          notes=result.notes), encoding="utf-8")
+        write_atomic(print_html, render_html(doc, options, status=status, source=source, for_print=True,
+                                             notes=result.notes).encode("utf-8"))  # never through a link
         try:
             pdf = html_path.with_suffix(".pdf")
             if printer is None:

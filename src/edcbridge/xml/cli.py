@@ -110,8 +110,10 @@ def inspect_command(file: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
     else:
-        for line in _summary(imported):
-            click.echo(line)
+        from edcbridge.output import printable
+
+        for line in _summary(imported):  # names from the file: no escape sequence reaches a terminal
+            click.echo(printable(line))
 
 
 def _seal_options(func: Any) -> Any:

@@ -1141,6 +1141,8 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
         raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise NotACredential(f"{source}: nested too deep to be a credential") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise NotACredential(f"{source}: not a credential ({exc})") from None
     document, described = _from_graph(document)
     try:
         credential, form = unwrap(document)
