@@ -35,6 +35,15 @@ def serialise_payload(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc)
 
 
+def unreadable_json(exc: ValueError | RecursionError) -> str:
+    """Why well-formed JSON cannot be read, for a person: a number too long (without Python's
+    own remedy, sys.set_int_max_str_digits(), which no user of the command can apply) or
+    nesting too deep."""
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    return str(exc).split(";")[0]
+
+
 def printable(text: str) -> str:
     """``text`` with each non-printable character (control, line separator, surrogate,
     direction override...) escaped as ``\\n``, ``\\x1b``, ``\\u202e``: text from outside (a

@@ -238,7 +238,9 @@ def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], l
     except json.JSONDecodeError as exc:
         raise CatalogueError([_json_error(file, exc)]) from None
     except ValueError as exc:  # a number of more than 4,300 digits (int_max_str_digits)
-        raise CatalogueError([RecordError(file, None, None, None, str(exc).split(";")[0],
+        from edcbridge.output import unreadable_json
+
+        raise CatalogueError([RecordError(file, None, None, None, unreadable_json(exc),
                                           "write the number out in fewer digits")]) from None
     try:
         node = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)

@@ -817,8 +817,9 @@ def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
 
 
 def _unreadable(exc: ValueError | RecursionError) -> str:
-    """Why JSON that is well-formed cannot be read: a number too long, or nesting too deep."""
-    return "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+    from edcbridge.output import unreadable_json
+
+    return unreadable_json(exc)
 
 
 def _skip(text: str, index: int, characters: str) -> int:

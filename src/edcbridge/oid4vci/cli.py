@@ -495,8 +495,9 @@ def offer(
                 click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
             if draw:
                 click.echo(qr.terminal_text(link), err=True, nl=False)
-        if reissues:  # an offer of no revoked award leaves the trail alone
-            record_in_trail(out_dir, store, reissues, failure="warning")
+        # also what an earlier revoke or reissue could not write (record_in_trail does nothing
+        # when the offers file holds no such event): the "next offer" the messages promise
+        record_in_trail(out_dir, store, reissues, failure="warning")
     finally:
         store.close()
     if failed:

@@ -64,7 +64,9 @@ def _json_payload(text: str) -> Any:
     except RecursionError:
         raise NotACredential(f"JAdES payload nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # a number of more than 4,300 digits (int_max_str_digits)
-        raise NotACredential(f"JAdES payload is not a credential: {exc}") from None
+        from edcbridge.output import unreadable_json
+
+        raise NotACredential(f"JAdES payload is not a credential: {unreadable_json(exc)}") from None
 
 
 MAX_DEPTH = 64  # an EDC nests about 15 levels; far deeper is an attack on recursive readers
@@ -105,7 +107,9 @@ def parse_json(text: str) -> Any:
     except RecursionError:
         raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential") from None
     except ValueError as exc:  # a number of more than 4,300 digits (int_max_str_digits)
-        raise NotACredential(f"not a credential: {exc}") from None
+        from edcbridge.output import unreadable_json
+
+        raise NotACredential(f"not a credential: {unreadable_json(exc)}") from None
 
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")

@@ -433,17 +433,24 @@ def _multiples(value: Decimal, step: Decimal, low: Decimal | None, high: Decimal
     return " or ".join(_show(v) for v in near) + " ECTS" if near else f"{_bounds(low, high, ' ECTS')}"
 
 
+def _fail_uk_level(facts: Facts, profile: Profile, fail: Fail) -> None:
+    """The credential's FHEQ/RQF level, when it is outside the framework's own levels."""
+    low, high = profile.eqf_min, profile.eqf_max
+    uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
+    if facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
+        fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
+             f"{_beyond(uk_low, uk_high, '')}",
+             f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
+             "another policy")
+
+
 def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     low, high = profile.eqf_min, profile.eqf_max
     if low is None and high is None:
         return
     uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
     if facts.eqf is None and facts.uk_level is not None and (uk_low is not None or uk_high is not None):
-        if _outside(facts.uk_level, uk_low, uk_high):  # the framework's own levels, as stated
-            fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
-                 f"{_beyond(uk_low, uk_high, '')}",
-                 f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
-                 "another policy")
+        _fail_uk_level(facts, profile, fail)  # the framework's own levels, as stated
         return
     if facts.eqf is None:
         problem = facts.problem("eqf")
@@ -453,12 +460,8 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     elif _outside(facts.eqf, low, high):
         fail("eqf-range", "eqf", f"EQF level {facts.eqf} is {_beyond(low, high, '')}",
              f"use EQF {_bounds(low, high, '')}, or choose another policy")
-    if facts.eqf is not None and facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
-        # the framework's own level, stated beside the EQF level, is judged too
-        fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
-             f"{_beyond(uk_low, uk_high, '')}",
-             f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
-             "another policy")
+    if facts.eqf is not None:  # the framework's own level, stated beside the EQF level, is judged too
+        _fail_uk_level(facts, profile, fail)
 
 
 def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:

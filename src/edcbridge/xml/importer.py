@@ -107,7 +107,7 @@ def _text(value: Any) -> dict[str, str] | None:
         if match and texts:
             kept = out.setdefault(match.group(1).lower(), texts[0])
         if left_out is not None:
-            left_out += [(str(tag), t) for t in texts if t is not kept]
+            left_out += [(str(tag), t) for t in texts if t != kept]  # the same text twice loses nothing
     return out or None
 
 
@@ -115,10 +115,11 @@ def _texts_left_out(left_out: list[tuple[str, str]]) -> str | None:
     """One note naming the texts :func:`_text` could not keep, a few of them quoted."""
     if not left_out:
         return None
+    distinct = list(dict.fromkeys(left_out))  # a text read from two places is one text
     shown = "; ".join(f"{tag}: {text[:40] + '...' if len(text) > 40 else text!r}"
-                      for tag, text in list(dict.fromkeys(left_out))[:3])
-    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
-    return (f"left out, as the internal model keeps one text per two-letter language: {len(left_out)} "
+                      for tag, text in distinct[:3])
+    more = f" and {len(distinct) - 3} more" if len(distinct) > 3 else ""
+    return (f"left out, as the internal model keeps one text per two-letter language: {len(distinct)} "
             f"text(s) in another language tag or a second text in one language ({shown}{more})")
 
 
@@ -1142,7 +1143,9 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
     except RecursionError:
         raise NotACredential(f"{source}: nested too deep to be a credential") from None
     except ValueError as exc:  # a number of more than 4,300 digits
-        raise NotACredential(f"{source}: not a credential ({exc})") from None
+        from edcbridge.output import unreadable_json
+
+        raise NotACredential(f"{source}: not a credential ({unreadable_json(exc)})") from None
     document, described = _from_graph(document)
     try:
         credential, form = unwrap(document)
