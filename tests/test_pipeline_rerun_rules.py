@@ -371,7 +371,8 @@ def test_a_failing_progress_callback_leaves_complete_reports(env: None, tmp_path
         run([Job(CATALOGUE, (awards,))], RunOptions(out_dir=out, store_root=store.root, workers=1,
                                                     commit_every=100, commit_seconds=3600), progress)
     report = json.loads((out / "report.json").read_text("utf-8"))
-    assert len(report["records"]) == report["done"] == _journal_states(out)["done"] >= 100
+    # one worker commits what waits before it starts the next batch of 32
+    assert len(report["records"]) == report["done"] == _journal_states(out)["done"] >= 32
     assert report["aborted"].startswith("BrokenPipeError")
 
 

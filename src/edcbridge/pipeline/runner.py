@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -684,6 +684,8 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         if options.workers <= 1:
             init_worker(config)
             for batch in _batches(items, options.batch_size):
+                if runner.pending and not isinstance(batch, Outcome):
+                    runner.flush()  # the batch takes a while: what waits is committed first
                 for outcome in [batch] if isinstance(batch, Outcome) else process_batch(batch):
                     runner.handle(outcome)
                 if runner.should_stop():
@@ -765,31 +767,59 @@ class RunError(ValueError):
 
 
 def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:
+    pool = ProcessPoolExecutor(runner.options.workers, initializer=init_pool_worker, initargs=(config,))
+    try:
+        _feed(pool, items, runner)
+    except BaseException:  # a second Ctrl-C, or an error: stop now, not once every batch queued is done
+        _stop_now(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Drop the batches not started and end the workers (they ignore Ctrl-C): what they held is
+    not journaled, and the next run redoes it, as after ``kill -9`` (files are written atomically)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=5)
+
+
+def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _Runner) -> None:
     options = runner.options
     window = options.workers * 4
-    with ProcessPoolExecutor(options.workers, initializer=init_pool_worker, initargs=(config,)) as pool:
-        in_flight: deque[Future[list[Outcome]] | Outcome] = deque()
+    in_flight: deque[Future[list[Outcome]] | Outcome] = deque()
 
-        def handle_first() -> None:
-            first = in_flight.popleft()
-            if isinstance(first, Outcome) and runner.should_stop():
-                return  # read before the stop was known: left for the next run, as with one worker
-            for outcome in [first] if isinstance(first, Outcome) else first.result():
-                runner.handle(outcome)
+    def handle_first() -> None:
+        first = in_flight.popleft()
+        if isinstance(first, Outcome) and runner.should_stop():
+            return  # read before the stop was known: left for the next run, as with one worker
+        if not isinstance(first, Outcome) and runner.pending:
+            # what was handled is committed within commit_seconds, not once this batch is back
+            # (32 awards sealed with a timestamp authority take seconds)
+            left = options.commit_seconds - (time.monotonic() - runner.last_commit)
+            if wait([first], timeout=max(left, 0.0)).not_done:
+                runner.flush()
+        for outcome in [first] if isinstance(first, Outcome) else first.result():
+            runner.handle(outcome)
 
-        for batch in _batches(items, options.batch_size):
-            decided = isinstance(batch, Outcome)
-            in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
-            # a failure decided here waits for the work before it; with --fail-fast, so does the
-            # reading of more rows, or the run would read past the N-th failure in a row
-            drain = decided and options.fail_fast is not None
-            while in_flight and (drain or len(in_flight) >= window or isinstance(in_flight[0], Outcome)
-                                 or in_flight[0].done()):
-                handle_first()
-            if runner.should_stop():
-                break
-        while in_flight:
+    for batch in _batches(items, options.batch_size):
+        decided = isinstance(batch, Outcome)
+        in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
+        # a failure decided here waits for the work before it; with --fail-fast, so does the
+        # reading of more rows, or the run would read past the N-th failure in a row
+        drain = decided and options.fail_fast is not None
+        while in_flight and (drain or len(in_flight) >= window or isinstance(in_flight[0], Outcome)
+                             or in_flight[0].done()):
             handle_first()
+        if runner.should_stop():
+            break
+    while in_flight:
+        handle_first()
 
 
 def default_workers() -> int:
