@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
 from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 
@@ -29,27 +30,13 @@ def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
 
 
-def _awards(path: Path, count: int) -> Path:
-    """``count`` distinct awards made from the fixture rows."""
-    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
-        rows = list(csv.DictReader(source))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for index in range(count):
-            row = dict(rows[index % len(rows)])
-            row["award_id"] = f"SYN-{index:05d}"
-            writer.writerow(row)
-    return path
-
-
 def _export(out: Path, awards: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
                            "-o", str(out), "-q", *extra], capture_output=True, text=True, check=False)
 
 
 def test_rerun_skips_done_and_redoes_changed(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 6)
+    awards = synthetic_awards(tmp_path / "awards.csv", 6)
     runner = CliRunner()
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "-j", "1"]
     first = runner.invoke(main, args)
@@ -70,7 +57,7 @@ def test_rerun_skips_done_and_redoes_changed(env: None, tmp_path: Path) -> None:
 
 def test_resume_after_kill_9_leaves_no_gap_and_no_duplicate(env: None, tmp_path: Path) -> None:
     total = 600  # enough that the first journal commit (after 0.5 s) cannot hold them all
-    awards = _awards(tmp_path / "awards.csv", total)
+    awards = synthetic_awards(tmp_path / "awards.csv", total)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
                              "-o", str(out), "-q", "-j", "2"], stdout=subprocess.DEVNULL,
@@ -134,7 +121,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
 def test_workers_end_when_the_run_is_killed(env: None, tmp_path: Path) -> None:
-    proc = _start_and_wait_for_commits(tmp_path / "out", _awards(tmp_path / "awards.csv", 3000))
+    proc = _start_and_wait_for_commits(tmp_path / "out", synthetic_awards(tmp_path / "awards.csv", 3000))
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     workers = [int(pid) for pid in children]
     assert workers
@@ -153,7 +140,7 @@ def test_workers_end_when_the_run_is_killed(env: None, tmp_path: Path) -> None:
 
 def test_ctrl_c_reports_an_interrupted_run_that_resumes(env: None, tmp_path: Path) -> None:
     out, total = tmp_path / "out", 1500
-    awards = _awards(tmp_path / "awards.csv", total)
+    awards = synthetic_awards(tmp_path / "awards.csv", total)
     proc = _start_and_wait_for_commits(out, awards)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
     _, stderr = proc.communicate(timeout=120)
@@ -186,7 +173,7 @@ def test_fail_fast_stops_after_consecutive_failures(env: None, tmp_path: Path) -
 def _mixed_awards(path: Path, pattern: str) -> Path:
     """One row per letter of ``pattern``: g a good award, b one whose specification is unknown
     (it fails to load)."""
-    with _awards(path.with_suffix(".all.csv"), len(pattern)).open(encoding="utf-8") as source:
+    with synthetic_awards(path.with_suffix(".all.csv"), len(pattern)).open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
     for row, kind in zip(rows, pattern, strict=True):
         if kind == "b":
@@ -243,7 +230,7 @@ def test_a_wrong_header_is_a_file_problem_not_a_failed_award(env: None, tmp_path
 
 
 def _awards_with_ids(path: Path, ids: list[str]) -> Path:
-    with _awards(path.with_suffix(".all.csv"), len(ids)).open(encoding="utf-8") as source:
+    with synthetic_awards(path.with_suffix(".all.csv"), len(ids)).open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -273,7 +260,7 @@ def test_no_two_awards_share_an_output_file(env: None, tmp_path: Path, workers: 
 
 
 def test_audit_verify_detects_tampering(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     out = tmp_path / "out"
     assert _export(out, awards, "-j", "1").returncode == 0
     runner = CliRunner()
@@ -308,7 +295,7 @@ def test_reports_csv_json_and_html(env: None, tmp_path: Path) -> None:
 def test_a_credential_renamed_by_a_new_naming_keeps_one_file(env: None, tmp_path: Path) -> None:
     """A record written under an earlier name (an earlier version's naming), once corrected,
     is written under the new name, and the earlier file goes: one file per credential."""
-    awards = _awards(tmp_path / "awards.csv", 2)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
     out = tmp_path / "o"
     assert _export(out, awards, "-j", "1").returncode == 0
     current = out / "edc" / "imperial_SYN-00000.jsonld"
@@ -337,7 +324,7 @@ def test_a_credential_renamed_by_a_new_naming_keeps_one_file(env: None, tmp_path
 
 
 def test_an_output_changed_on_disk_is_written_again(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     out = tmp_path / "o"
     assert _export(out, awards, "-j", "1").returncode == 0
     target = out / "edc" / "imperial_SYN-00001.jsonld"
@@ -356,7 +343,6 @@ def test_an_output_folder_that_is_a_file_is_a_usage_error(env: None, tmp_path: P
                                        "-c", str(CATALOGUE), "-o", str(taken)])
     assert result.exit_code == 2 and "is a file" in result.stderr
     assert taken.read_text("utf-8") == "keep me"
-
 
 
 def _nothing_fits_on_the_disk() -> None:
@@ -423,7 +409,7 @@ def test_a_corrected_award_keeps_its_file_whatever_the_folder_is_called(env: Non
                                                                         tmp_path: Path) -> None:
     """`-o out` then `-o /abs/out`: the same file under two spellings is not an earlier file to
     remove; and a folder copied with its journal never removes the original's files."""
-    awards = _awards(tmp_path / "awards.csv", 2)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
     command = [sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
                "-q", "-j", "1"]
     first = subprocess.run([*command, "-o", "out"], cwd=tmp_path, capture_output=True, text=True, check=False)

@@ -4,7 +4,6 @@ comes back."""
 
 from __future__ import annotations
 
-import csv
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -14,20 +13,10 @@ import pytest
 from edcbridge.pipeline import Job, RunOptions, run, worker
 from edcbridge.pipeline import runner as pipeline_runner
 from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 SLOW = 2.0  # seconds a batch of 32 takes (a timestamp authority answering in 60 ms)
-
-
-def _awards(path: Path, count: int) -> Path:
-    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
-        rows = list(csv.DictReader(source))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for index in range(count):
-            writer.writerow({**rows[index % len(rows)], "award_id": f"SYN-{index:05d}"})
-    return path
 
 
 def _slow_batch(batch: list[tuple[str, str, str, int, str]]) -> list[worker.Outcome]:
@@ -39,7 +28,7 @@ def _slow_batch(batch: list[tuple[str, str, str, int, str]]) -> list[worker.Outc
 def test_a_batch_is_committed_within_half_a_second(store, tmp_path: Path, workers: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_runner, "process_batch", _slow_batch)
-    awards = _awards(tmp_path / "awards.csv", 32 * 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 32 * 3)
     reported: dict[int, list[float]] = defaultdict(list)  # by batch: when each record was reported
 
     def progress(outcome: worker.Outcome | None, status: str) -> None:

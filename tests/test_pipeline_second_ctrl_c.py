@@ -4,7 +4,6 @@ and 4 batches a worker in flight: 256 awards at -j 2, minutes with a timestamp a
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
 import time
@@ -16,20 +15,10 @@ from edcbridge.pipeline import Job, RunOptions, run, worker
 from edcbridge.pipeline import runner as pipeline_runner
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
 from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 SLOW = 1.0  # seconds a batch takes (a timestamp authority answering in 30 ms, 32 times)
-
-
-def _awards(path: Path, count: int) -> Path:
-    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig") as source:
-        rows = list(csv.DictReader(source))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for index in range(count):
-            writer.writerow({**rows[index % len(rows)], "award_id": f"SYN-{index:05d}"})
-    return path
 
 
 def _slow_batch(batch: list[tuple[str, str, str, int, str]]) -> list[worker.Outcome]:
@@ -40,7 +29,7 @@ def _slow_batch(batch: list[tuple[str, str, str, int, str]]) -> list[worker.Outc
 def test_a_second_ctrl_c_stops_a_parallel_run_at_once(store, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_runner, "process_batch", _slow_batch)  # the workers are forked
-    awards = _awards(tmp_path / "awards.csv", 32 * 12)  # more batches than the 8 in flight
+    awards = synthetic_awards(tmp_path / "awards.csv", 32 * 12)  # more batches than the 8 in flight
     out = tmp_path / "out"
     pressed: list[float] = []
 
