@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
-from tests.test_pipeline import CATALOGUE, _awards, _start_and_wait_for_commits
+from tests.pipeline_support import synthetic_awards
+from tests.test_pipeline import CATALOGUE, _start_and_wait_for_commits
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def _pages(out: Path) -> list[str]:
 
 
 def test_pages_are_made_for_exported_awards_only(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 8)
+    awards = synthetic_awards(tmp_path / "awards.csv", 8)
     lines = awards.read_text("utf-8").splitlines(keepends=True)
     for row in (2, 3, 4):  # SYN-00001..3 name no known specification: three failures in a row
         lines[row] = lines[row].replace(",IMP-MC-", ",NOPE-MC-")
@@ -44,7 +45,7 @@ def test_pages_are_made_for_exported_awards_only(env: None, tmp_path: Path) -> N
 
 def test_ctrl_c_stops_an_export_with_previews(env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = _start_and_wait_for_commits(out, _awards(tmp_path / "awards.csv", 1500), "--preview")
+    proc = _start_and_wait_for_commits(out, synthetic_awards(tmp_path / "awards.csv", 1500), "--preview")
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
@@ -59,7 +60,7 @@ def test_ctrl_c_while_the_input_is_checked_exits_130(env: None, tmp_path: Path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "count_rows", pressed)  # counted before the run, for the progress bar
-    awards = _awards(tmp_path / "awards.csv", 2)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out)])
     assert result.exit_code == 130, result.output
@@ -96,7 +97,7 @@ def _with_grade(header: str, line: str, grade: str) -> str:
 
 
 def test_no_page_shows_content_that_was_not_exported(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 2)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
     header, *lines = awards.read_text("utf-8").splitlines(keepends=True)
     again = tmp_path / "again.csv"  # the same award in another file, with another grade: refused
     again.write_text(header + _with_grade(header, lines[0], "MALLORY"), "utf-8")

@@ -23,7 +23,8 @@ from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, verify_audit
 from edcbridge.pipeline.runner import count_rows
 from edcbridge.progress import Progress
 from tests.conftest import FIXTURES
-from tests.test_pipeline import _awards, _start_and_wait_for_commits
+from tests.pipeline_support import synthetic_awards
+from tests.test_pipeline import _start_and_wait_for_commits
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 
@@ -46,7 +47,7 @@ def _issued_twice(journal: Path) -> list[tuple[str, int]]:
 
 def test_a_second_run_on_the_same_folder_is_refused(env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    awards = _awards(tmp_path / "awards.csv", 2000)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2000)
     first = _start_and_wait_for_commits(out, awards)
     first.send_signal(signal.SIGSTOP)  # held mid-run, whatever the speed of the machine
     try:
@@ -88,7 +89,7 @@ def test_two_writers_of_one_journal_keep_one_chain(tmp_path: Path) -> None:
 def test_an_output_folder_that_cannot_be_made_is_a_usage_error(env: None, tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("a file, not a folder")
     out = tmp_path / "taken" / "out"
-    result = subprocess.run(_command(out, _awards(tmp_path / "awards.csv", 2)), capture_output=True,
+    result = subprocess.run(_command(out, synthetic_awards(tmp_path / "awards.csv", 2)), capture_output=True,
                             text=True, check=False)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -99,7 +100,7 @@ def test_a_journal_that_is_not_a_database_is_a_usage_error(env: None, tmp_path: 
     out = tmp_path / "out"
     out.mkdir()
     (out / JOURNAL_NAME).write_text("not a database")
-    result = subprocess.run(_command(out, _awards(tmp_path / "awards.csv", 2)), capture_output=True,
+    result = subprocess.run(_command(out, synthetic_awards(tmp_path / "awards.csv", 2)), capture_output=True,
                             text=True, check=False)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "the journal cannot be used" in result.stderr
@@ -111,7 +112,7 @@ def test_a_format_folder_that_cannot_be_written_fails_each_record_in_one_line(en
     out = tmp_path / "out"
     out.mkdir()
     (out / "edc").write_text("a file where the edc folder goes")
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
@@ -134,7 +135,7 @@ def test_a_journal_that_cannot_commit_leaves_reports_that_agree_with_it(env: Non
     """The journal's log outgrows what the system lets it write (as on a full disk): what it
     had staged is undone, so neither the report nor stdout may call those records done."""
     out = tmp_path / "out"
-    awards = _awards(tmp_path / "awards.csv", 2000)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2000)
     cut = subprocess.run(_command(out, awards, "-j", "2"), capture_output=True, text=True, check=False,
                          preexec_fn=lambda: _limit_file_size(400_000))
     assert cut.returncode == 1, cut.stderr
@@ -156,7 +157,7 @@ def test_a_journal_that_cannot_commit_leaves_reports_that_agree_with_it(env: Non
 
 def test_adding_the_catalogue_format_or_naming_a_format_twice_redoes_nothing(env: None,
                                                                              tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 4)
+    awards = synthetic_awards(tmp_path / "awards.csv", 4)
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "-j", "1"]
     assert CliRunner().invoke(main, [*args, "--format", "edc"]).exit_code == 0
     with_loq = CliRunner().invoke(main, [*args, "--format", "edc", "--format", "loq"])
@@ -168,7 +169,7 @@ def test_adding_the_catalogue_format_or_naming_a_format_twice_redoes_nothing(env
 
 
 def test_a_format_dropped_redoes_nothing_and_one_added_redoes_all(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 4)
+    awards = synthetic_awards(tmp_path / "awards.csv", 4)
     out = tmp_path / "out"
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc"]
     assert "4 done, 0 skipped" in CliRunner().invoke(main, [*args, "--format", "ebsi"]).stderr
@@ -215,7 +216,7 @@ def test_a_json_array_of_awards_gives_no_row_count_rather_than_its_lines(tmp_pat
 def test_the_row_count_of_a_csv_file_is_the_rows_the_reader_gives(tmp_path: Path) -> None:
     from edcbridge.load import iter_awards, load_catalogue
 
-    source = _awards(tmp_path / "plain.csv", 5).read_text("utf-8").replace(",", ";")
+    source = synthetic_awards(tmp_path / "plain.csv", 5).read_text("utf-8").replace(",", ";")
     excel = tmp_path / "excel.csv"  # Excel's "CSV UTF-8": BOM, sep= line, empty rows at the end
     excel.write_text("\ufeffsep=;\n" + source + ";;;;;;;;;;;;;\n;;;;;;;;;;;;;\n", "utf-8")
     rows = list(iter_awards(excel, load_catalogue(CATALOGUE)))
@@ -225,7 +226,7 @@ def test_the_row_count_of_a_csv_file_is_the_rows_the_reader_gives(tmp_path: Path
 
 def test_a_run_killed_while_holding_the_folder_leaves_it_free(env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    awards = _awards(tmp_path / "awards.csv", 600)
+    awards = synthetic_awards(tmp_path / "awards.csv", 600)
     first = _start_and_wait_for_commits(out, awards)
     os.kill(first.pid, signal.SIGKILL)  # the main process only: its workers end on their own
     first.wait()
@@ -243,7 +244,7 @@ def test_an_award_exported_before_that_now_fails_says_its_old_files_are_kept(env
                                                                             tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.yaml"
     catalogue.write_text(CATALOGUE.read_text("utf-8"), "utf-8")
-    awards = _awards(tmp_path / "awards.csv", 3)  # the first two are of IMP-MC-MLH, 5 ECTS
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)  # the first two are of IMP-MC-MLH, 5 ECTS
     out = tmp_path / "out"
     args = ["export", str(awards), "-c", str(catalogue), "-o", str(out), "-j", "1"]
     assert CliRunner().invoke(main, args).exit_code == 0
@@ -265,7 +266,7 @@ def test_an_award_exported_before_that_now_fails_says_its_old_files_are_kept(env
 def test_an_earlier_file_that_cannot_be_removed_does_not_stop_the_run(env: None, tmp_path: Path) -> None:
     """The journal names an earlier place of a credential that is now a folder (someone made
     one there): the record is redone under its own name and the run goes on, reported."""
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     out = tmp_path / "out"
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1"]
     assert CliRunner().invoke(main, args).exit_code == 0
@@ -286,7 +287,7 @@ def test_an_earlier_file_that_cannot_be_removed_does_not_stop_the_run(env: None,
 def test_a_quoted_cell_over_several_lines_is_one_row_of_the_count(tmp_path: Path) -> None:
     from edcbridge.load import iter_awards, load_catalogue
 
-    source = _awards(tmp_path / "plain.csv", 4).read_text("utf-8").splitlines()
+    source = synthetic_awards(tmp_path / "plain.csv", 4).read_text("utf-8").splitlines()
     header, first, *rest = source
     cells = first.split(",")
     cells[-1] = '"a note\nover ""two"" lines"'  # the last column, quoted, with a line break inside

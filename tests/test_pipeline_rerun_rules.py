@@ -20,7 +20,7 @@ from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.seal import VerifyOptions, verify_document
 from edcbridge.sealing import demo_seal
 from tests.conftest import FIXTURES
-from tests.test_pipeline import _awards
+from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 
@@ -43,7 +43,7 @@ def _journal_states(out: Path) -> dict[str, int]:
 def _bad_byte_after(path: Path, good_rows: int) -> Path:
     """An awards file whose row ``good_rows + 2`` holds a byte that is not UTF-8, well past the
     first 64 KB the reader checks before the run."""
-    _awards(path, good_rows + 5)
+    synthetic_awards(path, good_rows + 5)
     lines = path.read_bytes().split(b"\n")
     lines[good_rows + 1] = lines[good_rows + 1].replace(b",", b",\xe9", 1)
     path.write_bytes(b"\n".join(lines))
@@ -54,7 +54,7 @@ def test_a_file_unreadable_part_way_is_reported_and_the_run_goes_on(env: None, t
     broken = _bad_byte_after(tmp_path / "broken.csv", 800)
     assert broken.stat().st_size > 80_000
     other = tmp_path / "other.csv"
-    _awards(other, 3)
+    synthetic_awards(other, 3)
     other.write_text(other.read_text("utf-8").replace("SYN-", "OTHER-"), "utf-8")
     out = tmp_path / "out"
     code, stdout, stderr = _export(str(broken), str(other), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")
@@ -69,7 +69,7 @@ def test_a_file_unreadable_part_way_is_reported_and_the_run_goes_on(env: None, t
 
 
 def test_a_file_unreadable_from_the_start_stops_before_any_work(env: None, tmp_path: Path) -> None:
-    good = _awards(tmp_path / "good.csv", 3)
+    good = synthetic_awards(tmp_path / "good.csv", 3)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"award_id,specification\r\nX-\xe9,IMP-MC-MLH\r\n")
     out = tmp_path / "out"
@@ -92,7 +92,7 @@ def test_an_error_part_way_leaves_reports_that_agree_with_the_journal(
                 raise OSError(5, "Input/output error")
             yield loaded
 
-    awards = _awards(tmp_path / "awards.csv", 400)
+    awards = synthetic_awards(tmp_path / "awards.csv", 400)
     out = tmp_path / "out"
     monkeypatch.setattr(pipeline_runner, "iter_awards", failing)
     with pytest.raises(OSError):
@@ -147,7 +147,7 @@ def test_a_run_with_another_seal_seals_again(env: None, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_fail_fast_with_workers_stops_at_the_nth_failure(env: None, tmp_path: Path, workers: str) -> None:
-    awards = _awards(tmp_path / "awards.csv", 400)
+    awards = synthetic_awards(tmp_path / "awards.csv", 400)
     with awards.open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
     for row in rows[100:]:
@@ -183,7 +183,7 @@ def test_worker_errors_name_file_row_and_award(env: None, tmp_path: Path) -> Non
 
 
 def test_html_counts_every_failure_not_listed(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 250)
+    awards = synthetic_awards(tmp_path / "awards.csv", 250)
     with awards.open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
     for row in rows:
@@ -258,7 +258,7 @@ def test_audit_head_must_be_well_formed(env: None, tmp_path: Path) -> None:
 
 
 def test_a_done_award_that_no_longer_loads_is_failed_in_the_journal(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 4)
+    awards = synthetic_awards(tmp_path / "awards.csv", 4)
     out = tmp_path / "out"
     assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
     with awards.open(encoding="utf-8") as source:
@@ -288,7 +288,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_a_duplicate_row_leaves_the_done_award_alone(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     out = tmp_path / "out"
     assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
     rows = _rows(awards)
@@ -301,7 +301,7 @@ def test_a_duplicate_row_leaves_the_done_award_alone(env: None, tmp_path: Path) 
 
 
 def test_a_row_of_another_issuer_leaves_the_catalogue_issuers_award_alone(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 2)
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
     out = tmp_path / "out"
     assert _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")[0] == 0
     rows = _rows(awards)
@@ -328,7 +328,7 @@ def test_a_workbook_damaged_part_way_is_a_file_error(env: None, tmp_path: Path) 
 
     from openpyxl import Workbook
 
-    rows = _rows(_awards(tmp_path / "rows.csv", 600))
+    rows = _rows(synthetic_awards(tmp_path / "rows.csv", 600))
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -345,7 +345,7 @@ def test_a_workbook_damaged_part_way_is_a_file_error(env: None, tmp_path: Path) 
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = data[: len(data) * 2 // 3]  # cut two-thirds in
             target.writestr(item, data)
-    after = _awards(tmp_path / "after.csv", 2)
+    after = synthetic_awards(tmp_path / "after.csv", 2)
     after.write_text(after.read_text("utf-8").replace("SYN-", "AFTER-"), "utf-8")
     out = tmp_path / "out"
     code, stdout, stderr = _export(str(damaged), str(after), "-c", str(CATALOGUE), "-o", str(out))
@@ -358,7 +358,7 @@ def test_a_workbook_damaged_part_way_is_a_file_error(env: None, tmp_path: Path) 
 
 
 def test_a_failing_progress_callback_leaves_complete_reports(env: None, tmp_path: Path, store) -> None:
-    awards = _awards(tmp_path / "awards.csv", 300)
+    awards = synthetic_awards(tmp_path / "awards.csv", 300)
     out = tmp_path / "out"
     calls = []
 
@@ -405,7 +405,7 @@ def test_fail_fast_counts_worker_and_load_failures_alike(env: None, tmp_path: Pa
     qa = [i for i, line in enumerate(lines) if line.strip() == "quality_assurance: [qaa-review-2025]"]
     del lines[qa[0]]  # the first specification fails validation, in the workers
     catalogue.write_text("".join(lines), "utf-8")
-    rows = _rows(_awards(tmp_path / "rows.csv", 60))
+    rows = _rows(synthetic_awards(tmp_path / "rows.csv", 60))
     first_spec = next(r["specification"] for r in rows)
     good = [r for r in rows if r["specification"] != first_spec]
     bad = [r for r in rows if r["specification"] == first_spec]
@@ -466,7 +466,7 @@ def _report_paths(out: Path) -> list[str]:
 
 def test_a_re_run_from_another_working_directory_skips_what_is_done(
         env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    awards = _awards(tmp_path / "awards.csv", 5)
+    awards = synthetic_awards(tmp_path / "awards.csv", 5)
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path)
     code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", "out")
@@ -482,7 +482,7 @@ def test_a_re_run_from_another_working_directory_skips_what_is_done(
 def test_a_copied_output_folder_names_its_own_files(env: None, tmp_path: Path) -> None:
     import shutil
 
-    awards = _awards(tmp_path / "awards.csv", 3)
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
     code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"))
     assert code == 0, stderr
     shutil.copytree(tmp_path / "out", tmp_path / "copy")  # times kept: the files are as written
@@ -493,7 +493,7 @@ def test_a_copied_output_folder_names_its_own_files(env: None, tmp_path: Path) -
 
 
 def test_rows_done_earlier_neither_count_nor_break_a_run_of_failures(env: None, tmp_path: Path) -> None:
-    awards = _awards(tmp_path / "awards.csv", 7)
+    awards = synthetic_awards(tmp_path / "awards.csv", 7)
     lines = awards.read_text("utf-8").splitlines(keepends=True)
     for row in (2, 3, 5, 6, 7):  # good, F, F, good, F, F, F
         lines[row] = lines[row].replace(",IMP-MC-", ",NOPE-MC-")
@@ -526,7 +526,7 @@ def _done_by_specification(stdout: str, awards: Path) -> dict[str, int]:
 def test_a_catalogue_change_redoes_only_the_awards_made_from_it(env: None, tmp_path: Path) -> None:
     """A course added, or the file reformatted, redoes (and reseals) nothing; a course changed
     redoes its own awards and those of the courses it is a part or a whole of."""
-    awards = _awards(tmp_path / "awards.csv", 12)
+    awards = synthetic_awards(tmp_path / "awards.csv", 12)
     out = str(tmp_path / "out")
     catalogue = _catalogue_copy(tmp_path / "catalogue.yaml", lambda text: text)
     code, stdout, _ = _export(str(awards), "-c", str(catalogue), "-o", out, "--format", "edc")

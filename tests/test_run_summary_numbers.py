@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.pipeline.runner import count_rows
-from tests.test_pipeline import _awards
+from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = Path(__file__).parent.parent / "fixtures" / "imperial" / "catalogue.yaml"
 
@@ -31,7 +31,7 @@ def test_a_title_above_the_header_is_no_row_of_the_count(tmp_path: Path, title: 
     """A title row (merged across the columns, or one cell) is passed over by the reader: the
     bar counting it ended at 4/5 for a file of four awards."""
     titled = tmp_path / "titled.csv"
-    titled.write_text(title + _awards(tmp_path / "plain.csv", 4).read_text("utf-8"), "utf-8")
+    titled.write_text(title + synthetic_awards(tmp_path / "plain.csv", 4).read_text("utf-8"), "utf-8")
     rows = list(iter_awards(titled, load_catalogue(CATALOGUE)))
     assert len(rows) == 4 and all(row.award is not None for row in rows)
     assert count_rows(titled) == 4
@@ -46,7 +46,7 @@ def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> 
 def test_the_summary_counts_what_the_reports_list(env: None, tmp_path: Path) -> None:
     """Two files, rows that fail to load among those done: the line on stderr, report.json,
     report.csv and report.html give the same counts, and they add up to the rows read."""
-    good = _awards(tmp_path / "good.csv", 6)
+    good = synthetic_awards(tmp_path / "good.csv", 6)
     lines = good.read_text("utf-8").splitlines()
     lines[2] = lines[2].replace("IMP-MC-", "NOPE-MC-")  # an unknown specification
     bad = tmp_path / "bad.csv"
@@ -76,7 +76,7 @@ def test_a_title_far_above_the_column_names_is_read_as_the_header(tmp_path: Path
     """Past TITLE_ROWS rows the reader no longer looks for the column names: the title is the
     header, every award row a row of the count."""
     far = tmp_path / "far.csv"
-    awards = _awards(tmp_path / "plain.csv", 3).read_text("utf-8")
+    awards = synthetic_awards(tmp_path / "plain.csv", 3).read_text("utf-8")
     far.write_text("Graduation 2025\n\n\n\n\n" + awards, "utf-8")
     rows = [row for row in iter_awards(far, load_catalogue(CATALOGUE)) if not row.file_level]
     assert len(rows) == 4 and all(row.award is None for row in rows)  # column names, three awards
