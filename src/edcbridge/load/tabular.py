@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
+from edcbridge.output import unreadable_json
 
 Row = dict[str, Any]  # cells by column; "__extra__", "__cells__" and "__invalid__" mark broken rows
 # (with "__invalid__": "__column__", "__fix__" and "__character__", where in the line it breaks)
@@ -766,7 +767,7 @@ def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc, _OBJECTS_FIX) from None
         except (ValueError, RecursionError) as exc:
-            raise InputFileError(str(path), f"line {line}: {_unreadable(exc)}; the awards after it "
+            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
                                  "could not be read", _OBJECTS_FIX) from None
         yield from _json_row(line, value, keys, each="award")
 
@@ -790,7 +791,7 @@ def _array_rows(path: Path, text: str, start: int, wrapped: bool = False) -> Ite
         except json.JSONDecodeError as exc:
             raise _json_error(path, exc) from None
         except (ValueError, RecursionError) as exc:
-            raise InputFileError(str(path), f"line {line}: {_unreadable(exc)}; the awards after it "
+            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
                                  "could not be read", "write each award as an object of its fields") from None
         yield from _json_row(line, value, keys, each="award in the array")
         index = _skip(text, index, _JSON_SPACE)
@@ -814,12 +815,6 @@ def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
         raise _json_error(path, json.JSONDecodeError("expecting '}' after the awards", text, index))
     if index < len(text):
         raise _json_error(path, json.JSONDecodeError("more after the awards", text, index))
-
-
-def _unreadable(exc: ValueError | RecursionError) -> str:
-    from edcbridge.output import unreadable_json
-
-    return unreadable_json(exc)
 
 
 def _skip(text: str, index: int, characters: str) -> int:
@@ -846,7 +841,7 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
         yield number, _not_json(line, exc)
         return
     except (ValueError, RecursionError) as exc:  # a number of 4,300 digits; nesting Python cannot take
-        yield number, {"__invalid__": f"not an award: {_unreadable(exc)}",
+        yield number, {"__invalid__": f"not an award: {unreadable_json(exc)}",
                        "__fix__": "write one JSON object of award fields per line"}
         return
     yield from _json_row(number, value, keys)

@@ -289,8 +289,8 @@ def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
             eqf = int(match.group(1))
         else:
             problem = f"the eqfLevel {iri!r} is not an EQF level (http://data.europa.eu/snb/eqf/1 to /8)"
-    uk = next((int(m.group(1)) for level in _get(spec, "nqfLevel") for label in _labels(level)
-               if (m := _UK_LEVEL.search(label))), None)
+    uk = next((found for level in _get(spec, "nqfLevel") for label in _labels(level)
+               if (found := uk_level(label)) is not None), None)
     return eqf, uk, None if eqf is not None else problem
 
 
