@@ -22,15 +22,20 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 @cache
 def card_png(width: int = 420, height: int = 297) -> bytes:
-    rows = []
-    for y in range(height):
+    def pixels(edge_row: bool, band_row: bool, star_row: bool) -> bytes:
         row = bytearray([0])  # filter type: none
         for x in range(width):
-            edge = x < 6 or y < 6 or x >= width - 6 or y >= height - 6
-            band = 20 <= y < 56 and 20 <= x < width - 20
-            star = 64 <= y < 68 and 20 <= x < 120
+            edge = edge_row or x < 6 or x >= width - 6
+            band = band_row and 20 <= x < width - 20
+            star = star_row and 20 <= x < 120
             row += bytes(_BLUE if edge or band else _GOLD if star else _WHITE)
-        rows.append(bytes(row))
+        return bytes(row)
+
+    kinds: dict[tuple[bool, bool, bool], bytes] = {}  # a row depends on y only through these
+    rows = []
+    for y in range(height):
+        kind = (y < 6 or y >= height - 6, 20 <= y < 56, 64 <= y < 68)
+        rows.append(kinds.get(kind) or kinds.setdefault(kind, pixels(*kind)))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
             + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + _chunk(b"IEND", b""))

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import rdflib
-from pyshacl.rdfutil.clone import clone_graph
-from pyshacl.rdfutil.stringify import stringify_literal
 from rdflib.namespace import SH, NamespaceManager
 
 from edcbridge.mapping.nodes import Frozen
@@ -35,7 +33,17 @@ from edcbridge.validation.jsonld import (
     to_nquads,
 )
 from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
-from edcbridge.validation.shacl import _FIXES, NOT_RDF, _node_paths, _term, shapes_for, shapes_graph
+from edcbridge.validation.shacl import (
+    _FIXES,
+    _SHAPES_DIR,
+    NOT_RDF,
+    SHAPES,
+    _node_paths,
+    _term,
+    shapes_for,
+    shapes_graph,
+)
+from edcbridge.validation.shapes_cache import compiled_cached
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
     Result,
@@ -52,8 +60,11 @@ _OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 
 @cache
 def compiled(store_root: Path, key: str) -> CompiledShapes:
-    """The shapes of one profile, compiled once per process."""
-    return compile_shapes(shapes_graph(store_root, key))
+    """The shapes of one profile, once per process: compiled, or read from the cache of an
+    earlier process that compiled the same files with the same code (see ``shapes_cache``)."""
+    store = SchemaStore(store_root)
+    files = [store.path(_SHAPES_DIR + name) for name in SHAPES[key]]  # checked against their pins
+    return compiled_cached(files, lambda: compile_shapes(shapes_graph(store_root, key)))
 
 
 def check(nquads_text: str, store: SchemaStore, key: str) -> tuple[bool, list[Result]]:
@@ -194,6 +205,8 @@ def _finding(result: Result, graph: nquads.Graph, paths: dict[str, str], reverse
 @cache
 def _namespaces() -> NamespaceManager:
     """The prefixes pyshacl knows when it prints data nodes (its clone of an empty rdflib Graph)."""
+    from pyshacl.rdfutil.clone import clone_graph
+
     manager: NamespaceManager = clone_graph(rdflib.Graph()).namespace_manager
     manager.bind("sh", SH, override=False, replace=False)
     return manager
@@ -216,6 +229,8 @@ class _Texts:
 
     def text(self, term: Term, recursion: int = 0) -> str:
         if isinstance(term, Lit):
+            from pyshacl.rdfutil.stringify import stringify_literal
+
             return str(stringify_literal(self._scratch, rdflib_literal(term), ns_manager=_namespaces()))
         if term.startswith("_:"):
             return self._bnode(term, recursion + 1)

@@ -16,10 +16,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import rdflib
-from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
-from pyshacl.rdfutil.compare import compare_literal
-from pyshacl.rdfutil.stringify import stringify_node
-from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, SH, XSD
 
 from edcbridge.validation.nquads import Graph, IllTyped, Lit, Term, term_key, typed_literal
@@ -252,10 +248,21 @@ def at_most(value: Term, limit: rdflib.Literal) -> bool:
     if isinstance(limit.value, str) != isinstance(literal.value, str):
         return False
     try:
-        compare: Any = compare_literal  # untyped in pyshacl
-        return bool(compare(literal, limit) <= 0)
+        return compare_literal(literal, limit) <= 0
     except (TypeError, NotImplementedError):
         return False
+
+
+def compare_literal(first: rdflib.Literal, second: rdflib.Literal) -> int:
+    """pyshacl's ``rdfutil.compare.compare_literal`` (-1, 0 or 1; TypeError or
+    NotImplementedError when the two cannot be ordered), without importing pyshacl (0.1 s in
+    every worker); a test holds the two equal. Date-times and times compare by value, not by
+    rdflib's total order that makes naive and aware ones comparable."""
+    if first.eq(second):
+        return 0
+    if type(first.value) in (datetime, time):
+        return 0 if first.value == second.value else 1 if first.value > second.value else -1
+    return 1 if first > second else -1
 
 
 class NodeConstraint(StaticMessage):
@@ -408,7 +415,7 @@ class CompiledShapes:
     """Every shape of one profile; ``roots`` are those with targets."""
 
     roots: list[Shape]
-    shapes_graph: rdflib.Graph
+    iris: frozenset[str]  # every IRI of the shapes graph
 
     def run(self, graph: Graph, skip: frozenset[str] = frozenset()) -> tuple[bool, list[Result]]:
         """Validate every focus node of ``graph`` except those in ``skip`` (validated elsewhere)."""
@@ -451,11 +458,15 @@ def from_rdflib(node: Any) -> Term:
 
 class _Compiler:
     def __init__(self, graph: rdflib.Graph) -> None:
+        from pyshacl.shapes_graph import ShapesGraph
+
         self.sg = ShapesGraph(graph)
         self.graph = graph
         self.compiled: dict[Any, Shape] = {}
 
     def text(self, node: Any) -> str:
+        from pyshacl.rdfutil.stringify import stringify_node
+
         return str(stringify_node(self.graph, node))
 
     def shape(self, node: Any) -> Shape:
@@ -479,6 +490,8 @@ class _Compiler:
             target_subjects_of=tuple(str(p) for p in targets[4]),
             target_objects_of=tuple(str(p) for p in targets[3]))
         self.compiled[node] = shape
+        from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+
         components = []
         for predicate, _ in self.graph.predicate_objects(node):
             component = CONSTRAINT_PARAMETERS_MAP.get(predicate)
@@ -596,4 +609,5 @@ def compile_shapes(graph: rdflib.Graph) -> CompiledShapes:
         raise NotImplementedError("custom constraint components")
     roots = [compiler.shape(s.node) for s in compiler.sg.shapes]
     _check_acyclic(roots)
-    return CompiledShapes([s for s in roots if s.has_targets and not s.deactivated], graph)
+    iris = frozenset(str(t) for triple in graph for t in triple if isinstance(t, rdflib.URIRef))
+    return CompiledShapes([s for s in roots if s.has_targets and not s.deactivated], iris)

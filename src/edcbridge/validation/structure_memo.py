@@ -71,8 +71,7 @@ def questions(profiles: list[CompiledShapes]) -> Questions:
     seen: set[int] = set()
     todo: list[Shape] = [shape for compiled in profiles for shape in compiled.roots]
     for compiled in profiles:
-        for triple in compiled.shapes_graph:
-            iris.update(str(t) for t in triple if isinstance(t, rdflib.URIRef))
+        iris |= compiled.iris
     while todo:
         shape = todo.pop()
         if id(shape) in seen:
