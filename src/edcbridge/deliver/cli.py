@@ -1,9 +1,10 @@
 """``edcbridge push deqar|wallet``; add them to a group with :func:`register`.
 
 Data (paths of the written result files, or the result JSON with ``--json``) goes to stdout;
-progress and the summary to stderr. Exit codes: 0 every item delivered or skipped (a dry run:
-nothing refused); 1 some items failed or were refused, or the target could not be reached;
-2 unusable input or configuration (including credentials the target refuses).
+progress and the summary to stderr (with ``-q``, only the items that failed or were refused, and
+an interruption). Exit codes: 0 every item delivered or skipped (a dry run: nothing refused);
+1 some items failed or were refused, or the target could not be reached; 2 unusable input or
+configuration (including credentials the target refuses).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from edcbridge.cli import writable_folder
+from edcbridge.cli import quiet_option, writable_folder
 from edcbridge.deliver.config import (
     CREDENTIAL_FORMATS,
     PASSWORD_ENV,
@@ -48,11 +49,14 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def _printer(items: list[Item]) -> Callable[[Outcome], None]:
-    """Prints an outcome on stderr; a refused item with each of its problems on its own line."""
+def _printer(items: list[Item], quiet: bool = False) -> Callable[[Outcome], None]:
+    """Prints an outcome on stderr; a refused item with each of its problems on its own line.
+    ``quiet``: only the items that failed or were refused."""
     problems = {item.key: item.problems for item in items}
 
     def show(outcome: Outcome) -> None:
+        if quiet and outcome.status != "failed":
+            return
         text = f"{outcome.status:8} {outcome.action:7} {outcome.key}"
         if outcome.action == "refuse" and problems.get(outcome.key):
             found = problems[outcome.key]
@@ -74,6 +78,7 @@ def _finish(
     as_json: bool,
     progress: Callable[[Outcome], None],
     interrupted: bool = False,
+    quiet: bool = False,
 ) -> None:
     paths = write_results(out_dir, name, target, dry_run, outcomes, interrupted)
     if as_json:
@@ -85,11 +90,12 @@ def _finish(
         for outcome in outcomes:
             progress(outcome)
     counts = summary(outcomes)
-    click.echo(
-        ("dry run (nothing sent): " if dry_run else "")
-        + ", ".join(f"{n} {status}" for status, n in counts.items()),
-        err=True,
-    )
+    if not quiet:
+        click.echo(
+            ("dry run (nothing sent): " if dry_run else "")
+            + ", ".join(f"{n} {status}" for status, n in counts.items()),
+            err=True,
+        )
     if interrupted:
         click.echo("interrupted (Ctrl-C): run the same command to finish; what was delivered "
                    "is recorded and is not sent again", err=True)
@@ -98,13 +104,23 @@ def _finish(
         raise SystemExit(1)
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, quiet: bool = False) -> None:
     logger = logging.getLogger("edcbridge.deliver")
     if verbose and not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+    elif quiet and not verbose:
+        _silence_retries(logger)
+
+
+def _silence_retries(logger: logging.Logger) -> None:
+    """No warnings of requests retried (they reach stderr through logging's last resort) while
+    the command runs: a request that fails for good fails its item, which is said."""
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    click.get_current_context().call_on_close(lambda: logger.setLevel(before))
 
 
 def _state_and_out(target: str, out_help: str = "") -> Callable[[Any], Any]:
@@ -122,8 +138,9 @@ def _state_and_out(target: str, out_help: str = "") -> Callable[[Any], Any]:
 
 
 def _run_options(dry_run_help: str) -> Callable[[Any], Any]:
-    """--dry-run, --json and --verbose, shared by every push target."""
+    """--dry-run, --json, --verbose and --quiet, shared by every push target."""
     def apply(command: Any) -> Any:
+        command = quiet_option("progress, retries or summary")(command)
         command = click.option("--verbose", "-v", is_flag=True,
                                help="Log every request (secrets masked) on stderr.")(command)
         command = click.option("--json", "as_json", is_flag=True,
@@ -184,11 +201,12 @@ def deqar_command(
     dry_run: bool,
     as_json: bool,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Submit the reports of BATCH (YAML) to the DEQAR Submission API v2."""
     from edcbridge.load import CatalogueError, InputFileError, load_catalogue
 
-    _setup_logging(verbose)
+    _setup_logging(verbose, quiet)
     try:
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
@@ -206,7 +224,7 @@ def deqar_command(
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent
         raise click.ClickException(str(exc)) from None
-    printer = _printer(items)
+    printer = _printer(items, quiet)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         if via == "csv":
@@ -221,12 +239,13 @@ def deqar_command(
                 on_progress=None if as_json else printer,
             )
     except PushInterrupted as stop:
-        _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True)
+        _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True,
+                quiet=quiet)
     finally:
         state.close()
         if client is not None:
             client.http.close()
-    _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer)
+    _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer, quiet=quiet)
 
 
 @push_group.command("wallet")
@@ -258,9 +277,10 @@ def wallet_command(
     dry_run: bool,
     as_json: bool,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Deposit the sealed credentials listed in MANIFEST (CSV: credential, wallet_id or email, locale)."""
-    _setup_logging(verbose)
+    _setup_logging(verbose, quiet)
     try:
         items = wallet_items(manifest)
         state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"),
@@ -268,7 +288,7 @@ def wallet_command(
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))
-    printer = _printer(items)
+    printer = _printer(items, quiet)
     name = "wallet-dry-run" if dry_run else "wallet-results"
     try:
         outcomes = push_wallet(
@@ -280,12 +300,13 @@ def wallet_command(
             on_progress=None if as_json else printer,
         )
     except PushInterrupted as stop:
-        _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True)
+        _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True,
+                quiet=quiet)
     finally:
         state.close()
         if client is not None:
             client.http.close()
-    _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer)
+    _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer, quiet=quiet)
 
 
 def register(group: click.Group) -> None:

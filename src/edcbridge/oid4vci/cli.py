@@ -1,8 +1,8 @@
 """``edcbridge serve``, ``offer``, ``revoke`` and ``upload-dc4eu``; added by :func:`register`.
 
 Data (offer links, JSON lines with ``--json``) goes to stdout, messages for people (PINs, QR
-codes drawn as text, progress) to stderr. Exit codes: 0 all good; 1 some awards failed;
-2 unusable input or configuration.
+codes drawn as text, progress) to stderr; with ``-q``, only errors, warnings and PINs. Exit
+codes: 0 all good; 1 some awards failed; 2 unusable input or configuration.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from edcbridge.cli import quiet_option
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
@@ -109,13 +110,14 @@ def _reason(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 
 def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] = (),
-                    failure: str = "error") -> bool:
+                    failure: str = "error", quiet: bool = False) -> bool:
     """Write the revocations and reissues the offers file holds and the audit trail does not
     yet into the audit trail of ``out_dir``: its journal, beside the offers file. Says on
     stderr where each went; False when the folder has a trail that could not take one (the
     offers file keeps it, and the next ``revoke`` or ``offer`` on the folder writes it then:
     each is written once, see :meth:`Journal.record_offer_event`). ``made_now``: the events of
-    this command (others are named as earlier ones); ``failure``: how that is said.
+    this command (others are named as earlier ones); ``failure``: how that is said; ``quiet``:
+    only that is said (where each event went is not).
 
     Why that trail. The offers file belongs to one output folder, and every award it names was
     offered from that folder's journal (``offer`` finds awards there alone), whose trail holds
@@ -147,7 +149,9 @@ def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] 
         return f"{event.award_key}: the earlier {what} (of {event.fields.get('at') or 'a time not recorded'})"
 
     def kept(event: TrailEvent, why: str) -> None:
-        click.echo(f"note: {named(event)} is recorded in the offers file {store.path} only: {why}", err=True)
+        if not quiet:
+            click.echo(f"note: {named(event)} is recorded in the offers file {store.path} only: {why}",
+                       err=True)
 
     def failed(event: TrailEvent, why: str) -> None:
         click.echo(f"{failure}: {named(event)} is in effect but not in the audit trail {path} ({why}); the "
@@ -182,8 +186,9 @@ def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] 
             except sqlite3.Error as exc:  # the trail holds it: the next run finds it there, writes no second
                 click.echo(f"warning: {store.path}: cannot note that event {head.split(':')[0]} of the audit "
                            f"trail holds {named(event)} ({exc})", err=True)
-            click.echo(f"{named(event)} is recorded in the audit trail {path} (event {head.split(':')[0]}, "
-                       f"by {journal.actor})", err=True)
+            if not quiet:
+                click.echo(f"{named(event)} is recorded in the audit trail {path} (event "
+                           f"{head.split(':')[0]}, by {journal.actor})", err=True)
     finally:
         try:
             journal.close()
@@ -370,7 +375,7 @@ def serve(
 @click.option(
     "--qr-terminal/--no-qr-terminal",
     default=None,
-    help="Draw the QR code on stderr (default: when stderr is a terminal).",
+    help="Draw the QR code on stderr (default: when stderr is a terminal, without -q).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per offer on stdout.")
 @click.option("--reissue", is_flag=True,
@@ -378,6 +383,7 @@ def serve(
                    "each such offer is recorded in the audit trail.")
 @click.option("--reason", callback=_reason, metavar="TEXT",
               help="With --reissue: why a revoked award is offered again, kept in the audit trail.")
+@quiet_option("offer details or notes (the PIN is still shown)")
 def offer(
     awards: tuple[str, ...],
     out_dir: Path,
@@ -392,6 +398,7 @@ def offer(
     as_json: bool,
     reissue: bool,
     reason: str | None,
+    quiet: bool,
 ) -> None:
     """Make single-use credential offers for exported AWARDS (<issuer>/<award_id>, or a unique award id).
 
@@ -429,7 +436,7 @@ def offer(
     except OSError as exc:
         raise UsageProblem(f"--qr-dir {qr_dir}: cannot write QR codes there ({exc.strerror})") from None
     store = OfferStore.for_folder(out_dir)
-    draw = sys.stderr.isatty() if qr_terminal is None else qr_terminal
+    draw = (sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal
     failed = 0
     reissues: list[int] = []  # events of this command for the audit trail
     try:
@@ -487,8 +494,9 @@ def offer(
                 )
             else:
                 click.echo(link)
-            click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
-            if created.superseded:
+            if not quiet:
+                click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
+            if created.superseded and not quiet:
                 click.echo(f"{key}: {created.superseded} earlier open offer(s) closed: only this one "
                            "works now", err=True)
             if created.tx_code and not as_json:
@@ -497,7 +505,7 @@ def offer(
                 click.echo(qr.terminal_text(link), err=True, nl=False)
         # also what an earlier revoke or reissue could not write (record_in_trail does nothing
         # when the offers file holds no such event): the "next offer" the messages promise
-        record_in_trail(out_dir, store, reissues, failure="warning")
+        record_in_trail(out_dir, store, reissues, failure="warning", quiet=quiet)
     finally:
         store.close()
     if failed:
@@ -522,6 +530,7 @@ def offer(
     type=click.Path(path_type=Path, dir_okay=False),
     help=f"File with the gateway password (else {DC4EU_PASSWORD_ENV}); user from {DC4EU_USER_ENV}.",
 )
+@quiet_option("line per document uploaded")
 def upload_dc4eu(
     awards: tuple[str, ...],
     out_dir: Path,
@@ -531,6 +540,7 @@ def upload_dc4eu(
     language: str,
     real_data: bool,
     password_file: Path | None,
+    quiet: bool,
 ) -> None:
     """Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their offer URLs.
 
@@ -592,7 +602,8 @@ def upload_dc4eu(
             else:
                 qr.write_png(gateway_offer.credential_offer_url, png_path)
             click.echo(gateway_offer.credential_offer_url)
-            click.echo(f"{result.outcome:8} {key}: QR code {png_path}", err=True)
+            if not quiet:
+                click.echo(f"{result.outcome:8} {key}: QR code {png_path}", err=True)
     finally:
         client.close()
     if failed:
@@ -604,7 +615,8 @@ def upload_dc4eu(
 @_out_option("The export folder whose issuer ('edcbridge serve') issued the credentials.")
 @click.option("--reason", callback=_reason, metavar="TEXT",
               help="Why the awards are revoked (a sentence, a case number): kept in the audit trail.")
-def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None) -> None:
+@quiet_option("notes of where each revocation is recorded")
+def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None, quiet: bool) -> None:
     """Revoke, for good, the SD-JWT VCs issued to wallets for AWARDS (<issuer>/<award_id>, or a
     unique award id), and close the award's offers not yet used up.
 
@@ -633,7 +645,8 @@ def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None) -> None:
     try:
         source = AwardSource(out_dir)
     except Oid4vciError as exc:  # revoking needs the offers file only: say so and go on
-        click.echo(f"note: {exc}; awards are found by the offers file instead", err=True)
+        if not quiet:
+            click.echo(f"note: {exc}; awards are found by the offers file instead", err=True)
         source = None
     store = OfferStore.for_folder(out_dir)
 
@@ -686,7 +699,7 @@ def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None) -> None:
                 click.echo(f"error: {key}: no SD-JWT VC was issued for it and it has no open offer, so "
                            "there is nothing to revoke", err=True)
                 failed += 1
-        if not record_in_trail(out_dir, store, made):
+        if not record_in_trail(out_dir, store, made, quiet=quiet):
             failed += 1
     finally:
         store.close()

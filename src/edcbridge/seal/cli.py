@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from edcbridge.cli import quiet_option
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
@@ -348,16 +349,22 @@ class SealOptions(TypedDict):
     fetch_revocation: bool
 
 
-def _report(sealer: Sealer) -> None:
+_NOT_QUALIFIED = "no QcCompliance + QcType e-seal statements: not a qualified e-seal"
+
+
+def _report(sealer: Sealer, quiet: bool = False) -> None:
+    """The seal certificate on stderr; ``quiet``: only the warning of a seal that is not a
+    qualified e-seal (the Europass wallet, for one, refuses its credentials)."""
     report = sealer.certificate_report()
+    if quiet:
+        if not report.is_qualified_eseal:
+            click.echo(f"warning: the seal certificate '{report.subject}' has {_NOT_QUALIFIED}", err=True)
+        return
     click.echo(f"sealing at JAdES {sealer.level} ({sealer.algorithm}) with:", err=True)
     for line in report.lines():
         click.echo(f"  {line}", err=True)
     if not report.is_qualified_eseal:
-        click.echo(
-            "  warning: no QcCompliance + QcType e-seal statements: not a qualified e-seal",
-            err=True,
-        )
+        click.echo(f"  warning: {_NOT_QUALIFIED}", err=True)
 
 
 def _issuer_problems(sealer: Sealer, issuer_check: IssuerCheck, files: Sequence[Path],
@@ -478,6 +485,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                        "ES512 for EC P-256, P-384 or P-521).")
     @click.option("--any-issuer", is_flag=True,
                   help="Seal even credentials whose issuer is not the organisation in the certificate.")
+    @quiet_option("certificate report")
     def seal_command(
         files: Sequence[Path],
         out_dir: Path,
@@ -492,6 +500,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
         no_fetch_revocation: bool,
         alg: str | None,
         any_issuer: bool,
+        quiet: bool,
     ) -> None:
         """Seal credential JSON FILES as JAdES into --out (all files or none are written).
 
@@ -514,7 +523,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                 fetch_revocation=not no_fetch_revocation,
             )
             sealer = _load_sealer(p12, key, cert, password_file, options)
-            _report(sealer)
+            _report(sealer, quiet)
             texts, problems = _read_credentials(files)
             differ = [] if issuer_check is None or any_issuer else _issuer_problems(
                 sealer, issuer_check, files, texts)
@@ -555,6 +564,7 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
                   help="Name the issuer of this catalogue (legal name, identifier, country), so that "
                        "'export --seal' accepts the TEST seal for it.")
     @click.option("--crl-url", help="CRL distribution point to write into the seal certificate.")
+    @quiet_option("note of the folder written")
     @click.pass_context
     def dev_pki_command(
         ctx: click.Context,
@@ -564,6 +574,7 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
         country: str,
         catalogue: Path | None,
         crl_url: str | None,
+        quiet: bool,
     ) -> None:
         """Write a TEST PKI (root CA, e-seal, TSA, CRL) for trying sealing; never for real use.
 
@@ -601,7 +612,8 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
         except OSError as exc:  # a disk full or a folder taken away meanwhile: one line, no traceback
             raise _SetupUnusable(f"--out {out_dir}: the TEST PKI cannot be written "
                                  f"({exc.strerror or exc}); choose another folder") from exc
-        click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
+        if not quiet:
+            click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
         for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
             click.echo(str(path))
 
