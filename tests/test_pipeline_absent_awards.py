@@ -43,7 +43,7 @@ def test_a_withdrawn_award_is_named_by_the_next_run_and_only_while_absent(store:
     fewer, _ = _awards(tmp_path / "fewer.csv", {withdrawn})
     (note,) = _absent_notes(store, fewer, out)
     assert "1 credential made by earlier runs is for awards not in this run's input" in note
-    assert f"/{withdrawn}" in note and "delete its files" in note
+    assert f"/{withdrawn}" in note and "edcbridge withdraw" in note
     assert any(withdrawn in p.name for p in (out / "edc").iterdir())  # named, not deleted
     assert _absent_notes(store, full, out) == []  # back in the input: nothing to say
 

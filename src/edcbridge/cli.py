@@ -144,6 +144,7 @@ _PROVIDERS: dict[str, Callable[[click.Group], None]] = {
     "push": _register_from("edcbridge.deliver.cli"),
     **dict.fromkeys(("serve", "offer", "revoke", "upload-dc4eu"), _register_from("edcbridge.oid4vci.cli")),
     **dict.fromkeys(("preview", "badges", "ob3", "stack"), _register_from("edcbridge.preview.cli")),
+    "withdraw": _register_from("edcbridge.pipeline.withdraw"),
 }
 
 
@@ -180,6 +181,9 @@ _SUMMARIES = {
     "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
+    "withdraw": "Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their "
+                "files are moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates "
+                "them.",
 }
 
 

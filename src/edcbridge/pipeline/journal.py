@@ -12,6 +12,11 @@ to the trail of the output folder whose offers file they changed; see
 ``edcbridge.oid4vci.cli.record_in_trail`` for why that trail. Such an event keeps what it did as
 a JSON ``detail`` (who, when, why, which status list entries and offers), bound to the chain by
 its output hash, the detail's sha256, as an issued event's output hash binds its outputs.
+
+An award the registry office takes back (entered in error, a degree rescinded) is ``withdrawn``
+(``edcbridge withdraw``): its record's state and a ``withdrawn`` event, with its detail, are
+written in one transaction, and no run exports it again until it is ``reinstated`` (``withdraw
+--undo``), another event with a detail; see :meth:`Journal.set_withdrawal`.
 """
 
 from __future__ import annotations
@@ -32,12 +37,16 @@ from typing import Any
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 3  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 4  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
+# 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
 OFFER_ACTIONS = ("revoked", "reissued")
+# The events of an award taken back from the folder, and put back: each is a record's state too.
+WITHDRAW_ACTIONS = ("withdrawn", "reinstated")
+DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -69,6 +78,17 @@ class Pending:
     path: str
     sha256: str
     held: frozenset[str]  # "digest:recipient" of the versions (unsealed) the target may hold
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A record in whatever state it is (done, failed, withdrawn, reinstated)."""
+
+    key: str
+    state: str
+    input_hash: str
+    outputs: dict[str, dict[str, str]]  # as written; see :func:`output_file` for where each is
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +179,56 @@ class Journal:
             output["path"] = str(output_file(self.path.parent, output))
         return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else ())
 
+    def withdrawn(self, key: str) -> str | None:
+        """When ``key`` was withdrawn, who did it and why (as :meth:`set_withdrawal` noted it);
+        None when it is not withdrawn. Like :meth:`done`, asks nothing of a fresh journal."""
+        if not self._earlier:
+            return None
+        row = self.db.execute("SELECT error FROM records WHERE key = ? AND state = 'withdrawn'",
+                              (key,)).fetchone()
+        return None if row is None else str(row[0] or "withdrawn")
+
+    def entry(self, key: str) -> Entry | None:
+        row = self.db.execute("SELECT state, input_hash, outputs, error FROM records WHERE key = ?",
+                              (key,)).fetchone()
+        return None if row is None else Entry(key, row[0], row[1], json.loads(row[2]), row[3])
+
+    def keys_of_award(self, award_id: str) -> list[str]:
+        """The keys (``issuer/award_id``) of the records of an award id, whatever the issuer."""
+        rows = self.db.execute("SELECT key FROM records WHERE substr(key, -?) = ? ORDER BY key",
+                               (len(award_id) + 1, f"/{award_id}")).fetchall()
+        return [key for (key,) in rows]
+
+    def deliveries_of(self, key: str) -> dict[str, str]:
+        """The state of each wallet delivery of ``key``, by target."""
+        rows = self.db.execute("SELECT target, state FROM deliveries WHERE key = ? ORDER BY target", (key,))
+        return dict(rows.fetchall())
+
+    def set_withdrawal(self, action: str, key: str, outputs: dict[str, dict[str, str]],
+                       note: str | None, detail: str) -> str:
+        """Withdraw (``action`` ``withdrawn``) or reinstate (``reinstated``) the record of ``key``:
+        its state, its ``outputs`` (where its files now are), ``note`` (said by a run that meets
+        the award again) and the event, with ``detail`` (JSON text: who, when, why, what), all
+        in one transaction, committed here; a withdrawal also cancels the deliveries not made.
+        Returns the event's ``SEQ:SHA256``; raises KeyError when there is no such record."""
+        if action not in WITHDRAW_ACTIONS:
+            raise ValueError(f"{action!r} is not a withdrawal")
+        with self._all_or_nothing():
+            row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise KeyError(key)
+            now = time.time()
+            self.db.execute("UPDATE records SET state = ?, stage = NULL, outputs = ?, error = ?, updated = ? "
+                            "WHERE key = ?", (action, json.dumps(outputs, sort_keys=True), note, now, key))
+            if action == "withdrawn":  # a delivery under way ("sending") may have arrived: kept
+                self.db.execute("UPDATE deliveries SET state = 'cancelled', error = ?, updated = ? "
+                                "WHERE key = ? AND state IN ('pending', 'failed')", (note, now, key))
+            self._audit(now, action, key, str(row[0]), detail_digest(detail), detail)
+            seq = self.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+            head = f"{seq}:{self._last_hash}"
+        self.commit()
+        return head
+
     def _stored_head(self) -> str:
         row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return str(row[0]) if row else GENESIS
@@ -222,8 +292,9 @@ class Journal:
 
     def _audit(self, now: float, action: str, key: str, input_hash: str, output_hash: str,
                detail: str | None = None) -> None:
-        """Append an event. Its ``detail`` (of a revocation or reissue) is outside the hash
-        the chain is made of, and bound to it by ``output_hash``, which is then its sha256."""
+        """Append an event. Its ``detail`` (of a revocation, reissue, withdrawal or reinstatement)
+        is outside the hash the chain is made of, and bound to it by ``output_hash``, which is
+        then its sha256."""
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
                  "input_hash": input_hash, "output_hash": output_hash}
@@ -268,8 +339,9 @@ class Journal:
         file (same digest, same recipient) was delivered there already; durable at :meth:`commit`.
 
         Delivery states: pending; sending (a request was made and its outcome is not known);
-        delivered; failed. ``held`` keeps the digests of the versions the target may hold:
-        delivered, or sent with the outcome unknown."""
+        delivered; failed; cancelled (its record was withdrawn; queued again once it is exported
+        anew). ``held`` keeps the digests of the versions the target may hold: delivered, or sent
+        with the outcome unknown."""
         self._begin()
         self.db.execute(
             "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
@@ -374,10 +446,11 @@ def _detail_column(db: sqlite3.Connection) -> str:
 
 def shown_events(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """The audit events in order, as ``edcbridge audit show`` prints them: each event's columns,
-    and for a revocation or reissue its ``detail`` too, as the JSON object it is (who did it,
-    when, why, the status list entries and offers it concerned), so that it reads as a part of
-    the line and not as a string of escaped JSON. A detail that is not JSON (edited by hand) is
-    shown as the text it is; ``audit verify`` says it no longer matches its event."""
+    and for a revocation, reissue, withdrawal or reinstatement its ``detail`` too, as the JSON
+    object it is (who did it, when, why, the status list entries, offers or files it concerned),
+    so that it reads as a part of the line and not as a string of escaped JSON. A detail that
+    is not JSON (edited by hand) is shown as the text it is; ``audit verify`` says it no longer
+    matches its event."""
     for row in db.execute(f"SELECT {', '.join(AUDIT_COLUMNS)}, {_detail_column(db)} FROM audit ORDER BY seq"):
         event = dict(zip(AUDIT_COLUMNS, row[:-1], strict=True))
         detail = row[-1]
@@ -448,15 +521,16 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
-    them). The detail of a revocation or reissue must be there and match its event's output
-    hash. Events appended with their hashes recomputed, for records that exist, cannot be
-    told from real ones: the chain has no secret. Rows are read as a stream: a trail of
+    them). The detail of a revocation, reissue, withdrawal or reinstatement must be there and
+    match its event's output hash, and a record withdrawn (or reinstated) must have that event
+    as its last such one. Events appended with their hashes recomputed, for records that exist,
+    cannot be told from real ones: the chain has no secret. Rows are read as a stream: a trail of
     millions keeps only a small digest per event in memory.
     """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
     try:
-        chain, strays, (unlogged, more) = _read_trail(path, heads)
+        chain, strays, (unlogged, more), unmarked = _read_trail(path, heads)
     except sqlite3.Error as exc:
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
@@ -474,12 +548,14 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
                  for key, action in unlogged]
     if more:
         problems.append(f"... and {more} more records without their events")
+    problems += unmarked
     return AuditCheck(chain.events, problems, f"{chain.last}:{chain.prev}")
 
 
 def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
-                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int]]:
-    """The chain checked, the events of no record, the records done without their events."""
+                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int], list[str]]:
+    """The chain checked, the events of no record, the records done without their events, and
+    the records withdrawn or reinstated without it as their last such event."""
     db = open_read_only(path)
     try:
         db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
@@ -491,9 +567,21 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
                             "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
         unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
                              chain.recorded)
+        unmarked = _unmarked(db, chain.withdrawals)
     finally:
         db.close()
-    return chain, strays, unlogged
+    return chain, strays, unlogged, unmarked
+
+
+def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, str]) -> list[str]:
+    """Records withdrawn (or reinstated) whose last such event in the trail is not that: the
+    event was cut off the end, which leaves the chain sound."""
+    rows = db.execute("SELECT key, state FROM records WHERE state IN (?, ?) ORDER BY key", WITHDRAW_ACTIONS)
+    found = [(key, state) for key, state in rows if withdrawals.get(key) != state]
+    listed = [f"record {key} is {state} but its {state} event is not in the trail (events removed?)"
+              for key, state in found[:_MAX_LISTED]]
+    more = len(found) - len(listed)
+    return listed + ([f"... and {more} more such records"] if more else [])
 
 
 _CANNOT_SHARE = (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)  # no shared-memory file here
@@ -549,6 +637,7 @@ class _Chain:
         self.prev = GENESIS
         self.last = 0
         self.expected: int | None = None
+        self.withdrawals: dict[str, str] = {}  # the last withdrawn or reinstated event, by key
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
             output_hash: str, stored_prev: str, stored_hash: str, detail: str | None = None) -> None:
@@ -567,7 +656,7 @@ class _Chain:
                           "reordered or rewritten)")
         if _hash_of(stored_prev, event) != stored_hash:
             self._problem(f"event {seq} ({action} {key}): content does not match its hash")
-        if detail is None and action in OFFER_ACTIONS:
+        if detail is None and action in DETAIL_ACTIONS:
             self._problem(f"event {seq} ({action} {key}): its detail (who, what, why) is gone")
         elif detail is not None and not _detail_matches(detail, output_hash):
             self._problem(f"event {seq} ({action} {key}): its detail does not match its output hash "
@@ -576,6 +665,8 @@ class _Chain:
         self.events += 1
         if seq in self.wanted:
             self.hashes[seq] = stored_hash
+        if action in WITHDRAW_ACTIONS:
+            self.withdrawals[key] = action
         self.recorded.add(_event_digest(action, key, input_hash, output_hash))
 
     def _problem(self, text: str) -> None:

@@ -392,6 +392,11 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         made_from = digests.get(award.specification, "")  # a row of no specification does not load
         input_hash = hashlib.sha256(f"{settings}|{made_from}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
+        withdrawn = runner.journal.withdrawn(key) if done is None else None
+        if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
+            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "withdrawn", errors=[
+                _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)])
+            continue
         outputs = _current(done, input_hash, wanted)
         read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
         if outputs is not None and done is not None:
@@ -406,6 +411,13 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+def _withdrawn_note(file: str, row: int, key: str, withdrawn: str, out_dir: Path) -> str:
+    return (f"{file}:{row}: award {key} was {withdrawn}; it is not exported again while it is "
+            f"withdrawn (its files are kept in {out_dir / 'withdrawn'})\n    fix: remove the row from the "
+            f"input, or reinstate the award (the next run then exports it): edcbridge withdraw {out_dir} "
+            f"{key} --undo --reason TEXT")
 
 
 def _same_award(file: str, row: int, award_id: str, first: str) -> str:
@@ -576,8 +588,11 @@ def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
     more = f", and {count - len(absent)} more" if count > len(absent) else ""
     return [f"{out_dir}: {count} credential{'s' if count > 1 else ''} made by earlier runs "
             f"{'are' if count > 1 else 'is'} for awards not in this run's input ({', '.join(absent)}"
-            f"{more}): their files stay in the folder; if an award was withdrawn, delete its files "
-            "(and revoke what 'edcbridge serve' issued for it: edcbridge revoke)"]
+            f"{more}): their files stay in the folder; if an award was withdrawn, withdraw it: "
+            f"edcbridge withdraw {out_dir} KEY... --reason TEXT (its files go to {out_dir / 'withdrawn'}, "
+            "the audit trail records it and no run exports it again; do not delete its files by hand: "
+            "the journal would still hold it done, and a run whose input holds it again would export "
+            "it again), and revoke what 'edcbridge serve' issued for it: edcbridge revoke"]
 
 
 def _close_reports(reports: ReportWriter, result: RunResult, out_dir: Path) -> None:

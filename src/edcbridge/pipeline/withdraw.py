@@ -1,0 +1,285 @@
+"""``edcbridge withdraw OUT KEY... --reason TEXT``: take awards back from an output folder (entered
+in error, a degree rescinded), and ``--undo`` to put them back.
+
+A withdrawn award's files leave the published folders for ``OUT/withdrawn/<format>/`` (kept for
+the record, never written over), its record becomes ``withdrawn`` in the same transaction as the
+``withdrawn`` audit event (who, when, why and which files, as its detail), and its wallet
+deliveries not made are cancelled; an export run whose input still holds the award fails its
+row, naming this command, instead of exporting it again. ``--undo`` reinstates the record (a
+``reinstated`` event): the next export run exports the award afresh.
+
+The journal is written before the files are moved: should the command stop between, the award
+is withdrawn already (no run exports it) and the same command moves what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option
+from edcbridge.pipeline.journal import JOURNAL_NAME, Entry, Journal, actor, output_file
+
+WITHDRAWN = "withdrawn"  # the folder, in OUT, of the files of withdrawn awards
+MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
+
+
+@dataclass
+class Said:
+    """What the command says of one award: its line, warnings said even with -q, and whether
+    it went as asked."""
+
+    line: str = ""
+    warnings: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Callback of ``--reason``: on one line, printable, at most MAX_REASON characters."""
+    text = " ".join(value.encode("utf-8", "backslashreplace").decode("utf-8").split())
+    if not text:
+        raise click.BadParameter("give why the awards are withdrawn (a sentence, a case number)")
+    if len(text) > MAX_REASON:
+        raise click.BadParameter(f"at most {MAX_REASON} characters: give the reason, or a reference to "
+                                 "the decision (a case number), not the whole document")
+    return text
+
+
+def _stamp(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+def _detail(fields: dict[str, Any]) -> str:
+    """An event's detail: JSON, one spelling for one content (its sha256 is the output hash)."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def _event(head: str) -> str:
+    return f"audit event {head.split(':')[0]}"
+
+
+def _resolve(journal: Journal, name: str) -> str | Said:
+    """The record key ``name`` stands for (the key, or an award id of one issuer only)."""
+    if journal.entry(name) is not None:
+        return name
+    keys = [] if "/" in name else journal.keys_of_award(name)
+    if len(keys) == 1:
+        return keys[0]
+    if keys:
+        return Said(f"error: {name}: several awards have this id ({', '.join(keys)}); give one as "
+                    "<issuer>/<award_id>", ok=False)
+    return Said(f"error: {name}: no such award in {journal.path}; give it as the run notes and "
+                "report.csv name it (<issuer>/<award_id>), with OUT the folder it was exported to", ok=False)
+
+
+def _published(out_dir: Path, output: dict[str, str]) -> Path:
+    """Where a withdrawn file was published, as its withdrawn output notes it."""
+    return output_file(out_dir, {"path": output["published"], "file": output["published"]})
+
+
+def _free_place(folder: Path, name: str, taken: set[Path]) -> Path:
+    """``folder/name``, or with ``.2``, ``.3``... before its suffix when that is taken."""
+    stem, dot, suffix = name.partition(".")
+    place, number = folder / name, 1
+    while place.exists() or place in taken:
+        number += 1
+        place = folder / f"{stem}.{number}{dot}{suffix}"
+    return place
+
+
+def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The record's outputs as they will be once withdrawn: each file there, in OUT/withdrawn/."""
+    planned: dict[str, dict[str, str]] = {}
+    taken: set[Path] = set()
+    for name, output in sorted(outputs.items()):
+        source = output_file(out_dir, output)
+        if not source.is_file():  # deleted by hand earlier: nothing to move
+            continue
+        place = _free_place(out_dir / WITHDRAWN / name, source.name, taken)
+        taken.add(place)
+        published = output.get("file") or str(source)
+        planned[name] = {**output, "path": str(place), "file": place.relative_to(out_dir).as_posix(),
+                         "published": published}
+    return planned
+
+
+def _move(out_dir: Path, outputs: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
+    """Move each file still published to its place in OUT/withdrawn/; the files moved, and
+    the problems (a file that cannot be moved stays, and is said)."""
+    moved: list[str] = []
+    problems: list[str] = []
+    for output in outputs.values():
+        source, place = _published(out_dir, output), output_file(out_dir, output)
+        if not source.is_file() or place.exists():
+            continue
+        try:
+            place.parent.mkdir(parents=True, exist_ok=True)
+            source.rename(place)
+        except OSError as exc:
+            problems.append(f"{source} cannot be moved to {place} ({exc.strerror or exc}); make "
+                            f"{out_dir} writable, then run the same command again")
+            continue
+        moved.append(str(place))
+    return moved, problems
+
+
+def _offered(out_dir: Path, key: str) -> bool:
+    """Whether 'edcbridge serve' offered or issued credentials of ``key`` (status list entries)."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        return False
+    store = OfferStore.for_folder(out_dir)
+    try:
+        return bool(store.revocable_awards(key))
+    finally:
+        store.close()
+
+
+def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
+    """What withdrawing cannot take back: credentials in wallets already, or maybe."""
+    said = [f"warning: {key}: delivered to {target} before; a sealed EDC carries no status and "
+            "cannot be called back: tell the learner and the wallet's operator"
+            for target, state in deliveries.items() if state == "delivered"]
+    said += [f"warning: {key}: a delivery to {target} was under way (its outcome is not known): the "
+             "wallet may hold the credential; ask its operator"
+             for target, state in deliveries.items() if state == "sending"]
+    if _offered(out_dir, key):  # not revoked here: --undo could not make a revoked credential valid
+        said.append(f"warning: {key}: 'edcbridge serve' offered or issued it to EUDI wallets; revoke those "
+                    f"credentials (for good): edcbridge revoke {key} -o {out_dir} --reason TEXT")
+    return said
+
+
+def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
+    """Withdraw one award: journal and event first, then the files."""
+    if entry.state == "withdrawn":  # a command stopped part way left files behind: move them now
+        moved, problems = _move(out_dir, entry.outputs)
+        done = f"; {len(moved)} file(s) left behind moved to {out_dir / WITHDRAWN}" if moved else ""
+        when = (entry.error or "").removeprefix("withdrawn ")
+        return Said(f"{entry.key}: withdrawn already ({when}){done}",
+                    [f"error: {entry.key}: {problem}" for problem in problems], not problems)
+    planned = _plan(out_dir, entry.outputs)
+    deliveries = journal.deliveries_of(entry.key)
+    cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
+    now = time.time()
+    detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
+                      "files": [{"format": name, "from": output["published"], "to": output["file"],
+                                 "sha256": output.get("sha256")} for name, output in planned.items()]})
+    note = f"withdrawn on {_stamp(now)} by {who}: {reason}"
+    head = journal.set_withdrawal("withdrawn", entry.key, planned, note, detail)
+    moved, problems = _move(out_dir, planned)
+    line = (f"{entry.key}: withdrawn ({_event(head)}); {len(moved)} file(s) moved to {out_dir / WITHDRAWN}"
+            + (f" ({', '.join(sorted(planned))})" if planned else " (none was left in the folder)")
+            + (f"; {len(cancelled)} wallet delivery(ies) cancelled" if cancelled else ""))
+    warnings = [f"error: {entry.key}: {problem}" for problem in problems]
+    if entry.state == "failed":  # a failed record keeps no outputs; an earlier export's files may stay
+        warnings.append(f"warning: {entry.key}: its record had failed, so the journal names no files of "
+                        f"it; if an earlier run exported it, its files are still in {out_dir}: the "
+                        "report.csv of that run names them; move them out by hand")
+    return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
+
+
+def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
+    """Reinstate one award: its record is cleared, so the next export run exports it again."""
+    again = "the next export run whose input holds it exports it again"
+    if entry.state == "reinstated":
+        return Said(f"{entry.key}: reinstated already; {again}")
+    if entry.state != "withdrawn":
+        return Said(f"error: {entry.key}: not withdrawn (its record is {entry.state}): nothing to "
+                    "reinstate", ok=False)
+    kept = sorted(output["file"] for output in entry.outputs.values())
+    detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason, "kept": kept})
+    head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
+    return Said(f"{entry.key}: reinstated ({_event(head)}); {again} (its withdrawn files stay in "
+                f"{out_dir / WITHDRAWN})")
+
+
+def _say(said: Said, quiet: bool) -> None:
+    if said.line and not (quiet and said.ok):
+        click.echo(said.line, err=True)
+    for warning in said.warnings:
+        click.echo(warning, err=True)
+
+
+def _open(out_dir: Path) -> Journal:
+    path = out_dir / JOURNAL_NAME
+    try:
+        return Journal(path, timeout=30.0)
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"error: {path}: the journal cannot be used ({exc}); 'edcbridge audit verify "
+                   f"{out_dir}' says why", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool,
+          quiet: bool) -> bool:
+    """Withdraw (or reinstate) each award, saying so; whether all went as asked."""
+    who, ok = actor(), True
+    step = reinstate_award if undo else withdraw_award
+    for name in keys:
+        key = _resolve(journal, name)
+        if isinstance(key, Said):
+            said = key
+        else:
+            entry = journal.entry(key)
+            assert entry is not None
+            try:
+                said = step(journal, out_dir, entry, reason, who)
+            except (OSError, sqlite3.Error) as exc:
+                said = Said(f"error: {key}: the journal could not take it ({exc}); nothing was changed for "
+                            "it: run the same command again", ok=False)
+        _say(said, quiet)
+        ok = ok and said.ok
+    return ok
+
+
+@click.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("keys", metavar="KEY...", nargs=-1, required=True)
+@click.option("--reason", required=True, callback=_reason, metavar="TEXT",
+              help="Why (a sentence, a case number): kept in the audit trail, said by later runs.")
+@click.option("--undo", is_flag=True, help="Reinstate the awards: the next export run exports them again.")
+@quiet_option("line per award")
+def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quiet: bool) -> None:
+    """Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their files are
+    moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates them.
+
+    Each withdrawal is an event of the audit trail ('edcbridge audit show OUT'), with who, when,
+    --reason and the files moved, written with the record's new state; wallet deliveries not yet
+    made are cancelled. An export run whose input still holds a withdrawn award fails its row and
+    says how to reinstate it. Credentials 'edcbridge serve' issued to EUDI wallets are not revoked
+    here (a revocation cannot be undone): the command says when 'edcbridge revoke' is needed.
+
+    \b
+    Exit codes: 0 withdrawn (or withdrawn already), or reinstated; 1 an award not found, not
+    withdrawn (--undo), or whose files could not all be moved (run the same command again);
+    2 usage error, OUT holding no journal, or an export run using OUT.
+    """
+    from edcbridge.pipeline.runner import RunError, _folder_of_one_run
+
+    if not (out_dir / JOURNAL_NAME).is_file():
+        raise click.BadParameter(f"{out_dir} holds no journal ({JOURNAL_NAME}): nothing was exported "
+                                 "there; give the folder the awards were exported to", param_hint="OUT")
+    try:
+        with _folder_of_one_run(out_dir):
+            journal = _open(out_dir)
+            try:
+                ok = _each(journal, out_dir, keys, reason, undo, quiet)
+            finally:
+                journal.close()
+    except RunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def register(group: click.Group) -> None:
+    """Add ``withdraw`` to the edcbridge command group."""
+    group.add_command(withdraw)

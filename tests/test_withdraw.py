@@ -1,0 +1,299 @@
+"""`edcbridge withdraw`: an award taken back leaves the published folders, is recorded in the
+audit trail with its record's state, keeps no delivery waiting, and no later run exports it
+again until `--undo` reinstates it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+from edcbridge.pipeline.runner import RunResult
+from edcbridge.schemas import SchemaStore
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+KEY = "imperial/SYN-00001"
+REASON = "entered in error (case 2026/17)"
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def _export(store: SchemaStore, seal: SealFactory, awards: Path, out: Path) -> tuple[RunResult, list[str]]:
+    """A run of ``awards`` into ``out`` (EDC, EBSI and sealed EDC); the errors of its failed rows."""
+    errors: list[str] = []
+
+    def progress(outcome: object, status: str) -> None:
+        if status == "failed":
+            errors.extend(getattr(outcome, "errors", []))
+
+    options = RunOptions(out_dir=out, store_root=store.root, formats=("edc", "ebsi"), seal=seal, workers=1)
+    return run([Job(CATALOGUE, (awards,))], options, progress), errors
+
+
+@pytest.fixture
+def exported(store: SchemaStore, seal: SealFactory, tmp_path: Path) -> tuple[Path, Path]:
+    """Three awards exported into tmp_path/out; returns the awards file and the folder."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    result, errors = _export(store, seal, awards, tmp_path / "out")
+    assert result.done == 3 and not errors, errors
+    return awards, tmp_path / "out"
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def _withdraw(out: Path, *args: str) -> Result:
+    return _cli("withdraw", str(out), *args)
+
+
+def _record(out: Path, key: str) -> tuple[str, dict[str, dict[str, str]], str | None]:
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        state, outputs, error = db.execute("SELECT state, outputs, error FROM records WHERE key = ?",
+                                           (key,)).fetchone()
+    db.close()
+    return state, json.loads(outputs), error
+
+
+def _events(out: Path) -> list[dict[str, object]]:
+    shown = _cli("audit", "show", str(out))
+    assert shown.exit_code == 0, shown.output
+    return [json.loads(line) for line in shown.stdout.splitlines()]
+
+
+def _published(out: Path, key: str) -> list[Path]:
+    name = key.replace("/", "_")
+    return sorted(path for path in out.glob(f"*/{name}.*") if path.parent.name != "withdrawn")
+
+
+def test_withdrawing_moves_every_file_and_records_it_in_the_trail(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    _, outputs, _ = _record(out, KEY)
+    assert set(outputs) == {"edc", "ebsi", "edc-sealed"}
+    contents = {name: (out / output["file"]).read_bytes() for name, output in outputs.items()}
+    before = len(_events(out))
+
+    result = _withdraw(out, KEY, "--reason", REASON)
+    assert result.exit_code == 0, result.output
+    assert f"{KEY}: withdrawn (audit event {before + 1})" in result.stderr, result.stderr
+    assert "3 file(s) moved" in result.stderr
+    assert _published(out, KEY) == []
+    for name, output in outputs.items():
+        kept = out / "withdrawn" / name / Path(output["file"]).name
+        assert kept.read_bytes() == contents[name]
+    assert len(_published(out, "imperial/SYN-00000")) == 3  # the others stay
+
+    state, now, note = _record(out, KEY)
+    assert state == "withdrawn" and note is not None and REASON in note
+    assert {output["file"] for output in now.values()} == \
+        {f"withdrawn/{name}/{Path(output['file']).name}" for name, output in outputs.items()}
+
+    verified = _cli("audit", "verify", str(out))
+    assert verified.exit_code == 0 and f"intact: {before + 1} events" in verified.stderr, verified.output
+    event = _events(out)[-1]
+    assert (event["action"], event["key"]) == ("withdrawn", KEY)
+    detail = event["detail"]
+    assert isinstance(detail, dict) and detail["reason"] == REASON and detail["by"] == event["actor"]
+    assert sorted((f["format"], f["from"], f["to"]) for f in detail["files"]) == \
+        sorted((name, outputs[name]["file"], now[name]["file"]) for name in outputs)
+
+    again = _withdraw(out, KEY, "--reason", "asked twice")
+    assert again.exit_code == 0 and f"{KEY}: withdrawn already" in again.stderr, again.output
+    assert len(_events(out)) == before + 1  # no second event
+
+
+def test_a_rerun_does_not_export_a_withdrawn_award_again_and_says_why(
+        store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path]) -> None:
+    awards, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    result, errors = _export(store, seal, awards, out)
+    assert (result.done, result.skipped, result.failed) == (0, 2, 1)
+    assert result.stage_failures == {"withdrawn": 1}
+    assert _published(out, KEY) == []  # not made again
+    (error,) = errors
+    assert KEY in error and REASON in error
+    assert f"edcbridge withdraw {out} {KEY} --undo --reason" in error
+    assert _record(out, KEY)[0] == "withdrawn"  # and the run after this one refuses it too
+    again, errors = _export(store, seal, awards, out)
+    assert again.failed == 1 and len(errors) == 1 and _published(out, KEY) == []
+    assert _cli("audit", "verify", str(out)).exit_code == 0
+
+
+def test_undo_reinstates_and_the_next_run_exports_it_anew(
+        store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path]) -> None:
+    awards, out = exported
+    assert _withdraw(out, "SYN-00001", "--reason", REASON).exit_code == 0  # a unique award id will do
+    undone = _withdraw(out, KEY, "--undo", "--reason", "board decision reversed")
+    assert undone.exit_code == 0 and f"{KEY}: reinstated (audit event" in undone.stderr, undone.output
+    event = _events(out)[-1]
+    assert (event["action"], event["key"]) == ("reinstated", KEY)
+    assert isinstance(event["detail"], dict) and event["detail"]["reason"] == "board decision reversed"
+    assert _published(out, KEY) == []  # until the next run
+
+    result, errors = _export(store, seal, awards, out)
+    assert (result.done, result.skipped, result.failed) == (1, 2, 0), errors
+    assert len(_published(out, KEY)) == 3 and _record(out, KEY)[0] == "done"
+    assert _cli("audit", "verify", str(out)).exit_code == 0
+
+    # withdrawn a second time: the copies kept the first time are not written over
+    assert _withdraw(out, KEY, "--reason", "withdrawn again").exit_code == 0
+    kept = sorted(path.name for path in (out / "withdrawn" / "edc").iterdir())
+    assert kept == ["imperial_SYN-00001.2.jsonld", "imperial_SYN-00001.jsonld"]
+    assert _cli("audit", "verify", str(out)).exit_code == 0
+
+
+def test_files_a_stopped_withdrawal_left_behind_are_moved_by_the_same_command(
+        exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    edc = _record(out, KEY)[1]["edc"]
+    (out / edc["file"]).rename(out / edc["published"])  # as if stopped after the journal, before the move
+    events = len(_events(out))
+    again = _withdraw(out, KEY, "--reason", REASON)
+    assert again.exit_code == 0 and "1 file(s) left behind moved" in again.stderr, again.output
+    assert _published(out, KEY) == [] and (out / edc["file"]).is_file()
+    assert len(_events(out)) == events
+
+
+def test_undo_of_an_award_not_withdrawn_is_refused(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    result = _withdraw(out, KEY, "--undo", "--reason", "nothing to undo")
+    assert result.exit_code == 1 and "not withdrawn" in result.stderr, result.output
+    assert _record(out, KEY)[0] == "done" and len(_published(out, KEY)) == 3
+
+
+def test_an_unknown_key_exits_1_and_the_others_are_withdrawn(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    result = _withdraw(out, "imperial/NO-SUCH", KEY, "--reason", REASON)
+    assert result.exit_code == 1, result.output
+    assert "imperial/NO-SUCH: no such award" in result.stderr
+    assert _record(out, KEY)[0] == "withdrawn" and _published(out, KEY) == []
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    ([KEY], "Missing option '--reason'"),
+    ([KEY, "--reason", "  "], "give why the awards are withdrawn"),
+    (["--reason", REASON], "Missing argument 'KEY...'"),
+])
+def test_usage_errors_exit_2(exported: tuple[Path, Path], args: list[str], said: str) -> None:
+    _, out = exported
+    result = _withdraw(out, *args)
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert _record(out, KEY)[0] == "done"
+
+
+def test_a_folder_without_a_journal_exits_2(tmp_path: Path) -> None:
+    result = _withdraw(tmp_path, KEY, "--reason", REASON)
+    assert result.exit_code == 2 and "holds no journal" in result.output, result.output
+
+
+def test_quiet_says_nothing_on_success(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    result = _withdraw(out, KEY, "--reason", REASON, "-q")
+    assert result.exit_code == 0 and result.output == "", result.output
+    assert _record(out, KEY)[0] == "withdrawn"
+
+
+def _tamper(out: Path, statement: str) -> None:
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute(statement)
+    db.close()
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ("replace(detail, '2026/17', '2026/18')", "its detail does not match its output hash"),
+    ("NULL", "its detail (who, what, why) is gone"),
+])
+def test_a_withdrawn_event_whose_detail_was_edited_is_caught(exported: tuple[Path, Path], change: str,
+                                                             said: str) -> None:
+    _, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    _tamper(out, f"UPDATE audit SET detail = {change} WHERE action = 'withdrawn'")
+    verified = _cli("audit", "verify", str(out))
+    assert verified.exit_code == 1, verified.output
+    assert f"(withdrawn {KEY}): {said}" in verified.stderr
+
+
+def test_a_withdrawn_event_cut_off_the_end_is_caught(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    _tamper(out, "DELETE FROM audit WHERE action = 'withdrawn'")  # the chain before it is sound
+    verified = _cli("audit", "verify", str(out))
+    assert verified.exit_code == 1, verified.output
+    assert f"record {KEY} is withdrawn but its withdrawn event is not in the trail" in verified.stderr
+
+
+def test_deliveries_not_made_are_cancelled_and_credentials_out_there_are_named(
+        exported: tuple[Path, Path]) -> None:
+    from edcbridge.oid4vci.offers import OfferStore
+
+    _, out = exported
+    sealed = _record(out, KEY)[1]["edc-sealed"]
+    journal = Journal.for_folder(out)
+    for target in ("europass", "other-wallet", "third-wallet"):
+        journal.queue_delivery(KEY, target, "learner@example.org", sealed["path"], sealed["sha256"])
+    journal.commit()
+    journal.db.execute("UPDATE deliveries SET state = 'delivered' WHERE target = 'other-wallet'")
+    journal.db.execute("UPDATE deliveries SET state = 'failed' WHERE target = 'third-wallet'")
+    journal.close()
+    offers = OfferStore.for_folder(out)
+    offers.create(KEY, ("elm",), valid_for=600)
+    offers.close()
+
+    result = _withdraw(out, KEY, "--reason", REASON, "-q")
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        states = dict(db.execute("SELECT target, state FROM deliveries WHERE key = ?", (KEY,)).fetchall())
+    db.close()
+    assert states == {"europass": "cancelled", "other-wallet": "delivered", "third-wallet": "cancelled"}
+    assert _events(out)[-1]["detail"]["deliveries_cancelled"] == ["europass", "third-wallet"]  # type: ignore[index]
+    # said even with -q: what withdrawing cannot take back
+    assert f"warning: {KEY}: delivered to other-wallet" in result.stderr
+    assert f"edcbridge revoke {KEY} -o {out}" in result.stderr
+
+
+def test_the_run_that_misses_an_award_names_withdraw(
+        store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = exported
+    fewer = synthetic_awards(tmp_path / "fewer.csv", 1)
+    result, _ = _export(store, seal, fewer, out)
+    (note,) = [note for note in result.notes if "not in this run's input" in note]
+    assert f"edcbridge withdraw {out} KEY... --reason TEXT" in note
+
+
+def test_an_earlier_journal_format_is_upgraded_on_open(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        db.execute("PRAGMA user_version = 3")
+    db.close()
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    db.close()
+
+
+def test_a_failed_record_is_withdrawn_and_its_unknown_files_are_said(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    journal = Journal.for_folder(out)
+    journal.record(KEY, "f" * 64, "failed", "validate", {}, "validate: broken", [])
+    journal.close()
+    result = _withdraw(out, KEY, "--reason", REASON)
+    assert result.exit_code == 0, result.output
+    assert "0 file(s) moved" in result.stderr and "the journal names no files of it" in result.stderr
+    assert _record(out, KEY)[0] == "withdrawn"
+    assert _cli("audit", "verify", str(out)).exit_code == 0
