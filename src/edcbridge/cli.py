@@ -732,7 +732,8 @@ def vocab(scheme: str | None, query: str | None) -> None:
 
 @main.group()
 def audit() -> None:
-    """The hash-chained audit trail of what was issued, sealed, delivered, revoked and reissued."""
+    """The hash-chained audit trail of what was issued, sealed, delivered, revoked, reissued,
+    withdrawn and reinstated."""
 
 
 def _head(value: str) -> tuple[int, str]:
@@ -755,8 +756,9 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    The chain is recomputed, every record done must have its events, each revocation and
-    reissue its detail (as its event's hash holds it), and the trail must hold the head each
+    The chain is recomputed, every record done must have its events, each revocation,
+    reissue, withdrawal and reinstatement its detail (as its event's hash holds it), each
+    withdrawn record its event, and the trail must hold the head each
     run wrote to OUT/report.json and each --head given.
     """
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
@@ -776,7 +778,8 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
 def audit_show(out_dir: Path) -> None:
     """Print the audit events as JSON Lines (the journal is only read: a copy on read-only
     media, or a journal a newer edcbridge wrote, is shown as it is). A revocation or reissue
-    carries its "detail": who, when, why, and the status list entries (uri, idx) and offers."""
+    carries its "detail": who, when, why, and the status list entries (uri, idx) and offers; a
+    withdrawal or reinstatement: who, when, why and the files moved."""
     import sqlite3
 
     from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, shown_events
