@@ -63,14 +63,19 @@ def canonical_json(node: Any) -> bytes:
 
 
 def _has_float(value: Any) -> bool:
-    if isinstance(value, str):  # most values: answered first
-        return False
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+    """Whether a float is anywhere in ``value`` (walked without recursion: called for every
+    node id of every credential)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):  # most values: answered first
+            continue
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
     return False
 
 
