@@ -2,11 +2,13 @@
 
 A token is verified for what JAdES needs: the CMS signature of the timestamp authority over
 the TSTInfo, the imprint of the timestamped data, and a signer certificate meant for
-timestamping that was valid at the time it states.
+timestamping that was valid at the time it states. A token whose signature holds but was made
+with SHA-1 is a :class:`WeakTimestamp`: it proves no time, and a verifier sets it aside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -32,6 +34,18 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 # Imprints prove what was timestamped: only collision-resistant SHA-2 hashes can.
 _IMPRINT_HASHES = ("sha224", "sha256", "sha384", "sha512")
+# Hashes a token's signature may be checked with but that no longer make it proof of anything
+_BROKEN_HASHES = {"sha1": "SHA-1"}
+
+
+class WeakTimestamp(TimestampError):
+    """A token whose signature holds, made with a hash broken for signatures (SHA-1): whoever can
+    forge a collision can forge its time, so it proves none. Verification sets it aside, as a
+    token of an untrusted authority; sealing refuses it."""
+
+
+SET_ASIDE = "the token is set aside, so the signing time is not proven (checked as at level B-B)"
+"""What verification says after a :class:`WeakTimestamp`'s reason."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +357,13 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
             f"timestamp signer '{signer.subject.rfc4514_string()}' {problem} "
             f"(token time {gen_time.isoformat()})"
         )
+    weak = _weak_hash(signer_info)
+    if weak:
+        raise WeakTimestamp(
+            f"the timestamp authority '{signer.subject.rfc4514_string()}' signed the token with {weak}, "
+            "which current EU cryptographic guidance no longer accepts for signatures: use a timestamp "
+            "authority that signs with SHA-256 or stronger"
+        )
     return Timestamp(
         token=token,
         gen_time=gen_time,
@@ -351,6 +372,15 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
         tsa_certificate=signer,
         certificates=tuple(pool),
     )
+
+
+def _weak_hash(signer_info: cms.SignerInfo) -> str | None:
+    """The broken hash the SignerInfo's digest or signature algorithm names (its ``digestAlgorithm``,
+    or the hash of ``sha1WithRSAEncryption``, ``ecdsa-with-SHA1`` or RSASSA-PSS), else None."""
+    names = [signer_info["digest_algorithm"]["algorithm"].native]
+    with contextlib.suppress(ValueError):  # rsaEncryption: the digestAlgorithm alone names the hash
+        names.append(signer_info["signature_algorithm"].hash_algo)
+    return next((_BROKEN_HASHES[n] for n in names if n in _BROKEN_HASHES), None)
 
 
 def _usage_problem(signer: x509.Certificate) -> str | None:

@@ -14,7 +14,9 @@ Each check ends OK, ERROR or SKIPPED with a reason:
   certificate for timestamping valid at the token's time), covers the ASCII signature value,
   is not older than `sigT`, and chains to a trust anchor when anchors are configured. A
   content timestamp (`adoTst`, over the payload) and archive timestamps (`arcTst`, over
-  payload, header, signature and the etsiU entries before them) are checked the same way.
+  payload, header, signature and the etsiU entries before them) are checked the same way. A
+  token whose authority leads to no anchor, or signed with SHA-1, proves no time: TIMESTAMP is
+  SKIPPED, and the seal is checked as at level B-B.
 * FORMAT: the caller's check on the unwrapped credential (SKIPPED without one).
 * EXPIRY: `validFrom` / `issuanceDate` not in the future, `validUntil` / `expirationDate` not
   past, and the seal certificate valid at the signing time. A certificate that expired after a
@@ -250,12 +252,18 @@ class _UntrustedStamp(_StampError):
     says nothing against the seal either: anyone can strip the unsigned header it sits in."""
 
 
+class _WeakStamp(_StampError):
+    """A timestamp signed with SHA-1 (:class:`tst.WeakTimestamp`): set aside as an untrusted one."""
+
+
 def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[tst.Timestamp]:
     stamps = []
     for token in tokens:
         try:
             digest = hashlib.new(tst.imprint_algorithm(token), data).digest()
             stamp = tst.verify_token(token, digest, tuple(ctx.pool))
+        except tst.WeakTimestamp as exc:
+            raise _WeakStamp(f"{kind}: {exc}") from exc
         except TimestampError as exc:
             raise _StampError(f"{kind}: {exc}") from exc
         if stamp.gen_time > ctx.at + _CLOCK_SKEW:
@@ -317,6 +325,8 @@ def _timestamp_check(ctx: _Context) -> Check:
     except _UntrustedStamp as exc:
         return Check("SKIPPED", f"{exc}, so the signing time is not proven (checked as at level B-B); "
                                 "to rely on it, add the authority's CA with --trust-anchor")
+    except _WeakStamp as exc:
+        return Check("SKIPPED", f"{exc}; {tst.SET_ASIDE}")
     except _StampError as exc:
         return Check("ERROR", str(exc))
     problem = _order_problem(ctx, signature, content, archive)
@@ -755,6 +765,9 @@ _REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) pe
 # SEAL's reason for a sound signature whose certificate leads to none of the anchors given
 _UNANCHORED = re.compile(r"^\w+ signature valid over the exact payload, .*; but not trusted "
                          r"|^signature valid, but the certificate is not trusted")  # JAdES, XAdES
+# SEAL's reason for a seal whose algorithm is not checked here: it may be sound (EN 319 102-1
+# would say INDETERMINATE), so the verdict is CHECK, not INVALID (edcbridge.xml.xades.UNCHECKED)
+_UNCHECKED = re.compile(r"\bcannot be checked here\b")
 _BROKEN_IN_WORDS = {
     "SEAL": "the seal does not verify: the file was changed after sealing, or its seal or "
             "certificate is not acceptable",
@@ -824,8 +837,9 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                  note: str | None = None, test: str = "") -> Outcome:
     """The verdict on a seal that could be read, the worst finding first: INVALID when the seal
     or its timestamp fails or a revocation is reported; CHECK for the other errors (the official
-    format, a date, revocation not established) or a seal by another organisation; then VALID
-    (chains to a trust anchor) or UNCONFIRMED (no trust anchor given: anyone can seal in any name)."""
+    format, a date, revocation not established, a seal whose algorithm is not checked here) or a
+    seal by another organisation; then VALID (chains to a trust anchor) or UNCONFIRMED (no trust
+    anchor given: anyone can seal in any name)."""
     errors = {name: check.reason for name, check in checks.items() if check.status == "ERROR"}
     by = f" Sealed by '{sealer}'." if sealer else ""
     if test:
@@ -835,7 +849,12 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
         return Outcome("INVALID", "the seal is intact, but its certificate does not chain to any "
                                   "--trust-anchor given: check that you gave the issuer's CA certificate; "
                                   f"otherwise do not rely on this credential.{by}")
-    if failed or _REVOKED.search(errors.get("REVOCATION", "")):
+    revoked = bool(_REVOKED.search(errors.get("REVOCATION", "")))
+    if failed == ["SEAL"] and _UNCHECKED.search(errors["SEAL"]) and not revoked:
+        return Outcome("CHECK", "the seal could not be checked here (see the SEAL line): it is neither "
+                                "confirmed nor shown broken; check it with another validator, such as the EU "
+                                f"DSS demonstration, before relying on it.{by}")
+    if failed or revoked:
         what = (f"{_BROKEN_IN_WORDS[failed[0]]} (see the {failed[0]} line)" if failed else
                 "the seal certificate or the credential has been revoked (see the REVOCATION line)")
         return Outcome("INVALID", f"{what}: do not rely on this credential; ask the issuer for a new "

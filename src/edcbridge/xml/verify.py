@@ -13,18 +13,25 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
   SignedInfo), after :func:`edcbridge.xml.xades.check_signature` refused file or URL
   references, XSLT, free XPath and weak algorithms. When it fails, the SignatureValue is
   checked on its own so the reason can say whether the content was edited after sealing
-  (signature intact, digest mismatch) or the signature itself is broken. The certificate must
+  (signature intact, digest mismatch) or the signature itself is broken. RSASSA-PSS, which the
+  libxmlsec1 interface lacks, gets the same core validation here after the same refusals: each
+  reference recomputed (lxml's canonicalisation) and digested, then the SignatureValue checked
+  with ``cryptography``; a PSS form not checked here is an ERROR whose reason says it "cannot be
+  checked here" (the verdict is then CHECK, not INVALID). The certificate must
   allow signing (digitalSignature or nonRepudiation), have a strong key (RSA 2048 bits or more)
   and no SHA-1 signature, not be typed for another purpose than seals (QcType), and, with trust
   anchors, chain to one. What its QC statements claim is reported.
 * CERTIFICATE: the signed ``SigningCertificateV2`` (or ``SigningCertificate``) digest names the
-  certificate in ``KeyInfo``; a seal without one is an ERROR (baseline B-B requires it, and the
-  EU DSS refuses such seals).
+  certificate in ``KeyInfo``, and the ``IssuerSerialV2`` beside that digest, when present, names
+  it too (its issuer and serial number); a seal without one is an ERROR (baseline B-B requires
+  it, and the EU DSS refuses such seals).
 * TIMESTAMP: every signed ``AllDataObjectsTimeStamp`` (content timestamp) is a valid RFC 3161
   token over the signed data (the document without the signature, canonicalised as its
   reference says) and not later than the signature timestamps; every ``SignatureTimeStamp`` is
   one over the canonicalised ``ds:SignatureValue``, not earlier than the ``SigningTime``; with
-  trust anchors, each by a TSA that chains to one (SKIPPED at level B-B without either).
+  trust anchors, each by a TSA that chains to one (SKIPPED at level B-B without either). A
+  token of a TSA that leads to no anchor, or signed with SHA-1, proves no time: it is set aside
+  (not relied on; for a signature timestamp, SKIPPED and the seal checked as at level B-B).
 * EXPIRY: the signed ``SigningTime`` is present, a date-time, and not in the future; the credential's
   ``cred:validFrom`` / ``cred:issued`` are reached and its ``cred:validUntil`` has not passed;
   the seal certificate is valid at the signing time a valid timestamp proves, else now (a
@@ -41,6 +48,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -48,7 +56,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
-from edcbridge.seal import tst
+from edcbridge.seal import _der, tst
 from edcbridge.seal.certs import (
     build_chain,
     key_usage_names,
@@ -66,6 +74,7 @@ XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
 _CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
 _DIGESTS = {
     "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#sha224": "sha224",
     "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
     "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
@@ -94,19 +103,34 @@ _C14N = {
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 
 
-def _canonical(element: etree._Element, algorithm: str) -> bytes | None:
-    """*element* canonicalised with *algorithm*, None when it cannot be computed here.
+def _canonical(element: etree._Element | etree._ElementTree, algorithm: str,
+               prefixes: list[str] | None = None, *, comments: bool = True) -> bytes | None:
+    """*element* (or a whole document) canonicalised with *algorithm*, None when it cannot be
+    computed here; *prefixes* are the InclusiveNamespaces of exclusive canonicalisation, and
+    without *comments* the WithComments forms leave them out too (as for a same-document
+    reference, XMLDSig 4.4.3.3).
 
     lxml has no C14N 1.1; its output differs from 1.0 only in how the ``xml:id`` and ``xml:base``
     attributes of omitted ancestors are inherited, so without such attributes 1.0 gives it."""
     mode = _C14N.get(algorithm)
     if mode is None:
         return None
-    if algorithm.startswith(_C14N_11) and any(
+    if algorithm.startswith(_C14N_11) and isinstance(element, etree._Element) and any(
             name in (f"{_XML_NS}id", f"{_XML_NS}base") for ancestor in element.iterancestors()
             for name in ancestor.attrib):
         return None
-    return etree.tostring(element, method="c14n", exclusive=mode[0], with_comments=mode[1])
+    return etree.tostring(element, method="c14n", exclusive=mode[0], with_comments=mode[1] and comments,
+                          inclusive_ns_prefixes=prefixes if mode[0] else None)
+
+
+def _canonical_by(element: etree._Element | etree._ElementTree, method: etree._Element | None,
+                  *, comments: bool = True) -> bytes | None:
+    """*element* canonicalised as a CanonicalizationMethod or Transform element says, with its
+    InclusiveNamespaces PrefixList; inclusive C14N 1.0 without one (XAdES 4.5, XMLDSig 4.4.3.2)."""
+    algorithm = method.get("Algorithm", "") if method is not None else _C14N_10
+    listed = _find(method, "ec:InclusiveNamespaces") if method is not None else None
+    prefixes = (listed.get("PrefixList") or "").split() if listed is not None else None
+    return _canonical(element, algorithm, prefixes, comments=comments)
 
 
 # Transforms of the whole-document reference that remove the (enveloped) signature.
@@ -226,9 +250,21 @@ def _reference_problem(signature: etree._Element) -> str | None:
     return _unsigned_properties_problem(signature)
 
 
-def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str | None]:
-    """The signed certificate digests, and why one cannot be read (None when all can)."""
-    found: list[tuple[str, bytes]] = []
+class _CertRef(NamedTuple):
+    """One signed xades:Cert: its CertDigest, and the text of its IssuerSerialV2 (None without)."""
+
+    algorithm: str
+    digest: bytes
+    issuer_serial: str | None = None
+
+    def names(self, cert: x509.Certificate) -> bool:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        return hashlib.new(self.algorithm, der).digest() == self.digest
+
+
+def _cert_digests(props: etree._Element) -> tuple[list[_CertRef], str | None]:
+    """The signed certificate references, and why one cannot be read (None when all can)."""
+    found: list[_CertRef] = []
     certs = _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificateV2/xades:Cert") + \
         _findall(props, "xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert")
     for cert in certs:
@@ -238,18 +274,55 @@ def _cert_digests(props: etree._Element) -> tuple[list[tuple[str, bytes]], str |
         if uri not in _DIGESTS or value is None or not value.text:
             return found, (f"a signed CertDigest has no value or the unsupported DigestMethod {uri!r}: "
                            "the signing certificate cannot be named")
+        issuer_serial = _find(cert, "xades:IssuerSerialV2")
         try:
-            found.append((_DIGESTS[uri], base64.b64decode("".join(value.text.split()), validate=True)))
+            found.append(_CertRef(_DIGESTS[uri], base64.b64decode("".join(value.text.split()), validate=True),
+                                  None if issuer_serial is None else issuer_serial.text or ""))
         except (ValueError, binascii.Error):
             return found, "the signed CertDigest is not base64: the signing certificate cannot be named"
     return found, None
+
+
+def _issuer_serial(text: str) -> tuple[list[bytes], int]:
+    """The directoryName issuers and the serial number of a base64 DER IssuerSerial (RFC 5035:
+    GeneralNames, CertificateSerialNumber, an optional issuerUID); raises ValueError."""
+    der = base64.b64decode("".join(text.split()), validate=True)
+    tag, content, end = _der.read(der)
+    parts = list(_der.children(content)) if tag == _der.SEQUENCE and end == len(der) else []
+    if len(parts) < 2 or parts[0][0] != _der.SEQUENCE or parts[1][0] != _der.INTEGER:
+        raise ValueError("not an IssuerSerial")
+    names = [name for kind, name in _der.children(parts[0][1]) if kind == 0xA4]  # directoryName [4]
+    return names, int.from_bytes(parts[1][1], "big", signed=True)
+
+
+def _issuer_serial_problem(refs: list[_CertRef], leaf: x509.Certificate) -> str | None:
+    """Why a signed Cert whose CertDigest names the seal certificate has an IssuerSerialV2 that
+    names another one (ETSI EN 319 132-1, 5.2.2), or None."""
+    for ref in refs:
+        if ref.issuer_serial is None or not ref.names(leaf):
+            continue
+        try:
+            issuers, serial = _issuer_serial(ref.issuer_serial)
+        except (ValueError, binascii.Error):
+            return ("the signed IssuerSerialV2 of the seal certificate is not the base64 DER of an "
+                    "IssuerSerial (RFC 5035): the signed properties do not soundly name the seal certificate")
+        if serial != leaf.serial_number:
+            other = f"serial number {serial}, not the seal certificate's {leaf.serial_number}"
+        elif leaf.issuer.public_bytes() not in issuers:
+            other = f"another issuer than the seal certificate's '{leaf.issuer.rfc4514_string()}'"
+        else:
+            continue
+        return (f"the signed IssuerSerialV2 names {other}, while the CertDigest beside it names the seal "
+                "certificate: the signed properties do not soundly name the certificate that made the seal "
+                "(ETSI EN 319 132-1, 5.2.2)")
+    return None
 
 
 def _issues_another(cert: x509.Certificate, certs: list[x509.Certificate]) -> bool:
     return any(other.issuer == cert.subject for other in certs if other is not cert)
 
 
-def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
+def _signing_cert(signature: etree._Element, digests: list[_CertRef]
                   ) -> tuple[x509.Certificate | None, list[x509.Certificate], bool]:
     """(leaf, all KeyInfo certificates, whether a signed certificate digest matched the leaf).
 
@@ -259,8 +332,7 @@ def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
     a CA named in the signed properties did not make the seal."""
     elements = _findall(signature, "ds:KeyInfo//ds:X509Certificate")
     certs = [c for c in (_load_cert(e.text or "") for e in elements) if c is not None]
-    named = [c for c in certs if any(hashlib.new(alg, c.public_bytes(serialization.Encoding.DER)).digest()
-                                     == value for alg, value in digests)]
+    named = [c for c in certs if any(ref.names(c) for ref in digests)]
     named_leaves = [c for c in named if not _issues_another(c, certs)]
     if named_leaves:
         return named_leaves[0], certs, True
@@ -269,16 +341,21 @@ def _signing_cert(signature: etree._Element, digests: list[tuple[str, bytes]]
 
 
 def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bool | None:
-    """Check the SignatureValue over SignedInfo alone (None when the algorithms are unknown)."""
+    """Check the SignatureValue over SignedInfo alone (None when it cannot be checked here)."""
     signed_info = _find(signature, "ds:SignedInfo")
     value = _find(signature, "ds:SignatureValue")
     c14n = _find(signature, "ds:SignedInfo/ds:CanonicalizationMethod")
     method = _find(signature, "ds:SignedInfo/ds:SignatureMethod")
     if signed_info is None or value is None or c14n is None or method is None:
         return None
-    data = _canonical(signed_info, c14n.get("Algorithm", ""))
+    try:
+        pss = xades.rsa_pss(method)
+    except xades.RefusedSignature:
+        return None
     hash_type = _SIGNATURE_HASHES.get(method.get("Algorithm", ""))
-    if data is None or hash_type is None:
+    digest = pss[0] if pss is not None else hash_type() if hash_type is not None else None
+    data = _canonical_by(signed_info, c14n)
+    if data is None or digest is None:
         return None
     try:
         raw = base64.b64decode("".join((value.text or "").split()), validate=True)
@@ -290,16 +367,16 @@ def _signature_value_ok(signature: etree._Element, cert: x509.Certificate) -> bo
         return None
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(raw, data, padding.PKCS1v15(), hash_type())
-        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(raw, data, pss[1] if pss is not None else padding.PKCS1v15(), digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and pss is None:
             from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
             half = len(raw) // 2
             der = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
-            key.verify(der, data, ec.ECDSA(hash_type()))
-        else:
-            return None
-    except InvalidSignature:
+            key.verify(der, data, ec.ECDSA(digest))
+        else:  # RSASSA-PSS needs an RSA key; other keys are not checked here
+            return False if pss is not None else None
+    except (InvalidSignature, ValueError):  # ValueError: a salt too long for the key
         return False
     return True
 
@@ -355,10 +432,9 @@ def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certifi
            anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
     """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
     method = _find(stamp, "ds:CanonicalizationMethod")
-    # XAdES: inclusive C14N 1.0 when none is named
-    algorithm = method.get("Algorithm", "") if method is not None else _C14N_10
-    data = _canonical(value, algorithm)
+    data = _canonical_by(value, method)  # XAdES: inclusive C14N 1.0 when none is named
     if data is None:
+        algorithm = method.get("Algorithm", "") if method is not None else _C14N_10
         raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
     return _verified(_token(stamp), data, pool, anchors)
 
@@ -371,29 +447,54 @@ def _index_path(element: etree._Element) -> list[int]:
     return path[::-1]
 
 
-def _whole_document(tree: etree._ElementTree, signature: etree._Element, reference: etree._Element) -> bytes:
-    """What a URI="" reference that removes the signature digests: the document without the
-    signature and without comments, canonicalised by the reference's last transform (inclusive
-    C14N 1.0 when it ends with none, XMLDSig 4.4.3.2). Raises TimestampError for other forms."""
+def _at(clone: etree._ElementTree, element: etree._Element) -> etree._Element:
+    """The element of *clone*, a deep copy of *element*'s document, in *element*'s place."""
+    found = clone.getroot()
+    for index in _index_path(element):
+        found = found[index]
+    return found
+
+
+def _remove(element: etree._Element) -> None:
+    """Take *element* out of its document, keeping the text after it (lxml's remove takes that
+    tail along, while the enveloped-signature transform and the XPath filters leave it)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+class _NotRecomputed(ValueError):
+    """What a reference signs cannot be computed here (lxml has no C14N 1.1 proper)."""
+
+
+def _reference_data(tree: etree._ElementTree, signature: etree._Element, reference: etree._Element,
+                    target: etree._Element | None = None) -> bytes:
+    """What a Reference digests, recomputed: the whole document (URI=""), or *target*, the element
+    its URI names, without comments; the signature left out when a transform removes it; then
+    canonicalised by the last transform, inclusive C14N 1.0 when that is none (XMLDSig 4.4.3.2).
+    Raises _NotRecomputed for a form that cannot be computed here."""
     transforms = _findall(reference, "ds:Transforms/ds:Transform")
-    last = transforms[-1].get("Algorithm", "") if transforms else ""
-    if last in _ENVELOPED:
-        mode, prefixes = (False, False), None
-    elif last in _C14N:
-        mode = _C14N[last]
-        listed = _find(transforms[-1], "ec:InclusiveNamespaces")
-        prefixes = (listed.get("PrefixList") or "").split() if listed is not None else None
-    else:
-        raise TimestampError(f"the signed data, canonicalised with {last!r}, cannot be recomputed")
-    clone = copy.deepcopy(tree)
-    removed = clone.getroot()
-    for index in _index_path(signature):
-        removed = removed[index]
-    parent = removed.getparent()
-    if parent is not None:
-        parent.remove(removed)
-    return etree.tostring(clone, method="c14n", exclusive=mode[0], with_comments=False,
-                          inclusive_ns_prefixes=prefixes)
+    node: etree._Element | etree._ElementTree = tree if target is None else target
+    if any(t.get("Algorithm") in _ENVELOPED for t in transforms):
+        if target is not None and (target is signature or signature in target.iterancestors()):
+            return b""  # the signature, or inside it: all of it removed
+        clone = copy.deepcopy(tree)
+        node = clone if target is None else _at(clone, target)
+        _remove(_at(clone, signature))
+    last = transforms[-1] if transforms and transforms[-1].get("Algorithm") in _C14N else None
+    data = _canonical_by(node, last, comments=False)
+    if data is None:
+        algorithm = last.get("Algorithm") if last is not None else _C14N_10
+        raise _NotRecomputed(f"Reference {reference.get('URI')!r}, canonicalised with {algorithm!r} under "
+                             "an xml:id or xml:base, cannot be recomputed here")
+    return data
 
 
 def _content_stamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
@@ -407,7 +508,7 @@ def _content_stamps(tree: etree._ElementTree, signature: etree._Element, props: 
     references = [r for r in _references(signature) if r.get("Type") != xades.SIGNED_PROPERTIES_TYPE]
     if len(references) != 1 or not _signs_whole_document(references[0]):
         raise TimestampError("it covers references other than the whole document, which are not recomputed")
-    data = _whole_document(tree, signature, references[0])
+    data = _reference_data(tree, signature, references[0])
     return [_verified(_token(stamp), data, pool, anchors) for stamp in stamps]
 
 
@@ -423,7 +524,7 @@ def _content_check(tree: etree._ElementTree, signature: etree._Element, props: e
     for one that fails). One by an untrusted authority proves nothing and is set aside."""
     try:
         times = [s.gen_time for s in _content_stamps(tree, signature, props, pool, anchors)]
-    except UntrustedTimestamp as exc:
+    except (UntrustedTimestamp, tst.WeakTimestamp) as exc:
         return [], f"content timestamp not relied on: {exc}; "
     if not times:
         return [], ""
@@ -459,6 +560,8 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
         return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}, so the signing time is not proven "
                              "(checked as at level B-B); to rely on it, add the authority's CA with "
                              "--trust-anchor"), level)
+    except tst.WeakTimestamp as exc:
+        return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}; {tst.SET_ASIDE}"), level)
     except (TimestampError, ValueError) as exc:
         return _Stamps(Check("ERROR", f"signature timestamp: {exc}"), level)
     first = min(times)
@@ -475,6 +578,52 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
     at = ", ".join(t.isoformat() for t in times)
     reason = f"{note}{len(stamps)} signature timestamp(s) valid, at {at}; {trust}"
     return _Stamps(Check("OK", reason), level, first)
+
+
+def _digest_problem(tree: etree._ElementTree, signature: etree._Element,
+                    reference: etree._Element) -> str | None:
+    """Why a Reference's DigestValue is not the digest of what it names, recomputed here (the
+    DigestMethod is one :func:`xades.check_signature` accepts)."""
+    uri = reference.get("URI", "")
+    target = None
+    if uri:  # "#id": the element with that Id, as libxmlsec1 resolves it here
+        target = next((e for e in tree.getroot().iter() if isinstance(e.tag, str) and e.get("Id") == uri[1:]),
+                      None)
+        if target is None:
+            return f"Reference {uri!r} names no element of the document"
+    method = _find(reference, "ds:DigestMethod")
+    value = _find(reference, "ds:DigestValue")
+    name = _DIGESTS[method.get("Algorithm", "")] if method is not None else "sha256"
+    try:
+        expected = base64.b64decode("".join((value.text or "").split()), validate=True) if value is not None \
+            else b""
+    except (ValueError, binascii.Error):
+        expected = b""
+    if hashlib.new(name, _reference_data(tree, signature, reference, target)).digest() != expected:
+        return f"the digest of Reference {uri!r} does not match what it signs"
+    return None
+
+
+def _core_problem(tree: etree._ElementTree, signature: etree._Element, leaf: x509.Certificate) -> str | None:
+    """Core validation: libxmlsec1's; for RSASSA-PSS, which its interface lacks, the same steps
+    here after the same refusals: every reference digest, then the SignatureValue. None when
+    valid, else the reason; raises RefusedSignature, for what cannot be checked here too."""
+    method = _find(signature, "ds:SignedInfo/ds:SignatureMethod")
+    if xades.rsa_pss(method) is None:
+        return xades.core_verify(tree, signature, leaf)
+    xades.check_signature(tree, signature)
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    try:
+        problems = (_digest_problem(tree, signature, r) for r in _references(signature))
+        problem = next(filter(None, problems), None)
+    except _NotRecomputed as exc:
+        raise xades.pss_unchecked(algorithm, str(exc)) from exc
+    if problem:
+        return problem
+    valid = _signature_value_ok(signature, leaf)
+    if valid is None:
+        raise xades.pss_unchecked(algorithm, "its SignedInfo cannot be canonicalised here")
+    return None if valid else "the RSASSA-PSS SignatureValue does not verify with the certificate's key"
 
 
 def _failed_seal(signature: etree._Element, leaf: x509.Certificate, problem: str) -> Check:
@@ -494,7 +643,7 @@ class _Trust:
 def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.Certificate,
                 certs: list[x509.Certificate], trust: _Trust) -> Check:
     try:
-        problem = xades.core_verify(tree, signature, leaf)
+        problem = _core_problem(tree, signature, leaf)
     except xades.RefusedSignature as exc:
         return Check("ERROR", str(exc))
     if problem is not None:
@@ -518,11 +667,14 @@ def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.
     return Check("OK", f"signature valid ({claim}); certificate chains to a trust anchor")
 
 
-def _certificate_check(matched: bool, digests: list[tuple[str, bytes]], unreadable: str | None) -> Check:
+def _certificate_check(leaf: x509.Certificate, matched: bool, digests: list[_CertRef],
+                       unreadable: str | None) -> Check:
     if unreadable:
         return Check("ERROR", unreadable)
     if matched:
-        return Check("OK", "the signed certificate digest names the KeyInfo certificate")
+        problem = _issuer_serial_problem(digests, leaf)
+        return Check("ERROR", problem) if problem else \
+            Check("OK", "the signed certificate digest names the KeyInfo certificate")
     if digests:
         return Check("ERROR", "the signed SigningCertificate digest matches no certificate in KeyInfo that "
                      "could have made the seal (at most a CA certificate of its chain): the signed "
@@ -632,7 +784,7 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     claim = _signing_time_problem(result.signing_time, now)
     checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
                                   _Trust(trust_anchors, require_trust, stamps.proven or now)),
-              "CERTIFICATE": _certificate_check(matched, digests, unreadable),
+              "CERTIFICATE": _certificate_check(leaf, matched, digests, unreadable),
               "TIMESTAMP": stamps.check,
               "EXPIRY": Check("ERROR", claim) if claim else
               _expiry_check(leaf, stamps.proven, now, _sealed_credential(tree.getroot()))}

@@ -17,6 +17,9 @@ Verification runs libxmlsec1 on untrusted input, so :func:`check_signature` firs
 it would otherwise do: follow a reference to a file or URL (or a FIFO, which hangs), run XSLT
 or free XPath (hours of CPU), use SHA-1 or HMAC, or resolve an id two elements share; and the
 context enables only the canonicalisation, enveloped and XPath-filter transforms and SHA-2.
+The libxmlsec1 interface has no RSASSA-PSS: :func:`rsa_pss` reads its parameters, and
+``edcbridge.xml.verify`` checks such a seal with ``cryptography`` instead (after the same
+refusals).
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from typing import Any
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from lxml import etree
 
 from edcbridge.seal.certs import issuer_serial
@@ -219,7 +222,24 @@ _SIGNATURE_METHODS = {t.href: t for t in (_C.TransformRsaSha224, _C.TransformRsa
 _C14N_HREFS = {t.href: t for t in _C14N_METHODS}
 # RSASSA-PSS as RFC 6931 and RFC 9231 name it (sha256-rsa-MGF1, sha3-256-rsa-MGF1, rsa-pss ...)
 _RSA_PSS = re.compile(r"http://www\.w3\.org/2007/05/xmldsig-more#\S*rsa-MGF1$|#rsa-pss", re.IGNORECASE)
-_WEAK_SIGNATURE = re.compile(r"sha1$|md5$|ripemd160$|#hmac-", re.IGNORECASE)
+_WEAK_SIGNATURE = re.compile(r"(sha1|md5|ripemd160)(-rsa-MGF1)?$|#hmac-", re.IGNORECASE)
+MORE_2007 = "http://www.w3.org/2007/05/xmldsig-more#"
+RSA_PSS_WITH_PARAMETERS = f"{MORE_2007}rsa-pss"
+_MGF1 = f"{MORE_2007}MGF1"
+_PSS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+    "sha3-224": hashes.SHA3_224, "sha3-256": hashes.SHA3_256, "sha3-384": hashes.SHA3_384,
+    "sha3-512": hashes.SHA3_512}
+# RFC 6931 2.3.11: RSASSA-PSS without parameters (MGF1 with the same hash, a salt as long as it)
+_PSS_METHODS = {f"{MORE_2007}{name}-rsa-MGF1": digest for name, digest in _PSS_HASHES.items()}
+# the DigestMethods an RSAPSSParams may name (RFC 6931 2.3.10)
+_PSS_DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    _C.TransformSha224.href: hashes.SHA224, _C.TransformSha256.href: hashes.SHA256,
+    _C.TransformSha384.href: hashes.SHA384, _C.TransformSha512.href: hashes.SHA512,
+    **{f"{MORE_2007}{name}": _PSS_HASHES[name] for name in ("sha3-224", "sha3-256", "sha3-384", "sha3-512")}}
+UNCHECKED = "cannot be checked here"
+"""What the reason of a seal that may be sound but whose algorithm is not checked here says (the
+verdict is then CHECK, not INVALID: EN 319 102-1 would say INDETERMINATE)."""
 # The only XPath expressions accepted: the ones that remove the signature (EU DSS, EDCI 1.x).
 _XPATH_ENVELOPED = "not(ancestor-or-self::ds:Signature)"
 _XPATH2_SUBTRACT = "/descendant::ds:Signature"
@@ -299,24 +319,92 @@ def _reference_problem(reference: etree._Element) -> str | None:
     return next(filter(None, map(_transform_problem, transforms)), None)
 
 
+def _weak(algorithm: str) -> str:
+    return (f"SignatureMethod {algorithm!r} is refused: SHA-1, MD5 and RIPEMD-160 no longer protect "
+            "a seal, and an HMAC is no seal; the issuer must seal again with RSA or ECDSA and SHA-2")
+
+
 def _signature_method_problem(algorithm: str) -> str:
-    """Why a SignatureMethod outside :data:`_SIGNATURE_METHODS` is refused, in terms of who must act."""
-    if _RSA_PSS.search(algorithm):
-        return (f"SignatureMethod {algorithm!r} (RSASSA-PSS) cannot be checked here: the libxmlsec1 "
-                "interface edcbridge uses has no RSASSA-PSS, so this seal may be sound; check it with "
-                "another XAdES validator such as the EU DSS demonstration")
+    """Why a SignatureMethod outside :data:`_SIGNATURE_METHODS` and RSASSA-PSS is refused, in terms
+    of who must act."""
     if _WEAK_SIGNATURE.search(algorithm):
-        return (f"SignatureMethod {algorithm!r} is refused: SHA-1, MD5 and RIPEMD-160 no longer protect "
-                "a seal, and an HMAC is no seal; the issuer must seal again with RSA or ECDSA and SHA-2")
+        return _weak(algorithm)
     return (f"SignatureMethod {algorithm!r} is not supported: a seal is checked only with RSA "
-            "(PKCS#1 v1.5) or ECDSA and SHA-2")
+            "(PKCS#1 v1.5 or RSASSA-PSS) or ECDSA and SHA-2")
+
+
+def pss_unchecked(algorithm: str, what: str) -> RefusedSignature:
+    """The refusal of an RSASSA-PSS seal *what* keeps from being checked here; it may be sound."""
+    return RefusedSignature(f"SignatureMethod {algorithm!r} (RSASSA-PSS) {UNCHECKED}: {what}, so this seal "
+                            "may be sound; check it with another XAdES validator such as the EU DSS "
+                            "demonstration")
+
+
+def _pss_digest(algorithm: str, element: etree._Element | None,
+                default: hashes.HashAlgorithm) -> hashes.HashAlgorithm:
+    """The hash a ds:DigestMethod in RSAPSSParams names (*default* without one)."""
+    if element is None:
+        return default
+    uri = element.get("Algorithm", "")
+    if uri in _PSS_DIGESTS:
+        return _PSS_DIGESTS[uri]()
+    if _WEAK_SIGNATURE.search(uri):
+        raise RefusedSignature(_weak(f"{algorithm} with {uri}"))
+    raise pss_unchecked(algorithm, f"its DigestMethod {uri!r} is not SHA-2 or SHA-3")
+
+
+def _pss_number(algorithm: str, params: etree._Element, name: str, default: int) -> int:
+    element = params.find(f"{{{MORE_2007}}}{name}")
+    text = (element.text or "").strip() if element is not None else str(default)
+    if not text.isdigit() or len(text) > 4:
+        raise RefusedSignature(f"SignatureMethod {algorithm!r}: RSAPSSParams {name} {text!r} is not a "
+                               "whole number; the signature cannot be read")
+    return int(text)
+
+
+def _pss(digest: hashes.HashAlgorithm, mgf: hashes.HashAlgorithm | None = None,
+         salt: int | None = None) -> tuple[hashes.HashAlgorithm, padding.PSS]:
+    """RSASSA-PSS with MGF1 (by default with *digest*) and a salt as long as *digest* by default."""
+    return digest, padding.PSS(padding.MGF1(mgf or digest), digest.digest_size if salt is None else salt)
+
+
+def _pss_with_parameters(algorithm: str, params: etree._Element) -> tuple[hashes.HashAlgorithm, padding.PSS]:
+    """RFC 6931 2.3.10: RSAPSSParams, each part defaulting as the JDK and Santuario read it:
+    SHA-256, MGF1 with the DigestMethod's hash, a salt as long as that hash, trailer field 1."""
+    digest = _pss_digest(algorithm, params.find(_ds("DigestMethod")), hashes.SHA256())
+    mgf = params.find(f"{{{MORE_2007}}}MaskGenerationFunction")
+    if mgf is not None and mgf.get("Algorithm", _MGF1) != _MGF1:
+        raise pss_unchecked(algorithm, f"its mask generation function {mgf.get('Algorithm')!r} is not MGF1")
+    mgf_digest = _pss_digest(algorithm, mgf.find(_ds("DigestMethod")), digest) if mgf is not None else digest
+    if _pss_number(algorithm, params, "TrailerField", 1) != 1:
+        raise pss_unchecked(algorithm, "its TrailerField is not 1 (0xBC), the only one PKCS #1 defines")
+    return _pss(digest, mgf_digest, _pss_number(algorithm, params, "SaltLength", digest.digest_size))
+
+
+def rsa_pss(method: etree._Element | None) -> tuple[hashes.HashAlgorithm, padding.PSS] | None:
+    """The hash and padding of an RSASSA-PSS ds:SignatureMethod, None for another method; raises
+    :class:`RefusedSignature` for a weak hash, or for parameters not checked here (whose reason
+    says :data:`UNCHECKED`)."""
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    if algorithm in _PSS_METHODS:
+        return _pss(_PSS_METHODS[algorithm]())
+    params = method.find(f"{{{MORE_2007}}}RSAPSSParams") if method is not None else None
+    if algorithm == RSA_PSS_WITH_PARAMETERS:
+        return _pss_with_parameters(algorithm, params) if params is not None else _pss(hashes.SHA256())
+    if _RSA_PSS.search(algorithm) and not _WEAK_SIGNATURE.search(algorithm):
+        raise pss_unchecked(algorithm, "its hash is not SHA-2 or SHA-3")
+    return None
 
 
 def _signed_info_problem(signed_info: etree._Element) -> str | None:
     method = signed_info.find(_ds("SignatureMethod"))
     algorithm = method.get("Algorithm", "") if method is not None else ""
     if algorithm not in _SIGNATURE_METHODS:
-        return _signature_method_problem(algorithm)
+        try:
+            if rsa_pss(method) is None:
+                return _signature_method_problem(algorithm)
+        except RefusedSignature as exc:
+            return str(exc)
     c14n = signed_info.find(_ds("CanonicalizationMethod"))
     if (c14n.get("Algorithm", "") if c14n is not None else "") not in _C14N_HREFS:
         return "the SignedInfo CanonicalizationMethod is not a W3C canonicalisation; it is refused"
@@ -380,7 +468,8 @@ def _verification_context() -> xmlsec.SignatureContext:
 
 
 def core_verify(tree: etree._ElementTree, signature: etree._Element, cert: x509.Certificate) -> str | None:
-    """libxmlsec1 core validation (every reference digest and the SignatureValue) with *cert*'s key.
+    """libxmlsec1 core validation (every reference digest and the SignatureValue) with *cert*'s key;
+    not for RSASSA-PSS (:func:`rsa_pss`), which the libxmlsec1 interface lacks.
 
     Returns None when valid, else libxmlsec1's reason; raises :class:`RefusedSignature` for a
     signature :func:`check_signature` refuses. Only ``Id`` attributes are registered as XML ids
