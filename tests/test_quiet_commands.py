@@ -26,13 +26,14 @@ from cryptography.x509.oid import NameOID
 
 from edcbridge.cli import main
 from edcbridge.oid4vci.offers import OfferStore
-from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import devpki
 from tests.deliver_support import CATALOGUE, PASSWORD, batch_text, jades, start_deqar
 from tests.fake_http import FakeServer, Fault
 from tests.fake_wallet import WalletFake
 from tests.test_oid4vci_dc4eu import Gateway, _serve
+from tests.test_revoke_audit_cli import _trail
 from tests.wallet.issuer_support import Exported, export_awards
 
 DEQAR_LOGIN = {"EDCBRIDGE_DEQAR_USERNAME": "acquin", "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
@@ -363,14 +364,6 @@ def test_offer_quiet_still_says_warnings_and_errors(oid4vci: click.Group, export
     unknown = CliRunner().invoke(oid4vci, ["offer", "imperial/NOPE", "-o", str(folder.out_dir), "-q",
                                            "--issuer-url", "https://issuer.example.ac.uk"])
     assert unknown.exit_code == 1 and unknown.stderr.startswith("error: ")
-
-
-def _trail(out: Path) -> list[dict[str, Any]]:
-    journal = Journal.for_folder(out)
-    try:
-        return list(journal.audit_events())
-    finally:
-        journal.close()
 
 
 def _offered_copy(exported: Exported, folder: Path) -> Path:
