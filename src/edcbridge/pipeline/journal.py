@@ -194,9 +194,11 @@ class Journal:
         return None if row is None else Entry(key, row[0], row[1], json.loads(row[2]), row[3])
 
     def keys_of_award(self, award_id: str) -> list[str]:
-        """The keys (``issuer/award_id``) of the records of an award id, whatever the issuer."""
-        rows = self.db.execute("SELECT key FROM records WHERE substr(key, -?) = ? ORDER BY key",
-                               (len(award_id) + 1, f"/{award_id}")).fetchall()
+        """The keys (``issuer/award_id``) of the records of an award id, whatever the issuer. An
+        issuer key holds no ``/``, so the award id is all after the first: ``0031`` is not
+        ``UW/MK/2025/0031``."""
+        rows = self.db.execute("SELECT key FROM records WHERE substr(key, instr(key, '/') + 1) = ? "
+                               "ORDER BY key", (award_id,)).fetchall()
         return [key for (key,) in rows]
 
     def deliveries_of(self, key: str) -> dict[str, str]:
@@ -522,10 +524,11 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
     them). The detail of a revocation, reissue, withdrawal or reinstatement must be there and
-    match its event's output hash, and a record withdrawn (or reinstated) must have that event
-    as its last such one. Events appended with their hashes recomputed, for records that exist,
-    cannot be told from real ones: the chain has no secret. Rows are read as a stream: a trail of
-    millions keeps only a small digest per event in memory.
+    match its event's output hash, a record withdrawn (or reinstated) must have that event as
+    its last such one, and a record whose last such event withdrew it must be withdrawn. Events
+    appended with their hashes recomputed, for records that exist, cannot be told from real
+    ones: the chain has no secret. Rows are read as a stream: a trail of millions keeps only a
+    small digest per event in memory.
     """
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
@@ -573,15 +576,30 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
     return chain, strays, unlogged, unmarked
 
 
-def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, str]) -> list[str]:
-    """Records withdrawn (or reinstated) whose last such event in the trail is not that: the
-    event was cut off the end, which leaves the chain sound."""
+def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
+    """Records withdrawn (or reinstated) whose last such event in the trail is not that (the
+    event was cut off the end, which leaves the chain sound), and records withdrawn by the
+    trail's last such event but in another state."""
     rows = db.execute("SELECT key, state FROM records WHERE state IN (?, ?) ORDER BY key", WITHDRAW_ACTIONS)
-    found = [(key, state) for key, state in rows if withdrawals.get(key) != state]
+    found = [(key, state) for key, state in rows if withdrawals.get(key, ("", 0))[0] != state]
     listed = [f"record {key} is {state} but its {state} event is not in the trail (events removed?)"
               for key, state in found[:_MAX_LISTED]]
     more = len(found) - len(listed)
-    return listed + ([f"... and {more} more such records"] if more else [])
+    return listed + ([f"... and {more} more such records"] if more else []) + _put_back(db, withdrawals)
+
+
+def _put_back(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
+    """Records the trail last withdrew that are in another state: only a ``reinstated`` event
+    (``withdraw --undo``) ends a withdrawal, and no run exports a withdrawn award, so the
+    record's state was changed by hand (republishing the award)."""
+    found: list[str] = []
+    for key, (action, seq) in sorted(withdrawals.items()):
+        row = db.execute("SELECT state FROM records WHERE key = ?", (key,)).fetchone()
+        if action == "withdrawn" and row is not None and row[0] != "withdrawn":
+            found.append(f"record {key} is {row[0]} but event {seq} withdrew it and no reinstated event "
+                         "follows (its state changed by hand?)")
+    more = len(found) - _MAX_LISTED
+    return found[:_MAX_LISTED] + ([f"... and {more} more such records"] if more > 0 else [])
 
 
 _CANNOT_SHARE = (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)  # no shared-memory file here
@@ -637,7 +655,8 @@ class _Chain:
         self.prev = GENESIS
         self.last = 0
         self.expected: int | None = None
-        self.withdrawals: dict[str, str] = {}  # the last withdrawn or reinstated event, by key
+        # the last withdrawn or reinstated event of each key: its action and number
+        self.withdrawals: dict[str, tuple[str, int]] = {}
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
             output_hash: str, stored_prev: str, stored_hash: str, detail: str | None = None) -> None:
@@ -666,7 +685,7 @@ class _Chain:
         if seq in self.wanted:
             self.hashes[seq] = stored_hash
         if action in WITHDRAW_ACTIONS:
-            self.withdrawals[key] = action
+            self.withdrawals[key] = (action, seq)
         self.recorded.add(_event_digest(action, key, input_hash, output_hash))
 
     def _problem(self, text: str) -> None:

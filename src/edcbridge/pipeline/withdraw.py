@@ -41,9 +41,16 @@ class Said:
     ok: bool = True
 
 
+def _printable(text: str) -> str:
+    """``text`` with each character that is not printable (a terminal escape, a bell, a
+    direction override) written as its escape, e.g. ``\\x1b``: later runs print the reason."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+                   for char in text)
+
+
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """Callback of ``--reason``: on one line, printable, at most MAX_REASON characters."""
-    text = " ".join(value.encode("utf-8", "backslashreplace").decode("utf-8").split())
+    text = _printable(" ".join(value.encode("utf-8", "backslashreplace").decode("utf-8").split()))
     if not text:
         raise click.BadParameter("give why the awards are withdrawn (a sentence, a case number)")
     if len(text) > MAX_REASON:
@@ -94,20 +101,39 @@ def _free_place(folder: Path, name: str, taken: set[Path]) -> Path:
     return place
 
 
+def _exported_file(out_dir: Path, output: dict[str, str]) -> Path:
+    """Where a recorded output is published: by its place in OUT (``file``); a record of an
+    earlier version has only the path as given then (``out/edc/x.jsonld``, relative to that
+    run's working directory), so its file is looked for in its format's folder of OUT."""
+    if output.get("file"):
+        return output_file(out_dir, output)
+    recorded = Path(output["path"])
+    return out_dir / recorded.parent.name / recorded.name
+
+
 def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     """The record's outputs as they will be once withdrawn: each file there, in OUT/withdrawn/."""
     planned: dict[str, dict[str, str]] = {}
     taken: set[Path] = set()
     for name, output in sorted(outputs.items()):
-        source = output_file(out_dir, output)
+        source = _exported_file(out_dir, output)
         if not source.is_file():  # deleted by hand earlier: nothing to move
             continue
         place = _free_place(out_dir / WITHDRAWN / name, source.name, taken)
         taken.add(place)
-        published = output.get("file") or str(source)
+        published = output.get("file") or source.relative_to(out_dir).as_posix()
         planned[name] = {**output, "path": str(place), "file": place.relative_to(out_dir).as_posix(),
                          "published": published}
     return planned
+
+
+def _gone(out_dir: Path, outputs: dict[str, dict[str, str]],
+          planned: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """The record's files no longer in OUT when it is withdrawn (removed by hand): named in the
+    audit event, since the record then no longer knows them."""
+    return [{"format": name, "from": output.get("file") or _exported_file(out_dir, output).relative_to(
+             out_dir).as_posix(), "sha256": output.get("sha256", "")}
+            for name, output in sorted(outputs.items()) if name not in planned]
 
 
 def _move(out_dir: Path, outputs: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
@@ -166,12 +192,14 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         return Said(f"{entry.key}: withdrawn already ({when}){done}",
                     [f"error: {entry.key}: {problem}" for problem in problems], not problems)
     planned = _plan(out_dir, entry.outputs)
+    gone = _gone(out_dir, entry.outputs, planned)
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
     now = time.time()
     detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
                       "files": [{"format": name, "from": output["published"], "to": output["file"],
-                                 "sha256": output.get("sha256")} for name, output in planned.items()]})
+                                 "sha256": output.get("sha256")} for name, output in planned.items()],
+                      **({"files_gone": gone} if gone else {})})
     note = f"withdrawn on {_stamp(now)} by {who}: {reason}"
     head = journal.set_withdrawal("withdrawn", entry.key, planned, note, detail)
     moved, problems = _move(out_dir, planned)
@@ -179,6 +207,10 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
             + (f" ({', '.join(sorted(planned))})" if planned else " (none was left in the folder)")
             + (f"; {len(cancelled)} wallet delivery(ies) cancelled" if cancelled else ""))
     warnings = [f"error: {entry.key}: {problem}" for problem in problems]
+    if gone:
+        warnings.append(f"warning: {entry.key}: {', '.join(file['from'] for file in gone)}: no longer in "
+                        f"{out_dir} (removed or moved by hand?), so not moved; if a copy is published "
+                        "elsewhere, take it back there too (the audit event names the file and its sha256)")
     if entry.state == "failed":  # a failed record keeps no outputs; an earlier export's files may stay
         warnings.append(f"warning: {entry.key}: its record had failed, so the journal names no files of "
                         f"it; if an earlier run exported it, its files are still in {out_dir}: the "

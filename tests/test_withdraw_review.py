@@ -1,0 +1,160 @@
+"""`edcbridge withdraw` on the awards a registry office really has: ids holding `/`, records of
+an earlier version, files removed by hand, a reason pasted with control characters; and the
+audit trail catching a withdrawn record put back by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.schemas import SchemaStore
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+KEY = "imperial/SYN-00001"
+REASON = "degree rescinded (Senate 2026/4)"
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def _export(store: SchemaStore, seal: SealFactory, awards: Path, out: Path) -> None:
+    options = RunOptions(out_dir=out, store_root=store.root, formats=("edc",), seal=seal, workers=1)
+    result = run([Job(CATALOGUE, (awards,))], options, lambda outcome, status: None)
+    assert result.done and not result.failed, result
+
+
+@pytest.fixture
+def out(store: SchemaStore, seal: SealFactory, tmp_path: Path) -> Path:
+    """Two awards (SYN-00000, SYN-00001) exported, plain and sealed, into tmp_path/out."""
+    _export(store, seal, synthetic_awards(tmp_path / "awards.csv", 2), tmp_path / "out")
+    return tmp_path / "out"
+
+
+def _withdraw(out: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["withdraw", str(out), *args])
+
+
+def _verify(out: Path) -> Result:
+    return CliRunner().invoke(main, ["audit", "verify", str(out)])
+
+
+def _record(out: Path, key: str) -> tuple[str, str, str | None]:
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    try:
+        state, outputs, error = db.execute("SELECT state, outputs, error FROM records WHERE key = ?",
+                                           (key,)).fetchone()
+    finally:
+        db.close()
+    return state, outputs, error
+
+
+def _sql(out: Path, statement: str, *params: str) -> None:
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    try:
+        db.execute(statement, params)
+        db.commit()
+    finally:
+        db.close()
+
+
+def _last_detail(out: Path) -> dict[str, object]:
+    shown = CliRunner().invoke(main, ["audit", "show", str(out)])
+    detail = json.loads(shown.stdout.splitlines()[-1])["detail"]
+    assert isinstance(detail, dict)
+    return detail
+
+
+def test_a_bare_award_id_is_not_taken_for_the_end_of_a_longer_one(
+        store: SchemaStore, seal: SealFactory, tmp_path: Path) -> None:
+    awards = synthetic_awards(tmp_path / "awards.csv", 1)
+    with awards.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerow({**rows[0], "award_id": "MK/2025/0031"})
+    _export(store, seal, awards, tmp_path / "out")
+
+    said = _withdraw(tmp_path / "out", "0031", "--reason", REASON)
+
+    assert said.exit_code == 1 and "0031: no such award" in said.output, said.output
+    assert _record(tmp_path / "out", "imperial/MK/2025/0031")[0] == "done"
+    # an id holding "/" is given with its issuer
+    assert _withdraw(tmp_path / "out", "MK/2025/0031", "--reason", REASON).exit_code == 1
+    assert _withdraw(tmp_path / "out", "imperial/MK/2025/0031", "--reason", REASON).exit_code == 0
+
+
+def test_a_withdrawn_record_set_back_to_done_by_hand_is_caught(out: Path) -> None:
+    _, outputs, _ = _record(out, KEY)
+    published = {name: out / output["file"] for name, output in json.loads(outputs).items()}
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    for name, output in json.loads(_record(out, KEY)[1]).items():  # the files put back, and the record
+        (out / output["file"]).rename(published[name])
+    _sql(out, "UPDATE records SET state = 'done', error = NULL, outputs = ? WHERE key = ?", outputs, KEY)
+
+    checked = _verify(out)
+
+    assert checked.exit_code != 0, checked.output
+    assert f"record {KEY} is done but event 5 withdrew it and no reinstated event follows" in checked.output
+
+
+def test_reinstated_and_exported_again_is_intact(store: SchemaStore, seal: SealFactory, out: Path) -> None:
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    assert _withdraw(out, KEY, "--undo", "--reason", "appeal upheld").exit_code == 0
+    _export(store, seal, out.parent / "awards.csv", out)
+
+    checked = _verify(out)
+
+    assert checked.exit_code == 0 and "intact" in checked.output, checked.output
+
+
+def test_files_of_a_record_of_an_earlier_version_are_moved(out: Path) -> None:
+    """Records made before the journal kept each file's place hold the path as given to that
+    run (``out/edc/...``, relative to its working directory, not this one)."""
+    _, outputs, _ = _record(out, KEY)
+    earlier = {name: {**{k: v for k, v in output.items() if k != "file"}, "path": f"out/{output['file']}"}
+               for name, output in json.loads(outputs).items()}
+    _sql(out, "UPDATE records SET outputs = ? WHERE key = ?", json.dumps(earlier, sort_keys=True), KEY)
+
+    said = _withdraw(out, KEY, "--reason", REASON)
+
+    assert said.exit_code == 0 and "2 file(s) moved" in said.output, said.output
+    assert not list(out.glob("edc*/imperial_SYN-00001.jsonld"))
+    assert sorted(path.parent.name for path in out.glob("withdrawn/*/imperial_SYN-00001.jsonld")) == \
+        ["edc", "edc-sealed"]
+
+
+def test_files_removed_by_hand_are_said_and_named_in_the_event(out: Path) -> None:
+    (out / "edc-sealed" / "imperial_SYN-00001.jsonld").unlink()
+
+    said = _withdraw(out, KEY, "--reason", REASON)
+
+    assert said.exit_code == 0, said.output
+    assert "edc-sealed/imperial_SYN-00001.jsonld: no longer in" in said.output
+    gone = _last_detail(out)["files_gone"]
+    assert isinstance(gone, list)
+    assert [file["from"] for file in gone] == ["edc-sealed/imperial_SYN-00001.jsonld"]
+    assert _verify(out).exit_code == 0
+
+
+def test_control_characters_of_the_reason_are_kept_as_escapes(out: Path) -> None:
+    said = _withdraw(out, KEY, "--reason", "rescinded\x1b]0;title\x07 \u202ecase 17")
+
+    assert said.exit_code == 0, said.output
+    note = _record(out, KEY)[2] or ""
+    assert "\x1b" not in note and "\x07" not in note and "\u202e" not in note
+    assert note.endswith("rescinded\\x1b]0;title\\x07 \\u202ecase 17")
