@@ -158,3 +158,23 @@ def test_control_characters_of_the_reason_are_kept_as_escapes(out: Path) -> None
     note = _record(out, KEY)[2] or ""
     assert "\x1b" not in note and "\x07" not in note and "\u202e" not in note
     assert note.endswith("rescinded\\x1b]0;title\\x07 \\u202ecase 17")
+
+
+def test_a_folder_in_use_is_said_without_pointing_to_an_option_withdraw_does_not_have(
+        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+
+    from edcbridge.pipeline import runner
+
+    monkeypatch.setattr(runner, "_BUSY_WAIT", 0.2)
+    held = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as an export run holds it
+        busy = _withdraw(out, KEY, "--reason", REASON)
+    finally:
+        os.close(held)
+    assert busy.exit_code == 2
+    assert "another edcbridge run is using this output folder" in busy.output
+    assert "with -o" not in busy.output and busy.output.rstrip().endswith("run this command again)")
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0

@@ -613,16 +613,17 @@ _BUSY_WAIT = 5.0  # seconds: the workers of a run just killed end within one
 
 
 @contextlib.contextmanager
-def _folder_of_one_run(out_dir: Path) -> Iterator[None]:
+def _folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder with -o") -> Iterator[None]:
     """Hold the output folder for this run: a second run on it at the same time would do the
     same work twice, fork the audit chain and write over the reports being written. The lock
     goes with the process (``kill -9`` included); where the system or the file system has no
-    such locks (Windows, NFS), the run goes on without."""
+    such locks (Windows, NFS), the run goes on without. ``elsewhere``: the end of the fix when
+    the folder is busy (a command that changes a folder's records has no other folder)."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _unwritable(out_dir, exc) from exc
-    fd = _locked_folder(out_dir, time.monotonic() + _BUSY_WAIT)
+    fd = _locked_folder(out_dir, time.monotonic() + _BUSY_WAIT, elsewhere)
     try:
         yield
     finally:
@@ -630,7 +631,7 @@ def _folder_of_one_run(out_dir: Path) -> Iterator[None]:
             os.close(fd)  # the lock goes with it
 
 
-def _locked_folder(out_dir: Path, deadline: float) -> int | None:
+def _locked_folder(out_dir: Path, deadline: float, elsewhere: str) -> int | None:
     """A descriptor of the folder holding its lock, None where there are no such locks."""
     try:
         import fcntl
@@ -647,8 +648,7 @@ def _locked_folder(out_dir: Path, deadline: float) -> int | None:
                 continue
             os.close(fd)
             raise RunError(f"{out_dir}: another edcbridge run is using this output folder; wait for "
-                           "it to end (then run this command again), or give another folder with -o"
-                           ) from None
+                           f"it to end (then run this command again){elsewhere}") from None
         except OSError:
             os.close(fd)
             return None

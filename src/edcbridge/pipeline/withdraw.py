@@ -300,7 +300,7 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
         raise click.BadParameter(f"{out_dir} holds no journal ({JOURNAL_NAME}): nothing was exported "
                                  "there; give the folder the awards were exported to", param_hint="OUT")
     try:
-        with _folder_of_one_run(out_dir):
+        with _folder_of_one_run(out_dir, elsewhere=""):
             journal = _open(out_dir)
             try:
                 ok = _each(journal, out_dir, keys, reason, undo, quiet)
