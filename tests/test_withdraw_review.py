@@ -178,3 +178,11 @@ def test_a_folder_in_use_is_said_without_pointing_to_an_option_withdraw_does_not
     assert "another edcbridge run is using this output folder" in busy.output
     assert "with -o" not in busy.output and busy.output.rstrip().endswith("run this command again)")
     assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+
+
+def test_offer_of_a_withdrawn_award_says_it_was_withdrawn(out: Path) -> None:
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    offered = CliRunner().invoke(main, ["offer", KEY, "-o", str(out)])
+    assert offered.exit_code == 1
+    assert f"{KEY}: withdrawn from {out}" in offered.output and "not exported" not in offered.output
+    assert not (out / "offers").exists() or not any((out / "offers").iterdir())

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.oid4vci.sdjwt import epoch_seconds
@@ -112,6 +112,8 @@ class AwardSource:
     def get(self, key: str) -> ExportedAward:
         """The outputs of a finished record (as ``Journal.done`` reads them), read-only."""
         rows = self._query("SELECT key, outputs FROM records WHERE key = ? AND state = 'done'", (key,))
+        if not rows and self._keys(key, "withdrawn"):
+            self._refuse_withdrawn(key)
         if not rows:
             raise Oid4vciError(
                 f"{key}: not exported (no finished record in {self.path}); run 'edcbridge "
@@ -121,16 +123,11 @@ class AwardSource:
 
     def resolve(self, name: str) -> str:
         """A journal key from ``<issuer>/<award_id>`` or a bare award id that is unique."""
-        if "/" in name:
-            rows = self._query("SELECT key, state FROM records WHERE key = ? AND state = 'done'", (name,))
-        else:
-            rows = self._query(
-                "SELECT key, state FROM records WHERE state = 'done' "
-                "AND substr(key, instr(key, '/') + 1) = ?",
-                (name,),
-            )
-        keys = sorted(row[0] for row in rows)
+        keys = self._keys(name, "done")
         if not keys:
+            withdrawn = self._keys(name, "withdrawn")
+            if withdrawn:
+                self._refuse_withdrawn(withdrawn[0])
             raise Oid4vciError(
                 f"{name}: no exported award with this key in {self.path}; use <issuer>/<award_id>"
             )
@@ -140,3 +137,16 @@ class AwardSource:
                 "name it as <issuer>/<award_id>"
             )
         return keys[0]
+
+    def _keys(self, name: str, state: str) -> list[str]:
+        """The keys of the records in ``state`` that ``name`` (a key, or a bare award id) names."""
+        if "/" in name:
+            rows = self._query("SELECT key, state FROM records WHERE key = ? AND state = ?", (name, state))
+        else:
+            rows = self._query("SELECT key, state FROM records WHERE state = ? "
+                               "AND substr(key, instr(key, '/') + 1) = ?", (state, name))
+        return sorted(row[0] for row in rows)
+
+    def _refuse_withdrawn(self, key: str) -> NoReturn:
+        raise Oid4vciError(f"{key}: withdrawn from {self.out_dir} (edcbridge withdraw; 'edcbridge audit "
+                           f"show {self.out_dir}' says who, when and why): it is not offered or issued")
