@@ -5,28 +5,36 @@ shape harvest) in every process that validates: each `validate` and each worker 
 compiled form is written once to the user's cache folder and read back in a few milliseconds.
 
 A cache file is named by a digest of everything its content depends on: the shapes files'
-bytes, the code that compiles and evaluates them, and the versions of Python, rdflib and
+bytes, the code that reads, compiles and evaluates them, and the versions of Python, rdflib and
 pyshacl. Whatever changes, another name is looked for and nothing stale is read. The file is
 a pickle, so it is read only from a folder and a file that belong to the user running the
-command and that nobody else may write (an SSH-like rule): no other user can plant one.
-Anything unreadable is compiled again and written over.
+command and that nobody else may write (an SSH-like rule, checked on the opened folder and file,
+so no one able to rename a folder above them can swap them between the check and the read): no
+other user can plant one. Root makes no folder inside another user's (``sudo`` keeping the
+user's HOME would leave them a cache they cannot write). Anything unreadable is compiled again
+and written over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+import secrets
 import stat
 import sys
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from edcbridge.validation import nquads, shapes_compiled
+from edcbridge.schemas import store
+from edcbridge.validation import nquads, shacl, shapes_compiled
 from edcbridge.validation.shapes_compiled import CompiledShapes
 
 CACHE_ENV = "EDCBRIDGE_CACHE"  # a folder; "off" to compile in every process
+COMPILED_BY = (store, shacl, shapes_compiled, nquads)  # the code that reads, compiles and runs them
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 def cache_dir() -> Path | None:
@@ -35,15 +43,18 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get(CACHE_ENV)
     if chosen == "off":
         return None
-    if chosen:
-        return Path(chosen).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edcbridge"
+    try:
+        if chosen:
+            return Path(chosen).expanduser()
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edcbridge"
+    except RuntimeError:  # no HOME and no passwd entry (a container run as an arbitrary uid)
+        return None
 
 
 def fingerprint(shapes_files: Sequence[Path]) -> str:
     """What a compiled form depends on, as one digest."""
     digest = hashlib.sha256()
-    for code in (shapes_compiled, nquads):
+    for code in COMPILED_BY:
         digest.update(Path(str(code.__file__)).read_bytes())
     for package in ("rdflib", "pyshacl"):
         digest.update(f"{package}={metadata.version(package)};".encode())
@@ -57,48 +68,97 @@ def fingerprint(shapes_files: Sequence[Path]) -> str:
 def compiled_cached(shapes_files: Sequence[Path],
                     compile_them: Callable[[], CompiledShapes]) -> CompiledShapes:
     """The compiled shapes of ``shapes_files``: from the cache when it holds them, else compiled
-    by ``compile_them`` and written there (a folder that cannot take them is not an error)."""
+    by ``compile_them`` and written there (a folder that cannot take them is not an error). Files
+    replaced while they were compiled (a ``schemas install`` meanwhile) are not written under
+    the name of their earlier bytes."""
     folder = cache_dir()
     if folder is None:
         return compile_them()
-    target = folder / "shapes" / f"compiled-{fingerprint(shapes_files)}.pickle"
+    name = fingerprint(shapes_files)
+    target = folder / "shapes" / f"compiled-{name}.pickle"
     found = _read(target)
     if found is not None:
         return found
     shapes = compile_them()
-    _write(target, shapes)
+    if fingerprint(shapes_files) == name:
+        _write(target, shapes)
     return shapes
 
 
-def _own_and_private(path: Path) -> bool:
-    """Whether ``path`` belongs to this user and no one else may write it."""
-    info = path.lstat()
-    return (not stat.S_ISLNK(info.st_mode) and info.st_uid == os.getuid()
-            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+def _private(info: os.stat_result) -> bool:
+    """Whether what ``info`` describes belongs to this user and no one else may write it."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _open_private_folder(folder: Path) -> int | None:
+    """A descriptor of ``folder`` when it is a private folder of this user (not a symlink)."""
+    try:
+        descriptor = os.open(folder, _FOLDER_FLAGS)
+    except OSError:
+        return None
+    if _private(os.fstat(descriptor)):
+        return descriptor
+    os.close(descriptor)
+    return None
 
 
 def _read(target: Path) -> CompiledShapes | None:
+    folder = _open_private_folder(target.parent)
+    if folder is None:
+        return None
     try:
-        if not (_own_and_private(target.parent) and _own_and_private(target)):
-            return None
-        found = pickle.loads(target.read_bytes())  # the user's own private file, see above
+        with os.fdopen(os.open(target.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not (stat.S_ISREG(info.st_mode) and _private(info)):
+                return None
+            found = pickle.loads(handle.read())  # the user's own private file, see above
     except Exception:  # missing, unreadable, from other code: compile again
         return None
+    finally:
+        os.close(folder)
     return found if isinstance(found, CompiledShapes) else None
+
+
+def _may_make(folder: Path) -> bool:
+    """Whether this user may make ``folder``: root makes none inside another user's folder."""
+    if os.geteuid() != 0:
+        return True
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        return existing.stat().st_uid == 0
+    except OSError:
+        return False
 
 
 def _write(target: Path, shapes: CompiledShapes) -> None:
     try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _own_and_private(target.parent):
-            return
-        temporary = target.with_name(f".{target.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        if _may_make(target.parent):
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return
+    folder = _open_private_folder(target.parent)
+    if folder is None:
+        return
+    try:
+        _write_in(folder, target.name, shapes)
+    finally:
+        os.close(folder)
+
+
+def _write_in(folder: int, name: str, shapes: CompiledShapes) -> None:
+    """Write ``name`` in the opened ``folder`` through a file only this process uses."""
+    temporary = f".{name}.{secrets.token_hex(8)}"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600,
+                             dir_fd=folder)
     except OSError:
         return
     try:
         with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(shapes, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(target)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
     except (OSError, pickle.PicklingError, RecursionError):
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
