@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
 FIXTURES = ROOT / "fixtures"
 REQUIRE_PEERS = os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1"
+# the compiled shapes are cached per user (edcbridge.validation.shapes_cache): the tests start
+# from an empty cache of their own, so the shapes are compiled in them, not read from a warm one
+if "EDCBRIDGE_CACHE" not in os.environ:
+    os.environ["EDCBRIDGE_CACHE"] = tempfile.mkdtemp(prefix="edcbridge-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["EDCBRIDGE_CACHE"], True)
 
 
 def reference_context_loader(url: str, options: Any = None) -> dict[str, Any]:
