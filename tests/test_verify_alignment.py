@@ -28,6 +28,8 @@ from click.testing import CliRunner, Result
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from edcbridge.seal import Sealer, _der, devpki, tst
@@ -427,6 +429,26 @@ def test_an_issuer_serial_with_other_names_beside_the_issuer_still_names_it(
     for data in (_with_issuer_serial(sealed, text, tmp_path, pki), sealed):
         verdict = verify_bytes(data, "issuer-serial.xml", _anchors(pki))
         assert verdict.ok and verdict.checks["CERTIFICATE"].status == "OK", verdict.as_dict()
+
+
+def _respelled(name: x509.Name) -> x509.Name:
+    """The same name in other string types (UTF8String everywhere) and another case."""
+    return x509.Name([x509.RelativeDistinguishedName([
+        x509.NameAttribute(a.oid, str(a.value) if a.oid == NameOID.COUNTRY_NAME else str(a.value).upper(),
+                           _type=_ASN1Type.UTF8String)
+        for a in rdn]) for rdn in name.rdns])
+
+
+def test_an_issuer_serial_naming_the_issuer_in_other_string_types_or_case_still_names_it(
+        sealed: bytes, pki: devpki.DevPki, tmp_path: Path) -> None:
+    """RFC 5280 7.1 compares names attribute by attribute, case ignored; the EU DSS does too."""
+    cert = pki.seal.certificate
+    respelled = _respelled(cert.issuer)
+    assert respelled.public_bytes() != cert.issuer.public_bytes()
+    text = _issuer_serial_v2(respelled, cert.serial_number)
+    data = _with_issuer_serial(sealed, text, tmp_path, pki)
+    verdict = verify_bytes(data, "issuer-serial.xml", _anchors(pki))
+    assert verdict.ok and verdict.checks["CERTIFICATE"].status == "OK", verdict.as_dict()
 
 
 def test_the_ec_samples_name_their_certificate_by_issuer_and_serial_too(reference: Path) -> None:

@@ -295,6 +295,47 @@ def _issuer_serial(text: str) -> tuple[list[bytes], int]:
     return names, int.from_bytes(parts[1][1], "big", signed=True)
 
 
+# The string types a DirectoryString or an attribute of a Name is written in, and their encodings
+_NAME_STRINGS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x1A: "ascii", 0x14: "latin-1",
+                 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
+
+
+def _name_rdns(der: bytes) -> list[frozenset[tuple[str, str]]]:
+    """A DER Name as its relative distinguished names, each a set of (attribute OID, value
+    compared as RFC 4518 prepares it, simplified: case folded, inner white space collapsed);
+    raises ValueError."""
+    tag, content, end = _der.read(der)
+    if tag != _der.SEQUENCE or end != len(der):
+        raise ValueError("not a Name")
+    rdns = []
+    for rdn_tag, rdn in _der.children(content):
+        if rdn_tag != _der.SET:
+            raise ValueError("not a Name")
+        attributes = set()
+        for attribute_tag, attribute in _der.children(rdn):
+            parts = list(_der.children(attribute))
+            if attribute_tag != _der.SEQUENCE or len(parts) != 2 or parts[0][0] != _der.OID:
+                raise ValueError("not a Name")
+            kind, value = parts[1]
+            text = value.decode(_NAME_STRINGS[kind]) if kind in _NAME_STRINGS else value.hex()
+            attributes.add((_der.decode_oid(parts[0][1]), " ".join(text.split()).casefold()))
+        rdns.append(frozenset(attributes))
+    return rdns
+
+
+def _same_name(der: bytes, name: x509.Name) -> bool:
+    """Whether a DER Name names ``name``: the same bytes, or the same attributes in other string
+    types or case (RFC 5280 7.1, as the EU DSS compares them)."""
+    if der == name.public_bytes():
+        return True
+    try:
+        written = _name_rdns(der)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return written == [frozenset((a.oid.dotted_string, " ".join(str(a.value).split()).casefold())
+                                 for a in rdn) for rdn in name.rdns]
+
+
 def _issuer_serial_problem(refs: list[_CertRef], leaf: x509.Certificate) -> str | None:
     """Why a signed Cert whose CertDigest names the seal certificate has an IssuerSerialV2 that
     names another one (ETSI EN 319 132-1, 5.2.2), or None."""
@@ -308,7 +349,7 @@ def _issuer_serial_problem(refs: list[_CertRef], leaf: x509.Certificate) -> str 
                     "IssuerSerial (RFC 5035): the signed properties do not soundly name the seal certificate")
         if serial != leaf.serial_number:
             other = f"serial number {serial}, not the seal certificate's {leaf.serial_number}"
-        elif leaf.issuer.public_bytes() not in issuers:
+        elif not any(_same_name(issuer, leaf.issuer) for issuer in issuers):
             other = f"another issuer than the seal certificate's '{leaf.issuer.rfc4514_string()}'"
         else:
             continue
