@@ -267,6 +267,18 @@ def test_deliveries_not_made_are_cancelled_and_credentials_out_there_are_named(
     assert f"edcbridge revoke {KEY} -o {out}" in result.stderr
 
 
+
+def test_an_unreadable_offers_file_is_said_and_the_award_is_withdrawn(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    offers = out / ".edcbridge-offers.sqlite"
+    offers.write_bytes(b"not an offers file " * 100)
+    result = _withdraw(out, KEY, "--reason", REASON, "-q")
+    assert result.exit_code == 0, result.output
+    assert _record(out, KEY)[0] == "withdrawn" and _published(out, KEY) == []
+    assert f"warning: {KEY}: the offers file {offers} cannot be read" in result.stderr, result.stderr
+    assert f"edcbridge revoke {KEY} -o {out}" in result.stderr
+    assert "nothing was changed" not in result.stderr
+
 def test_the_run_that_misses_an_award_names_withdraw(
         store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path], tmp_path: Path) -> None:
     _, out = exported

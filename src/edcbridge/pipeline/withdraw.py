@@ -156,17 +156,30 @@ def _move(out_dir: Path, outputs: dict[str, dict[str, str]]) -> tuple[list[str],
     return moved, problems
 
 
-def _offered(out_dir: Path, key: str) -> bool:
-    """Whether 'edcbridge serve' offered or issued credentials of ``key`` (status list entries)."""
+def _serve_warning(out_dir: Path, key: str) -> str | None:
+    """What to revoke when 'edcbridge serve' offered or issued credentials of ``key`` (status
+    list entries), or may have: its offers file cannot be read. The award is withdrawn either
+    way (not revoked here: --undo could not make a revoked credential valid)."""
     from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
 
-    if not (out_dir / OFFERS_NAME).is_file():
-        return False
-    store = OfferStore.for_folder(out_dir)
+    path = out_dir / OFFERS_NAME
+    if not path.is_file():
+        return None
+    revoke = f"edcbridge revoke {key} -o {out_dir} --reason TEXT"
     try:
-        return bool(store.revocable_awards(key))
-    finally:
-        store.close()
+        store = OfferStore.for_folder(out_dir)
+        try:
+            offered = bool(store.revocable_awards(key))
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error) as exc:
+        return (f"warning: {key}: the offers file {path} cannot be read ({exc}), so whether 'edcbridge "
+                f"serve' offered or issued it to EUDI wallets is not known; repair or restore that file, "
+                f"then revoke what was issued (for good): {revoke}")
+    if not offered:
+        return None
+    return (f"warning: {key}: 'edcbridge serve' offered or issued it to EUDI wallets; revoke those "
+            f"credentials (for good): {revoke}")
 
 
 def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
@@ -177,10 +190,8 @@ def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> lis
     said += [f"warning: {key}: a delivery to {target} was under way (its outcome is not known): the "
              "wallet may hold the credential; ask its operator"
              for target, state in deliveries.items() if state == "sending"]
-    if _offered(out_dir, key):  # not revoked here: --undo could not make a revoked credential valid
-        said.append(f"warning: {key}: 'edcbridge serve' offered or issued it to EUDI wallets; revoke those "
-                    f"credentials (for good): edcbridge revoke {key} -o {out_dir} --reason TEXT")
-    return said
+    served = _serve_warning(out_dir, key)
+    return said + ([served] if served else [])
 
 
 def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
