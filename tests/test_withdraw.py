@@ -168,6 +168,23 @@ def test_files_a_stopped_withdrawal_left_behind_are_moved_by_the_same_command(
     assert len(_events(out)) == events
 
 
+
+def test_a_command_stopped_before_its_messages_says_what_to_take_back_when_run_again(
+        exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    sealed = _record(out, KEY)[1]["edc-sealed"]
+    journal = Journal.for_folder(out)
+    journal.queue_delivery(KEY, "europass", "learner@example.org", sealed["path"], sealed["sha256"])
+    journal.commit()
+    journal.db.execute("UPDATE deliveries SET state = 'delivered'")
+    journal.close()
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    edc = _record(out, KEY)[1]["edc"]
+    (out / edc["file"]).rename(out / edc["published"])  # as if stopped after the journal was written
+    again = _withdraw(out, KEY, "--reason", REASON, "-q")
+    assert again.exit_code == 0, again.output
+    assert f"warning: {KEY}: delivered to europass before" in again.stderr, again.stderr
+
 def test_undo_of_an_award_not_withdrawn_is_refused(exported: tuple[Path, Path]) -> None:
     _, out = exported
     result = _withdraw(out, KEY, "--undo", "--reason", "nothing to undo")

@@ -194,14 +194,23 @@ def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> lis
     return said + ([served] if served else [])
 
 
+def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry) -> Said:
+    """An award withdrawn before: the files a command stopped part way left behind are moved now,
+    and what withdrawing cannot take back is said again (a command stopped before its messages
+    said none of it)."""
+    deliveries = journal.deliveries_of(entry.key)
+    moved, problems = _move(out_dir, entry.outputs)
+    done = f"; {len(moved)} file(s) left behind moved to {out_dir / WITHDRAWN}" if moved else ""
+    when = (entry.error or "").removeprefix("withdrawn ")
+    return Said(f"{entry.key}: withdrawn already ({when}){done}",
+                [f"error: {entry.key}: {problem}" for problem in problems]
+                + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
+
+
 def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
     """Withdraw one award: journal and event first, then the files."""
-    if entry.state == "withdrawn":  # a command stopped part way left files behind: move them now
-        moved, problems = _move(out_dir, entry.outputs)
-        done = f"; {len(moved)} file(s) left behind moved to {out_dir / WITHDRAWN}" if moved else ""
-        when = (entry.error or "").removeprefix("withdrawn ")
-        return Said(f"{entry.key}: withdrawn already ({when}){done}",
-                    [f"error: {entry.key}: {problem}" for problem in problems], not problems)
+    if entry.state == "withdrawn":
+        return _withdrawn_already(journal, out_dir, entry)
     planned = _plan(out_dir, entry.outputs)
     gone = _gone(out_dir, entry.outputs, planned)
     deliveries = journal.deliveries_of(entry.key)
