@@ -132,6 +132,19 @@ def test_a_rerun_does_not_export_a_withdrawn_award_again_and_says_why(
     assert _cli("audit", "verify", str(out)).exit_code == 0
 
 
+
+def test_withdrawn_rows_do_not_stop_a_fail_fast_run(
+        store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = exported
+    assert _withdraw(out, "imperial/SYN-00000", KEY, "--reason", REASON).exit_code == 0
+    more = synthetic_awards(tmp_path / "more.csv", 5)  # the two withdrawn first, then three
+    options = RunOptions(out_dir=out, store_root=store.root, formats=("edc", "ebsi"), seal=seal, workers=1,
+                         fail_fast=2)
+    result = run([Job(CATALOGUE, (more,))], options, lambda outcome, status: None)
+    assert not result.stopped_early, result
+    assert (result.done, result.skipped, result.failed) == (2, 1, 2)
+    assert result.stage_failures == {"withdrawn": 2}
+
 def test_undo_reinstates_and_the_next_run_exports_it_anew(
         store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path]) -> None:
     awards, out = exported

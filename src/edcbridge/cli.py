@@ -283,8 +283,8 @@ def main() -> None:
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
-              help="Stop after N consecutive failed records (rows skipped as done earlier "
-                   "neither count nor break the run of failures).")
+              help="Stop after N consecutive failed records (rows skipped as done earlier, or "
+                   "refused as withdrawn, neither count nor break the run of failures).")
 @click.option("--seal", "--p12", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Seal each credential (JAdES) with this PKCS#12 e-seal into OUT/edc-sealed/.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),

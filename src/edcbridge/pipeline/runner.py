@@ -54,6 +54,9 @@ class Job:
     seal: Any = None  # a seal factory for this catalogue's issuer; default RunOptions.seal
 
 
+WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award fails at (not exported again)
+
+
 @dataclass(frozen=True)
 class RunOptions:
     out_dir: Path
@@ -229,6 +232,8 @@ class _Runner:
         self.pending.append((outcome, status or outcome.state))
         if status == "file-error":
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
+        elif outcome.stage == WITHDRAWN_STAGE:
+            pass  # refused as asked (edcbridge withdraw), no new work: neither counts nor breaks
         elif outcome.state == "failed":
             self.consecutive_failures += 1
             limit = self.options.fail_fast
@@ -394,8 +399,9 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         done = runner.journal.done(key)
         withdrawn = runner.journal.withdrawn(key) if done is None else None
         if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
-            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "withdrawn", errors=[
-                _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)])
+            note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
+            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", WITHDRAWN_STAGE,
+                          errors=[note])
             continue
         outputs = _current(done, input_hash, wanted)
         read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
