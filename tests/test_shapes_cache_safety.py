@@ -233,3 +233,17 @@ def test_the_name_covers_every_module_the_compiled_form_comes_from(store: Schema
     (written,) = (cache / "shapes").glob("compiled-*.pickle")
     ours = {name for name in _pickled_modules(written.read_bytes()) if name.startswith("edcbridge")}
     assert ours and ours <= {code.__name__ for code in COMPILED_BY}
+
+
+class _Interrupting:
+    """Pickled part way when Ctrl-C comes."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_while_writing_leaves_no_temporary_file(cache: Path) -> None:
+    shapes = CompiledShapes([_Interrupting()], frozenset())  # type: ignore[list-item]
+    with pytest.raises(KeyboardInterrupt):
+        compiled_cached([], lambda: shapes)
+    assert list((cache / "shapes").iterdir()) == []

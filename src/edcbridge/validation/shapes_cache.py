@@ -159,6 +159,8 @@ def _write_in(folder: int, name: str, shapes: CompiledShapes) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(shapes, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except (OSError, pickle.PicklingError, RecursionError):
+    except BaseException as exc:  # a Ctrl-C too: no temporary file is left behind
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=folder)
+        if not isinstance(exc, OSError | pickle.PicklingError | RecursionError):
+            raise
