@@ -7,7 +7,6 @@ run, once. (The journal's side: tests/test_revoke_audit_journal.py.)"""
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
@@ -128,15 +127,6 @@ def test_a_revocation_and_a_reissue_are_in_the_trail_with_who_what_when_and_why(
     assert _edcbridge("audit", "verify", str(out)).returncode == 0
 
 
-def _audit_show_has_details() -> bool:
-    from edcbridge import cli
-
-    callback = cli.audit_show.callback
-    return callback is not None and "shown_events" in inspect.getsource(callback)
-
-
-@pytest.mark.skipif(not _audit_show_has_details(),
-                    reason="src/edcbridge/cli.py: apply /tmp/review-h3/cli.diff (audit show prints details)")
 def test_audit_show_prints_a_revocation_with_its_detail(folder: Exported) -> None:
     offer_id = _offered(folder.out_dir, folder.keys[0])
     assert _run("revoke", folder.keys[0], "-o", str(folder.out_dir), "--reason", "annulled").returncode == 0
@@ -223,6 +213,19 @@ def test_a_reason_is_checked_before_anything_is_done(folder: Exported) -> None:
         assert not offers.was_revoked(folder.keys[0]) and offers.unrecorded() == []
     finally:
         offers.close()
+
+
+def test_a_reason_pasted_with_line_breaks_and_terminal_escapes_is_kept_on_one_printable_line(
+        folder: Exported) -> None:
+    """`audit show` and later commands print the reason: it cannot move the cursor, retitle the
+    terminal or start a line of its own."""
+    out, key = folder.out_dir, folder.keys[0]
+    _offered(out, key)
+    pasted = "Exam board\n decision \x1b]0;pwned\x07 2025/17\u202e"
+    assert _run("revoke", key, "-o", str(out), "--reason", pasted).returncode == 0
+    kept = _trail(out)[-1]["detail"]["reason"]
+    assert kept == "Exam board decision \\x1b]0;pwned\\x07 2025/17\\u202e", kept
+    assert kept.isprintable()
 
 
 def test_a_run_after_a_revocation_goes_on_from_it_and_the_trail_stays_intact(

@@ -79,6 +79,24 @@ def quiet_option(what: str) -> Callable[[Any], Any]:
     return click.option("--quiet", "-q", is_flag=True, help=f"No {what} on stderr; errors are still said.")
 
 
+MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
+
+
+def reason_text(value: str | None) -> str | None:
+    """A ``--reason`` as the audit trail keeps it and later commands print it: on one line, each
+    character that cannot be printed (a terminal escape, a direction override) as its escape,
+    at most MAX_REASON characters; None when empty."""
+    from edcbridge.output import printable
+
+    if value is None:
+        return None
+    text = printable(" ".join(value.encode("utf-8", "backslashreplace").decode("utf-8").split()))
+    if len(text) > MAX_REASON:
+        raise click.BadParameter(f"at most {MAX_REASON} characters: give the reason, or a reference to "
+                                 "the decision (a case number), not the whole document")
+    return text or None
+
+
 def find_reference_dir() -> Path | None:
     """The shared reference folder beside this checkout, if there is one."""
     from edcbridge.schemas import find_reference_dir as find

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edcbridge.cli import quiet_option
+from edcbridge.cli import quiet_option, reason_text
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
@@ -96,17 +96,9 @@ def _warn_if_unreachable(url: str) -> None:
                    err=True)
 
 
-MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
-
-
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """Callback of ``--reason``: the text as given (None when empty), at most MAX_REASON long."""
-    if value is None or not value.strip():
-        return None
-    if len(value) > MAX_REASON:
-        raise click.BadParameter(f"at most {MAX_REASON} characters: give the reason, or a reference to "
-                                 "the decision (a case number), not the whole document")
-    return value.strip()
+    """Callback of ``--reason``: None when empty, else kept as :func:`edcbridge.cli.reason_text` says."""
+    return reason_text(value)
 
 
 def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] = (),

@@ -24,11 +24,10 @@ from typing import Any
 
 import click
 
-from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option
+from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
 from edcbridge.pipeline.journal import JOURNAL_NAME, Entry, Journal, actor, output_file
 
 WITHDRAWN = "withdrawn"  # the folder, in OUT, of the files of withdrawn awards
-MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
 
 
 @dataclass
@@ -41,21 +40,11 @@ class Said:
     ok: bool = True
 
 
-def _printable(text: str) -> str:
-    """``text`` with each character that is not printable (a terminal escape, a bell, a
-    direction override) written as its escape, e.g. ``\\x1b``: later runs print the reason."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-                   for char in text)
-
-
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """Callback of ``--reason``: on one line, printable, at most MAX_REASON characters."""
-    text = _printable(" ".join(value.encode("utf-8", "backslashreplace").decode("utf-8").split()))
-    if not text:
+    """Callback of ``--reason``: given, and kept as :func:`edcbridge.cli.reason_text` says."""
+    text = reason_text(value)
+    if text is None:
         raise click.BadParameter("give why the awards are withdrawn (a sentence, a case number)")
-    if len(text) > MAX_REASON:
-        raise click.BadParameter(f"at most {MAX_REASON} characters: give the reason, or a reference to "
-                                 "the decision (a case number), not the whole document")
     return text
 
 
