@@ -528,7 +528,7 @@ def run(jobs: list[Job], options: RunOptions,
     for job, catalogue in read:
         for path in job.awards:
             _check_readable(path, catalogue)
-    with _folder_of_one_run(options.out_dir):
+    with folder_of_one_run(options.out_dir):
         return _run(read, options, progress, on_delivery)
 
 
@@ -619,7 +619,7 @@ _BUSY_WAIT = 5.0  # seconds: the workers of a run just killed end within one
 
 
 @contextlib.contextmanager
-def _folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder with -o") -> Iterator[None]:
+def folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder with -o") -> Iterator[None]:
     """Hold the output folder for this run: a second run on it at the same time would do the
     same work twice, fork the audit chain and write over the reports being written. The lock
     goes with the process (``kill -9`` included); where the system or the file system has no

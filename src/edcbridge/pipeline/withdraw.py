@@ -303,13 +303,13 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
     withdrawn (--undo), or whose files could not all be moved (run the same command again);
     2 usage error, OUT holding no journal, or an export run using OUT.
     """
-    from edcbridge.pipeline.runner import RunError, _folder_of_one_run
+    from edcbridge.pipeline.runner import RunError, folder_of_one_run
 
     if not (out_dir / JOURNAL_NAME).is_file():
         raise click.BadParameter(f"{out_dir} holds no journal ({JOURNAL_NAME}): nothing was exported "
                                  "there; give the folder the awards were exported to", param_hint="OUT")
     try:
-        with _folder_of_one_run(out_dir, elsewhere=""):
+        with folder_of_one_run(out_dir, elsewhere=""):
             journal = _open(out_dir)
             try:
                 ok = _each(journal, out_dir, keys, reason, undo, quiet)
