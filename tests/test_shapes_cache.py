@@ -212,3 +212,21 @@ def test_the_card_image_draws_its_border_band_and_bar(width: int, height: int) -
     length = int.from_bytes(png[start - 8:start - 4], "big")
     pixels = zlib.decompress(png[start:start + length])
     assert pixels == b"".join(_card_by_pixel(width, height))
+
+
+def test_only_the_most_recent_compiled_forms_are_kept(store: SchemaStore, cache: Path) -> None:
+    """Each change of code, version or shapes makes a new file: the folder does not grow for ever."""
+    folder = cache / "shapes"
+    folder.mkdir(parents=True, mode=0o700)
+    for number in range(shapes_cache.KEPT + 5):
+        old = folder / f"compiled-{number:040d}.pickle"
+        old.write_bytes(b"an earlier compiled form")
+        os.utime(old, ns=(number * 10**9, number * 10**9))
+    other = folder / "notes.txt"
+    other.write_text("not ours to remove")
+    compiled_cached(_files(store), _Compiler(store))
+    (written,) = [p for p in _written(cache) if p.read_bytes() != b"an earlier compiled form"]
+    kept = sorted(p.name for p in _written(cache) if p != written)
+    assert len(kept) == shapes_cache.KEPT - 1
+    assert kept == [f"compiled-{n:040d}.pickle" for n in range(6, shapes_cache.KEPT + 5)]
+    assert other.exists()

@@ -143,8 +143,25 @@ def _write(target: Path, shapes: CompiledShapes) -> None:
         return
     try:
         _write_in(folder, target.name, shapes)
+        _prune(folder, keep=target.name)
     finally:
         os.close(folder)
+
+
+KEPT = 24  # compiled forms kept: six profiles, for the code and versions of a few upgrades
+
+
+def _prune(folder: int, keep: str) -> None:
+    """Remove all but the KEPT most recently written compiled forms (each one of an earlier
+    code, version or shapes file is never read again), ``keep`` always kept."""
+    found = []
+    for name in os.listdir(folder):
+        if name.startswith("compiled-") and name.endswith(".pickle") and name != keep:
+            with contextlib.suppress(OSError):
+                found.append((os.stat(name, dir_fd=folder, follow_symlinks=False).st_mtime_ns, name))
+    for _, name in sorted(found, reverse=True)[KEPT - 1:]:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=folder)
 
 
 def _write_in(folder: int, name: str, shapes: CompiledShapes) -> None:
