@@ -5,6 +5,7 @@ audit trail catching a withdrawn record put back by hand."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -186,3 +187,32 @@ def test_offer_of_a_withdrawn_award_says_it_was_withdrawn(out: Path) -> None:
     assert offered.exit_code == 1
     assert f"{KEY}: withdrawn from {out}" in offered.output and "not exported" not in offered.output
     assert not (out / "offers").exists() or not any((out / "offers").iterdir())
+
+
+def test_the_awards_preview_pages_and_open_badges_in_the_folder_are_withdrawn_too(
+        store: SchemaStore, tmp_path: Path) -> None:
+    """`export --preview` and `badges -o OUT` publish an award in OUT/preview/ and OUT/ob3/ too,
+    outside the journal: withdrawn with its credential, and named in the event."""
+    awards, out = synthetic_awards(tmp_path / "awards.csv", 2), tmp_path / "out"
+    runner = CliRunner()
+    exported = runner.invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "--preview",
+                                    "-q"])
+    assert exported.exit_code == 0, exported.output
+    badges = runner.invoke(main, ["badges", str(awards), "-c", str(CATALOGUE), "-o", str(out), "--no-clr",
+                                  "-q"])
+    assert badges.exit_code == 0, badges.output
+    page, badge = out / "preview" / "imperial_SYN-00001.html", out / "ob3" / "imperial_SYN-00001.json"
+    assert page.is_file() and badge.is_file()
+    digest = hashlib.sha256(badge.read_bytes()).hexdigest()
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    assert not page.exists() and not badge.exists()
+    assert (out / "withdrawn" / "preview" / page.name).is_file()
+    assert (out / "withdrawn" / "ob3" / badge.name).is_file()
+    assert (out / "preview" / "imperial_SYN-00000.html").is_file()  # the other award's stay
+    assert (out / "ob3" / "imperial_SYN-00000.json").is_file()
+    listed = _last_detail(out)["files"]
+    assert isinstance(listed, list)
+    files = {f["from"]: f for f in listed}
+    assert files["ob3/imperial_SYN-00001.json"]["sha256"] == digest
+    assert files["preview/imperial_SYN-00001.html"]["to"] == "withdrawn/preview/imperial_SYN-00001.html"
+    assert _verify(out).exit_code == 0

@@ -14,6 +14,7 @@ is withdrawn already (no run exports it) and the same command moves what is left
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import sys
@@ -116,6 +117,28 @@ def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[s
     return planned
 
 
+def _pages_and_badges(out_dir: Path, key: str, taken: set[Path]) -> dict[str, dict[str, str]]:
+    """The award's preview pages (``export --preview``) and Open Badges (``demo``) in OUT, which
+    the journal does not list, planned as :func:`_plan` plans its files: published there too."""
+    from edcbridge.output import safe_name
+
+    issuer, _, award_id = key.partition("/")
+    candidates = {"preview": [f"{safe_name(f'{issuer}_{award_id}')}{suffix}" for suffix in (".html", ".pdf")],
+                  "ob3": [f"{safe_name(issuer, award_id)}{suffix}" for suffix in (".json", ".jwt")]}
+    planned: dict[str, dict[str, str]] = {}
+    for folder, names in candidates.items():
+        for name in names:
+            source = out_dir / folder / name
+            if not source.is_file():
+                continue
+            place = _free_place(out_dir / WITHDRAWN / folder, name, taken)
+            taken.add(place)
+            planned[f"{folder}{Path(name).suffix}"] = {
+                "path": str(place), "file": place.relative_to(out_dir).as_posix(),
+                "published": f"{folder}/{name}", "sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
+    return planned
+
+
 def _gone(out_dir: Path, outputs: dict[str, dict[str, str]],
           planned: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     """The record's files no longer in OUT when it is withdrawn (removed by hand): named in the
@@ -202,6 +225,7 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         return _withdrawn_already(journal, out_dir, entry)
     planned = _plan(out_dir, entry.outputs)
     gone = _gone(out_dir, entry.outputs, planned)
+    planned.update(_pages_and_badges(out_dir, entry.key, {Path(o["path"]) for o in planned.values()}))
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
     now = time.time()
