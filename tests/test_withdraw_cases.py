@@ -19,11 +19,9 @@ from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.schemas import SchemaStore
 from edcbridge.sealing import SealFactory, demo_seal
-from tests.conftest import FIXTURES
 from tests.pipeline_support import synthetic_awards
+from tests.test_withdraw import CATALOGUE, KEY
 
-CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
-KEY = "imperial/SYN-00001"
 REASON = "degree rescinded (Senate 2026/4)"
 
 
