@@ -117,6 +117,22 @@ def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[s
     return planned
 
 
+def _files_by_name(out_dir: Path, key: str) -> dict[str, dict[str, str]]:
+    """The files an export writes for ``key``, found in OUT by their names: what a record whose
+    last run failed (and so lists no files) may have left from an earlier run."""
+    from edcbridge.output import safe_name
+    from edcbridge.pipeline.worker import FORMATS
+
+    issuer, _, award_id = key.partition("/")
+    found: dict[str, dict[str, str]] = {}
+    for name, (folder, suffix) in FORMATS.items():
+        path = out_dir / folder / f"{safe_name(issuer, award_id)}{suffix}"
+        if path.is_file():
+            found[name] = {"path": str(path), "file": f"{folder}/{path.name}",
+                           "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return found
+
+
 def _pages_and_badges(out_dir: Path, key: str, taken: set[Path]) -> dict[str, dict[str, str]]:
     """The award's preview pages (``export --preview``) and Open Badges (``demo``) in OUT, which
     the journal does not list, planned as :func:`_plan` plans its files: published there too."""
@@ -223,8 +239,9 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     """Withdraw one award: journal and event first, then the files."""
     if entry.state == "withdrawn":
         return _withdrawn_already(journal, out_dir, entry)
-    planned = _plan(out_dir, entry.outputs)
-    gone = _gone(out_dir, entry.outputs, planned)
+    outputs = entry.outputs if entry.state != "failed" else _files_by_name(out_dir, entry.key)
+    planned = _plan(out_dir, outputs)
+    gone = _gone(out_dir, outputs, planned)
     planned.update(_pages_and_badges(out_dir, entry.key, {Path(o["path"]) for o in planned.values()}))
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
@@ -244,10 +261,11 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         warnings.append(f"warning: {entry.key}: {', '.join(file['from'] for file in gone)}: no longer in "
                         f"{out_dir} (removed or moved by hand?), so not moved; if a copy is published "
                         "elsewhere, take it back there too (the audit event names the file and its sha256)")
-    if entry.state == "failed":  # a failed record keeps no outputs; an earlier export's files may stay
+    if entry.state == "failed":  # a failed record keeps no outputs: its files were found by name
+        found = ", ".join(output["published"] for output in planned.values()) or "none"
         warnings.append(f"warning: {entry.key}: its record had failed, so the journal names no files of "
-                        f"it; if an earlier run exported it, its files are still in {out_dir}: the "
-                        "report.csv of that run names them; move them out by hand")
+                        f"it; the files of its name in {out_dir} were withdrawn ({found}); if an earlier "
+                        "run wrote it elsewhere or under another name, that run's report.csv names them")
     return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
 
 
