@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal.devpki import DevPki, TestSeal, ec_seal_key, generate, generate_test_seal, load_tsa_signer
+from edcbridge.seal.devpki import (
+    DevPki,
+    TestSeal,
+    ec_seal_key,
+    generate,
+    generate_test_seal,
+    load_tsa_signer,
+    write,
+)
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
@@ -108,6 +116,12 @@ def fixture_credentials() -> list[tuple[str, dict[str, Any]]]:
 def pki() -> DevPki:
     """A TEST PKI (root CA, e-seal, TSA), one per module; modules needing other dates make their own."""
     return generate()
+
+
+@pytest.fixture(scope="module")
+def written(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> TestSeal:
+    """The module's TEST PKI on disk: seal.p12, seal-key.pem (encrypted), root-ca.pem..."""
+    return write(pki, tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")

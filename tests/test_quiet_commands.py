@@ -192,11 +192,6 @@ def test_push_wallet_quiet_says_only_the_refused_credential(tmp_path: Path, refe
 # seal / dev-pki
 
 
-@pytest.fixture(scope="module")
-def written(pki: devpki.DevPki, tmp_path_factory: pytest.TempPathFactory) -> devpki.TestSeal:
-    return devpki.write(pki, tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
 def credential(tmp_path: Path) -> Path:
     path = tmp_path / "award-unsigned.json"

@@ -28,12 +28,6 @@ PEERS = Path(__file__).resolve().parent / "peers"
 PEM = serialization.Encoding.PEM
 
 
-@pytest.fixture(scope="module")
-def written(pki: devpki.DevPki, tmp_path_factory: pytest.TempPathFactory) -> devpki.TestSeal:
-    """The module's TEST PKI on disk: seal.p12, seal-key.pem (encrypted), root-ca.pem..."""
-    return devpki.write(pki, tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
 def credential(tmp_path: Path) -> Path:
     path = tmp_path / "award-unsigned.json"

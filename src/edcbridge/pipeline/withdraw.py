@@ -102,14 +102,15 @@ def _exported_file(out_dir: Path, output: dict[str, str]) -> Path:
 
 
 def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """The record's outputs as they will be once withdrawn: each file there, in OUT/withdrawn/."""
+    """The outputs as they will be once withdrawn: each file there, in OUT/withdrawn/ under the
+    name of its folder (a format's, ``preview`` or ``ob3``), in the order given."""
     planned: dict[str, dict[str, str]] = {}
     taken: set[Path] = set()
-    for name, output in sorted(outputs.items()):
+    for name, output in outputs.items():
         source = _exported_file(out_dir, output)
         if not source.is_file():  # deleted by hand earlier: nothing to move
             continue
-        place = _free_place(out_dir / WITHDRAWN / name, source.name, taken)
+        place = _free_place(out_dir / WITHDRAWN / source.parent.name, source.name, taken)
         taken.add(place)
         published = output.get("file") or source.relative_to(out_dir).as_posix()
         planned[name] = {**output, "path": str(place), "file": place.relative_to(out_dir).as_posix(),
@@ -117,42 +118,33 @@ def _plan(out_dir: Path, outputs: dict[str, dict[str, str]]) -> dict[str, dict[s
     return planned
 
 
-def _files_by_name(out_dir: Path, key: str) -> dict[str, dict[str, str]]:
-    """The files an export writes for ``key``, found in OUT by their names: what a record whose
-    last run failed (and so lists no files) may have left from an earlier run."""
+def _found(out_dir: Path, paths: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """The files of ``paths`` that are in OUT, as a record lists its outputs."""
+    return {name: {"path": str(path), "file": path.relative_to(out_dir).as_posix(),
+                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for name, path in paths.items() if path.is_file()}
+
+
+def _exported_by_name(out_dir: Path, key: str) -> dict[str, Path]:
+    """Where an export writes the files of ``key``: what a record whose last run failed (and so
+    lists no files) may have left from an earlier run."""
     from edcbridge.output import safe_name
     from edcbridge.pipeline.worker import FORMATS
 
     issuer, _, award_id = key.partition("/")
-    found: dict[str, dict[str, str]] = {}
-    for name, (folder, suffix) in FORMATS.items():
-        path = out_dir / folder / f"{safe_name(issuer, award_id)}{suffix}"
-        if path.is_file():
-            found[name] = {"path": str(path), "file": f"{folder}/{path.name}",
-                           "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return found
+    name = safe_name(issuer, award_id)
+    return {fmt: out_dir / folder / f"{name}{suffix}" for fmt, (folder, suffix) in FORMATS.items()}
 
 
-def _pages_and_badges(out_dir: Path, key: str, taken: set[Path]) -> dict[str, dict[str, str]]:
-    """The award's preview pages (``export --preview``) and Open Badges (``demo``) in OUT, which
-    the journal does not list, planned as :func:`_plan` plans its files: published there too."""
+def _pages_and_badges(out_dir: Path, key: str) -> dict[str, Path]:
+    """Where the award's preview pages (``export --preview``) and Open Badges (``demo``,
+    ``badges -o OUT``) are published in OUT: no record lists them."""
     from edcbridge.output import safe_name
 
     issuer, _, award_id = key.partition("/")
-    candidates = {"preview": [f"{safe_name(f'{issuer}_{award_id}')}{suffix}" for suffix in (".html", ".pdf")],
-                  "ob3": [f"{safe_name(issuer, award_id)}{suffix}" for suffix in (".json", ".jwt")]}
-    planned: dict[str, dict[str, str]] = {}
-    for folder, names in candidates.items():
-        for name in names:
-            source = out_dir / folder / name
-            if not source.is_file():
-                continue
-            place = _free_place(out_dir / WITHDRAWN / folder, name, taken)
-            taken.add(place)
-            planned[f"{folder}{Path(name).suffix}"] = {
-                "path": str(place), "file": place.relative_to(out_dir).as_posix(),
-                "published": f"{folder}/{name}", "sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
-    return planned
+    page, badge = safe_name(f"{issuer}_{award_id}"), safe_name(issuer, award_id)
+    return {**{f"preview{suffix}": out_dir / "preview" / f"{page}{suffix}" for suffix in (".html", ".pdf")},
+            **{f"ob3{suffix}": out_dir / "ob3" / f"{badge}{suffix}" for suffix in (".json", ".jwt")}}
 
 
 def _gone(out_dir: Path, outputs: dict[str, dict[str, str]],
@@ -239,10 +231,11 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     """Withdraw one award: journal and event first, then the files."""
     if entry.state == "withdrawn":
         return _withdrawn_already(journal, out_dir, entry)
-    outputs = entry.outputs if entry.state != "failed" else _files_by_name(out_dir, entry.key)
-    planned = _plan(out_dir, outputs)
+    outputs = entry.outputs if entry.state != "failed" else \
+        _found(out_dir, _exported_by_name(out_dir, entry.key))
+    unlisted = _found(out_dir, _pages_and_badges(out_dir, entry.key))
+    planned = _plan(out_dir, {**dict(sorted(outputs.items())), **unlisted})
     gone = _gone(out_dir, outputs, planned)
-    planned.update(_pages_and_badges(out_dir, entry.key, {Path(o["path"]) for o in planned.values()}))
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
     now = time.time()
