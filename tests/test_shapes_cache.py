@@ -230,3 +230,16 @@ def test_only_the_most_recent_compiled_forms_are_kept(store: SchemaStore, cache:
     assert len(kept) == shapes_cache.KEPT - 1
     assert kept == [f"compiled-{n:040d}.pickle" for n in range(6, shapes_cache.KEPT + 5)]
     assert other.exists()
+
+
+def test_a_relative_xdg_cache_home_is_ignored_and_a_relative_own_folder_is_made_absolute(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(shapes_cache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert shapes_cache.cache_dir() == tmp_path / "home" / ".cache" / "edcbridge"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert shapes_cache.cache_dir() == tmp_path / "xdg" / "edcbridge"
+    monkeypatch.setenv(shapes_cache.CACHE_ENV, "mine")
+    assert shapes_cache.cache_dir() == tmp_path / "mine"

@@ -39,14 +39,18 @@ _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 def cache_dir() -> Path | None:
     """``$EDCBRIDGE_CACHE``, else ``$XDG_CACHE_HOME/edcbridge``, else ``~/.cache/edcbridge``;
-    None when set to ``off``."""
+    None when set to ``off``. A relative ``EDCBRIDGE_CACHE`` is taken from the current folder;
+    a relative ``XDG_CACHE_HOME`` is ignored, as the XDG Base Directory specification says
+    (a folder that moved with every ``cd`` would fill the folders of the runs)."""
     chosen = os.environ.get(CACHE_ENV)
     if chosen == "off":
         return None
     try:
         if chosen:
-            return Path(chosen).expanduser()
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edcbridge"
+            return Path(chosen).expanduser().absolute()
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+        return base / "edcbridge"
     except RuntimeError:  # no HOME and no passwd entry (a container run as an arbitrary uid)
         return None
 
