@@ -48,8 +48,8 @@ def cache_dir() -> Path | None:
     try:
         if chosen:
             return Path(chosen).expanduser().absolute()
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+        xdg = Path(os.environ.get("XDG_CACHE_HOME", ""))
+        base = xdg if xdg.is_absolute() else Path.home() / ".cache"
         return base / "edcbridge"
     except RuntimeError:  # no HOME and no passwd entry (a container run as an arbitrary uid)
         return None
