@@ -142,6 +142,52 @@ def test_a_mirror_serving_another_file_is_named_by_url_and_nothing_is_written(
     assert (tmp_path / "store" / OB3_PROFILE).is_file()  # the others are installed
 
 
+class _TokenMirror(http.server.SimpleHTTPRequestHandler):
+    """An artifact repository that serves a file only with its access token in the query."""
+
+    asked: list[str]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        path, _, query = self.path.partition("?")
+        if query != "token=s3cret":
+            self.send_error(403)
+            return
+        self.path = path
+        super().do_GET()
+
+
+def test_a_mirror_with_an_access_token_in_its_query_gets_it_on_every_file_and_never_shows_it(
+        copy_of_reference: Path, tmp_path: Path, no_proxy_settings: pytest.MonkeyPatch) -> None:
+    (copy_of_reference / CONTEXT).write_text("{}", encoding="utf-8")  # one file is not the official one
+    asked: list[str] = []
+    handler = type("Handler", (_TokenMirror,), {"asked": asked})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        handler, directory=str(copy_of_reference)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    mirror = f"http://127.0.0.1:{server.server_address[1]}/repo/"
+    (copy_of_reference / "repo").mkdir()
+    for entry in manifest():
+        if (copy_of_reference / entry.path).is_file():
+            (copy_of_reference / "repo" / entry.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(copy_of_reference / entry.path, copy_of_reference / "repo" / entry.path)
+    try:
+        exit_code, stderr = _install("--download", "--mirror", mirror + "?token=s3cret#top",
+                                     "--store", str(tmp_path / "store"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert exit_code == 1  # the one file that is not the official one
+    assert asked[0] == f"/repo/{manifest()[0].path}?token=s3cret"
+    assert (tmp_path / "store" / OB3_PROFILE).is_file()
+    line = next(line for line in stderr.splitlines() if line.strip().startswith(CONTEXT))
+    assert f"{mirror}{CONTEXT}?*** is not the official file" in line
+    assert "s3cret" not in stderr
+
+
 def test_downloads_go_through_the_proxy_named_by_http_proxy(
         copy_of_reference: Path, tmp_path: Path, no_proxy_settings: pytest.MonkeyPatch) -> None:
     with serve_folder(copy_of_reference) as mirror, forwarding_proxy() as (proxy, forwarded):

@@ -75,7 +75,7 @@ class HttpFetcher:
 
     def _url(self, entry: ManifestEntry) -> str:
         if self.mirror:
-            return self.mirror.rstrip("/") + "/" + entry.path
+            return _in_mirror(self.mirror, entry.path)
         if entry.url:
             return entry.url
         raise SchemaStoreError(entry.note or "no public download URL; install with --from")
@@ -105,13 +105,23 @@ def _proxy_problem(url: str) -> str:
     return "the proxy did not answer or refused the connection: check the proxy settings"
 
 
+def _in_mirror(mirror: str, path: str) -> str:
+    """The URL of a manifest path in a mirror: below the mirror's path, with the mirror's query
+    (an artifact repository's ``?token=...``) kept after it and a fragment dropped."""
+    parts = urlsplit(mirror)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + path, fragment=""))
+
+
 def _without_password(url: str) -> str:
     """``url`` as messages show it: a mirror's user name and password (``https://user:pw@host/``,
-    which requests sends as Basic authentication) never reach a terminal or a log."""
+    which requests sends as Basic authentication) and its query (where artifact repositories
+    take an access token) never reach a terminal or a log."""
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
+    if parts.query:
+        parts = parts._replace(query="***")
+    return urlunsplit(parts)
 
 
 def _check_mirror(mirror: str) -> None:
