@@ -3,7 +3,8 @@
 Usage: python scripts/build_manifest.py [REFERENCE_DIR]
 
 Each entry pins one official file: where it lives in the store, the upstream URL at a fixed
-commit, its version, licence and sha256. The store layout mirrors the reference folder.
+commit (or, where the publisher gives none, its official URL and a ``copy`` at a fixed commit),
+its version, licence and sha256. The store layout mirrors the reference folder.
 """
 
 from __future__ import annotations
@@ -64,6 +65,28 @@ SETS += [
     ("ob3-clr/schemas/ob-v3p0-formal-2024/", OB_PAGES, "OB 3.0 (strict form, 2024-07-30)",
      "1EdTech-specification", "ob3"),
 ]
+# Pinned copies of the files whose official URLs (purl.imsglobal.org) carry no commit: the same
+# bytes in a Git repository at a fixed commit (see the reference folder's ob3-clr/SOURCES.md).
+# A download falls back on the copy when the official URL serves another version.
+OB_SPEC = f"{GH}/1EdTech/openbadges-specification/1af145ff2dc6e22627e79eb5d0f9afca06ea2489/ob_v3p0"
+OB_VAL = (f"{GH}/1EdTech/digital-credentials-public-validator/38254719cf0a490a403c9c812b01e6ab0678f2f3/"
+          "inspector-vc/src/main/resources/contexts")
+CFE = f"{GH}/conform-ed/conform-ed"
+COPIES = {
+    "ob3-clr/contexts/ob-v3p0-context-3.0.3.json": f"{OB_SPEC}/context-3.0.3.json",
+    "ob3-clr/contexts/ob-v3p0-context-3.0.2.json": f"{OB_SPEC}/context-3.0.2.json",
+    "ob3-clr/contexts/ob-v3p0-context-3.0.1.json": f"{OB_SPEC}/context-3.0.1.json",
+    "ob3-clr/contexts/ob-v3p0-context.json": f"{OB_SPEC}/context.json",
+    "ob3-clr/contexts/ob-v3p0-extensions.json": f"{OB_VAL}/ob-v3p0-extensions.json",
+    "ob3-clr/contexts/clr-v2p0-context-2.0.1.json": f"{OB_VAL}/clr-v2p0-2.0.1.json",
+    "ob3-clr/contexts/clr-v2p0-context.json": (
+        f"{CFE}/73f2d586d2e78a60c83c1a5a8995deb1aa241851/packages/credential-verification/vendor/"
+        "contexts/clr-v2p0.context.json"),
+    "ob3-clr/schemas/ob-v3p0/": (f"{CFE}/dfaddb0e1284e3c50d246b3fab17f8ed018ae2ad/packages/coverage/"
+                                 "vendor/open-badges/v3_0/"),
+    "ob3-clr/schemas/clr-v2p0/": (f"{CFE}/b379d26bf5841ef0f6008e5f63eaf8966b865769/packages/coverage/"
+                                  "vendor/clr/v2_0/"),
+}
 SUFFIXES = {".xsd", ".ttl", ".jsonld", ".json"}
 NOTES = {
     "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json": (
@@ -100,6 +123,10 @@ def main() -> int:
             }
             if rel in NOTES:
                 entry["note"] = NOTES[rel]
+            copy = COPIES.get(rel) or (COPIES[store_path] + rel[len(store_path):]
+                                       if store_path in COPIES else None)
+            if copy:
+                entry["copy"] = copy
             files.append(entry)
     manifest = {"manifest_version": 1, "files": files}
     out.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -645,7 +645,12 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
                                    "--download")
     store = _store_at(store_dir)
 
+    copies: dict[str, str] = {}  # files a download took from their pinned copies
+
     def progress(path: str, state: str) -> None:  # each file as it ends: a download takes a while
+        if state == "installed" and path in copies:
+            state += (f" from its pinned copy {copies[path]} (the official URL serves another "
+                      "version, or did not answer)")
         if state != "already present":
             click.echo(f"  {path}: {state}", err=True)
 
@@ -653,6 +658,7 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
         from edcbridge.schemas.download import http_fetcher
 
         fetcher = http_fetcher(mirror)
+        copies = fetcher.copies
         result = store.install(fetcher, progress=progress, origin=fetcher.origin)
     else:
         assert source is not None

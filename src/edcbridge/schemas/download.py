@@ -6,6 +6,7 @@ the whole manifest."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +25,10 @@ class HttpFetcher:
     """A fetch function for :meth:`SchemaStore.install`.
 
     With ``mirror``, files are fetched from ``<mirror>/<manifest path>`` instead of their
-    upstream URLs: institutions without direct access keep such a mirror.
+    upstream URLs: institutions without direct access keep such a mirror. Without one, a file
+    whose official URL names no version fixed for ever (``purl.imsglobal.org``) and serves
+    other bytes than the pinned ones, or cannot be fetched, is fetched from its pinned copy
+    at a fixed commit (the manifest's ``copy``); :attr:`copies` lists the files that were.
     """
 
     def __init__(self, mirror: str | None = None, *, deadline: float = DEADLINE,
@@ -36,9 +40,41 @@ class HttpFetcher:
         self.max_bytes = max_bytes
         self.give_up_after = give_up_after
         self._failures: dict[str, int] = {}  # per server: failures to reach it in a row
+        self.copies: dict[str, str] = {}  # manifest path -> the pinned copy its bytes came from
 
     def __call__(self, entry: ManifestEntry) -> bytes:
-        url = self._url(entry)
+        if self.mirror or not entry.copy:
+            return self._get(self._url(entry))
+        try:
+            data = self._get(self._url(entry))
+        except InstallStopped:
+            raise
+        except SchemaStoreError:
+            copied = self._copy(entry.path, entry.copy, entry.sha256)
+            if copied is None:
+                raise
+            return copied
+        if hashlib.sha256(data).hexdigest() == entry.sha256:
+            return data
+        return self._copy(entry.path, entry.copy, entry.sha256) or data
+
+    def _copy(self, path: str, url: str, sha256: str) -> bytes | None:
+        """The pinned copy's bytes when they are the pinned ones, else None (what the official
+        URL gave is then reported). A copy's server that stopped answering is asked no more,
+        and never stops the install: the official server is what it depends on."""
+        host = urlsplit(url).netloc
+        if self._failures.get(host, 0) >= self.give_up_after:
+            return None
+        try:
+            data = self._get(url)
+        except SchemaStoreError:  # InstallStopped too
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return None
+        self.copies[path] = url
+        return data
+
+    def _get(self, url: str) -> bytes:
         shown = _without_password(url)
         host = urlsplit(shown).netloc
         try:

@@ -42,6 +42,7 @@ class ManifestEntry:
     group: str
     sha256: str
     note: str | None = None
+    copy: str | None = None  # the same bytes at a fixed commit, where ``url`` names none
 
 
 @cache
