@@ -276,6 +276,51 @@ def test_a_content_timestamp_keeps_the_text_after_the_signature_in_the_signed_da
     assert timestamp.reason.startswith("1 content timestamp(s) over the signed data valid")
 
 
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+
+
+def _with_xml_id_reference(template: bytes) -> bytes:
+    """A seal template with a third Reference, ``#note-1``, to a ds:Object named by ``xml:id``."""
+    tree = etree.fromstring(template).getroottree()
+    signature = _signature(tree)
+    note = etree.SubElement(signature, f"{{{DS}}}Object", {XML_ID: "note-1"})
+    note.text = "sealed note"
+    signed_info = signature.find(f"{{{DS}}}SignedInfo")
+    assert signed_info is not None
+    reference = etree.SubElement(signed_info, f"{{{DS}}}Reference", URI="#note-1")
+    etree.SubElement(etree.SubElement(reference, f"{{{DS}}}Transforms"), f"{{{DS}}}Transform",
+                     Algorithm=EXC_C14N)
+    etree.SubElement(reference, f"{{{DS}}}DigestMethod", Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    etree.SubElement(reference, f"{{{DS}}}DigestValue")
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_reference_to_an_xml_id_is_resolved_for_rsa_pss_as_libxmlsec1_resolves_it(
+        plain: bytes, pki: devpki.DevPki, tmp_path: Path) -> None:
+    """xmlsec1 digests the element an ``xml:id`` names (XML-DSig allows it, libxml2 knows it as
+    an id); the recomputed references of a PSS seal find the same element, and refuse an id on
+    two elements (a wrapping attack could put a copy where the reference is resolved)."""
+    xmlsec1 = need_tool("xmlsec1")
+    template = _with_xml_id_reference(seal_template(plain, SealShape(), [pki.seal.certificate]))
+    made = xmlsec1_sign(template, pki.seal.key, pki.seal.certificate, tmp_path, xmlsec1)
+    assert xmlsec1_verifies(made, pki.root.certificate, tmp_path, xmlsec1)
+    assert verify_bytes(made, "xml-id.xml", _anchors(pki)).checks["SEAL"].status == "OK"
+    assert isinstance(pki.seal.key, rsa.RSAPrivateKey)
+    pss = _resigned_with_pss(made, pki.seal.key, f"{MORE_2007}sha256-rsa-MGF1", hashes.SHA256(), 32)
+
+    verdict = verify_bytes(pss, "pss.xml", _anchors(pki))
+    assert verdict.ok and verdict.checks["SEAL"].status == "OK", verdict.as_dict()
+    edited = verify_bytes(pss.replace(b"sealed note", b"sealed nots"), "edited.xml", _anchors(pki))
+    assert "the digest of Reference '#note-1' does not match" in edited.checks["SEAL"].reason, \
+        edited.checks["SEAL"]
+    tree = etree.fromstring(pss).getroottree()
+    proof = _signature(tree).getparent()
+    assert proof is not None
+    proof.insert(0, etree.fromstring('<x:copy xmlns:x="urn:x" Id="note-1">sealed note</x:copy>'))
+    wrapped = verify_bytes(etree.tostring(tree), "wrapped.xml", _anchors(pki)).checks["SEAL"]
+    assert wrapped.status == "ERROR" and "'note-1' is on two elements" in wrapped.reason, wrapped
+
+
 def _resigned_with_own_key(sample: bytes, pki: devpki.DevPki) -> bytes:
     """An EC sample whose SignedInfo is signed again with RSASSA-PSS by our seal key, and whose
     KeyInfo holds our certificate: its references (DSS's XPath filters, its layout) unchanged."""

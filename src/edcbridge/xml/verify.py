@@ -621,17 +621,25 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
     return _Stamps(Check("OK", reason), level, first)
 
 
+def _elements_with_id(tree: etree._ElementTree, value: str) -> list[etree._Element]:
+    """The elements a same-document reference ``#value`` may name, as libxmlsec1 resolves it in
+    :func:`xades.core_verify`: by an ``Id`` attribute (registered there) or ``xml:id`` (an id for
+    libxml2 itself). More than one is ambiguous: a wrapped copy could be what is digested."""
+    return [e for e in tree.getroot().iter() if isinstance(e.tag, str)
+            and value in (e.get("Id"), e.get(f"{_XML_NS}id"))]
+
+
 def _digest_problem(tree: etree._ElementTree, signature: etree._Element,
                     reference: etree._Element) -> str | None:
     """Why a Reference's DigestValue is not the digest of what it names, recomputed here (the
     DigestMethod is one :func:`xades.check_signature` accepts)."""
     uri = reference.get("URI", "")
     target = None
-    if uri:  # "#id": the element with that Id, as libxmlsec1 resolves it here
-        target = next((e for e in tree.getroot().iter() if isinstance(e.tag, str) and e.get("Id") == uri[1:]),
-                      None)
-        if target is None:
-            return f"Reference {uri!r} names no element of the document"
+    if uri:
+        named = _elements_with_id(tree, uri[1:])
+        if len(named) != 1:
+            return f"Reference {uri!r} names {'no' if not named else 'more than one'} element of the document"
+        target = named[0]
     method = _find(reference, "ds:DigestMethod")
     value = _find(reference, "ds:DigestValue")
     name = _DIGESTS[method.get("Algorithm", "")] if method is not None else "sha256"
