@@ -504,6 +504,65 @@ def test_the_ec_samples_name_their_certificate_by_issuer_and_serial_too(referenc
         assert certificate.status == "OK", (relative, certificate)
 
 
+def _openssl_issuer(cert: x509.Certificate, folder: Path) -> str:
+    """The certificate's issuer as ``openssl x509 -nameopt RFC2253`` writes it (as a signer would)."""
+    (folder / "leaf.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    done = subprocess.run([need_tool("openssl"), "x509", "-in", str(folder / "leaf.pem"), "-noout", "-issuer",
+                           "-nameopt", "RFC2253"], capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip().removeprefix("issuer=")
+
+
+def _with_signing_certificate_v1(sealed: bytes, issuer: str, serial: str, folder: Path,
+                                 pki: devpki.DevPki) -> bytes:
+    """Our seal with its SigningCertificateV2 turned into a (XAdES v1) SigningCertificate whose
+    IssuerSerial holds *issuer* and *serial*, signed again by xmlsec1."""
+    tree = etree.fromstring(sealed).getroottree()
+    element = tree.getroot().find(f".//{{{XADES}}}SigningCertificateV2")
+    assert element is not None
+    element.tag = f"{{{XADES}}}SigningCertificate"
+    cert = element.find(f"{{{XADES}}}Cert")
+    v2 = element.find(f"{{{XADES}}}Cert/{{{XADES}}}IssuerSerialV2")
+    assert cert is not None and v2 is not None
+    cert.remove(v2)
+    issuer_serial = etree.SubElement(cert, f"{{{XADES}}}IssuerSerial")
+    etree.SubElement(issuer_serial, f"{{{DS}}}X509IssuerName").text = issuer
+    etree.SubElement(issuer_serial, f"{{{DS}}}X509SerialNumber").text = serial
+    xmlsec1 = need_tool("xmlsec1")
+    resigned = xmlsec1_sign(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"), pki.seal.key,
+                            pki.seal.certificate, folder, xmlsec1)
+    assert xmlsec1_verifies(resigned, pki.root.certificate, folder, xmlsec1)
+    return resigned
+
+
+def test_a_signing_certificate_v1_issuer_serial_must_name_the_seal_certificate(
+        sealed: bytes, pki: devpki.DevPki, tmp_path: Path) -> None:
+    """XAdES v1 ``SigningCertificate``: X509IssuerName (an RFC 4514 string) and X509SerialNumber
+    are compared with the seal certificate, attribute by attribute and case ignored for the name."""
+    cert = pki.seal.certificate
+    written = _openssl_issuer(cert, tmp_path)
+    sound = {"openssl": (written, str(cert.serial_number)),
+             "other-case": (written.upper().replace("C=", "c="), f" {cert.serial_number} ")}
+    for name, (issuer, serial) in sound.items():
+        data = _with_signing_certificate_v1(sealed, issuer, serial, tmp_path, pki)
+        verdict = verify_bytes(data, "v1.xml", _anchors(pki))
+        assert verdict.ok and verdict.checks["CERTIFICATE"].status == "OK", (name, verdict.as_dict())
+    wrong = {
+        "another-serial": (written, str(cert.serial_number + 1),
+                           f"IssuerSerial names serial number {cert.serial_number + 1}, not the seal"),
+        "another-issuer": (_openssl_issuer(pki.root.certificate, tmp_path).replace("CN=", "CN=Other "),
+                           str(cert.serial_number), "IssuerSerial names the issuer 'CN=Other "),
+        "not-a-number": (written, "0x1F", "the X509SerialNumber '0x1F', which is not an integer"),
+        "not-a-name": ("issuer?", str(cert.serial_number), "IssuerSerial names the issuer 'issuer?'"),
+    }
+    for name, (issuer, serial, why) in wrong.items():
+        data = _with_signing_certificate_v1(sealed, issuer, serial, tmp_path, pki)
+        verdict = verify_bytes(data, "v1.xml", _anchors(pki))
+        assert verdict.checks["SEAL"].status == "OK", (name, verdict.checks["SEAL"])
+        certificate = verdict.checks["CERTIFICATE"]
+        assert certificate.status == "ERROR" and why in certificate.reason, (name, certificate)
+        assert "do not soundly name the certificate that made the seal" in certificate.reason
+
+
 # --- 3. SHA-1 timestamp tokens ---
 
 class OpensslTsa:

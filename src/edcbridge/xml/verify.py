@@ -22,9 +22,9 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
   and no SHA-1 signature, not be typed for another purpose than seals (QcType), and, with trust
   anchors, chain to one. What its QC statements claim is reported.
 * CERTIFICATE: the signed ``SigningCertificateV2`` (or ``SigningCertificate``) digest names the
-  certificate in ``KeyInfo``, and the ``IssuerSerialV2`` beside that digest, when present, names
-  it too (its issuer and serial number); a seal without one is an ERROR (baseline B-B requires
-  it, and the EU DSS refuses such seals).
+  certificate in ``KeyInfo``, and the ``IssuerSerialV2`` (or v1 ``IssuerSerial``) beside that
+  digest, when present, names it too (its issuer and serial number); a seal without one is an
+  ERROR (baseline B-B requires it, and the EU DSS refuses such seals).
 * TIMESTAMP: every signed ``AllDataObjectsTimeStamp`` (content timestamp) is a valid RFC 3161
   token over the signed data (the document without the signature, canonicalised as its
   reference says) and not later than the signature timestamps; every ``SignatureTimeStamp`` is
@@ -44,6 +44,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -251,11 +252,13 @@ def _reference_problem(signature: etree._Element) -> str | None:
 
 
 class _CertRef(NamedTuple):
-    """One signed xades:Cert: its CertDigest, and the text of its IssuerSerialV2 (None without)."""
+    """One signed xades:Cert: its CertDigest, the text of its IssuerSerialV2 (None without), and
+    the X509IssuerName and X509SerialNumber texts of its (XAdES v1) IssuerSerial (None without)."""
 
     algorithm: str
     digest: bytes
     issuer_serial: str | None = None
+    issuer_name_serial: tuple[str, str] | None = None
 
     def names(self, cert: x509.Certificate) -> bool:
         der = cert.public_bytes(serialization.Encoding.DER)
@@ -277,10 +280,20 @@ def _cert_digests(props: etree._Element) -> tuple[list[_CertRef], str | None]:
         issuer_serial = _find(cert, "xades:IssuerSerialV2")
         try:
             found.append(_CertRef(_DIGESTS[uri], base64.b64decode("".join(value.text.split()), validate=True),
-                                  None if issuer_serial is None else issuer_serial.text or ""))
+                                  None if issuer_serial is None else issuer_serial.text or "",
+                                  _issuer_name_serial(cert)))
         except (ValueError, binascii.Error):
             return found, "the signed CertDigest is not base64: the signing certificate cannot be named"
     return found, None
+
+
+def _issuer_name_serial(cert: etree._Element) -> tuple[str, str] | None:
+    """The X509IssuerName and X509SerialNumber texts of a Cert's v1 IssuerSerial, or None."""
+    issuer_serial = _find(cert, "xades:IssuerSerial")
+    if issuer_serial is None:
+        return None
+    name, serial = _find(issuer_serial, "ds:X509IssuerName"), _find(issuer_serial, "ds:X509SerialNumber")
+    return (name.text or "" if name is not None else "", serial.text or "" if serial is not None else "")
 
 
 def _issuer_serial(text: str) -> tuple[list[bytes], int]:
@@ -316,11 +329,87 @@ def _name_rdns(der: bytes) -> list[frozenset[tuple[str, str]]]:
             parts = list(_der.children(attribute))
             if attribute_tag != _der.SEQUENCE or len(parts) != 2 or parts[0][0] != _der.OID:
                 raise ValueError("not a Name")
-            kind, value = parts[1]
-            text = value.decode(_NAME_STRINGS[kind]) if kind in _NAME_STRINGS else value.hex()
-            attributes.add((_der.decode_oid(parts[0][1]), " ".join(text.split()).casefold()))
+            attributes.add(_prepared(_der.decode_oid(parts[0][1]), _string_value(*parts[1])))
         rdns.append(frozenset(attributes))
     return rdns
+
+
+def _string_value(kind: int, value: bytes) -> str:
+    """A DER attribute value as text: decoded when a string type, else its hex."""
+    return value.decode(_NAME_STRINGS[kind]) if kind in _NAME_STRINGS else value.hex()
+
+
+def _prepared(oid: str, text: str) -> tuple[str, str]:
+    return oid, " ".join(text.split()).casefold()
+
+
+def _rdns_of(name: x509.Name) -> list[frozenset[tuple[str, str]]]:
+    return [frozenset(_prepared(a.oid.dotted_string, str(a.value)) for a in rdn) for rdn in name.rdns]
+
+
+# The attribute type keywords of RFC 4514 3 and those Java and .NET write in an RFC 2253 name
+_NAME_KEYWORDS = {
+    "CN": "2.5.4.3", "SN": "2.5.4.4", "SURNAME": "2.5.4.4", "SERIALNUMBER": "2.5.4.5", "C": "2.5.4.6",
+    "L": "2.5.4.7", "ST": "2.5.4.8", "S": "2.5.4.8", "STREET": "2.5.4.9", "O": "2.5.4.10",
+    "OU": "2.5.4.11", "T": "2.5.4.12", "TITLE": "2.5.4.12", "GN": "2.5.4.42", "GIVENNAME": "2.5.4.42",
+    "ORGANIZATIONIDENTIFIER": "2.5.4.97", "E": "1.2.840.113549.1.9.1",
+    "EMAILADDRESS": "1.2.840.113549.1.9.1", "DC": "0.9.2342.19200300.100.1.25",
+    "UID": "0.9.2342.19200300.100.1.1",
+}
+_OID_TEXT = re.compile(r"(?:OID\.)?([0-2](?:\.\d+)+)", re.IGNORECASE)
+_ESCAPED = re.compile(r"\\([0-9A-Fa-f]{2})|\\(.)", re.DOTALL)
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    """*text* split at each *separator* neither escaped nor quoted (RFC 2253 allows quotes)."""
+    parts, start, index, quoted = [], 0, 0, False
+    while index < len(text):
+        if text[index] == "\\":
+            index += 1
+        elif text[index] == '"':
+            quoted = not quoted
+        elif text[index] == separator and not quoted:
+            parts.append(text[start:index])
+            start = index + 1
+        index += 1
+    return [*parts, text[start:]]
+
+
+def _attribute_value(text: str) -> str:
+    """An RFC 4514 attribute value: ``#`` and the hex of its DER, or a string with escapes
+    (quoted, as RFC 2253 allows)."""
+    if text.startswith("#"):
+        der = bytes.fromhex(text[1:])
+        kind, value, end = _der.read(der)
+        if end != len(der):
+            raise ValueError("not one DER value")
+        return _string_value(kind, value)
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    raw = bytearray()
+    position = 0
+    for match in _ESCAPED.finditer(text):
+        raw += text[position:match.start()].encode("utf-8")
+        raw += bytes.fromhex(match[1]) if match[1] else match[2].encode("utf-8")
+        position = match.end()
+    return (raw + text[position:].encode("utf-8")).decode("utf-8")
+
+
+def _rfc4514_rdns(text: str) -> list[frozenset[tuple[str, str]]]:
+    """An RFC 4514 (or RFC 2253) distinguished name string as :func:`_name_rdns` gives a DER
+    Name: first RDN first (the string lists it last); raises ValueError."""
+    rdns = []
+    for rdn in _split_unescaped(text, ","):
+        attributes = set()
+        for attribute in _split_unescaped(rdn, "+"):
+            kind, equals, value = attribute.partition("=")
+            oid = _OID_TEXT.fullmatch(kind.strip())
+            dotted = oid[1] if oid else _NAME_KEYWORDS.get(kind.strip().upper())
+            if not equals or dotted is None:
+                raise ValueError(f"unknown attribute type {kind.strip()!r}")
+            attributes.add(_prepared(dotted, _attribute_value(value.strip())))
+        rdns.append(frozenset(attributes))
+    return rdns[::-1]
 
 
 def _same_name(der: bytes, name: x509.Name) -> bool:
@@ -332,30 +421,62 @@ def _same_name(der: bytes, name: x509.Name) -> bool:
         written = _name_rdns(der)
     except (ValueError, UnicodeDecodeError):
         return False
-    return written == [frozenset((a.oid.dotted_string, " ".join(str(a.value).split()).casefold())
-                                 for a in rdn) for rdn in name.rdns]
+    return written == _rdns_of(name)
+
+
+def _same_name_string(text: str, name: x509.Name) -> bool:
+    """Whether an X509IssuerName (an RFC 4514 string) names ``name``, compared as :func:`_same_name`."""
+    try:
+        return _rfc4514_rdns(text) == _rdns_of(name)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+_SERIAL_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _issuer(cert: x509.Certificate) -> str:
+    return cert.issuer.rfc4514_string()
+
+
+def _v2_mismatch(text: str, leaf: x509.Certificate) -> str | None:
+    """What else than the seal certificate an IssuerSerialV2 names, or None."""
+    try:
+        issuers, serial = _issuer_serial(text)
+    except (ValueError, binascii.Error):
+        return "IssuerSerialV2 of the seal certificate is not the base64 DER of an IssuerSerial (RFC 5035)"
+    if serial != leaf.serial_number:
+        return f"IssuerSerialV2 names serial number {serial}, not the seal certificate's {leaf.serial_number}"
+    if not any(_same_name(issuer, leaf.issuer) for issuer in issuers):
+        return f"IssuerSerialV2 names another issuer than the seal certificate's '{_issuer(leaf)}'"
+    return None
+
+
+def _v1_mismatch(issuer: str, serial: str, leaf: x509.Certificate) -> str | None:
+    """What else than the seal certificate a (XAdES v1) IssuerSerial names, or None."""
+    if not _SERIAL_TEXT.fullmatch(serial):
+        return f"IssuerSerial has the X509SerialNumber {serial.strip()!r}, which is not an integer"
+    if int(serial) != leaf.serial_number:
+        return f"IssuerSerial names serial number {int(serial)}, not the seal certificate's " \
+            f"{leaf.serial_number}"
+    if not _same_name_string(issuer, leaf.issuer):
+        return f"IssuerSerial names the issuer {issuer.strip()!r}, not the seal certificate's " \
+            f"'{_issuer(leaf)}'"
+    return None
 
 
 def _issuer_serial_problem(refs: list[_CertRef], leaf: x509.Certificate) -> str | None:
-    """Why a signed Cert whose CertDigest names the seal certificate has an IssuerSerialV2 that
-    names another one (ETSI EN 319 132-1, 5.2.2), or None."""
+    """Why a signed Cert whose CertDigest names the seal certificate has an IssuerSerialV2 or
+    IssuerSerial that names another one (ETSI EN 319 132-1, 5.2.2), or None."""
     for ref in refs:
-        if ref.issuer_serial is None or not ref.names(leaf):
+        if not ref.names(leaf):
             continue
-        try:
-            issuers, serial = _issuer_serial(ref.issuer_serial)
-        except (ValueError, binascii.Error):
-            return ("the signed IssuerSerialV2 of the seal certificate is not the base64 DER of an "
-                    "IssuerSerial (RFC 5035): the signed properties do not soundly name the seal certificate")
-        if serial != leaf.serial_number:
-            other = f"serial number {serial}, not the seal certificate's {leaf.serial_number}"
-        elif not any(_same_name(issuer, leaf.issuer) for issuer in issuers):
-            other = f"another issuer than the seal certificate's '{leaf.issuer.rfc4514_string()}'"
-        else:
-            continue
-        return (f"the signed IssuerSerialV2 names {other}, while the CertDigest beside it names the seal "
-                "certificate: the signed properties do not soundly name the certificate that made the seal "
-                "(ETSI EN 319 132-1, 5.2.2)")
+        mismatch = _v2_mismatch(ref.issuer_serial, leaf) if ref.issuer_serial is not None else \
+            _v1_mismatch(*ref.issuer_name_serial, leaf) if ref.issuer_name_serial is not None else None
+        if mismatch:
+            return (f"the signed {mismatch}, while the CertDigest beside it names the seal certificate: the "
+                    "signed properties do not soundly name the certificate that made the seal "
+                    "(ETSI EN 319 132-1, 5.2.2)")
     return None
 
 
