@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import socket
@@ -17,7 +18,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from edcbridge.seal import devpki, keys, tst
+from edcbridge.seal import devpki, keys, tsa_server, tst
 from edcbridge.seal.errors import RevocationError, TimestampError
 from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
@@ -187,6 +188,35 @@ def test_responder_rejects_weak_hash(pki: devpki.DevPki) -> None:
     ).dump()
     with pytest.raises(TimestampError, match="refused the request: rejection"):
         tst.token_from_response(authority.respond(der), request.digest, 7, "local")
+
+
+class _RelabellingAuthority:
+    """A responder that keeps each request and answers with its imprint labelled *label*."""
+
+    def __init__(self, pki: devpki.DevPki, label: str) -> None:
+        self.signer, self.label, self.requests = pki.tsa_signer(), label, list[bytes]()
+
+    def respond(self, body: bytes) -> bytes:
+        self.requests.append(body)
+        request = dataclasses.replace(tst.parse_request(body), hash_algorithm=self.label)
+        return tsa_server.build_response(request, self.signer, datetime.now(UTC).replace(microsecond=0), 1)
+
+
+@pytest.mark.parametrize("label", ["sha1", "sha512"])
+def test_a_token_naming_another_imprint_hash_than_requested_is_refused(
+        pki: devpki.DevPki, label: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """We ask for a SHA-256 imprint (as `openssl ts` reads the request); a token that calls its
+    imprint SHA-1 (or anything else) is not what was asked for, and is never put in a seal."""
+    monkeypatch.setitem(tsa_server._HASH_OIDS, "sha1", "1.3.14.3.2.26")
+    authority = _RelabellingAuthority(pki, label)
+    with DevServer(authority) as server:  # type: ignore[arg-type]
+        client = TsaClient(server.tsa_url, timeout=5)
+        with pytest.raises(TimestampError, match=f"names the imprint hash {label}, not the sha256 requested"):
+            Sealer(_seal_key(pki), tsa=client, level=Level.B_T).seal(PAYLOAD)
+    (tmp_path / "request.tsq").write_bytes(authority.requests[0])
+    command = [need_tool("openssl"), "ts", "-query", "-in", str(tmp_path / "request.tsq"), "-text"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "Hash Algorithm: sha256" in shown, shown
 
 
 def _free_port() -> int:

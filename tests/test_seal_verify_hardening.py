@@ -79,7 +79,7 @@ def _token(pki: devpki.DevPki, name: str, oid: str, data: bytes, monkeypatch: py
     digest = hashlib.new(name if name in hashlib.algorithms_available else "sha256", data).digest()
     request = tst.Request(name, digest, 7, True)
     response = tsa_server.build_response(request, pki.tsa_signer(), NOW, 1)
-    return tst.token_from_response(response, digest, 7, "test TSA")
+    return tst.token_from_response(response, digest, 7, "test TSA", hash_algorithm=name)
 
 
 def _with_sig_tst(sealed: str, token: bytes) -> bytes:
@@ -89,9 +89,7 @@ def _with_sig_tst(sealed: str, token: bytes) -> bytes:
     return json.dumps(doc).encode()
 
 
-@pytest.mark.parametrize(
-    ("name", "oid"), [("md5", "1.2.840.113549.2.5"), ("sha1", "1.3.14.3.2.26"), ("1.2.3.4.5", "1.2.3.4.5")]
-)
+@pytest.mark.parametrize(("name", "oid"), [("md5", "1.2.840.113549.2.5"), ("1.2.3.4.5", "1.2.3.4.5")])
 def test_timestamp_imprint_must_be_sha2(
     pki: devpki.DevPki, monkeypatch: pytest.MonkeyPatch, name: str, oid: str
 ) -> None:
@@ -104,6 +102,21 @@ def test_timestamp_imprint_must_be_sha2(
         f"signature timestamp: timestamp imprint uses {name}; only SHA-2 "
         "(sha224, sha256, sha384, sha512) is accepted"
     )
+
+
+def test_a_sha1_timestamp_imprint_is_set_aside_as_weak(
+    pki: devpki.DevPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a token signed with SHA-1: the seal is checked as at level B-B, not called broken."""
+    sealed = _sealer(pki).seal(PAYLOAD)
+    signature = json.loads(sealed)["signatures"][0]["signature"]
+    data = _with_sig_tst(sealed, _token(pki, "sha1", "1.3.14.3.2.26", signature.encode(), monkeypatch))
+    result = verify_document(data, VerifyOptions(at=NOW))
+    timestamp = result.checks["TIMESTAMP"]
+    assert timestamp.status == "SKIPPED", timestamp
+    assert timestamp.reason.startswith("signature timestamp: the token of 'CN=EDCBRIDGE TEST")
+    assert "timestamps a SHA-1 imprint of the data" in timestamp.reason
+    assert timestamp.reason.endswith(tst.SET_ASIDE) and result.checks["SEAL"].status == "OK"
 
 
 def test_bad_imprint_does_not_stop_the_batch(

@@ -567,13 +567,14 @@ def test_a_signing_certificate_v1_issuer_serial_must_name_the_seal_certificate(
 
 class OpensslTsa:
     """A timestamp authority that is ``openssl ts -reply`` with the PKI's TSA key, signing with
-    *digest*: ``reply`` answers a DER TimeStampReq, ``timestamp`` gives a token without checking
-    it (as a TsaClient would, before verification refused SHA-1)."""
+    *digest*: ``reply`` answers a DER TimeStampReq, ``timestamp`` gives a token over an *imprint*
+    hash without checking it (as a TsaClient would, before verification refused SHA-1)."""
 
     url = "openssl-ts"
 
-    def __init__(self, pki: devpki.DevPki, folder: Path, digest: str) -> None:
+    def __init__(self, pki: devpki.DevPki, folder: Path, digest: str, imprint: str = "sha256") -> None:
         self.folder = folder
+        self.imprint = imprint
         self.openssl = need_tool("openssl")
         pem = serialization.Encoding.PEM
         (folder / "tsa.key").write_bytes(pki.tsa.key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
@@ -583,7 +584,7 @@ class OpensslTsa:
         (folder / "tsa.cnf").write_text(
             "[ tsa ]\ndefault_tsa = edcbridge\n[ edcbridge ]\n"
             f"serial = {folder / 'serial'}\nsigner_digest = {digest}\n"
-            f"default_policy = {devpki.TSA_POLICY}\ndigests = sha256, sha384, sha512\n"
+            f"default_policy = {devpki.TSA_POLICY}\ndigests = sha1, sha256, sha384, sha512\n"
             "accuracy = secs:1\ness_cert_id_alg = sha256\n")
         self.tsa_certificate = pki.tsa.certificate
 
@@ -605,7 +606,7 @@ class OpensslTsa:
 
     def timestamp(self, data: bytes) -> tst.Timestamp:
         (self.folder / "data").write_bytes(data)
-        self._run("-query", "-data", str(self.folder / "data"), "-sha256", "-cert", "-no_nonce",
+        self._run("-query", "-data", str(self.folder / "data"), f"-{self.imprint}", "-cert", "-no_nonce",
                   "-out", str(self.folder / "query.tsq"))
         token = self.reply((self.folder / "query.tsq").read_bytes(), token_only=True)
         return tst.Timestamp(token, datetime.now(UTC).replace(microsecond=0), 1, devpki.TSA_POLICY,
@@ -620,6 +621,11 @@ def sha1_tsa(pki: devpki.DevPki, tmp_path_factory: pytest.TempPathFactory) -> Op
 @pytest.fixture(scope="module")
 def sha256_tsa(pki: devpki.DevPki, tmp_path_factory: pytest.TempPathFactory) -> OpensslTsa:
     return OpensslTsa(pki, tmp_path_factory.mktemp("sha256-tsa"), "sha256")
+
+
+@pytest.fixture(scope="module")
+def sha1_imprint_tsa(pki: devpki.DevPki, tmp_path_factory: pytest.TempPathFactory) -> OpensslTsa:
+    return OpensslTsa(pki, tmp_path_factory.mktemp("sha1-imprint-tsa"), "sha256", imprint="sha1")
 
 
 def _xades_b_t(plain: bytes, seal: SealKey, tsa: OpensslTsa) -> bytes:
@@ -678,6 +684,32 @@ def test_a_sha1_signature_timestamp_of_a_jades_seal_is_set_aside(
                                        str(tmp_path / "sealed.jsonld")])
     assert result.exit_code == 0, result.output
     assert "  TIMESTAMP" in result.stdout and "signed the token with SHA-1" in result.stdout
+
+
+def test_a_sha1_imprint_in_a_timestamp_is_set_aside_as_weak_too(
+        plain: bytes, seal: SealKey, sha1_imprint_tsa: OpensslTsa, pki: devpki.DevPki,
+        tmp_path: Path) -> None:
+    """A token over a SHA-1 imprint, signed with SHA-256, proves no more than one signed with
+    SHA-1 (a colliding document has the same imprint): XAdES and JAdES set it aside alike."""
+    sealed = _xades_b_t(plain, seal, sha1_imprint_tsa)
+    value = etree.fromstring(sealed).find(f".//{{{DS}}}SignatureValue")
+    assert value is not None
+    assert _openssl_ts_verify(_token(sealed), xades.c14n_exclusive(value), pki, tmp_path)  # openssl: fine
+    assert tst.imprint_algorithm(_token(sealed)) == "sha1"
+
+    verdict = verify_bytes(sealed, "sha1-imprint.xml", _anchors(pki))
+    timestamp = verdict.checks["TIMESTAMP"]
+    assert timestamp.status == "SKIPPED", timestamp
+    assert "timestamps a SHA-1 imprint of the data" in timestamp.reason
+    assert timestamp.reason.endswith(tst.SET_ASIDE) and verdict.ok and verdict.level == "B-T"
+
+    jades = verify_document(_jades(pki, sha1_imprint_tsa), VerifyOptions(trust_anchors=_anchors(pki)))
+    timestamp = jades.checks["TIMESTAMP"]
+    assert timestamp.status == "SKIPPED", timestamp
+    assert timestamp.reason.startswith("signature timestamp: the token of ")
+    assert "timestamps a SHA-1 imprint of the data" in timestamp.reason
+    assert timestamp.reason.endswith(tst.SET_ASIDE)
+    assert jades.ok and jades.checks["SEAL"].status == "OK", jades.as_dict()
 
 
 @pytest.fixture

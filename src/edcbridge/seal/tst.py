@@ -3,7 +3,8 @@
 A token is verified for what JAdES needs: the CMS signature of the timestamp authority over
 the TSTInfo, the imprint of the timestamped data, and a signer certificate meant for
 timestamping that was valid at the time it states. A token whose signature holds but was made
-with SHA-1 is a :class:`WeakTimestamp`: it proves no time, and a verifier sets it aside.
+with SHA-1, or over a SHA-1 imprint, is a :class:`WeakTimestamp`: it proves no time, and a
+verifier sets it aside.
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
     "sha1": hashes.SHA1,
 }
-# Imprints prove what was timestamped: only collision-resistant SHA-2 hashes can.
+# Imprints prove what was timestamped: only collision-resistant SHA-2 hashes can. A SHA-1 imprint
+# is read too, for the token to be set aside as a WeakTimestamp rather than called broken.
 _IMPRINT_HASHES = ("sha224", "sha256", "sha384", "sha512")
 # Hashes a token's signature may be checked with but that no longer make it proof of anything
 _BROKEN_HASHES = {"sha1": "SHA-1"}
 
 
 class WeakTimestamp(TimestampError):
-    """A token whose signature holds, made with a hash broken for signatures (SHA-1): whoever can
-    forge a collision can forge its time, so it proves none. Verification sets it aside, as a
-    token of an untrusted authority; sealing refuses it."""
+    """A token whose signature holds, made with or over a hash broken for signatures (SHA-1):
+    whoever can forge a collision can forge its time or what it timestamps, so it proves none.
+    Verification sets it aside, as a token of an untrusted authority; sealing refuses it."""
 
 
 SET_ASIDE = "the token is set aside, so the signing time is not proven (checked as at level B-B)"
@@ -74,6 +76,10 @@ def new_nonce() -> int:
     return secrets.randbits(63)
 
 
+REQUEST_HASH = "sha256"
+"""The imprint hash of every timestamp requested: never SHA-1, which makes a WeakTimestamp."""
+
+
 def build_request(digest: bytes, nonce: int) -> bytes:
     """DER TimeStampReq for a SHA-256 *digest*, asking for the TSA certificate."""
     return bytes(
@@ -81,7 +87,7 @@ def build_request(digest: bytes, nonce: int) -> bytes:
             {
                 "version": 1,
                 "message_imprint": {
-                    "hash_algorithm": {"algorithm": "sha256"},
+                    "hash_algorithm": {"algorithm": REQUEST_HASH},
                     "hashed_message": digest,
                 },
                 "nonce": nonce,
@@ -105,8 +111,10 @@ def parse_request(data: bytes) -> Request:
         raise TimestampError(f"not a DER TimeStampReq: {exc}") from exc
 
 
-def token_from_response(body: bytes, digest: bytes, nonce: int, source: str) -> bytes:
-    """Extract the token from a TimeStampResp, checking status, imprint and nonce."""
+def token_from_response(body: bytes, digest: bytes, nonce: int, source: str,
+                        hash_algorithm: str = REQUEST_HASH) -> bytes:
+    """Extract the token from a TimeStampResp, checking status, imprint (*digest*, hashed with
+    *hash_algorithm*) and nonce."""
     try:
         tag, content, end = _der.read(body)
         if tag != _der.SEQUENCE or end != len(body):
@@ -135,6 +143,10 @@ def token_from_response(body: bytes, digest: bytes, nonce: int, source: str) -> 
         ) from exc
     if bytes(info["message_imprint"]["hashed_message"].native) != digest:
         raise TimestampError(f"timestamp from {source} covers other data than requested")
+    algorithm = info["message_imprint"]["hash_algorithm"]["algorithm"].native
+    if algorithm != hash_algorithm:
+        raise TimestampError(f"timestamp from {source} names the imprint hash {algorithm}, not the "
+                             f"{hash_algorithm} requested; use another --tsa")
     if info["nonce"].native != nonce:
         raise TimestampError(f"timestamp from {source} does not echo the request nonce")
     return token_der
@@ -364,6 +376,13 @@ def _verify_token(token: bytes, digest: bytes, extra_certs: tuple[x509.Certifica
             "which current EU cryptographic guidance no longer accepts for signatures: use a timestamp "
             "authority that signs with SHA-256 or stronger"
         )
+    weak_imprint = _BROKEN_HASHES.get(str(info["message_imprint"]["hash_algorithm"]["algorithm"].native))
+    if weak_imprint:
+        raise WeakTimestamp(
+            f"the token of '{signer.subject.rfc4514_string()}' timestamps a {weak_imprint} imprint of the "
+            "data, which current EU cryptographic guidance no longer accepts: another document with the "
+            "same imprint can be forged; timestamp with a SHA-256 (or stronger) imprint"
+        )
     return Timestamp(
         token=token,
         gen_time=gen_time,
@@ -402,13 +421,14 @@ def _usage_problem(signer: x509.Certificate) -> str | None:
 
 
 def imprint_algorithm(token: bytes) -> str:
-    """Hash algorithm name (hashlib spelling) of the token's message imprint; SHA-2 only."""
+    """Hash algorithm name (hashlib spelling) of the token's message imprint: SHA-2, or SHA-1
+    (which :func:`verify_token` then reports as a :class:`WeakTimestamp`)."""
     try:
         info = _tst_info(cms.ContentInfo.load(token))
         name = str(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
     except _UNREADABLE as exc:
         raise TimestampError(f"timestamp token is not a readable RFC 3161 token: {exc}") from exc
-    if name not in _IMPRINT_HASHES:
+    if name not in _IMPRINT_HASHES and name not in _BROKEN_HASHES:
         raise TimestampError(
             f"timestamp imprint uses {name}; only SHA-2 ({', '.join(_IMPRINT_HASHES)}) is accepted"
         )

@@ -253,7 +253,7 @@ class _UntrustedStamp(_StampError):
 
 
 class _WeakStamp(_StampError):
-    """A timestamp signed with SHA-1 (:class:`tst.WeakTimestamp`): set aside as an untrusted one."""
+    """A timestamp signed with or over SHA-1 (:class:`tst.WeakTimestamp`): set aside as an untrusted one."""
 
 
 def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[tst.Timestamp]:
