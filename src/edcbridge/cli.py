@@ -876,6 +876,9 @@ def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
         keys[id(catalogue)] = job.seal
         pairs += [(row.award, catalogue) for path in job.awards
                   for row in iter_awards(path, catalogue) if row.award is not None]
+    from edcbridge.badges.cli import not_withdrawn
+
+    pairs = not_withdrawn(pairs, out_dir, quiet=False)
     outputs = write_badges(pairs, out_dir, key_for=lambda catalogue: keys[id(catalogue)].load().key)
     for path in outputs.written:  # stdout carries the paths of written files, as `badges` prints them
         _echo_data(path)

@@ -92,6 +92,25 @@ def with_seal(command: Any) -> Any:
     return command
 
 
+def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
+                  quiet: bool) -> list[tuple[Award, Catalogue]]:
+    """The awards not withdrawn from ``out_dir`` (``edcbridge withdraw``); each one left out is
+    said, unless ``quiet``. Exits 2 when the folder's journal cannot be read."""
+    import sqlite3
+
+    from edcbridge.badges.export import drop_withdrawn
+
+    try:
+        kept, left = drop_withdrawn(pairs, out_dir)
+    except sqlite3.Error as exc:
+        fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
+              f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+    for key, note in left.items() if not quiet else ():
+        click.echo(f"note: {key}: {note}; left out (no Open Badge, not in its learner's CLR); "
+                   f"'edcbridge withdraw {out_dir} {key} --undo --reason TEXT' reinstates it", err=True)
+    return kept
+
+
 @click.command("badges")
 @click.argument("awards", nargs=-1, required=True, type=_FILE)
 @click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
@@ -107,13 +126,15 @@ def with_seal(command: Any) -> Any:
 def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool, schemas_dir: Path | None,
            seal_p12: Path | None, password_file: Path | None, quiet: bool) -> None:
     """Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential
-    per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files."""
+    per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files. Awards
+    withdrawn from OUT ('edcbridge withdraw') are left out."""
     from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
 
     unread: list[int] = []
     cat, pairs = load_pairs(awards, catalogue, unread)
     if not pairs and not unread:
         fatal(f"no awards in {', '.join(map(str, awards))}; give awards files (CSV, XLSX or JSON Lines)")
+    pairs = not_withdrawn(pairs, out_dir, quiet)
     key = seal_key(seal_p12, password_file)
     if key is not None:
         from edcbridge.badges.jwt import JwtError, key_algorithm

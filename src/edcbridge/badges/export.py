@@ -106,6 +106,27 @@ def group_by_learner(pairs: Iterable[Pair]) -> dict[tuple[str, str], list[Pair]]
     return groups
 
 
+def drop_withdrawn(pairs: Iterable[Pair], out_dir: Path) -> tuple[list[Pair], dict[str, str]]:
+    """The awards of ``pairs`` not withdrawn from ``out_dir`` (``edcbridge withdraw``, as its
+    journal holds), and the withdrawn ones, by key, with who withdrew them, when and why: a CLR
+    made into that folder must not publish a withdrawn award again. Raises sqlite3.Error when
+    the journal cannot be read."""
+    from edcbridge.pipeline.journal import JOURNAL_NAME, withdrawn_records
+
+    items = list(pairs)
+    journal = out_dir / JOURNAL_NAME
+    withdrawn = withdrawn_records(journal) if journal.is_file() else {}
+    kept: list[Pair] = []
+    left: dict[str, str] = {}
+    for award, catalogue in items:
+        key = f"{award.issuer or catalogue.issuer}/{award.award_id}"
+        if key in withdrawn:
+            left[key] = withdrawn[key]
+        else:
+            kept.append((award, catalogue))
+    return kept, left
+
+
 def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
               schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
     """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner."""

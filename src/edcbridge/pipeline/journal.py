@@ -622,6 +622,18 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
 
+def withdrawn_records(path: Path) -> dict[str, str]:
+    """The withdrawn records of the journal at ``path``, read only: key -> who withdrew it, when
+    and why (as :meth:`Journal.set_withdrawal` noted it). Raises sqlite3.Error when it cannot
+    be read."""
+    db = open_read_only(path)
+    try:
+        rows = db.execute("SELECT key, error FROM records WHERE state = 'withdrawn'").fetchall()
+    finally:
+        db.close()
+    return {key: str(note or "withdrawn") for key, note in rows}
+
+
 def _has_log(path: Path) -> bool:
     try:
         return Path(f"{path}-wal").stat().st_size > 0

@@ -1,0 +1,109 @@
+"""`edcbridge withdraw` and the learner's CLR: a CLR bundling a withdrawn award is no longer
+published with it, and no later `badges` (or `demo`) run puts the award back in one until
+`--undo` reinstates it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.badges import validate_badge
+from edcbridge.badges.ob3 import credential_id
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import Job, RunOptions, run
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.schemas import SchemaStore
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.pipeline_support import synthetic_awards
+from tests.test_withdraw import CATALOGUE
+
+REASON = "degree rescinded (Senate 2026/4)"
+# synthetic awards cycle over the 9 fixture rows: SYN-00000 and SYN-00009 are one learner's
+KEY, KEPT = "imperial/SYN-00009", "imperial/SYN-00000"
+CLR = Path("clr") / "imperial_02214587.json"
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+def _cli(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def _badges(awards: Path, out: Path, seal: SealFactory, *extra: str) -> Result:
+    password = out.parent / "password.txt"
+    password.write_bytes(seal.password)
+    return _cli("badges", awards, "-c", CATALOGUE, "-o", out, "--seal", seal.p12, "--password-file",
+                password, *extra)
+
+
+@pytest.fixture
+def out(store: SchemaStore, seal: SealFactory, tmp_path: Path) -> Path:
+    """Ten awards exported into tmp_path/out, with their Open Badges and sealed CLRs."""
+    awards, folder = synthetic_awards(tmp_path / "awards.csv", 10), tmp_path / "out"
+    options = RunOptions(out_dir=folder, store_root=store.root, formats=("edc",), seal=seal, workers=1)
+    result = run([Job(CATALOGUE, (awards,))], options, lambda outcome, status: None)
+    assert result.done == 10 and not result.failed, result
+    made = _badges(awards, folder, seal, "-q")
+    assert made.exit_code == 0, made.output
+    assert _held(folder / CLR) == {KEY, KEPT}
+    return folder
+
+
+def _held(clr: Path) -> set[str]:
+    """The keys of the awards whose Open Badges the CLR at ``clr`` embeds."""
+    ids = {credential_id("imperial", f"SYN-{n:05d}"): f"imperial/SYN-{n:05d}" for n in range(10)}
+    doc = json.loads(clr.read_text("utf-8"))
+    return {ids[badge["id"]] for badge in doc["credentialSubject"]["verifiableCredential"]}
+
+
+def _last_detail(out: Path) -> dict[str, object]:
+    shown = _cli("audit", "show", out)
+    detail = json.loads(shown.stdout.splitlines()[-1])["detail"]
+    assert isinstance(detail, dict)
+    return detail
+
+
+def test_badges_makes_the_clr_again_without_a_withdrawn_award(
+        out: Path, seal: SealFactory, reference: Path) -> None:
+    assert _cli("withdraw", out, KEY, "--reason", REASON).exit_code == 0
+
+    made = _badges(out.parent / "awards.csv", out, seal)
+
+    assert made.exit_code == 0, made.output
+    assert f"note: {KEY}: withdrawn on " in made.stderr and "left out" in made.stderr
+    assert _held(out / CLR) == {KEPT}
+    assert (out / CLR).with_suffix(".jwt").is_file()
+    assert validate_badge(json.loads((out / CLR).read_text("utf-8")), reference / "ob3-clr") == []
+    assert not (out / "ob3" / "imperial_SYN-00009.json").exists()
+    assert (out / "ob3" / "imperial_SYN-00000.json").is_file()
+
+
+def test_the_demo_leaves_a_withdrawn_award_out_of_its_learners_clr(out: Path, seal: SealFactory) -> None:
+    from edcbridge.cli import _demo_badges
+
+    assert _cli("withdraw", out, KEY, "--reason", REASON).exit_code == 0
+
+    assert _demo_badges([Job(CATALOGUE, (out.parent / "awards.csv",), seal)], out) == 0
+
+    assert _held(out / CLR) == {KEPT}
+    assert not (out / "ob3" / "imperial_SYN-00009.json").exists()
+
+
+def test_badges_into_a_folder_whose_journal_cannot_be_read_writes_nothing(
+        seal: SealFactory, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / JOURNAL_NAME).write_bytes(b"not a journal" * 100)
+
+    made = _badges(synthetic_awards(tmp_path / "awards.csv", 2), folder, seal)
+
+    assert made.exit_code == 2
+    assert "its journal cannot be read" in made.stderr and f"edcbridge audit verify {folder}" in made.stderr
+    assert not (folder / "ob3").exists() and not (folder / "clr").exists()
