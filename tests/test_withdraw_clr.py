@@ -70,6 +70,27 @@ def _last_detail(out: Path) -> dict[str, object]:
     return detail
 
 
+def test_the_learners_clr_is_withdrawn_with_the_award_and_named_in_the_event(out: Path) -> None:
+    sealed = (out / CLR).with_suffix(".jwt")
+    assert sealed.is_file()
+
+    said = _cli("withdraw", out, KEY, "--reason", REASON, "-q")
+
+    assert said.exit_code == 0, said.output
+    assert not (out / CLR).exists() and not sealed.exists()
+    assert _held(out / "withdrawn" / CLR) == {KEY, KEPT}
+    assert (out / "withdrawn" / CLR).with_suffix(".jwt").is_file()
+    assert (out / "clr" / "imperial_02214592.json").is_file()  # other learners' stay
+    files = {file["from"]: file for file in _last_detail(out)["files"]}  # type: ignore[attr-defined]
+    assert files[CLR.as_posix()]["to"] == f"withdrawn/{CLR.as_posix()}"
+    assert files[CLR.with_suffix(".jwt").as_posix()]["format"] == "clr.jwt"
+    # said even with -q, in one line, with the command that makes it again
+    line = next(line for line in said.output.splitlines() if "CLR" in line)
+    assert line.startswith(f"warning: {KEY}: its learner's CLR ({CLR.as_posix()}) held it")
+    assert f"edcbridge badges AWARDS... -c CATALOGUE -o {out} --seal P12" in line
+    assert _cli("audit", "verify", out).exit_code == 0
+
+
 def test_badges_makes_the_clr_again_without_a_withdrawn_award(
         out: Path, seal: SealFactory, reference: Path) -> None:
     assert _cli("withdraw", out, KEY, "--reason", REASON).exit_code == 0
@@ -83,6 +104,19 @@ def test_badges_makes_the_clr_again_without_a_withdrawn_award(
     assert validate_badge(json.loads((out / CLR).read_text("utf-8")), reference / "ob3-clr") == []
     assert not (out / "ob3" / "imperial_SYN-00009.json").exists()
     assert (out / "ob3" / "imperial_SYN-00000.json").is_file()
+
+
+def test_undo_says_the_command_that_puts_the_award_back_in_the_clr(out: Path, seal: SealFactory) -> None:
+    assert _cli("withdraw", out, KEY, "--reason", REASON).exit_code == 0
+
+    undone = _cli("withdraw", out, KEY, "--undo", "--reason", "appeal upheld")
+
+    assert undone.exit_code == 0, undone.output
+    assert f"put it back in its learner's CLR: edcbridge badges AWARDS... -c CATALOGUE -o {out} " \
+           "--seal P12" in undone.output
+    assert _badges(out.parent / "awards.csv", out, seal, "-q").exit_code == 0
+    assert _held(out / CLR) == {KEY, KEPT}
+    assert (out / "ob3" / "imperial_SYN-00009.json").is_file()
 
 
 def test_the_demo_leaves_a_withdrawn_award_out_of_its_learners_clr(out: Path, seal: SealFactory) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import sqlite3
 import sys
 import time
@@ -147,6 +148,47 @@ def _pages_and_badges(out_dir: Path, key: str) -> dict[str, Path]:
             **{f"ob3{suffix}": out_dir / "ob3" / f"{badge}{suffix}" for suffix in (".json", ".jwt")}}
 
 
+def _holds(path: Path, badge_id: bytes) -> bool:
+    """Whether the CLR file at ``path`` embeds the Open Badge of id ``badge_id`` (a uuid derived
+    from issuer and award id, found in no other credential)."""
+    try:
+        return badge_id in path.read_bytes()
+    except OSError:
+        return False
+
+
+def _learner_records(out_dir: Path, key: str) -> dict[str, Path]:
+    """The CLRs in OUT/clr/ (``demo``, ``badges -o OUT``) that bundle the award, each with its
+    VC-JWT. A CLR is made from the awards files and sealed with the issuer's key, neither of
+    which withdraw has: it is withdrawn whole, and ``badges`` makes it again without the award."""
+    from edcbridge.badges.ob3 import credential_id
+
+    issuer, _, award_id = key.partition("/")
+    badge_id = credential_id(issuer, award_id).encode("ascii")
+    found: dict[str, Path] = {}
+    for number, path in enumerate(p for p in sorted((out_dir / "clr").glob("*.json")) if _holds(p, badge_id)):
+        tag = f"-{number + 1}" if number else ""
+        found.update({f"clr{tag}{suffix}": path.with_suffix(suffix) for suffix in (".json", ".jwt")})
+    return found
+
+
+def _badges_command(out_dir: Path, sealed: bool) -> str:
+    """The command that makes the Open Badges and CLRs of OUT again (withdrawn awards left out)."""
+    return (f"edcbridge badges AWARDS... -c CATALOGUE -o {shlex.quote(str(out_dir))}"
+            + (" --seal P12" if sealed else "") + " (the awards files and catalogue they were made from)")
+
+
+def _clr_warning(out_dir: Path, key: str, planned: dict[str, dict[str, str]]) -> list[str]:
+    """What to run to publish again the learner's other awards that went with its CLR."""
+    records = [output["published"] for name, output in planned.items() if name.startswith("clr")]
+    if not records:
+        return []
+    shown = ", ".join(record for record in records if record.endswith(".json")) or ", ".join(records)
+    sealed = any(record.endswith(".jwt") for record in records)
+    return [f"warning: {key}: its learner's CLR ({shown}) held it and was withdrawn whole, with the "
+            f"learner's other awards in it; make it again without {key}: {_badges_command(out_dir, sealed)}"]
+
+
 def _gone(out_dir: Path, outputs: dict[str, dict[str, str]],
           planned: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     """The record's files no longer in OUT when it is withdrawn (removed by hand): named in the
@@ -233,7 +275,8 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         return _withdrawn_already(journal, out_dir, entry)
     outputs = entry.outputs if entry.state != "failed" else \
         _found(out_dir, _exported_by_name(out_dir, entry.key))
-    unlisted = _found(out_dir, _pages_and_badges(out_dir, entry.key))
+    unlisted = _found(out_dir, {**_pages_and_badges(out_dir, entry.key),
+                                **_learner_records(out_dir, entry.key)})
     planned = _plan(out_dir, {**dict(sorted(outputs.items())), **unlisted})
     gone = _gone(out_dir, outputs, planned)
     deliveries = journal.deliveries_of(entry.key)
@@ -259,7 +302,19 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         warnings.append(f"warning: {entry.key}: its record had failed, so the journal names no files of "
                         f"it; the files of its name in {out_dir} were withdrawn ({found}); if an earlier "
                         "run wrote it elsewhere or under another name, that run's report.csv names them")
+    warnings += _clr_warning(out_dir, entry.key, planned)
     return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
+
+
+def _badges_again(out_dir: Path, kept: list[str]) -> str:
+    """What makes the reinstated award's Open Badge and its learner's CLR again, if they were
+    withdrawn with it (they stay in OUT/withdrawn/: the CLR may hold other awards withdrawn)."""
+    badges = [file for file in kept if file.split("/")[1:2] in (["ob3"], ["clr"])]
+    if not badges:
+        return ""
+    sealed = any(file.endswith(".jwt") for file in badges)
+    return (f"; to publish its Open Badge and put it back in its learner's CLR: "
+            f"{_badges_command(out_dir, sealed)}")
 
 
 def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
@@ -274,7 +329,7 @@ def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, 
     detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason, "kept": kept})
     head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
     return Said(f"{entry.key}: reinstated ({_event(head)}); {again} (its withdrawn files stay in "
-                f"{out_dir / WITHDRAWN})")
+                f"{out_dir / WITHDRAWN}){_badges_again(out_dir, kept)}")
 
 
 def _say(said: Said, quiet: bool) -> None:
@@ -325,7 +380,8 @@ def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, u
 @quiet_option("line per award")
 def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quiet: bool) -> None:
     """Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their files are
-    moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates them.
+    moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates them. A learner's
+    CLR (OUT/clr/) holding one goes with it; 'edcbridge badges' makes it again without it.
 
     Each withdrawal is an event of the audit trail ('edcbridge audit show OUT'), with who, when,
     --reason and the files moved, written with the record's new state; wallet deliveries not yet
