@@ -14,7 +14,8 @@ import rdflib
 from lxml import etree
 
 from edcbridge.mapping.edc import CONTEXT, to_edc
-from edcbridge.xml.importer import SNB, Imported, import_bytes, import_file
+from edcbridge.xml.importer import Imported, import_bytes, import_file
+from edcbridge.xml.importer.edc_xml import SNB
 
 EXAMPLES = Path("examples")
 DEGREE = EXAMPLES / "elm-repo-xml-v1.2-unsigned" / "EDC_SampleDegree_AA.xml"

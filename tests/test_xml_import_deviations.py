@@ -14,7 +14,8 @@ from lxml import etree
 
 from edcbridge.cli import main
 from edcbridge.validation.document import NotACredential
-from edcbridge.xml.importer import CRED, SNB, Imported, import_bytes, import_file
+from edcbridge.xml.importer import Imported, import_bytes, import_file
+from edcbridge.xml.importer.edc_xml import CRED, SNB
 
 DEGREE = Path("examples/elm-repo-xml-v1.2-unsigned/EDC_SampleDegree_AA.xml")
 DS = "http://www.w3.org/2000/09/xmldsig#"

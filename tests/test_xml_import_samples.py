@@ -11,7 +11,8 @@ from lxml import etree
 
 from edcbridge.preview import PreviewOptions, render_html
 from edcbridge.preview.render import read_any
-from edcbridge.xml.importer import SNB, NotImportable, import_bytes, import_file
+from edcbridge.xml.importer import NotImportable, import_bytes, import_file
+from edcbridge.xml.importer.edc_xml import SNB
 from tests.conftest import REFERENCE
 
 EXAMPLES = REFERENCE / "examples"

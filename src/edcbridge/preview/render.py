@@ -129,7 +129,7 @@ def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
     the model gives every credential an id of its own (no verifier knows it), keeps the XML id
     as the award number when the XML has none, needs a learner identifier, and displays every
     credential with edcbridge's own card image."""
-    from edcbridge.xml.importer import DS_SIGNATURE, SNB
+    from edcbridge.xml.importer.edc_xml import DS_SIGNATURE, SNB
     from edcbridge.xml.safe import parse_bytes
 
     doc = _without_card(doc)
@@ -188,7 +188,7 @@ def _with_date_times(doc: Doc, date_times: dict[str, str]) -> Doc:
 
 
 def _own_id(doc: Doc, credential: etree._Element) -> Doc:
-    from edcbridge.xml.importer import CRED
+    from edcbridge.xml.importer.edc_xml import CRED
 
     credential_id = credential.get(f"{{{CRED}}}id")
     if not credential_id:

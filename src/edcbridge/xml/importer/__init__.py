@@ -1,0 +1,71 @@
+"""Read credentials back into the internal model: EDC 3.x JSON-LD and EDC XML 1.x.
+
+JSON-LD comes plain, in the EC's ``{"credential": ...}`` upload wrapper, or JAdES-sealed
+(the payload is read; the seal is checked by ``edcbridge verify``). XML 1.x credentials (also
+inside a mandated ``verifiablePresentation``) are first turned into the same node shape as the
+JSON-LD (references resolved, :mod:`.edc_xml`), so one reader builds the records (:mod:`.records`).
+
+The result is an :class:`Imported`: the award and a catalogue holding what the award refers
+to (issuer, awarding body, quality assurance, the specification and its related ones).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edcbridge.validation.document import NotACredential, unwrap
+from edcbridge.xml.importer.edc_xml import records_from_xml
+from edcbridge.xml.importer.jsonld import _from_graph, _linked
+from edcbridge.xml.importer.records import records_from_jsonld
+from edcbridge.xml.importer.result import Imported, NotImportable
+from edcbridge.xml.safe import MAX_BYTES, XmlInputError, looks_like_xml, parse_bytes
+
+__all__ = ["Imported", "NotImportable", "import_bytes", "import_file", "read_credential_file",
+           "records_from_jsonld", "records_from_xml"]
+
+
+def import_bytes(data: bytes, source: str = "<document>") -> Imported:
+    """Read any supported credential document (format detected from the content)."""
+    if not data.strip():
+        raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
+    if looks_like_xml(data):
+        return records_from_xml(parse_bytes(data, source=source))
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise NotACredential(f"{source}: nested too deep to be a credential") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        from edcbridge.output import unreadable_json
+
+        raise NotACredential(f"{source}: not a credential ({unreadable_json(exc)})") from None
+    document, described = _from_graph(document)
+    try:
+        credential, form = unwrap(document)
+    except NotACredential as exc:
+        raise NotACredential(f"{source}: {exc}") from None
+    try:
+        return records_from_jsonld(_linked(credential, described), "edc-jsonld", form)
+    except (AttributeError, TypeError) as exc:  # a value of another JSON type than EDC 3 gives there
+        raise NotImportable(f"{source}: the credential holds a value of an unexpected kind where EDC 3 "
+                            f"expects another ({exc}); it cannot be read") from None
+
+
+def read_credential_file(path: Path) -> bytes:
+    """A credential file's bytes, refused unread above ``MAX_BYTES``."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise XmlInputError(f"{path}: {size:,} bytes is above the {MAX_BYTES:,}-byte limit for "
+                                "credentials; check that this is the right file")
+        return path.read_bytes()
+    except OSError as exc:
+        raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
+
+
+def import_file(path: Path) -> Imported:
+    return import_bytes(read_credential_file(path), str(path))
