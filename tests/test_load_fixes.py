@@ -4,6 +4,7 @@ what they list, and cells past the header's last column."""
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from edcbridge.cli import main
-from edcbridge.load import InputFileError, RecordError, iter_awards, tabular
+from edcbridge.load import InputFileError, RecordError, iter_awards
 from edcbridge.load.errors import suggest
+from edcbridge.load.tabular import csv_rows
+from edcbridge.load.tabular.text_file import _bad_byte
 from tests.conftest import FIXTURES
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _rows
 
@@ -128,13 +131,13 @@ def test_a_late_error_in_utf16_counts_lines_of_text(tmp_path: Path) -> None:
     text = "".join(f"A{n}\u010a\t{n}\r\n" for n in range(6000))  # U+010A holds a 0x0A byte
     data = text.encode("utf-16") + b"\x00\xd8\x41\x00"  # lone surrogate
     path = _write(tmp_path, data)
-    assert tabular._bad_byte(path, "utf-16") == (6001, len(data) - 4)
+    assert _bad_byte(path, "utf-16") == (6001, len(data) - 4)
 
 
 def test_a_character_split_between_reads_is_not_the_bad_byte(tmp_path: Path) -> None:
     data = b"a" * 65535 + "é\n".encode() + b"x\n\xff"
     path = _write(tmp_path, data)
-    assert tabular._bad_byte(path, "utf-8") == (3, len(data) - 1)
+    assert _bad_byte(path, "utf-8") == (3, len(data) - 1)
     assert codecs.decode(data[:-1], "utf-8")  # all but the last byte is UTF-8
 
 
@@ -217,8 +220,8 @@ def test_a_cell_longer_than_128_kib_is_read(tmp_path: Path) -> None:
 
 def test_a_row_the_csv_reader_cannot_read_is_an_error_of_the_file(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tabular, "_LONGEST_CELL", 1000)
-    limit = tabular.csv.field_size_limit(1000)
+    monkeypatch.setattr(csv_rows, "_LONGEST_CELL", 1000)
+    limit = csv.field_size_limit(1000)
     try:
         path = _write(tmp_path, _lines([HEADER, GOOD, ["A2", *GOOD[1:3], '"never closed', *GOOD[4:]],
                                         *[GOOD] * 50]))
@@ -227,7 +230,7 @@ def test_a_row_the_csv_reader_cannot_read_is_an_error_of_the_file(tmp_path: Path
             for row in iter_awards(path, CATALOGUE):
                 loaded.append(row)
     finally:
-        tabular.csv.field_size_limit(limit)
+        csv.field_size_limit(limit)
     assert len(loaded) == 1  # the row before it
     assert caught.value.error.message.startswith("row 3 cannot be read as CSV (field larger than field limit")
     assert caught.value.error.fix.startswith("check the quotes from that row on")

@@ -31,7 +31,8 @@ from edcbridge.load.award_checks import (
     wrong_script,
 )
 from edcbridge.load.errors import RecordError, cell_fix, from_validation, suggest
-from edcbridge.load.tabular import (
+from edcbridge.load.tabular import read_rows
+from edcbridge.load.tabular.cells import (
     ErrorCell,
     LogicalCell,
     NumberCell,
@@ -40,7 +41,6 @@ from edcbridge.load.tabular import (
     TimeCell,
     blank,
     nfc,
-    read_rows,
 )
 from edcbridge.model import Award, Catalogue, parse
 

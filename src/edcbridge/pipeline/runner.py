@@ -26,7 +26,8 @@ from typing import Any
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow
-from edcbridge.load.tabular import TITLE_ROWS, sep_line
+from edcbridge.load.tabular.csv_rows import sep_line
+from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name

@@ -1,0 +1,117 @@
+"""Rows of a CSV file: its delimiter (or Excel's ``sep=`` line), the header, and each row
+streamed, a quote left open or a byte outside the encoding reported where it is."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from edcbridge.load.errors import InputFileError
+from edcbridge.load.tabular.cells import ColumnTest, Row, Table, blank
+from edcbridge.load.tabular.header import (
+    MAX_COLUMNS,
+    _header_record,
+    _too_wide,
+    _twice_filled,
+    _unnamed_cells,
+    columns_twice,
+)
+from edcbridge.load.tabular.text_file import _decode_error, _open_text, _undecodable
+
+
+def _delimiter(sample: str) -> str:
+    """Comma, semicolon or tab: the most frequent in the first line that holds more than those."""
+    first_line = next((line for line in sample.splitlines() if line.strip(",;\t \r\n")), "")
+    return max(",;\t", key=first_line.count) if first_line else ","
+
+
+def sep_line(sample: str) -> str | None:
+    """The delimiter a first line such as ``sep=;`` names: Excel writes and reads that line, which
+    is not the header."""
+    first = sample.split("\n", 1)[0].strip().lstrip("\ufeff").strip('"')
+    return first[4] if len(first) == 5 and first[:4].lower() == "sep=" else None
+
+
+def _no_header(path: Path, records: int) -> InputFileError:
+    if records:
+        return InputFileError(str(path), "there is no header row: every line is blank",
+                              "add a header row and award rows")
+    return InputFileError(str(path), "the file is empty", "add a header row and award rows")
+
+
+_CSV_FIX = "save the file as 'CSV UTF-8'"
+_QUOTES_FIX = ("check the quotes from that row on: a cell that starts with a quote must end with "
+               "one, and a quote inside it is written twice")
+# A cell may be far longer than the csv module's default of 128 KiB (a long text pasted in a
+# row); a quote left open makes the rest of the file one cell, and this bounds the memory it
+# takes before the file is reported.
+_LONGEST_CELL = 16 * 1024 * 1024
+
+
+def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
+    return InputFileError(str(path), f"{where} cannot be read as CSV ({exc})", _QUOTES_FIX)
+
+
+def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
+    handle, encoding = _open_text(path)
+    sample = handle.read(8192)
+    handle.seek(0)
+    if csv.field_size_limit() < _LONGEST_CELL:
+        csv.field_size_limit(_LONGEST_CELL)
+    delimiter = sep_line(sample)
+    if delimiter is not None:
+        handle.readline()
+    # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell
+    # with line breaks, which the award check refuses (see awards.row_to_data)
+    reader = csv.reader(handle, delimiter=delimiter or _delimiter(sample))
+    records: Iterator[Sequence[Any]] = reader
+    try:
+        header_row, cells, records = _header_record(reader, is_column)
+        header_row += 1 if delimiter is not None else 0
+    except UnicodeDecodeError:
+        cells, header_row = ["\udcff"], 0  # named below, as an undecodable header
+    except csv.Error as exc:
+        handle.close()
+        raise _csv_error(path, f"line {reader.line_num}", exc) from None
+    if cells is not None and _undecodable("".join(cells)):
+        handle.close()
+        raise _decode_error(path, encoding, _CSV_FIX)
+    if cells is None:
+        handle.close()
+        raise _no_header(path, header_row)
+    header = [h.lstrip("\ufeff").strip() for h in cells]  # a byte-order mark after blank lines
+    if len(header) > MAX_COLUMNS:
+        handle.close()
+        raise _too_wide(path, len(header))
+    twice = columns_twice(header)
+
+    def rows() -> Iterator[tuple[int, Row]]:
+        with handle:
+            number = header_row
+            try:
+                for cells in records:
+                    number += 1
+                    if _undecodable("".join(cells)):
+                        raise _decode_error(path, encoding, _CSV_FIX)
+                    if all(blank(c) for c in cells):
+                        continue
+                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
+                                if name}
+                    unnamed = _unnamed_cells(header, cells[:len(header)]) + \
+                        _twice_filled(row, twice, cells, str)
+                    if unnamed:
+                        row["__cells__"] = unnamed
+                    if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                        row["__extra__"] = cells[len(header):]
+                    yield number, row
+            except csv.Error as exc:
+                raise _csv_error(path, f"row {number + 1}", exc) from None
+            except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte):
+                # the decoder had read ahead, so the rows since the last one given are lost too
+                error = _decode_error(path, encoding, _CSV_FIX).error
+                raise InputFileError(str(path), f"{error.message}; rows after row {number} could not "
+                                     "be read", error.fix) from None
+
+    return Table(header, rows(), header_row=header_row)

@@ -1,0 +1,253 @@
+"""Rows of a JSON Lines file, or of a .json file holding an array of awards, {"awards": [...]}
+or formatted objects one after another; a row per JSON object, numbered by its line."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from edcbridge.load.errors import InputFileError
+from edcbridge.load.tabular.cells import Row, Table, _cell, blank
+from edcbridge.load.tabular.text_file import _decode_error, _open_text, _undecodable
+from edcbridge.output import unreadable_json
+
+
+def _jsonl_rows(path: Path) -> Table:
+    handle, encoding = _open_text(path)
+    form = _json_form(handle) if path.suffix.lower() == ".json" else "lines"
+    if form != "lines":
+        with handle:
+            text = handle.read()
+        if _undecodable(text):
+            raise _decode_error(path, encoding, "write the file as UTF-8")
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+        if form == "array":
+            return Table([], _array_rows(path, text, start))
+        if form == "awards":
+            return Table([], _array_rows(path, text, text.index("[", start), wrapped=True))
+        if _formatted_object(path, text, start):
+            return Table([], _object_rows(path, text, start))
+        handle, encoding = _open_text(path)
+
+    def rows() -> Iterator[tuple[int, Row]]:
+        with handle:
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if _undecodable(line):
+                        raise _decode_error(path, encoding, "write the file as UTF-8")
+                    yield from _jsonl_value(number, line)
+            except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte)
+                raise _decode_error(path, encoding, "write the file as UTF-8") from None
+
+    return Table([], rows())
+
+
+_JSON_SPACE = " \t\r\n"
+_AWARDS_KEY = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"awards"[ \t\r\n]*:[ \t\r\n]*\[')
+
+
+def _json_form(handle: io.TextIOWrapper) -> str:
+    """How a .json file holds its awards: an "array", {"awards": [...]} ("awards"), "lines"
+    (JSON Lines), or maybe "objects" written over several lines each, as a formatter (or jq)
+    writes them: its first line starts an object but is not one."""
+    head = handle.read(4096)
+    handle.seek(0)
+    if head.lstrip(_JSON_SPACE).startswith("["):
+        return "array"
+    if _AWARDS_KEY.match(head):
+        return "awards"
+    first = next((line.strip() for line in handle if line.strip()), "")
+    handle.seek(0)
+    if not first.startswith("{"):
+        return "lines"
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return "objects"
+    return "lines"
+
+
+_OBJECTS_FIX = "correct the JSON at that line: the file must hold award objects, one after another"
+
+
+def _formatted_object(path: Path, text: str, start: int) -> bool:
+    """Whether the first object runs over several lines (else the file is JSON Lines whose first
+    line is broken, each line then reported on its own). A first line of just "{" opens an
+    object: when that object is broken, the file is."""
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        if text[start:].split("\n", 1)[0].strip() == "{":
+            raise _json_error(path, exc, _OBJECTS_FIX) from None
+        return False
+    return "\n" in text[start:end]
+
+
+def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]:
+    """Objects one after another (a .json file), numbered by the line each starts on."""
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    line, counted = 1, 0
+    while (index := _skip(text, index, _JSON_SPACE)) < len(text):
+        line += text.count("\n", counted, index)
+        counted = index
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            raise _json_error(path, exc, _OBJECTS_FIX) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
+                                 "could not be read", _OBJECTS_FIX) from None
+        yield from _json_row(line, value, keys, each="award")
+
+
+def _array_rows(path: Path, text: str, start: int, wrapped: bool = False) -> Iterator[tuple[int, Row]]:
+    """The objects of the JSON array whose [ is at ``start`` (in a .json file), numbered by the
+    line each starts on; ``wrapped``: the array is the value of {"awards": ...}."""
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    index = start + 1
+    line, counted = 1, 0
+    while True:
+        index = _skip(text, index, _JSON_SPACE)
+        if text.startswith("]", index):
+            _array_end(path, text, index + 1, wrapped)
+            return
+        line += text.count("\n", counted, index)
+        counted = index
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            raise _json_error(path, exc) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
+                                 "could not be read", "write each award as an object of its fields") from None
+        yield from _json_row(line, value, keys, each="award in the array")
+        index = _skip(text, index, _JSON_SPACE)
+        if text.startswith(",", index):
+            index += 1
+        elif not text.startswith("]", index):
+            error = json.JSONDecodeError("expecting ',' or ']' after an award", text, index)
+            raise _json_error(path, error)
+
+
+def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
+    """Nothing may follow the array but, around {"awards": [...]}, its closing brace."""
+    index = _skip(text, index, _JSON_SPACE)
+    if wrapped and text.startswith(",", index):
+        raise InputFileError(str(path), "the object holds more than its 'awards' array, which alone is "
+                             "read (the awards in it were)", "keep only the awards: {\"awards\": [...]}, "
+                             "or give the array by itself")
+    if wrapped and text.startswith("}", index):
+        index = _skip(text, index + 1, _JSON_SPACE)
+    elif wrapped:
+        raise _json_error(path, json.JSONDecodeError("expecting '}' after the awards", text, index))
+    if index < len(text):
+        raise _json_error(path, json.JSONDecodeError("more after the awards", text, index))
+
+
+def _skip(text: str, index: int, characters: str) -> int:
+    while index < len(text) and text[index] in characters:
+        index += 1
+    return index
+
+
+def _json_error(path: Path, exc: json.JSONDecodeError,
+                fix: str = "correct the JSON at that line: the file must be one array of objects"
+                ) -> InputFileError:
+    return InputFileError(str(path), f"not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+                          "the awards after it could not be read", fix)
+
+
+def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
+    """The row of one line, none for a blank one."""
+    if not line.strip():
+        return
+    keys = _KeysTwice()
+    try:
+        value = json.loads(line, object_pairs_hook=keys)
+    except json.JSONDecodeError as exc:
+        yield number, _not_json(line, exc)
+        return
+    except (ValueError, RecursionError) as exc:  # a number of 4,300 digits; nesting Python cannot take
+        yield number, {"__invalid__": f"not an award: {unreadable_json(exc)}",
+                       "__fix__": "write one JSON object of award fields per line"}
+        return
+    yield from _json_row(number, value, keys)
+
+
+CUT_SHORT_FIX = "the line is cut short: the file may be incomplete; export it again"
+
+
+def _not_json(line: str, exc: json.JSONDecodeError) -> Row:
+    """The error of a line that is not JSON, at the character where it breaks. A line whose
+    JSON is still open where the line ends was cut short (a write that stopped part way): it
+    is named at its end, not where the open string or object began."""
+    text = line.rstrip()
+    if exc.pos >= len(text) or exc.msg.startswith("Unterminated string"):
+        return {"__invalid__": "not JSON: the line ends before its object is closed",
+                "__character__": len(text) + 1, "__fix__": CUT_SHORT_FIX}
+    return {"__invalid__": f"not JSON: {exc.msg}", "__character__": exc.colno,
+            "__fix__": "correct the JSON there: write one JSON object per line"}
+
+
+class _KeysTwice:
+    """Builds JSON objects and notes a key written twice in one (JSON keeps the last value)."""
+
+    def __init__(self) -> None:
+        self.twice: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) < len(pairs):
+            keys = [key for key, _ in pairs]
+            self.twice.append(next(key for index, key in enumerate(keys) if key in keys[:index]))
+        return value
+
+
+def _json_row(number: int, value: Any, keys: _KeysTwice,
+              each: str = "line") -> Iterator[tuple[int, Row]]:
+    """The row of one JSON value (``each`` line or award must be an object): an object, none for an
+    object of blank values. A number becomes a number cell, so an id written as a number is
+    checked as in a spreadsheet."""
+    twice = keys.twice[:1]
+    keys.twice.clear()
+    if not isinstance(value, dict):
+        example = {"line": None, "award": '{"award_id": ...}'}.get(each, '[{"award_id": ...}, ...]')
+        yield number, {"__invalid__": f"each {each} must be one JSON object",
+                       **({"__fix__": f"write each award as an object: {example}"} if example else {})}
+        return
+    if twice:
+        yield number, {"__invalid__": f"the key {twice[0]!r} is written twice in one object",
+                       "__column__": twice[0], "__fix__": "keep one of the two: only the last would be read"}
+        return
+    nested = next((key for key, cell in value.items() if _holds_objects(cell)), None)
+    if nested is not None:
+        yield number, {"__invalid__": f"{nested!r} holds objects, so this object is not the cells of "
+                                      "one award", "__column__": nested,
+                       "__fix__": "give each award as one object of cells, {\"award_id\": ..., "
+                                  "\"given_name\": ...}: in a .json file an array of them or "
+                                  "{\"awards\": [...]}, in a .jsonl file one per line"}
+        return
+    if all(blank(v) for v in value.values()):
+        return
+    broken = [key for key, item in value.items() if _undecodable(json.dumps(item, ensure_ascii=False))]
+    if broken:  # a \ud800-style escape without its pair: JSON allows it, text has no such character
+        yield number, {"__invalid__": "holds a lone surrogate escape (\\ud800-\\udfff), which is not a "
+                                      "character", "__column__": broken[0],
+                       "__fix__": "write the character itself, or the escape with its pair"}
+        return
+    yield number, {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool)
+                   else item for key, item in value.items()}
+
+
+def _holds_objects(cell: Any) -> bool:
+    """A list holding an object, or an object holding more than texts: a list of awards or a
+    nested record, where a cell holds a value or a language map."""
+    if isinstance(cell, list):
+        return any(isinstance(item, dict) for item in cell)
+    return isinstance(cell, dict) and any(isinstance(item, dict | list) for item in cell.values())

@@ -1,0 +1,114 @@
+"""The kind of an award file by its extension, and a text file (CSV, JSON) opened streamed in
+its encoding, with the line and byte where it stops being that encoding."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from pathlib import Path
+
+from edcbridge.load.errors import InputFileError
+
+
+def detect_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    kinds = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl",
+             ".ndjson": "jsonl", ".json": "jsonl"}
+    if suffix not in kinds:
+        raise InputFileError(str(path), f"cannot read {suffix or 'extension-less'} files",
+                             "give awards as .csv, .xlsx or .jsonl")
+    return kinds[suffix]
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-8, unless a byte-order mark or the NUL bytes of UTF-16/32 text say otherwise
+    (Excel's "Unicode text" is UTF-16 with a byte-order mark)."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096 - 4096 % 4]
+    if sample.count(0) * 3 < len(sample):  # ASCII in UTF-16 is half NUL bytes
+        return "utf-8"
+    nul = [sample[i::4].count(0) * 8 > len(sample) for i in range(4)]  # over half NUL
+    if nul == [False, True, True, True]:
+        return "utf-32-le"
+    if nul == [True, True, True, False]:
+        return "utf-32-be"
+    return "utf-16-le" if nul[1] and nul[3] else "utf-16-be"
+
+
+def _label(encoding: str) -> str:
+    return {"utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
+
+
+def _not_encoded(path: Path, label: str, line: int, offset: int, fix: str) -> InputFileError:
+    hint = ("; it may be in a legacy encoding such as Windows-1252 (western Europe), 1250 (central "
+            "Europe), 1251 (Cyrillic) or 1253 (Greek)") if label == "UTF-8" else ""
+    return InputFileError(str(path), f"not {label} (line {line}, byte {offset}){hint}", fix)
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int]:
+    """The line and file offset of the first byte that is not *encoding*.
+
+    A text stream decodes ahead of the row it returns, so its error does not say where."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, offset = 1, 0
+    with path.open("rb") as raw:
+        while True:
+            chunk = raw.read(65536)
+            state = decoder.getstate()
+            try:
+                line += decoder.decode(chunk, final=not chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                start = exc.start - len(state[0])  # the error counts from the bytes held back
+                before = codecs.getincrementaldecoder(encoding)()
+                before.setstate(state)
+                return line + before.decode(chunk[:max(start, 0)]).count("\n"), offset + start
+            if not chunk:
+                return line, offset
+            offset += len(chunk)
+
+
+def _decode_error(path: Path, encoding: str, fix: str) -> InputFileError:
+    line, offset = _bad_byte(path, encoding)
+    return _not_encoded(path, _label(encoding), line, offset, fix)
+
+
+def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
+    """The file as text, streamed, and its codec."""
+    raw = path.open("rb")
+    head = raw.read(65536)
+    raw.seek(0)
+    fix = ("save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8"
+           if detect_kind(path) == "csv" else "write the file as UTF-8")
+    if head.startswith(b"PK\x03\x04"):
+        raw.close()
+        raise InputFileError(str(path), "this is a ZIP archive such as an XLSX workbook, not text",
+                             "give the workbook the extension .xlsx, or " + fix)
+    encoding = _encoding(head)
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raw.close()
+        if encoding in ("utf-8", "utf-8-sig"):
+            line = head[:exc.start].count(b"\n") + 1
+            raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
+        raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
+                             f"{_label(encoding)} (byte {exc.start})", fix) from None
+    # a later byte outside the encoding becomes a lone surrogate, found in the row that holds
+    # it: the rows before it are read, where a strict decoder reading ahead would lose them
+    return io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
+
+
+def _undecodable(text: str) -> bool:
+    """Whether decoded text holds a byte that was not in the encoding (see _open_text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

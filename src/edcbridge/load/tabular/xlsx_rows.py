@@ -1,0 +1,255 @@
+"""Rows of an XLSX workbook, the only module that uses openpyxl: the sheet read, a zip bomb
+refused unread, and what the cell values do not show (formulas never computed, merged cells,
+hidden rows and columns) named on the rows it touches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edcbridge.load.errors import InputFileError
+from edcbridge.load.tabular.cells import ColumnTest, ErrorCell, Row, Table, _cell, blank
+from edcbridge.load.tabular.header import (
+    MAX_COLUMNS,
+    CellProblem,
+    _header_record,
+    _too_wide,
+    _twice_filled,
+    _unnamed_cells,
+    columns_twice,
+)
+
+
+def _sheet_cell(cell: Any) -> Any:
+    if getattr(cell, "data_type", None) == "e" and isinstance(cell.value, str):
+        return ErrorCell(cell.value)
+    return _cell(cell.value, getattr(cell, "number_format", "General"))
+
+
+def _pick_sheet(names: list[str], visible: list[str] | None = None) -> str:
+    """The sheet named awards (in any case), else the first visible one."""
+    shown = visible or names
+    return next((n for n in names if n.strip().casefold() == "awards"), shown[0])
+
+
+@dataclass
+class SheetMarks:
+    """What the cell values of a sheet do not show: formulas never computed, merged cells
+    (their value is only in the first cell) and hidden rows."""
+
+    uncomputed: dict[int, list[int]] = field(default_factory=dict)  # columns by row
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # (first, last), 1-based
+    _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
+
+    def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
+        """The merged ranges that hold row ``number``; rows must be asked for in order, so a
+        sheet of many merged cells is not searched again for every row."""
+        while self.merged and self.merged[-1][0] <= number:
+            self._open.append(self.merged.pop())
+        self._open = [m for m in self._open if m[2] >= number]
+        return [m for m in self._open if m[0] <= number]
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _sheet_marks(sheet: Any) -> SheetMarks:
+    """Read from the sheet's XML, which openpyxl's read-only cells do not expose."""
+    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+    from openpyxl.xml.functions import iterparse
+
+    marks = SheetMarks()
+    source = getattr(sheet, "_get_source", None)
+    if source is None:
+        return marks
+    with source() as xml:
+        for _, element in iterparse(xml):
+            tag = element.tag
+            if tag == f"{_MAIN}c":
+                if _uncomputed(element) and element.get("r"):
+                    row, column = coordinate_to_tuple(element.get("r"))
+                    marks.uncomputed.setdefault(row, []).append(column)
+                element.clear()
+            elif tag == f"{_MAIN}row":
+                if element.get("hidden") in ("1", "true") and element.get("r"):
+                    marks.hidden_rows.add(int(element.get("r")))
+                element.clear()
+            elif tag == f"{_MAIN}col" and _hidden_column(element):
+                marks.hidden_columns.append((int(element.get("min")), int(element.get("max"))))
+            elif tag == f"{_MAIN}mergeCell" and element.get("ref"):
+                ref = element.get("ref")
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+                marks.merged.append((min_row, min_col, max_row, max_col, ref))
+    marks.merged.sort(reverse=True)  # merged_at pops them from the end: by first row
+    return marks
+
+
+_COLUMN_NUMBER = re.compile(r"[1-9][0-9]{0,4}")
+
+
+def _hidden_column(element: Any) -> bool:
+    """A ``<col>`` range hidden in the sheet: hidden, or given no width."""
+    if not all(_COLUMN_NUMBER.fullmatch(element.get(bound) or "") for bound in ("min", "max")):
+        return False
+    width = element.get("width")
+    return element.get("hidden") in ("1", "true") or (
+        element.get("customWidth") in ("1", "true") and width is not None and _zero(width))
+
+
+def _zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _hidden_cells(marks: SheetMarks, header: list[str], values: Sequence[Any],
+                  is_column: ColumnTest | None) -> list[CellProblem]:
+    """Filled cells of a hidden column whose name is read: what nobody checking the sheet saw
+    would be issued. A hidden column of another name is not read (its header is an error)."""
+    from openpyxl.utils.cell import get_column_letter
+
+    problems: list[CellProblem] = []
+    for first, last in marks.hidden_columns:
+        for column in range(first, min(last, len(header), len(values)) + 1):
+            name, value = header[column - 1], values[column - 1]
+            if not name or blank(value) or (is_column is not None and not is_column(name)):
+                continue
+            letter = get_column_letter(column)
+            problems.append((name, column, str(value), f"the cell is in column {letter}, which is "
+                             "hidden in the sheet", f"unhide column {letter} and check its values "
+                             "before issuing them, or delete the column"))
+    return problems
+
+
+def _uncomputed(cell: Any) -> bool:
+    """A formula cell saved without its result (written by a program, never calculated)."""
+    if cell.find(f"{_MAIN}f") is None:
+        return False
+    value = cell.find(f"{_MAIN}v")
+    return value is None or (not value.text and cell.get("t") not in ("str", "s", "inlineStr"))
+
+
+def _marked_problems(marks: SheetMarks, number: int, header: list[str]) -> list[CellProblem]:
+    """The problems ``marks`` give row ``number``."""
+    from openpyxl.utils.cell import get_column_letter
+
+    def name(column: int) -> str | None:
+        return header[column - 1] or None if column <= len(header) else None
+
+    problems: list[CellProblem] = []
+    if number in marks.hidden_rows:
+        problems.append((None, None, None, "the row is hidden in the sheet (hidden or filtered out)",
+                         "unhide the row to issue its credential, or delete the row"))
+    for min_row, min_col, _, max_col, ref in marks.merged_at(number):
+        first = f"{get_column_letter(min_col)}{min_row}"
+        problems += [(name(column), column, None, f"the cell is part of the merged cells {ref}, "
+                      f"whose value is only in {first}", "unmerge the cells and fill in the value "
+                      "on each row") for column in range(min_col, min(max_col, len(header)) + 1)
+                     if (number, column) != (min_row, min_col)]
+    problems += [(name(column), column, None, "the cell holds a formula whose result was never "
+                  "calculated (the file was written by a program, not saved by a spreadsheet)",
+                  "open the file in Excel or LibreOffice and save it, or enter values instead "
+                  "of formulas") for column in marks.uncomputed.get(number, ())]
+    return problems
+
+
+def _letter(position: int) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return str(get_column_letter(position))
+
+
+# An XLSX file is a zip, and openpyxl holds all its shared strings in memory: 212 KB of
+# repeated <si> (a thousandfold compression) took 84 s and 545 MB. Workbooks compress about
+# tenfold; the shared strings of 100,000 awards are a few tens of MB.
+MAX_XLSX_RATIO = 200
+MAX_SHARED_STRINGS = 64 * 1024 * 1024
+
+
+def _check_zip(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # load_workbook names what is wrong
+    for member in members:
+        inflated = member.file_size
+        if (inflated > 1024 * 1024 and inflated > MAX_XLSX_RATIO * max(member.compress_size, 1)) or (
+                member.filename.lower().endswith("sharedstrings.xml") and inflated > MAX_SHARED_STRINGS):
+            raise InputFileError(str(path), f"{member.filename} unpacks to {inflated:,} bytes from "
+                                 f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)",
+                                 "save it again from Excel or LibreOffice as .xlsx, or export it as CSV")
+
+
+def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
+    from openpyxl import load_workbook  # the only use of openpyxl
+
+    _check_zip(path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputFileError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__})",
+                             "save it again from Excel or LibreOffice as .xlsx") from None
+    visible = [s.title for s in book.worksheets if getattr(s, "sheet_state", "visible") == "visible"]
+    name = _pick_sheet(book.sheetnames, visible)
+    sheet = book[name]
+    try:
+        marks = _sheet_marks(sheet)
+    except Exception:  # a damaged sheet: reading its rows names where it breaks
+        marks = SheetMarks()
+    records = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
+    header_row, cells, iterator = _header_record(records, is_column)
+    if cells is None:
+        book.close()
+        raise InputFileError(str(path), f"the sheet {name!r} is empty", "add a header row")
+    header = [str(h).strip() if h is not None else "" for h in cells]
+    while header and not header[-1]:
+        header.pop()
+    if len(header) > MAX_COLUMNS:
+        book.close()
+        raise _too_wide(path, len(header))
+    twice = columns_twice(header)
+
+    def rows() -> Iterator[tuple[int, Row]]:
+        try:
+            for number, values in _numbered_sheet_rows(iterator, path, header_row + 1):
+                if all(blank(v) for v in values):
+                    continue
+                row: Row = {name: values[i] if i < len(values) and values[i] is not None else ""
+                            for i, name in enumerate(header) if name}
+                problems = (_unnamed_cells(header, values) + _marked_problems(marks, number, header)
+                            + _hidden_cells(marks, header, values, is_column)
+                            + _twice_filled(row, twice, values, _letter))
+                if problems:
+                    row["__cells__"] = problems
+                yield number, row
+        finally:
+            book.close()
+
+    return Table(header, rows(), name, tuple(book.sheetnames), header_row)
+
+
+def _numbered_sheet_rows(cells: Iterator[Sequence[Any]], path: Path,
+                         start: int) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows of a sheet with their numbers; InputFileError when the workbook turns out
+    damaged part way (openpyxl raises many kinds), naming the last row read."""
+    number = start
+    while True:
+        try:
+            row = next(cells)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise InputFileError(str(path), f"the workbook is damaged after row {number - 1} "
+                                 f"({exc.__class__.__name__})",
+                                 "save it again from Excel or LibreOffice as .xlsx") from None
+        yield number, row
+        number += 1
