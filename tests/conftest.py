@@ -29,7 +29,9 @@ from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
-FIXTURES = ROOT / "fixtures"
+# the demo sets ship in the package (edcbridge demo); the bad inputs are for the tests only
+FIXTURES = ROOT / "src" / "edcbridge" / "demo-fixtures"
+BROKEN = ROOT / "fixtures" / "broken"
 REQUIRE_PEERS = os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1"
 # the compiled shapes are cached per user (edcbridge.validation.shapes_cache): the tests start
 # from an empty cache of their own, so the shapes are compiled in them, not read from a warm one

@@ -11,9 +11,8 @@ from click.testing import CliRunner
 
 from edcbridge.cli import main
 from edcbridge.load import CatalogueError, InputFileError, RecordError, iter_awards, load_catalogue
-from tests.conftest import FIXTURES
+from tests.conftest import BROKEN
 
-BROKEN = FIXTURES / "broken"
 CASES: dict[str, dict[str, Any]] = yaml.safe_load((BROKEN / "EXPECTED.yaml").read_text("utf-8"))
 
 

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from edcbridge.cli import main
 from edcbridge.validation.document import walk
-from tests.conftest import FIXTURES
+from tests.conftest import BROKEN, FIXTURES
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_node_ids_are_unique_per_distinct_node(env: None, tmp_path: Path) -> Non
 
 
 def test_a_bad_row_does_not_stop_the_batch(env: None, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["export", str(FIXTURES / "broken" / "bad_date.csv"), "-c",
+    result = CliRunner().invoke(main, ["export", str(BROKEN / "bad_date.csv"), "-c",
                                        str(FIXTURES / "imperial" / "catalogue.yaml"), "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert "bad_date.csv:3" in result.stderr and "YYYY-MM-DD" in result.stderr

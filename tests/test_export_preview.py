@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
+from tests.conftest import FIXTURES
 from tests.pipeline_support import synthetic_awards
 from tests.test_pipeline import CATALOGUE, _start_and_wait_for_commits
 
@@ -68,7 +69,7 @@ def test_ctrl_c_while_the_input_is_checked_exits_130(env: None, tmp_path: Path,
 
 
 def test_what_xml_formats_leave_out_is_reported(env: None, tmp_path: Path) -> None:
-    wales = Path(__file__).parent.parent / "fixtures" / "wales"
+    wales = FIXTURES / "wales"
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["export", str(wales / "awards.csv"), "-c",
                                        str(wales / "catalogue.yaml"), "-o", str(out),

@@ -12,8 +12,8 @@ from lxml import etree
 from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue, EscoSkill
 from edcbridge.xml import loq
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 NS = {"l": loq.LOQ, "skos": loq.SKOS}
 XS = "{http://www.w3.org/2001/XMLSchema}"
 LOQ_DIR = "elm3-qdr-xsd/3.2/loq"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from edcbridge.cli import main
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
-from tests.conftest import FIXTURES
+from tests.conftest import BROKEN, FIXTURES
 from tests.pipeline_support import synthetic_awards
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -280,7 +280,7 @@ def test_audit_verify_detects_tampering(env: None, tmp_path: Path) -> None:
 
 
 def test_reports_csv_json_and_html(env: None, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["export", str(FIXTURES / "broken" / "bad_date.csv"), "-c",
+    result = CliRunner().invoke(main, ["export", str(BROKEN / "bad_date.csv"), "-c",
                                        str(CATALOGUE), "-o", str(tmp_path), "-j", "1"])
     assert result.exit_code == 1
     report = json.loads((tmp_path / "report.json").read_text())

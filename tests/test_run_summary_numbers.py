@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.pipeline.runner import count_rows
+from tests.conftest import FIXTURES
 from tests.pipeline_support import synthetic_awards
 
-CATALOGUE = Path(__file__).parent.parent / "fixtures" / "imperial" / "catalogue.yaml"
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.xml import edc12, loq, xsd
+from tests.conftest import FIXTURES
 
 NS = {"l": loq.LOQ}
 
@@ -58,14 +59,14 @@ def test_a_specification_loq_cannot_describe_is_left_out_with_a_fix(
 
 
 def test_an_address_in_several_languages_is_noted_as_left_out() -> None:
-    catalogue = load_catalogue(Path(__file__).parent.parent / "fixtures" / "wales" / "catalogue.yaml")
+    catalogue = load_catalogue(FIXTURES / "wales" / "catalogue.yaml")
     assert any(o.address and len(o.address) > 1 for o in catalogue.organisations)
     notes = [f for f in loq.to_loq(catalogue).findings if f.where.endswith(".address")]
     assert notes and all(f.code == "loq-loss" and "one language" in f.message for f in notes)
 
 
 def _galway() -> Catalogue:
-    return load_catalogue(Path(__file__).parent.parent / "fixtures" / "galway" / "catalogue.yaml")
+    return load_catalogue(FIXTURES / "galway" / "catalogue.yaml")
 
 
 @pytest.mark.parametrize("without_nqf", ["has_part", "part_of"])

@@ -10,7 +10,9 @@ AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 
 
 def bundled_fixtures() -> Path:
-    return Path(__file__).resolve().parents[2] / "fixtures"
+    """The demo fixture sets, shipped inside the package (so an installed ``edcbridge demo``
+    finds them as a checkout does)."""
+    return Path(__file__).resolve().parent / "demo-fixtures"
 
 
 def fixture_sets(root: Path) -> list[tuple[Path, list[Path]]]:

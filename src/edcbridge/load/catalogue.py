@@ -269,7 +269,8 @@ def _json_error(file: str, exc: json.JSONDecodeError) -> RecordError:
 
 
 _START = "write the catalogue's keys: primary_language, issuer, organisations, specifications " \
-    "(README.md, 'Input formats'; fixtures/*/catalogue.yaml are complete examples)"
+    "(README.md, 'Input formats'; the catalogue.yaml of each fixture set edcbridge demo runs, " \
+    "in the package's demo-fixtures folder, is a complete example)"
 
 
 def _not_a_mapping(file: str, data: Any) -> RecordError:
