@@ -213,3 +213,19 @@ def test_commands_report_missing_files_when_the_store_cannot_be_filled(
     assert " lacks " in result.stderr and "of the files this command needs" in result.stderr
     assert "schemas status' lists every file" in result.stderr
     assert "run 'edcbridge schemas install" in result.stderr
+
+
+def test_an_installed_copy_keeps_its_store_in_the_users_cache_folder_a_relative_one_ignored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.schemas import store as store_module
+
+    monkeypatch.setattr(store_module, "_checkout_root", lambda: None)  # as installed from a wheel
+    monkeypatch.delenv("EDCBRIDGE_SCHEMAS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")  # relative: invalid, as the XDG specification says
+    assert store_module.default_store_dir() == tmp_path / "home" / ".cache" / "edcbridge" / "schemas"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert store_module.default_store_dir() == tmp_path / "xdg" / "edcbridge" / "schemas"
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", "store")
+    assert store_module.default_store_dir() == tmp_path / "store"

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from stat import S_ISREG
 
+from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
 
 ENV_VAR = "EDCBRIDGE_SCHEMAS"
@@ -86,12 +87,11 @@ def find_reference_dir() -> Path | None:
 
 def default_store_dir() -> Path:
     if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
+        return Path(os.environ[ENV_VAR]).expanduser().absolute()
     root = _checkout_root()
     if root is not None:
         return root / "xsd"
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache_home / "edcbridge" / "schemas"
+    return cache_home() / "edcbridge" / "schemas"
 
 
 def _sha256(data: bytes) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from edcbridge.cache_home import cache_home
 from edcbridge.schemas import store
 from edcbridge.validation import nquads, shacl, shapes_compiled
 from edcbridge.validation.shapes_compiled import CompiledShapes
@@ -48,9 +49,7 @@ def cache_dir() -> Path | None:
     try:
         if chosen:
             return Path(chosen).expanduser().absolute()
-        xdg = Path(os.environ.get("XDG_CACHE_HOME", ""))
-        base = xdg if xdg.is_absolute() else Path.home() / ".cache"
-        return base / "edcbridge"
+        return cache_home() / "edcbridge"
     except RuntimeError:  # no HOME and no passwd entry (a container run as an arbitrary uid)
         return None
 
