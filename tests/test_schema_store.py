@@ -229,3 +229,15 @@ def test_an_installed_copy_keeps_its_store_in_the_users_cache_folder_a_relative_
     assert store_module.default_store_dir() == tmp_path / "xdg" / "edcbridge" / "schemas"
     monkeypatch.setenv("EDCBRIDGE_SCHEMAS", "store")
     assert store_module.default_store_dir() == tmp_path / "store"
+
+
+def test_the_install_remedy_names_the_reference_folder_only_where_there_is_one(
+        monkeypatch: pytest.MonkeyPatch, reference: Path) -> None:
+    from edcbridge.schemas import store as store_module
+
+    unpublished = next(e for e in manifest() if e.url is None)
+    assert f"(as {store_module.find_reference_dir()} does)" in store_module.install_remedy(unpublished)
+    assert f"({store_module.find_reference_dir()}, or a store" in store_module.install_remedy()
+    monkeypatch.setattr(store_module, "_checkout_root", lambda: None)  # as installed from a wheel
+    for remedy in (store_module.install_remedy(), store_module.install_remedy(unpublished)):
+        assert "reference" not in remedy and "--from DIR" in remedy

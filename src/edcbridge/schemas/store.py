@@ -105,13 +105,15 @@ def _entries() -> dict[str, ManifestEntry]:
 
 def install_remedy(entry: ManifestEntry | None = None) -> str:
     """What to run to install ``entry`` (else every file), said for an offline machine too."""
+    reference = find_reference_dir()  # named only where there is one: beside a checkout
     if entry is not None and entry.url is None:
         return ("this file has no public download: run 'edcbridge schemas install --from DIR', DIR "
-                f"holding it as {entry.path} (as ../shared/reference does), or install with "
-                "--download --mirror URL from a mirror that holds it")
+                f"holding it as {entry.path}{f' (as {reference} does)' if reference else ''}, or "
+                "install with --download --mirror URL from a mirror that holds it")
     return ("run 'edcbridge schemas install --download', or, without network access, "
-            "'edcbridge schemas install --from DIR', DIR being a copy of the official files "
-            "(../shared/reference, or a store filled with --download --store DIR elsewhere)")
+            "'edcbridge schemas install --from DIR', DIR being a copy of the official files ("
+            f"{f'{reference}, or ' if reference else ''}a store filled with --download --store DIR "
+            "elsewhere)")
 
 
 def _unreadable_remedy(target: Path, exc: OSError) -> str:
