@@ -103,3 +103,26 @@ def test_install_says_which_files_came_from_their_pinned_copies(
     assert line.strip() == (f"{entries[0].path}: installed from its pinned copy {copy}/{entries[0].path} "
                             "(the official URL serves another version, or did not answer)")
     assert "5 installed, 0 already present, 0 failed" in result.stderr
+
+
+def test_an_official_server_that_stops_answering_leaves_every_file_to_its_pinned_copy(
+        served: tuple[str, str, list[ManifestEntry]], tmp_path: Path) -> None:
+    _, _, entries = served
+    port = _closed_port()
+    dead = [dataclasses.replace(e, url=f"http://127.0.0.1:{port}/{e.path}") for e in entries]
+    fetcher = HttpFetcher(give_up_after=2)
+    result = SchemaStore(tmp_path / "store").install(fetcher, entries=dead)
+    assert not result.failed and not result.not_tried and len(fetcher.copies) == 5
+    assert fetcher._failures[f"127.0.0.1:{port}"] == 2  # then asked no more: a deadline per file saved
+
+
+def test_an_official_server_and_copies_that_do_not_answer_still_stop_the_install(
+        served: tuple[str, str, list[ManifestEntry]], tmp_path: Path) -> None:
+    _, _, entries = served
+    port, other = _closed_port(), _closed_port()
+    dead = [dataclasses.replace(e, url=f"http://127.0.0.1:{port}/{e.path}",
+                                copy=f"http://127.0.0.1:{other}/{e.path}") for e in entries]
+    fetcher = HttpFetcher(give_up_after=2)
+    result = SchemaStore(tmp_path / "store").install(fetcher, entries=dead)
+    assert len(result.failed) == 2 and len(result.not_tried) == 3
+    assert "the remaining files were not tried" in result.failed[-1][1]

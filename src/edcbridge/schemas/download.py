@@ -43,13 +43,12 @@ class HttpFetcher:
         self.copies: dict[str, str] = {}  # manifest path -> the pinned copy its bytes came from
 
     def __call__(self, entry: ManifestEntry) -> bytes:
+        url = self._url(entry)
         if self.mirror or not entry.copy:
-            return self._get(self._url(entry))
+            return self._get(url)
         try:
-            data = self._get(self._url(entry))
-        except InstallStopped:
-            raise
-        except SchemaStoreError:
+            data = self._get(url, ask=not self._gave_up(url))
+        except SchemaStoreError:  # InstallStopped too: the copy's server may still answer
             copied = self._copy(entry.path, entry.copy, entry.sha256)
             if copied is None:
                 raise
@@ -61,9 +60,8 @@ class HttpFetcher:
     def _copy(self, path: str, url: str, sha256: str) -> bytes | None:
         """The pinned copy's bytes when they are the pinned ones, else None (what the official
         URL gave is then reported). A copy's server that stopped answering is asked no more,
-        and never stops the install: the official server is what it depends on."""
-        host = urlsplit(url).netloc
-        if self._failures.get(host, 0) >= self.give_up_after:
+        and never stops the install alone: it stops when the official server stopped too."""
+        if self._gave_up(url):
             return None
         try:
             data = self._get(url)
@@ -74,9 +72,17 @@ class HttpFetcher:
         self.copies[path] = url
         return data
 
-    def _get(self, url: str) -> bytes:
+    def _gave_up(self, url: str) -> bool:
+        """Whether the server of ``url`` failed to answer too many times in a row to be asked again."""
+        return self._failures.get(urlsplit(_without_password(url)).netloc, 0) >= self.give_up_after
+
+    def _get(self, url: str, ask: bool = True) -> bytes:
+        """The bytes at ``url``; without ``ask``, InstallStopped at once (its server gave up
+        answering: a file with a pinned copy goes on to that copy without a deadline's wait)."""
         shown = _without_password(url)
         host = urlsplit(shown).netloc
+        if not ask:
+            raise InstallStopped(self._stop_message(f"download failed: {shown} not asked", host))
         try:
             data = download("schema file", url, timeout=self.deadline, limit=self.max_bytes,
                             max_redirects=MAX_REDIRECTS)
