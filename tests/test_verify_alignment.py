@@ -552,6 +552,7 @@ def test_a_signing_certificate_v1_issuer_serial_must_name_the_seal_certificate(
         "another-issuer": (_openssl_issuer(pki.root.certificate, tmp_path).replace("CN=", "CN=Other "),
                            str(cert.serial_number), "IssuerSerial names the issuer 'CN=Other "),
         "not-a-number": (written, "0x1F", "the X509SerialNumber '0x1F', which is not an integer"),
+        "too-long": (written, "1" * 5000, "the X509SerialNumber '11111111111111111111...' (5000 digits)"),
         "not-a-name": ("issuer?", str(cert.serial_number), "IssuerSerial names the issuer 'issuer?'"),
     }
     for name, (issuer, serial, why) in wrong.items():

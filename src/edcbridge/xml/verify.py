@@ -433,6 +433,7 @@ def _same_name_string(text: str, name: x509.Name) -> bool:
 
 
 _SERIAL_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+_SERIAL_DIGITS = 100  # 20 octets (RFC 5280) are at most 49 digits; leading zeros not counted
 
 
 def _issuer(cert: x509.Certificate) -> str:
@@ -456,6 +457,10 @@ def _v1_mismatch(issuer: str, serial: str, leaf: x509.Certificate) -> str | None
     """What else than the seal certificate a (XAdES v1) IssuerSerial names, or None."""
     if not _SERIAL_TEXT.fullmatch(serial):
         return f"IssuerSerial has the X509SerialNumber {serial.strip()!r}, which is not an integer"
+    digits = serial.strip().lstrip("+-").lstrip("0")
+    if len(digits) > _SERIAL_DIGITS:  # int() refuses more than 4,300 digits, and no serial has them
+        return (f"IssuerSerial has the X509SerialNumber '{digits[:20]}...' ({len(digits)} digits), longer "
+                "than any certificate's (RFC 5280: at most 20 octets)")
     if int(serial) != leaf.serial_number:
         return f"IssuerSerial names serial number {int(serial)}, not the seal certificate's " \
             f"{leaf.serial_number}"
