@@ -190,7 +190,7 @@ def _check_zip(path: Path) -> None:
 
 
 def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
-    from openpyxl import load_workbook  # the only use of openpyxl
+    from openpyxl import load_workbook  # imported when a workbook is read: openpyxl is slow to import
 
     _check_zip(path)
     try:
