@@ -141,3 +141,45 @@ def test_badges_into_a_folder_whose_journal_cannot_be_read_writes_nothing(
     assert made.exit_code == 2
     assert "its journal cannot be read" in made.stderr and f"edcbridge audit verify {folder}" in made.stderr
     assert not (folder / "ob3").exists() and not (folder / "clr").exists()
+
+
+def _without(awards: Path, key: str, target: Path) -> Path:
+    """The awards file ``awards`` without the row of ``key`` (a term's file, say)."""
+    lines = awards.read_text("utf-8").splitlines(keepends=True)
+    target.write_text("".join(line for line in lines if f"{key.split('/')[1]}," not in line), "utf-8")
+    return target
+
+
+def test_badges_says_when_a_remade_clr_loses_an_award_the_files_given_do_not_hold(
+        out: Path, seal: SealFactory) -> None:
+    part = _without(out.parent / "awards.csv", KEPT, out.parent / "part.csv")
+
+    made = _badges(part, out, seal, "-q")
+
+    assert made.exit_code == 0, made.output
+    assert _held(out / CLR) == {KEY}
+    warning = next(line for line in made.stderr.splitlines() if str(CLR) in line)
+    assert warning.startswith(f"warning: {out / CLR}: the learner's CLR was made again without 1 award(s)")
+    assert f"({KEPT})" in warning and "give every awards file of the learner: edcbridge badges " in warning
+    # all the files given: nothing lost, nothing said
+    again = _badges(out.parent / "awards.csv", out, seal, "-q")
+    assert again.exit_code == 0 and "warning" not in again.stderr, again.stderr
+    assert _held(out / CLR) == {KEY, KEPT}
+
+
+def test_badges_says_when_a_withdrawn_clr_is_not_made_again_for_the_learners_other_awards(
+        out: Path, seal: SealFactory) -> None:
+    assert _cli("withdraw", out, KEY, "--reason", REASON, "-q").exit_code == 0
+    part = _without(out.parent / "awards.csv", KEPT, out.parent / "part.csv")  # holds KEY only of the two
+
+    made = _badges(part, out, seal, "-q")
+
+    assert made.exit_code == 0, made.output
+    assert not (out / CLR).exists()
+    warning = next(line for line in made.stderr.splitlines() if str(CLR) in line)
+    assert f"the learner's CLR, withdrawn with {KEY}, is not made again, so 1 award(s)" in warning
+    assert f"({KEPT}) are in no CLR" in warning
+    # the learner's other award withdrawn too: nothing is lost
+    assert _cli("withdraw", out, KEPT, "--reason", REASON, "-q").exit_code == 0
+    quiet = _badges(part, out, seal, "-q")
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.stderr

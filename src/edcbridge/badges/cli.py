@@ -14,6 +14,7 @@ import click
 from edcbridge.cli import quiet_option, writable_folder
 
 if TYPE_CHECKING:
+    from edcbridge.badges.export import ClrLoss, ClrsBefore
     from edcbridge.model import Award, Catalogue
     from edcbridge.seal.keys import SealKey
 
@@ -111,6 +112,37 @@ def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
     return kept
 
 
+def _clrs_before(out_dir: Path, pairs: list[tuple[Award, Catalogue]], issuers: set[str]) -> ClrsBefore:
+    """What the learners' CLRs in OUT held before this run (exits 2 when the journal cannot be read)."""
+    import sqlite3
+
+    from edcbridge.badges.export import ClrsBefore
+
+    try:
+        return ClrsBefore.read(out_dir, pairs, issuers)
+    except sqlite3.Error as exc:
+        fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
+              f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+
+
+def _loss_warning(loss: ClrLoss, awards: Sequence[Path], catalogue: Path, out_dir: Path, sealed: bool) -> str:
+    """What a CLR lost, and the command that puts the awards back in it."""
+    import shlex
+
+    named = loss.keys + ([f"{loss.unknown} not in the journal of {out_dir}"] if loss.unknown else [])
+    count = len(loss.keys) + loss.unknown
+    held = f"{count} award(s) it held that are not withdrawn ({', '.join(named)})"
+    what = f"the learner's CLR was made again without {held}"
+    if loss.withdrawn_with and not (out_dir / loss.name).exists():
+        what = (f"the learner's CLR, withdrawn with {loss.withdrawn_with}, is not made again, so {held} "
+                "are in no CLR")
+    command = " ".join(["edcbridge", "badges", *(shlex.quote(str(path)) for path in awards),
+                        "OTHER-AWARDS...", "-c", shlex.quote(str(catalogue)), "-o", shlex.quote(str(out_dir)),
+                        *(["--seal", "P12"] if sealed else [])])
+    return (f"warning: {out_dir / loss.name}: {what}: the awards files given do not hold them; to put them "
+            f"back, give every awards file of the learner: {command}")
+
+
 @click.command("badges")
 @click.argument("awards", nargs=-1, required=True, type=_FILE)
 @click.option("--catalogue", "-c", required=True, type=_FILE, help="Catalogue (YAML or JSON).")
@@ -134,7 +166,9 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     cat, pairs = load_pairs(awards, catalogue, unread)
     if not pairs and not unread:
         fatal(f"no awards in {', '.join(map(str, awards))}; give awards files (CSV, XLSX or JSON Lines)")
+    issuers = {award.issuer or catalogue.issuer for award, catalogue in pairs}
     pairs = not_withdrawn(pairs, out_dir, quiet)
+    before = None if no_clr else _clrs_before(out_dir, pairs, issuers)
     key = seal_key(seal_p12, password_file)
     if key is not None:
         from edcbridge.badges.jwt import JwtError, key_algorithm
@@ -159,6 +193,8 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         fatal(str(exc))
     for path in outputs.written:
         click.echo(path)
+    for loss in before.losses() if before is not None else ():
+        click.echo(_loss_warning(loss, awards, catalogue, out_dir, key is not None), err=True)
     for name, findings in outputs.failed.items():
         click.echo(f"INVALID {name}: not written", err=True)
         for finding in findings[:10]:

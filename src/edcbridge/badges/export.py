@@ -151,3 +151,88 @@ def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = 
     ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
     clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
     return BadgeOutputs(ob3.written + clr.written, {**ob3.failed, **clr.failed})
+
+
+def held_badges(path: Path) -> set[str]:
+    """The ids of the Open Badges the CLR file at ``path`` embeds (none when it cannot be read)."""
+    import json
+
+    try:
+        held = json.loads(path.read_bytes())["credentialSubject"]["verifiableCredential"]
+        return {badge["id"] for badge in held if isinstance(badge, dict) and isinstance(badge.get("id"), str)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+@dataclass
+class ClrLoss:
+    """A learner's CLR (``clr/<name>.json`` in OUT) that no longer holds awards it held, which are
+    not withdrawn: the awards files given to ``badges`` did not hold them."""
+
+    name: str
+    keys: list[str]  # the awards' keys, as the journal names them
+    unknown: int  # awards the journal does not name
+    withdrawn_with: str | None  # the award the CLR was withdrawn with, when it is not made again
+
+
+@dataclass
+class ClrsBefore:
+    """The learners' CLRs of OUT as they were before a ``badges`` run: what each held."""
+
+    out_dir: Path
+    held: dict[str, set[str]] = field(default_factory=dict)  # clr/<name>.json -> badge ids
+    withdrawn_with: dict[str, str] = field(default_factory=dict)  # of CLRs not published again
+    issuer_of: dict[str, str] = field(default_factory=dict)  # clr/<name>.json -> issuer key
+
+    @classmethod
+    def read(cls, out_dir: Path, pairs: Iterable[Pair], issuers: set[str]) -> ClrsBefore:
+        """What the CLRs ``pairs`` make held before, and what the CLRs of ``issuers`` that
+        ``edcbridge withdraw`` took out of OUT and no run made again held. Raises sqlite3.Error
+        when the journal cannot be read."""
+        from edcbridge.pipeline.journal import JOURNAL_NAME, withdrawn_outputs
+
+        before = cls(out_dir)
+        for issuer, student in group_by_learner(pairs):
+            name = f"clr/{safe_name(issuer, student)}.json"
+            before.issuer_of[name] = issuer
+            if (out_dir / name).is_file():
+                before.held[name] = held_badges(out_dir / name)
+        journal = out_dir / JOURNAL_NAME
+        for key, outputs in sorted((withdrawn_outputs(journal) if journal.is_file() else {}).items()):
+            if key.partition("/")[0] not in issuers:
+                continue
+            for output in outputs.values():
+                name, place = output.get("published", ""), output.get("file", "")
+                if not (name.startswith("clr/") and name.endswith(".json")) or (out_dir / name).exists():
+                    continue
+                before.held.setdefault(name, set()).update(held_badges(out_dir / place))
+                before.withdrawn_with.setdefault(name, key)
+                before.issuer_of[name] = key.partition("/")[0]
+        return before
+
+    def losses(self) -> list[ClrLoss]:
+        """The CLRs that, after the run, no longer hold awards they held that are not withdrawn.
+        Raises sqlite3.Error when the journal cannot be read."""
+        from edcbridge.badges.ob3 import credential_id
+        from edcbridge.pipeline.journal import JOURNAL_NAME, keys_of_issuer, withdrawn_records
+
+        journal = self.out_dir / JOURNAL_NAME
+        lost: dict[str, set[str]] = {}
+        for name, held in self.held.items():
+            now = held_badges(self.out_dir / name) if (self.out_dir / name).is_file() else set()
+            if held - now:
+                lost[name] = held - now
+        if not lost or not journal.is_file():
+            return [ClrLoss(name, [], len(ids), self.withdrawn_with.get(name))
+                    for name, ids in sorted(lost.items())]
+        withdrawn = withdrawn_records(journal)
+        keys: dict[str, str] = {}
+        for issuer in sorted({self.issuer_of[name] for name in lost}):
+            keys.update((credential_id(*key.split("/", 1)), key) for key in keys_of_issuer(journal, issuer))
+        found = []
+        for name, ids in sorted(lost.items()):
+            named = sorted(keys[badge] for badge in ids if badge in keys and keys[badge] not in withdrawn)
+            unknown = sum(1 for badge in ids if badge not in keys)
+            if named or unknown:
+                found.append(ClrLoss(name, named, unknown, self.withdrawn_with.get(name)))
+        return found

@@ -634,6 +634,30 @@ def withdrawn_records(path: Path) -> dict[str, str]:
     return {key: str(note or "withdrawn") for key, note in rows}
 
 
+def withdrawn_outputs(path: Path) -> dict[str, dict[str, dict[str, str]]]:
+    """The outputs of each withdrawn record of the journal at ``path``, read only: where each
+    file went (``file``) and where it was published (``published``). Raises sqlite3.Error
+    when it cannot be read."""
+    db = open_read_only(path)
+    try:
+        rows = db.execute("SELECT key, outputs FROM records WHERE state = 'withdrawn'").fetchall()
+    finally:
+        db.close()
+    return {key: json.loads(outputs) for key, outputs in rows}
+
+
+def keys_of_issuer(path: Path, issuer: str) -> list[str]:
+    """The record keys (``issuer/award_id``) of one issuer in the journal at ``path``, read only.
+    Raises sqlite3.Error when it cannot be read."""
+    db = open_read_only(path)
+    try:
+        rows = db.execute("SELECT key FROM records WHERE substr(key, 1, length(?) + 1) = ? || '/'",
+                          (issuer, issuer)).fetchall()
+    finally:
+        db.close()
+    return [key for (key,) in rows]
+
+
 def _has_log(path: Path) -> bool:
     try:
         return Path(f"{path}-wal").stat().st_size > 0
