@@ -183,3 +183,14 @@ def test_badges_says_when_a_withdrawn_clr_is_not_made_again_for_the_learners_oth
     assert _cli("withdraw", out, KEPT, "--reason", REASON, "-q").exit_code == 0
     quiet = _badges(part, out, seal, "-q")
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_a_clr_holding_only_the_withdrawn_award_asks_for_no_badges_run(out: Path) -> None:
+    alone = Path("clr") / "imperial_02214592.json"  # SYN-00001's learner has no other award
+    assert (out / alone).is_file()
+
+    said = _cli("withdraw", out, "imperial/SYN-00001", "--reason", REASON)
+
+    assert said.exit_code == 0, said.output
+    assert (out / "withdrawn" / alone).is_file() and not (out / alone).exists()
+    assert "clr.json" in said.stderr and "warning" not in said.stderr, said.stderr

@@ -180,9 +180,14 @@ def _badges_command(out_dir: Path, sealed: bool) -> str:
 
 def _clr_warning(out_dir: Path, key: str, planned: dict[str, dict[str, str]]) -> list[str]:
     """What to run to publish again the learner's other awards that went with its CLR."""
+    from edcbridge.badges.export import held_badges
+    from edcbridge.badges.ob3 import credential_id
+
     records = [output["published"] for name, output in planned.items() if name.startswith("clr")]
-    if not records:
-        return []
+    own = {credential_id(*key.split("/", 1))}
+    if not any(held_badges(out_dir / output["file"]) - own for name, output in planned.items()
+               if name.startswith("clr") and output["file"].endswith(".json")):
+        return []  # the CLR held no other award of the learner: there is nothing to make again
     shown = ", ".join(record for record in records if record.endswith(".json")) or ", ".join(records)
     sealed = any(record.endswith(".jwt") for record in records)
     return [f"warning: {key}: its learner's CLR ({shown}) held it and was withdrawn whole, with the "
