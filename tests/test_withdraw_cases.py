@@ -92,8 +92,13 @@ def test_a_bare_award_id_is_not_taken_for_the_end_of_a_longer_one(
 
     assert said.exit_code == 1 and "0031: no such award" in said.output, said.output
     assert _record(tmp_path / "out", "imperial/MK/2025/0031")[0] == "done"
-    # an id holding "/" is given with its issuer
-    assert _withdraw(tmp_path / "out", "MK/2025/0031", "--reason", REASON).exit_code == 1
+    # an id holding "/" is given with its issuer, and the error names the key to give
+    bare = _withdraw(tmp_path / "out", "MK/2025/0031", "--reason", REASON)
+    assert bare.exit_code == 1 and "no such award" not in bare.output, bare.output
+    assert (f"error: MK/2025/0031: no award has this key; an award id holding '/' is given with its issuer: "
+            f"imperial/MK/2025/0031, as in: edcbridge withdraw {tmp_path / 'out'} imperial/MK/2025/0031 "
+            "--reason TEXT") in bare.output
+    assert _record(tmp_path / "out", "imperial/MK/2025/0031")[0] == "done"
     assert _withdraw(tmp_path / "out", "imperial/MK/2025/0031", "--reason", REASON).exit_code == 0
 
 

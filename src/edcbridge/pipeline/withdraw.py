@@ -67,8 +67,13 @@ def _resolve(journal: Journal, name: str) -> str | Said:
     """The record key ``name`` stands for (the key, or an award id of one issuer only)."""
     if journal.entry(name) is not None:
         return name
-    keys = [] if "/" in name else journal.keys_of_award(name)
-    if len(keys) == 1:
+    keys = journal.keys_of_award(name)
+    if "/" in name and keys:  # an id holding "/" could be read as <issuer>/<award_id>: it takes its issuer
+        given = " or ".join(shlex.quote(key) for key in keys)
+        return Said(f"error: {name}: no award has this key; an award id holding '/' is given with its "
+                    f"issuer: {given}, as in: edcbridge withdraw {shlex.quote(str(journal.path.parent))} "
+                    f"{shlex.quote(keys[0])} --reason TEXT", ok=False)
+    if len(keys) == 1 and "/" not in name:
         return keys[0]
     if keys:
         return Said(f"error: {name}: several awards have this id ({', '.join(keys)}); give one as "
