@@ -38,3 +38,14 @@ def test_with_a_seal_no_unsigned_note_is_given(reference: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "the credentials are unsigned" not in result.stderr
     assert list((tmp_path / "out").rglob("*.jwt"))
+
+
+def test_a_folder_without_a_journal_is_said_to_check_no_withdrawals(reference: Path, tmp_path: Path) -> None:
+    """Badges made into another folder than the export's would put a withdrawn award back unsaid."""
+    result = _badges("-o", str(tmp_path / "out"), "--schemas", str(reference / "ob3-clr"))
+    assert result.exit_code == 0, result.output
+    assert f"note: {tmp_path / 'out'} holds no journal (no export was run into it), so no award is " \
+           "checked against withdrawals" in result.stderr
+    assert "-o EXPORT-FOLDER" in result.stderr
+    quiet = _badges("-o", str(tmp_path / "out"), "--schemas", str(reference / "ob3-clr"), "-q")
+    assert quiet.exit_code == 0 and "journal" not in quiet.stderr

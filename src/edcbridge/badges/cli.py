@@ -106,6 +106,13 @@ def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
     except sqlite3.Error as exc:
         fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
               f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+    from edcbridge.pipeline.journal import JOURNAL_NAME
+
+    if not quiet and not (out_dir / JOURNAL_NAME).is_file():
+        click.echo(f"note: {out_dir} holds no journal (no export was run into it), so no award is checked "
+                   "against withdrawals ('edcbridge withdraw' records them in the folder the awards were "
+                   "exported to): make the Open Badges and CLRs in that folder, as in: edcbridge badges "
+                   "AWARDS... -c CATALOGUE -o EXPORT-FOLDER", err=True)
     for key, note in left.items() if not quiet else ():
         click.echo(f"note: {key}: {note}; left out (no Open Badge, not in its learner's CLR); "
                    f"'edcbridge withdraw {out_dir} {key} --undo --reason TEXT' reinstates it", err=True)
