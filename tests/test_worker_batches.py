@@ -1,6 +1,6 @@
-"""A worker takes a batch stage by stage (every award mapped and validated, then every
-credential sealed, then every file written): each award's outcome is exactly the one it gets
-alone, whatever else is in its batch, failures included."""
+"""A worker takes a batch stage by stage (every award mapped, then every credential validated
+check by check, then sealed, then every file written): each award's outcome is exactly the one
+it gets alone, whatever else is in its batch, failures included."""
 
 from __future__ import annotations
 
@@ -41,10 +41,20 @@ def _comparable(outcome: worker.Outcome, out: Path) -> dict[str, Any]:
     return seen
 
 
-def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path) -> None:
+def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     catalogue_path = IMPERIAL / "catalogue.yaml"
-    seal = demo_seal(tmp_path / "seal", load_catalogue(catalogue_path))
     items = _items(catalogue_path)
+    invalid = items[4][0]  # its credential fails validation: it lacks its issuer
+    real_to_edc = worker.to_edc
+
+    def to_edc(award: Any, catalogue: Any) -> dict[str, Any]:
+        doc = real_to_edc(award, catalogue)
+        if award.award_id == invalid:
+            doc.pop("issuer")
+        return doc
+
+    monkeypatch.setattr(worker, "to_edc", to_edc)
+    seal = demo_seal(tmp_path / "seal", load_catalogue(catalogue_path))
     found = {}
     for name, batched in (("alone", False), ("batched", True)):
         out = tmp_path / name
@@ -55,6 +65,9 @@ def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path) -> None:
         found[name] = [_comparable(o, out) for o in outcomes]
     alone, batched = found["alone"], found["batched"]
     assert {o["state"] for o in alone} == {"done", "failed"}  # the batch mixes both
+    failed = {o["key"]: o["stage"] for o in alone if o["state"] == "failed"}
+    assert failed == {"BROKEN-1": "map", invalid: "validate"}
+    assert any("issuer" in error for o in alone if o["key"] == invalid for error in o["errors"])
     for single, in_batch in zip(alone, batched, strict=True):
         for written in (single, in_batch):
             sealed = written["outputs"].get("edc-sealed")
