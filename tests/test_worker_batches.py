@@ -41,7 +41,8 @@ def _comparable(outcome: worker.Outcome, out: Path) -> dict[str, Any]:
     return seen
 
 
-def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     catalogue_path = IMPERIAL / "catalogue.yaml"
     items = _items(catalogue_path)
     invalid = items[4][0]  # its credential fails validation: it lacks its issuer
