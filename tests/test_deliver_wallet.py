@@ -204,6 +204,27 @@ def test_cli_wallet(fake: tuple[FakeServer, WalletFake], tmp_path: Path, referen
     assert [i["action"] for i in planned] == ["skip"] * 2
 
 
+def test_cli_wallet_lines_mask_the_learners_part_of_each_address(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path
+) -> None:
+    import click
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    fake[0].faults.append(Fault("status", 500, method="POST"))
+    args = ["push", "wallet", str(_manifest(tmp_path, reference, 2)), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    assert "@example.org" in result.stderr
+    assert "learner1" not in result.stderr and "learner2" not in result.stderr, result.stderr
+    results = (tmp_path / "out" / "wallet-results.csv").read_text("utf-8-sig")
+    assert "learner1@example.org" in results and "learner2@example.org" in results  # the office's record
+
+
 def _correct_the_first_credential(tmp_path: Path, reference: Path) -> None:
     """c1.json of :func:`_manifest`, changed and sealed again."""
     corrected = _credential(reference, 1)
@@ -477,3 +498,16 @@ def test_a_version_1_delivery_counts_as_a_version_the_wallet_may_hold(
     (changed,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet", "w"))
     assert changed.status == "failed" and "the learner removes it from the wallet" in changed.message
     assert len(app.deposits) == 1
+
+
+@pytest.mark.parametrize("status", [500, 403])
+def test_an_unexpected_answer_names_the_wallet_url_without_the_learners_part_of_the_address(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, sealed: bytes, status: int
+) -> None:
+    """The message goes to the terminal, the journal and the reports: the domain says enough."""
+    fake[0].faults.append(Fault("status", status))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.deposit(sealed, email="ada.lovelace@example.org")
+    assert info.value.status == status
+    assert "ada.lovelace" not in str(info.value)
+    assert "/email/***@example.org/credentials" in str(info.value)

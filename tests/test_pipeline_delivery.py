@@ -170,6 +170,12 @@ def test_an_award_without_an_email_address_fails_delivery_with_the_fix_and_the_c
     assert NO_EMAIL in result.output
     assert "2 delivered, 0 already there, 1 failed" in result.output
     assert sorted(d["wallet"] for d in fake.deposits) == sorted(e for e in emails.values() if e)
+    for address in filter(None, emails.values()):  # the reports name the learner, the terminal need not
+        local, domain = address.split("@")
+        assert local not in result.output
+        assert f"-> ***@{domain}" in result.output
+    with (tmp_path / "out" / "deliveries.csv").open(encoding="utf-8-sig") as handle:
+        assert sorted(row["recipient"] for row in csv.DictReader(handle)) == sorted(emails.values())
 
 
 @pytest.mark.parametrize(("option", "said"), [

@@ -447,6 +447,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     rows done or skipped as done."""
     import sqlite3
 
+    from edcbridge.deliver.http import masked_email
     from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
     from edcbridge.pipeline.runner import ReportsNotWritten, RunError, count_rows
@@ -486,7 +487,8 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     def on_delivery(delivery: Any) -> None:
         progress.close()  # the export is over: its bar ends before the deliveries are listed
         if not quiet:
-            where = f"{delivery.key} -> {delivery.recipient or '(no e-mail)'}"
+            recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
+            where = f"{delivery.key} -> {recipient}"  # the reports name the address
             detail = f": {delivery.message}" if delivery.status == "failed" else ""
             click.echo(f"{delivery.status} {where}{detail}", err=True)
 

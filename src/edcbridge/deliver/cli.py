@@ -27,7 +27,7 @@ from edcbridge.deliver.config import (
 )
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
-from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.http import HttpClient, masked_email
 from edcbridge.deliver.push import (
     Item,
     PushInterrupted,
@@ -57,7 +57,7 @@ def _printer(items: list[Item], quiet: bool = False) -> Callable[[Outcome], None
     def show(outcome: Outcome) -> None:
         if quiet and outcome.status != "failed":
             return
-        text = f"{outcome.status:8} {outcome.action:7} {outcome.key}"
+        text = f"{outcome.status:8} {outcome.action:7} {_shown(outcome.key)}"
         if outcome.action == "refuse" and problems.get(outcome.key):
             found = problems[outcome.key]
             text += f": {len(found)} problem(s), nothing sent"
@@ -67,6 +67,13 @@ def _printer(items: list[Item], quiet: bool = False) -> Callable[[Outcome], None
         click.echo(text, err=True)
 
     return show
+
+
+def _shown(key: str) -> str:
+    """An item's key as the terminal shows it: a wallet deposit's recipient (``CREDENTIAL ->
+    ADDRESS``) with the learner's part of the address masked; the results files keep it whole."""
+    what, arrow, recipient = key.rpartition(" -> ")
+    return f"{what}{arrow}{masked_email(recipient)}" if arrow and "@" in recipient else key
 
 
 def _finish(

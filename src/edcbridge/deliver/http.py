@@ -93,6 +93,13 @@ class SecretMasker(logging.Filter):
 
 _EMAIL_IN_PATH = re.compile(r"(/email/)[^/@%\s]+(%40|@)", re.IGNORECASE)
 
+
+def masked_email(address: str) -> str:
+    """An e-mail address with the learner's part hidden (``***@uni.example``), as wallet URLs
+    are shown in logs and messages: the registry's reports keep the address itself."""
+    local, at, domain = address.rpartition("@")
+    return f"***@{domain}" if at and local else "***"
+
 MASKER = SecretMasker()
 LOG.addFilter(MASKER)
 
@@ -434,4 +441,5 @@ def excerpt(response: requests.Response, limit: int = 300) -> str:
 def refused_access(method: str, http: HttpClient, path: str, response: requests.Response,
                    hint: str) -> DeliveryAuthError:
     """The error for a 401/403 answer, with what to check."""
-    return DeliveryAuthError(method, http.url(path), response.status_code, excerpt(response), hint)
+    return DeliveryAuthError(method, MASKER.mask(http.url(path)), response.status_code, excerpt(response),
+                             hint)

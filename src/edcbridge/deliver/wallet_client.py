@@ -24,7 +24,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
-from edcbridge.deliver.http import HttpClient, excerpt, refused_access
+from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
 from edcbridge.seal import jades
 from edcbridge.seal.errors import SealFormatError
 from edcbridge.validation.document import NotACredential, unwrap
@@ -140,8 +140,8 @@ class WalletClient:
                                  "the wallet refused access: check --base-url and any access the wallet "
                                  "requires (a gateway, an allow-list); running again will not help until "
                                  "that is fixed")
-        raise DeliveryHTTPError("POST", self.http.url(path), response.status_code, excerpt(response),
-                                _hint(response.status_code))
+        raise DeliveryHTTPError("POST", MASKER.mask(self.http.url(path)), response.status_code,
+                                excerpt(response), _hint(response.status_code))
 
 
 def json_part_name(filename: str) -> str:
