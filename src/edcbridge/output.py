@@ -99,6 +99,14 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC | getattr(os, "O_BINARY", 0)
 
 
+def make_private(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by this user only, unless it exists. For
+    the files SQLite then opens (journal, offers): they hold learners' e-mail addresses and the
+    issuer's secrets, and SQLite gives its -wal and -shm files the mode of the database."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o600))
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
 

@@ -55,6 +55,7 @@ from random import SystemRandom
 
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError
+from edcbridge.output import make_private
 
 OFFERS_NAME = ".edcbridge-offers.sqlite"
 
@@ -262,6 +263,7 @@ class OfferStore:
         if tx_code_attempts < 1:
             raise ValueError("tx_code_attempts must be at least 1")
         path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(path)
         self.path = path
         self.tx_code_attempts = tx_code_attempts
         self.clock = clock

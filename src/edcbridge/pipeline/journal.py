@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edcbridge.output import make_private
+
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
 FORMAT = 4  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
@@ -134,6 +136,7 @@ class Journal:
         seconds to wait for another process writing to it (a run, as it commits)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        make_private(path)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         try:
             self._prepare()

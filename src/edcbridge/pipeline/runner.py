@@ -626,8 +626,8 @@ def folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder 
     goes with the process (``kill -9`` included); where the system or the file system has no
     such locks (Windows, NFS), the run goes on without. ``elsewhere``: the end of the fix when
     the folder is busy (a command that changes a folder's records has no other folder)."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    try:  # made for this user alone: it holds learners' records (an existing folder keeps its mode)
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise _unwritable(out_dir, exc) from exc
     fd = _locked_folder(out_dir, time.monotonic() + _BUSY_WAIT, elsewhere)
