@@ -177,8 +177,8 @@ def test_push_wallet_quiet_says_only_the_refused_credential(tmp_path: Path, refe
             server.stop()
     assert loud.exit_code == quiet.exit_code == 1, quiet.output
     said = loud.stderr.replace(str(tmp_path / "loud"), str(tmp_path / "quiet")).splitlines()
-    assert said[:2] == ["ok       deposit urn:credential:quiet-1 -> learner1@example.org",
-                        "ok       deposit urn:credential:quiet-2 -> learner2@example.org"]
+    assert said[:2] == ["ok       deposit urn:credential:quiet-1 -> ***@example.org",  # the learner masked
+                        "ok       deposit urn:credential:quiet-2 -> ***@example.org"]
     assert said[-1] == "1 failed, 2 ok"
     refusal = said[2:-1]  # the unsealed file, then why
     assert refusal[0].startswith("failed   refuse  ") and "CR-0007" in refusal[-1]
