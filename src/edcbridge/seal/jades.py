@@ -229,11 +229,6 @@ def sign(key: SealPrivateKey, alg: str, data: bytes) -> bytes:
     return r.to_bytes(spec.size, "big") + s.to_bytes(spec.size, "big")
 
 
-def content_timestamp_input(payload: str) -> bytes:
-    """What `adoTst` timestamps: the unencoded payload bytes (TS 119 182-1, 5.2.8)."""
-    return payload.encode("utf-8")
-
-
 def archive_timestamp_input(
     payload: str, protected_b64: str, signature_b64: str, earlier_etsiu: list[str]
 ) -> bytes:

@@ -12,7 +12,6 @@ shared copy validates as ``edcbridge schemas status`` accepts it.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,13 +115,6 @@ def _schema(store: SchemaStore, relative: str, engine: Engine) -> etree.XMLSchem
         raise SchemaLoadError(f"cannot load {relative} from the schema store {store.root} ({engine}): "
                               f"{reason}; reinstall the store with 'edcbridge schemas install --from DIR' "
                               "(or --download)") from None
-
-
-def load_seconds(store: SchemaStore, relative: str, engine: Engine) -> float:
-    """Load (and cache) a schema; the time it took (0 when cached). For measurements."""
-    start = time.perf_counter()
-    _schema(store, relative, engine)
-    return time.perf_counter() - start
 
 
 def _without_comments(tree: etree._ElementTree) -> etree._Element:
