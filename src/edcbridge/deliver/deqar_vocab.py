@@ -23,7 +23,6 @@ ASSESSMENT = {
 }
 DEGREE_OUTCOME_FULL = (1, "1", "yes", "full degree")
 DEGREE_OUTCOME_NONE = (2, "2", "no", "no full degree")
-ACTIVITY_TYPES = ("institutional", "programme", "institutional/programme", "joint programme")
 QF_EHEA_OF_EQF = {5: "0", 6: "1", 7: "2", 8: "3"}
 
 NOT_A_STRING = "Incorrect type. Expected a string, but got {kind}"

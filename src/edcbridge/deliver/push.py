@@ -353,7 +353,6 @@ def _as_upsert(step: Outcome) -> Outcome:
 
 # ---------------------------------------------------------------------------------------- wallet
 
-MANIFEST_COLUMNS = ("credential", "wallet_id", "email", "locale")
 EARLIER_VERSION_HELD = (
     "the wallet holds this credential id in the version delivered before the file changed, and "
     "keeps it: the learner removes it from the wallet, then the same command delivers this version")

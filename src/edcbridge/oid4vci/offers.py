@@ -88,8 +88,6 @@ CREATE TABLE IF NOT EXISTS trail_events (
 CREATE INDEX IF NOT EXISTS trail_events_unrecorded ON trail_events (id) WHERE recorded IS NULL;
 """
 
-STATES = ("open", "redeemed", "issued", "withdrawn", "superseded", "revoked")
-
 
 def digest(secret: str) -> str:
     """The stored form of a secret. A lone surrogate (JSON allows ``"\\ud800"``) is hashed as

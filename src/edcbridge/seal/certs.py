@@ -21,7 +21,6 @@ from edcbridge.seal.errors import CertificateError
 
 QC_STATEMENTS = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
 QC_COMPLIANCE = "0.4.0.1862.1.1"
-QC_SSCD = "0.4.0.1862.1.4"
 QC_TYPE = "0.4.0.1862.1.6"
 QC_TYPE_ESIGN = "0.4.0.1862.1.6.1"
 QC_TYPE_ESEAL = "0.4.0.1862.1.6.2"
