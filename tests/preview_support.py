@@ -50,29 +50,6 @@ def make_key(algorithm: str = "RS256") -> SealKey:
     return devpki.ec_seal_key(pki)
 
 
-_JOSE_SCRIPT = """
-import { readFileSync } from "node:fs";
-import { compactVerify, importX509, decodeProtectedHeader } from "jose";
-let failed = false;
-for (const file of process.argv.slice(1)) {
-  try {
-    const token = readFileSync(file, "utf8").trim();
-    const header = decodeProtectedHeader(token);
-    const der = header.x5c[0].match(/.{1,64}/g).join("\\n");
-    const pem = `-----BEGIN CERTIFICATE-----\\n${der}\\n-----END CERTIFICATE-----\\n`;
-    const key = await importX509(pem, header.alg);
-    const { payload } = await compactVerify(token, key, { algorithms: ["RS256", "PS256", "ES256"] });
-    const claims = JSON.parse(new TextDecoder().decode(payload));
-    console.log(JSON.stringify({ file, ok: true, alg: header.alg, typ: header.typ, claims }));
-  } catch (error) {
-    failed = true;
-    console.log(JSON.stringify({ file, ok: false, error: `${error.code ?? error.name}: ${error.message}` }));
-  }
-}
-process.exit(failed ? 1 : 0);
-"""
-
-
 def run_jose(script: str, files: list[Path]) -> tuple[list[dict[str, Any]], int]:
     """Run a Node module ``script`` using npm jose (tests/peers) over ``files``: the JSON line
     it prints per file, and its exit code."""
@@ -84,13 +61,6 @@ def run_jose(script: str, files: list[Path]) -> tuple[list[dict[str, Any]], int]
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(files), result.stderr
     return lines, result.returncode
-
-
-def jose_verify(files: list[Path]) -> list[dict[str, Any]]:
-    """Verify compact JWS files with npm jose (tests/peers): one result per file."""
-    lines, returncode = run_jose(_JOSE_SCRIPT, files)
-    assert returncode == (0 if all(line["ok"] for line in lines) else 1)
-    return lines
 
 
 def browser_check(pages: list[dict[str, str]], workdir: Path) -> list[dict[str, Any]]:
