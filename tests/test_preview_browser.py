@@ -19,7 +19,7 @@ from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Catalogue
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file, preview_files
-from edcbridge.preview.pdf import print_pdf
+from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import Sealer, SealKey, devpki
 from edcbridge.sealing import format_check
@@ -155,8 +155,8 @@ def test_pdf_error_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("EDCBRIDGE_CHROMIUM", str(tmp_path / "no-such-chromium"))
     page = tmp_path / "p.html"
     page.write_text("<!DOCTYPE html><title>x</title>", encoding="utf-8")
-    with pytest.raises(PdfError, match="EDCBRIDGE_CHROMIUM"):
-        print_pdf(page, tmp_path / "p.pdf")
+    with pytest.raises(PdfError, match="EDCBRIDGE_CHROMIUM"), PdfPrinter() as printer:
+        printer.print(page, tmp_path / "p.pdf")
 
 
 def test_an_option_named_on_the_page_stays_on_one_line(tmp_path: Path) -> None:

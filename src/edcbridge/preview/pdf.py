@@ -201,9 +201,3 @@ def _same_but_for_timestamps(pdf_file: Path, data: bytes) -> bool:
     except OSError:
         return False
     return _TIMESTAMPS.sub(b"", existing) == _TIMESTAMPS.sub(b"", data)
-
-
-def print_pdf(html_file: Path, pdf_file: Path, *, timeout: float = 60.0) -> None:
-    """Print a single page (for a batch, keep one :class:`PdfPrinter`)."""
-    with PdfPrinter(timeout) as printer:
-        printer.print(html_file, pdf_file)
