@@ -122,7 +122,7 @@ def _ahead(column: str, furthest: dt.date) -> str:
 def date_order(file: str, number: int, award: Award, names: dict[str, str],
                 bad: frozenset[str]) -> list[RecordError]:
     """Dates that cannot both be right: born on or after the award, issued before it, years
-    ahead of today. (An optional date in ``bad`` is None in ``award``: see :func:`_salvage`.)"""
+    ahead of today. (An optional date in ``bad`` is None in ``award``: see :func:`.awards._salvage`.)"""
     awarded = award.awarding_date
     furthest = _furthest_date()
     errors = too_far_ahead(file, number, award, names, bad, furthest)
