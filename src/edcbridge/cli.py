@@ -299,7 +299,7 @@ def main() -> None:
               help="Output formats (repeatable; listing any replaces the default edc): edc, ebsi, "
                    "edc-xml (EDC XML 1.2), loq (the catalogue).")
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: one per core).")
+              help="Worker processes (default: one per core, at most 8).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
               help="Stop after N consecutive failed records (rows skipped as done earlier, or "
                    "refused as withdrawn, neither count nor break the run of failures).")
