@@ -133,7 +133,7 @@ def test_the_progress_line_ends_once_however_often_it_is_closed() -> None:
 
     stream = io.StringIO()
     progress = Progress(2, stream=stream)
-    progress.update(None, "done")
+    progress.update("done")
     progress.close()
     progress.close()  # the deliver stage closes it before listing deliveries, the end again
     lines = stream.getvalue().splitlines()
@@ -155,11 +155,11 @@ def test_a_bar_on_a_terminal_leaves_nothing_of_a_longer_line(monkeypatch: pytest
     stream = Terminal()
     bar = Progress(3000, stream=stream)
     for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
-        bar.update(None, "done")
+        bar.update("done")
     now[0] += 1.0
-    bar.update(None, "done")
+    bar.update("done")
     now[0] += 1.0
-    bar.update(None, "done")  # 501.0/s: a shorter line
+    bar.update("done")  # 501.0/s: a shorter line
     bar.clear()
     stream.write("awards.csv:5: column 'specification' ...\n")
     drawn = stream.getvalue()

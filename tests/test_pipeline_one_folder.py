@@ -191,10 +191,10 @@ def test_the_eta_of_a_resumed_run_is_the_pace_of_the_work_left(monkeypatch: pyte
     stream = io.StringIO()
     bar = Progress(10_000, stream=stream, every=0.0)
     for _ in range(9000):  # done by the run that was killed: skipped in a second
-        bar.update(None, "skipped")
+        bar.update("skipped")
     for _ in range(11):  # then one record a second
         now[0] += 1.0
-        bar.update(None, "done")
+        bar.update("done")
     eta = bar.line(now[0]).rsplit("ETA ", 1)[1]
     minutes, seconds = (int(part) for part in eta.split(":"))
     assert 15 * 60 <= minutes * 60 + seconds <= 18 * 60, eta  # 989 rows left at a second each

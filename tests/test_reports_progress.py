@@ -84,7 +84,7 @@ def _drain(master: int) -> str:
 def _run_bar(bar: Progress, clock: _Clock, records: int) -> None:
     for index in range(records):
         clock.now += 0.5
-        bar.update(None, "failed" if index % 7 == 3 else "done")
+        bar.update("failed" if index % 7 == 3 else "done")
 
 
 def test_a_bar_wider_than_the_terminal_stays_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,11 +147,11 @@ def test_a_dumb_terminal_gets_no_escape_sequences(monkeypatch: pytest.MonkeyPatc
     stream = Terminal()
     bar = Progress(3000, stream=stream)
     for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
-        bar.update(None, "done")
+        bar.update("done")
     clock.now += 1.0
-    bar.update(None, "done")
+    bar.update("done")
     clock.now += 1.0
-    bar.update(None, "done")  # 501.0/s: a shorter line
+    bar.update("done")  # 501.0/s: a shorter line
     assert "\x1b" not in stream.getvalue()
     [line] = _screen(stream.getvalue(), 120)
     assert line == bar.line(clock.now), line
@@ -184,7 +184,7 @@ def test_the_rate_of_a_resumed_run_is_the_pace_of_the_rows_worked_on() -> None:
 
     bar = Progress(total=2000, enabled=False)
     for _ in range(1000):
-        bar.update(None, "skipped")
+        bar.update("skipped")
     bar.counts["done"] = 10
     start = bar.started
     bar.first_work = start + 1

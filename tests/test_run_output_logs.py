@@ -37,12 +37,12 @@ def _lines(monkeypatch: pytest.MonkeyPatch, total: int, skipped: int, worked: in
     times: list[float] = []
     for index in range(skipped):  # rows done by an earlier run: thousands a second
         clock[0] = 1000.0 + index / 15_000
-        bar.update(None, "skipped")
+        bar.update("skipped")
         times.append(clock[0])
     for when, count in _bursts(clock[0] + 0.5, worked):
         clock[0] = when
         for _ in range(count):
-            bar.update(None, "done")
+            bar.update("done")
             times.append(when)
     lines = stream.getvalue().splitlines()
     assert len(lines) == len(times)
@@ -94,7 +94,7 @@ def test_the_eta_of_a_re_run_counts_the_rows_skipped_among_those_worked_on(
     for index in range(20_000):
         worked = index % 10 == 0
         clock[0] += 5 * PACE if worked else PACE / 100  # ten seconds of work in all
-        bar.update(None, "done" if worked else "skipped")
+        bar.update("done" if worked else "skipped")
         times.append(clock[0])
     lines = list(zip(times, stream.getvalue().splitlines(), strict=True))
     _check_eta(lines)
@@ -113,7 +113,7 @@ def test_a_long_run_does_not_flood_its_log(monkeypatch: pytest.MonkeyPatch) -> N
     for _ in range(7200):
         clock[0] += 1.0
         before = stream.tell()
-        bar.update(None, "done")
+        bar.update("done")
         if stream.tell() != before:
             written.append(clock[0])
     bar.close()

@@ -482,7 +482,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
             progress.clear()
             show_errors(outcome)
         if status != "file-error":  # the bar counts award rows
-            progress.update(outcome, status)
+            progress.update(status)
 
     def on_delivery(delivery: Any) -> None:
         progress.close()  # the export is over: its bar ends before the deliveries are listed

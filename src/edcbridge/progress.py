@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
 _BAR = 24  # characters of the bar's picture, between its brackets
@@ -42,7 +42,7 @@ class Progress:
         self.first_work: float | None = None  # when the first record not skipped was reported
         self.skipped_after_work = 0  # rows skipped as done since then (a re-run of a changed file)
 
-    def update(self, outcome: Any, status: str) -> None:
+    def update(self, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
         if self.first_work is None and status != "skipped":
