@@ -82,3 +82,16 @@ def test_a_document_whose_check_raises_gets_its_exception_and_the_others_their_r
             assert isinstance(result, Report)
             alone = validate_credential(request.doc, store, source=request.source)
             assert result.as_dict() == alone.as_dict()
+
+
+def test_a_request_that_holds_no_document_gets_its_exception_and_the_others_their_reports(
+        reference: Path, store) -> None:
+    documents = _documents(reference)[:3]
+    requests = [Request(doc, name) for name, doc in documents]
+    requests.insert(1, Request([], "a list"))  # type: ignore[arg-type]
+    results = validate_credentials(requests, store)
+    assert isinstance(results[1], AttributeError)
+    for n in (0, 2, 3):
+        request, result = requests[n], results[n]
+        assert isinstance(result, Report)
+        assert result.as_dict() == validate_credential(request.doc, store, source=request.source).as_dict()

@@ -81,3 +81,35 @@ def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path,
 def _fresh_worker_state() -> Any:
     yield
     worker._STATE = None
+
+
+def test_an_award_whose_findings_cannot_be_told_fails_alone(store, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug met while an award's findings are put in the catalogue's terms fails that award,
+    as any other step's bug does, not the batch."""
+    catalogue_path = IMPERIAL / "catalogue.yaml"
+    items = _items(catalogue_path)
+    invalid = items[4][0]
+    real_to_edc = worker.to_edc
+
+    def to_edc(award: Any, catalogue: Any) -> dict[str, Any]:
+        doc = real_to_edc(award, catalogue)
+        if award.award_id == invalid:
+            doc.pop("issuer")
+        return doc
+
+    def in_catalogue_terms(finding: Any, specification: str) -> Any:
+        if finding.severity == "error":
+            raise RuntimeError("a bug met by this award's findings only")
+        return finding
+
+    monkeypatch.setattr(worker, "to_edc", to_edc)
+    monkeypatch.setattr(worker, "_in_catalogue_terms", in_catalogue_terms)
+    out = tmp_path / "out"
+    worker.init_worker(worker.WorkerConfig(catalogue_path, store.root, out, ("edc",), True, None))
+    outcomes = worker.process_batch(items)
+    failed = {o.key: o.stage for o in outcomes if o.state == "failed"}
+    assert failed == {"BROKEN-1": "map", invalid: "validate"}
+    (bad,) = [o for o in outcomes if o.key == invalid]
+    assert any("internal error: RuntimeError" in error for error in bad.errors)
+    assert all(o.outputs for o in outcomes if o.state == "done")

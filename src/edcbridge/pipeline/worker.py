@@ -307,9 +307,13 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
     started = time.perf_counter()
     requests, owners = [], []
     for work in works:
-        spec = s.catalogue.specification(work.award.specification)
-        micro = spec is not None and spec.kind == "micro-credential"
-        policies = s.policies if micro else ()
+        try:
+            spec = s.catalogue.specification(work.award.specification)
+            micro = spec is not None and spec.kind == "micro-credential"
+            policies = s.policies if micro else ()
+        except Exception as exc:  # one award's bug must not stop the batch (see _each)
+            _internal_error(work, exc)
+            continue
         for name, doc in work.documents.items():
             # Annex I warns whatever the policies (eu-council makes it an error): a size
             # profile (imperial, cmf...) does not say the Recommendation's elements are there
@@ -321,9 +325,15 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
             _internal_error(work, report)
             continue
         outcome, name = work.outcome, request.source
-        findings = [_in_catalogue_terms(f, work.award.specification) for f in report.findings]
-        outcome.errors += [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
-        outcome.warnings += [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]
+        try:
+            findings = [_in_catalogue_terms(f, work.award.specification) for f in report.findings]
+            errors = [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
+            warnings = [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]
+        except Exception as exc:  # one award's bug must not stop the batch (see _each)
+            _internal_error(work, exc)
+            continue
+        outcome.errors += errors
+        outcome.warnings += warnings
     share = (time.perf_counter() - started) / len(works)
     for work in works:
         work.outcome.seconds["validate"] += share

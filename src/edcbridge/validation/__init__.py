@@ -54,8 +54,12 @@ def validate_credentials(requests: list[Request], store: SchemaStore) -> list[Re
     code and data stay in the processor's caches (measured: about 15% less time than one
     document after the other). A document whose check raised gets its exception instead of
     a report; the others are not affected."""
-    checked: list[_Checked | Exception] = [
-        _Checked(r.doc, r.source, r.policies, r.annex1, True) for r in requests]
+    checked: list[_Checked | Exception] = []
+    for r in requests:
+        try:
+            checked.append(_Checked(r.doc, r.source, r.policies, r.annex1, True))
+        except Exception as exc:  # a document that is no mapping, say: its own failure
+            checked.append(exc)
     for check in _CHECKS:
         for index, item in enumerate(checked):
             if isinstance(item, _Checked):
