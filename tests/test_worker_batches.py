@@ -41,20 +41,25 @@ def _comparable(outcome: worker.Outcome, out: Path) -> dict[str, Any]:
     return seen
 
 
-def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    catalogue_path = IMPERIAL / "catalogue.yaml"
-    items = _items(catalogue_path)
-    invalid = items[4][0]  # its credential fails validation: it lacks its issuer
+def _without_issuer(award_id: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Map the award ``award_id`` to a credential without its issuer, which fails validation."""
     real_to_edc = worker.to_edc
 
     def to_edc(award: Any, catalogue: Any) -> dict[str, Any]:
         doc = real_to_edc(award, catalogue)
-        if award.award_id == invalid:
+        if award.award_id == award_id:
             doc.pop("issuer")
         return doc
 
     monkeypatch.setattr(worker, "to_edc", to_edc)
+    return award_id
+
+
+def test_each_outcome_is_the_one_it_gets_alone(store, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue_path = IMPERIAL / "catalogue.yaml"
+    items = _items(catalogue_path)
+    invalid = _without_issuer(items[4][0], monkeypatch)
     seal = demo_seal(tmp_path / "seal", load_catalogue(catalogue_path))
     found = {}
     for name, batched in (("alone", False), ("batched", True)):
@@ -89,21 +94,13 @@ def test_an_award_whose_findings_cannot_be_told_fails_alone(store, tmp_path: Pat
     as any other step's bug does, not the batch."""
     catalogue_path = IMPERIAL / "catalogue.yaml"
     items = _items(catalogue_path)
-    invalid = items[4][0]
-    real_to_edc = worker.to_edc
-
-    def to_edc(award: Any, catalogue: Any) -> dict[str, Any]:
-        doc = real_to_edc(award, catalogue)
-        if award.award_id == invalid:
-            doc.pop("issuer")
-        return doc
+    invalid = _without_issuer(items[4][0], monkeypatch)
 
     def in_catalogue_terms(finding: Any, specification: str) -> Any:
         if finding.severity == "error":
             raise RuntimeError("a bug met by this award's findings only")
         return finding
 
-    monkeypatch.setattr(worker, "to_edc", to_edc)
     monkeypatch.setattr(worker, "_in_catalogue_terms", in_catalogue_terms)
     out = tmp_path / "out"
     worker.init_worker(worker.WorkerConfig(catalogue_path, store.root, out, ("edc",), True, None))

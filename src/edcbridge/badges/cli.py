@@ -93,6 +93,11 @@ def with_seal(command: Any) -> Any:
     return command
 
 
+def _journal_unreadable(out_dir: Path, exc: Exception) -> NoReturn:
+    fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
+          f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+
+
 def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
                   quiet: bool) -> list[tuple[Award, Catalogue]]:
     """The awards not withdrawn from ``out_dir`` (``edcbridge withdraw``); each one left out is
@@ -104,8 +109,7 @@ def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
     try:
         kept, left = drop_withdrawn(pairs, out_dir)
     except sqlite3.Error as exc:
-        fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
-              f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+        _journal_unreadable(out_dir, exc)
     from edcbridge.pipeline.journal import JOURNAL_NAME
 
     if not quiet and not (out_dir / JOURNAL_NAME).is_file():
@@ -128,8 +132,7 @@ def _clrs_before(out_dir: Path, pairs: list[tuple[Award, Catalogue]], issuers: s
     try:
         return ClrsBefore.read(out_dir, pairs, issuers)
     except sqlite3.Error as exc:
-        fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
-              f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")
+        _journal_unreadable(out_dir, exc)
 
 
 def _loss_warning(loss: ClrLoss, awards: Sequence[Path], catalogue: Path, out_dir: Path, sealed: bool) -> str:

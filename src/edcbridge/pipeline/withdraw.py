@@ -153,25 +153,18 @@ def _pages_and_badges(out_dir: Path, key: str) -> dict[str, Path]:
             **{f"ob3{suffix}": out_dir / "ob3" / f"{badge}{suffix}" for suffix in (".json", ".jwt")}}
 
 
-def _holds(path: Path, badge_id: bytes) -> bool:
-    """Whether the CLR file at ``path`` embeds the Open Badge of id ``badge_id`` (a uuid derived
-    from issuer and award id, found in no other credential)."""
-    try:
-        return badge_id in path.read_bytes()
-    except OSError:
-        return False
-
-
 def _learner_records(out_dir: Path, key: str) -> dict[str, Path]:
     """The CLRs in OUT/clr/ (``demo``, ``badges -o OUT``) that bundle the award, each with its
     VC-JWT. A CLR is made from the awards files and sealed with the issuer's key, neither of
     which withdraw has: it is withdrawn whole, and ``badges`` makes it again without the award."""
+    from edcbridge.badges.export import held_badges
     from edcbridge.badges.ob3 import credential_id
 
     issuer, _, award_id = key.partition("/")
-    badge_id = credential_id(issuer, award_id).encode("ascii")
+    badge_id = credential_id(issuer, award_id)
     found: dict[str, Path] = {}
-    for number, path in enumerate(p for p in sorted((out_dir / "clr").glob("*.json")) if _holds(p, badge_id)):
+    clrs = sorted((out_dir / "clr").glob("*.json"))
+    for number, path in enumerate(p for p in clrs if badge_id in held_badges(p)):
         tag = f"-{number + 1}" if number else ""
         found.update({f"clr{tag}{suffix}": path.with_suffix(suffix) for suffix in (".json", ".jwt")})
     return found

@@ -49,27 +49,28 @@ class HttpFetcher:
         try:
             data = self._get(url, ask=not self._gave_up(url))
         except SchemaStoreError:  # InstallStopped too: the copy's server may still answer
-            copied = self._copy(entry.path, entry.copy, entry.sha256)
+            copied = self._copy(entry)
             if copied is None:
                 raise
             return copied
         if hashlib.sha256(data).hexdigest() == entry.sha256:
             return data
-        return self._copy(entry.path, entry.copy, entry.sha256) or data
+        return self._copy(entry) or data
 
-    def _copy(self, path: str, url: str, sha256: str) -> bytes | None:
+    def _copy(self, entry: ManifestEntry) -> bytes | None:
         """The pinned copy's bytes when they are the pinned ones, else None (what the official
         URL gave is then reported). A copy's server that stopped answering is asked no more,
         and never stops the install alone: it stops when the official server stopped too."""
-        if self._gave_up(url):
+        url = entry.copy
+        if url is None or self._gave_up(url):
             return None
         try:
             data = self._get(url)
         except SchemaStoreError:  # InstallStopped too
             return None
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
             return None
-        self.copies[path] = url
+        self.copies[entry.path] = url
         return data
 
     def _gave_up(self, url: str) -> bool:
