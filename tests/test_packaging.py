@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 from fnmatch import fnmatchcase
@@ -116,3 +117,64 @@ def test_the_installed_wheel_runs_the_demo_outside_the_checkout(store, tmp_path:
         assert any((run / "out" / folder).iterdir()), folder
     # nothing is written into the installed package
     assert sorted(path.relative_to(site) for path in site.rglob("*") if path.is_file()) == shipped
+
+
+def _tracked_files() -> list[str]:
+    """The files of the checkout as a fresh clone has them."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the files a clone holds are not known")
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    return [name for name in listed.stdout.decode("utf-8").split("\0") if name]
+
+
+def _build_sdist(tmp_path: Path, tracked: list[str]) -> Path:
+    """The sdist of a copy of the checkout's tracked files, built by the backend pyproject.toml
+    names (installed beside it, as pip installs it to build the wheel)."""
+    source = tmp_path / "clone"
+    for name in tracked:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    backend = tmp_path / "backend"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["build-system"]["requires"]
+    got = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(backend),
+                          *requires], capture_output=True, text=True, timeout=600, check=False)
+    if got.returncode != 0 and ("No matching distribution" in got.stderr
+                                or "Could not find a version" in got.stderr):
+        pytest.skip("the build backend cannot be installed here: " + got.stderr.strip()[-200:])
+    assert got.returncode == 0, got.stderr
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(backend), "PYTHONDONTWRITEBYTECODE": "1"}
+    built = subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
+                            "print(build_meta.build_sdist(sys.argv[1]))", str(dist)],
+                           cwd=source, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert built.returncode == 0, built.stderr
+    return dist / built.stdout.strip().splitlines()[-1]
+
+
+# Tracked files a source distribution leaves out: CI's own script, git's ignore list, and the
+# schema store's folder (filled by `edcbridge schemas install`).
+_NOT_IN_SDIST = {".ci/run", ".gitignore", "xsd/README.md"}
+
+
+def test_the_sdist_holds_the_checkout_and_its_tests_run_from_it(reference: Path, tmp_path: Path) -> None:
+    tracked = _tracked_files()
+    sdist = _build_sdist(tmp_path, tracked)
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(sdist) as archive:
+        archive.extractall(unpacked, filter="data")
+    (top,) = unpacked.iterdir()
+    held = {path.relative_to(top).as_posix() for path in top.rglob("*") if path.is_file()}
+    assert sorted(set(tracked) - _NOT_IN_SDIST - held) == []
+    assert not [name for name in held if "node_modules/" in name or "__pycache__" in name]
+
+    # the tests find the official files beside the project, as beside a clone
+    (unpacked / "shared").symlink_to(reference.parent, target_is_directory=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EDCBRIDGE_")}
+    env.update(PYTHONPATH=str(top / "src"), PYTHONDONTWRITEBYTECODE="1")
+    chosen = ["tests/test_broken_inputs.py", "tests/test_bench.py",
+              "tests/test_packaging.py::test_every_data_file_of_the_package_is_package_data"]
+    ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *chosen],
+                         cwd=top, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert " passed" in ran.stdout and "skipped" not in ran.stdout, ran.stdout[-1000:]
