@@ -453,3 +453,16 @@ def test_every_claim_path_selects_values_in_every_issued_credential(issuer: Issu
         found = [_select(credential, path) for credential in credentials]  # fails on a wrong component
         if path[-1] != "dateOfBirth":
             assert all(found), path
+
+
+def test_type_metadata_names_the_language_of_every_display_entry(issuer: IssuerService) -> None:
+    """SD-JWT VC type metadata: each ``display`` entry, of the type and of its claims, REQUIRES
+    ``locale`` (Display Metadata, Claim Display Metadata); DC4EU's recorded ELM type metadata
+    still names it ``lang``, which is kept beside it."""
+    meta = requests.get(f"{issuer.issuer}/type-metadata/elm", timeout=10).json()
+    entries = [*meta["display"], *(entry for claim in meta["claims"] for entry in claim["display"])]
+    assert len(entries) == 1 + len(meta["claims"])
+    for entry in entries:
+        assert entry["locale"] == entry["lang"] == "en", entry
+    assert all(entry["name"] for entry in meta["display"])
+    assert all(entry["label"] for claim in meta["claims"] for entry in claim["display"])

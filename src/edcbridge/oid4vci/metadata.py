@@ -52,12 +52,20 @@ def elm_claims() -> list[dict[str, Any]]:
     ]
 
 
+def _language(tag: str) -> dict[str, str]:
+    """The language of a type metadata display entry: ``locale``, which the SD-JWT VC draft
+    requires (Display Metadata, Claim Display Metadata), and ``lang``, its earlier name, which
+    DC4EU's ELM type metadata still uses."""
+    return {"locale": tag, "lang": tag}
+
+
 def type_metadata() -> dict[str, Any]:
     """SD-JWT VC type metadata for ``urn:eudi:elm:1`` as edcbridge issues it."""
     claims = [{**claim, "sd": "always"} for claim in elm_claims()[:3]]
     for claim in claims:
         claim["display"] = [
-            {"lang": "en", "label": d["name"], "description": d["description"]} for d in claim["display"]
+            {**_language(d["locale"]), "label": d["name"], "description": d["description"]}
+            for d in claim["display"]
         ]
     return {
         "vct": VCT,
@@ -65,7 +73,7 @@ def type_metadata() -> dict[str, Any]:
         "description": "European Learning Model (ELM) credential: the EDC JSON-LD under the claim 'elm'.",
         "display": [
             {
-                "lang": "en",
+                **_language("en"),
                 "name": "ELM Credential",
                 "description": "Portable European Learning Model (ELM) credential.",
             }
