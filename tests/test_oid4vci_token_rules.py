@@ -154,6 +154,21 @@ def test_authorization_details_the_offer_cannot_meet_leave_it_open(
     Holder(issuer.issuer).fetch(offer.pre_authorized_code, offer.tx_code)
 
 
+def test_parameters_sent_without_a_value_count_as_omitted(issuer: IssuerService, exported: Exported) -> None:
+    """RFC 6749 3.1: an empty ``authorization_details`` (or ``client_id``) is no parameter: the
+    token response then names no credential_identifiers, and the proof carries no ``iss``."""
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
+    form = {"grant_type": PRE_AUTH, "pre-authorized_code": offer.pre_authorized_code,
+            "authorization_details": "", "client_id": "", "tx_code": ""}
+    response = requests.post(f"{issuer.issuer}/token", data=form, timeout=10)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "authorization_details" not in answer
+    holder = Holder(issuer.issuer)
+    issued = holder.request(answer["access_token"], holder.proof(holder.nonce()))
+    assert issued.status_code == 200, issued.text
+
+
 # -- a code is spent only when the issuer can issue the offer ---------------------------------
 
 

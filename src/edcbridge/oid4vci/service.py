@@ -189,6 +189,8 @@ class IssuerService:
     # -- token and nonce ------------------------------------------------------------------
 
     def token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        # RFC 6749 3.1: a parameter sent without a value is treated as if it were omitted
+        form = {name: value for name, value in form.items() if value != ""}
         grant_type = form.get("grant_type")
         if not grant_type:
             raise OAuthError(400, "invalid_request", "grant_type is missing")
@@ -206,7 +208,7 @@ class IssuerService:
 
         grant = self.offers.redeem(
             code,
-            tx_code if tx_code != "" else None,
+            tx_code,
             token_ttl=self.settings.token_ttl,
             client_id=form.get("client_id") or None,
             check=check,
