@@ -102,6 +102,9 @@ def test_past_the_cap_a_connection_gets_503_with_retry_after_and_is_closed(expor
     assert headers[b"retry-after"] == str(RETRY_AFTER).encode()
     assert headers[b"connection"] == b"close" and headers[b"cache-control"] == b"no-store"
     assert headers[b"x-content-type-options"] == b"nosniff"
+    # a browser wallet's page may read the answer (CORS), Retry-After included (not safelisted)
+    assert headers[b"access-control-allow-origin"] == b"*"
+    assert headers[b"access-control-expose-headers"].lower() == b"retry-after"
     assert int(headers[b"content-length"]) == len(body)
     assert json.loads(body)["error"] == "temporarily_unavailable"
 

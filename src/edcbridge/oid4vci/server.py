@@ -89,6 +89,7 @@ def _refusal(retry_after: int) -> bytes:
         "pragma: no-cache\r\n"
         "x-content-type-options: nosniff\r\n"
         "access-control-allow-origin: *\r\n"
+        "access-control-expose-headers: retry-after\r\n"  # a browser wallet's page reads when to retry
         "connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
