@@ -58,3 +58,22 @@ def test_an_existing_journal_is_opened_as_it_is(tmp_path: Path) -> None:
     (tmp_path / JOURNAL_NAME).chmod(0o640)  # the office let its auditors' group read it
     Journal.for_folder(tmp_path).close()
     assert _mode(tmp_path / JOURNAL_NAME) == 0o640
+
+
+def test_a_demo_folder_made_by_the_run_is_private(open_umask: None, store: SchemaStore, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`demo --fixtures DIR` runs sets of the office's own: its folder is made as an export's
+    is, though the TEST seals are written into it before the run starts."""
+    from click.testing import CliRunner
+
+    from edcbridge.cli import main
+
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    fixtures = tmp_path / "fixtures"
+    (fixtures / "imperial").mkdir(parents=True)
+    (fixtures / "imperial" / "catalogue.yaml").write_bytes((IMPERIAL / "catalogue.yaml").read_bytes())
+    (fixtures / "imperial" / "awards.csv").write_bytes((IMPERIAL / "awards.csv").read_bytes())
+    out = tmp_path / "demo-out"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--fixtures", str(fixtures)])
+    assert result.exit_code == 0, result.stderr
+    assert _mode(out) == 0o700

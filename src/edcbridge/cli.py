@@ -852,6 +852,11 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     from edcbridge.load import load_catalogue
     from edcbridge.sealing import demo_seal
 
+    try:  # made for this user alone, as the run makes an export's folder, before the seals go in
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        _fatal(f"{out_dir}: the output folder cannot be written ({exc.strerror or exc}); give a folder "
+               "this user can write to, on a disk with room, with -o")
     # one generated TEST seal per issuer, kept in OUT/test-seal/<fixture set>/
     sealed_jobs = [replace(job, seal=demo_seal(out_dir / "test-seal" / job.catalogue.parent.name,
                                                load_catalogue(job.catalogue))) for job in jobs]
