@@ -325,7 +325,9 @@ def main() -> None:
               help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
                    "from the awards before sealing).")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, errors or summary on stderr.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress, errors of records or summary on stderr (an error that stops the run "
+                   "before any work is still said).")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
            level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
