@@ -262,3 +262,18 @@ def test_missing_password_says_how_to_open_a_file_without_one(pki: Pki, tmp_path
     assert keys.PASSWORD_ENV in str(caught.value)
     seal = keys.load_p12(path, keys.read_password(empty), at=datetime.now(UTC))
     assert _cn(seal.certificate) == "Test University Seal"
+
+
+def test_seal_command_opens_an_encrypted_der_key_with_the_password_file(pki: Pki, tmp_path: Path) -> None:
+    """`seal --key` takes a PEM or DER key, encrypted or not, as `export-xml --key` does."""
+    _openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "seal.key", "-outform", "DER",
+             "-passout", f"pass:{PASSWORD}", "-out", "seal-enc.der", cwd=pki.folder)
+    password_file = tmp_path / "password.txt"
+    password_file.write_text(PASSWORD + "\n", encoding="utf-8")
+    credential = tmp_path / "award.json"
+    credential.write_text('{"id": "urn:award"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["seal", str(credential), "--out", str(tmp_path / "out"),
+                                       "--key", str(pki / "seal-enc.der"), "--cert", str(pki / "seal.pem"),
+                                       "--password-file", str(password_file), "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["award-signed.jsonld"]

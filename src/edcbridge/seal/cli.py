@@ -301,11 +301,15 @@ def _password(password_file: Path | None) -> bytes:
                             "in it as UTF-8") from None
 
 
-def _pem_key_is_encrypted(key: Path) -> bool:
-    """Whether a PEM key needs a password (one that does not is opened without, even when
+def _key_is_encrypted(key: Path) -> bool:
+    """Whether a PEM or DER key needs a password (one that does not is opened without, even when
     $EDCBRIDGE_SEAL_PASSWORD is set for a PKCS#12 seal); unreadable keys are left to the loader."""
     try:
-        serialization.load_pem_private_key(key.read_bytes(), None)
+        data = key.read_bytes()
+        if b"-----BEGIN " in data:  # as keys.load_pem tells PEM from DER
+            serialization.load_pem_private_key(data, None)
+        else:
+            serialization.load_der_private_key(data, None)
     except TypeError:  # "Password was not given but private key is encrypted"
         return True
     except (OSError, ValueError, UnsupportedAlgorithm):
@@ -325,7 +329,7 @@ def _load_sealer(
         with _empty_password_hint(password, password_file):
             return Sealer.from_p12(p12, password, **options)
     assert key is not None and cert is not None  # checked by _check_seal_source
-    pem_password = _password(password_file) if _pem_key_is_encrypted(key) else None
+    pem_password = _password(password_file) if _key_is_encrypted(key) else None
     with _empty_password_hint(pem_password, password_file):
         return Sealer.from_pem(key, cert, pem_password, **options)
 
@@ -461,8 +465,8 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Folder for the sealed files (made if missing).")
     @click.option("--p12", "--seal", "p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")
-    @click.option("--key", type=_FILE, help="PEM private key (with --cert).")
-    @click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key).")
+    @click.option("--key", type=_FILE, help="Private key, PEM or DER (with --cert).")
+    @click.option("--cert", type=_FILE, help="Certificate, PEM or DER, then its chain (with --key).")
     @click.option(
         "--password-file",
         type=_FILE,

@@ -119,8 +119,8 @@ def inspect_command(file: Path, as_json: bool) -> None:
 def _seal_options(func: Any) -> Any:
     options = [
         click.option("--p12", "--seal", "p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain)."),
-        click.option("--key", type=_FILE, help="PEM private key (with --cert)."),
-        click.option("--cert", type=_FILE, help="PEM certificate, then its chain (with --key)."),
+        click.option("--key", type=_FILE, help="Private key, PEM or DER (with --cert)."),
+        click.option("--cert", type=_FILE, help="Certificate, PEM or DER, then its chain (with --key)."),
         click.option("--password-file", type=_FILE,
                      help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD)."),
         click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
