@@ -115,3 +115,13 @@ def test_no_page_shows_content_that_was_not_exported(env: None, tmp_path: Path) 
     changed.write_text(header + bad_date + _with_grade(header, lines[0], "MALLORY"), "utf-8")
     result = _export(str(changed), "-o", str(out), "--fail-fast", "1", "--preview")
     assert result.exit_code == 1 and "preview: 0 pages" in result.stderr, result.stderr
+
+
+def test_the_pages_are_listed_on_stdout_with_the_credentials(env: None, tmp_path: Path) -> None:
+    """stdout carries the path of every file the run writes, its preview pages too."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(synthetic_awards(tmp_path / "awards.csv", 2)),
+                                       "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--preview"])
+    assert result.exit_code == 0, result.stderr
+    pages = sorted(str(page) for page in (out / "preview").glob("*.html"))
+    assert len(pages) == 2 and set(pages) <= set(result.stdout.splitlines()), result.stdout

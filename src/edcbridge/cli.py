@@ -397,6 +397,8 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quie
     pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
              if row.award is not None and (row.file, row.row) in exported)
     results = preview_awards(pairs, out_dir / "preview")
+    for result in results:  # stdout carries the paths of written files, the pages' too
+        _echo_data(result.html)
     if not quiet:
         click.echo(f"preview: {len(results)} pages in {out_dir / 'preview'}", err=True)
     return EXIT_OK
