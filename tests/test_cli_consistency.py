@@ -48,6 +48,19 @@ def test_an_option_has_the_same_short_form_on_every_command(concept: tuple[str, 
     assert lacking == [], f"{long} without {short} on: {', '.join(lacking)}"
 
 
+@pytest.mark.parametrize("concept", [
+    pytest.param(("--alg", "--algorithm"), id="signature-algorithm"),
+    pytest.param(("--base-url", "--url"), id="root-of-a-remote-api"),
+])
+def test_one_concept_answers_to_the_same_names_on_every_command(concept: tuple[str, ...]) -> None:
+    """`seal --alg` and `serve --algorithm` choose the same thing; so do `push --base-url` and
+    `upload-dc4eu --url`: each command that takes the concept answers to every name of it."""
+    lacking = [f"{name} ({'/'.join(opts)})" for name, command in _all_commands()
+               if (opts := [n for n in concept if _option(command, n) is not None])
+               and len(opts) < len(concept)]
+    assert lacking == [], f"{' / '.join(concept)}: only some names on: {', '.join(lacking)}"
+
+
 def test_every_command_answers_help_on_stdout_and_nothing_on_stderr() -> None:
     runner = CliRunner()
     for name, _command in _all_commands():

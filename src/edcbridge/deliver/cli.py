@@ -172,6 +172,8 @@ def push_group() -> None:
 )
 @click.option(
     "--base-url",
+    "--url",
+    "base_url",
     envvar="EDCBRIDGE_DEQAR_URL",
     default="https://backend.sandbox.deqar.eu",
     show_default=True,
@@ -259,6 +261,8 @@ def deqar_command(
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--base-url",
+    "--url",
+    "base_url",
     envvar="EDCBRIDGE_WALLET_URL",
     required=True,
     help="REST root of the wallet (env EDCBRIDGE_WALLET_URL).",

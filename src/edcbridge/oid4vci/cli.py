@@ -230,6 +230,8 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
 )
 @click.option(
     "--algorithm",
+    "--alg",
+    "algorithm",
     type=click.Choice(["ES256", "ES384", "ES512", "RS256"]),
     default=None,
     help="Signature of the SD-JWT VCs (default: the EC seal's curve, ES256 for P-256; RS256 for RSA).",
@@ -507,7 +509,8 @@ def offer(
 @click.command("upload-dc4eu")
 @click.argument("awards", nargs=-1, required=True)
 @_out_option("The export folder whose journal holds the awards.")
-@click.option("--url", "base_url", required=True, help="The DC4EU API gateway root (…/api/v1 is added).")
+@click.option("--url", "--base-url", "base_url", required=True,
+              help="The DC4EU API gateway root (…/api/v1 is added).")
 @click.option("--authentic-source", required=True, help="Our name at the gateway (meta.authentic_source).")
 @click.option(
     "--identity-schema",

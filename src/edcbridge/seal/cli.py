@@ -484,7 +484,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
     @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
                   help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")
-    @click.option("--alg", type=click.Choice(list(ALGORITHMS)),
+    @click.option("--alg", "--algorithm", "alg", type=click.Choice(list(ALGORITHMS)),
                   help="Signature algorithm; default: the seal key's (RS256 for RSA; ES256, ES384 or "
                        "ES512 for EC P-256, P-384 or P-521).")
     @click.option("--any-issuer", is_flag=True,
