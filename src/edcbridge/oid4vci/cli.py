@@ -377,7 +377,7 @@ def serve(
                    "each such offer is recorded in the audit trail.")
 @click.option("--reason", callback=_reason, metavar="TEXT",
               help="With --reissue: why a revoked award is offered again, kept in the audit trail.")
-@quiet_option("offer details or notes (the PIN is still shown)")
+@quiet_option("offer details or notes (the PIN and warnings are still shown)")
 def offer(
     awards: tuple[str, ...],
     out_dir: Path,
