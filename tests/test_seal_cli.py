@@ -203,3 +203,11 @@ def test_seal_skips_a_byte_order_mark_and_names_a_file_not_in_utf8(pki_dir: Path
     latin.write_bytes(CREDENTIAL.encode("utf-8").replace(b"}", b', "note": "caf\xe9"}', 1))  # Latin-1 é
     refused = _seal(pki_dir, [latin], tmp_path / "sealed2")
     assert refused.exit_code == 1 and "not UTF-8 text" in refused.output and "Traceback" not in refused.output
+
+
+def test_dev_pki_lists_every_file_it_writes_on_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "pki"
+    result = CliRunner().invoke(main, ["dev-pki", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    listed = sorted(Path(line) for line in result.stdout.splitlines())
+    assert listed == sorted(path for path in out.rglob("*") if path.is_file())

@@ -646,9 +646,9 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
         if download:
             raise click.UsageError("give exactly one of --from DIR or --download")
         if source is None:
-            raise click.UsageError("no shared reference folder (../shared/reference) beside this "
-                                   "checkout: give --from DIR (a copy of the official files) or "
-                                   "--download")
+            raise click.UsageError("give --from DIR (a copy of the official files) or --download: "
+                                   "there is no shared reference folder (../shared/reference, "
+                                   "beside a checkout) to install from by default")
     store = _store_at(store_dir)
 
     copies: dict[str, str] = {}  # files a download took from their pinned copies

@@ -618,7 +618,7 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
                                  f"({exc.strerror or exc}); choose another folder") from exc
         if not quiet:
             click.echo(f"TEST PKI written to {files.directory}; see README.txt there", err=True)
-        for path in (files.root_ca, files.p12, files.password_file, files.tsa_cert, files.crl):
+        for path in files.written:
             click.echo(str(path))
 
     return dev_pki_command

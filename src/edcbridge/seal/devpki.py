@@ -277,6 +277,12 @@ class TestSeal:
         )
 
     @property
+    def written(self) -> tuple[Path, ...]:
+        """Every file `dev-pki` writes, in the order its README lists them."""
+        return (self.root_ca, self.p12, self.password_file, self.seal_key, self.seal_cert,
+                self.tsa_cert, self.tsa_key, self.crl, self.directory / "README.txt")
+
+    @property
     def password(self) -> bytes:
         return self.password_file.read_text(encoding="utf-8").strip().encode("utf-8")
 
