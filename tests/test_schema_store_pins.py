@@ -230,3 +230,16 @@ def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_demo_with_a_store_lacking_files_stops_before_it_writes_anything(
+        own_store: SchemaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Away from the shared reference folder (an installed package), which would fill the store."""
+    (own_store.root / EBSI_EDC).unlink()
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(own_store.root))
+    monkeypatch.setattr("edcbridge.schemas.store.find_reference_dir", lambda: None)
+    out = tmp_path / "demo-out"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert EBSI_EDC in result.stderr and "schemas install" in result.stderr
+    assert not out.exists()

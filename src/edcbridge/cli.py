@@ -856,6 +856,7 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     from edcbridge.load import load_catalogue
     from edcbridge.sealing import demo_seal
 
+    store_root = _store().root  # a store that lacks files stops the demo before it writes anything
     try:  # made for this user alone, as the run makes an export's folder, before the seals go in
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -864,7 +865,7 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     # one generated TEST seal per issuer, kept in OUT/test-seal/<fixture set>/
     sealed_jobs = [replace(job, seal=demo_seal(out_dir / "test-seal" / job.catalogue.parent.name,
                                                load_catalogue(job.catalogue))) for job in jobs]
-    options = RunOptions(out_dir=out_dir, store_root=_store().root,
+    options = RunOptions(out_dir=out_dir, store_root=store_root,
                          formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers())
     code = _run_jobs(sealed_jobs, options, quiet=False)
     if code == EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on with the badges
