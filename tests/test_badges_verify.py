@@ -152,3 +152,29 @@ def test_an_rsa_key_shorter_than_2048_bits_is_refused(tmp_path: Path) -> None:
 def test_an_algorithm_that_does_not_fit_an_rsa_seal_is_a_jwt_error() -> None:
     with pytest.raises(JwtError, match="does not fit this seal's RSA key; use RS256 or PS256"):
         sign_vc_jwt(_warsaw(), make_key(), "ES256")
+
+
+def test_exp_sets_the_validuntil_of_a_credential_that_states_none() -> None:
+    """OB 3.0, 8.2.6.1: exp "MUST be used to set the value of the validUntil"; a credential
+    without one is not refused for its exp, and it expires at exp."""
+    key = make_key()
+    badge = _warsaw()
+    header, payload = _parts(badge, key)
+    del payload["validUntil"]
+    token = _rs256(key, _b64(header), _b64(payload))
+    _, read, _ = read_vc_jwt(token, at=_moment(badge["validFrom"]))
+    assert read["validUntil"] == badge["validUntil"] and read["exp"] == payload["exp"]
+    with pytest.raises(JwtError, match=f"has expired: validUntil {badge['validUntil']}"):
+        read_vc_jwt(token, at=_moment(badge["validUntil"]))
+
+
+@pytest.mark.parametrize("exp", ["2028-06-20T00:00:00Z", True, 1e300],
+                         ids=["text", "boolean", "out-of-range"])
+def test_an_exp_that_is_no_date_is_refused_without_validuntil(exp: Any) -> None:
+    key = make_key()
+    badge = _warsaw()
+    header, payload = _parts(badge, key)
+    del payload["validUntil"]
+    payload["exp"] = exp
+    with pytest.raises(JwtError, match=r"not the credential's \(OB 3.0, 8.2.6.1\): exp is"):
+        read_vc_jwt(_rs256(key, _b64(header), _b64(payload)), at=_moment(badge["validFrom"]))

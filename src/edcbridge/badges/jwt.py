@@ -12,7 +12,8 @@ P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, ar
 
 Reading follows the OB 3.0 verification steps (8.2.6): a header with other members than ``alg``,
 ``kid``, ``jwk`` and ``typ`` ("JWT"), a ``jwk`` with private key members, a payload whose claims
-are not the credential's own, and a credential not yet valid or expired are refused.
+are not the credential's own, and a credential not yet valid or expired are refused. An ``exp``
+claim sets the ``validUntil`` of a credential that states none, as 8.2.6.1 says.
 """
 
 from __future__ import annotations
@@ -199,14 +200,35 @@ def _check_header(header: Doc) -> None:
 
 def _claim_problems(payload: Doc) -> list[str]:
     """OB 3.0, 8.2.6.1: each registered claim must be present and equal what the credential
-    in the payload states (exp only when it has validUntil)."""
+    in the payload states (exp only when it has validUntil; without one, exp sets it)."""
     credential = {k: v for k, v in payload.items() if k not in _CLAIMS}
     try:
         expected = claims(credential)
     except (JwtError, ValueError) as exc:
         return [str(exc)]
+    if "validUntil" not in credential and _moment(payload.get("exp")) is not None:
+        expected["exp"] = payload["exp"]
     return [f"{claim} is {payload.get(claim)!r}, not the credential's {source} ({expected.get(claim)!r})"
             for claim, source in _CLAIMS.items() if payload.get(claim) != expected.get(claim)]
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A NumericDate claim as a moment (None when it is not a number of seconds a date can hold)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _valid_until(payload: Doc) -> Doc:
+    """OB 3.0, 8.2.6.1: the ``exp`` claim "MUST be used to set the value of the validUntil"; a
+    credential that states none takes it from ``exp``."""
+    moment = _moment(payload.get("exp"))
+    if "validUntil" in payload or moment is None:
+        return payload
+    return {**payload, "validUntil": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _check_time(payload: Doc, at: dt.datetime) -> None:
@@ -246,6 +268,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x5
     problems = _claim_problems(payload)
     if problems:
         raise JwtError("the JWT claims are not the credential's (OB 3.0, 8.2.6.1): " + "; ".join(problems))
+    payload = _valid_until(payload)
     _check_time(payload, at or dt.datetime.now(dt.UTC))
     return header, payload, cert
 
