@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from edcbridge.load import load_catalogue
 from edcbridge.preview.cli import register
 from edcbridge.sealing import demo_seal
 from tests.conftest import FIXTURES
+from tests.test_badges_signing import _ec_key
+from tests.test_export_ec_seal import _p12
 
 
 def _badges(*args: str) -> click.testing.Result:
@@ -37,7 +41,24 @@ def test_with_a_seal_no_unsigned_note_is_given(reference: Path, tmp_path: Path) 
                      str(factory.p12), "--password-file", str(password))
     assert result.exit_code == 0, result.output
     assert "the credentials are unsigned" not in result.stderr
+    assert "wallets may refuse" not in result.stderr
     assert list((tmp_path / "out").rglob("*.jwt"))
+
+
+@pytest.mark.parametrize(("curve", "alg"), [(ec.SECP256R1(), "ES256"), (ec.SECP384R1(), "ES384"),
+                                            (ec.SECP521R1(), "ES512")])
+def test_a_seal_signing_what_few_verifiers_take_is_said(reference: Path, tmp_path: Path,
+                                                        curve: ec.EllipticCurve, alg: str) -> None:
+    """OB 3.0, 8.2.3 asks verifiers only for RS256; the 1EdTech validator takes RS256 and ES256."""
+    key = _ec_key(curve, load_catalogue(FIXTURES / "wales" / "catalogue.yaml"))
+    result = _badges("-o", str(tmp_path / "out"), "--schemas", str(reference / "ob3-clr"), "--seal",
+                     str(_p12(key, tmp_path)), "--password-file", str(tmp_path / "pw.txt"))
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "out").rglob("*.jwt"))
+    said = f"this seal signs the VC-JWT (.jwt) files {alg}" in result.stderr
+    assert said is (alg != "ES256"), result.stderr
+    if said:
+        assert "wallets may refuse" in result.stderr and "EC seal on P-256" in result.stderr
 
 
 def test_a_folder_without_a_journal_is_said_to_check_no_withdrawals(reference: Path, tmp_path: Path) -> None:

@@ -22,6 +22,15 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _UNSIGNED = ("note: no --seal, so the credentials are unsigned (.json only); OB 3.0 verifiers and wallets "
              "accept a credential only with a proof: give --seal P12 to add the VC-JWT (.jwt) files")
+# OB 3.0, 8.2.3: verifiers must support RS256 "as a minimum", other algorithms "limit
+# interoperability"; the 1EdTech validator (the conformance test system) takes RS256 and ES256.
+_WIDELY_VERIFIED = ("RS256", "ES256")
+
+
+def _algorithm_note(alg: str) -> str:
+    return (f"note: this seal signs the VC-JWT (.jwt) files {alg}; OB 3.0 asks verifiers only for RS256 and "
+            f"the 1EdTech validator accepts RS256 and ES256 alone, so wallets may refuse {alg} files: an RSA "
+            "seal, or an EC seal on P-256, signs what they all accept")
 
 
 def fatal(message: str) -> NoReturn:
@@ -186,7 +195,7 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         from edcbridge.sealing import issuer_mismatches
 
         try:
-            key_algorithm(key)
+            alg = key_algorithm(key)
         except JwtError as exc:
             fatal(f"--seal {seal_p12}: {exc}")
 
@@ -194,6 +203,8 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         if problems:
             fatal("the catalogue's issuer is not the organisation in the seal certificate: "
                    + "; ".join(problems))
+        if alg not in _WIDELY_VERIFIED and not quiet:
+            click.echo(_algorithm_note(alg), err=True)
     try:
         outputs = write_ob3(pairs, out_dir / "ob3", (lambda _c: key), schemas_dir)
         if not no_clr:
