@@ -236,8 +236,11 @@ def deqar_command(
     printer = _printer(items, quiet)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
-        if via == "csv":
+        if via == "csv":  # one upload: each report is said once its row is answered
             outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
+            if not (dry_run or as_json):
+                for outcome in outcomes:
+                    printer(outcome)
         else:
             outcomes = push_deqar(
                 items,
@@ -248,6 +251,9 @@ def deqar_command(
                 on_progress=None if as_json else printer,
             )
     except PushInterrupted as stop:
+        if via == "csv" and not (dry_run or as_json):
+            for outcome in stop.outcomes:
+                printer(outcome)
         _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
     finally:

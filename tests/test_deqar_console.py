@@ -1,0 +1,91 @@
+"""What ``push deqar`` prints for each report, on the API and the CSV route alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.deliver.cli import register
+from tests.deliver_support import CATALOGUE, PASSWORD, start_deqar
+from tests.fake_http import FakeServer
+
+BATCH = """\
+agency: ACQUIN
+activities:
+  system: {id: "1", type: programme}
+  audit: {id: "2", type: institutional}
+reports:
+  - local_identifier: ACQ-P-1
+    activities: [system]
+    status: part of obligatory EQA system
+    decision: positive
+    valid_from: 2024-03-15
+    institutions: [hfpv]
+    programmes: [{name_primary: Public Administration, qf_ehea_level: first cycle, degree_outcome: "1"}]
+    report_files: [{original_location: "https://agency.example/p1.pdf", report_language: [en]}]
+  - local_identifier: ACQ-I-2
+    activities: [audit]
+    status: voluntary
+    decision: negative
+    valid_from: 2024-06-01
+    institutions: [{deqar_id: DEQARINST9999}]
+    report_files: [{original_location: "https://agency.example/i2.pdf", report_language: [de]}]
+  - local_identifier: ACQ-I-3
+    activities: [audit]
+    status: voluntary
+    decision: positive
+    valid_from: 2024-06-01
+    valid_to: 2024-01-01
+    institutions: [hfpv]
+    report_files: [{original_location: "https://agency.example/i3.pdf", report_language: [en]}]
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    fake, _ = start_deqar()
+    yield fake
+    fake.stop()
+
+
+def _push(tmp_path: Path, server: FakeServer, batch: str, *args: str) -> Result:
+    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    (tmp_path / "batch.yaml").write_text(batch, "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    command = ["push", "deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml")]
+    env = {
+        "EDCBRIDGE_DEQAR_URL": server.base_url,
+        "EDCBRIDGE_DEQAR_USERNAME": "acquin",
+        "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD,
+    }
+    return CliRunner().invoke(root, [*command, "-o", str(tmp_path / "out"), *args], env=env)
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_each_report_is_printed_with_what_deqar_refused_field_by_field(
+    tmp_path: Path, server: FakeServer, via: str
+) -> None:
+    result = _push(tmp_path, server, BATCH, "--via", via)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0].split() for line in lines[:3]] == [
+        ["ok", "create" if via == "api" else "upsert", "ACQ-P-1"],
+        ["failed", "create" if via == "api" else "upsert", "ACQ-I-2"],
+        ["failed", "refuse", "ACQ-I-3"],
+    ]
+    assert (
+        "institutions[0]: Please provide valid DEQAR ID. (deqar_id 'DEQARINST9999'); DEQAR institution "
+        "ids look like DEQARINST0001"
+    ) in lines[1]
+    assert lines[2].endswith("ACQ-I-3: 1 problem(s), nothing sent")
+    assert lines[3].startswith("    non_field_errors: Report's validity start should be earlier then")
+    assert lines[-1] == "2 failed, 1 ok"
