@@ -89,3 +89,43 @@ def test_each_report_is_printed_with_what_deqar_refused_field_by_field(
     assert lines[2].endswith("ACQ-I-3: 1 problem(s), nothing sent")
     assert lines[3].startswith("    non_field_errors: Report's validity start should be earlier then")
     assert lines[-1] == "2 failed, 1 ok"
+
+
+NO_FILE = """\
+agency: ACQUIN
+activities:
+  audit: {id: "2", type: institutional}
+reports:
+  - local_identifier: ACQ-I-4
+    activities: [audit]
+    status: voluntary
+    decision: positive with conditions or restrictions
+    valid_from: 2024-06-01
+    valid_to: 2030-05-31
+    institutions: [hfpv]
+"""
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_a_report_deqar_stores_with_a_flag_says_so_and_why(
+    tmp_path: Path, server: FakeServer, via: str
+) -> None:
+    # recorded (post_no_report_files): 200, sanity_check_status "warnings", report_flag "high level"
+    result = _push(tmp_path, server, NO_FILE, "--via", via)
+    assert result.exit_code == 0, result.output
+    action = "create" if via == "api" else "upsert"
+    assert result.stderr.splitlines()[0] == (
+        f"ok       {action:7} ACQ-I-4: stored with a high level flag by DEQAR (No report file is "
+        "available for this report.); a report with a high-level flag is left out of DEQAR's export to "
+        "Europass until EQAR clears it: fix what DEQAR names in the batch and run the same command again"
+    )
+
+
+def test_a_report_stored_without_a_flag_is_one_line(tmp_path: Path, server: FakeServer) -> None:
+    result = _push(tmp_path, server, NO_FILE.replace(
+        "    institutions: [hfpv]\n",
+        '    institutions: [hfpv]\n    report_files: [{original_location: "https://a.example/r.pdf", '
+        "report_language: [en]}]\n"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == "ok       create  ACQ-I-4"
+    assert '"message": ""' in (tmp_path / "out" / "deqar-results.json").read_text("utf-8")

@@ -49,9 +49,10 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
-def _printer(items: list[Item], quiet: bool = False) -> Callable[[Outcome], None]:
+def _printer(items: list[Item], quiet: bool = False, notes: bool = False) -> Callable[[Outcome], None]:
     """Prints an outcome on stderr; a refused item with each of its problems on its own line.
-    ``quiet``: only the items that failed or were refused."""
+    ``quiet``: only the items that failed or were refused. ``notes``: a delivered item with what
+    the target said of it (DEQAR's warnings and flag)."""
     problems = {item.key: item.problems for item in items}
 
     def show(outcome: Outcome) -> None:
@@ -62,7 +63,7 @@ def _printer(items: list[Item], quiet: bool = False) -> Callable[[Outcome], None
             found = problems[outcome.key]
             text += f": {len(found)} problem(s), nothing sent"
             text += "".join(f"\n    {path + ': ' if path else ''}{message}" for path, message in found)
-        elif outcome.status == "failed" and outcome.message:
+        elif outcome.message and (outcome.status == "failed" or (notes and outcome.status == "ok")):
             text += f": {outcome.message}"
         click.echo(text, err=True)
 
@@ -233,7 +234,7 @@ def deqar_command(
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent
         raise click.ClickException(str(exc)) from None
-    printer = _printer(items, quiet)
+    printer = _printer(items, quiet, notes=True)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         if via == "csv":  # one upload: each report is said once its row is answered

@@ -148,6 +148,20 @@ def _unknown_eter(payload: dict[str, Any], path: str) -> str:
     )
 
 
+HIGH_FLAG = ("a report with a high-level flag is left out of DEQAR's export to Europass until EQAR "
+             "clears it: fix what DEQAR names in the batch and run the same command again")
+
+
+def stored_message(flag: str | None, warnings: tuple[str, ...]) -> str:
+    """What the register said of a report it stored: its warnings and, when raised, its flag
+    (a flag is no refusal: the report is stored, and sending it again changes nothing)."""
+    said = "; ".join(warnings)
+    if flag in (None, "", "none"):
+        return said
+    text = f"stored with a {flag} flag by DEQAR" + (f" ({said})" if said else "")
+    return f"{text}; {HIGH_FLAG}" if flag == "high level" else text
+
+
 def register_message(payload: dict[str, Any], errors: tuple[FieldError, ...]) -> str:
     """The register's errors on ``payload``, each with the value it refused and the fix."""
     explained = explain(payload, [(e.path, e.message) for e in errors])
@@ -242,7 +256,8 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 if result.ok:
                     state.record(item.key, item.digest, result.report_id)
                     outcome = Outcome(
-                        step.key, done.action, "ok", str(result.report_id or ""), done.detail, result.message
+                        step.key, done.action, "ok", str(result.report_id or ""), done.detail,
+                        stored_message(result.report_flag, result.warnings),
                     )
                 else:
                     outcome = Outcome(step.key, done.action, "failed", detail=result.outcome,
@@ -303,7 +318,7 @@ def push_deqar_csv(
                     detail += f": the register answered report {answered}, not {known}"
                 state.record(step.key, by_key[step.key].digest, row.report_id)
                 results[step.key] = Outcome(
-                    step.key, action, "ok", answered, detail, "; ".join(row.warnings)
+                    step.key, action, "ok", answered, detail, stored_message(row.report_flag, row.warnings)
                 )
             else:
                 results[step.key] = Outcome(
