@@ -51,8 +51,8 @@ class UsageProblem(click.ClickException):
 
 def _printer(items: list[Item], quiet: bool = False, notes: bool = False) -> Callable[[Outcome], None]:
     """Prints an outcome on stderr; a refused item with each of its problems on its own line.
-    ``quiet``: only the items that failed or were refused. ``notes``: a delivered item with what
-    the target said of it (DEQAR's warnings and flag)."""
+    ``quiet``: only the items that failed or were refused. ``notes``: an item sent or skipped with what
+    was said of it (DEQAR's warnings and flag, a withdrawn report it does not have)."""
     problems = {item.key: item.problems for item in items}
 
     def show(outcome: Outcome) -> None:
@@ -63,7 +63,7 @@ def _printer(items: list[Item], quiet: bool = False, notes: bool = False) -> Cal
             found = problems[outcome.key]
             text += f": {len(found)} problem(s), nothing sent"
             text += "".join(f"\n    {path + ': ' if path else ''}{message}" for path, message in found)
-        elif outcome.message and (outcome.status == "failed" or (notes and outcome.status == "ok")):
+        elif outcome.message and (outcome.status == "failed" or (notes and outcome.status != "planned")):
             text += f": {outcome.message}"
         click.echo(text, err=True)
 

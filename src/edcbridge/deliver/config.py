@@ -19,6 +19,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from edcbridge.deliver.deqar_delete import deletion
 from edcbridge.deliver.deqar_map import report_problems
 from edcbridge.deliver.deqar_model import Batch, reference_problems
 from edcbridge.deliver.errors import DeliveryConfigError
@@ -165,6 +166,9 @@ def batch_items(batch: Batch, catalogue: Catalogue | None, base_dir: Path) -> li
     for report in batch.reports:
         payload, problems = report_problems(report, batch, catalogue, base_dir)
         items.append(Item(report.local_identifier, payload, digest(payload), tuple(problems)))
+    for local_identifier in batch.delete_reports:
+        content, content_digest = deletion(local_identifier)
+        items.append(Item(local_identifier, content, content_digest))
     return items
 
 

@@ -26,6 +26,7 @@ programmes (by specification code: name, ECTS, EQF, ISCED-F, ESCO learning outco
              report_language: [en]}
           - {path: reports/mc.pdf, report_language: [en]}   # embedded as base64
         report_links: [{link: "https://agency.example/mc", link_display_name: Record}]
+    delete_reports: [EDCB-MC-0000]              # withdrawn: DEQAR is asked to delete them
 
 Enumerated values are strings; a number is refused with the register's own message.
 """
@@ -195,6 +196,9 @@ class Batch(DeqarRecord):
     agency: Text = Field(description="Acronym or numeric DEQAR id of the submitting agency")
     activities: dict[str, Activity] = Field(min_length=1)
     reports: tuple[Report, ...]
+    delete_reports: tuple[Text, ...] = Field(
+        (), description="Local identifiers of reports withdrawn: their deletion is requested"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Batch:
@@ -225,6 +229,9 @@ def reference_problems(data: Any) -> list[tuple[str, str]]:
                     )
                 )
             first.setdefault(ident.strip(), index)
+        if isinstance(ident, str) and ident.strip() in _withdrawn(data):
+            problems.append((f"reports[{index}].local_identifier", f"{ident!r} is also under "
+                             "delete_reports; keep the report, or remove it from reports to withdraw it"))
         keys = report.get("activities")
         for pos, key in enumerate(keys if isinstance(keys, list | tuple) else []):
             if isinstance(key, str) and key not in defined:
@@ -236,4 +243,13 @@ def reference_problems(data: Any) -> list[tuple[str, str]]:
                         + ", or define it there",
                     )
                 )
+    withdrawn = _withdrawn(data)
+    for index, ident in enumerate(withdrawn):
+        if ident in withdrawn[:index]:
+            problems.append((f"delete_reports[{index}]", f"{ident!r} is listed twice; list it once"))
     return problems
+
+
+def _withdrawn(data: dict[str, Any]) -> list[str]:
+    listed = data.get("delete_reports")
+    return [i.strip() for i in listed if isinstance(i, str)] if isinstance(listed, list | tuple) else []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
+from edcbridge.deliver.deqar_delete import is_deletion, request_deletion
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
@@ -90,7 +91,11 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
             message = "; ".join(f"{p}: {m}" if p else m for p, m in item.problems)
             out.append(Outcome(item.key, "refuse", "failed", message=message))
             continue
-        if known is None:
+        if is_deletion(item.content):
+            done = known is not None and known.get("digest") == item.digest
+            action, detail = ("skip", "deletion already requested") if done else ("delete", "withdrawn: "
+                             "its deletion is requested (the report is looked up by local identifier)")
+        elif known is None:
             action, detail = "create", _not_delivered_yet(state, item.key)
         elif known.get("digest") != item.digest:
             action, detail = "update", "changed since the last delivery"
@@ -237,6 +242,14 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
         elif auth_failure is not None:
             outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
+        elif step.action == "delete":
+            try:
+                outcome = request_deletion(client, agency, item.content, state)
+            except DeliveryAuthError as exc:
+                auth_failure = str(exc)
+                outcome = Outcome(step.key, "delete", "failed", message=auth_failure)
+            except DeliveryError as exc:
+                outcome = Outcome(step.key, "delete", "failed", message=str(exc))
         else:
             try:
                 unknown = unknown_institutions(client, item.content, known_eter)
@@ -338,7 +351,25 @@ def push_deqar_csv(
                             "for this report; run the same command again (rows are upserted by "
                             "local identifier)")
         state.close()
+    _deletions(planned, by_key, client, agency, state, results)
     return [results[step.key] for step in planned]
+
+
+def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
+               state: State, results: dict[str, Outcome]) -> None:
+    """The CSV layout has no deletion: each report withdrawn is requested by the API."""
+    for step in planned:
+        if step.action != "delete":
+            continue
+        try:
+            results[step.key] = request_deletion(client, agency, by_key[step.key].content, state)
+        except DeliveryError as exc:
+            results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
+        except KeyboardInterrupt:
+            results[step.key] = Outcome(step.key, "delete", "failed", message=(
+                "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
+            raise PushInterrupted([results[s.key] for s in planned]) from None
+    state.close()
 
 
 def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome],

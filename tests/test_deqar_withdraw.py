@@ -1,0 +1,95 @@
+"""Withdrawing a report: ``delete_reports`` in the batch requests its deletion, once, on both routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.deliver.cli import register
+from edcbridge.deliver.config import load_batch
+from edcbridge.deliver.errors import DeliveryConfigError
+from tests.deliver_support import CATALOGUE, PASSWORD, start_deqar
+from tests.fake_deqar import DeqarFake
+from tests.fake_http import FakeServer
+
+REPORT = """\
+  - local_identifier: {ident}
+    activities: [audit]
+    status: voluntary
+    decision: positive
+    valid_from: 2024-06-01
+    institutions: [hfpv]
+    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
+"""
+HEAD = 'agency: ACQUIN\nactivities:\n  audit: {id: "2", type: institutional}\nreports:\n'
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeServer, DeqarFake]]:
+    server, app = start_deqar()
+    yield server, app
+    server.stop()
+
+
+def _push(tmp_path: Path, server: FakeServer, batch: str, *args: str) -> Result:
+    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    (tmp_path / "batch.yaml").write_text(batch, "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    command = ["push", "deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml")]
+    env = {
+        "EDCBRIDGE_DEQAR_URL": server.base_url,
+        "EDCBRIDGE_DEQAR_USERNAME": "acquin",
+        "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD,
+    }
+    return CliRunner().invoke(root, [*command, "-o", str(tmp_path / "out"), *args], env=env)
+
+
+def _deletes(server: FakeServer) -> list[str]:
+    return [e.path for e in server.log if e.method == "DELETE"]
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_a_withdrawn_report_has_its_deletion_requested_once(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
+) -> None:
+    server, app = fake
+    first = _push(tmp_path, server, HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2"),
+                  "--via", via)
+    assert first.exit_code == 0, first.output
+    (withdrawn,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
+    batch = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2, ACQ-9]\n"
+    second = _push(tmp_path, server, batch, "--via", via)
+    assert second.exit_code == 0, second.output
+    assert _deletes(server) == [f"/submissionapi/v2/delete/report/{withdrawn}/"]
+    assert app.reports[withdrawn]["flag_messages"] == ["Deletion was requested."]
+    lines = second.stderr.splitlines()
+    assert lines[1] == (
+        "ok       delete  ACQ-2: DEQAR flags the report 'Deletion was requested.' until EQAR staff "
+        "confirm the deletion"
+    )
+    assert lines[2].startswith("skipped  delete  ACQ-9: DEQAR has no report with this local identifier")
+    third = _push(tmp_path, server, batch, "--via", via)
+    assert third.exit_code == 0, third.output
+    assert len(_deletes(server)) == 1  # recorded in the state file: not requested again
+    assert third.stderr.splitlines()[1] == "skipped  skip    ACQ-2"
+
+
+def test_a_report_both_kept_and_withdrawn_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "batch.yaml").write_text(
+        HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-1, ACQ-3, ACQ-3]\n", "utf-8"
+    )
+    with pytest.raises(DeliveryConfigError) as caught:
+        load_batch(tmp_path / "batch.yaml")
+    text = str(caught.value)
+    assert "'ACQ-1' is also under delete_reports" in text
+    assert "fix: keep the report, or remove it from reports to withdraw it" in text
+    assert "delete_reports[2]" in text and "'ACQ-3' is listed twice" in text
