@@ -199,7 +199,7 @@ def push_group() -> None:
     show_default=True,
     help="One request per report, or one CSV upload of all changed reports.",
 )
-@_run_options("Plan create/update/skip from the state file; send nothing.")
+@_run_options("Plan create/update/delete/skip from the state file; send nothing.")
 def deqar_command(
     batch: Path,
     catalogue: Path | None,

@@ -9,6 +9,8 @@ A dry run stops there. ``apply`` then works item by item:
   won the race) turns into a PUT. Each delivery is logged in the state as it happens, so a run
   killed halfway resumes where it stopped and nothing is created twice. Each outcome carries the
   action taken, not the one planned: a planned create that the register already has is an update.
+* DEQAR, a report withdrawn (``delete_reports``): found by local identifier, its deletion is
+  requested once (:mod:`deqar_delete`); one the register does not have is skipped.
 * Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
 """
 
