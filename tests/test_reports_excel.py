@@ -82,7 +82,7 @@ def test_each_record_of_report_csv_is_one_line_with_nothing_a_terminal_or_excel_
     each cell shows them escaped, as the HTML summary does, and a record is one line."""
     ids = ["G-1\nG-2", "BIDI-\u202egpj.exe", "TAB\t=1", "\x1b[31mRED"]
     result = _export(_awards_with_ids(tmp_path / "awards.jsonl", ids), tmp_path / "out")
-    assert result.exit_code == 1, result.output  # the first fails to load: a line break
+    assert result.exit_code == 1, result.output  # none loads: each holds a character not seen
     raw = (tmp_path / "out" / "report.csv").read_bytes().decode("utf-8-sig")
     lines = raw.split("\r\n")
     assert lines[-1] == "" and len(lines) == 1 + len(ids) + 1  # header, a line per record, the end

@@ -30,6 +30,7 @@ from edcbridge.load.award_checks import (
     short_text,
     wrong_script,
 )
+from edcbridge.load.cell_text import hidden_problem, text_marker_problem
 from edcbridge.load.errors import RecordError, cell_fix, from_validation, suggest
 from edcbridge.load.tabular import read_rows
 from edcbridge.load.tabular.cells import (
@@ -303,17 +304,22 @@ _SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?[eE]\+[0-9]+")  # as spreadsheets wri
 
 def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
     """Cells that hold a spreadsheet's error instead of a value, a TRUE/FALSE or time-of-day
-    cell, which no column takes, and ids a spreadsheet saved in scientific notation
-    (2.21459E+06), whose digits are lost.
+    cell, which no column takes, ids a spreadsheet saved in scientific notation (2.21459E+06),
+    whose digits are lost, and cells holding a character that cannot be seen or an id written
+    with a spreadsheet's text apostrophe ('00123), which the credential would carry.
 
     A workbook marks its error cells; elsewhere the error's text is refused only in columns
     that hold no names or grades, where it could be what someone wrote."""
     errors = []
     for name, value in row.items():
         base = _split_column(name)[0]
+        if isinstance(value, dict) and base in COLUMNS:  # a JSON text in each language
+            errors += _hidden_texts(file, number, name, base, value)
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
             continue
         text = value.strip()
+        problem = hidden_problem(base, text, COLUMNS[base][1]) or \
+            (text_marker_problem(base, name, text) if base in (*PERSON_IDS, "award_id") else None)
         if isinstance(value, LogicalCell | TimeCell):
             errors.append(RecordError(file, number, name, text, *_typed_cell(value, base, name)))
         elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
@@ -325,7 +331,19 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
                                       f"{base} is a number in scientific notation, so digits "
                                       "have been lost", f"format the {name} column as Text in "
                                       "the spreadsheet, enter the ids again and save it again"))
+        elif problem is not None:
+            errors.append(RecordError(file, number, name, short_text(text), *problem))
     return errors
+
+
+def _hidden_texts(file: str, number: int, name: str, base: str,
+                  texts: dict[Any, Any]) -> list[RecordError]:
+    """The first text of a JSON language map that holds a character that cannot be seen."""
+    for text in texts.values():
+        problem = hidden_problem(base, text.strip(), True) if isinstance(text, str) else None
+        if problem is not None:
+            return [RecordError(file, number, name, short_text(text.strip()), *problem)]
+    return []
 
 
 # a lead byte of UTF-8 (C2-F4) read as Windows-1252 or Latin-1, then a continuation byte (80-BF)

@@ -1,0 +1,48 @@
+"""What a cell's text holds that nobody sees: control and format characters (a zero-width space
+or byte-order mark pasted with a name, a direction override), and the apostrophe a spreadsheet
+marks a text cell with, written out in front of an id. Either would go into the credential as it
+is, and an id that differs from the registry's by a character nobody sees makes another award."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# joiners belong to the spelling of some scripts (Persian, the Indic scripts), and a tab is made
+# a space with the text's other spaces: kept in texts
+_IN_TEXT = frozenset("\u200c\u200d\t")
+_LINE_BREAKS = frozenset("\n\r")  # said by their own check (see awards.row_to_data)
+
+
+def hidden_character(text: str, in_text: bool) -> tuple[int, str] | None:
+    """The 1-based position and name (``U+200B ZERO WIDTH SPACE``) of the first character of
+    ``text`` that cannot be seen; ``in_text`` for a name or grade, which may hold joiners and tabs."""
+    if text.isascii() and text.isprintable():
+        return None
+    for position, character in enumerate(text, start=1):
+        if character in _LINE_BREAKS or (in_text and character in _IN_TEXT):
+            continue
+        if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp"):
+            name = unicodedata.name(character, "")
+            return position, f"U+{ord(character):04X}" + (f" {name}" if name else "")
+    return None
+
+
+def hidden_problem(column: str, text: str, in_text: bool) -> tuple[str, str] | None:
+    """The problem and fix of a cell holding a character that cannot be seen, else None."""
+    found = hidden_character(text, in_text)
+    if found is None:
+        return None
+    position, name = found
+    return (f"{column} holds a character that cannot be seen, {name}, at character {position}",
+            "delete it: type the value again rather than paste it (text copied from a web page, "
+            "a PDF or an e-mail brings such characters with it)")
+
+
+def text_marker_problem(column: str, name: str, text: str) -> tuple[str, str] | None:
+    """The problem and fix of an id written with the apostrophe a spreadsheet uses to mark a
+    cell as text ('00123), else None."""
+    if not text.startswith("'"):
+        return None
+    return (f"{column} starts with ', which a spreadsheet uses to mark a cell as text: it is not "
+            "part of the id",
+            f"delete the '; to keep leading zeros, format the {name} column as Text instead")
