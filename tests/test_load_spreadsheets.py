@@ -133,6 +133,31 @@ def test_a_hidden_first_sheet_is_not_read_for_the_awards(tmp_path: Path) -> None
     assert row.errors == () and row.award is not None
 
 
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_named_awards_is_not_issued_in_place_of_the_visible_one(
+        tmp_path: Path, state: str) -> None:
+    """An old copy kept hidden as 'awards' beside the sheet the clerk works on: its rows are
+    refused, as hidden rows are, and the error names the visible sheet that was not read."""
+    book = Workbook()
+    current = book.active
+    assert current is not None
+    current.title = "2026 graduation"
+    current.append(HEADER)
+    current.append(GOOD)
+    old = book.create_sheet("Awards")
+    old.append(HEADER)
+    old.append(["OLD-1", *GOOD[1:]])
+    old.sheet_state = state
+    path = tmp_path / "awards.xlsx"
+    book.save(path)
+    [row] = _rows(path)
+    error = _only(row)
+    assert (error.row, error.column) == (2, None)
+    assert error.message == "the row is in the sheet 'Awards', which is hidden in the workbook"
+    assert error.fix == ("unhide the sheet to issue its credentials, or delete it or rename it, so "
+                         "that a visible sheet is read (here '2026 graduation')")
+
+
 @pytest.mark.parametrize(("value", "number_format", "grade"), [
     (0.725, "0.0%", "72.5%"), (0.7, "0%", "70%"), (1, "0%", "100%"), (72, "General", "72")])
 def test_a_percentage_cell_keeps_its_percentage(tmp_path: Path, value: float, number_format: str,

@@ -44,6 +44,7 @@ class SheetMarks:
     merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # (first, last), 1-based
+    hidden_sheet: CellProblem | None = None  # said on every row of a sheet hidden in the workbook
     _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
 
     def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
@@ -142,7 +143,7 @@ def _marked_problems(marks: SheetMarks, number: int, header: list[str]) -> list[
     def name(column: int) -> str | None:
         return header[column - 1] or None if column <= len(header) else None
 
-    problems: list[CellProblem] = []
+    problems: list[CellProblem] = [] if marks.hidden_sheet is None else [marks.hidden_sheet]
     if number in marks.hidden_rows:
         problems.append((None, None, None, "the row is hidden in the sheet (hidden or filtered out)",
                          "unhide the row to issue its credential, or delete the row"))
@@ -157,6 +158,15 @@ def _marked_problems(marks: SheetMarks, number: int, header: list[str]) -> list[
                   "open the file in Excel or LibreOffice and save it, or enter values instead "
                   "of formulas") for column in marks.uncomputed.get(number, ())]
     return problems
+
+
+def _hidden_sheet(name: str, visible: list[str]) -> CellProblem:
+    """The problem of a row of the sheet named awards when the workbook hides it (an old copy
+    kept beside the sheet worked on): hidden rows are not issued, nor are hidden sheets."""
+    shown = ", ".join(repr(sheet) for sheet in visible)
+    return (None, None, None, f"the row is in the sheet {name!r}, which is hidden in the workbook",
+            "unhide the sheet to issue its credentials, or delete it or rename it, so that a "
+            f"visible sheet is read (here {shown})")
 
 
 def _letter(position: int) -> str:
@@ -205,6 +215,8 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
         marks = _sheet_marks(sheet)
     except Exception:  # a damaged sheet: reading its rows names where it breaks
         marks = SheetMarks()
+    if visible and name not in visible:
+        marks.hidden_sheet = _hidden_sheet(name, visible)
     records = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
     header_row, cells, iterator = _header_record(records, is_column)
     if cells is None:
