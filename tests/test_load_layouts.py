@@ -62,6 +62,22 @@ def test_a_title_merged_across_the_sheet_is_passed_over(tmp_path: Path) -> None:
     assert _loaded(_rows(path)) == [(4, "A1")]
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_labels_of_column_groups_above_the_header_are_passed_over(tmp_path: Path, kind: str) -> None:
+    """A student system's export heads its columns with merged group labels: the column names are
+    the row below them."""
+    groups = ["Award", "", "Learner", "", "", "", "Result", ""]
+    if kind == "csv":
+        path = _csv(tmp_path, groups, HEADER, GOOD)
+    else:
+        def merge(sheet: Worksheet) -> None:
+            for cells in ("A1:B1", "C1:F1", "G1:H1"):
+                sheet.merge_cells(cells)
+
+        path = _book(tmp_path, [[g or None for g in groups], HEADER, GOOD], merge)
+    assert _loaded(_rows(path)) == [(3, "A1")]
+
+
 def test_header_errors_under_a_title_name_the_header_row(tmp_path: Path) -> None:
     header = [*HEADER[:-1], "grdae"]
     header_result, row = _rows(_csv(tmp_path, [TITLE], header, GOOD))

@@ -27,7 +27,8 @@ def env(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize("title", ["Graduation 2025 - awards\n\n", "Graduation 2025 - awards,,,,,,\n",
-                                   "sep=,\nGraduation 2025\nFaculty of Medicine\n"])
+                                   "sep=,\nGraduation 2025\nFaculty of Medicine\n",
+                                   "Award,,Learner,,,,Result,\n"])
 def test_a_title_above_the_header_is_no_row_of_the_count(tmp_path: Path, title: str) -> None:
     """A title row (merged across the columns, or one cell) is passed over by the reader: the
     bar counting it ended at 4/5 for a file of four awards."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
-from edcbridge.load.awards import FirstRows, LoadedRow
+from edcbridge.load.awards import FirstRows, LoadedRow, is_column
 from edcbridge.load.tabular.csv_rows import sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.mapping.edc import catalogue_notes
@@ -148,23 +148,34 @@ _CELL_SEPARATORS = re.compile(r"[,;\t]")
 
 
 def _title_rows(sample: str, excel_sep: bool) -> int:
-    """Rows of one filled cell above the header (a title such as "Graduation 2025 - awards"),
-    which the reader passes over when the column names follow within TITLE_ROWS rows: no awards."""
+    """Rows naming no column above the header (a title such as "Graduation 2025 - awards", labels
+    of column groups), which the reader passes over when the column names follow within
+    TITLE_ROWS rows: no awards."""
     lines = sample.split("\n")[excel_sep:]
     first = next((index for index, line in enumerate(lines) if _filled_cells(line)), None)
-    if first is None or _filled_cells(lines[first]) != 1:
+    if first is None or _column_names(lines[first]):
         return 0
     titles = 1
     for line in lines[first + 1:first + 1 + TITLE_ROWS]:
-        filled = _filled_cells(line)
-        if filled > 1:
-            return titles  # the header
-        titles += filled  # a blank row is no row of the count either
+        if not _filled_cells(line):
+            continue  # a blank row is no row of the count either
+        names = _column_names(line)
+        if names != 0:
+            return titles if names >= 2 else 0  # the header, or a row the reader takes for no title
+        titles += 1
     return 0  # no header below: the reader takes the first row as the header
 
 
+def _cells(line: str) -> list[str]:
+    return [text for cell in _CELL_SEPARATORS.split(line) if (text := cell.strip(_EMPTY_TEXT))]
+
+
 def _filled_cells(line: str) -> int:
-    return sum(1 for cell in _CELL_SEPARATORS.split(line) if cell.strip(_EMPTY_TEXT))
+    return len(_cells(line))
+
+
+def _column_names(line: str) -> int:
+    return sum(1 for cell in _cells(line) if is_column(cell))
 
 
 def _records(lines: Iterable[bytes]) -> int:

@@ -30,10 +30,11 @@ def _header_record(records: Iterator[Sequence[Any]], is_column: ColumnTest | Non
                    ) -> tuple[int, list[Any] | None, Iterator[Sequence[Any]]]:
     """The number and cells of the header and the records after it.
 
-    The header is the first record that is not blank, unless that is a title: one filled cell
-    that names no column ("Graduation 2025 - awards", often merged across the columns), with the
-    column names a few rows below it, past blank rows or more one-cell titles. A title is not an
-    award, and reading it as the header would make every row an error.
+    The header is the first record that is not blank, unless that is a title: filled cells that
+    name no column ("Graduation 2025 - awards", often merged across the columns, or labels of
+    column groups such as "Award | Learner | Result" merged over the columns they head), with the
+    column names a few rows below it, past blank rows or more titles. A title is not an award,
+    and reading it as the header would make every row an error.
     """
     number, cells = _first_filled(records)
     if cells is None or is_column is None or not _title(cells, is_column):
@@ -50,9 +51,9 @@ def _header_record(records: Iterator[Sequence[Any]], is_column: ColumnTest | Non
 
 
 def _title(cells: Sequence[Any], is_column: ColumnTest) -> bool:
-    """One filled cell naming no column (a byte outside the encoding is named as the header's)."""
+    """Filled cells naming no column (a byte outside the encoding is named as the header's)."""
     filled = [str(c) for c in cells if not blank(c)]
-    return len(filled) == 1 and not is_column(filled[0].strip()) and not _undecodable(filled[0])
+    return bool(filled) and not any(is_column(c.strip()) or _undecodable(c) for c in filled)
 
 
 # The columns a header may have: the award fields in a few dozen languages fit. Each is checked
