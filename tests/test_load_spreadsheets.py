@@ -221,6 +221,16 @@ def test_excel_s_sep_line_names_the_delimiter(tmp_path: Path, line: str) -> None
     assert row.award is not None and row.award.learner.id == "02214587"
 
 
+def test_quoted_cells_after_a_delimiter_and_a_space_are_read_as_quoted(tmp_path: Path) -> None:
+    """'"A1", "Smith, Jr."' as a hand-written file (or a program) spaces its cells: the quotes
+    are the cell's, not part of its text, and a quoted delimiter stays in the cell."""
+    header = ", ".join(f'"{name}"' for name in HEADER)
+    cells = [*GOOD[:4], '"Smith, Jr."', *GOOD[5:]]
+    [row] = _rows(_csv(tmp_path, f"{header}\r\n{', '.join(cells)}\r\n"))
+    assert row.errors == () and row.award is not None
+    assert (row.award.award_id, row.award.learner.family_name) == ("A1", {"en": "Smith, Jr."})
+
+
 # JSON: an array of objects, numbers for ids
 
 def test_a_json_array_of_awards_is_read_with_the_line_of_each(tmp_path: Path) -> None:

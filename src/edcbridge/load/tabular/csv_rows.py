@@ -64,8 +64,10 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     if delimiter is not None:
         handle.readline()
     # not strict: a hand-edited '"Smith" ,' reads as Excel would; a quote left open makes a cell
-    # with line breaks, which the award check refuses (see awards.row_to_data)
-    reader = csv.reader(handle, delimiter=delimiter or _delimiter(sample))
+    # with line breaks, which the award check refuses (see awards.row_to_data). The spaces after
+    # a delimiter are skipped, so '"A1", "Smith, Jr."' has its quotes read as quotes: every value
+    # is trimmed after reading anyway
+    reader = csv.reader(handle, delimiter=delimiter or _delimiter(sample), skipinitialspace=True)
     records: Iterator[Sequence[Any]] = reader
     try:
         header_row, cells, records = _header_record(reader, is_column)
