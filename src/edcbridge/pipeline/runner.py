@@ -439,8 +439,11 @@ def _withdrawn_note(file: str, row: int, key: str, withdrawn: str, out_dir: Path
 
 
 def _same_award(file: str, row: int, award_id: str, first: str) -> str:
-    return (f"{file}:{row}: column 'award_id' = {award_id!r}: the same award or output file as "
-            f"{first} (file names ignore case)\n    fix: give every award its own award_id")
+    said = f"{file}:{row}: column 'award_id' = {award_id!r}: the same award or output file as {first}"
+    if first.endswith(f"(award_id {award_id!r})"):  # the same id: maybe the same award exported twice
+        return (f"{said}\n    fix: if both rows are the same award, keep it in one file only; if they "
+                "are different awards, give each its own award_id")
+    return f"{said} (file names ignore case)\n    fix: give every award its own award_id"
 
 
 _LOAD = "load: "  # what the reader noticed in a row, before the warnings of making its files
