@@ -158,6 +158,35 @@ def test_a_hidden_sheet_named_awards_is_not_issued_in_place_of_the_visible_one(
                          "that a visible sheet is read (here '2026 graduation')")
 
 
+@pytest.mark.parametrize(("number_format", "award_id"), [
+    ("00000", "00123"), ('"IMP-"00000', "IMP-00123"), ("\\I\\M\\P\\-00000", "IMP-00123"),
+    ('00000" (old)"', "00123 (old)")])
+def test_an_id_shown_with_zeros_or_text_by_its_format_is_read_as_shown(
+        tmp_path: Path, number_format: str, award_id: str) -> None:
+    """Excel keeps the zeros of 00123 typed in a number cell when a format pads the number
+    (00000, "IMP-"00000): the cell shows the id, which the credential must state."""
+    def padded(sheet: Worksheet) -> None:
+        sheet["A2"].number_format = number_format
+        sheet["C2"].number_format = "00000000"
+
+    [row] = _rows(_book(tmp_path, [HEADER, [123, GOOD[1], 2214587, *GOOD[3:]]], padded))
+    assert row.errors == () and row.award is not None
+    assert (row.award.award_id, row.award.learner.id) == (award_id, "02214587")
+
+
+def test_an_id_its_format_adds_no_zero_to_is_still_a_number(tmp_path: Path) -> None:
+    """A number format of as many zeros as the id has digits, or a single 0, shows no zero the
+    number lacks: a leading zero typed in it was lost all the same."""
+    def plain(sheet: Worksheet) -> None:
+        sheet["C2"].number_format = "0"
+        sheet["C3"].number_format = "0000000"
+
+    first, second = _rows(_book(tmp_path, [HEADER, [*GOOD[:2], 2214587, *GOOD[3:]],
+                                           ["A2", GOOD[1], 2214587, *GOOD[3:]]], plain))
+    assert [(_only(r).column, _only(r).value) for r in (first, second)] == \
+        [("learner_id", "2214587"), ("learner_id", "2214587")]
+
+
 @pytest.mark.parametrize(("value", "number_format", "grade"), [
     (0.725, "0.0%", "72.5%"), (0.7, "0%", "70%"), (1, "0%", "100%"), (72, "General", "72")])
 def test_a_percentage_cell_keeps_its_percentage(tmp_path: Path, value: float, number_format: str,

@@ -81,6 +81,10 @@ def _cell(value: Any, number_format: str = "General") -> Any:
         return TimeCell(str(value))
     if isinstance(value, int | float) and "%" in number_format:
         return NumberCell(_percent(value))  # 0.725 shown as 72.5% is the grade 72.5%
+    if isinstance(value, int | float) and number_format != "General":
+        shown = _padded(value, number_format)
+        if shown is not None:
+            return shown  # 123 in a 00000 cell is the id 00123, as the cell shows it
     if isinstance(value, int | float) and number_format != "General" and abs(value) < 1e15:
         places = _decimal_places(number_format)
         if places:
@@ -90,6 +94,32 @@ def _cell(value: Any, number_format: str = "General") -> Any:
     if isinstance(value, int | float):
         return NumberCell(value)
     return value
+
+
+# a number format that pads a whole number with zeros, with text before or after it: 00000,
+# "IMP-"00000, \I\M\P\-00000 (its first section)
+_PADDING_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
+_LITERAL = re.compile(r'"([^"]*)"|\\(.)')
+
+
+def _padded(value: float, number_format: str) -> str | None:
+    """A whole number as its padding format shows it (123 in 00000 is 00123), when that shows
+    zeros or text the number lacks; else None. Excel keeps an id's leading zeros that way, and
+    what the cell shows is the id the registry holds."""
+    found = _PADDING_FORMAT.fullmatch(number_format.split(";", 1)[0])
+    if found is None or value < 0 or (isinstance(value, float) and not value.is_integer()) \
+            or abs(value) >= 2 ** 53:
+        return None
+    digits = str(int(value)).zfill(len(found[2]))
+    before, after = _unquoted(found[1]), _unquoted(found[3])
+    if not before and not after and len(digits) == len(str(int(value))):
+        return None  # no zero shown that the number lacks: a zero typed before it was lost all the same
+    return before + digits + after
+
+
+def _unquoted(text: str) -> str:
+    """The text a format's literals show: "IMP-" and \\I\\M\\P\\- are IMP-."""
+    return _LITERAL.sub(lambda m: m[1] if m[1] is not None else m[2], text)
 
 
 # a plain number format that states decimals: 0.00, #,##0.0, 0.000;[Red]-0.000 (its first section)
