@@ -252,7 +252,9 @@ def test_a_quote_left_open_to_the_end_fails_its_row_with_the_fix(tmp_path: Path)
     loaded = list(iter_awards(_write(tmp_path, _quoted(rows)), CATALOGUE))
     assert [r.award.award_id for r in loaded if r.award] == ["A1", "A2"]
     (swallowed,) = [r for r in loaded if r.award is None]
-    assert swallowed.row == 4 and [e.message for e in swallowed.errors] == ["grade holds a line break"]
+    assert swallowed.row == 4 and [e.message for e in swallowed.errors] == [
+        "grade holds 57 line breaks, and 56 of the lines after them look like rows of the file: "
+        "their awards are not read"]
 
 
 def test_a_quote_closed_rows_later_fails_its_row_and_the_rest_go_on(tmp_path: Path) -> None:
@@ -261,7 +263,14 @@ def test_a_quote_closed_rows_later_fails_its_row_and_the_rest_go_on(tmp_path: Pa
     assert first.award is not None and last.award is not None and last.award.award_id == "A5"
     assert swallowed.award is None
     (error,) = [e for e in swallowed.errors if e.column == "grade"]
-    assert error.message == "grade holds a line break" and "close the quote" in error.fix
+    assert error.message == ("grade holds 2 line breaks, and 2 of the lines after them look like rows "
+                             "of the file: their awards are not read") and "close the quote" in error.fix
+
+
+def test_a_line_break_in_a_name_is_said_without_rows(tmp_path: Path) -> None:
+    path = _write(tmp_path, _quoted(['A1,IMP-MC-MLH,00000001,"Ann\r\nMarie",Lee,2025-07-14,Merit\r\n']))
+    (row,) = iter_awards(path, CATALOGUE)
+    assert [e.message for e in row.errors] == ["given_name holds a line break"]
 
 
 def test_a_blank_after_a_closing_quote_reads_as_excel_reads_it(tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
         if base not in COLUMNS or value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, str) and ("\n" in value or "\r" in value):
-            problems.append((name, f"{base} holds a line break", "remove it; in a CSV file, a quote "
+            problems.append((name, _line_breaks(base, value), "remove it; in a CSV file, a quote "
                              "opened in this row and closed rows later makes those rows one cell: close "
                              "the quote where the cell ends"))
         path, multilingual, _ = COLUMNS[base]
@@ -229,6 +229,26 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
         else:
             _nest(data, path, value.strip() if isinstance(value, str) else value)
     return data, problems
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DELIMITER = re.compile(r"[,;\t]")
+
+
+def _line_breaks(base: str, value: str) -> str:
+    """The problem of a cell holding line breaks, with how many of the lines after them look
+    like rows of the file (a quote left open takes them into the cell, and no award is read
+    from them)."""
+    lines = _LINE_BREAK.split(value)
+    breaks = len(lines) - 1
+    said = f"{base} holds a line break" if breaks == 1 else f"{base} holds {breaks} line breaks"
+    rows = sum(1 for line in lines[1:] if _DELIMITER.search(line))
+    if not rows:
+        return said
+    if rows == 1:
+        return f"{said}, and a line after it looks like a row of the file: its award is not read"
+    return (f"{said}, and {rows} of the lines after them look like rows of the file: their awards "
+            "are not read")
 
 
 def _row_language(row: Row) -> str | None:
