@@ -78,6 +78,19 @@ def test_labels_of_column_groups_above_the_header_are_passed_over(tmp_path: Path
     assert _loaded(_rows(path)) == [(3, "A1")]
 
 
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+def test_the_header_repeated_below_is_one_error_not_one_per_column(tmp_path: Path, bom: str) -> None:
+    """Two exports joined into one file (copy a.csv+b.csv): the second file's header is a row,
+    said as what it is, and the rows after it load."""
+    path = _csv(tmp_path, HEADER, GOOD, [bom + HEADER[0], *HEADER[1:]], ["A2", *GOOD[1:]])
+    first, repeated, second = _rows(path)
+    assert first.award is not None and second.award is not None
+    error = _only(repeated)
+    assert (error.row, error.column) == (3, None)
+    assert error.message == "the row repeats the header (two files joined into one?)"
+    assert error.fix == "delete the row"
+
+
 def test_header_errors_under_a_title_name_the_header_row(tmp_path: Path) -> None:
     header = [*HEADER[:-1], "grdae"]
     header_result, row = _rows(_csv(tmp_path, [TITLE], header, GOOD))

@@ -554,6 +554,11 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                 str(row.get("__fix__", "write one JSON object per line")),
                 character=row.get("__character__")),), "")
             continue
+        if header and _repeats_header(row):
+            yield LoadedRow(file, number, None, (RecordError(
+                file, number, None, None, "the row repeats the header (two files joined into one?)",
+                "delete the row"),), "")
+            continue
         errors: list[RecordError] = []
         if "__extra__" in row:
             errors.append(_extra_cells(file, number, len(header), row.pop("__extra__")))
@@ -604,6 +609,15 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                         warnings=() if errors else tuple(ahead_of_today(file, number, award, names)
                                                          + _garbled(file, number, row)
                                                          + wrong_script(file, number, award, names)))
+
+
+def _repeats_header(row: Row) -> bool:
+    """Whether most filled cells of a row are the names of their columns: the header of a file
+    joined after another (its byte-order mark with it), not an award."""
+    filled = [(name, value.strip().lstrip("\ufeff")) for name, value in row.items()
+              if not name.startswith("__") and isinstance(value, str) and value.strip()]
+    same = sum(1 for name, value in filled if value == name)
+    return same >= 2 and 2 * same >= len(filled)
 
 
 def _model_errors(exc: ValidationError, file: str, number: int, row: Row,
