@@ -88,6 +88,9 @@ def test_a_name_in_another_script_than_its_language_is_a_warning(tmp_path: Path,
     if warned:
         assert found[0].column == column and f"read as '{language}'" in found[0].message
         assert f"'{column}@xx' column" in found[0].fix
+        example = f"{column}@el for Greek" if text == "Σοφία" else f"{column}@bg, {column}@ru or " \
+            f"{column}@uk for Cyrillic"
+        assert f"({example})" in found[0].fix and "given_name@el" not in found[0].fix.replace(example, "")
 
 
 @pytest.mark.parametrize(("language", "text", "foreign"), [

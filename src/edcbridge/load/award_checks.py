@@ -175,10 +175,24 @@ def wrong_script(file: str, number: int, award: Award, names: dict[str, str]) ->
                     file, number, names.get(column, column), short_text(value),
                     f"the text is in {' and '.join(sorted(s.title() for s in foreign))} script but is "
                     f"read as {lang!r} (a plain column is read in the row's language)",
-                    f"put it in a '{column}@xx' column of its own language (given_name@el for Greek), "
+                    f"put it in a '{column}@xx' column of its own language{_examples(column, foreign)}, "
                     "or set the row's language column to that language"))
                 break
     return found
+
+
+# the languages to name for a text in a script, in the fix of a text read in another language
+_SCRIPT_LANGUAGES = {"GREEK": ("el",), "CYRILLIC": ("bg", "ru", "uk")}
+
+
+def _examples(column: str, scripts: set[str]) -> str:
+    """' (given_name@el for Greek)': the columns of languages written in ``scripts``."""
+    said = []
+    for script in sorted(scripts & _SCRIPT_LANGUAGES.keys()):
+        columns = [f"{column}@{code}" for code in _SCRIPT_LANGUAGES[script]]
+        listed = columns[0] if len(columns) == 1 else f"{', '.join(columns[:-1])} or {columns[-1]}"
+        said.append(f"{listed} for {script.title()}")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def short_text(text: str) -> str:
