@@ -81,3 +81,21 @@ def test_a_tab_in_a_name_is_a_space(tmp_path: Path) -> None:
     [row] = _rows(_with(tmp_path, "given_name", "Chloé\tMarie"))
     assert row.errors == () and row.award is not None
     assert row.award.learner.given_name == {"en": "Chloé Marie"}
+
+
+@pytest.mark.parametrize(("column", "value", "character", "position"), [
+    ("award_id", "A\u00a01", "U+00A0 NO-BREAK SPACE", 2),
+    ("learner_id", "0221\u202f4587", "U+202F NARROW NO-BREAK SPACE", 5)])
+def test_a_space_that_is_not_a_plain_space_in_an_id_is_refused(tmp_path: Path, column: str, value: str,
+                                                               character: str, position: int) -> None:
+    """'A 1' typed with a no-break space looks like 'A 1' but is another award."""
+    [row] = _rows(_with(tmp_path, column, value))
+    assert row.award is None and _where(row.errors) == [(2, column)]
+    assert row.errors[0].message == f"{column} holds a space that is not a plain space, {character}, " \
+        f"at character {position}"
+    assert row.errors[0].fix == "type a plain space in its place, or none"
+
+
+def test_a_no_break_space_in_a_name_is_a_space(tmp_path: Path) -> None:
+    [row] = _rows(_with(tmp_path, "given_name", "Chloé\u00a0Marie"))
+    assert row.award is not None and row.award.learner.given_name == {"en": "Chloé Marie"}

@@ -13,26 +13,33 @@ _IN_TEXT = frozenset("\u200c\u200d\t")
 _LINE_BREAKS = frozenset("\n\r")  # said by their own check (see awards.row_to_data)
 
 
-def hidden_character(text: str, in_text: bool) -> tuple[int, str] | None:
+def hidden_character(text: str, in_text: bool) -> tuple[int, str, bool] | None:
     """The 1-based position and name (``U+200B ZERO WIDTH SPACE``) of the first character of
-    ``text`` that cannot be seen; ``in_text`` for a name or grade, which may hold joiners and tabs."""
+    ``text`` that cannot be seen, and whether it is a space; ``in_text`` for a name or grade,
+    which may hold joiners and tabs, and whose spaces of any kind are made plain spaces."""
     if text.isascii() and text.isprintable():
         return None
     for position, character in enumerate(text, start=1):
         if character in _LINE_BREAKS or (in_text and character in _IN_TEXT):
             continue
-        if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp"):
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and character != " " and not in_text):
             name = unicodedata.name(character, "")
-            return position, f"U+{ord(character):04X}" + (f" {name}" if name else "")
+            return position, f"U+{ord(character):04X}" + (f" {name}" if name else ""), category == "Zs"
     return None
 
 
 def hidden_problem(column: str, text: str, in_text: bool) -> tuple[str, str] | None:
-    """The problem and fix of a cell holding a character that cannot be seen, else None."""
+    """The problem and fix of a cell holding a character that cannot be seen, or a space that is
+    not a plain one in a value other than a text (an id that looks the same is another), else
+    None."""
     found = hidden_character(text, in_text)
     if found is None:
         return None
-    position, name = found
+    position, name, space = found
+    if space:
+        return (f"{column} holds a space that is not a plain space, {name}, at character {position}",
+                "type a plain space in its place, or none")
     return (f"{column} holds a character that cannot be seen, {name}, at character {position}",
             "delete it: type the value again rather than paste it (text copied from a web page, "
             "a PDF or an e-mail brings such characters with it)")
