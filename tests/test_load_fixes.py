@@ -102,29 +102,48 @@ def _long_csv(bad_line: int, lines: int = 900) -> bytes:
     return b"\r\n".join(rows) + b"\r\n"
 
 
-def test_a_late_bad_byte_is_named_at_its_line(tmp_path: Path) -> None:
+def test_a_late_bad_byte_fails_its_row_alone(tmp_path: Path) -> None:
     data = _long_csv(632)
-    offset = data.index(b"\xe9")
-    assert offset > 65536
-    path = _write(tmp_path, data)
-    with pytest.raises(InputFileError) as caught:
-        _rows(path)
-    assert caught.value.error.message == (f"not UTF-8 (line 632, byte {offset}); it may be in a legacy "
-                                          "encoding such as Windows-1252 (western Europe), 1250 (central "
-                                          "Europe), 1251 (Cyrillic) or 1253 (Greek)")
-    assert caught.value.error.fix == "save the file as 'CSV UTF-8'"
+    assert data.index(b"\xe9") > 65536
+    rows = _rows(_write(tmp_path, data))
+    assert len(rows) == 899 and [r.row for r in rows if r.award is None] == [632]
+    [error] = rows[630].errors
+    assert (error.row, error.column, error.value) == (632, "given_name", "Ren\ufffd")
+    assert error.message == ("given_name holds a byte that is not UTF-8 (shown as \ufffd); in "
+                             "Windows-1252 it reads 'René'")
+    assert error.fix == ("correct the cell (type it again) and save the file as 'CSV UTF-8': a program "
+                         "that wrote another encoding was used on it")
 
 
-def test_a_late_bad_byte_of_a_json_lines_file_is_named_at_its_line(tmp_path: Path) -> None:
+def test_a_bad_byte_in_a_utf8_file_fails_its_row_alone(tmp_path: Path) -> None:
+    """A name pasted from an old system into a UTF-8 file (Chloé written as UTF-8 above it):
+    the other rows are the file's, read as they are."""
+    rows = [",".join(HEADER).encode(), ",".join(GOOD).encode(),
+            ",".join(["A2", *GOOD[1:3], "Ren\udce9", *GOOD[4:]]).encode("utf-8", "surrogateescape"),
+            ",".join(["A3", *GOOD[1:]]).encode()]
+    first, bad, last = _rows(_write(tmp_path, b"\r\n".join(rows) + b"\r\n"))
+    assert first.award is not None and last.award is not None
+    assert first.award.learner.given_name == {"en": "Chloé"}
+    assert bad.award is None and [(e.row, e.column) for e in bad.errors] == [(3, "given_name")]
+
+
+def test_a_file_in_a_legacy_encoding_is_still_refused_whole(tmp_path: Path) -> None:
+    data = _lines([HEADER, ["A1", *GOOD[1:3], "Chloé", "Lefèvre", *GOOD[5:]]]).decode().encode("cp1252")
+    with pytest.raises(InputFileError, match="not UTF-8"):
+        _rows(_write(tmp_path, data))
+
+
+def test_a_late_bad_byte_of_a_json_lines_file_fails_its_line_alone(tmp_path: Path) -> None:
     lines = [json.dumps(dict(zip(HEADER, [f"A{n}", *GOOD[1:]], strict=True))).encode() for n in range(1, 900)]
     lines[700] = lines[700].replace(b"Merit", b"M\xe9rit")
     data = b"\n".join(lines) + b"\n"
     assert data.index(b"\xe9") > 65536
-    path = _write(tmp_path, data, "awards.jsonl")
-    with pytest.raises(InputFileError) as caught:
-        _rows(path)
-    assert "not UTF-8 (line 701, " in caught.value.error.message
-    assert caught.value.error.fix == "write the file as UTF-8"
+    rows = _rows(_write(tmp_path, data, "awards.jsonl"))
+    assert len(rows) == 899 and [r.row for r in rows if r.award is None] == [701]
+    [error] = rows[700].errors
+    assert error.message == "the line holds a byte that is not UTF-8"
+    assert error.character == lines[700].index(b"\xe9") + 1
+    assert error.fix == "correct the line and write the file as UTF-8"
 
 
 def test_a_late_error_in_utf16_counts_lines_of_text(tmp_path: Path) -> None:

@@ -50,8 +50,18 @@ def _bad_byte_after(path: Path, good_rows: int) -> Path:
     return path
 
 
+def _unreadable_after(path: Path, good_rows: int) -> Path:
+    """A UTF-16 awards file ("Unicode text") broken after row ``good_rows + 1`` by bytes no
+    character stands for, so the rows after them cannot be read."""
+    synthetic_awards(path, good_rows + 5)
+    lines = path.read_text("utf-8").split("\n")
+    head, tail = "\n".join(lines[:good_rows + 1]) + "\n", "\n".join(lines[good_rows + 1:])
+    path.write_bytes(head.encode("utf-16") + b"\x00\xd8" + tail.encode("utf-16-le"))
+    return path
+
+
 def test_a_file_unreadable_part_way_is_reported_and_the_run_goes_on(env: None, tmp_path: Path) -> None:
-    broken = _bad_byte_after(tmp_path / "broken.csv", 800)
+    broken = _unreadable_after(tmp_path / "broken.csv", 800)
     assert broken.stat().st_size > 80_000
     other = tmp_path / "other.csv"
     synthetic_awards(other, 3)
@@ -313,14 +323,15 @@ def test_a_row_of_another_issuer_leaves_the_catalogue_issuers_award_alone(env: N
     assert _journal_states(out) == {"done": 2}
 
 
-def test_rows_before_a_late_bad_byte_are_all_exported(env: None, tmp_path: Path) -> None:
+def test_a_late_bad_byte_fails_its_row_and_the_rows_around_it_are_exported(env: None,
+                                                                          tmp_path: Path) -> None:
     broken = _bad_byte_after(tmp_path / "broken.csv", 800)
     out = tmp_path / "out"
     code, _, stderr = _export(str(broken), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")
     assert code == 1
-    assert "line 802" in stderr  # the header is line 1: the 801st award
+    assert f"{broken}:802: column 'specification'" in stderr  # the header is row 1: the 801st award
     summary = json.loads((out / "report.json").read_text("utf-8"))
-    assert summary["done"] + summary["failed"] == 800 and summary["file_errors"] == 1
+    assert (summary["done"], summary["failed"], summary["file_errors"]) == (804, 1, 0)
 
 
 def test_a_workbook_damaged_part_way_is_a_file_error(env: None, tmp_path: Path) -> None:

@@ -12,13 +12,19 @@ from edcbridge.load.errors import InputFileError
 from edcbridge.load.tabular.cells import ColumnTest, Row, Table, blank
 from edcbridge.load.tabular.header import (
     MAX_COLUMNS,
+    CellProblem,
     _header_record,
     _too_wide,
     _twice_filled,
     _unnamed_cells,
     columns_twice,
 )
-from edcbridge.load.tabular.text_file import _decode_error, _open_text, _undecodable
+from edcbridge.load.tabular.text_file import (
+    _decode_error,
+    _open_text,
+    _undecodable,
+    undecodable_cell,
+)
 
 
 def _delimiter(sample: str) -> str:
@@ -95,13 +101,14 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
             try:
                 for cells in records:
                     number += 1
+                    undecodable: list[CellProblem] = []
                     if _undecodable("".join(cells)):
-                        raise _decode_error(path, encoding, _CSV_FIX)
+                        cells, undecodable = _shown_cells(header, cells)
                     if all(blank(c) for c in cells):
                         continue
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
                                 if name}
-                    unnamed = _unnamed_cells(header, cells[:len(header)]) + \
+                    unnamed = undecodable + _unnamed_cells(header, cells[:len(header)]) + \
                         _twice_filled(row, twice, cells, str)
                     if unnamed:
                         row["__cells__"] = unnamed
@@ -117,3 +124,19 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                                      "be read", error.fix) from None
 
     return Table(header, rows(), header_row=header_row)
+
+
+def _shown_cells(header: list[str], cells: Sequence[str]) -> tuple[list[str], list[CellProblem]]:
+    """The cells of a row holding bytes outside UTF-8, each such byte shown as U+FFFD, and the
+    problem of each such cell: the row fails, not the file."""
+    shown: list[str] = []
+    problems: list[CellProblem] = []
+    for index, cell in enumerate(cells):
+        if not _undecodable(cell):
+            shown.append(cell)
+            continue
+        name = header[index] if index < len(header) and header[index] else None
+        text, problem, fix = undecodable_cell(name or f"column {index + 1}", cell)
+        shown.append(text)
+        problems.append((name, None if name else index + 1, text.strip(), problem, fix))
+    return shown, problems

@@ -37,8 +37,12 @@ def _jsonl_rows(path: Path) -> Table:
         with handle:
             try:
                 for number, line in enumerate(handle, start=1):
-                    if _undecodable(line):
-                        raise _decode_error(path, encoding, "write the file as UTF-8")
+                    if _undecodable(line):  # the line fails, not the file
+                        yield number, {"__invalid__": "the line holds a byte that is not UTF-8",
+                                       "__character__": next(i for i, c in enumerate(line, start=1)
+                                                             if _undecodable(c)),
+                                       "__fix__": "correct the line and write the file as UTF-8"}
+                        continue
                     yield from _jsonl_value(number, line)
             except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte)
                 raise _decode_error(path, encoding, "write the file as UTF-8") from None

@@ -4,6 +4,7 @@ its encoding, with the line and byte where it stops being that encoding."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 from pathlib import Path
 
@@ -94,15 +95,40 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
     try:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        raw.close()
-        if encoding in ("utf-8", "utf-8-sig"):
+        if encoding in ("utf-8", "utf-8-sig") and _holds_utf8(head):
+            pass  # a UTF-8 file with a stray byte (a name pasted from elsewhere): its row fails alone
+        elif encoding in ("utf-8", "utf-8-sig"):
+            raw.close()
             line = head[:exc.start].count(b"\n") + 1
             raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
-        raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
-                             f"{_label(encoding)} (byte {exc.start})", fix) from None
+        else:
+            raw.close()
+            raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
+                                 f"{_label(encoding)} (byte {exc.start})", fix) from None
     # a later byte outside the encoding becomes a lone surrogate, found in the row that holds
-    # it: the rows before it are read, where a strict decoder reading ahead would lose them
+    # it: that row fails, where a strict decoder reading ahead would lose the rows around it
     return io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
+
+
+def _holds_utf8(head: bytes) -> bool:
+    """Whether ``head`` holds letters written in UTF-8 (C3 A9 for e-acute): a file in a legacy
+    encoding holds none, its accented letters being single bytes that are not UTF-8."""
+    return any(ord(c) > 0x7F and not 0xDC80 <= ord(c) <= 0xDCFF
+               for c in head.decode("utf-8", "surrogateescape"))
+
+
+def undecodable_cell(column: str, text: str) -> tuple[str, str, str]:
+    """The text of a cell holding bytes outside UTF-8 (lone surrogates, see _open_text) as it is
+    shown (each byte a U+FFFD), and the problem and fix of its row. When the cell reads in
+    Windows-1252, the problem says what it reads there."""
+    raw = text.encode("utf-8", "surrogateescape")
+    shown = raw.decode("utf-8", "replace")
+    problem = f"{column} holds a byte that is not UTF-8 (shown as \ufffd)"
+    if all(ord(c) < 0x80 or 0xDC80 <= ord(c) <= 0xDCFF for c in text):
+        with contextlib.suppress(UnicodeDecodeError):  # 0x81 is no Windows-1252 character
+            problem += f"; in Windows-1252 it reads {raw.decode('cp1252')!r}"
+    return shown, problem, ("correct the cell (type it again) and save the file as 'CSV UTF-8': a "
+                            "program that wrote another encoding was used on it")
 
 
 def _undecodable(text: str) -> bool:
