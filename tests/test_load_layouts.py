@@ -91,6 +91,20 @@ def test_the_header_repeated_below_is_one_error_not_one_per_column(tmp_path: Pat
     assert error.fix == "delete the row"
 
 
+@pytest.mark.parametrize(("kind", "ending"), [("csv", "\r\n\x1a"), ("csv", "\x1a"), ("jsonl", "\n\x1a"),
+                                            ("jsonl", "\x1a")])
+def test_the_end_of_file_mark_of_copy_is_no_row(tmp_path: Path, kind: str, ending: str) -> None:
+    """Windows' copy a.csv+b.csv joins files in text mode and ends the result with Ctrl-Z (0x1A),
+    as DOS marked the end of a file: it is no row."""
+    if kind == "csv":
+        path = tmp_path / "awards.csv"
+        path.write_text(",".join(HEADER) + "\r\n" + ",".join(GOOD) + ending, "utf-8")
+    else:
+        path = tmp_path / "awards.jsonl"
+        path.write_text(json.dumps(ROW) + ending, "utf-8")
+    assert _loaded(_rows(path)) == [(2 if kind == "csv" else 1, "A1")]
+
+
 def test_header_errors_under_a_title_name_the_header_row(tmp_path: Path) -> None:
     header = [*HEADER[:-1], "grdae"]
     header_result, row = _rows(_csv(tmp_path, [TITLE], header, GOOD))

@@ -39,6 +39,12 @@ def test_a_title_above_the_header_is_no_row_of_the_count(tmp_path: Path, title: 
     assert count_rows(titled) == 4
 
 
+def test_the_end_of_file_mark_is_no_row_of_the_count(tmp_path: Path) -> None:
+    joined = tmp_path / "joined.csv"
+    joined.write_bytes(synthetic_awards(tmp_path / "plain.csv", 4).read_bytes() + b"\x1a")
+    assert count_rows(joined) == 4 == len(list(iter_awards(joined, load_catalogue(CATALOGUE))))
+
+
 def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
     single = tmp_path / "single.csv"
     single.write_text("award_id\nA-1\nA-2\n", "utf-8")

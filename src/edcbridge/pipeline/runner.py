@@ -116,7 +116,9 @@ def catalogue_digests(catalogue: Catalogue) -> dict[str, str]:
 
 
 _TABULAR = (".csv", ".tsv", ".txt")
-_EMPTY_ROW = b" \t\r\n,;\""  # a line of these alone is a row the reader skips (Excel ends with some)
+# a line of these alone is a row the reader skips (Excel ends with some; Ctrl-Z ends a file joined
+# by Windows' copy a.csv+b.csv)
+_EMPTY_ROW = b" \t\r\n,;\"\x1a"
 _EMPTY_TEXT = _EMPTY_ROW.decode() + "\ufeff"
 
 

@@ -7,6 +7,7 @@ import codecs
 import contextlib
 import io
 from pathlib import Path
+from typing import Any
 
 from edcbridge.load.errors import InputFileError
 
@@ -107,7 +108,49 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
                                  f"{_label(encoding)} (byte {exc.start})", fix) from None
     # a later byte outside the encoding becomes a lone surrogate, found in the row that holds
     # it: that row fails, where a strict decoder reading ahead would lose the rows around it
-    return io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
+    stream = raw
+    if encoding in ("utf-8", "utf-8-sig"):
+        size = raw.seek(0, io.SEEK_END)
+        if size and raw.seek(size - 1) and raw.read(1) == _END_OF_FILE:
+            stream = io.BufferedReader(_Before(raw, size - 1))
+        raw.seek(0)
+    return io.TextIOWrapper(stream, encoding=encoding, newline="", errors="surrogateescape"), encoding
+
+
+# Ctrl-Z, which DOS wrote after the end of a text file, and Windows' copy a.csv+b.csv still does
+_END_OF_FILE = b"\x1a"
+
+
+class _Before(io.RawIOBase):
+    """The bytes of a file before ``end``: a file without its end-of-file mark."""
+
+    def __init__(self, raw: io.BufferedReader, end: int) -> None:
+        self._raw, self._end = raw, end
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            return self._raw.seek(self._end + offset)
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._end - self._raw.tell()
+        if left <= 0:
+            return 0
+        view = memoryview(buffer)[:left]
+        return self._raw.readinto(view)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _holds_utf8(head: bytes) -> bool:
