@@ -260,6 +260,15 @@ def test_quoted_cells_after_a_delimiter_and_a_space_are_read_as_quoted(tmp_path:
     assert (row.award.award_id, row.award.learner.family_name) == ("A1", {"en": "Smith, Jr."})
 
 
+@pytest.mark.parametrize("cell", ['="00123"', '"=""00123"""'])
+def test_an_id_written_as_an_excel_text_formula_is_its_text(tmp_path: Path, cell: str) -> None:
+    """Student systems write ="00123" in a CSV file so that Excel keeps the zeros: Excel shows
+    00123, which is the id, not the formula."""
+    [row] = _rows(_csv(tmp_path, _lines(HEADER, [cell, GOOD[1], '="02214587"', *GOOD[3:]])))
+    assert row.errors == () and row.award is not None
+    assert (row.award.award_id, row.award.learner.id) == ("00123", "02214587")
+
+
 # JSON: an array of objects, numbers for ids
 
 def test_a_json_array_of_awards_is_read_with_the_line_of_each(tmp_path: Path) -> None:

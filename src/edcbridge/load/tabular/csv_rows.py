@@ -4,6 +4,7 @@ streamed, a quote left open or a byte outside the encoding reported where it is.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                         cells, undecodable = _shown_cells(header, cells)
                     if all(blank(c) for c in cells):
                         continue
+                    cells = [_formula_text(c) for c in cells]
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
                                 if name}
                     unnamed = undecodable + _unnamed_cells(header, cells[:len(header)]) + \
@@ -124,6 +126,16 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                                      "be read", error.fix) from None
 
     return Table(header, rows(), header_row=header_row)
+
+
+# ="00123": how student systems write a text in a CSV file so that Excel keeps its zeros
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
+
+
+def _formula_text(cell: str) -> str:
+    """The text Excel shows for a cell written as the formula ="00123" (00123), else the cell."""
+    found = _TEXT_FORMULA.fullmatch(cell.rstrip()) if cell.startswith("=") else None
+    return found[1].replace('""', '"') if found else cell
 
 
 def _shown_cells(header: list[str], cells: Sequence[str]) -> tuple[list[str], list[CellProblem]]:
