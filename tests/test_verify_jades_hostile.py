@@ -230,6 +230,24 @@ def test_sealed_status_list_that_is_not_json_is_an_error(pki: devpki.DevPki) -> 
     assert f"status list {url} is sealed, but its payload is not a JSON object" in revocation.reason
 
 
+def test_status_list_with_an_integer_too_long_to_read_is_an_error(pki: devpki.DevPki) -> None:
+    """Python reads no integer of more than 4,300 digits; a list holding one is no list, not a crash."""
+    credential = json.dumps({"id": "urn:credential:status", "credentialStatus": {
+        "type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "3",
+        "statusListCredential": "URL"}})
+    crl = base64.b64encode(pki.crl.public_bytes(serialization.Encoding.DER)).decode()
+    with static_files("application/vc+ld+json") as (server, files):
+        url = f"{server.base_url}/lists/long-number"
+        files["/lists/long-number"] = b'{"n": ' + b"9" * 5000 + b"}"
+        doc = json.loads(_sealer(pki).seal(credential.replace("URL", url)))
+        r_vals = jades.etsiu_entry({"rVals": {"crlVals": [{"val": crl}]}})
+        doc["signatures"][0]["header"] = {"etsiU": [r_vals]}
+        result = verify_document(json.dumps(doc).encode(), _trusting(pki, fetch_revocation=True))
+    revocation = result.checks["REVOCATION"]
+    assert revocation.status == "ERROR", revocation.reason
+    assert f"status list {url} is neither a JSON credential" in revocation.reason
+
+
 def test_a_timestamp_from_after_the_verification_time_is_an_error(pki: devpki.DevPki) -> None:
     """A token's time later than now is a timestamp authority with a wrong clock: it proves no time."""
     tsa_cert = devpki.issue_tsa_certificate(pki.root, NOW - timedelta(days=30))

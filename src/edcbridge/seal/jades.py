@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
+from edcbridge.output import unreadable_json
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
@@ -309,11 +310,15 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _load_json(text: str | bytes, what: str) -> object:
     """json.loads with duplicate member names refused, and nesting too deep for Python
-    (RecursionError) as unreadable input."""
+    (RecursionError) or an integer too long for it (more than 4,300 digits) as unreadable input."""
     try:
         return json.loads(text, object_pairs_hook=_unique_members)
     except RecursionError as exc:
         raise SealFormatError(f"{what} is nested too deeply to read") from exc
+    except (json.JSONDecodeError, SealFormatError):
+        raise
+    except ValueError as exc:  # int_max_str_digits
+        raise SealFormatError(f"{what} cannot be read: {unreadable_json(exc)}") from exc
 
 
 def parse(data: bytes) -> ParsedSeal:

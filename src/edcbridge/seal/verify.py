@@ -594,7 +594,7 @@ def _unsealed_list(body: bytes) -> dict[str, Any] | None:
         if len(parts) == 3 and not text.startswith("{"):
             text = jades.b64url_decode(parts[1]).decode("utf-8")
         value = json.loads(text)
-    except (SealFormatError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # SealFormatError, not UTF-8 or JSON, a 4,300-digit integer
         return None
     if isinstance(value, dict) and isinstance(value.get("vc"), dict):
         value = value["vc"]
@@ -708,7 +708,7 @@ def _credential(payload: str) -> dict[str, Any] | None:
 
     try:
         credential = json.loads(payload)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not JSON, or an integer of more than 4,300 digits
         return None
     return credential if isinstance(credential, dict) and not nested_too_deep(credential) else None
 

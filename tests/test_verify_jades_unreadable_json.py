@@ -1,0 +1,68 @@
+"""`verify` on sealed files holding integers longer than Python reads (4,300 digits), in each part
+of a seal. Each input is mutated from an official sealed sample; each gets a verdict, never a
+traceback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.seal.cli import make_verify_command
+from edcbridge.seal.verify import VerifyOptions, verify_document
+
+LONG = "9" * 5000
+
+
+@pytest.fixture
+def sealed(reference: Path) -> dict[str, Any]:
+    path = reference / "examples" / "elm-repo-v3-jsonld" / "Sample-MC-Annex1-signed.jsonld"
+    doc: dict[str, Any] = json.loads(path.read_bytes())
+    return doc
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _protected(doc: dict[str, Any]) -> bytes:
+    value: str = doc["signatures"][0]["protected"]
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def _long_number_in(part: str, doc: dict[str, Any]) -> bytes:
+    if part == "document":
+        return json.dumps({**doc, "n": 0}).replace('"n": 0', f'"n": {LONG}').encode()
+    if part == "protected header":
+        doc["signatures"][0]["protected"] = _b64url(_protected(doc)[:-1] + f',"n":{LONG}}}'.encode())
+    elif part == "etsiU entry":
+        doc["signatures"][0]["header"]["etsiU"].append(_b64url(f'{{"n":{LONG}}}'.encode()))
+    else:
+        doc["payload"] = doc["payload"][:-1] + f',"n":{LONG}}}'
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(("part", "verdict"), [("document", "UNREADABLE"), ("protected header", "INVALID"),
+                                               ("payload", "INVALID"), ("etsiU entry", "UNCONFIRMED")])
+def test_an_integer_too_long_to_read_gets_a_verdict(part: str, verdict: str, sealed: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    """An unsigned etsiU entry that cannot be read is left out, as one nested too deep is."""
+    path = tmp_path / "long-number.jsonld"
+    path.write_bytes(_long_number_in(part, sealed))
+    result = CliRunner().invoke(make_verify_command(), [str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith(f"{path}: {verdict}"), result.output
+    assert result.exit_code == (0 if verdict == "UNCONFIRMED" else 1), result.output
+
+
+def test_a_long_integer_in_the_protected_header_is_named(sealed: dict[str, Any]) -> None:
+    verification = verify_document(_long_number_in("protected header", sealed), VerifyOptions())
+    seal = verification.checks["SEAL"]
+    assert seal.status == "ERROR"
+    assert "protected header" in seal.reason and "4300 digits" in seal.reason
+    assert "set_int_max_str_digits" not in seal.reason
+
