@@ -1,6 +1,6 @@
-"""`verify` on sealed files holding integers longer than Python reads (4,300 digits), in each part
-of a seal. Each input is mutated from an official sealed sample; each gets a verdict, never a
-traceback."""
+"""`verify` on sealed files that JSON readers cannot agree on: integers longer than Python reads
+(4,300 digits) in each part of a seal, and a plain credential spliced beside a seal's payload.
+Each input is mutated from an official sealed sample; each gets a verdict, never a traceback."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from edcbridge.seal.cli import make_verify_command
 from edcbridge.seal.verify import VerifyOptions, verify_document
+from edcbridge.validation.document import read_credential
 
 LONG = "9" * 5000
 
@@ -66,3 +67,22 @@ def test_a_long_integer_in_the_protected_header_is_named(sealed: dict[str, Any])
     assert "protected header" in seal.reason and "4300 digits" in seal.reason
     assert "set_int_max_str_digits" not in seal.reason
 
+
+def test_a_credential_spliced_beside_the_payload_is_refused(sealed: dict[str, Any], reference: Path,
+                                                             tmp_path: Path) -> None:
+    """Other readers (inspect, validate, preview) read a document with an @context as the plain
+    credential it holds, so a seal beside one must not vouch for the file."""
+    plain = reference / "examples" / "elm-repo-v3-jsonld" / "Sample-MC-Annex1-unsigned.jsonld"
+    forged = json.loads(plain.read_text("utf-8").replace("Andromeda", "Mallory"))
+    path = tmp_path / "spliced.jsonld"
+    path.write_text(json.dumps({**forged, "payload": sealed["payload"],
+                                "signatures": sealed["signatures"]}), "utf-8")
+    credential, form = read_credential(path)
+    assert form == "plain" and "Mallory" in json.dumps(credential)
+
+    verification = verify_document(path.read_bytes(), VerifyOptions())
+    assert verification.checks["SEAL"].status == "ERROR"
+    assert "@context" in verification.checks["SEAL"].reason
+    result = CliRunner().invoke(make_verify_command(), [str(path)])
+    assert result.exit_code == 1, result.output
+    assert "spliced.jsonld: UNREADABLE" in result.output or "spliced.jsonld: INVALID" in result.output

@@ -334,6 +334,9 @@ def parse(data: bytes) -> ParsedSeal:
         raise SealFormatError(f"not a JSON document: {exc}") from exc
     if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
         raise SealFormatError("not a JWS JSON general serialisation (needs 'payload' and 'signatures')")
+    if "@context" in doc:
+        raise SealFormatError("a JSON-LD credential (@context) sits beside the seal's payload: other "
+                              "readers show that credential, not the sealed one, so the seal is refused")
     signatures = doc["signatures"]
     if not isinstance(signatures, list) or len(signatures) != 1:
         raise SealFormatError("expected exactly one signature in 'signatures'")
