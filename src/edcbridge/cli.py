@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from edcbridge.pipeline.worker import Outcome
     from edcbridge.schemas import SchemaStore
     from edcbridge.seal import IssuerIdentity
+    from edcbridge.validation.findings import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -564,7 +565,6 @@ _READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool) -> None:
     """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes."""
-    from edcbridge.output import printable
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, read_credential
     from edcbridge.validation.findings import Finding, Report
@@ -582,9 +582,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             report = validate_xml_file(path, store)
             reports.append(report)
             if not as_json:
-                click.echo(f"{'OK' if report.ok else 'INVALID'} {path} ({', '.join(report.checks)})")
-                for finding in report.findings:
-                    click.echo("  " + finding.render().replace("\n", "\n  "))
+                _echo_report("OK" if report.ok else "INVALID", path, report)
             continue
         try:
             doc, _form = read_credential(path)
@@ -600,14 +598,21 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
                                          annex1=level)
         reports.append(report)
         if not as_json:
-            status = "OK" if report.ok else "INVALID"
-            click.echo(f"{status} {path} ({', '.join(report.checks)})")
-            for finding in report.findings:
-                if finding.severity != "info":  # a finding may quote the file: shown printable
-                    click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))))
+            _echo_report("OK" if report.ok else "INVALID", path, report, skip_info=True)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+def _echo_report(status: str, path: Path, report: Report, *, skip_info: bool = False) -> None:
+    """A validation report for people. The file name and the findings (which may quote the file)
+    are shown printable: a name holding a line break or a direction mark cannot fake a line."""
+    from edcbridge.output import printable
+
+    click.echo(f"{status} {printable(str(path))} ({', '.join(report.checks)})")
+    for finding in report.findings:
+        if not (skip_info and finding.severity == "info"):
+            click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))))
 
 
 @main.group()

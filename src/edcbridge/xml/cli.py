@@ -105,7 +105,9 @@ def inspect_command(file: Path, as_json: bool) -> None:
     try:
         imported = import_file(file)
     except (NotACredential, NotImportable, XmlInputError) as exc:
-        click.echo(f"error: {with_source(file, exc)}", err=True)
+        from edcbridge.output import printable
+
+        click.echo(f"error: {printable(with_source(file, exc))}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
@@ -262,10 +264,12 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
-        for report in reports:
-            click.echo(f"{report.source}: {'valid' if report.ok else 'INVALID'}")
+        from edcbridge.output import printable
+
+        for report in reports:  # names and findings (which may quote the file) shown printable
+            click.echo(f"{printable(report.source)}: {'valid' if report.ok else 'INVALID'}")
             for finding in report.findings:
-                click.echo(f"  {finding.render()}", err=True)
+                click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))), err=True)
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 
