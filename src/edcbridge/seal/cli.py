@@ -38,7 +38,7 @@ from edcbridge.seal.verify import (
     shown,
     summary_line,
     unread_outcome,
-    verify_file,
+    verify_read,
 )
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -102,7 +102,8 @@ def make_verify_command(format_check: FormatCheck | None = None,
         )
         reports: list[_Report] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            reports.append(_jades_report(path, verify_file(path, options), bool(trusted), issuer_check))
+            data, result = verify_read(path, options)
+            reports.append(_jades_report(path, data, result, bool(trusted), issuer_check))
             if not as_json:
                 reports[-1].print()
         if as_json:
@@ -187,7 +188,7 @@ class _Report:
             click.echo(f"  note: {shown(self.note)}")
 
 
-def _jades_report(path: Path, result: Verification, anchored: bool,
+def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
                   issuer_check: IssuerCheck | None) -> _Report:
     note = _sealed_by_another(result, issuer_check)
     if result.certificate is not None:
@@ -195,16 +196,12 @@ def _jades_report(path: Path, result: Verification, anchored: bool,
                                test=marked_for_tests(result.certificate),
                                note=note)
         return _Report(path, result, outcome, note)
-    return _Report(path, result, _unread_jades(path, result), note)
+    return _Report(path, result, _unread_jades(data, result), note)
 
 
-def _unread_jades(path: Path, result: Verification) -> Outcome:
-    """A file in which no JAdES seal could be read: a broken seal is INVALID; otherwise say
-    what the file is (an unsealed credential, XML, a PDF...)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        data = b""
+def _unread_jades(data: bytes, result: Verification) -> Outcome:
+    """A file (its bytes as read) in which no JAdES seal could be read: a broken seal is INVALID;
+    otherwise say what the file is (an unsealed credential, XML, a PDF...)."""
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     if body.startswith(b"<"):
         return unread_outcome(body[:16], unsealed=False, expected="JAdES-sealed JSON",

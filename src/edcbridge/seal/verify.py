@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
+from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
     build_chain,
@@ -742,14 +743,27 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
 
 
 def verify_file(path: Path, options: VerifyOptions | None = None) -> Verification:
+    return verify_read(path, options)[1]
+
+
+def verify_read(path: Path, options: VerifyOptions | None = None) -> tuple[bytes, Verification]:
+    """The file's bytes (its first bytes only when it was too large to read, none when it could
+    not be read) and their verification: the file is read once, at most ``MAX_BYTES``."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path)
     except OSError as exc:
-        skipped = Check("SKIPPED", "file could not be read")
-        checks = {name: skipped for name in CHECKS}
-        checks["SEAL"] = Check("ERROR", f"cannot read {path}: {exc.strerror}")
-        return Verification(checks)
-    return verify_document(data, options)
+        return b"", _unread_file(f"cannot read {path}: {exc.strerror}")
+    except TooLarge as exc:
+        return exc.head, _unread_file(f"{path}: {exc}; a credential is far smaller: check that this "
+                                      "is the right file")
+    return data, verify_document(data, options)
+
+
+def _unread_file(problem: str) -> Verification:
+    skipped = Check("SKIPPED", "file could not be read")
+    checks = {name: skipped for name in CHECKS}
+    checks["SEAL"] = Check("ERROR", problem)
+    return Verification(checks)
 
 
 # --- presentation: one verdict per file, in words a reader can act on -------------------------

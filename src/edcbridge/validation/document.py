@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from edcbridge.bounded_file import TooLarge, read_bounded
+
 
 class NotACredential(ValueError):
     """The file is not a credential we can read."""
@@ -123,7 +125,11 @@ def read_credential(path: Path) -> tuple[dict[str, Any], str]:
     as Windows editors save "Unicode" text; a compact JAdES (``header.payload.signature``) is read
     too.
     """
-    text = decode_json_bytes(path.read_bytes())
+    try:
+        data = read_bounded(path)
+    except TooLarge as exc:
+        raise NotACredential(f"{exc}; check that this is the right file") from None
+    text = decode_json_bytes(data)
     try:
         document = parse_json(text)
     except NotACredential:

@@ -291,15 +291,15 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     2 for a usage error (a missing file, an unreadable anchor)."""
     from edcbridge.seal.cli import anchor_notes, read_trust_anchors
     from edcbridge.seal.verify import summary_line
-    from edcbridge.xml.verify import verify_file
+    from edcbridge.xml.verify import verify_read
 
     trusted = read_trust_anchors(anchors)
     for note in anchor_notes(trusted):
         click.echo(f"note: {note}", err=True)
     reports: list[_XadesReport] = []
     for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-        result = verify_file(path, trusted, require_trust=require_trust)
-        reports.append(_xades_report(path, result, bool(trusted)))
+        data, result = verify_read(path, trusted, require_trust=require_trust)
+        reports.append(_xades_report(path, data, result, bool(trusted)))
         if not as_json:
             reports[-1].print()
     if as_json:
@@ -352,20 +352,16 @@ class _XadesReport:
 _NO_SIGNATURE = "has no ds:Signature"
 
 
-def _xades_report(path: Path, result: XadesVerification, anchored: bool) -> _XadesReport:
-    """The verdict: on the seal when one could be read; else what the file is (an unsealed
-    credential, JSON, a PDF...), a refused seal structure staying INVALID."""
+def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: bool) -> _XadesReport:
+    """The verdict: on the seal when one could be read; else what the file (its bytes as read)
+    is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
     from edcbridge.seal.verify import marked_for_tests, seal_outcome, sealer_name, unread_outcome
 
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate))
         return _XadesReport(path, result, outcome)
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
-    except OSError:
-        head = b""
+    head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason
     expected = "a sealed EDC XML credential"
     if head.startswith((b"{", b"[")):

@@ -22,7 +22,10 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-MAX_BYTES = 20 * 1024 * 1024
+from edcbridge import bounded_file
+from edcbridge.bounded_file import TooLarge, read_bounded
+
+MAX_BYTES = bounded_file.MAX_BYTES
 """Largest document accepted by default (the EC's biggest sealed sample is under 1 MB)."""
 MAX_MARKUP = 200_000
 """Most tags (start and end tags, comments, processing instructions: each opens with ``<``): the
@@ -171,19 +174,15 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
 
 
 def parse_file(path: Path, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
-    """Parse an untrusted file, checking its size before reading it."""
+    """Parse an untrusted file, read at most *max_bytes* (a larger file is refused unread)."""
     source = str(path)
     try:
-        size = path.stat().st_size
+        data = read_bounded(path, max_bytes)
     except OSError as exc:
         raise XmlInputError(f"{source}: cannot read the file ({exc.strerror})") from None
-    if size > max_bytes:
-        raise XmlInputError(f"{source}: {size:,} bytes is above the {max_bytes:,}-byte limit for XML "
-                            "documents; a credential is far smaller: check that this is the right file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise XmlInputError(f"{source}: cannot read the file ({exc.strerror})") from None
+    except TooLarge as exc:
+        raise XmlInputError(f"{source}: {exc}; a credential is far smaller: check that this is the "
+                            "right file") from None
     return parse_bytes(data, source=source, max_bytes=max_bytes)
 
 

@@ -57,6 +57,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
+from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.seal import _der, tst
 from edcbridge.seal.certs import (
     build_chain,
@@ -69,7 +70,7 @@ from edcbridge.seal.certs import (
 from edcbridge.seal.errors import TimestampError
 from edcbridge.seal.verify import Check, Status
 from edcbridge.xml import xades
-from edcbridge.xml.safe import XmlInputError, parse_bytes, parse_file
+from edcbridge.xml.safe import XmlInputError, parse_bytes
 
 XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
 _CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
@@ -990,13 +991,20 @@ def verify_bytes(data: bytes, source: str = "<document>",
 
 def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
                 require_trust: bool = False) -> XadesVerification:
+    return verify_read(path, trust_anchors, require_trust=require_trust)[1]
+
+
+def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
+                require_trust: bool = False) -> tuple[bytes, XadesVerification]:
+    """The file's bytes (its first bytes only when it was too large to read, none when it could
+    not be read) and their verification: the file is read once, at most ``MAX_BYTES``."""
+    source = str(path)
     try:
-        tree = parse_file(path)
-    except XmlInputError as exc:
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(64)
-        except OSError:
-            head = b""
-        return _unreadable(str(path), head, exc)
-    return verify_tree(tree, str(path), trust_anchors, require_trust=require_trust)
+        data = read_bounded(path)
+    except OSError as exc:
+        return b"", XadesVerification(source, {"SEAL": Check("ERROR", f"{source}: cannot read the file "
+                                                                      f"({exc.strerror})")})
+    except TooLarge as exc:
+        return exc.head, XadesVerification(source, {"SEAL": Check(
+            "ERROR", f"{source}: {exc}; a credential is far smaller: check that this is the right file")})
+    return data, verify_bytes(data, source, trust_anchors, require_trust=require_trust)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.validation.document import NotACredential, unwrap
 from edcbridge.xml.importer.edc_xml import records_from_xml
 from edcbridge.xml.importer.jsonld import _from_graph, _linked
@@ -58,11 +59,9 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
 def read_credential_file(path: Path) -> bytes:
     """A credential file's bytes, refused unread above ``MAX_BYTES``."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise XmlInputError(f"{path}: {size:,} bytes is above the {MAX_BYTES:,}-byte limit for "
-                                "credentials; check that this is the right file")
-        return path.read_bytes()
+        return read_bounded(path, MAX_BYTES)
+    except TooLarge as exc:
+        raise XmlInputError(f"{path}: {exc}; check that this is the right file") from None
     except OSError as exc:
         raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
 

@@ -1,0 +1,38 @@
+"""Reading a credential file named on the command line: once, and at most a limit.
+
+A credential is small (the EC's biggest sealed sample is under 1 MB), so a file is read whole,
+but never more than :data:`MAX_BYTES`: a regular file larger than that is refused unread, and a
+named pipe or a device (``/dev/zero``), whose size nobody knows beforehand, is read up to one
+byte past the limit. Commands read each file once and judge those bytes: a named pipe opened a
+second time waits for a writer that never comes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MAX_BYTES = 20 * 1024 * 1024
+"""Largest credential file read."""
+
+
+class TooLarge(ValueError):
+    """The file holds more than the limit; ``head`` is its first bytes, to say what it is."""
+
+    def __init__(self, message: str, head: bytes) -> None:
+        super().__init__(message)
+        self.head = head
+
+
+def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of *path*; OSError when it cannot be read, :class:`TooLarge` when it holds more
+    than *limit* bytes."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise TooLarge(f"{size:,} bytes is above the {limit:,}-byte limit for credentials",
+                           handle.read(64))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"more than the {limit:,}-byte limit for credentials", data[:64])
+    return data

@@ -1,0 +1,92 @@
+"""verify, verify-xml, validate, validate-xml and inspect read each file once and at most the
+credential size limit: a named pipe or a device (/dev/zero) costs no more than a large file,
+and a named pipe holding a broken credential gets its verdict instead of waiting for ever for a
+second writer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from edcbridge.bounded_file import MAX_BYTES
+from edcbridge.schemas import SchemaStore
+
+CHUNK = 1024 * 1024
+
+
+class _Writer(threading.Thread):
+    """Writes *total* bytes into the named pipe *path*, stopping when the reader closes it."""
+
+    def __init__(self, path: Path, first: bytes, total: int) -> None:
+        super().__init__(daemon=True)
+        self.path, self.first, self.total, self.written = path, first, total, 0
+
+    def run(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            self.written += os.write(fd, self.first)
+            while self.written < self.total:
+                self.written += os.write(fd, b" " * CHUNK)
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _run(command: str, path: Path, store: SchemaStore) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own: one that waits for ever fails the test at the timeout."""
+    env = {**os.environ, "EDCBRIDGE_SCHEMAS": str(store.root)}
+    return subprocess.run([sys.executable, "-m", "edcbridge", command, str(path)], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "credential"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(("command", "first"), [("verify", b"{"), ("validate", b"{"), ("inspect", b"{"),
+                                                ("verify-xml", b"<a>"), ("validate-xml", b"<a>")])
+def test_a_pipe_is_read_no_further_than_the_limit(command: str, first: bytes, fifo: Path,
+                                                  store: SchemaStore) -> None:
+    writer = _Writer(fifo, first, 3 * MAX_BYTES)
+    writer.start()
+    run = _run(command, fifo, store)
+    writer.join(timeout=30)
+    assert run.returncode == 1, run.stderr
+    assert f"more than the {MAX_BYTES:,}-byte limit for credentials" in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    assert writer.written <= MAX_BYTES + 2 * CHUNK  # what the pipe's buffer holds besides
+
+
+@pytest.mark.parametrize(("command", "content", "said"), [
+    ("verify", b"{", "not a JSON document"),
+    ("verify-xml", b"<a", "not well-formed XML"),
+])
+def test_a_pipe_holding_a_broken_credential_gets_its_verdict(command: str, content: bytes, said: str,
+                                                             fifo: Path, store: SchemaStore) -> None:
+    """The verdict is judged on the bytes read: opening the pipe again would wait for ever."""
+    writer = _Writer(fifo, content, len(content))
+    writer.start()
+    run = _run(command, fifo, store)
+    assert run.returncode == 1, run.stderr
+    assert said in run.stdout
+    assert "an empty file" not in run.stdout
+
+
+@pytest.mark.parametrize("command", ["verify", "validate"])
+def test_a_large_json_file_is_refused_unread(command: str, tmp_path: Path, store: SchemaStore) -> None:
+    path = tmp_path / "large.jsonld"
+    with path.open("wb") as handle:
+        handle.write(b'{"payload": "')
+        handle.truncate(MAX_BYTES + 1)  # sparse: no disk spent on it
+    run = _run(command, path, store)
+    assert run.returncode == 1, run.stderr
+    assert f"{MAX_BYTES + 1:,} bytes is above the {MAX_BYTES:,}-byte limit for credentials" in run.stdout
