@@ -90,3 +90,19 @@ def test_a_large_json_file_is_refused_unread(command: str, tmp_path: Path, store
     run = _run(command, path, store)
     assert run.returncode == 1, run.stderr
     assert f"{MAX_BYTES + 1:,} bytes is above the {MAX_BYTES:,}-byte limit for credentials" in run.stdout
+
+
+@pytest.mark.parametrize("command", ["verify", "verify-xml"])
+def test_a_trust_anchor_is_read_no_further_than_the_limit(command: str, fifo: Path, tmp_path: Path,
+                                                          store: SchemaStore) -> None:
+    credential = tmp_path / "credential.xml"
+    credential.write_bytes(b"<a/>")
+    writer = _Writer(fifo, b"-----BEGIN CERTIFICATE-----\n", 3 * MAX_BYTES)
+    writer.start()
+    env = {**os.environ, "EDCBRIDGE_SCHEMAS": str(store.root)}
+    run = subprocess.run([sys.executable, "-m", "edcbridge", command, "--trust-anchor", str(fifo),
+                          str(credential)], capture_output=True, text=True, timeout=120, env=env)
+    writer.join(timeout=30)
+    assert run.returncode == 2, run.stderr
+    assert f"holds more than {MAX_BYTES:,} bytes" in run.stderr
+    assert writer.written <= MAX_BYTES + 2 * CHUNK

@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
     build_chain,
@@ -147,9 +147,12 @@ def load_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
 
 def _anchor_certificates(path: Path) -> list[x509.Certificate]:
     try:
-        data = path.read_bytes()
+        data = read_bounded(path)
     except OSError as exc:
         raise SealFormatError(f"{path} cannot be read: {exc.strerror}") from exc
+    except TooLarge:
+        raise SealFormatError(f"{path} holds more than {MAX_BYTES:,} bytes, far more than CA certificates "
+                              "do: give the issuer's CA certificate") from None
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificates(data)
