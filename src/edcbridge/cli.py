@@ -600,7 +600,9 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
         if not as_json:
             _echo_report("OK" if report.ok else "INVALID", path, report, skip_info=True)
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+        from edcbridge.output import json_text
+
+        click.echo(json_text([r.as_dict() for r in reports]))
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 

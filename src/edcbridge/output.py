@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import re
 import threading
@@ -42,6 +43,14 @@ def unreadable_json(exc: ValueError | RecursionError) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deep"
     return str(exc).split(";")[0]
+
+
+def json_text(value: Any) -> str:
+    """*value* as indented JSON text for stdout, always UTF-8 (RFC 8259): a file name whose bytes
+    are no UTF-8 (held by Python as lone surrogates, e.g. U+DCE9 for a Latin-1 0xE9) is written
+    as the JSON escape ``\\udce9``, which JSON readers accept (Python's gives back the name that
+    ``open()`` takes), where the raw byte would make the whole output unreadable as JSON."""
+    return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def printable(text: str) -> str:

@@ -20,6 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from edcbridge.cli import quiet_option
+from edcbridge.output import json_text
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
@@ -107,7 +108,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
             if not as_json:
                 reports[-1].print()
         if as_json:
-            click.echo(json.dumps([report.as_dict() for report in reports], indent=2, ensure_ascii=False))
+            click.echo(json_text([report.as_dict() for report in reports]))
         elif len(reports) > 1:
             click.echo(summary_line([report.outcome.verdict for report in reports]))
         if not all(report.outcome.passed for report in reports):

@@ -7,7 +7,6 @@ error or unusable input), as for every edcbridge command.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from edcbridge.cli import quiet_option, writable_folder
+from edcbridge.output import json_text
 from edcbridge.validation.findings import Finding, Report
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def inspect_command(file: Path, as_json: bool) -> None:
         click.echo(f"error: {printable(with_source(file, exc))}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
-        click.echo(json.dumps(imported.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json_text(imported.as_dict()))
     else:
         from edcbridge.output import printable
 
@@ -262,7 +262,7 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
     except SchemaStoreError as exc:  # the store, not the documents: one line, exit 2, no traceback
         _fatal(str(exc))
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+        click.echo(json_text([r.as_dict() for r in reports]))
     else:
         from edcbridge.output import printable
 
@@ -303,7 +303,7 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
         if not as_json:
             reports[-1].print()
     if as_json:
-        click.echo(json.dumps([report.as_dict() for report in reports], ensure_ascii=False, indent=2))
+        click.echo(json_text([report.as_dict() for report in reports]))
     elif len(reports) > 1:
         click.echo(summary_line([report.outcome.verdict for report in reports]))
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
