@@ -221,18 +221,22 @@ def deqar_command(
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
         endpoint = f"{base_url.rstrip('/')} (agency {parsed.agency})"
-        state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint, fold=not dry_run)
         items = batch_items(parsed, cat, batch.parent)
-        client = None
+        state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint, fold=not dry_run,
+                           hold=not dry_run)
+    except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
+        raise UsageProblem(str(exc)) from None
+    client = None
+    try:
         if not dry_run:
             creds = deqar_credentials(credentials_file)
             client = DeqarClient(HttpClient(base_url), creds.username, creds.password)
             client.login()
-    except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
-        raise UsageProblem(str(exc)) from None
-    except DeliveryAuthError as exc:
+    except (DeliveryConfigError, DeliveryAuthError) as exc:
+        state.release()
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent
+        state.release()
         raise click.ClickException(str(exc)) from None
     printer = _printer(items, quiet, notes=True)
     name = "deqar-dry-run" if dry_run else "deqar-results"
@@ -302,7 +306,7 @@ def wallet_command(
     try:
         items = wallet_items(manifest)
         state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"),
-                           fold=not dry_run)
+                           fold=not dry_run, hold=not dry_run)
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
     client = None if dry_run else WalletClient(HttpClient(base_url))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,17 +53,32 @@ class State:
     # endpoint -> key -> digests sent without an answer: the target may hold any of them
     sent: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _changed: bool = field(default=False, repr=False)  # since the state file was written
+    _held: int | None = field(default=None, repr=False)  # the descriptor holding the lock file
 
     @classmethod
-    def load(cls, path: Path | None, target: str, endpoint: str = "", *, fold: bool = True) -> State:
+    def load(cls, path: Path | None, target: str, endpoint: str = "", *, fold: bool = True,
+             hold: bool = False) -> State:
         """The state of ``target`` deliveries to ``endpoint`` (others are kept as they are).
 
         The log of changes not yet folded in is replayed; with ``fold`` (not for a dry run, which
         writes nothing and may run beside a push still appending to the log) it is also folded
-        into the state file."""
+        into the state file. With ``hold``, the state file is this push's until :meth:`close`:
+        a push already holding it raises DeliveryConfigError (two pushes at once would both
+        send every item, and fold each other's changes away)."""
         state = cls(path, target, endpoint)
         if path is None:
             return state
+        if hold:
+            state._held = _hold(path)
+        try:
+            state._read(path, fold)
+        except BaseException:
+            state.release()
+            raise
+        return state
+
+    def _read(self, path: Path, fold: bool) -> None:
+        """Read the state file and replay its log; with ``fold``, fold the log in."""
         journal = log_path(path)
         if path.exists():
             try:
@@ -72,16 +88,16 @@ class State:
                     f"{path}: unreadable state file ({exc}); move it away to start "
                     "afresh (the target is checked first, nothing is created twice)"
                 ) from None
-            endpoints = _endpoints(data, target)
+            endpoints = _endpoints(data, self.target)
             if endpoints is None:
-                raise DeliveryConfigError(f"{path}: not a {target} push state file; use another --state path")
-            state.delivered = endpoints
-            state.sent = _sent(data.get("unanswered"))
+                raise DeliveryConfigError(
+                    f"{path}: not a {self.target} push state file; use another --state path")
+            self.delivered = endpoints
+            self.sent = _sent(data.get("unanswered"))
         if journal.exists():
-            state._replay(journal)
+            self._replay(journal)
             if fold:
-                state.save()
-        return state
+                self.save()
 
     @property
     def entries(self) -> dict[str, dict[str, Any]]:
@@ -165,9 +181,18 @@ class State:
                 continue  # cut short by a kill while it was written: that change did not happen
 
     def close(self) -> None:
-        """Fold this run's changes, if any, into the state file."""
-        if self._changed:
-            self.save()
+        """Fold this run's changes, if any, into the state file, and let the state file go."""
+        try:
+            if self._changed:
+                self.save()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let another push use the state file."""
+        if self._held is not None:
+            os.close(self._held)  # the lock goes with it
+            self._held = None
 
     def save(self) -> None:
         """Fold the changes into the state file, and start the log afresh."""
@@ -184,6 +209,36 @@ class State:
         )
         log_path(self.path).unlink(missing_ok=True)
         self._changed = False
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def _hold(path: Path) -> int | None:
+    """A descriptor holding the lock file of the state file ``path``, None where there are no
+    such locks (Windows, NFS) or the folder cannot take the file (writing the state then says
+    why). The lock goes with the process, ``kill -9`` included."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DeliveryConfigError(
+            f"{path}: another push is using this state file; wait for it to end, then run this "
+            "command again (it sends only what is left)") from None
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _endpoints(data: Any, target: str) -> dict[str, dict[str, dict[str, Any]]] | None:

@@ -1,0 +1,116 @@
+"""Two pushes on one state file at once (a scheduled push starting while the last still runs):
+the second is refused before it sends anything, so no item goes out twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.deliver.cli import register
+from tests.deliver_support import jades
+from tests.fake_http import FakeServer, Reply, Request
+from tests.fake_wallet import WalletFake
+
+SAMPLE = "examples/elm-repo-v3-jsonld/Sample-MC-Annex1-unsigned.jsonld"
+
+
+def _manifest(folder: Path, reference: Path, count: int) -> Path:
+    rows = ["credential,wallet_id,email,locale"]
+    for number in range(1, count + 1):
+        doc = json.loads((reference / SAMPLE).read_text("utf-8"))
+        doc["id"] = f"urn:credential:night-{number}"
+        (folder / f"c{number}.json").write_bytes(jades(doc))
+        rows.append(f"c{number}.json,,learner{number}@example.org,en")
+    path = folder / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def _push(args: list[str]) -> tuple[int, str]:
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["push", *args])
+    return result.exit_code, result.stderr
+
+
+def test_a_second_push_on_the_same_state_file_is_refused_while_the_first_runs(
+        tmp_path: Path, reference: Path) -> None:
+    wallet = WalletFake()
+    arrived, go_on = threading.Event(), threading.Event()
+
+    def first_request_waits(request: Request) -> Reply:
+        if not arrived.is_set():  # the first push's first deposit is held until the second has run
+            arrived.set()
+            go_on.wait(60)
+        return wallet(request)
+
+    server = FakeServer(first_request_waits).start()
+    args = ["wallet", str(_manifest(tmp_path, reference, 3)), "--base-url", server.base_url,
+            "-o", str(tmp_path / "out")]
+    try:
+        with subprocess.Popen([sys.executable, "-m", "edcbridge", "push", *args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as first:
+            try:
+                assert arrived.wait(60), "the first push sent nothing"
+                code, said = _push(args)
+            finally:
+                go_on.set()
+            _, first_said = first.communicate(timeout=60)
+        assert first.returncode == 0, first_said
+        assert code == 2, said
+        assert "another push is using" in said and "wallet-state.json" in said, said
+        assert sorted(d["id"] for d in wallet.deposits) == [f"urn:credential:night-{n}" for n in (1, 2, 3)]
+        assert len(server.writes()) == 3  # the second push sent nothing
+        code, said = _push(args)  # once the first has ended, the same command goes on
+        assert code == 0, said
+        assert len(server.writes()) == 3  # all delivered: nothing left to send
+    finally:
+        server.stop()
+
+
+def test_a_dry_run_beside_a_push_is_not_refused(tmp_path: Path, reference: Path) -> None:
+    from edcbridge.deliver.state import State
+
+    manifest = _manifest(tmp_path, reference, 1)
+    out = tmp_path / "out"
+    running = State.load(out / "wallet-state.json", "wallet", "https://wallet.example", hold=True)
+    try:
+        code, said = _push(["wallet", str(manifest), "--base-url", "https://wallet.example", "-o", str(out),
+                            "--dry-run"])
+        assert code == 0, said
+    finally:
+        running.close()
+
+
+def test_a_deqar_push_is_refused_before_it_logs_in_while_another_holds_its_state(
+        tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.deliver.state import State
+    from tests.deliver_support import CATALOGUE, PASSWORD, batch_text, start_deqar
+
+    server, _ = start_deqar(reference)
+    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    (tmp_path / "batch.yaml").write_text(batch_text(2), "utf-8")
+    monkeypatch.setenv("EDCBRIDGE_DEQAR_USERNAME", "acquin")
+    monkeypatch.setenv("EDCBRIDGE_DEQAR_PASSWORD", PASSWORD)
+    out = tmp_path / "out"
+    args = ["deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml"),
+            "--base-url", server.base_url, "-o", str(out)]
+    running = State.load(out / "deqar-state.json", "deqar", "elsewhere", hold=True)
+    try:
+        code, said = _push(args)
+        assert code == 2, said
+        assert "another push is using" in said, said
+        assert server.log == []
+        running.close()
+        code, said = _push(args)
+        assert code == 0, said
+    finally:
+        running.close()
+        server.stop()
