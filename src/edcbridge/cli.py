@@ -343,7 +343,8 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     Exit codes: 0 all done; 1 some records, files or deliveries failed (the rest were
     exported, or a disk failed part way: the reports say what was done); 2 usage error or
     unusable input, before any work (an output folder that cannot be written or that another
-    run is using included); 130 interrupted (Ctrl-C): run the same command again to resume.
+    run is using included); 130 interrupted (Ctrl-C, or SIGTERM as kill, timeout and
+    service managers send): run the same command again to resume.
     """
     from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from edcbridge import __version__
@@ -541,12 +542,13 @@ def run(jobs: list[Job], options: RunOptions,
     raises CatalogueError / InputFileError for unusable input, RunError for an output folder
     that cannot be written or that another run is using."""
     # fail before any work if a catalogue or an awards file is unusable; each catalogue is read once
-    read = [(job, load_catalogue(job.catalogue)) for job in jobs]
-    for job, catalogue in read:
-        for path in job.awards:
-            _check_readable(path, catalogue)
-    with folder_of_one_run(options.out_dir):
-        return _run(read, options, progress, on_delivery)
+    with _sigterm_is_ctrl_c():
+        read = [(job, load_catalogue(job.catalogue)) for job in jobs]
+        for job, catalogue in read:
+            for path in job.awards:
+                _check_readable(path, catalogue)
+        with folder_of_one_run(options.out_dir):
+            return _run(read, options, progress, on_delivery)
 
 
 def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
@@ -758,6 +760,30 @@ def _ctrl_c_finishes_the_batch(runner: _Runner) -> Iterator[None]:
         signal.signal(signal.SIGINT, restore)
 
 
+@contextlib.contextmanager
+def _sigterm_is_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager stopping a scheduled run, sent to the
+    run or to its whole process group) is taken as Ctrl-C: the run stops reading, finishes,
+    journals and reports what its workers hold, and the same command resumes; a second one, or
+    one during the deliveries, stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        ctrl_c = signal.getsignal(signal.SIGINT)
+        if not callable(ctrl_c):  # Ctrl-C ignored (a background job): stop now
+            raise KeyboardInterrupt
+        ctrl_c(signal.SIGINT, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
              on_delivery: Callable[[Delivery], None]) -> None:
     result = runner.result
@@ -815,13 +841,14 @@ def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Ru
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """Drop the batches not started and end the workers (they ignore Ctrl-C): what they held is
-    not journaled, and the next run redoes it, as after ``kill -9`` (files are written atomically)."""
+    """Drop the batches not started and end the workers (they ignore Ctrl-C and SIGTERM): what
+    they held is not journaled, and the next run redoes it, as after ``kill -9`` (files are
+    written atomically)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
-            process.terminate()
+            process.kill()
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=5)

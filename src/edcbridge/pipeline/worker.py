@@ -142,9 +142,11 @@ def init_worker(config: WorkerConfig) -> None:
 
 def _exit_with_parent() -> None:
     """A worker ends when the run that started it is gone (``kill -9``): otherwise it would
-    go on for minutes with work nobody will journal. Ctrl-C is the run's to handle: it ends
-    the workers once their batches are done, without a traceback from each."""
+    go on for minutes with work nobody will journal. Ctrl-C and SIGTERM (which a service
+    manager sends to every process of the run) are the run's to handle: it ends the workers
+    once their batches are done, without a traceback from each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     run = multiprocessing.parent_process()  # its pid, not getppid(): the run may be gone already
     parent = run.pid if run is not None else os.getppid()
 

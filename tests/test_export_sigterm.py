@@ -1,0 +1,71 @@
+"""A scheduled export stopped with SIGTERM (``kill``, ``timeout``, a service manager, to the run
+alone or to its whole process group) ends as Ctrl-C does: reports that agree with the journal,
+exit 130, and the same command resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+from tests.conftest import FIXTURES
+from tests.pipeline_support import synthetic_awards
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+def _export(out: Path, awards: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
+                             "-o", str(out), "-j", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _done(journal: Path) -> int:
+    with sqlite3.connect(journal) as db:
+        return int(db.execute("SELECT COUNT(*) FROM records WHERE state='done'").fetchone()[0])
+
+
+def _once_some_are_committed(proc: subprocess.Popen[bytes], journal: Path) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        try:
+            if _done(journal):
+                return
+        except sqlite3.OperationalError:
+            continue
+    raise AssertionError("the export ended before anything was committed")
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["to-the-run", "to-its-group"])
+def test_sigterm_reports_an_interrupted_run_that_resumes(store, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path, to_group: bool) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out, total = tmp_path / "out", 1500
+    awards = synthetic_awards(tmp_path / "awards.csv", total)
+    proc = _export(out, awards)
+    _once_some_are_committed(proc, out / JOURNAL_NAME)
+    if to_group:  # systemd's default: every process of the service
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert b"interrupted: what was done is kept" in stderr and b"Traceback" not in stderr
+    report = json.loads((out / "report.json").read_text())
+    done = _done(out / JOURNAL_NAME)
+    assert report["interrupted"] is True and report["done"] == done < total
+    assert not list(out.glob(".report.*"))  # the reports were put in place, none left half made
+    resumed = _export(out, awards)
+    _, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert len(list((out / "edc").glob("*.jsonld"))) == total
+    assert verify_audit(out / JOURNAL_NAME).intact
