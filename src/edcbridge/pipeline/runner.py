@@ -201,6 +201,7 @@ class _Runner:
                  progress: Callable[[Outcome | None, str], None]) -> None:
         self.options = options
         self.journal = Journal.for_folder(options.out_dir)
+        self.folder = _identity(options.out_dir)  # the folder the run writes in, wherever it goes
         self.reports = reports
         self.progress = progress
         self.result = RunResult()
@@ -214,8 +215,24 @@ class _Runner:
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
 
+    def _check_folder(self) -> None:
+        """Stop the run when its output folder is no longer at its path (moved or removed while
+        it ran): every file left would fail, each with a fix about the disk."""
+        try:
+            here = _identity(self.options.out_dir)
+        except OSError:
+            here = None
+        if here != self.folder:
+            out = self.options.out_dir
+            raise OSError(
+                f"{out}: the output folder was moved or removed during the run (its "
+                "journal went with it, holding what was done); move it back, or run the same "
+                "command with -o naming the place it was moved to")
+
     def handle(self, outcome: Outcome, status: str | None = None) -> None:
         """Journal an outcome; reports and progress follow once it is committed."""
+        if outcome.state == "failed" and outcome.stage == "write":
+            self._check_folder()
         if outcome.key in self.load_warnings:  # what the reader noticed comes first
             outcome.warnings[:0] = self.load_warnings.pop(outcome.key)
         actions = audit_actions(outcome.outputs)
@@ -591,6 +608,11 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.journal.close()
         _close_reports(reports, runner.result, options.out_dir)
     return runner.result
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    found = folder.stat()
+    return found.st_dev, found.st_ino
 
 
 SHOWN_ABSENT = 5  # keys named in the note of credentials whose awards this run did not read
