@@ -114,3 +114,40 @@ def test_a_deqar_push_is_refused_before_it_logs_in_while_another_holds_its_state
     finally:
         running.close()
         server.stop()
+
+
+def test_a_push_stopped_with_sigterm_writes_its_results_and_the_same_command_finishes(
+        tmp_path: Path, reference: Path) -> None:
+    import os
+    import signal
+
+    wallet = WalletFake()
+    arrived, go_on = threading.Event(), threading.Event()
+
+    def second_request_waits(request: Request) -> Reply:
+        if wallet.deposits and not arrived.is_set():  # one delivered, the next held
+            arrived.set()
+            go_on.wait(60)
+        return wallet(request)
+
+    server = FakeServer(second_request_waits).start()
+    out = tmp_path / "out"
+    args = ["wallet", str(_manifest(tmp_path, reference, 3)), "--base-url", server.base_url, "-o", str(out)]
+    try:
+        with subprocess.Popen([sys.executable, "-m", "edcbridge", "push", *args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as push:
+            try:
+                assert arrived.wait(60), "the push did not deliver its first credential"
+                os.kill(push.pid, signal.SIGTERM)  # a service manager stopping the night's job
+            finally:
+                go_on.set()
+            _, said = push.communicate(timeout=60)
+        assert push.returncode == 130, said
+        assert "interrupted" in said and "Traceback" not in said, said
+        results = json.loads((out / "wallet-results.json").read_text("utf-8"))
+        assert results["interrupted"] is True
+        code, said = _push(args)
+        assert code == 0, said
+        assert sorted(d["id"] for d in wallet.deposits) == [f"urn:credential:night-{n}" for n in (1, 2, 3)]
+    finally:
+        server.stop()

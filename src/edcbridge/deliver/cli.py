@@ -9,8 +9,11 @@ configuration (including credentials the target refuses).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +108,25 @@ def _finish(
             err=True,
         )
     if interrupted:
-        click.echo("interrupted (Ctrl-C): run the same command to finish; what was delivered "
+        click.echo("interrupted: run the same command to finish; what was delivered "
                    "is recorded and is not sent again", err=True)
         raise SystemExit(EXIT_INTERRUPTED)
     if counts.get("failed"):
         raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _sigterm_is_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager stopping a scheduled push) stops the
+    push as Ctrl-C does: the results are written, marked interrupted, and exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _setup_logging(verbose: bool, quiet: bool = False) -> None:
@@ -241,20 +258,21 @@ def deqar_command(
     printer = _printer(items, quiet, notes=True)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
-        if via == "csv":  # one upload: each report is said once its row is answered
-            outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
-            if not (dry_run or as_json):
-                for outcome in outcomes:
-                    printer(outcome)
-        else:
-            outcomes = push_deqar(
-                items,
-                client,
-                state,
-                agency=parsed.agency,
-                dry_run=dry_run,
-                on_progress=None if as_json else printer,
-            )
+        with _sigterm_is_ctrl_c():
+            if via == "csv":  # one upload: each report is said once its row is answered
+                outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
+                if not (dry_run or as_json):
+                    for outcome in outcomes:
+                        printer(outcome)
+            else:
+                outcomes = push_deqar(
+                    items,
+                    client,
+                    state,
+                    agency=parsed.agency,
+                    dry_run=dry_run,
+                    on_progress=None if as_json else printer,
+                )
     except PushInterrupted as stop:
         if via == "csv" and not (dry_run or as_json):
             for outcome in stop.outcomes:
@@ -313,14 +331,15 @@ def wallet_command(
     printer = _printer(items, quiet)
     name = "wallet-dry-run" if dry_run else "wallet-results"
     try:
-        outcomes = push_wallet(
-            items,
-            client,
-            state,
-            dry_run=dry_run,
-            send_email=send_email,
-            on_progress=None if as_json else printer,
-        )
+        with _sigterm_is_ctrl_c():
+            outcomes = push_wallet(
+                items,
+                client,
+                state,
+                dry_run=dry_run,
+                send_email=send_email,
+                on_progress=None if as_json else printer,
+            )
     except PushInterrupted as stop:
         _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
