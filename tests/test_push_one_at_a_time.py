@@ -151,3 +151,33 @@ def test_a_push_stopped_with_sigterm_writes_its_results_and_the_same_command_fin
         assert sorted(d["id"] for d in wallet.deposits) == [f"urn:credential:night-{n}" for n in (1, 2, 3)]
     finally:
         server.stop()
+
+
+def _a_small_disk() -> None:
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails instead (EFBIG), as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))  # a few lines of the state log
+
+
+def test_a_push_whose_disk_fills_stops_with_the_fix_and_the_same_command_finishes(
+        tmp_path: Path, reference: Path) -> None:
+    wallet = WalletFake()
+    server = FakeServer(wallet).start()
+    out = tmp_path / "out"
+    args = ["wallet", str(_manifest(tmp_path, reference, 8)), "--base-url", server.base_url, "-o", str(out)]
+    try:
+        full = subprocess.run([sys.executable, "-m", "edcbridge", "push", *args], capture_output=True,
+                              text=True, timeout=120, check=False, preexec_fn=_a_small_disk)
+        assert full.returncode == 1, full.stderr
+        assert "Traceback" not in full.stderr, full.stderr
+        assert "run the same command again" in full.stderr and "free space" in full.stderr, full.stderr
+        assert 0 < len(wallet.deposits) < 8  # it stopped part way
+        code, said = _push(args)
+        assert code == 0, said
+        assert sorted(d["id"] for d in wallet.deposits) == [f"urn:credential:night-{n}" for n in range(1, 9)]
+        posted = [entry for entry in server.writes() if entry.status == 200]
+        assert len(posted) == 8  # none sent twice
+    finally:
+        server.stop()

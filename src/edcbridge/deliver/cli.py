@@ -40,7 +40,7 @@ from edcbridge.deliver.push import (
     wallet_items,
 )
 from edcbridge.deliver.results import Outcome, summary, write_results
-from edcbridge.deliver.state import State
+from edcbridge.deliver.state import State, StateNotRecorded
 from edcbridge.deliver.wallet_client import WalletClient
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as for export
@@ -91,7 +91,10 @@ def _finish(
     interrupted: bool = False,
     quiet: bool = False,
 ) -> None:
-    paths = write_results(out_dir, name, target, dry_run, outcomes, interrupted)
+    try:
+        paths = write_results(out_dir, name, target, dry_run, outcomes, interrupted)
+    except OSError as exc:
+        raise _not_written(exc, f"the results could not be written in {out_dir}") from None
     if as_json:
         click.echo(paths[0].read_text("utf-8"), nl=False)
     else:
@@ -113,6 +116,14 @@ def _finish(
         raise SystemExit(EXIT_INTERRUPTED)
     if counts.get("failed"):
         raise SystemExit(1)
+
+
+def _not_written(exc: OSError, what: str) -> click.ClickException:
+    """A disk that filled (or a folder that stopped taking files) part way through a push: exit 1."""
+    return click.ClickException(
+        f"{what} ({exc.strerror or exc}); what was delivered is recorded as far as it could "
+        "be, and a delivery whose answer was not recorded is checked first: free space or fix the "
+        "folder, then run the same command again (nothing is sent twice)")
 
 
 @contextlib.contextmanager
@@ -279,6 +290,8 @@ def deqar_command(
                 printer(outcome)
         _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
+    except StateNotRecorded as exc:  # stopped before sending what it could not record
+        raise _not_written(exc, f"the push stopped: {state.path} could not record it") from None
     finally:
         state.close()
         if client is not None:
@@ -343,6 +356,8 @@ def wallet_command(
     except PushInterrupted as stop:
         _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
+    except StateNotRecorded as exc:  # stopped before sending what it could not record
+        raise _not_written(exc, f"the push stopped: {state.path} could not record it") from None
     finally:
         state.close()
         if client is not None:

@@ -44,6 +44,11 @@ def log_path(path: Path) -> Path:
     return path.with_name(path.name + ".log")
 
 
+class StateNotRecorded(OSError):
+    """A change could not be written to the state's log (a full disk): the push must stop, as
+    what it sends next could not be recorded either."""
+
+
 @dataclass
 class State:
     path: Path | None
@@ -97,7 +102,12 @@ class State:
         if journal.exists():
             self._replay(journal)
             if fold:
-                self.save()
+                try:
+                    self.save()
+                except OSError as exc:
+                    raise DeliveryConfigError(
+                        f"{path}: cannot be written ({exc.strerror or exc}); free space or fix the "
+                        "folder, then run the same command again (nothing is sent twice)") from None
 
     @property
     def entries(self) -> dict[str, dict[str, Any]]:
@@ -145,10 +155,13 @@ class State:
         self._apply(event)
         if self.path is None:
             return
-        if not self._changed:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path(self.path).open("a", encoding="utf-8") as log:
-            log.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+        try:
+            if not self._changed:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path(self.path).open("a", encoding="utf-8") as log:
+                log.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise StateNotRecorded(exc.errno, exc.strerror or str(exc)) from exc
         self._changed = True
 
     def _apply(self, event: dict[str, Any]) -> None:
@@ -181,10 +194,14 @@ class State:
                 continue  # cut short by a kill while it was written: that change did not happen
 
     def close(self) -> None:
-        """Fold this run's changes, if any, into the state file, and let the state file go."""
+        """Fold this run's changes, if any, into the state file, and let the state file go. A
+        state file that cannot be written (a full disk) is left as it was: the log keeps the
+        changes, and the next push folds them in."""
         try:
             if self._changed:
                 self.save()
+        except OSError:
+            pass
         finally:
             self.release()
 
