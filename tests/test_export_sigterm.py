@@ -69,3 +69,29 @@ def test_sigterm_reports_an_interrupted_run_that_resumes(store, monkeypatch: pyt
     assert resumed.returncode == 0, stderr
     assert len(list((out / "edc").glob("*.jsonld"))) == total
     assert verify_audit(out / JOURNAL_NAME).intact
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_a_worker_killed_part_way_stops_the_run_with_the_fix(store, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    """The out-of-memory killer takes a worker at night: the run says so, without a traceback,
+    and the same command goes on."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out, total = tmp_path / "out", 1500
+    awards = synthetic_awards(tmp_path / "awards.csv", total)
+    proc = _export(out, awards)
+    _once_some_are_committed(proc, out / JOURNAL_NAME)
+    worker = int(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+    os.kill(worker, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
+    said = stderr.decode()
+    assert proc.returncode == 1, said
+    assert "Traceback" not in said, said
+    assert "a worker process of the run was killed" in said and "run the same command again" in said, said
+    report = json.loads((out / "report.json").read_text())
+    assert "worker process" in report["aborted"] and report["done"] == _done(out / JOURNAL_NAME)
+    resumed = _export(out, awards)
+    _, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert len(list((out / "edc").glob("*.jsonld"))) == total
+    assert verify_audit(out / JOURNAL_NAME).intact

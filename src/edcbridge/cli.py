@@ -456,7 +456,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     from edcbridge.deliver.http import masked_email
     from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, count_rows
+    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost, count_rows
     from edcbridge.progress import Progress
 
     counts = [count_rows(path) for job in jobs for path in job.awards]
@@ -512,7 +512,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         progress.close()
         click.echo(f"aborted: {exc}", err=True)
         return EXIT_FAILED
-    except (OSError, sqlite3.Error) as exc:  # a disk gone or full part way: the reports say what was done
+    except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
         progress.close()
         click.echo(f"aborted: {exc}; what was done is kept and reported in "
                    f"{options.out_dir / 'report.json'}; run the same command again", err=True)

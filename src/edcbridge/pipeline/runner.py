@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -845,6 +846,11 @@ class ReportsNotWritten(Exception):
     """The run's reports could not be written; the journal holds what was done."""
 
 
+class WorkerLost(RuntimeError):
+    """A worker process ended part way (killed by the system for want of memory, or by hand):
+    what it held is not journaled, and the same command redoes it."""
+
+
 class RunError(ValueError):
     """What stops a run before its work, said for people: the catalogue cannot be published
     as LOQ, or the output folder cannot be written or is in use by another run."""
@@ -856,8 +862,12 @@ def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Ru
     pool = ProcessPoolExecutor(runner.options.workers, initializer=init_pool_worker, initargs=(config,))
     try:
         _feed(pool, items, runner)
-    except BaseException:  # a second Ctrl-C, or an error: stop now, not once every batch queued is done
+    except BaseException as exc:  # a second Ctrl-C, or an error: stop now, not once every batch is done
         _stop_now(pool)
+        if isinstance(exc, BrokenProcessPool):
+            raise WorkerLost(
+                "a worker process of the run was killed (by the system when memory ran short, or "
+                "by hand; if memory is short, give fewer workers with -j N)") from None
         raise
     pool.shutdown(wait=True)
 
