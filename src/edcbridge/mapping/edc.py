@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,9 +190,11 @@ def contact_point(email: str) -> Node:
     return {"type": "ContactPoint", "emailAddress": {"id": mailto(email), "type": "Mailbox"}}
 
 
-def accreditation(qa: QualityAssurance, catalogue: Catalogue, t: _Texts) -> Node:
+def accreditation(qa: QualityAssurance, catalogue: Catalogue, t: _Texts, accredited: Node) -> Node:
+    """The quality assurance of ``accredited``, the organisation that awards the specification
+    it is given for (as the EC's Diploma Supplement sample names it, and the XML exports do)."""
     node: Node = {"type": "Accreditation", "title": t(qa.title),
-                  "dcType": concept("accreditation-type", qa.type),
+                  "dcType": concept("accreditation-type", qa.type), "organisation": accredited,
                   "accreditingAgent": organisation(catalogue.organisation(qa.agency), t)}
     if qa.decision:
         node["description"] = t(qa.decision)
@@ -204,7 +207,13 @@ def accreditation(qa: QualityAssurance, catalogue: Catalogue, t: _Texts) -> Node
     return node
 
 
-def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: int = 0) -> Node:
+AwardingBodies = Callable[[Specification], Node]
+
+
+def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, bodies: AwardingBodies,
+                  depth: int = 0) -> Node:
+    """The specification as a Qualification; ``bodies`` gives the awarding body of a
+    specification, which its accreditations name as accredited."""
     node: Node = {"type": "Qualification", "title": t(spec.title)}
     if spec.description:
         node["description"] = t(spec.description)
@@ -241,7 +250,7 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: i
     if spec.homepage:
         node["homepage"] = web_resource(str(spec.homepage))
     if spec.quality_assurance:
-        node["accreditation"] = [accreditation(catalogue.qa(k), catalogue, t)
+        node["accreditation"] = [accreditation(catalogue.qa(k), catalogue, t, bodies(spec))
                                  for k in spec.quality_assurance]
     if spec.kind == "micro-credential" or spec.part_of:
         node["isPartialQualification"] = bool(spec.part_of)
@@ -250,7 +259,7 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, depth: i
         for key, codes in related:
             specs = [s for s in (catalogue.specification(c) for c in codes) if s is not None]
             if specs:
-                node[key] = [qualification(s, catalogue, t, depth + 1) for s in specs]
+                node[key] = [qualification(s, catalogue, t, bodies, depth + 1) for s in specs]
     return node
 
 
@@ -425,9 +434,17 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
     issuer = freeze(organisation(catalogue.organisation(issuer_key), t))
     body_key = spec.awarding_body or issuer_key
     body = issuer if body_key == issuer_key else freeze(organisation(catalogue.organisation(body_key), t))
+    known: dict[str, Node] = {issuer_key: issuer, body_key: body}
+
+    def bodies(of: Specification) -> Node:
+        key = of.awarding_body or issuer_key
+        if key not in known:
+            known[key] = freeze(organisation(catalogue.organisation(key), t))
+        return known[key]
+
     assessment = _assessment_specification(spec, t)
     supervision = spec.assessment.supervision if spec.assessment is not None else None
-    shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t)),
+    shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t, bodies)),
                      freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
                                      primary, languages)),
                      (freeze(concept("credential-type", spec.credential_type.value)),),
