@@ -43,6 +43,7 @@ SHAPES_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
 ESCO_SKILLS = "http://data.europa.eu/esco/concept-scheme/skills"
 FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type"
 PNG = f"{FILE_TYPES}/PNG"
+SPEC_SCHEME = "Specification code"  # the scheme of a specification's code, in every format
 
 
 class _Texts:
@@ -214,7 +215,9 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, bodies: 
                   depth: int = 0) -> Node:
     """The specification as a Qualification; ``bodies`` gives the awarding body of a
     specification, which its accreditations name as accredited."""
-    node: Node = {"type": "Qualification", "title": t(spec.title)}
+    node: Node = {"type": "Qualification",
+                  "identifier": {"type": "Identifier", "schemeName": SPEC_SCHEME, "notation": spec.code},
+                  "title": t(spec.title)}
     if spec.description:
         node["description"] = t(spec.description)
     if spec.opportunity_type:

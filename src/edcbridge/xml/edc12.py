@@ -20,7 +20,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from edcbridge import vocab
-from edcbridge.mapping.edc import full_name, languages_of, mailto, valid_until
+from edcbridge.mapping.edc import SPEC_SCHEME, full_name, languages_of, mailto, valid_until
 from edcbridge.mapping.nodes import NAMESPACE, credential_id, date_time
 from edcbridge.model import Award, Catalogue, Organisation, QualityAssurance, Specification
 from edcbridge.validation.findings import Finding
@@ -51,7 +51,6 @@ ORG_IDENTIFIERS = (("registration", "registration"), ("eidas_identifier", "eIDAS
                    ("deqar_id", "DEQAR"), ("eter_id", "ETER"), ("erasmus_code", "Erasmus"))
 AWARD_SCHEME = "Award number"
 LEARNER_SCHEME = "Student number"
-SPEC_SCHEME = "Specification code"
 LOCAL_KEY_SCHEME = "local key"  # the registration of an organisation without identifiers
 
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from edcbridge import vocab
-from edcbridge.mapping.edc import mailto
+from edcbridge.mapping.edc import SPEC_SCHEME, mailto
 from edcbridge.mapping.nodes import date_time
 from edcbridge.model import Catalogue, Organisation, Specification
 from edcbridge.validation.findings import Finding
-from edcbridge.xml.edc12 import ORG_IDENTIFIERS, SPEC_SCHEME, duration_of_hours, node_id, number_text
+from edcbridge.xml.edc12 import ORG_IDENTIFIERS, duration_of_hours, node_id, number_text
 
 LOQ = "http://data.europa.eu/snb/model/ap/loq-constraints/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

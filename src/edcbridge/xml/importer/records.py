@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from edcbridge import vocab
+from edcbridge.mapping.edc import SPEC_SCHEME
 from edcbridge.model import Award, Catalogue, parse
-from edcbridge.xml.edc12 import ORG_IDENTIFIERS, SPEC_SCHEME
+from edcbridge.xml.edc12 import ORG_IDENTIFIERS
 from edcbridge.xml.importer.jsonld import _chosen_claim, _note_left_out_jsonld
 from edcbridge.xml.importer.nodes import (
     _TEXTS_LEFT_OUT,
