@@ -9,6 +9,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import click
+from click.testing import CliRunner, Result
+
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.http import HttpClient, RetryPolicy
 from tests.fake_deqar import DeqarFake
@@ -183,3 +186,22 @@ def batch_text(count: int, *, bad: bool = False, summary: str = "Programme accre
             "    programmes: [{specification: DL02}]",
         ]
     return "\n".join(lines) + "\n"
+
+
+def push_deqar_batch(tmp_path: Path, server: FakeServer, batch: str, *args: str) -> Result:
+    """``push deqar`` of ``batch`` (with the test catalogue) against ``server``, logged in, into
+    ``tmp_path/out``, through click as the main CLI registers it."""
+    from edcbridge.deliver.cli import register
+
+    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    (tmp_path / "batch.yaml").write_text(batch, "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    command = ["push", "deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml")]
+    env = {"EDCBRIDGE_DEQAR_URL": server.base_url, "EDCBRIDGE_DEQAR_USERNAME": "acquin",
+           "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD}
+    return CliRunner().invoke(root, [*command, "-o", str(tmp_path / "out"), *args], env=env)

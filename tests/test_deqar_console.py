@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
 
-from edcbridge.deliver.cli import register
-from tests.deliver_support import CATALOGUE, PASSWORD, start_deqar
+from tests.deliver_support import push_deqar_batch, start_deqar
 from tests.fake_http import FakeServer
 
 BATCH = """\
@@ -52,29 +49,13 @@ def server() -> Iterator[FakeServer]:
     fake.stop()
 
 
-def _push(tmp_path: Path, server: FakeServer, batch: str, *args: str) -> Result:
-    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
-    (tmp_path / "batch.yaml").write_text(batch, "utf-8")
-
-    @click.group()
-    def root() -> None:
-        pass
-
-    register(root)
-    command = ["push", "deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml")]
-    env = {
-        "EDCBRIDGE_DEQAR_URL": server.base_url,
-        "EDCBRIDGE_DEQAR_USERNAME": "acquin",
-        "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD,
-    }
-    return CliRunner().invoke(root, [*command, "-o", str(tmp_path / "out"), *args], env=env)
 
 
 @pytest.mark.parametrize("via", ["api", "csv"])
 def test_each_report_is_printed_with_what_deqar_refused_field_by_field(
     tmp_path: Path, server: FakeServer, via: str
 ) -> None:
-    result = _push(tmp_path, server, BATCH, "--via", via)
+    result = push_deqar_batch(tmp_path, server, BATCH, "--via", via)
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()
     assert [line.split(":")[0].split() for line in lines[:3]] == [
@@ -111,7 +92,7 @@ def test_a_report_deqar_stores_with_a_flag_says_so_and_why(
     tmp_path: Path, server: FakeServer, via: str
 ) -> None:
     # recorded (post_no_report_files): 200, sanity_check_status "warnings", report_flag "high level"
-    result = _push(tmp_path, server, NO_FILE, "--via", via)
+    result = push_deqar_batch(tmp_path, server, NO_FILE, "--via", via)
     assert result.exit_code == 0, result.output
     action = "create" if via == "api" else "upsert"
     assert result.stderr.splitlines()[0] == (
@@ -122,7 +103,7 @@ def test_a_report_deqar_stores_with_a_flag_says_so_and_why(
 
 
 def test_a_report_stored_without_a_flag_is_one_line(tmp_path: Path, server: FakeServer) -> None:
-    result = _push(tmp_path, server, NO_FILE.replace(
+    result = push_deqar_batch(tmp_path, server, NO_FILE.replace(
         "    institutions: [hfpv]\n",
         '    institutions: [hfpv]\n    report_files: [{original_location: "https://a.example/r.pdf", '
         "report_language: [en]}]\n"))

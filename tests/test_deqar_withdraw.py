@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
 
-from edcbridge.deliver.cli import register
 from edcbridge.deliver.config import load_batch
 from edcbridge.deliver.errors import DeliveryConfigError
-from tests.deliver_support import CATALOGUE, PASSWORD, start_deqar
+from tests.deliver_support import push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer
 
@@ -35,22 +32,6 @@ def fake() -> Iterator[tuple[FakeServer, DeqarFake]]:
     server.stop()
 
 
-def _push(tmp_path: Path, server: FakeServer, batch: str, *args: str) -> Result:
-    (tmp_path / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
-    (tmp_path / "batch.yaml").write_text(batch, "utf-8")
-
-    @click.group()
-    def root() -> None:
-        pass
-
-    register(root)
-    command = ["push", "deqar", str(tmp_path / "batch.yaml"), "-c", str(tmp_path / "catalogue.yaml")]
-    env = {
-        "EDCBRIDGE_DEQAR_URL": server.base_url,
-        "EDCBRIDGE_DEQAR_USERNAME": "acquin",
-        "EDCBRIDGE_DEQAR_PASSWORD": PASSWORD,
-    }
-    return CliRunner().invoke(root, [*command, "-o", str(tmp_path / "out"), *args], env=env)
 
 
 def _deletes(server: FakeServer) -> list[str]:
@@ -62,12 +43,12 @@ def test_a_withdrawn_report_has_its_deletion_requested_once(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
 ) -> None:
     server, app = fake
-    first = _push(tmp_path, server, HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2"),
-                  "--via", via)
+    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    first = push_deqar_batch(tmp_path, server, both, "--via", via)
     assert first.exit_code == 0, first.output
     (withdrawn,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
     batch = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2, ACQ-9]\n"
-    second = _push(tmp_path, server, batch, "--via", via)
+    second = push_deqar_batch(tmp_path, server, batch, "--via", via)
     assert second.exit_code == 0, second.output
     assert _deletes(server) == [f"/submissionapi/v2/delete/report/{withdrawn}/"]
     assert app.reports[withdrawn]["flag_messages"] == ["Deletion was requested."]
@@ -77,7 +58,7 @@ def test_a_withdrawn_report_has_its_deletion_requested_once(
         "confirm the deletion"
     )
     assert lines[2].startswith("skipped  delete  ACQ-9: DEQAR has no report with this local identifier")
-    third = _push(tmp_path, server, batch, "--via", via)
+    third = push_deqar_batch(tmp_path, server, batch, "--via", via)
     assert third.exit_code == 0, third.output
     assert len(_deletes(server)) == 1  # recorded in the state file: not requested again
     assert third.stderr.splitlines()[1] == "skipped  skip    ACQ-2"

@@ -877,6 +877,7 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     they held is not journaled, and the next run redoes it, as after ``kill -9`` (files are
     written atomically)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    answers = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # (gone once shut down)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
@@ -884,6 +885,30 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=5)
+    # A worker killed while it sent an answer left half a message in the pipe of answers, and the
+    # pool's thread waits for the rest (it would hold the run's exit, which waits for it). The
+    # workers gone, this process holds the last end that writes to it: closed, the wait ends.
+    if answers is not None:
+        with contextlib.suppress(OSError):
+            answers.close()
+
+
+def _workers_alive(pool: ProcessPoolExecutor) -> bool:
+    try:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        return all(process.exitcode is None for process in processes)
+    except RuntimeError:  # the pool's thread changed them meanwhile: asked again a second later
+        return True
+
+
+def _answer(pool: ProcessPoolExecutor, batch: Future[list[Outcome]]) -> list[Outcome]:
+    """The outcomes of a batch. A worker that dies is said by the pool (BrokenProcessPool), but
+    not when it died while sending an answer: the pool then waits for the rest of it for ever.
+    A dead worker and no word from the pool a second later is taken as that."""
+    while not wait([batch], timeout=1.0).done:
+        if not _workers_alive(pool) and not wait([batch], timeout=1.0).done:
+            raise BrokenProcessPool("a worker process ended while the pool waited for its answer")
+    return batch.result()
 
 
 def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _Runner) -> None:
@@ -901,7 +926,7 @@ def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _R
             left = options.commit_seconds - (time.monotonic() - runner.last_commit)
             if wait([first], timeout=max(left, 0.0)).not_done:
                 runner.flush()
-        for outcome in [first] if isinstance(first, Outcome) else first.result():
+        for outcome in [first] if isinstance(first, Outcome) else _answer(pool, first):
             runner.handle(outcome)
 
     for batch in _batches(items, options.batch_size):
