@@ -132,7 +132,7 @@ def test_verify_shows_each_verdict_before_the_next_file(command: str, module: st
     import importlib
 
     verify_module = importlib.import_module(module)
-    real_verify = verify_module.verify_file
+    real_verify = verify_module.verify_read
     calls: list[Path] = []
 
     def verify_then_ctrl_c(path: Path, *args: object, **kwargs: object) -> object:
@@ -141,7 +141,7 @@ def test_verify_shows_each_verdict_before_the_next_file(command: str, module: st
             raise KeyboardInterrupt
         return real_verify(path, *args, **kwargs)
 
-    monkeypatch.setattr(verify_module, "verify_file", verify_then_ctrl_c)
+    monkeypatch.setattr(verify_module, "verify_read", verify_then_ctrl_c)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     for path in (first, second):
         path.write_text("{}", "utf-8")
