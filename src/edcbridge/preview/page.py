@@ -32,6 +32,7 @@ h1 { font-size: 1.8rem; margin: .25rem 0; color: #00205b; }
 h2 { font-size: 1.35rem; margin-top: 2rem; color: #00205b; border-bottom: 1px solid #c8c8c8; }
 h3 { font-size: 1.15rem; margin-top: 1.5rem; color: #1a1a1a; }
 h4, h5, h6 { font-size: 1rem; margin-top: 1rem; }
+h1, h2, h3, h4, h5, h6 { overflow-wrap: anywhere; }
 a { color: #0b4f9c; }
 a:focus, summary:focus { outline: 3px solid #1a1a1a; outline-offset: 2px; background: #ffbf47;
   color: #1a1a1a; }
@@ -74,7 +75,8 @@ footer { border-top: 1px solid #c8c8c8; color: #3d3d3d; font-size: .9rem; }
   dl.facts { grid-template-columns: 1fr; } dl.facts > dd { margin-bottom: .5rem; }
   th, td { padding: .25rem .3rem; } table.checks { font-size: .85rem; }
   table.checks th[scope=row], td.req { white-space: normal; } .status { white-space: normal; }
-  .card-figure { float: none; margin: 0 0 1rem; } }
+  .card-figure { float: none; margin: 0 0 1rem; }
+  dl.tree { margin-left: 0; padding-left: .4rem; } dl.tree > dd { margin-left: 0; } }
 @media print { .skip { display: none; } details > summary { display: none; }
   details::details-content { content-visibility: visible; display: block; }
   .card-figure { max-width: 9rem; } a { color: #000; }
