@@ -95,6 +95,28 @@ def test_texts_in_several_languages_are_all_shown() -> None:
         assert f'<span lang="{lang}" dir="auto" class="t">{title}</span>' in _header(html)
 
 
+def test_a_right_to_left_text_is_laid_out_right_to_left() -> None:
+    """An Arabic title that begins with Latin letters: ``dir="auto"`` would take the direction of
+    its first letter and lay the whole title out left to right (WCAG 1.3.2)."""
+    award, catalogue = first_award("wales")
+    doc = to_edc(award, catalogue)
+    title = {"ar": "MBA في إدارة الأعمال", "en": "MBA in Business Administration"}
+    doc["displayParameter"] = dict(doc["displayParameter"], title=title)
+    header = _header(render_html(doc, PreviewOptions(languages=("ar", "en"))))
+    assert '<span lang="ar" dir="rtl" class="t">MBA في إدارة الأعمال</span>' in header
+    assert '<span lang="en" dir="auto" class="t">MBA in Business Administration</span>' in header
+    assert re.search(r'<img [^>]*alt="MBA في إدارة الأعمال" lang="ar" dir="rtl">', header)
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("ar", "rtl"), ("he", "rtl"), ("fa-IR", "rtl"), ("az-Arab", "rtl"), ("ur", "rtl"),
+    ("ku-Latn", "auto"), ("en", "auto"), ("bg", "auto"), ("el", "auto")])
+def test_the_direction_of_a_language(lang: str, expected: str) -> None:
+    from edcbridge.preview.describe import direction
+
+    assert direction(lang) == expected
+
+
 def test_line_breaks_in_a_text_are_kept() -> None:
     award, catalogue = first_award("imperial")
     doc = to_edc(award, catalogue)

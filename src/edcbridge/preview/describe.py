@@ -22,6 +22,9 @@ _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
                        r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}(?:\.\d+)?))?(Z|[+-]\d{2}:\d{2})?$")
 ESCO = "http://data.europa.eu/esco/"
+# languages written right to left (ISO 639-1, and -3 where there is no -1 code), and their scripts
+_RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr", "ug", "ur", "yi"})
+_RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa"})
 _UNITS = ("year", "month", "day", "hour", "minute", "second")
 # properties whose value names the node best, in order
 _NAMES = ("title", "legalName", "fullName", "prefLabel", "noteLiteral", "name", "notation", "contentURL")
@@ -48,6 +51,17 @@ def language_name(code: str) -> str:
         return f"{vocab.resolve('language', code.partition('-')[0]).label} ({code})"
     except (ValueError, KeyError):
         return code
+
+
+def direction(lang: str) -> str:
+    """The ``dir`` of a text in ``lang``: ``rtl`` for a right-to-left language or script (``ar``,
+    ``he``, ``az-Arab``), else ``auto``. Left to ``auto``, an Arabic text that begins with a Latin
+    letter or a number ("MBA في إدارة الأعمال") would be laid out left to right."""
+    primary, *rest = lang.lower().split("-")
+    script = next((part for part in rest if len(part) == 4 and part.isalpha()), None)
+    if script is not None:
+        return "rtl" if script in _RTL_SCRIPTS else "auto"
+    return "rtl" if primary in _RTL_LANGUAGES else "auto"
 
 
 @cache
@@ -77,8 +91,9 @@ class Reader:
 
     def text(self, text: dict[str, Any]) -> Html:
         """A language map: every page language it has (all it has if none), each with ``lang``
-        and isolated (``dir="auto"``), so right-to-left text or a stray direction override in
-        one value cannot reorder the page around it. A text the same in several languages (a
+        and isolated (``dir``, ``rtl`` for a right-to-left language, else ``auto``), so
+        right-to-left text or a stray direction override in one value cannot reorder the page
+        around it. A text the same in several languages (a
         name, a code) is shown once, in the first of them."""
         shown = [lang for lang in self.languages if lang in text] or list(text)
         spans: list[Html] = []
@@ -87,12 +102,12 @@ class Reader:
             for value in as_list(text[lang]):
                 if value not in seen:
                     seen.add(value)
-                    spans.append(tag("span", value, lang=lang, dir="auto", class_="t"))
+                    spans.append(tag("span", value, lang=lang, dir=direction(lang), class_="t"))
         return join(spans, " · ") if len(spans) > 1 else (spans[0] if spans else Html(""))
 
     def label(self, text: dict[str, Any]) -> Html:
         lang, value = self.pick(text)
-        return tag("span", value, lang=lang, dir="auto", class_="t")
+        return tag("span", value, lang=lang, dir=direction(lang), class_="t")
 
     def name(self, node: Any) -> Html:
         """The best short name of a node (title, legal name, label...), or an empty fragment."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edcbridge.preview.annex import Element, annex1_elements, claims, get
-from edcbridge.preview.describe import Reader, is_language_map, language_name
+from edcbridge.preview.describe import Reader, direction, is_language_map, language_name
 from edcbridge.preview.markup import Html, esc, join, shown_controls, tag
 from edcbridge.validation.document import as_list
 
@@ -357,7 +357,7 @@ class _Page:
             if isinstance(content, str) and content:
                 lang, alt = self.r.pick(title) if title else ("en", "Credential image")
                 image = Html(f'<img class="card" src="data:{mime};base64,{esc(content)}" alt="{esc(alt)}" '
-                             f'lang="{esc(lang)}">')
+                             f'lang="{esc(lang)}" dir="{direction(lang)}">')
                 # the credential supplies the picture, and a picture can say anything ("verified")
                 return tag("figure", image, tag("figcaption", _CARD_CAPTION, class_="muted"),
                            class_="card-figure")
