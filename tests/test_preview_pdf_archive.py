@@ -18,9 +18,12 @@ from typing import Any
 
 import pytest
 
+from edcbridge.mapping.edc import to_edc
+from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file
 from edcbridge.preview.pdf import PdfPrinter
 from tests.conftest import need_tool
+from tests.preview_support import first_award
 
 _SPACE = b" \t\r\n\f\0"
 _DELIMITERS = b"()<>[]{}/%"
@@ -306,6 +309,23 @@ def test_credential_pdf_is_tagged_in_english_with_its_title_shown(sample: Pdf) -
     assert headers and all(any("Scope" in a for a in h["A"]) for h in headers)
     figures = [d for d in sample.dictionaries() if d.get("S") == "Figure" and "Alt" in d]
     assert any(_text(f["Alt"]).startswith("QR code") for f in figures)
+
+
+def test_texts_in_other_languages_keep_their_language_in_the_pdf(printer: PdfPrinter,
+                                                                 tmp_path: Path) -> None:
+    """PDF/UA-1 7.2 (WCAG 3.1.2): the Bulgarian title, names and outcomes of a credential are
+    marked Bulgarian in the PDF's structure, each as on the page, so a screen reader does not
+    read them out as English."""
+    plain = tmp_path / "sofia.jsonld"
+    plain.write_bytes(serialise(to_edc(*first_award("sofia"))))
+    result = preview_file(plain, tmp_path / "pages", PreviewOptions(pdf=True), printer=printer)
+    assert result.pdf is not None
+    pdf = Pdf(result.pdf.read_bytes())
+    marked = [_text(d["Lang"]) for d in pdf.dictionaries()
+              if d.get("Type") == "StructElem" and "Lang" in d and d.get("S") != "Figure"]
+    page = result.html.read_text("utf-8").split("<body>", 1)[1]
+    assert marked.count("bg") == page.count('<span lang="bg"') > 10
+    assert set(marked) == {"en", "bg"}  # English, the document's language, is inherited
 
 
 def test_credential_pdf_has_bookmarks_from_its_headings(sample: Pdf, probe: Pdf) -> None:

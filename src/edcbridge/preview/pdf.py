@@ -7,8 +7,11 @@ batch, so it works as root in a container and leaves nothing behind.
 
 The PDF is tagged (structure tree, language, title shown as the window title) and has bookmarks
 from the headings. Before printing, ligatures are turned off, so text copied or searched in the
-PDF is the letters written ("fi", not the single ligature glyph U+FB01), and links other than web and
-mail addresses are unlinked (their text stays). A reprint that differs only in its timestamps
+PDF is the letters written ("fi", not the single ligature glyph U+FB01), links other than web and
+mail addresses are unlinked (their text stays), and each ``<span lang>`` is given its implicit
+role (``generic``) explicitly: Chromium writes a language (``/Lang``) only on the structure
+elements of its accessibility tree, which leaves a plain span out, so a Bulgarian title or a
+Greek name would be read out as English. A reprint that differs only in its timestamps
 leaves the existing file alone.
 """
 
@@ -43,6 +46,9 @@ _PREPARE = """(() => {
   const style = document.createElement("style");
   style.textContent = "* { font-variant-ligatures: none !important; }";
   document.head.append(style);
+  for (const span of document.querySelectorAll("body span[lang]:not([role]), body bdi[lang]:not([role])")) {
+    span.setAttribute("role", "generic");
+  }
   const here = location.href.split("#")[0];
   for (const link of document.querySelectorAll("a[href], area[href]")) {
     let url;
