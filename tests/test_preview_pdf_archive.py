@@ -328,6 +328,13 @@ def test_texts_in_other_languages_keep_their_language_in_the_pdf(printer: PdfPri
     assert set(marked) == {"en", "bg"}  # English, the document's language, is inherited
 
 
+def test_every_figure_in_the_pdf_has_a_text_alternative(sample: Pdf) -> None:
+    """PDF/UA-1 7.3: a Figure has an Alt. The QR code and the card picture have theirs; the
+    HTML figure around each (with its caption) must not become a Figure without one."""
+    figures = [d for d in sample.dictionaries() if d.get("Type") == "StructElem" and d.get("S") == "Figure"]
+    assert figures and all("Alt" in figure for figure in figures), [f.get("Alt") for f in figures]
+
+
 def test_credential_pdf_has_bookmarks_from_its_headings(sample: Pdf, probe: Pdf) -> None:
     assert _bookmarks(probe) == ["Probe heading", "Second part"]
     marks = _bookmarks(sample)

@@ -11,7 +11,9 @@ PDF is the letters written ("fi", not the single ligature glyph U+FB01), links o
 mail addresses are unlinked (their text stays), and each ``<span lang>`` is given its implicit
 role (``generic``) explicitly: Chromium writes a language (``/Lang``) only on the structure
 elements of its accessibility tree, which leaves a plain span out, so a Bulgarian title or a
-Greek name would be read out as English. A reprint that differs only in its timestamps
+Greek name would be read out as English. A ``<figure>`` (a picture with its caption) is printed as
+a group (``Div``): as a ``Figure`` it would be a figure without a text alternative around the
+picture's own, which PDF/UA does not allow. A reprint that differs only in its timestamps
 leaves the existing file alone.
 """
 
@@ -49,6 +51,7 @@ _PREPARE = """(() => {
   for (const span of document.querySelectorAll("body span[lang]:not([role]), body bdi[lang]:not([role])")) {
     span.setAttribute("role", "generic");
   }
+  for (const figure of document.querySelectorAll("figure:not([role])")) figure.setAttribute("role", "group");
   const here = location.href.split("#")[0];
   for (const link of document.querySelectorAll("a[href], area[href]")) {
     let url;
