@@ -94,6 +94,21 @@ def test_a_rule_cannot_extend_a_parts_own_credit_currency(catalogue: Catalogue) 
     assert _states(result) == {"MID": "expired"}  # the target's 3 years are shorter than the part's 5
 
 
+def test_a_part_without_its_own_currency_counts_within_the_policys(catalogue: Catalogue) -> None:
+    """Imperial, 'Validity': 'For the purpose of stacking [...] credit normally has a currency of
+    5 years': a catalogue under that policy whose parts publish no currency still stacks within it."""
+    bare = _with_specs(catalogue, **{code: {"credit_currency_years": None} for code in PARTS})
+    rule = derive_rules(bare)[TARGET]
+    held = [_held(bare, "IMP-MC-MLH", "2022-03-01", "EDGE"), _held(bare, "IMP-MC-CRA", "2022-02-28", "OLD")]
+    result = check_stack(rule, held, bare, as_of=AS_OF)
+    assert _states(result) == {"EDGE": "counted", "OLD": "expired"}  # 2027-03-01 is its last day
+    assert "(current until 2027-03-01)" in result.items[0].reason
+    assert result.items[1].reason.startswith("OLD (Climate Risk Analytics) was awarded on 2022-02-28; its "
+                                             "credit currency of 5 years ended on 2027-02-28")
+    without = bare.model_copy(update={"policies": ("eu-council",)})  # no policy: no currency
+    assert _states(check_stack(rule, held, without, as_of=AS_OF)) == {"EDGE": "counted", "OLD": "counted"}
+
+
 def test_a_credential_counts_no_more_credits_than_it_records(catalogue: Catalogue) -> None:
     earlier = _with_specs(catalogue, **{"IMP-MC-MLH": {"credits": Decimal("2.5")}})
     rule = derive_rules(catalogue)[TARGET]

@@ -18,7 +18,8 @@ Every held credential ends in exactly one state, with a sentence saying why:
 The rule is satisfied when at least one credential counts, the counted credits reach
 ``min_credits`` and every required specification is counted (or is a part of one counted).
 A credential counts for the credits it records itself, at most those of the rule catalogue's
-specification, and only within the shorter of the rule's and its specification's currency.
+specification, and only within the shorter of the rule's and its specification's currency (a
+specification that publishes none has the currency the catalogue's policies set).
 """
 
 from __future__ import annotations
@@ -165,10 +166,22 @@ def _below(level: int | None, target: Specification | None) -> str:
     return f"; it is at EQF level {level}, below the level {target.eqf.number} of {target.code}"
 
 
-def currency_years(rule: StackRule, spec: Specification) -> int | None:
+def policy_currency(catalogue: Catalogue) -> int | None:
+    """The credit currency the catalogue's policies set for stacking (Imperial: 'credit normally
+    has a currency of 5 years'), the shortest when several do; None when none does."""
+    from edcbridge.validation.policy import PROFILES  # policies are validation data
+
+    given = [years for name in catalogue.policies if name in PROFILES
+             if (years := PROFILES[name].credit_currency_years) is not None]
+    return min(given) if given else None
+
+
+def currency_years(rule: StackRule, spec: Specification, norm: int | None = None) -> int | None:
     """The shorter of the rule's and the part's own credit currency: a rule may shorten the
-    currency a specification publishes, never extend it."""
-    given = [years for years in (rule.currency_years, spec.credit_currency_years) if years is not None]
+    currency a specification publishes, never extend it. A part that publishes none has
+    ``norm``, the currency its catalogue's policy sets (see :func:`policy_currency`)."""
+    own = spec.credit_currency_years if spec.credit_currency_years is not None else norm
+    given = [years for years in (rule.currency_years, own) if years is not None]
     return min(given) if given else None
 
 
@@ -267,6 +280,7 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
     target = catalogue.specification(rule.target)
     target_name = _name(target, lang) if target else rule.target
     learner = learner_id or (held[0].award.learner.id if held else "")
+    norm = policy_currency(catalogue)
     items: list[Item] = []
     counted_by_spec: dict[str, Held] = {}
     allowed_names = ", ".join(_name(s, lang) for s in (catalogue.specification(c) for c in rule.allowed) if s)
@@ -304,7 +318,7 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
             items.append(Item(h, "duplicate", spec.code, Decimal(0),
                               _duplicate(h, counted_by_spec[spec.code], _name(spec, lang), label)))
             continue
-        years = currency_years(rule, spec)
+        years = currency_years(rule, spec, norm)
         stale = _not_current(h, years, as_of, label)
         if stale is not None:
             items.append(Item(h, "expired", spec.code, Decimal(0), stale))

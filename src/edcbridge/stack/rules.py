@@ -14,7 +14,8 @@ one per specification with ``has_part``:
   award is made);
 * currency_years: the target's ``credit_currency_years``. A part counts within the shorter of
   the rule's currency and its own ``credit_currency_years``: a rule may shorten the currency a
-  part's specification publishes, never extend it.
+  part's specification publishes, never extend it. A part that publishes none counts within
+  the currency the catalogue's policies set (``imperial``: 5 years), if any.
 
 A rules file (YAML or JSON) overrides or adds rules::
 
