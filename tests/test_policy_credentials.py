@@ -126,6 +126,18 @@ def test_an_eqf_level_outside_the_framework_is_named(iri: str) -> None:
     assert iri in finding.message
 
 
+@pytest.mark.parametrize("levels", [(8, 6), (6, 8)])
+def test_two_different_eqf_levels_are_named_in_either_order(levels: tuple[int, int]) -> None:
+    """Imperial: 'Level 4-7' (EQF 5-7): an EQF level 8 beside a 6 is not hidden by the order."""
+    doc = _credential(_spec("5", eqf=None, eqfLevel=[{"id": f"http://data.europa.eu/snb/eqf/{n}"}
+                                                     for n in levels]))
+    [finding] = check_policy(facts_from_document(doc), PROFILES["imperial"])
+    assert finding.code == "policy.imperial.eqf-unreadable"
+    assert "the EQF level is stated twice, differently: EQF 6 and EQF 8" in finding.message
+    same = _credential(_spec("5", eqf=None, eqfLevel=[{"id": "http://data.europa.eu/snb/eqf/6"}] * 2))
+    assert _codes(same, "imperial") == set()
+
+
 # --- durations ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("duration", "codes"), [
@@ -139,6 +151,17 @@ def test_imperials_six_months_in_any_unit(duration: str, codes: set[str]) -> Non
     """'Duration: up to 6 months': a duration in weeks, days or hours is more than 6 months only
     when longer than any 6 calendar months (184 days)."""
     assert _codes(_credential(_spec("5", maximumDuration=duration)), "imperial") == codes
+
+
+@pytest.mark.parametrize("durations", [["P12M", "P6M"], ["P6M", "P12M"]])
+def test_two_different_durations_are_named_in_either_order(durations: list[str]) -> None:
+    """'Duration: up to 6 months': a maximum duration of 12 months beside one of 6 is not hidden
+    by the order; the same duration in other units is one value."""
+    [finding] = check_policy(facts_from_document(_credential(_spec("5", maximumDuration=durations))),
+                             PROFILES["imperial"])
+    assert finding.code == "policy.imperial.duration-unreadable"
+    assert "the maximumDuration is stated twice, differently: 'P12M' and 'P6M'" in finding.message
+    assert _codes(_credential(_spec("5", maximumDuration=["P6M", "P0.5Y"])), "imperial") == set()
 
 
 def test_the_longest_months() -> None:

@@ -280,18 +280,22 @@ def uk_level(label: str) -> int | None:
 
 def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
     """(EQF level, FHEQ/RQF level, problem) of a specification."""
-    eqf, problem = None, None
+    levels: set[int] = set()
+    problem = None
     for level in _get(spec, "eqfLevel"):
         raw = level.get("id", "") if isinstance(level, dict) else level
         iri = raw if isinstance(raw, str) else json.dumps(raw)[:80]  # an id that is no text is no level
         match = _EQF.fullmatch(iri)
         if match:
-            eqf = int(match.group(1))
+            levels.add(int(match.group(1)))
         else:
             problem = f"the eqfLevel {iri!r} is not an EQF level (http://data.europa.eu/snb/eqf/1 to /8)"
     uk = next((found for level in _get(spec, "nqfLevel") for label in _labels(level)
                if (found := uk_level(label)) is not None), None)
-    return eqf, uk, None if eqf is not None else problem
+    if len(levels) > 1:  # neither is the level: the one read last would hide the other
+        shown = " and ".join(f"EQF {n}" for n in sorted(levels))
+        return None, uk, f"the EQF level is stated twice, differently: {shown}"
+    return (levels.pop(), uk, None) if levels else (None, uk, problem)
 
 
 def _facts_of(spec: Any) -> Facts:
@@ -300,8 +304,12 @@ def _facts_of(spec: Any) -> Facts:
     months: int | None = None
     duration: str | None = None
     unreadable: list[tuple[str, str]] = []
-    for value in _get(spec, "maximumDuration"):
-        text = str(value).strip()
+    texts = [str(value).strip() for value in _get(spec, "maximumDuration")]
+    durations = {parse_duration(text) or text: text for text in texts}  # P6M and P0.5Y are one value
+    if len(durations) > 1:  # neither is the maximum: the one read last would hide the other
+        shown = " and ".join(repr(text) for text in sorted(durations.values()))
+        unreadable.append(("duration", f"the maximumDuration is stated twice, differently: {shown}"))
+    for text in durations.values() if len(durations) == 1 else ():
         months = duration_months(text)
         if months is None:
             duration = text
@@ -472,12 +480,12 @@ def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
                  f"a maximum duration of {facts.duration_months} months is more than {months} months",
                  f"keep the maximum duration (maximumDuration; max_duration_months in the catalogue) "
                  f"within {months} months")
-        elif facts.duration_months is None and facts.duration:
+        elif facts.duration_months is None:
             problem = facts.problem("duration")
             if problem:
                 fail("duration-unreadable", "duration", problem,
                      f"write the maximum duration in months (P{months}M), at most {months} months")
-            elif longer_than(facts.duration, months):
+            elif facts.duration and longer_than(facts.duration, months):
                 fail("duration", "duration",
                      f"a maximum duration of {facts.duration} is more than {months} months (longer than "
                      f"{longest_days(months)} days, the most any {months} calendar months hold)",
