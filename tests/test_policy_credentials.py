@@ -18,6 +18,8 @@ ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 ECVET = "http://data.europa.eu/snb/education-credit/60b314e826"
 UK_CREDITS = {"id": "urn:example:framework:cats", "type": "Concept",
               "prefLabel": {"en": "UK credits (Credit Accumulation and Transfer Scheme)"}}
+ASSESSED = {"id": "urn:epass:learningAssessment:1", "type": "LearningAssessment",
+            "title": {"en": "Coursework report"}}
 Doc = dict[str, Any]
 
 
@@ -33,7 +35,8 @@ def _spec(point: Any = "5", framework: Any = ECTS, eqf: int | None = 6, **more: 
 
 def _credential(*specs: Doc, kinds: tuple[str, ...] = ()) -> Doc:
     claims = [{"id": f"urn:epass:claim:{i}", "type": kinds[i] if kinds else "LearningAchievement",
-               "title": spec.get("title", {}), "specifiedBy": spec} for i, spec in enumerate(specs)]
+               "title": spec.get("title", {}), "specifiedBy": spec, "provenBy": ASSESSED}
+              for i, spec in enumerate(specs)]
     return {"credentialSubject": {"hasClaim": claims[0] if len(claims) == 1 else claims}}
 
 
@@ -212,3 +215,22 @@ def test_an_achievement_by_reference_states_nothing() -> None:
     doc = {"credentialSubject": {"hasClaim": {"type": "LearningAchievement",
                                               "specifiedBy": "urn:example:spec"}}}
     assert _codes(doc, "cmf") == {"ects-missing", "eqf-missing"}
+
+
+# --- assessment --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("where", "codes"), [
+    ("claim", set()), ("spec", set()), (None, {"assessment-missing"}),
+])
+def test_a_credential_states_how_its_learner_was_assessed(where: str | None, codes: set[str]) -> None:
+    """Imperial: 'rigorously assessed'; MIC.SIG: 'learners are assessed': the learning assessment
+    (provenBy) of the achievement or of its specification says it."""
+    spec = _spec("5", provenBy=ASSESSED) if where == "spec" else _spec("5")
+    doc = _credential(spec)
+    if where == "claim":
+        doc["credentialSubject"]["hasClaim"]["provenBy"] = ASSESSED
+    else:
+        doc["credentialSubject"]["hasClaim"].pop("provenBy")
+    for profile in ("imperial", "uk-qaa"):
+        assert _codes(doc, profile) == codes
+    assert _codes(doc, "cmf") == set()

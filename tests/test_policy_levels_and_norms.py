@@ -88,3 +88,23 @@ def test_annex1_warns_whatever_the_size_profile(store, tmp_path: Path, monkeypat
                                                 policies: list[str]) -> None:
     record = _export_one(store, tmp_path, _catalogue(tmp_path, policies, {}, drop="mode"), monkeypatch)
     assert any("Annex I element missing: Form of participation" in w for w in record["warnings"]), record
+
+
+@pytest.mark.parametrize("profile", ["imperial", "uk-qaa"])
+def test_a_micro_credential_without_assessment_is_refused(tmp_path: Path, profile: str) -> None:
+    """Imperial: micro-credentials are 'rigorously assessed', 'Assessment: Summative assessment
+    will be proportionate to the volume of credit'; MIC.SIG: 'To achieve a micro-credential,
+    learners are assessed to demonstrate they have achieved the learning outcomes'."""
+    catalogue = _loaded(_catalogue(tmp_path, [profile], {}, drop="assessment"))
+    [finding] = specification_findings(catalogue)["IMP-MC-MLH"]
+    assert finding.code == f"policy.{profile}.assessment-missing"
+    assert finding.severity == "error"
+    assert "assessed" in finding.message and "assessment in the catalogue" in finding.fix
+    assessed = _loaded(_catalogue(tmp_path, [profile], {}))
+    assert "IMP-MC-MLH" not in specification_findings(assessed)
+
+
+def test_a_size_profile_does_not_ask_for_an_assessment(tmp_path: Path) -> None:
+    for profile in ("cmf", "short-learning-programme", "eu-council"):  # Annex I says it for eu-council
+        catalogue = _loaded(_catalogue(tmp_path, [profile], {"credits": 5, "eqf": 6}, drop="assessment"))
+        assert "IMP-MC-MLH" not in specification_findings(catalogue), profile

@@ -113,7 +113,7 @@ def _facts(spec: Specification) -> Facts:
         except KeyError:
             level = uk_level(spec.nqf)
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
-                 spec.credit_currency_years, uk_level=level)
+                 spec.credit_currency_years, uk_level=level, assessed=spec.assessment is not None)
 
 
 def init_pool_worker(config: WorkerConfig) -> None:

@@ -44,8 +44,10 @@ class Profile:
     max_duration_months: int | None = None
     credit_currency_years: int | None = None
     annex1_mandatory: bool = False
+    assessed: bool = False  # the framework's micro-credentials are assessed: one without fails
     uk_credits: bool = False  # the framework counts in UK credits: messages give both units
-    # (rule, the document's words): rule is "ects", "eqf", "duration" or "credit-currency"
+    # (rule, the document's words): rule is "ects", "eqf", "duration", "credit-currency" or
+    # "assessment"
     rules: tuple[tuple[str, str], ...] = ()
 
     def rule(self, key: str) -> str:
@@ -65,10 +67,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "2022/C 243/02 Annex I (no size or level limits)", annex1_mandatory=True),
     Profile("imperial", "Imperial College London micro-credential framework (2025)",
             "2.5-15 ECTS in multiples of 2.5; levels 4-7 (FHEQ; EQF 5-7); up to 6 months; "
-            "credit currency normally 5 years",
+            "credit currency normally 5 years; assessed",
             ects_min=Decimal("2.5"), ects_max=Decimal("15"), ects_step=Decimal("2.5"),
             eqf_min=5, eqf_max=7, uk_level_min=4, uk_level_max=7, max_duration_months=6,
-            credit_currency_years=5,
+            credit_currency_years=5, assessed=True,
             rules=(
                 ("ects", f"{_IMPERIAL}: 'Credit value: 2.5 to 15 ECTS in multiples of 2.5 ECTS'"),
                 ("eqf", f"{_IMPERIAL}: 'Level: Level 4-7 depending on audience' (levels of the "
@@ -79,6 +81,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                 ("credit-currency", f"{_IMPERIAL}, 'Validity': 'For the purpose of stacking or "
                                     "transferring to a formal Imperial qualification, credit normally "
                                     "has a currency of 5 years'"),
+                ("assessment", f"{_IMPERIAL}: 'Assessment: Summative assessment will be proportionate "
+                               "to the volume of credit'; section '1. Definition & Purpose': "
+                               "micro-credentials are 'records of credit awarded for self-contained packages "
+                               "of learning that are rigorously assessed'"),
             )),
     Profile("cmf", "Common Microcredential Framework (CMF)", "4-6 ECTS, EQF 5-8",
             ects_min=Decimal("4"), ects_max=Decimal("6"), eqf_min=5, eqf_max=8,
@@ -94,8 +100,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                 ("eqf", f"{_BLOOM}: short learning programmes are 'at EQF levels 5,6,7 and 8'"),
             )),
     Profile("uk-qaa", "UK micro-credentials (QAA / MIC.SIG)",
-            "credit-rated, any level, at most 60 UK credits = 30 ECTS, no lower limit",
-            ects_max=Decimal("30"), uk_credits=True,
+            "credit-rated and assessed, any level, at most 60 UK credits = 30 ECTS, no lower limit",
+            ects_max=Decimal("30"), uk_credits=True, assessed=True,
             rules=(
                 ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"Is there a "
                          "globally accepted definition?\"); 'while there are no upper or lower limits on "
@@ -103,6 +109,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                          "micro-credential should not be a qualification in its own right [...]. "
                          "Therefore, micro-credentials should be no more than 60 credits' (UK credits: "
                          "60 UK credits = 30 ECTS)"),
+                ("assessment", f"{_MICSIG}; 'What are micro-credentials?': 'To achieve a "
+                               "micro-credential, learners are assessed to demonstrate they have achieved "
+                               "the learning outcomes'"),
             )),
 )}
 
@@ -127,6 +136,7 @@ class Facts:
     other_credits: tuple[str, ...] = ()  # credits in other frameworks ("3 in <its label or IRI>")
     unreadable: tuple[tuple[str, str], ...] = ()
     achievements: tuple[tuple[str, Facts], ...] = ()
+    assessed: bool | None = None  # an assessment is stated; None: not known
 
     def problem(self, rule: str) -> str | None:
         return next((why for name, why in self.unreadable if name == rule), None)
@@ -298,7 +308,7 @@ def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
     return (levels.pop(), uk, None) if levels else (None, uk, problem)
 
 
-def _facts_of(spec: Any) -> Facts:
+def _facts_of(spec: Any, claim: Any = None) -> Facts:
     ects, stated, other, credit_problem = _credits(spec)
     eqf, uk_level, level_problem = _level(spec)
     months: int | None = None
@@ -320,7 +330,9 @@ def _facts_of(spec: Any) -> Facts:
         unreadable.append(("ects", credit_problem))
     if level_problem:
         unreadable.append(("eqf", level_problem))
-    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable))
+    assessed = bool(_get(claim, "provenBy") or _get(spec, "provenBy"))  # the learning assessment
+    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable),
+                 assessed=assessed)
 
 
 def _title(claim: Any) -> str:
@@ -341,7 +353,7 @@ def facts_from_document(doc: dict[str, Any]) -> Facts:
     specs: list[tuple[Any, Any]] = [(claim, next(iter(_get(claim, "specifiedBy")), {}))
                                     for claim in achievements]
     if len(specs) <= 1:
-        return _facts_of(specs[0][1]) if specs else Facts(None, None)
+        return _facts_of(specs[0][1], specs[0][0]) if specs else Facts(None, None)
     subject = doc.get("credentialSubject")
     listed = subject.get("hasClaim") if isinstance(subject, dict) else None
     each = []
@@ -350,7 +362,7 @@ def facts_from_document(doc: dict[str, Any]) -> Facts:
             if isinstance(listed, list) else None
         where = "hasClaim.specifiedBy" if index is None else f"hasClaim[{index}].specifiedBy"
         title = _title(claim)
-        each.append((f"{where} ('{title}')" if title else where, _facts_of(spec)))
+        each.append((f"{where} ('{title}')" if title else where, _facts_of(spec, claim)))
     return Facts(None, None, achievements=tuple(each))
 
 
@@ -499,6 +511,13 @@ def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
              "micro-credential departs from it", "warning")
 
 
+def _check_assessment(facts: Facts, profile: Profile, fail: Fail) -> None:
+    if profile.assessed and facts.assessed is False:
+        fail("assessment-missing", "assessment", "no assessment stated: its micro-credentials are assessed",
+             "state how learners are assessed (assessment in the catalogue; provenBy, the learning "
+             "assessment, in the credential)")
+
+
 def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifiedBy") -> list[Finding]:
     """Every rule of ``profile`` that ``facts`` break, each quoting the document's words; for a
     credential with several learning achievements, those of each, at its own place."""
@@ -511,7 +530,7 @@ def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifie
         findings.append(Finding(f"policy.{profile.name}.{code}", severity, where,
                                 f"{profile.title}: {message}. Rule: {profile.rule(rule)}", fix))
 
-    for check in (_check_ects, _check_eqf, _check_time):
+    for check in (_check_ects, _check_eqf, _check_time, _check_assessment):
         check(facts, profile, fail)
     return findings
 
