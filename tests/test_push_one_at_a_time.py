@@ -181,3 +181,35 @@ def test_a_push_whose_disk_fills_stops_with_the_fix_and_the_same_command_finishe
         assert len(posted) == 8  # none sent twice
     finally:
         server.stop()
+
+
+def test_the_csv_route_holds_the_state_file_while_it_requests_deletions(tmp_path: Path) -> None:
+    """The CSV upload done, the reports withdrawn are still to be requested: a push starting
+    then must be refused, or it would request them again and fold away what is recorded."""
+    from edcbridge.deliver.errors import DeliveryConfigError
+    from edcbridge.deliver.state import State
+    from tests.deliver_support import batch_text, push_deqar_batch, start_deqar
+
+    server, app = start_deqar()
+    out = tmp_path / "out"
+    first = push_deqar_batch(tmp_path, server, batch_text(2), "--via", "csv")
+    assert first.exit_code == 0, first.output
+    refusals: list[str] = []
+
+    def second_push_during_a_deletion(request: Request) -> Reply:
+        if request.method == "DELETE":
+            try:
+                State.load(out / "deqar-state.json", "deqar", "elsewhere", hold=True).close()
+            except DeliveryConfigError as exc:
+                refusals.append(str(exc))
+        return app(request)
+
+    server.app = second_push_during_a_deletion
+    try:
+        withdrawn = batch_text(1, summary="Accredited again.") + "delete_reports: [EDCB-0002]\n"
+        second = push_deqar_batch(tmp_path, server, withdrawn, "--via", "csv")
+        assert second.exit_code == 0, second.output
+        assert [e.method for e in server.log].count("DELETE") == 1
+        assert len(refusals) == 1 and "another push is using" in refusals[0], refusals
+    finally:
+        server.stop()

@@ -226,7 +226,7 @@ def push_deqar(
     except KeyboardInterrupt:
         raise interrupted(outcomes, planned, sending[0] if sending else None) from None
     finally:
-        state.close()
+        state.flush()
     return outcomes
 
 
@@ -352,7 +352,7 @@ def push_deqar_csv(
                     message=f"the register answered {count} rows for the {len(send)} sent, none "
                             "for this report; run the same command again (rows are upserted by "
                             "local identifier)")
-        state.close()
+        state.flush()
     _deletions(planned, by_key, client, agency, state, results)
     return [results[step.key] for step in planned]
 
@@ -371,7 +371,7 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
             raise PushInterrupted([results[s.key] for s in planned]) from None
-    state.close()
+    state.flush()
 
 
 def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome],
@@ -509,7 +509,7 @@ def push_wallet(
     except KeyboardInterrupt:
         raise interrupted(outcomes, planned, sending[0] if sending else None) from None
     finally:
-        state.close()
+        state.flush()
     return outcomes
 
 

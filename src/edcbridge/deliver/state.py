@@ -15,6 +15,7 @@ deliveries, which did not record where they went, count as versions any wallet m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -193,15 +194,18 @@ class State:
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # cut short by a kill while it was written: that change did not happen
 
-    def close(self) -> None:
-        """Fold this run's changes, if any, into the state file, and let the state file go. A
-        state file that cannot be written (a full disk) is left as it was: the log keeps the
-        changes, and the next push folds them in."""
-        try:
-            if self._changed:
+    def flush(self) -> None:
+        """Fold this run's changes, if any, into the state file, which stays this push's. A state
+        file that cannot be written (a full disk) is left as it was: the log keeps the changes,
+        and the next push folds them in."""
+        if self._changed:
+            with contextlib.suppress(OSError):
                 self.save()
-        except OSError:
-            pass
+
+    def close(self) -> None:
+        """:meth:`flush`, then let the state file go: once the push has ended."""
+        try:
+            self.flush()
         finally:
             self.release()
 
