@@ -9,11 +9,8 @@ configuration (including credentials the target refuses).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +39,7 @@ from edcbridge.deliver.push import (
 from edcbridge.deliver.results import Outcome, summary, write_results
 from edcbridge.deliver.state import State, StateNotRecorded
 from edcbridge.deliver.wallet_client import WalletClient
+from edcbridge.interrupts import sigterm_as_ctrl_c
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as for export
 
@@ -124,20 +122,6 @@ def _not_written(exc: OSError, what: str) -> click.ClickException:
         f"{what} ({exc.strerror or exc}); what was delivered is recorded as far as it could "
         "be, and a delivery whose answer was not recorded is checked first: free space or fix the "
         "folder, then run the same command again (nothing is sent twice)")
-
-
-@contextlib.contextmanager
-def _sigterm_is_ctrl_c() -> Iterator[None]:
-    """SIGTERM (``kill``, ``timeout``, a service manager stopping a scheduled push) stops the
-    push as Ctrl-C does: the results are written, marked interrupted, and exit 130."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _setup_logging(verbose: bool, quiet: bool = False) -> None:
@@ -269,7 +253,7 @@ def deqar_command(
     printer = _printer(items, quiet, notes=True)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
-        with _sigterm_is_ctrl_c():
+        with sigterm_as_ctrl_c():
             if via == "csv":  # one upload: each report is said once its row is answered
                 outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
                 if not (dry_run or as_json):
@@ -344,7 +328,7 @@ def wallet_command(
     printer = _printer(items, quiet)
     name = "wallet-dry-run" if dry_run else "wallet-results"
     try:
-        with _sigterm_is_ctrl_c():
+        with sigterm_as_ctrl_c():
             outcomes = push_wallet(
                 items,
                 client,

@@ -22,10 +22,10 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from edcbridge import __version__
+from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, is_column
 from edcbridge.load.tabular.csv_rows import sep_line
@@ -560,7 +560,7 @@ def run(jobs: list[Job], options: RunOptions,
     raises CatalogueError / InputFileError for unusable input, RunError for an output folder
     that cannot be written or that another run is using."""
     # fail before any work if a catalogue or an awards file is unusable; each catalogue is read once
-    with _sigterm_is_ctrl_c():
+    with sigterm_as_ctrl_c():
         read = [(job, load_catalogue(job.catalogue)) for job in jobs]
         for job, catalogue in read:
             for path in job.awards:
@@ -781,30 +781,6 @@ def _ctrl_c_finishes_the_batch(runner: _Runner) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, restore)
-
-
-@contextlib.contextmanager
-def _sigterm_is_ctrl_c() -> Iterator[None]:
-    """SIGTERM (``kill``, ``timeout``, a service manager stopping a scheduled run, sent to the
-    run or to its whole process group) is taken as Ctrl-C: the run stops reading, finishes,
-    journals and reports what its workers hold, and the same command resumes; a second one, or
-    one during the deliveries, stops at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        ctrl_c = signal.getsignal(signal.SIGINT)
-        if not callable(ctrl_c):  # Ctrl-C ignored (a background job): stop now
-            raise KeyboardInterrupt
-        ctrl_c(signal.SIGINT, frame)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
