@@ -338,22 +338,34 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
             continue
         text = value.strip()
-        problem = hidden_problem(base, text, COLUMNS[base][1]) or \
-            (text_marker_problem(base, name, text) if base in (*PERSON_IDS, "award_id") else None)
         if isinstance(value, LogicalCell | TimeCell):
             errors.append(RecordError(file, number, name, text, *_typed_cell(value, base, name)))
         elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
             errors.append(RecordError(file, number, name, text, f"the cell shows the spreadsheet "
                                       f"error {text} instead of a value (its formula failed)",
                                       "correct the formula or enter the value itself"))
-        elif base in (*PERSON_IDS, "award_id") and _SCIENTIFIC.fullmatch(text):
+        elif base in _IDS and _SCIENTIFIC.fullmatch(text):
             errors.append(RecordError(file, number, name, text,
                                       f"{base} is a number in scientific notation, so digits "
                                       "have been lost", f"format the {name} column as Text in "
                                       "the spreadsheet, enter the ids again and save it again"))
-        elif problem is not None:
+        elif (problem := _unseen(base, name, text)) is not None:
             errors.append(RecordError(file, number, name, short_text(text), *problem))
     return errors
+
+
+_IDS = frozenset((*PERSON_IDS, "award_id"))
+
+
+def _unseen(base: str, name: str, text: str) -> tuple[str, str] | None:
+    """The problem and fix of a cell holding a character that cannot be seen, or of an id
+    written with a spreadsheet's text apostrophe; checked on every cell of every row, so plain
+    ASCII text is passed at once."""
+    if not (text.isascii() and text.isprintable()):
+        problem = hidden_problem(base, text, COLUMNS[base][1])
+        if problem is not None:
+            return problem
+    return text_marker_problem(base, name, text) if base in _IDS else None
 
 
 def _hidden_texts(file: str, number: int, name: str, base: str,
@@ -613,11 +625,16 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
 
 def _repeats_header(row: Row) -> bool:
     """Whether most filled cells of a row are the names of their columns: the header of a file
-    joined after another (its byte-order mark with it), not an award."""
-    filled = [(name, value.strip().lstrip("\ufeff")) for name, value in row.items()
-              if not name.startswith("__") and isinstance(value, str) and value.strip()]
-    same = sum(1 for name, value in filled if value == name)
-    return same >= 2 and 2 * same >= len(filled)
+    joined after another (its byte-order mark with it), not an award. Asked of every row: one
+    pass, no list made."""
+    same = filled = 0
+    for name, value in row.items():
+        if isinstance(value, str) and not name.startswith("__"):
+            text = value.strip()
+            if text:
+                filled += 1
+                same += text == name or text.lstrip("\ufeff") == name
+    return same >= 2 and 2 * same >= filled
 
 
 def _model_errors(exc: ValidationError, file: str, number: int, row: Row,

@@ -103,11 +103,13 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                 for cells in records:
                     number += 1
                     undecodable: list[CellProblem] = []
-                    if _undecodable("".join(cells)):
+                    joined = "".join(cells)
+                    if _undecodable(joined):
                         cells, undecodable = _shown_cells(header, cells)
                     if all(blank(c) for c in cells):
                         continue
-                    cells = [_formula_text(c) for c in cells]
+                    if '="' in joined:  # a cell written as ="00123" (rare: not each cell asked)
+                        cells = [_formula_text(c) for c in cells]
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
                                 if name}
                     unnamed = undecodable + _unnamed_cells(header, cells[:len(header)]) + \
