@@ -68,6 +68,16 @@ def test_a_long_integer_in_the_protected_header_is_named(sealed: dict[str, Any])
     assert "set_int_max_str_digits" not in seal.reason
 
 
+def test_a_protected_header_that_is_not_utf8_is_said_to_be_no_json(sealed: dict[str, Any]) -> None:
+    """The limit on long integers is the one error of JSON reading said as unreadable: bytes that
+    are not UTF-8 are still no JSON."""
+    sealed["signatures"][0]["protected"] = _b64url(b'{"alg": "\xff"}')
+    verification = verify_document(json.dumps(sealed).encode(), VerifyOptions())
+    seal = verification.checks["SEAL"]
+    assert seal.status == "ERROR"
+    assert seal.reason.startswith("protected header is not JSON: 'utf-8' codec can't decode"), seal.reason
+
+
 def test_a_credential_spliced_beside_the_payload_is_refused(sealed: dict[str, Any], reference: Path,
                                                              tmp_path: Path) -> None:
     """Other readers (inspect, validate, preview) read a document with an @context as the plain

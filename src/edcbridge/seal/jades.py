@@ -315,8 +315,8 @@ def _load_json(text: str | bytes, what: str) -> object:
         return json.loads(text, object_pairs_hook=_unique_members)
     except RecursionError as exc:
         raise SealFormatError(f"{what} is nested too deeply to read") from exc
-    except (json.JSONDecodeError, SealFormatError):
-        raise
+    except (json.JSONDecodeError, UnicodeDecodeError, SealFormatError):
+        raise  # said by the caller: no JSON, no UTF-8
     except ValueError as exc:  # int_max_str_digits
         raise SealFormatError(f"{what} cannot be read: {unreadable_json(exc)}") from exc
 
