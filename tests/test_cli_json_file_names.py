@@ -35,3 +35,18 @@ def test_json_output_names_a_latin1_file_in_utf8(command: str, kind: str, field:
     value = json.loads(run.stdout.decode("utf-8"))
     assert Path(value[0][field]) == path
     assert Path(value[0][field]).read_bytes() == sample.read_bytes()
+
+
+def test_preview_json_names_a_latin1_file_in_utf8(reference: Path, store: SchemaStore,
+                                                   tmp_path: Path) -> None:
+    """The page of a file with such a name is made too: its name is made from the file's."""
+    sample = reference / "examples" / "elm-repo-v3-jsonld" / "Sample-MC-Annex1-unsigned.jsonld"
+    path = tmp_path / f"{LATIN1_NAME}.jsonld"
+    shutil.copy(sample, path)
+    env = {**os.environ, "EDCBRIDGE_SCHEMAS": str(store.root)}
+    run = subprocess.run([sys.executable, "-m", "edcbridge", "preview", "--json", "-o", str(tmp_path / "out"),
+                          str(path)], capture_output=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    (value,) = json.loads(run.stdout.decode("utf-8"))
+    assert Path(value["source"]) == path
+    assert Path(value["html"]).is_file()

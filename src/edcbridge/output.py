@@ -95,7 +95,8 @@ def _safe_part(part: str, unsafe: re.Pattern[str]) -> str:
     cleaned = unsafe.sub("-", part).strip("-.") or "x"
     if cleaned == part:
         return part
-    return f"{cleaned}-{hashlib.sha256(part.encode()).hexdigest()[:10]}"
+    # a file name that is no UTF-8 holds lone surrogates (U+DCF4 for a Latin-1 0xF4): its bytes
+    return f"{cleaned}-{hashlib.sha256(part.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
 
 
 _MAX_FOLDER_FDS = 16

@@ -7,7 +7,6 @@ error or unusable input), as for every edcbridge command.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from edcbridge.cli import quiet_option, writable_folder
+from edcbridge.output import json_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -114,7 +114,7 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
         if printer is not None:
             printer.close()
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+        click.echo(json_text([r.as_dict() for r in results]))
     invalid = [r for r in results if r.verdict == "INVALID"]
     for result in invalid:
         click.echo(f"error: {result.source}: the seal does not verify (see the page's checks)", err=True)

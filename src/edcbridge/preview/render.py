@@ -15,7 +15,7 @@ from urllib.parse import quote
 from cryptography import x509
 
 from edcbridge.model import Award, Catalogue
-from edcbridge.output import safe_name, write_atomic
+from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
@@ -308,7 +308,8 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
                            if status else None,
                            verdict=status.verdict[0] if status else "NOT SEALED")
     result.html_ms = (time.perf_counter() - start) * 1000
-    _write(doc, result.html, options, status, path.name, result, printer)
+    # the name shown on the page: one that is no UTF-8 (a Latin-1 name) is shown escaped
+    _write(doc, result.html, options, status, printable(path.name), result, printer)
     return result
 
 
