@@ -29,6 +29,7 @@ from edcbridge.output import unreadable_json
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
+from edcbridge.unique_json import DuplicateMember, loads_unique
 
 ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "ES512")
 TYP = "jose+json"
@@ -296,23 +297,13 @@ class ParsedSeal:
         return [entry[name] for entry in self.etsiu if name in entry]
 
 
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose member names are unique (RFC 7493 2.3): a seal read one way by us
-    and another way by a reader taking the first of two ``payload`` members is refused."""
-    found: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in found:
-            raise SealFormatError(f"the member {name!r} appears twice in one object: readers disagree "
-                                  "on which counts, so the seal is refused")
-        found[name] = value
-    return found
-
-
 def _load_json(text: str | bytes, what: str) -> object:
     """json.loads with duplicate member names refused, and nesting too deep for Python
     (RecursionError) or an integer too long for it (more than 4,300 digits) as unreadable input."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_members)
+        return loads_unique(text)
+    except DuplicateMember as exc:  # a seal read one way by us, another way by other readers
+        raise SealFormatError(f"{exc}, so the seal is refused") from None
     except RecursionError as exc:
         raise SealFormatError(f"{what} is nested too deeply to read") from exc
     except (json.JSONDecodeError, UnicodeDecodeError, SealFormatError):

@@ -59,6 +59,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
+from edcbridge.unique_json import DuplicateMember, loads_unique
 
 Status = Literal["OK", "ERROR", "SKIPPED"]
 CHECKS = ("SEAL", "TIMESTAMP", "FORMAT", "EXPIRY", "REVOCATION")
@@ -630,7 +631,7 @@ def _status_list(ctx: _Context, url: str) -> tuple[dict[str, Any], str]:
             f"status list {url} is sealed by '{_name(result.certificate)}', not with the "
             "credential's seal certificate"
         )
-    listed = _credential(result.payload)
+    listed, _ = _credential(result.payload)
     if listed is None:
         raise RevocationError(f"status list {url} is sealed, but its payload is not a JSON object")
     return listed, ""
@@ -680,11 +681,14 @@ def _revocation_check(ctx: _Context, credential: dict[str, Any] | None) -> Check
     return Check("ERROR" if failed else check.status, "; ".join(reasons))
 
 
-def _format_check(check: FormatCheck | None, credential: dict[str, Any] | None) -> Check:
+def _format_check(check: FormatCheck | None, credential: dict[str, Any] | None,
+                  unread: str = "payload is not a JSON object") -> Check:
+    if credential is None and unread != _NOT_AN_OBJECT:  # ambiguous: refused whatever the check
+        return Check("ERROR", unread)
     if check is None:
         return Check("SKIPPED", "no format check configured")
     if credential is None:
-        return Check("ERROR", "payload is not a JSON object")
+        return Check("ERROR", unread)
     status, reason = check(credential)
     if status not in ("OK", "ERROR", "SKIPPED"):
         raise ValueError(f"format check returned unknown status {status!r}")
@@ -706,15 +710,22 @@ def _signing_time(seal: jades.ParsedSeal, at: datetime) -> tuple[datetime | None
     return signing_time, _NO_SIGT
 
 
-def _credential(payload: str) -> dict[str, Any] | None:
-    """The signed credential, or None when it is no JSON object the checks can walk."""
+def _credential(payload: str) -> tuple[dict[str, Any] | None, str]:
+    """The signed credential, or None and why when it is no JSON object the checks can walk."""
     from edcbridge.validation.document import nested_too_deep  # validation sits above the seal layer
 
     try:
-        credential = json.loads(payload)
+        credential = loads_unique(payload)
+    except DuplicateMember as exc:
+        return None, f"the signed credential is ambiguous: {exc}; ask the issuer to seal it again"
     except (ValueError, RecursionError):  # not JSON, or an integer of more than 4,300 digits
-        return None
-    return credential if isinstance(credential, dict) and not nested_too_deep(credential) else None
+        return None, _NOT_AN_OBJECT
+    if isinstance(credential, dict) and not nested_too_deep(credential):
+        return credential, ""
+    return None, _NOT_AN_OBJECT
+
+
+_NOT_AN_OBJECT = "payload is not a JSON object"
 
 
 def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verification:
@@ -731,13 +742,13 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     signing_time, sigt_problem = _signing_time(seal, at)
     pool = [*seal.certificates()[1:], *_xvals(seal)]
     ctx = _Context(seal, leaf, pool, signing_time, at, options, sigt_problem=sigt_problem)
-    credential = _credential(seal.payload)
+    credential, unread = _credential(seal.payload)
     timestamp = _timestamp_check(ctx)  # first: SEAL judges the chain at the time it proves
     seal_check = _seal_check(ctx)
     checks = {
         "SEAL": seal_check,
         "TIMESTAMP": timestamp,
-        "FORMAT": _format_check(options.format_check, credential),
+        "FORMAT": _format_check(options.format_check, credential, unread),
         "EXPIRY": _expiry_check(ctx, credential),
         "REVOCATION": _revocation_check(ctx, credential),
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.unique_json import DuplicateMember, loads_unique
 
 
 class NotACredential(ValueError):
@@ -59,7 +60,10 @@ def _payload_text(payload: str) -> str:
 
 def _json_payload(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_unique(text)
+    except DuplicateMember as exc:
+        raise NotACredential(f"JAdES payload: {exc}; the issuer must seal it again with each "
+                             "member once") from None
     except json.JSONDecodeError as exc:
         raise NotACredential(f"JAdES payload is not JSON: {exc.msg}; the seal holds no "
                              "credential edcbridge can read") from None
@@ -102,7 +106,10 @@ def nested_too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
 def parse_json(text: str) -> Any:
     """JSON text, or NotACredential saying why not (nesting too deep for the parser included)."""
     try:
-        return json.loads(text)
+        return loads_unique(text)
+    except DuplicateMember as exc:
+        raise NotACredential(f"{exc}; keep one of them (most readers take the last, some the "
+                             "first, some refuse the file)") from None
     except json.JSONDecodeError as exc:
         raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
                              f"{SAVE_AS_JSON}") from None

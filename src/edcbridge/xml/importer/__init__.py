@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.unique_json import DuplicateMember, loads_unique
 from edcbridge.validation.document import NotACredential, unwrap
 from edcbridge.xml.importer.edc_xml import records_from_xml
 from edcbridge.xml.importer.jsonld import _from_graph, _linked
@@ -33,7 +34,9 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
     if looks_like_xml(data):
         return records_from_xml(parse_bytes(data, source=source))
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = loads_unique(data.decode("utf-8-sig"))
+    except DuplicateMember as exc:
+        raise NotACredential(f"{source}: {exc}; keep one of them") from None
     except UnicodeDecodeError:
         raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
