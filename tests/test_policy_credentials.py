@@ -120,6 +120,32 @@ def test_an_eqf_level_goes_before_a_national_one() -> None:
     assert _codes(_with_nqf("RQF Level 4", eqf=4), "imperial") == {"eqf-range"}
 
 
+@pytest.mark.parametrize("labels", [("FHEQ Level 7", "RQF Level 8"), ("RQF Level 8", "FHEQ Level 7"),
+                                    ("FHEQ Level 7", "FHEQ Level 5")])
+@pytest.mark.parametrize("eqf", [None, 7])
+def test_two_different_uk_levels_are_named_in_either_order(labels: tuple[str, str], eqf: int | None) -> None:
+    """Imperial: 'Level 4-7' (FHEQ): an RQF level 8 beside an FHEQ level 7 is not hidden by the
+    order, alone or beside an EQF level; the same level written twice is one level."""
+    nqf = [{"id": f"urn:example:nqf:{i}", "type": "Concept", "prefLabel": {"en": label}}
+           for i, label in enumerate(labels)]
+    [finding] = check_policy(facts_from_document(_credential(_spec("5", eqf=eqf, nqfLevel=nqf))),
+                             PROFILES["imperial"])
+    assert finding.code == "policy.imperial.eqf-unreadable"
+    shown = " and ".join(f"level {n}" for n in sorted(int(label[-1]) for label in labels))
+    assert f"the FHEQ/RQF level (nqfLevel) is stated twice, differently: {shown}" in finding.message
+    assert "state one FHEQ/RQF level (nqfLevel), levels 4-7 (EQF 5-7)" in finding.fix
+    same = [{"id": "urn:example:nqf", "type": "Concept", "prefLabel": {"en": label}}
+            for label in ("FHEQ Level 7", "RQF Level 7")]
+    assert _codes(_credential(_spec("5", eqf=eqf, nqfLevel=same)), "imperial") == set()
+
+
+def test_two_different_uk_levels_leave_a_profile_without_uk_levels_alone() -> None:
+    nqf = [{"id": "urn:example:nqf", "type": "Concept", "prefLabel": {"en": label}}
+           for label in ("FHEQ Level 7", "RQF Level 8")]
+    assert _codes(_credential(_spec("5", eqf=7, nqfLevel=nqf)), "cmf") == set()
+    assert _codes(_credential(_spec("5", eqf=None, nqfLevel=nqf)), "cmf") == {"eqf-missing"}
+
+
 @pytest.mark.parametrize("iri", ["http://data.europa.eu/snb/eqf/9", "http://example.org/level/6",
                                  "http://data.europa.eu/snb/eqf/6²"])
 def test_an_eqf_level_outside_the_framework_is_named(iri: str) -> None:

@@ -120,8 +120,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
 class Facts:
     """What a policy looks at, from a specification or from a credential.
 
-    ``unreadable`` names, per rule ("ects", "eqf", "duration"), a value the credential states
-    that cannot be judged, and why; ``stated`` says how credits were written when they were
+    ``unreadable`` names, per rule ("ects", "eqf", "uk-level", "duration"), a value the credential
+    states that cannot be judged, and why; ``stated`` says how credits were written when they were
     not ECTS ("10 UK credits"); ``achievements`` holds the facts of each learning achievement of
     a credential with several, with where each is.
     """
@@ -288,8 +288,9 @@ def uk_level(label: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
-    """(EQF level, FHEQ/RQF level, problem) of a specification."""
+def _level(spec: Any) -> tuple[int | None, int | None, str | None, str | None]:
+    """(EQF level, FHEQ/RQF level, problem with the EQF level, problem with the FHEQ/RQF level)
+    of a specification."""
     levels: set[int] = set()
     problem = None
     for level in _get(spec, "eqfLevel"):
@@ -300,17 +301,22 @@ def _level(spec: Any) -> tuple[int | None, int | None, str | None]:
             levels.add(int(match.group(1)))
         else:
             problem = f"the eqfLevel {iri!r} is not an EQF level (http://data.europa.eu/snb/eqf/1 to /8)"
-    uk = next((found for level in _get(spec, "nqfLevel") for label in _labels(level)
-               if (found := uk_level(label)) is not None), None)
+    uks = {found for level in _get(spec, "nqfLevel") for label in _labels(level)
+           if (found := uk_level(label)) is not None}
+    uk = next(iter(uks)) if len(uks) == 1 else None
+    uk_problem = None
+    if len(uks) > 1:  # neither is the level: the one read first would hide the other
+        shown = " and ".join(f"level {n}" for n in sorted(uks))
+        uk_problem = f"the FHEQ/RQF level (nqfLevel) is stated twice, differently: {shown}"
     if len(levels) > 1:  # neither is the level: the one read last would hide the other
         shown = " and ".join(f"EQF {n}" for n in sorted(levels))
-        return None, uk, f"the EQF level is stated twice, differently: {shown}"
-    return (levels.pop(), uk, None) if levels else (None, uk, problem)
+        return None, uk, f"the EQF level is stated twice, differently: {shown}", uk_problem
+    return (levels.pop(), uk, None, uk_problem) if levels else (None, uk, problem, uk_problem)
 
 
 def _facts_of(spec: Any, claim: Any = None) -> Facts:
     ects, stated, other, credit_problem = _credits(spec)
-    eqf, uk_level, level_problem = _level(spec)
+    eqf, uk_level, level_problem, uk_problem = _level(spec)
     months: int | None = None
     duration: str | None = None
     unreadable: list[tuple[str, str]] = []
@@ -330,6 +336,8 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
         unreadable.append(("ects", credit_problem))
     if level_problem:
         unreadable.append(("eqf", level_problem))
+    if uk_problem:
+        unreadable.append(("uk-level", uk_problem))
     assessed = bool(_get(claim, "provenBy") or _get(spec, "provenBy"))  # the learning assessment
     return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable),
                  assessed=assessed)
@@ -454,10 +462,16 @@ def _multiples(value: Decimal, step: Decimal, low: Decimal | None, high: Decimal
 
 
 def _fail_uk_level(facts: Facts, profile: Profile, fail: Fail) -> None:
-    """The credential's FHEQ/RQF level, when it is outside the framework's own levels."""
+    """The credential's FHEQ/RQF level, when it is outside the framework's own levels or stated
+    twice, differently."""
     low, high = profile.eqf_min, profile.eqf_max
     uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
-    if facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
+    problem = facts.problem("uk-level")
+    if problem and (uk_low is not None or uk_high is not None):
+        fail("eqf-unreadable", "eqf", problem,
+             f"state one FHEQ/RQF level (nqfLevel), levels {_bounds(uk_low, uk_high, '')} "
+             f"(EQF {_bounds(low, high, '')})")
+    elif facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
         fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
              f"{_beyond(uk_low, uk_high, '')}",
              f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
@@ -469,7 +483,8 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     if low is None and high is None:
         return
     uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
-    if facts.eqf is None and facts.uk_level is not None and (uk_low is not None or uk_high is not None):
+    stated = facts.uk_level is not None or facts.problem("uk-level") is not None
+    if facts.eqf is None and stated and (uk_low is not None or uk_high is not None):
         _fail_uk_level(facts, profile, fail)  # the framework's own levels, as stated
         return
     if facts.eqf is None:
