@@ -213,3 +213,34 @@ def test_the_csv_route_holds_the_state_file_while_it_requests_deletions(tmp_path
         assert len(refusals) == 1 and "another push is using" in refusals[0], refusals
     finally:
         server.stop()
+
+
+def test_the_state_file_stays_the_pushs_until_its_results_are_written(
+        tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A push starting once the first has sent everything, but before it wrote its results, would
+    write its own results over them: it is refused until then."""
+    from edcbridge.deliver import cli as deliver_cli
+    from edcbridge.deliver.errors import DeliveryConfigError
+    from edcbridge.deliver.state import State
+
+    out = tmp_path / "out"
+    refusals: list[str] = []
+    write_results = deliver_cli.write_results
+
+    def another_push_first(*args: object, **kwargs: object) -> object:
+        try:
+            State.load(out / "wallet-state.json", "wallet", "elsewhere", hold=True).close()
+        except DeliveryConfigError as exc:
+            refusals.append(str(exc))
+        return write_results(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deliver_cli, "write_results", another_push_first)
+    server = FakeServer(WalletFake()).start()
+    try:
+        code, said = _push(["wallet", str(_manifest(tmp_path, reference, 2)), "--base-url", server.base_url,
+                            "-o", str(out)])
+    finally:
+        server.stop()
+    assert code == 0, said
+    assert len(refusals) == 1 and "another push is using" in refusals[0], refusals
+    State.load(out / "wallet-state.json", "wallet", "elsewhere", hold=True).close()  # let go at the end

@@ -116,6 +116,12 @@ def _finish(
         raise SystemExit(1)
 
 
+def _held_until_reported(state: State) -> None:
+    """The state file stays this push's until the command ends, its results written: a push
+    starting earlier would write its own results over them (or they over its)."""
+    click.get_current_context().call_on_close(state.release)
+
+
 def _not_written(exc: OSError, what: str) -> click.ClickException:
     """A disk that filled (or a folder that stopped taking files) part way through a push: exit 1."""
     return click.ClickException(
@@ -238,6 +244,7 @@ def deqar_command(
                            hold=not dry_run)
     except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
         raise UsageProblem(str(exc)) from None
+    _held_until_reported(state)
     client = None
     try:
         if not dry_run:
@@ -277,7 +284,7 @@ def deqar_command(
     except StateNotRecorded as exc:  # stopped before sending what it could not record
         raise _not_written(exc, f"the push stopped: {state.path} could not record it") from None
     finally:
-        state.close()
+        state.flush()
         if client is not None:
             client.http.close()
     _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer, quiet=quiet)
@@ -324,6 +331,7 @@ def wallet_command(
                            fold=not dry_run, hold=not dry_run)
     except DeliveryConfigError as exc:
         raise UsageProblem(str(exc)) from None
+    _held_until_reported(state)
     client = None if dry_run else WalletClient(HttpClient(base_url))
     printer = _printer(items, quiet)
     name = "wallet-dry-run" if dry_run else "wallet-results"
@@ -343,7 +351,7 @@ def wallet_command(
     except StateNotRecorded as exc:  # stopped before sending what it could not record
         raise _not_written(exc, f"the push stopped: {state.path} could not record it") from None
     finally:
-        state.close()
+        state.flush()
         if client is not None:
             client.http.close()
     _finish(outcomes, out_dir, name, "wallet", dry_run, as_json, printer, quiet=quiet)
