@@ -252,10 +252,8 @@ def deqar_command(
             client = DeqarClient(HttpClient(base_url), creds.username, creds.password)
             client.login()
     except (DeliveryConfigError, DeliveryAuthError) as exc:
-        state.release()
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent
-        state.release()
         raise click.ClickException(str(exc)) from None
     printer = _printer(items, quiet, notes=True)
     name = "deqar-dry-run" if dry_run else "deqar-results"

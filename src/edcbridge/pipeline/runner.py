@@ -402,9 +402,8 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
                     not any(e.column in ("award_id", "issuer") for e in loaded.errors):
                 # the same award as a row of another file (or an id differing only in case): said
                 # now, with the row's other errors, not in the run after they are fixed
-                where = f"{loaded.file} row {loaded.row} (award_id {loaded.raw_key!r})"
                 first = names.first(safe_name(loaded.issuer or catalogue.issuer, loaded.raw_key).lower(),
-                                    where)
+                                    _row_of(loaded.file, loaded.row, loaded.raw_key))
                 if first is not None:
                     errors.append(_same_award(loaded.file, loaded.row, loaded.raw_key, first))
             yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
@@ -414,7 +413,7 @@ def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
         issuer = award.issuer or catalogue.issuer
         key = f"{issuer}/{award.award_id}"
         first = names.first(safe_name(issuer, award.award_id).lower(),
-                            f"{loaded.file} row {loaded.row} (award_id {award.award_id!r})")
+                            _row_of(loaded.file, loaded.row, award.award_id))
         if first is not None:  # another file, or an id that differs only in case or symbols
             yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load",
                           errors=[_same_award(loaded.file, loaded.row, award.award_id, first)])
@@ -459,9 +458,18 @@ def _withdrawn_note(file: str, row: int, key: str, withdrawn: str, out_dir: Path
             f"{key} --undo --reason TEXT")
 
 
+def _row_of(file: str, row: int, award_id: str) -> str:
+    """Where an award id first appeared, as :func:`_same_award` names it (and reads it back)."""
+    return f"{file} row {row}{_id_of(award_id)}"
+
+
+def _id_of(award_id: str) -> str:
+    return f" (award_id {award_id!r})"
+
+
 def _same_award(file: str, row: int, award_id: str, first: str) -> str:
     said = f"{file}:{row}: column 'award_id' = {award_id!r}: the same award or output file as {first}"
-    if first.endswith(f"(award_id {award_id!r})"):  # the same id: maybe the same award exported twice
+    if first.endswith(_id_of(award_id)):  # the same id: maybe the same award exported twice
         return (f"{said}\n    fix: if both rows are the same award, keep it in one file only; if they "
                 "are different awards, give each its own award_id")
     return f"{said} (file names ignore case)\n    fix: give every award its own award_id"
@@ -496,7 +504,7 @@ def _claim_earlier_record(runner: _Runner, catalogue: Catalogue,
     done = runner.journal.done(key) if loaded.raw_key else None
     if done is None:
         return None
-    where = f"{loaded.file} row {loaded.row} (award_id {loaded.raw_key!r})"
+    where = _row_of(loaded.file, loaded.row, loaded.raw_key)
     if runner.names.first(safe_name(issuer, loaded.raw_key).lower(), where) is not None:
         return None
     return key, done
@@ -852,7 +860,7 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     """Drop the batches not started and end the workers (they ignore Ctrl-C and SIGTERM): what
     they held is not journaled, and the next run redoes it, as after ``kill -9`` (files are
     written atomically)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = _processes(pool)
     answers = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # (gone once shut down)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -869,10 +877,14 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
             answers.close()
 
 
+def _processes(pool: ProcessPoolExecutor) -> list[Any]:
+    """The pool's worker processes (none once it is shut down)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def _workers_alive(pool: ProcessPoolExecutor) -> bool:
     try:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        return all(process.exitcode is None for process in processes)
+        return all(process.exitcode is None for process in _processes(pool))
     except RuntimeError:  # the pool's thread changed them meanwhile: asked again a second later
         return True
 
