@@ -260,3 +260,26 @@ def test_a_credential_states_how_its_learner_was_assessed(where: str | None, cod
     for profile in ("imperial", "uk-qaa"):
         assert _codes(doc, profile) == codes
     assert _codes(doc, "cmf") == set()
+
+
+ATTENDANCE = "http://data.europa.eu/snb/assessment/7331eb4762"  # 'level of attendance'
+
+
+@pytest.mark.parametrize(("assessment", "codes"), [
+    ({"type": "LearningAssessment", "title": {"en": "Course assessment"},
+      "specifiedBy": {"type": "LearningAssessmentSpecification", "title": {"en": "Course assessment"},
+                      "dcType": {"id": ATTENDANCE, "type": "Concept"}}}, {"assessment-attendance"}),
+    ({"type": "LearningAssessment", "title": {"en": "Attendance at all sessions"}},
+     {"assessment-attendance"}),
+    ({"type": "LearningAssessment", "title": {"en": "Participation"},
+      "specifiedBy": {"type": "LearningAssessmentSpecification", "title": {"en": "Participation"}}},
+     {"assessment-attendance"}),
+    ({"type": "LearningAssessment", "title": {"en": "Attendance and oral examination"}}, set()),
+    ([{"type": "LearningAssessment", "title": {"en": "Attendance"}}, ASSESSED], set()),
+])
+def test_a_credential_assessing_attendance_only_is_not_assessed(assessment: Any, codes: set[str]) -> None:
+    doc = _credential(_spec("5"))
+    doc["credentialSubject"]["hasClaim"]["provenBy"] = assessment
+    for profile in ("imperial", "uk-qaa"):
+        assert _codes(doc, profile) == codes, profile
+    assert _codes(doc, "cmf") == set()

@@ -108,3 +108,39 @@ def test_a_size_profile_does_not_ask_for_an_assessment(tmp_path: Path) -> None:
     for profile in ("cmf", "short-learning-programme", "eu-council"):  # Annex I says it for eu-council
         catalogue = _loaded(_catalogue(tmp_path, [profile], {"credits": 5, "eqf": 6}, drop="assessment"))
         assert "IMP-MC-MLH" not in specification_findings(catalogue), profile
+
+
+@pytest.mark.parametrize("assessment", [
+    {"title": {"en": "Coursework"}, "type": "level of attendance"},  # the type says it
+    {"title": {"en": "Attendance"}, "type": "level-of-attendance"},
+    {"title": {"en": "Attendance at all sessions"}},
+    {"title": {"en": "Participation"}},
+    {"title": {"en": "Full attendance and active participation in the seminars (80%)"}},
+    {"title": {"en": "At least 80 per cent attendance (compulsory)"}},
+    {"title": {"en": "Satisfactory attendance, min. 75%"}},
+])
+def test_an_assessment_of_attendance_only_is_refused_where_learners_are_assessed(
+        tmp_path: Path, assessment: dict[str, Any]) -> None:
+    """Imperial: 'rigorously assessed', 'Summative assessment'; MIC.SIG: 'learners are assessed to
+    demonstrate they have achieved the learning outcomes': being there demonstrates neither."""
+    for profile in ("imperial", "uk-qaa"):
+        catalogue = _loaded(_catalogue(tmp_path, [profile], {"assessment": assessment}))
+        [finding] = specification_findings(catalogue)["IMP-MC-MLH"]
+        assert (finding.code, finding.severity) == (f"policy.{profile}.assessment-attendance", "error")
+        assert "attendance" in finding.message and "assessed" in finding.message
+        assert "assessment.type in the catalogue" in finding.fix
+    for profile in ("cmf", "short-learning-programme", "eu-council"):  # none asks for an assessment
+        sized = {"assessment": assessment, "credits": 5, "eqf": 6}
+        catalogue = _loaded(_catalogue(tmp_path, [profile], sized))
+        assert "IMP-MC-MLH" not in specification_findings(catalogue), profile
+
+
+@pytest.mark.parametrize("assessment", [
+    {"title": {"en": "Attendance and a final written examination"}},
+    {"title": {"en": "Participation in a group project"}, "type": "project work"},
+    {"title": {"en": "Attendance"}, "type": "written examination"},  # the type says what it is
+])
+def test_an_assessment_beside_attendance_is_an_assessment(tmp_path: Path, assessment: dict[str, Any]) -> None:
+    for profile in ("imperial", "uk-qaa"):
+        catalogue = _loaded(_catalogue(tmp_path, [profile], {"assessment": assessment}))
+        assert "IMP-MC-MLH" not in specification_findings(catalogue), profile

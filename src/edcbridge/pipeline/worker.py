@@ -28,7 +28,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.validation import SUBJECT_PATH, Report, Request, validate_credentials
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.policy import PROFILES, Facts, check_policy, uk_level
+from edcbridge.validation.policy import PROFILES, Facts, check_policy, of_attendance, uk_level
 
 FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld"),
            "edc-xml": ("edc-xml", ".xml")}
@@ -112,8 +112,10 @@ def _facts(spec: Specification) -> Facts:
             level = uk_level(vocab.concept("nqf", spec.nqf).label)
         except KeyError:
             level = uk_level(spec.nqf)
+    a = spec.assessment
+    attendance = of_attendance([a.type] if a.type else [], list(a.title.values())) if a else None
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
-                 spec.credit_currency_years, uk_level=level, assessed=spec.assessment is not None)
+                 spec.credit_currency_years, uk_level=level, assessed=a is not None, attendance=attendance)
 
 
 def init_pool_worker(config: WorkerConfig) -> None:

@@ -137,6 +137,7 @@ class Facts:
     unreadable: tuple[tuple[str, str], ...] = ()
     achievements: tuple[tuple[str, Facts], ...] = ()
     assessed: bool | None = None  # an assessment is stated; None: not known
+    attendance: str | None = None  # why every assessment stated is of attendance only
 
     def problem(self, rule: str) -> str | None:
         return next((why for name, why in self.unreadable if name == rule), None)
@@ -192,6 +193,51 @@ def longer_than(duration: str, months: int) -> bool | None:
     if whole_months != whole_months.to_integral_value():
         return whole_months + days / 31 > months  # a fraction of a month: at most 31 days
     return days > longest_days(months - int(whole_months))
+
+
+# --- assessment -------------------------------------------------------------------------
+
+ATTENDANCE_IRI = "http://data.europa.eu/snb/assessment/7331eb4762"  # assessment type 'level of attendance'
+_ATTENDANCE = frozenset({"attendance", "attending", "attended", "participation", "participating",
+                         "participated", "presence"})
+# words that say no more than how much, or at what, a learner attended
+_ATTENDING = frozenset({"full", "minimum", "min", "least", "per", "cent", "required", "compulsory",
+                        "mandatory", "satisfactory", "sufficient", "regular", "active", "record", "register",
+                        "certificate", "of", "at", "in", "and", "the", "a", "all", "every", "each",
+                        "session", "sessions", "class", "classes", "lecture", "lectures", "seminar",
+                        "seminars", "workshop", "workshops", "meeting", "meetings", "activities",
+                        "course", "programme", "module", "live", "online", "onsite", "percent",
+                        "only", "based", "on"})
+
+
+def of_attendance(types: list[str], titles: list[str]) -> str | None:
+    """Why an assessment is of attendance only: its type is 'level of attendance', or it has no
+    type and a title naming attendance or participation and nothing else ('Attendance at all
+    sessions'); None when it is, or may be, an assessment of the learning outcomes."""
+    if ATTENDANCE_IRI in types:
+        return "its type is 'level of attendance'"
+    if types:
+        return None
+    for title in titles:
+        words = set(re.findall(r"[^\W\d_]+", title.casefold()))
+        if words & _ATTENDANCE and words <= _ATTENDANCE | _ATTENDING:
+            return f"its title {title.strip()!r} names attendance alone"
+    return None
+
+
+def _texts(values: list[Any]) -> list[str]:
+    return [text for value in values
+            for text in (value.values() if isinstance(value, dict) else [value])
+            if isinstance(text, str) and text.strip()]
+
+
+def _attendance(assessments: list[Any]) -> str | None:
+    """Why every learning assessment (provenBy) stated is of attendance only, else None."""
+    why = [of_attendance([t.get("id", "") if isinstance(t, dict) else str(t)
+                          for t in _get(a, "specifiedBy", "dcType") + _get(a, "dcType")],
+                         _texts(_get(a, "title") + _get(a, "specifiedBy", "title")))
+           if isinstance(a, dict) else None for a in assessments]
+    return why[0] if why and all(why) else None
 
 
 # --- credits ----------------------------------------------------------------------------
@@ -338,9 +384,9 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
         unreadable.append(("eqf", level_problem))
     if uk_problem:
         unreadable.append(("uk-level", uk_problem))
-    assessed = bool(_get(claim, "provenBy") or _get(spec, "provenBy"))  # the learning assessment
+    assessments = _get(claim, "provenBy") + _get(spec, "provenBy")  # the learning assessment
     return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable),
-                 assessed=assessed)
+                 assessed=bool(assessments), attendance=_attendance(assessments))
 
 
 def _title(claim: Any) -> str:
@@ -531,6 +577,14 @@ def _check_assessment(facts: Facts, profile: Profile, fail: Fail) -> None:
         fail("assessment-missing", "assessment", "no assessment stated: its micro-credentials are assessed",
              "state how learners are assessed (assessment in the catalogue; provenBy, the learning "
              "assessment, in the credential)")
+    elif profile.assessed and facts.assessed and facts.attendance:
+        fail("assessment-attendance", "assessment",
+             f"the only assessment stated is of attendance ({facts.attendance}): attending is not "
+             "being assessed on the learning outcomes, and its micro-credentials are assessed",
+             "state how learners' achievement of the learning outcomes is assessed (assessment.type "
+             "in the catalogue, e.g. written examination, project work or portfolio, and its title; "
+             "provenBy.specifiedBy.dcType in the credential), or choose a policy that does not ask for "
+             "an assessment")
 
 
 def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifiedBy") -> list[Finding]:
