@@ -144,3 +144,17 @@ def test_an_assessment_beside_attendance_is_an_assessment(tmp_path: Path, assess
     for profile in ("imperial", "uk-qaa"):
         catalogue = _loaded(_catalogue(tmp_path, [profile], {"assessment": assessment}))
         assert "IMP-MC-MLH" not in specification_findings(catalogue), profile
+
+
+def test_more_than_60_uk_credits_is_a_warning(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MIC.SIG: 'micro-credentials should be no more than 60 credits' recommends, where 'must be
+    credit rated' requires: 62 UK credits is worth a warning, no credits still an error."""
+    [finding] = check_policy(Facts(Decimal(31), None), PROFILES["uk-qaa"])
+    assert (finding.code, finding.severity) == ("policy.uk-qaa.ects-range", "warning")
+    assert "should be no more than 60 credits" in finding.message
+    [missing] = check_policy(Facts(None, None), PROFILES["uk-qaa"])
+    assert (missing.code, missing.severity) == ("policy.uk-qaa.ects-missing", "error")
+    larger = _catalogue(tmp_path, ["uk-qaa"], {"credits": 35, "hours": 875})  # 70 UK credits
+    record = _export_one(store, tmp_path, larger, monkeypatch)
+    assert record["status"] == "done", record["errors"]
+    assert any("ects-range" in w for w in record["warnings"]), record

@@ -49,6 +49,9 @@ class Profile:
     # (rule, the document's words): rule is "ects", "eqf", "duration", "credit-currency" or
     # "assessment"
     rules: tuple[tuple[str, str], ...] = ()
+    # the findings (codes) whose rule the framework words as a recommendation ("should"), not a
+    # requirement ("must", "are"): warnings
+    norms: tuple[str, ...] = ()
 
     def rule(self, key: str) -> str:
         """The document's words for one rule, for a finding's message."""
@@ -100,8 +103,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                 ("eqf", f"{_BLOOM}: short learning programmes are 'at EQF levels 5,6,7 and 8'"),
             )),
     Profile("uk-qaa", "UK micro-credentials (QAA / MIC.SIG)",
-            "credit-rated and assessed, any level, at most 60 UK credits = 30 ECTS, no lower limit",
-            ects_max=Decimal("30"), uk_credits=True, assessed=True,
+            "credit-rated and assessed, any level, no more than 60 UK credits = 30 ECTS recommended "
+            "('should'), no lower limit",
+            ects_max=Decimal("30"), uk_credits=True, assessed=True, norms=("ects-range",),
             rules=(
                 ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"Is there a "
                          "globally accepted definition?\"); 'while there are no upper or lower limits on "
@@ -493,8 +497,14 @@ def _check_ects(facts: Facts, profile: Profile, fail: Fail) -> None:
     elif profile.uk_credits:
         shown += f" ({_uk(facts.ects)} UK credits)"
     if _outside(facts.ects, low, high):
-        fail("ects-range", "ects", f"{shown} is {_ects_words(low, high, profile, beyond=True)}",
-             f"size the micro-credential to {wanted}, or choose another policy")
+        beyond = f"{shown} is {_ects_words(low, high, profile, beyond=True)}"
+        if "ects-range" in profile.norms:
+            fail("ects-range", "ects", f"{beyond}, which the framework recommends ('should') rather "
+                 "than requires", f"size the micro-credential to {wanted}, or record why it departs "
+                 "from the framework's recommendation")
+        else:
+            fail("ects-range", "ects", beyond,
+                 f"size the micro-credential to {wanted}, or choose another policy")
     if step and facts.ects % step:
         fail("ects-step", "ects", f"{shown} is not a multiple of {_show(step)} ECTS",
              f"use a multiple of {_show(step)} ECTS ({_multiples(facts.ects, step, low, high)})")
@@ -596,6 +606,8 @@ def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifie
     findings: list[Finding] = []
 
     def fail(code: str, rule: str, message: str, fix: str, severity: Severity = "error") -> None:
+        if code in profile.norms:  # the framework's "should": worth a warning, not a refusal
+            severity = "warning"
         findings.append(Finding(f"policy.{profile.name}.{code}", severity, where,
                                 f"{profile.title}: {message}. Rule: {profile.rule(rule)}", fix))
 
