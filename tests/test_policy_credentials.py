@@ -283,3 +283,28 @@ def test_a_credential_assessing_attendance_only_is_not_assessed(assessment: Any,
     for profile in ("imperial", "uk-qaa"):
         assert _codes(doc, profile) == codes, profile
     assert _codes(doc, "cmf") == set()
+
+
+@pytest.mark.parametrize("levels", [(6, 7), (7, 5), (5, 8)])
+def test_two_different_eqf_levels_beside_a_uk_level_are_named(levels: tuple[int, int]) -> None:
+    """Imperial: 'Level 4-7' (FHEQ; EQF 5-7): a credential at EQF 6 and EQF 7 says two levels,
+    whatever FHEQ level stands beside them; the FHEQ level is judged too."""
+    eqf = [{"id": f"http://data.europa.eu/snb/eqf/{n}"} for n in levels]
+    nqf = {"id": "urn:example:nqf", "type": "Concept", "prefLabel": {"en": "FHEQ Level 7"}}
+    doc = _credential(_spec("5", eqf=None, eqfLevel=eqf, nqfLevel=nqf))
+    [finding] = check_policy(facts_from_document(doc), PROFILES["imperial"])
+    assert (finding.code, finding.severity) == ("policy.imperial.eqf-unreadable", "error")
+    shown = " and ".join(f"EQF {n}" for n in sorted(levels))
+    assert f"the EQF level is stated twice, differently: {shown}" in finding.message
+    assert "eqfLevel" in finding.fix
+    nqf["prefLabel"] = {"en": "FHEQ Level 8"}
+    assert _codes(doc, "imperial") == {"eqf-unreadable", "eqf-range"}
+
+
+def test_an_unreadable_eqf_level_beside_a_uk_level_is_left_to_the_uk_level() -> None:
+    """An eqfLevel that is no EQF level says no level: the FHEQ level beside it is the one judged."""
+    nqf = {"id": "urn:example:nqf", "type": "Concept", "prefLabel": {"en": "FHEQ Level 7"}}
+    doc = _credential(_spec("5", eqf=None, eqfLevel={"id": "http://example.org/level/6"}, nqfLevel=nqf))
+    assert _codes(doc, "imperial") == set()
+    nqf["prefLabel"] = {"en": "FHEQ Level 8"}
+    assert _codes(doc, "imperial") == {"eqf-range"}

@@ -124,10 +124,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
 class Facts:
     """What a policy looks at, from a specification or from a credential.
 
-    ``unreadable`` names, per rule ("ects", "eqf", "uk-level", "duration"), a value the credential
-    states that cannot be judged, and why; ``stated`` says how credits were written when they were
-    not ECTS ("10 UK credits"); ``achievements`` holds the facts of each learning achievement of
-    a credential with several, with where each is.
+    ``unreadable`` names, per rule ("ects", "eqf", "eqf-twice", "uk-level", "duration"), a value
+    the credential states that cannot be judged, and why; ``stated`` says how credits were written
+    when they were not ECTS ("10 UK credits"); ``achievements`` holds the facts of each learning
+    achievement of a credential with several, with where each is.
     """
 
     ects: Decimal | None
@@ -338,9 +338,9 @@ def uk_level(label: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _level(spec: Any) -> tuple[int | None, int | None, str | None, str | None]:
-    """(EQF level, FHEQ/RQF level, problem with the EQF level, problem with the FHEQ/RQF level)
-    of a specification."""
+def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
+    """(EQF level, FHEQ/RQF level, problems) of a specification: each problem under its rule,
+    "eqf" (an eqfLevel that is no EQF level), "eqf-twice" (two EQF levels) or "uk-level"."""
     levels: set[int] = set()
     problem = None
     for level in _get(spec, "eqfLevel"):
@@ -354,19 +354,21 @@ def _level(spec: Any) -> tuple[int | None, int | None, str | None, str | None]:
     uks = {found for level in _get(spec, "nqfLevel") for label in _labels(level)
            if (found := uk_level(label)) is not None}
     uk = next(iter(uks)) if len(uks) == 1 else None
-    uk_problem = None
+    problems = []
     if len(uks) > 1:  # neither is the level: the one read first would hide the other
         shown = " and ".join(f"level {n}" for n in sorted(uks))
-        uk_problem = f"the FHEQ/RQF level (nqfLevel) is stated twice, differently: {shown}"
+        problems.append(("uk-level", f"the FHEQ/RQF level (nqfLevel) is stated twice, differently: {shown}"))
     if len(levels) > 1:  # neither is the level: the one read last would hide the other
         shown = " and ".join(f"EQF {n}" for n in sorted(levels))
-        return None, uk, f"the EQF level is stated twice, differently: {shown}", uk_problem
-    return (levels.pop(), uk, None, uk_problem) if levels else (None, uk, problem, uk_problem)
+        return None, uk, [("eqf-twice", f"the EQF level is stated twice, differently: {shown}"), *problems]
+    if levels:
+        return levels.pop(), uk, problems
+    return None, uk, [("eqf", problem), *problems] if problem else problems
 
 
 def _facts_of(spec: Any, claim: Any = None) -> Facts:
     ects, stated, other, credit_problem = _credits(spec)
-    eqf, uk_level, level_problem, uk_problem = _level(spec)
+    eqf, uk_level, level_problems = _level(spec)
     months: int | None = None
     duration: str | None = None
     unreadable: list[tuple[str, str]] = []
@@ -384,10 +386,7 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
                                                "duration (P6M, P1Y, P26W)"))
     if credit_problem:
         unreadable.append(("ects", credit_problem))
-    if level_problem:
-        unreadable.append(("eqf", level_problem))
-    if uk_problem:
-        unreadable.append(("uk-level", uk_problem))
+    unreadable.extend(level_problems)
     assessments = _get(claim, "provenBy") + _get(spec, "provenBy")  # the learning assessment
     return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable),
                  assessed=bool(assessments), attendance=_attendance(assessments))
@@ -540,11 +539,17 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
         return
     uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
     stated = facts.uk_level is not None or facts.problem("uk-level") is not None
+    twice = facts.problem("eqf-twice")
     if facts.eqf is None and stated and (uk_low is not None or uk_high is not None):
+        if twice:  # the record contradicts itself, whatever the framework's own level says
+            beside = f" level {facts.uk_level}" if facts.uk_level is not None else ""
+            fail("eqf-unreadable", "eqf", f"{twice}, beside FHEQ/RQF{beside or ' levels'} (nqfLevel)",
+                 f"state one EQF level (eqfLevel): the one FHEQ/RQF{beside or ' level'} is referenced to, "
+                 f"within EQF {_bounds(low, high, '')}")
         _fail_uk_level(facts, profile, fail)  # the framework's own levels, as stated
         return
     if facts.eqf is None:
-        problem = facts.problem("eqf")
+        problem = twice or facts.problem("eqf")
         fail("eqf-unreadable" if problem else "eqf-missing", "eqf", problem or "no EQF level stated",
              f"state the EQF level (eqfLevel http://data.europa.eu/snb/eqf/N; eqf in the catalogue), "
              f"EQF {_bounds(low, high, '')}")
