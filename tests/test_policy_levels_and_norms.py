@@ -158,3 +158,28 @@ def test_more_than_60_uk_credits_is_a_warning(store, tmp_path: Path, monkeypatch
     record = _export_one(store, tmp_path, larger, monkeypatch)
     assert record["status"] == "done", record["errors"]
     assert any("ects-range" in w for w in record["warnings"]), record
+
+
+@pytest.mark.parametrize(("eqf", "uk", "codes"), [
+    (7, 7, []), (6, 6, []), (5, 4, []), (5, 5, []),  # as the UK references its levels to the EQF
+    (5, 7, ["policy.imperial.level-mismatch"]), (6, 7, ["policy.imperial.level-mismatch"]),
+    (7, 6, ["policy.imperial.level-mismatch"]), (6, 5, ["policy.imperial.level-mismatch"]),
+    (7, 8, ["policy.imperial.eqf-range"]),  # out of the levels: that is the finding
+])
+def test_an_eqf_level_beside_another_uk_level_is_named(eqf: int, uk: int, codes: list[str]) -> None:
+    """Imperial: 'Level 4-7' (FHEQ): EQF 5 beside FHEQ level 7 says two levels; which one the
+    micro-credential is at is for its author to say, so it is a warning, not a refusal."""
+    found = check_policy(Facts(Decimal(5), eqf, uk_level=uk), PROFILES["imperial"])
+    assert [f.code for f in found] == codes
+    if codes == ["policy.imperial.level-mismatch"]:
+        [finding] = found
+        assert finding.severity == "warning"
+        assert f"EQF level {eqf}" in finding.message and f"FHEQ/RQF level {uk}" in finding.message
+        assert "eqfLevel" in finding.fix and "nqfLevel" in finding.fix
+    assert _codes(Facts(Decimal(5), eqf, uk_level=uk), "cmf") == []  # a profile without UK levels
+
+
+def test_an_eqf_level_beside_another_uk_level_is_named_in_the_catalogue(tmp_path: Path) -> None:
+    catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"eqf": 6, "nqf": "RQF Level 7"}))
+    found = specification_findings(catalogue)["IMP-MC-MLH"]
+    assert [(f.code, f.severity) for f in found] == [("policy.imperial.level-mismatch", "warning")]

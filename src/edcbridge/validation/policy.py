@@ -328,6 +328,8 @@ def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], st
     return None, None, tuple(other), problems[0] if problems else None
 
 
+# The EQF level each higher FHEQ/RQF/CQFW level is referenced to, as the UK references them.
+UK_LEVEL_EQF = {4: 5, 5: 5, 6: 6, 7: 7, 8: 8}
 # FHEQ, RQF and CQFW share the numbering of levels (FHEQ levels 4-8); SCQF does not.
 _UK_LEVEL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF)\b\D*([1-8])\b", re.I)
 
@@ -558,6 +560,17 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
              f"use EQF {_bounds(low, high, '')}, or choose another policy")
     if facts.eqf is not None:  # the framework's own level, stated beside the EQF level, is judged too
         _fail_uk_level(facts, profile, fail)
+        uk, referenced = facts.uk_level, UK_LEVEL_EQF.get(facts.uk_level or 0)
+        if (uk is not None and referenced is not None and referenced != facts.eqf
+                and (uk_low is not None or uk_high is not None)
+                and not _outside(facts.eqf, low, high) and not _outside(uk, uk_low, uk_high)):
+            # both within the levels, but they say two levels: the record contradicts itself
+            fail("level-mismatch", "eqf",
+                 f"EQF level {facts.eqf} (eqfLevel) and FHEQ/RQF level {uk} (nqfLevel) are two levels: "
+                 f"FHEQ/RQF level {uk} is referenced to EQF {referenced}",
+                 f"state the level the micro-credential is at: EQF {referenced} (eqfLevel; eqf in the "
+                 f"catalogue) for FHEQ/RQF level {uk}, or the FHEQ/RQF level (nqfLevel; nqf in the "
+                 f"catalogue) of EQF {facts.eqf}", "warning")
 
 
 def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
