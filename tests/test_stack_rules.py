@@ -98,9 +98,30 @@ def test_credits_needed_at_the_targets_level(catalogue: Catalogue, tmp_path: Pat
     enough = check_stack(rule, [held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")], catalogue, as_of=day)
     assert enough.satisfied and enough.at_level == 15
     unlevelled = catalogue.model_copy(update={"specifications": tuple(
-        s.model_copy(update={"eqf": None}) if s.code == "IMP-PGCERT-DSH" else s
+        s.model_copy(update={"eqf": None, "nqf": None}) if s.code == "IMP-PGCERT-DSH" else s
         for s in catalogue.specifications)})
     assert _problems(path, unlevelled) == [
         f"{path}:5: rules[0].level_credits: IMP-PGCERT-DSH has no EQF level to count level_credits at; give "
         "it eqf in the catalogue or remove level_credits",
     ]
+
+
+def test_credits_at_the_targets_level_read_an_fheq_level_alone(catalogue: Catalogue, tmp_path: Path) -> None:
+    """Imperial counts in FHEQ levels ('Level 4-7'): a micro-credential at RQF Level 7 without an
+    EQF level is at EQF 7, as the UK references its levels, and so is a target stated so."""
+    from edcbridge.stack import check_stack
+    from tests.test_stack_check import held
+
+    uk_only = catalogue.model_copy(update={"specifications": tuple(
+        s.model_copy(update={"eqf": None}) if s.code in ("IMP-MC-DLH", "IMP-MC-CRA", "IMP-PGCERT-DSH") else s
+        for s in catalogue.specifications)})
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - target: IMP-PGCERT-DSH\n    allowed: [IMP-MC-MLH, IMP-MC-CRA, IMP-MC-DLH]\n"
+                    "    min_credits: 20\n    level_credits: 15\n", "utf-8")
+    rule = load_rules(path, uk_only)["IMP-PGCERT-DSH"]  # before: 'has no EQF level to count level_credits at'
+    result = check_stack(rule, [held(uk_only, "IMP-MC-DLH", "2025-06-01", "A3"),
+                                held(uk_only, "IMP-MC-CRA", "2025-05-01", "A2")], uk_only,
+                         as_of=dt.date(2027, 3, 1))
+    assert result.at_level == 15 and result.satisfied
+    [cra] = [i for i in result.items if i.held.award.award_id == "A2"]
+    assert cra.reason.endswith("; it is at EQF level 6, below the level 7 of IMP-PGCERT-DSH")

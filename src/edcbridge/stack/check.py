@@ -32,7 +32,7 @@ from typing import Any, Literal
 from edcbridge import vocab
 from edcbridge.mapping.edc import valid_until
 from edcbridge.model import Award, Catalogue, Specification, pick
-from edcbridge.stack.rules import StackRule
+from edcbridge.stack.rules import StackRule, spec_eqf
 
 State = Literal["counted", "duplicate", "overlap", "expired", "not-yet-awarded", "not-allowed",
                 "already-awarded", "other-learner", "unverified"]
@@ -156,14 +156,15 @@ def held_credits(held: Held, spec: Specification, target: Specification | None) 
 
 def eqf_level(held: Held, spec: Specification) -> int | None:
     """The EQF level a credential counts at: the lower of its own and its specification's."""
-    levels = [s.eqf.number for s in (held.spec, spec) if s is not None and s.eqf is not None]
+    levels = [level for s in (held.spec, spec) if (level := spec_eqf(s)) is not None]
     return min(levels) if levels else None
 
 
 def _below(level: int | None, target: Specification | None) -> str:
-    if level is None or target is None or target.eqf is None or level >= target.eqf.number:
+    wanted = spec_eqf(target)
+    if level is None or target is None or wanted is None or level >= wanted:
         return ""
-    return f"; it is at EQF level {level}, below the level {target.eqf.number} of {target.code}"
+    return f"; it is at EQF level {level}, below the level {wanted} of {target.code}"
 
 
 def policy_currency(catalogue: Catalogue) -> int | None:
@@ -342,10 +343,10 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
 def _at_level(items: list[Item], target: Specification | None) -> Decimal:
     """Counted credits at the target's EQF level or above (a part of unknown level is not)."""
     counted = [i for i in items if i.state == "counted"]
-    if target is None or target.eqf is None:
+    wanted = spec_eqf(target)
+    if wanted is None:
         return sum((i.credits for i in counted), Decimal(0))
-    return sum((i.credits for i in counted if i.level is not None and i.level >= target.eqf.number),
-               Decimal(0))
+    return sum((i.credits for i in counted if i.level is not None and i.level >= wanted), Decimal(0))
 
 
 def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: str) -> list[str]:
@@ -373,7 +374,7 @@ def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: 
         lines.append(f"  missing: no credential counts towards {target_name}{hint}")
     if result.at_level < rule.level_credits:
         target = catalogue.specification(rule.target)
-        level = target.eqf.number if target is not None and target.eqf is not None else "?"
+        level = spec_eqf(target) or "?"
         lines.append(f"  missing: {_fmt(rule.level_credits - result.at_level)} more credits at EQF level "
                      f"{level} or above ({_fmt(result.at_level)} of the {_fmt(rule.level_credits)} needed "
                      "count)")

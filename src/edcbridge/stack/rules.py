@@ -74,6 +74,24 @@ def _credits(spec: Specification | None, system: Specification | None = None) ->
     return Decimal(spec.credits)
 
 
+def spec_eqf(spec: Specification | None) -> int | None:
+    """A specification's EQF level: its ``eqf``, else the EQF level its FHEQ/RQF/CQFW level
+    (``nqf``) is referenced to (RQF Level 7: EQF 7; levels 4 and 5: EQF 5), as a framework
+    counting in UK levels states it alone."""
+    from edcbridge.validation.policy import UK_LEVEL_EQF, uk_level  # the UK levels' referencing
+
+    if spec is None or spec.eqf is not None:
+        return spec.eqf.number if spec is not None and spec.eqf is not None else None
+    if not spec.nqf:
+        return None
+    try:
+        label = vocab.concept("nqf", spec.nqf).label
+    except KeyError:
+        label = spec.nqf
+    level = uk_level(label)
+    return UK_LEVEL_EQF.get(level) if level is not None else None
+
+
 def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:
     """One rule per specification with ``has_part``, keyed by target code."""
     rules = {}
@@ -157,7 +175,7 @@ def _rule_problems(rule: StackRule, index: int, catalogue: Catalogue, locate: Lo
         where = locate(index, "required", rule.required.index(outside[0]))
         problems.append(f"{where}: required {', '.join(outside)} not in allowed; add them to allowed")
     target = catalogue.specification(rule.target)
-    if rule.level_credits and target is not None and target.eqf is None:
+    if rule.level_credits and target is not None and spec_eqf(target) is None:
         problems.append(f"{locate(index, 'level_credits')}: {rule.target} has no EQF level to count "
                         "level_credits at; give it eqf in the catalogue or remove level_credits")
     if not problems:
