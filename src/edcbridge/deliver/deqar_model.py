@@ -37,7 +37,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
 from edcbridge.deliver import deqar_vocab as dv
 from edcbridge.model.fields import Date
@@ -75,6 +75,9 @@ QfEhea = Annotated[str, _enum(dv.QF_EHEA_LEVEL, "qf_ehea_level")]
 AssessmentCert = Annotated[str, _enum(dv.ASSESSMENT, "assessment_certification")]
 DegreeOutcome = Annotated[str, BeforeValidator(_degree)]
 Text = Annotated[str, BeforeValidator(_text)]
+# DEQAR matches acronyms case-insensitively: one spelling, so that the payload's digest and the
+# state file's endpoint name the agency the same way whatever case the batch writes it in
+AgencyName = Annotated[str, BeforeValidator(_text), AfterValidator(str.upper)]
 ReportDate = Annotated[Date, BeforeValidator(_date)]
 
 
@@ -175,7 +178,7 @@ class Report(DeqarRecord):
 
     local_identifier: Text = Field(min_length=1, max_length=255)
     activities: tuple[str, ...] = Field(min_length=1, description="Keys of the batch's activities")
-    contributing_agencies: tuple[str, ...] = ()
+    contributing_agencies: tuple[AgencyName, ...] = ()
     status: Status
     decision: Decision
     valid_from: ReportDate | None = None
@@ -193,7 +196,8 @@ class Report(DeqarRecord):
 class Batch(DeqarRecord):
     """A DEQAR submission batch file."""
 
-    agency: Text = Field(description="Acronym or numeric DEQAR id of the submitting agency")
+    agency: AgencyName = Field(description="Acronym or numeric DEQAR id of the submitting agency "
+                               "(any letter case: it is sent in upper case)")
     activities: dict[str, Activity] = Field(min_length=1)
     reports: tuple[Report, ...]
     delete_reports: tuple[Text, ...] = Field(
