@@ -1,4 +1,5 @@
-"""Scheduled re-runs of ``push deqar``: the same agency however it is spelled."""
+"""Scheduled re-runs of ``push deqar``: the same agency however it is spelled, a withdrawn report
+put back."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ import pytest
 from tests.deliver_support import batch_text, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer
+
+REPORT = """\
+  - local_identifier: {ident}
+    activities: [audit]
+    status: voluntary
+    decision: positive
+    valid_from: 2024-06-01
+    institutions: [hfpv]
+    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
+"""
+HEAD = 'agency: ACQUIN\nactivities:\n  audit: {id: "2", type: institutional}\nreports:\n'
 
 
 @pytest.fixture
@@ -44,3 +56,53 @@ def test_the_agency_in_another_letter_case_is_the_same_agency(
     assert again.exit_code == 0, again.output
     assert [i["action"] for i in _items(tmp_path)] == ["skip", "skip"]
     assert len(_writes(server)) == sent
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_a_report_put_back_after_its_deletion_is_submitted_anew(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
+) -> None:
+    server, app = fake
+    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    assert push_deqar_batch(tmp_path, server, both, "--via", via).exit_code == 0
+    (old,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
+    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    assert push_deqar_batch(tmp_path, server, withdrawn, "--via", via).exit_code == 0
+    del app.reports[old]  # EQAR staff confirmed the deletion
+    dry = push_deqar_batch(tmp_path, server, both, "--via", via, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    planned = json.loads((tmp_path / "out" / "deqar-dry-run.json").read_text("utf-8"))["items"]
+    assert planned[1]["action"] == ("create" if via == "api" else "upsert"), planned[1]
+    assert planned[1]["target_id"] == ""
+    before = len(_writes(server))
+    back = push_deqar_batch(tmp_path, server, both, "--via", via)
+    assert back.exit_code == 0, back.output
+    (new,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
+    assert new != old
+    item = _items(tmp_path)[1]
+    assert (item["status"], item["target_id"]) == ("ok", str(new)), item
+    assert "PUT /submissionapi/v2/submit/report" not in _writes(server)[before:]
+    third = push_deqar_batch(tmp_path, server, both, "--via", via)
+    assert third.exit_code == 0, third.output
+    assert [i["action"] for i in _items(tmp_path)] == ["skip", "skip"]
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_a_report_put_back_while_its_deletion_awaits_confirmation_says_so(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
+) -> None:
+    """DEQAR keeps a report whose deletion was requested until EQAR staff confirm it: the report
+    put back updates it, and the run says the deletion request still stands."""
+    server, app = fake
+    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    assert push_deqar_batch(tmp_path, server, both, "--via", via).exit_code == 0
+    (old,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
+    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    assert push_deqar_batch(tmp_path, server, withdrawn, "--via", via).exit_code == 0
+    back = push_deqar_batch(tmp_path, server, both, "--via", via)
+    assert back.exit_code == 0, back.output
+    item = _items(tmp_path)[1]
+    assert (item["action"], item["status"], item["target_id"]) == (
+        "update" if via == "api" else "upsert", "ok", str(old)), item
+    assert item["message"].startswith(f"DEQAR still holds report {old}, whose deletion was requested"), item
+    assert "ask EQAR to drop the deletion request" in back.stderr

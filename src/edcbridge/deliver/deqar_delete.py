@@ -26,6 +26,21 @@ def deletion(local_identifier: str) -> tuple[dict[str, str], str]:
     return content, digest(content)
 
 
+def withdrawn_as(state: State, key: str) -> str:
+    """The DEQAR report id whose deletion the state file records for ``key``, else ``""``: a
+    report put back in the batch after it is submitted anew, not as an update of that id."""
+    known = state.get(key)
+    if known is None or known.get("digest") != deletion(key)[1]:
+        return ""
+    return str(known.get("target_id") or "")
+
+
+def still_pending(report_id: str) -> str:
+    """What to say when the register still has a report put back after its deletion request."""
+    return (f"DEQAR still holds report {report_id}, whose deletion was requested, and this run updated "
+            "it: ask EQAR to drop the deletion request, or the report goes when they confirm it")
+
+
 def is_deletion(content: Any) -> bool:
     return isinstance(content, dict) and set(content) == {DELETE}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
-from edcbridge.deliver.deqar_delete import is_deletion, request_deletion
+from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
@@ -99,6 +99,10 @@ def plan(items: list[Item], state: State) -> list[Outcome]:
                              "its deletion is requested (the report is looked up by local identifier)")
         elif known is None:
             action, detail = "create", _not_delivered_yet(state, item.key)
+        elif withdrawn_as(state, item.key):  # that report is (or will be) gone: no update of it
+            action, detail = "create", (f"put back after the deletion of report {known.get('target_id')} "
+                                        "was requested: submitted anew (the register is checked first)")
+            known = None
         elif known.get("digest") != item.digest:
             action, detail = "update", "changed since the last delivery"
         else:
@@ -260,6 +264,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                         "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
                         [(path, _unknown_eter(item.content, path)) for path in unknown],
                     )
+                withdrawn = withdrawn_as(state, item.key)
                 done = deliver_report(client, agency, item.content, step.target_id)
             except DeliveryAuthError as exc:
                 auth_failure = str(exc)
@@ -270,10 +275,11 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 result = done.result
                 if result.ok:
                     state.record(item.key, item.digest, result.report_id)
-                    outcome = Outcome(
-                        step.key, done.action, "ok", str(result.report_id or ""), done.detail,
-                        stored_message(result.report_flag, result.warnings),
-                    )
+                    said = stored_message(result.report_flag, result.warnings)
+                    if withdrawn and done.action == "update":
+                        said = "; ".join(filter(None, [still_pending(str(result.report_id)), said]))
+                    outcome = Outcome(step.key, done.action, "ok", str(result.report_id or ""),
+                                      done.detail, said)
                 else:
                     outcome = Outcome(step.key, done.action, "failed", detail=result.outcome,
                                       message=register_message(item.content, result.errors) or result.message)
@@ -331,10 +337,11 @@ def push_deqar_csv(
                 if action == "update" and known != answered:  # not the report the state file names
                     action = "upsert"
                     detail += f": the register answered report {answered}, not {known}"
+                said = stored_message(row.report_flag, row.warnings)
+                if answered and withdrawn_as(state, step.key) == answered:
+                    said = "; ".join(filter(None, [still_pending(answered), said]))
                 state.record(step.key, by_key[step.key].digest, row.report_id)
-                results[step.key] = Outcome(
-                    step.key, action, "ok", answered, detail, stored_message(row.report_flag, row.warnings)
-                )
+                results[step.key] = Outcome(step.key, action, "ok", answered, detail, said)
             else:
                 results[step.key] = Outcome(
                     step.key,
