@@ -106,3 +106,41 @@ def test_a_report_put_back_while_its_deletion_awaits_confirmation_says_so(
         "update" if via == "api" else "upsert", "ok", str(old)), item
     assert item["message"].startswith(f"DEQAR still holds report {old}, whose deletion was requested"), item
     assert "ask EQAR to drop the deletion request" in back.stderr
+
+
+PROGRAMME = """\
+  - local_identifier: {ident}
+    activities: [system]
+    status: part of obligatory EQA system
+    decision: positive
+    valid_from: 2016-03-01
+    institutions: [hfpv]
+    programmes: [{{specification: DL01, identifiers: [{{identifier: P-16{resource}}}]}}]
+    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
+"""
+PROGRAMME_HEAD = 'agency: ACQUIN\nactivities:\n  system: {id: "1", type: programme}\nreports:\n'
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_programme_identifiers_resource_the_csv_cannot_carry_is_refused_there(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], dry_run: bool
+) -> None:
+    """The template has programme[n].identifier[m] but no resource column: the report would be
+    stored with the identifier under another resource (the agency's local one), so it is refused
+    on the CSV route, with the fix, and the other reports go on."""
+    server, app = fake
+    batch = (PROGRAMME_HEAD + PROGRAMME.format(ident="ACQ-P1", resource=", resource: SCHAC")
+             + PROGRAMME.format(ident="ACQ-P2", resource=""))
+    run = push_deqar_batch(tmp_path, server, batch, "--via", "csv", *(["--dry-run"] if dry_run else []))
+    name = "deqar-dry-run" if dry_run else "deqar-results"
+    items = json.loads((tmp_path / "out" / f"{name}.json").read_text("utf-8"))["items"]
+    assert [(i["action"], i["status"]) for i in items] == [
+        ("refuse", "failed"), ("upsert", "planned" if dry_run else "ok")], items
+    assert items[0]["message"] == (
+        "programmes[0].identifiers[0].resource: 'SCHAC' has no column in DEQAR's CSV layout (it has "
+        "programme[n].identifier[m] alone), so the register would file the identifier under the "
+        "agency's local identifiers; submit this report with --via api, or leave resource out")
+    assert run.exit_code == 1, run.output
+    assert [r["local_identifier"] for r in app.reports.values()] == ([] if dry_run else ["ACQ-P2"])
+    api = push_deqar_batch(tmp_path, server, batch)
+    assert api.exit_code == 0, api.output

@@ -119,6 +119,22 @@ def _flatten(payload: dict[str, Any]) -> dict[str, str]:
     return cells
 
 
+def not_in_csv(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the template has no column for, as ``(path, message)``: a programme identifier's
+    ``resource`` (the register would file the identifier under the agency's local ones)."""
+    problems = []
+    for i, prog in enumerate(payload.get("programmes") or []):
+        for j, ident in enumerate(prog.get("identifiers") or []):
+            if ident.get("resource"):
+                problems.append((
+                    f"programmes[{i}].identifiers[{j}].resource",
+                    f"{ident['resource']!r} has no column in DEQAR's CSV layout (it has "
+                    "programme[n].identifier[m] alone), so the register would file the identifier "
+                    "under the agency's local identifiers; submit this report with --via api, or "
+                    "leave resource out"))
+    return problems
+
+
 def _order(name: str) -> tuple[int, int, int, tuple[int, ...]]:
     """Template order; the repeats of a group (``file[2]...``) follow its first occurrence as a block."""
     general = re.sub(r"\[\d+\]", "[1]", name)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
+from edcbridge.deliver.deqar_csv import not_in_csv
 from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
@@ -297,10 +298,11 @@ def push_deqar_csv(
     With ``agency``, a report the state file records as delivered is first looked up by its
     local identifier, as the API route does: when the register no longer has it, the CSV's
     upsert would create a second report, so that row is not sent."""
-    planned = [_as_upsert(step) if step.action == "create" else step for step in plan(items, state)]
+    by_key = {item.key: item for item in items}
+    planned = [_csv_step(_as_upsert(step) if step.action == "create" else step, by_key[step.key])
+               for step in plan(items, state)]
     if dry_run or client is None:
         return planned
-    by_key = {item.key: item for item in items}
     results = {step.key: step for step in planned}
     for step in planned:
         if step.action == "skip":
@@ -398,6 +400,14 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
             gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
                                      message=_local_identifier_gone(local_identifier, step.target_id))
     return gone
+
+
+def _csv_step(step: Outcome, item: Item) -> Outcome:
+    """``step``, or its refusal when the report holds what the CSV layout cannot carry."""
+    problems = not_in_csv(item.content) if step.action in ("upsert", "update") else []
+    if not problems:
+        return step
+    return Outcome(step.key, "refuse", "failed", message="; ".join(f"{p}: {m}" for p, m in problems))
 
 
 def _as_upsert(step: Outcome) -> Outcome:
