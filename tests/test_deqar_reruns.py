@@ -144,3 +144,32 @@ def test_a_programme_identifiers_resource_the_csv_cannot_carry_is_refused_there(
     assert [r["local_identifier"] for r in app.reports.values()] == ([] if dry_run else ["ACQ-P2"])
     api = push_deqar_batch(tmp_path, server, batch)
     assert api.exit_code == 0, api.output
+
+
+def test_a_state_file_naming_the_agency_in_another_case_is_still_used(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """Deliveries a state file records for `acquin` (the spelling of earlier batches) count for
+    ACQUIN: the reports are planned as updates of the reports recorded, withdrawals stay done."""
+    server, _ = fake
+    batch = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    assert push_deqar_batch(tmp_path, server, batch).exit_code == 0
+    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    assert push_deqar_batch(tmp_path, server, withdrawn).exit_code == 0
+    state = tmp_path / "out" / "deqar-state.json"
+    data = json.loads(state.read_text("utf-8"))
+    data["endpoints"] = {where.replace("(agency ACQUIN)", "(agency acquin)"): items
+                         for where, items in data["endpoints"].items()}
+    (items,) = data["endpoints"].values()
+    items["ACQ-1"]["digest"] = "of the payload with agency acquin"
+    state.write_text(json.dumps(data), "utf-8")
+    dry = push_deqar_batch(tmp_path, server, withdrawn, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    planned = json.loads((tmp_path / "out" / "deqar-dry-run.json").read_text("utf-8"))["items"]
+    assert [(i["key"], i["action"]) for i in planned] == [("ACQ-1", "update"), ("ACQ-2", "skip")], planned
+    assert planned[0]["target_id"] == str(items["ACQ-1"]["target_id"])
+    assert json.loads(state.read_text("utf-8")) == data  # a dry run writes nothing
+    run = push_deqar_batch(tmp_path, server, withdrawn)
+    assert run.exit_code == 0, run.output
+    done = [(i["action"], i["status"], i["target_id"]) for i in _items(tmp_path)]
+    assert done == [("update", "ok", planned[0]["target_id"]), ("skip", "skipped", planned[1]["target_id"])]

@@ -242,6 +242,7 @@ def deqar_command(
         items = batch_items(parsed, cat, batch.parent)
         state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint, fold=not dry_run,
                            hold=not dry_run)
+        state.adopt(endpoint)  # written by batches spelling the agency in another letter case
     except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
         raise UsageProblem(str(exc)) from None
     _held_until_reported(state)

@@ -110,6 +110,22 @@ class State:
                         f"{path}: cannot be written ({exc.strerror or exc}); free space or fix the "
                         "folder, then run the same command again (nothing is sent twice)") from None
 
+    def adopt(self, same: str) -> None:
+        """Count as this endpoint's the deliveries of endpoints named ``same`` (the same target
+        written otherwise, e.g. an agency acronym in another letter case). Where two of them
+        record one item differently, which came last is not known: the item is sent again."""
+        mine = self.entries
+        found: dict[str, dict[str, Any]] = {}
+        for where, items in self.delivered.items():
+            if where == self.endpoint or where.casefold() != same.casefold():
+                continue
+            for key, entry in items.items():
+                if key in found and found[key] != entry:
+                    entry = {**entry, "digest": ""}  # no version known: planned as an update
+                found[key] = entry
+        for key, entry in found.items():
+            mine.setdefault(key, entry)  # saved with this run's changes, if any
+
     @property
     def entries(self) -> dict[str, dict[str, Any]]:
         """The deliveries confirmed at this endpoint, by item key."""
