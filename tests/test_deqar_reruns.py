@@ -173,3 +173,22 @@ def test_a_state_file_naming_the_agency_in_another_case_is_still_used(
     assert run.exit_code == 0, run.output
     done = [(i["action"], i["status"], i["target_id"]) for i in _items(tmp_path)]
     assert done == [("update", "ok", planned[0]["target_id"]), ("skip", "skipped", planned[1]["target_id"])]
+
+
+def test_reports_held_back_by_a_long_retry_after_say_they_were_not_sent(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    from tests.fake_http import Fault
+
+    server, _ = fake
+    server.faults.append(Fault("status", 429, {"Retry-After": "600"}, method="POST",
+                               path_prefix="/submissionapi/v2/submit/report"))
+    run = push_deqar_batch(tmp_path, server, batch_text(2))
+    assert run.exit_code == 1, run.output
+    first, second = (i["message"] for i in _items(tmp_path))
+    assert "/submit/report: HTTP 429: the target asks to wait 600 s (Retry-After)" in first
+    assert ": HTTP 429:" not in second and "/check/local-identifier" in second, second
+    assert "not sent: the target asked (HTTP 429 to an earlier request) to wait " in second, second
+    assert "run the same command again after " in second
+    assert [e.path.split("?")[0] for e in server.log][-2:] == ["/submissionapi/v2/check/local-identifier",
+                                                 "/submissionapi/v2/submit/report"]

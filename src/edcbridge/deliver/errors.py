@@ -66,6 +66,9 @@ class DeliveryThrottledError(DeliveryHTTPError):
                  sent: bool = True) -> None:
         self.seconds = seconds
         self.sent = sent  # False: this request was held back, never sent
-        super().__init__(method, url, status, f"the target asks to wait {seconds:.0f} s (Retry-After)",
-                         f"nothing more is sent in this run; run the same command again after {until} "
-                         "(finished items are skipped)")
+        later = (f"nothing more is sent in this run; run the same command again after {until} "
+                 "(finished items are skipped)")
+        super().__init__(method, url, status, f"the target asks to wait {seconds:.0f} s (Retry-After)", later)
+        if not sent:  # the 429/503 answered an earlier request: this one never left
+            self.args = (f"{method} {url}: not sent: the target asked (HTTP {status} to an earlier request) "
+                         f"to wait {seconds:.0f} s more (Retry-After); {later}",)
