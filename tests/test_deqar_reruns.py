@@ -11,7 +11,7 @@ import pytest
 
 from tests.deliver_support import batch_text, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
-from tests.fake_http import FakeServer
+from tests.fake_http import FakeServer, Fault, Request
 
 REPORT = """\
   - local_identifier: {ident}
@@ -178,8 +178,6 @@ def test_a_state_file_naming_the_agency_in_another_case_is_still_used(
 def test_reports_held_back_by_a_long_retry_after_say_they_were_not_sent(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
 ) -> None:
-    from tests.fake_http import Fault
-
     server, _ = fake
     server.faults.append(Fault("status", 429, {"Retry-After": "600"}, method="POST",
                                path_prefix="/submissionapi/v2/submit/report"))
@@ -192,3 +190,40 @@ def test_reports_held_back_by_a_long_retry_after_say_they_were_not_sent(
     assert "run the same command again after " in second
     assert [e.path.split("?")[0] for e in server.log][-2:] == ["/submissionapi/v2/check/local-identifier",
                                                  "/submissionapi/v2/submit/report"]
+
+
+def test_the_csv_route_keeps_each_upload_within_the_registers_request_limit(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """Contract 1.8: 10 MB per request. Two reports of 6 MB of embedded PDF each are valid one
+    by one; in one CSV upload of 12 MB the production proxy would refuse both (HTTP 413)."""
+    server, app = fake
+    local = REPORT.replace('{{original_location: "https://agency.example/{ident}.pdf"', "{{path: {ident}.pdf")
+    for ident in ("ACQ-1", "ACQ-2"):
+        (tmp_path / f"{ident}.pdf").write_bytes(b"%PDF-1.4\n" + b"%" * 4_500_000 + b"\n%%EOF\n")
+    batch = HEAD + local.format(ident="ACQ-1") + local.format(ident="ACQ-2")
+    server.faults.append(SecondUpload("status", 502))
+    run = push_deqar_batch(tmp_path, server, batch, "--via", "csv")
+    assert run.exit_code == 1, run.output
+    uploads = [len(e.body) for e in server.log if e.path.endswith("/submit/csv")]
+    assert len(uploads) == 2 and max(uploads) <= 10_000_000, uploads
+    first, second = _items(tmp_path)
+    assert (first["status"], first["detail"]) == ("ok", "csv upload 1 of 2, row 1")
+    assert second["status"] == "failed" and "HTTP 502" in second["message"]  # the other upload's report
+    again = push_deqar_batch(tmp_path, server, batch, "--via", "csv")
+    assert again.exit_code == 0, again.output
+    assert [(i["action"], i["status"], i["detail"]) for i in _items(tmp_path)] == [
+        ("skip", "skipped", "unchanged since the last delivery"), ("upsert", "ok", "csv row 1")]
+    assert sorted(r["local_identifier"] for r in app.reports.values()) == ["ACQ-1", "ACQ-2"]
+
+
+class SecondUpload(Fault):
+    """Matches the second CSV upload only."""
+
+    uploads = 0
+
+    def matches(self, request: Request) -> bool:
+        if request.method != "POST" or request.path != "/submissionapi/v2/submit/csv":
+            return False
+        self.uploads += 1
+        return self.uploads == 2

@@ -54,6 +54,7 @@ CSV_COLUMNS = (
     "other_comment",
 )
 """The 44 columns of the official template, in its order; repeat groups are indexed from 1."""
+MAX_UPLOAD_BYTES = 10_000_000  # contract 1.8: 10 MB per request (the production proxy answers 413)
 
 
 def _flatten(payload: dict[str, Any]) -> dict[str, str]:
@@ -158,3 +159,19 @@ def to_csv(payloads: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
+
+
+def uploads(payloads: list[dict[str, Any]], limit: int = MAX_UPLOAD_BYTES) -> list[list[int]]:
+    """The indexes of ``payloads`` in consecutive groups whose CSV stays within ``limit`` bytes
+    (each row counted with a header of its own, so a group's CSV is never larger); a row larger
+    than ``limit`` goes alone, for the register to answer."""
+    groups: list[list[int]] = []
+    size = 0
+    for index, payload in enumerate(payloads):
+        row = len(to_csv([payload]).encode("utf-8"))
+        if not groups or size + row > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(index)
+        size += row
+    return groups

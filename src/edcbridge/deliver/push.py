@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
-from edcbridge.deliver.deqar_csv import not_in_csv
+from edcbridge.deliver.deqar_csv import not_in_csv, uploads
 from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
@@ -293,7 +293,8 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
 def push_deqar_csv(
     items: list[Item], client: DeqarClient | None, state: State, *, agency: str = "", dry_run: bool = False
 ) -> list[Outcome]:
-    """Send every valid, changed report in one CSV (the register upserts each row).
+    """Send every valid, changed report as CSV, in uploads within the register's 10 MB per request
+    (the register upserts each row).
 
     With ``agency``, a report the state file records as delivered is first looked up by its
     local identifier, as the API route does: when the register no longer has it, the CSV's
@@ -317,53 +318,64 @@ def push_deqar_csv(
         raise PushInterrupted([results[step.key] for step in planned]) from None
     results.update(gone)
     send = [step for step in planned if step.action in ("upsert", "update") and step.key not in gone]
-    if send:
+    groups = uploads([by_key[s.key].content for s in send])
+    for number, group in enumerate(groups, 1):
+        label = f"csv upload {number} of {len(groups)}, row" if len(groups) > 1 else "csv row"
         try:
-            rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
+            _upload([send[i] for i in group], by_key, client, state, results, label)
         except KeyboardInterrupt:
-            for step in send:
-                results[step.key] = Outcome(step.key, step.action, "failed", message=(
-                    "interrupted (Ctrl-C) during the upload: the register may have stored it; the "
-                    "same command sends it again (rows are upserted by local identifier)"))
+            for later in groups[number:]:
+                for i in later:
+                    results[send[i].key] = Outcome(send[i].key, send[i].action, "planned", send[i].target_id,
+                                                   "not sent: the run was interrupted")
             raise PushInterrupted([results[step.key] for step in planned]) from None
-        except DeliveryError as exc:
-            for step in send:
-                results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
-            rows = []
-        for step, row in zip(send, rows, strict=False):
-            if row.ok:
-                known = step.target_id  # the report the state file names, for an update
-                answered = str(row.report_id or "")
-                action: Action = step.action
-                detail = f"csv row {row.row}"
-                if action == "update" and known != answered:  # not the report the state file names
-                    action = "upsert"
-                    detail += f": the register answered report {answered}, not {known}"
-                said = stored_message(row.report_flag, row.warnings)
-                if answered and withdrawn_as(state, step.key) == answered:
-                    said = "; ".join(filter(None, [still_pending(answered), said]))
-                state.record(step.key, by_key[step.key].digest, row.report_id)
-                results[step.key] = Outcome(step.key, action, "ok", answered, detail, said)
-            else:
-                results[step.key] = Outcome(
-                    step.key,
-                    step.action,
-                    "failed",
-                    detail=f"csv row {row.row}",
-                    message=register_message(by_key[step.key].content, row.errors),
-                )
-        count = len(rows)
-        if count != len(send) and not any(results[s.key].status == "failed" for s in send[count:]):
-            LOG.warning("the register answered %d rows for %d sent", count, len(send))
-            for step in send[count:]:  # not answered: not known to be stored
-                results[step.key] = Outcome(
-                    step.key, step.action, "failed",
-                    message=f"the register answered {count} rows for the {len(send)} sent, none "
-                            "for this report; run the same command again (rows are upserted by "
-                            "local identifier)")
-        state.flush()
+        finally:
+            state.flush()
     _deletions(planned, by_key, client, agency, state, results)
     return [results[step.key] for step in planned]
+
+
+def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
+            results: dict[str, Outcome], label: str) -> None:
+    """One CSV upload of the reports of ``send``, each row's answer put in ``results``."""
+    try:
+        rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
+    except KeyboardInterrupt:
+        for step in send:
+            results[step.key] = Outcome(step.key, step.action, "failed", message=(
+                "interrupted (Ctrl-C) during the upload: the register may have stored it; the "
+                "same command sends it again (rows are upserted by local identifier)"))
+        raise
+    except DeliveryError as exc:
+        for step in send:
+            results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
+        return
+    for step, row in zip(send, rows, strict=False):
+        if row.ok:
+            known = step.target_id  # the report the state file names, for an update
+            answered = str(row.report_id or "")
+            action: Action = step.action
+            detail = f"{label} {row.row}"
+            if action == "update" and known != answered:  # not the report the state file names
+                action = "upsert"
+                detail += f": the register answered report {answered}, not {known}"
+            said = stored_message(row.report_flag, row.warnings)
+            if answered and withdrawn_as(state, step.key) == answered:
+                said = "; ".join(filter(None, [still_pending(answered), said]))
+            state.record(step.key, by_key[step.key].digest, row.report_id)
+            results[step.key] = Outcome(step.key, action, "ok", answered, detail, said)
+        else:
+            results[step.key] = Outcome(step.key, step.action, "failed", detail=f"{label} {row.row}",
+                                        message=register_message(by_key[step.key].content, row.errors))
+    count = len(rows)
+    if count != len(send):
+        LOG.warning("the register answered %d rows for %d sent", count, len(send))
+        for step in send[count:]:  # not answered: not known to be stored
+            results[step.key] = Outcome(
+                step.key, step.action, "failed",
+                message=f"the register answered {count} rows for the {len(send)} sent, none "
+                        "for this report; run the same command again (rows are upserted by "
+                        "local identifier)")
 
 
 def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
