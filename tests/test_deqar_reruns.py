@@ -106,6 +106,7 @@ def test_a_report_put_back_while_its_deletion_awaits_confirmation_says_so(
         "update" if via == "api" else "upsert", "ok", str(old)), item
     assert item["message"].startswith(f"DEQAR still holds report {old}, whose deletion was requested"), item
     assert "ask EQAR to drop the deletion request" in back.stderr
+    assert "fix what DEQAR names in the batch" not in item["message"], item  # no fix clears that flag
 
 
 PROGRAMME = """\

@@ -174,6 +174,12 @@ def stored_message(flag: str | None, warnings: tuple[str, ...]) -> str:
     return f"{text}; {HIGH_FLAG}" if flag == "high level" else text
 
 
+def _put_back(report_id: str, warnings: tuple[str, ...]) -> str:
+    """What the register said of a report updated while its deletion awaits EQAR: its high-level
+    flag is the deletion request's, which no fix in the batch clears."""
+    return "; ".join(filter(None, [still_pending(report_id), stored_message(None, warnings)]))
+
+
 def register_message(payload: dict[str, Any], errors: tuple[FieldError, ...]) -> str:
     """The register's errors on ``payload``, each with the value it refused and the fix."""
     explained = explain(payload, [(e.path, e.message) for e in errors])
@@ -278,7 +284,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                     state.record(item.key, item.digest, result.report_id)
                     said = stored_message(result.report_flag, result.warnings)
                     if withdrawn and done.action == "update":
-                        said = "; ".join(filter(None, [still_pending(str(result.report_id)), said]))
+                        said = _put_back(str(result.report_id), result.warnings)
                     outcome = Outcome(step.key, done.action, "ok", str(result.report_id or ""),
                                       done.detail, said)
                 else:
@@ -361,7 +367,7 @@ def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, s
                 detail += f": the register answered report {answered}, not {known}"
             said = stored_message(row.report_flag, row.warnings)
             if answered and withdrawn_as(state, step.key) == answered:
-                said = "; ".join(filter(None, [still_pending(answered), said]))
+                said = _put_back(answered, row.warnings)
             state.record(step.key, by_key[step.key].digest, row.report_id)
             results[step.key] = Outcome(step.key, action, "ok", answered, detail, said)
         else:
