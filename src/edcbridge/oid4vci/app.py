@@ -15,6 +15,8 @@ POST    /notification                               the wallet's notification
 GET     /status/{number}                            a Token Status List (revocation)
 ======  ==========================================  ==================================
 
+A credential or notification request sent as another type than ``application/json`` is refused
+(400 ``invalid_credential_request`` or ``invalid_notification_request``, OpenID4VCI 1.0 8.2, 11.1).
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 406 or
 501 (a status list in another form, or of the past), 408 (a body too slow) or 413 (too large; both
 close the connection, the rest of the body unread), or 500, never 200, and never cached
@@ -68,6 +70,7 @@ LOG = logging.getLogger("edcbridge.oid4vci")
 # RFC 6749 5.1: answers with tokens (and, here, nonces, offers and errors) carry both
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
 # Seconds a client has to send the whole body once the app reads it (64 KiB at 3.2 KiB/s); a
 # head must come within edcbridge.oid4vci.server.HEAD_TIMEOUT
@@ -127,6 +130,20 @@ async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BO
     except ClientDisconnect:  # nobody to answer: a line in the log, not a 500 with a traceback
         raise OAuthError(400, "invalid_request", "the connection closed before the body ended") from None
     return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    """The request's ``Content-Type`` without its parameters (``charset``), in lower case."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def refuse_other_than_json(request: Request, error: str) -> None:
+    """OpenID4VCI 1.0 8.2 and 11.1: credential and notification requests are ``application/json``
+    (``application/jwt`` only when encrypted, which this issuer does not announce): a body sent
+    as another type is refused, whatever it holds."""
+    if media_type(request) != JSON:
+        sent = media_type(request) or "no Content-Type"
+        raise OAuthError(400, error, f"send the request as {JSON} (it came as {sent})")
 
 
 def form_fields(body: bytes) -> dict[str, str]:
@@ -189,7 +206,7 @@ def create_app(service: IssuerService) -> Starlette:
         return JSONResponse(body, headers=NO_STORE)
 
     async def token(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        if media_type(request) != FORM:
             raise OAuthError(400, "invalid_request", f"the token request must be {FORM}")
         fields = form_fields(await read_body(request))
         body = await run_in_threadpool(service.token, fields)
@@ -211,6 +228,7 @@ def create_app(service: IssuerService) -> Starlette:
 
     async def credential(request: Request) -> Response:
         body = await authorized_body(request)
+        refuse_other_than_json(request, "invalid_credential_request")
         answer: dict[str, Any] = await run_in_threadpool(
             service.credential, request.headers.get("authorization"), body
         )
@@ -218,6 +236,7 @@ def create_app(service: IssuerService) -> Starlette:
 
     async def notification(request: Request) -> Response:
         body = await authorized_body(request)
+        refuse_other_than_json(request, "invalid_notification_request")
         await run_in_threadpool(service.notification, request.headers.get("authorization"), body)
         return Response(status_code=204)
 
