@@ -281,7 +281,7 @@ def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Hol
     holder, token = fresh_token
     proof = holder.proof(holder.nonce())
     _error(holder.request(token, proof, "diploma"), 400, "unknown_credential_configuration")
-    _error(holder.request(token, proof, "edc-sealed"), 400, "unknown_credential_configuration")  # not offered
+    _error(holder.request(token, proof, "edc-sealed"), 403, "insufficient_scope")  # not offered
     for identifier in ("x", "elm"):  # 8.2: the token response returned no credential_identifiers
         _error(
             holder.credential(token, {"credential_identifier": identifier, "proofs": {"jwt": [proof]}}),

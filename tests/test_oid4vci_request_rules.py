@@ -63,3 +63,19 @@ def test_a_notification_must_be_application_json(issuer: IssuerService, exported
     assert "application/json" in _error(refused, 400, "invalid_notification_request")
     assert _post(issuer, "/notification", token, body, "application/json").status_code == 204
 
+
+def test_a_configuration_the_token_does_not_cover_is_insufficient_scope(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    """8.3.1.1: a request the access token does not enable is an RFC 6750 3 authorization error
+    (403 insufficient_scope, with its challenge); unknown_credential_configuration stays for a
+    configuration the issuer does not know."""
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(offer.pre_authorized_code)
+    other = holder.credential(token, {"credential_configuration_id": "edc-sealed"})
+    assert "'edc-sealed'" in _error(other, 403, "insufficient_scope")
+    assert other.headers["www-authenticate"].startswith('Bearer error="insufficient_scope"')
+    _error(holder.credential(token, {"credential_configuration_id": "diploma"}), 400,
+           "unknown_credential_configuration")
+    assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # the token still works

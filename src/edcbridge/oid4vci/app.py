@@ -17,14 +17,16 @@ GET     /status/{number}                            a Token Status List (revocat
 
 A credential or notification request sent as another type than ``application/json`` is refused
 (400 ``invalid_credential_request`` or ``invalid_notification_request``, OpenID4VCI 1.0 8.2, 11.1).
-Errors are JSON ``{"error", "error_description"}`` with 400, 401, 404, 405 (with ``Allow``), 406 or
+Errors are JSON ``{"error", "error_description"}`` with 400, 401, 403, 404, 405 (with ``Allow``), 406 or
 501 (a status list in another form, or of the past), 408 (a body too slow) or 413 (too large; both
 close the connection, the rest of the body unread), or 500, never 200, and never cached
 (``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
 (and no ``error`` in the body) when the request sent no Bearer token, ``Bearer
-error="invalid_token"`` when its token is unknown or expired. The credential and notification
+error="invalid_token"`` when its token is unknown or expired; a credential request for a
+configuration its token does not cover is 403 ``Bearer error="insufficient_scope"`` (OpenID4VCI
+1.0 8.3.1.1). The credential and notification
 endpoints check the token before they read any of the body (a declared ``Content-Length`` over
 the limit is refused 413 first, also without reading): the app reads no body of an
 unauthenticated client, and the server drops what came with the head and reads at most 64 KiB

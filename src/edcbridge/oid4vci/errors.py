@@ -54,8 +54,9 @@ class OAuthError(Exception):
         return {"error": self.error, "error_description": self.wire_description}
 
     def headers(self) -> dict[str, str]:
-        """RFC 6750 asks for a ``WWW-Authenticate`` challenge on 401 answers."""
-        if self.status == 401:
+        """RFC 6750 3 asks for a ``WWW-Authenticate`` challenge when the request's access token
+        is missing or invalid (401) or does not enable what it asks for (403)."""
+        if self.status in (401, 403):
             return {
                 "WWW-Authenticate":
                     f'Bearer error="{self.error}", error_description="{self.wire_description}"'

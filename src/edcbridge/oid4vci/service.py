@@ -380,11 +380,12 @@ class IssuerService:
                 "unknown_credential_configuration",
                 f"unknown credential configuration {configuration!r}; see the issuer metadata",
             )
-        if configuration not in offered:
+        if configuration not in offered:  # 8.3.1.1: the token does not enable it (RFC 6750 3.1)
             raise OAuthError(
-                400,
-                "unknown_credential_configuration",
-                f"{configuration!r} was not offered with this access token",
+                403,
+                "insufficient_scope",
+                f"this access token does not cover {configuration!r}; it covers "
+                f"{', '.join(map(repr, offered))}: ask the issuer for an offer of {configuration!r}",
             )
         return configuration
 
