@@ -39,6 +39,7 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
 
+OFFER_RUN_WAIT = 60  # seconds an offer run waits for another on the same folder to end
 MAX_OFFER_SECONDS = 30 * 86400  # a pre-authorized code "MUST be short lived" (OpenID4VCI 4.1.1)
 
 
@@ -404,7 +405,7 @@ def offer(
     from edcbridge import qr
     from edcbridge.oid4vci import metadata
     from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.offers import OfferStore
+    from edcbridge.oid4vci.offers import OfferRunBusy, OfferStore, hold_offer_runs
     from edcbridge.oid4vci.source import AwardSource
     from edcbridge.pipeline.journal import actor
 
@@ -430,6 +431,16 @@ def offer(
     except OSError as exc:
         raise UsageProblem(f"--qr-dir {qr_dir}: cannot write QR codes there ({exc.strerror})") from None
     store = OfferStore.for_folder(out_dir)
+
+    def waiting() -> None:
+        if not quiet:
+            click.echo(f"waiting for another 'edcbridge offer' run on {out_dir} to end...", err=True)
+
+    try:  # one run at a time: the last run's offers are the ones open, and it names those it closed
+        held = hold_offer_runs(store.path, OFFER_RUN_WAIT, waiting)
+    except OfferRunBusy as exc:
+        store.close()
+        raise UsageProblem(str(exc)) from None
     draw = (sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal
     failed = 0
     reissues: list[int] = []  # events of this command for the audit trail
@@ -483,6 +494,7 @@ def offer(
                             "qr_png": str(png),
                             "tx_code": created.tx_code,
                             "expires": expires,
+                            "closed_offers": list(created.closed),  # the award's earlier open ones
                         }
                     )
                 )
@@ -490,9 +502,9 @@ def offer(
                 click.echo(link)
             if not quiet:
                 click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
-            if created.superseded and not quiet:
-                click.echo(f"{key}: {created.superseded} earlier open offer(s) closed: only this one "
-                           "works now", err=True)
+            if created.closed and not quiet:
+                click.echo(f"{key}: earlier open {_offers_named(created.closed)} closed: their links and "
+                           "PINs no longer work, only this offer's", err=True)
             if created.tx_code and not as_json:
                 click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
             if draw:
@@ -502,8 +514,14 @@ def offer(
         record_in_trail(out_dir, store, reissues, failure="warning", quiet=quiet)
     finally:
         store.close()
+        if held is not None:
+            os.close(held)
     if failed:
         raise SystemExit(1)
+
+
+def _offers_named(offers: tuple[str, ...]) -> str:
+    return f"offer {offers[0]}" if len(offers) == 1 else f"offers {', '.join(offers)}"
 
 
 @click.command("upload-dc4eu")

@@ -42,6 +42,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -87,6 +88,45 @@ CREATE TABLE IF NOT EXISTS trail_events (
     created REAL NOT NULL, recorded TEXT);
 CREATE INDEX IF NOT EXISTS trail_events_unrecorded ON trail_events (id) WHERE recorded IS NULL;
 """
+
+
+class OfferRunBusy(Exception):
+    """Another ``edcbridge offer`` run holds the offers file."""
+
+
+def hold_offer_runs(path: Path, wait: float, waiting: Callable[[], None]) -> int | None:
+    """A descriptor holding the offers file ``path`` for one ``edcbridge offer`` run (close it
+    to let go; the lock goes with the process, ``kill -9`` included). A new offer closes its
+    award's earlier open ones, so two runs at once would each close some of the offers the
+    other hands out: a second run waits up to ``wait`` seconds (calling ``waiting`` once if it
+    has to), then is refused. None where the system has no such locks: runs are not kept apart."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise OfferRunBusy(f"{path.parent}: another 'edcbridge offer' run is making offers there; "
+                                   "wait for it to end, then run this command again (a new offer closes "
+                                   "its award's earlier open ones)") from None
+            if not told:
+                waiting()
+                told = True
+            time.sleep(0.1)
+        except OSError:
+            os.close(fd)
+            return None
 
 
 def digest(secret: str) -> str:
@@ -183,8 +223,12 @@ class CreatedOffer:
     pre_authorized_code: str
     tx_code: str | None
     expires_at: float
-    superseded: int = 0  # earlier open offers of the award, closed by this one
+    closed: tuple[str, ...] = ()  # the ids of the award's earlier open offers, closed by this one
     event: TrailEvent | None = None  # the reissue of a revoked award, for the audit trail
+
+    @property
+    def superseded(self) -> int:
+        return len(self.closed)
 
 
 @dataclass(frozen=True)
@@ -368,9 +412,12 @@ class OfferStore:
             tx_salt = secrets.token_hex(16)
             tx_hash = _tx_digest(tx_salt, tx_code)
         with self._transaction() as db:
-            superseded = db.execute(  # a lost letter or a mistyped PIN: only the newest offer stays open
-                "UPDATE offers SET state = 'superseded' WHERE award_key = ? AND state = 'open'", (award_key,)
-            ).rowcount
+            # a lost letter or a mistyped PIN: only the newest offer stays open
+            closed = tuple(offer for (offer,) in db.execute(
+                "SELECT id FROM offers WHERE award_key = ? AND state = 'open' ORDER BY created, id",
+                (award_key,)))
+            db.execute("UPDATE offers SET state = 'superseded' WHERE award_key = ? AND state = 'open'",
+                       (award_key,))
             db.execute(
                 "INSERT INTO offers (id, award_key, configurations, ref_hash, code_hash, tx_salt, tx_hash, "
                 "tx_length, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
@@ -393,7 +440,7 @@ class OfferStore:
                     "by": reissued_by, "at": _stamp(now), "reason": _text(reason), "offer": offer_id,
                     "configurations": list(configuration_ids), "open_until": _stamp(now + valid_for)})
         return CreatedOffer(offer_id, award_key, configuration_ids, reference, code, tx_code, now + valid_for,
-                            superseded, event)
+                            closed, event)
 
     def by_reference(self, reference: str) -> OfferView | None:
         """The open, unexpired offer behind a ``credential_offer_uri``; None otherwise."""
