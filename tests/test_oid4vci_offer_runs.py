@@ -71,3 +71,17 @@ def test_runs_at_once_make_their_offers_one_after_the_other(exported: Exported, 
     assert {line["award"]: line["closed_offers"] for line in closer} == {
         award: [offer_id] for award, offer_id in earlier.items()}
     assert [line["closed_offers"] for line in closed] == [[]] * 6
+
+
+def test_an_award_named_twice_in_one_run_is_offered_once(exported: Exported, tmp_path: Path) -> None:
+    """By its key and by its bare id: a second offer would close the first, whose link the run
+    has just printed."""
+    out = _folder(exported, tmp_path)
+    key = exported.keys[0]
+    twice = edcbridge_cli("offer", key, key.split("/", 1)[1], "-o", str(out), "--json", "--no-tx-code")
+    run = subprocess.run(twice, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    made = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["award"] for line in made] == [key]
+    assert _states(out, made) == ["open"]
+    assert f"note: {key}: named more than once; offered once" in run.stderr

@@ -444,10 +444,15 @@ def offer(
     draw = (sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal
     failed = 0
     reissues: list[int] = []  # events of this command for the audit trail
+    offered: set[str] = set()  # a second offer of an award would close the one just printed
     try:
         for name in awards:
             try:
                 key = source.resolve(name)
+                if key in offered:
+                    if not quiet:
+                        click.echo(f"note: {key}: named more than once; offered once", err=True)
+                    continue
                 award = source.get(key)
                 for configuration in configurations:
                     award.read("edc" if configuration == "elm" else "edc-sealed")
@@ -468,6 +473,7 @@ def offer(
                 key, configurations, valid_for=seconds, tx_code_length=tx_code_length if tx_code else None,
                 reissued_by=actor() if reissue else None, reason=reason,
             )
+            offered.add(key)
             if created.event is not None:
                 reissues.append(created.event.id)
             if by_reference:
