@@ -136,7 +136,7 @@ def test_a_json_list_for_a_date_says_to_write_the_date(tmp_path: Path) -> None:
 # a required column misspelt or renamed: the rows say so, not "fill in"
 
 def test_a_renamed_required_column_tells_each_row_to_rename_it(tmp_path: Path) -> None:
-    header = ["Specification" if h == "specification" else h for h in HEADER]
+    header = ["Programme code" if h == "specification" else h for h in HEADER]
     header_row, row = _rows(_csv(tmp_path, [header, GOOD]))
     missing = [e for e in header_row.errors if e.column == "specification"]
     assert missing[0].fix == "add a column 'specification', or rename the column that holds its values"

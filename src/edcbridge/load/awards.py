@@ -10,6 +10,7 @@ nothing that only follows from it is said.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -31,7 +32,7 @@ from edcbridge.load.award_checks import (
     wrong_script,
 )
 from edcbridge.load.cell_text import hidden_problem, text_marker_problem
-from edcbridge.load.errors import RecordError, cell_fix, from_validation, suggest
+from edcbridge.load.errors import InputFileError, RecordError, cell_fix, from_validation, suggest
 from edcbridge.load.tabular import read_rows
 from edcbridge.load.tabular.cells import (
     ErrorCell,
@@ -132,10 +133,15 @@ class LoadedRow:
     warnings: tuple[RecordError, ...] = ()  # what loads but deserves a second look
 
 
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
 @lru_cache(maxsize=1024)  # every row of a file has the same column names
 def _split_column(name: str) -> tuple[str, str | None]:
+    """The column and language a header names, in any letter case and with spaces or hyphens
+    for underscores, as spreadsheets and student systems write them ('Given Name@EL')."""
     base, _, lang = name.partition("@")
-    return base.strip(), (lang.strip().lower() or None)
+    return _SEPARATORS.sub("_", base.strip()).lower(), (lang.strip().lower() or None)
 
 
 def is_column(name: str) -> bool:
@@ -164,7 +170,7 @@ def unknown_column(file: str, row: int, name: str) -> RecordError:
 
 def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError]:
     errors = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None]] = set()
     for name in header:
         base, lang = _split_column(name)
         if not name:
@@ -174,16 +180,52 @@ def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError
         elif lang and not COLUMNS[base][1]:
             errors.append(RecordError(file, row, name, None, f"{base} is not a text column",
                                       f"use a plain {base!r} column"))
-        elif name in seen:
+        elif (base, lang) in seen:
             errors.append(RecordError(file, row, name, None, "column appears twice",
                                       "keep one of the two columns"))
-        seen.add(name)
+        seen.add((base, lang))
     if header:
         errors += [RecordError(file, row, r, None, f"required column {r!r} is missing",
                                f"add a column {r!r}, or rename the column that holds its values")
                    for r in REQUIRED
                    if not any(_split_column(h)[0] == r for h in header)]
     return errors
+
+
+def _one_spelling(file: str, table: Table) -> None:
+    """Refuse a header that names one column in two spellings ('award_id' and 'Award ID'): which
+    of the two holds the values cannot be told. (A name written twice alike is an error of the
+    header, its cells read as :func:`.header._twice_filled` says.)"""
+    first: dict[tuple[str, str | None], int] = {}
+    for index, name in enumerate(table.header):
+        base, lang = _split_column(name)
+        if not name or base not in COLUMNS:
+            continue
+        earlier = first.setdefault((base, lang), index)
+        if table.header[earlier] != name:
+            column = f"{base}@{lang}" if lang else base
+            _let_go(table.rows)
+            raise InputFileError(file, f"the header names the column {column} twice, as "
+                                 f"{_header_cell(table, earlier)} and {_header_cell(table, index)}",
+                                 "keep one of the two columns: delete or rename the other")
+
+
+def _let_go(rows: Iterator[Any]) -> None:
+    """Close the file a reader's rows hold: a generator lets it go when closed once started."""
+    with contextlib.suppress(InputFileError):
+        next(rows, None)
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
+
+
+def _header_cell(table: Table, index: int) -> str:
+    """A header cell by its name and its column as the user sees it (7, or G in a sheet)."""
+    if table.sheet is None:
+        return f"{table.header[index]!r} (column {index + 1})"
+    from openpyxl.utils.cell import get_column_letter
+
+    return f"{table.header[index]!r} (column {get_column_letter(index + 1)})"
 
 
 def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -508,6 +550,7 @@ def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
     """
     file = str(path)
     table = read_rows(path, is_column)
+    _one_spelling(file, table)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:
         yield LoadedRow(file, table.header_row, None, tuple(header_errors), "", file_level=True)
