@@ -7,7 +7,14 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from edcbridge import vocab
 
@@ -42,6 +49,27 @@ def _to_date(value: Any) -> Any:
                              "format the cell as a date, or write YYYY-MM-DD")
         raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
     return value
+
+
+_DATE_TIME_PARSER = TypeAdapter(dt.datetime)
+_DATE_TIME_FORM = ("write it as YYYY-MM-DDThh:mm:ss with its zone, e.g. 2025-07-14T10:00:00Z or "
+                   "2025-07-14T12:00:00+02:00")
+
+
+def _to_date_time(value: Any) -> Any:
+    """A date-time (its zone is checked after); what the parser refuses is named in the words
+    the date columns use: a date without a time, or the form to write."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{value!r} is not a date-time: it has no time of day and no time zone; "
+                         f"write the time and zone too, e.g. {text}T00:00:00Z (midnight UTC), in a "
+                         "Text cell; or leave issued empty to issue on the awarding date at 00:00 UTC")
+    try:
+        return _DATE_TIME_PARSER.validate_python(text)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a date-time; {_DATE_TIME_FORM}") from None
 
 
 EARLIEST_YEAR = 1900
@@ -162,6 +190,7 @@ def enum_of(scheme: str, enum: type[Any]) -> BeforeValidator:
 
 
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
+DateTime = Annotated[AwareDatetime, BeforeValidator(_to_date_time)]
 CreditPoints = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 1000, "credits")]
 Hours = Annotated[Decimal, BeforeValidator(_to_decimal), _between(0, 100_000, "hours")]
 Months = Annotated[int, BeforeValidator(_to_int), _between(1, 1200, "months"), _whole_number(1, 1200)]

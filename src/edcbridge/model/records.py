@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,6 +35,7 @@ from edcbridge.model.fields import (
     Credits,
     CredType,
     Date,
+    DateTime,
     Email,
     Hours,
     IscedF,
@@ -204,7 +204,7 @@ class Award(Record):
     specification: Code
     learner: Learner
     awarding_date: Date
-    issued: AwareDatetime | None = Field(None, description="Default: awarding date, 00:00 UTC")
+    issued: DateTime | None = Field(None, description="Default: awarding date, 00:00 UTC")
     grade: LangText | None = None
     language: Language | None = Field(None, description="Primary language of the credential")
     valid_until: Date | None = None
