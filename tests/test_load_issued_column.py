@@ -4,6 +4,7 @@ found and the form to write, as the date columns are."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,31 @@ def test_a_value_that_is_no_date_time_names_the_form(tmp_path: Path, written: st
 def test_date_times_with_a_zone_still_load(tmp_path: Path, written: str) -> None:
     [row] = _rows(_csv(tmp_path, [[*HEADER, "issued"], [*GOOD, written]]))
     assert row.errors == () and row.award is not None and row.award.issued is not None
+
+
+# a number is never read as a count of seconds since 1970 (45852, Excel's 2025-07-14, was 1970-01-01)
+
+@pytest.mark.parametrize("written", ["45852", "45852.5", "1752480000"])
+def test_a_number_in_issued_is_refused_not_read_as_seconds(tmp_path: Path, written: str) -> None:
+    path = _csv(tmp_path, [[*HEADER, "issued"], [*GOOD, written]])
+    _, row, column, value, message, fix = _issued_error(path)
+    assert (row, column, value) == (2, "issued", written)
+    assert message == f"{written!r} is not a date-time: it is a number (a spreadsheet's date serial " \
+                      "or a count of seconds)"
+    assert fix.startswith("write it as YYYY-MM-DDThh:mm:ss with its zone, e.g. 2025-07-14T10:00:00Z")
+
+
+def test_a_number_cell_in_issued_is_refused(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [[*GOOD, 45852]], header=[*HEADER, "issued"])
+    _, _, column, value, message, _ = _issued_error(path)
+    assert (column, value) == ("issued", "45852")
+    assert message.startswith("'45852' is not a date-time: it is a number")
+
+
+def test_a_json_number_in_issued_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "awards.jsonl"
+    path.write_text(json.dumps({**dict(zip(HEADER, GOOD, strict=True)), "issued": 1752480000}) + "\n")
+    _, _, column, _, message, _ = _issued_error(path)
+    assert column == "issued"
+    assert message.endswith("1752480000' is not a date-time: it is a number (a spreadsheet's date "
+                            "serial or a count of seconds)")

@@ -59,9 +59,14 @@ _DATE_TIME_FORM = ("write it as YYYY-MM-DDThh:mm:ss with its zone, e.g. 2025-07-
 def _to_date_time(value: Any) -> Any:
     """A date-time (its zone is checked after); what the parser refuses is named in the words
     the date columns use: a date without a time, or the form to write."""
-    if not isinstance(value, str):
+    number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    if not (number or isinstance(value, str)):
         return value
-    text = value.strip()
+    text = str(value).strip()
+    if number or re.fullmatch(r"[-+]?\d+(\.\d*)?", text):  # never seconds since 1970, as the parser reads it
+        raise ValueError(f"{value if number else repr(value)} is not a date-time: it is a number (a "
+                         f"spreadsheet's date serial or a count of seconds); {_DATE_TIME_FORM}, in a "
+                         "Text cell")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ValueError(f"{value!r} is not a date-time: it has no time of day and no time zone; "
                          f"write the time and zone too, e.g. {text}T00:00:00Z (midnight UTC), in a "
