@@ -325,6 +325,10 @@ def main() -> None:
 @click.option("--preview", is_flag=True,
               help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
                    "from the awards before sealing).")
+@click.option("--encoding", "encoding_name", metavar="NAME",
+              help="The encoding the CSV files are in when it is not UTF-8, e.g. cp1252 (Windows, "
+                   "western Europe), latin-1, cp1250, iso-8859-7; never guessed. A file whose bytes "
+                   "show it is UTF-8 (or has a byte-order mark) is refused under it, not garbled.")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress, errors of records or summary on stderr (an error that stops the run "
@@ -332,7 +336,8 @@ def main() -> None:
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
            level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
-           wallet_locale: str, preview: bool, no_validate: bool, quiet: bool) -> None:
+           wallet_locale: str, preview: bool, encoding_name: str | None, no_validate: bool,
+           quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -346,6 +351,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     run is using included); 130 interrupted (Ctrl-C, or SIGTERM as kill, timeout and
     service managers send): run the same command again to resume.
     """
+    from edcbridge.load.tabular.text_file import named_encoding
     from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions
     from edcbridge.pipeline.delivery import WalletTarget
@@ -355,6 +361,10 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
     if not is_locale(wallet_locale):
         _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
+    try:
+        encoding = named_encoding(encoding_name) if encoding_name is not None else None
+    except ValueError as exc:
+        _fatal(f"--encoding: {exc}")
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
@@ -363,9 +373,9 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target)
     exported = _Rows() if preview else None
-    code = _run_jobs([Job(catalogue, awards)], options, quiet, exported)
+    code = _run_jobs([Job(catalogue, awards, encoding=encoding)], options, quiet, exported)
     if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on
-        code = max(code, _preview(catalogue, awards, out_dir, quiet, exported))
+        code = max(code, _preview(catalogue, awards, encoding, out_dir, quiet, exported))
     sys.exit(code)
 
 
@@ -387,7 +397,7 @@ class _Rows:
         return bits is not None and row >> 3 < len(bits) and bool(bits[row >> 3] & 1 << (row & 7))
 
 
-def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quiet: bool,
+def _preview(catalogue_path: Path, awards: tuple[Path, ...], encoding: str | None, out_dir: Path, quiet: bool,
              exported: _Rows) -> int:
     """Pages for registry staff to eyeball the batch: the rows this run exported or found
     exported as they are, only (not a row that failed, nor one a --fail-fast stop left unread,
@@ -396,7 +406,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], out_dir: Path, quie
     from edcbridge.preview import preview_awards
 
     catalogue = load_catalogue(catalogue_path)
-    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue)
+    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue, encoding)
              if row.award is not None and (row.file, row.row) in exported)
     results = preview_awards(pairs, out_dir / "preview")
     for result in results:  # stdout carries the paths of written files, the pages' too

@@ -541,15 +541,16 @@ def _lost_digits(base: str, name: str, spreadsheet: bool) -> tuple[str, str]:
             f"write {name} as a JSON string, e.g. \"250001\"")
 
 
-def iter_awards(path: Path, catalogue: Catalogue) -> Iterator[LoadedRow]:
+def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None) -> Iterator[LoadedRow]:
     """Stream every row of an awards file as an award or its errors.
 
     Raises :class:`InputFileError` only when the file as a whole cannot be read. Header
     problems are yielded as a result of the header row (``file_level``) and rows are still
     checked; in JSON, a key no column has is such a result, once, on the first line that has it.
+    ``encoding`` is the legacy encoding a CSV file is in, as the user names it (never guessed).
     """
     file = str(path)
-    table = read_rows(path, is_column)
+    table = read_rows(path, is_column, encoding)
     _one_spelling(file, table)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:

@@ -55,6 +55,7 @@ class Job:
     catalogue: Path
     awards: tuple[Path, ...]
     seal: Any = None  # a seal factory for this catalogue's issuer; default RunOptions.seal
+    encoding: str | None = None  # the legacy encoding its CSV files are in, as the user names it
 
 
 WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award fails at (not exported again)
@@ -355,7 +356,8 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     digests = catalogue_digests(catalogue)
     for path in job.awards:
         try:
-            for item in _file_items(path, catalogue, runner, (settings, wanted, digests), foreign):
+            for item in _file_items(path, job.encoding, catalogue, runner, (settings, wanted, digests),
+                                    foreign):
                 yield item
                 if isinstance(item, Outcome) and runner.should_stop():
                     return
@@ -385,12 +387,12 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
     return frozenset(names | ({"edc-sealed"} if seal is not None else set()))
 
 
-def _file_items(path: Path, catalogue: Catalogue, runner: _Runner,
+def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: _Runner,
                 run: tuple[str, frozenset[str], dict[str, str]],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
     settings, wanted, digests = run
-    for loaded in iter_awards(path, catalogue):
+    for loaded in iter_awards(path, catalogue, encoding):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
             earlier = None if loaded.file_level else _claim_earlier_record(runner, catalogue, loaded)
@@ -572,7 +574,7 @@ def run(jobs: list[Job], options: RunOptions,
         read = [(job, load_catalogue(job.catalogue)) for job in jobs]
         for job, catalogue in read:
             for path in job.awards:
-                _check_readable(path, catalogue)
+                _check_readable(path, catalogue, job.encoding)
         with folder_of_one_run(options.out_dir):
             return _run(read, options, progress, on_delivery)
 
@@ -726,9 +728,9 @@ def _stale_file(old: str, new: str, out_dir: Path) -> Path | None:
     return earlier
 
 
-def _check_readable(path: Path, catalogue: Catalogue) -> None:
+def _check_readable(path: Path, catalogue: Catalogue, encoding: str | None) -> None:
     """Raise InputFileError when the file cannot be read at all (its header, its first rows)."""
-    for loaded in iter_awards(path, catalogue):
+    for loaded in iter_awards(path, catalogue, encoding):
         if not loaded.file_level:  # a row read: the reader has started, and closes as it is dropped
             break
 

@@ -17,18 +17,19 @@ from edcbridge.load.tabular.text_file import detect_kind
 from edcbridge.load.tabular.xlsx_rows import _xlsx_rows
 
 
-def read_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
+def read_rows(path: Path, is_column: ColumnTest | None = None, encoding: str | None = None) -> Table:
     """The header (column names) and a stream of rows.
 
     With ``is_column``, a title above the header of a CSV file or sheet is passed over (see
     :func:`.header._header_record`) and a filled cell of a hidden sheet column it names is an
-    error.
+    error. ``encoding`` is the one a CSV file is in (see :func:`.text_file.named_encoding`),
+    when the user names it; else its bytes say.
     """
     if not path.is_file():
         raise InputFileError(str(path), "file not found", "check the path")
     kind = detect_kind(path)
     if kind == "csv":
-        return _csv_rows(path, is_column)
+        return _csv_rows(path, is_column, encoding)
     if kind == "xlsx":
         return _xlsx_rows(path, is_column)
     return _jsonl_rows(path)

@@ -61,8 +61,8 @@ def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
     return InputFileError(str(path), f"{where} cannot be read as CSV ({exc})", _QUOTES_FIX)
 
 
-def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
-    handle, encoding = _open_text(path)
+def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None = None) -> Table:
+    handle, encoding = _open_text(path, named)
     sample = handle.read(8192)
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:
@@ -105,7 +105,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                     undecodable: list[CellProblem] = []
                     joined = "".join(cells)
                     if _undecodable(joined):
-                        cells, undecodable = _shown_cells(header, cells)
+                        cells, undecodable = _shown_cells(header, cells, encoding)
                     if all(blank(c) for c in cells):
                         continue
                     if '="' in joined:  # a cell written as ="00123" (rare: not each cell asked)
@@ -140,9 +140,10 @@ def _formula_text(cell: str) -> str:
     return found[1].replace('""', '"') if found else cell
 
 
-def _shown_cells(header: list[str], cells: Sequence[str]) -> tuple[list[str], list[CellProblem]]:
-    """The cells of a row holding bytes outside UTF-8, each such byte shown as U+FFFD, and the
-    problem of each such cell: the row fails, not the file."""
+def _shown_cells(header: list[str], cells: Sequence[str],
+                 encoding: str) -> tuple[list[str], list[CellProblem]]:
+    """The cells of a row holding bytes outside the file's encoding, each such byte shown as
+    U+FFFD, and the problem of each such cell: the row fails, not the file."""
     shown: list[str] = []
     problems: list[CellProblem] = []
     for index, cell in enumerate(cells):
@@ -150,7 +151,7 @@ def _shown_cells(header: list[str], cells: Sequence[str]) -> tuple[list[str], li
             shown.append(cell)
             continue
         name = header[index] if index < len(header) and header[index] else None
-        text, problem, fix = undecodable_cell(name or f"column {index + 1}", cell)
+        text, problem, fix = undecodable_cell(name or f"column {index + 1}", cell, encoding)
         shown.append(text)
         problems.append((name, None if name else index + 1, text.strip(), problem, fix))
     return shown, problems

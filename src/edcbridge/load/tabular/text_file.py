@@ -48,6 +48,31 @@ def _label(encoding: str) -> str:
     return {"utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
 
 
+_UTF8 = frozenset(("utf-8", "utf-8-sig"))
+
+
+def named_encoding(name: str) -> str | None:
+    """The codec of an encoding a user names for legacy CSV files (cp1252, latin-1), None for
+    UTF-8 (the default); ValueError for a name Python does not know or a codec that is not one
+    byte per character with ASCII as it is (UTF-16 is read by its byte-order mark)."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"{name!r} is not an encoding Python knows; name it like cp1252, latin-1 or "
+                         "iso-8859-2") from None
+    if codec in _UTF8:
+        return None
+    try:
+        ascii_kept = bytes(range(128)).decode(codec) == bytes(range(128)).decode("ascii")
+        single_byte = len("\u00e9".encode(codec, "replace")) == 1
+    except (UnicodeError, TypeError, LookupError):  # a codec that is no text encoding (base64)
+        ascii_kept = single_byte = False
+    if not (ascii_kept and single_byte):
+        raise ValueError(f"{name!r} is not a single-byte encoding such as cp1252: a UTF-16 file is "
+                         "read by its byte-order mark, without --encoding")
+    return codec
+
+
 def _not_encoded(path: Path, label: str, line: int, offset: int, fix: str) -> InputFileError:
     hint = ("; it may be in a legacy encoding such as Windows-1252 (western Europe), 1250 (central "
             "Europe), 1251 (Cyrillic) or 1253 (Greek)") if label == "UTF-8" else ""
@@ -81,8 +106,9 @@ def _decode_error(path: Path, encoding: str, fix: str) -> InputFileError:
     return _not_encoded(path, _label(encoding), line, offset, fix)
 
 
-def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
-    """The file as text, streamed, and its codec."""
+def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, str]:
+    """The file as text, streamed, and its codec: the one its bytes show, or ``named`` (see
+    :func:`named_encoding`), which a file whose bytes show another is refused under."""
     raw = path.open("rb")
     head = raw.read(65536)
     raw.seek(0)
@@ -93,6 +119,13 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
         raise InputFileError(str(path), "this is a ZIP archive such as an XLSX workbook, not text",
                              "give the workbook the extension .xlsx, or " + fix)
     encoding = _encoding(head)
+    if named is not None:
+        problem = _not_named(head, encoding, _label(named))
+        if problem is not None:
+            raw.close()
+            raise InputFileError(str(path), problem, "export it without --encoding (alone, if other "
+                                 "files need it)")
+        return _text_stream(raw, named), named
     try:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
@@ -101,20 +134,46 @@ def _open_text(path: Path) -> tuple[io.TextIOWrapper, str]:
         elif encoding in ("utf-8", "utf-8-sig"):
             raw.close()
             line = head[:exc.start].count(b"\n") + 1
+            if detect_kind(path) == "csv":
+                fix += "; or, to export it as it is, name its encoding: --encoding cp1252"
             raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
         else:
             raw.close()
             raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
                                  f"{_label(encoding)} (byte {exc.start})", fix) from None
-    # a later byte outside the encoding becomes a lone surrogate, found in the row that holds
-    # it: that row fails, where a strict decoder reading ahead would lose the rows around it
+    return _text_stream(raw, encoding), encoding
+
+
+def _not_named(head: bytes, found: str, named: str) -> str | None:
+    """Why a file whose first bytes are ``head`` is not in the encoding the user named: a
+    byte-order mark, or letters written in UTF-8, says it is another (read as the named one,
+    each of its accented letters would become two or three others, with no error)."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            label = _label(codec)
+            return f"the file starts with a {label} byte-order mark, so it is {label}, not {named}"
+    if found not in _UTF8:
+        return f"the file is {_label(found)} (its bytes hold NULs as that encoding writes them), not {named}"
+    text = head.decode("utf-8", "surrogateescape")
+    letter = next((i for i, c in enumerate(text) if ord(c) > 0x7F and not 0xDC80 <= ord(c) <= 0xDCFF),
+                  None)
+    if letter is None:  # ASCII, or bytes that are no UTF-8
+        return None
+    line = text.count("\n", 0, letter) + 1
+    return (f"the file is UTF-8 (line {line} holds letters written in UTF-8), not {named}: read as "
+            f"{named} they would be garbled")
+
+
+def _text_stream(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
+    """A later byte outside the encoding becomes a lone surrogate, found in the row that holds
+    it: that row fails, where a strict decoder reading ahead would lose the rows around it."""
     stream = raw
-    if encoding in ("utf-8", "utf-8-sig"):
+    if encoding not in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
         size = raw.seek(0, io.SEEK_END)
         if size and raw.seek(size - 1) and raw.read(1) == _END_OF_FILE:
             stream = io.BufferedReader(_Before(raw, size - 1))
         raw.seek(0)
-    return io.TextIOWrapper(stream, encoding=encoding, newline="", errors="surrogateescape"), encoding
+    return io.TextIOWrapper(stream, encoding=encoding, newline="", errors="surrogateescape")
 
 
 # Ctrl-Z, which DOS wrote after the end of a text file, and Windows' copy a.csv+b.csv still does
@@ -160,12 +219,17 @@ def _holds_utf8(head: bytes) -> bool:
                for c in head.decode("utf-8", "surrogateescape"))
 
 
-def undecodable_cell(column: str, text: str) -> tuple[str, str, str]:
-    """The text of a cell holding bytes outside UTF-8 (lone surrogates, see _open_text) as it is
-    shown (each byte a U+FFFD), and the problem and fix of its row. When the cell reads in
-    Windows-1252, the problem says what it reads there."""
+def undecodable_cell(column: str, text: str, encoding: str = "utf-8") -> tuple[str, str, str]:
+    """The text of a cell holding bytes outside its encoding (lone surrogates, see _open_text)
+    as it is shown (each byte a U+FFFD), and the problem and fix of its row. When a cell of a
+    UTF-8 file reads in Windows-1252, the problem says what it reads there."""
     raw = text.encode("utf-8", "surrogateescape")
     shown = raw.decode("utf-8", "replace")
+    if encoding not in _UTF8:
+        shown = "".join("\ufffd" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+        return shown, f"{column} holds a byte that is not {_label(encoding)} (shown as \ufffd)", \
+            ("correct the cell (type it again), or name the encoding the file is in with --encoding; "
+             "saving it as 'CSV UTF-8' avoids both")
     problem = f"{column} holds a byte that is not UTF-8 (shown as \ufffd)"
     if all(ord(c) < 0x80 or 0xDC80 <= ord(c) <= 0xDCFF for c in text):
         with contextlib.suppress(UnicodeDecodeError):  # 0x81 is no Windows-1252 character
