@@ -217,6 +217,11 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
         marks = SheetMarks()
     if visible and name not in visible:
         marks.hidden_sheet = _hidden_sheet(name, visible)
+    # each row as far as its own cells go: the extent the sheet records (A1:XFD300 once a cell
+    # of column XFD is formatted) would pad every row to 16,384 cells, 30 ms a row
+    reset = getattr(sheet, "reset_dimensions", None)
+    if reset is not None:
+        reset()
     records = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
     header_row, cells, iterator = _header_record(records, is_column)
     if cells is None:

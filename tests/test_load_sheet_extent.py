@@ -1,0 +1,45 @@
+"""A sheet whose recorded extent runs far past its columns (a formatted cell at column XFD, as a
+whole-row format or a stray edit leaves) is read at the speed of its own cells."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from edcbridge.load import iter_awards
+from tests.test_load_inputs import CATALOGUE, GOOD, HEADER
+
+
+def _book(tmp_path: Path, rows: int, far: tuple[int, object] | None) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "awards"
+    sheet.append(HEADER)
+    for number in range(rows):
+        sheet.append([f"A{number}", *GOOD[1:]])
+    if far is not None:
+        row, value = far
+        sheet.cell(row=row, column=16384, value=value).font = Font(bold=True)  # column XFD
+    path = tmp_path / "awards.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_formatted_cell_at_the_last_column_does_not_slow_every_row(tmp_path: Path) -> None:
+    path = _book(tmp_path, 300, (1, None))
+    started = time.perf_counter()
+    rows = list(iter_awards(path, CATALOGUE))
+    elapsed = time.perf_counter() - started
+    assert len(rows) == 300 and all(r.award is not None for r in rows)
+    assert elapsed < 3, f"{elapsed:.1f} s for 300 rows"  # 16,384 cells a row took 9 s
+
+
+def test_a_value_far_past_the_header_is_still_an_error_of_its_row(tmp_path: Path) -> None:
+    rows = list(iter_awards(_book(tmp_path, 3, (3, "stray")), CATALOGUE))
+    assert [r.row for r in rows if r.award is None] == [3]
+    [error] = rows[1].errors
+    assert (error.value, error.message, error.position) == ("stray", "a cell under no column name", 16384)
