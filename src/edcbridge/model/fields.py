@@ -21,6 +21,9 @@ from edcbridge import vocab
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's serial numbers (since 1900-03-01)
+
+
 def _to_date(value: Any) -> Any:
     """A date; a date with a time other than midnight is refused, not cut to its day.
 
@@ -44,9 +47,11 @@ def _to_date(value: Any) -> Any:
         if _DATE_TIME.fullmatch(text):
             raise ValueError(f"{value!r} is not a date: it holds a date and a time; store just "
                              "the date, as YYYY-MM-DD or a date cell without a time")
-        if re.fullmatch(r"\d{5}", text):
-            raise ValueError(f"{value!r} is not a date; it looks like an Excel date serial number: "
-                             "format the cell as a date, or write YYYY-MM-DD")
+        if re.fullmatch(r"\d{5}", text):  # 10000-99999: 1927-05-18 to 2173-10-14
+            day = (_EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
+            raise ValueError(f"{value!r} is not a date; it looks like an Excel date serial number, which "
+                             f"stands for {day}: format the cell as a date, or write {day} if that is "
+                             "the date")
         raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
     return value
 
