@@ -54,6 +54,15 @@ def test_a_title_row_above_a_csv_header_is_passed_over(tmp_path: Path) -> None:
     assert _loaded(_rows(path)) == [(4, "A1"), (5, "A2")]
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t", ","])
+def test_a_title_line_without_delimiters_does_not_decide_the_delimiter(tmp_path: Path,
+                                                                        delimiter: str) -> None:
+    path = tmp_path / "awards.csv"  # a student system's export: the title alone on its line
+    path.write_text(f"{TITLE}\r\n\r\n" + "".join(delimiter.join(line) + "\r\n"
+                                                for line in (HEADER, GOOD, ["A2", *GOOD[1:]])), "utf-8")
+    assert _loaded(_rows(path)) == [(4, "A1"), (5, "A2")]
+
+
 def test_a_title_merged_across_the_sheet_is_passed_over(tmp_path: Path) -> None:
     def merge(sheet: Worksheet) -> None:
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))

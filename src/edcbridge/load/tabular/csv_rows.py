@@ -29,9 +29,12 @@ from edcbridge.load.tabular.text_file import (
 
 
 def _delimiter(sample: str) -> str:
-    """Comma, semicolon or tab: the most frequent in the first line that holds more than those."""
-    first_line = next((line for line in sample.splitlines() if line.strip(",;\t \r\n")), "")
-    return max(",;\t", key=first_line.count) if first_line else ","
+    """Comma, semicolon or tab: the most frequent in the first line that holds one of them and
+    more than those (a title alone on its line, above the header, holds none)."""
+    for line in sample.splitlines():
+        if line.strip(",;\t \r\n") and any(d in line for d in ",;\t"):
+            return max(",;\t", key=line.count)
+    return ","
 
 
 def sep_line(sample: str) -> str | None:
