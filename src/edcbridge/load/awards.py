@@ -813,16 +813,17 @@ def _salvage(data: dict[str, Any], bad: frozenset[str]) -> Award | None:
 
 _LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
 _YEAR_FIRST = re.compile(r"([0-9]{4})([./-])([0-9]{1,2})\2([0-9]{1,2})")  # 2025/07/14, 2025-7-14
+_MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$")
 DATE_COLUMNS = ("awarding_date", "date_of_birth", "valid_until")
 
 
 def _local_date(error: RecordError) -> RecordError:
-    """The fix of a date written the local way (14/07/2025, 14.07.2025, 07/14/2025, 2025/07/14)
-    names the date to write; when day and month can both be read either way (01/02/2025), it
-    names both, since the file does not say which order it uses."""
+    """The fix of a date written the local way (14/07/2025, 14.07.2025, 07/14/2025, 2025/07/14),
+    at midnight too (14/07/2025 00:00), names the date to write; when day and month can both be
+    read either way (01/02/2025), it names both, since the file does not say which order it uses."""
     if _split_column(error.column or "")[0] not in DATE_COLUMNS:
         return error
-    text = (error.value or "").strip()
+    text = _MIDNIGHT.sub("", (error.value or "").strip())  # Excel's CSV of a date-time column
     year_first = _YEAR_FIRST.fullmatch(text)
     found = _LOCAL_DATE.fullmatch(text)
     if year_first is not None:
