@@ -119,3 +119,13 @@ def test_export_reads_a_legacy_csv_with_encoding(store: Any, monkeypatch: pytest
     assert "Chloé" in credential.read_text("utf-8")
     wrong = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "wrong"), "--encoding", "klingon"])
     assert wrong.exit_code == 2 and "'klingon' is not an encoding" in wrong.stderr
+
+
+def test_utf8_letters_past_the_first_64_kb_refuse_the_file_under_a_legacy_name(tmp_path: Path) -> None:
+    ascii_rows = [[f"A{n}", *GOOD[1:3], "Chloe", "Lefevre", *GOOD[5:]] for n in range(2000)]
+    path = _file(tmp_path, _text([HEADER, *ascii_rows, ["B1", *GOOD[1:]]]).encode("utf-8"))
+    assert path.read_bytes().index("é".encode()) > 65536
+    with pytest.raises(InputFileError) as caught:
+        _rows(path, "cp1252")
+    assert caught.value.error.message == ("the file is UTF-8 (line 2002 holds letters written in UTF-8), "
+                                          "not CP1252: read as CP1252 they would be garbled")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
                              "give the workbook the extension .xlsx, or " + fix)
     encoding = _encoding(head)
     if named is not None:
-        problem = _not_named(head, encoding, _label(named))
+        problem = _not_named(raw, head, encoding, _label(named))
         if problem is not None:
             raw.close()
             raise InputFileError(str(path), problem, "export it without --encoding (alone, if other "
@@ -144,24 +145,42 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
     return _text_stream(raw, encoding), encoding
 
 
-def _not_named(head: bytes, found: str, named: str) -> str | None:
+def _not_named(raw: io.BufferedReader, head: bytes, found: str, named: str) -> str | None:
     """Why a file whose first bytes are ``head`` is not in the encoding the user named: a
-    byte-order mark, or letters written in UTF-8, says it is another (read as the named one,
-    each of its accented letters would become two or three others, with no error)."""
+    byte-order mark, or letters written in UTF-8 anywhere in it, says it is another (read as the
+    named one, each of its accented letters would become two or three others, with no error)."""
     for bom, codec in _BOMS:
         if head.startswith(bom):
             label = _label(codec)
             return f"the file starts with a {label} byte-order mark, so it is {label}, not {named}"
     if found not in _UTF8:
         return f"the file is {_label(found)} (its bytes hold NULs as that encoding writes them), not {named}"
-    text = head.decode("utf-8", "surrogateescape")
-    letter = next((i for i, c in enumerate(text) if ord(c) > 0x7F and not 0xDC80 <= ord(c) <= 0xDCFF),
-                  None)
-    if letter is None:  # ASCII, or bytes that are no UTF-8
+    line = _utf8_line(raw)
+    if line is None:
         return None
-    line = text.count("\n", 0, letter) + 1
     return (f"the file is UTF-8 (line {line} holds letters written in UTF-8), not {named}: read as "
             f"{named} they would be garbled")
+
+
+# a letter of two, three or four bytes of UTF-8; in a legacy encoding such a run is text no one
+# writes ("Ã©", "Ã¨")
+_UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _utf8_line(raw: io.BufferedReader) -> int | None:
+    """The line of the first letter written in UTF-8 in the file, read from its start."""
+    line, carry = 1, b""
+    try:
+        while chunk := raw.read(1 << 20):
+            data = carry + chunk
+            found = _UTF8_LETTER.search(data)
+            if found is not None:
+                return line + data.count(b"\n", 0, found.start())
+            line += data.count(b"\n", 0, len(data) - 3)
+            carry = data[-3:]  # the start of a letter the next chunk ends
+        return None
+    finally:
+        raw.seek(0)
 
 
 def _text_stream(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
