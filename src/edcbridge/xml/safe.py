@@ -61,6 +61,14 @@ class UnsafeXml(XmlInputError):
     """The document declares a DTD or entities, which edcbridge never processes."""
 
 
+class IncompleteXml(XmlInputError):
+    """The document stops before it is closed, on line *line*: a file cut short in transfer."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 def _parser(encoding: str | None = None) -> etree.XMLParser:
     """The one parser configuration; ``encoding`` overrides the document's declaration."""
     return etree.XMLParser(
@@ -163,6 +171,12 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
         message = str(exc.msg or exc)
         if "UTF-8" in message or "encoding" in message.lower():
             raise XmlInputError(f"{source}: not UTF-8 text ({message}); save the file as UTF-8") from None
+        if _stops_early(data, exc):
+            line = exc.position[0]
+            raise IncompleteXml(f"{source}: not well-formed XML: the document is incomplete, it stops "
+                                f"at line {line} before it is closed ({message}): the file was cut short, "
+                                "as by an interrupted download or a clipped e-mail attachment; ask the "
+                                "sender for the file again", line) from None
         raise XmlInputError(f"{source}: not well-formed XML: {message}") from None
     tree = root.getroottree()
     info = tree.docinfo
@@ -171,6 +185,16 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
     for _ in root.iter(etree.Entity):
         raise UnsafeXml(f"{source}: the document uses entity references, which edcbridge refuses")
     return tree
+
+
+def _stops_early(data: bytes, exc: etree.XMLSyntaxError) -> bool:
+    """Whether libxml2 failed at the end of the text (trailing blanks aside): the document was
+    cut short, not broken in the middle. Its column counts characters from 1, so it passes the
+    last one."""
+    text = data.decode("utf-8", "replace").rstrip()
+    lines = text.count("\n") + 1
+    line, column = exc.position
+    return line > lines or (line == lines and column > len(text) - (text.rfind("\n") + 1))
 
 
 def parse_file(path: Path, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:

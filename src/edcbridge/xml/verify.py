@@ -70,7 +70,7 @@ from edcbridge.seal.certs import (
 from edcbridge.seal.errors import TimestampError
 from edcbridge.seal.verify import Check, Status
 from edcbridge.xml import xades
-from edcbridge.xml.safe import XmlInputError, parse_bytes
+from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
 XADES_141 = "http://uri.etsi.org/01903/v1.4.1#"
 _CRED = "http://data.europa.eu/europass/model/credentials/w3c#"
@@ -150,6 +150,8 @@ class XadesVerification:
     certificate: x509.Certificate | None = None
     signing_time: str | None = None
     level: str | None = None
+    unreadable: str | None = None
+    """What the bytes are when they are no XML document (no seal was looked at), else None."""
 
     @property
     def ok(self) -> bool:
@@ -976,7 +978,15 @@ def _unreadable(source: str, head: bytes, exc: XmlInputError) -> XadesVerificati
     """SEAL ERROR for input that is not XML; JSON is pointed to the command that verifies it."""
     start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     reason = f"{source}: {_JSON_HINT}" if start in (b"{", b"[") else str(exc)
-    return XadesVerification(source, {"SEAL": Check("ERROR", reason)})
+    return XadesVerification(source, {"SEAL": Check("ERROR", reason)},
+                             unreadable=_what_is_unreadable(exc))
+
+
+def _what_is_unreadable(exc: XmlInputError) -> str:
+    if isinstance(exc, IncompleteXml):
+        return (f"the file is incomplete: it stops at line {exc.line}, cut short in transfer (an "
+                "interrupted download or a clipped e-mail attachment, say)")
+    return "not a readable XML document"
 
 
 def verify_bytes(data: bytes, source: str = "<document>",

@@ -1,0 +1,67 @@
+"""A sealed credential cut short in transfer (an e-mail attachment, a download) is said to be
+incomplete, where it stops and what to do, by every command that reads it: it was not changed
+after sealing, it cannot be read at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from edcbridge.xml.cli import register as register_xml
+
+SEALED = Path("examples", "edci-1.7.3-xml", "sealed", "sampleQSEAL.xml")
+
+
+@click.group()
+def main() -> None:
+    """The XML commands."""
+
+
+register_xml(main)
+
+
+def _cut(reference: Path, tmp_path: Path, size: int = 3000) -> Path:
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes((reference / SEALED).read_bytes()[:size])  # stops on line 60
+    return cut
+
+
+def test_verify_xml_says_a_cut_file_is_incomplete_not_changed(reference: Path, tmp_path: Path) -> None:
+    cut = _cut(reference, tmp_path)
+    result = CliRunner().invoke(main, ["verify-xml", str(cut)])
+    assert result.exit_code == 1
+    line = result.stdout.splitlines()[0]
+    assert line.startswith(f"{cut}: UNREADABLE: ")
+    assert "changed after sealing" not in result.stdout
+    assert "incomplete" in line and "line 60" in line and "ask the sender for the file again" in line
+    as_json = json.loads(CliRunner().invoke(main, ["verify-xml", "--json", str(cut)]).stdout)[0]
+    assert (as_json["verdict"], as_json["ok"]) == ("UNREADABLE", False)
+    assert "incomplete" in as_json["checks"]["SEAL"]["reason"]
+
+
+def test_a_file_cut_at_a_line_end_is_incomplete_too(reference: Path, tmp_path: Path) -> None:
+    data = (reference / SEALED).read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(data[:data.index(b"\n", 5000) + 1] + b"\n\n")
+    result = CliRunner().invoke(main, ["verify-xml", str(cut)])
+    assert ": UNREADABLE: " in result.stdout and "incomplete" in result.stdout, result.output
+
+
+def test_inspect_and_validate_xml_say_a_cut_file_is_incomplete(reference: Path, tmp_path: Path) -> None:
+    cut = _cut(reference, tmp_path)
+    for command in ("inspect", "validate-xml"):
+        result = CliRunner().invoke(main, [command, str(cut)])
+        assert result.exit_code == 1
+        assert "incomplete" in result.stderr and "line 60" in result.stderr, (command, result.output)
+
+
+def test_a_document_broken_elsewhere_is_unreadable_not_changed(reference: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes((reference / SEALED).read_bytes().replace(b"</cred:", b"</cred :", 1))
+    result = CliRunner().invoke(main, ["verify-xml", str(broken)])
+    assert result.exit_code == 1
+    assert f"{broken}: UNREADABLE: " in result.stdout and "not well-formed" in result.stdout, result.output
+    assert "incomplete" not in result.stdout and "changed after sealing" not in result.stdout
