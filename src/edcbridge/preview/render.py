@@ -105,8 +105,9 @@ def xades_status(raw: bytes, source: str, options: PreviewOptions, doc: Doc) -> 
     if result.certificate is not None:
         certificate = result.certificate
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
+    notes = [n for n in (result.unsigned_note(), _sealed_by_another(note)) if n]
     return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
+                      anchored=bool(options.trust_anchors), note="; and ".join(notes) or None,
                       sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 

@@ -359,7 +359,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
 
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
-                               test=marked_for_tests(result.certificate))
+                               note=result.unsigned_note(), test=marked_for_tests(result.certificate))
         return _XadesReport(path, result, outcome)
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason

@@ -150,6 +150,8 @@ class XadesVerification:
     certificate: x509.Certificate | None = None
     signing_time: str | None = None
     level: str | None = None
+    unsigned_content: list[str] = field(default_factory=list)
+    """What the signature carries that its seal does not cover (see _unsigned_content)."""
     unreadable: str | None = None
     """What the bytes are when they are no XML document (no seal was looked at), else None."""
 
@@ -160,7 +162,16 @@ class XadesVerification:
     def as_dict(self) -> dict[str, object]:
         subject = self.certificate.subject.rfc4514_string() if self.certificate else None
         return {"source": self.source, "ok": self.ok, "level": self.level, "signing_time": self.signing_time,
-                "certificate": subject, "checks": {k: c.as_dict() for k, c in self.checks.items()}}
+                "certificate": subject, "checks": {k: c.as_dict() for k, c in self.checks.items()},
+                "unsigned_content": self.unsigned_content}
+
+    def unsigned_note(self) -> str | None:
+        """The verdict's words for content in the signature that the seal does not cover, or None."""
+        if not self.unsigned_content:
+            return None
+        return (f"the file carries content inside its signature that is not covered by the seal "
+                f"({'; '.join(self.unsigned_content)}): nothing vouches for it, so rely only on the "
+                "credential itself")
 
 
 def _load_cert(text: str) -> x509.Certificate | None:
@@ -252,6 +263,47 @@ def _reference_problem(signature: etree._Element) -> str | None:
         return ("SignedInfo references no SignedProperties in the signature's QualifyingProperties: "
                 "not a XAdES seal")
     return _unsigned_properties_problem(signature)
+
+
+_PROPERTY_NAMESPACES = (xades.XADES, XADES_141, xades.DS)  # what unsigned properties are written in
+_SIGNATURE_PARTS = {f"{{{xades.DS}}}{name}" for name in ("SignedInfo", "SignatureValue", "KeyInfo", "Object")}
+_OBJECT = f"{{{xades.DS}}}Object"
+
+
+def _elements(node: etree._Element) -> list[etree._Element]:
+    """The child elements (comments and processing instructions are no content)."""
+    return [e for e in node if isinstance(e.tag, str)]
+
+
+def _unsigned_content(signature: etree._Element, props: etree._Element) -> list[str]:
+    """What the signature carries that no Reference covers and a seal does not need: a ds:Object
+    of its own, anything beside the QualifyingProperties or inside its unsigned properties that
+    is not XAdES, other elements. XMLDSig signs only what SignedInfo references, so such content
+    leaves the seal intact (the EU DSS says so too) but nothing vouches for it."""
+    referenced = {r.get("URI", "")[1:] for r in _references(signature) if r.get("URI", "").startswith("#")}
+    holder = props.getparent()  # the QualifyingProperties, in a ds:Object
+    found: list[str] = []
+    for part in _elements(signature):
+        name = etree.QName(part).localname
+        if part.tag not in _SIGNATURE_PARTS:
+            found.append(f"'{name}' in the signature")
+        elif part.tag == _OBJECT and holder is not None and part is not holder.getparent():
+            if part.get("Id") not in referenced:
+                found.append("a ds:Object of its own" +
+                             "".join(f" holding '{etree.QName(e).localname}'" for e in _elements(part)[:1]))
+        elif part.tag == _OBJECT:
+            found += [f"'{etree.QName(e).localname}' beside the QualifyingProperties"
+                      for e in _elements(part) if e is not holder]
+            if (part.text or "").strip() or any((e.tail or "").strip() for e in part):
+                found.append("text beside the QualifyingProperties")
+    if holder is not None:
+        for other in (e for e in _elements(holder) if e is not props):
+            if other.tag != f"{{{xades.XADES}}}UnsignedProperties":
+                found.append(f"'{etree.QName(other).localname}' in the QualifyingProperties")
+                continue
+            found += [f"'{etree.QName(e).localname}' among the unsigned properties" for e in other.iter()
+                      if isinstance(e.tag, str) and etree.QName(e).namespace not in _PROPERTY_NAMESPACES]
+    return found
 
 
 class _CertRef(NamedTuple):
@@ -966,6 +1018,10 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
               "TIMESTAMP": stamps.check,
               "EXPIRY": Check("ERROR", claim) if claim else
               _expiry_check(leaf, stamps.proven, now, _sealed_credential(tree.getroot()))}
+    result.unsigned_content = _unsigned_content(signature, props)
+    if result.unsigned_content and checks["SEAL"].status == "OK":
+        checks["SEAL"] = Check("OK", f"{checks['SEAL'].reason}; not covered by the seal: "
+                                     f"{'; '.join(result.unsigned_content)}")
     result.checks = {name: checks[name] for name in _CHECK_ORDER}
     result.level = stamps.level
     return result
