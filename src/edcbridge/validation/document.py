@@ -140,12 +140,20 @@ def read_credential(path: Path) -> tuple[dict[str, Any], str]:
     try:
         document = parse_json(text)
     except NotACredential:
-        compact = text.strip()
-        if not _COMPACT_JWS.fullmatch(compact):
+        document = compact_jws(text)
+        if document is None:
             raise
-        _header, payload, signature = compact.split(".")
-        document = {"payload": payload, "signature": signature}
     return unwrap(document)
+
+
+def compact_jws(text: str) -> dict[str, str] | None:
+    """A compact JWS (``header.payload.signature``) as the members of its JSON serialisation, or
+    None when *text* is none."""
+    compact = text.strip()
+    if not _COMPACT_JWS.fullmatch(compact):
+        return None
+    protected, payload, signature = compact.split(".")
+    return {"protected": protected, "payload": payload, "signature": signature}
 
 
 def decode_json_bytes(data: bytes) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.unique_json import DuplicateMember, loads_unique
-from edcbridge.validation.document import NotACredential, unwrap
+from edcbridge.validation.document import NotACredential, compact_jws, unwrap
 from edcbridge.xml.importer.edc_xml import records_from_xml
 from edcbridge.xml.importer.jsonld import _from_graph, _linked
 from edcbridge.xml.importer.records import records_from_jsonld
@@ -34,13 +34,16 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
     if looks_like_xml(data):
         return records_from_xml(parse_bytes(data, source=source))
     try:
-        document = loads_unique(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        document = loads_unique(text)
     except DuplicateMember as exc:
         raise NotACredential(f"{source}: {exc}; keep one of them") from None
     except UnicodeDecodeError:
         raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
+        document = compact_jws(text)  # header.payload.signature, as validate reads it
+        if document is None:
+            raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise NotACredential(f"{source}: nested too deep to be a credential") from None
     except ValueError as exc:  # a number of more than 4,300 digits
