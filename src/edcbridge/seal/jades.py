@@ -323,8 +323,11 @@ def parse(data: bytes) -> ParsedSeal:
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
         raise SealFormatError(f"not a JSON document: {exc}") from exc
+    if isinstance(doc, dict) and "signature" in doc:
+        doc = _as_general(doc)
     if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
-        raise SealFormatError("not a JWS JSON general serialisation (needs 'payload' and 'signatures')")
+        raise SealFormatError("not a JWS JSON serialisation (needs 'payload' and 'signatures', or "
+                              "'signature' when flattened)")
     if "@context" in doc:
         raise SealFormatError("a JSON-LD credential (@context) sits beside the seal's payload: other "
                               "readers show that credential, not the sealed one, so the seal is refused")
@@ -365,6 +368,19 @@ def parse(data: bytes) -> ParsedSeal:
             etsiu.append(value)
             encoded.append(entry if isinstance(entry, str) else None)
     return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header)
+
+
+_SIGNATURE_MEMBERS = ("protected", "header", "signature")
+
+
+def _as_general(doc: dict[str, Any]) -> dict[str, Any]:
+    """A flattened JWS JSON serialisation (RFC 7515 7.2.2) in the general one: its signature's
+    members in the one entry of ``signatures``. Both at once are refused, as 7.2.2 asks."""
+    if "signatures" in doc:
+        raise SealFormatError("both 'signatures' (general serialisation) and 'signature' (flattened) "
+                              "are present: which one is the seal is unclear, so it is refused")
+    rest = {name: value for name, value in doc.items() if name not in _SIGNATURE_MEMBERS}
+    return {**rest, "signatures": [{name: doc[name] for name in _SIGNATURE_MEMBERS if name in doc}]}
 
 
 def _etsiu_value(entry: object) -> object:
