@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
+from edcbridge.jws_compact import compact_jws
 from edcbridge.output import unreadable_json
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, SealFormatError
@@ -278,6 +279,16 @@ class ParsedSeal:
     etsiu_encoded: list[str | None] = field(default_factory=list)
     unprotected: dict[str, Any] = field(default_factory=dict)
 
+    def content(self) -> str:
+        """The payload as text: as written when unencoded (b64 false), else decoded from base64url
+        ('' when that fails)."""
+        if self.protected.get("b64") is False:
+            return self.payload
+        try:
+            return b64url_decode(self.payload).decode("utf-8")
+        except (SealFormatError, UnicodeDecodeError):
+            return ""
+
     def certificates(self) -> list[x509.Certificate]:
         """`x5c` certificates, leaf first."""
         x5c = self.protected.get("x5c")
@@ -322,7 +333,10 @@ def parse(data: bytes) -> ParsedSeal:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
-        raise SealFormatError(f"not a JSON document: {exc}") from exc
+        compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
+        if compact is None:
+            raise SealFormatError(f"not a JSON document: {exc}") from exc
+        text, doc = text.strip(), compact  # jwcrypto reads the compact form as it is
     if isinstance(doc, dict) and "signature" in doc:
         doc = _as_general(doc)
     if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
@@ -418,6 +432,9 @@ def _crit_problem(protected: dict[str, Any]) -> str | None:
     return None
 
 
+UNCHECKED = "cannot be checked here"  # the verdict is then CHECK, not INVALID (see seal.verify)
+
+
 def _header_problem(seal: ParsedSeal) -> str | None:
     """Why the JOSE header is unacceptable before any signature maths, or None.
 
@@ -433,7 +450,9 @@ def _header_problem(seal: ParsedSeal) -> str | None:
     if "crit" in seal.unprotected:
         return "crit must be in the protected header"
     if seal.protected.get("b64") is not False:
-        return "protected header must set b64 to false (unencoded payload)"
+        return ("the protected header does not set b64 to false: a seal over a base64url payload (as "
+                f"in the compact serialisation) {UNCHECKED}; edcbridge checks seals over the unencoded "
+                "payload, as the EC's issuer writes them")
     if "sigD" in seal.protected:
         return "sigD (detached signed data objects) is not supported: the seal may not cover the payload"
     return _crit_problem(seal.protected)

@@ -742,7 +742,7 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     signing_time, sigt_problem = _signing_time(seal, at)
     pool = [*seal.certificates()[1:], *_xvals(seal)]
     ctx = _Context(seal, leaf, pool, signing_time, at, options, sigt_problem=sigt_problem)
-    credential, unread = _credential(seal.payload)
+    credential, unread = _credential(seal.content())
     timestamp = _timestamp_check(ctx)  # first: SEAL judges the chain at the time it proves
     seal_check = _seal_check(ctx)
     checks = {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
 
 
@@ -121,7 +122,6 @@ def parse_json(text: str) -> Any:
         raise NotACredential(f"not a credential: {unreadable_json(exc)}") from None
 
 
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 SAVE_AS_JSON = "save it as UTF-8 JSON (an EDC JSON-LD credential, plain, upload wrapper or JAdES-sealed)"
 
 
@@ -144,16 +144,6 @@ def read_credential(path: Path) -> tuple[dict[str, Any], str]:
         if document is None:
             raise
     return unwrap(document)
-
-
-def compact_jws(text: str) -> dict[str, str] | None:
-    """A compact JWS (``header.payload.signature``) as the members of its JSON serialisation, or
-    None when *text* is none."""
-    compact = text.strip()
-    if not _COMPACT_JWS.fullmatch(compact):
-        return None
-    protected, payload, signature = compact.split(".")
-    return {"protected": protected, "payload": payload, "signature": signature}
 
 
 def decode_json_bytes(data: bytes) -> str:

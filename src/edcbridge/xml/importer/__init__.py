@@ -15,8 +15,9 @@ import json
 from pathlib import Path
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
-from edcbridge.validation.document import NotACredential, compact_jws, unwrap
+from edcbridge.validation.document import NotACredential, unwrap
 from edcbridge.xml.importer.edc_xml import records_from_xml
 from edcbridge.xml.importer.jsonld import _from_graph, _linked
 from edcbridge.xml.importer.records import records_from_jsonld
