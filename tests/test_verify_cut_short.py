@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from edcbridge.xml.cli import register as register_xml
@@ -65,3 +66,22 @@ def test_a_document_broken_elsewhere_is_unreadable_not_changed(reference: Path, 
     assert result.exit_code == 1
     assert f"{broken}: UNREADABLE: " in result.stdout and "not well-formed" in result.stdout, result.output
     assert "incomplete" not in result.stdout and "changed after sealing" not in result.stdout
+
+
+SEALED_JSON = Path("examples", "elm-repo-v3-jsonld", "Sample-MC-Annex1-signed.jsonld")
+
+
+@pytest.mark.parametrize("size", [3000, -20, -3])
+def test_verify_says_a_cut_jades_file_is_incomplete(size: int, reference: Path, tmp_path: Path) -> None:
+    from edcbridge.seal.cli import register as register_seal
+
+    group = click.Group()
+    register_seal(group)
+    cut = tmp_path / "cut.jsonld"
+    cut.write_bytes((reference / SEALED_JSON).read_bytes()[:size])  # the sample is one line
+    result = CliRunner().invoke(group, ["verify", str(cut)])
+    assert result.exit_code == 1
+    line = result.stdout.splitlines()[0]
+    assert line.startswith(f"{cut}: UNREADABLE: the file is incomplete: it stops at line 1"), line
+    assert "ask the sender for the file again" in line and "printout" not in line
+    assert "the JSON is incomplete" in result.stdout

@@ -39,6 +39,7 @@ from edcbridge.seal.verify import (
     shown,
     summary_line,
     unread_outcome,
+    unreadable_outcome,
     verify_read,
 )
 
@@ -204,6 +205,8 @@ def _unread_jades(data: bytes, result: Verification) -> Outcome:
     """A file (its bytes as read) in which no JAdES seal could be read: a broken seal is INVALID;
     otherwise say what the file is (an unsealed credential, XML, a PDF...)."""
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if result.unreadable:
+        return unreadable_outcome(result.unreadable)
     if body.startswith(b"<"):
         return unread_outcome(body[:16], unsealed=False, expected="JAdES-sealed JSON",
                               other_command="verify-xml")

@@ -44,3 +44,11 @@ class CertificateRevoked(RevocationError):
 
 class SealFormatError(SealError, ValueError):
     """The document is not a JAdES JSON serialisation edcbridge can read."""
+
+
+class IncompleteJson(SealFormatError):
+    """The JSON stops before it is closed, on line *line*: a file cut short in transfer."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line

@@ -28,7 +28,7 @@ from jwcrypto.common import JWException, JWSEHeaderParameter
 from edcbridge.jws_compact import compact_jws
 from edcbridge.output import unreadable_json
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
-from edcbridge.seal.errors import CertificateError, SealFormatError
+from edcbridge.seal.errors import CertificateError, IncompleteJson, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
 from edcbridge.unique_json import DuplicateMember, loads_unique
 
@@ -334,6 +334,12 @@ def parse(data: bytes) -> ParsedSeal:
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
         compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
+        if compact is None and isinstance(exc, json.JSONDecodeError) and _stops_early(text, exc):
+            line = text.rstrip().count("\n") + 1
+            raise IncompleteJson(f"not a JSON document: the JSON is incomplete, it stops at line {line} "
+                                 f"before it is closed ({exc.msg}): the file was cut short, as by an "
+                                 "interrupted download or a clipped e-mail attachment; ask the sender for "
+                                 "the file again", line) from exc
         if compact is None:
             raise SealFormatError(f"not a JSON document: {exc}") from exc
         text, doc = text.strip(), compact  # jwcrypto reads the compact form as it is
@@ -382,6 +388,13 @@ def parse(data: bytes) -> ParsedSeal:
             etsiu.append(value)
             encoded.append(entry if isinstance(entry, str) else None)
     return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header)
+
+
+def _stops_early(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the JSON fails at its end (a string left open runs to it): cut short, not broken
+    (nor empty)."""
+    kept = text.rstrip()
+    return bool(kept) and (exc.msg.startswith("Unterminated string") or exc.pos >= len(kept))
 
 
 _SIGNATURE_MEMBERS = ("protected", "header", "signature")

@@ -58,7 +58,7 @@ from edcbridge.seal.certs import (
     unreadable_problem,
     validity_problem,
 )
-from edcbridge.seal.errors import RevocationError, SealFormatError, TimestampError
+from edcbridge.seal.errors import IncompleteJson, RevocationError, SealFormatError, TimestampError
 from edcbridge.unique_json import DuplicateMember, loads_unique
 
 Status = Literal["OK", "ERROR", "SKIPPED"]
@@ -86,6 +86,7 @@ class Verification:
     payload: str | None = None
     certificate: x509.Certificate | None = None
     signing_time: datetime | None = None
+    unreadable: str | None = None  # the verdict's words for a file that stops early (cut_short)
 
     @property
     def ok(self) -> bool:
@@ -738,7 +739,8 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
         skipped = Check("SKIPPED", "not a readable JAdES seal")
         checks = {name: skipped for name in CHECKS}
         checks["SEAL"] = Check("ERROR", str(exc))
-        return Verification(checks)
+        cut = cut_short(exc.line) if isinstance(exc, IncompleteJson) else None
+        return Verification(checks, unreadable=cut)
     signing_time, sigt_problem = _signing_time(seal, at)
     pool = [*seal.certificates()[1:], *_xvals(seal)]
     ctx = _Context(seal, leaf, pool, signing_time, at, options, sigt_problem=sigt_problem)
@@ -901,6 +903,18 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                                       f"(--trust-anchor FILE) before relying on it.{by}", passed=True)
     return Outcome("VALID", f"the seal is intact and made with a certificate that chains to a trust "
                             f"anchor you gave.{by}", passed=True)
+
+
+def cut_short(line: int) -> str:
+    """The verdict's words for a file that stops before its end, on *line*."""
+    return (f"the file is incomplete: it stops at line {line}, cut short in transfer (an interrupted "
+            "download or a clipped e-mail attachment, say)")
+
+
+def unreadable_outcome(what: str) -> Outcome:
+    """The verdict on a file that cannot be read as the form it starts in (*what* it is)."""
+    return Outcome("UNREADABLE", f"{what}, so its seal cannot be checked (see the SEAL line): ask the "
+                                 "sender for the file again.")
 
 
 def unread_outcome(head: bytes, *, unsealed: bool, expected: str,

@@ -355,7 +355,13 @@ _NO_SIGNATURE = "has no ds:Signature"
 def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: bool) -> _XadesReport:
     """The verdict: on the seal when one could be read; else what the file (its bytes as read)
     is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
-    from edcbridge.seal.verify import Outcome, marked_for_tests, seal_outcome, sealer_name, unread_outcome
+    from edcbridge.seal.verify import (
+        marked_for_tests,
+        seal_outcome,
+        sealer_name,
+        unread_outcome,
+        unreadable_outcome,
+    )
 
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
@@ -369,8 +375,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     elif _NO_SIGNATURE in reason:
         outcome = unread_outcome(head, unsealed=True, expected=expected)
     elif result.unreadable and head.startswith(b"<"):
-        outcome = Outcome("UNREADABLE", f"{result.unreadable}, so its seal cannot be checked (see the "
-                                        "SEAL line): ask the sender for the file again.")
+        outcome = unreadable_outcome(result.unreadable)
     elif head.startswith(b"<"):  # XML holding a signature this verifier refuses
         outcome = seal_outcome(result.checks, anchored=False, sealer=None)
     else:

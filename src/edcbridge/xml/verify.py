@@ -68,7 +68,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check, Status
+from edcbridge.seal.verify import Check, Status, cut_short
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
@@ -1039,10 +1039,7 @@ def _unreadable(source: str, head: bytes, exc: XmlInputError) -> XadesVerificati
 
 
 def _what_is_unreadable(exc: XmlInputError) -> str:
-    if isinstance(exc, IncompleteXml):
-        return (f"the file is incomplete: it stops at line {exc.line}, cut short in transfer (an "
-                "interrupted download or a clipped e-mail attachment, say)")
-    return "not a readable XML document"
+    return cut_short(exc.line) if isinstance(exc, IncompleteXml) else "not a readable XML document"
 
 
 def verify_bytes(data: bytes, source: str = "<document>",
