@@ -19,7 +19,7 @@ from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
-from edcbridge.seal.verify import FormatCheck, VerifyOptions, marked_for_tests, verify_document
+from edcbridge.seal.verify import FormatCheck, VerifyOptions, marked_for_tests, unsigned_note, verify_document
 from edcbridge.validation.document import NotACredential, as_list, unwrap
 
 if TYPE_CHECKING:
@@ -88,8 +88,9 @@ def jades_status(raw: bytes, doc: Doc, options: PreviewOptions) -> SealStatus:
     if result.certificate is not None and result.payload is not None:  # the seal holds: doc is signed
         certificate = result.certificate
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
+    notes = [n for n in (unsigned_note(result.unsigned_content), _sealed_by_another(note)) if n]
     return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note=_sealed_by_another(note),
+                      anchored=bool(options.trust_anchors), note="; and ".join(notes) or None,
                       sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 

@@ -40,6 +40,7 @@ from edcbridge.seal.verify import (
     summary_line,
     unread_outcome,
     unreadable_outcome,
+    unsigned_note,
     verify_read,
 )
 
@@ -179,7 +180,8 @@ class _Report:
         return {"file": str(self.path), "verdict": self.outcome.verdict, "ok": self.outcome.passed,
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
                 "test_certificate": marked_for_tests(self.result.certificate) or None,
-                "checks": self.result.as_dict(), **({"note": self.note} if self.note else {})}
+                "checks": self.result.as_dict(), "unsigned_content": self.result.unsigned_content,
+                **({"note": self.note} if self.note else {})}
 
     def print(self) -> None:
         click.echo(f"{shown(str(self.path))}: {self.outcome.verdict}: {self.outcome.sentence}")
@@ -194,9 +196,10 @@ def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
                   issuer_check: IssuerCheck | None) -> _Report:
     note = _sealed_by_another(result, issuer_check)
     if result.certificate is not None:
+        notes = [n for n in (unsigned_note(result.unsigned_content), note) if n]
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate),
-                               note=note)
+                               note="; and ".join(notes) or None)
         return _Report(path, result, outcome, note)
     return _Report(path, result, _unread_jades(data, result), note)
 

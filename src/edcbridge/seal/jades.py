@@ -278,6 +278,9 @@ class ParsedSeal:
     # The etsiU entries as written (base64url), parallel to `etsiu`; None for clear JSON.
     etsiu_encoded: list[str | None] = field(default_factory=list)
     unprotected: dict[str, Any] = field(default_factory=dict)
+    # Members no signature covers and a seal does not use: beside the payload, in the signature
+    # object, in the unprotected header beside etsiU (other readers may show them as sealed)
+    unsigned_members: list[str] = field(default_factory=list)
 
     def content(self) -> str:
         """The payload as text: as written when unencoded (b64 false), else decoded from base64url
@@ -387,7 +390,11 @@ def parse(data: bytes) -> ParsedSeal:
         if isinstance(value, dict):
             etsiu.append(value)
             encoded.append(entry if isinstance(entry, str) else None)
-    return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header)
+    unsigned = [*(f"'{name}' beside the payload" for name in doc if name not in ("payload", "signatures")),
+                *(f"'{name}' in the signature object" for name in sig if name not in _SIGNATURE_MEMBERS),
+                *(f"'{name}' in the unprotected header" for name in header if name != "etsiU")]
+    return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header,
+                      unsigned_members=unsigned)
 
 
 def _stops_early(text: str, exc: json.JSONDecodeError) -> bool:

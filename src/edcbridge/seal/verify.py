@@ -87,6 +87,7 @@ class Verification:
     certificate: x509.Certificate | None = None
     signing_time: datetime | None = None
     unreadable: str | None = None  # the verdict's words for a file that stops early (cut_short)
+    unsigned_content: list[str] = field(default_factory=list)  # see jades.ParsedSeal.unsigned_members
 
     @property
     def ok(self) -> bool:
@@ -754,8 +755,11 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
         "EXPIRY": _expiry_check(ctx, credential),
         "REVOCATION": _revocation_check(ctx, credential),
     }
+    if seal.unsigned_members and seal_check.status == "OK":
+        checks["SEAL"] = Check("OK", f"{seal_check.reason}; not covered by the seal: "
+                                     f"{'; '.join(seal.unsigned_members)}")
     payload = seal.payload if seal_check.status == "OK" else None
-    return Verification(checks, payload, leaf, signing_time)
+    return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members)
 
 
 def verify_file(path: Path, options: VerifyOptions | None = None) -> Verification:
@@ -903,6 +907,14 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                                       f"(--trust-anchor FILE) before relying on it.{by}", passed=True)
     return Outcome("VALID", f"the seal is intact and made with a certificate that chains to a trust "
                             f"anchor you gave.{by}", passed=True)
+
+
+def unsigned_note(found: Sequence[str]) -> str | None:
+    """The verdict's words for content a seal carries but does not cover (*found*), or None."""
+    if not found:
+        return None
+    return (f"the file carries content outside the sealed credential that is not covered by the seal "
+            f"({'; '.join(found)}): nothing vouches for it, so rely only on the credential itself")
 
 
 def cut_short(line: int) -> str:

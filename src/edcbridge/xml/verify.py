@@ -68,7 +68,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check, Status, cut_short
+from edcbridge.seal.verify import Check, Status, cut_short, unsigned_note
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
@@ -167,11 +167,7 @@ class XadesVerification:
 
     def unsigned_note(self) -> str | None:
         """The verdict's words for content in the signature that the seal does not cover, or None."""
-        if not self.unsigned_content:
-            return None
-        return (f"the file carries content inside its signature that is not covered by the seal "
-                f"({'; '.join(self.unsigned_content)}): nothing vouches for it, so rely only on the "
-                "credential itself")
+        return unsigned_note(self.unsigned_content)
 
 
 def _load_cert(text: str) -> x509.Certificate | None:
