@@ -32,6 +32,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from edcbridge import vocab
 from edcbridge.seal import Sealer, _der, devpki, tst
 from edcbridge.seal.certs import issuer_serial
 from edcbridge.seal.cli import register as register_seal
@@ -54,6 +55,7 @@ from tests.xml_support import (
     EXC_C14N,
     XADES,
     SealShape,
+    fixture_awards,
     imperial_edc_xml,
     seal_template,
     xmlsec1_sign,
@@ -73,6 +75,17 @@ def main() -> None:
 
 register_seal(main)
 register_xml(main)
+
+
+@pytest.fixture(scope="module")
+def pki(fixture_sets: list[tuple[Path, list[Path]]]) -> devpki.DevPki:
+    """A TEST PKI in the name of the issuer of the credential sealed here (a seal by another
+    organisation is a CHECK, not VALID)."""
+    _, _, catalogue = next(item for item in fixture_awards(fixture_sets) if item[0] == "imperial")
+    org = catalogue.organisation(catalogue.issuer)
+    return devpki.generate(organisation=org.legal_name["en"],
+                           organisation_identifier=org.eidas_identifier or "",
+                           country=vocab.concept("country", org.country).code.upper())
 
 
 @pytest.fixture(scope="module")

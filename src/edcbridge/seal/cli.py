@@ -35,6 +35,7 @@ from edcbridge.seal.verify import (
     load_trust_anchors,
     marked_for_tests,
     seal_outcome,
+    sealed_by_another,
     sealer_name,
     shown,
     summary_line,
@@ -235,9 +236,7 @@ def _sealed_by_another(result: Verification, issuer_check: IssuerCheck | None) -
         return None
     identity = certificate_identity(result.certificate)
     problem = issuer_check(lambda: identity, result.payload)
-    return None if problem is None else (
-        f"sealed by another organisation than the credential's issuer: {problem}; trust it only "
-        "if that organisation issues on the issuer's behalf")
+    return None if problem is None else sealed_by_another(problem)
 
 
 def _output_name(path: Path) -> str:

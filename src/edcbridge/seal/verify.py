@@ -909,6 +909,13 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                             f"anchor you gave.{by}", passed=True)
 
 
+def sealed_by_another(problem: str) -> str:
+    """The verdict's words for a sound seal made by another organisation than the credential's
+    issuer (*problem* says how they differ): issuing by mandate, or a credential not the issuer's."""
+    return (f"sealed by another organisation than the credential's issuer: {problem}; trust it only "
+            "if that organisation issues on the issuer's behalf")
+
+
 def unsigned_note(found: Sequence[str]) -> str | None:
     """The verdict's words for content a seal carries but does not cover (*found*), or None."""
     if not found:

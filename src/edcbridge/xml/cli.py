@@ -323,6 +323,7 @@ class _XadesReport:
     path: Path
     result: XadesVerification
     outcome: Outcome
+    note: str | None = None  # a seal made by another organisation than the issuer
 
     def checks(self) -> dict[str, dict[str, str]]:
         checks = {name: check.as_dict() for name, check in self.result.checks.items()}
@@ -337,7 +338,7 @@ class _XadesReport:
         return {**self.result.as_dict(), "file": str(self.path), "verdict": self.outcome.verdict,
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
                 "test_certificate": marked_for_tests(self.result.certificate) or None,
-                "checks": self.checks()}
+                "checks": self.checks(), **({"note": self.note} if self.note else {})}
 
     def print(self) -> None:
         from edcbridge.seal.verify import shown
@@ -364,9 +365,11 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     )
 
     if result.certificate is not None:
+        issuer = _sealed_by_another(data, str(path), result)
+        notes = [n for n in (result.unsigned_note(), issuer) if n]
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
-                               note=result.unsigned_note(), test=marked_for_tests(result.certificate))
-        return _XadesReport(path, result, outcome)
+                               note="; and ".join(notes) or None, test=marked_for_tests(result.certificate))
+        return _XadesReport(path, result, outcome, issuer)
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason
     expected = "a sealed EDC XML credential"
@@ -381,6 +384,31 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     else:
         outcome = unread_outcome(head, unsealed=False, expected=expected)
     return _XadesReport(path, result, outcome)
+
+
+def _sealed_by_another(data: bytes, source: str, result: XadesVerification) -> str | None:
+    """As verify and the preview say of a sound seal made by another organisation than the issuer
+    the credential names (compared as for JSON-LD: legal names, and eIDAS identifiers when given)."""
+    from edcbridge.seal.sealer import certificate_identity
+    from edcbridge.seal.verify import sealed_by_another
+    from edcbridge.sealing import issuer_mismatch
+    from edcbridge.validation.document import NotACredential
+    from edcbridge.xml.importer import NotImportable, import_bytes
+    from edcbridge.xml.safe import XmlInputError
+
+    certificate = result.certificate
+    if certificate is None or result.checks["SEAL"].status != "OK":
+        return None
+    try:
+        imported = import_bytes(data, source)
+    except (NotACredential, NotImportable, XmlInputError):
+        return None  # the seal is judged; a credential the model cannot read names no issuer here
+    organisation = imported.catalogue.organisation(imported.catalogue.issuer)
+    issuer: dict[str, object] = {"legalName": dict(organisation.legal_name)}
+    if organisation.eidas_identifier:
+        issuer["eIDASIdentifier"] = {"notation": organisation.eidas_identifier}
+    problem = issuer_mismatch(lambda: certificate_identity(certificate), {"issuer": issuer})
+    return sealed_by_another(problem) if problem else None
 
 
 def register(group: click.Group) -> None:
