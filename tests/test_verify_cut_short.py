@@ -85,3 +85,30 @@ def test_verify_says_a_cut_jades_file_is_incomplete(size: int, reference: Path, 
     assert line.startswith(f"{cut}: UNREADABLE: the file is incomplete: it stops at line 1"), line
     assert "ask the sender for the file again" in line and "printout" not in line
     assert "the JSON is incomplete" in result.stdout
+
+
+def _cut_inside_a_character(data: bytes, after: int) -> bytes:
+    """*data* cut after the first byte of its first multi-byte UTF-8 character past *after*."""
+    start = next(at for at in range(after, len(data)) if data[at] >= 0xC0)
+    return data[:start + 1]
+
+
+def test_a_file_cut_inside_a_character_is_incomplete_not_another_encoding(reference: Path,
+                                                                          tmp_path: Path) -> None:
+    from edcbridge.seal.cli import register as register_seal
+
+    group = click.Group()
+    register_seal(group)
+    register_xml(group)
+    xml = tmp_path / "cut.xml"
+    sealed_vp = reference / "examples" / "elm-repo-xml-v1.2-signed-vp" / "EDC_DiplomaSupplement_AA.xml"
+    xml.write_bytes(_cut_inside_a_character(sealed_vp.read_bytes(), 2000))
+    cut_json = tmp_path / "cut.jsonld"
+    cut_json.write_bytes(_cut_inside_a_character((reference / SEALED_JSON).read_bytes(), 2000))
+    for command, path in (("verify-xml", xml), ("verify", cut_json)):
+        result = CliRunner().invoke(group, [command, str(path)])
+        first = result.stdout.splitlines()[0]
+        assert first.startswith(f"{path}: UNREADABLE: the file is incomplete: it stops at line "), first
+        assert "iconv" not in result.stdout and "save the file as UTF-8" not in result.stdout
+    inspected = CliRunner().invoke(group, ["inspect", str(xml)])
+    assert "incomplete" in inspected.stderr and "iconv" not in inspected.stderr, inspected.output

@@ -336,13 +336,12 @@ def parse(data: bytes) -> ParsedSeal:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
+        if isinstance(exc, UnicodeDecodeError) and exc.reason == "unexpected end of data":
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise _incomplete_json(line, "a character cut in two") from exc
         compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
         if compact is None and isinstance(exc, json.JSONDecodeError) and _stops_early(text, exc):
-            line = text.rstrip().count("\n") + 1
-            raise IncompleteJson(f"not a JSON document: the JSON is incomplete, it stops at line {line} "
-                                 f"before it is closed ({exc.msg}): the file was cut short, as by an "
-                                 "interrupted download or a clipped e-mail attachment; ask the sender for "
-                                 "the file again", line) from exc
+            raise _incomplete_json(text.rstrip().count("\n") + 1, exc.msg) from exc
         if compact is None:
             raise SealFormatError(f"not a JSON document: {exc}") from exc
         text, doc = text.strip(), compact  # jwcrypto reads the compact form as it is
@@ -395,6 +394,12 @@ def parse(data: bytes) -> ParsedSeal:
                 *(f"'{name}' in the unprotected header" for name in header if name != "etsiU")]
     return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header,
                       unsigned_members=unsigned)
+
+
+def _incomplete_json(line: int, detail: str) -> IncompleteJson:
+    return IncompleteJson(f"not a JSON document: the JSON is incomplete, it stops at line {line} before "
+                          f"it is closed ({detail}): the file was cut short, as by an interrupted download "
+                          "or a clipped e-mail attachment; ask the sender for the file again", line)
 
 
 def _stops_early(text: str, exc: json.JSONDecodeError) -> bool:

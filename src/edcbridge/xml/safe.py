@@ -117,6 +117,8 @@ def _check_encoding(data: bytes, source: str) -> bytes:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = body.count(b"\n", 0, exc.start) + 1
+        if exc.reason == "unexpected end of data":  # the last character begun, not ended
+            raise _incomplete(source, line, "a character cut in two") from None
         raise XmlInputError(f"{source}: not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line} is "
                             "not UTF-8); save the file as UTF-8, e.g. with iconv -t UTF-8") from None
     return body
@@ -172,11 +174,7 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
         if "UTF-8" in message or "encoding" in message.lower():
             raise XmlInputError(f"{source}: not UTF-8 text ({message}); save the file as UTF-8") from None
         if _stops_early(data, exc):
-            line = exc.position[0]
-            raise IncompleteXml(f"{source}: not well-formed XML: the document is incomplete, it stops "
-                                f"at line {line} before it is closed ({message}): the file was cut short, "
-                                "as by an interrupted download or a clipped e-mail attachment; ask the "
-                                "sender for the file again", line) from None
+            raise _incomplete(source, exc.position[0], message) from None
         raise XmlInputError(f"{source}: not well-formed XML: {message}") from None
     tree = root.getroottree()
     info = tree.docinfo
@@ -185,6 +183,13 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
     for _ in root.iter(etree.Entity):
         raise UnsafeXml(f"{source}: the document uses entity references, which edcbridge refuses")
     return tree
+
+
+def _incomplete(source: str, line: int, detail: str) -> IncompleteXml:
+    return IncompleteXml(f"{source}: not well-formed XML: the document is incomplete, it stops at line "
+                         f"{line} before it is closed ({detail}): the file was cut short, as by an "
+                         "interrupted download or a clipped e-mail attachment; ask the sender for the "
+                         "file again", line)
 
 
 def _stops_early(data: bytes, exc: etree.XMLSyntaxError) -> bool:
