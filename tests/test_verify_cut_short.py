@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -112,3 +113,21 @@ def test_a_file_cut_inside_a_character_is_incomplete_not_another_encoding(refere
         assert "iconv" not in result.stdout and "save the file as UTF-8" not in result.stdout
     inspected = CliRunner().invoke(group, ["inspect", str(xml)])
     assert "incomplete" in inspected.stderr and "iconv" not in inspected.stderr, inspected.output
+
+
+@pytest.mark.parametrize("inside_a_character", [False, True])
+def test_inspect_and_validate_say_a_cut_json_file_is_incomplete(inside_a_character: bool, reference: Path,
+                                                                store: Any, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.cli import main as edcbridge
+
+    data = (reference / SEALED_JSON).read_bytes()
+    cut = tmp_path / "cut.jsonld"
+    cut.write_bytes(_cut_inside_a_character(data, 2000) if inside_a_character else data[:3000])
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    for command in ("inspect", "validate"):
+        result = CliRunner().invoke(edcbridge, [command, str(cut)])
+        assert result.exit_code == 1, result.output
+        assert "the JSON is incomplete, it stops at line 1" in result.output, (command, result.output)
+        assert "ask the sender for the file again" in result.output
+        assert "neither XML nor JSON" not in result.output and "save" not in result.output

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
+from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.output import unreadable_json
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
@@ -336,12 +337,13 @@ def parse(data: bytes) -> ParsedSeal:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
-        if isinstance(exc, UnicodeDecodeError) and exc.reason == "unexpected end of data":
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise _incomplete_json(line, "a character cut in two") from exc
+        line = bytes_stop_line(data, exc) if isinstance(exc, UnicodeDecodeError) else None
+        detail = CUT_CHARACTER
         compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
-        if compact is None and isinstance(exc, json.JSONDecodeError) and _stops_early(text, exc):
-            raise _incomplete_json(text.rstrip().count("\n") + 1, exc.msg) from exc
+        if compact is None and isinstance(exc, json.JSONDecodeError):
+            line, detail = json_stop_line(text, exc), exc.msg
+        if line is not None:
+            raise IncompleteJson(f"not a JSON document: {incomplete_json(line, detail)}", line) from exc
         if compact is None:
             raise SealFormatError(f"not a JSON document: {exc}") from exc
         text, doc = text.strip(), compact  # jwcrypto reads the compact form as it is
@@ -394,19 +396,6 @@ def parse(data: bytes) -> ParsedSeal:
                 *(f"'{name}' in the unprotected header" for name in header if name != "etsiU")]
     return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header,
                       unsigned_members=unsigned)
-
-
-def _incomplete_json(line: int, detail: str) -> IncompleteJson:
-    return IncompleteJson(f"not a JSON document: the JSON is incomplete, it stops at line {line} before "
-                          f"it is closed ({detail}): the file was cut short, as by an interrupted download "
-                          "or a clipped e-mail attachment; ask the sender for the file again", line)
-
-
-def _stops_early(text: str, exc: json.JSONDecodeError) -> bool:
-    """Whether the JSON fails at its end (a string left open runs to it): cut short, not broken
-    (nor empty)."""
-    kept = text.rstrip()
-    return bool(kept) and (exc.msg.startswith("Unterminated string") or exc.pos >= len(kept))
 
 
 _SIGNATURE_MEMBERS = ("protected", "header", "signature")

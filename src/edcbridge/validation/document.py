@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
 
@@ -112,6 +113,9 @@ def parse_json(text: str) -> Any:
         raise NotACredential(f"{exc}; keep one of them (most readers take the last, some the "
                              "first, some refuse the file)") from None
     except json.JSONDecodeError as exc:
+        line = json_stop_line(text, exc)
+        if line is not None:
+            raise NotACredential(incomplete_json(line, exc.msg)) from None
         raise NotACredential(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
                              f"{SAVE_AS_JSON}") from None
     except RecursionError:
@@ -156,6 +160,9 @@ def decode_json_bytes(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         if not encoding.startswith("utf-8"):
             raise NotACredential(f"not {encoding.upper()} text (byte {exc.start}); {SAVE_AS_JSON}") from None
+        stop = bytes_stop_line(data, exc)
+        if stop is not None:
+            raise NotACredential(incomplete_json(stop, CUT_CHARACTER)) from None
         line = data.count(b"\n", 0, exc.start) + 1
         raise NotACredential(f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}; a "
                              f"Windows-1252 or Latin-1 file?): {SAVE_AS_JSON}") from None

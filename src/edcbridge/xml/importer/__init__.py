@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
 from edcbridge.validation.document import NotACredential, unwrap
@@ -39,10 +40,16 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
         document = loads_unique(text)
     except DuplicateMember as exc:
         raise NotACredential(f"{source}: {exc}; keep one of them") from None
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        stop = bytes_stop_line(data, exc)
+        if stop is not None:
+            raise NotACredential(f"{source}: {incomplete_json(stop, CUT_CHARACTER)}") from None
         raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
         document = compact_jws(text)  # header.payload.signature, as validate reads it
+        stop = json_stop_line(text, exc) if document is None else None
+        if stop is not None:
+            raise NotACredential(f"{source}: {incomplete_json(stop, exc.msg)}") from None
         if document is None:
             raise NotACredential(f"{source}: neither XML nor JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
