@@ -47,3 +47,15 @@ def test_inspect_reads_a_compact_jades_as_the_general_serialisation(reference: P
     assert _inspect(flattened) == general
     text = CliRunner().invoke(main, ["inspect", str(compact)]).stdout
     assert text.startswith("format:      edc-jsonld (jades; signature present, not verified")
+
+
+def test_the_preview_reads_a_compact_jades_too(reference: Path, tmp_path: Path) -> None:
+    from edcbridge.preview import preview_file
+
+    sealed = json.loads((reference / SEALED_MC).read_text("utf-8"))
+    signature = sealed["signatures"][0]
+    compact = tmp_path / "compact.jws"
+    compact.write_text(f"{signature['protected']}.{_b64url(sealed['payload'].encode('utf-8'))}."
+                       f"{signature['signature']}\n", "utf-8")
+    html = preview_file(compact, tmp_path / "pages").html.read_text("utf-8")
+    assert "Seal: " in html.split("<h1", 1)[0]

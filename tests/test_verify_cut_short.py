@@ -131,3 +131,13 @@ def test_inspect_and_validate_say_a_cut_json_file_is_incomplete(inside_a_charact
         assert "the JSON is incomplete, it stops at line 1" in result.output, (command, result.output)
         assert "ask the sender for the file again" in result.output
         assert "neither XML nor JSON" not in result.output and "save" not in result.output
+
+
+def test_the_preview_says_a_cut_json_file_is_incomplete(reference: Path, tmp_path: Path) -> None:
+    from edcbridge.preview import preview_file
+    from edcbridge.validation.document import NotACredential
+
+    cut = tmp_path / "cut.jsonld"
+    cut.write_bytes((reference / SEALED_JSON).read_bytes()[:3000])
+    with pytest.raises(NotACredential, match="the JSON is incomplete, it stops at line 1"):
+        preview_file(cut, tmp_path / "pages")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -223,18 +222,32 @@ def read_any(raw: bytes, source: str,
         version = imported.format.removeprefix("edc-xml-")
         notes = [_read_as(version, imported.notes), *imported.notes]
         return doc, imported.form, status, notes
-    try:
-        parsed = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise NotACredential(f"{source}: not UTF-8 text; save the file as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise NotACredential(f"{source}: not JSON ({exc.msg} at line {exc.lineno}); "
-                             "give an EDC JSON-LD or XML credential") from None
-    except RecursionError:
-        raise NotACredential(f"{source}: nested too deep to be a credential") from None
-    doc, form = unwrap(parsed)
+    doc, form = unwrap(_json_document(raw, source))
     status = jades_status(raw, doc, options) if form == "jades" else None
     return doc, form, status, []
+
+
+def _json_document(raw: bytes, source: str) -> object:
+    """The JSON of *raw*, or its compact JWS, read as validate and inspect read it (a file cut
+    short is said to be incomplete)."""
+    from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json
+    from edcbridge.jws_compact import compact_jws
+    from edcbridge.validation.document import parse_json
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        stop = bytes_stop_line(raw, exc)
+        said = incomplete_json(stop, CUT_CHARACTER) if stop is not None else \
+            "not UTF-8 text; save the file as UTF-8"
+        raise NotACredential(f"{source}: {said}") from None
+    try:
+        return parse_json(text)
+    except NotACredential as exc:
+        compact = compact_jws(text)
+        if compact is None:
+            raise NotACredential(f"{source}: {exc}") from None
+        return compact
 
 
 def render_html(doc: Doc, options: PreviewOptions | None = None, *, status: SealStatus | None = None,
