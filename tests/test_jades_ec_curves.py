@@ -212,8 +212,9 @@ def test_r_and_s_padded_beyond_the_curve_size_are_refused(p256: EcPki) -> None:
 
 @pytest.mark.parametrize(("change", "said"), [
     ({"sigD": {"mId": "http://uri.etsi.org/19182/ObjectIdByURI", "pars": ["a"]}}, "sigD"),
-    ({"b64": True}, "b64 to false"),
-    ({"crit": ["b64"]}, "crit must list b64 and sigT"),
+    ({"b64": True}, "signature"),  # the payload written unencoded is then read as base64url
+    ({"crit": ["b64"]}, "crit must list sigT"),
+    ({"crit": ["sigT"]}, "crit must list b64 when"),
     ({"crit": ["b64", "sigT", "x5t#S256"]}, "must not list the registered header x5t#S256"),
 ])
 def test_sigd_b64_and_crit_rules_hold_for_es384_and_es512(

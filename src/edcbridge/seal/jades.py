@@ -441,12 +441,11 @@ def _crit_problem(protected: dict[str, Any]) -> str | None:
     if unsupported:
         return (f"critical header {unsupported[0]} is not supported "
                 f"(supported: {', '.join(_CRITICAL_OK)})")
-    if "b64" not in crit or "sigT" not in crit:
-        return "crit must list b64 and sigT"
+    if "sigT" not in crit:
+        return "crit must list sigT"
+    if "b64" in protected and "b64" not in crit:
+        return "crit must list b64 when the protected header sets it (RFC 7797 6)"
     return None
-
-
-UNCHECKED = "cannot be checked here"  # the verdict is then CHECK, not INVALID (see seal.verify)
 
 
 def _header_problem(seal: ParsedSeal) -> str | None:
@@ -463,10 +462,8 @@ def _header_problem(seal: ParsedSeal) -> str | None:
                 "(RFC 7515 7.2.1)")
     if "crit" in seal.unprotected:
         return "crit must be in the protected header"
-    if seal.protected.get("b64") is not False:
-        return ("the protected header does not set b64 to false: a seal over a base64url payload (as "
-                f"in the compact serialisation) {UNCHECKED}; edcbridge checks seals over the unencoded "
-                "payload, as the EC's issuer writes them")
+    if seal.protected.get("b64", True) not in (True, False):
+        return "b64 must be true or false (RFC 7797 3)"
     if "sigD" in seal.protected:
         return "sigD (detached signed data objects) is not supported: the seal may not cover the payload"
     return _crit_problem(seal.protected)

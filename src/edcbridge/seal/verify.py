@@ -758,7 +758,7 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     if seal.unsigned_members and seal_check.status == "OK":
         checks["SEAL"] = Check("OK", f"{seal_check.reason}; not covered by the seal: "
                                      f"{'; '.join(seal.unsigned_members)}")
-    payload = seal.payload if seal_check.status == "OK" else None
+    payload = seal.content() if seal_check.status == "OK" else None
     return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members)
 
 
