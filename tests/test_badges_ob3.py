@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -71,6 +72,18 @@ def test_learner_identity_is_hashed_except_the_name() -> None:
     assert award.learner.email and award.learner.email not in json.dumps(identifiers)
     assert email["hashed"] is True
     assert email["identityHash"].startswith("sha256$")
+
+
+def test_the_email_hash_is_over_the_address_lower_cased() -> None:
+    """A relying party hashes the address it knows, lower-cased (e-mail addresses are matched
+    without case): the hash of ``Ana.Smith@Example.ORG`` must be the hash of ``ana.smith@example.org``."""
+    award, catalogue = first_award("imperial")
+    base = award.model_dump(mode="json", exclude_none=True)
+    written = parse(Award, {**base, "learner": {**base["learner"], "email": " Ana.Smith@Example.ORG "}})
+    identifiers = open_badge(written, catalogue)["credentialSubject"]["identifier"]
+    email = next(i for i in identifiers if i["identityType"] == "emailAddress")
+    expected = hashlib.sha256(("ana.smith@example.org" + email["salt"]).encode("utf-8")).hexdigest()
+    assert email["identityHash"] == f"sha256${expected}"
 
 
 def _stacking_learner() -> list[tuple[Award, Any]]:

@@ -215,6 +215,14 @@ def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, lang
     return node
 
 
+def email_identity(address: str) -> str:
+    """The address as hashed: trimmed and lower-cased. OB 3.0 hashes "an identifier" without
+    saying how it is written; relying parties (Badgr and the wallets built on it) lower-case the
+    address they know before hashing, and the domain is case-insensitive anyway (RFC 5321, 2.4),
+    so ``Ana.Smith@Example.ORG`` as written would match no one's hash."""
+    return address.strip().lower()
+
+
 def _identity(kind: str, value: str, salt: str) -> Doc:
     digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
     return {"type": "IdentityObject", "hashed": True, "identityHash": f"sha256${digest}",
@@ -229,7 +237,7 @@ def subject(award: Award, spec: Specification, achieved: Doc, language: str, sal
     identifiers = [{"type": "IdentityObject", "hashed": False, "identityHash": full, "identityType": "name"},
                    _identity("sisSourcedId", learner.id, salt)]
     if learner.email:
-        identifiers.append(_identity("emailAddress", learner.email, salt))
+        identifiers.append(_identity("emailAddress", email_identity(learner.email), salt))
     node: Doc = {"id": learner_id(issuer_key, learner.id), "type": ["AchievementSubject"],
                  "identifier": identifiers, "achievement": achieved,
                  "activityEndDate": date_time(award.awarding_date)}
