@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from edcbridge.badges import JwtError, open_badge, read_vc_jwt, sign_vc_jwt
 from edcbridge.seal import devpki, jades
@@ -178,3 +180,58 @@ def test_an_exp_that_is_no_date_is_refused_without_validuntil(exp: Any) -> None:
     payload["exp"] = exp
     with pytest.raises(JwtError, match=r"not the credential's \(OB 3.0, 8.2.6.1\): exp is"):
         read_vc_jwt(_rs256(key, _b64(header), _b64(payload)), at=_moment(badge["validFrom"]))
+
+
+def _other_rsa() -> SealKey:
+    pki = devpki.generate()
+    return SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+
+
+def _resign(key: SealKey, header: str, payload: str) -> str:
+    """``_rs256`` for RSA keys; ES256 for an EC P-256 key (r || s, as JOSE writes it)."""
+    if isinstance(key.private_key, rsa.RSAPrivateKey):
+        return _rs256(key, header, payload)
+    assert isinstance(key.private_key, ec.EllipticCurvePrivateKey)
+    der = key.private_key.sign(f"{header}.{payload}".encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return f"{header}.{payload}.{jades.b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def _bare(jwk: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in jwk.items() if k != "x5c"}
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
+def test_a_token_signed_by_a_bare_jwk_reads_with_no_certificate(tmp_path: Path, algorithm: str) -> None:
+    """OB 3.0, 8.2.3 / 8.2.6: the jwk is the key that verifies; nothing asks for x5c. Without a
+    certificate the signature proves the token unchanged, not who signed it: no certificate is
+    returned."""
+    key = make_key(algorithm)
+    badge = _warsaw()
+    head, body, _ = sign_vc_jwt(badge, key).split(".")
+    header = json.loads(jades.b64url_decode(head))
+    header["jwk"] = _bare(header["jwk"])
+    token = _resign(key, _b64(header), body)
+    _, payload, cert = read_vc_jwt(token, at=_moment(badge["validFrom"]))
+    assert payload["jti"] == badge["id"] and cert is None
+    other = make_key("ES256" if algorithm == "RS256" else "RS256")
+    header["jwk"] = _bare(_parts(badge, other)[0]["jwk"])
+    with pytest.raises(JwtError, match=r"does not verify|does not fit"):
+        read_vc_jwt(_resign(key, _b64(header), body), at=_moment(badge["validFrom"]))
+
+
+def test_a_token_naming_its_key_by_kid_reads_with_the_key_given() -> None:
+    key = make_key()
+    badge = _warsaw()
+    header, payload = _parts(badge, key)
+    kid = f"{badge['issuer']['id']}#seal-2026"
+    jwk = _bare(header.pop("jwk"))
+    header["kid"] = kid
+    token = _rs256(key, _b64(header), _b64(payload))
+    with pytest.raises(JwtError, match=re.escape(f"kid {kid!r} names a key not given: pass it in keys")):
+        read_vc_jwt(token, at=_moment(badge["validFrom"]))
+    _, read, cert = read_vc_jwt(token, at=_moment(badge["validFrom"]), keys={kid: jwk})
+    assert read["jti"] == badge["id"] and cert is None
+    with pytest.raises(JwtError, match="does not verify"):
+        other = _bare(_parts(badge, _other_rsa())[0]["jwk"])
+        read_vc_jwt(token, at=_moment(badge["validFrom"]), keys={kid: other})

@@ -13,7 +13,9 @@ P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, ar
 Reading follows the OB 3.0 verification steps (8.2.6): a header with other members than ``alg``,
 ``kid``, ``jwk`` and ``typ`` ("JWT"), a ``jwk`` with private key members, a payload whose claims
 are not the credential's own, and a credential not yet valid or expired are refused. An ``exp``
-claim sets the ``validUntil`` of a credential that states none, as 8.2.6.1 says.
+claim sets the ``validUntil`` of a credential that states none, as 8.2.6.1 says. The key is the
+header's ``jwk`` (with or without ``x5c``) or, for a ``kid``, a key the caller gives: a bare key
+proves integrity, only a certificate the caller trusts says who signed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import base64
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,13 +166,33 @@ def _part(text: str) -> Any:
 _KEY_MEMBERS = ("kty", "crv", "n", "e", "x", "y")
 
 
-def _certificate(header: Doc) -> x509.Certificate:
-    """The first certificate of the header's ``jwk.x5c``, which must hold the ``jwk``'s key."""
-    jwk = header.get("jwk")
-    if not isinstance(jwk, dict):
-        named = " (its kid is not fetched)" if "kid" in header else ""
-        raise JwtError(f"the JWT header has no jwk{named}: this reader needs the key and its certificate "
-                       "as the jwk with x5c")
+_JOSE_CURVES: dict[Any, ec.EllipticCurve] = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(),
+                                             "P-521": ec.SECP521R1()}
+
+
+def _integer(jwk: Doc, member: str) -> int:
+    value = jwk.get(member)
+    if not isinstance(value, str) or not value or not _BASE64URL.fullmatch(value):
+        raise JwtError(f"the jwk's {member!r} is not a base64url number (RFC 7518, 6)")
+    return int.from_bytes(jades.b64url_decode(value), "big")
+
+
+def _jwk_public_key(jwk: Doc) -> Any:
+    """The RSA or EC public key a JWK states (RFC 7518, 6.2 and 6.3)."""
+    try:
+        if jwk.get("kty") == "RSA":
+            return rsa.RSAPublicNumbers(_integer(jwk, "e"), _integer(jwk, "n")).public_key()
+        curve = _JOSE_CURVES.get(jwk.get("crv")) if jwk.get("kty") == "EC" else None
+        if curve is not None:
+            return ec.EllipticCurvePublicNumbers(_integer(jwk, "x"), _integer(jwk, "y"), curve).public_key()
+    except ValueError as exc:
+        raise JwtError(f"the jwk is not a usable public key ({exc})") from None
+    raise JwtError(f"the jwk has kty {jwk.get('kty')!r} crv {jwk.get('crv')!r}; this reader takes RSA keys "
+                   "and EC keys on P-256, P-384 or P-521")
+
+
+def _certificate(jwk: Doc) -> x509.Certificate:
+    """The first certificate of the ``jwk``'s ``x5c``, which must hold the ``jwk``'s key."""
     try:
         cert = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
     except (KeyError, IndexError, TypeError, ValueError):
@@ -182,6 +205,27 @@ def _certificate(header: Doc) -> x509.Certificate:
     if not same:
         raise JwtError("the JWT header's jwk is not the key of its x5c certificate")
     return cert
+
+
+def _signing_key(header: Doc, keys: Mapping[str, Doc] | None) -> tuple[Any, x509.Certificate | None]:
+    """OB 3.0, 8.2.6: the key is the header's ``jwk``, else the key its ``kid`` names (taken
+    from ``keys``: this reader fetches nothing). With an ``x5c`` in that JWK its first
+    certificate is returned too; without one, None."""
+    jwk = header.get("jwk")
+    if jwk is None and "kid" in header:
+        kid = header["kid"]
+        if not isinstance(kid, str) or kid not in (keys or {}):
+            raise JwtError(f"the JWT header's kid {kid!r} names a key not given: pass it in keys (kid -> "
+                           "public JWK, e.g. from the issuer's profile); this reader fetches nothing")
+        jwk = (keys or {})[kid]
+    if jwk is None:
+        raise JwtError("the JWT header has no jwk and no kid: OB 3.0 requires one of them to find the key")
+    if not isinstance(jwk, dict):
+        raise JwtError("the JWT header's jwk is not a JSON object (RFC 7517 JWK)")
+    if "x5c" not in jwk:
+        return _jwk_public_key(jwk), None
+    cert = _certificate(jwk)
+    return cert.public_key(), cert
 
 
 def _check_header(header: Doc) -> None:
@@ -241,10 +285,16 @@ def _check_time(payload: Doc, at: dt.datetime) -> None:
                        f"{at.isoformat()}")
 
 
-def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x509.Certificate]:
+def read_vc_jwt(token: str, at: dt.datetime | None = None,
+                keys: Mapping[str, Doc] | None = None) -> tuple[Doc, Doc, x509.Certificate | None]:
     """(header, payload, signing certificate) of a VC-JWT, after the OB 3.0 checks: header,
-    signature against the first certificate of the ``jwk``'s ``x5c`` (trust in it is the
-    caller's), claims, and validity at ``at`` (default: now). JwtError says what failed."""
+    signature against the header's ``jwk`` (or the public JWK that ``keys`` holds for its
+    ``kid``), claims, and validity at ``at`` (default: now). JwtError says what failed.
+
+    The certificate is the first of the JWK's ``x5c``, whose key must be the JWK's; trust in it
+    is the caller's. It is None for a JWK without ``x5c``: the signature then proves only that
+    the token is unchanged since that key signed it, not who signed it (the ``iss`` claim is the
+    signer's own word)."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise JwtError("not a compact JWS: expected three dot-separated parts")
@@ -252,7 +302,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x5
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtError("JWT header and payload must be JSON objects")
     _check_header(header)
-    cert = _certificate(header)
+    public, cert = _signing_key(header, keys)
     if not _BASE64URL.fullmatch(parts[2]):
         raise JwtError("not a JWT: the signature is not base64url")
     data = f"{parts[0]}.{parts[1]}".encode("ascii")
@@ -261,7 +311,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x5
     except ValueError:
         raise JwtError("not a JWT: the signature is not base64url") from None
     try:
-        _verify(cert.public_key(), header.get("alg"), signature, data)
+        _verify(public, header.get("alg"), signature, data)
     except InvalidSignature:
         raise JwtError("the JWT signature does not verify: the token was changed or signed with "
                        "another key") from None
@@ -275,7 +325,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None) -> tuple[Doc, Doc, x5
 
 def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
     if isinstance(public, rsa.RSAPublicKey) and public.key_size < _MIN_RSA_BITS:
-        raise JwtError(f"the certificate's RSA key has {public.key_size} bits; RS256 and PS256 need at least "
+        raise JwtError(f"the signing RSA key has {public.key_size} bits; RS256 and PS256 need at least "
                        f"{_MIN_RSA_BITS}")
     if isinstance(public, rsa.RSAPublicKey) and alg == "RS256":
         public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
@@ -286,7 +336,7 @@ def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
         return
     curve = _CURVES.get(public.curve.name) if isinstance(public, ec.EllipticCurvePublicKey) else None
     if curve is None or alg != curve.alg or len(signature) != 2 * curve.size:
-        raise JwtError(f"algorithm {alg!r} does not fit the certificate's key; expected RS256 or PS256 "
+        raise JwtError(f"algorithm {alg!r} does not fit the signing key; expected RS256 or PS256 "
                        "for RSA, ES256, ES384 or ES512 after the EC key's curve")
     der = encode_dss_signature(int.from_bytes(signature[:curve.size], "big"),
                                int.from_bytes(signature[curve.size:], "big"))
