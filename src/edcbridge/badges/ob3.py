@@ -93,12 +93,14 @@ def _number(value: Any) -> float | int:
 
 
 def profile(org: Organisation, language: str) -> Doc:
-    """An issuer ``Profile``: name, homepage, e-mail, country and the legal identifiers."""
+    """An issuer ``Profile``: name, homepage, e-mail, logo, country and the legal identifiers."""
     node: Doc = {"id": profile_id(org), "type": ["Profile"], "name": pick(org.legal_name, language)}
     if org.homepage:
         node["url"] = str(org.homepage)
     if org.email:
         node["email"] = org.email
+    if org.logo:
+        node["image"] = {"id": org.logo, "type": "Image", "caption": node["name"]}
     country = vocab.concept("country", org.country).code.upper()
     node["address"] = {"type": ["Address"], "addressCountryCode": country}
     if org.address:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
+from edcbridge.load.logos import embed_logos
 from edcbridge.model import Catalogue, parse
 from edcbridge.model.records import Problem, reference_problems
 from edcbridge.vocab import CredentialType, CreditSystem
@@ -173,7 +174,8 @@ def load_catalogue(path: Path) -> Catalogue:
         errors += _validation_errors(file, exc, data, lines)
         raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
     read_twice = {loc[:2] for loc, _, _ in ambiguous}
-    problems = ambiguous + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
+    catalogue, logos = embed_logos(catalogue, path.parent)
+    problems = ambiguous + logos + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
         + same_but_case(catalogue) + part_cycles(catalogue) + unmakeable_types(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:

@@ -76,6 +76,11 @@ class Organisation(Record):
     address: LangText | None = None
     homepage: HttpUrl | None = None
     email: Email | None = None
+    logo: str | None = Field(
+        None, description="Logo that Open Badges wallets show for the issuer: an https URL, or an image "
+        "file (PNG, JPEG, GIF, WebP or SVG, at most 256 kB) named relative to the catalogue, which is "
+        "embedded as a data: URI"
+    )
 
 
 class QualityAssurance(Record):
