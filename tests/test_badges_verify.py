@@ -235,3 +235,19 @@ def test_a_token_naming_its_key_by_kid_reads_with_the_key_given() -> None:
     with pytest.raises(JwtError, match="does not verify"):
         other = _bare(_parts(badge, _other_rsa())[0]["jwk"])
         read_vc_jwt(token, at=_moment(badge["validFrom"]), keys={kid: other})
+
+
+def test_a_kid_given_a_key_is_verified_with_that_key_not_the_headers_jwk() -> None:
+    """OB 3.0, 8.2.6 dereferences the kid first: a token naming a trusted kid but carrying its
+    own jwk must not pass as signed by the trusted key."""
+    trusted, forger = make_key(), _other_rsa()
+    badge = _warsaw()
+    header, payload = _parts(badge, forger)
+    kid = f"{badge['issuer']['id']}#seal-2026"
+    header["kid"], header["jwk"] = kid, _bare(header["jwk"])
+    token = _rs256(forger, _b64(header), _b64(payload))
+    trusted_jwk = _bare(_parts(badge, trusted)[0]["jwk"])
+    with pytest.raises(JwtError, match="jwk is not the key its kid"):
+        read_vc_jwt(token, at=_moment(badge["validFrom"]), keys={kid: trusted_jwk})
+    _, read, _ = read_vc_jwt(token, at=_moment(badge["validFrom"]), keys={kid: header["jwk"]})
+    assert read["jti"] == badge["id"]

@@ -197,9 +197,8 @@ def _certificate(jwk: Doc) -> x509.Certificate:
         cert = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
     except (KeyError, IndexError, TypeError, ValueError):
         raise JwtError("the JWT header's jwk has no usable x5c certificate") from None
-    stated = {k: v for k, v in jwk.items() if k in _KEY_MEMBERS}
     try:
-        same = _key_jwk(cert.public_key()) == stated
+        same = _key_jwk(cert.public_key()) == _key_members(jwk)
     except JwtError:
         same = False
     if not same:
@@ -208,16 +207,20 @@ def _certificate(jwk: Doc) -> x509.Certificate:
 
 
 def _signing_key(header: Doc, keys: Mapping[str, Doc] | None) -> tuple[Any, x509.Certificate | None]:
-    """OB 3.0, 8.2.6: the key is the header's ``jwk``, else the key its ``kid`` names (taken
-    from ``keys``: this reader fetches nothing). With an ``x5c`` in that JWK its first
-    certificate is returned too; without one, None."""
-    jwk = header.get("jwk")
-    if jwk is None and "kid" in header:
-        kid = header["kid"]
-        if not isinstance(kid, str) or kid not in (keys or {}):
-            raise JwtError(f"the JWT header's kid {kid!r} names a key not given: pass it in keys (kid -> "
-                           "public JWK, e.g. from the issuer's profile); this reader fetches nothing")
-        jwk = (keys or {})[kid]
+    """OB 3.0, 8.2.6: the key the ``kid`` names (taken from ``keys``: this reader fetches
+    nothing), else the header's ``jwk``. A header ``jwk`` beside a ``kid`` found in ``keys``
+    must be that key. With an ``x5c`` in the JWK its first certificate is returned too;
+    without one, None."""
+    jwk, kid = header.get("jwk"), header.get("kid")
+    if isinstance(kid, str) and kid in (keys or {}):
+        given = (keys or {})[kid]
+        if isinstance(jwk, dict) and _key_members(jwk) != _key_members(given):
+            raise JwtError(f"the JWT header's jwk is not the key its kid {kid!r} names: the token was signed "
+                           "with another key")
+        jwk = given
+    elif jwk is None and "kid" in header:
+        raise JwtError(f"the JWT header's kid {kid!r} names a key not given: pass it in keys (kid -> "
+                       "public JWK, e.g. from the issuer's profile); this reader fetches nothing")
     if jwk is None:
         raise JwtError("the JWT header has no jwk and no kid: OB 3.0 requires one of them to find the key")
     if not isinstance(jwk, dict):
@@ -226,6 +229,10 @@ def _signing_key(header: Doc, keys: Mapping[str, Doc] | None) -> tuple[Any, x509
         return _jwk_public_key(jwk), None
     cert = _certificate(jwk)
     return cert.public_key(), cert
+
+
+def _key_members(jwk: Doc) -> Doc:
+    return {k: v for k, v in jwk.items() if k in _KEY_MEMBERS}
 
 
 def _check_header(header: Doc) -> None:
@@ -288,8 +295,8 @@ def _check_time(payload: Doc, at: dt.datetime) -> None:
 def read_vc_jwt(token: str, at: dt.datetime | None = None,
                 keys: Mapping[str, Doc] | None = None) -> tuple[Doc, Doc, x509.Certificate | None]:
     """(header, payload, signing certificate) of a VC-JWT, after the OB 3.0 checks: header,
-    signature against the header's ``jwk`` (or the public JWK that ``keys`` holds for its
-    ``kid``), claims, and validity at ``at`` (default: now). JwtError says what failed.
+    signature against the public JWK that ``keys`` holds for the header's ``kid``, else
+    against the header's ``jwk``, claims, and validity at ``at`` (default: now). JwtError says what failed.
 
     The certificate is the first of the JWK's ``x5c``, whose key must be the JWK's; trust in it
     is the caller's. It is None for a JWK without ``x5c``: the signature then proves only that
