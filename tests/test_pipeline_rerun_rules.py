@@ -129,6 +129,18 @@ def test_a_validated_run_redoes_what_was_exported_without_validation(env: None, 
     assert "annex1.missing" in stderr
 
 
+def test_a_run_without_validation_skips_what_a_validated_run_did(env: None, tmp_path: Path) -> None:
+    """A credential validated earlier is at least what --no-validate asks for: it is skipped,
+    and stays validated for the next validated run (it was redone, and recorded unvalidated)."""
+    awards = FIXTURES / "imperial" / "awards.csv"
+    out = str(tmp_path / "out")
+    assert _export(str(awards), "-c", str(CATALOGUE), "-o", out)[0] == 0
+    code, stdout, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", out, "--no-validate")
+    assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr, stderr
+    code, stdout, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", out)
+    assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr, stderr
+
+
 def test_a_run_with_another_seal_seals_again(env: None, tmp_path: Path) -> None:
     catalogue = load_catalogue(CATALOGUE)
     first, second = demo_seal(tmp_path / "test-seal", catalogue), demo_seal(tmp_path / "live-seal", catalogue)

@@ -352,12 +352,13 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     the way (they neither count nor break a run of failures)."""
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
     settings = _settings(runner.options, seal)
+    validated = _settings(replace(runner.options, validate=True), seal)
     wanted = _wanted(runner.options, seal)
     digests = catalogue_digests(catalogue)
+    run = (settings, validated if validated != settings else None, wanted, digests)
     for path in job.awards:
         try:
-            for item in _file_items(path, job.encoding, catalogue, runner, (settings, wanted, digests),
-                                    foreign):
+            for item in _file_items(path, job.encoding, catalogue, runner, run, foreign):
                 yield item
                 if isinstance(item, Outcome) and runner.should_stop():
                     return
@@ -373,7 +374,8 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
 def _settings(options: RunOptions, seal: Any) -> str:
     """What, besides the award and its part of the catalogue (:func:`catalogue_digests`),
     decides the content of a record's outputs: a change redoes the record. Which formats are
-    written is not part of it (see :func:`_wanted`)."""
+    written is not part of it (see :func:`_wanted`), and a run without validation takes a
+    record validated earlier as done (see :func:`_file_items`)."""
     identity = getattr(seal, "identity", None)
     sealing = identity() if callable(identity) else str(seal is not None)
     return f"{__version__}|{sealing}|validated={options.validate}"
@@ -388,10 +390,10 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
 
 
 def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: _Runner,
-                run: tuple[str, frozenset[str], dict[str, str]],
+                run: tuple[str, str | None, frozenset[str], dict[str, str]],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
-    settings, wanted, digests = run
+    settings, validated, wanted, digests = run
     for loaded in iter_awards(path, catalogue, encoding):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -431,6 +433,12 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
         made_from = digests.get(award.specification, "")  # a row of no specification does not load
         input_hash = hashlib.sha256(f"{settings}|{made_from}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
+        if validated is not None and done is not None and done.input_hash != input_hash:
+            # done by a validated run: what --no-validate asks for, and more, so skipped as it
+            # is (redone, as when a file of it changed, it is recorded as not validated)
+            as_validated = hashlib.sha256(f"{validated}|{made_from}|{award_json}".encode()).hexdigest()
+            if _current(done, as_validated, wanted) is not None:
+                input_hash = as_validated
         withdrawn = runner.journal.withdrawn(key) if done is None else None
         if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
             note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
