@@ -60,7 +60,7 @@ def test_excel_reads_report_csv_as_utf8(env: None, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = _excel_rows(tmp_path / "out" / "report.csv")
     assert [row["award_id"] for row in rows] == ids
-    assert list(rows[0]) == ["file", "row", "award_id", "status", "stage", "outputs", "errors"]
+    assert list(rows[0]) == ["file", "row", "award_id", "status", "stage", "outputs", "errors", "redone"]
     with (tmp_path / "out" / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         assert [row["award_id"] for row in csv.DictReader(handle)] == ids  # and a script reads it
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+from edcbridge.pipeline.journal import FORMAT, JOURNAL_NAME, Journal
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
 from edcbridge.sealing import SealFactory, demo_seal
@@ -325,7 +325,7 @@ def test_an_earlier_journal_format_is_upgraded_on_open(exported: tuple[Path, Pat
     db.close()
     assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
     with sqlite3.connect(out / JOURNAL_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("PRAGMA user_version").fetchone() == (FORMAT,)
     db.close()
 
 

@@ -543,6 +543,9 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
                    + (f" ({failed})" if failed else "")
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
                    + (f"; worker time: {stages}" if stages else ""), err=True)
+        if result.redone:
+            click.echo(f"{result.redone} of those done were made again, as what they are made from "
+                       f"changed: see \"redone\" in {options.out_dir / 'report.csv'}", err=True)
         if result.with_warnings:
             click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
                        f"carry, say): see \"warnings\" in {result.report}", err=True)

@@ -39,10 +39,11 @@ from edcbridge.output import make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 4  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 5  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
 # 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
+# 5: records keep what they were made from, in parts (``made_from``): a record redone says what changed
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
 OFFER_ACTIONS = ("revoked", "reissued")
@@ -53,7 +54,8 @@ DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY, input_hash TEXT NOT NULL, state TEXT NOT NULL, stage TEXT,
-    outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL, warnings TEXT);
+    outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL, warnings TEXT,
+    made_from TEXT);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
@@ -98,6 +100,7 @@ class Done:
     input_hash: str
     outputs: dict[str, dict[str, str]]  # format -> {"path": ..., "sha256": ...}
     warnings: tuple[str, ...] = ()  # as the record was made (none kept by journals of format 1)
+    made_from: str | None = None  # its input in parts (none kept by journals before format 5)
 
 
 def output_file(out_dir: Path, output: dict[str, str]) -> Path:
@@ -173,14 +176,14 @@ class Journal:
         million awards saves a million queries."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT input_hash, outputs, warnings FROM records "
+        row = self.db.execute("SELECT input_hash, outputs, warnings, made_from FROM records "
                               "WHERE key = ? AND state = 'done'", (key,)).fetchone()
         if row is None:
             return None
         outputs = json.loads(row[1])
         for output in outputs.values():  # spelt as this run names the folder
             output["path"] = str(output_file(self.path.parent, output))
-        return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else ())
+        return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else (), row[3])
 
     def withdrawn(self, key: str) -> str | None:
         """When ``key`` was withdrawn, who did it and why (as :meth:`set_withdrawal` noted it);
@@ -252,12 +255,13 @@ class Journal:
 
     def record(self, key: str, input_hash: str, state: str, stage: str | None,
                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
-               warnings: Sequence[str] = ()) -> None:
+               warnings: Sequence[str] = (), made_from: str | None = None) -> None:
         """Stage a record's new state and its audit events, all or nothing (a Ctrl-C between
         them must not leave a record without its events); durable at :meth:`commit`. The
-        warnings are kept beside the outputs, outside the audit event's hash."""
+        warnings, and what the input was made from, are kept beside the outputs, outside the
+        audit event's hash."""
         with self._all_or_nothing():
-            self._record(key, input_hash, state, stage, outputs, error, actions, warnings)
+            self._record(key, input_hash, state, stage, outputs, error, actions, warnings, made_from)
 
     @contextlib.contextmanager
     def _all_or_nothing(self) -> Iterator[None]:
@@ -280,17 +284,17 @@ class Journal:
 
     def _record(self, key: str, input_hash: str, state: str, stage: str | None,
                 outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
-                warnings: Sequence[str]) -> None:
+                warnings: Sequence[str], made_from: str | None) -> None:
         now = time.time()
         outputs_json = json.dumps(outputs, sort_keys=True)
         warnings_json = json.dumps(list(warnings)) if warnings else None  # ASCII: a lone surrogate too
         self.db.execute(
             "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated, "
-            "warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "warnings, made_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
             "input_hash = excluded.input_hash, state = excluded.state, stage = excluded.stage, "
-            "outputs = excluded.outputs, "
-            "error = excluded.error, updated = excluded.updated, warnings = excluded.warnings",
-            (key, input_hash, state, stage, outputs_json, error, now, now, warnings_json))
+            "outputs = excluded.outputs, error = excluded.error, updated = excluded.updated, "
+            "warnings = excluded.warnings, made_from = excluded.made_from",
+            (key, input_hash, state, stage, outputs_json, error, now, now, warnings_json, made_from))
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
         for action in actions:
             self._audit(now, action, key, input_hash, output_hash)

@@ -76,7 +76,7 @@ class ReportWriter:
         self.out_dir = out_dir
         self._csv_file: IO[str] = _new_file(out_dir / ".report.csv.tmp", encoding=_CSV_ENCODING, newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors"])
+        self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors", "redone"])
         self._json: IO[str] = _new_file(out_dir / ".report.json.tmp", encoding="utf-8",
                                         errors="edcbridge-json-text")
         self._json.write('{"records": [\n')
@@ -90,10 +90,12 @@ class ReportWriter:
         outputs = {k: v["path"] for k, v in outcome.outputs.items()}
         self._csv.writerow([_cell(cell) for cell in (
             outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
-            " ".join(outputs.values()), " | ".join(_one_line(e) for e in outcome.errors))])
+            " ".join(outputs.values()), " | ".join(_one_line(e) for e in outcome.errors),
+            outcome.redone or "")])
         record: dict[str, Any] = {"file": outcome.file, "row": outcome.row, "award_id": outcome.award_id,
                                   "status": status, "stage": outcome.stage, "outputs": outputs,
-                                  "errors": outcome.errors, "warnings": outcome.warnings}
+                                  "errors": outcome.errors, "warnings": outcome.warnings,
+                                  "redone": outcome.redone}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
         self._first = False
         if status in ("failed", "file-error") and len(self._failures) < _MAX_HTML_FAILURES:
@@ -191,7 +193,8 @@ def _sync_folder(folder: Path) -> None:
 
 
 def summary_data(result: RunResult) -> dict[str, Any]:
-    return {"ok": result.done + result.skipped, "done": result.done, "skipped": result.skipped,
+    return {"ok": result.done + result.skipped, "done": result.done, "redone": result.redone,
+            "skipped": result.skipped,
             "failed": result.failed, "stopped_early": result.stopped_early,
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
@@ -277,7 +280,9 @@ def run_verdict(summary: dict[str, Any]) -> str:
     if problems:
         return f"Not everything went through: {problems}. Correct what the failures below name, " \
                f"then {_AGAIN}."
-    return f"All {summary['ok']} records are done ({summary['done']} in this run, " \
+    redone = f", {summary['redone']} of them made again as what they are made from changed" \
+        if summary.get("redone") else ""
+    return f"All {summary['ok']} records are done ({summary['done']} in this run{redone}, " \
            f"{summary['skipped']} skipped as done earlier)."
 
 

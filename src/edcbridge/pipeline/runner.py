@@ -93,6 +93,7 @@ class RunResult:
     already_delivered: int = 0
     delivery_failed: int = 0
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
+    redone: int = 0  # records done earlier and made again (reports say why)
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
@@ -213,6 +214,8 @@ class _Runner:
         self.interrupted = False
         self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
+        self.redone: dict[str, str] = {}  # why each record done earlier is being made again
+        self.made_from: dict[str, str] = {}  # of records with the workers (see :func:`_made_from`)
         self.replaced: list[Path] = []  # earlier files of a format now written under another name
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
@@ -241,6 +244,8 @@ class _Runner:
         if outcome.file_level:
             status = "file-error"
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
+        made_from = self.made_from.pop(outcome.key, None) if outcome.key else None
+        redone = self.redone.pop(outcome.key, None) if earlier else None
         kept = _kept_after_failure(earlier, outcome.file, outcome.row) \
             if earlier and outcome.state == "failed" else None
         if kept is not None:  # files of its earlier version are still there
@@ -250,7 +255,8 @@ class _Runner:
                 actions = []
             elif outcome.state == "done":
                 self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs,
-                                    None, actions, outcome.warnings)
+                                    None, actions, outcome.warnings, made_from)
+                outcome.redone = redone
             elif outcome.key:
                 self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                     "\n".join(outcome.errors)[:4000], [])
@@ -318,6 +324,7 @@ class _Runner:
                 self.result.file_errors += 1
             elif status == "done":
                 self.result.done += 1
+                self.result.redone += outcome.redone is not None
             else:
                 self.result.failed += 1
                 stage = outcome.stage or "load"
@@ -355,7 +362,8 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     validated = _settings(replace(runner.options, validate=True), seal)
     wanted = _wanted(runner.options, seal)
     digests = catalogue_digests(catalogue)
-    run = (settings, validated if validated != settings else None, wanted, digests)
+    run = (settings, validated if validated != settings else None, wanted, digests,
+           _run_made_from(runner.options, seal))
     for path in job.awards:
         try:
             for item in _file_items(path, job.encoding, catalogue, runner, run, foreign):
@@ -376,9 +384,49 @@ def _settings(options: RunOptions, seal: Any) -> str:
     decides the content of a record's outputs: a change redoes the record. Which formats are
     written is not part of it (see :func:`_wanted`), and a run without validation takes a
     record validated earlier as done (see :func:`_file_items`)."""
+    return f"{__version__}|{_sealing(seal)}|validated={options.validate}"
+
+
+def _sealing(seal: Any) -> str:
     identity = getattr(seal, "identity", None)
-    sealing = identity() if callable(identity) else str(seal is not None)
-    return f"{__version__}|{sealing}|validated={options.validate}"
+    return identity() if callable(identity) else str(seal is not None)
+
+
+def _run_made_from(options: RunOptions, seal: Any) -> str:
+    """The run's part of :func:`_made_from`: edcbridge's version, the seal, validation."""
+    sealing = hashlib.sha256(_sealing(seal).encode()).hexdigest()[:16]
+    return f"{__version__}|{sealing}|{int(options.validate)}"
+
+
+def _made_from(award_json: str, specification: str, run: str) -> str:
+    """What a record's input hash covers, in parts, as the journal keeps it beside the hash:
+    the award, its part of the catalogue, then the run's (see :func:`_run_made_from`). A run
+    that redoes the record compares them to say what changed."""
+    award = hashlib.sha256(award_json.encode()).hexdigest()[:16]
+    return f"{award}|{specification[:16]}|{run}"
+
+
+_CHANGED = ("the row changed", "its part of the catalogue changed", "edcbridge's version changed",
+            "the seal changed (certificate, level, timestamp authority or algorithm)",
+            "validated now (it was made without validation)")
+
+
+def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str]) -> str:
+    """Why a record done earlier is made again, for the reports."""
+    if done.input_hash != input_hash:
+        if done.made_from is None or done.made_from.count("|") != made_from.count("|"):
+            return "its input changed (the row, its part of the catalogue or the run's settings)"
+        pairs = list(zip(done.made_from.split("|"), made_from.split("|"), strict=True))
+        pairs[-1] = ("1", "1") if pairs[-1] == ("1", "0") else pairs[-1]  # validated is no reason
+        changed = [why for why, (then, now) in zip(_CHANGED, pairs, strict=True) if then != now]
+        if changed:
+            return "; ".join(changed)
+    added = sorted(wanted - done.outputs.keys())
+    if added:
+        return f"format added: {', '.join(added)}"
+    return "; ".join(f"{output['path']} was changed or removed since it was written"
+                     for name, output in sorted(done.outputs.items())
+                     if name in wanted and not unchanged(output))
 
 
 def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
@@ -390,10 +438,10 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
 
 
 def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: _Runner,
-                run: tuple[str, str | None, frozenset[str], dict[str, str]],
+                run: tuple[str, str | None, frozenset[str], dict[str, str], str],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
-    settings, validated, wanted, digests = run
+    settings, validated, wanted, digests, run_made_from = run
     for loaded in iter_awards(path, catalogue, encoding):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -452,8 +500,10 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
                                   outputs=outputs, warnings=_skipped_warnings(done, read_warnings),
                                   recipient=award.learner.email), "skipped")
             continue
+        parts = runner.made_from[key] = _made_from(award_json, made_from, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
+            runner.redone[key] = _why_redone(done, input_hash, parts, wanted)
         if read_warnings:
             runner.load_warnings[key] = read_warnings
         yield key, input_hash, award_json, loaded.row, loaded.file

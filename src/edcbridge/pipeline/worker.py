@@ -62,6 +62,7 @@ class Outcome:
     seconds: dict[str, float] = field(default_factory=dict)
     recipient: str | None = None  # the learner's e-mail address, for delivery
     file_level: bool = False  # a problem of the whole file (its header), not of one award
+    redone: str | None = None  # why a record done earlier was made again (set once journaled)
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""A re-run into the same folder says which credentials it made again, and why: the row, the
+catalogue, the run's settings, a format added, a file changed by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from tests.conftest import FIXTURES
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+AWARDS = FIXTURES / "imperial" / "awards.csv"
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+def _export(awards: Path, catalogue: Path, out: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(catalogue), "-o", str(out), *args])
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def _edited(path: Path, edits: dict[str, dict[str, str]]) -> Path:
+    with AWARDS.open(encoding="utf-8-sig") as source:
+        rows = list(csv.DictReader(source))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, **edits.get(row["award_id"], {})} for row in rows)
+    return path
+
+
+def _records(out: Path) -> dict[str, dict[str, Any]]:
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    return {record["award_id"]: record for record in report["records"]}
+
+
+def _csv_redone(out: Path) -> dict[str, str]:
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return {row["award_id"]: row["redone"] for row in csv.DictReader(handle)}
+
+
+def test_rows_edited_are_redone_and_the_reports_say_why(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(_edited(tmp_path / "awards.csv", {}), CATALOGUE, out)
+    assert all(record["redone"] is None for record in _records(out).values())
+    awards = _edited(tmp_path / "awards.csv", {
+        "IMP-2025-000101": {"family_name": "Lefevre-Dubois"},  # a name corrected
+        "IMP-2025-000102": {"grade": "Distinction"},
+        "IMP-2025-000103": {"awarding_date": "2025-10-01"}})
+    stderr = _export(awards, CATALOGUE, out)
+    assert "\n3 done, 6 skipped" in stderr and "\n3 of those done were made again" in stderr, stderr
+    records = _records(out)
+    edited = {"IMP-2025-000101", "IMP-2025-000102", "IMP-2025-000103"}
+    for award_id, record in records.items():
+        if award_id in edited:
+            assert record["status"] == "done" and record["redone"] == "the row changed", record
+        else:
+            assert record["status"] == "skipped" and record["redone"] is None, record
+    assert {k: v for k, v in _csv_redone(out).items() if v} == dict.fromkeys(edited, "the row changed")
+    summary = json.loads((out / "report.json").read_text("utf-8"))
+    assert summary["done"] == 3 and summary["redone"] == 3
+
+
+def test_what_else_redoes_a_credential_is_named(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE.read_text("utf-8"), "utf-8")
+    _export(AWARDS, catalogue, out, "--no-validate")
+    _export(AWARDS, catalogue, out)
+    assert {r["redone"] for r in _records(out).values()} == {"validated now (it was made without validation)"}
+    _export(AWARDS, catalogue, out, "--format", "edc", "--format", "ebsi")
+    assert {r["redone"] for r in _records(out).values()} == {"format added: ebsi"}
+    removed = out / "edc" / "imperial_IMP-2025-000101.jsonld"
+    removed.unlink()
+    _export(AWARDS, catalogue, out, "--format", "edc", "--format", "ebsi")
+    assert _records(out)["IMP-2025-000101"]["redone"] == \
+        f"{removed} was changed or removed since it was written"
+    text = catalogue.read_text("utf-8")
+    catalogue.write_text(text.replace("Machine Learning", "Machine-Learning", 1), "utf-8")
+    _export(AWARDS, catalogue, out, "--format", "edc", "--format", "ebsi")
+    redone = {r["redone"] for r in _records(out).values() if r["status"] == "done"}
+    assert redone == {"its part of the catalogue changed"}, redone
+
+
+def test_a_record_of_a_journal_that_kept_no_parts_says_its_input_changed(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out)
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        db.execute("UPDATE records SET made_from = NULL")
+    _export(_edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}}), CATALOGUE, out)
+    assert _records(out)["IMP-2025-000102"]["redone"] == \
+        "its input changed (the row, its part of the catalogue or the run's settings)"
