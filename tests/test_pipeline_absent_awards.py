@@ -5,6 +5,7 @@ of the folder would send them."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,25 @@ def test_every_name_seen_is_found_again_in_memory_or_on_disk(in_memory: int) -> 
         assert "name-10" not in seen
     finally:
         seen.close()
+
+
+def test_every_absent_award_is_listed_in_the_reports(store: SchemaStore, tmp_path: Path) -> None:
+    """The note names a few; the reports list each, with its files and what to do."""
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    absent = set(ids[1:])  # more than the note names
+    fewer, _ = _awards(tmp_path / "fewer.csv", absent)
+    (note,) = _absent_notes(store, fewer, out)
+    assert f"{len(absent)} credentials made by earlier runs" in note and "report.csv" in note
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        listed = [row for row in csv.DictReader(handle) if row["status"] == "not-in-input"]
+    assert {row["award_id"] for row in listed} == absent
+    for row in listed:
+        assert (out / "edc").as_posix() in row["outputs"] and Path(row["outputs"]).exists(), row
+        assert "edcbridge withdraw" in row["errors"] and f"/{row['award_id']}" in row["errors"], row
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["not_in_input"] == len(absent) and report["ok"] == len(ids) - len(absent)
+    assert _absent_notes(store, full, out) == []  # back in the input: nothing to say
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert all(row["status"] == "skipped" for row in csv.DictReader(handle))

@@ -431,6 +431,11 @@ class Journal:
         """The keys of every record done in this folder, by any run (streamed)."""
         yield from (key for (key,) in self.db.execute("SELECT key FROM records WHERE state = 'done'"))
 
+    def done_outputs(self) -> Iterator[tuple[str, str]]:
+        """The key and outputs (JSON text, see :meth:`done`) of every record done in this
+        folder, by any run (streamed)."""
+        yield from self.db.execute("SELECT key, outputs FROM records WHERE state = 'done'")
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
 

@@ -194,7 +194,7 @@ def _sync_folder(folder: Path) -> None:
 
 def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "redone": result.redone,
-            "skipped": result.skipped,
+            "skipped": result.skipped, "not_in_input": result.not_in_input,
             "failed": result.failed, "stopped_early": result.stopped_early,
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,

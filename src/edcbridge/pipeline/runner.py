@@ -34,7 +34,7 @@ from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
-from edcbridge.pipeline.journal import JOURNAL_NAME, Done, Journal, audit_actions
+from edcbridge.pipeline.journal import JOURNAL_NAME, Done, Journal, audit_actions, output_file
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import (
     STAGES,
@@ -94,6 +94,7 @@ class RunResult:
     delivery_failed: int = 0
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
+    not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
@@ -690,25 +691,38 @@ SHOWN_ABSENT = 5  # keys named in the note of credentials whose awards this run 
 def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
     """Credentials of the folder, made by earlier runs, whose awards this run's input no longer
     holds (withdrawn, or exported from another file): their files stay, and a later upload of
-    the folder would send them, so the run names them. Only after a run that read all its input."""
+    the folder would send them, so the run names them: a few in a note, each in the reports
+    (status ``not-in-input``). Only after a run that read all its input."""
     absent: list[str] = []
     count = 0
-    for key in runner.journal.done_keys():
+    for key, outputs in runner.journal.done_outputs():
         issuer, _, award_id = key.partition("/")
         if safe_name(issuer, award_id).lower() not in runner.names:
             count += 1
             if len(absent) < SHOWN_ABSENT:
                 absent.append(key)
+            runner.reports.write(_absent(key, award_id, json.loads(outputs), out_dir), "not-in-input")
+    runner.result.not_in_input = count
     if not count:
         return []
     more = f", and {count - len(absent)} more" if count > len(absent) else ""
     return [f"{out_dir}: {count} credential{'s' if count > 1 else ''} made by earlier runs "
             f"{'are' if count > 1 else 'is'} for awards not in this run's input ({', '.join(absent)}"
-            f"{more}): their files stay in the folder; if an award was withdrawn, withdraw it: "
+            f"{more}; {out_dir / 'report.csv'} lists each, as not-in-input): their files stay in the "
+            f"folder; if an award was withdrawn, withdraw it: "
             f"edcbridge withdraw {out_dir} KEY... --reason TEXT (its files go to {out_dir / 'withdrawn'}, "
             "the audit trail records it and no run exports it again; do not delete its files by hand: "
             "the journal would still hold it done, and a run whose input holds it again would export "
             "it again), and revoke what 'edcbridge serve' issued for it: edcbridge revoke"]
+
+
+def _absent(key: str, award_id: str, outputs: dict[str, dict[str, str]], out_dir: Path) -> Outcome:
+    """The report entry of a credential whose award this run's input does not hold."""
+    paths = {name: {"path": str(output_file(out_dir, output))} for name, output in outputs.items()}
+    return Outcome(key, "", 0, award_id, "", "done", outputs=paths, errors=[
+        f"{key}: not in this run's input; its files stay in the folder\n    fix: if the award was taken "
+        f"back, withdraw it: edcbridge withdraw {out_dir} {key} --reason TEXT; if it is exported from "
+        "another awards file, give that file too"])
 
 
 def _close_reports(reports: ReportWriter, result: RunResult, out_dir: Path) -> None:
