@@ -102,3 +102,37 @@ def test_a_record_of_a_journal_that_kept_no_parts_says_its_input_changed(env: No
     _export(_edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}}), CATALOGUE, out)
     assert _records(out)["IMP-2025-000102"]["redone"] == \
         "its input changed (the row, its part of the catalogue or the run's settings)"
+
+
+def _journal_formats(out: Path, award_id: str) -> set[str]:
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        key = f"imperial/{award_id}"
+        (outputs,) = db.execute("SELECT outputs FROM records WHERE key = ?", (key,)).fetchone()
+    db.close()
+    return set(json.loads(outputs))
+
+
+def test_a_row_edited_leaves_no_outdated_file_of_a_format_the_run_does_not_write(
+        env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    awards = _edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}})
+    _export(awards, CATALOGUE, out, "--format", "edc")
+    outdated = out / "ebsi" / "imperial_IMP-2025-000102.json"
+    assert not outdated.exists()  # it said Merit
+    assert len(list((out / "ebsi").iterdir())) == 8  # the other awards' files are as they were
+    assert str(outdated) in _records(out)["IMP-2025-000102"]["redone"]
+    assert _journal_formats(out, "IMP-2025-000102") == {"edc"}
+
+
+def test_files_of_a_format_the_run_does_not_write_stay_recorded_when_the_row_is_unchanged(
+        env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    (out / "edc" / "imperial_IMP-2025-000101.jsonld").unlink()
+    _export(AWARDS, CATALOGUE, out, "--format", "edc")
+    assert _records(out)["IMP-2025-000101"]["status"] == "done"
+    assert (out / "ebsi" / "imperial_IMP-2025-000101.json").exists()
+    assert _journal_formats(out, "IMP-2025-000101") == {"edc", "ebsi"}  # withdraw moves it too
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    assert {r["status"] for r in _records(out).values()} == {"skipped"}

@@ -215,7 +215,8 @@ class _Runner:
         self.interrupted = False
         self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
-        self.redone: dict[str, str] = {}  # why each record done earlier is being made again
+        self.redone: dict[str, tuple[str, bool]] = {}  # why each record done earlier is made
+        # again, and whether what it is made from changed (its files of other formats are outdated)
         self.made_from: dict[str, str] = {}  # of records with the workers (see :func:`_made_from`)
         self.replaced: list[Path] = []  # earlier files of a format now written under another name
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
@@ -251,13 +252,20 @@ class _Runner:
             if earlier and outcome.state == "failed" else None
         if kept is not None:  # files of its earlier version are still there
             outcome.errors.append(kept)
+        outputs = outcome.outputs
+        outdated: list[Path] = []
+        if earlier and redone and outcome.state == "done" and status != "skipped":
+            outputs, outdated = _other_formats(earlier, outcome.outputs, redone[1], self.options.out_dir)
         try:
             if status in ("skipped", "file-error"):
                 actions = []
             elif outcome.state == "done":
-                self.journal.record(outcome.key, outcome.input_hash, "done", None, outcome.outputs,
+                self.journal.record(outcome.key, outcome.input_hash, "done", None, outputs,
                                     None, actions, outcome.warnings, made_from)
-                outcome.redone = redone
+                if redone:
+                    outcome.redone = redone[0] + "".join(
+                        f"; {path} removed: it was made from what changed, in a format this run "
+                        "does not write" for path in outdated)
             elif outcome.key:
                 self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                     "\n".join(outcome.errors)[:4000], [])
@@ -267,7 +275,7 @@ class _Runner:
         if earlier and outcome.state == "done" and status != "skipped":
             stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
                      for name, old in earlier.items() if name in outcome.outputs)
-            self.replaced += [path for path in stale if path is not None]
+            self.replaced += [path for path in stale if path is not None] + outdated
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, status or outcome.state))
@@ -412,6 +420,31 @@ _CHANGED = ("the row changed", "its part of the catalogue changed", "edcbridge's
             "validated now (it was made without validation)")
 
 
+def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
+    """Whether the row or its part of the catalogue changed since the record was done (so
+    when the journal did not keep the parts and the input hash differs)."""
+    if done.input_hash == input_hash:
+        return False
+    if done.made_from is None or done.made_from.count("|") != made_from.count("|"):
+        return True
+    return done.made_from.split("|")[:2] != made_from.split("|")[:2]
+
+
+def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[str, str]],
+                   changed: bool, out_dir: Path) -> tuple[dict[str, dict[str, str]], list[Path]]:
+    """A record made again in fewer formats than before: the outputs to journal, and the files
+    to remove once it is committed. The earlier files of the formats not written describe the
+    award as it was: when what it is made from changed they are removed (a credential with the
+    old grade must not stay in the folder, unknown to the journal and to ``withdraw``); else
+    they stay recorded, as they are, but for the sealed credential (the run did not seal)."""
+    left = {name: old for name, old in earlier.items() if name not in outputs}
+    if changed:
+        files = (Path(old["path"]).resolve() for old in left.values())
+        return outputs, [path for path in files if path.is_relative_to(out_dir.resolve()) and path.exists()]
+    kept = {name: old for name, old in left.items() if name != "edc-sealed" and unchanged(old)}
+    return {**kept, **outputs}, []
+
+
 def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str]) -> str:
     """Why a record done earlier is made again, for the reports."""
     if done.input_hash != input_hash:
@@ -504,7 +537,8 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
         parts = runner.made_from[key] = _made_from(award_json, made_from, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
-            runner.redone[key] = _why_redone(done, input_hash, parts, wanted)
+            runner.redone[key] = (_why_redone(done, input_hash, parts, wanted),
+                                  _content_changed(done, input_hash, parts))
         if read_warnings:
             runner.load_warnings[key] = read_warnings
         yield key, input_hash, award_json, loaded.row, loaded.file
