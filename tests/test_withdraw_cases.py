@@ -219,3 +219,22 @@ def test_the_awards_preview_pages_and_open_badges_in_the_folder_are_withdrawn_to
     assert files["ob3/imperial_SYN-00001.json"]["sha256"] == digest
     assert files["preview/imperial_SYN-00001.html"]["to"] == "withdrawn/preview/imperial_SYN-00001.html"
     assert _verify(out).exit_code == 0
+
+
+def test_a_sealed_file_a_later_run_without_the_seal_left_unrecorded_is_withdrawn(
+        store: SchemaStore, tmp_path: Path, out: Path) -> None:
+    """A run without --seal makes the records again, unsealed: the sealed credentials of the
+    earlier run stay in edc-sealed/, and must not stay published once the award is withdrawn."""
+    options = RunOptions(out_dir=out, store_root=store.root, formats=("edc",), workers=1)
+    assert run([Job(CATALOGUE, (tmp_path / "awards.csv",))], options).done == 2
+    assert "edc-sealed" not in json.loads(_record(out, KEY)[1])
+
+    said = _withdraw(out, KEY, "--reason", REASON)
+
+    assert said.exit_code == 0 and "2 file(s) moved" in said.output, said.output
+    assert not list(out.glob("edc*/imperial_SYN-00001.jsonld"))
+    assert sorted(path.parent.name for path in out.glob("withdrawn/*/imperial_SYN-00001.jsonld")) == \
+        ["edc", "edc-sealed"]
+    assert _verify(out).exit_code == 0
+    assert _withdraw(out, KEY, "--undo", "--reason", REASON).exit_code == 0
+    assert _verify(out).exit_code == 0

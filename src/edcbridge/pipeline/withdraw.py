@@ -276,8 +276,13 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     """Withdraw one award: journal and event first, then the files."""
     if entry.state == "withdrawn":
         return _withdrawn_already(journal, out_dir, entry)
-    outputs = entry.outputs if entry.state != "failed" else \
-        _found(out_dir, _exported_by_name(out_dir, entry.key))
+    outputs = entry.outputs if entry.state != "failed" else {}
+    # files of its name its record does not list: all, for a failed record (it keeps none); for
+    # one done, those of formats its last run did not write (a run without --seal leaves the
+    # sealed credential of an earlier run in the folder)
+    unlisted_formats = {fmt: path for fmt, path in _exported_by_name(out_dir, entry.key).items()
+                        if fmt not in outputs}
+    outputs = {**outputs, **_found(out_dir, unlisted_formats)}
     unlisted = _found(out_dir, {**_pages_and_badges(out_dir, entry.key),
                                 **_learner_records(out_dir, entry.key)})
     planned = _plan(out_dir, {**dict(sorted(outputs.items())), **unlisted})
