@@ -136,3 +136,18 @@ def test_files_of_a_format_the_run_does_not_write_stay_recorded_when_the_row_is_
     assert _journal_formats(out, "IMP-2025-000101") == {"edc", "ebsi"}  # withdraw moves it too
     _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
     assert {r["status"] for r in _records(out).values()} == {"skipped"}
+
+
+def test_the_audit_trail_says_which_records_were_made_again_and_why(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out)
+    _export(_edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}}), CATALOGUE, out)
+    shown = CliRunner().invoke(main, ["audit", "show", str(out)])
+    events = [json.loads(line) for line in shown.stdout.splitlines()]
+    redone = [event for event in events if event["action"] == "redone"]
+    assert [(event["key"], event["detail"]) for event in redone] == \
+        [("imperial/IMP-2025-000102", {"why": "the row changed"})]
+    after = events[events.index(redone[0]) + 1]
+    assert (after["action"], after["key"]) == ("issued", "imperial/IMP-2025-000102")
+    assert after["input_hash"] == redone[0]["input_hash"]
+    assert CliRunner().invoke(main, ["audit", "verify", str(out)]).exit_code == 0

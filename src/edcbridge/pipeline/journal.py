@@ -49,7 +49,9 @@ FORMAT = 5  # the journal's layout (``PRAGMA user_version``): a journal of a new
 OFFER_ACTIONS = ("revoked", "reissued")
 # The events of an award taken back from the folder, and put back: each is a record's state too.
 WITHDRAW_ACTIONS = ("withdrawn", "reinstated")
-DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS
+# The event before those of a record made again (its row, catalogue or settings changed): its detail says why.
+REDONE = "redone"
+DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE,)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -255,12 +257,17 @@ class Journal:
 
     def record(self, key: str, input_hash: str, state: str, stage: str | None,
                outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
-               warnings: Sequence[str] = (), made_from: str | None = None) -> None:
+               warnings: Sequence[str] = (), made_from: str | None = None,
+               redone: str | None = None) -> None:
         """Stage a record's new state and its audit events, all or nothing (a Ctrl-C between
         them must not leave a record without its events); durable at :meth:`commit`. The
         warnings, and what the input was made from, are kept beside the outputs, outside the
-        audit event's hash."""
+        audit event's hash. ``redone``: why a record done earlier is made again, a ``redone``
+        event's detail (bound to the chain as its output hash) before its other events."""
         with self._all_or_nothing():
+            if redone is not None:
+                detail = json.dumps({"why": redone}, sort_keys=True, separators=(",", ":"))
+                self._audit(time.time(), REDONE, key, input_hash, detail_digest(detail), detail)
             self._record(key, input_hash, state, stage, outputs, error, actions, warnings, made_from)
 
     @contextlib.contextmanager

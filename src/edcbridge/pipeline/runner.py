@@ -260,12 +260,12 @@ class _Runner:
             if status in ("skipped", "file-error"):
                 actions = []
             elif outcome.state == "done":
-                self.journal.record(outcome.key, outcome.input_hash, "done", None, outputs,
-                                    None, actions, outcome.warnings, made_from)
                 if redone:
                     outcome.redone = redone[0] + "".join(
                         f"; {path} removed: it was made from what changed, in a format this run "
                         "does not write" for path in outdated)
+                self.journal.record(outcome.key, outcome.input_hash, "done", None, outputs,
+                                    None, actions, outcome.warnings, made_from, outcome.redone)
             elif outcome.key:
                 self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
                                     "\n".join(outcome.errors)[:4000], [])
