@@ -141,6 +141,20 @@ def test_a_run_without_validation_skips_what_a_validated_run_did(env: None, tmp_
     assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr, stderr
 
 
+def test_a_run_without_a_seal_skips_what_a_sealed_run_did(env: None, tmp_path: Path) -> None:
+    """The plain credentials of a sealed run are those a run without the seal makes: they are
+    skipped, and the records keep their sealed files (it made them all again, dropping those)."""
+    demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    awards, out = FIXTURES / "imperial" / "awards.csv", str(tmp_path / "out")
+    sealed = ("--seal", str(tmp_path / "seal" / "seal.p12"), "--password-file",
+              str(tmp_path / "seal" / "seal-password.txt"))
+    assert _export(str(awards), "-c", str(CATALOGUE), "-o", out, *sealed)[0] == 0
+    code, stdout, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", out)
+    assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr, stderr
+    code, stdout, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", out, *sealed)
+    assert code == 0 and stdout == "" and "\n0 done, 9 skipped" in stderr, stderr
+
+
 def test_a_run_with_another_seal_seals_again(env: None, tmp_path: Path) -> None:
     catalogue = load_catalogue(CATALOGUE)
     first, second = demo_seal(tmp_path / "test-seal", catalogue), demo_seal(tmp_path / "live-seal", catalogue)

@@ -223,10 +223,12 @@ def test_the_awards_preview_pages_and_open_badges_in_the_folder_are_withdrawn_to
 
 def test_a_sealed_file_a_later_run_without_the_seal_left_unrecorded_is_withdrawn(
         store: SchemaStore, tmp_path: Path, out: Path) -> None:
-    """A run without --seal makes the records again, unsealed: the sealed credentials of the
-    earlier run stay in edc-sealed/, and must not stay published once the award is withdrawn."""
+    """A run without --seal that makes a record again (its file removed by hand) leaves the
+    sealed credential of the earlier run in edc-sealed/, unrecorded: it must not stay published
+    once the award is withdrawn."""
+    (out / "edc" / "imperial_SYN-00001.jsonld").unlink()
     options = RunOptions(out_dir=out, store_root=store.root, formats=("edc",), workers=1)
-    assert run([Job(CATALOGUE, (tmp_path / "awards.csv",))], options).done == 2
+    assert run([Job(CATALOGUE, (tmp_path / "awards.csv",))], options).done == 1
     assert "edc-sealed" not in json.loads(_record(out, KEY)[1])
 
     said = _withdraw(out, KEY, "--reason", REASON)

@@ -420,6 +420,15 @@ _CHANGED = ("the row changed", "its part of the catalogue changed", "edcbridge's
             "validated now (it was made without validation)")
 
 
+def _sealed_of(done: Done, made_from: str) -> bool:
+    """Whether the record was made from this input by a run that also sealed it (its plain
+    files are what a run without the seal makes) and validated it as this run would."""
+    if done.made_from is None or "edc-sealed" not in done.outputs:
+        return False
+    then, now = done.made_from.split("|"), made_from.split("|")
+    return len(then) == len(now) == 5 and then[:3] == now[:3] and then[3] != now[3] and then[4] >= now[4]
+
+
 def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
     """Whether the row or its part of the catalogue changed since the record was done (so
     when the journal did not keep the parts and the input hash differs)."""
@@ -521,6 +530,10 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
             as_validated = hashlib.sha256(f"{validated}|{made_from}|{award_json}".encode()).hexdigest()
             if _current(done, as_validated, wanted) is not None:
                 input_hash = as_validated
+        if done is not None and done.input_hash != input_hash and "edc-sealed" not in wanted and \
+                _sealed_of(done, _made_from(award_json, made_from, run_made_from)) and \
+                _current(done, done.input_hash, wanted) is not None:
+            input_hash = done.input_hash  # its plain files are this run's: skipped, kept sealed
         withdrawn = runner.journal.withdrawn(key) if done is None else None
         if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
             note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
