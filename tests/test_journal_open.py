@@ -62,7 +62,7 @@ def test_a_journal_of_an_earlier_layout_gains_the_columns_it_lacks(tmp_path: Pat
         pending = journal.pending_deliveries("wallet")
     finally:
         journal.close()
-    assert pending == [Pending("imperial/OLD", "a@b.eu", "p", "ce", frozenset())]
+    assert pending == [Pending("imperial/OLD", "a@b.eu", "p", "ce", frozenset(), "w-1")]
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT stage FROM records WHERE key = 'imperial/NEW'").fetchone() == ("seal",)
         assert db.execute("PRAGMA user_version").fetchone()[0] > 0  # its layout is noted

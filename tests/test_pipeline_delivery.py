@@ -322,7 +322,7 @@ def test_the_same_credential_sealed_again_is_not_a_new_version(
     time.sleep(1.1)
     again = _run(awards, out, store, seal, server.base_url)
     assert all(path.read_bytes() != before[path.name] for path in (out / "edc-sealed").iterdir())
-    assert (again.done, again.delivered, again.already_delivered, again.delivery_failed) == (2, 0, 2, 0)
+    assert (again.done, again.delivered, again.unchanged, again.delivery_failed) == (2, 0, 2, 0)
     assert len(fake.deposits) == 2
     _assert_wallets_hold_the_sealed_files(fake, out, emails)  # the same content, sealed once
 
@@ -388,3 +388,52 @@ def test_deliveries_a_ctrl_c_leaves_undone_are_in_the_report(
     assert all("the run was interrupted" in d["error"] for d in report["deliveries"][1:])
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.delivered, again.delivery_failed) == (2, 0) and len(fake.deposits) == 3
+
+
+def test_a_renewed_seal_sends_nothing_again_and_says_the_wallets_keep_the_earlier_copies(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 3)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 3
+    delivered = {path.name: _payload(path) for path in (out / "edc-sealed").iterdir()}
+    renewed = demo_seal(tmp_path / "renewed", load_catalogue(CATALOGUE))  # another certificate
+    requests = len(server.log)
+    again = _run(awards, out, store, renewed, server.base_url)
+    assert again.done == 3  # every credential sealed anew, the same content
+    assert {path.name: _payload(path) for path in (out / "edc-sealed").iterdir()} == delivered
+    assert len(server.log) == requests  # no upload the wallet would refuse with CR-0001
+    assert (again.delivered, again.already_delivered, again.unchanged, again.delivery_failed) == (0, 0, 3, 0)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [d["status"] for d in report["deliveries"]] == ["unchanged"] * 3
+    assert report["unchanged"] == 3
+    _assert_wallets_hold_the_sealed_files(fake, out, emails)  # the same content, with the earlier seal
+    # a changed address is another wallet: the credential goes there, although sealed as before
+    first = next(iter(emails.values()))
+    original = awards.read_text("utf-8")
+    awards.write_text(original.replace(first, "new." + first), "utf-8")
+    moved = _run(awards, out, store, renewed, server.base_url)
+    assert (moved.delivered, moved.unchanged, moved.delivery_failed) == (1, 0, 0)
+    assert fake.deposits[-1]["wallet"] == "new." + first
+
+
+def test_the_cli_says_a_renewed_seal_was_not_sent_again_and_why(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 2)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    renewed = demo_seal(tmp_path / "renewed", load_catalogue(CATALOGUE))
+    runs = []
+    for factory in (seal, renewed):
+        password = tmp_path / "password.txt"
+        password.write_bytes(factory.password)
+        runs.append(CliRunner().invoke(main, [
+            "export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "-j", "1",
+            "--seal", str(factory.p12), "--password-file", str(password),
+            "--deliver-wallet", server.base_url, "--no-send-email"]))
+    assert [r.exit_code for r in runs] == [0, 0], runs[1].output
+    assert len(fake.deposits) == 2
+    said = runs[1].output
+    assert "0 delivered, 0 already there, 2 unchanged (not sent again), 0 failed" in said
+    assert "the wallet keeps the copy delivered earlier" in said

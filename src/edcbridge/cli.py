@@ -466,6 +466,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     from edcbridge.deliver.http import masked_email
     from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
+    from edcbridge.pipeline.delivery import KEPT
     from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost, count_rows
     from edcbridge.progress import Progress
 
@@ -502,7 +503,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
 
     def on_delivery(delivery: Any) -> None:
         progress.close()  # the export is over: its bar ends before the deliveries are listed
-        if not quiet:
+        if not quiet and delivery.status != "unchanged":  # counted in the summary, listed in the reports
             recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
             where = f"{delivery.key} -> {recipient}"  # the reports name the address
             detail = f": {delivery.message}" if delivery.status == "failed" else ""
@@ -556,8 +557,12 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         elif result.interrupted and unread:
             click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
         if options.deliver is not None:
+            unchanged = f"{result.unchanged} unchanged (not sent again), " if result.unchanged else ""
             click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
-                       f"already there, {result.delivery_failed} failed", err=True)
+                       f"already there, {unchanged}{result.delivery_failed} failed", err=True)
+            if result.unchanged:
+                click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
+                           f"earlier were not sent again: {KEPT}", err=True)
         click.echo(f"report: {result.report}; audit head {result.audit_head} (note it: "
                    "'edcbridge audit verify --head' then finds any event removed later)", err=True)
     if result.interrupted:

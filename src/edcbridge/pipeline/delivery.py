@@ -39,6 +39,9 @@ NO_EMAIL = ("no e-mail address for the learner: add it to the awards file (colum
 EARLIER_VERSION = ("the wallet already holds a credential with this id, in the version delivered "
                    "before this one changed; the learner must remove it from the wallet, then "
                    "run again")
+KEPT = ("the wallet keeps the copy delivered earlier, with its earlier seal (it holds one credential "
+        "per id and refuses another with CR-0001)")
+UNCHANGED = f"sealed again with the content delivered earlier, not sent again: {KEPT}"
 UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
@@ -66,7 +69,8 @@ class WalletTarget:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One attempt: ``status`` is delivered, already-delivered or failed; ``state`` is what the
+    """One attempt: ``status`` is delivered, already-delivered, unchanged (that content was
+    delivered there before: nothing sent) or failed; ``state`` is what the
     journal keeps (delivered, failed, or sending when the outcome is not known) and ``held``
     the versions the wallet may hold afterwards."""
 
@@ -98,7 +102,7 @@ def deliver_pending(journal: Journal, target: WalletTarget,
                 refused = ACCESS_REFUSED
             error = None if delivery.state == "delivered" else delivery.message
             journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
-                                     delivery.held, delivery.version)
+                                     delivery.held, delivery.version, delivery.status != "unchanged")
             current = None
             on_delivery(delivery)
             done = item.key
@@ -158,6 +162,9 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
     mine = f"{version}:{wallet_key}"
     here = frozenset(entry for entry in before if entry.partition(":")[2] in (wallet_key, ""))
     maybe = before | {mine}
+    if item.delivered == mine:  # the wallet would refuse it (CR-0001) and keep the copy it has
+        return Delivery(item.key, item.recipient, item.path, "unchanged", UNCHANGED, before,
+                        item.target_id, state="delivered", version=version)
     if refused:
         return failed(refused)
     journal.sending(item, target.name, maybe)

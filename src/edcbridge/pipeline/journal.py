@@ -39,11 +39,13 @@ from edcbridge.output import make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 5  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 6  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
 # 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
 # 5: records keep what they were made from, in parts (``made_from``): a record redone says what changed
+# 6: deliveries keep the version confirmed delivered and to whom (``delivered``): the same
+#    content sealed again is not sent again
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
 OFFER_ACTIONS = ("revoked", "reissued")
@@ -67,7 +69,7 @@ CREATE INDEX IF NOT EXISTS audit_offer_events ON audit (key, output_hash)
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
-    run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '', PRIMARY KEY (key, target));
+    run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '', delivered TEXT, PRIMARY KEY (key, target));
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -84,6 +86,8 @@ class Pending:
     path: str
     sha256: str
     held: frozenset[str]  # "digest:recipient" of the versions (unsealed) the target may hold
+    target_id: str | None = None  # the target's id of the last delivery confirmed
+    delivered: str | None = None  # "digest:recipient" of the last delivery confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +367,7 @@ class Journal:
             "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
             "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
-            "state = 'pending', target_id = NULL, error = NULL, updated = excluded.updated, "
+            "state = 'pending', error = NULL, updated = excluded.updated, "
             "run = excluded.run "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
             "OR deliveries.recipient IS NOT excluded.recipient",
@@ -374,11 +378,11 @@ class Journal:
         that are not delivered yet; what earlier runs left pending waits for a run that handles
         its record again (it may have been withdrawn from the input since)."""
         rows = self.db.execute(
-            "SELECT key, recipient, path, sha256, held FROM deliveries WHERE target = ? "
-            "AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
+            "SELECT key, recipient, path, sha256, held, target_id, delivered FROM deliveries "
+            "WHERE target = ? AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
             (target, self.run, after, limit)).fetchall()
-        return [Pending(key, recipient, path, sha256, frozenset(held.split()))
-                for key, recipient, path, sha256, held in rows]
+        return [Pending(key, recipient, path, sha256, frozenset(held.split()), target_id, delivered)
+                for key, recipient, path, sha256, held, target_id, delivered in rows]
 
     def sending(self, item: Pending, target: str, held: frozenset[str]) -> None:
         """Committed before the request: should its outcome be lost, the next run knows what
@@ -387,14 +391,19 @@ class Journal:
         self.commit()
 
     def delivery_outcome(self, item: Pending, target: str, state: str, target_id: str | None,
-                         error: str | None, held: frozenset[str], version: str | None = None) -> None:
+                         error: str | None, held: frozenset[str], version: str | None = None,
+                         sent: bool = True) -> None:
         """Record ``delivered``, ``failed`` (nothing stored) or ``sending`` (outcome unknown);
         a delivery is an audit event whose output hash is ``version``, the sha256 of the
-        unsealed credential the wallet holds. Commits at once: a request to someone else's
+        unsealed credential the wallet holds (none when nothing was ``sent``: the wallet holds
+        that version from an earlier delivery). Commits at once: a request to someone else's
         system must not be forgotten."""
         with self._all_or_nothing():
             now = self._set_delivery(item, target, state, target_id, error, held)
-            if state == "delivered":
+            if state == "delivered" and version and item.recipient:
+                self.db.execute("UPDATE deliveries SET delivered = ? WHERE key = ? AND target = ?",
+                                (f"{version}:{item.recipient.lower()}", item.key, target))
+            if state == "delivered" and sent:
                 row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()
                 self._audit(now, "delivered", item.key, row[0] if row else "", version or item.sha256)
         self.commit()
@@ -406,8 +415,8 @@ class Journal:
         self._begin()
         now = time.time()
         self.db.execute(
-            "UPDATE deliveries SET state = ?, target_id = ?, error = ?, held = ?, updated = ? "
-            "WHERE key = ? AND target = ?",
+            "UPDATE deliveries SET state = ?, target_id = COALESCE(?, target_id), error = ?, held = ?, "
+            "updated = ? WHERE key = ? AND target = ?",
             (state, target_id, error, " ".join(sorted(held)), now, item.key, target))
         return now
 

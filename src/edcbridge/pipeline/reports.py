@@ -199,6 +199,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
             "delivered": result.delivered, "already_delivered": result.already_delivered,
+            "unchanged": result.unchanged,
             "delivery_failed": result.delivery_failed, "with_warnings": result.with_warnings,
             "catalogue_files": result.catalogue_files, "notes": result.notes,
             "audit_head": result.audit_head,

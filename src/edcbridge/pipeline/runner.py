@@ -91,6 +91,7 @@ class RunResult:
     report: Path | None = None
     delivered: int = 0
     already_delivered: int = 0
+    unchanged: int = 0  # sealed again with the content delivered before: not sent again
     delivery_failed: int = 0
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
@@ -921,6 +922,8 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
             result.delivered += 1
         elif delivery.status == "already-delivered":
             result.already_delivered += 1
+        elif delivery.status == "unchanged":
+            result.unchanged += 1
         else:
             result.delivery_failed += 1
         reports.write_delivery(delivery)
