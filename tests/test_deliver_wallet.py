@@ -511,3 +511,21 @@ def test_an_unexpected_answer_names_the_wallet_url_without_the_learners_part_of_
     assert info.value.status == status
     assert "ada.lovelace" not in str(info.value)
     assert "/email/***@example.org/credentials" in str(info.value)
+
+
+def test_a_changed_credential_to_the_address_written_in_other_capitals_is_not_called_delivered(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """Ada@Example.ORG is the wallet of ada@example.org: after the credential changed, its
+    CR-0001 is the earlier version, whatever the capitals of the address in the manifest."""
+    _, app = fake
+    manifest = _manifest(tmp_path, reference, 1)
+    state_path = tmp_path / "state.json"
+    assert [o.status for o in push_wallet(wallet_items(manifest), client,
+                                          State.load(state_path, "wallet"))] == ["ok"]
+    _correct_the_first_credential(tmp_path, reference)
+    manifest.write_text(manifest.read_text("utf-8").replace("learner1@example.org", "Learner1@Example.ORG"),
+                        "utf-8")
+    (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
+    assert len(app.deposits) == 1

@@ -548,6 +548,18 @@ def push_wallet(
     return outcomes
 
 
+def _same_wallet(state: State, key: str) -> set[str]:
+    """``key`` and the keys of the state naming the same credential to the same e-mail address
+    in other capitals: one wallet, whose CR-0001 may be a version delivered under any of them."""
+    wanted = _wallet_key(key)
+    return {key} | {k for k in (*state.entries, *state.unanswered) if _wallet_key(k) == wanted}
+
+
+def _wallet_key(key: str) -> str:
+    credential, arrow, recipient = key.rpartition(" -> ")
+    return f"{credential}{arrow}{recipient.lower()}" if arrow and "@" in recipient else key
+
+
 def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
     """What to do when a deposit's answer says it stored nothing: the version is no longer one
     the wallet may hold, unless an earlier request of it went unanswered (that one may have)."""
@@ -571,7 +583,8 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
         elif step.action == "deposit" and refused is not None:
             outcome = Outcome(step.key, "deposit", "failed", message=refused)
         elif step.action == "deposit":
-            earlier = {d for d in state.maybe_held(item.key) if d not in (item.digest, digest(item.content))}
+            earlier = {d for key in _same_wallet(state, item.key) for d in state.maybe_held(key)
+                       if d not in (item.digest, digest(item.content))}
             # sent before without an answer: the wallet may hold this version from that request,
             # whatever this one's answer says
             unsure = item.digest in state.unanswered.get(item.key, [])
