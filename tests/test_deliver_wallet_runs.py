@@ -13,6 +13,8 @@ import pytest
 
 from edcbridge.deliver.errors import DeliveryHTTPError
 from edcbridge.deliver.http import HttpClient, RetryPolicy
+from edcbridge.deliver.push import push_wallet, wallet_items
+from edcbridge.deliver.state import State
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
@@ -100,3 +102,27 @@ def test_a_throttled_deposit_says_nothing_was_stored_and_when_to_run_again(
     assert "limits how fast it takes deposits and stored nothing" in str(info.value)
     assert "outside its documented codes" not in str(info.value)
     assert fake.deposits == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_deposit_the_wallet_asks_to_send_again_shortly_is_sent_again_after_the_pause(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path, status: int) -> None:
+    """A 429/503 with a short Retry-After stored nothing: the deposit waits and goes again in
+    the same run (it was failed, and the officer had to run the push again for it)."""
+    server, fake = wallet
+    sleeps: list[float] = []
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=3, sleep=sleeps.append), min_interval=0)
+    rows = ["credential,wallet_id,email,locale"]
+    for number in range(1, 4):
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": f"urn:credential:{number}"}
+        (tmp_path / f"c{number}.json").write_bytes(jades(credential))
+        rows.append(f"c{number}.json,,learner{number}@example.org,en")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    server.faults.append(Fault("status", status, headers={"Retry-After": "7"}, method="POST"))
+    outcomes = push_wallet(wallet_items(tmp_path / "manifest.csv"), WalletClient(http),
+                           State.load(tmp_path / "state.json", "wallet"))
+    assert [(o.status, o.detail) for o in outcomes] == [("ok", "delivered")] * 3, outcomes
+    assert sleeps == [7.0]
+    assert len(fake.deposits) == 3

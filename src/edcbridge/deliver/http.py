@@ -6,7 +6,9 @@
 * Only GET and PUT are retried (both idempotent on our targets), and any request the caller
   declares ``idempotent``, on connection errors, timeouts, 429 and 5xx, with exponential
   back-off and jitter; ``Retry-After`` (seconds or an HTTP date) wins when the server sends it.
-  Other POSTs and DELETEs are sent once.
+  Other POSTs and DELETEs are sent once, unless the caller declares them ``resend_throttled``:
+  then a 429 or 503 with a ``Retry-After`` the run waits out (the target stored nothing and
+  asked for the request later) is sent again after the pause.
 * ``Retry-After`` on a 429 or 503 holds every later request of the client until then, whatever
   its method; a pause longer than ``max_retry_after`` is not waited out (nor cut short): the
   request, and every later one, raises :class:`DeliveryThrottledError` saying when to run again.
@@ -314,6 +316,7 @@ class HttpClient:
         data: Any = None,
         files: Any = None,
         idempotent: bool = False,
+        resend_throttled: bool = False,
     ) -> requests.Response:
         """Send one request (retrying GET/PUT, or any ``idempotent`` one, as above) and return
         the final response, its body read.
@@ -325,7 +328,7 @@ class HttpClient:
         method = method.upper()
         url = self.url(path)
         retryable = idempotent or method in RETRY_METHODS
-        attempts = self.retry.attempts if retryable else 1
+        attempts = self.retry.attempts if retryable or resend_throttled else 1
         for attempt in range(1, attempts + 1):
             self._pace(method, url)
             started = self.clock()
@@ -353,8 +356,9 @@ class HttpClient:
                     reason = (f"no complete answer within {self.deadline:.0f} s (the server sent it too "
                               "slowly), cut off" if watchdog.fired
                               else MASKER.mask(f"{type(exc).__name__}: {exc}"))
-                    LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt, attempts, reason)
-                    if attempt == attempts:
+                    LOG.warning("%s %s: attempt %d/%d failed: %s", method, url, attempt,
+                                attempts if retryable else 1, reason)
+                    if attempt == attempts or not retryable:  # resend_throttled: no answer, no resend
                         raise DeliveryConnectionError(method, MASKER.mask(url), reason, attempt) from None
                     self.retry.sleep(self.retry.backoff(attempt))
                     continue
@@ -362,13 +366,15 @@ class HttpClient:
             LOG.info("%s %s -> %d (%.2fs)", method, response.url, response.status_code, elapsed)
             asked = (retry_after_seconds(response.headers.get("Retry-After"))
                      if response.status_code in RETRY_STATUSES else None)
+            resend = retryable or (resend_throttled and asked is not None
+                                   and response.status_code in (429, 503))
             if asked is not None:
                 if asked > self.retry.max_retry_after:
                     self._hold = (self.clock() + asked, response.status_code)
                     raise self._throttled(method, url, response.status_code, asked)
-                if not (retryable and attempt < attempts):  # later requests wait instead
+                if not (resend and attempt < attempts):  # later requests wait instead
                     self._hold = (self.clock() + asked, response.status_code)
-            if retryable and response.status_code in RETRY_STATUSES and attempt < attempts:
+            if resend and response.status_code in RETRY_STATUSES and attempt < attempts:
                 wait = asked if asked is not None else self.retry.backoff(attempt)
                 LOG.warning(
                     "%s %s: HTTP %d, retry %d/%d in %.2fs",

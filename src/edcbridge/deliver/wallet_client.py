@@ -10,8 +10,9 @@ Contract (EDCI 2.0.6 ``CredentialCrudResource`` / ``CredentialService``):
   credential ``id`` is already in the wallet (for a re-run: already delivered), 404 **WL-0003**
   no such wallet.
 
-Deposits are POSTs and are never retried automatically: the credential id is the dedupe key,
-so running the push again is the safe retry.
+Deposits are POSTs and are not retried automatically, except after a 429 or 503 with a short
+``Retry-After`` (nothing stored, the wallet asks for it later): the credential id is the dedupe
+key, so running the push again is the safe retry.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class WalletClient:
             params={"sendEmail": "true" if send_email else "false", "locale": locale},
             headers={"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"},
             files={"_credential": (filename, content, "application/json")},
+            resend_throttled=True,
         )
         body = _json(response)
         if response.status_code in (200, 201) and isinstance(body, dict):
