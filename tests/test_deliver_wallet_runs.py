@@ -14,11 +14,12 @@ import pytest
 from edcbridge.deliver.errors import DeliveryHTTPError
 from edcbridge.deliver.http import HttpClient, RetryPolicy
 from edcbridge.deliver.push import push_wallet, wallet_items
+from edcbridge.deliver.results import Outcome
 from edcbridge.deliver.state import State
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.delivery import WalletTarget
+from edcbridge.pipeline.delivery import Delivery, WalletTarget
 from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
@@ -126,3 +127,72 @@ def test_a_deposit_the_wallet_asks_to_send_again_shortly_is_sent_again_after_the
     assert [(o.status, o.detail) for o in outcomes] == [("ok", "delivered")] * 3, outcomes
     assert sleeps == [7.0]
     assert len(fake.deposits) == 3
+
+
+def _manifest(folder: Path, count: int) -> Path:
+    rows = ["credential,wallet_id,email,locale"]
+    for number in range(1, count + 1):
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": f"urn:credential:down-{number:02d}"}
+        (folder / f"c{number}.json").write_bytes(jades(credential))
+        rows.append(f"c{number}.json,,learner{number}@example.org,en")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    return folder / "manifest.csv"
+
+
+def test_a_wallet_that_goes_down_mid_push_is_not_asked_for_every_remaining_deposit(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """Each deposit to a wallet that does not answer waits for its timeout: after a few in a
+    row, the rest are not sent (thousands of learners took hours of timeouts), and say why."""
+    server, fake = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    done: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        done.append(outcome)
+        if len(done) == 2:
+            server.faults.extend(Fault("drop") for _ in range(10))  # the wallet goes down
+
+    state = State.load(tmp_path / "state.json", "wallet")
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, 10)), WalletClient(http), state,
+                           on_progress=progress)
+    assert [o.status for o in outcomes] == ["ok"] * 2 + ["failed"] * 8
+    assert all("no answer" in o.message for o in outcomes[2:5])
+    for later in outcomes[5:]:
+        assert later.message.startswith("not sent: the wallet did not answer the last 3 deposits")
+        assert "run the same command again" in later.message
+    assert len(state.unanswered) == 3  # the deposits not sent are not ones the wallet may hold
+    assert len(fake.deposits) == 2
+    assert len(server.log) == 5
+
+
+def test_an_export_whose_wallet_goes_down_stops_asking_and_the_next_run_delivers(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, out = awards_file(tmp_path, 8), tmp_path / "out"
+    seen: list[str] = []
+
+    def down_after_two(delivery: Delivery) -> None:
+        seen.append(delivery.status)
+        if len(seen) == 2:
+            server.faults.extend(Fault("drop") for _ in range(20))  # the wallet goes down
+
+    options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
+    result = run([Job(CATALOGUE, (awards,))], options, on_delivery=down_after_two)
+    assert (result.delivered, result.delivery_failed) == (2, 6)
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 5
+    errors = [row["error"] for row in deliveries(out)][2:]
+    assert all("no answer" in error for error in errors[:3])
+    for later in errors[3:]:
+        assert later.startswith("not sent: the wallet did not answer the last 3 deposits")
+        assert "--deliver-wallet" in later and "run the same command again" in later
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
+    assert states == {"delivered": 2, "sending": 3, "failed": 3}
+
+    server.faults.clear()
+    again = export(awards, out, store, seal, server.base_url)
+    assert (again.delivered + again.already_delivered, again.delivery_failed) == (6, 0)
+    assert len(fake.deposits) == 8

@@ -31,6 +31,7 @@ from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
+    DeliveryConnectionError,
     DeliveryError,
     DeliveryHTTPError,
     DeliveryThrottledError,
@@ -436,6 +437,11 @@ def _as_upsert(step: Outcome) -> Outcome:
 
 # ---------------------------------------------------------------------------------------- wallet
 
+SILENT_LIMIT = 3
+WALLET_SILENT = (
+    f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
+    "timeout): check that it is up and the base URL, then run the same command again: it "
+    "sends only what is left")
 EARLIER_VERSION_HELD = (
     "the wallet holds this credential id in the version delivered before the file changed, and "
     "keeps it: the learner removes it from the wallet, then the same command delivers this version")
@@ -573,7 +579,8 @@ def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
-    refused: str | None = None  # the wallet refused access: the rest is not sent
+    refused: str | None = None  # the wallet refused access, or stopped answering: the rest is not sent
+    silent = 0  # deposits in a row the wallet did not answer
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
@@ -608,6 +615,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                     not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryHTTPError as exc:
+                silent = 0  # it answered
                 if 400 <= exc.status < 500:  # answered and refused: nothing was stored
                     not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
@@ -616,7 +624,11 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryError as exc:  # no answer: it may have been stored
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
+                silent += 1
+                if isinstance(exc, DeliveryConnectionError) and silent >= SILENT_LIMIT:
+                    refused = WALLET_SILENT
             else:
+                silent = 0
                 if result.outcome == "already-delivered" and earlier:
                     # the wallet holds this id, in a version sent before this one changed (a
                     # state file of sealed-file digests names this version by the file's digest)

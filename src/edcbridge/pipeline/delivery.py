@@ -23,6 +23,7 @@ from pathlib import Path
 
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
+    DeliveryConnectionError,
     DeliveryError,
     DeliveryHTTPError,
     DeliveryThrottledError,
@@ -46,6 +47,10 @@ UNSURE = ("the wallet holds a credential with this id, in this version or in an 
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
 
+SILENT_LIMIT = 3
+WALLET_SILENT = (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for "
+                 "its timeout); check that it is up and --deliver-wallet, then run the same command "
+                 "again: it delivers what is still pending")
 ACCESS_REFUSED = ("not sent: the wallet refused access (HTTP 401/403) earlier in this run; check "
                   "--deliver-wallet and any access the wallet requires (a gateway, an allow-list), then "
                   "run the same command again: it delivers what is still pending")
@@ -84,6 +89,7 @@ class Delivery:
     state: str = "failed"
     version: str | None = None  # the digest of the unsealed credential delivered
     access_refused: bool = False  # the wallet refused us access (401/403): send nothing more
+    no_answer: bool = False  # the wallet did not answer (a connection refused, dropped or timed out)
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
@@ -93,13 +99,17 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     wallet = target.client()
     done = ""  # the key of the last delivery made and reported
     current: Pending | None = None
-    refused = ""  # once the wallet has refused access, why the rest is not sent
+    refused = ""  # once the wallet has refused access or stopped answering, why the rest is not sent
+    silent = 0  # deposits in a row the wallet did not answer
     try:
         for item in _pending(journal, target):
             current = item
             delivery = _deliver(wallet, target, item, journal, refused)
+            silent = silent + 1 if delivery.no_answer else 0
             if delivery.access_refused:
                 refused = ACCESS_REFUSED
+            elif silent >= SILENT_LIMIT:
+                refused = WALLET_SILENT
             error = None if delivery.state == "delivered" else delivery.message
             journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
                                      delivery.held, delivery.version, delivery.status != "unchanged")
@@ -183,6 +193,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         if 400 <= exc.status < 500:  # answered and refused: nothing was stored
             return failed(str(exc))
         return failed(str(exc), "sending", maybe)  # it may have been stored
+    except DeliveryConnectionError as exc:  # no answer: it may have been stored
+        return replace(failed(str(exc), "sending", maybe), no_answer=True)
     except DeliveryError as exc:  # no answer: it may have been stored
         return failed(str(exc), "sending", maybe)
     if result.outcome not in ("delivered", "already-delivered"):
