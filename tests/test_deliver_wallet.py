@@ -86,6 +86,7 @@ def test_unknown_wallet_is_wl_0003(client: WalletClient, sealed: bytes) -> None:
         False,
     )
     assert "fix: check the wallet id" in result.message
+    assert result.message.count("The wallet does not exist") == 1  # said as message and description
 
 
 def test_refused_seal_is_cr_0007_and_invalid_is_cr_0006(

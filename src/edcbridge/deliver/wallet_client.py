@@ -182,7 +182,7 @@ def _message(body: Any, code: str | None) -> str:
         parts.append(f"{code}: {CODES.get(code, 'wallet error')}")
     if isinstance(body, dict):
         for key in ("message", "description"):
-            if body.get(key):
+            if body.get(key) and str(body[key]) not in parts:  # the same text in both is said once
                 parts.append(str(body[key]))
     if code in FIXES:
         parts.append("fix: " + FIXES[code])
