@@ -437,3 +437,20 @@ def test_the_cli_says_a_renewed_seal_was_not_sent_again_and_why(
     said = runs[1].output
     assert "0 delivered, 0 already there, 2 unchanged (not sent again), 0 failed" in said
     assert "the wallet keeps the copy delivered earlier" in said
+
+
+def test_deliveries_journaled_by_an_earlier_version_are_not_sent_again_after_a_renewed_seal(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, _ = wallet
+    awards, _ = _awards(tmp_path, 2)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 2
+    with sqlite3.connect(out / JOURNAL_NAME) as db:  # as a journal of format 4 kept them
+        db.execute("UPDATE deliveries SET delivered = NULL")
+        db.execute("PRAGMA user_version = 4")
+    db.close()
+    requests = len(server.log)
+    renewed = demo_seal(tmp_path / "renewed", load_catalogue(CATALOGUE))
+    again = _run(awards, out, store, renewed, server.base_url)
+    assert (again.done, again.unchanged, again.delivery_failed) == (2, 2, 0)
+    assert len(server.log) == requests

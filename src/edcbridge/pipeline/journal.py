@@ -173,6 +173,8 @@ class Journal:
         self.db.executescript(_SCHEMA)
         if written_as < FORMAT:
             _add_missing_columns(self.db)
+            if written_as > 0:
+                _note_delivered_versions(self.db)
             self.db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def done(self, key: str) -> Done | None:
@@ -523,6 +525,18 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {_column(name, kind, not_null, default)}")
     finally:
         model.close()
+
+
+def _note_delivered_versions(db: sqlite3.Connection) -> None:
+    """The version each delivery journaled before format 5 confirmed: of a delivery, the only
+    version its recipient's wallet may hold (a confirmed delivery leaves no other)."""
+    rows = db.execute("SELECT key, target, recipient, held FROM deliveries "
+                      "WHERE state = 'delivered' AND delivered IS NULL AND recipient IS NOT NULL").fetchall()
+    for key, target, recipient, held in rows:
+        mine = [entry for entry in held.split() if entry.partition(":")[2] == recipient.lower()]
+        if len(mine) == 1:
+            db.execute("UPDATE deliveries SET delivered = ? WHERE key = ? AND target = ?",
+                       (mine[0], key, target))
 
 
 def _column(name: str, kind: str, not_null: int, default: str | None) -> str:
