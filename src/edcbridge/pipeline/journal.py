@@ -528,7 +528,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 
 def _note_delivered_versions(db: sqlite3.Connection) -> None:
-    """The version each delivery journaled before format 5 confirmed: of a delivery, the only
+    """The version each delivery journaled before format 6 confirmed: of a delivery, the only
     version its recipient's wallet may hold (a confirmed delivery leaves no other)."""
     rows = db.execute("SELECT key, target, recipient, held FROM deliveries "
                       "WHERE state = 'delivered' AND delivered IS NULL AND recipient IS NOT NULL").fetchall()
