@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from pydantic import HttpUrl
 
 from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue, EscoSkill
-from edcbridge.xml import loq
-from tests.conftest import FIXTURES
+from edcbridge.xml import edc12, loq
+from tests.conftest import FIXTURES, fixture_awards
 
 NS = {"l": loq.LOQ, "skos": loq.SKOS}
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -140,3 +141,72 @@ def test_supervision_loq_cannot_carry_is_reported() -> None:
     notes = [f for f in loq.to_loq(catalogue).findings if f.where.endswith(".assessment.supervision")]
     assert [f.where for f in notes] == [f"specifications[{c}].assessment.supervision" for c in supervised]
     assert all(f.code == "loq-loss" and f.severity == "info" for f in notes)
+
+
+def _record_ids(root: etree._Element) -> dict[str, str]:
+    """The id of every record a register keeps, by what it is: the specification and
+    opportunity by code, the organisations by legal name, the accreditations by title."""
+    ids: dict[str, str] = {}
+    for record in root.findall("l:learningAchievementSpecificationReferences/*", NS):
+        ids[f"spec {record.findtext('l:identifier/skos:notation', namespaces=NS)}"] = record.get("id", "")
+        for ref in record.findall("l:provenBy", NS):
+            ids[f"assessment {record.findtext('l:identifier/skos:notation', namespaces=NS)}"] = \
+                ref.get("idref", "")
+    for record in root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS):
+        spec = root.xpath("l:learningAchievementSpecificationReferences/*[@id = $i]", namespaces=NS,
+                          i=record.find("l:learningAchievementSpecification", NS).get("idref"))[0]
+        code = spec.findtext("l:identifier/skos:notation", namespaces=NS)
+        ids[f"opportunity {code}"] = record.get("id", "")
+    for record in root.findall("l:agentReferences/l:organisation", NS):
+        ids[f"organisation {record.findtext('l:legalName', namespaces=NS)}"] = record.get("id", "")
+        ids[f"location of {record.findtext('l:legalName', namespaces=NS)}"] = \
+            record.find("l:location", NS).get("idref", "")
+    for record in root.findall("l:accreditationReferences/l:accreditation", NS):
+        ids[f"accreditation {record.findtext('l:title', namespaces=NS)}"] = record.get("id", "")
+    return ids
+
+
+def test_a_corrected_record_keeps_its_id_in_the_register(official: etree.XMLSchema) -> None:
+    """A register takes a record with a known id for an update of that record, and one with a
+    new id for another record: a typo fixed in a title, a description, an address or a QA
+    decision must update the qualification, organisation or accreditation already published,
+    not publish a second one beside it."""
+    catalogue = _catalogue("galway")
+    before = _record_ids(_valid(official, loq.to_loq(catalogue)))
+    spec = catalogue.specifications[0]
+    fixed_spec = spec.model_copy(update={
+        "title": {k: f"{v} (corrected)" for k, v in spec.title.items()},
+        "description": {"en": "Corrected description."},
+        "assessment": spec.assessment.model_copy(update={"title": {"en": "Corrected exam"}})
+        if spec.assessment else None})
+    orgs = tuple(o.model_copy(update={"address": {"en": "1 Corrected Road, Galway"},
+                                      "homepage": HttpUrl("https://corrected.example.org/")})
+                 for o in catalogue.organisations)
+    qas = tuple(q.model_copy(update={"decision": {"en": "Corrected decision."}})
+                for q in catalogue.quality_assurance)
+    fixed = catalogue.model_copy(update={"specifications": (fixed_spec, *catalogue.specifications[1:]),
+                                         "organisations": orgs, "quality_assurance": qas})
+    after = _record_ids(_valid(official, loq.to_loq(fixed)))
+    assert after == before
+    assert len(set(before.values())) == len(before)  # still one id per record
+
+
+def test_a_credential_names_the_qualification_the_register_holds(official: etree.XMLSchema) -> None:
+    """An EDC XML credential issued after a correction names its specification, awarding body and
+    accreditation by the ids the register got in the LOQ document published before it."""
+    name, award, catalogue = next(c for c in fixture_awards() if c[0].startswith("galway:"))
+    published = _record_ids(_valid(official, loq.to_loq(catalogue)))
+    spec = catalogue.specification(award.specification)
+    assert spec is not None
+    fixed_spec = spec.model_copy(update={"title": {k: f"{v} (corrected)" for k, v in spec.title.items()}})
+    fixed = catalogue.model_copy(update={"specifications": tuple(
+        fixed_spec if s.code == spec.code else s for s in catalogue.specifications)})
+    root = edc12.to_edc_xml(award, fixed).getroot()
+    achievement = root.find(f"{{{edc12.SNB}}}credentialSubject/{{{edc12.SNB}}}achievements/"
+                            f"{{{edc12.SNB}}}learningAchievement")
+    assert achievement is not None
+    specified = achievement.find(f"{{{edc12.SNB}}}specifiedBy")
+    assert specified is not None and specified.get("idref") == published[f"spec {spec.code}"], name
+    written = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    assert {v for k, v in published.items() if k.startswith(("organisation University", "accreditation"))} \
+        <= written

@@ -67,6 +67,13 @@ def node_id(kind: str, *parts: Any) -> str:
     return f"urn:epass:{kind}:{uuid.uuid5(NAMESPACE, text)}"
 
 
+def record_id(kind: str, issuer: str, key: str) -> str:
+    """The id of a catalogue record (specification, organisation, accreditation) by its key in the
+    issuer's catalogue, not its content: a register takes a known id for an update of that record,
+    so a corrected title or address must keep it (and a new one would publish a second record)."""
+    return node_id(kind, issuer, key)
+
+
 def number_text(value: Decimal) -> str:
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -83,6 +90,7 @@ class _Writer:
     """Builds one credential; keeps the languages and the reference sections."""
 
     languages: list[str]
+    issuer: str  # the catalogue's, whose keys the record ids are made of
     specs: dict[str, etree._Element] = field(default_factory=dict)
     outcomes: dict[str, etree._Element] = field(default_factory=dict)
     assessments: dict[str, etree._Element] = field(default_factory=dict)
@@ -153,7 +161,7 @@ def _identifiers(org: Organisation) -> list[tuple[str, str]]:
 
 def organisation(w: _Writer, org: Organisation, tag: str = "organization") -> tuple[str, etree._Element]:
     """An OrganizationType element (registration and a location are mandatory in 1.2)."""
-    oid = node_id("org", org)
+    oid = record_id("org", w.issuer, org.key)
     element = etree.Element(q(tag), {"id": oid})
     identifiers = _identifiers(org) or [(LOCAL_KEY_SCHEME, org.key)]
     for scheme, value in identifiers[1:]:
@@ -169,7 +177,7 @@ def organisation(w: _Writer, org: Organisation, tag: str = "organization") -> tu
     if org.homepage:
         etree.SubElement(element, q("homepage"), {"uri": str(org.homepage)})
     location = etree.SubElement(element, q("hasLocation"))
-    etree.SubElement(location, q("id")).text = node_id("location", org.key, org.country, org.address)
+    etree.SubElement(location, q("id")).text = record_id("location", w.issuer, org.key)
     address = etree.SubElement(location, q("hasAddress"))
     w.note(address, "fullAddress", org.address)
     w.code(address, "country", "country", org.country)
@@ -183,7 +191,7 @@ def _agent(w: _Writer, org: Organisation) -> str:
 
 
 def _accreditation(w: _Writer, qa: QualityAssurance, catalogue: Catalogue, accredited: Organisation) -> str:
-    aid = node_id("accreditation", qa)
+    aid = record_id("accreditation", w.issuer, qa.key)
     if aid in w.accreditations:
         return aid
     element = etree.Element(q("accreditation"), {"id": aid})
@@ -224,7 +232,7 @@ def _assessment_spec(w: _Writer, spec: Specification, proves: str) -> str | None
     a = spec.assessment
     if a is None:
         return None
-    aid = node_id("assessmentSpec", spec.code, a)
+    aid = record_id("assessmentSpec", w.issuer, spec.code)
     element = etree.Element(q("assessmentSpecification"), {"id": aid})
     w.text(element, "title", a.title)
     if a.type:
@@ -249,7 +257,7 @@ def qualification(w: _Writer, spec: Specification, catalogue: Catalogue, awardin
     ``awarding_body`` is the id of the organisation that awards it in this credential, and
     ``body_key`` its catalogue key: the accreditations name the same organisation as accredited.
     """
-    sid = node_id("qualification", spec.code, catalogue.primary_language, spec)
+    sid = record_id("qualification", catalogue.issuer, spec.code)
     if sid in w.specs:
         return sid
     element = etree.Element(q("qualification"), {"id": sid})
@@ -335,7 +343,7 @@ def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
     if spec is None:
         raise KeyError(f"specification {award.specification!r} is not in the catalogue")
     primary, languages = xml_languages(award, spec, catalogue)
-    w = _Writer(languages)
+    w = _Writer(languages, catalogue.issuer)
     issuer_key = award.issuer or catalogue.issuer
     issuer_id = _agent(w, catalogue.organisation(issuer_key))
     body_key = spec.awarding_body or issuer_key
@@ -343,11 +351,11 @@ def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
 
     relations: dict[str, list[str]] = {}
     related = [s for s in (catalogue.specification(c) for c in spec.part_of) if s is not None]
-    main_id = node_id("qualification", spec.code, catalogue.primary_language, spec)
+    main_id = record_id("qualification", catalogue.issuer, spec.code)
     for parent in related:  # isPartOf does not exist in 1.2: the parent names the part
         relations.setdefault(parent.code, []).append(main_id)
     parts = [s for s in (catalogue.specification(c) for c in spec.has_part) if s is not None]
-    relations[spec.code] = [node_id("qualification", p.code, catalogue.primary_language, p) for p in parts]
+    relations[spec.code] = [record_id("qualification", catalogue.issuer, p.code) for p in parts]
     qualification(w, spec, catalogue, body_id, relations, body_key)
     for other in [*related, *parts]:
         other_body = _agent(w, catalogue.organisation(other.awarding_body or catalogue.issuer))
@@ -413,7 +421,7 @@ def _subject(w: _Writer, root: etree._Element, award: Award, spec: Specification
         if a.supervision:
             w.code(assessment, "idVerificationMethod", "supervision", a.supervision.value)
         w.ref(assessment, "assessedBy", body_id)
-        w.ref(assessment, "specifiedBy", node_id("assessmentSpec", spec.code, a))
+        w.ref(assessment, "specifiedBy", record_id("assessmentSpec", w.issuer, spec.code))
     w.ref(achievement, "wasAwardedBy", process_id)
     w.ref(achievement, "specifiedBy", spec_id)
 
@@ -483,7 +491,7 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
              "one in hasPart")
     written = xml if xml is not None else serialise(to_edc_xml(award, catalogue))
     for org in catalogue.organisations:
-        if node_id("org", org).encode() not in written:  # an id is a uuid: no false match
+        if record_id("org", catalogue.issuer, org.key).encode() not in written:  # a uuid: no false match
             continue
         if not any(lang in languages for lang in org.legal_name):
             loss(f"organization[{org.key}]/prefLabel", f"the name of {org.key!r} has no text in "

@@ -5,8 +5,10 @@ pointing to what it leads to: a ``qualification`` when the specification has bot
 an NQF level (LOQ requires both), otherwise a ``learningAchievementSpecification``; each
 carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
 Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
-into their reference sections and linked by ``idref``, with the same deterministic ids as the
-credential export. Institutional QA (and licences) also go on the awarding body's
+into their reference sections and linked by ``idref``, with the same ids as the credential
+export: a record of the catalogue (specification, organisation, accreditation) keeps its id when
+it is corrected, so a register updates it; outcomes and grading schemes, which have no key, are
+named by their content. Institutional QA (and licences) also go on the awarding body's
 ``organisation``, the one place LOQ gives them for a specification without levels; a
 specification code names its agency (the issuer); ESCO skills keep the catalogue's labels.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
@@ -27,7 +29,7 @@ from edcbridge.mapping.edc import SPEC_SCHEME, mailto
 from edcbridge.mapping.nodes import date_time
 from edcbridge.model import Catalogue, Organisation, Specification
 from edcbridge.validation.findings import Finding
-from edcbridge.xml.edc12 import ORG_IDENTIFIERS, duration_of_hours, node_id, number_text
+from edcbridge.xml.edc12 import ORG_IDENTIFIERS, duration_of_hours, node_id, number_text, record_id
 
 LOQ = "http://data.europa.eu/snb/model/ap/loq-constraints/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -116,7 +118,7 @@ def _legal(doc: _Doc, parent: etree._Element, name: str, value: str, country: st
 
 
 def _location(doc: _Doc, org: Organisation) -> str:
-    lid = node_id("location", org.key, org.country, org.address)
+    lid = record_id("location", doc.catalogue.issuer, org.key)
     if lid not in doc.locations:
         location = etree.Element(_q("location"), id=lid)
         address = _sub(location, "address")
@@ -132,7 +134,7 @@ def _location(doc: _Doc, org: Organisation) -> str:
 
 def _organisation(doc: _Doc, key: str) -> str:
     org = doc.catalogue.organisation(key)
-    oid = node_id("org", org)
+    oid = record_id("org", doc.catalogue.issuer, org.key)
     if oid in doc.agents:
         return oid
     element = etree.Element(_q("organisation"), id=oid)
@@ -160,7 +162,7 @@ def _accreditation(doc: _Doc, key: str, accredited: str) -> str:
     """One accreditation per QA record; its ``organisation`` names every awarding body it is
     given for, not only the first."""
     qa = doc.catalogue.qa(key)
-    aid = node_id("accreditation", qa)
+    aid = record_id("accreditation", doc.catalogue.issuer, qa.key)
     if aid in doc.accreditations:
         named = doc.accreditations[aid].findall(_q("organisation"))
         if accredited not in {ref.get("idref") for ref in named}:
@@ -226,7 +228,7 @@ def _assessment(doc: _Doc, spec: Specification, proves: str) -> str | None:
     a = spec.assessment
     if a is None:
         return None
-    aid = node_id("assessmentSpec", spec.code, a)
+    aid = record_id("assessmentSpec", doc.catalogue.issuer, spec.code)
     element = etree.Element(_q("learningAssessmentSpecification"), id=aid)
     doc.strings(element, "title", a.title)
     if a.type:
@@ -384,7 +386,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                                     f"add {' and '.join(missing)} to specification {spec.code!r}"))
         else:
             exported.append(spec)
-    ids = {s.code: node_id("qualification", s.code, catalogue.primary_language, s) for s in exported}
+    ids = {s.code: record_id("qualification", catalogue.issuer, s.code) for s in exported}
     for spec in exported:
         provider_id = _organisation(doc, spec.awarding_body or catalogue.issuer)
         provider = catalogue.organisation(spec.awarding_body or catalogue.issuer)
