@@ -178,3 +178,27 @@ def test_a_code_given_twice_is_suggested_once_for_a_reference_to_nothing(tmp_pat
     assert unknown, [e.render() for e in errors]
     for error in unknown:
         assert error.fix.count("'IMP-MC-MLH'") <= 1, error.render()
+
+
+@pytest.mark.parametrize(("old", "new", "line", "column", "character"), [
+    ("title: {en: Machine Learning for Health Data}", 'title: {en: "Machine Learning\\x01 for Health Data"}',
+     48, f"{MLH}.title.en", "U+0001"),
+    ("title: {en: QAA Quality Review of Imperial College London}",
+     'title: {en: "QAA Quality Review\\x1b[31m of Imperial College London"}',
+     37, "quality_assurance[qaa-review-2025].title.en", "U+001B"),
+    ("title: {en: Machine Learning for Health Data}", 'title: {en: "Machine Learning \\x7f for Health Data"}',
+     48, f"{MLH}.title.en", "U+007F"),
+])
+def test_a_control_character_in_a_text_is_named_where_it_is(
+        tmp_path: Path, old: str, new: str, line: int, column: str, character: str) -> None:
+    """A control character pasted into a text (XML cannot carry one, so every XML export of the
+    catalogue failed on it) is refused at its line, as it is in an awards file."""
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert (error.row, error.column) == (line, column), error.render()
+    assert character in error.message and error.fix.startswith("delete it"), error.render()
+
+
+def test_tabs_and_line_breaks_in_a_text_are_no_control_characters(tmp_path: Path) -> None:
+    path = _variant(tmp_path, ("title: {en: Machine Learning for Health Data}",
+                               'title: {en: "Machine\\tLearning\\nfor Health Data\\r"}'))
+    assert load_catalogue(path).specification("IMP-MC-MLH") is not None

@@ -168,14 +168,15 @@ def load_catalogue(path: Path) -> Catalogue:
     if inside:
         raise CatalogueError(errors + _problem_errors(file, inside, data, lines))
     ambiguous = _ambiguous_numbers(data)
+    controls = _control_characters(_index_keys(data))
     try:
         catalogue = parse(Catalogue, _index_keys(data), context={"defer_references": True})
     except ValidationError as exc:
         errors += _validation_errors(file, exc, data, lines)
-        raise CatalogueError(errors + _problem_errors(file, ambiguous, data, lines)) from None
+        raise CatalogueError(errors + _problem_errors(file, ambiguous + controls, data, lines)) from None
     read_twice = {loc[:2] for loc, _, _ in ambiguous}
     catalogue, logos = embed_logos(catalogue, path.parent)
-    problems = ambiguous + logos + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
+    problems = ambiguous + controls + logos + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
         + same_but_case(catalogue) + part_cycles(catalogue) + unmakeable_types(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
@@ -474,6 +475,26 @@ def _problem_errors(file: str, problems: list[Problem], data: dict[str, Any],
                     lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
     return [RecordError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
                         None, message, fix) for loc, message, fix in problems]
+
+
+_KEPT_CONTROLS = frozenset("\t\n\r")
+
+
+def _control_characters(value: Any, loc: tuple[Any, ...] = ()) -> list[Problem]:
+    """Texts holding a control character other than a tab or line break: nobody sees one, and XML
+    cannot carry it (the EDC XML and LOQ of the catalogue could not be written)."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _control_characters(item, (*loc, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _control_characters(item, (*loc, index))]
+    if not isinstance(value, str) or value.isprintable():
+        return []
+    for position, character in enumerate(value, start=1):
+        if character not in _KEPT_CONTROLS and unicodedata.category(character) == "Cc":
+            return [(loc, f"the text holds a control character, U+{ord(character):04X}, at character "
+                     f"{position}", "delete it: type the text again rather than paste it (text copied "
+                     "from a web page, a PDF or an e-mail brings such characters with it)")]
+    return []
 
 
 def _ambiguous_numbers(data: dict[str, Any]) -> list[Problem]:
