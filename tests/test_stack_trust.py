@@ -130,3 +130,40 @@ def test_a_seal_chaining_to_no_anchor_does_not_count(
                           str(imperial_seal.p12.parent / "root-ca.pem"))
     assert code == 1 and result["credits"] == "0"
     assert {state for state, _ in _states(result).values()} == {"unverified"}
+
+
+def _one_credential_of(catalogue: Catalogue) -> bytes:
+    """One EDC XML credential claiming the three parts (as an issuer writing several awards into
+    one credential does): the achievements side by side, their specifications in the sections."""
+    from lxml import etree
+
+    from edcbridge.xml import edc12
+
+    roots = [edc12.to_edc_xml(_award(*p), catalogue).getroot() for p in PARTS]
+    first = roots[0]
+    snb = f"{{{edc12.SNB}}}"
+    achievements = first.find(f"{snb}credentialSubject/{snb}achievements")
+    assert achievements is not None
+    for other in roots[1:]:
+        achievements.extend(other.findall(f"{snb}credentialSubject/{snb}achievements/{snb}learningAchievement"))
+        for section in other:
+            if not section.tag.endswith("References"):
+                continue
+            mine = first.find(section.tag)
+            if mine is None:
+                continue
+            known = {e.get("id") for e in mine}
+            mine.extend(e for e in list(section) if e.get("id") not in known)
+    return etree.tostring(first.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def test_every_achievement_of_a_held_xml_credential_counts(tmp_path: Path, catalogue: Catalogue,
+                                                          imperial_seal: SealFactory) -> None:
+    """A sealed EDC XML credential claiming several achievements: each is a held part, not only
+    the first with the others dropped unsaid."""
+    sealed = imperial_seal.xades().seal_bytes(_one_credential_of(catalogue))
+    anchor = str(imperial_seal.p12.parent / "root-ca.pem")
+    code, result = _stack(*_held(tmp_path, {"parts.xml": sealed}), "--trust-anchor", anchor)
+    counted = sorted(i["award_id"] for i in result["items"] if i["state"] == "counted")
+    assert code == 0 and result["satisfied"], result["explanation"]
+    assert len(counted) == 3, result["items"]

@@ -14,7 +14,7 @@ import rdflib
 from lxml import etree
 
 from edcbridge.mapping.edc import CONTEXT, to_edc
-from edcbridge.xml.importer import Imported, import_bytes, import_file
+from edcbridge.xml.importer import Imported, import_all, import_bytes, import_file
 from edcbridge.xml.importer.edc_xml import SNB
 
 EXAMPLES = Path("examples")
@@ -93,6 +93,24 @@ def test_further_achievements_are_named(reference: Path) -> None:
     assert further
     note = _note_naming(import_file(path), "the further achievements (achievements/learningAchievement")
     assert all(repr(title) in note for title in further), note
+
+
+def test_each_achievement_of_a_credential_is_read_as_an_award(reference: Path) -> None:
+    """The model holds one achievement per award: a credential claiming several gives one award
+    each (what ``stack`` counts), every one of them naming the others as left out of it."""
+    path = reference / GUITAR
+    titles = _titles(path, "//e:credentialSubject/e:achievements/e:learningAchievement/"
+                           "e:title/e:text[@lang='en']/text()")
+    assert len(titles) > 1
+    awards = import_all(path.read_bytes(), str(path))
+    assert len(awards) == len(titles)
+    for title, imported in zip(titles, awards, strict=True):
+        spec = imported.catalogue.specification(imported.award.specification)
+        assert spec is not None
+        others = [t for t in titles if t != title]
+        note = _note_naming(imported, "the further achievements (achievements/learningAchievement")
+        assert f"{title!r} is read" in note and all(repr(t) in note for t in others), note
+    assert awards[0].as_dict() == import_file(path).as_dict()
 
 
 def test_the_learners_details_the_model_lacks_are_named(reference: Path) -> None:

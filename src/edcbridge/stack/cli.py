@@ -47,7 +47,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
     from edcbridge.stack import Held
     from edcbridge.stack.trust import held_file_problem
     from edcbridge.validation.document import NotACredential, with_source
-    from edcbridge.xml.importer import NotImportable, import_bytes, read_credential_file
+    from edcbridge.xml.importer import NotImportable, import_all, read_credential_file
 
     held = []
     for path in files:
@@ -56,12 +56,14 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
                   "with --records; --held takes credential files")
         try:
             data = read_credential_file(path)
-            imported = import_bytes(data, str(path))
+            awards = import_all(data, str(path))  # an XML credential may claim several
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
-        if learner is None or imported.award.learner.id == learner:
-            refused = held_file_problem(data, str(path), imported.catalogue, catalogue, anchors)
-            held.append(Held(imported.award, imported.catalogue, str(path), refused))
+        if learner is None or awards[0].award.learner.id == learner:  # one subject per credential
+            refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors)
+            for number, imported in enumerate(awards, start=1):
+                source = f"{path} (achievement {number} of {len(awards)})" if len(awards) > 1 else str(path)
+                held.append(Held(imported.award, imported.catalogue, source, refused))
     return held
 
 

@@ -19,18 +19,27 @@ from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, 
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
 from edcbridge.validation.document import NotACredential, unwrap
-from edcbridge.xml.importer.edc_xml import records_from_xml
+from edcbridge.xml.importer.edc_xml import all_records_from_xml, records_from_xml
 from edcbridge.xml.importer.jsonld import _from_graph, _linked
 from edcbridge.xml.importer.records import records_from_jsonld
 from edcbridge.xml.importer.result import Imported, NotImportable
 from edcbridge.xml.safe import MAX_BYTES, XmlInputError, looks_like_xml, parse_bytes
 
-__all__ = ["Imported", "NotImportable", "import_bytes", "import_file", "read_credential_file",
+__all__ = ["Imported", "NotImportable", "import_all", "import_bytes", "import_file", "read_credential_file",
            "records_from_jsonld", "records_from_xml"]
 
 
+def import_all(data: bytes, source: str = "<document>") -> list[Imported]:
+    """Every award a credential document claims: EDC XML 1.x may claim several achievements, and
+    the model holds one per award, so each is read as an award of its own."""
+    if data.strip() and looks_like_xml(data):
+        return all_records_from_xml(parse_bytes(data, source=source))
+    return [import_bytes(data, source)]
+
+
 def import_bytes(data: bytes, source: str = "<document>") -> Imported:
-    """Read any supported credential document (format detected from the content)."""
+    """Read any supported credential document (format detected from the content); of an EDC XML
+    credential claiming several achievements, the first (see :func:`import_all`)."""
     if not data.strip():
         raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
     if looks_like_xml(data):

@@ -108,6 +108,7 @@ def _scheme_of(identifier: etree._Element) -> str | None:
 @dataclass
 class _XmlReader:
     root: etree._Element
+    which: int = 0  # the achievement read, by its place in credentialSubject/achievements
     index: dict[str, etree._Element] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -286,14 +287,13 @@ class _XmlReader:
         return {"specifiedBy": {"title": title, "description": self.texts(self.root.find(_q("description")))}}
 
     def claim(self, subject: etree._Element, primary: str) -> Node:
-        """The first achievement; without one, the first activity or entitlement, or else the
+        """The achievement ``which``; without any, the first activity or entitlement, or else the
         credential's title, stands in for it (with a note), as the model holds one achievement."""
-        for tag in ("learningAchievement", "qualificationAward"):
-            found = subject.find(f"{_q('achievements')}/{_q(tag)}")
-            if found is not None:
-                claim = self.achievement(found, primary)
-                self.note_left_out(subject, found)
-                return claim
+        achievements = _achievements(subject)
+        if achievements:
+            claim = self.achievement(achievements[self.which], primary)
+            self.note_left_out(subject, achievements[self.which])
+            return claim
         for box, tag, kind in (("activities", "activity", "learning activity"),
                                ("entitlements", "entitlement", "entitlement")):
             found = subject.find(f"{_q(box)}/{_q(tag)}")
@@ -382,6 +382,12 @@ class _XmlReader:
                 "displayParameter": {"primaryLanguage": {"id": _known("language", primary)}}}
 
 
+def _achievements(subject: etree._Element) -> list[etree._Element]:
+    """The achievements a credential subject claims (not their parts): each is an award."""
+    return [*subject.findall(f"{_q('achievements')}/{_q('learningAchievement')}"),
+            *subject.findall(f"{_q('achievements')}/{_q('qualificationAward')}")]
+
+
 def _version(root: etree._Element) -> str:
     """1.0, 1.1 or 1.2, from the schemaLocation file name (every 1.x says xsdVersion 0.10.0)."""
     try:
@@ -392,7 +398,23 @@ def _version(root: etree._Element) -> str:
     return found.group(1) if found else "1.0"
 
 
-def records_from_xml(tree: etree._ElementTree) -> Imported:
+def records_from_xml(tree: etree._ElementTree, which: int = 0) -> Imported:
+    """The award of the credential's achievement ``which`` (its first by default), with notes
+    naming what that award leaves out, the other achievements among them."""
+    root, form = _credential(tree)
+    reader = _XmlReader(root, which)
+    return records_from_jsonld(reader.credential(), f"edc-xml-{_version(tree.getroot())}", form, reader.notes)
+
+
+def all_records_from_xml(tree: etree._ElementTree) -> list[Imported]:
+    """One award per achievement the credential claims (one when it claims none)."""
+    subject = _credential(tree)[0].find(_q("credentialSubject"))
+    count = len(_achievements(subject)) if subject is not None else 0
+    return [records_from_xml(tree, which) for which in range(max(count, 1))]
+
+
+def _credential(tree: etree._ElementTree) -> tuple[etree._Element, str]:
+    """The europassCredential element, and the form it comes in (plain, vp, xades, vp+xades)."""
     root = tree.getroot()
     form = "plain"
     if root.tag == DS_SIGNATURE:
@@ -410,6 +432,4 @@ def records_from_xml(tree: etree._ElementTree) -> Imported:
         raise NotACredential(f"root element {root.tag} is not an EDC XML credential (europassCredential)")
     if tree.getroot().find(f".//{DS_SIGNATURE}") is not None:
         form = "vp+xades" if form == "vp" else "xades"
-    version = _version(tree.getroot())
-    reader = _XmlReader(root)
-    return records_from_jsonld(reader.credential(), f"edc-xml-{version}", form, reader.notes)
+    return root, form
