@@ -14,7 +14,7 @@ import rdflib
 from lxml import etree
 
 from edcbridge.mapping.edc import CONTEXT, to_edc
-from edcbridge.xml.importer import Imported, import_all, import_bytes, import_file
+from edcbridge.xml.importer import Imported, NotImportable, import_all, import_bytes, import_file
 from edcbridge.xml.importer.edc_xml import SNB
 
 EXAMPLES = Path("examples")
@@ -111,6 +111,21 @@ def test_each_achievement_of_a_credential_is_read_as_an_award(reference: Path) -
         note = _note_naming(imported, "the further achievements (achievements/learningAchievement")
         assert f"{title!r} is read" in note and all(repr(t) in note for t in others), note
     assert awards[0].as_dict() == import_file(path).as_dict()
+
+
+def test_an_achievement_that_cannot_be_read_is_named_by_its_place(reference: Path) -> None:
+    """A further achievement that cannot be read refuses the whole credential in ``stack``, saying
+    which one and why, rather than the file failing with the reason alone."""
+    root = etree.parse(str(reference / GUITAR)).getroot()
+    achievements = root.xpath("//e:credentialSubject/e:achievements/e:learningAchievement",
+                              namespaces={"e": SNB})
+    second = achievements[1]
+    for specified in second.findall(f"{{{SNB}}}specifiedBy"):
+        second.remove(specified)
+    data = etree.tostring(root)
+    assert import_bytes(data).award is not None  # the first alone still reads
+    with pytest.raises(NotImportable, match=r"^achievement 2 of 2 \('.+'\): .*specification"):
+        import_all(data)
 
 
 def test_the_learners_details_the_model_lacks_are_named(reference: Path) -> None:

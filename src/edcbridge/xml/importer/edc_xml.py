@@ -408,9 +408,19 @@ def records_from_xml(tree: etree._ElementTree, which: int = 0) -> Imported:
 
 def all_records_from_xml(tree: etree._ElementTree) -> list[Imported]:
     """One award per achievement the credential claims (one when it claims none)."""
-    subject = _credential(tree)[0].find(_q("credentialSubject"))
-    count = len(_achievements(subject)) if subject is not None else 0
-    return [records_from_xml(tree, which) for which in range(max(count, 1))]
+    root = _credential(tree)[0]
+    subject = root.find(_q("credentialSubject"))
+    achievements = _achievements(subject) if subject is not None else []
+    if len(achievements) < 2:
+        return [records_from_xml(tree)]
+    found = []
+    for which, achievement in enumerate(achievements):
+        try:
+            found.append(records_from_xml(tree, which))
+        except NotImportable as exc:
+            title = _XmlReader(root).title_of(achievement)
+            raise NotImportable(f"achievement {which + 1} of {len(achievements)} ({title}): {exc}") from None
+    return found
 
 
 def _credential(tree: etree._ElementTree) -> tuple[etree._Element, str]:
