@@ -210,3 +210,25 @@ def test_a_credential_names_the_qualification_the_register_holds(official: etree
     written = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
     assert {v for k, v in published.items() if k.startswith(("organisation University", "accreditation"))} \
         <= written
+
+
+def test_an_identifier_another_record_already_carries_is_reported(official: etree.XMLSchema) -> None:
+    """LOQ wants each identifier notation once per document: a campus that shares its university's
+    ETER, DEQAR and Erasmus ids is published without them, and the register is told so."""
+    catalogue = _catalogue("galway")
+    campus = catalogue.organisation("galway").model_copy(update={
+        "key": "campus", "legal_name": {"en": "Galway Campus Two"},
+        "eidas_identifier": None, "vat_identifier": None, "registration": None})
+    first, second = catalogue.specifications
+    catalogue = catalogue.model_copy(update={
+        "organisations": (*catalogue.organisations, campus),
+        "specifications": (first, second.model_copy(update={"awarding_body": "campus"}))})
+    result = loq.to_loq(catalogue)
+    root = _valid(official, result)
+    (element,) = root.xpath("l:agentReferences/l:organisation[l:legalName = 'Galway Campus Two']",
+                            namespaces=NS)
+    assert element.find("l:identifier", NS) is None
+    lost = [f for f in result.findings if f.where == "organisations[campus].identifier"]
+    assert lost and all(f.code == "loq-loss" for f in lost), result.findings
+    said = " ".join(f.message for f in lost)
+    assert all(value in said for value in ("IE0006", "DEQARINST0398", "IRLGALWAY01")), said

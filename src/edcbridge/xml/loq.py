@@ -15,7 +15,8 @@ A specification the LOQ profile cannot describe (no homepage, ISCED-F code or le
 outcome, all mandatory there) is left out with a finding saying what to add; so is a
 ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
 to one record kind), the level of a specification that has only one of EQF and NQF, programme
-QA of a specification without levels, and an assessment's supervision (LOQ has no element).
+QA of a specification without levels, an assessment's supervision (LOQ has no element), and an
+identifier another record already carries (LOQ's notations are unique per document).
 """
 
 from __future__ import annotations
@@ -86,10 +87,13 @@ class _Doc:
         for lang, value in items if many else items[:1]:
             _sub(_sub(parent, name), "noteLiteral", value, language=lang)
 
-    def identifier(self, parent: etree._Element, scheme: str, value: str,
+    def identifier(self, parent: etree._Element, where: str, scheme: str, value: str,
                    agency: tuple[str, str] | None = None) -> None:
         """``agency`` (language, name) names who gives out the codes of a local scheme."""
         if value in self.notations:  # LOQ's UniqueNotationCheck: notations unique per document
+            self.losses.append(Finding("loq-loss", "info", where,
+                                       f"{scheme} {value} is left out: another record of the document "
+                                       "carries it, and LOQ gives each identifier to one record only"))
             return
         self.notations.add(value)
         element = _sub(parent, "identifier")
@@ -143,7 +147,7 @@ def _organisation(doc: _Doc, key: str) -> str:
     doc.strings(element, "legalName", org.legal_name)
     for attr, scheme in ORG_IDENTIFIERS:
         if attr not in ("registration", "eidas_identifier") and getattr(org, attr):
-            doc.identifier(element, scheme, getattr(org, attr))
+            doc.identifier(element, f"organisations[{org.key}].identifier", scheme, getattr(org, attr))
     if org.eidas_identifier:
         _legal(doc, element, "eidasLegalIdentifier", org.eidas_identifier, org.country)
     if org.registration:
@@ -300,7 +304,8 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
     tag = _record_tag(spec)
     element = etree.Element(_q(tag), id=sid)
     issuer = doc.catalogue.organisation(doc.catalogue.issuer)
-    doc.identifier(element, SPEC_SCHEME, spec.code, doc.primary(issuer.legal_name))
+    doc.identifier(element, f"specifications[{spec.code}].code", SPEC_SCHEME, spec.code,
+                   doc.primary(issuer.legal_name))
     doc.strings(element, "title", spec.title)
     doc.strings(element, "description", spec.description)
     doc.note(element, "additionalNote", spec.further_information, many=True)
