@@ -176,8 +176,9 @@ def load_catalogue(path: Path) -> Catalogue:
         raise CatalogueError(errors + _problem_errors(file, ambiguous + controls, data, lines)) from None
     read_twice = {loc[:2] for loc, _, _ in ambiguous}
     catalogue, logos = embed_logos(catalogue, path.parent)
-    problems = ambiguous + controls + logos + reference_problems(catalogue) + volume_problems(catalogue, read_twice) \
-        + same_but_case(catalogue) + part_cycles(catalogue) + unmakeable_types(catalogue)
+    problems = ambiguous + controls + logos + reference_problems(catalogue) \
+        + volume_problems(catalogue, read_twice) + same_but_case(catalogue) + part_cycles(catalogue) \
+        + unmakeable_types(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
         raise CatalogueError(errors)
