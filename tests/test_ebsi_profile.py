@@ -230,3 +230,55 @@ def test_the_edc_credential_is_left_unchanged() -> None:
     before = copy.deepcopy(edc)
     to_ebsi(edc)
     assert edc == before
+
+
+ISSUER_DID = "did:ebsi:zvHWX359A3CvfJnCYaAiAde"
+
+
+def _catalogue_with_did(tmp_path: Path, did: str) -> Path:
+    text = (FIXTURES / "imperial/catalogue.yaml").read_text("utf-8")
+    text = text.replace("    eidas_identifier: NTRGB-RC000631\n",
+                        f"    eidas_identifier: NTRGB-RC000631\n    did: \"{did}\"\n", 1)
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(text, "utf-8")
+    return catalogue
+
+
+def test_an_issuer_with_a_did_is_named_by_it_in_the_ebsi_profile_alone(
+        store: SchemaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    result = CliRunner().invoke(main, ["export", str(FIXTURES / "imperial/awards.csv"),
+                                       "-c", str(_catalogue_with_did(tmp_path, ISSUER_DID)),
+                                       "-o", str(tmp_path / "out"), "--format", "edc", "--format", "ebsi",
+                                       "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    profiles = [json.loads(p.read_text("utf-8")) for p in sorted((tmp_path / "out/ebsi").glob("*.json"))]
+    edcs = [json.loads(p.read_text("utf-8")) for p in sorted((tmp_path / "out/edc").glob("*.jsonld"))]
+    assert profiles and len(profiles) == len(edcs)
+    for doc, edc in zip(profiles, edcs, strict=True):
+        assert doc["issuer"]["id"] == ISSUER_DID
+        assert edc["issuer"]["id"].startswith("urn:epass:organisation:")  # EDC keeps its own id
+        assert {k: v for k, v in doc["issuer"].items() if k != "id"} == {
+            k: v for k, v in edc["issuer"].items() if k != "id"}
+        # the awarding body stays the catalogue's node, as in EBSI's own examples
+        assert doc["credentialSubject"]["hasClaim"]["awardedBy"]["awardingBody"]["id"] == edc["issuer"]["id"]
+        assert _official_errors(doc) == []
+        assert validate_ebsi(doc, store) == []
+
+
+@pytest.mark.parametrize("did", ["ebsi:zvHWX359A3CvfJnCYaAiAde", "did:EBSI:abc", "did:ebsi:", "did:ebsi:a b",
+                                 "urn:epass:org:1"])
+def test_an_issuer_did_that_is_no_did_is_refused(tmp_path: Path, did: str) -> None:
+    from edcbridge.load import load_catalogue
+
+    with pytest.raises(Exception, match="is not a DID"):
+        load_catalogue(_catalogue_with_did(tmp_path, did))
+
+
+def test_the_issuer_named_by_its_did_stays_one_shared_node() -> None:
+    """The validator checks a shared node once for a batch: the DID does not make it a copy per
+    credential."""
+    (_, award, catalogue), (_, other, _) = [case for case in CASES if case[0].startswith("imperial:")][:2]
+    first, second = (to_ebsi(to_edc(a, catalogue), ISSUER_DID) for a in (award, other))
+    assert first["issuer"] is second["issuer"] and first["issuer"]["id"] == ISSUER_DID
+    assert to_ebsi(to_edc(award, catalogue))["issuer"]["id"].startswith("urn:epass:")

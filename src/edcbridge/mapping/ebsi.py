@@ -30,12 +30,16 @@ _MAILTO_SAFE = "!$'()*+,;:@%"  # RFC 6068 some-delims, % of an existing %XX; unr
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def to_ebsi(edc: dict[str, Any]) -> dict[str, Any]:
+def to_ebsi(edc: dict[str, Any], issuer_did: str | None = None) -> dict[str, Any]:
     """The EBSI profile of an EDC credential, which is left as it is. The profile's nodes are
     its own, but for the shared catalogue nodes (:class:`~edcbridge.mapping.nodes.Frozen`):
     they stay the same objects, which cannot be changed in place, so the EBSI validator
-    checks each once for all the credentials that share it."""
+    checks each once for all the credentials that share it. With ``issuer_did``, the issuer
+    is named by that DID, as EBSI verifiers require (the awarding body keeps its id, as in
+    EBSI's examples)."""
     doc = {key: _own_copy(value) for key, value in edc.items()}
+    if issuer_did is not None and isinstance(doc.get("issuer"), dict):
+        doc["issuer"] = _named_by(doc["issuer"], issuer_did)
     doc["@context"] = list(V2_CONTEXT)
     doc["type"] = list(TYPES)
     doc.pop("issuanceDate", None)  # VC 1.1 terms: VCDM 2.0 has validFrom and validUntil
@@ -44,6 +48,24 @@ def to_ebsi(edc: dict[str, Any]) -> dict[str, Any]:
         doc.setdefault("validUntil", expiry)
     doc["credentialSchema"] = _schemas(doc.get("credentialSchema"))
     return doc
+
+
+_NAMED: dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _named_by(node: dict[str, Any], did: str) -> dict[str, Any]:
+    """The node with ``did`` as its id: for a shared node, one shared copy per node and DID,
+    so that the validator still checks it once."""
+    if not isinstance(node, Frozen):
+        return {**node, "id": did}
+    hit = _NAMED.get((id(node), did))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    named = Frozen({**node, "id": did})
+    if len(_NAMED) > 1024:
+        _NAMED.clear()
+    _NAMED[(id(node), did)] = (node, named)
+    return named
 
 
 def is_ebsi(doc: dict[str, Any]) -> bool:

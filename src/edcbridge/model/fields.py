@@ -169,6 +169,17 @@ def _check_email(value: str) -> str:
     return value
 
 
+# DID Core 3.1: "did:" method-name ":" method-specific-id (idchars, pct-encoded, inner colons)
+_ID_CHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
+_DID = re.compile(rf"did:[a-z0-9]+:(?:{_ID_CHAR}*:)*{_ID_CHAR}+")
+
+
+def _check_did(value: str) -> str:
+    if not _DID.fullmatch(value):
+        raise ValueError(f"{value!r} is not a DID; write it like did:ebsi:zvHWX359A3CvfJnCYaAiAde")
+    return value
+
+
 def concept_of(scheme: str, aliases: dict[str, str] | None = None) -> BeforeValidator:
     """Accept an IRI, code or label of ``scheme`` (or one of ``aliases``, by lower-case code)
     and store the official IRI."""
@@ -240,3 +251,4 @@ ModeOf = Annotated[vocab.Mode, enum_of("mode", vocab.Mode), written_as("mode")]
 SupervisionOf = Annotated[vocab.Supervision, enum_of("supervision", vocab.Supervision),
                           written_as("supervision")]
 Email = Annotated[str, AfterValidator(_check_email)]
+Did = Annotated[str, AfterValidator(_check_did)]

@@ -36,6 +36,7 @@ from edcbridge.model.fields import (
     CredType,
     Date,
     DateTime,
+    Did,
     Email,
     Hours,
     IscedF,
@@ -69,6 +70,10 @@ class Organisation(Record):
     )
     vat_identifier: str | None = None
     registration: str | None = Field(None, description="National business register number")
+    did: Did | None = Field(
+        None, description="The organisation's DID, such as the did:ebsi of an issuer in the EBSI "
+        "Trusted Issuers Registry: the issuer's id in the EBSI profile (EDC keeps its own id)"
+    )
     eter_id: str | None = None
     deqar_id: str | None = None
     erasmus_code: str | None = None

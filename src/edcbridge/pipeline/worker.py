@@ -298,7 +298,8 @@ def _map(s: WorkerState, work: _Work) -> None:
     outcome.warnings += [f"edc: {f.render()}" for f in names_left_out(award, edc)]
     work.documents = {"edc": edc}
     if "ebsi" in s.config.formats:
-        work.documents["ebsi"] = to_ebsi(edc)
+        issuer = s.catalogue.organisation(award.issuer or s.catalogue.issuer)
+        work.documents["ebsi"] = to_ebsi(edc, issuer.did)
     _clock(outcome, "map", started)
 
 
