@@ -282,3 +282,21 @@ def test_the_issuer_named_by_its_did_stays_one_shared_node() -> None:
     first, second = (to_ebsi(to_edc(a, catalogue), ISSUER_DID) for a in (award, other))
     assert first["issuer"] is second["issuer"] and first["issuer"]["id"] == ISSUER_DID
     assert to_ebsi(to_edc(award, catalogue))["issuer"]["id"].startswith("urn:epass:")
+
+
+@pytest.mark.parametrize("did", [None, ISSUER_DID])
+def test_an_ebsi_export_notes_an_issuer_without_a_did_once(
+        store: SchemaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, did: str | None) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    catalogue = _catalogue_with_did(tmp_path, did) if did else FIXTURES / "imperial/catalogue.yaml"
+    for formats, out in ((["--format", "ebsi"], "ebsi"), ([], "edc")):
+        result = CliRunner().invoke(main, ["export", str(FIXTURES / "imperial/awards.csv"),
+                                           "-c", str(catalogue), "-o", str(tmp_path / out), *formats,
+                                           "-j", "1", "-q"])
+        assert result.exit_code == 0, result.output
+        notes = json.loads((tmp_path / out / "report.json").read_text("utf-8"))["notes"]
+        about = [note for note in notes if "DID" in note]
+        if did or out == "edc":
+            assert about == []
+        else:
+            assert len(about) == 1 and "organisations.imperial" in about[0] and "Trusted Issuers" in about[0]

@@ -864,6 +864,11 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         # what its credentials cannot carry, and its specifications' policy breaches (said in full
         # once here; each award of such a specification fails naming the breach)
         runner.result.notes += [f"{job.catalogue}: {note}" for note in catalogue_notes(catalogue)]
+        if "ebsi" in options.formats and catalogue.organisation(catalogue.issuer).did is None:
+            runner.result.notes.append(
+                f"{job.catalogue}: the EBSI profile names the issuer {catalogue.issuer} by its urn:epass id, "
+                "which EBSI verifiers do not accept: they need a DID registered in the Trusted Issuers "
+                f"Registry; add it as did of organisations.{catalogue.issuer}")
         runner.result.notes += [f"{job.catalogue}: the awards of {code} fail until this is fixed: "
                                 f"{finding.render()}"
                                 for code, found in specification_findings(catalogue).items()
