@@ -604,7 +604,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
                 _echo_report("OK" if report.ok else "INVALID", path, report)
             continue
         try:
-            doc, _form = read_credential(path)
+            doc, form = read_credential(path)
         except OSError as exc:  # not there, a folder, not readable: unusable input
             _fatal(f"{path}: cannot read the file ({exc.strerror})")
         except NotACredential as exc:
@@ -615,6 +615,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             level: Any = None if annex1 == "off" else annex1
             report = validate_credential(doc, store, source=str(path), policies=policies,
                                          annex1=level)
+            report.sealed = form == "jades"
         reports.append(report)
         if not as_json:
             _echo_report("OK" if report.ok else "INVALID", path, report, skip_info=True)
@@ -630,7 +631,9 @@ def _echo_report(status: str, path: Path, report: Report, *, skip_info: bool = F
     are shown printable: a name holding a line break or a direction mark cannot fake a line."""
     from edcbridge.output import printable
 
-    click.echo(f"{status} {printable(str(path))} ({', '.join(report.checks)})")
+    note = report.seal_note()
+    line = f"{status} {printable(str(path))} ({', '.join(report.checks)})"
+    click.echo(line + (f"; {note}" if note else ""))
     for finding in report.findings:
         if not (skip_info and finding.severity == "info"):
             click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))))

@@ -31,6 +31,9 @@ class Report:
     source: str
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    sealed: bool | None = None
+    """Whether the file carries a seal, for validate's output (None: not said, as for a record)."""
+    verifier: str = "verify"  # the command that checks the seal validation leaves alone
 
     @property
     def ok(self) -> bool:
@@ -40,6 +43,18 @@ class Report:
         self.checks.append(check)
         self.findings.extend(findings)
 
+    def seal_note(self) -> str | None:
+        """What an "OK" does not say of a sealed file: its seal was left unchecked."""
+        if not self.sealed:
+            return None
+        return (f"only the content was validated, the seal was not checked: run 'edcbridge "
+                f"{self.verifier}' before relying on it")
+
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "ok": self.ok, "checks": self.checks,
-                "findings": [f.as_dict() for f in self.findings]}
+        found = {"source": self.source, "ok": self.ok, "checks": self.checks,
+                 "findings": [f.as_dict() for f in self.findings]}
+        if self.sealed is None:
+            return found
+        note = self.seal_note()
+        return {**found, "sealed": self.sealed, "seal_checked": False,
+                **({"seal_note": note} if note else {})}

@@ -232,16 +232,17 @@ def validate_xml_file(path: Path, store: SchemaStore,
     document that cannot be read is a finding; a schema that cannot be loaded raises
     :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
     """
-    from edcbridge.xml import xsd
+    from edcbridge.xml import xades, xsd
     from edcbridge.xml.safe import XmlInputError, parse_file
 
-    report = Report(str(path))
+    report = Report(str(path), verifier="verify-xml")
     try:
         tree = parse_file(path)
     except XmlInputError as exc:
         report.extend("xml", [Finding("xml-input", "error", "/", str(exc))])
         return report
     report.extend("xsd", xsd.findings(tree, store, engines))
+    report.sealed = bool(xades.signatures(tree))
     return report
 
 
@@ -267,7 +268,9 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
         from edcbridge.output import printable
 
         for report in reports:  # names and findings (which may quote the file) shown printable
-            click.echo(f"{printable(report.source)}: {'valid' if report.ok else 'INVALID'}")
+            note = report.seal_note()
+            click.echo(f"{printable(report.source)}: {'valid' if report.ok else 'INVALID'}"
+                       + (f"; {note}" if note else ""))
             for finding in report.findings:
                 click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))), err=True)
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
