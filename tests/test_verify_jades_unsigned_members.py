@@ -69,3 +69,34 @@ def test_a_seal_as_written_names_none(sealed: dict[str, object], tmp_path: Path)
     path.write_text(json.dumps(sealed), "utf-8")
     as_json = json.loads(CliRunner().invoke(main, ["verify", "--json", str(path)]).stdout)[0]
     assert (as_json["verdict"], as_json["unsigned_content"]) == ("UNCONFIRMED", [])
+
+
+@pytest.mark.parametrize("entry", [
+    pytest.param("bm90IEpTT04", id="base64url-not-json"),  # "not JSON"
+    pytest.param("eyJhIjox", id="base64url-cut-json"),
+    pytest.param("*not base64url*", id="not-base64url"),
+    pytest.param(42, id="a-number"),
+    pytest.param(["Doctor of Medicine"], id="an-array"),
+])
+def test_an_unreadable_etsiu_entry_is_named_and_not_vouched_for(entry: object, sealed: dict[str, object],
+                                                                tmp_path: Path) -> None:
+    """TS 119 182-1 5.3: each etsiU entry is one unsigned property, a JSON object (base64url or
+    clear); an entry that is none is no property a verifier reads, and nothing signs it."""
+    seal = json.loads(json.dumps(sealed))
+    seal["signatures"][0].setdefault("header", {})["etsiU"] = [entry]
+    path = tmp_path / "etsiu.jsonld"
+    path.write_text(json.dumps(seal), "utf-8")
+    result = CliRunner().invoke(main, ["verify", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "not covered by the seal" in result.stdout.splitlines()[0]
+    as_json = json.loads(CliRunner().invoke(main, ["verify", "--json", str(path)]).stdout)[0]
+    assert as_json["verdict"] == "CHECK" and "etsiU" in "; ".join(as_json["unsigned_content"])
+
+
+def test_an_etsiu_that_is_no_array_is_named(sealed: dict[str, object], tmp_path: Path) -> None:
+    seal = json.loads(json.dumps(sealed))
+    seal["signatures"][0].setdefault("header", {})["etsiU"] = {"credentialSubject": "Doctor of Medicine"}
+    path = tmp_path / "etsiu.jsonld"
+    path.write_text(json.dumps(seal), "utf-8")
+    as_json = json.loads(CliRunner().invoke(main, ["verify", "--json", str(path)]).stdout)[0]
+    assert as_json["verdict"] == "CHECK" and "etsiU" in "; ".join(as_json["unsigned_content"])

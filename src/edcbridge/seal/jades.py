@@ -280,7 +280,8 @@ class ParsedSeal:
     etsiu_encoded: list[str | None] = field(default_factory=list)
     unprotected: dict[str, Any] = field(default_factory=dict)
     # Members no signature covers and a seal does not use: beside the payload, in the signature
-    # object, in the unprotected header beside etsiU (other readers may show them as sealed)
+    # object, in the unprotected header beside etsiU, etsiU entries that are no property (other
+    # readers may show them as sealed)
     unsigned_members: list[str] = field(default_factory=list)
 
     def content(self) -> str:
@@ -386,14 +387,18 @@ def parse(data: bytes) -> ParsedSeal:
     etsiu_raw = header.get("etsiU", [])
     etsiu: list[dict[str, Any]] = []
     encoded: list[str | None] = []
-    for entry in etsiu_raw if isinstance(etsiu_raw, list) else []:
+    unread: list[str] = [] if isinstance(etsiu_raw, list) else ["an 'etsiU' that is not an array"]
+    for index, entry in enumerate(etsiu_raw if isinstance(etsiu_raw, list) else []):
         value = _etsiu_value(entry)
         if isinstance(value, dict):
             etsiu.append(value)
             encoded.append(entry if isinstance(entry, str) else None)
+        else:  # TS 119 182-1 5.3: each entry is one unsigned property, a JSON object
+            unread.append(f"etsiU entry {index}, which cannot be read as a JSON object (base64url or clear)")
     unsigned = [*(f"'{name}' beside the payload" for name in doc if name not in ("payload", "signatures")),
                 *(f"'{name}' in the signature object" for name in sig if name not in _SIGNATURE_MEMBERS),
-                *(f"'{name}' in the unprotected header" for name in header if name != "etsiU")]
+                *(f"'{name}' in the unprotected header" for name in header if name != "etsiU"),
+                *unread]
     return ParsedSeal(text, payload, protected_b64, protected, signature_b64, etsiu, encoded, header,
                       unsigned_members=unsigned)
 
