@@ -396,6 +396,9 @@ def _credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool
     return True, f"credential valid until {_short(until)}"
 
 
+CLAIMED_TIME = "the signing time the seal claims"
+
+
 def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     parts = []
     if credential is not None:
@@ -406,12 +409,15 @@ def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     leaf, signed = ctx.leaf, ctx.signing_time
     if signed is None:
         return Check("ERROR", f"{ctx.sigt_problem}: certificate validity cannot be checked")
+    # without a timestamp, sigT is the sealer's own word: said so, never as the time of sealing
+    when = f"signing time {_short(signed)}" if ctx.timestamps else \
+        f"{_short(signed)}, {CLAIMED_TIME} (no timestamp proves it)"
     problem = validity_problem(leaf, signed)
     if problem:
-        return Check("ERROR", f"seal certificate {problem}: not valid at signing time {_short(signed)}")
+        return Check("ERROR", f"seal certificate {problem}: not valid at {when}")
     expiry = leaf.not_valid_after_utc
     if expiry >= ctx.at:
-        parts.append(f"seal certificate valid at signing time {_short(signed)} (until {_short(expiry)})")
+        parts.append(f"seal certificate valid at {when} (until {_short(expiry)})")
         return Check("OK", "; ".join(parts))
     proven = [t for t in ctx.timestamps if t.gen_time <= expiry]
     if proven:
@@ -811,7 +817,6 @@ _BROKEN_IN_WORDS = {
 _FAILED_IN_WORDS = {
     "FORMAT": "the credential does not follow the official EDC format, so EDC wallets and viewers "
               "may refuse it or show it differently",
-    "EXPIRY": "the credential, or the seal certificate when it was sealed, is outside its validity dates",
     "REVOCATION": "whether the seal certificate or the credential has been revoked could not be "
                   "established",
 }
@@ -895,7 +900,8 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                                   f"copy.{by}")
     if errors:
         name = next(iter(errors))
-        what = _FAILED_IN_WORDS.get(name, f"the {name} check failed")
+        what = expiry_words(errors[name]) if name == "EXPIRY" else \
+            _FAILED_IN_WORDS.get(name, f"the {name} check failed")
         return Outcome("CHECK", f"the seal is intact, but {what} (see the {name} line): decide whether "
                                 f"that matters before relying on it.{by}")
     if note:
@@ -907,6 +913,21 @@ def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None
                                       f"(--trust-anchor FILE) before relying on it.{by}", passed=True)
     return Outcome("VALID", f"the seal is intact and made with a certificate that chains to a trust "
                             f"anchor you gave.{by}", passed=True)
+
+
+def expiry_words(reason: str) -> str:
+    """The verdict's words for an EXPIRY error (*reason*, the check's own words): a seal
+    without a timestamp proves no signing time, so it is never said to be "when it was sealed"."""
+    if reason.startswith("credential"):
+        return "the credential is outside its validity dates"
+    if "only claimed" in reason or "no valid timestamp proves" in reason:
+        return ("the seal certificate is not valid now, and no timestamp proves the seal was made "
+                f"while it was ({CLAIMED_TIME} is the sealer's own word)")
+    if "the signature timestamp proves" in reason:
+        return "the seal certificate was not valid at the signing time the seal's timestamp proves"
+    if CLAIMED_TIME in reason:
+        return f"the seal certificate was not valid at {CLAIMED_TIME}"
+    return "the seal's signing time cannot be read, so the seal certificate's validity cannot be checked"
 
 
 def sealed_by_another(problem: str) -> str:
