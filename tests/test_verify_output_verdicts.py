@@ -131,7 +131,7 @@ def test_names_with_control_and_direction_characters_are_written_out(tmp_path: P
     sealed = _sealed(tricky, tmp_path / "clear\x1b[2J\u2066name.jsonld")
     result = _verify(str(sealed))
     assert "\u202e" not in result.stdout and "\x1b" not in result.stdout and "\u2066" not in result.stdout
-    assert _first_line(result).startswith(f"{tmp_path}/clear[U+001B][2J[U+2066]name.jsonld: UNCONFIRMED")
+    assert _first_line(result).startswith(f"{tmp_path}/clear\\x1b[2J\\u2066name.jsonld: UNCONFIRMED")
     assert "Sealed by 'Univ [U+202E]TSET[U+202C] [U+001B][31mX'" in _first_line(result)
 
 

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from edcbridge.cli import quiet_option, writable_folder
-from edcbridge.output import json_text
+from edcbridge.output import json_text, printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -103,13 +103,13 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
                 _fatal(str(exc))
             except (NotACredential, ValueError) as exc:
                 failed += 1
-                click.echo(f"error: {with_source(path, exc)}", err=True)
+                click.echo(f"error: {printable(with_source(path, exc))}", err=True)
                 continue
             results.append(result)
             if not as_json:
-                click.echo(result.html)
+                click.echo(printable(str(result.html)))
                 if result.pdf:
-                    click.echo(result.pdf)
+                    click.echo(printable(str(result.pdf)))
     finally:
         if printer is not None:
             printer.close()
@@ -117,10 +117,11 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
         click.echo(json_text([r.as_dict() for r in results]))
     invalid = [r for r in results if r.verdict == "INVALID"]
     for result in invalid:
-        click.echo(f"error: {result.source}: the seal does not verify (see the page's checks)", err=True)
+        click.echo(f"error: {printable(str(result.source))}: the seal does not verify (see the page's "
+                   "checks)", err=True)
     if not quiet:
         click.echo(f"{len(results)} previewed ({len(invalid)} with a seal that does not verify), "
-                   f"{failed} failed, in {out_dir}", err=True)
+                   f"{failed} failed, in {printable(str(out_dir))}", err=True)
     sys.exit(EXIT_FAILED if failed or invalid else EXIT_OK)
 
 

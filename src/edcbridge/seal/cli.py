@@ -20,7 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from edcbridge.cli import quiet_option
-from edcbridge.output import json_text
+from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
@@ -185,7 +185,7 @@ class _Report:
                 **({"note": self.note} if self.note else {})}
 
     def print(self) -> None:
-        click.echo(f"{shown(str(self.path))}: {self.outcome.verdict}: {self.outcome.sentence}")
+        click.echo(f"{printable(str(self.path))}: {self.outcome.verdict}: {self.outcome.sentence}")
         for name in CHECKS:
             check = self.result.checks[name]
             click.echo(f"  {name:<10} {check.status:<7} {shown(check.reason)}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from edcbridge.cli import quiet_option, writable_folder
-from edcbridge.output import json_text
+from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ class _XadesReport:
         from edcbridge.seal.verify import shown
 
         level = f" (XAdES {self.result.level})" if self.result.level else ""
-        click.echo(f"{shown(str(self.path))}: {self.outcome.verdict}{level}: {self.outcome.sentence}")
+        click.echo(f"{printable(str(self.path))}: {self.outcome.verdict}{level}: {self.outcome.sentence}")
         for name, check in self.checks().items():
             click.echo(f"  {name:<11} {check['status']:<7} {shown(check['reason'])}")
 
