@@ -97,6 +97,8 @@ _ACRONYMS = {"eqf": "EQF", "nqf": "NQF", "shacl": "SHACL", "esco": "ESCO", "isce
 
 
 _REVOKED = re.compile(r"certificate revoked on|credential (revoked|suspended) per")
+# a SEAL reason for a seal whose algorithm is not checked here: CHECK, as verify says (xades.UNCHECKED)
+_UNCHECKED = re.compile(r"\bcannot be checked here\b")
 # a command-line option in a sentence of ours, e.g. "--trust-anchor"
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # the FORMAT check's words: "3 violation(s); first: $.displayParameter.individualDisplay[0]...: ..."
@@ -141,7 +143,12 @@ class SealStatus:
                              "the credential.")
         errors = {name: reason for name, (state, reason) in self.checks.items() if state == "ERROR"}
         broken = {"SEAL", "TIMESTAMP", "CERTIFICATE"} & errors.keys()
-        if broken or _REVOKED.search(errors.get("REVOCATION", "")):
+        revoked = bool(_REVOKED.search(errors.get("REVOCATION", "")))
+        if broken == {"SEAL"} and _UNCHECKED.search(errors["SEAL"]) and not revoked:
+            return "CHECK", ("The seal could not be checked here (see the SEAL row): it is neither confirmed "
+                             "nor shown broken; check it with another validator, such as the EU DSS "
+                             "demonstration, before relying on it.")
+        if broken or revoked:
             return "INVALID", "The seal does not verify, or was revoked: do not rely on this credential."
         if errors:
             name, reason = next(iter(errors.items()))
