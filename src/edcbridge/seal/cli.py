@@ -178,7 +178,12 @@ class _Report:
     note: str | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": str(self.path), "verdict": self.outcome.verdict, "ok": self.outcome.passed,
+        """The keys verify-xml writes too, "source" as validate and preview name the file."""
+        certificate, signed = self.result.certificate, self.result.signing_time
+        return {"source": str(self.path), "file": str(self.path), "verdict": self.outcome.verdict,
+                "ok": self.outcome.passed,
+                "signing_time": signed.strftime("%Y-%m-%dT%H:%M:%SZ") if signed else None,
+                "certificate": certificate.subject.rfc4514_string() if certificate else None,
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
                 "test_certificate": marked_for_tests(self.result.certificate) or None,
                 "checks": self.result.as_dict(), "unsigned_content": self.result.unsigned_content,
