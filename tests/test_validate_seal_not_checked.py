@@ -59,3 +59,13 @@ def test_an_unsealed_file_is_said_to_have_no_seal(command: str, kind: str, sampl
     assert report["sealed"] is False and report["seal_checked"] is False
     _code, text = _run([command, str(samples[kind])], store)
     assert "seal was not checked" not in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("kind", ["xades", "xml"])
+def test_validate_and_validate_xml_give_an_xml_file_the_same_line(kind: str, samples: dict[str, Path],
+                                                                  store: SchemaStore) -> None:
+    """The same document, the same XSD check: the same verdict word and line from either command."""
+    _code, by_validate = _run(["validate", str(samples[kind])], store)
+    _code, by_validate_xml = _run(["validate-xml", str(samples[kind])], store)
+    assert by_validate_xml.splitlines()[0] == by_validate.splitlines()[0]
+    assert by_validate.startswith("OK ")

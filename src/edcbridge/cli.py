@@ -601,7 +601,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             report = validate_xml_file(path, store)
             reports.append(report)
             if not as_json:
-                _echo_report("OK" if report.ok else "INVALID", path, report)
+                _echo_report(path, report)
             continue
         try:
             doc, form = read_credential(path)
@@ -618,7 +618,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             report.sealed = form == "jades"
         reports.append(report)
         if not as_json:
-            _echo_report("OK" if report.ok else "INVALID", path, report, skip_info=True)
+            _echo_report(path, report, skip_info=True)
     if as_json:
         from edcbridge.output import json_text
 
@@ -626,14 +626,22 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 
-def _echo_report(status: str, path: Path, report: Report, *, skip_info: bool = False) -> None:
-    """A validation report for people. The file name and the findings (which may quote the file)
-    are shown printable: a name holding a line break or a direction mark cannot fake a line."""
+def validation_line(path: Path, report: Report) -> str:
+    """The line `validate` and `validate-xml` give a file: OK or INVALID, its name (printable: a
+    name holding a line break or a direction mark cannot fake a line), the checks run, and that
+    a seal was not checked."""
     from edcbridge.output import printable
 
     note = report.seal_note()
-    line = f"{status} {printable(str(path))} ({', '.join(report.checks)})"
-    click.echo(line + (f"; {note}" if note else ""))
+    line = f"{'OK' if report.ok else 'INVALID'} {printable(str(path))} ({', '.join(report.checks)})"
+    return line + (f"; {note}" if note else "")
+
+
+def _echo_report(path: Path, report: Report, *, skip_info: bool = False) -> None:
+    """A validation report for people; the findings (which may quote the file) shown printable."""
+    from edcbridge.output import printable
+
+    click.echo(validation_line(path, report))
     for finding in report.findings:
         if not (skip_info and finding.severity == "info"):
             click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import quiet_option, writable_folder
+from edcbridge.cli import quiet_option, validation_line, writable_folder
 from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report
 
@@ -267,10 +267,8 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
     else:
         from edcbridge.output import printable
 
-        for report in reports:  # names and findings (which may quote the file) shown printable
-            note = report.seal_note()
-            click.echo(f"{printable(report.source)}: {'valid' if report.ok else 'INVALID'}"
-                       + (f"; {note}" if note else ""))
+        for report in reports:  # the line validate gives; findings (which may quote the file) printable
+            click.echo(validation_line(Path(report.source), report))
             for finding in report.findings:
                 click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))), err=True)
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
