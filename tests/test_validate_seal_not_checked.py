@@ -69,3 +69,12 @@ def test_validate_and_validate_xml_give_an_xml_file_the_same_line(kind: str, sam
     _code, by_validate_xml = _run(["validate-xml", str(samples[kind])], store)
     assert by_validate_xml.splitlines()[0] == by_validate.splitlines()[0]
     assert by_validate.startswith("OK ")
+
+
+@pytest.mark.parametrize(("kind", "verifier"), [("jades", "verify"), ("xades", "verify-xml")])
+def test_inspect_json_says_the_seal_was_not_checked_as_validate_does(
+        kind: str, verifier: str, samples: dict[str, Path], store: SchemaStore) -> None:
+    _code, out = _run(["inspect", "--json", str(samples[kind])], store)
+    read = json.loads(out)
+    assert read["sealed"] is True and read["seal_checked"] is False
+    assert f"'edcbridge {verifier}'" in read["seal_note"]

@@ -8,6 +8,11 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 
 
+def seal_not_checked(done: str, verifier: str) -> str:
+    """What a command that reads a sealed file without verifying it says of the seal."""
+    return f"{done}, the seal was not checked: run 'edcbridge {verifier}' before relying on it"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
@@ -45,10 +50,7 @@ class Report:
 
     def seal_note(self) -> str | None:
         """What an "OK" does not say of a sealed file: its seal was left unchecked."""
-        if not self.sealed:
-            return None
-        return (f"only the content was validated, the seal was not checked: run 'edcbridge "
-                f"{self.verifier}' before relying on it")
+        return seal_not_checked("only the content was validated", self.verifier) if self.sealed else None
 
     def as_dict(self) -> dict[str, Any]:
         found = {"source": self.source, "ok": self.ok, "checks": self.checks,

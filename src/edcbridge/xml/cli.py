@@ -17,7 +17,7 @@ import click
 
 from edcbridge.cli import quiet_option, validation_line, writable_folder
 from edcbridge.output import json_text, printable
-from edcbridge.validation.findings import Finding, Report
+from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
 if TYPE_CHECKING:
     from edcbridge.schemas import SchemaStore
@@ -45,12 +45,15 @@ def _store() -> SchemaStore:
     return store
 
 
+def _verifier(imported: Any) -> str:
+    return "verify" if imported.format == "edc-jsonld" else "verify-xml"
+
+
 def _seal_note(imported: Any) -> str:
     """inspect reads, it does not verify: a signature is only said to be there."""
     if not imported.sealed:
         return ""
-    command = "verify" if imported.format == "edc-jsonld" else "verify-xml"
-    return f"; signature present, not verified: run 'edcbridge {command}'"
+    return f"; signature present, not verified: run 'edcbridge {_verifier(imported)}'"
 
 
 def _summary(imported: Any) -> list[str]:
@@ -110,7 +113,9 @@ def inspect_command(file: Path, as_json: bool) -> None:
         click.echo(f"error: {printable(with_source(file, exc))}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
-        click.echo(json_text(imported.as_dict()))
+        read = imported.as_dict()  # the keys validate gives: a seal read is not a seal checked
+        note = seal_not_checked("only read", _verifier(imported)) if imported.sealed else None
+        click.echo(json_text({**read, "seal_checked": False, **({"seal_note": note} if note else {})}))
     else:
         from edcbridge.output import printable
 
