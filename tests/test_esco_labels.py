@@ -176,3 +176,21 @@ def test_labelled_skills_come_back_from_the_json_ld_credential(tmp_path: Path) -
     imported = import_bytes(json.dumps(to_edc(award, catalogue)).encode())
     assert _catalogue_skills(imported.catalogue, imported.award.specification) == \
         _catalogue_skills(catalogue, award.specification)
+
+
+def test_an_unlabelled_skill_in_edc_xml_is_reported_with_its_fix(tmp_path: Path) -> None:
+    """EDC XML requires a targetName: a skill the catalogue does not name has an empty one, which
+    each record's findings say, naming the skill and what to write (never silently)."""
+    unnamed = PLAIN.strip(" -\n")
+    award, catalogue = _award_with(tmp_path, PLAIN.replace(unnamed, SKILL))  # as written, unnamed
+    tree = edc12.to_edc_xml(award, catalogue)
+    empty = [e.get("uri") for e in tree.iter(f"{{{edc12.SNB}}}relatedEscoSkill")
+             if not list(e.iter(f"{{{edc12.SNB}}}text"))]
+    assert SKILL in empty
+    (finding,) = [f for f in edc12.not_carried(award, catalogue) if f.where == "relatedEscoSkill/targetName"]
+    assert finding.severity == "warning"
+    assert all(iri in finding.message for iri in empty)
+    assert f"{{iri: {SKILL}, label: {{en: " in finding.fix and "learning_outcomes" in finding.fix
+    award, catalogue = _award_with(tmp_path, LABELLED)  # named now; other skills of the file are not
+    assert not [f for f in edc12.not_carried(award, catalogue)
+                if f.where == "relatedEscoSkill/targetName" and SKILL in f.message]

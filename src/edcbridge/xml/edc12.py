@@ -501,5 +501,21 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
             loss(f"organization[{org.key}]/registration", "1.2 requires a registration identifier: "
                  "the local organisation key is written instead",
                  f"add registration (or eidas_identifier) to organisation {org.key!r}")
+    unnamed = _unnamed_skills(written)
+    if unnamed:
+        lost.append(Finding(
+            "xml-loss", "warning", "relatedEscoSkill/targetName",
+            f"ESCO skills without a label in the credential's languages have an empty targetName: "
+            f"{', '.join(unnamed)}; name each in learning_outcomes as {{iri: ..., label: {{en: ...}}}}",
+            f"write {{iri: {unnamed[0]}, label: {{en: ESCO's preferred label}}}} in the specification's "
+            "learning_outcomes, and so each skill listed"))
     loss("displayParameters", "the display card image of the JSON-LD credential is not carried")
     return lost
+
+
+def _unnamed_skills(xml: bytes) -> list[str]:
+    """The ESCO skills of a written credential whose targetName holds no text, each once."""
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    found = (e.get("uri", "") for e in root.iter(q("relatedEscoSkill"))
+             if e.find(f"{q('targetName')}/{q('text')}") is None)
+    return list(dict.fromkeys(found))
