@@ -202,3 +202,15 @@ def test_tabs_and_line_breaks_in_a_text_are_no_control_characters(tmp_path: Path
     path = _variant(tmp_path, ("title: {en: Machine Learning for Health Data}",
                                'title: {en: "Machine\\tLearning\\nfor Health Data\\r"}'))
     assert load_catalogue(path).specification("IMP-MC-MLH") is not None
+
+
+def test_learning_outcomes_written_as_one_paragraph_name_the_form_of_each_outcome(tmp_path: Path) -> None:
+    text = IMPERIAL.read_text("utf-8")
+    start = text.index("    learning_outcomes:\n")
+    block = text[start:text.index("    learning_outcome_summary:", start)]
+    paragraph = "    learning_outcomes: Students can clean data. Students can train models.\n"
+    [error] = _errors(_write(tmp_path, text.replace(block, paragraph, 1)))
+    assert (error.row, error.column) == (54, f"{MLH}.learning_outcomes"), error.render()
+    assert "- title: {en: " in error.fix and "one item per learning outcome" in error.fix, error.render()
+    assert "[Students can" not in error.fix
+

@@ -331,9 +331,10 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
     errors = []
     for detail, error in zip(exc.errors(), from_validation(exc, file, None), strict=True):
         loc = tuple(_loc_of(error.column or ""))
+        readable = _readable(loc, data)
         message, fix = _explained(detail, loc, error.message, error.fix)
         errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
-                                  _readable(loc, data), error.value, message, fix))
+                                  readable, error.value, message, fix))
     return errors
 
 
@@ -349,6 +350,14 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
         return (f"{loc[-1]!r} is not a field here",
                 f"{suggest(str(loc[-1]), known, 'accepted fields')} (or remove it)")
     if kind in ("list_type", "tuple_type"):
+        item = _record_at(loc)
+        if item is not None and loc:  # a list of records: each its own item, not one text
+            fields = [f"{name}: {{en: ...}}" if _is_text(info.annotation) else f"{name}: ..."
+                      for name, info in item.model_fields.items() if info.is_required()]
+            each = str(loc[-1]).replace("_", " ").removesuffix("s")
+            return (f"a list is expected here, not {_kind_of(value)}",
+                    f"write one item per {each}, each on its own line below {loc[-1]}: "
+                    f"'- {', '.join(fields)}'")
         example = f"[{value}]" if isinstance(value, str | int) else "[first, second]"
         return f"a list is expected here, not {_kind_of(value)}", f"write a list, e.g. {example}"
     if kind in ("dict_type", "model_type", "model_attributes_type") or \
@@ -373,13 +382,24 @@ def _kind_of(value: Any) -> str:
 
 def _field_names(loc: tuple[Any, ...]) -> list[str]:
     """The field names of the record at ``loc`` in the catalogue model."""
+    model = _record_at(loc)
+    return list(model.model_fields) if model else []
+
+
+def _record_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The record type at ``loc`` in the catalogue model (of its items, for a list of records)."""
     model: type[BaseModel] | None = Catalogue
     for part in loc:
         if isinstance(part, int) or model is None:
             continue
         field = model.model_fields.get(part)
         model = _model_in(field.annotation) if field else None
-    return list(model.model_fields) if model else []
+    return model
+
+
+def _is_text(annotation: Any) -> bool:
+    """A language map (a text per language), maybe optional."""
+    return annotation == dict[str, str] or any(_is_text(arg) for arg in typing.get_args(annotation))
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
