@@ -214,3 +214,8 @@ def test_learning_outcomes_written_as_one_paragraph_name_the_form_of_each_outcom
     assert "- title: {en: " in error.fix and "one item per learning outcome" in error.fix, error.render()
     assert "[Students can" not in error.fix
 
+
+def test_a_missing_field_names_it_by_the_key_of_its_record(tmp_path: Path) -> None:
+    [error] = _errors(_variant(tmp_path, ("    agency: qaa\n", "")))
+    assert error.column == "quality_assurance[qaa-review-2025].agency", error.render()
+    assert error.fix.startswith("fill in quality_assurance[qaa-review-2025].agency"), error.render()

@@ -333,6 +333,8 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
         loc = tuple(_loc_of(error.column or ""))
         readable = _readable(loc, data)
         message, fix = _explained(detail, loc, error.message, error.fix)
+        if detail["type"] == "missing":  # the field by its record's key, as the column says
+            fix = f"fill in {readable}; it is required"
         errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
                                   readable, error.value, message, fix))
     return errors
