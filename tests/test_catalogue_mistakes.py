@@ -219,3 +219,15 @@ def test_a_missing_field_names_it_by_the_key_of_its_record(tmp_path: Path) -> No
     [error] = _errors(_variant(tmp_path, ("    agency: qaa\n", "")))
     assert error.column == "quality_assurance[qaa-review-2025].agency", error.render()
     assert error.fix.startswith("fill in quality_assurance[qaa-review-2025].agency"), error.render()
+
+
+@pytest.mark.parametrize(("old", "field", "written"), [
+    ("    max_duration_months: 3\n", "max_duration_months", "6 months"),
+    ("    credit_currency_years: 5\n", "validity_years", "5 years"),
+    ("    credit_currency_years: 5\n", "credit_currency_years", "5 yrs"),
+])
+def test_a_count_written_with_its_unit_names_the_number_to_write(
+        tmp_path: Path, old: str, field: str, written: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, f"    {field}: {written}\n")))
+    assert error.column == f"{MLH}.{field}", error.render()
+    assert error.fix.startswith(f"write {field}: {written.split()[0]} "), error.render()

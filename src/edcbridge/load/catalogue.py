@@ -371,7 +371,15 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
         if written:
             return (f"{value!r} is not a number: {loc[-1]} hold the number alone",
                     f"write {loc[-1]}: {written.group(1)} (credits count in credit_system, hours in hours)")
+    if loc and loc[-1] in _COUNTS and isinstance(value, str):
+        written = _UNIT.fullmatch(value)
+        if written:
+            return (f"{value!r} is not a number: {loc[-1]} holds the number alone",
+                    f"write {loc[-1]}: {written.group(1)} (its name says the unit: {_COUNTS[loc[-1]]})")
     return message, fix
+
+
+_COUNTS = {"max_duration_months": "months", "validity_years": "years", "credit_currency_years": "years"}
 
 
 def _kind_of(value: Any) -> str:
