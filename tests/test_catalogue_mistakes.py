@@ -231,3 +231,10 @@ def test_a_count_written_with_its_unit_names_the_number_to_write(
     [error] = _errors(_variant(tmp_path, (old, f"    {field}: {written}\n")))
     assert error.column == f"{MLH}.{field}", error.render()
     assert error.fix.startswith(f"write {field}: {written.split()[0]} "), error.render()
+
+
+def test_a_code_yaml_reads_as_a_number_says_so_and_how_to_quote_it(tmp_path: Path) -> None:
+    [error] = _errors(_variant(tmp_path, ('    registration: "03344784"\n', "    registration: 2023.10\n")))
+    assert error.column == "organisations[qaa].registration", error.render()
+    assert "read as the number 2023.1" in error.message, error.render()
+    assert 'registration: "2023.10"' in error.fix and "in quotes" in error.fix, error.render()

@@ -335,9 +335,35 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
         message, fix = _explained(detail, loc, error.message, error.fix)
         if detail["type"] == "missing":  # the field by its record's key, as the column says
             fix = f"fill in {readable}; it is required"
-        errors.append(RecordError(file, nearest_line(_yaml_loc(loc, data), lines),
-                                  readable, error.value, message, fix))
+        line = nearest_line(_yaml_loc(loc, data), lines)
+        if detail["type"] == "string_type" and type(detail.get("input")) in (int, float):
+            message, fix = _read_as_number(file, line, loc, readable, detail["input"])
+        errors.append(RecordError(file, line, readable, error.value, message, fix))
     return errors
+
+
+def _read_as_number(file: str, line: int | None, loc: tuple[Any, ...], readable: str,
+                    number: float) -> tuple[str, str]:
+    """A code or key written unquoted that YAML or JSON read as a number, and how to quote it."""
+    written = f'"{_number_written(file, line, number)}"'
+    return (f"{readable.rsplit('.', 1)[-1]} is read as the number {number}, not as text",
+            f"write it in quotes, as {f'{loc[-1]}: ' if isinstance(loc[-1], str) else ''}{written} "
+            "(unquoted, a code that looks like a number is one, and 1.10 is 1.1)")
+
+
+def _number_written(file: str, line: int | None, number: float) -> str:
+    """How ``number`` is written on its line (1.10 for 1.1), else as read."""
+    try:
+        text = Path(file).read_text("utf-8-sig").splitlines()[line - 1] if line else ""
+    except (OSError, UnicodeDecodeError, IndexError):
+        text = ""
+    for found in re.finditer(r"[-+]?[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?", text):
+        try:
+            if float(found.group()) == number:
+                return found.group()
+        except ValueError:
+            continue
+    return str(number)
 
 
 # a number and a unit in words: 150h, 150 hours, 5 ECTS, 7,5 cr.
