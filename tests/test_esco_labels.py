@@ -194,3 +194,16 @@ def test_an_unlabelled_skill_in_edc_xml_is_reported_with_its_fix(tmp_path: Path)
     award, catalogue = _award_with(tmp_path, LABELLED)  # named now; other skills of the file are not
     assert not [f for f in edc12.not_carried(award, catalogue)
                 if f.where == "relatedEscoSkill/targetName" and SKILL in f.message]
+
+
+def test_an_unlabelled_skill_in_loq_is_reported_with_its_fix(tmp_path: Path) -> None:
+    from edcbridge.xml.loq import to_loq
+
+    unnamed = PLAIN.strip(" -\n")
+    _, catalogue = _award_with(tmp_path, PLAIN.replace(unnamed, SKILL))  # as written, unnamed
+    where = "specifications[IMP-MC-MLH].learning_outcomes"
+    (finding,) = [f for f in to_loq(catalogue).findings if f.where == where]
+    assert finding.severity == "info"  # a note: the document is published, as before
+    assert SKILL in finding.message and f"{{iri: {SKILL}, label: {{en: " in finding.fix
+    _, catalogue = _award_with(tmp_path, LABELLED)
+    assert not [f for f in to_loq(catalogue).findings if SKILL in f.message]

@@ -262,6 +262,18 @@ def _problems(spec: Specification, homepage: str | None) -> list[str]:
     return missing
 
 
+def _unnamed_skills(spec: Specification) -> list[Finding]:
+    """ESCO skills the catalogue gives without a label: published by their address alone."""
+    unnamed = list(dict.fromkeys(str(skill) for outcome in spec.learning_outcomes
+                                 for skill in outcome.esco_skills if not skill.label))
+    if not unnamed:
+        return []
+    return [Finding("loq-loss", "info", f"specifications[{spec.code}].learning_outcomes",
+                    f"ESCO skills without a label have no prefLabel: {', '.join(unnamed)}",
+                    f"write {{iri: {unnamed[0]}, label: {{en: ESCO's preferred label}}}} in "
+                    "learning_outcomes, and so each skill listed")]
+
+
 def _is_qualification(spec: Specification) -> bool:
     return spec.eqf is not None and spec.nqf is not None
 
@@ -405,7 +417,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                                     "carries programme accreditation on qualifications only (EQF and "
                                     "NQF levels both set); institutional QA goes on the awarding body",
                                     "add eqf and nqf to describe it as a qualification"))
-        findings += _level_loss(spec)
+        findings += _level_loss(spec) + _unnamed_skills(spec)
         if spec.assessment and spec.assessment.supervision:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].assessment.supervision",
                                     "LOQ's learningAssessmentSpecification has no place for supervision "
