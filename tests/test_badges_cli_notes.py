@@ -70,3 +70,17 @@ def test_a_folder_without_a_journal_is_said_to_check_no_withdrawals(reference: P
     assert "-o EXPORT-FOLDER" in result.stderr
     quiet = _badges("-o", str(tmp_path / "out"), "--schemas", str(reference / "ob3-clr"), "-q")
     assert quiet.exit_code == 0 and "journal" not in quiet.stderr
+
+
+def test_skills_without_a_label_are_named_in_a_note(reference: Path, tmp_path: Path) -> None:
+    """A badge alignment needs a name: a skill the catalogue gives by IRI alone is named by its
+    ESCO code, which the user is told, with the label to write."""
+    result = _badges("-o", str(tmp_path / "out"), "--schemas", str(reference / "ob3-clr"))
+    assert result.exit_code == 0, result.output
+    catalogue = load_catalogue(FIXTURES / "wales" / "catalogue.yaml")
+    first = next(str(s) for spec in catalogue.specifications for o in spec.learning_outcomes
+                 for s in o.esco_skills if not s.label)
+    assert f"ESCO skills have no label ({first}" in result.stderr, result.stderr
+    assert "named by their ESCO code" in result.stderr and "label: {en: " in result.stderr
+    quiet = _badges("-o", str(tmp_path / "quiet"), "--schemas", str(reference / "ob3-clr"), "-q")
+    assert "ESCO skills have no label" not in quiet.stderr

@@ -144,6 +144,13 @@ def _clrs_before(out_dir: Path, pairs: list[tuple[Award, Catalogue]], issuers: s
         _journal_unreadable(out_dir, exc)
 
 
+def _unnamed_skills(pairs: Sequence[tuple[Award, Catalogue]]) -> list[str]:
+    """The ESCO skills of the awarded specifications given without a label, each once."""
+    specs = (c.specification(award.specification) for award, c in pairs)
+    return list(dict.fromkeys(str(skill) for spec in specs if spec for outcome in spec.learning_outcomes
+                              for skill in outcome.esco_skills if not skill.label))
+
+
 def _loss_warning(loss: ClrLoss, awards: Sequence[Path], catalogue: Path, out_dir: Path, sealed: bool) -> str:
     """What a CLR lost, and the command that puts the awards back in it."""
     import shlex
@@ -223,6 +230,12 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     if not quiet:
         if key is None and outputs.written:
             click.echo(_UNSIGNED, err=True)
+        unnamed = _unnamed_skills(pairs)
+        if unnamed and outputs.written:
+            click.echo(f"note: {len(unnamed)} ESCO skills have no label ({', '.join(unnamed[:3])}"
+                       f"{', ...' if len(unnamed) > 3 else ''}): their alignments are named by their ESCO "
+                       "code; write each as {iri: ..., label: {en: ESCO's preferred label}} in "
+                       "learning_outcomes", err=True)
         click.echo(f"{len(outputs.written)} files written, {len(outputs.failed)} credentials invalid, "
                    f"{len(unread)} rows not read, in {out_dir}", err=True)
     sys.exit(EXIT_FAILED if outputs.failed or unread else EXIT_OK)
