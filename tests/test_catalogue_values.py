@@ -253,3 +253,22 @@ def test_ecvet_points_are_not_held_to_ects_hours(tmp_path: Path) -> None:
     path = _variant(tmp_path, "    credit_system: ects\n    hours: 125\n",
                     "    credit_system: ecvet\n    hours: 10\n")
     assert load_catalogue(path).specifications[0].hours == 10
+
+
+@pytest.mark.parametrize(("written", "fix"), [
+    ("30/06/2023", "write it as YYYY-MM-DD: 2023-06-30"),
+    ("2023-6-30", "write it as YYYY-MM-DD: 2023-06-30"),
+    ("30.06.2023", "write it as YYYY-MM-DD: 2023-06-30"),
+    ("01/02/2023", "write it as YYYY-MM-DD: 2023-02-01 if it is day/month/year, 2023-01-02 if "
+                   "month/day/year"),
+])
+def test_a_date_written_the_local_way_names_the_date_to_write(tmp_path: Path, written: str, fix: str) -> None:
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    assert "    issued: 2023-06-30\n" in text
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace("    issued: 2023-06-30\n", f"    issued: {written}\n", 1), "utf-8")
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    [error] = caught.value.errors
+    assert error.column == "quality_assurance[qaa-review-2025].issued", error.render()
+    assert error.fix.startswith(fix), error.render()

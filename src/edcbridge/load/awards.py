@@ -11,7 +11,6 @@ nothing that only follows from it is said.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import re
 import sqlite3
@@ -33,6 +32,7 @@ from edcbridge.load.award_checks import (
 )
 from edcbridge.load.cell_text import hidden_problem, text_marker_problem
 from edcbridge.load.errors import InputFileError, RecordError, cell_fix, from_validation, suggest
+from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.tabular import read_rows
 from edcbridge.load.tabular.cells import (
     ErrorCell,
@@ -811,45 +811,15 @@ def _salvage(data: dict[str, Any], bad: frozenset[str]) -> Award | None:
         return None
 
 
-_LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
-_YEAR_FIRST = re.compile(r"([0-9]{4})([./-])([0-9]{1,2})\2([0-9]{1,2})")  # 2025/07/14, 2025-7-14
-_MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$")
 DATE_COLUMNS = ("awarding_date", "date_of_birth", "valid_until")
 
 
 def _local_date(error: RecordError) -> RecordError:
-    """The fix of a date written the local way (14/07/2025, 14.07.2025, 07/14/2025, 2025/07/14),
-    at midnight too (14/07/2025 00:00), names the date to write; when day and month can both be
-    read either way (01/02/2025), it names both, since the file does not say which order it uses."""
+    """The fix of a date written the local way names the date to write (see :func:`local_date_fix`)."""
     if _split_column(error.column or "")[0] not in DATE_COLUMNS:
         return error
-    text = _MIDNIGHT.sub("", (error.value or "").strip())  # Excel's CSV of a date-time column
-    year_first = _YEAR_FIRST.fullmatch(text)
-    found = _LOCAL_DATE.fullmatch(text)
-    if year_first is not None:
-        orders = [(int(year_first[4]), int(year_first[3]), "year/month/day")]
-        year = int(year_first[1])
-    elif found is not None:
-        first, second, year = int(found[1]), int(found[3]), int(found[4])
-        orders = [(first, second, "day/month/year"), (second, first, "month/day/year")]
-        if found[2] == ".":  # 01.10.2025: dotted dates are day first wherever they are written
-            orders = orders[:1]
-    else:
-        return error
-    if year < 1900 or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # the model's own fix says it
-        return error
-    readings = []
-    for day, month, order in orders:
-        try:
-            readings.append((dt.date(year, month, day).isoformat(), order))
-        except ValueError:
-            continue
-    if not readings:
-        return error
-    if len(readings) == 1 or readings[0][0] == readings[1][0]:
-        return replace(error, fix=f"write it as YYYY-MM-DD: {readings[0][0]}")
-    return replace(error, fix=f"write it as YYYY-MM-DD: {readings[0][0]} if it is {readings[0][1]}, "
-                   f"{readings[1][0]} if {readings[1][1]} (the file does not say which)")
+    fix = local_date_fix(error.value or "")
+    return replace(error, fix=fix) if fix else error
 
 
 def _catalogue_spelling(data: dict[str, Any], spellings: dict[str, dict[str, str]]) -> None:

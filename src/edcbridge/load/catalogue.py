@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
+from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.logos import embed_logos
 from edcbridge.model import Catalogue, parse
 from edcbridge.model.records import Problem, reference_problems
@@ -336,6 +337,8 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
         if detail["type"] == "missing":  # the field by its record's key, as the column says
             fix = f"fill in {readable}; it is required"
         line = nearest_line(_yaml_loc(loc, data), lines)
+        if "is not a date" in message and isinstance(detail.get("input"), str):  # 30/06/2023, 2023-6-30
+            fix = local_date_fix(detail["input"]) or fix
         if detail["type"] == "string_type" and type(detail.get("input")) in (int, float):
             message, fix = _read_as_number(file, line, loc, readable, detail["input"])
         errors.append(RecordError(file, line, readable, error.value, message, fix))

@@ -1,0 +1,43 @@
+"""The date a value written the local way (14/07/2025, 14.07.2025, 2025/7/14) stands for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
+_YEAR_FIRST = re.compile(r"([0-9]{4})([./-])([0-9]{1,2})\2([0-9]{1,2})")  # 2025/07/14, 2025-7-14
+_MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$")
+
+
+def local_date_fix(value: str) -> str | None:
+    """The fix naming the date to write, at midnight too (14/07/2025 00:00); when day and month
+    can both be read either way (01/02/2025), it names both, since the value does not say which
+    order it uses. None when the value reads as no date (or is already YYYY-MM-DD)."""
+    text = _MIDNIGHT.sub("", value.strip())  # Excel's CSV of a date-time column
+    year_first = _YEAR_FIRST.fullmatch(text)
+    found = _LOCAL_DATE.fullmatch(text)
+    if year_first is not None:
+        orders = [(int(year_first[4]), int(year_first[3]), "year/month/day")]
+        year = int(year_first[1])
+    elif found is not None:
+        first, second, year = int(found[1]), int(found[3]), int(found[4])
+        orders = [(first, second, "day/month/year"), (second, first, "month/day/year")]
+        if found[2] == ".":  # 01.10.2025: dotted dates are day first wherever they are written
+            orders = orders[:1]
+    else:
+        return None
+    if year < 1900 or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # the model's own fix says it
+        return None
+    readings = []
+    for day, month, order in orders:
+        try:
+            readings.append((dt.date(year, month, day).isoformat(), order))
+        except ValueError:
+            continue
+    if not readings:
+        return None
+    if len(readings) == 1 or readings[0][0] == readings[1][0]:
+        return f"write it as YYYY-MM-DD: {readings[0][0]}"
+    return (f"write it as YYYY-MM-DD: {readings[0][0]} if it is {readings[0][1]}, "
+            f"{readings[1][0]} if {readings[1][1]} (the file does not say which)")
