@@ -20,7 +20,7 @@ from pyshacl import validate
 from edcbridge.cli import main
 from edcbridge.mapping.edc import to_edc
 from edcbridge.validation.document import NotACredential
-from edcbridge.xml.importer import Imported, NotImportable, import_bytes, import_file
+from edcbridge.xml.importer import Imported, NotImportable, import_all, import_bytes, import_file
 from tests.conftest import reference_context_loader
 
 MC = "examples/elm-repo-v3-jsonld/Sample-MC-Annex1-unsigned.jsonld"
@@ -106,6 +106,38 @@ def test_further_claims_and_learner_details_are_named(reference: Path) -> None:
     notes = _notes(_read(document))
     assert "further achievement claims (hasClaim) 'Second achievement'" in notes
     assert "the learner's gender" in notes
+
+
+def _two_claims(reference: Path) -> dict[str, Any]:
+    document = _load(reference, MC)
+    subject = document["credentialSubject"]
+    second = copy.deepcopy(subject["hasClaim"])
+    second["id"] = "urn:epass:learningAchievement:other"
+    second["title"] = {"en": "Second achievement"}
+    second["specifiedBy"] = {**second["specifiedBy"], "id": "urn:epass:qualification:other",
+                             "title": {"en": "Second achievement"}}
+    subject["hasClaim"] = [subject["hasClaim"], second]
+    return document
+
+
+def test_each_achievement_claim_is_read_as_an_award(reference: Path) -> None:
+    """hasClaim as a list: one award per achievement, in order (what ``stack`` counts)."""
+    document = _two_claims(reference)
+    awards = import_all(json.dumps(document).encode(), "test.jsonld")
+    specs = [a.catalogue.specification(a.award.specification) for a in awards]
+    titles = [s.title.get("en") if s else None for s in specs]
+    assert len(titles) == 2 and titles[1] == "Second achievement" and titles[0] != titles[1], titles
+
+
+def test_an_achievement_claim_that_cannot_be_read_is_named_by_its_place(reference: Path) -> None:
+    document = _two_claims(reference)
+    second = document["credentialSubject"]["hasClaim"][1]
+    del second["specifiedBy"], second["title"]
+    data = json.dumps(document).encode()
+    assert import_bytes(data).award is not None  # the first alone still reads
+    place = r"^claim 2 of 2 \(urn:epass:learningAchievement:other\): "
+    with pytest.raises(NotImportable, match=place + ".*title"):
+        import_all(data)
 
 
 @pytest.mark.parametrize("reference_form", ["string", "object"])

@@ -167,3 +167,36 @@ def test_every_achievement_of_a_held_xml_credential_counts(tmp_path: Path, catal
     counted = sorted(i["award_id"] for i in result["items"] if i["state"] == "counted")
     assert code == 0 and result["satisfied"], result["explanation"]
     assert len(counted) == 3, result["items"]
+
+
+def _one_jsonld_of(catalogue: Catalogue) -> dict[str, Any]:
+    """One EDC JSON-LD credential claiming the three parts side by side (credentialSubject.hasClaim
+    as a list, as an issuer writing several awards into one credential does)."""
+    docs = [to_edc(_award(*p), catalogue) for p in PARTS]
+    first = docs[0]
+    first["credentialSubject"]["hasClaim"] = [d["credentialSubject"]["hasClaim"] for d in docs]
+    return first
+
+
+def test_every_claim_of_a_held_jsonld_credential_counts(tmp_path: Path, catalogue: Catalogue,
+                                                        imperial_seal: SealFactory) -> None:
+    """A JAdES-sealed JSON-LD credential claiming several achievements: each is a held part named
+    by its place, not only one with the others dropped unsaid."""
+    sealed = _sealed(imperial_seal, _one_jsonld_of(catalogue))
+    anchor = str(imperial_seal.p12.parent / "root-ca.pem")
+    code, result = _stack(*_held(tmp_path, {"parts.jsonld": sealed}), "--trust-anchor", anchor)
+    assert code == 0 and result["satisfied"], result["explanation"]
+    counted = [i for i in result["items"] if i["state"] == "counted"]
+    assert sorted(i["specification"] for i in counted) == ["IMP-MC-CRA", "IMP-MC-DLH", "IMP-MC-MLH"], counted
+    assert sorted(Path(i["source"]).name for i in counted) == [f"parts.jsonld (claim {n} of 3)"
+                                                               for n in (1, 2, 3)]
+
+
+def test_every_claim_of_a_plain_jsonld_credential_is_held_unverified(tmp_path: Path,
+                                                                     catalogue: Catalogue) -> None:
+    """Unsealed, each claim is still listed (unverified), so none is lost without a word."""
+    data = serialise(_one_jsonld_of(catalogue))
+    code, result = _stack(*_held(tmp_path, {"parts.jsonld": data}))
+    assert code == 1
+    assert sorted(i["specification"] for i in result["items"] if i["state"] == "unverified") == [
+        "IMP-MC-CRA", "IMP-MC-DLH", "IMP-MC-MLH"], result["items"]

@@ -56,13 +56,14 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
                   "with --records; --held takes credential files")
         try:
             data = read_credential_file(path)
-            awards = import_all(data, str(path))  # an XML credential may claim several
+            awards = import_all(data, str(path))  # a credential may claim several
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
         if learner is None or awards[0].award.learner.id == learner:  # one subject per credential
             refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors)
             for number, imported in enumerate(awards, start=1):
-                source = f"{path} (achievement {number} of {len(awards)})" if len(awards) > 1 else str(path)
+                place = "achievement" if imported.format.startswith("edc-xml") else "claim"
+                source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
                 held.append(Held(imported.award, imported.catalogue, source, refused))
     return held
 

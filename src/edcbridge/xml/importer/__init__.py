@@ -20,7 +20,8 @@ from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
 from edcbridge.validation.document import NotACredential, unwrap
 from edcbridge.xml.importer.edc_xml import all_records_from_xml, records_from_xml
-from edcbridge.xml.importer.jsonld import _from_graph, _linked
+from edcbridge.xml.importer.jsonld import _from_graph, _linked, _title_of, achievement_claims
+from edcbridge.xml.importer.nodes import Node, _first
 from edcbridge.xml.importer.records import records_from_jsonld
 from edcbridge.xml.importer.result import Imported, NotImportable
 from edcbridge.xml.safe import MAX_BYTES, XmlInputError, looks_like_xml, parse_bytes
@@ -30,20 +31,41 @@ __all__ = ["Imported", "NotImportable", "import_all", "import_bytes", "import_fi
 
 
 def import_all(data: bytes, source: str = "<document>") -> list[Imported]:
-    """Every award a credential document claims: EDC XML 1.x may claim several achievements, and
-    the model holds one per award, so each is read as an award of its own."""
+    """Every award a credential document claims: EDC XML 1.x and EDC JSON-LD (hasClaim as a list)
+    may claim several achievements, and the model holds one per award, so each is read as an
+    award of its own."""
     if data.strip() and looks_like_xml(data):
         return all_records_from_xml(parse_bytes(data, source=source))
-    return [import_bytes(data, source)]
+    credential, form = _jsonld_credential(data, source)
+    person = _first(credential.get("credentialSubject"))
+    claims = achievement_claims(person) if isinstance(person, dict) else []
+    if len(claims) < 2:
+        return [_jsonld_records(credential, form, source)]
+    found = []
+    for which, claim in enumerate(claims):
+        try:
+            found.append(_jsonld_records(credential, form, source, which))
+        except NotImportable as exc:
+            raise NotImportable(f"claim {which + 1} of {len(claims)} ({_title_of(claim)}): {exc}") from None
+    return found
 
 
 def import_bytes(data: bytes, source: str = "<document>") -> Imported:
-    """Read any supported credential document (format detected from the content); of an EDC XML
-    credential claiming several achievements, the first (see :func:`import_all`)."""
+    """Read any supported credential document (format detected from the content); of a credential
+    claiming several achievements, one (see :func:`import_all`)."""
     if not data.strip():
         raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
     if looks_like_xml(data):
         return records_from_xml(parse_bytes(data, source=source))
+    credential, form = _jsonld_credential(data, source)
+    return _jsonld_records(credential, form, source)
+
+
+def _jsonld_credential(data: bytes, source: str) -> tuple[Node, str]:
+    """The credential of a JSON-LD document (plain, upload wrapper or JAdES), its references put
+    in place, and the form it comes in."""
+    if not data.strip():
+        raise NotACredential(f"{source}: the file is empty; give an EDC JSON-LD or XML credential")
     try:
         text = data.decode("utf-8-sig")
         document = loads_unique(text)
@@ -73,10 +95,22 @@ def import_bytes(data: bytes, source: str = "<document>") -> Imported:
     except NotACredential as exc:
         raise NotACredential(f"{source}: {exc}") from None
     try:
-        return records_from_jsonld(_linked(credential, described), "edc-jsonld", form)
-    except (AttributeError, TypeError) as exc:  # a value of another JSON type than EDC 3 gives there
-        raise NotImportable(f"{source}: the credential holds a value of an unexpected kind where EDC 3 "
-                            f"expects another ({exc}); it cannot be read") from None
+        return _linked(credential, described), form
+    except (AttributeError, TypeError) as exc:
+        raise _unexpected(source, exc) from None
+
+
+def _jsonld_records(credential: Node, form: str, source: str, which: int | None = None) -> Imported:
+    try:
+        return records_from_jsonld(credential, "edc-jsonld", form, which=which)
+    except (AttributeError, TypeError) as exc:
+        raise _unexpected(source, exc) from None
+
+
+def _unexpected(source: str, exc: Exception) -> NotImportable:
+    """A value of another JSON type than EDC 3 gives there."""
+    return NotImportable(f"{source}: the credential holds a value of an unexpected kind where EDC 3 "
+                         f"expects another ({exc}); it cannot be read")
 
 
 def read_credential_file(path: Path) -> bytes:

@@ -100,18 +100,25 @@ def _claim_type(node: Node) -> str:
     return next(kinds, "claim")
 
 
-def _chosen_claim(person: Node, notes: list[str]) -> tuple[Node, Node]:
-    """The claim read as the award's achievement: the first achievement with a specification,
-    else the first achievement, else the first other claim. One without a specification stands
-    in with its own title and description, with a note (EDC 3 requires a claim's title, not its
-    specification). Gives the claim as written and as read."""
+def achievement_claims(person: Node) -> list[Node]:
+    """The achievements a credential subject claims (hasClaim), in their order: each is an award."""
+    return [c for c in _list(person.get("hasClaim"))
+            if isinstance(c, dict) and _claim_type(c) == "achievement"]
+
+
+def _chosen_claim(person: Node, notes: list[str], which: int | None = None) -> tuple[Node, Node]:
+    """The claim read as the award's achievement: the achievement ``which`` when given, else the
+    first achievement with a specification, else the first achievement, else the first other
+    claim. One without a specification stands in with its own title and description, with a
+    note (EDC 3 requires a claim's title, not its specification). Gives the claim as written and
+    as read."""
     claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict)]
     ranked = sorted(claims, key=lambda c: (_claim_type(c) != "achievement",
                                            not isinstance(_first(c.get("specifiedBy")), dict)))
     if not ranked:
         raise NotImportable("the credential claims nothing (credentialSubject.hasClaim holds no achievement, "
                             "activity, assessment or entitlement), so there is nothing to show as awarded")
-    claim = ranked[0]
+    claim = ranked[0] if which is None else achievement_claims(person)[which]
     kind = _claim_type(claim)
     if kind != "achievement":
         notes.append(f"the credential claims no achievement: its {kind} {_title_of(claim)} is read in the "

@@ -323,13 +323,15 @@ def _date_times(credential: Node, awarding: Any) -> dict[str, str]:
     return {key: value.strip() for key, value in found.items() if _moment(value) is not None}
 
 
-def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str] = ()) -> Imported:
+def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str] = (),
+                        which: int | None = None) -> Imported:
     """Build the award and its catalogue from an EDC credential in JSON-LD node shape; ``notes``
-    say what was left out before (reading XML)."""
+    say what was left out before (reading XML); ``which`` picks an achievement of several
+    (EDC JSON-LD only; see :func:`.achievement_claims`)."""
     left_out: list[tuple[str, str]] = []
     token = _TEXTS_LEFT_OUT.set(left_out)
     try:
-        imported = _records_from_jsonld(credential, fmt, form, notes)
+        imported = _records_from_jsonld(credential, fmt, form, notes, which)
     finally:
         _TEXTS_LEFT_OUT.reset(token)
     note = _texts_left_out(left_out)
@@ -338,13 +340,14 @@ def records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[s
     return imported
 
 
-def _records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str]) -> Imported:
+def _records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[str],
+                         which: int | None) -> Imported:
     b = _Builder(notes=list(notes))
     person = _first(credential.get("credentialSubject"))
     if not isinstance(person, dict):
         raise NotImportable("the credential has no credentialSubject")
     if fmt == "edc-jsonld":
-        written, claim = _chosen_claim(person, b.notes)
+        written, claim = _chosen_claim(person, b.notes, which)
         _note_left_out_jsonld(person, written, b.notes)
     else:  # the XML reader has chosen the claim and named what it left out
         claims = [c for c in _list(person.get("hasClaim")) if isinstance(c, dict) and c.get("specifiedBy")]
