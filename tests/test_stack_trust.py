@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,27 @@ def test_every_claim_of_a_plain_jsonld_credential_is_held_unverified(tmp_path: P
     assert code == 1
     assert sorted(i["specification"] for i in result["items"] if i["state"] == "unverified") == [
         "IMP-MC-CRA", "IMP-MC-DLH", "IMP-MC-MLH"], result["items"]
+
+
+
+@pytest.mark.parametrize("name", ["P1.jsonld", "P1.xml"])
+def test_an_expired_sealed_credential_is_expired_not_unverified(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory, name: str
+) -> None:
+    """Its seal verifies: the credential's own validUntil is judged on --as-of, as for any other
+    held credential (it counts on a day it was valid, and is expired, not unverified, after)."""
+    from lxml import etree
+
+    from edcbridge.xml import edc12
+
+    award = _award(*PARTS[0]).model_copy(update={"valid_until": dt.date(2026, 1, 1)})  # before today
+    if name.endswith(".xml"):
+        sealed = imperial_seal.xades().seal_bytes(etree.tostring(edc12.to_edc_xml(award, catalogue)))
+    else:
+        sealed = _sealed(imperial_seal, to_edc(award, catalogue))
+    args = [*_held(tmp_path, {name: sealed}), "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem")]
+    _, result = _stack(*args)
+    state, reason = _states(result)[name]
+    assert state == "expired" and "no longer valid" in reason, reason
+    _, earlier = _stack(*args, "--as-of", "2025-12-31")
+    assert _states(earlier)[name][0] == "counted", earlier["items"]

@@ -106,6 +106,9 @@ class VerifyOptions:
     format_check: FormatCheck | None = None
     at: datetime | None = None
     timeout: float = revocation.DEFAULT_TIMEOUT
+    # EXPIRY judges the credential's own validFrom / validUntil at ``at``; off for a caller that
+    # judges them on a date of its own (``stack --as-of``), the seal certificate still checked
+    credential_dates: bool = True
 
 
 _NO_SIGT = "protected header has no valid sigT (claimed signing time)"
@@ -401,7 +404,7 @@ CLAIMED_TIME = "the signing time the seal claims"
 
 def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     parts = []
-    if credential is not None:
+    if credential is not None and ctx.options.credential_dates:
         good, text = _credential_validity(credential, ctx.at)
         if not good:
             return Check("ERROR", text)

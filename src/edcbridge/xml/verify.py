@@ -987,8 +987,10 @@ def _refusal(tree: etree._ElementTree, found: list[etree._Element]) -> str | Non
 
 def verify_tree(tree: etree._ElementTree, source: str = "<document>",
                 trust_anchors: tuple[x509.Certificate, ...] = (),
-                at: datetime | None = None, *, require_trust: bool = False) -> XadesVerification:
-    """Verify the one enveloped XAdES signature of a parsed document."""
+                at: datetime | None = None, *, require_trust: bool = False,
+                credential_dates: bool = True) -> XadesVerification:
+    """Verify the one enveloped XAdES signature of a parsed document; ``credential_dates`` False
+    leaves the credential's own validity dates to a caller judging them on a date of its own."""
     result = XadesVerification(source)
     found = xades.signatures(tree)
     refusal = _refusal(tree, found)
@@ -1013,7 +1015,8 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
               "CERTIFICATE": _certificate_check(leaf, matched, digests, unreadable),
               "TIMESTAMP": stamps.check,
               "EXPIRY": Check("ERROR", claim) if claim else
-              _expiry_check(leaf, stamps.proven, now, _sealed_credential(tree.getroot()))}
+              _expiry_check(leaf, stamps.proven, now,
+                            _sealed_credential(tree.getroot()) if credential_dates else None)}
     result.unsigned_content = _unsigned_content(signature, props)
     if result.unsigned_content and checks["SEAL"].status == "OK":
         checks["SEAL"] = Check("OK", f"{checks['SEAL'].reason}; not covered by the seal: "
@@ -1040,12 +1043,13 @@ def _what_is_unreadable(exc: XmlInputError) -> str:
 
 def verify_bytes(data: bytes, source: str = "<document>",
                  trust_anchors: tuple[x509.Certificate, ...] = (), *,
-                 require_trust: bool = False) -> XadesVerification:
+                 require_trust: bool = False, credential_dates: bool = True) -> XadesVerification:
     try:
         tree = parse_bytes(data, source=source)
     except XmlInputError as exc:
         return _unreadable(source, data[:64], exc)
-    return verify_tree(tree, source, trust_anchors, require_trust=require_trust)
+    return verify_tree(tree, source, trust_anchors, require_trust=require_trust,
+                       credential_dates=credential_dates)
 
 
 def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
