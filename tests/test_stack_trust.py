@@ -225,3 +225,29 @@ def test_an_expired_sealed_credential_is_expired_not_unverified(
     assert state == "expired" and "no longer valid" in reason, reason
     _, earlier = _stack(*args, "--as-of", "2025-12-31")
     assert _states(earlier)[name][0] == "counted", earlier["items"]
+
+
+def test_a_revoked_credential_does_not_count_and_an_unchecked_status_is_said(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """A held credential naming a status list: without --fetch-revocation its status is said to
+    be unchecked where it counts; with it, a revoked credential does not count."""
+    from tests.fake_http import static_files
+    from tests.test_seal_credential_status import _list_credential
+
+    with static_files("application/vc+ld+json") as (server, lists):
+        url = f"{server.base_url}/lists/1"
+        lists["/lists/1"] = _list_credential({7}).encode()
+        doc = to_edc(_award(*PARTS[0]), catalogue)
+        doc["credentialStatus"] = {"id": f"{url}#7", "type": "BitstringStatusListEntry",
+                                   "statusPurpose": "revocation", "statusListIndex": "7",
+                                   "statusListCredential": url}
+        args = [*_held(tmp_path, {"P1.jsonld": _sealed(imperial_seal, doc)}),
+                "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem")]
+        _, unchecked = _stack(*args)
+        _, checked = _stack(*args, "--fetch-revocation")
+    state, reason = _states(unchecked)["P1.jsonld"]
+    assert state == "counted" and "not checked" in reason and "--fetch-revocation" in reason, reason
+    state, reason = _states(checked)["P1.jsonld"]
+    assert state == "unverified" and f"revoked per status list {url} (index 7)" in reason, reason
+    assert "seal does not verify" not in reason, reason

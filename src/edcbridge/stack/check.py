@@ -46,6 +46,7 @@ class Held:
     catalogue: Catalogue
     source: str = ""
     refused: str | None = None  # why it cannot count whatever the rule (its seal, its issuer)
+    caveat: str | None = None  # what was not checked about it, said where it counts
 
     @property
     def spec(self) -> Specification | None:
@@ -328,9 +329,10 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
         last = last_current_day(h, years)
         until = f" (current until {last})" if last else ""
         level = eqf_level(h, spec)
+        caveat = f"; {h.caveat}" if h.caveat else ""
         items.append(Item(h, "counted", spec.code, credits,
                           f"{label} counts {_fmt(credits)} credits towards {target_name}{until}{note}"
-                          f"{_below(level, target)}", level))
+                          f"{_below(level, target)}{caveat}", level))
     items = _without_overlaps(items, catalogue, lang)
     total = sum((i.credits for i in items), Decimal(0))
     result = StackResult(rule, items, total, [], as_of, _at_level(items, target))

@@ -41,11 +41,11 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -
 
 
 def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
-          anchors: Sequence[x509.Certificate]) -> list[Held]:
+          anchors: Sequence[x509.Certificate], fetch_revocation: bool) -> list[Held]:
     """Credential files, as a learner hands them in: they count only when their seal shows they
     are the institution's own (``stack.trust``). The bytes verified are the bytes read."""
     from edcbridge.stack import Held
-    from edcbridge.stack.trust import held_file_problem
+    from edcbridge.stack.trust import held_file_problem, unchecked_status
     from edcbridge.validation.document import NotACredential, with_source
     from edcbridge.xml.importer import NotImportable, import_all, read_credential_file
 
@@ -60,11 +60,13 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
         if learner is None or awards[0].award.learner.id == learner:  # one subject per credential
-            refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors)
+            refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors,
+                                        fetch_revocation)
+            caveat = None if refused or fetch_revocation else unchecked_status(data)
             for number, imported in enumerate(awards, start=1):
                 place = "achievement" if imported.format.startswith("edc-xml") else "claim"
                 source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
-                held.append(Held(imported.award, imported.catalogue, source, refused))
+                held.append(Held(imported.award, imported.catalogue, source, refused, caveat))
     return held
 
 
@@ -93,12 +95,17 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
 @click.option("--trust-anchor", "anchor_files", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="CA certificate the seals of held credential files must chain to: a PEM or DER "
                    "file, or a folder of them (repeatable); the chain of --seal is trusted too.")
+@click.option("--fetch-revocation", is_flag=True,
+              help="Fetch the status lists held JSON-LD credentials name (and their JAdES seal "
+                   "certificates' OCSP or CRL): a revoked credential, or one whose status list cannot "
+                   "be fetched, does not count. Without it, an unchecked status list is said where the "
+                   "credential counts.")
 @with_seal
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
           learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
-          award_id: str | None, as_json: bool, anchor_files: Sequence[Path], seal_p12: Path | None,
-          password_file: Path | None) -> None:
+          award_id: str | None, as_json: bool, anchor_files: Sequence[Path], fetch_revocation: bool,
+          seal_p12: Path | None, password_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
     explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
     larger credential counted, not allowed, awarded already or unverified. A credential file
@@ -123,7 +130,8 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     if not held_files and not record_files:
         fatal("give the learner's credentials with --held, the institution's records with --records, "
               "or both")
-    held = [*_records(record_files, cat, learner), *_held(held_files, cat, learner, anchors)]
+    held = [*_records(record_files, cat, learner),
+            *_held(held_files, cat, learner, anchors, fetch_revocation)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")
                + "; check --held, --records and --learner")

@@ -9,6 +9,7 @@ institution's own records and are not checked here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ class Verdict:
     certificate: x509.Certificate | None = None
 
 
-def seal_verdict(data: bytes, source: str, anchors: Sequence[x509.Certificate]) -> Verdict:
+def seal_verdict(data: bytes, source: str, anchors: Sequence[x509.Certificate],
+                 fetch_revocation: bool = False) -> Verdict:
     """The seal of a JSON (JAdES) or XML (XAdES) credential, checked against ``anchors``. The
     credential's own validity dates are not the seal's: ``check_stack`` judges them on its date."""
     if not anchors:
@@ -44,12 +46,14 @@ def seal_verdict(data: bytes, source: str, anchors: Sequence[x509.Certificate]) 
     from edcbridge.seal.verify import VerifyOptions, verify_document
 
     jades = verify_document(data, VerifyOptions(trust_anchors=tuple(anchors), require_trust=True,
-                                                credential_dates=False))
+                                                credential_dates=False, fetch_revocation=fetch_revocation))
     return Verdict(_first_error(jades.checks), jades.certificate)
 
 
 def _first_error(checks: dict[str, Check]) -> str | None:
     for name, check in checks.items():
+        if check.status == "ERROR" and name == "REVOCATION":
+            return f"it is revoked, or its status could not be established ({check.reason})"
         if check.status == "ERROR":
             return f"its seal does not verify ({name}: {check.reason})"
     if not checks:
@@ -57,8 +61,28 @@ def _first_error(checks: dict[str, Check]) -> str | None:
     return None
 
 
+def unchecked_status(data: bytes) -> str | None:
+    """What a JSON credential's own status entries (a status list saying whether it is revoked)
+    leave unsaid when they are not fetched: said where the credential counts, not dropped."""
+    from edcbridge.seal import jades
+    from edcbridge.seal.errors import SealFormatError
+    from edcbridge.seal.revocation import status_entries
+
+    if looks_like_xml(data):
+        return None
+    try:
+        credential = json.loads(jades.parse(data).content())
+    except (SealFormatError, ValueError, RecursionError):
+        return None
+    entries = status_entries(credential) if isinstance(credential, dict) else []
+    if not entries:
+        return None
+    return (f"its credential status ({' and '.join(e.describe() for e in entries)}) was not checked: "
+            "add --fetch-revocation to count it only when not revoked")
+
+
 def held_file_problem(data: bytes, source: str, held_catalogue: Catalogue, catalogue: Catalogue,
-                      anchors: Sequence[x509.Certificate]) -> str | None:
+                      anchors: Sequence[x509.Certificate], fetch_revocation: bool = False) -> str | None:
     """Why a held credential file does not count, or None when it may."""
     ours = catalogue.organisation(catalogue.issuer)
     theirs = held_catalogue.organisation(held_catalogue.issuer)
@@ -66,7 +90,7 @@ def held_file_problem(data: bytes, source: str, held_catalogue: Catalogue, catal
         name = next(iter(theirs.legal_name.values()), theirs.key)
         return (f"it is issued by {name}, not by {next(iter(ours.legal_name.values()), ours.key)}: "
                 "credit from another institution needs a recognition decision first")
-    verdict = seal_verdict(data, source, anchors)
+    verdict = seal_verdict(data, source, anchors, fetch_revocation)
     if verdict.problem is not None:
         return verdict.problem
     if verdict.certificate is None:
