@@ -118,8 +118,8 @@ def test_a_credential_counts_no_more_credits_than_it_records(catalogue: Catalogu
     assert result.credits == 25 and not result.satisfied
     reason = next(i.reason for i in result.items if i.held.award.award_id == "A1")
     assert reason.startswith("A1 (Machine Learning for Health Data) counts 2.5 credits")
-    assert reason.endswith("it records 2.5 credits, fewer than the 5 of IMP-MC-MLH in the catalogue, so it "
-                           "counts 2.5")
+    assert reason.endswith("it records 2.5 ECTS credits, fewer than the 5 of IMP-MC-MLH in the catalogue, "
+                           "so it counts 2.5")
 
 
 def test_current_until_is_the_earlier_of_currency_and_validity(catalogue: Catalogue) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -251,3 +252,19 @@ def test_a_revoked_credential_does_not_count_and_an_unchecked_status_is_said(
     state, reason = _states(checked)["P1.jsonld"]
     assert state == "unverified" and f"revoked per status list {url} (index 7)" in reason, reason
     assert "seal does not verify" not in reason, reason
+
+
+def test_a_credential_recording_uk_credits_counts_no_more_than_it_records(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """10 UK credits are 5 ECTS (2 to the ECTS credit, as the frameworks count them): a credential
+    recording them for a 7.5 ECTS part counts 5, not the catalogue's 7.5 with nothing said."""
+    doc = copy.deepcopy(to_edc(_award(*PARTS[1]), catalogue))
+    doc["credentialSubject"]["hasClaim"]["specifiedBy"]["creditPoint"] = {
+        "id": "urn:epass:creditPoint:uk", "type": "CreditPoint", "point": "10",
+        "framework": {"id": "urn:example:cats", "type": "Concept", "prefLabel": {"en": "UK credits (CATS)"}}}
+    _, result = _stack(*_held(tmp_path, {"P2.jsonld": _sealed(imperial_seal, doc)}),
+                       "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem"))
+    state, reason = _states(result)["P2.jsonld"]
+    assert state == "counted" and result["credits"] == "5", reason
+    assert "it records 5 ECTS credits, fewer than the 7.5 of IMP-MC-CRA" in reason, reason

@@ -69,6 +69,18 @@ def test_json_ld_credit_points_in_another_system_are_not_read_as_ects(award: tup
     assert any(NATIONAL in note for note in imported.notes), imported.notes
 
 
+def test_json_ld_uk_credits_are_read_as_ects_with_a_note(award: tuple[Award, Catalogue]) -> None:
+    """UK credits are 2 to the ECTS credit, as the frameworks count them (policy profiles)."""
+    credential = json.loads(json.dumps(to_edc(*award)))
+    spec_node = credential["credentialSubject"]["hasClaim"]["specifiedBy"]
+    spec_node["creditPoint"] = {"type": "CreditPoint", "point": "15", "framework": {
+        "id": "urn:example:cats", "type": "Concept", "prefLabel": {"en": "UK credits (CATS)"}}}
+    imported = import_bytes(json.dumps(credential).encode())
+    spec = imported.catalogue.specification(imported.award.specification)
+    assert spec is not None and spec.ects == 7.5
+    assert "15 UK credits are read as 7.5 ECTS credits, at 2 UK credits to the ECTS credit" in imported.notes
+
+
 def test_a_duration_in_years_is_read_in_months(award: tuple[Award, Catalogue], store: SchemaStore) -> None:
     data = edc12.serialise(edc12.to_edc_xml(*award)).decode()
     changed, count = re.subn(r"<duration>P\d+M</duration>", "<duration>P1Y6M</duration>", data, count=1)

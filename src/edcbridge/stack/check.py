@@ -151,8 +151,10 @@ def held_credits(held: Held, spec: Specification, target: Specification | None) 
             or own.credit_system != spec.credit_system or Decimal(own.credits) >= Decimal(spec.credits)):
         return credits, note
     recorded = Decimal(own.credits)
-    return recorded, (f"; it records {_fmt(recorded)} credits, fewer than the {_fmt(Decimal(spec.credits))} "
-                      f"of {spec.code} in the catalogue, so it counts {_fmt(recorded)}")
+    system = vocab.concept("credit-system", own.credit_system.value).codes[0].upper()
+    return recorded, (f"; it records {_fmt(recorded)} {system} credits, fewer than the "
+                      f"{_fmt(Decimal(spec.credits))} of {spec.code} in the catalogue, so it counts "
+                      f"{_fmt(recorded)}")
 
 
 def eqf_level(held: Held, spec: Specification) -> int | None:

@@ -293,6 +293,16 @@ def _labels(node: Any) -> list[str]:
     return [labels] if isinstance(labels, str) else []
 
 
+def uk_credits_in_ects(credit: Any) -> Decimal | None:
+    """The ECTS credits of a credit point in a UK credit scheme (its framework labelled UK, CATS,
+    SCQF or CQFW: 2 UK credits to the ECTS credit); None for another framework or no number."""
+    framework: Any = next(iter(_get(credit, "framework")), {}) if isinstance(credit, dict) else {}
+    if not any(_UK_SCHEME.search(label) for label in _labels(framework)):
+        return None
+    value, _ = read_credits(credit.get("point"), "UK credits")
+    return value / UK_CREDITS_PER_ECTS if value is not None else None
+
+
 def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], str | None]:
     """(ECTS, how they were written if not in ECTS, credits in other frameworks, problem)."""
     ects: list[tuple[Decimal, str | None]] = []

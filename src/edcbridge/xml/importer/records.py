@@ -135,13 +135,23 @@ class _Builder:
         return key
 
     def credits(self, values: Any) -> Node:
-        """The first credit points in a known system (ECTS, ECVET); points in another or unnamed
-        system are left out with a note, never taken for ECTS (the model's default), and so are
-        further points beside the ones read (the model holds one amount)."""
+        """The first credit points in a known system (ECTS, ECVET), else the first in a UK credit
+        scheme as ECTS (2 UK credits to the ECTS credit, as the frameworks count them), with a
+        note; points in another or unnamed system are left out with a note, never taken for ECTS
+        (the model's default), and so are further points beside the ones read (the model holds
+        one amount)."""
+        from edcbridge.validation.policy import ECTS_IRI, uk_credits_in_ects
+
         points = [c for c in _list(values) if isinstance(c, dict) and c.get("point") is not None]
         read = next((c for c in points if _known("credit-system", _id(c.get("framework")))), None)
+        uk = next(((c, format(ects.normalize(), "f")) for c in points
+                   if (ects := uk_credits_in_ects(c)) is not None), None) if read is None else None
         for credit in points:
             if credit is read:
+                continue
+            if uk is not None and credit is uk[0]:
+                self.notes.append(f"{credit['point']} UK credits are read as {uk[1]} ECTS credits, at 2 UK "
+                                  "credits to the ECTS credit")
                 continue
             system = _id(credit.get("framework")) or "none named"
             if read is not None and _known("credit-system", system):
@@ -150,6 +160,8 @@ class _Builder:
             else:
                 self.notes.append(f"{credit['point']} credit points in an unknown credit system ({system}) "
                                   "were left out: only ECTS and ECVET points can be read")
+        if uk is not None:
+            return {"credits": uk[1], "credit_system": ECTS_IRI}
         if read is None:
             return {}
         return {"credits": str(read["point"]),
