@@ -268,3 +268,16 @@ def test_a_credential_recording_uk_credits_counts_no_more_than_it_records(
     state, reason = _states(result)["P2.jsonld"]
     assert state == "counted" and result["credits"] == "5", reason
     assert "it records 5 ECTS credits, fewer than the 7.5 of IMP-MC-CRA" in reason, reason
+
+
+def test_a_sealed_credential_not_yet_valid_on_the_day_does_not_count(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """Its validFrom is judged on --as-of, as its validUntil is: not valid yet, it does not count."""
+    doc = copy.deepcopy(to_edc(_award(*PARTS[0]), catalogue))
+    doc["validFrom"] = "2099-01-01T00:00:00Z"
+    args = [*_held(tmp_path, {"P1.jsonld": _sealed(imperial_seal, doc)}),
+            "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem")]
+    _, result = _stack(*args)
+    state, reason = _states(result)["P1.jsonld"]
+    assert state == "not-yet-awarded" and "not valid before 2099-01-01" in reason, reason

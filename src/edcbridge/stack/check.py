@@ -47,6 +47,7 @@ class Held:
     source: str = ""
     refused: str | None = None  # why it cannot count whatever the rule (its seal, its issuer)
     caveat: str | None = None  # what was not checked about it, said where it counts
+    valid_from: dt.date | None = None  # a credential file's own validFrom, judged on the rule's day
 
     @property
     def spec(self) -> Specification | None:
@@ -311,6 +312,12 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
         if spec is None or spec.code not in rule.allowed:
             items.append(Item(h, "not-allowed", spec.code if spec else None, Decimal(0),
                               f"{label} does not count towards {target_name}: only {allowed_names} do"))
+            continue
+        if h.valid_from is not None and h.valid_from > as_of:
+            items.append(Item(h, "not-yet-awarded", spec.code, Decimal(0),
+                              f"{label} is not valid before {h.valid_from} (its validFrom), after {as_of}, "
+                              "the date the rule is judged on: it cannot count yet (judge on a later date, "
+                              "--as-of)"))
             continue
         if award.awarding_date > as_of:
             items.append(Item(h, "not-yet-awarded", spec.code, Decimal(0),

@@ -66,8 +66,15 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
             for number, imported in enumerate(awards, start=1):
                 place = "achievement" if imported.format.startswith("edc-xml") else "claim"
                 source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
-                held.append(Held(imported.award, imported.catalogue, source, refused, caveat))
+                held.append(Held(imported.award, imported.catalogue, source, refused, caveat,
+                                 _valid_from(imported.date_times)))
     return held
+
+
+def _valid_from(date_times: dict[str, str]) -> dt.date | None:
+    """The day of a credential's validFrom, as written (the importer has checked its form)."""
+    written = date_times.get("validFrom")
+    return dt.date.fromisoformat(written[:10]) if written else None
 
 
 @click.command("stack")
