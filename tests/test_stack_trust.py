@@ -281,3 +281,18 @@ def test_a_sealed_credential_not_yet_valid_on_the_day_does_not_count(
     _, result = _stack(*args)
     state, reason = _states(result)["P1.jsonld"]
     assert state == "not-yet-awarded" and "not valid before 2099-01-01" in reason, reason
+
+
+def test_a_held_file_of_another_learner_is_listed_not_dropped(tmp_path: Path, catalogue: Catalogue,
+                                                              imperial_seal: SealFactory) -> None:
+    """--learner picks whose records count; a credential file handed in for someone else is
+    named as such, not left out unsaid."""
+    other = _award(*PARTS[2]).model_copy(update={"learner": _award(*PARTS[2]).learner.model_copy(
+        update={"id": "09999999"})})
+    files = {"P1.jsonld": _sealed(imperial_seal, to_edc(_award(*PARTS[0]), catalogue)),
+             "X.jsonld": _sealed(imperial_seal, to_edc(other, catalogue))}
+    _, result = _stack(*_held(tmp_path, files), "--learner", "02214587",
+                       "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem"))
+    states = _states(result)
+    assert states["P1.jsonld"][0] == "counted"
+    assert states.get("X.jsonld", ("missing", ""))[0] == "other-learner", result["items"]

@@ -40,10 +40,11 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -
     return held
 
 
-def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
-          anchors: Sequence[x509.Certificate], fetch_revocation: bool) -> list[Held]:
+def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Certificate],
+          fetch_revocation: bool) -> list[Held]:
     """Credential files, as a learner hands them in: they count only when their seal shows they
-    are the institution's own (``stack.trust``). The bytes verified are the bytes read."""
+    are the institution's own (``stack.trust``). The bytes verified are the bytes read. Each is
+    kept, whoever it is for: one of another learner is said to be so (``other-learner``)."""
     from edcbridge.stack import Held
     from edcbridge.stack.trust import held_file_problem, unchecked_status
     from edcbridge.validation.document import NotACredential, with_source
@@ -59,15 +60,14 @@ def _held(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
             awards = import_all(data, str(path))  # a credential may claim several
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
-        if learner is None or awards[0].award.learner.id == learner:  # one subject per credential
-            refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors,
-                                        fetch_revocation)
-            caveat = None if refused or fetch_revocation else unchecked_status(data)
-            for number, imported in enumerate(awards, start=1):
-                place = "achievement" if imported.format.startswith("edc-xml") else "claim"
-                source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
-                held.append(Held(imported.award, imported.catalogue, source, refused, caveat,
-                                 _valid_from(imported.date_times)))
+        refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors,
+                                    fetch_revocation)
+        caveat = None if refused or fetch_revocation else unchecked_status(data)
+        for number, imported in enumerate(awards, start=1):
+            place = "achievement" if imported.format.startswith("edc-xml") else "claim"
+            source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
+            held.append(Held(imported.award, imported.catalogue, source, refused, caveat,
+                             _valid_from(imported.date_times)))
     return held
 
 
@@ -86,8 +86,9 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
 @click.option("--records", "record_files", multiple=True, type=_FILE,
               help="The institution's own awards files (CSV, XLSX, JSON Lines), trusted as they are "
                    "(repeatable).")
-@click.option("--learner", help="Student number: only this learner's credentials (needed when an "
-                                "awards file lists several learners).")
+@click.option("--learner", help="Student number: only this learner's credentials count (needed when "
+                                "an awards file lists several learners; a --held file of another "
+                                "learner is listed as such).")
 @click.option("--rules", "rules_file", type=_FILE, help="Rules file (YAML/JSON) overriding the "
                                                         "catalogue's derived rules.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
@@ -138,7 +139,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
         fatal("give the learner's credentials with --held, the institution's records with --records, "
               "or both")
     held = [*_records(record_files, cat, learner),
-            *_held(held_files, cat, learner, anchors, fetch_revocation)]
+            *_held(held_files, cat, anchors, fetch_revocation)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")
                + "; check --held, --records and --learner")
