@@ -296,3 +296,18 @@ def test_a_held_file_of_another_learner_is_listed_not_dropped(tmp_path: Path, ca
     states = _states(result)
     assert states["P1.jsonld"][0] == "counted"
     assert states.get("X.jsonld", ("missing", ""))[0] == "other-learner", result["items"]
+
+
+def test_a_credential_in_another_language_counts_by_its_code(tmp_path: Path, catalogue: Catalogue,
+                                                             imperial_seal: SealFactory) -> None:
+    """The issuer's own credential written in French only: its specification code is the
+    catalogue's, and no title in a shared language says otherwise."""
+    doc = copy.deepcopy(to_edc(_award(*PARTS[0]), catalogue))
+    claim = doc["credentialSubject"]["hasClaim"]
+    french = {"fr": "Apprentissage automatique pour les données de santé"}
+    claim["title"] = claim["specifiedBy"]["title"] = french
+    del claim["specifiedBy"]["homepage"]
+    _, result = _stack(*_held(tmp_path, {"P1.jsonld": _sealed(imperial_seal, doc)}),
+                       "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem"))
+    state, reason = _states(result)["P1.jsonld"]
+    assert state == "counted", reason

@@ -106,12 +106,19 @@ def _fmt(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _titles_agree(own: Specification, found: Specification) -> bool:
+    """No language both give a title in says otherwise (a credential written in another
+    language than the catalogue's keeps its code)."""
+    return all(text == found.title[lang] for lang, text in own.title.items() if lang in found.title)
+
+
 def match_spec(held: Held, catalogue: Catalogue) -> Specification | None:
-    """The rule catalogue's specification a held credential is for: same code, else same title
-    in a shared language, else same homepage (imported credentials carry derived codes)."""
+    """The rule catalogue's specification a held credential is for: same code with no title in a
+    shared language saying otherwise, else same title in a shared language, else same homepage
+    (imported credentials carry derived codes)."""
     own = held.spec
     found = catalogue.specification(held.award.specification)
-    if found is not None and (own is None or own.title == found.title or held.catalogue is catalogue):
+    if found is not None and (own is None or _titles_agree(own, found) or held.catalogue is catalogue):
         return found
     if own is None:
         return None
