@@ -107,7 +107,9 @@ def test_json_results_keep_one_shape_for_every_kind_of_file(reference: Path, sto
     reports = json.loads(result.stdout)
     assert result.exit_code == 1 and [r["source"] for r in reports] == list(map(str, files))
     for report in reports:
-        assert set(report) == {"source", "ok", "checks", "findings"} and report["ok"] is False
+        assert set(report) - {"seal_note"} == {"source", "ok", "checks", "findings", "sealed", "seal_checked"}
+        assert report["ok"] is False and report["seal_checked"] is False
+        assert ("seal_note" in report) is report["sealed"]
         for finding in report["findings"]:
             assert set(finding) == {"code", "severity", "where", "message", "fix"}
             assert finding["severity"] in {"error", "warning", "info"} and finding["fix"]

@@ -599,6 +599,8 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             from edcbridge.xml.cli import validate_xml_file
 
             report = validate_xml_file(path, store)
+            if report.sealed is None:  # unreadable: no seal was read (every result has one shape)
+                report.sealed = False
             reports.append(report)
             if not as_json:
                 _echo_report(path, report)
@@ -608,7 +610,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
         except OSError as exc:  # not there, a folder, not readable: unusable input
             _fatal(f"{path}: cannot read the file ({exc.strerror})")
         except NotACredential as exc:
-            report = Report(str(path))
+            report = Report(str(path), sealed=False)  # no seal was read from it
             report.extend("read", [Finding("read.error", "error", "$", str(exc),
                                            "give an EDC JSON-LD file")])
         else:
