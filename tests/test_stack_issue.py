@@ -152,3 +152,12 @@ def test_cli_stack_does_not_issue_an_award_dated_ahead(tmp_path: Path, catalogue
     assert result.exit_code == 2 and f"--as-of {ahead} is after today" in result.stderr
     assert not (tmp_path / "out").exists()
     assert CliRunner().invoke(group, args).exit_code == 1  # checking a future date is fine
+
+
+def test_cli_stack_help_says_learner_is_needed_for_held_files_of_several_learners() -> None:
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["stack", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    help_text = " ".join(result.stdout.split())
+    assert "needed when the credentials given (--held or --records) belong to several learners" in help_text

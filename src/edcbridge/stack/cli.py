@@ -87,8 +87,8 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
               help="The institution's own awards files (CSV, XLSX, JSON Lines), trusted as they are "
                    "(repeatable).")
 @click.option("--learner", help="Student number: only this learner's credentials count (needed when "
-                                "an awards file lists several learners; a --held file of another "
-                                "learner is listed as such).")
+                                "the credentials given (--held or --records) belong to several "
+                                "learners; a --held file of another learner is listed as such).")
 @click.option("--rules", "rules_file", type=_FILE, help="Rules file (YAML/JSON) overriding the "
                                                         "catalogue's derived rules.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
