@@ -82,3 +82,26 @@ def test_a_journal_of_a_newer_layout_is_left_alone(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (newer,)
     db.close()
+
+
+def test_a_journal_from_before_layouts_were_numbered_keeps_its_confirmed_deliveries(tmp_path: Path) -> None:
+    """A journal written before the layout was noted (``user_version`` 0) whose deliveries kept
+    the versions a wallet may hold: each confirmed delivery's version is filled in, as for the
+    numbered layouts, so a renewed seal does not send it again."""
+    path = tmp_path / JOURNAL_NAME
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE records (key TEXT PRIMARY KEY, input_hash TEXT NOT NULL, state TEXT NOT NULL,
+                stage TEXT, outputs TEXT NOT NULL, error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+            CREATE TABLE deliveries (key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT,
+                path TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT,
+                error TEXT, updated REAL NOT NULL, run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (key, target));
+            INSERT INTO records VALUES ('imperial/OLD', 'ab', 'done', NULL, '{}', NULL, 1, 1);
+            INSERT INTO deliveries VALUES ('imperial/OLD', 'wallet', 'Ana@B.eu', 'p', 'cd', 'delivered',
+                'w-1', NULL, 1, 'r-1', 'v1:ana@b.eu');""")
+    db.close()
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT delivered FROM deliveries").fetchone() == ("v1:ana@b.eu",)
+    db.close()

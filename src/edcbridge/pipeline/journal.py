@@ -173,8 +173,7 @@ class Journal:
         self.db.executescript(_SCHEMA)
         if written_as < FORMAT:
             _add_missing_columns(self.db)
-            if written_as > 0:
-                _note_delivered_versions(self.db)
+            _note_delivered_versions(self.db)  # also of journals kept before layouts were numbered (0)
             self.db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def done(self, key: str) -> Done | None:
@@ -529,7 +528,8 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 def _note_delivered_versions(db: sqlite3.Connection) -> None:
     """The version each delivery journaled before format 6 confirmed: of a delivery, the only
-    version its recipient's wallet may hold (a confirmed delivery leaves no other)."""
+    version its recipient's wallet may hold (a confirmed delivery leaves no other). A new
+    journal has no deliveries, so nothing to fill."""
     rows = db.execute("SELECT key, target, recipient, held FROM deliveries "
                       "WHERE state = 'delivered' AND delivered IS NULL AND recipient IS NOT NULL").fetchall()
     for key, target, recipient, held in rows:
