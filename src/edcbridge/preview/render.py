@@ -18,7 +18,14 @@ from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
 from edcbridge.preview.pdf import PdfPrinter
 from edcbridge.seal.sealer import certificate_identity
-from edcbridge.seal.verify import FormatCheck, VerifyOptions, marked_for_tests, unsigned_note, verify_document
+from edcbridge.seal.verify import (
+    FormatCheck,
+    VerifyOptions,
+    joined_notes,
+    marked_for_tests,
+    unsigned_note,
+    verify_document,
+)
 from edcbridge.validation.document import NotACredential, as_list, unwrap
 
 if TYPE_CHECKING:
@@ -87,9 +94,9 @@ def jades_status(raw: bytes, doc: Doc, options: PreviewOptions) -> SealStatus:
     if result.certificate is not None and result.payload is not None:  # the seal holds: doc is signed
         certificate = result.certificate
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
-    notes = [n for n in (unsigned_note(result.unsigned_content), _sealed_by_another(note)) if n]
     return SealStatus("JAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note="; and ".join(notes) or None,
+                      anchored=bool(options.trust_anchors),
+                      note=joined_notes(unsigned_note(result.unsigned_content), _sealed_by_another(note)),
                       sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 
@@ -105,9 +112,9 @@ def xades_status(raw: bytes, source: str, options: PreviewOptions, doc: Doc) -> 
     if result.certificate is not None:
         certificate = result.certificate
         note = issuer_mismatch(lambda: certificate_identity(certificate), doc)
-    notes = [n for n in (result.unsigned_note(), _sealed_by_another(note)) if n]
     return SealStatus("XAdES", {name: (c.status, c.reason) for name, c in result.checks.items()},
-                      anchored=bool(options.trust_anchors), note="; and ".join(notes) or None,
+                      anchored=bool(options.trust_anchors),
+                      note=joined_notes(result.unsigned_note(), _sealed_by_another(note)),
                       sealer=_sealer(result.certificate), test=marked_for_tests(result.certificate))
 
 

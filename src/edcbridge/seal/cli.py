@@ -32,6 +32,7 @@ from edcbridge.seal.verify import (
     Outcome,
     Verification,
     VerifyOptions,
+    joined_notes,
     load_trust_anchors,
     marked_for_tests,
     seal_outcome,
@@ -202,10 +203,9 @@ def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
                   issuer_check: IssuerCheck | None) -> _Report:
     note = _sealed_by_another(result, issuer_check)
     if result.certificate is not None:
-        notes = [n for n in (unsigned_note(result.unsigned_content), note) if n]
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate),
-                               note="; and ".join(notes) or None)
+                               note=joined_notes(unsigned_note(result.unsigned_content), note))
         return _Report(path, result, outcome, note)
     return _Report(path, result, _unread_jades(data, result), note)
 

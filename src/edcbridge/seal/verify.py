@@ -764,9 +764,7 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
         "EXPIRY": _expiry_check(ctx, credential),
         "REVOCATION": _revocation_check(ctx, credential),
     }
-    if seal.unsigned_members and seal_check.status == "OK":
-        checks["SEAL"] = Check("OK", f"{seal_check.reason}; not covered by the seal: "
-                                     f"{'; '.join(seal.unsigned_members)}")
+    checks["SEAL"] = naming_unsigned(seal_check, seal.unsigned_members)
     payload = seal.content() if seal_check.status == "OK" else None
     return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members)
 
@@ -938,6 +936,19 @@ def sealed_by_another(problem: str) -> str:
     issuer (*problem* says how they differ): issuing by mandate, or a credential not the issuer's."""
     return (f"sealed by another organisation than the credential's issuer: {problem}; trust it only "
             "if that organisation issues on the issuer's behalf")
+
+
+def naming_unsigned(seal: Check, found: Sequence[str]) -> Check:
+    """The SEAL check *seal*, naming the content the seal carries but does not cover (*found*)
+    when the seal holds."""
+    if not found or seal.status != "OK":
+        return seal
+    return Check("OK", f"{seal.reason}; not covered by the seal: {'; '.join(found)}")
+
+
+def joined_notes(*notes: str | None) -> str | None:
+    """The verdict's notes given (None where there is none) as one, or None."""
+    return "; and ".join(note for note in notes if note) or None
 
 
 def unsigned_note(found: Sequence[str]) -> str | None:

@@ -363,6 +363,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     """The verdict: on the seal when one could be read; else what the file (its bytes as read)
     is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
     from edcbridge.seal.verify import (
+        joined_notes,
         marked_for_tests,
         seal_outcome,
         sealer_name,
@@ -372,9 +373,9 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
 
     if result.certificate is not None:
         issuer = _sealed_by_another(data, str(path), result)
-        notes = [n for n in (result.unsigned_note(), issuer) if n]
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
-                               note="; and ".join(notes) or None, test=marked_for_tests(result.certificate))
+                               note=joined_notes(result.unsigned_note(), issuer),
+                               test=marked_for_tests(result.certificate))
         return _XadesReport(path, result, outcome, issuer)
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason

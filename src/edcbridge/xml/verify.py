@@ -68,7 +68,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check, Status, cut_short, unsigned_note
+from edcbridge.seal.verify import Check, Status, cut_short, naming_unsigned, unsigned_note
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
@@ -1018,9 +1018,7 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
               _expiry_check(leaf, stamps.proven, now,
                             _sealed_credential(tree.getroot()) if credential_dates else None)}
     result.unsigned_content = _unsigned_content(signature, props)
-    if result.unsigned_content and checks["SEAL"].status == "OK":
-        checks["SEAL"] = Check("OK", f"{checks['SEAL'].reason}; not covered by the seal: "
-                                     f"{'; '.join(result.unsigned_content)}")
+    checks["SEAL"] = naming_unsigned(checks["SEAL"], result.unsigned_content)
     result.checks = {name: checks[name] for name in _CHECK_ORDER}
     result.level = stamps.level
     return result
