@@ -1,5 +1,6 @@
 """JSON cut short in transfer (an interrupted download, a clipped e-mail attachment), told
-apart from JSON that is broken or in another encoding, in the words every reader uses."""
+apart from JSON that is broken or in another encoding, in the words every reader uses (the
+XML reader says it of XML in the same words)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import json
 CUT_CHARACTER = "a character cut in two"
 
 
-def incomplete_json(line: int, detail: str) -> str:
-    return (f"the JSON is incomplete, it stops at line {line} before it is closed ({detail}): the file "
+def incomplete(what: str, line: int, detail: str) -> str:
+    """The words for *what* (the JSON, the document) stopping at *line* before it is closed."""
+    return (f"{what} is incomplete, it stops at line {line} before it is closed ({detail}): the file "
             "was cut short, as by an interrupted download or a clipped e-mail attachment; ask the "
             "sender for the file again")
+
+
+def incomplete_json(line: int, detail: str) -> str:
+    return incomplete("the JSON", line, detail)
 
 
 def json_stop_line(text: str, exc: json.JSONDecodeError) -> int | None:

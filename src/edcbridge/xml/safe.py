@@ -24,6 +24,7 @@ from lxml import etree
 
 from edcbridge import bounded_file
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete
 
 MAX_BYTES = bounded_file.MAX_BYTES
 """Largest document accepted by default (the EC's biggest sealed sample is under 1 MB)."""
@@ -116,9 +117,10 @@ def _check_encoding(data: bytes, source: str) -> bytes:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
+        stop = bytes_stop_line(body, exc)  # the last character begun, not ended
+        if stop is not None:
+            raise _incomplete(source, stop, CUT_CHARACTER) from None
         line = body.count(b"\n", 0, exc.start) + 1
-        if exc.reason == "unexpected end of data":  # the last character begun, not ended
-            raise _incomplete(source, line, "a character cut in two") from None
         raise XmlInputError(f"{source}: not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line} is "
                             "not UTF-8); save the file as UTF-8, e.g. with iconv -t UTF-8") from None
     return body
@@ -186,10 +188,7 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
 
 
 def _incomplete(source: str, line: int, detail: str) -> IncompleteXml:
-    return IncompleteXml(f"{source}: not well-formed XML: the document is incomplete, it stops at line "
-                         f"{line} before it is closed ({detail}): the file was cut short, as by an "
-                         "interrupted download or a clipped e-mail attachment; ask the sender for the "
-                         "file again", line)
+    return IncompleteXml(f"{source}: not well-formed XML: {incomplete('the document', line, detail)}", line)
 
 
 def _stops_early(data: bytes, exc: etree.XMLSyntaxError) -> bool:
