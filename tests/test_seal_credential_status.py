@@ -181,3 +181,13 @@ def test_a_credential_naming_many_status_lists_makes_no_fetch(pki: devpki.DevPki
         asked = [entry for entry in server.log if entry.path.startswith("/lists/")]
     assert check.status == "ERROR" and "names 50 status lists" in check.reason, check.reason
     assert asked == []
+
+
+def test_an_unsealed_status_list_is_read_as_json_or_as_the_vc_claim_of_a_vc_jwt() -> None:
+    from edcbridge.seal.verify import _unsealed_list
+
+    listed = {"type": ["VerifiableCredential"], "credentialSubject": {"encodedList": "H4sI"}}
+    claims = base64.urlsafe_b64encode(json.dumps({"vc": listed}).encode()).rstrip(b"=")
+    assert _unsealed_list(b"eyJhbGciOiJub25lIn0." + claims + b".c2ln\n") == listed
+    assert _unsealed_list(b"\xef\xbb\xbf " + json.dumps(listed).encode()) == listed
+    assert _unsealed_list(b"eyJhbGciOiJub25lIn0.not-json.c2ln") is None

@@ -48,6 +48,7 @@ from typing import Any, Literal
 from cryptography import x509
 
 from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded
+from edcbridge.jws_compact import compact_jws
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
     build_chain,
@@ -605,10 +606,10 @@ def _fetched_check(ctx: _Context, issuer: x509.Certificate, pool: list[x509.Cert
 def _unsealed_list(body: bytes) -> dict[str, Any] | None:
     """A JSON credential, or the claims of a VC-JWT (its `vc` claim for VC 1.1), unverified."""
     try:
-        text = body.decode("utf-8-sig").strip()
-        parts = text.split(".")
-        if len(parts) == 3 and not text.startswith("{"):
-            text = jades.b64url_decode(parts[1]).decode("utf-8")
+        text = body.decode("utf-8-sig")
+        compact = compact_jws(text)
+        if compact is not None:
+            text = jades.b64url_decode(compact["payload"]).decode("utf-8")
         value = json.loads(text)
     except (ValueError, RecursionError):  # SealFormatError, not UTF-8 or JSON, a 4,300-digit integer
         return None
