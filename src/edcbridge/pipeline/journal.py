@@ -444,10 +444,6 @@ class Journal:
         row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return f"{row[0]}:{row[1]}" if row else f"0:{GENESIS}"
 
-    def done_keys(self) -> Iterator[str]:
-        """The keys of every record done in this folder, by any run (streamed)."""
-        yield from (key for (key,) in self.db.execute("SELECT key FROM records WHERE state = 'done'"))
-
     def done_outputs(self) -> Iterator[tuple[str, str]]:
         """The key and outputs (JSON text, see :meth:`done`) of every record done in this
         folder, by any run (streamed)."""
