@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
 from edcbridge.schemas import SchemaStore
@@ -112,6 +113,19 @@ def fixture_credentials() -> list[tuple[str, dict[str, Any]]]:
     from edcbridge.mapping.edc import to_edc
 
     return [(name, to_edc(award, catalogue)) for name, award, catalogue in fixture_awards()]
+
+
+def seal_commands() -> click.Group:
+    """verify and the other seal commands on a group of their own, without the format check the
+    edcbridge command adds (for seals over credentials that are not EDC)."""
+    from edcbridge.seal.cli import register
+
+    @click.group()
+    def commands() -> None:
+        """verify without a format check."""
+
+    register(commands)
+    return commands
 
 
 @pytest.fixture(scope="module")

@@ -8,26 +8,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from edcbridge.preview.page import SealStatus
 from edcbridge.seal import Sealer, SealKey, devpki
-from edcbridge.seal.cli import register as register_seal
 from edcbridge.seal.verify import VerifyOptions, verify_document
+from tests.conftest import seal_commands
 
 CREDENTIAL = json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:expiry",
                          "type": ["VerifiableCredential"]})
 NOW = datetime.now(UTC)
 
 
-@click.group()
-def main() -> None:
-    """verify without a format check."""
-
-
-register_seal(main)
+main = seal_commands()  # verify without a format check
 
 
 def _sealed(made: datetime) -> bytes:

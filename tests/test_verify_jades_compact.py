@@ -9,31 +9,19 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
 from edcbridge.seal import devpki, jades
-from edcbridge.seal.cli import register as register_seal
-from tests.conftest import need_tool
+from tests.conftest import need_tool, seal_commands
 
 CREDENTIAL = json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:compact",
                          "type": ["VerifiableCredential"]})
 PEERS = Path(__file__).resolve().parent / "peers"
 
 
-@click.group()
-def main() -> None:
-    """verify without a format check."""
-
-
-register_seal(main)
-
-
-@pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
+main = seal_commands()  # verify without a format check
 
 
 def _compact(pki: devpki.DevPki, tmp_path: Path, credential: str = CREDENTIAL) -> Path:

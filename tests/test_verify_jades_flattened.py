@@ -6,28 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
-import pytest
 from click.testing import CliRunner, Result
 
 from edcbridge.seal import Sealer, SealKey, devpki
-from edcbridge.seal.cli import register as register_seal
+from tests.conftest import seal_commands
 
 CREDENTIAL = json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:flattened",
                          "type": ["VerifiableCredential"]})
 
 
-@click.group()
-def main() -> None:
-    """verify without a format check."""
-
-
-register_seal(main)
-
-
-@pytest.fixture(scope="module")
-def pki() -> devpki.DevPki:
-    return devpki.generate()
+main = seal_commands()  # verify without a format check
 
 
 def _flattened(pki: devpki.DevPki, path: Path, **extra: object) -> Path:

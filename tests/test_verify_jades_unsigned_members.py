@@ -8,24 +8,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from edcbridge.seal import Sealer, SealKey, devpki
-from edcbridge.seal.cli import register as register_seal
+from tests.conftest import seal_commands
 
 CREDENTIAL = json.dumps({"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:members",
                          "type": ["VerifiableCredential"]})
 ADDED = {"credentialSubject": {"name": "Doctor of Medicine"}}
 
 
-@click.group()
-def main() -> None:
-    """verify without a format check."""
-
-
-register_seal(main)
+main = seal_commands()  # verify without a format check
 
 
 @pytest.fixture(scope="module")
