@@ -29,6 +29,20 @@ def pdf_b64(chars: int = 576) -> str:
     return base64.b64encode(content).decode("ascii")
 
 
+# A batch of institutional audits of hfpv by ACQUIN: its head, then a report per local identifier
+# (AUDIT_REPORT.format(ident=...)).
+AUDIT_HEAD = 'agency: ACQUIN\nactivities:\n  audit: {id: "2", type: institutional}\nreports:\n'
+AUDIT_REPORT = """\
+  - local_identifier: {ident}
+    activities: [audit]
+    status: voluntary
+    decision: positive
+    valid_from: 2024-06-01
+    institutions: [hfpv]
+    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
+"""
+
+
 def transcript(reference: Path) -> list[dict[str, Any]]:
     data = json.loads((reference / "deqar" / "submission-v2-transcript.json").read_text("utf-8"))
     cases: list[dict[str, Any]] = data["cases"]

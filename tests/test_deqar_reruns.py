@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.deliver_support import batch_text, push_deqar_batch, start_deqar
+from tests.deliver_support import AUDIT_HEAD, AUDIT_REPORT, batch_text, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer, Fault, Request
-
-REPORT = """\
-  - local_identifier: {ident}
-    activities: [audit]
-    status: voluntary
-    decision: positive
-    valid_from: 2024-06-01
-    institutions: [hfpv]
-    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
-"""
-HEAD = 'agency: ACQUIN\nactivities:\n  audit: {id: "2", type: institutional}\nreports:\n'
 
 
 @pytest.fixture
@@ -63,10 +52,10 @@ def test_a_report_put_back_after_its_deletion_is_submitted_anew(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
 ) -> None:
     server, app = fake
-    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    both = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + AUDIT_REPORT.format(ident="ACQ-2")
     assert push_deqar_batch(tmp_path, server, both, "--via", via).exit_code == 0
     (old,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
-    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    withdrawn = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
     assert push_deqar_batch(tmp_path, server, withdrawn, "--via", via).exit_code == 0
     del app.reports[old]  # EQAR staff confirmed the deletion
     dry = push_deqar_batch(tmp_path, server, both, "--via", via, "--dry-run")
@@ -94,10 +83,10 @@ def test_a_report_put_back_while_its_deletion_awaits_confirmation_says_so(
     """DEQAR keeps a report whose deletion was requested until EQAR staff confirm it: the report
     put back updates it, and the run says the deletion request still stands."""
     server, app = fake
-    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    both = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + AUDIT_REPORT.format(ident="ACQ-2")
     assert push_deqar_batch(tmp_path, server, both, "--via", via).exit_code == 0
     (old,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
-    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    withdrawn = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
     assert push_deqar_batch(tmp_path, server, withdrawn, "--via", via).exit_code == 0
     back = push_deqar_batch(tmp_path, server, both, "--via", via)
     assert back.exit_code == 0, back.output
@@ -153,9 +142,9 @@ def test_a_state_file_naming_the_agency_in_another_case_is_still_used(
     """Deliveries a state file records for `acquin` (the spelling of earlier batches) count for
     ACQUIN: the reports are planned as updates of the reports recorded, withdrawals stay done."""
     server, _ = fake
-    batch = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    batch = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + AUDIT_REPORT.format(ident="ACQ-2")
     assert push_deqar_batch(tmp_path, server, batch).exit_code == 0
-    withdrawn = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    withdrawn = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
     assert push_deqar_batch(tmp_path, server, withdrawn).exit_code == 0
     state = tmp_path / "out" / "deqar-state.json"
     data = json.loads(state.read_text("utf-8"))
@@ -199,10 +188,11 @@ def test_the_csv_route_keeps_each_upload_within_the_registers_request_limit(
     """Contract 1.8: 10 MB per request. Two reports of 6 MB of embedded PDF each are valid one
     by one; in one CSV upload of 12 MB the production proxy would refuse both (HTTP 413)."""
     server, app = fake
-    local = REPORT.replace('{{original_location: "https://agency.example/{ident}.pdf"', "{{path: {ident}.pdf")
+    local = AUDIT_REPORT.replace('{{original_location: "https://agency.example/{ident}.pdf"',
+                                 "{{path: {ident}.pdf")
     for ident in ("ACQ-1", "ACQ-2"):
         (tmp_path / f"{ident}.pdf").write_bytes(b"%PDF-1.4\n" + b"%" * 4_500_000 + b"\n%%EOF\n")
-    batch = HEAD + local.format(ident="ACQ-1") + local.format(ident="ACQ-2")
+    batch = AUDIT_HEAD + local.format(ident="ACQ-1") + local.format(ident="ACQ-2")
     server.faults.append(SecondUpload("status", 502))
     run = push_deqar_batch(tmp_path, server, batch, "--via", "csv")
     assert run.exit_code == 1, run.output

@@ -9,20 +9,9 @@ import pytest
 
 from edcbridge.deliver.config import load_batch
 from edcbridge.deliver.errors import DeliveryConfigError
-from tests.deliver_support import push_deqar_batch, start_deqar
+from tests.deliver_support import AUDIT_HEAD, AUDIT_REPORT, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer
-
-REPORT = """\
-  - local_identifier: {ident}
-    activities: [audit]
-    status: voluntary
-    decision: positive
-    valid_from: 2024-06-01
-    institutions: [hfpv]
-    report_files: [{{original_location: "https://agency.example/{ident}.pdf", report_language: [en]}}]
-"""
-HEAD = 'agency: ACQUIN\nactivities:\n  audit: {id: "2", type: institutional}\nreports:\n'
 
 
 @pytest.fixture
@@ -30,8 +19,6 @@ def fake() -> Iterator[tuple[FakeServer, DeqarFake]]:
     server, app = start_deqar()
     yield server, app
     server.stop()
-
-
 
 
 def _deletes(server: FakeServer) -> list[str]:
@@ -43,11 +30,11 @@ def test_a_withdrawn_report_has_its_deletion_requested_once(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
 ) -> None:
     server, app = fake
-    both = HEAD + REPORT.format(ident="ACQ-1") + REPORT.format(ident="ACQ-2")
+    both = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + AUDIT_REPORT.format(ident="ACQ-2")
     first = push_deqar_batch(tmp_path, server, both, "--via", via)
     assert first.exit_code == 0, first.output
     (withdrawn,) = [r["id"] for r in app.reports.values() if r["local_identifier"] == "ACQ-2"]
-    batch = HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2, ACQ-9]\n"
+    batch = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2, ACQ-9]\n"
     second = push_deqar_batch(tmp_path, server, batch, "--via", via)
     assert second.exit_code == 0, second.output
     assert _deletes(server) == [f"/submissionapi/v2/delete/report/{withdrawn}/"]
@@ -66,7 +53,7 @@ def test_a_withdrawn_report_has_its_deletion_requested_once(
 
 def test_a_report_both_kept_and_withdrawn_is_refused(tmp_path: Path) -> None:
     (tmp_path / "batch.yaml").write_text(
-        HEAD + REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-1, ACQ-3, ACQ-3]\n", "utf-8"
+        AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-1, ACQ-3, ACQ-3]\n", "utf-8"
     )
     with pytest.raises(DeliveryConfigError) as caught:
         load_batch(tmp_path / "batch.yaml")
