@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.deliver.errors import DeliveryConfigError
+from edcbridge.file_lock import Busy, hold
 from edcbridge.output import write_atomic
 
 STATE_VERSION = 2
@@ -256,26 +257,18 @@ def _hold(path: Path) -> int | None:
     """A descriptor holding the lock file of the state file ``path``, None where there are no
     such locks (Windows, NFS) or the folder cannot take the file (writing the state then says
     why). The lock goes with the process, ``kill -9`` included."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
+    def open_lock_file() -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        return os.open(lock_path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+
+    try:
+        return hold(open_lock_file)
     except OSError:
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+    except Busy:
         raise DeliveryConfigError(
             f"{path}: another push is using this state file; wait for it to end, then run this "
             "command again (it sends only what is left)") from None
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def _endpoints(data: Any, target: str) -> dict[str, dict[str, dict[str, Any]]] | None:

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from random import SystemRandom
 
+from edcbridge.file_lock import Busy, hold
 from edcbridge.oid4vci import status_list
 from edcbridge.oid4vci.errors import OAuthError
 from edcbridge.output import make_private
@@ -100,33 +101,15 @@ def hold_offer_runs(path: Path, wait: float, waiting: Callable[[], None]) -> int
     award's earlier open ones, so two runs at once would each close some of the offers the
     other hands out: a second run waits up to ``wait`` seconds (calling ``waiting`` once if it
     has to), then is refused. None where the system has no such locks: runs are not kept apart."""
+    lock_file = path.with_name(path.name + ".lock")
     try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return hold(lambda: os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), wait, waiting)
     except OSError:
         return None
-    deadline = time.monotonic() + wait
-    told = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise OfferRunBusy(f"{path.parent}: another 'edcbridge offer' run is making offers there; "
-                                   "wait for it to end, then run this command again (a new offer closes "
-                                   "its award's earlier open ones)") from None
-            if not told:
-                waiting()
-                told = True
-            time.sleep(0.1)
-        except OSError:
-            os.close(fd)
-            return None
+    except Busy:
+        raise OfferRunBusy(f"{path.parent}: another 'edcbridge offer' run is making offers there; "
+                           "wait for it to end, then run this command again (a new offer closes "
+                           "its award's earlier open ones)") from None
 
 
 def digest(secret: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge import __version__
+from edcbridge.file_lock import Busy, hold
 from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, is_column
@@ -801,7 +802,7 @@ def folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder 
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise _unwritable(out_dir, exc) from exc
-    fd = _locked_folder(out_dir, time.monotonic() + _BUSY_WAIT, elsewhere)
+    fd = _locked_folder(out_dir, _BUSY_WAIT, elsewhere)
     try:
         yield
     finally:
@@ -809,27 +810,13 @@ def folder_of_one_run(out_dir: Path, elsewhere: str = ", or give another folder 
             os.close(fd)  # the lock goes with it
 
 
-def _locked_folder(out_dir: Path, deadline: float, elsewhere: str) -> int | None:
+def _locked_folder(out_dir: Path, wait: float, elsewhere: str) -> int | None:
     """A descriptor of the folder holding its lock, None where there are no such locks."""
     try:
-        import fcntl
-    except ImportError:
-        return None
-    fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() < deadline:
-                time.sleep(0.1)
-                continue
-            os.close(fd)
-            raise RunError(f"{out_dir}: another edcbridge run is using this output folder; wait for "
-                           f"it to end (then run this command again){elsewhere}") from None
-        except OSError:
-            os.close(fd)
-            return None
+        return hold(lambda: os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), wait)
+    except Busy:
+        raise RunError(f"{out_dir}: another edcbridge run is using this output folder; wait for "
+                       f"it to end (then run this command again){elsewhere}") from None
 
 
 def _unwritable(out_dir: Path, exc: BaseException) -> RunError:
