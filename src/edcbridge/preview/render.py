@@ -23,6 +23,7 @@ from edcbridge.seal.verify import (
     VerifyOptions,
     joined_notes,
     marked_for_tests,
+    sealed_by_another,
     unsigned_note,
     verify_document,
 )
@@ -129,7 +130,7 @@ def _sealer(certificate: x509.Certificate | None) -> str | None:
 
 
 def _sealed_by_another(problem: str | None) -> str | None:
-    return f"it was sealed by another organisation than its issuer ({problem})" if problem else None
+    return sealed_by_another(problem) if problem else None
 
 
 def _as_in_xml(doc: Doc, raw: bytes, source: str) -> Doc:
