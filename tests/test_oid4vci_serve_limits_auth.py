@@ -216,3 +216,18 @@ def test_the_protocol_still_works_with_a_valid_token(issuer: IssuerService, expo
     offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600)
     _, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code)
     assert answer["credentials"][0]["credential"].count("~") >= 1
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("authorization", ["Bearer a b", "Bearer to\tken", "Bearer tok,en", "Bearer =abc"])
+def test_a_malformed_bearer_token_is_400_invalid_request(
+    issuer: IssuerService, endpoint: str, authorization: str
+) -> None:
+    """RFC 6750 2.1 and 3.1: a token is a b64token; anything else is a malformed request (400),
+    not a token that was checked and found unknown (401)."""
+    with closing(_connect(issuer)) as sock:
+        sock.sendall(_head(endpoint, authorization))
+        answer = _answer(sock)
+    assert _status(answer) == 400, answer[:300]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"] == "invalid_request"
+    assert _header(answer, "cache-control") == "no-store"

@@ -24,7 +24,8 @@ close the connection, the rest of the body unread), or 500, never 200, and never
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
 (and no ``error`` in the body) when the request sent no Bearer token, ``Bearer
-error="invalid_token"`` when its token is unknown or expired; a credential request for a
+error="invalid_token"`` when its token is unknown or expired (a token that is not a ``b64token``,
+``Bearer a b``, is a malformed request: 400 ``invalid_request``); a credential request for a
 configuration its token does not cover is 403 ``Bearer error="insufficient_scope"`` (OpenID4VCI
 1.0 8.3.1.1). The credential and notification
 endpoints check the token before they read any of the body (a declared ``Content-Length`` over

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from edcbridge.sealing import issuer_mismatch
 LOG = logging.getLogger("edcbridge.oid4vci")
 
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 2.1
 LOG_FIELD = 300  # characters of a request's path, or of an error description, that a log line shows
 
 
@@ -67,7 +69,8 @@ def bearer_token(authorization: str | None) -> str:
     """The access token of an ``Authorization: Bearer`` header (RFC 6750 2.1).
 
     No header, or another scheme, is a request without authentication (a plain ``Bearer``
-    challenge, RFC 6750 3.1); the Bearer scheme without a token is an invalid token."""
+    challenge, RFC 6750 3.1); the Bearer scheme without a token is an invalid token, and with
+    something that is not a ``b64token`` (``Bearer a b``) a malformed request (400)."""
     if not authorization:
         raise BearerTokenRequired("an access token is required (Authorization: Bearer ...)")
     scheme, _, token = authorization.strip().partition(" ")
@@ -75,6 +78,9 @@ def bearer_token(authorization: str | None) -> str:
         raise BearerTokenRequired("use the 'Bearer' scheme with the access token from the token endpoint")
     if not token.strip():
         raise OAuthError(401, "invalid_token", "the Bearer scheme needs the token from the token endpoint")
+    if not _B64TOKEN.fullmatch(token.strip()):
+        raise OAuthError(400, "invalid_request", "the Bearer token is malformed: send 'Bearer' and the token "
+                         "from the token endpoint, as it was given")
     return token.strip()
 
 
