@@ -148,3 +148,19 @@ def test_an_ordinary_head_of_some_kib_is_served(served: tuple[IssuerService, _Li
     answer = _exchange(service, f"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\n{headers}"
                        "Connection: close\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+
+
+def test_the_access_log_names_the_connecting_address_not_a_forwarded_one(
+    served: tuple[IssuerService, _Lines]
+) -> None:
+    """uvicorn would take X-Forwarded-For and X-Forwarded-Proto from a client on 127.0.0.1 (its
+    default trusted proxy): any local program, or a proxy that passes the client's own header on,
+    could then write the address it likes into the log."""
+    service, lines = served
+    before = len(lines.lines)
+    answer = _exchange(service, b"GET /nowhere HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                                b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    logged = [line for line in _new_lines(lines, before) if line.startswith("uvicorn.access")]
+    assert len(logged) == 1 and "127.0.0.1:" in logged[0], logged
+    assert "203.0.113.9" not in "\n".join(_new_lines(lines, before))

@@ -11,8 +11,10 @@ to keep the connection, and it takes any number of connections from one client.
 32 KiB however it arrives, reads at most 64 KiB of a body after its answer, and caps the
 connections of one client address (503 with ``Retry-After`` past the cap). A body the app reads
 is bounded by the app itself (size and time, :func:`edcbridge.oid4vci.app.read_body`). No
-WebSocket is served (``ws="none"``). Log lines are bounded: a long request target is cut, and the
-line says how much.
+WebSocket is served (``ws="none"``). ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are ignored (uvicorn
+would believe them from 127.0.0.1, so any local program, or a proxy passing on the client's own
+header, could name the client address of the log): a reverse proxy logs the client's. Log
+lines are bounded: a long request target is cut, and the line says how much.
 """
 
 from __future__ import annotations
@@ -333,6 +335,7 @@ def _config(app: Any, log_level: str, max_client_connections: int) -> uvicorn.Co
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
         http=protocol(max_client_connections), ws="none",
+        proxy_headers=False,  # the client is who connects: see the module's docstring
     )
     for name in ("uvicorn.access", "uvicorn.error"):  # after uvicorn set up its logging
         logging.getLogger(name).addFilter(_BOUNDED_LOG_ARGUMENTS)
