@@ -255,6 +255,15 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
     "in the proxy instead).",
 )
 @click.option(
+    "--max-client-requests",
+    type=click.IntRange(min=0),
+    default=50,  # edcbridge.oid4vci.ratelimit.DEFAULT_MAX_CLIENT_REQUESTS
+    show_default=True,
+    help="Requests a second one client address may send (IPv6: one /64), after a burst of 40 "
+    "seconds' worth; more are answered 429 with Retry-After. 0 turns the limit off: do so behind a "
+    "reverse proxy, where every client has the proxy's address (limit requests in the proxy instead).",
+)
+@click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
 def serve(
@@ -267,6 +276,7 @@ def serve(
     algorithm: str | None,
     tx_code_attempts: int,
     max_client_connections: int,
+    max_client_requests: int,
     log_level: str,
 ) -> None:
     """Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).
@@ -323,7 +333,8 @@ def serve(
         click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this seal; "
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
     try:
-        run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections)
+        run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections,
+            max_client_requests=max_client_requests)
     finally:
         service.close()
 

@@ -9,7 +9,8 @@ it takes a head of any size that arrives in one read, it reads a body the app re
 to keep the connection, and it takes any number of connections from one client.
 :class:`DeadlineProtocol` closes connections that hold the server (slowloris), refuses a head over
 32 KiB however it arrives, reads at most 64 KiB of a body after its answer, and caps the
-connections of one client address (503 with ``Retry-After`` past the cap). A body the app reads
+connections of one client address (503 with ``Retry-After`` past the cap); the requests of one
+client address are limited too (429, :mod:`edcbridge.oid4vci.ratelimit`). A body the app reads
 is bounded by the app itself (size and time, :func:`edcbridge.oid4vci.app.read_body`). No
 WebSocket is served (``ws="none"``). ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are ignored (uvicorn
 would believe them from 127.0.0.1, so any local program, or a proxy passing on the client's own
@@ -35,6 +36,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference
+from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS, RequestRate
 from edcbridge.oid4vci.service import clip
 
 LOG = logging.getLogger("edcbridge.oid4vci")
@@ -331,7 +333,11 @@ class _BoundedLogArguments(logging.Filter):
 _BOUNDED_LOG_ARGUMENTS = _BoundedLogArguments()
 
 
-def _config(app: Any, log_level: str, max_client_connections: int) -> uvicorn.Config:
+def _config(
+    app: Any, log_level: str, max_client_connections: int, max_client_requests: int
+) -> uvicorn.Config:
+    if max_client_requests:
+        app = RequestRate(app, max_client_requests, client_key)
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
         http=protocol(max_client_connections), ws="none",
@@ -355,38 +361,48 @@ def _raise_open_file_limit() -> int:
     return 0 if soft == resource.RLIM_INFINITY else soft
 
 
-def describe_cap(max_client_connections: int) -> str:
+def describe_cap(max_client_connections: int, max_client_requests: int = 0) -> str:
     if max_client_connections <= 0:
-        return ("no cap on the connections of one client address (--max-client-connections 0); "
-                "a reverse proxy in front should cap them")
-    return (f"at most {max_client_connections} simultaneous connections per client address (IPv6: per "
-            f"/64), more get 503; behind a reverse proxy every client has its address: "
-            f"--max-client-connections 0 turns the cap off")
+        connections = ("no cap on the connections of one client address (--max-client-connections 0); "
+                       "a reverse proxy in front should cap them")
+    else:
+        connections = (f"at most {max_client_connections} simultaneous connections per client address (IPv6: "
+                       f"per /64), more get 503; behind a reverse proxy every client has its address: "
+                       f"--max-client-connections 0 turns the cap off")
+    if max_client_requests <= 0:
+        return (f"{connections}; no limit on the requests of one client address (--max-client-requests 0); "
+                f"a reverse proxy in front should limit them")
+    return (f"{connections}; at most {max_client_requests} requests a second per client address after a "
+            f"burst of {BURST_SECONDS * max_client_requests}, more get 429 (--max-client-requests 0 turns "
+            f"the limit off)")
 
 
 def run(
     app: Any, sock: socket.socket, *, log_level: str = "info",
     max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
+    max_client_requests: int = DEFAULT_MAX_CLIENT_REQUESTS,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM), with at most ``max_client_connections``
-    simultaneous connections from one client address (0: no cap)."""
-    config = _config(app, log_level, max_client_connections)
+    simultaneous connections from one client address (0: no cap), and ``max_client_requests``
+    requests a second from it after a burst (0: no limit)."""
+    config = _config(app, log_level, max_client_connections, max_client_requests)
     files = _raise_open_file_limit()
-    LOG.info("%s%s", describe_cap(max_client_connections),
+    LOG.info("%s%s", describe_cap(max_client_connections, max_client_requests),
              f"; up to {files} open files (connections) in all" if files else "")
     uvicorn.Server(config).run(sockets=[sock])
 
 
 class BackgroundServer:
     """``with BackgroundServer(app, sock) as server:`` serves in a thread until the block ends
-    (with the same cap per client address as :func:`run` unless told otherwise)."""
+    (with the same caps per client address as :func:`run` unless told otherwise)."""
 
     def __init__(
         self, app: Any, sock: socket.socket, *, log_level: str = "warning",
         max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
+        max_client_requests: int = DEFAULT_MAX_CLIENT_REQUESTS,
     ) -> None:
         self.sock = sock
-        self.server = uvicorn.Server(_config(app, log_level, max_client_connections))
+        self.server = uvicorn.Server(_config(app, log_level, max_client_connections, max_client_requests))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> BackgroundServer:
