@@ -257,6 +257,25 @@ def test_an_offer_of_two_credentials_delivers_both_once(issuer: IssuerService, e
         assert "already issued" in _error(again, 400, "credential_request_denied")
 
 
+
+def test_each_credential_of_an_offer_keeps_its_own_notification(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    """The wallet reports on each credential by its notification_id: a second report (of the
+    other credential) does not replace the first's."""
+    offer = issuer.offers.create(exported.keys[2], ("elm", "edc-sealed"), valid_for=600)
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(offer.pre_authorized_code)
+    elm = holder.request(token, holder.proof(holder.nonce())).json()["notification_id"]
+    sealed = holder.credential(token, {"credential_configuration_id": "edc-sealed"}).json()["notification_id"]
+    for notification_id, event in ((elm, "credential_accepted"), (sealed, "credential_deleted")):
+        answer = holder.session.post(f"{issuer.issuer}/notification", timeout=10,
+                                     json={"notification_id": notification_id, "event": event},
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 204, answer.text
+    assert issuer.offers.events(offer.offer_id) == {"elm": "credential_accepted",
+                                                    "edc-sealed": "credential_deleted"}
+
 def test_an_issuer_url_with_a_path_serves_everything_under_it(exported: Exported) -> None:
     sock = bind("127.0.0.1", 0)
     root = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -303,6 +303,8 @@ class OfferStore:
         self._add_column("status_entries", "trail_event", "INTEGER")  # ... and the event revoking them
         self._add_column("offers", "revoked", "REAL")  # offers closed by a revocation keep when
         self._add_column("offers", "trail_event", "INTEGER")  # ... and the event that records it
+        for column, declaration in (("event", "TEXT"), ("event_description", "TEXT"), ("event_time", "REAL")):
+            self._add_column("issued", column, declaration)  # each credential keeps the wallet's report
         self._nonce_key = self._key("nonce")
 
     @classmethod
@@ -589,18 +591,28 @@ class OfferStore:
                                   (offer_id, configuration)).fetchone() is not None
 
     def notify(self, offer_id: str, notification_id: str, event: str, description: str | None) -> bool:
-        """Store the wallet's notification; False when the id is not one of this offer's.
-        (Offers issued before credentials were recorded one by one keep theirs on the offer.)"""
+        """Store the wallet's notification with the credential it names (the offer keeps the
+        latest); False when the id is not one of this offer's. (Offers issued before credentials
+        were recorded one by one keep theirs on the offer alone.)"""
         hashed = digest(notification_id)
+        now = self.clock()
         with self._transaction() as db:
-            known = db.execute("SELECT 1 FROM issued WHERE offer_id = ? AND notification_hash = ?",
-                               (offer_id, hashed)).fetchone() is not None
+            known = db.execute(
+                "UPDATE issued SET event = ?, event_description = ?, event_time = ? "
+                "WHERE offer_id = ? AND notification_hash = ?",
+                (event, description, now, offer_id, hashed),
+            ).rowcount == 1
             changed = db.execute(
                 "UPDATE offers SET event = ?, event_description = ?, event_time = ? "
                 "WHERE id = ? AND (? OR notification_hash = ?)",
-                (event, description, self.clock(), offer_id, known, hashed),
+                (event, description, now, offer_id, known, hashed),
             ).rowcount
         return changed == 1
+
+    def events(self, offer_id: str) -> dict[str, str | None]:
+        """The wallet's latest report on each credential issued for an offer, by configuration."""
+        rows = self._db().execute("SELECT configuration, event FROM issued WHERE offer_id = ?", (offer_id,))
+        return {configuration: event for configuration, event in rows}
 
     # -- status list entries --------------------------------------------------------------
 
