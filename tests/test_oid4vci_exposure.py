@@ -280,3 +280,25 @@ def test_key_urls_in_a_proof_are_never_fetched_and_alg_none_is_refused(
     payload = answer.json()["credentials"][0]["credential"].split("~")[0].split(".")[1]
     cnf = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["cnf"]["jwk"]
     assert set(cnf) == {"kty", "crv", "x", "y"}
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GARBAGE\r\n\r\n",  # no request line
+    b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n",  # a control character in the target
+    b"GET / HTTP/1.1\r\n\r\n",  # no Host
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n",  # a head over 32 KiB
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS ClientHello to the plain HTTP port
+])
+def test_a_malformed_request_is_a_json_400_that_says_nosniff(
+    issuer: IssuerService, request_bytes: bytes
+) -> None:
+    """The server's own refusal of what is not HTTP/1.1, like every answer of the app's."""
+    with _connection(issuer) as sock:
+        sock.sendall(request_bytes)
+        closed, answer = _closed_within(sock, HEAD_WAIT)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert closed and _status(answer) == 400, answer[:300]
+    lowered = head.lower()
+    assert b"\r\nx-content-type-options: nosniff" in lowered and b"\r\ncache-control: no-store" in lowered
+    assert b"\r\ncontent-type: application/json" in lowered
+    assert json.loads(body)["error"] == "invalid_request"

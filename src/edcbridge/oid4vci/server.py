@@ -211,6 +211,18 @@ class DeadlineProtocol(H11Protocol):
         if not self._waiting_on_client():  # a head came in: the app has the request now
             self._disarm()
 
+    def send_400_response(self, msg: str) -> None:
+        """What is not HTTP/1.1 (a malformed head, one too large, TLS to this plain port) gets the
+        app's kind of answer, not uvicorn's text: JSON, ``nosniff``, never cached."""
+        body = json.dumps({"error": "invalid_request", "error_description": "malformed HTTP/1.1 request"})
+        headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+                   (b"pragma", b"no-cache"), (b"x-content-type-options", b"nosniff"),
+                   (b"access-control-allow-origin", b"*"), (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                      h11.Data(data=body.encode()), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self._waiting_on_client() and not self.transport.is_closing():
