@@ -30,6 +30,7 @@ from tests.wallet.issuer_support import Exported, Holder, export_awards, running
 # The documented bounds (a head within 10 s, a body within 20 s) and time for a busy machine
 HEAD_WAIT = 10 + 10
 BODY_WAIT = 20 + 10
+WRITE_WAIT = 20 + 10  # answers that do not move for 20 s
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -302,3 +303,31 @@ def test_a_malformed_request_is_a_json_400_that_says_nosniff(
     assert b"\r\nx-content-type-options: nosniff" in lowered and b"\r\ncache-control: no-store" in lowered
     assert b"\r\ncontent-type: application/json" in lowered
     assert json.loads(body)["error"] == "invalid_request"
+
+
+def test_a_client_that_never_reads_its_answers_is_cut_off(exported: Exported) -> None:
+    """Slow reading: many requests sent at once, their answers left unread. The server stops
+    once its buffers are full; a connection whose answers do not move for WRITE_WAIT is dropped
+    with what it had not read, so it cannot hold the server's memory and a connection for ever."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    request = b"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\n\r\n"
+    count = 3000  # some MB of answers: more than the socket buffers of both ends hold
+    try:
+        with BackgroundServer(create_app(service), sock, max_client_requests=0), \
+                closing(socket.socket()) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(sock.getsockname())
+            client.settimeout(30)
+            client.sendall(request * count)
+            time.sleep(WRITE_WAIT)
+            received = b""
+            try:
+                while chunk := client.recv(65536):
+                    received += chunk
+            except ConnectionResetError:
+                pass
+    finally:
+        service.close()
+    assert 0 < received.count(b"HTTP/1.1 200 ") < count

@@ -7,7 +7,8 @@ uvicorn (h11) closes a keep-alive connection idle for 5 s, but it waits for ever
 connection that sends nothing, a head sent a byte at a time or a body the app no longer reads,
 it takes a head of any size that arrives in one read, it reads a body the app refused to its end
 to keep the connection, and it takes any number of connections from one client.
-:class:`DeadlineProtocol` closes connections that hold the server (slowloris), refuses a head over
+:class:`DeadlineProtocol` closes connections that hold the server (slowloris, and clients that
+read no answer: :data:`WRITE_TIMEOUT`), refuses a head over
 32 KiB however it arrives, reads at most 64 KiB of a body after its answer, and caps the
 connections of one client address (503 with ``Retry-After`` past the cap); the requests of one
 client address are limited too (429, :mod:`edcbridge.oid4vci.ratelimit`). A body the app reads
@@ -47,6 +48,10 @@ HEAD_TIMEOUT = 10
 # checks only what is incomplete after a read, and one read takes up to 256 KiB: fed to it in
 # pieces of this size, no head over twice this gets through, however it arrives.
 MAX_HEAD = 16 * 1024
+# Seconds the answers of a connection may stay stuck (its buffers full, the client reading
+# nothing) before the connection is dropped with them: a client that sends many requests and
+# reads no answer would otherwise hold the connection, and megabytes of buffers, for ever.
+WRITE_TIMEOUT = 20
 # Bytes of a body left unread by an answer that are still read (and dropped) to keep the
 # connection; past them the connection is closed.
 DRAIN_BYTES = 64 * 1024
@@ -178,6 +183,7 @@ class DeadlineProtocol(H11Protocol):
         self._raw = transport
         self._deadline: asyncio.TimerHandle | None = None
         self._linger_timer: asyncio.TimerHandle | None = None
+        self._write_deadline: asyncio.TimerHandle | None = None
         self.lingering = False
         self._lost = False
         self._refused = False
@@ -231,9 +237,23 @@ class DeadlineProtocol(H11Protocol):
         else:  # a pipelined request is being handled already
             self._disarm()
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(WRITE_TIMEOUT, self._raw.abort)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
         self._disarm()
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
         if self._linger_timer is not None:
             self._linger_timer.cancel()
             self._linger_timer = None
