@@ -167,3 +167,23 @@ def test_connections_are_counted_by_ipv4_address_or_ipv6_64(
 def test_a_negative_cap_is_refused() -> None:
     with pytest.raises(ValueError):
         protocol(-1)
+
+
+def test_answers_are_sent_without_waiting_for_the_clients_ack(exported: Exported) -> None:
+    """uvicorn writes an answer's head and body apart: with Nagle's algorithm on, the body of
+    each answer after a connection's first waited for the client's delayed ACK (some 40 ms a
+    request on Linux). asyncio turns it off only for sockets made as IPPROTO_TCP."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    try:
+        with BackgroundServer(create_app(service), sock) as server, requests.Session() as session:
+            for _ in range(2):
+                answer = session.get(f"{url}/.well-known/openid-credential-issuer", timeout=10)
+                assert answer.status_code == 200
+            accepted = [connection.transport.get_extra_info("socket")
+                        for connection in server.server.server_state.connections]
+            assert accepted
+            assert all(client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for client in accepted)
+    finally:
+        service.close()

@@ -338,7 +338,9 @@ def protocol(max_client_connections: int = 0) -> type[DeadlineProtocol]:
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # as IPPROTO_TCP: asyncio turns Nagle's algorithm off only on such sockets, and an answer's
+    # body would otherwise wait for the client's delayed ACK of its head (40 ms a request)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
