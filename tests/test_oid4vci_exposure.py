@@ -331,3 +331,32 @@ def test_a_client_that_never_reads_its_answers_is_cut_off(exported: Exported) ->
     finally:
         service.close()
     assert 0 < received.count(b"HTTP/1.1 200 ") < count
+
+
+def test_a_client_that_reads_no_answer_is_dropped_at_the_head_deadline(exported: Exported) -> None:
+    """Fewer unread answers than fill the server's buffer: the server has answered all and
+    waits for the next head, and the head deadline closes the connection. A close waits for
+    the answers to be sent, which a client that reads nothing never lets happen: the
+    connection is dropped instead, and no longer held (nor counted against its address)."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    request = b"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        with BackgroundServer(create_app(service), sock) as server, closing(socket.socket()) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(sock.getsockname())
+            client.sendall(request)  # answered: the server's side of the connection is there
+            deadline = time.monotonic() + 10
+            while not server.server.server_state.connections and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for connection in server.server.server_state.connections:  # small kernel buffers
+                accepted = connection.transport.get_extra_info("socket")
+                accepted.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            client.sendall(request * 20)  # some 35 KiB of answers: over the kernel's, under 64 KiB
+            deadline = time.monotonic() + HEAD_WAIT
+            while server.server.server_state.connections and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not server.server.server_state.connections
+    finally:
+        service.close()

@@ -289,7 +289,7 @@ class DeadlineProtocol(H11Protocol):
             self._raw.close()
             return
         self._raw.resume_reading()
-        self._linger_timer = self.loop.call_later(LINGER, self._raw.close)
+        self._linger_timer = self.loop.call_later(LINGER, self._close_or_drop)
 
     def _refuse(self, key: str) -> None:
         self._refused = True
@@ -317,7 +317,15 @@ class DeadlineProtocol(H11Protocol):
 
     def _expire(self) -> None:
         self._deadline = None
-        if self._waiting_on_client() and not self.transport.is_closing():
+        if self._waiting_on_client() and not self.lingering:  # closing already, maybe: see below
+            self._close_or_drop()
+
+    def _close_or_drop(self) -> None:
+        """Close; or drop the connection with the answers it has not sent: a close waits until
+        they are sent, for ever if the client reads nothing."""
+        if self._raw.get_write_buffer_size():
+            self._raw.abort()
+        else:
             self._raw.close()
 
 
