@@ -360,3 +360,20 @@ def test_a_client_that_reads_no_answer_is_dropped_at_the_head_deadline(exported:
             assert not server.server.server_state.connections
     finally:
         service.close()
+
+
+def test_a_request_with_both_content_length_and_chunked_is_refused_and_the_connection_closed(
+    issuer: IssuerService,
+) -> None:
+    """RFC 9112 6.1: such a request is how one request is smuggled inside another past a proxy
+    that reads the other header; the server MUST close the connection after answering it. What
+    follows it on the connection is never served."""
+    with _connection(issuer) as sock:
+        sock.sendall(b"POST /nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+        closed, answer = _closed_within(sock, HEAD_WAIT)
+    assert closed and _status(answer) == 400, answer[:300]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"\r\nconnection: close" in head.lower() and b"\r\nx-content-type-options: nosniff" in head.lower()
+    assert json.loads(body)["error"] == "invalid_request"

@@ -8,15 +8,16 @@ connection that sends nothing, a head sent a byte at a time or a body the app no
 it takes a head of any size that arrives in one read, it reads a body the app refused to its end
 to keep the connection, and it takes any number of connections from one client.
 :class:`DeadlineProtocol` closes connections that hold the server (slowloris, and clients that
-read no answer: :data:`WRITE_TIMEOUT`), refuses a head over
-32 KiB however it arrives, reads at most 64 KiB of a body after its answer, and caps the
-connections of one client address (503 with ``Retry-After`` past the cap); the requests of one
-client address are limited too (429, :mod:`edcbridge.oid4vci.ratelimit`). A body the app reads
-is bounded by the app itself (size and time, :func:`edcbridge.oid4vci.app.read_body`). No
-WebSocket is served (``ws="none"``). ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are ignored (uvicorn
-would believe them from 127.0.0.1, so any local program, or a proxy passing on the client's own
-header, could name the client address of the log): a reverse proxy logs the client's. Log
-lines are bounded: a long request target is cut, and the line says how much.
+read no answer: :data:`WRITE_TIMEOUT`), refuses a head over 32 KiB however it arrives, reads at
+most 64 KiB of a body after its answer, and caps the connections of one client address (503
+with ``Retry-After`` past the cap); the requests of one client address are limited too (429,
+:mod:`edcbridge.oid4vci.ratelimit`), and a request with two body lengths is refused
+(:class:`OneBodyLength`). A body the app reads is bounded by the app itself (size and time,
+:func:`edcbridge.oid4vci.app.read_body`). No WebSocket is served (``ws="none"``).
+``X-Forwarded-For`` and ``X-Forwarded-Proto`` are ignored (uvicorn would believe them from
+127.0.0.1, so any local program, or a proxy passing on the client's own header, could name the
+client address of the log): a reverse proxy logs the client's. Log lines are bounded: a long
+request target is cut, and the line says how much.
 """
 
 from __future__ import annotations
@@ -359,6 +360,31 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class OneBodyLength:
+    """ASGI middleware: a request with both ``Content-Length`` and ``Transfer-Encoding`` is
+    refused (400) and its connection closed (RFC 9112 6.1: the server MUST close it). A proxy
+    reading the other header would see other requests on the connection than the issuer does
+    (request smuggling); h11 reads the body as chunked and went on with the connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        names = {name for name, _ in scope.get("headers", ())} if scope["type"] == "http" else set()
+        if not {b"content-length", b"transfer-encoding"} <= names:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "invalid_request", "error_description": "send Content-Length or "
+                           "Transfer-Encoding, not both (RFC 9112 6.1)"}).encode()
+        await send({"type": "http.response.start", "status": 400, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
+            (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"),
+            (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class _BoundedLogArguments(logging.Filter):
     """uvicorn's log lines with their arguments bounded (a request target is cut to
     :data:`edcbridge.oid4vci.service.LOG_FIELD` characters, saying how many more it had) and
@@ -380,6 +406,7 @@ def _config(
 ) -> uvicorn.Config:
     if max_client_requests:
         app = RequestRate(app, max_client_requests, client_key)
+    app = OneBodyLength(app)
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
         http=protocol(max_client_connections), ws="none",
