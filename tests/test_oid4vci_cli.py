@@ -169,6 +169,18 @@ def test_an_offer_lists_each_credential_once_and_warns_about_a_local_address(
     assert "only this machine can reach" not in public.stderr
 
 
+
+@pytest.mark.parametrize("url", ["http://localhost.university.example", "http://127.0.0.1.nip.io:8080"])
+def test_a_public_host_that_starts_like_a_loopback_one_is_still_warned_about(
+    cli: click.Group, exported: Exported, url: str
+) -> None:
+    """The issuer URL's host decides, not how the URL begins: these are public names that wallets
+    would reach over plain HTTP."""
+    result = CliRunner().invoke(cli, ["offer", exported.keys[0], "-o", str(exported.out_dir), "--json",
+                                      "--issuer-url", url, "--no-qr-terminal"])
+    assert "is not HTTPS" in result.stderr, result.output
+    assert "only this machine can reach" not in result.stderr
+
 def test_changed_export_is_not_offered(cli: click.Group, exported: Exported) -> None:
     key = exported.keys[1]
     path = exported.out_dir / "edc" / (key.replace("/", "_") + ".jsonld")

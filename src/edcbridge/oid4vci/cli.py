@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -81,17 +82,26 @@ def _check_issuer_url(url: str) -> str:
         raise UsageProblem(
             f"issuer URL {url!r} must be http(s)://host[:port][/path] without query or fragment"
         )
-    if url.startswith("http://") and not re.match(r"^http://(127\.|localhost|\[::1\])", url):
+    if url.startswith("http://") and not _loopback(url):
         click.echo(f"warning: {url} is not HTTPS; wallets refuse plain HTTP issuers outside tests", err=True)
     return url.rstrip("/")
 
 
-_LOOPBACK = re.compile(r"^https?://(127\.|localhost[:/]|localhost$|\[::1\])")
+def _loopback(url: str) -> bool:
+    """Whether the URL's host is this machine (``localhost``, 127.0.0.0/8, ``::1``): by the host
+    itself, so that ``localhost.example.org`` or ``127.0.0.1.nip.io`` are public names."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _warn_if_unreachable(url: str) -> None:
     """An offer names the issuer: a loopback address works only on this machine, not on a phone."""
-    if _LOOPBACK.match(url):
+    if _loopback(url):
         click.echo(f"warning: the offers name {url}, which only this machine can reach; give the "
                    f"issuer's public address with --issuer-url (or {ISSUER_URL_ENV}) for learners' phones",
                    err=True)
@@ -325,7 +335,7 @@ def serve(
         f"issuer {url} (listening on {host}:{sock.getsockname()[1]}); offers in {service.offers.path}",
         err=True,
     )
-    if not _LOOPBACK.match(url):
+    if not _loopback(url):
         problem = issuer_binding_problem(url, seal.certificate)
         if problem:
             click.echo(f"warning: {problem}", err=True)
