@@ -56,7 +56,7 @@ def _verdict(result: RunResult) -> str:
     (RunResult(done=3, failed=2), "2 record(s) failed"),
     (RunResult(done=3, file_errors=1), "1 file(s) could not be read to the end"),
     (RunResult(done=3, failed=3, stopped_early=True), "--fail-fast"),
-    (RunResult(done=3, interrupted=True), "interrupted (Ctrl-C)"),
+    (RunResult(done=3, interrupted=True), "interrupted (Ctrl-C, or SIGTERM"),
     (RunResult(done=3, aborted="OSError: [Errno 5] Input/output error"), "Input/output error"),
 ])
 def test_the_first_line_says_how_the_run_went(result: RunResult, words: str) -> None:
@@ -97,3 +97,18 @@ def test_record_content_is_text_and_the_page_is_self_contained(tmp_path: Path) -
     assert page.links == []  # nothing fetched: no script, image, style sheet or font
     assert not re.search(r"<(script|img|b)\b", text) and "\u202e" not in text
     assert "<script>alert('x')</script>\"\\u202eexe.jpg" in page.cells
+
+
+@pytest.mark.parametrize("result", [
+    RunResult(done=3, failed=2, interrupted=True),
+    RunResult(done=3, failed=2, aborted="OSError: [Errno 28] No space left on device"),
+])
+def test_a_run_that_stopped_still_says_what_failed(result: RunResult) -> None:
+    """Interrupted (a service manager's SIGTERM) with 165 records failed: stderr said '165
+    failed', the page's first line only that the run was interrupted (Ctrl-C) and to run it
+    again, which fails them again."""
+    verdict = _verdict(result)
+    assert "2 record(s) failed" in verdict
+    if result.interrupted:
+        assert "SIGTERM" in verdict
+

@@ -269,12 +269,13 @@ def run_verdict(summary: dict[str, Any]) -> str:
     """The run in one sentence, for the top of report.html: whether it went through the input,
     and what to do next."""
     problems = _problems(summary)
+    handled = "the records listed were handled" + (f" ({problems})" if problems else "")
     if summary["aborted"]:
-        return f"The run stopped on an error ({summary['aborted']}): the records listed were " \
-               f"handled, the rest not read; fix the cause, then {_AGAIN}."
+        return f"The run stopped on an error ({summary['aborted']}): {handled}, the rest not read; " \
+               f"fix the cause, then {_AGAIN}."
     if summary["interrupted"]:
-        return f"The run was interrupted (Ctrl-C): the records listed were handled, the rest not " \
-               f"read; {_AGAIN}."
+        return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
+               f"send): {handled}, the rest not read; {_AGAIN}."
     if summary["stopped_early"]:
         return f"The run stopped after too many failures in a row (--fail-fast): {problems}; the " \
                f"rows after the last one listed were not read. Correct the input, then {_AGAIN}."
