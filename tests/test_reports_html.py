@@ -112,3 +112,13 @@ def test_a_run_that_stopped_still_says_what_failed(result: RunResult) -> None:
     if result.interrupted:
         assert "SIGTERM" in verdict
 
+
+@pytest.mark.parametrize("result", [RunResult(done=3, not_in_input=2),
+                                    RunResult(done=3, failed=1, not_in_input=2)])
+def test_credentials_not_in_the_input_are_in_the_first_line(result: RunResult) -> None:
+    """A folder holding credentials of awards the input no longer has (withdrawn ones, say):
+    the page opened with 'All 3 records are done' and counted them only in a table row
+    'not_in_input 2'."""
+    verdict = _verdict(result)
+    assert "2 credential(s)" in verdict and "not-in-input" in verdict
+

@@ -281,11 +281,22 @@ def run_verdict(summary: dict[str, Any]) -> str:
                f"rows after the last one listed were not read. Correct the input, then {_AGAIN}."
     if problems:
         return f"Not everything went through: {problems}. Correct what the failures below name, " \
-               f"then {_AGAIN}."
+               f"then {_AGAIN}.{_absent(summary)}"
     redone = f", {summary['redone']} of them made again as what they are made from changed" \
         if summary.get("redone") else ""
     return f"All {summary['ok']} records are done ({summary['done']} in this run{redone}, " \
-           f"{summary['skipped']} skipped as done earlier)."
+           f"{summary['skipped']} skipped as done earlier).{_absent(summary)}"
+
+
+def _absent(summary: dict[str, Any]) -> str:
+    """The credentials of the folder whose awards the input no longer holds (counted only by a
+    run that read all its input): a sentence after the verdict, else ''."""
+    count = summary.get("not_in_input")
+    if not count:
+        return ""
+    return f" {count} credential(s) made by earlier runs are for awards not in this run's input " \
+           f"(not-in-input in report.csv): if an award was taken back, withdraw it, as the notes " \
+           f"below say."
 
 
 def _problems(summary: dict[str, Any]) -> str:
