@@ -112,7 +112,7 @@ def test_an_error_part_way_leaves_reports_that_agree_with_the_journal(
     assert summary["aborted"] == "OSError: [Errno 5] Input/output error"
     assert summary["done"] == _journal_states(out)["done"]
     assert 250 < summary["done"] <= 300  # rows read into a batch not yet worked on are not done
-    assert "aborted" in (out / "report.html").read_text("utf-8")
+    assert "stopped on an error" in (out / "report.html").read_text("utf-8")
 
 
 def test_a_validated_run_redoes_what_was_exported_without_validation(env: None, tmp_path: Path) -> None:

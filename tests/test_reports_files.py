@@ -83,8 +83,12 @@ def test_the_html_summary_agrees_with_the_reports_and_shows_markup_as_text(env: 
     assert all(name in ("scope", "lang", "charset") for name, _ in page.attributes)
     summary = {row[0]: row[1] for row in page.tables[0]}
     report = json.loads((out / "report.json").read_text("utf-8"))
-    for key in ("ok", "done", "skipped", "failed", "file_errors", "interrupted", "stopped_early"):
-        assert summary[key] == str(report[key]), key
+    words = {"ok": "done, in this run or earlier", "done": "done", "skipped": "skipped", "failed": "failed",
+             "file_errors": "file errors", "interrupted": "interrupted",
+             "stopped_early": "stopped by --fail-fast"}
+    for key, label in words.items():  # the words of the stderr summary; yes or no for True or False
+        value = report[key]
+        assert summary[label] == (("yes" if value else "no") if isinstance(value, bool) else str(value)), key
     with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         statuses = Counter(row["status"] for row in csv.DictReader(handle))
     assert statuses == Counter({"done": report["done"], "failed": report["failed"]})

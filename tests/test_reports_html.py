@@ -4,6 +4,7 @@ content as text."""
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -122,3 +123,18 @@ def test_credentials_not_in_the_input_are_in_the_first_line(result: RunResult) -
     verdict = _verdict(result)
     assert "2 credential(s)" in verdict and "not-in-input" in verdict
 
+
+def test_the_summary_counts_are_named_in_words() -> None:
+    """The summary table named its rows by report.json's keys ('not_in_input',
+    'stopped_early', 'False'); the words are those of the stderr summary and report.csv."""
+    result = RunResult(done=3, redone=1, skipped=2, failed=1, not_in_input=2, unchanged=1,
+                       interrupted=True)
+    text = render_html(summary_data(result), [], [])
+    headers = re.findall(r"<th scope='row'>([^<]*)</th><td>([^<]*)</td>", text)
+    named = {html.unescape(name): value for name, value in headers}
+    assert headers and not [name for name, _ in headers if "_" in name]
+    assert not {"True", "False"} & set(named.values())
+    assert named["interrupted"] == "yes" and named["stopped by --fail-fast"] == "no"
+    assert named["not in this run's input (not-in-input)"] == "2"
+    assert named["done"] == "3" and named["skipped"] == "2" and named["failed"] == "1"
+    assert named["unchanged (not sent again)"] == "1"

@@ -226,10 +226,25 @@ def _esc(text: str) -> str:
     return html.escape("\n".join(printable(line) for line in text.split("\n")))
 
 
+# report.html's summary rows, in the words of the stderr summary and of report.csv's statuses
+# (report.json's keys are for scripts)
+_LABELS = {"ok": "done, in this run or earlier", "done": "done", "redone": "of them made again (redone)",
+           "skipped": "skipped", "not_in_input": "not in this run's input (not-in-input)",
+           "failed": "failed", "stopped_early": "stopped by --fail-fast", "interrupted": "interrupted",
+           "aborted": "stopped on an error", "file_errors": "file errors", "delivered": "delivered",
+           "already_delivered": "already there", "unchanged": "unchanged (not sent again)",
+           "delivery_failed": "deliveries failed", "with_warnings": "credentials with warnings",
+           "audit_head": "audit head"}
+
+
+def _shown(value: object) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
 def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
                 delivery_failures: list[tuple[str, str, str]]) -> str:
     esc = _esc
-    rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
+    rows = "".join(f"<tr><th scope='row'>{esc(_LABELS.get(k, k))}</th><td>{esc(_shown(v))}</td></tr>"
                    for k, v in summary.items() if not isinstance(v, dict | list) and v is not None)
     stages = "".join(f"<tr><th scope='row'>{esc(stage)}</th><td>{summary['failed_by_stage'].get(stage, 0)}"
                      f"</td><td>{seconds}</td></tr>" for stage, seconds in summary["seconds"].items())
