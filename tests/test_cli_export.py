@@ -154,15 +154,16 @@ def test_a_bar_on_a_terminal_leaves_nothing_of_a_longer_line(monkeypatch: pytest
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
     stream = Terminal()
     bar = Progress(3000, stream=stream)
-    for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
+    for _ in range(1000):  # 1000 records in the first two seconds: "500.0/s"
         bar.update("done")
-    now[0] += 1.0
+    now[0] += 2.0
     bar.update("done")
-    now[0] += 1.0
-    bar.update("done")  # 501.0/s: a shorter line
+    now[0] += 200.0
+    bar.update("done")  # 5.0/s: a shorter line
     bar.clear()
     stream.write("awards.csv:5: column 'specification' ...\n")
     drawn = stream.getvalue()
+    assert " 5.0/s," in drawn
     assert drawn.count("\r") == 4 and drawn.count("\x1b[K") == 4  # every bar, and the clearing
     assert "\r\x1b[Kawards.csv:5:" in drawn  # the message starts on a clean line
     bar.clear()  # nothing drawn since: nothing to erase

@@ -146,12 +146,13 @@ def test_a_dumb_terminal_gets_no_escape_sequences(monkeypatch: pytest.MonkeyPatc
     clock = _Clock(monkeypatch)
     stream = Terminal()
     bar = Progress(3000, stream=stream)
-    for _ in range(1000):  # 1000 records in the first second: "1000.0/s"
+    for _ in range(1000):  # 1000 records in the first two seconds: "500.0/s"
         bar.update("done")
-    clock.now += 1.0
+    clock.now += 2.0
     bar.update("done")
-    clock.now += 1.0
-    bar.update("done")  # 501.0/s: a shorter line
+    clock.now += 200.0
+    bar.update("done")  # 5.0/s: a shorter line
+    assert " 5.0/s," in stream.getvalue()
     assert "\x1b" not in stream.getvalue()
     [line] = _screen(stream.getvalue(), 120)
     assert line == bar.line(clock.now), line
@@ -190,3 +191,20 @@ def test_the_rate_of_a_resumed_run_is_the_pace_of_the_rows_worked_on() -> None:
     bar.first_work = start + 1
     assert " 1.0/s, 0 failed, 1000 skipped" in bar.line(start + 10)
     assert bar.line(start + 10).startswith("[") and "ETA 16:30" in bar.line(start + 10)
+
+
+def test_a_log_gives_no_rate_of_the_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three seconds to read the catalogue and start the workers, then a thousand records a
+    second: a log's first line said '0.3/s', its next '400.2/s'."""
+    clock = _Clock(monkeypatch)
+    stream = io.StringIO()
+    bar = Progress(3000, stream=stream)
+    clock.now += 3.0
+    for index in range(2000):
+        clock.now = 1003.0 + index / 1000
+        bar.update("done")
+    clock.now = 1005.0
+    bar.update("done")
+    first, second = stream.getvalue().splitlines()
+    assert "1/3000" in first and " --/s," in first and "ETA --:--" in first
+    assert "2001/3000" in second and " 1000.0/s," in second

@@ -70,7 +70,8 @@ class Progress:
         seen = sum(self.counts.values())
         elapsed = max(now - self.started, 1e-9)
         rate = self._rate(now, seen, elapsed, final)
-        tail = f"{rate:.1f}/s, {self.counts['failed']} failed, {self.counts['skipped']} skipped"
+        tail = f"{'--' if rate is None else f'{rate:.1f}'}/s, {self.counts['failed']} failed, " \
+               f"{self.counts['skipped']} skipped"
         if not self.total:
             return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
         share = min(seen / self.total, 1.0)
@@ -81,12 +82,15 @@ class Progress:
         return [f"[{bar}] {count} {tail}, {end}", f"{count} {tail}, {end}",
                 f"{count} {self.counts['failed']} failed, {end}", f"{count} {end}", count]
 
-    def _rate(self, now: float, seen: int, elapsed: float, final: bool = False) -> float:
-        """Records a second: of those worked on, once some are (a resumed run skips thousands
-        of done rows a second, which is not the pace of the run)."""
-        worked = seen - self.counts.get("skipped", 0)
-        pace = self._pace(now, worked, final) if self.counts.get("skipped") else None
-        return seen / elapsed if pace is None else 1 / pace
+    def _rate(self, now: float, seen: int, elapsed: float, final: bool = False) -> float | None:
+        """Records a second: of those worked on, once the work has gone on for ``_SETTLE``
+        seconds (a resumed run skips thousands of done rows a second, and a run's start-up, the
+        catalogue read and the workers started, is no part of its pace); None before. The
+        last line of a run too short for a pace gives all its records over all its time."""
+        pace = self._pace(now, seen - self.counts.get("skipped", 0), final)
+        if pace is not None:
+            return 1 / pace
+        return seen / elapsed if final else None
 
     def _eta(self, now: float, seen: int) -> str:
         """The time the rows left take at the pace of the rows since the first record worked on:
