@@ -89,3 +89,22 @@ def test_a_title_far_above_the_column_names_is_read_as_the_header(tmp_path: Path
     rows = [row for row in iter_awards(far, load_catalogue(CATALOGUE)) if not row.file_level]
     assert len(rows) == 4 and all(row.award is None for row in rows)  # column names, three awards
     assert count_rows(far) == 4
+
+
+def test_the_rows_a_stopped_run_did_not_read_are_counted_in_the_reports(env: None, tmp_path: Path) -> None:
+    """--fail-fast stopped a run: stderr said '5 rows not read'; report.html said only that the
+    rows after the last one listed were not read, and report.json gave no number."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 8)
+    lines = awards.read_text("utf-8").splitlines()
+    for row in (2, 3):
+        lines[row] = lines[row].replace("IMP-MC-", "NOPE-MC-")  # an unknown specification
+    awards.write_text("\n".join(lines) + "\n", "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
+                                       "-j", "1", "--fail-fast", "2"])
+    assert result.exit_code == 1, result.output
+    said = re.search(r"(\d+) rows not read", result.stderr)
+    assert said is not None, result.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["not_read"] == int(said.group(1)) == 8 - report["done"] - report["failed"]
+    assert f"{said.group(0)}" in (out / "report.html").read_text("utf-8")

@@ -449,18 +449,17 @@ def _located(outcome: Outcome, message: str) -> str:
 MAX_SHOWN_FAILURES = 100  # failed records whose errors a run prints on stderr
 
 
-def _unread(total: int | None, result: Any) -> str:
+def _unread(result: Any) -> str:
     """``; N rows not read`` for a run that stopped before the end of its input, when the rows
     were counted beforehand (CSV); else ''."""
-    if total is None:
-        return ""
-    left = total - result.done - result.skipped - result.failed
-    return f"; {left} row{'' if left == 1 else 's'} not read" if left > 0 else ""
+    left = result.not_read
+    return f"; {left} row{'' if left == 1 else 's'} not read" if left else ""
 
 
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
+    import dataclasses
     import sqlite3
 
     from edcbridge.deliver.http import masked_email
@@ -472,6 +471,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
 
     counts = [count_rows(path) for job in jobs for path in job.awards]
     total = None if None in counts else sum(c or 0 for c in counts)
+    options = dataclasses.replace(options, rows=total)  # the reports count the rows a stopped run left
     progress = Progress(total, enabled=not quiet)
     failures = 0  # records whose errors were, or would have been, shown
 
@@ -550,7 +550,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         if result.with_warnings:
             click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
                        f"carry, say): see \"warnings\" in {result.report}", err=True)
-        unread = _unread(total, result)
+        unread = _unread(result)
         if result.stopped_early:
             click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast){unread}",
                        err=True)

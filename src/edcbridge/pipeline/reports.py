@@ -194,7 +194,7 @@ def _sync_folder(folder: Path) -> None:
 
 def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "redone": result.redone,
-            "skipped": result.skipped, "not_in_input": result.not_in_input,
+            "skipped": result.skipped, "not_in_input": result.not_in_input, "not_read": result.not_read,
             "failed": result.failed, "stopped_early": result.stopped_early,
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
@@ -230,6 +230,7 @@ def _esc(text: str) -> str:
 # (report.json's keys are for scripts)
 _LABELS = {"ok": "done, in this run or earlier", "done": "done", "redone": "of them made again (redone)",
            "skipped": "skipped", "not_in_input": "not in this run's input (not-in-input)",
+           "not_read": "rows not read",
            "failed": "failed", "stopped_early": "stopped by --fail-fast", "interrupted": "interrupted",
            "aborted": "stopped on an error", "file_errors": "file errors", "delivered": "delivered",
            "already_delivered": "already there", "unchanged": "unchanged (not sent again)",
@@ -285,15 +286,19 @@ def run_verdict(summary: dict[str, Any]) -> str:
     and what to do next."""
     problems = _problems(summary)
     handled = "the records listed were handled" + (f" ({problems})" if problems else "")
+    left = summary.get("not_read")
+    rest = "the rest not read" if left is None else f"{left} row{'' if left == 1 else 's'} not read"
     if summary["aborted"]:
-        return f"The run stopped on an error ({summary['aborted']}): {handled}, the rest not read; " \
-               f"fix the cause, then {_AGAIN}."
+        return f"The run stopped on an error ({summary['aborted']}): {handled}, {rest}; fix the " \
+               f"cause, then {_AGAIN}."
     if summary["interrupted"]:
         return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
-               f"send): {handled}, the rest not read; {_AGAIN}."
+               f"send): {handled}, {rest}; {_AGAIN}."
     if summary["stopped_early"]:
-        return f"The run stopped after too many failures in a row (--fail-fast): {problems}; the " \
-               f"rows after the last one listed were not read. Correct the input, then {_AGAIN}."
+        after = "the rows after the last one listed were not read" if left is None else \
+            f"{rest}, those after the last one listed"
+        return f"The run stopped after too many failures in a row (--fail-fast): {problems}; {after}. " \
+               f"Correct the input, then {_AGAIN}."
     if problems:
         return f"Not everything went through: {problems}. Correct what the failures below name, " \
                f"then {_AGAIN}.{_absent(summary)}"

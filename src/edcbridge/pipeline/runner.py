@@ -75,6 +75,7 @@ class RunOptions:
     commit_every: int = 256
     commit_seconds: float = 0.5
     deliver: WalletTarget | None = None  # deposit each sealed credential in the learner's wallet
+    rows: int | None = None  # the input's award rows, when counted beforehand (CSV): see not_read
 
 
 @dataclass
@@ -97,6 +98,7 @@ class RunResult:
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
+    not_read: int | None = None  # rows a run that stopped did not read, when the rows were counted
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
@@ -721,6 +723,9 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.flush()
         raise
     finally:
+        result = runner.result
+        if options.rows is not None and (result.interrupted or result.stopped_early or result.aborted):
+            result.not_read = max(options.rows - result.total, 0)
         runner.names.close()
         runner.journal.commit()
         runner.result.audit_head = runner.journal.head()
