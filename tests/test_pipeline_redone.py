@@ -151,3 +151,21 @@ def test_the_audit_trail_says_which_records_were_made_again_and_why(env: None, t
     assert (after["action"], after["key"]) == ("issued", "imperial/IMP-2025-000102")
     assert after["input_hash"] == redone[0]["input_hash"]
     assert CliRunner().invoke(main, ["audit", "verify", str(out)]).exit_code == 0
+
+
+@pytest.mark.parametrize("broken", [{"specification": "NO-SUCH-SPEC"}, {"awarding_date": "not a date"}],
+                         ids=["fails-later", "fails-to-load"])
+def test_a_record_made_again_after_a_run_it_failed_in_is_redone(
+        env: None, tmp_path: Path, broken: dict[str, str]) -> None:
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out)
+    result = CliRunner().invoke(main, ["export", str(_edited(tmp_path / "awards.csv", {
+        "IMP-2025-000102": broken})), "-c", str(CATALOGUE), "-o", str(out)])
+    assert result.exit_code == 1, result.stderr
+    _export(_edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}}), CATALOGUE, out)
+    assert _records(out)["IMP-2025-000102"]["redone"] is not None
+    shown = CliRunner().invoke(main, ["audit", "show", str(out)])
+    events = [json.loads(line) for line in shown.stdout.splitlines()]
+    mine = [event["action"] for event in events if event["key"] == "imperial/IMP-2025-000102"]
+    assert mine == ["issued", "redone", "issued"], mine
+    assert CliRunner().invoke(main, ["audit", "verify", str(out)]).exit_code == 0

@@ -201,6 +201,21 @@ class Journal:
                               (key,)).fetchone()
         return None if row is None else str(row[0] or "withdrawn")
 
+    def kept(self, key: str) -> dict[str, dict[str, str]] | None:
+        """The outputs a record done in an earlier run kept when a later run failed it (its files
+        stay in the folder, in their earlier version); None when ``key`` is not such a record.
+        Like :meth:`done`, asks nothing of a fresh journal."""
+        if not self._earlier:
+            return None
+        row = self.db.execute("SELECT outputs FROM records WHERE key = ? AND state = 'failed' "
+                              "AND outputs != '{}'", (key,)).fetchone()
+        if row is None:
+            return None
+        outputs: dict[str, dict[str, str]] = json.loads(row[0])
+        for output in outputs.values():  # spelt as this run names the folder
+            output["path"] = str(output_file(self.path.parent, output))
+        return outputs or None
+
     def entry(self, key: str) -> Entry | None:
         row = self.db.execute("SELECT state, input_hash, outputs, error FROM records WHERE key = ?",
                               (key,)).fetchone()
@@ -304,7 +319,11 @@ class Journal:
             "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated, "
             "warnings, made_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
             "input_hash = excluded.input_hash, state = excluded.state, stage = excluded.stage, "
-            "outputs = excluded.outputs, error = excluded.error, updated = excluded.updated, "
+            # a record done (or failed so) that now fails keeps the files of its earlier version,
+            # still in the folder: made again, it is redone (see :meth:`kept`)
+            "outputs = CASE WHEN excluded.state = 'failed' AND records.state IN ('done', 'failed') "
+            "THEN records.outputs ELSE excluded.outputs END, "
+            "error = excluded.error, updated = excluded.updated, "
             "warnings = excluded.warnings, made_from = excluded.made_from",
             (key, input_hash, state, stage, outputs_json, error, now, now, warnings_json, made_from))
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()

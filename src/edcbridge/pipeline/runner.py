@@ -544,6 +544,7 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
             yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", WITHDRAWN_STAGE,
                           errors=[note])
             continue
+        kept = runner.journal.kept(key) if done is None else None
         outputs = _current(done, input_hash, wanted)
         read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
         if outputs is not None and done is not None:
@@ -556,11 +557,17 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
             runner.earlier_outputs[key] = done.outputs
             runner.redone[key] = (_why_redone(done, input_hash, parts, wanted),
                                   _content_changed(done, input_hash, parts))
+        elif kept is not None:  # its earlier version was kept when a later run failed it
+            runner.earlier_outputs[key] = kept
+            runner.redone[key] = (_AFTER_FAILURE, True)
         if read_warnings:
             runner.load_warnings[key] = read_warnings
         yield key, input_hash, award_json, loaded.row, loaded.file
         if runner.should_stop():
             return
+
+
+_AFTER_FAILURE = "it failed in an earlier run (its files of before were kept)"
 
 
 def _withdrawn_note(file: str, row: int, key: str, withdrawn: str, out_dir: Path) -> str:
