@@ -822,7 +822,9 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 @click.option("--head", "heads", multiple=True, metavar="EVENT:SHA256", callback=_heads,
               help="A head noted earlier (printed at the end of each run and in report.json): "
                    "events cut off after it are found. Repeatable.")
-def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the verdict as JSON on stdout: intact, events, head, problems.")
+def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
     The chain is recomputed, every record done must have its events, each revocation,
@@ -835,6 +837,9 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]]) -> None:
 
     reported = reported_head(out_dir)
     check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads + ([reported] if reported else [])))
+    if as_json:
+        click.echo(json.dumps({"intact": check.intact, "events": check.events, "head": check.head,
+                               "problems": check.problems}, ensure_ascii=False))
     for problem in check.problems:
         click.echo(f"BROKEN: {problem}", err=True)
     click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events, head {check.head}",

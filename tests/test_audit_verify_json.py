@@ -1,0 +1,46 @@
+"""`audit verify --json`: the verdict as one JSON object on stdout (intact, events, the head to
+note, the problems found), for an auditor's records and scripts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+
+
+def _trail(out: Path, records: int = 3) -> str:
+    journal = Journal.for_folder(out)
+    try:
+        for index in range(records):
+            journal.record(f"imperial/SYN-{index}", f"{index:064x}", "done", None,
+                           {"edc": {"path": f"{out}/edc/{index}.jsonld", "sha256": "ab" * 32}}, None,
+                           ["issued"])
+        journal.commit()
+        return journal.head()
+    finally:
+        journal.close()
+
+
+def test_an_intact_trail_is_said_as_json_with_the_head_to_note(tmp_path: Path) -> None:
+    head = _trail(tmp_path)
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"intact": True, "events": 3, "head": head, "problems": []}
+
+
+def test_a_trail_edited_is_said_as_json_with_each_problem(tmp_path: Path) -> None:
+    _trail(tmp_path)
+    with sqlite3.connect(tmp_path / JOURNAL_NAME, isolation_level=None) as db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET time = '2020-01-01T00:00:00Z' WHERE seq = 2")
+    db.close()
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    verdict = json.loads(result.stdout)
+    assert verdict["intact"] is False and verdict["events"] == 3
+    assert verdict["problems"] == ["event 2 (issued imperial/SYN-1): content does not match its hash"]
