@@ -44,3 +44,17 @@ def test_a_trail_edited_is_said_as_json_with_each_problem(tmp_path: Path) -> Non
     verdict = json.loads(result.stdout)
     assert verdict["intact"] is False and verdict["events"] == 3
     assert verdict["problems"] == ["event 2 (issued imperial/SYN-1): content does not match its hash"]
+
+
+def test_a_noted_head_that_is_gone_is_named_by_where_it_was_noted(tmp_path: Path) -> None:
+    head = _trail(tmp_path)
+    (tmp_path / "report.json").write_text(json.dumps({"records": [], "audit_head": head}), "utf-8")
+    with sqlite3.connect(tmp_path / JOURNAL_NAME, isolation_level=None) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE seq = 3")
+    db.close()
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json", "--head", head])
+    problems = json.loads(result.stdout)["problems"]
+    report = tmp_path / "report.json"
+    assert f"event 3 noted as {head[2:18]}... in {report} is gone (events removed)" in problems
+    assert f"event 3 noted as {head[2:18]}... with --head is gone (events removed)" in problems

@@ -836,7 +836,8 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
     from edcbridge.pipeline.reports import reported_head
 
     reported = reported_head(out_dir)
-    check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads + ([reported] if reported else [])))
+    check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads),
+                         (out_dir / "report.json", reported) if reported else None)
     if as_json:
         click.echo(json.dumps({"intact": check.intact, "events": check.events, "head": check.head,
                                "problems": check.problems}, ensure_ascii=False))

@@ -574,13 +574,15 @@ class AuditCheck:
 _MAX_LISTED = 20
 
 
-def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCheck:
+def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
+                 reported: tuple[Path, tuple[int, str]] | None = None) -> AuditCheck:
     """Recompute the hash chain; any edited, removed or reordered event breaks it.
 
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
-    them). The detail of a revocation, reissue, withdrawal or reinstatement must be there and
+    them: ``--head`` values, and ``reported``, the report that holds one, and its head). The
+    detail of a revocation, reissue, withdrawal or reinstatement must be there and
     match its event's output hash, a record withdrawn (or reinstated) must have that event as
     its last such one, and a record whose last such event withdrew it must be withdrawn. Events
     appended with their hashes recomputed, for records that exist, cannot be told from real
@@ -590,14 +592,16 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = ()) -> AuditCh
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
     try:
-        chain, strays, (unlogged, more), unmarked = _read_trail(path, heads)
+        noted = [(seq, head, "with --head") for seq, head in heads] + \
+            ([(*reported[1], f"in {reported[0]}")] if reported else [])
+        chain, strays, (unlogged, more), unmarked = _read_trail(path, tuple((s, h) for s, h, _ in noted))
     except sqlite3.Error as exc:
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
-    for seq, head in heads:
+    for seq, head, where in noted:
         if seq and chain.hashes.get(seq) != head:  # event 0 is the empty trail
             found = chain.hashes.get(seq)
-            problems.append(f"event {seq} noted as {head[:16]}... is "
+            problems.append(f"event {seq} noted as {head[:16]}... {where} is "
                             + (f"{found[:16]}... now" if found else "gone (events removed)"))
     # a record is never deleted, so an event of no record was added by hand (hashes recomputed)
     problems += [f"event {seq} ({action} {key}): no such record in the journal (an event added later?)"
