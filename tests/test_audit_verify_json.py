@@ -58,3 +58,24 @@ def test_a_noted_head_that_is_gone_is_named_by_where_it_was_noted(tmp_path: Path
     report = tmp_path / "report.json"
     assert f"event 3 noted as {head[2:18]}... in {report} is gone (events removed)" in problems
     assert f"event 3 noted as {head[2:18]}... with --head is gone (events removed)" in problems
+
+
+def test_a_revocation_cut_off_the_end_is_found_by_the_head_the_offers_file_noted(tmp_path: Path) -> None:
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    _trail(tmp_path)
+    offers = OfferStore.for_folder(tmp_path)
+    offers.create("imperial/SYN-1", ("elm",), valid_for=600)
+    offers.close()
+    revoked = CliRunner().invoke(main, ["revoke", "SYN-1", "-o", str(tmp_path), "--reason", "annulled"])
+    assert revoked.exit_code == 0, revoked.output
+    assert CliRunner().invoke(main, ["audit", "verify", str(tmp_path)]).exit_code == 0
+    with sqlite3.connect(tmp_path / JOURNAL_NAME, isolation_level=None) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE action = 'revoked'")
+    db.close()
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem.startswith("event 4 noted as ") and \
+        problem.endswith(f"in {tmp_path / OFFERS_NAME} is gone (events removed)"), problem

@@ -829,15 +829,16 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
 
     The chain is recomputed, every record done must have its events, each revocation,
     reissue, withdrawal and reinstatement its detail (as its event's hash holds it), each
-    withdrawn record its event, and the trail must hold the head each
-    run wrote to OUT/report.json and each --head given.
+    withdrawn record its event, and the trail must hold the head each run wrote to
+    OUT/report.json, the event of the last revocation or reissue the offers file notes as
+    recorded, and each --head given.
     """
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
     from edcbridge.pipeline.reports import reported_head
 
     reported = reported_head(out_dir)
-    check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads),
-                         (out_dir / "report.json", reported) if reported else None)
+    noted = ([(out_dir / "report.json", reported)] if reported else []) + _offers_head(out_dir)
+    check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads), noted)
     if as_json:
         click.echo(json.dumps({"intact": check.intact, "events": check.events, "head": check.head,
                                "problems": check.problems}, ensure_ascii=False))
@@ -846,6 +847,38 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
     click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events, head {check.head}",
                err=True)
     sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
+
+
+def _offers_head(out_dir: Path) -> list[tuple[Path, tuple[int, str]]]:
+    """The event (number and hash) of the last revocation or reissue the offers file of OUT notes
+    as recorded in the trail: a head kept outside the journal. Nothing when there is no offers
+    file, or none it can be read from."""
+    import sqlite3
+
+    from edcbridge.oid4vci.offers import OFFERS_NAME
+    from edcbridge.pipeline.journal import open_read_only
+
+    path = out_dir / OFFERS_NAME
+    if not path.is_file():
+        return []
+    try:
+        db = open_read_only(path)
+        try:
+            rows = db.execute("SELECT recorded FROM trail_events WHERE recorded IS NOT NULL").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:  # an offers file of a version before revocations were kept: none noted
+        return []
+    heads = [_head(str(recorded)) for (recorded,) in rows if _noted(str(recorded))]
+    return [(path, max(heads))] if heads else []
+
+
+def _noted(value: str) -> bool:
+    try:
+        _head(value)
+    except click.BadParameter:
+        return False
+    return True
 
 
 @audit.command("show")

@@ -575,13 +575,13 @@ _MAX_LISTED = 20
 
 
 def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
-                 reported: tuple[Path, tuple[int, str]] | None = None) -> AuditCheck:
+                 noted: Sequence[tuple[Path, tuple[int, str]]] = ()) -> AuditCheck:
     """Recompute the hash chain; any edited, removed or reordered event breaks it.
 
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record) and to ``heads`` noted earlier (event number and hash, as the run reports print
-    them: ``--head`` values, and ``reported``, the report that holds one, and its head). The
+    them: ``--head`` values, and in ``noted`` each file that holds one, with its head). The
     detail of a revocation, reissue, withdrawal or reinstatement must be there and
     match its event's output hash, a record withdrawn (or reinstated) must have that event as
     its last such one, and a record whose last such event withdrew it must be withdrawn. Events
@@ -592,13 +592,13 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     if not path.is_file():
         return AuditCheck(0, [f"no journal at {path}"])
     try:
-        noted = [(seq, head, "with --head") for seq, head in heads] + \
-            ([(*reported[1], f"in {reported[0]}")] if reported else [])
-        chain, strays, (unlogged, more), unmarked = _read_trail(path, tuple((s, h) for s, h, _ in noted))
+        wanted = [(seq, head, "with --head") for seq, head in heads] + \
+            [(seq, head, f"in {where}") for where, (seq, head) in noted]
+        chain, strays, (unlogged, more), unmarked = _read_trail(path, tuple((s, h) for s, h, _ in wanted))
     except sqlite3.Error as exc:
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
-    for seq, head, where in noted:
+    for seq, head, where in wanted:
         if seq and chain.hashes.get(seq) != head:  # event 0 is the empty trail
             found = chain.hashes.get(seq)
             problems.append(f"event {seq} noted as {head[:16]}... {where} is "
