@@ -276,10 +276,10 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     """Withdraw one award: journal and event first, then the files."""
     if entry.state == "withdrawn":
         return _withdrawn_already(journal, out_dir, entry)
-    outputs = entry.outputs if entry.state != "failed" else {}
-    # files of its name its record does not list: all, for a failed record (it keeps none); for
-    # one done, those of formats its last run did not write (a run without --seal leaves the
-    # sealed credential of an earlier run in the folder)
+    outputs = entry.outputs  # a failed record keeps those of its earlier version (none, in a
+    # journal of an earlier version); files of its name its record does not list: all, for a
+    # failed record that keeps none; else those of formats its last run did not write (a run
+    # without --seal leaves the sealed credential of an earlier run in the folder)
     unlisted_formats = {fmt: path for fmt, path in _exported_by_name(out_dir, entry.key).items()
                         if fmt not in outputs}
     outputs = {**outputs, **_found(out_dir, unlisted_formats)}
@@ -305,7 +305,7 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
         warnings.append(f"warning: {entry.key}: {', '.join(file['from'] for file in gone)}: no longer in "
                         f"{out_dir} (removed or moved by hand?), so not moved; if a copy is published "
                         "elsewhere, take it back there too (the audit event names the file and its sha256)")
-    if entry.state == "failed":  # a failed record keeps no outputs: its files were found by name
+    if entry.state == "failed" and not entry.outputs:  # its files were found by name
         found = ", ".join(output["published"] for output in planned.values()) or "none"
         warnings.append(f"warning: {entry.key}: its record had failed, so the journal names no files of "
                         f"it; the files of its name in {out_dir} were withdrawn ({found}); if an earlier "
