@@ -79,3 +79,28 @@ def test_a_revocation_cut_off_the_end_is_found_by_the_head_the_offers_file_noted
     [problem] = json.loads(result.stdout)["problems"]
     assert problem.startswith("event 4 noted as ") and \
         problem.endswith(f"in {tmp_path / OFFERS_NAME} is gone (events removed)"), problem
+
+
+def test_the_chain_recomputes_from_audit_show_as_the_readme_says(tmp_path: Path) -> None:
+    import hashlib
+
+    journal = Journal.for_folder(tmp_path)
+    journal.record("imperial/SYN-ü", "0" * 64, "done", None, {"edc": {"path": "x", "sha256": "y"}}, None,
+                   ["issued"], redone="the row changed")
+    journal.close()
+    shown = CliRunner().invoke(main, ["audit", "show", str(tmp_path)])
+    prev = "0" * 64
+    with sqlite3.connect(tmp_path / JOURNAL_NAME) as db:
+        details = dict(db.execute("SELECT seq, detail FROM audit WHERE detail IS NOT NULL").fetchall())
+    db.close()
+    for line in shown.stdout.splitlines():
+        event = json.loads(line)
+        body = json.dumps({name: event[name] for name in ("time", "actor", "action", "key", "input_hash",
+                                                            "output_hash")},
+                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert event["prev"] == prev and event["hash"] == hashlib.sha256((prev + body).encode()).hexdigest()
+        if event["seq"] in details:
+            assert hashlib.sha256(details[event["seq"]].encode()).hexdigest() == event["output_hash"]
+        prev = event["hash"]
+    verdict = json.loads(CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"]).stdout)
+    assert verdict["head"] == f"2:{prev}"
