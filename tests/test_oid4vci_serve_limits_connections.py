@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -29,7 +28,7 @@ from edcbridge.oid4vci.server import (
 )
 from edcbridge.oid4vci.service import IssuerService, IssuerSettings
 from edcbridge.schemas import SchemaStore
-from tests.wallet.issuer_support import Exported, export_awards, serve_process
+from tests.wallet.issuer_support import Exported, connect, export_awards, issuer_url, serve_process
 
 CAP = 5
 METADATA = b"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -38,23 +37,6 @@ METADATA = b"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\nCo
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     return export_awards(tmp_path_factory.mktemp("oid4vci-serve-limits-connections"), 1, store.root)
-
-
-@contextmanager
-def _issuer(exported: Exported, cap: int) -> Iterator[str]:
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
-    try:
-        with BackgroundServer(create_app(service), sock, max_client_connections=cap):
-            yield url
-    finally:
-        service.close()
-
-
-def _connect(url: str, source: str = "127.0.0.1") -> socket.socket:
-    address = urlsplit(url)
-    return socket.create_connection((address.hostname, address.port), timeout=10, source_address=(source, 0))
 
 
 def _until_closed(sock: socket.socket, seconds: float = 10) -> bytes:
@@ -69,7 +51,7 @@ def _until_closed(sock: socket.socket, seconds: float = 10) -> bytes:
 
 
 def _get(url: str, source: str = "127.0.0.1") -> bytes:
-    with closing(_connect(url, source)) as sock:
+    with closing(connect(url, source)) as sock:
         sock.sendall(METADATA)
         return _until_closed(sock)
 
@@ -77,7 +59,7 @@ def _get(url: str, source: str = "127.0.0.1") -> bytes:
 @contextmanager
 def _idle(url: str, count: int) -> Iterator[list[socket.socket]]:
     with ExitStack() as stack:
-        yield [stack.enter_context(closing(_connect(url))) for _ in range(count)]
+        yield [stack.enter_context(closing(connect(url))) for _ in range(count)]
 
 
 def _served_again(url: str, seconds: float = 10) -> bytes:
@@ -91,7 +73,7 @@ def _served_again(url: str, seconds: float = 10) -> bytes:
 
 
 def test_past_the_cap_a_connection_gets_503_with_retry_after_and_is_closed(exported: Exported) -> None:
-    with _issuer(exported, CAP) as url, _idle(url, CAP):
+    with issuer_url(exported, max_client_connections=CAP) as url, _idle(url, CAP):
         began = time.monotonic()
         answer = _get(url)
         assert time.monotonic() - began < 5  # answered and closed at once, not at a deadline
@@ -110,7 +92,7 @@ def test_past_the_cap_a_connection_gets_503_with_retry_after_and_is_closed(expor
 
 
 def test_other_addresses_are_served_and_the_address_again_once_it_holds_fewer(exported: Exported) -> None:
-    with _issuer(exported, CAP) as url:
+    with issuer_url(exported, max_client_connections=CAP) as url:
         with _idle(url, CAP):
             assert _get(url).startswith(b"HTTP/1.1 503 ")
             assert _get(url, source="127.0.0.2").startswith(b"HTTP/1.1 200 ")
@@ -118,13 +100,14 @@ def test_other_addresses_are_served_and_the_address_again_once_it_holds_fewer(ex
 
 
 def test_an_http_client_reads_the_503(exported: Exported) -> None:
-    with _issuer(exported, CAP) as url, _idle(url, CAP):
+    with issuer_url(exported, max_client_connections=CAP) as url, _idle(url, CAP):
         answer = requests.get(f"{url}/.well-known/openid-credential-issuer", timeout=10)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == str(RETRY_AFTER)
 
 
 def test_a_burst_of_refusals_is_two_log_lines(exported: Exported, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"), _issuer(exported, CAP) as url:
+    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"), \
+            issuer_url(exported, max_client_connections=CAP) as url:
         with _idle(url, CAP):
             refused = [_get(url) for _ in range(20)]
         assert all(answer.startswith(b"HTTP/1.1 503 ") for answer in refused)
@@ -136,7 +119,7 @@ def test_a_burst_of_refusals_is_two_log_lines(exported: Exported, caplog: pytest
 
 
 def test_zero_is_no_cap(exported: Exported) -> None:
-    with _issuer(exported, 0) as url, _idle(url, 50):
+    with issuer_url(exported, max_client_connections=0) as url, _idle(url, 50):
         assert _get(url).startswith(b"HTTP/1.1 200 ")
 
 

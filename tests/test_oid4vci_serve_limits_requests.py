@@ -8,20 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from edcbridge.oid4vci.app import create_app
 from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS
-from edcbridge.oid4vci.server import BackgroundServer, bind
-from edcbridge.oid4vci.service import IssuerService, IssuerSettings
 from edcbridge.schemas import SchemaStore
-from tests.wallet.issuer_support import Exported, export_awards, serve_process
+from tests.wallet.issuer_support import Exported, connect, export_awards, issuer_url, serve_process
 
 RATE = 1  # a second: a burst of BURST_SECONDS requests, then one a second
 ENOUGH = 10 * BURST_SECONDS * RATE  # requests sent at most before a 429 must have come
@@ -31,23 +26,6 @@ METADATA = b"GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\n\r
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     return export_awards(tmp_path_factory.mktemp("oid4vci-serve-limits-requests"), 1, store.root)
-
-
-@contextmanager
-def _issuer(exported: Exported, rate: int) -> Iterator[str]:
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
-    try:
-        with BackgroundServer(create_app(service), sock, max_client_requests=rate):
-            yield url
-    finally:
-        service.close()
-
-
-def _connect(url: str, source: str = "127.0.0.1") -> socket.socket:
-    address = urlsplit(url)
-    return socket.create_connection((address.hostname, address.port), timeout=10, source_address=(source, 0))
 
 
 def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
@@ -79,8 +57,9 @@ def _until_refused(sock: socket.socket) -> tuple[int, tuple[int, dict[str, str],
 def test_one_connection_cannot_send_requests_without_end(
     exported: Exported, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"), _issuer(exported, RATE) as url:
-        with closing(_connect(url)) as sock:
+    with caplog.at_level(logging.WARNING, logger="edcbridge.oid4vci"), \
+            issuer_url(exported, max_client_requests=RATE) as url:
+        with closing(connect(url)) as sock:
             served, (status, headers, body) = _until_refused(sock)
             assert served >= BURST_SECONDS * RATE
             assert status == 429, body
@@ -92,7 +71,7 @@ def test_one_connection_cannot_send_requests_without_end(
             for _ in range(20):  # refused, not disconnected; and cheap to refuse
                 sock.sendall(METADATA)
                 assert _answer(sock)[0] in (200, 429)
-        with closing(_connect(url, source="127.0.0.2")) as other:
+        with closing(connect(url, source="127.0.0.2")) as other:
             other.sendall(METADATA)
             assert _answer(other)[0] == 200
     lines = [record.getMessage() for record in caplog.records if "429" in record.getMessage()]

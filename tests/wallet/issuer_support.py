@@ -293,3 +293,23 @@ def issued_payload(issuer: IssuerService, award_key: str) -> dict[str, Any]:
     _, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code)
     payload: dict[str, Any] = decode_part(answer["credentials"][0]["credential"].split(".")[1])
     return payload
+
+
+@contextmanager
+def issuer_url(exported: Exported, **limits: int) -> Iterator[str]:
+    """The issuer of ``exported`` served on a free port of 127.0.0.1, with the limits given
+    (``max_client_connections``, ``max_client_requests``)."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    try:
+        with BackgroundServer(create_app(service), sock, **limits):
+            yield url
+    finally:
+        service.close()
+
+
+def connect(url: str, source: str = "127.0.0.1") -> socket.socket:
+    """A connection to the issuer at ``url`` from the loopback address ``source``."""
+    address = urlsplit(url)
+    return socket.create_connection((address.hostname, address.port), timeout=10, source_address=(source, 0))
