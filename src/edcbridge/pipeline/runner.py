@@ -371,12 +371,13 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
     the way (they neither count nor break a run of failures)."""
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
-    settings = _settings(runner.options, seal)
-    validated = _settings(replace(runner.options, validate=True), seal)
+    sealing = _sealing(seal)  # once: the seal's key is read (and its password derived) each time
+    settings = _settings(runner.options, sealing)
+    validated = _settings(replace(runner.options, validate=True), sealing)
     wanted = _wanted(runner.options, seal)
     digests = catalogue_digests(catalogue)
     run = (settings, validated if validated != settings else None, wanted, digests,
-           _run_made_from(runner.options, seal))
+           _run_made_from(runner.options, sealing))
     for path in job.awards:
         try:
             for item in _file_items(path, job.encoding, catalogue, runner, run, foreign):
@@ -392,23 +393,25 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
             return
 
 
-def _settings(options: RunOptions, seal: Any) -> str:
+def _settings(options: RunOptions, sealing: str) -> str:
     """What, besides the award and its part of the catalogue (:func:`catalogue_digests`),
     decides the content of a record's outputs: a change redoes the record. Which formats are
     written is not part of it (see :func:`_wanted`), and a run without validation takes a
     record validated earlier as done (see :func:`_file_items`)."""
-    return f"{__version__}|{_sealing(seal)}|validated={options.validate}"
+    return f"{__version__}|{sealing}|validated={options.validate}"
 
 
 def _sealing(seal: Any) -> str:
+    """The seal as it decides the sealed files (see ``SealFactory.identity``)."""
     identity = getattr(seal, "identity", None)
     return identity() if callable(identity) else str(seal is not None)
 
 
-def _run_made_from(options: RunOptions, seal: Any) -> str:
-    """The run's part of :func:`_made_from`: edcbridge's version, the seal, validation."""
-    sealing = hashlib.sha256(_sealing(seal).encode()).hexdigest()[:16]
-    return f"{__version__}|{sealing}|{int(options.validate)}"
+def _run_made_from(options: RunOptions, sealing: str) -> str:
+    """The run's part of :func:`_made_from`: edcbridge's version, the seal (as
+    :func:`_sealing` gives it), validation."""
+    digest = hashlib.sha256(sealing.encode()).hexdigest()[:16]
+    return f"{__version__}|{digest}|{int(options.validate)}"
 
 
 def _made_from(award_json: str, specification: str, run: str) -> str:
