@@ -207,3 +207,38 @@ def test_a_literal_without_datatype_gets_the_answers_of_its_own_text(
     same, answers = memo._literal(escaped, lang, "")
     assert same == term_key(value)
     assert answers == (None, *memo.asked.answers(value))
+
+
+_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+_TIMES = st.one_of(
+    st.sampled_from(["2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2025-02-30T00:00:00Z",
+                     "2025-13-01T00:00:00Z", "2025-00-10T00:00:00Z", "2025-01-01T24:00:00Z",
+                     "2025-01-01T23:59:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+                     "9999-12-31T23:59:59Z", "1900-02-29T00:00:00Z", "2025-01-01T00:00:00+00:00",
+                     "2025-01-01T00:00:00", "2025-01-01T00:00:00.5Z", "2025-1-01T00:00:00Z"]),
+    st.builds("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format, st.integers(0, 9999),
+              st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 61),
+              st.integers(0, 61)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_TIMES)
+def test_a_date_time_gets_the_answers_of_its_own_value(store: SchemaStore, text: str) -> None:
+    """The memo answers a valid xsd:dateTime written as the mapping writes it from the first
+    such one; each must still get what rdflib reads and the shapes would ask of it (an invalid
+    one, or one in another form, is read by rdflib)."""
+    from edcbridge.validation.nquads import IllTyped, read_literal, term_key
+
+    memo = memo_for(store.root, tuple(shapes_for(_credentials()[0])))
+    assert memo.asked.time_blind()
+    memo._literal("2025-06-30T00:00:00Z", "", _DATE_TIME)  # the shortcut is set from another value
+    assert memo._times
+    value = read_literal(text, None, _DATE_TIME)
+    same, answers = memo._literal(text, "", _DATE_TIME)
+    assert same == term_key(value)
+    assert type(same) is type(term_key(value))
+    if isinstance(value, IllTyped):
+        assert answers is None
+    else:
+        assert answers == (value.datatype, *memo.asked.answers(value))

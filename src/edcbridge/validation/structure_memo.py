@@ -16,7 +16,9 @@ as, and which of the two a graph keeps depends on their text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -55,6 +57,12 @@ class Questions:
         return (lang, tuple(datatype_matches(literal, rule) for rule in self.datatypes),
                 tuple(at_most(literal, limit) for limit in self.limits),
                 term_key(literal) in self.values)
+
+    def time_blind(self) -> bool:
+        """Whether every valid xsd:dateTime gets the same answers whatever its value (sh:hasValue
+        aside): no sh:maxInclusive compares it with a date or time (it cannot be ordered against
+        a number or a text), and sh:datatype looks at its datatype and validity only."""
+        return not any(isinstance(limit.value, datetime | date | time) for limit in self.limits)
 
     def text_blind(self) -> bool:
         """Whether a literal without datatype gets the same answers whatever its text (sh:hasValue
@@ -103,6 +111,8 @@ class StructureMemo:
         self._plain_iris_seen: set[str] = set()  # IRIs found to be as PLAIN_LINE reads them
         # answers of literals without datatype, by language tag (see Questions.text_blind)
         self._plain: dict[str, tuple[object, ...]] | None = {} if asked.text_blind() else None
+        # answers of a valid xsd:dateTime in the form the mapping writes (see Questions.time_blind)
+        self._times: list[tuple[object, ...]] | None = [] if asked.time_blind() else None
 
     def key(self, trace: Trace) -> Key | None:
         """The document's key, or None when its lines are not each one line in the plain form, or
@@ -156,6 +166,10 @@ class StructureMemo:
         if found is None:
             if len(self._answers) > 65536:
                 self._answers.clear()
+            found = self._time(lex, datatype)
+            if found is not None:
+                self._answers[raw] = found
+                return found
             value = read_literal(lex, lang or None, datatype or None)
             same = term_key(value)
             plain = self._plain if not datatype else None
@@ -168,8 +182,22 @@ class StructureMemo:
                 if answers is None:
                     answers = plain[lang] = (None, *self.asked.answers(value)[:-1])
                 found = (same, (*answers, same in self.asked.values))
+            if self._times == [] and datatype == _DATE_TIME and found[1] is not None and \
+                    _utc_date_time(lex) is not None:
+                self._times.append(found[1][:-1])
             self._answers[raw] = found
         return found
+
+    def _time(self, lex: str, datatype: str) -> tuple[object, tuple[object, ...]] | None:
+        """A valid xsd:dateTime as the mapping writes it (UTC, whole seconds), once one such was
+        answered: the same answers, without rdflib reading it; else None."""
+        if datatype != _DATE_TIME or not self._times:
+            return None
+        value = _utc_date_time(lex)
+        if value is None:
+            return None
+        same = Lit(value.isoformat(), datatype, None)  # rdflib's canonical form of it
+        return same, (*self._times[0], same in self.asked.values)
 
     def _shared_iris(self, trace: Trace) -> frozenset[str]:
         """Every IRI the document's shared nodes mention, worked out once per set of nodes."""
@@ -189,6 +217,22 @@ class StructureMemo:
         if len(self._clean) >= self.limit:
             self._clean.clear()
         self._clean[key] = tuple(node for node, _ in trace.shared)
+
+
+_DATE_TIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+_UTC_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _utc_date_time(lex: str) -> datetime | None:
+    """The instant of ``2025-06-30T00:00:00Z`` (the form the mapping writes every date in), or
+    None when the text is in another form or names no instant (a 30 February, an hour 24)."""
+    if _UTC_DATE_TIME.fullmatch(lex) is None:
+        return None
+    try:
+        value = datetime.fromisoformat(lex)
+    except ValueError:
+        return None
+    return value if value.year >= 1 else None
 
 
 @lru_cache(maxsize=4096)
