@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.annex1 import _claims, _get
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding, Severity
@@ -378,7 +379,33 @@ def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
     return None, uk, [("eqf", problem), *problems] if problem else problems
 
 
+_SpecFacts = tuple[Decimal | None, int | None, int | None, int | None, str | None, str | None,
+                   tuple[str, ...], tuple[tuple[str, str], ...]]
+
+# id(shared specification) -> (the node, its facts): a specification shared by every credential
+# of a catalogue entry (see mapping.nodes.Frozen) is read once. The entry holds the node, so
+# its id is not reused while the entry stands.
+_SHARED: dict[int, tuple[Frozen, _SpecFacts]] = {}
+
+
 def _facts_of(spec: Any, claim: Any = None) -> Facts:
+    if isinstance(spec, Frozen):
+        hit = _SHARED.get(id(spec))
+        if hit is None or hit[0] is not spec:
+            if len(_SHARED) > 1024:
+                _SHARED.clear()
+            hit = _SHARED[id(spec)] = (spec, _specification_facts(spec))
+        ects, eqf, uk_level, months, duration, stated, other, unreadable = hit[1]
+    else:
+        ects, eqf, uk_level, months, duration, stated, other, unreadable = _specification_facts(spec)
+    assessments = _get(claim, "provenBy") + _get(spec, "provenBy")  # the learning assessment
+    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, unreadable,
+                 assessed=bool(assessments), attendance=_attendance(assessments))
+
+
+def _specification_facts(spec: Any) -> _SpecFacts:
+    """The facts a specification states, but its assessments: (ECTS, EQF level, FHEQ/RQF
+    level, months, duration, how credits were written, other credits, unreadable values)."""
     ects, stated, other, credit_problem = _credits(spec)
     eqf, uk_level, level_problems = _level(spec)
     months: int | None = None
@@ -399,9 +426,7 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
     if credit_problem:
         unreadable.append(("ects", credit_problem))
     unreadable.extend(level_problems)
-    assessments = _get(claim, "provenBy") + _get(spec, "provenBy")  # the learning assessment
-    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, tuple(unreadable),
-                 assessed=bool(assessments), attendance=_attendance(assessments))
+    return ects, eqf, uk_level, months, duration, stated, other, tuple(unreadable)
 
 
 def _title(claim: Any) -> str:
