@@ -29,6 +29,14 @@ def hide_offer_reference(text: str) -> str:
     return _OFFER_REFERENCE.sub("/offers/...", text)
 
 
+def refusal_headers(body: bytes, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    """The headers of an answer given before the app sees the request (too many requests, a
+    smuggled one): JSON, never cached, ``nosniff``, readable by a browser wallet's page."""
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
+            (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"), *extra]
+
+
 class Oid4vciError(Exception):
     """A problem of setup or input (journal, seal, options): the message says what to do."""
 

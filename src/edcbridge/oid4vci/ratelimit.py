@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from edcbridge.oid4vci.errors import refusal_headers
+
 LOG = logging.getLogger("edcbridge.oid4vci")
 DEFAULT_MAX_CLIENT_REQUESTS = 50  # a second; with the burst, 256 wallets behind one NAT at once
 BURST_SECONDS = 40
@@ -60,12 +62,10 @@ class RequestRate:
             return
         body = json.dumps({"error": "temporarily_unavailable",
                            "error_description": "too many requests from your address; retry later"}).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(wait).encode()), (b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
-            (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"),
+        await send({"type": "http.response.start", "status": 429, "headers": refusal_headers(
+            body, (b"retry-after", str(wait).encode()),
             (b"access-control-expose-headers", b"retry-after"),  # a browser wallet's page reads it
-        ]})
+        )})
         await send({"type": "http.response.body", "body": body})
 
     def _take(self, key: str) -> int:

@@ -37,7 +37,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference
+from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference, refusal_headers
 from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS, RequestRate
 from edcbridge.oid4vci.service import clip
 
@@ -376,12 +376,8 @@ class OneBodyLength:
             return
         body = json.dumps({"error": "invalid_request", "error_description": "send Content-Length or "
                            "Transfer-Encoding, not both (RFC 9112 6.1)"}).encode()
-        await send({"type": "http.response.start", "status": 400, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
-            (b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*"),
-            (b"connection", b"close"),
-        ]})
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": refusal_headers(body, (b"connection", b"close"))})
         await send({"type": "http.response.body", "body": body})
 
 

@@ -427,13 +427,24 @@ _CHANGED = ("the row changed", "its part of the catalogue changed", "edcbridge's
             "validated now (it was made without validation)")
 
 
+def _parts_then_and_now(done: Done, made_from: str) -> list[tuple[str, str]] | None:
+    """Each part of what the record was made from (:func:`_made_from`), as the journal kept it
+    and as it is now; None when the journal kept no parts, or kept them in another layout."""
+    if done.made_from is None:
+        return None
+    then, now = done.made_from.split("|"), made_from.split("|")
+    return list(zip(then, now, strict=True)) if len(then) == len(now) else None
+
+
 def _sealed_of(done: Done, made_from: str) -> bool:
     """Whether the record was made from this input by a run that also sealed it (its plain
     files are what a run without the seal makes) and validated it as this run would."""
-    if done.made_from is None or "edc-sealed" not in done.outputs:
+    pairs = _parts_then_and_now(done, made_from) if "edc-sealed" in done.outputs else None
+    if pairs is None or len(pairs) != 5:
         return False
-    then, now = done.made_from.split("|"), made_from.split("|")
-    return len(then) == len(now) == 5 and then[:3] == now[:3] and then[3] != now[3] and then[4] >= now[4]
+    (seal_then, seal_now), (validated_then, validated_now) = pairs[3], pairs[4]
+    return all(then == now for then, now in pairs[:3]) and seal_then != seal_now and \
+        validated_then >= validated_now
 
 
 def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
@@ -441,9 +452,8 @@ def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
     when the journal did not keep the parts and the input hash differs)."""
     if done.input_hash == input_hash:
         return False
-    if done.made_from is None or done.made_from.count("|") != made_from.count("|"):
-        return True
-    return done.made_from.split("|")[:2] != made_from.split("|")[:2]
+    pairs = _parts_then_and_now(done, made_from)
+    return pairs is None or any(then != now for then, now in pairs[:2])
 
 
 def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[str, str]],
@@ -464,9 +474,9 @@ def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[s
 def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str]) -> str:
     """Why a record done earlier is made again, for the reports."""
     if done.input_hash != input_hash:
-        if done.made_from is None or done.made_from.count("|") != made_from.count("|"):
+        pairs = _parts_then_and_now(done, made_from)
+        if pairs is None:
             return "its input changed (the row, its part of the catalogue or the run's settings)"
-        pairs = list(zip(done.made_from.split("|"), made_from.split("|"), strict=True))
         pairs[-1] = ("1", "1") if pairs[-1] == ("1", "0") else pairs[-1]  # validated is no reason
         changed = [why for why, (then, now) in zip(_CHANGED, pairs, strict=True) if then != now]
         if changed:
@@ -528,17 +538,17 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
                 "    fix: export this issuer's awards in a run of their own, with its own seal"])
             continue
         award_json = award.model_dump_json()
-        made_from = digests.get(award.specification, "")  # a row of no specification does not load
-        input_hash = hashlib.sha256(f"{settings}|{made_from}|{award_json}".encode()).hexdigest()
+        spec_digest = digests.get(award.specification, "")  # a row of no specification does not load
+        input_hash = hashlib.sha256(f"{settings}|{spec_digest}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
         if validated is not None and done is not None and done.input_hash != input_hash:
             # done by a validated run: what --no-validate asks for, and more, so skipped as it
             # is (redone, as when a file of it changed, it is recorded as not validated)
-            as_validated = hashlib.sha256(f"{validated}|{made_from}|{award_json}".encode()).hexdigest()
+            as_validated = hashlib.sha256(f"{validated}|{spec_digest}|{award_json}".encode()).hexdigest()
             if _current(done, as_validated, wanted) is not None:
                 input_hash = as_validated
         if done is not None and done.input_hash != input_hash and "edc-sealed" not in wanted and \
-                _sealed_of(done, _made_from(award_json, made_from, run_made_from)) and \
+                _sealed_of(done, _made_from(award_json, spec_digest, run_made_from)) and \
                 _current(done, done.input_hash, wanted) is not None:
             input_hash = done.input_hash  # its plain files are this run's: skipped, kept sealed
         withdrawn = runner.journal.withdrawn(key) if done is None else None
@@ -555,7 +565,7 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
                                   outputs=outputs, warnings=_skipped_warnings(done, read_warnings),
                                   recipient=award.learner.email), "skipped")
             continue
-        parts = runner.made_from[key] = _made_from(award_json, made_from, run_made_from)
+        parts = runner.made_from[key] = _made_from(award_json, spec_digest, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
             runner.redone[key] = (_why_redone(done, input_hash, parts, wanted),
