@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from edcbridge.load.catalogue_links import esco_problems
 from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
 from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.logos import embed_logos
@@ -179,7 +180,7 @@ def load_catalogue(path: Path) -> Catalogue:
     catalogue, logos = embed_logos(catalogue, path.parent)
     problems = ambiguous + controls + logos + reference_problems(catalogue) \
         + volume_problems(catalogue, read_twice) + same_but_case(catalogue) + part_cycles(catalogue) \
-        + unmakeable_types(catalogue)
+        + unmakeable_types(catalogue) + esco_problems(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
         raise CatalogueError(errors)
