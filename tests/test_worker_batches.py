@@ -101,7 +101,7 @@ def test_an_award_whose_findings_cannot_be_told_fails_alone(store, tmp_path: Pat
             raise RuntimeError("a bug met by this award's findings only")
         return finding
 
-    monkeypatch.setattr(worker, "_in_catalogue_terms", in_catalogue_terms)
+    monkeypatch.setattr(worker, "in_catalogue_terms", in_catalogue_terms)
     out = tmp_path / "out"
     worker.init_worker(worker.WorkerConfig(catalogue_path, store.root, out, ("edc",), True, None))
     outcomes = worker.process_batch(items)

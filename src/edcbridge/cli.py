@@ -907,6 +907,44 @@ def audit_show(out_dir: Path) -> None:
                f"{out_dir}' says why and what to do")
 
 
+@main.command("check")
+@click.argument("catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--policy", "policies", multiple=True,
+              help="Policy profile to check besides the catalogue's own (repeatable); see 'policies'.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout.")
+def check(catalogue: Path, policies: tuple[str, ...], as_json: bool) -> None:
+    """Check CATALOGUE before any award: its errors, then, once per specification at its line, the
+    Annex I elements and policy rules every credential of it would miss, and plain http:// addresses."""
+    from edcbridge.catalogue_check import check_catalogue
+    from edcbridge.load import CatalogueError, InputFileError
+    from edcbridge.output import json_text
+    from edcbridge.validation.policy import PROFILES, unknown_profiles
+
+    unknown = unknown_profiles(policies)
+    if unknown:
+        _fatal(f"unknown policy {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
+    try:
+        found = check_catalogue(catalogue, policies)
+    except InputFileError as exc:
+        _fatal(str(exc))
+    except CatalogueError as exc:
+        if as_json:
+            click.echo(json_text([{"severity": "error", "code": "catalogue", **e.as_dict()}
+                                  for e in exc.errors]))
+        for error in exc.errors:
+            click.echo(error.render(), err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json_text([f.as_dict() for f in found]))
+    for finding in found if not as_json else []:
+        if finding.severity != "info":
+            click.echo(finding.render(), err=True)
+    errors = sum(f.severity == "error" for f in found)
+    warnings = sum(f.severity == "warning" for f in found)
+    click.echo(f"{catalogue}: {errors} errors, {warnings} warnings", err=True)
+    sys.exit(EXIT_FAILED if errors else EXIT_OK)
+
+
 @main.command()
 def policies() -> None:
     """List the policy profiles a catalogue can select."""

@@ -7,6 +7,7 @@ import re
 import typing
 import unicodedata
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,24 @@ def check_expansion(root: yaml.Node | None) -> None:
 
 def load_catalogue(path: Path) -> Catalogue:
     """Read and validate a catalogue; raises :class:`CatalogueError` listing every problem."""
+    return read_catalogue(path)[0]
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a catalogue's values are written, to report a finding on one at its line."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[tuple[Any, ...], int]
+
+    def error(self, loc: tuple[str | int, ...], message: str, fix: str) -> RecordError:
+        """``message`` at the line of ``loc`` (a place in the model), named as the file writes it."""
+        return _problem_errors(self.file, [(loc, message, fix)], self.data, self.lines)[0]
+
+
+def read_catalogue(path: Path) -> tuple[Catalogue, Located]:
+    """:func:`load_catalogue`, with where each of its values is written."""
     file = str(path)
     data, lines, duplicates = _read(path)
     errors = _duplicate_errors(file, duplicates, data, lines)
@@ -184,7 +203,7 @@ def load_catalogue(path: Path) -> Catalogue:
     errors += _problem_errors(file, problems, data, lines)
     if errors:
         raise CatalogueError(errors)
-    return catalogue
+    return catalogue, Located(file, data, lines)
 
 
 Duplicate = tuple[tuple[Any, ...], int | None, int | None]  # (path of the key, its line, first line)

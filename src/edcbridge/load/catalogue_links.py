@@ -48,3 +48,20 @@ def _likely(iri: str) -> str | None:
     if found is None or iri.startswith(f"{ESCO}occupation/"):
         return None
     return f"{ESCO}skill/{found.group().lower()}"
+
+
+def plain_http_problems(catalogue: Catalogue) -> list[Problem]:
+    """Web addresses given as http://: each credential carries the address for as long as it is
+    kept, and a reader's browser warns on a page sent unencrypted (or cannot reach one whose site
+    has moved to https)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for index, org in enumerate(catalogue.organisations):
+        found += [(("organisations", index, "homepage"), str(org.homepage or ""))]
+    for index, qa in enumerate(catalogue.quality_assurance):
+        found += [(("quality_assurance", index, "report_url"), str(qa.report_url or ""))]
+    for index, spec in enumerate(catalogue.specifications):
+        found += [(("specifications", index, "homepage"), str(spec.homepage or ""))]
+    return [(where, f"{address!r} is a plain http:// address, which every credential would carry: "
+             "browsers and wallets warn on a page sent unencrypted",
+             f"write https://{address.removeprefix('http://')} if the site answers there")
+            for where, address in found if address.lower().startswith("http://")]

@@ -240,7 +240,7 @@ _CATALOGUE_FIELDS = {
 }
 
 
-def _in_catalogue_terms(finding: Finding, specification: str) -> Finding:
+def in_catalogue_terms(finding: Finding, specification: str) -> Finding:
     """An Annex I finding on a credential made from the catalogue, with the fix there."""
     place = finding.where.removeprefix(SUBJECT_PATH)
     field = _CATALOGUE_FIELDS.get(place) if finding.code.startswith("annex1.") else None
@@ -332,7 +332,7 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
             continue
         outcome, name = work.outcome, request.source
         try:
-            findings = [_in_catalogue_terms(f, work.award.specification) for f in report.findings]
+            findings = [in_catalogue_terms(f, work.award.specification) for f in report.findings]
             errors = [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
             warnings = [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]
         except Exception as exc:  # one award's bug must not stop the batch (see _each)
