@@ -164,11 +164,25 @@ def test_an_empty_cell_of_a_column_the_file_has_still_says_fill_in(tmp_path: Pat
     ("01.02.2025", "write it as YYYY-MM-DD: 2025-02-01"),  # dotted dates are day first
     ("31/02/2025", "write it as YYYY-MM-DD"),
     ("14/07/0025", "write it as YYYY-MM-DD"),
+    ("14/07/25", "write it as YYYY-MM-DD, with the four digits of the year (2025 is the likely one): "
+                 "2025-07-14"),
+    ("01/02/25", "write it as YYYY-MM-DD, with the four digits of the year (2025 is the likely one): "
+                 "2025-02-01 if it is day/month/year, 2025-01-02 if month/day/year (the file does not "
+                 "say which)"),
+    ("14.07.25", "write it as YYYY-MM-DD, with the four digits of the year (2025 is the likely one): "
+                 "2025-07-14"),
 ])
 def test_a_local_date_gets_the_date_to_write(tmp_path: Path, written: str, fix: str) -> None:
     [row] = _rows(_csv(tmp_path, [HEADER, _with(GOOD, "awarding_date", written)]))
     [error] = row.errors
     assert (error.column, error.message, error.fix) == ("awarding_date", f"{written!r} is not a date", fix)
+
+
+def test_a_two_digit_year_of_birth_is_read_in_the_last_century(tmp_path: Path) -> None:
+    [row] = _rows(_csv(tmp_path, [HEADER, _with(GOOD, "date_of_birth", "17/03/94")]))
+    [error] = row.errors
+    assert (error.column, error.fix) == ("date_of_birth", "write it as YYYY-MM-DD, with the four digits "
+                                         "of the year (1994 is the likely one): 1994-03-17")
 
 
 # text garbled by a wrong encoding on the way

@@ -22,3 +22,18 @@ def test_a_date_serial_number_is_refused_naming_its_date(tmp_path: Path, kind: s
     assert error.message == "'45852' is not a date"
     assert error.fix == ("it looks like an Excel date serial number, which stands for 2025-07-14: "
                          "format the cell as a date, or write 2025-07-14 if that is the date")
+
+
+@pytest.mark.parametrize(("written", "problem"), [
+    ("45852.0", "it looks like an Excel date serial number, which stands for 2025-07-14"),
+    ("45852,0", "it looks like an Excel date serial number, which stands for 2025-07-14"),
+    ("45852.5", "it looks like an Excel date serial number with a time of day, which stands for "
+                "2025-07-14 and a time"),
+])
+def test_a_date_serial_saved_as_a_decimal_number_names_its_date(tmp_path: Path, written: str,
+                                                                 problem: str) -> None:
+    path = _csv(tmp_path, [HEADER, [*GOOD[:6], written, GOOD[7]]], sep=";")
+    [loaded] = list(iter_awards(path, CATALOGUE))
+    [error] = loaded.errors
+    assert (error.column, error.message) == ("awarding_date", f"{written!r} is not a date")
+    assert error.fix == f"{problem}: format the cell as a date, or write 2025-07-14 if that is the date"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
+_LOCAL_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
 _YEAR_FIRST = re.compile(r"([0-9]{4})([./-])([0-9]{1,2})\2([0-9]{1,2})")  # 2025/07/14, 2025-7-14
 _MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$")
 
@@ -21,7 +21,7 @@ def local_date_fix(value: str) -> str | None:
         orders = [(int(year_first[4]), int(year_first[3]), "year/month/day")]
         year = int(year_first[1])
     elif found is not None:
-        first, second, year = int(found[1]), int(found[3]), int(found[4])
+        first, second, year = int(found[1]), int(found[3]), _full_year(found[4])
         orders = [(first, second, "day/month/year"), (second, first, "month/day/year")]
         if found[2] == ".":  # 01.10.2025: dotted dates are day first wherever they are written
             orders = orders[:1]
@@ -37,7 +37,18 @@ def local_date_fix(value: str) -> str | None:
             continue
     if not readings:
         return None
+    form = "YYYY-MM-DD" if found is None or len(found[4]) == 4 else \
+        f"YYYY-MM-DD, with the four digits of the year ({year} is the likely one)"
     if len(readings) == 1 or readings[0][0] == readings[1][0]:
-        return f"write it as YYYY-MM-DD: {readings[0][0]}"
-    return (f"write it as YYYY-MM-DD: {readings[0][0]} if it is {readings[0][1]}, "
+        return f"write it as {form}: {readings[0][0]}"
+    return (f"write it as {form}: {readings[0][0]} if it is {readings[0][1]}, "
             f"{readings[1][0]} if {readings[1][1]} (the file does not say which)")
+
+
+def _full_year(digits: str) -> int:
+    """The year a date states; of two digits (99), the latest year ending so that is not
+    after this one (1999; 24 is 2024): no awarding date or date of birth is in the future."""
+    if len(digits) == 4:
+        return int(digits)
+    this_year = dt.date.today().year
+    return this_year - (this_year - int(digits)) % 100

@@ -24,6 +24,21 @@ _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's serial numbers (since 1900-03-01)
 
 
+# 10000-99999 (1927-05-18 to 2173-10-14), as a whole number or a float, with a time of day
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?")
+
+
+def _serial_problem(value: str, serial: re.Match[str]) -> str:
+    """What a date column holding an Excel date serial number (45852, 45852.0) says."""
+    day = (_EXCEL_EPOCH + dt.timedelta(days=int(serial[1]))).isoformat()
+    if serial[2] is not None and serial[2].strip("0"):
+        return (f"{value!r} is not a date; it looks like an Excel date serial number with a time of "
+                f"day, which stands for {day} and a time: format the cell as a date, or write {day} "
+                "if that is the date")
+    return (f"{value!r} is not a date; it looks like an Excel date serial number, which stands for "
+            f"{day}: format the cell as a date, or write {day} if that is the date")
+
+
 def _to_date(value: Any) -> Any:
     """A date; a date with a time other than midnight is refused, not cut to its day.
 
@@ -47,11 +62,9 @@ def _to_date(value: Any) -> Any:
         if _DATE_TIME.fullmatch(text):
             raise ValueError(f"{value!r} is not a date: it holds a date and a time; store just "
                              "the date, as YYYY-MM-DD or a date cell without a time")
-        if re.fullmatch(r"\d{5}", text):  # 10000-99999: 1927-05-18 to 2173-10-14
-            day = (_EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
-            raise ValueError(f"{value!r} is not a date; it looks like an Excel date serial number, which "
-                             f"stands for {day}: format the cell as a date, or write {day} if that is "
-                             "the date")
+        serial = _EXCEL_SERIAL.fullmatch(text)
+        if serial is not None:
+            raise ValueError(_serial_problem(value, serial))
         raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
     return value
 
