@@ -198,3 +198,4 @@ def test_text_garbled_by_a_wrong_encoding_is_flagged(tmp_path: Path) -> None:
                                "opened as Windows-1252")
     assert warning.fix.startswith("check it: to write 'Chloé', correct the cell")
     assert fine.warnings == ()
+

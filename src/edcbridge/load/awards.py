@@ -70,6 +70,21 @@ REQUIRED = ("award_id", "specification", "learner_id", "given_name", "family_nam
             "awarding_date")
 PERSON_IDS = ("learner_id", "national_id")  # identify a person outside this registry
 
+# Other names student systems and hand-made sheets give the columns, each of which can mean only
+# that column; written as the header's letters and digits alone ('E-mail', 'e_mail' and 'EMail'
+# are 'email'). A name that could mean two columns ('Name', 'Date', 'ID') is none of them.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "award_id": ("awardid", "awardnumber", "awardno"),
+    "learner_id": ("studentid", "studentnumber", "studentno", "matriculationnumber"),
+    "given_name": ("firstname", "firstnames", "forename", "forenames", "givenname", "givennames"),
+    "family_name": ("surname", "lastname", "familyname"),
+    "full_name": ("fullname",),
+    "date_of_birth": ("dob", "dateofbirth", "birthdate"),
+    "email": ("email", "emailaddress"),
+    "awarding_date": ("awarddate", "dateofaward"),
+}
+_ALIAS_OF = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
+
 
 IDS_IN_MEMORY = 100_000  # award ids kept in memory per file before the rest go to disk
 
@@ -134,14 +149,42 @@ class LoadedRow:
 
 
 _SEPARATORS = re.compile(r"[\s-]+")
+_NOT_LETTERS = re.compile(r"[\s._-]+")
 
 
 @lru_cache(maxsize=1024)  # every row of a file has the same column names
 def _split_column(name: str) -> tuple[str, str | None]:
     """The column and language a header names, in any letter case and with spaces or hyphens
-    for underscores, as spreadsheets and student systems write them ('Given Name@EL')."""
+    for underscores, as spreadsheets and student systems write them ('Given Name@EL'), or by
+    one of its :data:`ALIASES` ('Surname@EL')."""
     base, _, lang = name.partition("@")
-    return _SEPARATORS.sub("_", base.strip()).lower(), (lang.strip().lower() or None)
+    column = _SEPARATORS.sub("_", base.strip()).lower()
+    if column not in COLUMNS:
+        column = _ALIAS_OF.get(_NOT_LETTERS.sub("", column), column)
+    return column, (lang.strip().lower() or None)
+
+
+def alias_notice(file: str, row: int, name: str) -> RecordError | None:
+    """A notice naming the column a header cell is read as, when it names it by an alias."""
+    column = _split_column(name)[0]
+    spelt = _SEPARATORS.sub("_", name.partition("@")[0].strip()).lower()
+    if column not in COLUMNS or spelt == column:
+        return None
+    return RecordError(file, row, name, None, f"the column {name!r} is read as {column}",
+                       f"if it holds something else, rename it; named {column!r}, it is read "
+                       "without this notice")
+
+
+def _alias_notices(file: str, row: int, names: list[str], noticed: set[str]) -> list[RecordError]:
+    """A notice for each name of ``names`` that is an alias not yet in ``noticed`` (then added)."""
+    notices = []
+    for name in names:
+        if name not in COLUMNS and name not in noticed:
+            notice = alias_notice(file, row, name)
+            if notice is not None:
+                noticed.add(name)
+                notices.append(notice)
+    return notices
 
 
 def is_column(name: str) -> bool:
@@ -558,7 +601,8 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None) -
     default_language = vocab.concept("language", catalogue.primary_language).code
     seen = FirstRows(IDS_IN_MEMORY)
     try:
-        rows = _loaded_rows(file, table.header, table.rows, catalogue, default_language, seen)
+        rows = _loaded_rows(file, table.header, table.header_row, table.rows, catalogue,
+                            default_language, seen)
         yield from _without_column(rows, table.header, table.header_row)
     finally:
         seen.close()
@@ -595,13 +639,15 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
                         "name the sheet that holds the awards 'awards', or move it first"), *named]
 
 
-def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
+def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[tuple[int, Row]],
                  catalogue: Catalogue, default_language: str, seen: FirstRows) -> Iterator[LoadedRow]:
     file_names = header_names(header)  # the same for every row, but in JSON Lines
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     spellings = {"specification": {nfc(s.code): s.code for s in catalogue.specifications},
                  "issuer": {nfc(o.key): o.key for o in catalogue.organisations}}
     unknown: set[str] = set()  # JSON keys no column has, said once per file
+    noticed: set[str] = set()  # column names read by an alias, said once per file
+    notices = _alias_notices(file, header_row, header, noticed)  # on the first award that loads
     for number, row in rows:
         if "__invalid__" in row:
             column = row.get("__column__")
@@ -622,6 +668,7 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                    for column, position, value, message, fix in row.pop("__cells__", ())]
         if not header:  # JSON: each object names its keys
             keys = [name for name in row if is_column(name)]
+            notices += _alias_notices(file, number, keys, noticed)
             new_keys = [] if len(keys) == len(row) else \
                 [name for name in row if name and not is_column(name) and name not in unknown]
             if new_keys:
@@ -660,11 +707,13 @@ def _loaded_rows(file: str, header: list[str], rows: Iterator[tuple[int, Row]],
                 errors += _award_checks(file, number, checked, catalogue, names, seen, bad)
         else:
             errors = _award_checks(file, number, award, catalogue, names, seen, _NONE)
+        warnings: tuple[RecordError, ...] = ()
+        if not errors:
+            warnings = tuple(notices + ahead_of_today(file, number, award, names)
+                             + _garbled(file, number, row) + wrong_script(file, number, award, names))
+            notices = []
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
-                        issuer=award.issuer or "",
-                        warnings=() if errors else tuple(ahead_of_today(file, number, award, names)
-                                                         + _garbled(file, number, row)
-                                                         + wrong_script(file, number, award, names)))
+                        issuer=award.issuer or "", warnings=warnings)
 
 
 def _repeats_header(row: Row) -> bool:
