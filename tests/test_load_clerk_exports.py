@@ -199,3 +199,31 @@ def test_text_garbled_by_a_wrong_encoding_is_flagged(tmp_path: Path) -> None:
     assert warning.fix.startswith("check it: to write 'Chloé', correct the cell")
     assert fine.warnings == ()
 
+
+# a total or footer row below the awards
+
+NOT_ID = "specification, learner_id, given_name, family_name, awarding_date"
+
+
+@pytest.mark.parametrize(("cells", "held", "empty"), [
+    (["Total", "", "", "", "", "", "", "300"], "Total, 300", NOT_ID),
+    (["", "", "", "", "", "", "", "Exported 2025-07-15 by registry"], "Exported 2025-07-15 by registry",
+     f"award_id, {NOT_ID}"),
+    (["-", "", "", "", "", "", "", ""], "-", NOT_ID),
+])
+def test_a_footer_row_is_one_error_saying_it_is_not_an_award(tmp_path: Path, cells: list[str],
+                                                              held: str, empty: str) -> None:
+    good, footer = _rows(_csv(tmp_path, [HEADER, GOOD, cells]))
+    assert good.award is not None
+    [error] = footer.errors
+    assert (error.row, error.column, footer.award) == (3, None, None)
+    assert error.message == (f"the row is not an award: it holds only {held!r} and leaves {empty} "
+                             "empty (a total, note or footer row?)")
+    assert error.fix == f"delete the row if it is not an award; else fill in {empty}"
+
+
+def test_a_row_filling_two_required_columns_still_names_each_missing_one(tmp_path: Path) -> None:
+    row = ["A2", "IMP-MC-MLH", "", "", "", "", "", ""]
+    _, partial = _rows(_csv(tmp_path, [HEADER, GOOD, row]))
+    assert [e.column for e in partial.errors] == ["learner_id", "given_name", "family_name",
+                                                  "awarding_date", "grade"]

@@ -689,6 +689,9 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
         try:
             award = parse(Award, data)
         except ValidationError as exc:
+            if header and (footer := _not_an_award(file, number, row, header)) is not None:
+                yield LoadedRow(file, number, None, (footer,), "")
+                continue
             columns = (file_columns if header
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
             said = {e.column for e in refused}  # a refused cell's value says nothing more
@@ -714,6 +717,25 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             notices = []
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "", warnings=warnings)
+
+
+def _not_an_award(file: str, number: int, row: Row, header: list[str]) -> RecordError | None:
+    """One error for a row that fills at most one of the required columns the header has (at
+    least three), such as a total or footer row ('Total,,,,300'): not an award, whose every
+    empty column would otherwise be an error of its own. Asked only of rows that fail."""
+    present = {_split_column(name)[0] for name in header} & set(REQUIRED)
+    filled = [name for name, value in row.items()
+              if not name.startswith("__") and not blank(value) and _split_column(name)[0] in present]
+    if len(present) < 3 or len(filled) > 1:
+        return None
+    shown = ", ".join(str(value).strip() for name, value in row.items()
+                      if not name.startswith("__") and not blank(value))
+    empty = [name for name in header if _split_column(name)[0] in present and name not in filled]
+    return RecordError(file, number, None, None,
+                       f"the row is not an award: it holds only {short_text(shown)!r} and leaves "
+                       f"{', '.join(empty)} empty (a total, note or footer row?)",
+                       "delete the row if it is not an award; else fill in "
+                       f"{', '.join(empty)}")
 
 
 def _repeats_header(row: Row) -> bool:
