@@ -75,6 +75,25 @@ def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path |
     return folder
 
 
+def encoding_option(what: str = "awards files") -> Callable[[Any], Any]:
+    """``--encoding NAME`` of a command that reads ``what`` (CSV files in a legacy encoding)."""
+    return click.option(
+        "--encoding", "encoding_name", metavar="NAME",
+        help=f"The encoding the CSV {what} are in when it is not UTF-8, e.g. cp1252 (Windows, "
+             "western Europe), latin-1, cp1250, iso-8859-7; never guessed. A file whose bytes "
+             "show it is UTF-8 (or has a byte-order mark) is refused under it, not garbled.")
+
+
+def awards_encoding(name: str | None) -> str | None:
+    """The codec ``--encoding`` names (None for UTF-8, the default), or its error and exit 2."""
+    from edcbridge.load.tabular.text_file import named_encoding
+
+    try:
+        return named_encoding(name) if name is not None else None
+    except ValueError as exc:
+        _fatal(f"--encoding: {exc}")
+
+
 def quiet_option(what: str) -> Callable[[Any], Any]:
     """``-q``/``--quiet`` of a command: no ``what`` on stderr (its errors are still said)."""
     return click.option("--quiet", "-q", is_flag=True, help=f"No {what} on stderr; errors are still said.")
@@ -325,10 +344,7 @@ def main() -> None:
 @click.option("--preview", is_flag=True,
               help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
                    "from the awards before sealing).")
-@click.option("--encoding", "encoding_name", metavar="NAME",
-              help="The encoding the CSV files are in when it is not UTF-8, e.g. cp1252 (Windows, "
-                   "western Europe), latin-1, cp1250, iso-8859-7; never guessed. A file whose bytes "
-                   "show it is UTF-8 (or has a byte-order mark) is refused under it, not garbled.")
+@encoding_option("files")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress, errors of records or summary on stderr (an error that stops the run "
@@ -351,7 +367,6 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     run is using included); 130 interrupted (Ctrl-C, or SIGTERM as kill, timeout and
     service managers send): run the same command again to resume.
     """
-    from edcbridge.load.tabular.text_file import named_encoding
     from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions
     from edcbridge.pipeline.delivery import WalletTarget
@@ -361,10 +376,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
     if not is_locale(wallet_locale):
         _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
-    try:
-        encoding = named_encoding(encoding_name) if encoding_name is not None else None
-    except ValueError as exc:
-        _fatal(f"--encoding: {exc}")
+    encoding = awards_encoding(encoding_name)
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)

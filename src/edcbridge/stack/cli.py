@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
-from edcbridge.cli import writable_folder
+from edcbridge.cli import awards_encoding, encoding_option, writable_folder
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -25,7 +25,8 @@ AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -> list[Held]:
+def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
+             encoding: str | None) -> list[Held]:
     """Awards from the institution's own records files: trusted as they are."""
     from edcbridge.load import InputFileError, iter_awards
     from edcbridge.stack import Held
@@ -33,7 +34,8 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None) -
     held = []
     for path in files:
         try:
-            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in iter_awards(path, catalogue)
+            rows = iter_awards(path, catalogue, encoding)
+            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
                      if r.award is not None and (learner is None or r.award.learner.id == learner)]
         except InputFileError as exc:
             fatal(str(exc))
@@ -109,11 +111,12 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
                    "be fetched, does not count. Without it, an unchecked status list is said where the "
                    "credential counts.")
 @with_seal
+@encoding_option("--records files")
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
           learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], fetch_revocation: bool,
-          seal_p12: Path | None, password_file: Path | None) -> None:
+          seal_p12: Path | None, password_file: Path | None, encoding_name: str | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
     explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
     larger credential counted, not allowed, awarded already or unverified. A credential file
@@ -124,6 +127,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from
 
+    encoding = awards_encoding(encoding_name)
     cat, _ = load_pairs((), catalogue)
     try:
         rules = load_rules(rules_file, cat) if rules_file else derive_rules(cat)
@@ -138,7 +142,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     if not held_files and not record_files:
         fatal("give the learner's credentials with --held, the institution's records with --records, "
               "or both")
-    held = [*_records(record_files, cat, learner),
+    held = [*_records(record_files, cat, learner, encoding),
             *_held(held_files, cat, anchors, fetch_revocation)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import quiet_option, validation_line, writable_folder
+from edcbridge.cli import awards_encoding, encoding_option, quiet_option, validation_line, writable_folder
 from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
@@ -145,10 +145,11 @@ def _seal_options(func: Any) -> Any:
               callback=writable_folder,
               help="Output folder: edc-xml/ goes here.")
 @_seal_options
+@encoding_option()
 @click.option("--quiet", "-q", is_flag=True, help="No losses or summary on stderr.")
 def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p12: Path | None,
                        key: Path | None, cert: Path | None, password_file: Path | None,
-                       tsa_url: str | None, quiet: bool) -> None:
+                       tsa_url: str | None, encoding_name: str | None, quiet: bool) -> None:
     """Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed with
     XAdES when a seal is given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
@@ -156,6 +157,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     from edcbridge.seal.errors import SealError
     from edcbridge.xml.export import check_issuer, load_xades_sealer, write_xml_credentials
 
+    encoding = awards_encoding(encoding_name)
     store = _store()
     try:
         cat = load_catalogue(catalogue)
@@ -173,7 +175,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     failed = 0
     for path in awards:
         try:
-            rows = list(iter_awards(path, cat))
+            rows = list(iter_awards(path, cat, encoding))
         except InputFileError as exc:
             _fatal(str(exc))
         for row in rows:
