@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.cli import main
 from edcbridge.load import InputFileError, LoadedRow, iter_awards
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _csv, _xlsx
 
@@ -71,3 +74,31 @@ def test_an_alias_beside_its_column_is_one_column_in_two_spellings(tmp_path: Pat
     with pytest.raises(InputFileError) as caught:
         _rows(_csv(tmp_path, [[*HEADER, "Surname"], [*GOOD, "Lefèvre"]]))
     assert "names the column family_name twice" in caught.value.error.message
+
+
+def _published_aliases() -> list[tuple[str, str]]:
+    """(alias, column) as 'edcbridge formats --kind award' names them."""
+    result = CliRunner().invoke(main, ["formats", "--kind", "award"])
+    assert result.exit_code == 0, result.output
+    found = []
+    for column, schema in json.loads(result.stdout)["properties"].items():
+        _, _, named = schema["description"].partition("also read from a column named ")
+        found += [(alias, column) for alias in re.findall(r"'([^']+)'", named)]
+    return found
+
+
+def test_formats_names_the_aliases_of_each_column() -> None:
+    published = _published_aliases()
+    assert {("Surname", "family_name"), ("DOB", "date_of_birth"), ("E-mail", "email"),
+            ("AwardID", "award_id"), ("First name", "given_name")} <= set(published)
+
+
+def test_every_alias_formats_names_is_read_as_its_column(tmp_path: Path) -> None:
+    published = _published_aliases()
+    assert published
+    for alias, column in published:
+        header = [alias if name == column else name for name in [*HEADER, "email", "full_name"]]
+        values = [*GOOD, "chloe@example.org", "Chloé Lefèvre"]
+        [row] = _rows(_csv(tmp_path, [header, values]))
+        assert row.errors == () and [w.message for w in row.warnings] == [
+            f"the column {alias!r} is read as {column}"], alias

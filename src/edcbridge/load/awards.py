@@ -71,19 +71,21 @@ REQUIRED = ("award_id", "specification", "learner_id", "given_name", "family_nam
 PERSON_IDS = ("learner_id", "national_id")  # identify a person outside this registry
 
 # Other names student systems and hand-made sheets give the columns, each of which can mean only
-# that column; written as the header's letters and digits alone ('E-mail', 'e_mail' and 'EMail'
-# are 'email'). A name that could mean two columns ('Name', 'Date', 'ID') is none of them.
+# that column; matched by their letters and digits alone ('E-mail', 'e_mail' and 'EMAIL' are
+# 'Email'). A name that could mean two columns ('Name', 'Date', 'ID') is none of them.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "award_id": ("awardid", "awardnumber", "awardno"),
-    "learner_id": ("studentid", "studentnumber", "studentno", "matriculationnumber"),
-    "given_name": ("firstname", "firstnames", "forename", "forenames", "givenname", "givennames"),
-    "family_name": ("surname", "lastname", "familyname"),
-    "full_name": ("fullname",),
-    "date_of_birth": ("dob", "dateofbirth", "birthdate"),
-    "email": ("email", "emailaddress"),
-    "awarding_date": ("awarddate", "dateofaward"),
+    "award_id": ("AwardID", "Award number", "Award no"),
+    "learner_id": ("Student ID", "Student number", "Student no", "Matriculation number"),
+    "given_name": ("First name", "First names", "Forename", "Forenames", "Given names"),
+    "family_name": ("Surname", "Last name"),
+    "full_name": ("Fullname",),
+    "date_of_birth": ("DOB", "Birth date", "Birthdate"),
+    "email": ("E-mail", "Email address", "E-mail address"),
+    "awarding_date": ("Award date", "Date of award"),
 }
-_ALIAS_OF = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
+_NOT_LETTERS = re.compile(r"[\s._-]+")
+_ALIAS_OF = {_NOT_LETTERS.sub("", alias.lower()): column
+             for column, aliases in ALIASES.items() for alias in aliases}
 
 
 IDS_IN_MEMORY = 100_000  # award ids kept in memory per file before the rest go to disk
@@ -149,7 +151,6 @@ class LoadedRow:
 
 
 _SEPARATORS = re.compile(r"[\s-]+")
-_NOT_LETTERS = re.compile(r"[\s._-]+")
 
 
 @lru_cache(maxsize=1024)  # every row of a file has the same column names

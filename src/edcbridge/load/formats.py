@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edcbridge.load.awards import COLUMNS, REQUIRED
+from edcbridge.load.awards import ALIASES, COLUMNS, REQUIRED
 from edcbridge.model import Catalogue
 
 _LANG_MAP = {"type": "object", "patternProperties": {"^[a-z]{2}$": {"type": "string"}},
@@ -21,6 +21,8 @@ def award_row_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     text_columns = []
     for name, (_, multilingual, description) in COLUMNS.items():
+        if name in ALIASES:
+            description += f"; also read from a column named {_listed(ALIASES[name])} (in any case)"
         if multilingual:
             text_columns.append(name)
             properties[name] = {"description": description, "anyOf": [{"type": "string"}, _LANG_MAP]}
@@ -36,6 +38,12 @@ def award_row_schema() -> dict[str, Any]:
         "required": list(REQUIRED),
         "additionalProperties": False,
     }
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """'a', 'b' or 'c'."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def input_schemas() -> dict[str, Any]:
