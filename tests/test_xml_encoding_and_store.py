@@ -96,7 +96,7 @@ def test_the_commands_refuse_a_sealed_document_in_utf16(store: SchemaStore, refe
     runner = CliRunner()
     validated = runner.invoke(main, ["validate-xml", str(wide)])
     assert validated.exit_code == 1 and "INVALID" in validated.stdout, validated.output
-    assert "the document is UTF-16LE" in validated.stderr
+    assert "the document is UTF-16LE" in validated.stdout
     inspected = runner.invoke(main, ["inspect", str(wide)])
     assert inspected.exit_code == 1 and "UTF-16LE" in inspected.stderr, inspected.output
     verified = runner.invoke(main, ["verify-xml", str(wide)])

@@ -598,7 +598,6 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
     """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes."""
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, read_credential
-    from edcbridge.validation.findings import Finding, Report
     from edcbridge.validation.policy import PROFILES, unknown_profiles
 
     unknown = unknown_profiles(list(policies))
@@ -615,16 +614,15 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
                 report.sealed = False
             reports.append(report)
             if not as_json:
-                _echo_report(path, report)
+                echo_report(path, report)
             continue
         try:
             doc, form = read_credential(path)
-        except OSError as exc:  # not there, a folder, not readable: unusable input
-            _fatal(f"{path}: cannot read the file ({exc.strerror})")
+        except OSError as exc:  # not readable (permissions, a disk error): this file fails, the rest go on
+            report = _unread_report(path, f"{path}: cannot read the file ({exc.strerror})",
+                                    "check the file's permissions, or copy it again")
         except NotACredential as exc:
-            report = Report(str(path), sealed=False)  # no seal was read from it
-            report.extend("read", [Finding("read.error", "error", "$", str(exc),
-                                           "give an EDC JSON-LD file")])
+            report = _unread_report(path, str(exc), "give an EDC JSON-LD file")
         else:
             level: Any = None if annex1 == "off" else annex1
             report = validate_credential(doc, store, source=str(path), policies=policies,
@@ -632,12 +630,21 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
             report.sealed = form == "jades"
         reports.append(report)
         if not as_json:
-            _echo_report(path, report, skip_info=True)
+            echo_report(path, report, skip_info=True)
     if as_json:
         from edcbridge.output import json_text
 
         click.echo(json_text([r.as_dict() for r in reports]))
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+def _unread_report(path: Path, problem: str, fix: str) -> Report:
+    """The report of a file no credential could be read from (no seal was read from it either)."""
+    from edcbridge.validation.findings import Finding, Report
+
+    report = Report(str(path), sealed=False)
+    report.extend("read", [Finding("read.error", "error", "$", problem, fix)])
+    return report
 
 
 def validation_line(path: Path, report: Report) -> str:
@@ -651,8 +658,9 @@ def validation_line(path: Path, report: Report) -> str:
     return line + (f"; {note}" if note else "")
 
 
-def _echo_report(path: Path, report: Report, *, skip_info: bool = False) -> None:
-    """A validation report for people; the findings (which may quote the file) shown printable."""
+def echo_report(path: Path, report: Report, *, skip_info: bool = False) -> None:
+    """A validation report for people, on stdout as the result it is (for `validate` and
+    `validate-xml` alike); the findings (which may quote the file) shown printable."""
     from edcbridge.output import printable
 
     click.echo(validation_line(path, report))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import awards_encoding, encoding_option, quiet_option, validation_line, writable_folder
+from edcbridge.cli import awards_encoding, echo_report, encoding_option, quiet_option, writable_folder
 from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
@@ -272,12 +272,8 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
     if as_json:
         click.echo(json_text([r.as_dict() for r in reports]))
     else:
-        from edcbridge.output import printable
-
-        for report in reports:  # the line validate gives; findings (which may quote the file) printable
-            click.echo(validation_line(Path(report.source), report))
-            for finding in report.findings:
-                click.echo("  " + "\n  ".join(map(printable, finding.render().split("\n"))), err=True)
+        for report in reports:  # as validate gives an XML file: the line, then its findings, on stdout
+            echo_report(Path(report.source), report)
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 

@@ -1,0 +1,48 @@
+"""What a script over many received credentials relies on: validate and validate-xml give each
+file's result on stdout in the same form, and one bad file fails alone while the rest are checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.schemas import SchemaStore
+
+XSD_KO = Path("examples", "edci-1.7.3-xml", "xsdValidation", "credential-generic-profile-xsd-ko.xml")
+SEALED_JSON = Path("examples", "elm-repo-v3-jsonld", "Sample-MC-Annex1-signed.jsonld")
+
+
+def test_validate_xml_gives_its_findings_on_stdout_as_validate_does(reference: Path,
+                                                                    store: SchemaStore) -> None:
+    invalid = str(reference / XSD_KO)
+    env = {"EDCBRIDGE_SCHEMAS": str(store.root)}
+    by_validate = CliRunner().invoke(main, ["validate", invalid], env=env)
+    by_validate_xml = CliRunner().invoke(main, ["validate-xml", invalid], env=env)
+    assert by_validate_xml.exit_code == by_validate.exit_code == 1
+    assert "ERROR" in by_validate_xml.stdout, by_validate_xml.output
+    assert by_validate_xml.stdout == by_validate.stdout
+    assert by_validate_xml.stderr == "", by_validate_xml.stderr
+
+
+def test_a_file_that_fails_to_read_fails_alone_in_a_validate_batch(reference: Path,
+                                                                   store: SchemaStore) -> None:
+    """A read that ends in an I/O error (a failing disk or network share; here /proc/self/mem,
+    whose first page the kernel refuses with EIO) is that file's finding, as in validate-xml
+    and verify: the other files are still checked and the JSON list still written."""
+    failing = Path("/proc/self/mem")
+    if not failing.exists():
+        pytest.skip("no /proc/self/mem to fail a read with")
+    readable = str(reference / SEALED_JSON)
+    result = CliRunner().invoke(main, ["validate", "--json", str(failing), readable],
+                                env={"EDCBRIDGE_SCHEMAS": str(store.root)})
+    assert result.exit_code == 1, result.output
+    reports = {report["source"]: report for report in json.loads(result.stdout)}
+    assert list(reports) == [str(failing), readable]
+    assert not reports[str(failing)]["ok"] and reports[readable]["ok"]
+    finding = reports[str(failing)]["findings"][0]
+    assert "cannot read the file (Input/output error)" in finding["message"], finding
+    assert "copy it again" in finding["fix"], finding
