@@ -171,6 +171,22 @@ def test_every_achievement_of_a_held_xml_credential_counts(tmp_path: Path, catal
     assert len(counted) == 3, result["items"]
 
 
+def test_an_xml_credential_says_its_revocation_was_not_checked_when_asked(
+    tmp_path: Path, catalogue: Catalogue, imperial_seal: SealFactory
+) -> None:
+    """EDC XML 1.2 carries no status list and its XAdES seal certificate is not asked about: with
+    --fetch-revocation each of its parts says so where it counts; without it, nothing was asked."""
+    sealed = imperial_seal.xades().seal_bytes(_one_credential_of(catalogue))
+    args = [*_held(tmp_path, {"parts.xml": sealed}),
+            "--trust-anchor", str(imperial_seal.p12.parent / "root-ca.pem")]
+    _, asked = _stack(*args, "--fetch-revocation")
+    _, not_asked = _stack(*args)
+    reasons = [item["reason"] for item in asked["items"] if item["state"] == "counted"]
+    assert len(reasons) == 3, asked["items"]
+    assert all("whether it was revoked cannot be checked" in reason for reason in reasons), reasons
+    assert not any("revoked" in item["reason"] for item in not_asked["items"]), not_asked["items"]
+
+
 def _one_jsonld_of(catalogue: Catalogue) -> dict[str, Any]:
     """One EDC JSON-LD credential claiming the three parts side by side (credentialSubject.hasClaim
     as a list, as an issuer writing several awards into one credential does)."""

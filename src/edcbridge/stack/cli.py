@@ -64,7 +64,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
             fatal(with_source(path, exc))
         refused = held_file_problem(data, str(path), awards[0].catalogue, catalogue, anchors,
                                     fetch_revocation)
-        caveat = None if refused or fetch_revocation else unchecked_status(data)
+        caveat = None if refused else unchecked_status(data, fetch_revocation)
         for number, imported in enumerate(awards, start=1):
             place = "achievement" if imported.format.startswith("edc-xml") else "claim"
             source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
@@ -109,7 +109,8 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
               help="Fetch the status lists held JSON-LD credentials name (and their JAdES seal "
                    "certificates' OCSP or CRL): a revoked credential, or one whose status list cannot "
                    "be fetched, does not count. Without it, an unchecked status list is said where the "
-                   "credential counts.")
+                   "credential counts; so is, with it, each EDC XML credential, whose revocation "
+                   "cannot be checked.")
 @with_seal
 @encoding_option("--records files")
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],

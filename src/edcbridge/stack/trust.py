@@ -61,14 +61,23 @@ def _first_error(checks: dict[str, Check]) -> str | None:
     return None
 
 
-def unchecked_status(data: bytes) -> str | None:
-    """What a JSON credential's own status entries (a status list saying whether it is revoked)
-    leave unsaid when they are not fetched: said where the credential counts, not dropped."""
+# EDC XML 1.2 has no element for a credential status, and verify-xml asks no OCSP responder or CRL
+XML_REVOCATION_UNCHECKED = ("whether it was revoked cannot be checked: EDC XML names no status list "
+                            "and the revocation of its XAdES seal certificate is not asked here; ask "
+                            "the issuer, or ask for the credential as sealed JSON-LD")
+
+
+def unchecked_status(data: bytes, fetch_revocation: bool = False) -> str | None:
+    """What is left unsaid about a credential's revocation: said where the credential counts, not
+    dropped. A JSON credential's status entries when they are not fetched; an XML credential's
+    revocation when it was asked for (--fetch-revocation), which nothing in it lets us check."""
     from edcbridge.seal import jades
     from edcbridge.seal.errors import SealFormatError
     from edcbridge.seal.revocation import status_entries
 
     if looks_like_xml(data):
+        return XML_REVOCATION_UNCHECKED if fetch_revocation else None
+    if fetch_revocation:
         return None
     try:
         credential = json.loads(jades.parse(data).content())
