@@ -1,5 +1,6 @@
 """What a script over many received credentials relies on: validate and validate-xml give each
-file's result on stdout in the same form, and one bad file fails alone while the rest are checked."""
+file's result on stdout in the same form, one bad file fails alone while the rest are checked,
+and preview exits as verify-xml does on the same seal."""
 
 from __future__ import annotations
 
@@ -46,3 +47,22 @@ def test_a_file_that_fails_to_read_fails_alone_in_a_validate_batch(reference: Pa
     finding = reports[str(failing)]["findings"][0]
     assert "cannot read the file (Input/output error)" in finding["message"], finding
     assert "copy it again" in finding["fix"], finding
+
+
+SEALED_XML = Path("examples", "edci-1.7.3-xml", "sealed")
+
+
+@pytest.mark.parametrize(("sample", "code"), [("signedSampleXML-B.badSign.xml", 1), ("sewing_course.xml", 0)])
+def test_preview_exits_as_verify_xml_does_on_a_seal_check_that_failed(reference: Path, tmp_path: Path,
+                                                                      sample: str, code: int) -> None:
+    """The EDCI sample sealed with a certificate that has expired, with no timestamp to prove an
+    earlier seal, is a CHECK with an EXPIRY error: verify-xml exits 1 on it, and so does preview,
+    naming the check; an intact seal passes both."""
+    path = str(reference / SEALED_XML / sample)
+    verified = CliRunner().invoke(main, ["verify-xml", path])
+    previewed = CliRunner().invoke(main, ["preview", path, "-o", str(tmp_path / "pages"), "--json"])
+    assert verified.exit_code == previewed.exit_code == code, (verified.output, previewed.stderr)
+    if code:
+        [page] = json.loads(previewed.stdout)
+        assert page["verdict"] == "CHECK" and page["seal"]["EXPIRY"]["status"] == "ERROR", page
+        assert f"error: {path}: CHECK: the seal's EXPIRY check failed" in previewed.stderr

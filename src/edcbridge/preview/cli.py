@@ -115,14 +115,23 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
             printer.close()
     if as_json:
         click.echo(json_text([r.as_dict() for r in results]))
-    invalid = [r for r in results if r.verdict == "INVALID"]
-    for result in invalid:
-        click.echo(f"error: {printable(str(result.source))}: the seal does not verify (see the page's "
-                   "checks)", err=True)
+    failing = [r for r in results if r.failed_checks]  # as verify: any seal check ERROR fails
+    for result in failing:
+        click.echo(f"error: {printable(str(result.source))}: {_failure(result)} (see the page's checks)",
+                   err=True)
     if not quiet:
-        click.echo(f"{len(results)} previewed ({len(invalid)} with a seal that does not verify), "
-                   f"{failed} failed, in {printable(str(out_dir))}", err=True)
-    sys.exit(EXIT_FAILED if failed or invalid else EXIT_OK)
+        invalid = sum(r.verdict == "INVALID" for r in failing)
+        click.echo(f"{len(results)} previewed ({invalid} with a seal that does not verify, "
+                   f"{len(failing) - invalid} with another seal check failed), {failed} failed, "
+                   f"in {printable(str(out_dir))}", err=True)
+    sys.exit(EXIT_FAILED if failed or failing else EXIT_OK)
+
+
+def _failure(result: Any) -> str:
+    """Why a previewed credential fails the command, in the words of its verdict."""
+    if result.verdict == "INVALID":
+        return "the seal does not verify"
+    return f"{result.verdict}: the seal's {' and '.join(result.failed_checks)} check failed"
 
 
 def register(group: click.Group) -> None:

@@ -68,6 +68,11 @@ class PreviewResult:
     notes: list[str] = field(default_factory=list)
     verdict: str = "NOT SEALED"  # of the seal: VALID, UNCONFIRMED, CHECK, INVALID, NOT SEALED or DRAFT
 
+    @property
+    def failed_checks(self) -> list[str]:
+        """The seal checks that are ERROR: those that make ``verify`` and ``verify-xml`` exit 1."""
+        return [name for name, check in (self.seal or {}).items() if check["status"] == "ERROR"]
+
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "html": str(self.html), "pdf": str(self.pdf) if self.pdf else None,
                 "form": self.form, "verdict": self.verdict, "seal": self.seal,
