@@ -66,3 +66,18 @@ def test_preview_exits_as_verify_xml_does_on_a_seal_check_that_failed(reference:
         [page] = json.loads(previewed.stdout)
         assert page["verdict"] == "CHECK" and page["seal"]["EXPIRY"]["status"] == "ERROR", page
         assert f"error: {path}: CHECK: the seal's EXPIRY check failed" in previewed.stderr
+
+
+def test_verify_xml_lists_the_same_checks_for_every_file(reference: Path, tmp_path: Path) -> None:
+    """A script reads checks["REVOCATION"] of each file: an empty or unsealed document lists every
+    check, those not run SKIPPED, as a sealed one does (and as verify does for JSON)."""
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    unsealed = reference / "examples" / "elm-repo-xml-v1.2-unsigned" / "EDC_WileECoyote_Simple.xml"
+    sealed = reference / SEALED_XML / "sewing_course.xml"
+    result = CliRunner().invoke(main, ["verify-xml", "--json", str(sealed), str(unsealed), str(empty)])
+    reports = json.loads(result.stdout)
+    assert [r["verdict"] for r in reports] == ["UNCONFIRMED", "NOT SEALED", "UNREADABLE"]
+    assert [list(r["checks"]) for r in reports] == [list(reports[0]["checks"])] * 3
+    for report in reports[1:]:
+        assert {check["status"] for name, check in report["checks"].items() if name != "SEAL"} == {"SKIPPED"}

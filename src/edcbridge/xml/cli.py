@@ -313,6 +313,8 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
 
 
+# the checks verify-xml lists for each file, in its order
+XADES_CHECKS = ("SEAL", "CERTIFICATE", "TIMESTAMP", "EXPIRY", "FORMAT", "REVOCATION")
 # what verify-xml does not check, said as SKIPPED rows in the EDC verifier's terms
 _NOT_CHECKED = {
     "FORMAT": "not checked by verify-xml: run 'edcbridge validate-xml' for the official XSD",
@@ -330,9 +332,12 @@ class _XadesReport:
     note: str | None = None  # a seal made by another organisation than the issuer
 
     def checks(self) -> dict[str, dict[str, str]]:
+        """Every check, in one order for every file (as verify lists its five): those not run on a
+        file that holds no readable seal are SKIPPED with that reason."""
         checks = {name: check.as_dict() for name, check in self.result.checks.items()}
         if self.result.certificate is None:
-            return checks
+            unread = {"status": "SKIPPED", "reason": "not a readable XAdES seal"}
+            return {**checks, **{name: unread for name in XADES_CHECKS if name not in checks}}
         return {**checks, **{name: {"status": "SKIPPED", "reason": reason}
                              for name, reason in _NOT_CHECKED.items() if name not in checks}}
 
