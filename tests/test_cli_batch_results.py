@@ -81,3 +81,19 @@ def test_verify_xml_lists_the_same_checks_for_every_file(reference: Path, tmp_pa
     assert [list(r["checks"]) for r in reports] == [list(reports[0]["checks"])] * 3
     for report in reports[1:]:
         assert {check["status"] for name, check in report["checks"].items() if name != "SEAL"} == {"SKIPPED"}
+
+
+def test_preview_json_lists_a_file_it_could_not_render_in_its_place(reference: Path, tmp_path: Path) -> None:
+    """One object per file given, in their order, as verify lists an UNREADABLE file: a script
+    pairing files with results finds the one no page was made of."""
+    empty = tmp_path / "empty.jsonld"
+    empty.write_bytes(b"")
+    sealed = str(reference / SEALED_XML / "sewing_course.xml")
+    pages = str(tmp_path / "pages")
+    result = CliRunner().invoke(main, ["preview", "--json", "-o", pages, str(empty), sealed])
+    assert result.exit_code == 1, result.output
+    first, second = json.loads(result.stdout)
+    assert (first["source"], first["verdict"], first["html"]) == (str(empty), "UNREADABLE", None)
+    assert "the file is empty" in first["error"], first
+    assert set(first) - {"error"} == set(second)
+    assert second["source"] == sealed and Path(second["html"]).is_file()

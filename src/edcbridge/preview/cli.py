@@ -90,7 +90,8 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     options = PreviewOptions(verify_url=verify_url, languages=_language_codes(languages),
                              trust_anchors=trust, pdf=pdf,
                              format_check=None if no_format_check else _format_check())
-    results, failed, used = [], 0, set[str]()
+    results, unread, used = [], [], set[str]()
+    entries: list[dict[str, Any]] = []  # --json: one per file given, in their order, unread ones too
     try:
         printer = PdfPrinter() if pdf else None
     except PdfError as exc:
@@ -102,10 +103,13 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
             except PdfError as exc:
                 _fatal(str(exc))
             except (NotACredential, ValueError) as exc:
-                failed += 1
-                click.echo(f"error: {printable(with_source(path, exc))}", err=True)
+                problem = with_source(path, exc)
+                unread.append(path)
+                entries.append(_unread_entry(path, problem))
+                click.echo(f"error: {printable(problem)}", err=True)
                 continue
             results.append(result)
+            entries.append(result.as_dict())
             if not as_json:
                 click.echo(printable(str(result.html)))
                 if result.pdf:
@@ -114,7 +118,7 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
         if printer is not None:
             printer.close()
     if as_json:
-        click.echo(json_text([r.as_dict() for r in results]))
+        click.echo(json_text(entries))
     failing = [r for r in results if r.failed_checks]  # as verify: any seal check ERROR fails
     for result in failing:
         click.echo(f"error: {printable(str(result.source))}: {_failure(result)} (see the page's checks)",
@@ -122,9 +126,16 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     if not quiet:
         invalid = sum(r.verdict == "INVALID" for r in failing)
         click.echo(f"{len(results)} previewed ({invalid} with a seal that does not verify, "
-                   f"{len(failing) - invalid} with another seal check failed), {failed} failed, "
+                   f"{len(failing) - invalid} with another seal check failed), {len(unread)} failed, "
                    f"in {printable(str(out_dir))}", err=True)
-    sys.exit(EXIT_FAILED if failed or failing else EXIT_OK)
+    sys.exit(EXIT_FAILED if unread or failing else EXIT_OK)
+
+
+def _unread_entry(path: Path, problem: str) -> dict[str, Any]:
+    """A file no page was made of, with the keys of a rendered one (as verify lists an
+    UNREADABLE file), so a script finds every file it gave in the --json list."""
+    return {"source": str(path), "html": None, "pdf": None, "form": None, "verdict": "UNREADABLE",
+            "seal": None, "html_ms": 0.0, "pdf_ms": 0.0, "notes": [], "error": problem}
 
 
 def _failure(result: Any) -> str:
