@@ -4,13 +4,14 @@ algorithm of the seal's key; tokens checked with an independent JOSE implementat
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from edcbridge.badges import JwtError, open_badge, read_vc_jwt, sign_vc_jwt, write_ob3
@@ -18,7 +19,7 @@ from edcbridge.load import load_catalogue
 from edcbridge.model import Award, Catalogue, parse
 from edcbridge.preview.cli import register
 from edcbridge.seal import devpki, jades
-from edcbridge.seal.keys import SealKey
+from edcbridge.seal.keys import Ed25519SealKey, SealKey
 from edcbridge.sealing import demo_seal, issuer_identity
 from tests.conftest import FIXTURES
 from tests.preview_support import first_award, run_jose
@@ -50,8 +51,21 @@ def _jose(files: list[Path]) -> list[dict[str, Any]]:
 
 def _ec_key(curve: ec.EllipticCurve, catalogue: Catalogue | None = None) -> SealKey:
     """A TEST seal on ``curve`` (for the catalogue's issuer when given) under a TEST root."""
-    pki = devpki.generate()
     key = ec.generate_private_key(curve)
+    certificate, root = _certify(key, catalogue)
+    return SealKey(key, certificate, (root,))
+
+
+def _ed25519_key(catalogue: Catalogue | None = None) -> Ed25519SealKey:
+    """A TEST Ed25519 seal (for the catalogue's issuer when given) under a TEST root."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    certificate, root = _certify(key, catalogue)
+    return Ed25519SealKey(key, certificate, (root,))
+
+
+def _certify(key: Any, catalogue: Catalogue | None) -> tuple[Any, Any]:
+    """A TEST seal certificate for ``key`` and the TEST root that issued it."""
+    pki = devpki.generate()
     who = issuer_identity(catalogue) if catalogue is not None else None
     now = dt.datetime.now(dt.UTC)
     issued = devpki.issue_seal_certificate(
@@ -59,7 +73,7 @@ def _ec_key(curve: ec.EllipticCurve, catalogue: Catalogue | None = None) -> Seal
         organisation_identifier=who.organisation_identifier if who else "NTRBE-TEST0009",
         country=who.country if who else "BE", not_before=now - dt.timedelta(days=1),
         not_after=now + dt.timedelta(days=30), key=key)
-    return SealKey(key, issued.certificate, (pki.root.certificate,))
+    return issued.certificate, pki.root.certificate
 
 
 @pytest.mark.parametrize(("curve", "alg", "size"), [(ec.SECP256R1(), "ES256", 32),
@@ -78,6 +92,65 @@ def test_ec_seals_sign_with_the_algorithm_of_their_curve(tmp_path: Path, curve: 
     assert _jose([path]) == [{"ok": True, "alg": alg, "crv": header["jwk"]["crv"]}]
     with pytest.raises(JwtError, match="does not fit"):
         sign_vc_jwt(badge, _ec_key(curve), "ES256" if alg != "ES256" else "ES384")
+
+
+def test_an_ed25519_seal_signs_eddsa_that_jose_verifies(tmp_path: Path) -> None:
+    award, catalogue = first_award("wales")
+    badge = open_badge(award, catalogue)
+    key = _ed25519_key()
+    token = sign_vc_jwt(badge, key)
+    header, payload, cert = read_vc_jwt(token)
+    assert header["alg"] == "EdDSA" and header["jwk"]["kty"] == "OKP" and header["jwk"]["crv"] == "Ed25519"
+    assert payload["jti"] == badge["id"] and cert == key.certificate
+    path = tmp_path / "badge.jwt"
+    path.write_text(token, "ascii")
+    assert _jose([path]) == [{"ok": True, "alg": "EdDSA", "crv": "Ed25519"}]
+    with pytest.raises(JwtError, match="does not fit this seal's Ed25519 key; use EdDSA"):
+        sign_vc_jwt(badge, key, "ES256")
+
+
+def test_a_changed_eddsa_token_is_refused_and_a_bare_okp_jwk_verifies(tmp_path: Path) -> None:
+    award, catalogue = first_award("wales")
+    badge = open_badge(award, catalogue)
+    key = _ed25519_key()
+    head, body, signature = sign_vc_jwt(badge, key).split(".")
+    claims = {**json.loads(jades.b64url_decode(body)), "name": "Other"}
+    changed = jades.b64url(jades.encode_json(claims).encode())
+    with pytest.raises(JwtError, match="does not verify"):
+        read_vc_jwt(f"{head}.{changed}.{signature}")
+    path = tmp_path / "changed.jwt"
+    path.write_text(f"{head}.{changed}.{signature}", "ascii")
+    assert _jose([path])[0]["ok"] is False
+    header = json.loads(jades.b64url_decode(head))
+    header["jwk"] = {k: v for k, v in header["jwk"].items() if k != "x5c"}
+    bare = jades.b64url(jades.encode_json(header).encode())
+    token = f"{bare}.{body}.{jades.b64url(key.private_key.sign(f'{bare}.{body}'.encode('ascii')))}"
+    _, payload, cert = read_vc_jwt(token)
+    assert payload["jti"] == badge["id"] and cert is None
+
+
+def _p12(tmp_path: Path, key: SealKey | Ed25519SealKey) -> list[str]:
+    """``--seal`` and ``--password-file`` options of a PKCS#12 file holding ``key``."""
+    p12 = tmp_path / "seal.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"seal", key.private_key, key.certificate,
+                                                          list(key.chain), BestAvailableEncryption(b"pw")))
+    password = tmp_path / "password.txt"
+    password.write_text("pw", "utf-8")
+    return ["--seal", str(p12), "--password-file", str(password)]
+
+
+def test_badges_signs_with_an_ed25519_seal_file(tmp_path: Path) -> None:
+    _, catalogue = first_award("wales")
+    group = click.Group()
+    register(group)
+    wales = FIXTURES / "wales"
+    seal = _p12(tmp_path, _ed25519_key(catalogue))
+    result = CliRunner().invoke(group, ["badges", str(wales / "awards.csv"), "-c",
+                                        str(wales / "catalogue.yaml"), "-o", str(tmp_path / "out"), *seal])
+    assert result.exit_code == 0, result.output
+    tokens = sorted((tmp_path / "out").glob("*/*.jwt"))
+    assert {p.parent.name for p in tokens} == {"ob3", "clr"}
+    assert all(r == {"ok": True, "alg": "EdDSA", "crv": "Ed25519"} for r in _jose(tokens))
 
 
 def test_a_curve_jose_cannot_sign_with_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from edcbridge.seal import devpki, keys
 from edcbridge.seal.certs import describe
-from edcbridge.seal.errors import CertificateError, PasswordError
+from edcbridge.seal.errors import CertificateError, KeyLoadError, PasswordError
 from edcbridge.seal.sealer import Sealer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -185,3 +186,19 @@ def test_a_ca_certificate_given_as_the_seal_is_named_as_such(
     cert.write_bytes(pki.root.certificate.public_bytes(serialization.Encoding.PEM))
     with pytest.raises(CertificateError, match="is a CA certificate"):
         keys.load_pem(key, cert, None, at=NOW)
+
+
+def test_an_ed25519_seal_loads_for_badges_and_is_refused_for_jades_and_xades(
+        pki: devpki.DevPki, tmp_path: Path) -> None:
+    issued = devpki.issue_seal_certificate(
+        pki.root, organisation="EDCBRIDGE TEST ED25519", organisation_identifier="NTRBE-TEST0025",
+        country="BE", not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=30),
+        key=ed25519.Ed25519PrivateKey.generate())
+    p12 = _p12(tmp_path / "ed25519.p12", issued, pki.root, b"pw")
+    loaded = keys.load_badge_p12(p12, b"pw", at=NOW)
+    assert isinstance(loaded, keys.Ed25519SealKey) and loaded.certificate == issued.certificate
+    assert loaded.chain == (pki.root.certificate,)
+    with pytest.raises(KeyLoadError, match="an Ed25519 key signs Open Badges only"):
+        keys.load_p12(p12, b"pw", at=NOW)
+    rsa_p12 = _p12(tmp_path / "rsa.p12", pki.seal, pki.root, b"pw")
+    assert isinstance(keys.load_badge_p12(rsa_p12, b"pw", at=NOW), keys.SealKey)

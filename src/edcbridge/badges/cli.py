@@ -16,7 +16,7 @@ from edcbridge.cli import awards_encoding, encoding_option, quiet_option, writab
 if TYPE_CHECKING:
     from edcbridge.badges.export import ClrLoss, ClrsBefore
     from edcbridge.model import Award, Catalogue
-    from edcbridge.seal.keys import SealKey
+    from edcbridge.seal.keys import BadgeKey, SealKey
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -75,15 +75,34 @@ def load_pairs(awards: Sequence[Path], catalogue_path: Path, failed: list[int] |
     return catalogue, pairs
 
 
+def _password(password_file: Path | None) -> bytes:
+    """The seal's password: the file, else EDCBRIDGE_SEAL_PASSWORD, else a prompt on a terminal."""
+    from edcbridge.seal import read_password
+
+    return read_password(password_file, prompt=(lambda: click.prompt(
+        "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
+
+
 def seal_key(p12: Path | None, password_file: Path | None) -> SealKey | None:
     if p12 is None:
         return None
-    from edcbridge.seal import SealError, load_p12, read_password
+    from edcbridge.seal import SealError, load_p12
 
     try:
-        password = read_password(password_file, prompt=(lambda: click.prompt(
-            "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
-        return load_p12(p12, password, at=dt.datetime.now(dt.UTC))
+        return load_p12(p12, _password(password_file), at=dt.datetime.now(dt.UTC))
+    except SealError as exc:
+        fatal(str(exc))
+
+
+def badge_key(p12: Path | None, password_file: Path | None) -> BadgeKey | None:
+    """The seal that signs Open Badges and CLRs: RSA, EC or Ed25519."""
+    if p12 is None:
+        return None
+    from edcbridge.seal import SealError
+    from edcbridge.seal.keys import load_badge_p12
+
+    try:
+        return load_badge_p12(p12, _password(password_file), at=dt.datetime.now(dt.UTC))
     except SealError as exc:
         fatal(str(exc))
 
@@ -197,7 +216,7 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     issuers = {award.issuer or catalogue.issuer for award, catalogue in pairs}
     pairs = not_withdrawn(pairs, out_dir, quiet)
     before = None if no_clr else _clrs_before(out_dir, pairs, issuers)
-    key = seal_key(seal_p12, password_file)
+    key = badge_key(seal_p12, password_file)
     if key is not None:
         from edcbridge.badges.jwt import JwtError, key_algorithm
         from edcbridge.seal.sealer import certificate_identity

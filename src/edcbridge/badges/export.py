@@ -20,11 +20,11 @@ from edcbridge.badges.ob3 import open_badge
 from edcbridge.badges.schemas import validate_badge
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
-from edcbridge.seal.keys import SealKey
+from edcbridge.seal.keys import BadgeKey
 from edcbridge.validation.findings import Finding
 
 Pair = tuple[Award, Catalogue]
-KeyFor = Callable[[Catalogue], SealKey | None]
+KeyFor = Callable[[Catalogue], BadgeKey | None]
 
 
 @dataclass
@@ -37,7 +37,7 @@ class BadgeOutputs:
         return not self.failed
 
 
-def seal_refusal(key: SealKey, catalogue: Catalogue, issuer_key: str) -> list[Finding]:
+def seal_refusal(key: BadgeKey, catalogue: Catalogue, issuer_key: str) -> list[Finding]:
     """Why ``key`` must not sign credentials of ``issuer_key`` (empty when it is its own seal)."""
     from edcbridge.seal.sealer import certificate_identity
     from edcbridge.sealing import issuer_refusal
@@ -49,7 +49,7 @@ def seal_refusal(key: SealKey, catalogue: Catalogue, issuer_key: str) -> list[Fi
                     "run this issuer's awards on their own, with its own seal (--seal)")]
 
 
-def _write(doc: dict[str, Any], target: Path, key: SealKey | None, schemas: Path | None,
+def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Path | None,
            outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str]) -> None:
     refused = seal_refusal(key, *issuer) if key is not None else []
     if refused:
@@ -70,9 +70,9 @@ def _cached(key_for: KeyFor | None) -> KeyFor | None:
     """Ask for each catalogue's key once (loading a PKCS#12 file is slow)."""
     if key_for is None:
         return None
-    loaded: dict[int, tuple[Catalogue, SealKey | None]] = {}
+    loaded: dict[int, tuple[Catalogue, BadgeKey | None]] = {}
 
-    def get(catalogue: Catalogue) -> SealKey | None:
+    def get(catalogue: Catalogue) -> BadgeKey | None:
         hit = loaded.get(id(catalogue))
         if hit is None or hit[0] is not catalogue:
             hit = (catalogue, key_for(catalogue))

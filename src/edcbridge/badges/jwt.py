@@ -8,7 +8,8 @@ the credential itself plus the claims a verifier requires: ``iss`` (issuer id), 
 (credential id), ``nbf`` (``validFrom``), ``sub`` (``credentialSubject.id``) and ``exp``
 (``validUntil``, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
 primitives; EC seals sign with the JOSE algorithm of their curve (ES256 for P-256, ES384 for
-P-384, ES512 for P-521). Curves JOSE has no algorithm for, such as brainpool, are refused.
+P-384, ES512 for P-521); Ed25519 seals sign EdDSA (RFC 8037, JWK ``kty`` "OKP"). Curves JOSE
+has no algorithm for, such as brainpool, are refused.
 
 Reading follows the OB 3.0 verification steps (8.2.6): a header with other members than ``alg``,
 ``kid``, ``jwk`` and ``typ`` ("JWT"), a ``jwk`` with private key members, a payload whose claims
@@ -31,12 +32,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from edcbridge.seal import jades
 from edcbridge.seal.certs import der_b64
-from edcbridge.seal.keys import SealKey
+from edcbridge.seal.keys import BadgeKey
 
 Doc = dict[str, Any]
 
@@ -71,14 +72,16 @@ def _curve(curve: ec.EllipticCurve) -> _Curve:
     return found
 
 
-def key_algorithm(key: SealKey) -> str:
+def key_algorithm(key: BadgeKey) -> str:
     """The JWS algorithm ``key`` signs with by default; JwtError for a key JOSE cannot use."""
     if isinstance(key.private_key, ec.EllipticCurvePrivateKey):
         return _curve(key.private_key.curve).alg
+    if isinstance(key.private_key, ed25519.Ed25519PrivateKey):
+        return _EDDSA
     return "RS256"
 
 
-def _public_jwk(key: SealKey) -> Doc:
+def _public_jwk(key: BadgeKey) -> Doc:
     """The seal's public key as a JWK, with the certificate chain as its ``x5c``."""
     return {**_key_jwk(key.certificate.public_key()),
             "x5c": [der_b64(c) for c in (key.certificate, *key.intermediates)]}
@@ -93,11 +96,17 @@ def _key_jwk(public: Any) -> Doc:
         curve, point = _curve(public.curve), public.public_numbers()
         return {"kty": "EC", "crv": curve.crv, "x": jades.b64url(point.x.to_bytes(curve.size, "big")),
                 "y": jades.b64url(point.y.to_bytes(curve.size, "big"))}
-    raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA or EC seal")
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return {"kty": "OKP", "crv": "Ed25519", "x": jades.b64url(public.public_bytes_raw())}
+    raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA, EC or Ed25519 seal")
 
 
-def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
+def _sign(key: BadgeKey, alg: str, data: bytes) -> bytes:
     private = key.private_key
+    if isinstance(private, ed25519.Ed25519PrivateKey):
+        if alg != _EDDSA:
+            raise JwtError(f"{alg} does not fit this seal's Ed25519 key; use {_EDDSA}")
+        return private.sign(data)
     if not isinstance(private, ec.EllipticCurvePrivateKey):
         if alg not in _RSA_ALGORITHMS:
             raise JwtError(f"{alg} does not fit this seal's RSA key; use RS256 or PS256")
@@ -113,6 +122,7 @@ def _sign(key: SealKey, alg: str, data: bytes) -> bytes:
 _REQUIRED = {"iss": "issuer.id", "jti": "id", "nbf": "validFrom", "sub": "credentialSubject.id"}
 _CLAIMS = {**_REQUIRED, "exp": "validUntil"}
 _RSA_ALGORITHMS = ("RS256", "PS256")
+_EDDSA = "EdDSA"  # RFC 8037, 3.1: the JWS algorithm of Ed25519 keys
 _HEADERS = ("alg", "kid", "jwk", "typ")  # OB 3.0, 8.2.3: "Additional JOSE Headers are NOT allowed"
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518, 6.2.2, 6.3.2, 6.4
 _MIN_RSA_BITS = 2048  # as JOSE libraries (npm jose) require for RS256 / PS256
@@ -143,9 +153,9 @@ def claims(credential: Doc) -> Doc:
     return payload
 
 
-def sign_vc_jwt(credential: Doc, key: SealKey, algorithm: str | None = None) -> str:
+def sign_vc_jwt(credential: Doc, key: BadgeKey, algorithm: str | None = None) -> str:
     """The credential as a compact JWS signed with the seal key (RS256 or PS256; ES256, ES384
-    or ES512 after the EC key's curve)."""
+    or ES512 after the EC key's curve; EdDSA for Ed25519)."""
     alg = algorithm or key_algorithm(key)
     header = {"alg": alg, "typ": "JWT", "jwk": _public_jwk(key)}
     head = jades.b64url(jades.encode_json(header).encode("utf-8"))
@@ -170,16 +180,22 @@ _JOSE_CURVES: dict[Any, ec.EllipticCurve] = {"P-256": ec.SECP256R1(), "P-384": e
                                              "P-521": ec.SECP521R1()}
 
 
-def _integer(jwk: Doc, member: str) -> int:
+def _base64url(jwk: Doc, member: str) -> str:
     value = jwk.get(member)
     if not isinstance(value, str) or not value or not _BASE64URL.fullmatch(value):
-        raise JwtError(f"the jwk's {member!r} is not a base64url number (RFC 7518, 6)")
-    return int.from_bytes(jades.b64url_decode(value), "big")
+        raise JwtError(f"the jwk's {member!r} is not base64url (RFC 7518, 6; RFC 8037, 2)")
+    return value
+
+
+def _integer(jwk: Doc, member: str) -> int:
+    return int.from_bytes(jades.b64url_decode(_base64url(jwk, member)), "big")
 
 
 def _jwk_public_key(jwk: Doc) -> Any:
-    """The RSA or EC public key a JWK states (RFC 7518, 6.2 and 6.3)."""
+    """The RSA, EC or Ed25519 public key a JWK states (RFC 7518, 6.2 and 6.3; RFC 8037, 2)."""
     try:
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            return ed25519.Ed25519PublicKey.from_public_bytes(jades.b64url_decode(_base64url(jwk, "x")))
         if jwk.get("kty") == "RSA":
             return rsa.RSAPublicNumbers(_integer(jwk, "e"), _integer(jwk, "n")).public_key()
         curve = _JOSE_CURVES.get(jwk.get("crv")) if jwk.get("kty") == "EC" else None
@@ -187,8 +203,8 @@ def _jwk_public_key(jwk: Doc) -> Any:
             return ec.EllipticCurvePublicNumbers(_integer(jwk, "x"), _integer(jwk, "y"), curve).public_key()
     except ValueError as exc:
         raise JwtError(f"the jwk is not a usable public key ({exc})") from None
-    raise JwtError(f"the jwk has kty {jwk.get('kty')!r} crv {jwk.get('crv')!r}; this reader takes RSA keys "
-                   "and EC keys on P-256, P-384 or P-521")
+    raise JwtError(f"the jwk has kty {jwk.get('kty')!r} crv {jwk.get('crv')!r}; this reader takes RSA keys, "
+                   "EC keys on P-256, P-384 or P-521 and OKP keys on Ed25519")
 
 
 def _certificate(jwk: Doc) -> x509.Certificate:
@@ -341,10 +357,13 @@ def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
         pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
         public.verify(signature, data, pss, hashes.SHA256())
         return
+    if isinstance(public, ed25519.Ed25519PublicKey) and alg == _EDDSA:
+        public.verify(signature, data)
+        return
     curve = _CURVES.get(public.curve.name) if isinstance(public, ec.EllipticCurvePublicKey) else None
     if curve is None or alg != curve.alg or len(signature) != 2 * curve.size:
         raise JwtError(f"algorithm {alg!r} does not fit the signing key; expected RS256 or PS256 "
-                       "for RSA, ES256, ES384 or ES512 after the EC key's curve")
+                       "for RSA, ES256, ES384 or ES512 after the EC key's curve, EdDSA for Ed25519")
     der = encode_dss_signature(int.from_bytes(signature[:curve.size], "big"),
                                int.from_bytes(signature[curve.size:], "big"))
     public.verify(der, data, ec.ECDSA(curve.digest()))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from edcbridge.seal import _der
@@ -24,6 +24,7 @@ from edcbridge.seal.errors import CertificateError, KeyLoadError, PasswordError
 PASSWORD_ENV = "EDCBRIDGE_SEAL_PASSWORD"
 
 SealPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+AnyPrivateKey = SealPrivateKey | ed25519.Ed25519PrivateKey
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,24 @@ class SealKey:
     def intermediates(self) -> tuple[x509.Certificate, ...]:
         """The chain without self-signed roots: what goes into `x5c` after the leaf."""
         return tuple(c for c in self.chain if not is_self_signed(c))
+
+
+@dataclass(frozen=True)
+class Ed25519SealKey:
+    """An Ed25519 key, its certificate and the issuing chain. It signs Open Badges and CLRs
+    (VC-JWT ``EdDSA``, Data Integrity ``eddsa-rdfc-2022``); JAdES and XAdES seals take RSA or
+    EC keys only, so this is not a :class:`SealKey`."""
+
+    private_key: ed25519.Ed25519PrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @property
+    def intermediates(self) -> tuple[x509.Certificate, ...]:
+        return tuple(c for c in self.chain if not is_self_signed(c))
+
+
+BadgeKey = SealKey | Ed25519SealKey
 
 
 def read_password(
@@ -70,16 +89,19 @@ def read_password(
 def _check_key_type(key: object, source: Path) -> SealPrivateKey:
     if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         return key
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        raise KeyLoadError(f"{source}: an Ed25519 key signs Open Badges only ('edcbridge badges --seal'); "
+                           "JAdES and XAdES seals need an RSA or EC P-256 key")
     raise KeyLoadError(f"{source}: unsupported key type {type(key).__name__}; use RSA or EC P-256")
 
 
 def _public_der(key: object) -> bytes:
-    if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+    if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return b""
 
 
-def check_key_matches(key: SealPrivateKey, cert: x509.Certificate) -> None:
+def check_key_matches(key: AnyPrivateKey, cert: x509.Certificate) -> None:
     if _public_der(key.public_key()) != _public_der(cert.public_key()):
         raise CertificateError(
             f"the private key does not belong to certificate '{cert.subject.rfc4514_string()}'; "
@@ -100,6 +122,23 @@ _MAKE_P12 = ("openssl pkcs12 -export -inkey seal-key.pem -in seal-cert.pem -cert
 
 def load_p12(path: Path, password: bytes, *, at: datetime) -> SealKey:
     """Open a PKCS#12 seal and check it can seal at *at*."""
+    key, certs = _p12_contents(path, password)
+    return _seal_key(_check_key_type(key, path), certs, at)
+
+
+def load_badge_p12(path: Path, password: bytes, *, at: datetime) -> BadgeKey:
+    """As :func:`load_p12`, also taking an Ed25519 key, which signs Open Badges and CLRs."""
+    key, certs = _p12_contents(path, password)
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        return _seal_key(_check_key_type(key, path), certs, at)
+    leaf, others = _leaf_first(key, certs)
+    check_key_matches(key, leaf)
+    check_can_seal(leaf, at)
+    return Ed25519SealKey(key, leaf, issuer_chain(leaf, others))
+
+
+def _p12_contents(path: Path, password: bytes) -> tuple[object, list[x509.Certificate]]:
+    """The private key and the certificates of a PKCS#12 file that holds one key."""
     data = _read(path)
     key, cert, extra = _open_p12(path, data, password)
     if key is None:
@@ -107,11 +146,14 @@ def load_p12(path: Path, password: bytes, *, at: datetime) -> SealKey:
                            "with its private key (Windows: 'Yes, export the private key'), or build "
                            f"the file from the key and certificates with: {_MAKE_P12}")
     _refuse_several_keys(path, data)
-    private = _check_key_type(key, path)
     certs = [c for c in (cert, *extra) if c is not None]
     if not certs:
         raise KeyLoadError(f"{path} holds a private key but no certificate: build the file from the "
                            f"key and its certificates with: {_MAKE_P12}")
+    return key, certs
+
+
+def _seal_key(private: SealPrivateKey, certs: list[x509.Certificate], at: datetime) -> SealKey:
     leaf, others = _leaf_first(private, certs)
     seal = SealKey(private, leaf, issuer_chain(leaf, others))
     check_key_matches(seal.private_key, seal.certificate)
@@ -253,7 +295,7 @@ def _key_bag_name(bag: bytes) -> str | None:
     return ""
 
 
-def _leaf_first(key: SealPrivateKey, certs: list[x509.Certificate]) -> tuple[x509.Certificate,
+def _leaf_first(key: AnyPrivateKey, certs: list[x509.Certificate]) -> tuple[x509.Certificate,
                                                                                list[x509.Certificate]]:
     """The certificate of ``key``, then the others: a chain file may list the CA first."""
     public = _public_der(key.public_key())
