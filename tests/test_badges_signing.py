@@ -56,7 +56,7 @@ def _ec_key(curve: ec.EllipticCurve, catalogue: Catalogue | None = None) -> Seal
     return SealKey(key, certificate, (root,))
 
 
-def _ed25519_key(catalogue: Catalogue | None = None) -> Ed25519SealKey:
+def ed25519_seal(catalogue: Catalogue | None = None) -> Ed25519SealKey:
     """A TEST Ed25519 seal (for the catalogue's issuer when given) under a TEST root."""
     key = ed25519.Ed25519PrivateKey.generate()
     certificate, root = _certify(key, catalogue)
@@ -97,7 +97,7 @@ def test_ec_seals_sign_with_the_algorithm_of_their_curve(tmp_path: Path, curve: 
 def test_an_ed25519_seal_signs_eddsa_that_jose_verifies(tmp_path: Path) -> None:
     award, catalogue = first_award("wales")
     badge = open_badge(award, catalogue)
-    key = _ed25519_key()
+    key = ed25519_seal()
     token = sign_vc_jwt(badge, key)
     header, payload, cert = read_vc_jwt(token)
     assert header["alg"] == "EdDSA" and header["jwk"]["kty"] == "OKP" and header["jwk"]["crv"] == "Ed25519"
@@ -112,7 +112,7 @@ def test_an_ed25519_seal_signs_eddsa_that_jose_verifies(tmp_path: Path) -> None:
 def test_a_changed_eddsa_token_is_refused_and_a_bare_okp_jwk_verifies(tmp_path: Path) -> None:
     award, catalogue = first_award("wales")
     badge = open_badge(award, catalogue)
-    key = _ed25519_key()
+    key = ed25519_seal()
     head, body, signature = sign_vc_jwt(badge, key).split(".")
     claims = {**json.loads(jades.b64url_decode(body)), "name": "Other"}
     changed = jades.b64url(jades.encode_json(claims).encode())
@@ -129,7 +129,7 @@ def test_a_changed_eddsa_token_is_refused_and_a_bare_okp_jwk_verifies(tmp_path: 
     assert payload["jti"] == badge["id"] and cert is None
 
 
-def _p12(tmp_path: Path, key: SealKey | Ed25519SealKey) -> list[str]:
+def seal_options(tmp_path: Path, key: SealKey | Ed25519SealKey) -> list[str]:
     """``--seal`` and ``--password-file`` options of a PKCS#12 file holding ``key``."""
     p12 = tmp_path / "seal.p12"
     p12.write_bytes(pkcs12.serialize_key_and_certificates(b"seal", key.private_key, key.certificate,
@@ -144,10 +144,11 @@ def test_badges_signs_with_an_ed25519_seal_file(tmp_path: Path) -> None:
     group = click.Group()
     register(group)
     wales = FIXTURES / "wales"
-    seal = _p12(tmp_path, _ed25519_key(catalogue))
+    seal = seal_options(tmp_path, ed25519_seal(catalogue))
     result = CliRunner().invoke(group, ["badges", str(wales / "awards.csv"), "-c",
                                         str(wales / "catalogue.yaml"), "-o", str(tmp_path / "out"), *seal])
     assert result.exit_code == 0, result.output
+    assert "the .json files carry Data Integrity proofs (eddsa-rdfc-2022)" in result.stderr
     tokens = sorted((tmp_path / "out").glob("*/*.jwt"))
     assert {p.parent.name for p in tokens} == {"ob3", "clr"}
     assert all(r == {"ok": True, "alg": "EdDSA", "crv": "Ed25519"} for r in _jose(tokens))

@@ -28,9 +28,13 @@ _WIDELY_VERIFIED = ("RS256", "ES256")
 
 
 def _algorithm_note(alg: str) -> str:
-    return (f"note: this seal signs the VC-JWT (.jwt) files {alg}; OB 3.0 asks verifiers only for RS256 and "
+    note = (f"note: this seal signs the VC-JWT (.jwt) files {alg}; OB 3.0 asks verifiers only for RS256 and "
             f"the 1EdTech validator accepts RS256 and ES256 alone, so wallets may refuse {alg} files: an RSA "
             "seal, or an EC seal on P-256, signs what they all accept")
+    if alg == "EdDSA":
+        note += ("; the .json files carry Data Integrity proofs (eddsa-rdfc-2022), the embedded proof "
+                 "OB 3.0 verifiers check")
+    return note
 
 
 def fatal(message: str) -> NoReturn:

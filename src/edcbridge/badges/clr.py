@@ -7,7 +7,7 @@ achievements that the catalogue links with ``part_of`` / ``has_part``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from edcbridge.badges.ob3 import (
@@ -58,8 +58,10 @@ def associations(ordered: Sequence[tuple[Award, Catalogue]], achievements: list[
     return found
 
 
-def clr_credential(awards: Sequence[tuple[Award, Catalogue]]) -> Doc:
-    """The CLR of one learner at one issuer; ``awards`` must share issuer and student number."""
+def clr_credential(awards: Sequence[tuple[Award, Catalogue]],
+                   secure: Callable[[Doc], Doc] | None = None) -> Doc:
+    """The CLR of one learner at one issuer; ``awards`` must share issuer and student number.
+    ``secure`` adds its proof to each embedded Open Badge."""
     if not awards:
         raise ValueError("a CLR needs at least one award")
     keys = {learner_key(a, c) for a, c in awards}
@@ -70,6 +72,8 @@ def clr_credential(awards: Sequence[tuple[Award, Catalogue]]) -> Doc:
     last_award, catalogue = ordered[-1]
     issuer_key, student = next(iter(keys))
     badges = [open_badge(a, c) for a, c in ordered]
+    if secure is not None:
+        badges = [secure(badge) for badge in badges]
     achievements: list[Doc] = []
     for badge in badges:
         achieved = badge["credentialSubject"]["achievement"]

@@ -1,7 +1,9 @@
 """Write Open Badges 3.0 and CLR 2.0 files: ``ob3/`` one per award, ``clr/`` one per learner.
 
 Each credential is written twice: ``.json`` (the credential, for reading and schema checks)
-and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). Nothing is
+and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). With an
+Ed25519 seal the ``.json`` also carries a Data Integrity proof (``eddsa-rdfc-2022``), and so
+does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof). Nothing is
 written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
 organisation, as ``export --seal`` holds it).
@@ -11,20 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from edcbridge.badges.clr import clr_credential, learner_key
 from edcbridge.badges.jwt import sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
-from edcbridge.badges.schemas import validate_badge
+from edcbridge.badges.proof import add_proof
+from edcbridge.badges.schemas import context_files, default_root, validate_badge
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
-from edcbridge.seal.keys import BadgeKey
+from edcbridge.seal.keys import BadgeKey, Ed25519SealKey
 from edcbridge.validation.findings import Finding
 
 Pair = tuple[Award, Catalogue]
 KeyFor = Callable[[Catalogue], BadgeKey | None]
+Secure = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
@@ -50,7 +55,8 @@ def seal_refusal(key: BadgeKey, catalogue: Catalogue, issuer_key: str) -> list[F
 
 
 def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Path | None,
-           outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str]) -> None:
+           outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str],
+           secure: Secure | None) -> None:
     refused = seal_refusal(key, *issuer) if key is not None else []
     if refused:
         outputs.failed[target.name] = refused
@@ -59,11 +65,27 @@ def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Pat
     if findings:
         outputs.failed[target.name] = findings
         return
-    write_atomic(target.with_suffix(".json"), serialise(doc))
+    write_atomic(target.with_suffix(".json"), serialise(secure(doc) if secure else doc))
     outputs.written.append(target.with_suffix(".json"))
     if key is not None:
         write_atomic(target.with_suffix(".jwt"), (sign_vc_jwt(doc, key) + "\n").encode("ascii"))
         outputs.written.append(target.with_suffix(".jwt"))
+
+
+def data_integrity(schemas: Path | None) -> Callable[[BadgeKey | None], Secure | None]:
+    """For a key, what adds its ``eddsa-rdfc-2022`` proof to a credential (None: only an Ed25519
+    seal makes one); the contexts are found once per key."""
+    made: dict[int, tuple[Ed25519SealKey, Secure]] = {}
+
+    def secure(key: BadgeKey | None) -> Secure | None:
+        if not isinstance(key, Ed25519SealKey):
+            return None
+        if id(key) not in made or made[id(key)][0] is not key:
+            contexts = context_files(schemas or default_root())
+            made[id(key)] = (key, partial(add_proof, key=key, contexts=contexts))
+        return made[id(key)][1]
+
+    return secure
 
 
 def _cached(key_for: KeyFor | None) -> KeyFor | None:
@@ -90,12 +112,13 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     catalogue), e.g. ``lambda c: demo_seal(folder, c).load().key``; None writes no ``.jwt``.
     """
     outputs = BadgeOutputs()
-    key_for = _cached(key_for)
+    key_for, secure = _cached(key_for), data_integrity(schemas)
     for award, catalogue in pairs:
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
-        _write(open_badge(award, catalogue), target, key_for(catalogue) if key_for else None, schemas,
-               outputs, validate, (catalogue, issuer))
+        key = key_for(catalogue) if key_for else None
+        _write(open_badge(award, catalogue), target, key, schemas, outputs, validate, (catalogue, issuer),
+               secure(key))
     return outputs
 
 
@@ -131,11 +154,12 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
               schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
     """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner."""
     outputs = BadgeOutputs()
-    key_for = _cached(key_for)
+    key_for, secure = _cached(key_for), data_integrity(schemas)
     for (issuer, student), group in sorted(group_by_learner(pairs).items()):
         target = out_dir / f"{safe_name(issuer, student)}.json"
-        _write(clr_credential(group), target, key_for(group[0][1]) if key_for else None, schemas,
-               outputs, validate, (group[0][1], issuer))
+        key = key_for(group[0][1]) if key_for else None
+        _write(clr_credential(group, secure(key)), target, key, schemas, outputs, validate,
+               (group[0][1], issuer), secure(key))
     return outputs
 
 

@@ -184,6 +184,12 @@ def _undefined_types(path: str, node: dict[str, Any], terms: set[str]) -> list[F
             for name in names if name not in terms and ":" not in name]
 
 
+def context_files(root: Path) -> dict[str, Path]:
+    """The official contexts found under ``root``, by URL (what a JSON-LD processor may load)."""
+    found = {url: (root / relative).resolve() for url, relative in CONTEXTS.items()}
+    return {url: path for url, path in found.items() if path.is_file()}
+
+
 def validate_badge(doc: dict[str, Any], root: Path | None = None) -> list[Finding]:
     """Every finding for one OpenBadgeCredential or ClrCredential (empty: valid)."""
     files = OfficialFiles(root or default_root())

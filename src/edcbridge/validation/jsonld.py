@@ -92,6 +92,25 @@ def to_nquads_pyld(doc: dict[str, Any], store: SchemaStore) -> str:
     return str(result)
 
 
+def canonical_nquads(doc: dict[str, Any], contexts: dict[str, Path]) -> str:
+    """The document's RDF, canonicalised (RDF Dataset Canonicalization, URDNA2015 / RDFC-1.0),
+    as N-Quads, with the contexts read from the local files ``contexts`` maps their URLs to.
+    Raises :class:`OfflineContextError` for any other context or a document JSON-LD cannot read."""
+    def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        if url not in contexts:
+            raise jsonld.JsonLdError(f"{_UNKNOWN_CONTEXT}{url}", "loading remote context failed",
+                                     code="loading remote context failed")
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+                "document": load_context(contexts[url])}
+
+    try:
+        result = jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                                        "documentLoader": load})
+    except (jsonld.JsonLdError, ValueError) as exc:
+        raise OfflineContextError(_explain(exc)) from None
+    return str(result)
+
+
 def longest_array(doc: Any, limit: int) -> tuple[str, int] | None:
     """The JSON path and length of an array longer than ``limit``, if any (paths are made only
     once one is found: the plain walk is what every document pays)."""
