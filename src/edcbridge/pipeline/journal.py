@@ -30,6 +30,7 @@ import os
 import socket
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -580,7 +581,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
 
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
-    record) and to ``heads`` noted earlier (event number and hash, as the run reports print
+    record; every delivery the deliveries table holds as made has its delivered event) and to
+    ``heads`` noted earlier (event number and hash, as the run reports print
     them: ``--head`` values, and in ``noted`` each file that holds one, with its head). The
     detail of a revocation, reissue, withdrawal or reinstatement must be there and
     match its event's output hash, a record withdrawn (or reinstated) must have that event as
@@ -594,7 +596,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     try:
         wanted = [(seq, head, "with --head") for seq, head in heads] + \
             [(seq, head, f"in {where}") for where, (seq, head) in noted]
-        chain, strays, (unlogged, more), unmarked = _read_trail(path, tuple((s, h) for s, h, _ in wanted))
+        chain, strays, (unlogged, more), unmarked, unlogged_deliveries = _read_trail(
+            path, tuple((s, h) for s, h, _ in wanted))
     except sqlite3.Error as exc:
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
@@ -613,13 +616,16 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     if more:
         problems.append(f"... and {more} more records without their events")
     problems += unmarked
+    problems += unlogged_deliveries
     return AuditCheck(chain.events, problems, f"{chain.last}:{chain.prev}")
 
 
 def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
-                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int], list[str]]:
-    """The chain checked, the events of no record, the records done without their events, and
-    the records withdrawn or reinstated without it as their last such event."""
+                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int], list[str],
+                           list[str]]:
+    """The chain checked, the events of no record, the records done without their events, the
+    records withdrawn or reinstated without it as their last such event, and the deliveries
+    made without their event."""
     db = open_read_only(path)
     try:
         db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
@@ -632,9 +638,10 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
                              chain.recorded)
         unmarked = _unmarked(db, chain.withdrawals)
+        unlogged_deliveries = _deliveries_without_event(db, chain.delivered)
     finally:
         db.close()
-    return chain, strays, unlogged, unmarked
+    return chain, strays, unlogged, unmarked, unlogged_deliveries
 
 
 def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
@@ -661,6 +668,48 @@ def _put_back(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -
                          "follows (its state changed by hand?)")
     more = len(found) - _MAX_LISTED
     return found[:_MAX_LISTED] + ([f"... and {more} more such records"] if more > 0 else [])
+
+
+def _deliveries_without_event(db: sqlite3.Connection, delivered: Counter[bytes]) -> list[str]:
+    """The deliveries the journal holds as made (the version a wallet was confirmed to hold)
+    with no ``delivered`` event of that version in the trail: the event was cut off the end, or
+    the row was added or edited by hand. Each delivery to a target is an event of its own, so
+    two targets holding one version need two events (the events do not name the target). A
+    row deleted (erasure of its address) is no delivery claimed; its event stays. A journal of
+    an earlier version is read as it is."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+    if not {"key", "target", "state", "sha256", "held"} <= columns:
+        return []
+    confirmed = "delivered" if "delivered" in columns else "NULL"
+    rows = db.execute(f"SELECT key, target, state, sha256, held, {confirmed} FROM deliveries "
+                      f"WHERE state = 'delivered' OR {confirmed} IS NOT NULL ORDER BY key, target")
+    found: list[str] = []
+    more = 0
+    for key, target, state, sha256, held, version in rows:
+        event = next((digest for digest in (_delivery_digest(key, made) for made in
+                                            sorted(_delivered_versions(sha256, held, version)))
+                      if delivered[digest] > 0), None)
+        if event is not None:
+            delivered[event] -= 1  # each event accounts for one delivery
+            continue
+        if len(found) < _MAX_LISTED:
+            made = str(version or sha256).partition(":")[0][:16]
+            found.append(f"delivery of {key} to {target} (version {made}..., state {state}) is in the "
+                         "journal's deliveries table but no delivered event of it is in the trail "
+                         "(events removed, or the row added or edited by hand?)")
+        else:
+            more += 1
+    return found + ([f"... and {more} more deliveries without their event"] if more else [])
+
+
+def _delivered_versions(sha256: Any, held: Any, version: Any) -> set[str]:
+    """The output hashes a ``delivered`` event of a deliveries row may carry: the version it was
+    confirmed to hold (``delivered``); for a row of a journal written before that was noted, the
+    sealed file's sha256 (as events then carried) or a version it may hold."""
+    if isinstance(version, str) and version:
+        return {version.partition(":")[0]}
+    held_versions = {entry.partition(":")[0] for entry in held.split()} if isinstance(held, str) else set()
+    return held_versions | ({sha256} if isinstance(sha256, str) else set())
 
 
 _CANNOT_SHARE = (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)  # no shared-memory file here
@@ -754,6 +803,8 @@ class _Chain:
         self.expected: int | None = None
         # the last withdrawn or reinstated event of each key: its action and number
         self.withdrawals: dict[str, tuple[str, int]] = {}
+        # how many delivered events there are of each key and version (see _delivery_digest)
+        self.delivered: Counter[bytes] = Counter()
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
             output_hash: str, stored_prev: str, stored_hash: str, detail: str | None = None) -> None:
@@ -784,6 +835,8 @@ class _Chain:
         if action in WITHDRAW_ACTIONS:
             self.withdrawals[key] = (action, seq)
         self.recorded.add(_event_digest(action, key, input_hash, output_hash))
+        if action == "delivered":  # its input hash is the record's then, which may have changed
+            self.delivered[_delivery_digest(key, output_hash)] += 1
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < _MAX_LISTED:
@@ -814,6 +867,11 @@ def _detail_matches(detail: Any, output_hash: Any) -> bool:
 def _event_digest(action: str, key: str, input_hash: str, output_hash: str) -> bytes:
     """A compact stand-in for an event's content (a trail of millions stays in memory)."""
     return hashlib.blake2b(f"{action}|{key}|{input_hash}|{output_hash}".encode(), digest_size=12).digest()
+
+
+def _delivery_digest(key: Any, version: Any) -> bytes:
+    """A compact stand-in for a delivery of ``version`` of the award ``key``."""
+    return hashlib.blake2b(f"{key}|{version}".encode(errors="surrogatepass"), digest_size=12).digest()
 
 
 def _unlogged(records: Iterable[tuple[str, str, str]],
