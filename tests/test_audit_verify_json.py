@@ -104,3 +104,56 @@ def test_the_chain_recomputes_from_audit_show_as_the_readme_says(tmp_path: Path)
         prev = event["hash"]
     verdict = json.loads(CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"]).stdout)
     assert verdict["head"] == f"2:{prev}"
+
+
+def _report(tmp_path: Path, summary: str) -> Path:
+    """A report.json ending in ``summary`` (its last keys, as a run writes them)."""
+    report = tmp_path / "report.json"
+    report.write_text('{\n "records": [\n],\n "failed": 0,\n' + summary + '\n "seconds": {}\n}\n', "utf-8")
+    return report
+
+
+def test_a_garbled_head_in_the_report_is_named_not_passed_over(tmp_path: Path) -> None:
+    head = _trail(tmp_path)
+    report = _report(tmp_path, f' "audit_head": "{head}x",')
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    verdict = json.loads(result.stdout)
+    assert verdict["intact"] is False
+    assert verdict["problems"] == [f'{report}: its audit_head "{head}x" is not EVENT:SHA256 as a run writes '
+                                   "it (edited?): restore report.json from a copy"]
+    assert f"BROKEN: {report}: its audit_head" in result.stderr and "NOT intact: 3 events" in result.stderr
+
+
+def test_a_report_without_its_head_is_named_not_passed_over(tmp_path: Path) -> None:
+    _trail(tmp_path)
+    report = _report(tmp_path, "")
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert f"BROKEN: {report} holds no audit_head (cut short or edited?)" in result.stderr, result.stderr
+
+
+def test_a_head_written_twice_is_read_as_a_json_reader_does_the_last(tmp_path: Path) -> None:
+    head = _trail(tmp_path)
+    _report(tmp_path, f' "audit_head": "{head}",\n "audit_head": "9:{"e" * 64}",')
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["problems"] == [
+        f"event 9 noted as {'e' * 16}... in {tmp_path / 'report.json'} is gone (events removed)"]
+
+
+def test_a_folder_without_its_report_says_the_trail_is_held_to_no_head(tmp_path: Path) -> None:
+    _trail(tmp_path)
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"note: {tmp_path / 'report.json'} is not there: the trail is held to no head" in result.stderr
+    noted = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--head", _head_of(tmp_path)])
+    assert noted.exit_code == 0 and "note:" not in noted.stderr, noted.output
+
+
+def _head_of(out: Path) -> str:
+    journal = Journal.for_folder(out)
+    try:
+        return journal.head()
+    finally:
+        journal.close()

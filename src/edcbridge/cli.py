@@ -854,19 +854,28 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
     recorded, and each --head given.
     """
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
-    from edcbridge.pipeline.reports import reported_head
+    from edcbridge.pipeline.reports import UnreadableHead, reported_head
 
-    reported = reported_head(out_dir)
+    report_problems: list[str] = []
+    try:
+        reported = reported_head(out_dir)
+    except UnreadableHead as exc:
+        reported, report_problems = None, [str(exc)]
     noted = ([(out_dir / "report.json", reported)] if reported else []) + _offers_head(out_dir)
     check = verify_audit(out_dir / JOURNAL_NAME, tuple(heads), noted)
+    problems = report_problems + check.problems
     if as_json:
-        click.echo(json.dumps({"intact": check.intact, "events": check.events, "head": check.head,
-                               "problems": check.problems}, ensure_ascii=False))
-    for problem in check.problems:
+        click.echo(json.dumps({"intact": not problems, "events": check.events, "head": check.head,
+                               "problems": problems}, ensure_ascii=False))
+    for problem in problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    click.echo(f"{'intact' if check.intact else 'NOT intact'}: {check.events} events, head {check.head}",
-               err=True)
-    sys.exit(EXIT_OK if check.intact else EXIT_FAILED)
+    if check.events and not heads and not (out_dir / "report.json").exists():
+        click.echo(f"note: {out_dir / 'report.json'} is not there: the trail is held to no head a run "
+                   "noted, so events cut off its end would not be seen; give the head noted after the "
+                   "last run with --head", err=True)
+    verdict = "NOT intact" if problems else "intact"
+    click.echo(f"{verdict}: {check.events} events, head {check.head}", err=True)
+    sys.exit(EXIT_FAILED if problems else EXIT_OK)
 
 
 def _offers_head(out_dir: Path) -> list[tuple[Path, tuple[int, str]]]:

@@ -206,18 +206,37 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
 
 
+class UnreadableHead(ValueError):
+    """OUT/report.json is there but holds no audit head that can be read; says what and the fix."""
+
+
+_HEAD_VALUE = re.compile(r'"audit_head"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\s]*)')
+
+
 def reported_head(out_dir: Path) -> tuple[int, str] | None:
-    """The audit head the last run wrote at the end of OUT/report.json, if any (read from
-    the file's end: the records before it may be millions)."""
+    """The audit head the last run wrote at the end of OUT/report.json (read from the file's
+    end: the records before it may be millions); None when there is no report.json. A report
+    whose head is gone or garbled (cut short, edited) raises :class:`UnreadableHead`: the head
+    is what finds events cut off the end, so a report without one is not passed over."""
     path = out_dir / "report.json"
     try:
         with path.open("rb") as handle:
             handle.seek(max(0, path.stat().st_size - 8192))
             tail = handle.read().decode("utf-8", "replace")
-    except OSError:
+    except FileNotFoundError:
         return None
-    found = re.search(r'"audit_head": "(\d+):([0-9a-f]{64})"', tail)
-    return (int(found.group(1)), found.group(2)) if found else None
+    except OSError as exc:
+        raise UnreadableHead(f"{path} cannot be read ({exc.strerror}): the trail is not held to the head "
+                             "its run noted; make it readable") from exc
+    values = _HEAD_VALUE.findall(tail)
+    if not values:
+        raise UnreadableHead(f"{path} holds no audit_head (cut short or edited?): the trail cannot be held "
+                             "to the head its run noted; restore report.json from a copy")
+    found = re.fullmatch(r'"(\d+):([0-9a-f]{64})"', values[-1])  # the last, as a JSON reader takes it
+    if found is None:
+        raise UnreadableHead(f"{path}: its audit_head {printable(values[-1][:90])} is not EVENT:SHA256 as a "
+                             "run writes it (edited?): restore report.json from a copy")
+    return int(found.group(1)), found.group(2)
 
 
 def _esc(text: str) -> str:
