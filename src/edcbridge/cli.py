@@ -847,9 +847,11 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    The chain is recomputed, every record done must have its events, each revocation,
-    reissue, withdrawal and reinstatement its detail (as its event's hash holds it), each
-    withdrawn record its event, and the trail must hold the head each run wrote to
+    The chain is recomputed, every record done must have its events, every delivery the
+    journal holds as made its delivered event, every file of a record done in OUT must be the
+    one issued, each revocation, reissue, withdrawal and reinstatement its detail (as its
+    event's hash holds it), each withdrawn record its event, and the trail must hold the head
+    each run wrote to
     OUT/report.json, the event of the last revocation or reissue the offers file notes as
     recorded, and each --head given.
     """

@@ -581,9 +581,10 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
 
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
-    record; every delivery the deliveries table holds as made has its delivered event) and to
-    ``heads`` noted earlier (event number and hash, as the run reports print
-    them: ``--head`` values, and in ``noted`` each file that holds one, with its head). The
+    record; every delivery the deliveries table holds as made has its delivered event; every file
+    of a record done that is in the folder is the one issued) and to ``heads`` noted earlier
+    (event number and hash, as the run reports print them: ``--head`` values, and in
+    ``noted`` each file that holds one, with its head). The
     detail of a revocation, reissue, withdrawal or reinstatement must be there and
     match its event's output hash, a record withdrawn (or reinstated) must have that event as
     its last such one, and a record whose last such event withdrew it must be withdrawn. Events
@@ -625,7 +626,7 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
                            list[str]]:
     """The chain checked, the events of no record, the records done without their events, the
     records withdrawn or reinstated without it as their last such event, and the deliveries
-    made without their event."""
+    made without their event and the files of records done that are not as issued."""
     db = open_read_only(path)
     try:
         db.execute("BEGIN")  # one snapshot: a run committing meanwhile adds records and events together
@@ -639,9 +640,11 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
                              chain.recorded)
         unmarked = _unmarked(db, chain.withdrawals)
         unlogged_deliveries = _deliveries_without_event(db, chain.delivered)
+        changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
+                                 path.parent, running=_has_log(path))
     finally:
         db.close()
-    return chain, strays, unlogged, unmarked, unlogged_deliveries
+    return chain, strays, unlogged, unmarked, unlogged_deliveries + changed
 
 
 def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
@@ -700,6 +703,46 @@ def _deliveries_without_event(db: sqlite3.Connection, delivered: Counter[bytes])
         else:
             more += 1
     return found + ([f"... and {more} more deliveries without their event"] if more else [])
+
+
+def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path, *, running: bool) -> list[str]:
+    """The files of records done, in the folder, whose content is not what the journal (and so
+    the trail, through the outputs its events hash) says was issued: replaced, edited, or
+    the journal of another folder. A file that is not there (a copy of the journal alone, a
+    withdrawn file erased) is not checked; nor one named only by the path of an earlier
+    version's journal, which may be another folder's. ``running``: a write-ahead log lies
+    beside the journal, so a run may be writing a file it has not journaled yet."""
+    fix = "verify again once the run going on ends" if running else "restore it from a copy"
+    found: list[str] = []
+    more = 0
+    for key, outputs_json in records:
+        for output in json.loads(outputs_json).values():
+            place = output.get("file")
+            if not isinstance(place, str) or Path(place).is_absolute() or ".." in Path(place).parts:
+                continue
+            digest = _file_digest(out_dir / place)
+            if digest is None or digest == output.get("sha256"):
+                continue
+            if len(found) < _MAX_LISTED:
+                issued = str(output.get("sha256"))[:16]
+                found.append(f"{out_dir / place} (record {key}) is not the file issued: its sha256 is "
+                             f"{digest[:16]}..., the journal's {issued}... (replaced, edited, or the "
+                             f"journal of another folder?); {fix}")
+            else:
+                more += 1
+    return found + ([f"... and {more} more files not as issued"] if more else [])
+
+
+def _file_digest(path: Path) -> str | None:
+    """The file's sha256; None when there is no such file to read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    return digest.hexdigest()
 
 
 def _delivered_versions(sha256: Any, held: Any, version: Any) -> set[str]:
