@@ -8,7 +8,11 @@ plain objects with a classic cross-reference table, which is all the reader hand
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import subprocess
+import tempfile
 import time
 import zlib
 from collections.abc import Iterator
@@ -17,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from edcbridge.mapping.edc import to_edc
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file
 from edcbridge.preview.pdf import PdfPrinter
+from edcbridge.preview.pdf_finish import pdf_ua
 from tests.conftest import need_tool
 from tests.preview_support import first_award
 
@@ -399,3 +405,77 @@ def test_reprint_leaves_an_unchanged_pdf_alone(printer: PdfPrinter, tmp_path: Pa
 def test_file_size_stays_modest(sample: Pdf) -> None:
     """Fonts are subset: a dozen pages of text stay well under a megabyte."""
     assert len(sample.data) < 1_000_000
+
+
+def _qpdf_objects(pdf: Pdf) -> dict[str, Any]:
+    """The objects of ``pdf`` as qpdf reads them (JSON v2: ``obj:N G R`` and ``trailer``), after
+    ``qpdf --check`` found the file sound."""
+    qpdf = need_tool("qpdf")
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "read.pdf"
+        file.write_bytes(pdf.data)
+        check = subprocess.run([qpdf, "--check", file], capture_output=True, text=True, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
+        shown = subprocess.run([qpdf, "--json=2", "--json-key=qpdf", "--json-stream-data=inline",
+                                "--decode-level=generalized", file], capture_output=True, check=True)
+    objects: dict[str, Any] = json.loads(shown.stdout)["qpdf"][1]
+    return objects
+
+
+def _nested(value: Any) -> Iterator[dict[str, Any]]:
+    """Every dictionary in a qpdf JSON value, at any depth."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _nested(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nested(item)
+
+
+def test_every_link_is_described_and_tagged_as_a_link(sample: Pdf, probe: Pdf) -> None:
+    """PDF/UA-1 7.18.5: a link annotation has an alternate description (``/Contents``: the address
+    it leads to, a mail address without ``mailto:``) and is the object of a ``Link`` element of
+    the structure tree."""
+    for pdf in (sample, probe):
+        objects = _qpdf_objects(pdf)
+        links = {ref.removeprefix("obj:"): entry["value"] for ref, entry in objects.items()
+                 if isinstance(entry.get("value"), dict) and entry["value"].get("/Subtype") == "/Link"}
+        assert links
+        for link in links.values():
+            address = link["/A"]["/URI"].removeprefix("u:")
+            assert link.get("/Contents") == "u:" + address.removeprefix("mailto:"), link
+            assert isinstance(link.get("/StructParent"), int)
+        tagged = {kid["/Obj"] for entry in objects.values() for element in _nested(entry)
+                  if element.get("/S") == "/Link" for kid in _nested(element.get("/K"))
+                  if kid.get("/Type") == "/OBJR"}
+        assert tagged == set(links)
+
+
+def test_pdf_names_its_title_and_pdf_ua_part_in_xmp_metadata(sample: Pdf) -> None:
+    """PDF/UA-1 5 and 7.1: the catalog's metadata stream (XMP) says the file conforms to PDF/UA
+    part 1 and holds the document's title, the one the viewer shows in its window."""
+    objects = _qpdf_objects(sample)
+    catalog = objects["obj:" + objects["trailer"]["value"]["/Root"]]["value"]
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] is True
+    stream = objects["obj:" + catalog["/Metadata"]]["stream"]
+    assert stream["dict"]["/Type"] == "/Metadata" and stream["dict"]["/Subtype"] == "/XML"
+    xmp = etree.fromstring(base64.b64decode(stream["data"]))
+    names = {"dc": "http://purl.org/dc/elements/1.1/", "pdfuaid": "http://www.aiim.org/pdfua/ns/id/",
+             "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+    assert xmp.xpath("//pdfuaid:part/text()", namespaces=names) == ["1"]
+    title = xmp.xpath("//dc:title/rdf:Alt/rdf:li[@xml:lang='x-default']/text()", namespaces=names)
+    assert title == [_text(sample.get(sample.trailer["Info"])["Title"])]
+    assert title[0].startswith("Seal: UNCONFIRMED")
+
+
+def test_pdf_has_a_file_identifier(sample: Pdf) -> None:
+    """ISO 32000-1 14.4 (required by PDF/A): the trailer identifies the file."""
+    identifier = _qpdf_objects(sample)["trailer"]["value"]["/ID"]
+    assert len(identifier) == 2 and all(len(part) > 10 for part in identifier)
+
+
+def test_a_pdf_without_a_classic_trailer_is_left_as_printed() -> None:
+    """No PDF/UA identifier is claimed for a file whose structure was not read."""
+    data = b"%PDF-1.5\n1 0 obj\n<</Type /Catalog>>\nendobj\nstartxref\n9\n%%EOF\n"
+    assert pdf_ua(data, "Title") == data

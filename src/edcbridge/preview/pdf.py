@@ -6,8 +6,10 @@ Chromium runs without network or sandbox-dependent features and with a fresh pro
 batch, so it works as root in a container and leaves nothing behind.
 
 The PDF is tagged (structure tree, language, title shown as the window title) and has bookmarks
-from the headings. Before printing, ligatures are turned off, so text copied or searched in the
-PDF is the letters written ("fi", not the single ligature glyph U+FB01), links other than web and
+from the headings; ``pdf_finish`` then adds what PDF/UA-1 asks beyond that (XMP metadata with the
+PDF/UA identifier and the title, a description on each link).
+Before printing, ligatures are turned off, so text copied or searched in the PDF is the letters
+written ("fi", not the single ligature glyph U+FB01), links other than web and
 mail addresses are unlinked (their text stays), and each ``<span lang>`` is given its implicit
 role (``generic``) explicitly: Chromium writes a language (``/Lang``) only on the structure
 elements of its accessibility tree, which leaves a plain span out, so a Bulgarian title or a
@@ -33,6 +35,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from edcbridge.preview.pdf_finish import pdf_ua
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 ENV = "EDCBRIDGE_CHROMIUM"
@@ -190,11 +194,14 @@ class PdfPrinter:
             if "exceptionDetails" in prepared:
                 raise PdfError(f"cannot prepare {html_file} for printing: "
                                f"{prepared['exceptionDetails'].get('text')}")
+            title = self._send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},
+                               session)["result"].get("value", "")
             data = base64.b64decode(self._send("Page.printToPDF", _PRINT, session)["data"])
         finally:
             self._send("Target.closeTarget", {"targetId": target})
         if not data.startswith(b"%PDF-"):
             raise PdfError(f"Chromium printed no PDF for {html_file}")
+        data = pdf_ua(data, str(title))
         if _same_but_for_timestamps(pdf_file, data):
             return
         from edcbridge.output import write_atomic
