@@ -27,6 +27,7 @@ from edcbridge.mapping.edc import to_edc
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_file
 from edcbridge.preview.pdf import PdfPrinter
+from edcbridge.preview.pdf_artifacts import artifacts_marked
 from edcbridge.preview.pdf_finish import pdf_ua
 from tests.conftest import need_tool
 from tests.preview_support import first_award
@@ -479,3 +480,87 @@ def test_a_pdf_without_a_classic_trailer_is_left_as_printed() -> None:
     """No PDF/UA identifier is claimed for a file whose structure was not read."""
     data = b"%PDF-1.5\n1 0 obj\n<</Type /Catalog>>\nendobj\nstartxref\n9\n%%EOF\n"
     assert pdf_ua(data, "Title") == data
+
+
+# the structure types of ISO 32000-1 (PDF 1.7) 14.8.4
+_STANDARD_TYPES = frozenset((
+    "Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI", "Index",
+    "NonStruct", "Private", "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody",
+    "Table", "TR", "TH", "TD", "THead", "TBody", "TFoot", "Span", "Quote", "Note", "Reference",
+    "BibEntry", "Code", "Link", "Annot", "Ruby", "RB", "RT", "RP", "Warichu", "WT", "WP", "Figure",
+    "Formula", "Form"))
+
+
+def test_every_structure_type_is_standard_or_mapped_to_a_standard_one(sample: Pdf, probe: Pdf) -> None:
+    """PDF/UA-1 7.1: ``Strong`` and ``Em`` (PDF 2.0 types Chromium writes for <strong> and <em>)
+    are mapped to a type of PDF 1.7 in the structure tree root's role map."""
+    for pdf in (sample, probe):
+        objects = _qpdf_objects(pdf)
+        root = objects["obj:" + objects["obj:" + objects["trailer"]["value"]["/Root"]]["value"]
+                       ["/StructTreeRoot"]]["value"]
+        roles = {name.removeprefix("/"): mapped.removeprefix("/")
+                 for name, mapped in root.get("/RoleMap", {}).items()}
+        used = {element["/S"].removeprefix("/") for entry in objects.values() for element in _nested(entry)
+                if element.get("/Type") == "/StructElem"}
+        assert "Strong" in used or pdf is probe
+        assert {roles.get(kind, kind) for kind in used} <= _STANDARD_TYPES, roles
+        assert not set(roles) & _STANDARD_TYPES  # a standard type keeps its meaning
+
+
+_PAINTING = {b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"Tj", b"TJ", b"'", b'"', b"sh"}
+
+
+def _untagged_paintings(pdf: Pdf, page: dict[str, Any]) -> list[bytes]:
+    """The painting operators of ``page`` outside any marked-content sequence."""
+    contents = pdf.get(page["Contents"])
+    streams = [pdf.get(c) for c in contents] if isinstance(contents, list) else [contents]
+    reader, depth, found = _Reader(b"\n".join(s.data() for s in streams)), 0, []
+    while reader.pos < len(reader.data):
+        reader.skip()
+        if reader.pos < len(reader.data) and reader.data[reader.pos] in b"/[(<+-.0123456789":
+            reader.value()
+            continue
+        operator = reader.word()
+        if not operator:
+            reader.pos += 1
+        depth += (operator in (b"BDC", b"BMC")) - (operator == b"EMC")
+        if depth == 0 and operator in _PAINTING:
+            found.append(operator)
+    return found
+
+
+def test_everything_painted_is_tagged_or_an_artifact(sample: Pdf) -> None:
+    """PDF/UA-1 7.1: the page background and the boxes behind statuses and table cells, which
+    Chromium paints outside the tagged content, are marked as artifacts."""
+    assert all(_untagged_paintings(sample, page) == [] for page in sample.pages())
+    assert b"/Artifact BMC" in b"".join(sample.get(page["Contents"]).data() for page in sample.pages())
+
+
+def test_marking_the_pdf_for_pdf_ua_changes_nothing_it_shows(sample: Pdf, tmp_path: Path) -> None:
+    """The pages as Chromium printed them (the file up to its first end) and as written render
+    to the same pixels (poppler)."""
+    pdftoppm = need_tool("pdftoppm")
+    printed = sample.data[:sample.data.index(b"%%EOF") + 5] + b"\n"
+    assert len(printed) < len(sample.data)
+    (tmp_path / "printed.pdf").write_bytes(printed)
+    (tmp_path / "written.pdf").write_bytes(sample.data)
+    for name in ("printed", "written"):
+        subprocess.run([pdftoppm, "-r", "30", "-png", tmp_path / f"{name}.pdf", tmp_path / name], check=True)
+    printed_pages = sorted(tmp_path.glob("printed-*.png"))
+    assert len(printed_pages) == len(sample.pages())
+    for page in printed_pages:
+        written = tmp_path / page.name.replace("printed", "written")
+        assert page.read_bytes() == written.read_bytes(), page.name
+
+
+def test_only_untagged_painting_becomes_an_artifact() -> None:
+    """A path is wrapped whole (from its first point to its fill), text shown outside tags is
+    wrapped inside its text object, a clip and tagged content are left alone, and a string that
+    reads like an operator is not one."""
+    content = (b"q 0 0 10 10 re W n 1 1 1 rg 0 0 5 5 re f Q "
+               b"/P <</MCID 0>> BDC BT (f \\) S) Tj ET EMC BT (x) Tj ET")
+    assert artifacts_marked(content) == (
+        b"q 0 0 10 10 re W n 1 1 1 rg\n/Artifact BMC\n 0 0 5 5 re f\nEMC\n Q "
+        b"/P <</MCID 0>> BDC BT (f \\) S) Tj ET EMC BT\n/Artifact BMC\n (x) Tj\nEMC\n ET")
+    assert artifacts_marked(b"/P <</MCID 0>> BDC 0 0 5 5 re f EMC") is None
+    assert artifacts_marked(b"BI /W 1 /H 1 ID x EI 0 0 1 1 re f") is None  # inline images: not read

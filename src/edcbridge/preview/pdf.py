@@ -7,7 +7,7 @@ batch, so it works as root in a container and leaves nothing behind.
 
 The PDF is tagged (structure tree, language, title shown as the window title) and has bookmarks
 from the headings; ``pdf_finish`` then adds what PDF/UA-1 asks beyond that (XMP metadata with the
-PDF/UA identifier and the title, a description on each link).
+PDF/UA identifier and the title, a description on each link, a role map, artifacts marked).
 Before printing, ligatures are turned off, so text copied or searched in the PDF is the letters
 written ("fi", not the single ligature glyph U+FB01), links other than web and
 mail addresses are unlinked (their text stays), and each ``<span lang>`` is given its implicit

@@ -1,10 +1,13 @@
 """What PDF/UA-1 (ISO 14289-1) asks of a tagged PDF beyond what Chromium prints.
 
 Chromium tags the page, but writes no XMP metadata (PDF/UA-1 5 and 7.1: the PDF/UA identifier
-``pdfuaid:part`` and a ``dc:title``) and no alternate description (``/Contents``) on its link
-annotations (7.18.5). Both are added as an incremental update (ISO 32000-1 7.5.6): Chromium's
-bytes stay as printed, and new versions of the catalog and of the link annotations follow them,
-with a cross-reference section of their own.
+``pdfuaid:part`` and a ``dc:title``), no alternate description (``/Contents``) on its link
+annotations (7.18.5), structure types of PDF 2.0 (``Strong``, ``Em``) that PDF 1.7 does not
+know, with no role map to a standard type (7.1), and paints backgrounds neither tagged nor marked
+as artifacts (7.1, see ``pdf_artifacts``). All is mended in an incremental update
+(ISO 32000-1 7.5.6): Chromium's bytes stay as printed, and new versions of the catalog, the
+structure tree root, the link annotations and the page contents follow them, with a
+cross-reference section of their own.
 
 The update holds no timestamps, and its file identifier is a digest of the printed page without
 Chromium's, so a reprint of an unchanged page gives the same bytes as before but for those.
@@ -16,8 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
+
+from edcbridge.preview.pdf_artifacts import artifacts_marked
 
 _OBJECT_HEAD = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*")
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
@@ -26,6 +32,14 @@ _LINK = re.compile(rb"/Subtype\s*/Link\b")
 _URI = re.compile(rb"/URI\s*(?=\()")
 _TIMESTAMPS = re.compile(rb"/(?:CreationDate|ModDate) *\(D:[0-9Z+\-']*\)")
 _MAIL = b"(mailto:"
+_STREAM = re.compile(rb"\s*stream\r?\n")
+_PAGE = re.compile(rb"/Type\s*/Page\b(?!s)")
+_CONTENTS = re.compile(rb"/Contents\s*(?:(\d+)\s+\d+\s+R|\[([\d\sR]*)\])")
+_REFERENCE = re.compile(rb"(\d+)\s+\d+\s+R")
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
+_STRUCT_TREE_ROOT = re.compile(rb"/Type\s*/StructTreeRoot\b")
+# structure types of PDF 2.0 that Chromium writes, each with its nearest type of PDF 1.7
+_ROLE_MAP = b"/RoleMap <</Strong /Span /Em /Span /Sub /Span /Title /P /Aside /Div /FENote /Note>>"
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 does not allow
 
 
@@ -34,6 +48,7 @@ class _Object:
     number: int
     generation: int
     dictionary: bytes  # from "<<" to its ">>"
+    stream: bytes | None = None  # the stream's bytes as stored (filtered)
 
 
 def pdf_ua(data: bytes, title: str) -> bytes:
@@ -51,10 +66,11 @@ def pdf_ua(data: bytes, title: str) -> bytes:
     metadata = trailer.size
     changed = {catalog.number: (catalog.generation, _with_entry(catalog.dictionary,
                                                                 b"/Metadata %d 0 R" % metadata))}
-    for annotation in objects.values():
-        described = _described_link(annotation.dictionary)
-        if described is not None:
-            changed[annotation.number] = (annotation.generation, described)
+    for found in objects.values():
+        mended = _described_link(found.dictionary) or _role_mapped(found.dictionary)
+        if mended is not None:
+            changed[found.number] = (found.generation, mended)
+    changed.update(_contents_with_artifacts(objects))
     return data + _update(data, trailer, changed, metadata, _xmp(title))
 
 
@@ -106,7 +122,12 @@ def _object_at(data: bytes, offset: int, number: int) -> _Object | None:
     if head is None or int(head[1]) != number or not data.startswith(b"<<", head.end()):
         return None
     end = _dictionary_end(data, head.end())
-    return _Object(number, int(head[2]), data[head.end():end]) if end is not None else None
+    if end is None:
+        return None
+    dictionary = data[head.end():end]
+    stream, length = _STREAM.match(data, end), _LENGTH.search(dictionary)
+    content = data[stream.end():stream.end() + int(length[1])] if stream and length else None
+    return _Object(number, int(head[2]), dictionary, content)
 
 
 def _dictionary_end(data: bytes, start: int) -> int | None:
@@ -158,6 +179,50 @@ def _described_link(dictionary: bytes) -> bytes | None:
     if address.startswith(_MAIL):
         address = b"(" + address[len(_MAIL):]
     return _with_entry(dictionary, b"/Contents " + address)
+
+
+def _role_mapped(dictionary: bytes) -> bytes | None:
+    """The structure tree root with a role map for Chromium's PDF 2.0 structure types (PDF/UA-1
+    7.1: a type that is not standard is mapped to a standard one); None for any other object."""
+    if not _STRUCT_TREE_ROOT.search(dictionary) or b"/RoleMap" in dictionary:
+        return None
+    return _with_entry(dictionary, _ROLE_MAP)
+
+
+def _contents_with_artifacts(objects: dict[int, _Object]) -> dict[int, tuple[int, bytes]]:
+    """The content streams of the pages that paint outside tagged content, with that painting
+    marked as artifacts, as whole objects (dictionary and stream)."""
+    changed = {}
+    for page in objects.values():
+        contents = _CONTENTS.search(page.dictionary) if _PAGE.search(page.dictionary) else None
+        if contents is None:
+            continue
+        numbers = [int(contents[1])] if contents[1] else \
+            [int(ref[1]) for ref in _REFERENCE.finditer(contents[2])]
+        for number in numbers:
+            stream = objects.get(number)
+            marked = _stream_with_artifacts(stream) if stream is not None else None
+            if stream is not None and marked is not None:
+                changed[number] = (stream.generation, marked)
+    return changed
+
+
+def _stream_with_artifacts(stream: _Object) -> bytes | None:
+    dictionary, stored = stream.dictionary, stream.stream
+    flate = re.search(rb"/Filter\s*/FlateDecode\b", dictionary) is not None
+    if stored is None or b"/DecodeParms" in dictionary or \
+            (b"/Filter" in dictionary and not flate):
+        return None
+    try:
+        content = zlib.decompress(stored) if flate else stored
+    except zlib.error:
+        return None
+    marked = artifacts_marked(content)
+    if marked is None:
+        return None
+    encoded = zlib.compress(marked, 9) if flate else marked
+    dictionary = _LENGTH.sub(b"/Length %d" % len(encoded), dictionary, count=1)
+    return dictionary + b"\nstream\n" + encoded + b"\nendstream"
 
 
 def _xmp(title: str) -> bytes:
