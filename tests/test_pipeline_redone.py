@@ -169,3 +169,35 @@ def test_a_record_made_again_after_a_run_it_failed_in_is_redone(
     mine = [event["action"] for event in events if event["key"] == "imperial/IMP-2025-000102"]
     assert mine == ["issued", "redone", "issued"], mine
     assert CliRunner().invoke(main, ["audit", "verify", str(out)]).exit_code == 0
+
+
+def _sealed_args(tmp_path: Path) -> tuple[str, ...]:
+    from edcbridge.load import load_catalogue
+    from edcbridge.sealing import demo_seal
+
+    demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    return ("--seal", str(tmp_path / "seal" / "seal.p12"), "--password-file",
+            str(tmp_path / "seal" / "seal-password.txt"))
+
+
+def test_a_run_without_the_seal_that_makes_a_record_again_keeps_its_sealed_file_recorded(
+        env: None, tmp_path: Path) -> None:
+    """The sealed credential seals the same award: it stays in the journal (so a later run,
+    the reports of awards no longer in the input and withdraw know it), and the record is said
+    to be made again for its file or its format, not for a seal."""
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out, *_sealed_args(tmp_path))
+    touched = out / "edc" / "imperial_IMP-2025-000102.jsonld"
+    touched.write_bytes(touched.read_bytes())  # written again by hand: its modification time changed
+    _export(AWARDS, CATALOGUE, out)
+    assert _records(out)["IMP-2025-000102"]["redone"] == f"{touched} was changed or removed since it was written"
+    assert _journal_formats(out, "IMP-2025-000102") == {"edc", "edc-sealed"}
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    assert {r["redone"] for r in _records(out).values()} == {"format added: ebsi"}
+    assert _journal_formats(out, "IMP-2025-000103") == {"edc", "ebsi", "edc-sealed"}
+    fewer = tmp_path / "fewer.csv"
+    fewer.write_text("".join(line for line in AWARDS.read_text("utf-8-sig").splitlines(keepends=True)
+                             if "IMP-2025-000103" not in line), "utf-8")
+    _export(fewer, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    (absent,) = [r for r in _records(out).values() if r["status"] == "not-in-input"]
+    assert str(out / "edc-sealed" / "imperial_IMP-2025-000103.jsonld") in absent["outputs"].values()

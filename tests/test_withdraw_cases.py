@@ -223,13 +223,17 @@ def test_the_awards_preview_pages_and_open_badges_in_the_folder_are_withdrawn_to
 
 def test_a_sealed_file_a_later_run_without_the_seal_left_unrecorded_is_withdrawn(
         store: SchemaStore, tmp_path: Path, out: Path) -> None:
-    """A run without --seal that makes a record again (its file removed by hand) leaves the
-    sealed credential of the earlier run in edc-sealed/, unrecorded: it must not stay published
-    once the award is withdrawn."""
+    """Earlier versions, making a record again in a run without --seal (its file removed by
+    hand), left the sealed credential of the earlier run in edc-sealed/, unrecorded: it must not
+    stay published once the award is withdrawn."""
     (out / "edc" / "imperial_SYN-00001.jsonld").unlink()
     options = RunOptions(out_dir=out, store_root=store.root, formats=("edc",), workers=1)
     assert run([Job(CATALOGUE, (tmp_path / "awards.csv",))], options).done == 1
-    assert "edc-sealed" not in json.loads(_record(out, KEY)[1])
+    recorded = json.loads(_record(out, KEY)[1])
+    assert "edc-sealed" in recorded  # as this version keeps it
+    with sqlite3.connect(out / JOURNAL_NAME) as db:  # as earlier versions left it
+        db.execute("UPDATE records SET outputs = ? WHERE key = ?", (json.dumps({"edc": recorded["edc"]}), KEY))
+    db.close()
 
     said = _withdraw(out, KEY, "--reason", REASON)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -447,6 +448,15 @@ def _sealed_of(done: Done, made_from: str) -> bool:
         validated_then >= validated_now
 
 
+def _sealed_earlier(done: Done | None, input_hash: str, wanted: frozenset[str],
+                    made_from: Callable[[], str]) -> Done | None:
+    """The record done earlier, when a run with the seal made it from what this run, without
+    the seal, makes it from (see :func:`_sealed_of`); else None."""
+    if done is None or done.input_hash == input_hash or "edc-sealed" in wanted:
+        return None
+    return done if _sealed_of(done, made_from()) else None
+
+
 def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
     """Whether the row or its part of the catalogue changed since the record was done (so
     when the journal did not keep the parts and the input hash differs)."""
@@ -462,12 +472,14 @@ def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[s
     to remove once it is committed. The earlier files of the formats not written describe the
     award as it was: when what it is made from changed they are removed (a credential with the
     old grade must not stay in the folder, unknown to the journal and to ``withdraw``); else
-    they stay recorded, as they are, but for the sealed credential (the run did not seal)."""
+    they stay recorded, as they are, the sealed credential of a run with the seal too (it seals
+    the same award; a record no longer listing it would leave it in the folder unknown to the
+    journal, to the reports and to a later run)."""
     left = {name: old for name, old in earlier.items() if name not in outputs}
     if changed:
         files = (Path(old["path"]).resolve() for old in left.values())
         return outputs, [path for path in files if path.is_relative_to(out_dir.resolve()) and path.exists()]
-    kept = {name: old for name, old in left.items() if name != "edc-sealed" and unchanged(old)}
+    kept = {name: old for name, old in left.items() if unchanged(old)}
     return {**kept, **outputs}, []
 
 
@@ -547,10 +559,11 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
             as_validated = hashlib.sha256(f"{validated}|{spec_digest}|{award_json}".encode()).hexdigest()
             if _current(done, as_validated, wanted) is not None:
                 input_hash = as_validated
-        if done is not None and done.input_hash != input_hash and "edc-sealed" not in wanted and \
-                _sealed_of(done, _made_from(award_json, spec_digest, run_made_from)) and \
-                _current(done, done.input_hash, wanted) is not None:
-            input_hash = done.input_hash  # its plain files are this run's: skipped, kept sealed
+        sealed_earlier = _sealed_earlier(done, input_hash, wanted,
+                                         partial(_made_from, award_json, spec_digest, run_made_from))
+        if sealed_earlier is not None and \
+                _current(sealed_earlier, sealed_earlier.input_hash, wanted) is not None:
+            input_hash = sealed_earlier.input_hash  # its plain files are this run's: skipped, kept sealed
         withdrawn = runner.journal.withdrawn(key) if done is None else None
         if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
             note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
@@ -568,7 +581,9 @@ def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: 
         parts = runner.made_from[key] = _made_from(award_json, spec_digest, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
-            runner.redone[key] = (_why_redone(done, input_hash, parts, wanted),
+            # sealed from the same award, it is made again for a file or a format, not the seal
+            as_made = done.input_hash if sealed_earlier is not None else input_hash
+            runner.redone[key] = (_why_redone(done, as_made, parts, wanted),
                                   _content_changed(done, input_hash, parts))
         elif kept is not None:  # its earlier version was kept when a later run failed it
             runner.earlier_outputs[key] = kept
