@@ -95,3 +95,20 @@ def test_every_absent_award_is_listed_in_the_reports(store: SchemaStore, tmp_pat
     assert _absent_notes(store, full, out) == []  # back in the input: nothing to say
     with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         assert all(row["status"] == "skipped" for row in csv.DictReader(handle))
+
+
+def test_an_absent_award_has_no_row_in_the_reports(store: SchemaStore, tmp_path: Path) -> None:
+    """It is in no input: its row is empty in report.csv and null in report.json, not a row 0
+    someone would look for."""
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    fewer, _ = _awards(tmp_path / "fewer.csv", {ids[0]})
+    _absent_notes(store, fewer, out)
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["award_id"]: row for row in csv.DictReader(handle)}
+    assert rows[ids[0]]["status"] == "not-in-input" and rows[ids[0]]["row"] == ""
+    assert rows[ids[0]]["file"] == ""
+    assert all(rows[award_id]["row"].isdigit() for award_id in ids[1:])
+    records = {r["award_id"]: r for r in json.loads((out / "report.json").read_text("utf-8"))["records"]}
+    assert records[ids[0]]["row"] is None and isinstance(records[ids[1]]["row"], int)

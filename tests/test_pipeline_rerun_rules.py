@@ -587,3 +587,14 @@ def test_a_catalogue_change_redoes_only_the_awards_made_from_it(env: None, tmp_p
     neighbours = {"IMP-MC-MLH", *specs["IMP-MC-MLH"].part_of}  # its whole lists it as a part
     assert set(redone) == neighbours & used, redone
     assert set(redone) < used  # the other courses' awards were left as they were
+
+
+def test_a_file_unreadable_part_way_has_no_row_in_the_reports(env: None, tmp_path: Path) -> None:
+    broken = _unreadable_after(tmp_path / "broken.csv", 800)  # past what is checked before the run
+    out = tmp_path / "out"
+    assert _export(str(broken), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")[0] == 1
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (error,) = [row for row in csv.DictReader(handle) if row["status"] == "file-error"]
+    assert error["file"] == str(broken) and error["row"] == ""
+    records = json.loads((out / "report.json").read_text("utf-8"))["records"]
+    assert [r["row"] for r in records if r["status"] == "file-error"] == [None]

@@ -55,6 +55,13 @@ def _one_line(text: str) -> str:
     return _LINE_BREAK.sub(" -- ", text)
 
 
+def _row(outcome: Outcome) -> int | None:
+    """The input row of a report entry; None for an entry of no row (a credential of the folder
+    whose award the input no longer holds, an awards file that could not be read to the end),
+    rather than a row 0 a reader would look for."""
+    return outcome.row or None
+
+
 def _new_file(path: Path, encoding: str, newline: str | None = None, errors: str | None = None) -> IO[str]:
     """A temporary report file made afresh: what is at its name (left by a killed run, or a
     symlink planted in a shared output folder) is removed, never followed and overwritten."""
@@ -88,11 +95,12 @@ class ReportWriter:
 
     def write(self, outcome: Outcome, status: str) -> None:
         outputs = {k: v["path"] for k, v in outcome.outputs.items()}
+        row = _row(outcome)
         self._csv.writerow([_cell(cell) for cell in (
-            outcome.file, outcome.row, outcome.award_id, status, outcome.stage or "",
+            outcome.file, "" if row is None else row, outcome.award_id, status, outcome.stage or "",
             " ".join(outputs.values()), " | ".join(_one_line(e) for e in outcome.errors),
             outcome.redone or "")])
-        record: dict[str, Any] = {"file": outcome.file, "row": outcome.row, "award_id": outcome.award_id,
+        record: dict[str, Any] = {"file": outcome.file, "row": row, "award_id": outcome.award_id,
                                   "status": status, "stage": outcome.stage, "outputs": outputs,
                                   "errors": outcome.errors, "warnings": outcome.warnings,
                                   "redone": outcome.redone}
