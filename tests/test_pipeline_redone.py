@@ -190,7 +190,8 @@ def test_a_run_without_the_seal_that_makes_a_record_again_keeps_its_sealed_file_
     touched = out / "edc" / "imperial_IMP-2025-000102.jsonld"
     touched.write_bytes(touched.read_bytes())  # written again by hand: its modification time changed
     _export(AWARDS, CATALOGUE, out)
-    assert _records(out)["IMP-2025-000102"]["redone"] == f"{touched} was changed or removed since it was written"
+    assert _records(out)["IMP-2025-000102"]["redone"] == \
+        f"{touched} was changed or removed since it was written"
     assert _journal_formats(out, "IMP-2025-000102") == {"edc", "edc-sealed"}
     _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
     assert {r["redone"] for r in _records(out).values()} == {"format added: ebsi"}

@@ -138,3 +138,23 @@ def test_the_summary_counts_are_named_in_words() -> None:
     assert named["not in this run's input (not-in-input)"] == "2"
     assert named["done"] == "3" and named["skipped"] == "2" and named["failed"] == "1"
     assert named["unchanged (not sent again)"] == "1"
+
+
+def test_records_made_again_are_listed_with_why(tmp_path: Path) -> None:
+    """report.csv says why a record was made again; the page only counted them, so a clerk
+    could not tell which credentials changed overnight."""
+    writer = ReportWriter(tmp_path)
+    writer.write(Outcome("imperial/A-1", "awards.csv", 2, "A-1", "h", "done", redone="the row changed"),
+                 "done")
+    writer.write(Outcome("imperial/A-2", "awards.csv", 3, "A-2", "h", "done"), "done")
+    writer.close(RunResult(done=2, redone=1))
+    page = _page((tmp_path / "report.html").read_text("utf-8"))
+    assert page.cells[-4:] == ["awards.csv", "2", "A-1", "the row changed"]
+    assert "A-2" not in page.cells
+
+
+def test_deliveries_not_sent_again_are_explained() -> None:
+    """stderr says why a credential sealed again was not sent; the page gave a bare count."""
+    text = render_html(summary_data(RunResult(done=1, unchanged=1)), [], [])
+    assert "1 credential(s) sealed again with the content delivered earlier, not sent again: the " \
+           "wallet keeps the copy delivered earlier" in html.unescape(text)

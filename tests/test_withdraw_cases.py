@@ -232,7 +232,8 @@ def test_a_sealed_file_a_later_run_without_the_seal_left_unrecorded_is_withdrawn
     recorded = json.loads(_record(out, KEY)[1])
     assert "edc-sealed" in recorded  # as this version keeps it
     with sqlite3.connect(out / JOURNAL_NAME) as db:  # as earlier versions left it
-        db.execute("UPDATE records SET outputs = ? WHERE key = ?", (json.dumps({"edc": recorded["edc"]}), KEY))
+        db.execute("UPDATE records SET outputs = ? WHERE key = ?",
+                   (json.dumps({"edc": recorded["edc"]}), KEY))
     db.close()
 
     said = _withdraw(out, KEY, "--reason", REASON)

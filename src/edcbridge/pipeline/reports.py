@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from edcbridge.output import printable, text_cell
+from edcbridge.pipeline.delivery import UNCHANGED
 
 if TYPE_CHECKING:
     from edcbridge.pipeline.delivery import Delivery
@@ -89,6 +90,7 @@ class ReportWriter:
         self._json.write('{"records": [\n')
         self._first = True
         self._failures: list[tuple[str, int, str, str]] = []
+        self._redone: list[tuple[str, int, str, str]] = []  # records made again, and why
         self._deliveries_file: IO[str] | None = None
         self._deliveries: Any = None  # a csv writer, once there is a delivery
         self._delivery_failures: list[tuple[str, str, str]] = []
@@ -109,6 +111,8 @@ class ReportWriter:
         if status in ("failed", "file-error") and len(self._failures) < _MAX_HTML_FAILURES:
             self._failures.append((outcome.file, outcome.row, outcome.award_id,
                                    outcome.errors[0] if outcome.errors else ""))
+        if status == "done" and outcome.redone and len(self._redone) < _MAX_HTML_FAILURES:
+            self._redone.append((outcome.file, outcome.row, outcome.award_id, outcome.redone))
 
     def start_deliveries(self) -> None:
         """The deliver stage begins: deliveries.csv, and report.json's ``deliveries`` list after
@@ -168,7 +172,7 @@ class ReportWriter:
                 os.fsync(handle.fileno())
                 handle.close()
             with _new_file(self.out_dir / ".report.html.tmp", encoding="utf-8") as page:
-                page.write(render_html(summary, self._failures, self._delivery_failures))
+                page.write(render_html(summary, self._failures, self._delivery_failures, self._redone))
                 page.flush()
                 os.fsync(page.fileno())
         except BaseException:
@@ -270,7 +274,8 @@ def _shown(value: object) -> str:
 
 
 def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str]],
-                delivery_failures: list[tuple[str, str, str]]) -> str:
+                delivery_failures: list[tuple[str, str, str]],
+                redone: list[tuple[str, int, str, str]] | None = None) -> str:
     esc = _esc
     rows = "".join(f"<tr><th scope='row'>{esc(_LABELS.get(k, k))}</th><td>{esc(_shown(v))}</td></tr>"
                    for k, v in summary.items() if not isinstance(v, dict | list) and v is not None)
@@ -300,7 +305,8 @@ pre{{white-space:pre-wrap;margin:0}}
 <th scope="col">seconds (all workers)</th></tr>{stages}</table>
 <h2>Failures</h2>{'<p>None.</p>' if not failures else
  '<table><tr><th scope="col">file</th><th scope="col">row</th><th scope="col">award</th>'
- '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{notes}{deliveries}
+ '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{_redone_section(summary, redone or [])}\
+{notes}{deliveries}
 </main></body></html>
 """
 
@@ -354,13 +360,29 @@ def _problems(summary: dict[str, Any]) -> str:
     return ", ".join(f"{count} {what}" for count, what in counts if count)
 
 
-def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:
-    if not failures:
+def _redone_section(summary: dict[str, Any], redone: list[tuple[str, int, str, str]]) -> str:
+    """The records done earlier and made again in this run, each with why (report.csv's
+    ``redone``): a clerk sees which credentials changed, and so which to send out again."""
+    if not summary.get("redone"):
         return ""
+    esc = _esc
+    rows = "".join(f"<tr><td>{esc(f)}</td><td>{r or ''}</td><td>{esc(a)}</td><td>{esc(why)}</td></tr>"
+                   for f, r, a, why in redone)
+    more = "" if summary["redone"] <= len(redone) else \
+        f"<p>{summary['redone'] - len(redone)} more: see the redone column of report.csv.</p>"
+    return ('<h2>Made again (redone)</h2><table><tr><th scope="col">file</th><th scope="col">row</th>'
+            f'<th scope="col">award</th><th scope="col">why</th></tr>{rows}</table>{more}')
+
+
+def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:
+    unchanged = "" if not summary.get("unchanged") else \
+        f"<p>{summary['unchanged']} credential(s) {_esc(UNCHANGED)}.</p>"
+    if not failures:
+        return "" if not unchanged else f"<h2>Deliveries</h2>{unchanged}"
     esc = _esc
     rows = "".join(f"<tr><td>{esc(a)}</td><td>{esc(r)}</td><td><pre>{esc(e)}</pre></td></tr>"
                    for a, r, e in failures)
     more = "" if summary["delivery_failed"] <= len(failures) else \
         f"<p>{summary['delivery_failed'] - len(failures)} more: see deliveries.csv.</p>"
-    return ('<h2>Failed deliveries</h2><table><tr><th scope="col">award</th>'
+    return (f'<h2>Deliveries</h2>{unchanged}<h2>Failed deliveries</h2><table><tr><th scope="col">award</th>'
             f'<th scope="col">recipient</th><th scope="col">error</th></tr>{rows}</table>{more}')
