@@ -364,3 +364,38 @@ def test_a_record_a_later_run_failed_is_withdrawn_with_the_files_its_journal_kep
     assert "3 file(s) moved" in result.stderr and "names no files" not in result.stderr, result.stderr
     assert _published(out, KEY) == [] and _record(out, KEY)[0] == "withdrawn"
     assert _cli("audit", "verify", str(out)).exit_code == 0
+
+
+def _report_rows(out: Path) -> dict[str, dict[str, str]]:
+    import csv
+
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return {row["award_id"]: row for row in csv.DictReader(handle)}
+
+
+def _report_records(out: Path) -> dict[str, dict[str, object]]:
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    return {str(record["award_id"]): record for record in report["records"]}
+
+
+def test_the_last_runs_reports_mark_an_award_withdrawn_and_reinstated(
+        store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path]) -> None:
+    """The reports listed a withdrawn credential as done, at paths it had left, until the next
+    export: the morning reader took it for published."""
+    awards, out = exported
+    said = _withdraw(out, KEY, "--reason", REASON)
+    assert said.exit_code == 0, said.output
+    rows, records = _report_rows(out), _report_records(out)
+    assert rows["SYN-00001"]["status"] == records["SYN-00001"]["status"] == "withdrawn"
+    assert REASON in rows["SYN-00001"]["errors"] and REASON in str(records["SYN-00001"]["errors"])
+    assert {rows[a]["status"] for a in ("SYN-00000", "SYN-00002")} == {"done"}
+    assert {records[a]["status"] for a in ("SYN-00000", "SYN-00002")} == {"done"}
+    page = (out / "report.html").read_text("utf-8")
+    assert page.index(f"{KEY}: withdrawn on ") < page.index("All 3 records are done")
+    assert _cli("audit", "verify", str(out)).exit_code == 0  # report.json's audit head still read
+
+    _export(store, seal, awards, out)  # the row refused as withdrawn
+    assert _withdraw(out, KEY, "--undo", "--reason", REASON).exit_code == 0
+    assert _report_rows(out)["SYN-00001"]["status"] == _report_records(out)["SYN-00001"]["status"] == \
+        "reinstated"
+    assert f"{KEY}: reinstated after this report" in (out / "report.html").read_text("utf-8")

@@ -28,6 +28,7 @@ import click
 
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
 from edcbridge.pipeline.journal import JOURNAL_NAME, Entry, Journal, actor, output_file
+from edcbridge.pipeline.report_marks import ReportMark, mark_reports, reinstated_note, withdrawn_note
 
 WITHDRAWN = "withdrawn"  # the folder, in OUT, of the files of withdrawn awards
 
@@ -40,6 +41,7 @@ class Said:
     line: str = ""
     warnings: list[str] = field(default_factory=list)
     ok: bool = True
+    mark: ReportMark | None = None  # what the last run's reports are to say of the award now
 
 
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -311,7 +313,9 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
                         f"it; the files of its name in {out_dir} were withdrawn ({found}); if an earlier "
                         "run wrote it elsewhere or under another name, that run's report.csv names them")
     warnings += _clr_warning(out_dir, entry.key, planned)
-    return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
+    files = tuple(output["published"] for output in planned.values()) + tuple(file["from"] for file in gone)
+    mark = ReportMark(entry.key, "withdrawn", withdrawn_note(entry.key, note, out_dir), files)
+    return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems, mark)
 
 
 def _badges_again(out_dir: Path, kept: list[str]) -> str:
@@ -336,8 +340,10 @@ def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, 
     kept = sorted(output["file"] for output in entry.outputs.values())
     detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason, "kept": kept})
     head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
+    files = tuple(output["published"] for output in entry.outputs.values() if output.get("published"))
     return Said(f"{entry.key}: reinstated ({_event(head)}); {again} (its withdrawn files stay in "
-                f"{out_dir / WITHDRAWN}){_badges_again(out_dir, kept)}")
+                f"{out_dir / WITHDRAWN}){_badges_again(out_dir, kept)}",
+                mark=ReportMark(entry.key, "reinstated", reinstated_note(entry.key, out_dir), files))
 
 
 def _say(said: Said, quiet: bool) -> None:
@@ -358,9 +364,10 @@ def _open(out_dir: Path) -> Journal:
 
 
 def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool,
-          quiet: bool) -> bool:
-    """Withdraw (or reinstate) each award, saying so; whether all went as asked."""
-    who, ok = actor(), True
+          quiet: bool) -> tuple[bool, list[ReportMark]]:
+    """Withdraw (or reinstate) each award, saying so; whether all went as asked, and what the
+    last run's reports are to say of the awards now."""
+    who, ok, marks = actor(), True, []
     step = reinstate_award if undo else withdraw_award
     for name in keys:
         key = _resolve(journal, name)
@@ -376,7 +383,23 @@ def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, u
                             "it: run the same command again", ok=False)
         _say(said, quiet)
         ok = ok and said.ok
-    return ok
+        marks += [said.mark] if said.mark is not None else []
+    return ok, marks
+
+
+def _mark_reports(out_dir: Path, marks: list[ReportMark], quiet: bool) -> None:
+    """Bring the last run's reports up to date, saying so; a report that cannot be changed is
+    said, with what to trust instead (the withdrawal stands)."""
+    try:
+        changed = mark_reports(out_dir, marks)
+    except (OSError, UnicodeError, ValueError) as exc:
+        click.echo(f"warning: {out_dir}: the reports of the last run could not be marked ({exc}): they "
+                   f"still list {', '.join(mark.key for mark in marks)} as they were; the journal and "
+                   f"'edcbridge audit show {out_dir}' say what stands", err=True)
+        return
+    if changed and not quiet:
+        click.echo(f"{', '.join(path.name for path in changed)}: the last run's report marks "
+                   f"{', '.join(mark.key for mark in marks)} {marks[0].status}", err=True)
 
 
 @click.command()
@@ -393,9 +416,10 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
 
     Each withdrawal is an event of the audit trail ('edcbridge audit show OUT'), with who, when,
     --reason and the files moved, written with the record's new state; wallet deliveries not yet
-    made are cancelled. An export run whose input still holds a withdrawn award fails its row and
-    says how to reinstate it. Credentials 'edcbridge serve' issued to EUDI wallets are not revoked
-    here (a revocation cannot be undone): the command says when 'edcbridge revoke' is needed.
+    made are cancelled; the last run's report.csv, report.json and report.html mark them. An
+    export run whose input still holds a withdrawn award fails its row and says how to reinstate
+    it. Credentials 'edcbridge serve' issued to EUDI wallets are not revoked here (a revocation
+    cannot be undone): the command says when 'edcbridge revoke' is needed.
 
     \b
     Exit codes: 0 withdrawn (or withdrawn already), or reinstated; 1 an award not found, not
@@ -411,9 +435,10 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
         with folder_of_one_run(out_dir, elsewhere=""):
             journal = _open(out_dir)
             try:
-                ok = _each(journal, out_dir, keys, reason, undo, quiet)
+                ok, marks = _each(journal, out_dir, keys, reason, undo, quiet)
             finally:
                 journal.close()
+            _mark_reports(out_dir, marks, quiet)
     except RunError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
