@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS
+from edcbridge.oid4vci.server import DEFAULT_MAX_CONNECTION_REQUESTS
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, connect, export_awards, issuer_url, serve_process
 
@@ -93,3 +94,37 @@ def test_serve_limits_requests_by_default_and_says_so(exported: Exported, tmp_pa
         pass
     text = log.read_text("utf-8")
     assert f"at most {DEFAULT_MAX_CLIENT_REQUESTS} requests a second per client address" in text
+    assert f"at most {DEFAULT_MAX_CONNECTION_REQUESTS} requests on one connection, then it is closed" in text
+
+
+def _served_until_closed(sock: socket.socket) -> list[tuple[int, dict[str, str], bytes]]:
+    """The answers a connection gets before the server closes it (a clean close, no reset)."""
+    answers = []
+    while True:
+        answers.append(_answer(sock))
+        if answers[-1][1].get("connection") == "close":
+            assert sock.recv(1) == b"", "the connection stayed open after 'Connection: close'"
+            return answers
+
+
+def test_a_keep_alive_connection_is_closed_after_its_last_request(exported: Exported) -> None:
+    with issuer_url(exported, max_connection_requests=3) as url:
+        with closing(connect(url)) as sock:
+            for _ in range(2):
+                sock.sendall(METADATA)
+                status, headers, _ = _answer(sock)
+                assert status == 200 and "connection" not in headers
+            sock.sendall(METADATA)
+            assert [status for status, _, _ in _served_until_closed(sock)] == [200]
+        with closing(connect(url)) as sock:  # a new connection is served again
+            sock.sendall(METADATA * 5)  # pipelined: three are answered, then the connection closes
+            assert [status for status, _, _ in _served_until_closed(sock)] == [200, 200, 200]
+
+
+def test_the_requests_of_a_connection_are_not_capped_with_0(exported: Exported) -> None:
+    with issuer_url(exported, max_connection_requests=0, max_client_requests=0) as url, \
+            closing(connect(url)) as sock:
+        for _ in range(1100):  # past the default cap
+            sock.sendall(METADATA)
+            status, headers, _ = _answer(sock)
+            assert status == 200 and "connection" not in headers

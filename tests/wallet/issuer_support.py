@@ -298,7 +298,7 @@ def issued_payload(issuer: IssuerService, award_key: str) -> dict[str, Any]:
 @contextmanager
 def issuer_url(exported: Exported, **limits: int) -> Iterator[str]:
     """The issuer of ``exported`` served on a free port of 127.0.0.1, with the limits given
-    (``max_client_connections``, ``max_client_requests``)."""
+    (``max_client_connections``, ``max_client_requests``, ``max_connection_requests``)."""
     sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())

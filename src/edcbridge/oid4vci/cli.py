@@ -274,6 +274,14 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
     "reverse proxy, where every client has the proxy's address (limit requests in the proxy instead).",
 )
 @click.option(
+    "--max-connection-requests",
+    type=click.IntRange(min=0),
+    default=1000,  # edcbridge.oid4vci.server.DEFAULT_MAX_CONNECTION_REQUESTS
+    show_default=True,
+    help="Requests one keep-alive connection may carry; the answer to the last says "
+    "'Connection: close' and the connection is closed (nginx's keepalive_requests). 0 turns the cap off.",
+)
+@click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
 def serve(
@@ -287,6 +295,7 @@ def serve(
     tx_code_attempts: int,
     max_client_connections: int,
     max_client_requests: int,
+    max_connection_requests: int,
     log_level: str,
 ) -> None:
     """Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).
@@ -344,7 +353,7 @@ def serve(
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
     try:
         run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections,
-            max_client_requests=max_client_requests)
+            max_client_requests=max_client_requests, max_connection_requests=max_connection_requests)
     finally:
         service.close()
 

@@ -10,8 +10,9 @@ to keep the connection, and it takes any number of connections from one client.
 :class:`DeadlineProtocol` closes connections that hold the server (slowloris, and clients that
 read no answer: :data:`WRITE_TIMEOUT`), refuses a head over 32 KiB however it arrives, reads at
 most 64 KiB of a body after its answer, and caps the connections of one client address (503
-with ``Retry-After`` past the cap); the requests of one client address are limited too (429,
-:mod:`edcbridge.oid4vci.ratelimit`), and a request with two body lengths is refused
+with ``Retry-After`` past the cap) and the requests one keep-alive connection carries (the
+last is answered with ``Connection: close``); the requests of one client address are limited too
+(429, :mod:`edcbridge.oid4vci.ratelimit`), and a request with two body lengths is refused
 (:class:`OneBodyLength`). A body the app reads is bounded by the app itself (size and time,
 :func:`edcbridge.oid4vci.app.read_body`). No WebSocket is served (``ws="none"``).
 ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are ignored (uvicorn would believe them from
@@ -67,6 +68,9 @@ LINGER_BYTES = 64 * 1024
 # proxy every client has the proxy's address: turn it off (0) there and cap in the proxy.
 DEFAULT_MAX_CLIENT_CONNECTIONS = 256
 RETRY_AFTER = 10  # seconds, on the 503 to a connection past the cap
+# Requests one keep-alive connection may carry (nginx's keepalive_requests); the answer to the
+# last says ``Connection: close`` and the connection is then closed. 0 is no cap.
+DEFAULT_MAX_CONNECTION_REQUESTS = 1000
 
 
 def client_key(client: tuple[str, int] | None) -> str | None:
@@ -175,6 +179,7 @@ class DeadlineProtocol(H11Protocol):
     (see :func:`protocol`, which makes the class a server uses)."""
 
     max_client_connections: ClassVar[int] = 0  # no cap
+    max_connection_requests: ClassVar[int] = 0  # no cap
     # per server (each class from protocol() has its own): open connections, and connections
     # refused since the cap was reached, by client address
     open_by_client: ClassVar[dict[str, int]] = {}
@@ -188,6 +193,8 @@ class DeadlineProtocol(H11Protocol):
         self.lingering = False
         self._lost = False
         self._refused = False
+        self._last_request = False
+        self._requests = 0
         self._drained = 0
         super().connection_made(_Transport(transport, self))
         self._client_key = client_key(self.client)
@@ -217,6 +224,22 @@ class DeadlineProtocol(H11Protocol):
                 return
         if not self._waiting_on_client():  # a head came in: the app has the request now
             self._disarm()
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()  # a call starts at most one request: h11 pauses after it
+        if self.cycle is not cycle and self.cycle is not None:
+            self._requests += 1
+            if 0 < self.max_connection_requests <= self._requests:
+                self._answer_then_close(self.cycle)
+
+    def _answer_then_close(self, cycle: Any) -> None:
+        """The connection's last request: its answer says ``Connection: close`` (uvicorn adds the
+        header when the request has it, and the app has not seen the request yet), and the
+        connection closes once it is sent, lingering for what a pipelining client sent after."""
+        self._last_request = True
+        cycle.keep_alive = False
+        cycle.scope["headers"].append((b"connection", b"close"))
 
     def send_400_response(self, msg: str) -> None:
         """What is not HTTP/1.1 (a malformed head, one too large, TLS to this plain port) gets the
@@ -275,7 +298,8 @@ class DeadlineProtocol(H11Protocol):
         """Close the connection, lingering first while the client may still be sending."""
         if self.lingering or self._lost or self._raw.is_closing():
             return
-        if not self._refused and self.conn.their_state not in (h11.SEND_BODY, h11.ERROR):
+        sent_all = self.conn.their_state not in (h11.SEND_BODY, h11.ERROR)
+        if sent_all and not (self._refused or self._last_request):  # those two may have more coming
             self._raw.close()
             return
         if not self._raw.can_write_eof():
@@ -330,16 +354,20 @@ class DeadlineProtocol(H11Protocol):
             self._raw.close()
 
 
-def protocol(max_client_connections: int = 0) -> type[DeadlineProtocol]:
+def protocol(max_client_connections: int = 0, max_connection_requests: int = 0) -> type[DeadlineProtocol]:
     """The protocol class for one server: its own count of connections by client address, and
-    ``max_client_connections`` of them at most (0: no cap)."""
+    ``max_client_connections`` of them at most, each carrying ``max_connection_requests``
+    requests at most (0: no cap)."""
     if max_client_connections < 0:
         raise ValueError("max_client_connections must be 0 (no cap) or more")
+    if max_connection_requests < 0:
+        raise ValueError("max_connection_requests must be 0 (no cap) or more")
 
     class ServerProtocol(DeadlineProtocol):
         pass
 
     ServerProtocol.max_client_connections = max_client_connections
+    ServerProtocol.max_connection_requests = max_connection_requests
     ServerProtocol.open_by_client = {}
     ServerProtocol.refused_by_client = {}
     return ServerProtocol
@@ -398,14 +426,15 @@ _BOUNDED_LOG_ARGUMENTS = _BoundedLogArguments()
 
 
 def _config(
-    app: Any, log_level: str, max_client_connections: int, max_client_requests: int
+    app: Any, log_level: str, max_client_connections: int, max_client_requests: int,
+    max_connection_requests: int,
 ) -> uvicorn.Config:
     if max_client_requests:
         app = RequestRate(app, max_client_requests, client_key)
     app = OneBodyLength(app)
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
-        http=protocol(max_client_connections), ws="none",
+        http=protocol(max_client_connections, max_connection_requests), ws="none",
         proxy_headers=False,  # the client is who connects: see the module's docstring
     )
     for name in ("uvicorn.access", "uvicorn.error"):  # after uvicorn set up its logging
@@ -442,17 +471,27 @@ def describe_cap(max_client_connections: int, max_client_requests: int = 0) -> s
             f"the limit off)")
 
 
+def describe_connection_cap(max_connection_requests: int) -> str:
+    if max_connection_requests <= 0:
+        return "no cap on the requests of one connection (--max-connection-requests 0)"
+    return (f"at most {max_connection_requests} requests on one connection, then it is closed "
+            f"(--max-connection-requests 0 turns the cap off)")
+
+
 def run(
     app: Any, sock: socket.socket, *, log_level: str = "info",
     max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
     max_client_requests: int = DEFAULT_MAX_CLIENT_REQUESTS,
+    max_connection_requests: int = DEFAULT_MAX_CONNECTION_REQUESTS,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM), with at most ``max_client_connections``
-    simultaneous connections from one client address (0: no cap), and ``max_client_requests``
-    requests a second from it after a burst (0: no limit)."""
-    config = _config(app, log_level, max_client_connections, max_client_requests)
+    simultaneous connections from one client address (0: no cap), ``max_client_requests``
+    requests a second from it after a burst (0: no limit), and ``max_connection_requests``
+    requests on one connection (0: no cap)."""
+    config = _config(app, log_level, max_client_connections, max_client_requests, max_connection_requests)
     files = _raise_open_file_limit()
-    LOG.info("%s%s", describe_cap(max_client_connections, max_client_requests),
+    LOG.info("%s; %s%s", describe_cap(max_client_connections, max_client_requests),
+             describe_connection_cap(max_connection_requests),
              f"; up to {files} open files (connections) in all" if files else "")
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -465,9 +504,11 @@ class BackgroundServer:
         self, app: Any, sock: socket.socket, *, log_level: str = "warning",
         max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS,
         max_client_requests: int = DEFAULT_MAX_CLIENT_REQUESTS,
+        max_connection_requests: int = DEFAULT_MAX_CONNECTION_REQUESTS,
     ) -> None:
         self.sock = sock
-        self.server = uvicorn.Server(_config(app, log_level, max_client_connections, max_client_requests))
+        self.server = uvicorn.Server(_config(
+            app, log_level, max_client_connections, max_client_requests, max_connection_requests))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> BackgroundServer:
