@@ -9,10 +9,13 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -228,3 +231,38 @@ def test_a_credential_request_naming_a_member_twice_is_refused(issuer: IssuerSer
     description = _error(response, 400, "invalid_credential_request")
     assert "'credential_configuration_id' is given twice" in description
     assert holder.request(token, holder.proof(holder.nonce())).status_code == 200  # the token still serves
+
+
+def _raw(issuer: IssuerService, request_line: str, *headers: str) -> tuple[int, bytes]:
+    """One request sent as written, on its own connection: the answer's status and body."""
+    address = urlsplit(issuer.issuer)
+    head = "\r\n".join([request_line, "Host: x", *headers, "Connection: close", "", ""]).encode("ascii")
+    with closing(socket.create_connection((address.hostname, address.port), timeout=10)) as sock:
+        sock.sendall(head)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split(b" ")[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_a_request_target_in_absolute_form_is_served(issuer: IssuerService) -> None:
+    """RFC 9112 3.2.2: a server MUST accept the absolute-form (a client may send it to a proxy
+    that passes it on as it came)."""
+    metadata = requests.get(f"{issuer.issuer}/.well-known/openid-credential-issuer", timeout=10).json()
+    status, body = _raw(issuer, f"GET {issuer.issuer}/.well-known/openid-credential-issuer HTTP/1.1")
+    assert status == 200 and json.loads(body) == metadata
+    status, body = _raw(issuer, "GET HTTPS://issuer.example/.well-known/openid-credential-issuer HTTP/1.1")
+    assert status == 200 and json.loads(body) == metadata
+    status, body = _raw(issuer, f"POST {issuer.issuer}/nonce HTTP/1.1", "Content-Length: 0")
+    assert status == 200 and json.loads(body)["c_nonce"]
+    status, body = _raw(issuer, f"GET {issuer.issuer}/status/1?time=1 HTTP/1.1")  # the query is kept
+    assert status == 501, body
+    status, _ = _raw(issuer, f"GET {issuer.issuer}/nowhere HTTP/1.1")
+    assert status == 404
+
+
+def test_a_request_target_naming_a_user_is_refused(issuer: IssuerService) -> None:
+    netloc = urlsplit(issuer.issuer).netloc
+    status, body = _raw(issuer, f"GET http://someone@{netloc}/.well-known/openid-credential-issuer HTTP/1.1")
+    assert status == 400 and json.loads(body)["error"] == "invalid_request", body

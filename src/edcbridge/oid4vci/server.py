@@ -27,12 +27,14 @@ import asyncio
 import ipaddress
 import json
 import logging
+import re
 import resource
 import socket
 import threading
 import time
 from types import TracebackType
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 import h11
 import uvicorn
@@ -409,6 +411,35 @@ class OneBodyLength:
         await send({"type": "http.response.body", "body": body})
 
 
+# RFC 9112 3.2.2: an http(s) URI as the request target; its authority ends at the path or query
+_ABSOLUTE_FORM = re.compile(rb"(?i)https?://(?P<authority>[^/]*)(?P<path>/.*)?", re.DOTALL)
+
+
+class OriginForm:
+    """ASGI middleware: a request target in absolute-form (``GET http://host/nonce``), which a
+    server MUST accept (RFC 9112 3.2.2), is served as its path (``GET /nonce``); the authority
+    names no other issuer here, whose URL comes from its settings alone. One with ``userinfo``
+    (``http://user@host/``) is refused (400, RFC 9110 4.2.4)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        root = scope.get("root_path", "").encode("ascii") if scope["type"] == "http" else b""
+        target = _ABSOLUTE_FORM.fullmatch(scope["raw_path"][len(root):]) if scope["type"] == "http" else None
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        if b"@" in target["authority"]:
+            body = json.dumps({"error": "invalid_request", "error_description": "a request target "
+                               "names no user (RFC 9110 4.2.4): send the path alone"}).encode()
+            await send({"type": "http.response.start", "status": 400, "headers": refusal_headers(body)})
+            await send({"type": "http.response.body", "body": body})
+            return
+        path = root + (target["path"] or b"/")
+        await self.app({**scope, "raw_path": path, "path": unquote(path.decode("ascii"))}, receive, send)
+
+
 class _BoundedLogArguments(logging.Filter):
     """uvicorn's log lines with their arguments bounded (a request target is cut to
     :data:`edcbridge.oid4vci.service.LOG_FIELD` characters, saying how many more it had) and
@@ -431,7 +462,7 @@ def _config(
 ) -> uvicorn.Config:
     if max_client_requests:
         app = RequestRate(app, max_client_requests, client_key)
-    app = OneBodyLength(app)
+    app = OriginForm(OneBodyLength(app))
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="off", timeout_keep_alive=5, backlog=2048, server_header=False,
         http=protocol(max_client_connections, max_connection_requests), ws="none",
