@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from urllib.parse import urlsplit
 
 import pytest
 
+from edcbridge.oid4vci import server
 from edcbridge.oid4vci.app import create_app
 from edcbridge.oid4vci.server import BackgroundServer, bind
 from edcbridge.oid4vci.service import LOG_FIELD, IssuerService, IssuerSettings, clip
@@ -164,3 +166,45 @@ def test_the_access_log_names_the_connecting_address_not_a_forwarded_one(
     logged = [line for line in _new_lines(lines, before) if line.startswith("uvicorn.access")]
     assert len(logged) == 1 and "127.0.0.1:" in logged[0], logged
     assert "203.0.113.9" not in "\n".join(_new_lines(lines, before))
+
+
+def test_a_flood_of_malformed_requests_is_told_in_a_few_lines(
+    exported: Exported, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first malformed requests of a period are logged one line each, naming the client;
+    the rest are counted and told in one line when the period ends."""
+    monkeypatch.setattr(server, "MALFORMED_PERIOD", 3)
+    flood = 100
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = IssuerService(IssuerSettings(url, exported.out_dir), exported.seal())
+    lines = _Lines()
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "edcbridge.oid4vci")]
+    try:
+        with BackgroundServer(create_app(service), sock, log_level="info", max_client_requests=0):
+            for logger in loggers:
+                logger.addHandler(lines)
+            for _ in range(flood):
+                assert _exchange(service, b"junk\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+            one_by_one, told = _malformed_lines(lines, flood)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(lines)
+        service.close()
+    assert one_by_one and all("from 127.0.0.1 refused with 400" in line for line in one_by_one), one_by_one
+    assert told and len(one_by_one) + len(told) <= 2 * (server.MALFORMED_LINES + 1), lines.lines
+    assert not [line for line in lines.lines if server.UVICORN_MALFORMED in line]
+
+
+def _malformed_lines(lines: _Lines, flood: int) -> tuple[list[str], list[str]]:
+    """The lines logging single malformed requests, and those telling how many more there were,
+    once they account for all ``flood`` of them (waiting for the periods to end)."""
+    deadline = time.monotonic() + 30
+    while True:
+        one_by_one = [line for line in lines.lines if "malformed HTTP/1.1 request from" in line]
+        told = [line for line in lines.lines if "more malformed HTTP/1.1 requests" in line]
+        counted = sum(int(line.split(": ", 1)[1].split(" ")[0]) for line in told)
+        if len(one_by_one) + counted >= flood or time.monotonic() > deadline:
+            assert len(one_by_one) + counted == flood, lines.lines
+            return one_by_one, told
+        time.sleep(0.1)

@@ -73,6 +73,12 @@ RETRY_AFTER = 10  # seconds, on the 503 to a connection past the cap
 # Requests one keep-alive connection may carry (nginx's keepalive_requests); the answer to the
 # last says ``Connection: close`` and the connection is then closed. 0 is no cap.
 DEFAULT_MAX_CONNECTION_REQUESTS = 1000
+# Malformed requests (400 before the app) logged one line each in a period; the rest of the
+# period's are counted and told in one line at its end, so a flood of junk cannot flood the log.
+MALFORMED_LINES = 10
+MALFORMED_PERIOD = 60  # seconds
+_MALFORMED_ADDRESSES = 1000  # distinct client addresses counted in a period's summary, at most
+UVICORN_MALFORMED = "Invalid HTTP request received."  # uvicorn's own line, which names no client
 
 
 def client_key(client: tuple[str, int] | None) -> str | None:
@@ -89,6 +95,40 @@ def client_key(client: tuple[str, int] | None) -> str | None:
     except ValueError:
         return client[0]
     return str(address)
+
+
+class MalformedRequestLog:
+    """The log of malformed requests: the first :data:`MALFORMED_LINES` of a period one line each
+    (with the client address), the rest counted and told in one line when the period ends."""
+
+    def __init__(self) -> None:
+        self.logged = 0
+        self.unlogged = 0
+        self.addresses: set[str] = set()
+        self.period_end: asyncio.TimerHandle | None = None
+
+    def refused(self, client: str | None, loop: asyncio.AbstractEventLoop) -> None:
+        if self.period_end is None:
+            self.period_end = loop.call_later(MALFORMED_PERIOD, self.end_period)
+        if self.logged < MALFORMED_LINES:
+            self.logged += 1
+            last = self.logged == MALFORMED_LINES
+            further = "; more in this period are counted and told in one line at its end" if last else ""
+            LOG.warning("malformed HTTP/1.1 request from %s refused with 400%s",
+                        client or "an unknown address", further)
+            return
+        self.unlogged += 1
+        if client is not None and len(self.addresses) < _MALFORMED_ADDRESSES:
+            self.addresses.add(client)
+
+    def end_period(self) -> None:
+        if self.unlogged:
+            many = "or more " if len(self.addresses) >= _MALFORMED_ADDRESSES else ""
+            LOG.warning("%d more malformed HTTP/1.1 requests refused with 400 in the last %d s, from %d %s"
+                        "client addresses", self.unlogged, MALFORMED_PERIOD, len(self.addresses), many)
+        self.logged = self.unlogged = 0
+        self.addresses.clear()
+        self.period_end = None
 
 
 def _refusal(retry_after: int) -> bytes:
@@ -182,6 +222,7 @@ class DeadlineProtocol(H11Protocol):
 
     max_client_connections: ClassVar[int] = 0  # no cap
     max_connection_requests: ClassVar[int] = 0  # no cap
+    malformed: ClassVar[MalformedRequestLog] = MalformedRequestLog()
     # per server (each class from protocol() has its own): open connections, and connections
     # refused since the cap was reached, by client address
     open_by_client: ClassVar[dict[str, int]] = {}
@@ -245,7 +286,9 @@ class DeadlineProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """What is not HTTP/1.1 (a malformed head, one too large, TLS to this plain port) gets the
-        app's kind of answer, not uvicorn's text: JSON, ``nosniff``, never cached."""
+        app's kind of answer, not uvicorn's text: JSON, ``nosniff``, never cached. It is logged by
+        :class:`MalformedRequestLog`, not uvicorn's line for each."""
+        self.malformed.refused(self._client_key, self.loop)
         body = json.dumps({"error": "invalid_request", "error_description": "malformed HTTP/1.1 request"})
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                    (b"pragma", b"no-cache"), (b"x-content-type-options", b"nosniff"),
@@ -372,6 +415,7 @@ def protocol(max_client_connections: int = 0, max_connection_requests: int = 0) 
     ServerProtocol.max_connection_requests = max_connection_requests
     ServerProtocol.open_by_client = {}
     ServerProtocol.refused_by_client = {}
+    ServerProtocol.malformed = MalformedRequestLog()
     return ServerProtocol
 
 
@@ -453,7 +497,15 @@ class _BoundedLogArguments(logging.Filter):
         return True
 
 
+class _NoUvicornMalformedLine(logging.Filter):
+    """uvicorn's line for each malformed request is left out: :class:`MalformedRequestLog` logs them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != UVICORN_MALFORMED
+
+
 _BOUNDED_LOG_ARGUMENTS = _BoundedLogArguments()
+_NO_UVICORN_MALFORMED_LINE = _NoUvicornMalformedLine()
 
 
 def _config(
@@ -470,6 +522,7 @@ def _config(
     )
     for name in ("uvicorn.access", "uvicorn.error"):  # after uvicorn set up its logging
         logging.getLogger(name).addFilter(_BOUNDED_LOG_ARGUMENTS)
+    logging.getLogger("uvicorn.error").addFilter(_NO_UVICORN_MALFORMED_LINE)
     return config
 
 
