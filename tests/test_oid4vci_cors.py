@@ -1,8 +1,9 @@
 """CORS for browser (web) wallets, over real HTTP (uvicorn on 127.0.0.1): every wallet-facing
 route answers any origin with ``Access-Control-Allow-Origin: *`` (never with credentials: the
-issuer uses no cookies) and its preflight, allowing ``Authorization``, ``Content-Type`` and
-``DPoP`` and exposing ``WWW-Authenticate``; then headless Chromium, on a page of another
-origin, runs metadata, token, nonce and credential and reads the 401 challenges."""
+issuer uses no cookies) and its preflight, allowing ``Authorization``, ``Content-Type``,
+``DPoP`` and a wallet attestation's headers and exposing ``WWW-Authenticate``; then headless
+Chromium, on a page of another origin, runs metadata, token, nonce and credential and reads the
+401 challenges."""
 
 from __future__ import annotations
 
@@ -68,6 +69,10 @@ def test_token_nonce_credential_and_notification_allow_browser_wallets(issuer: I
         allowed = {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
         assert {"authorization", "content-type", "dpop"} <= allowed
         assert "access-control-allow-credentials" not in preflight.headers
+    attested = _preflight(f"{issuer.issuer}/token", "POST",  # an EUDI wallet's attestation, ignored
+                          "content-type, oauth-client-attestation, oauth-client-attestation-pop")
+    assert attested.status_code == 200, attested.text
+    assert attested.headers["access-control-allow-origin"] == "*"
     refused = _preflight(f"{issuer.issuer}/credential", "POST", "cookie")  # only what a wallet sends
     assert refused.status_code == 400
     for headers in ({}, {"Authorization": "Bearer unknown"}):  # errors are readable, with the challenge

@@ -36,8 +36,9 @@ more (:mod:`edcbridge.oid4vci.server`).
 Browser (web) wallets may call every route from any origin (CORS, ``Access-Control-Allow-Origin:
 *``, preflights answered): the issuer uses no cookies or other ambient credentials, so a page
 can do only what it could do without a browser, with the codes and tokens it already holds.
-Preflights may ask for ``Authorization``, ``Content-Type`` and ``DPoP``; ``WWW-Authenticate``
-is exposed to the page.
+Preflights may ask for ``Authorization``, ``Content-Type``, ``DPoP`` and a wallet attestation's
+``OAuth-Client-Attestation`` and ``OAuth-Client-Attestation-PoP``; ``WWW-Authenticate`` is
+exposed to the page.
 
 Every answer carries ``X-Content-Type-Options: nosniff`` (a browser takes JSON as JSON, never
 as a page or script). A path with an extra or missing final ``/`` is not found rather than
@@ -78,12 +79,17 @@ MAX_BODY = 64 * 1024  # a credential request with one proof is about 1 KiB
 # Seconds a client has to send the whole body once the app reads it (64 KiB at 3.2 KiB/s); a
 # head must come within edcbridge.oid4vci.server.HEAD_TIMEOUT
 BODY_TIMEOUT = 20
-# CORS for browser wallets: any origin, never with credentials (the issuer uses no cookies)
+# CORS for browser wallets: any origin, never with credentials (the issuer uses no cookies).
+# The headers a wallet may send: EUDI (HAIP) wallets add their attestation to the token request
+# (OAuth 2.0 Attestation-Based Client Authentication), which this issuer does not ask for and
+# ignores, but a preflight refusing them would stop the request.
+WALLET_HEADERS = ["Authorization", "Content-Type", "DPoP", "OAuth-Client-Attestation",
+                  "OAuth-Client-Attestation-PoP"]
 CORS = Middleware(
     CORSMiddleware,
     allow_origins=["*"],
     allow_methods=["GET", "POST"],
-    allow_headers=["Authorization", "Content-Type", "DPoP"],
+    allow_headers=WALLET_HEADERS,
     expose_headers=["WWW-Authenticate"],
     max_age=600,
 )
