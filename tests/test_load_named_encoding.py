@@ -46,7 +46,7 @@ def test_without_the_name_a_legacy_file_is_refused_saying_how_to_name_it(tmp_pat
         _rows(path, None)
     assert caught.value.error.message.startswith("not UTF-8 (line 2, byte")
     assert caught.value.error.fix == ("save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8; or, "
-                                      "to export it as it is, name its encoding: --encoding cp1252")
+                                      "to read it as it is, name its encoding: --encoding cp1252")
 
 
 def test_a_utf8_file_is_refused_under_a_legacy_name_not_garbled(tmp_path: Path) -> None:
@@ -55,7 +55,8 @@ def test_a_utf8_file_is_refused_under_a_legacy_name_not_garbled(tmp_path: Path) 
         _rows(path, "cp1252")
     assert caught.value.error.message == ("the file is UTF-8 (line 2 holds letters written in UTF-8), "
                                           "not CP1252: read as CP1252 they would be garbled")
-    assert caught.value.error.fix == "export it without --encoding (alone, if other files need it)"
+    assert caught.value.error.fix == ("read it without --encoding (in a run of its own, if other files "
+                                      "need the option)")
 
 
 @pytest.mark.parametrize(("bom", "label"), [(b"\xef\xbb\xbf", "UTF-8"), (b"\xff\xfe", "UTF-16")])

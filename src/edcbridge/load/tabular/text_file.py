@@ -124,8 +124,8 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
         problem = _not_named(raw, head, encoding, _label(named))
         if problem is not None:
             raw.close()
-            raise InputFileError(str(path), problem, "export it without --encoding (alone, if other "
-                                 "files need it)")
+            raise InputFileError(str(path), problem, "read it without --encoding (in a run of its "
+                                 "own, if other files need the option)")
         return _text_stream(raw, named), named
     try:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
@@ -136,7 +136,7 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
             raw.close()
             line = head[:exc.start].count(b"\n") + 1
             if detect_kind(path) == "csv":
-                fix += "; or, to export it as it is, name its encoding: --encoding cp1252"
+                fix += "; or, to read it as it is, name its encoding: --encoding cp1252"
             raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
         else:
             raw.close()
