@@ -23,6 +23,7 @@ import click
 from edcbridge import __version__
 
 if TYPE_CHECKING:
+    from edcbridge.load.column_map import ColumnMap
     from edcbridge.pipeline.worker import Outcome
     from edcbridge.schemas import SchemaStore
     from edcbridge.seal import IssuerIdentity
@@ -75,13 +76,29 @@ def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path |
     return folder
 
 
-def encoding_option(what: str = "awards files") -> Callable[[Any], Any]:
-    """``--encoding NAME`` of a command that reads ``what`` (CSV files in a legacy encoding)."""
-    return click.option(
+def reading_options(what: str = "awards files") -> Callable[[Any], Any]:
+    """``--encoding NAME``, ``--column HEADER=COLUMN`` and ``--columns FILE`` of a command that
+    reads ``what``: CSV files in a legacy encoding, and headers a student system writes in its
+    own language."""
+    encoding = click.option(
         "--encoding", "encoding_name", metavar="NAME",
         help=f"The encoding the CSV {what} are in when it is not UTF-8, e.g. cp1252 (Windows, "
              "western Europe), latin-1, cp1250, iso-8859-7; never guessed. A file whose bytes "
              "show it is UTF-8 (or has a byte-order mark) is refused under it, not garbled.")
+    column = click.option(
+        "--column", "column_values", multiple=True, metavar="HEADER=COLUMN",
+        help=f"Read the header HEADER of the {what} as the column COLUMN, e.g. "
+             "'Matrikelnummer=learner_id' or 'Vorname (griechisch)=given_name@el' (repeatable; "
+             "see 'edcbridge formats --kind award' for the columns).")
+    columns = click.option(
+        "--columns", "columns_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False),
+        help="A column mapping file kept beside the export: YAML ('Matrikelnummer: learner_id', one a "
+             "line) or CSV rows of header and column. --column options are added to it.")
+
+    def decorate(command: Any) -> Any:
+        return encoding(column(columns(command)))
+
+    return decorate
 
 
 def awards_encoding(name: str | None) -> str | None:
@@ -92,6 +109,19 @@ def awards_encoding(name: str | None) -> str | None:
         return named_encoding(name) if name is not None else None
     except ValueError as exc:
         _fatal(f"--encoding: {exc}")
+
+
+def awards_columns(values: tuple[str, ...], file: Path | None) -> ColumnMap | None:
+    """The column mapping ``--columns`` and ``--column`` give (None for none), or its error and
+    exit 2."""
+    from edcbridge.load.column_map import column_map, file_pairs, option_pairs
+
+    if not values and file is None:
+        return None
+    try:  # each error names the option or the file's line it is about
+        return column_map([*(file_pairs(file) if file is not None else []), *option_pairs(values)])
+    except ValueError as exc:
+        _fatal(str(exc))
 
 
 def quiet_option(what: str) -> Callable[[Any], Any]:
@@ -344,7 +374,7 @@ def main() -> None:
 @click.option("--preview", is_flag=True,
               help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
                    "from the awards before sealing).")
-@encoding_option("files")
+@reading_options("files")
 @click.option("--no-validate", is_flag=True, help="Skip official validation (not recommended).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress, errors of records or summary on stderr (an error that stops the run "
@@ -352,8 +382,8 @@ def main() -> None:
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
            level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
-           wallet_locale: str, preview: bool, encoding_name: str | None, no_validate: bool,
-           quiet: bool) -> None:
+           wallet_locale: str, preview: bool, encoding_name: str | None, column_values: tuple[str, ...],
+           columns_file: Path | None, no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -377,6 +407,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     if not is_locale(wallet_locale):
         _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
     encoding = awards_encoding(encoding_name)
+    columns = awards_columns(column_values, columns_file)
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
@@ -385,9 +416,9 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target)
     exported = _Rows() if preview else None
-    code = _run_jobs([Job(catalogue, awards, encoding=encoding)], options, quiet, exported)
+    code = _run_jobs([Job(catalogue, awards, encoding=encoding, columns=columns)], options, quiet, exported)
     if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on
-        code = max(code, _preview(catalogue, awards, encoding, out_dir, quiet, exported))
+        code = max(code, _preview(catalogue, awards, (encoding, columns), out_dir, quiet, exported))
     sys.exit(code)
 
 
@@ -409,8 +440,8 @@ class _Rows:
         return bits is not None and row >> 3 < len(bits) and bool(bits[row >> 3] & 1 << (row & 7))
 
 
-def _preview(catalogue_path: Path, awards: tuple[Path, ...], encoding: str | None, out_dir: Path, quiet: bool,
-             exported: _Rows) -> int:
+def _preview(catalogue_path: Path, awards: tuple[Path, ...], reading: tuple[str | None, ColumnMap | None],
+             out_dir: Path, quiet: bool, exported: _Rows) -> int:
     """Pages for registry staff to eyeball the batch: the rows this run exported or found
     exported as they are, only (not a row that failed, nor one a --fail-fast stop left unread,
     though an earlier run exported its award with other content)."""
@@ -418,7 +449,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], encoding: str | Non
     from edcbridge.preview import preview_awards
 
     catalogue = load_catalogue(catalogue_path)
-    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue, encoding)
+    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue, *reading)
              if row.award is not None and (row.file, row.row) in exported)
     results = preview_awards(pairs, out_dir / "preview")
     for result in results:  # stdout carries the paths of written files, the pages' too

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import awards_encoding, encoding_option, quiet_option, writable_folder
+from edcbridge.cli import awards_columns, awards_encoding, quiet_option, reading_options, writable_folder
 
 if TYPE_CHECKING:
     from edcbridge.badges.export import ClrLoss, ClrsBefore
+    from edcbridge.load.column_map import ColumnMap
     from edcbridge.model import Award, Catalogue
     from edcbridge.seal.keys import BadgeKey, SealKey
 
@@ -57,16 +58,18 @@ def catalogue_or_exit(catalogue_path: Path) -> Catalogue:
 
 
 def load_pairs(awards: Sequence[Path], catalogue_path: Path, failed: list[int] | None = None,
-               encoding: str | None = None) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
+               encoding: str | None = None, columns: ColumnMap | None = None
+               ) -> tuple[Catalogue, list[tuple[Award, Catalogue]]]:
     """The catalogue and every award that loads; rows that do not are said on stderr and
-    counted in ``failed`` (one item per row) when given. ``encoding``: of CSV files, as named."""
+    counted in ``failed`` (one item per row) when given. ``encoding``: of CSV files, as named;
+    ``columns``: the column mapping of their headers."""
     from edcbridge.load import InputFileError, iter_awards
 
     catalogue = catalogue_or_exit(catalogue_path)
     pairs = []
     for path in awards:
         try:
-            for row in iter_awards(path, catalogue, encoding):
+            for row in iter_awards(path, catalogue, encoding, columns):
                 if row.award is None:
                     for error in row.errors:
                         click.echo(error.render(), err=True)
@@ -203,18 +206,19 @@ def _loss_warning(loss: ClrLoss, awards: Sequence[Path], catalogue: Path, out_di
               help="Folder of the 1EdTech schemas and contexts (default: EDCBRIDGE_OB3_SCHEMAS or the "
                    "schema store).")
 @with_seal
-@encoding_option()
+@reading_options()
 @quiet_option("note or summary")
 def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool, schemas_dir: Path | None,
            seal_p12: Path | None, password_file: Path | None, encoding_name: str | None,
-           quiet: bool) -> None:
+           column_values: tuple[str, ...], columns_file: Path | None, quiet: bool) -> None:
     """Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential
     per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files. Awards
     withdrawn from OUT ('edcbridge withdraw') are left out."""
     from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
 
     unread: list[int] = []
-    cat, pairs = load_pairs(awards, catalogue, unread, awards_encoding(encoding_name))
+    cat, pairs = load_pairs(awards, catalogue, unread, awards_encoding(encoding_name),
+                            awards_columns(column_values, columns_file))
     if not pairs and not unread:
         fatal(f"no awards in {', '.join(map(str, awards))}; give awards files (CSV, XLSX or JSON Lines)")
     issuers = {award.issuer or catalogue.issuer for award, catalogue in pairs}

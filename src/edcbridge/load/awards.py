@@ -1,6 +1,7 @@
 """Awards: one row per credential to issue, from CSV, XLSX or JSON Lines.
 
-Column names are English and fixed (see ``COLUMNS``). Text columns (names, grade) take the
+Column names are English and fixed (see ``COLUMNS``); a file's own headers in another language
+are read as them through a column mapping (see :mod:`.column_map`). Text columns (names, grade) take the
 credential's primary language; other languages go in ``column@xx`` columns, e.g.
 ``given_name@en`` for a Latin transliteration. Every problem in the file is reported, and
 a bad row never stops the rows after it. A row's problems are said in one run: a refused value
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -45,6 +46,9 @@ from edcbridge.load.tabular.cells import (
     nfc,
 )
 from edcbridge.model import Award, Catalogue, parse
+
+if TYPE_CHECKING:
+    from edcbridge.load.column_map import ColumnMap
 
 # column -> (path in the Award model, is multilingual text, description)
 COLUMNS: dict[str, tuple[tuple[str, ...], bool, str]] = {
@@ -585,16 +589,23 @@ def _lost_digits(base: str, name: str, spreadsheet: bool) -> tuple[str, str]:
             f"write {name} as a JSON string, e.g. \"250001\"")
 
 
-def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None) -> Iterator[LoadedRow]:
+def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None,
+                columns: ColumnMap | None = None) -> Iterator[LoadedRow]:
     """Stream every row of an awards file as an award or its errors.
 
     Raises :class:`InputFileError` only when the file as a whole cannot be read. Header
     problems are yielded as a result of the header row (``file_level``) and rows are still
     checked; in JSON, a key no column has is such a result, once, on the first line that has it.
-    ``encoding`` is the legacy encoding a CSV file is in, as the user names it (never guessed).
+    ``encoding`` is the legacy encoding a CSV file is in, as the user names it (never guessed);
+    ``columns`` the column each of the file's own headers holds, as the user maps them.
     """
     file = str(path)
-    table = read_rows(path, is_column, encoding)
+    mapped: list[RecordError] = []
+    if columns is None:
+        table = read_rows(path, is_column, encoding)
+    else:
+        table = read_rows(path, lambda name: columns.is_mapped(name) or is_column(name), encoding)
+        table, mapped = _mapped_table(file, table, columns)
     _one_spelling(file, table)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:
@@ -603,7 +614,7 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None) -
     seen = FirstRows(IDS_IN_MEMORY)
     try:
         rows = _loaded_rows(file, table.header, table.header_row, table.rows, catalogue,
-                            default_language, seen)
+                            default_language, seen, mapped)
         yield from _without_column(rows, table.header, table.header_row)
     finally:
         seen.close()
@@ -641,14 +652,16 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
 
 
 def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[tuple[int, Row]],
-                 catalogue: Catalogue, default_language: str, seen: FirstRows) -> Iterator[LoadedRow]:
+                 catalogue: Catalogue, default_language: str, seen: FirstRows,
+                 mapped: list[RecordError]) -> Iterator[LoadedRow]:
     file_names = header_names(header)  # the same for every row, but in JSON Lines
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     spellings = {"specification": {nfc(s.code): s.code for s in catalogue.specifications},
                  "issuer": {nfc(o.key): o.key for o in catalogue.organisations}}
     unknown: set[str] = set()  # JSON keys no column has, said once per file
     noticed: set[str] = set()  # column names read by an alias, said once per file
-    notices = _alias_notices(file, header_row, header, noticed)  # on the first award that loads
+    # on the first award that loads
+    notices = mapped + _alias_notices(file, header_row, header, noticed)
     for number, row in rows:
         if "__invalid__" in row:
             column = row.get("__column__")
@@ -667,6 +680,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             errors.append(_extra_cells(file, number, len(header), row.pop("__extra__")))
         errors += [RecordError(file, number, column, value, message, fix, position=position)
                    for column, position, value, message, fix in row.pop("__cells__", ())]
+        notices += [_mapped_notice(file, number, key, column) for key, column in row.pop("__mapped__", ())]
         if not header:  # JSON: each object names its keys
             keys = [name for name in row if is_column(name)]
             notices += _alias_notices(file, number, keys, noticed)
@@ -718,6 +732,111 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             notices = []
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "", warnings=warnings)
+
+
+def _column_name(column: str, lang: str | None) -> str:
+    return f"{column}@{lang}" if lang else column
+
+
+def _mapped_notice(file: str, row: int, header: str, column: str) -> RecordError:
+    """A notice naming the column a header is read as, as the column mapping says."""
+    return RecordError(file, row, header, None, f"the column {header!r} is read as {column}, as the "
+                       "column mapping says", "if it holds something else, correct the mapping")
+
+
+def _mapped_table(file: str, table: Table, columns: ColumnMap) -> tuple[Table, list[RecordError]]:
+    """The table with each header the mapping names read as its column, and a notice of each
+    mapping applied and of each mapped header the file does not have. In JSON, each object's
+    keys are mapped as they come (see :func:`_mapped_keys`)."""
+    if not table.header:
+        return replace(table, rows=_mapped_keys(table.rows, columns)), []
+    renamed: dict[str, str] = {}
+    used: set[str] = set()
+    for name in table.header:
+        found = columns.match(name) if name else None
+        if found is not None:
+            key, column, lang = found
+            renamed[name] = _column_name(column, lang)
+            used.add(key)
+    _no_mapped_clash(file, table, renamed)
+    notices = [_mapped_notice(file, table.header_row, name, column) for name, column in renamed.items()]
+    notices += [RecordError(file, table.header_row, None, None,
+                            f"the column mapping names the header {written!r}, which the file does not have",
+                            f"check its spelling against the header (row {table.header_row}), or leave "
+                            "it out of the mapping")
+                for key, written in columns.written.items() if key not in used]
+    header = [renamed.get(name, name) for name in table.header]
+    return replace(table, header=header, rows=_renamed_rows(table.rows, renamed)), notices
+
+
+def _no_mapped_clash(file: str, table: Table, renamed: dict[str, str]) -> None:
+    """Refuse a header mapped onto a column another header also names (``Vorname`` mapped onto
+    given_name, and ``First name``): which of the two holds the values cannot be told."""
+    holders: dict[tuple[str, str | None], int] = {}
+    for index, name in enumerate(table.header):
+        if not name:
+            continue
+        target = _split_column(renamed.get(name, name))
+        if target[0] not in COLUMNS:
+            continue
+        earlier = holders.setdefault(target, index)
+        if earlier != index and table.header[earlier] != name and \
+                (name in renamed or table.header[earlier] in renamed):
+            _let_go(table.rows)
+            raise InputFileError(file, f"the header gives the column {_column_name(*target)} twice, as "
+                                 f"{_header_cell(table, earlier)} and {_header_cell(table, index)}, "
+                                 "one of them by the column mapping",
+                                 "leave the header out of the mapping, or delete or rename the other column")
+
+
+def _renamed_rows(rows: Iterator[tuple[int, Row]], renamed: dict[str, str]) -> Iterator[tuple[int, Row]]:
+    """The rows with the cells of each mapped header under its column."""
+    try:
+        for number, row in rows:
+            yield number, {renamed.get(name, name): value for name, value in row.items()}
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _mapped_keys(rows: Iterator[tuple[int, Row]], columns: ColumnMap) -> Iterator[tuple[int, Row]]:
+    """JSON objects with each mapped key under its column, the first of each said (``__mapped__``);
+    an object whose mapped key gives a column another of its keys gives fails."""
+    noticed: set[str] = set()
+    try:
+        for number, row in rows:
+            if "__invalid__" in row:
+                yield number, row
+                continue
+            yield number, _mapped_object(row, columns, noticed)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str]) -> Row:
+    mapped: Row = {}
+    given: dict[tuple[str, str | None], str] = {}
+    said: list[tuple[str, str]] = []
+    for key, value in row.items():
+        found = None if key.startswith("__") else columns.match(key)
+        name = _column_name(found[1], found[2]) if found else key
+        target = _split_column(name)
+        other = given.get(target)
+        if other is not None and target[0] in COLUMNS and (found or columns.is_mapped(other)):
+            return {"__invalid__": f"the keys {other!r} and {key!r} both give "
+                    f"{_column_name(*target)}, one of them by the column mapping",
+                    "__fix__": "keep one of the two keys", "__column__": key}
+        given.setdefault(target, key)
+        if found and key not in noticed:
+            noticed.add(key)
+            said.append((key, name))
+        mapped[name] = value
+    if said:
+        mapped["__mapped__"] = said
+    return mapped
 
 
 def _not_an_award(file: str, number: int, row: Row, header: list[str]) -> RecordError | None:

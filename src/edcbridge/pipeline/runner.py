@@ -30,6 +30,7 @@ from edcbridge.file_lock import Busy, hold
 from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, is_column
+from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.mapping.edc import catalogue_notes
@@ -58,6 +59,7 @@ class Job:
     awards: tuple[Path, ...]
     seal: Any = None  # a seal factory for this catalogue's issuer; default RunOptions.seal
     encoding: str | None = None  # the legacy encoding its CSV files are in, as the user names it
+    columns: ColumnMap | None = None  # the column each header of its files holds, as the user maps them
 
 
 WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award fails at (not exported again)
@@ -381,7 +383,7 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
            _run_made_from(runner.options, sealing))
     for path in job.awards:
         try:
-            for item in _file_items(path, job.encoding, catalogue, runner, run, foreign):
+            for item in _file_items(path, (job.encoding, job.columns), catalogue, runner, run, foreign):
                 yield item
                 if isinstance(item, Outcome) and runner.should_stop():
                     return
@@ -509,12 +511,12 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
     return frozenset(names | ({"edc-sealed"} if seal is not None else set()))
 
 
-def _file_items(path: Path, encoding: str | None, catalogue: Catalogue, runner: _Runner,
-                run: tuple[str, str | None, frozenset[str], dict[str, str], str],
+def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalogue: Catalogue,
+                runner: _Runner, run: tuple[str, str | None, frozenset[str], dict[str, str], str],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
     settings, validated, wanted, digests, run_made_from = run
-    for loaded in iter_awards(path, catalogue, encoding):
+    for loaded in iter_awards(path, catalogue, *reading):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
             earlier = None if loaded.file_level else _claim_earlier_record(runner, catalogue, loaded)
@@ -719,7 +721,7 @@ def run(jobs: list[Job], options: RunOptions,
         read = [(job, load_catalogue(job.catalogue)) for job in jobs]
         for job, catalogue in read:
             for path in job.awards:
-                _check_readable(path, catalogue, job.encoding)
+                _check_readable(path, catalogue, job.encoding, job.columns)
         with folder_of_one_run(options.out_dir):
             return _run(read, options, progress, on_delivery)
 
@@ -875,9 +877,10 @@ def _stale_file(old: str, new: str, out_dir: Path) -> Path | None:
     return earlier
 
 
-def _check_readable(path: Path, catalogue: Catalogue, encoding: str | None) -> None:
+def _check_readable(path: Path, catalogue: Catalogue, encoding: str | None,
+                    columns: ColumnMap | None) -> None:
     """Raise InputFileError when the file cannot be read at all (its header, its first rows)."""
-    for loaded in iter_awards(path, catalogue, encoding):
+    for loaded in iter_awards(path, catalogue, encoding, columns):
         if not loaded.file_level:  # a row read: the reader has started, and closes as it is dropped
             break
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
-from edcbridge.cli import awards_encoding, encoding_option, writable_folder
+from edcbridge.cli import awards_columns, awards_encoding, reading_options, writable_folder
 
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from edcbridge.load.column_map import ColumnMap
     from edcbridge.model import Catalogue
     from edcbridge.seal import SealKey
     from edcbridge.stack import Held
@@ -26,7 +27,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
-             encoding: str | None) -> list[Held]:
+             encoding: str | None, columns: ColumnMap | None) -> list[Held]:
     """Awards from the institution's own records files: trusted as they are."""
     from edcbridge.load import InputFileError, iter_awards
     from edcbridge.stack import Held
@@ -34,7 +35,7 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
     held = []
     for path in files:
         try:
-            rows = iter_awards(path, catalogue, encoding)
+            rows = iter_awards(path, catalogue, encoding, columns)
             held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
                      if r.award is not None and (learner is None or r.award.learner.id == learner)]
         except InputFileError as exc:
@@ -112,12 +113,13 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
                    "credential counts; so is, with it, each EDC XML credential, whose revocation "
                    "cannot be checked.")
 @with_seal
-@encoding_option("--records files")
+@reading_options("--records files")
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
           learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], fetch_revocation: bool,
-          seal_p12: Path | None, password_file: Path | None, encoding_name: str | None) -> None:
+          seal_p12: Path | None, password_file: Path | None, encoding_name: str | None,
+          column_values: tuple[str, ...], columns_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
     explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
     larger credential counted, not allowed, awarded already or unverified. A credential file
@@ -129,6 +131,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     from edcbridge.stack.trust import anchors_from
 
     encoding = awards_encoding(encoding_name)
+    columns = awards_columns(column_values, columns_file)
     cat, _ = load_pairs((), catalogue)
     try:
         rules = load_rules(rules_file, cat) if rules_file else derive_rules(cat)
@@ -143,7 +146,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     if not held_files and not record_files:
         fatal("give the learner's credentials with --held, the institution's records with --records, "
               "or both")
-    held = [*_records(record_files, cat, learner, encoding),
+    held = [*_records(record_files, cat, learner, encoding, columns),
             *_held(held_files, cat, anchors, fetch_revocation)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")

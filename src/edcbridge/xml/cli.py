@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from edcbridge.cli import awards_encoding, echo_report, encoding_option, quiet_option, writable_folder
+from edcbridge.cli import (
+    awards_columns,
+    awards_encoding,
+    echo_report,
+    quiet_option,
+    reading_options,
+    writable_folder,
+)
 from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
@@ -145,11 +152,12 @@ def _seal_options(func: Any) -> Any:
               callback=writable_folder,
               help="Output folder: edc-xml/ goes here.")
 @_seal_options
-@encoding_option()
+@reading_options()
 @click.option("--quiet", "-q", is_flag=True, help="No losses or summary on stderr.")
 def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p12: Path | None,
                        key: Path | None, cert: Path | None, password_file: Path | None,
-                       tsa_url: str | None, encoding_name: str | None, quiet: bool) -> None:
+                       tsa_url: str | None, encoding_name: str | None, column_values: tuple[str, ...],
+                       columns_file: Path | None, quiet: bool) -> None:
     """Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed with
     XAdES when a seal is given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
@@ -158,6 +166,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     from edcbridge.xml.export import check_issuer, load_xades_sealer, write_xml_credentials
 
     encoding = awards_encoding(encoding_name)
+    columns = awards_columns(column_values, columns_file)
     store = _store()
     try:
         cat = load_catalogue(catalogue)
@@ -175,7 +184,7 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
     failed = 0
     for path in awards:
         try:
-            rows = list(iter_awards(path, cat, encoding))
+            rows = list(iter_awards(path, cat, encoding, columns))
         except InputFileError as exc:
             _fatal(str(exc))
         for row in rows:
