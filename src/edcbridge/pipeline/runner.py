@@ -226,6 +226,8 @@ class _Runner:
         # again, and whether what it is made from changed (its files of other formats are outdated)
         self.made_from: dict[str, str] = {}  # of records with the workers (see :func:`_made_from`)
         self.replaced: list[Path] = []  # earlier files of a format now written under another name
+        self.sealed_records: dict[str, Done] = {}  # records sealed earlier that a run without the
+        # seal makes again: kept under the sealed run's input while their sealed file stays recorded
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
 
@@ -259,10 +261,14 @@ class _Runner:
             if earlier and outcome.state == "failed" else None
         if kept is not None:  # files of its earlier version are still there
             outcome.errors.append(kept)
+        sealed_record = self.sealed_records.pop(outcome.key, None) if outcome.key else None
         outputs = outcome.outputs
         outdated: list[Path] = []
         if earlier and redone and outcome.state == "done" and status != "skipped":
             outputs, outdated = _other_formats(earlier, outcome.outputs, redone[1], self.options.out_dir)
+        input_hash = outcome.input_hash
+        if sealed_record is not None and "edc-sealed" in outputs:  # a run with the seal skips it
+            input_hash, made_from = sealed_record.input_hash, sealed_record.made_from
         try:
             if status in ("skipped", "file-error"):
                 actions = []
@@ -271,7 +277,7 @@ class _Runner:
                     outcome.redone = redone[0] + "".join(
                         f"; {path} removed: it was made from what changed, in a format this run "
                         "does not write" for path in outdated)
-                self.journal.record(outcome.key, outcome.input_hash, "done", None, outputs,
+                self.journal.record(outcome.key, input_hash, "done", None, outputs,
                                     None, actions, outcome.warnings, made_from, outcome.redone)
             elif outcome.key:
                 self.journal.record(outcome.key, outcome.input_hash, "failed", outcome.stage, {},
@@ -450,6 +456,13 @@ def _sealed_of(done: Done, made_from: str) -> bool:
         validated_then >= validated_now
 
 
+def _validated_alike(done: Done, made_from: str) -> bool:
+    """Whether this run validates as the run that made the record did (so its files may stand
+    for that run's)."""
+    pairs = _parts_then_and_now(done, made_from)
+    return pairs is not None and pairs[-1][0] == pairs[-1][1]
+
+
 def _sealed_earlier(done: Done | None, input_hash: str, wanted: frozenset[str],
                     made_from: Callable[[], str]) -> Done | None:
     """The record done earlier, when a run with the seal made it from what this run, without
@@ -583,6 +596,8 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         parts = runner.made_from[key] = _made_from(award_json, spec_digest, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
+            if sealed_earlier is not None and _validated_alike(sealed_earlier, parts):
+                runner.sealed_records[key] = sealed_earlier
             # sealed from the same award, it is made again for a file or a format, not the seal
             as_made = done.input_hash if sealed_earlier is not None else input_hash
             runner.redone[key] = (_why_redone(done, as_made, parts, wanted),
