@@ -105,3 +105,34 @@ def test_a_run_without_validation_does_not_pass_its_files_for_validated_ones(
     redone = {record["redone"] for record in _records(out).values()}
     assert redone == {"the seal changed (certificate, level, timestamp authority or algorithm); "
                       "validated now (it was made without validation)"}, redone
+
+
+def test_a_sealed_file_changed_by_hand_is_named_when_the_record_is_made_again(
+        env: None, sealed: tuple[str, ...], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(out, *sealed)
+    plain = out / "edc" / f"imperial_{AWARD}.jsonld"
+    sealed_file = out / "edc-sealed" / f"imperial_{AWARD}.jsonld"
+    _touch(plain)
+    _edit(sealed_file)
+    stderr = _export(out)
+    redone = _records(out)[AWARD]["redone"]
+    assert redone == (f"{plain} was changed or removed since it was written; {sealed_file} changed "
+                      "since it was written: left in the folder, no longer recorded"), redone
+    assert sealed_file.exists() and _recorded(out, AWARD) == {"edc"}
+    (note,) = [note for note in _summary(out)["notes"] if str(sealed_file) in note]
+    assert "1 file(s) changed or removed by hand" in note and "no longer recorded" in note, note
+    assert note in stderr
+
+
+def test_a_file_of_another_format_changed_by_hand_is_named_when_the_record_is_made_again(
+        env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(out, "--format", "edc", "--format", "ebsi")
+    ebsi = out / "ebsi" / f"imperial_{AWARD}.json"
+    _edit(ebsi)
+    (out / "edc" / f"imperial_{AWARD}.jsonld").unlink()
+    _export(out, "--format", "edc")
+    assert _records(out)[AWARD]["redone"].endswith(
+        f"; {ebsi} changed since it was written: left in the folder, no longer recorded")
+    assert _recorded(out, AWARD) == {"edc"}

@@ -228,6 +228,8 @@ class _Runner:
         self.replaced: list[Path] = []  # earlier files of a format now written under another name
         self.sealed_records: dict[str, Done] = {}  # records sealed earlier that a run without the
         # seal makes again: kept under the sealed run's input while their sealed file stays recorded
+        self.unrecorded: list[Path] = []  # files changed by hand that records made again no longer list
+        self.unrecorded_pending: list[Path] = []  # of those, the ones not yet committed
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
 
@@ -264,8 +266,10 @@ class _Runner:
         sealed_record = self.sealed_records.pop(outcome.key, None) if outcome.key else None
         outputs = outcome.outputs
         outdated: list[Path] = []
+        unrecorded: list[Path] = []
         if earlier and redone and outcome.state == "done" and status != "skipped":
-            outputs, outdated = _other_formats(earlier, outcome.outputs, redone[1], self.options.out_dir)
+            outputs, outdated, unrecorded = _other_formats(earlier, outcome.outputs, redone[1],
+                                                           self.options.out_dir)
         input_hash = outcome.input_hash
         if sealed_record is not None and "edc-sealed" in outputs:  # a run with the seal skips it
             input_hash, made_from = sealed_record.input_hash, sealed_record.made_from
@@ -274,9 +278,7 @@ class _Runner:
                 actions = []
             elif outcome.state == "done":
                 if redone:
-                    outcome.redone = redone[0] + "".join(
-                        f"; {path} removed: it was made from what changed, in a format this run "
-                        "does not write" for path in outdated)
+                    outcome.redone = redone[0] + _removed_or_unrecorded(outdated, unrecorded)
                 self.journal.record(outcome.key, input_hash, "done", None, outputs,
                                     None, actions, outcome.warnings, made_from, outcome.redone)
             elif outcome.key:
@@ -289,6 +291,7 @@ class _Runner:
             stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
                      for name, old in earlier.items() if name in outcome.outputs)
             self.replaced += [path for path in stale if path is not None] + outdated
+            self.unrecorded_pending += unrecorded
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, status or outcome.state))
@@ -323,6 +326,7 @@ class _Runner:
         if not self.journal.staging:
             self.pending.clear()
             self.replaced.clear()
+            self.unrecorded_pending.clear()
 
     def flush(self) -> None:
         try:
@@ -332,6 +336,8 @@ class _Runner:
             raise
         self.last_commit = time.monotonic()
         replaced, self.replaced = self.replaced, []
+        self.unrecorded += self.unrecorded_pending
+        self.unrecorded_pending = []
         for old in replaced:  # the journal no longer names them: a credential has one file
             with contextlib.suppress(OSError):  # one that cannot go stays; the records are done
                 old.unlink(missing_ok=True)
@@ -482,20 +488,38 @@ def _content_changed(done: Done, input_hash: str, made_from: str) -> bool:
 
 
 def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[str, str]],
-                   changed: bool, out_dir: Path) -> tuple[dict[str, dict[str, str]], list[Path]]:
-    """A record made again in fewer formats than before: the outputs to journal, and the files
-    to remove once it is committed. The earlier files of the formats not written describe the
-    award as it was: when what it is made from changed they are removed (a credential with the
-    old grade must not stay in the folder, unknown to the journal and to ``withdraw``); else
-    they stay recorded, as they are, the sealed credential of a run with the seal too (it seals
-    the same award; a record no longer listing it would leave it in the folder unknown to the
-    journal, to the reports and to a later run)."""
+                   changed: bool, out_dir: Path) -> tuple[dict[str, dict[str, str]], list[Path], list[Path]]:
+    """A record made again in fewer formats than before: the outputs to journal, the files to
+    remove once it is committed, and the files changed (or removed) by hand since they were
+    written that the record no longer lists. The earlier files of the formats not written
+    describe the award as it was: when what it is made from changed they are removed (a
+    credential with the old grade must not stay in the folder, unknown to the journal and to
+    ``withdraw``); else they stay recorded, as they are, the sealed credential of a run with the
+    seal too (it seals the same award; a record no longer listing it would leave it in the
+    folder unknown to the journal, to the reports and to a later run), unless changed by hand:
+    the record cannot vouch for such a file, which is left where it is and named."""
     left = {name: old for name, old in earlier.items() if name not in outputs}
     if changed:
         files = (Path(old["path"]).resolve() for old in left.values())
-        return outputs, [path for path in files if path.is_relative_to(out_dir.resolve()) and path.exists()]
+        outdated = [path for path in files if path.is_relative_to(out_dir.resolve()) and path.exists()]
+        return outputs, outdated, []
     kept = {name: old for name, old in left.items() if unchanged(old)}
-    return {**kept, **outputs}, []
+    dropped = [Path(old["path"]) for name, old in sorted(left.items()) if name not in kept]
+    return {**kept, **outputs}, [], dropped
+
+
+def _removed_or_unrecorded(outdated: list[Path], unrecorded: list[Path]) -> str:
+    """The end of a record's ``redone``: the earlier files it removed, and those changed by hand
+    that it no longer lists."""
+    removed = "".join(f"; {path} removed: it was made from what changed, in a format this run "
+                      "does not write" for path in outdated)
+    return removed + "".join(f"; {_unrecorded_why(path)}" for path in unrecorded)
+
+
+def _unrecorded_why(path: Path) -> str:
+    if path.exists():
+        return f"{path} changed since it was written: left in the folder, no longer recorded"
+    return f"{path} removed since it was written: no longer recorded"
 
 
 def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str]) -> str:
@@ -761,6 +785,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         with _ctrl_c_finishes_the_batch(runner):
             _export(jobs, options, runner)
         runner.flush()
+        runner.result.notes += _unrecorded_note(runner.unrecorded, options.out_dir)
         runner.result.interrupted = runner.interrupted
         if not (runner.interrupted or runner.result.stopped_early or runner.result.file_errors):
             runner.result.notes += _not_in_input(runner, options.out_dir)
@@ -820,6 +845,20 @@ def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
             "the audit trail records it and no run exports it again; do not delete its files by hand: "
             "the journal would still hold it done, and a run whose input holds it again would export "
             "it again), and revoke what 'edcbridge serve' issued for it: edcbridge revoke"]
+
+
+def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
+    """The files changed or removed by hand that records made again in this run no longer list,
+    said once for the run (report.csv's ``redone`` names each with its record)."""
+    if not paths:
+        return []
+    shown = ", ".join(str(path) for path in paths[:SHOWN_ABSENT])
+    more = f", and {len(paths) - SHOWN_ABSENT} more" if len(paths) > SHOWN_ABSENT else ""
+    return [f"{out_dir}: {len(paths)} file(s) changed or removed by hand since they were written are no "
+            f"longer recorded by the records this run made again ({shown}{more}; the redone column of "
+            f"{out_dir / 'report.csv'} names each): those still there are left in the folder, unknown "
+            "to the reports and to wallet deliveries\n    fix: delete them, or run with their format "
+            "(with the seal, for a sealed credential) to make them again"]
 
 
 def _absent(key: str, award_id: str, outputs: dict[str, dict[str, str]], out_dir: Path) -> Outcome:
