@@ -3,6 +3,7 @@ what it says is true, and rows that stay as they were do not fail the job night 
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -136,3 +137,51 @@ def test_a_file_of_another_format_changed_by_hand_is_named_when_the_record_is_ma
     assert _records(out)[AWARD]["redone"].endswith(
         f"; {ebsi} changed since it was written: left in the folder, no longer recorded")
     assert _recorded(out, AWARD) == {"edc"}
+
+
+def _withdraw(out: Path, key: str) -> None:
+    result = CliRunner().invoke(main, ["withdraw", str(out), key, "--reason", "entered in error"])
+    assert result.exit_code == 0, result.output
+
+
+def _broken(path: Path, award_id: str) -> Path:
+    with AWARDS.open(encoding="utf-8-sig") as source:
+        rows = list(csv.DictReader(source))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "specification": "NO-SUCH-SPEC"} if row["award_id"] == award_id else row
+                         for row in rows)
+    return path
+
+
+def test_withdrawn_rows_left_in_the_input_are_said_once_and_do_not_fail_the_run(
+        env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(out)
+    _withdraw(out, f"imperial/{AWARD}")
+    for _night in range(2):
+        result = _run(out)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.count("withdrawn is still in the input") == 1, result.stderr
+        assert "was withdrawn on" not in result.stderr  # the row's error is in the reports, not here
+        assert "0 failed, 1 withdrawn (still in the input)" in result.stderr
+        assert f"edcbridge withdraw {out} imperial/{AWARD} --undo" in result.stderr
+        summary = _summary(out)
+        assert (summary["failed"], summary["withdrawn_in_input"], summary["skipped"]) == (0, 1, 8), summary
+        assert summary["failed_by_stage"] == {}
+        record = _records(out)[AWARD]
+        assert (record["status"], record["stage"]) == ("withdrawn", "withdrawn")
+        assert "remove the row from the input" in record["errors"][0]
+        verdict = (out / "report.html").read_text("utf-8")
+        assert "All 8 records are done" in verdict and "withdrawn are still in the input" in verdict
+
+
+def test_a_new_failure_still_fails_a_run_that_meets_withdrawn_rows(env: None, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(out)
+    _withdraw(out, f"imperial/{AWARD}")
+    result = _run(out, awards=_broken(tmp_path / "awards.csv", "IMP-2025-000103"))
+    assert result.exit_code == 1, result.output
+    summary = _summary(out)
+    assert (summary["failed"], summary["withdrawn_in_input"]) == (1, 1), summary

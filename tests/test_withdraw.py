@@ -32,11 +32,12 @@ def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
 
 
 def _export(store: SchemaStore, seal: SealFactory, awards: Path, out: Path) -> tuple[RunResult, list[str]]:
-    """A run of ``awards`` into ``out`` (EDC, EBSI and sealed EDC); the errors of its failed rows."""
+    """A run of ``awards`` into ``out`` (EDC, EBSI and sealed EDC); the errors of its rows that
+    failed or were refused as withdrawn."""
     errors: list[str] = []
 
     def progress(outcome: object, status: str) -> None:
-        if status == "failed":
+        if status in ("failed", "withdrawn"):
             errors.extend(getattr(outcome, "errors", []))
 
     options = RunOptions(out_dir=out, store_root=store.root, formats=("edc", "ebsi"), seal=seal, workers=1)
@@ -120,15 +121,15 @@ def test_a_rerun_does_not_export_a_withdrawn_award_again_and_says_why(
     awards, out = exported
     assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
     result, errors = _export(store, seal, awards, out)
-    assert (result.done, result.skipped, result.failed) == (0, 2, 1)
-    assert result.stage_failures == {"withdrawn": 1}
+    assert (result.done, result.skipped, result.failed, result.withdrawn_in_input) == (0, 2, 0, 1)
+    assert result.stage_failures == {}
     assert _published(out, KEY) == []  # not made again
     (error,) = errors
     assert KEY in error and REASON in error
     assert f"edcbridge withdraw {out} {KEY} --undo --reason" in error
     assert _record(out, KEY)[0] == "withdrawn"  # and the run after this one refuses it too
     again, errors = _export(store, seal, awards, out)
-    assert again.failed == 1 and len(errors) == 1 and _published(out, KEY) == []
+    assert again.withdrawn_in_input == 1 and len(errors) == 1 and _published(out, KEY) == []
     assert _cli("audit", "verify", str(out)).exit_code == 0
 
 
@@ -142,8 +143,7 @@ def test_withdrawn_rows_do_not_stop_a_fail_fast_run(
                          fail_fast=2)
     result = run([Job(CATALOGUE, (more,))], options, lambda outcome, status: None)
     assert not result.stopped_early, result
-    assert (result.done, result.skipped, result.failed) == (2, 1, 2)
-    assert result.stage_failures == {"withdrawn": 2}
+    assert (result.done, result.skipped, result.failed, result.withdrawn_in_input) == (2, 1, 0, 2)
 
 def test_undo_reinstates_and_the_next_run_exports_it_anew(
         store: SchemaStore, seal: SealFactory, exported: tuple[Path, Path]) -> None:

@@ -586,6 +586,8 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
                    + (f" ({failed})" if failed else "")
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
+                   + (f", {result.withdrawn_in_input} withdrawn (still in the input)"
+                      if result.withdrawn_in_input else "")
                    + (f"; worker time: {stages}" if stages else ""), err=True)
         if result.redone:
             click.echo(f"{result.redone} of those done were made again, as what they are made from "

@@ -62,7 +62,8 @@ class Job:
     columns: ColumnMap | None = None  # the column each header of its files holds, as the user maps them
 
 
-WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award fails at (not exported again)
+WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award stops at (not exported again)
+WITHDRAWN = "withdrawn"  # the status of such a row: no failure, said once a run (see _withdrawn_rows_note)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class RunResult:
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
+    withdrawn_in_input: int = 0  # rows of awards withdrawn (edcbridge withdraw) still in the input
+    withdrawn_shown: list[tuple[str, str, int]] = field(default_factory=list)  # the first: key, file, row
     not_read: int | None = None  # rows a run that stopped did not read, when the rows were counted
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
@@ -256,6 +259,8 @@ class _Runner:
         actions = audit_actions(outcome.outputs)
         if outcome.file_level:
             status = "file-error"
+        elif outcome.stage == WITHDRAWN_STAGE:
+            status = WITHDRAWN  # not journaled: the record stays withdrawn
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
         made_from = self.made_from.pop(outcome.key, None) if outcome.key else None
         redone = self.redone.pop(outcome.key, None) if earlier else None
@@ -274,7 +279,7 @@ class _Runner:
         if sealed_record is not None and "edc-sealed" in outputs:  # a run with the seal skips it
             input_hash, made_from = sealed_record.input_hash, sealed_record.made_from
         try:
-            if status in ("skipped", "file-error"):
+            if status in ("skipped", "file-error", WITHDRAWN):
                 actions = []
             elif outcome.state == "done":
                 if redone:
@@ -297,7 +302,7 @@ class _Runner:
         self.pending.append((outcome, status or outcome.state))
         if status == "file-error":
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
-        elif outcome.stage == WITHDRAWN_STAGE:
+        elif status == WITHDRAWN:
             pass  # refused as asked (edcbridge withdraw), no new work: neither counts nor breaks
         elif outcome.state == "failed":
             self.consecutive_failures += 1
@@ -350,6 +355,8 @@ class _Runner:
                 self.result.skipped += 1
             elif status == "file-error":
                 self.result.file_errors += 1
+            elif status == WITHDRAWN:
+                self._count_withdrawn(outcome)
             elif status == "done":
                 self.result.done += 1
                 self.result.redone += outcome.redone is not None
@@ -361,6 +368,11 @@ class _Runner:
                 self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
         for outcome, status in pending:
             self.progress(outcome, status)
+
+    def _count_withdrawn(self, outcome: Outcome) -> None:
+        self.result.withdrawn_in_input += 1
+        if len(self.result.withdrawn_shown) < SHOWN_ABSENT:
+            self.result.withdrawn_shown.append((outcome.key, outcome.file, outcome.row))
 
     def should_stop(self) -> bool:
         """True from the N-th failure in a row on, or once Ctrl-C was pressed."""
@@ -606,7 +618,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         withdrawn = runner.journal.withdrawn(key) if done is None else None
         if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
             note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
-            yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", WITHDRAWN_STAGE,
+            yield Outcome(key, loaded.file, loaded.row, award.award_id, "", "failed", WITHDRAWN_STAGE,
                           errors=[note])
             continue
         kept = runner.journal.kept(key) if done is None else None
@@ -786,6 +798,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
             _export(jobs, options, runner)
         runner.flush()
         runner.result.notes += _unrecorded_note(runner.unrecorded, options.out_dir)
+        runner.result.notes += _withdrawn_rows_note(runner.result, options.out_dir)
         runner.result.interrupted = runner.interrupted
         if not (runner.interrupted or runner.result.stopped_early or runner.result.file_errors):
             runner.result.notes += _not_in_input(runner, options.out_dir)
@@ -845,6 +858,25 @@ def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
             "the audit trail records it and no run exports it again; do not delete its files by hand: "
             "the journal would still hold it done, and a run whose input holds it again would export "
             "it again), and revoke what 'edcbridge serve' issued for it: edcbridge revoke"]
+
+
+def _withdrawn_rows_note(result: RunResult, out_dir: Path) -> list[str]:
+    """The rows of withdrawn awards left in the input, said once for the run: a nightly job
+    meets them every night, and they are no failure (report.csv lists each, as withdrawn)."""
+    count = result.withdrawn_in_input
+    if not count:
+        return []
+    if count == 1:
+        ((key, file, row),) = result.withdrawn_shown
+        return [f"{file}:{row}: 1 award withdrawn is still in the input ({key}): it is not exported again "
+                f"and does not fail the run\n    fix: remove its row from the input, or reinstate the award "
+                f"(the next run then exports it): edcbridge withdraw {out_dir} {key} --undo --reason TEXT"]
+    shown = ", ".join(f"{key} at {file}:{row}" for key, file, row in result.withdrawn_shown)
+    more = f", and {count - len(result.withdrawn_shown)} more" if count > len(result.withdrawn_shown) else ""
+    return [f"{out_dir}: {count} awards withdrawn are still in the input ({shown}{more}; "
+            f"{out_dir / 'report.csv'} lists each, as withdrawn): they are not exported again and do not "
+            "fail the run\n    fix: remove their rows from the input, or reinstate an award (the next run "
+            f"then exports it): edcbridge withdraw {out_dir} KEY... --undo --reason TEXT"]
 
 
 def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
