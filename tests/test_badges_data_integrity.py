@@ -1,7 +1,9 @@
 """Open Badges and CLRs signed with an Ed25519 seal carry Data Integrity ``eddsa-rdfc-2022``
 proofs, on the credential and on every Open Badge a CLR embeds, checked with Digital Bazaar's
-implementation (npm jsonld-signatures, @digitalbazaar/data-integrity and
-@digitalbazaar/eddsa-rdfc-2022-cryptosuite in tests/peers) and the official 1EdTech schemas."""
+implementation (npm jsonld-signatures, @digitalbazaar/data-integrity,
+@digitalbazaar/eddsa-rdfc-2022-cryptosuite and @digitalbazaar/vc's CredentialIssuancePurpose in
+tests/peers) and the official 1EdTech schemas. An issuer with a did:web in the catalogue is the
+controller of the proofs' key, through the DID document written beside them."""
 
 from __future__ import annotations
 
@@ -27,20 +29,32 @@ from tests.test_badges_signing import ed25519_seal, seal_options
 
 SOFIA = FIXTURES / "sofia"  # a learner there holds two awards: a CLR embedding two Open Badges
 _PACKAGES = ("jsonld-signatures", "@digitalbazaar/data-integrity",
-             "@digitalbazaar/eddsa-rdfc-2022-cryptosuite")
+             "@digitalbazaar/eddsa-rdfc-2022-cryptosuite", "@digitalbazaar/vc")
+DID = "did:web:registry.uni-sofia.example"
 
 
-def _badges(out: Path, *seal: str) -> None:
+def _badges(out: Path, *seal: str, catalogue: Path = SOFIA / "catalogue.yaml") -> Any:
     group = click.Group()
     register(group)
-    result = CliRunner().invoke(group, ["badges", str(SOFIA / "awards.jsonl"), "-c",
-                                        str(SOFIA / "catalogue.yaml"), "-o", str(out), *seal])
+    result = CliRunner().invoke(group, ["badges", str(SOFIA / "awards.jsonl"), "-c", str(catalogue),
+                                        "-o", str(out), *seal])
     assert result.exit_code == 0, result.output
+    return result
+
+
+def _catalogue_with_did(folder: Path, did: str) -> Path:
+    """The Sofia catalogue, its issuer given ``did``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (SOFIA / "catalogue.yaml").read_text("utf-8")
+    marker = "    eidas_identifier: NTRBG-000670680\n"
+    assert text.count(marker) == 1
+    (folder / "catalogue.yaml").write_text(text.replace(marker, f"{marker}    did: {did}\n"), "utf-8")
+    return folder / "catalogue.yaml"
 
 
 def _digital_bazaar(files: list[Path], certificate: Any, reference: Path, work: Path) -> list[dict[str, Any]]:
-    """Each file's result from the npm verifier, which serves only ``certificate``'s key and the
-    official contexts from the reference folder."""
+    """Each file's result from the npm verifier, which serves only ``certificate``'s key (or the
+    DID document at that path) and the official contexts from the reference folder."""
     node = need_tool("node")
     for package in _PACKAGES:
         if not (PEERS / "node_modules" / package).is_dir():
@@ -48,8 +62,11 @@ def _digital_bazaar(files: list[Path], certificate: Any, reference: Path, work: 
     contexts = work / "contexts.json"
     local = {url: reference / "ob3-clr" / relative for url, relative in CONTEXTS.items()}
     contexts.write_text(json.dumps({url: str(path.resolve()) for url, path in local.items()}), "utf-8")
-    cert = work / "seal.pem"
-    cert.write_bytes(certificate.public_bytes(Encoding.PEM))
+    if isinstance(certificate, Path):
+        cert = certificate
+    else:
+        cert = work / "seal.pem"
+        cert.write_bytes(certificate.public_bytes(Encoding.PEM))
     result = subprocess.run([node, "verify-data-integrity.mjs", str(contexts), str(cert), *map(str, files)],
                             cwd=PEERS, capture_output=True, text=True, check=False, timeout=300)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -111,3 +128,71 @@ def test_an_rsa_seal_adds_no_embedded_proof(tmp_path: Path) -> None:
         doc = json.loads(path.read_bytes())
         held = doc["credentialSubject"].get("verifiableCredential", [])
         assert "proof" not in doc and all("proof" not in badge for badge in held)
+
+
+def test_without_an_issuer_did_strict_verifiers_refuse_and_the_command_says_so(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, tmp_path: Path, capsys: Any) -> None:
+    out, key = ed25519_out
+    results = _digital_bazaar(sorted(out.glob("*/*.json")), key.certificate, reference, tmp_path)
+    assert all(r["ok"] and r["issuer"] is False for r in results), results
+    assert not (out / "did.json").exists()
+    result = _badges(tmp_path / "again", *seal_options(tmp_path, key))
+    assert "give organisation 'su' a did:web in the catalogue" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def did_web_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    work = tmp_path_factory.mktemp("did-web")
+    catalogue = _catalogue_with_did(work / "catalogue", DID)
+    key = ed25519_seal(load_catalogue(catalogue))
+    result = _badges(work / "out", *seal_options(work, key), catalogue=catalogue)
+    return work / "out", result
+
+
+def test_an_issuer_did_web_controls_the_key_digital_bazaar_checks_it_through_the_did_json(
+        did_web_out: tuple[Path, Any], reference: Path, tmp_path: Path) -> None:
+    out, result = did_web_out
+    did_json = out / "did.json"
+    assert str(did_json) in result.stdout.splitlines()
+    assert f"publish {did_json} at https://registry.uni-sofia.example/.well-known/did.json" in result.stderr
+    files = sorted(out.glob("*/*.json"))
+    results = _digital_bazaar(files, did_json, reference, tmp_path)
+    assert all(r["ok"] and r["issuer"] and all(r["embedded"]) for r in results), results
+    for path in files:
+        doc = json.loads(path.read_bytes())
+        assert doc["issuer"]["id"] == DID
+        assert all(p["verificationMethod"].startswith(DID + "#z6Mk") for p in doc["proof"])
+        assert validate_badge(doc, reference / "ob3-clr") == [], path
+
+
+def test_a_did_json_of_another_key_fails_digital_bazaars_check(did_web_out: tuple[Path, Any], reference: Path,
+                                                                tmp_path: Path) -> None:
+    from edcbridge.badges.proof import did_document
+
+    out, _ = did_web_out
+    other = tmp_path / "did.json"
+    other.write_text(json.dumps(did_document(DID, ed25519_seal().private_key.public_key())), "utf-8")
+    results = _digital_bazaar(sorted(out.glob("ob3/*.json")), other, reference, tmp_path)
+    assert all(r["ok"] is False for r in results), results
+
+
+def test_a_term_the_contexts_do_not_define_is_never_signed_even_with_schema_checks_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: Path) -> None:
+    from edcbridge.badges import export, open_badge, write_ob3
+    from edcbridge.badges.proof import UnsignedTerms, add_proof
+    from edcbridge.badges.schemas import context_files
+    from edcbridge.load import iter_awards
+
+    catalogue = load_catalogue(SOFIA / "catalogue.yaml")
+    key = ed25519_seal(catalogue)
+    award = next(row.award for row in iter_awards(SOFIA / "awards.jsonl", catalogue) if row.award)
+    badge = {**open_badge(award, catalogue), "gradeNote": "with distinction"}
+    with pytest.raises(UnsignedTerms) as refused:
+        add_proof(badge, key, context_files(reference / "ob3-clr"))
+    assert [f.where for f in refused.value.findings] == ["$.gradeNote"]
+
+    monkeypatch.setattr(export, "open_badge", lambda *args: {**open_badge(*args), "gradeNote": "distinction"})
+    outputs = write_ob3([(award, catalogue)], tmp_path / "ob3", lambda _c: key, reference / "ob3-clr",
+                        validate=False)
+    assert outputs.written == []
+    assert [f.code for fs in outputs.failed.values() for f in fs] == ["ob3.dropped-term"]

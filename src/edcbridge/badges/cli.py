@@ -38,6 +38,34 @@ def _algorithm_note(alg: str) -> str:
     return note
 
 
+def _did_key_note(issuer: str) -> str:
+    return (f"note: the Data Integrity proofs name the key's own did:key, and the issuer's id is no DID: "
+            "verifiers that require the issuer to control the proof's key refuse them; give organisation "
+            f"{issuer!r} a did:web in the catalogue (did: did:web:HOST) and publish the did.json then "
+            "written")
+
+
+def _did_document_note(path: Path, did: str) -> str:
+    from edcbridge.badges.proof import did_web_url
+
+    return (f"note: publish {path} at {did_web_url(did)} (as it is, served as application/did+json or "
+            f"application/json): verifiers find the key of {did} there")
+
+
+def _publish_key(out_dir: Path, key: BadgeKey | None, did: str | None, quiet: bool) -> None:
+    """With an Ed25519 seal and an issuer DID: its document written to OUT (its path on stdout),
+    and where to publish it."""
+    from edcbridge.badges.export import write_did_document
+    from edcbridge.seal.keys import Ed25519SealKey
+
+    if not isinstance(key, Ed25519SealKey) or did is None:
+        return
+    path = write_did_document(out_dir, did, key)
+    click.echo(path)
+    if not quiet:
+        click.echo(_did_document_note(path, did), err=True)
+
+
 def fatal(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_USAGE)
@@ -225,6 +253,7 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
     pairs = not_withdrawn(pairs, out_dir, quiet)
     before = None if no_clr else _clrs_before(out_dir, pairs, issuers)
     key = badge_key(seal_p12, password_file)
+    did = None
     if key is not None:
         from edcbridge.badges.jwt import JwtError, key_algorithm
         from edcbridge.seal.sealer import certificate_identity
@@ -241,6 +270,11 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
                    + "; ".join(problems))
         if alg not in _WIDELY_VERIFIED and not quiet:
             click.echo(_algorithm_note(alg), err=True)
+        from edcbridge.badges.export import issuer_did
+
+        did = issuer_did(cat, cat.issuer, key)
+        if alg == "EdDSA" and did is None and not quiet:
+            click.echo(_did_key_note(cat.issuer), err=True)
     try:
         outputs = write_ob3(pairs, out_dir / "ob3", (lambda _c: key), schemas_dir)
         if not no_clr:
@@ -250,6 +284,8 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         fatal(str(exc))
     for path in outputs.written:
         click.echo(path)
+    if outputs.written:
+        _publish_key(out_dir, key, did, quiet)
     for loss in before.losses() if before is not None else ():
         click.echo(_loss_warning(loss, awards, catalogue, out_dir, key is not None), err=True)
     for name, findings in outputs.failed.items():

@@ -15,9 +15,9 @@ from edcbridge.badges.ob3 import (
     OB_EXTENSIONS,
     SCHEMA_TYPE,
     VC_V2,
+    issuer_profile,
     learner_id,
     open_badge,
-    profile,
     urn,
 )
 from edcbridge.model import Award, Catalogue, pick
@@ -59,9 +59,10 @@ def associations(ordered: Sequence[tuple[Award, Catalogue]], achievements: list[
 
 
 def clr_credential(awards: Sequence[tuple[Award, Catalogue]],
-                   secure: Callable[[Doc], Doc] | None = None) -> Doc:
+                   secure: Callable[[Doc], Doc] | None = None, issuer_did: str | None = None) -> Doc:
     """The CLR of one learner at one issuer; ``awards`` must share issuer and student number.
-    ``secure`` adds its proof to each embedded Open Badge."""
+    ``secure`` adds its proof to each embedded Open Badge; ``issuer_did``: the issuer's id in
+    the record and its badges, a DID that controls the key of their proofs."""
     if not awards:
         raise ValueError("a CLR needs at least one award")
     keys = {learner_key(a, c) for a, c in awards}
@@ -71,7 +72,7 @@ def clr_credential(awards: Sequence[tuple[Award, Catalogue]],
     ordered = sorted(awards, key=lambda pair: (pair[0].awarding_date, pair[0].award_id))
     last_award, catalogue = ordered[-1]
     issuer_key, student = next(iter(keys))
-    badges = [open_badge(a, c) for a, c in ordered]
+    badges = [open_badge(a, c, issuer_did) for a, c in ordered]
     if secure is not None:
         badges = [secure(badge) for badge in badges]
     achievements: list[Doc] = []
@@ -86,7 +87,7 @@ def clr_credential(awards: Sequence[tuple[Award, Catalogue]],
     if links:
         subject["association"] = links
     language = badges[-1]["credentialSubject"]["achievement"]["inLanguage"]
-    issuer = profile(catalogue.organisation(issuer_key), language)
+    issuer = issuer_profile(catalogue, issuer_key, language, issuer_did)
     return {
         "@context": [VC_V2, CLR_CONTEXT, OB_CONTEXT, OB_EXTENSIONS],
         "id": urn("clr", issuer_key, student, *[a.award_id for a, _ in ordered]),

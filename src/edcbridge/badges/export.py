@@ -3,7 +3,9 @@
 Each credential is written twice: ``.json`` (the credential, for reading and schema checks)
 and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). With an
 Ed25519 seal the ``.json`` also carries a Data Integrity proof (``eddsa-rdfc-2022``), and so
-does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof). Nothing is
+does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof); when the
+issuer's catalogue ``did`` is a ``did:web``, that DID is the credentials' issuer and controls the
+proof's key, and :func:`write_did_document` writes the DID document to publish. Nothing is
 written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
 organisation, as ``export --seal`` holds it).
@@ -20,7 +22,7 @@ from typing import Any
 from edcbridge.badges.clr import clr_credential, learner_key
 from edcbridge.badges.jwt import sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
-from edcbridge.badges.proof import add_proof
+from edcbridge.badges.proof import UnsignedTerms, add_proof, did_document
 from edcbridge.badges.schemas import context_files, default_root, validate_badge
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
@@ -30,6 +32,7 @@ from edcbridge.validation.findings import Finding
 Pair = tuple[Award, Catalogue]
 KeyFor = Callable[[Catalogue], BadgeKey | None]
 Secure = Callable[[dict[str, Any]], dict[str, Any]]
+SecureFor = Callable[[BadgeKey | None, str | None], Secure | None]
 
 
 @dataclass
@@ -65,25 +68,50 @@ def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Pat
     if findings:
         outputs.failed[target.name] = findings
         return
-    write_atomic(target.with_suffix(".json"), serialise(secure(doc) if secure else doc))
+    try:
+        secured = secure(doc) if secure else doc
+    except UnsignedTerms as exc:
+        outputs.failed[target.name] = exc.findings
+        return
+    write_atomic(target.with_suffix(".json"), serialise(secured))
     outputs.written.append(target.with_suffix(".json"))
     if key is not None:
         write_atomic(target.with_suffix(".jwt"), (sign_vc_jwt(doc, key) + "\n").encode("ascii"))
         outputs.written.append(target.with_suffix(".jwt"))
 
 
-def data_integrity(schemas: Path | None) -> Callable[[BadgeKey | None], Secure | None]:
-    """For a key, what adds its ``eddsa-rdfc-2022`` proof to a credential (None: only an Ed25519
-    seal makes one); the contexts are found once per key."""
-    made: dict[int, tuple[Ed25519SealKey, Secure]] = {}
+def issuer_did(catalogue: Catalogue, issuer_key: str, key: BadgeKey | None) -> str | None:
+    """The DID the issuer's badges name as issuer and as the controller of the proof's key: the
+    organisation's catalogue ``did`` when it is a ``did:web`` (whose document the institution
+    publishes, :func:`write_did_document`) and the seal is Ed25519 (the key a proof names). A
+    ``did:ebsi``'s document is EBSI's registry's, which this key is not written into."""
+    if not isinstance(key, Ed25519SealKey):
+        return None
+    did = catalogue.organisation(issuer_key).did
+    return did if did is not None and did.startswith("did:web:") else None
 
-    def secure(key: BadgeKey | None) -> Secure | None:
+
+def write_did_document(out_dir: Path, did: str, key: Ed25519SealKey) -> Path:
+    """``out_dir/did.json``: the DID document of ``did`` with the seal's key, to publish at
+    :func:`~edcbridge.badges.proof.did_web_url` so that verifiers find the key the issuer controls."""
+    target = out_dir / "did.json"
+    write_atomic(target, serialise(did_document(did, key.private_key.public_key())))
+    return target
+
+
+def data_integrity(schemas: Path | None) -> SecureFor:
+    """For a key (and the issuer DID controlling it, else None for its did:key), what adds its
+    ``eddsa-rdfc-2022`` proof to a credential (None: only an Ed25519 seal makes one); the
+    contexts are found once per key."""
+    made: dict[tuple[int, str | None], tuple[Ed25519SealKey, Secure]] = {}
+
+    def secure(key: BadgeKey | None, did: str | None) -> Secure | None:
         if not isinstance(key, Ed25519SealKey):
             return None
-        if id(key) not in made or made[id(key)][0] is not key:
+        if (id(key), did) not in made or made[id(key), did][0] is not key:
             contexts = context_files(schemas or default_root())
-            made[id(key)] = (key, partial(add_proof, key=key, contexts=contexts))
-        return made[id(key)][1]
+            made[id(key), did] = (key, partial(add_proof, key=key, contexts=contexts, controller=did))
+        return made[id(key), did][1]
 
     return secure
 
@@ -117,8 +145,9 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
         key = key_for(catalogue) if key_for else None
-        _write(open_badge(award, catalogue), target, key, schemas, outputs, validate, (catalogue, issuer),
-               secure(key))
+        did = issuer_did(catalogue, issuer, key)
+        _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
+               (catalogue, issuer), secure(key, did))
     return outputs
 
 
@@ -158,8 +187,13 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     for (issuer, student), group in sorted(group_by_learner(pairs).items()):
         target = out_dir / f"{safe_name(issuer, student)}.json"
         key = key_for(group[0][1]) if key_for else None
-        _write(clr_credential(group, secure(key)), target, key, schemas, outputs, validate,
-               (group[0][1], issuer), secure(key))
+        did = issuer_did(group[0][1], issuer, key)
+        try:
+            doc = clr_credential(group, secure(key, did), did)
+        except UnsignedTerms as exc:
+            outputs.failed[target.name] = exc.findings
+            continue
+        _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did))
     return outputs
 
 
@@ -174,7 +208,21 @@ def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = 
     key_for = _cached(key_for)
     ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
     clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
-    return BadgeOutputs(ob3.written + clr.written, {**ob3.failed, **clr.failed})
+    return BadgeOutputs(ob3.written + clr.written + _did_documents(items, out_dir, key_for),
+                        {**ob3.failed, **clr.failed})
+
+
+def _did_documents(pairs: list[Pair], out_dir: Path, key_for: KeyFor | None) -> list[Path]:
+    """``out_dir/did.json`` for the issuer DID the badges name (see :func:`issuer_did`)."""
+    written: list[Path] = []
+    if key_for is None:
+        return written
+    for catalogue in {id(c): c for _, c in pairs}.values():
+        key = key_for(catalogue)
+        did = issuer_did(catalogue, catalogue.issuer, key)
+        if did is not None and isinstance(key, Ed25519SealKey) and out_dir / "did.json" not in written:
+            written.append(write_did_document(out_dir, did, key))
+    return written
 
 
 def held_badges(path: Path) -> set[str]:

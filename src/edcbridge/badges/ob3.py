@@ -253,8 +253,15 @@ def subject(award: Award, spec: Specification, achieved: Doc, language: str, sal
     return node
 
 
-def open_badge(award: Award, catalogue: Catalogue) -> Doc:
-    """The ``OpenBadgeCredential`` of one award (unsecured; see :mod:`edcbridge.badges.jwt`)."""
+def issuer_profile(catalogue: Catalogue, issuer_key: str, language: str, did: str | None) -> Doc:
+    """The issuer's ``Profile``, its id the issuer's DID when it has one to sign with."""
+    node = profile(catalogue.organisation(issuer_key), language)
+    return {**node, "id": did} if did else node
+
+
+def open_badge(award: Award, catalogue: Catalogue, issuer_did: str | None = None) -> Doc:
+    """The ``OpenBadgeCredential`` of one award (unsecured; see :mod:`edcbridge.badges.jwt`);
+    ``issuer_did``: the issuer's id, a DID that controls the key of its proof."""
     spec = catalogue.specification(award.specification)
     if spec is None:
         raise KeyError(f"specification {award.specification!r} is not in the catalogue; "
@@ -269,7 +276,7 @@ def open_badge(award: Award, catalogue: Catalogue) -> Doc:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achieved["name"],
         "description": achieved["description"],
-        "issuer": profile(catalogue.organisation(issuer_key), language),
+        "issuer": issuer_profile(catalogue, issuer_key, language, issuer_did),
         "validFrom": date_time(award.issued_at()),
         "awardedDate": date_time(award.awarding_date),
         "credentialSubject": subject(award, spec, achieved, language, cred_id.rsplit(":", 1)[-1][:16],

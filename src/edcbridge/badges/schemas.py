@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from edcbridge.validation.document import walk
 from edcbridge.validation.findings import Finding
@@ -87,6 +87,23 @@ class OfficialFiles:
         return _terms(self.path(CONTEXTS[url]))
 
 
+class TermSource(Protocol):
+    def terms(self, url: str) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class ContextFiles:
+    """The terms of context files already found (URL -> local file), as a proof step has them."""
+
+    files: dict[str, Path]
+
+    def terms(self, url: str) -> frozenset[str]:
+        if url not in self.files:
+            raise SchemasMissing(f"the context {url} is not among the local files: run 'edcbridge schemas "
+                                 f"install', or point {ENV} at a complete copy of the 1EdTech contexts")
+        return _terms(self.files[url])
+
+
 @cache
 def _validator(path: Path) -> Validator:
     from edcbridge.validation.json_schema import validator
@@ -149,7 +166,7 @@ def check_schema(doc: dict[str, Any], files: OfficialFiles, where: str = "$") ->
     return findings
 
 
-def check_context(doc: dict[str, Any], files: OfficialFiles) -> list[Finding]:
+def check_context(doc: dict[str, Any], files: TermSource) -> list[Finding]:
     """Every context available offline, every property a term of those contexts."""
     findings: list[Finding] = []
     terms: set[str] = set()
