@@ -8,6 +8,7 @@ controller of the proofs' key, through the DID document written beside them."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from edcbridge.badges import validate_badge
-from edcbridge.badges.schemas import CONTEXTS
+from edcbridge.badges.schemas import CONTEXTS, context_files
 from edcbridge.load import load_catalogue
 from edcbridge.preview.cli import register
 from edcbridge.seal.keys import Ed25519SealKey, SealKey
@@ -180,7 +181,6 @@ def test_a_term_the_contexts_do_not_define_is_never_signed_even_with_schema_chec
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: Path) -> None:
     from edcbridge.badges import export, open_badge, write_ob3
     from edcbridge.badges.proof import UnsignedTerms, add_proof
-    from edcbridge.badges.schemas import context_files
     from edcbridge.load import iter_awards
 
     catalogue = load_catalogue(SOFIA / "catalogue.yaml")
@@ -196,3 +196,85 @@ def test_a_term_the_contexts_do_not_define_is_never_signed_even_with_schema_chec
                         validate=False)
     assert outputs.written == []
     assert [f.code for fs in outputs.failed.values() for f in fs] == ["ob3.dropped-term"]
+
+
+def _changed(doc: dict[str, Any], *path: Any) -> dict[str, Any]:
+    """A copy of ``doc`` whose text at ``path`` is changed."""
+    changed = json.loads(json.dumps(doc))
+    node = changed
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = node[path[-1]] + " (changed)"
+    return changed
+
+
+def test_edcbridges_reader_accepts_what_digital_bazaar_accepts_and_refuses_a_changed_badge(
+        ed25519_out: tuple[Path, Ed25519SealKey], did_web_out: tuple[Path, Any], reference: Path,
+        tmp_path: Path) -> None:
+    from edcbridge.badges.proof import ProofError, verify_proof
+
+    contexts = context_files(reference / "ob3-clr")
+    plain, _ = ed25519_out
+    for path in sorted(plain.glob("*/*.json")):
+        assert verify_proof(json.loads(path.read_bytes()), contexts).issuer_controls is False
+    out, _ = did_web_out
+    did_json = json.loads((out / "did.json").read_bytes())
+    clr = max(out.glob("clr/*.json"), key=lambda p: len(json.loads(p.read_bytes())["credentialSubject"]
+                                                         ["verifiableCredential"]))
+    doc = json.loads(clr.read_bytes())
+    verdict = verify_proof(doc, contexts, {DID: did_json})
+    assert verdict.issuer_controls and verdict.verification_method.startswith(DID + "#z6Mk")
+
+    changed = [_changed(doc, "name"),
+               _changed(doc, "credentialSubject", "verifiableCredential", 1, "name"),
+               _changed(doc, "credentialSubject", "verifiableCredential", 0, "credentialSubject",
+                        "achievement", "description")]
+    files = []
+    for number, credential in enumerate(changed):
+        with pytest.raises(ProofError, match="does not verify"):
+            verify_proof(credential, contexts, {DID: did_json})
+        files.append(tmp_path / f"changed-{number}.json")
+        files[-1].write_text(json.dumps(credential), "utf-8")
+    peer = _digital_bazaar(files, out / "did.json", reference, tmp_path)
+    assert [r["ok"] and all(r["embedded"]) for r in peer] == [False, False, False]
+
+
+def test_edcbridges_reader_refuses_another_key_a_key_not_asserting_and_a_did_document_not_given(
+        did_web_out: tuple[Path, Any], reference: Path) -> None:
+    from edcbridge.badges.proof import ProofError, did_document, verify_proof
+
+    contexts = context_files(reference / "ob3-clr")
+    out, _ = did_web_out
+    badge = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    other = did_document(DID, ed25519_seal().private_key.public_key())
+    other["verificationMethod"][0]["id"] = badge["proof"][0]["verificationMethod"]
+    other["assertionMethod"] = [badge["proof"][0]["verificationMethod"]]
+    with pytest.raises(ProofError, match="does not verify"):
+        verify_proof(badge, contexts, {DID: other})
+    own = json.loads((out / "did.json").read_bytes())
+    with pytest.raises(ProofError, match="not an assertionMethod"):
+        verify_proof(badge, contexts, {DID: {**own, "assertionMethod": []}})
+    with pytest.raises(ProofError, match=re.escape("https://registry.uni-sofia.example/.well-known/did.json")):
+        verify_proof(badge, contexts)
+
+
+def _stack_held(path: Path) -> Any:
+    group = click.Group()
+    register(group)
+    return CliRunner().invoke(group, ["stack", "SU-SLP-DH", "-c", str(SOFIA / "catalogue.yaml"), "--held",
+                                      str(path)])
+
+
+def test_stack_reads_a_badges_proof_and_names_a_changed_badge(ed25519_out: tuple[Path, Ed25519SealKey],
+                                                                tmp_path: Path) -> None:
+    out, _ = ed25519_out
+    badge = next(out.glob("ob3/*.json"))
+    intact = _stack_held(badge)
+    assert intact.exit_code == 2
+    assert "an Open Badge 3.0 / CLR 2.0 credential, which stack does not count" in intact.stderr
+    assert "its Data Integrity proof verifies (key did:key:z6Mk" in intact.stderr
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(_changed(json.loads(badge.read_bytes()), "name")), "utf-8")
+    refused = _stack_held(changed)
+    assert refused.exit_code == 2
+    assert "its Data Integrity proof is refused: its signature does not verify" in refused.stderr

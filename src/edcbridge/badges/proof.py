@@ -25,10 +25,13 @@ canonicalisation drops an undefined property, which the proof would then not cov
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edcbridge.seal.keys import Ed25519SealKey
@@ -131,3 +134,134 @@ def add_proof(credential: Doc, key: Ed25519SealKey, contexts: dict[str, Path],
     options = proof_options(credential, key, controller)
     signature = key.private_key.sign(hash_data(credential, options, contexts))
     return {**credential, "proof": [{**options, "proofValue": "z" + base58btc(signature)}]}
+
+
+class ProofError(ValueError):
+    """A Data Integrity proof that is missing, malformed, of a key not found, or not verifying."""
+
+
+@dataclass(frozen=True)
+class ProofVerdict:
+    """A proof that verifies: the method whose key made it, and whether the credential's issuer
+    controls that key (else the proof says only that the credential is unchanged since that key
+    signed it)."""
+
+    verification_method: str
+    issuer_controls: bool
+
+
+def from_base58btc(text: str) -> bytes:
+    """The bytes of base58btc ``text`` (multibase prefix ``z`` not included); ValueError if not."""
+    number = 0
+    for char in text:
+        digit = _BASE58_ALPHABET.find(char)
+        if digit < 0:
+            raise ValueError(f"{char!r} is not a base58btc digit")
+        number = number * 58 + digit
+    zeros = len(text) - len(text.lstrip("1"))
+    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
+
+
+def _multikey_public(value: Any) -> ed25519.Ed25519PublicKey:
+    """The Ed25519 key of a ``publicKeyMultibase`` (``z6Mk…``)."""
+    try:
+        raw = from_base58btc(value[1:]) if isinstance(value, str) and value.startswith("z") else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 34 or not raw.startswith(_ED25519_PUBLIC_CODEC):
+        raise ProofError(f"{str(value)[:60]!r} is not an Ed25519 Multikey (z6Mk…)")
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if isinstance(value, dict | str) else []
+
+
+def _method_of(document: Doc, method: str, did: str) -> Doc:
+    """The verification method ``method`` of ``did``'s document, authorised for assertions."""
+    fragment = "#" + method.partition("#")[2]
+    found = [m for m in _listed(document.get("verificationMethod")) if isinstance(m, dict)
+             and m.get("id") in (method, fragment)]
+    asserts = [m.get("id") if isinstance(m, dict) else m for m in _listed(document.get("assertionMethod"))]
+    if document.get("id") != did or not found:
+        raise ProofError(f"the DID document of {did} has no verification method {method}")
+    if found[0].get("controller") != did:
+        raise ProofError(f"{method} is controlled by {found[0].get('controller')!r}, not {did}")
+    if method not in asserts and fragment not in asserts:
+        raise ProofError(f"{method} is not an assertionMethod of {did}: its key may not sign credentials")
+    return found[0]
+
+
+def resolve_key(method: str, did_documents: Mapping[str, Doc]) -> ed25519.Ed25519PublicKey:
+    """The key of ``method``: a ``did:key``'s own, else from the DID document the caller passes
+    (this reader fetches nothing)."""
+    did, _, fragment = method.partition("#")
+    if did.startswith("did:key:"):
+        if fragment != did.removeprefix("did:key:"):
+            raise ProofError(f"{method} is not the key of its did:key (the fragment must be the key)")
+        return _multikey_public(fragment)
+    if did not in did_documents:
+        raise ProofError(f"the key {method} is in the DID document of {did}, which was not given: "
+                         f"fetch it (for a did:web, from {_web_url_or_none(did)}) and pass it in")
+    return _multikey_public(_method_of(did_documents[did], method, did).get("publicKeyMultibase"))
+
+
+def _web_url_or_none(did: str) -> str | None:
+    return did_web_url(did) if did.startswith("did:web:") else None
+
+
+def _issuer_id(credential: Doc) -> Any:
+    issuer = credential.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+def _the_proof(credential: Doc) -> Doc:
+    proofs = credential.get("proof")
+    proofs = [proofs] if isinstance(proofs, dict) else proofs
+    if not isinstance(proofs, list) or not proofs:
+        raise ProofError("the credential carries no Data Integrity proof")
+    if len(proofs) != 1 or not isinstance(proofs[0], dict):
+        raise ProofError(f"the credential carries {len(proofs)} proofs; this reader checks one")
+    proof = proofs[0]
+    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
+        raise ProofError(f"the proof is {proof.get('type')!r} {proof.get('cryptosuite')!r}; this reader "
+                         f"checks DataIntegrityProof {CRYPTOSUITE}")
+    if proof.get("proofPurpose") != "assertionMethod":
+        raise ProofError(f"the proof's purpose is {proof.get('proofPurpose')!r}, not assertionMethod")
+    if not isinstance(proof.get("verificationMethod"), str):
+        raise ProofError("the proof names no verificationMethod")
+    return proof
+
+
+def verify_proof(credential: Doc, contexts: dict[str, Path],
+                 did_documents: Mapping[str, Doc] | None = None) -> ProofVerdict:
+    """Check the credential's ``eddsa-rdfc-2022`` proof (and that of each credential it embeds in
+    ``credentialSubject.verifiableCredential``). ProofError says what failed: a changed credential,
+    another key, an undefined term (which the proof would not cover)."""
+    proof = _the_proof(credential)
+    try:
+        check_terms(credential, contexts)
+    except UnsignedTerms as exc:
+        raise ProofError(f"the proof does not cover terms the contexts do not define ({exc})") from None
+    method = proof["verificationMethod"]
+    public = resolve_key(method, did_documents or {})
+    value = proof.get("proofValue")
+    try:
+        signature = from_base58btc(value[1:]) if isinstance(value, str) and value.startswith("z") else b""
+    except ValueError:
+        signature = b""
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    try:
+        public.verify(signature, hash_data(credential, options, contexts))
+    except InvalidSignature:
+        raise ProofError(f"its signature does not verify with {method}: the credential was "
+                         "changed after it was signed, or signed with another key") from None
+    subject = credential.get("credentialSubject")
+    embedded = subject.get("verifiableCredential") if isinstance(subject, dict) else None
+    for number, inner in enumerate(embedded if isinstance(embedded, list) else [], start=1):
+        if isinstance(inner, dict) and "proof" in inner:
+            try:
+                verify_proof(inner, contexts, did_documents)
+            except ProofError as exc:
+                raise ProofError(f"embedded credential {number}: {exc}") from None
+    return ProofVerdict(method, method.partition("#")[0] == _issuer_id(credential))

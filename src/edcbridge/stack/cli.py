@@ -60,6 +60,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
                   "with --records; --held takes credential files")
         try:
             data = read_credential_file(path)
+            _refuse_badge(data, path)
             awards = import_all(data, str(path))  # a credential may claim several
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
@@ -72,6 +73,17 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
             held.append(Held(imported.award, imported.catalogue, source, refused, caveat,
                              _valid_from(imported.date_times)))
     return held
+
+
+def _refuse_badge(data: bytes, path: Path) -> None:
+    """Exit 2 for an Open Badge or CLR, saying what its proof shows: stack counts EDC credentials."""
+    from edcbridge.badges.reader import as_badge, proof_status
+
+    badge = as_badge(data)
+    if badge is not None:
+        fatal(f"{path}: an Open Badge 3.0 / CLR 2.0 credential, which stack does not count; "
+              f"{proof_status(badge)}; give the learner's EDC credential of the award (sealed JSON-LD "
+              "or XML) with --held")
 
 
 def _valid_from(date_times: dict[str, str]) -> dt.date | None:
