@@ -278,3 +278,15 @@ def test_stack_reads_a_badges_proof_and_names_a_changed_badge(ed25519_out: tuple
     refused = _stack_held(changed)
     assert refused.exit_code == 2
     assert "its Data Integrity proof is refused: its signature does not verify" in refused.stderr
+
+
+def test_stack_issue_refuses_an_ed25519_seal_before_anything_is_written(tmp_path: Path) -> None:
+    key = ed25519_seal(load_catalogue(SOFIA / "catalogue.yaml"))
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["stack", "SU-SLP-DH", "-c", str(SOFIA / "catalogue.yaml"),
+                                        "--records", str(SOFIA / "awards.jsonl"), "--issue",
+                                        str(tmp_path / "issued"), *seal_options(tmp_path, key)])
+    assert result.exit_code == 2
+    assert "an Ed25519 key signs Open Badges only ('edcbridge badges --seal')" in result.stderr
+    assert not (tmp_path / "issued").exists() or not any((tmp_path / "issued").rglob("*.*"))
