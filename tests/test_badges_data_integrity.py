@@ -290,3 +290,21 @@ def test_stack_issue_refuses_an_ed25519_seal_before_anything_is_written(tmp_path
     assert result.exit_code == 2
     assert "an Ed25519 key signs Open Badges only ('edcbridge badges --seal')" in result.stderr
     assert not (tmp_path / "issued").exists() or not any((tmp_path / "issued").rglob("*.*"))
+
+
+def test_verify_checks_a_badges_proof_and_calls_a_changed_badge_invalid(
+        ed25519_out: tuple[Path, Ed25519SealKey], tmp_path: Path) -> None:
+    out, _ = ed25519_out
+    badge = next(out.glob("ob3/*.json"))
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(_changed(json.loads(badge.read_bytes()), "description")), "utf-8")
+    from edcbridge.seal.cli import register as register_seal
+
+    group = click.Group()
+    register_seal(group)
+    result = CliRunner().invoke(group, ["verify", "--json", str(badge), str(changed)])
+    intact, edited = json.loads(result.stdout)
+    assert intact["verdict"] == "NOT SEALED"
+    assert "its Data Integrity proof verifies" in intact["verdict_reason"]
+    assert edited["verdict"] == "INVALID"
+    assert "its signature does not verify" in edited["verdict_reason"]

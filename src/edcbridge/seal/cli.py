@@ -222,8 +222,25 @@ def _unread_jades(data: bytes, result: Verification) -> Outcome:
     doc = _json_object(body)
     if doc is not None and "payload" in doc:  # a seal, broken: the SEAL line says how
         return seal_outcome(result.checks, anchored=False, sealer=None)
+    from edcbridge.badges.reader import is_badge
+
+    if doc is not None and is_badge(doc):
+        return _badge_outcome(doc)
     unsealed = doc is not None and bool({"@context", "credentialSubject", "credential"} & set(doc))
     return unread_outcome(body[:16], unsealed=unsealed, expected="a sealed credential (JAdES JSON)")
+
+
+def _badge_outcome(doc: dict[str, object]) -> Outcome:
+    """An Open Badge or CLR has no JAdES seal; a Data Integrity proof it carries is checked, so a
+    changed badge is INVALID rather than merely unsealed."""
+    from edcbridge.badges.reader import read_proof
+
+    reading = read_proof(doc)
+    what = "an Open Badge 3.0 / CLR 2.0 credential, not JAdES-sealed"
+    if reading.verified is False:
+        return Outcome("INVALID", f"{what}: {reading.text}. Do not rely on it; ask the issuer for it again.")
+    return Outcome("NOT SEALED", f"{what}: {reading.text}; verify checks JAdES seals, so who issued it is "
+                                 "not confirmed here.")
 
 
 def _json_object(data: bytes) -> dict[str, object] | None:
