@@ -4,24 +4,17 @@ specification at its line, and the addresses that would carry badly."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from edcbridge import vocab
 from edcbridge.load.catalogue import Located, read_catalogue
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.errors import RecordError
-from edcbridge.mapping.edc import to_edc
-from edcbridge.model import Award, Catalogue, Learner, Specification
-from edcbridge.pipeline.worker import in_catalogue_terms, specification_findings
-from edcbridge.validation.annex1 import check_annex1
+from edcbridge.model import Catalogue, Specification
+from edcbridge.pipeline.catalogue_gaps import annex1_findings
+from edcbridge.pipeline.worker import specification_findings
 from edcbridge.validation.findings import Finding, Severity
-
-# Annex I elements a credential takes from the award (the learner, the date of issuing), not
-# from the catalogue: every award gives them.
-_FROM_THE_AWARD = ("credentialSubject.", "issued")
 
 
 @dataclass(frozen=True)
@@ -49,30 +42,17 @@ def check_catalogue(path: Path, policies: tuple[str, ...] = ()) -> list[Catalogu
     found = [_at(located, ("specifications", index), finding)
              for index, spec in enumerate(catalogue.specifications)
              for finding in annex1_findings(catalogue, spec) + _policy_findings(catalogue, spec)]
-    found += [CatalogueFinding("warning", "url.plain-http", located.error(loc, message, fix))
-              for loc, message, fix in plain_http_problems(catalogue)]
-    return found
+    return found + plain_http_findings(catalogue, located)
 
 
-def annex1_findings(catalogue: Catalogue, spec: Specification) -> list[Finding]:
-    """The Annex I elements every credential of ``spec`` would lack, as export judges them: an
-    error for a micro-credential under ``eu-council``, else a warning (optional ones: info)."""
-    micro = spec.kind == "micro-credential" and "eu-council" in catalogue.policies
-    severity: Severity = "error" if micro else "warning"
-    findings = check_annex1(to_edc(_specimen(catalogue, spec), catalogue), severity)
-    return [in_catalogue_terms(f, spec.code) for f in findings if not f.where.startswith(_FROM_THE_AWARD)]
+def plain_http_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
+    """A warning at the line of each web address the catalogue gives as http://."""
+    return [CatalogueFinding("warning", "url.plain-http", located.error(loc, message, fix))
+            for loc, message, fix in plain_http_problems(catalogue)]
 
 
 def _policy_findings(catalogue: Catalogue, spec: Specification) -> list[Finding]:
     return specification_findings(catalogue).get(spec.code, [])
-
-
-def _specimen(catalogue: Catalogue, spec: Specification) -> Award:
-    """An award of ``spec`` to a named learner today: what it lacks, the catalogue lacks."""
-    language = vocab.concept("language", catalogue.primary_language).code
-    learner = Learner(id="specimen", given_name={language: "Specimen"}, family_name={language: "Learner"})
-    return Award(award_id="specimen", specification=spec.code, learner=learner,
-                 awarding_date=dt.datetime.now(dt.UTC).date())
 
 
 def _at(located: Located, where: tuple[str | int, ...], finding: Finding) -> CatalogueFinding:

@@ -30,12 +30,14 @@ from edcbridge.file_lock import Busy, hold
 from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, is_column
+from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
+from edcbridge.pipeline.catalogue_gaps import catalogue_annex1_gaps
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import JOURNAL_NAME, Done, Journal, audit_actions, output_file
 from edcbridge.pipeline.reports import ReportWriter
@@ -993,6 +995,9 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
                                 f"{finding.render()}"
                                 for code, found in specification_findings(catalogue).items()
                                 for finding in found if finding.severity != "error"]
+        if options.validate:
+            runner.result.notes += _annex1_notes(job, catalogue)
+        runner.result.notes += _plain_http_notes(job, catalogue)
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
         if options.workers <= 1:
@@ -1052,6 +1057,25 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
 
     reports.start_deliveries()
     deliver_pending(runner.journal, target, count)
+
+
+def _annex1_notes(job: Job, catalogue: Catalogue) -> list[str]:
+    """The Annex I elements the catalogue leaves out of every award of a specification, in full
+    once: each such award names the element briefly (see catalogue_gaps)."""
+    return [f"{job.catalogue}: the awards of {code} "
+            + ("fail until this is fixed: " if gap.severity == "error" else "are issued with a warning: ")
+            + gap.render()
+            for code, gaps in catalogue_annex1_gaps(catalogue).items() for gap in gaps]
+
+
+def _plain_http_notes(job: Job, catalogue: Catalogue) -> list[str]:
+    """The catalogue's http:// web addresses, at their lines: every credential would carry them."""
+    if not plain_http_problems(catalogue):
+        return []
+    from edcbridge.catalogue_check import plain_http_findings
+    from edcbridge.load.catalogue import read_catalogue
+
+    return [finding.render() for finding in plain_http_findings(catalogue, read_catalogue(job.catalogue)[1])]
 
 
 def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunResult) -> None:

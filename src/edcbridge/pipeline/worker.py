@@ -24,9 +24,10 @@ from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Specification
 from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
+from edcbridge.pipeline.catalogue_gaps import briefly, catalogue_annex1_gaps, decides, in_catalogue_terms
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
-from edcbridge.validation import SUBJECT_PATH, Report, Request, validate_credentials
+from edcbridge.validation import Report, Request, validate_credentials
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.policy import PROFILES, Facts, check_policy, of_attendance, uk_level
 
@@ -74,6 +75,7 @@ class WorkerState:
     policies: tuple[str, ...]
     sealer: Sealer | None
     xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
+    annex1_gaps: dict[str, list[Finding]] = field(default_factory=dict)  # see catalogue_gaps
 
 
 _STATE: WorkerState | None = None
@@ -140,7 +142,8 @@ def init_worker(config: WorkerConfig) -> None:
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
-                         tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer)
+                         tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer,
+                         catalogue_annex1_gaps(catalogue))
 
 
 def _exit_with_parent() -> None:
@@ -202,6 +205,7 @@ class _Work:
     edc: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # the credential, as each format
     texts: dict[str, bytes] = field(default_factory=dict)
+    decided: list[Finding] = field(default_factory=list)  # the catalogue's Annex I gaps it has
     going: bool = True  # False once it failed or has nothing more to do
 
 
@@ -223,32 +227,6 @@ def _internal_error(work: _Work, exc: Exception) -> None:
     outcome.state, outcome.stage = "failed", outcome.stage or "map"
     outcome.errors.append(f"internal error: {exc.__class__.__name__}: {exc}\n"
                           + "".join(traceback.format_exception(exc, limit=3)))
-
-
-# Where an Annex I element of a credential comes from in the catalogue (see mapping.edc).
-_CATALOGUE_FIELDS = {
-    "hasClaim.title": "title",
-    "hasClaim.specifiedBy.learningOutcome": "learning_outcomes or learning_outcome_summary",
-    "hasClaim.specifiedBy.creditPoint / volumeOfLearning": "credits or hours",
-    "hasClaim.specifiedBy.eqfLevel / nqfLevel": "eqf or nqf",
-    "hasClaim.provenBy.specifiedBy.dcType": "assessment.type",
-    "hasClaim.specifiedBy.mode / learningSetting": "mode",
-    "hasClaim.specifiedBy.accreditation": "quality_assurance",
-    "hasClaim.specifiedBy.entryRequirement": "prerequisites",
-    "hasClaim.specifiedBy.isPartOf / hasPart": "part_of or has_part",
-    "hasClaim.specifiedBy.additionalNote / homepage": "further_information or homepage",
-}
-
-
-def in_catalogue_terms(finding: Finding, specification: str) -> Finding:
-    """An Annex I finding on a credential made from the catalogue, with the fix there."""
-    place = finding.where.removeprefix(SUBJECT_PATH)
-    field = _CATALOGUE_FIELDS.get(place) if finding.code.startswith("annex1.") else None
-    if field is None:
-        return finding
-    stated = finding.fix.removeprefix("add ")  # the credential's path, and the Recommendation's word
-    return replace(finding, fix=f"set {field} of specification {specification} in the catalogue: the "
-                   f"credential states it as {stated}")
 
 
 _NAMES = (("given_name", "givenName"), ("family_name", "familyName"), ("full_name", "fullName"))
@@ -287,10 +265,13 @@ def _map(s: WorkerState, work: _Work) -> None:
     """The award's credential (and its EBSI profile), unless its specification breaks a policy."""
     award, outcome = work.award, work.outcome
     found = s.spec_findings.get(award.specification, [])
+    gaps = work.decided = _annex1_gaps(s, award)
     outcome.warnings += [_briefly(f) for f in found if f.severity != "error"]
-    if any(f.severity == "error" for f in found):
+    outcome.warnings += [briefly(g) for g in gaps if g.severity != "error"]
+    if any(f.severity == "error" for f in found) or any(g.severity == "error" for g in gaps):
         outcome.state, outcome.stage = "failed", "validate"
         outcome.errors += [_briefly(f) for f in found if f.severity == "error"]
+        outcome.errors += [briefly(g) for g in gaps if g.severity == "error"]
         return
     started = time.perf_counter()
     outcome.stage = "map"
@@ -301,6 +282,22 @@ def _map(s: WorkerState, work: _Work) -> None:
         issuer = s.catalogue.organisation(award.issuer or s.catalogue.issuer)
         work.documents["ebsi"] = to_ebsi(edc, issuer.did)
     _clock(outcome, "map", started)
+
+
+def _annex1_gaps(s: WorkerState, award: Award) -> list[Finding]:
+    """The Annex I elements the catalogue leaves out of the award's credential: those of its
+    specification, unless the award names another issuer (whose country or accreditation may
+    fill them: its credential is judged on its own) or the run does not validate."""
+    if not s.config.validate or award.issuer not in (None, s.catalogue.issuer):
+        return []
+    return s.annex1_gaps.get(award.specification, [])
+
+
+def _not_decided(findings: list[Finding], gaps: list[Finding]) -> list[Finding]:
+    """The findings of a credential but the catalogue's gaps, which its award gives briefly."""
+    if not gaps:
+        return findings
+    return [f for f in findings if not any(decides(gap, f) for gap in gaps)]
 
 
 def _validate_all(s: WorkerState, works: list[_Work]) -> None:
@@ -332,7 +329,8 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
             continue
         outcome, name = work.outcome, request.source
         try:
-            findings = [in_catalogue_terms(f, work.award.specification) for f in report.findings]
+            findings = [in_catalogue_terms(f, work.award.specification)
+                        for f in _not_decided(report.findings, work.decided)]
             errors = [f"{name}: {f.render()}" for f in findings if f.severity == "error"]
             warnings = [f"{name}: {f.render()}" for f in findings if f.severity == "warning"]
         except Exception as exc:  # one award's bug must not stop the batch (see _each)
