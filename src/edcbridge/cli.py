@@ -628,47 +628,59 @@ _READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
               show_default=True, help="How a missing Annex I element counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool) -> None:
-    """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes."""
-    from edcbridge.validation import validate_credential
-    from edcbridge.validation.document import NotACredential, read_credential
+    """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes,
+    and EDC XML against the official XSD."""
     from edcbridge.validation.policy import PROFILES, unknown_profiles
 
     unknown = unknown_profiles(list(policies))
     if unknown:
         _fatal(f"unknown policy {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
     store = _store()
+    level: Any = None if annex1 == "off" else annex1
     reports: list[Report] = []
     for path in files:
-        if path.suffix.lower() == ".xml":
-            from edcbridge.xml.cli import validate_xml_file
-
-            report = validate_xml_file(path, store)
-            if report.sealed is None:  # unreadable: no seal was read (every result has one shape)
-                report.sealed = False
-            reports.append(report)
-            if not as_json:
-                echo_report(path, report)
-            continue
-        try:
-            doc, form = read_credential(path)
-        except OSError as exc:  # not readable (permissions, a disk error): this file fails, the rest go on
-            report = _unread_report(path, f"{path}: cannot read the file ({exc.strerror})",
-                                    "check the file's permissions, or copy it again")
-        except NotACredential as exc:
-            report = _unread_report(path, str(exc), "give an EDC JSON-LD file")
-        else:
-            level: Any = None if annex1 == "off" else annex1
-            report = validate_credential(doc, store, source=str(path), policies=policies,
-                                         annex1=level)
-            report.sealed = form == "jades"
+        report, is_xml = _validate_file(path, store, policies, level)
         reports.append(report)
         if not as_json:
-            echo_report(path, report, skip_info=True)
+            echo_report(path, report, skip_info=not is_xml)
     if as_json:
         from edcbridge.output import json_text
 
         click.echo(json_text([r.as_dict() for r in reports]))
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
+                   annex1: Any) -> tuple[Report, bool]:
+    """One file's report, and whether it was XML: the file is read once and judged by its content
+    (XML to the official XSD, anything else as EDC JSON-LD), whatever its name ends in."""
+    from edcbridge.bounded_file import TooLarge, read_bounded
+    from edcbridge.validation import validate_credential
+    from edcbridge.validation.document import NotACredential, credential_from_bytes
+    from edcbridge.xml.safe import looks_like_xml
+
+    try:
+        data = read_bounded(path)
+    except OSError as exc:  # not readable (permissions, a disk error): this file fails, the rest go on
+        return _unread_report(path, f"{path}: cannot read the file ({exc.strerror})",
+                              "check the file's permissions, or copy it again"), False
+    except TooLarge as exc:
+        return _unread_report(path, f"{exc}; check that this is the right file",
+                              "give an EDC JSON-LD file"), False
+    if looks_like_xml(data):
+        from edcbridge.xml.cli import validate_xml_bytes
+
+        report = validate_xml_bytes(data, str(path), store)
+        if report.sealed is None:  # unreadable: no seal was read (every result has one shape)
+            report.sealed = False
+        return report, True
+    try:
+        doc, form = credential_from_bytes(data)
+    except NotACredential as exc:
+        return _unread_report(path, str(exc), "give an EDC JSON-LD file"), False
+    report = validate_credential(doc, store, source=str(path), policies=policies, annex1=annex1)
+    report.sealed = form == "jades"
+    return report, False
 
 
 def _unread_report(path: Path, problem: str, fix: str) -> Report:

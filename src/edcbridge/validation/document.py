@@ -140,6 +140,11 @@ def read_credential(path: Path) -> tuple[dict[str, Any], str]:
         data = read_bounded(path)
     except TooLarge as exc:
         raise NotACredential(f"{exc}; check that this is the right file") from None
+    return credential_from_bytes(data)
+
+
+def credential_from_bytes(data: bytes) -> tuple[dict[str, Any], str]:
+    """The credential in a file's bytes (as :func:`read_credential` reads them) and its form."""
     text = decode_json_bytes(data)
     try:
         document = parse_json(text)

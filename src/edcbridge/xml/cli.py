@@ -248,17 +248,45 @@ def validate_xml_file(path: Path, store: SchemaStore,
     document that cannot be read is a finding; a schema that cannot be loaded raises
     :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
     """
-    from edcbridge.xml import xades, xsd
-    from edcbridge.xml.safe import XmlInputError, parse_file
+    from edcbridge.bounded_file import TooLarge, read_bounded
+    from edcbridge.xml.safe import looks_like_xml
 
-    report = Report(str(path), verifier="verify-xml")
+    source = str(path)
     try:
-        tree = parse_file(path)
+        data = read_bounded(path)
+    except OSError as exc:
+        return _xml_unread(source, f"{source}: cannot read the file ({exc.strerror})",
+                           "check the file's permissions, or copy it again")
+    except TooLarge as exc:
+        return _xml_unread(source, f"{source}: {exc}; a credential is far smaller: check that this is "
+                                   "the right file")
+    if data.strip() and not looks_like_xml(data):
+        return _xml_unread(source, f"{source}: JSON or another form, not XML",
+                           "validate an EDC JSON-LD credential with 'edcbridge validate'")
+    return validate_xml_bytes(data, source, store, engines)
+
+
+def validate_xml_bytes(data: bytes, source: str, store: SchemaStore,
+                       engines: tuple[Engine, ...] = ("lxml",)) -> Report:
+    """:func:`validate_xml_file` of a file's bytes, read once by the caller."""
+    from edcbridge.xml import xades, xsd
+    from edcbridge.xml.safe import XmlInputError, parse_bytes
+
+    report = Report(source, verifier="verify-xml")
+    try:
+        tree = parse_bytes(data, source=source)
     except XmlInputError as exc:
         report.extend("xml", [Finding("xml-input", "error", "/", str(exc))])
         return report
     report.extend("xsd", xsd.findings(tree, store, engines))
     report.sealed = bool(xades.signatures(tree))
+    return report
+
+
+def _xml_unread(source: str, problem: str, fix: str = "") -> Report:
+    """The report of a file no XML document could be read from."""
+    report = Report(source, verifier="verify-xml")
+    report.extend("xml", [Finding("xml-input", "error", "/", problem, fix)])
     return report
 
 
