@@ -617,11 +617,14 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     return EXIT_FAILED if problems else EXIT_OK
 
 
-_READABLE = click.Path(exists=True, dir_okay=False, path_type=Path)
+RECEIVED_FILE = click.Path(exists=True, dir_okay=False, readable=False, path_type=Path)
+"""A file to check (validate, verify, inspect, preview): a name that names nothing, or a folder,
+is a usage error; one that cannot be read is that file's result, and the other files are still
+checked."""
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=_READABLE)
+@click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
 @click.option("--policy", "policies", multiple=True,
               help="Policy profile to apply (repeatable); see 'policies'.")
 @click.option("--annex1", type=click.Choice(["off", "info", "warning", "error"]), default="warning",

@@ -14,11 +14,10 @@ from typing import Any, NoReturn
 
 import click
 
-from edcbridge.cli import quiet_option, writable_folder
+from edcbridge.cli import RECEIVED_FILE, quiet_option, writable_folder
 from edcbridge.output import json_text, printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _fatal(message: str) -> NoReturn:
@@ -53,7 +52,7 @@ def _language_codes(languages: Sequence[str]) -> tuple[str, ...]:
 
 
 @click.command("preview")
-@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               callback=writable_folder,
               help="Folder for the pages (one .html, and .pdf with --pdf, per credential).")

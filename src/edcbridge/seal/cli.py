@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from edcbridge.cli import quiet_option
+from edcbridge.cli import RECEIVED_FILE, quiet_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
@@ -35,6 +35,7 @@ from edcbridge.seal.verify import (
     joined_notes,
     load_trust_anchors,
     marked_for_tests,
+    not_read_outcome,
     seal_outcome,
     sealed_by_another,
     sealer_name,
@@ -57,7 +58,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
     *issuer_check* notes a seal made by another organisation than the credential's issuer."""
 
     @click.command("verify")
-    @click.argument("files", nargs=-1, required=True, type=_FILE)
+    @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
     @click.option("--json", "as_json", is_flag=True,
                   help="Print one JSON list on stdout: an object per file with its verdict and checks.")
     @click.option(
@@ -214,6 +215,8 @@ def _unread_jades(data: bytes, result: Verification) -> Outcome:
     """A file (its bytes as read) in which no JAdES seal could be read: a broken seal is INVALID;
     otherwise say what the file is (an unsealed credential, XML, a PDF...)."""
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if result.not_read:
+        return not_read_outcome(result.not_read)
     if result.unreadable:
         return unreadable_outcome(result.unreadable)
     if body.startswith(b"<"):

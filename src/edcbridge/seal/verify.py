@@ -89,6 +89,7 @@ class Verification:
     signing_time: datetime | None = None
     unreadable: str | None = None  # the verdict's words for a file that stops early (cut_short)
     unsigned_content: list[str] = field(default_factory=list)  # see jades.ParsedSeal.unsigned_members
+    not_read: str | None = None  # why the file could not be read at all (permissions, a disk error)
 
     @property
     def ok(self) -> bool:
@@ -780,7 +781,9 @@ def verify_read(path: Path, options: VerifyOptions | None = None) -> tuple[bytes
     try:
         data = read_bounded(path)
     except OSError as exc:
-        return b"", _unread_file(f"cannot read {path}: {exc.strerror}")
+        result = _unread_file(f"cannot read {path}: {exc.strerror}")
+        result.not_read = exc.strerror or str(exc)
+        return b"", result
     except TooLarge as exc:
         return exc.head, _unread_file(f"{path}: {exc}; a credential is far smaller: check that this "
                                       "is the right file")
@@ -970,6 +973,13 @@ def unreadable_outcome(what: str) -> Outcome:
     """The verdict on a file that cannot be read as the form it starts in (*what* it is)."""
     return Outcome("UNREADABLE", f"{what}, so its seal cannot be checked (see the SEAL line): ask the "
                                  "sender for the file again.")
+
+
+def not_read_outcome(problem: str) -> Outcome:
+    """The verdict on a file this verifier could not read at all (*problem*, as the system says
+    it): nothing is known of its content, so neither the sender nor the file is blamed."""
+    return Outcome("UNREADABLE", f"the file could not be read here ({problem}), so its seal cannot be "
+                                 "checked: check the file's permissions, or copy it again.")
 
 
 def unread_outcome(head: bytes, *, unsealed: bool, expected: str,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from edcbridge.cli import (
+    RECEIVED_FILE,
     awards_columns,
     awards_encoding,
     echo_report,
@@ -104,7 +105,7 @@ def _summary(imported: Any) -> list[str]:
 
 
 @click.command("inspect")
-@click.argument("file", type=_FILE)
+@click.argument("file", type=RECEIVED_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the internal model (award + catalogue) as JSON.")
 def inspect_command(file: Path, as_json: bool) -> None:
     """Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and summarise it."""
@@ -291,7 +292,7 @@ def _xml_unread(source: str, problem: str, fix: str = "") -> Report:
 
 
 @click.command("validate-xml")
-@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
 @click.option("--engine", type=click.Choice(["lxml", "xmlschema", "both"]), default="lxml",
               show_default=True, help="XSD engine (both: two independent engines).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
@@ -315,7 +316,7 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
 
 
 @click.command("verify-xml")
-@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
 @click.option("--trust-anchor", "anchors", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="CA certificate(s) the seal certificate must chain to: a PEM file (one or more "
                    "certificates), a DER file, or a folder of them (repeatable).")
@@ -405,6 +406,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     from edcbridge.seal.verify import (
         joined_notes,
         marked_for_tests,
+        not_read_outcome,
         seal_outcome,
         sealer_name,
         unread_outcome,
@@ -420,7 +422,9 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason
     expected = "a sealed EDC XML credential"
-    if head.startswith((b"{", b"[")):
+    if result.not_read:
+        outcome = not_read_outcome(result.not_read)
+    elif head.startswith((b"{", b"[")):
         outcome = unread_outcome(head, unsealed=False, expected=expected, other_command="verify")
     elif _NO_SIGNATURE in reason:
         outcome = unread_outcome(head, unsealed=True, expected=expected)

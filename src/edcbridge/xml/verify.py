@@ -154,6 +154,8 @@ class XadesVerification:
     """What the signature carries that its seal does not cover (see _unsigned_content)."""
     unreadable: str | None = None
     """What the bytes are when they are no XML document (no seal was looked at), else None."""
+    not_read: str | None = None
+    """Why the file could not be read at all (permissions, a disk error), else None."""
 
     @property
     def ok(self) -> bool:
@@ -1064,7 +1066,8 @@ def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
         data = read_bounded(path)
     except OSError as exc:
         return b"", XadesVerification(source, {"SEAL": Check("ERROR", f"{source}: cannot read the file "
-                                                                      f"({exc.strerror})")})
+                                                                      f"({exc.strerror})")},
+                                      not_read=exc.strerror or str(exc))
     except TooLarge as exc:
         return exc.head, XadesVerification(source, {"SEAL": Check(
             "ERROR", f"{source}: {exc}; a credential is far smaller: check that this is the right file")})
