@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import hashlib
@@ -45,12 +46,48 @@ def unreadable_json(exc: ValueError | RecursionError) -> str:
     return str(exc).split(";")[0]
 
 
+FILE_NAME_KEYS = frozenset({"source", "file", "html", "pdf"})
+"""The keys whose values are file names in the --json output of the commands that read files."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_text(value: Any) -> str:
-    """*value* as indented JSON text for stdout, always UTF-8 (RFC 8259): a file name whose bytes
-    are no UTF-8 (held by Python as lone surrogates, e.g. U+DCE9 for a Latin-1 0xE9) is written
-    as the JSON escape ``\\udce9``, which JSON readers accept (Python's gives back the name that
-    ``open()`` takes), where the raw byte would make the whole output unreadable as JSON."""
-    return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8", "backslashreplace").decode("utf-8")
+    """*value* as indented JSON text for stdout, UTF-8 and valid Unicode throughout (I-JSON,
+    RFC 7493), so strict readers take it. A file name whose bytes are no UTF-8 (held by Python
+    as lone surrogates, e.g. U+DCF4 for a Latin-1 0xF4) has each such byte written as U+FFFD,
+    and beside it, under its key with ``_base64``, the name's exact bytes in base64, to open it."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    if _SURROGATE.search(text) is None:  # nearly always: no name from outside UTF-8
+        return text
+    return json.dumps(_valid_unicode(value), ensure_ascii=False, indent=2)
+
+
+def _valid_unicode(value: Any) -> Any:
+    """*value* with lone surrogates replaced, and the exact bytes of each such file name added."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return [_valid_unicode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    valid: dict[Any, Any] = {}
+    for key, item in value.items():
+        valid[_valid_unicode(key)] = _valid_unicode(item)
+        exact = _name_bytes(item) if key in FILE_NAME_KEYS else None
+        if exact is not None:
+            valid[f"{key}_base64"] = exact
+    return valid
+
+
+def _name_bytes(name: Any) -> str | None:
+    """The bytes of a file name that is no UTF-8, in base64; None for any other value."""
+    if not isinstance(name, str) or _SURROGATE.search(name) is None:
+        return None
+    try:
+        return base64.b64encode(os.fsencode(name)).decode("ascii")
+    except UnicodeError:  # a surrogate no file system byte stands for
+        return None
 
 
 def printable(text: str) -> str:
