@@ -124,15 +124,17 @@ def test_importing_the_command_line_loads_no_command_package() -> None:
     assert loaded.strip() == "['edcbridge.cli']"
 
 
-@pytest.mark.parametrize(("command", "module"), [("verify", "edcbridge.seal.cli"),
-                                                 ("verify-xml", "edcbridge.xml.verify")])
-def test_verify_shows_each_verdict_before_the_next_file(command: str, module: str, tmp_path: Path,
+@pytest.mark.parametrize(("command", "module", "reader"),
+                         [("verify", "edcbridge.seal.cli", "read_for_verification"),
+                          ("verify-xml", "edcbridge.xml.verify", "verify_read")])
+def test_verify_shows_each_verdict_before_the_next_file(command: str, module: str, reader: str,
+                                                         tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C in the second file of a batch: the first file's verdict has been printed."""
     import importlib
 
     verify_module = importlib.import_module(module)
-    real_verify = verify_module.verify_read
+    real_verify = getattr(verify_module, reader)
     calls: list[Path] = []
 
     def verify_then_ctrl_c(path: Path, *args: object, **kwargs: object) -> object:
@@ -141,7 +143,7 @@ def test_verify_shows_each_verdict_before_the_next_file(command: str, module: st
             raise KeyboardInterrupt
         return real_verify(path, *args, **kwargs)
 
-    monkeypatch.setattr(verify_module, "verify_read", verify_then_ctrl_c)
+    monkeypatch.setattr(verify_module, reader, verify_then_ctrl_c)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     for path in (first, second):
         path.write_text("{}", "utf-8")

@@ -182,12 +182,13 @@ def test_timestamped_level_without_tsa_is_usage_error(
     assert "--tsa" in result.stderr
 
 
-def test_verify_points_xml_to_verify_xml(tmp_path: Path) -> None:
+def test_verify_reads_xml_as_verify_xml_does(tmp_path: Path) -> None:
     xml = tmp_path / "credential.xml"
     xml.write_bytes(b'\xef\xbb\xbf<?xml version="1.0"?><europassCredential/>')
     result = CliRunner().invoke(main, ["verify", str(xml)])
     assert result.exit_code == 1
-    assert "an XML document, not JAdES JSON: verify it with 'edcbridge verify-xml'" in result.stdout
+    assert result.stdout.startswith(f"{xml}: NOT SEALED: a credential without a seal"), result.stdout
+    assert "  SEAL        ERROR   the document has no ds:Signature: it is not sealed" in result.stdout
 
 
 def test_seal_skips_a_byte_order_mark_and_names_a_file_not_in_utf8(pki_dir: Path,

@@ -246,7 +246,8 @@ _SUMMARIES = {
                     "offer URLs.",
     "validate-xml": "Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their "
                     "schemaLocation.",
-    "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.",
+    "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML "
+              "file (XAdES-sealed EDC XML) is checked as verify-xml checks it.",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
     "withdraw": "Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their "

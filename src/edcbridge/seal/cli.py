@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 from cryptography import x509
@@ -36,6 +36,7 @@ from edcbridge.seal.verify import (
     load_trust_anchors,
     marked_for_tests,
     not_read_outcome,
+    read_for_verification,
     seal_outcome,
     sealed_by_another,
     sealer_name,
@@ -44,8 +45,11 @@ from edcbridge.seal.verify import (
     unread_outcome,
     unreadable_outcome,
     unsigned_note,
-    verify_read,
+    verify_document,
 )
+
+if TYPE_CHECKING:
+    from edcbridge.xml.cli import XadesReport
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 # (the certificate's organisation, read when asked; credential text) -> how they differ
@@ -91,7 +95,8 @@ def make_verify_command(format_check: FormatCheck | None = None,
         fetch_revocation: bool,
         require_revocation: bool,
     ) -> None:
-        """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION.
+        """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
+        file (XAdES-sealed EDC XML) is checked as verify-xml checks it.
 
         Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
         INVALID, NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR,
@@ -106,10 +111,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
             require_revocation=require_revocation,
             format_check=format_check,
         )
-        reports: list[_Report] = []
+        reports: list[_Report | XadesReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            data, result = verify_read(path, options)
-            reports.append(_jades_report(path, data, result, bool(trusted), issuer_check))
+            reports.append(_verified(path, options, issuer_check))
             if not as_json:
                 reports[-1].print()
         if as_json:
@@ -200,6 +204,21 @@ class _Report:
             click.echo(f"  note: {shown(self.note)}")
 
 
+def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | None) -> _Report | XadesReport:
+    """One file's report, the file read once and judged by its content: XML (an EDC XML credential,
+    XAdES-sealed) as verify-xml checks it, anything else as JAdES."""
+    from edcbridge.xml.safe import looks_like_xml
+
+    data, unread = read_for_verification(path)
+    if unread is None and looks_like_xml(data):
+        from edcbridge.xml.cli import xades_file_report
+
+        return xades_file_report(path, data, options.trust_anchors, require_trust=options.require_trust,
+                                 require_revocation=options.require_revocation)
+    result = unread or verify_document(data, options)
+    return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check)
+
+
 def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
                   issuer_check: IssuerCheck | None) -> _Report:
     note = _sealed_by_another(result, issuer_check)
@@ -219,9 +238,8 @@ def _unread_jades(data: bytes, result: Verification) -> Outcome:
         return not_read_outcome(result.not_read)
     if result.unreadable:
         return unreadable_outcome(result.unreadable)
-    if body.startswith(b"<"):
-        return unread_outcome(body[:16], unsealed=False, expected="JAdES-sealed JSON",
-                              other_command="verify-xml")
+    if body.startswith(b"<"):  # XML is read by the XAdES verifier: here only one too large to read
+        return unread_outcome(body[:16], unsealed=False, expected="a sealed credential")
     doc = _json_object(body)
     if doc is not None and "payload" in doc:  # a seal, broken: the SEAL line says how
         return seal_outcome(result.checks, anchored=False, sealer=None)

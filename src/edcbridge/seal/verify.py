@@ -778,8 +778,16 @@ def verify_file(path: Path, options: VerifyOptions | None = None) -> Verificatio
 def verify_read(path: Path, options: VerifyOptions | None = None) -> tuple[bytes, Verification]:
     """The file's bytes (its first bytes only when it was too large to read, none when it could
     not be read) and their verification: the file is read once, at most ``MAX_BYTES``."""
+    data, unread = read_for_verification(path)
+    return data, unread or verify_document(data, options)
+
+
+def read_for_verification(path: Path) -> tuple[bytes, Verification | None]:
+    """The file's bytes, read once and at most ``MAX_BYTES``, and None; or, when it could not be
+    read whole, its first bytes (none when it could not be read at all) and the verification
+    saying why."""
     try:
-        data = read_bounded(path)
+        return read_bounded(path), None
     except OSError as exc:
         result = _unread_file(f"cannot read {path}: {exc.strerror}")
         result.not_read = exc.strerror or str(exc)
@@ -787,7 +795,6 @@ def verify_read(path: Path, options: VerifyOptions | None = None) -> tuple[bytes
     except TooLarge as exc:
         return exc.head, _unread_file(f"{path}: {exc}; a credential is far smaller: check that this "
                                       "is the right file")
-    return data, verify_document(data, options)
 
 
 def _unread_file(problem: str) -> Verification:

@@ -338,7 +338,7 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     trusted = read_trust_anchors(anchors)
     for note in anchor_notes(trusted):
         click.echo(f"note: {note}", err=True)
-    reports: list[_XadesReport] = []
+    reports: list[XadesReport] = []
     for path in files:  # each verdict as soon as it is known: a long batch shows its progress
         data, result = verify_read(path, trusted, require_trust=require_trust)
         reports.append(_xades_report(path, data, result, bool(trusted)))
@@ -351,6 +351,22 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
 
 
+def xades_file_report(path: Path, data: bytes, trusted: tuple[Any, ...], *, require_trust: bool,
+                      require_revocation: bool) -> XadesReport:
+    """What ``verify`` gives an XML file (its bytes as read): the report verify-xml gives it. With
+    --require-revocation its REVOCATION, which is not checked for XAdES seals, is an ERROR, as
+    verify makes any revocation status not established."""
+    from edcbridge.seal.verify import Check
+    from edcbridge.xml.verify import verify_bytes
+
+    result = verify_bytes(data, str(path), trusted, require_trust=require_trust)
+    if require_revocation and result.certificate is not None:
+        result.checks["REVOCATION"] = Check(
+            "ERROR", "not established: whether the certificate of an XAdES seal was revoked is not "
+                     "checked, and --require-revocation asks for it")
+    return _xades_report(path, data, result, bool(trusted))
+
+
 # the checks verify-xml lists for each file, in its order
 XADES_CHECKS = ("SEAL", "CERTIFICATE", "TIMESTAMP", "EXPIRY", "FORMAT", "REVOCATION")
 # what verify-xml does not check, said as SKIPPED rows in the EDC verifier's terms
@@ -360,8 +376,12 @@ _NOT_CHECKED = {
 }
 
 
+def _check_order(name: str) -> int:
+    return XADES_CHECKS.index(name) if name in XADES_CHECKS else len(XADES_CHECKS)
+
+
 @dataclass(frozen=True)
-class _XadesReport:
+class XadesReport:
     """One XML file's verification as printed: the verdict line, then each check."""
 
     path: Path
@@ -375,9 +395,11 @@ class _XadesReport:
         checks = {name: check.as_dict() for name, check in self.result.checks.items()}
         if self.result.certificate is None:
             unread = {"status": "SKIPPED", "reason": "not a readable XAdES seal"}
-            return {**checks, **{name: unread for name in XADES_CHECKS if name not in checks}}
-        return {**checks, **{name: {"status": "SKIPPED", "reason": reason}
-                             for name, reason in _NOT_CHECKED.items() if name not in checks}}
+            every = {**checks, **{name: unread for name in XADES_CHECKS if name not in checks}}
+        else:
+            every = {**checks, **{name: {"status": "SKIPPED", "reason": reason}
+                                  for name, reason in _NOT_CHECKED.items() if name not in checks}}
+        return {name: every[name] for name in sorted(every, key=_check_order)}
 
     def as_dict(self) -> dict[str, object]:
         from edcbridge.seal.verify import marked_for_tests, sealer_name
@@ -400,7 +422,7 @@ class _XadesReport:
 _NO_SIGNATURE = "has no ds:Signature"
 
 
-def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: bool) -> _XadesReport:
+def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: bool) -> XadesReport:
     """The verdict: on the seal when one could be read; else what the file (its bytes as read)
     is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
     from edcbridge.seal.verify import (
@@ -418,7 +440,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                note=joined_notes(result.unsigned_note(), issuer),
                                test=marked_for_tests(result.certificate))
-        return _XadesReport(path, result, outcome, issuer)
+        return XadesReport(path, result, outcome, issuer)
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason
     expected = "a sealed EDC XML credential"
@@ -434,7 +456,7 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
         outcome = seal_outcome(result.checks, anchored=False, sealer=None)
     else:
         outcome = unread_outcome(head, unsealed=False, expected=expected)
-    return _XadesReport(path, result, outcome)
+    return XadesReport(path, result, outcome)
 
 
 def _sealed_by_another(data: bytes, source: str, result: XadesVerification) -> str | None:
