@@ -362,6 +362,13 @@ def main() -> None:
               help="JAdES level (default: the highest the configured services allow).")
 @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
               help="RFC 3161 timestamp authority URL (else EDCBRIDGE_TSA_URL).")
+@click.option("--ebsi-key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="With --format ebsi: also sign each EBSI profile as a JWT (OUT/ebsi/*.jwt) with this "
+                   "PEM private key (EC P-256 for ES256, or secp256k1 for ES256K) of the issuer's DID "
+                   "document (an encrypted key's password in EDCBRIDGE_EBSI_KEY_PASSWORD).")
+@click.option("--ebsi-kid", metavar="DID#KEY",
+              help="With --ebsi-key: the key's id in the issuer's DID document (did:ebsi:…#keys-1); its "
+                   "DID must be the did of the catalogue's issuer.")
 # no environment variable: `push wallet` reads EDCBRIDGE_WALLET_URL, and an export run where
 # it is set must not deposit credentials and e-mail learners unasked
 @click.option("--deliver-wallet", "wallet_url", metavar="URL",
@@ -382,9 +389,10 @@ def main() -> None:
                    "before any work is still said).")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
-           level: str | None, tsa_url: str | None, wallet_url: str | None, send_email: bool,
-           wallet_locale: str, preview: bool, encoding_name: str | None, column_values: tuple[str, ...],
-           columns_file: Path | None, no_validate: bool, quiet: bool) -> None:
+           level: str | None, tsa_url: str | None, ebsi_key: Path | None, ebsi_kid: str | None,
+           wallet_url: str | None, send_email: bool, wallet_locale: str, preview: bool,
+           encoding_name: str | None, column_values: tuple[str, ...], columns_file: Path | None,
+           no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -412,10 +420,11 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
+    signer = _ebsi_signer(ebsi_key, ebsi_kid, catalogue, formats) if ebsi_key or ebsi_kid else None
     target = WalletTarget(wallet_url, send_email, wallet_locale) if wallet_url else None
     options = RunOptions(out_dir=out_dir, store_root=_store(ebsi="ebsi" in formats).root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
-                         fail_fast=fail_fast, seal=factory, deliver=target)
+                         fail_fast=fail_fast, seal=factory, deliver=target, ebsi_signer=signer)
     exported = _Rows() if preview else None
     code = _run_jobs([Job(catalogue, awards, encoding=encoding, columns=columns)], options, quiet, exported)
     if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on
@@ -478,6 +487,34 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
     except (CatalogueError, InputFileError) as exc:
         _fatal(str(exc))
     return factory
+
+
+def _ebsi_signer(key: Path | None, kid: str | None, catalogue: Path, formats: tuple[str, ...]) -> Any:
+    """Load the EBSI signing key once up front: a kid that is not the issuer's DID stops the run here."""
+    from edcbridge.load import CatalogueError, InputFileError, load_catalogue
+    from edcbridge.seal import SealError
+    from edcbridge.seal.ebsi_jwt import PASSWORD_ENV, load_ebsi_signer
+
+    if key is None or kid is None:
+        _fatal("--ebsi-key and --ebsi-kid go together: the key signs, the kid names it in the issuer's "
+               "DID document")
+    if "ebsi" not in formats:
+        _fatal("--ebsi-key signs the EBSI profile: add --format ebsi")
+    try:
+        password = os.environ.get(PASSWORD_ENV)
+        signer = load_ebsi_signer(key, kid, password.encode("utf-8") if password is not None else None)
+        loaded = load_catalogue(catalogue)
+    except SealError as exc:
+        _fatal(str(exc))
+    except (CatalogueError, InputFileError) as exc:
+        _fatal(str(exc))
+    issuer_did = loaded.organisation(loaded.issuer).did
+    if issuer_did != signer.did:
+        _fatal(f"--ebsi-kid names {signer.did}, but the catalogue's issuer {loaded.issuer} has "
+               + (f"the did {issuer_did}" if issuer_did else "no did")
+               + ": EBSI verifiers resolve the key from the issuer's DID; set did of "
+               f"organisations.{loaded.issuer} to the DID registered in EBSI, or give a key of that DID")
+    return signer
 
 
 _INTERRUPTED = "interrupted: what was done is kept and reported; run the same command again to resume"

@@ -81,6 +81,7 @@ class RunOptions:
     commit_every: int = 256
     commit_seconds: float = 0.5
     deliver: WalletTarget | None = None  # deposit each sealed credential in the learner's wallet
+    ebsi_signer: Any = None  # an EbsiSigner: the EBSI profile also signed with the issuer's DID key
     rows: int | None = None  # the input's award rows, when counted beforehand (CSV): see not_read
 
 
@@ -559,6 +560,8 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
     document is no record's), and the sealed credential. A record done with these among its
     files is done for this run too: dropping a format redoes nothing, adding one redoes all."""
     names = set(options.formats) - CATALOGUE_FORMATS
+    if options.ebsi_signer is not None:
+        names.add("ebsi-jwt")
     return frozenset(names | ({"edc-sealed"} if seal is not None else set()))
 
 
@@ -977,7 +980,7 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
     for job, catalogue in jobs:
         seal = job.seal if job.seal is not None else options.seal
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
-                              options.validate, seal)
+                              options.validate, seal, options.ebsi_signer)
         items = _items(job, catalogue, runner, seal)
         # what its credentials cannot carry, and its specifications' policy breaches (said in full
         # once here; each award of such a specification fails naming the breach)

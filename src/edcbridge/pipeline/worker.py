@@ -32,7 +32,7 @@ from edcbridge.validation.findings import Finding
 from edcbridge.validation.policy import PROFILES, Facts, check_policy, of_attendance, uk_level
 
 FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld"),
-           "edc-xml": ("edc-xml", ".xml")}
+           "edc-xml": ("edc-xml", ".xml"), "ebsi-jwt": ("ebsi", ".jwt")}
 STAGES = ("load", "map", "validate", "seal", "write")
 
 Sealer = Callable[[bytes], bytes]  # serialised credential -> sealed JSON
@@ -46,6 +46,7 @@ class WorkerConfig:
     formats: tuple[str, ...]
     validate: bool = True
     seal: Any = None  # a picklable factory returning a Sealer, or None
+    ebsi_signer: Any = None  # an EbsiSigner: the EBSI profile also as a signed JWT (ebsi/*.jwt)
 
 
 @dataclass
@@ -367,8 +368,28 @@ def _serialise(s: WorkerState, work: _Work) -> None:
 
 
 def _seal(s: WorkerState, work: _Work) -> None:
-    if s.sealer is None:
+    if s.sealer is not None:
+        _seal_jades(s, work)
+    if s.config.ebsi_signer is not None and work.outcome.state != "failed":
+        _sign_ebsi(s.config.ebsi_signer, work)
+
+
+def _sign_ebsi(signer: Any, work: _Work) -> None:
+    """The EBSI profile as a JWT signed with the issuer's DID key, beside the unsigned JSON."""
+    outcome = work.outcome
+    started = time.perf_counter()
+    outcome.stage = "seal"
+    try:
+        work.texts["ebsi-jwt"] = signer.sign(work.documents["ebsi"])
+    except SealError as exc:
+        outcome.state = "failed"
+        outcome.errors.append(f"ebsi-jwt: {exc}")
         return
+    _clock(outcome, "seal", started)
+
+
+def _seal_jades(s: WorkerState, work: _Work) -> None:
+    assert s.sealer is not None
     outcome = work.outcome
     started = time.perf_counter()
     outcome.stage = "seal"

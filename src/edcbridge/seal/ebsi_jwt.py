@@ -1,0 +1,133 @@
+"""The EBSI profile as a JOSE-secured VCDM 2.0 credential: a compact JWS signed with a key of
+the issuer's DID document (its ``did:ebsi`` in the DID Registry), which EBSI verifiers take.
+
+EBSI asks for a compact JWS with ES256 (ES256K is what its own Ethereum keys use) and a ``kid``
+naming the verification method of the issuer's DID document. For VCDM 2.0 credentials the
+W3C "Securing Verifiable Credentials using JOSE and COSE" rules apply: the payload is the
+credential itself (no ``vc`` claim), and ``typ`` is ``vc+jwt``. The registered claims EBSI's
+JWT verifiers compare with the credential (``iss``, ``jti``, ``sub``, ``iat``, ``nbf``,
+``exp``) are added with the credential's own values, never conflicting ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from edcbridge.seal import jades
+from edcbridge.seal.errors import KeyLoadError, SealError
+
+TYP = "vc+jwt"
+PASSWORD_ENV = "EDCBRIDGE_EBSI_KEY_PASSWORD"
+_ALGORITHMS = {"secp256r1": "ES256", "secp256k1": "ES256K"}
+_COORDINATE_BYTES = 32
+_DID_URL = re.compile(r"(did:[a-z0-9]+:[A-Za-z0-9._:%-]+)#([A-Za-z0-9._~!$&'()*+,;=:@/?%-]+)")
+
+
+class EbsiKeyError(SealError):
+    """An EBSI signing key or kid that cannot sign the issuer's credentials."""
+
+
+def did_of(kid: str) -> str:
+    """The DID of a ``kid`` (a DID URL naming a verification method, ``did:ebsi:…#keys-1``)."""
+    match = _DID_URL.fullmatch(kid)
+    if match is None:
+        raise EbsiKeyError(f"--ebsi-kid {kid!r} is not a DID URL naming a key of a DID document: write it "
+                           "as the issuer's DID, '#' and the key's id there, such as did:ebsi:…#keys-1")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class EbsiSigner:
+    """The key (PEM, unencrypted PKCS#8) and kid the EBSI profile is signed with; picklable,
+    for the worker processes of a run."""
+
+    key_pem: bytes
+    kid: str
+
+    @property
+    def did(self) -> str:
+        return did_of(self.kid)
+
+    def _key(self) -> ec.EllipticCurvePrivateKey:
+        key = serialization.load_pem_private_key(self.key_pem, None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)  # checked by load_ebsi_signer
+        return key
+
+    @property
+    def algorithm(self) -> str:
+        return _ALGORITHMS[self._key().curve.name]
+
+    def sign(self, credential: dict[str, Any]) -> bytes:
+        """The credential as a compact JWS (``header.payload.signature``, ASCII). EbsiKeyError
+        when the credential's issuer is not the kid's DID: a verifier would reject it."""
+        issuer = credential.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if issuer_id != self.did:
+            raise EbsiKeyError(f"the credential's issuer is {issuer_id!r}, not {self.did} of --ebsi-kid: "
+                               "EBSI verifiers take only a credential signed by a key of its issuer's "
+                               "DID; give its organisation that did in the catalogue, or sign it with its "
+                               "own key")
+        key = self._key()
+        header = {"alg": _ALGORITHMS[key.curve.name], "typ": TYP, "kid": self.kid}
+        signing_input = f"{_b64_json(header)}.{_b64_json(jwt_claims(credential))}".encode("ascii")
+        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
+        return signing_input + b"." + jades.b64url(signature).encode("ascii")
+
+
+def _b64_json(value: dict[str, Any]) -> str:
+    return jades.b64url(orjson.dumps(value))
+
+
+def _epoch(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT payload: the credential and the registered claims it states itself."""
+    payload = dict(credential)
+    issuer = credential.get("issuer")
+    payload["iss"] = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if isinstance(credential.get("id"), str):
+        payload["jti"] = credential["id"]
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
+        payload["sub"] = subject["id"]
+    for claim, source in (("iat", "issued"), ("nbf", "validFrom"), ("exp", "validUntil")):
+        if isinstance(credential.get(source), str):
+            payload[claim] = _epoch(credential[source])
+    if "iat" not in payload and "nbf" in payload:
+        payload["iat"] = payload["nbf"]
+    return payload
+
+
+def load_ebsi_signer(path: Path, kid: str, password: bytes | None = None) -> EbsiSigner:
+    """The signer of ``--ebsi-key PATH --ebsi-kid KID``: an EC private key on P-256 (ES256) or
+    secp256k1 (ES256K), PEM, encrypted or not. EbsiKeyError or KeyLoadError when it cannot sign."""
+    did_of(kid)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyLoadError(f"cannot read --ebsi-key {path}: {exc.strerror or exc}") from None
+    try:
+        key = serialization.load_pem_private_key(data, password)
+    except TypeError:
+        raise KeyLoadError(f"--ebsi-key {path} is encrypted: give its password in {PASSWORD_ENV}") from None
+    except ValueError as exc:
+        raise KeyLoadError(f"--ebsi-key {path} is not a PEM private key or its password is wrong "
+                           f"({exc})") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name not in _ALGORITHMS:
+        raise EbsiKeyError(f"--ebsi-key {path} is not an EC key on P-256 (ES256) or secp256k1 (ES256K), "
+                           "the keys EBSI verifiers check")
+    plain = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    return EbsiSigner(plain, kid)
