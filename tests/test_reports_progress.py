@@ -208,3 +208,19 @@ def test_a_log_gives_no_rate_of_the_start_up(monkeypatch: pytest.MonkeyPatch) ->
     first, second = stream.getvalue().splitlines()
     assert "1/3000" in first and " --/s," in first and "ETA --:--" in first
     assert "2001/3000" in second and " 1000.0/s," in second
+
+
+def test_rows_of_withdrawn_awards_are_no_part_of_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nightly run meets a thousand rows of withdrawn awards in its first second, then works
+    on ten records over nine seconds: the run goes at one a second, and the line says how many
+    rows were withdrawn."""
+    clock = _Clock(monkeypatch)
+    bar = Progress(total=2000, enabled=False)
+    for _ in range(1000):
+        clock.now += 0.001
+        bar.update("withdrawn")
+    for _ in range(10):
+        clock.now += 1.0
+        bar.update("done")
+    line = bar.line(clock.now)
+    assert " 1.0/s, 0 failed, 0 skipped, 1000 withdrawn, ETA 16:30" in line, line

@@ -13,6 +13,8 @@ _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
 _BAR = 24  # characters of the bar's picture, between its brackets
 _SETTLE = 2.0  # seconds of work before its pace is told (rate of a resumed run, ETA)
 _LOG_SLOWS_AFTER = 60.0  # seconds: then a log's lines come ever less often (every 2 min after 1 h)
+# rows that are no work: done in an earlier run, or of an award withdrawn (not exported again)
+_NO_WORK = ("skipped", "withdrawn")
 
 
 def _columns(stream: TextIO) -> int:
@@ -40,14 +42,14 @@ class Progress:
         self.drawn_width = 0  # its characters (what a terminal without escape sequences overwrites)
         self.ansi = os.environ.get("TERM", "") != "dumb"  # a dumb terminal shows "\x1b[K" as text
         self.first_work: float | None = None  # when the first record not skipped was reported
-        self.skipped_after_work = 0  # rows skipped as done since then (a re-run of a changed file)
+        self.skipped_after_work = 0  # rows of no work since then (a re-run of a changed file)
 
     def update(self, status: str) -> None:
         self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
-        if self.first_work is None and status != "skipped":
+        if self.first_work is None and status not in _NO_WORK:
             self.first_work = now
-        elif status == "skipped" and self.first_work is not None:
+        elif status in _NO_WORK and self.first_work is not None:
             self.skipped_after_work += 1
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
@@ -72,6 +74,8 @@ class Progress:
         rate = self._rate(now, seen, elapsed, final)
         tail = f"{'--' if rate is None else f'{rate:.1f}'}/s, {self.counts['failed']} failed, " \
                f"{self.counts['skipped']} skipped"
+        withdrawn = self.counts.get("withdrawn", 0)
+        tail += f", {withdrawn} withdrawn" if withdrawn else ""
         if not self.total:
             return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
         share = min(seen / self.total, 1.0)
@@ -87,20 +91,24 @@ class Progress:
         seconds (a resumed run skips thousands of done rows a second, and a run's start-up, the
         catalogue read and the workers started, is no part of its pace); None before. The
         last line of a run too short for a pace gives all its records over all its time."""
-        pace = self._pace(now, seen - self.counts.get("skipped", 0), final)
+        pace = self._pace(now, seen - self._no_work(), final)
         if pace is not None:
             return 1 / pace
         return seen / elapsed if final else None
 
     def _eta(self, now: float, seen: int) -> str:
         """The time the rows left take at the pace of the rows since the first record worked on:
-        rows skipped as done before it (a resumed run starts with thousands of them a second)
-        say nothing of it; those skipped among the records worked on since are part of it."""
-        worked = seen - self.counts.get("skipped", 0)
+        rows skipped as done, or withdrawn, before it (a resumed run starts with thousands of them
+        a second) say nothing of it; those among the records worked on since are part of it."""
+        worked = seen - self._no_work()
         pace = self._pace(now, worked + self.skipped_after_work)
         if self.total is None or pace is None or worked < 2:
             return "--:--"
         return _clock(max(self.total - seen, 0) * pace)
+
+    def _no_work(self) -> int:
+        """Rows skipped as done or withdrawn: reported at once, they say nothing of the pace."""
+        return sum(self.counts.get(status, 0) for status in _NO_WORK)
 
     def _pace(self, now: float, rows: int, final: bool = False) -> float | None:
         """Seconds a row, over the ``rows`` reported since the first record worked on, once the
