@@ -182,3 +182,13 @@ def test_a_mapping_file_line_onto_an_unknown_column_is_refused_naming_the_line(t
     assert result.exit_code == 2
     assert f"{mapping}:2: 'famly_name' is not a column: did you mean 'family_name' or 'full_name'?" \
         in result.stderr
+
+
+def test_the_progress_total_leaves_out_a_title_above_mapped_headers(env: None, tmp_path: Path) -> None:
+    header = [*GERMAN[:1], "Modul", *GERMAN[2:6], "Abschlussdatum", "Note"]  # no column named as such
+    awards = tmp_path / "awards.csv"
+    awards.write_text("Abschlüsse 2025,,,,,,,\n" + ",".join(header) + "\n" + ",".join(ROW) + "\n", "utf-8")
+    pairs = [*MAPPING, "Modul=specification", "Abschlussdatum=awarding_date", "Note=grade"]
+    result = CliRunner().invoke(main, _export(str(awards), tmp_path / "out", *_options(pairs)))
+    assert result.exit_code == 0, result.stderr
+    assert " 1/1 100% " in result.stderr, result.stderr

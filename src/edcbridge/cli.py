@@ -550,7 +550,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost, count_rows
     from edcbridge.progress import Progress
 
-    counts = [count_rows(path) for job in jobs for path in job.awards]
+    counts = [count_rows(path, job.columns) for job in jobs for path in job.awards]
     total = None if None in counts else sum(c or 0 for c in counts)
     options = dataclasses.replace(options, rows=total)  # the reports count the rows a stopped run left
     progress = Progress(total, enabled=not quiet)

@@ -15,7 +15,7 @@ import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -195,6 +195,13 @@ def _alias_notices(file: str, row: int, names: list[str], noticed: set[str]) -> 
 def is_column(name: str) -> bool:
     """Whether a header cell names an accepted column (``given_name@el`` names given_name)."""
     return _split_column(name)[0] in COLUMNS
+
+
+def column_test(columns: ColumnMap | None) -> Callable[[str], bool]:
+    """Whether a header cell names a column, by its name or through the column mapping."""
+    if columns is None:
+        return is_column
+    return lambda name: columns.is_mapped(name) or is_column(name)
 
 
 def header_names(names: list[str]) -> dict[str, str]:
@@ -601,10 +608,8 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None,
     """
     file = str(path)
     mapped: list[RecordError] = []
-    if columns is None:
-        table = read_rows(path, is_column, encoding)
-    else:
-        table = read_rows(path, lambda name: columns.is_mapped(name) or is_column(name), encoding)
+    table = read_rows(path, column_test(columns), encoding)
+    if columns is not None:
         table, mapped = _mapped_table(file, table, columns)
     _one_spelling(file, table)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))

@@ -29,7 +29,7 @@ from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
 from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
-from edcbridge.load.awards import FirstRows, LoadedRow, is_column
+from edcbridge.load.awards import FirstRows, LoadedRow, column_test
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import sep_line
@@ -140,8 +140,9 @@ _EMPTY_ROW = b" \t\r\n,;\"\x1a"
 _EMPTY_TEXT = _EMPTY_ROW.decode() + "\ufeff"
 
 
-def count_rows(path: Path) -> int | None:
-    """Rows in an award file, cheaply, for the progress bar (None when unknown)."""
+def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
+    """Rows in an award file, cheaply, for the progress bar (None when unknown); ``columns``
+    is the column mapping its header is read with (see :func:`_title_rows`)."""
     suffix = path.suffix.lower()
     if suffix not in (*_TABULAR, ".jsonl", ".ndjson", ".json"):
         return None
@@ -160,26 +161,28 @@ def count_rows(path: Path) -> int | None:
     if suffix in _TABULAR:
         sample = start.decode("utf-8", "replace")
         excel_sep = sep_line(sample) is not None  # read as the reader does
-        lines -= 1 + excel_sep + _title_rows(sample, excel_sep)  # the header, sep= and titles
+        titles = _title_rows(sample, excel_sep, column_test(columns))
+        lines -= 1 + excel_sep + titles  # the header, sep= and titles
     return max(lines, 0)
 
 
 _CELL_SEPARATORS = re.compile(r"[,;\t]")
 
 
-def _title_rows(sample: str, excel_sep: bool) -> int:
+def _title_rows(sample: str, excel_sep: bool, is_header: Callable[[str], bool]) -> int:
     """Rows naming no column above the header (a title such as "Graduation 2025 - awards", labels
     of column groups), which the reader passes over when the column names follow within
-    TITLE_ROWS rows: no awards."""
+    TITLE_ROWS rows: no awards. ``is_header`` tells a column name as the reader does (a header
+    of the column mapping is one)."""
     lines = sample.split("\n")[excel_sep:]
     first = next((index for index, line in enumerate(lines) if _filled_cells(line)), None)
-    if first is None or _column_names(lines[first]):
+    if first is None or _column_names(lines[first], is_header):
         return 0
     titles = 1
     for line in lines[first + 1:first + 1 + TITLE_ROWS]:
         if not _filled_cells(line):
             continue  # a blank row is no row of the count either
-        names = _column_names(line)
+        names = _column_names(line, is_header)
         if names != 0:
             return titles if names >= 2 else 0  # the header, or a row the reader takes for no title
         titles += 1
@@ -194,8 +197,8 @@ def _filled_cells(line: str) -> int:
     return len(_cells(line))
 
 
-def _column_names(line: str) -> int:
-    return sum(1 for cell in _cells(line) if is_column(cell))
+def _column_names(line: str, is_header: Callable[[str], bool]) -> int:
+    return sum(1 for cell in _cells(line) if is_header(cell))
 
 
 def _records(lines: Iterable[bytes]) -> int:
