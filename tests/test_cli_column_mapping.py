@@ -192,3 +192,10 @@ def test_the_progress_total_leaves_out_a_title_above_mapped_headers(env: None, t
     result = CliRunner().invoke(main, _export(str(awards), tmp_path / "out", *_options(pairs)))
     assert result.exit_code == 0, result.stderr
     assert " 1/1 100% " in result.stderr, result.stderr
+
+
+def test_formats_names_the_mapping_options_for_headers_of_other_names() -> None:
+    result = CliRunner().invoke(main, ["formats", "--kind", "award"])
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)["description"]
+    assert "--column HEADER=COLUMN" in described and "--columns FILE" in described

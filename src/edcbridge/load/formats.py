@@ -17,6 +17,17 @@ _LANG_MAP = {"type": "object", "patternProperties": {"^[a-z]{2}$": {"type": "str
 _CODES = frozenset({"award_id", "specification", "issuer"})
 
 
+# how a file's own headers are read as the columns (the properties below name them as written here)
+_ROW_DESCRIPTION = (
+    "Column names are read in any letter case and with spaces or hyphens for underscores; a "
+    "column's description names the other names it is also read from. A header in another "
+    "language (Matrikelnummer, Vorname) is read as a column through a column mapping, on export, "
+    "export-xml, badges and stack --records: --column HEADER=COLUMN (repeatable, e.g. --column "
+    "'Matrikelnummer=learner_id'; a text column may take a language, given_name@el), or "
+    "--columns FILE (YAML 'Matrikelnummer: learner_id' or CSV 'Matrikelnummer,learner_id', one a "
+    "line), to which --column adds.")
+
+
 def award_row_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     text_columns = []
@@ -32,6 +43,7 @@ def award_row_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "edcbridge award row (CSV/XLSX columns or one JSON Lines object)",
+        "description": _ROW_DESCRIPTION,
         "type": "object",
         "properties": properties,
         "patternProperties": {f"^({'|'.join(text_columns)})@[a-z]{{2}}$": {"type": "string"}},
