@@ -199,3 +199,43 @@ def test_formats_names_the_mapping_options_for_headers_of_other_names() -> None:
     assert result.exit_code == 0, result.output
     described = json.loads(result.stdout)["description"]
     assert "--column HEADER=COLUMN" in described and "--columns FILE" in described
+
+
+def test_errors_name_the_mapped_header_the_file_writes(env: None, tmp_path: Path) -> None:
+    late = ["A1", "IMP-MC-MLH", "2.21459E+06", "Anna", "Lefèvre", "31/02/1994", "2025-07-14", "Merit"]
+    awards = _csv(tmp_path, GERMAN, ROW, late)
+    result = CliRunner().invoke(main, _export(awards, tmp_path / "out", *_options(MAPPING)))
+    assert result.exit_code == 1, result.stderr
+    assert "awards.csv:3: column 'Prüfungsnummer' = 'A1': duplicate of row 2" in result.stderr
+    assert "awards.csv:3: column 'Geburtsdatum' = '31/02/1994': '31/02/1994' is not a date" in result.stderr
+    assert "awards.csv:3: column 'Matrikelnummer' = '2.21459E+06'" in result.stderr
+    assert "format the Matrikelnummer column as Text" in result.stderr
+    assert "column 'award_id'" not in result.stderr and "column 'learner_id'" not in result.stderr
+
+
+def test_errors_name_the_mapped_key_of_a_json_object(env: None, tmp_path: Path) -> None:
+    awards = tmp_path / "awards.jsonl"
+    good = dict(zip(GERMAN, ROW, strict=True))
+    awards.write_text(json.dumps(good) + "\n" + json.dumps({**good, "Geburtsdatum": "31/02/1994"}) + "\n",
+                      "utf-8")
+    result = CliRunner().invoke(main, _export(str(awards), tmp_path / "out", *_options(MAPPING)))
+    assert result.exit_code == 1, result.stderr
+    assert "awards.jsonl:2: column 'Prüfungsnummer' = 'A1': duplicate of row 1" in result.stderr
+    assert "awards.jsonl:2: column 'Geburtsdatum' = '31/02/1994'" in result.stderr
+
+
+@pytest.mark.parametrize(("header", "mapping"), [
+    (["AwardID", *GERMAN[1:]], MAPPING[1:]),  # an alias of award_id
+    (GERMAN, MAPPING),  # a mapped header
+])
+def test_a_refused_award_id_under_another_name_is_no_award_of_another_file(
+        env: None, tmp_path: Path, header: list[str], mapping: list[str]) -> None:
+    error_cell = ["#N/A", *ROW[1:]]  # what a spreadsheet shows when the id's formula failed
+    first = _csv(tmp_path, header, error_cell, name="first.csv")
+    second = _csv(tmp_path, header, error_cell, name="second.csv")
+    result = CliRunner().invoke(main, ["export", first, second, "-c", CATALOGUE, "-o",
+                                       str(tmp_path / "out"), "-j", "1", *_options(mapping)])
+    assert result.exit_code == 1, result.stderr
+    assert f"{second}:2: column '{header[0]}' = '#N/A': the cell shows the spreadsheet error" \
+        in result.stderr
+    assert "the same award or output file" not in result.stderr

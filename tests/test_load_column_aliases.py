@@ -102,3 +102,9 @@ def test_every_alias_formats_names_is_read_as_its_column(tmp_path: Path) -> None
         [row] = _rows(_csv(tmp_path, [header, values]))
         assert row.errors == () and [w.message for w in row.warnings] == [
             f"the column {alias!r} is read as {column}"], alias
+
+
+def test_a_duplicate_award_id_names_the_aliased_header(tmp_path: Path) -> None:
+    _, duplicate = _rows(_csv(tmp_path, [ALIASED, ROW, ROW]))
+    assert [(e.column, e.message) for e in duplicate.errors] == [("AwardID", "duplicate of row 2")]
+    assert duplicate.key_refused

@@ -152,6 +152,8 @@ class LoadedRow:
     file_level: bool = False
     issuer: str = ""  # the row's own issuer column, as written (its award may not load)
     warnings: tuple[RecordError, ...] = ()  # what loads but deserves a second look
+    key_refused: bool = False  # an error is of the award_id or issuer column: raw_key and
+    # issuer may not be what names the award
 
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -360,8 +362,8 @@ def _row_language(row: Row) -> str | None:
     return None
 
 
-def _unknown_spec(file: str, number: int, code: str, catalogue: Catalogue) -> RecordError:
-    return RecordError(file, number, "specification", code, "no such specification in the catalogue",
+def _unknown_spec(file: str, number: int, column: str, code: str, catalogue: Catalogue) -> RecordError:
+    return RecordError(file, number, column, code, "no such specification in the catalogue",
                        suggest(code, [s.code for s in catalogue.specifications], "known specifications"))
 
 
@@ -384,10 +386,10 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
         issuer_key = award.issuer or catalogue.issuer
         orgs = [o.key for o in catalogue.organisations]
         if issuer_key not in orgs:
-            errors.append(RecordError(file, number, "issuer", issuer_key, "no such organisation",
+            errors.append(RecordError(file, number, names["issuer"], issuer_key, "no such organisation",
                                       suggest(issuer_key, orgs, "known organisations")))
         elif not catalogue.organisation(issuer_key).eidas_identifier:
-            errors.append(RecordError(file, number, "issuer", issuer_key,
+            errors.append(RecordError(file, number, names["issuer"], issuer_key,
                                       "the issuer has no eidas_identifier, which EDC requires",
                                       "add eidas_identifier (as in the seal certificate) to the "
                                       "organisation in the catalogue"))
@@ -395,7 +397,8 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
         return errors
     spec = catalogue.specification(award.specification)
     if spec is None:
-        return [*errors, _unknown_spec(file, number, award.specification, catalogue)]
+        return [*errors, _unknown_spec(file, number, names["specification"], award.specification,
+                                       catalogue)]
     if spec.assessment is not None and award.grade is None and "grade" not in bad:
         errors.append(RecordError(file, number, names["grade"], None,
                                   f"{spec.code} is assessed, so the credential needs a grade",
@@ -405,7 +408,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
     language = vocab.concept("language", award.language).code if award.language else \
         vocab.concept("language", catalogue.primary_language).code
     if language not in spec.title:
-        errors.append(RecordError(file, number, "language", language,
+        errors.append(RecordError(file, number, names["language"], language,
                                   f"{spec.code} has no title in {language!r} "
                                   f"(it has {', '.join(sorted(spec.title))})",
                                   f"add a {language!r} title to the specification or pick one "
@@ -608,21 +611,50 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None,
     """
     file = str(path)
     mapped: list[RecordError] = []
+    headers: dict[str, str] = {}  # each column read from a mapped header, by that header
     table = read_rows(path, column_test(columns), encoding)
     if columns is not None:
-        table, mapped = _mapped_table(file, table, columns)
+        table, mapped = _mapped_table(file, table, columns, headers)
     _one_spelling(file, table)
     header_errors = _sheet_named(file, table, check_header(file, table.header, table.header_row))
     if header_errors:
-        yield LoadedRow(file, table.header_row, None, tuple(header_errors), "", file_level=True)
+        yield _in_file_headers(LoadedRow(file, table.header_row, None, tuple(header_errors), "",
+                                         file_level=True), headers)
     default_language = vocab.concept("language", catalogue.primary_language).code
     seen = FirstRows(IDS_IN_MEMORY)
     try:
         rows = _loaded_rows(file, table.header, table.header_row, table.rows, catalogue,
                             default_language, seen, mapped)
-        yield from _without_column(rows, table.header, table.header_row)
+        for loaded in _without_column(rows, table.header, table.header_row):
+            yield _in_file_headers(loaded, headers)
     finally:
         seen.close()
+
+
+_KEY_COLUMNS = ("award_id", "issuer")  # the columns that name an award
+
+
+def _in_file_headers(loaded: LoadedRow, headers: dict[str, str]) -> LoadedRow:
+    """The row with its errors and warnings naming each column as the file's header does
+    (``Matrikelnummer``, not learner_id, the column it is read as through the column mapping),
+    and marked when an error is of a column that names the award."""
+    if not loaded.errors and not loaded.warnings:
+        return loaded
+    refused = any(e.column and _split_column(e.column)[0] in _KEY_COLUMNS for e in loaded.errors)
+    if not headers:
+        return replace(loaded, key_refused=refused) if refused else loaded
+    return replace(loaded, key_refused=refused,
+                   errors=tuple(_as_headed(e, headers) for e in loaded.errors),
+                   warnings=tuple(_as_headed(w, headers) for w in loaded.warnings))
+
+
+def _as_headed(error: RecordError, headers: dict[str, str]) -> RecordError:
+    """The error naming its column by the mapped header it is read from, in its fix too."""
+    header = headers.get(error.column or "")
+    if header is None or error.column is None:
+        return error
+    return replace(error, column=header,
+                   fix=error.fix.replace(f"the {error.column} column", f"the {header} column"))
 
 
 def _without_column(rows: Iterator[LoadedRow], header: list[str], header_row: int) -> Iterator[LoadedRow]:
@@ -749,12 +781,14 @@ def _mapped_notice(file: str, row: int, header: str, column: str) -> RecordError
                        "column mapping says", "if it holds something else, correct the mapping")
 
 
-def _mapped_table(file: str, table: Table, columns: ColumnMap) -> tuple[Table, list[RecordError]]:
+def _mapped_table(file: str, table: Table, columns: ColumnMap,
+                  headers: dict[str, str]) -> tuple[Table, list[RecordError]]:
     """The table with each header the mapping names read as its column, and a notice of each
-    mapping applied and of each mapped header the file does not have. In JSON, each object's
-    keys are mapped as they come (see :func:`_mapped_keys`)."""
+    mapping applied and of each mapped header the file does not have; ``headers`` is given each
+    such column and the header it is read from. In JSON, each object's keys are mapped as they
+    come (see :func:`_mapped_keys`)."""
     if not table.header:
-        return replace(table, rows=_mapped_keys(table.rows, columns)), []
+        return replace(table, rows=_mapped_keys(table.rows, columns, headers)), []
     renamed: dict[str, str] = {}
     used: set[str] = set()
     for name in table.header:
@@ -764,6 +798,7 @@ def _mapped_table(file: str, table: Table, columns: ColumnMap) -> tuple[Table, l
             renamed[name] = _column_name(column, lang)
             used.add(key)
     _no_mapped_clash(file, table, renamed)
+    headers.update((column, name) for name, column in renamed.items())
     notices = [_mapped_notice(file, table.header_row, name, column) for name, column in renamed.items()]
     notices += [RecordError(file, table.header_row, None, None,
                             f"the column mapping names the header {written!r}, which the file does not have",
@@ -805,23 +840,26 @@ def _renamed_rows(rows: Iterator[tuple[int, Row]], renamed: dict[str, str]) -> I
             close()
 
 
-def _mapped_keys(rows: Iterator[tuple[int, Row]], columns: ColumnMap) -> Iterator[tuple[int, Row]]:
+def _mapped_keys(rows: Iterator[tuple[int, Row]], columns: ColumnMap,
+                 headers: dict[str, str]) -> Iterator[tuple[int, Row]]:
     """JSON objects with each mapped key under its column, the first of each said (``__mapped__``);
-    an object whose mapped key gives a column another of its keys gives fails."""
+    an object whose mapped key gives a column another of its keys gives fails. ``headers`` holds
+    the mapped keys of the object last given (its results are made before the next is read)."""
     noticed: set[str] = set()
     try:
         for number, row in rows:
+            headers.clear()
             if "__invalid__" in row:
                 yield number, row
                 continue
-            yield number, _mapped_object(row, columns, noticed)
+            yield number, _mapped_object(row, columns, noticed, headers)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
 
 
-def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str]) -> Row:
+def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str], headers: dict[str, str]) -> Row:
     mapped: Row = {}
     given: dict[tuple[str, str | None], str] = {}
     said: list[tuple[str, str]] = []
@@ -835,6 +873,8 @@ def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str]) -> Row:
                     f"{_column_name(*target)}, one of them by the column mapping",
                     "__fix__": "keep one of the two keys", "__column__": key}
         given.setdefault(target, key)
+        if found:
+            headers[name] = key
         if found and key not in noticed:
             noticed.add(key)
             said.append((key, name))
@@ -958,7 +998,7 @@ def _award_checks(file: str, number: int, award: Award, catalogue: Catalogue, na
     if "award_id" not in bad:
         first = seen.first(nfc(award.award_id), str(number))
         if first is not None:
-            errors.append(RecordError(file, number, "award_id", award.award_id,
+            errors.append(RecordError(file, number, names["award_id"], award.award_id,
                                       f"duplicate of row {first}",
                                       "if both rows are the same award, delete this row; if they are "
                                       "different awards, give each its own award_id"))

@@ -581,8 +581,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
             if earlier is not None:
                 key, record = earlier
                 errors.append(_kept_note(record, loaded.file, loaded.row))
-            elif loaded.raw_key and not loaded.file_level and \
-                    not any(e.column in ("award_id", "issuer") for e in loaded.errors):
+            elif loaded.raw_key and not loaded.file_level and not loaded.key_refused:
                 # the same award as a row of another file (or an id differing only in case): said
                 # now, with the row's other errors, not in the run after they are fixed
                 first = names.first(safe_name(loaded.issuer or catalogue.issuer, loaded.raw_key).lower(),
