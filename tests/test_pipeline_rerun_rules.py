@@ -96,8 +96,9 @@ def test_an_error_part_way_leaves_reports_that_agree_with_the_journal(
     the reports say what was done, and that the run was aborted."""
     real = pipeline_runner.iter_awards
 
-    def failing(path: Path, catalogue: object, encoding: str | None = None):  # type: ignore[no-untyped-def]
-        for index, loaded in enumerate(real(path, catalogue, encoding)):  # type: ignore[arg-type]
+    def failing(path: Path, catalogue: object, encoding: str | None = None,  # type: ignore[no-untyped-def]
+                columns: object = None):
+        for index, loaded in enumerate(real(path, catalogue, encoding, columns)):  # type: ignore[arg-type]
             if index == 300:
                 raise OSError(5, "Input/output error")
             yield loaded
