@@ -87,6 +87,21 @@ def test_token_nonce_credential_and_notification_allow_browser_wallets(issuer: I
     assert refusal.status_code == 400 and refusal.headers["access-control-allow-origin"] == "*"
 
 
+
+def test_a_refused_preflight_is_a_json_error_never_cached(issuer: IssuerService) -> None:
+    """A preflight asking for a header or method the issuer does not allow is refused like any
+    other request: JSON ``invalid_request`` naming what is allowed, with ``no-store``."""
+    for method, headers in (("POST", "content-type, cookie"), ("PUT", None), ("DELETE", "authorization")):
+        refused = _preflight(f"{issuer.issuer}/credential", method, headers)
+        assert refused.status_code == 400, (method, headers)
+        assert refused.headers["content-type"] == "application/json", refused.text
+        assert refused.headers["cache-control"] == "no-store"
+        assert refused.headers["pragma"] == "no-cache"
+        assert refused.headers["access-control-allow-origin"] == "*"
+        body = refused.json()
+        assert body["error"] == "invalid_request"
+        assert "GET, POST" in body["error_description"] and "Authorization" in body["error_description"]
+
 # -- a browser's own CORS checks -----------------------------------------------------------------
 
 _PAGE = b"<!doctype html><html lang='en'><title>web wallet</title><p>wallet</p></html>"

@@ -38,7 +38,8 @@ Browser (web) wallets may call every route from any origin (CORS, ``Access-Contr
 can do only what it could do without a browser, with the codes and tokens it already holds.
 Preflights may ask for ``Authorization``, ``Content-Type``, ``DPoP`` and a wallet attestation's
 ``OAuth-Client-Attestation`` and ``OAuth-Client-Attestation-PoP``; ``WWW-Authenticate`` is
-exposed to the page.
+exposed to the page. A preflight asking for another method or header is refused like any error
+(400 ``invalid_request``, JSON, ``no-store``).
 
 Every answer carries ``X-Content-Type-Options: nosniff`` (a browser takes JSON as JSON, never
 as a page or script). A path with an extra or missing final ``/`` is not found rather than
@@ -57,6 +58,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -85,10 +87,30 @@ BODY_TIMEOUT = 20
 # ignores, but a preflight refusing them would stop the request.
 WALLET_HEADERS = ["Authorization", "Content-Type", "DPoP", "OAuth-Client-Attestation",
                   "OAuth-Client-Attestation-PoP"]
+ALLOWED_METHODS = ["GET", "POST"]
+
+
+class WalletCORS(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered like every other error of the issuer:
+    JSON ``invalid_request`` saying what the issuer allows, never cached (Starlette's is text)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
+        description = (f"the preflight asks for what this issuer does not allow ({refused}); it allows the "
+                       f"methods {', '.join(ALLOWED_METHODS)} and the headers {', '.join(WALLET_HEADERS)}")
+        kept = {name: value for name, value in response.headers.items()
+                if name not in ("content-length", "content-type")}
+        return JSONResponse({"error": "invalid_request", "error_description": description},
+                            status_code=response.status_code, headers={**kept, **NO_STORE})
+
+
 CORS = Middleware(
-    CORSMiddleware,
+    WalletCORS,
     allow_origins=["*"],
-    allow_methods=["GET", "POST"],
+    allow_methods=ALLOWED_METHODS,
     allow_headers=WALLET_HEADERS,
     expose_headers=["WWW-Authenticate"],
     max_age=600,
