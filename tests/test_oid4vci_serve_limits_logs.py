@@ -11,6 +11,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from edcbridge.oid4vci.app import create_app
 from edcbridge.oid4vci.server import BackgroundServer, bind
 from edcbridge.oid4vci.service import LOG_FIELD, IssuerService, IssuerSettings, clip
 from edcbridge.schemas import SchemaStore
-from tests.wallet.issuer_support import Exported, export_awards
+from tests.wallet.issuer_support import Exported, export_awards, serve_process
 
 # A line: a field of LOG_FIELD characters, the note of what was cut, and the rest of the line
 BOUND = 3 * LOG_FIELD + 200
@@ -194,6 +195,24 @@ def test_a_flood_of_malformed_requests_is_told_in_a_few_lines(
     assert one_by_one and all("from 127.0.0.1 refused with 400" in line for line in one_by_one), one_by_one
     assert told and len(one_by_one) + len(told) <= 2 * (server.MALFORMED_LINES + 1), lines.lines
     assert not [line for line in lines.lines if server.UVICORN_MALFORMED in line]
+
+
+def test_malformed_requests_counted_when_serve_stops_are_told(exported: Exported, tmp_path: Path) -> None:
+    """``edcbridge serve`` stopped (SIGTERM) before the period ends tells the count it holds."""
+    flood = server.MALFORMED_LINES + 3
+    log = tmp_path / "serve.log"
+    with serve_process(exported, log) as url:
+        address = urlsplit(url)
+        for _ in range(flood):
+            with closing(socket.create_connection((address.hostname, address.port), timeout=10)) as sock:
+                sock.sendall(b"junk\r\n\r\n")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 400 ")
+    lines = log.read_text("utf-8").splitlines()
+    told = [line for line in lines if "more malformed HTTP/1.1 requests" in line]
+    assert len(told) == 1 and "3 more malformed" in told[0], lines
 
 
 def _malformed_lines(lines: _Lines, flood: int) -> tuple[list[str], list[str]]:

@@ -27,6 +27,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import math
 import re
 import resource
 import socket
@@ -106,10 +107,12 @@ class MalformedRequestLog:
         self.unlogged = 0
         self.addresses: set[str] = set()
         self.period_end: asyncio.TimerHandle | None = None
+        self.period_start = 0.0
 
     def refused(self, client: str | None, loop: asyncio.AbstractEventLoop) -> None:
         if self.period_end is None:
             self.period_end = loop.call_later(MALFORMED_PERIOD, self.end_period)
+            self.period_start = time.monotonic()
         if self.logged < MALFORMED_LINES:
             self.logged += 1
             last = self.logged == MALFORMED_LINES
@@ -121,11 +124,18 @@ class MalformedRequestLog:
         if client is not None and len(self.addresses) < _MALFORMED_ADDRESSES:
             self.addresses.add(client)
 
+    def flush(self) -> None:
+        """End the period now (the server stops): its count is told rather than lost."""
+        if self.period_end is not None:
+            self.period_end.cancel()
+        self.end_period()
+
     def end_period(self) -> None:
         if self.unlogged:
             many = "or more " if len(self.addresses) >= _MALFORMED_ADDRESSES else ""
+            seconds = min(MALFORMED_PERIOD, math.ceil(time.monotonic() - self.period_start))
             LOG.warning("%d more malformed HTTP/1.1 requests refused with 400 in the last %d s, from %d %s"
-                        "client addresses", self.unlogged, MALFORMED_PERIOD, len(self.addresses), many)
+                        "client addresses", self.unlogged, seconds, len(self.addresses), many)
         self.logged = self.unlogged = 0
         self.addresses.clear()
         self.period_end = None
@@ -484,6 +494,15 @@ class OriginForm:
         await self.app({**scope, "raw_path": path, "path": unquote(path.decode("ascii"))}, receive, send)
 
 
+class IssuerServer(uvicorn.Server):
+    """uvicorn's server, telling at shutdown the malformed requests its last period counted."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if isinstance(self.config.http, type) and issubclass(self.config.http, DeadlineProtocol):
+            self.config.http.malformed.flush()
+
+
 class _BoundedLogArguments(logging.Filter):
     """uvicorn's log lines with their arguments bounded (a request target is cut to
     :data:`edcbridge.oid4vci.service.LOG_FIELD` characters, saying how many more it had) and
@@ -577,7 +596,7 @@ def run(
     LOG.info("%s; %s%s", describe_cap(max_client_connections, max_client_requests),
              describe_connection_cap(max_connection_requests),
              f"; up to {files} open files (connections) in all" if files else "")
-    uvicorn.Server(config).run(sockets=[sock])
+    IssuerServer(config).run(sockets=[sock])
 
 
 class BackgroundServer:
@@ -591,7 +610,7 @@ class BackgroundServer:
         max_connection_requests: int = DEFAULT_MAX_CONNECTION_REQUESTS,
     ) -> None:
         self.sock = sock
-        self.server = uvicorn.Server(_config(
+        self.server = IssuerServer(_config(
             app, log_level, max_client_connections, max_client_requests, max_connection_requests))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
