@@ -4,6 +4,7 @@ type, and ``serve`` on a wildcard address needs the public issuer URL."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from edcbridge.oid4vci.cli import ISSUER_URL_ENV
+from edcbridge.oid4vci.server import OriginForm
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
@@ -266,3 +268,27 @@ def test_a_request_target_naming_a_user_is_refused(issuer: IssuerService) -> Non
     netloc = urlsplit(issuer.issuer).netloc
     status, body = _raw(issuer, f"GET http://someone@{netloc}/.well-known/openid-credential-issuer HTTP/1.1")
     assert status == 400 and json.loads(body)["error"] == "invalid_request", body
+
+
+def _target_served(scope: dict[str, Any]) -> tuple[str, bytes | None]:
+    """The path and raw path ``OriginForm`` hands on for an HTTP request of ``scope``."""
+    seen: dict[str, Any] = {}
+
+    async def app(inner: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.update(inner)
+
+    async def nothing() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def drop(message: dict[str, Any]) -> None:
+        return None
+
+    asyncio.run(OriginForm(app)({"type": "http", "root_path": "", **scope}, nothing, drop))
+    return seen["path"], seen.get("raw_path")
+
+
+def test_a_server_that_sends_no_raw_path_is_served_from_the_path() -> None:
+    """ASGI makes ``raw_path`` optional: without it the target is read from ``path``."""
+    assert _target_served({"path": "/nonce"}) == ("/nonce", None)  # handed on as it came
+    assert _target_served({"path": "http://issuer.example/offers/a b"}) == ("/offers/a b", b"/offers/a%20b")
+    assert _target_served({"path": "http://issuer.example", "raw_path": None}) == ("/", b"/")

@@ -35,7 +35,7 @@ import threading
 import time
 from types import TracebackType
 from typing import Any, ClassVar
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import h11
 import uvicorn
@@ -469,6 +469,17 @@ class OneBodyLength:
 _ABSOLUTE_FORM = re.compile(rb"(?i)https?://(?P<authority>[^/]*)(?P<path>/.*)?", re.DOTALL)
 
 
+# RFC 3986 3.3: what a path holds unencoded (pchar and "/")
+_PATH_CHARACTERS = "/:@!$&'()*+,;=-._~"
+
+
+def raw_path(scope: Any) -> bytes:
+    """The request target as sent: ASGI makes ``raw_path`` optional, and without it the target
+    is the path encoded again."""
+    sent: bytes | None = scope.get("raw_path")
+    return sent if sent is not None else quote(scope["path"], safe=_PATH_CHARACTERS).encode("ascii")
+
+
 class OriginForm:
     """ASGI middleware: a request target in absolute-form (``GET http://host/nonce``), which a
     server MUST accept (RFC 9112 3.2.2), is served as its path (``GET /nonce``); the authority
@@ -480,7 +491,7 @@ class OriginForm:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         root = scope.get("root_path", "").encode("ascii") if scope["type"] == "http" else b""
-        target = _ABSOLUTE_FORM.fullmatch(scope["raw_path"][len(root):]) if scope["type"] == "http" else None
+        target = _ABSOLUTE_FORM.fullmatch(raw_path(scope)[len(root):]) if scope["type"] == "http" else None
         if target is None:
             await self.app(scope, receive, send)
             return
