@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -27,7 +28,14 @@ from edcbridge.oid4vci.cli import ISSUER_URL_ENV
 from edcbridge.oid4vci.server import OriginForm
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
-from tests.wallet.issuer_support import Exported, Holder, edcbridge_cli, export_awards, running_issuer
+from tests.wallet.issuer_support import (
+    PRE_AUTH,
+    Exported,
+    Holder,
+    edcbridge_cli,
+    export_awards,
+    running_issuer,
+)
 
 FORGED = "x\nERROR edcbridge.oid4vci: FORGED LINE"
 # RFC 6749 5.2, RFC 6750 3, OpenID4VCI 1.0 8.3.1.2: what an error_description may hold
@@ -268,6 +276,28 @@ def test_a_request_target_naming_a_user_is_refused(issuer: IssuerService) -> Non
     netloc = urlsplit(issuer.issuer).netloc
     status, body = _raw(issuer, f"GET http://someone@{netloc}/.well-known/openid-credential-issuer HTTP/1.1")
     assert status == 400 and json.loads(body)["error"] == "invalid_request", body
+
+
+def test_a_body_with_a_content_coding_is_refused_unread(issuer: IssuerService, exported: Exported) -> None:
+    """RFC 9110 15.5.16: a body sent compressed is refused 415 with ``Accept-Encoding:
+    identity`` (not read as form or JSON), and so is one marked compressed that is not."""
+    offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
+    form = f"grant_type={quote(PRE_AUTH)}&pre-authorized_code={quote(offer.pre_authorized_code)}".encode()
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    for coding, body in (("gzip", gzip.compress(form)), ("br", form), ("identity, gzip", form)):
+        refused = requests.post(f"{issuer.issuer}/token", data=body, timeout=10,
+                                headers={**form_type, "Content-Encoding": coding})
+        _error(refused, 415, "invalid_request")
+        assert refused.headers["accept-encoding"] == "identity"
+        assert refused.headers["cache-control"] == "no-store"
+    plain = requests.post(f"{issuer.issuer}/token", data=form, timeout=10,  # the offer is still open
+                          headers={**form_type, "Content-Encoding": "identity"})
+    assert plain.status_code == 200, plain.text
+    bearer = {"Authorization": f"Bearer {plain.json()['access_token']}"}
+    json_type = {**bearer, "Content-Type": "application/json"}
+    compressed = requests.post(f"{issuer.issuer}/credential", data=gzip.compress(b"{}"), timeout=10,
+                               headers={**json_type, "Content-Encoding": "gzip"})
+    _error(compressed, 415, "invalid_request")
 
 
 def _target_served(scope: dict[str, Any]) -> tuple[str, bytes | None]:

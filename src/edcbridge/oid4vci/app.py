@@ -19,7 +19,8 @@ A credential or notification request sent as another type than ``application/jso
 (400 ``invalid_credential_request`` or ``invalid_notification_request``, OpenID4VCI 1.0 8.2, 11.1).
 Errors are JSON ``{"error", "error_description"}`` with 400, 401, 403, 404, 405 (with ``Allow``), 406 or
 501 (a status list in another form, or of the past), 408 (a body too slow) or 413 (too large; both
-close the connection, the rest of the body unread), or 500, never 200, and never cached
+close the connection, the rest of the body unread), 415 (a body with a content coding, with
+``Accept-Encoding: identity``), or 500, never 200, and never cached
 (``Cache-Control: no-store``, ``Pragma: no-cache``);
 a token request for an offer the issuer cannot issue now is a 500 ``server_error`` that leaves
 the offer open. A 401 carries the ``WWW-Authenticate`` challenge of RFC 6750 3: plain ``Bearer``
@@ -68,7 +69,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edcbridge.oid4vci import status_list
-from edcbridge.oid4vci.errors import OAuthError, hide_offer_reference
+from edcbridge.oid4vci.errors import OAuthError, UnsupportedContentCoding, hide_offer_reference
 from edcbridge.oid4vci.service import LOG_FIELD, IssuerService, bearer_token, clip
 from edcbridge.output import printable
 
@@ -141,11 +142,21 @@ def refuse_declared_size(request: Request, limit: int = MAX_BODY) -> None:
         raise OAuthError(413, "invalid_request", f"the request body exceeds {limit} bytes")
 
 
+def refuse_content_coding(request: Request) -> None:
+    """415 for a body with a content coding other than ``identity``: read as sent, a compressed
+    body would be taken for a malformed one, and one marked but not compressed for a good one."""
+    sent = request.headers.get("content-encoding", "")
+    codings = [coding.strip().lower() for coding in sent.split(",") if coding.strip()]
+    if any(coding != "identity" for coding in codings):
+        raise UnsupportedContentCoding(clip(sent))
+
+
 async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = BODY_TIMEOUT) -> bytes:
     """The request body, refused with 413 beyond ``limit`` bytes and with 408 when it has not
     all come within ``timeout`` seconds (read no further: a body without end, or sent a byte
     at a time, would hold the connection for ever). Both answers close the connection, the rest
-    of the body unread."""
+    of the body unread. A body with a content coding is refused (415) unread."""
+    refuse_content_coding(request)
     refuse_declared_size(request, limit)
     chunks: list[bytes] = []
     size = 0

@@ -86,3 +86,15 @@ class BearerTokenRequired(OAuthError):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": "Bearer"}
+
+
+class UnsupportedContentCoding(OAuthError):
+    """415 to a body sent with a content coding (``Content-Encoding: gzip``): the issuer reads
+    bodies as sent, and says so with ``Accept-Encoding: identity`` (RFC 9110 12.5.3, 15.5.16)."""
+
+    def __init__(self, coding: str) -> None:
+        super().__init__(415, "invalid_request",
+                         f"send the body without a content coding (it came as {coding})")
+
+    def headers(self) -> dict[str, str]:
+        return {"Accept-Encoding": "identity"}
