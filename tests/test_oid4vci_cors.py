@@ -7,6 +7,7 @@ Chromium, on a page of another origin, runs metadata, token, nonce and credentia
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -101,6 +103,34 @@ def test_a_refused_preflight_is_a_json_error_never_cached(issuer: IssuerService)
         body = refused.json()
         assert body["error"] == "invalid_request"
         assert "GET, POST" in body["error_description"] and "Authorization" in body["error_description"]
+
+
+def _preflight_fields(issuer: IssuerService, *asked: str) -> int:
+    """The status of a preflight for POST /credential sending ``Access-Control-Request-Headers``
+    once per item of ``asked``, as written (http.client sends the fields as given)."""
+    address = urlsplit(issuer.issuer)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        connection.putrequest("OPTIONS", "/credential")
+        connection.putheader("Origin", WALLET_ORIGIN)
+        connection.putheader("Access-Control-Request-Method", "POST")
+        for field in asked:
+            connection.putheader("Access-Control-Request-Headers", field)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_a_preflight_list_is_read_whole_and_without_empty_elements(issuer: IssuerService) -> None:
+    """RFC 9110 5.3, 5.6.1: a list may be split over several fields and hold empty elements."""
+    assert _preflight_fields(issuer, "authorization, content-type,") == 200
+    assert _preflight_fields(issuer, ", authorization,,dpop") == 200
+    assert _preflight_fields(issuer, "authorization", "content-type") == 200
+    assert _preflight_fields(issuer, "authorization", "cookie") == 400
+    assert _preflight_fields(issuer, ",", "cookie,") == 400
 
 # -- a browser's own CORS checks -----------------------------------------------------------------
 

@@ -91,12 +91,23 @@ WALLET_HEADERS = ["Authorization", "Content-Type", "DPoP", "OAuth-Client-Attesta
 ALLOWED_METHODS = ["GET", "POST"]
 
 
+def _asked_headers_as_one_list(request_headers: Headers) -> Headers:
+    """The request's ``Access-Control-Request-Headers`` as one list without empty elements: a
+    list may come in several fields and with empty elements, which a recipient ignores (RFC 9110
+    5.3, 5.6.1); Starlette reads the first field only and refuses an empty element."""
+    name = b"access-control-request-headers"
+    asked = [item.strip() for field in request_headers.getlist(name.decode()) for item in field.split(",")]
+    others = [(key, value) for key, value in request_headers.raw if key != name]
+    listed = ", ".join(item for item in asked if item)
+    return Headers(raw=[*others, (name, listed.encode("latin-1"))] if listed else others)
+
+
 class WalletCORS(CORSMiddleware):
     """Starlette's CORS, with a refused preflight answered like every other error of the issuer:
     JSON ``invalid_request`` saying what the issuer allows, never cached (Starlette's is text)."""
 
     def preflight_response(self, request_headers: Headers) -> Response:
-        response = super().preflight_response(request_headers)
+        response = super().preflight_response(_asked_headers_as_one_list(request_headers))
         if response.status_code < 400:
             return response
         refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
