@@ -283,22 +283,25 @@ def test_key_urls_in_a_proof_are_never_fetched_and_alg_none_is_refused(
     assert set(cnf) == {"kty", "crv", "x", "y"}
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"GARBAGE\r\n\r\n",  # no request line
-    b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n",  # a control character in the target
-    b"GET / HTTP/1.1\r\n\r\n",  # no Host
-    b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n",  # a head over 32 KiB
-    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS ClientHello to the plain HTTP port
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    (b"GARBAGE\r\n\r\n", 400),  # no request line
+    (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400),  # a control character in the target
+    (b"GET / HTTP/1.1\r\n\r\n", 400),  # no Host
+    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400),  # a TLS ClientHello to the plain HTTP port
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n", 431),  # a head over 32 KiB
+    # RFC 9112 6.1: a transfer coding the server does not implement
+    (b"POST /nonce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
 ])
-def test_a_malformed_request_is_a_json_400_that_says_nosniff(
-    issuer: IssuerService, request_bytes: bytes
+def test_a_malformed_request_is_a_json_error_that_says_nosniff(
+    issuer: IssuerService, request_bytes: bytes, status: int
 ) -> None:
-    """The server's own refusal of what is not HTTP/1.1, like every answer of the app's."""
+    """The server's own refusal of what is not HTTP/1.1, like every answer of the app's: 400,
+    431 for a head too large, 501 for a transfer coding it does not implement."""
     with _connection(issuer) as sock:
         sock.sendall(request_bytes)
         closed, answer = _closed_within(sock, HEAD_WAIT)
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert closed and _status(answer) == 400, answer[:300]
+    assert closed and _status(answer) == status, answer[:300]
     lowered = head.lower()
     assert b"\r\nx-content-type-options: nosniff" in lowered and b"\r\ncache-control: no-store" in lowered
     assert b"\r\ncontent-type: application/json" in lowered

@@ -133,7 +133,7 @@ def test_a_huge_head_in_one_write_is_refused_and_not_logged_whole(
     service, lines = served
     before = len(lines.lines)
     answer = _exchange(service, b"GET /" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
     new = _new_lines(lines, before)
     assert new and all(len(line) < BOUND for line in new), [len(line) for line in new]
 
@@ -142,7 +142,7 @@ def test_a_head_of_many_headers_in_one_write_is_refused(served: tuple[IssuerServ
     service, _ = served
     headers = "".join(f"X-Filler-{index}: {'v' * 100}\r\n" for index in range(400))  # about 45 KiB
     answer = _exchange(service, f"GET /nonce HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
-    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
 
 
 def test_an_ordinary_head_of_some_kib_is_served(served: tuple[IssuerService, _Lines]) -> None:

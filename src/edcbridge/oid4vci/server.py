@@ -31,6 +31,7 @@ import math
 import re
 import resource
 import socket
+import sys
 import threading
 import time
 from types import TracebackType
@@ -74,12 +75,20 @@ RETRY_AFTER = 10  # seconds, on the 503 to a connection past the cap
 # Requests one keep-alive connection may carry (nginx's keepalive_requests); the answer to the
 # last says ``Connection: close`` and the connection is then closed. 0 is no cap.
 DEFAULT_MAX_CONNECTION_REQUESTS = 1000
-# Malformed requests (400 before the app) logged one line each in a period; the rest of the
-# period's are counted and told in one line at its end, so a flood of junk cannot flood the log.
+# Malformed requests (refused before the app: 400, 431, 501) logged one line each in a period;
+# the rest of the period's are counted and told in one line at its end, so a flood of junk
+# cannot flood the log.
 MALFORMED_LINES = 10
 MALFORMED_PERIOD = 60  # seconds
 _MALFORMED_ADDRESSES = 1000  # distinct client addresses counted in a period's summary, at most
 UVICORN_MALFORMED = "Invalid HTTP request received."  # uvicorn's own line, which names no client
+# The status of the refusal of what h11 cannot take, as it hints (RFC 6585 5: a head too large;
+# RFC 9112 6.1: a transfer coding it does not implement), with its reason and description
+REFUSALS: dict[int, tuple[bytes, str]] = {
+    400: (b"Bad Request", "malformed HTTP/1.1 request"),
+    431: (b"Request Header Fields Too Large", "the request head is too large"),
+    501: (b"Not Implemented", "a transfer coding other than chunked"),
+}
 
 
 def client_key(client: tuple[str, int] | None) -> str | None:
@@ -109,7 +118,7 @@ class MalformedRequestLog:
         self.period_end: asyncio.TimerHandle | None = None
         self.period_start = 0.0
 
-    def refused(self, client: str | None, loop: asyncio.AbstractEventLoop) -> None:
+    def refused(self, client: str | None, loop: asyncio.AbstractEventLoop, status: int = 400) -> None:
         if self.period_end is None:
             self.period_end = loop.call_later(MALFORMED_PERIOD, self.end_period)
             self.period_start = time.monotonic()
@@ -117,8 +126,8 @@ class MalformedRequestLog:
             self.logged += 1
             last = self.logged == MALFORMED_LINES
             further = "; more in this period are counted and told in one line at its end" if last else ""
-            LOG.warning("malformed HTTP/1.1 request from %s refused with 400%s",
-                        client or "an unknown address", further)
+            LOG.warning("malformed HTTP/1.1 request from %s refused with %d%s",
+                        client or "an unknown address", status, further)
             return
         self.unlogged += 1
         if client is not None and len(self.addresses) < _MALFORMED_ADDRESSES:
@@ -134,11 +143,17 @@ class MalformedRequestLog:
         if self.unlogged:
             many = "or more " if len(self.addresses) >= _MALFORMED_ADDRESSES else ""
             seconds = min(MALFORMED_PERIOD, math.ceil(time.monotonic() - self.period_start))
-            LOG.warning("%d more malformed HTTP/1.1 requests refused with 400 in the last %d s, from %d %s"
+            LOG.warning("%d more malformed HTTP/1.1 requests refused in the last %d s, from %d %s"
                         "client addresses", self.unlogged, seconds, len(self.addresses), many)
         self.logged = self.unlogged = 0
         self.addresses.clear()
         self.period_end = None
+
+
+def refusal_status(error: BaseException | None) -> int:
+    """The status h11 hints for what it refused (400, 431 or 501), 400 for any other."""
+    hint = getattr(error, "error_status_hint", 400)
+    return hint if hint in REFUSALS else 400
 
 
 def _refusal(retry_after: int) -> bytes:
@@ -295,15 +310,19 @@ class DeadlineProtocol(H11Protocol):
         cycle.scope["headers"].append((b"connection", b"close"))
 
     def send_400_response(self, msg: str) -> None:
-        """What is not HTTP/1.1 (a malformed head, one too large, TLS to this plain port) gets the
-        app's kind of answer, not uvicorn's text: JSON, ``nosniff``, never cached. It is logged by
-        :class:`MalformedRequestLog`, not uvicorn's line for each."""
-        self.malformed.refused(self._client_key, self.loop)
-        body = json.dumps({"error": "invalid_request", "error_description": "malformed HTTP/1.1 request"})
+        """What is not HTTP/1.1 (a malformed head, TLS to this plain port) gets the app's kind of
+        answer, not uvicorn's text: JSON, ``nosniff``, never cached; 400, or 431 for a head too
+        large and 501 for a transfer coding h11 does not implement (uvicorn calls this while
+        handling h11's error, which hints the status). It is logged by :class:`MalformedRequestLog`,
+        not uvicorn's line for each."""
+        status = refusal_status(sys.exception())
+        self.malformed.refused(self._client_key, self.loop, status)
+        reason, description = REFUSALS[status]
+        body = json.dumps({"error": "invalid_request", "error_description": description})
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
                    (b"pragma", b"no-cache"), (b"x-content-type-options", b"nosniff"),
                    (b"access-control-allow-origin", b"*"), (b"connection", b"close")]
-        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+        for event in (h11.Response(status_code=status, headers=headers, reason=reason),
                       h11.Data(data=body.encode()), h11.EndOfMessage()):
             self.transport.write(self.conn.send(event) or b"")
         self.transport.close()
