@@ -120,11 +120,17 @@ def test_a_delivered_version_edited_by_hand_is_named(delivered: Path, tmp_path: 
         f"(version {'0' * 16}..., state delivered)" in problem, problem
 
 
-def test_a_delivery_erased_as_the_readme_says_leaves_the_trail_intact(delivered: Path,
-                                                                       tmp_path: Path) -> None:
+def test_a_delivery_row_deleted_by_hand_is_named_until_the_erasure_is_recorded(delivered: Path,
+                                                                                tmp_path: Path) -> None:
     out = _copy(delivered, tmp_path)
     key = _first_key(out)
     _edit(out, f"DELETE FROM deliveries WHERE key = '{key}'")
+    result, verdict = _verify(out)
+    assert result.exit_code == 1, result.output
+    [problem] = verdict["problems"]  # type: ignore[misc]
+    assert f"deliveries table holds no delivery of {key}" in problem and "edcbridge erase" in problem
+    erased = CliRunner().invoke(main, ["erase", str(out), key, "--reason", "request 2026/4"])
+    assert erased.exit_code == 0, erased.output
     result, verdict = _verify(out)
     assert result.exit_code == 0, result.output
     assert verdict["intact"] is True and verdict["problems"] == []

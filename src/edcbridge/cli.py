@@ -213,6 +213,7 @@ _PROVIDERS: dict[str, Callable[[click.Group], None]] = {
     **dict.fromkeys(("serve", "offer", "revoke", "upload-dc4eu"), _register_from("edcbridge.oid4vci.cli")),
     **dict.fromkeys(("preview", "badges", "ob3", "stack"), _register_from("edcbridge.preview.cli")),
     "withdraw": _register_from("edcbridge.pipeline.withdraw"),
+    "erase": _register_from("edcbridge.pipeline.erase"),
 }
 
 
@@ -250,6 +251,9 @@ _SUMMARIES = {
               "file (XAdES-sealed EDC XML) is checked as verify-xml checks it.",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
+    "erase": "Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id) at "
+             "their learner's request (GDPR article 17): files, report rows, delivery addresses; the audit "
+             "trail records the erasure.",
     "withdraw": "Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their "
                 "files are moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates "
                 "them.",

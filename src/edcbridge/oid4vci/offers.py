@@ -255,6 +255,7 @@ class OfferStatus:
 
 
 REVOKED = "revoked"  # the state of an offer closed by ``edcbridge revoke``
+ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the learner's data erased)
 
 
 @dataclass(frozen=True)
@@ -495,6 +496,9 @@ class OfferStore:
             if state == REVOKED:
                 raise OAuthError(400, "invalid_grant", "the issuer revoked this award; no credential is "
                                                        "issued for it")
+            if state == ERASED:
+                raise OAuthError(400, "invalid_grant", "the issuer erased this award's data at the "
+                                                       "learner's request; no credential is issued for it")
             if state != "open":
                 raise OAuthError(
                     400,
@@ -664,6 +668,23 @@ class OfferStore:
             tuple((number, index) for number, index, status in entries if status == status_list.INVALID),
             closed, int(before), event,
         )
+
+    def erase_award(self, award_key: str) -> int:
+        """Close the award's offers not used up (its learner's data were erased: no credential
+        comes from them any more) and overwrite what wallets told of it (client ids, the
+        descriptions of their notifications); returns how many offers were closed. Its status
+        list entries stay, so a credential issued before can still be revoked."""
+        db = self._db()
+        db.execute("PRAGMA secure_delete = ON")
+        with self._transaction() as db:
+            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
+                                "AND state IN ('open', 'redeemed')", (ERASED, award_key)).rowcount
+            mine = "(SELECT id FROM offers WHERE award_key = ?)"
+            db.execute(f"UPDATE tokens SET client_id = NULL WHERE offer_id IN {mine}", (award_key,))
+            db.execute(f"UPDATE issued SET event_description = NULL WHERE offer_id IN {mine}", (award_key,))
+            db.execute(f"UPDATE offers SET event_description = NULL WHERE id IN {mine}", (award_key,))
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(closed)
 
     # -- events for the audit trail -------------------------------------------------------
 

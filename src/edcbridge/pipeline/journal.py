@@ -17,6 +17,13 @@ An award the registry office takes back (entered in error, a degree rescinded) i
 (``edcbridge withdraw``): its record's state and a ``withdrawn`` event, with its detail, are
 written in one transaction, and no run exports it again until it is ``reinstated`` (``withdraw
 --undo``), another event with a detail; see :meth:`Journal.set_withdrawal`.
+
+A learner's right to erasure (GDPR art. 17, ``edcbridge erase``) makes a record ``erased``: the
+personal data the journal kept of it (the errors and warnings its rows quoted, the addresses and
+wallet ids of its deliveries) are overwritten in the same transaction as an ``erased`` event,
+whose detail says who erased what, when and why, without personal data. The award key, the
+hashes and the earlier events stay: the trail is append-only, and they hold no personal data
+but the key. See :meth:`Journal.erase`.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import getpass
 import hashlib
 import json
 import os
+import shlex
 import socket
 import sqlite3
 import time
@@ -54,7 +62,11 @@ OFFER_ACTIONS = ("revoked", "reissued")
 WITHDRAW_ACTIONS = ("withdrawn", "reinstated")
 # The event before those of a record made again (its row, catalogue or settings changed): its detail says why.
 REDONE = "redone"
-DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE,)
+# The event of an award whose learner's personal data were erased (GDPR art. 17): a record's state too.
+ERASED = "erased"
+DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE, ERASED)
+# Records no run exports again: withdrawn until reinstated, erased for good.
+HELD_BACK = ("withdrawn", ERASED)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -193,14 +205,14 @@ class Journal:
             output["path"] = str(output_file(self.path.parent, output))
         return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else (), row[3])
 
-    def withdrawn(self, key: str) -> str | None:
-        """When ``key`` was withdrawn, who did it and why (as :meth:`set_withdrawal` noted it);
-        None when it is not withdrawn. Like :meth:`done`, asks nothing of a fresh journal."""
+    def held_back(self, key: str) -> tuple[str, str] | None:
+        """Whether ``key`` is withdrawn or erased, and the note saying when, by whom and why;
+        None when it is neither. Like :meth:`done`, asks nothing of a fresh journal."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT error FROM records WHERE key = ? AND state = 'withdrawn'",
-                              (key,)).fetchone()
-        return None if row is None else str(row[0] or "withdrawn")
+        row = self.db.execute("SELECT state, error FROM records WHERE key = ? AND state IN (?, ?)",
+                              (key, *HELD_BACK)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1] or row[0]))
 
     def kept(self, key: str) -> dict[str, dict[str, str]] | None:
         """The outputs a record done in an earlier run kept when a later run failed it (its files
@@ -259,6 +271,70 @@ class Journal:
             head = f"{seq}:{self._last_hash}"
         self.commit()
         return head
+
+    def erase(self, key: str, note: str, detail: str) -> str:
+        """Erase the personal data the journal holds of ``key`` (GDPR art. 17): its record becomes
+        ``erased`` (no files, no errors or warnings quoting its row, ``note`` instead), each of its
+        deliveries keeps only its target and state ``erased`` (no address, no wallet id, no
+        error), and an ``erased`` event with ``detail`` (JSON text without personal data) is
+        appended, all in one transaction, committed here. What was overwritten is zeroed in the
+        file and the write-ahead log folded in, so no copy of it stays on disk. Returns the
+        event's ``SEQ:SHA256``; raises KeyError when there is no such record."""
+        self.db.execute("PRAGMA secure_delete = ON")
+        with self._all_or_nothing():
+            row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise KeyError(key)
+            now = time.time()
+            self.db.execute("UPDATE records SET state = ?, stage = NULL, outputs = '{}', error = ?, "
+                            "warnings = NULL, made_from = NULL, updated = ? WHERE key = ?",
+                            (ERASED, note, now, key))
+            self._scrub_deliveries(key, now)
+            self._drop_details(key)
+            self._audit(now, ERASED, key, str(row[0]), detail_digest(detail), detail)
+            seq = self.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+            head = f"{seq}:{self._last_hash}"
+        self.commit()
+        self.fold_log()
+        return head
+
+    def scrub_erased(self, key: str) -> None:
+        """Of a record erased already: overwrite again what a run or a hand may have written of
+        it since (a delivery row put back from a copy), committed and folded in; no event."""
+        self.db.execute("PRAGMA secure_delete = ON")
+        self._begin()
+        self._scrub_deliveries(key, time.time())
+        self.commit()
+        self.fold_log()
+
+    def _scrub_deliveries(self, key: str, now: float) -> None:
+        self.db.execute("UPDATE deliveries SET state = ?, recipient = NULL, path = '', held = '', "
+                        "delivered = NULL, target_id = NULL, error = NULL, updated = ? WHERE key = ?",
+                        (ERASED, now, key))
+
+    def _drop_details(self, key: str) -> None:
+        """Remove the details of the award's earlier withdrawals, reinstatements and redone events
+        (a reason typed in, the learner's CLR named by the learner's id): each stays bound to its
+        event by its sha256, the output hash, so the chain holds; ``audit verify`` accepts a
+        detail gone only before the award's ``erased`` event. Those of revocations and reissues
+        (status list entries, no personal data) stay, for a revocation must stay accountable.
+        The trail is otherwise append-only: its guard is lifted in this transaction alone."""
+        self.db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        self.db.execute("UPDATE audit SET detail = NULL WHERE key = ? AND action IN (?, ?, ?)",
+                        (key, *WITHDRAW_ACTIONS, REDONE))
+        self.db.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+                        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+
+    def erased_targets(self, key: str) -> list[str]:
+        """The targets the award ``key`` was queued for delivery to (its deliveries rows)."""
+        rows = self.db.execute("SELECT target FROM deliveries WHERE key = ? ORDER BY target", (key,))
+        return [target for (target,) in rows]
+
+    def fold_log(self) -> bool:
+        """Fold the write-ahead log into the journal and empty it, so the pages it held (data
+        overwritten since) are gone from disk; False when a reader kept it from being emptied."""
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def _stored_head(self) -> str:
         row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -634,12 +710,12 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         for row in db.execute("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash, "
                               f"{_detail_column(db)} FROM audit ORDER BY seq"):
             chain.add(*row)
-        strays = db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN (SELECT key FROM records) "
-                            "ORDER BY seq LIMIT ?", (_MAX_LISTED + 1,)).fetchall()
+        strays = _strays(db, chain.erased)
         unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
                              chain.recorded)
-        unmarked = _unmarked(db, chain.withdrawals)
-        unlogged_deliveries = _deliveries_without_event(db, chain.delivered)
+        unmarked = _unmarked(db, chain.withdrawals, chain.erased)
+        unlogged_deliveries = _deliveries_without_event(db, chain.delivered) + \
+            _deliveries_gone(db, chain.erased, path.parent)
         changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
                                  path.parent, running=_has_log(path))
     finally:
@@ -647,26 +723,46 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
     return chain, strays, unlogged, unmarked, unlogged_deliveries + changed
 
 
-def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
-    """Records withdrawn (or reinstated) whose last such event in the trail is not that (the
-    event was cut off the end, which leaves the chain sound), and records withdrawn by the
-    trail's last such event but in another state."""
-    rows = db.execute("SELECT key, state FROM records WHERE state IN (?, ?) ORDER BY key", WITHDRAW_ACTIONS)
-    found = [(key, state) for key, state in rows if withdrawals.get(key, ("", 0))[0] != state]
+def _strays(db: sqlite3.Connection, erased: dict[str, int]) -> list[tuple[int, str, str]]:
+    """The first events of no record in the journal: added by hand, since a record is never
+    deleted, but for one whose learner's data were erased (its ``erased`` event says so)."""
+    found: list[tuple[int, str, str]] = []
+    for seq, action, key in db.execute("SELECT seq, action, key FROM audit WHERE key NOT IN "
+                                       "(SELECT key FROM records) ORDER BY seq"):
+        if key in erased:
+            continue
+        found.append((seq, action, key))
+        if len(found) > _MAX_LISTED:
+            break
+    return found
+
+
+def _unmarked(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]],
+              erased: dict[str, int]) -> list[str]:
+    """Records withdrawn, reinstated or erased whose last withdrawal event (or erased event) in
+    the trail is not that (the event was cut off the end, which leaves the chain sound), and
+    records withdrawn by the trail's last such event but in another state."""
+    rows = db.execute("SELECT key, state FROM records WHERE state IN (?, ?, ?) ORDER BY key",
+                      (*WITHDRAW_ACTIONS, ERASED))
+    found = [(key, state) for key, state in rows
+             if (key not in erased if state == ERASED else withdrawals.get(key, ("", 0))[0] != state)]
     listed = [f"record {key} is {state} but its {state} event is not in the trail (events removed?)"
               for key, state in found[:_MAX_LISTED]]
     more = len(found) - len(listed)
-    return listed + ([f"... and {more} more such records"] if more else []) + _put_back(db, withdrawals)
+    return (listed + ([f"... and {more} more such records"] if more else [])
+            + _put_back(db, withdrawals, erased))
 
 
-def _put_back(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]]) -> list[str]:
+def _put_back(db: sqlite3.Connection, withdrawals: dict[str, tuple[str, int]],
+              erased: dict[str, int]) -> list[str]:
     """Records the trail last withdrew that are in another state: only a ``reinstated`` event
     (``withdraw --undo``) ends a withdrawal, and no run exports a withdrawn award, so the
     record's state was changed by hand (republishing the award)."""
     found: list[str] = []
     for key, (action, seq) in sorted(withdrawals.items()):
         row = db.execute("SELECT state FROM records WHERE key = ?", (key,)).fetchone()
-        if action == "withdrawn" and row is not None and row[0] != "withdrawn":
+        if action == "withdrawn" and row is not None and row[0] != "withdrawn" and \
+                not (row[0] == ERASED and key in erased):  # erasure ends what was withdrawn too
             found.append(f"record {key} is {row[0]} but event {seq} withdrew it and no reinstated event "
                          "follows (its state changed by hand?)")
     more = len(found) - _MAX_LISTED
@@ -678,7 +774,7 @@ def _deliveries_without_event(db: sqlite3.Connection, delivered: Counter[bytes])
     with no ``delivered`` event of that version in the trail: the event was cut off the end, or
     the row was added or edited by hand. Each delivery to a target is an event of its own, so
     two targets holding one version need two events (the events do not name the target). A
-    row deleted (erasure of its address) is no delivery claimed; its event stays. A journal of
+    row erased (no address, no version) is no delivery claimed; its event stays. A journal of
     an earlier version is read as it is."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
     if not {"key", "target", "state", "sha256", "held"} <= columns:
@@ -703,6 +799,28 @@ def _deliveries_without_event(db: sqlite3.Connection, delivered: Counter[bytes])
         else:
             more += 1
     return found + ([f"... and {more} more deliveries without their event"] if more else [])
+
+
+def _deliveries_gone(db: sqlite3.Connection, erased: dict[str, int], out_dir: Path) -> list[str]:
+    """The awards with a ``delivered`` event whose deliveries rows are all gone: the journal
+    keeps a row per target it delivered to (its address overwritten, not deleted, when the
+    learner's data are erased), so a row deleted without an ``erased`` event of its award
+    was removed by hand."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+    if "key" not in columns:
+        return []
+    found: list[str] = []
+    for seq, key in db.execute("SELECT max(seq), key FROM audit WHERE action = 'delivered' AND key NOT IN "
+                               "(SELECT key FROM deliveries) GROUP BY key ORDER BY max(seq)"):
+        if key in erased:
+            continue
+        if len(found) == _MAX_LISTED:
+            found.append("... and more deliveries gone from the journal")
+            break
+        found.append(f"event {seq} (delivered {key}): the journal's deliveries table holds no delivery of "
+                     f"{key} (rows deleted by hand? to erase a learner's data, run: edcbridge erase "
+                     f"{shlex.quote(str(out_dir))} {shlex.quote(key)} --reason TEXT)")
+    return found
 
 
 def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path, *, running: bool) -> list[str]:
@@ -776,12 +894,12 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def withdrawn_records(path: Path) -> dict[str, str]:
-    """The withdrawn records of the journal at ``path``, read only: key -> who withdrew it, when
-    and why (as :meth:`Journal.set_withdrawal` noted it). Raises sqlite3.Error when it cannot
-    be read."""
+    """The withdrawn (or erased) records of the journal at ``path``, read only: key -> who
+    withdrew or erased it, when and why (as :meth:`Journal.set_withdrawal` and
+    :meth:`Journal.erase` noted it). Raises sqlite3.Error when it cannot be read."""
     db = open_read_only(path)
     try:
-        rows = db.execute("SELECT key, error FROM records WHERE state = 'withdrawn'").fetchall()
+        rows = db.execute("SELECT key, error FROM records WHERE state IN (?, ?)", HELD_BACK).fetchall()
     finally:
         db.close()
     return {key: str(note or "withdrawn") for key, note in rows}
@@ -848,6 +966,8 @@ class _Chain:
         self.withdrawals: dict[str, tuple[str, int]] = {}
         # how many delivered events there are of each key and version (see _delivery_digest)
         self.delivered: Counter[bytes] = Counter()
+        self.erased: dict[str, int] = {}  # award key -> its erased event
+        self.details_gone: list[tuple[int, str, str]] = []  # events whose detail is not there
 
     def add(self, seq: int, stamp: str, who: str, action: str, key: str, input_hash: str,
             output_hash: str, stored_prev: str, stored_hash: str, detail: str | None = None) -> None:
@@ -866,8 +986,8 @@ class _Chain:
                           "reordered or rewritten)")
         if _hash_of(stored_prev, event) != stored_hash:
             self._problem(f"event {seq} ({action} {key}): content does not match its hash")
-        if detail is None and action in DETAIL_ACTIONS:
-            self._problem(f"event {seq} ({action} {key}): its detail (who, what, why) is gone")
+        if detail is None and action in DETAIL_ACTIONS:  # unless the award is erased after it
+            self.details_gone.append((seq, action, key))
         elif detail is not None and not _detail_matches(detail, output_hash):
             self._problem(f"event {seq} ({action} {key}): its detail does not match its output hash "
                           "(edited?)")
@@ -880,6 +1000,8 @@ class _Chain:
         self.recorded.add(_event_digest(action, key, input_hash, output_hash))
         if action == "delivered":  # its input hash is the record's then, which may have changed
             self.delivered[_delivery_digest(key, output_hash)] += 1
+        elif action == ERASED:
+            self.erased[key] = seq
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < _MAX_LISTED:
@@ -888,6 +1010,9 @@ class _Chain:
             self.more += 1
 
     def listed(self) -> list[str]:
+        for seq, action, key in self.details_gone:  # an erasure removes the details before it
+            if self.erased.get(key, 0) <= seq:
+                self._problem(f"event {seq} ({action} {key}): its detail (who, what, why) is gone")
         return self.problems + ([f"... and {self.more} more breaks of the chain"] if self.more else [])
 
 

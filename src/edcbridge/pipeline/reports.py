@@ -398,3 +398,85 @@ def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, st
         f"<p>{summary['delivery_failed'] - len(failures)} more: see deliveries.csv.</p>"
     return (f'<h2>Deliveries</h2>{unchanged}<h2>Failed deliveries</h2><table><tr><th scope="col">award</th>'
             f'<th scope="col">recipient</th><th scope="col">error</th></tr>{rows}</table>{more}')
+
+
+def erase_from_reports(out_dir: Path, awards: dict[str, str], note: str) -> list[Path]:
+    """Take the rows of the awards erased at their learners' request out of the last run's
+    reports (report.json, report.csv, report.html, deliveries.csv): ``awards`` maps each award
+    id to the start of its files' names (``safe_name(issuer, award_id)``), so that a row of
+    another issuer's award of the same id, which names its files, stays. The counts stay the
+    run's; ``note`` says so in report.json's and report.html's notes. Each file is replaced
+    whole. Returns the reports that held such rows."""
+    path = out_dir / "report.json"
+    if not path.is_file() or not awards:
+        return []
+    report = json.loads(path.read_text(encoding="utf-8"))
+    all_records, all_deliveries = report.get("records", []), report.get("deliveries") or []
+    records = [r for r in all_records if not _erased_row(r.get("award_id"), r.get("outputs"), awards)]
+    deliveries = [d for d in all_deliveries if d.get("award_id") not in awards]
+    if len(records) == len(all_records) and len(deliveries) == len(all_deliveries):
+        return []
+    summary = {key: value for key, value in report.items() if key not in ("records", "deliveries")}
+    summary["notes"] = [*summary.get("notes", []), note]
+    _replace(out_dir, "report.json", "utf-8", None, lambda handle: _report_json(handle, records,
+             deliveries if "deliveries" in report else None, summary))
+    cells = {str(_cell(award_id)) for award_id in awards}
+    _replace(out_dir, "report.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
+        out_dir / "report.csv", handle,
+        lambda row: not _erased_row(row[2], row[5].split(), awards, cell=True)))
+    if (out_dir / "deliveries.csv").is_file():
+        _replace(out_dir, "deliveries.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
+            out_dir / "deliveries.csv", handle, lambda row: row[0] not in cells))
+    failures = [(r["file"], r["row"], r["award_id"], (r.get("errors") or [""])[0]) for r in records
+                if r.get("status") in ("failed", "file-error")][:_MAX_HTML_FAILURES]
+    delivery_failures = [(d["award_id"], d.get("recipient") or "", d["error"]) for d in deliveries
+                         if d.get("error")][:_MAX_HTML_FAILURES]
+    _replace(out_dir, "report.html", "utf-8", None,
+             lambda handle: handle.write(render_html(summary, failures, delivery_failures)))
+    _sync_folder(out_dir)
+    return [out_dir / name for name in ("report.json", "report.csv", "report.html", "deliveries.csv")
+            if (out_dir / name).is_file()]
+
+
+def _erased_row(award_id: Any, outputs: Any, awards: dict[str, str], cell: bool = False) -> bool:
+    """Whether a report row is of an erased award: its id, and its files (when it names any)
+    of that award's name. ``cell``: the id as report.csv writes it."""
+    names = {str(_cell(a)) if cell else a: name for a, name in awards.items()}
+    if award_id not in names:
+        return False
+    paths = list(outputs.values()) if isinstance(outputs, dict) else list(outputs or [])
+    return not paths or any(Path(str(p)).name.startswith(names[award_id] + ".") for p in paths)
+
+
+def _replace(out_dir: Path, name: str, encoding: str, newline: str | None, write: Any) -> None:
+    """Write ``name`` anew under a temporary name, synced, and put it in place."""
+    temporary = out_dir / f".{name}.tmp"
+    try:
+        with _new_file(temporary, encoding=encoding, newline=newline, errors="edcbridge-json-text") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    temporary.replace(out_dir / name)
+
+
+def _report_json(handle: IO[str], records: list[Any], deliveries: list[Any] | None,
+                 summary: dict[str, Any]) -> None:
+    """report.json laid out as a run writes it: a record a line, the summary (audit head) last."""
+    handle.write('{"records": [\n' + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
+    if deliveries is not None:
+        handle.write('\n],\n"deliveries": [\n'
+                     + ",\n".join(json.dumps(d, ensure_ascii=False) for d in deliveries))
+    handle.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n") + "\n}\n")
+
+
+def _filtered_csv(source: Path, handle: IO[str], keep: Any) -> None:
+    """The rows of ``source`` (header first) that ``keep`` keeps, written to ``handle``."""
+    with source.open(encoding=_CSV_ENCODING, newline="") as read:
+        rows = csv.reader(read)
+        writer = csv.writer(handle)
+        writer.writerow(next(rows, []))
+        writer.writerows(row for row in rows if keep(row))

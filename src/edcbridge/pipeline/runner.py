@@ -39,7 +39,7 @@ from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.catalogue_gaps import catalogue_annex1_gaps
 from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
-from edcbridge.pipeline.journal import JOURNAL_NAME, Done, Journal, audit_actions, output_file
+from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Done, Journal, audit_actions, output_file
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import (
     STAGES,
@@ -66,6 +66,7 @@ class Job:
 
 WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award stops at (not exported again)
 WITHDRAWN = "withdrawn"  # the status of such a row: no failure, said once a run (see _withdrawn_rows_note)
+ERASED_STAGE = "erased"  # the stage a row of an award erased at its learner's request fails at
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,8 @@ class _Runner:
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
         elif status == WITHDRAWN:
             pass  # refused as asked (edcbridge withdraw), no new work: neither counts nor breaks
+        elif outcome.stage == ERASED_STAGE:
+            pass  # refused as asked (edcbridge erase), no new work: neither counts nor breaks
         elif outcome.state == "failed":
             self.consecutive_failures += 1
             limit = self.options.fail_fast
@@ -622,11 +625,9 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         if sealed_earlier is not None and \
                 _current(sealed_earlier, sealed_earlier.input_hash, wanted) is not None:
             input_hash = sealed_earlier.input_hash  # its plain files are this run's: skipped, kept sealed
-        withdrawn = runner.journal.withdrawn(key) if done is None else None
-        if withdrawn is not None:  # not journaled (no key): the record stays withdrawn
-            note = _withdrawn_note(loaded.file, loaded.row, key, withdrawn, runner.options.out_dir)
-            yield Outcome(key, loaded.file, loaded.row, award.award_id, "", "failed", WITHDRAWN_STAGE,
-                          errors=[note])
+        held_back = runner.journal.held_back(key) if done is None else None
+        if held_back is not None:  # not journaled: the record stays withdrawn or erased
+            yield _held_back(loaded.file, loaded.row, key, award.award_id, held_back, runner.options.out_dir)
             continue
         kept = runner.journal.kept(key) if done is None else None
         outputs = _current(done, input_hash, wanted)
@@ -656,6 +657,18 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
 
 
 _AFTER_FAILURE = "it failed in an earlier run (its files of before were kept)"
+
+
+def _held_back(file: str, row: int, key: str, award_id: str, held_back: tuple[str, str],
+               out_dir: Path) -> Outcome:
+    """The failed row of an award withdrawn or erased from the folder: not exported again."""
+    state, note = held_back
+    if state == ERASED:
+        said = (f"{file}:{row}: award {key} was {note}; it is not exported again: its learner's data "
+                f"were erased from {out_dir}\n    fix: remove the learner's row from the input")
+        return Outcome("", file, row, award_id, "", "failed", ERASED_STAGE, errors=[said])
+    said = _withdrawn_note(file, row, key, note, out_dir)
+    return Outcome(key, file, row, award_id, "", "failed", WITHDRAWN_STAGE, errors=[said])
 
 
 def _withdrawn_note(file: str, row: int, key: str, withdrawn: str, out_dir: Path) -> str:

@@ -65,15 +65,16 @@ def _event(head: str) -> str:
     return f"audit event {head.split(':')[0]}"
 
 
-def _resolve(journal: Journal, name: str) -> str | Said:
-    """The record key ``name`` stands for (the key, or an award id of one issuer only)."""
+def _resolve(journal: Journal, name: str, command: str = "withdraw") -> str | Said:
+    """The record key ``name`` stands for (the key, or an award id of one issuer only);
+    ``command``: the one the fix names."""
     if journal.entry(name) is not None:
         return name
     keys = journal.keys_of_award(name)
     if "/" in name and keys:  # an id holding "/" could be read as <issuer>/<award_id>: it takes its issuer
         given = " or ".join(shlex.quote(key) for key in keys)
         return Said(f"error: {name}: no award has this key; an award id holding '/' is given with its "
-                    f"issuer: {given}, as in: edcbridge withdraw {shlex.quote(str(journal.path.parent))} "
+                    f"issuer: {given}, as in: edcbridge {command} {shlex.quote(str(journal.path.parent))} "
                     f"{shlex.quote(keys[0])} --reason TEXT", ok=False)
     if len(keys) == 1 and "/" not in name:
         return keys[0]

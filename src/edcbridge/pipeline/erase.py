@@ -1,0 +1,293 @@
+"""``edcbridge erase OUT KEY... --reason TEXT``: a learner's right to erasure (GDPR art. 17) in an
+output folder.
+
+Everything the folder keeps of the learner's awards goes: their credential files of every
+format (published or withdrawn, preview pages, Open Badges, the learner's CLR, offer QR codes),
+their rows in the last run's reports, the personal data the journal kept (the errors and
+warnings quoting their rows, the addresses and wallet ids of their deliveries) and what wallets
+told the offers file. What an auditor needs stays, without personal data: the award key, the
+hashes and the earlier events of the audit trail, and an ``erased`` event (who, when, why, which
+files with their sha256, which delivery targets), written in the same transaction as the
+record's new state, so ``audit verify`` tells an erasure from tampering.
+
+Credentials issued before are neither revoked nor called back: the learner holds them, and the
+qualification stands. The status list entries of credentials ``serve`` issued stay, so that
+``edcbridge revoke`` still works should the award be rescinded later.
+
+The journal is written first: should the command stop part way, no run exports the award again,
+and the same command removes what is left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
+from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
+from edcbridge.pipeline.withdraw import (
+    Said,
+    _detail,
+    _event,
+    _exported_by_name,
+    _open,
+    _pages_and_badges,
+    _published,
+    _resolve,
+    _say,
+    _stamp,
+)
+
+
+def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Callback of ``--reason``: given, and kept as :func:`edcbridge.cli.reason_text` says."""
+    text = reason_text(value)
+    if text is None:
+        raise click.BadParameter("give why the data are erased (the request's reference, no personal data)")
+    return text
+
+
+def _inside(out_dir: Path, path: Path) -> bool:
+    """Whether ``path`` lies in OUT (a record of a journal brought from elsewhere may name
+    files outside it, which are not this folder's to remove)."""
+    return path.parent.resolve().is_relative_to(out_dir.resolve())
+
+
+def _recorded_files(out_dir: Path, outputs: dict[str, dict[str, str]]) -> list[Path]:
+    """The files a record lists, where they are and, for a withdrawn one, where it was published."""
+    found = [output_file(out_dir, output) for output in outputs.values()
+             if output.get("path") or output.get("file")]
+    found += [_published(out_dir, output) for output in outputs.values() if output.get("published")]
+    return found
+
+
+def _files_by_name(out_dir: Path, key: str) -> list[Path]:
+    """The files of the award's name an export, ``withdraw``, ``preview``, ``badges`` or ``offer``
+    writes, published or in OUT/withdrawn/."""
+    from edcbridge.output import safe_name
+
+    published = [*_exported_by_name(out_dir, key).values(), *_pages_and_badges(out_dir, key).values()]
+    withdrawn = [out_dir / "withdrawn" / path.parent.name / path.name for path in published]
+    qr = safe_name(*key.split("/", 1)) + ".png"
+    return published + withdrawn + [out_dir / "offers" / qr, out_dir / "offers-dc4eu" / qr]
+
+
+def _learner_records(out_dir: Path, key: str) -> list[Path]:
+    """The learner's CLRs (published or withdrawn) that bundle the award, with their VC-JWTs."""
+    from edcbridge.badges.export import held_badges
+    from edcbridge.badges.ob3 import credential_id
+
+    badge = credential_id(*key.split("/", 1))
+    found: list[Path] = []
+    for folder in (out_dir / "clr", out_dir / "withdrawn" / "clr"):
+        for path in sorted(folder.glob("*.json")):
+            if badge in held_badges(path):
+                found += [path, path.with_suffix(".jwt")]
+    return found
+
+
+def _files_of(out_dir: Path, key: str, outputs: dict[str, dict[str, str]]) -> dict[Path, str]:
+    """Every file of the award in OUT, by path, with its sha256."""
+    candidates = [*_recorded_files(out_dir, outputs), *_files_by_name(out_dir, key),
+                  *_learner_records(out_dir, key)]
+    found: dict[Path, str] = {}
+    for path in candidates:
+        if path not in found and path.is_file() and not path.is_symlink() and _inside(out_dir, path):
+            found[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _named(out_dir: Path, path: Path) -> str:
+    """A removed file as the audit trail names it: by its place in OUT, but a CLR, whose name
+    is the learner's id, by its folder alone (``clr/*.json``)."""
+    place = path.relative_to(out_dir)
+    if place.parent.name == "clr":
+        return (place.parent / f"*{path.suffix}").as_posix()
+    return place.as_posix()
+
+
+def _other_awards_of_clrs(out_dir: Path, files: dict[Path, str], erased: set[str]) -> list[str]:
+    """The CLRs among ``files`` that also held awards not erased by this command: what to
+    run to publish those awards again in a CLR."""
+    from edcbridge.badges.export import held_badges
+    from edcbridge.badges.ob3 import credential_id
+
+    own = {credential_id(*key.split("/", 1)) for key in erased}
+    return [path.relative_to(out_dir).as_posix() for path in files
+            if path.parent.name == "clr" and path.suffix == ".json" and held_badges(path) - own]
+
+
+def _remove(out_dir: Path, files: dict[Path, str]) -> list[str]:
+    """Remove each file; the problems (a file that cannot be removed stays, and is said)."""
+    problems: list[str] = []
+    for path in files:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            problems.append(f"{path} cannot be removed ({exc.strerror or exc}); make {out_dir} writable, "
+                            "then run the same command again")
+    return problems
+
+
+def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
+    """Close the award's offers and overwrite what wallets told of it; the offers closed, and
+    a problem when the offers file cannot be used."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        return 0, None
+    try:
+        store = OfferStore.for_folder(out_dir)
+        try:
+            return store.erase_award(key), None
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error) as exc:
+        return 0, (f"the offers file {out_dir / OFFERS_NAME} cannot be used ({exc}); repair or restore it, "
+                   "then run the same command again")
+
+
+def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
+    """What erasing cannot reach: copies in wallets, and credentials 'serve' issued."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME
+
+    said = [f"note: {key}: delivered to {target} (or maybe, its answer lost) before: the learner's "
+            "wallet keeps its copy, which this folder cannot erase; the learner removes it there"
+            for target, state in deliveries.items() if state in ("delivered", "sending")]
+    if (out_dir / OFFERS_NAME).is_file():
+        said.append(f"note: {key}: status list entries of credentials 'edcbridge serve' issued, if any, "
+                    "are kept as they are (not revoked: the learner keeps the credential); 'edcbridge "
+                    "revoke' still works should the award be rescinded")
+    return said
+
+
+def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str, erased: set[str]) -> Said:
+    """Erase one award's personal data: journal and event first, then files and offers."""
+    entry = journal.entry(key)
+    assert entry is not None
+    deliveries = journal.deliveries_of(key)
+    files = _files_of(out_dir, key, entry.outputs)
+    again = entry.state == ERASED
+    if again:
+        journal.scrub_erased(key)
+        line = f"{key}: erased already"
+    else:
+        now = time.time()
+        detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "was": entry.state,
+                          "deliveries": sorted(deliveries),
+                          "files": [{"file": _named(out_dir, path), "sha256": digest}
+                                    for path, digest in sorted(files.items())]})
+        head = journal.erase(key, f"erased on {_stamp(now)} by {who}: {reason}", detail)
+        line = f"{key}: erased ({_event(head)})"
+    clrs = _other_awards_of_clrs(out_dir, files, erased)
+    problems = _remove(out_dir, files)
+    line += (f"; {len(files) - len(problems)} file(s) removed" if files or not again else "")
+    closed, offers_problem = _clear_offers(out_dir, key)
+    problems += [offers_problem] if offers_problem else []
+    line += f"; {len(deliveries)} delivery record(s) cleared" if deliveries and not again else ""
+    line += f"; {closed} offer(s) closed" if closed else ""
+    warnings = [f"error: {key}: {problem}" for problem in problems]
+    warnings += [f"warning: {key}: the learner's CLR {clr} held other awards too and was removed whole; "
+                 f"make it again without {key}: edcbridge badges AWARDS... -c CATALOGUE -o {out_dir}"
+                 for clr in clrs]
+    if not again:
+        warnings += _wallet_warnings(out_dir, key, deliveries)
+    return Said(line, warnings, not problems)
+
+
+def _scrub_reports(out_dir: Path, keys: list[str], who: str) -> list[str]:
+    """Take the erased awards' rows out of the last run's reports; problems said."""
+    from edcbridge.output import safe_name
+    from edcbridge.pipeline.reports import erase_from_reports
+
+    awards = {key.split("/", 1)[1]: safe_name(*key.split("/", 1)) for key in keys}
+    note = (f"the rows of {len(keys)} award(s) were taken out of this report on {_stamp(time.time())} by "
+            f"{who} (edcbridge erase: their learners' data erased); the counts are those of the run")
+    try:
+        erase_from_reports(out_dir, awards, note)
+    except (OSError, ValueError, UnicodeError) as exc:
+        return [f"error: the reports in {out_dir} cannot be rewritten without the erased awards ({exc}); "
+                "make them readable and writable and run the same command again, or delete report.* "
+                "and deliveries.csv (the next run writes its own)"]
+    return []
+
+
+def _state(journal: Journal, key: str) -> str | None:
+    entry = journal.entry(key)
+    return None if entry is None else entry.state
+
+
+def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool) -> bool:
+    """Erase each award, saying so, then the reports' rows of all; whether all went as asked."""
+    who, ok = actor(), True
+    keys = [key for key in (_resolve(journal, name, "erase") for name in names) if isinstance(key, str)]
+    for name in names:
+        key = _resolve(journal, name, "erase")
+        if isinstance(key, Said):
+            said = key
+        else:
+            try:
+                said = erase_award(journal, out_dir, key, reason, who, set(keys))
+            except (OSError, sqlite3.Error) as exc:
+                said = Said(f"error: {key}: the journal could not take it ({exc}); nothing was erased of it: "
+                            "run the same command again", ok=False)
+        _say(said, quiet)
+        ok = ok and said.ok
+    erased = [key for key in keys if _state(journal, key) == ERASED]
+    for problem in _scrub_reports(out_dir, erased, who):
+        click.echo(problem, err=True)
+        ok = False
+    return ok
+
+
+@click.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("keys", metavar="KEY...", nargs=-1, required=True)
+@click.option("--reason", required=True, callback=_reason, metavar="TEXT",
+              help="Why (the request's reference; no personal data): kept in the audit trail.")
+@quiet_option("line per award")
+def erase(out_dir: Path, keys: tuple[str, ...], reason: str, quiet: bool) -> None:
+    """Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id)
+    at their learner's request (GDPR article 17): files, report rows, delivery addresses; the audit
+    trail records the erasure.
+
+    Gone are the awards' credential files of every format, published or withdrawn, their preview
+    pages, Open Badges and the learner's CLR, their rows in the reports, the addresses of their
+    wallet deliveries and the journal's errors quoting their rows.
+
+    The audit trail keeps the award key, the hashes and an 'erased' event (who, when, --reason,
+    which files with their sha256), so 'edcbridge audit verify' holds it intact; no export run
+    makes the awards again. Credentials already in wallets are the learner's: neither called back
+    nor revoked (status list entries stay, for a later 'edcbridge revoke').
+
+    \b
+    Exit codes: 0 erased (or erased already); 1 an award not found, or a file, the offers file
+    or a report that could not be changed (run the same command again); 2 usage error, OUT
+    holding no journal, or an export run using OUT.
+    """
+    from edcbridge.pipeline.runner import RunError, folder_of_one_run
+
+    if not (out_dir / JOURNAL_NAME).is_file():
+        raise click.BadParameter(f"{out_dir} holds no journal ({JOURNAL_NAME}): nothing was exported "
+                                 "there; give the folder the awards were exported to", param_hint="OUT")
+    try:
+        with folder_of_one_run(out_dir, elsewhere=""):
+            journal = _open(out_dir)
+            try:
+                ok = _each(journal, out_dir, keys, reason, quiet)
+            finally:
+                journal.close()
+    except RunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def register(group: click.Group) -> None:
+    """Add ``erase`` to the edcbridge command group."""
+    group.add_command(erase)

@@ -1,0 +1,248 @@
+"""``edcbridge erase``: a learner's right to erasure, on a sealed export delivered to a wallet
+over real HTTP, checked through the CLI and by reading every byte the folder keeps."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline.journal import JOURNAL_NAME
+from edcbridge.schemas import SchemaStore
+from edcbridge.sealing import SealFactory, demo_seal
+from tests.conftest import FIXTURES
+from tests.fake_http import FakeServer
+from tests.fake_wallet import WalletFake
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+REASON = "erasure request DPO-2026-031"
+
+
+@dataclass
+class Exported:
+    out: Path
+    awards: Path
+    args: list[str]  # the export command, to run again
+    learners: dict[str, dict[str, str]]  # award id -> its awards row
+
+
+@pytest.fixture(scope="module")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> SealFactory:
+    return demo_seal(tmp_path_factory.mktemp("seal"), load_catalogue(CATALOGUE))
+
+
+@pytest.fixture
+def wallet() -> Iterator[tuple[FakeServer, WalletFake]]:
+    app = WalletFake()
+    server = FakeServer(app).start()
+    yield server, app
+    server.stop()
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def exported(tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+             monkeypatch: pytest.MonkeyPatch) -> Exported:
+    """Three imperial awards exported as EDC, EBSI and EDC XML, sealed, with preview pages,
+    delivered to the test wallet, and their Open Badges and CLRs made into the same folder."""
+    server, _ = wallet
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:3]
+    awards = tmp_path / "awards.csv"
+    with awards.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out = tmp_path / "out"
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc",
+            "--format", "ebsi", "--format", "edc-xml", "--seal", str(seal.p12), "--password-file",
+            str(password), "--preview", "--deliver-wallet", server.base_url, "--no-send-email", "-q"]
+    result = _cli(*args)
+    assert result.exit_code == 0, result.output
+    badges = _cli("badges", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-q")
+    assert badges.exit_code == 0, badges.output
+    return Exported(out, awards, args, {row["award_id"]: row for row in rows})
+
+
+def _key(award_id: str) -> str:
+    return f"imperial/{award_id}"
+
+
+def _erase(out: Path, *args: str) -> Result:
+    return _cli("erase", str(out), *args)
+
+
+def _personal(row: dict[str, str]) -> list[bytes]:
+    """What identifies the learner of an awards row, as bytes a file could hold."""
+    values = [row["email"], row["family_name"], row["learner_id"], row["national_id"], row["family_name@el"]]
+    return [value.encode() for value in values if value]
+
+
+def _files_holding(out: Path, needles: list[bytes]) -> list[str]:
+    """Every file under ``out`` (journal, its log, reports, credentials) holding one of ``needles``."""
+    found = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path.relative_to(out)}: {needle!r}" for needle in needles if needle in data]
+    return found
+
+
+def _verify(out: Path) -> dict[str, object]:
+    verdict: dict[str, object] = json.loads(_cli("audit", "verify", str(out), "--json").stdout)
+    return verdict
+
+
+def _events(out: Path, action: str) -> list[dict[str, object]]:
+    shown = _cli("audit", "show", str(out))
+    return [event for event in map(json.loads, shown.stdout.splitlines()) if event["action"] == action]
+
+
+def test_erasure_leaves_no_byte_of_the_learner_in_the_folder_and_the_trail_intact(exported: Exported) -> None:
+    before, first, after = exported.learners  # the middle one: its rows lie between others'
+    others = [before, after]
+    held = {line.split(":")[0] for line in _files_holding(exported.out, _personal(exported.learners[first]))}
+    assert {".edcbridge-journal.sqlite", "report.json", "deliveries.csv"} <= held  # there before
+    erased = _erase(exported.out, _key(first), "--reason", REASON)
+    assert erased.exit_code == 0, erased.output
+    assert f"{_key(first)}: erased (audit event" in erased.output
+    assert "wallet keeps its copy" in erased.output
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+    for other in others:  # the other learners' data stay
+        assert _files_holding(exported.out, [exported.learners[other]["email"].encode()])
+    verdict = _verify(exported.out)
+    assert verdict["intact"] is True, verdict["problems"]
+    (event,) = _events(exported.out, "erased")
+    assert event["key"] == _key(first)
+    detail = event["detail"]
+    assert isinstance(detail, dict) and detail["reason"] == REASON and detail["deliveries"]
+    folders = {file["file"].split("/")[0] for file in detail["files"]}
+    assert folders >= {"edc", "ebsi", "edc-sealed", "edc-xml", "preview", "ob3", "clr"}
+
+
+def test_reports_keep_the_other_rows_and_say_rows_were_taken_out(exported: Exported) -> None:
+    first, *others = exported.learners
+    assert _erase(exported.out, first, "--reason", REASON).exit_code == 0  # a bare award id
+    report = json.loads((exported.out / "report.json").read_text(encoding="utf-8"))
+    assert sorted(record["award_id"] for record in report["records"]) == sorted(others)
+    assert sorted(delivery["award_id"] for delivery in report["deliveries"]) == sorted(others)
+    assert any("taken out of this report" in note for note in report["notes"])
+    with (exported.out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert sorted(row["award_id"] for row in csv.DictReader(handle)) == sorted(others)
+    with (exported.out / "deliveries.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert sorted(row["award_id"] for row in csv.DictReader(handle)) == sorted(others)
+    assert "taken out of this report" in (exported.out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_rerun_whose_input_still_holds_the_learner_does_not_export_or_deliver_it_again(
+        exported: Exported, wallet: tuple[FakeServer, WalletFake]) -> None:
+    _, fake = wallet
+    first = next(iter(exported.learners))
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    deposits = len(fake.deposits)
+    again = _cli(*exported.args)
+    assert again.exit_code == 1
+    report = json.loads((exported.out / "report.json").read_text(encoding="utf-8"))
+    (row,) = [record for record in report["records"] if record["award_id"] == first]
+    assert row["stage"] == "erased" and "remove the learner's row from the input" in row["errors"][0]
+    assert not list(exported.out.glob(f"*/imperial_{first}.*"))
+    assert len(fake.deposits) == deposits
+    assert _verify(exported.out)["intact"] is True
+
+
+def test_erasing_again_is_safe_and_writes_no_second_event(exported: Exported) -> None:
+    key = _key(next(iter(exported.learners)))
+    assert _erase(exported.out, key, "--reason", REASON).exit_code == 0
+    again = _erase(exported.out, key, "--reason", REASON)
+    assert again.exit_code == 0, again.output
+    assert f"{key}: erased already" in again.output
+    assert len(_events(exported.out, "erased")) == 1
+    assert _verify(exported.out)["intact"] is True
+
+
+def test_an_award_withdrawn_first_has_its_withdrawn_files_erased_too(exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    assert _cli("withdraw", str(exported.out), _key(first), "--reason", "entered in error").exit_code == 0
+    assert list((exported.out / "withdrawn").rglob(f"imperial_{first}.*"))
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    assert not list((exported.out / "withdrawn").rglob(f"imperial_{first}.*"))
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+    assert _verify(exported.out)["intact"] is True
+
+
+def _sql(out: Path, statement: str, *values: str) -> None:
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    with db:
+        db.execute(statement, values)
+    db.close()
+
+
+def test_a_delivery_row_deleted_by_hand_is_tampering_until_its_erasure_is_recorded(
+        exported: Exported) -> None:
+    key = _key(next(iter(exported.learners)))
+    _sql(exported.out, "DELETE FROM deliveries WHERE key = ?", key)
+    verdict = _verify(exported.out)
+    assert verdict["intact"] is False
+    assert any(f"deliveries table holds no delivery of {key}" in str(p) and "edcbridge erase" in str(p)
+               for p in verdict["problems"])  # type: ignore[union-attr]
+    assert _erase(exported.out, key, "--reason", REASON).exit_code == 0
+    verdict = _verify(exported.out)
+    assert verdict["intact"] is True, verdict["problems"]
+
+
+def test_a_record_marked_erased_by_hand_is_not_intact(exported: Exported) -> None:
+    key = _key(next(iter(exported.learners)))
+    _sql(exported.out, "UPDATE records SET state = 'erased' WHERE key = ?", key)
+    verdict = _verify(exported.out)
+    assert verdict["intact"] is False
+    assert f"record {key} is erased but its erased event is not in the trail (events removed?)" in \
+        verdict["problems"]  # type: ignore[operator]
+
+
+def test_a_record_deleted_after_its_erasure_is_intact_and_without_it_not(exported: Exported) -> None:
+    first, second, _ = exported.learners
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    _sql(exported.out, "DELETE FROM records WHERE key = ?", _key(first))
+    assert _verify(exported.out)["intact"] is True
+    _sql(exported.out, "DELETE FROM records WHERE key = ?", _key(second))
+    assert _verify(exported.out)["intact"] is False
+
+
+def test_a_folder_a_run_holds_is_refused(exported: Exported, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+
+    from edcbridge.pipeline import runner
+
+    key = _key(next(iter(exported.learners)))
+    monkeypatch.setattr(runner, "_BUSY_WAIT", 0.2)
+    held = os.open(exported.out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as an export run holds it
+        busy = _erase(exported.out, key, "--reason", REASON)
+    finally:
+        os.close(held)
+    assert busy.exit_code == 2
+    assert "another edcbridge run is using this output folder" in busy.output
+    assert _events(exported.out, "erased") == []
+
+
+def test_an_unknown_award_exits_1_and_the_others_are_erased(exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    result = _erase(exported.out, "NO-SUCH-AWARD", _key(first), "--reason", REASON)
+    assert result.exit_code == 1
+    assert "NO-SUCH-AWARD: no such award" in result.output
+    assert [event["key"] for event in _events(exported.out, "erased")] == [_key(first)]
