@@ -911,8 +911,8 @@ def vocab(scheme: str | None, query: str | None) -> None:
 
 @main.group()
 def audit() -> None:
-    """The hash-chained audit trail of what was issued, sealed, delivered, revoked, reissued,
-    withdrawn and reinstated."""
+    """The hash-chained audit trail of what was issued, sealed, delivered, failed by a later run,
+    revoked, reissued, withdrawn, reinstated and erased."""
 
 
 def _head(value: str) -> tuple[int, str]:
@@ -937,10 +937,12 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    The chain is recomputed, every record done must have its events, every delivery the
-    journal holds as made its delivered event, every file of a record done in OUT must be the
-    one issued, each revocation, reissue, withdrawal and reinstatement its detail (as its
-    event's hash holds it), each withdrawn record its event, and the trail must hold the head
+    The chain is recomputed, every record done must have its events, every record failed that
+    keeps earlier files its failed event, every delivery the journal holds as made its delivered
+    event and every award delivered a row of the deliveries table, every file of a record done
+    in OUT must be the one issued, each revocation, reissue, withdrawal, reinstatement and
+    erasure its detail (as its event's hash holds it; the details of an award's events before
+    its erasure are gone), each withdrawn or erased record its event, and the trail must hold the head
     each run wrote to
     OUT/report.json, the event of the last revocation or reissue the offers file notes as
     recorded, and each --head given.
@@ -1008,7 +1010,8 @@ def audit_show(out_dir: Path) -> None:
     """Print the audit events as JSON Lines (the journal is only read: a copy on read-only
     media, or a journal a newer edcbridge wrote, is shown as it is). A revocation or reissue
     carries its "detail": who, when, why, and the status list entries (uri, idx) and offers; a
-    withdrawal or reinstatement: who, when, why and the files moved."""
+    withdrawal or reinstatement: who, when, why and the files moved; an erasure: who, when, why,
+    the files removed (with their sha256) and the delivery targets."""
     import sqlite3
 
     from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, shown_events

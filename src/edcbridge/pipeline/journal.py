@@ -5,7 +5,8 @@ A record counts as done only once its journal transaction has committed, and its
 were written (atomically) before that. After ``kill -9`` a re-run skips what is done, redoes
 the rest (deterministic outputs are simply rewritten) and so leaves no gap and no duplicate.
 
-The trail records what was issued, sealed and delivered (by ``edcbridge export``), and what the
+The trail records what was issued, sealed and delivered (by ``edcbridge export``), a record done
+that a later run ``failed`` (its files of before stay in the folder), and what the
 issuer did to those credentials afterwards: ``revoked`` (``edcbridge revoke``) and ``reissued``
 (``edcbridge offer --reissue`` of a revoked award), appended by :meth:`Journal.record_offer_event`
 to the trail of the output folder whose offers file they changed; see
@@ -48,13 +49,17 @@ from edcbridge.output import make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 6  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 7  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
 # 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
 # 5: records keep what they were made from, in parts (``made_from``): a record redone says what changed
 # 6: deliveries keep the version confirmed delivered and to whom (``delivered``): the same
 #    content sealed again is not sent again
+# 7: records may be erased (an earlier version, seeing no record done, would export them again),
+#    and a record done that a run fails has a ``failed`` event (the upgrade appends one for each
+#    record an earlier version failed with the files of before kept)
+FAILED_EVENTS = 7  # the first layout whose failed records have their failed events
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
 OFFER_ACTIONS = ("revoked", "reissued")
@@ -62,6 +67,8 @@ OFFER_ACTIONS = ("revoked", "reissued")
 WITHDRAW_ACTIONS = ("withdrawn", "reinstated")
 # The event before those of a record made again (its row, catalogue or settings changed): its detail says why.
 REDONE = "redone"
+# The event of a record done (or failed keeping its files of before) that a later run failed.
+FAILED = "failed"
 # The event of an award whose learner's personal data were erased (GDPR art. 17): a record's state too.
 ERASED = "erased"
 DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE, ERASED)
@@ -161,12 +168,14 @@ class Journal:
         make_private(path)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         try:
-            self._prepare()
+            written_as = self._prepare()
+            self.actor = actor()
+            self._last_hash = self._stored_head()
+            if written_as < FORMAT:
+                self._upgrade(written_as)
         except sqlite3.Error as exc:
             self.db.close()
             raise _as_os_error(exc) from exc
-        self.actor = actor()
-        self._last_hash = self._stored_head()
         self.run = f"{time.time_ns()}-{os.getpid()}"  # deliveries are made for this run's records only
         # a journal opened without records holds none of an earlier run (see :meth:`done`)
         self._earlier = self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is not None
@@ -175,7 +184,9 @@ class Journal:
     def for_folder(cls, out_dir: Path) -> Journal:
         return cls(out_dir / JOURNAL_NAME)
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> int:
+        """Open the journal's tables, adding what an earlier layout lacks; the layout it was
+        written in."""
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         written_as = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -187,7 +198,22 @@ class Journal:
         if written_as < FORMAT:
             _add_missing_columns(self.db)
             _note_delivered_versions(self.db)  # also of journals kept before layouts were numbered (0)
+        return int(written_as)
+
+    def _upgrade(self, written_as: int) -> None:
+        """Note the layout, with, for a journal written before failed events, one for each record
+        failed with the files of its earlier version kept, in one transaction."""
+        with self._all_or_nothing():
+            # another process may have upgraded it since it was read
+            upgraded = self.db.execute("PRAGMA user_version").fetchone()[0] >= FORMAT
+            if written_as < FAILED_EVENTS and not upgraded:
+                rows = self.db.execute("SELECT key, input_hash, outputs FROM records "
+                                       "WHERE state = 'failed' AND outputs != '{}'").fetchall()
+                now = time.time()
+                for key, input_hash, outputs in rows:
+                    self._audit(now, FAILED, key, input_hash, hashlib.sha256(outputs.encode()).hexdigest())
             self.db.execute(f"PRAGMA user_version = {FORMAT}")
+        self.commit()
 
     def done(self, key: str) -> Done | None:
         """The record of an earlier run that made ``key``, when it is done. A run looks a key up
@@ -365,7 +391,24 @@ class Journal:
             if redone is not None:
                 detail = json.dumps({"why": redone}, sort_keys=True, separators=(",", ":"))
                 self._audit(time.time(), REDONE, key, input_hash, detail_digest(detail), detail)
+            if state == FAILED:
+                self._failed_event(key, input_hash)
             self._record(key, input_hash, state, stage, outputs, error, actions, warnings, made_from)
+
+    def _failed_event(self, key: str, input_hash: str) -> None:
+        """A ``failed`` event when a record done is failed (its files of before stay in the
+        folder, and the record keeps them), or a failed one keeping them fails from another
+        input: ``audit verify`` then holds its state to the trail. Its output hash is that of
+        the outputs kept. Asks nothing of a fresh journal."""
+        if not self._earlier:
+            return
+        row = self.db.execute("SELECT state, input_hash, outputs FROM records WHERE key = ?",
+                              (key,)).fetchone()
+        if row is None or row[2] == "{}":
+            return
+        state, earlier_input, kept = row
+        if state == "done" or (state == FAILED and earlier_input != input_hash):
+            self._audit(time.time(), FAILED, key, input_hash, hashlib.sha256(kept.encode()).hexdigest())
 
     @contextlib.contextmanager
     def _all_or_nothing(self) -> Iterator[None]:
@@ -713,7 +756,8 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         strays = _strays(db, chain.erased)
         unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
                              chain.recorded)
-        unmarked = _unmarked(db, chain.withdrawals, chain.erased)
+        unmarked_failures = _failed_without_event(db, chain.recorded)
+        unmarked = _unmarked(db, chain.withdrawals, chain.erased) + unmarked_failures
         unlogged_deliveries = _deliveries_without_event(db, chain.delivered) + \
             _deliveries_gone(db, chain.erased, path.parent)
         changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
@@ -721,6 +765,25 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
     finally:
         db.close()
     return chain, strays, unlogged, unmarked, unlogged_deliveries + changed
+
+
+def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[str]:
+    """Records failed keeping the files of an earlier version without the ``failed`` event of
+    that state (a record done turned failed by hand hides its files from the check of what was
+    issued). A journal written before such events is read as it is."""
+    if int(db.execute("PRAGMA user_version").fetchone()[0]) < FAILED_EVENTS:
+        return []
+    found: list[str] = []
+    for key, input_hash, outputs in db.execute("SELECT key, input_hash, outputs FROM records "
+                                               "WHERE state = ? AND outputs != '{}' ORDER BY key", (FAILED,)):
+        if _event_digest(FAILED, key, input_hash, hashlib.sha256(outputs.encode()).hexdigest()) in recorded:
+            continue
+        if len(found) == _MAX_LISTED:
+            found.append("... and more failed records without their event")
+            break
+        found.append(f"record {key} is failed, keeping the files of an earlier run, but has no failed event "
+                     "of that state in the trail (events removed, or its state changed by hand?)")
+    return found
 
 
 def _strays(db: sqlite3.Connection, erased: dict[str, int]) -> list[tuple[int, str, str]]:
