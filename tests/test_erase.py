@@ -163,12 +163,16 @@ def test_a_rerun_whose_input_still_holds_the_learner_does_not_export_or_deliver_
     assert _verify(exported.out)["intact"] is True
 
 
-def test_erasing_again_is_safe_and_writes_no_second_event(exported: Exported) -> None:
-    key = _key(next(iter(exported.learners)))
+def test_erasing_again_is_safe_removes_files_put_back_and_writes_no_second_event(exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    key, sealed = _key(first), exported.out / "edc-sealed" / f"imperial_{first}.jsonld"
+    copy = sealed.read_bytes()
     assert _erase(exported.out, key, "--reason", REASON).exit_code == 0
+    sealed.write_bytes(copy)  # put back from a backup
     again = _erase(exported.out, key, "--reason", REASON)
     assert again.exit_code == 0, again.output
-    assert f"{key}: erased already" in again.output
+    assert f"{key}: erased already; 1 file(s) removed" in again.output
+    assert not sealed.exists()
     assert len(_events(exported.out, "erased")) == 1
     assert _verify(exported.out)["intact"] is True
 
@@ -246,3 +250,14 @@ def test_an_unknown_award_exits_1_and_the_others_are_erased(exported: Exported) 
     assert result.exit_code == 1
     assert "NO-SUCH-AWARD: no such award" in result.output
     assert [event["key"] for event in _events(exported.out, "erased")] == [_key(first)]
+
+
+def test_badges_made_again_from_an_input_still_holding_the_learner_leave_the_award_out(
+        exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    badges = _cli("badges", str(exported.awards), "-c", str(CATALOGUE), "-o", str(exported.out))
+    assert badges.exit_code == 0, badges.output
+    assert f"note: {_key(first)}: erased on " in badges.output and "remove its learner's row" in badges.output
+    assert "--undo" not in badges.output
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []

@@ -181,8 +181,10 @@ def not_withdrawn(pairs: list[tuple[Award, Catalogue]], out_dir: Path,
                    "exported to): make the Open Badges and CLRs in that folder, as in: edcbridge badges "
                    "AWARDS... -c CATALOGUE -o EXPORT-FOLDER", err=True)
     for key, note in left.items() if not quiet else ():
-        click.echo(f"note: {key}: {note}; left out (no Open Badge, not in its learner's CLR); "
-                   f"'edcbridge withdraw {out_dir} {key} --undo --reason TEXT' reinstates it", err=True)
+        again = ("remove its learner's row from the input" if note.startswith("erased ") else
+                 f"'edcbridge withdraw {out_dir} {key} --undo --reason TEXT' reinstates it")
+        click.echo(f"note: {key}: {note}; left out (no Open Badge, not in its learner's CLR); {again}",
+                   err=True)
     return kept
 
 
