@@ -93,6 +93,20 @@ def test_a_large_json_file_is_refused_unread(command: str, tmp_path: Path, store
 
 
 @pytest.mark.parametrize("command", ["verify", "verify-xml"])
+def test_a_large_xml_file_is_unreadable_for_its_size_not_a_broken_seal(command: str, tmp_path: Path,
+                                                                       store: SchemaStore) -> None:
+    path = tmp_path / "large.xml"
+    with path.open("wb") as handle:
+        handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<europassCredential>')
+        handle.truncate(MAX_BYTES + 1)  # sparse: no disk spent on it
+    run = _run(command, path, store)
+    assert run.returncode == 1, run.stderr
+    verdict = run.stdout.splitlines()[0]
+    assert verdict.startswith(f"{path}: UNREADABLE: {MAX_BYTES + 1:,} bytes is above the "
+                              f"{MAX_BYTES:,}-byte limit for credentials"), verdict
+
+
+@pytest.mark.parametrize("command", ["verify", "verify-xml"])
 def test_a_trust_anchor_is_read_no_further_than_the_limit(command: str, fifo: Path, tmp_path: Path,
                                                           store: SchemaStore) -> None:
     credential = tmp_path / "credential.xml"

@@ -36,3 +36,15 @@ def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
     if len(data) > limit:
         raise TooLarge(f"more than the {limit:,}-byte limit for credentials", data[:64])
     return data
+
+
+FOLDER_FIX = "give the files in it instead (FOLDER/* names them all)"
+"""What to do with a folder named where a credential file is expected."""
+
+
+def unread_reason(path: Path, exc: OSError) -> tuple[str, str]:
+    """Why *path* could not be read (*exc*) and what to do, in words for people: a folder is
+    named as one (the system's "Is a directory" is not a reason to check permissions)."""
+    if path.is_dir():
+        return "a folder, not a file", FOLDER_FIX
+    return f"cannot read the file ({exc.strerror or exc})", "check the file's permissions, or copy it again"

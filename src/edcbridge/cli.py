@@ -659,10 +659,10 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     return EXIT_FAILED if problems else EXIT_OK
 
 
-RECEIVED_FILE = click.Path(exists=True, dir_okay=False, readable=False, path_type=Path)
-"""A file to check (validate, verify, inspect, preview): a name that names nothing, or a folder,
-is a usage error; one that cannot be read is that file's result, and the other files are still
-checked."""
+RECEIVED_FILE = click.Path(exists=True, readable=False, path_type=Path)
+"""A file to check (validate, verify, inspect, preview): a name that names nothing is a usage
+error; a folder (``received/*`` holding one), or a file that cannot be read, is that name's own
+result, and the other files are still checked."""
 
 
 @main.command()
@@ -699,16 +699,16 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
                    annex1: Any) -> tuple[Report, bool]:
     """One file's report, and whether it was XML: the file is read once and judged by its content
     (XML to the official XSD, anything else as EDC JSON-LD), whatever its name ends in."""
-    from edcbridge.bounded_file import TooLarge, read_bounded
+    from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, credential_from_bytes
     from edcbridge.xml.safe import looks_like_xml
 
     try:
         data = read_bounded(path)
-    except OSError as exc:  # not readable (permissions, a disk error): this file fails, the rest go on
-        return _unread_report(path, f"{path}: cannot read the file ({exc.strerror})",
-                              "check the file's permissions, or copy it again"), False
+    except OSError as exc:  # a folder, not readable (permissions, a disk error): the rest go on
+        problem, fix = unread_reason(path, exc)
+        return _unread_report(path, f"{path}: {problem}", fix), False
     except TooLarge as exc:
         return _unread_report(path, f"{exc}; check that this is the right file",
                               "give an EDC JSON-LD file"), False

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 
+from edcbridge.bounded_file import unread_reason
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
@@ -328,7 +329,8 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
+        problem, fix = unread_reason(path, exc)
+        raise NotACredential(f"{path}: {problem}: {fix}") from None
     doc, form, status, notes = read_any(raw, str(path), options)
     result = PreviewResult(str(path), _target(out_dir, path.stem, used if used is not None else set()),
                            form=form, notes=notes,

@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded
+from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded, unread_reason
 from edcbridge.jws_compact import compact_jws
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
@@ -89,7 +89,7 @@ class Verification:
     signing_time: datetime | None = None
     unreadable: str | None = None  # the verdict's words for a file that stops early (cut_short)
     unsigned_content: list[str] = field(default_factory=list)  # see jades.ParsedSeal.unsigned_members
-    not_read: str | None = None  # why the file could not be read at all (permissions, a disk error)
+    not_read: str | None = None  # the verdict's words for a file not read whole: see not_read_verdict
 
     @property
     def ok(self) -> bool:
@@ -790,11 +790,13 @@ def read_for_verification(path: Path) -> tuple[bytes, Verification | None]:
         return read_bounded(path), None
     except OSError as exc:
         result = _unread_file(f"cannot read {path}: {exc.strerror}")
-        result.not_read = exc.strerror or str(exc)
+        result.not_read = not_read_verdict(path, exc)
         return b"", result
     except TooLarge as exc:
-        return exc.head, _unread_file(f"{path}: {exc}; a credential is far smaller: check that this "
-                                      "is the right file")
+        result = _unread_file(f"{path}: {exc}; a credential is far smaller: check that this is the "
+                              "right file")
+        result.not_read = not_read_verdict(path, exc)
+        return exc.head, result
 
 
 def _unread_file(problem: str) -> Verification:
@@ -982,11 +984,23 @@ def unreadable_outcome(what: str) -> Outcome:
                                  "sender for the file again.")
 
 
-def not_read_outcome(problem: str) -> Outcome:
-    """The verdict on a file this verifier could not read at all (*problem*, as the system says
-    it): nothing is known of its content, so neither the sender nor the file is blamed."""
-    return Outcome("UNREADABLE", f"the file could not be read here ({problem}), so its seal cannot be "
-                                 "checked: check the file's permissions, or copy it again.")
+def not_read_verdict(path: Path, problem: OSError | TooLarge) -> str:
+    """The verdict's words for a file not read whole (*problem*): a folder, one above the size
+    limit (named), or one this user could not read; nothing is known of its content, so neither
+    the sender nor the seal is blamed."""
+    if isinstance(problem, TooLarge):
+        return (f"{problem}, so its seal was not checked: check that this is the right file (a "
+                "credential is far smaller).")
+    reason, fix = unread_reason(path, problem)
+    if path.is_dir():
+        return f"{reason}: {fix}."
+    return (f"the file could not be read here ({problem.strerror or problem}), so its seal cannot be "
+            f"checked: {fix}.")
+
+
+def not_read_outcome(verdict: str) -> Outcome:
+    """The verdict on a file this verifier could not read whole (see :func:`not_read_verdict`)."""
+    return Outcome("UNREADABLE", verdict)
 
 
 def unread_outcome(head: bytes, *, unsealed: bool, expected: str,

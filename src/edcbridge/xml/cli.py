@@ -249,15 +249,15 @@ def validate_xml_file(path: Path, store: SchemaStore,
     document that cannot be read is a finding; a schema that cannot be loaded raises
     :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
     """
-    from edcbridge.bounded_file import TooLarge, read_bounded
+    from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
     from edcbridge.xml.safe import looks_like_xml
 
     source = str(path)
     try:
         data = read_bounded(path)
     except OSError as exc:
-        return _xml_unread(source, f"{source}: cannot read the file ({exc.strerror})",
-                           "check the file's permissions, or copy it again")
+        problem, fix = unread_reason(path, exc)
+        return _xml_unread(source, f"{source}: {problem}", fix)
     except TooLarge as exc:
         return _xml_unread(source, f"{source}: {exc}; a credential is far smaller: check that this is "
                                    "the right file")

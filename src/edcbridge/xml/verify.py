@@ -68,7 +68,7 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check, Status, cut_short, naming_unsigned, unsigned_note
+from edcbridge.seal.verify import Check, Status, cut_short, naming_unsigned, not_read_verdict, unsigned_note
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
@@ -155,7 +155,8 @@ class XadesVerification:
     unreadable: str | None = None
     """What the bytes are when they are no XML document (no seal was looked at), else None."""
     not_read: str | None = None
-    """Why the file could not be read at all (permissions, a disk error), else None."""
+    """The verdict's words for a file not read whole (a folder, one too large, one this user may
+    not read), else None."""
 
     @property
     def ok(self) -> bool:
@@ -1067,8 +1068,9 @@ def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
     except OSError as exc:
         return b"", XadesVerification(source, {"SEAL": Check("ERROR", f"{source}: cannot read the file "
                                                                       f"({exc.strerror})")},
-                                      not_read=exc.strerror or str(exc))
+                                      not_read=not_read_verdict(path, exc))
     except TooLarge as exc:
         return exc.head, XadesVerification(source, {"SEAL": Check(
-            "ERROR", f"{source}: {exc}; a credential is far smaller: check that this is the right file")})
+            "ERROR", f"{source}: {exc}; a credential is far smaller: check that this is the right file")},
+                                           not_read=not_read_verdict(path, exc))
     return data, verify_bytes(data, source, trust_anchors, require_trust=require_trust)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
@@ -120,7 +120,8 @@ def read_credential_file(path: Path) -> bytes:
     except TooLarge as exc:
         raise XmlInputError(f"{path}: {exc}; check that this is the right file") from None
     except OSError as exc:
-        raise NotACredential(f"{path}: cannot read the file ({exc.strerror})") from None
+        problem, fix = unread_reason(path, exc)
+        raise NotACredential(f"{path}: {problem}: {fix}") from None
 
 
 def import_file(path: Path) -> Imported:
