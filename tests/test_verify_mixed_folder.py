@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from edcbridge.cli import main
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import SealKey, devpki
+from edcbridge.sealing import xml_format_check
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool
 from tests.xml_support import xmlsec1_verifies
@@ -36,9 +38,7 @@ def folder(reference: Path, university_pki: devpki.DevPki, tmp_path: Path) -> Pa
     received = tmp_path / "received"
     received.mkdir()
     shutil.copy(reference / SEALED_JSON, received / "a-credential.jsonld")
-    sealer = XadesSealer(SealKey(university_pki.seal.key, university_pki.seal.certificate,
-                                 (university_pki.root.certificate,)))
-    sealed = sealer.seal_bytes((reference / UNSEALED_XML).read_bytes())
+    sealed = sealed_variant(reference, university_pki, lambda xml: xml)
     for name in ("b-degree.xml", "c-degree.txt", "d-degree"):
         (received / name).write_bytes(sealed)
     return received
@@ -54,6 +54,21 @@ def invoke(store: SchemaStore, *args: str) -> tuple[int, list[dict[str, object]]
     result = CliRunner().invoke(main, [*args], env={"EDCBRIDGE_SCHEMAS": str(store.root)})
     assert "Traceback" not in result.output, result.output
     return result.exit_code, json.loads(result.stdout) if "--json" in args else []
+
+
+def comparable(report: dict[str, object]) -> dict[str, object]:
+    """A report but for the two checks verify runs or words as verify-xml does not, and with
+    EXPIRY's status only (its reason names the moment each run checked at)."""
+    checks = report["checks"]
+    assert isinstance(checks, dict)
+    kept = {name: check for name, check in checks.items() if name not in ("FORMAT", "REVOCATION")}
+    return {**report, "checks": {**kept, "EXPIRY": kept["EXPIRY"]["status"]}}
+
+
+def sealed_variant(reference: Path, pki: devpki.DevPki, change: Callable[[bytes], bytes]) -> bytes:
+    """The unsealed EDC XML sample, changed by *change*, then sealed with *pki*'s test seal."""
+    sealer = XadesSealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    return sealer.seal_bytes(change((reference / UNSEALED_XML).read_bytes()))
 
 
 def test_the_xml_seal_is_one_an_independent_verifier_accepts(folder: Path,
@@ -74,7 +89,7 @@ def test_verify_checks_xades_sealed_xml_under_any_name_as_verify_xml_does(
     code, anchored = invoke(store, "verify", "--json", "--trust-anchor", root, *files[1:])
     xml_code, by_verify_xml = invoke(store, "verify-xml", "--json", "--trust-anchor", root, *files[1:])
     assert code == xml_code == 0
-    assert anchored == by_verify_xml
+    assert [comparable(r) for r in anchored] == [comparable(r) for r in by_verify_xml]
     assert [r["verdict"] for r in anchored] == ["VALID"] * 3
     assert {r["sealed_by"] for r in anchored} == {"University Great"}
 
@@ -105,3 +120,49 @@ def test_verify_require_revocation_fails_an_xades_seal_whose_revocation_is_not_c
     checks = report["checks"]
     assert isinstance(checks, dict) and checks["REVOCATION"]["status"] == "ERROR"
     assert list(checks) == ["SEAL", "CERTIFICATE", "TIMESTAMP", "EXPIRY", "FORMAT", "REVOCATION"]
+
+
+def test_verify_checks_an_xml_credential_against_the_official_xsd_as_format(
+        folder: Path, university_pki: devpki.DevPki, reference: Path, store: SchemaStore,
+        tmp_path: Path) -> None:
+    stray = tmp_path / "stray-element.xml"
+    stray.write_bytes(sealed_variant(reference, university_pki, lambda xml: xml.replace(
+        b"<primaryLanguage>en</primaryLanguage>",
+        b"<primaryLanguage>en</primaryLanguage><unexpectedElement/>", 1)))
+    code, (sound, broken) = invoke(store, "verify", "--json", str(folder / "b-degree.xml"), str(stray))
+    assert code == 1
+    assert sound["checks"]["FORMAT"] == {"status": "OK", "reason": "conforms to the official XSD"}
+    assert broken["checks"]["SEAL"]["status"] == "OK" and broken["verdict"] == "CHECK", broken
+    assert broken["checks"]["FORMAT"]["status"] == "ERROR"
+    assert "unexpectedElement" in broken["checks"]["FORMAT"]["reason"], broken["checks"]
+
+
+def test_verify_words_the_xml_checks_it_does_not_run_without_sending_to_verify_xml(
+        folder: Path, store: SchemaStore) -> None:
+    result = CliRunner().invoke(main, ["verify", str(folder / "b-degree.xml")],
+                                env={"EDCBRIDGE_SCHEMAS": str(store.root)})
+    assert result.exit_code == 0, result.output
+    assert "verify-xml" not in result.stdout, result.stdout
+    assert "  REVOCATION  SKIPPED not checked: whether the certificate of an XAdES seal was revoked" \
+        in result.stdout
+
+
+def test_fetch_revocation_says_it_does_not_reach_the_xades_seals(
+        folder: Path, university_pki: devpki.DevPki, store: SchemaStore, tmp_path: Path) -> None:
+    root = str(anchor(university_pki, tmp_path))
+    env = {"EDCBRIDGE_SCHEMAS": str(store.root)}
+    mixed = CliRunner().invoke(main, ["verify", "--fetch-revocation", "--trust-anchor", root,
+                                      *sorted(str(path) for path in folder.iterdir())], env=env)
+    assert "note: --fetch-revocation does not reach XAdES seals" in mixed.stderr, mixed.stderr
+    assert "the 3 XML file(s)" in mixed.stderr
+    json_only = CliRunner().invoke(main, ["verify", "--fetch-revocation", "--trust-anchor", root,
+                                          str(folder / "a-credential.jsonld")], env=env)
+    assert "XAdES" not in json_only.stderr, json_only.stderr
+
+
+def test_the_xml_format_check_is_skipped_saying_how_when_the_store_lacks_the_xml_schemas(
+        folder: Path, tmp_path: Path) -> None:
+    empty = SchemaStore(tmp_path / "store")
+    check = xml_format_check(empty)(folder.joinpath("b-degree.xml").read_bytes(), "b-degree.xml")
+    assert check.status == "SKIPPED"
+    assert f"the schema store {empty.root} lacks" in check.reason and "schemas install" in check.reason

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from edcbridge.pipeline.worker import Outcome
     from edcbridge.schemas import SchemaStore
     from edcbridge.seal import IssuerIdentity
+    from edcbridge.seal.verify import Check
     from edcbridge.validation.findings import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -182,10 +183,13 @@ def _store(ebsi: bool = True) -> SchemaStore:
 def _register_sealing(group: click.Group) -> None:
     from edcbridge.schemas import default_store
     from edcbridge.seal.cli import register
-    from edcbridge.sealing import credential_issuer_mismatch, format_check, issuer_identity
+    from edcbridge.sealing import credential_issuer_mismatch, format_check, issuer_identity, xml_format_check
 
     def store_format_check(doc: dict[str, Any]) -> tuple[str, str]:
         return format_check(default_store())(doc)
+
+    def store_xml_format_check(data: bytes, source: str) -> Check:
+        return xml_format_check(default_store())(data, source)
 
     def catalogue_issuer(path: Path) -> IssuerIdentity:
         from edcbridge.badges.cli import catalogue_or_exit
@@ -193,7 +197,7 @@ def _register_sealing(group: click.Group) -> None:
         return issuer_identity(catalogue_or_exit(path))
 
     register(group, format_check=store_format_check, issuer_check=credential_issuer_mismatch,
-             issuer_of=catalogue_issuer)
+             issuer_of=catalogue_issuer, xml_format_check=store_xml_format_check)
 
 
 def _register_from(module: str) -> Callable[[click.Group], None]:

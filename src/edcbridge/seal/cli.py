@@ -32,6 +32,7 @@ from edcbridge.seal.verify import (
     Outcome,
     Verification,
     VerifyOptions,
+    XmlFormatCheck,
     joined_notes,
     load_trust_anchors,
     marked_for_tests,
@@ -57,9 +58,11 @@ IssuerCheck = Callable[[Callable[[], IssuerIdentity], str], str | None]
 
 
 def make_verify_command(format_check: FormatCheck | None = None,
-                        issuer_check: IssuerCheck | None = None) -> click.Command:
-    """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT);
-    *issuer_check* notes a seal made by another organisation than the credential's issuer."""
+                        issuer_check: IssuerCheck | None = None,
+                        xml_format_check: XmlFormatCheck | None = None) -> click.Command:
+    """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT), and
+    *xml_format_check* on each XAdES-sealed XML one; *issuer_check* notes a seal made by another
+    organisation than the credential's issuer."""
 
     @click.command("verify")
     @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
@@ -79,7 +82,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         is_flag=True,
         help="Ask the certificate's OCSP responders (else download its CRLs) when no embedded "
              "revocation data is current, and check the credential's status lists; only for "
-             "seals that chain to a --trust-anchor.",
+             "JAdES seals that chain to a --trust-anchor (not XAdES-sealed XML).",
     )
     @click.option(
         "--require-revocation",
@@ -110,12 +113,15 @@ def make_verify_command(format_check: FormatCheck | None = None,
             fetch_revocation=fetch_revocation,
             require_revocation=require_revocation,
             format_check=format_check,
+            xml_format_check=xml_format_check,
         )
         reports: list[_Report | XadesReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
             reports.append(_verified(path, options, issuer_check))
             if not as_json:
                 reports[-1].print()
+        if fetch_revocation:
+            _note_xades_revocation(reports)
         if as_json:
             click.echo(json_text([report.as_dict() for report in reports]))
         elif len(reports) > 1:
@@ -174,6 +180,18 @@ def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool
         click.echo(f"note: {note}", err=True)
 
 
+def _note_xades_revocation(reports: Sequence[_Report | XadesReport]) -> None:
+    """Say on stderr that --fetch-revocation reached none of the XAdES seals checked."""
+    from edcbridge.xml.cli import XadesReport
+
+    xades = sum(isinstance(report, XadesReport) and report.result.certificate is not None
+                for report in reports)
+    if xades:
+        click.echo(f"note: --fetch-revocation does not reach XAdES seals: whether the certificates of "
+                   f"the {xades} XML file(s) sealed with XAdES were revoked was not checked (their "
+                   "REVOCATION is SKIPPED; --require-revocation makes it an ERROR)", err=True)
+
+
 @dataclass(frozen=True)
 class _Report:
     """One file's verification as printed: the verdict line, then each check."""
@@ -214,7 +232,8 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
         from edcbridge.xml.cli import xades_file_report
 
         return xades_file_report(path, data, options.trust_anchors, require_trust=options.require_trust,
-                                 require_revocation=options.require_revocation)
+                                 require_revocation=options.require_revocation,
+                                 format_check=options.xml_format_check)
     result = unread or verify_document(data, options)
     return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check)
 
@@ -671,8 +690,9 @@ def make_dev_pki_command(issuer_of: IssuerOf | None = None) -> click.Command:
 
 
 def register(group: click.Group, format_check: FormatCheck | None = None,
-             issuer_check: IssuerCheck | None = None, issuer_of: IssuerOf | None = None) -> None:
+             issuer_check: IssuerCheck | None = None, issuer_of: IssuerOf | None = None,
+             xml_format_check: XmlFormatCheck | None = None) -> None:
     """Add `verify`, `seal` and `dev-pki` to *group*."""
-    group.add_command(make_verify_command(format_check, issuer_check))
+    group.add_command(make_verify_command(format_check, issuer_check, xml_format_check))
     group.add_command(make_seal_command(issuer_check))
     group.add_command(make_dev_pki_command(issuer_of))

@@ -79,6 +79,9 @@ class Check:
         return {"status": self.status, "reason": self.reason}
 
 
+# (an XML credential's bytes, its source) -> its FORMAT check (the official XSD)
+XmlFormatCheck = Callable[[bytes, str], Check]
+
 @dataclass
 class Verification:
     """Outcome for one document; `payload` is the signed text when SEAL is OK."""
@@ -106,6 +109,7 @@ class VerifyOptions:
     fetch_revocation: bool = False
     require_revocation: bool = False  # hard fail: a status not established is an ERROR
     format_check: FormatCheck | None = None
+    xml_format_check: XmlFormatCheck | None = None  # FORMAT of an XAdES-sealed XML file
     at: datetime | None = None
     timeout: float = revocation.DEFAULT_TIMEOUT
     # EXPIRY judges the credential's own validFrom / validUntil at ``at``; off for a caller that

@@ -8,7 +8,7 @@ error or unusable input), as for every edcbridge command.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -29,7 +29,7 @@ from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
 if TYPE_CHECKING:
     from edcbridge.schemas import SchemaStore
-    from edcbridge.seal.verify import Outcome
+    from edcbridge.seal.verify import Check, Outcome, Status
     from edcbridge.xml.verify import XadesVerification
     from edcbridge.xml.xsd import Engine
 
@@ -352,19 +352,35 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
 
 
 def xades_file_report(path: Path, data: bytes, trusted: tuple[Any, ...], *, require_trust: bool,
-                      require_revocation: bool) -> XadesReport:
-    """What ``verify`` gives an XML file (its bytes as read): the report verify-xml gives it. With
-    --require-revocation its REVOCATION, which is not checked for XAdES seals, is an ERROR, as
-    verify makes any revocation status not established."""
-    from edcbridge.seal.verify import Check
+                      require_revocation: bool,
+                      format_check: Callable[[bytes, str], Check] | None = None) -> XadesReport:
+    """What ``verify`` gives an XML file (its bytes as read): the report verify-xml gives it, with
+    FORMAT (the official XSD) checked by *format_check* and verify's words for REVOCATION, which
+    is not checked for XAdES seals: an ERROR with --require-revocation, as verify makes any
+    revocation status not established."""
     from edcbridge.xml.verify import verify_bytes
 
     result = verify_bytes(data, str(path), trusted, require_trust=require_trust)
-    if require_revocation and result.certificate is not None:
-        result.checks["REVOCATION"] = Check(
-            "ERROR", "not established: whether the certificate of an XAdES seal was revoked is not "
-                     "checked, and --require-revocation asks for it")
+    if result.certificate is not None:
+        result.checks["FORMAT"] = format_check(data, str(path)) if format_check else \
+            _check("SKIPPED", "no format check configured")
+        result.checks["REVOCATION"] = _xades_revocation(require_revocation)
     return _xades_report(path, data, result, bool(trusted))
+
+
+def _check(status: Status, reason: str) -> Check:
+    from edcbridge.seal.verify import Check
+
+    return Check(status, reason)
+
+
+def _xades_revocation(required: bool) -> Check:
+    """verify's REVOCATION of an XAdES seal, whose certificate's status is not asked."""
+    if required:
+        return _check("ERROR", "not established: whether the certificate of an XAdES seal was revoked "
+                               "is not checked, and --require-revocation asks for it")
+    return _check("SKIPPED", "not checked: whether the certificate of an XAdES seal was revoked is not "
+                             "asked (--fetch-revocation reaches JAdES seals only)")
 
 
 # the checks verify-xml lists for each file, in its order
