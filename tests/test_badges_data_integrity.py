@@ -166,6 +166,42 @@ def test_an_issuer_did_web_controls_the_key_digital_bazaar_checks_it_through_the
         assert validate_badge(doc, reference / "ob3-clr") == [], path
 
 
+
+def _creators(doc: dict[str, Any]) -> list[str]:
+    """The ``creator`` ids of the achievements a badge or CLR states, and of those it embeds."""
+    subject = doc["credentialSubject"]
+    held = subject["achievement"]
+    found = [a["creator"]["id"] for a in (held if isinstance(held, list) else [held])]
+    for inner in subject.get("verifiableCredential", []):
+        found += _creators(inner)
+    return found
+
+
+def test_the_issuer_as_awarding_body_is_the_achievements_creator_under_its_did(
+        did_web_out: tuple[Path, Any]) -> None:
+    out, _ = did_web_out
+    for path in sorted(out.glob("*/*.json")):
+        creators = _creators(json.loads(path.read_bytes()))
+        assert creators and set(creators) == {DID}, path
+
+
+def test_another_awarding_body_keeps_its_own_id_beside_the_issuers_did() -> None:
+    from edcbridge.badges import open_badge
+    from edcbridge.load import iter_awards
+
+    catalogue = load_catalogue(SOFIA / "catalogue.yaml")
+    award = next(row.award for row in iter_awards(SOFIA / "awards.jsonl", catalogue) if row.award)
+    issuer = catalogue.organisation(catalogue.issuer)
+    partner = issuer.model_copy(update={"key": "partner", "eidas_identifier": "NTRBG-000000001"})
+    specs = tuple(spec.model_copy(update={"awarding_body": "partner"}) for spec in catalogue.specifications)
+    shared = catalogue.model_copy(update={"organisations": (*catalogue.organisations, partner),
+                                          "specifications": specs})
+    badge = open_badge(award, shared, DID)
+    assert badge["issuer"]["id"] == DID
+    partners = open_badge(award, shared)["credentialSubject"]["achievement"]["creator"]["id"]
+    assert _creators(badge) == [partners]
+    assert _creators(badge) != [DID]
+
 def test_a_did_json_of_another_key_fails_digital_bazaars_check(did_web_out: tuple[Path, Any], reference: Path,
                                                                 tmp_path: Path) -> None:
     from edcbridge.badges.proof import did_document

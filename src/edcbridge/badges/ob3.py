@@ -181,7 +181,15 @@ def related(spec: Specification, catalogue: Catalogue, issuer_key: str, language
              "inLanguage": other} for other in sorted(spec.title) if other != language]
 
 
-def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, language: str) -> Doc:
+def creator(catalogue: Catalogue, body_key: str, issuer_key: str, language: str,
+            issuer_did: str | None) -> Doc:
+    """The awarding body's ``Profile``: when it is the issuer, with the issuer's id (its DID when
+    it has one), so that one organisation has one id in the credential."""
+    return issuer_profile(catalogue, body_key, language, issuer_did if body_key == issuer_key else None)
+
+
+def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, language: str,
+                issuer_did: str | None = None) -> Doc:
     title = spec.title[language]
     body_key = spec.awarding_body or issuer_key
     node: Doc = {
@@ -192,7 +200,7 @@ def achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, lang
         "description": text_in(spec.description, language) or title,
         "criteria": criteria(spec, language),
         "image": image(title),
-        "creator": profile(catalogue.organisation(body_key), language),
+        "creator": creator(catalogue, body_key, issuer_key, language, issuer_did),
         "humanCode": spec.code,
         "inLanguage": language,
     }
@@ -269,7 +277,7 @@ def open_badge(award: Award, catalogue: Catalogue, issuer_did: str | None = None
     language = badge_language(award, spec, catalogue)
     issuer_key = award.issuer or catalogue.issuer
     cred_id = credential_id(issuer_key, award.award_id)
-    achieved = achievement(spec, catalogue, issuer_key, language)
+    achieved = achievement(spec, catalogue, issuer_key, language, issuer_did)
     doc: Doc = {
         "@context": [VC_V2, OB_CONTEXT, OB_EXTENSIONS],
         "id": cred_id,
