@@ -344,3 +344,75 @@ def test_verify_checks_a_badges_proof_and_calls_a_changed_badge_invalid(
     assert "its Data Integrity proof verifies" in intact["verdict_reason"]
     assert edited["verdict"] == "INVALID"
     assert "its signature does not verify" in edited["verdict_reason"]
+
+
+def _verify(*args: str) -> Any:
+    from edcbridge.seal.cli import register as register_seal
+
+    group = click.Group()
+    register_seal(group)
+    return CliRunner().invoke(group, ["verify", *args])
+
+
+def test_verify_of_a_did_web_badge_without_its_did_document_says_it_could_not_be_checked(
+        did_web_out: tuple[Path, Any]) -> None:
+    out, _ = did_web_out
+    files = [str(next(out.glob("ob3/*.json"))), str(next(out.glob("clr/*.json")))]
+    result = _verify("--json", *files)
+    for report in json.loads(result.stdout):
+        assert report["verdict"] == "NOT SEALED", report
+        assert "its Data Integrity proof could not be checked" in report["verdict_reason"]
+        assert ("save it from https://registry.uni-sofia.example/.well-known/did.json and give it with "
+                "--did-document FILE") in report["verdict_reason"]
+
+
+def test_verify_checks_a_did_web_badge_with_the_did_document_given(
+        did_web_out: tuple[Path, Any], tmp_path: Path) -> None:
+    from edcbridge.badges.proof import did_document
+
+    out, _ = did_web_out
+    badge, clr = next(out.glob("ob3/*.json")), next(out.glob("clr/*.json"))
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(_changed(json.loads(badge.read_bytes()), "description")), "utf-8")
+    result = _verify("--json", "--did-document", str(out / "did.json"), str(badge), str(clr), str(changed))
+    intact, record, edited = json.loads(result.stdout)
+    for report in (intact, record):
+        assert report["verdict"] == "NOT SEALED", report
+        assert f"its Data Integrity proof verifies (key {DID}#z6Mk" in report["verdict_reason"]
+        assert "the issuer's)" in report["verdict_reason"]
+    assert edited["verdict"] == "INVALID" and "its signature does not verify" in edited["verdict_reason"]
+    other = tmp_path / "other-did.json"
+    other.write_text(json.dumps(did_document(DID, ed25519_seal().private_key.public_key())), "utf-8")
+    [elsewhere] = json.loads(_verify("--json", "--did-document", str(other), str(badge)).stdout)
+    assert elsewhere["verdict"] == "INVALID"
+    assert "has no verification method" in elsewhere["verdict_reason"]
+
+
+def test_a_did_document_option_that_is_no_did_document_is_a_usage_error(
+        did_web_out: tuple[Path, Any], tmp_path: Path) -> None:
+    out, _ = did_web_out
+    badge = str(next(out.glob("ob3/*.json")))
+    result = _verify("--did-document", badge, badge)
+    assert result.exit_code == 2
+    assert f"{badge} is not a DID document" in result.output
+    copy = tmp_path / "did.json"
+    copy.write_bytes((out / "did.json").read_bytes())
+    twice = _verify("--did-document", str(out / "did.json"), "--did-document", str(copy), badge)
+    assert twice.exit_code == 2
+    assert f"are both DID documents of {DID}" in twice.output
+
+
+def test_stack_reads_a_did_web_badges_proof_with_the_did_document_given(
+        did_web_out: tuple[Path, Any]) -> None:
+    out, _ = did_web_out
+    badge = str(next(out.glob("ob3/*.json")))
+    group = click.Group()
+    register(group)
+    stack = ["stack", "SU-SLP-DH", "-c", str(SOFIA / "catalogue.yaml"), "--held", badge]
+    unchecked = CliRunner().invoke(group, stack)
+    assert unchecked.exit_code == 2
+    assert "its Data Integrity proof could not be checked" in unchecked.stderr
+    assert "give it with --did-document FILE" in unchecked.stderr
+    checked = CliRunner().invoke(group, [*stack, "--did-document", str(out / "did.json")])
+    assert checked.exit_code == 2
+    assert f"its Data Integrity proof verifies (key {DID}#z6Mk" in checked.stderr

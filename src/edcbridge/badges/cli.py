@@ -156,6 +156,27 @@ def with_seal(command: Any) -> Any:
     return command
 
 
+def _read_did_documents(_ctx: click.Context, _param: click.Parameter,
+                        paths: Sequence[Path]) -> dict[str, Any]:
+    """The ``--did-document`` files by their DID; a file that is not one is a usage error (exit 2)."""
+    from edcbridge.badges.reader import load_did_documents
+
+    try:
+        return load_did_documents(paths)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--did-document") from None
+
+
+def did_document_option(command: Any) -> Any:
+    """``--did-document FILE`` (repeatable): the DID documents that hold the keys of Open Badge and
+    CLR proofs, as files (a did:web's did.json saved from its address); nothing is fetched."""
+    return click.option(
+        "--did-document", "did_documents", multiple=True, type=_FILE, callback=_read_did_documents,
+        metavar="FILE",
+        help="DID document (did.json) holding the key of an Open Badge or CLR Data Integrity proof, "
+             "e.g. a did:web's saved from its https address; never fetched (repeatable).")(command)
+
+
 def _journal_unreadable(out_dir: Path, exc: Exception) -> NoReturn:
     fatal(f"{out_dir}: its journal cannot be read ({exc}), so which awards were withdrawn is not "
           f"known and nothing was written; 'edcbridge audit verify {out_dir}' says why")

@@ -140,6 +140,16 @@ class ProofError(ValueError):
     """A Data Integrity proof that is missing, malformed, of a key not found, or not verifying."""
 
 
+class DidDocumentMissing(ProofError):
+    """The proof's key is in a DID document the caller did not give: the proof could not be
+    checked (which says nothing against the credential)."""
+
+    def __init__(self, method: str, did: str) -> None:
+        super().__init__(f"the key {method} is in the DID document of {did}, which was not given: "
+                         f"fetch it (for a did:web, from {_web_url_or_none(did)}) and pass it in")
+        self.method, self.did, self.url = method, did, _web_url_or_none(did)
+
+
 @dataclass(frozen=True)
 class ProofVerdict:
     """A proof that verifies: the method whose key made it, and whether the credential's issuer
@@ -201,8 +211,7 @@ def resolve_key(method: str, did_documents: Mapping[str, Doc]) -> ed25519.Ed2551
             raise ProofError(f"{method} is not the key of its did:key (the fragment must be the key)")
         return _multikey_public(fragment)
     if did not in did_documents:
-        raise ProofError(f"the key {method} is in the DID document of {did}, which was not given: "
-                         f"fetch it (for a did:web, from {_web_url_or_none(did)}) and pass it in")
+        raise DidDocumentMissing(method, did)
     return _multikey_public(_method_of(did_documents[did], method, did).get("publicKeyMultibase"))
 
 
@@ -262,6 +271,8 @@ def verify_proof(credential: Doc, contexts: dict[str, Path],
         if isinstance(inner, dict) and "proof" in inner:
             try:
                 verify_proof(inner, contexts, did_documents)
+            except DidDocumentMissing as exc:
+                raise DidDocumentMissing(exc.method, exc.did) from None
             except ProofError as exc:
                 raise ProofError(f"embedded credential {number}: {exc}") from None
     return ProofVerdict(method, method.partition("#")[0] == _issuer_id(credential))

@@ -4,10 +4,13 @@ Data Integrity proof shows, so that a reader never passes over a proof (or its f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edcbridge.badges.proof import DidDocumentMissing
 
 BADGE_TYPES = ("OpenBadgeCredential", "AchievementCredential", "ClrCredential")
 
@@ -42,7 +45,7 @@ def read_proof(doc: Doc, schemas: Path | None = None,
                did_documents: Mapping[str, Doc] | None = None) -> ProofReading:
     """What the badge's Data Integrity proof shows: that it verifies (and whose key made it),
     that it does not and why, or that there is none (a VC-JWT ``.jwt`` file is not read here)."""
-    from edcbridge.badges.proof import ProofError, verify_proof
+    from edcbridge.badges.proof import DidDocumentMissing, ProofError, verify_proof
     from edcbridge.badges.schemas import SchemasMissing, context_files, default_root
 
     if "proof" not in doc:
@@ -51,6 +54,8 @@ def read_proof(doc: Doc, schemas: Path | None = None,
         verdict = verify_proof(doc, context_files(schemas or default_root()), did_documents)
     except SchemasMissing as exc:
         return ProofReading(None, f"its Data Integrity proof could not be checked ({exc})")
+    except DidDocumentMissing as exc:
+        return ProofReading(None, _not_given(exc))
     except ProofError as exc:
         return ProofReading(False, f"its Data Integrity proof is refused: {exc}")
     whose = "the issuer's" if verdict.issuer_controls else "a key its issuer does not name as its own"
@@ -58,6 +63,40 @@ def read_proof(doc: Doc, schemas: Path | None = None,
                               f"{whose})")
 
 
-def proof_status(doc: Doc) -> str:
+def _not_given(missing: DidDocumentMissing) -> str:
+    where = f"save it from {missing.url} and " if missing.url else ""
+    return (f"its Data Integrity proof could not be checked: its key {missing.method} is in the DID "
+            f"document of {missing.did}, which was not given: {where}give it with --did-document FILE")
+
+
+def proof_status(doc: Doc, did_documents: Mapping[str, Doc] | None = None) -> str:
     """:func:`read_proof`'s words."""
-    return read_proof(doc).text
+    return read_proof(doc, did_documents=did_documents).text
+
+
+def load_did_documents(paths: Iterable[Path]) -> dict[str, Doc]:
+    """The DID documents in the files at ``paths``, by their ``id``, read from the files only
+    (nothing is fetched). ValueError names the file that is not a DID document, or two of one DID."""
+    documents: dict[str, Doc] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
+        doc = _did_document(path)
+        did = doc["id"]
+        if did in origin:
+            raise ValueError(f"{path} and {origin[did]} are both DID documents of {did}: give one of them")
+        documents[did], origin[did] = doc, path
+    return documents
+
+
+def _did_document(path: Path) -> Doc:
+    """The DID document in the file at ``path``; ValueError when it is none."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError):
+        raise ValueError(f"{path} is not JSON: give the DID document (did.json) as published") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"].startswith("did:"):
+        raise ValueError(f"{path} is not a DID document (its \"id\" is no DID): give the issuer's "
+                         "did.json as published")
+    return doc

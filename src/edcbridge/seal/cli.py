@@ -8,11 +8,11 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 from cryptography import x509
@@ -63,6 +63,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
     """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT), and
     *xml_format_check* on each XAdES-sealed XML one; *issuer_check* notes a seal made by another
     organisation than the credential's issuer."""
+    from edcbridge.badges.cli import did_document_option
 
     @click.command("verify")
     @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
@@ -90,6 +91,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         help="Fail REVOCATION when the seal certificate's status, or the credential's status "
              "lists, cannot be established (hard fail; the default reports them SKIPPED).",
     )
+    @did_document_option
     def verify(
         files: Sequence[Path],
         as_json: bool,
@@ -97,6 +99,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         require_trust: bool,
         fetch_revocation: bool,
         require_revocation: bool,
+        did_documents: dict[str, Any],
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
         file (XAdES-sealed EDC XML) is checked as verify-xml checks it.
@@ -117,7 +120,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         )
         reports: list[_Report | XadesReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            reports.append(_verified(path, options, issuer_check))
+            reports.append(_verified(path, options, issuer_check, did_documents))
             if not as_json:
                 reports[-1].print()
         if fetch_revocation:
@@ -222,7 +225,8 @@ class _Report:
             click.echo(f"  note: {shown(self.note)}")
 
 
-def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | None) -> _Report | XadesReport:
+def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | None,
+              did_documents: Mapping[str, Any]) -> _Report | XadesReport:
     """One file's report, the file read once and judged by its content: XML (an EDC XML credential,
     XAdES-sealed) as verify-xml checks it, anything else as JAdES."""
     from edcbridge.xml.safe import looks_like_xml
@@ -235,21 +239,21 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
                                  require_revocation=options.require_revocation,
                                  format_check=options.xml_format_check)
     result = unread or verify_document(data, options)
-    return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check)
+    return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check, did_documents)
 
 
 def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
-                  issuer_check: IssuerCheck | None) -> _Report:
+                  issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any]) -> _Report:
     note = _sealed_by_another(result, issuer_check)
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate),
                                note=joined_notes(unsigned_note(result.unsigned_content), note))
         return _Report(path, result, outcome, note)
-    return _Report(path, result, _unread_jades(data, result), note)
+    return _Report(path, result, _unread_jades(data, result, did_documents), note)
 
 
-def _unread_jades(data: bytes, result: Verification) -> Outcome:
+def _unread_jades(data: bytes, result: Verification, did_documents: Mapping[str, Any]) -> Outcome:
     """A file (its bytes as read) in which no JAdES seal could be read: a broken seal is INVALID;
     otherwise say what the file is (an unsealed credential, XML, a PDF...)."""
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
@@ -265,17 +269,17 @@ def _unread_jades(data: bytes, result: Verification) -> Outcome:
     from edcbridge.badges.reader import is_badge
 
     if doc is not None and is_badge(doc):
-        return _badge_outcome(doc)
+        return _badge_outcome(doc, did_documents)
     unsealed = doc is not None and bool({"@context", "credentialSubject", "credential"} & set(doc))
     return unread_outcome(body[:16], unsealed=unsealed, expected="a sealed credential (JAdES JSON)")
 
 
-def _badge_outcome(doc: dict[str, object]) -> Outcome:
+def _badge_outcome(doc: dict[str, object], did_documents: Mapping[str, Any]) -> Outcome:
     """An Open Badge or CLR has no JAdES seal; a Data Integrity proof it carries is checked, so a
     changed badge is INVALID rather than merely unsealed."""
     from edcbridge.badges.reader import read_proof
 
-    reading = read_proof(doc)
+    reading = read_proof(doc, did_documents=did_documents)
     what = "an Open Badge 3.0 / CLR 2.0 credential, not JAdES-sealed"
     if reading.verified is False:
         return Outcome("INVALID", f"{what}: {reading.text}. Do not rely on it; ask the issuer for it again.")

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from edcbridge.badges.cli import EXIT_FAILED, EXIT_OK, fatal, load_pairs, seal_key, with_seal
+from edcbridge.badges.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    did_document_option,
+    fatal,
+    load_pairs,
+    seal_key,
+    with_seal,
+)
 from edcbridge.cli import awards_columns, awards_encoding, reading_options, writable_folder
 
 if TYPE_CHECKING:
@@ -44,7 +52,7 @@ def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
 
 
 def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Certificate],
-          fetch_revocation: bool) -> list[Held]:
+          fetch_revocation: bool, did_documents: dict[str, Any]) -> list[Held]:
     """Credential files, as a learner hands them in: they count only when their seal shows they
     are the institution's own (``stack.trust``). The bytes verified are the bytes read. Each is
     kept, whoever it is for: one of another learner is said to be so (``other-learner``)."""
@@ -60,7 +68,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
                   "with --records; --held takes credential files")
         try:
             data = read_credential_file(path)
-            _refuse_badge(data, path)
+            _refuse_badge(data, path, did_documents)
             awards = import_all(data, str(path))  # a credential may claim several
         except (NotACredential, NotImportable, ValueError) as exc:
             fatal(with_source(path, exc))
@@ -75,15 +83,15 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
     return held
 
 
-def _refuse_badge(data: bytes, path: Path) -> None:
+def _refuse_badge(data: bytes, path: Path, did_documents: dict[str, Any]) -> None:
     """Exit 2 for an Open Badge or CLR, saying what its proof shows: stack counts EDC credentials."""
     from edcbridge.badges.reader import as_badge, proof_status
 
     badge = as_badge(data)
     if badge is not None:
         fatal(f"{path}: an Open Badge 3.0 / CLR 2.0 credential, which stack does not count; "
-              f"{proof_status(badge)}; give the learner's EDC credential of the award (sealed JSON-LD "
-              "or XML) with --held")
+              f"{proof_status(badge, did_documents)}; give the learner's EDC credential of the award "
+              "(sealed JSON-LD or XML) with --held")
 
 
 def _valid_from(date_times: dict[str, str]) -> dt.date | None:
@@ -124,14 +132,15 @@ def _valid_from(date_times: dict[str, str]) -> dt.date | None:
                    "be fetched, does not count. Without it, an unchecked status list is said where the "
                    "credential counts; so is, with it, each EDC XML credential, whose revocation "
                    "cannot be checked.")
+@did_document_option
 @with_seal
 @reading_options("--records files")
 def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files: Sequence[Path],
           learner: str | None,
           rules_file: Path | None, as_of: dt.datetime | None, issue_dir: Path | None, grade: str | None,
           award_id: str | None, as_json: bool, anchor_files: Sequence[Path], fetch_revocation: bool,
-          seal_p12: Path | None, password_file: Path | None, encoding_name: str | None,
-          column_values: tuple[str, ...], columns_file: Path | None) -> None:
+          did_documents: dict[str, Any], seal_p12: Path | None, password_file: Path | None,
+          encoding_name: str | None, column_values: tuple[str, ...], columns_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
     explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
     larger credential counted, not allowed, awarded already or unverified. A credential file
@@ -159,7 +168,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
         fatal("give the learner's credentials with --held, the institution's records with --records, "
               "or both")
     held = [*_records(record_files, cat, learner, encoding, columns),
-            *_held(held_files, cat, anchors, fetch_revocation)]
+            *_held(held_files, cat, anchors, fetch_revocation, did_documents)]
     if not held:
         fatal("no held credentials" + (f" for learner {learner}" if learner else "")
                + "; check --held, --records and --learner")
