@@ -53,12 +53,11 @@ def _did_document_note(path: Path, did: str) -> str:
 
 
 def _publish_key(out_dir: Path, key: BadgeKey | None, did: str | None, quiet: bool) -> None:
-    """With an Ed25519 seal and an issuer DID: its document written to OUT (its path on stdout),
-    and where to publish it."""
+    """With a seal and an issuer DID: its document written to OUT (its path on stdout), and where
+    to publish it."""
     from edcbridge.badges.export import write_did_document
-    from edcbridge.seal.keys import Ed25519SealKey
 
-    if not isinstance(key, Ed25519SealKey) or did is None:
+    if key is None or did is None:
         return
     path = write_did_document(out_dir, did, key)
     click.echo(path)

@@ -4,8 +4,9 @@ Each credential is written twice: ``.json`` (the credential, for reading and sch
 and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key). With an
 Ed25519 seal the ``.json`` also carries a Data Integrity proof (``eddsa-rdfc-2022``), and so
 does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof); when the
-issuer's catalogue ``did`` is a ``did:web``, that DID is the credentials' issuer and controls the
-proof's key, and :func:`write_did_document` writes the DID document to publish. Nothing is
+issuer's catalogue ``did`` is a ``did:web``, that DID is the signed credentials' issuer and controls the
+seal's key (the proofs' verification method; for an RSA or EC seal the VC-JWT's ``kid``), and
+:func:`write_did_document` writes the DID document to publish. Nothing is
 written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
 organisation, as ``export --seal`` holds it).
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.badges.clr import clr_credential, learner_key
-from edcbridge.badges.jwt import sign_vc_jwt
+from edcbridge.badges.jwt import did_key_id, jwk_did_document, sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
 from edcbridge.badges.proof import UnsignedTerms, add_proof, did_document
 from edcbridge.badges.schemas import context_files, default_root, validate_badge
@@ -59,7 +60,7 @@ def seal_refusal(key: BadgeKey, catalogue: Catalogue, issuer_key: str) -> list[F
 
 def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Path | None,
            outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str],
-           secure: Secure | None) -> None:
+           secure: Secure | None, kid: str | None = None) -> None:
     refused = seal_refusal(key, *issuer) if key is not None else []
     if refused:
         outputs.failed[target.name] = refused
@@ -76,26 +77,42 @@ def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Pat
     write_atomic(target.with_suffix(".json"), serialise(secured))
     outputs.written.append(target.with_suffix(".json"))
     if key is not None:
-        write_atomic(target.with_suffix(".jwt"), (sign_vc_jwt(doc, key) + "\n").encode("ascii"))
+        write_atomic(target.with_suffix(".jwt"), (sign_vc_jwt(doc, key, kid=kid) + "\n").encode("ascii"))
         outputs.written.append(target.with_suffix(".jwt"))
 
 
 def issuer_did(catalogue: Catalogue, issuer_key: str, key: BadgeKey | None) -> str | None:
-    """The DID the issuer's badges name as issuer and as the controller of the proof's key: the
+    """The DID the issuer's signed badges name as issuer and as the controller of their key: the
     organisation's catalogue ``did`` when it is a ``did:web`` (whose document the institution
-    publishes, :func:`write_did_document`) and the seal is Ed25519 (the key a proof names). A
-    ``did:ebsi``'s document is EBSI's registry's, which this key is not written into."""
-    if not isinstance(key, Ed25519SealKey):
+    publishes, :func:`write_did_document`). A ``did:ebsi``'s document is EBSI's registry's, which
+    this key is not written into; unsigned badges name no key, so no DID."""
+    if key is None:
         return None
     did = catalogue.organisation(issuer_key).did
     return did if did is not None and did.startswith("did:web:") else None
 
 
-def write_did_document(out_dir: Path, did: str, key: Ed25519SealKey) -> Path:
+def vc_jwt_kid(key: BadgeKey | None, did: str | None) -> str | None:
+    """The ``kid`` of the VC-JWTs of an RSA or EC seal when the issuer has a DID: the key in its
+    DID document (an Ed25519 key is published as the Multikey its Data Integrity proofs name)."""
+    if key is None or did is None or isinstance(key, Ed25519SealKey):
+        return None
+    return did_key_id(did, key.certificate.public_key())
+
+
+def did_document_of(did: str, key: BadgeKey) -> dict[str, Any]:
+    """The DID document of ``did`` publishing the seal's key: a Multikey for an Ed25519 seal (its
+    proofs' verification method), else a JsonWebKey2020 (the VC-JWT's ``kid``)."""
+    if isinstance(key, Ed25519SealKey):
+        return did_document(did, key.private_key.public_key())
+    return jwk_did_document(did, key.certificate.public_key())
+
+
+def write_did_document(out_dir: Path, did: str, key: BadgeKey) -> Path:
     """``out_dir/did.json``: the DID document of ``did`` with the seal's key, to publish at
     :func:`~edcbridge.badges.proof.did_web_url` so that verifiers find the key the issuer controls."""
     target = out_dir / "did.json"
-    write_atomic(target, serialise(did_document(did, key.private_key.public_key())))
+    write_atomic(target, serialise(did_document_of(did, key)))
     return target
 
 
@@ -147,7 +164,7 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         key = key_for(catalogue) if key_for else None
         did = issuer_did(catalogue, issuer, key)
         _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
-               (catalogue, issuer), secure(key, did))
+               (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
     return outputs
 
 
@@ -193,7 +210,8 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         except UnsignedTerms as exc:
             outputs.failed[target.name] = exc.findings
             continue
-        _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did))
+        _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did),
+               vc_jwt_kid(key, did))
     return outputs
 
 
@@ -220,7 +238,7 @@ def _did_documents(pairs: list[Pair], out_dir: Path, key_for: KeyFor | None) -> 
     for catalogue in {id(c): c for _, c in pairs}.values():
         key = key_for(catalogue)
         did = issuer_did(catalogue, catalogue.issuer, key)
-        if did is not None and isinstance(key, Ed25519SealKey) and out_dir / "did.json" not in written:
+        if did is not None and key is not None and out_dir / "did.json" not in written:
             written.append(write_did_document(out_dir, did, key))
     return written
 

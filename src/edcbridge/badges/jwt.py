@@ -1,10 +1,11 @@
 """Secure OB 3.0 / CLR 2.0 credentials as VC-JWT (compact JWS) with the issuer's e-seal key.
 
 As the Open Badges 3.0 specification (JSON Web Token proof format) describes: the JOSE header
-holds only ``alg``, ``typ`` ("JWT") and ``jwk`` (it allows no other header, so no ``x5c``
-header); the seal certificate and its chain travel inside the ``jwk`` as its ``x5c`` member
-(RFC 7517, 4.7), whose first certificate holds the very key the ``jwk`` states. The payload is
-the credential itself plus the claims a verifier requires: ``iss`` (issuer id), ``jti``
+holds only ``alg``, ``typ`` ("JWT"), ``jwk`` and, when the issuer's DID document publishes the
+key, ``kid`` (that key's DID URL; it allows no other header, so no ``x5c`` header); the seal
+certificate and its chain travel inside the ``jwk`` as its ``x5c`` member (RFC 7517, 4.7),
+whose first certificate holds the very key the ``jwk`` states. The payload is the credential
+itself plus the claims a verifier requires: ``iss`` (issuer id), ``jti``
 (credential id), ``nbf`` (``validFrom``), ``sub`` (``credentialSubject.id``) and ``exp``
 (``validUntil``, when set). RSA seals sign RS256 (or PS256) with the seal's own JWS
 primitives; EC seals sign with the JOSE algorithm of their curve (ES256 for P-256, ES384 for
@@ -101,6 +102,37 @@ def _key_jwk(public: Any) -> Doc:
     raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA, EC or Ed25519 seal")
 
 
+_THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
+DID_JWK_CONTEXT = "https://w3id.org/security/suites/jws-2020/v1"  # defines JsonWebKey2020
+
+
+def jwk_thumbprint(public: Any) -> str:
+    """The key's JWK thumbprint (RFC 7638: SHA-256 of its required members, sorted, no spaces)."""
+    jwk = _key_jwk(public)
+    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(json.dumps(members, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    return jades.b64url(digest.finalize())
+
+
+def did_key_id(did: str, public: Any) -> str:
+    """The ``kid`` of a VC-JWT whose key the DID document of ``did`` publishes: the DID URL of
+    its verification method, ``<did>#<JWK thumbprint>``."""
+    return f"{did}#{jwk_thumbprint(public)}"
+
+
+def jwk_did_document(did: str, public: Any) -> Doc:
+    """The DID document the issuer publishes for ``did``: the key as a ``JsonWebKey2020`` (its
+    public JWK) it controls, authorised to assert credentials (``assertionMethod``), under the
+    id a VC-JWT names as ``kid`` (:func:`did_key_id`)."""
+    method = did_key_id(did, public)
+    return {"@context": ["https://www.w3.org/ns/did/v1", DID_JWK_CONTEXT],
+            "id": did,
+            "verificationMethod": [{"id": method, "type": "JsonWebKey2020", "controller": did,
+                                    "publicKeyJwk": _key_jwk(public)}],
+            "assertionMethod": [method]}
+
+
 def _sign(key: BadgeKey, alg: str, data: bytes) -> bytes:
     private = key.private_key
     if isinstance(private, ed25519.Ed25519PrivateKey):
@@ -153,11 +185,13 @@ def claims(credential: Doc) -> Doc:
     return payload
 
 
-def sign_vc_jwt(credential: Doc, key: BadgeKey, algorithm: str | None = None) -> str:
+def sign_vc_jwt(credential: Doc, key: BadgeKey, algorithm: str | None = None, kid: str | None = None) -> str:
     """The credential as a compact JWS signed with the seal key (RS256 or PS256; ES256, ES384
-    or ES512 after the EC key's curve; EdDSA for Ed25519)."""
+    or ES512 after the EC key's curve; EdDSA for Ed25519). ``kid``: a DID URL of the key (see
+    :func:`did_key_id`), named beside the ``jwk`` (OB 3.0 allows both; a verifier dereferences
+    the ``kid`` or converts the ``jwk``)."""
     alg = algorithm or key_algorithm(key)
-    header = {"alg": alg, "typ": "JWT", "jwk": _public_jwk(key)}
+    header: Doc = {"alg": alg, "typ": "JWT", **({"kid": kid} if kid else {}), "jwk": _public_jwk(key)}
     head = jades.b64url(jades.encode_json(header).encode("utf-8"))
     body = jades.b64url(jades.encode_json(claims(credential)).encode("utf-8"))
     signature = _sign(key, alg, f"{head}.{body}".encode("ascii"))

@@ -1,0 +1,108 @@
+"""An issuer with a did:web in the catalogue and an RSA or EC seal: its VC-JWTs name the DID as
+``iss`` and the key as ``kid`` (a DID URL), and the did.json written beside them publishes that
+key as a JsonWebKey2020 in ``assertionMethod``. Checked with npm jose (tests/peers), the key taken
+from the did.json only, its id compared with jose's own RFC 7638 thumbprint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from edcbridge.load import load_catalogue
+from edcbridge.sealing import demo_seal
+from tests.preview_support import run_jose
+from tests.test_badges_data_integrity import DID, SOFIA, _badges, _catalogue_with_did
+from tests.test_badges_signing import _ec_key, seal_options
+
+# OB 3.0, "Verify a Credential" (VC-JWT): a kid is dereferenced to the public key JWK; here the
+# DID URL is resolved in the given did.json only as the issuer's: the method must be the kid,
+# controlled by the DID that is the token's iss, and listed in assertionMethod.
+_DID_VERIFY = """
+import { readFileSync } from "node:fs";
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
+const [didFile, ...files] = process.argv.slice(1);
+const did = JSON.parse(readFileSync(didFile, "utf8"));
+console.log(JSON.stringify({ didDocument: didFile }));
+for (const file of files) {
+  try {
+    const token = readFileSync(file, "utf8").trim();
+    const header = decodeProtectedHeader(token);
+    const [controller, fragment] = header.kid.split("#");
+    const method = did.verificationMethod.find((m) => m.id === header.kid);
+    const asserts = did.assertionMethod.includes(header.kid);
+    const thumbprint = await calculateJwkThumbprint(method.publicKeyJwk, "sha256");
+    const key = await importJWK(method.publicKeyJwk, header.alg);
+    const { payload } = await jwtVerify(token, key, { algorithms: [header.alg], issuer: controller });
+    console.log(JSON.stringify({ ok: did.id === controller && method.controller === controller && asserts
+                                 && thumbprint === fragment && payload.issuer.id === controller,
+                                 alg: header.alg, kid: header.kid, type: method.type }));
+  } catch (error) {
+    console.log(JSON.stringify({ ok: false, error: `${error.code ?? error.name}: ${error.message}` }));
+  }
+}
+"""
+
+
+def _did_verify(did_json: Path, files: list[Path]) -> list[dict[str, Any]]:
+    """Each token's result from npm jose, its key dereferenced from ``did_json`` by its kid."""
+    lines, _ = run_jose(_DID_VERIFY, [did_json, *files])
+    assert lines[0] == {"didDocument": str(did_json)}
+    return lines[1:]
+
+
+def _rsa_seal(folder: Path, catalogue: Path) -> Any:
+    return demo_seal(folder, load_catalogue(catalogue)).load().key
+
+
+def _ec_seal(_folder: Path, catalogue: Path) -> Any:
+    return _ec_key(ec.SECP256R1(), load_catalogue(catalogue))
+
+
+@pytest.mark.parametrize(("make_seal", "alg"), [(_rsa_seal, "RS256"), (_ec_seal, "ES256")])
+def test_vc_jwts_of_an_rsa_or_ec_seal_name_the_issuers_did_web_key_that_jose_verifies_from_did_json(
+        tmp_path: Path, make_seal: Any, alg: str) -> None:
+    catalogue = _catalogue_with_did(tmp_path / "catalogue", DID)
+    key = make_seal(tmp_path / "seal", catalogue)
+    result = _badges(tmp_path / "out", *seal_options(tmp_path, key), catalogue=catalogue)
+    did_json = tmp_path / "out" / "did.json"
+    assert str(did_json) in result.stdout.splitlines()
+    assert f"publish {did_json} at https://registry.uni-sofia.example/.well-known/did.json" in result.stderr
+    tokens = sorted((tmp_path / "out").glob("*/*.jwt"))
+    assert {path.parent.name for path in tokens} == {"ob3", "clr"}
+    results = _did_verify(did_json, tokens)
+    assert all(r["ok"] and r["alg"] == alg and r["type"] == "JsonWebKey2020" for r in results), results
+    assert {r["kid"] for r in results} == {json.loads(did_json.read_bytes())["assertionMethod"][0]}
+    for path in sorted((tmp_path / "out").glob("*/*.json")):
+        doc = json.loads(path.read_bytes())
+        assert doc["issuer"]["id"] == DID and "proof" not in doc
+
+
+def test_a_did_json_of_another_key_fails_joses_check(tmp_path: Path) -> None:
+    from edcbridge.badges.jwt import jwk_did_document
+
+    catalogue = _catalogue_with_did(tmp_path / "catalogue", DID)
+    key = _ec_seal(tmp_path, catalogue)
+    _badges(tmp_path / "out", *seal_options(tmp_path, key), catalogue=catalogue)
+    token = next((tmp_path / "out").glob("ob3/*.jwt"))
+    own = json.loads((tmp_path / "out" / "did.json").read_bytes())
+    other = jwk_did_document(DID, _ec_key(ec.SECP256R1()).certificate.public_key())
+    other["verificationMethod"][0]["id"] = other["assertionMethod"][0] = own["assertionMethod"][0]
+    forged = tmp_path / "other-did.json"
+    forged.write_text(json.dumps(other), "utf-8")
+    [result] = _did_verify(forged, [token])
+    assert result["ok"] is False and "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" in result["error"], result
+
+
+def test_without_a_did_the_vc_jwt_names_no_kid_and_no_did_json_is_written(tmp_path: Path) -> None:
+    from edcbridge.seal import jades
+
+    key = _rsa_seal(tmp_path / "seal", SOFIA / "catalogue.yaml")
+    _badges(tmp_path / "out", *seal_options(tmp_path, key))
+    assert not (tmp_path / "out" / "did.json").exists()
+    for path in sorted((tmp_path / "out").glob("*/*.jwt")):
+        header = json.loads(jades.b64url_decode(path.read_text("ascii").split(".")[0]))
+        assert list(header) == ["alg", "typ", "jwk"]
