@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from edcbridge.deliver.deqar_client import DeqarClient, flatten_errors
+from edcbridge.deliver.deqar_client import REPORT_PATH, DeqarClient, flatten_errors
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConnectionError,
@@ -228,14 +228,35 @@ def test_429_with_retry_after_is_honoured(fake: tuple[FakeServer, DeqarFake]) ->
     assert sleeps == [3.0]
 
 
-def test_429_on_post_is_not_retried(fake: tuple[FakeServer, DeqarFake]) -> None:
+def test_a_create_answered_429_is_sent_again_after_the_pause(fake: tuple[FakeServer, DeqarFake]) -> None:
+    """429 stored nothing, and a second POST of the same local identifier could only be refused
+    as a duplicate: the create is sent again once the register's Retry-After has passed."""
+    server, app = fake
+    sleeps: list[float] = []
+    client = deqar_client(server, sleeps=sleeps)
+    client.login()
+    server.faults.append(Fault("status", 429, {"Retry-After": "4"}, method="POST", path_prefix=REPORT_PATH))
+    result = client.create(programme_report("T-429p"))
+    assert result.outcome == "created"
+    assert sleeps == [4.0]
+    assert [(e.method, e.status) for e in server.log if e.path.startswith(REPORT_PATH)] == [
+        ("POST", 429), ("POST", 200)]
+    assert [r["local_identifier"] for r in app.reports.values()] == ["T-429p"]
+
+
+def test_a_create_without_local_identifier_answered_429_is_not_sent_again(
+        fake: tuple[FakeServer, DeqarFake]) -> None:
+    """Without a local identifier nothing stops a second POST from making a second report."""
     server, _ = fake
     client = deqar_client(server)
     client.login()
-    server.faults.append(Fault("status", 429, {"Retry-After": "1"}, method="POST"))
+    server.faults.append(Fault("status", 429, {"Retry-After": "1"}, method="POST", path_prefix=REPORT_PATH))
+    report = programme_report("T-429n")
+    del report["local_identifier"]
     with pytest.raises(DeliveryHTTPError) as info:
-        client.create(programme_report("T-429p"))
+        client.create(report)
     assert info.value.status == 429
+    assert [e.method for e in server.log if e.path.startswith(REPORT_PATH)] == ["POST"]
 
 
 def test_check_first_found_and_not_found(client: DeqarClient) -> None:

@@ -446,11 +446,11 @@ def test_ctrl_c_reports_an_interrupted_push_that_resumes(
     assert "interrupted" not in json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
 
 
-def test_a_throttled_create_is_reported_as_such_and_the_run_waits(
+def test_a_throttled_create_waits_and_is_sent_again_in_the_same_run(
     fake: tuple[FakeServer, DeqarFake], workdir: Path
 ) -> None:
-    """Contract 1.8: honour Retry-After on 429; POST is not retried. The report fails with the
-    reason (not "outside the recorded contract"), the next request waits, a re-run sends it."""
+    """Contract 1.8: honour Retry-After on 429. A create with a local identifier cannot be
+    stored twice (the register refuses the duplicate), so it goes again after the pause."""
     from tests.fake_http import Fault
 
     server, app = fake
@@ -460,13 +460,34 @@ def test_a_throttled_create_is_reported_as_such_and_the_run_waits(
     items = _items(workdir, batch_text(2))
     state = State.load(workdir / "state.json", "deqar")
     first, second = push_deqar(items, deqar_client(server, sleeps=sleeps), state, agency="ACQUIN")
-    assert first.status == "failed" and "throttling requests (Retry-After: 20" in first.message
-    assert "outside the recorded contract" not in first.message
-    assert second.status == "ok" and any(15 < s <= 20 for s in sleeps)
+    assert (first.action, first.status) == ("create", "ok"), first.message
+    assert (second.action, second.status) == ("create", "ok"), second.message
+    assert 20.0 in sleeps
     again = State.load(workdir / "state.json", "deqar")
     rerun = push_deqar(items, deqar_client(server), again, agency="ACQUIN")
-    assert [o.status for o in rerun] == ["ok", "skipped"]
+    assert [o.status for o in rerun] == ["skipped", "skipped"]
     assert _stored(app) == Counter({"EDCB-0001": 1, "EDCB-0002": 1})
+
+
+def test_a_create_throttled_past_the_run_is_not_sent_and_the_same_command_sends_it(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """A Retry-After longer than a run waits: the report is not sent, its message says when to
+    run the same command, and that run creates it once."""
+    from tests.fake_http import Fault
+
+    server, app = fake
+    server.faults.append(Fault("status", 429, {"Retry-After": "600"}, method="POST",
+                               path_prefix="/submissionapi/v2/submit/report"))
+    items = _items(workdir, batch_text(1))
+    state = State.load(workdir / "state.json", "deqar")
+    (first,) = push_deqar(items, deqar_client(server), state, agency="ACQUIN")
+    assert first.status == "failed" and "run the same command again after " in first.message
+    assert "outside the recorded contract" not in first.message
+    again = State.load(workdir / "state.json", "deqar")
+    (rerun,) = push_deqar(items, deqar_client(server), again, agency="ACQUIN")
+    assert (rerun.action, rerun.status) == ("create", "ok"), rerun.message
+    assert _stored(app) == Counter({"EDCB-0001": 1})
 
 
 def test_a_request_too_large_for_the_register_says_so(

@@ -15,9 +15,11 @@ Contract (recorded against the real backend):
 * ``POST submit/csv`` always answers 200 with one result per row.
 
 Robustness: the base URL must be https (plain http only on this machine), as the password and
-token go with every request; a create whose answer is lost (no answer, or a 5xx page) is looked
-up by its local identifier and, when the register has it, sent again as a PUT, never as a
-second POST; a lookup's 404 means "not there" only when it is the register's own JSON.
+token go with every request; a create throttled with a ``Retry-After`` is sent again after the
+pause (a second create of its local identifier can only be refused as a duplicate); a create
+whose answer is lost (no answer, or a 5xx page) is looked up by its local identifier and, when
+the register has it, sent again as a PUT, never as a second POST; a lookup's 404 means "not
+there" only when it is the register's own JSON.
 """
 
 from __future__ import annotations
@@ -268,14 +270,19 @@ class DeqarClient:
     # -------------------------------------------------------------------- reports
 
     def create(self, payload: dict[str, Any]) -> SubmitResult:
-        """POST a new report (create only; never retried)."""
+        """POST a new report (create only).
+
+        Answered 429 or 503 with a ``Retry-After`` the run waits out, it is sent again after the
+        pause when it has a local identifier: the register refuses a second report with the same
+        local identifier (a duplicate, which the caller turns into an update), so sending it
+        again can never create two. Other failures are not resent."""
         if "report_id" in payload:
             raise LocalValidationError(
                 "a report_id belongs in an update (PUT), not a create",
                 [("report_id", "drop it, or call update()")],
             )
         try:
-            return self._submit("POST", payload)
+            return self._submit("POST", payload, resend_throttled=bool(payload.get("local_identifier")))
         except (DeliveryConnectionError, DeliveryHTTPError) as exc:
             if not _answer_lost(exc) or not payload.get("local_identifier"):
                 raise
@@ -321,8 +328,8 @@ class DeqarClient:
                 )
         return self._submit("PUT", payload)
 
-    def _submit(self, method: str, payload: dict[str, Any]) -> SubmitResult:
-        response = self._call(method, REPORT_PATH, json=payload)
+    def _submit(self, method: str, payload: dict[str, Any], resend_throttled: bool = False) -> SubmitResult:
+        response = self._call(method, REPORT_PATH, json=payload, resend_throttled=resend_throttled)
         body = _json(response)
         if (
             response.status_code == 200
