@@ -129,6 +129,36 @@ def test_a_deposit_the_wallet_asks_to_send_again_shortly_is_sent_again_after_the
     assert len(fake.deposits) == 3
 
 
+def test_a_corrected_credential_the_wallet_asked_to_send_later_is_sent_again_knowing_what_it_holds(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """A deposit answered 429 with a Retry-After longer than a run waits stored nothing: the
+    next push sends it, and a CR-0001 then names the earlier version the wallet holds."""
+    from edcbridge.deliver.push import EARLIER_VERSION_HELD, UNSURE_VERSION_HELD
+
+    server, fake = wallet
+    credential = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:credential:fixed"}
+    path = tmp_path / "c.json"
+    path.write_bytes(jades({**credential, "name": "first"}))
+    (tmp_path / "manifest.csv").write_text("credential,email\nc.json,ada@example.org\n", "utf-8")
+    state_path = tmp_path / "state.json"
+
+    def push() -> Outcome:  # one run: a client of its own
+        http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                          retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+        (outcome,) = push_wallet(wallet_items(tmp_path / "manifest.csv"), WalletClient(http),
+                                 State.load(state_path, "wallet"))
+        return outcome
+
+    assert push().status == "ok"
+    path.write_bytes(jades({**credential, "name": "corrected"}))
+    server.faults.append(Fault("status", 429, headers={"Retry-After": "600"}, method="POST"))
+    later = push()
+    assert later.status == "failed" and "run the same command again after" in later.message
+    again = push()
+    assert again.status == "failed" and len(fake.deposits) == 1
+    assert EARLIER_VERSION_HELD in again.message and UNSURE_VERSION_HELD not in again.message
+
+
 def _manifest(folder: Path, count: int) -> Path:
     rows = ["credential,wallet_id,email,locale"]
     for number in range(1, count + 1):

@@ -357,9 +357,31 @@ def test_deposits_held_back_by_a_long_pause_are_not_journaled_as_sent(
     assert len([e for e in server.log if e.method == "POST"]) == 1
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
-    assert states == Counter({"sending": 1, "failed": 2})
+    assert states == Counter({"failed": 3})  # the one answered "later" stored nothing either
     second = _run(awards, out, store, seal, server.base_url)
     assert (second.delivered, second.delivery_failed) == (3, 0) and len(fake.deposits) == 3
+
+
+def test_a_corrected_credential_the_wallet_asked_to_send_later_is_not_taken_as_maybe_held(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """A deposit answered 503 with a long Retry-After stored nothing: the next run knows the
+    wallet holds only the earlier version, and says so (not "this version or an earlier one")."""
+    server, _ = wallet
+    awards, _ = _awards(tmp_path, 1)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 1
+    text = awards.read_text("utf-8")
+    assert "Distinction" in text.splitlines()[1]
+    awards.write_text(text.replace("Distinction", "Pass", 1), "utf-8")  # a corrected grade
+    server.faults.append(Fault("status", 503, {"Retry-After": "600"}, method="POST"))
+    later = _run(awards, out, store, seal, server.base_url)
+    assert (later.delivered, later.delivery_failed) == (0, 1)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert "run the same command again after" in report["deliveries"][0]["error"]
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.delivered, again.delivery_failed) == (0, 1)
+    error = json.loads((out / "report.json").read_text("utf-8"))["deliveries"][0]["error"]
+    assert EARLIER_VERSION in error and UNSURE not in error
 
 
 def test_deliveries_a_ctrl_c_leaves_undone_are_in_the_report(

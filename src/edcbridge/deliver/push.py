@@ -610,9 +610,8 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 not_stored()
                 refused = f"not sent: {exc}"
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except DeliveryThrottledError as exc:
-                if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
-                    not_stored()
+            except DeliveryThrottledError as exc:  # held back, or answered "later": nothing stored
+                not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryHTTPError as exc:
                 silent = 0  # it answered

@@ -185,10 +185,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return failed(str(exc))
     except DeliveryAuthError as exc:  # answered and refused: nothing was stored
         return replace(failed(str(exc)), access_refused=True)
-    except DeliveryThrottledError as exc:
-        if not exc.sent:  # held back by the pause the wallet asked for: nothing went out
-            return failed(str(exc))
-        return failed(str(exc), "sending", maybe)
+    except DeliveryThrottledError as exc:  # held back, or answered "later": nothing was stored
+        return failed(str(exc))
     except DeliveryHTTPError as exc:
         if 400 <= exc.status < 500:  # answered and refused: nothing was stored
             return failed(str(exc))
