@@ -57,9 +57,9 @@ def _awards(tmp_path: Path, count: int, without_email: int | None = None) -> tup
 
 
 def _run(awards: Path, out: Path, store: SchemaStore, seal: SealFactory, url: str,
-         workers: int = 1) -> RunResult:
+         workers: int = 1, redeliver: frozenset[str] = frozenset()) -> RunResult:
     options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=workers, seal=seal,
-                         deliver=WalletTarget(url, send_email=False, locale="en"))
+                         deliver=WalletTarget(url, send_email=False, locale="en", redeliver=redeliver))
     return run([Job(CATALOGUE, (awards,))], options)
 
 
@@ -476,3 +476,64 @@ def test_deliveries_journaled_by_an_earlier_version_are_not_sent_again_after_a_r
     again = _run(awards, out, store, renewed, server.base_url)
     assert (again.done, again.unchanged, again.delivery_failed) == (2, 2, 0)
     assert len(server.log) == requests
+
+
+def test_a_credential_the_learner_removed_is_sent_again_when_asked_and_audited(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """The learner deleted a delivered credential from the wallet: a run sealing it again sends
+    nothing (the content was delivered), --redeliver sends it, as a delivery of the journal
+    with its event in the audit trail."""
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 2)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 2
+    award_id = min(emails)
+    holder = fake.wallet(mail=emails[award_id])
+    assert holder is not None
+    holder.credentials.clear()  # the learner removes it
+    renewed = demo_seal(tmp_path / "renewed", load_catalogue(CATALOGUE))
+    resealed = _run(awards, out, store, renewed, server.base_url)
+    assert (resealed.delivered, resealed.unchanged) == (0, 2) and len(fake.deposits) == 2
+    asked = _run(awards, out, store, renewed, server.base_url, redeliver=frozenset({award_id}))
+    assert (asked.delivered, asked.unchanged, asked.delivery_failed) == (1, 0, 0)
+    assert not any("--redeliver" in note for note in asked.notes)
+    sealed = next(p for p in (out / "edc-sealed").iterdir() if award_id in p.name)
+    assert _held(fake, emails[award_id]) == [_payload(sealed)]
+    (line,) = json.loads((out / "report.json").read_text("utf-8"))["deliveries"]
+    assert (line["award_id"], line["status"]) == (award_id, "delivered")
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        events = [key for (key,) in db.execute("SELECT key FROM audit WHERE action = 'delivered'")]
+        (key, state), = db.execute("SELECT key, state FROM deliveries WHERE key LIKE ?", (f"%/{award_id}",))
+    db.close()
+    assert events.count(key) == 2 and len(events) == 3 and state == "delivered"
+    assert verify_audit(out / JOURNAL_NAME).intact
+    unknown = _run(awards, out, store, renewed, server.base_url, redeliver=frozenset({"NO-SUCH-AWARD"}))
+    assert (unknown.delivered, unknown.delivery_failed) == (0, 0) and len(fake.deposits) == 3
+    assert any(note.startswith("--redeliver NO-SUCH-AWARD: no sealed credential of this run")
+               for note in unknown.notes)
+
+
+def test_the_cli_sends_a_removed_credential_again_with_redeliver(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 1)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    command = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"), "-j", "1",
+               "--seal", str(seal.p12), "--password-file", str(password),
+               "--deliver-wallet", server.base_url, "--no-send-email"]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    (award_id,) = emails
+    holder = fake.wallet(mail=emails[award_id])
+    assert holder is not None
+    holder.credentials.clear()
+    again = CliRunner().invoke(main, [*command, "--redeliver", award_id])
+    assert again.exit_code == 0, again.output
+    assert len(fake.deposits) == 2 and len(holder.credentials) == 1
+    with (tmp_path / "out" / "deliveries.csv").open(encoding="utf-8-sig") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["status"] == "delivered"
+    alone = CliRunner().invoke(main, [*command[:-3], "--redeliver", award_id])
+    assert alone.exit_code == 2 and "--redeliver needs --deliver-wallet" in alone.output

@@ -387,6 +387,10 @@ def main() -> None:
               help="With --deliver-wallet: ask the wallet to e-mail the learner.")
 @click.option("--wallet-locale", default="en", show_default=True,
               help="With --deliver-wallet: the language of the wallet's e-mail.")
+@click.option("--redeliver", "redeliver", multiple=True, metavar="AWARD",
+              help="With --deliver-wallet: send this award's credential again although it was "
+                   "delivered (the learner removed it from the wallet); its key <issuer>/<award_id> or "
+                   "award id, repeatable. Recorded as a delivery in the journal and the audit trail.")
 @click.option("--preview", is_flag=True,
               help="Also render each credential as an HTML page in OUT/preview/ (DRAFT pages, made "
                    "from the awards before sealing).")
@@ -398,9 +402,9 @@ def main() -> None:
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
            level: str | None, tsa_url: str | None, ebsi_key: Path | None, ebsi_kid: str | None,
-           wallet_url: str | None, send_email: bool, wallet_locale: str, preview: bool,
-           encoding_name: str | None, column_values: tuple[str, ...], columns_file: Path | None,
-           no_validate: bool, quiet: bool) -> None:
+           wallet_url: str | None, send_email: bool, wallet_locale: str, redeliver: tuple[str, ...],
+           preview: bool, encoding_name: str | None, column_values: tuple[str, ...],
+           columns_file: Path | None, no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -423,13 +427,16 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
     if not is_locale(wallet_locale):
         _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
+    if redeliver and not wallet_url:
+        _fatal("--redeliver needs --deliver-wallet URL: the wallet to send the credentials to again")
     encoding = awards_encoding(encoding_name)
     columns = awards_columns(column_values, columns_file)
     factory = None
     if seal_p12 is not None:
         factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
     signer = _ebsi_signer(ebsi_key, ebsi_kid, catalogue, formats) if ebsi_key or ebsi_kid else None
-    target = WalletTarget(wallet_url, send_email, wallet_locale) if wallet_url else None
+    target = WalletTarget(wallet_url, send_email, wallet_locale,
+                          frozenset(a.strip() for a in redeliver if a.strip())) if wallet_url else None
     options = RunOptions(out_dir=out_dir, store_root=_store(ebsi="ebsi" in formats).root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
                          fail_fast=fail_fast, seal=factory, deliver=target, ebsi_signer=signer)

@@ -43,6 +43,7 @@ EARLIER_VERSION = ("the wallet already holds a credential with this id, in the v
 KEPT = ("the wallet keeps the copy delivered earlier, with its earlier seal (it holds one credential "
         "per id and refuses another with CR-0001)")
 UNCHANGED = f"sealed again with the content delivered earlier, not sent again: {KEPT}"
+REDELIVERED = "sent again as asked (--redeliver)"
 UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
@@ -63,10 +64,18 @@ class WalletTarget:
     base_url: str
     send_email: bool = True  # the wallet e-mails the learner
     locale: str = "en"
+    redeliver: frozenset[str] = frozenset()  # awards to send again although delivered (keys or award ids)
 
     @property
     def name(self) -> str:
         return f"wallet {self.base_url.rstrip('/')}"
+
+    def asked_again(self, key: str) -> str | None:
+        """The ``--redeliver`` value naming the award ``key`` (``issuer/award_id``, or the award
+        id alone), if any: the learner removed the credential from the wallet, which keeps no
+        copy to refuse a second deposit with."""
+        award_id = key.rpartition("/")[2]
+        return next((asked for asked in sorted(self.redeliver) if asked in (key, award_id)), None)
 
     def client(self) -> WalletClient:
         return WalletClient(HttpClient(self.base_url))
@@ -172,7 +181,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
     mine = f"{version}:{wallet_key}"
     here = frozenset(entry for entry in before if entry.partition(":")[2] in (wallet_key, ""))
     maybe = before | {mine}
-    if item.delivered == mine:  # the wallet would refuse it (CR-0001) and keep the copy it has
+    again = target.asked_again(item.key)
+    if item.delivered == mine and not again:  # the wallet would refuse it (CR-0001), keeping its copy
         return Delivery(item.key, item.recipient, item.path, "unchanged", UNCHANGED, before,
                         item.target_id, state="delivered", version=version)
     if refused:
@@ -199,6 +209,7 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return failed(result.message or result.outcome)
     if result.outcome == "already-delivered" and here - {mine}:  # another version may be there
         return failed(f"{result.message}; {UNSURE if mine in here else EARLIER_VERSION}")
-    return Delivery(item.key, item.recipient, item.path, result.outcome, result.message,
+    message = f"{REDELIVERED}; {result.message}" if again else result.message
+    return Delivery(item.key, item.recipient, item.path, result.outcome, message,
                     (before - here) | {mine}, result.uuid or result.code, state="delivered",
                     version=version)

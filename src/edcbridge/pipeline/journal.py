@@ -494,9 +494,11 @@ class Journal:
         self.commit()
         return found
 
-    def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str) -> None:
+    def queue_delivery(self, key: str, target: str, recipient: str | None, path: str, sha256: str,
+                       again: bool = False) -> None:
         """Stage a sealed credential of this run for delivery to ``target``, unless that very
-        file (same digest, same recipient) was delivered there already; durable at :meth:`commit`.
+        file (same digest, same recipient) was delivered there already and it is not asked
+        ``again`` (the learner removed it from the wallet); durable at :meth:`commit`.
 
         Delivery states: pending; sending (a request was made and its outcome is not known);
         delivered; failed; cancelled (its record was withdrawn; queued again once it is exported
@@ -510,8 +512,8 @@ class Journal:
             "state = 'pending', error = NULL, updated = excluded.updated, "
             "run = excluded.run "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
-            "OR deliveries.recipient IS NOT excluded.recipient",
-            (key, target, recipient, path, sha256, time.time(), self.run))
+            "OR deliveries.recipient IS NOT excluded.recipient OR ?",
+            (key, target, recipient, path, sha256, time.time(), self.run, again))
 
     def pending_deliveries(self, target: str, after: str = "", limit: int = 256) -> list[Pending]:
         """The next credentials (by key, after ``after``) that this run queued for ``target`` and

@@ -240,6 +240,7 @@ class _Runner:
         # seal makes again: kept under the sealed run's input while their sealed file stays recorded
         self.unrecorded: list[Path] = []  # files changed by hand that records made again no longer list
         self.unrecorded_pending: list[Path] = []  # of those, the ones not yet committed
+        self.redelivering: set[str] = set()  # the --redeliver values naming a credential of this run
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
 
@@ -330,8 +331,11 @@ class _Runner:
         this run's are delivered: a record that failed is not, in no version)."""
         if outcome.state == "done" and "edc-sealed" in outcome.outputs:
             sealed = outcome.outputs["edc-sealed"]
+            again = target.asked_again(outcome.key)
+            if again:
+                self.redelivering.add(again)
             self.journal.queue_delivery(outcome.key, target.name, outcome.recipient, sealed["path"],
-                                        sealed["sha256"])
+                                        sealed["sha256"], again=again is not None)
 
     def _journal_failed(self) -> None:
         """A journal error that undid the open transaction (a full disk) undoes what waited for
@@ -824,6 +828,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
             runner.result.notes += _not_in_input(runner, options.out_dir)
         if options.deliver is not None and not runner.interrupted:
             _deliver(runner, options.deliver, reports, on_delivery)
+            runner.result.notes += _not_redelivered(options.deliver, runner.redelivering)
     except KeyboardInterrupt:  # a second Ctrl-C, or one during the deliveries: stop now
         runner.result.interrupted = True
         runner.flush()
@@ -1075,6 +1080,15 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
 
     reports.start_deliveries()
     deliver_pending(runner.journal, target, count)
+
+
+def _not_redelivered(target: WalletTarget, found: set[str]) -> list[str]:
+    """The ``--redeliver`` values that named no sealed credential of this run: nothing was sent
+    for them (a typing error, an award not in this input, or one that failed)."""
+    return [f"--redeliver {asked}: no sealed credential of this run has this key or award id, so "
+            "nothing was sent again for it; give the award's key (<issuer>/<award_id>) or award id as "
+            "the report lists it, with the awards file that holds it"
+            for asked in sorted(target.redeliver - found)]
 
 
 def _annex1_notes(job: Job, catalogue: Catalogue) -> list[str]:
