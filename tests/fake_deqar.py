@@ -180,6 +180,7 @@ class DeqarFake:
             "/submissionapi/v2/manage/report-file": self._report_file,
             "/submissionapi/v2/submit/csv": self._csv,
             "/connectapi/v1/activities/": self._activities,
+            "/webapi/v2/browse/agencies/": self._agencies,
         }
         handler = routes.get(path)
         match = re.fullmatch(r"/submissionapi/v2/delete/report/(\d+)(/?)", path)
@@ -802,6 +803,31 @@ class DeqarFake:
                 ],
             },
         )
+
+    def _agencies(self, req: Request, user: str) -> Reply:
+        """Web API v2 ``agencies_list`` (swagger ``AgencyList``), paginated by limit / offset; the
+        detail path takes the agency's pk, not its deqar_id."""
+        limit, offset = int(req.query.get("limit", 10)), int(req.query.get("offset", 0))
+        page = self.agencies[offset : offset + limit]
+        base = f"{self.base_url}/webapi/v2/browse/agencies/"
+        more = offset + limit < len(self.agencies)
+        return Reply.json(200, {
+            "count": len(self.agencies),
+            "next": f"{base}?limit={limit}&offset={offset + limit}" if more else None,
+            "previous": None if offset == 0 else f"{base}?limit={limit}&offset={max(0, offset - limit)}",
+            "results": [{
+                "id": a.pk, "url": f"{base}{a.pk}/", "deqar_id": a.deqar_id, "name_primary": a.name,
+                "acronym_primary": a.acronym, "logo": None,
+                "country": {"id": 64, "url": f"{self.base_url}/webapi/v2/browse/countries/64/",
+                            "name_english": "Germany", "iso_3166_alpha2": "DE", "iso_3166_alpha3": "DEU"},
+                "activities": [{"id": v.id, "group_id": v.group_id, "activity": v.activity,
+                                "activity_description": "", "reports_link": None,
+                                "activity_type": v.activity_type, "activity_valid_to": None}
+                               for v in self.activities if v.agency == a.acronym],
+                "registration_start": "2009-01-01", "registration_valid_to": "2029-01-31",
+                "registration_note": "", "institution_count": "0", "report_count": str(len(self.reports)),
+            } for a in page],
+        })
 
     def _lookup(self, req: Request) -> Reply:
         eter = re.search(r"by-eter/(\w+)", req.path)

@@ -47,6 +47,61 @@ def test_the_agency_in_another_letter_case_is_the_same_agency(
     assert len(_writes(server)) == sent
 
 
+@pytest.mark.parametrize(("first_name", "then_name"), [("ACQUIN", "'21'"), ("'21'", "acquin")])
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_the_agency_by_its_acronym_or_its_deqar_id_is_the_same_agency(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str, first_name: str, then_name: str
+) -> None:
+    """The register takes an agency's acronym or its numeric DEQAR id; its agency list says
+    they name one agency, so a batch that switches sends nothing again."""
+    server, app = fake
+
+    def batch(name: str) -> str:
+        return batch_text(2).replace("agency: ACQUIN", f"agency: {name}")
+
+    first = push_deqar_batch(tmp_path, server, batch(first_name), "--via", via)
+    assert first.exit_code == 0, first.output
+    sent = len(_writes(server))
+    again = push_deqar_batch(tmp_path, server, batch(then_name), "--via", via)
+    assert again.exit_code == 0, again.output
+    assert [i["action"] for i in _items(tmp_path)] == ["skip", "skip"]
+    assert len(_writes(server)) == sent
+    assert [e.path.split("?")[0] for e in server.log].count("/webapi/v2/browse/agencies/") == 1  # once
+    assert len(app.reports) == 2
+    third = push_deqar_batch(tmp_path, server, batch(then_name), "--via", via)
+    assert third.exit_code == 0, third.output
+    assert [i["action"] for i in _items(tmp_path)] == ["skip", "skip"]
+
+
+def test_deliveries_a_state_file_records_under_the_deqar_id_count_for_the_acronym(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """A state file whose deliveries name the agency by its numeric id (the payloads' digests
+    with it): a batch naming the acronym sends nothing again."""
+    from edcbridge.deliver.config import batch_items, load_batch
+    from edcbridge.load import load_catalogue
+
+    server, _ = fake
+    by_number = batch_text(2).replace("agency: ACQUIN", "agency: '21'")
+    assert push_deqar_batch(tmp_path, server, by_number).exit_code == 0
+    state_path = tmp_path / "out" / "deqar-state.json"
+    data = json.loads(state_path.read_text("utf-8"))
+    ((where, entries),) = data["endpoints"].items()
+    assert where.endswith("(agency ACQUIN)")
+    items = batch_items(load_batch(tmp_path / "batch.yaml"), load_catalogue(tmp_path / "catalogue.yaml"),
+                        tmp_path)
+    for item in items:  # as a push naming the agency "21" throughout recorded them
+        assert item.content["agency"] == "21"
+        entries[item.key]["digest"] = item.digest
+    data["endpoints"] = {where.replace("(agency ACQUIN)", "(agency 21)"): entries}
+    state_path.write_text(json.dumps(data), "utf-8")
+    sent = len(_writes(server))
+    again = push_deqar_batch(tmp_path, server, batch_text(2))
+    assert again.exit_code == 0, again.output
+    assert [i["action"] for i in _items(tmp_path)] == ["skip", "skip"]
+    assert len(_writes(server)) == sent
+
+
 @pytest.mark.parametrize("via", ["api", "csv"])
 def test_a_report_put_back_after_its_deletion_is_submitted_anew(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str

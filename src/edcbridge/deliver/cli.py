@@ -25,6 +25,7 @@ from edcbridge.deliver.config import (
     deqar_credentials,
     load_batch,
 )
+from edcbridge.deliver.deqar_agency import endpoint_name, one_agency_name
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
 from edcbridge.deliver.http import HttpClient, masked_email
@@ -238,7 +239,7 @@ def deqar_command(
     try:
         parsed = load_batch(batch)
         cat = load_catalogue(catalogue) if catalogue else None
-        endpoint = f"{base_url.rstrip('/')} (agency {parsed.agency})"
+        endpoint = endpoint_name(base_url, parsed.agency)
         items = batch_items(parsed, cat, batch.parent)
         state = State.load(state_file or out_dir / "deqar-state.json", "deqar", endpoint, fold=not dry_run,
                            hold=not dry_run)
@@ -252,6 +253,9 @@ def deqar_command(
             creds = deqar_credentials(credentials_file)
             client = DeqarClient(HttpClient(base_url), creds.username, creds.password)
             client.login()
+            named = one_agency_name(client, state, base_url, parsed, cat, batch.parent)
+            if named is not None:
+                parsed, items = named.batch, named.items
     except (DeliveryConfigError, DeliveryAuthError) as exc:
         raise UsageProblem(str(exc)) from None
     except DeliveryError as exc:  # the register did not answer: nothing was sent

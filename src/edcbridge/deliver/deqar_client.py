@@ -46,6 +46,7 @@ REPORT_PATH = "/submissionapi/v2/submit/report"
 CHECK_PATH = "/submissionapi/v2/check/local-identifier"
 FILE_PATH = "/submissionapi/v2/manage/report-file"
 CSV_PATH = "/submissionapi/v2/submit/csv"
+AGENCIES_PATH = "/webapi/v2/browse/agencies/"
 DUPLICATE = "Report with this Agency and Local Report Identifier already exists."
 INVALID_TOKEN = {"detail": "Invalid token."}
 AUTH_MISSING = {"detail": "Authentication credentials were not provided."}
@@ -510,9 +511,26 @@ class DeqarClient:
 
     def activities(self, page_size: int = 50) -> Iterator[dict[str, Any]]:
         """All ESG activities (Connect API), page by page (``limit`` / ``offset``)."""
+        return self._pages("/connectapi/v1/activities/", page_size)
+
+    def agencies(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """All agencies (Web API ``browse/agencies``: ``deqar_id``, ``acronym_primary``), page by page."""
+        return self._pages(AGENCIES_PATH, page_size)
+
+    def agency_names(self, agency: str) -> tuple[str, str] | None:
+        """(acronym in upper case, numeric DEQAR id) of the agency named by either, or ``None``
+        when the register lists no such agency. The register takes both in a report; one name
+        keeps one agency's deliveries together in the state file."""
+        wanted = agency.strip().upper()
+        for record in self.agencies():
+            acronym, deqar_id = str(record.get("acronym_primary") or ""), record.get("deqar_id")
+            if wanted in (acronym.upper(), str(deqar_id)) and acronym and isinstance(deqar_id, int):
+                return acronym.upper(), str(deqar_id)
+        return None
+
+    def _pages(self, path: str, page_size: int) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            path = "/connectapi/v1/activities/"
             response = self._call("GET", path, params={"limit": str(page_size), "offset": str(offset)})
             body = _json(response)
             if response.status_code != 200 or not isinstance(body, dict):

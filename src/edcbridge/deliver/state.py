@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,16 +112,21 @@ class State:
                         f"{path}: cannot be written ({exc.strerror or exc}); free space or fix the "
                         "folder, then run the same command again (nothing is sent twice)") from None
 
-    def adopt(self, same: str) -> None:
+    def adopt(self, same: str, digests: Mapping[str, tuple[str, str]] | None = None) -> None:
         """Count as this endpoint's the deliveries of endpoints named ``same`` (the same target
         written otherwise, e.g. an agency acronym in another letter case). Where two of them
-        record one item differently, which came last is not known: the item is sent again."""
+        record one item differently, which came last is not known: the item is sent again.
+        ``digests`` maps an item's key to (its digest as written there, its digest here), for
+        a content that names the target too (a report naming its agency by the other name)."""
         mine = self.entries
         found: dict[str, dict[str, Any]] = {}
         for where, items in self.delivered.items():
             if where == self.endpoint or where.casefold() != same.casefold():
                 continue
             for key, entry in items.items():
+                there, here = (digests or {}).get(key, ("", ""))
+                if there and entry.get("digest") == there:
+                    entry = {**entry, "digest": here}
                 if key in found and found[key] != entry:
                     entry = {**entry, "digest": ""}  # no version known: planned as an update
                 found[key] = entry
