@@ -4,13 +4,17 @@ what the next run does. Real HTTP on 127.0.0.1 against the wallet contract fake.
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.deliver.cli import register
 from edcbridge.deliver.errors import DeliveryHTTPError
 from edcbridge.deliver.http import HttpClient, RetryPolicy
 from edcbridge.deliver.push import push_wallet, wallet_items
@@ -157,6 +161,46 @@ def test_a_corrected_credential_the_wallet_asked_to_send_later_is_sent_again_kno
     again = push()
     assert again.status == "failed" and len(fake.deposits) == 1
     assert EARLIER_VERSION_HELD in again.message and UNSURE_VERSION_HELD not in again.message
+
+
+def test_a_credential_the_learner_removed_is_deposited_again_when_asked(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """Delivered, then removed from the wallet by the learner: a push skips it as unchanged;
+    --redeliver (by credential id or file name) deposits it again, and the state records it."""
+    server, fake = wallet
+    for number in (1, 2):
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": f"urn:credential:r{number}"}
+        (tmp_path / f"c{number}.json").write_bytes(jades(credential))
+    (tmp_path / "manifest.csv").write_text(
+        "credential,email\nc1.json,ada@example.org\nc2.json,bob@example.org\n", "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+
+    def push(*args: str) -> tuple[int, list[tuple[str, str, str]]]:
+        run = CliRunner().invoke(root, ["push", "wallet", str(tmp_path / "manifest.csv"), "--base-url",
+                                        server.base_url, "-o", str(tmp_path / "out"), "--json", *args])
+        if run.exit_code != 0:
+            return run.exit_code, [("", "", run.output)]
+        items = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["items"]
+        return run.exit_code, [(i["key"], i["action"], i["status"]) for i in items]
+
+    assert push()[0] == 0 and len(fake.deposits) == 2
+    holder = fake.wallet(mail="ada@example.org")
+    assert holder is not None
+    holder.credentials.clear()  # the learner removes it
+    ada, bob = "urn:credential:r1 -> ada@example.org", "urn:credential:r2 -> bob@example.org"
+    assert push() == (0, [(ada, "skip", "skipped"), (bob, "skip", "skipped")])
+    assert push("--redeliver", "c1.json") == (0, [(ada, "deposit", "ok"), (bob, "skip", "skipped")])
+    assert len(fake.deposits) == 3 and len(holder.credentials) == 1
+    assert push("--redeliver", "urn:credential:r2")[1][1] == (bob, "deposit", "ok")  # CR-0001: there
+    assert len(fake.deposits) == 3
+    code, said = push("--redeliver", "c9.json")
+    assert code == 2 and "--redeliver c9.json: no credential of" in said[0][2]
 
 
 def _manifest(folder: Path, count: int) -> Path:

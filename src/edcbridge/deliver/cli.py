@@ -32,6 +32,7 @@ from edcbridge.deliver.http import HttpClient, masked_email
 from edcbridge.deliver.push import (
     Item,
     PushInterrupted,
+    not_in_manifest,
     push_deqar,
     push_deqar_csv,
     push_wallet,
@@ -314,6 +315,14 @@ def deqar_command(
     show_default=True,
     help="Ask the wallet to e-mail the learner (the wallet's sendEmail).",
 )
+@click.option(
+    "--redeliver",
+    "redeliver",
+    multiple=True,
+    metavar="CREDENTIAL",
+    help="Send this credential again although it was delivered (the learner removed it from the "
+    "wallet): its id or its file name in the manifest; repeatable.",
+)
 @_run_options("Plan deposit/skip from the state file; send nothing.")
 def wallet_command(
     manifest: Path,
@@ -321,6 +330,7 @@ def wallet_command(
     state_file: Path | None,
     out_dir: Path,
     send_email: bool,
+    redeliver: tuple[str, ...],
     dry_run: bool,
     as_json: bool,
     verbose: bool,
@@ -328,8 +338,14 @@ def wallet_command(
 ) -> None:
     """Deposit the sealed credentials listed in MANIFEST (CSV: credential, wallet_id or email, locale)."""
     _setup_logging(verbose, quiet)
+    again = frozenset(value.strip() for value in redeliver if value.strip())
     try:
         items = wallet_items(manifest)
+        unknown = not_in_manifest(items, again)
+        if unknown:
+            raise DeliveryConfigError(
+                f"--redeliver {', '.join(unknown)}: no credential of {manifest} has this id or file "
+                "name; give the credential's id or its file name as the manifest lists it")
         state = State.load(state_file or out_dir / "wallet-state.json", "wallet", base_url.rstrip("/"),
                            fold=not dry_run, hold=not dry_run)
     except DeliveryConfigError as exc:
@@ -347,6 +363,7 @@ def wallet_command(
                 dry_run=dry_run,
                 send_email=send_email,
                 on_progress=None if as_json else printer,
+                redeliver=again,
             )
     except PushInterrupted as stop:
         _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True,

@@ -527,6 +527,21 @@ def wallet_items(manifest: Path) -> list[Item]:
     return items
 
 
+REDELIVER = "delivered before, sent again as asked (--redeliver: the learner removed it from the wallet)"
+
+
+def asked_again(item: Item, redeliver: frozenset[str]) -> bool:
+    """Whether ``--redeliver`` names this item: by its credential id or its file's name."""
+    credential_id = item.key.rpartition(" -> ")[0]
+    return bool(redeliver & {credential_id, item.options.get("filename", "")})
+
+
+def not_in_manifest(items: list[Item], redeliver: frozenset[str]) -> list[str]:
+    """The ``--redeliver`` values that name no credential of the manifest."""
+    return sorted(value for value in redeliver if not any(asked_again(item, frozenset({value}))
+                                                          for item in items))
+
+
 def push_wallet(
     items: list[Item],
     client: WalletClient | None,
@@ -535,14 +550,12 @@ def push_wallet(
     dry_run: bool = False,
     send_email: bool = True,
     on_progress: Progress | None = None,
+    redeliver: frozenset[str] = frozenset(),
 ) -> list[Outcome]:
-    planned = [
-        o if o.action in ("refuse", "skip") else Outcome(o.key, "deposit", o.status, o.target_id, o.detail)
-        for o in plan(items, state)
-    ]
+    by_key = {item.key: item for item in items}
+    planned = [_wallet_step(o, asked_again(by_key[o.key], redeliver)) for o in plan(items, state)]
     if dry_run or client is None:
         return planned
-    by_key = {item.key: item for item in items}
     outcomes: list[Outcome] = []
     sending: list[str] = []  # the key being sent, while it is
     try:
@@ -552,6 +565,14 @@ def push_wallet(
     finally:
         state.flush()
     return outcomes
+
+
+def _wallet_step(step: Outcome, again: bool) -> Outcome:
+    """A planned step as a deposit: what is not delivered yet, and what is asked ``again``."""
+    if step.action == "refuse" or (step.action == "skip" and not again):
+        return step
+    detail = REDELIVER if step.action == "skip" else step.detail
+    return Outcome(step.key, "deposit", step.status, step.target_id, detail)
 
 
 def _same_wallet(state: State, key: str) -> set[str]:
