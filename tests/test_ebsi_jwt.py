@@ -138,3 +138,53 @@ def test_adding_the_key_to_a_done_export_signs_what_was_done(schemas: SchemaStor
     assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", KID).exit_code == 0
     report = json.loads((tmp_path / "out/report.json").read_text("utf-8"))
     assert report["records"] and all("ebsi-jwt" in r["outputs"] for r in report["records"])
+
+
+def _records(tmp_path: Path, out: str) -> list[dict[str, Any]]:
+    report = json.loads((tmp_path / out / "report.json").read_text("utf-8"))
+    assert report["records"]
+    return list(report["records"])
+
+
+def _header(token: Path) -> dict[str, Any]:
+    head = token.read_text("ascii").split(".")[0]
+    return dict(json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))))
+
+
+def test_a_new_signing_key_signs_the_done_records_again(schemas: SchemaStore, tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    old_private, old_public = _key_files(tmp_path / "old", ec.SECP256R1())
+    new_private, new_public = _key_files(tmp_path, ec.SECP256R1())
+    assert _export(tmp_path, "out", "--ebsi-key", str(old_private), "--ebsi-kid", KID).exit_code == 0
+    result = _export(tmp_path, "out", "--ebsi-key", str(new_private), "--ebsi-kid", KID)
+    assert result.exit_code == 0, result.output
+    records = _records(tmp_path, "out")
+    assert all(r["status"] == "done" and r["redone"] == "the EBSI signing key changed" for r in records)
+    for token in sorted((tmp_path / "out/ebsi").glob("*.jwt")):
+        assert _peer_verify(token, new_public).returncode == 0
+        assert _peer_verify(token, old_public).returncode != 0
+
+
+def test_a_new_kid_for_the_same_key_signs_the_done_records_again(schemas: SchemaStore,
+                                                                tmp_path: Path) -> None:
+    private, public = _key_files(tmp_path, ec.SECP256R1())
+    assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", KID).exit_code == 0
+    rotated = ISSUER_DID + "#keys-2"
+    assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", rotated).exit_code == 0
+    assert all(r["redone"] == "the EBSI signing key changed" for r in _records(tmp_path, "out"))
+    for token in sorted((tmp_path / "out/ebsi").glob("*.jwt")):
+        assert _header(token)["kid"] == rotated
+        assert _peer_verify(token, public).returncode == 0
+
+
+@pytest.mark.parametrize("again", [("--ebsi-key", "KEY", "--ebsi-kid", KID), ()],
+                         ids=["same-key", "without-the-key"])
+def test_a_run_with_the_same_key_or_without_it_skips_the_signed_records(
+        schemas: SchemaStore, tmp_path: Path, again: tuple[str, ...]) -> None:
+    private, _ = _key_files(tmp_path, ec.SECP256R1())
+    assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", KID).exit_code == 0
+    tokens = {p: p.read_bytes() for p in (tmp_path / "out/ebsi").glob("*.jwt")}
+    result = _export(tmp_path, "out", *(str(private) if arg == "KEY" else arg for arg in again))
+    assert result.exit_code == 0, result.output
+    assert all(r["status"] == "skipped" for r in _records(tmp_path, "out"))
+    assert tokens and all(path.read_bytes() == data for path, data in tokens.items())

@@ -417,7 +417,7 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     wanted = _wanted(runner.options, seal)
     digests = catalogue_digests(catalogue)
     run = (settings, validated if validated != settings else None, wanted, digests,
-           _run_made_from(runner.options, sealing))
+           _run_made_from(runner.options, sealing), _signer_identity(runner.options))
     for path in job.awards:
         try:
             for item in _file_items(path, (job.encoding, job.columns), catalogue, runner, run, foreign):
@@ -547,7 +547,8 @@ def _unrecorded_why(path: Path) -> str:
     return f"{path} removed since it was written: no longer recorded"
 
 
-def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str]) -> str:
+def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str],
+                signer: str | None = None) -> str:
     """Why a record done earlier is made again, for the reports."""
     if done.input_hash != input_hash:
         pairs = _parts_then_and_now(done, made_from)
@@ -560,9 +561,26 @@ def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[s
     added = sorted(wanted - done.outputs.keys())
     if added:
         return f"format added: {', '.join(added)}"
+    if _signed_by_another(done, signer):
+        return "the EBSI signing key changed" if "signer" in done.outputs["ebsi-jwt"] else \
+            "the EBSI signing key was not recorded with its .jwt (signed by an earlier edcbridge)"
     return "; ".join(f"{output['path']} was changed or removed since it was written"
                      for name, output in sorted(done.outputs.items())
                      if name in wanted and not unchanged(output))
+
+
+def _signer_identity(options: RunOptions) -> str | None:
+    """Who signs the EBSI profile's JWT in this run (its kid and key), None without
+    ``--ebsi-key``; kept with the .jwt, it is not part of the input hash, so a run without the
+    option decides as before."""
+    signer = options.ebsi_signer
+    return None if signer is None else str(signer.identity)
+
+
+def _signed_by_another(done: Done, signer: str | None) -> bool:
+    """Whether the record's EBSI JWT was signed with another key or kid than this run's."""
+    jwt = done.outputs.get("ebsi-jwt")
+    return signer is not None and jwt is not None and jwt.get("signer") != signer
 
 
 def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
@@ -576,10 +594,10 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
 
 
 def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalogue: Catalogue,
-                runner: _Runner, run: tuple[str, str | None, frozenset[str], dict[str, str], str],
+                runner: _Runner, run: tuple[str, str | None, frozenset[str], dict[str, str], str, str | None],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
-    settings, validated, wanted, digests, run_made_from = run
+    settings, validated, wanted, digests, run_made_from, signer = run
     for loaded in iter_awards(path, catalogue, *reading):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -622,19 +640,19 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
             # done by a validated run: what --no-validate asks for, and more, so skipped as it
             # is (redone, as when a file of it changed, it is recorded as not validated)
             as_validated = hashlib.sha256(f"{validated}|{spec_digest}|{award_json}".encode()).hexdigest()
-            if _current(done, as_validated, wanted) is not None:
+            if _current(done, as_validated, wanted, signer) is not None:
                 input_hash = as_validated
         sealed_earlier = _sealed_earlier(done, input_hash, wanted,
                                          partial(_made_from, award_json, spec_digest, run_made_from))
         if sealed_earlier is not None and \
-                _current(sealed_earlier, sealed_earlier.input_hash, wanted) is not None:
+                _current(sealed_earlier, sealed_earlier.input_hash, wanted, signer) is not None:
             input_hash = sealed_earlier.input_hash  # its plain files are this run's: skipped, kept sealed
         held_back = runner.journal.held_back(key) if done is None else None
         if held_back is not None:  # not journaled: the record stays withdrawn or erased
             yield _held_back(loaded.file, loaded.row, key, award.award_id, held_back, runner.options.out_dir)
             continue
         kept = runner.journal.kept(key) if done is None else None
-        outputs = _current(done, input_hash, wanted)
+        outputs = _current(done, input_hash, wanted, signer)
         read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
         if outputs is not None and done is not None:
             runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
@@ -648,7 +666,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
                 runner.sealed_records[key] = sealed_earlier
             # sealed from the same award, it is made again for a file or a format, not the seal
             as_made = done.input_hash if sealed_earlier is not None else input_hash
-            runner.redone[key] = (_why_redone(done, as_made, parts, wanted),
+            runner.redone[key] = (_why_redone(done, as_made, parts, wanted, signer),
                                   _content_changed(done, input_hash, parts))
         elif kept is not None:  # its earlier version was kept when a later run failed it
             runner.earlier_outputs[key] = kept
@@ -708,11 +726,13 @@ def _skipped_warnings(done: Done, read_warnings: list[str]) -> list[str]:
     return read_warnings + [warning for warning in done.warnings if not warning.startswith(_LOAD)]
 
 
-def _current(done: Done | None, input_hash: str,
-             wanted: frozenset[str]) -> dict[str, dict[str, str]] | None:
-    """The outputs this run wants of a record done earlier from the same input, when each is
-    on disk as it was written; None when the record is to be done (again)."""
-    if done is None or done.input_hash != input_hash or not wanted <= done.outputs.keys():
+def _current(done: Done | None, input_hash: str, wanted: frozenset[str],
+             signer: str | None = None) -> dict[str, dict[str, str]] | None:
+    """The outputs this run wants of a record done earlier from the same input (its EBSI JWT
+    signed by this run's *signer*), when each is on disk as it was written; None when the
+    record is to be done (again)."""
+    if done is None or done.input_hash != input_hash or not wanted <= done.outputs.keys() or \
+            _signed_by_another(done, signer):
         return None
     outputs = {name: output for name, output in done.outputs.items() if name in wanted}
     return outputs if all(unchanged(output) for output in outputs.values()) else None

@@ -12,8 +12,10 @@ JWT verifiers compare with the credential (``iss``, ``jti``, ``sub``, ``iat``, `
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from edcbridge.seal.errors import KeyLoadError, SealError
 TYP = "vc+jwt"
 PASSWORD_ENV = "EDCBRIDGE_EBSI_KEY_PASSWORD"
 _ALGORITHMS = {"secp256r1": "ES256", "secp256k1": "ES256K"}
+_JWK_CURVES = {"secp256r1": "P-256", "secp256k1": "secp256k1"}
 _COORDINATE_BYTES = 32
 _DID_URL = re.compile(r"(did:[a-z0-9]+:[A-Za-z0-9._:%-]+)#([A-Za-z0-9._~!$&'()*+,;=:@/?%-]+)")
 
@@ -66,6 +69,12 @@ class EbsiSigner:
     def algorithm(self) -> str:
         return _ALGORITHMS[self._key().curve.name]
 
+    @cached_property
+    def identity(self) -> str:
+        """The kid and the public key's JWK thumbprint: a run signing with another key, or
+        naming it otherwise, makes the records signed before again."""
+        return f"{self.kid} {jwk_thumbprint(public_jwk(self._key().public_key()))}"
+
     def sign(self, credential: dict[str, Any]) -> bytes:
         """The credential as a compact JWS (``header.payload.signature``, ASCII). EbsiKeyError
         when the credential's issuer is not the kid's DID: a verifier would reject it."""
@@ -82,6 +91,20 @@ class EbsiSigner:
         r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         signature = r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
         return signing_input + b"." + jades.b64url(signature).encode("ascii")
+
+
+def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    """The public key as a JWK (RFC 7518), as a DID document's ``publicKeyJwk`` lists it."""
+    numbers = key.public_numbers()
+    return {"kty": "EC", "crv": _JWK_CURVES[key.curve.name],
+            "x": jades.b64url(numbers.x.to_bytes(_COORDINATE_BYTES, "big")),
+            "y": jades.b64url(numbers.y.to_bytes(_COORDINATE_BYTES, "big"))}
+
+
+def jwk_thumbprint(jwk: dict[str, str]) -> str:
+    """The RFC 7638 thumbprint (SHA-256) of an EC JWK."""
+    canonical = orjson.dumps({name: jwk[name] for name in ("crv", "kty", "x", "y")})
+    return jades.b64url(hashlib.sha256(canonical).digest())
 
 
 def _b64_json(value: dict[str, Any]) -> str:
