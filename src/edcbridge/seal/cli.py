@@ -50,6 +50,7 @@ from edcbridge.seal.verify import (
 )
 
 if TYPE_CHECKING:
+    from edcbridge.seal.ebsi_verify import DidKey, JwtReport
     from edcbridge.xml.cli import XadesReport
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -63,8 +64,6 @@ def make_verify_command(format_check: FormatCheck | None = None,
     """`verify FILE...`; *format_check* runs on each unwrapped credential (FORMAT), and
     *xml_format_check* on each XAdES-sealed XML one; *issuer_check* notes a seal made by another
     organisation than the credential's issuer."""
-    from edcbridge.badges.cli import did_document_option
-
     @click.command("verify")
     @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
     @click.option("--json", "as_json", is_flag=True,
@@ -78,6 +77,10 @@ def make_verify_command(format_check: FormatCheck | None = None,
              "certificates), a DER file, or a folder of them (repeatable).",
     )
     @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
+    @click.option("--did-document", "did_document_files", multiple=True, type=_FILE, metavar="FILE",
+                  help="A DID document (JSON, e.g. a did:web's did.json saved from its https address) "
+                       "holding the keys of JWT-signed credentials (the EBSI profile's .jwt, by their "
+                       "kid) and of Open Badge and CLR Data Integrity proofs; never fetched (repeatable).")
     @click.option(
         "--fetch-revocation",
         is_flag=True,
@@ -91,18 +94,18 @@ def make_verify_command(format_check: FormatCheck | None = None,
         help="Fail REVOCATION when the seal certificate's status, or the credential's status "
              "lists, cannot be established (hard fail; the default reports them SKIPPED).",
     )
-    @did_document_option
     def verify(
         files: Sequence[Path],
         as_json: bool,
         anchors: Sequence[Path],
         require_trust: bool,
+        did_document_files: Sequence[Path],
         fetch_revocation: bool,
         require_revocation: bool,
-        did_documents: dict[str, Any],
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
-        file (XAdES-sealed EDC XML) is checked as verify-xml checks it.
+        file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT (the EBSI profile's
+        .jwt) against the keys of the --did-document files.
 
         Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
         INVALID, NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR,
@@ -118,9 +121,11 @@ def make_verify_command(format_check: FormatCheck | None = None,
             format_check=format_check,
             xml_format_check=xml_format_check,
         )
-        reports: list[_Report | XadesReport] = []
+        did_keys = _read_did_documents(did_document_files)
+        did_documents = _badge_did_documents(did_document_files)
+        reports: list[_Report | XadesReport | JwtReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            reports.append(_verified(path, options, issuer_check, did_documents))
+            reports.append(_verified(path, options, issuer_check, did_documents, did_keys))
             if not as_json:
                 reports[-1].print()
         if fetch_revocation:
@@ -225,13 +230,42 @@ class _Report:
             click.echo(f"  note: {shown(self.note)}")
 
 
+def _read_did_documents(paths: Sequence[Path]) -> Mapping[str, DidKey]:
+    """The keys of ``--did-document``, a file that is no DID document being a usage error."""
+    if not paths:
+        return {}
+    from edcbridge.seal.ebsi_verify import DidDocumentError, read_did_documents
+
+    try:
+        return read_did_documents(paths)
+    except DidDocumentError as exc:
+        raise click.BadParameter(str(exc), param_hint="--did-document") from exc
+
+
+def _badge_did_documents(paths: Sequence[Path]) -> dict[str, Any]:
+    """The ``--did-document`` files by their DID, for Open Badge and CLR proofs."""
+    if not paths:
+        return {}
+    from edcbridge.badges.reader import load_did_documents
+
+    try:
+        return load_did_documents(paths)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--did-document") from None
+
+
 def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | None,
-              did_documents: Mapping[str, Any]) -> _Report | XadesReport:
+              did_documents: Mapping[str, Any], did_keys: Mapping[str, DidKey]
+              ) -> _Report | XadesReport | JwtReport:
     """One file's report, the file read once and judged by its content: XML (an EDC XML credential,
-    XAdES-sealed) as verify-xml checks it, anything else as JAdES."""
+    XAdES-sealed) as verify-xml checks it, a JWT signed with a DID's key against the DID documents' keys,
+    anything else as JAdES."""
+    from edcbridge.seal.ebsi_verify import is_did_signed_jws, jwt_file_report
     from edcbridge.xml.safe import looks_like_xml
 
     data, unread = read_for_verification(path)
+    if unread is None and is_did_signed_jws(data):
+        return jwt_file_report(path, data, did_keys, options.format_check)
     if unread is None and looks_like_xml(data):
         from edcbridge.xml.cli import xades_file_report
 

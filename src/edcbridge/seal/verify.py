@@ -384,7 +384,7 @@ def _credential_date(credential: dict[str, Any], name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool, str]:
+def credential_validity(credential: dict[str, Any], at: datetime) -> tuple[bool, str]:
     """validFrom (VC 2.0) / issuanceDate (VC 1.1) reached and neither validUntil (VC 2.0) nor
     expirationDate (VC 1.1) passed: a credential carrying both is read by verifiers of either
     model, so it is expired when either end date has passed."""
@@ -411,7 +411,7 @@ CLAIMED_TIME = "the signing time the seal claims"
 def _expiry_check(ctx: _Context, credential: dict[str, Any] | None) -> Check:
     parts = []
     if credential is not None and ctx.options.credential_dates:
-        good, text = _credential_validity(credential, ctx.at)
+        good, text = credential_validity(credential, ctx.at)
         if not good:
             return Check("ERROR", text)
         parts.append(text)

@@ -1,0 +1,158 @@
+"""verify FILE.jwt --did-document DOC: the EBSI profile signed as a JWT, checked against a key of
+the issuer's DID document given as a file. What our reader accepts and refuses is what npm jose
+(node:crypto for ES256K) accepts and refuses with the same document."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from edcbridge.cli import main
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal.ebsi_jwt import public_jwk
+from tests.conftest import need_tool
+from tests.test_ebsi_jwt import KID, PEERS, _export, _key_files
+from tests.test_ebsi_profile import ISSUER_DID
+
+
+@pytest.fixture
+def schemas(store: SchemaStore, monkeypatch: pytest.MonkeyPatch) -> SchemaStore:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    return store
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _part(text: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def _did_document(path: Path, private: Path, *, asserting: bool = True) -> Path:
+    key = serialization.load_pem_private_key(private.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    document = {"@context": ["https://www.w3.org/ns/did/v1"], "id": ISSUER_DID,
+                "verificationMethod": [{"id": "#keys-1", "type": "JsonWebKey2020", "controller": ISSUER_DID,
+                                        "publicKeyJwk": public_jwk(key.public_key())}],
+                "assertionMethod": ["#keys-1"] if asserting else []}
+    path.write_text(json.dumps(document), "utf-8")
+    return path
+
+
+def _resigned(token: str, private: Path, header: dict[str, Any] | None = None,
+              payload: dict[str, Any] | None = None) -> str:
+    """The token with its header or payload replaced, signed again with *private*."""
+    head, body, _ = token.split(".")
+    head = _b64(json.dumps(header).encode()) if header is not None else head
+    body = _b64(json.dumps(payload).encode()) if payload is not None else body
+    key = serialization.load_pem_private_key(private.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    r, s = decode_dss_signature(key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{head}.{body}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def _verify(*args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = CliRunner().invoke(main, ["verify", "--json", *args])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _peer_accepts(token: Path, document: Path) -> bool:
+    done = subprocess.run([need_tool("node"), str(PEERS / "verify-jwt-did-document.mjs"), str(token),
+                           str(document)], capture_output=True, text=True, timeout=60, check=False)
+    return done.returncode == 0
+
+
+def _signed_export(tmp_path: Path, curve: ec.EllipticCurve) -> tuple[Path, list[Path]]:
+    private, _ = _key_files(tmp_path, curve)
+    assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", KID).exit_code == 0
+    tokens = sorted((tmp_path / "out/ebsi").glob("*.jwt"))
+    assert tokens
+    return private, tokens
+
+
+@pytest.mark.parametrize(("curve", "alg"), [(ec.SECP256R1(), "ES256"), (ec.SECP256K1(), "ES256K")])
+def test_verify_accepts_the_exported_jwt_with_the_issuers_did_document(
+        schemas: SchemaStore, tmp_path: Path, curve: ec.EllipticCurve, alg: str) -> None:
+    private, tokens = _signed_export(tmp_path, curve)
+    document = _did_document(tmp_path / "did.json", private)
+    code, reports = _verify(*map(str, tokens), "--did-document", str(document))
+    assert code == 0
+    for token, report in zip(tokens, reports, strict=True):
+        assert report["verdict"] == "VALID" and report["ok"] is True
+        assert report["sealed_by"] == KID and report["did_document"] == str(document)
+        assert report["checks"]["SEAL"]["status"] == "OK" and alg in report["checks"]["SEAL"]["reason"]
+        assert report["checks"]["FORMAT"]["status"] == "OK"
+        assert _peer_accepts(token, document)
+
+
+def test_verify_without_a_did_document_says_the_signature_was_not_checked(schemas: SchemaStore,
+                                                                         tmp_path: Path) -> None:
+    _, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    code, reports = _verify(str(tokens[0]))
+    assert code == 1
+    assert reports[0]["verdict"] == "CHECK" and reports[0]["checks"]["SEAL"]["status"] == "ERROR"
+    assert "no --did-document was given" in reports[0]["checks"]["SEAL"]["reason"]
+    printed = CliRunner().invoke(main, ["verify", str(tokens[0])])
+    assert printed.exit_code == 1
+    assert f"{tokens[0]}: CHECK: the signature could not be checked" in printed.stdout
+    assert "  SEAL       ERROR   not checked: no --did-document" in printed.stdout
+
+
+def _forgeries(token: str, private: Path, other: Path) -> dict[str, str]:
+    """Tokens a verifier must refuse, each changed in one way from the genuine *token*."""
+    head, body, signature = token.split(".")
+    header, payload = _part(head), _part(body)
+    changed = {**payload, "credentialSubject": {**payload["credentialSubject"], "id": "urn:epass:person:x"}}
+    return {
+        "changed-payload": f"{head}.{_b64(json.dumps(changed).encode())}.{signature}",
+        "another-key": _resigned(token, other),
+        "typ-jwt": _resigned(token, private, header={**header, "typ": "JWT"}),
+        "iss-of-another-did": _resigned(token, private, payload={**payload, "iss": "did:ebsi:zOther"}),
+        "kid-not-in-the-document": _resigned(token, private, header={**header, "kid": f"{ISSUER_DID}#k9"}),
+        "alg-none": f"{_b64(json.dumps({**header, 'alg': 'none'}).encode())}.{body}.{signature}",
+    }
+
+
+@pytest.mark.parametrize("forgery", ["changed-payload", "another-key", "typ-jwt", "iss-of-another-did",
+                                     "kid-not-in-the-document", "alg-none"])
+def test_verify_refuses_what_jose_refuses(schemas: SchemaStore, tmp_path: Path, forgery: str) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    (tmp_path / "other").mkdir()
+    other, _ = _key_files(tmp_path / "other", ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private)
+    forged = tmp_path / f"{forgery}.jwt"
+    forged.write_text(_forgeries(tokens[0].read_text("ascii"), private, other)[forgery], "ascii")
+    assert _peer_accepts(tokens[0], document)
+    assert not _peer_accepts(forged, document)
+    code, reports = _verify(str(forged), "--did-document", str(document))
+    assert code == 1
+    assert reports[0]["verdict"] in ("INVALID", "CHECK") and reports[0]["checks"]["SEAL"]["status"] == "ERROR"
+    expected = "CHECK" if forgery == "kid-not-in-the-document" else "INVALID"
+    assert reports[0]["verdict"] == expected
+
+
+def test_a_key_the_document_does_not_let_sign_credentials_is_refused(schemas: SchemaStore,
+                                                                     tmp_path: Path) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private, asserting=False)
+    code, reports = _verify(str(tokens[0]), "--did-document", str(document))
+    assert code == 1 and reports[0]["verdict"] == "INVALID"
+    assert "is not an assertionMethod" in reports[0]["checks"]["SEAL"]["reason"]
+
+
+def test_a_did_document_that_is_none_is_a_usage_error(schemas: SchemaStore, tmp_path: Path) -> None:
+    _, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    not_one = tmp_path / "not-a-did.json"
+    not_one.write_text('{"id": "https://example.org/"}', "utf-8")
+    result = CliRunner().invoke(main, ["verify", str(tokens[0]), "--did-document", str(not_one)])
+    assert result.exit_code == 2 and "is not a DID document" in result.stderr
