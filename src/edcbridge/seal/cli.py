@@ -188,7 +188,7 @@ def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool
         click.echo(f"note: {note}", err=True)
 
 
-def _note_xades_revocation(reports: Sequence[_Report | XadesReport]) -> None:
+def _note_xades_revocation(reports: Sequence[_Report | XadesReport | JwtReport]) -> None:
     """Say on stderr that --fetch-revocation reached none of the XAdES seals checked."""
     from edcbridge.xml.cli import XadesReport
 
