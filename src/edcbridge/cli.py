@@ -736,7 +736,19 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
         return _unread_report(path, str(exc), "give an EDC JSON-LD file"), False
     report = validate_credential(doc, store, source=str(path), policies=policies, annex1=annex1)
     report.sealed = form == "jades"
+    if report.sealed:
+        _name_a_did_signature(report, data)
     return report, False
+
+
+def _name_a_did_signature(report: Report, data: bytes) -> None:
+    """A JWT signed with a DID's key (the EBSI profile's .jwt) is checked by verify with the
+    issuer's DID document: the report says so, and that it was not checked here."""
+    from edcbridge.seal.ebsi_verify import is_did_signed_jws
+
+    if is_did_signed_jws(data):
+        report.seal = "the JWT's signature"
+        report.verifier = "verify FILE --did-document DID-DOCUMENT.json"
 
 
 def _unread_report(path: Path, problem: str, fix: str) -> Report:

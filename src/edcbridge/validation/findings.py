@@ -8,9 +8,9 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 
 
-def seal_not_checked(done: str, verifier: str) -> str:
+def seal_not_checked(done: str, verifier: str, seal: str = "the seal") -> str:
     """What a command that reads a sealed file without verifying it says of the seal."""
-    return f"{done}, the seal was not checked: run 'edcbridge {verifier}' before relying on it"
+    return f"{done}, {seal} was not checked: run 'edcbridge {verifier}' before relying on it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class Report:
     sealed: bool | None = None
     """Whether the file carries a seal, for validate's output (None: not said, as for a record)."""
     verifier: str = "verify"  # the command that checks the seal validation leaves alone
+    seal: str = "the seal"  # what vouches for the file: a JWT's signature is no seal
 
     @property
     def ok(self) -> bool:
@@ -50,7 +51,9 @@ class Report:
 
     def seal_note(self) -> str | None:
         """What an "OK" does not say of a sealed file: its seal was left unchecked."""
-        return seal_not_checked("only the content was validated", self.verifier) if self.sealed else None
+        if not self.sealed:
+            return None
+        return seal_not_checked("only the content was validated", self.verifier, self.seal)
 
     def as_dict(self) -> dict[str, Any]:
         found = {"source": self.source, "ok": self.ok, "checks": self.checks,
