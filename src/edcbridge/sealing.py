@@ -253,6 +253,7 @@ def format_check(store: SchemaStore) -> Callable[[dict[str, Any]], tuple[str, st
         # edcbridge's own lints (e.g. a term the contexts drop) are said, not held against the issuer
         lints = [f for f in report.findings if f.code.startswith("lint.") and f.severity != "info"]
         noted = f"; {len(lints)} lint note(s), first: {lints[0].where}: {lints[0].message}" if lints else ""
-        return "OK", f"conforms to the official shapes{noted}"
+        against = "the EBSI EDC JSON Schema" if "ebsi-json-schema" in report.checks else "the official shapes"
+        return "OK", f"conforms to {against}{noted}"
 
     return check
