@@ -579,8 +579,10 @@ def _signer_identity(options: RunOptions) -> str | None:
 
 def _signed_by_another(done: Done, signer: str | None) -> bool:
     """Whether the record's EBSI JWT was signed with another key or kid than this run's."""
+    if signer is None:
+        return False
     jwt = done.outputs.get("ebsi-jwt")
-    return signer is not None and jwt is not None and jwt.get("signer") != signer
+    return jwt is not None and jwt.get("signer") != signer
 
 
 def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:

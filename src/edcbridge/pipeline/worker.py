@@ -206,7 +206,7 @@ class _Work:
     edc: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # the credential, as each format
     texts: dict[str, bytes] = field(default_factory=dict)
-    signed_by: dict[str, str] = field(default_factory=dict)  # format -> the identity of its signer
+    jwt_signer: str | None = None  # who signed its EBSI JWT (see EbsiSigner.identity)
     decided: list[Finding] = field(default_factory=list)  # the catalogue's Annex I gaps it has
     going: bool = True  # False once it failed or has nothing more to do
 
@@ -382,7 +382,7 @@ def _sign_ebsi(signer: Any, work: _Work) -> None:
     outcome.stage = "seal"
     try:
         work.texts["ebsi-jwt"] = signer.sign(work.documents["ebsi"])
-        work.signed_by["ebsi-jwt"] = signer.identity  # a run with another key signs it again
+        work.jwt_signer = signer.identity  # a run with another key signs it again
     except SealError as exc:
         outcome.state = "failed"
         outcome.errors.append(f"ebsi-jwt: {exc}")
@@ -424,8 +424,8 @@ def _write(s: WorkerState, work: _Work) -> None:
         outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
                                  "sha256": hashlib.sha256(data).hexdigest(),
                                  "size": str(written.st_size), "mtime_ns": str(written.st_mtime_ns)}
-        if name in work.signed_by:
-            outcome.outputs[name]["signer"] = work.signed_by[name]
+        if name == "ebsi-jwt":
+            outcome.outputs[name]["signer"] = str(work.jwt_signer)
     _clock(outcome, "write", started)
     outcome.stage = None
     work.texts = {}  # the batch holds no more than it must
