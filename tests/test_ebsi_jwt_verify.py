@@ -91,7 +91,8 @@ def test_verify_accepts_the_exported_jwt_with_the_issuers_did_document(
         assert report["verdict"] == "VALID" and report["ok"] is True
         assert report["sealed_by"] == KID and report["did_document"] == str(document)
         assert report["checks"]["SEAL"]["status"] == "OK" and alg in report["checks"]["SEAL"]["reason"]
-        assert report["checks"]["FORMAT"] == {"status": "OK", "reason": "conforms to the EBSI EDC JSON Schema"}
+        assert report["checks"]["FORMAT"] == {"status": "OK",
+                                              "reason": "conforms to the EBSI EDC JSON Schema"}
         assert _peer_accepts(token, document)
 
 
