@@ -81,14 +81,26 @@ def test_the_learners_clr_is_withdrawn_with_the_award_and_named_in_the_event(out
     assert _held(out / "withdrawn" / CLR) == {KEY, KEPT}
     assert (out / "withdrawn" / CLR).with_suffix(".jwt").is_file()
     assert (out / "clr" / "imperial_02214592.json").is_file()  # other learners' stay
-    files = {file["from"]: file for file in _last_detail(out)["files"]}  # type: ignore[attr-defined]
-    assert files[CLR.as_posix()]["to"] == f"withdrawn/{CLR.as_posix()}"
-    assert files[CLR.with_suffix(".jwt").as_posix()]["format"] == "clr.jwt"
+    files = {file["format"]: file for file in _last_detail(out)["files"]}  # type: ignore[attr-defined]
+    assert files["clr.json"]["from"] == "clr/*.json" and files["clr.json"]["to"] == "withdrawn/clr/*.json"
+    assert files["clr.jwt"]["from"] == "clr/*.jwt"
     # said even with -q, in one line, with the command that makes it again
     line = next(line for line in said.output.splitlines() if "CLR" in line)
     assert line.startswith(f"warning: {KEY}: its learner's CLR ({CLR.as_posix()}) held it")
     assert f"edcbridge badges AWARDS... -c CATALOGUE -o {out} --seal P12" in line
     assert _cli("audit", "verify", out).exit_code == 0
+
+
+def test_the_audit_trail_never_holds_the_learner_id_the_clr_is_named_by(out: Path) -> None:
+    learner_id = CLR.stem.split("_", 1)[1]
+    assert _cli("withdraw", out, KEY, "--reason", REASON, "-q").exit_code == 0
+    assert _cli("withdraw", out, KEY, "--undo", "--reason", "appeal upheld", "-q").exit_code == 0
+
+    shown = _cli("audit", "show", out)
+
+    assert shown.exit_code == 0, shown.output
+    assert "clr/*.json" in shown.stdout and learner_id not in shown.stdout
+    assert "withdrawn/clr/*.jwt" in _last_detail(out)["kept"]  # type: ignore[operator]
 
 
 def test_badges_makes_the_clr_again_without_a_withdrawn_award(

@@ -41,6 +41,7 @@ from edcbridge.pipeline.withdraw import (
     _resolve,
     _say,
     _stamp,
+    trail_name,
 )
 
 
@@ -105,10 +106,7 @@ def _files_of(out_dir: Path, key: str, outputs: dict[str, dict[str, str]]) -> di
 def _named(out_dir: Path, path: Path) -> str:
     """A removed file as the audit trail names it: by its place in OUT, but a CLR, whose name
     is the learner's id, by its folder alone (``clr/*.json``)."""
-    place = path.relative_to(out_dir)
-    if place.parent.name == "clr":
-        return (place.parent / f"*{path.suffix}").as_posix()
-    return place.as_posix()
+    return trail_name(path.relative_to(out_dir).as_posix())
 
 
 def _other_awards_of_clrs(out_dir: Path, files: dict[Path, str], erased: set[str]) -> list[str]:

@@ -340,7 +340,7 @@ class Journal:
 
     def _drop_details(self, key: str) -> None:
         """Remove the details of the award's earlier withdrawals, reinstatements and redone events
-        (a reason typed in, the learner's CLR named by the learner's id): each stays bound to its
+        (a reason typed in; a CLR named by the learner's id, by earlier versions): each stays bound to its
         event by its sha256, the output hash, so the chain holds; ``audit verify`` accepts a
         detail gone only before the award's ``erased`` event. Those of revocations and reissues
         (status list entries, no personal data) stay, for a revocation must stay accountable.

@@ -61,6 +61,17 @@ def _detail(fields: dict[str, Any]) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
+def trail_name(place: str) -> str:
+    """A file of OUT (``clr/x.json``, ``withdrawn/clr/x.jwt``) as the audit trail names it: a
+    CLR, whose name is its learner's id, by its folder alone (``clr/*.json``), so the trail
+    holds no learner id."""
+    folder, _, name = place.rpartition("/")
+    if folder.rpartition("/")[2] != "clr":
+        return place
+    suffix = name[name.rfind("."):] if "." in name else ""
+    return f"{folder}/*{suffix}"
+
+
 def _event(head: str) -> str:
     return f"audit event {head.split(':')[0]}"
 
@@ -294,7 +305,8 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
     now = time.time()
     detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
-                      "files": [{"format": name, "from": output["published"], "to": output["file"],
+                      "files": [{"format": name, "from": trail_name(output["published"]),
+                                 "to": trail_name(output["file"]),
                                  "sha256": output.get("sha256")} for name, output in planned.items()],
                       **({"files_gone": gone} if gone else {})})
     note = f"withdrawn on {_stamp(now)} by {who}: {reason}"
@@ -339,7 +351,8 @@ def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, 
         return Said(f"error: {entry.key}: not withdrawn (its record is {entry.state}): nothing to "
                     "reinstate", ok=False)
     kept = sorted(output["file"] for output in entry.outputs.values())
-    detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason, "kept": kept})
+    detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason,
+                      "kept": [trail_name(file) for file in kept]})
     head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
     files = tuple(output["published"] for output in entry.outputs.values() if output.get("published"))
     return Said(f"{entry.key}: reinstated ({_event(head)}); {again} (its withdrawn files stay in "
