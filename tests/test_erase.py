@@ -261,3 +261,14 @@ def test_badges_made_again_from_an_input_still_holding_the_learner_leave_the_awa
     assert f"note: {_key(first)}: erased on " in badges.output and "remove its learner's row" in badges.output
     assert "--undo" not in badges.output
     assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+
+
+def test_offer_of_an_erased_award_says_when_it_was_erased(exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    for name in (_key(first), first):  # the key, and the bare award id
+        offered = _cli("offer", name, "-o", str(exported.out))
+        assert offered.exit_code == 1
+        assert f"{_key(first)}: erased on 20" in offered.output and REASON in offered.output
+        assert "not exported" not in offered.output and "no exported award" not in offered.output
+    assert not list((exported.out / "offers").glob(f"*{first}*"))

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from edcbridge.oid4vci.errors import Oid4vciError
 from edcbridge.oid4vci.sdjwt import epoch_seconds
-from edcbridge.pipeline.journal import JOURNAL_NAME, open_read_only, output_file
+from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, open_read_only, output_file
 from edcbridge.validation.document import NotACredential, unwrap
 
 
@@ -114,6 +114,8 @@ class AwardSource:
         rows = self._query("SELECT key, outputs FROM records WHERE key = ? AND state = 'done'", (key,))
         if not rows and self._keys(key, "withdrawn"):
             self._refuse_withdrawn(key)
+        if not rows and self._keys(key, ERASED):
+            self._refuse_erased(key)
         if not rows:
             raise Oid4vciError(
                 f"{key}: not exported (no finished record in {self.path}); run 'edcbridge "
@@ -128,6 +130,9 @@ class AwardSource:
             withdrawn = self._keys(name, "withdrawn")
             if withdrawn:
                 self._refuse_withdrawn(withdrawn[0])
+            erased = self._keys(name, ERASED)
+            if erased:
+                self._refuse_erased(erased[0])
             raise Oid4vciError(
                 f"{name}: no exported award with this key in {self.path}; use <issuer>/<award_id>"
             )
@@ -146,6 +151,13 @@ class AwardSource:
             rows = self._query("SELECT key, state FROM records WHERE state = ? "
                                "AND substr(key, instr(key, '/') + 1) = ?", (state, name))
         return sorted(row[0] for row in rows)
+
+    def _refuse_erased(self, key: str) -> NoReturn:
+        """An erased award's record keeps, as its note, when, by whom and why it was erased."""
+        rows = self._query("SELECT key, coalesce(error, 'erased') FROM records WHERE key = ?", (key,))
+        note = rows[0][1] if rows else "erased"
+        raise Oid4vciError(f"{key}: {note} (edcbridge erase: its learner's data were erased from "
+                           f"{self.out_dir}): it is not offered or issued, and no export makes it again")
 
     def _refuse_withdrawn(self, key: str) -> NoReturn:
         raise Oid4vciError(f"{key}: withdrawn from {self.out_dir} (edcbridge withdraw; 'edcbridge audit "
