@@ -272,3 +272,65 @@ def test_offer_of_an_erased_award_says_when_it_was_erased(exported: Exported) ->
         assert f"{_key(first)}: erased on 20" in offered.output and REASON in offered.output
         assert "not exported" not in offered.output and "no exported award" not in offered.output
     assert not list((exported.out / "offers").glob(f"*{first}*"))
+
+
+def _push_wallet(exported: Exported, base_url: str, *extra: str) -> Result:
+    """``push wallet`` of the three sealed credentials, results and state in the export folder."""
+    manifest = exported.out.parent / "manifest.csv"
+    with manifest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["credential", "email", "locale"])
+        for award_id, row in exported.learners.items():
+            writer.writerow([f"out/edc-sealed/imperial_{award_id}.jsonld", row["email"], "en"])
+    return _cli("push", "wallet", str(manifest), "--base-url", base_url, "-o", str(exported.out),
+                "--no-send-email", *extra)
+
+
+def test_push_wallets_state_log_and_results_lose_the_learners_lines_and_keep_the_others(
+        exported: Exported, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, _ = wallet
+    first, *others = exported.learners
+    assert _push_wallet(exported, server.base_url, "--dry-run").exit_code == 0
+    assert _push_wallet(exported, server.base_url).exit_code == 0
+    state = exported.out / "wallet-state.json"
+    pushed = [key for items in json.loads(state.read_text("utf-8"))["endpoints"].values() for key in items]
+    killed = {"op": "sending", "key": next(key for key in pushed if exported.learners[first]["email"] in key),
+              "digest": "0" * 64, "endpoint": server.base_url}  # the line a push killed part way leaves
+    (exported.out / "wallet-state.json.log").write_text(json.dumps(killed) + "\n", encoding="utf-8")
+
+    erased = _erase(exported.out, _key(first), "--reason", REASON)
+
+    assert erased.exit_code == 0, erased.output
+    assert "line(s) of push wallet's state and results erased" in erased.output
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+    assert not (exported.out / "wallet-state.json.log").exists()
+    for name in ("wallet-state.json", "wallet-results.json", "wallet-results.csv", "wallet-dry-run.json",
+                 "wallet-dry-run.csv"):
+        held = (exported.out / name).read_text("utf-8")
+        assert all(exported.learners[other]["email"] in held for other in others), name
+    results = json.loads((exported.out / "wallet-results.json").read_text("utf-8"))
+    assert len(results["items"]) == 2 and "taken out of these results" in results["notes"][0]
+    again = _push_wallet(exported, server.base_url, "--json")  # the others: delivered already
+    outcomes = {item["key"].split(" -> ")[1]: item["status"] for item in json.loads(again.stdout)["items"]}
+    assert all(outcomes[exported.learners[other]["email"]] == "skipped" for other in others)
+
+
+def test_a_push_holding_the_wallet_state_makes_erase_fail_until_it_ends(
+        exported: Exported, wallet: tuple[FakeServer, WalletFake]) -> None:
+    from edcbridge.deliver.state import State
+
+    server, _ = wallet
+    first = next(iter(exported.learners))
+    assert _push_wallet(exported, server.base_url).exit_code == 0
+    push = State.load(exported.out / "wallet-state.json", "wallet", server.base_url, hold=True)
+    try:
+        busy = _erase(exported.out, _key(first), "--reason", REASON)
+    finally:
+        push.release()
+    assert busy.exit_code == 1
+    assert "another push is using this state file" in busy.output
+    assert "run the same command again" in busy.output
+    assert exported.learners[first]["email"] in (exported.out / "wallet-state.json").read_text("utf-8")
+    again = _erase(exported.out, _key(first), "--reason", REASON)
+    assert again.exit_code == 0, again.output
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -65,3 +66,46 @@ def write_results(
         writer.writerow({column: text_cell(value) for column, value in outcome.as_dict().items()})
     write_atomic(csv_path, buffer.getvalue().encode("utf-8"))
     return [json_path, csv_path]
+
+
+def drop_results(out_dir: Path, name: str, gone: Callable[[str], bool], note: str) -> int:
+    """Take the items whose keys ``gone`` names out of ``<name>.json`` and ``<name>.csv`` in
+    ``out_dir``, each replaced whole; the summary stays the run's, and ``note`` says rows were
+    taken out. Returns how many items went from the JSON file. Raises OSError or ValueError
+    when a file cannot be read or written."""
+    dropped = _drop_from_json(out_dir / f"{name}.json", gone, note)
+    _drop_from_csv(out_dir / f"{name}.csv", gone)
+    return dropped
+
+
+def _drop_from_json(path: Path, gone: Callable[[str], bool], note: str) -> int:
+    if not path.is_file():
+        return 0
+    document = json.loads(path.read_text("utf-8"))
+    items = document.get("items") or []
+    kept = [item for item in items if not gone(str(item.get("key", "")))]
+    if len(kept) == len(items):
+        return 0
+    document["items"] = kept
+    document["notes"] = [*document.get("notes", []), note]
+    write_atomic(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return len(items) - len(kept)
+
+
+def _drop_from_csv(path: Path, gone: Callable[[str], bool]) -> None:
+    if not path.is_file():
+        return
+    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    kept = [row for row in rows if not gone(_cell_text(row.get("key") or ""))]
+    if len(kept) == len(rows):
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(kept)
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
+
+
+def _cell_text(cell: str) -> str:
+    """A key as :func:`write_results` had it before :func:`text_cell` guarded the cell."""
+    return cell[1:] if cell.startswith("'") and text_cell(cell[1:]) != cell[1:] else cell

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,12 @@ class State:
             os.close(self._held)  # the lock goes with it
             self._held = None
 
+    def drop(self, gone: Callable[[str], bool]) -> int:
+        """Forget the items whose keys ``gone`` names, at every endpoint (their learner's data
+        erased); how many entries went. :meth:`save` writes the file without them."""
+        return sum(_drop_keys(items, gone) for items in self.delivered.values()) + \
+            sum(_drop_keys(versions, gone) for versions in self.sent.values())
+
     def save(self) -> None:
         """Fold the changes into the state file, and start the log afresh."""
         if self.path is None:
@@ -294,3 +300,30 @@ def _sent(data: Any) -> dict[str, dict[str, list[str]]]:
     return {where: {key: [d for d in versions if isinstance(d, str)]
                     for key, versions in items.items() if isinstance(versions, list)}
             for where, items in data.items() if isinstance(items, dict)}
+
+
+def drop_items(path: Path, target: str, gone: Callable[[str], bool]) -> int:
+    """Take the items ``gone`` names out of the state file ``path`` and its log, both rewritten
+    (the file atomically, the log folded in and removed); how many entries went. Raises
+    DeliveryConfigError when a push holds the state file or it cannot be read or written."""
+    if not path.exists() and not log_path(path).exists():
+        return 0
+    state = State.load(path, target, fold=False, hold=True)
+    try:
+        dropped = state.drop(gone)
+        if dropped or log_path(path).exists():
+            try:
+                state.save()
+            except OSError as exc:
+                raise DeliveryConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    finally:
+        state.release()
+    return dropped
+
+
+def _drop_keys(items: dict[str, Any], gone: Callable[[str], bool]) -> int:
+    """Remove the keys ``gone`` names from ``items``; how many went."""
+    keys = [key for key in items if gone(key)]
+    for key in keys:
+        del items[key]
+    return len(keys)

@@ -4,11 +4,12 @@ output folder.
 Everything the folder keeps of the learner's awards goes: their credential files of every
 format (published or withdrawn, preview pages, Open Badges, the learner's CLR, offer QR codes),
 their rows in the last run's reports, the personal data the journal kept (the errors and
-warnings quoting their rows, the addresses and wallet ids of their deliveries) and what wallets
-told the offers file. What an auditor needs stays, without personal data: the award key, the
-hashes and the earlier events of the audit trail, and an ``erased`` event (who, when, why, which
-files with their sha256, which delivery targets), written in the same transaction as the
-record's new state, so ``audit verify`` tells an erasure from tampering.
+warnings quoting their rows, the addresses and wallet ids of their deliveries), what wallets
+told the offers file, and the lines of their deposits in ``push wallet``'s state and results.
+What an auditor needs stays, without personal data: the award key, the hashes and the earlier
+events of the audit trail, and an ``erased`` event (who, when, why, which files with their
+sha256, which delivery targets), written in the same transaction as the record's new state,
+so ``audit verify`` tells an erasure from tampering.
 
 Credentials issued before are neither revoked nor called back: the learner holds them, and the
 qualification stands. The status list entries of credentials ``serve`` issued stay, so that
@@ -21,9 +22,11 @@ and the same command removes what is left.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -150,6 +153,60 @@ def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
                    "then run the same command again")
 
 
+WALLET_STATE = "wallet-state.json"  # ``push wallet``'s state file in its -o folder, by default
+WALLET_RESULTS = ("wallet-results", "wallet-dry-run")
+
+
+def _credential_ids(key: str, files: dict[Path, str]) -> set[str]:
+    """The ids of the award's credentials: the one an export gives it, and those its JSON files
+    hold (``push wallet`` names each deposit by its credential's id)."""
+    from edcbridge.mapping.nodes import credential_id
+    from edcbridge.validation.document import NotACredential, unwrap
+
+    ids = {credential_id(*key.split("/", 1))}
+    for path in files:
+        if path.suffix not in (".json", ".jsonld"):
+            continue
+        try:
+            inner = unwrap(json.loads(path.read_bytes().decode("utf-8-sig")))[0]
+        except (OSError, UnicodeDecodeError, ValueError, NotACredential):
+            continue
+        if isinstance(inner.get("id"), str):
+            ids.add(inner["id"])
+    return ids
+
+
+def _push_item_of(ids: set[str], names: set[str]) -> Callable[[str], bool]:
+    """Whether a ``push wallet`` item key (``CREDENTIAL -> RECIPIENT``, CREDENTIAL being the
+    credential's id, or its file's name when it could not be read) is one of the award's."""
+    def of_award(item_key: str) -> bool:
+        credential = item_key.split(" -> ", 1)[0]
+        return credential in ids or credential in names
+    return of_award
+
+
+def _clear_wallet_pushes(out_dir: Path, key: str, of_award: Callable[[str], bool]) -> tuple[int, str | None]:
+    """Take the award's deposits out of ``push wallet``'s state file, its log and its results
+    in OUT; how many lines went, and a problem when a file cannot be changed."""
+    from edcbridge.deliver.errors import DeliveryConfigError
+    from edcbridge.deliver.results import drop_results
+    from edcbridge.deliver.state import drop_items
+
+    note = (f"the items of an award were taken out of these results on {_stamp(time.time())} (edcbridge "
+            "erase: its learner's data erased); the summary counts are those of the run")
+    try:
+        dropped = drop_items(out_dir / WALLET_STATE, "wallet", of_award)
+        for name in WALLET_RESULTS:
+            dropped += drop_results(out_dir, name, of_award, note)
+    except DeliveryConfigError as exc:
+        return 0, f"{exc}; then run the same command again"
+    except (OSError, ValueError, UnicodeError) as exc:
+        return 0, (f"push wallet's results in {out_dir} cannot be rewritten without {key} ({exc}); make them "
+                   "readable and writable and run the same command again, or delete wallet-results.* and "
+                   "wallet-dry-run.*")
+    return dropped, None
+
+
 def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
     """What erasing cannot reach: copies in wallets, and credentials 'serve' issued."""
     from edcbridge.oid4vci.offers import OFFERS_NAME
@@ -183,12 +240,17 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
         head = journal.erase(key, f"erased on {_stamp(now)} by {who}: {reason}", detail)
         line = f"{key}: erased ({_event(head)})"
     clrs = _other_awards_of_clrs(out_dir, files, erased)
+    names = {path.name for path in [*files, *_files_by_name(out_dir, key)]}
+    of_award = _push_item_of(_credential_ids(key, files), names)  # read before the files go
     problems = _remove(out_dir, files)
     line += (f"; {len(files) - len(problems)} file(s) removed" if files or not again else "")
     closed, offers_problem = _clear_offers(out_dir, key)
     problems += [offers_problem] if offers_problem else []
+    pushed, push_problem = _clear_wallet_pushes(out_dir, key, of_award)
+    problems += [push_problem] if push_problem else []
     line += f"; {len(deliveries)} delivery record(s) cleared" if deliveries and not again else ""
     line += f"; {closed} offer(s) closed" if closed else ""
+    line += f"; {pushed} line(s) of push wallet's state and results erased" if pushed else ""
     warnings = [f"error: {key}: {problem}" for problem in problems]
     warnings += [f"warning: {key}: the learner's CLR {clr} held other awards too and was removed whole; "
                  f"make it again without {key}: edcbridge badges AWARDS... -c CATALOGUE -o {out_dir}"
@@ -256,7 +318,8 @@ def erase(out_dir: Path, keys: tuple[str, ...], reason: str, quiet: bool) -> Non
 
     Gone are the awards' credential files of every format, published or withdrawn, their preview
     pages, Open Badges and the learner's CLR, their rows in the reports, the addresses of their
-    wallet deliveries and the journal's errors quoting their rows.
+    wallet deliveries, their lines in push wallet's state and results files in OUT and the
+    journal's errors quoting their rows.
 
     The audit trail keeps the award key, the hashes and an 'erased' event (who, when, --reason,
     which files with their sha256), so 'edcbridge audit verify' holds it intact; no export run
