@@ -51,14 +51,30 @@ def _cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
+def _fixture_rows() -> list[dict[str, str]]:
+    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 @pytest.fixture
 def exported(tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
              monkeypatch: pytest.MonkeyPatch) -> Exported:
     """Three imperial awards exported as EDC, EBSI and EDC XML, sealed, with preview pages,
     delivered to the test wallet, and their Open Badges and CLRs made into the same folder."""
-    server, _ = wallet
-    with (FIXTURES / "imperial" / "awards.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:3]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    return _export(tmp_path, _fixture_rows()[:3], seal, wallet[0])
+
+
+@pytest.fixture
+def second_award(tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+                 monkeypatch: pytest.MonkeyPatch) -> Exported:
+    """As ``exported``, with a fourth award, IMP-2026-000199, of the first award's learner."""
+    rows = _fixture_rows()[:3]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    return _export(tmp_path, [*rows, {**rows[0], "award_id": "IMP-2026-000199"}], seal, wallet[0])
+
+
+def _export(tmp_path: Path, rows: list[dict[str, str]], seal: SealFactory, server: FakeServer) -> Exported:
     awards = tmp_path / "awards.csv"
     with awards.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -66,7 +82,6 @@ def exported(tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tupl
         writer.writerows(rows)
     password = tmp_path / "password.txt"
     password.write_bytes(seal.password)
-    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
     out = tmp_path / "out"
     args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc",
             "--format", "ebsi", "--format", "edc-xml", "--seal", str(seal.p12), "--password-file",
@@ -334,3 +349,60 @@ def test_a_push_holding_the_wallet_state_makes_erase_fail_until_it_ends(
     again = _erase(exported.out, _key(first), "--reason", REASON)
     assert again.exit_code == 0, again.output
     assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+
+
+LATER = "IMP-2026-000199"  # second_award's award of the first learner
+
+
+def test_learner_erases_every_award_of_the_learner_withdrawn_too_naming_them_first(
+        second_award: Exported) -> None:
+    first, *others = [award for award in second_award.learners if award != LATER]
+    learner = second_award.learners[first]
+    assert _cli("withdraw", str(second_award.out), _key(LATER), "--reason", "entered in error").exit_code == 0
+
+    erased = _erase(second_award.out, "--learner", learner["learner_id"], "--reason", REASON)
+
+    assert erased.exit_code == 0, erased.output
+    found = f"--learner: 2 award(s) of this learner found: {_key(first)}, {_key(LATER)}"
+    assert erased.output.index(found) < erased.output.index(f"{_key(first)}: erased (audit event")
+    assert sorted(event["key"] for event in _events(second_award.out, "erased")) == [_key(first), _key(LATER)]
+    assert _files_holding(second_award.out, _personal(learner)) == []
+    for other in others:
+        assert _files_holding(second_award.out, [second_award.learners[other]["email"].encode()])
+    assert _verify(second_award.out)["intact"] is True
+
+
+def test_email_finds_the_learners_awards_whatever_the_letter_case(second_award: Exported) -> None:
+    first = next(iter(second_award.learners))
+    learner = second_award.learners[first]
+
+    erased = _erase(second_award.out, "--email", learner["email"].upper(), "--reason", REASON, "-q")
+
+    assert erased.exit_code == 0, erased.output
+    assert f"--email: 2 award(s) of this learner found: {_key(first)}, {_key(LATER)}" in erased.output
+    assert _files_holding(second_award.out, _personal(learner)) == []
+
+
+def test_a_learner_found_nowhere_erases_nothing_not_even_the_keys_given(exported: Exported) -> None:
+    first = next(iter(exported.learners))
+
+    refused = _erase(exported.out, _key(first), "--learner", "NO-SUCH-LEARNER", "--reason", REASON)
+
+    assert refused.exit_code == 1
+    assert "--learner: no award of this learner in the EDC credentials" in refused.output
+    assert "nothing was erased" in refused.output and "NO-SUCH-LEARNER" not in refused.output
+    assert _events(exported.out, "erased") == []
+    assert _files_holding(exported.out, _personal(exported.learners[first]))
+
+
+def test_an_erased_learner_is_found_no_more_and_erase_without_awards_is_a_usage_error(
+        exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    learner_id = exported.learners[first]["learner_id"]
+    assert _erase(exported.out, "--learner", learner_id, "--reason", REASON).exit_code == 0
+
+    again = _erase(exported.out, "--learner", learner_id, "--reason", REASON)
+    neither = _erase(exported.out, "--reason", REASON)
+
+    assert again.exit_code == 1 and "erased already" in again.output
+    assert neither.exit_code == 2 and "--learner ID or --email ADDRESS" in neither.output

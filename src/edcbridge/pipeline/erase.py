@@ -32,6 +32,7 @@ from pathlib import Path
 import click
 
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
+from edcbridge.pipeline.erase_learner import CREDENTIAL_FOLDERS, Learner, awards_of
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
 from edcbridge.pipeline.withdraw import (
     Said,
@@ -54,6 +55,22 @@ def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     if text is None:
         raise click.BadParameter("give why the data are erased (the request's reference, no personal data)")
     return text
+
+
+def _learner_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Callback of ``--learner``: an id, not blank."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("give the learner's id (the student number the credentials name)")
+    return value
+
+
+def _email_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Callback of ``--email``: an e-mail address."""
+    from edcbridge.model.fields import is_email
+
+    if value is not None and not is_email(value.strip()):
+        raise click.BadParameter("not an e-mail address; write it like name@example.org")
+    return value
 
 
 def _inside(out_dir: Path, path: Path) -> bool:
@@ -282,6 +299,32 @@ def _state(journal: Journal, key: str) -> str | None:
     return None if entry is None else entry.state
 
 
+def _learners(learner_id: str | None, email: str | None) -> list[Learner]:
+    return ([Learner("--learner", learner_id.strip())] if learner_id else []) + \
+        ([Learner("--email", email.strip())] if email else [])
+
+
+def _awards_of_learners(journal: Journal, out_dir: Path, learners: list[Learner]) -> list[str] | None:
+    """The awards of the learners given, each option's said; None (said why) when an option
+    finds none, for then the learner may be mistyped and nothing is erased."""
+    keys: list[str] = []
+    for learner in learners:
+        found = awards_of(out_dir, learner, journal.keys())
+        for path in found.unreadable:
+            click.echo(f"warning: {path} cannot be read, so whether it is the learner's is not known; "
+                       "make it readable and run the same command again", err=True)
+        if not found.keys:
+            click.echo(f"error: {learner.option}: no award of this learner in the EDC credentials of "
+                       f"{out_dir} ({', '.join(f + '/' for f in CREDENTIAL_FOLDERS)}); nothing was erased. "
+                       f"Check the {learner.option[2:]} given; an award exported without the edc format "
+                       "(or erased already) is not found this way: give its KEY", err=True)
+            return None
+        click.echo(f"{learner.option}: {len(found.keys)} award(s) of this learner found: "
+                   f"{', '.join(found.keys)}", err=True)
+        keys += [key for key in found.keys if key not in keys]
+    return keys
+
+
 def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool) -> bool:
     """Erase each award, saying so, then the reports' rows of all; whether all went as asked."""
     who, ok = actor(), True
@@ -307,14 +350,22 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
 
 @click.command()
 @click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.argument("keys", metavar="KEY...", nargs=-1, required=True)
+@click.argument("keys", metavar="[KEY]...", nargs=-1)
+@click.option("--learner", "learner_id", metavar="ID", callback=_learner_option,
+              help="Erase every award of the learner with this id (student number), found in OUT's "
+                   "EDC credentials.")
+@click.option("--email", metavar="ADDRESS", callback=_email_option,
+              help="Erase every award of the learner with this e-mail address, found in OUT's EDC "
+                   "credentials.")
 @click.option("--reason", required=True, callback=_reason, metavar="TEXT",
               help="Why (the request's reference; no personal data): kept in the audit trail.")
 @quiet_option("line per award")
-def erase(out_dir: Path, keys: tuple[str, ...], reason: str, quiet: bool) -> None:
-    """Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id)
-    at their learner's request (GDPR article 17): files, report rows, delivery addresses; the audit
-    trail records the erasure.
+def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: str | None, reason: str,
+          quiet: bool) -> None:
+    """Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id),
+    or of every award of a learner (--learner ID, --email ADDRESS: the awards found are named
+    first; none found erases nothing), at their learner's request (GDPR article 17): files,
+    report rows, delivery addresses; the audit trail records the erasure.
 
     Gone are the awards' credential files of every format, published or withdrawn, their preview
     pages, Open Badges and the learner's CLR, their rows in the reports, the addresses of their
@@ -333,6 +384,9 @@ def erase(out_dir: Path, keys: tuple[str, ...], reason: str, quiet: bool) -> Non
     """
     from edcbridge.pipeline.runner import RunError, folder_of_one_run
 
+    learners = _learners(learner_id, email)
+    if not keys and not learners:
+        raise click.UsageError("give the awards to erase: their KEYs, or --learner ID or --email ADDRESS")
     if not (out_dir / JOURNAL_NAME).is_file():
         raise click.BadParameter(f"{out_dir} holds no journal ({JOURNAL_NAME}): nothing was exported "
                                  "there; give the folder the awards were exported to", param_hint="OUT")
@@ -340,7 +394,9 @@ def erase(out_dir: Path, keys: tuple[str, ...], reason: str, quiet: bool) -> Non
         with folder_of_one_run(out_dir, elsewhere=""):
             journal = _open(out_dir)
             try:
-                ok = _each(journal, out_dir, keys, reason, quiet)
+                found = _awards_of_learners(journal, out_dir, learners)
+                names = (*keys, *(key for key in found or () if key not in keys))
+                ok = found is not None and _each(journal, out_dir, names, reason, quiet)
             finally:
                 journal.close()
     except RunError as exc:

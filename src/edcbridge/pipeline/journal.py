@@ -260,6 +260,10 @@ class Journal:
                               (key,)).fetchone()
         return None if row is None else Entry(key, row[0], row[1], json.loads(row[2]), row[3])
 
+    def keys(self) -> list[str]:
+        """The keys of every record, in order."""
+        return [key for (key,) in self.db.execute("SELECT key FROM records ORDER BY key").fetchall()]
+
     def keys_of_award(self, award_id: str) -> list[str]:
         """The keys (``issuer/award_id``) of the records of an award id, whatever the issuer. An
         issuer key holds no ``/``, so the award id is all after the first: ``0031`` is not
