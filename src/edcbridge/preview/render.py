@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 
-from edcbridge.bounded_file import unread_reason
+from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
@@ -326,11 +326,7 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
     """
     options = options or PreviewOptions()
     start = time.perf_counter()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problem, fix = unread_reason(path, exc)
-        raise NotACredential(f"{path}: {problem}: {fix}") from None
+    raw = _read_file(path)
     doc, form, status, notes = read_any(raw, str(path), options)
     result = PreviewResult(str(path), _target(out_dir, path.stem, used if used is not None else set()),
                            form=form, notes=notes,
@@ -341,6 +337,19 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
     # the name shown on the page: one that is no UTF-8 (a Latin-1 name) is shown escaped
     _write(doc, result.html, options, status, printable(path.name), result, printer)
     return result
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of the credential file *path*, read once and at most the credential size limit
+    (a named pipe or a device is never read to its end); NotACredential says why it was not."""
+    try:
+        return read_bounded(path)
+    except OSError as exc:
+        problem, fix = unread_reason(path, exc)
+        raise NotACredential(f"{path}: {problem}: {fix}") from None
+    except TooLarge as exc:
+        raise NotACredential(f"{path}: {exc}; check that this is the right file (a credential is "
+                             "far smaller)") from None
 
 
 def preview_files(paths: Iterable[Path], out_dir: Path,
