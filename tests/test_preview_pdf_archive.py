@@ -564,3 +564,95 @@ def test_only_untagged_painting_becomes_an_artifact() -> None:
         b"/P <</MCID 0>> BDC BT (f \\) S) Tj ET EMC BT\n/Artifact BMC\n (x) Tj\nEMC\n ET")
     assert artifacts_marked(b"/P <</MCID 0>> BDC 0 0 5 5 re f EMC") is None
     assert artifacts_marked(b"BI /W 1 /H 1 ID x EI 0 0 1 1 re f") is None  # inline images: not read
+
+
+def _element_kids(objects: dict[str, Any], element: dict[str, Any]) -> list[Any]:
+    kids = element.get("/K", [])
+    return kids if isinstance(kids, list) else [kids]
+
+
+def _structure_elements(objects: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The structure elements of a qpdf JSON reading, by reference (``N G R``)."""
+    return {ref.removeprefix("obj:"): entry["value"] for ref, entry in objects.items()
+            if isinstance(entry.get("value"), dict) and entry["value"].get("/Type") == "/StructElem"}
+
+
+def test_every_list_item_holds_a_label_and_a_list_body(sample: Pdf) -> None:
+    """PDF/UA-1 7.6 (ISO 32000-1 14.8.4.3.3): an LI holds Lbl and LBody elements only, and the
+    item's content (its text, its links) is in the LBody, each element naming its parent."""
+    elements = _structure_elements(_qpdf_objects(sample))
+    items = {ref: element for ref, element in elements.items() if element["/S"] == "/LI"}
+    assert len(items) > 10
+    for ref, item in items.items():
+        kinds = [elements[kid]["/S"] for kid in _element_kids(elements, item)]
+        assert set(kinds) == {"/Lbl", "/LBody"} and kinds.count("/LBody") == 1, (ref, kinds)
+    bodies = [(ref, element) for ref, element in elements.items() if element["/S"] == "/LBody"]
+    assert len(bodies) == len(items)
+    for ref, body in bodies:
+        assert elements[body["/P"]]["/S"] == "/LI"
+        kids = [kid for kid in _element_kids(elements, body) if kid in elements]
+        assert kids and all(elements[kid]["/P"] == ref for kid in kids)
+    assert any(elements[kid]["/S"] == "/Link" for _, body in bodies for kid in _element_kids(elements, body)
+               if kid in elements)
+
+
+def _classic_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of ``objects`` (numbered from 1; the first the catalog) with a classic table."""
+    data, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, value in enumerate(objects, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, value)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f\r\n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n\r\n" % offset for offset in offsets)
+    data += b"trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(data)
+
+
+_CONTENT = b"/Lbl <</MCID 0>> BDC EMC /LI <</MCID 1>> BDC EMC"
+_ITEM_OWNING_CONTENT = [
+    b"<</Type /Catalog /Pages 2 0 R /StructTreeRoot 5 0 R /MarkInfo <</Marked true>>>>",
+    b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+    b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /StructParents 0 "
+    b"/Annots [10 0 R] /Tabs /S>>",
+    b"<</Length %d>>\nstream\n%s\nendstream" % (len(_CONTENT), _CONTENT),
+    b"<</Type /StructTreeRoot /K 6 0 R /ParentTree 9 0 R /ParentTreeNextKey 2>>",
+    b"<</Type /StructElem /S /L /P 5 0 R /K 7 0 R>>",
+    b"<</Type /StructElem /S /LI /P 6 0 R /Pg 3 0 R /K [8 0 R 1 <</Type /OBJR /Obj 10 0 R>>]>>",
+    b"<</Type /StructElem /S /Lbl /P 7 0 R /Pg 3 0 R /K 0>>",
+    b"<</Nums [0 11 0 R 1 7 0 R]>>",
+    b"<</Type /Annot /Subtype /Link /Rect [0 0 10 10] /A <</S /URI /URI (https://example.org/)>> "
+    b"/StructParent 1>>",
+    b"[8 0 R 7 0 R]",
+]
+
+
+def test_content_a_list_item_owns_itself_moves_to_its_body_in_the_parent_tree() -> None:
+    """Marked content and a link annotation an LI owns directly go to its LBody, and the parent
+    tree names the LBody as their owner (ISO 32000-1 14.7.4.4)."""
+    objects = _qpdf_objects(Pdf(pdf_ua(_classic_pdf(_ITEM_OWNING_CONTENT), "Title")))
+    elements = _structure_elements(objects)
+    body_ref, body = next((ref, e) for ref, e in elements.items() if e["/S"] == "/LBody")
+    assert elements["7 0 R"]["/K"] == ["8 0 R", body_ref]
+    assert body["/P"] == "7 0 R" and body["/Pg"] == "3 0 R"
+    assert body["/K"][0] == 1 and body["/K"][1]["/Obj"] == "10 0 R"
+    assert objects["obj:11 0 R"]["value"] == ["8 0 R", body_ref]
+    assert objects["obj:9 0 R"]["value"]["/Nums"] == [0, "11 0 R", 1, body_ref]
+
+
+def test_a_list_item_is_left_as_it_is_when_the_parent_tree_cannot_follow() -> None:
+    """Without a parent tree to say so, content the LI owns is not moved from it."""
+    without_tree = [value.replace(b" /ParentTree 9 0 R", b"") for value in _ITEM_OWNING_CONTENT]
+    elements = _structure_elements(_qpdf_objects(Pdf(pdf_ua(_classic_pdf(without_tree), "Title"))))
+    assert "/LBody" not in {e["/S"] for e in elements.values()}
+    assert elements["7 0 R"]["/K"][0] == "8 0 R" and elements["7 0 R"]["/K"][1] == 1
+
+
+def test_a_parent_tree_in_another_form_leaves_the_lists_as_printed() -> None:
+    """A parent tree whose ``/Nums`` is not an array is not read: the PDF is still marked, its
+    list items left as Chromium wrote them."""
+    odd = [value.replace(b"<</Nums [0 11 0 R 1 7 0 R]>>", b"<</Nums 11 0 R>>")
+           for value in _ITEM_OWNING_CONTENT]
+    marked = pdf_ua(_classic_pdf(odd), "Title")
+    elements = _structure_elements(_qpdf_objects(Pdf(marked)))
+    assert b"pdfuaid:part" in marked and "/LBody" not in {e["/S"] for e in elements.values()}

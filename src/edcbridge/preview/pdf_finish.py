@@ -3,10 +3,11 @@
 Chromium tags the page, but writes no XMP metadata (PDF/UA-1 5 and 7.1: the PDF/UA identifier
 ``pdfuaid:part`` and a ``dc:title``), no alternate description (``/Contents``) on its link
 annotations (7.18.5), structure types of PDF 2.0 (``Strong``, ``Em``) that PDF 1.7 does not
-know, with no role map to a standard type (7.1), and paints backgrounds neither tagged nor marked
-as artifacts (7.1, see ``pdf_artifacts``). All is mended in an incremental update
-(ISO 32000-1 7.5.6): Chromium's bytes stay as printed, and new versions of the catalog, the
-structure tree root, the link annotations and the page contents follow them, with a
+know, with no role map to a standard type (7.1), list items whose content is not in a list body
+(7.6, see ``pdf_lists``), and paints backgrounds neither tagged nor marked as artifacts (7.1, see
+``pdf_artifacts``). All is mended in an incremental update (ISO 32000-1 7.5.6): Chromium's bytes
+stay as printed, and new versions of the catalog, the structure tree root, the link annotations,
+the list items and the page contents, and the new list bodies, follow them, with a
 cross-reference section of their own.
 
 The update holds no timestamps, and its file identifier is a digest of the printed page without
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from edcbridge.preview.pdf_artifacts import artifacts_marked
+from edcbridge.preview.pdf_lists import with_list_bodies
+from edcbridge.preview.pdf_values import value_end
 
 _OBJECT_HEAD = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*")
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
@@ -47,7 +50,7 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characte
 class _Object:
     number: int
     generation: int
-    dictionary: bytes  # from "<<" to its ">>"
+    value: bytes  # a dictionary, from "<<" to its ">>" (a stream's), or an array, from "[" to its "]"
     stream: bytes | None = None  # the stream's bytes as stored (filtered)
 
 
@@ -61,13 +64,16 @@ def pdf_ua(data: bytes, title: str) -> bytes:
     if objects is None or trailer.root not in objects:
         return data
     catalog = objects[trailer.root]
-    if b"/Metadata" in catalog.dictionary:
+    if b"/Metadata" in catalog.value:
         return data
     metadata = trailer.size
-    changed = {catalog.number: (catalog.generation, _with_entry(catalog.dictionary,
+    changed = {catalog.number: (catalog.generation, _with_entry(catalog.value,
                                                                 b"/Metadata %d 0 R" % metadata))}
+    changed.update(with_list_bodies({o.number: (o.generation, o.value) for o in objects.values()
+                                     if o.stream is None}, metadata + 1))
     for found in objects.values():
-        mended = _described_link(found.dictionary) or _role_mapped(found.dictionary)
+        current = changed.get(found.number, (found.generation, found.value))[1]
+        mended = _described_link(current) or _role_mapped(current) if current.startswith(b"<<") else None
         if mended is not None:
             changed[found.number] = (found.generation, mended)
     changed.update(_contents_with_artifacts(objects))
@@ -97,7 +103,8 @@ def _trailer(data: bytes) -> _Trailer | None:
 
 
 def _objects(data: bytes, xref: int) -> dict[int, _Object] | None:
-    """The objects of ``data`` whose value is a dictionary, by number, as its table places them."""
+    """The objects of ``data`` whose value is a dictionary or an array, by number, as its table
+    places them."""
     if not data.startswith(b"xref", xref):
         return None
     found: dict[int, _Object] = {}
@@ -119,7 +126,11 @@ def _objects(data: bytes, xref: int) -> dict[int, _Object] | None:
 
 def _object_at(data: bytes, offset: int, number: int) -> _Object | None:
     head = _OBJECT_HEAD.match(data, offset)
-    if head is None or int(head[1]) != number or not data.startswith(b"<<", head.end()):
+    if head is None or int(head[1]) != number:
+        return None
+    if data.startswith(b"[", head.end()):
+        return _array_object(data, head.end(), number, int(head[2]))
+    if not data.startswith(b"<<", head.end()):
         return None
     end = _dictionary_end(data, head.end())
     if end is None:
@@ -128,6 +139,13 @@ def _object_at(data: bytes, offset: int, number: int) -> _Object | None:
     stream, length = _STREAM.match(data, end), _LENGTH.search(dictionary)
     content = data[stream.end():stream.end() + int(length[1])] if stream and length else None
     return _Object(number, int(head[2]), dictionary, content)
+
+
+def _array_object(data: bytes, start: int, number: int, generation: int) -> _Object | None:
+    try:
+        return _Object(number, generation, data[start:value_end(data, start)])
+    except (ValueError, IndexError):  # an array that does not end
+        return None
 
 
 def _dictionary_end(data: bytes, start: int) -> int | None:
@@ -194,7 +212,7 @@ def _contents_with_artifacts(objects: dict[int, _Object]) -> dict[int, tuple[int
     marked as artifacts, as whole objects (dictionary and stream)."""
     changed = {}
     for page in objects.values():
-        contents = _CONTENTS.search(page.dictionary) if _PAGE.search(page.dictionary) else None
+        contents = _CONTENTS.search(page.value) if _PAGE.search(page.value) else None
         if contents is None:
             continue
         numbers = [int(contents[1])] if contents[1] else \
@@ -208,7 +226,7 @@ def _contents_with_artifacts(objects: dict[int, _Object]) -> dict[int, tuple[int
 
 
 def _stream_with_artifacts(stream: _Object) -> bytes | None:
-    dictionary, stored = stream.dictionary, stream.stream
+    dictionary, stored = stream.value, stream.stream
     flate = re.search(rb"/Filter\s*/FlateDecode\b", dictionary) is not None
     if stored is None or b"/DecodeParms" in dictionary or \
             (b"/Filter" in dictionary and not flate):
@@ -257,7 +275,7 @@ def _update(data: bytes, trailer: _Trailer, changed: dict[int, tuple[int, bytes]
     identifier = hashlib.md5(_TIMESTAMPS.sub(b"", data), usedforsecurity=False).hexdigest().encode()
     info = b"/Info %d 0 R " % trailer.info if trailer.info is not None else b""
     body += (b"trailer\n<</Size %d /Root %d 0 R %s/Prev %d /ID [<%s> <%s>]>>\nstartxref\n%d\n%%%%EOF\n"
-             % (metadata + 1, trailer.root, info, trailer.xref, identifier, identifier, xref))
+             % (max(offsets) + 1, trailer.root, info, trailer.xref, identifier, identifier, xref))
     return bytes(body)
 
 
