@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -656,3 +658,18 @@ def test_a_parent_tree_in_another_form_leaves_the_lists_as_printed() -> None:
     marked = pdf_ua(_classic_pdf(odd), "Title")
     elements = _structure_elements(_qpdf_objects(Pdf(marked)))
     assert b"pdfuaid:part" in marked and "/LBody" not in {e["/S"] for e in elements.values()}
+
+
+def test_a_named_pipe_where_the_pdf_goes_is_replaced_not_read(tmp_path: Path) -> None:
+    """The PDF already in place is read to leave an unchanged one alone: a named pipe there (no
+    writer ever comes) is replaced by the PDF instead."""
+    need_tool("chromium")
+    plain = tmp_path / "sofia.jsonld"
+    plain.write_bytes(serialise(to_edc(*first_award("sofia"))))
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    os.mkfifo(pages / "sofia.pdf")
+    run = subprocess.run([sys.executable, "-m", "edcbridge", "preview", "-q", "--pdf", "--no-format-check",
+                          "--out", str(pages), str(plain)], capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    assert (pages / "sofia.pdf").is_file() and (pages / "sofia.pdf").read_bytes().startswith(b"%PDF-")

@@ -211,8 +211,11 @@ class PdfPrinter:
 
 def _same_but_for_timestamps(pdf_file: Path, data: bytes) -> bool:
     """Whether ``pdf_file`` already holds ``data`` printed at another time (so a re-run does not
-    rewrite an unchanged PDF)."""
+    rewrite an unchanged PDF). Only a regular file of about that size is read: a named pipe or
+    a device in its place is never read (it is replaced)."""
     try:
+        if not pdf_file.is_file() or pdf_file.stat().st_size > 2 * len(data):
+            return False
         existing = pdf_file.read_bytes()
     except OSError:
         return False
