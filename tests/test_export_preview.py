@@ -57,7 +57,7 @@ def test_ctrl_c_while_the_input_is_checked_exits_130(env: None, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from edcbridge.pipeline import runner
 
-    def pressed(path: Path) -> int:
+    def pressed(path: Path, columns: object = None) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "count_rows", pressed)  # counted before the run, for the progress bar
