@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from edcbridge.badges import read_vc_jwt
+from edcbridge.badges.reader import load_did_documents
 from edcbridge.load import load_catalogue
 from edcbridge.sealing import demo_seal
 from tests.preview_support import run_jose
@@ -76,6 +78,10 @@ def test_vc_jwts_of_an_rsa_or_ec_seal_name_the_issuers_did_web_key_that_jose_ver
     results = _did_verify(did_json, tokens)
     assert all(r["ok"] and r["alg"] == alg and r["type"] == "JsonWebKey2020" for r in results), results
     assert {r["kid"] for r in results} == {json.loads(did_json.read_bytes())["assertionMethod"][0]}
+    documents = load_did_documents([did_json])
+    for token in tokens:
+        header, payload, _ = read_vc_jwt(token.read_text("ascii"), did_documents=documents)
+        assert payload["iss"] == DID and header["kid"] in documents[DID]["assertionMethod"]
     for path in sorted((tmp_path / "out").glob("*/*.json")):
         doc = json.loads(path.read_bytes())
         assert doc["issuer"]["id"] == DID and "proof" not in doc
@@ -106,3 +112,73 @@ def test_without_a_did_the_vc_jwt_names_no_kid_and_no_did_json_is_written(tmp_pa
     for path in sorted((tmp_path / "out").glob("*/*.jwt")):
         header = json.loads(jades.b64url_decode(path.read_text("ascii").split(".")[0]))
         assert list(header) == ["alg", "typ", "jwk"]
+
+
+def _did_token(key: Any, *, kid: str | None = None, jwk: bool = True, issuer: str = DID) -> str:
+    """A badge of ``issuer`` signed RS256 with ``key``, its header naming ``kid`` (default: the
+    key's DID URL under ``DID``) and, when ``jwk``, the key's jwk beside it."""
+    from edcbridge.badges import open_badge, sign_vc_jwt
+    from edcbridge.badges.jwt import did_key_id
+    from tests.preview_support import first_award
+    from tests.test_badges_verify import _b64, _rs256
+
+    award, catalogue = first_award("sofia")
+    token = sign_vc_jwt(open_badge(award, catalogue, issuer), key,
+                        kid=kid or did_key_id(DID, key.certificate.public_key()))
+    head, body, _ = token.split(".")
+    header = json.loads(_decoded(head))
+    if not jwk:
+        del header["jwk"]
+    return _rs256(key, _b64(header), body)
+
+
+def _decoded(part: str) -> bytes:
+    """The bytes of a base64url JWS part."""
+    from edcbridge.seal import jades
+
+    return jades.b64url_decode(part)
+
+
+def _did_json_of(key: Any) -> dict[str, Any]:
+    """The did.json of ``DID`` publishing ``key`` (a seal, or a bare public key)."""
+    from edcbridge.badges.jwt import jwk_did_document
+
+    return jwk_did_document(DID, key.certificate.public_key() if hasattr(key, "certificate") else key)
+
+
+def test_a_kid_is_looked_up_in_the_did_document_given_also_without_a_jwk() -> None:
+    from edcbridge.badges import read_vc_jwt
+    from tests.preview_support import make_key
+
+    key = make_key()
+    for token in (_did_token(key), _did_token(key, jwk=False)):
+        header, payload, _ = read_vc_jwt(token, did_documents={DID: _did_json_of(key)})
+        assert header["kid"] == _did_json_of(key)["assertionMethod"][0] and payload["iss"] == DID
+
+
+def test_a_jwk_that_is_not_the_did_documents_key_for_the_kid_is_refused() -> None:
+    from edcbridge.badges import JwtError, read_vc_jwt
+    from tests.preview_support import make_key
+
+    key, other = make_key(), rsa.generate_private_key(65537, 2048).public_key()
+    forged = _did_json_of(other)
+    own_kid = _did_json_of(key)["assertionMethod"][0]
+    forged["verificationMethod"][0]["id"] = forged["assertionMethod"][0] = own_kid
+    with pytest.raises(JwtError, match="not the key its kid"):
+        read_vc_jwt(_did_token(key), did_documents={DID: forged})
+    with pytest.raises(JwtError, match="signature does not verify"):
+        read_vc_jwt(_did_token(key, jwk=False), did_documents={DID: forged})
+
+
+def test_a_kid_the_did_document_does_not_let_assert_or_of_another_did_is_refused() -> None:
+    from edcbridge.badges import JwtError, read_vc_jwt
+    from tests.preview_support import make_key
+
+    key = make_key()
+    not_asserting = {**_did_json_of(key), "assertionMethod": []}
+    with pytest.raises(JwtError, match="not an assertionMethod"):
+        read_vc_jwt(_did_token(key), did_documents={DID: not_asserting})
+    with pytest.raises(JwtError, match="no verification method"):
+        read_vc_jwt(_did_token(key, kid=f"{DID}#another-key"), did_documents={DID: _did_json_of(key)})
+    with pytest.raises(JwtError, match="not of the token's issuer"):
+        read_vc_jwt(_did_token(key, issuer="did:web:other.example"), did_documents={DID: _did_json_of(key)})

@@ -256,18 +256,54 @@ def _certificate(jwk: Doc) -> x509.Certificate:
     return cert
 
 
-def _signing_key(header: Doc, keys: Mapping[str, Doc] | None) -> tuple[Any, x509.Certificate | None]:
-    """OB 3.0, 8.2.6: the key the ``kid`` names (taken from ``keys``: this reader fetches
-    nothing), else the header's ``jwk``. A header ``jwk`` beside a ``kid`` found in ``keys``
-    must be that key. With an ``x5c`` in the JWK its first certificate is returned too;
-    without one, None."""
+def did_document_jwk(kid: str, did_documents: Mapping[str, Doc]) -> Doc | None:
+    """The public JWK of the verification method ``kid`` (a DID URL) in its DID's document from
+    ``did_documents`` (None when that DID's document is not among them): a ``JsonWebKey2020``'s
+    ``publicKeyJwk``, or a ``Multikey``'s Ed25519 key. JwtError when the document does not list
+    the method, another DID controls it, or it may not assert credentials."""
+    from edcbridge.badges.proof import ProofError, asserting_method, multikey_public
+
+    did = kid.partition("#")[0]
+    if did not in did_documents:
+        return None
+    try:
+        method = asserting_method(did_documents[did], kid, did)
+        if "publicKeyJwk" not in method:
+            return _key_jwk(multikey_public(method.get("publicKeyMultibase")))
+    except ProofError as exc:
+        raise JwtError(f"the JWT header's kid names no key of the DID document given: {exc}") from None
+    jwk = method["publicKeyJwk"]
+    if not isinstance(jwk, dict) or any(member in jwk for member in _PRIVATE_MEMBERS):
+        raise JwtError(f"the DID document of {did} gives {kid} no public JWK")
+    return _key_members(jwk)
+
+
+def _given_key(header: Doc, keys: Mapping[str, Doc] | None,
+               did_documents: Mapping[str, Doc] | None) -> Doc | None:
+    """The public JWK the caller gives for the header's ``kid``: from ``keys``, else from the
+    DID document of the kid's DID. None when neither holds it."""
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        return None
+    if kid in (keys or {}):
+        return (keys or {})[kid]
+    return did_document_jwk(kid, did_documents or {})
+
+
+def _signing_key(header: Doc, keys: Mapping[str, Doc] | None,
+                 did_documents: Mapping[str, Doc] | None = None) -> tuple[Any, x509.Certificate | None]:
+    """OB 3.0, 8.2.6: the key the ``kid`` names (taken from ``keys`` or ``did_documents``: this
+    reader fetches nothing), else the header's ``jwk``. A header ``jwk`` beside a ``kid`` whose
+    key is given must be that key. With an ``x5c`` in the header's JWK its first certificate is
+    returned too; without one, None."""
     jwk, kid = header.get("jwk"), header.get("kid")
-    if isinstance(kid, str) and kid in (keys or {}):
-        given = (keys or {})[kid]
+    given = _given_key(header, keys, did_documents)
+    if given is not None:
         if isinstance(jwk, dict) and _key_members(jwk) != _key_members(given):
             raise JwtError(f"the JWT header's jwk is not the key its kid {kid!r} names: the token was signed "
                            "with another key")
-        jwk = given
+        if not isinstance(jwk, dict) or "x5c" not in jwk:
+            return _jwk_public_key(given), None
     elif jwk is None and "kid" in header:
         raise JwtError(f"the JWT header's kid {kid!r} names a key not given: pass it in keys (kid -> "
                        "public JWK, e.g. from the issuer's profile); this reader fetches nothing")
@@ -342,11 +378,28 @@ def _check_time(payload: Doc, at: dt.datetime) -> None:
                        f"{at.isoformat()}")
 
 
-def read_vc_jwt(token: str, at: dt.datetime | None = None,
-                keys: Mapping[str, Doc] | None = None) -> tuple[Doc, Doc, x509.Certificate | None]:
+def _check_kid_issuer(header: Doc, payload: Doc, did_documents: Mapping[str, Doc]) -> None:
+    """A key from a DID document vouches for that DID's credentials only: the kid's DID must be
+    the token's ``iss``."""
+    did = kid_did(header)
+    if did is not None and did in did_documents and payload.get("iss") != did:
+        raise JwtError(f"the JWT header's kid {header['kid']!r} is a key of {did}, not of the token's issuer "
+                       f"{payload.get('iss')!r}")
+
+
+def kid_did(header: Doc) -> str | None:
+    """The DID of the header's ``kid`` when it is a DID URL (``did:…#…``), else None."""
+    kid = header.get("kid")
+    return kid.partition("#")[0] if isinstance(kid, str) and kid.startswith("did:") and "#" in kid else None
+
+
+def read_vc_jwt(token: str, at: dt.datetime | None = None, keys: Mapping[str, Doc] | None = None,
+                did_documents: Mapping[str, Doc] | None = None) -> tuple[Doc, Doc, x509.Certificate | None]:
     """(header, payload, signing certificate) of a VC-JWT, after the OB 3.0 checks: header,
-    signature against the public JWK that ``keys`` holds for the header's ``kid``, else
-    against the header's ``jwk``, claims, and validity at ``at`` (default: now). JwtError says what failed.
+    signature against the public JWK that ``keys`` holds for the header's ``kid``, else that
+    the DID document of the kid's DID in ``did_documents`` (by DID) lists for it (that DID must
+    be the token's ``iss``), else against the header's ``jwk``, claims, and validity at ``at``
+    (default: now). JwtError says what failed.
 
     The certificate is the first of the JWK's ``x5c``, whose key must be the JWK's; trust in it
     is the caller's. It is None for a JWK without ``x5c``: the signature then proves only that
@@ -359,7 +412,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None,
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtError("JWT header and payload must be JSON objects")
     _check_header(header)
-    public, cert = _signing_key(header, keys)
+    public, cert = _signing_key(header, keys, did_documents)
     if not _BASE64URL.fullmatch(parts[2]):
         raise JwtError("not a JWT: the signature is not base64url")
     data = f"{parts[0]}.{parts[1]}".encode("ascii")
@@ -375,6 +428,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None,
     problems = _claim_problems(payload)
     if problems:
         raise JwtError("the JWT claims are not the credential's (OB 3.0, 8.2.6.1): " + "; ".join(problems))
+    _check_kid_issuer(header, payload, did_documents or {})
     payload = _valid_until(payload)
     _check_time(payload, at or dt.datetime.now(dt.UTC))
     return header, payload, cert

@@ -172,7 +172,7 @@ def from_base58btc(text: str) -> bytes:
     return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
 
 
-def _multikey_public(value: Any) -> ed25519.Ed25519PublicKey:
+def multikey_public(value: Any) -> ed25519.Ed25519PublicKey:
     """The Ed25519 key of a ``publicKeyMultibase`` (``z6Mk…``)."""
     try:
         raw = from_base58btc(value[1:]) if isinstance(value, str) and value.startswith("z") else b""
@@ -187,7 +187,7 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if isinstance(value, dict | str) else []
 
 
-def _method_of(document: Doc, method: str, did: str) -> Doc:
+def asserting_method(document: Doc, method: str, did: str) -> Doc:
     """The verification method ``method`` of ``did``'s document, authorised for assertions."""
     fragment = "#" + method.partition("#")[2]
     found = [m for m in _listed(document.get("verificationMethod")) if isinstance(m, dict)
@@ -209,10 +209,10 @@ def resolve_key(method: str, did_documents: Mapping[str, Doc]) -> ed25519.Ed2551
     if did.startswith("did:key:"):
         if fragment != did.removeprefix("did:key:"):
             raise ProofError(f"{method} is not the key of its did:key (the fragment must be the key)")
-        return _multikey_public(fragment)
+        return multikey_public(fragment)
     if did not in did_documents:
         raise DidDocumentMissing(method, did)
-    return _multikey_public(_method_of(did_documents[did], method, did).get("publicKeyMultibase"))
+    return multikey_public(asserting_method(did_documents[did], method, did).get("publicKeyMultibase"))
 
 
 def _web_url_or_none(did: str) -> str | None:
