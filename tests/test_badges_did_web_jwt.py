@@ -22,10 +22,13 @@ from tests.test_badges_signing import _ec_key, seal_options
 
 # OB 3.0, "Verify a Credential" (VC-JWT): a kid is dereferenced to the public key JWK; here the
 # DID URL is resolved in the given did.json only as the issuer's: the method must be the kid,
-# controlled by the DID that is the token's iss, and listed in assertionMethod.
+# controlled by the DID that is the token's iss, and listed in assertionMethod. A Multikey (the
+# key of an Ed25519 seal) is converted to its JWK by Digital Bazaar's ed25519-multikey, and its
+# fragment must be the key itself; a JsonWebKey2020's fragment is its RFC 7638 thumbprint.
 _DID_VERIFY = """
 import { readFileSync } from "node:fs";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
+import * as Ed25519Multikey from "@digitalbazaar/ed25519-multikey";
 const [didFile, ...files] = process.argv.slice(1);
 const did = JSON.parse(readFileSync(didFile, "utf8"));
 console.log(JSON.stringify({ didDocument: didFile }));
@@ -36,11 +39,14 @@ for (const file of files) {
     const [controller, fragment] = header.kid.split("#");
     const method = did.verificationMethod.find((m) => m.id === header.kid);
     const asserts = did.assertionMethod.includes(header.kid);
-    const thumbprint = await calculateJwkThumbprint(method.publicKeyJwk, "sha256");
-    const key = await importJWK(method.publicKeyJwk, header.alg);
+    const jwk = method.publicKeyJwk
+      ?? await Ed25519Multikey.toJwk({ keyPair: await Ed25519Multikey.from(method) });
+    const named = method.type === "Multikey" ? method.publicKeyMultibase
+      : await calculateJwkThumbprint(jwk, "sha256");
+    const key = await importJWK(jwk, header.alg);
     const { payload } = await jwtVerify(token, key, { algorithms: [header.alg], issuer: controller });
     console.log(JSON.stringify({ ok: did.id === controller && method.controller === controller && asserts
-                                 && thumbprint === fragment && payload.issuer.id === controller,
+                                 && named === fragment && payload.issuer.id === controller,
                                  alg: header.alg, kid: header.kid, type: method.type }));
   } catch (error) {
     console.log(JSON.stringify({ ok: false, error: `${error.code ?? error.name}: ${error.message}` }));
@@ -85,6 +91,25 @@ def test_vc_jwts_of_an_rsa_or_ec_seal_name_the_issuers_did_web_key_that_jose_ver
     for path in sorted((tmp_path / "out").glob("*/*.json")):
         doc = json.loads(path.read_bytes())
         assert doc["issuer"]["id"] == DID and "proof" not in doc
+
+
+def test_vc_jwts_of_an_ed25519_seal_name_the_did_web_multikey_their_proofs_name(tmp_path: Path) -> None:
+    from tests.test_badges_signing import ed25519_seal
+
+    catalogue = _catalogue_with_did(tmp_path / "catalogue", DID)
+    _badges(tmp_path / "out", *seal_options(tmp_path, ed25519_seal(load_catalogue(catalogue))),
+            catalogue=catalogue)
+    did_json = tmp_path / "out" / "did.json"
+    method = json.loads(did_json.read_bytes())["assertionMethod"][0]
+    tokens = sorted((tmp_path / "out").glob("*/*.jwt"))
+    results = _did_verify(did_json, tokens)
+    assert all(r["ok"] and r["alg"] == "EdDSA" and r["type"] == "Multikey" for r in results), results
+    assert {r["kid"] for r in results} == {method}
+    documents = load_did_documents([did_json])
+    for token in tokens:
+        header, _, _ = read_vc_jwt(token.read_text("ascii"), did_documents=documents)
+        proof = json.loads(token.with_suffix(".json").read_bytes())["proof"][0]
+        assert header["kid"] == proof["verificationMethod"] == method
 
 
 def test_a_did_json_of_another_key_fails_joses_check(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ and ``.jwt`` (the same credential secured as VC-JWT with the issuer's seal key).
 Ed25519 seal the ``.json`` also carries a Data Integrity proof (``eddsa-rdfc-2022``), and so
 does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof); when the
 issuer's catalogue ``did`` is a ``did:web``, that DID is the signed credentials' issuer and controls the
-seal's key (the proofs' verification method; for an RSA or EC seal the VC-JWT's ``kid``), and
+seal's key (the proofs' verification method and the VC-JWT's ``kid``), and
 :func:`write_did_document` writes the DID document to publish. Nothing is
 written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
@@ -23,7 +23,7 @@ from typing import Any
 from edcbridge.badges.clr import clr_credential, learner_key
 from edcbridge.badges.jwt import did_key_id, jwk_did_document, sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
-from edcbridge.badges.proof import UnsignedTerms, add_proof, did_document
+from edcbridge.badges.proof import UnsignedTerms, add_proof, did_document, verification_method
 from edcbridge.badges.schemas import context_files, default_root, validate_badge
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
@@ -93,10 +93,13 @@ def issuer_did(catalogue: Catalogue, issuer_key: str, key: BadgeKey | None) -> s
 
 
 def vc_jwt_kid(key: BadgeKey | None, did: str | None) -> str | None:
-    """The ``kid`` of the VC-JWTs of an RSA or EC seal when the issuer has a DID: the key in its
-    DID document (an Ed25519 key is published as the Multikey its Data Integrity proofs name)."""
-    if key is None or did is None or isinstance(key, Ed25519SealKey):
+    """The ``kid`` of the VC-JWTs when the issuer has a DID: the id of the seal's key in its DID
+    document (:func:`did_document_of`), for an Ed25519 seal the Multikey its Data Integrity
+    proofs name as verification method."""
+    if key is None or did is None:
         return None
+    if isinstance(key, Ed25519SealKey):
+        return verification_method(key.private_key.public_key(), did)
     return did_key_id(did, key.certificate.public_key())
 
 

@@ -16,8 +16,9 @@ Reading follows the OB 3.0 verification steps (8.2.6): a header with other membe
 ``kid``, ``jwk`` and ``typ`` ("JWT"), a ``jwk`` with private key members, a payload whose claims
 are not the credential's own, and a credential not yet valid or expired are refused. An ``exp``
 claim sets the ``validUntil`` of a credential that states none, as 8.2.6.1 says. The key is the
-header's ``jwk`` (with or without ``x5c``) or, for a ``kid``, a key the caller gives: a bare key
-proves integrity, only a certificate the caller trusts says who signed.
+header's ``jwk`` (with or without ``x5c``) or, for a ``kid``, a key the caller gives, directly
+or in the DID document of the kid's DID: a bare key proves integrity, only a certificate the
+caller trusts, or the issuer's DID document, says who signed.
 """
 
 from __future__ import annotations
