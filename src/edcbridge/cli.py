@@ -252,7 +252,8 @@ _SUMMARIES = {
     "validate-xml": "Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their "
                     "schemaLocation.",
     "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML "
-              "file (XAdES-sealed EDC XML) is checked as verify-xml checks it.",
+              "file (XAdES-sealed EDC XML) is checked as verify-xml checks it, an Open Badge or CLR "
+              "(.json, or VC-JWT .jwt) by its proof or signature.",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
     "erase": "Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id) at "

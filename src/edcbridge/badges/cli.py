@@ -168,12 +168,13 @@ def _read_did_documents(_ctx: click.Context, _param: click.Parameter,
 
 def did_document_option(command: Any) -> Any:
     """``--did-document FILE`` (repeatable): the DID documents that hold the keys of Open Badge and
-    CLR proofs, as files (a did:web's did.json saved from its address); nothing is fetched."""
+    CLR proofs and VC-JWTs, as files (a did:web's did.json saved from its address); nothing is fetched."""
     return click.option(
         "--did-document", "did_documents", multiple=True, type=_FILE, callback=_read_did_documents,
         metavar="FILE",
-        help="DID document (did.json) holding the key of an Open Badge or CLR Data Integrity proof, "
-             "e.g. a did:web's saved from its https address; never fetched (repeatable).")(command)
+        help="DID document (did.json) holding the key of an Open Badge or CLR Data Integrity proof or "
+             "VC-JWT kid, e.g. a did:web's saved from its https address; never fetched "
+             "(repeatable).")(command)
 
 
 def _journal_unreadable(out_dir: Path, exc: Exception) -> NoReturn:

@@ -379,6 +379,17 @@ def _check_time(payload: Doc, at: dt.datetime) -> None:
                        f"{at.isoformat()}")
 
 
+def decoded_parts(token: str) -> tuple[Doc, Doc]:
+    """The JOSE header and the payload of a compact JWS, unverified; JwtError when it is none."""
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise JwtError("not a compact JWS: expected three dot-separated parts")
+    header, payload = _part(parts[0]), _part(parts[1])
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise JwtError("JWT header and payload must be JSON objects")
+    return header, payload
+
+
 def _check_kid_issuer(header: Doc, payload: Doc, did_documents: Mapping[str, Doc]) -> None:
     """A key from a DID document vouches for that DID's credentials only: the kid's DID must be
     the token's ``iss``."""
@@ -407,11 +418,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None, keys: Mapping[str, Do
     the token is unchanged since that key signed it, not who signed it (the ``iss`` claim is the
     signer's own word)."""
     parts = token.strip().split(".")
-    if len(parts) != 3:
-        raise JwtError("not a compact JWS: expected three dot-separated parts")
-    header, payload = _part(parts[0]), _part(parts[1])
-    if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise JwtError("JWT header and payload must be JSON objects")
+    header, payload = decoded_parts(token)
     _check_header(header)
     public, cert = _signing_key(header, keys, did_documents)
     if not _BASE64URL.fullmatch(parts[2]):

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from edcbridge.badges.proof import DidDocumentMissing
 
 BADGE_TYPES = ("OpenBadgeCredential", "AchievementCredential", "ClrCredential")
@@ -61,6 +63,64 @@ def read_proof(doc: Doc, schemas: Path | None = None,
     whose = "the issuer's" if verdict.issuer_controls else "a key its issuer does not name as its own"
     return ProofReading(True, f"its Data Integrity proof verifies (key {verdict.verification_method}, "
                               f"{whose})")
+
+
+def as_badge_jwt(data: bytes) -> str | None:
+    """The token when ``data`` is a compact JWS whose payload is an OB 3.0 or CLR 2.0 credential
+    (a VC-JWT ``.jwt`` file), else None."""
+    from edcbridge.badges.jwt import JwtError, decoded_parts
+
+    try:
+        token = data.decode("ascii").strip()
+        _, payload = decoded_parts(token)
+    except (UnicodeDecodeError, JwtError, RecursionError):
+        return None
+    return token if is_badge(payload) else None
+
+
+def read_jwt(token: str, did_documents: Mapping[str, Doc] | None = None) -> ProofReading:
+    """What a badge VC-JWT's signature shows: that it verifies, and with which key (the one the
+    DID document given lists for its ``kid``, else the ``jwk`` of its header), that it does not and
+    why, or that its key is in a DID document not given."""
+    from edcbridge.badges.jwt import JwtError, decoded_parts, kid_did, read_vc_jwt
+
+    documents = did_documents or {}
+    try:
+        header, _ = decoded_parts(token)
+    except JwtError as exc:
+        return ProofReading(False, f"it is no VC-JWT: {exc}")
+    did = kid_did(header)
+    if did is not None and did not in documents and "jwk" not in header:
+        return ProofReading(None, f"its VC-JWT signature could not be checked: {_kid_not_given(header, did)}")
+    try:
+        _, _, certificate = read_vc_jwt(token, did_documents=documents)
+    except JwtError as exc:
+        return ProofReading(False, f"its VC-JWT signature is refused: {exc}")
+    if did is not None and did in documents:
+        return ProofReading(True, f"its VC-JWT signature verifies (key {header['kid']}, which the DID "
+                                  f"document of its issuer {did} lists)")
+    text = f"its VC-JWT signature verifies with the jwk of its header ({_key_holder(certificate)})"
+    if did is not None:
+        text += f"; the issuer's DID document was not checked: {_kid_not_given(header, did)}"
+    return ProofReading(True, text)
+
+
+def _key_holder(certificate: x509.Certificate | None) -> str:
+    """Whose the header's key claims to be: the seal certificate of its ``x5c`` (untrusted)."""
+    from edcbridge.seal.verify import sealer_name
+
+    if certificate is None:
+        return "a bare key, which says nothing of who signed"
+    return (f"the key of a seal certificate of {sealer_name(certificate)!r} in its x5c, whose chain is not "
+            "checked here")
+
+
+def _kid_not_given(header: Doc, did: str) -> str:
+    from edcbridge.badges.proof import did_web_url
+
+    where = f"save it from {did_web_url(did)} and " if did.startswith("did:web:") else ""
+    return (f"its key {header['kid']} is in the DID document of {did}, which was not given: {where}give it "
+            "with --did-document FILE")
 
 
 def _not_given(missing: DidDocumentMissing) -> str:

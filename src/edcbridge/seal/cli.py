@@ -50,6 +50,7 @@ from edcbridge.seal.verify import (
 )
 
 if TYPE_CHECKING:
+    from edcbridge.badges.reader import ProofReading
     from edcbridge.seal.ebsi_verify import DidKey, JwtReport
     from edcbridge.xml.cli import XadesReport
 
@@ -104,8 +105,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
         require_revocation: bool,
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
-        file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT (the EBSI profile's
-        .jwt) against the keys of the --did-document files.
+        file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT of the EBSI profile
+        (.jwt) against the keys of the --did-document files, an Open Badge or CLR (.json, or VC-JWT
+        .jwt) by its proof or signature.
 
         Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
         INVALID, NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR,
@@ -297,10 +299,14 @@ def _unread_jades(data: bytes, result: Verification, did_documents: Mapping[str,
         return unreadable_outcome(result.unreadable)
     if body.startswith(b"<"):  # XML is read by the XAdES verifier: here only one too large to read
         return unread_outcome(body[:16], unsealed=False, expected="a sealed credential")
+    from edcbridge.badges.reader import as_badge_jwt, is_badge
+
+    token = as_badge_jwt(body)
+    if token is not None:
+        return _badge_jwt_outcome(token, did_documents)
     doc = _json_object(body)
     if doc is not None and "payload" in doc:  # a seal, broken: the SEAL line says how
         return seal_outcome(result.checks, anchored=False, sealer=None)
-    from edcbridge.badges.reader import is_badge
 
     if doc is not None and is_badge(doc):
         return _badge_outcome(doc, did_documents)
@@ -313,8 +319,19 @@ def _badge_outcome(doc: dict[str, object], did_documents: Mapping[str, Any]) -> 
     changed badge is INVALID rather than merely unsealed."""
     from edcbridge.badges.reader import read_proof
 
-    reading = read_proof(doc, did_documents=did_documents)
-    what = "an Open Badge 3.0 / CLR 2.0 credential, not JAdES-sealed"
+    return _badge_verdict(read_proof(doc, did_documents=did_documents),
+                          "an Open Badge 3.0 / CLR 2.0 credential, not JAdES-sealed")
+
+
+def _badge_jwt_outcome(token: str, did_documents: Mapping[str, Any]) -> Outcome:
+    """An Open Badge or CLR as VC-JWT: its signature is checked, so a changed one is INVALID."""
+    from edcbridge.badges.reader import read_jwt
+
+    return _badge_verdict(read_jwt(token, did_documents),
+                          "an Open Badge 3.0 / CLR 2.0 VC-JWT, not JAdES-sealed")
+
+
+def _badge_verdict(reading: ProofReading, what: str) -> Outcome:
     if reading.verified is False:
         return Outcome("INVALID", f"{what}: {reading.text}. Do not rely on it; ask the issuer for it again.")
     return Outcome("NOT SEALED", f"{what}: {reading.text}; verify checks JAdES seals, so who issued it is "
