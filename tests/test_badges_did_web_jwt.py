@@ -207,3 +207,48 @@ def test_a_kid_the_did_document_does_not_let_assert_or_of_another_did_is_refused
         read_vc_jwt(_did_token(key, kid=f"{DID}#another-key"), did_documents={DID: _did_json_of(key)})
     with pytest.raises(JwtError, match="not of the token's issuer"):
         read_vc_jwt(_did_token(key, issuer="did:web:other.example"), did_documents={DID: _did_json_of(key)})
+
+
+def _issuer_given_did(catalogue: Any, did: str) -> Any:
+    """``catalogue`` with its issuing organisation given ``did``."""
+    organisations = tuple(o.model_copy(update={"did": did}) if o.key == catalogue.issuer else o
+                          for o in catalogue.organisations)
+    return catalogue.model_copy(update={"organisations": organisations})
+
+
+def test_a_run_of_several_issuers_with_a_did_web_writes_each_did_document_where_it_is_published(
+        tmp_path: Path) -> None:
+    from edcbridge.badges import write_badges
+    from edcbridge.sealing import demo_seal
+    from tests.preview_support import fixture_pairs
+
+    dids = {"sofia": DID, "wales": "did:web:wales.example:registry:badges"}
+    catalogues = {name: _issuer_given_did(c, dids[name]) for name, _, c in fixture_pairs() if name in dids}
+    pairs = [(a, catalogues[name]) for name, a, _ in fixture_pairs() if name in dids]
+    keys = {id(c): demo_seal(tmp_path / "seal" / name, c).load().key for name, c in catalogues.items()}
+    outputs = write_badges(pairs, tmp_path / "out", key_for=lambda c: keys[id(c)])
+    assert outputs.ok, outputs.failed
+    places = {DID: tmp_path / "out" / "did" / "registry.uni-sofia.example" / "did.json",
+              dids["wales"]: tmp_path / "out" / "did" / "wales.example" / "registry" / "badges" / "did.json"}
+    assert all(path.is_file() for path in places.values()) and not (tmp_path / "out" / "did.json").exists()
+    assert set(places.values()) <= set(outputs.written)
+    assert outputs.did_documents == {path: did for did, path in places.items()}
+    for did, path in places.items():
+        tokens = [t for t in sorted((tmp_path / "out").glob("*/*.jwt"))
+                  if json.loads(t.with_suffix(".json").read_bytes())["issuer"]["id"] == did]
+        assert tokens and all(r["ok"] for r in _did_verify(path, tokens)), did
+        documents = load_did_documents([path])
+        for token in tokens:
+            read_vc_jwt(token.read_text("ascii"), did_documents=documents)
+
+
+def test_a_run_of_one_issuer_with_a_did_web_writes_its_did_json_in_the_output_folder(tmp_path: Path) -> None:
+    from edcbridge.badges import write_badges
+    from tests.preview_support import fixture_pairs
+
+    pairs = [(a, c) for name, a, c in fixture_pairs() if name == "sofia"]
+    catalogue = _issuer_given_did(pairs[0][1], DID)
+    key = demo_seal(tmp_path / "seal", catalogue).load().key
+    outputs = write_badges([(a, catalogue) for a, _ in pairs], tmp_path / "out", key_for=lambda _c: key)
+    assert outputs.did_documents == {tmp_path / "out" / "did.json": DID}
+    assert not (tmp_path / "out" / "did").exists()

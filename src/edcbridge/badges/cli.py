@@ -45,7 +45,7 @@ def _did_key_note(issuer: str) -> str:
             "written")
 
 
-def _did_document_note(path: Path, did: str) -> str:
+def did_document_note(path: Path, did: str) -> str:
     from edcbridge.badges.proof import did_web_url
 
     return (f"note: publish {path} at {did_web_url(did)} (as it is, served as application/did+json or "
@@ -62,7 +62,7 @@ def _publish_key(out_dir: Path, key: BadgeKey | None, did: str | None, quiet: bo
     path = write_did_document(out_dir, did, key)
     click.echo(path)
     if not quiet:
-        click.echo(_did_document_note(path, did), err=True)
+        click.echo(did_document_note(path, did), err=True)
 
 
 def fatal(message: str) -> NoReturn:

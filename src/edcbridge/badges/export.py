@@ -6,7 +6,8 @@ Ed25519 seal the ``.json`` also carries a Data Integrity proof (``eddsa-rdfc-202
 does every Open Badge a CLR embeds (the ``.jwt`` secures the credential without its own proof); when the
 issuer's catalogue ``did`` is a ``did:web``, that DID is the signed credentials' issuer and controls the
 seal's key (the proofs' verification method and the VC-JWT's ``kid``), and
-:func:`write_did_document` writes the DID document to publish. Nothing is
+:func:`write_did_document` writes the DID document to publish (:func:`write_badges`, one per DID
+the run names). Nothing is
 written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
 organisation, as ``export --seal`` holds it).
@@ -40,6 +41,7 @@ SecureFor = Callable[[BadgeKey | None, str | None], Secure | None]
 class BadgeOutputs:
     written: list[Path] = field(default_factory=list)
     failed: dict[str, list[Finding]] = field(default_factory=dict)
+    did_documents: dict[Path, str] = field(default_factory=dict)  # written DID document -> its DID
 
     @property
     def ok(self) -> bool:
@@ -111,12 +113,38 @@ def did_document_of(did: str, key: BadgeKey) -> dict[str, Any]:
     return jwk_did_document(did, key.certificate.public_key())
 
 
+DID_DOCUMENT = "did.json"
+
+
 def write_did_document(out_dir: Path, did: str, key: BadgeKey) -> Path:
     """``out_dir/did.json``: the DID document of ``did`` with the seal's key, to publish at
     :func:`~edcbridge.badges.proof.did_web_url` so that verifiers find the key the issuer controls."""
-    target = out_dir / "did.json"
+    target = out_dir / DID_DOCUMENT
     write_atomic(target, serialise(did_document_of(did, key)))
     return target
+
+
+def did_document_path(out_dir: Path, did: str) -> Path:
+    """Where a run publishing several DIDs writes the document of the did:web ``did``:
+    ``out_dir/did/<host>[/<path>...]/did.json``, as its address names them (each part a safe
+    file name, so none leaves ``out_dir/did``)."""
+    parts = did.removeprefix("did:web:").split(":")
+    return out_dir.joinpath("did", *(safe_name(part) for part in parts), DID_DOCUMENT)
+
+
+def did_document_with_keys(did: str, keys: list[BadgeKey]) -> dict[str, Any]:
+    """The DID document of ``did`` publishing every key of ``keys`` (each method once): the
+    document of one key is :func:`did_document_of`'s."""
+    documents = [did_document_of(did, key) for key in keys]
+    merged = documents[0]
+    for document in documents[1:]:
+        merged = {**merged,
+                  "@context": list(dict.fromkeys([*merged["@context"], *document["@context"]])),
+                  "verificationMethod": list({m["id"]: m for m in [*merged["verificationMethod"],
+                                                                   *document["verificationMethod"]]}.values()),
+                  "assertionMethod": list(dict.fromkeys([*merged["assertionMethod"],
+                                                         *document["assertionMethod"]]))}
+    return merged
 
 
 def data_integrity(schemas: Path | None) -> SecureFor:
@@ -229,20 +257,36 @@ def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = 
     key_for = _cached(key_for)
     ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
     clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
-    return BadgeOutputs(ob3.written + clr.written + _did_documents(items, out_dir, key_for),
-                        {**ob3.failed, **clr.failed})
+    documents = _did_documents(items, out_dir, key_for)
+    return BadgeOutputs(ob3.written + clr.written + list(documents), {**ob3.failed, **clr.failed}, documents)
 
 
-def _did_documents(pairs: list[Pair], out_dir: Path, key_for: KeyFor | None) -> list[Path]:
-    """``out_dir/did.json`` for the issuer DID the badges name (see :func:`issuer_did`)."""
-    written: list[Path] = []
+def signing_dids(pairs: Iterable[Pair], key_for: KeyFor | None) -> dict[str, list[BadgeKey]]:
+    """The issuer DIDs the signed badges name (see :func:`issuer_did`), each with the seal keys
+    that sign for it; an issuer the catalogue's seal may not sign for names none."""
+    dids: dict[str, list[BadgeKey]] = {}
     if key_for is None:
-        return written
-    for catalogue in {id(c): c for _, c in pairs}.values():
+        return dids
+    issuers = {(id(catalogue), award.issuer or catalogue.issuer): catalogue for award, catalogue in pairs}
+    for (_, issuer), catalogue in issuers.items():
         key = key_for(catalogue)
-        did = issuer_did(catalogue, catalogue.issuer, key)
-        if did is not None and key is not None and out_dir / "did.json" not in written:
-            written.append(write_did_document(out_dir, did, key))
+        did = issuer_did(catalogue, issuer, key)
+        if did is not None and key is not None and not seal_refusal(key, catalogue, issuer):
+            dids.setdefault(did, [])
+            if all(key is not known for known in dids[did]):
+                dids[did].append(key)
+    return dids
+
+
+def _did_documents(pairs: list[Pair], out_dir: Path, key_for: KeyFor | None) -> dict[Path, str]:
+    """The DID document of each issuer DID the badges name: ``out_dir/did.json`` when there is
+    one, else each at :func:`did_document_path`."""
+    dids = signing_dids(pairs, key_for)
+    written: dict[Path, str] = {}
+    for did, keys in dids.items():
+        target = out_dir / DID_DOCUMENT if len(dids) == 1 else did_document_path(out_dir, did)
+        write_atomic(target, serialise(did_document_with_keys(did, keys)))
+        written[target] = did
     return written
 
 
