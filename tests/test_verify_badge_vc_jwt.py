@@ -129,3 +129,13 @@ def test_a_vc_jwt_naming_its_key_by_kid_alone_could_not_be_checked_without_the_d
     assert unchecked.verified is None
     assert f"its VC-JWT signature could not be checked: its key {DID}#" in unchecked.text
     assert read_jwt(token, {DID: _did_json_of(key)}).verified is True
+
+
+def test_a_vc_jwt_naming_its_key_by_a_kid_that_is_no_did_url_could_not_be_checked() -> None:
+    from edcbridge.badges.reader import read_jwt
+    from tests.preview_support import make_key
+    from tests.test_badges_did_web_jwt import _did_token
+
+    unchecked = read_jwt(_did_token(make_key(), kid="seal-2026", jwk=False))
+    assert unchecked.verified is None
+    assert "its header names its key only as 'seal-2026', which is no DID URL" in unchecked.text

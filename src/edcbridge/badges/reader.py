@@ -90,7 +90,7 @@ def read_jwt(token: str, did_documents: Mapping[str, Doc] | None = None) -> Proo
     except JwtError as exc:
         return ProofReading(False, f"it is no VC-JWT: {exc}")
     did = kid_did(header)
-    if did is not None and did not in documents and "jwk" not in header:
+    if isinstance(header.get("kid"), str) and "jwk" not in header and did not in documents:
         return ProofReading(None, f"its VC-JWT signature could not be checked: {_kid_not_given(header, did)}")
     try:
         _, _, certificate = read_vc_jwt(token, did_documents=documents)
@@ -115,9 +115,12 @@ def _key_holder(certificate: x509.Certificate | None) -> str:
             "checked here")
 
 
-def _kid_not_given(header: Doc, did: str) -> str:
+def _kid_not_given(header: Doc, did: str | None) -> str:
     from edcbridge.badges.proof import did_web_url
 
+    if did is None:
+        return (f"its header names its key only as {header['kid']!r}, which is no DID URL: ask the issuer "
+                "for its key")
     where = f"save it from {did_web_url(did)} and " if did.startswith("did:web:") else ""
     return (f"its key {header['kid']} is in the DID document of {did}, which was not given: {where}give it "
             "with --did-document FILE")
