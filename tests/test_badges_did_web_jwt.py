@@ -252,3 +252,12 @@ def test_a_run_of_one_issuer_with_a_did_web_writes_its_did_json_in_the_output_fo
     outputs = write_badges([(a, catalogue) for a, _ in pairs], tmp_path / "out", key_for=lambda _c: key)
     assert outputs.did_documents == {tmp_path / "out" / "did.json": DID}
     assert not (tmp_path / "out" / "did").exists()
+
+
+def test_a_did_document_path_never_leaves_the_did_folder(tmp_path: Path) -> None:
+    from edcbridge.badges.export import did_document_path
+
+    for did in ("did:web:..:..:etc", "did:web:example.org:..", "did:web:a%2F..%2F..:b"):
+        path = did_document_path(tmp_path, did)
+        assert path.name == "did.json" and path.resolve().is_relative_to(tmp_path / "did"), path
+        assert ".." not in path.relative_to(tmp_path).parts
