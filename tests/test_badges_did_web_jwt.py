@@ -261,3 +261,35 @@ def test_a_did_document_path_never_leaves_the_did_folder(tmp_path: Path) -> None
         path = did_document_path(tmp_path, did)
         assert path.name == "did.json" and path.resolve().is_relative_to(tmp_path / "did"), path
         assert ".." not in path.relative_to(tmp_path).parts
+
+
+def test_demo_of_two_issuers_with_a_did_web_lists_each_did_document_and_where_to_publish_it(
+        store: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from edcbridge.cli import main
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    dids = {"galway": "did:web:galway.example:credentials", "sofia": DID}
+    for name, did in dids.items():
+        shutil.copytree(FIXTURES / name, tmp_path / "fixtures" / name)
+        catalogue = tmp_path / "fixtures" / name / "catalogue.yaml"
+        text = catalogue.read_text("utf-8")
+        marker = next(line for line in text.splitlines(keepends=True) if "eidas_identifier:" in line)
+        assert text.count(marker) == 1
+        catalogue.write_text(text.replace(marker, f"{marker}    did: {did}\n"), "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--fixtures", str(tmp_path / "fixtures")])
+    assert result.exit_code == 0, result.stderr
+    places = {dids["galway"]: (out / "did" / "galway.example" / "credentials" / "did.json",
+                               "https://galway.example/credentials/did.json"),
+              DID: (out / "did" / "registry.uni-sofia.example" / "did.json",
+                    "https://registry.uni-sofia.example/.well-known/did.json")}
+    for did, (path, url) in places.items():
+        assert str(path) in result.stdout.splitlines()
+        assert f"publish {path} at {url}" in result.stderr
+        assert json.loads(path.read_bytes())["id"] == did
+    assert not (out / "did.json").exists()
