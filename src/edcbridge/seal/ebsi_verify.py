@@ -66,14 +66,19 @@ class JwtVerification:
 def is_did_signed_jws(data: bytes) -> bool:
     """Whether the file is a compact JWS (three base64url parts, blank lines around it allowed)
     whose kid names a key of a DID document; a compact JAdES seal, which carries its
-    certificate (x5c), is not one."""
+    certificate (x5c), and an Open Badge VC-JWT are not one."""
     if _COMPACT_JWS.fullmatch(data.strip()) is None:
         return False
+    parts = data.strip().split(b".")
     try:
-        header = _b64_json(data.strip().split(b".")[0].decode("ascii"))
+        header = _b64_json(parts[0].decode("ascii"))
+        payload = _b64_json(parts[1].decode("ascii"))
     except (SealFormatError, UnicodeDecodeError, ValueError, DuplicateMember, RecursionError):
         return False
-    return isinstance(header, dict) and "x5c" not in header and str(header.get("kid", "")).startswith("did:")
+    # an Open Badge VC-JWT (its key in a jwk, its credential in a vc claim) is the badge reader's,
+    # also under a DID kid
+    return isinstance(header, dict) and "x5c" not in header and "jwk" not in header and \
+        not (isinstance(payload, dict) and "vc" in payload) and str(header.get("kid", "")).startswith("did:")
 
 
 def read_did_documents(paths: Sequence[Path]) -> dict[str, DidKey]:
