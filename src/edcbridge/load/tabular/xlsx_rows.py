@@ -57,6 +57,30 @@ class SheetMarks:
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+SHEET_ROWS = 1_048_576
+"""Rows of an Excel or LibreOffice sheet. openpyxl yields an empty row for each number a sheet
+skips, so one row numbered 999999999999 in a file of 2 KB would cost days of CPU."""
+
+
+class RowBeyondSheet(Exception):
+    """A ``<row>`` numbered past the last row a sheet can have: no spreadsheet wrote it."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _check_row_number(element: Any) -> None:
+    """RowBeyondSheet for a row numbered past :data:`SHEET_ROWS` (openpyxl reads 1e12 too)."""
+    number = element.get("r")
+    if number is None:
+        return
+    try:
+        beyond = float(number) > SHEET_ROWS
+    except ValueError:
+        return  # openpyxl names the damage when it reads the row
+    if beyond:
+        raise RowBeyondSheet(number)
 
 
 def _sheet_marks(sheet: Any) -> SheetMarks:
@@ -77,6 +101,7 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                     marks.uncomputed.setdefault(row, []).append(column)
                 element.clear()
             elif tag == f"{_MAIN}row":
+                _check_row_number(element)
                 if element.get("hidden") in ("1", "true") and element.get("r"):
                     marks.hidden_rows.add(int(element.get("r")))
                 element.clear()
@@ -213,6 +238,12 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     sheet = book[name]
     try:
         marks = _sheet_marks(sheet)
+    except RowBeyondSheet as exc:
+        book.close()
+        raise InputFileError(str(path), f"the sheet {name!r} has a row numbered {exc.number}, past "
+                             f"the last row a sheet can have ({SHEET_ROWS:,}): the file was not "
+                             "written by a spreadsheet", "save it again from Excel or LibreOffice "
+                             "as .xlsx, or export it as CSV") from None
     except Exception:  # a damaged sheet: reading its rows names where it breaks
         marks = SheetMarks()
     if visible and name not in visible:
