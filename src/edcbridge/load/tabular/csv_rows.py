@@ -65,7 +65,7 @@ def _csv_error(path: Path, where: str, exc: csv.Error) -> InputFileError:
 
 
 def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None = None) -> Table:
-    handle, encoding = _open_text(path, named)
+    handle, encoding = _open_text(path, named, line_bound=True)
     sample = handle.read(8192)
     handle.seek(0)
     if csv.field_size_limit() < _LONGEST_CELL:

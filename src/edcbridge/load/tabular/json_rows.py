@@ -31,7 +31,8 @@ def _jsonl_rows(path: Path) -> Table:
             return Table([], _array_rows(path, text, text.index("[", start), wrapped=True))
         if _formatted_object(path, text, start):
             return Table([], _object_rows(path, text, start))
-        handle, encoding = _open_text(path)
+    handle.close()
+    handle, encoding = _open_text(path, line_bound=True)  # JSON Lines: each line read whole
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:

@@ -7,6 +7,7 @@ import codecs
 import contextlib
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,11 @@ def _decode_error(path: Path, encoding: str, fix: str) -> InputFileError:
     return _not_encoded(path, _label(encoding), line, offset, fix)
 
 
-def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, str]:
+def _open_text(path: Path, named: str | None = None,
+               line_bound: bool = False) -> tuple[io.TextIOWrapper, str]:
     """The file as text, streamed, and its codec: the one its bytes show, or ``named`` (see
-    :func:`named_encoding`), which a file whose bytes show another is refused under."""
+    :func:`named_encoding`), which a file whose bytes show another is refused under. With
+    ``line_bound``, a line longer than :data:`MAX_LINE_BYTES` is refused as it is read."""
     raw = path.open("rb")
     head = raw.read(65536)
     raw.seek(0)
@@ -126,7 +129,7 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
             raw.close()
             raise InputFileError(str(path), problem, "read it without --encoding (in a run of its "
                                  "own, if other files need the option)")
-        return _text_stream(raw, named), named
+        return _text_stream(raw, named, _line_limit(path, line_bound)), named
     try:
         codecs.getincrementaldecoder(encoding)().decode(head, final=False)
     except UnicodeDecodeError as exc:
@@ -142,7 +145,7 @@ def _open_text(path: Path, named: str | None = None) -> tuple[io.TextIOWrapper, 
             raw.close()
             raise InputFileError(str(path), f"looks like {_label(encoding)} but is not valid "
                                  f"{_label(encoding)} (byte {exc.start})", fix) from None
-    return _text_stream(raw, encoding), encoding
+    return _text_stream(raw, encoding, _line_limit(path, line_bound)), encoding
 
 
 def _not_named(raw: io.BufferedReader, head: bytes, found: str, named: str) -> str | None:
@@ -183,7 +186,8 @@ def _utf8_line(raw: io.BufferedReader) -> int | None:
         raw.seek(0)
 
 
-def _text_stream(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
+def _text_stream(raw: io.BufferedReader, encoding: str,
+                 line_limit: _LineLimit | None = None) -> io.TextIOWrapper:
     """A later byte outside the encoding becomes a lone surrogate, found in the row that holds
     it: that row fails, where a strict decoder reading ahead would lose the rows around it."""
     stream = raw
@@ -192,7 +196,73 @@ def _text_stream(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
         if size and raw.seek(size - 1) and raw.read(1) == _END_OF_FILE:
             stream = io.BufferedReader(_Before(raw, size - 1))
         raw.seek(0)
+    if line_limit is not None:
+        stream = io.BufferedReader(_LineBound(stream, line_limit))
     return io.TextIOWrapper(stream, encoding=encoding, newline="", errors="surrogateescape")
+
+
+MAX_LINE_BYTES = 32 * 1024 * 1024
+"""Longest line of a CSV or JSON Lines file. A row of 2,000 cells is a few hundred KB, a CSV cell
+at most 16 MB; a line is read whole before it is split, so 300 MB without a line break would
+otherwise be held in memory at once (several times over as text)."""
+
+
+@dataclass(frozen=True)
+class _LineLimit:
+    """The most bytes a line may hold, and the file named when one holds more."""
+
+    file: str
+    limit: int
+
+
+def _line_limit(path: Path, line_bound: bool) -> _LineLimit | None:
+    return _LineLimit(str(path), MAX_LINE_BYTES) if line_bound else None
+
+
+class _LineBound(io.RawIOBase):
+    """The bytes of a file, refusing a line longer than the limit while it is read: measured
+    chunk by chunk (a CR or an LF ends a line in every encoding edcbridge reads), never row by row."""
+
+    def __init__(self, raw: io.BufferedReader, limit: _LineLimit) -> None:
+        self._raw, self._limit = raw, limit
+        self._line_start = 0  # offset of the byte after the last line break read
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = self._raw.seek(offset, whence)
+        self._line_start = position
+        return position
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        start = self._raw.tell()
+        count = self._raw.readinto(buffer)
+        if count:
+            chunk = bytes(memoryview(buffer)[:count])
+            last_break = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if last_break >= 0:
+                self._line_start = start + last_break + 1
+            elif start + count - self._line_start > self._limit.limit:
+                raise _line_too_long(self._limit, self._line_start)
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _line_too_long(limit: _LineLimit, start: int) -> InputFileError:
+    return InputFileError(limit.file, f"the line starting at byte {start:,} runs on for more than "
+                          f"{limit.limit // (1024 * 1024)} MB without a line break: not a file of "
+                          "awards, or a quote left open in it", "check that this is the awards file (in "
+                          "CSV, a cell that starts with a quote must end with one)")
 
 
 # Ctrl-Z, which DOS wrote after the end of a text file, and Windows' copy a.csv+b.csv still does
