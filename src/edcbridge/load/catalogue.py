@@ -32,7 +32,34 @@ class CatalogueError(ValueError):
         super().__init__("\n".join(e.render() for e in errors))
 
 
-class _CatalogueLoader(yaml.SafeLoader):
+MAX_WRITTEN = 200_000
+"""Most values a catalogue file may write (keys, values, items; an alias counts once): a
+catalogue of a few hundred specifications writes tens of thousands (4 MB of YAML about 200,000).
+PyYAML holds each as a node of about 700 bytes before anything can be checked, so 10 MB of
+``[a,a,...]`` would take 7 GB."""
+
+
+class TooManyWritten(Exception):
+    """The file writes more than MAX_WRITTEN values; ``line`` is where reading stopped."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"more than {MAX_WRITTEN} values written")
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that stops composing a document past MAX_WRITTEN values."""
+
+    _written = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._written += 1
+        if self._written > MAX_WRITTEN:
+            raise TooManyWritten(self.peek_event().start_mark.line + 1)  # type: ignore[no-untyped-call]
+        return super().compose_node(parent, index)
+
+
+class _CatalogueLoader(_BoundedLoader):
     """SafeLoader that leaves as text what YAML 1.1 would crash on or silently misread.
 
     An impossible date (2023-06-31) stays text, so the model reports it at its line instead
@@ -230,6 +257,11 @@ def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]
             file, exc.line, None, None, f"the YAML expands to more than {MAX_VALUES} values "
             "through its aliases (*name), or an alias refers to itself",
             "write the values out instead of repeating an anchor (&name) inside another")]) from None
+    except TooManyWritten as exc:
+        raise CatalogueError([RecordError(
+            file, exc.line, None, None, f"the file writes more than {MAX_WRITTEN:,} values; a "
+            "catalogue of hundreds of specifications writes tens of thousands",
+            "check that this is the catalogue, not an export or an award file")]) from None
     except yaml.YAMLError as exc:
         raise CatalogueError([_yaml_error(file, exc, text)]) from None
     except RecursionError:
@@ -268,7 +300,7 @@ def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], l
         raise CatalogueError([RecordError(file, None, None, None, unreadable_json(exc),
                                           "write the number out in fewer digits")]) from None
     try:
-        node = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+        node = yaml.compose(text.replace("\t", " "), Loader=_BoundedLoader)
         check_expansion(node)
         return data, _node_lines(node), list(_duplicate_keys(node)) or twice
     except yaml.YAMLError:
