@@ -4,6 +4,10 @@ holds them in memory."""
 from __future__ import annotations
 
 import csv
+import resource
+import subprocess
+import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 from openpyxl import Workbook
 
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
+from edcbridge.load.tabular import read_rows
 from tests.conftest import FIXTURES
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -51,3 +56,59 @@ def test_a_shared_strings_bomb_is_refused_at_once(tmp_path: Path) -> None:
     assert bomb.stat().st_size < 100_000
     with pytest.raises(InputFileError, match="unpacks"):
         list(iter_awards(bomb, load_catalogue(CATALOGUE)))
+
+
+STYLES = "xl/styles.xml"
+MEMORY_LIMIT = 1024 * 1024 * 1024
+
+
+def _with_many_cell_formats(tmp_path: Path, formats: int) -> Path:
+    """A workbook whose styles list ``formats`` cell formats: moderately compressible (well under
+    the 200-fold ratio), as a program writing formats of its own would make them."""
+    book = Workbook()
+    book.active.title = "awards"
+    book.active.append(["award_id", "learner_id"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    styled = tmp_path / "styled.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(styled, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == STYLES:
+                head, rest = data.split(b"<cellXfs", 1)
+                tail = rest.split(b"</cellXfs>", 1)[1]
+                xfs = b"".join(b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                               % (index * 7919 % 164) for index in range(formats))
+                data = head + b'<cellXfs count="%d">' % formats + xfs + b"</cellXfs>" + tail
+            out.writestr(item.filename, data)
+    return styled
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def test_styles_that_unpack_past_the_part_limit_are_refused_unread(tmp_path: Path) -> None:
+    workbook = _with_many_cell_formats(tmp_path, 300_000)  # 19 MB of formats
+    with zipfile.ZipFile(workbook) as archive:
+        styles = archive.getinfo(STYLES)
+    assert styles.file_size > 16 * 1024 * 1024
+    assert styles.file_size < 200 * styles.compress_size  # no zip bomb by the ratio
+    program = textwrap.dedent(f"""
+        from pathlib import Path
+        from edcbridge.load import InputFileError
+        from edcbridge.load.tabular import read_rows
+        try:
+            read_rows(Path({str(workbook)!r}))
+        except InputFileError as exc:
+            print(exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          preexec_fn=_limit_memory, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert f"styled.xlsx: xl/styles.xml unpacks to {styles.file_size:,} bytes" in done.stdout
+
+
+def test_a_workbook_of_thousands_of_cell_formats_is_read(tmp_path: Path) -> None:
+    workbook = _with_many_cell_formats(tmp_path, 64_000)  # Excel's most
+    assert read_rows(workbook).header == ["award_id", "learner_id"]
