@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,6 +241,13 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
         return
     if all(blank(v) for v in value.values()):
         return
+    endless = next((key for key, item in value.items() if _not_finite(item)), None)
+    if endless is not None:
+        yield number, {"__invalid__": f"{endless!r} is no number a credential can hold: JSON has no NaN "
+                                      "or Infinity, and a number beyond 1.8e308 (1e999) reads as infinite",
+                       "__column__": endless,
+                       "__fix__": "write the value as it should read on the credential, in quotes"}
+        return
     broken = [key for key, item in value.items() if _undecodable(json.dumps(item, ensure_ascii=False))]
     if broken:  # a \ud800-style escape without its pair: JSON allows it, text has no such character
         yield number, {"__invalid__": "holds a lone surrogate escape (\\ud800-\\udfff), which is not a "
@@ -248,6 +256,12 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
         return
     yield number, {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool)
                    else item for key, item in value.items()}
+
+
+def _not_finite(cell: Any) -> bool:
+    """NaN or Infinity, which Python's JSON reader accepts though JSON has neither, or a number
+    too large for a float (1e999), which it reads as Infinity: none is what the file meant."""
+    return isinstance(cell, float) and not math.isfinite(cell)
 
 
 def _holds_objects(cell: Any) -> bool:
