@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.load.awards import COLUMNS
 from edcbridge.load.errors import suggest
 
@@ -118,12 +119,12 @@ def file_pairs(path: Path) -> list[Pair]:
     CSV rows of header and column (``Matrikelnummer,learner_id``; lines starting with # are
     comments). ValueError naming the file and line for what cannot be read."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAPPING_FILE_BYTES)
     except OSError as exc:
         raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAPPING_FILE_BYTES:
-        raise ValueError(f"{path}: {len(data):,} bytes is more than a column mapping of "
-                         f"{MAPPING_FILE_BYTES:,} bytes may be; keep one line per header")
+    except TooLarge:
+        raise ValueError(f"{path}: more than a column mapping of {MAPPING_FILE_BYTES:,} bytes may be; "
+                         "keep one line per header") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
