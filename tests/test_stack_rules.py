@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import resource
+import subprocess
+import sys
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -125,3 +129,44 @@ def test_credits_at_the_targets_level_read_an_fheq_level_alone(catalogue: Catalo
     assert result.at_level == 15 and result.satisfied
     [cra] = [i for i in result.items if i.held.award.award_id == "A2"]
     assert cra.reason.endswith("; it is at EQF level 6, below the level 7 of IMP-PGCERT-DSH")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("rules.json", '{"rules": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ("rules.yaml", "rules: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+])
+def test_a_rules_file_nested_too_deeply_is_refused_by_name(catalogue: Catalogue, tmp_path: Path,
+                                                            name: str, text: str) -> None:
+    rules = tmp_path / name
+    rules.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError, match=f"{name}: the values are nested too deeply to be rules"):
+        load_rules(rules, catalogue)
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (512 * 1024 * 1024, 512 * 1024 * 1024))
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_rules_file_is_read_no_further_than_its_limit() -> None:
+    program = textwrap.dedent(f"""
+        from pathlib import Path
+        from edcbridge.load import load_catalogue
+        from edcbridge.stack import RuleError, load_rules
+        catalogue = load_catalogue(Path({str(FIXTURES / "imperial" / "catalogue.yaml")!r}))
+        try:
+            load_rules(Path("/dev/zero"), catalogue)
+        except RuleError as exc:
+            print(exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          preexec_fn=_limit_memory, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.startswith("/dev/zero: more than 1,048,576 bytes, far more than rules take")
+
+
+def test_a_rules_file_with_windows_line_breaks_names_its_lines(catalogue: Catalogue, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_bytes(b"rules:\r\n  - target: IMP-MC-MLH\r\n    allowed: [NO-SUCH-CODE]\r\n")
+    with pytest.raises(RuleError, match=r"rules.yaml:3: "):
+        load_rules(rules, catalogue)

@@ -43,6 +43,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edcbridge import vocab
+from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.model import Catalogue, Specification
 
 
@@ -196,18 +197,36 @@ def _unreachable(rule: StackRule, index: int, catalogue: Catalogue, locate: Loca
             f"in another credit system count nothing); lower min_credits or allow more specifications"]
 
 
-def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
-    """The catalogue's derived rules, overridden by the rules in ``path``."""
+RULES_FILE_BYTES = 1024 * 1024
+"""Largest rules file read: a rule per target takes a few lines."""
+
+
+def _rules_text(path: Path) -> str:
+    """The rules file as text (line breaks as Python reads text), read to at most RULES_FILE_BYTES."""
     try:
-        text = path.read_text("utf-8")
+        data = read_bounded(path, RULES_FILE_BYTES)
     except OSError as exc:
         raise RuleError(f"{path}: cannot read the rules file ({exc.strerror})") from None
+    except TooLarge:
+        raise RuleError(f"{path}: more than {RULES_FILE_BYTES:,} bytes, far more than rules take; "
+                        "check that this is the rules file") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(f"{path}: not UTF-8 text (byte {exc.start}); save the rules file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
+    """The catalogue's derived rules, overridden by the rules in ``path``."""
+    text = _rules_text(path)
     try:
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise RuleError(f"{path}: not valid YAML/JSON: {exc}") from None
+    except RecursionError:
+        raise RuleError(f"{path}: the values are nested too deeply to be rules; check the brackets "
+                        "and indentation") from None
     items = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise RuleError(f"{path}: expected a mapping with a 'rules' list, e.g. rules: [{{target: CODE, "
