@@ -71,17 +71,20 @@ class RowBeyondSheet(Exception):
         self.number = number
 
 
-def _check_row_number(element: Any) -> None:
-    """RowBeyondSheet for a row numbered past :data:`SHEET_ROWS` (openpyxl reads 1e12 too)."""
-    number = element.get("r")
-    if number is None:
-        return
+def _row_number(element: Any, previous: int | None) -> int | None:
+    """The number of a ``<row>`` as openpyxl counts it: its ``r`` (3.0 and 3e0 are row 3), else
+    the one after the ``previous`` row's; None when openpyxl refuses it (and names the damage).
+    RowBeyondSheet past :data:`SHEET_ROWS`."""
+    text = element.get("r")
+    if text is None:
+        return None if previous is None else previous + 1
     try:
-        beyond = float(number) > SHEET_ROWS
+        number = float(text)
     except ValueError:
-        return  # openpyxl names the damage when it reads the row
-    if beyond:
-        raise RowBeyondSheet(number)
+        return None
+    if number > SHEET_ROWS:
+        raise RowBeyondSheet(text)
+    return int(number) if number.is_integer() else None
 
 
 def _sheet_marks(sheet: Any) -> SheetMarks:
@@ -93,6 +96,7 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
     source = getattr(sheet, "_get_source", None)
     if source is None:
         return marks
+    row_number: int | None = 0
     with source() as xml:
         for _, element in iterparse(xml):
             tag = element.tag
@@ -102,9 +106,9 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                     marks.uncomputed.setdefault(row, []).append(column)
                 element.clear()
             elif tag == f"{_MAIN}row":
-                _check_row_number(element)
-                if element.get("hidden") in ("1", "true") and element.get("r"):
-                    marks.hidden_rows.add(int(element.get("r")))
+                row_number = _row_number(element, row_number)
+                if element.get("hidden") in ("1", "true") and row_number is not None:
+                    marks.hidden_rows.add(row_number)
                 element.clear()
             elif tag == f"{_MAIN}col" and _hidden_column(element):
                 marks.hidden_columns.append((int(element.get("min")), int(element.get("max"))))
