@@ -63,18 +63,45 @@ SHEET_ROWS = 1_048_576
 skips, so one row numbered 999999999999 in a file of 2 KB would cost days of CPU."""
 
 
-class RowBeyondSheet(Exception):
-    """A ``<row>`` numbered past the last row a sheet can have: no spreadsheet wrote it."""
+MAX_FAR_CELLS = 1_000
+"""Cells past column MAX_COLUMNS a sheet may hold. openpyxl pads the row of each out to its column
+(16,384 cells for column XFD, about 12 ms a row), so such a cell on every row (a few bytes each,
+zipped) would take hours; a stray edit or a formatted cell leaves a few."""
+_LAST_COLUMN = "BXX"  # column MAX_COLUMNS (2,000)
 
-    def __init__(self, number: str) -> None:
-        super().__init__(number)
-        self.number = number
+
+class SheetBeyondLimits(Exception):
+    """A sheet no spreadsheet writes, whose rows would take hours to read; ``problem`` says why."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+def _row_beyond_sheet(number: str) -> SheetBeyondLimits:
+    return SheetBeyondLimits(f"has a row numbered {number}, past the last row a sheet can have "
+                             f"({SHEET_ROWS:,}): the file was not written by a spreadsheet",
+                             "save it again from Excel or LibreOffice as .xlsx, or export it as CSV")
+
+
+def _too_many_far_cells(reference: str) -> SheetBeyondLimits:
+    return SheetBeyondLimits(f"has more than {MAX_FAR_CELLS:,} cells past column {_LAST_COLUMN} "
+                             f"(column {MAX_COLUMNS:,}, the most a file of awards may have), the last "
+                             f"read at {reference}",
+                             f"delete the columns after the last one of the awards (and those past "
+                             f"{_LAST_COLUMN}) and save the file again")
+
+
+def _far_column(reference: str | None) -> bool:
+    """Whether a cell reference (XFD12) is past column MAX_COLUMNS: its three letters (the most a
+    reference has) sort after those of the last column."""
+    return reference is not None and reference[2:3].isalpha() and reference[:3].upper() > _LAST_COLUMN
 
 
 def _row_number(element: Any, previous: int | None) -> int | None:
     """The number of a ``<row>`` as openpyxl counts it: its ``r`` (3.0 and 3e0 are row 3), else
     the one after the ``previous`` row's; None when openpyxl refuses it (and names the damage).
-    RowBeyondSheet past :data:`SHEET_ROWS`."""
+    SheetBeyondLimits past :data:`SHEET_ROWS`."""
     text = element.get("r")
     if text is None:
         return None if previous is None else previous + 1
@@ -83,7 +110,7 @@ def _row_number(element: Any, previous: int | None) -> int | None:
     except ValueError:
         return None
     if number > SHEET_ROWS:
-        raise RowBeyondSheet(text)
+        raise _row_beyond_sheet(text)
     return int(number) if number.is_integer() else None
 
 
@@ -97,10 +124,15 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
     if source is None:
         return marks
     row_number: int | None = 0
+    far_cells = 0
     with source() as xml:
         for _, element in iterparse(xml):
             tag = element.tag
             if tag == f"{_MAIN}c":
+                if _far_column(element.get("r")):
+                    far_cells += 1
+                    if far_cells > MAX_FAR_CELLS:
+                        raise _too_many_far_cells(element.get("r"))
                 if _uncomputed(element) and element.get("r"):
                     row, column = coordinate_to_tuple(element.get("r"))
                     marks.uncomputed.setdefault(row, []).append(column)
@@ -257,12 +289,9 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     sheet = book[name]
     try:
         marks = _sheet_marks(sheet)
-    except RowBeyondSheet as exc:
+    except SheetBeyondLimits as exc:
         book.close()
-        raise InputFileError(str(path), f"the sheet {name!r} has a row numbered {exc.number}, past "
-                             f"the last row a sheet can have ({SHEET_ROWS:,}): the file was not "
-                             "written by a spreadsheet", "save it again from Excel or LibreOffice "
-                             "as .xlsx, or export it as CSV") from None
+        raise InputFileError(str(path), f"the sheet {name!r} {exc.problem}", exc.fix) from None
     except Exception:  # a damaged sheet: reading its rows names where it breaks
         marks = SheetMarks()
     if visible and name not in visible:
