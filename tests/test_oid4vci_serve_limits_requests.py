@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import weakref
 from contextlib import closing
 from pathlib import Path
 
@@ -29,19 +30,28 @@ def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Ex
     return export_awards(tmp_path_factory.mktemp("oid4vci-serve-limits-requests"), 1, store.root)
 
 
+# what a read brought beyond the answer asked for: pipelined answers may come in one segment
+_UNREAD: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictionary()
+
+
 def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One answer of a keep-alive connection (its body has a Content-Length)."""
-    data = b""
+    """One answer of a keep-alive connection (its body has a Content-Length); bytes of the next
+    answers read with it are kept for the next call."""
+    data = _UNREAD.pop(sock, b"")
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         assert chunk, f"the connection was closed: {data[:200]!r}"
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     fields = (line.partition(":") for line in lines[1:])
     headers = {name.strip().lower(): value.strip() for name, _, value in fields}
-    while len(body) < int(headers["content-length"]):
-        body += sock.recv(65536)
+    length = int(headers["content-length"])
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection was closed within an answer's body"
+        rest += chunk
+    body, _UNREAD[sock] = rest[:length], rest[length:]
     return int(lines[0].split(" ")[1]), headers, body
 
 
@@ -103,7 +113,8 @@ def _served_until_closed(sock: socket.socket) -> list[tuple[int, dict[str, str],
     while True:
         answers.append(_answer(sock))
         if answers[-1][1].get("connection") == "close":
-            assert sock.recv(1) == b"", "the connection stayed open after 'Connection: close'"
+            assert _UNREAD.pop(sock, b"") + sock.recv(1) == b"", \
+                "the connection stayed open after 'Connection: close'"
             return answers
 
 
