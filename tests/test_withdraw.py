@@ -225,6 +225,13 @@ def test_usage_errors_exit_2(exported: tuple[Path, Path], args: list[str], said:
     assert _record(out, KEY)[0] == "done"
 
 
+def test_the_help_says_a_withdrawn_row_left_in_the_input_is_no_failure() -> None:
+    # an export run leaves such a row out and exits 0 (test_a_rerun_does_not_export_...)
+    text = " ".join(_cli("withdraw", "--help").output.split())
+    assert "fails its row" not in text
+    assert "does not export its row" in text and "no failure (exit 0)" in text
+
+
 def test_a_folder_without_a_journal_exits_2(tmp_path: Path) -> None:
     result = _withdraw(tmp_path, KEY, "--reason", REASON)
     assert result.exit_code == 2 and "holds no journal" in result.output, result.output

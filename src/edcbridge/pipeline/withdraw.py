@@ -431,8 +431,8 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
     Each withdrawal is an event of the audit trail ('edcbridge audit show OUT'), with who, when,
     --reason and the files moved, written with the record's new state; wallet deliveries not yet
     made are cancelled; the last run's report.csv, report.json and report.html mark them. An
-    export run whose input still holds a withdrawn award fails its row and says how to reinstate
-    it. Credentials 'edcbridge serve' issued to EUDI wallets are not revoked here (a revocation
+    export run whose input still holds a withdrawn award does not export its row and says how to
+    reinstate it; such a row is no failure (exit 0). Credentials 'edcbridge serve' issued to EUDI wallets are not revoked here (a revocation
     cannot be undone): the command says when 'edcbridge revoke' is needed.
 
     \b
