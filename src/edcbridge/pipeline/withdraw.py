@@ -432,8 +432,9 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
     --reason and the files moved, written with the record's new state; wallet deliveries not yet
     made are cancelled; the last run's report.csv, report.json and report.html mark them. An
     export run whose input still holds a withdrawn award does not export its row and says how to
-    reinstate it; such a row is no failure (exit 0). Credentials 'edcbridge serve' issued to EUDI wallets are not revoked here (a revocation
-    cannot be undone): the command says when 'edcbridge revoke' is needed.
+    reinstate it; such a row is no failure (exit 0). Credentials 'edcbridge serve' issued to EUDI
+    wallets are not revoked here (a revocation cannot be undone): the command says when
+    'edcbridge revoke' is needed.
 
     \b
     Exit codes: 0 withdrawn (or withdrawn already), or reinstated; 1 an award not found, not
