@@ -735,11 +735,38 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
         doc, form = credential_from_bytes(data)
     except NotACredential as exc:
         return _unread_report(path, str(exc), "give an EDC JSON-LD file"), False
+    from edcbridge.badges.reader import is_badge
+
+    if is_badge(doc):
+        return _validate_badge(path, doc, jwt=form == "jades"), False
     report = validate_credential(doc, store, source=str(path), policies=policies, annex1=annex1)
     report.sealed = form == "jades"
     if report.sealed:
         _name_a_did_signature(report, data)
     return report, False
+
+
+def _validate_badge(path: Path, doc: dict[str, Any], *, jwt: bool) -> Report:
+    """An Open Badge 3.0 or CLR 2.0 credential (``badges`` writes them beside the EDC files) is
+    checked against the official 1EdTech schemas and contexts, as ``badges`` checks what it
+    writes, not as an EDC; its VC-JWT signature or Data Integrity proof is left to ``verify``."""
+    from edcbridge.badges.schemas import SchemasMissing, validate_badge
+    from edcbridge.validation.findings import Finding, Report
+
+    report = Report(str(path), sealed=jwt or "proof" in doc)
+    report.seal = "its VC-JWT signature" if jwt else "its Data Integrity proof"
+    report.verifier = "verify FILE [--did-document DID.json]"
+    if jwt:
+        from edcbridge.badges.jwt import credential_of
+
+        doc = credential_of(doc)
+    try:
+        findings = validate_badge(doc)
+    except SchemasMissing as exc:
+        findings = [Finding("ob3.schemas-missing", "error", "$", str(exc),
+                            "install the schema store's 1EdTech files, or set EDCBRIDGE_OB3_SCHEMAS")]
+    report.extend("1edtech-schema", findings)
+    return report
 
 
 def _name_a_did_signature(report: Report, data: bytes) -> None:

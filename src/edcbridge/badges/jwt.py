@@ -336,10 +336,16 @@ def _check_header(header: Doc) -> None:
                        "OB 3.0 forbids \"d\" in the jwk")
 
 
+def credential_of(payload: Doc) -> Doc:
+    """The credential a VC-JWT's payload carries: the payload without the JWT's registered
+    claims (``iss``, ``jti``, ``nbf``, ``sub``, ``exp``), which state it again for JOSE readers."""
+    return {k: v for k, v in payload.items() if k not in _CLAIMS}
+
+
 def _claim_problems(payload: Doc) -> list[str]:
     """OB 3.0, 8.2.6.1: each registered claim must be present and equal what the credential
     in the payload states (exp only when it has validUntil; without one, exp sets it)."""
-    credential = {k: v for k, v in payload.items() if k not in _CLAIMS}
+    credential = credential_of(payload)
     try:
         expected = claims(credential)
     except (JwtError, ValueError) as exc:
