@@ -109,6 +109,28 @@ def test_verify_without_a_did_document_says_the_signature_was_not_checked(schema
     assert "  SEAL       ERROR   not checked: no --did-document" in printed.stdout
 
 
+def test_a_did_document_given_that_lists_no_key_of_the_kid_is_named_not_said_missing(
+        schemas: SchemaStore, tmp_path: Path) -> None:
+    """The issuer's did.json as `badges` writes it for a did:web (Multikey methods only): given
+    with --did-document, the SEAL line names that document and the key it lacks."""
+    _, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    multikey = {"id": "#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "type": "Multikey",
+                "controller": ISSUER_DID,
+                "publicKeyMultibase": "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}
+    document = tmp_path / "did.json"
+    document.write_text(json.dumps({"@context": ["https://www.w3.org/ns/did/v1"], "id": ISSUER_DID,
+                                    "verificationMethod": [multikey],
+                                    "assertionMethod": [multikey["id"]]}), "utf-8")
+    assert not _peer_accepts(tokens[0], document)
+    code, reports = _verify(str(tokens[0]), "--did-document", str(document))
+    assert code == 1
+    assert reports[0]["verdict"] == "CHECK"
+    reason = reports[0]["checks"]["SEAL"]["reason"]
+    assert "no --did-document was given" not in reason
+    assert f"the DID document of {ISSUER_DID} given ({document})" in reason
+    assert f"lists no key {KID}" in reason
+
+
 def _forgeries(token: str, private: Path, other: Path) -> dict[str, str]:
     """Tokens a verifier must refuse, each changed in one way from the genuine *token*."""
     head, body, signature = token.split(".")

@@ -81,12 +81,25 @@ def is_did_signed_jws(data: bytes) -> bool:
         not (isinstance(payload, dict) and "vc" in payload) and str(header.get("kid", "")).startswith("did:")
 
 
-def read_did_documents(paths: Sequence[Path]) -> dict[str, DidKey]:
+class DidKeys(dict[str, DidKey]):
+    """The verification methods of the DID documents given, by their full id (``did#key``), and
+    those documents (a document may list no key a JWT can name, as an Open Badge issuer's
+    ``did.json`` of Multikey methods only)."""
+
+    def __init__(self, keys: Mapping[str, DidKey], documents: Mapping[Path, str]) -> None:
+        super().__init__(keys)
+        self.documents = dict(documents)  # each file given, with the DID it is the document of
+
+
+def read_did_documents(paths: Sequence[Path]) -> DidKeys:
     """The verification methods of the DID documents at *paths*, by their full id (``did#key``)."""
     keys: dict[str, DidKey] = {}
+    documents: dict[Path, str] = {}
     for path in paths:
-        keys.update(_did_keys(path, _json_file(path)))
-    return keys
+        document = _json_file(path)
+        documents[path] = document["id"]
+        keys.update(_did_keys(path, document))
+    return DidKeys(keys, documents)
 
 
 def _json_file(path: Path) -> dict[str, Any]:
@@ -174,10 +187,17 @@ def _header_problem(header: Any) -> str | None:
 def _seal_check(header: dict[str, Any], parts: list[str], keys: Mapping[str, DidKey]) -> tuple[Check, bool]:
     """SEAL, and whether the signature is shown broken (not merely unchecked)."""
     kid, alg = header["kid"], header["alg"]
-    if not keys:
+    documents = keys.documents if isinstance(keys, DidKeys) else {}
+    if not keys and not documents:
         return Check("ERROR", _NO_DID_DOCUMENT), False
     found = keys.get(kid)
     if found is None:
+        did = kid.partition("#")[0]
+        own = [str(path) for path, document_did in documents.items() if document_did == did]
+        if own:
+            return Check("ERROR", f"not checked: the DID document of {did} given ({', '.join(own)}) "
+                                  f"lists no key {kid} with a publicKeyJwk: give the document that "
+                                  "lists the key this JWT names"), False
         return Check("ERROR", f"not checked: no --did-document given lists the key {kid}"), False
     try:
         key = _public_key(found.jwk, alg)
