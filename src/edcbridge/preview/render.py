@@ -237,8 +237,28 @@ def read_any(raw: bytes, source: str,
         notes = [_read_as(version, imported.notes), *imported.notes]
         return doc, imported.form, status, notes
     doc, form = unwrap(_json_document(raw, source))
-    status = jades_status(raw, doc, options) if form == "jades" else None
+    if form != "jades":
+        return doc, form, None, []
+    from edcbridge.seal.ebsi_verify import is_did_signed_jws
+
+    status = did_jwt_status(raw, options) if is_did_signed_jws(raw) else jades_status(raw, doc, options)
     return doc, form, status, []
+
+
+def did_jwt_status(raw: bytes, options: PreviewOptions) -> SealStatus:
+    """The signature of a JWT signed with a key of the issuer's DID document (the EBSI profile's
+    ``.jwt``), checked as ``verify`` checks it without a DID document: its token, claims, format and
+    dates; the signature itself needs the DID document, which preview is not given, so it cannot
+    be checked here (not that it is broken)."""
+    from edcbridge.seal.ebsi_verify import verify_jwt
+
+    result = verify_jwt(raw, {}, options.format_check)
+    checks: dict[str, tuple[str, str]] = {name: (c.status, c.reason) for name, c in result.checks.items()}
+    if not result.broken and checks["SEAL"][0] == "ERROR":
+        checks["SEAL"] = ("ERROR", f"the JWT's signature, by the key {result.kid} of the issuer's DID "
+                                   "document, cannot be checked here: run 'edcbridge verify FILE "
+                                   "--did-document DID-DOCUMENT.json' with the issuer's DID document")
+    return SealStatus("JWT", checks, anchored=bool(options.trust_anchors))
 
 
 def _json_document(raw: bytes, source: str) -> object:
