@@ -179,3 +179,12 @@ def test_a_did_document_that_is_none_is_a_usage_error(schemas: SchemaStore, tmp_
     not_one.write_text('{"id": "https://example.org/"}', "utf-8")
     result = CliRunner().invoke(main, ["verify", str(tokens[0]), "--did-document", str(not_one)])
     assert result.exit_code == 2 and "is not a DID document" in result.stderr
+
+
+def test_a_did_document_nested_too_deeply_to_read_is_a_usage_error(tmp_path: Path) -> None:
+    credential = tmp_path / "credential.json"
+    credential.write_text("{}", "utf-8")
+    deep = tmp_path / "did.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000, "utf-8")
+    result = CliRunner().invoke(main, ["verify", str(credential), "--did-document", str(deep)])
+    assert result.exit_code == 2 and f"{deep} is not JSON" in result.stderr, result.output

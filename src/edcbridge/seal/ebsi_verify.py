@@ -107,7 +107,7 @@ def _json_file(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_bytes())
     except OSError as exc:
         raise DidDocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise DidDocumentError(f"{path} is not JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("id"), str) or \
             not document["id"].startswith("did:"):
