@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from edcbridge.badges import read_vc_jwt
-from edcbridge.badges.reader import load_did_documents
+from edcbridge.did_documents import load_did_documents
 from edcbridge.load import load_catalogue
 from edcbridge.sealing import demo_seal
 from tests.preview_support import run_jose

@@ -158,11 +158,11 @@ def with_seal(command: Any) -> Any:
 def _read_did_documents(_ctx: click.Context, _param: click.Parameter,
                         paths: Sequence[Path]) -> dict[str, Any]:
     """The ``--did-document`` files by their DID; a file that is not one is a usage error (exit 2)."""
-    from edcbridge.badges.reader import load_did_documents
+    from edcbridge.did_documents import DidDocumentError, load_did_documents
 
     try:
         return load_did_documents(paths)
-    except ValueError as exc:
+    except DidDocumentError as exc:
         raise click.BadParameter(str(exc), param_hint="--did-document") from None
 
 

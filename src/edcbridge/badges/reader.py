@@ -4,7 +4,7 @@ Data Integrity proof shows, so that a reader never passes over a proof (or its f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,31 +135,3 @@ def _not_given(missing: DidDocumentMissing) -> str:
 def proof_status(doc: Doc, did_documents: Mapping[str, Doc] | None = None) -> str:
     """:func:`read_proof`'s words."""
     return read_proof(doc, did_documents=did_documents).text
-
-
-def load_did_documents(paths: Iterable[Path]) -> dict[str, Doc]:
-    """The DID documents in the files at ``paths``, by their ``id``, read from the files only
-    (nothing is fetched). ValueError names the file that is not a DID document, or two of one DID."""
-    documents: dict[str, Doc] = {}
-    origin: dict[str, Path] = {}
-    for path in paths:
-        doc = _did_document(path)
-        did = doc["id"]
-        if did in origin:
-            raise ValueError(f"{path} and {origin[did]} are both DID documents of {did}: give one of them")
-        documents[did], origin[did] = doc, path
-    return documents
-
-
-def _did_document(path: Path) -> Doc:
-    """The DID document in the file at ``path``; ValueError when it is none."""
-    try:
-        doc = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise ValueError(f"{path} cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, RecursionError):
-        raise ValueError(f"{path} is not JSON: give the DID document (did.json) as published") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"].startswith("did:"):
-        raise ValueError(f"{path} is not a DID document (its \"id\" is no DID): give the issuer's "
-                         "did.json as published")
-    return doc

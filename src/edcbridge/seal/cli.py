@@ -123,8 +123,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
             format_check=format_check,
             xml_format_check=xml_format_check,
         )
-        did_keys = _read_did_documents(did_document_files)
-        did_documents = _badge_did_documents(did_document_files)
+        did_documents, did_keys = _read_did_documents(did_document_files)
         reports: list[_Report | XadesReport | JwtReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
             reports.append(_verified(path, options, issuer_check, did_documents, did_keys))
@@ -232,28 +231,20 @@ class _Report:
             click.echo(f"  note: {shown(self.note)}")
 
 
-def _read_did_documents(paths: Sequence[Path]) -> Mapping[str, DidKey]:
-    """The keys of ``--did-document``, a file that is no DID document being a usage error."""
+def _read_did_documents(paths: Sequence[Path]) -> tuple[dict[str, Any], Mapping[str, DidKey]]:
+    """The ``--did-document`` files, each read once: the documents by their DID (for Open Badge and
+    CLR proofs) and their keys by id (for JWTs of the EBSI profile); a file that is no DID document
+    is a usage error."""
     if not paths:
-        return {}
-    from edcbridge.seal.ebsi_verify import DidDocumentError, read_did_documents
+        return {}, {}
+    from edcbridge.did_documents import DidDocumentError, by_did, read_did_document_files
+    from edcbridge.seal.ebsi_verify import did_keys
 
     try:
-        return read_did_documents(paths)
+        files = read_did_document_files(paths)
     except DidDocumentError as exc:
-        raise click.BadParameter(str(exc), param_hint="--did-document") from exc
-
-
-def _badge_did_documents(paths: Sequence[Path]) -> dict[str, Any]:
-    """The ``--did-document`` files by their DID, for Open Badge and CLR proofs."""
-    if not paths:
-        return {}
-    from edcbridge.badges.reader import load_did_documents
-
-    try:
-        return load_did_documents(paths)
-    except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--did-document") from None
+    return by_did(files), did_keys(files)
 
 
 def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | None,

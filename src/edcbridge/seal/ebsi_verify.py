@@ -6,9 +6,8 @@ verdict says which document vouched for the key, not that EBSI's DID Registry li
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,10 +34,6 @@ REGISTERED_CLAIMS = ("iss", "jti", "sub", "iat", "nbf", "exp")
 _NO_DID_DOCUMENT = ("not checked: no --did-document was given, and edcbridge does not resolve a DID "
                     "over the network; give the issuer's DID document (JSON, as EBSI's DID Registry "
                     "returns it) with --did-document FILE")
-
-
-class DidDocumentError(ValueError):
-    """A --did-document file that cannot be read as a DID document with EC keys."""
 
 
 @dataclass(frozen=True)
@@ -91,28 +86,14 @@ class DidKeys(dict[str, DidKey]):
         self.documents = dict(documents)  # each file given, with the DID it is the document of
 
 
-def read_did_documents(paths: Sequence[Path]) -> DidKeys:
-    """The verification methods of the DID documents at *paths*, by their full id (``did#key``)."""
+def did_keys(files: Mapping[Path, dict[str, Any]]) -> DidKeys:
+    """The verification methods of the DID documents read from files (each file's document, as
+    :func:`edcbridge.did_documents.read_did_document_files` gives them), by their full id
+    (``did#key``)."""
     keys: dict[str, DidKey] = {}
-    documents: dict[Path, str] = {}
-    for path in paths:
-        document = _json_file(path)
-        documents[path] = document["id"]
+    for path, document in files.items():
         keys.update(_did_keys(path, document))
-    return DidKeys(keys, documents)
-
-
-def _json_file(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise DidDocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        raise DidDocumentError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("id"), str) or \
-            not document["id"].startswith("did:"):
-        raise DidDocumentError(f"{path} is not a DID document: it has no DID as its 'id'")
-    return document
+    return DidKeys(keys, {path: document["id"] for path, document in files.items()})
 
 
 def _listed(value: Any) -> list[Any]:
