@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from edcbridge.preview.pdf_values import literal_end
+
 _TOKEN = re.compile(rb"""
     (?P<space>[ \t\r\n\f\0]+|%[^\r\n]*)
   | (?P<string>\()
@@ -91,14 +93,7 @@ def _operators(content: bytes) -> list[tuple[bytes, int]]:
 
 
 def _literal_end(content: bytes, start: int) -> int:
-    depth, pos = 0, start
-    while pos < len(content):
-        char = content[pos]
-        if char == ord("\\"):
-            pos += 2
-            continue
-        depth += (char == ord("(")) - (char == ord(")"))
-        pos += 1
-        if depth == 0:
-            return pos
-    raise _Unreadable("a string is not closed")
+    try:
+        return literal_end(content, start)
+    except IndexError:
+        raise _Unreadable("a string is not closed") from None

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from edcbridge.preview.pdf_artifacts import artifacts_marked
 from edcbridge.preview.pdf_lists import with_list_bodies
-from edcbridge.preview.pdf_values import value_end
+from edcbridge.preview.pdf_values import literal_end, value_end
 
 _OBJECT_HEAD = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*")
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
@@ -159,26 +159,12 @@ def _dictionary_end(data: bytes, start: int) -> int | None:
             if depth == 0:
                 return pos
         elif data[pos] == ord("("):
-            pos = _literal_end(data, pos)
+            pos = literal_end(data, pos)
         elif data[pos] == ord("<"):
             pos = data.index(b">", pos) + 1
         else:
             pos += 1
     return None
-
-
-def _literal_end(data: bytes, start: int) -> int:
-    """The offset just past the literal string ``(...)`` that opens at ``start``."""
-    depth, pos = 0, start
-    while True:
-        char = data[pos]
-        if char == ord("\\"):
-            pos += 2
-            continue
-        depth += (char == ord("(")) - (char == ord(")"))
-        pos += 1
-        if depth == 0:
-            return pos
 
 
 def _with_entry(dictionary: bytes, entry: bytes) -> bytes:
@@ -193,7 +179,7 @@ def _described_link(dictionary: bytes) -> bytes | None:
     uri = _URI.search(dictionary)
     if uri is None:
         return None
-    address = dictionary[uri.end():_literal_end(dictionary, uri.end())]
+    address = dictionary[uri.end():literal_end(dictionary, uri.end())]
     if address.startswith(_MAIL):
         address = b"(" + address[len(_MAIL):]
     return _with_entry(dictionary, b"/Contents " + address)

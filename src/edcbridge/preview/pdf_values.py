@@ -30,7 +30,7 @@ def value_end(data: bytes, pos: int) -> int:
     if data.startswith(b"[", pos):
         return _container_end(data, pos + 1, b"]")
     if data.startswith(b"(", pos):
-        return _literal_end(data, pos)
+        return literal_end(data, pos)
     if data.startswith(b"<", pos):
         return data.index(b">", pos) + 1
     reference = _REFERENCE.match(data, pos)
@@ -52,7 +52,9 @@ def _container_end(data: bytes, pos: int, closing: bytes) -> int:
         pos = value_end(data, pos)
 
 
-def _literal_end(data: bytes, pos: int) -> int:
+def literal_end(data: bytes, pos: int) -> int:
+    """The offset just past the literal string ``(...)`` that opens at ``pos``; IndexError when
+    it is not closed."""
     depth = 0
     while True:
         char = data[pos]
