@@ -8,18 +8,16 @@ longer at, until the next export run.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from edcbridge.output import printable
-from edcbridge.pipeline.reports import _CSV_ENCODING, _cell, _new_file, _one_line, _sync_folder
+from edcbridge.pipeline.reports import _CSV_ENCODING, _cell, _one_line, _sync_folder, rewrite_report
 
 _RECORD_START = '{"file": '  # a record's line of report.json (see ReportWriter.write)
 _HEADING = "<h1>edcbridge run report</h1>\n"
@@ -59,23 +57,10 @@ def mark_reports(out_dir: Path, marks: list[ReportMark]) -> list[Path]:
 
 
 def _replace(path: Path, marks: list[ReportMark], rewrite: Any) -> bool:
-    temporary = path.with_name(f".{path.name}.tmp")
     encoding = _CSV_ENCODING if path.suffix == ".csv" else "utf-8"
-    try:
-        with path.open(encoding=encoding, newline="", errors="surrogateescape") as source, \
-                _new_file(temporary, encoding, newline="", errors="surrogateescape") as target:
-            hits = rewrite(source, target, marks)
-            target.flush()
-            os.fsync(target.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise
-    if not hits:
-        temporary.unlink(missing_ok=True)
-        return False
-    temporary.replace(path)
-    return True
+    with path.open(encoding=encoding, newline="", errors="surrogateescape") as source:
+        return rewrite_report(path, encoding, "", "surrogateescape",
+                              lambda target: bool(rewrite(source, target, marks)))
 
 
 def _mark_of(marks: list[ReportMark], outputs: Iterable[str], stage: str, errors: str) -> ReportMark | None:

@@ -9,6 +9,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -450,17 +451,33 @@ def _erased_row(award_id: Any, outputs: Any, awards: dict[str, str], cell: bool 
 
 def _replace(out_dir: Path, name: str, encoding: str, newline: str | None, write: Any) -> None:
     """Write ``name`` anew under a temporary name, synced, and put it in place."""
-    temporary = out_dir / f".{name}.tmp"
+    def whole(handle: IO[str]) -> bool:
+        write(handle)
+        return True
+
+    rewrite_report(out_dir / name, encoding, newline, "edcbridge-json-text", whole)
+
+
+def rewrite_report(path: Path, encoding: str, newline: str | None, errors: str,
+                   write: Callable[[IO[str]], bool]) -> bool:
+    """Write the report ``path`` anew under a temporary name (``.NAME.tmp``), synced, and put it in
+    place, so that it is never half written; unless ``write`` returns False, which leaves the
+    report as it was. Whether it was put in place."""
+    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with _new_file(temporary, encoding=encoding, newline=newline, errors="edcbridge-json-text") as handle:
-            write(handle)
+        with _new_file(temporary, encoding, newline=newline, errors=errors) as handle:
+            keep = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    temporary.replace(out_dir / name)
+    if not keep:
+        temporary.unlink(missing_ok=True)
+        return False
+    temporary.replace(path)
+    return True
 
 
 def _report_json(handle: IO[str], records: list[Any], deliveries: list[Any] | None,
