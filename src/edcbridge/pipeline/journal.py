@@ -355,11 +355,6 @@ class Journal:
         self.db.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
                         "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
 
-    def erased_targets(self, key: str) -> list[str]:
-        """The targets the award ``key`` was queued for delivery to (its deliveries rows)."""
-        rows = self.db.execute("SELECT target FROM deliveries WHERE key = ? ORDER BY target", (key,))
-        return [target for (target,) in rows]
-
     def fold_log(self) -> bool:
         """Fold the write-ahead log into the journal and empty it, so the pages it held (data
         overwritten since) are gone from disk; False when a reader kept it from being emptied."""
