@@ -280,9 +280,9 @@ def _header_cell(table: Table, index: int) -> str:
     """A header cell by its name and its column as the user sees it (7, or G in a sheet)."""
     if table.sheet is None:
         return f"{table.header[index]!r} (column {index + 1})"
-    from openpyxl.utils.cell import get_column_letter
+    from edcbridge.load.tabular.xlsx_rows import column_letter
 
-    return f"{table.header[index]!r} (column {get_column_letter(index + 1)})"
+    return f"{table.header[index]!r} (column {column_letter(index + 1)})"
 
 
 def _nest(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

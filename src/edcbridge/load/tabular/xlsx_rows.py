@@ -231,7 +231,8 @@ def _hidden_sheet(name: str, visible: list[str]) -> CellProblem:
             f"visible sheet is read (here {shown})")
 
 
-def _letter(position: int) -> str:
+def column_letter(position: int) -> str:
+    """The letter a spreadsheet shows for the column at ``position`` (1: A, 27: AA)."""
     from openpyxl.utils.cell import get_column_letter
 
     return str(get_column_letter(position))
@@ -323,7 +324,7 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
                             for i, name in enumerate(header) if name}
                 problems = (_unnamed_cells(header, values) + _marked_problems(marks, number, header)
                             + _hidden_cells(marks, header, values, is_column)
-                            + _twice_filled(row, twice, values, _letter))
+                            + _twice_filled(row, twice, values, column_letter))
                 if problems:
                     row["__cells__"] = problems
                 yield number, row
