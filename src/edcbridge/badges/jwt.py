@@ -103,23 +103,13 @@ def _key_jwk(public: Any) -> Doc:
     raise JwtError(f"unsupported seal key type {type(public).__name__}; use an RSA, EC or Ed25519 seal")
 
 
-_THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 DID_JWK_CONTEXT = "https://w3id.org/security/suites/jws-2020/v1"  # defines JsonWebKey2020
-
-
-def jwk_thumbprint(public: Any) -> str:
-    """The key's JWK thumbprint (RFC 7638: SHA-256 of its required members, sorted, no spaces)."""
-    jwk = _key_jwk(public)
-    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(json.dumps(members, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-    return jades.b64url(digest.finalize())
 
 
 def did_key_id(did: str, public: Any) -> str:
     """The ``kid`` of a VC-JWT whose key the DID document of ``did`` publishes: the DID URL of
     its verification method, ``<did>#<JWK thumbprint>``."""
-    return f"{did}#{jwk_thumbprint(public)}"
+    return f"{did}#{jades.jwk_thumbprint(_key_jwk(public))}"
 
 
 def jwk_did_document(did: str, public: Any) -> Doc:

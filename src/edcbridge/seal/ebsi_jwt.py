@@ -12,7 +12,6 @@ JWT verifiers compare with the credential (``iss``, ``jti``, ``sub``, ``iat``, `
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -73,7 +72,7 @@ class EbsiSigner:
     def identity(self) -> str:
         """The kid and the public key's JWK thumbprint: a run signing with another key, or
         naming it otherwise, makes the records signed before again."""
-        return f"{self.kid} {jwk_thumbprint(public_jwk(self._key().public_key()))}"
+        return f"{self.kid} {jades.jwk_thumbprint(public_jwk(self._key().public_key()))}"
 
     def sign(self, credential: dict[str, Any]) -> bytes:
         """The credential as a compact JWS (``header.payload.signature``, ASCII). EbsiKeyError
@@ -99,12 +98,6 @@ def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     return {"kty": "EC", "crv": _JWK_CURVES[key.curve.name],
             "x": jades.b64url(numbers.x.to_bytes(_COORDINATE_BYTES, "big")),
             "y": jades.b64url(numbers.y.to_bytes(_COORDINATE_BYTES, "big"))}
-
-
-def jwk_thumbprint(jwk: dict[str, str]) -> str:
-    """The RFC 7638 thumbprint (SHA-256) of an EC JWK."""
-    canonical = orjson.dumps({name: jwk[name] for name in ("crv", "kty", "x", "y")})
-    return jades.b64url(hashlib.sha256(canonical).digest())
 
 
 def _b64_json(value: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +70,17 @@ def b64url_decode(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise SealFormatError(f"invalid base64url value '{text[:40]}'") from exc
+
+
+_THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
+
+
+def jwk_thumbprint(public_jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint of a public JWK (RSA, EC or OKP): SHA-256 of its required members,
+    sorted, no spaces."""
+    members = {name: public_jwk[name] for name in _THUMBPRINT_MEMBERS[public_jwk["kty"]]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return b64url(hashlib.sha256(canonical).digest())
 
 
 def format_time(moment: datetime) -> str:
