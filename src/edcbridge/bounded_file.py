@@ -38,6 +38,11 @@ def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
     return data
 
 
+def too_large_problem(source: object, exc: TooLarge) -> str:
+    """A credential file refused unread for its size (*exc*), in words for people, naming it."""
+    return f"{source}: {exc}; a credential is far smaller: check that this is the right file"
+
+
 FOLDER_FIX = "give the files in it instead (FOLDER/* names them all)"
 """What to do with a folder named where a credential file is expected."""
 

@@ -711,7 +711,7 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
                    annex1: Any) -> tuple[Report, bool]:
     """One file's report, and whether it was XML: the file is read once and judged by its content
     (XML to the official XSD, anything else as EDC JSON-LD), whatever its name ends in."""
-    from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
+    from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, credential_from_bytes
     from edcbridge.xml.safe import looks_like_xml
@@ -722,8 +722,7 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
         problem, fix = unread_reason(path, exc)
         return _unread_report(path, f"{path}: {problem}", fix), False
     except TooLarge as exc:
-        return _unread_report(path, f"{exc}; check that this is the right file",
-                              "give an EDC JSON-LD file"), False
+        return _unread_report(path, too_large_problem(path, exc), "give an EDC JSON-LD file"), False
     if looks_like_xml(data):
         from edcbridge.xml.cli import validate_xml_bytes
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from cryptography import x509
 
-from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
+from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
@@ -368,8 +368,7 @@ def _read_file(path: Path) -> bytes:
         problem, fix = unread_reason(path, exc)
         raise NotACredential(f"{path}: {problem}: {fix}") from None
     except TooLarge as exc:
-        raise NotACredential(f"{path}: {exc}; check that this is the right file (a credential is "
-                             "far smaller)") from None
+        raise NotACredential(too_large_problem(path, exc)) from None
 
 
 def preview_files(paths: Iterable[Path], out_dir: Path,

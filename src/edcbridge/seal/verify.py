@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded, unread_reason
+from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.jws_compact import compact_jws
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
@@ -797,8 +797,7 @@ def read_for_verification(path: Path) -> tuple[bytes, Verification | None]:
         result.not_read = not_read_verdict(path, exc)
         return b"", result
     except TooLarge as exc:
-        result = _unread_file(f"{path}: {exc}; a credential is far smaller: check that this is the "
-                              "right file")
+        result = _unread_file(too_large_problem(path, exc))
         result.not_read = not_read_verdict(path, exc)
         return exc.head, result
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
@@ -139,7 +139,7 @@ def read_credential(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = read_bounded(path)
     except TooLarge as exc:
-        raise NotACredential(f"{exc}; check that this is the right file") from None
+        raise NotACredential(too_large_problem(path, exc)) from None
     return credential_from_bytes(data)
 
 

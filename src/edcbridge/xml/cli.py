@@ -249,7 +249,7 @@ def validate_xml_file(path: Path, store: SchemaStore,
     document that cannot be read is a finding; a schema that cannot be loaded raises
     :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
     """
-    from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
+    from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
     from edcbridge.xml.safe import looks_like_xml
 
     source = str(path)
@@ -259,8 +259,7 @@ def validate_xml_file(path: Path, store: SchemaStore,
         problem, fix = unread_reason(path, exc)
         return _xml_unread(source, f"{source}: {problem}", fix)
     except TooLarge as exc:
-        return _xml_unread(source, f"{source}: {exc}; a credential is far smaller: check that this is "
-                                   "the right file")
+        return _xml_unread(source, too_large_problem(source, exc))
     if data.strip() and not looks_like_xml(data):
         return _xml_unread(source, f"{source}: JSON or another form, not XML",
                            "validate an EDC JSON-LD credential with 'edcbridge validate'")

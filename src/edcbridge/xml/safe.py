@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from edcbridge import bounded_file
-from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete
 
 MAX_BYTES = bounded_file.MAX_BYTES
@@ -209,8 +209,7 @@ def parse_file(path: Path, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
     except OSError as exc:
         raise XmlInputError(f"{source}: cannot read the file ({exc.strerror})") from None
     except TooLarge as exc:
-        raise XmlInputError(f"{source}: {exc}; a credential is far smaller: check that this is the "
-                            "right file") from None
+        raise XmlInputError(too_large_problem(source, exc)) from None
     return parse_bytes(data, source=source, max_bytes=max_bytes)
 
 

@@ -57,7 +57,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from lxml import etree
 
-from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem
 from edcbridge.seal import _der, tst
 from edcbridge.seal.certs import (
     build_chain,
@@ -1071,6 +1071,6 @@ def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
                                       not_read=not_read_verdict(path, exc))
     except TooLarge as exc:
         return exc.head, XadesVerification(source, {"SEAL": Check(
-            "ERROR", f"{source}: {exc}; a credential is far smaller: check that this is the right file")},
+            "ERROR", too_large_problem(source, exc))},
                                            not_read=not_read_verdict(path, exc))
     return data, verify_bytes(data, source, trust_anchors, require_trust=require_trust)

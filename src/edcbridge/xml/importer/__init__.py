@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edcbridge.bounded_file import TooLarge, read_bounded, unread_reason
+from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.unique_json import DuplicateMember, loads_unique
@@ -118,7 +118,7 @@ def read_credential_file(path: Path) -> bytes:
     try:
         return read_bounded(path, MAX_BYTES)
     except TooLarge as exc:
-        raise XmlInputError(f"{path}: {exc}; check that this is the right file") from None
+        raise XmlInputError(too_large_problem(path, exc)) from None
     except OSError as exc:
         problem, fix = unread_reason(path, exc)
         raise NotACredential(f"{path}: {problem}: {fix}") from None
