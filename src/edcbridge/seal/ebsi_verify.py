@@ -25,6 +25,7 @@ from edcbridge.seal.ebsi_jwt import TYP, EbsiKeyError, did_of, jwt_claims
 from edcbridge.seal.errors import SealFormatError
 from edcbridge.seal.verify import CHECKS, Check, FormatCheck, Outcome, credential_validity, shown
 from edcbridge.unique_json import DuplicateMember, loads_unique
+from edcbridge.validation.document import as_list
 
 _COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _CURVES: dict[str, tuple[str, ec.EllipticCurve]] = {"ES256": ("P-256", ec.SECP256R1()),
@@ -96,10 +97,6 @@ def did_keys(files: Mapping[Path, dict[str, Any]]) -> DidKeys:
     return DidKeys(keys, {path: document["id"] for path, document in files.items()})
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
 def _full_id(did: str, method_id: str) -> str:
     return did + method_id if method_id.startswith("#") else method_id
 
@@ -114,9 +111,9 @@ def _did_keys(path: Path, document: dict[str, Any]) -> dict[str, DidKey]:
     """The methods with a publicKeyJwk, listed or written out under assertionMethod (none for a
     document of Multikey methods only, such as an Open Badge issuer's: it checks no JWT)."""
     did = document["id"]
-    assertion = _listed(document.get("assertionMethod"))
+    assertion = as_list(document.get("assertionMethod"))
     asserting = {_full_id(did, name) for name in map(_method_id, assertion) if name is not None}
-    methods = [m for m in _listed(document.get("verificationMethod")) + assertion
+    methods = [m for m in as_list(document.get("verificationMethod")) + assertion
                if isinstance(m, dict) and _method_id(m) is not None
                and isinstance(m.get("publicKeyJwk"), dict)]
     keys = {}
