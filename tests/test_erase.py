@@ -169,13 +169,33 @@ def test_a_rerun_whose_input_still_holds_the_learner_does_not_export_or_deliver_
     assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
     deposits = len(fake.deposits)
     again = _cli(*exported.args)
-    assert again.exit_code == 1
+    assert again.exit_code == 0, again.output
     report = json.loads((exported.out / "report.json").read_text(encoding="utf-8"))
     (row,) = [record for record in report["records"] if record["award_id"] == first]
-    assert row["stage"] == "erased" and "remove the learner's row from the input" in row["errors"][0]
+    assert (row["status"], row["stage"]) == ("erased", "erased")
+    assert "remove the learner's row from the input" in row["errors"][0]
     assert not list(exported.out.glob(f"*/imperial_{first}.*"))
     assert len(fake.deposits) == deposits
     assert _verify(exported.out)["intact"] is True
+
+
+def test_erased_rows_left_in_the_input_are_counted_said_once_and_do_not_fail_the_nightly_run(
+        exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    quiet = [arg for arg in exported.args if arg != "-q"]
+    for _night in range(2):
+        again = _cli(*quiet)
+        assert again.exit_code == 0, again.output
+        assert again.stderr.count("erased at its learner's request is still in the input") == 1, again.stderr
+        assert f"({first}): it is not exported again and does not fail the run" in again.stderr
+        assert "from the system the input is exported from" in again.stderr
+        assert "0 failed, 1 erased (still in the input)" in again.stderr
+        report = json.loads((exported.out / "report.json").read_text(encoding="utf-8"))
+        assert (report["failed"], report["erased_in_input"], report["skipped"]) == (0, 1, 2), report
+        assert report["failed_by_stage"] == {}
+        verdict = (exported.out / "report.html").read_text("utf-8")
+        assert "All 2 records are done" in verdict and "erased at their learners&#x27; request" in verdict
 
 
 def test_erasing_again_is_safe_removes_files_put_back_and_writes_no_second_event(exported: Exported) -> None:

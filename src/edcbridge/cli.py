@@ -642,6 +642,8 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
                    + (f", {result.file_errors} file error(s)" if result.file_errors else "")
                    + (f", {result.withdrawn_in_input} withdrawn (still in the input)"
                       if result.withdrawn_in_input else "")
+                   + (f", {result.erased_in_input} erased (still in the input)"
+                      if result.erased_in_input else "")
                    + (f"; worker time: {stages}" if stages else ""), err=True)
         if result.redone:
             click.echo(f"{result.redone} of those done were made again, as what they are made from "

@@ -13,8 +13,8 @@ _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
 _BAR = 24  # characters of the bar's picture, between its brackets
 _SETTLE = 2.0  # seconds of work before its pace is told (rate of a resumed run, ETA)
 _LOG_SLOWS_AFTER = 60.0  # seconds: then a log's lines come ever less often (every 2 min after 1 h)
-# rows that are no work: done in an earlier run, or of an award withdrawn (not exported again)
-_NO_WORK = ("skipped", "withdrawn")
+# rows that are no work: done in an earlier run, or of an award withdrawn or erased (not exported again)
+_NO_WORK = ("skipped", "withdrawn", "erased")
 
 
 def _columns(stream: TextIO) -> int:
@@ -76,6 +76,8 @@ class Progress:
                f"{self.counts['skipped']} skipped"
         withdrawn = self.counts.get("withdrawn", 0)
         tail += f", {withdrawn} withdrawn" if withdrawn else ""
+        erased = self.counts.get("erased", 0)
+        tail += f", {erased} erased" if erased else ""
         if not self.total:
             return [f"{seen} records, {tail}", f"{seen} records, {self.counts['failed']} failed", f"{seen}"]
         share = min(seen / self.total, 1.0)

@@ -208,7 +208,8 @@ def _sync_folder(folder: Path) -> None:
 def summary_data(result: RunResult) -> dict[str, Any]:
     return {"ok": result.done + result.skipped, "done": result.done, "redone": result.redone,
             "skipped": result.skipped, "not_in_input": result.not_in_input,
-            "withdrawn_in_input": result.withdrawn_in_input, "not_read": result.not_read,
+            "withdrawn_in_input": result.withdrawn_in_input, "erased_in_input": result.erased_in_input,
+            "not_read": result.not_read,
             "failed": result.failed, "stopped_early": result.stopped_early,
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
@@ -264,6 +265,7 @@ def _esc(text: str) -> str:
 _LABELS = {"ok": "done, in this run or earlier", "done": "done", "redone": "of them made again (redone)",
            "skipped": "skipped", "not_in_input": "not in this run's input (not-in-input)",
            "withdrawn_in_input": "withdrawn, still in the input (not exported)",
+           "erased_in_input": "erased, still in the input (not exported)",
            "not_read": "rows not read",
            "failed": "failed", "stopped_early": "stopped by --fail-fast", "interrupted": "interrupted",
            "aborted": "stopped on an error", "file_errors": "file errors", "delivered": "delivered",
@@ -337,11 +339,12 @@ def run_verdict(summary: dict[str, Any]) -> str:
                f"Correct the input, then {_AGAIN}."
     if problems:
         return f"Not everything went through: {problems}. Correct what the failures below name, " \
-               f"then {_AGAIN}.{_withdrawn_rows(summary)}{_absent(summary)}"
+               f"then {_AGAIN}.{_withdrawn_rows(summary)}{_erased_rows(summary)}{_absent(summary)}"
     redone = f", {summary['redone']} of them made again as what they are made from changed" \
         if summary.get("redone") else ""
     return f"All {summary['ok']} records are done ({summary['done']} in this run{redone}, " \
-           f"{summary['skipped']} skipped as done earlier).{_withdrawn_rows(summary)}{_absent(summary)}"
+           f"{summary['skipped']} skipped as done earlier)." \
+           f"{_withdrawn_rows(summary)}{_erased_rows(summary)}{_absent(summary)}"
 
 
 def _withdrawn_rows(summary: dict[str, Any]) -> str:
@@ -352,6 +355,17 @@ def _withdrawn_rows(summary: dict[str, Any]) -> str:
     return f" {count} row(s) of awards withdrawn are still in the input and were not exported " \
            f"(withdrawn in report.csv): remove them from the input, or reinstate the awards, as the " \
            f"notes below say."
+
+
+def _erased_rows(summary: dict[str, Any]) -> str:
+    """The rows of awards erased at their learners' request still in the input (no failure): a
+    sentence, else ''."""
+    count = summary.get("erased_in_input")
+    if not count:
+        return ""
+    return f" {count} row(s) of awards erased at their learners' request are still in the input and were " \
+           f"not exported (erased in report.csv): remove them from the input and from the system it is " \
+           f"exported from, as the notes below say."
 
 
 def _absent(summary: dict[str, Any]) -> str:

@@ -66,7 +66,8 @@ class Job:
 
 WITHDRAWN_STAGE = "withdrawn"  # the stage a row of a withdrawn award stops at (not exported again)
 WITHDRAWN = "withdrawn"  # the status of such a row: no failure, said once a run (see _withdrawn_rows_note)
-ERASED_STAGE = "erased"  # the stage a row of an award erased at its learner's request fails at
+ERASED_STAGE = "erased"  # the stage a row of an award erased at its learner's request stops at
+ERASED_ROW = "erased"  # the status of such a row: no failure, said once a run (see _erased_rows_note)
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,15 @@ class RunResult:
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
     withdrawn_in_input: int = 0  # rows of awards withdrawn (edcbridge withdraw) still in the input
     withdrawn_shown: list[tuple[str, str, int]] = field(default_factory=list)  # the first: key, file, row
+    erased_in_input: int = 0  # rows of awards erased (edcbridge erase) still in the input
+    erased_shown: list[tuple[str, str, int]] = field(default_factory=list)  # the first: award id, file, row
     not_read: int | None = None  # rows a run that stopped did not read, when the rows were counted
     catalogue_files: list[str] = field(default_factory=list)  # written once per catalogue (LOQ)
     notes: list[str] = field(default_factory=list)  # what a catalogue's LOQ document leaves out
 
     @property
     def total(self) -> int:
-        return self.done + self.skipped + self.failed
+        return self.done + self.skipped + self.failed + self.withdrawn_in_input + self.erased_in_input
 
 
 def catalogue_digests(catalogue: Catalogue) -> dict[str, str]:
@@ -269,6 +272,8 @@ class _Runner:
             status = "file-error"
         elif outcome.stage == WITHDRAWN_STAGE:
             status = WITHDRAWN  # not journaled: the record stays withdrawn
+        elif outcome.stage == ERASED_STAGE:
+            status = ERASED_ROW  # not journaled: the record stays erased
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
         made_from = self.made_from.pop(outcome.key, None) if outcome.key else None
         redone = self.redone.pop(outcome.key, None) if earlier else None
@@ -287,7 +292,7 @@ class _Runner:
         if sealed_record is not None and "edc-sealed" in outputs:  # a run with the seal skips it
             input_hash, made_from = sealed_record.input_hash, sealed_record.made_from
         try:
-            if status in ("skipped", "file-error", WITHDRAWN):
+            if status in ("skipped", "file-error", WITHDRAWN, ERASED_ROW):
                 actions = []
             elif outcome.state == "done":
                 if redone:
@@ -312,7 +317,7 @@ class _Runner:
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
         elif status == WITHDRAWN:
             pass  # refused as asked (edcbridge withdraw), no new work: neither counts nor breaks
-        elif outcome.stage == ERASED_STAGE:
+        elif status == ERASED_ROW:
             pass  # refused as asked (edcbridge erase), no new work: neither counts nor breaks
         elif outcome.state == "failed":
             self.consecutive_failures += 1
@@ -370,6 +375,10 @@ class _Runner:
                 self.result.file_errors += 1
             elif status == WITHDRAWN:
                 self._count_withdrawn(outcome)
+            elif status == ERASED_ROW:
+                self.result.erased_in_input += 1
+                if len(self.result.erased_shown) < SHOWN_ABSENT:
+                    self.result.erased_shown.append((outcome.award_id, outcome.file, outcome.row))
             elif status == "done":
                 self.result.done += 1
                 self.result.redone += outcome.redone is not None
@@ -685,11 +694,12 @@ _AFTER_FAILURE = "it failed in an earlier run (its files of before were kept)"
 
 def _held_back(file: str, row: int, key: str, award_id: str, held_back: tuple[str, str],
                out_dir: Path) -> Outcome:
-    """The failed row of an award withdrawn or erased from the folder: not exported again."""
+    """The row of an award withdrawn or erased from the folder: not exported again, and no failure."""
     state, note = held_back
     if state == ERASED:
         said = (f"{file}:{row}: award {key} was {note}; it is not exported again: its learner's data "
-                f"were erased from {out_dir}\n    fix: remove the learner's row from the input")
+                f"were erased from {out_dir}\n    fix: remove the learner's row from the input and from "
+                "the system the input is exported from")
         return Outcome("", file, row, award_id, "", "failed", ERASED_STAGE, errors=[said])
     said = _withdrawn_note(file, row, key, note, out_dir)
     return Outcome(key, file, row, award_id, "", "failed", WITHDRAWN_STAGE, errors=[said])
@@ -845,6 +855,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.flush()
         runner.result.notes += _unrecorded_note(runner.unrecorded, options.out_dir)
         runner.result.notes += _withdrawn_rows_note(runner.result, options.out_dir)
+        runner.result.notes += _erased_rows_note(runner.result, options.out_dir)
         runner.result.interrupted = runner.interrupted
         if not (runner.interrupted or runner.result.stopped_early or runner.result.file_errors):
             runner.result.notes += _not_in_input(runner, options.out_dir)
@@ -924,6 +935,26 @@ def _withdrawn_rows_note(result: RunResult, out_dir: Path) -> list[str]:
             f"{out_dir / 'report.csv'} lists each, as withdrawn): they are not exported again and do not "
             "fail the run\n    fix: remove their rows from the input, or reinstate an award (the next run "
             f"then exports it): edcbridge withdraw {out_dir} KEY... --undo --reason TEXT"]
+
+
+def _erased_rows_note(result: RunResult, out_dir: Path) -> list[str]:
+    """The rows of awards erased at their learners' request left in the input, said once for the
+    run: a nightly job meets them every night until the source system drops them, and they are
+    no failure (report.csv lists each, as erased)."""
+    count = result.erased_in_input
+    if not count:
+        return []
+    source = "from the system the input is exported from, so that it keeps no copy for this folder"
+    if count == 1:
+        ((award_id, file, row),) = result.erased_shown
+        return [f"{file}:{row}: 1 award erased at its learner's request is still in the input ({award_id}): "
+                f"it is not exported again and does not fail the run\n    fix: remove the learner's row "
+                f"from the input and {source}"]
+    shown = ", ".join(f"{award_id} at {file}:{row}" for award_id, file, row in result.erased_shown)
+    more = f", and {count - len(result.erased_shown)} more" if count > len(result.erased_shown) else ""
+    return [f"{out_dir}: {count} awards erased at their learners' request are still in the input ({shown}"
+            f"{more}; {out_dir / 'report.csv'} lists each, as erased): they are not exported again and do "
+            f"not fail the run\n    fix: remove the learners' rows from the input and {source}"]
 
 
 def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
