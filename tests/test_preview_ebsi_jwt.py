@@ -51,3 +51,19 @@ def test_an_intact_ebsi_jwt_is_not_called_invalid(schemas: SchemaStore, tmp_path
                                header={**_part(head), "typ": "JWT"}), "ascii")
     code, (page,) = _preview(tmp_path / "pages", other)
     assert page["verdict"] == "INVALID", page
+
+
+def test_the_ebsi_jwt_has_its_own_form_in_preview_and_inspect_naming_the_did_document(
+        schemas: SchemaStore, tmp_path: Path) -> None:
+    private, _ = _key_files(tmp_path, ec.SECP256R1())
+    assert _export(tmp_path, "out", "--ebsi-key", str(private), "--ebsi-kid", KID).exit_code == 0
+    token = sorted((tmp_path / "out/ebsi").glob("*.jwt"))[0]
+    _, (page, plain) = _preview(tmp_path / "pages", token, token.with_suffix(".json"))
+    assert (page["form"], plain["form"]) == ("jwt", "plain"), (page, plain)
+    inspected = CliRunner().invoke(main, ["inspect", "--json", str(token)])
+    assert inspected.exit_code == 0, inspected.output
+    read = json.loads(inspected.stdout)
+    assert (read["form"], read["sealed"], read["seal_checked"]) == ("jwt", True, False)
+    assert "edcbridge verify FILE --did-document DID-DOCUMENT.json" in read["seal_note"]
+    text = CliRunner().invoke(main, ["inspect", str(token)])
+    assert "(jwt; signature present, not verified: run 'edcbridge verify FILE --did-document" in text.stdout

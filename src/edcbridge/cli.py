@@ -773,11 +773,11 @@ def _validate_badge(path: Path, doc: dict[str, Any], *, jwt: bool) -> Report:
 def _name_a_did_signature(report: Report, data: bytes) -> None:
     """A JWT signed with a DID's key (the EBSI profile's .jwt) is checked by verify with the
     issuer's DID document: the report says so, and that it was not checked here."""
-    from edcbridge.seal.ebsi_verify import is_did_signed_jws
+    from edcbridge.seal.ebsi_verify import DID_JWT_VERIFIER, is_did_signed_jws
 
     if is_did_signed_jws(data):
         report.seal = "the JWT's signature"
-        report.verifier = "verify FILE --did-document DID-DOCUMENT.json"
+        report.verifier = DID_JWT_VERIFIER
 
 
 def _unread_report(path: Path, problem: str, fix: str) -> Report:

@@ -241,8 +241,11 @@ def read_any(raw: bytes, source: str,
         return doc, form, None, []
     from edcbridge.seal.ebsi_verify import is_did_signed_jws
 
-    status = did_jwt_status(raw, options) if is_did_signed_jws(raw) else jades_status(raw, doc, options)
-    return doc, form, status, []
+    if is_did_signed_jws(raw):
+        from edcbridge.seal.ebsi_verify import DID_JWT_FORM
+
+        return doc, DID_JWT_FORM, did_jwt_status(raw, options), []
+    return doc, form, jades_status(raw, doc, options), []
 
 
 def did_jwt_status(raw: bytes, options: PreviewOptions) -> SealStatus:

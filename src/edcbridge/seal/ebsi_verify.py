@@ -59,6 +59,12 @@ class JwtVerification:
     notes: list[str] = field(default_factory=list)
 
 
+DID_JWT_FORM = "jwt"
+"""The form ``preview --json`` and ``inspect`` give such a JWT: no JAdES seal, a JWT signed with a
+key of the issuer's DID document, which ``verify`` checks with ``--did-document``."""
+DID_JWT_VERIFIER = "verify FILE --did-document DID-DOCUMENT.json"
+
+
 def is_did_signed_jws(data: bytes) -> bool:
     """Whether the file is a compact JWS (three base64url parts, blank lines around it allowed)
     whose kid names a key of a DID document; a compact JAdES seal, which carries its

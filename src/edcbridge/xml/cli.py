@@ -54,6 +54,10 @@ def _store() -> SchemaStore:
 
 
 def _verifier(imported: Any) -> str:
+    from edcbridge.seal.ebsi_verify import DID_JWT_FORM, DID_JWT_VERIFIER
+
+    if imported.form == DID_JWT_FORM:
+        return DID_JWT_VERIFIER
     return "verify" if imported.format == "edc-jsonld" else "verify-xml"
 
 

@@ -94,6 +94,10 @@ def _jsonld_credential(data: bytes, source: str) -> tuple[Node, str]:
         credential, form = unwrap(document)
     except NotACredential as exc:
         raise NotACredential(f"{source}: {exc}") from None
+    if form == "jades":
+        from edcbridge.seal.ebsi_verify import DID_JWT_FORM, is_did_signed_jws
+
+        form = DID_JWT_FORM if is_did_signed_jws(data) else form
     try:
         return _linked(credential, described), form
     except (AttributeError, TypeError) as exc:

@@ -404,5 +404,5 @@ def _records_from_jsonld(credential: Node, fmt: str, form: str, notes: Sequence[
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise NotImportable(f"the credential does not fit the internal model: {problems}") from None
     notes_once = list(dict.fromkeys(b.notes))  # an organisation may be read more than once
-    return Imported(award, catalogue, fmt, form, form in ("jades", "xades", "vp+xades"), notes_once,
+    return Imported(award, catalogue, fmt, form, form in ("jades", "jwt", "xades", "vp+xades"), notes_once,
                     _date_times(credential, awarding))

@@ -18,7 +18,7 @@ class Imported:
     award: Award
     catalogue: Catalogue
     format: str          # "edc-jsonld" or "edc-xml-1.x"
-    form: str            # plain, upload-wrapper, jades, xades, vp+xades, ...
+    form: str            # plain, upload-wrapper, jades, jwt (signed with a DID's key), xades, vp+xades, ...
     sealed: bool
     notes: list[str] = field(default_factory=list)
     # validFrom, validUntil and awardingDate as the credential writes them: the model holds dates
