@@ -714,6 +714,7 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
     """One file's report, and whether it was XML: the file is read once and judged by its content
     (XML to the official XSD, anything else as EDC JSON-LD), whatever its name ends in."""
     from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
+    from edcbridge.folder_files import other_file
     from edcbridge.validation import validate_credential
     from edcbridge.validation.document import NotACredential, credential_from_bytes
     from edcbridge.xml.safe import looks_like_xml
@@ -724,7 +725,13 @@ def _validate_file(path: Path, store: SchemaStore, policies: tuple[str, ...],
         problem, fix = unread_reason(path, exc)
         return _unread_report(path, f"{path}: {problem}", fix), False
     except TooLarge as exc:
+        what = other_file(exc.head, loq=False)
+        if what is not None:
+            return _not_a_credential(path, what), False
         return _unread_report(path, too_large_problem(path, exc), "give an EDC JSON-LD file"), False
+    what = other_file(data, loq=False)  # a LOQ record is validated against loq.xsd
+    if what is not None:
+        return _not_a_credential(path, what), False
     if looks_like_xml(data):
         from edcbridge.xml.cli import validate_xml_bytes
 
@@ -780,6 +787,13 @@ def _name_a_did_signature(report: Report, data: bytes) -> None:
         report.verifier = DID_JWT_VERIFIER
 
 
+def _not_a_credential(path: Path, what: str) -> Report:
+    """The report of a file an output folder holds beside the credentials: SKIPPED, no failure."""
+    from edcbridge.validation.findings import Report
+
+    return Report(str(path), sealed=False, not_a_credential=what)
+
+
 def _unread_report(path: Path, problem: str, fix: str) -> Report:
     """The report of a file no credential could be read from (no seal was read from it either)."""
     from edcbridge.validation.findings import Finding, Report
@@ -795,6 +809,8 @@ def validation_line(path: Path, report: Report) -> str:
     a seal was not checked."""
     from edcbridge.output import printable
 
+    if report.not_a_credential:
+        return f"SKIPPED {printable(str(path))}: not a credential: {report.not_a_credential}"
     note = report.seal_note()
     line = f"{'OK' if report.ok else 'INVALID'} {printable(str(path))} ({', '.join(report.checks)})"
     return line + (f"; {note}" if note else "")

@@ -10,13 +10,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from edcbridge.folder_files import PUSH_COLUMNS
 from edcbridge.output import text_cell, write_atomic
 
 # "upsert": sent by the CSV route for a report the state file does not know; the register then
 # creates it or updates the report with its local identifier, and does not say which.
 Action = Literal["create", "update", "upsert", "delete", "skip", "deposit", "refuse"]
 Status = Literal["planned", "ok", "skipped", "failed"]
-COLUMNS = ("key", "action", "status", "target_id", "detail", "message")
+COLUMNS = PUSH_COLUMNS
 
 
 @dataclass(frozen=True)

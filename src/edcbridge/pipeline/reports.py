@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from edcbridge.folder_files import DELIVERY_COLUMNS, REPORT_COLUMNS, RUN_REPORT_TITLE
 from edcbridge.output import printable, text_cell
 from edcbridge.pipeline.delivery import UNCHANGED
 
@@ -85,7 +86,7 @@ class ReportWriter:
         self.out_dir = out_dir
         self._csv_file: IO[str] = _new_file(out_dir / ".report.csv.tmp", encoding=_CSV_ENCODING, newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(["file", "row", "award_id", "status", "stage", "outputs", "errors", "redone"])
+        self._csv.writerow(REPORT_COLUMNS)
         self._json: IO[str] = _new_file(out_dir / ".report.json.tmp", encoding="utf-8",
                                         errors="edcbridge-json-text")
         self._json.write('{"records": [\n')
@@ -123,7 +124,7 @@ class ReportWriter:
         self._deliveries_file = _new_file(self.out_dir / ".deliveries.csv.tmp", encoding=_CSV_ENCODING,
                                           newline="")
         self._deliveries = csv.writer(self._deliveries_file)
-        self._deliveries.writerow(["award_id", "recipient", "status", "credential", "target_id", "error"])
+        self._deliveries.writerow(DELIVERY_COLUMNS)
         self._json.write('\n],\n"deliveries": [\n')
         self._first = True
 
@@ -295,7 +296,7 @@ def render_html(summary: dict[str, Any], failures: list[tuple[str, int, str, str
     notes = "" if not summary["notes"] else \
         "<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in summary["notes"]) + "</ul>"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>edcbridge run report</title>
+<html lang="en"><head><meta charset="utf-8"><title>{RUN_REPORT_TITLE}</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#111}}
 table{{border-collapse:collapse;margin:1rem 0}}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from edcbridge.folder_files import PREVIEW_TITLE_END
 from edcbridge.preview.annex import Element, annex1_elements, claims, get
 from edcbridge.preview.describe import Reader, direction, is_language_map, language_name
 from edcbridge.preview.markup import Html, esc, join, shown_controls, tag
@@ -586,7 +587,7 @@ def render(doc: Doc, *, status: SealStatus | None, verification: Verification,
     page = _Page(doc, langs, for_print, notes or [], chosen=bool(languages))
     title = title_of(doc)
     word = status.verdict[0] if status is not None else "NOT SEALED"
-    named = f"{page.r.pick(title)[1]} — credential preview" if title else "Credential preview"
+    named = f"{page.r.pick(title)[1]} — {PREVIEW_TITLE_END}" if title else PREVIEW_TITLE_END.capitalize()
     head_title = f"Seal: {word} — {named}"  # a tab, a bookmark or a screen reader says the verdict first
     body = join([
         tag("a", "Skip to the credential", href="#main", class_="muted skip"),

@@ -36,6 +36,7 @@ from edcbridge.seal.verify import (
     joined_notes,
     load_trust_anchors,
     marked_for_tests,
+    not_a_credential,
     not_read_outcome,
     read_for_verification,
     seal_outcome,
@@ -110,7 +111,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
         .jwt) by its proof or signature.
 
         Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
-        INVALID, NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR,
+        INVALID, NOT SEALED or UNREADABLE; a file of an output folder that is no credential (a
+        preview page, a report, a DID document, a LOQ record) is NOT A CREDENTIAL, which fails
+        nothing. Exit status 0 when no check of any file is ERROR,
         1 otherwise, 2 for a usage error (a missing file, an unreadable anchor).
         """
         trusted = read_trust_anchors(anchors)
@@ -253,10 +256,15 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
     """One file's report, the file read once and judged by its content: XML (an EDC XML credential,
     XAdES-sealed) as verify-xml checks it, a JWT signed with a DID's key against the DID documents' keys,
     anything else as JAdES."""
+    from edcbridge.folder_files import other_file
     from edcbridge.seal.ebsi_verify import is_did_signed_jws, jwt_file_report
     from edcbridge.xml.safe import looks_like_xml
 
     data, unread = read_for_verification(path)
+    what = other_file(data) if data else None  # the first bytes tell, also of a file too large
+    if what is not None:
+        result, outcome = not_a_credential(what)
+        return _Report(path, result, outcome, None)
     if unread is None and is_did_signed_jws(data):
         return jwt_file_report(path, data, did_keys, options.format_check)
     if unread is None and looks_like_xml(data):

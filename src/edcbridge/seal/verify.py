@@ -811,8 +811,9 @@ def _unread_file(problem: str) -> Verification:
 
 # --- presentation: one verdict per file, in words a reader can act on -------------------------
 
-Verdict = Literal["VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE"]
-VERDICTS: tuple[Verdict, ...] = ("VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE")
+Verdict = Literal["VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE", "NOT A CREDENTIAL"]
+VERDICTS: tuple[Verdict, ...] = ("VALID", "UNCONFIRMED", "CHECK", "INVALID", "NOT SEALED", "UNREADABLE",
+                                 "NOT A CREDENTIAL")
 
 # C0 and C1 controls, and the marks that reorder or hide text on a screen (bidi embeddings,
 # overrides, isolates, directional marks, line and paragraph separators)
@@ -1021,6 +1022,14 @@ def unread_outcome(head: bytes, *, unsealed: bool, expected: str,
     what = f"{kind}, not {expected}" if kind else f"not {expected} (see the SEAL line)"
     return Outcome("UNREADABLE", f"{what}. Ask the issuer for the credential file itself (a printout "
                                  "or PDF copy carries no seal that can be checked).")
+
+
+def not_a_credential(what: str) -> tuple[Verification, Outcome]:
+    """The checks and verdict of a file an output folder holds beside the credentials (see
+    :func:`edcbridge.folder_files.other_file`): nothing to verify, so no failure."""
+    skipped = Check("SKIPPED", "not a credential")
+    return Verification({name: skipped for name in CHECKS}), \
+        Outcome("NOT A CREDENTIAL", f"{what}. Nothing to verify in it.", passed=True)
 
 
 def summary_line(verdicts: Sequence[Verdict]) -> str:

@@ -40,6 +40,9 @@ class Report:
     """Whether the file carries a seal, for validate's output (None: not said, as for a record)."""
     verifier: str = "verify"  # the command that checks the seal validation leaves alone
     seal: str = "the seal"  # what vouches for the file: a JWT's signature is no seal
+    not_a_credential: str | None = None
+    """What the file is when it is one an output folder holds beside the credentials (a preview
+    page, a report, a DID document): nothing was validated, and that is no failure."""
 
     @property
     def ok(self) -> bool:
@@ -57,7 +60,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         found = {"source": self.source, "ok": self.ok, "checks": self.checks,
-                 "findings": [f.as_dict() for f in self.findings]}
+                 "findings": [f.as_dict() for f in self.findings],
+                 **({"not_a_credential": self.not_a_credential} if self.not_a_credential else {})}
         if self.sealed is None:
             return found
         note = self.seal_note()
