@@ -252,13 +252,15 @@ _SUMMARIES = {
     "validate-xml": "Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their "
                     "schemaLocation.",
     "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML "
-              "file (XAdES-sealed EDC XML) is checked as verify-xml checks it, an Open Badge or CLR "
-              "(.json, or VC-JWT .jwt) by its proof or signature.",
+              "file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT of the EBSI profile "
+              "(.jwt) against the keys of the --did-document files, an Open Badge or CLR (.json, or "
+              "VC-JWT .jwt) by its proof or signature.",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
-    "erase": "Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id) at "
-             "their learner's request (GDPR article 17): files, report rows, delivery addresses; the audit "
-             "trail records the erasure.",
+    "erase": "Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id), "
+             "or of every award of a learner (--learner ID, --email ADDRESS: the awards found are named "
+             "first; none found erases nothing), at their learner's request (GDPR article 17): files, "
+             "report rows, delivery addresses; the audit trail records the erasure.",
     "withdraw": "Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their "
                 "files are moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates "
                 "them.",
