@@ -124,3 +124,84 @@ def test_validate_skips_the_files_beside_the_credentials_and_still_checks_the_lo
     assert lines.exit_code == 0, lines.output
     assert f"SKIPPED {out / 'did.json'}: not a credential: a DID document" in lines.stdout
     assert "annex1" not in lines.stdout and "DOCTYPE" not in lines.stdout
+
+
+def test_verify_xml_names_the_files_beside_the_credentials_as_verify_does(out: Path) -> None:
+    pages = sorted((out / "preview").glob("*.html"))
+    others = [out / name for name in NOT_CREDENTIALS]
+    sealed = sorted((out / "edc-xml").glob("*.xml"))[0]
+    code, results = _json("verify-xml", *map(str, [*others, pages[0], sealed]))
+    assert code == 0, results
+    verdicts = {Path(r["file"]): r for r in results}
+    for path, wanted in [*zip(others, NOT_CREDENTIALS.values(), strict=True), (pages[0], "a preview page")]:
+        result = verdicts[path]
+        assert (result["verdict"], result["ok"]) == ("NOT A CREDENTIAL", True), result
+        assert result["verdict_reason"].startswith(wanted), result
+        assert {check["status"] for check in result["checks"].values()} == {"SKIPPED"}, result
+    assert verdicts[sealed]["verdict"] == "UNCONFIRMED", verdicts[sealed]
+
+    lines = CliRunner().invoke(main, ["verify-xml", *map(str, [*others, pages[0]])])
+    assert lines.exit_code == 0, lines.output
+    assert "remove the DOCTYPE" not in lines.stdout and "ask the issuer" not in lines.stdout.lower()
+    assert f"{out / 'loq' / 'imperial.xml'}: NOT A CREDENTIAL: a LOQ record" in lines.stdout
+    assert lines.stdout.rstrip().endswith("7 files: 7 NOT A CREDENTIAL")
+
+
+def test_validate_xml_skips_the_files_beside_the_credentials_and_checks_the_loq_record(out: Path) -> None:
+    page = sorted((out / "preview").glob("*.html"))[0]
+    others = [out / name for name in NOT_CREDENTIALS if name != "loq/imperial.xml"]
+    loq = out / "loq" / "imperial.xml"
+    code, results = _json("validate-xml", *map(str, [*others, page, loq]))
+    assert code == 0, results
+    by_source = {Path(r["source"]): r for r in results}
+    for path in [*others, page]:
+        result = by_source[path]
+        assert (result["ok"], result["findings"], result["checks"]) == (True, [], []), result
+        assert result["not_a_credential"], result
+    assert by_source[page]["not_a_credential"].startswith("a preview page")
+    assert by_source[out / "report.json"]["not_a_credential"].startswith("a run's report (report.json")
+    assert (by_source[loq]["checks"], by_source[loq]["ok"]) == (["xsd"], True)
+    assert "not_a_credential" not in by_source[loq]
+
+    lines = CliRunner().invoke(main, ["validate-xml", str(out / "report.html"), str(out / "did.json")])
+    assert lines.exit_code == 0, lines.output
+    assert f"SKIPPED {out / 'report.html'}: not a credential: a run's report (report.html" in lines.stdout
+    assert f"SKIPPED {out / 'did.json'}: not a credential: a DID document" in lines.stdout
+    assert "DOCTYPE" not in lines.stdout and "not XML" not in lines.stdout
+
+
+def test_preview_makes_no_page_of_the_files_beside_the_credentials(out: Path, tmp_path: Path) -> None:
+    page = sorted((out / "preview").glob("*.html"))[0]
+    others = [out / name for name in NOT_CREDENTIALS]
+    sealed = sorted((out / "edc-sealed").glob("*.jsonld"))[0]
+    pages = tmp_path / "pages"
+    code, results = _json("preview", "-o", str(pages), *map(str, [*others, page, sealed]))
+    assert code == 0, results
+    by_source = {Path(r["source"]): r for r in results}
+    for path, wanted in [*zip(others, NOT_CREDENTIALS.values(), strict=True), (page, "a preview page")]:
+        result = by_source[path]
+        assert (result["verdict"], result["html"]) == ("NOT A CREDENTIAL", None), result
+        assert result["not_a_credential"].startswith(wanted), result
+    assert by_source[sealed]["verdict"] == "UNCONFIRMED" and by_source[sealed]["html"]
+    assert [p.name for p in pages.iterdir()] == [Path(by_source[sealed]["html"]).name]  # no did.html
+
+    lines = CliRunner().invoke(main, ["preview", "-o", str(tmp_path / "more"), str(out / "report.html"),
+                                      str(page)])
+    assert lines.exit_code == 0, lines.output
+    assert f"{out / 'report.html'}: NOT A CREDENTIAL: a run's report (report.html" in lines.stderr
+    assert "DOCTYPE" not in lines.stderr and "error:" not in lines.stderr
+    assert "0 previewed (0 with a seal that does not verify, 0 with another seal check failed), " \
+           "2 not a credential, 0 failed" in lines.stderr
+
+
+@pytest.mark.parametrize("name", [*NOT_CREDENTIALS, "preview"])
+def test_inspect_names_a_file_beside_the_credentials(out: Path, name: str) -> None:
+    path = sorted((out / "preview").glob("*.html"))[0] if name == "preview" else out / name
+    wanted = NOT_CREDENTIALS.get(name, "a preview page")
+    lines = CliRunner().invoke(main, ["inspect", str(path)])
+    assert lines.exit_code == 0, lines.output
+    assert lines.stdout.startswith(f"{path}: NOT A CREDENTIAL: {wanted}"), lines.stdout
+    assert lines.stderr == ""
+    result = CliRunner().invoke(main, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["not_a_credential"].startswith(wanted)

@@ -1,8 +1,8 @@
 """The files an output folder holds beside the credentials, known by their content (not their
 name): preview pages, the run's reports, a did:web issuer's DID document, LOQ records and push
-results. ``verify`` and ``validate`` name them as what they are (NOT A CREDENTIAL, SKIPPED)
-rather than as a broken or unsealed credential, so that ``verify OUT/*/*`` judges only the
-credentials of a folder."""
+results. ``verify``, ``verify-xml``, ``validate``, ``validate-xml``, ``preview`` and ``inspect``
+name them as what they are (NOT A CREDENTIAL, SKIPPED) rather than as a broken or unsealed
+credential, so that ``verify OUT/*/*`` judges only the credentials of a folder."""
 
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ LOQ_RECORD = ("a LOQ record for a register (the catalogue as ELM LOQ XML, as 'ex
               "'loq' write it; never sealed: loq.xsd has no place for a signature); 'validate' checks "
               "it against loq.xsd")
 PUSH_RESULTS = "the results of a 'push' run ({name}, as 'push -o' writes them)"
+
+
+class FolderFile(ValueError):
+    """A file an output folder holds beside the credentials, given where a credential is read
+    (``preview``): *what* says what it is (see :func:`other_file`)."""
+
+    def __init__(self, source: str, what: str) -> None:
+        super().__init__(f"{source}: not a credential: {what}")
+        self.source, self.what = source, what
 
 
 def other_file(data: bytes, *, loq: bool = True) -> str | None:

@@ -71,7 +71,11 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
             languages: Sequence[str], anchors: Sequence[Path], no_format_check: bool, as_json: bool,
             quiet: bool) -> None:
     """Render credentials (EDC JSON-LD plain, wrapped or JAdES-sealed; EDC XML) as accessible
-    HTML pages, with the seal status and a QR code for verification; --pdf adds PDF."""
+    HTML pages, with the seal status and a QR code for verification; --pdf adds PDF.
+
+    A file of an output folder that is no credential (a preview page, a report, a DID document,
+    a LOQ record) is NOT A CREDENTIAL: no page is made of it, and it fails nothing."""
+    from edcbridge.folder_files import FolderFile
     from edcbridge.preview import PdfError, PreviewOptions, preview_file
     from edcbridge.preview.pdf import PdfPrinter
     from edcbridge.seal.errors import SealError
@@ -89,7 +93,7 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
     options = PreviewOptions(verify_url=verify_url, languages=_language_codes(languages),
                              trust_anchors=trust, pdf=pdf,
                              format_check=None if no_format_check else _format_check())
-    results, unread, used = [], [], set[str]()
+    results, unread, skipped, used = [], [], list[Path](), set[str]()
     entries: list[dict[str, Any]] = []  # --json: one per file given, in their order, unread ones too
     try:
         printer = PdfPrinter() if pdf else None
@@ -101,6 +105,12 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
                 result = preview_file(path, out_dir, options, used, printer)
             except PdfError as exc:
                 _fatal(str(exc))
+            except FolderFile as exc:  # as verify names it: no page, no failure
+                skipped.append(path)
+                entries.append(_not_a_credential_entry(path, exc.what))
+                click.echo(f"note: {printable(str(path))}: NOT A CREDENTIAL: {printable(exc.what)}; "
+                           "no page made of it", err=True)
+                continue
             except (NotACredential, ValueError) as exc:
                 problem = with_source(path, exc)
                 unread.append(path)
@@ -124,8 +134,9 @@ def preview(files: Sequence[Path], out_dir: Path, pdf: bool, verify_url: str | N
                    err=True)
     if not quiet:
         invalid = sum(r.verdict == "INVALID" for r in failing)
+        others = f"{len(skipped)} not a credential, " if skipped else ""
         click.echo(f"{len(results)} previewed ({invalid} with a seal that does not verify, "
-                   f"{len(failing) - invalid} with another seal check failed), {len(unread)} failed, "
+                   f"{len(failing) - invalid} with another seal check failed), {others}{len(unread)} failed, "
                    f"in {printable(str(out_dir))}", err=True)
     sys.exit(EXIT_FAILED if unread or failing else EXIT_OK)
 
@@ -135,6 +146,13 @@ def _unread_entry(path: Path, problem: str) -> dict[str, Any]:
     UNREADABLE file), so a script finds every file it gave in the --json list."""
     return {"source": str(path), "html": None, "pdf": None, "form": None, "verdict": "UNREADABLE",
             "seal": None, "html_ms": 0.0, "pdf_ms": 0.0, "notes": [], "error": problem}
+
+
+def _not_a_credential_entry(path: Path, what: str) -> dict[str, Any]:
+    """A file an output folder holds beside the credentials (a preview page, a report...), with the
+    keys of a rendered one: no page made, NOT A CREDENTIAL as verify says, failing nothing."""
+    return {"source": str(path), "html": None, "pdf": None, "form": None, "verdict": "NOT A CREDENTIAL",
+            "seal": None, "html_ms": 0.0, "pdf_ms": 0.0, "notes": [], "not_a_credential": what}
 
 
 def _failure(result: Any) -> str:

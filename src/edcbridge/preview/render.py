@@ -14,6 +14,7 @@ from urllib.parse import quote
 from cryptography import x509
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
+from edcbridge.folder_files import FolderFile, other_file
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import printable, safe_name, write_atomic
 from edcbridge.preview.page import DRAFT_FORM, SealStatus, Verification, render
@@ -344,12 +345,17 @@ def preview_file(path: Path, out_dir: Path, options: PreviewOptions | None = Non
                  used: set[str] | None = None, printer: PdfPrinter | None = None) -> PreviewResult:
     """Render one credential file into ``out_dir`` (HTML, and PDF with ``options.pdf``).
 
-    Raises NotACredential (or the XML importer's errors) for files we cannot read, and
-    PdfError when PDF output is asked for but Chromium cannot print.
+    Raises NotACredential (or the XML importer's errors) for files we cannot read, FolderFile
+    for a file an output folder holds beside the credentials (a preview page, a report, a DID
+    document, a LOQ record: no page is made of it), and PdfError when PDF output is asked for
+    but Chromium cannot print.
     """
     options = options or PreviewOptions()
     start = time.perf_counter()
     raw = _read_file(path)
+    what = other_file(raw)
+    if what is not None:
+        raise FolderFile(str(path), what)
     doc, form, status, notes = read_any(raw, str(path), options)
     result = PreviewResult(str(path), _target(out_dir, path.stem, used if used is not None else set()),
                            form=form, notes=notes,
@@ -371,6 +377,9 @@ def _read_file(path: Path) -> bytes:
         problem, fix = unread_reason(path, exc)
         raise NotACredential(f"{path}: {problem}: {fix}") from None
     except TooLarge as exc:
+        what = other_file(exc.head)  # its first bytes may tell what it is
+        if what is not None:
+            raise FolderFile(str(path), what) from None
         raise NotACredential(too_large_problem(path, exc)) from None
 
 

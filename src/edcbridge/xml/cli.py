@@ -112,16 +112,24 @@ def _summary(imported: Any) -> list[str]:
 @click.argument("file", type=RECEIVED_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the internal model (award + catalogue) as JSON.")
 def inspect_command(file: Path, as_json: bool) -> None:
-    """Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and summarise it."""
+    """Read a credential (EDC JSON-LD plain / upload wrapper / JAdES, or EDC XML 1.x) and summarise it.
+
+    A file of an output folder that is no credential (a preview page, a report, a DID document,
+    a LOQ record) is named as what it is, failing nothing (exit 0)."""
+    from edcbridge.folder_files import FolderFile
     from edcbridge.validation.document import NotACredential, with_source
-    from edcbridge.xml.importer import NotImportable, import_file
+    from edcbridge.xml.importer import NotImportable, import_bytes
     from edcbridge.xml.safe import XmlInputError
 
     try:
-        imported = import_file(file)
+        imported = import_bytes(_inspected_bytes(file), str(file))
+    except FolderFile as exc:  # the result, on stdout, as verify and validate give it
+        if as_json:
+            click.echo(json_text({"source": str(file), "not_a_credential": exc.what}))
+        else:
+            click.echo(f"{printable(str(file))}: NOT A CREDENTIAL: {exc.what}. Nothing to inspect in it.")
+        return
     except (NotACredential, NotImportable, XmlInputError) as exc:
-        from edcbridge.output import printable
-
         click.echo(f"error: {printable(with_source(file, exc))}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
@@ -129,10 +137,34 @@ def inspect_command(file: Path, as_json: bool) -> None:
         note = seal_not_checked("only read", _verifier(imported)) if imported.sealed else None
         click.echo(json_text({**read, "seal_checked": False, **({"seal_note": note} if note else {})}))
     else:
-        from edcbridge.output import printable
-
         for line in _summary(imported):  # names from the file: no escape sequence reaches a terminal
             click.echo(printable(line))
+
+
+def _inspected_bytes(path: Path) -> bytes:
+    """The bytes of the file ``inspect`` reads, as the importer reads a credential file (see
+    :func:`edcbridge.xml.importer.read_credential_file`);
+    FolderFile when its content (the first bytes, of a file too large) shows one an output folder
+    holds beside the credentials."""
+    from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
+    from edcbridge.folder_files import FolderFile, other_file
+    from edcbridge.validation.document import NotACredential
+    from edcbridge.xml.safe import MAX_BYTES, XmlInputError
+
+    try:
+        data = read_bounded(path, MAX_BYTES)
+    except TooLarge as exc:
+        what = other_file(exc.head)
+        if what is not None:
+            raise FolderFile(str(path), what) from None
+        raise XmlInputError(too_large_problem(path, exc)) from None
+    except OSError as exc:
+        problem, fix = unread_reason(path, exc)
+        raise NotACredential(f"{path}: {problem}: {fix}") from None
+    what = other_file(data)
+    if what is not None:
+        raise FolderFile(str(path), what)
+    return data
 
 
 def _seal_options(func: Any) -> Any:
@@ -249,11 +281,14 @@ def validate_xml_file(path: Path, store: SchemaStore,
                       engines: tuple[Engine, ...] = ("lxml",)) -> Report:
     """A validation report for one XML document (EDC XML 1.x, LOQ, AMS) against its official XSD.
 
-    For the main ``validate`` command: XML files go here, JSON-LD to the SHACL validation. A
-    document that cannot be read is a finding; a schema that cannot be loaded raises
-    :class:`~edcbridge.schemas.SchemaStoreError` (``xsd.SchemaLoadError``), a problem of the store.
+    For the main ``validate`` command: XML files go here, JSON-LD to the SHACL validation. A file
+    an output folder holds beside the credentials (a preview page, a report; not a LOQ record)
+    is named (``not_a_credential``), failing nothing. A document that cannot be read is a
+    finding; a schema that cannot be loaded raises :class:`~edcbridge.schemas.SchemaStoreError`
+    (``xsd.SchemaLoadError``), a problem of the store.
     """
     from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
+    from edcbridge.folder_files import other_file
     from edcbridge.xml.safe import looks_like_xml
 
     source = str(path)
@@ -263,7 +298,13 @@ def validate_xml_file(path: Path, store: SchemaStore,
         problem, fix = unread_reason(path, exc)
         return _xml_unread(source, f"{source}: {problem}", fix)
     except TooLarge as exc:
+        what = other_file(exc.head, loq=False)
+        if what is not None:
+            return Report(source, sealed=False, not_a_credential=what)
         return _xml_unread(source, too_large_problem(source, exc))
+    what = other_file(data, loq=False)  # a LOQ record is validated against loq.xsd
+    if what is not None:  # as validate names it: SKIPPED, no failure
+        return Report(source, sealed=False, not_a_credential=what)
     if data.strip() and not looks_like_xml(data):
         return _xml_unread(source, f"{source}: JSON or another form, not XML",
                            "validate an EDC JSON-LD credential with 'edcbridge validate'")
@@ -300,7 +341,10 @@ def _xml_unread(source: str, problem: str, fix: str = "") -> Report:
               show_default=True, help="XSD engine (both: two independent engines).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
 def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> None:
-    """Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their schemaLocation."""
+    """Validate EDC XML 1.x, LOQ or AMS documents against the official XSD named by their schemaLocation.
+
+    A file of an output folder that is no credential (a preview page, a report, a DID document)
+    is SKIPPED, failing nothing; a LOQ record is checked against loq.xsd."""
     from edcbridge.schemas import SchemaStoreError
 
     store = _store()
@@ -332,8 +376,10 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     certificate validity).
 
     Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK, INVALID,
-    NOT SEALED or UNREADABLE. Exit status 0 when no check of any file is ERROR, 1 otherwise,
-    2 for a usage error (a missing file, an unreadable anchor)."""
+    NOT SEALED or UNREADABLE; a file of an output folder that is no credential (a preview page, a
+    report, a DID document, a LOQ record) is NOT A CREDENTIAL, which fails nothing. Exit status 0
+    when no check of any file is ERROR, 1 otherwise, 2 for a usage error (a missing file, an
+    unreadable anchor)."""
     from edcbridge.seal.cli import anchor_notes, read_trust_anchors
     from edcbridge.seal.verify import summary_line
     from edcbridge.xml.verify import verify_read
@@ -444,6 +490,7 @@ _NO_SIGNATURE = "has no ds:Signature"
 def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: bool) -> XadesReport:
     """The verdict: on the seal when one could be read; else what the file (its bytes as read)
     is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
+    from edcbridge.folder_files import other_file
     from edcbridge.seal.verify import (
         joined_notes,
         marked_for_tests,
@@ -454,6 +501,9 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
         unreadable_outcome,
     )
 
+    what = other_file(data) if data and result.certificate is None else None
+    if what is not None:  # a preview page, a report, a LOQ record...: named as verify names it
+        return _not_a_credential(path, what)
     if result.certificate is not None:
         issuer = _sealed_by_another(data, str(path), result)
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
@@ -476,6 +526,17 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     else:
         outcome = unread_outcome(head, unsealed=False, expected=expected)
     return XadesReport(path, result, outcome)
+
+
+def _not_a_credential(path: Path, what: str) -> XadesReport:
+    """The report of a file an output folder holds beside the credentials (the first bytes tell,
+    also of a file too large to read): every check SKIPPED, NOT A CREDENTIAL, no failure."""
+    from edcbridge.seal.verify import not_a_credential
+    from edcbridge.xml.verify import XadesVerification
+
+    _, outcome = not_a_credential(what)
+    skipped = _check("SKIPPED", "not a credential")
+    return XadesReport(path, XadesVerification(str(path), {name: skipped for name in XADES_CHECKS}), outcome)
 
 
 def _sealed_by_another(data: bytes, source: str, result: XadesVerification) -> str | None:
