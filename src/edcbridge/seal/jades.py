@@ -22,13 +22,13 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException, JWSEHeaderParameter
 
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
 from edcbridge.output import unreadable_json
+from edcbridge.seal import jose_ec
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, IncompleteJson, SealFormatError
 from edcbridge.seal.keys import SealPrivateKey
@@ -94,22 +94,8 @@ def parse_time(text: str) -> datetime:
         raise SealFormatError(f"sigT '{text}' is not YYYY-MM-DDThh:mm:ssZ") from exc
 
 
-@dataclass(frozen=True)
-class _EcAlgorithm:
-    """An ECDSA JWS algorithm (RFC 7518 3.4): one curve, one hash, r and s of *size* bytes each."""
-
-    curve: str  # as cryptography names it
-    crv: str  # as JOSE names it
-    ecdsa: ec.ECDSA
-    size: int
-
-
-_EC_ALGORITHMS = {
-    "ES256": _EcAlgorithm("secp256r1", "P-256", ec.ECDSA(hashes.SHA256()), 32),
-    "ES384": _EcAlgorithm("secp384r1", "P-384", ec.ECDSA(hashes.SHA384()), 48),
-    "ES512": _EcAlgorithm("secp521r1", "P-521", ec.ECDSA(hashes.SHA512()), 66),
-}
-_EC_ALGORITHM_OF_CURVE = {spec.curve: alg for alg, spec in _EC_ALGORITHMS.items()}
+_EC_ALGORITHMS = jose_ec.algorithms(*jose_ec.NIST)
+_EC_ALGORITHM_OF_CURVE = {spec.curve_name: alg for alg, spec in _EC_ALGORITHMS.items()}
 PublicSealKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 
@@ -132,7 +118,7 @@ def algorithm_key_problem(alg: str, key: PublicSealKey) -> str | None:
     if spec is None:
         fits, needed = isinstance(key, rsa.RSAPublicKey), "an RSA key"
     else:
-        fits = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == spec.curve
+        fits = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == spec.curve_name
         needed = f"an EC {spec.crv} key"
     return None if fits else f"{alg} needs {needed}; {_key_note(key)}"
 
@@ -240,9 +226,7 @@ def sign(key: SealPrivateKey, alg: str, data: bytes) -> bytes:
             pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
             return key.sign(data, pss, hashes.SHA256())
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    spec = _EC_ALGORITHMS[alg]
-    r, s = decode_dss_signature(key.sign(data, spec.ecdsa))
-    return r.to_bytes(spec.size, "big") + s.to_bytes(spec.size, "big")
+    return jose_ec.sign(key, _EC_ALGORITHMS[alg], data)
 
 
 def archive_timestamp_input(
