@@ -28,16 +28,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from edcbridge.seal import jades
+from edcbridge.seal import jades, jose_ec
 from edcbridge.seal.certs import der_b64
 from edcbridge.seal.keys import BadgeKey
 
@@ -53,20 +51,10 @@ def _epoch(text: str) -> int:
     return int(moment.timestamp())
 
 
-@dataclass(frozen=True)
-class _Curve:
-    alg: str
-    crv: str
-    digest: type[hashes.HashAlgorithm]
-    size: int  # bytes of each coordinate and of r and s
+_CURVES = jose_ec.by_curve(jose_ec.algorithms(*jose_ec.NIST))
 
 
-_CURVES = {"secp256r1": _Curve("ES256", "P-256", hashes.SHA256, 32),
-           "secp384r1": _Curve("ES384", "P-384", hashes.SHA384, 48),
-           "secp521r1": _Curve("ES512", "P-521", hashes.SHA512, 66)}
-
-
-def _curve(curve: ec.EllipticCurve) -> _Curve:
+def _curve(curve: ec.EllipticCurve) -> jose_ec.EcAlgorithm:
     found = _CURVES.get(curve.name)
     if found is None:
         raise JwtError(f"VC-JWT (JOSE) has no signing algorithm for EC keys on {curve.name}: use an RSA seal "
@@ -138,8 +126,7 @@ def _sign(key: BadgeKey, alg: str, data: bytes) -> bytes:
     curve = _curve(private.curve)
     if alg != curve.alg:
         raise JwtError(f"{alg} does not fit this seal's EC key on {curve.crv}; use {curve.alg}")
-    r, s = decode_dss_signature(private.sign(data, ec.ECDSA(curve.digest())))
-    return r.to_bytes(curve.size, "big") + s.to_bytes(curve.size, "big")
+    return jose_ec.sign(private, curve, data)
 
 
 _REQUIRED = {"iss": "issuer.id", "jti": "id", "nbf": "validFrom", "sub": "credentialSubject.id"}
@@ -201,8 +188,7 @@ def _part(text: str) -> Any:
 _KEY_MEMBERS = ("kty", "crv", "n", "e", "x", "y")
 
 
-_JOSE_CURVES: dict[Any, ec.EllipticCurve] = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(),
-                                             "P-521": ec.SECP521R1()}
+_JOSE_CURVES: dict[Any, ec.EllipticCurve] = {spec.crv: spec.curve for spec in _CURVES.values()}
 
 
 def _base64url(jwk: Doc, member: str) -> str:
@@ -456,6 +442,4 @@ def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
     if curve is None or alg != curve.alg or len(signature) != 2 * curve.size:
         raise JwtError(f"algorithm {alg!r} does not fit the signing key; expected RS256 or PS256 "
                        "for RSA, ES256, ES384 or ES512 after the EC key's curve, EdDSA for Ed25519")
-    der = encode_dss_signature(int.from_bytes(signature[:curve.size], "big"),
-                               int.from_bytes(signature[curve.size:], "big"))
-    public.verify(der, data, ec.ECDSA(curve.digest()))
+    jose_ec.verify(public, curve, signature, data)
