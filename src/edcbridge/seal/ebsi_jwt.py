@@ -19,18 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from edcbridge.seal import jades
+from edcbridge.seal import jades, jose_ec
 from edcbridge.seal.errors import KeyLoadError, SealError
 
 TYP = "vc+jwt"
 PASSWORD_ENV = "EDCBRIDGE_EBSI_KEY_PASSWORD"
-_ALGORITHMS = {"secp256r1": "ES256", "secp256k1": "ES256K"}
-_JWK_CURVES = {"secp256r1": "P-256", "secp256k1": "secp256k1"}
-_COORDINATE_BYTES = 32
+ALGORITHMS = jose_ec.algorithms("ES256", "ES256K")
+_OF_CURVE = jose_ec.by_curve(ALGORITHMS)
 _DID_URL = re.compile(r"(did:[a-z0-9]+:[A-Za-z0-9._:%-]+)#([A-Za-z0-9._~!$&'()*+,;=:@/?%-]+)")
 
 
@@ -66,7 +64,7 @@ class EbsiSigner:
 
     @property
     def algorithm(self) -> str:
-        return _ALGORITHMS[self._key().curve.name]
+        return _OF_CURVE[self._key().curve.name].alg
 
     @cached_property
     def identity(self) -> str:
@@ -85,19 +83,19 @@ class EbsiSigner:
                                "DID; give its organisation that did in the catalogue, or sign it with its "
                                "own key")
         key = self._key()
-        header = {"alg": _ALGORITHMS[key.curve.name], "typ": TYP, "kid": self.kid}
+        spec = _OF_CURVE[key.curve.name]
+        header = {"alg": spec.alg, "typ": TYP, "kid": self.kid}
         signing_input = f"{_b64_json(header)}.{_b64_json(jwt_claims(credential))}".encode("ascii")
-        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big")
+        signature = jose_ec.sign(key, spec, signing_input)
         return signing_input + b"." + jades.b64url(signature).encode("ascii")
 
 
 def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     """The public key as a JWK (RFC 7518), as a DID document's ``publicKeyJwk`` lists it."""
-    numbers = key.public_numbers()
-    return {"kty": "EC", "crv": _JWK_CURVES[key.curve.name],
-            "x": jades.b64url(numbers.x.to_bytes(_COORDINATE_BYTES, "big")),
-            "y": jades.b64url(numbers.y.to_bytes(_COORDINATE_BYTES, "big"))}
+    numbers, spec = key.public_numbers(), _OF_CURVE[key.curve.name]
+    return {"kty": "EC", "crv": spec.crv,
+            "x": jades.b64url(numbers.x.to_bytes(spec.size, "big")),
+            "y": jades.b64url(numbers.y.to_bytes(spec.size, "big"))}
 
 
 def _b64_json(value: dict[str, Any]) -> str:
@@ -141,7 +139,7 @@ def load_ebsi_signer(path: Path, kid: str, password: bytes | None = None) -> Ebs
     except ValueError as exc:
         raise KeyLoadError(f"--ebsi-key {path} is not a PEM private key or its password is wrong "
                            f"({exc})") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name not in _ALGORITHMS:
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name not in _OF_CURVE:
         raise EbsiKeyError(f"--ebsi-key {path} is not an EC key on P-256 (ES256) or secp256k1 (ES256K), "
                            "the keys EBSI verifiers check")
     plain = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

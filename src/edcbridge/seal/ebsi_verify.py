@@ -15,22 +15,17 @@ from typing import Any
 
 import click
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from edcbridge.output import printable
-from edcbridge.seal import jades
-from edcbridge.seal.ebsi_jwt import TYP, EbsiKeyError, did_of, jwt_claims
+from edcbridge.seal import jades, jose_ec
+from edcbridge.seal.ebsi_jwt import ALGORITHMS, TYP, EbsiKeyError, did_of, jwt_claims
 from edcbridge.seal.errors import SealFormatError
 from edcbridge.seal.verify import CHECKS, Check, FormatCheck, Outcome, credential_validity, shown
 from edcbridge.unique_json import DuplicateMember, loads_unique
 from edcbridge.validation.document import as_list
 
 _COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_CURVES: dict[str, tuple[str, ec.EllipticCurve]] = {"ES256": ("P-256", ec.SECP256R1()),
-                                                    "ES256K": ("secp256k1", ec.SECP256K1())}
-_COORDINATE_BYTES = 32
 REGISTERED_CLAIMS = ("iss", "jti", "sub", "iat", "nbf", "exp")
 _NO_DID_DOCUMENT = ("not checked: no --did-document was given, and edcbridge does not resolve a DID "
                     "over the network; give the issuer's DID document (JSON, as EBSI's DID Registry "
@@ -135,7 +130,8 @@ def _b64_json(part: str) -> Any:
 
 def _public_key(jwk: Mapping[str, Any], alg: str) -> ec.EllipticCurvePublicKey:
     """The key of an EC JWK on the curve *alg* signs with; ValueError saying why it is not."""
-    crv, curve = _CURVES[alg]
+    spec = ALGORITHMS[alg]
+    crv, curve = spec.crv, spec.curve
     if jwk.get("kty") != "EC" or jwk.get("crv") != crv:
         raise ValueError(f"its key is {jwk.get('kty')} {jwk.get('crv')}, not the EC {crv} key {alg} needs")
     try:
@@ -145,12 +141,12 @@ def _public_key(jwk: Mapping[str, Any], alg: str) -> ec.EllipticCurvePublicKey:
         raise ValueError("its publicKeyJwk is not a point of the curve") from None
 
 
-def _signature_holds(key: ec.EllipticCurvePublicKey, signing_input: bytes, signature: bytes) -> bool:
-    if len(signature) != 2 * _COORDINATE_BYTES:
+def _signature_holds(key: ec.EllipticCurvePublicKey, spec: jose_ec.EcAlgorithm, signing_input: bytes,
+                     signature: bytes) -> bool:
+    if len(signature) != 2 * spec.size:
         return False
-    r, s = (int.from_bytes(half, "big") for half in (signature[:32], signature[32:]))
     try:
-        key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+        jose_ec.verify(key, spec, signature, signing_input)
     except InvalidSignature:
         return False
     return True
@@ -161,7 +157,7 @@ def _header_problem(header: Any) -> str | None:
         return "its header is not a JSON object"
     if header.get("typ") != TYP:
         return f"its typ is {header.get('typ')!r}, not {TYP!r}: it is not a JOSE-secured credential"
-    if header.get("alg") not in _CURVES:
+    if header.get("alg") not in ALGORITHMS:
         return f"its alg is {header.get('alg')!r}: EBSI verifiers take ES256 or ES256K only"
     if not isinstance(header.get("kid"), str):
         return "its header names no kid: no key of a DID document can be found for it"
@@ -191,7 +187,7 @@ def _seal_check(header: dict[str, Any], parts: list[str], keys: Mapping[str, Did
         signature = jades.b64url_decode(parts[2])
     except SealFormatError:
         return Check("ERROR", "the signature is not base64url"), True
-    if not _signature_holds(key, f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
+    if not _signature_holds(key, ALGORITHMS[alg], f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
         return Check("ERROR", f"signature does not match the content ({alg}, key {kid} of "
                               f"{found.source}): it was changed after signing, or signed with "
                               "another key"), True
