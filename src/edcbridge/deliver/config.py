@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.deliver.deqar_delete import deletion
@@ -26,22 +25,26 @@ from edcbridge.deliver.errors import DeliveryConfigError
 from edcbridge.deliver.http import MASKER
 from edcbridge.deliver.push import Item
 from edcbridge.deliver.state import digest
-from edcbridge.load.catalogue import load_with_lines, nearest_line
 from edcbridge.load.errors import RecordError, fix_for
 from edcbridge.model.records import Catalogue
+from edcbridge.yaml_reading import BoundedLoader, YAMLError, load_as_text, load_with_lines, nearest_line
 
 USERNAME_ENV = "EDCBRIDGE_DEQAR_USERNAME"
 PASSWORD_ENV = "EDCBRIDGE_DEQAR_PASSWORD"
 Loc = tuple[Any, ...]
 
 
-class _BatchLoader(yaml.SafeLoader):
+MAX_VALUES = 1_000_000
+"""Most values a batch file may expand to through its aliases (the bound of a catalogue)."""
+
+
+class _BatchLoader(BoundedLoader):
     """Dates stay text, so the model (not the YAML parser) judges ``2025-13-01``, with its place."""
 
 
 _BatchLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -133,8 +136,8 @@ def load_batch(path: Path) -> Batch:
     """Read a DEQAR batch file (YAML or JSON); all its problems are listed, each with its line."""
     text = _read_text(path, "the batch file", "check the path, and save it as UTF-8")
     try:
-        data, lines = load_with_lines(text, _BatchLoader)
-    except yaml.YAMLError as exc:
+        data, lines = load_with_lines(text, _BatchLoader, max_values=MAX_VALUES)
+    except YAMLError as exc:
         raise DeliveryConfigError(f"{path}: not valid YAML: {exc}; fix the syntax there") from None
     if not isinstance(data, dict):
         raise DeliveryConfigError(
@@ -195,8 +198,8 @@ def _credential_values(path: Path) -> dict[str, str]:
         pairs = (_KEY_VALUE.match(line).groups() for line in lines)  # type: ignore[union-attr]
         return {key: value.strip().strip("'\"") for key, value in pairs}
     try:
-        data = yaml.load(text, Loader=yaml.BaseLoader)  # every value as text; JSON is YAML too
-    except yaml.YAMLError as exc:  # its message would quote the file: a password, maybe
+        data = load_as_text(text)  # every value as text; JSON is YAML too
+    except YAMLError as exc:  # its message would quote the file: a password, maybe
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise DeliveryConfigError(

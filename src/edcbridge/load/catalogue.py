@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.load.catalogue_links import esco_problems
@@ -22,6 +21,20 @@ from edcbridge.load.logos import embed_logos
 from edcbridge.model import Catalogue, parse
 from edcbridge.model.records import Problem, reference_problems
 from edcbridge.vocab import CredentialType, CreditSystem
+from edcbridge.yaml_reading import (
+    BoundedLoader,
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    TooLarge,
+    TooManyWritten,
+    YAMLError,
+    check_expansion,
+    compose,
+    nearest_line,
+    node_lines,
+)
 
 
 class CatalogueError(ValueError):
@@ -39,27 +52,7 @@ PyYAML holds each as a node of about 700 bytes before anything can be checked, s
 ``[a,a,...]`` would take 7 GB."""
 
 
-class TooManyWritten(Exception):
-    """The file writes more than MAX_WRITTEN values; ``line`` is where reading stopped."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__(f"more than {MAX_WRITTEN} values written")
-        self.line = line
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that stops composing a document past MAX_WRITTEN values."""
-
-    _written = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self._written += 1
-        if self._written > MAX_WRITTEN:
-            raise TooManyWritten(self.peek_event().start_mark.line + 1)  # type: ignore[no-untyped-call]
-        return super().compose_node(parent, index)
-
-
-class _CatalogueLoader(_BoundedLoader):
+class _CatalogueLoader(BoundedLoader):
     """SafeLoader that leaves as text what YAML 1.1 would crash on or silently misread.
 
     An impossible date (2023-06-31) stays text, so the model reports it at its line instead
@@ -74,19 +67,19 @@ _PLAIN_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][-+]?[0-9]+)?")
 _DOT_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(\.[0-9]{3})+")
 
 
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _timestamp(loader: BoundedLoader, node: ScalarNode) -> Any:
     try:
         return loader.construct_yaml_timestamp(node)
     except ValueError:
         return loader.construct_scalar(node)
 
 
-def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _int(loader: BoundedLoader, node: ScalarNode) -> Any:
     text = loader.construct_scalar(node)
     return loader.construct_yaml_int(node) if _PLAIN_NUMBER.fullmatch(text) else text
 
 
-def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _float(loader: BoundedLoader, node: ScalarNode) -> Any:
     text = loader.construct_scalar(node)
     plain = _PLAIN_NUMBER.fullmatch(text) and not _DOT_THOUSANDS.fullmatch(text)
     return loader.construct_yaml_float(node) if plain else text
@@ -97,7 +90,7 @@ def _json_float(text: str) -> Any:
     return text if _DOT_THOUSANDS.fullmatch(text) else float(text)
 
 
-def _bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _bool(loader: BoundedLoader, node: ScalarNode) -> Any:
     text = loader.construct_scalar(node)
     return loader.construct_yaml_bool(node) if text.lower() in ("true", "false") else text
 
@@ -107,84 +100,11 @@ for _tag, _constructor in (("timestamp", _timestamp), ("int", _int), ("float", _
     _CatalogueLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _constructor)
 
 
-def load_with_lines(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """YAML parsed once: the data, and the line of each value (and key) by its path."""
-    parser = loader(text)
-    try:
-        node = parser.get_single_node()
-        check_expansion(node)
-        data = parser.construct_document(node) if node is not None else None
-    finally:
-        parser.dispose()
-    return data, _node_lines(node)
-
-
-def _node_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
-    """The line of each value (and key) of a composed YAML document, by its path."""
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):  # a list as a key is refused when built
-                    walk(value, (*path, key.value))
-                    lines[(*path, key.value)] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*path, index))
-
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    """The line of ``loc``, or of the nearest value that holds it."""
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
 # A catalogue is a few hundred KB; these bounds stop a runaway file or a YAML alias bomb
 # ("billion laughs": a few lines whose aliases expand to billions of values) before it
 # exhausts memory.
 MAX_BYTES = 20_000_000
 MAX_VALUES = 1_000_000
-
-
-class TooLarge(yaml.YAMLError):
-    """The document would expand to more than MAX_VALUES values; ``line`` is where it grows."""
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-        super().__init__(f"more than {MAX_VALUES} values")
-
-
-def check_expansion(root: yaml.Node | None) -> None:
-    """Refuse a document whose aliases expand it beyond MAX_VALUES values (or refer to
-    themselves), before anything walks or builds it."""
-    sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node) -> int:
-        if id(node) in sizes:
-            if sizes[id(node)] < 0:  # an alias inside its own anchor
-                raise TooLarge(node.start_mark.line + 1)
-            return sizes[id(node)]
-        sizes[id(node)] = -1
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            total += sum(size(key) + size(value) for key, value in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total += sum(size(item) for item in node.value)
-        if total > MAX_VALUES:
-            raise TooLarge(node.start_mark.line + 1)
-        sizes[id(node)] = total
-        return total
-
-    if root is not None:
-        size(root)
 
 
 def load_catalogue(path: Path) -> Catalogue:
@@ -262,7 +182,7 @@ def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]
             file, exc.line, None, None, f"the file writes more than {MAX_WRITTEN:,} values; a "
             "catalogue of hundreds of specifications writes tens of thousands",
             "check that this is the catalogue, not an export or an award file")]) from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise CatalogueError([_yaml_error(file, exc, text)]) from None
     except RecursionError:
         raise CatalogueError([RecordError(file, None, None, None, "the values are nested too deeply",
@@ -270,11 +190,11 @@ def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]
 
 
 def _read_yaml(text: str) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]:
-    parser = _CatalogueLoader(text)
+    parser = _CatalogueLoader(text, MAX_WRITTEN)
     try:
         node = parser.get_single_node()
-        check_expansion(node)
-        lines, duplicates = _node_lines(node), list(_duplicate_keys(node))
+        check_expansion(node, MAX_VALUES)
+        lines, duplicates = node_lines(node), list(_duplicate_keys(node))
         data = parser.construct_document(node) if node is not None else None
     finally:
         parser.dispose()
@@ -300,10 +220,10 @@ def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], l
         raise CatalogueError([RecordError(file, None, None, None, unreadable_json(exc),
                                           "write the number out in fewer digits")]) from None
     try:
-        node = yaml.compose(text.replace("\t", " "), Loader=_BoundedLoader)
-        check_expansion(node)
-        return data, _node_lines(node), list(_duplicate_keys(node)) or twice
-    except yaml.YAMLError:
+        node = compose(text.replace("\t", " "), max_written=MAX_WRITTEN)
+        check_expansion(node, MAX_VALUES)
+        return data, node_lines(node), list(_duplicate_keys(node)) or twice
+    except YAMLError:
         return data, {}, twice
 
 
@@ -343,25 +263,25 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _duplicate_keys(root: yaml.Node | None) -> Iterator[Duplicate]:
+def _duplicate_keys(root: Node | None) -> Iterator[Duplicate]:
     """Keys written twice in one mapping, by path (a key brought in by ``<<:`` may be
     written again: that is what merging is for)."""
     seen: set[int] = set()
 
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[Duplicate]:
+    def walk(node: Node, path: tuple[Any, ...]) -> Iterator[Duplicate]:
         if id(node) in seen:
             return
         seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, MappingNode):
             first: dict[str, int] = {}
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                if isinstance(key, ScalarNode) and key.value != "<<":
                     line = key.start_mark.line + 1
                     if key.value in first:
                         yield (*path, key.value), line, first[key.value]
                     first.setdefault(key.value, line)
                     yield from walk(value, (*path, key.value))
-        elif isinstance(node, yaml.SequenceNode):
+        elif isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 yield from walk(item, (*path, index))
 
@@ -685,7 +605,7 @@ _INDENT_OR_COLON = ("indent the line as its neighbours (the keys of one mapping 
                     "column), and quote a text containing ': '")
 
 
-def _yaml_error(file: str, exc: yaml.YAMLError, text: str = "") -> RecordError:
+def _yaml_error(file: str, exc: YAMLError, text: str = "") -> RecordError:
     """Name the line (and column) where the broken construct starts as well as where parsing
     failed, with the fix for the usual slip there."""
     problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]

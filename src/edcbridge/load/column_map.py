@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.load.awards import COLUMNS
 from edcbridge.load.errors import suggest
+from edcbridge.yaml_reading import YAMLError, safe_load
 
 _SEPARATORS = re.compile(r"[\s-]+")
 _TWO_LETTERS = re.compile(r"[a-z]{2}")
@@ -136,8 +135,8 @@ def file_pairs(path: Path) -> list[Pair]:
 
 def _yaml_pairs(path: Path, text: str) -> list[Pair]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = safe_load(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ValueError(f"{path}{line}: not YAML ({getattr(exc, 'problem', None) or exc}); write "

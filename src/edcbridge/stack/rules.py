@@ -39,12 +39,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edcbridge import vocab
 from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.model import Catalogue, Specification
+from edcbridge.yaml_reading import MappingNode, Node, SequenceNode, YAMLError, compose, safe_load
 
 
 class RuleError(ValueError):
@@ -117,12 +117,12 @@ _HINTS = {
 Locate = Callable[..., str]  # (index, *field path) -> "path:line: rules[i].field"
 
 
-def _node_at(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+def _node_at(node: Node | None, step: str | int) -> Node | None:
     """The child of a composed YAML node: a mapping's value by key, a sequence's item by index."""
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, MappingNode):
         return next((value for key, value in node.value if key.value == step), None)
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        item: yaml.Node = node.value[step]
+    if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        item: Node = node.value[step]
         return item
     return None
 
@@ -131,8 +131,8 @@ def _locator(path: Path, text: str) -> Locate:
     """Name a place in the rules file by line and field: ``rules.yaml:7: rules[1].allowed[0]``.
     The line is that of the deepest node found along the field path (JSON is read as YAML)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        root = compose(text)
+    except YAMLError:
         root = None
 
     def locate(index: int, *steps: str | int) -> str:
@@ -221,8 +221,8 @@ def load_rules(path: Path, catalogue: Catalogue) -> dict[str, StackRule]:
     """The catalogue's derived rules, overridden by the rules in ``path``."""
     text = _rules_text(path)
     try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else safe_load(text)
+    except (YAMLError, json.JSONDecodeError) as exc:
         raise RuleError(f"{path}: not valid YAML/JSON: {exc}") from None
     except RecursionError:
         raise RuleError(f"{path}: the values are nested too deeply to be rules; check the brackets "
