@@ -1,4 +1,7 @@
-"""Writing outputs: atomic files, stable serialisation, safe file names."""
+"""Writing outputs: atomic files, stable serialisation, safe file names.
+
+JSON is written with orjson here, and only here.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,42 @@ def serialise_payload(doc: dict[str, Any]) -> bytes:
     writes its sealed credentials (what ``json.dumps(doc, ensure_ascii=False,
     separators=(",", ":"))`` writes). Inside the seal the payload is an escaped string that
     nobody reads by eye, and indenting it made the sealed file half again as large."""
+    return compact_json(doc)
+
+
+def compact_json(doc: dict[str, Any]) -> bytes:
+    """UTF-8 JSON without whitespace, keys in their order: what ``json.dumps(doc,
+    ensure_ascii=False, separators=(",", ":"))`` writes."""
     return orjson.dumps(doc)
+
+
+def canonical_json(node: Any) -> bytes:
+    """Sorted, compact UTF-8 JSON: ``json.dumps(node, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``, written by orjson where it writes the same bytes (no floats,
+    whose notation differs, and no integers beyond 64 bits); a test holds it to that."""
+    if not _has_float(node):
+        try:
+            return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a float is anywhere in ``value`` (walked without recursion: called for every
+    node id of every credential)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):  # most values: answered first
+            continue
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return False
 
 
 def unreadable_json(exc: ValueError | RecursionError) -> str:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from typing import Any
 
-import orjson
-
 from edcbridge import vocab
+from edcbridge.output import canonical_json
 
 Node = dict[str, Any]
 NAMESPACE = uuid.UUID("0b0a3c36-2f7e-5d0e-9a52-6564636272d1")
@@ -48,35 +46,6 @@ def date_time(value: dt.date | dt.datetime) -> str:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{value.isoformat()}T00:00:00Z"
-
-
-def canonical_json(node: Any) -> bytes:
-    """Sorted, compact UTF-8 JSON: ``json.dumps(node, sort_keys=True, ensure_ascii=False,
-    separators=(",", ":"))``, written by orjson where it writes the same bytes (no floats,
-    whose notation differs, and no integers beyond 64 bits); a test holds it to that."""
-    if not _has_float(node):
-        try:
-            return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass
-    return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _has_float(value: Any) -> bool:
-    """Whether a float is anywhere in ``value`` (walked without recursion: called for every
-    node id of every credential)."""
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, str):  # most values: answered first
-            continue
-        if isinstance(item, float):
-            return True
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item)
-    return False
 
 
 def content_uuid(node: Any) -> uuid.UUID:

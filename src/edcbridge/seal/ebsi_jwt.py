@@ -18,10 +18,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from edcbridge.output import compact_json
 from edcbridge.seal import jades, jose_ec
 from edcbridge.seal.errors import KeyLoadError, SealError
 
@@ -99,7 +99,7 @@ def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
 
 
 def _b64_json(value: dict[str, Any]) -> str:
-    return jades.b64url(orjson.dumps(value))
+    return jades.b64url(compact_json(value))
 
 
 def _epoch(text: str) -> int:

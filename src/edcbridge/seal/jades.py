@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,7 +26,7 @@ from jwcrypto.common import JWException, JWSEHeaderParameter
 
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
-from edcbridge.output import unreadable_json
+from edcbridge.output import compact_json, unreadable_json
 from edcbridge.seal import jose_ec
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, IncompleteJson, SealFormatError
@@ -259,7 +258,7 @@ def serialise(payload: str, protected_b64: str, signature_b64: str, etsiu: list[
     if etsiu:
         signature["header"] = {"etsiU": etsiu}
     signature["signature"] = signature_b64
-    return orjson.dumps({"payload": payload, "signatures": [signature]})
+    return compact_json({"payload": payload, "signatures": [signature]})
 
 
 @dataclass(frozen=True)
