@@ -62,6 +62,16 @@ class DownloadError(Exception):
         """Whether the server answered (so it is there, whatever it said)."""
         return self.kind in ("status", "too-large")
 
+    @property
+    def proxy_failed(self) -> bool:
+        """Whether the proxy the download went through failed it (refused, or no answer)."""
+        return isinstance(self.__cause__, requests.exceptions.ProxyError)
+
+    @property
+    def tls_unverified(self) -> bool:
+        """Whether the server's TLS certificate could not be verified."""
+        return isinstance(self.__cause__, requests.exceptions.SSLError)
+
 
 class _Sockets:
     """The sockets one download opened, to shut them all from another thread."""

@@ -10,8 +10,6 @@ import hashlib
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
 from edcbridge.bounded_http import DownloadError, download
 from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
 
@@ -90,9 +88,9 @@ class HttpFetcher:
         except DownloadError as exc:
             self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
             message = f"download failed: {str(exc).replace(url, shown)}"
-            if isinstance(exc.__cause__, requests.exceptions.ProxyError):
+            if exc.proxy_failed:
                 message += f": {_proxy_problem(url)}"
-            elif isinstance(exc.__cause__, requests.exceptions.SSLError):
+            elif exc.tls_unverified:
                 message += (": the server's TLS certificate could not be verified; behind a proxy that "
                             "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
             if exc.kind == "too-large":
