@@ -32,21 +32,21 @@ from pathlib import Path
 import click
 
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
-from edcbridge.pipeline.erase_learner import CREDENTIAL_FOLDERS, Learner, awards_of
-from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
-from edcbridge.pipeline.withdraw import (
+from edcbridge.pipeline.award_commands import (
     Said,
-    _detail,
-    _event,
-    _exported_by_name,
-    _open,
-    _pages_and_badges,
-    _published,
-    _resolve,
-    _say,
-    _stamp,
+    event_detail,
+    event_name,
+    exported_by_name,
+    open_journal,
+    pages_and_badges,
+    published_place,
+    resolve_key,
+    say,
+    stamp,
     trail_name,
 )
+from edcbridge.pipeline.erase_learner import CREDENTIAL_FOLDERS, Learner, awards_of
+from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
 
 
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -83,7 +83,7 @@ def _recorded_files(out_dir: Path, outputs: dict[str, dict[str, str]]) -> list[P
     """The files a record lists, where they are and, for a withdrawn one, where it was published."""
     found = [output_file(out_dir, output) for output in outputs.values()
              if output.get("path") or output.get("file")]
-    found += [_published(out_dir, output) for output in outputs.values() if output.get("published")]
+    found += [published_place(out_dir, output) for output in outputs.values() if output.get("published")]
     return found
 
 
@@ -92,7 +92,7 @@ def _files_by_name(out_dir: Path, key: str) -> list[Path]:
     writes, published or in OUT/withdrawn/."""
     from edcbridge.output import safe_name
 
-    published = [*_exported_by_name(out_dir, key).values(), *_pages_and_badges(out_dir, key).values()]
+    published = [*exported_by_name(out_dir, key).values(), *pages_and_badges(out_dir, key).values()]
     withdrawn = [out_dir / "withdrawn" / path.parent.name / path.name for path in published]
     qr = safe_name(*key.split("/", 1)) + ".png"
     return published + withdrawn + [out_dir / "offers" / qr, out_dir / "offers-dc4eu" / qr]
@@ -209,7 +209,7 @@ def _clear_wallet_pushes(out_dir: Path, key: str, of_award: Callable[[str], bool
     from edcbridge.deliver.results import drop_results
     from edcbridge.deliver.state import drop_items
 
-    note = (f"the items of an award were taken out of these results on {_stamp(time.time())} (edcbridge "
+    note = (f"the items of an award were taken out of these results on {stamp(time.time())} (edcbridge "
             "erase: its learner's data erased); the summary counts are those of the run")
     try:
         dropped = drop_items(out_dir / WALLET_STATE, "wallet", of_award)
@@ -250,12 +250,12 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
         line = f"{key}: erased already"
     else:
         now = time.time()
-        detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "was": entry.state,
+        detail = event_detail({"by": who, "at": stamp(now), "reason": reason, "was": entry.state,
                           "deliveries": sorted(deliveries),
                           "files": [{"file": _named(out_dir, path), "sha256": digest}
                                     for path, digest in sorted(files.items())]})
-        head = journal.erase(key, f"erased on {_stamp(now)} by {who}: {reason}", detail)
-        line = f"{key}: erased ({_event(head)})"
+        head = journal.erase(key, f"erased on {stamp(now)} by {who}: {reason}", detail)
+        line = f"{key}: erased ({event_name(head)})"
     clrs = _other_awards_of_clrs(out_dir, files, erased)
     names = {path.name for path in [*files, *_files_by_name(out_dir, key)]}
     of_award = _push_item_of(_credential_ids(key, files), names)  # read before the files go
@@ -283,7 +283,7 @@ def _scrub_reports(out_dir: Path, keys: list[str], who: str) -> list[str]:
     from edcbridge.pipeline.reports import erase_from_reports
 
     awards = {key.split("/", 1)[1]: safe_name(*key.split("/", 1)) for key in keys}
-    note = (f"the rows of {len(keys)} award(s) were taken out of this report on {_stamp(time.time())} by "
+    note = (f"the rows of {len(keys)} award(s) were taken out of this report on {stamp(time.time())} by "
             f"{who} (edcbridge erase: their learners' data erased); the counts are those of the run")
     try:
         erase_from_reports(out_dir, awards, note)
@@ -328,9 +328,9 @@ def _awards_of_learners(journal: Journal, out_dir: Path, learners: list[Learner]
 def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool) -> bool:
     """Erase each award, saying so, then the reports' rows of all; whether all went as asked."""
     who, ok = actor(), True
-    keys = [key for key in (_resolve(journal, name, "erase") for name in names) if isinstance(key, str)]
+    keys = [key for key in (resolve_key(journal, name, "erase") for name in names) if isinstance(key, str)]
     for name in names:
-        key = _resolve(journal, name, "erase")
+        key = resolve_key(journal, name, "erase")
         if isinstance(key, Said):
             said = key
         else:
@@ -339,7 +339,7 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
             except (OSError, sqlite3.Error) as exc:
                 said = Said(f"error: {key}: the journal could not take it ({exc}); nothing was erased of it: "
                             "run the same command again", ok=False)
-        _say(said, quiet)
+        say(said, quiet)
         ok = ok and said.ok
     erased = [key for key in keys if _state(journal, key) == ERASED]
     for problem in _scrub_reports(out_dir, erased, who):
@@ -392,7 +392,7 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
                                  "there; give the folder the awards were exported to", param_hint="OUT")
     try:
         with folder_of_one_run(out_dir, elsewhere=""):
-            journal = _open(out_dir)
+            journal = open_journal(out_dir)
             try:
                 found = _awards_of_learners(journal, out_dir, learners)
                 names = (*keys, *(key for key in found or () if key not in keys))

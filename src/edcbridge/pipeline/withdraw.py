@@ -15,33 +15,32 @@ is withdrawn already (no run exports it) and the same command moves what is left
 from __future__ import annotations
 
 import hashlib
-import json
 import shlex
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
+from edcbridge.pipeline.award_commands import (
+    Said,
+    event_detail,
+    event_name,
+    exported_by_name,
+    open_journal,
+    pages_and_badges,
+    published_place,
+    resolve_key,
+    say,
+    stamp,
+    trail_name,
+)
 from edcbridge.pipeline.journal import JOURNAL_NAME, Entry, Journal, actor, output_file
 from edcbridge.pipeline.report_marks import ReportMark, mark_reports, reinstated_note, withdrawn_note
 
 WITHDRAWN = "withdrawn"  # the folder, in OUT, of the files of withdrawn awards
-
-
-@dataclass
-class Said:
-    """What the command says of one award: its line, warnings said even with -q, and whether
-    it went as asked."""
-
-    line: str = ""
-    warnings: list[str] = field(default_factory=list)
-    ok: bool = True
-    mark: ReportMark | None = None  # what the last run's reports are to say of the award now
 
 
 def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -50,55 +49,6 @@ def _reason(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     if text is None:
         raise click.BadParameter("give why the awards are withdrawn (a sentence, a case number)")
     return text
-
-
-def _stamp(moment: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
-
-
-def _detail(fields: dict[str, Any]) -> str:
-    """An event's detail: JSON, one spelling for one content (its sha256 is the output hash)."""
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
-
-
-def trail_name(place: str) -> str:
-    """A file of OUT (``clr/x.json``, ``withdrawn/clr/x.jwt``) as the audit trail names it: a
-    CLR, whose name is its learner's id, by its folder alone (``clr/*.json``), so the trail
-    holds no learner id."""
-    folder, _, name = place.rpartition("/")
-    if folder.rpartition("/")[2] != "clr":
-        return place
-    suffix = name[name.rfind("."):] if "." in name else ""
-    return f"{folder}/*{suffix}"
-
-
-def _event(head: str) -> str:
-    return f"audit event {head.split(':')[0]}"
-
-
-def _resolve(journal: Journal, name: str, command: str = "withdraw") -> str | Said:
-    """The record key ``name`` stands for (the key, or an award id of one issuer only);
-    ``command``: the one the fix names."""
-    if journal.entry(name) is not None:
-        return name
-    keys = journal.keys_of_award(name)
-    if "/" in name and keys:  # an id holding "/" could be read as <issuer>/<award_id>: it takes its issuer
-        given = " or ".join(shlex.quote(key) for key in keys)
-        return Said(f"error: {name}: no award has this key; an award id holding '/' is given with its "
-                    f"issuer: {given}, as in: edcbridge {command} {shlex.quote(str(journal.path.parent))} "
-                    f"{shlex.quote(keys[0])} --reason TEXT", ok=False)
-    if len(keys) == 1 and "/" not in name:
-        return keys[0]
-    if keys:
-        return Said(f"error: {name}: several awards have this id ({', '.join(keys)}); give one as "
-                    "<issuer>/<award_id>", ok=False)
-    return Said(f"error: {name}: no such award in {journal.path}; give it as the run notes and "
-                "report.csv name it (<issuer>/<award_id>), with OUT the folder it was exported to", ok=False)
-
-
-def _published(out_dir: Path, output: dict[str, str]) -> Path:
-    """Where a withdrawn file was published, as its withdrawn output notes it."""
-    return output_file(out_dir, {"path": output["published"], "file": output["published"]})
 
 
 def _free_place(folder: Path, name: str, taken: set[Path]) -> Path:
@@ -143,28 +93,6 @@ def _found(out_dir: Path, paths: dict[str, Path]) -> dict[str, dict[str, str]]:
     return {name: {"path": str(path), "file": path.relative_to(out_dir).as_posix(),
                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
             for name, path in paths.items() if path.is_file()}
-
-
-def _exported_by_name(out_dir: Path, key: str) -> dict[str, Path]:
-    """Where an export writes the files of ``key``: what a record whose last run failed (and so
-    lists no files) may have left from an earlier run."""
-    from edcbridge.output import safe_name
-    from edcbridge.pipeline.worker import FORMATS
-
-    issuer, _, award_id = key.partition("/")
-    name = safe_name(issuer, award_id)
-    return {fmt: out_dir / folder / f"{name}{suffix}" for fmt, (folder, suffix) in FORMATS.items()}
-
-
-def _pages_and_badges(out_dir: Path, key: str) -> dict[str, Path]:
-    """Where the award's preview pages (``export --preview``) and Open Badges (``demo``,
-    ``badges -o OUT``) are published in OUT: no record lists them."""
-    from edcbridge.output import safe_name
-
-    issuer, _, award_id = key.partition("/")
-    page, badge = safe_name(f"{issuer}_{award_id}"), safe_name(issuer, award_id)
-    return {**{f"preview{suffix}": out_dir / "preview" / f"{page}{suffix}" for suffix in (".html", ".pdf")},
-            **{f"ob3{suffix}": out_dir / "ob3" / f"{badge}{suffix}" for suffix in (".json", ".jwt")}}
 
 
 def _learner_records(out_dir: Path, key: str) -> dict[str, Path]:
@@ -221,7 +149,7 @@ def _move(out_dir: Path, outputs: dict[str, dict[str, str]]) -> tuple[list[str],
     moved: list[str] = []
     problems: list[str] = []
     for output in outputs.values():
-        source, place = _published(out_dir, output), output_file(out_dir, output)
+        source, place = published_place(out_dir, output), output_file(out_dir, output)
         if not source.is_file() or place.exists():
             continue
         try:
@@ -294,25 +222,26 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     # journal of an earlier version); files of its name its record does not list: all, for a
     # failed record that keeps none; else those of formats its last run did not write (a run
     # without --seal leaves the sealed credential of an earlier run in the folder)
-    unlisted_formats = {fmt: path for fmt, path in _exported_by_name(out_dir, entry.key).items()
+    unlisted_formats = {fmt: path for fmt, path in exported_by_name(out_dir, entry.key).items()
                         if fmt not in outputs}
     outputs = {**outputs, **_found(out_dir, unlisted_formats)}
-    unlisted = _found(out_dir, {**_pages_and_badges(out_dir, entry.key),
+    unlisted = _found(out_dir, {**pages_and_badges(out_dir, entry.key),
                                 **_learner_records(out_dir, entry.key)})
     planned = _plan(out_dir, {**dict(sorted(outputs.items())), **unlisted})
     gone = _gone(out_dir, outputs, planned)
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
     now = time.time()
-    detail = _detail({"by": who, "at": _stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
+    detail = event_detail({"by": who, "at": stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
                       "files": [{"format": name, "from": trail_name(output["published"]),
                                  "to": trail_name(output["file"]),
                                  "sha256": output.get("sha256")} for name, output in planned.items()],
                       **({"files_gone": gone} if gone else {})})
-    note = f"withdrawn on {_stamp(now)} by {who}: {reason}"
+    note = f"withdrawn on {stamp(now)} by {who}: {reason}"
     head = journal.set_withdrawal("withdrawn", entry.key, planned, note, detail)
     moved, problems = _move(out_dir, planned)
-    line = (f"{entry.key}: withdrawn ({_event(head)}); {len(moved)} file(s) moved to {out_dir / WITHDRAWN}"
+    line = (f"{entry.key}: withdrawn ({event_name(head)}); {len(moved)} file(s) moved to "
+            f"{out_dir / WITHDRAWN}"
             + (f" ({', '.join(sorted(planned))})" if planned else " (none was left in the folder)")
             + (f"; {len(cancelled)} wallet delivery(ies) cancelled" if cancelled else ""))
     warnings = [f"error: {entry.key}: {problem}" for problem in problems]
@@ -351,30 +280,13 @@ def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, 
         return Said(f"error: {entry.key}: not withdrawn (its record is {entry.state}): nothing to "
                     "reinstate", ok=False)
     kept = sorted(output["file"] for output in entry.outputs.values())
-    detail = _detail({"by": who, "at": _stamp(time.time()), "reason": reason,
+    detail = event_detail({"by": who, "at": stamp(time.time()), "reason": reason,
                       "kept": [trail_name(file) for file in kept]})
     head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
     files = tuple(output["published"] for output in entry.outputs.values() if output.get("published"))
-    return Said(f"{entry.key}: reinstated ({_event(head)}); {again} (its withdrawn files stay in "
+    return Said(f"{entry.key}: reinstated ({event_name(head)}); {again} (its withdrawn files stay in "
                 f"{out_dir / WITHDRAWN}){_badges_again(out_dir, kept)}",
                 mark=ReportMark(entry.key, "reinstated", reinstated_note(entry.key, out_dir), files))
-
-
-def _say(said: Said, quiet: bool) -> None:
-    if said.line and not (quiet and said.ok):
-        click.echo(said.line, err=True)
-    for warning in said.warnings:
-        click.echo(warning, err=True)
-
-
-def _open(out_dir: Path) -> Journal:
-    path = out_dir / JOURNAL_NAME
-    try:
-        return Journal(path, timeout=30.0)
-    except (OSError, sqlite3.Error) as exc:
-        click.echo(f"error: {path}: the journal cannot be used ({exc}); 'edcbridge audit verify "
-                   f"{out_dir}' says why", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool,
@@ -384,7 +296,7 @@ def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, u
     who, ok, marks = actor(), True, []
     step = reinstate_award if undo else withdraw_award
     for name in keys:
-        key = _resolve(journal, name)
+        key = resolve_key(journal, name)
         if isinstance(key, Said):
             said = key
         else:
@@ -395,7 +307,7 @@ def _each(journal: Journal, out_dir: Path, keys: tuple[str, ...], reason: str, u
             except (OSError, sqlite3.Error) as exc:
                 said = Said(f"error: {key}: the journal could not take it ({exc}); nothing was changed for "
                             "it: run the same command again", ok=False)
-        _say(said, quiet)
+        say(said, quiet)
         ok = ok and said.ok
         marks += [said.mark] if said.mark is not None else []
     return ok, marks
@@ -448,7 +360,7 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
                                  "there; give the folder the awards were exported to", param_hint="OUT")
     try:
         with folder_of_one_run(out_dir, elsewhere=""):
-            journal = _open(out_dir)
+            journal = open_journal(out_dir)
             try:
                 ok, marks = _each(journal, out_dir, keys, reason, undo, quiet)
             finally:
