@@ -5,10 +5,6 @@ before PyYAML holds them all (each as a node of several hundred bytes): a few MB
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,18 +12,13 @@ import pytest
 from edcbridge.load import CatalogueError
 from edcbridge.load import catalogue as catalogue_module
 from tests.conftest import FIXTURES
-
-MEMORY_LIMIT = 700 * 1024 * 1024
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+from tests.memory_limited import printed_within
 
 
 def test_four_mb_of_flow_values_are_refused_within_the_memory_limit(tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.yaml"
     catalogue.write_text("specifications: [" + "a," * 2_000_000 + "a]\n", encoding="utf-8")
-    program = textwrap.dedent(f"""
+    printed = printed_within(700, f"""
         from pathlib import Path
         from edcbridge.load import load_catalogue
         from edcbridge.load import CatalogueError
@@ -36,11 +27,8 @@ def test_four_mb_of_flow_values_are_refused_within_the_memory_limit(tmp_path: Pa
         except CatalogueError as exc:
             print(exc)
     """)
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          preexec_fn=_limit_memory, check=False)
-    assert done.returncode == 0, done.stderr[-500:]
-    assert "catalogue.yaml:1: the file writes more than 200,000 values" in done.stdout
-    assert "check that this is the catalogue" in done.stdout
+    assert "catalogue.yaml:1: the file writes more than 200,000 values" in printed
+    assert "check that this is the catalogue" in printed
 
 
 @pytest.fixture()

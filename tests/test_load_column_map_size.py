@@ -3,25 +3,16 @@ its limit, so a huge file, or a device that never ends, is refused without filli
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from edcbridge.load.column_map import file_pairs
-
-MEMORY_LIMIT = 512 * 1024 * 1024
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+from tests.memory_limited import printed_within
 
 
 def _file_pairs_within_memory_limit(path: Path) -> str:
-    program = textwrap.dedent(f"""
+    return printed_within(512, f"""
         from pathlib import Path
         from edcbridge.load.column_map import file_pairs
         try:
@@ -29,16 +20,12 @@ def _file_pairs_within_memory_limit(path: Path) -> str:
         except ValueError as exc:
             print(exc)
     """)
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          preexec_fn=_limit_memory, check=False)
-    assert done.returncode == 0, done.stderr[-500:]
-    return done.stdout
 
 
 def test_a_mapping_file_larger_than_the_memory_is_refused_unread(tmp_path: Path) -> None:
     mapping = tmp_path / "columns.csv"
     with mapping.open("wb") as handle:
-        handle.truncate(2 * MEMORY_LIMIT)  # sparse: no disk space taken
+        handle.truncate(1024 * 1024 * 1024)  # sparse: no disk space taken
     said = _file_pairs_within_memory_limit(mapping)
     assert said.startswith(f"{mapping}: more than a column mapping of 65,536 bytes may be")
 
