@@ -239,3 +239,38 @@ def test_a_refused_award_id_under_another_name_is_no_award_of_another_file(
     assert f"{second}:2: column '{header[0]}' = '#N/A': the cell shows the spreadsheet error" \
         in result.stderr
     assert "the same award or output file" not in result.stderr
+
+
+@pytest.mark.parametrize(("header", "mapping"), [
+    (["AwardID", *GERMAN[1:]], MAPPING[1:]),  # an alias of award_id
+    (GERMAN, MAPPING),  # a mapped header
+])
+def test_an_award_id_met_twice_is_named_by_the_header_the_file_writes(
+        env: None, tmp_path: Path, header: list[str], mapping: list[str]) -> None:
+    first = _csv(tmp_path, header, ROW, name="first.csv")
+    again = _csv(tmp_path, header, ROW, name="again.csv")  # loads: said by the run
+    # a row that fails to load is said to be the same award too, with its other errors
+    failing = _csv(tmp_path, header, [*ROW[:5], "31/02/1994", *ROW[6:]], name="failing.csv")
+    result = CliRunner().invoke(main, ["export", first, again, failing, "-c", CATALOGUE, "-o",
+                                       str(tmp_path / "out"), "-j", "1", *_options(mapping)])
+    assert result.exit_code == 1, result.stderr
+    for later in (again, failing):
+        assert f"{later}:2: column '{header[0]}' = 'A1': the same award or output file as {first} row 2" \
+            in result.stderr
+    assert "column 'award_id'" not in result.stderr
+
+
+def test_an_award_whose_issuer_the_seal_does_not_name_is_refused_naming_the_mapped_header(
+        env: None, tmp_path: Path) -> None:
+    from edcbridge.load import load_catalogue
+    from edcbridge.sealing import demo_seal
+
+    seal = demo_seal(tmp_path, load_catalogue(Path(CATALOGUE)))
+    awards = _csv(tmp_path, [*GERMAN, "Hochschule"], [*ROW, "qaa"])
+    result = CliRunner().invoke(main, _export(awards, tmp_path / "out", "--seal", str(seal.p12),
+                                              "--password-file", str(tmp_path / "seal-password.txt"),
+                                              *_options([*MAPPING, "Hochschule=issuer"])))
+    assert result.exit_code == 1, result.stderr
+    assert f"{awards}:2: column 'Hochschule' = 'qaa': the award's issuer 'qaa' is not the organisation" \
+        in result.stderr
+    assert "column 'issuer'" not in result.stderr

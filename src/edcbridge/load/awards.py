@@ -15,7 +15,7 @@ import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -154,6 +154,8 @@ class LoadedRow:
     warnings: tuple[RecordError, ...] = ()  # what loads but deserves a second look
     key_refused: bool = False  # an error is of the award_id or issuer column: raw_key and
     # issuer may not be what names the award
+    names: Mapping[str, str] | None = None  # each column by the header the file writes for it
+    # (AwardID, a mapped Prüfungsnummer), as :func:`column_header` reads it
 
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -639,13 +641,25 @@ def _in_file_headers(loaded: LoadedRow, headers: dict[str, str]) -> LoadedRow:
     (``Matrikelnummer``, not learner_id, the column it is read as through the column mapping),
     and marked when an error is of a column that names the award."""
     if not loaded.errors and not loaded.warnings:
-        return loaded
+        return replace(loaded, names=_mapped_names(loaded.names, headers)) if headers else loaded
     refused = any(e.column and _split_column(e.column)[0] in _KEY_COLUMNS for e in loaded.errors)
     if not headers:
         return replace(loaded, key_refused=refused) if refused else loaded
-    return replace(loaded, key_refused=refused,
+    return replace(loaded, key_refused=refused, names=_mapped_names(loaded.names, headers),
                    errors=tuple(_as_headed(e, headers) for e in loaded.errors),
                    warnings=tuple(_as_headed(w, headers) for w in loaded.warnings))
+
+
+def _mapped_names(names: Mapping[str, str] | None, headers: dict[str, str]) -> Mapping[str, str] | None:
+    """The row's column names with each mapped column under the header it is read from (a copy:
+    in JSON, ``headers`` is the next object's once that is read)."""
+    return None if names is None else {**names, **headers}
+
+
+def column_header(loaded: LoadedRow, column: str) -> str:
+    """The header the row's file writes for a column: a mapped header (``Prüfungsnummer``) or
+    an alias (``AwardID``), else the column's own name."""
+    return loaded.names.get(column, column) if loaded.names else column
 
 
 def _as_headed(error: RecordError, headers: dict[str, str]) -> RecordError:
@@ -753,7 +767,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             if salvaged is not None:
                 errors += _award_checks(file, number, salvaged, catalogue, names, seen, bad)
             yield LoadedRow(file, number, None, tuple(errors), award_id,
-                            issuer=str(data.get("issuer") or "").strip())
+                            issuer=str(data.get("issuer") or "").strip(), names=names)
             continue
         if errors:  # cells refused before the award was read: the checks leave their columns out
             bad = _refused_columns(errors)
@@ -768,7 +782,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
                              + _garbled(file, number, row) + wrong_script(file, number, award, names))
             notices = []
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
-                        issuer=award.issuer or "", warnings=warnings)
+                        issuer=award.issuer or "", warnings=warnings, names=names)
 
 
 def _column_name(column: str, lang: str | None) -> str:

@@ -29,7 +29,7 @@ from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
 from edcbridge.interrupts import sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
-from edcbridge.load.awards import FirstRows, LoadedRow, column_test
+from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import sep_line
@@ -623,7 +623,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
                 first = names.first(safe_name(loaded.issuer or catalogue.issuer, loaded.raw_key).lower(),
                                     _row_of(loaded.file, loaded.row, loaded.raw_key))
                 if first is not None:
-                    errors.append(_same_award(loaded.file, loaded.row, loaded.raw_key, first))
+                    errors.append(_same_award(loaded, loaded.raw_key, first))
             yield Outcome(key, loaded.file, loaded.row, loaded.raw_key, "", "failed", "load",
                           errors=errors, file_level=loaded.file_level)
             continue
@@ -634,13 +634,14 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
                             _row_of(loaded.file, loaded.row, award.award_id))
         if first is not None:  # another file, or an id that differs only in case or symbols
             yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "load",
-                          errors=[_same_award(loaded.file, loaded.row, award.award_id, first)])
+                          errors=[_same_award(loaded, award.award_id, first)])
             continue
         own_issuer = award.issuer not in (None, catalogue.issuer)
         problem = foreign(award.issuer) if foreign and own_issuer and award.issuer else None
         if problem is not None:  # the run's seal must not vouch for another organisation
             yield Outcome("", loaded.file, loaded.row, award.award_id, "", "failed", "seal", errors=[
-                f"{loaded.file}:{loaded.row}: column 'issuer' = {award.issuer!r}: {problem}\n"
+                f"{loaded.file}:{loaded.row}: column {column_header(loaded, 'issuer')!r} = "
+                f"{award.issuer!r}: {problem}\n"
                 "    fix: export this issuer's awards in a run of their own, with its own seal"])
             continue
         award_json = award.model_dump_json()
@@ -721,8 +722,10 @@ def _id_of(award_id: str) -> str:
     return f" (award_id {award_id!r})"
 
 
-def _same_award(file: str, row: int, award_id: str, first: str) -> str:
-    said = f"{file}:{row}: column 'award_id' = {award_id!r}: the same award or output file as {first}"
+def _same_award(loaded: LoadedRow, award_id: str, first: str) -> str:
+    """The row's award id met before, at *first*, named by the header the file writes for it."""
+    said = (f"{loaded.file}:{loaded.row}: column {column_header(loaded, 'award_id')!r} = {award_id!r}: "
+            f"the same award or output file as {first}")
     if first.endswith(_id_of(award_id)):  # the same id: maybe the same award exported twice
         return (f"{said}\n    fix: if both rows are the same award, keep it in one file only; if they "
                 "are different awards, give each its own award_id")
