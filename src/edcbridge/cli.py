@@ -1204,10 +1204,12 @@ def _demo_badges(jobs: list[Any], out_dir: Path) -> int:
     outputs = write_badges(pairs, out_dir, key_for=lambda catalogue: keys[id(catalogue)].load().key)
     for path in outputs.written:  # stdout carries the paths of written files, as `badges` prints them
         _echo_data(path)
-    from edcbridge.badges.cli import did_document_note
+    from edcbridge.badges.cli import did_document_note, stale_did_document_lines
 
     for path, did in outputs.did_documents.items():
         click.echo(did_document_note(path, did), err=True)
+    for line in stale_did_document_lines(outputs.stale, quiet=False):
+        click.echo(line, err=True)
     for name, problems in outputs.failed.items():
         for problem in problems:
             click.echo(f"{name}: {problem.render()}", err=True)

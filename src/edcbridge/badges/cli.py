@@ -14,7 +14,7 @@ import click
 from edcbridge.cli import awards_columns, awards_encoding, quiet_option, reading_options, writable_folder
 
 if TYPE_CHECKING:
-    from edcbridge.badges.export import ClrLoss, ClrsBefore
+    from edcbridge.badges.export import ClrLoss, ClrsBefore, StaleDidDocuments
     from edcbridge.load.column_map import ColumnMap
     from edcbridge.model import Award, Catalogue
     from edcbridge.seal.keys import BadgeKey, SealKey
@@ -52,10 +52,20 @@ def did_document_note(path: Path, did: str) -> str:
             f"application/json): verifiers find the key of {did} there")
 
 
+def stale_did_document_lines(stale: StaleDidDocuments, quiet: bool) -> list[str]:
+    """What became of the DID documents an earlier run left in OUT: each removed (a note), each
+    kept (a warning, whatever ``quiet``)."""
+    lines = [] if quiet else [
+        f"note: removed {path}: an earlier run's DID document, not one this run wrote (publish only "
+        "those listed)" for path in stale.removed]
+    return lines + [f"warning: {path} is not a DID document this run wrote and was not removed ({why}): "
+                    "do not publish it" for path, why in stale.kept.items()]
+
+
 def _publish_key(out_dir: Path, key: BadgeKey | None, did: str | None, quiet: bool) -> None:
     """With a seal and an issuer DID: its document written to OUT (its path on stdout), and where
-    to publish it."""
-    from edcbridge.badges.export import write_did_document
+    to publish it; the DID documents an earlier run left in OUT/did/ are removed."""
+    from edcbridge.badges.export import remove_stale_did_documents, write_did_document
 
     if key is None or did is None:
         return
@@ -63,6 +73,8 @@ def _publish_key(out_dir: Path, key: BadgeKey | None, did: str | None, quiet: bo
     click.echo(path)
     if not quiet:
         click.echo(did_document_note(path, did), err=True)
+    for line in stale_did_document_lines(remove_stale_did_documents(out_dir, [path]), quiet):
+        click.echo(line, err=True)
 
 
 def fatal(message: str) -> NoReturn:

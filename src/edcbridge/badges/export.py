@@ -16,6 +16,7 @@ organisation, as ``export --seal`` holds it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -38,10 +39,19 @@ SecureFor = Callable[[BadgeKey | None, str | None], Secure | None]
 
 
 @dataclass
+class StaleDidDocuments:
+    """The DID documents an earlier run left in OUT that this run did not write: ``removed``, and
+    ``kept`` (each with why it was not removed)."""
+    removed: list[Path] = field(default_factory=list)
+    kept: dict[Path, str] = field(default_factory=dict)
+
+
+@dataclass
 class BadgeOutputs:
     written: list[Path] = field(default_factory=list)
     failed: dict[str, list[Finding]] = field(default_factory=dict)
     did_documents: dict[Path, str] = field(default_factory=dict)  # written DID document -> its DID
+    stale: StaleDidDocuments = field(default_factory=lambda: StaleDidDocuments())
 
     @property
     def ok(self) -> bool:
@@ -130,6 +140,66 @@ def did_document_path(out_dir: Path, did: str) -> Path:
     file name, so none leaves ``out_dir/did``)."""
     parts = did.removeprefix("did:web:").split(":")
     return out_dir.joinpath("did", *(safe_name(part) for part in parts), DID_DOCUMENT)
+
+
+_MAX_DID_DOCUMENT = 1 << 20
+
+
+def remove_stale_did_documents(out_dir: Path, written: Iterable[Path]) -> StaleDidDocuments:
+    """Remove the DID documents an earlier run wrote in ``out_dir`` that this run, which wrote
+    ``written``, did not: ``out_dir/did.json`` after a run publishing several DIDs, the
+    ``out_dir/did/.../did.json`` files after a run publishing one (or those of DIDs no longer
+    signed for), which no longer match what was signed and could be published by mistake; the
+    folders they leave empty under ``out_dir/did`` go too. A file that does not read as a DID
+    document, or a symbolic link, is kept (and named, with why)."""
+    import os
+
+    keep = set(written)
+    stale = StaleDidDocuments()
+    found = [out_dir / DID_DOCUMENT]
+    folder = out_dir / "did"
+    if folder.is_symlink():
+        stale.kept[folder] = "a symbolic link, not followed"
+    elif folder.is_dir():
+        for root, _dirs, files in os.walk(folder):
+            found += sorted(Path(root) / name for name in files if name == DID_DOCUMENT)
+    for path in found:
+        if path in keep or not (path.exists() or path.is_symlink()):
+            continue
+        why = _not_a_did_document(path)
+        if why is not None:
+            stale.kept[path] = why
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            stale.kept[path] = f"it could not be removed ({exc.strerror or exc})"
+        else:
+            stale.removed.append(path)
+    if folder.is_dir() and not folder.is_symlink():
+        for root, _dirs, _files in sorted(os.walk(folder), key=lambda item: -len(Path(item[0]).parts)):
+            with suppress(OSError):
+                Path(root).rmdir()  # only an empty folder
+    return stale
+
+
+def _not_a_did_document(path: Path) -> str | None:
+    """Why the file at ``path`` is not one this command may have written (None when it is a DID
+    document)."""
+    import json
+
+    if path.is_symlink() or not path.is_file():
+        return "a symbolic link, not followed" if path.is_symlink() else "not a file"
+    try:
+        if path.stat().st_size > _MAX_DID_DOCUMENT:
+            return "too large to be a DID document"
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return "it does not read as a DID document"
+    if not (isinstance(document, dict) and isinstance(document.get("id"), str)
+            and document["id"].startswith("did:") and "@context" in document):
+        return "it does not read as a DID document"
+    return None
 
 
 def did_document_with_keys(did: str, keys: list[BadgeKey]) -> dict[str, Any]:
@@ -258,7 +328,9 @@ def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = 
     ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
     clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
     documents = _did_documents(items, out_dir, key_for)
-    return BadgeOutputs(ob3.written + clr.written + list(documents), {**ob3.failed, **clr.failed}, documents)
+    stale = remove_stale_did_documents(out_dir, documents) if documents else StaleDidDocuments()
+    return BadgeOutputs(ob3.written + clr.written + list(documents), {**ob3.failed, **clr.failed}, documents,
+                        stale)
 
 
 def signing_dids(pairs: Iterable[Pair], key_for: KeyFor | None) -> dict[str, list[BadgeKey]]:
