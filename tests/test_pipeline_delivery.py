@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, WalletTarget
+from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, Delivery, WalletTarget
 from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
@@ -57,10 +57,12 @@ def _awards(tmp_path: Path, count: int, without_email: int | None = None) -> tup
 
 
 def _run(awards: Path, out: Path, store: SchemaStore, seal: SealFactory, url: str,
-         workers: int = 1, redeliver: frozenset[str] = frozenset()) -> RunResult:
+         workers: int = 1, redeliver: frozenset[str] = frozenset(),
+         seen: list[Delivery] | None = None) -> RunResult:
     options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=workers, seal=seal,
                          deliver=WalletTarget(url, send_email=False, locale="en", redeliver=redeliver))
-    return run([Job(CATALOGUE, (awards,))], options)
+    return run([Job(CATALOGUE, (awards,))], options,
+               on_delivery=seen.append if seen is not None else lambda d: None)
 
 
 def _held(fake: WalletFake, email: str) -> list[str]:
@@ -499,8 +501,13 @@ def test_a_credential_the_learner_removed_is_sent_again_when_asked_and_audited(
     assert not any("--redeliver" in note for note in asked.notes)
     sealed = next(p for p in (out / "edc-sealed").iterdir() if award_id in p.name)
     assert _held(fake, emails[award_id]) == [_payload(sealed)]
-    (line,) = json.loads((out / "report.json").read_text("utf-8"))["deliveries"]
-    assert (line["award_id"], line["status"]) == (award_id, "delivered")
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    (line,) = report["deliveries"]
+    assert (line["award_id"], line["status"]) == (award_id, "redelivered")  # told apart from a first
+    assert (report["delivered"], report["redelivered"], asked.redelivered) == (1, 1, 1)
+    with (out / "deliveries.csv").open(encoding="utf-8-sig") as handle:
+        assert [row["status"] for row in csv.DictReader(handle)] == ["redelivered"]
+    assert "of them sent again (redelivered)" in (out / "report.html").read_text("utf-8")
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         events = [key for (key,) in db.execute("SELECT key FROM audit WHERE action = 'delivered'")]
         (key, state), = db.execute("SELECT key, state FROM deliveries WHERE key LIKE ?", (f"%/{award_id}",))
@@ -534,6 +541,49 @@ def test_the_cli_sends_a_removed_credential_again_with_redeliver(
     assert len(fake.deposits) == 2 and len(holder.credentials) == 1
     with (tmp_path / "out" / "deliveries.csv").open(encoding="utf-8-sig") as handle:
         (row,) = csv.DictReader(handle)
-    assert row["status"] == "delivered"
+    assert row["status"] == "redelivered"
+    assert "redelivered " in again.output and "sent again as asked (--redeliver)" in again.output
+    assert "1 delivered (1 of them sent again)" in again.output
     alone = CliRunner().invoke(main, [*command[:-3], "--redeliver", award_id])
     assert alone.exit_code == 2 and "--redeliver needs --deliver-wallet" in alone.output
+
+
+def test_a_redelivery_the_wallet_did_not_take_is_sent_by_the_next_run_without_the_option(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    """--redeliver asked, the wallet down: the journal keeps it asked, so the next run, without
+    the option, sends it (and says it was asked before) instead of counting it unchanged."""
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 2)
+    out = tmp_path / "out"
+    assert _run(awards, out, store, seal, server.base_url).delivered == 2
+    award_id = min(emails)
+    holder = fake.wallet(mail=emails[award_id])
+    assert holder is not None
+    holder.credentials.clear()  # the learner removes it
+    server.faults.extend(Fault("drop", method="POST") for _ in range(3))  # the wallet does not answer
+    down = _run(awards, out, store, seal, server.base_url, redeliver=frozenset({award_id}))
+    assert (down.delivered, down.delivery_failed) == (0, 1) and len(fake.deposits) == 2
+    server.faults.clear()
+    with sqlite3.connect(out / JOURNAL_NAME) as db:  # still to send, as other pending deliveries
+        (state,), = db.execute("SELECT state FROM deliveries WHERE key LIKE ?", (f"%/{award_id}",))
+    db.close()
+    assert state != "delivered"
+
+    seen: list[Delivery] = []
+    later = _run(awards, out, store, seal, server.base_url, seen=seen)
+    assert len(fake.deposits) == 3 and len(holder.credentials) == 1  # sent, not counted unchanged
+    assert (later.delivered, later.redelivered, later.unchanged, later.delivery_failed) == (1, 1, 0, 0)
+    (line,) = json.loads((out / "report.json").read_text("utf-8"))["deliveries"]
+    assert (line["award_id"], line["status"]) == (award_id, "redelivered")
+    (said,) = seen
+    assert said.message.startswith("sent again as asked (--redeliver) in an earlier run")
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        (state, again), = db.execute("SELECT state, again FROM deliveries WHERE key LIKE ?",
+                                     (f"%/{award_id}",))
+    db.close()
+    assert (state, again) == ("delivered", 0)
+    assert verify_audit(out / JOURNAL_NAME).intact
+
+    requests = len(server.log)  # delivered: the run after sends nothing
+    after = _run(awards, out, store, seal, server.base_url)
+    assert (after.delivered, after.delivery_failed) == (0, 0) and len(server.log) == requests

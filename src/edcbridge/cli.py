@@ -605,7 +605,7 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
         if not quiet and delivery.status != "unchanged":  # counted in the summary, listed in the reports
             recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
             where = f"{delivery.key} -> {recipient}"  # the reports name the address
-            detail = f": {delivery.message}" if delivery.status == "failed" else ""
+            detail = f": {delivery.message}" if delivery.status in ("failed", "redelivered") else ""
             click.echo(f"{delivery.status} {where}{detail}", err=True)
 
     try:
@@ -661,8 +661,10 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
             click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
         if options.deliver is not None:
             unchanged = f"{result.unchanged} unchanged (not sent again), " if result.unchanged else ""
-            click.echo(f"{options.deliver.name}: {result.delivered} delivered, {result.already_delivered} "
-                       f"already there, {unchanged}{result.delivery_failed} failed", err=True)
+            again = f" ({result.redelivered} of them sent again)" if result.redelivered else ""
+            click.echo(f"{options.deliver.name}: {result.delivered} delivered{again}, "
+                       f"{result.already_delivered} already there, {unchanged}"
+                       f"{result.delivery_failed} failed", err=True)
             if result.unchanged:
                 click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
                            f"earlier were not sent again: {KEPT}", err=True)

@@ -44,6 +44,8 @@ KEPT = ("the wallet keeps the copy delivered earlier, with its earlier seal (it 
         "per id and refuses another with CR-0001)")
 UNCHANGED = f"sealed again with the content delivered earlier, not sent again: {KEPT}"
 REDELIVERED = "sent again as asked (--redeliver)"
+REDELIVERED_EARLIER = ("sent again as asked (--redeliver) in an earlier run, whose attempt did not "
+                       "succeed")
 UNSURE = ("the wallet holds a credential with this id, in this version or in an earlier one (the "
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
@@ -83,8 +85,9 @@ class WalletTarget:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One attempt: ``status`` is delivered, already-delivered, unchanged (that content was
-    delivered there before: nothing sent) or failed; ``state`` is what the
+    """One attempt: ``status`` is delivered, redelivered (delivered before, sent again as
+    asked with ``--redeliver``), already-delivered, unchanged (that content was delivered there
+    before: nothing sent) or failed; ``state`` is what the
     journal keeps (delivered, failed, or sending when the outcome is not known) and ``held``
     the versions the wallet may hold afterwards."""
 
@@ -181,7 +184,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
     mine = f"{version}:{wallet_key}"
     here = frozenset(entry for entry in before if entry.partition(":")[2] in (wallet_key, ""))
     maybe = before | {mine}
-    again = target.asked_again(item.key)
+    asked = target.asked_again(item.key)
+    again = bool(asked) or item.again  # asked in this run, or in an earlier one that did not send it
     if item.delivered == mine and not again:  # the wallet would refuse it (CR-0001), keeping its copy
         return Delivery(item.key, item.recipient, item.path, "unchanged", UNCHANGED, before,
                         item.target_id, state="delivered", version=version)
@@ -209,7 +213,12 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return failed(result.message or result.outcome)
     if result.outcome == "already-delivered" and here - {mine}:  # another version may be there
         return failed(f"{result.message}; {UNSURE if mine in here else EARLIER_VERSION}")
-    message = f"{REDELIVERED}; {result.message}" if again else result.message
-    return Delivery(item.key, item.recipient, item.path, result.outcome, message,
+    status: str = result.outcome
+    message = result.message
+    if again:
+        message = f"{REDELIVERED if asked else REDELIVERED_EARLIER}; {result.message}"
+        if item.delivered == mine and result.outcome == "delivered":
+            status = "redelivered"
+    return Delivery(item.key, item.recipient, item.path, status, message,
                     (before - here) | {mine}, result.uuid or result.code, state="delivered",
                     version=version)

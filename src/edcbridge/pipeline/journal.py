@@ -49,7 +49,7 @@ from edcbridge.output import make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 7  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 8  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
 # 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
@@ -59,6 +59,8 @@ FORMAT = 7  # the journal's layout (``PRAGMA user_version``): a journal of a new
 # 7: records may be erased (an earlier version, seeing no record done, would export them again),
 #    and a record done that a run fails has a ``failed`` event (the upgrade appends one for each
 #    record an earlier version failed with the files of before kept)
+# 8: deliveries asked again (``--redeliver``) stay asked until delivered (``again``): an earlier
+#    version would count one that failed as unchanged and never send it
 FAILED_EVENTS = 7  # the first layout whose failed records have their failed events
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
@@ -89,7 +91,8 @@ CREATE INDEX IF NOT EXISTS audit_offer_events ON audit (key, output_hash)
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
-    run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '', delivered TEXT, PRIMARY KEY (key, target));
+    run TEXT NOT NULL, held TEXT NOT NULL DEFAULT '', delivered TEXT,
+    again INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (key, target));
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -108,6 +111,7 @@ class Pending:
     held: frozenset[str]  # "digest:recipient" of the versions (unsealed) the target may hold
     target_id: str | None = None  # the target's id of the last delivery confirmed
     delivered: str | None = None  # "digest:recipient" of the last delivery confirmed
+    again: bool = False  # asked to be sent again (--redeliver), in this run or an earlier one, not yet done
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +343,8 @@ class Journal:
 
     def _scrub_deliveries(self, key: str, now: float) -> None:
         self.db.execute("UPDATE deliveries SET state = ?, recipient = NULL, path = '', held = '', "
-                        "delivered = NULL, target_id = NULL, error = NULL, updated = ? WHERE key = ?",
+                        "delivered = NULL, target_id = NULL, error = NULL, again = 0, updated = ? "
+                        "WHERE key = ?",
                         (ERASED, now, key))
 
     def _drop_details(self, key: str) -> None:
@@ -502,28 +507,30 @@ class Journal:
         Delivery states: pending; sending (a request was made and its outcome is not known);
         delivered; failed; cancelled (its record was withdrawn; queued again once it is exported
         anew). ``held`` keeps the digests of the versions the target may hold: delivered, or sent
-        with the outcome unknown."""
+        with the outcome unknown. A delivery asked ``again`` stays asked until it is delivered:
+        a run without the option still sends it."""
         self._begin()
         self.db.execute(
-            "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
+            "INSERT INTO deliveries (key, target, recipient, path, sha256, state, updated, run, again) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(key, target) DO UPDATE SET "
             "recipient = excluded.recipient, path = excluded.path, sha256 = excluded.sha256, "
             "state = 'pending', error = NULL, updated = excluded.updated, "
-            "run = excluded.run "
+            "run = excluded.run, again = max(deliveries.again, excluded.again) "
             "WHERE deliveries.state != 'delivered' OR deliveries.sha256 != excluded.sha256 "
-            "OR deliveries.recipient IS NOT excluded.recipient OR ?",
-            (key, target, recipient, path, sha256, time.time(), self.run, again))
+            "OR deliveries.recipient IS NOT excluded.recipient OR excluded.again",
+            (key, target, recipient, path, sha256, time.time(), self.run, int(again)))
 
     def pending_deliveries(self, target: str, after: str = "", limit: int = 256) -> list[Pending]:
         """The next credentials (by key, after ``after``) that this run queued for ``target`` and
         that are not delivered yet; what earlier runs left pending waits for a run that handles
         its record again (it may have been withdrawn from the input since)."""
         rows = self.db.execute(
-            "SELECT key, recipient, path, sha256, held, target_id, delivered FROM deliveries "
+            "SELECT key, recipient, path, sha256, held, target_id, delivered, again FROM deliveries "
             "WHERE target = ? AND run = ? AND key > ? AND state != 'delivered' ORDER BY key LIMIT ?",
             (target, self.run, after, limit)).fetchall()
-        return [Pending(key, recipient, path, sha256, frozenset(held.split()), target_id, delivered)
-                for key, recipient, path, sha256, held, target_id, delivered in rows]
+        return [Pending(key, recipient, path, sha256, frozenset(held.split()), target_id, delivered,
+                        bool(again))
+                for key, recipient, path, sha256, held, target_id, delivered, again in rows]
 
     def sending(self, item: Pending, target: str, held: frozenset[str]) -> None:
         """Committed before the request: should its outcome be lost, the next run knows what
@@ -542,7 +549,7 @@ class Journal:
         with self._all_or_nothing():
             now = self._set_delivery(item, target, state, target_id, error, held)
             if state == "delivered" and version and item.recipient:
-                self.db.execute("UPDATE deliveries SET delivered = ? WHERE key = ? AND target = ?",
+                self.db.execute("UPDATE deliveries SET delivered = ?, again = 0 WHERE key = ? AND target = ?",
                                 (f"{version}:{item.recipient.lower()}", item.key, target))
             if state == "delivered" and sent:
                 row = self.db.execute("SELECT input_hash FROM records WHERE key = ?", (item.key,)).fetchone()

@@ -214,7 +214,8 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "failed": result.failed, "stopped_early": result.stopped_early,
             "interrupted": result.interrupted, "aborted": result.aborted, "file_errors": result.file_errors,
             "failed_by_stage": result.stage_failures,
-            "delivered": result.delivered, "already_delivered": result.already_delivered,
+            "delivered": result.delivered, "redelivered": result.redelivered,
+            "already_delivered": result.already_delivered,
             "unchanged": result.unchanged,
             "delivery_failed": result.delivery_failed, "with_warnings": result.with_warnings,
             "catalogue_files": result.catalogue_files, "notes": result.notes,
@@ -270,6 +271,7 @@ _LABELS = {"ok": "done, in this run or earlier", "done": "done", "redone": "of t
            "not_read": "rows not read",
            "failed": "failed", "stopped_early": "stopped by --fail-fast", "interrupted": "interrupted",
            "aborted": "stopped on an error", "file_errors": "file errors", "delivered": "delivered",
+           "redelivered": "of them sent again (redelivered)",
            "already_delivered": "already there", "unchanged": "unchanged (not sent again)",
            "delivery_failed": "deliveries failed", "with_warnings": "credentials with warnings",
            "audit_head": "audit head"}

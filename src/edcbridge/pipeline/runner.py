@@ -102,6 +102,7 @@ class RunResult:
     report: Path | None = None
     delivered: int = 0
     already_delivered: int = 0
+    redelivered: int = 0  # of the delivered, sent again as asked (--redeliver)
     unchanged: int = 0  # sealed again with the content delivered before: not sent again
     delivery_failed: int = 0
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
@@ -1123,8 +1124,9 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
     result = runner.result
 
     def count(delivery: Delivery) -> None:
-        if delivery.status == "delivered":
+        if delivery.status in ("delivered", "redelivered"):
             result.delivered += 1
+            result.redelivered += delivery.status == "redelivered"
         elif delivery.status == "already-delivered":
             result.already_delivered += 1
         elif delivery.status == "unchanged":
