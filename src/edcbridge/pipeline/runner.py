@@ -922,6 +922,12 @@ def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
             "it again), and revoke what 'edcbridge serve' issued for it: edcbridge revoke"]
 
 
+def _rows_shown(shown: list[tuple[str, str, int]], count: int) -> str:
+    """The first rows held back (an award's name, file, row) and how many more there are."""
+    listed = ", ".join(f"{name} at {file}:{row}" for name, file, row in shown)
+    return listed + (f", and {count - len(shown)} more" if count > len(shown) else "")
+
+
 def _withdrawn_rows_note(result: RunResult, out_dir: Path) -> list[str]:
     """The rows of withdrawn awards left in the input, said once for the run: a nightly job
     meets them every night, and they are no failure (report.csv lists each, as withdrawn)."""
@@ -933,9 +939,8 @@ def _withdrawn_rows_note(result: RunResult, out_dir: Path) -> list[str]:
         return [f"{file}:{row}: 1 award withdrawn is still in the input ({key}): it is not exported again "
                 f"and does not fail the run\n    fix: remove its row from the input, or reinstate the award "
                 f"(the next run then exports it): edcbridge withdraw {out_dir} {key} --undo --reason TEXT"]
-    shown = ", ".join(f"{key} at {file}:{row}" for key, file, row in result.withdrawn_shown)
-    more = f", and {count - len(result.withdrawn_shown)} more" if count > len(result.withdrawn_shown) else ""
-    return [f"{out_dir}: {count} awards withdrawn are still in the input ({shown}{more}; "
+    return [f"{out_dir}: {count} awards withdrawn are still in the input "
+            f"({_rows_shown(result.withdrawn_shown, count)}; "
             f"{out_dir / 'report.csv'} lists each, as withdrawn): they are not exported again and do not "
             "fail the run\n    fix: remove their rows from the input, or reinstate an award (the next run "
             f"then exports it): edcbridge withdraw {out_dir} KEY... --undo --reason TEXT"]
@@ -954,11 +959,10 @@ def _erased_rows_note(result: RunResult, out_dir: Path) -> list[str]:
         return [f"{file}:{row}: 1 award erased at its learner's request is still in the input ({award_id}): "
                 f"it is not exported again and does not fail the run\n    fix: remove the learner's row "
                 f"from the input and {source}"]
-    shown = ", ".join(f"{award_id} at {file}:{row}" for award_id, file, row in result.erased_shown)
-    more = f", and {count - len(result.erased_shown)} more" if count > len(result.erased_shown) else ""
-    return [f"{out_dir}: {count} awards erased at their learners' request are still in the input ({shown}"
-            f"{more}; {out_dir / 'report.csv'} lists each, as erased): they are not exported again and do "
-            f"not fail the run\n    fix: remove the learners' rows from the input and {source}"]
+    return [f"{out_dir}: {count} awards erased at their learners' request are still in the input "
+            f"({_rows_shown(result.erased_shown, count)}; {out_dir / 'report.csv'} lists each, as erased): "
+            f"they are not exported again and do not fail the run\n    fix: remove the learners' rows from "
+            f"the input and {source}"]
 
 
 def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
