@@ -729,7 +729,8 @@ def _signing_time(seal: jades.ParsedSeal, at: datetime) -> tuple[datetime | None
 
 def _credential(payload: str) -> tuple[dict[str, Any] | None, str]:
     """The signed credential, or None and why when it is no JSON object the checks can walk."""
-    from edcbridge.validation.document import nested_too_deep  # validation sits above the seal layer
+    # validation sits above the seal layer
+    from edcbridge.validation.document import nested_too_deep, not_finite_problem
 
     try:
         credential = loads_unique(payload)
@@ -737,9 +738,10 @@ def _credential(payload: str) -> tuple[dict[str, Any] | None, str]:
         return None, f"the signed credential is ambiguous: {exc}; ask the issuer to seal it again"
     except (ValueError, RecursionError):  # not JSON, or an integer of more than 4,300 digits
         return None, _NOT_AN_OBJECT
-    if isinstance(credential, dict) and not nested_too_deep(credential):
-        return credential, ""
-    return None, _NOT_AN_OBJECT
+    if not isinstance(credential, dict) or nested_too_deep(credential):
+        return None, _NOT_AN_OBJECT
+    endless = not_finite_problem(credential)
+    return (None, f"the signed {endless.removeprefix('the ')}") if endless else (credential, "")
 
 
 _NOT_AN_OBJECT = "payload is not a JSON object"

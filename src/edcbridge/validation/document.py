@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +90,37 @@ def _check(doc: Any) -> dict[str, Any]:
                              'upload wrapper {"credential": ...} or a JAdES-sealed credential')
     if nested_too_deep(doc):
         raise NotACredential(f"nested deeper than {MAX_DEPTH} levels: not a credential")
+    endless = not_finite_problem(doc)
+    if endless is not None:
+        raise NotACredential(endless)
     return doc
+
+
+def not_finite_problem(credential: Any) -> str | None:
+    """Why a credential holding NaN or Infinity cannot be taken, naming where, or None. Python's
+    JSON reader takes them, and reads a number too large for a float (1e999) as infinite, though
+    RFC 8259 has neither: other readers refuse the file, so every reader here refuses it too."""
+    endless = _not_finite_at(credential)
+    if endless is None:
+        return None
+    return (f"the credential holds {endless[1]} at {endless[0]}, which is no JSON number (JSON has no "
+            "NaN or Infinity, and a number beyond 1.8e308 reads as infinite); the issuer must write the "
+            "value as it should read")
+
+
+def _not_finite_at(document: Any) -> tuple[str, str] | None:
+    """Where the first NaN or Infinity is (its JSON path) and how the file writes it. Iterative,
+    as deep as the reader let the document be."""
+    pending: list[tuple[str, Any]] = [("$", document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        if isinstance(value, dict):
+            pending.extend((f"{path}.{key}", item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{at}]", item) for at, item in reversed(list(enumerate(value))))
+    return None
 
 
 def nested_too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:

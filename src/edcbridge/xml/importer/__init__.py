@@ -12,9 +12,7 @@ to (issuer, awarding body, quality assurance, the specification and its related 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
@@ -96,11 +94,6 @@ def _jsonld_credential(data: bytes, source: str) -> tuple[Node, str]:
         credential, form = unwrap(document)
     except NotACredential as exc:
         raise NotACredential(f"{source}: {exc}") from None
-    endless = _not_finite_at(credential)
-    if endless is not None:
-        raise NotACredential(f"{source}: the credential holds {endless[1]} at {endless[0]}, which is no "
-                             "JSON number (JSON has no NaN or Infinity, and a number beyond 1.8e308 "
-                             "reads as infinite); the issuer must write the value as it should read")
     if form == "jades":
         from edcbridge.seal.ebsi_verify import DID_JWT_FORM, is_did_signed_jws
 
@@ -109,22 +102,6 @@ def _jsonld_credential(data: bytes, source: str) -> tuple[Node, str]:
         return _linked(credential, described), form
     except (AttributeError, TypeError) as exc:
         raise _unexpected(source, exc) from None
-
-
-def _not_finite_at(document: Any) -> tuple[str, str] | None:
-    """Where the first NaN or Infinity is (its JSON path) and how the file writes it: Python's
-    JSON reader takes them, and a number too large for a float (1e999), though RFC 8259 has none.
-    Iterative, as deep as the reader let the document be."""
-    pending: list[tuple[str, Any]] = [("$", document)]
-    while pending:
-        path, value = pending.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            return path, "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-        if isinstance(value, dict):
-            pending.extend((f"{path}.{key}", item) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            pending.extend((f"{path}[{at}]", item) for at, item in reversed(list(enumerate(value))))
-    return None
 
 
 def _jsonld_records(credential: Node, form: str, source: str, which: int | None = None) -> Imported:
