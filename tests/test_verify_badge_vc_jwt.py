@@ -1,6 +1,7 @@
 """``verify`` of an Open Badge or CLR VC-JWT (``.jwt``): its signature is checked as
 ``read_vc_jwt`` checks it, with the key the issuer's DID document (``--did-document``) lists for
-the token's ``kid``, else with the header's ``jwk``, saying that the DID document was not
+the token's ``kid``, else with the header's ``jwk`` (whose x5c certificate is then judged as a
+JAdES seal's: see test_verify_badge_vc_jwt_trust), saying that the DID document was not
 checked. A changed token is INVALID, and npm jose refuses it too."""
 
 from __future__ import annotations
@@ -73,10 +74,9 @@ def test_without_the_did_document_the_header_jwk_verifies_and_the_verdict_says_t
         did_web_jwts: Path) -> None:
     token = next(did_web_jwts.glob("ob3/*.jwt"))
     [report] = json.loads(_verify("--json", str(token)).stdout)
-    assert report["verdict"] == "NOT SEALED", report
+    assert report["verdict"] == "UNCONFIRMED", report  # its x5c chain is judged as a JAdES seal's
     reason = report["verdict_reason"]
-    assert "its VC-JWT signature verifies with the jwk of its header" in reason
-    assert "in its x5c, whose chain is not checked here" in reason
+    assert "VC-JWT, its seal certificate in the x5c of its header's jwk: the seal is intact" in reason
     assert ("the issuer's DID document was not checked: its key did:web:registry.uni-sofia.example#" in reason
             and "save it from https://registry.uni-sofia.example/.well-known/did.json" in reason)
 
@@ -113,8 +113,8 @@ def test_a_vc_jwt_of_an_issuer_without_a_did_verifies_with_its_jwk_alone(tmp_pat
     key = _ec_key(ec.SECP256R1(), load_catalogue(SOFIA / "catalogue.yaml"))
     _badges(tmp_path / "out", *seal_options(tmp_path, key))
     [report] = json.loads(_verify("--json", str(next((tmp_path / "out").glob("clr/*.jwt")))).stdout)
-    assert report["verdict"] == "NOT SEALED", report
-    assert "its VC-JWT signature verifies with the jwk of its header" in report["verdict_reason"]
+    assert report["verdict"] == "UNCONFIRMED", report
+    assert "its seal certificate in the x5c of its header's jwk" in report["verdict_reason"]
     assert "DID document" not in report["verdict_reason"]
 
 

@@ -22,10 +22,13 @@ Doc = dict[str, Any]
 @dataclass(frozen=True)
 class ProofReading:
     """What a badge's proof shows: ``verified`` True or False, None when it has none or it could
-    not be checked; ``text`` says it in words."""
+    not be checked; ``text`` says it in words. ``certificate``: of a VC-JWT verified with its
+    header's ``jwk``, the seal certificate of that jwk's ``x5c`` (holding the very key that verified
+    the signature; its chain is the caller's to check), else None."""
 
     verified: bool | None
     text: str
+    certificate: x509.Certificate | None = None
 
 
 def is_badge(doc: object) -> bool:
@@ -101,8 +104,15 @@ def read_jwt(token: str, did_documents: Mapping[str, Doc] | None = None) -> Proo
                                   f"document of its issuer {did} lists)")
     text = f"its VC-JWT signature verifies with the jwk of its header ({_key_holder(certificate)})"
     if did is not None:
-        text += f"; the issuer's DID document was not checked: {_kid_not_given(header, did)}"
-    return ProofReading(True, text)
+        text += f"; {did_not_checked(header)}"
+    return ProofReading(True, text, certificate)
+
+
+def did_not_checked(header: Doc) -> str:
+    """The words for a VC-JWT whose ``kid`` names a key of a DID document not given."""
+    from edcbridge.badges.jwt import kid_did
+
+    return f"the issuer's DID document was not checked: {_kid_not_given(header, kid_did(header))}"
 
 
 def _key_holder(certificate: x509.Certificate | None) -> str:

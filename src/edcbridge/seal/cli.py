@@ -108,7 +108,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
         file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT of the EBSI profile
         (.jwt) against the keys of the --did-document files, an Open Badge or CLR (.json, or VC-JWT
-        .jwt) by its proof or signature.
+        .jwt) by its proof or signature (a VC-JWT's x5c seal certificate chained as a JAdES seal's).
 
         Each file gets a verdict: VALID, UNCONFIRMED (intact, no trust anchor given), CHECK,
         INVALID, NOT SEALED or UNREADABLE; a file of an output folder that is no credential (a
@@ -273,8 +273,35 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
         return xades_file_report(path, data, options.trust_anchors, require_trust=options.require_trust,
                                  require_revocation=options.require_revocation,
                                  format_check=options.xml_format_check)
+    badge_jwt = None if unread else _badge_jwt_report(path, data, options, did_documents)
+    if badge_jwt is not None:
+        return badge_jwt
     result = unread or verify_document(data, options)
     return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check, did_documents)
+
+
+def _badge_jwt_report(path: Path, data: bytes, options: VerifyOptions,
+                      did_documents: Mapping[str, Any]) -> _Report | None:
+    """An Open Badge or CLR VC-JWT's report (None for any other file): verified with the jwk of its
+    header, whose x5c holds the seal certificate, it is judged as a JAdES seal is (its chain to the
+    trust anchors); otherwise its verdict says what its signature shows."""
+    from edcbridge.badges.reader import as_badge_jwt, did_not_checked, read_jwt
+
+    token = as_badge_jwt(data.removeprefix(b"\xef\xbb\xbf").lstrip())
+    if token is None:
+        return None
+    reading = read_jwt(token, did_documents)
+    if reading.verified and reading.certificate is not None:
+        from edcbridge.badges.jwt import decoded_parts, kid_did
+        from edcbridge.badges.jwt_trust import x5c_outcome, x5c_verification
+
+        header, _ = decoded_parts(token)
+        result = x5c_verification(header, reading.certificate, options)
+        note = did_not_checked(header) if kid_did(header) is not None else None
+        outcome = x5c_outcome(result, anchored=bool(options.trust_anchors), note=note)
+        return _Report(path, result, outcome, None)
+    return _Report(path, verify_document(data, options),
+                   _badge_verdict(reading, "an Open Badge 3.0 / CLR 2.0 VC-JWT, not JAdES-sealed"), None)
 
 
 def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
@@ -298,11 +325,8 @@ def _unread_jades(data: bytes, result: Verification, did_documents: Mapping[str,
         return unreadable_outcome(result.unreadable)
     if body.startswith(b"<"):  # XML is read by the XAdES verifier: here only one too large to read
         return unread_outcome(body[:16], unsealed=False, expected="a sealed credential")
-    from edcbridge.badges.reader import as_badge_jwt, is_badge
+    from edcbridge.badges.reader import is_badge
 
-    token = as_badge_jwt(body)
-    if token is not None:
-        return _badge_jwt_outcome(token, did_documents)
     doc = _json_object(body)
     if doc is not None and "payload" in doc:  # a seal, broken: the SEAL line says how
         return seal_outcome(result.checks, anchored=False, sealer=None)
@@ -320,14 +344,6 @@ def _badge_outcome(doc: dict[str, object], did_documents: Mapping[str, Any]) -> 
 
     return _badge_verdict(read_proof(doc, did_documents=did_documents),
                           "an Open Badge 3.0 / CLR 2.0 credential, not JAdES-sealed")
-
-
-def _badge_jwt_outcome(token: str, did_documents: Mapping[str, Any]) -> Outcome:
-    """An Open Badge or CLR as VC-JWT: its signature is checked, so a changed one is INVALID."""
-    from edcbridge.badges.reader import read_jwt
-
-    return _badge_verdict(read_jwt(token, did_documents),
-                          "an Open Badge 3.0 / CLR 2.0 VC-JWT, not JAdES-sealed")
 
 
 def _badge_verdict(reading: ProofReading, what: str) -> Outcome:
