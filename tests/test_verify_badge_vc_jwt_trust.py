@@ -143,10 +143,11 @@ def test_without_a_trust_anchor_a_token_is_unconfirmed_and_require_trust_fails_i
     assert code == 1 and report["checks"]["SEAL"]["status"] == "ERROR", report
 
 
-def _resigned(token: Path, target: Path, header: dict[str, Any], key: Any) -> Path:
-    """``token``'s payload under ``header``, signed with ``key`` (RS256 or ES256)."""
+def _resigned(token: Path, target: Path, header: dict[str, Any], key: Any, body: str | None = None) -> Path:
+    """``token``'s payload (or ``body``, base64url) under ``header``, signed with ``key`` (RS256
+    or ES256)."""
     head = jades.b64url(json.dumps(header).encode("utf-8"))
-    data = f"{head}.{token.read_text('ascii').strip().split('.')[1]}".encode("ascii")
+    data = f"{head}.{body or token.read_text('ascii').strip().split('.')[1]}".encode("ascii")
     if isinstance(key, rsa.RSAPrivateKey):
         signature = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     else:
@@ -184,3 +185,17 @@ def _public_jwk(public: Any) -> dict[str, Any]:
     from edcbridge.badges.jwt import _key_jwk
 
     return _key_jwk(public)
+
+
+def test_a_token_the_seal_signed_over_a_payload_holding_nan_is_not_valid(sealed: Sealed,
+                                                                        tmp_path: Path) -> None:
+    """NaN is no JSON (RFC 8259): other readers refuse such a payload, so its signature is not
+    enough; the other files are still checked."""
+    header, payload = decoded_parts(sealed.tokens[0].read_text("ascii"))
+    payload["credentialSubject"]["points"] = [1, float("nan")]
+    body = jades.b64url(json.dumps(payload).encode("utf-8"))
+    assert b"NaN" in jades.b64url_decode(body)
+    nan = _resigned(sealed.tokens[0], tmp_path / "nan.jwt", header, sealed.key.private_key, body)
+    code, reports = _verify("--trust-anchor", str(sealed.root), str(nan), str(sealed.tokens[1]))
+    assert code == 1 and [r["verdict"] for r in reports] == ["INVALID", "VALID"], reports
+    assert "credential holds NaN at $.credentialSubject.points[1]" in reports[0]["verdict_reason"]

@@ -402,6 +402,7 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None, keys: Mapping[str, Do
     parts = token.strip().split(".")
     header, payload = decoded_parts(token)
     _check_header(header)
+    _check_numbers(payload)
     public, cert = _signing_key(header, keys, did_documents)
     if not _BASE64URL.fullmatch(parts[2]):
         raise JwtError("not a JWT: the signature is not base64url")
@@ -422,6 +423,16 @@ def read_vc_jwt(token: str, at: dt.datetime | None = None, keys: Mapping[str, Do
     payload = _valid_until(payload)
     _check_time(payload, at or dt.datetime.now(dt.UTC))
     return header, payload, cert
+
+
+def _check_numbers(payload: Doc) -> None:
+    """A payload holding NaN or Infinity is no JSON (RFC 8259), though Python reads it: JOSE
+    readers elsewhere refuse the token, so it is refused here too, whatever its signature."""
+    from edcbridge.validation.document import not_finite_problem
+
+    problem = not_finite_problem(payload)
+    if problem is not None:
+        raise JwtError(f"the JWT payload is no JSON other readers take: {problem.removeprefix('the ')}")
 
 
 def _verify(public: Any, alg: Any, signature: bytes, data: bytes) -> None:
