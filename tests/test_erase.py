@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,7 +75,10 @@ def second_award(tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: 
     return _export(tmp_path, [*rows, {**rows[0], "award_id": "IMP-2026-000199"}], seal, wallet[0])
 
 
-def _export(tmp_path: Path, rows: list[dict[str, str]], seal: SealFactory, server: FakeServer) -> Exported:
+def _export(tmp_path: Path, rows: list[dict[str, str]], seal: SealFactory, server: FakeServer,
+            formats: tuple[str, ...] = ("edc", "ebsi", "edc-xml"), sealed: bool = True) -> Exported:
+    """Export ``rows`` as ``formats`` with preview pages, sealed and delivered to the wallet
+    of ``server`` unless not ``sealed``, and make their Open Badges and CLRs."""
     awards = tmp_path / "awards.csv"
     with awards.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -83,9 +87,10 @@ def _export(tmp_path: Path, rows: list[dict[str, str]], seal: SealFactory, serve
     password = tmp_path / "password.txt"
     password.write_bytes(seal.password)
     out = tmp_path / "out"
-    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc",
-            "--format", "ebsi", "--format", "edc-xml", "--seal", str(seal.p12), "--password-file",
-            str(password), "--preview", "--deliver-wallet", server.base_url, "--no-send-email", "-q"]
+    sealing = ["--seal", str(seal.p12), "--password-file", str(password), "--deliver-wallet", server.base_url,
+               "--no-send-email"] if sealed else []
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
+            *(arg for fmt in formats for arg in ("--format", fmt)), *sealing, "--preview", "-q"]
     result = _cli(*args)
     assert result.exit_code == 0, result.output
     badges = _cli("badges", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-q")
@@ -409,7 +414,7 @@ def test_a_learner_found_nowhere_erases_nothing_not_even_the_keys_given(exported
     refused = _erase(exported.out, _key(first), "--learner", "NO-SUCH-LEARNER", "--reason", REASON)
 
     assert refused.exit_code == 1
-    assert "--learner: no award of this learner in the EDC credentials" in refused.output
+    assert "--learner: no award of this learner in the credentials" in refused.output
     assert "nothing was erased" in refused.output and "NO-SUCH-LEARNER" not in refused.output
     assert _events(exported.out, "erased") == []
     assert _files_holding(exported.out, _personal(exported.learners[first]))
@@ -426,3 +431,53 @@ def test_an_erased_learner_is_found_no_more_and_erase_without_awards_is_a_usage_
 
     assert again.exit_code == 1 and "erased already" in again.output
     assert neither.exit_code == 2 and "--learner ID or --email ADDRESS" in neither.output
+
+
+@pytest.mark.parametrize(("formats", "removed", "place"), [
+    (("ebsi",), (), "ebsi/"), (("edc-xml",), (), "edc-xml/"), (("ebsi",), ("ebsi", "preview"), "ob3/, clr/")],
+    ids=["ebsi", "edc-xml", "open-badges"])
+def test_learner_finds_the_awards_of_a_folder_without_edc_credentials_and_leaves_no_byte_of_them(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, formats: tuple[str, ...], removed: tuple[str, ...],
+        place: str) -> None:
+    rows = [*_fixture_rows()[:3], {**_fixture_rows()[0], "award_id": LATER}]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    exported = _export(tmp_path, rows, seal, wallet[0], formats, sealed=False)
+    for folder in removed:
+        shutil.rmtree(exported.out / folder)
+    assert not (exported.out / "edc").exists() and not (exported.out / "edc-sealed").exists()
+    first, *others = [award for award in exported.learners if award != LATER]
+    learner = exported.learners[first]
+
+    erased = _erase(exported.out, "--learner", learner["learner_id"], "--reason", REASON)
+
+    assert erased.exit_code == 0, erased.output
+    assert f"--learner: 2 award(s) of this learner found: {_key(first)}, {_key(LATER)}" in erased.output
+    assert f"  {_key(first)}: by {place}" in erased.output, erased.output
+    assert _files_holding(exported.out, _personal(learner)) == []
+    for other in others:  # their names, in every format
+        assert _files_holding(exported.out, _personal(exported.learners[other]))
+    assert _verify(exported.out)["intact"] is True
+
+
+def test_awards_whose_files_were_removed_are_found_by_their_delivery_address_or_named_for_their_keys(
+        exported: Exported) -> None:
+    first = next(iter(exported.learners))
+    learner = exported.learners[first]
+    for folder in ("edc", "edc-sealed", "ebsi", "edc-xml", "preview", "ob3", "clr"):
+        shutil.rmtree(exported.out / folder)
+
+    by_id = _erase(exported.out, "--learner", learner["learner_id"], "--reason", REASON)
+    by_address = _erase(exported.out, "--email", learner["email"].upper(), "--reason", REASON)
+
+    assert by_id.exit_code == 1 and "nothing was erased" in by_id.output
+    unknown = f"3 award(s) of {exported.out} have no file left here that names their learner"
+    assert unknown in by_id.output and _key(first) in by_id.output
+    assert "erase each by its KEY: edcbridge erase" in by_id.output
+    assert "--email ADDRESS finds those delivered" in by_id.output
+    assert by_address.exit_code == 0, by_address.output
+    assert f"--email: 1 award(s) of this learner found: {_key(first)}" in by_address.output
+    assert f"  {_key(first)}: by the journal's deliveries" in by_address.output
+    assert "have no file left" not in by_address.output  # the others' deliveries name their learners
+    assert _files_holding(exported.out, _personal(learner)) == []
+    assert _verify(exported.out)["intact"] is True

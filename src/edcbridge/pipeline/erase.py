@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import sqlite3
 import sys
 import time
@@ -45,7 +46,7 @@ from edcbridge.pipeline.award_commands import (
     stamp,
     trail_name,
 )
-from edcbridge.pipeline.erase_learner import CREDENTIAL_FOLDERS, Learner, awards_of
+from edcbridge.pipeline.erase_learner import DELIVERIES, Learner, awards_of, delivered_to, not_erased, places
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
 
 
@@ -304,23 +305,52 @@ def _learners(learner_id: str | None, email: str | None) -> list[Learner]:
         ([Learner("--email", email.strip())] if email else [])
 
 
+def _found(learner: Learner, keys: list[str], how: dict[str, list[str]]) -> None:
+    """Name the awards found, and where each named the learner."""
+    click.echo(f"{learner.option}: {len(keys)} award(s) of this learner found: {', '.join(keys)}", err=True)
+    for key in keys:
+        click.echo(f"  {key}: by {', '.join(how[key])}", err=True)
+
+
+_SHOWN = 10  # the awards an unchecked list names; the rest are counted
+
+
+def _unchecked(out_dir: Path, learner: Learner, keys: list[str]) -> None:
+    """Say which awards nothing in OUT tells of (their files removed, or none written), and
+    how to erase one that is the learner's."""
+    if not keys:
+        return
+    more = f" and {len(keys) - _SHOWN} more" if len(keys) > _SHOWN else ""
+    other = " (--email ADDRESS finds those delivered to the learner's address)" \
+        if learner.option == "--learner" else ""
+    click.echo(f"warning: {learner.option}: {len(keys)} award(s) of {out_dir} have no file left here that "
+               f"names their learner (removed, or none written), so whether they are this learner's is not "
+               f"known: {', '.join(keys[:_SHOWN])}{more}. Find the learner's awards in the system the input "
+               f"is exported from{other}, and erase each by its KEY: edcbridge erase "
+               f"{shlex.quote(str(out_dir))} KEY... --reason TEXT", err=True)
+
+
 def _awards_of_learners(journal: Journal, out_dir: Path, learners: list[Learner]) -> list[str] | None:
-    """The awards of the learners given, each option's said; None (said why) when an option
-    finds none, for then the learner may be mistyped and nothing is erased."""
+    """The awards of the learners given, each option's said with where they were found; None
+    (said why) when an option finds none, for then the learner may be mistyped and nothing
+    is erased."""
     keys: list[str] = []
+    pending = not_erased(journal) if learners else []
     for learner in learners:
-        found = awards_of(out_dir, learner, journal.keys())
+        deliveries = delivered_to(journal, learner.value) if learner.option == "--email" else None
+        found = awards_of(out_dir, learner, journal.keys(), deliveries)
         for path in found.unreadable:
             click.echo(f"warning: {path} cannot be read, so whether it is the learner's is not known; "
                        "make it readable and run the same command again", err=True)
         if not found.keys:
-            click.echo(f"error: {learner.option}: no award of this learner in the EDC credentials of "
-                       f"{out_dir} ({', '.join(f + '/' for f in CREDENTIAL_FOLDERS)}); nothing was erased. "
-                       f"Check the {learner.option[2:]} given; an award exported without the edc format "
-                       "(or erased already) is not found this way: give its KEY", err=True)
+            journal_too = f" or {DELIVERIES}" if deliveries is not None else ""
+            click.echo(f"error: {learner.option}: no award of this learner in the credentials of {out_dir} "
+                       f"({', '.join(places())}){journal_too}; nothing was erased. Check the "
+                       f"{learner.option[2:]} given; an award erased already is not found again", err=True)
+            _unchecked(out_dir, learner, found.unchecked(pending))
             return None
-        click.echo(f"{learner.option}: {len(found.keys)} award(s) of this learner found: "
-                   f"{', '.join(found.keys)}", err=True)
+        _found(learner, found.keys, found.how)
+        _unchecked(out_dir, learner, found.unchecked(pending))
         keys += [key for key in found.keys if key not in keys]
     return keys
 
@@ -353,10 +383,10 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
 @click.argument("keys", metavar="[KEY]...", nargs=-1)
 @click.option("--learner", "learner_id", metavar="ID", callback=_learner_option,
               help="Erase every award of the learner with this id (student number), found in OUT's "
-                   "EDC credentials.")
+                   "credentials of every format (EDC, EBSI, EDC XML, Open Badges, CLRs).")
 @click.option("--email", metavar="ADDRESS", callback=_email_option,
-              help="Erase every award of the learner with this e-mail address, found in OUT's EDC "
-                   "credentials.")
+              help="Erase every award of the learner with this e-mail address, found in OUT's "
+                   "credentials of every format and the addresses the journal kept of deliveries.")
 @click.option("--reason", required=True, callback=_reason, metavar="TEXT",
               help="Why (the request's reference; no personal data): kept in the audit trail.")
 @quiet_option("line per award")
@@ -364,8 +394,9 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
           quiet: bool) -> None:
     """Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id),
     or of every award of a learner (--learner ID, --email ADDRESS: the awards found are named
-    first; none found erases nothing), at their learner's request (GDPR article 17): files,
-    report rows, delivery addresses; the audit trail records the erasure.
+    first, with where each was found, and so are those of which OUT keeps no file to tell; none
+    found erases nothing), at their learner's request (GDPR article 17): files, report rows,
+    delivery addresses; the audit trail records the erasure.
 
     Gone are the awards' credential files of every format, published or withdrawn, their preview
     pages, Open Badges and the learner's CLR, their rows in the reports, the addresses of their
