@@ -1,5 +1,6 @@
 """Rows of a JSON Lines file, or of a .json file holding an array of awards, {"awards": [...]}
-or formatted objects one after another; a row per JSON object, numbered by its line."""
+or formatted objects one after another; a row per JSON object, numbered by its line. An array is
+read an award at a time (see json_window), however long the file and its lines."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
+from edcbridge.load.tabular import json_window
 from edcbridge.load.tabular.cells import Row, Table, _cell, blank
+from edcbridge.load.tabular.json_window import CHUNK, JsonWindow, cut_short, too_long
 from edcbridge.load.tabular.text_file import _decode_error, _open_text, _undecodable
 from edcbridge.output import unreadable_json
 
@@ -20,16 +23,17 @@ from edcbridge.output import unreadable_json
 def _jsonl_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
     form = _json_form(handle) if path.suffix.lower() == ".json" else "lines"
+    if form in ("array", "awards"):
+        if not _decodes(handle):
+            handle.close()
+            raise _decode_error(path, encoding, "write the file as UTF-8")
+        return Table([], _array_rows(path, handle, wrapped=form == "awards"))
     if form != "lines":
         with handle:
             text = handle.read()
         if _undecodable(text):
             raise _decode_error(path, encoding, "write the file as UTF-8")
         start = len(text) - len(text.lstrip(_JSON_SPACE))
-        if form == "array":
-            return Table([], _array_rows(path, text, start))
-        if form == "awards":
-            return Table([], _array_rows(path, text, text.index("[", start), wrapped=True))
         if _formatted_object(path, text, start):
             return Table([], _object_rows(path, text, start))
     handle.close()
@@ -111,49 +115,88 @@ def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]
         yield from _json_row(line, value, keys, each="award")
 
 
-def _array_rows(path: Path, text: str, start: int, wrapped: bool = False) -> Iterator[tuple[int, Row]]:
-    """The objects of the JSON array whose [ is at ``start`` (in a .json file), numbered by the
-    line each starts on; ``wrapped``: the array is the value of {"awards": ...}."""
-    keys = _KeysTwice()
-    decoder = json.JSONDecoder(object_pairs_hook=keys)
-    index = start + 1
-    line, counted = 1, 0
+def _decodes(handle: io.TextIOWrapper) -> bool:
+    """Whether the whole file is in its encoding, read through before its first award: a file
+    that is not fails as a whole, with none of its awards read."""
+    try:
+        while chunk := handle.read(CHUNK):
+            if _undecodable(chunk):
+                return False
+    except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte)
+        return False
+    handle.seek(0)
+    return True
+
+
+_ARRAY_FIX = "correct the JSON at that line: the file must be one array of objects"
+
+
+def _array_rows(path: Path, handle: io.TextIOWrapper, wrapped: bool = False) -> Iterator[tuple[int, Row]]:
+    """The objects of the file's JSON array, read one at a time, numbered by the line each starts
+    on; ``wrapped``: the array is the value of {"awards": ...}."""
+    with handle:
+        window = JsonWindow(handle)
+        if wrapped:
+            window.held(4096)  # {"awards": [ is in the first 4096 characters (see _json_form)
+        index = window.skip(0)  # read before the text it is an index into
+        index = window.text.index("[", index) + 1
+        keys = _KeysTwice()
+        decoder = json.JSONDecoder(object_pairs_hook=keys)
+        while True:
+            index = window.skip(index)
+            if window.at(index, "]"):
+                _array_end(path, window, index + 1, wrapped)
+                return
+            line = window.line(index)
+            value, index = _array_value(path, window, (decoder, keys), index)
+            yield from _json_row(line, value, keys, each="award in the array")
+            index = window.skip(index)
+            if window.at(index, ","):
+                index += 1
+            elif not window.at(index, "]"):
+                raise _json_error_at(path, "expecting ',' or ']' after an award", window.where(index))
+
+
+def _array_value(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder, _KeysTwice],
+                 start: int) -> tuple[Any, int]:
+    """The value starting at ``start`` and the index after it, reading on while the window ends
+    inside it (the key-written-twice notes of a value cut short are dropped)."""
+    decoder, keys = reader
+    unreadable = ""
     while True:
-        index = _skip(text, index, _JSON_SPACE)
-        if text.startswith("]", index):
-            _array_end(path, text, index + 1, wrapped)
-            return
-        line += text.count("\n", counted, index)
-        counted = index
+        keys.twice.clear()
         try:
-            value, index = decoder.raw_decode(text, index)
+            value, end = decoder.raw_decode(window.text, start)
+            if not window.may_go_on(end):
+                return value, end
         except json.JSONDecodeError as exc:
-            raise _json_error(path, exc) from None
+            if not cut_short(window, exc):
+                raise _json_error_at(path, exc.msg, window.where(exc.pos)) from None
         except (ValueError, RecursionError) as exc:
-            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
-                                 "could not be read", "write each award as an object of its fields") from None
-        yield from _json_row(line, value, keys, each="award in the array")
-        index = _skip(text, index, _JSON_SPACE)
-        if text.startswith(",", index):
-            index += 1
-        elif not text.startswith("]", index):
-            error = json.JSONDecodeError("expecting ',' or ']' after an award", text, index)
-            raise _json_error(path, error)
+            said = unreadable_json(exc)  # a number of too many digits may go on past the window
+            if said == unreadable or window.ended:
+                raise InputFileError(str(path), f"line {window.line(start)}: {said}; the awards after "
+                                     "it could not be read", "write each award as an object of its "
+                                     "fields") from None
+            unreadable = said
+        if len(window.text) - start > json_window.MAX_AWARD_CHARS:
+            raise too_long(path, *window.where(start))
+        start -= window.more(start)
 
 
-def _array_end(path: Path, text: str, index: int, wrapped: bool) -> None:
+def _array_end(path: Path, window: JsonWindow, index: int, wrapped: bool) -> None:
     """Nothing may follow the array but, around {"awards": [...]}, its closing brace."""
-    index = _skip(text, index, _JSON_SPACE)
-    if wrapped and text.startswith(",", index):
+    index = window.skip(index)
+    if wrapped and window.at(index, ","):
         raise InputFileError(str(path), "the object holds more than its 'awards' array, which alone is "
                              "read (the awards in it were)", "keep only the awards: {\"awards\": [...]}, "
                              "or give the array by itself")
-    if wrapped and text.startswith("}", index):
-        index = _skip(text, index + 1, _JSON_SPACE)
+    if wrapped and window.at(index, "}"):
+        index = window.skip(index + 1)
     elif wrapped:
-        raise _json_error(path, json.JSONDecodeError("expecting '}' after the awards", text, index))
-    if index < len(text):
-        raise _json_error(path, json.JSONDecodeError("more after the awards", text, index))
+        raise _json_error_at(path, "expecting '}' after the awards", window.where(index))
+    if index < len(window.text):
+        raise _json_error_at(path, "more after the awards", window.where(index))
 
 
 def _skip(text: str, index: int, characters: str) -> int:
@@ -162,10 +205,13 @@ def _skip(text: str, index: int, characters: str) -> int:
     return index
 
 
-def _json_error(path: Path, exc: json.JSONDecodeError,
-                fix: str = "correct the JSON at that line: the file must be one array of objects"
-                ) -> InputFileError:
-    return InputFileError(str(path), f"not JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+def _json_error(path: Path, exc: json.JSONDecodeError, fix: str = _ARRAY_FIX) -> InputFileError:
+    return _json_error_at(path, exc.msg, (exc.lineno, exc.colno), fix)
+
+
+def _json_error_at(path: Path, message: str, where: tuple[int, int], fix: str = _ARRAY_FIX
+                   ) -> InputFileError:
+    return InputFileError(str(path), f"not JSON at line {where[0]}, column {where[1]}: {message}; "
                           "the awards after it could not be read", fix)
 
 

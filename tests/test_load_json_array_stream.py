@@ -1,0 +1,172 @@
+"""A .json file holding one array of awards (or {"awards": [...]}) is read an award at a time: a
+registry's export of a million awards on one line never fills the memory, and an award cut by the
+end of a piece read is read as a whole, so the rows and errors are those of the whole file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edcbridge.load import InputFileError
+from edcbridge.load.tabular import json_window, read_rows
+from edcbridge.load.tabular.cells import Row
+from tests.memory_limited import printed_within
+
+# an award with all a piece can be cut inside of: brackets and braces in text, escaped quotes
+# and backslashes, escapes of letters and of a character beyond 16 bits (a surrogate pair)
+TRICKY: dict[str, Any] = {"award_id": "A\"1\\", "given_name": "Zo\u00eb [x] {y}",
+                          "family_name": "\U0001F600 ]}", "grade": -1.5e-3, "passed": True,
+                          "note": None, "code": "\\u0041 \"]\" ,{"}
+AWARDS: list[dict[str, Any]] = [TRICKY, {**TRICKY, "award_id": "A2"},
+                                {"award_id": "A3", "family_name": "\u00e9\u20ac"}]
+
+
+def _read(path: Path) -> tuple[list[tuple[int, Row]], str | None]:
+    rows: list[tuple[int, Row]] = []
+    try:
+        rows.extend(read_rows(path).rows)
+    except InputFileError as exc:
+        return rows, str(exc)
+    return rows, None
+
+
+def _by_pieces(path: Path, monkeypatch: pytest.MonkeyPatch
+               ) -> list[tuple[list[tuple[int, Row]], str | None]]:
+    """What the file reads read whole, then read a few characters at a time: each size cuts the
+    awards at other places."""
+    read = []
+    for chunk in (1 << 20, *range(1, 41)):
+        monkeypatch.setattr(json_window, "CHUNK", chunk)
+        read.append(_read(path))
+    return read
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps(AWARDS), json.dumps(AWARDS, ensure_ascii=False), json.dumps(AWARDS, indent=2),
+    json.dumps({"awards": AWARDS}), " \n" + json.dumps({"awards": AWARDS * 20}, indent=1) + "\n\n",
+])
+def test_awards_cut_anywhere_by_the_pieces_read_are_read_whole(tmp_path: Path, text: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text(text, encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert error is None
+    assert [row["award_id"] for _, row in rows[:3]] == [award["award_id"] for award in AWARDS]
+    assert rows[0][1]["family_name"] == TRICKY["family_name"] and rows[0][1]["code"] == TRICKY["code"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_an_array_with_a_byte_order_mark_is_read_by_pieces(tmp_path: Path, encoding: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text(json.dumps(AWARDS, ensure_ascii=False), encoding=encoding)
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    assert [row["award_id"] for _, row in read[0][0]] == [award["award_id"] for award in AWARDS]
+
+
+@pytest.mark.parametrize("broken", [
+    '{"award_id": "A4"', '{"award_id": "A4\n"}', '{"award_id": "A4}]', '{"award_id": "\\u12"}',
+    '{"award_id": "\\x"}', '{"award_id": tru}', '{"award_id": 1.}', '{"award_id": -}',
+    '{"award_id" "A4"}', '"A4" "A5"',
+])
+def test_malformed_json_is_named_where_json_says_whatever_the_pieces(tmp_path: Path, broken: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    text = json.dumps(AWARDS, indent=1)[:-2] + ",\n " + broken + "\n]"
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.loads(text)
+    awards = tmp_path / "awards.json"
+    awards.write_text(text, encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert len(rows) == len(AWARDS) + broken.startswith('"A4"')  # a text, an error of its row
+    assert error is not None
+    where = f"awards.json: not JSON at line {whole.value.lineno}, column {whole.value.colno}: "
+    said = "expecting ',' or ']' after an award" if broken.startswith('"A4"') else whole.value.msg
+    assert where + said + ";" in error
+
+
+def test_keys_twice_nan_and_values_that_are_no_award_are_errors_of_their_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text('[{"award_id": "A1", "grade": 1, "grade": 2},\n{"award_id": "A2", "grade": NaN},\n'
+                      '"A3",\n{"award_id": "A4", "grade": 1e999}, 12345,\n{"award_id": "A5"}]')
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert error is None
+    assert [(number, str(row.get("__invalid__", ""))[:20]) for number, row in rows] == [
+        (1, "the key 'grade' is w"), (2, "'grade' is no number"), (3, "each award in the ar"),
+        (4, "'grade' is no number"), (4, "each award in the ar"), (5, "")]
+
+
+def test_a_number_of_too_many_digits_is_named_with_all_its_digits(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text(json.dumps(AWARDS * 5)[:-1] + ', {"award_id": ' + "7" * 5000 + "}]")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert len(rows) == len(AWARDS) * 5
+    assert error is not None and "has 5000 digits" in error
+
+
+def test_an_award_longer_than_the_limit_is_refused_after_the_awards_before_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_window, "MAX_AWARD_CHARS", 1024 * 1024)
+    awards = tmp_path / "awards.json"
+    open_quote = '[{"award_id": "A1"},\n {"award_id": "A2", "note": "a quote left open'
+    awards.write_text(open_quote + "x" * 3_000_000)
+    rows, error = _read(awards)
+    assert [number for number, _ in rows] == [1]
+    assert error is not None and error.startswith(f"{awards}: the award starting at line 2, column 2 runs "
+                                                  "on for more than 1 MB")
+
+
+def test_an_award_shorter_than_the_limit_is_read_whatever_the_pieces(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_window, "MAX_AWARD_CHARS", 1024 * 1024)
+    monkeypatch.setattr(json_window, "CHUNK", 1000)
+    awards = tmp_path / "awards.json"
+    awards.write_text(json.dumps([{"award_id": "A1", "note": "y" * 1_000_000}, {"award_id": "A2"}]))
+    rows, error = _read(awards)
+    assert error is None and [row["award_id"] for _, row in rows] == ["A1", "A2"]
+
+
+def test_a_byte_not_in_the_encoding_late_in_the_file_fails_it_before_any_award(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_window, "CHUNK", 16)
+    awards = tmp_path / "awards.json"
+    awards.write_bytes(json.dumps(AWARDS * 50).encode() + b'[{"award_id": "\xe9"}]')
+    rows, error = _read(awards)
+    assert rows == [] and error is not None and "not UTF-8 (line 1, byte" in error
+
+
+MEMORY_LIMIT_MB = 96
+
+
+def test_an_array_on_one_line_larger_than_the_memory_is_read_an_award_at_a_time(tmp_path: Path) -> None:
+    awards = tmp_path / "awards.json"
+    award = json.dumps({**TRICKY, "award_id": "A{}", "note": "[{\\\"}]" * 170})
+    count = 70_000
+    with awards.open("w", encoding="utf-8") as out:
+        out.write("[")
+        for start in range(0, count, 1000):
+            out.write(",".join(award.replace("A{}", f"A{number}") for number in range(start, start + 1000)))
+            out.write("," if start + 1000 < count else "]")
+    assert awards.stat().st_size > MEMORY_LIMIT_MB * 1024 * 1024
+    printed = printed_within(MEMORY_LIMIT_MB, f"""
+        from pathlib import Path
+        from edcbridge.load.tabular import read_rows
+        rows = lines = 0
+        for line, row in read_rows(Path({str(awards)!r})).rows:
+            rows, lines, last = rows + 1, max(lines, line), row["award_id"]
+        print(rows, lines, last)
+    """)
+    assert printed.split() == [str(count), "1", f"A{count - 1}"]
