@@ -5,6 +5,7 @@ end of a piece read is read as a whole, so the rows and errors are those of the 
 from __future__ import annotations
 
 import json
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,37 @@ def test_malformed_json_is_named_where_json_says_whatever_the_pieces(tmp_path: P
     assert where + said + ";" in error
 
 
+def test_objects_one_after_another_cut_anywhere_are_read_whole_on_the_lines_they_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = [json.dumps(award, indent=2, ensure_ascii=False) for award in AWARDS * 3]
+    awards = tmp_path / "awards.json"
+    awards.write_text("\n".join(objects) + "\n", encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert error is None
+    assert [number for number, _ in rows] == list(accumulate([o.count("\n") + 1 for o in objects[:-1]],
+                                                            initial=1))
+    assert [row["award_id"] for _, row in rows] == [award["award_id"] for award in AWARDS * 3]
+
+
+@pytest.mark.parametrize("broken", ['{\n "award_id": "A4",\n "x": tru\n}', '{\n "award_id": "A4"\n',
+                                    '{\n "award_id": "A4" "x"\n}', '{\n "award_id": "\\u12"\n}'])
+def test_malformed_objects_one_after_another_are_named_where_json_says(
+        tmp_path: Path, broken: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "\n".join(json.dumps(award, indent=2) for award in AWARDS) + "\n" + broken + "\n"
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.JSONDecoder().raw_decode(text, text.index(broken))
+    awards = tmp_path / "awards.json"
+    awards.write_text(text, encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert len(rows) == len(AWARDS) and error is not None
+    assert (f"awards.json: not JSON at line {whole.value.lineno}, column {whole.value.colno}: "
+            f"{whole.value.msg};") in error
+
+
 def test_keys_twice_nan_and_values_that_are_no_award_are_errors_of_their_rows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     awards = tmp_path / "awards.json"
@@ -117,16 +149,17 @@ def test_a_number_of_too_many_digits_is_named_with_all_its_digits(tmp_path: Path
     assert error is not None and "has 5000 digits" in error
 
 
+@pytest.mark.parametrize(("before", "line"), [('[{"award_id": "A1"},\n ', 2),
+                                              ('{\n "award_id": "A1"\n}\n ', 4)])
 def test_an_award_longer_than_the_limit_is_refused_after_the_awards_before_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, before: str, line: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_window, "MAX_AWARD_CHARS", 1024 * 1024)
     awards = tmp_path / "awards.json"
-    open_quote = '[{"award_id": "A1"},\n {"award_id": "A2", "note": "a quote left open'
-    awards.write_text(open_quote + "x" * 3_000_000)
+    awards.write_text(before + '{"award_id": "A2", "note": "a quote left open' + "x" * 3_000_000)
     rows, error = _read(awards)
     assert [number for number, _ in rows] == [1]
-    assert error is not None and error.startswith(f"{awards}: the award starting at line 2, column 2 runs "
-                                                  "on for more than 1 MB")
+    assert error is not None and error.startswith(f"{awards}: the award starting at line {line}, column 2 "
+                                                  "runs on for more than 1 MB")
 
 
 def test_an_award_shorter_than_the_limit_is_read_whatever_the_pieces(
@@ -151,6 +184,20 @@ def test_a_byte_not_in_the_encoding_late_in_the_file_fails_it_before_any_award(
 MEMORY_LIMIT_MB = 96
 
 
+def _rows_read_within_the_limit(awards: Path) -> list[str]:
+    """The rows, the last row number and the last award id read from a file larger than the
+    memory the reading process may take."""
+    assert awards.stat().st_size > MEMORY_LIMIT_MB * 1024 * 1024
+    return printed_within(MEMORY_LIMIT_MB, f"""
+        from pathlib import Path
+        from edcbridge.load.tabular import read_rows
+        rows = 0
+        for line, row in read_rows(Path({str(awards)!r})).rows:
+            rows, last_line, last = rows + 1, line, row["award_id"]
+        print(rows, last_line, last)
+    """).split()
+
+
 def test_an_array_on_one_line_larger_than_the_memory_is_read_an_award_at_a_time(tmp_path: Path) -> None:
     awards = tmp_path / "awards.json"
     award = json.dumps({**TRICKY, "award_id": "A{}", "note": "[{\\\"}]" * 170})
@@ -160,13 +207,16 @@ def test_an_array_on_one_line_larger_than_the_memory_is_read_an_award_at_a_time(
         for start in range(0, count, 1000):
             out.write(",".join(award.replace("A{}", f"A{number}") for number in range(start, start + 1000)))
             out.write("," if start + 1000 < count else "]")
-    assert awards.stat().st_size > MEMORY_LIMIT_MB * 1024 * 1024
-    printed = printed_within(MEMORY_LIMIT_MB, f"""
-        from pathlib import Path
-        from edcbridge.load.tabular import read_rows
-        rows = lines = 0
-        for line, row in read_rows(Path({str(awards)!r})).rows:
-            rows, lines, last = rows + 1, max(lines, line), row["award_id"]
-        print(rows, lines, last)
-    """)
-    assert printed.split() == [str(count), "1", f"A{count - 1}"]
+    assert _rows_read_within_the_limit(awards) == [str(count), "1", f"A{count - 1}"]
+
+
+def test_objects_one_after_another_larger_than_the_memory_are_read_one_at_a_time(tmp_path: Path) -> None:
+    awards = tmp_path / "awards.json"
+    award = json.dumps({**TRICKY, "award_id": "A{}", "note": "[{\\\"}]" * 170}, indent=1)
+    count = 70_000
+    with awards.open("w", encoding="utf-8") as out:  # as jq '.[]' writes them
+        for start in range(0, count, 1000):
+            out.write("\n".join(award.replace("A{}", f"A{number}") for number in range(start, start + 1000)))
+            out.write("\n")
+    lines = award.count("\n") + 1
+    assert _rows_read_within_the_limit(awards) == [str(count), str(lines * (count - 1) + 1), f"A{count - 1}"]

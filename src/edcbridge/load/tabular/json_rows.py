@@ -1,6 +1,7 @@
 """Rows of a JSON Lines file, or of a .json file holding an array of awards, {"awards": [...]}
-or formatted objects one after another; a row per JSON object, numbered by its line. An array is
-read an award at a time (see json_window), however long the file and its lines."""
+or formatted objects one after another; a row per JSON object, numbered by its line. An array or
+objects one after another are read an award at a time (see json_window), however long the file
+and its lines."""
 
 from __future__ import annotations
 
@@ -23,19 +24,20 @@ from edcbridge.output import unreadable_json
 def _jsonl_rows(path: Path) -> Table:
     handle, encoding = _open_text(path)
     form = _json_form(handle) if path.suffix.lower() == ".json" else "lines"
+    if form != "lines" and not _decodes(handle):
+        handle.close()
+        raise _decode_error(path, encoding, "write the file as UTF-8")
     if form in ("array", "awards"):
-        if not _decodes(handle):
-            handle.close()
-            raise _decode_error(path, encoding, "write the file as UTF-8")
         return Table([], _array_rows(path, handle, wrapped=form == "awards"))
-    if form != "lines":
-        with handle:
-            text = handle.read()
-        if _undecodable(text):
-            raise _decode_error(path, encoding, "write the file as UTF-8")
-        start = len(text) - len(text.lstrip(_JSON_SPACE))
-        if _formatted_object(path, text, start):
-            return Table([], _object_rows(path, text, start))
+    if form == "objects":
+        window = JsonWindow(handle)
+        try:
+            formatted = _formatted_object(path, window)
+        except BaseException:
+            handle.close()
+            raise
+        if formatted:
+            return Table([], _object_rows(path, handle, window))
     handle.close()
     handle, encoding = _open_text(path, line_bound=True)  # JSON Lines: each line read whole
 
@@ -84,35 +86,31 @@ def _json_form(handle: io.TextIOWrapper) -> str:
 _OBJECTS_FIX = "correct the JSON at that line: the file must hold award objects, one after another"
 
 
-def _formatted_object(path: Path, text: str, start: int) -> bool:
+def _formatted_object(path: Path, window: JsonWindow) -> bool:
     """Whether the first object runs over several lines (else the file is JSON Lines whose first
     line is broken, each line then reported on its own). A first line of just "{" opens an
     object: when that object is broken, the file is."""
-    try:
-        _, end = json.JSONDecoder().raw_decode(text, start)
-    except json.JSONDecodeError as exc:
-        if text[start:].split("\n", 1)[0].strip() == "{":
-            raise _json_error(path, exc, _OBJECTS_FIX) from None
-        return False
-    return "\n" in text[start:end]
-
-
-def _object_rows(path: Path, text: str, index: int) -> Iterator[tuple[int, Row]]:
-    """Objects one after another (a .json file), numbered by the line each starts on."""
+    window.more(window.skip(0))  # the object at the start of the window, where it stays
     keys = _KeysTwice()
-    decoder = json.JSONDecoder(object_pairs_hook=keys)
-    line, counted = 1, 0
-    while (index := _skip(text, index, _JSON_SPACE)) < len(text):
-        line += text.count("\n", counted, index)
-        counted = index
-        try:
-            value, index = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as exc:
-            raise _json_error(path, exc, _OBJECTS_FIX) from None
-        except (ValueError, RecursionError) as exc:
-            raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it "
-                                 "could not be read", _OBJECTS_FIX) from None
-        yield from _json_row(line, value, keys, each="award")
+    try:
+        _, end = _whole_value(path, window, (json.JSONDecoder(object_pairs_hook=keys), keys), 0)
+    except json.JSONDecodeError as exc:
+        if window.text.split("\n", 1)[0].strip() == "{":
+            raise _json_error(path, exc.msg, window.where(exc.pos), _OBJECTS_FIX) from None
+        return False
+    return "\n" in window.text[:end]
+
+
+def _object_rows(path: Path, handle: io.TextIOWrapper, window: JsonWindow) -> Iterator[tuple[int, Row]]:
+    """Objects one after another (a .json file), numbered by the line each starts on."""
+    with handle:
+        keys = _KeysTwice()
+        decoder = json.JSONDecoder(object_pairs_hook=keys)
+        index = 0
+        while (index := window.skip(index)) < len(window.text):
+            line = window.line(index)
+            value, index = _value_or_error(path, window, (decoder, keys), index, _OBJECTS_FIX)
+            yield from _json_row(line, value, keys, each="award")
 
 
 def _decodes(handle: io.TextIOWrapper) -> bool:
@@ -148,19 +146,36 @@ def _array_rows(path: Path, handle: io.TextIOWrapper, wrapped: bool = False) -> 
                 _array_end(path, window, index + 1, wrapped)
                 return
             line = window.line(index)
-            value, index = _array_value(path, window, (decoder, keys), index)
+            value, index = _value_or_error(path, window, (decoder, keys), index)
             yield from _json_row(line, value, keys, each="award in the array")
             index = window.skip(index)
             if window.at(index, ","):
                 index += 1
             elif not window.at(index, "]"):
-                raise _json_error_at(path, "expecting ',' or ']' after an award", window.where(index))
+                raise _json_error(path, "expecting ',' or ']' after an award", window.where(index))
 
 
-def _array_value(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder, _KeysTwice],
+def _value_or_error(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder, _KeysTwice],
+                    start: int, fix: str = _ARRAY_FIX) -> tuple[Any, int]:
+    """The value starting at ``start`` and the index after it, or the error of the file."""
+    line = window.line(start)
+    try:
+        return _whole_value(path, window, reader, start)
+    except json.JSONDecodeError as exc:
+        raise _json_error(path, exc.msg, window.where(exc.pos), fix) from None
+    except InputFileError:  # an award too long, said as it is
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise InputFileError(str(path), f"line {line}: {unreadable_json(exc)}; the awards after it could "
+                             "not be read", "write each award as an object of its fields"
+                             if fix == _ARRAY_FIX else fix) from None
+
+
+def _whole_value(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder, _KeysTwice],
                  start: int) -> tuple[Any, int]:
     """The value starting at ``start`` and the index after it, reading on while the window ends
-    inside it (the key-written-twice notes of a value cut short are dropped)."""
+    inside it (the key-written-twice notes of a value cut short are dropped); json's error once
+    the window holds all it depends on. The text before ``start`` may be dropped."""
     decoder, keys = reader
     unreadable = ""
     while True:
@@ -171,14 +186,11 @@ def _array_value(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder,
                 return value, end
         except json.JSONDecodeError as exc:
             if not cut_short(window, exc):
-                raise _json_error_at(path, exc.msg, window.where(exc.pos)) from None
-        except (ValueError, RecursionError) as exc:
-            said = unreadable_json(exc)  # a number of too many digits may go on past the window
-            if said == unreadable or window.ended:
-                raise InputFileError(str(path), f"line {window.line(start)}: {said}; the awards after "
-                                     "it could not be read", "write each award as an object of its "
-                                     "fields") from None
-            unreadable = said
+                raise
+        except ValueError as exc:  # a number of too many digits may go on past the window
+            if str(exc) == unreadable or window.ended:
+                raise
+            unreadable = str(exc)
         if len(window.text) - start > json_window.MAX_AWARD_CHARS:
             raise too_long(path, *window.where(start))
         start -= window.more(start)
@@ -194,22 +206,12 @@ def _array_end(path: Path, window: JsonWindow, index: int, wrapped: bool) -> Non
     if wrapped and window.at(index, "}"):
         index = window.skip(index + 1)
     elif wrapped:
-        raise _json_error_at(path, "expecting '}' after the awards", window.where(index))
+        raise _json_error(path, "expecting '}' after the awards", window.where(index))
     if index < len(window.text):
-        raise _json_error_at(path, "more after the awards", window.where(index))
+        raise _json_error(path, "more after the awards", window.where(index))
 
 
-def _skip(text: str, index: int, characters: str) -> int:
-    while index < len(text) and text[index] in characters:
-        index += 1
-    return index
-
-
-def _json_error(path: Path, exc: json.JSONDecodeError, fix: str = _ARRAY_FIX) -> InputFileError:
-    return _json_error_at(path, exc.msg, (exc.lineno, exc.colno), fix)
-
-
-def _json_error_at(path: Path, message: str, where: tuple[int, int], fix: str = _ARRAY_FIX
+def _json_error(path: Path, message: str, where: tuple[int, int], fix: str = _ARRAY_FIX
                    ) -> InputFileError:
     return InputFileError(str(path), f"not JSON at line {where[0]}, column {where[1]}: {message}; "
                           "the awards after it could not be read", fix)

@@ -15,8 +15,8 @@ CHUNK = 1024 * 1024
 """Characters read at a time."""
 
 MAX_AWARD_CHARS = 32 * 1024 * 1024
-"""Longest award of a JSON array, as long as a line of a JSON Lines file may be (see
-text_file.MAX_LINE_BYTES): an award of 2,000 cells is a few hundred KB."""
+"""Longest award of a .json file (in an array or one after another), as long as a line of a
+JSON Lines file may be (see text_file.MAX_LINE_BYTES): an award of 2,000 cells is a few hundred KB."""
 
 _SPACE = re.compile(r"[ \t\r\n]*")
 # what a value cut short by the end of the window may still lack: "1e+", "-Infinit", "\ud83d\ude0"
