@@ -149,6 +149,15 @@ def test_a_number_of_too_many_digits_is_named_with_all_its_digits(tmp_path: Path
     assert error is not None and "has 5000 digits" in error
 
 
+def test_a_first_line_with_a_number_of_too_many_digits_fails_that_line_only(tmp_path: Path) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text('{"award_id": "A1", "grade": ' + "7" * 5000 + '}\n{"award_id": "A2"}\n')
+    rows, error = _read(awards)
+    assert error is None
+    assert [number for number, _ in rows] == [1, 2] and rows[1][1] == {"award_id": "A2"}
+    assert "5000 digits" in str(rows[0][1]["__invalid__"])
+
+
 @pytest.mark.parametrize(("before", "line"), [('[{"award_id": "A1"},\n ', 2),
                                               ('{\n "award_id": "A1"\n}\n ', 4)])
 def test_an_award_longer_than_the_limit_is_refused_after_the_awards_before_it(

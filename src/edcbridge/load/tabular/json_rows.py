@@ -80,6 +80,8 @@ def _json_form(handle: io.TextIOWrapper) -> str:
         json.loads(first)
     except json.JSONDecodeError:
         return "objects"
+    except (ValueError, RecursionError):  # JSON, with a number or nesting Python cannot read
+        return "lines"  # each line is read (and this one refused) on its own
     return "lines"
 
 
