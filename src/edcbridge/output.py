@@ -46,11 +46,12 @@ def compact_json(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc)
 
 
-def canonical_json(node: Any) -> bytes:
+def canonical_json(node: Any, *, floats: bool | None = None) -> bytes:
     """Sorted, compact UTF-8 JSON: ``json.dumps(node, sort_keys=True, ensure_ascii=False,
     separators=(",", ":"))``, written by orjson where it writes the same bytes (no floats,
-    whose notation differs, and no integers beyond 64 bits); a test holds it to that."""
-    if not _has_float(node):
+    whose notation differs, and no integers beyond 64 bits); a test holds it to that.
+    ``floats`` says whether ``node`` holds a float, when the caller knows (see :func:`has_float`)."""
+    if not (has_float(node) if floats is None else floats):
         try:
             return orjson.dumps(node, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
@@ -58,7 +59,7 @@ def canonical_json(node: Any) -> bytes:
     return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _has_float(value: Any) -> bool:
+def has_float(value: Any) -> bool:
     """Whether a float is anywhere in ``value`` (walked without recursion: called for every
     node id of every credential)."""
     todo = [value]

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from edcbridge import vocab
-from edcbridge.output import canonical_json
+from edcbridge.output import canonical_json, has_float
 
 Node = dict[str, Any]
 NAMESPACE = uuid.UUID("0b0a3c36-2f7e-5d0e-9a52-6564636272d1")
@@ -56,8 +56,15 @@ def content_uuid(node: Any) -> uuid.UUID:
 def content_uuid_text(node: Any) -> str:
     """:func:`content_uuid` as text, without building a ``uuid.UUID`` (the ids of every
     credential's own nodes are made this way, ten or so per credential)."""
-    name = NAMESPACE.bytes + canonical_json(node)
-    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
+    return _uuid5_text(canonical_json(node))
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes  # a property that builds the bytes on every read
+
+
+def _uuid5_text(name: bytes) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))`` for a name given as UTF-8 bytes."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
     text = digest.hex()
@@ -97,17 +104,27 @@ def freeze(node: Any) -> Any:
     return deep(assign_ids(node))
 
 
-def _digest_view(node: dict[str, Any]) -> dict[str, Any]:
-    """The node with each child node reduced to its id: child ids already stand for their
-    content, so a node's id covers everything below it without re-reading it (a Merkle tree)."""
-    def reduce(value: Any) -> Any:
-        if isinstance(value, dict) and isinstance(value.get("id"), str):
-            return {"id": value["id"]}
-        if isinstance(value, list):
-            return [reduce(item) for item in value]
-        return value
+def _reduce(value: Any) -> Any:
+    """A child node as its id stands for it in its parent's digest (see :func:`_digest_name`)."""
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return {"id": value["id"]}
+    if isinstance(value, list):
+        return [_reduce(item) for item in value]
+    return value
 
-    return {key: reduce(value) for key, value in node.items()}
+
+def _digest_name(node: dict[str, Any]) -> bytes:
+    """The canonical JSON of the node with each child node reduced to its id: child ids already
+    stand for their content, so a node's id covers everything below it without re-reading it (a
+    Merkle tree). Text members, most of them, are neither reduced nor searched for floats."""
+    view: dict[str, Any] = {}
+    floats = False
+    for key, value in node.items():
+        if type(value) is not str:
+            value = _reduce(value)
+            floats = floats or has_float(value)
+        view[key] = value
+    return canonical_json(view, floats=floats)
 
 
 def assign_ids(node: Any) -> Any:
@@ -118,14 +135,14 @@ def assign_ids(node: Any) -> Any:
         return [assign_ids(item) for item in node]
     if not isinstance(node, dict):
         return node
-    filled = {key: value if isinstance(value, str) else assign_ids(value) for key, value in node.items()}
+    filled = {key: value if type(value) is str else assign_ids(value) for key, value in node.items()}
     kind = filled.get("type")
     if "id" not in filled and isinstance(kind, str):
-        digest = content_uuid_text(_digest_view(filled))
+        digest = _uuid5_text(_digest_name(filled))
         filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
     return filled
 
 
 def credential_id(issuer_key: str, award_id: str) -> str:
-    """Stable per award: re-issuing the same award keeps its credential id."""
-    return f"urn:credential:{uuid.uuid5(NAMESPACE, f'{issuer_key}/{award_id}')}"
+    """Stable per award: re-issuing the same award keeps its credential id (a UUIDv5)."""
+    return f"urn:credential:{_uuid5_text(f'{issuer_key}/{award_id}'.encode())}"
