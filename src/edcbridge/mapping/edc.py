@@ -19,12 +19,12 @@ from edcbridge import vocab
 from edcbridge.mapping.image import card_png
 from edcbridge.mapping.nodes import (
     Node,
-    assign_ids,
     concept,
     credential_id,
     date_time,
     external_concept,
     freeze,
+    identified,
     note,
     web_resource,
 )
@@ -315,11 +315,11 @@ def _assessment(spec: Specification, award: Award, awarding: Node, shared: _Shar
         return None
     a = spec.assessment
     node: Node = {"type": "LearningAssessment", "title": t(a.title),
-                  "grade": note(t(award.grade or {})), "awardedBy": awarding,
+                  "grade": identified(note(t(award.grade or {}))), "awardedBy": awarding,
                   "specifiedBy": shared.assessment}
     if shared.id_verification is not None:
         node["idVerification"] = shared.id_verification
-    return node
+    return identified(node)
 
 
 def _one_name(name: dict[str, str], primary: str) -> dict[str, str]:
@@ -348,21 +348,21 @@ def _person(award: Award, primary: str, claim: Node) -> Node:
     given = _one_name(learner.given_name, primary)
     family = _one_name(learner.family_name, primary)
     full = full_name(learner, primary)
-    node: Node = {"type": "Person", "identifier": {"type": "Identifier",
-                                                   "schemeName": "Student number",
-                                                   "notation": learner.id},
+    node: Node = {"type": "Person", "identifier": identified({"type": "Identifier",
+                                                              "schemeName": "Student number",
+                                                              "notation": learner.id}),
                   "givenName": given, "familyName": family}
     if full:
         node["fullName"] = full
     if learner.date_of_birth:
         node["dateOfBirth"] = date_time(learner.date_of_birth)
     if learner.national_id and learner.national_id_country:
-        node["nationalID"] = {"type": "LegalIdentifier", "notation": learner.national_id,
-                              "spatial": concept("country", learner.national_id_country)}
+        node["nationalID"] = identified({"type": "LegalIdentifier", "notation": learner.national_id,
+                                         "spatial": concept("country", learner.national_id_country)})
     if learner.email:
-        node["contactPoint"] = contact_point(learner.email)
+        node["contactPoint"] = identified(contact_point(learner.email))
     node["hasClaim"] = claim
-    return node
+    return identified(node)
 
 
 def _display(title: dict[str, str], description: dict[str, str] | None, primary: str,
@@ -462,7 +462,10 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
 
 
 def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
-    """One EDC 3.2 JSON-LD credential for one award (loaders have checked the references)."""
+    """One EDC 3.2 JSON-LD credential for one award (loaders have checked the references).
+
+    Its own nodes get their ids as they are built, child first (see ``nodes.identified``); each
+    is a new object, and only the catalogue's (frozen) nodes are shared between credentials."""
     spec = catalogue.specification(award.specification)
     if spec is None:
         raise KeyError(f"specification {award.specification!r} is not in the catalogue")
@@ -471,30 +474,30 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     issuer_key = award.issuer or catalogue.issuer
     shared = _shared(catalogue, spec, issuer_key, primary, languages)
     issuer = shared.issuer
-    awarding: Node = {"type": "AwardingProcess", "awardingBody": shared.awarding_body,
-                      "awardingDate": date_time(award.awarding_date)}
+    awarding: Node = identified({"type": "AwardingProcess", "awardingBody": shared.awarding_body,
+                                 "awardingDate": date_time(award.awarding_date)})
     claim: Node = {"type": "LearningAchievement", "title": t(spec.title)}
     if spec.description:
         claim["description"] = t(spec.description)
     claim["awardedBy"] = awarding
-    proven = _assessment(spec, award, awarding, shared, t)
+    proven = _assessment(spec, award, dict(awarding), shared, t)
     if proven is not None:
         claim["provenBy"] = proven
     claim["specifiedBy"] = shared.qualification
     issued = date_time(award.issued_at())
     credential: dict[str, Any] = {
-        "@context": CONTEXT,
+        "@context": list(CONTEXT),
         "id": credential_id(issuer_key, award.award_id),
         "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
         "credentialProfiles": list(shared.profiles),
         "credentialSchema": list(shared.schemas),
-        "identifier": {"type": "Identifier", "schemeName": "Award number",
-                       "notation": award.award_id},
+        "identifier": identified({"type": "Identifier", "schemeName": "Award number",
+                                  "notation": award.award_id}),
         "issuer": issuer,
         "issuanceDate": issued,
         "issued": issued,
         "validFrom": date_time(award.awarding_date),
-        "credentialSubject": _person(award, primary, claim),
+        "credentialSubject": _person(award, primary, identified(claim)),
         "displayParameter": shared.display,
     }
     until = valid_until(award, spec)
@@ -503,4 +506,4 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
         credential["expirationDate"] = credential["validUntil"]  # VC 1.1's, as issuanceDate is
     if shared.mandate is not None:
         credential["evidence"] = shared.mandate
-    return assign_ids(credential)  # type: ignore[no-any-return]
+    return credential

@@ -116,14 +116,17 @@ def _reduce(value: Any) -> Any:
 def _digest_name(node: dict[str, Any]) -> bytes:
     """The canonical JSON of the node with each child node reduced to its id: child ids already
     stand for their content, so a node's id covers everything below it without re-reading it (a
-    Merkle tree). Text members, most of them, are neither reduced nor searched for floats."""
+    Merkle tree). Texts and child nodes, most members, are not searched for floats."""
     view: dict[str, Any] = {}
     floats = False
     for key, value in node.items():
-        if type(value) is not str:
-            value = _reduce(value)
+        if type(value) is str:
+            view[key] = value
+        elif isinstance(value, dict) and isinstance(value.get("id"), str):
+            view[key] = {"id": value["id"]}
+        else:
+            value = view[key] = _reduce(value)
             floats = floats or has_float(value)
-        view[key] = value
     return canonical_json(view, floats=floats)
 
 
@@ -132,15 +135,23 @@ def assign_ids(node: Any) -> Any:
     if isinstance(node, Frozen):
         return node
     if isinstance(node, list):
-        return [assign_ids(item) for item in node]
+        return [item if type(item) is str else assign_ids(item) for item in node]
     if not isinstance(node, dict):
         return node
-    filled = {key: value if type(value) is str else assign_ids(value) for key, value in node.items()}
+    filled = {key: value if type(value) is str or type(value) is Frozen else assign_ids(value)
+              for key, value in node.items()}
     kind = filled.get("type")
     if "id" not in filled and isinstance(kind, str):
-        digest = _uuid5_text(_digest_name(filled))
-        filled = {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{digest}", **filled}
+        return identified(filled)
     return filled
+
+
+def identified(node: Node) -> Node:
+    """A typed node without an id, its content-derived id first: what :func:`assign_ids` makes of
+    it when every typed node below it has its id already (a credential's own nodes are built
+    child first, so the whole tree is not walked again)."""
+    kind = node["type"]
+    return {"id": f"urn:epass:{kind[0].lower()}{kind[1:]}:{_uuid5_text(_digest_name(node))}", **node}
 
 
 def credential_id(issuer_key: str, award_id: str) -> str:
