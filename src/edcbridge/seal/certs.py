@@ -143,6 +143,10 @@ def describe(cert: x509.Certificate) -> CertificateReport:
     )
 
 
+LISTS_UNCHECKED = "; trusted lists not checked"
+"""How :func:`qualification` ends: ``verify --trusted-list`` drops it, its TRUSTLIST line saying more."""
+
+
 def qualification(cert: x509.Certificate) -> str:
     """What the QC statements claim, for a verification report. Only a claim: whether the issuer
     may make qualified certificates is for the EU trusted lists to say, which are not read."""
@@ -150,8 +154,8 @@ def qualification(cert: x509.Certificate) -> str:
     if QC_COMPLIANCE not in statements:
         return "not a qualified certificate: no QcCompliance statement"
     if "eseal" in _qc_types(statements):
-        return "claims a qualified e-seal certificate: QcCompliance, QcType eseal; trusted lists not checked"
-    return "claims a qualified certificate, without QcType eseal; trusted lists not checked"
+        return f"claims a qualified e-seal certificate: QcCompliance, QcType eseal{LISTS_UNCHECKED}"
+    return f"claims a qualified certificate, without QcType eseal{LISTS_UNCHECKED}"
 
 
 def fingerprint(cert: x509.Certificate) -> bytes:

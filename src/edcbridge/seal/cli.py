@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -22,12 +22,14 @@ from cryptography.hazmat.primitives import serialization
 from edcbridge.cli import RECEIVED_FILE, quiet_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
+from edcbridge.seal.certs import LISTS_UNCHECKED
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
 from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.seal.verify import (
     CHECKS,
+    Check,
     FormatCheck,
     Outcome,
     Verification,
@@ -53,7 +55,9 @@ from edcbridge.seal.verify import (
 if TYPE_CHECKING:
     from edcbridge.badges.reader import ProofReading
     from edcbridge.seal.ebsi_verify import DidKey, JwtReport
+    from edcbridge.trust.trusted_list import TrustService
     from edcbridge.xml.cli import XadesReport
+    from edcbridge.xml.verify import XadesVerification
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 # (the certificate's organisation, read when asked; credential text) -> how they differ
@@ -79,6 +83,14 @@ def make_verify_command(format_check: FormatCheck | None = None,
              "certificates), a DER file, or a folder of them (repeatable).",
     )
     @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
+    @click.option("--trusted-list", "trusted_lists", multiple=True, metavar="SOURCE",
+                  help="An EU trusted list (ETSI TS 119 612) file: its qualified CAs granted for e-seals "
+                       "at the signing time become trust anchors (repeatable).")
+    @click.option("--tl-signer", "tl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
+                  help="Certificate a --trusted-list national list must be signed with (repeatable).")
+    @click.option("--lotl-signer", "lotl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
+                  help="Certificate the List of Trusted Lists must be signed with, as the Official "
+                       "Journal of the EU publishes them (repeatable).")
     @click.option("--did-document", "did_document_files", multiple=True, type=_FILE, metavar="FILE",
                   help="A DID document (JSON, e.g. a did:web's did.json saved from its https address) "
                        "holding the keys of JWT-signed credentials (the EBSI profile's .jwt, by their "
@@ -101,6 +113,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
         as_json: bool,
         anchors: Sequence[Path],
         require_trust: bool,
+        trusted_lists: Sequence[str],
+        tl_signers: Sequence[Path],
+        lotl_signers: Sequence[Path],
         did_document_files: Sequence[Path],
         fetch_revocation: bool,
         require_revocation: bool,
@@ -117,6 +132,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         1 otherwise, 2 for a usage error (a missing file, an unreadable anchor).
         """
         trusted = read_trust_anchors(anchors)
+        services = _read_trusted_lists(trusted_lists, tl_signers, lotl_signers)
         _option_notes(trusted, fetch_revocation=fetch_revocation, require_revocation=require_revocation)
         options = VerifyOptions(
             trust_anchors=trusted,
@@ -129,7 +145,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         did_documents, did_keys = _read_did_documents(did_document_files)
         reports: list[_Report | XadesReport | JwtReport] = []
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            reports.append(_verified(path, options, issuer_check, did_documents, did_keys))
+            reports.append(_verified_listed(path, options, services, issuer_check, did_documents, did_keys))
             if not as_json:
                 reports[-1].print()
         if fetch_revocation:
@@ -153,6 +169,76 @@ def read_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
         return load_trust_anchors(paths)
     except SealFormatError as exc:
         raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
+
+
+def _read_trusted_lists(sources: Sequence[str], tl_signers: Sequence[Path],
+                        lotl_signers: Sequence[Path]) -> list[TrustService] | None:
+    """The services of the lists named (None without ``--trusted-list``), their notes said on
+    stderr; a list that cannot be read or whose signature fails is a usage error."""
+    if not sources:
+        return None
+    from edcbridge.trust.lotl import Signers, load
+    from edcbridge.trust.trusted_list import TrustedListError
+
+    signers = Signers(lotl=_pinned(lotl_signers, "--lotl-signer"), tl=_pinned(tl_signers, "--tl-signer"))
+    try:
+        loaded = load(sources, signers)
+    except TrustedListError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-list") from None
+    for note in loaded.notes:
+        click.echo(f"note: {note}", err=True)
+    return loaded.services
+
+
+def _pinned(paths: Sequence[Path], option: str) -> tuple[x509.Certificate, ...]:
+    try:
+        return load_trust_anchors(paths)
+    except SealFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+def _signing_moment(result: Verification | XadesVerification) -> datetime:
+    """The seal's claimed signing time, else now."""
+    moment = result.signing_time
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if moment is None:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustService] | None,
+                     issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any],
+                     did_keys: Mapping[str, DidKey]) -> _Report | XadesReport | JwtReport:
+    """:func:`_verified` with the trusted lists' services as more anchors: those granted for
+    e-seals at the seal's signing time, and a TRUSTLIST line naming the service its chain ends at."""
+    from edcbridge.trust.anchoring import CHECK_NAME, anchors_at, anchors_ever, listed_check
+    from edcbridge.xml.verify import XadesVerification
+
+    if services is None:
+        return _verified(path, options, issuer_check, did_documents, did_keys)
+    ever = anchors_ever(services)
+    report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *ever)),
+                       issuer_check, did_documents, did_keys)
+    result = report.result
+    if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
+        return report
+    moment = _signing_moment(result)
+    granted = anchors_at(services, moment)
+    if set(granted) != set(ever):  # a service not granted then gives no anchor
+        report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *granted)),
+                           issuer_check, did_documents, did_keys)
+        result = report.result
+    if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
+        return report
+    check, result.listed = listed_check(result.certificate, result.anchor, services, moment)
+    result.checks[CHECK_NAME] = check
+    seal = result.checks["SEAL"]
+    result.checks["SEAL"] = Check(seal.status, seal.reason.replace(LISTS_UNCHECKED, ""))
+    return report
 
 
 def anchor_notes(anchors: Sequence[x509.Certificate], now: datetime | None = None) -> list[str]:
@@ -223,11 +309,12 @@ class _Report:
                 "verdict_reason": self.outcome.sentence, "sealed_by": sealer_name(self.result.certificate),
                 "test_certificate": marked_for_tests(self.result.certificate) or None,
                 "checks": self.result.as_dict(), "unsigned_content": self.result.unsigned_content,
+                **({"trusted_list": self.result.listed} if self.result.listed else {}),
                 **({"note": self.note} if self.note else {})}
 
     def print(self) -> None:
         click.echo(f"{printable(str(self.path))}: {self.outcome.verdict}: {self.outcome.sentence}")
-        for name in CHECKS:
+        for name in (*CHECKS, *(n for n in self.result.checks if n not in CHECKS)):
             check = self.result.checks[name]
             click.echo(f"  {name:<10} {check.status:<7} {shown(check.reason)}")
         if self.note:

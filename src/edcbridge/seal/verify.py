@@ -93,6 +93,8 @@ class Verification:
     unreadable: str | None = None  # the verdict's words for a file that stops early (cut_short)
     unsigned_content: list[str] = field(default_factory=list)  # see jades.ParsedSeal.unsigned_members
     not_read: str | None = None  # the verdict's words for a file not read whole: see not_read_verdict
+    anchor: x509.Certificate | None = None  # the trust anchor the seal's chain ends at
+    listed: dict[str, object] | None = None  # what the trusted lists say of it (--trusted-list)
 
     @property
     def ok(self) -> bool:
@@ -131,6 +133,7 @@ class _Context:
     timestamps: list[tst.Timestamp] = field(default_factory=list)
     sigt_problem: str = _NO_SIGT
     trusted: bool = False  # the seal is valid and chains to a trust anchor: its URLs may be followed
+    anchor: x509.Certificate | None = None  # the anchor the chain ends at
 
 
 def _name(cert: x509.Certificate) -> str:
@@ -222,7 +225,7 @@ def _seal_check(ctx: _Context) -> Check:
     path, failure = build_chain(leaf, ctx.pool, anchors, moment)
     if failure:
         return Check("ERROR", f"{done}; but not trusted {when}: {failure}")
-    ctx.trusted = True
+    ctx.trusted, ctx.anchor = True, path[-1]
     return Check("OK", f"{done}; chain to trust anchor '{_name(path[-1])}'")
 
 
@@ -774,7 +777,8 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     }
     checks["SEAL"] = naming_unsigned(seal_check, seal.unsigned_members)
     payload = seal.content() if seal_check.status == "OK" else None
-    return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members)
+    return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members,
+                        anchor=ctx.anchor)
 
 
 def verify_file(path: Path, options: VerifyOptions | None = None) -> Verification:

@@ -157,6 +157,10 @@ class XadesVerification:
     not_read: str | None = None
     """The verdict's words for a file not read whole (a folder, one too large, one this user may
     not read), else None."""
+    anchor: x509.Certificate | None = None
+    """The trust anchor the seal's chain ends at, when SEAL is OK with anchors given."""
+    listed: dict[str, object] | None = None
+    """What the trusted lists say of the seal (``verify --trusted-list``)."""
 
     @property
     def ok(self) -> bool:
@@ -166,7 +170,8 @@ class XadesVerification:
         subject = self.certificate.subject.rfc4514_string() if self.certificate else None
         return {"source": self.source, "ok": self.ok, "level": self.level, "signing_time": self.signing_time,
                 "certificate": subject, "checks": {k: c.as_dict() for k, c in self.checks.items()},
-                "unsigned_content": self.unsigned_content}
+                "unsigned_content": self.unsigned_content,
+                **({"trusted_list": self.listed} if self.listed else {})}
 
     def unsigned_note(self) -> str | None:
         """The verdict's words for content in the signature that the seal does not cover, or None."""
@@ -867,6 +872,7 @@ class _Trust:
     anchors: tuple[x509.Certificate, ...]
     require: bool
     at: datetime
+    ends: list[x509.Certificate] = field(default_factory=list)  # the anchor the chain ends at
 
 
 def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.Certificate,
@@ -890,9 +896,10 @@ def _seal_check(tree: etree._ElementTree, signature: etree._Element, leaf: x509.
         if trust.require:
             return Check("ERROR", reason + ": give the issuer's CA with --trust-anchor PEM")
         return Check("OK", reason)
-    _, failure = build_chain(leaf, certs, trust.anchors, trust.at)
+    path, failure = build_chain(leaf, certs, trust.anchors, trust.at)
     if failure:
         return Check("ERROR", f"signature valid, but the certificate is not trusted: {failure}")
+    trust.ends.append(path[-1])
     return Check("OK", f"signature valid ({claim}); certificate chains to a trust anchor")
 
 
@@ -1013,8 +1020,8 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     now = at or datetime.now(UTC)
     stamps = _timestamps(tree, signature, props, certs, trust_anchors, _parse_time(result.signing_time), now)
     claim = _signing_time_problem(result.signing_time, now)
-    checks = {"SEAL": _seal_check(tree, signature, leaf, certs,
-                                  _Trust(trust_anchors, require_trust, stamps.proven or now)),
+    trust = _Trust(trust_anchors, require_trust, stamps.proven or now)
+    checks = {"SEAL": _seal_check(tree, signature, leaf, certs, trust),
               "CERTIFICATE": _certificate_check(leaf, matched, digests, unreadable),
               "TIMESTAMP": stamps.check,
               "EXPIRY": Check("ERROR", claim) if claim else
@@ -1024,6 +1031,7 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     checks["SEAL"] = naming_unsigned(checks["SEAL"], result.unsigned_content)
     result.checks = {name: checks[name] for name in _CHECK_ORDER}
     result.level = stamps.level
+    result.anchor = trust.ends[0] if trust.ends else None
     return result
 
 

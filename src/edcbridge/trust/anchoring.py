@@ -1,0 +1,93 @@
+"""What the trusted lists say of one seal: the anchors a list gives at its signing time, the
+service its chain ends at, and whether the seal is qualified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cryptography import x509
+
+from edcbridge.seal.certs import QC_COMPLIANCE, describe, issued_by, qc_statements
+from edcbridge.seal.verify import Check
+from edcbridge.trust.trusted_list import Status, TrustService
+
+_EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
+NOT_QUALIFIED = f"{_EXT}NotQualified"
+QC_STATEMENT = f"{_EXT}QCStatement"
+QC_FOR_ESEAL = f"{_EXT}QCForESeal"
+_OTHER_USES = {f"{_EXT}QCForESig": "e-signatures", f"{_EXT}QCForWSA": "website authentication"}
+CHECK_NAME = "TRUSTLIST"
+
+
+def anchors_at(services: Sequence[TrustService], moment: datetime) -> tuple[x509.Certificate, ...]:
+    """The certificates of the CA/QC services granted for e-seals at *moment*."""
+    return tuple(cert for service in services if service.granted_at(moment) for cert in service.certificates)
+
+
+def anchors_ever(services: Sequence[TrustService]) -> tuple[x509.Certificate, ...]:
+    """The certificates of the services granted for e-seals at some time of their history."""
+    return tuple(cert for service in services if service.ever_granted() for cert in service.certificates)
+
+
+def service_of(anchor: x509.Certificate, services: Sequence[TrustService]) -> TrustService | None:
+    return next((s for s in services if anchor in s.certificates), None)
+
+
+def _policies(leaf: x509.Certificate) -> frozenset[str]:
+    try:
+        policies = leaf.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    except x509.ExtensionNotFound:
+        return frozenset()
+    return frozenset(p.policy_identifier.dotted_string for p in policies)
+
+
+def qualified(leaf: x509.Certificate, status: Status) -> tuple[bool, str]:
+    """Whether a seal by *leaf*, issued under a granted CA/QC with *status*, is a qualified e-seal:
+    its QC statements (QcCompliance, QcType eseal) as the list's qualifiers amend them."""
+    policies = _policies(leaf)
+    applied = {q for element in status.qualifications if element.applies_to(policies)
+               for q in element.qualifiers}
+    if NOT_QUALIFIED in applied:
+        return False, "not qualified: the list's qualifier NotQualified applies to the certificate"
+    other = [use for uri, use in _OTHER_USES.items() if uri in applied]
+    if other and QC_FOR_ESEAL not in applied:
+        return False, f"not a qualified e-seal: the list qualifies the certificate for {other[0]}"
+    compliance = QC_COMPLIANCE in qc_statements(leaf) or QC_STATEMENT in applied
+    eseal = "eseal" in describe(leaf).qc_types or QC_FOR_ESEAL in applied
+    if compliance and eseal:
+        by_list = " (as the list's qualifiers say)" if {QC_STATEMENT, QC_FOR_ESEAL} & applied else ""
+        return True, f"qualified e-seal: QcCompliance and QcType eseal{by_list}"
+    if not compliance:
+        return False, "not qualified: the certificate has no QcCompliance statement"
+    return False, "not a qualified e-seal: the certificate has QcCompliance but no QcType eseal"
+
+
+def _short(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
+                 moment: datetime) -> tuple[Check, dict[str, object] | None]:
+    """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none), judged at the
+    signing time *moment*, and the facts ``--json`` gives."""
+    service = service_of(anchor, services) if anchor is not None else None
+    status = service.status_at(moment) if service is not None else None
+    if service is None or status is None or not status.granted_for_eseals:
+        withdrawn = [s for s in services if any(issued_by(leaf, c) for c in s.certificates)]
+        if withdrawn:
+            last = withdrawn[0].status_at(moment)
+            said = f"its status at {_short(moment)} is {last.status.rsplit('/', 1)[-1]} since " \
+                f"{_short(last.start)}" if last else f"it was not yet listed at {_short(moment)}"
+            return Check("ERROR", f"the seal's issuer is '{withdrawn[0].name}' on the trusted list of "
+                                  f"{withdrawn[0].country}, but {said}: not a trust service for e-seals "
+                                  "then"), None
+        return Check("SKIPPED", "the chain ends at no qualified CA service of the trusted lists read"), None
+    is_qualified, words = qualified(leaf, status)
+    facts: dict[str, object] = {
+        "country": service.country, "provider": service.provider, "service": service.name,
+        "status": status.status, "status_since": _short(status.start), "at": _short(moment),
+        "qualified": is_qualified, "qualification": words}
+    return Check("OK", f"chains to '{service.name}' of '{service.provider}' on the trusted list of "
+                       f"{service.country} (CA/QC granted at {_short(moment)}, the signing time); "
+                       f"{words}"), facts

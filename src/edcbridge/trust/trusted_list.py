@@ -1,0 +1,276 @@
+"""ETSI TS 119 612 trusted lists: read one, check its enveloped XML signature, and find the
+qualified CA services (``CA/QC``) that were granted for e-seals at a given time.
+
+A list is parsed with the safe parser (no DTD, no entity, no network) and its signature checked
+with libxmlsec1 (through :func:`edcbridge.xml.xades.core_verify`, after the same refusals as a
+seal's) against certificates the verifier pinned, never against the certificate the list carries:
+anyone can sign a list with a certificate of their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from lxml import etree
+
+from edcbridge.xml import xades
+from edcbridge.xml.safe import XmlInputError, parse_bytes
+
+TSL = "http://uri.etsi.org/02231/v2#"
+ADDITIONAL_TYPES = "http://uri.etsi.org/02231/v2/additionaltypes#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+ECC = "http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#"
+CA_QC = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC"
+LOTL_TYPE = "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUlistofthelists"
+TSL_MIME = "application/vnd.etsi.tsl+xml"
+_STATUS = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/"
+_OLD_STATUS = "http://uri.etsi.org/TrstSvc/Svcstatus/"
+GRANTED = frozenset({f"{_STATUS}granted", f"{_OLD_STATUS}undersupervision", f"{_OLD_STATUS}accredited",
+                     f"{_OLD_STATUS}supervisionincessation"})
+"""granted, and the statuses before eIDAS (1 July 2016) under which a CA/QC issued qualified
+certificates."""
+_EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
+FOR_ESEALS = f"{_EXT}ForeSeals"
+_FOR_ANY = frozenset({f"{_EXT}ForeSignatures", FOR_ESEALS, f"{_EXT}ForWebSiteAuthentication"})
+MAX_TL_BYTES = 20_000_000
+"""Largest list read (the biggest national lists are a few megabytes)."""
+
+
+class TrustedListError(ValueError):
+    """A trusted list that cannot be read, or whose signature does not hold."""
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A QualificationElement: qualifiers for the certificates its criteria select. Only
+    certificate policy criteria are read; an element with others selects no certificate."""
+
+    qualifiers: tuple[str, ...]
+    assertion: str  # all, atLeastOne or none
+    policy_sets: tuple[frozenset[str], ...]
+    other_criteria: bool
+
+    def applies_to(self, policies: frozenset[str]) -> bool:
+        if self.other_criteria or not self.policy_sets:
+            return False
+        matches = [ids <= policies for ids in self.policy_sets]
+        if self.assertion == "all":
+            return all(matches)
+        if self.assertion == "none":
+            return not any(matches)
+        return any(matches)
+
+
+@dataclass(frozen=True)
+class Status:
+    """One period of a service's life: its status from *start* on, and what it is for."""
+
+    status: str
+    start: datetime
+    service_type: str
+    additional: tuple[str, ...]  # AdditionalServiceInformation URIs
+    qualifications: tuple[Qualification, ...]  # the Qualifications extension
+
+    @property
+    def granted_for_eseals(self) -> bool:
+        """A qualified CA whose status lets it issue certificates for e-seals (all uses without
+        ForeSignatures, ForeSeals or ForWebSiteAuthentication)."""
+        for_use = FOR_ESEALS in self.additional or not _FOR_ANY & set(self.additional)
+        return self.service_type == CA_QC and self.status in GRANTED and for_use
+
+
+@dataclass(frozen=True)
+class TrustService:
+    """A service of a trusted list: who runs it, its certificates and its status history."""
+
+    country: str
+    provider: str
+    name: str
+    certificates: tuple[x509.Certificate, ...]
+    history: tuple[Status, ...]  # the current status first, then older ones
+
+    def status_at(self, moment: datetime) -> Status | None:
+        """The status in force at *moment*: the latest that started at or before it."""
+        started = [s for s in self.history if s.start <= moment]
+        return max(started, key=lambda s: s.start) if started else None
+
+    def granted_at(self, moment: datetime) -> bool:
+        status = self.status_at(moment)
+        return status is not None and status.granted_for_eseals
+
+    def ever_granted(self) -> bool:
+        return any(s.granted_for_eseals for s in self.history)
+
+    @property
+    def status(self) -> Status:
+        return self.history[0]
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """An OtherTSLPointer: where a list is, and the certificates that may sign it."""
+
+    location: str
+    territory: str
+    mime_type: str
+    certificates: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True)
+class TrustedList:
+    source: str
+    territory: str
+    tsl_type: str
+    services: tuple[TrustService, ...]
+    pointers: tuple[Pointer, ...]
+    tree: etree._ElementTree
+
+    @property
+    def is_lotl(self) -> bool:
+        return self.tsl_type == LOTL_TYPE
+
+
+def _t(path: str) -> str:
+    """An ElementPath in the tsl namespace: ``a/b`` -> ``{TSL}a/{TSL}b``."""
+    return "/".join(f"{{{TSL}}}{part}" for part in path.split("/"))
+
+
+def _text(element: etree._Element, path: str) -> str:
+    found = element.find(_t(path))
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _name(element: etree._Element, path: str) -> str:
+    """The English name of a multilingual name list, else the first one."""
+    names = element.findall(_t(path + "/Name"))
+    english = [n for n in names if n.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"]
+    chosen = (english or names)[:1]
+    return (chosen[0].text or "").strip() if chosen else ""
+
+
+def _time(text: str, source: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise TrustedListError(f"{source}: StatusStartingTime {text!r} is not a date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _certificates(element: etree._Element, path: str, source: str) -> tuple[x509.Certificate, ...]:
+    certs = []
+    for node in element.findall(_t(path)):
+        try:
+            certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((node.text or "").split()))))
+        except (ValueError, binascii.Error):
+            raise TrustedListError(f"{source}: an X509Certificate of the list cannot be read") from None
+    return tuple(certs)
+
+
+def _qualification(element: etree._Element) -> Qualification:
+    criteria = element.find(f"{{{ECC}}}CriteriaList")
+    sets: list[frozenset[str]] = []
+    other = criteria is None
+    for criterion in criteria if criteria is not None else []:
+        if criterion.tag == f"{{{ECC}}}PolicySet":
+            sets.append(frozenset((i.text or "").strip().removeprefix("urn:oid:")
+                                  for i in criterion.iter(f"{{{XADES}}}Identifier")))
+        elif isinstance(criterion.tag, str):
+            other = True
+    return Qualification(tuple(q.get("uri", "") for q in element.iter(f"{{{ECC}}}Qualifier")),
+                         criteria.get("assert", "all") if criteria is not None else "all", tuple(sets), other)
+
+
+def _qualifiers(info: etree._Element) -> tuple[Qualification, ...]:
+    return tuple(_qualification(q) for q in info.iter(f"{{{ECC}}}QualificationElement"))
+
+
+def _status(info: etree._Element, source: str) -> Status:
+    extensions = "ServiceInformationExtensions/Extension/AdditionalServiceInformation/URI"
+    return Status(_text(info, "ServiceStatus"), _time(_text(info, "StatusStartingTime"), source),
+                  _text(info, "ServiceTypeIdentifier"),
+                  tuple((u.text or "").strip() for u in info.findall(_t(extensions))), _qualifiers(info))
+
+
+def _service(provider: str, country: str, element: etree._Element, source: str) -> TrustService:
+    info = element.find(_t("ServiceInformation"))
+    if info is None:
+        raise TrustedListError(f"{source}: a TSPService has no ServiceInformation")
+    history = [_status(info, source)]
+    history += [_status(old, source) for old in element.findall(_t("ServiceHistory/ServiceHistoryInstance"))]
+    return TrustService(country, provider, _name(info, "ServiceName"),
+                        _certificates(info, "ServiceDigitalIdentity/DigitalId/X509Certificate", source),
+                        tuple(history))
+
+
+def _services(root: etree._Element, country: str, source: str) -> tuple[TrustService, ...]:
+    services = []
+    for provider in root.findall(_t("TrustServiceProviderList/TrustServiceProvider")):
+        name = _name(provider, "TSPInformation/TSPName")
+        found = provider.findall(_t("TSPServices/TSPService"))
+        services += [_service(name, country, service, source) for service in found]
+    return tuple(services)
+
+
+def _pointer(element: etree._Element, source: str) -> Pointer:
+    mime = element.find(f".//{{{ADDITIONAL_TYPES}}}MimeType")
+    return Pointer(_text(element, "TSLLocation"),
+                   _text(element, "AdditionalInformation/OtherInformation/SchemeTerritory"),
+                   (mime.text or "").strip() if mime is not None else "",
+                   _certificates(element, "ServiceDigitalIdentities/ServiceDigitalIdentity/DigitalId/"
+                                 "X509Certificate", source))
+
+
+def read_trusted_list(data: bytes, source: str) -> TrustedList:
+    """Parse a list (its signature not checked: see :func:`check_signature`)."""
+    try:
+        tree = parse_bytes(data, source=source, max_bytes=MAX_TL_BYTES)
+    except XmlInputError as exc:
+        raise TrustedListError(f"{exc}; the trusted list is refused") from None
+    root = tree.getroot()
+    if root.tag != f"{{{TSL}}}TrustServiceStatusList":
+        raise TrustedListError(f"{source}: not an ETSI TS 119 612 trusted list (its root is not "
+                               "tsl:TrustServiceStatusList)")
+    territory = _text(root, "SchemeInformation/SchemeTerritory")
+    pointers = root.findall(_t("SchemeInformation/PointersToOtherTSL/OtherTSLPointer"))
+    return TrustedList(source, territory, _text(root, "SchemeInformation/TSLType"),
+                       _services(root, territory, source), tuple(_pointer(p, source) for p in pointers), tree)
+
+
+def _covers_whole(signature: etree._Element, root: etree._Element) -> bool:
+    """Whether a reference of the signature is the whole list (``URI=""`` or the root's Id)."""
+    whole = {"", f"#{root.get('Id')}"} if root.get("Id") else {""}
+    references = signature.findall(f"{{{xades.DS}}}SignedInfo/{{{xades.DS}}}Reference")
+    return any(r.get("URI") in whole for r in references)
+
+
+def signature_problem(tl: TrustedList, signers: Sequence[x509.Certificate]) -> str | None:
+    """Why the list's enveloped signature does not hold with any of *signers*, or None."""
+    root = tl.tree.getroot()
+    found = root.findall(f"{{{xades.DS}}}Signature")
+    if len(found) != 1:
+        return "it has no enveloped ds:Signature" if not found else "it has more than one ds:Signature"
+    if not _covers_whole(found[0], root):
+        return "its signature does not cover the whole list"
+    reasons = []
+    for signer in signers:
+        try:
+            reason = xades.core_verify(tl.tree, found[0], signer)
+        except xades.RefusedSignature as exc:
+            return str(exc)
+        if reason is None:
+            return None
+        reasons.append(reason)
+    return f"the signature does not verify with the pinned certificate(s) ({'; '.join(reasons)})"
+
+
+def check_signature(tl: TrustedList, signers: Sequence[x509.Certificate], pinned_as: str) -> None:
+    """Refuse a list whose signature does not verify with a *signers* certificate."""
+    problem = signature_problem(tl, signers)
+    if problem is not None:
+        raise TrustedListError(f"{tl.source}: the trusted list is refused: {problem}; it was changed after "
+                               f"signing or was signed by another key than {pinned_as}")

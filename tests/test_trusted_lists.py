@@ -1,0 +1,152 @@
+"""verify --trusted-list with a national trusted list given as a file: its qualified CA services
+granted for e-seals at the signing time are trust anchors, named with their country; a list whose
+signature does not hold with --tl-signer, or that declares entities, is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+
+from edcbridge.seal import devpki
+from edcbridge.seal.keys import SealKey
+from edcbridge.seal.sealer import Sealer
+from edcbridge.trust.trusted_list import read_trusted_list
+from edcbridge.xml.xades import XadesSealer
+from tests.conftest import need_tool, seal_commands
+from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, new_signer, sign, trusted_list
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PAYLOAD = '{"id": "urn:credential:tl", "type": ["VerifiableCredential"]}'
+XML = (b'<?xml version="1.0" encoding="UTF-8"?><europassCredential xmlns="http://data.europa.eu/snb">'
+       b"<title>tl</title><proof/></europassCredential>")
+
+
+def _seal_files(pki: devpki.DevPki, folder: Path, name: str) -> dict[str, Path]:
+    """A JAdES-sealed JSON credential and a XAdES-sealed XML one, sealed now by the PKI's seal."""
+    key = SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+    jades, xades = folder / f"{name}.jsonld", folder / f"{name}.xml"
+    jades.write_text(Sealer(key, fetch_revocation=False, clock=lambda: NOW).seal(PAYLOAD), encoding="utf-8")
+    xades.write_bytes(XadesSealer(key).seal_bytes(XML, signing_time=NOW))
+    return {"jades": jades, "xades": xades}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """BE lists a granted CA/QC for e-seals; FR lists one withdrawn 60 days ago."""
+    folder = tmp_path_factory.mktemp("tl")
+    be, fr = devpki.generate(now=NOW - timedelta(days=30)), devpki.generate(now=NOW - timedelta(days=30))
+    signer = new_signer("EDCBRIDGE TEST TL signer")
+    since = NOW - timedelta(days=400)
+    services = [Service("EDCBRIDGE TEST qualified CA", be.root.certificate, [(GRANTED, since)]),
+                Service("EDCBRIDGE TEST former CA", fr.root.certificate,
+                        [(WITHDRAWN, NOW - timedelta(days=60)), (GRANTED, since)])]
+    signed = sign(trusted_list("BE", services), signer, folder)
+    (folder / "tl.xml").write_bytes(signed)
+    _, pinned = signer.write(folder, "pinned")
+    other = folder / "other-ca.pem"
+    other.write_bytes(devpki.generate().root.certificate.public_bytes(serialization.Encoding.PEM))
+    return {"folder": folder, "tl": folder / "tl.xml", "signer": pinned, "other": other,
+            "be": _seal_files(be, folder, "be"), "fr": _seal_files(fr, folder, "fr")}
+
+
+def _verify(*args: str | Path) -> Result:
+    return CliRunner().invoke(seal_commands(), ["verify", "--json", *map(str, args)])
+
+
+def _report(result: Result) -> dict[str, object]:
+    reports = json.loads(result.stdout)
+    assert len(reports) == 1
+    report: dict[str, object] = reports[0]
+    return report
+
+
+@pytest.mark.parametrize("kind", ["jades", "xades"])
+def test_a_seal_under_a_granted_qualified_ca_is_valid_and_named(world: dict, kind: str) -> None:
+    result = _verify(world["be"][kind], "--trusted-list", world["tl"], "--tl-signer", world["signer"])
+    assert result.exit_code == 0, result.output
+    report = _report(result)
+    assert report["verdict"] == "VALID"
+    line = report["checks"]["TRUSTLIST"]
+    assert line["status"] == "OK"
+    assert "'EDCBRIDGE TEST qualified CA'" in line["reason"] and "trusted list of BE" in line["reason"]
+    assert "qualified e-seal" in line["reason"]
+    assert "trusted lists not checked" not in report["checks"]["SEAL"]["reason"]
+    facts = report["trusted_list"]
+    assert facts["country"] == "BE" and facts["service"] == "EDCBRIDGE TEST qualified CA"
+    assert facts["qualified"] is True and facts["status"] == GRANTED
+
+
+@pytest.mark.parametrize("kind", ["jades", "xades"])
+def test_a_service_withdrawn_before_the_signing_time_confirms_nothing(world: dict, kind: str) -> None:
+    listed = _verify(world["fr"][kind], "--trusted-list", world["tl"], "--tl-signer", world["signer"])
+    unknown = _verify(world["fr"][kind], "--trust-anchor", world["other"])
+    report = _report(listed)
+    assert report["verdict"] != "VALID"
+    assert report["verdict"] == _report(unknown)["verdict"]
+    assert listed.exit_code == unknown.exit_code == 1
+    line = report["checks"]["TRUSTLIST"]
+    assert line["status"] == "ERROR" and "withdrawn since" in line["reason"]
+    assert "trusted_list" not in report
+
+
+def test_a_seal_outside_the_lists_is_judged_as_with_an_unknown_anchor(world: dict,
+                                                                      tmp_path: Path) -> None:
+    outsider = _seal_files(devpki.generate(), tmp_path, "outsider")["jades"]
+    listed = _report(_verify(outsider, "--trusted-list", world["tl"], "--tl-signer", world["signer"]))
+    unknown = _report(_verify(outsider, "--trust-anchor", world["other"]))
+    assert listed["verdict"] == unknown["verdict"] != "VALID"
+    assert listed["checks"]["TRUSTLIST"]["status"] == "SKIPPED"
+
+
+def test_a_list_without_tl_signer_gives_no_valid_verdict(world: dict) -> None:
+    result = _verify(world["be"]["jades"], "--trusted-list", world["tl"])
+    assert _report(result)["verdict"] == "UNCONFIRMED"
+    assert "not authenticated" in result.stderr and "--tl-signer" in result.stderr
+
+
+def test_a_changed_list_is_refused(world: dict, tmp_path: Path) -> None:
+    changed = tmp_path / "changed.xml"
+    changed.write_bytes(world["tl"].read_bytes().replace(b"TEST former CA", b"TEST better CA"))
+    result = _verify(world["be"]["jades"], "--trusted-list", changed, "--tl-signer", world["signer"])
+    assert result.exit_code == 2
+    assert "the trusted list is refused" in result.stderr and "changed after signing" in result.stderr
+
+
+def test_a_list_signed_by_another_key_is_refused(world: dict) -> None:
+    _, stranger = new_signer("EDCBRIDGE TEST stranger").write(world["folder"], "stranger")
+    result = _verify(world["be"]["jades"], "--trusted-list", world["tl"], "--tl-signer", stranger)
+    assert result.exit_code == 2 and "the trusted list is refused" in result.stderr
+
+
+def test_a_list_with_an_external_entity_is_refused(world: dict, tmp_path: Path) -> None:
+    hostile = tmp_path / "xxe.xml"
+    body = world["tl"].read_bytes().split(b"?>", 1)[1].replace(b"EDCBRIDGE TEST former CA", b"&secret;", 1)
+    hostile.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tsl [<!ENTITY secret SYSTEM '
+                        b'"file:///etc/passwd">]>' + body)
+    result = _verify(world["be"]["jades"], "--trusted-list", hostile, "--tl-signer", world["signer"])
+    assert result.exit_code == 2 and "DOCTYPE" in result.stderr and "refused" in result.stderr
+
+
+def test_xmlsec1_verifies_the_lists_signature(world: dict, tmp_path: Path) -> None:
+    tool = need_tool("xmlsec1")
+    good = subprocess.run([tool, "--verify", "--trusted-pem", str(world["signer"]), str(world["tl"])],
+                          capture_output=True)
+    changed = tmp_path / "changed.xml"
+    changed.write_bytes(world["tl"].read_bytes().replace(b"TEST former", b"TEST better"))
+    bad = subprocess.run([tool, "--verify", "--trusted-pem", str(world["signer"]), str(changed)],
+                         capture_output=True)
+    assert good.returncode == 0, good.stderr
+    assert bad.returncode != 0
+
+
+def test_the_status_in_force_is_the_latest_started(world: dict) -> None:
+    former = read_trusted_list(world["tl"].read_bytes(), "tl.xml").services[1]
+    assert former.granted_at(NOW - timedelta(days=100))
+    assert not former.granted_at(NOW)
+    assert not former.granted_at(NOW - timedelta(days=500))  # before it was listed
