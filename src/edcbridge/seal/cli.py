@@ -84,8 +84,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
     )
     @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
     @click.option("--trusted-list", "trusted_lists", multiple=True, metavar="SOURCE",
-                  help="An EU trusted list (ETSI TS 119 612) file: its qualified CAs granted for e-seals "
-                       "at the signing time become trust anchors (repeatable).")
+                  help="An EU trusted list (ETSI TS 119 612) or the List of Trusted Lists, as a file or "
+                       "an https URL: its qualified CAs granted for e-seals at the signing time become "
+                       "trust anchors; the LOTL's national lists are fetched (repeatable).")
     @click.option("--tl-signer", "tl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
                   help="Certificate a --trusted-list national list must be signed with (repeatable).")
     @click.option("--lotl-signer", "lotl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",

@@ -1,21 +1,30 @@
-"""Read the trusted lists a verifier names.
+"""Read the trusted lists a verifier names: files, or lists fetched over HTTP(S) (the EU List of
+Trusted Lists, whose OtherTSLPointer entries lead to the national lists).
 
 Only a list whose signature holds gives trust anchors: the LOTL's checked against the
 ``--lotl-signer`` certificates (published in the Official Journal), a national list named
-directly against ``--tl-signer``.
+directly against ``--tl-signer``, a national list the LOTL points to against the certificates the
+LOTL publishes for it. Fetched lists are kept in the cache home with their fetch time, and the
+copy there is used (its signature checked again) when a list cannot be fetched.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
 
 from edcbridge.bounded_file import TooLarge, read_bounded
+from edcbridge.bounded_http import DownloadError, download
+from edcbridge.cache_home import cache_home
 from edcbridge.trust.trusted_list import (
     MAX_TL_BYTES,
+    TSL_MIME,
     TrustedList,
     TrustedListError,
     TrustService,
@@ -43,7 +52,58 @@ class Loaded:
     notes: list[str] = field(default_factory=list)
 
 
+def is_url(source: str) -> bool:
+    return source.startswith(("https://", "http://"))
+
+
+def cache_folder() -> Path:
+    return cache_home() / "edcbridge" / "trusted-lists"
+
+
+def _cached(url: str) -> tuple[Path, Path]:
+    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+    return cache_folder() / f"{key}.xml", cache_folder() / f"{key}.json"
+
+
+def _store(url: str, data: bytes, fetched: str) -> None:
+    body, meta = _cached(url)
+    try:
+        body.parent.mkdir(parents=True, exist_ok=True)
+        body.write_bytes(data)
+        meta.write_text(json.dumps({"url": url, "fetched": fetched}), encoding="utf-8")
+    except OSError:
+        return  # a cache that cannot be written costs a download next time, nothing more
+
+
+def _from_cache(url: str) -> tuple[bytes, str] | None:
+    body, meta = _cached(url)
+    try:
+        return body.read_bytes(), str(json.loads(meta.read_text(encoding="utf-8"))["fetched"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def fetch(url: str, timeout: float, notes: list[str]) -> tuple[bytes, str]:
+    """The list at *url* and when it was fetched: downloaded (and cached), else the cached copy."""
+    try:
+        data = download("trusted list", url, timeout=timeout, limit=MAX_TL_BYTES, guarded=True,
+                        headers={"Accept": f"{TSL_MIME}, application/xml"})
+    except DownloadError as exc:
+        cached = _from_cache(url)
+        if cached is None:
+            raise TrustedListError(f"{url}: the trusted list cannot be fetched ({exc}) and no copy is "
+                                   "cached") from None
+        notes.append(f"{url} cannot be fetched ({exc}): the copy fetched at {cached[1]} is used")
+        return cached
+    fetched = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _store(url, data, fetched)
+    return data, fetched
+
+
 def _read(source: str, timeout: float, notes: list[str]) -> tuple[TrustedList, str | None]:
+    if is_url(source):
+        data, fetched = fetch(source, timeout, notes)
+        return read_trusted_list(data, source), fetched
     try:
         return read_trusted_list(read_bounded(Path(source), MAX_TL_BYTES), source), None
     except OSError as exc:
@@ -57,6 +117,22 @@ def _add(loaded: Loaded, tl: TrustedList, fetched: str | None, via: str) -> None
     loaded.services.extend(tl.services)
     loaded.lists.append({"source": tl.source, "territory": tl.territory, "authenticated_by": via,
                          **({"fetched": fetched} if fetched else {})})
+
+
+def _follow(loaded: Loaded, lotl: TrustedList, timeout: float) -> None:
+    """Fetch each national list the LOTL points to (XML ones), checked against its certificates;
+    one that cannot be fetched or whose signature fails gives no anchor, and is named."""
+    for pointer in lotl.pointers:
+        if pointer.mime_type != TSL_MIME or not is_url(pointer.location):
+            continue
+        try:
+            tl, fetched = _read(pointer.location, timeout, loaded.notes)
+            check_signature(tl, pointer.certificates, f"the certificates the LOTL publishes for "
+                            f"{pointer.territory or 'it'}")
+        except TrustedListError as exc:
+            loaded.notes.append(f"{exc}: its services confirm no seal")
+            continue
+        _add(loaded, tl, fetched, f"the LOTL's certificates for {pointer.territory or tl.territory}")
 
 
 def load(sources: Sequence[str], signers: Signers, timeout: float = DEFAULT_TIMEOUT) -> Loaded:
@@ -73,6 +149,7 @@ def load(sources: Sequence[str], signers: Signers, timeout: float = DEFAULT_TIME
                 continue
             check_signature(tl, signers.lotl, "the --lotl-signer certificate(s)")
             _add(loaded, tl, fetched, "--lotl-signer")
+            _follow(loaded, tl, timeout)
         elif not signers.tl:
             loaded.notes.append(f"{source}: the trusted list is not authenticated (no --tl-signer given): "
                                 "its services confirm no seal; give the certificate its scheme operator "

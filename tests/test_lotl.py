@@ -1,0 +1,155 @@
+"""verify --trusted-list with the EU List of Trusted Lists over HTTP: the LOTL's signature is
+checked against --lotl-signer, the national lists it points to are fetched from a server on
+127.0.0.1, each checked against the certificates the LOTL publishes for it, and kept in the cache
+home with their fetch time."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.seal import devpki
+from edcbridge.seal.keys import SealKey
+from edcbridge.seal.sealer import Sealer
+from tests.conftest import seal_commands
+from tests.trusted_list_files import (
+    GRANTED,
+    LOTL,
+    TSL_MIME,
+    WITHDRAWN,
+    Service,
+    new_signer,
+    sign,
+    trusted_list,
+)
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PAYLOAD = '{"id": "urn:credential:lotl", "type": ["VerifiableCredential"]}'
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    requested: list[str]
+
+    def log_message(self, *args: object) -> None:
+        self.requested.append(self.path)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[str]]]:
+    """A folder served over HTTP on 127.0.0.1, its base URL and the paths requested."""
+    folder = tmp_path_factory.mktemp("served")
+    requested: list[str] = []
+    handler = type("Handler", (_Handler,), {"requested": requested})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}", requested
+    server.shutdown()
+    server.server_close()
+
+
+def _sealed(pki: devpki.DevPki, path: Path) -> Path:
+    key = SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+    path.write_text(Sealer(key, fetch_revocation=False, clock=lambda: NOW).seal(PAYLOAD), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(served: tuple[Path, str, list[str]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A LOTL pointing to BE (a granted CA/QC) and FR (one withdrawn before the signing time), and a
+    PDF copy of BE's list that is never fetched."""
+    folder, base, _ = served
+    work = tmp_path_factory.mktemp("lotl")
+    be, fr = devpki.generate(now=NOW - timedelta(days=30)), devpki.generate(now=NOW - timedelta(days=30))
+    be_signer, fr_signer, lotl_signer = (new_signer(f"TEST {n} signer") for n in ("BE", "FR", "LOTL"))
+    since = NOW - timedelta(days=400)
+    granted = Service("EDCBRIDGE TEST BE qualified CA", be.root.certificate, [(GRANTED, since)])
+    (folder / "be.xml").write_bytes(sign(trusted_list("BE", [granted]), be_signer, work))
+    (folder / "fr.xml").write_bytes(sign(trusted_list(
+        "FR", [Service("EDCBRIDGE TEST FR former CA", fr.root.certificate,
+                       [(WITHDRAWN, NOW - timedelta(days=60)), (GRANTED, since)])]), fr_signer, work))
+    pointers = [(f"{base}/be.xml", "BE", be_signer.certificate, TSL_MIME),
+                (f"{base}/be.pdf", "BE", be_signer.certificate, "application/pdf"),
+                (f"{base}/fr.xml", "FR", fr_signer.certificate, TSL_MIME)]
+    (folder / "lotl.xml").write_bytes(sign(trusted_list("EU", [], tsl_type=LOTL, pointers=pointers),
+                                           lotl_signer, work))
+    _, pinned = lotl_signer.write(work, "lotl-pinned")
+    return {"folder": folder, "lotl": f"{base}/lotl.xml", "signer": pinned,
+            "be": _sealed(be, work / "be.jsonld"), "fr": _sealed(fr, work / "fr.jsonld")}
+
+
+def _verify(cache: Path, *args: str | Path) -> Result:
+    return CliRunner(env={"XDG_CACHE_HOME": str(cache)}).invoke(
+        seal_commands(), ["verify", "--json", *map(str, args)])
+
+
+def _through_lotl(world: dict, cache: Path, seal: str) -> Result:
+    return _verify(cache, world[seal], "--trusted-list", world["lotl"], "--lotl-signer", world["signer"])
+
+
+def _report(result: Result) -> dict[str, object]:
+    reports = json.loads(result.stdout)
+    report: dict[str, object] = reports[0]
+    return report
+
+
+def test_the_lotl_leads_to_a_granted_national_service(world: dict, served: tuple, tmp_path: Path) -> None:
+    _, _, requested = served
+    requested.clear()
+    result = _through_lotl(world, tmp_path, "be")
+    assert result.exit_code == 0, result.output
+    report = _report(result)
+    assert report["verdict"] == "VALID"
+    assert report["trusted_list"]["country"] == "BE" and report["trusted_list"]["qualified"] is True
+    assert "trusted list of BE" in report["checks"]["TRUSTLIST"]["reason"]
+    assert "/be.pdf" not in " ".join(requested)  # pointers to other formats are not followed
+    assert {"/lotl.xml", "/be.xml", "/fr.xml"} <= set(requested)
+
+
+def test_a_service_the_lotl_leads_to_withdrawn_before_signing_confirms_nothing(world: dict,
+                                                                                 tmp_path: Path) -> None:
+    result = _through_lotl(world, tmp_path, "fr")
+    report = _report(result)
+    assert report["verdict"] != "VALID" and result.exit_code == 1
+    assert "withdrawn since" in report["checks"]["TRUSTLIST"]["reason"]
+
+
+def test_without_lotl_signer_the_lotl_gives_no_valid_verdict(world: dict, tmp_path: Path) -> None:
+    result = _verify(tmp_path, world["be"], "--trusted-list", world["lotl"])
+    assert _report(result)["verdict"] == "UNCONFIRMED"
+    assert "List of Trusted Lists is not authenticated" in result.stderr
+
+
+def test_a_changed_national_list_gives_no_anchor(world: dict, tmp_path: Path) -> None:
+    good = (world["folder"] / "be.xml").read_bytes()
+    (world["folder"] / "be.xml").write_bytes(good.replace(b"BE qualified CA", b"BE qualifying CA"))
+    try:
+        result = _through_lotl(world, tmp_path, "be")
+    finally:
+        (world["folder"] / "be.xml").write_bytes(good)
+    assert _report(result)["verdict"] != "VALID"
+    assert "be.xml: the trusted list is refused" in result.stderr
+    assert "certificates the LOTL publishes for BE" in result.stderr
+
+
+def test_fetched_lists_are_cached_with_their_fetch_time(world: dict, tmp_path: Path) -> None:
+    _through_lotl(world, tmp_path, "be")
+    cached = [json.loads(p.read_text()) for p in (tmp_path / "edcbridge" / "trusted-lists").glob("*.json")]
+    assert {entry["url"].rsplit("/", 1)[1] for entry in cached} == {"lotl.xml", "be.xml", "fr.xml"}
+    assert all(datetime.fromisoformat(entry["fetched"]) >= NOW for entry in cached)
+    gone = (world["folder"] / "be.xml").read_bytes()
+    (world["folder"] / "be.xml").unlink()
+    try:
+        again = _through_lotl(world, tmp_path, "be")
+    finally:
+        (world["folder"] / "be.xml").write_bytes(gone)
+    assert _report(again)["verdict"] == "VALID"
+    assert "be.xml cannot be fetched" in again.stderr and "the copy fetched at" in again.stderr
