@@ -150,3 +150,10 @@ def test_the_status_in_force_is_the_latest_started(world: dict) -> None:
     assert former.granted_at(NOW - timedelta(days=100))
     assert not former.granted_at(NOW)
     assert not former.granted_at(NOW - timedelta(days=500))  # before it was listed
+
+
+def test_fetch_revocation_with_a_trusted_list_is_not_said_to_lack_an_anchor(world: dict) -> None:
+    result = _verify(world["be"]["jades"], "--trusted-list", world["tl"], "--tl-signer", world["signer"],
+                     "--fetch-revocation")
+    assert _report(result)["verdict"] == "VALID"
+    assert "checks online only seals that chain to a --trust-anchor" not in result.stderr

@@ -134,7 +134,8 @@ def make_verify_command(format_check: FormatCheck | None = None,
         """
         trusted = read_trust_anchors(anchors)
         services = _read_trusted_lists(trusted_lists, tl_signers, lotl_signers)
-        _option_notes(trusted, fetch_revocation=fetch_revocation, require_revocation=require_revocation)
+        _option_notes(trusted, fetch_revocation=fetch_revocation, require_revocation=require_revocation,
+                      listed=bool(services))
         options = VerifyOptions(
             trust_anchors=trusted,
             require_trust=require_trust,
@@ -266,10 +267,11 @@ def anchor_notes(anchors: Sequence[x509.Certificate], now: datetime | None = Non
 
 
 def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool,
-                  require_revocation: bool) -> None:
-    """Say on stderr, once, where the options given cannot do what they seem to promise."""
+                  require_revocation: bool, listed: bool = False) -> None:
+    """Say on stderr, once, where the options given cannot do what they seem to promise; *listed*:
+    trusted lists give anchors too."""
     notes = anchor_notes(anchors)
-    if fetch_revocation and not anchors:
+    if fetch_revocation and not anchors and not listed:
         notes.append("--fetch-revocation checks online only seals that chain to a --trust-anchor "
                      "(an untrusted certificate's links are not followed): give one")
     if require_revocation and not fetch_revocation:
