@@ -106,7 +106,9 @@ def test_a_seal_outside_the_lists_is_judged_as_with_an_unknown_anchor(world: dic
 
 def test_a_list_without_tl_signer_gives_no_valid_verdict(world: dict) -> None:
     result = _verify(world["be"]["jades"], "--trusted-list", world["tl"])
-    assert _report(result)["verdict"] == "UNCONFIRMED"
+    report = _report(result)
+    assert report["verdict"] == "UNCONFIRMED" and "TRUSTLIST" not in report["checks"]
+    assert "trusted lists not checked" in report["checks"]["SEAL"]["reason"]
     assert "not authenticated" in result.stderr and "--tl-signer" in result.stderr
 
 

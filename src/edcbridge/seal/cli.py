@@ -220,7 +220,7 @@ def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustSer
     from edcbridge.trust.anchoring import CHECK_NAME, anchors_at, anchors_ever, listed_check
     from edcbridge.xml.verify import XadesVerification
 
-    if services is None:
+    if not services:  # no list, or none authenticated (a note said so)
         return _verified(path, options, issuer_check, did_documents, did_keys)
     ever = anchors_ever(services)
     report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *ever)),
