@@ -254,13 +254,15 @@ _SUMMARIES = {
     "verify": "Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML "
               "file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT of the EBSI profile "
               "(.jwt) against the keys of the --did-document files, an Open Badge or CLR (.json, or "
-              "VC-JWT .jwt) by its proof or signature.",
+              "VC-JWT .jwt) by its proof or signature (a VC-JWT's x5c seal certificate chained as a JAdES "
+              "seal's).",
     "verify-xml": "Verify the XAdES seal of EDC XML documents (core validity, signed certificate, "
                   "timestamps, certificate validity).",
     "erase": "Erase the personal data OUT keeps of awards KEY (<issuer>/<award_id>, or a unique award id), "
              "or of every award of a learner (--learner ID, --email ADDRESS: the awards found are named "
-             "first; none found erases nothing), at their learner's request (GDPR article 17): files, "
-             "report rows, delivery addresses; the audit trail records the erasure.",
+             "first, with where each was found, and so are those of which OUT keeps no file to tell; none "
+             "found erases nothing), at their learner's request (GDPR article 17): files, report rows, "
+             "delivery addresses; the audit trail records the erasure.",
     "withdraw": "Withdraw awards KEY (<issuer>/<award_id>, or a unique award id) exported to OUT: their "
                 "files are moved to OUT/withdrawn/ and no export run makes them again; --undo reinstates "
                 "them.",
