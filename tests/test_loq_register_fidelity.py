@@ -232,3 +232,37 @@ def test_an_identifier_another_record_already_carries_is_reported(official: etre
     assert lost and all(f.code == "loq-loss" for f in lost), result.findings
     said = " ".join(f.message for f in lost)
     assert all(value in said for value in ("IE0006", "DEQARINST0398", "IRLGALWAY01")), said
+
+
+def _links(root: etree._Element, record: etree._Element) -> dict[str, list[str]]:
+    """The codes a record's hasPart and isPartOf name, by the code of the record they point to."""
+    codes = {r.get("id"): r.findtext("l:identifier/skos:notation", namespaces=NS)
+             for r in root.findall("l:learningAchievementSpecificationReferences/*", NS)}
+    return {name: [codes[ref.get("idref")] for ref in record.findall(f"l:{name}", NS)]
+            for name in ("hasPart", "isPartOf")}
+
+
+@pytest.mark.parametrize("declared", ["has_part", "part_of"])
+def test_a_stack_declared_on_one_side_is_published_on_both(official: etree.XMLSchema,
+                                                           declared: str) -> None:
+    """A micro-credential the catalogue lists in a qualification's has_part (and not in its own
+    part_of, or the other way round) is still published as a part: the register sees the link from
+    both records, and the part is not a whole qualification (isPartialQualification true)."""
+    catalogue = _catalogue("galway")
+    whole, part = catalogue.specifications
+    assert part.code in whole.has_part and whole.code in part.part_of
+    dropped = "part_of" if declared == "has_part" else "has_part"
+    specs = tuple(s.model_copy(update={dropped: ()}) for s in catalogue.specifications)
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": specs}))
+    root = _valid(official, result)
+    records = {r.findtext("l:identifier/skos:notation", namespaces=NS): r
+               for r in root.findall("l:learningAchievementSpecificationReferences/*", NS)}
+    assert _links(root, records[whole.code]) == {"hasPart": [part.code], "isPartOf": []}
+    assert _links(root, records[part.code]) == {"hasPart": [], "isPartOf": [whole.code]}
+    assert records[part.code].findtext("l:isPartialQualification", namespaces=NS) == "true"
+    opportunities = {o.find("l:learningAchievementSpecification", NS).get("idref"): o
+                     for o in root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)}
+    part_lo = opportunities[records[part.code].get("id")]
+    whole_lo = opportunities[records[whole.code].get("id")]
+    assert [r.get("idref") for r in part_lo.findall("l:isPartOf", NS)] == [whole_lo.get("id")]
+    assert [r.get("idref") for r in whole_lo.findall("l:hasPart", NS)] == [part_lo.get("id")]

@@ -10,7 +10,8 @@ export: a record of the catalogue (specification, organisation, accreditation) k
 it is corrected, so a register updates it; outcomes and grading schemes, which have no key, are
 named by their content. Institutional QA (and licences) also go on the awarding body's
 ``organisation``, the one place LOQ gives them for a specification without levels; a
-specification code names its agency (the issuer); ESCO skills keep the catalogue's labels.
+specification code names its agency (the issuer); ESCO skills keep the catalogue's labels;
+a stack given on one side only (``has_part`` or ``part_of``) is linked from both records.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
 outcome, all mandatory there) is left out with a finding saying what to add; so is a
 ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
@@ -290,6 +291,20 @@ def _level_loss(spec: Specification) -> list[Finding]:
                     f"add {missing} to specification {spec.code!r} to publish it as a qualification")]
 
 
+def _parts(catalogue: Catalogue, spec: Specification) -> tuple[str, ...]:
+    """The codes of a specification's parts, whichever side of the link the catalogue gives:
+    its own ``has_part`` and every specification naming it in ``part_of``."""
+    named = (s.code for s in catalogue.specifications if spec.code in s.part_of)
+    return tuple(dict.fromkeys((*spec.has_part, *named)))
+
+
+def _wholes(catalogue: Catalogue, spec: Specification) -> tuple[str, ...]:
+    """The codes of what a specification is part of: its ``part_of`` and every specification
+    naming it in ``has_part``."""
+    named = (s.code for s in catalogue.specifications if spec.code in s.has_part)
+    return tuple(dict.fromkeys((*spec.part_of, *named)))
+
+
 def _record_tag(spec: Specification) -> str:
     return "qualification" if _is_qualification(spec) else "learningAchievementSpecification"
 
@@ -297,7 +312,7 @@ def _record_tag(spec: Specification) -> str:
 def _has_part(doc: _Doc, element: etree._Element, spec: Specification, ids: dict[str, str]) -> None:
     """``hasPart`` links between records of one kind only: the schema's keyrefs tie a
     qualification's parts to qualifications and a specification's to specifications."""
-    for code in spec.has_part:
+    for code in _parts(doc.catalogue, spec):
         part = doc.catalogue.specification(code)
         if code not in ids or part is None:
             continue
@@ -349,15 +364,16 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
     if assessment:
         doc.ref(element, "provenBy", assessment)
     _has_part(doc, element, spec, ids)
-    for code in spec.part_of:
+    wholes = _wholes(doc.catalogue, spec)
+    for code in wholes:
         if code in ids:
             doc.ref(element, "isPartOf", ids[code])
     opportunity = _sub(element, "awardingOpportunity")
     doc.ref(opportunity, "awardingBody", provider)
     doc.ref(opportunity, "learningAchievementSpecification", sid)
     if _is_qualification(spec) and spec.eqf and spec.nqf:
-        if spec.kind == "micro-credential" or spec.part_of:
-            _sub(element, "isPartialQualification", "true" if spec.part_of else "false")
+        if spec.kind == "micro-credential" or wholes:
+            _sub(element, "isPartialQualification", "true" if wholes else "false")
         doc.uri(element, "EQFLevel", spec.eqf.value)
         doc.uri(element, "NQFLevel", spec.nqf)
         for key in spec.quality_assurance:
@@ -380,7 +396,8 @@ def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepa
         doc.uri(element, "mode", spec.mode.value)
     doc.ref(element, "providedBy", provider)
     doc.ref(element, "learningAchievementSpecification", sid)
-    for name, codes in (("hasPart", spec.has_part), ("isPartOf", spec.part_of)):
+    for name, codes in (("hasPart", _parts(doc.catalogue, spec)),
+                        ("isPartOf", _wholes(doc.catalogue, spec))):
         for code in codes:
             if code in ids:
                 doc.ref(element, name, node_id("learningOpportunity", code, doc.catalogue.issuer))
