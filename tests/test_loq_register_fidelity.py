@@ -266,3 +266,24 @@ def test_a_stack_declared_on_one_side_is_published_on_both(official: etree.XMLSc
     whole_lo = opportunities[records[whole.code].get("id")]
     assert [r.get("idref") for r in part_lo.findall("l:isPartOf", NS)] == [whole_lo.get("id")]
     assert [r.get("idref") for r in whole_lo.findall("l:hasPart", NS)] == [part_lo.get("id")]
+
+
+@pytest.mark.parametrize("dropped", ["nqf", "eqf"])
+def test_a_specification_with_one_level_keeps_it_as_its_education_level(official: etree.XMLSchema,
+                                                                       dropped: str) -> None:
+    """A specification with an EQF level and no NQF level (or the other way round) cannot be a
+    LOQ qualification, but its learningAchievementSpecification still gives the register its
+    level, as an educationLevel concept of the EQF (or the NQF), and the warning says so."""
+    catalogue = _catalogue("galway")
+    spec = catalogue.specifications[0]
+    kept = spec.nqf if dropped == "eqf" else spec.eqf.value if spec.eqf else None
+    assert kept
+    one_level = spec.model_copy(update={dropped: None, "quality_assurance": (), "has_part": ()})
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": (one_level,)}))
+    root = _valid(official, result)
+    (record,) = root.findall("l:learningAchievementSpecificationReferences/"
+                             "l:learningAchievementSpecification", NS)
+    assert [e.get("uri") for e in record.findall("l:educationLevel", NS)] == [kept]
+    (warning,) = [f for f in result.findings if f.where == f"specifications[{spec.code}]."
+                  f"{'eqf' if dropped == 'nqf' else 'nqf'}"]
+    assert warning.severity == "warning" and "educationLevel" in warning.message

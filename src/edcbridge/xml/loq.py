@@ -11,11 +11,12 @@ it is corrected, so a register updates it; outcomes and grading schemes, which h
 named by their content. Institutional QA (and licences) also go on the awarding body's
 ``organisation``, the one place LOQ gives them for a specification without levels; a
 specification code names its agency (the issuer); ESCO skills keep the catalogue's labels;
-a stack given on one side only (``has_part`` or ``part_of``) is linked from both records.
+a stack given on one side only (``has_part`` or ``part_of``) is linked from both records; a
+specification with only one of EQF and NQF gives it as its ``educationLevel``.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
 outcome, all mandatory there) is left out with a finding saying what to add; so is a
 ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
-to one record kind), the level of a specification that has only one of EQF and NQF, programme
+to one record kind), programme
 QA of a specification without levels, an assessment's supervision (LOQ has no element), and an
 identifier another record already carries (LOQ's notations are unique per document).
 """
@@ -279,15 +280,25 @@ def _is_qualification(spec: Specification) -> bool:
     return spec.eqf is not None and spec.nqf is not None
 
 
+def _education_levels(spec: Specification) -> list[str]:
+    """The level of a specification with one of EQF and NQF: LOQ's ``EQFLevel`` and
+    ``NQFLevel`` belong to a qualification, which needs both, but any learning achievement
+    specification has ``educationLevel``, a concept of a framework of levels."""
+    if _is_qualification(spec):
+        return []
+    return [level for level in (spec.eqf.value if spec.eqf else None, spec.nqf) if level]
+
+
 def _level_loss(spec: Specification) -> list[Finding]:
-    """A specification with one level only is published without it: LOQ carries EQF and NQF
-    levels on a qualification, which needs both."""
+    """A specification with one level only is published with it as its ``educationLevel``,
+    not as the EQF or NQF level a register searches qualifications by."""
     if _is_qualification(spec) or (spec.eqf is None and spec.nqf is None):
         return []
     given, missing = ("eqf", "nqf") if spec.eqf is not None else ("nqf", "eqf")
     return [Finding("loq-loss", "warning", f"specifications[{spec.code}].{given}",
-                    f"published as a learningAchievementSpecification without its {given} level: "
-                    "LOQ gives levels to a qualification only, which needs both eqf and nqf",
+                    f"published as a learningAchievementSpecification with its {given} level as "
+                    f"educationLevel, not {given.upper()}Level: LOQ gives EQF and NQF levels to a "
+                    "qualification only, which needs both eqf and nqf",
                     f"add {missing} to specification {spec.code!r} to publish it as a qualification")]
 
 
@@ -349,6 +360,8 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
         credit = _sub(element, "creditPoint")
         doc.uri(credit, "framework", spec.credit_system.value)
         _sub(credit, "point", number_text(spec.credits))
+    for level in _education_levels(spec):
+        doc.uri(element, "educationLevel", level)
     for lang in spec.languages or (doc.catalogue.primary_language,):
         doc.uri(element, "language", lang)
     if spec.mode:
