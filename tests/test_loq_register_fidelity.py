@@ -287,3 +287,18 @@ def test_a_specification_with_one_level_keeps_it_as_its_education_level(official
     (warning,) = [f for f in result.findings if f.where == f"specifications[{spec.code}]."
                   f"{'eqf' if dropped == 'nqf' else 'nqf'}"]
     assert warning.severity == "warning" and "educationLevel" in warning.message
+
+
+def test_the_maximum_duration_is_not_published_as_how_long_the_opportunity_runs(
+        official: etree.XMLSchema) -> None:
+    """``max_duration_months`` is the longest a learner may take: the specification's
+    maximumDuration. A learning opportunity's duration is how long the offer itself keeps
+    running, which a catalogue does not say, so the register is not given one."""
+    catalogue = _catalogue("warsaw")
+    (spec,) = catalogue.specifications
+    assert spec.max_duration_months
+    root = _valid(official, loq.to_loq(catalogue))
+    (record,) = root.findall("l:learningAchievementSpecificationReferences/*", NS)
+    assert record.findtext("l:maximumDuration", namespaces=NS) == f"P{spec.max_duration_months}M"
+    (opportunity,) = root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)
+    assert opportunity.find("l:duration", NS) is None

@@ -1,8 +1,9 @@
 """Catalogue -> ELM 3.2 LOQ ``Courses`` document for a qualification / learning-opportunity register.
 
-Each specification becomes a ``learningOpportunity`` (provider, homepage, mode, duration)
-pointing to what it leads to: a ``qualification`` when the specification has both an EQF and
-an NQF level (LOQ requires both), otherwise a ``learningAchievementSpecification``; each
+Each specification becomes a ``learningOpportunity`` (provider, homepage, mode; no duration:
+how long an offer runs is not the ``maximumDuration`` a learner may take) pointing to what it
+leads to: a ``qualification`` when the specification has both an EQF and an NQF level (LOQ
+requires both), otherwise a ``learningAchievementSpecification``; each
 carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
 Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
 into their reference sections and linked by ``idref``, with the same ids as the credential
@@ -403,8 +404,6 @@ def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepa
     if spec.opportunity_type:
         doc.uri(element, "type", spec.opportunity_type)
     _sub(_sub(element, "homepage"), "contentUrl", homepage)
-    if spec.max_duration_months is not None:
-        _sub(element, "duration", f"P{spec.max_duration_months}M")
     if spec.mode:
         doc.uri(element, "mode", spec.mode.value)
     doc.ref(element, "providedBy", provider)
