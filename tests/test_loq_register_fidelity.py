@@ -302,3 +302,21 @@ def test_the_maximum_duration_is_not_published_as_how_long_the_opportunity_runs(
     assert record.findtext("l:maximumDuration", namespaces=NS) == f"P{spec.max_duration_months}M"
     (opportunity,) = root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)
     assert opportunity.find("l:duration", NS) is None
+
+
+def test_a_part_of_another_record_kind_is_reported_as_the_register_gets_it(
+        official: etree.XMLSchema) -> None:
+    """A micro-credential with an EQF level only, in a qualification's has_part: LOQ's keyrefs
+    refuse the qualification's hasPart, but the part's isPartOf is published. The warning says
+    which half the register gets, rather than that the whole link is gone."""
+    catalogue = _catalogue("galway")
+    whole, part = catalogue.specifications
+    specs = (whole, part.model_copy(update={"nqf": None}))
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": specs}))
+    root = _valid(official, result)
+    records = {r.findtext("l:identifier/skos:notation", namespaces=NS): r
+               for r in root.findall("l:learningAchievementSpecificationReferences/*", NS)}
+    assert _links(root, records[whole.code])["hasPart"] == []
+    assert _links(root, records[part.code])["isPartOf"] == [whole.code]
+    (warning,) = [f for f in result.findings if f.where == f"specifications[{whole.code}].has_part"]
+    assert "left out" in warning.message and f"isPartOf {whole.code!r}" in warning.message

@@ -334,8 +334,9 @@ def _has_part(doc: _Doc, element: etree._Element, spec: Specification, ids: dict
         doc.losses.append(Finding(
             "loq-loss", "warning", f"specifications[{spec.code}].has_part",
             f"{code!r} is published as a {_record_tag(part)} and {spec.code!r} as a "
-            f"{_record_tag(spec)}; LOQ links hasPart only between records of one kind, so this "
-            "link is left out",
+            f"{_record_tag(spec)}; LOQ links hasPart only between records of one kind, so "
+            f"the hasPart {code!r} of {spec.code!r} is left out (the register still gets "
+            f"isPartOf {spec.code!r} on {code!r}, and the learning opportunities' links both ways)",
             f"give both {spec.code!r} and {code!r} an eqf and an nqf level (or neither)"))
 
 
