@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from edcbridge import vocab
 from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue
 from edcbridge.schemas import SchemaStore
@@ -103,3 +104,32 @@ def test_a_level_without_the_other_is_reported_as_left_out() -> None:
     (lost,) = [f for f in result.findings if f.where == f"specifications[{first.code}].eqf"]
     assert lost.code == "loq-loss" and lost.severity == "warning"
     assert "add nqf" in lost.fix
+
+
+def test_a_one_language_note_names_the_language_kept_and_those_left_out() -> None:
+    """An address or entry requirement without a text in the primary language keeps another
+    one: the note names that language and the ones left out, not 'the primary-language text'."""
+    catalogue = _galway()
+    assert vocab.concept("language", catalogue.primary_language).code == "en"
+    org = catalogue.organisation(catalogue.issuer)
+    moved = org.model_copy(update={"address": {"de": "Beispielweg 1, Galway", "fr": "1 rue Exemple, Galway"}})
+    spec = catalogue.specifications[0].model_copy(update={
+        "prerequisites": {"fr": "Une licence.", "ga": "Céim onóracha."}})
+    catalogue = catalogue.model_copy(update={
+        "organisations": tuple(moved if o.key == org.key else o for o in catalogue.organisations),
+        "specifications": (spec, *catalogue.specifications[1:])})
+    result = loq.to_loq(catalogue)
+    root = result.tree.getroot()
+    said = {f.where: f.message for f in result.findings}
+    address = said[f"organisations[{org.key}].address"]
+    prerequisites = said[f"specifications[{spec.code}].prerequisites"]
+    kept_address = root.xpath("l:locationReferences/l:location[@id = ../../l:agentReferences/l:organisation"
+                              "[l:legalName = $n]/l:location/@idref]/l:address/l:fullAddress/l:noteLiteral"
+                              "/@language", namespaces=NS, n=org.legal_name["en"])
+    kept_requirement = root.xpath("l:learningAchievementSpecificationReferences/*[l:identifier/skos:notation"
+                                  " = $c]/l:entryRequirement/l:noteLiteral/@language",
+                                  namespaces={**NS, "skos": loq.SKOS}, c=spec.code)
+    assert kept_address == ["de"] and kept_requirement == ["fr"]
+    assert "the de text is kept" in address and "fr left out" in address
+    assert "the fr text is kept" in prerequisites and "ga left out" in prerequisites
+    assert "primary" not in address + prerequisites

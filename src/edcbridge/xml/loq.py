@@ -82,13 +82,21 @@ class _Doc:
         for lang, value in (text or {}).items():
             _sub(parent, name, value, ns, language=lang)
 
+    def _by_primary(self, text: dict[str, str] | None) -> list[tuple[str, str]]:
+        """The entries of a text, the primary language's first."""
+        primary = vocab.concept("language", self.catalogue.primary_language).code
+        return sorted((text or {}).items(), key=lambda item: item[0] != primary)
+
     def note(self, parent: etree._Element, name: str, text: dict[str, str] | None, many: bool) -> None:
         """NoteType holds one literal: one note per language where repeatable, else the first."""
-        items = list((text or {}).items())
-        primary = vocab.concept("language", self.catalogue.primary_language).code
-        items.sort(key=lambda item: item[0] != primary)
+        items = self._by_primary(text)
         for lang, value in items if many else items[:1]:
             _sub(_sub(parent, name), "noteLiteral", value, language=lang)
+
+    def one_language(self, text: dict[str, str]) -> str:
+        """What a single-literal note keeps of a text in several languages, for a finding."""
+        kept, *left = (lang for lang, _ in self._by_primary(text))
+        return f"the {kept} text is kept, {', '.join(left)} left out"
 
     def identifier(self, parent: etree._Element, where: str, scheme: str, value: str,
                    agency: tuple[str, str] | None = None) -> None:
@@ -132,8 +140,7 @@ def _location(doc: _Doc, org: Organisation) -> str:
         doc.note(address, "fullAddress", org.address, many=False)
         if org.address and len(org.address) > 1:
             doc.losses.append(Finding("loq-loss", "info", f"organisations[{org.key}].address",
-                                      "an LOQ address holds one language: the primary-language text "
-                                      "is kept"))
+                                      f"an LOQ address holds one language: {doc.one_language(org.address)}"))
         doc.uri(address, "countryCode", org.country)
         doc.locations[lid] = location
     return lid
@@ -456,8 +463,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
             value = getattr(spec, field_name)
             if value and len(value) > 1:
                 findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].{field_name}",
-                                        "LOQ notes hold one language here: the primary-language text "
-                                        "is kept"))
+                                        f"LOQ notes hold one language here: {doc.one_language(value)}"))
     findings += doc.losses
     root = etree.Element(_q("Courses"), nsmap=NSMAP)  # type: ignore[arg-type]
     root.set(_q("schemaLocation", XSI), SCHEMA_LOCATION)
