@@ -320,3 +320,16 @@ def test_a_part_of_another_record_kind_is_reported_as_the_register_gets_it(
     assert _links(root, records[part.code])["isPartOf"] == [whole.code]
     (warning,) = [f for f in result.findings if f.where == f"specifications[{whole.code}].has_part"]
     assert "left out" in warning.message and f"isPartOf {whole.code!r}" in warning.message
+
+
+def test_a_learning_opportunity_defaults_to_a_language_its_title_is_in(official: etree.XMLSchema) -> None:
+    """defaultLanguage is the language of an opportunity's authoritative texts: the catalogue's
+    primary language when its title has one in it, else the language the title is written in."""
+    catalogue = _catalogue("galway")
+    whole, part = catalogue.specifications
+    irish = part.model_copy(update={"title": {"ga": "Anailís sonraí i Python"}})
+    root = _valid(official, loq.to_loq(catalogue.model_copy(update={"specifications": (whole, irish)})))
+    languages = {o.findtext("l:title", namespaces=NS): o.find("l:defaultLanguage", NS).get("uri")
+                 for o in root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)}
+    language = "http://publications.europa.eu/resource/authority/language/"
+    assert languages == {whole.title["en"]: f"{language}ENG", irish.title["ga"]: f"{language}GLE"}

@@ -421,7 +421,8 @@ def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepa
         for code in codes:
             if code in ids:
                 doc.ref(element, name, node_id("learningOpportunity", code, doc.catalogue.issuer))
-    doc.uri(element, "defaultLanguage", doc.catalogue.primary_language)
+    # the language of the texts a register takes as authoritative: one the title is written in
+    doc.uri(element, "defaultLanguage", vocab.resolve("language", doc.primary(spec.title)[0]).iri)
     doc.opportunities.append(element)
 
 
