@@ -333,3 +333,22 @@ def test_a_learning_opportunity_defaults_to_a_language_its_title_is_in(official:
                  for o in root.findall("l:learningOpportunityReferences/l:learningOpportunity", NS)}
     language = "http://publications.europa.eu/resource/authority/language/"
     assert languages == {whole.title["en"]: f"{language}ENG", irish.title["ga"]: f"{language}GLE"}
+
+
+def test_a_specification_without_languages_says_which_language_it_is_published_in(
+        official: etree.XMLSchema) -> None:
+    """LOQ needs the language of instruction. A specification without ``languages`` is published
+    in the language of its title (the primary one when the title has it), and a note says so."""
+    catalogue = _catalogue("galway")
+    whole, part = catalogue.specifications
+    assert whole.languages
+    silent = part.model_copy(update={"languages": (), "title": {"ga": "Anailís sonraí i Python"}})
+    result = loq.to_loq(catalogue.model_copy(update={"specifications": (whole, silent)}))
+    root = _valid(official, result)
+    records = {r.findtext("l:identifier/skos:notation", namespaces=NS): r
+               for r in root.findall("l:learningAchievementSpecificationReferences/*", NS)}
+    assert [e.get("uri") for e in records[part.code].findall("l:language", NS)] == \
+        ["http://publications.europa.eu/resource/authority/language/GLE"]
+    (note,) = [f for f in result.findings if f.where == f"specifications[{part.code}].languages"]
+    assert note.severity == "info" and "ga" in note.message and "languages" in note.fix
+    assert not [f for f in result.findings if f.where == f"specifications[{whole.code}].languages"]

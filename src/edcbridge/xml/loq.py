@@ -324,6 +324,25 @@ def _wholes(catalogue: Catalogue, spec: Specification) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*spec.part_of, *named)))
 
 
+def _title_language(spec: Specification, primary: str) -> str:
+    """The IRI of the primary language if the title is written in it, else of the title's first."""
+    code = vocab.concept("language", primary).code
+    return vocab.resolve("language", code if code in spec.title else next(iter(spec.title))).iri
+
+
+def _language_default(spec: Specification, primary: str) -> list[Finding]:
+    """LOQ requires a specification's language of instruction: without ``languages`` it is
+    taken from the title, and the register is told which it got."""
+    if spec.languages:
+        return []
+    code = vocab.concept("language", _title_language(spec, primary)).code
+    return [Finding("loq-default", "info", f"specifications[{spec.code}].languages",
+                    f"no languages given: published as taught in {code}, the language of its title "
+                    "(LOQ requires the language of instruction)",
+                    f"write languages: [{code}] (or the languages it is taught in) in specification "
+                    f"{spec.code!r}")]
+
+
 def _record_tag(spec: Specification) -> str:
     return "qualification" if _is_qualification(spec) else "learningAchievementSpecification"
 
@@ -371,7 +390,7 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
         _sub(credit, "point", number_text(spec.credits))
     for level in _education_levels(spec):
         doc.uri(element, "educationLevel", level)
-    for lang in spec.languages or (doc.catalogue.primary_language,):
+    for lang in spec.languages or (_title_language(spec, doc.catalogue.primary_language),):
         doc.uri(element, "language", lang)
     if spec.mode:
         doc.uri(element, "mode", spec.mode.value)
@@ -422,7 +441,7 @@ def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepa
             if code in ids:
                 doc.ref(element, name, node_id("learningOpportunity", code, doc.catalogue.issuer))
     # the language of the texts a register takes as authoritative: one the title is written in
-    doc.uri(element, "defaultLanguage", vocab.resolve("language", doc.primary(spec.title)[0]).iri)
+    doc.uri(element, "defaultLanguage", _title_language(spec, doc.catalogue.primary_language))
     doc.opportunities.append(element)
 
 
@@ -455,7 +474,8 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                                     "carries programme accreditation on qualifications only (EQF and "
                                     "NQF levels both set); institutional QA goes on the awarding body",
                                     "add eqf and nqf to describe it as a qualification"))
-        findings += _level_loss(spec) + _unnamed_skills(spec)
+        findings += (_level_loss(spec) + _unnamed_skills(spec)
+                     + _language_default(spec, catalogue.primary_language))
         if spec.assessment and spec.assessment.supervision:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].assessment.supervision",
                                     "LOQ's learningAssessmentSpecification has no place for supervision "
