@@ -4,13 +4,16 @@ straight from the reference folder."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
+import yaml
 from lxml import etree
 from pydantic import HttpUrl
 
 from edcbridge.load import load_catalogue
+from edcbridge.mapping.image import card_png
 from edcbridge.model import Catalogue, EscoSkill
 from edcbridge.xml import edc12, loq
 from tests.conftest import FIXTURES, fixture_awards
@@ -352,3 +355,46 @@ def test_a_specification_without_languages_says_which_language_it_is_published_i
     (note,) = [f for f in result.findings if f.where == f"specifications[{part.code}].languages"]
     assert note.severity == "info" and "ga" in note.message and "languages" in note.fix
     assert not [f for f in result.findings if f.where == f"specifications[{whole.code}].languages"]
+
+
+def _with_logo(tmp_path: Path, logo: str) -> Catalogue:
+    data = yaml.safe_load((FIXTURES / "galway" / "catalogue.yaml").read_text("utf-8"))
+    data["organisations"]["galway"]["logo"] = logo
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return load_catalogue(path)
+
+
+def test_a_logo_file_is_the_organisations_logo_in_the_register(official: etree.XMLSchema,
+                                                               tmp_path: Path) -> None:
+    """A logo file beside the catalogue is embedded in LOQ's organisation/logo, base64-encoded
+    with its file type, as the register shows it."""
+    png = card_png()
+    (tmp_path / "logo.png").write_bytes(png)
+    catalogue = _with_logo(tmp_path, "logo.png")
+    result = loq.to_loq(catalogue)
+    root = _valid(official, result)
+    (logo,) = root.xpath("l:agentReferences/l:organisation[l:legalName = $n]/l:logo", namespaces=NS,
+                         n=catalogue.organisation("galway").legal_name["en"])
+    assert logo.find("l:contentType", NS).get("uri") == \
+        "http://publications.europa.eu/resource/authority/file-type/PNG"
+    assert logo.find("l:contentEncoding", NS).get("uri") == "http://data.europa.eu/snb/encoding/6146cde7dd"
+    assert base64.b64decode(logo.findtext("l:content", namespaces=NS)) == png
+    assert not [f for f in result.findings if f.where.endswith(".logo")]
+
+
+@pytest.mark.parametrize(("logo", "said"), [
+    ("https://www.universityofgalway.ie/logo.png", "https"),
+    ("data:image/webp;base64,UklGRg==", "image/webp")])
+def test_a_logo_loq_cannot_embed_is_reported(official: etree.XMLSchema, tmp_path: Path,
+                                             logo: str, said: str) -> None:
+    """LOQ embeds a logo, from a list of file types: one given by its https address (which the
+    export does not fetch), or a WebP file, is left out with a note saying what to write instead."""
+    catalogue = _with_logo(tmp_path, "https://www.universityofgalway.ie/logo.png")
+    catalogue = catalogue.model_copy(update={"organisations": tuple(
+        o.model_copy(update={"logo": logo}) if o.key == "galway" else o for o in catalogue.organisations)})
+    result = loq.to_loq(catalogue)
+    root = _valid(official, result)
+    assert not root.findall("l:agentReferences/l:organisation/l:logo", NS)
+    (note,) = [f for f in result.findings if f.where == "organisations[galway].logo"]
+    assert note.code == "loq-loss" and said in note.message and "PNG" in note.fix

@@ -3,8 +3,8 @@
 Each specification becomes a ``learningOpportunity`` (provider, homepage, mode; no duration:
 how long an offer runs is not the ``maximumDuration`` a learner may take) pointing to what it
 leads to: a ``qualification`` when the specification has both an EQF and an NQF level (LOQ
-requires both), otherwise a ``learningAchievementSpecification``; each
-carries learning outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
+requires both), otherwise a ``learningAchievementSpecification``; each carries learning
+outcomes, credits, ISCED-F fields, languages, mode, setting and assessment.
 Organisations, locations, accreditations, grading schemes and learning outcomes are normalised
 into their reference sections and linked by ``idref``, with the same ids as the credential
 export: a record of the catalogue (specification, organisation, accreditation) keeps its id when
@@ -17,13 +17,14 @@ specification with only one of EQF and NQF gives it as its ``educationLevel``.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
 outcome, all mandatory there) is left out with a finding saying what to add; so is a
 ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
-to one record kind), programme
-QA of a specification without levels, an assessment's supervision (LOQ has no element), and an
-identifier another record already carries (LOQ's notations are unique per document).
+to one record kind), programme QA of a specification without levels, an assessment's
+supervision (LOQ has no element), a logo LOQ cannot embed, and an identifier another record
+already carries (LOQ's notations are unique per document).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -169,7 +170,35 @@ def _organisation(doc: _Doc, key: str) -> str:
     doc.ref(element, "location", _location(doc, org))
     if org.email:
         _sub(_sub(element, "contactPoint"), "emailAddress", mailto(org.email))
+    _logo(doc, element, org)
     return oid
+
+
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+BASE64 = "http://data.europa.eu/snb/encoding/6146cde7dd"
+LOGO_TYPES = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "svg+xml": "SVG"}  # LOQ's file types
+_DATA_URI = re.compile(r"data:image/([a-z+]+);base64,(.+)", re.DOTALL)
+
+
+def _logo(doc: _Doc, element: etree._Element, org: Organisation) -> None:
+    """A logo file the catalogue names is embedded (LOQ's logo holds the image itself); one
+    given by its https address, or in a file type LOQ does not list, is reported."""
+    if not org.logo:
+        return
+    found = _DATA_URI.fullmatch(org.logo)
+    kind = LOGO_TYPES.get(found.group(1)) if found else None
+    if found is None or kind is None:
+        what = "given by its https address (which is not fetched)" if found is None else \
+            f"an image/{found.group(1)} file, a type LOQ's list does not have"
+        doc.losses.append(Finding("loq-loss", "info", f"organisations[{org.key}].logo",
+                                  "the logo is left out: LOQ embeds the image itself, and this one "
+                                  f"is {what}", "name a PNG, JPEG, GIF or SVG file beside the "
+                                  "catalogue as logo"))
+        return
+    logo = _sub(element, "logo")
+    doc.uri(logo, "contentType", FILE_TYPE + kind)
+    doc.uri(logo, "contentEncoding", BASE64)
+    _sub(logo, "content", found.group(2))
 
 
 def _accreditation(doc: _Doc, key: str, accredited: str) -> str:
