@@ -29,7 +29,6 @@ but the key. See :meth:`Journal.erase`.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import getpass
 import hashlib
@@ -156,9 +155,13 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+# made once: json.dumps with options builds an encoder for each call (the same text either way)
+_EVENT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_OUTPUTS_JSON = json.JSONEncoder(sort_keys=True).encode
+
+
 def audit_hash(prev: str, event: dict[str, Any]) -> str:
-    body = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev + _EVENT_JSON(event)).encode("utf-8")).hexdigest()
 
 
 class Journal:
@@ -169,6 +172,7 @@ class Journal:
         seconds to wait for another process writing to it (a run, as it commits)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._stamped: tuple[int | None, str] = (None, "")  # see :meth:`_stamp`
         make_private(path)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         try:
@@ -414,30 +418,16 @@ class Journal:
         if state == "done" or (state == FAILED and earlier_input != input_hash):
             self._audit(time.time(), FAILED, key, input_hash, hashlib.sha256(kept.encode()).hexdigest())
 
-    @contextlib.contextmanager
-    def _all_or_nothing(self) -> Iterator[None]:
+    def _all_or_nothing(self) -> _Together:
         """Statements staged together (a state and its audit events): an exception or a Ctrl-C
         part way undoes them all, and the audit chain's head with them."""
-        self._begin()
-        self.db.execute("SAVEPOINT together")
-        last_hash = self._last_hash
-        try:
-            yield
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK TO together")
-                self.db.execute("RELEASE together")
-                self._last_hash = last_hash
-            else:  # the error undid the whole transaction (a full disk, say)
-                self._last_hash = self._stored_head()
-            raise
-        self.db.execute("RELEASE together")
+        return _Together(self)
 
     def _record(self, key: str, input_hash: str, state: str, stage: str | None,
                 outputs: dict[str, dict[str, str]], error: str | None, actions: list[str],
                 warnings: Sequence[str], made_from: str | None) -> None:
         now = time.time()
-        outputs_json = json.dumps(outputs, sort_keys=True)
+        outputs_json = _OUTPUTS_JSON(outputs)
         warnings_json = json.dumps(list(warnings)) if warnings else None  # ASCII: a lone surrogate too
         self.db.execute(
             "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated, "
@@ -459,15 +449,23 @@ class Journal:
         """Append an event. Its ``detail`` (of a revocation, reissue, withdrawal or reinstatement)
         is outside the hash the chain is made of, and bound to it by ``output_hash``, which is
         then its sha256."""
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-        event = {"time": stamp, "actor": self.actor, "action": action, "key": key,
-                 "input_hash": input_hash, "output_hash": output_hash}
-        digest = audit_hash(self._last_hash, event)
+        stamp = self._stamp(now)
+        prev = self._last_hash
+        digest = audit_hash(prev, {"time": stamp, "actor": self.actor, "action": action, "key": key,
+                                   "input_hash": input_hash, "output_hash": output_hash})
         self.db.execute(
             "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
-            "VALUES (:time, :actor, :action, :key, :input_hash, :output_hash, :prev, :hash, :detail)",
-            {**event, "prev": self._last_hash, "hash": digest, "detail": detail})
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (stamp, self.actor, action, key, input_hash, output_hash, prev, digest, detail))
         self._last_hash = digest
+
+    def _stamp(self, now: float) -> str:
+        """An event's time, to the second, in UTC: made once a second, not once an event (a
+        record's events, and the records of a batch, share it)."""
+        second = int(now)
+        if second != self._stamped[0]:
+            self._stamped = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+        return self._stamped[1]
 
     def record_offer_event(self, action: str, key: str, detail: str) -> str | None:
         """Append and commit a ``revoked`` or ``reissued`` event of the award ``key``, with what
@@ -602,6 +600,34 @@ class Journal:
     def audit_events(self) -> Iterator[dict[str, Any]]:
         """The events as :func:`shown_events` gives them."""
         yield from shown_events(self.db)
+
+
+class _Together:
+    """See :meth:`Journal._all_or_nothing` (a class: a generator's context manager costs more
+    per record)."""
+
+    __slots__ = ("journal", "last_hash")
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.last_hash = ""
+
+    def __enter__(self) -> None:
+        journal = self.journal
+        journal._begin()
+        journal.db.execute("SAVEPOINT together")
+        self.last_hash = journal._last_hash
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        journal = self.journal
+        if kind is None:
+            journal.db.execute("RELEASE together")
+        elif journal.db.in_transaction:
+            journal.db.execute("ROLLBACK TO together")
+            journal.db.execute("RELEASE together")
+            journal._last_hash = self.last_hash
+        else:  # the error undid the whole transaction (a full disk, say)
+            journal._last_hash = journal._stored_head()
 
 
 AUDIT_COLUMNS = ("seq", "time", "actor", "action", "key", "input_hash", "output_hash", "prev", "hash")
