@@ -47,3 +47,15 @@ def test_a_failing_grade_with_its_mark_is_still_refused(tmp_path: Path) -> None:
     (row,) = iter_awards(_one_row(tmp_path / "awards.csv", "5,0 (nicht ausreichend)"),
                          load_catalogue(CATALOGUE))
     assert row.award is None
+
+
+def test_the_verdicts_kept_are_of_short_grades_only(tmp_path: Path) -> None:
+    """Each grade text is judged once and its verdict kept, but a long cell (a CSV cell may hold
+    16 MB) is judged each time rather than kept: what is kept stays small."""
+    award_checks._says_failed.cache_clear()
+    catalogue = load_catalogue(CATALOGUE)
+    for index, grade in enumerate(("Merit", "x" * 300, "Merit")):
+        (row,) = iter_awards(_one_row(tmp_path / f"awards{index}.csv", grade), catalogue)
+        assert row.award is not None
+    kept = award_checks._says_failed.cache_info()
+    assert (kept.currsize, kept.hits) == (1, 1)

@@ -54,11 +54,23 @@ _LONGEST_MARKED = 64
 def failing_grade(grade: dict[str, str] | None) -> str | None:
     """The grade text that says the learner failed, or None."""
     for text in (grade or {}).values():
-        plain = _plain(text)
-        marked = _MARK.fullmatch(plain) if len(plain) <= _LONGEST_MARKED else None
-        if plain in _FAILING_PLAIN or (marked is not None and marked["words"] in _FAILING_PLAIN):
+        if _says_failed(text) if len(text) <= _KEPT_LENGTH else _failed(text):
             return text
     return None
+
+
+# A file's grades are a few texts (Pass, Merit, 72/100) met again and again: each is judged once,
+# the verdicts of the last 1,024 short ones kept (a cell may hold 16 MB: long ones are not kept).
+_KEPT_LENGTH = 256
+
+
+def _failed(text: str) -> bool:
+    plain = _plain(text)
+    marked = _MARK.fullmatch(plain) if len(plain) <= _LONGEST_MARKED else None
+    return plain in _FAILING_PLAIN or (marked is not None and marked["words"] in _FAILING_PLAIN)
+
+
+_says_failed = lru_cache(maxsize=1024)(_failed)
 
 
 YEARS_AHEAD = 5  # how far after today an awarding date (or issued) may be

@@ -515,7 +515,8 @@ def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
             continue
         texts = value.values() if isinstance(value, dict) else [value]
         for text in texts:
-            before = misread_utf8(text) if isinstance(text, str) else None
+            # the misreading is of characters past ASCII: ASCII text (most cells) is passed at once
+            before = misread_utf8(text) if isinstance(text, str) and not text.isascii() else None
             if before is not None:
                 errors.append(RecordError(
                     file, number, name, short_text(text), f"the text looks garbled: it is how "

@@ -18,6 +18,8 @@ from pydantic import (
 
 from edcbridge import vocab
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
@@ -51,13 +53,13 @@ def _to_date(value: Any) -> Any:
         return _plausible(value, value)
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if _DATE.fullmatch(text):
             try:
                 date = dt.date.fromisoformat(text)
             except ValueError:
                 raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
             return _plausible(date, value)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text):  # a spreadsheet date cell
+        if _MIDNIGHT.fullmatch(text):  # a spreadsheet date cell
             return _to_date(text[:10])
         if _DATE_TIME.fullmatch(text):
             raise ValueError(f"{value!r} is not a date: it holds a date and a time; store just "

@@ -323,4 +323,8 @@ def parse(model: type[M], data: object, context: dict[str, Any] | None = None) -
     JSON mode is the one strict mode that accepts arrays for tuples and ISO strings for
     dates, which is what every input file gives us.
     """
-    return model.model_validate_json(json.dumps(data, default=str, ensure_ascii=False), context=context)
+    return model.model_validate_json(_AS_JSON(data), context=context)
+
+
+# json.dumps(data, default=str, ensure_ascii=False), with the encoder made once rather than per row
+_AS_JSON = json.JSONEncoder(default=str, ensure_ascii=False).encode

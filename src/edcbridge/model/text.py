@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BeforeValidator
 from edcbridge import vocab
 
 _LANG_KEY = re.compile(r"^[a-z]{2}$")
+_KNOWN_LANGUAGES: set[str] = set()  # two-letter codes found in the vocabulary: 676 at most
 
 
 def _coerce(value: Any) -> Any:
@@ -38,7 +39,9 @@ def _check(value: dict[str, str]) -> dict[str, str]:
         lang = key.strip().lower()
         if not _LANG_KEY.match(lang):
             raise ValueError(f"language key {key!r} must be a two-letter ISO 639-1 code such as 'en'")
-        vocab.resolve("language", lang)  # raises UnknownConcept with suggestions
+        if lang not in _KNOWN_LANGUAGES:  # checked once per code, not once per text
+            vocab.resolve("language", lang)  # raises UnknownConcept with suggestions
+            _KNOWN_LANGUAGES.add(lang)
         stripped = " ".join(text.split()) if "\n" not in text else text.strip()
         if not stripped:
             raise ValueError(f"text for language {lang!r} is empty")

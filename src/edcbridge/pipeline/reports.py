@@ -31,6 +31,10 @@ _CSV_ENCODING = "utf-8-sig"
 _LINE_BREAK = re.compile(r"(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])[ \t]*")
 
 
+# json.dumps(record, ensure_ascii=False), with the encoder made once rather than for each record
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_text_error(error: UnicodeError) -> tuple[str, int]:
     """A lone surrogate (a file name that is not UTF-8, read by Python as ``\\udce9``) cannot be
     written as UTF-8: report.json holds it as the text ``\\udce9``, as report.csv and the
@@ -108,7 +112,7 @@ class ReportWriter:
                                   "status": status, "stage": outcome.stage, "outputs": outputs,
                                   "errors": outcome.errors, "warnings": outcome.warnings,
                                   "redone": outcome.redone}
-        self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
+        self._json.write(("" if self._first else ",\n") + _RECORD_JSON(record))
         self._first = False
         if status in ("failed", "file-error") and len(self._failures) < _MAX_HTML_FAILURES:
             self._failures.append((outcome.file, outcome.row, outcome.award_id,
