@@ -303,7 +303,9 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
     """
     problems: list[tuple[str, str, str]] = []
     row_language = _row_language(row)
-    given = {_split_column(name) for name, value in row.items() if not blank(value)}
+    # the columns filled: asked only of a row that names its language
+    given = {_split_column(name) for name, value in row.items() if not blank(value)} \
+        if row_language else set()
     data: dict[str, Any] = {}
     for name, value in row.items():
         base, lang = _split_column(name)
@@ -386,11 +388,12 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
                                   "passed, correct the grade)"))
     if "issuer" not in bad:
         issuer_key = award.issuer or catalogue.issuer
-        orgs = [o.key for o in catalogue.organisations]
-        if issuer_key not in orgs:
+        issuer = next((o for o in catalogue.organisations if o.key == issuer_key), None)
+        if issuer is None:
+            orgs = [o.key for o in catalogue.organisations]
             errors.append(RecordError(file, number, names["issuer"], issuer_key, "no such organisation",
                                       suggest(issuer_key, orgs, "known organisations")))
-        elif not catalogue.organisation(issuer_key).eidas_identifier:
+        elif not issuer.eidas_identifier:
             errors.append(RecordError(file, number, names["issuer"], issuer_key,
                                       "the issuer has no eidas_identifier, which EDC requires",
                                       "add eidas_identifier (as in the seal certificate) to the "
@@ -440,9 +443,10 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
             continue
         text = value.strip()
-        if isinstance(value, LogicalCell | TimeCell):
+        if isinstance(value, (LogicalCell, TimeCell)):  # a tuple: checked faster than a union
             errors.append(RecordError(file, number, name, text, *_typed_cell(value, base, name)))
-        elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and _SPREADSHEET_ERROR.fullmatch(text)):
+        elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and text.startswith("#")
+                                              and _SPREADSHEET_ERROR.fullmatch(text)):
             errors.append(RecordError(file, number, name, text, f"the cell shows the spreadsheet "
                                       f"error {text} instead of a value (its formula failed)",
                                       "correct the formula or enter the value itself"))
