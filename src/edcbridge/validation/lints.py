@@ -23,9 +23,16 @@ _LANGUAGE_MAPS = {"title", "description", "legalName", "altLabel", "givenName", 
                   "definition", "schemeAgency", "name"}
 
 
-# (id(shared node), id(terms), declared languages) -> (the node, the ids inside it with their
-# relative paths); only for nodes without findings. Holds the node, so its id is not reused.
-_SHARED: dict[tuple[int, int, frozenset[str]], tuple[Any, tuple[tuple[tuple[str, ...], str, Any], ...]]] = {}
+# The ids inside a shared node, with their relative paths and their nodes.
+Ids = tuple[tuple[tuple[str, ...], str, Any], ...]
+# A shared node linted on its own: the node and its ids.
+Hit = tuple[Any, Ids]
+# (id(shared node), id(terms), declared languages) -> its hit; only for nodes without findings.
+# Holds the node, so its id is not reused.
+_SHARED: dict[tuple[int, int, frozenset[str]], Hit] = {}
+# id of each hit of a document's shared nodes, in document order -> (those hits, every id they
+# hold, whether they hold no id twice for different objects). Holds the hits (see _SHARED).
+_SETTLED: dict[tuple[int, ...], tuple[tuple[Hit, ...], frozenset[str], bool]] = {}
 
 
 def _path(parts: list[str]) -> str:
@@ -35,12 +42,15 @@ def _path(parts: list[str]) -> str:
 class _Linter:
     """One traversal of the document for all three lints; paths are built only for findings."""
 
-    def __init__(self, terms: dict[str, str], declared: set[str]) -> None:
+    def __init__(self, terms: dict[str, str], declared: set[str], *, defer: bool = False) -> None:
         self.terms = terms
         self.declared = declared
+        self.languages_key = frozenset(declared)
         self.findings: list[Finding] = []
         self.seen: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
         self.stack: list[str] = []
+        # with ``defer``, the ids of shared nodes are compared at the end (see settled)
+        self.deferred: list[Hit] | None = [] if defer else None
 
     def visit(self, value: Any) -> None:
         if isinstance(value, list):
@@ -58,7 +68,7 @@ class _Linter:
 
     def _shared(self, node: Frozen) -> bool:
         """A node shared by many credentials is linted once; returns False if it has findings."""
-        key = (id(node), id(self.terms), frozenset(self.declared))
+        key = (id(node), id(self.terms), self.languages_key)
         hit = _SHARED.get(key)
         if hit is None or hit[0] is not node:
             probe = _Linter(self.terms, self.declared)
@@ -69,6 +79,14 @@ class _Linter:
             if len(_SHARED) > 4096:
                 _SHARED.clear()
             _SHARED[key] = hit
+        if self.deferred is not None:
+            self.deferred.append(hit)
+            return True
+        self._merge(hit)
+        return True
+
+    def _merge(self, hit: Hit) -> None:
+        """The ids of a shared node, as if met where it stands."""
         for rel, node_id, inner in hit[1]:
             first = self.seen.get(node_id)
             if first is None:
@@ -79,7 +97,22 @@ class _Linter:
                     f"id {node_id} is also used for a different object at {_path(list(first[0]))}; "
                     "RDF merges both into one node",
                     "give each distinct object its own id, or embed identical copies"))
-        return True
+
+    def settled(self) -> bool:
+        """Whether the deferred shared nodes add no finding: they hold no id twice for different
+        objects, and none of the ids the rest of the document holds. Then comparing their ids
+        where they stand finds nothing either (the other checks do not depend on the ids)."""
+        hits = tuple(self.deferred or ())
+        key = tuple(id(hit) for hit in hits)
+        found = _SETTLED.get(key)
+        if found is None or any(a is not b for a, b in zip(found[0], hits, strict=True)):
+            probe = _Linter(self.terms, self.declared)
+            for hit in hits:
+                probe._merge(hit)
+            if len(_SETTLED) > 1024:
+                _SETTLED.clear()
+            found = _SETTLED[key] = (hits, frozenset(probe.seen), not probe.findings)
+        return found[2] and found[1].isdisjoint(self.seen)
 
     def _node(self, node: dict[str, Any]) -> None:
         node_id = node.get("id")
@@ -140,6 +173,10 @@ def declared_languages(doc: dict[str, Any]) -> set[str]:
 
 def lint(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     """Dropped terms, node ids reused for different objects, undeclared languages."""
-    linter = _Linter(context_terms(doc, store), declared_languages(doc))
+    terms, declared = context_terms(doc, store), declared_languages(doc)
+    linter = _Linter(terms, declared, defer=True)
     linter.node(doc)
+    if not linter.settled():  # shared ids meet others: compare each where it stands
+        linter = _Linter(terms, declared)
+        linter.node(doc)
     return linter.findings
