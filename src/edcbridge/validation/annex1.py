@@ -106,9 +106,23 @@ class _Values:
             parents = self.at(path[:depth])
             if not parents:
                 return False
-            if all(isinstance(v, Frozen) for v in parents):  # shared: judged once, see _SHARED
-                return any(_shared_present(v, path[depth:]) for v in parents)
-        return any(filled(v) for v in self.at(path))
+            if _all_shared(parents):  # shared: judged once, see _SHARED
+                rest = path[depth:]
+                for value in parents:  # noqa: SIM110 (loops, not any(): no generator on a hot path)
+                    if _shared_present(value, rest):
+                        return True
+                return False
+        for value in self.at(path):  # noqa: SIM110
+            if filled(value):
+                return True
+        return False
+
+
+def _all_shared(values: list[Any]) -> bool:
+    for value in values:  # noqa: SIM110
+        if not isinstance(value, Frozen):
+            return False
+    return True
 
 
 @dataclass
@@ -216,14 +230,21 @@ class Element:
     def lacking(self, context: Context) -> list[Claim] | None:
         """None when the element is stated; else the claims that lack it ([] when the
         credential lacks it as a whole)."""
-        if any(context.values.present(path) for path in self.in_doc):
-            return None
+        present = context.values.present
+        for path in self.in_doc:
+            if present(path):
+                return None
         if not self.in_claim or not context.claims:
             return []
-        lacking = [claim for claim in context.claims if not any(
-            test(context, claim) if callable(test) else claim.values.present(test)
-            for test in self.in_claim)]
+        lacking = [claim for claim in context.claims if not self._in(context, claim)]
         return lacking or None
+
+    def _in(self, context: Context, claim: Claim) -> bool:
+        """Whether the claim states the element."""
+        for test in self.in_claim:
+            if test(context, claim) if callable(test) else claim.values.present(test):
+                return True
+        return False
 
 
 def _doc(*paths: Path) -> tuple[Path, ...]:
