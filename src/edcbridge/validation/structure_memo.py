@@ -121,19 +121,18 @@ class StructureMemo:
         rows = trace.rows
         if len(rows) != len(trace.lines) or not self._plain_iris(rows):
             return None
-        shapes_iris = self.asked.iris
-        shared = self._shared_iris(trace)
+        kept = self._kept(trace)  # IRIs named by the shapes or mentioned by a shared node
         local = {row[1] for row in rows}  # predicates
         local.update(row[2] for row in rows if row[1] == RDF_TYPE)  # classes
         numbers: dict[object, int] = {}
         literal = self._literal
         out: list[object] = [tuple(id(node) for node, _ in trace.shared)]
         for subject, predicate, o_iri, lex, lang, datatype in rows:
-            s = (subject if subject in shapes_iris or subject in shared or subject in local
+            s = (subject if subject in kept or subject in local
                  else numbers.setdefault(subject, len(numbers)))
             o: object
             if o_iri:
-                o = (o_iri if o_iri in shapes_iris or o_iri in shared or o_iri in local
+                o = (o_iri if o_iri in kept or o_iri in local
                      else numbers.setdefault(o_iri, len(numbers)))
             else:
                 same, answers = literal(lex, lang, datatype)
@@ -149,6 +148,9 @@ class StructureMemo:
         read from its lines. IRIs found plain are remembered (predicates and classes repeat)."""
         plain = self._plain_iris_seen
         for subject, predicate, o_iri, _, _, datatype in rows:
+            if subject in plain and predicate in plain and (not o_iri or o_iri in plain) and \
+                    (not datatype or datatype in plain):
+                continue
             for iri in (subject, predicate, o_iri, datatype):
                 if iri and iri not in plain:
                     if IRI_PLAIN.fullmatch(iri) is None:
@@ -199,15 +201,17 @@ class StructureMemo:
         same = Lit(value.isoformat(), datatype, None)  # rdflib's canonical form of it
         return same, (*self._times[0], same in self.asked.values)
 
-    def _shared_iris(self, trace: Trace) -> frozenset[str]:
-        """Every IRI the document's shared nodes mention, worked out once per set of nodes."""
+    def _kept(self, trace: Trace) -> frozenset[str]:
+        """The IRIs a key keeps as they are, besides the document's predicates and classes: those
+        of the shapes graphs and every IRI the document's shared nodes mention, worked out once
+        per set of nodes."""
         ids = tuple(id(node) for node, _ in trace.shared)
         found = self._shared.get(ids)
         if found is None or any(a is not b for a, (b, _) in zip(found[0], trace.shared, strict=True)):
             iris = frozenset().union(*(_mentioned(lines) for _, lines in trace.shared))
-            if len(self._shared) > 1024:
+            if len(self._shared) > 256:
                 self._shared.clear()
-            found = self._shared[ids] = (tuple(node for node, _ in trace.shared), iris)
+            found = self._shared[ids] = (tuple(node for node, _ in trace.shared), self.asked.iris | iris)
         return found[1]
 
     def is_clean(self, key: Key) -> bool:
