@@ -39,6 +39,11 @@ class Term:
     kind: str  # "id" (@type @id), "typed", "lang" (@container @language), "plain", "keyword"
     datatype: str | None = None
     scoped: dict[str, Any] | None = field(default=None, hash=False, compare=False)  # scoped context
+    # a keyword or a container other than @language: a key of this term is not converted
+    unsupported: bool = field(default=False, init=False, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unsupported", self.kind == "keyword" or self.kind.startswith("container:"))
 
 
 Terms = dict[str, Term]
@@ -106,7 +111,14 @@ def _top(store_root: Path) -> tuple[Terms, dict[str, str]]:
     return terms, prefixes
 
 
+_XSD_DOUBLE = XSD + "double"
+_XSD_STRING = XSD + "string"
+_ESCAPED = re.compile(r'[\\\t\n\r"]')
+
+
 def _escape(value: str) -> str:
+    if _ESCAPED.search(value) is None:
+        return value
     return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
             .replace("\r", "\\r").replace('"', '\\"'))
 
@@ -118,6 +130,10 @@ def _double(value: float) -> str:
 def _literal(value: Any, datatype: str | None) -> tuple[str, str]:
     """A JSON value as an N-Quads literal: its escaped text, and its datatype IRI as the line
     writes it ("" for xsd:string, which N-Quads leaves out)."""
+    if type(value) is str:  # the usual case, first (the same as the str branch below)
+        if datatype == _XSD_DOUBLE:
+            raise Unsupported("string typed as xsd:double")
+        return _escape(value), "" if datatype is None or datatype == _XSD_STRING else datatype
     if isinstance(value, bool):
         text, datatype = ("true" if value else "false"), datatype or XSD + "boolean"
     elif isinstance(value, float) and not value.is_integer():
@@ -189,10 +205,11 @@ class _Converter:
         outer = terms  # nested nodes revert type-scoped contexts (they do not propagate)
         types = node.get("type", [])
         types = types if isinstance(types, list) else [types]
-        for name in sorted(t for t in types if isinstance(t, str)):
+        for name in _string_types(types):
             definition = terms.get(name)
             if definition is not None and definition.scoped is not None:
                 terms = self._with(terms, definition.scoped)
+        lines = self.lines
         for name in types:
             if not isinstance(name, str):
                 raise Unsupported("non-string type")
@@ -203,25 +220,33 @@ class _Converter:
                     iri = _expand(name, self.prefixes)
                 else:
                     raise Unsupported(f"type {name!r}")
-            self._add_iri(subject, RDF_TYPE, iri)
+            lines[f"<{subject}> <{RDF_TYPE}> <{iri}> .\n"] = (subject, RDF_TYPE, iri, "", "", "")
         for key, value in node.items():
-            if key in ("id", "type"):
+            term = terms.get(key)  # never a keyword's key: contexts define no term "@..."
+            if term is None or term.unsupported or key == "id" or key == "type":
+                self._other_key(node, key, term)
                 continue
-            if key == "@context" and node is self.root:
-                continue
-            if key.startswith("@"):
-                raise Unsupported(f"keyword {key}")
-            term = terms.get(key)
-            if term is None:
-                if ":" in key:
-                    raise Unsupported(f"compact IRI key {key!r}")
-                continue  # undefined terms are dropped, as in JSON-LD expansion
-            if term.kind == "keyword" or term.kind.startswith("container:"):
-                raise Unsupported(f"term {key!r}")
             inner = self._with(outer, term.scoped) if term.scoped is not None else outer
-            for item in value if isinstance(value, list) else [value]:
-                self.value(subject, term, item, inner)
+            if isinstance(value, list):
+                for item in value:
+                    self.value(subject, term, item, inner)
+            else:
+                self.value(subject, term, value, inner)
         return subject
+
+    def _other_key(self, node: dict[str, Any], key: str, term: Term | None) -> None:
+        """A key that is not a term to convert: skipped, or unsupported."""
+        if key in ("id", "type"):
+            return
+        if key == "@context" and node is self.root:
+            return
+        if key.startswith("@"):
+            raise Unsupported(f"keyword {key}")
+        if term is None:
+            if ":" in key:
+                raise Unsupported(f"compact IRI key {key!r}")
+            return  # undefined terms are dropped, as in JSON-LD expansion
+        raise Unsupported(f"term {key!r}")
 
     def _add_iri(self, subject: str, predicate: str, iri: str) -> None:
         self.lines[f"<{subject}> <{predicate}> <{iri}> .\n"] = (subject, predicate, iri, "", "", "")
@@ -256,7 +281,7 @@ class _Converter:
             if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
                 raise Unsupported("value object")
             child = self.node(item, inner)
-            self._add_iri(subject, term.iri, child)
+            self.lines[f"<{subject}> <{term.iri}> <{child}> .\n"] = (subject, term.iri, child, "", "", "")
             return
         if isinstance(item, list):
             raise Unsupported("nested array")
@@ -265,6 +290,13 @@ class _Converter:
             return
         text, datatype = _literal(item, term.datatype if term.kind == "typed" else None)
         self._add_literal(subject, term.iri, text, "", datatype)
+
+
+def _string_types(types: list[Any]) -> list[str]:
+    """A node's types that are text, sorted (the order scoped contexts apply in)."""
+    if len(types) == 1:
+        return types if isinstance(types[0], str) else []
+    return sorted(t for t in types if isinstance(t, str))
 
 
 def shared_lines(node: Frozen) -> frozenset[str] | None:
