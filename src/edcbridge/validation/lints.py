@@ -16,6 +16,7 @@ from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.jsonld import context_terms
 
+_NESTED = (dict, list)
 _KEYWORDS = {"@context", "@id", "@type", "@value", "@language", "@list", "@set", "@graph"}
 _PERSON_NAMES = {"givenName", "familyName", "fullName", "patronymicName", "birthName"}
 _LANGUAGE_MAPS = {"title", "description", "legalName", "altLabel", "givenName", "familyName",
@@ -54,10 +55,12 @@ class _Linter:
 
     def visit(self, value: Any) -> None:
         if isinstance(value, list):
+            stack = self.stack
             for index, item in enumerate(value):
-                self.stack.append(f"[{index}]")
-                self.visit(item)
-                self.stack.pop()
+                if isinstance(item, _NESTED):  # a text or a number holds nothing to lint
+                    stack.append(f"[{index}]")
+                    self.visit(item)
+                    stack.pop()
         elif isinstance(value, dict):
             self.node(value)
 
@@ -127,10 +130,11 @@ class _Linter:
                     f"id {node_id} is also used for a different object at {_path(list(first[0]))}; "
                     "RDF merges both into one node",
                     "give each distinct object its own id, or embed identical copies"))
+        terms, stack = self.terms, self.stack
         for key, value in node.items():
             if key == "@context":
                 continue
-            if key not in self.terms and key not in _KEYWORDS and ":" not in key:
+            if key not in terms and key not in _KEYWORDS and ":" not in key:
                 self.findings.append(Finding(
                     "lint.dropped-term", "error", _path([*self.stack, f".{key}"]),
                     f"{key!r} is not defined by the document's contexts, so JSON-LD processing "
@@ -141,10 +145,14 @@ class _Linter:
                 if isinstance(value, dict):
                     self.languages(key, value)
                 continue  # language maps: keys are language tags, not terms or nodes
-            if isinstance(value, dict | list):
-                self.stack.append(f".{key}")
+            if isinstance(value, dict):
+                stack.append(f".{key}")
+                self.node(value)
+                stack.pop()
+            elif isinstance(value, list):
+                stack.append(f".{key}")
                 self.visit(value)
-                self.stack.pop()
+                stack.pop()
 
     def languages(self, key: str, value: dict[str, Any]) -> None:
         if not self.declared or key in _PERSON_NAMES or key == "prefLabel":
