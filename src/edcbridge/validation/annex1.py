@@ -97,17 +97,20 @@ class _Values:
         found = self._found.get(path)
         if found is None:
             key, parents = path[-1], self.at(path[:-1])
-            found = [v for item in parents if isinstance(item, dict) for v in as_list(item.get(key))]
+            if len(parents) == 1 and isinstance(parents[0], dict):  # the usual case, in short
+                value = parents[0].get(key)
+                found = [] if value is None else list(value) if isinstance(value, list) else [value]
+            else:
+                found = [v for item in parents if isinstance(item, dict) for v in as_list(item.get(key))]
             self._found[path] = found
         return found
 
     def present(self, path: Path) -> bool:
-        for depth in range(1, len(path)):
-            parents = self.at(path[:depth])
+        for prefix, rest in _steps(path):
+            parents = self.at(prefix)
             if not parents:
                 return False
             if _all_shared(parents):  # shared: judged once, see _SHARED
-                rest = path[depth:]
                 for value in parents:  # noqa: SIM110 (loops, not any(): no generator on a hot path)
                     if _shared_present(value, rest):
                         return True
@@ -116,6 +119,19 @@ class _Values:
             if filled(value):
                 return True
         return False
+
+
+# path -> each of its proper prefixes with the rest of the path (the paths are ELEMENTS')
+_STEPS: dict[Path, tuple[tuple[Path, Path], ...]] = {}
+
+
+def _steps(path: Path) -> tuple[tuple[Path, Path], ...]:
+    steps = _STEPS.get(path)
+    if steps is None:
+        if len(_STEPS) > 1024:
+            _STEPS.clear()
+        steps = _STEPS[path] = tuple((path[:depth], path[depth:]) for depth in range(1, len(path)))
+    return steps
 
 
 def _all_shared(values: list[Any]) -> bool:
