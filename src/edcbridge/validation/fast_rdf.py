@@ -163,9 +163,10 @@ class _Converter:
     def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
         self.top = terms
         self.prefixes = prefixes
-        # the document's own lines, in the order written, each with its parts as PLAIN_LINE reads
-        # them (subject, predicate, object IRI, escaped text, language, datatype; "" if none)
-        self.lines: dict[str, Row] = {}
+        # the document's own lines, in the order written, as their parts (see Row); a line is
+        # written from its parts, and no two parts give one line (IRIs hold no white space,
+        # texts no unescaped quote), so these are the lines without duplicates
+        self.rows: dict[Row, None] = {}
         self.shared: list[tuple[Frozen, frozenset[str]]] = []  # shared nodes met, with their lines
         self._scoped: dict[tuple[int, int], Terms] = {}
         self.root: object = None  # the document, the one node whose @context is read (in trace)
@@ -190,7 +191,7 @@ class _Converter:
         if hit is None or hit[0] is not node:
             inner = _Converter(self.top, self.prefixes)
             subject = inner._node(node, self.top)
-            hit = (node, subject, frozenset(_all_lines(inner.lines, inner.shared)))
+            hit = (node, subject, frozenset(_all_lines(map(_line, inner.rows), inner.shared)))
             if len(_SHARED_LINES) > 4096:
                 _SHARED_LINES.clear()
             _SHARED_LINES[id(node)] = hit
@@ -209,7 +210,7 @@ class _Converter:
             definition = terms.get(name)
             if definition is not None and definition.scoped is not None:
                 terms = self._with(terms, definition.scoped)
-        lines = self.lines
+        rows = self.rows
         for name in types:
             if not isinstance(name, str):
                 raise Unsupported("non-string type")
@@ -220,7 +221,7 @@ class _Converter:
                     iri = _expand(name, self.prefixes)
                 else:
                     raise Unsupported(f"type {name!r}")
-            lines[f"<{subject}> <{RDF_TYPE}> <{iri}> .\n"] = (subject, RDF_TYPE, iri, "", "", "")
+            rows[(subject, RDF_TYPE, iri, "", "", "")] = None
         for key, value in node.items():
             term = terms.get(key)  # never a keyword's key: contexts define no term "@..."
             if term is None or term.unsupported or key == "id" or key == "type":
@@ -249,13 +250,11 @@ class _Converter:
         raise Unsupported(f"term {key!r}")
 
     def _add_iri(self, subject: str, predicate: str, iri: str) -> None:
-        self.lines[f"<{subject}> <{predicate}> <{iri}> .\n"] = (subject, predicate, iri, "", "", "")
+        self.rows[(subject, predicate, iri, "", "", "")] = None
 
     def _add_literal(self, subject: str, predicate: str, text: str, language: str, datatype: str) -> None:
         """A literal: ``text`` escaped already; ``language`` or ``datatype`` (or neither)."""
-        suffix = f"@{language}" if language else f"^^<{datatype}>" if datatype else ""
-        self.lines[f'<{subject}> <{predicate}> "{text}"{suffix} .\n'] = (subject, predicate, "", text,
-                                                                        language, datatype)
+        self.rows[(subject, predicate, "", text, language, datatype)] = None
 
     def value(self, subject: str, term: Term, item: Any, inner: Terms) -> None:
         if item is None:
@@ -281,7 +280,7 @@ class _Converter:
             if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
                 raise Unsupported("value object")
             child = self.node(item, inner)
-            self.lines[f"<{subject}> <{term.iri}> <{child}> .\n"] = (subject, term.iri, child, "", "", "")
+            self.rows[(subject, term.iri, child, "", "", "")] = None
             return
         if isinstance(item, list):
             raise Unsupported("nested array")
@@ -305,14 +304,28 @@ def shared_lines(node: Frozen) -> frozenset[str] | None:
     return hit[2] if hit is not None and hit[0] is node else None
 
 
+def _line(row: Row) -> str:
+    """The N-Quads line of a row."""
+    subject, predicate, iri, text, language, datatype = row
+    if iri:  # an IRI object (never empty: every IRI written is an expanded one)
+        return f"<{subject}> <{predicate}> <{iri}> .\n"
+    suffix = f"@{language}" if language else f"^^<{datatype}>" if datatype else ""
+    return f'<{subject}> <{predicate}> "{text}"{suffix} .\n'
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     """A converted document: its own lines in the order written, and the shared nodes in it
     with their lines."""
 
-    lines: tuple[str, ...]
+    rows: tuple[Row, ...]  # the parts of each of ``lines``, as PLAIN_LINE reads them
     shared: tuple[tuple[Frozen, frozenset[str]], ...]  # each shared node with its lines
-    rows: tuple[Row, ...] = ()  # the parts of each of ``lines``, as PLAIN_LINE reads them
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The document's own lines, in the order written (made when asked: a document found
+        clean by its structure needs only its rows)."""
+        return tuple(map(_line, self.rows))
 
     def nquads(self) -> str:
         """The N-Quads document, as pyld writes it (sorted, no duplicates)."""
@@ -338,7 +351,7 @@ def trace(doc: dict[str, Any], store_root: Path) -> Trace | None:
         converter.node(doc, terms)
     except Unsupported:
         return None
-    return Trace(tuple(converter.lines), tuple(converter.shared), tuple(converter.lines.values()))
+    return Trace(tuple(converter.rows), tuple(converter.shared))
 
 
 def to_nquads_fast(doc: dict[str, Any], store_root: Path) -> str | None:

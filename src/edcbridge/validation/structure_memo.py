@@ -119,7 +119,7 @@ class StructureMemo:
         it holds an ill-typed literal (rdflib keeps whichever of two equal literals it reads
         first, and only one of them may be ill-typed)."""
         rows = trace.rows
-        if len(rows) != len(trace.lines) or not self._plain_iris(rows):
+        if not self._plain_iris(rows):
             return None
         kept = self._kept(trace)  # IRIs named by the shapes or mentioned by a shared node
         local = {row[1] for row in rows}  # predicates
