@@ -1174,16 +1174,19 @@ def _plain_http_notes(job: Job, catalogue: Catalogue) -> list[str]:
 
 def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunResult) -> None:
     """The catalogue as ELM 3 LOQ for registers: one document per catalogue, in OUT/loq/, with
-    notes of what it leaves out (a specification LOQ cannot hold, texts in other languages)."""
+    notes of what it leaves out (a specification LOQ cannot hold, texts in other languages);
+    none when no specification can be published, an earlier one being kept as it is."""
     from edcbridge.schemas import SchemaStore
     from edcbridge.xml.export import write_loq
 
     outcome = write_loq(catalogue, options.out_dir, SchemaStore(options.store_root))
-    if outcome.path is None:
+    if outcome.path is None and outcome.specifications:
         problems = "; ".join(f.render() for f in outcome.findings if f.severity == "error")
         raise RunError(f"{job.catalogue}: the LOQ export is not valid against loq.xsd: {problems}")
-    result.catalogue_files.append(str(outcome.path))
     result.notes += [f"{job.catalogue}: LOQ {f.render()}" for f in outcome.findings]
+    if outcome.path is None:  # nothing to publish: no document written, an earlier one kept
+        return
+    result.catalogue_files.append(str(outcome.path))
     if options.seal is not None:  # the run seals: say that this file is not, and why
         result.notes.append(f"{job.catalogue}: {outcome.path.name} (LOQ) is not sealed: the official "
                             "loq.xsd has no place for a signature; registers take it as it is")

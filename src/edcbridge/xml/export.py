@@ -119,12 +119,29 @@ class LoqOutcome:
     findings: list[Finding]
 
 
+def _nothing_to_publish(path: Path) -> Finding:
+    """Why no document is written when no specification can be published: an empty one would
+    pass loq.xsd, and a register taking the folder would remove every entry it holds."""
+    if path.is_file():
+        written = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        what = (f"{path} is kept as it was (written {written}): a register taking the folder "
+                "still publishes that one, where an empty document would remove every entry")
+    else:
+        what = f"{path} is not written: a document without one would publish nothing"
+    return Finding("loq-empty", "warning", "specifications",
+                   f"no specification can be published as LOQ, so {what}",
+                   "add what each loq-skipped finding above asks for, then run again")
+
+
 def write_loq(catalogue: Catalogue, out_dir: Path, store: SchemaStore) -> LoqOutcome:
-    """``loq/<issuer>.xml``: the catalogue as an LOQ document, written only when loq.xsd accepts it."""
+    """``loq/<issuer>.xml``: the catalogue as an LOQ document, written only when loq.xsd accepts
+    it and it holds a specification (an earlier document is otherwise left as it is)."""
     result = loq.to_loq(catalogue)
+    path = out_dir / LOQ_DIR / f"{safe_name(catalogue.issuer)}.xml"
+    if not result.specifications:
+        return LoqOutcome(None, [], [*result.findings, _nothing_to_publish(path)])
     problems = xsd.findings(result.tree, store, ("lxml",))
     if problems:
         return LoqOutcome(None, result.specifications, result.findings + problems)
-    path = out_dir / LOQ_DIR / f"{safe_name(catalogue.issuer)}.xml"
     write_atomic(path, edc12.serialise(result.tree))
     return LoqOutcome(path, result.specifications, result.findings)
