@@ -133,3 +133,40 @@ def test_a_one_language_note_names_the_language_kept_and_those_left_out() -> Non
     assert "the de text is kept" in address and "fr left out" in address
     assert "the fr text is kept" in prerequisites and "ga left out" in prerequisites
     assert "primary" not in address + prerequisites
+
+
+def _edc_organisations(node: object, found: dict[str, set[tuple[str, str]]]) -> None:
+    """Each organisation of an EDC JSON-LD credential, by its legal name: its identifiers."""
+    if isinstance(node, list):
+        for item in node:
+            _edc_organisations(item, found)
+    elif isinstance(node, dict):
+        if node.get("type") == "Organisation":
+            given = node.get("identifier", [])
+            found[next(iter(node["legalName"].values()))] = {
+                (i["schemeName"], i["notation"]) for i in (given if isinstance(given, list) else [given])}
+        for value in node.values():
+            _edc_organisations(value, found)
+
+
+def test_organisation_identifiers_are_named_as_in_the_edc_credentials(store: SchemaStore) -> None:
+    """An organisation's ETER, DEQAR and Erasmus codes carry the scheme names the EDC credentials
+    give them, so a register and a credential's reader match the two."""
+    from edcbridge.mapping.edc import to_edc
+    from tests.conftest import fixture_awards
+
+    compared = 0
+    for name, award, catalogue in fixture_awards():
+        in_edc: dict[str, set[tuple[str, str]]] = {}
+        _edc_organisations(to_edc(award, catalogue), in_edc)
+        result = loq.to_loq(catalogue)
+        assert not xsd.errors(result.tree, store, "lxml", xsd.LOQ_XSD)
+        for org in result.tree.getroot().findall("l:agentReferences/l:organisation", NS):
+            legal_name = org.findtext("l:legalName", namespaces=NS)
+            if legal_name not in in_edc:
+                continue
+            in_loq = {(i.findtext("l:schemeName", namespaces=NS), i.findtext(f"{{{loq.SKOS}}}notation"))
+                      for i in org.findall("l:identifier", NS)}
+            assert in_loq == in_edc[legal_name], (name, legal_name)
+            compared += len(in_loq)
+    assert compared
