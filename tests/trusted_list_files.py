@@ -163,3 +163,60 @@ def sign(unsigned: bytes, signer: Signer, folder: Path) -> bytes:
     subprocess.run(["xmlsec1", "--sign", "--privkey-pem", f"{key},{cert}", "--output", str(signed),
                     str(template)], check=True, capture_output=True)
     return signed.read_bytes()
+
+
+_ECC = "http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#"
+_QC_STATEMENT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/QCStatement"
+
+
+def _entry(tag: str, number: int, status: str, start: str, identity: str) -> str:
+    """A ServiceInformation or ServiceHistoryInstance as national lists write them: a
+    Qualifications extension declaring its namespaces where it is used."""
+    return (f"<tsl:{tag}><tsl:ServiceTypeIdentifier>{CA_QC}</tsl:ServiceTypeIdentifier>"
+            f'<tsl:ServiceName><tsl:Name xml:lang="en">EDCBRIDGE TEST CA {number}</tsl:Name>'
+            "</tsl:ServiceName>"
+            f"<tsl:ServiceDigitalIdentity>{identity}</tsl:ServiceDigitalIdentity>"
+            f"<tsl:ServiceStatus>{status}</tsl:ServiceStatus><tsl:StatusStartingTime>{start}"
+            "</tsl:StatusStartingTime><tsl:ServiceInformationExtensions>"
+            f'<tsl:Extension Critical="true"><ecc:Qualifications xmlns:ecc="{_ECC}" '
+            f'xmlns:xades="http://uri.etsi.org/01903/v1.3.2#"><ecc:QualificationElement><ecc:Qualifiers>'
+            f'<ecc:Qualifier uri="{_QC_STATEMENT}"/></ecc:Qualifiers><ecc:CriteriaList assert="atLeastOne">'
+            f"<ecc:PolicySet><ecc:PolicyIdentifier><xades:Identifier>0.4.0.194112.1.{number % 4}"
+            "</xades:Identifier></ecc:PolicyIdentifier></ecc:PolicySet></ecc:CriteriaList>"
+            "</ecc:QualificationElement></ecc:Qualifications></tsl:Extension>"
+            '<tsl:Extension Critical="false"><tsl:AdditionalServiceInformation>'
+            f"<tsl:URI>{FOR_ESEALS}</tsl:URI></tsl:AdditionalServiceInformation></tsl:Extension>"
+            f"</tsl:ServiceInformationExtensions></tsl:{tag}>")
+
+
+def large_trusted_list(certificate: x509.Certificate, providers: int, services: int, history: int) -> bytes:
+    """An unsigned list the size of a large national one: *providers* TSPs of *services* CA/QC
+    services each (all with *certificate*), each with *history* older statuses naming it by
+    subject and key identifier, as history entries do."""
+    identity = (f"<tsl:DigitalId><tsl:X509Certificate>{_b64(certificate)}</tsl:X509Certificate>"
+                "</tsl:DigitalId>")
+    ski = base64.b64encode(certificate.extensions.get_extension_for_class(
+        x509.SubjectKeyIdentifier).value.digest).decode()
+    old_identity = (f"<tsl:DigitalId><tsl:X509SubjectName>{certificate.subject.rfc4514_string()}"
+                    f"</tsl:X509SubjectName></tsl:DigitalId><tsl:DigitalId><tsl:X509SKI>{ski}"
+                    "</tsl:X509SKI></tsl:DigitalId>")
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?><tsl:TrustServiceStatusList xmlns:tsl="{TSL}" '
+             'Id="TrustServiceStatusList-1" TSLTag="http://uri.etsi.org/19612/TSLTag">'
+             f"<tsl:SchemeInformation><tsl:TSLVersionIdentifier>5</tsl:TSLVersionIdentifier>"
+             f"<tsl:TSLType>{GENERIC}</tsl:TSLType><tsl:SchemeTerritory>IT</tsl:SchemeTerritory>"
+             "</tsl:SchemeInformation><tsl:TrustServiceProviderList>"]
+    for provider in range(providers):
+        parts.append(f'<tsl:TrustServiceProvider><tsl:TSPInformation><tsl:TSPName><tsl:Name xml:lang="en">'
+                     f"EDCBRIDGE TEST provider {provider}</tsl:Name></tsl:TSPName></tsl:TSPInformation>"
+                     "<tsl:TSPServices>")
+        for service in range(services):
+            number = provider * services + service
+            years = [f"{2024 - year}-01-01T00:00:00Z" for year in range(history + 1)]
+            current = _entry("ServiceInformation", number, GRANTED, years[0], identity)
+            parts.append("<tsl:TSPService>" + current + "<tsl:ServiceHistory>"
+                         + "".join(_entry("ServiceHistoryInstance", number, GRANTED, start, old_identity)
+                                   for start in years[1:])
+                         + "</tsl:ServiceHistory></tsl:TSPService>")
+        parts.append("</tsl:TSPServices></tsl:TrustServiceProvider>")
+    parts.append("</tsl:TrustServiceProviderList></tsl:TrustServiceStatusList>")
+    return "".join(parts).encode("utf-8")

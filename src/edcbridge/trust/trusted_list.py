@@ -19,7 +19,7 @@ from cryptography import x509
 from lxml import etree
 
 from edcbridge.xml import xades
-from edcbridge.xml.safe import XmlInputError, parse_bytes
+from edcbridge.xml.safe import Limits, XmlInputError, parse_bytes
 
 TSL = "http://uri.etsi.org/02231/v2#"
 ADDITIONAL_TYPES = "http://uri.etsi.org/02231/v2/additionaltypes#"
@@ -37,8 +37,14 @@ certificates."""
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 FOR_ESEALS = f"{_EXT}ForeSeals"
 _FOR_ANY = frozenset({f"{_EXT}ForeSignatures", FOR_ESEALS, f"{_EXT}ForWebSiteAuthentication"})
-MAX_TL_BYTES = 20_000_000
-"""Largest list read (the biggest national lists are a few megabytes)."""
+MAX_TL_BYTES = 50_000_000
+"""Largest list read (the biggest national lists are several megabytes, and grow with each
+service and status change)."""
+TL_LIMITS = Limits(markup=3_000_000, attributes=3_000_000, namespace_declarations=500_000,
+                   kind="a trusted list", namespaces_in_scope=64)
+"""What a list may hold: thousands of services, each with its status history, and namespaces
+declared again on each extension; still bounded, as the tree is built before the signature is
+checked."""
 
 
 class TrustedListError(ValueError):
@@ -228,7 +234,7 @@ def _pointer(element: etree._Element, source: str) -> Pointer:
 def read_trusted_list(data: bytes, source: str) -> TrustedList:
     """Parse a list (its signature not checked: see :func:`check_signature`)."""
     try:
-        tree = parse_bytes(data, source=source, max_bytes=MAX_TL_BYTES)
+        tree = parse_bytes(data, source=source, max_bytes=MAX_TL_BYTES, limits=TL_LIMITS)
     except XmlInputError as exc:
         raise TrustedListError(f"{exc}; the trusted list is refused") from None
     root = tree.getroot()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -38,6 +39,25 @@ MAX_ATTRIBUTES = 200_000
 MAX_NAMESPACE_DECLARATIONS = 1_000
 """Most ``xmlns`` declarations: the EC's samples have under 40. Every element carries each one
 in scope, which canonicalisation and XPath walk element by element."""
+
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The counts checked on the bytes before parsing, and what kind of document they fit (said
+    in the refusal: "a credential has far fewer")."""
+
+    markup: int = MAX_MARKUP
+    attributes: int = MAX_ATTRIBUTES
+    namespace_declarations: int = MAX_NAMESPACE_DECLARATIONS
+    kind: str = "a credential"
+    namespaces_in_scope: int | None = None
+    """Most declarations on an element and its ancestors, checked after parsing (None: not
+    checked, *namespace_declarations* being small enough). Canonicalisation walks them for every
+    element, so a few hundred on the root of a large document cost minutes."""
+
+
+CREDENTIAL_LIMITS = Limits()
 
 _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -126,22 +146,23 @@ def _check_encoding(data: bytes, source: str) -> bytes:
     return body
 
 
-def _check_counts(data: bytes, source: str) -> None:
-    """Refuse more tags, attributes or namespace declarations than any credential has, before parsing.
+def _check_counts(data: bytes, source: str, limits: Limits) -> None:
+    """Refuse more tags, attributes or namespace declarations than *limits* allow, before parsing.
 
     Counted on the bytes, so an upper bound (a ``<`` in a comment or CDATA counts too)."""
     markup = data.count(b"<")
-    if markup > MAX_MARKUP:
-        raise XmlInputError(f"{source}: {markup:,} tags are above the limit of {MAX_MARKUP:,}; a "
-                            "credential has far fewer: check that this is the right file")
+    if markup > limits.markup:
+        raise XmlInputError(f"{source}: {markup:,} tags are above the limit of {limits.markup:,}; "
+                            f"{limits.kind} has far fewer: check that this is the right file")
     attributes = data.count(b"=")
-    if attributes > MAX_ATTRIBUTES:
-        raise XmlInputError(f"{source}: {attributes:,} attributes are above the limit of {MAX_ATTRIBUTES:,}; "
-                            "a credential has far fewer: check that this is the right file")
+    if attributes > limits.attributes:
+        raise XmlInputError(f"{source}: {attributes:,} attributes are above the limit of "
+                            f"{limits.attributes:,}; {limits.kind} has far fewer: check that this is "
+                            "the right file")
     declarations = data.count(b"xmlns")
-    if declarations > MAX_NAMESPACE_DECLARATIONS:
+    if declarations > limits.namespace_declarations:
         raise XmlInputError(f"{source}: {declarations:,} namespace declarations are above the limit of "
-                            f"{MAX_NAMESPACE_DECLARATIONS:,}; a credential declares a few dozen at most")
+                            f"{limits.namespace_declarations:,}; {limits.kind} declares far fewer")
 
 
 def _check_prolog(data: bytes, source: str) -> None:
@@ -160,15 +181,17 @@ def _check_prolog(data: bytes, source: str) -> None:
                         "DOCTYPE, EDC and LOQ documents never need one")
 
 
-def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX_BYTES) -> etree._ElementTree:
-    """Parse an untrusted document; raises :class:`XmlInputError` with a remedy on any problem."""
+def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX_BYTES,
+                limits: Limits = CREDENTIAL_LIMITS) -> etree._ElementTree:
+    """Parse an untrusted document; raises :class:`XmlInputError` with a remedy on any problem.
+    *max_bytes* and *limits* fit credentials unless a reader of larger documents gives its own."""
     if len(data) > max_bytes:
         raise XmlInputError(f"{source}: {len(data):,} bytes is above the {max_bytes:,}-byte limit for "
-                            "XML documents; a credential is far smaller: check that this is the right file")
+                            f"XML documents; {limits.kind} is far smaller: check that this is the right file")
     if not data.strip():
         raise XmlInputError(f"{source}: the file is empty")
     _check_prolog(data, source)
-    _check_counts(data, source)
+    _check_counts(data, source, limits)
     try:
         root = etree.fromstring(data, parser=_parser("utf-8"))  # as _check_prolog read it
     except etree.XMLSyntaxError as exc:
@@ -184,7 +207,20 @@ def parse_bytes(data: bytes, *, source: str = "<document>", max_bytes: int = MAX
         raise UnsafeXml(f"{source}: the document has a DTD, which edcbridge refuses")
     for _ in root.iter(etree.Entity):
         raise UnsafeXml(f"{source}: the document uses entity references, which edcbridge refuses")
+    if limits.namespaces_in_scope is not None:
+        _check_in_scope(root, source, limits.namespaces_in_scope, limits.kind)
     return tree
+
+
+def _check_in_scope(root: etree._Element, source: str, limit: int, kind: str) -> None:
+    """Refuse an element under more than *limit* namespace declarations (its own and its ancestors')."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start-ns", "end-ns")):
+        depth += 1 if event == "start-ns" else -1
+        deepest = max(deepest, depth)
+    if deepest > limit:
+        raise XmlInputError(f"{source}: an element is under {deepest:,} namespace declarations, above "
+                            f"the limit of {limit:,}; {kind} declares far fewer")
 
 
 def _incomplete(source: str, line: int, detail: str) -> IncompleteXml:
