@@ -199,8 +199,11 @@ def _pinned(paths: Sequence[Path], option: str) -> tuple[x509.Certificate, ...]:
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
-def _signing_moment(result: Verification | XadesVerification) -> datetime:
-    """The seal's claimed signing time, else now."""
+def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime, bool]:
+    """When the trusted lists' statuses are judged, and whether a timestamp proves it: the time
+    the seal's signature timestamp proves, else its claimed signing time, else now."""
+    if result.proven_time is not None:
+        return result.proven_time, True
     moment = result.signing_time
     if isinstance(moment, str):
         try:
@@ -208,8 +211,8 @@ def _signing_moment(result: Verification | XadesVerification) -> datetime:
         except ValueError:
             moment = None
     if moment is None:
-        return datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return datetime.now(UTC), False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
 
 
 def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustService] | None,
@@ -228,7 +231,7 @@ def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustSer
     result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
-    moment = _signing_moment(result)
+    moment, proven = _signing_moment(result)
     granted = anchors_at(services, moment)
     if set(granted) != set(ever):  # a service not granted then gives no anchor
         report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *granted)),
@@ -236,11 +239,24 @@ def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustSer
         result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
-    check, result.listed = listed_check(result.certificate, result.anchor, services, moment)
+    check, result.listed = listed_check(result.certificate, result.anchor, services, moment, proven=proven)
     result.checks[CHECK_NAME] = check
     seal = result.checks["SEAL"]
     result.checks["SEAL"] = Check(seal.status, seal.reason.replace(LISTS_UNCHECKED, ""))
-    return report
+    return _unlisted(report) if check.status == "ERROR" else report
+
+
+_NOT_A_SERVICE = Outcome("INVALID", "the seal is intact, but the trusted lists name its issuer as no trust "
+                                    "service for e-seals at the signing time (see the TRUSTLIST line): do "
+                                    "not rely on this credential.")
+
+
+def _unlisted(report: _Report | XadesReport | JwtReport) -> _Report | XadesReport | JwtReport:
+    """A report whose TRUSTLIST is an ERROR: UNCONFIRMED (no list service was granted then, so no
+    anchor was left to judge the chain by) becomes INVALID, as a seal chaining to no anchor is."""
+    if report.outcome.verdict != "UNCONFIRMED":
+        return report
+    return replace(report, outcome=_NOT_A_SERVICE)
 
 
 def anchor_notes(anchors: Sequence[x509.Certificate], now: datetime | None = None) -> list[str]:

@@ -95,6 +95,7 @@ class Verification:
     not_read: str | None = None  # the verdict's words for a file not read whole: see not_read_verdict
     anchor: x509.Certificate | None = None  # the trust anchor the seal's chain ends at
     listed: dict[str, object] | None = None  # what the trusted lists say of it (--trusted-list)
+    proven_time: datetime | None = None  # the earliest trusted signature timestamp's time
 
     @property
     def ok(self) -> bool:
@@ -777,8 +778,9 @@ def verify_document(data: bytes, options: VerifyOptions | None = None) -> Verifi
     }
     checks["SEAL"] = naming_unsigned(seal_check, seal.unsigned_members)
     payload = seal.content() if seal_check.status == "OK" else None
+    proven = min(t.gen_time for t in ctx.timestamps) if ctx.timestamps else None
     return Verification(checks, payload, leaf, signing_time, unsigned_content=seal.unsigned_members,
-                        anchor=ctx.anchor)
+                        anchor=ctx.anchor, proven_time=proven)
 
 
 def verify_file(path: Path, options: VerifyOptions | None = None) -> Verification:

@@ -67,18 +67,24 @@ def _short(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _when(moment: datetime, proven: bool) -> str:
+    return f"{_short(moment)}, the signing time " + \
+        ("the signature timestamp proves" if proven else "the seal claims (no timestamp proves it)")
+
+
 def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
-                 moment: datetime) -> tuple[Check, dict[str, object] | None]:
-    """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none), judged at the
-    signing time *moment*, and the facts ``--json`` gives."""
+                 moment: datetime, *, proven: bool = False) -> tuple[Check, dict[str, object] | None]:
+    """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none), judged at
+    *moment* (the signing time a timestamp proves when *proven*, else the one the seal claims),
+    and the facts ``--json`` gives."""
     service = service_of(anchor, services) if anchor is not None else None
     status = service.status_at(moment) if service is not None else None
     if service is None or status is None or not status.granted_for_eseals:
         withdrawn = [s for s in services if any(issued_by(leaf, c) for c in s.certificates)]
         if withdrawn:
             last = withdrawn[0].status_at(moment)
-            said = f"its status at {_short(moment)} is {last.status.rsplit('/', 1)[-1]} since " \
-                f"{_short(last.start)}" if last else f"it was not yet listed at {_short(moment)}"
+            said = f"its status at {_when(moment, proven)}, is {last.status.rsplit('/', 1)[-1]} since " \
+                f"{_short(last.start)}" if last else f"it was not yet listed at {_when(moment, proven)}"
             return Check("ERROR", f"the seal's issuer is '{withdrawn[0].name}' on the trusted list of "
                                   f"{withdrawn[0].country}, but {said}: not a trust service for e-seals "
                                   "then"), None
@@ -87,7 +93,6 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
     facts: dict[str, object] = {
         "country": service.country, "provider": service.provider, "service": service.name,
         "status": status.status, "status_since": _short(status.start), "at": _short(moment),
-        "qualified": is_qualified, "qualification": words}
+        "at_proven": proven, "qualified": is_qualified, "qualification": words}
     return Check("OK", f"chains to '{service.name}' of '{service.provider}' on the trusted list of "
-                       f"{service.country} (CA/QC granted at {_short(moment)}, the signing time); "
-                       f"{words}"), facts
+                       f"{service.country} (CA/QC granted at {_when(moment, proven)}); {words}"), facts

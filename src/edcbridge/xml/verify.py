@@ -161,6 +161,8 @@ class XadesVerification:
     """The trust anchor the seal's chain ends at, when SEAL is OK with anchors given."""
     listed: dict[str, object] | None = None
     """What the trusted lists say of the seal (``verify --trusted-list``)."""
+    proven_time: datetime | None = None
+    """The signing time a valid signature timestamp proves, else None."""
 
     @property
     def ok(self) -> bool:
@@ -1032,6 +1034,7 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     result.checks = {name: checks[name] for name in _CHECK_ORDER}
     result.level = stamps.level
     result.anchor = trust.ends[0] if trust.ends else None
+    result.proven_time = stamps.proven
     return result
 
 
