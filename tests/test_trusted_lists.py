@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
@@ -159,3 +161,45 @@ def test_fetch_revocation_with_a_trusted_list_is_not_said_to_lack_an_anchor(worl
                      "--fetch-revocation")
     assert _report(result)["verdict"] == "VALID"
     assert "checks online only seals that chain to a --trust-anchor" not in result.stderr
+
+
+def _under_intermediate(pki: devpki.DevPki, folder: Path) -> Path:
+    """A JAdES seal by a certificate of an intermediate CA that *pki*'s root issued."""
+    key = devpki.new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EDCBRIDGE TEST intermediate CA"),
+                      x509.NameAttribute(NameOID.COUNTRY_NAME, "FR")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(pki.root.certificate.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - timedelta(days=30)).not_valid_after(NOW + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                pki.root.key.public_key()), critical=False)
+            .sign(pki.root.key, hashes.SHA256()))
+    intermediate = devpki.Issued(key, cert)
+    seal = devpki.issue_seal_certificate(intermediate, organisation="EDCBRIDGE TEST Org",
+                                         organisation_identifier="VATFR-123", country="FR",
+                                         not_before=NOW - timedelta(days=30),
+                                         not_after=NOW + timedelta(days=300))
+    sealed = folder / "under-intermediate.jsonld"
+    sealed.write_text(Sealer(SealKey(seal.key, seal.certificate, (cert, pki.root.certificate)),
+                             fetch_revocation=False, clock=lambda: NOW).seal(PAYLOAD), encoding="utf-8")
+    return sealed
+
+
+def test_a_withdrawn_ca_higher_on_the_chain_is_named(world: dict, tmp_path: Path) -> None:
+    fr = devpki.generate(now=NOW - timedelta(days=30))
+    signer = new_signer("EDCBRIDGE TEST TL signer FR")
+    history = [(WITHDRAWN, NOW - timedelta(days=60)), (GRANTED, NOW - timedelta(days=400))]
+    listed = tmp_path / "fr.xml"
+    listed.write_bytes(sign(trusted_list("FR", [Service("EDCBRIDGE TEST withdrawn root", fr.root.certificate,
+                                                        history)]), signer, tmp_path))
+    _, pinned = signer.write(tmp_path, "pinned")
+    result = _verify(_under_intermediate(fr, tmp_path), "--trusted-list", listed, "--tl-signer", pinned)
+    report = _report(result)
+    assert report["verdict"] == "INVALID" and result.exit_code == 1
+    line = report["checks"]["TRUSTLIST"]
+    assert line["status"] == "ERROR"
+    assert "'EDCBRIDGE TEST withdrawn root' on the trusted list of FR" in line["reason"]
+    assert "withdrawn since" in line["reason"]

@@ -220,26 +220,28 @@ def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustSer
                      did_keys: Mapping[str, DidKey]) -> _Report | XadesReport | JwtReport:
     """:func:`_verified` with the trusted lists' services as more anchors: those granted for
     e-seals at the seal's signing time, and a TRUSTLIST line naming the service its chain ends at."""
-    from edcbridge.trust.anchoring import CHECK_NAME, anchors_at, anchors_ever, listed_check
+    from edcbridge.trust.anchoring import CHECK_NAME, anchors_at, anchors_listed, listed_check
     from edcbridge.xml.verify import XadesVerification
 
     if not services:  # no list, or none authenticated (a note said so)
         return _verified(path, options, issuer_check, did_documents, did_keys)
-    ever = anchors_ever(services)
-    report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *ever)),
+    listed = anchors_listed(services)
+    report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *listed)),
                        issuer_check, did_documents, did_keys)
     result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
     moment, proven = _signing_moment(result)
+    found = result.anchor  # where the chain ends among all CA/QC services, whatever their status
     granted = anchors_at(services, moment)
-    if set(granted) != set(ever):  # a service not granted then gives no anchor
+    if set(granted) != set(listed):  # a service not granted then gives no anchor
         report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *granted)),
                            issuer_check, did_documents, did_keys)
         result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
-    check, result.listed = listed_check(result.certificate, result.anchor, services, moment, proven=proven)
+    check, result.listed = listed_check(result.certificate, result.anchor, services, moment, proven=proven,
+                                        listed=found)
     result.checks[CHECK_NAME] = check
     seal = result.checks["SEAL"]
     result.checks["SEAL"] = Check(seal.status, seal.reason.replace(LISTS_UNCHECKED, ""))

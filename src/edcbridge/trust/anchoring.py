@@ -25,9 +25,10 @@ def anchors_at(services: Sequence[TrustService], moment: datetime) -> tuple[x509
     return tuple(cert for service in services if service.granted_at(moment) for cert in service.certificates)
 
 
-def anchors_ever(services: Sequence[TrustService]) -> tuple[x509.Certificate, ...]:
-    """The certificates of the services granted for e-seals at some time of their history."""
-    return tuple(cert for service in services if service.ever_granted() for cert in service.certificates)
+def anchors_listed(services: Sequence[TrustService]) -> tuple[x509.Certificate, ...]:
+    """The certificates of the CA/QC services, whatever their status: the chain built to them
+    finds the service a seal was issued under, however high on the chain."""
+    return tuple(cert for service in services if service.ever_ca_qc() for cert in service.certificates)
 
 
 def service_of(anchor: x509.Certificate, services: Sequence[TrustService]) -> TrustService | None:
@@ -72,15 +73,25 @@ def _when(moment: datetime, proven: bool) -> str:
         ("the signature timestamp proves" if proven else "the seal claims (no timestamp proves it)")
 
 
+def _issuing(leaf: x509.Certificate, listed: x509.Certificate | None,
+             services: Sequence[TrustService]) -> list[TrustService]:
+    """The services the seal was issued under: the one its chain ends at among all CA/QC
+    services (*listed*), else those whose certificate issued *leaf*."""
+    found = service_of(listed, services) if listed is not None else None
+    return [found] if found else [s for s in services if any(issued_by(leaf, c) for c in s.certificates)]
+
+
 def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
-                 moment: datetime, *, proven: bool = False) -> tuple[Check, dict[str, object] | None]:
-    """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none), judged at
-    *moment* (the signing time a timestamp proves when *proven*, else the one the seal claims),
-    and the facts ``--json`` gives."""
+                 moment: datetime, *, proven: bool = False,
+                 listed: x509.Certificate | None = None) -> tuple[Check, dict[str, object] | None]:
+    """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none) among the
+    services granted at *moment* (the signing time a timestamp proves when *proven*, else the one
+    the seal claims), and the facts ``--json`` gives; *listed*: where its chain ends among every
+    CA/QC service, whatever its status."""
     service = service_of(anchor, services) if anchor is not None else None
     status = service.status_at(moment) if service is not None else None
     if service is None or status is None or not status.granted_for_eseals:
-        withdrawn = [s for s in services if any(issued_by(leaf, c) for c in s.certificates)]
+        withdrawn = _issuing(leaf, listed, services)
         if withdrawn:
             last = withdrawn[0].status_at(moment)
             said = f"its status at {_when(moment, proven)}, is {last.status.rsplit('/', 1)[-1]} since " \

@@ -112,6 +112,9 @@ class TrustService:
     def ever_granted(self) -> bool:
         return any(s.granted_for_eseals for s in self.history)
 
+    def ever_ca_qc(self) -> bool:
+        return any(s.service_type == CA_QC for s in self.history)
+
     @property
     def status(self) -> Status:
         return self.history[0]
