@@ -19,6 +19,7 @@ from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import Sealer
 from edcbridge.trust.trusted_list import read_trusted_list
+from edcbridge.xml.cli import verify_xml_command
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool, seal_commands
 from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, new_signer, sign, trusted_list
@@ -203,3 +204,16 @@ def test_a_withdrawn_ca_higher_on_the_chain_is_named(world: dict, tmp_path: Path
     assert line["status"] == "ERROR"
     assert "'EDCBRIDGE TEST withdrawn root' on the trusted list of FR" in line["reason"]
     assert "withdrawn since" in line["reason"]
+
+
+@pytest.mark.parametrize(("country", "status"), [("be", "OK"), ("fr", "ERROR")])
+def test_verify_xml_gives_the_trustlist_line_verify_gives(world: dict, country: str, status: str) -> None:
+    args = [str(world[country]["xades"]), "--trusted-list", str(world["tl"]), "--tl-signer",
+            str(world["signer"])]
+    xml = CliRunner().invoke(verify_xml_command, ["--json", *args])
+    report = _report(xml)
+    assert report["checks"]["TRUSTLIST"]["status"] == status
+    assert report["checks"]["TRUSTLIST"] == _report(_verify(*args))["checks"]["TRUSTLIST"]
+    assert report["verdict"] == ("VALID" if status == "OK" else "INVALID")
+    assert xml.exit_code == (0 if status == "OK" else 1)
+

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import click
 from cryptography import x509
@@ -55,6 +55,7 @@ from edcbridge.seal.verify import (
 if TYPE_CHECKING:
     from edcbridge.badges.reader import ProofReading
     from edcbridge.seal.ebsi_verify import DidKey, JwtReport
+    from edcbridge.trust.anchoring import Basis
     from edcbridge.trust.trusted_list import TrustService
     from edcbridge.xml.cli import XadesReport
     from edcbridge.xml.verify import XadesVerification
@@ -83,15 +84,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
              "certificates), a DER file, or a folder of them (repeatable).",
     )
     @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
-    @click.option("--trusted-list", "trusted_lists", multiple=True, metavar="SOURCE",
-                  help="An EU trusted list (ETSI TS 119 612) or the List of Trusted Lists, as a file or "
-                       "an https URL: its qualified CAs granted for e-seals at the signing time become "
-                       "trust anchors; the LOTL's national lists are fetched (repeatable).")
-    @click.option("--tl-signer", "tl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
-                  help="Certificate a --trusted-list national list must be signed with (repeatable).")
-    @click.option("--lotl-signer", "lotl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
-                  help="Certificate the List of Trusted Lists must be signed with, as the Official "
-                       "Journal of the EU publishes them (repeatable).")
+    @trusted_list_options
     @click.option("--did-document", "did_document_files", multiple=True, type=_FILE, metavar="FILE",
                   help="A DID document (JSON, e.g. a did:web's did.json saved from its https address) "
                        "holding the keys of JWT-signed credentials (the EBSI profile's .jwt, by their "
@@ -133,7 +126,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         1 otherwise, 2 for a usage error (a missing file, an unreadable anchor).
         """
         trusted = read_trust_anchors(anchors)
-        services = _read_trusted_lists(trusted_lists, tl_signers, lotl_signers)
+        services = read_trusted_lists(trusted_lists, tl_signers, lotl_signers)
         _option_notes(trusted, fetch_revocation=fetch_revocation, require_revocation=require_revocation,
                       listed=bool(services))
         options = VerifyOptions(
@@ -163,6 +156,25 @@ def make_verify_command(format_check: FormatCheck | None = None,
 
 
 ANCHOR_PATH = click.Path(exists=True, path_type=Path)
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def trusted_list_options(command: _Command) -> _Command:
+    """``--trusted-list``, ``--tl-signer`` and ``--lotl-signer``, as verify and verify-xml take them."""
+    options = (
+        click.option("--trusted-list", "trusted_lists", multiple=True, metavar="SOURCE",
+                     help="An EU trusted list (ETSI TS 119 612) or the List of Trusted Lists, as a file "
+                          "or an https URL: its qualified CAs granted for e-seals at the signing time "
+                          "become trust anchors; the LOTL's national lists are fetched (repeatable)."),
+        click.option("--tl-signer", "tl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
+                     help="Certificate a --trusted-list national list must be signed with (repeatable)."),
+        click.option("--lotl-signer", "lotl_signers", multiple=True, type=ANCHOR_PATH, metavar="CERT",
+                     help="Certificate the List of Trusted Lists must be signed with, as the Official "
+                          "Journal of the EU publishes them (repeatable)."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def read_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
@@ -173,7 +185,7 @@ def read_trust_anchors(paths: Sequence[Path]) -> tuple[x509.Certificate, ...]:
         raise click.BadParameter(str(exc), param_hint="--trust-anchor") from exc
 
 
-def _read_trusted_lists(sources: Sequence[str], tl_signers: Sequence[Path],
+def read_trusted_lists(sources: Sequence[str], tl_signers: Sequence[Path],
                         lotl_signers: Sequence[Path]) -> list[TrustService] | None:
     """The services of the lists named (None without ``--trusted-list``), their notes said on
     stderr; a list that cannot be read or whose signature fails is a usage error."""
@@ -199,11 +211,11 @@ def _pinned(paths: Sequence[Path], option: str) -> tuple[x509.Certificate, ...]:
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
-def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime, bool]:
-    """When the trusted lists' statuses are judged, and whether a timestamp proves it: the time
-    the seal's signature timestamp proves, else its claimed signing time, else now."""
+def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime, Basis]:
+    """When the trusted lists' statuses are judged: the time the seal's signature timestamp
+    proves, else its claimed signing time, else now."""
     if result.proven_time is not None:
-        return result.proven_time, True
+        return result.proven_time, "proven"
     moment = result.signing_time
     if isinstance(moment, str):
         try:
@@ -211,36 +223,48 @@ def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime,
         except ValueError:
             moment = None
     if moment is None:
-        return datetime.now(UTC), False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
+        return datetime.now(UTC), "verification"
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), "claimed"
 
 
 def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustService] | None,
                      issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any],
                      did_keys: Mapping[str, DidKey]) -> _Report | XadesReport | JwtReport:
-    """:func:`_verified` with the trusted lists' services as more anchors: those granted for
-    e-seals at the seal's signing time, and a TRUSTLIST line naming the service its chain ends at."""
+    """:func:`_verified`, with the trusted lists' services as more anchors (see :func:`judged_with_lists`)."""
+    def judge(extra: tuple[x509.Certificate, ...]) -> _Report | XadesReport | JwtReport:
+        more = replace(options, trust_anchors=(*options.trust_anchors, *extra))
+        return _verified(path, more, issuer_check, did_documents, did_keys)
+
+    return judged_with_lists(judge, services)
+
+
+_Judged = TypeVar("_Judged", "_Report | XadesReport | JwtReport", "XadesReport")
+
+
+def judged_with_lists(judge: Callable[[tuple[x509.Certificate, ...]], _Judged],
+                      services: list[TrustService] | None) -> _Judged:
+    """The report *judge* gives with the trusted lists' services as anchors beside the others:
+    those granted for e-seals at the seal's signing time, and a TRUSTLIST line naming the service
+    its chain ends at. *judge* verifies the file with the extra anchors it is given."""
     from edcbridge.trust.anchoring import CHECK_NAME, anchors_at, anchors_listed, listed_check
     from edcbridge.xml.verify import XadesVerification
 
     if not services:  # no list, or none authenticated (a note said so)
-        return _verified(path, options, issuer_check, did_documents, did_keys)
+        return judge(())
     listed = anchors_listed(services)
-    report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *listed)),
-                       issuer_check, did_documents, did_keys)
+    report = judge(listed)
     result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
-    moment, proven = _signing_moment(result)
+    moment, basis = _signing_moment(result)
     found = result.anchor  # where the chain ends among all CA/QC services, whatever their status
     granted = anchors_at(services, moment)
     if set(granted) != set(listed):  # a service not granted then gives no anchor
-        report = _verified(path, replace(options, trust_anchors=(*options.trust_anchors, *granted)),
-                           issuer_check, did_documents, did_keys)
+        report = judge(granted)
         result = report.result
     if not isinstance(result, Verification | XadesVerification) or result.certificate is None:
         return report
-    check, result.listed = listed_check(result.certificate, result.anchor, services, moment, proven=proven,
+    check, result.listed = listed_check(result.certificate, result.anchor, services, moment, basis=basis,
                                         listed=found)
     result.checks[CHECK_NAME] = check
     seal = result.checks["SEAL"]
@@ -253,7 +277,7 @@ _NOT_A_SERVICE = Outcome("INVALID", "the seal is intact, but the trusted lists n
                                     "not rely on this credential.")
 
 
-def _unlisted(report: _Report | XadesReport | JwtReport) -> _Report | XadesReport | JwtReport:
+def _unlisted(report: _Judged) -> _Judged:
     """A report whose TRUSTLIST is an ERROR: UNCONFIRMED (no list service was granted then, so no
     anchor was left to judge the chain by) becomes INVALID, as a seal chaining to no anchor is."""
     if report.outcome.verdict != "UNCONFIRMED":

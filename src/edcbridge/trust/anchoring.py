@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from cryptography import x509
 
@@ -68,9 +69,16 @@ def _short(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _when(moment: datetime, proven: bool) -> str:
-    return f"{_short(moment)}, the signing time " + \
-        ("the signature timestamp proves" if proven else "the seal claims (no timestamp proves it)")
+Basis = Literal["proven", "claimed", "verification"]
+_BASES: dict[Basis, str] = {
+    "proven": "the signing time the signature timestamp proves",
+    "claimed": "the signing time the seal claims (no timestamp proves it)",
+    "verification": "verification time (the seal names no signing time)",
+}
+
+
+def _when(moment: datetime, basis: Basis) -> str:
+    return f"{_short(moment)}, {_BASES[basis]}"
 
 
 def _issuing(leaf: x509.Certificate, listed: x509.Certificate | None,
@@ -82,11 +90,11 @@ def _issuing(leaf: x509.Certificate, listed: x509.Certificate | None,
 
 
 def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
-                 moment: datetime, *, proven: bool = False,
+                 moment: datetime, *, basis: Basis = "claimed",
                  listed: x509.Certificate | None = None) -> tuple[Check, dict[str, object] | None]:
     """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none) among the
-    services granted at *moment* (the signing time a timestamp proves when *proven*, else the one
-    the seal claims), and the facts ``--json`` gives; *listed*: where its chain ends among every
+    services granted at *moment* (*basis*: the signing time a timestamp proves, the one the seal
+    claims, or verification time), and the facts ``--json`` gives; *listed*: where its chain ends among every
     CA/QC service, whatever its status."""
     service = service_of(anchor, services) if anchor is not None else None
     status = service.status_at(moment) if service is not None else None
@@ -94,8 +102,8 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
         withdrawn = _issuing(leaf, listed, services)
         if withdrawn:
             last = withdrawn[0].status_at(moment)
-            said = f"its status at {_when(moment, proven)}, is {last.status.rsplit('/', 1)[-1]} since " \
-                f"{_short(last.start)}" if last else f"it was not yet listed at {_when(moment, proven)}"
+            said = f"its status at {_when(moment, basis)}, is {last.status.rsplit('/', 1)[-1]} since " \
+                f"{_short(last.start)}" if last else f"it was not yet listed at {_when(moment, basis)}"
             return Check("ERROR", f"the seal's issuer is '{withdrawn[0].name}' on the trusted list of "
                                   f"{withdrawn[0].country}, but {said}: not a trust service for e-seals "
                                   "then"), None
@@ -104,6 +112,6 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
     facts: dict[str, object] = {
         "country": service.country, "provider": service.provider, "service": service.name,
         "status": status.status, "status_since": _short(status.start), "at": _short(moment),
-        "at_proven": proven, "qualified": is_qualified, "qualification": words}
+        "at_basis": basis, "qualified": is_qualified, "qualification": words}
     return Check("OK", f"chains to '{service.name}' of '{service.provider}' on the trusted list of "
-                       f"{service.country} (CA/QC granted at {_when(moment, proven)}); {words}"), facts
+                       f"{service.country} (CA/QC granted at {_when(moment, basis)}); {words}"), facts

@@ -362,15 +362,23 @@ def validate_xml_command(files: Sequence[Path], engine: str, as_json: bool) -> N
     sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 
+def _trusted_list_options(command: Callable[..., None]) -> Callable[..., None]:
+    from edcbridge.seal.cli import trusted_list_options
+
+    return trusted_list_options(command)
+
+
 @click.command("verify-xml")
 @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
 @click.option("--trust-anchor", "anchors", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="CA certificate(s) the seal certificate must chain to: a PEM file (one or more "
                    "certificates), a DER file, or a folder of them (repeatable).")
 @click.option("--require-trust", is_flag=True, help="Fail SEAL when no trust anchor is configured.")
+@_trusted_list_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON list on stdout: an object per file with its verdict and checks.")
 def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_trust: bool,
+                       trusted_lists: Sequence[str], tl_signers: Sequence[Path], lotl_signers: Sequence[Path],
                        as_json: bool) -> None:
     """Verify the XAdES seal of EDC XML documents (core validity, signed certificate, timestamps,
     certificate validity).
@@ -380,17 +388,16 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     report, a DID document, a LOQ record) is NOT A CREDENTIAL, which fails nothing. Exit status 0
     when no check of any file is ERROR, 1 otherwise, 2 for a usage error (a missing file, an
     unreadable anchor)."""
-    from edcbridge.seal.cli import anchor_notes, read_trust_anchors
+    from edcbridge.seal.cli import anchor_notes, judged_with_lists, read_trust_anchors, read_trusted_lists
     from edcbridge.seal.verify import summary_line
-    from edcbridge.xml.verify import verify_read
 
     trusted = read_trust_anchors(anchors)
+    services = read_trusted_lists(trusted_lists, tl_signers, lotl_signers)
     for note in anchor_notes(trusted):
         click.echo(f"note: {note}", err=True)
     reports: list[XadesReport] = []
     for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-        data, result = verify_read(path, trusted, require_trust=require_trust)
-        reports.append(_xades_report(path, data, result, bool(trusted)))
+        reports.append(judged_with_lists(_xml_judge(path, trusted, require_trust), services))
         if not as_json:
             reports[-1].print()
     if as_json:
@@ -398,6 +405,25 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     elif len(reports) > 1:
         click.echo(summary_line([report.outcome.verdict for report in reports]))
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
+
+
+def _xml_judge(path: Path, trusted: tuple[Any, ...], require_trust: bool
+               ) -> Callable[[tuple[Any, ...]], XadesReport]:
+    """The report of *path* with more anchors, the file read at the first call only."""
+    from edcbridge.xml.verify import verify_bytes, verify_read
+
+    read: list[bytes] = []
+
+    def judge(extra: tuple[Any, ...]) -> XadesReport:
+        anchors = (*trusted, *extra)
+        if read:
+            data, result = read[0], verify_bytes(read[0], str(path), anchors, require_trust=require_trust)
+        else:
+            data, result = verify_read(path, anchors, require_trust=require_trust)
+            read.append(data)
+        return _xades_report(path, data, result, bool(anchors))
+
+    return judge
 
 
 def xades_file_report(path: Path, data: bytes, trusted: tuple[Any, ...], *, require_trust: bool,
