@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from edcbridge.badges import open_badge, sign_vc_jwt
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import Sealer
@@ -22,6 +23,7 @@ from edcbridge.trust.trusted_list import read_trusted_list
 from edcbridge.xml.cli import verify_xml_command
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool, seal_commands
+from tests.preview_support import first_award
 from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, new_signer, sign, trusted_list
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -31,12 +33,14 @@ XML = (b'<?xml version="1.0" encoding="UTF-8"?><europassCredential xmlns="http:/
 
 
 def _seal_files(pki: devpki.DevPki, folder: Path, name: str) -> dict[str, Path]:
-    """A JAdES-sealed JSON credential and a XAdES-sealed XML one, sealed now by the PKI's seal."""
+    """A JAdES-sealed JSON credential, a XAdES-sealed XML one, sealed now by the PKI's seal, and
+    an Open Badge VC-JWT signed with its key (the certificates in the header's jwk x5c)."""
     key = SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
-    jades, xades = folder / f"{name}.jsonld", folder / f"{name}.xml"
+    jades, xades, badge = folder / f"{name}.jsonld", folder / f"{name}.xml", folder / f"{name}.jwt"
     jades.write_text(Sealer(key, fetch_revocation=False, clock=lambda: NOW).seal(PAYLOAD), encoding="utf-8")
     xades.write_bytes(XadesSealer(key).seal_bytes(XML, signing_time=NOW))
-    return {"jades": jades, "xades": xades}
+    badge.write_text(sign_vc_jwt(open_badge(*first_award("sofia")), key) + "\n", encoding="ascii")
+    return {"jades": jades, "xades": xades, "badge": badge}
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +221,17 @@ def test_verify_xml_gives_the_trustlist_line_verify_gives(world: dict, country: 
     assert report["verdict"] == ("VALID" if status == "OK" else "INVALID")
     assert xml.exit_code == (0 if status == "OK" else 1)
 
+
+@pytest.mark.parametrize(("country", "status"), [("be", "OK"), ("fr", "ERROR")])
+def test_an_open_badge_vc_jwt_with_an_x5c_chain_gets_the_trustlist_line(world: dict, country: str,
+                                                                        status: str) -> None:
+    result = _verify(world[country]["badge"], "--trusted-list", world["tl"], "--tl-signer", world["signer"])
+    report = _report(result)
+    line = report["checks"]["TRUSTLIST"]
+    assert line["status"] == status and "verification time" in line["reason"]
+    if status == "OK":
+        assert report["verdict"] == "VALID" and result.exit_code == 0
+        assert "'EDCBRIDGE TEST qualified CA'" in line["reason"] and report["trusted_list"]["country"] == "BE"
+    else:
+        assert report["verdict"] == "INVALID" and result.exit_code == 1
+        assert "'EDCBRIDGE TEST former CA'" in line["reason"] and "withdrawn since" in line["reason"]

@@ -41,15 +41,16 @@ def x5c_verification(header: dict[str, Any], leaf: x509.Certificate, options: Ve
     """The five checks of a token whose signature ``leaf``'s key verified (``leaf`` the first
     certificate of the header jwk's ``x5c``, the others the pool its chain is built from)."""
     at = options.at or datetime.now(UTC)
+    seal, anchor = _seal_check(str(header.get("alg")), leaf, _pool(header), options, at)
     checks = {
-        "SEAL": _seal_check(str(header.get("alg")), leaf, _pool(header), options, at),
+        "SEAL": seal,
         "TIMESTAMP": Check("SKIPPED", f"{_NO_TIMESTAMP}: the seal is judged at verification time"),
         "FORMAT": Check("SKIPPED", "not an EDC: 'edcbridge validate' checks an Open Badge or CLR "
                                    "against the 1EdTech schemas"),
         "EXPIRY": _expiry_check(leaf, at),
         "REVOCATION": _revocation_check(options),
     }
-    return Verification(checks, certificate=leaf)
+    return Verification(checks, certificate=leaf, anchor=anchor)
 
 
 def x5c_outcome(result: Verification, *, anchored: bool, note: str | None) -> Outcome:
@@ -76,23 +77,24 @@ def _pool(header: dict[str, Any]) -> list[x509.Certificate]:
 
 
 def _seal_check(alg: str, leaf: x509.Certificate, pool: list[x509.Certificate], options: VerifyOptions,
-                at: datetime) -> Check:
-    """As a JAdES seal's SEAL: the signing certificate may make seals, and chains to a trust anchor."""
+                at: datetime) -> tuple[Check, x509.Certificate | None]:
+    """As a JAdES seal's SEAL: the signing certificate may make seals, and chains to a trust
+    anchor (returned, for the trusted lists to name its service)."""
     name = leaf.subject.rfc4514_string()
     if not {"digital_signature", "content_commitment"} & set(key_usage_names(leaf)):
-        return Check("ERROR", f"certificate '{name}' has no signing key usage")
+        return Check("ERROR", f"certificate '{name}' has no signing key usage"), None
     purpose = seal_purpose_problem(leaf)
     if purpose:
-        return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal")
+        return Check("ERROR", f"signature valid, but {purpose}: it cannot make a seal"), None
     done = f"{alg} signature valid over the exact payload, by '{name}' ({qualification(leaf)})"
     if not options.trust_anchors:
         status: Status = "ERROR" if options.require_trust else "OK"
-        return Check(status, f"{done}; trust not established: no trust anchor configured")
+        return Check(status, f"{done}; trust not established: no trust anchor configured"), None
     path, failure = build_chain(leaf, pool, options.trust_anchors, at)
     if failure:
         return Check("ERROR", f"{done}; but not trusted at verification time {_short(at)} "
-                              f"({_NO_TIMESTAMP}): {failure}")
-    return Check("OK", f"{done}; chain to trust anchor '{path[-1].subject.rfc4514_string()}'")
+                              f"({_NO_TIMESTAMP}): {failure}"), None
+    return Check("OK", f"{done}; chain to trust anchor '{path[-1].subject.rfc4514_string()}'"), path[-1]
 
 
 def _expiry_check(leaf: x509.Certificate, at: datetime) -> Check:
