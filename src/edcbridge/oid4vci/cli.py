@@ -26,7 +26,8 @@ from edcbridge.cli import quiet_option, reason_text
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
-    from edcbridge.oid4vci.offers import OfferStore, TrailEvent
+    from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, TrailEvent
+    from edcbridge.oid4vci.source import AwardSource
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
 DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
@@ -432,46 +433,18 @@ def offer(
     of a revoked award (--reissue) is recorded in the audit trail of OUT, with who made it and
     --reason; where the trail cannot take it, a warning says so (the offer stands).
     """
-    from edcbridge import qr
-    from edcbridge.oid4vci import metadata
     from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.offers import OfferRunBusy, OfferStore, hold_offer_runs
-    from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.oid4vci.offers import OfferStore
     from edcbridge.pipeline.journal import actor
 
-    if reason is not None and not reissue:
-        raise UsageProblem("--reason is recorded with --reissue: an offer of an award not revoked "
-                           "needs none")
-    try:
-        seconds = parse_duration(valid_for, MAX_OFFER_SECONDS)
-    except click.BadParameter as exc:
-        raise UsageProblem(f"--valid-for {exc.message}") from None
-    issuer = _check_issuer_url(issuer_url)
-    _warn_if_unreachable(issuer)
+    seconds, issuer = _offer_settings(valid_for, issuer_url, reason, reissue)
     configurations = tuple(dict.fromkeys(configurations))  # credential_configuration_ids are unique
-    try:
-        source = AwardSource(out_dir)
-    except Oid4vciError as exc:
-        raise UsageProblem(str(exc)) from None
-    qr_dir = qr_dir or out_dir / "offers"
-    try:  # before any offer is made: a QR code that cannot be written would strand it
-        qr_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(qr_dir, os.W_OK | os.X_OK):
-            raise PermissionError(13, "not writable")
-    except OSError as exc:
-        raise UsageProblem(f"--qr-dir {qr_dir}: cannot write QR codes there ({exc.strerror})") from None
+    source = _award_source(out_dir)
+    qr_dir = _writable_qr_dir(qr_dir or out_dir / "offers")
     store = OfferStore.for_folder(out_dir)
-
-    def waiting() -> None:
-        if not quiet:
-            click.echo(f"waiting for another 'edcbridge offer' run on {out_dir} to end...", err=True)
-
-    try:  # one run at a time: the last run's offers are the ones open, and it names those it closed
-        held = hold_offer_runs(store.path, OFFER_RUN_WAIT, waiting)
-    except OfferRunBusy as exc:
-        store.close()
-        raise UsageProblem(str(exc)) from None
+    held = _one_offer_run_at_a_time(store, out_dir, quiet)
     draw = (sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal
+    pin_length = tx_code_length if tx_code else None
     failed = 0
     reissues: list[int] = []  # events of this command for the audit trail
     offered: set[str] = set()  # a second offer of an award would close the one just printed
@@ -483,68 +456,21 @@ def offer(
                     if not quiet:
                         click.echo(f"note: {key}: named more than once; offered once", err=True)
                     continue
-                award = source.get(key)
-                for configuration in configurations:
-                    award.read("edc" if configuration == "elm" else "edc-sealed")
-                if store.was_revoked(key) and not reissue:
-                    raise Oid4vciError(f"{key}: the award was revoked (edcbridge revoke); a new offer would "
-                                       "give it a valid credential: if the award was corrected and exported "
-                                       "again, offer it with --reissue")
-                ended = award.expired_on(time.time())
-                if ended is not None:
-                    raise Oid4vciError(f"{key}: the credential expired on {ended}; a wallet would hold a "
-                                       "credential every verifier refuses: export the award again with a "
-                                       "later validity date")
+                _check_offerable(source, store, key, configurations, reissue)
             except Oid4vciError as exc:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1
                 continue
             created = store.create(
-                key, configurations, valid_for=seconds, tx_code_length=tx_code_length if tx_code else None,
+                key, configurations, valid_for=seconds, tx_code_length=pin_length,
                 reissued_by=actor() if reissue else None, reason=reason,
             )
             offered.add(key)
             if created.event is not None:
                 reissues.append(created.event.id)
-            if by_reference:
-                link = metadata.offer_link_by_reference(issuer, created.reference)
-            else:
-                link = metadata.offer_link_by_value(
-                    metadata.offer_object(
-                        issuer,
-                        configurations,
-                        created.pre_authorized_code,
-                        tx_code_length if tx_code else None,
-                    )
-                )
-            png = qr.write_png(link, qr_dir / (safe_name(*key.split("/", 1)) + ".png"))
-            png.chmod(0o600)
-            expires = datetime.fromtimestamp(created.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            if as_json:
-                click.echo(
-                    json.dumps(
-                        {
-                            "award": key,
-                            "offer_id": created.offer_id,
-                            "link": link,
-                            "qr_png": str(png),
-                            "tx_code": created.tx_code,
-                            "expires": expires,
-                            "closed_offers": list(created.closed),  # the award's earlier open ones
-                        }
-                    )
-                )
-            else:
-                click.echo(link)
-            if not quiet:
-                click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
-            if created.closed and not quiet:
-                click.echo(f"{key}: earlier open {_offers_named(created.closed)} closed: their links and "
-                           "PINs no longer work, only this offer's", err=True)
-            if created.tx_code and not as_json:
-                click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
-            if draw:
-                click.echo(qr.terminal_text(link), err=True, nl=False)
+            link = _offer_link(issuer, configurations, created, pin_length, by_reference)
+            png = _write_offer_qr(link, qr_dir, key)
+            _say_offer(key, created, link, png, as_json=as_json, quiet=quiet, draw=draw)
         # also what an earlier revoke or reissue could not write (record_in_trail does nothing
         # when the offers file holds no such event): the "next offer" the messages promise
         record_in_trail(out_dir, store, reissues, failure="warning", quiet=quiet)
@@ -554,6 +480,129 @@ def offer(
             os.close(held)
     if failed:
         raise SystemExit(1)
+
+
+def _offer_settings(valid_for: str, issuer_url: str, reason: str | None, reissue: bool) -> tuple[int, str]:
+    """The offers' lifetime in seconds and the issuer URL they name, or a usage error."""
+    if reason is not None and not reissue:
+        raise UsageProblem("--reason is recorded with --reissue: an offer of an award not revoked "
+                           "needs none")
+    try:
+        seconds = parse_duration(valid_for, MAX_OFFER_SECONDS)
+    except click.BadParameter as exc:
+        raise UsageProblem(f"--valid-for {exc.message}") from None
+    issuer = _check_issuer_url(issuer_url)
+    _warn_if_unreachable(issuer)
+    return seconds, issuer
+
+
+def _award_source(out_dir: Path) -> AwardSource:
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.source import AwardSource
+
+    try:
+        return AwardSource(out_dir)
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _writable_qr_dir(qr_dir: Path) -> Path:
+    """Checked before any offer is made: a QR code that cannot be written would strand it."""
+    try:
+        qr_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(qr_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as exc:
+        raise UsageProblem(f"--qr-dir {qr_dir}: cannot write QR codes there ({exc.strerror})") from None
+    return qr_dir
+
+
+def _one_offer_run_at_a_time(store: OfferStore, out_dir: Path, quiet: bool) -> int | None:
+    """The last run's offers are the ones open, and it names those it closed: so one run at a
+    time on a folder. Returns what :func:`hold_offer_runs` holds; closes ``store`` when busy."""
+    from edcbridge.oid4vci.offers import OfferRunBusy, hold_offer_runs
+
+    def waiting() -> None:
+        if not quiet:
+            click.echo(f"waiting for another 'edcbridge offer' run on {out_dir} to end...", err=True)
+
+    try:
+        return hold_offer_runs(store.path, OFFER_RUN_WAIT, waiting)
+    except OfferRunBusy as exc:
+        store.close()
+        raise UsageProblem(str(exc)) from None
+
+
+def _check_offerable(source: AwardSource, store: OfferStore, key: str, configurations: tuple[str, ...],
+                     reissue: bool) -> None:
+    """Raises :class:`Oid4vciError` for an award whose offer would give a wallet nothing good:
+    a file missing, a revoked award (without ``reissue``), an expired credential."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+
+    award = source.get(key)
+    for configuration in configurations:
+        award.read("edc" if configuration == "elm" else "edc-sealed")
+    if store.was_revoked(key) and not reissue:
+        raise Oid4vciError(f"{key}: the award was revoked (edcbridge revoke); a new offer would "
+                           "give it a valid credential: if the award was corrected and exported "
+                           "again, offer it with --reissue")
+    ended = award.expired_on(time.time())
+    if ended is not None:
+        raise Oid4vciError(f"{key}: the credential expired on {ended}; a wallet would hold a "
+                           "credential every verifier refuses: export the award again with a "
+                           "later validity date")
+
+
+def _offer_link(issuer: str, configurations: tuple[str, ...], created: CreatedOffer,
+                pin_length: int | None, by_reference: bool) -> str:
+    from edcbridge.oid4vci import metadata
+
+    if by_reference:
+        return metadata.offer_link_by_reference(issuer, created.reference)
+    return metadata.offer_link_by_value(
+        metadata.offer_object(issuer, configurations, created.pre_authorized_code, pin_length)
+    )
+
+
+def _write_offer_qr(link: str, qr_dir: Path, key: str) -> Path:
+    from edcbridge import qr
+
+    png = qr.write_png(link, qr_dir / (safe_name(*key.split("/", 1)) + ".png"))
+    png.chmod(0o600)
+    return png
+
+
+def _say_offer(key: str, created: CreatedOffer, link: str, png: Path, *, as_json: bool, quiet: bool,
+               draw: bool) -> None:
+    """The link (or the --json object) on stdout; the PIN, details and QR drawing on stderr."""
+    from edcbridge import qr
+
+    expires = datetime.fromtimestamp(created.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "award": key,
+                    "offer_id": created.offer_id,
+                    "link": link,
+                    "qr_png": str(png),
+                    "tx_code": created.tx_code,
+                    "expires": expires,
+                    "closed_offers": list(created.closed),  # the award's earlier open ones
+                }
+            )
+        )
+    else:
+        click.echo(link)
+    if not quiet:
+        click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
+    if created.closed and not quiet:
+        click.echo(f"{key}: earlier open {_offers_named(created.closed)} closed: their links and "
+                   "PINs no longer work, only this offer's", err=True)
+    if created.tx_code and not as_json:
+        click.echo(f"{key}: PIN {created.tx_code} (send it to the learner separately)", err=True)
+    if draw:
+        click.echo(qr.terminal_text(link), err=True, nl=False)
 
 
 def _offers_named(offers: tuple[str, ...]) -> str:
