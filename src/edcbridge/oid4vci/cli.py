@@ -26,7 +26,7 @@ from edcbridge.cli import quiet_option, reason_text
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
-    from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, TrailEvent
+    from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.source import AwardSource
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
@@ -732,58 +732,19 @@ def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None, quiet: bo
     same command again: it writes what the trail lacks); 2 no offers file in OUT.
     """
     from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore, Revocation
-    from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.oid4vci.offers import OfferStore
     from edcbridge.pipeline.journal import actor
 
-    if not (out_dir / OFFERS_NAME).is_file():
-        raise UsageProblem(f"{out_dir} holds no offers file ({OFFERS_NAME}): nothing was issued from it "
-                           "by 'edcbridge serve'; check --out")
-    source: AwardSource | None
-    try:
-        source = AwardSource(out_dir)
-    except Oid4vciError as exc:  # revoking needs the offers file only: say so and go on
-        if not quiet:
-            click.echo(f"note: {exc}; awards are found by the offers file instead", err=True)
-        source = None
+    _require_offers_file(out_dir)
+    source = _award_source_if_any(out_dir, quiet)
     store = OfferStore.for_folder(out_dir)
-
-    def award_key(name: str) -> str:
-        """By the journal, or, when the journal or the award's export record has gone (a later
-        run failed, files removed), by the offers and credentials the offers file holds."""
-        try:
-            if source is None:
-                raise Oid4vciError(f"{name}: no award of that name in the offers file")
-            return source.resolve(name)
-        except Oid4vciError:
-            known = store.revocable_awards(name)
-            if len(known) == 1:
-                return known[0]
-            raise
-
-    def report(revocation: Revocation) -> str:
-        def listed(entries: tuple[tuple[int, int], ...]) -> str:
-            count = f"{len(entries)} credential{'' if len(entries) == 1 else 's'}"
-            return f"{count} ({', '.join(f'list {number} index {index}' for number, index in entries)})"
-
-        parts = [f"revoked {listed(revocation.revoked)}"] if revocation.revoked else []
-        if revocation.already:
-            parts.append(f"already revoked {listed(revocation.already)}")
-        closed = revocation.closed_offers
-        if closed:
-            parts.append(f"{closed} unused offer{'' if closed == 1 else 's'} closed")
-        if revocation.closed_before:
-            before = revocation.closed_before
-            parts.append(f"{before} offer{'' if before == 1 else 's'} closed earlier")
-        return f"{revocation.award_key}: {'; '.join(parts)}"
-
     failed = 0
     who = actor()
     made: list[int] = []  # events of this command for the audit trail
     try:
         for name in awards:
             try:
-                key = award_key(name)
+                key = _revocable_award_key(name, source, store)
             except Oid4vciError as exc:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1
@@ -792,7 +753,7 @@ def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None, quiet: bo
             if revocation.event is not None:
                 made.append(revocation.event.id)
             if revocation.found:
-                click.echo(report(revocation))
+                click.echo(_revocation_line(revocation))
             else:
                 click.echo(f"error: {key}: no SD-JWT VC was issued for it and it has no open offer, so "
                            "there is nothing to revoke", err=True)
@@ -802,6 +763,62 @@ def revoke(awards: tuple[str, ...], out_dir: Path, reason: str | None, quiet: bo
     finally:
         store.close()
     sys.exit(1 if failed else 0)
+
+
+def _require_offers_file(out_dir: Path) -> None:
+    from edcbridge.oid4vci.offers import OFFERS_NAME
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        raise UsageProblem(f"{out_dir} holds no offers file ({OFFERS_NAME}): nothing was issued from it "
+                           "by 'edcbridge serve'; check --out")
+
+
+def _award_source_if_any(out_dir: Path, quiet: bool) -> AwardSource | None:
+    """Revoking needs the offers file only: without a usable journal, say so and go on."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.source import AwardSource
+
+    try:
+        return AwardSource(out_dir)
+    except Oid4vciError as exc:
+        if not quiet:
+            click.echo(f"note: {exc}; awards are found by the offers file instead", err=True)
+        return None
+
+
+def _revocable_award_key(name: str, source: AwardSource | None, store: OfferStore) -> str:
+    """By the journal, or, when the journal or the award's export record has gone (a later
+    run failed, files removed), by the offers and credentials the offers file holds."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+
+    try:
+        if source is None:
+            raise Oid4vciError(f"{name}: no award of that name in the offers file")
+        return source.resolve(name)
+    except Oid4vciError:
+        known = store.revocable_awards(name)
+        if len(known) == 1:
+            return known[0]
+        raise
+
+
+def _revocation_line(revocation: Revocation) -> str:
+    """``<award>: revoked N credentials (list L index I, ...); ...`` for stdout."""
+    parts = [f"revoked {_credentials_listed(revocation.revoked)}"] if revocation.revoked else []
+    if revocation.already:
+        parts.append(f"already revoked {_credentials_listed(revocation.already)}")
+    closed = revocation.closed_offers
+    if closed:
+        parts.append(f"{closed} unused offer{'' if closed == 1 else 's'} closed")
+    if revocation.closed_before:
+        before = revocation.closed_before
+        parts.append(f"{before} offer{'' if before == 1 else 's'} closed earlier")
+    return f"{revocation.award_key}: {'; '.join(parts)}"
+
+
+def _credentials_listed(entries: tuple[tuple[int, int], ...]) -> str:
+    count = f"{len(entries)} credential{'' if len(entries) == 1 else 's'}"
+    return f"{count} ({', '.join(f'list {number} index {index}' for number, index in entries)})"
 
 
 def register(group: click.Group) -> None:
