@@ -15,6 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from edcbridge.output import safe_name
 if TYPE_CHECKING:
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.pipeline.journal import Journal
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
 DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
@@ -137,68 +139,101 @@ def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] 
     added by hand), the event stays in the offers file, and the message says so. That is no
     failure: the revocation is in effect, and no trail of those credentials is left to take it.
     """
-    import sqlite3
-
-    from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
+    from edcbridge.pipeline.journal import JOURNAL_NAME
 
     events = store.unrecorded()
     if not events:
         return True
-    path = out_dir / JOURNAL_NAME
+    notes = _TrailNotes(out_dir, store, out_dir / JOURNAL_NAME, made_now, failure, quiet)
+    if not notes.path.is_file():
+        for event in events:
+            notes.kept(event, f"{out_dir} holds no audit trail (no {JOURNAL_NAME})")
+        return True
+    journal = _open_trail(notes, events)
+    if journal is None:
+        return False
+    try:
+        # every event is tried, not only those before a failure
+        recorded = [_record_event(journal, store, event, notes) for event in events]
+    finally:
+        _close_trail(journal, notes.path)
+    return all(recorded)
 
-    def named(event: TrailEvent) -> str:
+
+@dataclass(frozen=True)
+class _TrailNotes:
+    """What :func:`record_in_trail` says of each event, on stderr."""
+
+    out_dir: Path
+    store: OfferStore
+    path: Path  # the audit trail (journal)
+    made_now: Collection[int]
+    failure: str
+    quiet: bool
+
+    def named(self, event: TrailEvent) -> str:
         what = {"revoked": "revocation", "reissued": "reissue"}.get(event.action, event.action)
-        if event.id in made_now:
+        if event.id in self.made_now:
             return f"{event.award_key}: the {what}"
         return f"{event.award_key}: the earlier {what} (of {event.fields.get('at') or 'a time not recorded'})"
 
-    def kept(event: TrailEvent, why: str) -> None:
-        if not quiet:
-            click.echo(f"note: {named(event)} is recorded in the offers file {store.path} only: {why}",
-                       err=True)
+    def kept(self, event: TrailEvent, why: str) -> None:
+        if not self.quiet:
+            click.echo(f"note: {self.named(event)} is recorded in the offers file {self.store.path} "
+                       f"only: {why}", err=True)
 
-    def failed(event: TrailEvent, why: str) -> None:
-        click.echo(f"{failure}: {named(event)} is in effect but not in the audit trail {path} ({why}); the "
-                   f"offers file {store.path} keeps it, and the next 'edcbridge revoke' or 'edcbridge "
-                   f"offer' on {out_dir} writes it to the trail", err=True)
+    def failed(self, event: TrailEvent, why: str) -> None:
+        click.echo(f"{self.failure}: {self.named(event)} is in effect but not in the audit trail {self.path} "
+                   f"({why}); the offers file {self.store.path} keeps it, and the next 'edcbridge revoke' or "
+                   f"'edcbridge offer' on {self.out_dir} writes it to the trail", err=True)
 
-    if not path.is_file():
-        for event in events:
-            kept(event, f"{out_dir} holds no audit trail (no {JOURNAL_NAME})")
-        return True
+
+def _open_trail(notes: _TrailNotes, events: list[TrailEvent]) -> Journal | None:
+    """The journal, or None, each event said to be left out, when it cannot be opened."""
+    import sqlite3
+
+    from edcbridge.pipeline.journal import Journal
+
     try:
-        journal = Journal(path, timeout=30.0)  # a run committing meanwhile is waited for
+        return Journal(notes.path, timeout=30.0)  # a run committing meanwhile is waited for
     except (OSError, sqlite3.Error) as exc:
         for event in events:
-            failed(event, f"it cannot be opened: {_why(exc)}")
-        return False
-    complete = True
+            notes.failed(event, f"it cannot be opened: {_why(exc)}")
+        return None
+
+
+def _record_event(journal: Journal, store: OfferStore, event: TrailEvent, notes: _TrailNotes) -> bool:
+    """Writes one event to the trail and notes so in the offers file; False when the trail
+    could not take it (an event of no record in the trail stays in the offers file: no failure)."""
+    import sqlite3
+
     try:
-        for event in events:
-            try:
-                head = journal.record_offer_event(event.action, event.award_key, event.detail)
-            except (OSError, sqlite3.Error) as exc:
-                failed(event, _why(exc))
-                complete = False
-                continue
-            if head is None:
-                kept(event, f"the audit trail {path} holds no record of the award (its journal was made "
-                            "anew since the award was offered?)")
-                continue
-            try:
-                store.mark_recorded([event.id], head)
-            except sqlite3.Error as exc:  # the trail holds it: the next run finds it there, writes no second
-                click.echo(f"warning: {store.path}: cannot note that event {head.split(':')[0]} of the audit "
-                           f"trail holds {named(event)} ({exc})", err=True)
-            if not quiet:
-                click.echo(f"{named(event)} is recorded in the audit trail {path} (event "
-                           f"{head.split(':')[0]}, by {journal.actor})", err=True)
-    finally:
-        try:
-            journal.close()
-        except (OSError, sqlite3.Error) as exc:  # what was committed stays: each event commits alone
-            click.echo(f"warning: {path}: {_why(exc)}", err=True)
-    return complete
+        head = journal.record_offer_event(event.action, event.award_key, event.detail)
+    except (OSError, sqlite3.Error) as exc:
+        notes.failed(event, _why(exc))
+        return False
+    if head is None:
+        notes.kept(event, f"the audit trail {notes.path} holds no record of the award (its journal was made "
+                          "anew since the award was offered?)")
+        return True
+    try:
+        store.mark_recorded([event.id], head)
+    except sqlite3.Error as exc:  # the trail holds it: the next run finds it there, writes no second
+        click.echo(f"warning: {store.path}: cannot note that event {head.split(':')[0]} of the audit "
+                   f"trail holds {notes.named(event)} ({exc})", err=True)
+    if not notes.quiet:
+        click.echo(f"{notes.named(event)} is recorded in the audit trail {notes.path} (event "
+                   f"{head.split(':')[0]}, by {journal.actor})", err=True)
+    return True
+
+
+def _close_trail(journal: Journal, path: Path) -> None:
+    import sqlite3
+
+    try:
+        journal.close()
+    except (OSError, sqlite3.Error) as exc:  # what was committed stays: each event commits alone
+        click.echo(f"warning: {path}: {_why(exc)}", err=True)
 
 
 def _why(exc: Exception) -> str:
