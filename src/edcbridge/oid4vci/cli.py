@@ -27,6 +27,7 @@ from edcbridge.cli import quiet_option, reason_text
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
+    from edcbridge.oid4vci.dc4eu import GatewayOffer
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.source import AwardSource
     from edcbridge.pipeline.journal import Journal
@@ -679,28 +680,14 @@ def upload_dc4eu(
 
     A document already at the gateway (same authentic source and credential id) counts as uploaded.
     """
-    from edcbridge import qr
     from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
     from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
     from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.source import AwardSource
-    from edcbridge.output import write_atomic
 
-    username = os.environ.get(DC4EU_USER_ENV)
-    password = os.environ.get(DC4EU_PASSWORD_ENV)
-    if password_file is not None:
-        try:
-            password = password_file.read_text("utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise UsageProblem(f"cannot read {password_file}: {exc.strerror}") from None
-    if password is not None and username is None:
-        raise UsageProblem(f"a gateway password needs a user: set {DC4EU_USER_ENV}")
+    username, password = _gateway_login(password_file)
     if not re.match(r"^https?://[^/?#\s]+", base_url):
         raise UsageProblem(f"--url {base_url!r}: give the gateway's http(s):// address")
-    try:
-        source = AwardSource(out_dir)
-    except Oid4vciError as exc:
-        raise UsageProblem(str(exc)) from None
+    source = _award_source(out_dir)
     client = Dc4euClient(base_url, username=username, password=password)
     failed = 0
     try:
@@ -729,11 +716,7 @@ def upload_dc4eu(
                 click.echo(f"failed   {name}: {exc}", err=True)
                 failed += 1
                 continue
-            png_path = out_dir / "offers-dc4eu" / (safe_name(*key.split("/", 1)) + ".png")
-            if gateway_offer.qr_png:
-                write_atomic(png_path, gateway_offer.qr_png)
-            else:
-                qr.write_png(gateway_offer.credential_offer_url, png_path)
+            png_path = _write_gateway_qr(gateway_offer, out_dir / "offers-dc4eu", key)
             click.echo(gateway_offer.credential_offer_url)
             if not quiet:
                 click.echo(f"{result.outcome:8} {key}: QR code {png_path}", err=True)
@@ -741,6 +724,33 @@ def upload_dc4eu(
         client.close()
     if failed:
         raise SystemExit(1)
+
+
+def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
+    """The gateway user and password, from the environment or ``--password-file``."""
+    username = os.environ.get(DC4EU_USER_ENV)
+    password = os.environ.get(DC4EU_PASSWORD_ENV)
+    if password_file is not None:
+        try:
+            password = password_file.read_text("utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {password_file}: {exc.strerror}") from None
+    if password is not None and username is None:
+        raise UsageProblem(f"a gateway password needs a user: set {DC4EU_USER_ENV}")
+    return username, password
+
+
+def _write_gateway_qr(gateway_offer: GatewayOffer, folder: Path, key: str) -> Path:
+    """The gateway's own QR code when it sends one, else one drawn from its offer URL."""
+    from edcbridge import qr
+    from edcbridge.output import write_atomic
+
+    png_path = folder / (safe_name(*key.split("/", 1)) + ".png")
+    if gateway_offer.qr_png:
+        write_atomic(png_path, gateway_offer.qr_png)
+    else:
+        qr.write_png(gateway_offer.credential_offer_url, png_path)
+    return png_path
 
 
 @click.command()
