@@ -24,7 +24,9 @@ from edcbridge import __version__
 
 if TYPE_CHECKING:
     from edcbridge.load.column_map import ColumnMap
+    from edcbridge.pipeline.runner import RunResult
     from edcbridge.pipeline.worker import Outcome
+    from edcbridge.progress import Progress
     from edcbridge.schemas import SchemaStore
     from edcbridge.seal import IssuerIdentity
     from edcbridge.seal.verify import Check
@@ -560,123 +562,157 @@ def _unread(result: Any) -> str:
 def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None = None) -> int:
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
-    import dataclasses
-    import sqlite3
-
-    from edcbridge.deliver.http import masked_email
-    from edcbridge.load import CatalogueError, InputFileError
-    from edcbridge.pipeline import run
-    from edcbridge.pipeline.delivery import KEPT
-    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost, count_rows
+    from edcbridge.pipeline.runner import count_rows
     from edcbridge.progress import Progress
 
     counts = [count_rows(path, job.columns) for job in jobs for path in job.awards]
     total = None if None in counts else sum(c or 0 for c in counts)
-    options = dataclasses.replace(options, rows=total)  # the reports count the rows a stopped run left
-    progress = Progress(total, enabled=not quiet)
-    failures = 0  # records whose errors were, or would have been, shown
-
-    def show_errors(outcome: Any) -> None:
-        """The errors of the first failed records; after them one line points to the report
-        (50,000 rows failing on one cause must not print 100,000 lines to a terminal or mail)."""
-        nonlocal failures
-        failures += 1
-        if failures <= MAX_SHOWN_FAILURES:
-            for message in outcome.errors:
-                click.echo(_located(outcome, message), err=True)
-        elif failures == MAX_SHOWN_FAILURES + 1:
-            click.echo(f"... more failed records are not shown here: every one is in "
-                       f"{options.out_dir / 'report.csv'}", err=True)
-
-    def on_outcome(outcome: Any, status: str) -> None:
-        if exported is not None and status in ("done", "skipped"):
-            exported.add(outcome.file, outcome.row)
-        if status == "done":
-            if sys.stdout.isatty():  # the same terminal, most likely
-                progress.clear()
-            for output in outcome.outputs.values():
-                _echo_data(output["path"])
-        elif status in ("failed", "file-error") and not quiet:
-            progress.clear()
-            show_errors(outcome)
-        if status != "file-error":  # the bar counts award rows
-            progress.update(status)
-
-    def on_delivery(delivery: Any) -> None:
-        progress.close()  # the export is over: its bar ends before the deliveries are listed
-        if not quiet and delivery.status != "unchanged":  # counted in the summary, listed in the reports
-            recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
-            where = f"{delivery.key} -> {recipient}"  # the reports name the address
-            detail = f": {delivery.message}" if delivery.status in ("failed", "redelivered") else ""
-            click.echo(f"{delivery.status} {where}{detail}", err=True)
-
-    try:
-        result = run(jobs, options, on_outcome, on_delivery)
-    except CatalogueError as exc:
-        progress.close()
-        for error in exc.errors:
-            click.echo(error.render(), err=True)
-        _fatal(f"the catalogue has {len(exc.errors)} error(s); nothing was exported")
-    except (InputFileError, RunError) as exc:
-        progress.close()
-        _fatal(str(exc))
-    except ReportsNotWritten as exc:
-        progress.close()
-        click.echo(f"aborted: {exc}", err=True)
+    options = replace(options, rows=total)  # the reports count the rows a stopped run left
+    shown = _RunOutput(Progress(total, enabled=not quiet), options.out_dir, quiet, exported)
+    result = _run_saying_why_it_stopped(jobs, options, shown)
+    if result is None:
         return EXIT_FAILED
-    except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
-        progress.close()
-        click.echo(f"aborted: {exc}; what was done is kept and reported in "
-                   f"{options.out_dir / 'report.json'}; run the same command again", err=True)
-        return EXIT_FAILED
-    except KeyboardInterrupt:  # pressed twice: stopped at once
-        progress.close()
-        click.echo(_INTERRUPTED, err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    progress.close()
+    shown.progress.close()
     for path in result.catalogue_files:
         _echo_data(path)
     if not quiet:
-        for note in result.notes:
-            click.echo(note, err=True)
-        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items() if v)
-        failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
-        click.echo(f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
-                   + (f" ({failed})" if failed else "")
-                   + (f", {result.file_errors} file error(s)" if result.file_errors else "")
-                   + (f", {result.withdrawn_in_input} withdrawn (still in the input)"
-                      if result.withdrawn_in_input else "")
-                   + (f", {result.erased_in_input} erased (still in the input)"
-                      if result.erased_in_input else "")
-                   + (f"; worker time: {stages}" if stages else ""), err=True)
-        if result.redone:
-            click.echo(f"{result.redone} of those done were made again, as what they are made from "
-                       f"changed: see \"redone\" in {options.out_dir / 'report.csv'}", err=True)
-        if result.with_warnings:
-            click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
-                       f"carry, say): see \"warnings\" in {result.report}", err=True)
-        unread = _unread(result)
-        if result.stopped_early:
-            click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast){unread}",
-                       err=True)
-        elif result.interrupted and unread:
-            click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
-        if options.deliver is not None:
-            unchanged = f"{result.unchanged} unchanged (not sent again), " if result.unchanged else ""
-            again = f" ({result.redelivered} of them sent again)" if result.redelivered else ""
-            click.echo(f"{options.deliver.name}: {result.delivered} delivered{again}, "
-                       f"{result.already_delivered} already there, {unchanged}"
-                       f"{result.delivery_failed} failed", err=True)
-            if result.unchanged:
-                click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
-                           f"earlier were not sent again: {KEPT}", err=True)
-        click.echo(f"report: {result.report}; audit head {result.audit_head} (note it: "
-                   "'edcbridge audit verify --head' then finds any event removed later)", err=True)
+        _say_summary(result, options)
     if result.interrupted:
         click.echo(_INTERRUPTED, err=True)
         return EXIT_INTERRUPTED
     problems = result.failed or result.file_errors or result.delivery_failed or result.stopped_early
     return EXIT_FAILED if problems else EXIT_OK
+
+
+class _RunOutput:
+    """What a run shows as it goes: each credential written (stdout), the progress bar, the
+    errors of failed records and each delivery (stderr)."""
+
+    def __init__(self, progress: Progress, out_dir: Path, quiet: bool, exported: _Rows | None) -> None:
+        self.progress = progress
+        self.out_dir = out_dir
+        self.quiet = quiet
+        self.exported = exported
+        self.failures = 0  # records whose errors were, or would have been, shown
+
+    def on_outcome(self, outcome: Any, status: str) -> None:
+        if self.exported is not None and status in ("done", "skipped"):
+            self.exported.add(outcome.file, outcome.row)
+        if status == "done":
+            if sys.stdout.isatty():  # the same terminal, most likely
+                self.progress.clear()
+            for output in outcome.outputs.values():
+                _echo_data(output["path"])
+        elif status in ("failed", "file-error") and not self.quiet:
+            self.progress.clear()
+            self.show_errors(outcome)
+        if status != "file-error":  # the bar counts award rows
+            self.progress.update(status)
+
+    def show_errors(self, outcome: Any) -> None:
+        """The errors of the first failed records; after them one line points to the report
+        (50,000 rows failing on one cause must not print 100,000 lines to a terminal or mail)."""
+        self.failures += 1
+        if self.failures <= MAX_SHOWN_FAILURES:
+            for message in outcome.errors:
+                click.echo(_located(outcome, message), err=True)
+        elif self.failures == MAX_SHOWN_FAILURES + 1:
+            click.echo(f"... more failed records are not shown here: every one is in "
+                       f"{self.out_dir / 'report.csv'}", err=True)
+
+    def on_delivery(self, delivery: Any) -> None:
+        from edcbridge.deliver.http import masked_email
+
+        self.progress.close()  # the export is over: its bar ends before the deliveries are listed
+        if not self.quiet and delivery.status != "unchanged":  # counted in the summary, listed in the reports
+            recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
+            where = f"{delivery.key} -> {recipient}"  # the reports name the address
+            detail = f": {delivery.message}" if delivery.status in ("failed", "redelivered") else ""
+            click.echo(f"{delivery.status} {where}{detail}", err=True)
+
+
+def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput) -> RunResult | None:
+    """The run's result; None when it aborted part way (said, and kept in the reports). Exits
+    for unusable input (2) and a second Ctrl-C (130)."""
+    import sqlite3
+
+    from edcbridge.load import CatalogueError, InputFileError
+    from edcbridge.pipeline import run
+    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost
+
+    try:
+        return run(jobs, options, shown.on_outcome, shown.on_delivery)
+    except CatalogueError as exc:
+        shown.progress.close()
+        for error in exc.errors:
+            click.echo(error.render(), err=True)
+        _fatal(f"the catalogue has {len(exc.errors)} error(s); nothing was exported")
+    except (InputFileError, RunError) as exc:
+        shown.progress.close()
+        _fatal(str(exc))
+    except ReportsNotWritten as exc:
+        shown.progress.close()
+        click.echo(f"aborted: {exc}", err=True)
+        return None
+    except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
+        shown.progress.close()
+        click.echo(f"aborted: {exc}; what was done is kept and reported in "
+                   f"{options.out_dir / 'report.json'}; run the same command again", err=True)
+        return None
+    except KeyboardInterrupt:  # pressed twice: stopped at once
+        shown.progress.close()
+        click.echo(_INTERRUPTED, err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _say_summary(result: RunResult, options: Any) -> None:
+    """The run's counts, notes, why it stopped, its deliveries and its report, on stderr."""
+    for note in result.notes:
+        click.echo(note, err=True)
+    click.echo(_counts_line(result), err=True)
+    if result.redone:
+        click.echo(f"{result.redone} of those done were made again, as what they are made from "
+                   f"changed: see \"redone\" in {options.out_dir / 'report.csv'}", err=True)
+    if result.with_warnings:
+        click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
+                   f"carry, say): see \"warnings\" in {result.report}", err=True)
+    unread = _unread(result)
+    if result.stopped_early:
+        click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast){unread}",
+                   err=True)
+    elif result.interrupted and unread:
+        click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
+    if options.deliver is not None:
+        _say_deliveries(result, options.deliver.name)
+    click.echo(f"report: {result.report}; audit head {result.audit_head} (note it: "
+               "'edcbridge audit verify --head' then finds any event removed later)", err=True)
+
+
+def _counts_line(result: RunResult) -> str:
+    """``N done, N skipped, N failed (...)``, with what else happened and the worker time."""
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items() if v)
+    failed = ", ".join(f"{k} {v}" for k, v in result.stage_failures.items())
+    return (f"{result.done} done, {result.skipped} skipped, {result.failed} failed"
+            + (f" ({failed})" if failed else "")
+            + (f", {result.file_errors} file error(s)" if result.file_errors else "")
+            + (f", {result.withdrawn_in_input} withdrawn (still in the input)"
+               if result.withdrawn_in_input else "")
+            + (f", {result.erased_in_input} erased (still in the input)"
+               if result.erased_in_input else "")
+            + (f"; worker time: {stages}" if stages else ""))
+
+
+def _say_deliveries(result: RunResult, target: str) -> None:
+    from edcbridge.pipeline.delivery import KEPT
+
+    unchanged = f"{result.unchanged} unchanged (not sent again), " if result.unchanged else ""
+    again = f" ({result.redelivered} of them sent again)" if result.redelivered else ""
+    click.echo(f"{target}: {result.delivered} delivered{again}, "
+               f"{result.already_delivered} already there, {unchanged}"
+               f"{result.delivery_failed} failed", err=True)
+    if result.unchanged:
+        click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
+                   f"earlier were not sent again: {KEPT}", err=True)
 
 
 RECEIVED_FILE = click.Path(exists=True, readable=False, path_type=Path)
