@@ -247,13 +247,38 @@ class Catalogue(Record):
         return self
 
     def organisation(self, key: str) -> Organisation:
-        return next(o for o in self.organisations if o.key == key)
+        found = self._keys().organisations.get(key)
+        return found if found is not None else next(o for o in self.organisations if o.key == key)
 
     def specification(self, code: str) -> Specification | None:
-        return next((s for s in self.specifications if s.code == code), None)
+        return self._keys().specifications.get(code)
+
+    def _keys(self) -> _Keys:
+        """The organisations and specifications by key, made once per catalogue (a copy with
+        other ones makes its own): an award's look-ups no longer scan the lists."""
+        keys: _Keys | None = self.__dict__.get("_by_key")
+        if keys is None or not keys.of(self):
+            keys = self.__dict__["_by_key"] = _Keys(self)  # beside the fields: not dumped, not compared
+        return keys
 
     def qa(self, key: str) -> QualityAssurance:
         return next(q for q in self.quality_assurance if q.key == key)
+
+
+class _Keys:
+    """See :meth:`Catalogue._keys`: the first of each key, as a scan of the list finds it."""
+
+    __slots__ = ("organisations", "organisations_of", "specifications", "specifications_of")
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.organisations_of = catalogue.organisations
+        self.specifications_of = catalogue.specifications
+        self.organisations = {o.key: o for o in reversed(catalogue.organisations)}
+        self.specifications = {s.code: s for s in reversed(catalogue.specifications)}
+
+    def of(self, catalogue: Catalogue) -> bool:
+        return self.organisations_of is catalogue.organisations and \
+            self.specifications_of is catalogue.specifications
 
 
 Problem = tuple[tuple[str | int, ...], str, str]  # (where, what is wrong, fix)
