@@ -110,3 +110,16 @@ def test_an_award_whose_findings_cannot_be_told_fails_alone(store, tmp_path: Pat
     (bad,) = [o for o in outcomes if o.key == invalid]
     assert any("internal error: RuntimeError" in error for error in bad.errors)
     assert all(o.outputs for o in outcomes if o.state == "done")
+
+
+def test_an_outcome_reads_back_whole_in_the_main_process() -> None:
+    """What a worker answers is pickled: every field comes back as it was, none shared."""
+    import pickle
+
+    values = {f.name: f"<{f.name}>" for f in dataclasses.fields(worker.Outcome)}
+    values.update(row=7, file_level=True, outputs={"edc": {"path": "p"}}, errors=["e"],
+                  warnings=["w"], seconds={"map": 0.5})
+    outcome = worker.Outcome(**values)
+    again = pickle.loads(pickle.dumps([outcome, outcome]))
+    assert again[0] == outcome and again[0] is not outcome and again[0] is again[1]
+    assert dataclasses.asdict(again[0]) == values
