@@ -422,15 +422,15 @@ def test_an_interrupt_inside_a_journal_record_keeps_record_and_events_together(t
 
     journal = Journal(tmp_path / JOURNAL_NAME)
     journal.record("org/A", "i1", "done", None, {"edc": {"path": "a", "sha256": "x"}}, None, ["issued"])
-    real = journal._audit
+    real = journal._events
 
-    def interrupted(*args: object) -> None:
+    def interrupted(*args: object) -> None:  # once the record is staged, before its events
         raise KeyboardInterrupt
 
-    journal._audit = interrupted  # type: ignore[method-assign]
+    journal._events = interrupted  # type: ignore[method-assign,assignment]
     with pytest.raises(KeyboardInterrupt):
         journal.record("org/B", "i2", "done", None, {"edc": {"path": "b", "sha256": "y"}}, None, ["issued"])
-    journal._audit = real  # type: ignore[method-assign]
+    journal._events = real  # type: ignore[method-assign]
     journal.record("org/C", "i3", "done", None, {"edc": {"path": "c", "sha256": "z"}}, None, ["issued"])
     journal.close()
     check = verify_audit(tmp_path / JOURNAL_NAME)

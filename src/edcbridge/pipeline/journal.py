@@ -158,6 +158,8 @@ def actor() -> str:
 # made once: json.dumps with options builds an encoder for each call (the same text either way)
 _EVENT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _OUTPUTS_JSON = json.JSONEncoder(sort_keys=True).encode
+_APPEND = ("INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def audit_hash(prev: str, event: dict[str, Any]) -> str:
@@ -441,23 +443,33 @@ class Journal:
             "warnings = excluded.warnings, made_from = excluded.made_from",
             (key, input_hash, state, stage, outputs_json, error, now, now, warnings_json, made_from))
         output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
-        for action in actions:
-            self._audit(now, action, key, input_hash, output_hash)
+        if actions:  # a record's events in one statement (issued, then sealed)
+            events, head = self._events(now, actions, key, input_hash, output_hash)
+            self.db.executemany(_APPEND, events)
+            self._last_hash = head
 
     def _audit(self, now: float, action: str, key: str, input_hash: str, output_hash: str,
                detail: str | None = None) -> None:
         """Append an event. Its ``detail`` (of a revocation, reissue, withdrawal or reinstatement)
         is outside the hash the chain is made of, and bound to it by ``output_hash``, which is
         then its sha256."""
+        events, head = self._events(now, (action,), key, input_hash, output_hash, detail)
+        self.db.execute(_APPEND, events[0])
+        self._last_hash = head
+
+    def _events(self, now: float, actions: Sequence[str], key: str, input_hash: str, output_hash: str,
+                detail: str | None = None) -> tuple[list[tuple[str | None, ...]], str]:
+        """The rows of events appended in this order after the chain's head, each chained to
+        the one before, and the hash of the last (the head once they are in)."""
         stamp = self._stamp(now)
         prev = self._last_hash
-        digest = audit_hash(prev, {"time": stamp, "actor": self.actor, "action": action, "key": key,
-                                   "input_hash": input_hash, "output_hash": output_hash})
-        self.db.execute(
-            "INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (stamp, self.actor, action, key, input_hash, output_hash, prev, digest, detail))
-        self._last_hash = digest
+        rows: list[tuple[str | None, ...]] = []
+        for action in actions:
+            digest = audit_hash(prev, {"time": stamp, "actor": self.actor, "action": action, "key": key,
+                                       "input_hash": input_hash, "output_hash": output_hash})
+            rows.append((stamp, self.actor, action, key, input_hash, output_hash, prev, digest, detail))
+            prev = digest
+        return rows, prev
 
     def _stamp(self, now: float) -> str:
         """An event's time, to the second, in UTC: made once a second, not once an event (a
