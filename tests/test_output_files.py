@@ -57,16 +57,6 @@ def test_existing_file_is_replaced_whole(tmp_path: Path, way: str) -> None:
     assert _names(tmp_path) == ["x.json"]
 
 
-def test_written_file_status_is_that_of_the_file_in_place(tmp_path: Path, way: str) -> None:
-    """What a run journals of a file (size, modification time) without looking it up again."""
-    target = tmp_path / "x.json"
-    for data in (b"first\n", b"replaced, and longer\n"):
-        written = write_atomic(target, data)
-        found = target.stat()
-        assert (written.st_size, written.st_mtime_ns, written.st_ino) == \
-            (found.st_size, found.st_mtime_ns, found.st_ino) and found.st_size == len(data)
-
-
 def test_large_file_is_written_completely(tmp_path: Path, way: str) -> None:
     data = os.urandom(3 * 1024 * 1024)
     write_atomic(tmp_path / "big.bin", data)

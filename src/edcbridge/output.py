@@ -193,10 +193,8 @@ def make_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o600))
 
 
-def write_atomic(target: Path, data: bytes) -> os.stat_result:
-    """Write ``data`` to ``target`` so that readers see the old file or the whole new one;
-    returns the written file's status (its size and modification time, as ``stat`` gives them
-    once it is in place: linking and renaming change neither).
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
 
     On Linux the bytes go to an unnamed file in the target's folder (``O_TMPFILE``) which is
     then linked under its name: one lock of the folder per file, and nothing left behind by a
@@ -207,35 +205,35 @@ def write_atomic(target: Path, data: bytes) -> os.stat_result:
     """
     if not _FOLDER_HANDLES:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return _write_named(None, target, data)
+        _write_named(None, target, data)
+        return
     folder = _folder_fd(target.parent)
     try:
-        return _write_in(folder, target, data)
+        _write_in(folder, target, data)
     except OSError:
         if not _moved(target.parent, folder):
             raise
         _forget_folder(target.parent)  # the folder went away during the run: make it again
-        return _write_in(_folder_fd(target.parent), target, data)
+        _write_in(_folder_fd(target.parent), target, data)
 
 
-def _write_in(folder: int, target: Path, data: bytes) -> os.stat_result:
-    written = _write_unnamed(folder, target, data) if _ANONYMOUS else None
-    return written if written is not None else _write_named(folder, target, data)
+def _write_in(folder: int, target: Path, data: bytes) -> None:
+    if not (_ANONYMOUS and _write_unnamed(folder, target, data)):
+        _write_named(folder, target, data)
 
 
-def _write_unnamed(folder: int, target: Path, data: bytes) -> os.stat_result | None:
-    """Write an unnamed file and link it in; None when it is to be written by name instead
+def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
+    """Write an unnamed file and link it in; False when it is to be written by name instead
     (this folder or system cannot)."""
     global _ANONYMOUS
     try:
         fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
     except OSError as exc:
         if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
-            return None
+            return False
         raise
     try:
         _write_all(fd, data)
-        written = os.fstat(fd)
         try:
             try:
                 os.link(f"{_PROC_FD}/{fd}", target.name, dst_dir_fd=folder, follow_symlinks=True)
@@ -245,8 +243,8 @@ def _write_unnamed(folder: int, target: Path, data: bytes) -> os.stat_result | N
             if exc.errno not in _CANNOT_LINK or _moved(target.parent, folder):
                 raise
             _ANONYMOUS = 0  # this system does not let us link them in: named files from now on
-            return None
-        return written
+            return False
+        return True
     finally:
         os.close(fd)
 
@@ -271,7 +269,7 @@ def _temporary_name(name: str) -> str:
     return f".tmp-{os.getpid()}-{threading.get_ident()}-{name}"
 
 
-def _write_named(folder: int | None, target: Path, data: bytes) -> os.stat_result:
+def _write_named(folder: int | None, target: Path, data: bytes) -> None:
     """Through a temporary name and a rename: names relative to ``folder``, else full paths."""
     tmp = _temporary_name(target.name)
     final = target.name
@@ -288,7 +286,6 @@ def _write_named(folder: int | None, target: Path, data: bytes) -> os.stat_resul
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=folder)
         raise
-    return os.stat(final, dir_fd=folder)  # once closed: some systems set the time then
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -85,14 +85,6 @@ class WorkerState:
     sealer: Sealer | None
     xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
     annex1_gaps: dict[str, list[Finding]] = field(default_factory=dict)  # see catalogue_gaps
-    folders: dict[str, Path] = field(default_factory=dict)  # each format's output folder, made once
-
-    def folder(self, name: str) -> Path:
-        """The output folder of the format ``name`` (a path joined once, not once a file)."""
-        path = self.folders.get(name)
-        if path is None:
-            path = self.folders[name] = self.config.out_dir / FORMATS[name][0]
-        return path
 
 
 _STATE: WorkerState | None = None
@@ -427,9 +419,10 @@ def _write(s: WorkerState, work: _Work) -> None:
     issuer = award.issuer or s.catalogue.issuer
     for name, data in work.texts.items():
         folder, suffix = FORMATS[name]
-        target = s.folder(name) / (safe_name(issuer, award.award_id) + suffix)
+        target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         try:
-            written = write_atomic(target, data)  # a re-run redoes a file changed since (runner.unchanged)
+            write_atomic(target, data)
+            written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
         except OSError as exc:  # the folder's problem, not the award's: say it in one line
             outcome.state = "failed"
             outcome.errors.append(f"write: cannot write {target}: {exc.strerror or exc}\n"
