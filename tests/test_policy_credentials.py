@@ -308,3 +308,24 @@ def test_an_unreadable_eqf_level_beside_a_uk_level_is_left_to_the_uk_level() -> 
     assert _codes(doc, "imperial") == set()
     nqf["prefLabel"] = {"en": "FHEQ Level 8"}
     assert _codes(doc, "imperial") == {"eqf-range"}
+
+
+def test_credentials_of_one_shared_specification_are_judged_on_their_own_assessments() -> None:
+    """Credentials built from one catalogue entry share its specification node; the facts and
+    findings worked out once for it hold only for credentials with the same assessments."""
+    from edcbridge.mapping.nodes import freeze
+    from edcbridge.validation.policy import check_document
+
+    spec = freeze(_spec("5"))
+    profiles = [PROFILES["imperial"], PROFILES["uk-qaa"], PROFILES["cmf"]]
+    for assessment, codes in [(ASSESSED, set()),
+                              ({"type": "LearningAssessment", "title": {"en": "Attendance"}},
+                               {"assessment-attendance"}),
+                              ([], {"assessment-missing"}), (ASSESSED, set())]:
+        doc = _credential(spec)
+        doc["credentialSubject"]["hasClaim"]["provenBy"] = assessment
+        found = check_document(doc, profiles)
+        assert found == [tuple(check_policy(facts_from_document(doc), p)) for p in profiles]
+        for profile, findings in zip(profiles[:2], found[:2], strict=True):
+            assert {f.code.removeprefix(f"policy.{profile.name}.") for f in findings} == codes
+        assert found[2] == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from edcbridge.validation.annex1 import check_annex1
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding, Report, Severity
 from edcbridge.validation.lints import lint
-from edcbridge.validation.policy import PROFILES, check_policy, facts_from_document
+from edcbridge.validation.policy import PROFILES, check_document
 
 __all__ = ["Finding", "Report", "Request", "validate_credential", "validate_credentials"]
 
@@ -104,9 +105,9 @@ def _annex1(checked: _Checked, store: SchemaStore) -> None:
 def _policies(checked: _Checked, store: SchemaStore) -> None:
     if not checked.profiles:
         return
-    facts = facts_from_document(checked.doc)
-    for profile in checked.profiles:
-        checked.report.extend(f"policy:{profile.name}", in_subject(check_policy(facts, profile)))
+    found = check_document(checked.doc, checked.profiles)
+    for profile, findings in zip(checked.profiles, found, strict=True):
+        checked.report.extend(f"policy:{profile.name}", in_subject(findings))
 
 
 def _older_elm(checked: _Checked, store: SchemaStore) -> None:
@@ -122,7 +123,7 @@ _CHECKS = (_schema, _shapes, _annex1, _policies, _older_elm)
 SUBJECT_PATH = "$.credentialSubject."
 
 
-def in_subject(findings: list[Finding]) -> list[Finding]:
+def in_subject(findings: Iterable[Finding]) -> list[Finding]:
     """Findings placed in the credential subject (Annex I elements, policy facts), with the
     JSONPath from the document's root that the other checks give."""
     return [replace(f, where=SUBJECT_PATH + f.where) for f in findings]

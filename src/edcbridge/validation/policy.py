@@ -238,11 +238,18 @@ def _texts(values: list[Any]) -> list[str]:
 
 def _attendance(assessments: list[Any]) -> str | None:
     """Why every learning assessment (provenBy) stated is of attendance only, else None."""
-    why = [of_attendance([t.get("id", "") if isinstance(t, dict) else str(t)
-                          for t in _get(a, "specifiedBy", "dcType") + _get(a, "dcType")],
-                         _texts(_get(a, "title") + _get(a, "specifiedBy", "title")))
-           if isinstance(a, dict) else None for a in assessments]
+    why = [_assessment_attendance(a) if isinstance(a, dict) else None for a in assessments]
     return why[0] if why and all(why) else None
+
+
+def _assessment_attendance(assessment: dict[str, Any]) -> str | None:
+    """:func:`of_attendance` of one learning assessment. Its titles are read only when it has
+    no type: with a type, of_attendance looks at the type alone."""
+    types = [t.get("id", "") if isinstance(t, dict) else str(t)
+             for t in _get(assessment, "specifiedBy", "dcType") + _get(assessment, "dcType")]
+    if types:
+        return of_attendance(types, [])
+    return of_attendance(types, _texts(_get(assessment, "title") + _get(assessment, "specifiedBy", "title")))
 
 
 # --- credits ----------------------------------------------------------------------------
@@ -382,25 +389,74 @@ def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
 _SpecFacts = tuple[Decimal | None, int | None, int | None, int | None, str | None, str | None,
                    tuple[str, ...], tuple[tuple[str, str], ...]]
 
-# id(shared specification) -> (the node, its facts): a specification shared by every credential
-# of a catalogue entry (see mapping.nodes.Frozen) is read once. The entry holds the node, so
-# its id is not reused while the entry stands.
-_SHARED: dict[int, tuple[Frozen, _SpecFacts]] = {}
+@dataclass(slots=True)
+class _Shared:
+    """A shared specification, its facts, and the facts of the credentials it specifies: one
+    object for each (assessed, attendance) they can have beside the specification's facts."""
+
+    spec: Frozen
+    facts: _SpecFacts
+    credentials: dict[tuple[bool, str | None], Facts]
+
+
+# id(shared specification) -> its entry: a specification shared by every credential of a
+# catalogue entry (see mapping.nodes.Frozen) is read once. The entry holds the node, so its id
+# is not reused while the entry stands.
+_SHARED: dict[int, _Shared] = {}
+# id(facts of a shared specification's credentials) -> (the facts, id(profile) -> (the profile,
+# its findings)): each profile judges the facts once. The entry holds the facts and the profile,
+# so their ids are not reused while it stands.
+_CHECKED: dict[int, tuple[Facts, dict[int, tuple[Profile, tuple[Finding, ...]]]]] = {}
+
+
+def _shared(spec: Frozen) -> _Shared:
+    hit = _SHARED.get(id(spec))
+    if hit is None or hit.spec is not spec:
+        if len(_SHARED) > 1024:
+            _SHARED.clear()
+        hit = _SHARED[id(spec)] = _Shared(spec, _specification_facts(spec), {})
+    return hit
 
 
 def _facts_of(spec: Any, claim: Any = None) -> Facts:
-    if isinstance(spec, Frozen):
-        hit = _SHARED.get(id(spec))
-        if hit is None or hit[0] is not spec:
-            if len(_SHARED) > 1024:
-                _SHARED.clear()
-            hit = _SHARED[id(spec)] = (spec, _specification_facts(spec))
-        ects, eqf, uk_level, months, duration, stated, other, unreadable = hit[1]
-    else:
-        ects, eqf, uk_level, months, duration, stated, other, unreadable = _specification_facts(spec)
     assessments = _get(claim, "provenBy") + _get(spec, "provenBy")  # the learning assessment
+    assessed, attendance = bool(assessments), _attendance(assessments)
+    if not isinstance(spec, Frozen):
+        return _as_facts(_specification_facts(spec), assessed, attendance)
+    shared = _shared(spec)
+    facts = shared.credentials.get((assessed, attendance))
+    if facts is None:  # an attendance comes from a title: a few per specification, or no end
+        if len(shared.credentials) > 64:
+            shared.credentials.clear()
+        facts = _as_facts(shared.facts, assessed, attendance)
+        shared.credentials[assessed, attendance] = facts
+        if len(_CHECKED) > 4096:
+            _CHECKED.clear()
+        _CHECKED[id(facts)] = (facts, {})
+    return facts
+
+
+def _as_facts(spec_facts: _SpecFacts, assessed: bool, attendance: str | None) -> Facts:
+    """A credential's facts: its specification's, and whether and how it is assessed."""
+    ects, eqf, uk_level, months, duration, stated, other, unreadable = spec_facts
     return Facts(ects, eqf, months, None, uk_level, duration, stated, other, unreadable,
-                 assessed=bool(assessments), attendance=_attendance(assessments))
+                 assessed=assessed, attendance=attendance)
+
+
+def check_document(doc: dict[str, Any], profiles: list[Profile]) -> list[tuple[Finding, ...]]:
+    """:func:`check_policy` of the facts of ``doc`` for each profile. Credentials whose facts
+    are those of a shared specification (and the same assessment) share the findings too."""
+    facts = facts_from_document(doc)
+    hit = _CHECKED.get(id(facts))
+    if hit is None or hit[0] is not facts:
+        return [tuple(check_policy(facts, profile)) for profile in profiles]
+    found = []
+    for profile in profiles:
+        memo = hit[1].get(id(profile))
+        if memo is None or memo[0] is not profile:
+            memo = hit[1][id(profile)] = (profile, tuple(check_policy(facts, profile)))
+        found.append(memo[1])
+    return found
 
 
 def _specification_facts(spec: Any) -> _SpecFacts:
