@@ -206,7 +206,7 @@ class _Converter:
         outer = terms  # nested nodes revert type-scoped contexts (they do not propagate)
         types = node.get("type", [])
         types = types if isinstance(types, list) else [types]
-        for name in _string_types(types):
+        for name in types if len(types) == 1 and isinstance(types[0], str) else _string_types(types):
             definition = terms.get(name)
             if definition is not None and definition.scoped is not None:
                 terms = self._with(terms, definition.scoped)
@@ -223,8 +223,10 @@ class _Converter:
                     raise Unsupported(f"type {name!r}")
             rows[(subject, RDF_TYPE, iri, "", "", "")] = None
         for key, value in node.items():
+            if key == "id" or key == "type":  # read above
+                continue
             term = terms.get(key)  # never a keyword's key: contexts define no term "@..."
-            if term is None or term.unsupported or key == "id" or key == "type":
+            if term is None or term.unsupported:
                 self._other_key(node, key, term)
                 continue
             inner = self._with(outer, term.scoped) if term.scoped is not None else outer
@@ -279,7 +281,9 @@ class _Converter:
         if isinstance(item, dict):
             if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
                 raise Unsupported("value object")
-            child = self.node(item, inner)
+            # as self.node(item, inner), without the call on this hot path
+            child = self._shared(item) if inner is self.top and isinstance(item, Frozen) \
+                else self._node(item, inner)
             self.rows[(subject, term.iri, child, "", "", "")] = None
             return
         if isinstance(item, list):
@@ -288,7 +292,7 @@ class _Converter:
             self._add_iri(subject, term.iri, _expand(item, self.prefixes))
             return
         text, datatype = _literal(item, term.datatype if term.kind == "typed" else None)
-        self._add_literal(subject, term.iri, text, "", datatype)
+        self.rows[(subject, term.iri, "", text, "", datatype)] = None  # as _add_literal
 
 
 def _string_types(types: list[Any]) -> list[str]:
