@@ -242,3 +242,21 @@ def test_a_date_time_gets_the_answers_of_its_own_value(store: SchemaStore, text:
         assert answers is None
     else:
         assert answers == (value.datatype, *memo.asked.answers(value))
+
+
+def test_a_credential_with_an_iri_no_plain_line_reads_has_no_key(store: SchemaStore) -> None:
+    """An IRI that a plain N-Quads line cannot hold (a quote, a backslash, an angle bracket)
+    gives no key, wherever it is: a node's own id, or an IRI a node points to without
+    describing it (an email address given by its IRI alone)."""
+    [first, *_] = _credentials()
+    for bad in ('"', "\\", "<"):
+        for place in ("subject", "email"):
+            doc = _thaw(first)
+            subject = doc["credentialSubject"]
+            if place == "subject":
+                subject["id"] = f"urn:epass:person:a{bad}b"
+            else:
+                subject["contactPoint"]["emailAddress"] = f"mailto:a{bad}b@example.org"
+            converted = trace(doc, store.root)
+            assert converted is not None
+            assert memo_for(store.root, tuple(shapes_for(doc))).key(converted) is None, (bad, place)

@@ -25,7 +25,7 @@ from pathlib import Path
 import rdflib
 
 from edcbridge.mapping.nodes import Frozen
-from edcbridge.validation.fast_rdf import Row, Trace
+from edcbridge.validation.fast_rdf import Trace
 from edcbridge.validation.nquads import IRI_PLAIN, PLAIN_LINE, RDF_TYPE, IllTyped, Lit, read_literal, term_key
 from edcbridge.validation.shapes_compiled import (
     CompiledShapes,
@@ -117,24 +117,50 @@ class StructureMemo:
     def key(self, trace: Trace) -> Key | None:
         """The document's key, or None when its lines are not each one line in the plain form, or
         it holds an ill-typed literal (rdflib keeps whichever of two equal literals it reads
-        first, and only one of them may be ill-typed)."""
+        first, and only one of them may be ill-typed).
+
+        A row's IRIs are each one PLAIN_LINE reads (no blank node, no escape), as the converter
+        wrote the row's line from them: its rows are then the ones PLAIN_LINE would read from
+        its lines. An IRI the key numbers is checked at its first use; the others (predicates,
+        classes, catalogue IRIs) repeat, and are remembered once found plain."""
         rows = trace.rows
-        if not self._plain_iris(rows):
-            return None
-        kept = self._kept(trace)  # IRIs named by the shapes or mentioned by a shared node
+        ids = tuple([id(node) for node, _ in trace.shared])
+        kept = self._kept(ids, trace)  # IRIs named by the shapes or mentioned by a shared node
         local = {row[1] for row in rows}  # predicates
         local.update(row[2] for row in rows if row[1] == RDF_TYPE)  # classes
         numbers: dict[object, int] = {}
+        plain, plain_iri = self._plain_iris_seen, self._plain_iri
         literal = self._literal
-        out: list[object] = [tuple(id(node) for node, _ in trace.shared)]
+        out: list[object] = [ids]
         for subject, predicate, o_iri, lex, lang, datatype in rows:
-            s = (subject if subject in kept or subject in local
-                 else numbers.setdefault(subject, len(numbers)))
+            if predicate not in plain and not plain_iri(predicate):
+                return None
+            s: object
+            if subject in kept or subject in local:
+                if subject not in plain and not plain_iri(subject):
+                    return None
+                s = subject
+            else:
+                s = numbers.get(subject)
+                if s is None:
+                    if IRI_PLAIN.fullmatch(subject) is None:
+                        return None
+                    s = numbers[subject] = len(numbers)
             o: object
             if o_iri:
-                o = (o_iri if o_iri in kept or o_iri in local
-                     else numbers.setdefault(o_iri, len(numbers)))
+                if o_iri in kept or o_iri in local:
+                    if o_iri not in plain and not plain_iri(o_iri):
+                        return None
+                    o = o_iri
+                else:
+                    o = numbers.get(o_iri)
+                    if o is None:
+                        if IRI_PLAIN.fullmatch(o_iri) is None:
+                            return None
+                        o = numbers[o_iri] = len(numbers)
             else:
+                if datatype and datatype not in plain and not plain_iri(datatype):
+                    return None
                 same, answers = literal(lex, lang, datatype)
                 if answers is None:
                     return None
@@ -142,22 +168,14 @@ class StructureMemo:
             out.append((s, predicate, o))
         return tuple(out)
 
-    def _plain_iris(self, rows: tuple[Row, ...]) -> bool:
-        """Whether every IRI of the rows is one PLAIN_LINE reads (no blank node, no escape), as the
-        converter wrote each row's line from them: its rows are then the ones PLAIN_LINE would
-        read from its lines. IRIs found plain are remembered (predicates and classes repeat)."""
+    def _plain_iri(self, iri: str) -> bool:
+        """Whether PLAIN_LINE reads ``iri`` (see key); remembered when it does."""
+        if IRI_PLAIN.fullmatch(iri) is None:
+            return False
         plain = self._plain_iris_seen
-        for subject, predicate, o_iri, _, _, datatype in rows:
-            if subject in plain and predicate in plain and (not o_iri or o_iri in plain) and \
-                    (not datatype or datatype in plain):
-                continue
-            for iri in (subject, predicate, o_iri, datatype):
-                if iri and iri not in plain:
-                    if IRI_PLAIN.fullmatch(iri) is None:
-                        return False
-                    if len(plain) > 65536:
-                        plain.clear()
-                    plain.add(iri)
+        if len(plain) > 65536:
+            plain.clear()
+        plain.add(iri)
         return True
 
     def _literal(self, lex: str, lang: str, datatype: str) -> tuple[object, tuple[object, ...] | None]:
@@ -201,13 +219,14 @@ class StructureMemo:
         same = Lit(value.isoformat(), datatype, None)  # rdflib's canonical form of it
         return same, (*self._times[0], same in self.asked.values)
 
-    def _kept(self, trace: Trace) -> frozenset[str]:
+    def _kept(self, ids: tuple[int, ...], trace: Trace) -> frozenset[str]:
         """The IRIs a key keeps as they are, besides the document's predicates and classes: those
         of the shapes graphs and every IRI the document's shared nodes mention, worked out once
-        per set of nodes."""
-        ids = tuple(id(node) for node, _ in trace.shared)
+        per set of nodes. ``ids`` are the ids of the trace's shared nodes. An entry holds its
+        nodes, and two live objects never share an id: an entry found by the ids of the trace's
+        nodes (alive too) holds those very nodes."""
         found = self._shared.get(ids)
-        if found is None or any(a is not b for a, (b, _) in zip(found[0], trace.shared, strict=True)):
+        if found is None:
             iris = frozenset().union(*(_mentioned(lines) for _, lines in trace.shared))
             if len(self._shared) > 256:
                 self._shared.clear()
