@@ -104,11 +104,14 @@ class _Linter:
     def settled(self) -> bool:
         """Whether the deferred shared nodes add no finding: they hold no id twice for different
         objects, and none of the ids the rest of the document holds. Then comparing their ids
-        where they stand finds nothing either (the other checks do not depend on the ids)."""
+        where they stand finds nothing either (the other checks do not depend on the ids).
+
+        An entry holds its hits, and two live objects never share an id: the entry found by the
+        ids of these hits (alive too) holds these very hits."""
         hits = tuple(self.deferred or ())
-        key = tuple(id(hit) for hit in hits)
+        key = tuple([id(hit) for hit in hits])
         found = _SETTLED.get(key)
-        if found is None or any(a is not b for a, b in zip(found[0], hits, strict=True)):
+        if found is None:
             probe = _Linter(self.terms, self.declared)
             for hit in hits:
                 probe._merge(hit)
