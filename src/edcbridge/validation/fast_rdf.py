@@ -269,9 +269,10 @@ class _Converter:
                             continue
                         if not isinstance(text, str):
                             raise Unsupported("non-string text in a language map")
-                        if not _LANGUAGE.fullmatch(language):  # @none, "", en_GB...
-                            raise Unsupported(f"language map key {language!r}")
-                        self._add_literal(subject, term.iri, _escape(text), language.lower(), "")
+                        tag = _TAGS.get(language)
+                        if tag is None:
+                            tag = _tag(language)
+                        self.rows[(subject, term.iri, "", _escape(text), tag, "")] = None  # as _add_literal
                 return
             if isinstance(item, str):
                 text, datatype = _literal(item, None)
@@ -293,6 +294,20 @@ class _Converter:
             return
         text, datatype = _literal(item, term.datatype if term.kind == "typed" else None)
         self.rows[(subject, term.iri, "", text, "", datatype)] = None  # as _add_literal
+
+
+# language map key -> its tag as a line writes it, for the keys N-Quads can write (a few)
+_TAGS: dict[str, str] = {}
+
+
+def _tag(language: str) -> str:
+    """The tag of a language map key, lower case; Unsupported when N-Quads cannot write it."""
+    if not _LANGUAGE.fullmatch(language):  # @none, "", en_GB...
+        raise Unsupported(f"language map key {language!r}")
+    if len(_TAGS) > 1024:
+        _TAGS.clear()
+    tag = _TAGS[language] = language.lower()
+    return tag
 
 
 def _string_types(types: list[Any]) -> list[str]:
