@@ -130,7 +130,7 @@ class StructureMemo:
         local.update(row[2] for row in rows if row[1] == RDF_TYPE)  # classes
         numbers: dict[object, int] = {}
         plain, plain_iri = self._plain_iris_seen, self._plain_iri
-        literal = self._literal
+        literal, answered = self._literal, self._answers
         out: list[object] = [ids]
         for subject, predicate, o_iri, lex, lang, datatype in rows:
             if predicate not in plain and not plain_iri(predicate):
@@ -161,7 +161,8 @@ class StructureMemo:
             else:
                 if datatype and datatype not in plain and not plain_iri(datatype):
                     return None
-                same, answers = literal(lex, lang, datatype)
+                found = answered.get((lex, lang, datatype))  # as _literal, without the call
+                same, answers = found if found is not None else literal(lex, lang, datatype)
                 if answers is None:
                     return None
                 o = (numbers.setdefault(same, len(numbers)), answers)
