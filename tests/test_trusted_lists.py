@@ -235,3 +235,25 @@ def test_an_open_badge_vc_jwt_with_an_x5c_chain_gets_the_trustlist_line(world: d
     else:
         assert report["verdict"] == "INVALID" and result.exit_code == 1
         assert "'EDCBRIDGE TEST former CA'" in line["reason"] and "withdrawn since" in line["reason"]
+
+
+FOR_ESIGNATURES = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSignatures"
+
+
+def test_a_ca_listed_twice_is_judged_by_its_e_seal_service(tmp_path: Path) -> None:
+    """National lists often name one CA certificate in two services, one for e-signatures and
+    one for e-seals: the seal is judged by the service granted for e-seals, whichever comes first."""
+    pki = devpki.generate(now=NOW - timedelta(days=30))
+    signer = new_signer("EDCBRIDGE TEST TL signer DE")
+    since = [(GRANTED, NOW - timedelta(days=400))]
+    services = [Service("EDCBRIDGE TEST CA for e-signatures", pki.root.certificate, since, [FOR_ESIGNATURES]),
+                Service("EDCBRIDGE TEST CA for e-seals", pki.root.certificate, since)]
+    listed = tmp_path / "tl-de.xml"
+    listed.write_bytes(sign(trusted_list("DE", services), signer, tmp_path))
+    _, pinned = signer.write(tmp_path, "pinned")
+    sealed = _seal_files(pki, tmp_path, "de")["jades"]
+    result = _verify(sealed, "--trusted-list", listed, "--tl-signer", pinned)
+    report = _report(result)
+    assert report["checks"]["TRUSTLIST"]["status"] == "OK", report["checks"]["TRUSTLIST"]
+    assert report["trusted_list"]["service"] == "EDCBRIDGE TEST CA for e-seals"
+    assert report["verdict"] == "VALID" and result.exit_code == 0

@@ -36,6 +36,13 @@ def service_of(anchor: x509.Certificate, services: Sequence[TrustService]) -> Tr
     return next((s for s in services if anchor in s.certificates), None)
 
 
+def granted_service(anchor: x509.Certificate, services: Sequence[TrustService],
+                    moment: datetime) -> TrustService | None:
+    """The service of *anchor* granted for e-seals at *moment*: a list may name one certificate
+    in several services (one for e-signatures, one for e-seals), in any order."""
+    return next((s for s in services if anchor in s.certificates and s.granted_at(moment)), None)
+
+
 def _policies(leaf: x509.Certificate) -> frozenset[str]:
     try:
         policies = leaf.extensions.get_extension_for_class(x509.CertificatePolicies).value
@@ -96,9 +103,9 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
     services granted at *moment* (*basis*: the signing time a timestamp proves, the one the seal
     claims, or verification time), and the facts ``--json`` gives; *listed*: where its chain ends among every
     CA/QC service, whatever its status."""
-    service = service_of(anchor, services) if anchor is not None else None
+    service = granted_service(anchor, services, moment) if anchor is not None else None
     status = service.status_at(moment) if service is not None else None
-    if service is None or status is None or not status.granted_for_eseals:
+    if service is None or status is None:
         withdrawn = _issuing(leaf, listed, services)
         if withdrawn:
             last = withdrawn[0].status_at(moment)
