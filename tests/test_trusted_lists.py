@@ -19,7 +19,7 @@ from edcbridge.badges import open_badge, sign_vc_jwt
 from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import Sealer
-from edcbridge.trust.trusted_list import read_trusted_list
+from edcbridge.trust.trusted_list import TrustedListError, check_signature, read_trusted_list
 from edcbridge.xml.cli import verify_xml_command
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool, seal_commands
@@ -257,3 +257,30 @@ def test_a_ca_listed_twice_is_judged_by_its_e_seal_service(tmp_path: Path) -> No
     assert report["checks"]["TRUSTLIST"]["status"] == "OK", report["checks"]["TRUSTLIST"]
     assert report["trusted_list"]["service"] == "EDCBRIDGE TEST CA for e-seals"
     assert report["verdict"] == "VALID" and result.exit_code == 0
+
+
+_XPATH_TRANSFORM = ('<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116">'
+                    "<ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>")
+
+
+def test_a_signature_slipped_into_a_list_signed_with_the_xpath_transform_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XPath transform leaves every ds:Signature out of the digest: one slipped into a text
+    cuts it short unseen (a ForeSignatures URI no longer read as one makes the CA one for all uses)."""
+    need_tool("xmlsec1")
+    from tests import trusted_list_files
+
+    enveloped = '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+    monkeypatch.setattr(trusted_list_files, "_TEMPLATE",
+                        trusted_list_files._TEMPLATE.replace(enveloped, _XPATH_TRANSFORM))
+    signer = new_signer("EDCBRIDGE TEST TL signer")
+    service = Service("EDCBRIDGE TEST CA for e-signatures", devpki.generate().root.certificate,
+                      [(GRANTED, NOW - timedelta(days=400))], [FOR_ESIGNATURES])
+    signed = sign(trusted_list("BE", [service]), signer, tmp_path)
+    check_signature(read_trusted_list(signed, "signed"), [signer.certificate], "the pinned certificate")
+    slipped = signed.replace(b"SvcInfoExt/ForeSignatures",
+                             b'SvcInfoExt/Fore<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>'
+                             b"Signatures")
+    assert slipped != signed
+    with pytest.raises(TrustedListError, match="more than one ds:Signature"):
+        check_signature(read_trusted_list(slipped, "slipped"), [signer.certificate], "the pinned certificate")

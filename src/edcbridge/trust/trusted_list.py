@@ -260,9 +260,11 @@ def _covers_whole(signature: etree._Element, root: etree._Element) -> bool:
 def signature_problem(tl: TrustedList, signers: Sequence[x509.Certificate]) -> str | None:
     """Why the list's enveloped signature does not hold with any of *signers*, or None."""
     root = tl.tree.getroot()
-    found = root.findall(f"{{{xades.DS}}}Signature")
+    found = xades.signatures(tl.tree)  # anywhere: an XPath transform leaves each out of the digest
     if len(found) != 1:
         return "it has no enveloped ds:Signature" if not found else "it has more than one ds:Signature"
+    if found[0].getparent() is not root:
+        return "its ds:Signature is not enveloped in the list's root"
     if not _covers_whole(found[0], root):
         return "its signature does not cover the whole list"
     reasons = []
