@@ -14,12 +14,15 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
-from lxml import etree
 
 from edcbridge.xml import xades
 from edcbridge.xml.safe import Limits, XmlInputError, parse_bytes
+
+if TYPE_CHECKING:  # lxml is the xml package's engine: the tree comes from xml.safe
+    from lxml import etree
 
 TSL = "http://uri.etsi.org/02231/v2#"
 ADDITIONAL_TYPES = "http://uri.etsi.org/02231/v2/additionaltypes#"
