@@ -121,9 +121,11 @@ def _pointer(parent: etree._Element, location: str, territory: str, signer: x509
 
 
 def trusted_list(territory: str, services: list[Service], *, tsl_type: str = GENERIC,
-                 pointers: Sequence[tuple[str, str, x509.Certificate, str]] = ()) -> bytes:
+                 pointers: Sequence[tuple[str, str, x509.Certificate, str]] = (),
+                 next_update: datetime | None = None) -> bytes:
     """An unsigned list (serialised) with *services*, or a LOTL with *pointers* (location,
-    territory, signer certificate, MIME type)."""
+    territory, signer certificate, MIME type); *next_update*: when its NextUpdate says the next
+    list is due (a year on by default)."""
     root = etree.Element(f"{{{TSL}}}TrustServiceStatusList", {"Id": "TrustServiceStatusList-1",
                          "TSLTag": "http://uri.etsi.org/19612/TSLTag"}, nsmap={"tsl": TSL})
     scheme = _t(root, "SchemeInformation")
@@ -137,6 +139,8 @@ def trusted_list(territory: str, services: list[Service], *, tsl_type: str = GEN
         for location, country, cert, mime in pointers:
             _pointer(others, location, country, cert, mime)
     _t(scheme, "ListIssueDateTime", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    due = next_update or datetime.now(UTC) + timedelta(days=365)
+    _t(_t(scheme, "NextUpdate"), "dateTime", due.strftime("%Y-%m-%dT%H:%M:%SZ"))
     if services:
         provider = _t(_t(root, "TrustServiceProviderList"), "TrustServiceProvider")
         _named(_t(provider, "TSPInformation"), "TSPName", f"EDCBRIDGE TEST provider {territory}")

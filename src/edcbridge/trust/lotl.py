@@ -116,6 +116,12 @@ def _read(source: str, timeout: float, notes: list[str]) -> tuple[TrustedList, s
 
 
 def _add(loaded: Loaded, tl: TrustedList, fetched: str | None, via: str) -> None:
+    """Take an authenticated list's services; one past its NextUpdate is noted, as a list kept or
+    replayed from before a withdrawal still holds its signature."""
+    if tl.next_update is not None and tl.next_update < datetime.now(UTC):
+        loaded.notes.append(f"{tl.source}: its next update was due at "
+                            f"{tl.next_update.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}: the statuses "
+                            "it gives may be out of date; give a current list")
     loaded.services.extend(tl.services)
     loaded.lists.append({"source": tl.source, "territory": tl.territory, "authenticated_by": via,
                          **({"fetched": fetched} if fetched else {})})

@@ -141,6 +141,7 @@ class TrustedList:
     services: tuple[TrustService, ...]
     pointers: tuple[Pointer, ...]
     tree: etree._ElementTree
+    next_update: datetime | None = None  # when the next list is due (None: not said, or closed)
 
     @property
     def is_lotl(self) -> bool:
@@ -171,6 +172,14 @@ def _time(text: str, source: str) -> datetime:
     except ValueError:
         raise TrustedListError(f"{source}: StatusStartingTime {text!r} is not a date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _next_update(root: etree._Element) -> datetime | None:
+    """NextUpdate, which a list no longer kept up leaves empty; one that cannot be read says nothing."""
+    try:
+        return _time(_text(root, "SchemeInformation/NextUpdate/dateTime"), "")
+    except TrustedListError:
+        return None
 
 
 def _certificates(element: etree._Element, path: str, source: str) -> tuple[x509.Certificate, ...]:
@@ -250,7 +259,8 @@ def read_trusted_list(data: bytes, source: str) -> TrustedList:
     territory = _text(root, "SchemeInformation/SchemeTerritory")
     pointers = root.findall(_t("SchemeInformation/PointersToOtherTSL/OtherTSLPointer"))
     return TrustedList(source, territory, _text(root, "SchemeInformation/TSLType"),
-                       _services(root, territory, source), tuple(_pointer(p, source) for p in pointers), tree)
+                       _services(root, territory, source), tuple(_pointer(p, source) for p in pointers), tree,
+                       _next_update(root))
 
 
 def _covers_whole(signature: etree._Element, root: etree._Element) -> bool:
