@@ -213,18 +213,11 @@ def _pinned(paths: Sequence[Path], option: str) -> tuple[x509.Certificate, ...]:
 
 def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime, Basis]:
     """When the trusted lists' statuses are judged: the time the seal's signature timestamp
-    proves, else its claimed signing time, else now."""
+    proves, else now. Never at the signing time the seal claims, which the signer chooses: as
+    for the chain, back-dating it would revive a CA withdrawn since."""
     if result.proven_time is not None:
         return result.proven_time, "proven"
-    moment = result.signing_time
-    if isinstance(moment, str):
-        try:
-            moment = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-    if moment is None:
-        return datetime.now(UTC), "verification"
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), "claimed"
+    return datetime.now(UTC), "verification"
 
 
 def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustService] | None,

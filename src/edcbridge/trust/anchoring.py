@@ -76,11 +76,10 @@ def _short(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-Basis = Literal["proven", "claimed", "verification"]
+Basis = Literal["proven", "verification"]
 _BASES: dict[Basis, str] = {
     "proven": "the signing time the signature timestamp proves",
-    "claimed": "the signing time the seal claims (no timestamp proves it)",
-    "verification": "verification time (the seal names no signing time)",
+    "verification": "verification time (no trusted signature timestamp proves a signing time)",
 }
 
 
@@ -97,12 +96,12 @@ def _issuing(leaf: x509.Certificate, listed: x509.Certificate | None,
 
 
 def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
-                 moment: datetime, *, basis: Basis = "claimed",
+                 moment: datetime, *, basis: Basis = "verification",
                  listed: x509.Certificate | None = None) -> tuple[Check, dict[str, object] | None]:
     """The TRUSTLIST line of a seal whose chain ends at *anchor* (None: at none) among the
-    services granted at *moment* (*basis*: the signing time a timestamp proves, the one the seal
-    claims, or verification time), and the facts ``--json`` gives; *listed*: where its chain ends among every
-    CA/QC service, whatever its status."""
+    services granted at *moment* (*basis*: the signing time a timestamp proves, or verification
+    time), and the facts ``--json`` gives; *listed*: where its chain ends among every CA/QC
+    service, whatever its status."""
     service = granted_service(anchor, services, moment) if anchor is not None else None
     status = service.status_at(moment) if service is not None else None
     if service is None or status is None:
