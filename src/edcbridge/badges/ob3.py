@@ -233,9 +233,13 @@ def email_identity(address: str) -> str:
     return address.strip().lower()
 
 
+def identity_hash(value: str, salt: str) -> str:
+    """The ``identityHash`` of a hashed IdentityObject (an address as :func:`email_identity` writes it)."""
+    return f"sha256${hashlib.sha256((value + salt).encode('utf-8')).hexdigest()}"
+
+
 def _identity(kind: str, value: str, salt: str) -> Doc:
-    digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
-    return {"type": "IdentityObject", "hashed": True, "identityHash": f"sha256${digest}",
+    return {"type": "IdentityObject", "hashed": True, "identityHash": identity_hash(value, salt),
             "identityType": kind, "salt": salt}
 
 

@@ -12,7 +12,6 @@ learner are named, so that they can be erased by their keys.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,13 +65,14 @@ class Learner:
 
     def _hashed_in(self, identifiers: Any) -> bool:
         """Whether an Open Badges identity of the learner's kind hashes this learner (salted)."""
-        value = self.value.strip().lower() if self.option == "--email" else self.value
+        from edcbridge.badges.ob3 import email_identity, identity_hash
+
+        value = email_identity(self.value) if self.option == "--email" else self.value
         for node in _listed(identifiers):
             if isinstance(node, dict) and node.get("hashed") is True and node.get("identityType") == \
-                    _HASHED[self.option] and isinstance(node.get("salt"), str):
-                digest = hashlib.sha256((value + node["salt"]).encode("utf-8")).hexdigest()
-                if node.get("identityHash") == f"sha256${digest}":
-                    return True
+                    _HASHED[self.option] and isinstance(node.get("salt"), str) and \
+                    node.get("identityHash") == identity_hash(value, node["salt"]):
+                return True
         return False
 
     def may_be_in(self, data: bytes) -> bool:
