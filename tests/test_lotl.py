@@ -153,3 +153,24 @@ def test_fetched_lists_are_cached_with_their_fetch_time(world: dict, tmp_path: P
         (world["folder"] / "be.xml").write_bytes(gone)
     assert _report(again)["verdict"] == "VALID"
     assert "be.xml cannot be fetched" in again.stderr and "the copy fetched at" in again.stderr
+
+
+def test_the_lotls_pointer_to_itself_is_not_followed(served: tuple[Path, str, list[str]], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The EU LOTL lists itself among its pointers: it is read once, and named once."""
+    from edcbridge.trust.lotl import Signers, load
+
+    folder, base, requested = served
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    be_signer, lotl_signer = new_signer("TEST BE signer"), new_signer("TEST LOTL signer")
+    service = Service("EDCBRIDGE TEST BE CA", devpki.generate().root.certificate,
+                      [(GRANTED, NOW - timedelta(days=400))])
+    (folder / "be-self.xml").write_bytes(sign(trusted_list("BE", [service]), be_signer, tmp_path))
+    pointers = [(f"{base}/self-lotl.xml", "EU", lotl_signer.certificate, TSL_MIME),
+                (f"{base}/be-self.xml", "BE", be_signer.certificate, TSL_MIME)]
+    (folder / "self-lotl.xml").write_bytes(sign(trusted_list("EU", [], tsl_type=LOTL, pointers=pointers),
+                                                lotl_signer, tmp_path))
+    requested.clear()
+    loaded = load([f"{base}/self-lotl.xml"], Signers(lotl=(lotl_signer.certificate,)))
+    assert requested.count("/self-lotl.xml") == 1
+    assert [entry["territory"] for entry in loaded.lists] == ["EU", "BE"]

@@ -158,8 +158,10 @@ def _follow_one(pointer: Pointer, timeout: float) -> _Followed:
 def _follow(loaded: Loaded, lotl: TrustedList, timeout: float) -> None:
     """Fetch each national list the LOTL points to (XML ones), checked against its certificates,
     a few at a time; one that cannot be fetched or whose signature fails gives no anchor, and is
-    named. Lists and notes come in the LOTL's order, whichever fetch ends first."""
-    pointers = [p for p in lotl.pointers if p.mime_type == TSL_MIME and is_url(p.location)]
+    named. Lists and notes come in the LOTL's order, whichever fetch ends first. The LOTL's
+    pointer to itself (the EU's lists it) is not followed: it was read already."""
+    pointers = [p for p in lotl.pointers
+                if p.mime_type == TSL_MIME and is_url(p.location) and p.location != lotl.source]
     if not pointers:
         return
     with ThreadPoolExecutor(max_workers=min(FETCHES_AT_ONCE, len(pointers))) as pool:
