@@ -284,3 +284,31 @@ def test_a_signature_slipped_into_a_list_signed_with_the_xpath_transform_is_refu
     assert slipped != signed
     with pytest.raises(TrustedListError, match="more than one ds:Signature"):
         check_signature(read_trusted_list(slipped, "slipped"), [signer.certificate], "the pinned certificate")
+
+
+_ECC = "http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#"
+_NOT_QUALIFIED = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/NotQualified"
+
+
+@pytest.mark.parametrize(("bit", "qualified_seal"), [("nonRepudiation", False), ("keyCertSign", True)])
+def test_a_key_usage_criterion_selects_the_certificates_it_names(bit: str, qualified_seal: bool) -> None:
+    """Lists select certificates by key usage as often as by policy: a NotQualified qualifier for
+    the certificates with nonRepudiation set applies to a seal certificate that has it."""
+    from lxml import etree
+
+    from edcbridge.trust.anchoring import qualified
+
+    pki = devpki.generate()
+    unsigned = trusted_list("BE", [Service("EDCBRIDGE TEST CA", pki.root.certificate,
+                                           [(GRANTED, NOW - timedelta(days=400))])])
+    root = etree.fromstring(unsigned)
+    extensions = root.find(".//{http://uri.etsi.org/02231/v2#}ServiceInformationExtensions")
+    extensions.append(etree.fromstring(
+        f'<tsl:Extension xmlns:tsl="http://uri.etsi.org/02231/v2#" Critical="true">'
+        f'<ecc:Qualifications xmlns:ecc="{_ECC}"><ecc:QualificationElement><ecc:Qualifiers>'
+        f'<ecc:Qualifier uri="{_NOT_QUALIFIED}"/></ecc:Qualifiers><ecc:CriteriaList assert="all">'
+        f'<ecc:KeyUsage><ecc:KeyUsageBit name="{bit}">true</ecc:KeyUsageBit></ecc:KeyUsage>'
+        "</ecc:CriteriaList></ecc:QualificationElement></ecc:Qualifications></tsl:Extension>"))
+    listed = read_trusted_list(etree.tostring(root), "tl")
+    is_qualified, words = qualified(pki.seal.certificate, listed.services[0].status)
+    assert is_qualified is qualified_seal, words

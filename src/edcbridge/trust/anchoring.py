@@ -9,7 +9,7 @@ from typing import Literal
 
 from cryptography import x509
 
-from edcbridge.seal.certs import QC_COMPLIANCE, describe, issued_by, qc_statements
+from edcbridge.seal.certs import QC_COMPLIANCE, describe, issued_by, key_usage_names, qc_statements
 from edcbridge.seal.verify import Check
 from edcbridge.trust.trusted_list import Status, TrustService
 
@@ -54,8 +54,8 @@ def _policies(leaf: x509.Certificate) -> frozenset[str]:
 def qualified(leaf: x509.Certificate, status: Status) -> tuple[bool, str]:
     """Whether a seal by *leaf*, issued under a granted CA/QC with *status*, is a qualified e-seal:
     its QC statements (QcCompliance, QcType eseal) as the list's qualifiers amend them."""
-    policies = _policies(leaf)
-    applied = {q for element in status.qualifications if element.applies_to(policies)
+    policies, usages = _policies(leaf), frozenset(key_usage_names(leaf))
+    applied = {q for element in status.qualifications if element.applies_to(policies, usages)
                for q in element.qualifiers}
     if NOT_QUALIFIED in applied:
         return False, "not qualified: the list's qualifier NotQualified applies to the certificate"

@@ -54,20 +54,30 @@ class TrustedListError(ValueError):
     """A trusted list that cannot be read, or whose signature does not hold."""
 
 
+KEY_USAGE_BITS = {"digitalSignature": "digital_signature", "nonRepudiation": "content_commitment",
+                  "keyEncipherment": "key_encipherment", "dataEncipherment": "data_encipherment",
+                  "keyAgreement": "key_agreement", "keyCertSign": "key_cert_sign", "crlSign": "crl_sign",
+                  "encipherOnly": "encipher_only", "decipherOnly": "decipher_only"}
+"""A KeyUsageBit's name -> the flag cryptography (and seal.certs.key_usage_names) calls it."""
+
+
 @dataclass(frozen=True)
 class Qualification:
-    """A QualificationElement: qualifiers for the certificates its criteria select. Only
-    certificate policy criteria are read; an element with others selects no certificate."""
+    """A QualificationElement: qualifiers for the certificates its criteria select. Certificate
+    policy and key usage criteria are read; an element with others selects no certificate."""
 
     qualifiers: tuple[str, ...]
     assertion: str  # all, atLeastOne or none
     policy_sets: tuple[frozenset[str], ...]
     other_criteria: bool
+    key_usages: tuple[frozenset[tuple[str, bool]], ...] = ()  # (flag, set or not) of each KeyUsage
 
-    def applies_to(self, policies: frozenset[str]) -> bool:
-        if self.other_criteria or not self.policy_sets:
+    def applies_to(self, policies: frozenset[str], usages: frozenset[str] = frozenset()) -> bool:
+        """Whether the criteria select a certificate of *policies* (OIDs) and key *usages* (flags)."""
+        if self.other_criteria or not (self.policy_sets or self.key_usages):
             return False
         matches = [ids <= policies for ids in self.policy_sets]
+        matches += [all((flag in usages) == value for flag, value in bits) for bits in self.key_usages]
         if self.assertion == "all":
             return all(matches)
         if self.assertion == "none":
@@ -195,15 +205,32 @@ def _certificates(element: etree._Element, path: str, source: str) -> tuple[x509
 def _qualification(element: etree._Element) -> Qualification:
     criteria = element.find(f"{{{ECC}}}CriteriaList")
     sets: list[frozenset[str]] = []
+    usages: list[frozenset[tuple[str, bool]]] = []
     other = criteria is None
     for criterion in criteria if criteria is not None else []:
         if criterion.tag == f"{{{ECC}}}PolicySet":
             sets.append(frozenset((i.text or "").strip().removeprefix("urn:oid:")
                                   for i in criterion.iter(f"{{{XADES}}}Identifier")))
+        elif criterion.tag == f"{{{ECC}}}KeyUsage":
+            bits = _key_usage(criterion)
+            other = other or bits is None
+            usages += [bits] if bits is not None else []
         elif isinstance(criterion.tag, str):
             other = True
     return Qualification(tuple(q.get("uri", "") for q in element.iter(f"{{{ECC}}}Qualifier")),
-                         criteria.get("assert", "all") if criteria is not None else "all", tuple(sets), other)
+                         criteria.get("assert", "all") if criteria is not None else "all", tuple(sets), other,
+                         tuple(usages))
+
+
+def _key_usage(criterion: etree._Element) -> frozenset[tuple[str, bool]] | None:
+    """The bits a KeyUsage criterion asks for, set (true) or not; None for a bit not known."""
+    bits = set()
+    for bit in criterion.iter(f"{{{ECC}}}KeyUsageBit"):
+        flag, value = KEY_USAGE_BITS.get(bit.get("name", "")), (bit.text or "").strip()
+        if flag is None or value not in ("true", "false", "1", "0"):
+            return None
+        bits.add((flag, value in ("true", "1")))
+    return frozenset(bits)
 
 
 def _qualifiers(info: etree._Element) -> tuple[Qualification, ...]:
