@@ -56,3 +56,25 @@ def test_the_awards_of_a_learner_are_found_in_signed_jwts_and_percent_encoded_ad
     assert by_id.keys == [mine, jwt_only]
     assert by_address.keys == [mine, jwt_only]
     assert by_address.how == {mine: ["edc/"], jwt_only: ["ebsi/"]}
+
+
+def test_the_journal_answers_which_awards_went_to_an_address_and_which_are_not_erased(tmp_path: Path) -> None:
+    from edcbridge.pipeline.erase_learner import delivered_to, not_erased
+    from edcbridge.pipeline.journal import Journal
+
+    journal = Journal(tmp_path / "journal.sqlite")
+    for key in ("org/C", "org/A", "org/B"):
+        journal.record(key, "i-" + key, "done", None, {"edc-sealed": {"path": key, "sha256": "x"}}, None,
+                       ["issued"])
+    journal.queue_delivery("org/A", "wallet", " Learner@Example.org", "a", "x")
+    journal.queue_delivery("org/A", "europass", "other@example.org", "a", "x")
+    journal.queue_delivery("org/B", "wallet", "other@example.org", "b", "x")
+    journal.queue_delivery("org/C", "wallet", None, "c", "x")
+    journal.commit()
+    journal.erase("org/C", "asked", "by the learner")
+
+    assert journal.delivered_to("learner@example.ORG") == {"org/A": True, "org/B": False}
+    assert journal.not_erased() == ["org/A", "org/B"]
+    assert delivered_to(journal, "learner@example.org") == journal.delivered_to("learner@example.org")
+    assert not_erased(journal) == journal.not_erased()
+    journal.close()

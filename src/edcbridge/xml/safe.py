@@ -41,7 +41,6 @@ MAX_NAMESPACE_DECLARATIONS = 1_000
 in scope, which canonicalisation and XPath walk element by element."""
 
 
-
 @dataclass(frozen=True)
 class Limits:
     """The counts checked on the bytes before parsing, and what kind of document they fit (said
