@@ -258,19 +258,12 @@ def _names(keys: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
 def delivered_to(journal: Journal, address: str) -> dict[str, bool]:
     """The awards of which the journal kept the address of a delivery: whether one was to
     ``address`` (letter case ignored)."""
-    wanted, found = address.casefold(), dict[str, bool]()
-    rows = journal.db.execute("SELECT key, recipient FROM deliveries WHERE recipient IS NOT NULL")
-    for key, recipient in rows:
-        found[key] = found.get(key, False) or str(recipient).strip().casefold() == wanted
-    return found
+    return journal.delivered_to(address)
 
 
 def not_erased(journal: Journal) -> list[str]:
     """The keys of the journal's records not erased, in order."""
-    from edcbridge.pipeline.journal import ERASED
-
-    rows = journal.db.execute("SELECT key FROM records WHERE state != ? ORDER BY key", (ERASED,))
-    return [key for (key,) in rows]
+    return journal.not_erased()
 
 
 @dataclass(frozen=True)

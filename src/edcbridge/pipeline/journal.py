@@ -287,6 +287,20 @@ class Journal:
         rows = self.db.execute("SELECT target, state FROM deliveries WHERE key = ? ORDER BY target", (key,))
         return dict(rows.fetchall())
 
+    def delivered_to(self, address: str) -> dict[str, bool]:
+        """The keys of which a delivery's address was kept: whether one was to ``address``
+        (letter case and surrounding spaces ignored)."""
+        wanted, found = address.casefold(), dict[str, bool]()
+        rows = self.db.execute("SELECT key, recipient FROM deliveries WHERE recipient IS NOT NULL")
+        for key, recipient in rows:
+            found[key] = found.get(key, False) or str(recipient).strip().casefold() == wanted
+        return found
+
+    def not_erased(self) -> list[str]:
+        """The keys of the records not erased, in order."""
+        rows = self.db.execute("SELECT key FROM records WHERE state != ? ORDER BY key", (ERASED,))
+        return [key for (key,) in rows]
+
     def set_withdrawal(self, action: str, key: str, outputs: dict[str, dict[str, str]],
                        note: str | None, detail: str) -> str:
         """Withdraw (``action`` ``withdrawn``) or reinstate (``reinstated``) the record of ``key``:
