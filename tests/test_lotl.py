@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -174,3 +175,28 @@ def test_the_lotls_pointer_to_itself_is_not_followed(served: tuple[Path, str, li
     loaded = load([f"{base}/self-lotl.xml"], Signers(lotl=(lotl_signer.certificate,)))
     assert requested.count("/self-lotl.xml") == 1
     assert [entry["territory"] for entry in loaded.lists] == ["EU", "BE"]
+
+
+_STORE_CUT_SHORT = """
+import resource, signal, sys
+from edcbridge.trust import lotl
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the disk fills while the list is written
+lotl._store(sys.argv[1], b"<b/>" * 100_000, "2026-02-02T00:00:00Z")
+"""
+
+
+def test_a_list_cut_short_while_cached_leaves_the_copy_before_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An offline run must never read half a list: a write cut short keeps the previous copy whole."""
+    import subprocess
+    import sys
+
+    from edcbridge.trust import lotl
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    url = "http://127.0.0.1:9/fr.xml"
+    lotl._store(url, b"<whole/>", "2026-01-01T00:00:00Z")
+    subprocess.run([sys.executable, "-c", _STORE_CUT_SHORT, url], check=True,
+                   env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert lotl._from_cache(url) == (b"<whole/>", "2026-01-01T00:00:00Z")

@@ -23,6 +23,7 @@ from cryptography import x509
 from edcbridge.bounded_file import TooLarge, read_bounded
 from edcbridge.bounded_http import DownloadError, download
 from edcbridge.cache_home import cache_home
+from edcbridge.output import write_atomic
 from edcbridge.trust.trusted_list import (
     MAX_TL_BYTES,
     TSL_MIME,
@@ -68,11 +69,13 @@ def _cached(url: str) -> tuple[Path, Path]:
 
 
 def _store(url: str, data: bytes, fetched: str) -> None:
+    """Keep a fetched list, each file whole or not at all: a run cut short (a full disk, a crash)
+    must not leave half a list for an offline run to read."""
     body, meta = _cached(url)
     try:
         body.parent.mkdir(parents=True, exist_ok=True)
-        body.write_bytes(data)
-        meta.write_text(json.dumps({"url": url, "fetched": fetched}), encoding="utf-8")
+        write_atomic(body, data)
+        write_atomic(meta, json.dumps({"url": url, "fetched": fetched}).encode("utf-8"))
     except OSError:
         return  # a cache that cannot be written costs a download next time, nothing more
 
