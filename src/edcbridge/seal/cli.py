@@ -223,7 +223,13 @@ def _signing_moment(result: Verification | XadesVerification) -> tuple[datetime,
 def _verified_listed(path: Path, options: VerifyOptions, services: list[TrustService] | None,
                      issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any],
                      did_keys: Mapping[str, DidKey]) -> _Report | XadesReport | JwtReport:
-    """:func:`_verified`, with the trusted lists' services as more anchors (see :func:`judged_with_lists`)."""
+    """:func:`_verified`, with the trusted lists' services as more anchors (see :func:`judged_with_lists`)
+    and their qualified timestamp services trusted for timestamps."""
+    if services:
+        from edcbridge.trust.anchoring import qualified_tsa
+
+        options = replace(options, qualified_tsa=qualified_tsa(services))
+
     def judge(extra: tuple[x509.Certificate, ...]) -> _Report | XadesReport | JwtReport:
         more = replace(options, trust_anchors=(*options.trust_anchors, *extra))
         return _verified(path, more, issuer_check, did_documents, did_keys)
@@ -397,7 +403,7 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
 
         return xades_file_report(path, data, options.trust_anchors, require_trust=options.require_trust,
                                  require_revocation=options.require_revocation,
-                                 format_check=options.xml_format_check)
+                                 format_check=options.xml_format_check, qualified_tsa=options.qualified_tsa)
     badge_jwt = None if unread else _badge_jwt_report(path, data, options, did_documents)
     if badge_jwt is not None:
         return badge_jwt

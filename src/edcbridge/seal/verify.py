@@ -12,7 +12,8 @@ Each check ends OK, ERROR or SKIPPED with a reason:
   ``require_trust=True`` to make that an ERROR.
 * TIMESTAMP: every `sigTst` token is valid (CMS signature, ESS signing certificate, a TSA
   certificate for timestamping valid at the token's time), covers the ASCII signature value,
-  is not older than `sigT`, and chains to a trust anchor when anchors are configured. A
+  is not older than `sigT`, and chains to a trust anchor when anchors are configured, or is
+  a qualified timestamp service of the trusted lists then (``VerifyOptions.qualified_tsa``). A
   content timestamp (`adoTst`, over the payload) and archive timestamps (`arcTst`, over
   payload, header, signature and the etsiU entries before them) are checked the same way. A
   token whose authority leads to no anchor, or signed with SHA-1, proves no time: TIMESTAMP is
@@ -105,9 +106,15 @@ class Verification:
         return {name: check.as_dict() for name, check in self.checks.items()}
 
 
+QualifiedTsa = Callable[[x509.Certificate, Sequence[x509.Certificate], datetime], str | None]
+"""What says whether a timestamp authority (its certificate, the certificates to chain it
+through) was a qualified timestamp service at a timestamp's time: its words, or None."""
+
+
 @dataclass(frozen=True)
 class VerifyOptions:
     trust_anchors: tuple[x509.Certificate, ...] = ()
+    qualified_tsa: QualifiedTsa | None = None  # the trusted lists' TSA/QTST services (--trusted-list)
     require_trust: bool = False
     fetch_revocation: bool = False
     require_revocation: bool = False  # hard fail: a status not established is an ERROR
@@ -132,6 +139,7 @@ class _Context:
     at: datetime
     options: VerifyOptions
     timestamps: list[tst.Timestamp] = field(default_factory=list)
+    qualified: list[str] = field(default_factory=list)  # what the lists say of each qualified timestamp's TSA
     sigt_problem: str = _NO_SIGT
     trusted: bool = False  # the seal is valid and chains to a trust anchor: its URLs may be followed
     anchor: x509.Certificate | None = None  # the anchor the chain ends at
@@ -289,14 +297,32 @@ def _stamps(ctx: _Context, kind: str, tokens: list[bytes], data: bytes) -> list[
         if stamp.gen_time > ctx.at + _CLOCK_SKEW:
             raise _StampError(f"{kind}: the timestamp's time {_short(stamp.gen_time)} is after the "
                               f"verification time {_short(ctx.at)}: the authority's clock is wrong")
-        if ctx.options.trust_anchors:
-            pool = [*ctx.pool, *stamp.certificates]
-            _, failure = build_chain(stamp.tsa_certificate, pool, ctx.options.trust_anchors, stamp.gen_time)
-            if failure:
-                raise _UntrustedStamp(f"{kind} by '{_name(stamp.tsa_certificate)}': the timestamp authority "
-                                      f"is not trusted ({failure})")
+        qualified, failure = tsa_trust(stamp, ctx.pool, ctx.options)
+        if failure:
+            raise _UntrustedStamp(f"{kind} by '{_name(stamp.tsa_certificate)}': the timestamp authority "
+                                  f"is not trusted ({failure})")
+        if qualified:
+            ctx.qualified.append(qualified)
         stamps.append(stamp)
     return stamps
+
+
+def tsa_trust(stamp: tst.Timestamp, pool: Sequence[x509.Certificate],
+              options: VerifyOptions) -> tuple[str | None, str | None]:
+    """Whether *stamp*'s authority is trusted: what the trusted lists say of it as a qualified
+    timestamp service at the stamp's time, else whether it chains to a trust anchor (the
+    reason it does not; None without anchors, when no trust is established)."""
+    chain_pool = [*pool, *stamp.certificates]
+    if options.qualified_tsa is not None:
+        words = options.qualified_tsa(stamp.tsa_certificate, chain_pool, stamp.gen_time)
+        if words:
+            return words, None
+    if not options.trust_anchors and options.qualified_tsa is not None:
+        return None, f"not a qualified timestamp service of the trusted lists at {_short(stamp.gen_time)}"
+    if not options.trust_anchors:
+        return None, None
+    _, failure = build_chain(stamp.tsa_certificate, chain_pool, options.trust_anchors, stamp.gen_time)
+    return None, failure
 
 
 def _archive_stamps(ctx: _Context) -> list[tst.Timestamp]:
@@ -366,9 +392,12 @@ def _timestamp_check(ctx: _Context) -> Check:
         reasons.append(
             f"archive timestamp {_short(archive[-1].gen_time)} covers signature and validation data"
         )
-    if ctx.options.trust_anchors:
+    reasons += list(dict.fromkeys(ctx.qualified))
+    if ctx.qualified and len(ctx.qualified) < len(signature) + len(content) + len(archive):
+        reasons.append("each other TSA chains to a trust anchor")
+    elif not ctx.qualified and ctx.options.trust_anchors:
         reasons.append("each TSA chains to a trust anchor")
-    else:
+    elif not ctx.qualified:
         reasons.append("TSA trust not established: no trust anchor configured")
     return Check("OK", "; ".join(reasons))
 

@@ -9,8 +9,15 @@ from typing import Literal
 
 from cryptography import x509
 
-from edcbridge.seal.certs import QC_COMPLIANCE, describe, issued_by, key_usage_names, qc_statements
-from edcbridge.seal.verify import Check
+from edcbridge.seal.certs import (
+    QC_COMPLIANCE,
+    build_chain,
+    describe,
+    issued_by,
+    key_usage_names,
+    qc_statements,
+)
+from edcbridge.seal.verify import Check, QualifiedTsa
 from edcbridge.trust.trusted_list import Status, TrustService
 
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
@@ -41,6 +48,29 @@ def granted_service(anchor: x509.Certificate, services: Sequence[TrustService],
     """The service of *anchor* granted for e-seals at *moment*: a list may name one certificate
     in several services (one for e-signatures, one for e-seals), in any order."""
     return next((s for s in services if anchor in s.certificates and s.granted_at(moment)), None)
+
+
+def timestamp_service(tsa: x509.Certificate, pool: Sequence[x509.Certificate], moment: datetime,
+                      services: Sequence[TrustService]) -> TrustService | None:
+    """The TSA/QTST service granted at *moment* (a timestamp's time) whose certificate is *tsa*
+    or one it chains to through *pool*."""
+    for service in services:
+        if service.granted_for_timestamps_at(moment):
+            _, failure = build_chain(tsa, pool, service.certificates, moment)
+            if failure is None:
+                return service
+    return None
+
+
+def qualified_tsa(services: Sequence[TrustService]) -> QualifiedTsa:
+    """What the lists say of a timestamp authority (see :data:`edcbridge.seal.verify.QualifiedTsa`)."""
+    def words(tsa: x509.Certificate, pool: Sequence[x509.Certificate], moment: datetime) -> str | None:
+        service = timestamp_service(tsa, pool, moment, services)
+        if service is None:
+            return None
+        return (f"qualified timestamp from '{service.name}' of '{service.provider}' on the trusted list of "
+                f"{service.country} (TSA/QTST granted at {_short(moment)}, the timestamp's time)")
+    return words
 
 
 def _policies(leaf: x509.Certificate) -> frozenset[str]:

@@ -29,6 +29,7 @@ ADDITIONAL_TYPES = "http://uri.etsi.org/02231/v2/additionaltypes#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 ECC = "http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#"
 CA_QC = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC"
+QTST = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
 LOTL_TYPE = "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUlistofthelists"
 TSL_MIME = "application/vnd.etsi.tsl+xml"
 _STATUS = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/"
@@ -102,6 +103,11 @@ class Status:
         for_use = FOR_ESEALS in self.additional or not _FOR_ANY & set(self.additional)
         return self.service_type == CA_QC and self.status in GRANTED and for_use
 
+    @property
+    def granted_for_timestamps(self) -> bool:
+        """A qualified timestamp service (a type eIDAS brought in: only granted applies)."""
+        return self.service_type == QTST and self.status == f"{_STATUS}granted"
+
 
 @dataclass(frozen=True)
 class TrustService:
@@ -121,6 +127,10 @@ class TrustService:
     def granted_at(self, moment: datetime) -> bool:
         status = self.status_at(moment)
         return status is not None and status.granted_for_eseals
+
+    def granted_for_timestamps_at(self, moment: datetime) -> bool:
+        status = self.status_at(moment)
+        return status is not None and status.granted_for_timestamps
 
     def ever_granted(self) -> bool:
         return any(s.granted_for_eseals for s in self.history)

@@ -29,7 +29,8 @@ from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
 if TYPE_CHECKING:
     from edcbridge.schemas import SchemaStore
-    from edcbridge.seal.verify import Check, Outcome, Status
+    from edcbridge.seal.verify import Check, Outcome, QualifiedTsa, Status
+    from edcbridge.trust.trusted_list import TrustService
     from edcbridge.xml.verify import XadesVerification
     from edcbridge.xml.xsd import Engine
 
@@ -396,8 +397,9 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     for note in anchor_notes(trusted):
         click.echo(f"note: {note}", err=True)
     reports: list[XadesReport] = []
+    stamps_from = _qualified_tsa(services)
     for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-        reports.append(judged_with_lists(_xml_judge(path, trusted, require_trust), services))
+        reports.append(judged_with_lists(_xml_judge(path, trusted, require_trust, stamps_from), services))
         if not as_json:
             reports[-1].print()
     if as_json:
@@ -407,7 +409,16 @@ def verify_xml_command(files: Sequence[Path], anchors: Sequence[Path], require_t
     sys.exit(EXIT_OK if all(report.outcome.passed for report in reports) else EXIT_FAILED)
 
 
-def _xml_judge(path: Path, trusted: tuple[Any, ...], require_trust: bool
+def _qualified_tsa(services: list[TrustService] | None) -> QualifiedTsa | None:
+    """The lists' qualified timestamp services, trusted for timestamps (None without lists)."""
+    if not services:
+        return None
+    from edcbridge.trust.anchoring import qualified_tsa
+
+    return qualified_tsa(services)
+
+
+def _xml_judge(path: Path, trusted: tuple[Any, ...], require_trust: bool, stamps_from: QualifiedTsa | None
                ) -> Callable[[tuple[Any, ...]], XadesReport]:
     """The report of *path* with more anchors, the file read at the first call only."""
     from edcbridge.xml.verify import verify_bytes, verify_read
@@ -417,9 +428,10 @@ def _xml_judge(path: Path, trusted: tuple[Any, ...], require_trust: bool
     def judge(extra: tuple[Any, ...]) -> XadesReport:
         anchors = (*trusted, *extra)
         if read:
-            data, result = read[0], verify_bytes(read[0], str(path), anchors, require_trust=require_trust)
+            data, result = read[0], verify_bytes(read[0], str(path), anchors, require_trust=require_trust,
+                                                 qualified_tsa=stamps_from)
         else:
-            data, result = verify_read(path, anchors, require_trust=require_trust)
+            data, result = verify_read(path, anchors, require_trust=require_trust, qualified_tsa=stamps_from)
             read.append(data)
         return _xades_report(path, data, result, bool(anchors))
 
@@ -428,14 +440,15 @@ def _xml_judge(path: Path, trusted: tuple[Any, ...], require_trust: bool
 
 def xades_file_report(path: Path, data: bytes, trusted: tuple[Any, ...], *, require_trust: bool,
                       require_revocation: bool,
-                      format_check: Callable[[bytes, str], Check] | None = None) -> XadesReport:
+                      format_check: Callable[[bytes, str], Check] | None = None,
+                      qualified_tsa: QualifiedTsa | None = None) -> XadesReport:
     """What ``verify`` gives an XML file (its bytes as read): the report verify-xml gives it, with
     FORMAT (the official XSD) checked by *format_check* and verify's words for REVOCATION, which
     is not checked for XAdES seals: an ERROR with --require-revocation, as verify makes any
     revocation status not established."""
     from edcbridge.xml.verify import verify_bytes
 
-    result = verify_bytes(data, str(path), trusted, require_trust=require_trust)
+    result = verify_bytes(data, str(path), trusted, require_trust=require_trust, qualified_tsa=qualified_tsa)
     if result.certificate is not None:
         result.checks["FORMAT"] = format_check(data, str(path)) if format_check else \
             _check("SKIPPED", "no format check configured")

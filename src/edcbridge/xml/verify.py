@@ -29,7 +29,8 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
   token over the signed data (the document without the signature, canonicalised as its
   reference says) and not later than the signature timestamps; every ``SignatureTimeStamp`` is
   one over the canonicalised ``ds:SignatureValue``, not earlier than the ``SigningTime``; with
-  trust anchors, each by a TSA that chains to one (SKIPPED at level B-B without either). A
+  trust anchors, each by a TSA that chains to one or that the trusted lists name as a
+  qualified timestamp service then (SKIPPED at level B-B without either). A
   token of a TSA that leads to no anchor, or signed with or over SHA-1, proves no time: it is set aside
   (not relied on; for a signature timestamp, SKIPPED and the seal checked as at level B-B).
 * EXPIRY: the signed ``SigningTime`` is present, a date-time, and not in the future; the credential's
@@ -68,7 +69,17 @@ from edcbridge.seal.certs import (
     validity_problem,
 )
 from edcbridge.seal.errors import TimestampError
-from edcbridge.seal.verify import Check, Status, cut_short, naming_unsigned, not_read_verdict, unsigned_note
+from edcbridge.seal.verify import (
+    Check,
+    QualifiedTsa,
+    Status,
+    VerifyOptions,
+    cut_short,
+    naming_unsigned,
+    not_read_verdict,
+    tsa_trust,
+    unsigned_note,
+)
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
 
@@ -643,28 +654,41 @@ def _token(stamp: etree._Element) -> bytes:
         raise TimestampError("EncapsulatedTimeStamp is not base64") from exc
 
 
-def _verified(token: bytes, data: bytes, pool: list[x509.Certificate],
-              anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
-    """A token verified over *data*, by a TSA that chains to an anchor when anchors are given."""
+@dataclass
+class _StampTrust:
+    """Whom timestamps are trusted from (anchors, the lists' qualified timestamp services), and
+    what the lists said of each timestamp they qualified."""
+
+    options: VerifyOptions
+    qualified: list[str] = field(default_factory=list)
+
+    @property
+    def anchors(self) -> tuple[x509.Certificate, ...]:
+        return self.options.trust_anchors
+
+
+def _verified(token: bytes, data: bytes, pool: list[x509.Certificate], trust: _StampTrust) -> tst.Timestamp:
+    """A token verified over *data*, by a TSA the lists qualify or that chains to an anchor
+    when anchors are given."""
     verified = tst.verify_token(token, hashlib.new(tst.imprint_algorithm(token), data).digest(), tuple(pool))
-    if anchors:
-        chain_pool = [*pool, *verified.certificates]
-        _, failure = build_chain(verified.tsa_certificate, chain_pool, anchors, verified.gen_time)
-        if failure:
-            raise UntrustedTimestamp(f"timestamp authority '{_name(verified.tsa_certificate)}' not trusted: "
-                                     f"{failure}")
+    qualified, failure = tsa_trust(verified, pool, trust.options)
+    if failure:
+        raise UntrustedTimestamp(f"timestamp authority '{_name(verified.tsa_certificate)}' not trusted: "
+                                 f"{failure}")
+    if qualified:
+        trust.qualified.append(qualified)
     return verified
 
 
 def _stamp(stamp: etree._Element, value: etree._Element, pool: list[x509.Certificate],
-           anchors: tuple[x509.Certificate, ...]) -> tst.Timestamp:
+           trust: _StampTrust) -> tst.Timestamp:
     """One verified SignatureTimeStamp over the SignatureValue (raises TimestampError)."""
     method = _find(stamp, "ds:CanonicalizationMethod")
     data = _canonical_by(value, method)  # XAdES: inclusive C14N 1.0 when none is named
     if data is None:
         algorithm = method.get("Algorithm", "") if method is not None else _C14N_10
         raise TimestampError(f"timestamp canonicalisation {algorithm!r} is not supported")
-    return _verified(_token(stamp), data, pool, anchors)
+    return _verified(_token(stamp), data, pool, trust)
 
 
 def _index_path(element: etree._Element) -> list[int]:
@@ -726,8 +750,7 @@ def _reference_data(tree: etree._ElementTree, signature: etree._Element, referen
 
 
 def _content_stamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
-                    pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...]
-                    ) -> list[tst.Timestamp]:
+                    pool: list[x509.Certificate], trust: _StampTrust) -> list[tst.Timestamp]:
     """The signed AllDataObjectsTimeStamps, each verified over the data the seal signs: the
     output of every data reference, concatenated in order (EN 319 132-1, 5.2.8.1)."""
     stamps = _findall(props, "xades:SignedDataObjectProperties/xades:AllDataObjectsTimeStamp")
@@ -737,7 +760,7 @@ def _content_stamps(tree: etree._ElementTree, signature: etree._Element, props: 
     if len(references) != 1 or not _signs_whole_document(references[0]):
         raise TimestampError("it covers references other than the whole document, which are not recomputed")
     data = _reference_data(tree, signature, references[0])
-    return [_verified(_token(stamp), data, pool, anchors) for stamp in stamps]
+    return [_verified(_token(stamp), data, pool, trust) for stamp in stamps]
 
 
 class UntrustedTimestamp(TimestampError):
@@ -746,13 +769,13 @@ class UntrustedTimestamp(TimestampError):
 
 
 def _content_check(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
-                   pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...]
-                   ) -> tuple[list[datetime], str]:
+                   pool: list[x509.Certificate], trust: _StampTrust) -> tuple[list[datetime], str]:
     """The times of the valid content timestamps, and what to say of them (raises TimestampError
     for one that fails). One by an untrusted authority proves nothing and is set aside."""
     try:
-        times = [s.gen_time for s in _content_stamps(tree, signature, props, pool, anchors)]
+        times = [s.gen_time for s in _content_stamps(tree, signature, props, pool, trust)]
     except (UntrustedTimestamp, tst.WeakTimestamp) as exc:
+        trust.qualified.clear()  # the content timestamps are all set aside
         return [], f"content timestamp not relied on: {exc}; "
     if not times:
         return [], ""
@@ -761,7 +784,7 @@ def _content_check(tree: etree._ElementTree, signature: etree._Element, props: e
 
 
 def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etree._Element,
-                pool: list[x509.Certificate], anchors: tuple[x509.Certificate, ...],
+                pool: list[x509.Certificate], trust: _StampTrust,
                 claimed: datetime | None, now: datetime) -> _Stamps:
     """Check the signed content timestamps, then the SignatureTimeStamps of the QualifyingProperties
     that hold the signed properties."""
@@ -770,7 +793,7 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
                       "xades:SignatureTimeStamp") if qualifying is not None else []
     level = "B-T" if stamps else "B-B"
     try:
-        contents, note = _content_check(tree, signature, props, pool, anchors)
+        contents, note = _content_check(tree, signature, props, pool, trust)
     except (TimestampError, ValueError) as exc:
         return _Stamps(Check("ERROR", f"content timestamp (AllDataObjectsTimeStamp): {exc}"), level)
     if any(t > now + _CLOCK_SKEW for t in contents):
@@ -783,7 +806,7 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
     if value is None:
         return _Stamps(Check("ERROR", "no SignatureValue to timestamp"), level)
     try:
-        times = [_stamp(stamp, value, pool, anchors).gen_time for stamp in stamps]
+        times = [_stamp(stamp, value, pool, trust).gen_time for stamp in stamps]
     except UntrustedTimestamp as exc:
         return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}, so the signing time is not proven "
                              "(checked as at level B-B); to rely on it, add the authority's CA with "
@@ -801,11 +824,21 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
                              f"{_short(claimed)}: the timestamp cannot be about this signature"), level)
     if any(t > first + _CLOCK_SKEW for t in contents):
         return _Stamps(Check("ERROR", "content timestamp is later than the signature timestamp"), level)
-    trust = "each TSA chains to a trust anchor" if anchors else \
-        "TSA trust not established (no trust anchors given)"
     at = ", ".join(t.isoformat() for t in times)
-    reason = f"{note}{len(stamps)} signature timestamp(s) valid, at {at}; {trust}"
+    trusted = _tsa_words(trust, len(contents) + len(times))
+    reason = f"{note}{len(stamps)} signature timestamp(s) valid, at {at}; {trusted}"
     return _Stamps(Check("OK", reason), level, first)
+
+
+def _tsa_words(trust: _StampTrust, count: int) -> str:
+    """Why the *count* timestamps relied on are trusted."""
+    said = "; ".join(dict.fromkeys(trust.qualified))
+    if said and len(trust.qualified) < count:
+        return f"{said}; each other TSA chains to a trust anchor"
+    if said:
+        return said
+    return "each TSA chains to a trust anchor" if trust.anchors else \
+        "TSA trust not established (no trust anchors given)"
 
 
 def _elements_with_id(tree: etree._ElementTree, value: str) -> list[etree._Element]:
@@ -1000,7 +1033,8 @@ def _refusal(tree: etree._ElementTree, found: list[etree._Element]) -> str | Non
 def verify_tree(tree: etree._ElementTree, source: str = "<document>",
                 trust_anchors: tuple[x509.Certificate, ...] = (),
                 at: datetime | None = None, *, require_trust: bool = False,
-                credential_dates: bool = True) -> XadesVerification:
+                credential_dates: bool = True, qualified_tsa: QualifiedTsa | None = None
+                ) -> XadesVerification:
     """Verify the one enveloped XAdES signature of a parsed document; ``credential_dates`` False
     leaves the credential's own validity dates to a caller judging them on a date of its own."""
     result = XadesVerification(source)
@@ -1020,7 +1054,8 @@ def verify_tree(tree: etree._ElementTree, source: str = "<document>",
     claimed = _find(props, "xades:SignedSignatureProperties/xades:SigningTime")
     result.signing_time = claimed.text if claimed is not None else None
     now = at or datetime.now(UTC)
-    stamps = _timestamps(tree, signature, props, certs, trust_anchors, _parse_time(result.signing_time), now)
+    stamp_trust = _StampTrust(VerifyOptions(trust_anchors=trust_anchors, qualified_tsa=qualified_tsa))
+    stamps = _timestamps(tree, signature, props, certs, stamp_trust, _parse_time(result.signing_time), now)
     claim = _signing_time_problem(result.signing_time, now)
     trust = _Trust(trust_anchors, require_trust, stamps.proven or now)
     checks = {"SEAL": _seal_check(tree, signature, leaf, certs, trust),
@@ -1055,13 +1090,14 @@ def _what_is_unreadable(exc: XmlInputError) -> str:
 
 def verify_bytes(data: bytes, source: str = "<document>",
                  trust_anchors: tuple[x509.Certificate, ...] = (), *,
-                 require_trust: bool = False, credential_dates: bool = True) -> XadesVerification:
+                 require_trust: bool = False, credential_dates: bool = True,
+                 qualified_tsa: QualifiedTsa | None = None) -> XadesVerification:
     try:
         tree = parse_bytes(data, source=source)
     except XmlInputError as exc:
         return _unreadable(source, data[:64], exc)
     return verify_tree(tree, source, trust_anchors, require_trust=require_trust,
-                       credential_dates=credential_dates)
+                       credential_dates=credential_dates, qualified_tsa=qualified_tsa)
 
 
 def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
@@ -1070,7 +1106,8 @@ def verify_file(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
 
 
 def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
-                require_trust: bool = False) -> tuple[bytes, XadesVerification]:
+                require_trust: bool = False, qualified_tsa: QualifiedTsa | None = None
+                ) -> tuple[bytes, XadesVerification]:
     """The file's bytes (its first bytes only when it was too large to read, none when it could
     not be read) and their verification: the file is read once, at most ``MAX_BYTES``."""
     source = str(path)
@@ -1084,4 +1121,5 @@ def verify_read(path: Path, trust_anchors: tuple[x509.Certificate, ...] = (), *,
         return exc.head, XadesVerification(source, {"SEAL": Check(
             "ERROR", too_large_problem(source, exc))},
                                            not_read=not_read_verdict(path, exc))
-    return data, verify_bytes(data, source, trust_anchors, require_trust=require_trust)
+    return data, verify_bytes(data, source, trust_anchors, require_trust=require_trust,
+                              qualified_tsa=qualified_tsa)

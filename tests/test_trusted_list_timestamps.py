@@ -1,0 +1,175 @@
+"""verify --trusted-list trusts a signature timestamp whose authority is (or is issued under) a
+qualified timestamp service (TSA/QTST) of the lists granted at the timestamp's time: the
+timestamp then proves the signing time the TRUSTLIST and EXPIRY checks judge at."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from edcbridge.seal import devpki
+from edcbridge.seal.keys import SealKey
+from edcbridge.seal.sealer import Sealer
+from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority, TokenSigner
+from edcbridge.xml.cli import verify_xml_command
+from edcbridge.xml.xades import XadesSealer
+from tests.conftest import need_tool, seal_commands
+from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, Signer, new_signer, sign, trusted_list
+
+QTST = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
+NOW = datetime.now(UTC).replace(microsecond=0)
+PAYLOAD = '{"id": "urn:credential:tl-qtst", "type": ["VerifiableCredential"]}'
+XML = (b'<?xml version="1.0" encoding="UTF-8"?><europassCredential xmlns="http://data.europa.eu/snb">'
+       b"<title>qtst</title><proof/></europassCredential>")
+PEM = serialization.Encoding.PEM
+
+
+def _tsa_root() -> devpki.Issued:
+    """A CA of its own for the timestamp authority, named unlike the seal's root."""
+    key = devpki.new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EDCBRIDGE TEST QTST CA"),
+                      x509.NameAttribute(NameOID.COUNTRY_NAME, "FR")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(days=300))
+            .not_valid_after(NOW + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+            .sign(key, hashes.SHA256()))
+    return devpki.Issued(key, cert)
+
+
+@pytest.fixture(scope="module")
+def pki() -> devpki.DevPki:
+    return devpki.generate(now=NOW - timedelta(days=200))
+
+
+@pytest.fixture(scope="module")
+def tsa_root() -> devpki.Issued:
+    return _tsa_root()
+
+
+@pytest.fixture(scope="module")
+def tsa_unit(tsa_root: devpki.Issued) -> devpki.Issued:
+    return devpki.issue_tsa_certificate(tsa_root, NOW - timedelta(days=200))
+
+
+@pytest.fixture(scope="module")
+def seals(pki: devpki.DevPki, tsa_unit: devpki.Issued, tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, Path]:
+    """B-T seals (JAdES and XAdES) under the PKI's root, timestamped over HTTP by an authority
+    outside that PKI."""
+    signer = TokenSigner(tsa_unit.key, tsa_unit.certificate, devpki.TSA_POLICY)
+    key = SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
+    folder = tmp_path_factory.mktemp("qtst")
+    jades, xades = folder / "b-t.jsonld", folder / "b-t.xml"
+    with DevServer(TimestampAuthority(signer, clock=lambda: NOW)) as server:
+        client = TsaClient(server.tsa_url, timeout=5)
+        jades.write_text(Sealer(key, tsa=client, fetch_revocation=False).seal(PAYLOAD), encoding="utf-8")
+        xades.write_bytes(XadesSealer(key, tsa=client).seal_bytes(XML))
+    return {"jades": jades, "xades": xades}
+
+
+@pytest.fixture(scope="module")
+def sealed(seals: dict[str, Path]) -> Path:
+    return seals["jades"]
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    return new_signer("EDCBRIDGE TEST TL signer")
+
+
+def _list(folder: Path, pki: devpki.DevPki, signer: Signer, qtst: Service | None) -> tuple[Path, Path]:
+    need_tool("xmlsec1")
+    ca = Service("EDCBRIDGE TEST qualified CA", pki.root.certificate, [(GRANTED, NOW - timedelta(days=400))])
+    listed = folder / "tl.xml"
+    services = [ca, *([qtst] if qtst else [])]
+    listed.write_bytes(sign(trusted_list("FR", services), signer, folder))
+    _, pinned = signer.write(folder, "pinned")
+    return listed, pinned
+
+
+def _verify(seal: Path, listed: Path, pinned: Path, *, xml_command: bool = False) -> dict:
+    args = ["--json", str(seal), "--trusted-list", str(listed), "--tl-signer", str(pinned)]
+    result: Result = CliRunner().invoke(verify_xml_command, args) if xml_command else \
+        CliRunner().invoke(seal_commands(), ["verify", *args])
+    return json.loads(result.stdout)[0]
+
+
+def _qtst(certificate: x509.Certificate, history: list[tuple[str, datetime]]) -> Service:
+    return Service("EDCBRIDGE TEST qualified timestamps", certificate, history, additional=[],
+                   service_type=QTST)
+
+
+def test_the_timestamp_token_verifies_with_openssl(sealed: Path, tsa_root: devpki.Issued,
+                                                  tsa_unit: devpki.Issued, tmp_path: Path) -> None:
+    openssl = need_tool("openssl")
+    signature = json.loads(sealed.read_text())["signatures"][0]
+    entry = signature["header"]["etsiU"][0]
+    sig_tst = json.loads(base64.urlsafe_b64decode(entry + "=" * (-len(entry) % 4)))["sigTst"]
+    token = base64.b64decode(sig_tst["tstTokens"][0]["val"])
+    (tmp_path / "token.der").write_bytes(token)
+    (tmp_path / "ca.pem").write_bytes(tsa_root.certificate.public_bytes(PEM))
+    (tmp_path / "tsa.pem").write_bytes(tsa_unit.certificate.public_bytes(PEM))
+    digest = hashlib.sha256(signature["signature"].encode("ascii")).hexdigest()
+    checked = subprocess.run([openssl, "ts", "-verify", "-token_in", "-in", str(tmp_path / "token.der"),
+                              "-CAfile", str(tmp_path / "ca.pem"), "-untrusted", str(tmp_path / "tsa.pem"),
+                              "-digest", digest], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
+
+
+@pytest.mark.parametrize("kind", ["jades", "xades", "verify-xml"])
+@pytest.mark.parametrize("listed_as", ["its CA", "itself"])
+def test_a_timestamp_from_a_granted_qtst_service_proves_the_signing_time(
+        seals: dict[str, Path], pki: devpki.DevPki, tsa_root: devpki.Issued, tsa_unit: devpki.Issued,
+        signer: Signer, tmp_path: Path, listed_as: str, kind: str) -> None:
+    certificate = tsa_root.certificate if listed_as == "its CA" else tsa_unit.certificate
+    listed, pinned = _list(tmp_path, pki, signer, _qtst(certificate, [(GRANTED, NOW - timedelta(days=90))]))
+    report = _verify(seals["jades" if kind == "jades" else "xades"], listed, pinned,
+                     xml_command=kind == "verify-xml")
+    stamp = report["checks"]["TIMESTAMP"]
+    assert stamp["status"] == "OK", stamp
+    assert "qualified timestamp from 'EDCBRIDGE TEST qualified timestamps'" in stamp["reason"]
+    assert "trusted list of FR" in stamp["reason"] and "TSA/QTST" in stamp["reason"]
+    trustlist = report["checks"]["TRUSTLIST"]
+    assert trustlist["status"] == "OK"
+    assert "the signing time the signature timestamp proves" in trustlist["reason"]
+    assert report["trusted_list"]["at_basis"] == "proven"
+    expiry = report["checks"]["EXPIRY"]
+    assert expiry["status"] == "OK", expiry
+    assert "no timestamp proves" not in expiry["reason"] and "no valid timestamp" not in expiry["reason"]
+
+
+@pytest.mark.parametrize("history", [
+    pytest.param([(WITHDRAWN, NOW - timedelta(days=10)), (GRANTED, NOW - timedelta(days=90))],
+                 id="withdrawn"),
+    pytest.param([(GRANTED, NOW + timedelta(days=10))], id="not-yet-granted"),
+])
+@pytest.mark.parametrize("kind", ["jades", "xades"])
+def test_a_qtst_service_not_granted_at_the_timestamps_time_proves_nothing(
+        seals: dict[str, Path], kind: str, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer,
+        tmp_path: Path, history: list[tuple[str, datetime]]) -> None:
+    listed, pinned = _list(tmp_path, pki, signer, _qtst(tsa_root.certificate, history))
+    report = _verify(seals[kind], listed, pinned)
+    assert report["checks"]["TIMESTAMP"]["status"] == "SKIPPED"
+    assert "not trusted" in report["checks"]["TIMESTAMP"]["reason"]
+    assert report["trusted_list"]["at_basis"] == "verification"
+
+
+def test_a_ca_qc_service_does_not_make_an_authority_outside_it_qualified(
+        sealed: Path, pki: devpki.DevPki, signer: Signer, tmp_path: Path) -> None:
+    listed, pinned = _list(tmp_path, pki, signer, None)
+    report = _verify(sealed, listed, pinned)
+    assert report["checks"]["TIMESTAMP"]["status"] == "SKIPPED"
+    assert "qualified timestamp" not in report["checks"]["TIMESTAMP"]["reason"]
