@@ -118,7 +118,23 @@ def _read(source: str, timeout: float, notes: list[str]) -> tuple[TrustedList, s
                                "list") from None
 
 
-def _add(loaded: Loaded, tl: TrustedList, fetched: str | None, via: str) -> None:
+@dataclass(frozen=True)
+class _Kept:
+    """What an authenticated list gives: its services and what is said of it, without its parsed
+    tree (many times the list's size), let go once the signature is checked."""
+
+    source: str
+    territory: str
+    services: tuple[TrustService, ...]
+    next_update: datetime | None
+    fetched: str | None
+
+    @classmethod
+    def of(cls, tl: TrustedList, fetched: str | None) -> _Kept:
+        return cls(tl.source, tl.territory, tl.services, tl.next_update, fetched)
+
+
+def _add(loaded: Loaded, tl: _Kept, via: str) -> None:
     """Take an authenticated list's services; one past its NextUpdate is noted, as a list kept or
     replayed from before a withdrawal still holds its signature."""
     if tl.next_update is not None and tl.next_update < datetime.now(UTC):
@@ -127,7 +143,7 @@ def _add(loaded: Loaded, tl: TrustedList, fetched: str | None, via: str) -> None
                             "it gives may be out of date; give a current list")
     loaded.services.extend(tl.services)
     loaded.lists.append({"source": tl.source, "territory": tl.territory, "authenticated_by": via,
-                         **({"fetched": fetched} if fetched else {})})
+                         **({"fetched": tl.fetched} if tl.fetched else {})})
 
 
 FETCHES_AT_ONCE = 4
@@ -137,12 +153,11 @@ of a few fetches, each still within its own deadline."""
 
 @dataclass
 class _Followed:
-    """What following one pointer gave: its list and fetch time, or why it gives no anchor."""
+    """What following one pointer gave: its list (its services), or why it gives no anchor."""
 
     pointer: Pointer
     notes: list[str] = field(default_factory=list)
-    tl: TrustedList | None = None
-    fetched: str | None = None
+    tl: _Kept | None = None
 
 
 def _follow_one(pointer: Pointer, timeout: float) -> _Followed:
@@ -154,7 +169,7 @@ def _follow_one(pointer: Pointer, timeout: float) -> _Followed:
     except TrustedListError as exc:
         followed.notes.append(f"{exc}: its services confirm no seal")
         return followed
-    followed.tl, followed.fetched = tl, fetched
+    followed.tl = _Kept.of(tl, fetched)
     return followed
 
 
@@ -173,7 +188,7 @@ def _follow(loaded: Loaded, lotl: TrustedList, timeout: float) -> None:
         loaded.notes.extend(followed.notes)
         if followed.tl is not None:
             territory = followed.pointer.territory or followed.tl.territory
-            _add(loaded, followed.tl, followed.fetched, f"the LOTL's certificates for {territory}")
+            _add(loaded, followed.tl, f"the LOTL's certificates for {territory}")
 
 
 def load(sources: Sequence[str], signers: Signers, timeout: float = DEFAULT_TIMEOUT) -> Loaded:
@@ -189,7 +204,7 @@ def load(sources: Sequence[str], signers: Signers, timeout: float = DEFAULT_TIME
                                     "signing certificates the Official Journal of the EU publishes")
                 continue
             check_signature(tl, signers.lotl, "the --lotl-signer certificate(s)")
-            _add(loaded, tl, fetched, "--lotl-signer")
+            _add(loaded, _Kept.of(tl, fetched), "--lotl-signer")
             _follow(loaded, tl, timeout)
         elif not signers.tl:
             loaded.notes.append(f"{source}: the trusted list is not authenticated (no --tl-signer given): "
@@ -197,5 +212,5 @@ def load(sources: Sequence[str], signers: Signers, timeout: float = DEFAULT_TIME
                                 "signs it with")
         else:
             check_signature(tl, signers.tl, "the --tl-signer certificate(s)")
-            _add(loaded, tl, fetched, "--tl-signer")
+            _add(loaded, _Kept.of(tl, fetched), "--tl-signer")
     return loaded
