@@ -170,3 +170,18 @@ def test_organisation_identifiers_are_named_as_in_the_edc_credentials(store: Sch
             assert in_loq == in_edc[legal_name], (name, legal_name)
             compared += len(in_loq)
     assert compared
+
+
+def test_a_link_written_on_either_side_gives_the_same_document() -> None:
+    """A whole naming its part in has_part, the part naming its whole in part_of, or both: each
+    gives both records hasPart and isPartOf."""
+    catalogue = _galway()
+
+    def without(field_name: str) -> Catalogue:
+        specs = tuple(s.model_copy(update={field_name: ()}) for s in catalogue.specifications)
+        return catalogue.model_copy(update={"specifications": specs})
+
+    both = edc12.serialise(loq.to_loq(catalogue).tree)
+    assert b"isPartOf" in both and b"hasPart" in both
+    assert edc12.serialise(loq.to_loq(without("has_part")).tree) == both
+    assert edc12.serialise(loq.to_loq(without("part_of")).tree) == both

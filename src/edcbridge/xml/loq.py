@@ -24,6 +24,7 @@ already carries (LOQ's notations are unique per document).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -77,6 +78,10 @@ class _Doc:
     locations: dict[str, etree._Element] = field(default_factory=dict)
     notations: set[str] = field(default_factory=set)
     losses: list[Finding] = field(default_factory=list)  # what the document leaves out
+
+    @functools.cached_property
+    def links(self) -> _Links:
+        return _Links.of(self.catalogue)
 
     def strings(self, parent: etree._Element, name: str, text: dict[str, str] | None,
                 ns: str = LOQ) -> None:
@@ -339,17 +344,38 @@ def _level_loss(spec: Specification) -> list[Finding]:
                     f"add {missing} to specification {spec.code!r} to publish it as a qualification")]
 
 
-def _parts(catalogue: Catalogue, spec: Specification) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Links:
+    """Which specifications name each code in ``part_of`` and in ``has_part``, in catalogue
+    order: read once, as a look-up per specification of every other one grows with the square
+    of the catalogue."""
+
+    naming_as_whole: dict[str, list[str]]  # code -> the specifications whose part_of names it
+    naming_as_part: dict[str, list[str]]  # code -> the specifications whose has_part names it
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> _Links:
+        as_whole: dict[str, list[str]] = {}
+        as_part: dict[str, list[str]] = {}
+        for spec in catalogue.specifications:
+            for code in dict.fromkeys(spec.part_of):
+                as_whole.setdefault(code, []).append(spec.code)
+            for code in dict.fromkeys(spec.has_part):
+                as_part.setdefault(code, []).append(spec.code)
+        return cls(as_whole, as_part)
+
+
+def _parts(doc: _Doc, spec: Specification) -> tuple[str, ...]:
     """The codes of a specification's parts, whichever side of the link the catalogue gives:
     its own ``has_part`` and every specification naming it in ``part_of``."""
-    named = (s.code for s in catalogue.specifications if spec.code in s.part_of)
+    named = doc.links.naming_as_whole.get(spec.code, [])
     return tuple(dict.fromkeys((*spec.has_part, *named)))
 
 
-def _wholes(catalogue: Catalogue, spec: Specification) -> tuple[str, ...]:
+def _wholes(doc: _Doc, spec: Specification) -> tuple[str, ...]:
     """The codes of what a specification is part of: its ``part_of`` and every specification
     naming it in ``has_part``."""
-    named = (s.code for s in catalogue.specifications if spec.code in s.has_part)
+    named = doc.links.naming_as_part.get(spec.code, [])
     return tuple(dict.fromkeys((*spec.part_of, *named)))
 
 
@@ -379,7 +405,7 @@ def _record_tag(spec: Specification) -> str:
 def _has_part(doc: _Doc, element: etree._Element, spec: Specification, ids: dict[str, str]) -> None:
     """``hasPart`` links between records of one kind only: the schema's keyrefs tie a
     qualification's parts to qualifications and a specification's to specifications."""
-    for code in _parts(doc.catalogue, spec):
+    for code in _parts(doc, spec):
         part = doc.catalogue.specification(code)
         if code not in ids or part is None:
             continue
@@ -434,7 +460,7 @@ def _achievement(doc: _Doc, spec: Specification, sid: str, provider: str, ids: d
     if assessment:
         doc.ref(element, "provenBy", assessment)
     _has_part(doc, element, spec, ids)
-    wholes = _wholes(doc.catalogue, spec)
+    wholes = _wholes(doc, spec)
     for code in wholes:
         if code in ids:
             doc.ref(element, "isPartOf", ids[code])
@@ -464,8 +490,8 @@ def _opportunity(doc: _Doc, spec: Specification, sid: str, provider: str, homepa
         doc.uri(element, "mode", spec.mode.value)
     doc.ref(element, "providedBy", provider)
     doc.ref(element, "learningAchievementSpecification", sid)
-    for name, codes in (("hasPart", _parts(doc.catalogue, spec)),
-                        ("isPartOf", _wholes(doc.catalogue, spec))):
+    for name, codes in (("hasPart", _parts(doc, spec)),
+                        ("isPartOf", _wholes(doc, spec))):
         for code in codes:
             if code in ids:
                 doc.ref(element, name, node_id("learningOpportunity", code, doc.catalogue.issuer))
