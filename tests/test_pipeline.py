@@ -375,24 +375,31 @@ rows = [r for r in iter_awards(catalogue_path.parent / "awards.csv", catalogue) 
 items = [(f"k{i}", "h", r.award.model_dump_json(), r.row, "awards.csv") for i, r in enumerate(rows)]
 config = worker.WorkerConfig(catalogue_path, Path(sys.argv[3]), out, ("edc",))
 worker.init_pool_worker(config)
-before = gc.get_freeze_count()
+before, young = gc.get_freeze_count(), gc.get_threshold()
 first = worker.process_batch(items[:1])
 after_first = gc.get_freeze_count()
 worker.process_batch(items[1:])
 print(before, after_first > 0, gc.get_freeze_count() == after_first, [o.state for o in first])
+print(*young, *gc.get_threshold())
 """
 
 
 def test_a_pool_worker_freezes_what_its_first_batch_loaded(store, tmp_path: Path) -> None:
     """Long-lived state (compiled shapes, contexts, shared nodes) is left out of later
-    collections, once; the run's own process is not frozen (see worker.process_batch)."""
+    collections, once, and young objects are collected less often after it; the run's own
+    process is not frozen (see worker.process_batch)."""
     probe = subprocess.run([sys.executable, "-c", _FREEZE_PROBE, str(CATALOGUE), str(tmp_path / "out"),
                             str(store.root)], capture_output=True, text=True, check=False, timeout=120)
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.split() == ["0", "True", "True", "['done']"]
+    frozen, thresholds = probe.stdout.splitlines()
+    assert frozen.split() == ["0", "True", "True", "['done']"]
     from edcbridge.pipeline import worker
 
     assert worker._FREEZE_AFTER_BATCH is False  # this process never ran init_pool_worker
+    young, older, oldest, *after = map(int, thresholds.split())
+    # then its young objects are collected less often; the older generations as before
+    assert after == [worker.YOUNG_COLLECTION_THRESHOLD, older, oldest]
+    assert young < worker.YOUNG_COLLECTION_THRESHOLD
 
 
 def _correct_first_grade(awards: Path) -> None:
