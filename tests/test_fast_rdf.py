@@ -54,8 +54,10 @@ ODD_VALUES = st.one_of(
     st.just({"@value": "v"}), st.just("relative/iri"), st.just("mailto:a@b.c"),
     st.just({"id": "urn:x:1", "type": "Note", "noteLiteral": {"en": "n"}}),
     st.just({"type": "Note"}),
+    st.just("urn:x:a b"), st.just("mailto:a\tb"), st.just("elm:Note x"), st.just("elm://host/a"),
+    st.just('say "a\\b"\n'), st.just("1.5e3"),
 )
-KEYS = st.sampled_from(["title", "page", "point", "notation", "contentURL", "awardingDate", "mode",
+KEYS = st.sampled_from(["id", "title", "page", "point", "notation", "contentURL", "awardingDate", "mode",
                         "isPartialQualification", "unknownTerm", "eqfLevel", "volumeOfLearning",
                         "@id", "dc:title", "description"])
 
@@ -80,3 +82,12 @@ def test_mutants_equal_to_pyld_or_decline(store, data: st.DataObject) -> None:
 
 def test_declines_unknown_contexts(store) -> None:
     assert to_nquads_fast({"@context": ["https://example.org/c"], "id": "urn:x"}, Path(store.root)) is None
+
+
+@pytest.mark.parametrize("iri", ["urn:x:a b", "mailto:a\tb", "elm:Note x", "elm:Note\n", " urn:x:a",
+                                 "urn:x:a\u00a0", "relative/iri", "1urn:x"])
+def test_declines_ids_pyld_leaves_out(store, iri: str) -> None:
+    ours = [doc for name, doc in CORPUS if ":" in name and not name.startswith(("elm3", "examples"))]
+    doc = copy.deepcopy(ours[0])
+    doc["credentialSubject"]["id"] = iri
+    assert to_nquads_fast(doc, store.root) is None

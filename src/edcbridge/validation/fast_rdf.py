@@ -25,6 +25,7 @@ EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_ABSOLUTE_UNSPACED = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _SPACE = re.compile(r"\s")  # pyld leaves out triples whose IRIs hold one (its _is_absolute_iri)
 _LANGUAGE = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")  # a tag N-Quads can write
 
@@ -51,12 +52,12 @@ Row = tuple[str, str, str, str, str, str]
 
 
 def _expand(value: str, prefixes: dict[str, str]) -> str:
-    if _SPACE.search(value):
-        raise Unsupported(f"white space in IRI {value!r}")
     prefix, sep, local = value.partition(":")
     if sep and prefix in prefixes and not local.startswith("//"):
+        if _SPACE.search(value):
+            raise Unsupported(f"white space in IRI {value!r}")
         return prefixes[prefix] + local
-    if _ABSOLUTE.match(value):
+    if _ABSOLUTE_UNSPACED.fullmatch(value):  # as _ABSOLUTE, with no white space anywhere
         return value
     raise Unsupported(f"cannot expand {value!r}")
 
@@ -229,6 +230,9 @@ class _Converter:
             if term is None or term.unsupported:
                 self._other_key(node, key, term)
                 continue
+            if type(value) is str:  # the usual value: as self.value, in fewer steps
+                self._text(subject, term, value)
+                continue
             inner = self._with(outer, term.scoped) if term.scoped is not None else outer
             if isinstance(value, list):
                 for item in value:
@@ -251,6 +255,22 @@ class _Converter:
             return  # undefined terms are dropped, as in JSON-LD expansion
         raise Unsupported(f"term {key!r}")
 
+    def _text(self, subject: str, term: Term, item: str) -> None:
+        """A text value: an IRI for an ``@id`` term, else a literal (as ``_literal`` writes it)."""
+        kind = term.kind
+        if kind == "id":
+            self.rows[(subject, term.iri, _expand(item, self.prefixes), "", "", "")] = None
+            return
+        datatype = ""
+        if kind == "typed":  # else "plain" or "lang": a string without datatype
+            datatype = term.datatype or ""
+            if datatype == _XSD_DOUBLE:
+                raise Unsupported("string typed as xsd:double")
+            if datatype == _XSD_STRING:
+                datatype = ""
+        text = item if _ESCAPED.search(item) is None else _escape(item)
+        self.rows[(subject, term.iri, "", text, "", datatype)] = None
+
     def _add_iri(self, subject: str, predicate: str, iri: str) -> None:
         self.rows[(subject, predicate, iri, "", "", "")] = None
 
@@ -259,6 +279,9 @@ class _Converter:
         self.rows[(subject, predicate, "", text, language, datatype)] = None
 
     def value(self, subject: str, term: Term, item: Any, inner: Terms) -> None:
+        if type(item) is str:  # the usual value, first: as below, in fewer steps
+            self._text(subject, term, item)
+            return
         if item is None:
             return
         if term.kind == "lang":
