@@ -135,26 +135,27 @@ class StructureMemo:
         for subject, predicate, o_iri, lex, lang, datatype in rows:
             if predicate not in plain and not plain_iri(predicate):
                 return None
-            s: object
-            if subject in kept or subject in local:
-                if subject not in plain and not plain_iri(subject):
-                    return None
-                s = subject
-            else:
-                s = numbers.get(subject)
-                if s is None:
+            # an IRI numbered already is one neither kept nor local (numbers holds literals as
+            # tuples, never as text): its number first, the sets only at its first use
+            s: object = numbers.get(subject)
+            if s is None:
+                if subject in kept or subject in local:
+                    if subject not in plain and not plain_iri(subject):
+                        return None
+                    s = subject
+                else:
                     if IRI_PLAIN.fullmatch(subject) is None:
                         return None
                     s = numbers[subject] = len(numbers)
             o: object
             if o_iri:
-                if o_iri in kept or o_iri in local:
-                    if o_iri not in plain and not plain_iri(o_iri):
-                        return None
-                    o = o_iri
-                else:
-                    o = numbers.get(o_iri)
-                    if o is None:
+                o = numbers.get(o_iri)
+                if o is None:
+                    if o_iri in kept or o_iri in local:
+                        if o_iri not in plain and not plain_iri(o_iri):
+                            return None
+                        o = o_iri
+                    else:
                         if IRI_PLAIN.fullmatch(o_iri) is None:
                             return None
                         o = numbers[o_iri] = len(numbers)
@@ -166,7 +167,7 @@ class StructureMemo:
                 if answers is None:
                     return None
                 o = (numbers.setdefault(same, len(numbers)), answers)
-            out.append((s, predicate, o))
+            out += (s, predicate, o)  # flat (cheaper to hash): three items a row, o one of them
         return tuple(out)
 
     def _plain_iri(self, iri: str) -> bool:
