@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edcbridge.validation import fast_rdf
 from edcbridge.validation.document import NotACredential, read_credential, walk
-from edcbridge.validation.fast_rdf import to_nquads_fast
+from edcbridge.validation.fast_rdf import to_nquads_fast, trace
 from edcbridge.validation.jsonld import to_nquads_pyld
 from tests.conftest import REFERENCE, fixture_credentials
 
@@ -91,3 +93,68 @@ def test_declines_ids_pyld_leaves_out(store, iri: str) -> None:
     doc = copy.deepcopy(ours[0])
     doc["credentialSubject"]["id"] = iri
     assert to_nquads_fast(doc, store.root) is None
+
+
+def _leaves(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """Every (node, key) of a document whose value is no node: text, number, language map..."""
+    return [(node, key) for node in _nodes(doc) for key, value in node.items()
+            if key not in ("@context", "type", "id") and not (isinstance(value, dict) and "id" in value)]
+
+
+SAME_KEYS_VALUES = st.one_of(
+    st.text(max_size=8), st.sampled_from(['a "quoted" \\ text\n\ttab\r', "Ünïcödé", "", "1.5e3"]),
+    st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.sampled_from([{"en": "x"}, {"fr-BE": ["a", "b"]}, {"EN": 'q"\\'}, {"de": None}, {"en_GB": "x"},
+                     "urn:x:same-keys", "mailto:a b", "elm:Note", {"en": 3}]),
+)
+
+
+@cache
+def _converted(root: Path) -> list[dict[str, Any]]:
+    """The documents of the corpus that the converter takes."""
+    return [doc for _, doc in CORPUS if to_nquads_fast(copy.deepcopy(doc), root) is not None]
+
+
+OTHER_TYPES = st.sampled_from(["Note", "Identifier", ["Note", "Identifier"], "elm:Note", [],
+                               "VerifiableCredential"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_documents_of_known_keys_and_types_equal_to_pyld_or_decline(store, data: st.DataObject) -> None:
+    """A document of the same keys and types as one converted before (its conversion plans
+    made): new values, with escapes, language tags and numbers; parts left out; other ids (two
+    nodes of one id, say); keys in another order; other types."""
+    original = data.draw(st.sampled_from(_converted(store.root)))
+    to_nquads_fast(copy.deepcopy(original), store.root)  # its plans made
+    doc = copy.deepcopy(original)
+    leaves = _leaves(doc)
+    for _ in range(data.draw(st.integers(1, 4))):
+        node, key = data.draw(st.sampled_from(leaves))
+        if key in node:
+            node[key] = copy.deepcopy(data.draw(SAME_KEYS_VALUES))
+    for node, key in data.draw(st.lists(st.sampled_from(leaves), max_size=2)):
+        node.pop(key, None)  # an optional part left out: the node's keys are others
+    for node in data.draw(st.lists(st.sampled_from(_nodes(doc)), max_size=2)):
+        if "id" in node:  # other ids: numbers of another credential, or an IRI to leave out
+            node["id"] = data.draw(st.sampled_from(["urn:x:1", "urn:x:2", "elm:x", "urn:x: 1"]))
+    typed = [node for node in _nodes(doc) if "type" in node]
+    for node in data.draw(st.lists(st.sampled_from(typed), max_size=2)):  # keys in another order
+        items = data.draw(st.permutations(list(node.items())))
+        node.clear()
+        node.update(items)
+    if data.draw(st.booleans()):  # the same keys under other types
+        data.draw(st.sampled_from(_nodes(doc)))["type"] = data.draw(OTHER_TYPES)
+    warm = trace(doc, store.root)
+    fast_rdf._PLANS.clear()  # the same document converted from no plan at all: the same rows
+    cold = trace(doc, store.root)
+    assert (warm and warm.rows) == (cold and cold.rows)
+    fast = to_nquads_fast(doc, store.root)
+    try:
+        slow = to_nquads_pyld(doc, store)
+    except Exception:
+        assert fast is None, json.dumps(doc)[:300]
+        return
+    if fast is not None:
+        assert fast == slow
+

@@ -160,6 +160,22 @@ _SHARED_LINES: dict[int, tuple[Frozen, str, frozenset[str]]] = {}
 _SCOPED: dict[tuple[int, int], Terms] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a node of given terms, types and keys converts: its type IRIs, and each key to
+    convert with its term and the terms of the nodes in its value. Holds the terms it was
+    made in, so that their id cannot name other terms while the plan lives."""
+
+    terms: Terms
+    types: tuple[str, ...]
+    keys: tuple[tuple[str, Term, Terms], ...]
+
+
+# (id(terms), whether the node is the document, its types, its keys) -> its plan; a credential's
+# nodes repeat the same few (the keys of one specification's credentials are the same)
+_PLANS: dict[tuple[object, ...], _Plan] = {}
+
+
 class _Converter:
     def __init__(self, terms: Terms, prefixes: dict[str, str]) -> None:
         self.top = terms
@@ -204,17 +220,45 @@ class _Converter:
         if not isinstance(subject, str):
             raise Unsupported("node without id (blank node)")
         subject = _expand(subject, self.prefixes)
-        outer = terms  # nested nodes revert type-scoped contexts (they do not propagate)
-        types = node.get("type", [])
-        types = types if isinstance(types, list) else [types]
-        for name in types if len(types) == 1 and isinstance(types[0], str) else _string_types(types):
-            definition = terms.get(name)
-            if definition is not None and definition.scoped is not None:
-                terms = self._with(terms, definition.scoped)
+        plan = self._plan(node, terms)
         rows = self.rows
+        for iri in plan.types:
+            rows[(subject, RDF_TYPE, iri, "", "", "")] = None
+        for key, term, inner in plan.keys:
+            value = node[key]
+            if type(value) is str:  # the usual value: as self.value, in fewer steps
+                self._text(subject, term, value)
+            elif isinstance(value, list):
+                for item in value:
+                    self.value(subject, term, item, inner)
+            else:
+                self.value(subject, term, value, inner)
+        return subject
+
+    def _plan(self, node: dict[str, Any], terms: Terms) -> _Plan:
+        """How a node converts, found by its terms, types and keys: made once for them."""
+        types = node.get("type", [])
+        types = tuple(types) if isinstance(types, list) else (types,)
         for name in types:
             if not isinstance(name, str):
                 raise Unsupported("non-string type")
+        found = (id(terms), node is self.root, types, tuple(node))
+        plan = _PLANS.get(found)
+        if plan is None or plan.terms is not terms:
+            plan = self._make_plan(node, terms, types)
+            if len(_PLANS) > 256:
+                _PLANS.clear()
+            _PLANS[found] = plan
+        return plan
+
+    def _make_plan(self, node: dict[str, Any], terms: Terms, types: tuple[str, ...]) -> _Plan:
+        outer = terms  # nested nodes revert type-scoped contexts (they do not propagate)
+        for name in types if len(types) == 1 else sorted(types):  # the order they apply in
+            definition = terms.get(name)
+            if definition is not None and definition.scoped is not None:
+                terms = self._with(terms, definition.scoped)
+        iris = []
+        for name in types:
             definition = terms.get(name)
             iri = definition.iri if definition is not None and definition.kind == "plain" else None
             if iri is None:
@@ -222,24 +266,17 @@ class _Converter:
                     iri = _expand(name, self.prefixes)
                 else:
                     raise Unsupported(f"type {name!r}")
-            rows[(subject, RDF_TYPE, iri, "", "", "")] = None
-        for key, value in node.items():
+            iris.append(iri)
+        keys = []
+        for key in node:
             if key == "id" or key == "type":  # read above
                 continue
             term = terms.get(key)  # never a keyword's key: contexts define no term "@..."
             if term is None or term.unsupported:
                 self._other_key(node, key, term)
                 continue
-            if type(value) is str:  # the usual value: as self.value, in fewer steps
-                self._text(subject, term, value)
-                continue
-            inner = self._with(outer, term.scoped) if term.scoped is not None else outer
-            if isinstance(value, list):
-                for item in value:
-                    self.value(subject, term, item, inner)
-            else:
-                self.value(subject, term, value, inner)
-        return subject
+            keys.append((key, term, self._with(outer, term.scoped) if term.scoped is not None else outer))
+        return _Plan(outer, tuple(iris), tuple(keys))
 
     def _other_key(self, node: dict[str, Any], key: str, term: Term | None) -> None:
         """A key that is not a term to convert: skipped, or unsupported."""
@@ -331,13 +368,6 @@ def _tag(language: str) -> str:
         _TAGS.clear()
     tag = _TAGS[language] = language.lower()
     return tag
-
-
-def _string_types(types: list[Any]) -> list[str]:
-    """A node's types that are text, sorted (the order scoped contexts apply in)."""
-    if len(types) == 1:
-        return types if isinstance(types[0], str) else []
-    return sorted(t for t in types if isinstance(t, str))
 
 
 def shared_lines(node: Frozen) -> frozenset[str] | None:
