@@ -158,3 +158,11 @@ def test_documents_of_known_keys_and_types_equal_to_pyld_or_decline(store, data:
     if fast is not None:
         assert fast == slow
 
+
+@pytest.mark.parametrize("value", [{"@value": "v"}, {"@list": ["a"]}, {"@set": ["a"]}, {"@graph": []},
+                                   {"id": "urn:x:1", "@value": "v"}, {"id": "urn:x:1", "@list": ["a"]},
+                                   {"id": "urn:x:1", "type": "Note", "@graph": []}])
+def test_declines_value_objects_and_containers(store, value: dict[str, Any]) -> None:
+    doc = copy.deepcopy(_converted(store.root)[0])
+    doc["credentialSubject"]["hasClaim"] = value
+    assert to_nquads_fast(doc, store.root) is None

@@ -340,8 +340,8 @@ class _Converter:
                 return
             raise Unsupported("language container value")
         if isinstance(item, dict):
-            if "@value" in item or "@list" in item or "@set" in item or "@graph" in item:
-                raise Unsupported("value object")
+            # a value object, list, set or graph is declined as a node: it has no id, or a key
+            # "@..." that no context defines (see _other_key)
             # as self.node(item, inner), without the call on this hot path
             child = self._shared(item) if inner is self.top and isinstance(item, Frozen) \
                 else self._node(item, inner)
