@@ -226,8 +226,12 @@ class _Converter:
             rows[(subject, RDF_TYPE, iri, "", "", "")] = None
         for key, term, inner in plan.keys:
             value = node[key]
-            if type(value) is str:  # the usual value: as self.value, in fewer steps
+            if type(value) is str:  # the usual values: as self.value, in fewer steps
                 self._text(subject, term, value)
+            elif isinstance(value, dict) and term.kind != "lang":  # a node
+                child = self._shared(value) if inner is self.top and isinstance(value, Frozen) \
+                    else self._node(value, inner)
+                rows[(subject, term.iri, child, "", "", "")] = None
             elif isinstance(value, list):
                 for item in value:
                     self.value(subject, term, item, inner)
