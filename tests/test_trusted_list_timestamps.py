@@ -28,7 +28,7 @@ from tests.conftest import need_tool, seal_commands
 from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, Signer, new_signer, sign, trusted_list
 
 QTST = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = (datetime.now(UTC) - timedelta(minutes=20)).replace(microsecond=0)
 PAYLOAD = '{"id": "urn:credential:tl-qtst", "type": ["VerifiableCredential"]}'
 XML = (b'<?xml version="1.0" encoding="UTF-8"?><europassCredential xmlns="http://data.europa.eu/snb">'
        b"<title>qtst</title><proof/></europassCredential>")
@@ -73,7 +73,9 @@ def seals(pki: devpki.DevPki, tsa_unit: devpki.Issued, tmp_path_factory: pytest.
     key = SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,))
     folder = tmp_path_factory.mktemp("qtst")
     jades, xades = folder / "b-t.jsonld", folder / "b-t.xml"
-    with DevServer(TimestampAuthority(signer, clock=lambda: NOW)) as server:
+    # the authority tells the time of the machine, as the sealer checks it against its own clock:
+    # NOW is taken when the tests are collected, minutes before a full run gets here
+    with DevServer(TimestampAuthority(signer, clock=lambda: datetime.now(UTC))) as server:
         client = TsaClient(server.tsa_url, timeout=5)
         jades.write_text(Sealer(key, tsa=client, fetch_revocation=False).seal(PAYLOAD), encoding="utf-8")
         xades.write_bytes(XadesSealer(key, tsa=client).seal_bytes(XML))
