@@ -95,6 +95,24 @@ class OfferRunBusy(Exception):
     """Another ``edcbridge offer`` run holds the offers file."""
 
 
+_BUSY_SECONDS = 30.0  # how long a statement waits for another process holding the offers file
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the offers file to WAL, waiting for other processes opening it at the same moment
+    (`offer`, `serve`, `revoke`): SQLite answers a switch that would deadlock with "database is
+    locked" at once, without waiting, so the switch is tried again until the busy time is over."""
+    deadline = time.monotonic() + _BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def hold_offer_runs(path: Path, wait: float, waiting: Callable[[], None]) -> int | None:
     """A descriptor holding the offers file ``path`` for one ``edcbridge offer`` run (close it
     to let go; the lock goes with the process, ``kill -9`` included). A new offer closes its
@@ -318,8 +336,9 @@ class OfferStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_SECONDS,
+                                 check_same_thread=False)
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
             with self._lock:
