@@ -18,8 +18,10 @@ A specification the LOQ profile cannot describe (no homepage, ISCED-F code or le
 outcome, all mandatory there) is left out with a finding saying what to add; so is a
 ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
 to one record kind), programme QA of a specification without levels, an assessment's
-supervision (LOQ has no element), a logo LOQ cannot embed, and an identifier another record
-already carries (LOQ's notations are unique per document).
+supervision (LOQ has no element), a logo LOQ cannot embed, an identifier another record
+already carries (LOQ's notations are unique per document), and the fields of the credential
+rather than the learning (credential type, validity, credit currency), each noted with where it
+goes instead.
 """
 
 from __future__ import annotations
@@ -344,6 +346,41 @@ def _level_loss(spec: Specification) -> list[Finding]:
                     f"add {missing} to specification {spec.code!r} to publish it as a qualification")]
 
 
+def _given(spec: Specification, name: str) -> bool:
+    """Whether the catalogue gives a field: it writes it, or its value is not the default."""
+    value = getattr(spec, name)
+    default = Specification.model_fields[name].default
+    return value is not None and (name in spec.model_fields_set or value != default)
+
+
+def _credential_fields(spec: Specification) -> list[Finding]:
+    """Fields of the credential issued for a specification, which LOQ (describing the learning)
+    has no element for: one note per field given, saying where it does go."""
+    where = f"specifications[{spec.code}]"
+    notes = []
+    if _given(spec, "credential_type"):
+        kind = spec.credential_type.name.lower().replace("_", "-")
+        notes.append(Finding("loq-loss", "info", f"{where}.credential_type",
+                             f"credential_type {kind} is not published in LOQ, which describes the "
+                             "learning and not the credential issued for it: it goes in each EDC "
+                             "credential, as its credentialProfiles"))
+    if _given(spec, "validity_years"):
+        notes.append(Finding("loq-loss", "info", f"{where}.validity_years",
+                             f"validity_years {spec.validity_years} is not published in LOQ, which has "
+                             "no place for how long a credential stays valid: it goes in each EDC "
+                             f"credential, as its validUntil ({spec.validity_years} years after the "
+                             "awarding date)"))
+    if _given(spec, "credit_currency_years"):
+        notes.append(Finding("loq-loss", "info", f"{where}.credit_currency_years",
+                             f"credit_currency_years {spec.credit_currency_years} is not published in "
+                             "LOQ, which has no credit-currency period, and the EDC credential does not "
+                             "carry it either (EDC 3.2 has no such property): it counts in the stacking "
+                             "checks only",
+                             f"to tell the register, state the period in further_information of "
+                             f"specification {spec.code!r} (published as an additionalNote)"))
+    return notes
+
+
 @dataclass(frozen=True)
 class _Links:
     """Which specifications name each code in ``part_of`` and in ``has_part``, in catalogue
@@ -530,7 +567,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                                     "NQF levels both set); institutional QA goes on the awarding body",
                                     "add eqf and nqf to describe it as a qualification"))
         findings += (_level_loss(spec) + _unnamed_skills(spec)
-                     + _language_default(spec, catalogue.primary_language))
+                     + _language_default(spec, catalogue.primary_language) + _credential_fields(spec))
         if spec.assessment and spec.assessment.supervision:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].assessment.supervision",
                                     "LOQ's learningAssessmentSpecification has no place for supervision "
