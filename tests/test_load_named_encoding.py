@@ -130,3 +130,9 @@ def test_utf8_letters_past_the_first_64_kb_refuse_the_file_under_a_legacy_name(t
         _rows(path, "cp1252")
     assert caught.value.error.message == ("the file is UTF-8 (line 2002 holds letters written in UTF-8), "
                                           "not CP1252: read as CP1252 they would be garbled")
+
+
+def test_an_empty_file_is_said_to_be_empty_under_a_legacy_name(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError) as caught:
+        _rows(_file(tmp_path, b""), "cp1252")
+    assert caught.value.error.message == "the file is empty"

@@ -36,7 +36,7 @@ def _encoding(head: bytes) -> str:
         if head.startswith(bom):
             return name
     sample = head[:4096 - 4096 % 4]
-    if sample.count(0) * 3 < len(sample):  # ASCII in UTF-16 is half NUL bytes
+    if not sample or sample.count(0) * 3 < len(sample):  # ASCII in UTF-16 is half NUL bytes
         return "utf-8"
     nul = [sample[i::4].count(0) * 8 > len(sample) for i in range(4)]  # over half NUL
     if nul == [False, True, True, True]:
