@@ -87,10 +87,50 @@ def test_a_byte_the_named_encoding_has_no_character_for_fails_its_row(tmp_path: 
     assert error.message == "given_name holds a byte that is not CP1252 (shown as \ufffd)"
 
 
-def test_json_lines_are_utf8_whatever_the_name(tmp_path: Path) -> None:
-    line = json.dumps(dict(zip(HEADER, GOOD, strict=True)), ensure_ascii=False) + "\n"
-    [row] = _rows(_file(tmp_path, line.encode("utf-8"), "awards.jsonl"), "cp1252")
-    assert row.award is not None and row.award.learner.given_name == {"en": "Chloé"}
+def _award_json(award_id: str = "A1", given_name: str = "Chloé") -> str:
+    return json.dumps({**dict(zip(HEADER, GOOD, strict=True)), "award_id": award_id,
+                       "given_name": given_name}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("awards.jsonl", _award_json() + "\r\n"),
+    ("awards.json", "[\r\n" + _award_json() + "\r\n]\r\n"),
+])
+def test_a_legacy_json_file_loads_in_the_encoding_named(tmp_path: Path, name: str, text: str) -> None:
+    [row] = _rows(_file(tmp_path, text.encode("cp1252"), name), "cp1252")
+    assert row.errors == () and row.award is not None
+    assert row.award.learner.given_name == {"en": "Chloé"}
+
+
+def test_without_the_name_a_legacy_json_file_is_refused_saying_how_to_name_it(tmp_path: Path) -> None:
+    path = _file(tmp_path, (_award_json() + "\n").encode("cp1252"), "awards.jsonl")
+    with pytest.raises(InputFileError) as caught:
+        _rows(path, None)
+    assert caught.value.error.fix == ("write the file as UTF-8; or, to read it as it is, name its "
+                                      "encoding: --encoding cp1252")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ((_award_json() + "\n").encode("utf-8"),
+     "the file is UTF-8 (line 1 holds letters written in UTF-8), not CP1252: read as CP1252 they "
+     "would be garbled"),
+    (("[" + _award_json() + "]").encode("utf-16"),
+     "the file starts with a UTF-16 byte-order mark, so it is UTF-16, not CP1252"),
+])
+def test_a_json_file_in_another_encoding_is_refused_under_a_legacy_name(tmp_path: Path, data: bytes,
+                                                                        message: str) -> None:
+    with pytest.raises(InputFileError) as caught:
+        _rows(_file(tmp_path, data, "awards.json"), "cp1252")
+    assert caught.value.error.message == message
+
+
+def test_a_json_line_holding_a_byte_the_named_encoding_lacks_fails_alone(tmp_path: Path) -> None:
+    data = "\n".join([_award_json("A1"), _award_json("A2", "Rene")]).encode("cp1252")
+    good, bad = _rows(_file(tmp_path, data.replace(b"Rene", b"Ren\x81"), "awards.jsonl"), "cp1252")
+    assert good.award is not None and bad.award is None
+    [error] = bad.errors
+    assert (error.row, error.message) == (2, "the line holds a byte that is not CP1252")
+    assert error.fix == "correct the line, or name the encoding the file is in with --encoding"
 
 
 @pytest.mark.parametrize(("name", "error"), [

@@ -613,8 +613,8 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None,
     Raises :class:`InputFileError` only when the file as a whole cannot be read. Header
     problems are yielded as a result of the header row (``file_level``) and rows are still
     checked; in JSON, a key no column has is such a result, once, on the first line that has it.
-    ``encoding`` is the legacy encoding a CSV file is in, as the user names it (never guessed);
-    ``columns`` the column each of the file's own headers holds, as the user maps them.
+    ``encoding`` is the legacy encoding a CSV or JSON file is in, as the user names it (never
+    guessed); ``columns`` the column each of the file's own headers holds, as the user maps them.
     """
     file = str(path)
     mapped: list[RecordError] = []

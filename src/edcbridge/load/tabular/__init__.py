@@ -22,7 +22,7 @@ def read_rows(path: Path, is_column: ColumnTest | None = None, encoding: str | N
 
     With ``is_column``, a title above the header of a CSV file or sheet is passed over (see
     :func:`.header._header_record`) and a filled cell of a hidden sheet column it names is an
-    error. ``encoding`` is the one a CSV file is in (see :func:`.text_file.named_encoding`),
+    error. ``encoding`` is the one a CSV or JSON file is in (see :func:`.text_file.named_encoding`),
     when the user names it; else its bytes say.
     """
     if not path.is_file():
@@ -32,4 +32,4 @@ def read_rows(path: Path, is_column: ColumnTest | None = None, encoding: str | N
         return _csv_rows(path, is_column, encoding)
     if kind == "xlsx":
         return _xlsx_rows(path, is_column)
-    return _jsonl_rows(path)
+    return _jsonl_rows(path, encoding)

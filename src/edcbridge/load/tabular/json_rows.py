@@ -17,16 +17,19 @@ from edcbridge.load.errors import InputFileError
 from edcbridge.load.tabular import json_window
 from edcbridge.load.tabular.cells import Row, Table, _cell, blank
 from edcbridge.load.tabular.json_window import CHUNK, JsonWindow, cut_short, too_long
-from edcbridge.load.tabular.text_file import _decode_error, _open_text, _undecodable
+from edcbridge.load.tabular.text_file import _decode_error, _label, _open_text, _undecodable
 from edcbridge.output import unreadable_json
 
 
-def _jsonl_rows(path: Path) -> Table:
-    handle, encoding = _open_text(path)
+def _jsonl_rows(path: Path, named: str | None = None) -> Table:
+    """``named``: the legacy encoding the user names (see :func:`.text_file.named_encoding`),
+    refused for a file whose bytes show another, as for a CSV file; else the bytes say."""
+    handle, encoding = _open_text(path, named)
+    fix = _encoding_fix(named)
     form = _json_form(handle) if path.suffix.lower() == ".json" else "lines"
     if form != "lines" and not _decodes(handle):
         handle.close()
-        raise _decode_error(path, encoding, "write the file as UTF-8")
+        raise _decode_error(path, encoding, fix)
     if form in ("array", "awards"):
         return Table([], _array_rows(path, handle, wrapped=form == "awards"))
     if form == "objects":
@@ -39,23 +42,32 @@ def _jsonl_rows(path: Path) -> Table:
         if formatted:
             return Table([], _object_rows(path, handle, window))
     handle.close()
-    handle, encoding = _open_text(path, line_bound=True)  # JSON Lines: each line read whole
+    handle, encoding = _open_text(path, named, line_bound=True)  # JSON Lines: each line read whole
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
             try:
                 for number, line in enumerate(handle, start=1):
                     if _undecodable(line):  # the line fails, not the file
-                        yield number, {"__invalid__": "the line holds a byte that is not UTF-8",
+                        yield number, {"__invalid__": "the line holds a byte that is not "
+                                                      f"{_label(encoding)}",
                                        "__character__": next(i for i, c in enumerate(line, start=1)
                                                              if _undecodable(c)),
-                                       "__fix__": "correct the line and write the file as UTF-8"}
+                                       "__fix__": "correct the line and write the file as UTF-8"
+                                       if named is None else "correct the line, or name the "
+                                       "encoding the file is in with --encoding"}
                         continue
                     yield from _jsonl_value(number, line)
             except UnicodeDecodeError:  # UTF-16/32 data an escape cannot stand for (an ASCII byte)
-                raise _decode_error(path, encoding, "write the file as UTF-8") from None
+                raise _decode_error(path, encoding, fix) from None
 
     return Table([], rows())
+
+
+def _encoding_fix(named: str | None) -> str:
+    if named is None:
+        return "write the file as UTF-8"
+    return "name the encoding the file is in with --encoding, or write the file as UTF-8"
 
 
 _JSON_SPACE = " \t\r\n"

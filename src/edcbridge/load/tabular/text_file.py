@@ -138,8 +138,7 @@ def _open_text(path: Path, named: str | None = None,
         elif encoding in ("utf-8", "utf-8-sig"):
             raw.close()
             line = head[:exc.start].count(b"\n") + 1
-            if detect_kind(path) == "csv":
-                fix += "; or, to read it as it is, name its encoding: --encoding cp1252"
+            fix += "; or, to read it as it is, name its encoding: --encoding cp1252"
             raise _not_encoded(path, "UTF-8", line, exc.start, fix) from None
         else:
             raw.close()
