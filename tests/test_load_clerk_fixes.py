@@ -121,6 +121,24 @@ def test_a_broken_line_is_named_at_the_character_that_breaks_it(tmp_path: Path) 
     assert "one JSON object per line" in error.fix
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_files_joined_with_their_byte_order_marks_give_every_award(tmp_path: Path, encoding: str) -> None:
+    first, second = (json.dumps({**ROW, "award_id": key}, ensure_ascii=False) + "\n"
+                     for key in ("A1", "A2"))
+    path = tmp_path / "awards.jsonl"
+    path.write_bytes(first.encode(encoding) + second.encode(encoding))  # cat a.jsonl b.jsonl
+    rows = _rows(path)
+    assert [row.errors for row in rows] == [(), ()]
+    assert [row.award.award_id for row in rows if row.award is not None] == ["A1", "A2"]
+
+
+def test_a_broken_line_after_a_byte_order_mark_is_named_where_it_breaks(tmp_path: Path) -> None:
+    line = '\ufeff{"award_id": "A1", given_name: "Ana"}'
+    [row] = _rows(_jsonl(tmp_path, ["", line]))
+    [error] = row.errors
+    assert (error.row, error.character) == (2, line.index("given_name") + 1)
+
+
 def test_an_error_with_a_character_renders_it_after_the_line() -> None:
     error = RecordError("a.jsonl", 4, None, None, "not JSON: x", "fix it", character=17)
     assert error.render() == "a.jsonl:4:17: not JSON: x\n    fix: fix it"

@@ -232,14 +232,17 @@ def _json_error(path: Path, message: str, where: tuple[int, int], fix: str = _AR
 
 
 def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
-    """The row of one line, none for a blank one."""
-    if not line.strip():
+    """The row of one line, none for a blank one. A byte-order mark starting the line is where
+    another file was joined on (``cat a.jsonl b.jsonl``, each written with one): JSON may pass
+    it over, and it is no part of the award."""
+    body = line.removeprefix("\ufeff")
+    if not body.strip():
         return
     keys = _KeysTwice()
     try:
-        value = json.loads(line, object_pairs_hook=keys)
+        value = json.loads(body, object_pairs_hook=keys)
     except json.JSONDecodeError as exc:
-        yield number, _not_json(line, exc)
+        yield number, _not_json(body, exc, len(line) - len(body))
         return
     except (ValueError, RecursionError) as exc:  # a number of 4,300 digits; nesting Python cannot take
         yield number, {"__invalid__": f"not an award: {unreadable_json(exc)}",
@@ -251,15 +254,16 @@ def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
 CUT_SHORT_FIX = "the line is cut short: the file may be incomplete; export it again"
 
 
-def _not_json(line: str, exc: json.JSONDecodeError) -> Row:
-    """The error of a line that is not JSON, at the character where it breaks. A line whose
-    JSON is still open where the line ends was cut short (a write that stopped part way): it
-    is named at its end, not where the open string or object began."""
+def _not_json(line: str, exc: json.JSONDecodeError, before: int = 0) -> Row:
+    """The error of a line that is not JSON, at the character where it breaks (``before``: the
+    characters of the line in front of the text read). A line whose JSON is still open where
+    the line ends was cut short (a write that stopped part way): it is named at its end, not
+    where the open string or object began."""
     text = line.rstrip()
     if exc.pos >= len(text) or exc.msg.startswith("Unterminated string"):
         return {"__invalid__": "not JSON: the line ends before its object is closed",
-                "__character__": len(text) + 1, "__fix__": CUT_SHORT_FIX}
-    return {"__invalid__": f"not JSON: {exc.msg}", "__character__": exc.colno,
+                "__character__": before + len(text) + 1, "__fix__": CUT_SHORT_FIX}
+    return {"__invalid__": f"not JSON: {exc.msg}", "__character__": before + exc.colno,
             "__fix__": "correct the JSON there: write one JSON object per line"}
 
 
