@@ -74,6 +74,18 @@ def test_an_unknown_column_is_one_error_of_the_file_and_every_row_loads(tmp_path
     assert [row.award is not None for row in awards] == [True, True, True]
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_renamed_required_column_is_named_as_the_one_the_file_lacks(tmp_path: Path, kind: str) -> None:
+    row = {("Date awarded" if key == "awarding_date" else key): value for key, value in ROW.items()}
+    if kind == "csv":
+        path = tmp_path / "awards.csv"
+        path.write_text(",".join(row) + "\r\n" + ",".join(row.values()) + "\r\n", "utf-8")
+    else:
+        path = _jsonl(tmp_path, _objects(row))
+    unknown = [e for e in _header_errors(_rows(path)) if e.column == "Date awarded"]
+    assert [e.fix.split("?")[0] for e in unknown] == ["did you mean 'awarding_date'"]
+
+
 def test_an_unknown_json_key_is_said_on_the_first_line_that_has_it(tmp_path: Path) -> None:
     lines = _objects({**ROW, "award_id": "A1"}, {**ROW, "award_id": "A2", "notes": "late"},
                      {**ROW, "award_id": "A3", "notes": "x", "mark": "Merit"})

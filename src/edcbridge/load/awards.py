@@ -12,10 +12,11 @@ nothing that only follows from it is said.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -219,12 +220,22 @@ def header_names(names: list[str]) -> dict[str, str]:
     return {base: found.get(base, base) for base in COLUMNS}
 
 
-def unknown_column(file: str, row: int, name: str) -> RecordError:
+def unknown_column(file: str, row: int, name: str, present: Collection[str] = ()) -> RecordError:
     """A column (a JSON key) no award field has: an error of the file, said once. Its values
     are not read; the rows are checked and loaded without them."""
     return RecordError(file, row, name, None, f"unknown column {name!r}",
-                       f"{suggest(_split_column(name)[0], list(COLUMNS))} (its values are not read, "
-                       "in any row, until the column is renamed or removed)")
+                       f"{_nearest_column(_split_column(name)[0], present)} (its values are not "
+                       "read, in any row, until the column is renamed or removed)")
+
+
+def _nearest_column(column: str, present: Collection[str]) -> str:
+    """The column an unknown one may be. A required column the header (``present``) lacks is
+    where a renamed column's values belong ('Date awarded' beside no awarding_date), so it is
+    matched less strictly than the others, which a looser match would name by chance."""
+    have = {_split_column(name)[0] for name in present}
+    missing = [required for required in REQUIRED if required not in have] if present else []
+    renamed = difflib.get_close_matches(column, missing, n=1, cutoff=0.45)
+    return f"did you mean {renamed[0]!r}?" if renamed else suggest(column, list(COLUMNS))
 
 
 def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError]:
@@ -235,7 +246,7 @@ def check_header(file: str, header: list[str], row: int = 1) -> list[RecordError
         if not name:
             continue
         if base not in COLUMNS:
-            errors.append(unknown_column(file, row, name))
+            errors.append(unknown_column(file, row, name, header))
         elif lang and not COLUMNS[base][1]:
             errors.append(RecordError(file, row, name, None, f"{base} is not a text column",
                                       f"use a plain {base!r} column"))
@@ -744,7 +755,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
                 [name for name in row if name and not is_column(name) and name not in unknown]
             if new_keys:
                 unknown.update(new_keys)
-                yield LoadedRow(file, number, None, tuple(unknown_column(file, number, name)
+                yield LoadedRow(file, number, None, tuple(unknown_column(file, number, name, keys)
                                                           for name in new_keys), "", file_level=True)
             errors += [e for e in check_header(file, keys, number)
                        if e.column not in REQUIRED or "missing" not in e.message]
