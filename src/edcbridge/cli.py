@@ -81,11 +81,11 @@ def writable_folder(_ctx: click.Context, _param: click.Parameter, folder: Path |
 
 def reading_options(what: str = "awards files") -> Callable[[Any], Any]:
     """``--encoding NAME``, ``--column HEADER=COLUMN`` and ``--columns FILE`` of a command that
-    reads ``what``: CSV files in a legacy encoding, and headers a student system writes in its
+    reads ``what``: CSV or JSON files in a legacy encoding, and headers a student system writes in its
     own language."""
     encoding = click.option(
         "--encoding", "encoding_name", metavar="NAME",
-        help=f"The encoding the CSV {what} are in when it is not UTF-8, e.g. cp1252 (Windows, "
+        help=f"The encoding the CSV or JSON {what} are in when it is not UTF-8, e.g. cp1252 (Windows, "
              "western Europe), latin-1, cp1250, iso-8859-7; never guessed. A file whose bytes "
              "show it is UTF-8 (or has a byte-order mark) is refused under it, not garbled.")
     column = click.option(
