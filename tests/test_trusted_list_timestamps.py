@@ -5,10 +5,13 @@ timestamp then proves the signing time the TRUSTLIST and EXPIRY checks judge at.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,17 @@ from edcbridge.seal.tsa_server import DevServer, TimestampAuthority, TokenSigner
 from edcbridge.xml.cli import verify_xml_command
 from edcbridge.xml.xades import XadesSealer
 from tests.conftest import need_tool, seal_commands
-from tests.trusted_list_files import GRANTED, WITHDRAWN, Service, Signer, new_signer, sign, trusted_list
+from tests.trusted_list_files import (
+    GRANTED,
+    LOTL,
+    TSL_MIME,
+    WITHDRAWN,
+    Service,
+    Signer,
+    new_signer,
+    sign,
+    trusted_list,
+)
 
 QTST = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
 NOW = (datetime.now(UTC) - timedelta(minutes=20)).replace(microsecond=0)
@@ -175,3 +188,112 @@ def test_a_ca_qc_service_does_not_make_an_authority_outside_it_qualified(
     report = _verify(sealed, listed, pinned)
     assert report["checks"]["TIMESTAMP"]["status"] == "SKIPPED"
     assert "qualified timestamp" not in report["checks"]["TIMESTAMP"]["reason"]
+
+
+_TYPES = "http://uri.etsi.org/TrstSvc/Svctype/"
+_STATUSES = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/"
+_DIRECTIVE_STATUSES = "http://uri.etsi.org/TrstSvc/Svcstatus/"
+
+
+def _timestamp_service(certificate: x509.Certificate, service_type: str, status: str) -> Service:
+    return Service("EDCBRIDGE TEST timestamps", certificate, [(status, NOW - timedelta(days=90))],
+                   additional=[], service_type=service_type)
+
+
+@pytest.mark.parametrize(("service_type", "status"), [
+    (f"{_TYPES}TSA", f"{_STATUSES}recognisedatnationallevel"),
+    (f"{_TYPES}TSA", f"{_STATUSES}undersupervision"),
+    (f"{_TYPES}TSA", f"{_DIRECTIVE_STATUSES}accredited"),
+    (f"{_TYPES}TSA/TSS-QC", f"{_STATUSES}supervisionincessation"),
+    (f"{_TYPES}TSA/TSS-AdESQCandQES", f"{_STATUSES}recognisedatnationallevel"),
+])
+@pytest.mark.parametrize("kind", ["jades", "xades"])
+def test_a_timestamp_service_in_force_but_not_qualified_is_trusted_and_said_not_qualified(
+        seals: dict[str, Path], kind: str, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer,
+        tmp_path: Path, service_type: str, status: str) -> None:
+    """A non-qualified time-stamping service the list recognises (or, before eIDAS, supervised or
+    accredited) proves the signing time; only a granted TSA/QTST gives a qualified timestamp."""
+    service = _timestamp_service(tsa_root.certificate, service_type, status)
+    listed, pinned = _list(tmp_path, pki, signer, service)
+    report = _verify(seals[kind], listed, pinned)
+    stamp = report["checks"]["TIMESTAMP"]
+    assert stamp["status"] == "OK", stamp
+    assert "'EDCBRIDGE TEST timestamps'" in stamp["reason"] and "trusted list of FR" in stamp["reason"]
+    assert "not a qualified timestamp" in stamp["reason"]
+    assert f"{service_type.removeprefix(_TYPES)} {status.rsplit('/', 1)[-1]}" in stamp["reason"]
+    assert "qualified timestamp from" not in stamp["reason"]
+    assert report["trusted_list"]["at_basis"] == "proven"
+
+
+@pytest.mark.parametrize(("service_type", "status"), [
+    (f"{_TYPES}TSA", f"{_STATUSES}deprecatedatnationallevel"),
+    (f"{_TYPES}TSA", f"{_STATUSES}supervisionceased"),
+    (f"{_TYPES}TSA", f"{_STATUSES}accreditationrevoked"),
+    (f"{_TYPES}TSA/TSS-QC", f"{_STATUSES}withdrawn"),
+    (f"{_TYPES}TSA", f"{_STATUSES}granted"),  # granted is for qualified services only
+    (QTST, f"{_STATUSES}recognisedatnationallevel"),
+    (QTST, f"{_STATUSES}undersupervision"),  # the qualified type came with eIDAS
+])
+def test_a_timestamp_service_not_in_force_proves_nothing(
+        sealed: Path, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer, tmp_path: Path,
+        service_type: str, status: str) -> None:
+    service = _timestamp_service(tsa_root.certificate, service_type, status)
+    listed, pinned = _list(tmp_path, pki, signer, service)
+    report = _verify(sealed, listed, pinned)
+    assert report["checks"]["TIMESTAMP"]["status"] == "SKIPPED"
+    assert "not trusted" in report["checks"]["TIMESTAMP"]["reason"]
+    assert report["trusted_list"]["at_basis"] == "verification"
+
+
+def test_a_qualified_service_is_named_before_a_recognised_one(
+        sealed: Path, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer, tmp_path: Path) -> None:
+    need_tool("xmlsec1")
+    ca = Service("EDCBRIDGE TEST qualified CA", pki.root.certificate, [(GRANTED, NOW - timedelta(days=400))])
+    recognised = _timestamp_service(tsa_root.certificate, f"{_TYPES}TSA",
+                                    f"{_STATUSES}recognisedatnationallevel")
+    listed = tmp_path / "tl.xml"
+    listed.write_bytes(sign(trusted_list("FR", [ca, recognised, _qtst(tsa_root.certificate, [
+        (GRANTED, NOW - timedelta(days=90))])]), signer, tmp_path))
+    _, pinned = signer.write(tmp_path, "pinned")
+    reason = _verify(sealed, listed, pinned)["checks"]["TIMESTAMP"]["reason"]
+    assert "qualified timestamp from 'EDCBRIDGE TEST qualified timestamps'" in reason
+    assert "not a qualified timestamp" not in reason
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_recognised_tsa_of_a_list_the_lotl_leads_to_is_trusted_not_qualified(
+        sealed: Path, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer, tmp_path: Path) -> None:
+    """The lists served over HTTP on 127.0.0.1, each signature checked by xmlsec1 too."""
+    tool = need_tool("xmlsec1")
+    served = tmp_path / "served"
+    served.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        listed, _ = _list(tmp_path, pki, signer, _timestamp_service(
+            tsa_root.certificate, f"{_TYPES}TSA", f"{_STATUSES}recognisedatnationallevel"))
+        (served / "fr.xml").write_bytes(listed.read_bytes())
+        lotl_signer = new_signer("EDCBRIDGE TEST LOTL signer")
+        (served / "lotl.xml").write_bytes(sign(trusted_list("EU", [], tsl_type=LOTL, pointers=[
+            (f"{base}/fr.xml", "FR", signer.certificate, TSL_MIME)]), lotl_signer, tmp_path))
+        _, signer_pem = signer.write(tmp_path, "fr-signer")
+        _, lotl_pem = lotl_signer.write(tmp_path, "lotl-signer")
+        for name, pem in (("fr.xml", signer_pem), ("lotl.xml", lotl_pem)):
+            checked = subprocess.run([tool, "--verify", "--trusted-pem", str(pem), str(served / name)],
+                                     capture_output=True, check=False)
+            assert checked.returncode == 0, checked.stderr
+        result = CliRunner(env={"XDG_CACHE_HOME": str(tmp_path / "cache")}).invoke(seal_commands(), [
+            "verify", "--json", str(sealed), "--trusted-list", f"{base}/lotl.xml",
+            "--lotl-signer", str(lotl_pem)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    stamp = json.loads(result.stdout)[0]["checks"]["TIMESTAMP"]
+    assert stamp["status"] == "OK", stamp
+    assert "TSA recognisedatnationallevel" in stamp["reason"]
+    assert "not a qualified timestamp" in stamp["reason"]

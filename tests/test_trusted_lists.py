@@ -312,3 +312,14 @@ def test_a_key_usage_criterion_selects_the_certificates_it_names(bit: str, quali
     listed = read_trusted_list(etree.tostring(root), "tl")
     is_qualified, words = qualified(pki.seal.certificate, listed.services[0].status)
     assert is_qualified is qualified_seal, words
+
+
+@pytest.mark.parametrize("prefix", ["http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/",
+                                    "http://uri.etsi.org/TrstSvc/Svcstatus/"])
+def test_a_ca_accredited_before_eidas_was_granted_then_as_lists_write_it(prefix: str) -> None:
+    """Lists kept the statuses of the Directive in their history, renamed with the eIDAS prefix."""
+    before = datetime(2014, 1, 1, tzinfo=UTC)
+    history = [(GRANTED, datetime(2016, 7, 1, tzinfo=UTC)), (f"{prefix}accredited", before)]
+    service = Service("EDCBRIDGE TEST CA", devpki.generate().root.certificate, history)
+    listed = read_trusted_list(trusted_list("BE", [service]), "tl")
+    assert listed.services[0].granted_at(before + timedelta(days=30))

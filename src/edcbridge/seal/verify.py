@@ -13,7 +13,8 @@ Each check ends OK, ERROR or SKIPPED with a reason:
 * TIMESTAMP: every `sigTst` token is valid (CMS signature, ESS signing certificate, a TSA
   certificate for timestamping valid at the token's time), covers the ASCII signature value,
   is not older than `sigT`, and chains to a trust anchor when anchors are configured, or is
-  a qualified timestamp service of the trusted lists then (``VerifyOptions.qualified_tsa``). A
+  a timestamp service of the trusted lists in force then, qualified or recognised
+  (``VerifyOptions.qualified_tsa``). A
   content timestamp (`adoTst`, over the payload) and archive timestamps (`arcTst`, over
   payload, header, signature and the etsiU entries before them) are checked the same way. A
   token whose authority leads to no anchor, or signed with SHA-1, proves no time: TIMESTAMP is
@@ -108,7 +109,8 @@ class Verification:
 
 QualifiedTsa = Callable[[x509.Certificate, Sequence[x509.Certificate], datetime], str | None]
 """What says whether a timestamp authority (its certificate, the certificates to chain it
-through) was a qualified timestamp service at a timestamp's time: its words, or None."""
+through) was a timestamp service of the trusted lists in force at a timestamp's time, and whether
+a qualified one: its words, or None."""
 
 
 @dataclass(frozen=True)

@@ -51,11 +51,14 @@ def granted_service(anchor: x509.Certificate, services: Sequence[TrustService],
 
 
 def timestamp_service(tsa: x509.Certificate, pool: Sequence[x509.Certificate], moment: datetime,
-                      services: Sequence[TrustService]) -> TrustService | None:
-    """The TSA/QTST service granted at *moment* (a timestamp's time) whose certificate is *tsa*
-    or one it chains to through *pool*."""
+                      services: Sequence[TrustService], *, qualified: bool = True) -> TrustService | None:
+    """The TSA/QTST service granted at *moment* (a timestamp's time), or with *qualified* False a
+    timestamp service in force then that is not qualified, whose certificate is *tsa* or one it
+    chains to through *pool*."""
     for service in services:
-        if service.granted_for_timestamps_at(moment):
+        in_force = service.granted_for_timestamps_at(moment) if qualified else \
+            service.recognised_for_timestamps_at(moment)
+        if in_force:
             _, failure = build_chain(tsa, pool, service.certificates, moment)
             if failure is None:
                 return service
@@ -63,14 +66,25 @@ def timestamp_service(tsa: x509.Certificate, pool: Sequence[x509.Certificate], m
 
 
 def qualified_tsa(services: Sequence[TrustService]) -> QualifiedTsa:
-    """What the lists say of a timestamp authority (see :data:`edcbridge.seal.verify.QualifiedTsa`)."""
+    """What the lists say of a timestamp authority (see :data:`edcbridge.seal.verify.QualifiedTsa`):
+    a qualified timestamp service first, else one the lists give as trusted but not qualified."""
     def words(tsa: x509.Certificate, pool: Sequence[x509.Certificate], moment: datetime) -> str | None:
         service = timestamp_service(tsa, pool, moment, services)
-        if service is None:
-            return None
-        return (f"qualified timestamp from '{service.name}' of '{service.provider}' on the trusted list of "
-                f"{service.country} (TSA/QTST granted at {_short(moment)}, the timestamp's time)")
+        if service is not None:
+            return (f"qualified timestamp from '{service.name}' of '{service.provider}' on the trusted "
+                    f"list of {service.country} (TSA/QTST granted at {_short(moment)}, the timestamp's time)")
+        service = timestamp_service(tsa, pool, moment, services, qualified=False)
+        return _recognised(service, moment) if service is not None else None
     return words
+
+
+def _recognised(service: TrustService, moment: datetime) -> str:
+    status = service.status_at(moment)
+    kind = status.service_type.removeprefix("http://uri.etsi.org/TrstSvc/Svctype/") if status else ""
+    state = status.status.rsplit("/", 1)[-1] if status else ""
+    return (f"timestamp from '{service.name}' of '{service.provider}' on the trusted list of "
+            f"{service.country} ({kind} {state} at {_short(moment)}, the timestamp's time): trusted, but "
+            "not a qualified timestamp (only a TSA/QTST service granted under eIDAS gives those)")
 
 
 def _policies(leaf: x509.Certificate) -> frozenset[str]:

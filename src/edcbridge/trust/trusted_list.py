@@ -30,14 +30,24 @@ XADES = "http://uri.etsi.org/01903/v1.3.2#"
 ECC = "http://uri.etsi.org/TrstSvc/SvcInfoExt/eSigDir-1999-93-EC-TrustedList/#"
 CA_QC = "http://uri.etsi.org/TrstSvc/Svctype/CA/QC"
 QTST = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST"
+TSA_TYPES = frozenset({"http://uri.etsi.org/TrstSvc/Svctype/TSA", "http://uri.etsi.org/TrstSvc/Svctype/TSA/TSS-QC",
+                       "http://uri.etsi.org/TrstSvc/Svctype/TSA/TSS-AdESQCandQES"})
+"""The timestamp services that are not qualified ones: a time-stamping service recognised at
+national level (or supervised under the Directive), and those of a provider of qualified
+certificates whose timestamps serve to validate its signatures and seals."""
 LOTL_TYPE = "http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUlistofthelists"
 TSL_MIME = "application/vnd.etsi.tsl+xml"
 _STATUS = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/"
 _OLD_STATUS = "http://uri.etsi.org/TrstSvc/Svcstatus/"
-GRANTED = frozenset({f"{_STATUS}granted", f"{_OLD_STATUS}undersupervision", f"{_OLD_STATUS}accredited",
-                     f"{_OLD_STATUS}supervisionincessation"})
+_PRE_EIDAS = ("undersupervision", "accredited", "supervisionincessation")
+GRANTED = frozenset({f"{_STATUS}granted", *(f"{prefix}{name}" for prefix in (_STATUS, _OLD_STATUS)
+                                            for name in _PRE_EIDAS)})
 """granted, and the statuses before eIDAS (1 July 2016) under which a CA/QC issued qualified
-certificates."""
+certificates (as lists write them since, and as they wrote them then)."""
+RECOGNISED = GRANTED - {f"{_STATUS}granted"} | {f"{_STATUS}recognisedatnationallevel"}
+"""The statuses under which a timestamp service that is not qualified is in force: recognised at
+national level, or supervised (accredited) before eIDAS; granted is for qualified services, and
+ceased, revoked, withdrawn or deprecated ones are not in force."""
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 FOR_ESEALS = f"{_EXT}ForeSeals"
 _FOR_ANY = frozenset({f"{_EXT}ForeSignatures", FOR_ESEALS, f"{_EXT}ForWebSiteAuthentication"})
@@ -108,6 +118,11 @@ class Status:
         """A qualified timestamp service (a type eIDAS brought in: only granted applies)."""
         return self.service_type == QTST and self.status == f"{_STATUS}granted"
 
+    @property
+    def recognised_for_timestamps(self) -> bool:
+        """A timestamp service in force that is not a qualified one (see :data:`TSA_TYPES`)."""
+        return self.service_type in TSA_TYPES and self.status in RECOGNISED
+
 
 @dataclass(frozen=True)
 class TrustService:
@@ -131,6 +146,10 @@ class TrustService:
     def granted_for_timestamps_at(self, moment: datetime) -> bool:
         status = self.status_at(moment)
         return status is not None and status.granted_for_timestamps
+
+    def recognised_for_timestamps_at(self, moment: datetime) -> bool:
+        status = self.status_at(moment)
+        return status is not None and status.recognised_for_timestamps
 
     def ever_granted(self) -> bool:
         return any(s.granted_for_eseals for s in self.history)

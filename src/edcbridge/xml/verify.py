@@ -30,7 +30,7 @@ signed element. Checks, each OK, ERROR or SKIPPED with a reason (as for JAdES):
   reference says) and not later than the signature timestamps; every ``SignatureTimeStamp`` is
   one over the canonicalised ``ds:SignatureValue``, not earlier than the ``SigningTime``; with
   trust anchors, each by a TSA that chains to one or that the trusted lists name as a
-  qualified timestamp service then (SKIPPED at level B-B without either). A
+  timestamp service in force then, qualified or recognised (SKIPPED at level B-B without either). A
   token of a TSA that leads to no anchor, or signed with or over SHA-1, proves no time: it is set aside
   (not relied on; for a signature timestamp, SKIPPED and the seal checked as at level B-B).
 * EXPIRY: the signed ``SigningTime`` is present, a date-time, and not in the future; the credential's
