@@ -297,3 +297,28 @@ def test_a_recognised_tsa_of_a_list_the_lotl_leads_to_is_trusted_not_qualified(
     assert stamp["status"] == "OK", stamp
     assert "TSA recognisedatnationallevel" in stamp["reason"]
     assert "not a qualified timestamp" in stamp["reason"]
+
+
+@pytest.mark.parametrize("kind", ["jades", "xades", "verify-xml"])
+def test_an_untrusted_authority_is_said_to_be_trusted_either_way(
+        seals: dict[str, Path], pki: devpki.DevPki, signer: Signer, tmp_path: Path, kind: str) -> None:
+    """The lists given name no timestamp service for the authority: the hint names both a
+    --trust-anchor for its CA and a --trusted-list that lists its service."""
+    listed, pinned = _list(tmp_path, pki, signer, None)
+    reason = _verify(seals["jades" if kind == "jades" else "xades"], listed, pinned,
+                     xml_command=kind == "verify-xml")["checks"]["TIMESTAMP"]["reason"]
+    assert "--trust-anchor" in reason and "--trusted-list" in reason, reason
+    assert "the lists given name none in force at" in reason
+
+
+@pytest.mark.parametrize("command", ["verify", "verify-xml"])
+def test_without_lists_the_hint_names_both_ways_too(seals: dict[str, Path], pki: devpki.DevPki,
+                                                    tmp_path: Path, command: str) -> None:
+    anchor = tmp_path / "seal-root.pem"
+    anchor.write_bytes(pki.root.certificate.public_bytes(PEM))
+    args = ["--json", str(seals["xades"]), "--trust-anchor", str(anchor)]
+    result = CliRunner().invoke(verify_xml_command, args) if command == "verify-xml" else \
+        CliRunner().invoke(seal_commands(), ["verify", *args])
+    reason = json.loads(result.stdout)[0]["checks"]["TIMESTAMP"]["reason"]
+    assert "add the authority's CA with --trust-anchor" in reason, reason
+    assert "--trusted-list" in reason and "the lists given" not in reason

@@ -320,11 +320,20 @@ def tsa_trust(stamp: tst.Timestamp, pool: Sequence[x509.Certificate],
         if words:
             return words, None
     if not options.trust_anchors and options.qualified_tsa is not None:
-        return None, f"not a qualified timestamp service of the trusted lists at {_short(stamp.gen_time)}"
+        return None, f"not a timestamp service of the trusted lists in force at {_short(stamp.gen_time)}"
     if not options.trust_anchors:
         return None, None
     _, failure = build_chain(stamp.tsa_certificate, chain_pool, options.trust_anchors, stamp.gen_time)
     return None, failure
+
+
+def untrusted_tsa_hint(options: VerifyOptions) -> str:
+    """The two ways to trust a timestamp authority, as they stand with the lists given or not."""
+    listed = ("give with --trusted-list the trusted list that names its timestamp service (a TSA/QTST "
+              "granted, or a TSA recognised, at the timestamp's time)")
+    if options.qualified_tsa is not None:
+        listed += ": the lists given name none in force at that time"
+    return f"to rely on it, add the authority's CA with --trust-anchor, or {listed}"
 
 
 def _archive_stamps(ctx: _Context) -> list[tst.Timestamp]:
@@ -372,7 +381,7 @@ def _timestamp_check(ctx: _Context) -> Check:
         archive = _archive_stamps(ctx) if signature else []
     except _UntrustedStamp as exc:
         return Check("SKIPPED", f"{exc}, so the signing time is not proven (checked as at level B-B); "
-                                "to rely on it, add the authority's CA with --trust-anchor")
+                                f"{untrusted_tsa_hint(ctx.options)}")
     except _WeakStamp as exc:
         return Check("SKIPPED", f"{exc}; {tst.SET_ASIDE}")
     except _StampError as exc:

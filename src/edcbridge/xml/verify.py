@@ -79,6 +79,7 @@ from edcbridge.seal.verify import (
     not_read_verdict,
     tsa_trust,
     unsigned_note,
+    untrusted_tsa_hint,
 )
 from edcbridge.xml import xades
 from edcbridge.xml.safe import IncompleteXml, XmlInputError, parse_bytes
@@ -809,8 +810,7 @@ def _timestamps(tree: etree._ElementTree, signature: etree._Element, props: etre
         times = [_stamp(stamp, value, pool, trust).gen_time for stamp in stamps]
     except UntrustedTimestamp as exc:
         return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}, so the signing time is not proven "
-                             "(checked as at level B-B); to rely on it, add the authority's CA with "
-                             "--trust-anchor"), level)
+                             f"(checked as at level B-B); {untrusted_tsa_hint(trust.options)}"), level)
     except tst.WeakTimestamp as exc:
         return _Stamps(Check("SKIPPED", f"signature timestamp: {exc}; {tst.SET_ASIDE}"), level)
     except (TimestampError, ValueError) as exc:
