@@ -83,3 +83,26 @@ def test_verify_does_not_find_a_seal_over_such_a_credential_valid(tmp_path: Path
     assert f"the signed credential {_said(named)}" in first["checks"]["FORMAT"]["reason"]
     assert first["verdict"] not in ("VALID", "UNCONFIRMED")
     assert second["checks"]["FORMAT"]["status"] == "OK", second
+
+
+@pytest.mark.parametrize(("written", "named"), WRITTEN)
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_verify_names_the_value_in_an_unsealed_credential(tmp_path: Path, written: str, named: str,
+                                                         wrapped: bool) -> None:
+    text = _holding(written)
+    bad = tmp_path / "received.jsonld"
+    bad.write_text(f'{{"credential": {text}}}' if wrapped else text, "utf-8")
+    result = CliRunner().invoke(main, ["verify", "--json", str(bad)])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)[0]
+    assert report["verdict"] == "NOT SEALED", report
+    assert _said(named) in report["verdict_reason"], report["verdict_reason"]
+    plain = CliRunner().invoke(main, ["verify", str(bad)])
+    assert _said(named) in plain.stdout, plain.stdout
+
+
+def test_verify_of_an_unsealed_credential_with_finite_numbers_names_none(tmp_path: Path) -> None:
+    good = tmp_path / "received.jsonld"
+    good.write_text(_holding("1e308"), "utf-8")
+    report = json.loads(CliRunner().invoke(main, ["verify", "--json", str(good)]).stdout)[0]
+    assert report["verdict"] == "NOT SEALED" and "no JSON number" not in report["verdict_reason"]

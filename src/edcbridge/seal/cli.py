@@ -465,7 +465,18 @@ def _unread_jades(data: bytes, result: Verification, did_documents: Mapping[str,
     if doc is not None and is_badge(doc):
         return _badge_outcome(doc, did_documents)
     unsealed = doc is not None and bool({"@context", "credentialSubject", "credential"} & set(doc))
-    return unread_outcome(body[:16], unsealed=unsealed, expected="a sealed credential (JAdES JSON)")
+    outcome = unread_outcome(body[:16], unsealed=unsealed, expected="a sealed credential (JAdES JSON)")
+    problem = _not_finite(doc) if unsealed and doc is not None else None
+    return replace(outcome, sentence=f"{outcome.sentence} Besides, {problem}.") if problem else outcome
+
+
+def _not_finite(doc: dict[str, object]) -> str | None:
+    """Where an unsealed credential (or the one an upload wrapper holds) has NaN or Infinity, as
+    ``validate`` names it."""
+    from edcbridge.validation.document import not_finite_problem
+
+    wrapped = doc.get("credential")
+    return not_finite_problem(wrapped if isinstance(wrapped, dict) and "@context" not in doc else doc)
 
 
 def _badge_outcome(doc: dict[str, object], did_documents: Mapping[str, Any]) -> Outcome:
