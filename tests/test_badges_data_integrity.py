@@ -56,6 +56,14 @@ def _catalogue_with_did(folder: Path, did: str) -> Path:
 def _digital_bazaar(files: list[Path], certificate: Any, reference: Path, work: Path) -> list[dict[str, Any]]:
     """Each file's result from the npm verifier, which serves only ``certificate``'s key (or the
     DID document at that path) and the official contexts from the reference folder."""
+    result = _run_digital_bazaar(files, certificate, reference, work)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(files), result.stderr
+    return lines
+
+
+def _run_digital_bazaar(files: list[Path], certificate: Any, reference: Path,
+                        work: Path) -> subprocess.CompletedProcess[str]:
     node = need_tool("node")
     for package in _PACKAGES:
         if not (PEERS / "node_modules" / package).is_dir():
@@ -68,11 +76,8 @@ def _digital_bazaar(files: list[Path], certificate: Any, reference: Path, work: 
     else:
         cert = work / "seal.pem"
         cert.write_bytes(certificate.public_bytes(Encoding.PEM))
-    result = subprocess.run([node, "verify-data-integrity.mjs", str(contexts), str(cert), *map(str, files)],
-                            cwd=PEERS, capture_output=True, text=True, check=False, timeout=300)
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == len(files), result.stderr
-    return lines
+    return subprocess.run([node, "verify-data-integrity.mjs", str(contexts), str(cert), *map(str, files)],
+                          cwd=PEERS, capture_output=True, text=True, check=False, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -416,3 +421,43 @@ def test_stack_reads_a_did_web_badges_proof_with_the_did_document_given(
     checked = CliRunner().invoke(group, [*stack, "--did-document", str(out / "did.json")])
     assert checked.exit_code == 2
     assert f"its Data Integrity proof verifies (key {DID}#z6Mk" in checked.stderr
+
+
+@pytest.mark.parametrize(("value", "named"), [(float("nan"), "NaN"), (float("inf"), "Infinity")])
+def test_a_badge_whose_proof_covers_nan_is_invalid_as_digital_bazaar_cannot_read_it(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, tmp_path: Path, value: float,
+        named: str) -> None:
+    """NaN and Infinity are no JSON (RFC 8259): a proof made over them is not enough, as for a
+    VC-JWT; the npm verifier cannot even read the file."""
+    from edcbridge.badges.proof import add_proof
+
+    out, key = ed25519_out
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    doc["credentialSubject"]["creditsEarned"] = value
+    holding = tmp_path / "holding.json"
+    holding.write_text(json.dumps(add_proof(doc, key, context_files(reference / "ob3-clr"))), "utf-8")
+    assert named in holding.read_text("utf-8")
+    peer = _run_digital_bazaar([holding], key.certificate, reference, tmp_path)
+    assert peer.returncode != 0 and not peer.stdout and "JSON" in peer.stderr, peer.stderr
+    intact = next(out.glob("clr/*.json"))
+    result = _verify("--json", str(holding), str(intact))
+    assert result.exit_code == 1, result.output
+    refused, other = json.loads(result.stdout)
+    assert refused["verdict"] == "INVALID", refused
+    assert f"holds {named} at $.credentialSubject.creditsEarned, which is no JSON number" in \
+        refused["verdict_reason"]
+    assert other["verdict"] == "NOT SEALED" and "proof verifies" in other["verdict_reason"]
+
+
+def test_a_badge_without_a_proof_holding_nan_is_said_to(ed25519_out: tuple[Path, Ed25519SealKey],
+                                                        tmp_path: Path) -> None:
+    out, _ = ed25519_out
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    doc["credentialSubject"]["creditsEarned"] = float("nan")
+    holding = tmp_path / "holding.json"
+    holding.write_text(json.dumps(doc), "utf-8")
+    [report] = json.loads(_verify("--json", str(holding)).stdout)
+    assert report["verdict"] == "NOT SEALED", report
+    assert "holds NaN at $.credentialSubject.creditsEarned" in report["verdict_reason"]

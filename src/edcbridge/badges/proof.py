@@ -242,11 +242,22 @@ def _the_proof(credential: Doc) -> Doc:
     return proof
 
 
+def _check_numbers(credential: Doc) -> None:
+    """NaN and Infinity are no JSON (RFC 8259), though Python reads them: other readers refuse the
+    file, so a proof made over them is not enough, as for a VC-JWT."""
+    from edcbridge.validation.document import not_finite_problem
+
+    problem = not_finite_problem(credential)
+    if problem is not None:
+        raise ProofError(f"other readers cannot read the credential, whatever its proof: {problem}")
+
+
 def verify_proof(credential: Doc, contexts: dict[str, Path],
                  did_documents: Mapping[str, Doc] | None = None) -> ProofVerdict:
     """Check the credential's ``eddsa-rdfc-2022`` proof (and that of each credential it embeds in
     ``credentialSubject.verifiableCredential``). ProofError says what failed: a changed credential,
-    another key, an undefined term (which the proof would not cover)."""
+    another key, an undefined term (which the proof would not cover), NaN or Infinity anywhere."""
+    _check_numbers(credential)
     proof = _the_proof(credential)
     try:
         check_terms(credential, contexts)

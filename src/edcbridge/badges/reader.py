@@ -54,7 +54,7 @@ def read_proof(doc: Doc, schemas: Path | None = None,
     from edcbridge.badges.schemas import SchemasMissing, context_files, default_root
 
     if "proof" not in doc:
-        return ProofReading(None, "it carries no Data Integrity proof, so nothing shows it is unchanged")
+        return ProofReading(None, _no_proof(doc))
     try:
         verdict = verify_proof(doc, context_files(schemas or default_root()), did_documents)
     except SchemasMissing as exc:
@@ -66,6 +66,15 @@ def read_proof(doc: Doc, schemas: Path | None = None,
     whose = "the issuer's" if verdict.issuer_controls else "a key its issuer does not name as its own"
     return ProofReading(True, f"its Data Integrity proof verifies (key {verdict.verification_method}, "
                               f"{whose})")
+
+
+def _no_proof(doc: Doc) -> str:
+    """The words for a badge without a proof, naming a NaN or Infinity it holds (no JSON)."""
+    from edcbridge.validation.document import not_finite_problem
+
+    text = "it carries no Data Integrity proof, so nothing shows it is unchanged"
+    problem = not_finite_problem(doc)
+    return f"{text}; besides, {problem}" if problem else text
 
 
 def as_badge_jwt(data: bytes) -> str | None:
