@@ -185,3 +185,39 @@ def test_a_link_written_on_either_side_gives_the_same_document() -> None:
     assert b"isPartOf" in both and b"hasPart" in both
     assert edc12.serialise(loq.to_loq(without("has_part")).tree) == both
     assert edc12.serialise(loq.to_loq(without("part_of")).tree) == both
+
+
+def _skipping(catalogue: Catalogue, code: str) -> Catalogue:
+    """The catalogue with one specification LOQ cannot describe (no ISCED-F field)."""
+    specs = tuple(s.model_copy(update={"isced_f": ()}) if s.code == code else s
+                  for s in catalogue.specifications)
+    return catalogue.model_copy(update={"specifications": specs})
+
+
+@pytest.mark.parametrize(("skipped", "link"), [(0, "part_of"), (1, "has_part")])
+@pytest.mark.parametrize("declared", ["has_part", "part_of", "both"])
+def test_a_link_to_a_skipped_specification_is_noted_on_the_linking_one(
+        store: SchemaStore, skipped: int, link: str, declared: str) -> None:
+    """Galway's qualification has its micro-credential as a part: when either is left out, the
+    other is told which link it lost and why, however the catalogue writes the link."""
+    catalogue = _galway()
+    whole, part = catalogue.specifications
+    if declared != "both":  # the link written on one side only
+        dropped = "part_of" if declared == "has_part" else "has_part"
+        specs = tuple(s.model_copy(update={dropped: ()}) for s in catalogue.specifications)
+        catalogue = catalogue.model_copy(update={"specifications": specs})
+    gone, kept = (whole, part) if skipped == 0 else (part, whole)
+    result = loq.to_loq(_skipping(catalogue, gone.code))
+    assert result.specifications == [kept.code]
+    (note,) = [f for f in result.findings if f.where == f"specifications[{kept.code}].{link}"]
+    assert note.code == "loq-loss" and note.severity == "info"
+    assert repr(gone.code) in note.message and "loq-skipped" in note.message
+    assert ("isPartOf" if link == "part_of" else "hasPart") in note.message
+    assert [f.where for f in result.findings if f.code == "loq-skipped"] == [f"specifications[{gone.code}]"]
+    for engine in ("lxml", "xmlschema"):
+        assert not xsd.errors(result.tree, store, engine, xsd.LOQ_XSD)
+
+
+def test_links_between_published_specifications_are_not_noted() -> None:
+    result = loq.to_loq(_galway())
+    assert not [f for f in result.findings if f.where.endswith((".part_of", ".has_part"))]

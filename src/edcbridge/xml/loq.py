@@ -15,9 +15,10 @@ specification code names its agency (the issuer); ESCO skills keep the catalogue
 a stack given on one side only (``has_part`` or ``part_of``) is linked from both records; a
 specification with only one of EQF and NQF gives it as its ``educationLevel``.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
-outcome, all mandatory there) is left out with a finding saying what to add; so is a
-``hasPart`` link between a qualification and a specification (the schema's keyrefs keep parts
-to one record kind), programme QA of a specification without levels, an assessment's
+outcome, all mandatory there) is left out with a finding saying what to add, and a stack
+link to it with a note on the specification linking to it; so is a ``hasPart`` link between
+a qualification and a specification (the schema's keyrefs keep parts to one record kind),
+programme QA of a specification without levels, an assessment's
 supervision (LOQ has no element), a logo LOQ cannot embed, an identifier another record
 already carries (LOQ's notations are unique per document), and the fields of the credential
 rather than the learning (credential type, validity, credit currency), each noted with where it
@@ -416,6 +417,23 @@ def _wholes(doc: _Doc, spec: Specification) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*spec.part_of, *named)))
 
 
+def _unpublished_links(doc: _Doc, spec: Specification, ids: dict[str, str]) -> list[Finding]:
+    """The stack links of a published specification to one left out of the document (said in
+    its own ``loq-skipped`` warning): LOQ links records of the document only."""
+    notes = []
+    for field_name, element, codes in (("has_part", "hasPart", _parts(doc, spec)),
+                                       ("part_of", "isPartOf", _wholes(doc, spec))):
+        for code in codes:
+            if code in ids or doc.catalogue.specification(code) is None:
+                continue
+            notes.append(Finding(
+                "loq-loss", "info", f"specifications[{spec.code}].{field_name}",
+                f"the {element} link to {code!r} is left out: {code!r} is not in the LOQ document "
+                "(see its loq-skipped warning), and LOQ links only records the document holds",
+                f"give {code!r} what its loq-skipped warning asks for, and the link is published"))
+    return notes
+
+
 def _title_language(spec: Specification, primary: str) -> str:
     """The IRI of the primary language if the title is written in it, else of the title's first."""
     code = vocab.concept("language", primary).code
@@ -566,7 +584,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
                                     "carries programme accreditation on qualifications only (EQF and "
                                     "NQF levels both set); institutional QA goes on the awarding body",
                                     "add eqf and nqf to describe it as a qualification"))
-        findings += (_level_loss(spec) + _unnamed_skills(spec)
+        findings += (_level_loss(spec) + _unnamed_skills(spec) + _unpublished_links(doc, spec, ids)
                      + _language_default(spec, catalogue.primary_language) + _credential_fields(spec))
         if spec.assessment and spec.assessment.supervision:
             findings.append(Finding("loq-loss", "info", f"specifications[{spec.code}].assessment.supervision",
