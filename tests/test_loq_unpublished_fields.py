@@ -3,6 +3,8 @@ and where the field does go, while the document stays valid against loq.xsd."""
 
 from __future__ import annotations
 
+from lxml import etree
+
 from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue
 from edcbridge.schemas import SchemaStore
@@ -59,3 +61,32 @@ def test_a_default_credential_type_the_catalogue_does_not_write_is_not_noted() -
     assert spec.credential_type is CredentialType.GENERIC
     assert "credential_type" not in spec.model_fields_set
     assert sorted(_notes(loq.to_loq(catalogue), spec.code)) == ["validity_years"]
+
+
+def _with_dids(catalogue: Catalogue, dids: dict[str, str]) -> Catalogue:
+    organisations = tuple(o.model_copy(update={"did": dids[o.key]}) if o.key in dids else o
+                          for o in catalogue.organisations)
+    return catalogue.model_copy(update={"organisations": organisations})
+
+
+def test_an_organisations_did_is_noted_once_with_where_it_goes(store: SchemaStore) -> None:
+    """Galway awards both specifications and QQI accredits it: each is one record of the
+    document, and each DID one note, while the document is the one written without them."""
+    catalogue = _galway()
+    dids = {"galway": "did:ebsi:zvHWX359A3CvfJnCYaAiAde", "qqi": "did:web:qqi.example.ie"}
+    result = loq.to_loq(_with_dids(catalogue, dids))
+    notes = [f for f in result.findings if f.where.endswith(".did")]
+    assert sorted(f.where for f in notes) == [f"organisations[{key}].did" for key in sorted(dids)]
+    for note in notes:
+        key = note.where.removeprefix("organisations[").removesuffix("].did")
+        assert note.code == "loq-loss" and note.severity == "info"
+        assert dids[key] in note.message and "not published in LOQ" in note.message
+        assert "issuer" in note.message and "EBSI" in note.message
+    plain = loq.to_loq(catalogue)
+    assert etree.tostring(result.tree) == etree.tostring(plain.tree)
+    for engine in ("lxml", "xmlschema"):
+        assert not xsd.errors(result.tree, store, engine, xsd.LOQ_XSD)
+
+
+def test_an_organisation_without_a_did_gets_no_did_note() -> None:
+    assert not [f for f in loq.to_loq(_galway()).findings if f.where.endswith(".did")]

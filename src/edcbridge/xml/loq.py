@@ -179,7 +179,18 @@ def _organisation(doc: _Doc, key: str) -> str:
     if org.email:
         _sub(_sub(element, "contactPoint"), "emailAddress", mailto(org.email))
     _logo(doc, element, org)
+    if org.did:
+        doc.losses.append(_did_note(org))
     return oid
+
+
+def _did_note(org: Organisation) -> Finding:
+    """LOQ has no place for a DID: its ``identifier`` is a formally issued one (and a notation
+    unique in the document), and a record's id stays the catalogue's, so a register updates it."""
+    return Finding("loq-loss", "info", f"organisations[{org.key}].did",
+                   f"did {org.did} is not published in LOQ, which has no place for an organisation's "
+                   "DID: it goes in the credentials, as the issuer's id in the EBSI profile "
+                   "(export --format ebsi) and the issuer of signed Open Badges and CLRs")
 
 
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
