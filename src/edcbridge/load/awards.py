@@ -737,6 +737,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
                 str(row.get("__fix__", "write one JSON object per line")),
                 character=row.get("__character__")),), "")
             continue
+        short = row.pop("__short__", None)
         if header and _repeats_header(row):
             yield LoadedRow(file, number, None, (RecordError(
                 file, number, None, None, "the row repeats the header (two files joined into one?)",
@@ -795,7 +796,8 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
         warnings: tuple[RecordError, ...] = ()
         if not errors:
             warnings = tuple(notices + ahead_of_today(file, number, award, names)
-                             + _garbled(file, number, row) + wrong_script(file, number, award, names))
+                             + _garbled(file, number, row) + wrong_script(file, number, award, names)
+                             + _short_row(file, number, short))
             notices = []
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "", warnings=warnings, names=names)
@@ -1104,6 +1106,22 @@ def _extra_cells(file: str, number: int, columns: int, cells: list[str]) -> Reco
     return RecordError(file, number, None, ", ".join(cells[first:last + 1]),
                        "more cells than header columns", "quote cells that contain the delimiter",
                        position=columns + first + 1)
+
+
+def _short_row(file: str, number: int, short: tuple[int, int, list[str]] | None) -> list[RecordError]:
+    """A CSV row of fewer cells than the header, its last columns read as empty: what a program
+    leaving out trailing empty cells writes, but also a row broken by a lost delimiter or a line
+    break in an unquoted value. A warning, as the row may well be right."""
+    if short is None:
+        return []
+    cells, columns, empty = short
+    return [RecordError(
+        file, number, None, None,
+        f"the row has fewer cells than the header ({cells} cells against the header's {columns}): "
+        f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} read as empty",
+        "check the row: a value holding the delimiter or a line break must be in double quotes, "
+        "and a lost delimiter must be added back; if the row is right, nothing is wrong (some "
+        "programs leave out trailing empty cells)")]
 
 
 def _flat_values(row: Row) -> dict[str, Any]:

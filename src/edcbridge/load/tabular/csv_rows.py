@@ -98,6 +98,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
         handle.close()
         raise _too_wide(path, len(header))
     twice = columns_twice(header)
+    width = max((i + 1 for i, name in enumerate(header) if name), default=0)  # to the last name
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -121,6 +122,8 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
                         row["__cells__"] = unnamed
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                         row["__extra__"] = cells[len(header):]
+                    if len(cells) < width:
+                        row["__short__"] = (len(cells), width, [h for h in header[len(cells):] if h])
                     yield number, row
             except csv.Error as exc:
                 raise _csv_error(path, f"row {number + 1}", exc) from None
