@@ -66,6 +66,30 @@ def test_a_line_broken_inside_an_unquoted_value_is_warned_of(tmp_path: Path) -> 
     assert rows[1].award is None and rows[1].row == 3
 
 
+def test_a_short_row_that_fails_is_said_to_be_short_beside_its_errors(tmp_path: Path) -> None:
+    """The second half of a broken line fails; that it is short is the likeliest cause, said last."""
+    header, (first, *_) = _lines()
+    broken = first.replace(",Distinction,", ",Dist\ninction,")
+    rows = _load(tmp_path / "awards.csv", [header, broken])
+    failed = rows[1]
+    assert failed.award is None and len(failed.errors) > 1
+    last = failed.errors[-1]
+    assert "fewer cells than the header" in last.message and last.row == 3
+    assert "line break" in last.fix
+    assert not failed.warnings
+
+
+def test_a_row_cut_short_that_fails_as_an_award_is_said_to_be_short_too(tmp_path: Path) -> None:
+    """A row of its first four cells: several required columns filled, the others missing."""
+    header, (first, *_) = _lines()
+    rows = _load(tmp_path / "awards.csv", [header, ",".join(first.split(",")[:4])])
+    (failed,) = rows
+    assert failed.award is None
+    messages = [e.message for e in failed.errors]
+    assert len(messages) > 1 and "fewer cells than the header (4 cells" in messages[-1]
+    assert not any("fewer cells" in m for m in messages[:-1])
+
+
 def test_a_header_ending_in_empty_cells_asks_no_more_cells(tmp_path: Path) -> None:
     """A header written with a delimiter after its last name ('valid_until,') has no column there."""
     header, (first, *_) = _lines()

@@ -773,7 +773,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             award = parse(Award, data)
         except ValidationError as exc:
             if header and (footer := _not_an_award(file, number, row, header)) is not None:
-                yield LoadedRow(file, number, None, (footer,), "")
+                yield LoadedRow(file, number, None, (footer, *_short_row(file, number, short)), "")
                 continue
             columns = (file_columns if header
                        else {path: names[name] for name, (path, _, _) in COLUMNS.items()})
@@ -783,6 +783,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             salvaged = _salvage(data, bad)
             if salvaged is not None:
                 errors += _award_checks(file, number, salvaged, catalogue, names, seen, bad)
+            errors += _short_row(file, number, short)  # a broken row's likeliest cause
             yield LoadedRow(file, number, None, tuple(errors), award_id,
                             issuer=str(data.get("issuer") or "").strip(), names=names)
             continue
@@ -799,6 +800,8 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
                              + _garbled(file, number, row) + wrong_script(file, number, award, names)
                              + _short_row(file, number, short))
             notices = []
+        else:
+            errors += _short_row(file, number, short)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "", warnings=warnings, names=names)
 
@@ -1111,7 +1114,8 @@ def _extra_cells(file: str, number: int, columns: int, cells: list[str]) -> Reco
 def _short_row(file: str, number: int, short: tuple[int, int, list[str]] | None) -> list[RecordError]:
     """A CSV row of fewer cells than the header, its last columns read as empty: what a program
     leaving out trailing empty cells writes, but also a row broken by a lost delimiter or a line
-    break in an unquoted value. A warning, as the row may well be right."""
+    break in an unquoted value. A warning, as the row may well be right; said beside the errors
+    of a row that fails, as the likeliest cause."""
     if short is None:
         return []
     cells, columns, empty = short
