@@ -273,3 +273,19 @@ class SecondUpload(Fault):
             return False
         self.uploads += 1
         return self.uploads == 2
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_csv_upload_the_register_throttles_is_sent_again_after_the_pause(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], status: int
+) -> None:
+    """A 429/503 with a Retry-After the run waits out stored nothing: the upload goes again in
+    the same run (its rows are upserts by local identifier), as a create on the API route does."""
+    server, app = fake
+    server.faults.append(Fault("status", status, {"Retry-After": "0"}, method="POST",
+                               path_prefix="/submissionapi/v2/submit/csv"))
+    run = push_deqar_batch(tmp_path, server, batch_text(2), "--via", "csv")
+    assert run.exit_code == 0, run.output
+    assert [(i["action"], i["status"]) for i in _items(tmp_path)] == [("upsert", "ok")] * 2
+    assert [e.status for e in server.log if e.path.endswith("/submit/csv")] == [status, 200]
+    assert sorted(r["local_identifier"] for r in app.reports.values()) == ["EDCB-0001", "EDCB-0002"]

@@ -11,7 +11,7 @@ from edcbridge.deliver.config import load_batch
 from edcbridge.deliver.errors import DeliveryConfigError
 from tests.deliver_support import AUDIT_HEAD, AUDIT_REPORT, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
-from tests.fake_http import FakeServer
+from tests.fake_http import FakeServer, Fault
 
 
 @pytest.fixture
@@ -61,3 +61,21 @@ def test_a_report_both_kept_and_withdrawn_is_refused(tmp_path: Path) -> None:
     assert "'ACQ-1' is also under delete_reports" in text
     assert "fix: keep the report, or remove it from reports to withdraw it" in text
     assert "delete_reports[2]" in text and "'ACQ-3' is listed twice" in text
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_deletion_request_the_register_throttles_is_sent_again_after_the_pause(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], status: int
+) -> None:
+    """A 429/503 with a Retry-After the run waits out changed nothing: the deletion is requested
+    again in the same run (a second request of it would change nothing either)."""
+    server, app = fake
+    first = push_deqar_batch(tmp_path, server, AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-2"))
+    assert first.exit_code == 0, first.output
+    (withdrawn,) = app.reports
+    server.faults.append(Fault("status", status, {"Retry-After": "0"}, method="DELETE"))
+    batch = AUDIT_HEAD + AUDIT_REPORT.format(ident="ACQ-1") + "delete_reports: [ACQ-2]\n"
+    second = push_deqar_batch(tmp_path, server, batch)
+    assert second.exit_code == 0, second.output
+    assert [e.status for e in server.log if e.method == "DELETE"] == [status, 200]
+    assert app.reports[withdrawn]["flag_messages"] == ["Deletion was requested."]

@@ -15,8 +15,9 @@ Contract (recorded against the real backend):
 * ``POST submit/csv`` always answers 200 with one result per row.
 
 Robustness: the base URL must be https (plain http only on this machine), as the password and
-token go with every request; a create throttled with a ``Retry-After`` is sent again after the
-pause (a second create of its local identifier can only be refused as a duplicate); a create
+token go with every request; a create, a CSV upload or a deletion request throttled with a
+``Retry-After`` is sent again after the pause (a second create of its local identifier can only
+be refused as a duplicate, CSV rows are upserts, a deletion is requested once); a create
 whose answer is lost (no answer, or a 5xx page) is looked up by its local identifier and, when
 the register has it, sent again as a PUT, never as a second POST; a lookup's 404 means "not
 there" only when it is the register's own JSON.
@@ -383,11 +384,13 @@ class DeqarClient:
         raise self._unexpected("GET", CHECK_PATH, response)
 
     def delete(self, report_id: int | str) -> DeleteResult:
-        """Request deletion (EQAR staff confirm it); a missing report is ``requested=False``."""
+        """Request deletion (EQAR staff confirm it); a missing report is ``requested=False``.
+        Throttled with a ``Retry-After`` the run waits out, it is sent again after the pause (a
+        second request of a deletion changes nothing)."""
         if not str(report_id).isdigit():
             raise LocalValidationError("report_id must be a number", [("report_id", repr(report_id))])
         path = delete_path(report_id)
-        response = self._call("DELETE", path)
+        response = self._call("DELETE", path, resend_throttled=True)
         body = _json(response)
         if response.status_code == 200 and body == ["OK"]:
             return DeleteResult(True, 200, "Deletion was requested.")
@@ -462,9 +465,12 @@ class DeqarClient:
     # -------------------------------------------------------------------- CSV and lookups
 
     def submit_csv(self, text: str) -> list[CsvRowResult]:
-        """POST a CSV (UTF-8); the register answers 200 with one result per data row (upserts)."""
+        """POST a CSV (UTF-8); the register answers 200 with one result per data row (upserts).
+        Throttled with a ``Retry-After`` the run waits out, the upload is sent again after the
+        pause: the register stored nothing, and its rows are upserts by local identifier."""
         response = self._call(
-            "POST", CSV_PATH, data=text.encode("utf-8"), headers={"Content-Type": "text/csv; charset=utf-8"}
+            "POST", CSV_PATH, data=text.encode("utf-8"), headers={"Content-Type": "text/csv; charset=utf-8"},
+            resend_throttled=True,
         )
         body = _json(response)
         if response.status_code != 200 or not isinstance(body, list):
