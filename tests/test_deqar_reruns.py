@@ -289,3 +289,4 @@ def test_a_csv_upload_the_register_throttles_is_sent_again_after_the_pause(
     assert [(i["action"], i["status"]) for i in _items(tmp_path)] == [("upsert", "ok")] * 2
     assert [e.status for e in server.log if e.path.endswith("/submit/csv")] == [status, 200]
     assert sorted(r["local_identifier"] for r in app.reports.values()) == ["EDCB-0001", "EDCB-0002"]
+

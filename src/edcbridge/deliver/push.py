@@ -242,59 +242,68 @@ def push_deqar(
     return outcomes
 
 
+SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops asking
+REGISTER_SILENT = (
+    f"not sent: DEQAR did not answer the last {SILENT_LIMIT} reports (each request retried until "
+    "its attempts ran out): check that the register is up, the network and the base URL, then run "
+    "the same command again: it sends only what is left")
+
+
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
                       agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
                       sending: list[str], on_progress: Progress | None) -> None:
-    auth_failure: str | None = None
+    stopped: str | None = None  # access refused, or the register stopped answering: the rest is not sent
+    silent = 0  # reports in a row the register did not answer
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
         outcome = step
-        if step.action == "refuse":
-            pass
-        elif step.action == "skip":
+        if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
-        elif auth_failure is not None:
-            outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
-        elif step.action == "delete":
+        elif step.action != "refuse" and stopped is not None:
+            outcome = Outcome(step.key, step.action, "failed", message=stopped)
+        elif step.action != "refuse":
             try:
-                outcome = request_deletion(client, agency, item.content, state)
+                outcome = _deliver_step(step, item, client, state, agency, known_eter)
             except DeliveryAuthError as exc:
-                auth_failure = str(exc)
-                outcome = Outcome(step.key, "delete", "failed", message=auth_failure)
-            except DeliveryError as exc:
-                outcome = Outcome(step.key, "delete", "failed", message=str(exc))
-        else:
-            try:
-                unknown = unknown_institutions(client, item.content, known_eter)
-                if unknown:
-                    raise LocalValidationError(
-                        "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
-                        [(path, _unknown_eter(item.content, path)) for path in unknown],
-                    )
-                withdrawn = withdrawn_as(state, item.key)
-                done = deliver_report(client, agency, item.content, step.target_id)
-            except DeliveryAuthError as exc:
-                auth_failure = str(exc)
-                outcome = Outcome(step.key, step.action, "failed", message=auth_failure)
+                stopped = str(exc)
+                outcome = Outcome(step.key, step.action, "failed", message=stopped)
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
+                silent = silent + 1 if isinstance(exc, DeliveryConnectionError) else 0
+                if silent >= SILENT_LIMIT:
+                    stopped = REGISTER_SILENT
             else:
-                result = done.result
-                if result.ok:
-                    state.record(item.key, item.digest, result.report_id)
-                    said = stored_message(result.report_flag, result.warnings)
-                    if withdrawn and done.action == "update":
-                        said = _put_back(str(result.report_id), result.warnings)
-                    outcome = Outcome(step.key, done.action, "ok", str(result.report_id or ""),
-                                      done.detail, said)
-                else:
-                    outcome = Outcome(step.key, done.action, "failed", detail=result.outcome,
-                                      message=register_message(item.content, result.errors) or result.message)
+                silent = 0
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
             on_progress(outcome)
+
+
+def _deliver_step(step: Outcome, item: Item, client: DeqarClient, state: State, agency: str,
+                  known_eter: dict[str, bool]) -> Outcome:
+    """Send one planned report (or its deletion request) and record it; the register's answer
+    as an outcome, no answer as the :class:`DeliveryError` raised."""
+    if step.action == "delete":
+        return request_deletion(client, agency, item.content, state)
+    unknown = unknown_institutions(client, item.content, known_eter)
+    if unknown:
+        raise LocalValidationError(
+            "not sent: DEQAR does not know the institution (connectapi providers/by-eter)",
+            [(path, _unknown_eter(item.content, path)) for path in unknown],
+        )
+    withdrawn = withdrawn_as(state, item.key)
+    done = deliver_report(client, agency, item.content, step.target_id)
+    result = done.result
+    if not result.ok:
+        return Outcome(step.key, done.action, "failed", detail=result.outcome,
+                       message=register_message(item.content, result.errors) or result.message)
+    state.record(item.key, item.digest, result.report_id)
+    said = stored_message(result.report_flag, result.warnings)
+    if withdrawn and done.action == "update":
+        said = _put_back(str(result.report_id), result.warnings)
+    return Outcome(step.key, done.action, "ok", str(result.report_id or ""), done.detail, said)
 
 
 def push_deqar_csv(
@@ -437,7 +446,6 @@ def _as_upsert(step: Outcome) -> Outcome:
 
 # ---------------------------------------------------------------------------------------- wallet
 
-SILENT_LIMIT = 3
 WALLET_SILENT = (
     f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
     "timeout): check that it is up and the base URL, then run the same command again: it "
