@@ -436,6 +436,8 @@ def test_ctrl_c_reports_an_interrupted_push_that_resumes(
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "run the same command to finish" in stderr
+    assert ("failed   create  EDCB-0001: interrupted (Ctrl-C) while it was being sent: the same command "
+            "checks the target first and finishes it") in stderr.splitlines(), stderr  # which, and why
     results = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
     assert results["interrupted"] is True
     assert [i["status"] for i in results["items"]] == ["failed", "planned", "planned", "planned"]

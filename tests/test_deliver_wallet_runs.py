@@ -270,3 +270,50 @@ def test_an_export_whose_wallet_goes_down_stops_asking_and_the_next_run_delivers
     again = export(awards, out, store, seal, server.base_url)
     assert (again.delivered + again.already_delivered, again.delivery_failed) == (6, 0)
     assert len(fake.deposits) == 8
+
+
+def test_ctrl_c_during_a_deposit_names_it_and_the_same_command_finishes(
+        tmp_path: Path, reference: Path) -> None:
+    """A real process gets SIGINT while a deposit is in flight: exit 130, that deposit named on
+    the terminal with what the next run does, and the next run counts it delivered (CR-0001)."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from tests.fake_http import Request
+    from tests.test_push_one_at_a_time import _manifest
+
+    fake = WalletFake()
+    arrived, go_on = threading.Event(), threading.Event()
+
+    def first_deposit_waits(request: Request) -> Reply:
+        if not arrived.is_set():  # held until the process has been interrupted
+            arrived.set()
+            go_on.wait(60)
+        return fake(request)
+
+    server = FakeServer(first_deposit_waits).start()
+    command = [sys.executable, "-m", "edcbridge", "push", "wallet", str(_manifest(tmp_path, reference, 2)),
+               "--base-url", server.base_url, "-o", str(tmp_path / "out"), "--no-send-email"]
+    try:
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as push:
+            try:
+                assert arrived.wait(60), "the push sent nothing"
+                push.send_signal(signal.SIGINT)
+                _, said = push.communicate(timeout=60)
+            finally:
+                go_on.set()
+        assert push.returncode == 130, said
+        assert ("failed   deposit urn:credential:night-1 -> ***@example.org: interrupted (Ctrl-C) while it "
+                "was being sent: the wallet may hold it: the same command sends it again, and the wallet's "
+                "CR-0001 (already there) then counts it delivered") in said.splitlines(), said
+        again = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert again.returncode == 0, again.stderr
+        results = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["items"]
+        assert [(i["status"], i["detail"]) for i in results] == [("ok", "already-delivered"),
+                                                                  ("ok", "delivered")]
+        assert Counter(d["id"] for d in fake.deposits) == Counter(["urn:credential:night-1",
+                                                                   "urn:credential:night-2"])
+    finally:
+        server.stop()

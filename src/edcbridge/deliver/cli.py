@@ -73,6 +73,22 @@ def _printer(items: list[Item], quiet: bool = False, notes: bool = False) -> Cal
     return show
 
 
+class _Shown:
+    """The progress printer, counting the outcomes it printed: when Ctrl-C stops a push, the
+    item in flight (and any refused after it) is named too, not only counted in the summary."""
+
+    def __init__(self, printer: Callable[[Outcome], None]) -> None:
+        self.printer, self.count = printer, 0
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.count += 1
+        self.printer(outcome)
+
+    def unsaid(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """The failures among ``outcomes`` not printed yet (those not sent are only counted)."""
+        return [o for o in outcomes[self.count:] if o.status == "failed"]
+
+
 def _shown(key: str) -> str:
     """An item's key as the terminal shows it: a wallet deposit's recipient (``CREDENTIAL ->
     ADDRESS``) with the learner's part of the address masked; the results files keep it whole."""
@@ -262,6 +278,7 @@ def deqar_command(
     except DeliveryError as exc:  # the register did not answer: nothing was sent
         raise click.ClickException(str(exc)) from None
     printer = _printer(items, quiet, notes=True)
+    shown = _Shown(printer)
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         with sigterm_as_ctrl_c():
@@ -277,11 +294,11 @@ def deqar_command(
                     state,
                     agency=parsed.agency,
                     dry_run=dry_run,
-                    on_progress=None if as_json else printer,
+                    on_progress=None if as_json else shown,
                 )
     except PushInterrupted as stop:
-        if via == "csv" and not (dry_run or as_json):
-            for outcome in stop.outcomes:
+        if not (dry_run or as_json):
+            for outcome in stop.outcomes if via == "csv" else shown.unsaid(stop.outcomes):
                 printer(outcome)
         _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
@@ -353,6 +370,7 @@ def wallet_command(
     _held_until_reported(state)
     client = None if dry_run else WalletClient(HttpClient(base_url))
     printer = _printer(items, quiet)
+    shown = _Shown(printer)
     name = "wallet-dry-run" if dry_run else "wallet-results"
     try:
         with sigterm_as_ctrl_c():
@@ -362,10 +380,13 @@ def wallet_command(
                 state,
                 dry_run=dry_run,
                 send_email=send_email,
-                on_progress=None if as_json else printer,
+                on_progress=None if as_json else shown,
                 redeliver=again,
             )
     except PushInterrupted as stop:
+        if not (dry_run or as_json):
+            for outcome in shown.unsaid(stop.outcomes):
+                printer(outcome)
         _finish(stop.outcomes, out_dir, name, "wallet", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
     except StateNotRecorded as exc:  # stopped before sending what it could not record

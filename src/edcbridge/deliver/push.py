@@ -65,10 +65,16 @@ class PushInterrupted(Exception):
         self.outcomes = outcomes
 
 
-def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None) -> PushInterrupted:
+RESUME_CHECKED = "the same command checks the target first and finishes it"
+RESUME_DEPOSIT = ("the wallet may hold it: the same command sends it again, and the wallet's "
+                  "CR-0001 (already there) then counts it delivered")
+
+
+def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None,
+                resume: str = RESUME_CHECKED) -> PushInterrupted:
     """What to report when Ctrl-C stops a push after ``done``, while ``sending`` (a key) was
     being sent, if any: the state file already holds every delivery confirmed, so the same
-    command finishes the rest without duplicates."""
+    command finishes the rest without duplicates (``resume`` says how, for the one in flight)."""
     out = list(done)
     for step in planned[len(done):]:
         if step.action == "refuse":
@@ -76,9 +82,8 @@ def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None
         elif step.action == "skip":
             out.append(Outcome(step.key, "skip", "skipped", step.target_id, step.detail))
         elif step.key == sending:
-            out.append(Outcome(step.key, step.action, "failed", message=(
-                "interrupted (Ctrl-C) while it was being sent: the same command checks the "
-                "target first and finishes it")))
+            out.append(Outcome(step.key, step.action, "failed",
+                               message=f"interrupted (Ctrl-C) while it was being sent: {resume}"))
         else:
             out.append(Outcome(step.key, step.action, "planned", step.target_id,
                                "not sent: the run was interrupted"))
@@ -569,7 +574,7 @@ def push_wallet(
     try:
         _deposit_items(planned, by_key, client, state, send_email, outcomes, sending, on_progress)
     except KeyboardInterrupt:
-        raise interrupted(outcomes, planned, sending[0] if sending else None) from None
+        raise interrupted(outcomes, planned, sending[0] if sending else None, RESUME_DEPOSIT) from None
     finally:
         state.flush()
     return outcomes
