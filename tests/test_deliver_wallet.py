@@ -530,3 +530,33 @@ def test_a_changed_credential_to_the_address_written_in_other_capitals_is_not_ca
     (outcome,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert outcome.status == "failed" and "the learner removes it from the wallet" in outcome.message
     assert len(app.deposits) == 1
+
+
+def test_addresses_with_plus_or_apostrophe_are_masked_too(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Plus-addressing (ada.lovelace+mc@) and names such as O'Brien are sent percent-encoded in
+    the wallet URL (%2B, %27): the learner's part is masked there as in any other address."""
+    import click
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    rows = ["credential,wallet_id,email,locale"]
+    for number, address in enumerate(["ada.lovelace+mc@example.org", "o'brien@example.org"], 1):
+        (tmp_path / f"c{number}.json").write_bytes(jades(_credential(reference, number)))
+        rows.append(f"c{number}.json,,{address},en")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    fake[0].faults += [Fault("status", 429, {"Retry-After": "0"}, method="POST"),  # a warning naming the URL
+                       Fault("status", 500, method="POST"), Fault("status", 500, method="POST")]
+    caplog.set_level("WARNING", logger="edcbridge.deliver")
+    args = ["push", "wallet", str(tmp_path / "manifest.csv"), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("/email/***@example.org/credentials") == 2, result.stderr
+    assert "lovelace" not in result.stderr and "brien" not in result.stderr, result.stderr
+    (warning,) = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
+    assert "/email/***@example.org/credentials" in warning and "lovelace" not in warning, warning

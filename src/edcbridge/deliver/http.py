@@ -93,7 +93,8 @@ class SecretMasker(logging.Filter):
         return True
 
 
-_EMAIL_IN_PATH = re.compile(r"(/email/)[^/@%\s]+(%40|@)", re.IGNORECASE)
+# the local part as sent: percent-encoded where it holds a + or an apostrophe (ada%2Bmc@, o%27brien@)
+_EMAIL_IN_PATH = re.compile(r"(/email/)[^/@\s]+?(%40|@)", re.IGNORECASE)
 
 
 def masked_email(address: str) -> str:
