@@ -652,3 +652,28 @@ def test_a_register_that_stops_answering_is_not_asked_for_the_rest_and_the_next_
     again = push_deqar(items, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert [o.status for o in again] == ["skipped"] + ["ok"] * 7
     assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 9)})
+
+
+def test_on_the_csv_route_a_register_that_stops_answering_is_not_asked_for_the_rest(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """The look-ups before a CSV upload stop as the API route does: after three reports in a row
+    without an answer, the rest fail at once, and the same command later sends them."""
+    from tests.fake_http import Fault
+
+    server, app = fake
+    client = deqar_client(server)
+    delivered = push_deqar_csv(_items(workdir, batch_text(6)), client,
+                               State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    assert [o.status for o in delivered] == ["ok"] * 6
+    changed = _items(workdir, batch_text(6, summary="Changed."))
+    server.faults.extend(Fault("drop", method="GET") for _ in range(100))
+    down = push_deqar_csv(changed, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    assert [o.status for o in down] == ["failed"] * 6
+    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+               for o in down[3:]), down[3].message
+    assert len([e for e in server.log if e.fault == "drop"]) == 3 * 5  # none for the other reports
+    server.faults.clear()
+    again = push_deqar_csv(changed, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    assert [(o.action, o.status) for o in again] == [("update", "ok")] * 6
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})

@@ -422,13 +422,19 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
     gone: dict[str, Outcome] = {}
     if not agency:
         return gone
+    silent = 0  # look-ups in a row the register did not answer
     for step in updates:
+        if silent >= SILENT_LIMIT:
+            gone[step.key] = Outcome(step.key, step.action, "failed", message=REGISTER_SILENT)
+            continue
         local_identifier = by_key[step.key].content["local_identifier"]
         try:
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
             gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
+            silent = silent + 1 if isinstance(exc, DeliveryConnectionError) else 0
             continue
+        silent = 0
         if found is None:
             gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
                                      message=_local_identifier_gone(local_identifier, step.target_id))
