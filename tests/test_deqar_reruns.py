@@ -290,3 +290,48 @@ def test_a_csv_upload_the_register_throttles_is_sent_again_after_the_pause(
     assert [e.status for e in server.log if e.path.endswith("/submit/csv")] == [status, 200]
     assert sorted(r["local_identifier"] for r in app.reports.values()) == ["EDCB-0001", "EDCB-0002"]
 
+
+
+def test_a_create_answered_with_a_server_error_says_the_register_was_checked(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """The register's 500 to a create: the report is looked up, and when the register does not
+    have it the message says so (nothing stored) and that the same command sends it once."""
+    server, app = fake
+    server.faults.append(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    run = push_deqar_batch(tmp_path, server, batch_text(1))
+    assert run.exit_code == 1, run.output
+    (item,) = _items(tmp_path)
+    assert item["message"].startswith("POST "), item["message"]
+    assert ("/submissionapi/v2/submit/report: HTTP 500: <h1>Error 500</h1>; the register has no report "
+            "with local_identifier 'EDCB-0001' (looked up after the error): it was not stored; run the "
+            "same command again later to create it") in item["message"], item["message"]
+    assert "PUT/GET" not in item["message"]
+    again = push_deqar_batch(tmp_path, server, batch_text(1))
+    assert again.exit_code == 0, again.output
+    assert [r["local_identifier"] for r in app.reports.values()] == ["EDCB-0001"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_a_server_error_says_what_the_register_may_have_done(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], method: str
+) -> None:
+    """An update (PUT, retried) failing with 5xx changed nothing; a CSV upload (POST) may have
+    stored rows, which the same command upserts: each message says which."""
+    server, _ = fake
+    first = push_deqar_batch(tmp_path, server, batch_text(1), "--via", "csv")
+    assert first.exit_code == 0, first.output
+    path = "/submissionapi/v2/submit/report" if method == "PUT" else "/submissionapi/v2/submit/csv"
+    server.faults.extend(Fault("status", 502, method=method, path_prefix=path) for _ in range(5))
+    changed = batch_text(1, summary="Changed.")
+    run = push_deqar_batch(tmp_path, server, changed, *(["--via", "csv"] if method == "POST" else []))
+    assert run.exit_code == 1, run.output
+    (item,) = _items(tmp_path)
+    assert "PUT/GET" not in item["message"], item["message"]
+    if method == "PUT":
+        assert item["message"].endswith("a server error (after 5 attempts): the report was not changed; "
+                                        "run the same command again later"), item["message"]
+    else:
+        assert item["message"].endswith("a server error: the register may have stored some rows; the same "
+                                        "command sends them again (rows are upserted by local "
+                                        "identifier); run it again later"), item["message"]

@@ -249,14 +249,26 @@ class DeqarClient:
                 + "; nothing was changed by this request: run the same command again for it",
             )
         if response.status_code >= 500:
-            raise DeliveryHTTPError(
-                method,
-                self.http.url(path),
-                response.status_code,
-                excerpt(response),
-                "a server error; the report was not changed if the request was a PUT/GET; run again later",
-            )
+            raise DeliveryHTTPError(method, self.http.url(path), response.status_code, excerpt(response),
+                                    self._server_error_hint(method, path))
         return response
+
+    def _server_error_hint(self, method: str, path: str) -> str:
+        """What a 5xx answer means for the request: a GET or PUT (retried) changed nothing; what
+        a POST or DELETE did is unknown, and the same command sends it again without harm."""
+        if method in ("GET", "PUT"):
+            return (f"a server error (after {self.http.retry.attempts} attempts): the report was not "
+                    "changed; run the same command again later")
+        if path == CSV_PATH:
+            return ("a server error: the register may have stored some rows; the same command sends "
+                    "them again (rows are upserted by local identifier); run it again later")
+        if path == REPORT_PATH:
+            return ("a server error: the register may have stored the report; the same command looks "
+                    "it up by its local identifier first, so it is never created twice; run it again later")
+        if method == "DELETE":
+            return ("a server error: the deletion may have been requested; the same command requests it "
+                    "again (a second request changes nothing); run it again later")
+        return "a server error; run the same command again later"
 
     def _unexpected(self, method: str, path: str, response: Response) -> DeliveryHTTPError:
         return DeliveryHTTPError(
@@ -301,6 +313,12 @@ class DeqarClient:
         except DeliveryError:
             raise lost from None
         if found is None:
+            if isinstance(lost, DeliveryHTTPError):
+                raise DeliveryHTTPError(
+                    lost.method, lost.url, lost.status, lost.excerpt,
+                    f"the register has no report with local_identifier {local_identifier!r} (looked up "
+                    "after the error): it was not stored; run the same command again later to create it",
+                ) from None
             raise lost
         result = self.update(payload)
         note = (f"the answer to the create was lost ({type(lost).__name__}); the report was found by its "
