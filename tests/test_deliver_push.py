@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -628,12 +629,14 @@ def test_the_csv_route_does_not_create_again_a_report_whose_local_identifier_was
     assert len(app.reports) == 2 and again[1].target_id == second.target_id
 
 
+@pytest.mark.parametrize("kind", ["drop", "502", "504"])
 def test_a_register_that_stops_answering_is_not_asked_for_the_rest_and_the_next_run_sends_it(
-    fake: tuple[FakeServer, DeqarFake], workdir: Path
+    fake: tuple[FakeServer, DeqarFake], workdir: Path, kind: str
 ) -> None:
-    """DEQAR down part way through a run (the sandbox's nightly refresh, say): each report would
-    wait for every retry of its look-ups; after three reports in a row without an answer the rest
-    are not sent, each saying why and what to do, and the same command later sends them."""
+    """DEQAR down part way through a run (the sandbox's nightly refresh, say), unreachable or
+    behind a gateway saying so: each report would wait for every retry of its look-ups; after
+    three reports in a row without an answer the rest are not sent, each saying why and what to
+    do, and the same command later sends them."""
     from tests.fake_http import Fault
 
     server, app = fake
@@ -641,13 +644,15 @@ def test_a_register_that_stops_answering_is_not_asked_for_the_rest_and_the_next_
     client = deqar_client(server)
     (first,) = push_deqar(items[:1], client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert first.status == "ok", first.message
-    server.faults.extend(Fault("drop", method="GET") for _ in range(100))
+    fault = Fault("drop", method="GET") if kind == "drop" else Fault("status", int(kind), method="GET")
+    server.faults.extend(dataclasses.replace(fault) for _ in range(100))
     down = push_deqar(items, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert [o.status for o in down] == ["skipped"] + ["failed"] * 7
-    assert all("no answer after 5 attempt(s)" in o.message for o in down[1:4])
+    said = "no answer after 5 attempt(s)" if kind == "drop" else f"HTTP {kind}"
+    assert all(said in o.message for o in down[1:4]), down[1].message
     assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
                and "run the same command again" in o.message for o in down[4:]), down[4].message
-    assert len([e for e in server.log if e.fault == "drop"]) == 3 * 5  # none for the other reports
+    assert len([e for e in server.log if e.fault]) == 3 * 5  # none for the other reports
     server.faults.clear()
     again = push_deqar(items, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert [o.status for o in again] == ["skipped"] + ["ok"] * 7

@@ -249,9 +249,20 @@ def push_deqar(
 
 SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops asking
 REGISTER_SILENT = (
-    f"not sent: DEQAR did not answer the last {SILENT_LIMIT} reports (each request retried until "
-    "its attempts ran out): check that the register is up, the network and the base URL, then run "
-    "the same command again: it sends only what is left")
+    f"not sent: DEQAR did not answer the last {SILENT_LIMIT} reports (unreachable, or its gateway "
+    "said it is unavailable: 502, 503 or 504; each request retried until its attempts ran out): "
+    "check that the register is up, the network and the base URL, then run the same command "
+    "again: it sends only what is left")
+GATEWAY_DOWN = frozenset({502, 503, 504})
+
+
+def _unanswered(exc: DeliveryError) -> bool:
+    """No answer from the register itself: none at all, or its gateway's saying the register is
+    unavailable (both after the retries allowed). A request throttled has its own pause."""
+    if isinstance(exc, DeliveryConnectionError):
+        return True
+    return (isinstance(exc, DeliveryHTTPError) and not isinstance(exc, DeliveryThrottledError)
+            and exc.status in GATEWAY_DOWN)
 
 
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
@@ -275,7 +286,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 outcome = Outcome(step.key, step.action, "failed", message=stopped)
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
-                silent = silent + 1 if isinstance(exc, DeliveryConnectionError) else 0
+                silent = silent + 1 if _unanswered(exc) else 0
                 if silent >= SILENT_LIMIT:
                     stopped = REGISTER_SILENT
             else:
@@ -432,7 +443,7 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
             gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
-            silent = silent + 1 if isinstance(exc, DeliveryConnectionError) else 0
+            silent = silent + 1 if _unanswered(exc) else 0
             continue
         silent = 0
         if found is None:
