@@ -27,10 +27,14 @@ from edcbridge.cli import quiet_option, reason_text
 from edcbridge.output import safe_name
 
 if TYPE_CHECKING:
+    import socket
+
     from edcbridge.oid4vci.dc4eu import GatewayOffer
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
+    from edcbridge.oid4vci.service import IssuerService
     from edcbridge.oid4vci.source import AwardSource
     from edcbridge.pipeline.journal import Journal
+    from edcbridge.seal import SealKey
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
 DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
@@ -340,15 +344,31 @@ def serve(
     Offers made with 'edcbridge offer' are redeemed here; every answer and refusal is logged.
     """
     from edcbridge.oid4vci.app import create_app
-    from edcbridge.oid4vci.errors import Oid4vciError
-    from edcbridge.oid4vci.sdjwt import issuer_binding_problem
-    from edcbridge.oid4vci.server import bind, run
-    from edcbridge.oid4vci.service import IssuerService, IssuerSettings
-    from edcbridge.seal import SealError, describe, load_p12, read_password
+    from edcbridge.oid4vci.server import run
 
     if not issuer_url:
         _refuse_wildcard_issuer(host)  # before the password is asked for
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    seal = _open_seal(p12, password_file)
+    sock = _listen(host, port)
+    try:
+        url = _check_issuer_url(issuer_url or _default_issuer_url(host, sock.getsockname()[1]))
+        service = _issuer_service(url, out_dir, seal, p12, tx_code_attempts, algorithm)
+    except UsageProblem:
+        sock.close()
+        raise
+    _say_serving(url, f"{host}:{sock.getsockname()[1]}", service, seal)
+    try:
+        run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections,
+            max_client_requests=max_client_requests, max_connection_requests=max_connection_requests)
+    finally:
+        service.close()
+
+
+def _open_seal(p12: Path, password_file: Path | None) -> SealKey:
+    """The seal, its password from the file, the environment or (on a terminal) a prompt."""
+    from edcbridge.seal import SealError, load_p12, read_password
+
     try:
         password = read_password(
             password_file,
@@ -356,16 +376,30 @@ def serve(
             if sys.stdin.isatty()
             else None,
         )
-        seal = load_p12(p12, password, at=datetime.now(UTC))
+        return load_p12(p12, password, at=datetime.now(UTC))
     except SealError as exc:
         raise UsageProblem(str(exc)) from None
-    organisation = describe(seal.certificate).organisation_name or "edcbridge issuer"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.server import bind
+
     try:
-        sock = bind(host, port)
+        return bind(host, port)
     except Oid4vciError as exc:
         raise UsageProblem(str(exc)) from None
+
+
+def _issuer_service(url: str, out_dir: Path, seal: SealKey, p12: Path, tx_code_attempts: int,
+                    algorithm: str | None) -> IssuerService:
+    """The issuer of the awards in ``out_dir``, named by the seal's organisation."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+    from edcbridge.oid4vci.service import IssuerService, IssuerSettings
+    from edcbridge.seal import SealError, describe
+
+    organisation = describe(seal.certificate).organisation_name or "edcbridge issuer"
     try:
-        url = _check_issuer_url(issuer_url or _default_issuer_url(host, sock.getsockname()[1]))
         settings = IssuerSettings(
             url,
             out_dir,
@@ -373,14 +407,18 @@ def serve(
             display_name=organisation,
             signing_algorithm=algorithm or "",
         )
-        service = IssuerService(settings, seal)
-    except (Oid4vciError, SealError, UsageProblem) as exc:
-        sock.close()
-        raise UsageProblem(f"{p12}: {exc}" if isinstance(exc, SealError) else str(exc)) from None
-    click.echo(
-        f"issuer {url} (listening on {host}:{sock.getsockname()[1]}); offers in {service.offers.path}",
-        err=True,
-    )
+        return IssuerService(settings, seal)
+    except SealError as exc:
+        raise UsageProblem(f"{p12}: {exc}") from None
+    except Oid4vciError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _say_serving(url: str, listening: str, service: IssuerService, seal: SealKey) -> None:
+    """Where the issuer listens, and what would make wallets refuse its credentials."""
+    from edcbridge.oid4vci.sdjwt import issuer_binding_problem
+
+    click.echo(f"issuer {url} (listening on {listening}); offers in {service.offers.path}", err=True)
     if not _loopback(url):
         problem = issuer_binding_problem(url, seal.certificate)
         if problem:
@@ -388,11 +426,6 @@ def serve(
     if service.signer.algorithm != "ES256":
         click.echo(f"warning: the SD-JWT VCs are signed {service.signer.algorithm} with this seal; "
                    "EUDI wallets (HAIP) expect ES256: serve with an EC P-256 seal for them", err=True)
-    try:
-        run(create_app(service), sock, log_level=log_level, max_client_connections=max_client_connections,
-            max_client_requests=max_client_requests, max_connection_requests=max_connection_requests)
-    finally:
-        service.close()
 
 
 @click.command()
