@@ -29,7 +29,7 @@ from edcbridge.output import safe_name
 if TYPE_CHECKING:
     import socket
 
-    from edcbridge.oid4vci.dc4eu import GatewayOffer
+    from edcbridge.oid4vci.dc4eu import Dc4euClient, GatewayOffer
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.service import IssuerService
     from edcbridge.oid4vci.source import AwardSource
@@ -507,39 +507,39 @@ def offer(
     from edcbridge.pipeline.journal import actor
 
     seconds, issuer = _offer_settings(valid_for, issuer_url, reason, reissue)
-    configurations = tuple(dict.fromkeys(configurations))  # credential_configuration_ids are unique
     source = _award_source(out_dir)
-    qr_dir = _writable_qr_dir(qr_dir or out_dir / "offers")
+    plan = _OfferPlan(
+        issuer,
+        tuple(dict.fromkeys(configurations)),  # credential_configuration_ids are unique
+        seconds,
+        tx_code_length if tx_code else None,
+        by_reference,
+        _writable_qr_dir(qr_dir or out_dir / "offers"),
+        actor() if reissue else None,
+        reason,
+        as_json=as_json,
+        quiet=quiet,
+        draw=(sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal,
+    )
     store = OfferStore.for_folder(out_dir)
     held = _one_offer_run_at_a_time(store, out_dir, quiet)
-    draw = (sys.stderr.isatty() and not quiet) if qr_terminal is None else qr_terminal
-    pin_length = tx_code_length if tx_code else None
     failed = 0
     reissues: list[int] = []  # events of this command for the audit trail
     offered: set[str] = set()  # a second offer of an award would close the one just printed
     try:
         for name in awards:
             try:
-                key = source.resolve(name)
-                if key in offered:
-                    if not quiet:
-                        click.echo(f"note: {key}: named more than once; offered once", err=True)
-                    continue
-                _check_offerable(source, store, key, configurations, reissue)
+                key = _award_to_offer(name, source, store, plan, offered)
             except Oid4vciError as exc:
                 click.echo(f"error: {exc}", err=True)
                 failed += 1
                 continue
-            created = store.create(
-                key, configurations, valid_for=seconds, tx_code_length=pin_length,
-                reissued_by=actor() if reissue else None, reason=reason,
-            )
+            if key is None:
+                continue
+            created = _make_offer(key, store, plan)
             offered.add(key)
             if created.event is not None:
                 reissues.append(created.event.id)
-            link = _offer_link(issuer, configurations, created, pin_length, by_reference)
-            png = _write_offer_qr(link, qr_dir, key)
-            _say_offer(key, created, link, png, as_json=as_json, quiet=quiet, draw=draw)
         # also what an earlier revoke or reissue could not write (record_in_trail does nothing
         # when the offers file holds no such event): the "next offer" the messages promise
         record_in_trail(out_dir, store, reissues, failure="warning", quiet=quiet)
@@ -549,6 +549,48 @@ def offer(
             os.close(held)
     if failed:
         raise SystemExit(1)
+
+
+@dataclass(frozen=True)
+class _OfferPlan:
+    """How each offer of an ``offer`` run is made and shown."""
+
+    issuer: str
+    configurations: tuple[str, ...]
+    seconds: int  # how long it stays open
+    pin_length: int | None  # None: no transaction code
+    by_reference: bool
+    qr_dir: Path
+    reissued_by: str | None  # with --reissue: who offers revoked awards again
+    reason: str | None
+    as_json: bool
+    quiet: bool
+    draw: bool  # the QR code on stderr
+
+
+def _award_to_offer(name: str, source: AwardSource, store: OfferStore, plan: _OfferPlan,
+                    offered: Collection[str]) -> str | None:
+    """The award ``name`` names, checked as offerable (else :class:`Oid4vciError`); None when
+    this run offered it already."""
+    key = source.resolve(name)
+    if key in offered:
+        if not plan.quiet:
+            click.echo(f"note: {key}: named more than once; offered once", err=True)
+        return None
+    _check_offerable(source, store, key, plan.configurations, plan.reissued_by is not None)
+    return key
+
+
+def _make_offer(key: str, store: OfferStore, plan: _OfferPlan) -> CreatedOffer:
+    """Creates the award's offer (closing its earlier open ones), writes its QR code and says it."""
+    created = store.create(
+        key, plan.configurations, valid_for=plan.seconds, tx_code_length=plan.pin_length,
+        reissued_by=plan.reissued_by, reason=plan.reason,
+    )
+    link = _offer_link(plan.issuer, plan.configurations, created, plan.pin_length, plan.by_reference)
+    png = _write_offer_qr(link, plan.qr_dir, key)
+    _say_offer(key, created, link, png, as_json=plan.as_json, quiet=plan.quiet, draw=plan.draw)
+    return created
 
 
 def _offer_settings(valid_for: str, issuer_url: str, reason: str | None, reissue: bool) -> tuple[int, str]:
@@ -714,49 +756,74 @@ def upload_dc4eu(
     A document already at the gateway (same authentic source and credential id) counts as uploaded.
     """
     from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
-    from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
+    from edcbridge.oid4vci.dc4eu import Dc4euClient
     from edcbridge.oid4vci.errors import Oid4vciError
 
     username, password = _gateway_login(password_file)
     if not re.match(r"^https?://[^/?#\s]+", base_url):
         raise UsageProblem(f"--url {base_url!r}: give the gateway's http(s):// address")
     source = _award_source(out_dir)
+    documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data)
     client = Dc4euClient(base_url, username=username, password=password)
     failed = 0
     try:
         for name in awards:
             try:
-                key = source.resolve(name)
-                elm = source.get(key).document("edc")
-                body = upload_request(
-                    elm,
-                    authentic_source=authentic_source,
-                    identity_schema=identity_schema,
-                    language=language,
-                    real_data=real_data,
-                )
-                result = client.upload(body)
-                if not result.ok:
-                    click.echo(
-                        f"failed   {key}: the gateway refused the document: {result.message}", err=True
-                    )
-                    failed += 1
-                    continue
-                gateway_offer = client.notification(authentic_source, body["meta"]["document_id"])
+                uploaded = _upload_award(name, source, client, documents)
             except DeliveryAuthError as exc:
                 raise UsageProblem(str(exc)) from None
             except (Oid4vciError, DeliveryError) as exc:
                 click.echo(f"failed   {name}: {exc}", err=True)
                 failed += 1
                 continue
-            png_path = _write_gateway_qr(gateway_offer, out_dir / "offers-dc4eu", key)
-            click.echo(gateway_offer.credential_offer_url)
-            if not quiet:
-                click.echo(f"{result.outcome:8} {key}: QR code {png_path}", err=True)
+            if uploaded is None:
+                failed += 1
+                continue
+            _say_gateway_offer(*uploaded, out_dir / "offers-dc4eu", quiet=quiet)
     finally:
         client.close()
     if failed:
         raise SystemExit(1)
+
+
+@dataclass(frozen=True)
+class _GatewayDocuments:
+    """How ``upload-dc4eu`` describes each award's document to the gateway."""
+
+    authentic_source: str
+    identity_schema: str
+    language: str
+    real_data: bool
+
+    def request(self, elm: dict[str, Any]) -> dict[str, Any]:
+        from edcbridge.oid4vci.dc4eu import upload_request
+
+        return upload_request(elm, authentic_source=self.authentic_source,
+                              identity_schema=self.identity_schema, language=self.language,
+                              real_data=self.real_data)
+
+
+def _upload_award(name: str, source: AwardSource, client: Dc4euClient,
+                  documents: _GatewayDocuments) -> tuple[str, str, GatewayOffer] | None:
+    """Uploads the award's ELM document and asks the gateway for its offer: the award key, the
+    upload's outcome and the offer, or None (said on stderr) when the gateway refuses the
+    document. Raises :class:`Oid4vciError` or :class:`DeliveryError`."""
+    key = source.resolve(name)
+    body = documents.request(source.get(key).document("edc"))
+    result = client.upload(body)
+    if not result.ok:
+        click.echo(f"failed   {key}: the gateway refused the document: {result.message}", err=True)
+        return None
+    return key, result.outcome, client.notification(documents.authentic_source, body["meta"]["document_id"])
+
+
+def _say_gateway_offer(key: str, outcome: str, gateway_offer: GatewayOffer, qr_dir: Path, *,
+                       quiet: bool) -> None:
+    """The offer URL on stdout, after its QR code is written; the outcome on stderr."""
+    png_path = _write_gateway_qr(gateway_offer, qr_dir, key)
+    click.echo(gateway_offer.credential_offer_url)
+    if not quiet:
+        click.echo(f"{outcome:8} {key}: QR code {png_path}", err=True)
 
 
 def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
