@@ -242,3 +242,31 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_duration(text)
+
+
+def test_an_offer_whose_qr_code_cannot_be_written_is_still_given(cli: click.Group, exported: Exported,
+                                                                 tmp_path: Path) -> None:
+    """The offer is made, and the award's earlier open ones closed, before its QR code is
+    written: its link and PIN must still be printed, or nobody could ever use it."""
+    qr_dir = tmp_path / "qr"
+    (qr_dir / "imperial_W-0000.png").mkdir(parents=True)  # a folder where the picture should go
+    result = CliRunner().invoke(cli, ["offer", *exported.keys, "-o", str(exported.out_dir),
+                                      "--qr-dir", str(qr_dir), "--no-qr-terminal"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1, result.output
+    assert f"imperial/W-0000: cannot write the QR code {qr_dir / 'imperial_W-0000.png'}" in result.stderr
+    links = result.stdout.splitlines()
+    assert len(links) == 2 and (qr_dir / "imperial_W-0001.png").is_file()  # the next award goes on
+    offer = json.loads(parse_qs(urlsplit(links[0]).query)["credential_offer"][0])
+    code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+    pin = result.stderr.split("imperial/W-0000: PIN ", 1)[1][:6]
+    store = OfferStore.for_folder(exported.out_dir)
+    try:
+        assert store.redeem(code, pin, token_ttl=60).configuration_ids == ("elm",)
+    finally:
+        store.close()
+    as_json = CliRunner().invoke(cli, ["offer", exported.keys[0], "-o", str(exported.out_dir), "--json",
+                                       "--qr-dir", str(qr_dir), "--no-qr-terminal"])
+    assert as_json.exit_code == 1, as_json.output
+    line = json.loads(as_json.stdout)
+    assert line["qr_png"] is None and line["tx_code"] and line["link"].startswith("openid-credential-offer://")

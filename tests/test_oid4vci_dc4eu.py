@@ -271,3 +271,28 @@ def test_validity_dates_without_a_zone_are_sent_as_utc(
         time.tzset()
     assert meta["credential_valid_from"] == int(datetime(2025, 6, 30, tzinfo=UTC).timestamp())
     assert meta["credential_valid_to"] == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+
+
+def test_an_offer_url_whose_qr_code_cannot_be_written_is_still_printed(
+    gateway: tuple[Gateway, str], exported: Exported
+) -> None:
+    """The document is at the gateway and its offer made: a QR code that cannot be written
+    leaves the URL to print, and the other awards to upload."""
+    _, url = gateway
+    group = click.Group()
+    register(group)
+    folder = exported.out_dir / "offers-dc4eu"
+    blocked = folder / "imperial_W-0000.png"
+    if blocked.exists():
+        blocked.unlink()
+    blocked.mkdir(parents=True)
+    try:
+        result = CliRunner().invoke(group, ["upload-dc4eu", *exported.keys, "-o", str(exported.out_dir),
+                                            "--url", url, "--authentic-source", "qr-test"])
+    finally:
+        blocked.rmdir()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1, result.output
+    assert f"imperial/W-0000: cannot write the QR code {blocked}" in result.stderr
+    assert [line.split("://")[0] for line in result.stdout.splitlines()] == ["openid-credential-offer"] * 2
+    assert (folder / "imperial_W-0001.png").is_file()

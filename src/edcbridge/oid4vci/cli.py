@@ -536,10 +536,12 @@ def offer(
                 continue
             if key is None:
                 continue
-            created = _make_offer(key, store, plan)
+            created, png = _make_offer(key, store, plan)
             offered.add(key)
             if created.event is not None:
                 reissues.append(created.event.id)
+            if png is None:
+                failed += 1
         # also what an earlier revoke or reissue could not write (record_in_trail does nothing
         # when the offers file holds no such event): the "next offer" the messages promise
         record_in_trail(out_dir, store, reissues, failure="warning", quiet=quiet)
@@ -581,8 +583,9 @@ def _award_to_offer(name: str, source: AwardSource, store: OfferStore, plan: _Of
     return key
 
 
-def _make_offer(key: str, store: OfferStore, plan: _OfferPlan) -> CreatedOffer:
-    """Creates the award's offer (closing its earlier open ones), writes its QR code and says it."""
+def _make_offer(key: str, store: OfferStore, plan: _OfferPlan) -> tuple[CreatedOffer, Path | None]:
+    """Creates the award's offer (closing its earlier open ones), writes its QR code and says it;
+    the QR code is None when it could not be written (the offer is said all the same)."""
     created = store.create(
         key, plan.configurations, valid_for=plan.seconds, tx_code_length=plan.pin_length,
         reissued_by=plan.reissued_by, reason=plan.reason,
@@ -590,7 +593,7 @@ def _make_offer(key: str, store: OfferStore, plan: _OfferPlan) -> CreatedOffer:
     link = _offer_link(plan.issuer, plan.configurations, created, plan.pin_length, plan.by_reference)
     png = _write_offer_qr(link, plan.qr_dir, key)
     _say_offer(key, created, link, png, as_json=plan.as_json, quiet=plan.quiet, draw=plan.draw)
-    return created
+    return created, png
 
 
 def _offer_settings(valid_for: str, issuer_url: str, reason: str | None, reissue: bool) -> tuple[int, str]:
@@ -618,7 +621,7 @@ def _award_source(out_dir: Path) -> AwardSource:
 
 
 def _writable_qr_dir(qr_dir: Path) -> Path:
-    """Checked before any offer is made: a QR code that cannot be written would strand it."""
+    """Checked before any offer is made, so that a run whose QR codes cannot be written makes none."""
     try:
         qr_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(qr_dir, os.W_OK | os.X_OK):
@@ -675,15 +678,26 @@ def _offer_link(issuer: str, configurations: tuple[str, ...], created: CreatedOf
     )
 
 
-def _write_offer_qr(link: str, qr_dir: Path, key: str) -> Path:
+def _write_offer_qr(link: str, qr_dir: Path, key: str) -> Path | None:
+    """The QR code's file, or None, said on stderr, when it cannot be written: the offer is
+    made by then, so its link must still be shown."""
     from edcbridge import qr
 
-    png = qr.write_png(link, qr_dir / (safe_name(*key.split("/", 1)) + ".png"))
-    png.chmod(0o600)
+    png = qr_dir / (safe_name(*key.split("/", 1)) + ".png")
+    try:
+        qr.write_png(link, png)
+        png.chmod(0o600)
+    except OSError as exc:
+        _qr_not_written(key, png, exc, "the offer stands: give the learner its link and PIN instead")
+        return None
     return png
 
 
-def _say_offer(key: str, created: CreatedOffer, link: str, png: Path, *, as_json: bool, quiet: bool,
+def _qr_not_written(key: str, png: Path, exc: OSError, remedy: str) -> None:
+    click.echo(f"error: {key}: cannot write the QR code {png} ({_why(exc)}); {remedy}", err=True)
+
+
+def _say_offer(key: str, created: CreatedOffer, link: str, png: Path | None, *, as_json: bool, quiet: bool,
                draw: bool) -> None:
     """The link (or the --json object) on stdout; the PIN, details and QR drawing on stderr."""
     from edcbridge import qr
@@ -696,7 +710,7 @@ def _say_offer(key: str, created: CreatedOffer, link: str, png: Path, *, as_json
                     "award": key,
                     "offer_id": created.offer_id,
                     "link": link,
-                    "qr_png": str(png),
+                    "qr_png": None if png is None else str(png),
                     "tx_code": created.tx_code,
                     "expires": expires,
                     "closed_offers": list(created.closed),  # the award's earlier open ones
@@ -706,7 +720,8 @@ def _say_offer(key: str, created: CreatedOffer, link: str, png: Path, *, as_json
     else:
         click.echo(link)
     if not quiet:
-        click.echo(f"{key}: offer {created.offer_id}, open until {expires}; QR code {png}", err=True)
+        drawn = "" if png is None else f"; QR code {png}"
+        click.echo(f"{key}: offer {created.offer_id}, open until {expires}{drawn}", err=True)
     if created.closed and not quiet:
         click.echo(f"{key}: earlier open {_offers_named(created.closed)} closed: their links and "
                    "PINs no longer work, only this offer's", err=True)
@@ -779,7 +794,8 @@ def upload_dc4eu(
             if uploaded is None:
                 failed += 1
                 continue
-            _say_gateway_offer(*uploaded, out_dir / "offers-dc4eu", quiet=quiet)
+            if not _say_gateway_offer(*uploaded, out_dir / "offers-dc4eu", quiet=quiet):
+                failed += 1
     finally:
         client.close()
     if failed:
@@ -818,12 +834,14 @@ def _upload_award(name: str, source: AwardSource, client: Dc4euClient,
 
 
 def _say_gateway_offer(key: str, outcome: str, gateway_offer: GatewayOffer, qr_dir: Path, *,
-                       quiet: bool) -> None:
-    """The offer URL on stdout, after its QR code is written; the outcome on stderr."""
+                       quiet: bool) -> bool:
+    """The offer URL on stdout, after its QR code is written; the outcome on stderr. False when
+    the QR code could not be written (the URL is printed all the same)."""
     png_path = _write_gateway_qr(gateway_offer, qr_dir, key)
     click.echo(gateway_offer.credential_offer_url)
     if not quiet:
-        click.echo(f"{outcome:8} {key}: QR code {png_path}", err=True)
+        click.echo(f"{outcome:8} {key}" + ("" if png_path is None else f": QR code {png_path}"), err=True)
+    return png_path is not None
 
 
 def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
@@ -840,16 +858,21 @@ def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
     return username, password
 
 
-def _write_gateway_qr(gateway_offer: GatewayOffer, folder: Path, key: str) -> Path:
-    """The gateway's own QR code when it sends one, else one drawn from its offer URL."""
+def _write_gateway_qr(gateway_offer: GatewayOffer, folder: Path, key: str) -> Path | None:
+    """The gateway's own QR code when it sends one, else one drawn from its offer URL; None,
+    said on stderr, when it cannot be written."""
     from edcbridge import qr
     from edcbridge.output import write_atomic
 
     png_path = folder / (safe_name(*key.split("/", 1)) + ".png")
-    if gateway_offer.qr_png:
-        write_atomic(png_path, gateway_offer.qr_png)
-    else:
-        qr.write_png(gateway_offer.credential_offer_url, png_path)
+    try:
+        if gateway_offer.qr_png:
+            write_atomic(png_path, gateway_offer.qr_png)
+        else:
+            qr.write_png(gateway_offer.credential_offer_url, png_path)
+    except OSError as exc:  # the document is at the gateway and its offer made
+        _qr_not_written(key, png_path, exc, "give the learner the offer URL instead")
+        return None
     return png_path
 
 
