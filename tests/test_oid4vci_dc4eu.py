@@ -296,3 +296,21 @@ def test_an_offer_url_whose_qr_code_cannot_be_written_is_still_printed(
     assert f"imperial/W-0000: cannot write the QR code {blocked}" in result.stderr
     assert [line.split("://")[0] for line in result.stdout.splitlines()] == ["openid-credential-offer"] * 2
     assert (folder / "imperial_W-0001.png").is_file()
+
+
+def test_a_failed_upload_names_the_award_once_by_its_key(exported: Exported) -> None:
+    """As the uploaded ones are named: by <issuer>/<award_id>, whatever name was given, and once."""
+    from tests.wallet.issuer_support import free_port
+
+    group = click.Group()
+    register(group)
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    args = ["-o", str(exported.out_dir), "--url", closed, "--authentic-source", "imperial-registry"]
+    missing = CliRunner().invoke(group, ["upload-dc4eu", "imperial/NOPE", *args])
+    assert missing.exit_code == 1, missing.output
+    assert "failed   imperial/NOPE: no exported award" in missing.stderr, missing.stderr
+    award_id = exported.keys[0].split("/", 1)[1]
+    unreachable = CliRunner().invoke(group, ["upload-dc4eu", award_id, *args])
+    assert unreachable.exit_code == 1, unreachable.output
+    named = f"failed   {exported.keys[0]}: POST {closed}/api/v1/upload"
+    assert named in unreachable.stderr, unreachable.output

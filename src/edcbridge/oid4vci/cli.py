@@ -770,9 +770,7 @@ def upload_dc4eu(
 
     A document already at the gateway (same authentic source and credential id) counts as uploaded.
     """
-    from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
     from edcbridge.oid4vci.dc4eu import Dc4euClient
-    from edcbridge.oid4vci.errors import Oid4vciError
 
     username, password = _gateway_login(password_file)
     if not re.match(r"^https?://[^/?#\s]+", base_url):
@@ -783,18 +781,7 @@ def upload_dc4eu(
     failed = 0
     try:
         for name in awards:
-            try:
-                uploaded = _upload_award(name, source, client, documents)
-            except DeliveryAuthError as exc:
-                raise UsageProblem(str(exc)) from None
-            except (Oid4vciError, DeliveryError) as exc:
-                click.echo(f"failed   {name}: {exc}", err=True)
-                failed += 1
-                continue
-            if uploaded is None:
-                failed += 1
-                continue
-            if not _say_gateway_offer(*uploaded, out_dir / "offers-dc4eu", quiet=quiet):
+            if not _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu", quiet=quiet):
                 failed += 1
     finally:
         client.close()
@@ -819,12 +806,33 @@ class _GatewayDocuments:
                               real_data=self.real_data)
 
 
-def _upload_award(name: str, source: AwardSource, client: Dc4euClient,
+def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, documents: _GatewayDocuments,
+                      qr_dir: Path, *, quiet: bool) -> bool:
+    """One award of ``upload-dc4eu``, uploaded and its offer shown; False, said on stderr, when
+    that failed. A login the gateway refuses is a :class:`UsageProblem` (no award can go)."""
+    from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
+    from edcbridge.oid4vci.errors import Oid4vciError
+
+    key = name
+    try:
+        key = source.resolve(name)
+        uploaded = _upload_award(key, source, client, documents)
+    except DeliveryAuthError as exc:
+        raise UsageProblem(str(exc)) from None
+    except Oid4vciError as exc:  # it names the award
+        click.echo(f"failed   {exc}", err=True)
+        return False
+    except DeliveryError as exc:
+        click.echo(f"failed   {key}: {exc}", err=True)
+        return False
+    return uploaded is not None and _say_gateway_offer(*uploaded, qr_dir, quiet=quiet)
+
+
+def _upload_award(key: str, source: AwardSource, client: Dc4euClient,
                   documents: _GatewayDocuments) -> tuple[str, str, GatewayOffer] | None:
     """Uploads the award's ELM document and asks the gateway for its offer: the award key, the
     upload's outcome and the offer, or None (said on stderr) when the gateway refuses the
     document. Raises :class:`Oid4vciError` or :class:`DeliveryError`."""
-    key = source.resolve(name)
     body = documents.request(source.get(key).document("edc"))
     result = client.upload(body)
     if not result.ok:
