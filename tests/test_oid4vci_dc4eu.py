@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from edcbridge.deliver.errors import DeliveryAuthError, LocalValidationError
 from edcbridge.oid4vci.cli import register
 from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
+from edcbridge.oid4vci.offers import OfferStore
 from edcbridge.qr import png_bytes
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, export_awards
@@ -314,3 +315,45 @@ def test_a_failed_upload_names_the_award_once_by_its_key(exported: Exported) -> 
     assert unreachable.exit_code == 1, unreachable.output
     named = f"failed   {exported.keys[0]}: POST {closed}/api/v1/upload"
     assert named in unreachable.stderr, unreachable.output
+
+
+def _upload(url: str, exported: Exported, key: str) -> Any:
+    group = click.Group()
+    register(group)
+    return CliRunner().invoke(group, ["upload-dc4eu", key, "-o", str(exported.out_dir), "--url", url,
+                                      "--authentic-source", "imperial-registry"])
+
+
+def test_a_revoked_award_is_not_uploaded(gateway: tuple[Gateway, str], store: SchemaStore,
+                                         tmp_path: Path) -> None:
+    """As 'offer' refuses it: the gateway would offer a wallet a credential the issuer revoked."""
+    fake, url = gateway
+    folder = export_awards(tmp_path, 2, store.root)
+    offers = OfferStore.for_folder(folder.out_dir)
+    try:
+        offers.create(folder.keys[0], ("elm",), valid_for=600)
+    finally:
+        offers.close()
+    group = click.Group()
+    register(group)
+    revoked = CliRunner().invoke(group, ["revoke", folder.keys[0], "-o", str(folder.out_dir),
+                                         "--reason", "annulled"])
+    assert revoked.exit_code == 0, revoked.output
+    result = _upload(url, folder, folder.keys[0])
+    assert result.exit_code == 1
+    assert f"failed   {folder.keys[0]}: the award was revoked" in result.stderr
+    assert "offer --reissue" in result.stderr and not result.stdout and not fake.requests
+    other = _upload(url, folder, folder.keys[1])  # the folder's other award goes as before
+    assert other.exit_code == 0, other.output
+    assert len(fake.documents) == 1
+
+
+def test_an_expired_credential_is_not_uploaded(gateway: tuple[Gateway, str], store: SchemaStore,
+                                               tmp_path: Path) -> None:
+    fake, url = gateway
+    ended = "2025-12-31"  # after the fixture's awarding date, before this machine's clock
+    folder = export_awards(tmp_path, 1, store.root, valid_until=ended)
+    result = _upload(url, folder, folder.keys[0])
+    assert result.exit_code == 1
+    assert f"{folder.keys[0]}: the credential expired on {ended}" in result.stderr
+    assert not result.stdout and not fake.requests

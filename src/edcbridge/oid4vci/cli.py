@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from edcbridge.oid4vci.dc4eu import Dc4euClient, GatewayOffer
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.service import IssuerService
-    from edcbridge.oid4vci.source import AwardSource
+    from edcbridge.oid4vci.source import AwardSource, ExportedAward
     from edcbridge.pipeline.journal import Journal
     from edcbridge.seal import SealKey
 
@@ -660,6 +660,12 @@ def _check_offerable(source: AwardSource, store: OfferStore, key: str, configura
         raise Oid4vciError(f"{key}: the award was revoked (edcbridge revoke); a new offer would "
                            "give it a valid credential: if the award was corrected and exported "
                            "again, offer it with --reissue")
+    _refuse_expired(award, key)
+
+
+def _refuse_expired(award: ExportedAward, key: str) -> None:
+    from edcbridge.oid4vci.errors import Oid4vciError
+
     ended = award.expired_on(time.time())
     if ended is not None:
         raise Oid4vciError(f"{key}: the credential expired on {ended}; a wallet would hold a "
@@ -778,13 +784,17 @@ def upload_dc4eu(
     source = _award_source(out_dir)
     documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data)
     client = Dc4euClient(base_url, username=username, password=password)
+    revoked = _revocations(out_dir)
     failed = 0
     try:
         for name in awards:
-            if not _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu", quiet=quiet):
+            if not _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
+                                     revoked=revoked, quiet=quiet):
                 failed += 1
     finally:
         client.close()
+        if revoked is not None:
+            revoked.close()
     if failed:
         raise SystemExit(1)
 
@@ -806,8 +816,28 @@ class _GatewayDocuments:
                               real_data=self.real_data)
 
 
+def _revocations(out_dir: Path) -> OfferStore | None:
+    """The folder's offers file, which knows the awards ``edcbridge revoke`` revoked; None when
+    there is none (nothing was revoked from this folder)."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    return OfferStore.for_folder(out_dir) if (out_dir / OFFERS_NAME).is_file() else None
+
+
+def _check_uploadable(source: AwardSource, key: str, revoked: OfferStore | None) -> None:
+    """Raises :class:`Oid4vciError` for an award a gateway must not offer to a wallet: one
+    revoked from this folder, or whose credential has expired (as ``offer`` refuses them)."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+
+    if revoked is not None and revoked.was_revoked(key):
+        raise Oid4vciError(f"{key}: the award was revoked (edcbridge revoke); the gateway would "
+                           "offer a wallet a credential the issuer revoked: if the award was "
+                           "corrected and exported again, offer it with 'edcbridge offer --reissue'")
+    _refuse_expired(source.get(key), key)
+
+
 def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, documents: _GatewayDocuments,
-                      qr_dir: Path, *, quiet: bool) -> bool:
+                      qr_dir: Path, *, revoked: OfferStore | None, quiet: bool) -> bool:
     """One award of ``upload-dc4eu``, uploaded and its offer shown; False, said on stderr, when
     that failed. A login the gateway refuses is a :class:`UsageProblem` (no award can go)."""
     from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
@@ -816,6 +846,7 @@ def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, docum
     key = name
     try:
         key = source.resolve(name)
+        _check_uploadable(source, key, revoked)
         uploaded = _upload_award(key, source, client, documents)
     except DeliveryAuthError as exc:
         raise UsageProblem(str(exc)) from None
