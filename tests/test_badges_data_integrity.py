@@ -12,9 +12,11 @@ import re
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import click
 import pytest
+import rfc3986_validator
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -134,6 +136,26 @@ def test_an_rsa_seal_adds_no_embedded_proof(tmp_path: Path) -> None:
         doc = json.loads(path.read_bytes())
         held = doc["credentialSubject"].get("verifiableCredential", [])
         assert "proof" not in doc and all("proof" not in badge for badge in held)
+
+
+def test_a_logo_address_with_a_space_is_written_as_a_uri_digital_bazaar_verifies(
+        tmp_path: Path, reference: Path) -> None:
+    """A logo's https address as people write it (a space, a Cyrillic file name) is the issuer's
+    image as a URI: JSON-LD in safe mode, as Digital Bazaar verifies, refuses an id with a space."""
+    logo = "https://www.uni-sofia.bg/logo files/лого.png"
+    text = (SOFIA / "catalogue.yaml").read_text("utf-8")
+    marker = "    eidas_identifier: NTRBG-000670680\n"
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    catalogue = folder / "catalogue.yaml"
+    catalogue.write_text(text.replace(marker, f"{marker}    logo: {logo}\n"), "utf-8")
+    key = ed25519_seal(load_catalogue(catalogue))
+    _badges(tmp_path / "out", *seal_options(tmp_path, key), catalogue=catalogue)
+    files = sorted((tmp_path / "out").glob("*/*.json"))
+    results = _digital_bazaar(files, key.certificate, reference, tmp_path)
+    assert all(r["ok"] and all(r["embedded"]) for r in results), results
+    image = json.loads(files[0].read_bytes())["issuer"]["image"]["id"]
+    assert rfc3986_validator.validate_rfc3986(image, rule="URI") and unquote(image) == logo
 
 
 def test_without_an_issuer_did_strict_verifiers_refuse_and_the_command_says_so(

@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from edcbridge import vocab
 from edcbridge.mapping.edc import languages_of, valid_until
@@ -37,6 +39,8 @@ OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
 ESCO = "European Skills, Competences, Qualifications and Occupations (ESCO)"
+_URI_KEPT = "!#$&'()*+,/:;=?@[]%"  # RFC 3986 reserved characters, and % of an existing %XX
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 ACHIEVEMENT_TYPES = {"micro-credential": "MicroCredential", "qualification": "Certificate",
                      "course": "Course"}
 
@@ -87,6 +91,14 @@ def profile_id(org: Organisation) -> str:
     return urn("profile", org.eidas_identifier or org.key)
 
 
+def uri(address: str) -> str:
+    """An address as the catalogue wrote it, as a URI: a space or a letter outside ASCII is
+    percent-encoded (as UTF-8, as RFC 3987 3.1 maps an IRI to a URI). JSON-LD processors in safe
+    mode, as verifiers of Data Integrity proofs run them, refuse an ``id`` holding a space, and
+    with it the credential."""
+    return _LONE_PERCENT.sub("%25", quote(address, safe=_URI_KEPT))
+
+
 def _number(value: Any) -> float | int:
     number = float(value)
     return int(number) if number.is_integer() else number
@@ -100,7 +112,7 @@ def profile(org: Organisation, language: str) -> Doc:
     if org.email:
         node["email"] = org.email
     if org.logo:
-        node["image"] = {"id": org.logo, "type": "Image", "caption": node["name"]}
+        node["image"] = {"id": uri(org.logo), "type": "Image", "caption": node["name"]}
     country = vocab.concept("country", org.country).code.upper()
     node["address"] = {"type": ["Address"], "addressCountryCode": country}
     if org.address:
