@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import xmlschema
 from lxml import etree
 
 from edcbridge.model import Award, Catalogue
@@ -96,6 +97,22 @@ def test_what_cannot_be_carried_is_listed(awards: list[tuple[str, Award, Catalog
     imperial, cat = next((a, c) for name, a, c in awards if name == "imperial")
     wheres = {f.where for f in edc12.not_carried(imperial, cat)}
     assert {"learningOutcomeSummary", "creditCurrency", "isPartOf"} <= wheres
+
+
+def test_a_grade_without_an_assessment_to_hold_it_is_listed_as_left_out(
+        awards: list[tuple[str, Award, Catalogue]], reference: Path, tmp_path: Path) -> None:
+    award, catalogue = next((a, c) for name, a, c in awards if name == "imperial")
+    assert award.grade
+    unassessed = tuple(s.model_copy(update={"assessment": None}) if s.code == award.specification else s
+                       for s in catalogue.specifications)
+    cat = catalogue.model_copy(update={"specifications": unassessed})
+    written = edc12.serialise(edc12.to_edc_xml(award, cat))
+    official = xmlschema.XMLSchema(str(reference / "elm-xsd-v1" / "genericschema_1.2.xsd"), allow="sandbox")
+    (tmp_path / "credential.xml").write_bytes(written)
+    assert official.is_valid(str(tmp_path / "credential.xml"))
+    assert etree.fromstring(written).find(".//e:grade", SNB) is None
+    [lost] = [f for f in edc12.not_carried(award, cat, written) if f.where == "wasDerivedFrom/grade"]
+    assert award.specification in lost.message and "assessment" in lost.fix
 
 
 def test_a_specification_without_an_allowed_language_is_refused(

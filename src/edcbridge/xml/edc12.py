@@ -473,7 +473,11 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
     if primary != primary_json:
         loss("primaryLanguage", f"primary language {primary_json} becomes {primary}; personal names "
              f"are labelled {primary}")
-    if award.grade and len(award.grade) > 1:
+    if award.grade and spec.assessment is None:
+        loss("wasDerivedFrom/grade", f"the grade is left out: 1.2 holds it in an assessment, and "
+             f"{spec.code} specifies none", "add an assessment (its title at least) to the "
+             "specification in the catalogue")
+    elif award.grade and len(award.grade) > 1:
         loss("wasDerivedFrom/grade", "the grade is one string in 1.2: only the primary-language grade "
              "is kept")
     for name in ("given_name", "family_name", "full_name"):
