@@ -8,6 +8,7 @@ import pytest
 import xmlschema
 from lxml import etree
 
+from edcbridge import vocab
 from edcbridge.model import Award, Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.xml import edc12, xsd
@@ -113,6 +114,29 @@ def test_a_grade_without_an_assessment_to_hold_it_is_listed_as_left_out(
     assert etree.fromstring(written).find(".//e:grade", SNB) is None
     [lost] = [f for f in edc12.not_carried(award, cat, written) if f.where == "wasDerivedFrom/grade"]
     assert award.specification in lost.message and "assessment" in lost.fix
+
+
+def test_a_primary_language_xml_cannot_label_gives_way_to_the_catalogues(
+        awards: list[tuple[str, Award, Catalogue]], reference: Path, tmp_path: Path) -> None:
+    """A Ukrainian-language award of a Polish catalogue whose title is also in English is written
+    in Polish, the catalogue's language, not in English for coming first in the alphabet."""
+    award, catalogue = next((a, c) for name, a, c in awards
+                            if name == "warsaw" and "uk" in a.learner.given_name)
+    assert vocab.concept("language", catalogue.primary_language).code == "pl"
+    spec = catalogue.specification(award.specification)
+    assert spec is not None and {"pl", "en"} <= set(spec.title)
+    with_uk = spec.model_copy(update={"title": {**spec.title, "uk": "Захист персональних даних"}})
+    cat = catalogue.model_copy(update={"specifications": tuple(
+        with_uk if s.code == spec.code else s for s in catalogue.specifications)})
+    ukrainian = award.model_copy(update={"language": "http://publications.europa.eu/resource/authority/language/UKR"})
+    written = edc12.serialise(edc12.to_edc_xml(ukrainian, cat))
+    (tmp_path / "credential.xml").write_bytes(written)
+    official = xmlschema.XMLSchema(str(reference / "elm-xsd-v1" / "genericschema_1.2.xsd"), allow="sandbox")
+    assert official.is_valid(str(tmp_path / "credential.xml"))
+    root = etree.fromstring(written)
+    assert root.findtext("e:primaryLanguage", namespaces=SNB) == "pl"
+    name = root.find("e:credentialSubject/e:givenNames/e:text", SNB)
+    assert name is not None and (name.get("lang"), name.text) == ("pl", award.learner.given_name["pl"])
 
 
 def test_a_specification_without_an_allowed_language_is_refused(

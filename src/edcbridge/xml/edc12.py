@@ -320,11 +320,14 @@ def _check_languages(languages: list[str]) -> None:
 
 
 def xml_languages(award: Award, spec: Specification, catalogue: Catalogue) -> tuple[str, list[str]]:
-    """(primary, all) languages of the XML credential: the JSON-LD ones the 1.2 schema allows."""
+    """(primary, all) languages of the XML credential: the JSON-LD ones the 1.2 schema allows.
+    A primary language 1.2 cannot label gives way to the catalogue's, else English, as an Open
+    Badge of the award falls back (not to the first in alphabetical order)."""
     primary, languages = languages_of(award, spec, catalogue)
     allowed = [lang for lang in languages if lang in XML_LANGUAGES]
     _check_languages(allowed)
-    return (primary if primary in allowed else allowed[0]), allowed
+    own = vocab.concept("language", catalogue.primary_language).code
+    return next(lang for lang in (primary, own, "en", allowed[0]) if lang in allowed), allowed
 
 
 def _name(w: _Writer, parent: etree._Element, tag: str, name: dict[str, str] | None, primary: str) -> None:
