@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from edcbridge.load.errors import RecordError
-from edcbridge.model import Award
+from edcbridge.model import Award, Catalogue
 
 # Grades that say a learner did not pass, as student systems export them (compared without case,
 # accents or surrounding spaces): the ECTS grading scale's F and FX, and "fail" in the EU's
@@ -109,6 +109,24 @@ def too_far_ahead(file: str, number: int, award: Award, names: dict[str, str],
 
 
 WARN_DAYS_AHEAD = 366  # an awarding date further ahead than this is likely a year mistyped
+
+
+def grade_left_out(file: str, number: int, award: Award, catalogue: Catalogue,
+                   names: dict[str, str]) -> list[RecordError]:
+    """A grade for a specification the catalogue gives no assessment: a credential holds a grade
+    only as the result of an assessment, so it would be left out without a word (an Open Badge
+    keeps it, the EDC credential cannot)."""
+    if not award.grade:
+        return []
+    spec = catalogue.specification(award.specification)
+    if spec is None or spec.assessment is not None:
+        return []
+    shown = next(iter(award.grade.values()))
+    return [RecordError(file, number, names["grade"], shown,
+                        f"{spec.code} has no assessment in the catalogue, so the credential "
+                        "carries no grade: the grade is left out",
+                        "to publish grades, add an assessment (its title and grading scheme) to "
+                        "the specification in the catalogue; else leave the grade empty")]
 
 
 def ahead_of_today(file: str, number: int, award: Award, names: dict[str, str]) -> list[RecordError]:

@@ -29,6 +29,7 @@ from edcbridge.load.award_checks import (
     ahead_of_today,
     date_order,
     failing_grade,
+    grade_left_out,
     short_text,
     wrong_script,
 )
@@ -798,7 +799,8 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
         if not errors:
             warnings = tuple(notices + ahead_of_today(file, number, award, names)
                              + _garbled(file, number, row) + wrong_script(file, number, award, names)
-                             + _short_row(file, number, short))
+                             + _short_row(file, number, short)
+                             + grade_left_out(file, number, award, catalogue, names))
             notices = []
         else:
             errors += _short_row(file, number, short)
