@@ -32,7 +32,7 @@ from edcbridge.oid4vci.metadata import (
 from edcbridge.oid4vci.offers import REVOKED, OfferStore, TokenInfo, new_secret
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
-from edcbridge.oid4vci.source import AwardSource
+from edcbridge.oid4vci.source import AwardSource, ExportedAward
 from edcbridge.output import printable
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import certificate_identity
@@ -238,11 +238,7 @@ class IssuerService:
         the operator fixes it, the learner's offer works."""
         try:
             award = self.awards.get(award_key)
-            ended = award.expired_on(self.clock())
-            if ended is not None:
-                LOG.error("cannot issue %s: its credential expired on %s", award_key, ended)
-                raise OAuthError(400, "invalid_grant", f"the credential expired on {ended}: ask the issuer "
-                                 "for a new one")
+            self._refuse_expired(award, award_key, "invalid_grant")
             for configuration in configurations:
                 if configuration == ELM_CONFIGURATION:
                     self._check_issuer(award.document("edc"))
@@ -256,6 +252,15 @@ class IssuerService:
                 "the issuer cannot issue this offer's credentials now; the offer stays valid: "
                 "contact the issuer, then use it again",
             ) from None
+
+    def _refuse_expired(self, award: ExportedAward, award_key: str, error: str) -> None:
+        """Refuse (``error``) an award whose credential has passed its end date: a wallet given
+        it would hold a credential every verifier refuses. Checked at the token endpoint and
+        again at the credential endpoint, as the date may pass while the access token lives."""
+        ended = award.expired_on(self.clock())
+        if ended is not None:
+            LOG.error("cannot issue %s: its credential expired on %s", award_key, ended)
+            raise OAuthError(400, error, f"the credential expired on {ended}: ask the issuer for a new one")
 
     def nonce(self) -> dict[str, Any]:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
@@ -286,6 +291,7 @@ class IssuerService:
             raise _already_issued(configuration)
         try:
             award = self.awards.get(token.award_key)
+            self._refuse_expired(award, token.award_key, "credential_request_denied")
             if configuration == ELM_CONFIGURATION:
                 holder, nonce = self._holder_key(request, token.client_id)
                 elm = award.document("edc")
