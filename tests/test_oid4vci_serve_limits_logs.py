@@ -85,13 +85,14 @@ def test_clip_says_how_much_it_cut() -> None:
 def test_a_long_target_is_cut_in_the_access_log(served: tuple[IssuerService, _Lines]) -> None:
     service, lines = served
     before = len(lines.lines)
-    target = "/" + "p" * 20000 + "?q=" + "q" * 6000
-    answer = _exchange(service, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    path = "/" + "p" * 20000
+    answer = _exchange(service, f"GET {path}?q={'q' * 6000} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                       .encode())
     assert answer.startswith(b"HTTP/1.1 404 ")
     logged = [line for line in _new_lines(lines, before) if line.startswith("uvicorn.access")]
     assert len(logged) == 1 and len(logged[0]) < BOUND, logged
-    cut = CUT.search(logged[0])
-    assert cut and int(cut.group(1)) == len(target) - LOG_FIELD, logged[0][-200:]
+    cut = CUT.search(logged[0])  # the query's value is hidden, then the target cut
+    assert cut and int(cut.group(1)) == len(f"{path}?q=...") - LOG_FIELD, logged[0][-200:]
 
 
 def test_a_long_path_is_cut_in_the_issuers_warning(served: tuple[IssuerService, _Lines]) -> None:
@@ -169,6 +170,30 @@ def test_the_access_log_names_the_connecting_address_not_a_forwarded_one(
     assert "203.0.113.9" not in "\n".join(_new_lines(lines, before))
 
 
+@pytest.mark.parametrize("target", [
+    "/token?grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code"
+    "&pre-authorized_code=SECRET-code-5678&tx_code=493817",
+    "/credential?access_token=SECRET-token-9012",
+    "/notification?SECRET-bare-3456",
+])
+def test_secrets_sent_in_the_query_stay_out_of_the_access_log(served: tuple[IssuerService, _Lines],
+                                                              target: str) -> None:
+    """A wallet that puts its pre-authorized code, PIN or access token in the URL (RFC 6750 2.3)
+    is refused, as the issuer reads them from the body and the Authorization header only; the
+    access log names the parameters it sent, never their values, which would let whoever reads
+    the log redeem the offer."""
+    service, lines = served
+    before = len(lines.lines)
+    answer = _exchange(service, f"POST {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: 0\r\n\r\n".encode())
+    assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 401 ")), answer[:200]
+    new = _new_lines(lines, before)
+    logged = [line for line in new if line.startswith("uvicorn.access")]
+    assert len(logged) == 1, new
+    assert "SECRET" not in " ".join(new) and "493817" not in " ".join(new), new
+    assert f"POST {target.partition('?')[0]}?" in logged[0], logged
+
+
 def test_a_flood_of_malformed_requests_is_told_in_a_few_lines(
     exported: Exported, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,3 +252,4 @@ def _malformed_lines(lines: _Lines, flood: int) -> tuple[list[str], list[str]]:
             assert len(one_by_one) + counted == flood, lines.lines
             return one_by_one, told
         time.sleep(0.1)
+

@@ -7,6 +7,7 @@ import re
 from edcbridge.output import printable
 
 _OFFER_REFERENCE = re.compile(r"/offers/[^/?#\s]+")
+_QUERY = re.compile(r"\?(\S*)")
 
 
 def _wire_character(c: str) -> str:
@@ -27,6 +28,19 @@ def wire_text(text: str) -> str:
 def hide_offer_reference(text: str) -> str:
     """An offer's address is as good as its pre-authorized code: logs show ``/offers/...``."""
     return _OFFER_REFERENCE.sub("/offers/...", text)
+
+
+def _parameter_names(match: re.Match[str]) -> str:
+    return "?" + "&".join(f"{part.partition('=')[0]}=..." if "=" in part else "..."
+                          for part in match.group(1).split("&"))
+
+
+def hide_query_values(text: str) -> str:
+    """A request target with the values of its query hidden (``/token?pre-authorized_code=...``):
+    the issuer reads no parameter from the query, but a wallet may put a pre-authorized code, a
+    PIN or an access token there (RFC 6750 2.3), and an access log would keep them. A bare
+    parameter, which may itself be the secret, is hidden whole."""
+    return _QUERY.sub(_parameter_names, text)
 
 
 def refusal_headers(body: bytes, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:

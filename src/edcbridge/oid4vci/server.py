@@ -42,7 +42,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference, refusal_headers
+from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference, hide_query_values, refusal_headers
 from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS, RequestRate
 from edcbridge.oid4vci.service import clip
 
@@ -553,7 +553,19 @@ class _NoUvicornMalformedLine(logging.Filter):
         return record.msg != UVICORN_MALFORMED
 
 
+class _AccessLogArguments(_BoundedLogArguments):
+    """The access log's arguments bounded, and its request targets without the values of their
+    query: nothing the issuer reads comes from it, and a secret sent there must not be kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(hide_query_values(arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return super().filter(record)
+
+
 _BOUNDED_LOG_ARGUMENTS = _BoundedLogArguments()
+_ACCESS_LOG_ARGUMENTS = _AccessLogArguments()
 _NO_UVICORN_MALFORMED_LINE = _NoUvicornMalformedLine()
 
 
@@ -569,8 +581,8 @@ def _config(
         http=protocol(max_client_connections, max_connection_requests), ws="none",
         proxy_headers=False,  # the client is who connects: see the module's docstring
     )
-    for name in ("uvicorn.access", "uvicorn.error"):  # after uvicorn set up its logging
-        logging.getLogger(name).addFilter(_BOUNDED_LOG_ARGUMENTS)
+    logging.getLogger("uvicorn.access").addFilter(_ACCESS_LOG_ARGUMENTS)  # after uvicorn set up its logging
+    logging.getLogger("uvicorn.error").addFilter(_BOUNDED_LOG_ARGUMENTS)
     logging.getLogger("uvicorn.error").addFilter(_NO_UVICORN_MALFORMED_LINE)
     return config
 
