@@ -29,7 +29,7 @@ from edcbridge.oid4vci.metadata import (
     offer_object,
     type_metadata,
 )
-from edcbridge.oid4vci.offers import REVOKED, OfferStore, TokenInfo, new_secret
+from edcbridge.oid4vci.offers import ERASED, REVOKED, OfferStore, TokenInfo, new_secret
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource, ExportedAward
@@ -138,6 +138,17 @@ def _requested_configurations(text: str | None) -> tuple[str, ...] | None:
 def _already_issued(configuration: str) -> OAuthError:
     return OAuthError(400, "credential_request_denied",
                       f"the {configuration} credential of this offer was already issued")
+
+
+def _refuse_closed(state: str | None) -> None:
+    """Refuse a credential of an offer closed for good since its token was given: its award
+    revoked, or its learner's data erased (not "already issued", which it was not)."""
+    if state == REVOKED:
+        raise OAuthError(400, "credential_request_denied",
+                         "the issuer revoked this award; no credential is issued for it")
+    if state == ERASED:
+        raise OAuthError(400, "credential_request_denied", "the issuer erased this award's data at the "
+                         "learner's request; no credential is issued for it")
 
 
 def _check_requested(requested: tuple[str, ...] | None, offered: tuple[str, ...]) -> None:
@@ -284,9 +295,7 @@ class IssuerService:
                 "this issuer does not encrypt credential "
                 "responses; send the request without credential_response_encryption",
             )
-        if token.state == REVOKED:
-            raise OAuthError(400, "credential_request_denied",
-                             "the issuer revoked this award; no credential is issued for it")
+        _refuse_closed(token.state)
         if token.state != "redeemed" or self.offers.was_issued(token.offer_id, configuration):
             raise _already_issued(configuration)
         try:
@@ -315,9 +324,7 @@ class IssuerService:
             ) from None
         notification_id = new_secret()
         if not self.offers.mark_issued(token.offer_id, configuration, notification_id):
-            if self.offers.offer_state(token.offer_id) == REVOKED:  # revoked while it was signed
-                raise OAuthError(400, "credential_request_denied",
-                                 "the issuer revoked this award; no credential is issued for it")
+            _refuse_closed(self.offers.offer_state(token.offer_id))  # revoked or erased while it was signed
             raise _already_issued(configuration)
         LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
         return {"credentials": [{"credential": credential}], "notification_id": notification_id}
