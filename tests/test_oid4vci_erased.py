@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
+import requests
 
+from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, export_awards, running_issuer
@@ -16,7 +19,7 @@ from tests.wallet.issuer_support import Exported, Holder, export_awards, running
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 1, store.root)
+    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 2, store.root)
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +28,49 @@ def issuer(exported: Exported) -> Iterator[IssuerService]:
         yield service
 
 
+def _erase(exported: Exported, key: str) -> None:
+    command = [sys.executable, "-m", "edcbridge", "erase", str(exported.out_dir), key,
+               "--reason", "the learner asked", "-q"]
+    erased = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert erased.returncode == 0, erased.stderr
+
+
 def test_a_token_obtained_before_the_erasure_is_told_the_award_was_erased(
     issuer: IssuerService, exported: Exported
 ) -> None:
     offer = issuer.offers.create(exported.keys[0], ("elm",), valid_for=600)
     holder = Holder(issuer.issuer)
     token = holder.access_token(offer.pre_authorized_code, offer.tx_code)
-    command = [sys.executable, "-m", "edcbridge", "erase", str(exported.out_dir), exported.keys[0],
-               "--reason", "the learner asked", "-q"]
-    erased = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert erased.returncode == 0, erased.stderr
+    _erase(exported, exported.keys[0])
     response = holder.request(token, holder.proof(holder.nonce()))
     assert response.status_code == 400 and "credentials" not in response.json(), response.text
     answer = response.json()
     assert answer["error"] == "credential_request_denied"
     assert "erased" in answer["error_description"]
     assert "already issued" not in answer["error_description"]
+
+
+def test_a_wallet_notifying_after_the_erasure_writes_back_no_text(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    """The erasure overwrote the wallet's notification text; the wallet's access token lives on
+    (10 minutes), and a notification it then sends is taken without its text."""
+    offer = issuer.offers.create(exported.keys[1], ("elm",), valid_for=600)
+    token, answer = Holder(issuer.issuer).fetch(offer.pre_authorized_code, offer.tx_code)
+
+    def notify(text: str) -> None:
+        report = {"notification_id": answer["notification_id"], "event": "credential_deleted",
+                  "event_description": text}
+        response = requests.post(f"{issuer.issuer}/notification", json=report, timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 204, response.text
+
+    notify("kept on the phone of Learner0001")
+    _erase(exported, exported.keys[1])
+    notify("deleted by Learner0001")
+    with sqlite3.connect(exported.out_dir / OFFERS_NAME) as db:
+        texts = db.execute("SELECT event_description FROM issued WHERE offer_id = ? UNION ALL "
+                           "SELECT event_description FROM offers WHERE id = ?",
+                           (offer.offer_id, offer.offer_id)).fetchall()
+    assert texts == [(None,), (None,)]
+    assert issuer.offers.events(offer.offer_id) == {"elm": "credential_deleted"}  # the report is taken

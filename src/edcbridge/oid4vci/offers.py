@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS offers (
     tx_salt TEXT, tx_hash TEXT, tx_length INTEGER, tx_failures INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, redeemed REAL, issued REAL,
     notification_hash TEXT, event TEXT, event_description TEXT, event_time REAL,
-    revoked REAL, trail_event INTEGER);
+    revoked REAL, trail_event INTEGER, erased REAL);
 CREATE INDEX IF NOT EXISTS offers_award ON offers (award_key);
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY, offer_id TEXT NOT NULL REFERENCES offers (id), expires REAL NOT NULL,
@@ -322,6 +322,7 @@ class OfferStore:
         self._add_column("status_entries", "trail_event", "INTEGER")  # ... and the event revoking them
         self._add_column("offers", "revoked", "REAL")  # offers closed by a revocation keep when
         self._add_column("offers", "trail_event", "INTEGER")  # ... and the event that records it
+        self._add_column("offers", "erased", "REAL")  # offers of an award erased keep when
         for column, declaration in (("event", "TEXT"), ("event_description", "TEXT"), ("event_time", "REAL")):
             self._add_column("issued", column, declaration)  # each credential keeps the wallet's report
         self._nonce_key = self._key("nonce")
@@ -616,10 +617,15 @@ class OfferStore:
     def notify(self, offer_id: str, notification_id: str, event: str, description: str | None) -> bool:
         """Store the wallet's notification with the credential it names (the offer keeps the
         latest); False when the id is not one of this offer's. (Offers issued before credentials
-        were recorded one by one keep theirs on the offer alone.)"""
+        were recorded one by one keep theirs on the offer alone.) Once the award is erased
+        (:meth:`erase_award`), the event is stored without the wallet's text: a wallet whose
+        access token still lives must not write back what the erasure overwrote."""
         hashed = digest(notification_id)
         now = self.clock()
         with self._transaction() as db:
+            erased = db.execute("SELECT erased FROM offers WHERE id = ?", (offer_id,)).fetchone()
+            if erased is not None and erased[0] is not None:
+                description = None
             known = db.execute(
                 "UPDATE issued SET event = ?, event_description = ?, event_time = ? "
                 "WHERE offer_id = ? AND notification_hash = ?",
@@ -691,13 +697,16 @@ class OfferStore:
     def erase_award(self, award_key: str) -> int:
         """Close the award's offers not used up (its learner's data were erased: no credential
         comes from them any more) and overwrite what wallets told of it (client ids, the
-        descriptions of their notifications); returns how many offers were closed. Its status
-        list entries stay, so a credential issued before can still be revoked."""
+        descriptions of their notifications), marking every offer of the award ``erased`` so that
+        a later notification keeps no text; returns how many offers were closed. Its status list
+        entries stay, so a credential issued before can still be revoked."""
         db = self._db()
         db.execute("PRAGMA secure_delete = ON")
         with self._transaction() as db:
             closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
                                 "AND state IN ('open', 'redeemed')", (ERASED, award_key)).rowcount
+            db.execute("UPDATE offers SET erased = ? WHERE award_key = ? AND erased IS NULL",
+                       (self.clock(), award_key))
             mine = "(SELECT id FROM offers WHERE award_key = ?)"
             db.execute(f"UPDATE tokens SET client_id = NULL WHERE offer_id IN {mine}", (award_key,))
             db.execute(f"UPDATE issued SET event_description = NULL WHERE offer_id IN {mine}", (award_key,))
