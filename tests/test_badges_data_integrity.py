@@ -483,3 +483,76 @@ def test_a_badge_without_a_proof_holding_nan_is_said_to(ed25519_out: tuple[Path,
     [report] = json.loads(_verify("--json", str(holding)).stdout)
     assert report["verdict"] == "NOT SEALED", report
     assert "holds NaN at $.credentialSubject.creditsEarned" in report["verdict_reason"]
+
+
+def _signed_without_checks(doc: dict[str, Any], key: Ed25519SealKey, reference: Path) -> dict[str, Any]:
+    """``doc`` with a proof made over it as is, as another signer may make one."""
+    from edcbridge.badges.proof import base58btc, hash_data, proof_options
+
+    options = proof_options(doc, key)
+    signature = key.private_key.sign(hash_data(doc, options, context_files(reference / "ob3-clr")))
+    return {**doc, "proof": [{**options, "proofValue": "z" + base58btc(signature)}]}
+
+
+_SPACE_LOGO = "https://www.uni-sofia.bg/logo files/logo.png"
+_NOT_AN_IRI = "not an absolute IRI"
+
+
+@pytest.mark.parametrize(("path", "value", "where", "named"), [
+    (("credentialSubject", "id"), "did:example:learner one", "$.credentialSubject.id", _NOT_AN_IRI),
+    (("credentialSubject", "id"), "learner-1", "$.credentialSubject.id", _NOT_AN_IRI),
+    (("issuer", "image", "id"), _SPACE_LOGO, "$.issuer.image.id", _NOT_AN_IRI),
+    (("credentialSubject", "achievement", "name"), {"@value": "Diploma", "@language": "en_GB!"},
+     "$.credentialSubject.achievement.name.@language", "not a BCP 47 language tag"),
+    (("credentialSubject", "gradeNote"), "with distinction", "$.credentialSubject.gradeNote",
+     "contexts do not define"),
+    (("credentialSubject", "achievement", "type"), ["Achievement", "Diploma"],
+     "$.credentialSubject.achievement.type", "contexts do not define"),
+])
+def test_a_proof_over_what_json_ld_safe_mode_refuses_is_invalid_as_digital_bazaar_says(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, tmp_path: Path,
+        path: tuple[str, ...], value: Any, where: str, named: str) -> None:
+    """Digital Bazaar canonicalises in JSON-LD safe mode: an id that is no absolute IRI (a space,
+    a relative reference), a language that is no language tag, or a property or type the contexts
+    do not define fails its check, whatever the signature; edcbridge's reader refuses the same
+    documents, naming where."""
+    from edcbridge.badges.proof import ProofError, verify_proof
+
+    out, key = ed25519_out
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    node = doc
+    for step in path[:-1]:
+        node = node.setdefault(step, {"type": "Image"})
+    node[path[-1]] = value
+    holding = tmp_path / "holding.json"
+    holding.write_text(json.dumps(_signed_without_checks(doc, key, reference)), "utf-8")
+    [peer] = _digital_bazaar([holding], key.certificate, reference, tmp_path)
+    assert peer["ok"] is False and any("Safe mode" in e for e in peer["errors"]), peer
+    with pytest.raises(ProofError, match=named) as refused:
+        verify_proof(json.loads(holding.read_bytes()), context_files(reference / "ob3-clr"))
+    assert where in str(refused.value)
+    [report] = json.loads(_verify("--json", str(holding)).stdout)
+    assert report["verdict"] == "INVALID" and where in report["verdict_reason"], report
+    if named != "contexts do not define":
+        written = value["@language"] if isinstance(value, dict) else value
+        assert repr(written) in report["verdict_reason"] and "safe mode" in report["verdict_reason"]
+
+
+def test_a_language_tag_and_ids_json_ld_safe_mode_accepts_verify_as_digital_bazaar_says(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, tmp_path: Path) -> None:
+    """The check refuses only what safe mode refuses: a well-formed tag, a blank node id and an
+    encoded space pass both verifiers."""
+    from edcbridge.badges.proof import verify_proof
+
+    out, key = ed25519_out
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    doc["credentialSubject"]["id"] = "urn:example:learner%20one"
+    doc["credentialSubject"]["achievement"]["name"] = {"@value": "Diploma", "@language": "en-GB"}
+    doc["issuer"]["image"] = {"id": "_:logo", "type": "Image"}
+    holding = tmp_path / "holding.json"
+    holding.write_text(json.dumps(_signed_without_checks(doc, key, reference)), "utf-8")
+    [peer] = _digital_bazaar([holding], key.certificate, reference, tmp_path)
+    assert peer["ok"] is True, peer
+    assert verify_proof(json.loads(holding.read_bytes()), context_files(reference / "ob3-clr"))

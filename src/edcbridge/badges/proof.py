@@ -252,17 +252,43 @@ def _check_numbers(credential: Doc) -> None:
         raise ProofError(f"other readers cannot read the credential, whatever its proof: {problem}")
 
 
+def _where_text(doc: Any, text: str, path: str = "$") -> list[tuple[str, str]]:
+    """The JSON paths in ``doc`` whose value is the string ``text`` in any case (JSON-LD writes a
+    language tag in lower case), each with the value as written."""
+    if isinstance(doc, dict):
+        return [p for key, child in doc.items() for p in _where_text(child, text, f"{path}.{key}")]
+    if isinstance(doc, list):
+        return [p for number, child in enumerate(doc) for p in _where_text(child, text, f"{path}[{number}]")]
+    return [(path, doc)] if isinstance(doc, str) and doc.lower() == text.lower() else []
+
+
+def _check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
+    """An id (or other IRI) that is not an absolute IRI, such as one holding a space or a relative
+    reference, or a language that is not a language tag, is refused by JSON-LD in safe mode, as
+    Digital Bazaar's verifiers canonicalise: a proof over it is not enough."""
+    from edcbridge.validation.jsonld import safe_mode_problems
+
+    for value, why in safe_mode_problems(credential, contexts):
+        found = _where_text(credential, value) or [("the credential", value)]
+        where = ", ".join(path for path, _ in found)
+        raise ProofError(f"{where} holds {found[0][1]!r}, which is {why}: JSON-LD in safe mode, as "
+                         "other verifiers read the credential, refuses it, whatever its proof")
+
+
 def verify_proof(credential: Doc, contexts: dict[str, Path],
                  did_documents: Mapping[str, Doc] | None = None) -> ProofVerdict:
     """Check the credential's ``eddsa-rdfc-2022`` proof (and that of each credential it embeds in
     ``credentialSubject.verifiableCredential``). ProofError says what failed: a changed credential,
-    another key, an undefined term (which the proof would not cover), NaN or Infinity anywhere."""
+    another key, an undefined term (which the proof would not cover), an id that is not an absolute
+    IRI or a language that is not a language tag (which JSON-LD in safe mode refuses), NaN or
+    Infinity anywhere."""
     _check_numbers(credential)
     proof = _the_proof(credential)
     try:
         check_terms(credential, contexts)
     except UnsignedTerms as exc:
         raise ProofError(f"the proof does not cover terms the contexts do not define ({exc})") from None
+    _check_safe_mode(credential, contexts)
     method = proof["verificationMethod"]
     public = resolve_key(method, did_documents or {})
     value = proof.get("proofValue")

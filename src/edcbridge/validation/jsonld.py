@@ -6,6 +6,7 @@ The only module that imports pyld.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -92,23 +93,68 @@ def to_nquads_pyld(doc: dict[str, Any], store: SchemaStore) -> str:
     return str(result)
 
 
-def canonical_nquads(doc: dict[str, Any], contexts: dict[str, Path]) -> str:
-    """The document's RDF, canonicalised (RDF Dataset Canonicalization, URDNA2015 / RDFC-1.0),
-    as N-Quads, with the contexts read from the local files ``contexts`` maps their URLs to.
-    Raises :class:`OfflineContextError` for any other context or a document JSON-LD cannot read."""
+def _local_loader(contexts: dict[str, Path]) -> Any:
+    """A pyld document loader of the local files ``contexts`` maps their URLs to, and nothing else."""
     def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         if url not in contexts:
             raise jsonld.JsonLdError(f"{_UNKNOWN_CONTEXT}{url}", "loading remote context failed",
                                      code="loading remote context failed")
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
                 "document": load_context(contexts[url])}
+    return load
 
+
+def canonical_nquads(doc: dict[str, Any], contexts: dict[str, Path]) -> str:
+    """The document's RDF, canonicalised (RDF Dataset Canonicalization, URDNA2015 / RDFC-1.0),
+    as N-Quads, with the contexts read from the local files ``contexts`` maps their URLs to.
+    Raises :class:`OfflineContextError` for any other context or a document JSON-LD cannot read."""
     try:
         result = jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
-                                        "documentLoader": load})
+                                        "documentLoader": _local_loader(contexts)})
     except (jsonld.JsonLdError, ValueError) as exc:
         raise OfflineContextError(_explain(exc)) from None
     return str(result)
+
+
+# jsonld.js's tests, which its safe mode applies: an absolute IRI (or blank node) is a scheme, a
+# colon and no white space; a language tag is BCP 47 in form.
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+_BCP47 = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+NOT_ABSOLUTE_IRI = "not an absolute IRI (a scheme, a colon and no white space)"
+NOT_A_LANGUAGE_TAG = "not a BCP 47 language tag"
+
+
+def safe_mode_problems(doc: dict[str, Any], contexts: dict[str, Path]) -> list[tuple[str, str]]:
+    """Each value of the document, expanded without a base, that JSON-LD in safe mode (as Digital
+    Bazaar's verifiers canonicalise) refuses, with why: an ``@id`` or ``@type`` that is not an
+    absolute IRI (:data:`NOT_ABSOLUTE_IRI`), which RDF drops or rewrites, or an ``@language`` that
+    is not a language tag (:data:`NOT_A_LANGUAGE_TAG`). Raises :class:`OfflineContextError` as
+    :func:`canonical_nquads`."""
+    try:
+        expanded = jsonld.expand(doc, {"documentLoader": _local_loader(contexts), "base": None})
+    except (jsonld.JsonLdError, ValueError) as exc:
+        raise OfflineContextError(_explain(exc)) from None
+    found: list[tuple[str, str]] = []
+    todo: list[Any] = [expanded]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, list):
+            todo += reversed(value)
+        elif isinstance(value, dict):
+            found += _node_problems(value)
+            todo += reversed([child for key, child in value.items() if not key.startswith("@")
+                              or key in ("@graph", "@list", "@set", "@included", "@reverse")])
+    return list(dict.fromkeys(found))
+
+
+def _node_problems(node: dict[str, Any]) -> list[tuple[str, str]]:
+    types = node.get("@type", [])
+    iris = [node.get("@id"), *(types if isinstance(types, list) else [types])]
+    language = node.get("@language")
+    return ([(iri, NOT_ABSOLUTE_IRI) for iri in iris if isinstance(iri, str)
+             and not iri.startswith("@") and not _ABSOLUTE_IRI.match(iri)]
+            + ([(language, NOT_A_LANGUAGE_TAG)] if isinstance(language, str)
+               and not _BCP47.match(language) else []))
 
 
 def longest_array(doc: Any, limit: int) -> tuple[str, int] | None:
