@@ -156,3 +156,29 @@ def test_element_order_follows_the_schema(awards: list[tuple[str, Award, Catalog
     names = [etree.QName(child).localname for child in root]
     assert names[:4] == ["identifier", "type", "primaryLanguage", "availableLanguages"]
     assert names[-1] == "proof"
+
+
+def test_a_mandate_to_seal_for_another_awarding_body_is_listed_as_left_out(
+        awards: list[tuple[str, Award, Catalogue]], reference: Path, tmp_path: Path) -> None:
+    """1.2 names the awarding body beside the issuer, but has no evidence to say the issuer seals
+    by the awarding body's mandate, as the JSON-LD credential's Mandate evidence says."""
+    award, catalogue = next((a, c) for name, a, c in awards if name == "sofia")
+    issuer = award.issuer or catalogue.issuer
+    assert not [f for f in edc12.not_carried(award, catalogue) if f.where == "evidence"]
+    body = next(o.key for o in catalogue.organisations if o.key != issuer)
+    mandated = tuple(s.model_copy(update={"awarding_body": body}) if s.code == award.specification else s
+                     for s in catalogue.specifications)
+    cat = catalogue.model_copy(update={"specifications": mandated})
+    written = edc12.serialise(edc12.to_edc_xml(award, cat))
+    (tmp_path / "credential.xml").write_bytes(written)
+    official = xmlschema.XMLSchema(str(reference / "elm-xsd-v1" / "genericschema_1.2.xsd"), allow="sandbox")
+    assert official.is_valid(str(tmp_path / "credential.xml"))
+    root = etree.fromstring(written)
+    awarding = root.xpath("string(e:awardingProcessReferences/e:awardingProcess/e:awardingBody/@idref)",
+                          namespaces=SNB)
+    assert awarding == edc12.record_id("org", catalogue.issuer, body)
+    assert awarding != root.xpath("string(cred:issuer/@idref)", namespaces=SNB)
+    assert b"Mandate" not in written and b"evidence" not in written.lower()
+    [lost] = [f for f in edc12.not_carried(award, cat, written) if f.where == "evidence"]
+    assert f"{body!r}" in lost.message and f"{issuer!r}" in lost.message and "mandate" in lost.message
+    assert lost.code == "xml-loss"

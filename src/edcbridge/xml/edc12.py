@@ -493,6 +493,12 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
              "the individual learning outcomes are carried")
     if spec.credit_currency_years is not None:
         loss("creditCurrency", "1.2 has no credit-currency period", "state it in further_information")
+    issuer_key = award.issuer or catalogue.issuer
+    if (spec.awarding_body or issuer_key) != issuer_key:
+        loss("evidence", f"the mandate is not carried: {issuer_key!r} issues for the awarding body "
+             f"{spec.awarding_body!r}, whose claims these are, and 1.2 has no evidence to say so (the "
+             "JSON-LD credential carries the Mandate evidence)", "the awarding body is named in "
+             "awardingProcess/awardingBody and the issuer in cred:issuer")
     if spec.part_of:
         loss("isPartOf", "1.2 has no isPartOf: the parent qualification is included and names this "
              "one in hasPart")
