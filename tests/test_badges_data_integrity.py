@@ -556,3 +556,29 @@ def test_a_language_tag_and_ids_json_ld_safe_mode_accepts_verify_as_digital_baza
     [peer] = _digital_bazaar([holding], key.certificate, reference, tmp_path)
     assert peer["ok"] is True, peer
     assert verify_proof(json.loads(holding.read_bytes()), context_files(reference / "ob3-clr"))
+
+
+def test_a_text_with_a_direction_is_signed_as_digital_bazaar_canonicalises_it(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, tmp_path: Path) -> None:
+    """eddsa-rdfc-2022 canonicalises a text's ``@direction`` as an i18n datatype (Digital Bazaar's
+    cryptosuite, rdfDirection ``i18n-datatype``): a proof that leaves it out does not verify there."""
+    from edcbridge.badges.proof import ProofError, add_proof, verify_proof
+
+    out, key = ed25519_out
+    contexts = context_files(reference / "ob3-clr")
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    name = {"@value": "دبلوم", "@language": "ar", "@direction": "rtl"}
+    doc["credentialSubject"]["achievement"]["name"] = name
+    holding = tmp_path / "holding.json"
+    holding.write_text(json.dumps(add_proof(doc, key, contexts)), "utf-8")
+    [peer] = _digital_bazaar([holding], key.certificate, reference, tmp_path)
+    assert peer["ok"] is True, peer
+    assert verify_proof(json.loads(holding.read_bytes()), contexts)
+    flipped = json.loads(holding.read_bytes())
+    flipped["credentialSubject"]["achievement"]["name"]["@direction"] = "ltr"
+    holding.write_text(json.dumps(flipped), "utf-8")
+    [peer] = _digital_bazaar([holding], key.certificate, reference, tmp_path)
+    assert peer["ok"] is False, peer
+    with pytest.raises(ProofError, match="does not verify"):
+        verify_proof(flipped, contexts)

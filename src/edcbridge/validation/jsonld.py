@@ -106,11 +106,14 @@ def _local_loader(contexts: dict[str, Path]) -> Any:
 
 def canonical_nquads(doc: dict[str, Any], contexts: dict[str, Path]) -> str:
     """The document's RDF, canonicalised (RDF Dataset Canonicalization, URDNA2015 / RDFC-1.0),
-    as N-Quads, with the contexts read from the local files ``contexts`` maps their URLs to.
-    Raises :class:`OfflineContextError` for any other context or a document JSON-LD cannot read."""
+    as N-Quads, with the contexts read from the local files ``contexts`` maps their URLs to; a
+    text's ``@direction`` is an i18n datatype, as Digital Bazaar's ``eddsa-rdfc-2022`` writes it
+    (pyld would drop it, leaving it out of a proof). Raises :class:`OfflineContextError` for any
+    other context or a document JSON-LD cannot read."""
     try:
         result = jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
-                                        "documentLoader": _local_loader(contexts)})
+                                        "documentLoader": _local_loader(contexts),
+                                        "rdfDirection": "i18n-datatype"})
     except (jsonld.JsonLdError, ValueError) as exc:
         raise OfflineContextError(_explain(exc)) from None
     return str(result)
