@@ -55,6 +55,11 @@ class Oid4vciError(Exception):
     """A problem of setup or input (journal, seal, options): the message says what to do."""
 
 
+class AwardWithdrawn(Oid4vciError):
+    """The award was taken back (``edcbridge withdraw``): no credential is offered or issued
+    for it, and its offers are closed rather than kept for when the issuer can issue them."""
+
+
 class OAuthError(Exception):
     """An OAuth 2.0 / OpenID4VCI error response: always a non-200 status with ``error``.
 

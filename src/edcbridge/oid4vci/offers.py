@@ -274,6 +274,10 @@ class OfferStatus:
 
 REVOKED = "revoked"  # the state of an offer closed by ``edcbridge revoke``
 ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the learner's data erased)
+# the state of an offer closed by ``edcbridge serve`` when it found its award taken back with
+# ``edcbridge withdraw`` (not "withdrawn": that is an offer closed after wrong transaction codes)
+AWARD_WITHDRAWN = "award-withdrawn"
+AWARD_WITHDRAWN_TEXT = "the issuer withdrew this award; no credential is issued for it"
 
 
 @dataclass(frozen=True)
@@ -519,6 +523,8 @@ class OfferStore:
             if state == ERASED:
                 raise OAuthError(400, "invalid_grant", "the issuer erased this award's data at the "
                                                        "learner's request; no credential is issued for it")
+            if state == AWARD_WITHDRAWN:
+                raise OAuthError(400, "invalid_grant", AWARD_WITHDRAWN_TEXT)
             if state != "open":
                 raise OAuthError(
                     400,
@@ -693,6 +699,14 @@ class OfferStore:
             tuple((number, index) for number, index, status in entries if status == status_list.INVALID),
             closed, int(before), event,
         )
+
+    def close_withdrawn(self, award_key: str) -> int:
+        """Close the award's offers not used up, as it was taken back (``edcbridge withdraw``):
+        reinstating it does not reopen them, a new offer does. Returns how many were closed."""
+        with self._transaction() as db:
+            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
+                                "AND state IN ('open', 'redeemed')", (AWARD_WITHDRAWN, award_key)).rowcount
+        return int(closed)
 
     def erase_award(self, award_key: str) -> int:
         """Close the award's offers not used up (its learner's data were erased: no credential

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.oid4vci import status_list
-from edcbridge.oid4vci.errors import BearerTokenRequired, OAuthError, Oid4vciError
+from edcbridge.oid4vci.errors import AwardWithdrawn, BearerTokenRequired, OAuthError, Oid4vciError
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
     ELM_CONFIGURATION,
@@ -29,7 +29,15 @@ from edcbridge.oid4vci.metadata import (
     offer_object,
     type_metadata,
 )
-from edcbridge.oid4vci.offers import ERASED, REVOKED, OfferStore, TokenInfo, new_secret
+from edcbridge.oid4vci.offers import (
+    AWARD_WITHDRAWN,
+    AWARD_WITHDRAWN_TEXT,
+    ERASED,
+    REVOKED,
+    OfferStore,
+    TokenInfo,
+    new_secret,
+)
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource, ExportedAward
@@ -140,12 +148,24 @@ def _already_issued(configuration: str) -> OAuthError:
                       f"the {configuration} credential of this offer was already issued")
 
 
+class _WithdrawnAward(OAuthError):
+    """The refusal of an offer whose award was taken back (``edcbridge withdraw``): raised
+    where the offer cannot be closed yet (inside the token's transaction), for the caller to
+    close it."""
+
+    def __init__(self, award_key: str, error: str) -> None:
+        super().__init__(400, error, AWARD_WITHDRAWN_TEXT)
+        self.award_key = award_key
+
+
 def _refuse_closed(state: str | None) -> None:
     """Refuse a credential of an offer closed for good since its token was given: its award
-    revoked, or its learner's data erased (not "already issued", which it was not)."""
+    revoked, taken back, or its learner's data erased (not "already issued", which it was not)."""
     if state == REVOKED:
         raise OAuthError(400, "credential_request_denied",
                          "the issuer revoked this award; no credential is issued for it")
+    if state == AWARD_WITHDRAWN:
+        raise OAuthError(400, "credential_request_denied", AWARD_WITHDRAWN_TEXT)
     if state == ERASED:
         raise OAuthError(400, "credential_request_denied", "the issuer erased this award's data at the "
                          "learner's request; no credential is issued for it")
@@ -223,14 +243,18 @@ class IssuerService:
             _check_requested(requested, offered)
             self._issuable(award_key, requested or offered)
 
-        grant = self.offers.redeem(
-            code,
-            tx_code,
-            token_ttl=self.settings.token_ttl,
-            client_id=form.get("client_id") or None,
-            check=check,
-            granted=requested,  # the token obtains what its answer's authorization_details name
-        )
+        try:
+            grant = self.offers.redeem(
+                code,
+                tx_code,
+                token_ttl=self.settings.token_ttl,
+                client_id=form.get("client_id") or None,
+                check=check,
+                granted=requested,  # the token obtains what its answer's authorization_details name
+            )
+        except _WithdrawnAward as refusal:
+            self._close_withdrawn(refusal.award_key)
+            raise
         LOG.info("offer %s: access token issued", grant.offer_id)
         answer: dict[str, Any] = {
             "access_token": grant.access_token, "token_type": "Bearer", "expires_in": grant.expires_in
@@ -255,6 +279,9 @@ class IssuerService:
                     self._check_issuer(award.document("edc"))
                 else:
                     award.read("edc-sealed")
+        except AwardWithdrawn as exc:
+            LOG.error("cannot issue %s: %s", award_key, exc)
+            raise _WithdrawnAward(award_key, "invalid_grant") from None
         except Oid4vciError as exc:
             LOG.error("cannot issue %s, its offer stays open: %s", award_key, exc)
             raise OAuthError(
@@ -272,6 +299,12 @@ class IssuerService:
         if ended is not None:
             LOG.error("cannot issue %s: its credential expired on %s", award_key, ended)
             raise OAuthError(400, error, f"the credential expired on {ended}: ask the issuer for a new one")
+
+    def _close_withdrawn(self, award_key: str) -> None:
+        """Close the offers of an award taken back: the learner's offer is not to be used
+        again, even once the award is reinstated (a new offer is made then)."""
+        closed = self.offers.close_withdrawn(award_key)
+        LOG.info("%s was withdrawn: %d offer(s) of it closed", award_key, closed)
 
     def nonce(self) -> dict[str, Any]:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
@@ -315,6 +348,10 @@ class IssuerService:
                         400, "invalid_proof", f"{SEALED_CONFIGURATION} is not key-bound: send no proofs"
                     )
                 credential = award.document("edc-sealed")
+        except AwardWithdrawn as exc:
+            LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
+            self._close_withdrawn(token.award_key)
+            raise OAuthError(400, "credential_request_denied", AWARD_WITHDRAWN_TEXT) from None
         except Oid4vciError as exc:
             LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
             raise OAuthError(

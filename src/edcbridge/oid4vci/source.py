@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from edcbridge.oid4vci.errors import Oid4vciError
+from edcbridge.oid4vci.errors import AwardWithdrawn, Oid4vciError
 from edcbridge.oid4vci.sdjwt import epoch_seconds
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, open_read_only, output_file
 from edcbridge.validation.document import NotACredential, unwrap
@@ -160,5 +160,5 @@ class AwardSource:
                            f"{self.out_dir}): it is not offered or issued, and no export makes it again")
 
     def _refuse_withdrawn(self, key: str) -> NoReturn:
-        raise Oid4vciError(f"{key}: withdrawn from {self.out_dir} (edcbridge withdraw; 'edcbridge audit "
+        raise AwardWithdrawn(f"{key}: withdrawn from {self.out_dir} (edcbridge withdraw; 'edcbridge audit "
                            f"show {self.out_dir}' says who, when and why): it is not offered or issued")
