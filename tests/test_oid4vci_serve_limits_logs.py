@@ -194,6 +194,28 @@ def test_secrets_sent_in_the_query_stay_out_of_the_access_log(served: tuple[Issu
     assert f"POST {target.partition('?')[0]}?" in logged[0], logged
 
 
+@pytest.mark.parametrize(("target", "shown"), [
+    ("http://alice:SECRET-password-7788@issuer.example/nonce", "http://alice:...@issuer.example/nonce"),
+    ("http://SECRET-bare-4455@issuer.example/token", "http://...@issuer.example/token"),
+    ("https://alice:SECRET@pw@issuer.example/nonce?x=1", "https://alice:...@issuer.example/nonce?x=..."),
+])
+def test_a_password_sent_in_the_targets_userinfo_stays_out_of_the_access_log(
+    served: tuple[IssuerService, _Lines], target: str, shown: str
+) -> None:
+    """A request target in absolute-form naming a user (RFC 9110 4.2.4) is refused; the access
+    log names the user, as it names a query's parameters, never the password. A bare userinfo,
+    which may itself be the secret, is hidden whole."""
+    service, lines = served
+    before = len(lines.lines)
+    answer = _exchange(service, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    new = _new_lines(lines, before)
+    logged = [line for line in new if line.startswith("uvicorn.access")]
+    assert len(logged) == 1, new
+    assert "SECRET" not in " ".join(new), new
+    assert f"GET {shown} " in logged[0], logged
+
+
 def test_a_flood_of_malformed_requests_is_told_in_a_few_lines(
     exported: Exported, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,9 @@ from edcbridge.output import printable
 
 _OFFER_REFERENCE = re.compile(r"/offers/[^/?#\s]+")
 _QUERY = re.compile(r"\?(\S*)")
+# RFC 3986 3.2: the userinfo of an http(s) URI, up to the last "@" before its path (a client may
+# send an "@" or "?" in it unencoded)
+_USERINFO = re.compile(r"(?i)(https?://)([^/\s]*)@")
 
 
 def _wire_character(c: str) -> str:
@@ -41,6 +44,19 @@ def hide_query_values(text: str) -> str:
     PIN or an access token there (RFC 6750 2.3), and an access log would keep them. A bare
     parameter, which may itself be the secret, is hidden whole."""
     return _QUERY.sub(_parameter_names, text)
+
+
+def _user_name(match: re.Match[str]) -> str:
+    name, colon, _ = match.group(2).partition(":")
+    return f"{match.group(1)}{name}:...@" if colon else f"{match.group(1)}...@"
+
+
+def hide_userinfo(text: str) -> str:
+    """A request target in absolute-form with the password of its userinfo hidden
+    (``http://alice:...@host/``), as :func:`hide_query_values` hides a query's values: such a
+    target is refused, but an access log would keep the password. A userinfo without a password,
+    which may itself be the secret, is hidden whole."""
+    return _USERINFO.sub(_user_name, text)
 
 
 def refusal_headers(body: bytes, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:

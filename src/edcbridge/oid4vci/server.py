@@ -42,7 +42,13 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from edcbridge.oid4vci.errors import Oid4vciError, hide_offer_reference, hide_query_values, refusal_headers
+from edcbridge.oid4vci.errors import (
+    Oid4vciError,
+    hide_offer_reference,
+    hide_query_values,
+    hide_userinfo,
+    refusal_headers,
+)
 from edcbridge.oid4vci.ratelimit import BURST_SECONDS, DEFAULT_MAX_CLIENT_REQUESTS, RequestRate
 from edcbridge.oid4vci.service import clip
 
@@ -555,11 +561,12 @@ class _NoUvicornMalformedLine(logging.Filter):
 
 class _AccessLogArguments(_BoundedLogArguments):
     """The access log's arguments bounded, and its request targets without the values of their
-    query: nothing the issuer reads comes from it, and a secret sent there must not be kept."""
+    query nor the password of their userinfo: nothing the issuer reads comes from them, and a
+    secret sent there must not be kept."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(hide_query_values(arg) if isinstance(arg, str) else arg
+            record.args = tuple(hide_query_values(hide_userinfo(arg)) if isinstance(arg, str) else arg
                                 for arg in record.args)
         return super().filter(record)
 
