@@ -13,13 +13,14 @@ import requests
 
 from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.service import IssuerService
+from edcbridge.pipeline.journal import Journal
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, export_awards, running_issuer
 
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 2, store.root)
+    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 4, store.root)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,47 @@ def test_a_wallet_notifying_after_the_erasure_writes_back_no_text(
                            (offer.offer_id, offer.offer_id)).fetchall()
     assert texts == [(None,), (None,)]
     assert issuer.offers.events(offer.offer_id) == {"elm": "credential_deleted"}  # the report is taken
+
+
+def _erase_stopped_before_the_offers(exported: Exported, key: str) -> None:
+    """What ``edcbridge erase`` writes first, the journal's record and event, without what it
+    does next (files, offers file): an erasure stopped part way."""
+    journal = Journal.for_folder(exported.out_dir)
+    try:
+        journal.erase(key, "erased on 2026-01-05T10:00:00Z by registrar@office: the learner asked",
+                      '{"reason":"the learner asked"}')
+    finally:
+        journal.close()
+
+
+def _told_erased(answer: dict[str, str], error: str) -> None:
+    assert answer["error"] == error, answer
+    assert "erased this award's data" in answer["error_description"], answer
+    assert "stays valid" not in answer["error_description"], answer
+
+
+def test_an_open_offer_of_an_award_erased_part_way_is_refused_as_erased_and_closed(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    offer = issuer.offers.create(exported.keys[2], ("elm",), valid_for=600)
+    _erase_stopped_before_the_offers(exported, exported.keys[2])
+    holder = Holder(issuer.issuer)
+    response = holder.token(offer.pre_authorized_code, offer.tx_code)
+    assert response.status_code == 400, response.text
+    _told_erased(response.json(), "invalid_grant")
+    assert issuer.offers.offer_state(offer.offer_id) == "erased"
+    link = f"{issuer.issuer}/offers/{offer.reference}"
+    assert requests.get(link, timeout=10).status_code == 404
+
+
+def test_a_token_of_an_award_erased_part_way_is_told_so_and_its_offer_closed(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    offer = issuer.offers.create(exported.keys[3], ("elm",), valid_for=600)
+    holder = Holder(issuer.issuer)
+    token = holder.access_token(offer.pre_authorized_code, offer.tx_code)
+    _erase_stopped_before_the_offers(exported, exported.keys[3])
+    response = holder.request(token, holder.proof(holder.nonce()))
+    assert response.status_code == 400 and "credentials" not in response.json(), response.text
+    _told_erased(response.json(), "credential_request_denied")
+    assert issuer.offers.offer_state(offer.offer_id) == "erased"

@@ -76,6 +76,11 @@ class AwardWithdrawn(Oid4vciError):
     for it, and its offers are closed rather than kept for when the issuer can issue them."""
 
 
+class AwardErased(Oid4vciError):
+    """The award's learner had its data erased (``edcbridge erase``): no credential is offered or
+    issued for it, and its offers are closed even when the erasure stopped before doing so."""
+
+
 class OAuthError(Exception):
     """An OAuth 2.0 / OpenID4VCI error response: always a non-200 status with ``error``.
 

@@ -278,6 +278,7 @@ ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the le
 # ``edcbridge withdraw`` (not "withdrawn": that is an offer closed after wrong transaction codes)
 AWARD_WITHDRAWN = "award-withdrawn"
 AWARD_WITHDRAWN_TEXT = "the issuer withdrew this award; no credential is issued for it"
+ERASED_TEXT = "the issuer erased this award's data at the learner's request; no credential is issued for it"
 
 
 @dataclass(frozen=True)
@@ -521,8 +522,7 @@ class OfferStore:
                 raise OAuthError(400, "invalid_grant", "the issuer revoked this award; no credential is "
                                                        "issued for it")
             if state == ERASED:
-                raise OAuthError(400, "invalid_grant", "the issuer erased this award's data at the "
-                                                       "learner's request; no credential is issued for it")
+                raise OAuthError(400, "invalid_grant", ERASED_TEXT)
             if state == AWARD_WITHDRAWN:
                 raise OAuthError(400, "invalid_grant", AWARD_WITHDRAWN_TEXT)
             if state != "open":

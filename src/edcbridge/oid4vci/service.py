@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.oid4vci import status_list
-from edcbridge.oid4vci.errors import AwardWithdrawn, BearerTokenRequired, OAuthError, Oid4vciError
+from edcbridge.oid4vci.errors import (
+    AwardErased,
+    AwardWithdrawn,
+    BearerTokenRequired,
+    OAuthError,
+    Oid4vciError,
+)
 from edcbridge.oid4vci.metadata import (
     CONFIGURATIONS,
     ELM_CONFIGURATION,
@@ -33,6 +39,7 @@ from edcbridge.oid4vci.offers import (
     AWARD_WITHDRAWN,
     AWARD_WITHDRAWN_TEXT,
     ERASED,
+    ERASED_TEXT,
     REVOKED,
     OfferStore,
     TokenInfo,
@@ -148,14 +155,23 @@ def _already_issued(configuration: str) -> OAuthError:
                       f"the {configuration} credential of this offer was already issued")
 
 
-class _WithdrawnAward(OAuthError):
-    """The refusal of an offer whose award was taken back (``edcbridge withdraw``): raised
-    where the offer cannot be closed yet (inside the token's transaction), for the caller to
-    close it."""
+_CLOSED_TEXT = {AWARD_WITHDRAWN: AWARD_WITHDRAWN_TEXT, ERASED: ERASED_TEXT}
 
-    def __init__(self, award_key: str, error: str) -> None:
-        super().__init__(400, error, AWARD_WITHDRAWN_TEXT)
+
+def _closing(refusal: AwardWithdrawn | AwardErased) -> str:
+    """The state the offers of an award the journal refuses are closed in."""
+    return AWARD_WITHDRAWN if isinstance(refusal, AwardWithdrawn) else ERASED
+
+
+class _ClosedAward(OAuthError):
+    """The refusal of an offer whose award was taken back (``edcbridge withdraw``) or erased
+    (``edcbridge erase``, stopped before it closed the offers): raised where the offer cannot be
+    closed yet (inside the token's transaction), for the caller to close it in ``state``."""
+
+    def __init__(self, award_key: str, state: str, error: str) -> None:
+        super().__init__(400, error, _CLOSED_TEXT[state])
         self.award_key = award_key
+        self.state = state
 
 
 def _refuse_closed(state: str | None) -> None:
@@ -167,8 +183,7 @@ def _refuse_closed(state: str | None) -> None:
     if state == AWARD_WITHDRAWN:
         raise OAuthError(400, "credential_request_denied", AWARD_WITHDRAWN_TEXT)
     if state == ERASED:
-        raise OAuthError(400, "credential_request_denied", "the issuer erased this award's data at the "
-                         "learner's request; no credential is issued for it")
+        raise OAuthError(400, "credential_request_denied", ERASED_TEXT)
 
 
 def _check_requested(requested: tuple[str, ...] | None, offered: tuple[str, ...]) -> None:
@@ -252,8 +267,8 @@ class IssuerService:
                 check=check,
                 granted=requested,  # the token obtains what its answer's authorization_details name
             )
-        except _WithdrawnAward as refusal:
-            self._close_withdrawn(refusal.award_key)
+        except _ClosedAward as refusal:
+            self._close(refusal.award_key, refusal.state)
             raise
         LOG.info("offer %s: access token issued", grant.offer_id)
         answer: dict[str, Any] = {
@@ -279,9 +294,9 @@ class IssuerService:
                     self._check_issuer(award.document("edc"))
                 else:
                     award.read("edc-sealed")
-        except AwardWithdrawn as exc:
+        except (AwardWithdrawn, AwardErased) as exc:
             LOG.error("cannot issue %s: %s", award_key, exc)
-            raise _WithdrawnAward(award_key, "invalid_grant") from None
+            raise _ClosedAward(award_key, _closing(exc), "invalid_grant") from None
         except Oid4vciError as exc:
             LOG.error("cannot issue %s, its offer stays open: %s", award_key, exc)
             raise OAuthError(
@@ -300,11 +315,16 @@ class IssuerService:
             LOG.error("cannot issue %s: its credential expired on %s", award_key, ended)
             raise OAuthError(400, error, f"the credential expired on {ended}: ask the issuer for a new one")
 
-    def _close_withdrawn(self, award_key: str) -> None:
-        """Close the offers of an award taken back: the learner's offer is not to be used
-        again, even once the award is reinstated (a new offer is made then)."""
-        closed = self.offers.close_withdrawn(award_key)
-        LOG.info("%s was withdrawn: %d offer(s) of it closed", award_key, closed)
+    def _close(self, award_key: str, state: str) -> None:
+        """Close the offers of an award taken back (not to be used again, even once the award
+        is reinstated: a new offer is made then), or erased (as ``edcbridge erase`` does, had it
+        not stopped before: what wallets told of it is overwritten too)."""
+        if state == AWARD_WITHDRAWN:
+            closed = self.offers.close_withdrawn(award_key)
+        else:
+            closed = self.offers.erase_award(award_key)
+        LOG.info("%s was %s: %d offer(s) of it closed", award_key,
+                 "withdrawn" if state == AWARD_WITHDRAWN else "erased", closed)
 
     def nonce(self) -> dict[str, Any]:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}
@@ -348,10 +368,10 @@ class IssuerService:
                         400, "invalid_proof", f"{SEALED_CONFIGURATION} is not key-bound: send no proofs"
                     )
                 credential = award.document("edc-sealed")
-        except AwardWithdrawn as exc:
+        except (AwardWithdrawn, AwardErased) as exc:
             LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
-            self._close_withdrawn(token.award_key)
-            raise OAuthError(400, "credential_request_denied", AWARD_WITHDRAWN_TEXT) from None
+            self._close(token.award_key, _closing(exc))
+            raise OAuthError(400, "credential_request_denied", _CLOSED_TEXT[_closing(exc)]) from None
         except Oid4vciError as exc:
             LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
             raise OAuthError(

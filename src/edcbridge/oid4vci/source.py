@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from edcbridge.oid4vci.errors import AwardWithdrawn, Oid4vciError
+from edcbridge.oid4vci.errors import AwardErased, AwardWithdrawn, Oid4vciError
 from edcbridge.oid4vci.sdjwt import epoch_seconds
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, open_read_only, output_file
 from edcbridge.validation.document import NotACredential, unwrap
@@ -156,9 +156,9 @@ class AwardSource:
         """An erased award's record keeps, as its note, when, by whom and why it was erased."""
         rows = self._query("SELECT key, coalesce(error, 'erased') FROM records WHERE key = ?", (key,))
         note = rows[0][1] if rows else "erased"
-        raise Oid4vciError(f"{key}: {note} (edcbridge erase: its learner's data were erased from "
-                           f"{self.out_dir}): it is not offered or issued, and no export makes it again")
+        raise AwardErased(f"{key}: {note} (edcbridge erase: its learner's data were erased from "
+                          f"{self.out_dir}): it is not offered or issued, and no export makes it again")
 
     def _refuse_withdrawn(self, key: str) -> NoReturn:
         raise AwardWithdrawn(f"{key}: withdrawn from {self.out_dir} (edcbridge withdraw; 'edcbridge audit "
-                           f"show {self.out_dir}' says who, when and why): it is not offered or issued")
+                             f"show {self.out_dir}' says who, when and why): it is not offered or issued")
