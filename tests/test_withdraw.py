@@ -305,6 +305,26 @@ def test_deliveries_not_made_are_cancelled_and_credentials_out_there_are_named(
 
 
 
+def test_the_same_command_closes_the_offers_a_withdrawal_stopped_part_way_left_open(
+        exported: tuple[Path, Path]) -> None:
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    _, out = exported
+    offers = OfferStore.for_folder(out)
+    offer = offers.create(KEY, ("elm",), valid_for=600)
+    offers.close()
+    assert _withdraw(out, KEY, "--reason", REASON, "-q").exit_code == 0
+    with sqlite3.connect(out / OFFERS_NAME) as db:  # as if the command stopped after the journal
+        db.execute("UPDATE offers SET state = 'open' WHERE id = ?", (offer.offer_id,))
+    db.close()
+    again = _withdraw(out, KEY, "--reason", REASON)
+    assert again.exit_code == 0, again.output
+    assert f"{KEY}: withdrawn already (" in again.stderr and "; 1 offer(s) left open closed" in again.stderr
+    offers = OfferStore.for_folder(out)
+    assert offers.offer_state(offer.offer_id) == "award-withdrawn"
+    offers.close()
+
+
 def test_an_unreadable_offers_file_is_said_and_the_award_is_withdrawn(exported: tuple[Path, Path]) -> None:
     _, out = exported
     offers = out / ".edcbridge-offers.sqlite"

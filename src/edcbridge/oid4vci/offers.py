@@ -274,10 +274,12 @@ class OfferStatus:
 
 REVOKED = "revoked"  # the state of an offer closed by ``edcbridge revoke``
 ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the learner's data erased)
-# the state of an offer closed by ``edcbridge serve`` when it found its award taken back with
-# ``edcbridge withdraw`` (not "withdrawn": that is an offer closed after wrong transaction codes)
+# the state of an offer closed as its award was taken back: by ``edcbridge withdraw``, or by
+# ``edcbridge serve`` when it meets one withdraw left open (not "withdrawn": that is an offer
+# closed after wrong transaction codes)
 AWARD_WITHDRAWN = "award-withdrawn"
 AWARD_WITHDRAWN_TEXT = "the issuer withdrew this award; no credential is issued for it"
+UNUSED = ("open", "redeemed")  # the states of an offer a credential may still come from
 ERASED_TEXT = "the issuer erased this award's data at the learner's request; no credential is issued for it"
 
 
@@ -700,12 +702,19 @@ class OfferStore:
             closed, int(before), event,
         )
 
+    def offers_of(self, award_key: str, states: Sequence[str]) -> tuple[str, ...]:
+        """The ids of the award's offers in one of ``states``, oldest first."""
+        marks = ", ".join("?" for _ in states)
+        rows = self._db().execute(f"SELECT id FROM offers WHERE award_key = ? AND state IN ({marks}) "
+                                  "ORDER BY created, id", (award_key, *states)).fetchall()
+        return tuple(str(offer_id) for (offer_id,) in rows)
+
     def close_withdrawn(self, award_key: str) -> int:
         """Close the award's offers not used up, as it was taken back (``edcbridge withdraw``):
         reinstating it does not reopen them, a new offer does. Returns how many were closed."""
         with self._transaction() as db:
             closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
-                                "AND state IN ('open', 'redeemed')", (AWARD_WITHDRAWN, award_key)).rowcount
+                                "AND state IN (?, ?)", (AWARD_WITHDRAWN, award_key, *UNUSED)).rowcount
         return int(closed)
 
     def erase_award(self, award_key: str) -> int:

@@ -3,13 +3,15 @@ in error, a degree rescinded), and ``--undo`` to put them back.
 
 A withdrawn award's files leave the published folders for ``OUT/withdrawn/<format>/`` (kept for
 the record, never written over), its record becomes ``withdrawn`` in the same transaction as the
-``withdrawn`` audit event (who, when, why and which files, as its detail), and its wallet
-deliveries not made are cancelled; an export run whose input still holds the award fails its
-row, naming this command, instead of exporting it again. ``--undo`` reinstates the record (a
-``reinstated`` event): the next export run exports the award afresh.
+``withdrawn`` audit event (who, when, why, which files and which offers, as its detail), its
+wallet deliveries not made are cancelled, and the offers of it ``edcbridge serve`` could still
+issue from are closed (``--undo`` does not reopen them); an export run whose input still holds
+the award fails its row, naming this command, instead of exporting it again. ``--undo``
+reinstates the record (a ``reinstated`` event): the next export run exports the award afresh.
 
-The journal is written before the files are moved: should the command stop between, the award
-is withdrawn already (no run exports it) and the same command moves what is left.
+The journal is written before the files are moved and the offers closed: should the command
+stop between, the award is withdrawn already (no run exports it, ``serve`` refuses its offers)
+and the same command moves and closes what is left.
 """
 
 from __future__ import annotations
@@ -189,6 +191,58 @@ def _serve_warning(out_dir: Path, key: str) -> str | None:
             f"credentials (for good): {revoke}")
 
 
+def _offers_of(out_dir: Path, key: str, states: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids of the award's offers in ``states`` in the folder's offers file; none when it has
+    none, or when it cannot be read (:func:`_serve_warning` says so)."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        return ()
+    try:
+        store = OfferStore.for_folder(out_dir)
+        try:
+            return store.offers_of(key, states)
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error):
+        return ()
+
+
+def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
+    """The award's offers a wallet could still get a credential from (open, or redeemed with
+    credentials not all issued)."""
+    from edcbridge.oid4vci.offers import UNUSED
+
+    return _offers_of(out_dir, key, UNUSED)
+
+
+def _close_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
+    """Close the award's unused offers at once (``serve`` would close each only when a wallet
+    tried it, showing the offer until then): how many, and the problem when the offers file
+    cannot be changed."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    try:
+        store = OfferStore.for_folder(out_dir)
+        try:
+            return store.close_withdrawn(key), None
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error) as exc:
+        return 0, (f"its offers in {out_dir / OFFERS_NAME} cannot be closed ({exc}): 'edcbridge serve' "
+                   "still shows them, refusing each only when a wallet tries it; make that file writable, "
+                   "then run the same command again")
+
+
+def _closed_offers(out_dir: Path, key: str, offers: tuple[str, ...]) -> tuple[int, list[str]]:
+    """Close ``offers`` (the award's unused ones), if any: how many were closed, and the
+    problem as an error line."""
+    if not offers:
+        return 0, []
+    closed, problem = _close_offers(out_dir, key)
+    return closed, [f"error: {key}: {problem}"] if problem else []
+
+
 def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
     """What withdrawing cannot take back: credentials in wallets already, or maybe."""
     said = [f"warning: {key}: delivered to {target} before; a sealed EDC carries no status and "
@@ -208,10 +262,12 @@ def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry) -> Said:
     deliveries = journal.deliveries_of(entry.key)
     moved, problems = _move(out_dir, entry.outputs)
     done = f"; {len(moved)} file(s) left behind moved to {out_dir / WITHDRAWN}" if moved else ""
+    closed, offer_errors = _closed_offers(out_dir, entry.key, _unused_offers(out_dir, entry.key))
+    done += f"; {closed} offer(s) left open closed" if closed else ""
     when = (entry.error or "").removeprefix("withdrawn ")
+    errors = [f"error: {entry.key}: {problem}" for problem in problems] + offer_errors
     return Said(f"{entry.key}: withdrawn already ({when}){done}",
-                [f"error: {entry.key}: {problem}" for problem in problems]
-                + _wallet_warnings(out_dir, entry.key, deliveries), not problems)
+                errors + _wallet_warnings(out_dir, entry.key, deliveries), not errors)
 
 
 def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
@@ -231,20 +287,25 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     gone = _gone(out_dir, outputs, planned)
     deliveries = journal.deliveries_of(entry.key)
     cancelled = sorted(target for target, state in deliveries.items() if state in ("pending", "failed"))
+    offers = _unused_offers(out_dir, entry.key)
     now = time.time()
     detail = event_detail({"by": who, "at": stamp(now), "reason": reason, "deliveries_cancelled": cancelled,
                       "files": [{"format": name, "from": trail_name(output["published"]),
                                  "to": trail_name(output["file"]),
                                  "sha256": output.get("sha256")} for name, output in planned.items()],
-                      **({"files_gone": gone} if gone else {})})
+                      **({"files_gone": gone} if gone else {}),
+                      **({"offers_closed": [{"offer": offer, "closed_at": stamp(now)} for offer in offers]}
+                         if offers else {})})
     note = f"withdrawn on {stamp(now)} by {who}: {reason}"
     head = journal.set_withdrawal("withdrawn", entry.key, planned, note, detail)
     moved, problems = _move(out_dir, planned)
+    closed, offer_errors = _closed_offers(out_dir, entry.key, offers)
     line = (f"{entry.key}: withdrawn ({event_name(head)}); {len(moved)} file(s) moved to "
             f"{out_dir / WITHDRAWN}"
             + (f" ({', '.join(sorted(planned))})" if planned else " (none was left in the folder)")
-            + (f"; {len(cancelled)} wallet delivery(ies) cancelled" if cancelled else ""))
-    warnings = [f"error: {entry.key}: {problem}" for problem in problems]
+            + (f"; {len(cancelled)} wallet delivery(ies) cancelled" if cancelled else "")
+            + (f"; {closed} offer(s) closed" if closed else ""))
+    warnings = [f"error: {entry.key}: {problem}" for problem in problems] + offer_errors
     if gone:
         warnings.append(f"warning: {entry.key}: {', '.join(file['from'] for file in gone)}: no longer in "
                         f"{out_dir} (removed or moved by hand?), so not moved; if a copy is published "
@@ -257,7 +318,8 @@ def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, w
     warnings += _clr_warning(out_dir, entry.key, planned)
     files = tuple(output["published"] for output in planned.values()) + tuple(file["from"] for file in gone)
     mark = ReportMark(entry.key, "withdrawn", withdrawn_note(entry.key, note, out_dir), files)
-    return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries), not problems, mark)
+    return Said(line, warnings + _wallet_warnings(out_dir, entry.key, deliveries),
+                not problems and not offer_errors, mark)
 
 
 def _badges_again(out_dir: Path, kept: list[str]) -> str:
@@ -269,6 +331,17 @@ def _badges_again(out_dir: Path, kept: list[str]) -> str:
     sealed = any(file.endswith(".jwt") for file in badges)
     return (f"; to publish its Open Badge and put it back in its learner's CLR: "
             f"{_badges_command(out_dir, sealed)}")
+
+
+def _offers_stay_closed(out_dir: Path, key: str) -> str:
+    """What the reinstatement leaves as it is: the offers the withdrawal closed."""
+    from edcbridge.oid4vci.offers import AWARD_WITHDRAWN
+
+    closed = _offers_of(out_dir, key, (AWARD_WITHDRAWN,))
+    if not closed:
+        return ""
+    return (f"; its {len(closed)} offer(s) closed by the withdrawal stay closed: to hand the learner the "
+            "credential, make a new offer ('edcbridge offer')")
 
 
 def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
@@ -284,8 +357,9 @@ def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, 
                       "kept": [trail_name(file) for file in kept]})
     head = journal.set_withdrawal("reinstated", entry.key, {}, None, detail)
     files = tuple(output["published"] for output in entry.outputs.values() if output.get("published"))
+    still = _badges_again(out_dir, kept) + _offers_stay_closed(out_dir, entry.key)
     return Said(f"{entry.key}: reinstated ({event_name(head)}); {again} (its withdrawn files stay in "
-                f"{out_dir / WITHDRAWN}){_badges_again(out_dir, kept)}",
+                f"{out_dir / WITHDRAWN}){still}",
                 mark=ReportMark(entry.key, "reinstated", reinstated_note(entry.key, out_dir), files))
 
 
@@ -344,13 +418,15 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
     --reason and the files moved, written with the record's new state; wallet deliveries not yet
     made are cancelled; the last run's report.csv, report.json and report.html mark them. An
     export run whose input still holds a withdrawn award does not export its row and says how to
-    reinstate it; such a row is no failure (exit 0). Credentials 'edcbridge serve' issued to EUDI
-    wallets are not revoked here (a revocation cannot be undone): the command says when
-    'edcbridge revoke' is needed.
+    reinstate it; such a row is no failure (exit 0). Offers 'edcbridge serve' could still issue
+    from are closed at once (--undo does not reopen them: make a new offer). Credentials
+    'edcbridge serve' issued to EUDI wallets are not revoked here (a revocation cannot be
+    undone): the command says when 'edcbridge revoke' is needed.
 
     \b
     Exit codes: 0 withdrawn (or withdrawn already), or reinstated; 1 an award not found, not
-    withdrawn (--undo), or whose files could not all be moved (run the same command again);
+    withdrawn (--undo), or whose files could not all be moved or offers closed (run the same
+    command again);
     2 usage error, OUT holding no journal, or an export run using OUT.
     """
     from edcbridge.pipeline.runner import RunError, folder_of_one_run
