@@ -88,10 +88,23 @@ def test_a_rule_cannot_extend_a_parts_own_credit_currency(catalogue: Catalogue) 
     assert _states(result) == {"OLD": "expired"}  # its own 5 years ended on 2026-01-10
     assert result.items[0].reason.startswith("OLD (Machine Learning for Health Data) was awarded on "
                                              "2021-01-10; its credit currency of 5 years ended on 2026-01-10")
-    shorter = _with_specs(catalogue, **{TARGET: {"credit_currency_years": 3}})
-    result = check_stack(derive_rules(shorter)[TARGET], [_held(shorter, "IMP-MC-MLH", "2023-01-10", "MID")],
-                         shorter, as_of=AS_OF)
-    assert _states(result) == {"MID": "expired"}  # the target's 3 years are shorter than the part's 5
+    shorter = StackRule(target=TARGET, allowed=PARTS, currency_years=3)  # a rules file may shorten it
+    result = check_stack(shorter, [_held(catalogue, "IMP-MC-MLH", "2023-01-10", "MID")], catalogue,
+                         as_of=AS_OF)
+    assert _states(result) == {"MID": "expired"}  # the rule's 3 years are shorter than the part's 5
+
+
+def test_the_targets_own_currency_does_not_shorten_its_parts(catalogue: Catalogue) -> None:
+    """Imperial, section 3, 'Validity': 'For the purpose of stacking or transferring to a formal
+    Imperial qualification, credit normally has a currency of 5 years': the currency is that of
+    the credit stacked. The certificate's own credit_currency_years says how long it counts
+    towards a larger award (an MSc), not how long its micro-credentials count towards it."""
+    short = _with_specs(catalogue, **{TARGET: {"credit_currency_years": 3}})
+    rule = derive_rules(short)[TARGET]
+    assert rule.currency_years is None
+    result = check_stack(rule, [_held(short, "IMP-MC-MLH", "2023-01-10", "MID")], short, as_of=AS_OF)
+    assert _states(result) == {"MID": "counted"}  # within its own 5 years, until 2028-01-10
+    assert result.items[0].reason.endswith("(current until 2028-01-10)")
 
 
 def test_a_part_without_its_own_currency_counts_within_the_policys(catalogue: Catalogue) -> None:

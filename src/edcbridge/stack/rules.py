@@ -12,10 +12,13 @@ one per specification with ``has_part``:
 * min_credits: the smaller of the target's credits and the parts' total in the target's
   credit system (what the target adds on top, such as a capstone, is assessed when the larger
   award is made);
-* currency_years: the target's ``credit_currency_years``. A part counts within the shorter of
-  the rule's currency and its own ``credit_currency_years``: a rule may shorten the currency a
-  part's specification publishes, never extend it. A part that publishes none counts within
-  the currency the catalogue's policies set (``imperial``: 5 years), if any.
+* currency_years: none. A part counts within its own ``credit_currency_years`` (Imperial,
+  'Validity': 'For the purpose of stacking [...] credit normally has a currency of 5 years':
+  the currency is the stacked credit's), or, when it publishes none, within the currency the
+  catalogue's policies set (``imperial``: 5 years), if any. The target's own
+  ``credit_currency_years`` is how long the target counts towards a still larger award, not
+  how long its parts count towards it. A rules file's ``currency_years`` may shorten a part's
+  currency, never extend it.
 
 A rules file (YAML or JSON) overrides or adds rules::
 
@@ -103,7 +106,7 @@ def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:
         needed = min(_credits(spec), parts_total) if spec.credits is not None else parts_total
         rules[spec.code] = StackRule(target=spec.code, allowed=spec.has_part,
                                      required=spec.has_part if not parts_total else (),
-                                     min_credits=needed, currency_years=spec.credit_currency_years,
+                                     min_credits=needed,
                                      source=f"catalogue: has_part of {spec.code}")
     return rules
 
