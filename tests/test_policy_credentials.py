@@ -329,3 +329,14 @@ def test_credentials_of_one_shared_specification_are_judged_on_their_own_assessm
         for profile, findings in zip(profiles[:2], found[:2], strict=True):
             assert {f.code.removeprefix(f"policy.{profile.name}.") for f in findings} == codes
         assert found[2] == ()
+
+
+def test_a_uk_credential_at_any_level_of_any_framework_states_one() -> None:
+    """QAA (2022), in the QAA planning framework's abstract: 'credit-bearing against a recognised
+    level of the national qualifications frameworks'; MIC.SIG: 'can be at any level'."""
+    scqf = {"id": "urn:nqf:scqf-7", "type": "Concept", "prefLabel": {"en": "SCQF Level 7"}}
+    assert _codes(_credential(_spec("20", UK_CREDITS, eqf=None, nqfLevel=scqf)), "uk-qaa") == set()
+    assert _codes(_credential(_spec("20", UK_CREDITS, eqf=None)), "uk-qaa") == {"level-missing"}
+    two = _spec("20", UK_CREDITS, eqf=None, eqfLevel=[{"id": "http://data.europa.eu/snb/eqf/5"},
+                                                      {"id": "http://data.europa.eu/snb/eqf/6"}])
+    assert _codes(_credential(two), "uk-qaa") == {"eqf-unreadable"}

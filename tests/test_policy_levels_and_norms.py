@@ -149,10 +149,10 @@ def test_an_assessment_beside_attendance_is_an_assessment(tmp_path: Path, assess
 def test_more_than_60_uk_credits_is_a_warning(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """MIC.SIG: 'micro-credentials should be no more than 60 credits' recommends, where 'must be
     credit rated' requires: 62 UK credits is worth a warning, no credits still an error."""
-    [finding] = check_policy(Facts(Decimal(31), None), PROFILES["uk-qaa"])
+    [finding] = check_policy(Facts(Decimal(31), 6), PROFILES["uk-qaa"])
     assert (finding.code, finding.severity) == ("policy.uk-qaa.ects-range", "warning")
     assert "should be no more than 60 credits" in finding.message
-    [missing] = check_policy(Facts(None, None), PROFILES["uk-qaa"])
+    [missing] = check_policy(Facts(None, 6), PROFILES["uk-qaa"])
     assert (missing.code, missing.severity) == ("policy.uk-qaa.ects-missing", "error")
     larger = _catalogue(tmp_path, ["uk-qaa"], {"credits": 35, "hours": 875})  # 70 UK credits
     record = _export_one(store, tmp_path, larger, monkeypatch)
@@ -183,3 +183,25 @@ def test_an_eqf_level_beside_another_uk_level_is_named_in_the_catalogue(tmp_path
     catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"eqf": 6, "nqf": "RQF Level 7"}))
     found = specification_findings(catalogue)["IMP-MC-MLH"]
     assert [(f.code, f.severity) for f in found] == [("policy.imperial.level-mismatch", "warning")]
+
+
+def test_a_uk_micro_credential_states_its_level(tmp_path: Path) -> None:
+    """QAA 'Micro-credential Planning Framework' (2023), abstract: micro-credentials 'are
+    credit-bearing against a recognised level of the national qualifications frameworks';
+    MIC.SIG, 'Are micro-credentials limited to a certain level or size?': they 'can be at any
+    level'. Any level does; none does not."""
+    [finding] = check_policy(Facts(Decimal(10), None), PROFILES["uk-qaa"])
+    assert (finding.code, finding.severity) == ("policy.uk-qaa.level-missing", "error")
+    assert "credit-bearing against a recognised level" in finding.message and "nqfLevel" in finding.fix
+    ten = Decimal(10)
+    for facts in (Facts(ten, 1), Facts(ten, None, uk_level=2), Facts(ten, None, nqf=True)):
+        assert _codes(facts, "uk-qaa") == [], facts
+    for profile in ("cmf", "imperial"):  # they ask for their levels, under their own codes
+        assert "level-missing" not in " ".join(_codes(Facts(Decimal(5), None), profile))
+    path = _catalogue(tmp_path, ["uk-qaa"], {}, drop="eqf")
+    assert specification_findings(_loaded(path)) == {}  # its nqf, RQF Level 7, is a level
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(s for s in data["specifications"] if s["code"] == "IMP-MC-MLH").pop("nqf")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    [found] = specification_findings(_loaded(path))["IMP-MC-MLH"]
+    assert found.code == "policy.uk-qaa.level-missing"

@@ -44,7 +44,10 @@ CASES = [
     ("short-learning-programme", "10", None, None, None, {"eqf-missing"}),
     # MIC.SIG: "no more than 60 credits" (UK; 30 ECTS), "no upper or lower limits on size",
     # "can be at any level"; "as small as 2 credits" (1 ECTS)
-    ("uk-qaa", "0.5", None, None, None, set()),
+    ("uk-qaa", "0.5", 1, None, None, set()),
+    # QAA (2022), as the QAA planning framework's abstract gives it: "credit-bearing against a
+    # recognised level of the national qualifications frameworks": any level, but one
+    ("uk-qaa", "5", None, None, None, {"level-missing"}),
     ("uk-qaa", "1", 1, None, None, set()),
     ("uk-qaa", "30", 1, None, None, set()),
     ("uk-qaa", "30.5", 7, None, None, {"ects-range"}),

@@ -13,21 +13,26 @@ import pytest
 from edcbridge.validation.policy import PROFILES
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
-DOCUMENTS = {  # profile -> the seed it follows (see shared/seeds/README.md)
+DOCUMENTS = {  # profile -> the seeds it follows (see shared/seeds/README.md)
     "imperial": "000_52011c057248343a.txt",  # Imperial College micro-credential framework (2025)
-    "uk-qaa": "001_973508e4e709fbf8.txt",  # MIC.SIG (QAA Cymru) micro-credential FAQ
+    "uk-qaa": ("001_973508e4e709fbf8.txt",  # MIC.SIG (QAA Cymru) micro-credential FAQ
+               "002_f9e046551ae9f3fa.txt"),  # QAA micro-credential planning framework, abstract
     "cmf": "004_8f51eaa570c435ad.txt",  # BLOOM Hub: the concept of a micro-credential programme
     "short-learning-programme": "004_8f51eaa570c435ad.txt",
 }
 
 
-def _text(name: str) -> str:
-    path = SEEDS / name
-    if not path.is_file():
-        if os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1":
-            pytest.fail(f"the framework texts are not at {SEEDS}")
-        pytest.skip(f"the framework texts are not at {SEEDS}")
-    return " ".join(path.read_text("utf-8").split())
+def _text(names: str | tuple[str, ...]) -> str:
+    """The documents' words, white space made single spaces; several documents one after another."""
+    texts = []
+    for name in (names,) if isinstance(names, str) else names:
+        path = SEEDS / name
+        if not path.is_file():
+            if os.environ.get("EDCBRIDGE_REQUIRE_PEERS") == "1":
+                pytest.fail(f"the framework texts are not at {SEEDS}")
+            pytest.skip(f"the framework texts are not at {SEEDS}")
+        texts.append(" ".join(path.read_text("utf-8").split()))
+    return "\n".join(texts)
 
 
 def _quotes(words: str) -> list[str]:

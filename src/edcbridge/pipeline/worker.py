@@ -127,7 +127,8 @@ def _facts(spec: Specification) -> Facts:
     a = spec.assessment
     attendance = of_attendance([a.type] if a.type else [], list(a.title.values())) if a else None
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
-                 spec.credit_currency_years, uk_level=level, assessed=a is not None, attendance=attendance)
+                 spec.credit_currency_years, uk_level=level, assessed=a is not None, attendance=attendance,
+                 nqf=bool(spec.nqf))
 
 
 def init_pool_worker(config: WorkerConfig) -> None:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from edcbridge.mapping.nodes import Frozen
-from edcbridge.validation.annex1 import _claims, _get
+from edcbridge.validation.annex1 import _claims, _get, filled
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding, Severity
 
@@ -46,9 +46,10 @@ class Profile:
     credit_currency_years: int | None = None
     annex1_mandatory: bool = False
     assessed: bool = False  # the framework's micro-credentials are assessed: one without fails
+    levelled: bool = False  # they are at a level of a qualifications framework, any level: one without fails
     uk_credits: bool = False  # the framework counts in UK credits: messages give both units
-    # (rule, the document's words): rule is "ects", "eqf", "duration", "credit-currency" or
-    # "assessment"
+    # (rule, the document's words): rule is "ects", "eqf", "level", "duration", "credit-currency"
+    # or "assessment"
     rules: tuple[tuple[str, str], ...] = ()
     # the findings (codes) whose rule the framework words as a recommendation ("should"), not a
     # requirement ("must", "are"): warnings
@@ -65,6 +66,7 @@ _BLOOM = ("BLOOM Hub, 'A micro-credential programme: the concept', section 'Bott
           "initiatives'")
 _MICSIG = ("MIC.SIG 'Micro-credentials — the essential information and FAQs' (QAA Cymru), "
            "'Are micro-credentials limited to a certain level or size?'")
+_QAA_PLANNING = "QAA 'Micro-credential Planning Framework: Technical summary document' (2023), abstract"
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("eu-council", "EU Council Recommendation on micro-credentials (2022)",
@@ -104,9 +106,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                 ("eqf", f"{_BLOOM}: short learning programmes are 'at EQF levels 5,6,7 and 8'"),
             )),
     Profile("uk-qaa", "UK micro-credentials (QAA / MIC.SIG)",
-            "credit-rated and assessed, any level, no more than 60 UK credits = 30 ECTS recommended "
+            "credit-rated at a level (any level) and assessed, no more than 60 UK credits = 30 ECTS "
+            "recommended "
             "('should'), no lower limit",
-            ects_max=Decimal("30"), uk_credits=True, assessed=True, norms=("ects-range",),
+            ects_max=Decimal("30"), uk_credits=True, assessed=True, levelled=True, norms=("ects-range",),
             rules=(
                 ("ects", f"{_MICSIG}: 'micro-credentials must be credit rated' (\"Is there a "
                          "globally accepted definition?\"); 'while there are no upper or lower limits on "
@@ -114,6 +117,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
                          "micro-credential should not be a qualification in its own right [...]. "
                          "Therefore, micro-credentials should be no more than 60 credits' (UK credits: "
                          "60 UK credits = 30 ECTS)"),
+                ("level", f"{_MICSIG}: 'Micro-credentials can be at any level'; {_QAA_PLANNING}: 'The "
+                          "QAA (2022) outline that micro-credentials are credit-bearing against a "
+                          "recognised level of the national qualifications frameworks'"),
                 ("assessment", f"{_MICSIG}; 'What are micro-credentials?': 'To achieve a "
                                "micro-credential, learners are assessed to demonstrate they have achieved "
                                "the learning outcomes'"),
@@ -142,6 +148,7 @@ class Facts:
     unreadable: tuple[tuple[str, str], ...] = ()
     achievements: tuple[tuple[str, Facts], ...] = ()
     assessed: bool | None = None  # an assessment is stated; None: not known
+    nqf: bool = False  # a level of a national framework is stated (nqfLevel), FHEQ/RQF or any other
     attendance: str | None = None  # why every assessment stated is of attendance only
 
     def problem(self, rule: str) -> str | None:
@@ -387,7 +394,7 @@ def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
 
 
 _SpecFacts = tuple[Decimal | None, int | None, int | None, int | None, str | None, str | None,
-                   tuple[str, ...], tuple[tuple[str, str], ...]]
+                   tuple[str, ...], tuple[tuple[str, str], ...], bool]
 
 @dataclass(slots=True)
 class _Shared:
@@ -438,9 +445,9 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
 
 def _as_facts(spec_facts: _SpecFacts, assessed: bool, attendance: str | None) -> Facts:
     """A credential's facts: its specification's, and whether and how it is assessed."""
-    ects, eqf, uk_level, months, duration, stated, other, unreadable = spec_facts
+    ects, eqf, uk_level, months, duration, stated, other, unreadable, nqf = spec_facts
     return Facts(ects, eqf, months, None, uk_level, duration, stated, other, unreadable,
-                 assessed=assessed, attendance=attendance)
+                 assessed=assessed, attendance=attendance, nqf=nqf)
 
 
 def check_document(doc: dict[str, Any], profiles: list[Profile]) -> list[tuple[Finding, ...]]:
@@ -461,7 +468,8 @@ def check_document(doc: dict[str, Any], profiles: list[Profile]) -> list[tuple[F
 
 def _specification_facts(spec: Any) -> _SpecFacts:
     """The facts a specification states, but its assessments: (ECTS, EQF level, FHEQ/RQF
-    level, months, duration, how credits were written, other credits, unreadable values)."""
+    level, months, duration, how credits were written, other credits, unreadable values,
+    whether a national framework's level is stated)."""
     ects, stated, other, credit_problem = _credits(spec)
     eqf, uk_level, level_problems = _level(spec)
     months: int | None = None
@@ -482,7 +490,8 @@ def _specification_facts(spec: Any) -> _SpecFacts:
     if credit_problem:
         unreadable.append(("ects", credit_problem))
     unreadable.extend(level_problems)
-    return ects, eqf, uk_level, months, duration, stated, other, tuple(unreadable)
+    nqf = any(filled(level) for level in _get(spec, "nqfLevel"))
+    return ects, eqf, uk_level, months, duration, stated, other, tuple(unreadable), nqf
 
 
 def _title(claim: Any) -> str:
@@ -664,6 +673,22 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
                  f"catalogue) of EQF {facts.eqf}", "warning")
 
 
+def _check_level(facts: Facts, profile: Profile, fail: Fail) -> None:
+    """A framework whose micro-credentials are at a level, any level: one is stated (an EQF
+    level, or a national framework's: FHEQ, RQF, CQFW, SCQF...)."""
+    if not profile.levelled or facts.eqf is not None or facts.uk_level is not None or facts.nqf:
+        return
+    fix = ("state the level: the national framework's (nqfLevel, e.g. FHEQ, RQF, CQFW or SCQF; nqf in "
+           "the catalogue) or the EQF level (eqfLevel http://data.europa.eu/snb/eqf/N; eqf in the "
+           "catalogue), any level")
+    problem = facts.problem("eqf-twice") or facts.problem("eqf")
+    if problem:
+        fail("eqf-unreadable", "level", problem, fix)
+    else:
+        fail("level-missing", "level", "no level stated: its micro-credentials are credit-bearing at a "
+             "level of a qualifications framework", fix)
+
+
 def _check_time(facts: Facts, profile: Profile, fail: Fail) -> None:
     months, years = profile.max_duration_months, profile.credit_currency_years
     if months:
@@ -720,7 +745,7 @@ def check_policy(facts: Facts, profile: Profile, where: str = "hasClaim.specifie
         findings.append(Finding(f"policy.{profile.name}.{code}", severity, where,
                                 f"{profile.title}: {message}. Rule: {profile.rule(rule)}", fix))
 
-    for check in (_check_ects, _check_eqf, _check_time, _check_assessment):
+    for check in (_check_ects, _check_eqf, _check_level, _check_time, _check_assessment):
         check(facts, profile, fail)
     return findings
 
