@@ -516,7 +516,7 @@ def test_a_proof_over_what_json_ld_safe_mode_refuses_is_invalid_as_digital_bazaa
     a relative reference), a language that is no language tag, or a property or type the contexts
     do not define fails its check, whatever the signature; edcbridge's reader refuses the same
     documents, naming where."""
-    from edcbridge.badges.proof import ProofError, verify_proof
+    from edcbridge.badges.proof import ProofError, Unsignable, add_proof, verify_proof
 
     out, key = ed25519_out
     doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
@@ -532,11 +532,45 @@ def test_a_proof_over_what_json_ld_safe_mode_refuses_is_invalid_as_digital_bazaa
     with pytest.raises(ProofError, match=named) as refused:
         verify_proof(json.loads(holding.read_bytes()), context_files(reference / "ob3-clr"))
     assert where in str(refused.value)
+    with pytest.raises(Unsignable) as unsigned:
+        add_proof(doc, key, context_files(reference / "ob3-clr"))
+    [finding] = unsigned.value.findings
+    assert finding.where == where and finding.fix
+    if named != "contexts do not define":
+        assert named in finding.message
+        assert str(refused.value) == f"{where} {finding.message}, whatever its proof"
     [report] = json.loads(_verify("--json", str(holding)).stdout)
     assert report["verdict"] == "INVALID" and where in report["verdict_reason"], report
     if named != "contexts do not define":
         written = value["@language"] if isinstance(value, dict) else value
         assert repr(written) in report["verdict_reason"] and "safe mode" in report["verdict_reason"]
+
+
+def test_a_badge_json_ld_safe_mode_refuses_is_not_signed_and_the_others_are(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: Path) -> None:
+    """The record whose learner id holds a space fails, naming the path, the value and the fix;
+    the other awards are signed and written."""
+    from edcbridge.badges import export, open_badge, write_ob3
+    from edcbridge.load import iter_awards
+
+    catalogue = load_catalogue(SOFIA / "catalogue.yaml")
+    awards = [(row.award, catalogue) for row in iter_awards(SOFIA / "awards.jsonl", catalogue) if row.award]
+    assert len(awards) > 1
+    spoilt = awards[0][0].award_id
+
+    def badge(award: Any, *args: Any) -> dict[str, Any]:
+        doc = open_badge(award, *args)
+        if award.award_id == spoilt:
+            doc["credentialSubject"]["id"] = "did:example:learner one"
+        return doc
+
+    monkeypatch.setattr(export, "open_badge", badge)
+    outputs = write_ob3(awards, tmp_path / "ob3", lambda _c: ed25519_seal(catalogue), reference / "ob3-clr")
+    [(name, [finding])] = outputs.failed.items()
+    assert spoilt in name and finding.where == "$.credentialSubject.id"
+    assert "'did:example:learner one'" in finding.message and "not an absolute IRI" in finding.message
+    assert "%20" in finding.fix
+    assert len(outputs.written) == 2 * (len(awards) - 1)
 
 
 def test_a_language_tag_and_ids_json_ld_safe_mode_accepts_verify_as_digital_bazaar_says(

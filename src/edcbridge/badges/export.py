@@ -8,7 +8,9 @@ issuer's catalogue ``did`` is a ``did:web``, that DID is the signed credentials'
 seal's key (the proofs' verification method and the VC-JWT's ``kid``), and
 :func:`write_did_document` writes the DID document to publish (:func:`write_badges`, one per DID
 the run names). Nothing is
-written for a credential that fails the 1EdTech schemas or contexts, nor, with a key, for one
+written for a credential that fails the 1EdTech schemas or contexts (or, with an Ed25519 key, that
+JSON-LD in safe mode refuses: an id that is not an absolute IRI, a language that is not a tag), nor,
+with a key, for one
 whose issuer is not the organisation in the seal certificate (a seal vouches only for its own
 organisation, as ``export --seal`` holds it).
 """
@@ -25,7 +27,7 @@ from typing import Any
 from edcbridge.badges.clr import clr_credential, learner_key
 from edcbridge.badges.jwt import did_key_id, jwk_did_document, sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
-from edcbridge.badges.proof import UnsignedTerms, add_proof, did_document, verification_method
+from edcbridge.badges.proof import Unsignable, add_proof, did_document, verification_method
 from edcbridge.badges.schemas import context_files, default_root, validate_badge
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
@@ -83,7 +85,7 @@ def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Pat
         return
     try:
         secured = secure(doc) if secure else doc
-    except UnsignedTerms as exc:
+    except Unsignable as exc:
         outputs.failed[target.name] = exc.findings
         return
     write_atomic(target.with_suffix(".json"), serialise(secured))
@@ -308,7 +310,7 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         did = issuer_did(group[0][1], issuer, key)
         try:
             doc = clr_credential(group, secure(key, did), did)
-        except UnsignedTerms as exc:
+        except Unsignable as exc:
             outputs.failed[target.name] = exc.findings
             continue
         _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did),

@@ -19,7 +19,10 @@ it is. ``created`` is the credential's ``validFrom``, so the same input gives th
 (Ed25519 signatures are deterministic).
 
 Before signing, every property and type must be a term of the credential's contexts: RDF
-canonicalisation drops an undefined property, which the proof would then not cover.
+canonicalisation drops an undefined property, which the proof would then not cover. Every id (or
+other IRI) must be an absolute IRI and every language a language tag, as JSON-LD in safe mode
+(Digital Bazaar's verifiers) requires: a proof over anything else is refused there, and by
+:func:`verify_proof`.
 """
 
 from __future__ import annotations
@@ -54,12 +57,21 @@ def base58btc(data: bytes) -> str:
     return "1" * zeros + "".join(reversed(digits))
 
 
-class UnsignedTerms(ValueError):
-    """Properties or types the credential's contexts do not define: a proof would not cover them."""
+class Unsignable(ValueError):
+    """A credential no proof should be made over, with the findings that say why."""
 
     def __init__(self, findings: list[Finding]) -> None:
         super().__init__("; ".join(f"{f.where}: {f.message}" for f in findings))
         self.findings = findings
+
+
+class UnsignedTerms(Unsignable):
+    """Properties or types the credential's contexts do not define: a proof would not cover them."""
+
+
+class SafeModeRefused(Unsignable):
+    """An id that is not an absolute IRI or a language that is not a language tag: JSON-LD in safe
+    mode, as other verifiers canonicalise, refuses the credential whatever its proof."""
 
 
 def multikey(public: ed25519.Ed25519PublicKey) -> str:
@@ -123,14 +135,23 @@ def check_terms(credential: Doc, contexts: dict[str, Path]) -> None:
         raise UnsignedTerms(findings)
 
 
+def check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
+    """SafeModeRefused when JSON-LD in safe mode refuses a value of ``credential``."""
+    findings = safe_mode_findings(credential, contexts)
+    if findings:
+        raise SafeModeRefused(findings)
+
+
 def add_proof(credential: Doc, key: Ed25519SealKey, contexts: dict[str, Path],
               controller: str | None = None) -> Doc:
     """The credential with an ``eddsa-rdfc-2022`` proof (a set of one, as the strict 1EdTech
     schema requires an array) whose verification method is ``controller``'s (a DID publishing
     the key, see :func:`did_document`), else the key's ``did:key``. Raises UnsignedTerms for a
-    property or type the contexts do not define, OfflineContextError for a context not in
-    ``contexts``."""
+    property or type the contexts do not define, SafeModeRefused for an id that is not an
+    absolute IRI or a language that is not a tag (as :func:`verify_proof` refuses them),
+    OfflineContextError for a context not in ``contexts``."""
     check_terms(credential, contexts)
+    check_safe_mode(credential, contexts)
     options = proof_options(credential, key, controller)
     signature = key.private_key.sign(hash_data(credential, options, contexts))
     return {**credential, "proof": [{**options, "proofValue": "z" + base58btc(signature)}]}
@@ -262,17 +283,34 @@ def _where_text(doc: Any, text: str, path: str = "$") -> list[tuple[str, str]]:
     return [(path, doc)] if isinstance(doc, str) and doc.lower() == text.lower() else []
 
 
-def _check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
-    """An id (or other IRI) that is not an absolute IRI, such as one holding a space or a relative
-    reference, or a language that is not a language tag, is refused by JSON-LD in safe mode, as
-    Digital Bazaar's verifiers canonicalise: a proof over it is not enough."""
-    from edcbridge.validation.jsonld import safe_mode_problems
+_IRI_FIX = "write an absolute IRI (a scheme such as https: or urn:, a space percent-encoded as %20)"
+_LANGUAGE_FIX = "write a BCP 47 language tag, such as en or en-GB"
 
+
+def safe_mode_findings(credential: Doc, contexts: dict[str, Path]) -> list[Finding]:
+    """A finding for each path of ``credential`` holding a value JSON-LD in safe mode refuses (an id
+    that is not an absolute IRI, a language that is not a language tag), naming the value, why
+    and the fix."""
+    from edcbridge.validation.jsonld import NOT_A_LANGUAGE_TAG, safe_mode_problems
+
+    findings = []
     for value, why in safe_mode_problems(credential, contexts):
-        found = _where_text(credential, value) or [("the credential", value)]
-        where = ", ".join(path for path, _ in found)
-        raise ProofError(f"{where} holds {found[0][1]!r}, which is {why}: JSON-LD in safe mode, as "
-                         "other verifiers read the credential, refuses it, whatever its proof")
+        for where, written in _where_text(credential, value) or [("$", value)]:
+            findings.append(Finding("ob3.json-ld-safe-mode", "error", where,
+                                    f"holds {written!r}, which is {why}: JSON-LD in safe mode, as other "
+                                    "verifiers read the credential, refuses it",
+                                    _LANGUAGE_FIX if why == NOT_A_LANGUAGE_TAG else _IRI_FIX))
+    return findings
+
+
+def _check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
+    """A proof over what JSON-LD in safe mode refuses is not enough: the reason of
+    :func:`safe_mode_findings`, its paths together."""
+    findings = safe_mode_findings(credential, contexts)
+    if findings:
+        first = findings[0]
+        where = ", ".join(f.where for f in findings if f.message == first.message)
+        raise ProofError(f"{where} {first.message}, whatever its proof")
 
 
 def verify_proof(credential: Doc, contexts: dict[str, Path],
