@@ -106,3 +106,39 @@ def test_verify_of_an_unsealed_credential_with_finite_numbers_names_none(tmp_pat
     good.write_text(_holding("1e308"), "utf-8")
     report = json.loads(CliRunner().invoke(main, ["verify", "--json", str(good)]).stdout)[0]
     assert report["verdict"] == "NOT SEALED" and "no JSON number" not in report["verdict_reason"]
+
+
+_JWK = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}
+UNSIGNED_HEADERS = [
+    ("badge, typ vc+jwt", {"alg": "ES256", "typ": "vc+jwt", "jwk": _JWK}, True),
+    ("badge, another header", {"alg": "ES256", "typ": "JWT", "jwk": _JWK, "cty": "vc"}, True),
+    ("a DID's key", {"alg": "ES256", "typ": "JWT", "kid": "did:web:example.org#key-1"}, False),
+]
+
+
+def _token(header: dict[str, object], written: str, badge: bool) -> str:
+    """A compact JWS with no valid signature over a credential holding ``written`` as written."""
+    from edcbridge.seal import jades
+
+    doc = json.loads(_holding("0"))
+    if badge:
+        doc["type"] = ["VerifiableCredential", "OpenBadgeCredential"]
+    payload = json.dumps(doc, ensure_ascii=False)
+    assert payload.count('"points": [1, 0]') == 1
+    payload = payload.replace('"points": [1, 0]', f'"points": [1, {written}]')
+    return ".".join([jades.b64url(json.dumps(header).encode()), jades.b64url(payload.encode()), "AAAA"])
+
+
+@pytest.mark.parametrize(("written", "named"), WRITTEN)
+def test_verify_names_the_value_in_a_jwt_without_a_valid_signature(tmp_path: Path, written: str,
+                                                                  named: str) -> None:
+    files = []
+    for number, (_, header, badge) in enumerate(UNSIGNED_HEADERS):
+        files.append(tmp_path / f"received-{number}.jwt")
+        files[-1].write_text(_token(header, written, badge) + "\n", "ascii")
+    result = CliRunner().invoke(main, ["verify", "--json", *map(str, files)])
+    assert result.exit_code == 1, result.output
+    reports = json.loads(result.stdout)
+    assert [r["verdict"] for r in reports] == ["INVALID"] * len(files), reports
+    for (what, _, _), report in zip(UNSIGNED_HEADERS, reports, strict=True):
+        assert _said(named) in report["verdict_reason"], (what, report["verdict_reason"])

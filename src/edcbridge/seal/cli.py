@@ -397,7 +397,7 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
         result, outcome = not_a_credential(what)
         return _Report(path, result, outcome, None)
     if unread is None and is_did_signed_jws(data):
-        return jwt_file_report(path, data, did_keys, options.format_check)
+        return _naming_not_finite(jwt_file_report(path, data, did_keys, options.format_check), data)
     if unread is None and looks_like_xml(data):
         from edcbridge.xml.cli import xades_file_report
 
@@ -406,9 +406,35 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
                                  format_check=options.xml_format_check, qualified_tsa=options.qualified_tsa)
     badge_jwt = None if unread else _badge_jwt_report(path, data, options, did_documents)
     if badge_jwt is not None:
-        return badge_jwt
+        return _naming_not_finite(badge_jwt, data)
     result = unread or verify_document(data, options)
     return _jades_report(path, data, result, bool(options.trust_anchors), issuer_check, did_documents)
+
+
+_R = TypeVar("_R", "_Report", "JwtReport")
+
+
+def _naming_not_finite(report: _R, data: bytes) -> _R:
+    """A JWT without a valid signature whose payload holds NaN or Infinity (or 1e999): its verdict
+    names the value's path, as that of an unsealed JSON credential does, whatever else it says."""
+    problem = _jws_not_finite(data)
+    if problem is None or report.outcome.verdict == "VALID" or problem.removeprefix("the ") in \
+            report.outcome.sentence:
+        return report
+    return replace(report, outcome=replace(report.outcome,
+                                           sentence=f"{report.outcome.sentence} Besides, {problem}."))
+
+
+def _jws_not_finite(data: bytes) -> str | None:
+    """Where the payload of a compact JWS holds NaN or Infinity, as ``validate`` names it."""
+    from edcbridge.badges.jwt import JwtError, decoded_parts
+    from edcbridge.validation.document import not_finite_problem
+
+    try:
+        _, payload = decoded_parts(data.removeprefix(b"\xef\xbb\xbf").decode("ascii"))
+    except (UnicodeDecodeError, JwtError, RecursionError):
+        return None
+    return not_finite_problem(payload)
 
 
 def _badge_jwt_report(path: Path, data: bytes, options: VerifyOptions,
