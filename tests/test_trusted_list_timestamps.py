@@ -206,6 +206,8 @@ def _timestamp_service(certificate: x509.Certificate, service_type: str, status:
     (f"{_TYPES}TSA", f"{_DIRECTIVE_STATUSES}accredited"),
     (f"{_TYPES}TSA/TSS-QC", f"{_STATUSES}supervisionincessation"),
     (f"{_TYPES}TSA/TSS-AdESQCandQES", f"{_STATUSES}recognisedatnationallevel"),
+    (f"{_TYPES}TSA", f"{_STATUSES}setbynationallaw"),  # recognisedatnationallevel before eIDAS
+    (f"{_TYPES}TSA/TSS-QC", f"{_DIRECTIVE_STATUSES}setbynationallaw"),
 ])
 @pytest.mark.parametrize("kind", ["jades", "xades"])
 def test_a_timestamp_service_in_force_but_not_qualified_is_trusted_and_said_not_qualified(
@@ -223,6 +225,8 @@ def test_a_timestamp_service_in_force_but_not_qualified_is_trusted_and_said_not_
     assert f"{service_type.removeprefix(_TYPES)} {status.rsplit('/', 1)[-1]}" in stamp["reason"]
     assert "qualified timestamp from" not in stamp["reason"]
     assert report["trusted_list"]["at_basis"] == "proven"
+    national = "set by national law before eIDAS: a national approval, not a qualified status"
+    assert (national in stamp["reason"]) is status.endswith("/setbynationallaw")
 
 
 @pytest.mark.parametrize(("service_type", "status"), [
@@ -233,6 +237,8 @@ def test_a_timestamp_service_in_force_but_not_qualified_is_trusted_and_said_not_
     (f"{_TYPES}TSA", f"{_STATUSES}granted"),  # granted is for qualified services only
     (QTST, f"{_STATUSES}recognisedatnationallevel"),
     (QTST, f"{_STATUSES}undersupervision"),  # the qualified type came with eIDAS
+    (QTST, f"{_STATUSES}setbynationallaw"),  # a national approval, no qualified status
+    (f"{_TYPES}TSA", f"{_STATUSES}deprecatedbynationallaw"),
 ])
 def test_a_timestamp_service_not_in_force_proves_nothing(
         sealed: Path, pki: devpki.DevPki, tsa_root: devpki.Issued, signer: Signer, tmp_path: Path,

@@ -210,6 +210,30 @@ def test_a_withdrawn_ca_higher_on_the_chain_is_named(world: dict, tmp_path: Path
     assert "withdrawn since" in line["reason"]
 
 
+@pytest.mark.parametrize("prefix", ["http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/",
+                                    "http://uri.etsi.org/TrstSvc/Svcstatus/"])
+def test_a_ca_set_by_national_law_makes_no_seal_qualified_and_is_said_to(
+        world: dict, tmp_path: Path, prefix: str) -> None:
+    """setbynationallaw (TS 119 612, before eIDAS) is the status of a national root set by national
+    law, which lists now write recognisedatnationallevel: a national approval, never a granted
+    qualified status, so no anchor for e-seals; the line says what the status means."""
+    fr = devpki.generate(now=NOW - timedelta(days=30))
+    signer = new_signer("EDCBRIDGE TEST TL signer FR")
+    history = [(f"{prefix}setbynationallaw", NOW - timedelta(days=400))]
+    listed = tmp_path / "fr.xml"
+    listed.write_bytes(sign(trusted_list("FR", [Service("EDCBRIDGE TEST national root", fr.root.certificate,
+                                                        history)]), signer, tmp_path))
+    assert not read_trusted_list(listed.read_bytes(), "fr").services[0].granted_at(NOW)
+    _, pinned = signer.write(tmp_path, "pinned")
+    seal = _seal_files(fr, tmp_path, "sealed")["jades"]
+    report = _report(_verify(seal, "--trusted-list", listed, "--tl-signer", pinned))
+    line = report["checks"]["TRUSTLIST"]
+    assert line["status"] == "ERROR" and "trusted_list" not in report, report
+    assert "'EDCBRIDGE TEST national root' on the trusted list of FR" in line["reason"]
+    assert "setbynationallaw (set by national law before eIDAS: a national approval, not a qualified " \
+        "status) since" in line["reason"]
+
+
 @pytest.mark.parametrize(("country", "status"), [("be", "OK"), ("fr", "ERROR")])
 def test_verify_xml_gives_the_trustlist_line_verify_gives(world: dict, country: str, status: str) -> None:
     args = [str(world[country]["xades"]), "--trusted-list", str(world["tl"]), "--tl-signer",

@@ -18,7 +18,7 @@ from edcbridge.seal.certs import (
     qc_statements,
 )
 from edcbridge.seal.verify import Check, QualifiedTsa
-from edcbridge.trust.trusted_list import Status, TrustService
+from edcbridge.trust.trusted_list import Status, TrustService, status_words
 
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 NOT_QUALIFIED = f"{_EXT}NotQualified"
@@ -81,7 +81,7 @@ def qualified_tsa(services: Sequence[TrustService]) -> QualifiedTsa:
 def _recognised(service: TrustService, moment: datetime) -> str:
     status = service.status_at(moment)
     kind = status.service_type.removeprefix("http://uri.etsi.org/TrstSvc/Svctype/") if status else ""
-    state = status.status.rsplit("/", 1)[-1] if status else ""
+    state = status_words(status.status) if status else ""
     return (f"timestamp from '{service.name}' of '{service.provider}' on the trusted list of "
             f"{service.country} ({kind} {state} at {_short(moment)}, the timestamp's time): trusted, but "
             "not a qualified timestamp (only a TSA/QTST service granted under eIDAS gives those)")
@@ -152,7 +152,7 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
         withdrawn = _issuing(leaf, listed, services)
         if withdrawn:
             last = withdrawn[0].status_at(moment)
-            said = f"its status at {_when(moment, basis)}, is {last.status.rsplit('/', 1)[-1]} since " \
+            said = f"its status at {_when(moment, basis)}, is {status_words(last.status)} since " \
                 f"{_short(last.start)}" if last else f"it was not yet listed at {_when(moment, basis)}"
             return Check("ERROR", f"the seal's issuer is '{withdrawn[0].name}' on the trusted list of "
                                   f"{withdrawn[0].country}, but {said}: not a trust service for e-seals "

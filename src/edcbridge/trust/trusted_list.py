@@ -44,10 +44,22 @@ GRANTED = frozenset({f"{_STATUS}granted", *(f"{prefix}{name}" for prefix in (_ST
                                             for name in _PRE_EIDAS)})
 """granted, and the statuses before eIDAS (1 July 2016) under which a CA/QC issued qualified
 certificates (as lists write them since, and as they wrote them then)."""
-RECOGNISED = GRANTED - {f"{_STATUS}granted"} | {f"{_STATUS}recognisedatnationallevel"}
+SET_BY_NATIONAL_LAW = frozenset(f"{prefix}setbynationallaw" for prefix in (_STATUS, _OLD_STATUS))
+"""The status before eIDAS of a service approved by national law (TS 119 612: a national root CA
+set by national law), which ETSI's registry now writes recognisedatnationallevel: an approval at
+national level, never a qualified status."""
+RECOGNISED = GRANTED - {f"{_STATUS}granted"} | {f"{_STATUS}recognisedatnationallevel"} | SET_BY_NATIONAL_LAW
 """The statuses under which a timestamp service that is not qualified is in force: recognised at
-national level, or supervised (accredited) before eIDAS; granted is for qualified services, and
-ceased, revoked, withdrawn or deprecated ones are not in force."""
+national level (or, before eIDAS, set by national law), or supervised (accredited) before eIDAS;
+granted is for qualified services, and ceased, revoked, withdrawn or deprecated ones are not in
+force."""
+
+
+def status_words(status: str) -> str:
+    """A status as lists write it, by its last segment, with what a national one means."""
+    name = status.rsplit("/", 1)[-1]
+    return f"{name} (set by national law before eIDAS: a national approval, not a qualified status)" \
+        if status in SET_BY_NATIONAL_LAW else name
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 FOR_ESEALS = f"{_EXT}ForeSeals"
 _FOR_ANY = frozenset({f"{_EXT}ForeSignatures", FOR_ESEALS, f"{_EXT}ForWebSiteAuthentication"})
