@@ -84,6 +84,22 @@ def test_the_criteria_keep_outcomes_assessment_and_grading_apart() -> None:
     assert (assessment, grading) == (spec.assessment.title["bg"], spec.assessment.grading_scheme["bg"])
 
 
+def test_the_criteria_keep_the_outcome_summary_beside_the_outcomes() -> None:
+    """A specification with a learning outcome summary and learning outcomes gives both: the
+    summary, the outcomes as a list, then assessment and grading, each the catalogue's text."""
+    award, catalogue = first_award("imperial")
+    spec = catalogue.specification(award.specification)
+    assert spec is not None and spec.learning_outcome_summary and spec.learning_outcomes
+    assert spec.assessment is not None and spec.assessment.grading_scheme
+    badge = open_badge(award, catalogue)
+    _valid(badge, OB3, OB3_STRICT)
+    narrative = badge["credentialSubject"]["achievement"]["criteria"]["narrative"]
+    summary, outcomes, assessment, grading = narrative.split("\n\n")
+    assert summary == spec.learning_outcome_summary["en"]
+    assert outcomes.splitlines() == [f"- {o.title['en']}" for o in spec.learning_outcomes]
+    assert (assessment, grading) == (spec.assessment.title["en"], spec.assessment.grading_scheme["en"])
+
+
 def test_a_learners_record_is_named_with_their_name_and_the_issuers() -> None:
     pairs = [(a, c) for name, a, c in fixture_pairs() if name == "sofia"][:1]
     award, catalogue = pairs[0]

@@ -1,6 +1,7 @@
 """Award + catalogue -> Open Badges 3.0 ``OpenBadgeCredential`` (VC Data Model 2.0).
 
-The achievement carries the catalogue entry: criteria (learning outcomes and assessment),
+The achievement carries the catalogue entry: criteria (learning outcome summary, learning
+outcomes and assessment),
 ECTS credits, EQF / NQF levels and ISCED-F fields as alignments, ESCO skills as
 ``ceasn:Competency`` alignments. Every ``type`` is an array (the strict 1EdTech form), and
 ids are derived from issuer, award and specification, so the same input always gives the
@@ -167,12 +168,13 @@ def alignments(spec: Specification, language: str) -> list[Doc]:
 
 
 def criteria(spec: Specification, language: str) -> Doc:
-    """Markdown of the catalogue's own texts in ``language``: the learning outcomes as a list
-    (else their summary), then the assessment and its grading scheme, each a paragraph."""
+    """Markdown of the catalogue's own texts in ``language``: the learning outcome summary, the
+    learning outcomes as a list, then the assessment and its grading scheme, each a paragraph (a
+    text the catalogue lacks in ``language`` left out)."""
     titles = (text_in(outcome.title, language) for outcome in spec.learning_outcomes)
     outcomes = [f"- {title}" for title in titles if title]
     summary = text_in(spec.learning_outcome_summary, language)
-    blocks = ["\n".join(outcomes)] if outcomes else [summary] if summary else []
+    blocks = [block for block in (summary, "\n".join(outcomes)) if block]
     if spec.assessment:
         blocks += [text for text in (text_in(spec.assessment.title, language),
                                      text_in(spec.assessment.grading_scheme, language)) if text]
