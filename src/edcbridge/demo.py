@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edcbridge.pipeline import Job
+from edcbridge.schemas import default_store
 
 AWARD_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 
@@ -28,5 +29,11 @@ def fixture_sets(root: Path) -> list[tuple[Path, list[Path]]]:
 
 
 def demo_jobs(fixtures: Path | None = None) -> list[Job]:
+    """The demo's jobs, one per fixture set. The demo writes every format, so it reads every
+    pinned file: a store lacking some (an install interrupted or made from an incomplete copy)
+    raises SchemaStoreError naming the fix here, before anything is written, rather than after
+    the credentials, when the Open Badges need their schemas."""
     sets = fixture_sets(fixtures or bundled_fixtures())
+    if sets:
+        default_store().require("the demo")
     return [Job(catalogue, tuple(awards)) for catalogue, awards in sets]

@@ -266,6 +266,26 @@ class SchemaStore:
         return [(entry.path, self._state(entry)) for entry in manifest()
                 if not groups or entry.group in groups]
 
+    def require(self, purpose: str, *groups: str) -> None:
+        """Raise SchemaStoreError, naming the fix, unless every file of ``groups`` (default all)
+        is intact: for a command that reads them late, after writing other outputs, so that it
+        stops before it writes anything."""
+        states = self.check(*groups)
+        unreadable = [path for path, state in states if state == "unreadable"]
+        if unreadable:  # its remedy is the file's permissions, not an install
+            self.path(unreadable[0])
+        wrong = [_entries()[path] for path, state in states if state in ("missing", "modified")]
+        if not wrong:
+            return
+        # a file --download cannot fetch first: its remedy (--from DIR) covers the others too
+        first = next((entry for entry in wrong if entry.url is None), wrong[0])
+        counts = ", ".join(f"{sum(1 for _, s in states if s == state)} {state}"
+                           for state in ("missing", "modified") if any(s == state for _, s in states))
+        raise SchemaStoreError(
+            f"{purpose} needs the {len(states)} pinned files: {counts} (such as {first.path}; "
+            f"'edcbridge schemas status' lists every file), in {self.where()}; installing fetches "
+            f"what is missing and replaces what was modified: {install_remedy(first)}")
+
     def _state(self, entry: ManifestEntry) -> str:
         target = self.root / entry.path
         if not target.is_file():

@@ -1,0 +1,58 @@
+"""A new office's first runs against a store installed only in part: an install interrupted,
+or made from a copy that lacks some files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.schemas import SchemaStore, SchemaStoreError, manifest
+
+OB3_PROFILE = "ob3-clr/schemas/ob-v3p0-formal-2024/profile.json"
+
+
+def _store_without(reference: Path, root: Path, group: str) -> SchemaStore:
+    """A store holding every pinned file but those of ``group``."""
+    store = SchemaStore(root)
+    result = store.install(lambda entry: (reference / entry.path).read_bytes(),
+                           [entry for entry in manifest() if entry.group != group])
+    assert not result.failed
+    return store
+
+
+@pytest.fixture
+def no_reference_beside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on an installed package: no ../shared/reference fills the store by itself."""
+    monkeypatch.setattr("edcbridge.schemas.store.find_reference_dir", lambda: None)
+
+
+def test_the_demo_stops_before_writing_when_the_store_lacks_the_open_badges_schemas(
+        reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_reference_beside: None) -> None:
+    store = _store_without(reference, tmp_path / "store", "ob3")
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out = tmp_path / "démo out"
+    result = CliRunner().invoke(main, ["demo", "-o", str(out)])
+    assert result.exit_code == 2, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    badges = [entry.path for entry in manifest() if entry.group == "ob3"]
+    assert f"pinned files: {len(badges)} missing (such as {badges[0]};" in result.stderr
+    assert f"in the schema store {store.root} (set by EDCBRIDGE_SCHEMAS); installing" in result.stderr
+    assert "'edcbridge schemas install --download'" in result.stderr
+    assert not out.exists()
+
+
+def test_require_names_a_modified_file_and_the_install_that_replaces_it(
+        reference: Path, tmp_path: Path) -> None:
+    store = _store_without(reference, tmp_path / "store", "none")
+    store.require("the demo")  # every file intact: nothing to say
+    with (store.root / OB3_PROFILE).open("ab") as changed:
+        changed.write(b" ")
+    with pytest.raises(SchemaStoreError) as raised:
+        store.require("the demo")
+    message = str(raised.value)
+    assert f"1 modified (such as {OB3_PROFILE};" in message
+    assert "replaces what was modified: run 'edcbridge schemas install --download'" in message
+    store.require("the EDC shapes", "jsonld")  # only the groups asked for are checked
