@@ -56,3 +56,16 @@ def test_require_names_a_modified_file_and_the_install_that_replaces_it(
     assert f"1 modified (such as {OB3_PROFILE};" in message
     assert "replaces what was modified: run 'edcbridge schemas install --download'" in message
     store.require("the EDC shapes", "jsonld")  # only the groups asked for are checked
+
+
+def test_a_folder_where_a_pinned_file_belongs_fails_that_file_alone_saying_to_move_it(
+        reference: Path, tmp_path: Path) -> None:
+    """The store can be written: blaming its permissions and stopping every other file would
+    send the administrator the wrong way."""
+    store = SchemaStore(tmp_path / "store")
+    (store.root / OB3_PROFILE).mkdir(parents=True)
+    result = store.install_from(reference)
+    assert [path for path, _ in result.failed] == [OB3_PROFILE]
+    assert f"{store.root / OB3_PROFILE} is a folder" in result.failed[0][1]
+    assert "move the folder away and run the same command again" in result.failed[0][1]
+    assert len(result.installed) == len(manifest()) - 1

@@ -346,10 +346,15 @@ class SchemaStore:
 
     def _write(self, target: Path, data: bytes) -> None:
         """Write one file; a store that cannot be written (read-only, not a folder, full) ends
-        the install, since every other file would fail the same way."""
+        the install, since every other file would fail the same way. A folder where the file
+        belongs fails this file alone: the store can be written, and the folder is to move."""
         try:
             write_atomic(target, data)
         except OSError as exc:
+            if exc.errno == errno.EISDIR and target.is_dir():
+                raise SchemaStoreError(
+                    f"{target} is a folder, where the store keeps this pinned file, so it was not "
+                    "installed: move the folder away and run the same command again") from exc
             raise _Unwritable(f"cannot write the schema store {self.root}: {exc.strerror or exc}; "
                               f"{_unwritable_remedy(target, exc)}") from exc
 
