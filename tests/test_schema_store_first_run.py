@@ -3,6 +3,7 @@ or made from a copy that lacks some files."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,27 @@ def test_a_folder_where_a_pinned_file_belongs_fails_that_file_alone_saying_to_mo
     assert f"{store.root / OB3_PROFILE} is a folder" in result.failed[0][1]
     assert "move the folder away and run the same command again" in result.failed[0][1]
     assert len(result.installed) == len(manifest()) - 1
+
+
+@pytest.mark.parametrize("missing", [OB3_PROFILE, "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json"])
+def test_a_file_the_copy_lacks_is_named_with_where_it_was_looked_for_and_the_fix(
+        reference: Path, tmp_path: Path, missing: str) -> None:
+    """A copy of the official files with one left out: that file's line says where it was
+    looked for and how to get it (from its URL; with no public download, from a complete copy
+    or a mirror)."""
+    copy = tmp_path / "copy"
+    for entry in manifest():
+        if entry.path != missing:
+            (copy / entry.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(reference / entry.path, copy / entry.path)
+    result = SchemaStore(tmp_path / "store").install_from(copy)
+    assert [path for path, _ in result.failed] == [missing]
+    message = result.failed[0][1]
+    assert f"not found in {copy} (no file {copy / missing}): " in message
+    url = next(entry.url for entry in manifest() if entry.path == missing)
+    if url:
+        assert f"copy the official file ({url}) there and run the same command again" in message
+        assert message.endswith("or install the missing files with --download")
+    else:
+        assert "it has no public download: copy it there from a complete copy" in message
+        assert message.endswith("--download --mirror URL from a mirror that holds it")

@@ -176,6 +176,16 @@ def _check_source_folder(folder: Path) -> None:
     raise SchemaStoreError(message)
 
 
+def _missing_source_remedy(entry: ManifestEntry) -> str:
+    """What to do when a ``--from`` folder lacks one pinned file (a partial copy)."""
+    if entry.url is None:
+        return ("it has no public download: copy it there from a complete copy of the official "
+                "files and run the same command again, or install with --download --mirror URL "
+                "from a mirror that holds it")
+    return (f"copy the official file ({entry.url}) there and run the same command again, or "
+            "install the missing files with --download")
+
+
 def _subfolders(folder: Path) -> list[Path]:
     try:
         return sorted(child for child in folder.iterdir() if child.is_dir())
@@ -366,7 +376,8 @@ class SchemaStore:
         def read(entry: ManifestEntry) -> bytes:
             source = folder / entry.path
             if not source.is_file():
-                raise SchemaStoreError(f"not found in {folder}")
+                raise SchemaStoreError(f"not found in {folder} (no file {source}): "
+                                       f"{_missing_source_remedy(entry)}")
             return source.read_bytes()
 
         def origin(entry: ManifestEntry) -> tuple[str, str]:
