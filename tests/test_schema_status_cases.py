@@ -45,7 +45,7 @@ def test_status_of_a_store_not_there_says_so_and_what_to_run(tmp_path: Path) -> 
     store = tmp_path / "typo"
     result = CliRunner().invoke(main, ["schemas", "status", "--store", str(store)])
     assert result.exit_code == 1
-    assert f"store: {store}, which does not exist" in result.stderr
+    assert f"store: {store} (it does not exist)\n" in result.stderr
     assert f"0 of {len(manifest())} files intact; {len(manifest())} missing" in result.stderr
     assert f"'edcbridge schemas install --store {store} --download'" in result.stderr
     assert f"'edcbridge schemas install --store {store} --from DIR'" in result.stderr

@@ -94,3 +94,17 @@ def test_a_file_the_copy_lacks_is_named_with_where_it_was_looked_for_and_the_fix
     else:
         assert "it has no public download: copy it there from a complete copy" in message
         assert message.endswith("--download --mirror URL from a mirror that holds it")
+
+
+def test_an_empty_store_set_by_a_relative_variable_is_named_as_set_by_it_in_a_sentence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_reference_beside: None) -> None:
+    """``EDCBRIDGE_SCHEMAS=schemas`` (relative) names the store it sets as an absolute path,
+    and the message reads on after saying that the folder does not exist."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", "schemas")
+    sample = tmp_path / "credential.jsonld"
+    sample.write_text("{}", "utf-8")
+    result = CliRunner().invoke(main, ["validate", str(sample)])
+    assert result.exit_code == 2
+    assert (f"the schema store {tmp_path / 'schemas'} (set by EDCBRIDGE_SCHEMAS; it does not exist) "
+            "lacks ") in result.stderr

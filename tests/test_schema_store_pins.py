@@ -140,7 +140,7 @@ def test_a_store_set_by_the_variable_that_does_not_exist_is_said_so(
     with pytest.raises(SchemaStoreError) as missing:
         default_store().path(SHAPES)
     message = str(missing.value)
-    assert f"the schema store {typo} (set by EDCBRIDGE_SCHEMAS), which does not exist" in message
+    assert f"the schema store {typo} (set by EDCBRIDGE_SCHEMAS; it does not exist); run" in message
     assert "without network access" in message and "--from DIR" in message
 
 

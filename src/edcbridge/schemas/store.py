@@ -257,14 +257,15 @@ class SchemaStore:
 
     def where(self) -> str:
         """The store, for a message: where its folder came from, and whether it is one."""
-        text = f"the schema store {self.root}"
-        if os.environ.get(ENV_VAR) and Path(os.environ[ENV_VAR]).expanduser() == self.root:
-            text += f" (set by {ENV_VAR})"
+        notes = []  # in brackets: messages go on after it ("... lacks 9 files", "...; run ...")
+        variable = os.environ.get(ENV_VAR)
+        if variable and Path(variable).expanduser().absolute() == self.root.absolute():
+            notes.append(f"set by {ENV_VAR}")  # a relative value names the same store
         if not self.root.exists():
-            text += ", which does not exist"
+            notes.append("it does not exist")
         elif not self.root.is_dir():
-            text += ", which is not a folder"
-        return text
+            notes.append("it is not a folder")
+        return f"the schema store {self.root}" + (f" ({'; '.join(notes)})" if notes else "")
 
     def missing(self, group: str | None = None) -> list[str]:
         return [e.path for e in manifest()
