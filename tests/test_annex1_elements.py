@@ -441,3 +441,11 @@ def test_optional_elements_are_never_demanded(sample: Doc) -> None:
                                                                    STACKING, FURTHER}
     assert {f.severity for f in optional} == {"info"}
     assert all("optional" in f.fix for f in optional)
+
+
+def test_a_missing_form_of_participation_points_at_the_mode_alone(sample: Doc) -> None:
+    changed = copy.deepcopy(sample)
+    _drop_modes(changed)
+    found = next(f for f in check_annex1(changed) if _element(f.message) == PARTICIPATION)
+    assert found.where == "hasClaim.specifiedBy.mode"  # the learning setting says formal or not
+    assert "learningSetting" not in found.where + found.fix

@@ -25,7 +25,7 @@ _CATALOGUE_FIELDS = {
     "hasClaim.specifiedBy.creditPoint / volumeOfLearning": "credits or hours",
     "hasClaim.specifiedBy.eqfLevel / nqfLevel": "eqf or nqf",
     "hasClaim.provenBy.specifiedBy.dcType": "assessment.type",
-    "hasClaim.specifiedBy.mode / learningSetting": "mode",
+    "hasClaim.specifiedBy.mode": "mode",
     "hasClaim.specifiedBy.accreditation": "quality_assurance",
     "hasClaim.specifiedBy.entryRequirement": "prerequisites",
     "hasClaim.specifiedBy.isPartOf / hasPart": "part_of or has_part",

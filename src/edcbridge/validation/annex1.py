@@ -308,7 +308,7 @@ ELEMENTS: list[tuple[str, Element, str, bool]] = [
     ("Form of participation in the learning activity",
      Element(in_claim=_claim(("specifiedBy", "mode"), ("influencedBy", "specifiedBy", "mode"),
                              ("specifiedBy", "influencedBy", "mode"))),
-     "hasClaim.specifiedBy.mode / learningSetting", True),
+     "hasClaim.specifiedBy.mode", True),
     ("Type of quality assurance used to underpin the micro-credential",
      Element(in_claim=_claim(("specifiedBy", "accreditation"), ("awardedBy", "awardingBody", "accreditation"),
                              _issuer_accredited)),
