@@ -116,6 +116,39 @@ def test_imperial_levels_are_read_as_the_framework_counts_them(label: str, codes
     assert _codes(_with_nqf(label), "imperial") == codes
 
 
+@pytest.mark.parametrize(("label", "named"), [
+    ("RQF Entry Level 3", "Entry Level 3 (RQF/CQFW, the credential's nqfLevel) is below level 4"),
+    ("RQF Entry Levels 1-2", "Entry Levels 1-2 (RQF/CQFW, the credential's nqfLevel) is below level 4"),
+    ("CQFW Entry 1-3", "Entry Levels 1-3 (RQF/CQFW, the credential's nqfLevel) is below level 4"),
+    ("SCQF Level 6", "SCQF level 6 (the credential's nqfLevel), referenced to EQF 4, is outside EQF 5-7"),
+    ("SCQF Level 2", "SCQF level 2 (the credential's nqfLevel), referenced to no EQF level, is outside "
+                     "EQF 5-7"),
+])
+def test_entry_and_scottish_levels_are_named_as_the_frameworks_name_them(label: str, named: str) -> None:
+    """An entry level is below level 1 of the RQF/CQFW, not its level 3; an SCQF level counts
+    in the Scottish numbering (SCQF 6 is not FHEQ 6) and is judged by the EQF level it is
+    referenced to."""
+    [finding] = check_policy(facts_from_document(_with_nqf(label)), PROFILES["imperial"])
+    assert finding.code == "policy.imperial.eqf-range"
+    assert named in finding.message
+    assert "level 3 (FHEQ/RQF" not in finding.message
+
+
+@pytest.mark.parametrize("label", ["SCQF Level 7", "SCQF Level 11"])
+def test_a_scottish_level_referenced_within_the_frameworks_levels_passes(label: str) -> None:
+    assert _codes(_with_nqf(label), "imperial") == set()
+
+
+def test_an_entry_level_beside_a_numbered_level_is_two_levels() -> None:
+    nqf = [{"id": f"urn:example:nqf:{i}", "type": "Concept", "prefLabel": {"en": label}}
+           for i, label in enumerate(("RQF Entry Level 3", "RQF Level 3"))]
+    [finding] = check_policy(facts_from_document(_credential(_spec("5", eqf=None, nqfLevel=nqf))),
+                             PROFILES["imperial"])
+    assert finding.code == "policy.imperial.eqf-unreadable"
+    assert ("UK level (nqfLevel) is stated twice, differently: Entry Level 3 (RQF/CQFW) and level 3"
+            in finding.message)
+
+
 def test_an_eqf_level_goes_before_a_national_one() -> None:
     assert _codes(_with_nqf("RQF Level 4", eqf=4), "imperial") == {"eqf-range"}
 

@@ -62,6 +62,17 @@ def test_a_uk_level_alone_outside_the_levels_fails_at_export(tmp_path: Path) -> 
     assert [f.code for f in found] == ["policy.imperial.eqf-range"]
 
 
+@pytest.mark.parametrize(("nqf", "named"), [
+    ("RQF Entry Level 3", "Entry Level 3 (RQF/CQFW, the credential's nqfLevel) is below level 4"),
+    ("SCQF Level 6", "SCQF level 6 (the credential's nqfLevel), referenced to EQF 4, is outside EQF 5-7"),
+])
+def test_an_entry_or_scottish_level_in_the_catalogue_is_named_so(tmp_path: Path, nqf: str,
+                                                                 named: str) -> None:
+    catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"nqf": nqf}, drop="eqf"))
+    [found] = specification_findings(catalogue)["IMP-MC-MLH"]  # before: 'level 3 (FHEQ/RQF', eqf-missing
+    assert found.code == "policy.imperial.eqf-range" and named in found.message
+
+
 def _codes(facts: Facts, profile: str = "imperial") -> list[str]:
     return [f.code for f in check_policy(facts, PROFILES[profile])]
 

@@ -30,7 +30,14 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.validation import Report, Request, validate_credentials
 from edcbridge.validation.findings import Finding
-from edcbridge.validation.policy import PROFILES, Facts, check_policy, of_attendance, uk_level
+from edcbridge.validation.policy import (
+    PROFILES,
+    Facts,
+    check_policy,
+    of_attendance,
+    read_uk_level,
+    split_uk_level,
+)
 
 FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": ("edc-sealed", ".jsonld"),
            "edc-xml": ("edc-xml", ".xml"), "ebsi-jwt": ("ebsi", ".jwt")}
@@ -121,14 +128,15 @@ def _facts(spec: Specification) -> Facts:
     level = None
     if spec.nqf:
         try:
-            level = uk_level(vocab.concept("nqf", spec.nqf).label)
+            level = read_uk_level(vocab.concept("nqf", spec.nqf).label)
         except KeyError:
-            level = uk_level(spec.nqf)
+            level = read_uk_level(spec.nqf)
+    numbered, other = split_uk_level(level)
     a = spec.assessment
     attendance = of_attendance([a.type] if a.type else [], list(a.title.values())) if a else None
     return Facts(spec.ects, spec.eqf.number if spec.eqf else None, spec.max_duration_months,
-                 spec.credit_currency_years, uk_level=level, assessed=a is not None, attendance=attendance,
-                 nqf=bool(spec.nqf))
+                 spec.credit_currency_years, uk_level=numbered, assessed=a is not None, attendance=attendance,
+                 nqf=bool(spec.nqf), uk_other=other)
 
 
 def init_pool_worker(config: WorkerConfig) -> None:

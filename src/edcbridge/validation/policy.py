@@ -150,6 +150,7 @@ class Facts:
     assessed: bool | None = None  # an assessment is stated; None: not known
     nqf: bool = False  # a level of a national framework is stated (nqfLevel), FHEQ/RQF or any other
     attendance: str | None = None  # why every assessment stated is of attendance only
+    uk_other: UkLevel | None = None  # a UK level outside the FHEQ/RQF numbering: an entry or SCQF level
 
     def problem(self, rule: str) -> str | None:
         return next((why for name, why in self.unreadable if name == rule), None)
@@ -353,20 +354,87 @@ def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], st
     return None, None, tuple(other), problems[0] if problems else None
 
 
-# The EQF level each higher FHEQ/RQF/CQFW level is referenced to, as the UK references them.
+# The EQF level each UK framework's level is referenced to, as the UK references them: "Referencing
+# the Qualifications Frameworks of England and Northern Ireland to the European Qualifications
+# Framework" (Ofqual and CCEA, October 2019), Annex 2, for the RQF and the FHEQ (CQFW, Wales, shares
+# the RQF's levels); "Referencing the Scottish Credit and Qualifications Framework (SCQF) to the EQF"
+# (SCQF Partnership, 2019) for the SCQF; both summed up in "Qualifications can cross boundaries"
+# (QAA and the UK's qualifications authorities). Entry Levels 1 and 2 and SCQF levels 1 and 2 lie
+# below EQF 1: they are referenced to no EQF level.
 UK_LEVEL_EQF = {4: 5, 5: 5, 6: 6, 7: 7, 8: 8}
+ENTRY_LEVEL_EQF = {3: 1}
+SCQF_LEVEL_EQF = {3: 1, 4: 2, 5: 3, 6: 4, 7: 5, 8: 5, 9: 6, 10: 6, 11: 7, 12: 8}
 # FHEQ, RQF and CQFW share the numbering of levels (FHEQ levels 4-8); SCQF does not.
-_UK_LEVEL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF)\b\D*([1-8])\b", re.I)
+_UK_LEVEL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF)\b\D*?([1-8])\b", re.I)
+_ENTRY = re.compile(r"\b(?:RQF|CQFW|QCF)\b.*?\bEntry\b\D*?([1-3])(?:\s*(?:-|–|to)\s*([1-3]))?", re.I)
+_SCQF = re.compile(r"\bSCQF\b\D*?(1[0-2]|[1-9])\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class UkLevel:
+    """A level of a UK framework as its label names it: a numbered FHEQ/RQF/CQFW level, an
+    RQF/CQFW entry level (below level 1; ``low``-``high`` for a span of them, Entry 1-3), or an
+    SCQF level (Scotland's own numbering, 1-12)."""
+
+    scale: str  # "FHEQ/RQF", "entry" or "SCQF"
+    low: int
+    high: int
+
+    @property
+    def eqf(self) -> int | None:
+        """The EQF level it is referenced to; None below EQF 1, or for a span of entry levels
+        that are not all at one EQF level."""
+        table = {"FHEQ/RQF": UK_LEVEL_EQF, "entry": ENTRY_LEVEL_EQF, "SCQF": SCQF_LEVEL_EQF}[self.scale]
+        levels = {table.get(n) for n in range(self.low, self.high + 1)}
+        return levels.pop() if len(levels) == 1 else None
+
+    def order(self) -> tuple[int, int, int]:
+        """Entry levels first (they are below level 1), then numbered levels, then SCQF's."""
+        return ("entry", "FHEQ/RQF", "SCQF").index(self.scale), self.low, self.high
+
+    def named(self, where: str = "") -> str:
+        """'Entry Level 3 (RQF/CQFW)', 'SCQF level 7', 'level 4'; ``where`` is said beside it."""
+        if self.scale == "entry":
+            span = (f"Entry Level {self.low}" if self.low == self.high
+                    else f"Entry Levels {self.low}-{self.high}")
+            return f"{span} (RQF/CQFW{', ' + where if where else ''})"
+        name = f"SCQF level {self.low}" if self.scale == "SCQF" else f"level {self.low}"
+        return f"{name} ({where})" if where else name
+
+    def __str__(self) -> str:
+        return self.named()
+
+
+def read_uk_level(label: str) -> UkLevel | None:
+    """The UK level a national-framework label names ('RQF Level 4', 'RQF Entry Level 3',
+    'CQFW Entry 1-3', 'SCQF Level 7'), else None."""
+    entry = _ENTRY.search(label)
+    if entry:
+        low = int(entry.group(1))
+        return UkLevel("entry", low, max(low, int(entry.group(2) or low)))
+    scottish = _SCQF.search(label)
+    if scottish:
+        return UkLevel("SCQF", int(scottish.group(1)), int(scottish.group(1)))
+    match = _UK_LEVEL.search(label)
+    return UkLevel("FHEQ/RQF", int(match.group(1)), int(match.group(1))) if match else None
+
+
+def split_uk_level(level: UkLevel | None) -> tuple[int | None, UkLevel | None]:
+    """(the numbered FHEQ/RQF/CQFW level, the entry or SCQF level): :class:`Facts` holds them apart."""
+    if level is None:
+        return None, None
+    return (level.low, None) if level.scale == "FHEQ/RQF" else (None, level)
 
 
 def uk_level(label: str) -> int | None:
-    """The FHEQ/RQF/CQFW level a national-framework label names ('RQF Level 4': 4), else None."""
-    match = _UK_LEVEL.search(label)
-    return int(match.group(1)) if match else None
+    """The numbered FHEQ/RQF/CQFW level a national-framework label names ('RQF Level 4': 4),
+    else None (an entry level and an SCQF level are no such level: see :func:`read_uk_level`)."""
+    level = read_uk_level(label)
+    return level.low if level is not None and level.scale == "FHEQ/RQF" else None
 
 
-def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
-    """(EQF level, FHEQ/RQF level, problems) of a specification: each problem under its rule,
+def _level(spec: Any) -> tuple[int | None, UkLevel | None, list[tuple[str, str]]]:
+    """(EQF level, UK level, problems) of a specification: each problem under its rule,
     "eqf" (an eqfLevel that is no EQF level), "eqf-twice" (two EQF levels) or "uk-level"."""
     levels: set[int] = set()
     problem = None
@@ -379,12 +447,13 @@ def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
         else:
             problem = f"the eqfLevel {iri!r} is not an EQF level (http://data.europa.eu/snb/eqf/1 to /8)"
     uks = {found for level in _get(spec, "nqfLevel") for label in _labels(level)
-           if (found := uk_level(label)) is not None}
+           if (found := read_uk_level(label)) is not None}
     uk = next(iter(uks)) if len(uks) == 1 else None
     problems = []
     if len(uks) > 1:  # neither is the level: the one read first would hide the other
-        shown = " and ".join(f"level {n}" for n in sorted(uks))
-        problems.append(("uk-level", f"the FHEQ/RQF level (nqfLevel) is stated twice, differently: {shown}"))
+        shown = " and ".join(str(level) for level in sorted(uks, key=UkLevel.order))
+        scale = "FHEQ/RQF" if all(level.scale == "FHEQ/RQF" for level in uks) else "UK"
+        problems.append(("uk-level", f"the {scale} level (nqfLevel) is stated twice, differently: {shown}"))
     if len(levels) > 1:  # neither is the level: the one read last would hide the other
         shown = " and ".join(f"EQF {n}" for n in sorted(levels))
         return None, uk, [("eqf-twice", f"the EQF level is stated twice, differently: {shown}"), *problems]
@@ -393,7 +462,7 @@ def _level(spec: Any) -> tuple[int | None, int | None, list[tuple[str, str]]]:
     return None, uk, [("eqf", problem), *problems] if problem else problems
 
 
-_SpecFacts = tuple[Decimal | None, int | None, int | None, int | None, str | None, str | None,
+_SpecFacts = tuple[Decimal | None, int | None, UkLevel | None, int | None, str | None, str | None,
                    tuple[str, ...], tuple[tuple[str, str], ...], bool]
 
 @dataclass(slots=True)
@@ -445,9 +514,10 @@ def _facts_of(spec: Any, claim: Any = None) -> Facts:
 
 def _as_facts(spec_facts: _SpecFacts, assessed: bool, attendance: str | None) -> Facts:
     """A credential's facts: its specification's, and whether and how it is assessed."""
-    ects, eqf, uk_level, months, duration, stated, other, unreadable, nqf = spec_facts
-    return Facts(ects, eqf, months, None, uk_level, duration, stated, other, unreadable,
-                 assessed=assessed, attendance=attendance, nqf=nqf)
+    ects, eqf, uk, months, duration, stated, other, unreadable, nqf = spec_facts
+    numbered, uk_other = split_uk_level(uk)
+    return Facts(ects, eqf, months, None, numbered, duration, stated, other, unreadable,
+                 assessed=assessed, attendance=attendance, nqf=nqf, uk_other=uk_other)
 
 
 def check_document(doc: dict[str, Any], profiles: list[Profile]) -> list[tuple[Finding, ...]]:
@@ -467,7 +537,7 @@ def check_document(doc: dict[str, Any], profiles: list[Profile]) -> list[tuple[F
 
 
 def _specification_facts(spec: Any) -> _SpecFacts:
-    """The facts a specification states, but its assessments: (ECTS, EQF level, FHEQ/RQF
+    """The facts a specification states, but its assessments: (ECTS, EQF level, UK
     level, months, duration, how credits were written, other credits, unreadable values,
     whether a national framework's level is stated)."""
     ects, stated, other, credit_problem = _credits(spec)
@@ -628,6 +698,8 @@ def _fail_uk_level(facts: Facts, profile: Profile, fail: Fail) -> None:
         fail("eqf-unreadable", "eqf", problem,
              f"state one FHEQ/RQF level (nqfLevel), levels {_bounds(uk_low, uk_high, '')} "
              f"(EQF {_bounds(low, high, '')})")
+    elif facts.uk_other is not None and (uk_low is not None or uk_high is not None):
+        _fail_other_level(facts.uk_other, profile, fail)
     elif facts.uk_level is not None and _outside(facts.uk_level, uk_low, uk_high):
         fail("eqf-range", "eqf", f"level {facts.uk_level} (FHEQ/RQF, the credential's nqfLevel) is "
              f"{_beyond(uk_low, uk_high, '')}",
@@ -635,12 +707,31 @@ def _fail_uk_level(facts: Facts, profile: Profile, fail: Fail) -> None:
              "another policy")
 
 
+def _fail_other_level(level: UkLevel, profile: Profile, fail: Fail) -> None:
+    """An entry level, below level 1 of the RQF/CQFW, is below the framework's own levels; an
+    SCQF level, in Scotland's own numbering, is judged by the EQF level it is referenced to."""
+    low, high = profile.eqf_min, profile.eqf_max
+    uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
+    fix = (f"use levels {_bounds(uk_low, uk_high, '')} (EQF {_bounds(low, high, '')}), or choose "
+           "another policy")
+    if level.scale == "entry" and uk_low is not None:
+        fail("eqf-range", "eqf", f"{level.named(NQF_WHERE)} is below level {uk_low}", fix)
+    elif level.scale == "SCQF" and (level.eqf is None or _outside(level.eqf, low, high)):
+        referenced = f"EQF {level.eqf}" if level.eqf is not None else "no EQF level"
+        fail("eqf-range", "eqf", f"{level.named(NQF_WHERE)}, referenced to {referenced}, is outside "
+             f"EQF {_bounds(low, high, '')}", fix)
+
+
+NQF_WHERE = "the credential's nqfLevel"
+
+
 def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
     low, high = profile.eqf_min, profile.eqf_max
     if low is None and high is None:
         return
     uk_low, uk_high = profile.uk_level_min, profile.uk_level_max
-    stated = facts.uk_level is not None or facts.problem("uk-level") is not None
+    stated = (facts.uk_level is not None or facts.uk_other is not None
+              or facts.problem("uk-level") is not None)
     twice = facts.problem("eqf-twice")
     if facts.eqf is None and stated and (uk_low is not None or uk_high is not None):
         if twice:  # the record contradicts itself, whatever the framework's own level says
@@ -676,7 +767,8 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
 def _check_level(facts: Facts, profile: Profile, fail: Fail) -> None:
     """A framework whose micro-credentials are at a level, any level: one is stated (an EQF
     level, or a national framework's: FHEQ, RQF, CQFW, SCQF...)."""
-    if not profile.levelled or facts.eqf is not None or facts.uk_level is not None or facts.nqf:
+    if (not profile.levelled or facts.eqf is not None or facts.uk_level is not None
+            or facts.uk_other is not None or facts.nqf):
         return
     fix = ("state the level: the national framework's (nqfLevel, e.g. FHEQ, RQF, CQFW or SCQF; nqf in "
            "the catalogue) or the EQF level (eqfLevel http://data.europa.eu/snb/eqf/N; eqf in the "
