@@ -170,3 +170,40 @@ def test_a_rules_file_with_windows_line_breaks_names_its_lines(catalogue: Catalo
     rules.write_bytes(b"rules:\r\n  - target: IMP-MC-MLH\r\n    allowed: [NO-SUCH-CODE]\r\n")
     with pytest.raises(RuleError, match=r"rules.yaml:3: "):
         load_rules(rules, catalogue)
+
+
+# The UK's referencing of its frameworks to the EQF, one row per level: RQF/CQFW (FHEQ levels
+# 4-8 share the numbering) and SCQF. Entry Levels 1 and 2 and SCQF 1 and 2 lie below EQF 1.
+@pytest.mark.parametrize(("nqf", "eqf"), [
+    ("rqf-entry-levels-1-2", None), ("cqfw-entry-1-3", None), ("rqf-entry-level-3", 1),
+    ("rqf-level-1", 2), ("rqf-level-2", 3), ("rqf-level-3", 4), ("rqf-level-4", 5), ("rqf-level-5", 5),
+    ("rqf-level-6", 6), ("rqf-level-7", 7), ("rqf-level-8", 8),
+    ("cqfw-level-1", 2), ("cqfw-level-2", 3), ("cqfw-level-3", 4),
+    ("scqf-level-1", None), ("scqf-level-2", None), ("scqf-level-3", 1), ("scqf-level-4", 2),
+    ("scqf-level-5", 3), ("scqf-level-6", 4), ("scqf-level-7", 5), ("scqf-level-8", 5), ("scqf-level-9", 6),
+    ("scqf-level-10", 6), ("scqf-level-11", 7), ("scqf-level-12", 8),
+])
+def test_a_uk_level_alone_is_at_the_eqf_level_the_uk_references_it_to(catalogue: Catalogue, nqf: str,
+                                                                       eqf: int | None) -> None:
+    from edcbridge.stack.rules import spec_eqf
+
+    spec = catalogue.specifications[0].model_copy(update={"eqf": None, "nqf": nqf})
+    assert spec_eqf(spec) == eqf
+
+
+def test_credits_at_the_targets_level_count_a_part_at_rqf_level_3(catalogue: Catalogue,
+                                                                   tmp_path: Path) -> None:
+    """A part at RQF Level 3 is at EQF 4: its credits count at a target of RQF Level 3."""
+    from edcbridge.stack import check_stack
+    from tests.test_stack_check import held
+
+    levelled = catalogue.model_copy(update={"specifications": tuple(
+        s.model_copy(update={"eqf": None, "nqf": "rqf-level-3"})
+        if s.code in ("IMP-MC-DLH", "IMP-PGCERT-DSH") else s for s in catalogue.specifications)})
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - target: IMP-PGCERT-DSH\n    allowed: [IMP-MC-DLH]\n"
+                    "    min_credits: 15\n    level_credits: 15\n", "utf-8")
+    rule = load_rules(path, levelled)["IMP-PGCERT-DSH"]  # before: no EQF level to count at
+    result = check_stack(rule, [held(levelled, "IMP-MC-DLH", "2025-06-01", "A3")], levelled,
+                         as_of=dt.date(2027, 3, 1))
+    assert result.at_level == 15 and result.satisfied

@@ -79,10 +79,10 @@ def _credits(spec: Specification | None, system: Specification | None = None) ->
 
 
 def spec_eqf(spec: Specification | None) -> int | None:
-    """A specification's EQF level: its ``eqf``, else the EQF level its FHEQ/RQF/CQFW level
-    (``nqf``) is referenced to (RQF Level 7: EQF 7; levels 4 and 5: EQF 5), as a framework
-    counting in UK levels states it alone."""
-    from edcbridge.validation.policy import UK_LEVEL_EQF, uk_level  # the UK levels' referencing
+    """A specification's EQF level: its ``eqf``, else the EQF level its UK level (``nqf``) is
+    referenced to (RQF Level 7: EQF 7; levels 4 and 5: EQF 5; RQF Level 3: EQF 4; Entry Level 3:
+    EQF 1; SCQF 7 and 8: EQF 5), as a framework counting in UK levels states it alone."""
+    from edcbridge.validation.policy import read_uk_level  # the UK levels' referencing
 
     if spec is None or spec.eqf is not None:
         return spec.eqf.number if spec is not None and spec.eqf is not None else None
@@ -92,8 +92,8 @@ def spec_eqf(spec: Specification | None) -> int | None:
         label = vocab.concept("nqf", spec.nqf).label
     except KeyError:
         label = spec.nqf
-    level = uk_level(label)
-    return UK_LEVEL_EQF.get(level) if level is not None else None
+    level = read_uk_level(label)
+    return level.eqf if level is not None else None
 
 
 def derive_rules(catalogue: Catalogue) -> dict[str, StackRule]:

@@ -361,7 +361,7 @@ def _credits(spec: Any) -> tuple[Decimal | None, str | None, tuple[str, ...], st
 # (SCQF Partnership, 2019) for the SCQF; both summed up in "Qualifications can cross boundaries"
 # (QAA and the UK's qualifications authorities). Entry Levels 1 and 2 and SCQF levels 1 and 2 lie
 # below EQF 1: they are referenced to no EQF level.
-UK_LEVEL_EQF = {4: 5, 5: 5, 6: 6, 7: 7, 8: 8}
+UK_LEVEL_EQF = {1: 2, 2: 3, 3: 4, 4: 5, 5: 5, 6: 6, 7: 7, 8: 8}
 ENTRY_LEVEL_EQF = {3: 1}
 SCQF_LEVEL_EQF = {3: 1, 4: 2, 5: 3, 6: 4, 7: 5, 8: 5, 9: 6, 10: 6, 11: 7, 12: 8}
 # FHEQ, RQF and CQFW share the numbering of levels (FHEQ levels 4-8); SCQF does not.
