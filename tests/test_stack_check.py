@@ -72,9 +72,9 @@ def test_credential_past_its_currency(catalogue: Catalogue) -> None:
     result = check_stack(rule, [held(catalogue, "IMP-MC-MLH", "2021-02-01", "OLD"),
                                 held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"),
                                 held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")], catalogue, as_of=AS_OF)
-    assert not result.satisfied and states(result)["OLD"] == "expired"
+    assert not result.satisfied and states(result)["OLD"] == "needs-evidence"
     assert result.credits == Decimal("22.5")
-    reason = next(i.reason for i in result.items if i.state == "expired")
+    reason = next(i.reason for i in result.items if i.state == "needs-evidence")
     assert reason.startswith("OLD (Machine Learning for Health Data) was awarded on 2021-02-01; its credit "
                              "currency of 5 years ended on 2026-02-01, before 2027-03-01")
     # the same credential still counts the day its currency ends

@@ -85,13 +85,13 @@ def test_a_rule_cannot_extend_a_parts_own_credit_currency(catalogue: Catalogue) 
     longer = _with_specs(catalogue, **{TARGET: {"credit_currency_years": 10}})
     rule = derive_rules(longer)[TARGET]
     result = check_stack(rule, [_held(longer, "IMP-MC-MLH", "2021-01-10", "OLD")], longer, as_of=AS_OF)
-    assert _states(result) == {"OLD": "expired"}  # its own 5 years ended on 2026-01-10
+    assert _states(result) == {"OLD": "needs-evidence"}  # its own 5 years ended on 2026-01-10
     assert result.items[0].reason.startswith("OLD (Machine Learning for Health Data) was awarded on "
                                              "2021-01-10; its credit currency of 5 years ended on 2026-01-10")
     shorter = StackRule(target=TARGET, allowed=PARTS, currency_years=3)  # a rules file may shorten it
     result = check_stack(shorter, [_held(catalogue, "IMP-MC-MLH", "2023-01-10", "MID")], catalogue,
                          as_of=AS_OF)
-    assert _states(result) == {"MID": "expired"}  # the rule's 3 years are shorter than the part's 5
+    assert _states(result) == {"MID": "needs-evidence"}  # the rule's 3 years are shorter than the part's 5
 
 
 def test_the_targets_own_currency_does_not_shorten_its_parts(catalogue: Catalogue) -> None:
@@ -114,7 +114,7 @@ def test_a_part_without_its_own_currency_counts_within_the_policys(catalogue: Ca
     rule = derive_rules(bare)[TARGET]
     held = [_held(bare, "IMP-MC-MLH", "2022-03-01", "EDGE"), _held(bare, "IMP-MC-CRA", "2022-02-28", "OLD")]
     result = check_stack(rule, held, bare, as_of=AS_OF)
-    assert _states(result) == {"EDGE": "counted", "OLD": "expired"}  # 2027-03-01 is its last day
+    assert _states(result) == {"EDGE": "counted", "OLD": "needs-evidence"}  # 2027-03-01 is its last day
     assert "(current until 2027-03-01)" in result.items[0].reason
     assert result.items[1].reason.startswith("OLD (Climate Risk Analytics) was awarded on 2022-02-28; its "
                                              "credit currency of 5 years ended on 2027-02-28")
@@ -194,3 +194,28 @@ def test_the_same_credential_given_twice_is_named_as_such(catalogue: Catalogue) 
     assert result.items[1].reason == ("A1 (Machine Learning for Health Data) (held/A1.jsonld) is the same "
                                       "credential as the one counted (awards.csv:2), given twice; it counts "
                                       "once")
+
+
+def test_a_part_past_its_currency_may_count_with_further_evidence(catalogue: Catalogue) -> None:
+    """Imperial, 'Validity': credit 'normally has a currency of 5 years, after which further
+    evidence of current knowledge/skills/competencies may be required'. Past it, a part is not
+    counted on its record alone, and not expired either: it may count once such evidence is given."""
+    rule = derive_rules(catalogue)[TARGET]
+    held = [_held(catalogue, "IMP-MC-MLH", "2021-02-01", "OLD"),
+            _held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"),
+            _held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")]
+    result = check_stack(rule, held, catalogue, as_of=AS_OF)
+    assert _states(result)["OLD"] == "needs-evidence"
+    assert result.credits == Decimal("22.5") and not result.satisfied  # unverified credit is not counted
+    [old] = [i for i in result.items if i.held.award.award_id == "OLD"]
+    assert old.credits == 0 and old.pending == 5
+    assert old.reason == (
+        "OLD (Machine Learning for Health Data) was awarded on 2021-02-01; its credit currency of 5 years "
+        "ended on 2026-02-01, before 2027-03-01: it is not counted on its record alone, but may count its 5 "
+        "credits with further evidence of current knowledge, skills and competences, if the institution "
+        "asks for and accepts it")
+    assert "expired" not in "\n".join(result.explanation)
+    [missing] = [line for line in result.explanation if line.startswith("  missing:")]
+    assert missing.endswith("; OLD may bring them with further evidence of current knowledge, skills and "
+                            "competences")
+    assert old.as_dict()["may_count_with_evidence"] == "5"

@@ -6,7 +6,11 @@ Every held credential ends in exactly one state, with a sentence saying why:
 * ``duplicate``: a second credential for a specification already counted (credit counts once);
 * ``overlap``: its specification is a part of another counted credential's specification, whose
   credit already includes it (credit counts once);
-* ``expired``: awarded longer ago than the credit currency allows, or no longer valid itself;
+* ``needs-evidence``: awarded longer ago than the credit currency allows. Imperial, 'Validity':
+  credit 'normally has a currency of 5 years, after which further evidence of current
+  knowledge/skills/competencies may be required': such a part is not counted on its record
+  alone, and is said to be able to count with that evidence, which the institution judges;
+* ``expired``: no longer valid itself (its ``validUntil`` passed);
 * ``not-yet-awarded``: awarded after the date the rule is judged on;
 * ``not-allowed``: its specification does not count towards the target;
 * ``already-awarded``: it is the target itself: the learner holds the larger award already, and
@@ -34,8 +38,8 @@ from edcbridge.mapping.edc import valid_until
 from edcbridge.model import Award, Catalogue, Specification, pick
 from edcbridge.stack.rules import StackRule, spec_eqf
 
-State = Literal["counted", "duplicate", "overlap", "expired", "not-yet-awarded", "not-allowed",
-                "already-awarded", "other-learner", "unverified"]
+State = Literal["counted", "duplicate", "overlap", "needs-evidence", "expired", "not-yet-awarded",
+                "not-allowed", "already-awarded", "other-learner", "unverified"]
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,14 @@ class Item:
     credits: Decimal
     reason: str
     level: int | None = None  # the EQF level it counts at, when counted
+    pending: Decimal = Decimal(0)  # the credits it may count with further evidence (needs-evidence)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"award_id": self.held.award.award_id, "source": self.held.source, "state": self.state,
-                "specification": self.spec_code, "credits": str(self.credits), "reason": self.reason}
+        out = {"award_id": self.held.award.award_id, "source": self.held.source, "state": self.state,
+               "specification": self.spec_code, "credits": str(self.credits), "reason": self.reason}
+        if self.state == "needs-evidence":
+            out["may_count_with_evidence"] = _fmt(self.pending)
+        return out
 
 
 @dataclass
@@ -212,14 +220,23 @@ def last_current_day(held: Held, years: int | None) -> dt.date | None:
     return min(ends) if ends else None
 
 
-def _not_current(held: Held, years: int | None, as_of: dt.date, label: str) -> str | None:
-    """Why a credential no longer counts on ``as_of``: its credit currency ended, or the
-    credential itself is no longer valid (``validUntil``)."""
+EVIDENCE = "further evidence of current knowledge, skills and competences"
+
+
+def _past_currency(held: Held, years: int | None, as_of: dt.date, label: str, credits: Decimal) -> str | None:
+    """Why a credential past its credit currency on ``as_of`` is not counted on its record alone,
+    and what may still make it count; None while it is current."""
     award = held.award
-    if years is not None and currency_end(award.awarding_date, years) < as_of:
-        return (f"{label} was awarded on {award.awarding_date}; its credit currency of {years} years ended "
-                f"on {currency_end(award.awarding_date, years)}, before {as_of}: it no longer counts "
-                "(evidence of current knowledge may be accepted instead)")
+    if years is None or currency_end(award.awarding_date, years) >= as_of:
+        return None
+    return (f"{label} was awarded on {award.awarding_date}; its credit currency of {years} years ended "
+            f"on {currency_end(award.awarding_date, years)}, before {as_of}: it is not counted on its record "
+            f"alone, but may count its {_fmt(credits)} credits with {EVIDENCE}, if the institution asks for "
+            "and accepts it")
+
+
+def _not_valid(held: Held, as_of: dt.date, label: str) -> str | None:
+    """Why a credential no longer counts on ``as_of``: it is no longer valid (``validUntil``)."""
     until = _valid_until(held)
     if until is not None and until <= as_of:  # validUntil is that day's first instant
         return (f"{label} is no longer valid on {as_of}: its validity ended on {until}; a renewed "
@@ -337,9 +354,13 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
                               _duplicate(h, counted_by_spec[spec.code], _name(spec, lang), label)))
             continue
         years = currency_years(rule, spec, norm)
-        stale = _not_current(h, years, as_of, label)
-        if stale is not None:
-            items.append(Item(h, "expired", spec.code, Decimal(0), stale))
+        lapsed = _not_valid(h, as_of, label)
+        if lapsed is not None:
+            items.append(Item(h, "expired", spec.code, Decimal(0), lapsed))
+            continue
+        past = _past_currency(h, years, as_of, label, credits)
+        if past is not None:
+            items.append(Item(h, "needs-evidence", spec.code, Decimal(0), past, pending=credits))
             continue
         counted_by_spec[spec.code] = h
         last = last_current_day(h, years)
@@ -387,7 +408,8 @@ def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: 
     hint = "; still open: " + ", ".join(
         f"{_name(s, lang)}, {_fmt(Decimal(s.credits or 0))} credits" for s in options) if options else ""
     if result.credits < rule.min_credits:
-        lines.append(f"  missing: {_fmt(rule.min_credits - result.credits)} more credits{hint}")
+        lines.append(f"  missing: {_fmt(rule.min_credits - result.credits)} more credits{hint}"
+                     f"{_with_evidence(result, rule.min_credits - result.credits)}")
     elif not result.counted:
         lines.append(f"  missing: no credential counts towards {target_name}{hint}")
     if result.at_level < rule.level_credits:
@@ -398,10 +420,24 @@ def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: 
                      "count)")
     for code in result.missing_required:
         spec = catalogue.specification(code)
-        lines.append(f"  missing: {_name(spec, lang) if spec else code} is required")
+        pending = [i.held.award.award_id for i in result.items if i.state == "needs-evidence"
+                   and i.spec_code == code]
+        evidence = f" ({', '.join(pending)} may count with {EVIDENCE})" if pending else ""
+        lines.append(f"  missing: {_name(spec, lang) if spec else code} is required{evidence}")
     if result.satisfied:
         lines += _left_to_assess(result, catalogue.specification(rule.target), target_name)
     return lines
+
+
+def _with_evidence(result: StackResult, missing: Decimal) -> str:
+    """What the parts past their credit currency may bring to the ``missing`` credits with
+    further evidence: said, never counted."""
+    pending = [i for i in result.items if i.state == "needs-evidence" and i.pending]
+    if not pending:
+        return ""
+    total = sum((i.pending for i in pending), Decimal(0))
+    share = "them" if total >= missing else f"{_fmt(total)} of them"
+    return f"; {', '.join(i.held.award.award_id for i in pending)} may bring {share} with {EVIDENCE}"
 
 
 def _left_to_assess(result: StackResult, target: Specification | None, target_name: str) -> list[str]:

@@ -142,11 +142,13 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
           did_documents: dict[str, Any], seal_p12: Path | None, password_file: Path | None,
           encoding_name: str | None, column_values: tuple[str, ...], columns_file: Path | None) -> None:
     """Check held credentials against the stacking rule of TARGET (a specification code) and
-    explain what counts, what is missing, expired, not yet awarded, duplicate, already inside a
-    larger credential counted, not allowed, awarded already or unverified. A credential file
+    explain what counts, what is missing, past its credit currency (not counted, though it may count
+    with further evidence of current knowledge), expired, not yet awarded, duplicate, already inside
+    a larger credential counted, not allowed, awarded already or unverified. A credential file
     counts only when it is sealed by the catalogue's issuer, the seal valid and chaining to a
     trust anchor (--trust-anchor, or the chain of --seal); the institution's own awards files
-    (--records) are trusted as they are. Exit 1 when the rule is not satisfied."""
+    (--records) are trusted as they are. Exit 1 when the rule is not satisfied by the credits
+    counted (credit that needs further evidence is not counted)."""
     from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from
