@@ -188,3 +188,74 @@ def test_a_did_document_nested_too_deeply_to_read_is_a_usage_error(tmp_path: Pat
     deep.write_text("[" * 200_000 + "]" * 200_000, "utf-8")
     result = CliRunner().invoke(main, ["verify", str(credential), "--did-document", str(deep)])
     assert result.exit_code == 2 and f"{deep} is not JSON" in result.stderr, result.output
+
+
+def _peer_signature_holds(token: Path, document: Path) -> bool:
+    """npm jose's word on the signature alone (compactVerify), the payload left unread."""
+    done = subprocess.run([need_tool("node"), str(PEERS / "verify-jwt-did-document.mjs"), str(token),
+                           str(document), "--signature-only"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    return done.returncode == 0
+
+
+def _number_at(doc: Any, name: str, path: str = "$") -> tuple[Any, str] | None:
+    """The object holding the first member *name* (a number the schema allows there) and its path."""
+    if isinstance(doc, dict):
+        if isinstance(doc.get(name), int):
+            return doc, f"{path}.{name}"
+        found = (_number_at(value, name, f"{path}.{key}") for key, value in doc.items())
+    elif isinstance(doc, list):
+        found = (_number_at(value, name, f"{path}[{at}]") for at, value in enumerate(doc))
+    else:
+        return None
+    return next((hit for hit in found if hit is not None), None)
+
+
+def _with_number(token: str, private: Path, did: str, written: str | None) -> tuple[str, str]:
+    """The token of the credential of *did* (its kid, iss and issuer), its display page number
+    written as *written* (NaN, Infinity, 1e999: no JSON number; None: as it was), signed again
+    with *private*; and the path of that number."""
+    head, body, _ = token.split(".")
+    header, payload = _part(head), _part(body)
+    header["kid"] = did + "#keys-1"
+    issuer = payload["issuer"]
+    payload = {**payload, "iss": did, "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did}
+    found = _number_at(payload, "page")
+    assert found is not None
+    holder, where = found
+    holder["page"] = "__number__" if written is not None else holder["page"]
+    text = json.dumps(payload).replace('"__number__"', written or "")
+    key = serialization.load_pem_private_key(private.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(text.encode())}"
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}", where
+
+
+@pytest.mark.parametrize("did", [ISSUER_DID, "did:web:uni.example.org"])
+@pytest.mark.parametrize(("written", "named"), [("NaN", "NaN"), ("Infinity", "Infinity"),
+                                                ("-Infinity", "-Infinity"), ("1e999", "Infinity")])
+def test_a_jwt_whose_signature_holds_over_a_number_json_has_not_is_invalid(
+        schemas: SchemaStore, tmp_path: Path, did: str, written: str, named: str) -> None:
+    """JSON has no NaN or Infinity (RFC 8259): jose cannot read such a payload, so a signature
+    over it is not enough; 1e999, which JavaScript reads as Infinity, is refused as validate
+    refuses it. The path is named; the other file is still checked."""
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    token, at = _with_number(tokens[0].read_text("ascii").strip(), private, did, written)
+    holding = tmp_path / "holding.jwt"
+    holding.write_text(token, "ascii")
+    document = _did_document(tmp_path / "did.json", private)
+    document.write_text(document.read_text("utf-8").replace(ISSUER_DID, did), "utf-8")
+    intact, _ = _with_number(tokens[0].read_text("ascii").strip(), private, did, None)
+    (tmp_path / "intact.jwt").write_text(intact, "ascii")
+    assert _peer_signature_holds(holding, document)
+    assert _peer_accepts(holding, document) is (written == "1e999")
+    assert _peer_accepts(tmp_path / "intact.jwt", document)
+    code, reports = _verify(str(holding), str(tmp_path / "intact.jwt"), "--did-document", str(document))
+    assert code == 1
+    assert [r["verdict"] for r in reports] == ["INVALID", "VALID"], [r["checks"] for r in reports]
+    where = f"holds {named} at {at}, which is no JSON number"
+    assert where in reports[0]["verdict_reason"]
+    assert reports[0]["checks"]["SEAL"]["status"] == "ERROR"
+    assert reports[0]["checks"]["SEAL"]["reason"].startswith("the signature holds, but")
+    assert where in reports[0]["checks"]["SEAL"]["reason"]

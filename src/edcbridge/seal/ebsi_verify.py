@@ -215,6 +215,15 @@ def _claims_problem(payload: dict[str, Any], kid: str) -> str | None:
     return None
 
 
+def _not_json_problem(payload: dict[str, Any]) -> str | None:
+    """Where the payload holds NaN or Infinity (or 1e999), which JSON has not: other readers refuse
+    the token, so a signature over it is not enough, as for an Open Badge VC-JWT."""
+    from edcbridge.validation.document import not_finite_problem
+
+    problem = not_finite_problem(payload)
+    return None if problem is None else f"its payload is no JSON other readers take: {problem}"
+
+
 def did_of_or_none(kid: str) -> str | None:
     try:
         return did_of(kid)
@@ -237,7 +246,7 @@ def verify_jwt(data: bytes, keys: Mapping[str, DidKey], format_check: FormatChec
     if not isinstance(payload, dict):
         return _broken("its payload is not a JSON object")
     seal, broken = _seal_check(header, parts, keys)
-    claims = _claims_problem(payload, header["kid"])
+    claims = _not_json_problem(payload) or _claims_problem(payload, header["kid"])
     if claims is not None and seal.status == "OK":
         seal, broken = Check("ERROR", f"the signature holds, but {claims}"), True
     credential = {name: value for name, value in payload.items() if name not in REGISTERED_CLAIMS}
