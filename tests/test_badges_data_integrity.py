@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from edcbridge.badges import validate_badge
 from edcbridge.badges.schemas import CONTEXTS, context_files
-from edcbridge.load import load_catalogue
+from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.preview.cli import register
 from edcbridge.seal.keys import Ed25519SealKey, SealKey
 from edcbridge.sealing import demo_seal
@@ -451,14 +451,12 @@ def test_a_badge_whose_proof_covers_nan_is_invalid_as_digital_bazaar_cannot_read
         named: str) -> None:
     """NaN and Infinity are no JSON (RFC 8259): a proof made over them is not enough, as for a
     VC-JWT; the npm verifier cannot even read the file."""
-    from edcbridge.badges.proof import add_proof
-
     out, key = ed25519_out
     doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
     doc.pop("proof")
     doc["credentialSubject"]["creditsEarned"] = value
     holding = tmp_path / "holding.json"
-    holding.write_text(json.dumps(add_proof(doc, key, context_files(reference / "ob3-clr"))), "utf-8")
+    holding.write_text(json.dumps(_signed_without_checks(doc, key, reference)), "utf-8")
     assert named in holding.read_text("utf-8")
     peer = _run_digital_bazaar([holding], key.certificate, reference, tmp_path)
     assert peer.returncode != 0 and not peer.stdout and "JSON" in peer.stderr, peer.stderr
@@ -470,6 +468,55 @@ def test_a_badge_whose_proof_covers_nan_is_invalid_as_digital_bazaar_cannot_read
     assert f"holds {named} at $.credentialSubject.creditsEarned, which is no JSON number" in \
         refused["verdict_reason"]
     assert other["verdict"] == "NOT SEALED" and "proof verifies" in other["verdict_reason"]
+
+
+@pytest.mark.parametrize(("value", "named"), [(float("nan"), "NaN"), (float("inf"), "Infinity"),
+                                             (float("-inf"), "-Infinity")])
+def test_a_badge_holding_nan_is_never_signed(ed25519_out: tuple[Path, Ed25519SealKey], reference: Path,
+                                             value: float, named: str) -> None:
+    """verify_proof refuses a proof over NaN or Infinity, so none is made: the finding names the
+    path and the fix."""
+    from edcbridge.badges.proof import Unsignable, add_proof
+
+    out, key = ed25519_out
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    doc["credentialSubject"]["creditsEarned"] = value
+    with pytest.raises(Unsignable) as unsigned:
+        add_proof(doc, key, context_files(reference / "ob3-clr"))
+    [finding] = unsigned.value.findings
+    assert finding.severity == "error" and finding.where == "$.credentialSubject.creditsEarned"
+    assert f"holds {named}" in finding.message and "no JSON number" in finding.message
+    assert "finite number" in finding.fix
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_an_award_holding_nan_is_not_signed_and_the_others_are(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: Path, validate: bool) -> None:
+    """The record whose badge holds NaN fails, naming the path and the fix, with the schema checks
+    on or off; the other awards are signed and written."""
+    from edcbridge.badges import export, open_badge, write_ob3
+
+    catalogue = load_catalogue(SOFIA / "catalogue.yaml")
+    awards = [(row.award, catalogue) for row in iter_awards(SOFIA / "awards.jsonl", catalogue) if row.award]
+    assert len(awards) > 1
+    spoilt = awards[0][0].award_id
+
+    def badge(award: Any, *args: Any) -> dict[str, Any]:
+        doc = open_badge(award, *args)
+        if award.award_id == spoilt:
+            doc["credentialSubject"]["creditsEarned"] = float("nan")
+        return doc
+
+    monkeypatch.setattr(export, "open_badge", badge)
+    outputs = write_ob3(awards, tmp_path / "ob3", lambda _c: ed25519_seal(catalogue), reference / "ob3-clr",
+                        validate=validate)
+    [(name, findings)] = outputs.failed.items()
+    assert spoilt in name
+    assert any(f.where == "$.credentialSubject.creditsEarned" and "NaN" in f.message and f.fix
+               for f in findings), findings
+    assert not list((tmp_path / "ob3").glob(f"*{spoilt}*"))
+    assert len(outputs.written) == 2 * (len(awards) - 1)
 
 
 def test_a_badge_without_a_proof_holding_nan_is_said_to(ed25519_out: tuple[Path, Ed25519SealKey],
@@ -551,7 +598,6 @@ def test_a_badge_json_ld_safe_mode_refuses_is_not_signed_and_the_others_are(
     """The record whose learner id holds a space fails, naming the path, the value and the fix;
     the other awards are signed and written."""
     from edcbridge.badges import export, open_badge, write_ob3
-    from edcbridge.load import iter_awards
 
     catalogue = load_catalogue(SOFIA / "catalogue.yaml")
     awards = [(row.award, catalogue) for row in iter_awards(SOFIA / "awards.jsonl", catalogue) if row.award]

@@ -74,6 +74,11 @@ class SafeModeRefused(Unsignable):
     mode, as other verifiers canonicalise, refuses the credential whatever its proof."""
 
 
+class NotFiniteNumber(Unsignable):
+    """NaN or Infinity, which JSON has not: other readers cannot read the credential, and
+    :func:`verify_proof` refuses a proof over it."""
+
+
 def multikey(public: ed25519.Ed25519PublicKey) -> str:
     """The key as ``publicKeyMultibase`` of a Multikey (``z6Mk…``)."""
     return "z" + base58btc(_ED25519_PUBLIC_CODEC + public.public_bytes_raw())
@@ -142,14 +147,28 @@ def check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
         raise SafeModeRefused(findings)
 
 
+def check_numbers(credential: Doc) -> None:
+    """NotFiniteNumber when ``credential`` holds NaN or Infinity, naming the first one's path."""
+    from edcbridge.validation.document import not_finite_at
+
+    endless = not_finite_at(credential)
+    if endless is not None:
+        where, written = endless
+        raise NotFiniteNumber([Finding("ob3.not-finite-number", "error", where,
+                                       f"holds {written}, which is no JSON number (JSON has no NaN or "
+                                       "Infinity): other readers cannot read the credential",
+                                       "write a finite number there, or leave the value out")])
+
+
 def add_proof(credential: Doc, key: Ed25519SealKey, contexts: dict[str, Path],
               controller: str | None = None) -> Doc:
     """The credential with an ``eddsa-rdfc-2022`` proof (a set of one, as the strict 1EdTech
     schema requires an array) whose verification method is ``controller``'s (a DID publishing
     the key, see :func:`did_document`), else the key's ``did:key``. Raises UnsignedTerms for a
     property or type the contexts do not define, SafeModeRefused for an id that is not an
-    absolute IRI or a language that is not a tag (as :func:`verify_proof` refuses them),
-    OfflineContextError for a context not in ``contexts``."""
+    absolute IRI or a language that is not a tag, NotFiniteNumber for NaN or Infinity (as
+    :func:`verify_proof` refuses them), OfflineContextError for a context not in ``contexts``."""
+    check_numbers(credential)
     check_terms(credential, contexts)
     check_safe_mode(credential, contexts)
     options = proof_options(credential, key, controller)

@@ -100,7 +100,7 @@ def not_finite_problem(credential: Any) -> str | None:
     """Why a credential holding NaN or Infinity cannot be taken, naming where, or None. Python's
     JSON reader takes them, and reads a number too large for a float (1e999) as infinite, though
     RFC 8259 has neither: other readers refuse the file, so every reader here refuses it too."""
-    endless = _not_finite_at(credential)
+    endless = not_finite_at(credential)
     if endless is None:
         return None
     return (f"the credential holds {endless[1]} at {endless[0]}, which is no JSON number (JSON has no "
@@ -108,7 +108,7 @@ def not_finite_problem(credential: Any) -> str | None:
             "value as it should read")
 
 
-def _not_finite_at(document: Any) -> tuple[str, str] | None:
+def not_finite_at(document: Any) -> tuple[str, str] | None:
     """Where the first NaN or Infinity is (its JSON path) and how the file writes it. Iterative,
     as deep as the reader let the document be."""
     pending: list[tuple[str, Any]] = [("$", document)]
