@@ -347,3 +347,54 @@ def test_a_ca_accredited_before_eidas_was_granted_then_as_lists_write_it(prefix:
     service = Service("EDCBRIDGE TEST CA", devpki.generate().root.certificate, history)
     listed = read_trusted_list(trusted_list("BE", [service]), "tl")
     assert listed.services[0].granted_at(before + timedelta(days=30))
+
+
+_NATIONAL_ROOT = "http://uri.etsi.org/TrstSvc/Svctype/NationalRootCA-QC"
+_QC_FOR_ESEAL = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/QCForESeal"
+
+
+def _with_eseal_qualifier(unsigned: bytes) -> bytes:
+    """*unsigned* with a QCForESeal qualifier for every certificate with keyCertSign clear."""
+    from lxml import etree
+
+    root = etree.fromstring(unsigned)
+    for extensions in root.iter("{http://uri.etsi.org/02231/v2#}ServiceInformationExtensions"):
+        extensions.append(etree.fromstring(
+            f'<tsl:Extension xmlns:tsl="http://uri.etsi.org/02231/v2#" Critical="true">'
+            f'<ecc:Qualifications xmlns:ecc="{_ECC}"><ecc:QualificationElement><ecc:Qualifiers>'
+            f'<ecc:Qualifier uri="{_QC_FOR_ESEAL}"/></ecc:Qualifiers><ecc:CriteriaList assert="all">'
+            '<ecc:KeyUsage><ecc:KeyUsageBit name="keyCertSign">false</ecc:KeyUsageBit></ecc:KeyUsage>'
+            "</ecc:CriteriaList></ecc:QualificationElement></ecc:Qualifications></tsl:Extension>"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize(("service_type", "anchored"), [(_NATIONAL_ROOT, False),
+                                                        ("http://uri.etsi.org/TrstSvc/Svctype/CA/QC", True)])
+def test_a_national_root_ca_is_no_anchor_for_e_seals_whatever_its_list_says(
+        tmp_path: Path, service_type: str, anchored: bool) -> None:
+    """TS 119 612: the granted status and the qualifiers (QCForESeal among them) apply to CA/QC
+    services alone, and a national root CA is approved at national level, not granted a qualified
+    status; so a seal chaining to a NationalRootCA-QC entry is not anchored by the list, even one
+    written granted, for e-seals, with an e-seal qualifier, and the line says why (not that the
+    service is granted). The same root listed as a CA/QC is."""
+    pki = devpki.generate(now=NOW - timedelta(days=30))
+    signer = new_signer("EDCBRIDGE TEST TL signer DE")
+    service = Service("EDCBRIDGE TEST root", pki.root.certificate, [(GRANTED, NOW - timedelta(days=400))],
+                      service_type=service_type)
+    listed = tmp_path / "de.xml"
+    listed.write_bytes(sign(_with_eseal_qualifier(trusted_list("DE", [service])), signer, tmp_path))
+    _, pinned = signer.write(tmp_path, "pinned")
+    checked = subprocess.run([need_tool("xmlsec1"), "--verify", "--trusted-pem", str(pinned), str(listed)],
+                             capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+    seal = _seal_files(pki, tmp_path, "sealed")["jades"]
+    report = _report(_verify(seal, "--trusted-list", listed, "--tl-signer", pinned))
+    line = report["checks"]["TRUSTLIST"]
+    assert (report["verdict"] == "VALID") is anchored, report
+    assert line["status"] == ("OK" if anchored else "ERROR"), line
+    if anchored:
+        assert "qualified e-seal" in line["reason"] and "(as the list's qualifiers say)" in line["reason"]
+    else:
+        assert "'EDCBRIDGE TEST root' on the trusted list of DE" in line["reason"]
+        assert "it is a NationalRootCA-QC service, not a CA/QC one" in line["reason"]
+        assert "granted" not in line["reason"]

@@ -18,7 +18,7 @@ from edcbridge.seal.certs import (
     qc_statements,
 )
 from edcbridge.seal.verify import Check, QualifiedTsa
-from edcbridge.trust.trusted_list import Status, TrustService, status_words
+from edcbridge.trust.trusted_list import CA_QC, Status, TrustService, status_words
 
 _EXT = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/"
 NOT_QUALIFIED = f"{_EXT}NotQualified"
@@ -139,6 +139,18 @@ def _issuing(leaf: x509.Certificate, listed: x509.Certificate | None,
     return [found] if found else [s for s in services if any(issued_by(leaf, c) for c in s.certificates)]
 
 
+def _not_granted(service: TrustService, moment: datetime, basis: Basis) -> str:
+    """Why *service*, which issued the seal's chain, was no CA/QC granted for e-seals at *moment*."""
+    last = service.status_at(moment)
+    if last is None:
+        return f"it was not yet listed at {_when(moment, basis)}"
+    if last.service_type != CA_QC:
+        kind = last.service_type.removeprefix("http://uri.etsi.org/TrstSvc/Svctype/")
+        return (f"it is a {kind} service, not a CA/QC one (TS 119 612 gives a qualified status and "
+                "the e-seal qualifiers to CA/QC services alone)")
+    return f"its status at {_when(moment, basis)}, is {status_words(last.status)} since {_short(last.start)}"
+
+
 def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, services: Sequence[TrustService],
                  moment: datetime, *, basis: Basis = "verification",
                  listed: x509.Certificate | None = None) -> tuple[Check, dict[str, object] | None]:
@@ -151,12 +163,9 @@ def listed_check(leaf: x509.Certificate, anchor: x509.Certificate | None, servic
     if service is None or status is None:
         withdrawn = _issuing(leaf, listed, services)
         if withdrawn:
-            last = withdrawn[0].status_at(moment)
-            said = f"its status at {_when(moment, basis)}, is {status_words(last.status)} since " \
-                f"{_short(last.start)}" if last else f"it was not yet listed at {_when(moment, basis)}"
             return Check("ERROR", f"the seal's issuer is '{withdrawn[0].name}' on the trusted list of "
-                                  f"{withdrawn[0].country}, but {said}: not a trust service for e-seals "
-                                  "then"), None
+                                  f"{withdrawn[0].country}, but {_not_granted(withdrawn[0], moment, basis)}: "
+                                  "not a trust service for e-seals then"), None
         return Check("SKIPPED", "the chain ends at no qualified CA service of the trusted lists read"), None
     is_qualified, words = qualified(leaf, status)
     facts: dict[str, object] = {
