@@ -108,3 +108,25 @@ def test_an_empty_store_set_by_a_relative_variable_is_named_as_set_by_it_in_a_se
     assert result.exit_code == 2
     assert (f"the schema store {tmp_path / 'schemas'} (set by EDCBRIDGE_SCHEMAS; it does not exist) "
             "lacks ") in result.stderr
+
+
+def test_the_demo_says_which_open_badges_file_is_missing_and_the_fix_without_a_traceback(
+        store: SchemaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy of the 1EdTech files (EDCBRIDGE_OB3_SCHEMAS) lacking one is met at the badge step,
+    after the credentials: a message naming the file and the install, exit 2, as for the store."""
+    from tests.conftest import FIXTURES
+
+    copy = tmp_path / "ob3-clr"
+    shutil.copytree(store.root / "ob3-clr", copy)
+    schema = "schemas/ob-v3p0/ob_v3p0_achievementcredential_schema.json"
+    (copy / schema).unlink()
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    monkeypatch.setenv("EDCBRIDGE_OB3_SCHEMAS", str(copy))
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES / "galway", fixtures / "galway")
+    result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path / "out"), "--fixtures", str(fixtures)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{copy / schema} is missing" in result.stderr
+    assert "EDCBRIDGE_OB3_SCHEMAS" in result.stderr
+    assert "'edcbridge schemas install --download'" in result.stderr

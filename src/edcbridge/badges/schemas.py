@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from edcbridge.schemas.store import SchemaStoreError, install_remedy
 from edcbridge.validation.document import walk
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.json_schema import Validator
@@ -46,8 +47,10 @@ _EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 _KEYWORDS = {"@context", "@id", "@type", "@value", "@language", "@direction", "@list", "@set", "@graph"}
 
 
-class SchemasMissing(FileNotFoundError):
-    """The 1EdTech files are not where we looked; the message says how to point at them."""
+class SchemasMissing(SchemaStoreError, FileNotFoundError):
+    """The 1EdTech files are not where we looked; the message says how to point at them. A
+    schema store error, so that every command stops on it with its message (exit 2), as on
+    any other pinned file missing."""
 
 
 def default_root() -> Path:
@@ -58,14 +61,23 @@ def default_root() -> Path:
 
     store = default_store()
     if store.missing("ob3"):
-        raise SchemasMissing("the 1EdTech OB 3.0 / CLR 2.0 schemas are not in the schema store "
-                             f"{store.root}: run 'edcbridge schemas install --from DIR' (or --download)")
+        raise SchemasMissing(f"the 1EdTech OB 3.0 / CLR 2.0 schemas are not in {store.where()}; "
+                             f"{install_remedy()}")
     changed = [path for path, state in store.check("ob3") if state == "modified"]
     if changed:  # a schema emptied or loosened would pass any badge
         raise SchemasMissing(f"{store.root / changed[0]} does not match its pinned sha256 "
-                             f"({len(changed)} file(s) of the OB 3.0 / CLR 2.0 group changed): run "
-                             "'edcbridge schemas install --from DIR' (or --download) to replace them")
+                             f"({len(changed)} file(s) of the OB 3.0 / CLR 2.0 group changed); "
+                             f"installing replaces modified files: {install_remedy()}")
     return store.root / "ob3-clr"
+
+
+def _where_to_point() -> str:
+    """The fix for a 1EdTech file not found: a complete copy, or the schema store installed."""
+    copy = (f"point {ENV} at a complete copy of the 1EdTech schemas and contexts (schemas/, contexts/, "
+            "../w3c-vc-contexts/)")
+    if os.environ.get(ENV):
+        return f"{copy}, or unset {ENV} to use the schema store (where it lacks them: {install_remedy()})"
+    return f"install them in the schema store: {install_remedy()}; or {copy}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +87,7 @@ class OfficialFiles:
     def path(self, relative: str) -> Path:
         path = (self.root / relative).resolve()
         if not path.is_file():
-            raise SchemasMissing(f"{path} is missing: run 'edcbridge schemas install', or point {ENV} at a "
-                                 "complete copy of the 1EdTech schemas and contexts (schemas/, contexts/, "
-                                 "../w3c-vc-contexts/)")
+            raise SchemasMissing(f"{path} is missing: {_where_to_point()}")
         return path
 
     def validator(self, relative: str) -> Validator:
@@ -99,8 +109,7 @@ class ContextFiles:
 
     def terms(self, url: str) -> frozenset[str]:
         if url not in self.files:
-            raise SchemasMissing(f"the context {url} is not among the local files: run 'edcbridge schemas "
-                                 f"install', or point {ENV} at a complete copy of the 1EdTech contexts")
+            raise SchemasMissing(f"the context {url} is not among the local files: {_where_to_point()}")
         return _terms(self.files[url])
 
 
