@@ -239,3 +239,18 @@ def test_a_store_folder_this_user_may_not_write_is_named(copy_of_reference: Path
     assert "Traceback" not in result.stderr
     assert f"this user may not write in {locked}: ask its owner" in result.stderr
     assert "--store DIR or EDCBRIDGE_SCHEMAS" in result.stderr
+
+
+def test_an_install_into_another_store_says_how_commands_use_it(
+        copy_of_reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store given with --store is read by other commands only through EDCBRIDGE_SCHEMAS."""
+    store = tmp_path / "other store"
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(tmp_path / "usual"))
+    exit_code, stderr = _install("--from", str(copy_of_reference), "--store", str(store))
+    assert exit_code == 0, stderr
+    assert f"other commands read {tmp_path / 'usual'}, not {store}" in stderr
+    assert f"export EDCBRIDGE_SCHEMAS='{store}'" in stderr
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store))  # the store commands read: nothing to add
+    exit_code, stderr = _install("--from", str(copy_of_reference), "--store", str(store))
+    assert exit_code == 0, stderr
+    assert "EDCBRIDGE_SCHEMAS" not in stderr

@@ -933,7 +933,25 @@ def schemas_install(source: Path | None, download: bool, mirror: str | None,
         result = store.install_from(source, progress=progress)
     click.echo(f"{len(result.installed)} installed, {len(result.unchanged)} already present, "
                f"{len(result.failed)} failed, {len(result.not_tried)} not tried, in {store.root}", err=True)
+    note = _store_use_note(store.root)
+    if note:
+        click.echo(note, err=True)
     sys.exit(EXIT_FAILED if result.failed or result.not_tried else EXIT_OK)
+
+
+def _store_use_note(root: Path) -> str | None:
+    """How other commands come to read the store at ``root`` (None when they read it already):
+    only through EDCBRIDGE_SCHEMAS, since --store is for the schemas commands alone."""
+    import shlex
+
+    from edcbridge.schemas.store import ENV_VAR, default_store_dir
+
+    usual = default_store_dir()
+    if usual.resolve() == root.resolve():
+        return None
+    line = f"export {ENV_VAR}={shlex.quote(str(root.absolute()))}"
+    return (f"note: other commands read {usual}, not {root}; to have them read it, set {ENV_VAR} "
+            f"(in the shell or the service that runs them): {line}")
 
 
 @schemas.command("status")
