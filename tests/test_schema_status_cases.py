@@ -90,3 +90,14 @@ def test_a_command_meeting_an_unreadable_store_file_names_it_and_the_fix(own_sto
     where = f"{CONTEXT} in the schema store {own_store.root}"
     assert f"{where} cannot be read: Permission denied" in result.stderr
     assert f"make {own_store.root / CONTEXT} readable" in result.stderr
+
+
+def test_status_names_a_mirror_install_beside_the_plain_download(own_store: SchemaStore) -> None:
+    """The store does not record where its files came from: a store filled from a mirror (no
+    direct access to the official servers) is told the install from a mirror as well."""
+    (own_store.root / CONTEXT).unlink()
+    result = CliRunner().invoke(main, ["schemas", "status", "--store", str(own_store.root)])
+    assert result.exit_code == 1
+    summary = result.stderr.splitlines()[-1]
+    assert f"'edcbridge schemas install --store {own_store.root} --download'" in summary
+    assert f"'edcbridge schemas install --store {own_store.root} --download --mirror URL'" in summary

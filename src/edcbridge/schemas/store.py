@@ -110,7 +110,9 @@ def install_remedy(entry: ManifestEntry | None = None) -> str:
         return ("this file has no public download: run 'edcbridge schemas install --from DIR', DIR "
                 f"holding it as {entry.path}{f' (as {reference} does)' if reference else ''}, or "
                 "install with --download --mirror URL from a mirror that holds it")
-    return ("run 'edcbridge schemas install --download', or, without network access, "
+    # the store does not record where its files came from: a mirror install is named too
+    return ("run 'edcbridge schemas install --download' (or 'edcbridge schemas install --download "
+            "--mirror URL' for a store filled from a mirror), or, without network access, "
             "'edcbridge schemas install --from DIR', DIR being a copy of the official files ("
             f"{f'{reference}, or ' if reference else ''}a store filled with --download --store DIR "
             "elsewhere)")
