@@ -267,3 +267,47 @@ def test_downloads_go_through_the_proxy_of_the_environment(monkeypatch: pytest.M
             download("CRL", "http://169.254.169.254/latest/meta-data/", timeout=3, limit=1024, guarded=True)
     assert failure.value.kind == "refused"
     assert len(heads) == 1 and heads[0].startswith(b"GET http://crl.example.invalid/root.crl HTTP/1.1")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _unreachable(url: str) -> str:
+    with pytest.raises(DownloadError) as failed:
+        download("schema file", url, timeout=5, limit=1024)
+    assert failed.value.kind == "unreachable"
+    return str(failed.value)
+
+
+def test_a_refused_connection_is_said_in_words() -> None:
+    port = _closed_port()
+    assert (f"cannot reach schema file http://127.0.0.1:{port}/x: the connection was refused"
+            in _unreachable(f"http://127.0.0.1:{port}/x"))
+
+
+def test_a_name_that_does_not_resolve_is_said_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    message = _unreachable("http://schemas.example.org/x")
+    assert "the name schemas.example.org could not be resolved" in message
+
+
+def test_a_failed_tls_handshake_is_said_in_words() -> None:
+    """A server answering in plain HTTP where TLS was expected: the handshake fails."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)  # the TLS client hello
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    with listener:
+        message = _unreachable(f"https://127.0.0.1:{listener.getsockname()[1]}/x")
+    assert "the TLS handshake failed" in message

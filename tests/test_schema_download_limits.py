@@ -182,3 +182,17 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(tmp_path: Pa
 
 def test_the_limit_leaves_room_for_every_pinned_file(reference: Path) -> None:
     assert max((reference / e.path).stat().st_size for e in manifest()) * 4 < MAX_BYTES
+
+
+def test_an_unreachable_server_is_said_in_words_with_the_fix() -> None:
+    """No network: what failed, and what to check or use instead, from the first file on."""
+    entry = replace(manifest()[0], url="http://127.0.0.1:9/context.jsonld")
+    with pytest.raises(SchemaStoreError) as official:
+        HttpFetcher()(entry)
+    message = str(official.value)
+    assert "the connection was refused" in message
+    assert "check the network connection and the proxy variables (HTTPS_PROXY" in message
+    assert "or install from a copy of the files with --from DIR or --download --mirror URL" in message
+    with pytest.raises(SchemaStoreError) as mirrored:
+        HttpFetcher("http://127.0.0.1:9/mirror")(entry)
+    assert "and the --mirror URL, or install with --from DIR" in str(mirrored.value)

@@ -18,8 +18,10 @@ in URLs are checked: the proxy resolves the names.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from concurrent.futures import Future
@@ -328,7 +330,44 @@ class _Exchange:
             return DownloadError(f"{self.what} {self.url} not fetched: {self.guard.refusal}", "refused")
         if time.monotonic() > deadline:  # the sockets were shut when the deadline passed
             return self.late()
-        return DownloadError(f"cannot reach {self.what} {self.url}: {type(exc).__name__}", "unreachable")
+        reason = _unreachable_reason(exc, urlsplit(self.url).hostname or "")
+        return DownloadError(f"cannot reach {self.what} {self.url}: {reason} ({type(exc).__name__})",
+                             "unreachable")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: requests and urllib3 keep the socket's error a few levels down
+    (in ``args``, ``reason``, or as the cause)."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo += [item for item in inner if isinstance(item, BaseException)]
+    return found
+
+
+def _unreachable_reason(exc: BaseException, host: str) -> str:
+    """What failed before any answer, in words (name, connection, TLS, time)."""
+    causes = _causes(exc)
+    if any(isinstance(c, requests.exceptions.ProxyError) for c in causes):
+        return "the proxy failed"
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return f"the name {host} could not be resolved (no DNS server reachable, or no such name)"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return "the connection was refused (nothing listens at that address and port)"
+    if any(isinstance(c, (ssl.SSLError, requests.exceptions.SSLError)) for c in causes):
+        return "the TLS handshake failed"
+    if any(getattr(c, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH) for c in causes):
+        return "no route to the server (the network is down or unreachable from here)"
+    if any(isinstance(c, (ConnectionResetError, ConnectionAbortedError)) for c in causes):
+        return "the connection was reset"
+    if any(isinstance(c, (TimeoutError, requests.exceptions.Timeout)) for c in causes):
+        return "no answer in time"
+    return "the connection failed"
 
 
 def _excerpt(response: requests.Response) -> bytes:

@@ -15,6 +15,7 @@ from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreEr
 
 DEADLINE = 60.0  # seconds for one file, from the request to its last byte
 MAX_BYTES = 16 * 1024 * 1024  # the manifest pins no sizes; its largest file is under 1 MB
+_PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY, NO_PROXY"
 GIVE_UP_AFTER = 3  # failures in a row to reach one server
 MAX_REDIRECTS = 10  # upstream addresses (purl, GitHub) redirect
 
@@ -93,6 +94,8 @@ class HttpFetcher:
             elif exc.tls_unverified:
                 message += (": the server's TLS certificate could not be verified; behind a proxy that "
                             "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
+            elif exc.kind == "unreachable" and self._failures[host] < self.give_up_after:
+                message += f": {self._reach_remedy()}"  # a stop says it in its own words
             if exc.kind == "too-large":
                 remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
                 message += f": larger than any pinned file, so not the pinned file; {remedy}"
@@ -121,14 +124,22 @@ class HttpFetcher:
             return entry.url
         raise SchemaStoreError(entry.note or "no public download URL; install with --from")
 
+    def _reach_remedy(self) -> str:
+        """What to do when no answer came (no network, a proxy needed, a mirror mistyped)."""
+        checks = f"check the network connection and the proxy variables ({_PROXY_VARIABLES})"
+        if self.mirror:
+            return f"{checks} and the --mirror URL, or install with --from DIR"
+        return f"{checks}, or install from a copy of the files with --from DIR or --download --mirror URL"
+
     def _stop_message(self, message: str, host: str) -> str:
         if self.mirror:
             where = "the mirror"
-            remedy = "check the network connection and the --mirror URL, or use --from DIR"
+            remedy = (f"check the network connection (and the proxy variables, {_PROXY_VARIABLES}) "
+                      "and the --mirror URL, or use --from DIR")
         else:
             where = "the official server"
-            remedy = ("check the network connection, or install from a copy of the files with "
-                      "--mirror URL or --from DIR")
+            remedy = (f"check the network connection (and the proxy variables, {_PROXY_VARIABLES}), or "
+                      "install from a copy of the files with --mirror URL or --from DIR")
         return (f"{message}; {self.give_up_after} downloads in a row from {where} {host} failed, so "
                 f"the remaining files were not tried: {remedy}")
 
