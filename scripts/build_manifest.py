@@ -92,7 +92,8 @@ NOTES = {
     "ebsi-edc-schema/vcdm2.0-europass-edc-schema/schema.json": (
         "Not on a public registry. Restored from the JSON block of the package README "
         "(@cef-ebsi/vcdm2.0-europass-edc-schema 2.1.0, EBSI registry id "
-        "z6CZj2KLNFkFqeDrJ9h27Rgc2RhszhFRHJ5QTJ3W8p6B1); install with --from only."
+        "z6CZj2KLNFkFqeDrJ9h27Rgc2RhszhFRHJ5QTJ3W8p6B1); install with --from DIR, or with "
+        "--download --mirror URL from a mirror that holds it."
     ),
 }
 

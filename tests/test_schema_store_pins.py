@@ -243,3 +243,15 @@ def test_a_demo_with_a_store_lacking_files_stops_before_it_writes_anything(
     assert result.exit_code == 2, result.output
     assert EBSI_EDC in result.stderr and "schemas install" in result.stderr
     assert not out.exists()
+
+
+def test_a_download_of_the_file_without_a_public_url_names_the_mirror_as_well() -> None:
+    """The EBSI EDC schema installs from a copy or from a mirror that holds it."""
+    from edcbridge.schemas.download import HttpFetcher
+
+    entry = next(entry for entry in manifest() if entry.url is None)
+    with pytest.raises(SchemaStoreError) as failed:
+        HttpFetcher()(entry)
+    message = str(failed.value)
+    assert "--from only" not in message
+    assert "--from DIR" in message and "--download --mirror URL" in message
