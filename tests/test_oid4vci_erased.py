@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from tests.wallet.issuer_support import Exported, Holder, export_awards, running
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 4, store.root)
+    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 5, store.root)
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +120,28 @@ def test_a_token_of_an_award_erased_part_way_is_told_so_and_its_offer_closed(
     assert response.status_code == 400 and "credentials" not in response.json(), response.text
     _told_erased(response.json(), "credential_request_denied")
     assert issuer.offers.offer_state(offer.offer_id) == "erased"
+
+
+def _audit(exported: Exported, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "edcbridge", "audit", *command, str(exported.out_dir)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_erased_event_lists_the_offers_erase_closed_and_nothing_of_the_learner(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    key = exported.keys[4]
+    offer = issuer.offers.create(key, ("elm",), valid_for=600)
+    _erase(exported, key)
+    assert issuer.offers.offer_state(offer.offer_id) == "erased"
+    shown = _audit(exported, "show")
+    assert shown.returncode == 0, shown.stderr
+    erased = [event for event in map(json.loads, shown.stdout.splitlines())
+              if (event["action"], event["key"]) == ("erased", key)]
+    assert len(erased) == 1, erased
+    closed = erased[0]["detail"]["offers_closed"]
+    assert [entry["offer"] for entry in closed] == [offer.offer_id], closed
+    assert set(closed[0]) == {"offer", "closed_at"}, closed
+    assert closed[0]["closed_at"] == erased[0]["detail"]["at"], closed
+    verified = _audit(exported, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

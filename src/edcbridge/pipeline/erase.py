@@ -8,8 +8,8 @@ warnings quoting their rows, the addresses and wallet ids of their deliveries), 
 told the offers file, and the lines of their deposits in ``push wallet``'s state and results.
 What an auditor needs stays, without personal data: the award key, the hashes and the earlier
 events of the audit trail, and an ``erased`` event (who, when, why, which files with their
-sha256, which delivery targets), written in the same transaction as the record's new state,
-so ``audit verify`` tells an erasure from tampering.
+sha256, which delivery targets, which offers it closed), written in the same transaction as
+the record's new state, so ``audit verify`` tells an erasure from tampering.
 
 Credentials issued before are neither revoked nor called back: the learner holds them, and the
 qualification stands. The status list entries of credentials ``serve`` issued stay, so that
@@ -153,6 +153,24 @@ def _remove(out_dir: Path, files: dict[Path, str]) -> list[str]:
     return problems
 
 
+def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
+    """The ids of the award's offers a wallet could still get a credential from, which the
+    erasure closes; none when the offers file is missing or cannot be read (closing it then
+    says so)."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, UNUSED, OfferStore
+
+    if not (out_dir / OFFERS_NAME).is_file():
+        return ()
+    try:
+        store = OfferStore.for_folder(out_dir)
+        try:
+            return store.offers_of(key, UNUSED)
+        finally:
+            store.close()
+    except (OSError, sqlite3.Error):
+        return ()
+
+
 def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
     """Close the award's offers and overwrite what wallets told of it; the offers closed, and
     a problem when the offers file cannot be used."""
@@ -251,10 +269,13 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
         line = f"{key}: erased already"
     else:
         now = time.time()
+        offers = _unused_offers(out_dir, key)  # ids drawn at random: nothing of the learner
         detail = event_detail({"by": who, "at": stamp(now), "reason": reason, "was": entry.state,
                           "deliveries": sorted(deliveries),
                           "files": [{"file": _named(out_dir, path), "sha256": digest}
-                                    for path, digest in sorted(files.items())]})
+                                    for path, digest in sorted(files.items())],
+                          **({"offers_closed": [{"offer": offer, "closed_at": stamp(now)}
+                                                for offer in offers]} if offers else {})})
         head = journal.erase(key, f"erased on {stamp(now)} by {who}: {reason}", detail)
         line = f"{key}: erased ({event_name(head)})"
     clrs = _other_awards_of_clrs(out_dir, files, erased)
@@ -404,9 +425,10 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
     journal's errors quoting their rows.
 
     The audit trail keeps the award key, the hashes and an 'erased' event (who, when, --reason,
-    which files with their sha256), so 'edcbridge audit verify' holds it intact; no export run
-    makes the awards again. Credentials already in wallets are the learner's: neither called back
-    nor revoked (status list entries stay, for a later 'edcbridge revoke').
+    which files with their sha256, the offers it closed), so 'edcbridge audit verify' holds it
+    intact; no export run makes the awards again. Credentials already in wallets are the
+    learner's: neither called back nor revoked (status list entries stay, for a later
+    'edcbridge revoke').
 
     \b
     Exit codes: 0 erased (or erased already); 1 an award not found, or a file, the offers file
