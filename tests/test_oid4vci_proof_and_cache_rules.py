@@ -188,3 +188,21 @@ def test_spent_nonces_are_found_by_their_expiry(tmp_path: Path) -> None:
         plan = " ".join(str(row[-1]) for row in db.execute(
             "EXPLAIN QUERY PLAN DELETE FROM spent_nonces WHERE expires < ?", (time.time(),)))
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
+# -- a proof key marked for another use is refused saying so --------------------------------------
+
+
+@pytest.mark.parametrize(("members", "named"), [({"use": "enc"}, "'use': 'enc'"),
+                                               ({"key_ops": ["encrypt"]}, "'key_ops': ['encrypt']")])
+def test_a_proof_key_marked_for_encryption_is_refused_saying_so(
+    issuer: IssuerService, exported: Exported, members: dict[str, Any], named: str
+) -> None:
+    """The error description holds no double quotes (RFC 6749 5.2): the member is named quoted
+    singly."""
+    holder = Holder(issuer.issuer)
+    proof = _signed(holder, _header(holder, **members), _claims(issuer, holder))
+    description = _error(_send(issuer, exported, holder, proof), 400, "invalid_proof")
+    assert "marked for encryption, not signing" in description, description
+    assert "does not verify" not in description, description
+    assert named in description, description

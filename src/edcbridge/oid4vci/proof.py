@@ -77,6 +77,7 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
         )
     if any(name in value for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
         raise _refuse("the proof header 'jwk' contains private key material")
+    _check_use(value)
     try:
         key = jwk.JWK(**value)
     except (JWException, ValueError, TypeError) as exc:
@@ -89,6 +90,25 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
     if others:  # Appendix F.1: jwk excludes kid and x5c
         raise _refuse(f"the proof header carries 'jwk' and {', '.join(map(repr, others))}; send only 'jwk'")
     return key, {name: value[name] for name in PUBLIC_MEMBERS}
+
+
+_ENCRYPTION_OPS = ("encrypt", "decrypt", "wrapKey", "unwrapKey", "deriveKey", "deriveBits")
+
+
+def _check_use(value: dict[str, Any]) -> None:
+    """A key marked for another use than signing (RFC 7517 4.2, 4.3) never verifies a proof:
+    said as such, rather than as a signature that does not verify."""
+    use, ops = value.get("use"), value.get("key_ops")
+    if "use" in value and use != "sig":
+        marked = f"'use': {use!r}"
+    elif "key_ops" in value and not (isinstance(ops, list) and "verify" in ops):
+        marked = f"'key_ops': {ops!r}"
+    else:
+        return
+    encryption = use == "enc" or (isinstance(ops, list) and any(op in _ENCRYPTION_OPS for op in ops))
+    what = "encryption" if encryption else "another use"
+    raise _refuse(f"the proof key is marked for {what}, not signing ({marked}): sign the proof with a "
+                  "key for signing ('use': 'sig', or no 'use'; 'key_ops', if given, holding 'verify')")
 
 
 def _check_coordinate(name: str, text: object) -> None:
