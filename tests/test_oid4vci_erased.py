@@ -12,16 +12,17 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from edcbridge.oid4vci import trail
 from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.service import IssuerService
-from edcbridge.pipeline.journal import Journal
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, export_awards, running_issuer
 
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 5, store.root)
+    return export_awards(tmp_path_factory.mktemp("oid4vci-erased"), 7, store.root)
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +146,42 @@ def test_the_erased_event_lists_the_offers_erase_closed_and_nothing_of_the_learn
     assert closed[0]["closed_at"] == erased[0]["detail"]["at"], closed
     verified = _audit(exported, "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_offers_serve_closes_for_an_award_erased_part_way_are_an_event_of_the_audit_trail(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    key = exported.keys[5]
+    offer = issuer.offers.create(key, ("elm",), valid_for=600)
+    _erase_stopped_before_the_offers(exported, key)  # written after serve opened the journal
+    response = Holder(issuer.issuer).token(offer.pre_authorized_code, offer.tx_code)
+    _told_erased(response.json(), "invalid_grant")
+    shown = _audit(exported, "show")
+    events = [event for event in map(json.loads, shown.stdout.splitlines()) if event["key"] == key]
+    assert [event["action"] for event in events][-2:] == ["erased", "offers-closed"], events
+    detail = events[-1]["detail"]
+    assert detail["award"] == "erased" and detail["by"].endswith("(edcbridge serve)"), detail
+    assert [entry["offer"] for entry in detail["offers_closed"]] == [offer.offer_id], detail
+    verified = _audit(exported, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_offers_closed_while_another_command_holds_the_journal_stay_in_the_offers_file_for_the_trail(
+    issuer: IssuerService, exported: Exported, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = exported.keys[6]
+    offer = issuer.offers.create(key, ("elm",), valid_for=600)
+    _erase_stopped_before_the_offers(exported, key)
+    monkeypatch.setattr(trail, "TRAIL_WAIT", 0.2)
+    holder = sqlite3.connect(exported.out_dir / JOURNAL_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another command writing the journal
+        response = Holder(issuer.issuer).token(offer.pre_authorized_code, offer.tx_code)
+    finally:
+        holder.close()
+    _told_erased(response.json(), "invalid_grant")
+    assert issuer.offers.offer_state(offer.offer_id) == "erased"
+    kept = [event for event in issuer.offers.unrecorded() if event.award_key == key]
+    assert [event.action for event in kept] == ["offers-closed"], kept
+    closed = kept[0].fields["offers_closed"]
+    assert isinstance(closed, list) and [entry["offer"] for entry in closed] == [offer.offer_id], closed

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from edcbridge.oid4vci.service import IssuerService
+from edcbridge.pipeline.journal import Journal
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, Holder, export_awards, running_issuer
 
@@ -22,7 +23,7 @@ CONFIGURATIONS = ("elm", "edc-sealed")
 
 @pytest.fixture(scope="module")
 def exported(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    awards = 2 * len(CONFIGURATIONS) + 1
+    awards = 2 * len(CONFIGURATIONS) + 2
     return export_awards(tmp_path_factory.mktemp("oid4vci-withdrawn"), awards, store.root)
 
 
@@ -118,3 +119,26 @@ def test_withdraw_closes_the_awards_open_offers_at_once_and_undo_does_not_reopen
     assert "offer(s) closed by the withdrawal stay closed" in undone, undone
     assert requests.get(link, timeout=10).status_code == 404
     assert issuer.offers.offer_state(offer.offer_id) == "award-withdrawn"
+
+
+def test_offers_serve_closes_for_an_award_withdrawn_part_way_are_an_event_of_the_audit_trail(
+    issuer: IssuerService, exported: Exported
+) -> None:
+    """``withdraw`` writes the journal first: stopped there, it leaves the offers open for
+    ``serve`` to close, which the trail then records as the command would have."""
+    key = exported.keys[2 * len(CONFIGURATIONS) + 1]
+    offer = issuer.offers.create(key, ("elm",), valid_for=600)
+    journal = Journal.for_folder(exported.out_dir)
+    try:
+        journal.set_withdrawal("withdrawn", key, {}, "withdrawn on 2026-01-05T10:00:00Z by registrar@office: "
+                               "entered in error", '{"reason":"entered in error"}')
+    finally:
+        journal.close()
+    response = Holder(issuer.issuer).token(offer.pre_authorized_code, offer.tx_code)
+    _told_withdrawn(response.json(), "invalid_grant")
+    event = _last_event(exported, "offers-closed", key)
+    assert event["detail"]["award"] == "withdrawn", event
+    assert [entry["offer"] for entry in event["detail"]["offers_closed"]] == [offer.offer_id], event
+    verified = subprocess.run([sys.executable, "-m", "edcbridge", "audit", "verify", str(exported.out_dir)],
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -279,8 +279,20 @@ ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the le
 # closed after wrong transaction codes)
 AWARD_WITHDRAWN = "award-withdrawn"
 AWARD_WITHDRAWN_TEXT = "the issuer withdrew this award; no credential is issued for it"
+# the event of offers ``serve`` closed for an award withdrawn or erased (a command stopped part
+# way, or of an earlier version, left them open)
+OFFERS_CLOSED = "offers-closed"
 UNUSED = ("open", "redeemed")  # the states of an offer a credential may still come from
 ERASED_TEXT = "the issuer erased this award's data at the learner's request; no credential is issued for it"
+
+
+@dataclass(frozen=True)
+class ClosedOffers:
+    """The offers of an award closed at once (withdrawn or erased), and, when ``serve`` closed
+    them, the event for the audit trail that names them."""
+
+    offers: tuple[str, ...]
+    event: TrailEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -709,33 +721,57 @@ class OfferStore:
                                   "ORDER BY created, id", (award_key, *states)).fetchall()
         return tuple(str(offer_id) for (offer_id,) in rows)
 
-    def close_withdrawn(self, award_key: str) -> int:
+    def close_withdrawn(self, award_key: str, *, by: str | None = None) -> ClosedOffers:
         """Close the award's offers not used up, as it was taken back (``edcbridge withdraw``):
-        reinstating it does not reopen them, a new offer does. Returns how many were closed."""
+        reinstating it does not reopen them, a new offer does. ``by``: see :meth:`_closing_event`."""
+        now = self.clock()
         with self._transaction() as db:
-            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
-                                "AND state IN (?, ?)", (AWARD_WITHDRAWN, award_key, *UNUSED)).rowcount
-        return int(closed)
+            offers = self._close_unused(db, award_key, AWARD_WITHDRAWN)
+            event = self._closing_event(db, award_key, "withdrawn", offers, by, now)
+        return ClosedOffers(offers, event)
 
-    def erase_award(self, award_key: str) -> int:
+    def erase_award(self, award_key: str, *, by: str | None = None) -> ClosedOffers:
         """Close the award's offers not used up (its learner's data were erased: no credential
         comes from them any more) and overwrite what wallets told of it (client ids, the
         descriptions of their notifications), marking every offer of the award ``erased`` so that
-        a later notification keeps no text; returns how many offers were closed. Its status list
-        entries stay, so a credential issued before can still be revoked."""
+        a later notification keeps no text. Its status list entries stay, so a credential issued
+        before can still be revoked. ``by``: see :meth:`_closing_event`."""
+        now = self.clock()
         db = self._db()
         db.execute("PRAGMA secure_delete = ON")
         with self._transaction() as db:
-            closed = db.execute("UPDATE offers SET state = ? WHERE award_key = ? "
-                                "AND state IN ('open', 'redeemed')", (ERASED, award_key)).rowcount
+            offers = self._close_unused(db, award_key, ERASED)
             db.execute("UPDATE offers SET erased = ? WHERE award_key = ? AND erased IS NULL",
-                       (self.clock(), award_key))
+                       (now, award_key))
             mine = "(SELECT id FROM offers WHERE award_key = ?)"
             db.execute(f"UPDATE tokens SET client_id = NULL WHERE offer_id IN {mine}", (award_key,))
             db.execute(f"UPDATE issued SET event_description = NULL WHERE offer_id IN {mine}", (award_key,))
             db.execute(f"UPDATE offers SET event_description = NULL WHERE id IN {mine}", (award_key,))
+            event = self._closing_event(db, award_key, "erased", offers, by, now)
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return int(closed)
+        return ClosedOffers(offers, event)
+
+    @staticmethod
+    def _close_unused(db: sqlite3.Connection, award_key: str, state: str) -> tuple[str, ...]:
+        """Close the award's offers a credential may still come from, in ``state``; their ids."""
+        rows = db.execute("SELECT id FROM offers WHERE award_key = ? AND state IN (?, ?) "
+                          "ORDER BY created, id", (award_key, *UNUSED)).fetchall()
+        db.execute("UPDATE offers SET state = ? WHERE award_key = ? AND state IN (?, ?)",
+                   (state, award_key, *UNUSED))
+        return tuple(str(offer_id) for (offer_id,) in rows)
+
+    def _closing_event(self, db: sqlite3.Connection, award_key: str, award_was: str,
+                       offers: tuple[str, ...], by: str | None, now: float) -> TrailEvent | None:
+        """The offers ``serve`` closed (``by`` it) as it met them still open for an award
+        withdrawn or erased (``award_was``), as an event for the audit trail, kept in the same
+        transaction; none when ``by`` is None (``withdraw`` and ``erase`` name them in their own
+        event) or no offer was closed."""
+        if by is None or not offers:
+            return None
+        return self._trail_event(db, OFFERS_CLOSED, award_key, {
+            "by": by, "at": _stamp(now), "award": award_was,
+            "offers_closed": [{"offer": offer_id, "closed_at": _stamp(now)} for offer_id in offers],
+        })
 
     # -- events for the audit trail -------------------------------------------------------
 

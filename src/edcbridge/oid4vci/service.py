@@ -48,7 +48,9 @@ from edcbridge.oid4vci.offers import (
 from edcbridge.oid4vci.proof import ProofPolicy, verify_proof
 from edcbridge.oid4vci.sdjwt import SdJwtIssuer
 from edcbridge.oid4vci.source import AwardSource, ExportedAward
+from edcbridge.oid4vci.trail import record_closing
 from edcbridge.output import printable
+from edcbridge.pipeline.journal import actor
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.sealing import issuer_mismatch
@@ -318,13 +320,17 @@ class IssuerService:
     def _close(self, award_key: str, state: str) -> None:
         """Close the offers of an award taken back (not to be used again, even once the award
         is reinstated: a new offer is made then), or erased (as ``edcbridge erase`` does, had it
-        not stopped before: what wallets told of it is overwritten too)."""
+        not stopped before: what wallets told of it is overwritten too); the offers closed go to
+        the audit trail, as the command would have recorded them."""
+        by = f"{actor()} (edcbridge serve)"
         if state == AWARD_WITHDRAWN:
-            closed = self.offers.close_withdrawn(award_key)
+            closed = self.offers.close_withdrawn(award_key, by=by)
         else:
-            closed = self.offers.erase_award(award_key)
-        LOG.info("%s was %s: %d offer(s) of it closed", award_key,
-                 "withdrawn" if state == AWARD_WITHDRAWN else "erased", closed)
+            closed = self.offers.erase_award(award_key, by=by)
+        head = record_closing(self.settings.out_dir, self.offers, closed.event) if closed.event else None
+        LOG.info("%s was %s: %d offer(s) of it closed%s", award_key,
+                 "withdrawn" if state == AWARD_WITHDRAWN else "erased", len(closed.offers),
+                 f" (audit event {head.split(':')[0]})" if head else "")
 
     def nonce(self) -> dict[str, Any]:
         return {"c_nonce": self.offers.new_nonce(self.settings.nonce_ttl)}

@@ -181,7 +181,7 @@ def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
     try:
         store = OfferStore.for_folder(out_dir)
         try:
-            return store.erase_award(key), None
+            return len(store.erase_award(key).offers), None
         finally:
             store.close()
     except (OSError, sqlite3.Error) as exc:

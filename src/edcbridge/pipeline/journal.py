@@ -63,7 +63,8 @@ FORMAT = 8  # the journal's layout (``PRAGMA user_version``): a journal of a new
 FAILED_EVENTS = 7  # the first layout whose failed records have their failed events
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
-OFFER_ACTIONS = ("revoked", "reissued")
+# (offers-closed: offers ``serve`` closed for an award withdrawn or erased, a command having left them open)
+OFFER_ACTIONS = ("revoked", "reissued", "offers-closed")
 # The events of an award taken back from the folder, and put back: each is a record's state too.
 WITHDRAW_ACTIONS = ("withdrawn", "reinstated")
 # The event before those of a record made again (its row, catalogue or settings changed): its detail says why.
@@ -494,8 +495,9 @@ class Journal:
         return self._stamped[1]
 
     def record_offer_event(self, action: str, key: str, detail: str) -> str | None:
-        """Append and commit a ``revoked`` or ``reissued`` event of the award ``key``, with what
-        was done as ``detail`` (JSON text: who, when, why, what); returns its ``SEQ:SHA256``.
+        """Append and commit a ``revoked``, ``reissued`` or ``offers-closed`` event of the award
+        ``key``, with what was done as ``detail`` (JSON text: who, when, why, what); returns its
+        ``SEQ:SHA256``.
 
         The event's input hash is the record's, as for a delivery; its output hash is the
         detail's sha256, which ties the detail to the chain. An event of this very detail in
@@ -509,8 +511,8 @@ class Journal:
         found: str | None = None
         with self._all_or_nothing():  # looked up and appended in one write transaction
             row = self.db.execute(
-                "SELECT seq, hash FROM audit WHERE action IN ('revoked', 'reissued') AND key = ? "
-                "AND output_hash = ? AND action = ?", (key, output_hash, action)).fetchone()
+                f"SELECT seq, hash FROM audit WHERE {_indexed(action)}key = ? AND output_hash = ? "
+                "AND action = ?", (key, output_hash, action)).fetchone()
             if row is not None:
                 found = f"{row[0]}:{row[1]}"
             else:
@@ -626,6 +628,12 @@ class Journal:
     def audit_events(self) -> Iterator[dict[str, Any]]:
         """The events as :func:`shown_events` gives them."""
         yield from shown_events(self.db)
+
+
+def _indexed(action: str) -> str:
+    """The condition that has SQLite look a revocation or reissue up by its index (one of a
+    trail of millions); ``offers-closed`` events, rare, are not in it."""
+    return "action IN ('revoked', 'reissued') AND " if action in ("revoked", "reissued") else ""
 
 
 class _Together:

@@ -225,7 +225,7 @@ def _close_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
     try:
         store = OfferStore.for_folder(out_dir)
         try:
-            return store.close_withdrawn(key), None
+            return len(store.close_withdrawn(key).offers), None
         finally:
             store.close()
     except (OSError, sqlite3.Error) as exc:
