@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from edcbridge.oid4vci import trail
+from edcbridge.oid4vci.cli import record_in_trail
 from edcbridge.oid4vci.offers import OFFERS_NAME
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.pipeline.journal import JOURNAL_NAME, Journal
@@ -167,7 +168,8 @@ def test_offers_serve_closes_for_an_award_erased_part_way_are_an_event_of_the_au
 
 
 def test_offers_closed_while_another_command_holds_the_journal_stay_in_the_offers_file_for_the_trail(
-    issuer: IssuerService, exported: Exported, monkeypatch: pytest.MonkeyPatch
+    issuer: IssuerService, exported: Exported, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = exported.keys[6]
     offer = issuer.offers.create(key, ("elm",), valid_for=600)
@@ -185,3 +187,7 @@ def test_offers_closed_while_another_command_holds_the_journal_stay_in_the_offer
     assert [event.action for event in kept] == ["offers-closed"], kept
     closed = kept[0].fields["offers_closed"]
     assert isinstance(closed, list) and [entry["offer"] for entry in closed] == [offer.offer_id], closed
+    capsys.readouterr()
+    assert record_in_trail(exported.out_dir, issuer.offers)  # as the next revoke or offer does
+    said = capsys.readouterr().err
+    assert f"{key}: the earlier closing of its offers by serve (of " in said, said

@@ -177,7 +177,8 @@ class _TrailNotes:
     quiet: bool
 
     def named(self, event: TrailEvent) -> str:
-        what = {"revoked": "revocation", "reissued": "reissue"}.get(event.action, event.action)
+        what = {"revoked": "revocation", "reissued": "reissue",
+                "offers-closed": "closing of its offers by serve"}.get(event.action, event.action)
         if event.id in self.made_now:
             return f"{event.award_key}: the {what}"
         return f"{event.award_key}: the earlier {what} (of {event.fields.get('at') or 'a time not recorded'})"
