@@ -353,6 +353,16 @@ class OfferStore:
         """The offers file of an export folder, next to its journal."""
         return cls(out_dir / OFFERS_NAME, tx_code_attempts=tx_code_attempts, clock=clock)
 
+    @classmethod
+    @contextmanager
+    def opened(cls, out_dir: Path) -> Iterator[OfferStore]:
+        """The offers file of an export folder for one piece of work, closed after it."""
+        store = cls.for_folder(out_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:

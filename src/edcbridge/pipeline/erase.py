@@ -162,11 +162,8 @@ def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
     if not (out_dir / OFFERS_NAME).is_file():
         return ()
     try:
-        store = OfferStore.for_folder(out_dir)
-        try:
+        with OfferStore.opened(out_dir) as store:
             return store.offers_of(key, UNUSED)
-        finally:
-            store.close()
     except (OSError, sqlite3.Error):
         return ()
 
@@ -179,11 +176,8 @@ def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
     if not (out_dir / OFFERS_NAME).is_file():
         return 0, None
     try:
-        store = OfferStore.for_folder(out_dir)
-        try:
+        with OfferStore.opened(out_dir) as store:
             return len(store.erase_award(key).offers), None
-        finally:
-            store.close()
     except (OSError, sqlite3.Error) as exc:
         return 0, (f"the offers file {out_dir / OFFERS_NAME} cannot be used ({exc}); repair or restore it, "
                    "then run the same command again")

@@ -176,11 +176,8 @@ def _serve_warning(out_dir: Path, key: str) -> str | None:
         return None
     revoke = f"edcbridge revoke {key} -o {out_dir} --reason TEXT"
     try:
-        store = OfferStore.for_folder(out_dir)
-        try:
+        with OfferStore.opened(out_dir) as store:
             offered = bool(store.revocable_awards(key))
-        finally:
-            store.close()
     except (OSError, sqlite3.Error) as exc:
         return (f"warning: {key}: the offers file {path} cannot be read ({exc}), so whether 'edcbridge "
                 f"serve' offered or issued it to EUDI wallets is not known; repair or restore that file, "
@@ -199,11 +196,8 @@ def _offers_of(out_dir: Path, key: str, states: tuple[str, ...]) -> tuple[str, .
     if not (out_dir / OFFERS_NAME).is_file():
         return ()
     try:
-        store = OfferStore.for_folder(out_dir)
-        try:
+        with OfferStore.opened(out_dir) as store:
             return store.offers_of(key, states)
-        finally:
-            store.close()
     except (OSError, sqlite3.Error):
         return ()
 
@@ -223,11 +217,8 @@ def _close_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
     from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
 
     try:
-        store = OfferStore.for_folder(out_dir)
-        try:
+        with OfferStore.opened(out_dir) as store:
             return len(store.close_withdrawn(key).offers), None
-        finally:
-            store.close()
     except (OSError, sqlite3.Error) as exc:
         return 0, (f"its offers in {out_dir / OFFERS_NAME} cannot be closed ({exc}): 'edcbridge serve' "
                    "still shows them, refusing each only when a wallet tries it; make that file writable, "
