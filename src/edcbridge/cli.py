@@ -247,7 +247,8 @@ _SUMMARIES = {
     "seal": "Seal credential JSON FILES as JAdES into --out (all files or none are written).",
     "serve": "Run the OpenID4VCI 1.0 issuer for the awards exported into OUT (pre-authorized code flow).",
     "stack": "Check held credentials against the stacking rule of TARGET (a specification code) and "
-             "explain what counts, what is missing, past its credit currency, expired, not yet awarded, "
+             "explain what counts, what is missing, past its credit currency (not counted, though it may "
+             "count with further evidence of current knowledge), expired, not yet awarded, "
              "duplicate, already inside a larger credential counted, not allowed, awarded already or "
              "unverified.",
     "upload-dc4eu": "Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their "
