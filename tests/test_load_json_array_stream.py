@@ -124,6 +124,48 @@ def test_malformed_objects_one_after_another_are_named_where_json_says(
             f"{whole.value.msg};") in error
 
 
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_objects_of_files_joined_each_with_a_byte_order_mark_are_read_whatever_the_pieces(
+        tmp_path: Path, end: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = "\n".join(json.dumps(award, indent=2, ensure_ascii=False) for award in AWARDS) + end
+    awards = tmp_path / "awards.json"  # cat a.json b.json c.json, each written with a mark
+    awards.write_bytes(("\ufeff" + one).encode() * 3)
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert error is None
+    lines = [json.dumps(award, indent=2).count("\n") + 1 for award in AWARDS]
+    starts = list(accumulate(lines * 3, initial=1))[:-1]
+    if not end:  # a file not ending its last line: the next one starts on that line
+        starts = [start - (index // len(AWARDS)) for index, start in enumerate(starts)]
+    assert [number for number, _ in rows] == starts
+    assert [row["award_id"] for _, row in rows] == [award["award_id"] for award in AWARDS * 3]
+
+
+@pytest.mark.parametrize("broken", ['{"award_id" "A4"}', '{\n "award_id": tru\n}', '  {"award_id": "\\u12"}'])
+def test_a_malformed_object_after_a_byte_order_mark_is_named_where_json_says(
+        tmp_path: Path, broken: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "\n".join(json.dumps(award, indent=2) for award in AWARDS) + "\n\ufeff" + broken + "\n"
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.JSONDecoder().raw_decode(text, text.index(broken.lstrip()))
+    awards = tmp_path / "awards.json"
+    awards.write_text(text, encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    rows, error = read[0]
+    assert len(rows) == len(AWARDS) and error is not None
+    assert (f"awards.json: not JSON at line {whole.value.lineno}, column {whole.value.colno}: "
+            f"{whole.value.msg};") in error
+
+
+def test_a_byte_order_mark_inside_an_array_is_still_refused(tmp_path: Path) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text('[{"award_id": "A1"},\n\ufeff{"award_id": "A2"}]', encoding="utf-8")
+    rows, error = _read(awards)
+    assert [number for number, _ in rows] == [1]
+    assert error is not None and "not JSON at line 2, column 1: Expecting value;" in error
+
+
 def test_keys_twice_nan_and_values_that_are_no_award_are_errors_of_their_rows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     awards = tmp_path / "awards.json"

@@ -116,12 +116,14 @@ def _formatted_object(path: Path, window: JsonWindow) -> bool:
 
 
 def _object_rows(path: Path, handle: io.TextIOWrapper, window: JsonWindow) -> Iterator[tuple[int, Row]]:
-    """Objects one after another (a .json file), numbered by the line each starts on."""
+    """Objects one after another (a .json file), numbered by the line each starts on. A
+    byte-order mark between two is where another file was joined on (``cat a.json b.json``, each
+    written with one), passed over as in JSON Lines; it stays a character of its line's columns."""
     with handle:
         keys = _KeysTwice()
         decoder = json.JSONDecoder(object_pairs_hook=keys)
         index = 0
-        while (index := window.skip(index)) < len(window.text):
+        while (index := window.skip(index, marks=True)) < len(window.text):
             line = window.line(index)
             value, index = _value_or_error(path, window, (decoder, keys), index, _OBJECTS_FIX)
             yield from _json_row(line, value, keys, each="award")

@@ -19,6 +19,7 @@ MAX_AWARD_CHARS = 32 * 1024 * 1024
 JSON Lines file may be (see text_file.MAX_LINE_BYTES): an award of 2,000 cells is a few hundred KB."""
 
 _SPACE = re.compile(r"[ \t\r\n]*")
+_SPACE_OR_MARK = re.compile(r"[ \t\r\n\ufeff]*")
 # what a value cut short by the end of the window may still lack: "1e+", "-Infinit", "\ud83d\ude0"
 _TAIL = 16
 
@@ -52,11 +53,13 @@ class JsonWindow:
         while len(self.text) < size and not self.ended:
             self.more(0)
 
-    def skip(self, index: int) -> int:
+    def skip(self, index: int, marks: bool = False) -> int:
         """The index of the first character from ``index`` on that is no JSON space, reading on
-        (and dropping the spaces read) as needed; ``len(text)`` where the file ends."""
+        (and dropping the spaces read) as needed; ``len(text)`` where the file ends. ``marks``:
+        byte-order marks are passed over too, as where another file was joined on."""
+        space = _SPACE_OR_MARK if marks else _SPACE
         while True:
-            index = _SPACE.match(self.text, index).end()  # type: ignore[union-attr]
+            index = space.match(self.text, index).end()  # type: ignore[union-attr]
             if index < len(self.text) or self.ended:
                 return index
             index -= self.more(index)
