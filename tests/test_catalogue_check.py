@@ -77,7 +77,7 @@ def test_each_missing_annex1_element_is_one_error_at_its_specifications_line(tmp
 def test_the_findings_are_said_for_people_with_file_line_and_a_count(tmp_path: Path) -> None:
     path = _catalogue(tmp_path)
     result = _check(str(path))
-    assert f"{path}:{_line_of(path, 'code: MC19')}: column 'specifications[MC19]'" in result.stderr
+    assert f"{path}:{_line_of(path, 'code: MC19')}: field 'specifications[MC19]'" in result.stderr
     assert result.stderr.count("ERROR annex1.missing") == 3
     assert result.stderr.rstrip().endswith(f"{path}: 3 errors, 0 warnings")
 

@@ -65,6 +65,18 @@ def test_a_key_written_twice_is_named_by_its_path_with_the_other_errors(tmp_path
     assert [(e.row, e.column) for e in _errors(path)] == [(68, f"{MLH}.hours"), (69, f"{MLH}.eqf")]
 
 
+def test_errors_name_the_catalogue_s_fields_not_columns(tmp_path: Path) -> None:
+    path = _variant(tmp_path, ("    hours: 125\n", "    hours: 125\n    hours: 126\n"),
+                    ("    eqf: 7\n", "    eqf: 9\n"), ("    agency: qaa\n", ""))
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    said = str(caught.value)
+    for error in caught.value.errors:
+        assert f"{path}:{error.row}: field {error.column!r}" in error.render()
+    assert f"field '{MLH}.hours'" in said and f"field '{MLH}.eqf' = '9'" in said
+    assert "field 'quality_assurance[qaa-review-2025].agency'" in said and "column" not in said
+
+
 def test_a_merged_key_written_again_is_not_a_duplicate(tmp_path: Path) -> None:
     path = _variant(tmp_path, ("  - code: IMP-MC-CRA\n    kind: micro-credential\n",
                                "  - <<: {kind: course}\n    code: IMP-MC-CRA\n    kind: micro-credential\n"))

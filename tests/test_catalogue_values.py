@@ -89,7 +89,7 @@ def test_an_impossible_date_exits_2_without_a_traceback(tmp_path: Path, store: S
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.stderr and "day is out of range" not in result.stderr
-    assert f"{catalogue}:42: column '{QA}.issued' = '2023-06-31': '2023-06-31' is not a date" \
+    assert f"{catalogue}:42: field '{QA}.issued' = '2023-06-31': '2023-06-31' is not a date" \
         in result.stderr
     assert "fix: write it as YYYY-MM-DD" in result.stderr
 

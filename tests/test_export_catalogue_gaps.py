@@ -106,6 +106,6 @@ def test_a_plain_http_homepage_is_noted_once_at_its_line(tmp_path: Path) -> None
     result, report = _export(tmp_path, catalogue, _awards(tmp_path, [("F0", "MC01"), ("F1", "MC02")]))
     [note] = [n for n in report["notes"] if "url.plain-http" in n]
     line = next(n for n, text in enumerate(catalogue.read_text("utf-8").splitlines(), 1) if "http://" in text)
-    assert f"{catalogue}:{line}: column 'organisations[uni].homepage'" in note
+    assert f"{catalogue}:{line}: field 'organisations[uni].homepage'" in note
     assert "write https://example.ac.uk/" in note
     assert result.stderr.count("url.plain-http") == 1

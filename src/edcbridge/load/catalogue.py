@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.load.catalogue_links import esco_problems
-from edcbridge.load.errors import InputFileError, RecordError, from_validation, suggest
+from edcbridge.load.errors import FieldError, InputFileError, RecordError, from_validation, suggest
 from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.logos import embed_logos
 from edcbridge.model import Catalogue, parse
@@ -173,19 +173,19 @@ def _read(path: Path) -> tuple[Any, dict[tuple[Any, ...], int], list[Duplicate]]
             return _read_json(file, text)
         return _read_yaml(text)
     except TooLarge as exc:
-        raise CatalogueError([RecordError(
+        raise CatalogueError([FieldError(
             file, exc.line, None, None, f"the YAML expands to more than {MAX_VALUES} values "
             "through its aliases (*name), or an alias refers to itself",
             "write the values out instead of repeating an anchor (&name) inside another")]) from None
     except TooManyWritten as exc:
-        raise CatalogueError([RecordError(
+        raise CatalogueError([FieldError(
             file, exc.line, None, None, f"the file writes more than {MAX_WRITTEN:,} values; a "
             "catalogue of hundreds of specifications writes tens of thousands",
             "check that this is the catalogue, not an export or an award file")]) from None
     except YAMLError as exc:
         raise CatalogueError([_yaml_error(file, exc, text)]) from None
     except RecursionError:
-        raise CatalogueError([RecordError(file, None, None, None, "the values are nested too deeply",
+        raise CatalogueError([FieldError(file, None, None, None, "the values are nested too deeply",
                                           "check the brackets and indentation")]) from None
 
 
@@ -217,7 +217,7 @@ def _read_json(file: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int], l
     except ValueError as exc:  # a number of more than 4,300 digits (int_max_str_digits)
         from edcbridge.output import unreadable_json
 
-        raise CatalogueError([RecordError(file, None, None, None, unreadable_json(exc),
+        raise CatalogueError([FieldError(file, None, None, None, unreadable_json(exc),
                                           "write the number out in fewer digits")]) from None
     try:
         node = compose(text.replace("\t", " "), max_written=MAX_WRITTEN)
@@ -242,7 +242,7 @@ def _json_error(file: str, exc: json.JSONDecodeError) -> RecordError:
             f"remove the comma before {here[:1]!r}"
     elif here.startswith("'"):
         message, fix = f"JSON texts take double quotes (column {exc.colno})", 'write "text", not \'text\''
-    return RecordError(file, exc.lineno, None, None, message, fix)
+    return FieldError(file, exc.lineno, None, None, message, fix)
 
 
 _START = "write the catalogue's keys: primary_language, issuer, organisations, specifications " \
@@ -252,10 +252,10 @@ _START = "write the catalogue's keys: primary_language, issuer, organisations, s
 
 def _not_a_mapping(file: str, data: Any) -> RecordError:
     if data is None:
-        return RecordError(file, 1, None, None, "the catalogue is empty (nothing but comments or blank "
+        return FieldError(file, 1, None, None, "the catalogue is empty (nothing but comments or blank "
                            "lines)", _START)
     shape = "a list" if isinstance(data, list) else f"a single value ({_short(data)!r})"
-    return RecordError(file, 1, None, None, f"the catalogue is {shape}, not a mapping of keys", _START)
+    return FieldError(file, 1, None, None, f"the catalogue is {shape}, not a mapping of keys", _START)
 
 
 def _short(value: Any) -> str:
@@ -291,7 +291,7 @@ def _duplicate_keys(root: Node | None) -> Iterator[Duplicate]:
 
 def _duplicate_errors(file: str, duplicates: list[Duplicate], data: Any,
                       lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
-    return [RecordError(file, line if line is not None else nearest_line(path, lines),
+    return [FieldError(file, line if line is not None else nearest_line(path, lines),
                         _readable(path, data) if isinstance(data, dict) else str(path[-1]), None,
                         f"the key {path[-1]!r} is written twice in one mapping"
                         + (f" (first at line {first})" if first else ""),
@@ -301,7 +301,7 @@ def _duplicate_errors(file: str, duplicates: list[Duplicate], data: Any,
 
 def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
                        lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
-    errors = []
+    errors: list[RecordError] = []
     for detail, error in zip(exc.errors(), from_validation(exc, file, None), strict=True):
         loc = tuple(_loc_of(error.column or ""))
         readable = _readable(loc, data)
@@ -313,7 +313,7 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
             fix = local_date_fix(detail["input"]) or fix
         if detail["type"] == "string_type" and type(detail.get("input")) in (int, float):
             message, fix = _read_as_number(file, line, loc, readable, detail["input"])
-        errors.append(RecordError(file, line, readable, error.value, message, fix))
+        errors.append(FieldError(file, line, readable, error.value, message, fix))
     return errors
 
 
@@ -505,7 +505,7 @@ def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
 
 def _problem_errors(file: str, problems: list[Problem], data: dict[str, Any],
                     lines: dict[tuple[Any, ...], int]) -> list[RecordError]:
-    return [RecordError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
+    return [FieldError(file, nearest_line(_yaml_loc(loc, data), lines), _readable(loc, data),
                         None, message, fix) for loc, message, fix in problems]
 
 
@@ -619,7 +619,7 @@ def _yaml_error(file: str, exc: YAMLError, text: str = "") -> RecordError:
     if context and context_mark is not None:
         message += f" ({context} that starts at line {context_mark.line + 1})"
         row = context_mark.line + 1
-    return RecordError(file, row, None, None, message, _yaml_fix(problem, text, row))
+    return FieldError(file, row, None, None, message, _yaml_fix(problem, text, row))
 
 
 def _yaml_fix(problem: str, text: str, row: int | None) -> str:

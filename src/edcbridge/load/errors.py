@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -22,6 +22,7 @@ class RecordError:
     fix: str
     position: int | None = None  # 1-based, for a cell under no column name
     character: int | None = None  # 1-based, where in the line of a text file (JSON Lines)
+    named: ClassVar[str] = "column"  # what ``column`` is a name of, as the error says it
 
     def render(self) -> str:
         """``file:row: column 'c' = 'v': message``, or ``file:line:character:`` where the
@@ -29,7 +30,7 @@ class RecordError:
         place = self.file + (f":{self.row}" if self.row is not None else "")
         if self.row is not None and self.character is not None:
             place += f":{self.character}"
-        where = f" column {self.column!r}" if self.column else ""
+        where = f" {self.named} {self.column!r}" if self.column else ""
         if not self.column and self.position is not None:
             where = f" column {self.position} (no header)"
         where += f" = {self.value!r}" if self.value not in (None, "") else ""
@@ -37,6 +38,14 @@ class RecordError:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError(RecordError):
+    """An error of a catalogue, where ``column`` is the path of a field
+    (``specifications[MC01].title``): a catalogue has fields, not columns."""
+
+    named: ClassVar[str] = "field"
 
 
 class InputFileError(ValueError):
