@@ -139,6 +139,13 @@ def test_a_scottish_level_referenced_within_the_frameworks_levels_passes(label: 
     assert _codes(_with_nqf(label), "imperial") == set()
 
 
+def test_a_credential_with_an_eqf_level_beside_another_scottish_level_is_warned() -> None:
+    [finding] = check_policy(facts_from_document(_with_nqf("SCQF Level 7", eqf=6)), PROFILES["imperial"])
+    assert (finding.code, finding.severity) == ("policy.imperial.level-mismatch", "warning")
+    assert "EQF level 6 (eqfLevel) and SCQF level 7 (nqfLevel)" in finding.message
+    assert _codes(_with_nqf("SCQF Level 9", eqf=6), "imperial") == set()
+
+
 def test_an_entry_level_beside_a_numbered_level_is_two_levels() -> None:
     nqf = [{"id": f"urn:example:nqf:{i}", "type": "Concept", "prefLabel": {"en": label}}
            for i, label in enumerate(("RQF Entry Level 3", "RQF Level 3"))]

@@ -17,7 +17,7 @@ from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.model import Catalogue
 from edcbridge.pipeline.worker import specification_findings
-from edcbridge.validation.policy import PROFILES, Facts, check_policy
+from edcbridge.validation.policy import PROFILES, SCQF_LEVEL_EQF, Facts, check_policy, read_uk_level
 from tests.conftest import FIXTURES
 
 IMPERIAL = FIXTURES / "imperial"
@@ -216,3 +216,35 @@ def test_a_uk_micro_credential_states_its_level(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     [found] = specification_findings(_loaded(path))["IMP-MC-MLH"]
     assert found.code == "policy.uk-qaa.level-missing"
+
+
+@pytest.mark.parametrize(("eqf", "scqf", "codes"), [
+    (5, 7, []), (5, 8, []), (6, 9, []), (6, 10, []), (7, 11, []),  # as SCQF is referenced to the EQF
+    (6, 7, ["policy.imperial.level-mismatch"]), (5, 11, ["policy.imperial.level-mismatch"]),
+    (7, 9, ["policy.imperial.level-mismatch"]),
+    (6, 6, ["policy.imperial.eqf-range"]),  # SCQF 6 is EQF 4, out of the levels: that is the finding
+    (6, 2, ["policy.imperial.eqf-range"]),  # SCQF 2 is at no EQF level
+])
+def test_an_eqf_level_beside_another_scottish_level_is_named(eqf: int, scqf: int, codes: list[str]) -> None:
+    """SCQF 7 is referenced to EQF 5: EQF 6 beside it says two levels, as EQF 5 beside FHEQ
+    level 7 does, and is a warning naming both and the levels that agree."""
+    facts = Facts(Decimal(5), eqf, uk_other=read_uk_level(f"SCQF Level {scqf}"))
+    found = check_policy(facts, PROFILES["imperial"])
+    assert [f.code for f in found] == codes
+    if codes == ["policy.imperial.level-mismatch"]:
+        [finding] = found
+        referenced = SCQF_LEVEL_EQF[scqf]
+        assert finding.severity == "warning"
+        assert f"EQF level {eqf} (eqfLevel) and SCQF level {scqf} (nqfLevel)" in finding.message
+        assert f"SCQF level {scqf} is referenced to EQF {referenced}" in finding.message
+        agreeing = " or ".join(str(n) for n, e in sorted(SCQF_LEVEL_EQF.items()) if e == eqf)
+        assert f"EQF {referenced} (eqfLevel" in finding.fix
+        assert f"SCQF level {agreeing} (nqfLevel" in finding.fix
+    assert _codes(facts, "cmf") == []  # a profile without UK levels
+
+
+def test_an_eqf_level_beside_another_scottish_level_is_named_in_the_catalogue(tmp_path: Path) -> None:
+    catalogue = _loaded(_catalogue(tmp_path, ["imperial"], {"eqf": 6, "nqf": "SCQF Level 7"}))
+    found = specification_findings(catalogue)["IMP-MC-MLH"]
+    assert [(f.code, f.severity) for f in found] == [("policy.imperial.level-mismatch", "warning")]
+    assert "SCQF level 7" in found[0].message

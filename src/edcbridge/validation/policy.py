@@ -751,17 +751,31 @@ def _check_eqf(facts: Facts, profile: Profile, fail: Fail) -> None:
              f"use EQF {_bounds(low, high, '')}, or choose another policy")
     if facts.eqf is not None:  # the framework's own level, stated beside the EQF level, is judged too
         _fail_uk_level(facts, profile, fail)
-        uk, referenced = facts.uk_level, UK_LEVEL_EQF.get(facts.uk_level or 0)
-        if (uk is not None and referenced is not None and referenced != facts.eqf
-                and (uk_low is not None or uk_high is not None)
-                and not _outside(facts.eqf, low, high) and not _outside(uk, uk_low, uk_high)):
-            # both within the levels, but they say two levels: the record contradicts itself
-            fail("level-mismatch", "eqf",
-                 f"EQF level {facts.eqf} (eqfLevel) and FHEQ/RQF level {uk} (nqfLevel) are two levels: "
-                 f"FHEQ/RQF level {uk} is referenced to EQF {referenced}",
-                 f"state the level the micro-credential is at: EQF {referenced} (eqfLevel; eqf in the "
-                 f"catalogue) for FHEQ/RQF level {uk}, or the FHEQ/RQF level (nqfLevel; nqf in the "
-                 f"catalogue) of EQF {facts.eqf}", "warning")
+        if (uk_low is not None or uk_high is not None) and not _outside(facts.eqf, low, high):
+            _fail_mismatch(facts, facts.eqf, profile, fail)
+
+
+def _fail_mismatch(facts: Facts, eqf: int, profile: Profile, fail: Fail) -> None:
+    """An EQF level beside a UK level referenced to another EQF level, both within the
+    framework's levels: the record says two levels, and which is right is for its author to say."""
+    uk, other = facts.uk_level, facts.uk_other
+    if uk is not None and not _outside(uk, profile.uk_level_min, profile.uk_level_max):
+        referenced, name = UK_LEVEL_EQF.get(uk), f"FHEQ/RQF level {uk}"
+        alternative = f"the FHEQ/RQF level (nqfLevel; nqf in the catalogue) of EQF {eqf}"
+    elif (other is not None and other.scale == "SCQF" and other.eqf is not None
+          and not _outside(other.eqf, profile.eqf_min, profile.eqf_max)):
+        referenced, name = other.eqf, other.named()
+        agreeing = " or ".join(str(n) for n, e in sorted(SCQF_LEVEL_EQF.items()) if e == eqf)
+        alternative = f"SCQF level {agreeing} (nqfLevel; nqf in the catalogue), referenced to EQF {eqf}"
+    else:
+        return
+    if referenced is None or referenced == eqf:
+        return
+    fail("level-mismatch", "eqf",
+         f"EQF level {eqf} (eqfLevel) and {name} (nqfLevel) are two levels: {name} is referenced to "
+         f"EQF {referenced}",
+         f"state the level the micro-credential is at: EQF {referenced} (eqfLevel; eqf in the "
+         f"catalogue) for {name}, or {alternative}", "warning")
 
 
 def _check_level(facts: Facts, profile: Profile, fail: Fail) -> None:
