@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.model import Award, Catalogue, parse
 from edcbridge.stack import Held, NotSatisfied, StackRule, check_stack, derive_rules, stacked_credential
@@ -219,3 +222,69 @@ def test_a_part_past_its_currency_may_count_with_further_evidence(catalogue: Cat
     assert missing.endswith("; OLD may bring them with further evidence of current knowledge, skills and "
                             "competences")
     assert old.as_dict()["may_count_with_evidence"] == "5"
+
+
+def test_a_rule_met_only_with_evidence_is_told_from_one_not_met(catalogue: Catalogue) -> None:
+    """A part past its credit currency is not counted, so the rule is not met; whether accepting
+    the further evidence would meet it is said apart, for the institution to ask for it."""
+    rule = derive_rules(catalogue)[TARGET]
+    current = [_held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"),
+               _held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3")]
+    result = check_stack(rule, [_held(catalogue, "IMP-MC-MLH", "2021-02-01", "OLD"), *current], catalogue,
+                         as_of=AS_OF)
+    assert not result.satisfied and result.met_with_evidence
+    assert result.as_dict()["met_with_evidence"] is True and result.as_dict()["satisfied"] is False
+    assert ("  met with evidence: the rule is met, 27.5 credits counting, if the institution accepts "
+            "further evidence of current knowledge, skills and competences for OLD") in result.explanation
+    short = check_stack(rule, [_held(catalogue, "IMP-MC-MLH", "2021-02-01", "OLD"), current[0]], catalogue,
+                        as_of=AS_OF)
+    assert not short.satisfied and not short.met_with_evidence  # 12.5 of 27.5 even with it
+    assert not any(line.startswith("  met with evidence") for line in short.explanation)
+    met = check_stack(rule, [_held(catalogue, "IMP-MC-MLH", "2024-02-01", "NEW"), *current], catalogue,
+                      as_of=AS_OF)
+    assert met.satisfied and met.as_dict()["met_with_evidence"] is False  # no evidence is needed
+
+
+def test_evidence_brings_each_parts_credit_once(catalogue: Catalogue) -> None:
+    """Two old credentials for one part bring its credit once, with evidence as without."""
+    rule = derive_rules(catalogue)[TARGET]
+    held = [_held(catalogue, "IMP-MC-DLH", "2020-06-01", "OLD1"),
+            _held(catalogue, "IMP-MC-DLH", "2021-01-10", "OLD2"),
+            _held(catalogue, "IMP-MC-MLH", "2025-05-01", "A1")]
+    result = check_stack(rule, held, catalogue, as_of=AS_OF)
+    assert _states(result) == {"OLD1": "needs-evidence", "OLD2": "needs-evidence", "A1": "counted"}
+    assert not result.met_with_evidence  # 5 + 15 = 20 of 27.5, not 5 + 15 + 15
+    held.append(_held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"))
+    result = check_stack(rule, held, catalogue, as_of=AS_OF)
+    assert result.met_with_evidence
+    assert result.explanation[-1].endswith("27.5 credits counting, if the institution accepts further "
+                                           "evidence of current knowledge, skills and competences for OLD2")
+
+
+def test_evidence_does_not_award_the_larger_credential_twice(catalogue: Catalogue) -> None:
+    rule = derive_rules(catalogue)[TARGET]
+    held = [_held(catalogue, "IMP-MC-MLH", "2021-02-01", "OLD"),
+            _held(catalogue, "IMP-MC-CRA", "2025-05-01", "A2"),
+            _held(catalogue, "IMP-MC-DLH", "2025-06-01", "A3"), _held(catalogue, TARGET, "2025-07-01", "PG")]
+    assert not check_stack(rule, held, catalogue, as_of=AS_OF).met_with_evidence
+
+
+def test_the_command_says_a_rule_met_with_evidence_and_exits_1(tmp_path: Path) -> None:
+    """Exit 1 keeps meaning 'not met on the credits counted'; --json's met_with_evidence tells a
+    script whether to ask for the evidence."""
+    source = (FIXTURES / "imperial" / "awards.csv").read_text("utf-8-sig").splitlines()
+    blank = [""] * 6
+    rows = [",".join([award, code, "02214587", "Chloé", "Lefèvre-Dubois", *blank, day, "Pass", ""])
+            for award, code, day in (("OLD", "IMP-MC-MLH", "2021-02-01"), ("A2", "IMP-MC-CRA", "2025-05-01"),
+                                     ("A3", "IMP-MC-DLH", "2025-06-01"))]
+    awards = tmp_path / "awards.csv"
+    awards.write_text("\n".join([source[0], *rows]) + "\n", "utf-8")
+    args = ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"), "--records", str(awards),
+            "--as-of", "2027-03-01"]
+    done = CliRunner().invoke(main, [*args, "--json"])
+    assert done.exit_code == 1, done.output
+    data = json.loads(done.stdout)
+    assert data["satisfied"] is False and data["met_with_evidence"] is True
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 1 and "  met with evidence: the rule is met" in text.stdout
+    assert text.stdout.startswith("NOT SATISFIED:")

@@ -21,6 +21,8 @@ Every held credential ends in exactly one state, with a sentence saying why:
 
 The rule is satisfied when at least one credential counts, the counted credits reach
 ``min_credits`` and every required specification is counted (or is a part of one counted).
+A rule not satisfied is *met with evidence* when it would be were every part past its credit
+currency accepted with the further evidence (the rule judged again, those parts counted).
 A credential counts for the credits it records itself, at most those of the rule catalogue's
 specification, and only within the shorter of the rule's and its specification's currency (a
 specification that publishes none has the currency the catalogue's policies set).
@@ -85,6 +87,8 @@ class StackResult:
     as_of: dt.date
     at_level: Decimal = Decimal(0)  # counted credits at the target's EQF level or above
     explanation: list[str] = field(default_factory=list)
+    # not satisfied, but would be were the parts past their credit currency accepted with evidence
+    with_evidence: StackResult | None = None
 
     @property
     def satisfied(self) -> bool:
@@ -92,6 +96,10 @@ class StackResult:
         learner who holds the target already is not awarded it again."""
         return (bool(self.counted) and self.credits >= self.rule.min_credits and not self.missing_required
                 and self.at_level >= self.rule.level_credits and not self.already_awarded)
+
+    @property
+    def met_with_evidence(self) -> bool:
+        return self.with_evidence is not None
 
     @property
     def already_awarded(self) -> list[Held]:
@@ -102,7 +110,8 @@ class StackResult:
         return [i.held for i in self.items if i.state == "counted"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"target": self.rule.target, "satisfied": self.satisfied, "as_of": self.as_of.isoformat(),
+        return {"target": self.rule.target, "satisfied": self.satisfied,
+                "met_with_evidence": self.met_with_evidence, "as_of": self.as_of.isoformat(),
                 "credits": str(self.credits), "min_credits": str(self.rule.min_credits),
                 "level_credits": str(self.at_level), "min_level_credits": str(self.rule.level_credits),
                 "missing_required": self.missing_required, "rule_source": self.rule.source,
@@ -303,8 +312,10 @@ def _duplicate(held: Held, first: Held, spec_name: str, label: str) -> str:
 
 
 def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_of: dt.date,
-                learner_id: str | None = None) -> StackResult:
-    """Evaluate ``held`` against ``rule`` on ``as_of`` for one learner (default: the first's)."""
+                learner_id: str | None = None, accept_evidence: bool = False) -> StackResult:
+    """Evaluate ``held`` against ``rule`` on ``as_of`` for one learner (default: the first's);
+    with ``accept_evidence``, a part past its credit currency counts, as if its further evidence
+    were accepted."""
     lang = vocab.concept("language", catalogue.primary_language).code
     target = catalogue.specification(rule.target)
     target_name = _name(target, lang) if target else rule.target
@@ -359,7 +370,7 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
             items.append(Item(h, "expired", spec.code, Decimal(0), lapsed))
             continue
         past = _past_currency(h, years, as_of, label, credits)
-        if past is not None:
+        if past is not None and not accept_evidence:
             items.append(Item(h, "needs-evidence", spec.code, Decimal(0), past, pending=credits))
             continue
         counted_by_spec[spec.code] = h
@@ -375,8 +386,21 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
     result = StackResult(rule, items, total, [], as_of, _at_level(items, target))
     held_codes = covered(result, catalogue)
     result.missing_required = [c for c in rule.required if c not in held_codes]
+    result.with_evidence = _with_evidence_accepted(result, held, catalogue, learner_id)
     result.explanation = _explain(result, catalogue, target_name, lang)
     return result
+
+
+def _with_evidence_accepted(result: StackResult, held: list[Held], catalogue: Catalogue,
+                            learner_id: str | None) -> StackResult | None:
+    """The rule judged again with the parts past their credit currency counted, when that meets
+    it and the credits counted do not: duplicates, overlaps, levels and required parts are
+    judged as ever."""
+    if result.satisfied or not any(i.state == "needs-evidence" for i in result.items):
+        return None
+    again = check_stack(result.rule, held, catalogue, as_of=result.as_of, learner_id=learner_id,
+                        accept_evidence=True)
+    return again if again.satisfied else None
 
 
 def _at_level(items: list[Item], target: Specification | None) -> Decimal:
@@ -424,9 +448,20 @@ def _explain(result: StackResult, catalogue: Catalogue, target_name: str, lang: 
                    and i.spec_code == code]
         evidence = f" ({', '.join(pending)} may count with {EVIDENCE})" if pending else ""
         lines.append(f"  missing: {_name(spec, lang) if spec else code} is required{evidence}")
+    if result.with_evidence is not None:
+        lines.append(_met_with_evidence(result, result.with_evidence))
     if result.satisfied:
         lines += _left_to_assess(result, catalogue.specification(rule.target), target_name)
     return lines
+
+
+def _met_with_evidence(result: StackResult, accepted: StackResult) -> str:
+    """The line saying the rule is met once the parts past their currency that it counts then
+    are accepted (of two for one specification, the newer)."""
+    pending = {id(i.held) for i in result.items if i.state == "needs-evidence"}
+    needed = [i.held.award.award_id for i in accepted.items if i.state == "counted" and id(i.held) in pending]
+    return (f"  met with evidence: the rule is met, {_fmt(accepted.credits)} credits counting, if the "
+            f"institution accepts {EVIDENCE} for {', '.join(needed)}")
 
 
 def _with_evidence(result: StackResult, missing: Decimal) -> str:

@@ -148,7 +148,9 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
     counts only when it is sealed by the catalogue's issuer, the seal valid and chaining to a
     trust anchor (--trust-anchor, or the chain of --seal); the institution's own awards files
     (--records) are trusted as they are. Exit 1 when the rule is not satisfied by the credits
-    counted (credit that needs further evidence is not counted)."""
+    counted (credit that needs further evidence is not counted); when accepting that evidence
+    would satisfy it, a "met with evidence" line says so, and --json gives "met_with_evidence":
+    true."""
     from edcbridge.seal import SealError
     from edcbridge.stack import RuleError, check_stack, derive_rules, load_rules, rule_for
     from edcbridge.stack.trust import anchors_from
