@@ -66,12 +66,16 @@ def test_a_token_endpoint_that_keeps_failing_says_to_run_again_later(
     assert token_requests(server) == [502] * 5
 
 
-def test_a_create_is_still_sent_once(fake: tuple[FakeServer, DeqarFake]) -> None:
+def test_a_create_is_sent_again_only_after_a_look_up_and_only_once(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    """A create answered 502 is not retried as a GET is: the register is asked first whether it
+    holds the report, and only its "Not Found" lets the create go again, once."""
     server, _ = fake
     client = deqar_client(server)
     client.login()
-    server.faults.append(Fault("status", 502, method="POST", path_prefix="/submissionapi/"))
+    server.faults.extend(Fault("status", 502, method="POST", path_prefix="/submissionapi/") for _ in range(3))
     with pytest.raises(DeliveryHTTPError):
         client.create(programme_report("R-ONCE"))
-    posts = [e for e in server.log if e.method == "POST" and e.path.startswith("/submissionapi/")]
-    assert len(posts) == 1
+    calls = [(e.method, e.status) for e in server.log if e.path.startswith("/submissionapi/")]
+    assert calls == [("POST", 502), ("GET", 404), ("POST", 502), ("GET", 404)]

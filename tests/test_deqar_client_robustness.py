@@ -68,6 +68,74 @@ def test_a_create_that_never_reached_the_register_still_fails_and_says_so(
     assert local_identifiers(app) == ["LOST-2"]
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_create_answered_with_a_server_error_and_not_stored_is_sent_once_more(
+    fake: tuple[FakeServer, DeqarFake], status: int
+) -> None:
+    """The look-up after the 5xx proves the register does not hold the report: the create goes
+    once more, after the usual back-off, and the report is stored once."""
+    server, app = fake
+    sleeps: list[float] = []
+    client = deqar_client(server, sleeps=sleeps)
+    client.login()
+    server.faults.append(Fault("status", status, method="POST", path_prefix=REPORT_PATH))
+    result = client.create(programme_report("AGAIN-1"))
+    assert result.outcome == "created"
+    assert local_identifiers(app) == ["AGAIN-1"]
+    calls = [(e.method, e.status) for e in server.log if "token" not in e.path]
+    assert calls == [("POST", status), ("GET", 404), ("POST", 200)]
+    assert sleeps == [client.http.retry.backoff(1)]
+
+
+def test_a_create_answered_with_a_server_error_twice_is_not_sent_a_third_time(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.extend(Fault("status", 500, method="POST", path_prefix=REPORT_PATH) for _ in range(2))
+    with pytest.raises(DeliveryHTTPError, match="it was not stored") as info:
+        client.create(programme_report("AGAIN-2"))
+    assert info.value.status == 500
+    calls = [(e.method, e.status) for e in server.log if "token" not in e.path]
+    assert calls == [("POST", 500), ("GET", 404), ("POST", 500), ("GET", 404)]
+    assert app.reports == {}
+
+
+def test_a_create_stored_by_its_second_attempt_whose_answer_is_lost_is_updated(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault("status", 500, method="POST", path_prefix=REPORT_PATH))
+    server.faults.append(Fault("drop-after", method="POST", path_prefix=REPORT_PATH))
+    result = client.create(programme_report("AGAIN-3"))
+    assert result.outcome == "updated"
+    assert local_identifiers(app) == ["AGAIN-3"]
+    calls = [(e.method, e.status) for e in server.log if "token" not in e.path]
+    assert calls == [("POST", 500), ("GET", 404), ("POST", None), ("GET", 200), ("PUT", 200)]
+
+
+@pytest.mark.parametrize("lookup", [Fault("status", 500), Fault("status", 404)])
+def test_a_create_whose_look_up_fails_or_proves_nothing_is_not_sent_again(
+    fake: tuple[FakeServer, DeqarFake], lookup: Fault
+) -> None:
+    """A look-up that fails (5xx after its retries), or a 404 that is not the register's own,
+    cannot prove the report absent: the create is not sent a second time."""
+    server, app = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault("status", 502, method="POST", path_prefix=REPORT_PATH))
+    check = "/submissionapi/v2/check"
+    server.faults.extend(Fault(lookup.kind, lookup.status, method="GET", path_prefix=check) for _ in range(5))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.create(programme_report("AGAIN-4"))
+    assert info.value.status == 502
+    assert [e.method for e in server.log if "token" not in e.path].count("POST") == 1
+    assert app.reports == {}
+
+
 def test_a_throttled_create_is_not_looked_up_but_sent_again(fake: tuple[FakeServer, DeqarFake]) -> None:
     """429 means the register did not process the request: nothing to look for; the create goes
     again after the pause and is stored once."""

@@ -292,19 +292,39 @@ def test_a_csv_upload_the_register_throttles_is_sent_again_after_the_pause(
 
 
 
+def test_a_create_answered_with_a_server_error_is_sent_once_more_when_not_stored(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """The register's 500 to a create, and its look-up says the report is not there: the same run
+    sends the create once more, and the register holds the report once."""
+    server, app = fake
+    server.faults.append(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    run = push_deqar_batch(tmp_path, server, batch_text(1))
+    assert run.exit_code == 0, run.output
+    assert [(i["action"], i["status"]) for i in _items(tmp_path)] == [("create", "ok")]
+    assert _writes(server) == ["POST /submissionapi/v2/submit/report"] * 2
+    assert [r["local_identifier"] for r in app.reports.values()] == ["EDCB-0001"]
+    again = push_deqar_batch(tmp_path, server, batch_text(1))
+    assert again.exit_code == 0, again.output
+    assert [i["action"] for i in _items(tmp_path)] == ["skip"]
+
+
 def test_a_create_answered_with_a_server_error_says_the_register_was_checked(
     tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
 ) -> None:
-    """The register's 500 to a create: the report is looked up, and when the register does not
-    have it the message says so (nothing stored) and that the same command sends it once."""
+    """The register's 500 to a create and to its one resend: the report is looked up, and when
+    the register does not have it the message says so (nothing stored) and that the same command
+    sends it."""
     server, app = fake
-    server.faults.append(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    server.faults.extend(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report")
+                         for _ in range(2))
     run = push_deqar_batch(tmp_path, server, batch_text(1))
     assert run.exit_code == 1, run.output
     (item,) = _items(tmp_path)
     assert item["message"].startswith("POST "), item["message"]
     assert ("/submissionapi/v2/submit/report: HTTP 500: <h1>Error 500</h1>; the register has no report "
-            "with local_identifier 'EDCB-0001' (looked up after the error): it was not stored; run the "
+            "with local_identifier 'EDCB-0001' (looked up after the error, the create sent 2 times): it was "
+            "not stored; run the "
             "same command again later to create it") in item["message"], item["message"]
     assert "PUT/GET" not in item["message"]
     again = push_deqar_batch(tmp_path, server, batch_text(1))

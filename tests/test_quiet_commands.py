@@ -141,7 +141,8 @@ def test_push_deqar_quiet_keeps_a_retried_request_to_itself(deqar: Any, tmp_path
 
     failing = _deqar_folder(tmp_path / "failing", batch_text(1))
     server = deqar()
-    server.faults.append(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report"))
+    server.faults.extend(Fault("status", 500, method="POST", path_prefix="/submissionapi/v2/submit/report")
+                         for _ in range(2))  # the create and the one resend its look-up allows
     failed = _push_deqar(failing, server, "-q")
     assert failed.exit_code == 1
     assert failed.stderr.startswith("failed   create  EDCB-0001: ")

@@ -19,8 +19,9 @@ token go with every request; a create, a CSV upload or a deletion request thrott
 ``Retry-After`` is sent again after the pause (a second create of its local identifier can only
 be refused as a duplicate, CSV rows are upserts, a deletion is requested once); a create
 whose answer is lost (no answer, or a 5xx page) is looked up by its local identifier and, when
-the register has it, sent again as a PUT, never as a second POST; a lookup's 404 means "not
-there" only when it is the register's own JSON.
+the register has it, sent again as a PUT, never as a second POST; a create answered with a 5xx
+page that the look-up proves not stored is sent once more (a duplicate answer then turns into an
+update); a lookup's 404 means "not there" only when it is the register's own JSON.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ DUPLICATE = "Report with this Agency and Local Report Identifier already exists.
 INVALID_TOKEN = {"detail": "Invalid token."}
 AUTH_MISSING = {"detail": "Authentication credentials were not provided."}
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+CREATE_ATTEMPTS = 2  # a create answered 5xx that the look-up proves not stored goes once more
 
 
 def delete_path(report_id: int | str) -> str:
@@ -289,23 +291,36 @@ class DeqarClient:
         Answered 429 or 503 with a ``Retry-After`` the run waits out, it is sent again after the
         pause when it has a local identifier: the register refuses a second report with the same
         local identifier (a duplicate, which the caller turns into an update), so sending it
-        again can never create two. Other failures are not resent."""
+        again can never create two. A create whose answer is lost is looked up by its local
+        identifier (:meth:`_recover_create`); answered with a server error, and proved absent by
+        that look-up, it is sent once more, after the usual back-off. Other failures are not resent."""
         if "report_id" in payload:
             raise LocalValidationError(
                 "a report_id belongs in an update (PUT), not a create",
                 [("report_id", "drop it, or call update()")],
             )
-        try:
-            return self._submit("POST", payload, resend_throttled=bool(payload.get("local_identifier")))
-        except (DeliveryConnectionError, DeliveryHTTPError) as exc:
-            if not _answer_lost(exc) or not payload.get("local_identifier"):
-                raise
-            return self._recover_create(payload, exc)
+        keyed = bool(payload.get("local_identifier"))
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                return self._submit("POST", payload, resend_throttled=keyed)
+            except (DeliveryConnectionError, DeliveryHTTPError) as exc:
+                if not _answer_lost(exc) or not keyed:
+                    raise
+                recovered = self._recover_create(payload, exc, last=attempt == CREATE_ATTEMPTS)
+                if recovered is not None:
+                    return recovered
+            self.http.retry.sleep(self.http.retry.backoff(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _recover_create(self, payload: dict[str, Any], lost: DeliveryError) -> SubmitResult:
+    def _recover_create(self, payload: dict[str, Any], lost: DeliveryError,
+                        last: bool) -> SubmitResult | None:
         """The answer to a POST was lost: the report may exist. Look it up by its local
         identifier; if it is there, PUT the same payload (a full replacement, so a report the
-        server saved halfway ends up complete) instead of creating a second one."""
+        server saved halfway ends up complete) instead of creating a second one.
+
+        ``None`` when the register answered the POST with a server error and the look-up proves
+        it does not hold the report, unless it was the ``last`` attempt: the create may go again.
+        A dropped connection or timeout is not resent: the register may still be working on it."""
         local_identifier = str(payload["local_identifier"])
         LOG.warning("%s: the answer to the create was lost (%s); looking it up", local_identifier, lost)
         try:
@@ -313,13 +328,18 @@ class DeqarClient:
         except DeliveryError:
             raise lost from None
         if found is None:
-            if isinstance(lost, DeliveryHTTPError):
-                raise DeliveryHTTPError(
-                    lost.method, lost.url, lost.status, lost.excerpt,
-                    f"the register has no report with local_identifier {local_identifier!r} (looked up "
-                    "after the error): it was not stored; run the same command again later to create it",
-                ) from None
-            raise lost
+            if not isinstance(lost, DeliveryHTTPError):
+                raise lost
+            if not last:
+                LOG.warning("%s: not stored (looked up after HTTP %d); sending the create once more",
+                            local_identifier, lost.status)
+                return None
+            raise DeliveryHTTPError(
+                lost.method, lost.url, lost.status, lost.excerpt,
+                f"the register has no report with local_identifier {local_identifier!r} (looked up "
+                f"after the error, the create sent {CREATE_ATTEMPTS} times): it was not stored; run the "
+                "same command again later to create it",
+            ) from None
         result = self.update(payload)
         note = (f"the answer to the create was lost ({type(lost).__name__}); the report was found by its "
                 "local identifier and sent again as an update")
