@@ -4,6 +4,7 @@ pages, plain-http base URLs, lookups that do not page. Real HTTP to the contract
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
     DeliveryConnectionError,
+    DeliveryError,
     DeliveryHTTPError,
     LocalValidationError,
 )
@@ -134,6 +136,28 @@ def test_a_create_whose_look_up_fails_or_proves_nothing_is_not_sent_again(
     assert info.value.status == 502
     assert [e.method for e in server.log if "token" not in e.path].count("POST") == 1
     assert app.reports == {}
+
+
+@pytest.mark.parametrize("lost", [Fault("status", 500), Fault("drop-after")])
+def test_a_lost_create_whose_look_up_is_throttled_says_when_to_run_again(
+    fake: tuple[FakeServer, DeqarFake], lost: Fault
+) -> None:
+    """The look-up after a lost create answered 429 with a Retry-After longer than a run waits:
+    the create is not sent again, and the message says when the same command can find out."""
+    server, _ = fake
+    client = deqar_client(server)
+    client.login()
+    server.faults.append(Fault(lost.kind, lost.status, method="POST", path_prefix=REPORT_PATH))
+    server.faults.append(Fault("status", 429, {"Retry-After": "600"}, method="GET",
+                               path_prefix="/submissionapi/v2/check"))
+    with pytest.raises(DeliveryError) as info:
+        client.create(programme_report("BUSY-2"))
+    message = str(info.value)
+    assert message.startswith("POST "), message
+    assert re.search(r"HTTP 429.*run the same command again after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+                     message), message
+    calls = [(e.method, e.status) for e in server.log if "token" not in e.path]
+    assert calls == [("POST", 500 if lost.kind == "status" else None), ("GET", 429)]
 
 
 def test_a_throttled_create_is_not_looked_up_but_sent_again(fake: tuple[FakeServer, DeqarFake]) -> None:

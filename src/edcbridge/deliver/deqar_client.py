@@ -325,6 +325,8 @@ class DeqarClient:
         LOG.warning("%s: the answer to the create was lost (%s); looking it up", local_identifier, lost)
         try:
             found = self.check(str(payload.get("agency", "")), local_identifier)
+        except DeliveryThrottledError as exc:
+            raise DeliveryError(f"{lost}; {_look_up_throttled(exc)}") from None
         except DeliveryError:
             raise lost from None
         if found is None:
@@ -616,6 +618,14 @@ def require_https(base_url: str) -> None:
         f"the DEQAR base URL {base_url!r} is not https: the agency password and token would travel "
         "unencrypted; give https://backend.deqar.eu or https://backend.sandbox.deqar.eu"
     )
+
+
+def _look_up_throttled(exc: DeliveryThrottledError) -> str:
+    """What to say when the look-up after a lost create is throttled beyond what a run waits:
+    whether the report was stored is unknown until the register answers again."""
+    return (f"looking the report up by its local identifier was throttled (HTTP {exc.status}, "
+            f"Retry-After {exc.seconds:.0f} s): nothing more is sent in this run; run the same command "
+            f"again after {exc.until}: it looks the report up first, so it is never created twice")
 
 
 def _answer_lost(exc: DeliveryError) -> bool:

@@ -64,7 +64,7 @@ class DeliveryThrottledError(DeliveryHTTPError):
 
     def __init__(self, method: str, url: str, status: int, seconds: float, until: str,
                  sent: bool = True) -> None:
-        self.seconds = seconds
+        self.seconds, self.until = seconds, until
         self.sent = sent  # False: this request was held back, never sent
         later = (f"nothing more is sent in this run; run the same command again after {until} "
                  "(finished items are skipped)")
