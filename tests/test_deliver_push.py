@@ -682,3 +682,35 @@ def test_on_the_csv_route_a_register_that_stops_answering_is_not_asked_for_the_r
     again = push_deqar_csv(changed, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert [(o.action, o.status) for o in again] == [("update", "ok")] * 6
     assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})
+
+
+@pytest.mark.parametrize("kind", ["drop", "502"])
+def test_on_the_csv_route_deletions_stop_when_the_register_stops_answering(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path, kind: str
+) -> None:
+    """The deletion requests after a CSV upload stop as the reports do: after three in a row
+    without an answer, the rest fail at once, and the same command later requests them."""
+    from tests.fake_http import Fault
+
+    server, app = fake
+    client = deqar_client(server)
+    delivered = push_deqar_csv(_items(workdir, batch_text(6)), client,
+                               State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    assert [o.status for o in delivered] == ["ok"] * 6
+    withdrawn = batch_text(1) + "delete_reports: [EDCB-0002, EDCB-0003, EDCB-0004, EDCB-0005, EDCB-0006]\n"
+    fault = Fault("drop", method="GET") if kind == "drop" else Fault("status", int(kind), method="GET")
+    server.faults.extend(dataclasses.replace(fault) for _ in range(100))
+    down = push_deqar_csv(_items(workdir, withdrawn), client, State.load(workdir / "state.json", "deqar"),
+                          agency="ACQUIN")
+    assert [(o.action, o.status) for o in down] == [("skip", "skipped")] + [("delete", "failed")] * 5
+    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+               and "run the same command again" in o.message for o in down[4:]), down[4].message
+    assert len([e for e in server.log if e.fault]) == 3 * 5  # none for the other deletions
+    server.faults.clear()
+    again = push_deqar_csv(_items(workdir, withdrawn), client, State.load(workdir / "state.json", "deqar"),
+                           agency="ACQUIN")
+    assert [(o.action, o.status) for o in again] == [("skip", "skipped")] + [("delete", "ok")] * 5
+    assert len([e for e in server.log if e.method == "DELETE"]) == 5
+    flagged = [r["local_identifier"] for r in app.reports.values()
+               if r.get("flag_messages") == ["Deletion was requested."]]
+    assert sorted(flagged) == [f"EDCB-{n:04d}" for n in range(2, 7)]

@@ -412,14 +412,21 @@ def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, s
 
 def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
                state: State, results: dict[str, Outcome]) -> None:
-    """The CSV layout has no deletion: each report withdrawn is requested by the API."""
+    """The CSV layout has no deletion: each report withdrawn is requested by the API, until the
+    register leaves :data:`SILENT_LIMIT` of them in a row unanswered."""
+    silent = 0  # deletions in a row the register did not answer
     for step in planned:
         if step.action != "delete":
             continue
+        if silent >= SILENT_LIMIT:
+            results[step.key] = Outcome(step.key, "delete", "failed", message=REGISTER_SILENT)
+            continue
         try:
             results[step.key] = request_deletion(client, agency, by_key[step.key].content, state)
+            silent = 0
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
+            silent = silent + 1 if _unanswered(exc) else 0
         except KeyboardInterrupt:
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
