@@ -247,3 +247,57 @@ def test_the_offers_file_keeps_each_revocation_for_the_trail_once(tmp_path: Path
         assert other.event is None  # an award never revoked: an offer like any other
     finally:
         offers.close()
+
+
+_CLOSED = json.dumps({"by": "registrar@office (edcbridge withdraw)", "at": "2025-03-01T10:00:00Z",
+                      "award": "withdrawn", "offers_closed": [{"offer": "0a1b2c3d4e5f6071",
+                                                               "closed_at": "2025-03-01T10:00:00Z"}]},
+                     sort_keys=True, separators=(",", ":"))
+_INDEX_OF_FORMAT_8 = ("CREATE INDEX audit_offer_events ON audit (key, output_hash) "
+                      "WHERE action IN ('revoked', 'reissued')")
+
+
+def _as_format_8(path: Path) -> None:
+    """The journal as the version before offers-closed events were indexed left it."""
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("DROP INDEX audit_offer_events")
+        db.execute(_INDEX_OF_FORMAT_8)
+        db.execute("PRAGMA user_version = 8")
+    db.close()
+
+
+def _steps_to_find_again(path: Path, action: str, detail: str) -> int:
+    """The SQLite instructions ``record_offer_event`` runs to find an event it appended before."""
+    journal = Journal(path)
+    try:
+        first = journal.record_offer_event(action, KEY, detail)
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        journal.db.set_progress_handler(count, 1)
+        assert journal.record_offer_event(action, KEY, detail) == first
+        journal.db.set_progress_handler(None, 1)
+    finally:
+        journal.close()
+    return steps[0]
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["new journal", "journal of format 8"])
+@pytest.mark.parametrize(("action", "detail"), [("revoked", DETAIL), ("offers-closed", _CLOSED)])
+def test_an_offer_event_written_before_is_found_without_reading_the_whole_trail(
+        tmp_path: Path, earlier: bool, action: str, detail: str) -> None:
+    """The work of finding it does not grow with the trail (one of millions is not read whole)."""
+    steps = []
+    for size in (20, 400):
+        path = _trail(tmp_path / str(size), KEY, *(f"imperial/AW-{n}" for n in range(2, size)))
+        if earlier:
+            _as_format_8(path)
+        steps.append(_steps_to_find_again(path, action, detail))
+    assert steps[1] < 2 * steps[0], steps
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (FORMAT,)
+    db.close()
+    assert verify_audit(path).intact

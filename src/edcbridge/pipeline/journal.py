@@ -48,7 +48,7 @@ from edcbridge.output import make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
 GENESIS = "0" * 64
-FORMAT = 8  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
+FORMAT = 9  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
 # 3: audit events of revocations and reissues keep what they did (``detail``)
 # 4: records may be withdrawn (an earlier version, seeing no record done, would export them again)
@@ -60,6 +60,9 @@ FORMAT = 8  # the journal's layout (``PRAGMA user_version``): a journal of a new
 #    record an earlier version failed with the files of before kept)
 # 8: deliveries asked again (``--redeliver``) stay asked until delivered (``again``): an earlier
 #    version would count one that failed as unchanged and never send it
+# 9: ``offers-closed`` events are in the index of revocations and reissues (finding one written
+#    before does not read the whole trail)
+OFFER_EVENTS_INDEXED = 9  # the first layout whose index holds them
 FAILED_EVENTS = 7  # the first layout whose failed records have their failed events
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
@@ -87,7 +90,7 @@ CREATE TABLE IF NOT EXISTS audit (
     key TEXT NOT NULL, input_hash TEXT NOT NULL, output_hash TEXT NOT NULL,
     prev TEXT NOT NULL, hash TEXT NOT NULL, detail TEXT);
 CREATE INDEX IF NOT EXISTS audit_offer_events ON audit (key, output_hash)
-    WHERE action IN ('revoked', 'reissued');
+    WHERE action IN ('revoked', 'reissued', 'offers-closed');
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT NOT NULL, target TEXT NOT NULL, recipient TEXT, path TEXT NOT NULL,
     sha256 TEXT NOT NULL, state TEXT NOT NULL, target_id TEXT, error TEXT, updated REAL NOT NULL,
@@ -213,7 +216,8 @@ class Journal:
 
     def _upgrade(self, written_as: int) -> None:
         """Note the layout, with, for a journal written before failed events, one for each record
-        failed with the files of its earlier version kept, in one transaction."""
+        failed with the files of its earlier version kept, and, for one written before
+        ``offers-closed`` events were indexed, the index that holds them, in one transaction."""
         with self._all_or_nothing():
             # another process may have upgraded it since it was read
             upgraded = self.db.execute("PRAGMA user_version").fetchone()[0] >= FORMAT
@@ -223,6 +227,8 @@ class Journal:
                 now = time.time()
                 for key, input_hash, outputs in rows:
                     self._audit(now, FAILED, key, input_hash, hashlib.sha256(outputs.encode()).hexdigest())
+            if written_as < OFFER_EVENTS_INDEXED and not upgraded:
+                _index_offer_events(self.db)
             self.db.execute(f"PRAGMA user_version = {FORMAT}")
         self.commit()
 
@@ -511,7 +517,7 @@ class Journal:
         found: str | None = None
         with self._all_or_nothing():  # looked up and appended in one write transaction
             row = self.db.execute(
-                f"SELECT seq, hash FROM audit WHERE {_indexed(action)}key = ? AND output_hash = ? "
+                f"SELECT seq, hash FROM audit WHERE {_OFFER_EVENT} AND key = ? AND output_hash = ? "
                 "AND action = ?", (key, output_hash, action)).fetchone()
             if row is not None:
                 found = f"{row[0]}:{row[1]}"
@@ -630,10 +636,16 @@ class Journal:
         yield from shown_events(self.db)
 
 
-def _indexed(action: str) -> str:
-    """The condition that has SQLite look a revocation or reissue up by its index (one of a
-    trail of millions); ``offers-closed`` events, rare, are not in it."""
-    return "action IN ('revoked', 'reissued') AND " if action in ("revoked", "reissued") else ""
+# The condition of the index of the events with a detail that ``record_offer_event`` looks up
+# (one of a trail of millions): a query naming it has SQLite use the index.
+_OFFER_EVENT = "action IN ('revoked', 'reissued', 'offers-closed')"
+
+
+def _index_offer_events(db: sqlite3.Connection) -> None:
+    """The index of the events ``record_offer_event`` looks up, made again over every such
+    event: that of a journal before format 9 leaves ``offers-closed`` events out."""
+    db.execute("DROP INDEX IF EXISTS audit_offer_events")
+    db.execute(f"CREATE INDEX audit_offer_events ON audit (key, output_hash) WHERE {_OFFER_EVENT}")
 
 
 class _Together:
