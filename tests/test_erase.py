@@ -217,6 +217,37 @@ def test_erasing_again_is_safe_removes_files_put_back_and_writes_no_second_event
     assert _verify(exported.out)["intact"] is True
 
 
+def test_offers_erasing_again_closes_are_an_event_of_the_audit_trail_without_the_learner(
+        exported: Exported) -> None:
+    """An erasure stopped before the offers file, or made by an earlier version, left them
+    open: closed by the command run again, they are in the trail as a first run records them."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    first = next(iter(exported.learners))
+    key = _key(first)
+    assert _erase(exported.out, key, "--reason", REASON).exit_code == 0
+    offers = OfferStore.for_folder(exported.out)
+    left = offers.create(key, ("elm",), valid_for=600).offer_id
+    offers.close()
+
+    again = _erase(exported.out, key, "--reason", REASON)
+
+    assert again.exit_code == 0, again.output
+    closed = _events(exported.out, "offers-closed")
+    assert [event["key"] for event in closed] == [key], closed
+    detail = closed[0]["detail"]
+    assert isinstance(detail, dict) and set(detail) == {"by", "at", "award", "offers_closed"}, detail
+    assert detail["award"] == "erased" and detail["by"].endswith("(edcbridge erase)"), detail
+    assert [entry["offer"] for entry in detail["offers_closed"]] == [left], detail
+    assert f"; 1 offer(s) left open closed (audit event {closed[0]['seq']})" in again.output, again.output
+    with sqlite3.connect(exported.out / OFFERS_NAME) as db:
+        assert db.execute("SELECT state FROM offers WHERE id = ?", (left,)).fetchone() == ("erased",)
+    db.close()
+    assert len(_events(exported.out, "erased")) == 1
+    assert _files_holding(exported.out, _personal(exported.learners[first])) == []
+    assert _verify(exported.out)["intact"] is True
+
+
 def test_an_award_withdrawn_first_has_its_withdrawn_files_erased_too(exported: Exported) -> None:
     first = next(iter(exported.learners))
     assert _cli("withdraw", str(exported.out), _key(first), "--reason", "entered in error").exit_code == 0

@@ -325,6 +325,73 @@ def test_the_same_command_closes_the_offers_a_withdrawal_stopped_part_way_left_o
     offers.close()
 
 
+def test_offers_the_same_command_closes_later_are_an_event_of_the_audit_trail(
+        exported: tuple[Path, Path]) -> None:
+    """A withdrawal stopped before the offers file, or made by an earlier version, left them
+    open: closed by the command run again, they are in the trail as a first run records them."""
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    _, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON, "-q").exit_code == 0
+    offers = OfferStore.for_folder(out)
+    left = [offers.create(KEY, ("elm",), valid_for=600).offer_id for _ in range(2)]
+    offers.close()
+    with sqlite3.connect(out / OFFERS_NAME) as db:  # both open, as a withdrawal stopped part way leaves them
+        db.execute("UPDATE offers SET state = 'open' WHERE award_key = ?", (KEY,))
+    db.close()
+    before = len(_events(out))
+
+    again = _withdraw(out, KEY, "--reason", REASON)
+
+    assert again.exit_code == 0, again.output
+    events = _events(out)
+    assert [event["action"] for event in events[before:]] == ["offers-closed"], events[before:]
+    event = events[-1]
+    detail = event["detail"]
+    assert event["key"] == KEY and isinstance(detail, dict), event
+    assert detail["award"] == "withdrawn" and detail["by"].endswith("(edcbridge withdraw)"), detail
+    assert [entry["offer"] for entry in detail["offers_closed"]] == left, detail
+    assert f"; 2 offer(s) left open closed (audit event {event['seq']})" in again.stderr, again.stderr
+    assert _cli("audit", "verify", str(out)).exit_code == 0
+    third = _withdraw(out, KEY, "--reason", REASON)
+    assert third.exit_code == 0 and len(_events(out)) == len(events)  # nothing more to record
+
+
+def test_a_closing_the_trail_cannot_take_stays_in_the_offers_file_for_the_same_command_run_again(
+        exported: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
+
+    _, out = exported
+    assert _withdraw(out, KEY, "--reason", REASON, "-q").exit_code == 0
+    offers = OfferStore.for_folder(out)
+    left = offers.create(KEY, ("elm",), valid_for=600).offer_id
+    offers.close()
+    before = len(_events(out))
+
+    def locked(*_args: object) -> str:
+        raise sqlite3.OperationalError("database is locked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Journal, "record_offer_event", locked)
+        failed = _withdraw(out, KEY, "--reason", REASON)
+    assert failed.exit_code == 1, failed.output
+    assert f"error: {KEY}: the closing of its offers is recorded in the offers file" in failed.stderr
+    assert "run the same command again" in failed.stderr
+    assert len(_events(out)) == before
+    with sqlite3.connect(out / OFFERS_NAME) as db:
+        assert db.execute("SELECT state FROM offers WHERE id = ?", (left,)).fetchone() == ("award-withdrawn",)
+    db.close()
+
+    again = _withdraw(out, KEY, "--reason", REASON)
+
+    assert again.exit_code == 0, again.output
+    events = _events(out)
+    assert [event["action"] for event in events[before:]] == ["offers-closed"], events[before:]
+    assert [entry["offer"] for entry in events[-1]["detail"]["offers_closed"]] == [left]  # type: ignore[index]
+    assert f"; the earlier closing of its offers recorded (audit event {events[-1]['seq']})" in again.stderr
+    assert _cli("audit", "verify", str(out)).exit_code == 0
+
+
 def test_an_unreadable_offers_file_is_said_and_the_award_is_withdrawn(exported: tuple[Path, Path]) -> None:
     _, out = exported
     offers = out / ".edcbridge-offers.sqlite"

@@ -279,8 +279,8 @@ ERASED = "erased"  # the state of an offer closed by ``edcbridge erase`` (the le
 # closed after wrong transaction codes)
 AWARD_WITHDRAWN = "award-withdrawn"
 AWARD_WITHDRAWN_TEXT = "the issuer withdrew this award; no credential is issued for it"
-# the event of offers ``serve`` closed for an award withdrawn or erased (a command stopped part
-# way, or of an earlier version, left them open)
+# the event of offers closed for an award withdrawn or erased after the command did it (a command
+# stopped part way, or of an earlier version, left them open): by ``serve``, or the command run again
 OFFERS_CLOSED = "offers-closed"
 UNUSED = ("open", "redeemed")  # the states of an offer a credential may still come from
 ERASED_TEXT = "the issuer erased this award's data at the learner's request; no credential is issued for it"
@@ -288,8 +288,8 @@ ERASED_TEXT = "the issuer erased this award's data at the learner's request; no 
 
 @dataclass(frozen=True)
 class ClosedOffers:
-    """The offers of an award closed at once (withdrawn or erased), and, when ``serve`` closed
-    them, the event for the audit trail that names them."""
+    """The offers of an award closed at once (withdrawn or erased), and, when ``serve`` or the
+    command run again closed them, the event for the audit trail that names them."""
 
     offers: tuple[str, ...]
     event: TrailEvent | None = None
@@ -772,10 +772,10 @@ class OfferStore:
 
     def _closing_event(self, db: sqlite3.Connection, award_key: str, award_was: str,
                        offers: tuple[str, ...], by: str | None, now: float) -> TrailEvent | None:
-        """The offers ``serve`` closed (``by`` it) as it met them still open for an award
-        withdrawn or erased (``award_was``), as an event for the audit trail, kept in the same
-        transaction; none when ``by`` is None (``withdraw`` and ``erase`` name them in their own
-        event) or no offer was closed."""
+        """The offers closed (``by`` whom: ``serve`` as it met them, or ``withdraw`` or ``erase``
+        run again) still open for an award withdrawn or erased (``award_was``), as an event for
+        the audit trail, kept in the same transaction; none when ``by`` is None (the first run of
+        ``withdraw`` or ``erase`` names them in its own event) or no offer was closed."""
         if by is None or not offers:
             return None
         return self._trail_event(db, OFFERS_CLOSED, award_key, {

@@ -16,7 +16,8 @@ qualification stands. The status list entries of credentials ``serve`` issued st
 ``edcbridge revoke`` still works should the award be rescinded later.
 
 The journal is written first: should the command stop part way, no run exports the award again,
-and the same command removes what is left.
+and the same command removes what is left, naming the offers it closes in an ``offers-closed``
+event of the audit trail.
 """
 
 from __future__ import annotations
@@ -168,16 +169,17 @@ def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
         return ()
 
 
-def _clear_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
+def _clear_offers(out_dir: Path, key: str, by: str | None) -> tuple[int, str | None]:
     """Close the award's offers and overwrite what wallets told of it; the offers closed, and
-    a problem when the offers file cannot be used."""
+    a problem when the offers file cannot be used. ``by``: who, when the offers file is to keep
+    the closing for the audit trail (the erasure's own event does not name them)."""
     from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
 
     if not (out_dir / OFFERS_NAME).is_file():
         return 0, None
     try:
         with OfferStore.opened(out_dir) as store:
-            return len(store.erase_award(key).offers), None
+            return len(store.erase_award(key, by=by).offers), None
     except (OSError, sqlite3.Error) as exc:
         return 0, (f"the offers file {out_dir / OFFERS_NAME} cannot be used ({exc}); repair or restore it, "
                    "then run the same command again")
@@ -251,6 +253,19 @@ def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> lis
     return said
 
 
+def _recorded_again(journal: Journal, out_dir: Path, key: str, closed: int) -> tuple[str, str | None]:
+    """Of an award erased already: the offers an erasure left open (stopped part way, or made by
+    an earlier version), ``closed`` now, written to the audit trail as an ``offers-closed``
+    event, with any the offers file kept of the award; what is said of it, and the problem."""
+    from edcbridge.oid4vci.trail import record_kept
+
+    head, problem = record_kept(journal, out_dir, key)
+    event = f" ({event_name(head)})" if head else ""
+    if closed:
+        return f"; {closed} offer(s) left open closed{event}", problem
+    return (f"; the earlier closing of its offers recorded{event}" if head else ""), problem
+
+
 def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str, erased: set[str]) -> Said:
     """Erase one award's personal data: journal and event first, then files and offers."""
     entry = journal.entry(key)
@@ -277,12 +292,14 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
     of_award = _push_item_of(_credential_ids(key, files), names)  # read before the files go
     problems = _remove(out_dir, files)
     line += (f"; {len(files) - len(problems)} file(s) removed" if files or not again else "")
-    closed, offers_problem = _clear_offers(out_dir, key)
+    closed, offers_problem = _clear_offers(out_dir, key, f"{who} (edcbridge erase)" if again else None)
     problems += [offers_problem] if offers_problem else []
+    closing, trail_problem = _recorded_again(journal, out_dir, key, closed) if again else ("", None)
+    problems += [trail_problem] if trail_problem else []
     pushed, push_problem = _clear_wallet_pushes(out_dir, key, of_award)
     problems += [push_problem] if push_problem else []
     line += f"; {len(deliveries)} delivery record(s) cleared" if deliveries and not again else ""
-    line += f"; {closed} offer(s) closed" if closed else ""
+    line += closing or (f"; {closed} offer(s) closed" if closed else "")
     line += f"; {pushed} line(s) of push wallet's state and results erased" if pushed else ""
     warnings = [f"error: {key}: {problem}" for problem in problems]
     warnings += [f"warning: {key}: the learner's CLR {clr} held other awards too and was removed whole; "

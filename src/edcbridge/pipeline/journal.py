@@ -66,7 +66,8 @@ OFFER_EVENTS_INDEXED = 9  # the first layout whose index holds them
 FAILED_EVENTS = 7  # the first layout whose failed records have their failed events
 
 # The events of what the issuer did to an award's credentials after export: each has a detail.
-# (offers-closed: offers ``serve`` closed for an award withdrawn or erased, a command having left them open)
+# (offers-closed: offers closed for an award withdrawn or erased, a command having left them open,
+# by ``serve`` or the command run again)
 OFFER_ACTIONS = ("revoked", "reissued", "offers-closed")
 # The events of an award taken back from the folder, and put back: each is a record's state too.
 WITHDRAW_ACTIONS = ("withdrawn", "reinstated")

@@ -11,7 +11,8 @@ reinstates the record (a ``reinstated`` event): the next export run exports the 
 
 The journal is written before the files are moved and the offers closed: should the command
 stop between, the award is withdrawn already (no run exports it, ``serve`` refuses its offers)
-and the same command moves and closes what is left.
+and the same command moves and closes what is left, naming the offers it closes in an
+``offers-closed`` event of the audit trail.
 """
 
 from __future__ import annotations
@@ -210,28 +211,46 @@ def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
     return _offers_of(out_dir, key, UNUSED)
 
 
-def _close_offers(out_dir: Path, key: str) -> tuple[int, str | None]:
+def _close_offers(out_dir: Path, key: str, by: str | None) -> tuple[int, str | None]:
     """Close the award's unused offers at once (``serve`` would close each only when a wallet
     tried it, showing the offer until then): how many, and the problem when the offers file
-    cannot be changed."""
+    cannot be changed. ``by``: who, when the offers file is to keep the closing for the audit
+    trail (the withdrawal's own event does not name them)."""
     from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
 
     try:
         with OfferStore.opened(out_dir) as store:
-            return len(store.close_withdrawn(key).offers), None
+            return len(store.close_withdrawn(key, by=by).offers), None
     except (OSError, sqlite3.Error) as exc:
         return 0, (f"its offers in {out_dir / OFFERS_NAME} cannot be closed ({exc}): 'edcbridge serve' "
                    "still shows them, refusing each only when a wallet tries it; make that file writable, "
                    "then run the same command again")
 
 
-def _closed_offers(out_dir: Path, key: str, offers: tuple[str, ...]) -> tuple[int, list[str]]:
+def _closed_offers(out_dir: Path, key: str, offers: tuple[str, ...],
+                   by: str | None = None) -> tuple[int, list[str]]:
     """Close ``offers`` (the award's unused ones), if any: how many were closed, and the
     problem as an error line."""
     if not offers:
         return 0, []
-    closed, problem = _close_offers(out_dir, key)
+    closed, problem = _close_offers(out_dir, key, by)
     return closed, [f"error: {key}: {problem}"] if problem else []
+
+
+def _closed_left_open(journal: Journal, out_dir: Path, key: str, who: str) -> tuple[str, list[str]]:
+    """Close the offers a withdrawal left open (stopped part way, or made by an earlier version)
+    and write their closing to the audit trail as an ``offers-closed`` event, with any the offers
+    file kept of the award; what is said of it, and the problems as error lines."""
+    from edcbridge.oid4vci.trail import record_kept
+
+    by = f"{who} (edcbridge withdraw)"
+    closed, errors = _closed_offers(out_dir, key, _unused_offers(out_dir, key), by)
+    head, problem = record_kept(journal, out_dir, key)
+    errors += [f"error: {key}: {problem}"] if problem else []
+    event = f" ({event_name(head)})" if head else ""
+    if closed:
+        return f"; {closed} offer(s) left open closed{event}", errors
+    return (f"; the earlier closing of its offers recorded{event}" if head else ""), errors
 
 
 def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
@@ -246,15 +265,16 @@ def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> lis
     return said + ([served] if served else [])
 
 
-def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry) -> Said:
-    """An award withdrawn before: the files a command stopped part way left behind are moved now,
-    and what withdrawing cannot take back is said again (a command stopped before its messages
-    said none of it)."""
+def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry, who: str) -> Said:
+    """An award withdrawn before: the files and offers a command stopped part way left behind
+    are moved and closed now (the offers closed recorded in the audit trail), and what
+    withdrawing cannot take back is said again (a command stopped before its messages said none
+    of it)."""
     deliveries = journal.deliveries_of(entry.key)
     moved, problems = _move(out_dir, entry.outputs)
     done = f"; {len(moved)} file(s) left behind moved to {out_dir / WITHDRAWN}" if moved else ""
-    closed, offer_errors = _closed_offers(out_dir, entry.key, _unused_offers(out_dir, entry.key))
-    done += f"; {closed} offer(s) left open closed" if closed else ""
+    closing, offer_errors = _closed_left_open(journal, out_dir, entry.key, who)
+    done += closing
     when = (entry.error or "").removeprefix("withdrawn ")
     errors = [f"error: {entry.key}: {problem}" for problem in problems] + offer_errors
     return Said(f"{entry.key}: withdrawn already ({when}){done}",
@@ -264,7 +284,7 @@ def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry) -> Said:
 def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
     """Withdraw one award: journal and event first, then the files."""
     if entry.state == "withdrawn":
-        return _withdrawn_already(journal, out_dir, entry)
+        return _withdrawn_already(journal, out_dir, entry, who)
     outputs = entry.outputs  # a failed record keeps those of its earlier version (none, in a
     # journal of an earlier version); files of its name its record does not list: all, for a
     # failed record that keeps none; else those of formats its last run did not write (a run
@@ -416,8 +436,8 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
 
     \b
     Exit codes: 0 withdrawn (or withdrawn already), or reinstated; 1 an award not found, not
-    withdrawn (--undo), or whose files could not all be moved or offers closed (run the same
-    command again);
+    withdrawn (--undo), or whose files could not all be moved or offers closed or recorded (run
+    the same command again);
     2 usage error, OUT holding no journal, or an export run using OUT.
     """
     from edcbridge.pipeline.runner import RunError, folder_of_one_run
