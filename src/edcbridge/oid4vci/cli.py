@@ -165,6 +165,13 @@ def record_in_trail(out_dir: Path, store: OfferStore, made_now: Collection[int] 
     return all(recorded)
 
 
+def _closing_named(event: TrailEvent) -> str:
+    """An offers-closed event by the command that closed them (``by`` ends "(edcbridge serve)",
+    "(edcbridge withdraw)" or "(edcbridge erase)")."""
+    command = re.search(r"\(edcbridge ([a-z-]+)\)$", str(event.fields.get("by") or ""))
+    return "closing of its offers" + (f" by {command.group(1)}" if command else "")
+
+
 @dataclass(frozen=True)
 class _TrailNotes:
     """What :func:`record_in_trail` says of each event, on stderr."""
@@ -178,7 +185,7 @@ class _TrailNotes:
 
     def named(self, event: TrailEvent) -> str:
         what = {"revoked": "revocation", "reissued": "reissue",
-                "offers-closed": "closing of its offers by serve"}.get(event.action, event.action)
+                "offers-closed": _closing_named(event)}.get(event.action, event.action)
         if event.id in self.made_now:
             return f"{event.award_key}: the {what}"
         return f"{event.award_key}: the earlier {what} (of {event.fields.get('at') or 'a time not recorded'})"
