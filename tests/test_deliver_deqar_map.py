@@ -100,14 +100,14 @@ def _batch_problem(tmp_path: Path, text: str) -> str:
 def test_non_string_enum_in_the_batch_is_refused_with_the_register_wording(tmp_path: Path) -> None:
     text = BATCH.replace("status: part of obligatory EQA system", "status: 1")
     assert _batch_problem(tmp_path, text) == (
-        "batch.yaml:8: column 'reports[0].status' = '1': Incorrect type. Expected a string, "
+        "batch.yaml:8: field 'reports[0].status' = '1': Incorrect type. Expected a string, "
         'but got int\n    fix: write it in quotes: "1"'
     )
 
 
 def test_unknown_enum_name_lists_the_choices(tmp_path: Path) -> None:
     assert _batch_problem(tmp_path, BATCH.replace("decision: positive", "decision: good")) == (
-        "batch.yaml:9: column 'reports[0].decision' = 'good': 'good' is not a valid decision\n"
+        "batch.yaml:9: field 'reports[0].decision' = 'good': 'good' is not a valid decision\n"
         '    fix: use one of "1" (positive), "2" (positive with conditions or restrictions), '
         '"3" (negative), "4" (not applicable)'
     )
@@ -115,7 +115,7 @@ def test_unknown_enum_name_lists_the_choices(tmp_path: Path) -> None:
 
 def test_unknown_activity_key_is_reported(tmp_path: Path) -> None:
     assert _batch_problem(tmp_path, BATCH.replace("activities: [system]", "activities: [joint]")) == (
-        "batch.yaml:7: column 'reports[0].activities[0]': 'joint' is not defined under the batch's "
+        "batch.yaml:7: field 'reports[0].activities[0]': 'joint' is not defined under the batch's "
         "activities\n    fix: use one of system, institutional, or define it there"
     )
 

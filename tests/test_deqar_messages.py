@@ -176,11 +176,11 @@ def test_batch_problems_use_one_index_style_and_are_all_listed(workdir: Path) ->
     assert not re.search(r"reports\.\d", message), message
     assert f"{workdir / 'batch.yaml'}: the batch file has 4 problem(s):" in message
     assert (
-        "batch.yaml:6: column 'reports[0].activities[0]': 'sytem' is not defined under the batch's "
+        "batch.yaml:6: field 'reports[0].activities[0]': 'sytem' is not defined under the batch's "
         "activities\n    fix: use one of system, or define it there"
     ) in message
     assert (
-        "batch.yaml:16: column 'reports[1].status' = '1': Incorrect type. Expected a string, but got int\n"
+        "batch.yaml:16: field 'reports[1].status' = '1': Incorrect type. Expected a string, but got int\n"
         '    fix: write it in quotes: "1"'
     ) in message
 
@@ -193,7 +193,7 @@ def test_an_impossible_date_is_a_clear_usage_error(workdir: Path) -> None:
     assert isinstance(result.exception, SystemExit)  # not a crash
     assert result.stderr.startswith(f"Error: {workdir / 'batch.yaml'}: the batch file has 1 problem(s):\n")
     assert (
-        "batch.yaml:9: column 'reports[0].valid_from' = '2025-13-01': '2025-13-01' is not a real date "
+        "batch.yaml:9: field 'reports[0].valid_from' = '2025-13-01': '2025-13-01' is not a real date "
         "(month must be in 1..12)\n    fix: write an existing date as YYYY-MM-DD"
     ) in result.stderr
 

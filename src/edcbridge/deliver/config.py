@@ -1,7 +1,7 @@
 """Inputs of ``push deqar``: the batch file, its reports as checked items, and the login
 (a credentials file or the environment, never the command line).
 
-Every problem names its place (``batch.yaml:12: column 'reports[1].valid_from'``, or a report
+Every problem names its place (``batch.yaml:12: field 'reports[1].valid_from'``, or a report
 and a path of its JSON such as ``programmes[0].workload_ects``), the value, the cause and the fix;
 all problems are listed at once.
 """
@@ -25,7 +25,7 @@ from edcbridge.deliver.errors import DeliveryConfigError
 from edcbridge.deliver.http import MASKER
 from edcbridge.deliver.push import Item
 from edcbridge.deliver.state import digest
-from edcbridge.load.errors import RecordError, fix_for
+from edcbridge.load.errors import FieldError, RecordError, fix_for
 from edcbridge.model.records import Catalogue
 from edcbridge.yaml_reading import BoundedLoader, YAMLError, load_as_text, load_with_lines, nearest_line
 
@@ -121,7 +121,7 @@ def _problem(error: Any, lines: dict[Loc, int], file: str) -> RecordError | None
     if isinstance(value, dict):
         value = None
     shown = value if value is None or isinstance(value, str) else json.dumps(value, default=str)
-    return RecordError(file, nearest_line(loc, lines), where, shown, message, fix)
+    return FieldError(file, nearest_line(loc, lines), where, shown, message, fix)
 
 
 def _read_text(path: Path, what: str, fix: str) -> str:
@@ -155,7 +155,7 @@ def load_batch(path: Path) -> Batch:
         for where, message in references:
             loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", where))
             cause, _, fix = message.partition("; ")
-            errors.append(RecordError(str(path), nearest_line(loc, lines), where or None, None, cause, fix))
+            errors.append(FieldError(str(path), nearest_line(loc, lines), where or None, None, cause, fix))
         found = [e for e in errors if e is not None]
         found.sort(key=lambda e: e.row or 0)
         raise DeliveryConfigError(
