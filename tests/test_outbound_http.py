@@ -297,8 +297,8 @@ def test_a_name_that_does_not_resolve_is_said_in_words(monkeypatch: pytest.Monke
     assert "the name schemas.example.org could not be resolved" in message
 
 
-def test_a_failed_tls_handshake_is_said_in_words() -> None:
-    """A server answering in plain HTTP where TLS was expected: the handshake fails."""
+def _plain_http_on_https() -> DownloadError:
+    """The failure of an https:// URL whose server answers in plain HTTP, where TLS was expected."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def answer() -> None:
@@ -308,6 +308,19 @@ def test_a_failed_tls_handshake_is_said_in_words() -> None:
             connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
     threading.Thread(target=answer, daemon=True).start()
-    with listener:
-        message = _unreachable(f"https://127.0.0.1:{listener.getsockname()[1]}/x")
-    assert "the TLS handshake failed" in message
+    with listener, pytest.raises(DownloadError) as failed:
+        download("schema file", f"https://127.0.0.1:{listener.getsockname()[1]}/x", timeout=5, limit=1024)
+    return failed.value
+
+
+def test_a_failed_tls_handshake_is_said_in_words() -> None:
+    failure = _plain_http_on_https()
+    assert failure.kind == "unreachable"
+    assert "the TLS handshake failed" in str(failure)
+
+
+def test_a_failed_tls_handshake_is_not_taken_for_an_unverified_certificate() -> None:
+    """No certificate was offered, so no CA bundle would help: only its own remedy applies."""
+    failure = _plain_http_on_https()
+    assert failure.tls_failed
+    assert not failure.tls_unverified

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -197,27 +199,39 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
-        reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """TLS is verified; a certificate not trusted (a proxy inspecting TLS, say) is said so, with
-    the setting that makes it trusted, and that setting works."""
+@contextmanager
+def _https_mirror(reference: Path, pem: tuple[Path, Path] | None) -> Iterator[str]:
+    """An https:// URL of a server on 127.0.0.1 serving ``reference``: with TLS under the
+    certificate and key ``pem``, or, without them, in plain HTTP (a mirror URL with the wrong
+    scheme)."""
     import ssl
     import threading
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    cert_file, key_file = _self_signed(tmp_path)
     handler = partial(SimpleHTTPRequestHandler, directory=str(reference))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    if pem is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*pem)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    mirror = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
+        reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TLS is verified; a certificate not trusted (a proxy inspecting TLS, say) is said so, with
+    the setting that makes it trusted, and that setting works."""
     from edcbridge.schemas.download import HttpFetcher
 
-    try:
+    cert_file, key_file = _self_signed(tmp_path)
+    with _https_mirror(reference, (cert_file, key_file)) as mirror:
         monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
         untrusted = SchemaStore(tmp_path / "untrusted").install(HttpFetcher(mirror), entries=manifest()[:1])
@@ -227,9 +241,21 @@ def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
         trusted = SchemaStore(tmp_path / "trusted").install(HttpFetcher(mirror), entries=manifest()[:1])
         assert trusted.installed == [manifest()[0].path], trusted.failed
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def test_a_mirror_that_does_not_speak_tls_is_not_blamed_on_a_certificate(
+        reference: Path, tmp_path: Path) -> None:
+    """An https:// mirror URL naming a plain HTTP server: the handshake fails before any
+    certificate is seen, so the fix is the URL, not a CA bundle."""
+    from edcbridge.schemas.download import HttpFetcher
+
+    with _https_mirror(reference, None) as mirror:
+        result = SchemaStore(tmp_path / "store").install(HttpFetcher(mirror), entries=manifest()[:1])
+    assert result.failed and not result.installed
+    message = result.failed[0][1]
+    assert "the TLS handshake failed" in message
+    assert "REQUESTS_CA_BUNDLE" not in message and "certificate" not in message
+    assert "http://" in message and "--mirror URL" in message
 
 
 def test_a_demo_with_a_store_lacking_files_stops_before_it_writes_anything(

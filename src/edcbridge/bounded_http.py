@@ -70,9 +70,17 @@ class DownloadError(Exception):
         return isinstance(self.__cause__, requests.exceptions.ProxyError)
 
     @property
-    def tls_unverified(self) -> bool:
-        """Whether the server's TLS certificate could not be verified."""
+    def tls_failed(self) -> bool:
+        """Whether TLS failed, for any reason (the handshake, or the certificate)."""
         return isinstance(self.__cause__, requests.exceptions.SSLError)
+
+    @property
+    def tls_unverified(self) -> bool:
+        """Whether the server's TLS certificate could not be verified (untrusted, expired, for
+        another name); not a handshake that failed before any certificate was judged."""
+        cause = self.__cause__
+        return isinstance(cause, requests.exceptions.SSLError) and any(
+            isinstance(c, ssl.SSLCertVerificationError) for c in _causes(cause))
 
 
 class _Sockets:

@@ -94,6 +94,8 @@ class HttpFetcher:
             elif exc.tls_unverified:
                 message += (": the server's TLS certificate could not be verified; behind a proxy that "
                             "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
+            elif exc.tls_failed:
+                message += f": {self._handshake_remedy()}"
             elif exc.kind == "unreachable" and self._failures[host] < self.give_up_after:
                 message += f": {self._reach_remedy()}"  # a stop says it in its own words
             if exc.kind == "too-large":
@@ -130,6 +132,16 @@ class HttpFetcher:
         if self.mirror:
             return f"{checks} and the --mirror URL, or install with --from DIR"
         return f"{checks}, or install from a copy of the files with --from DIR or --download --mirror URL"
+
+    def _handshake_remedy(self) -> str:
+        """What to do when TLS failed before any certificate was judged: the server does not
+        speak TLS there (a plain HTTP server), or no TLS version both sides accept."""
+        cause = "the server does not speak TLS at that address, or accepts no TLS version in common"
+        if self.mirror:
+            return f"{cause}: check the --mirror URL (http:// for a mirror without TLS, and its port)"
+        return (f"{cause}; a proxy or firewall in between may answer instead: check the proxy "
+                f"variables ({_PROXY_VARIABLES}), or install from a copy of the files with --from DIR "
+                "or --download --mirror URL")
 
     def _stop_message(self, message: str, host: str) -> str:
         if self.mirror:
