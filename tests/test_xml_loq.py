@@ -221,3 +221,39 @@ def test_a_link_to_a_skipped_specification_is_noted_on_the_linking_one(
 def test_links_between_published_specifications_are_not_noted() -> None:
     result = loq.to_loq(_galway())
     assert not [f for f in result.findings if f.where.endswith((".part_of", ".has_part"))]
+
+
+@pytest.mark.parametrize("declared", ["has_part", "part_of", "both"])
+def test_a_part_whose_whole_is_skipped_stays_partial_and_the_note_says_so(
+        store: SchemaStore, declared: str) -> None:
+    """isPartialQualification tells whether a qualification is whole or part of another: the
+    part is partial by the catalogue whether or not its whole is published, so the flag stays,
+    and the note on the lost isPartOf tells the register the whole is not published."""
+    catalogue = _galway()
+    whole, part = catalogue.specifications
+    if declared != "both":
+        dropped = "part_of" if declared == "has_part" else "has_part"
+        specs = tuple(s.model_copy(update={dropped: ()}) for s in catalogue.specifications)
+        catalogue = catalogue.model_copy(update={"specifications": specs})
+    result = loq.to_loq(_skipping(catalogue, whole.code))
+    (record,) = result.tree.getroot().findall("l:learningAchievementSpecificationReferences/*", NS)
+    assert etree.QName(record).localname == "qualification"
+    assert record.find("l:isPartOf", NS) is None
+    assert record.findtext("l:isPartialQualification", namespaces=NS) == "true"
+    (note,) = [f for f in result.findings if f.where == f"specifications[{part.code}].part_of"]
+    assert f"whole {whole.code!r} is not published" in note.message
+    assert "isPartialQualification true" in note.message
+    for engine in ("lxml", "xmlschema"):
+        assert not xsd.errors(result.tree, store, engine, xsd.LOQ_XSD)
+
+
+def test_a_specification_without_levels_is_not_told_of_a_flag_it_does_not_carry() -> None:
+    """A part published as a learningAchievementSpecification has no isPartialQualification:
+    the note on its lost isPartOf does not name one."""
+    catalogue = _galway()
+    whole, part = catalogue.specifications
+    specs = (whole, part.model_copy(update={"nqf": None, "quality_assurance": ()}))
+    result = loq.to_loq(_skipping(catalogue.model_copy(update={"specifications": specs}), whole.code))
+    (note,) = [f for f in result.findings if f.where == f"specifications[{part.code}].part_of"]
+    assert f"whole {whole.code!r} is not published" in note.message
+    assert "isPartialQualification" not in note.message

@@ -16,9 +16,10 @@ a stack given on one side only (``has_part`` or ``part_of``) is linked from both
 specification with only one of EQF and NQF gives it as its ``educationLevel``.
 A specification the LOQ profile cannot describe (no homepage, ISCED-F code or learning
 outcome, all mandatory there) is left out with a finding saying what to add, and a stack
-link to it with a note on the specification linking to it; so is a ``hasPart`` link between
-a qualification and a specification (the schema's keyrefs keep parts to one record kind),
-programme QA of a specification without levels, an assessment's
+link to it with a note on the specification linking to it (a part whose whole is left out
+stays ``isPartialQualification`` true, and its note says the whole is not published); so is
+a ``hasPart`` link between a qualification and a specification (the schema's keyrefs keep
+parts to one record kind), programme QA of a specification without levels, an assessment's
 supervision (LOQ has no element), a logo LOQ cannot embed, an identifier another record
 already carries (LOQ's notations are unique per document), and the fields of the credential
 rather than the learning (credential type, validity, credit currency), each noted with where it
@@ -432,17 +433,28 @@ def _unpublished_links(doc: _Doc, spec: Specification, ids: dict[str, str]) -> l
     """The stack links of a published specification to one left out of the document (said in
     its own ``loq-skipped`` warning): LOQ links records of the document only."""
     notes = []
-    for field_name, element, codes in (("has_part", "hasPart", _parts(doc, spec)),
-                                       ("part_of", "isPartOf", _wholes(doc, spec))):
+    for field_name, element, role, codes in (("has_part", "hasPart", "part", _parts(doc, spec)),
+                                             ("part_of", "isPartOf", "whole", _wholes(doc, spec))):
         for code in codes:
             if code in ids or doc.catalogue.specification(code) is None:
                 continue
             notes.append(Finding(
                 "loq-loss", "info", f"specifications[{spec.code}].{field_name}",
-                f"the {element} link to {code!r} is left out: {code!r} is not in the LOQ document "
-                "(see its loq-skipped warning), and LOQ links only records the document holds",
+                f"the {element} link to {code!r} is left out: the {role} {code!r} is not published "
+                "in the LOQ document (see its loq-skipped warning), and LOQ links only records the "
+                f"document holds{_still_partial(spec) if role == 'whole' else ''}",
                 f"give {code!r} what its loq-skipped warning asks for, and the link is published"))
     return notes
+
+
+def _still_partial(spec: Specification) -> str:
+    """What a qualification whose whole is left out still tells the register: it is part of
+    another qualification by the catalogue, so its isPartialQualification stays true."""
+    if not _is_qualification(spec):
+        return ""
+    return (f"; {spec.code!r} keeps isPartialQualification true, as the catalogue makes it part of "
+            "another qualification, so the register sees a partial qualification whose whole it "
+            "does not hold")
 
 
 def _title_language(spec: Specification, primary: str) -> str:
