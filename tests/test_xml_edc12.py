@@ -182,3 +182,34 @@ def test_a_mandate_to_seal_for_another_awarding_body_is_listed_as_left_out(
     [lost] = [f for f in edc12.not_carried(award, cat, written) if f.where == "evidence"]
     assert f"{body!r}" in lost.message and f"{issuer!r}" in lost.message and "mandate" in lost.message
     assert lost.code == "xml-loss"
+
+
+@pytest.mark.parametrize("awarded", ["GAL-MC-PYDA", "GAL-PGCERT-DA"])
+def test_a_related_specification_awarded_by_another_body_is_listed_as_left_out(
+        awards: list[tuple[str, Award, Catalogue]], reference: Path, tmp_path: Path, awarded: str) -> None:
+    """The whole (or part) a credential carries beside its own specification names its own
+    awarding body: when that is not the issuer, 1.2 has no evidence for that mandate either."""
+    award, catalogue = next((a, c) for name, a, c in awards
+                            if name == "galway" and a.specification == awarded)
+    issuer = award.issuer or catalogue.issuer
+    (other,) = (s for s in catalogue.specifications if s.code != awarded)
+    assert not [f for f in edc12.not_carried(award, catalogue) if f.where.startswith("evidence")]
+    body = next(o.key for o in catalogue.organisations if o.key != issuer)
+    specs = tuple(s.model_copy(update={"awarding_body": body}) if s is other else s
+                  for s in catalogue.specifications)
+    cat = catalogue.model_copy(update={"specifications": specs})
+    written = edc12.serialise(edc12.to_edc_xml(award, cat))
+    (tmp_path / "credential.xml").write_bytes(written)
+    official = xmlschema.XMLSchema(str(reference / "elm-xsd-v1" / "genericschema_1.2.xsd"), allow="sandbox")
+    assert official.is_valid(str(tmp_path / "credential.xml"))
+    root = etree.fromstring(written)
+    (related,) = root.xpath("e:learningSpecificationReferences/e:qualification[e:identifier = $c]",
+                            namespaces=SNB, c=other.code)
+    named = related.xpath("string(e:awardingOpportunities/e:awardingOpportunity/e:organization/@idref)",
+                          namespaces=SNB)
+    assert named == edc12.record_id("org", catalogue.issuer, body)
+    lost = [f for f in edc12.not_carried(award, cat, written) if f.where.startswith("evidence")]
+    assert [f.where for f in lost] == [f"evidence[{other.code}]"]
+    assert all(repr(x) in lost[0].message for x in (body, issuer, other.code))
+    assert "mandate" in lost[0].message
+    assert lost[0].code == "xml-loss"

@@ -340,6 +340,19 @@ def _name(w: _Writer, parent: etree._Element, tag: str, name: dict[str, str] | N
     etree.SubElement(element, q("text"), {"lang": label, "content-type": "text/plain"}).text = name[lang]
 
 
+def _related(spec: Specification, catalogue: Catalogue) -> tuple[list[Specification], list[Specification]]:
+    """The wholes (``part_of``) and parts (``has_part``) a credential carries beside its own
+    specification, those the catalogue holds."""
+    def found(codes: tuple[str, ...]) -> list[Specification]:
+        return [s for s in (catalogue.specification(c) for c in codes) if s is not None]
+    return found(spec.part_of), found(spec.has_part)
+
+
+def _related_body(spec: Specification, catalogue: Catalogue) -> str:
+    """The key of the organisation a related specification names as its awarding body."""
+    return spec.awarding_body or catalogue.issuer
+
+
 def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
     """One unsigned EDC XML 1.2 credential (with an empty ``proof`` ready for the seal)."""
     spec = catalogue.specification(award.specification)
@@ -353,15 +366,14 @@ def to_edc_xml(award: Award, catalogue: Catalogue) -> etree._ElementTree:
     body_id = _agent(w, catalogue.organisation(body_key))
 
     relations: dict[str, list[str]] = {}
-    related = [s for s in (catalogue.specification(c) for c in spec.part_of) if s is not None]
+    related, parts = _related(spec, catalogue)
     main_id = record_id("qualification", catalogue.issuer, spec.code)
     for parent in related:  # isPartOf does not exist in 1.2: the parent names the part
         relations.setdefault(parent.code, []).append(main_id)
-    parts = [s for s in (catalogue.specification(c) for c in spec.has_part) if s is not None]
     relations[spec.code] = [record_id("qualification", catalogue.issuer, p.code) for p in parts]
     qualification(w, spec, catalogue, body_id, relations, body_key)
     for other in [*related, *parts]:
-        other_body = _agent(w, catalogue.organisation(other.awarding_body or catalogue.issuer))
+        other_body = _agent(w, catalogue.organisation(_related_body(other, catalogue)))
         qualification(w, other, catalogue, other_body, relations)
 
     process_id = node_id("awardingProcess", award.award_id, body_key, award.awarding_date.isoformat())
@@ -499,6 +511,7 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
              f"{spec.awarding_body!r}, whose claims these are, and 1.2 has no evidence to say so (the "
              "JSON-LD credential carries the Mandate evidence)", "the awarding body is named in "
              "awardingProcess/awardingBody and the issuer in cred:issuer")
+    lost += _related_mandates(spec, catalogue, issuer_key)
     if spec.part_of:
         loss("isPartOf", "1.2 has no isPartOf: the parent qualification is included and names this "
              "one in hasPart")
@@ -523,6 +536,26 @@ def not_carried(award: Award, catalogue: Catalogue, xml: bytes | None = None) ->
             f"write {{iri: {unnamed[0]}, label: {{en: ESCO's preferred label}}}} in the specification's "
             "learning_outcomes, and so each skill listed"))
     loss("displayParameters", "the display card image of the JSON-LD credential is not carried")
+    return lost
+
+
+def _related_mandates(spec: Specification, catalogue: Catalogue, issuer_key: str) -> list[Finding]:
+    """A whole or part the credential carries whose awarding body is not the issuer: the issuer
+    seals that body's claims too, and 1.2 has no evidence for that mandate either."""
+    related, parts = _related(spec, catalogue)
+    roles = {**{p.code: (p, f"a part of {spec.code!r}") for p in parts},
+             **{w.code: (w, f"which {spec.code!r} is part of") for w in related}}
+    lost = []
+    for code, (other, role) in roles.items():
+        body = _related_body(other, catalogue)
+        if body == issuer_key:
+            continue
+        lost.append(Finding(
+            "xml-loss", "info", f"evidence[{code}]",
+            f"the mandate is not carried for {code!r} ({role}, included in the credential): "
+            f"{issuer_key!r} issues for its awarding body {body!r}, and 1.2 has no evidence to say so",
+            f"the awarding body is named in the awardingOpportunity of {code!r} and "
+            "the issuer in cred:issuer"))
     return lost
 
 
