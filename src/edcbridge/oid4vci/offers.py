@@ -894,3 +894,15 @@ class OfferStore:
             spent = db.execute("INSERT OR IGNORE INTO spent_nonces (hash, expires) VALUES (?, ?)",
                                (digest(nonce), int(expiry))).rowcount
         return spent == 1
+
+
+def folder_offers(out_dir: Path, award_key: str, states: Sequence[str]) -> tuple[str, ...]:
+    """The ids of the award's offers in ``states`` in the offers file of ``out_dir``; none when
+    the folder has no offers file or it cannot be read (the command says so where it matters)."""
+    if not (out_dir / OFFERS_NAME).is_file():
+        return ()
+    try:
+        with OfferStore.opened(out_dir) as store:
+            return store.offers_of(award_key, states)
+    except (OSError, sqlite3.Error):
+        return ()

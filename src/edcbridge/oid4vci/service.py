@@ -182,10 +182,8 @@ def _refuse_closed(state: str | None) -> None:
     if state == REVOKED:
         raise OAuthError(400, "credential_request_denied",
                          "the issuer revoked this award; no credential is issued for it")
-    if state == AWARD_WITHDRAWN:
-        raise OAuthError(400, "credential_request_denied", AWARD_WITHDRAWN_TEXT)
-    if state == ERASED:
-        raise OAuthError(400, "credential_request_denied", ERASED_TEXT)
+    if state in _CLOSED_TEXT:
+        raise OAuthError(400, "credential_request_denied", _CLOSED_TEXT[state])
 
 
 def _check_requested(requested: tuple[str, ...] | None, offered: tuple[str, ...]) -> None:

@@ -55,6 +55,20 @@ def event_name(head: str) -> str:
     return f"audit event {head.split(':')[0]}"
 
 
+def closing_recorded(journal: Journal, out_dir: Path, key: str, closed: int) -> tuple[str, str | None]:
+    """Of an award withdrawn or erased already: the offers a first run left open (stopped part
+    way, or made by an earlier version), ``closed`` now, written to the audit trail as an
+    ``offers-closed`` event, with any the offers file kept of the award; what is said of it,
+    and the problem."""
+    from edcbridge.oid4vci.trail import record_kept
+
+    head, problem = record_kept(journal, out_dir, key)
+    event = f" ({event_name(head)})" if head else ""
+    if closed:
+        return f"; {closed} offer(s) left open closed{event}", problem
+    return (f"; the earlier closing of its offers recorded{event}" if head else ""), problem
+
+
 def resolve_key(journal: Journal, name: str, command: str = "withdraw") -> str | Said:
     """The record key ``name`` stands for (the key, or an award id of one issuer only);
     ``command``: the one the fix names."""

@@ -36,6 +36,7 @@ import click
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
 from edcbridge.pipeline.award_commands import (
     Said,
+    closing_recorded,
     event_detail,
     event_name,
     exported_by_name,
@@ -156,17 +157,10 @@ def _remove(out_dir: Path, files: dict[Path, str]) -> list[str]:
 
 def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
     """The ids of the award's offers a wallet could still get a credential from, which the
-    erasure closes; none when the offers file is missing or cannot be read (closing it then
-    says so)."""
-    from edcbridge.oid4vci.offers import OFFERS_NAME, UNUSED, OfferStore
+    erasure closes (closing them says when the offers file cannot be used)."""
+    from edcbridge.oid4vci.offers import UNUSED, folder_offers
 
-    if not (out_dir / OFFERS_NAME).is_file():
-        return ()
-    try:
-        with OfferStore.opened(out_dir) as store:
-            return store.offers_of(key, UNUSED)
-    except (OSError, sqlite3.Error):
-        return ()
+    return folder_offers(out_dir, key, UNUSED)
 
 
 def _clear_offers(out_dir: Path, key: str, by: str | None) -> tuple[int, str | None]:
@@ -253,19 +247,6 @@ def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> lis
     return said
 
 
-def _recorded_again(journal: Journal, out_dir: Path, key: str, closed: int) -> tuple[str, str | None]:
-    """Of an award erased already: the offers an erasure left open (stopped part way, or made by
-    an earlier version), ``closed`` now, written to the audit trail as an ``offers-closed``
-    event, with any the offers file kept of the award; what is said of it, and the problem."""
-    from edcbridge.oid4vci.trail import record_kept
-
-    head, problem = record_kept(journal, out_dir, key)
-    event = f" ({event_name(head)})" if head else ""
-    if closed:
-        return f"; {closed} offer(s) left open closed{event}", problem
-    return (f"; the earlier closing of its offers recorded{event}" if head else ""), problem
-
-
 def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str, erased: set[str]) -> Said:
     """Erase one award's personal data: journal and event first, then files and offers."""
     entry = journal.entry(key)
@@ -294,7 +275,7 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
     line += (f"; {len(files) - len(problems)} file(s) removed" if files or not again else "")
     closed, offers_problem = _clear_offers(out_dir, key, f"{who} (edcbridge erase)" if again else None)
     problems += [offers_problem] if offers_problem else []
-    closing, trail_problem = _recorded_again(journal, out_dir, key, closed) if again else ("", None)
+    closing, trail_problem = closing_recorded(journal, out_dir, key, closed) if again else ("", None)
     problems += [trail_problem] if trail_problem else []
     pushed, push_problem = _clear_wallet_pushes(out_dir, key, of_award)
     problems += [push_problem] if push_problem else []

@@ -29,6 +29,7 @@ import click
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
 from edcbridge.pipeline.award_commands import (
     Said,
+    closing_recorded,
     event_detail,
     event_name,
     exported_by_name,
@@ -189,26 +190,13 @@ def _serve_warning(out_dir: Path, key: str) -> str | None:
             f"credentials (for good): {revoke}")
 
 
-def _offers_of(out_dir: Path, key: str, states: tuple[str, ...]) -> tuple[str, ...]:
-    """The ids of the award's offers in ``states`` in the folder's offers file; none when it has
-    none, or when it cannot be read (:func:`_serve_warning` says so)."""
-    from edcbridge.oid4vci.offers import OFFERS_NAME, OfferStore
-
-    if not (out_dir / OFFERS_NAME).is_file():
-        return ()
-    try:
-        with OfferStore.opened(out_dir) as store:
-            return store.offers_of(key, states)
-    except (OSError, sqlite3.Error):
-        return ()
-
-
 def _unused_offers(out_dir: Path, key: str) -> tuple[str, ...]:
     """The award's offers a wallet could still get a credential from (open, or redeemed with
-    credentials not all issued)."""
-    from edcbridge.oid4vci.offers import UNUSED
+    credentials not all issued); none when the offers file cannot be read (:func:`_serve_warning`
+    says so)."""
+    from edcbridge.oid4vci.offers import UNUSED, folder_offers
 
-    return _offers_of(out_dir, key, UNUSED)
+    return folder_offers(out_dir, key, UNUSED)
 
 
 def _close_offers(out_dir: Path, key: str, by: str | None) -> tuple[int, str | None]:
@@ -241,16 +229,10 @@ def _closed_left_open(journal: Journal, out_dir: Path, key: str, who: str) -> tu
     """Close the offers a withdrawal left open (stopped part way, or made by an earlier version)
     and write their closing to the audit trail as an ``offers-closed`` event, with any the offers
     file kept of the award; what is said of it, and the problems as error lines."""
-    from edcbridge.oid4vci.trail import record_kept
-
     by = f"{who} (edcbridge withdraw)"
     closed, errors = _closed_offers(out_dir, key, _unused_offers(out_dir, key), by)
-    head, problem = record_kept(journal, out_dir, key)
-    errors += [f"error: {key}: {problem}"] if problem else []
-    event = f" ({event_name(head)})" if head else ""
-    if closed:
-        return f"; {closed} offer(s) left open closed{event}", errors
-    return (f"; the earlier closing of its offers recorded{event}" if head else ""), errors
+    said, problem = closing_recorded(journal, out_dir, key, closed)
+    return said, errors + ([f"error: {key}: {problem}"] if problem else [])
 
 
 def _wallet_warnings(out_dir: Path, key: str, deliveries: dict[str, str]) -> list[str]:
@@ -346,9 +328,9 @@ def _badges_again(out_dir: Path, kept: list[str]) -> str:
 
 def _offers_stay_closed(out_dir: Path, key: str) -> str:
     """What the reinstatement leaves as it is: the offers the withdrawal closed."""
-    from edcbridge.oid4vci.offers import AWARD_WITHDRAWN
+    from edcbridge.oid4vci.offers import AWARD_WITHDRAWN, folder_offers
 
-    closed = _offers_of(out_dir, key, (AWARD_WITHDRAWN,))
+    closed = folder_offers(out_dir, key, (AWARD_WITHDRAWN,))
     if not closed:
         return ""
     return (f"; its {len(closed)} offer(s) closed by the withdrawal stay closed: to hand the learner the "
