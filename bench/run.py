@@ -17,7 +17,8 @@ Creating files is part of the run, and some file systems make it depend on what 
 before: ext4 without a journal skips inodes freed in the last one to six minutes when it makes
 a new file, so a run started soon after many files were deleted (the previous run's outputs,
 say) creates its files several times more slowly. Leave that long between runs, or keep the
-outputs (--keep) and delete them afterwards.
+outputs (--keep) and delete them afterwards. The ``files`` line shows what making a file costs
+in the output's folder just before each run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing
+import os
 import random
 import resource
 import shutil
@@ -41,7 +43,7 @@ from edcbridge.demo import bundled_fixtures
 from edcbridge.load import load_catalogue
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, parse
-from edcbridge.output import serialise_payload
+from edcbridge.output import serialise_payload, write_atomic
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import default_store
 from edcbridge.sealing import demo_seal
@@ -84,6 +86,14 @@ def _floor_documents(csv_path: Path, catalogue_path: Path, sample: int) -> list[
                                   "grade": {"en": row["grade"]}})
             docs.append(to_edc(award, catalogue))
     return docs
+
+
+def _mean_payload_size(csv_path: Path, catalogue_path: Path, sample: int) -> int:
+    docs = _floor_documents(csv_path, catalogue_path, sample)
+    return sum(len(serialise_payload(doc)) for doc in docs) // len(docs)
+
+
+PROBE_FILES = 1000
 
 
 def _serialise_and_sign(docs: list[dict[str, object]], key: rsa.RSAPrivateKey) -> None:
@@ -139,6 +149,39 @@ def parallel_floor_seconds(csv_path: Path, catalogue_path: Path, sample: int, wo
     return wall / sum(count for _, _, count in spans)
 
 
+def _creation_worker(folder: Path, first: int, count: int, data: bytes, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    before = os.times()
+    for index in range(first, first + count):
+        write_atomic(folder / f".probe-{index:06d}", data)
+    results.put(os.times().system - before.system)  # a float
+
+
+def file_creation_seconds(folder: Path, size: int, files: int, workers: int) -> float:
+    """Kernel time per file for ``workers`` processes creating ``files`` files of ``size``
+    bytes at once in ``folder``, written as the pipeline writes its outputs.
+
+    Measured just before the run, in the output's file system: how long the kernel takes to
+    make a file there depends on the file system and on what happened on it just before (see
+    the module's docstring), and the write stage pays it for every credential. The files are
+    left for the end of the benchmark: deleting them now would slow the run down.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    data = b"x" * size
+    context = multiprocessing.get_context()
+    barrier, results = context.Barrier(workers), context.Queue()
+    share = files // workers
+    processes = [context.Process(target=_creation_worker,
+                                 args=(folder, index * share, share, data, barrier, results))
+                 for index in range(workers)]
+    for process in processes:
+        process.start()
+    system: float = sum(results.get() for _ in processes)
+    for process in processes:
+        process.join()
+    return system / (share * workers)
+
+
 def _cpu_seconds() -> tuple[float, float]:
     """User + system time of this process and of its finished children."""
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -189,6 +232,8 @@ def main() -> int:
                              workers=args.workers, seal=seal, validate=not args.without_validation)
         sample = min(args.awards, 500)
         floor_before = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
+        size = _mean_payload_size(awards, catalogue_path, min(sample, 50))
+        creation = file_creation_seconds(out / "edc-sealed", size, PROBE_FILES, args.workers)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         result = run([Job(catalogue_path, (awards,))], options, progress=_Progress(started))
@@ -202,6 +247,8 @@ def main() -> int:
         floor_after = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
         floor = (floor_before + floor_after) / 2
     finally:
+        for probe in out.glob("edc-sealed/.probe-*"):
+            probe.unlink()
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     ok = result.done
@@ -216,6 +263,9 @@ def main() -> int:
           f"workers at once: {floor_before * 1000:.3f} ms before the run, {floor_after * 1000:.3f} ms "
           f"after; {one_core * 1000:.2f} ms on one core alone: {args.workers} workers "
           f"do {one_core / floor:.2f}x one core's work)")
+    print(f"  files     {creation * 1000:8.2f} ms of kernel time per file made ({PROBE_FILES} files of "
+          f"{size / 1024:.0f} KiB by {args.workers} processes at once, in the output's folder, just "
+          "before the run; the write stage makes one per credential)")
     print(f"  cpu       main {main_cpu / max(ok, 1) * 1000:.2f} ms/credential, workers "
           f"{workers_cpu / max(ok, 1) * 1000:.2f} ms/credential (user + system, start-up included)")
     print(f"  memory    main {self_rss:.1f} MB, largest worker {child_rss:.1f} MB (peaks)")
