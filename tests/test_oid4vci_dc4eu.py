@@ -42,6 +42,9 @@ class Gateway:
         self.lock = threading.Lock()
         self.answer_url: str | None = None  # a hostile gateway's offer link, instead of a real one
         self.answer_png: bytes | None = None  # and its "QR code"
+        # once this many documents ("upload") or offers ("notification") are made, the login is refused
+        self.refuse_after: tuple[str, int] | None = None  # (a token expired or revoked)
+        self.made = {"upload": 0, "notification": 0}
 
     def validate(self, path: str, body: Any) -> str | None:
         schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
@@ -55,6 +58,8 @@ class Gateway:
         return None
 
     def handle(self, path: str, headers: Any, body: Any) -> tuple[int, Any]:
+        if self.refuse_after is not None and self.made[self.refuse_after[0]] >= self.refuse_after[1]:
+            return 401, {"error": {"title": "unauthorized", "details": "token revoked"}}
         if self.basic_auth is not None:
             expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
             if headers.get("Authorization") != expected:
@@ -71,10 +76,12 @@ class Gateway:
                 if key in self.documents:
                     return 400, {"error": {"title": "document_already_exists"}}  # SUNET/vc#76
                 self.documents[key] = body
+                self.made["upload"] += 1
                 return 200, None
             key = (body["authentic_source"], body["document_id"])
             if key not in self.documents:
                 return 400, {"error": {"title": "document not found", "details": "upload it first"}}
+            self.made["notification"] += 1
         url = f"openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fgw.test%2Foffer%2F{len(self.requests)}"
         url = self.answer_url if self.answer_url is not None else url
         png = self.answer_png if self.answer_png is not None else png_bytes(url)
@@ -357,3 +364,48 @@ def test_an_expired_credential_is_not_uploaded(gateway: tuple[Gateway, str], sto
     assert result.exit_code == 1
     assert f"{folder.keys[0]}: the credential expired on {ended}" in result.stderr
     assert not result.stdout and not fake.requests
+
+
+@pytest.mark.parametrize("refused", ["upload", "notification"])
+def test_a_login_refused_part_way_keeps_what_was_uploaded(gateway: tuple[Gateway, str], store: SchemaStore,
+                                                          tmp_path: Path, refused: str) -> None:
+    """As push deqar and push wallet do: the awards uploaded stay uploaded, the one in flight and
+    the rest are named with the fix, and the exit code is that of some records failed. The
+    gateway stops taking the login after one award, at the next upload or at the offer of the
+    next award uploaded."""
+    fake, url = gateway
+    folder = export_awards(tmp_path, 3, store.root)
+    first, in_flight, rest = folder.keys
+    fake.refuse_after = ("notification", 1) if refused == "upload" else ("upload", 2)
+    group = click.Group()
+    register(group)
+    args = ["upload-dc4eu", *folder.keys, "-o", str(folder.out_dir), "--url", url,
+            "--authentic-source", "imperial-registry"]
+    stopped = CliRunner().invoke(group, args)
+    assert stopped.exit_code == 1, stopped.output
+    assert len(stopped.stdout.splitlines()) == 1 and f"uploaded {first}: QR code" in stopped.stderr
+    assert f"failed   {in_flight}: POST {url}/api/v1/{refused}: HTTP 401" in stopped.stderr
+    assert f"failed   {rest}: not sent: the gateway refused the login (HTTP 401) earlier" in stopped.stderr
+    assert stopped.stderr.count(in_flight) == stopped.stderr.count(rest) == 1
+    assert stopped.stderr.count("check the gateway user and password") == 2
+    assert stopped.stderr.count("then run the same command again") == 2
+    assert stopped.stderr.splitlines()[-1].startswith("1 uploaded, 1 failed, 1 not sent")
+    held = len(fake.documents)
+    assert held == (1 if refused == "upload" else 2)
+
+    fake.refuse_after = None  # the login works again
+    again = CliRunner().invoke(group, args)
+    assert again.exit_code == 0, again.output
+    assert again.stderr.count("already-uploaded ") == held and f"already-uploaded {first}" in again.stderr
+    assert f"uploaded {rest}" in again.stderr and len(again.stdout.splitlines()) == 3
+    assert fake.made["upload"] == len(fake.documents) == 3
+
+
+def test_a_login_refused_at_once_is_a_configuration_error(gateway: tuple[Gateway, str],
+                                                          exported: Exported) -> None:
+    fake, url = gateway
+    fake.refuse_after = ("upload", 0)
+    result = _upload(url, exported, exported.keys[0])
+    assert result.exit_code == 2, result.output
+    assert "HTTP 401" in result.stderr and "check the gateway user and password" in result.stderr
+    assert "not sent" not in result.stderr and not result.stdout

@@ -29,6 +29,7 @@ from edcbridge.output import safe_name
 if TYPE_CHECKING:
     import socket
 
+    from edcbridge.deliver.errors import DeliveryAuthError
     from edcbridge.oid4vci.dc4eu import Dc4euClient, GatewayOffer
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.service import IssuerService
@@ -783,6 +784,12 @@ def upload_dc4eu(
     """Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their offer URLs.
 
     A document already at the gateway (same authentic source and credential id) counts as uploaded.
+
+    \b
+    Exit codes: 0 all uploaded; 1 an award failed, or the gateway refused the login part way (a
+    token expired or revoked): the awards uploaded stay so, the rest are not sent, and the same
+    command run again uploads them; 2 unusable input or configuration, a login the gateway
+    refuses from the start included.
     """
     from edcbridge.oid4vci.dc4eu import Dc4euClient
 
@@ -793,18 +800,65 @@ def upload_dc4eu(
     documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data)
     client = Dc4euClient(base_url, username=username, password=password)
     revoked = _revocations(out_dir)
-    failed = 0
+    run = _GatewayRun()
     try:
         for name in awards:
-            if not _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
-                                     revoked=revoked, quiet=quiet):
-                failed += 1
+            if run.refused_status is not None:
+                run.not_sent(_award_named(source, name))
+            else:
+                _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
+                                  revoked=revoked, quiet=quiet, run=run)
     finally:
         client.close()
         if revoked is not None:
             revoked.close()
-    if failed:
-        raise SystemExit(1)
+    run.finish(quiet)
+
+
+GATEWAY_RERUN = ("then run the same command again: it uploads the rest (a document the gateway "
+                 "already holds is not stored twice: it is reported already-uploaded)")
+
+
+@dataclass
+class _GatewayRun:
+    """The awards of one ``upload-dc4eu``: uploaded (their offer URL printed), failed, or not
+    sent once the gateway refused the login part way; for the exit code and the summary."""
+
+    uploaded: int = 0
+    failed: int = 0
+    unsent: int = 0
+    without_qr: int = 0  # uploaded, their offer URL printed, but not their QR code
+    refused_status: int | None = None  # the HTTP status of the refusal that stopped the run
+
+    def stop(self, key: str, refusal: DeliveryAuthError) -> None:
+        """The award in flight when the gateway refused the login: it failed, the rest is not sent."""
+        click.echo(f"failed   {key}: {refusal}, {GATEWAY_RERUN}", err=True)
+        self.failed += 1
+        self.refused_status = refusal.status
+
+    def not_sent(self, key: str) -> None:
+        self.unsent += 1
+        click.echo(f"failed   {key}: not sent: the gateway refused the login (HTTP {self.refused_status}) "
+                   f"earlier in this run; check the gateway user and password ({DC4EU_USER_ENV} / "
+                   f"{DC4EU_PASSWORD_ENV}), {GATEWAY_RERUN}", err=True)
+
+    def finish(self, quiet: bool) -> None:
+        """The summary of a run the gateway stopped, then exit 1 when an award failed."""
+        if self.refused_status is not None and not quiet:
+            click.echo(f"{self.uploaded} uploaded, {self.failed} failed, {self.unsent} not sent: the "
+                       "gateway refused the login part way", err=True)
+        if self.failed or self.unsent or self.without_qr:
+            raise SystemExit(1)
+
+
+def _award_named(source: AwardSource, name: str) -> str:
+    """The award's key, as the others are named; the name given when it names no award."""
+    from edcbridge.oid4vci.errors import Oid4vciError
+
+    try:
+        return source.resolve(name)
+    except Oid4vciError:
+        return name
 
 
 @dataclass(frozen=True)
@@ -845,9 +899,11 @@ def _check_uploadable(source: AwardSource, key: str, revoked: OfferStore | None)
 
 
 def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, documents: _GatewayDocuments,
-                      qr_dir: Path, *, revoked: OfferStore | None, quiet: bool) -> bool:
-    """One award of ``upload-dc4eu``, uploaded and its offer shown; False, said on stderr, when
-    that failed. A login the gateway refuses is a :class:`UsageProblem` (no award can go)."""
+                      qr_dir: Path, *, revoked: OfferStore | None, quiet: bool, run: _GatewayRun) -> None:
+    """One award of ``upload-dc4eu``, uploaded and its offer shown, counted in ``run``; a
+    failure is said on stderr. A login the gateway refuses before it took one is a
+    :class:`UsageProblem` (no award can go); refused later (a token expired or revoked), it
+    stops the run, whose other awards are not sent."""
     from edcbridge.deliver.errors import DeliveryAuthError, DeliveryError
     from edcbridge.oid4vci.errors import Oid4vciError
 
@@ -857,14 +913,22 @@ def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, docum
         _check_uploadable(source, key, revoked)
         uploaded = _upload_award(key, source, client, documents)
     except DeliveryAuthError as exc:
-        raise UsageProblem(str(exc)) from None
+        if not client.login_accepted:
+            raise UsageProblem(str(exc)) from None
+        run.stop(key, exc)
+        return
     except Oid4vciError as exc:  # it names the award
         click.echo(f"failed   {exc}", err=True)
-        return False
+        uploaded = None
     except DeliveryError as exc:
         click.echo(f"failed   {key}: {exc}", err=True)
-        return False
-    return uploaded is not None and _say_gateway_offer(*uploaded, qr_dir, quiet=quiet)
+        uploaded = None
+    if uploaded is None:
+        run.failed += 1
+        return
+    run.uploaded += 1
+    if not _say_gateway_offer(*uploaded, qr_dir, quiet=quiet):
+        run.without_qr += 1
 
 
 def _upload_award(key: str, source: AwardSource, client: Dc4euClient,

@@ -177,6 +177,9 @@ class Dc4euClient:
         self.http = http or HttpClient(root, default_headers=headers)
         if http is not None:
             self.http.session.headers.update(headers)
+        # Whether the gateway has answered a request of ours within its contract: a login it
+        # refuses after that expired or was revoked part way, and was no wrong configuration.
+        self.login_accepted = False
 
     def close(self) -> None:
         self.http.close()
@@ -186,6 +189,8 @@ class Dc4euClient:
         if response.status_code in (401, 403):
             raise refused_access("POST", self.http, path, response, "check the gateway user and password "
                                  "(EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)")
+        if response.status_code in (200, 400):
+            self.login_accepted = True
         return response
 
     def upload(self, body: dict[str, Any]) -> UploadResult:
