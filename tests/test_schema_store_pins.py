@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.schemas import SchemaStore, SchemaStoreError, default_store, manifest
 from edcbridge.schemas.store import parse_manifest
+from tests.tls_support import https_server, self_signed
 
 LOQ_SAMPLE = "elm3-qdr-xsd/3.2/loq/loq.xml"
 LOQ_XSD = "elm3-qdr-xsd/3.2/loq/loq.xsd"
@@ -173,65 +172,14 @@ def test_a_mirror_password_is_sent_but_never_shown(tmp_path: Path) -> None:
     assert "s3cret" not in unreachable.output and "clerk42" not in unreachable.output
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edcbridge test mirror")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = folder / "mirror.pem", folder / "mirror.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
-@contextmanager
-def _https_mirror(reference: Path, pem: tuple[Path, Path] | None) -> Iterator[str]:
-    """An https:// URL of a server on 127.0.0.1 serving ``reference``: with TLS under the
-    certificate and key ``pem``, or, without them, in plain HTTP (a mirror URL with the wrong
-    scheme)."""
-    import ssl
-    import threading
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    handler = partial(SimpleHTTPRequestHandler, directory=str(reference))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if pem is not None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(*pem)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
         reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """TLS is verified; a certificate not trusted (a proxy inspecting TLS, say) is said so, with
     the setting that makes it trusted, and that setting works."""
     from edcbridge.schemas.download import HttpFetcher
 
-    cert_file, key_file = _self_signed(tmp_path)
-    with _https_mirror(reference, (cert_file, key_file)) as mirror:
+    cert_file, key_file = self_signed(tmp_path)
+    with https_server(reference, (cert_file, key_file)) as mirror:
         monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
         untrusted = SchemaStore(tmp_path / "untrusted").install(HttpFetcher(mirror), entries=manifest()[:1])
@@ -249,7 +197,7 @@ def test_a_mirror_that_does_not_speak_tls_is_not_blamed_on_a_certificate(
     certificate is seen, so the fix is the URL, not a CA bundle."""
     from edcbridge.schemas.download import HttpFetcher
 
-    with _https_mirror(reference, None) as mirror:
+    with https_server(reference, None) as mirror:
         result = SchemaStore(tmp_path / "store").install(HttpFetcher(mirror), entries=manifest()[:1])
     assert result.failed and not result.installed
     message = result.failed[0][1]

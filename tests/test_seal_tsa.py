@@ -25,6 +25,7 @@ from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.conftest import need_tool
+from tests.tls_support import closed_port, https_server, self_signed
 
 PAYLOAD = '{"id": "urn:credential:tsa", "type": ["VerifiableCredential"]}'
 
@@ -231,6 +232,45 @@ def test_tsa_down_is_one_clear_error(pki: devpki.DevPki) -> None:
     sealer = Sealer(_seal_key(pki), tsa=client, level=Level.B_T)
     with pytest.raises(TimestampError, match="cannot reach timestamp authority"):
         sealer.seal(PAYLOAD)
+
+
+def _tsa_failure(pki: devpki.DevPki, url: str) -> str:
+    with pytest.raises(TimestampError) as failed:
+        Sealer(_seal_key(pki), tsa=TsaClient(url, timeout=5), level=Level.B_T).seal(PAYLOAD)
+    return str(failed.value)
+
+
+def test_a_tsa_whose_certificate_is_not_trusted_gets_the_ca_bundle_advice(
+        pki: devpki.DevPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy inspecting TLS, say: the setting named makes the certificate trusted."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    cert_file, key_file = self_signed(tmp_path)
+    with https_server(tmp_path, (cert_file, key_file)) as url:
+        untrusted = _tsa_failure(pki, f"{url}/tsa")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+        trusted = _tsa_failure(pki, f"{url}/tsa")  # reached: a file server answers no POST
+    assert "TLS certificate could not be verified" in untrusted
+    assert "point REQUESTS_CA_BUNDLE at the proxy's CA certificate" in untrusted
+    assert "--tsa URL" in untrusted and "seal at level B-B" in untrusted
+    assert "answered HTTP 501" in trusted and "TLS" not in trusted
+
+
+def test_a_tsa_url_naming_a_plain_http_server_is_not_blamed_on_a_certificate(
+        pki: devpki.DevPki, tmp_path: Path) -> None:
+    with https_server(tmp_path, None) as url:
+        message = _tsa_failure(pki, f"{url}/tsa")
+    assert "the server does not speak TLS at that address" in message
+    assert "check the --tsa URL (http:// for an authority without TLS, and its port)" in message
+    assert "REQUESTS_CA_BUNDLE" not in message and "certificate" not in message
+
+
+def test_a_tsa_refusing_the_connection_names_the_proxy_variables_not_a_certificate(
+        pki: devpki.DevPki) -> None:
+    message = _tsa_failure(pki, f"http://127.0.0.1:{closed_port()}/tsa")
+    assert "the connection was refused" in message
+    assert "check the --tsa URL and the network (and the proxy variables, HTTPS_PROXY" in message
+    assert "REQUESTS_CA_BUNDLE" not in message
 
 
 class _Fixed(BaseHTTPRequestHandler):

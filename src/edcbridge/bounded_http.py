@@ -48,6 +48,13 @@ _METADATA = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_add
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # IPv4 addresses as an IPv6-only network reaches them
 
 
+# The words every download's messages share for a server not reached; each command adds its own remedy.
+PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY, NO_PROXY"
+CERTIFICATE_NOT_VERIFIED = ("the server's TLS certificate could not be verified; behind a proxy that "
+                            "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
+NO_TLS_THERE = "the server does not speak TLS at that address, or accepts no TLS version in common"
+
+
 class DownloadError(Exception):
     """What went wrong, and its kind: an answer other than 200 (``status``, with an
     ``excerpt`` of its body), a body over the limit (``too-large``), no whole answer in time

@@ -10,12 +10,17 @@ import hashlib
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-from edcbridge.bounded_http import DownloadError, download
+from edcbridge.bounded_http import (
+    CERTIFICATE_NOT_VERIFIED,
+    NO_TLS_THERE,
+    PROXY_VARIABLES,
+    DownloadError,
+    download,
+)
 from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
 
 DEADLINE = 60.0  # seconds for one file, from the request to its last byte
 MAX_BYTES = 16 * 1024 * 1024  # the manifest pins no sizes; its largest file is under 1 MB
-_PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY, NO_PROXY"
 GIVE_UP_AFTER = 3  # failures in a row to reach one server
 MAX_REDIRECTS = 10  # upstream addresses (purl, GitHub) redirect
 
@@ -92,8 +97,7 @@ class HttpFetcher:
             if exc.proxy_failed:
                 message += f": {_proxy_problem(url)}"
             elif exc.tls_unverified:
-                message += (": the server's TLS certificate could not be verified; behind a proxy that "
-                            "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
+                message += f": {CERTIFICATE_NOT_VERIFIED}"
             elif exc.tls_failed:
                 message += f": {self._handshake_remedy()}"
             elif exc.kind == "unreachable" and self._failures[host] < self.give_up_after:
@@ -128,7 +132,7 @@ class HttpFetcher:
 
     def _reach_remedy(self) -> str:
         """What to do when no answer came (no network, a proxy needed, a mirror mistyped)."""
-        checks = f"check the network connection and the proxy variables ({_PROXY_VARIABLES})"
+        checks = f"check the network connection and the proxy variables ({PROXY_VARIABLES})"
         if self.mirror:
             return f"{checks} and the --mirror URL, or install with --from DIR"
         return f"{checks}, or install from a copy of the files with --from DIR or --download --mirror URL"
@@ -136,21 +140,20 @@ class HttpFetcher:
     def _handshake_remedy(self) -> str:
         """What to do when TLS failed before any certificate was judged: the server does not
         speak TLS there (a plain HTTP server), or no TLS version both sides accept."""
-        cause = "the server does not speak TLS at that address, or accepts no TLS version in common"
         if self.mirror:
-            return f"{cause}: check the --mirror URL (http:// for a mirror without TLS, and its port)"
-        return (f"{cause}; a proxy or firewall in between may answer instead: check the proxy "
-                f"variables ({_PROXY_VARIABLES}), or install from a copy of the files with --from DIR "
+            return f"{NO_TLS_THERE}: check the --mirror URL (http:// for a mirror without TLS, and its port)"
+        return (f"{NO_TLS_THERE}; a proxy or firewall in between may answer instead: check the proxy "
+                f"variables ({PROXY_VARIABLES}), or install from a copy of the files with --from DIR "
                 "or --download --mirror URL")
 
     def _stop_message(self, message: str, host: str) -> str:
         if self.mirror:
             where = "the mirror"
-            remedy = (f"check the network connection (and the proxy variables, {_PROXY_VARIABLES}) "
+            remedy = (f"check the network connection (and the proxy variables, {PROXY_VARIABLES}) "
                       "and the --mirror URL, or use --from DIR")
         else:
             where = "the official server"
-            remedy = (f"check the network connection (and the proxy variables, {_PROXY_VARIABLES}), or "
+            remedy = (f"check the network connection (and the proxy variables, {PROXY_VARIABLES}), or "
                       "install from a copy of the files with --mirror URL or --from DIR")
         return (f"{message}; {self.give_up_after} downloads in a row from {where} {host} failed, so "
                 f"the remaining files were not tried: {remedy}")

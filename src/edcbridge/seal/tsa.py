@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
-from edcbridge.bounded_http import DownloadError, download
+from edcbridge.bounded_http import (
+    CERTIFICATE_NOT_VERIFIED,
+    NO_TLS_THERE,
+    PROXY_VARIABLES,
+    DownloadError,
+    download,
+)
 from edcbridge.seal import tst
 from edcbridge.seal.errors import TimestampError
 
@@ -56,4 +62,15 @@ class TsaClient:
             return TimestampError(f"{exc}{': ' + excerpt if excerpt else ''}")
         if exc.kind == "too-large":
             return TimestampError(f"{exc}: not a timestamp reply; check the --tsa URL")
-        return TimestampError(f"{exc}; check the --tsa URL and the network, or seal at level B-B")
+        return TimestampError(f"{exc}{self._reach_remedy(exc)}, or seal at level B-B")
+
+    @staticmethod
+    def _reach_remedy(exc: DownloadError) -> str:
+        """What to do when the authority was not reached: a CA bundle only when its certificate
+        could not be verified, the URL's scheme and port when TLS failed before that."""
+        if exc.tls_unverified:
+            return f": {CERTIFICATE_NOT_VERIFIED}; otherwise check the --tsa URL"
+        if exc.tls_failed:
+            return (f": {NO_TLS_THERE}: check the --tsa URL (http:// for an authority without TLS, "
+                    "and its port)")
+        return f"; check the --tsa URL and the network (and the proxy variables, {PROXY_VARIABLES})"
