@@ -31,6 +31,7 @@ from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.fake_http import FakeServer, Reply, Request, static_files
+from tests.tls_support import closed_port, https_server, self_signed
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -342,3 +343,55 @@ def test_revoked_seal_certificate_stops_long_term_sealing(tmp_path: Path, pki: d
             Sealer(keys.SealKey(leaf.key, leaf.certificate, (pki.root.certificate,)), tsa=tsa)
     finally:
         served.stop()
+
+
+def test_a_responder_whose_certificate_is_not_trusted_gets_the_ca_bundle_advice(
+        root: devpki.Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a proxy inspecting TLS, an https:// responder cannot be verified: the setting named
+    makes it trusted (the file server then answers the POST itself, 501)."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    cert_file, key_file = self_signed(tmp_path)
+    with https_server(tmp_path, (cert_file, key_file)) as url:
+        leaf = _leaf(root, f"{url}/ocsp")
+        status, untrusted = _revocation(_sealed(root, leaf), root)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+        _, trusted = _revocation(_sealed(root, leaf), root)
+    assert status == "ERROR", untrusted
+    assert "TLS certificate could not be verified" in untrusted
+    assert "point REQUESTS_CA_BUNDLE at the proxy's CA certificate" in untrusted
+    assert "answered HTTP 501" in trusted and "REQUESTS_CA_BUNDLE" not in trusted
+
+
+def test_a_responder_that_does_not_speak_tls_is_not_blamed_on_a_certificate(
+        root: devpki.Issued, tmp_path: Path) -> None:
+    """The URL is the certificate's, not a setting: what can be checked is the way there."""
+    with https_server(tmp_path, None) as url:
+        status, reason = _revocation(_sealed(root, _leaf(root, f"{url}/ocsp")), root)
+    assert status == "ERROR", reason
+    assert "the server does not speak TLS at that address" in reason
+    assert "the URL is the certificate's OCSP responder" in reason and "proxy variables" in reason
+    assert "REQUESTS_CA_BUNDLE" not in reason and "TLS certificate" not in reason
+
+
+def test_a_crl_not_reached_while_sealing_names_the_network_the_proxy_and_crl(root: devpki.Issued) -> None:
+    leaf = _leaf(root, None, f"http://127.0.0.1:{closed_port()}/root.crl")
+    with pytest.raises(RevocationError) as failed:
+        revocation.crls_for_seal(leaf.certificate, [root.certificate], [], fetch=True, at=NOW)
+    message = str(failed.value)
+    assert "the connection was refused" in message
+    assert "check the network connection and the proxy variables (HTTPS_PROXY" in message
+    assert message.endswith("pass --crl FILE") and "REQUESTS_CA_BUNDLE" not in message
+
+
+def test_a_crl_server_whose_certificate_is_not_trusted_gets_the_ca_bundle_advice_while_sealing(
+        root: devpki.Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with https_server(tmp_path, self_signed(tmp_path)) as url:
+        leaf = _leaf(root, None, f"{url}/root.crl")
+        with pytest.raises(RevocationError) as failed:
+            revocation.crls_for_seal(leaf.certificate, [root.certificate], [], fetch=True, at=NOW)
+    message = str(failed.value)
+    assert "TLS certificate could not be verified" in message and "REQUESTS_CA_BUNDLE" in message
+    assert message.endswith("pass --crl FILE")

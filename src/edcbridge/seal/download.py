@@ -4,17 +4,32 @@ no link-local or metadata address, no redirect from a public server to a private
 
 from __future__ import annotations
 
-from edcbridge.bounded_http import DownloadError
+from edcbridge.bounded_http import CERTIFICATE_NOT_VERIFIED, NO_TLS_THERE, PROXY_VARIABLES, DownloadError
 from edcbridge.bounded_http import download as _bounded
 from edcbridge.seal.errors import RevocationError
 
 
-def download(what: str, url: str, *, timeout: float, limit: int, data: bytes | None = None,
+def download(what: str, url: str, *, named_by: str, timeout: float, limit: int, data: bytes | None = None,
              headers: dict[str, str] | None = None) -> bytes:
     """The body of a 200 answer within ``timeout`` seconds in all and at most ``limit`` bytes
-    once decoded; RevocationError saying what went wrong otherwise. POST when ``data`` is given."""
+    once decoded; RevocationError saying what went wrong otherwise, and what can be done about
+    it: the URL is ``named_by`` (the certificate's CRL distribution point, say), not a setting.
+    POST when ``data`` is given."""
     try:
         return _bounded(what, url, timeout=timeout, limit=limit, data=data,
                         headers={"User-Agent": "edcbridge-seal", **(headers or {})}, guarded=True)
     except DownloadError as exc:
-        raise RevocationError(str(exc)) from exc
+        raise RevocationError(f"{exc}{_remedy(exc, named_by)}") from exc
+
+
+def _remedy(exc: DownloadError, named_by: str) -> str:
+    """What to do when the server was not reached: a CA bundle only when its certificate could
+    not be verified; the network and the proxy otherwise, since the URL cannot be corrected here."""
+    if exc.tls_unverified:
+        return f": {CERTIFICATE_NOT_VERIFIED}"
+    if exc.tls_failed:
+        return (f": {NO_TLS_THERE}; the URL is {named_by}, so a proxy or firewall in between may "
+                f"answer instead: check the proxy variables ({PROXY_VARIABLES})")
+    if exc.kind == "unreachable":
+        return f": check the network connection and the proxy variables ({PROXY_VARIABLES})"
+    return ""

@@ -134,7 +134,9 @@ _MAX_OCSP_RESPONSE = 1024 * 1024  # bytes; real responses are a few kilobytes
 
 
 def fetch_crl(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> x509.CertificateRevocationList:
-    return load_crl(_download("CRL", url, timeout=timeout, limit=_MAX_CRL), url)
+    data = _download("CRL", url, named_by="the certificate's CRL distribution point", timeout=timeout,
+                     limit=_MAX_CRL)
+    return load_crl(data, url)
 
 
 def _invalid_from(entry: x509.RevokedCertificate) -> datetime:
@@ -439,7 +441,8 @@ def fetch_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate, *,
     nonce = secrets.token_bytes(16)
     request = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
                .add_extension(x509.OCSPNonce(nonce), critical=False).build())
-    body = _download("OCSP responder", url, timeout=timeout, limit=_MAX_OCSP_RESPONSE,
+    body = _download("OCSP responder", url, named_by="the certificate's OCSP responder", timeout=timeout,
+                     limit=_MAX_OCSP_RESPONSE,
                      data=request.public_bytes(serialization.Encoding.DER),
                      headers={"Content-Type": "application/ocsp-request",
                               "Accept": "application/ocsp-response"})
@@ -519,7 +522,7 @@ def crls_for_seal(
         try:
             candidates.extend(fetch_crl(url, timeout=timeout) for url in crl_urls(cert))
         except RevocationError as exc:
-            raise RevocationError(f"{exc}; check the network or pass --crl FILE") from exc
+            raise RevocationError(f"{exc}; to seal without fetching it, pass --crl FILE") from exc
     useful: list[x509.CertificateRevocationList] = []
     for crl in candidates:
         finding = crl_finding(crl, cert, issuer)
@@ -611,8 +614,8 @@ def fetch_status_list(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     cached = _FETCHED.get(url)
     if cached is not None and now - cached[0] < STATUS_LIST_TTL:
         return cached[1]
-    body = _download("status list", url, timeout=timeout, limit=_MAX_STATUS_LIST,
-                     headers={"Accept": _STATUS_ACCEPT})
+    body = _download("status list", url, named_by="the status list the credential names", timeout=timeout,
+                     limit=_MAX_STATUS_LIST, headers={"Accept": _STATUS_ACCEPT})
     if len(_FETCHED) > 256:
         _FETCHED.clear()
     _FETCHED[url] = (now, body)
