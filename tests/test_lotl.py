@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -21,6 +22,7 @@ from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import Sealer
 from tests.conftest import seal_commands
+from tests.tls_support import closed_port, https_server, self_signed
 from tests.trusted_list_files import (
     GRANTED,
     LOTL,
@@ -175,6 +177,52 @@ def test_the_lotls_pointer_to_itself_is_not_followed(served: tuple[Path, str, li
     loaded = load([f"{base}/self-lotl.xml"], Signers(lotl=(lotl_signer.certificate,)))
     assert requested.count("/self-lotl.xml") == 1
     assert [entry["territory"] for entry in loaded.lists] == ["EU", "BE"]
+
+
+def test_a_trusted_list_whose_server_certificate_is_not_trusted_gets_the_ca_bundle_advice(
+        world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy inspecting TLS, say: the setting named makes the LOTL's server trusted."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    cert_file, key_file = self_signed(tmp_path)
+    with https_server(world["folder"], (cert_file, key_file)) as url:
+        lotl = ("--trusted-list", f"{url}/lotl.xml", "--lotl-signer", world["signer"])
+        untrusted = _verify(tmp_path / "untrusted", world["be"], *lotl)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+        trusted = _verify(tmp_path / "trusted", world["be"], *lotl)
+    assert untrusted.exit_code == 2
+    assert "no copy is cached: the server's TLS certificate could not be verified" in untrusted.stderr
+    assert "point REQUESTS_CA_BUNDLE at the proxy's CA certificate" in untrusted.stderr
+    assert _report(trusted)["verdict"] == "VALID", trusted.output
+
+
+def test_a_national_list_whose_server_does_not_speak_tls_names_the_lotls_pointer(
+        served: tuple[Path, str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The URL is the LOTL's, not the user's: the way to it is what can be checked."""
+    from edcbridge.trust.lotl import Signers, load
+
+    folder, base, _ = served
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    be_signer, lotl_signer = new_signer("TEST BE signer"), new_signer("TEST LOTL signer")
+    with https_server(tmp_path, None) as plain:
+        pointers = [(f"{plain}/be.xml", "BE", be_signer.certificate, TSL_MIME)]
+        (folder / "plain-lotl.xml").write_bytes(sign(trusted_list("EU", [], tsl_type=LOTL, pointers=pointers),
+                                                     lotl_signer, tmp_path))
+        loaded = load([f"{base}/plain-lotl.xml"], Signers(lotl=(lotl_signer.certificate,)))
+    note = next(note for note in loaded.notes if "be.xml" in note)
+    assert "the server does not speak TLS at that address" in note
+    assert "the URL is the LOTL's pointer" in note and "proxy variables" in note
+    assert "REQUESTS_CA_BUNDLE" not in note and "--trusted-list" not in note
+
+
+def test_a_trusted_list_refusing_the_connection_names_the_network_and_the_proxy(
+        world: dict[str, Any], tmp_path: Path) -> None:
+    result = _verify(tmp_path, world["be"], "--trusted-list", f"http://127.0.0.1:{closed_port()}/lotl.xml",
+                     "--lotl-signer", world["signer"])
+    assert result.exit_code == 2
+    assert "the connection was refused" in result.stderr
+    assert "check the network connection and the proxy variables (HTTPS_PROXY" in result.stderr
+    assert "REQUESTS_CA_BUNDLE" not in result.stderr
 
 
 _STORE_CUT_SHORT = """

@@ -21,7 +21,13 @@ from pathlib import Path
 from cryptography import x509
 
 from edcbridge.bounded_file import TooLarge, read_bounded
-from edcbridge.bounded_http import DownloadError, download
+from edcbridge.bounded_http import (
+    CERTIFICATE_NOT_VERIFIED,
+    NO_TLS_THERE,
+    PROXY_VARIABLES,
+    DownloadError,
+    download,
+)
 from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
 from edcbridge.trust.trusted_list import (
@@ -88,26 +94,46 @@ def _from_cache(url: str) -> tuple[bytes, str] | None:
         return None
 
 
-def fetch(url: str, timeout: float, notes: list[str]) -> tuple[bytes, str]:
-    """The list at *url* and when it was fetched: downloaded (and cached), else the cached copy."""
+def fetch(url: str, timeout: float, notes: list[str], *, from_lotl: bool = False) -> tuple[bytes, str]:
+    """The list at *url* and when it was fetched: downloaded (and cached), else the cached copy.
+    ``from_lotl``: the URL is a LOTL's pointer, not a ``--trusted-list`` the user can correct."""
     try:
         data = download("trusted list", url, timeout=timeout, limit=MAX_TL_BYTES, guarded=True,
                         headers={"Accept": f"{TSL_MIME}, application/xml"})
     except DownloadError as exc:
+        remedy = _remedy(exc, from_lotl)
         cached = _from_cache(url)
         if cached is None:
             raise TrustedListError(f"{url}: the trusted list cannot be fetched ({exc}) and no copy is "
-                                   "cached") from None
-        notes.append(f"{url} cannot be fetched ({exc}): the copy fetched at {cached[1]} is used")
+                                   f"cached{remedy}") from None
+        notes.append(f"{url} cannot be fetched ({exc}): the copy fetched at {cached[1]} is used{remedy}")
         return cached
     fetched = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _store(url, data, fetched)
     return data, fetched
 
 
-def _read(source: str, timeout: float, notes: list[str]) -> tuple[TrustedList, str | None]:
+def _remedy(exc: DownloadError, from_lotl: bool) -> str:
+    """What to do when the list's server was not reached: a CA bundle only when its certificate
+    could not be verified; when TLS failed before that, the URL if it is the user's, else the way
+    there."""
+    if exc.tls_unverified:
+        return f": {CERTIFICATE_NOT_VERIFIED}"
+    if exc.tls_failed and from_lotl:
+        return (f": {NO_TLS_THERE}; the URL is the LOTL's pointer, so a proxy or firewall in between "
+                f"may answer instead: check the proxy variables ({PROXY_VARIABLES})")
+    if exc.tls_failed:
+        return (f": {NO_TLS_THERE}: check the --trusted-list URL (http:// for a server without TLS, "
+                "and its port)")
+    if exc.kind == "unreachable":
+        return f": check the network connection and the proxy variables ({PROXY_VARIABLES})"
+    return ""
+
+
+def _read(source: str, timeout: float, notes: list[str], *,
+          from_lotl: bool = False) -> tuple[TrustedList, str | None]:
     if is_url(source):
-        data, fetched = fetch(source, timeout, notes)
+        data, fetched = fetch(source, timeout, notes, from_lotl=from_lotl)
         return read_trusted_list(data, source), fetched
     try:
         return read_trusted_list(read_bounded(Path(source), MAX_TL_BYTES), source), None
@@ -163,7 +189,7 @@ class _Followed:
 def _follow_one(pointer: Pointer, timeout: float) -> _Followed:
     followed = _Followed(pointer)
     try:
-        tl, fetched = _read(pointer.location, timeout, followed.notes)
+        tl, fetched = _read(pointer.location, timeout, followed.notes, from_lotl=True)
         check_signature(tl, pointer.certificates, f"the certificates the LOTL publishes for "
                         f"{pointer.territory or 'it'}")
     except TrustedListError as exc:
