@@ -506,6 +506,10 @@ def _chain_issuer(cert: x509.Certificate, chain: Sequence[x509.Certificate]) -> 
     return issuer
 
 
+# export has no --crl: the seal command takes the CRL as a file
+_WITHOUT_FETCHING = "give the CRL as a file (edcbridge seal --crl FILE), or seal at level B-T (--level B-T)"
+
+
 def crls_for_seal(
     cert: x509.Certificate,
     chain: Sequence[x509.Certificate],
@@ -522,7 +526,7 @@ def crls_for_seal(
         try:
             candidates.extend(fetch_crl(url, timeout=timeout) for url in crl_urls(cert))
         except RevocationError as exc:
-            raise RevocationError(f"{exc}; to seal without fetching it, pass --crl FILE") from exc
+            raise RevocationError(f"{exc}; {_WITHOUT_FETCHING}") from exc
     useful: list[x509.CertificateRevocationList] = []
     for crl in candidates:
         finding = crl_finding(crl, cert, issuer)
@@ -541,7 +545,7 @@ def crls_for_seal(
     if not useful:
         raise RevocationError(
             f"no CRL for '{cert.subject.rfc4514_string()}' (none given, none at its distribution "
-            "points); pass --crl FILE or seal at level B-T"
+            f"points); {_WITHOUT_FETCHING}"
         )
     return useful
 
