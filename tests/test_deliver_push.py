@@ -25,7 +25,7 @@ from edcbridge.deliver.state import State
 from edcbridge.load import load_catalogue
 from tests.deliver_support import CATALOGUE, PASSWORD, Captured, batch_text, deqar_client, start_deqar
 from tests.fake_deqar import DeqarFake
-from tests.fake_http import FakeServer
+from tests.fake_http import FakeServer, Reply, Request
 
 
 @pytest.fixture
@@ -714,3 +714,62 @@ def test_on_the_csv_route_deletions_stop_when_the_register_stops_answering(
     flagged = [r["local_identifier"] for r in app.reports.values()
                if r.get("flag_messages") == ["Deletion was requested."]]
     assert sorted(flagged) == [f"EDCB-{n:04d}" for n in range(2, 7)]
+
+
+def _gateway_down_for(server: FakeServer, app: DeqarFake, numbers: set[int]) -> None:
+    """The register's gateway answers 502 to every look-up of the reports EDCB-<number>."""
+    silent = {f"EDCB-{number:04d}" for number in numbers}
+
+    def app_or_502(request: Request) -> Reply:
+        if request.method == "GET" and request.query.get("local_identifier") in silent:
+            return Reply.html(502, "<h1>502 Bad Gateway</h1>")
+        return app(request)
+
+    server.app = app_or_502
+
+
+def _heard(outcomes: list[Outcome]) -> list[str]:
+    """Each outcome as ok or skipped, 502 (asked, no answer) or stopped (not asked)."""
+    return ["stopped" if o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+            else "502" if "HTTP 502" in o.message else o.status for o in outcomes]
+
+
+def test_a_register_that_answers_between_silences_is_asked_until_three_in_a_row_go_unanswered(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """Only reports in a row count: an answer starts the count again."""
+    server, app = fake
+    _gateway_down_for(server, app, {1, 2, 4, 5, 6})
+    down = push_deqar(_items(workdir, batch_text(8)), deqar_client(server), State(None, "deqar"),
+                      agency="ACQUIN")
+    assert _heard(down) == ["502", "502", "ok", "502", "502", "502", "stopped", "stopped"]
+    assert len([e for e in server.log if e.status == 502]) == 5 * 5  # none for the reports stopped
+
+
+def test_on_the_csv_route_look_ups_are_asked_until_three_in_a_row_go_unanswered(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    push_deqar_csv(_items(workdir, batch_text(8)), client, State.load(workdir / "state.json", "deqar"),
+                   agency="ACQUIN")
+    _gateway_down_for(server, app, {1, 2, 4, 5, 6})
+    down = push_deqar_csv(_items(workdir, batch_text(8, summary="Changed.")), client,
+                          State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
+    assert _heard(down) == ["502", "502", "ok", "502", "502", "502", "stopped", "stopped"]
+    assert len([e for e in server.log if e.status == 502]) == 5 * 5
+
+
+def test_on_the_csv_route_deletions_are_requested_until_three_in_a_row_go_unanswered(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    server, app = fake
+    client = deqar_client(server)
+    push_deqar_csv(_items(workdir, batch_text(9)), client, State.load(workdir / "state.json", "deqar"),
+                   agency="ACQUIN")
+    withdrawn = batch_text(1) + f"delete_reports: [{', '.join(f'EDCB-{n:04d}' for n in range(2, 10))}]\n"
+    _gateway_down_for(server, app, {2, 3, 5, 6, 7})
+    down = push_deqar_csv(_items(workdir, withdrawn), client, State.load(workdir / "state.json", "deqar"),
+                          agency="ACQUIN")
+    assert _heard(down) == ["skipped", "502", "502", "ok", "502", "502", "502", "stopped", "stopped"]
+    assert len([e for e in server.log if e.status == 502]) == 5 * 5

@@ -272,6 +272,59 @@ def test_an_export_whose_wallet_goes_down_stops_asking_and_the_next_run_delivers
     assert len(fake.deposits) == 8
 
 
+FAULTS = {"d": Fault("drop", method="POST"), "e": Fault("status", 500, method="POST")}
+
+
+def _next_deposit(server: FakeServer, fates: str, done: int) -> None:
+    """Queue the fate of the deposit after the ``done`` first: dropped unanswered (d), answered
+    500 (e), or stored (o)."""
+    fate = fates[done:done + 1]
+    if fate in FAULTS:
+        server.faults.append(FAULTS[fate])
+
+
+def _heard(message: str, status: str) -> str:
+    return "stopped" if message.startswith("not sent: the wallet did not answer the last 3") else status
+
+
+def test_a_wallet_that_answers_between_silences_is_asked_until_three_in_a_row_go_unanswered(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """Only deposits in a row count: any answer, a refusal too, starts the count again."""
+    server, _ = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    done: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        done.append(outcome)
+        _next_deposit(server, "ddeddoddd", len(done))
+
+    _next_deposit(server, "ddeddoddd", 0)
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, 11)), WalletClient(http),
+                           State.load(tmp_path / "state.json", "wallet"), on_progress=progress)
+    assert [_heard(o.message, o.status) for o in outcomes] == ["failed"] * 5 + ["ok"] + ["failed"] * 3 + [
+        "stopped"] * 2
+    assert len(server.log) == 9
+
+
+def test_an_export_whose_wallet_answers_between_silences_stops_after_three_in_a_row(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, _ = wallet
+    seen: list[Delivery] = []
+
+    def delivered(delivery: Delivery) -> None:
+        seen.append(delivery)
+        _next_deposit(server, "ddoddd", len(seen))
+
+    _next_deposit(server, "ddoddd", 0)
+    options = RunOptions(out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
+    run([Job(CATALOGUE, (awards_file(tmp_path, 9),))], options, on_delivery=delivered)
+    assert [_heard(d.message, d.status) for d in seen] == ["failed"] * 2 + ["delivered"] + ["failed"] * 3 + [
+        "stopped"] * 3
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 6
+
+
 def test_ctrl_c_during_a_deposit_names_it_and_the_same_command_finishes(
         tmp_path: Path, reference: Path) -> None:
     """A real process gets SIGINT while a deposit is in flight: exit 130, that deposit named on
