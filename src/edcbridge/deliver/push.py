@@ -38,6 +38,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
+from edcbridge.deliver.silence import SILENT_LIMIT, Silence
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -247,7 +248,6 @@ def push_deqar(
     return outcomes
 
 
-SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops asking
 REGISTER_SILENT = (
     f"not sent: DEQAR did not answer the last {SILENT_LIMIT} reports (unreachable, or its gateway "
     "said it is unavailable: 502, 503 or 504; each request retried until its attempts ran out): "
@@ -269,7 +269,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                       agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
                       sending: list[str], on_progress: Progress | None) -> None:
     stopped: str | None = None  # access refused, or the register stopped answering: the rest is not sent
-    silent = 0  # reports in a row the register did not answer
+    silence = Silence()  # of the register, report after report
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
@@ -286,11 +286,10 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 outcome = Outcome(step.key, step.action, "failed", message=stopped)
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
-                silent = silent + 1 if _unanswered(exc) else 0
-                if silent >= SILENT_LIMIT:
+                if silence.heard(not _unanswered(exc)):
                     stopped = REGISTER_SILENT
             else:
-                silent = 0
+                silence.heard(True)
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
@@ -414,19 +413,19 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
                state: State, results: dict[str, Outcome]) -> None:
     """The CSV layout has no deletion: each report withdrawn is requested by the API, until the
     register leaves :data:`SILENT_LIMIT` of them in a row unanswered."""
-    silent = 0  # deletions in a row the register did not answer
+    silence = Silence()  # of the register, deletion after deletion
     for step in planned:
         if step.action != "delete":
             continue
-        if silent >= SILENT_LIMIT:
+        if silence.over:
             results[step.key] = Outcome(step.key, "delete", "failed", message=REGISTER_SILENT)
             continue
         try:
             results[step.key] = request_deletion(client, agency, by_key[step.key].content, state)
-            silent = 0
+            silence.heard(True)
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
-            silent = silent + 1 if _unanswered(exc) else 0
+            silence.heard(not _unanswered(exc))
         except KeyboardInterrupt:
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
@@ -440,9 +439,9 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
     gone: dict[str, Outcome] = {}
     if not agency:
         return gone
-    silent = 0  # look-ups in a row the register did not answer
+    silence = Silence()  # of the register, look-up after look-up
     for step in updates:
-        if silent >= SILENT_LIMIT:
+        if silence.over:
             gone[step.key] = Outcome(step.key, step.action, "failed", message=REGISTER_SILENT)
             continue
         local_identifier = by_key[step.key].content["local_identifier"]
@@ -450,9 +449,9 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
             gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
-            silent = silent + 1 if _unanswered(exc) else 0
+            silence.heard(not _unanswered(exc))
             continue
-        silent = 0
+        silence.heard(True)
         if found is None:
             gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
                                      message=_local_identifier_gone(local_identifier, step.target_id))
@@ -638,7 +637,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
     refused: str | None = None  # the wallet refused access, or stopped answering: the rest is not sent
-    silent = 0  # deposits in a row the wallet did not answer
+    silence = Silence()  # of the wallet, deposit after deposit
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
@@ -672,7 +671,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryHTTPError as exc:
-                silent = 0  # it answered
+                silence.heard(True)
                 if 400 <= exc.status < 500:  # answered and refused: nothing was stored
                     not_stored()
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
@@ -681,11 +680,10 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryError as exc:  # no answer: it may have been stored
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-                silent += 1
-                if isinstance(exc, DeliveryConnectionError) and silent >= SILENT_LIMIT:
+                if silence.heard(False) and isinstance(exc, DeliveryConnectionError):
                     refused = WALLET_SILENT
             else:
-                silent = 0
+                silence.heard(True)
                 if result.outcome == "already-delivered" and earlier:
                     # the wallet holds this id, in a version sent before this one changed (a
                     # state file of sealed-file digests names this version by the file's digest)

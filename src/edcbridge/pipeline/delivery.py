@@ -30,6 +30,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.silence import SILENT_LIMIT, Silence
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.pipeline.journal import Journal, Pending
 from edcbridge.seal import jades
@@ -50,7 +51,6 @@ UNSURE = ("the wallet holds a credential with this id, in this version or in an 
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
 
-SILENT_LIMIT = 3
 WALLET_SILENT = (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for "
                  "its timeout); check that it is up and --deliver-wallet, then run the same command "
                  "again: it delivers what is still pending")
@@ -112,15 +112,15 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     done = ""  # the key of the last delivery made and reported
     current: Pending | None = None
     refused = ""  # once the wallet has refused access or stopped answering, why the rest is not sent
-    silent = 0  # deposits in a row the wallet did not answer
+    silence = Silence()  # of the wallet, deposit after deposit
     try:
         for item in _pending(journal, target):
             current = item
             delivery = _deliver(wallet, target, item, journal, refused)
-            silent = silent + 1 if delivery.no_answer else 0
+            stop_asking = silence.heard(not delivery.no_answer)
             if delivery.access_refused:
                 refused = ACCESS_REFUSED
-            elif silent >= SILENT_LIMIT:
+            elif stop_asking:
                 refused = WALLET_SILENT
             error = None if delivery.state == "delivered" else delivery.message
             journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
