@@ -662,3 +662,53 @@ def test_a_text_with_a_direction_is_signed_as_digital_bazaar_canonicalises_it(
     assert peer["ok"] is False, peer
     with pytest.raises(ProofError, match="does not verify"):
         verify_proof(flipped, contexts)
+
+
+def _expansions_of_credentials(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each credential (a document with a ``credentialSubject``) JSON-LD expands from now on."""
+    from pyld import jsonld
+
+    expanded: list[Any] = []
+    expand = jsonld.JsonLdProcessor.expand
+
+    def counting(self: Any, input_: Any, options: Any) -> Any:
+        if isinstance(input_, dict) and "credentialSubject" in input_:
+            expanded.append(input_)
+        return expand(self, input_, options)
+
+    monkeypatch.setattr(jsonld.JsonLdProcessor, "expand", counting)
+    return expanded
+
+
+def test_signing_and_checking_a_proof_expand_the_credential_once(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safe-mode check and the canonical form read one expansion, the most costly step."""
+    from edcbridge.badges.proof import add_proof, verify_proof
+
+    out, key = ed25519_out
+    contexts = context_files(reference / "ob3-clr")
+    signed = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    expanded = _expansions_of_credentials(monkeypatch)
+    assert add_proof(unsigned, key, contexts) == signed
+    assert len(expanded) == 1
+    assert verify_proof(signed, contexts).issuer_controls is False
+    assert len(expanded) == 2
+
+
+def test_a_member_named_by_the_proofs_iri_stays_covered_by_the_proof(
+        ed25519_out: tuple[Path, Ed25519SealKey], reference: Path) -> None:
+    """A member written as the IRI ``proof`` stands for is no proof of this credential: the proof
+    covers it, so the checked proof verifies, and fails once it is changed."""
+    from edcbridge.badges.proof import ProofError, add_proof, verify_proof
+
+    out, key = ed25519_out
+    contexts = context_files(reference / "ob3-clr")
+    doc = json.loads(next(out.glob("ob3/*.json")).read_bytes())
+    doc.pop("proof")
+    doc["https://w3id.org/security#proof"] = {"id": "urn:example:another-proof"}
+    signed = add_proof(doc, key, contexts)
+    assert verify_proof(signed, contexts).issuer_controls is False
+    signed["https://w3id.org/security#proof"] = {"id": "urn:example:changed"}
+    with pytest.raises(ProofError, match="does not verify"):
+        verify_proof(signed, contexts)

@@ -28,10 +28,11 @@ other IRI) must be an absolute IRI and every language a language tag, as JSON-LD
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from cryptography.exceptions import InvalidSignature
@@ -39,6 +40,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from edcbridge.seal.keys import Ed25519SealKey
 from edcbridge.validation.findings import Finding
+
+if TYPE_CHECKING:
+    from edcbridge.validation.jsonld import Expanded
 
 Doc = dict[str, Any]
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -121,14 +125,32 @@ def proof_options(credential: Doc, key: Ed25519SealKey, controller: str | None =
             "proofPurpose": "assertionMethod"}
 
 
-def hash_data(credential: Doc, options: Doc, contexts: dict[str, Path]) -> bytes:
-    """SHA-256 of the canonical proof options, then of the canonical credential without proof."""
-    from edcbridge.validation.jsonld import canonical_nquads
+def hash_data(credential: Doc, options: Doc, contexts: dict[str, Path],
+              unsecured: Expanded | None = None) -> bytes:
+    """SHA-256 of the canonical proof options, then of the canonical credential without proof,
+    read from ``unsecured`` when the caller has its expansion (see :func:`expand_unsecured`)."""
+    from edcbridge.validation.jsonld import canonical_nquads, canonical_nquads_of
 
-    unsecured = {k: v for k, v in credential.items() if k != "proof"}
     config = {"@context": credential["@context"], **options}
-    return (hashlib.sha256(canonical_nquads(config, contexts).encode("utf-8")).digest()
-            + hashlib.sha256(canonical_nquads(unsecured, contexts).encode("utf-8")).digest())
+    options_hash = hashlib.sha256(canonical_nquads(config, contexts).encode("utf-8")).digest()
+    body = (canonical_nquads_of(unsecured) if unsecured is not None
+            else canonical_nquads({k: v for k, v in credential.items() if k != "proof"}, contexts))
+    return options_hash + hashlib.sha256(body.encode("utf-8")).digest()
+
+
+# The IRI the VC contexts give the term ``proof``, the one term of the official contexts they give it.
+_PROOF_IRI = "https://w3id.org/security#proof"
+_PLAIN_TERM = re.compile(r"[^@:]+")
+
+
+def expand_unsecured(credential: Doc, expanded: Expanded) -> Expanded | None:
+    """The expansion of ``credential`` without its ``proof``, from ``expanded`` (the whole
+    credential's), or None when that cannot be told from it: a member other than ``proof`` that
+    is an IRI or a keyword could name the proof's IRI too."""
+    if "proof" not in credential:
+        return expanded
+    others = (key for key in credential if key not in ("@context", "proof"))
+    return expanded.without(_PROOF_IRI) if all(_PLAIN_TERM.fullmatch(key) for key in others) else None
 
 
 def check_terms(credential: Doc, contexts: dict[str, Path]) -> None:
@@ -140,9 +162,10 @@ def check_terms(credential: Doc, contexts: dict[str, Path]) -> None:
         raise UnsignedTerms(findings)
 
 
-def check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
-    """SafeModeRefused when JSON-LD in safe mode refuses a value of ``credential``."""
-    findings = safe_mode_findings(credential, contexts)
+def check_safe_mode(credential: Doc, expanded: Expanded) -> None:
+    """SafeModeRefused when JSON-LD in safe mode refuses a value of ``credential`` (``expanded``
+    being its :func:`~edcbridge.validation.jsonld.expand_offline`)."""
+    findings = safe_mode_findings(credential, expanded)
     if findings:
         raise SafeModeRefused(findings)
 
@@ -168,11 +191,15 @@ def add_proof(credential: Doc, key: Ed25519SealKey, contexts: dict[str, Path],
     property or type the contexts do not define, SafeModeRefused for an id that is not an
     absolute IRI or a language that is not a tag, NotFiniteNumber for NaN or Infinity (as
     :func:`verify_proof` refuses them), OfflineContextError for a context not in ``contexts``."""
+    from edcbridge.validation.jsonld import expand_offline
+
     check_numbers(credential)
     check_terms(credential, contexts)
-    check_safe_mode(credential, contexts)
+    expanded = expand_offline(credential, contexts)
+    check_safe_mode(credential, expanded)
     options = proof_options(credential, key, controller)
-    signature = key.private_key.sign(hash_data(credential, options, contexts))
+    signature = key.private_key.sign(hash_data(credential, options, contexts,
+                                               expand_unsecured(credential, expanded)))
     return {**credential, "proof": [{**options, "proofValue": "z" + base58btc(signature)}]}
 
 
@@ -306,14 +333,14 @@ _IRI_FIX = "write an absolute IRI (a scheme such as https: or urn:, a space perc
 _LANGUAGE_FIX = "write a BCP 47 language tag, such as en or en-GB"
 
 
-def safe_mode_findings(credential: Doc, contexts: dict[str, Path]) -> list[Finding]:
+def safe_mode_findings(credential: Doc, expanded: Expanded) -> list[Finding]:
     """A finding for each path of ``credential`` holding a value JSON-LD in safe mode refuses (an id
     that is not an absolute IRI, a language that is not a language tag), naming the value, why
-    and the fix."""
+    and the fix; ``expanded`` is the credential's expansion."""
     from edcbridge.validation.jsonld import NOT_A_LANGUAGE_TAG, safe_mode_problems
 
     findings = []
-    for value, why in safe_mode_problems(credential, contexts):
+    for value, why in safe_mode_problems(expanded):
         for where, written in _where_text(credential, value) or [("$", value)]:
             findings.append(Finding("ob3.json-ld-safe-mode", "error", where,
                                     f"holds {written!r}, which is {why}: JSON-LD in safe mode, as other "
@@ -322,10 +349,10 @@ def safe_mode_findings(credential: Doc, contexts: dict[str, Path]) -> list[Findi
     return findings
 
 
-def _check_safe_mode(credential: Doc, contexts: dict[str, Path]) -> None:
+def _check_safe_mode(credential: Doc, expanded: Expanded) -> None:
     """A proof over what JSON-LD in safe mode refuses is not enough: the reason of
     :func:`safe_mode_findings`, its paths together."""
-    findings = safe_mode_findings(credential, contexts)
+    findings = safe_mode_findings(credential, expanded)
     if findings:
         first = findings[0]
         where = ", ".join(f.where for f in findings if f.message == first.message)
@@ -339,13 +366,16 @@ def verify_proof(credential: Doc, contexts: dict[str, Path],
     another key, an undefined term (which the proof would not cover), an id that is not an absolute
     IRI or a language that is not a language tag (which JSON-LD in safe mode refuses), NaN or
     Infinity anywhere."""
+    from edcbridge.validation.jsonld import expand_offline
+
     _check_numbers(credential)
     proof = _the_proof(credential)
     try:
         check_terms(credential, contexts)
     except UnsignedTerms as exc:
         raise ProofError(f"the proof does not cover terms the contexts do not define ({exc})") from None
-    _check_safe_mode(credential, contexts)
+    expanded = expand_offline(credential, contexts)
+    _check_safe_mode(credential, expanded)
     method = proof["verificationMethod"]
     public = resolve_key(method, did_documents or {})
     value = proof.get("proofValue")
@@ -354,8 +384,9 @@ def verify_proof(credential: Doc, contexts: dict[str, Path],
     except ValueError:
         signature = b""
     options = {k: v for k, v in proof.items() if k != "proofValue"}
+    signed = hash_data(credential, options, contexts, expand_unsecured(credential, expanded))
     try:
-        public.verify(signature, hash_data(credential, options, contexts))
+        public.verify(signature, signed)
     except InvalidSignature:
         raise ProofError(f"its signature does not verify with {method}: the credential was "
                          "changed after it was signed, or signed with another key") from None
