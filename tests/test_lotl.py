@@ -22,7 +22,7 @@ from edcbridge.seal import devpki
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import Sealer
 from tests.conftest import seal_commands
-from tests.tls_support import closed_port, https_server, self_signed
+from tests.tls_support import closed_port, https_server, self_signed, silent_proxy
 from tests.trusted_list_files import (
     GRANTED,
     LOTL,
@@ -223,6 +223,17 @@ def test_a_trusted_list_refusing_the_connection_names_the_network_and_the_proxy(
     assert "the connection was refused" in result.stderr
     assert "check the network connection and the proxy variables (HTTPS_PROXY" in result.stderr
     assert "REQUESTS_CA_BUNDLE" not in result.stderr
+
+
+def test_a_trusted_list_behind_a_proxy_that_does_not_answer_names_the_proxy_and_its_variable(
+        world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = silent_proxy(monkeypatch, "HTTPS_PROXY")
+    result = _verify(tmp_path, world["be"], "--trusted-list", "https://tl.invalid/lotl.xml",
+                     "--lotl-signer", world["signer"])
+    assert result.exit_code == 2
+    assert f"the proxy {proxy} (set by HTTPS_PROXY) did not answer or refused the connection" in result.stderr
+    assert "check HTTPS_PROXY, or add the host to NO_PROXY" in result.stderr
+    assert "s3cret" not in result.stderr
 
 
 _STORE_CUT_SHORT = """

@@ -31,7 +31,7 @@ from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.fake_http import FakeServer, Reply, Request, static_files
-from tests.tls_support import closed_port, https_server, self_signed
+from tests.tls_support import closed_port, https_server, self_signed, silent_proxy
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -386,6 +386,26 @@ def test_a_crl_not_reached_while_sealing_names_the_network_the_proxy_and_crl(roo
     assert "the connection was refused" in message
     assert "check the network connection and the proxy variables (HTTPS_PROXY" in message
     assert message.endswith(WITHOUT_FETCHING) and "REQUESTS_CA_BUNDLE" not in message
+
+
+def test_a_responder_behind_a_proxy_that_does_not_answer_names_the_proxy_and_its_variable(
+        root: devpki.Issued, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = silent_proxy(monkeypatch, "HTTP_PROXY")
+    status, reason = _revocation(_sealed(root, _leaf(root, "http://ocsp.invalid/")), root)
+    assert status == "ERROR", reason
+    assert f"the proxy {proxy} (set by HTTP_PROXY) did not answer or refused the connection" in reason
+    assert "check HTTP_PROXY, or add the host to NO_PROXY" in reason and "s3cret" not in reason
+
+
+def test_a_crl_behind_a_proxy_that_does_not_answer_names_the_proxy_while_sealing(
+        root: devpki.Issued, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = silent_proxy(monkeypatch, "ALL_PROXY")
+    leaf = _leaf(root, None, "http://crl.invalid/root.crl")
+    with pytest.raises(RevocationError) as failed:
+        revocation.crls_for_seal(leaf.certificate, [root.certificate], [], fetch=True, at=NOW)
+    message = str(failed.value)
+    assert f"the proxy {proxy} (set by ALL_PROXY) did not answer or refused the connection" in message
+    assert message.endswith("seal at level B-T (--level B-T)") and "s3cret" not in message
 
 
 def test_a_crl_server_whose_certificate_is_not_trusted_gets_the_ca_bundle_advice_while_sealing(

@@ -25,7 +25,7 @@ from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.seal.verify import VerifyOptions, verify_document
 from tests.conftest import need_tool
-from tests.tls_support import closed_port, https_server, self_signed
+from tests.tls_support import closed_port, https_server, self_signed, silent_proxy
 
 PAYLOAD = '{"id": "urn:credential:tsa", "type": ["VerifiableCredential"]}'
 
@@ -271,6 +271,15 @@ def test_a_tsa_refusing_the_connection_names_the_proxy_variables_not_a_certifica
     assert "the connection was refused" in message
     assert "check the --tsa URL and the network (and the proxy variables, HTTPS_PROXY" in message
     assert "REQUESTS_CA_BUNDLE" not in message
+
+
+def test_a_tsa_behind_a_proxy_that_does_not_answer_names_the_proxy_and_its_variable(
+        pki: devpki.DevPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = silent_proxy(monkeypatch, "HTTPS_PROXY")
+    message = _tsa_failure(pki, "https://tsa.invalid/tsa")
+    assert f"the proxy {proxy} (set by HTTPS_PROXY) did not answer or refused the connection" in message
+    assert "check HTTPS_PROXY, or add the host to NO_PROXY" in message and "seal at level B-B" in message
+    assert "s3cret" not in message
 
 
 class _Fixed(BaseHTTPRequestHandler):

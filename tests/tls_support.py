@@ -1,5 +1,5 @@
 """Servers on 127.0.0.1 for what a download says when it cannot reach one: HTTPS under a
-self-signed certificate no CA bundle trusts, and a port nothing listens on."""
+self-signed certificate no CA bundle trusts, a port nothing listens on, and a proxy there."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -67,3 +68,17 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+PROXY_SETTINGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy",
+                  "NO_PROXY", "no_proxy")
+
+
+def silent_proxy(monkeypatch: pytest.MonkeyPatch, variable: str, *, scheme: str = "http://") -> str:
+    """Set ``variable`` alone among the proxy settings to a proxy on a closed port, with a user
+    name and the password ``s3cret``; the proxy as messages show it (its password hidden)."""
+    for name in PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    port = closed_port()
+    monkeypatch.setenv(variable, f"{scheme}clerk:s3cret@127.0.0.1:{port}")
+    return f"{scheme}***@127.0.0.1:{port}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -53,6 +54,32 @@ PROXY_VARIABLES = "HTTPS_PROXY, HTTP_PROXY, NO_PROXY"
 CERTIFICATE_NOT_VERIFIED = ("the server's TLS certificate could not be verified; behind a proxy that "
                             "inspects TLS, point REQUESTS_CA_BUNDLE at the proxy's CA certificate")
 NO_TLS_THERE = "the server does not speak TLS at that address, or accepts no TLS version in common"
+
+
+def proxy_problem(url: str) -> str:
+    """What to check when the proxy a download of ``url`` went through failed it: that proxy,
+    and the setting that names it (requests reads ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``,
+    upper or lower case)."""
+    scheme = urlsplit(url).scheme.lower()
+    for name in (f"{scheme}_proxy", "all_proxy"):
+        for variable in (name.upper(), name):
+            if os.environ.get(variable):
+                return (f"the proxy {without_password(os.environ[variable])} (set by {variable}) "
+                        f"did not answer or refused the connection: check {variable}, or add the "
+                        "host to NO_PROXY if it is to be reached directly")
+    return "the proxy did not answer or refused the connection: check the proxy settings"
+
+
+def without_password(url: str) -> str:
+    """``url`` as messages show it: its user name and password (``https://user:pw@host/``,
+    which requests sends as Basic authentication, to a mirror or a proxy) and its query (where
+    artifact repositories take an access token) never reach a terminal or a log."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
+    if parts.query:
+        parts = parts._replace(query="***")
+    return urlunsplit(parts)
 
 
 class DownloadError(Exception):

@@ -7,7 +7,6 @@ the whole manifest."""
 from __future__ import annotations
 
 import hashlib
-import os
 from urllib.parse import urlsplit, urlunsplit
 
 from edcbridge.bounded_http import (
@@ -16,6 +15,8 @@ from edcbridge.bounded_http import (
     PROXY_VARIABLES,
     DownloadError,
     download,
+    proxy_problem,
+    without_password,
 )
 from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
 
@@ -79,12 +80,12 @@ class HttpFetcher:
 
     def _gave_up(self, url: str) -> bool:
         """Whether the server of ``url`` failed to answer too many times in a row to be asked again."""
-        return self._failures.get(urlsplit(_without_password(url)).netloc, 0) >= self.give_up_after
+        return self._failures.get(urlsplit(without_password(url)).netloc, 0) >= self.give_up_after
 
     def _get(self, url: str, ask: bool = True) -> bytes:
         """The bytes at ``url``; without ``ask``, InstallStopped at once (its server gave up
         answering: a file with a pinned copy goes on to that copy without a deadline's wait)."""
-        shown = _without_password(url)
+        shown = without_password(url)
         host = urlsplit(shown).netloc
         if not ask:
             raise InstallStopped(self._stop_message(f"download failed: {shown} not asked", host))
@@ -95,7 +96,7 @@ class HttpFetcher:
             self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
             message = f"download failed: {str(exc).replace(url, shown)}"
             if exc.proxy_failed:
-                message += f": {_proxy_problem(url)}"
+                message += f": {proxy_problem(url)}"
             elif exc.tls_unverified:
                 message += f": {CERTIFICATE_NOT_VERIFIED}"
             elif exc.tls_failed:
@@ -114,7 +115,7 @@ class HttpFetcher:
     def origin(self, entry: ManifestEntry) -> tuple[str, str]:
         """Where ``entry`` is fetched from, and what to do when that is not the pinned file
         (see :meth:`SchemaStore.install`)."""
-        shown = _without_password(self._url(entry))
+        shown = without_password(self._url(entry))
         if self.mirror:
             upstream = f" ({entry.url})" if entry.url else ""
             return shown, (f"the mirror holds another file: put the official file{upstream} there, "
@@ -159,36 +160,11 @@ class HttpFetcher:
                 f"the remaining files were not tried: {remedy}")
 
 
-def _proxy_problem(url: str) -> str:
-    """The proxy a download went through, with the setting that names it (requests reads
-    ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, upper or lower case)."""
-    scheme = urlsplit(url).scheme.lower()
-    for name in (f"{scheme}_proxy", "all_proxy"):
-        for variable in (name.upper(), name):
-            if os.environ.get(variable):
-                return (f"the proxy {_without_password(os.environ[variable])} (set by {variable}) "
-                        f"did not answer or refused the connection: check {variable}, or add the "
-                        "host to NO_PROXY if it is to be reached directly")
-    return "the proxy did not answer or refused the connection: check the proxy settings"
-
-
 def _in_mirror(mirror: str, path: str) -> str:
     """The URL of a manifest path in a mirror: below the mirror's path, with the mirror's query
     (an artifact repository's ``?token=...``) kept after it and a fragment dropped."""
     parts = urlsplit(mirror)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + path, fragment=""))
-
-
-def _without_password(url: str) -> str:
-    """``url`` as messages show it: a mirror's user name and password (``https://user:pw@host/``,
-    which requests sends as Basic authentication) and its query (where artifact repositories
-    take an access token) never reach a terminal or a log."""
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        parts = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
-    if parts.query:
-        parts = parts._replace(query="***")
-    return urlunsplit(parts)
 
 
 def _check_mirror(mirror: str) -> None:
@@ -197,7 +173,7 @@ def _check_mirror(mirror: str) -> None:
     parts = urlsplit(mirror)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise SchemaStoreError(
-            f"--mirror {_without_password(mirror)!r} is not an http:// or https:// URL; for a "
+            f"--mirror {without_password(mirror)!r} is not an http:// or https:// URL; for a "
             "folder holding the files, run 'edcbridge schemas install --from DIR' instead")
 
 

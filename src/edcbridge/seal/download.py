@@ -4,7 +4,13 @@ no link-local or metadata address, no redirect from a public server to a private
 
 from __future__ import annotations
 
-from edcbridge.bounded_http import CERTIFICATE_NOT_VERIFIED, NO_TLS_THERE, PROXY_VARIABLES, DownloadError
+from edcbridge.bounded_http import (
+    CERTIFICATE_NOT_VERIFIED,
+    NO_TLS_THERE,
+    PROXY_VARIABLES,
+    DownloadError,
+    proxy_problem,
+)
 from edcbridge.bounded_http import download as _bounded
 from edcbridge.seal.errors import RevocationError
 
@@ -19,12 +25,15 @@ def download(what: str, url: str, *, named_by: str, timeout: float, limit: int, 
         return _bounded(what, url, timeout=timeout, limit=limit, data=data,
                         headers={"User-Agent": "edcbridge-seal", **(headers or {})}, guarded=True)
     except DownloadError as exc:
-        raise RevocationError(f"{exc}{_remedy(exc, named_by)}") from exc
+        raise RevocationError(f"{exc}{_remedy(exc, url, named_by)}") from exc
 
 
-def _remedy(exc: DownloadError, named_by: str) -> str:
-    """What to do when the server was not reached: a CA bundle only when its certificate could
-    not be verified; the network and the proxy otherwise, since the URL cannot be corrected here."""
+def _remedy(exc: DownloadError, url: str, named_by: str) -> str:
+    """What to do when the server was not reached: the proxy when it failed, a CA bundle only
+    when the certificate could not be verified; the network and the proxy variables otherwise,
+    since the URL cannot be corrected here."""
+    if exc.proxy_failed:
+        return f": {proxy_problem(url)}"
     if exc.tls_unverified:
         return f": {CERTIFICATE_NOT_VERIFIED}"
     if exc.tls_failed:

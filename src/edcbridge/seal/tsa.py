@@ -15,6 +15,7 @@ from edcbridge.bounded_http import (
     PROXY_VARIABLES,
     DownloadError,
     download,
+    proxy_problem,
 )
 from edcbridge.seal import tst
 from edcbridge.seal.errors import TimestampError
@@ -64,10 +65,12 @@ class TsaClient:
             return TimestampError(f"{exc}: not a timestamp reply; check the --tsa URL")
         return TimestampError(f"{exc}{self._reach_remedy(exc)}, or seal at level B-B")
 
-    @staticmethod
-    def _reach_remedy(exc: DownloadError) -> str:
-        """What to do when the authority was not reached: a CA bundle only when its certificate
-        could not be verified, the URL's scheme and port when TLS failed before that."""
+    def _reach_remedy(self, exc: DownloadError) -> str:
+        """What to do when the authority was not reached: the proxy when it failed, a CA bundle
+        only when the certificate could not be verified, the URL's scheme and port when TLS
+        failed before that."""
+        if exc.proxy_failed:
+            return f": {proxy_problem(self.url)}"
         if exc.tls_unverified:
             return f": {CERTIFICATE_NOT_VERIFIED}; otherwise check the --tsa URL"
         if exc.tls_failed:

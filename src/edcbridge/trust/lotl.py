@@ -27,6 +27,7 @@ from edcbridge.bounded_http import (
     PROXY_VARIABLES,
     DownloadError,
     download,
+    proxy_problem,
 )
 from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
@@ -101,7 +102,7 @@ def fetch(url: str, timeout: float, notes: list[str], *, from_lotl: bool = False
         data = download("trusted list", url, timeout=timeout, limit=MAX_TL_BYTES, guarded=True,
                         headers={"Accept": f"{TSL_MIME}, application/xml"})
     except DownloadError as exc:
-        remedy = _remedy(exc, from_lotl)
+        remedy = _remedy(exc, url, from_lotl)
         cached = _from_cache(url)
         if cached is None:
             raise TrustedListError(f"{url}: the trusted list cannot be fetched ({exc}) and no copy is "
@@ -113,10 +114,12 @@ def fetch(url: str, timeout: float, notes: list[str], *, from_lotl: bool = False
     return data, fetched
 
 
-def _remedy(exc: DownloadError, from_lotl: bool) -> str:
-    """What to do when the list's server was not reached: a CA bundle only when its certificate
-    could not be verified; when TLS failed before that, the URL if it is the user's, else the way
-    there."""
+def _remedy(exc: DownloadError, url: str, from_lotl: bool) -> str:
+    """What to do when the list's server was not reached: the proxy when it failed, a CA bundle
+    only when its certificate could not be verified; when TLS failed before that, the URL if it
+    is the user's, else the way there."""
+    if exc.proxy_failed:
+        return f": {proxy_problem(url)}"
     if exc.tls_unverified:
         return f": {CERTIFICATE_NOT_VERIFIED}"
     if exc.tls_failed and from_lotl:
