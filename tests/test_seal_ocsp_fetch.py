@@ -388,6 +388,30 @@ def test_a_crl_not_reached_while_sealing_names_the_network_the_proxy_and_crl(roo
     assert message.endswith(WITHOUT_FETCHING) and "REQUESTS_CA_BUNDLE" not in message
 
 
+def test_ocsp_and_crl_not_reached_say_each_cause_and_the_network_advice_once(root: devpki.Issued) -> None:
+    ocsp_url, crl_url = f"http://127.0.0.1:{closed_port()}/ocsp", f"http://127.0.0.1:{closed_port()}/root.crl"
+    status, reason = _revocation(_sealed(root, _leaf(root, ocsp_url, crl_url)), root)
+    assert status == "ERROR", reason
+    advice = "check the network connection and the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
+    assert reason.count(advice) == 1 and reason.endswith(f": {advice}"), reason
+    assert f"cannot reach OCSP responder {ocsp_url}: the connection was refused" in reason
+    assert f"cannot reach CRL {crl_url}: the connection was refused" in reason
+
+
+def test_ocsp_and_crl_failing_differently_keep_each_their_own_advice(
+        root: devpki.Issued, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with https_server(tmp_path, self_signed(tmp_path)) as url:
+        leaf = _leaf(root, f"{url}/ocsp", f"http://127.0.0.1:{closed_port()}/root.crl")
+        status, reason = _revocation(_sealed(root, leaf), root)
+    assert status == "ERROR", reason
+    ocsp_said, crl_said = reason.split("; cannot reach CRL ")
+    assert ocsp_said.endswith("point REQUESTS_CA_BUNDLE at the proxy's CA certificate"), reason
+    assert crl_said.endswith("check the network connection and the proxy variables "
+                             "(HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"), reason
+
+
 def test_a_responder_behind_a_proxy_that_does_not_answer_names_the_proxy_and_its_variable(
         root: devpki.Issued, monkeypatch: pytest.MonkeyPatch) -> None:
     proxy = silent_proxy(monkeypatch, "HTTP_PROXY")

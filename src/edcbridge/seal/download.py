@@ -25,7 +25,7 @@ def download(what: str, url: str, *, named_by: str, timeout: float, limit: int, 
         return _bounded(what, url, timeout=timeout, limit=limit, data=data,
                         headers={"User-Agent": "edcbridge-seal", **(headers or {})}, guarded=True)
     except DownloadError as exc:
-        raise RevocationError(f"{exc}{_remedy(exc, url, named_by)}") from exc
+        raise RevocationError(str(exc), _remedy(exc, url, named_by)) from exc
 
 
 def _remedy(exc: DownloadError, url: str, named_by: str) -> str:
@@ -33,12 +33,12 @@ def _remedy(exc: DownloadError, url: str, named_by: str) -> str:
     when the certificate could not be verified; the network and the proxy variables otherwise,
     since the URL cannot be corrected here."""
     if exc.proxy_failed:
-        return f": {proxy_problem(url)}"
+        return proxy_problem(url)
     if exc.tls_unverified:
-        return f": {CERTIFICATE_NOT_VERIFIED}"
+        return CERTIFICATE_NOT_VERIFIED
     if exc.tls_failed:
-        return (f": {NO_TLS_THERE}; the URL is {named_by}, so a proxy or firewall in between may "
+        return (f"{NO_TLS_THERE}; the URL is {named_by}, so a proxy or firewall in between may "
                 f"answer instead: check the proxy variables ({PROXY_VARIABLES})")
     if exc.kind == "unreachable":
-        return f": check the network connection and the proxy variables ({PROXY_VARIABLES})"
+        return f"check the network connection and the proxy variables ({PROXY_VARIABLES})"
     return ""

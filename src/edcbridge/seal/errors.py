@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SealError(Exception):
     """Base class for every sealing and verification error."""
@@ -35,7 +37,24 @@ class TimestampError(SealError):
 
 
 class RevocationError(SealError):
-    """Revocation data could not be obtained, is invalid, or says the certificate is revoked."""
+    """Revocation data could not be obtained, is invalid, or says the certificate is revoked;
+    ``advice``, when given, says what to do about it."""
+
+    def __init__(self, message: str, advice: str = "") -> None:
+        super().__init__(f"{message}: {advice}" if advice else message)
+        self.failures: tuple[tuple[str, str], ...] = ((message, advice),)  # (what failed, advice)
+
+    @classmethod
+    def joined(cls, errors: Sequence[RevocationError]) -> RevocationError:
+        """One error saying what each of ``errors`` was, in order, and each piece of advice once,
+        after the last failure it is for: OCSP and the CRL not reached for the same reason get
+        the network advice once, not once for each."""
+        failures = tuple(failure for error in errors for failure in error.failures)
+        last = {advice: index for index, (_, advice) in enumerate(failures) if advice}
+        joined = cls("; ".join(f"{cause}: {advice}" if last.get(advice) == index else cause
+                               for index, (cause, advice) in enumerate(failures)))
+        joined.failures = failures
+        return joined
 
 
 class CertificateRevoked(RevocationError):

@@ -467,18 +467,21 @@ def ask_ocsp(cert: x509.Certificate, issuer: x509.Certificate, pool: Sequence[x5
              at: datetime, timeout: float = DEFAULT_TIMEOUT) -> tuple[Finding, bytes]:
     """The first deciding answer of the certificate's OCSP responders ("revoked", or "good" and
     current at *at*) and its DER; RevocationError naming what each responder did otherwise."""
-    problems = []
+    problems: list[RevocationError] = []
     for url in ocsp_urls(cert):
         try:
             data = fetch_ocsp(url, cert, issuer, timeout=timeout)
         except RevocationError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
             continue
         finding = ocsp_finding(data, cert, issuer, pool, at)
         if finding is not None and (finding.revoked or (finding.good and finding.current)):
             return finding, data
-        problems.append(f"OCSP responder {url}: {finding.reason if finding else 'no answer'}")
-    raise RevocationError("; ".join(problems) or f"'{cert.subject.rfc4514_string()}' names no OCSP responder")
+        said = finding.reason if finding else "no answer"
+        problems.append(RevocationError(f"OCSP responder {url}: {said}"))
+    if not problems:
+        raise RevocationError(f"'{cert.subject.rfc4514_string()}' names no OCSP responder")
+    raise RevocationError.joined(problems)
 
 
 def ocsp_for_seal(

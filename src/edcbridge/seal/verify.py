@@ -549,26 +549,27 @@ def _fetched_findings(ctx: _Context, issuer: x509.Certificate,
     responder, unreachable, status unknown, out of date) the CRLs are fetched, and what went
     wrong with OCSP is kept in their finding. RevocationError when nothing could be fetched.
     """
-    problems: list[str] = []
+    problems: list[RevocationError] = []
     if revocation.ocsp_urls(ctx.leaf):
         try:
             return [revocation.ask_ocsp(ctx.leaf, issuer, pool, at=ctx.at, timeout=ctx.options.timeout)[0]]
         except RevocationError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
     findings = []
     for url in revocation.crl_urls(ctx.leaf):
         try:
             crl = revocation.fetch_crl(url, timeout=ctx.options.timeout)
         except RevocationError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
             continue
         finding = revocation.crl_finding(crl, ctx.leaf, issuer, ctx.at)
         if finding:
             findings.append(finding)
-    if not findings and problems:
-        raise RevocationError("; ".join(problems))
+    if not findings and problems:  # each failure's cause, and the advice once
+        raise RevocationError.joined(problems)
     if problems:  # say what OCSP (or another CRL) could not tell
-        findings = [replace(f, reason=f"{f.reason} ({'; '.join(problems)})") for f in findings]
+        said = RevocationError.joined(problems)
+        findings = [replace(f, reason=f"{f.reason} ({said})") for f in findings]
     return findings
 
 
