@@ -375,3 +375,25 @@ def test_archive_timestamp_covers_validation_data(pki: devpki.DevPki, tsa: TsaCl
 def _entries(sealed: str) -> list[dict[str, object]]:
     encoded = json.loads(sealed)["signatures"][0]["header"]["etsiU"]
     return [json.loads(base64.urlsafe_b64decode(e + "=" * (-len(e) % 4))) for e in encoded]
+
+
+def test_a_proxy_set_in_both_cases_is_named_as_python_reads_it(pki: devpki.DevPki,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's proxy lookup, which requests uses, lets the lower-case variable win."""
+    upper = silent_proxy(monkeypatch, "HTTPS_PROXY")
+    port = closed_port()
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
+    message = _tsa_failure(pki, "https://tsa.invalid/tsa")
+    assert f"the proxy http://127.0.0.1:{port} (set by https_proxy)" in message
+    assert upper not in message
+
+
+def test_an_empty_lower_case_proxy_variable_leaves_the_upper_case_one_unread(
+        pki: devpki.DevPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty https_proxy turns HTTPS_PROXY off for Python: ALL_PROXY is the proxy used."""
+    silent_proxy(monkeypatch, "HTTPS_PROXY")
+    monkeypatch.setenv("https_proxy", "")
+    port = closed_port()
+    monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{port}")
+    message = _tsa_failure(pki, "https://tsa.invalid/tsa")
+    assert f"the proxy http://127.0.0.1:{port} (set by ALL_PROXY)" in message

@@ -59,14 +59,14 @@ NO_TLS_THERE = "the server does not speak TLS at that address, or accepts no TLS
 def proxy_problem(url: str) -> str:
     """What to check when the proxy a download of ``url`` went through failed it: that proxy,
     and the setting that names it (requests reads ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``,
-    upper or lower case)."""
+    upper or lower case: as Python reads them, the lower-case one wins, even when empty)."""
     scheme = urlsplit(url).scheme.lower()
     for name in (f"{scheme}_proxy", "all_proxy"):
-        for variable in (name.upper(), name):
-            if os.environ.get(variable):
-                return (f"the proxy {without_password(os.environ[variable])} (set by {variable}) "
-                        f"did not answer or refused the connection: check {variable}, or add the "
-                        "host to NO_PROXY if it is to be reached directly")
+        variable = name if name in os.environ else name.upper()
+        if os.environ.get(variable):
+            return (f"the proxy {without_password(os.environ[variable])} (set by {variable}) "
+                    f"did not answer or refused the connection: check {variable}, or add the "
+                    "host to NO_PROXY if it is to be reached directly")
     return "the proxy did not answer or refused the connection: check the proxy settings"
 
 
