@@ -5,6 +5,7 @@ end of a piece read is read as a whole, so the rows and errors are those of the 
 from __future__ import annotations
 
 import json
+import re
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,63 @@ def test_objects_one_after_another_larger_than_the_memory_are_read_one_at_a_time
             out.write("\n")
     lines = award.count("\n") + 1
     assert _rows_read_within_the_limit(awards) == [str(count), str(lines * (count - 1) + 1), f"A{count - 1}"]
+
+
+# what a join leaves before the file holding the awards, which starts with a byte-order mark: a
+# blank file, one of spaces without a line break, an empty or blank file written with a mark
+JOINED_BEFORE = ["\n", "\r\n", " \n\t", "  ", "\ufeff", "\ufeff\n", "\n\n\ufeff\n"]
+FORMS = {"array": json.dumps(AWARDS, indent=2, ensure_ascii=False) + "\n",
+         "array on one line": json.dumps(AWARDS, ensure_ascii=False),
+         "awards": json.dumps({"awards": AWARDS}, indent=1, ensure_ascii=False) + "\n",
+         "objects": "\n".join(json.dumps(award, indent=2, ensure_ascii=False) for award in AWARDS) + "\n"}
+
+
+def _joined(tmp_path: Path, before: str, body: str, encoding: str = "utf-8") -> Path:
+    """``before`` then ``body`` written with a byte-order mark (``cat a.json b.json``), in
+    ``encoding``."""
+    joined = tmp_path / "joined" / "awards.json"
+    joined.parent.mkdir(exist_ok=True)
+    marked = {"utf-8": "utf-8-sig", "utf-16-le": "utf-16"}[encoding]
+    joined.write_bytes(before.encode(encoding) + body.encode(marked))
+    return joined
+
+
+def _as_alone(tmp_path: Path, body: str, before: str,
+              monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[int, Row]], str | None]:
+    """What ``body`` reads as a file of its own, its lines and the file named as in the joined
+    file that ``before`` starts."""
+    alone = tmp_path / "alone" / "awards.json"
+    alone.parent.mkdir(exist_ok=True)
+    alone.write_text(body, encoding="utf-8")
+    rows, error = _by_pieces(alone, monkeypatch)[0]
+    lines = before.count("\n")
+    if error is not None:
+        error = re.sub(r"at line (\d+)", lambda line: f"at line {int(line[1]) + lines}", error)
+        error = error.replace(str(alone), str(tmp_path / "joined" / "awards.json"))
+    return [(number + lines, row) for number, row in rows], error
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+@pytest.mark.parametrize("before", JOINED_BEFORE)
+@pytest.mark.parametrize("form", FORMS)
+def test_awards_after_blank_lines_and_a_byte_order_mark_read_as_the_file_alone(
+        tmp_path: Path, form: str, before: str, encoding: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    joined = _joined(tmp_path, before, FORMS[form], encoding)
+    read = _by_pieces(joined, monkeypatch)
+    assert all(each == read[0] for each in read)
+    assert read[0] == _as_alone(tmp_path, FORMS[form], before, monkeypatch)
+    assert [row["award_id"] for _, row in read[0][0]] == [award["award_id"] for award in AWARDS]
+
+
+@pytest.mark.parametrize("before", JOINED_BEFORE)
+@pytest.mark.parametrize("body", [FORMS["array"][:-3] + ',\n {"award_id" "A4"}\n]\n',
+                                  FORMS["objects"] + '{\n "award_id": tru\n}\n',
+                                  '{\n "award_id": "A1"\n',
+                                  json.dumps({"awards": AWARDS}) + "\n{}\n"])
+def test_a_malformed_file_after_blank_lines_and_a_byte_order_mark_is_named_as_alone(
+        tmp_path: Path, before: str, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    read = _by_pieces(_joined(tmp_path, before, body), monkeypatch)
+    assert all(each == read[0] for each in read)
+    alone = _as_alone(tmp_path, body, before, monkeypatch)
+    assert alone[1] is not None and "not JSON at line" in alone[1]
+    assert read[0] == alone

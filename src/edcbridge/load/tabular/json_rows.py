@@ -70,8 +70,15 @@ def _encoding_fix(named: str | None) -> str:
     return "name the encoding the file is in with --encoding, or write the file as UTF-8"
 
 
-_JSON_SPACE = " \t\r\n"
-_AWARDS_KEY = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"awards"[ \t\r\n]*:[ \t\r\n]*\[')
+_SPACE_AND_MARKS = " \t\r\n\ufeff"
+_AWARDS_KEY = re.compile(r'[ \t\r\n\ufeff]*\{[ \t\r\n]*"awards"[ \t\r\n]*:[ \t\r\n]*\[')
+
+
+def _unmarked(text: str) -> str:
+    """``text`` without the JSON spaces and byte-order marks it starts with: files joined before
+    the first award may leave blank lines, then the mark of the file holding it (an empty or blank
+    first file, ``printf '\\n' > a.json; cat b.json >> a.json``)."""
+    return text.lstrip(_SPACE_AND_MARKS)
 
 
 def _json_form(handle: io.TextIOWrapper) -> str:
@@ -80,11 +87,11 @@ def _json_form(handle: io.TextIOWrapper) -> str:
     writes them: its first line starts an object but is not one."""
     head = handle.read(4096)
     handle.seek(0)
-    if head.lstrip(_JSON_SPACE).startswith("["):
+    if _unmarked(head).startswith("["):
         return "array"
     if _AWARDS_KEY.match(head):
         return "awards"
-    first = next((line.strip() for line in handle if line.strip()), "")
+    first = next((_unmarked(line).strip() for line in handle if _unmarked(line).strip()), "")
     handle.seek(0)
     if not first.startswith("{"):
         return "lines"
@@ -104,7 +111,7 @@ def _formatted_object(path: Path, window: JsonWindow) -> bool:
     """Whether the first object runs over several lines (else the file is JSON Lines whose first
     line is broken, each line then reported on its own). A first line of just "{" opens an
     object: when that object is broken, the file is."""
-    window.more(window.skip(0))  # the object at the start of the window, where it stays
+    window.more(window.skip(0, marks=True))  # the object at the start of the window, where it stays
     keys = _KeysTwice()
     try:
         _, end = _whole_value(path, window, (json.JSONDecoder(object_pairs_hook=keys), keys), 0)
@@ -152,7 +159,7 @@ def _array_rows(path: Path, handle: io.TextIOWrapper, wrapped: bool = False) -> 
         window = JsonWindow(handle)
         if wrapped:
             window.held(4096)  # {"awards": [ is in the first 4096 characters (see _json_form)
-        index = window.skip(0)  # read before the text it is an index into
+        index = window.skip(0, marks=True)  # read before the text it is an index into
         index = window.text.index("[", index) + 1
         keys = _KeysTwice()
         decoder = json.JSONDecoder(object_pairs_hook=keys)
