@@ -151,6 +151,42 @@ def test_a_broken_line_after_a_byte_order_mark_is_named_where_it_breaks(tmp_path
     assert (error.row, error.character) == (2, line.index("given_name") + 1)
 
 
+def _read_as(path: Path, shift: int = 0, kept: int = 0
+             ) -> list[tuple[int | None, str | None, list[tuple[int | None, int | None, str]]]]:
+    """The rows of the file (row, award, errors), each row after line ``kept`` moved ``shift`` lines on."""
+    def moved(number: int | None) -> int | None:
+        return number if number is None or number <= kept else number + shift
+
+    return [(moved(row.row), row.award.award_id if row.award is not None else None,
+             [(moved(error.row), error.character, error.message) for error in row.errors])
+            for row in _rows(path)]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+@pytest.mark.parametrize("lead", ["", json.dumps({**ROW, "award_id": "A0"}) + "\n"])
+@pytest.mark.parametrize("before", ["\n", "\r\n", "  ", " \n\t", "\ufeff", "\ufeff\n", "\n\n\ufeff\n"])
+def test_lines_after_blank_lines_and_a_byte_order_mark_read_as_the_file_alone(
+        tmp_path: Path, suffix: str, lead: str, before: str) -> None:
+    """A blank file, one of spaces without a line break, or an empty or blank one written with a
+    mark, joined before a file written with one: the lines read as in that file alone."""
+    lines = "".join(line + "\n" for line in _objects({**ROW, "award_id": "A1"}, {**ROW, "award_id": "A2"}))
+    lines += '{"award_id": "A3", given_name: "Ana"}\n'
+    alone = tmp_path / f"alone{suffix}"
+    alone.write_text(lead + lines, "utf-8")
+    joined = tmp_path / f"joined{suffix}"
+    joined.write_text(lead + before + "\ufeff" + lines, "utf-8")
+    expected = _read_as(alone, shift=before.count("\n"), kept=lead.count("\n"))
+    assert _read_as(joined) == expected
+    assert [award for _, award, _ in expected] == ["A0"] * bool(lead) + ["A1", "A2", None]
+
+
+def test_a_broken_line_after_spaces_and_a_byte_order_mark_is_named_where_it_breaks(tmp_path: Path) -> None:
+    line = '  \ufeff{"award_id": "A1", given_name: "Ana"}'
+    [row] = _rows(_jsonl(tmp_path, [line]))
+    [error] = row.errors
+    assert (error.row, error.character) == (1, line.index("given_name") + 1)
+
+
 def test_an_error_with_a_character_renders_it_after_the_line() -> None:
     error = RecordError("a.jsonl", 4, None, None, "not JSON: x", "fix it", character=17)
     assert error.render() == "a.jsonl:4:17: not JSON: x\n    fix: fix it"

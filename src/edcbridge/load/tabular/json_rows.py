@@ -243,8 +243,9 @@ def _json_error(path: Path, message: str, where: tuple[int, int], fix: str = _AR
 def _jsonl_value(number: int, line: str) -> Iterator[tuple[int, Row]]:
     """The row of one line, none for a blank one. A byte-order mark starting the line is where
     another file was joined on (``cat a.jsonl b.jsonl``, each written with one): JSON may pass
-    it over, and it is no part of the award."""
-    body = line.removeprefix("\ufeff")
+    it over, and it is no part of the award; so are the spaces and marks before it (the file
+    before was empty, or spaces without a line break)."""
+    body = _unmarked(line)
     if not body.strip():
         return
     keys = _KeysTwice()
