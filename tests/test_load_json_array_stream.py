@@ -332,3 +332,24 @@ def test_a_malformed_file_after_blank_lines_and_a_byte_order_mark_is_named_as_al
     alone = _as_alone(tmp_path, body, before, monkeypatch)
     assert alone[1] is not None and "not JSON at line" in alone[1]
     assert read[0] == alone
+
+
+@pytest.mark.parametrize("after", ["\ufeff", "\n\ufeff", "\ufeff\n", "\n\ufeff\n\ufeff  \n"])
+@pytest.mark.parametrize("form", ["array", "array on one line", "awards"])
+def test_the_byte_order_marks_of_empty_files_joined_after_the_awards_are_passed_over(
+        tmp_path: Path, form: str, after: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    awards = tmp_path / "awards.json"  # cat awards.json empty.json, the empty file written with a mark
+    awards.write_text(FORMS[form] + after, encoding="utf-8")
+    read = _by_pieces(awards, monkeypatch)
+    assert all(each == read[0] for each in read)
+    assert read[0] == _as_alone(tmp_path, FORMS[form], "", monkeypatch)
+
+
+@pytest.mark.parametrize("form", ["array", "awards"])
+def test_awards_of_a_file_joined_after_the_array_are_more_after_the_awards(tmp_path: Path, form: str) -> None:
+    awards = tmp_path / "awards.json"
+    awards.write_text(FORMS[form] + "\ufeff" + FORMS["array"], encoding="utf-8")
+    rows, error = _read(awards)
+    assert [row["award_id"] for _, row in rows] == [award["award_id"] for award in AWARDS]
+    line = FORMS[form].count("\n") + 1
+    assert error is not None and f"not JSON at line {line}, column 2: more after the awards;" in error

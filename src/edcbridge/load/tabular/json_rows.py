@@ -220,14 +220,15 @@ def _whole_value(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder,
 
 
 def _array_end(path: Path, window: JsonWindow, index: int, wrapped: bool) -> None:
-    """Nothing may follow the array but, around {"awards": [...]}, its closing brace."""
-    index = window.skip(index)
+    """Nothing may follow the array but, around {"awards": [...]}, its closing brace; and the
+    byte-order marks of empty files joined on after it (``cat awards.json empty.json``)."""
+    index = window.skip(index, marks=not wrapped)
     if wrapped and window.at(index, ","):
         raise InputFileError(str(path), "the object holds more than its 'awards' array, which alone is "
                              "read (the awards in it were)", "keep only the awards: {\"awards\": [...]}, "
                              "or give the array by itself")
     if wrapped and window.at(index, "}"):
-        index = window.skip(index + 1)
+        index = window.skip(index + 1, marks=True)
     elif wrapped:
         raise _json_error(path, "expecting '}' after the awards", window.where(index))
     if index < len(window.text):
