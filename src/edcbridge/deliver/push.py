@@ -38,7 +38,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import SILENT_LIMIT, Silence
+from edcbridge.deliver.silence import SILENT_LIMIT, Silence, unanswered
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -253,16 +253,6 @@ REGISTER_SILENT = (
     "said it is unavailable: 502, 503 or 504; each request retried until its attempts ran out): "
     "check that the register is up, the network and the base URL, then run the same command "
     "again: it sends only what is left")
-GATEWAY_DOWN = frozenset({502, 503, 504})
-
-
-def _unanswered(exc: DeliveryError) -> bool:
-    """No answer from the register itself: none at all, or its gateway's saying the register is
-    unavailable (both after the retries allowed). A request throttled has its own pause."""
-    if isinstance(exc, DeliveryConnectionError):
-        return True
-    return (isinstance(exc, DeliveryHTTPError) and not isinstance(exc, DeliveryThrottledError)
-            and exc.status in GATEWAY_DOWN)
 
 
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
@@ -286,7 +276,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
                 outcome = Outcome(step.key, step.action, "failed", message=stopped)
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
-                if silence.heard(not _unanswered(exc)):
+                if silence.heard(not unanswered(exc)):
                     stopped = REGISTER_SILENT
             else:
                 silence.heard(True)
@@ -425,7 +415,7 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
             silence.heard(True)
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
-            silence.heard(not _unanswered(exc))
+            silence.heard(not unanswered(exc))
         except KeyboardInterrupt:
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
@@ -449,7 +439,7 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
             gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
-            silence.heard(not _unanswered(exc))
+            silence.heard(not unanswered(exc))
             continue
         silence.heard(True)
         if found is None:

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from edcbridge.deliver.errors import (
+    DeliveryConnectionError,
+    DeliveryError,
+    DeliveryHTTPError,
+    DeliveryThrottledError,
+)
+
 SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops asking
+GATEWAY_DOWN = frozenset({502, 503, 504})  # a gateway or proxy saying the target behind it is unavailable
+
+
+def unanswered(exc: DeliveryError) -> bool:
+    """No answer from the target itself: none at all, or its gateway's saying the target is
+    unavailable (both after the retries allowed). A request throttled has its own pause."""
+    if isinstance(exc, DeliveryConnectionError):
+        return True
+    return (isinstance(exc, DeliveryHTTPError) and not isinstance(exc, DeliveryThrottledError)
+            and exc.status in GATEWAY_DOWN)
 
 
 class Silence:
