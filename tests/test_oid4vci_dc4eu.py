@@ -45,6 +45,10 @@ class Gateway:
         # once this many documents ("upload") or offers ("notification") are made, the login is refused
         self.refuse_after: tuple[str, int] | None = None  # (a token expired or revoked)
         self.made = {"upload": 0, "notification": 0}
+        # how the next uploads are answered, in turn: "ok" as usual, "drop" the document stored
+        # and the connection closed without an answer, a status (a proxy's 502, 503, 504) alone
+        self.outage: list[str | int] = []
+        self.tried = 0  # uploads received
 
     def validate(self, path: str, body: Any) -> str | None:
         schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
@@ -58,6 +62,19 @@ class Gateway:
         return None
 
     def handle(self, path: str, headers: Any, body: Any) -> tuple[int, Any]:
+        """The status and answer; status 0: close the connection without answering."""
+        if path.endswith("/upload"):
+            with self.lock:
+                self.tried += 1
+                answer = self.outage.pop(0) if self.outage else "ok"
+            if isinstance(answer, int):
+                return answer, {"error": {"title": "bad gateway"}}
+            if answer == "drop":
+                self._answer(path, headers, body)
+                return 0, None
+        return self._answer(path, headers, body)
+
+    def _answer(self, path: str, headers: Any, body: Any) -> tuple[int, Any]:
         if self.refuse_after is not None and self.made[self.refuse_after[0]] >= self.refuse_after[1]:
             return 401, {"error": {"title": "unauthorized", "details": "token revoked"}}
         if self.basic_auth is not None:
@@ -104,6 +121,9 @@ def _serve(gateway: Gateway) -> tuple[ThreadingHTTPServer, str]:
                 status, answer = 400, {"error": {"title": "invalid json"}}
             else:
                 status, answer = gateway.handle(self.path, self.headers, body)
+            if status == 0:  # the answer is lost
+                self.close_connection = True
+                return
             data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -409,3 +429,72 @@ def test_a_login_refused_at_once_is_a_configuration_error(gateway: tuple[Gateway
     assert result.exit_code == 2, result.output
     assert "HTTP 401" in result.stderr and "check the gateway user and password" in result.stderr
     assert "not sent" not in result.stderr and not result.stdout
+
+
+@pytest.fixture(scope="module")
+def six(store: SchemaStore, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    return export_awards(tmp_path_factory.mktemp("oid4vci-dc4eu-six"), 6, store.root)
+
+
+def _upload_all(url: str, exported: Exported) -> Any:
+    group = click.Group()
+    register(group)
+    return CliRunner().invoke(group, ["upload-dc4eu", *exported.keys, "-o", str(exported.out_dir), "--url",
+                                      url, "--authentic-source", "imperial-registry"])
+
+
+def _said_not_sent(result: Any, keys: list[str]) -> None:
+    """Each award named once as not sent, with the reason and the fix."""
+    for key in keys:
+        assert result.stderr.count(key) == 1, result.stderr
+        assert f"failed   {key}: not sent: the gateway did not answer 3 requests in a row" in result.stderr
+    assert result.stderr.count("check that the gateway is up") == len(keys)
+    assert result.stderr.count("not stored twice: it is reported already-uploaded") == len(keys)
+
+
+@pytest.mark.parametrize("outage", ["drop", 502, 503, 504])
+def test_a_gateway_that_stops_answering_is_not_asked_for_the_rest(
+    gateway: tuple[Gateway, str], six: Exported, outage: str | int
+) -> None:
+    """As push deqar and push wallet do: after 3 awards in a row without an answer the rest
+    is not sent, and the same command run again uploads it; a document stored whose answer
+    was lost is not stored twice."""
+    fake, url = gateway
+    fake.outage = ["ok", outage, outage, outage]  # then the gateway would answer again
+    stopped = _upload_all(url, six)
+    assert stopped.exit_code == 1, stopped.output
+    assert fake.tried == 4 and len(stopped.stdout.splitlines()) == 1
+    assert f"uploaded {six.keys[0]}: QR code" in stopped.stderr
+    for key in six.keys[1:4]:
+        assert f"failed   {key}: POST {url}/api/v1/upload" in stopped.stderr
+    _said_not_sent(stopped, six.keys[4:])
+    assert stopped.stderr.splitlines()[-1].startswith("1 uploaded, 3 failed, 2 not sent")
+    held = len(fake.documents)
+    assert held == (4 if outage == "drop" else 1)
+
+    again = _upload_all(url, six)
+    assert again.exit_code == 0, again.output
+    assert again.stderr.count("already-uploaded ") == held and len(again.stdout.splitlines()) == 6
+    assert fake.made["upload"] == len(fake.documents) == 6
+
+
+def test_a_gateway_that_is_down_is_asked_for_3_awards(gateway: tuple[Gateway, str], six: Exported) -> None:
+    from tests.wallet.issuer_support import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    down = _upload_all(closed, six)
+    assert down.exit_code == 1, down.output
+    assert down.stderr.count(f"POST {closed}/api/v1/upload: no answer") == 3 and not down.stdout
+    _said_not_sent(down, six.keys[3:])
+    assert down.stderr.splitlines()[-1].startswith("0 uploaded, 3 failed, 3 not sent")
+
+
+def test_any_answer_starts_the_count_of_silent_requests_again(gateway: tuple[Gateway, str],
+                                                              six: Exported) -> None:
+    fake, url = gateway
+    fake.outage = [503, "ok", 503, 503, 503]
+    result = _upload_all(url, six)
+    assert result.exit_code == 1, result.output
+    assert fake.tried == 5 and f"uploaded {six.keys[1]}: QR code" in result.stderr
+    _said_not_sent(result, six.keys[5:])
+    assert result.stderr.splitlines()[-1].startswith("1 uploaded, 4 failed, 1 not sent")

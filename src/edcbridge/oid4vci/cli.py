@@ -787,9 +787,10 @@ def upload_dc4eu(
 
     \b
     Exit codes: 0 all uploaded; 1 an award failed, or the gateway refused the login part way (a
-    token expired or revoked): the awards uploaded stay so, the rest are not sent, and the same
-    command run again uploads them; 2 unusable input or configuration, a login the gateway
-    refuses from the start included.
+    token expired or revoked) or left 3 requests in a row unanswered (down, or its proxy
+    answering 502, 503 or 504): the awards uploaded stay so, the rest are not sent, and the
+    same command run again uploads them; 2 unusable input or configuration, a login the
+    gateway refuses from the start included.
     """
     from edcbridge.oid4vci.dc4eu import Dc4euClient
 
@@ -803,11 +804,13 @@ def upload_dc4eu(
     run = _GatewayRun()
     try:
         for name in awards:
-            if run.refused_status is not None:
+            if run.stopped is not None:
                 run.not_sent(_award_named(source, name))
-            else:
-                _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
-                                  revoked=revoked, quiet=quiet, run=run)
+                continue
+            _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
+                              revoked=revoked, quiet=quiet, run=run)
+            if run.stopped is None and client.silence.over:
+                run.silent()
     finally:
         client.close()
         if revoked is not None:
@@ -822,31 +825,43 @@ GATEWAY_RERUN = ("then run the same command again: it uploads the rest (a docume
 @dataclass
 class _GatewayRun:
     """The awards of one ``upload-dc4eu``: uploaded (their offer URL printed), failed, or not
-    sent once the gateway refused the login part way; for the exit code and the summary."""
+    sent once the gateway refused the login or stopped answering part way; for the exit code
+    and the summary."""
 
     uploaded: int = 0
     failed: int = 0
     unsent: int = 0
     without_qr: int = 0  # uploaded, their offer URL printed, but not their QR code
-    refused_status: int | None = None  # the HTTP status of the refusal that stopped the run
+    stopped: str | None = None  # once the run stopped asking the gateway: why the rest is not sent
+    summary: str = ""  # and how the summary line says it
 
     def stop(self, key: str, refusal: DeliveryAuthError) -> None:
         """The award in flight when the gateway refused the login: it failed, the rest is not sent."""
         click.echo(f"failed   {key}: {refusal}, {GATEWAY_RERUN}", err=True)
         self.failed += 1
-        self.refused_status = refusal.status
+        self.stopped = (f"not sent: the gateway refused the login (HTTP {refusal.status}) earlier in "
+                        f"this run; check the gateway user and password ({DC4EU_USER_ENV} / "
+                        f"{DC4EU_PASSWORD_ENV}), {GATEWAY_RERUN}")
+        self.summary = "the gateway refused the login part way"
+
+    def silent(self) -> None:
+        """The gateway left ``SILENT_LIMIT`` requests in a row unanswered: the rest is not sent."""
+        from edcbridge.deliver.silence import SILENT_LIMIT
+
+        self.summary = f"the gateway did not answer {SILENT_LIMIT} requests in a row"
+        self.stopped = (f"not sent: {self.summary} (unreachable, the connection dropped, or its proxy "
+                        "said it is unavailable: 502, 503 or 504); check that the gateway is up, the "
+                        f"network and --url, {GATEWAY_RERUN}")
 
     def not_sent(self, key: str) -> None:
         self.unsent += 1
-        click.echo(f"failed   {key}: not sent: the gateway refused the login (HTTP {self.refused_status}) "
-                   f"earlier in this run; check the gateway user and password ({DC4EU_USER_ENV} / "
-                   f"{DC4EU_PASSWORD_ENV}), {GATEWAY_RERUN}", err=True)
+        click.echo(f"failed   {key}: {self.stopped}", err=True)
 
     def finish(self, quiet: bool) -> None:
-        """The summary of a run the gateway stopped, then exit 1 when an award failed."""
-        if self.refused_status is not None and not quiet:
-            click.echo(f"{self.uploaded} uploaded, {self.failed} failed, {self.unsent} not sent: the "
-                       "gateway refused the login part way", err=True)
+        """The summary of a run that stopped asking the gateway, then exit 1 when an award failed."""
+        if self.summary and not quiet:
+            click.echo(f"{self.uploaded} uploaded, {self.failed} failed, {self.unsent} not sent: "
+                       f"{self.summary}", err=True)
         if self.failed or self.unsent or self.without_qr:
             raise SystemExit(1)
 

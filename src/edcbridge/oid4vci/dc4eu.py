@@ -14,7 +14,9 @@ Contract: the gateway's "Datastore API" 2.8 (swagger, base path ``/api/v1``, JSO
 * Optional HTTP Basic authentication (``apigw.api_server.basic_auth``).
 
 Uploads are POSTs and sent once (see :mod:`edcbridge.deliver.http`); running the command again
-is the safe retry, because the document id is derived from the credential id.
+is the safe retry, because the document id is derived from the credential id. The client counts
+the requests in a row the gateway left unanswered (:attr:`Dc4euClient.silence`), for a run to
+stop asking a gateway that went down.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
+from edcbridge.deliver.errors import DeliveryError, DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
+from edcbridge.deliver.silence import GATEWAY_DOWN, Silence, unanswered
 from edcbridge.oid4vci.sdjwt import VCT, validity_claims
 
 API_PATH = "/api/v1"
@@ -180,12 +183,18 @@ class Dc4euClient:
         # Whether the gateway has answered a request of ours within its contract: a login it
         # refuses after that expired or was revoked part way, and was no wrong configuration.
         self.login_accepted = False
+        self.silence = Silence()  # the requests in a row left unanswered, for a run to stop asking
 
     def close(self) -> None:
         self.http.close()
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
-        response = self.http.request("POST", path, json=body)
+        try:
+            response = self.http.request("POST", path, json=body)
+        except DeliveryError as exc:
+            self.silence.heard(not unanswered(exc))
+            raise
+        self.silence.heard(response.status_code not in GATEWAY_DOWN)
         if response.status_code in (401, 403):
             raise refused_access("POST", self.http, path, response, "check the gateway user and password "
                                  "(EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)")
