@@ -498,3 +498,26 @@ def test_any_answer_starts_the_count_of_silent_requests_again(gateway: tuple[Gat
     assert fake.tried == 5 and f"uploaded {six.keys[1]}: QR code" in result.stderr
     _said_not_sent(result, six.keys[5:])
     assert result.stderr.splitlines()[-1].startswith("1 uploaded, 4 failed, 1 not sent")
+
+
+def test_an_award_named_twice_is_uploaded_once(gateway: tuple[Gateway, str], exported: Exported) -> None:
+    """By its key and by its bare award id, or by the same key twice: once, where first named."""
+    fake, url = gateway
+    first, second = exported.keys
+    bare = first.split("/", 1)[1]
+    group = click.Group()
+    register(group)
+    result = CliRunner().invoke(group, ["upload-dc4eu", second, bare, first, second, "-o",
+                                        str(exported.out_dir), "--url", url, "--authentic-source",
+                                        "imperial-registry"])
+    assert result.exit_code == 0, result.output
+    assert fake.tried == 2 and len(result.stdout.splitlines()) == 2
+    said = [line.split(":")[0] for line in result.stderr.splitlines()]
+    assert said == ["note", "note", f"uploaded {second}", f"uploaded {first}"], result.stderr
+    for key in (first, second):
+        assert result.stderr.count(f"note: {key}: named more than once; uploaded once") == 1
+    unknown = CliRunner().invoke(group, ["upload-dc4eu", "imperial/NOPE", "imperial/NOPE", "-o",
+                                         str(exported.out_dir), "--url", url, "--authentic-source",
+                                         "imperial-registry"])
+    assert unknown.exit_code == 1 and fake.tried == 2
+    assert unknown.stderr.count("imperial/NOPE") == 1 and "note" not in unknown.stderr, unknown.stderr

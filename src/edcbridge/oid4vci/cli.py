@@ -803,11 +803,11 @@ def upload_dc4eu(
     revoked = _revocations(out_dir)
     run = _GatewayRun()
     try:
-        for name in awards:
+        for key in _named_once(source, awards, quiet):
             if run.stopped is not None:
-                run.not_sent(_award_named(source, name))
+                run.not_sent(key)
                 continue
-            _offer_by_gateway(name, source, client, documents, out_dir / "offers-dc4eu",
+            _offer_by_gateway(key, source, client, documents, out_dir / "offers-dc4eu",
                               revoked=revoked, quiet=quiet, run=run)
             if run.stopped is None and client.silence.over:
                 run.silent()
@@ -866,14 +866,27 @@ class _GatewayRun:
             raise SystemExit(1)
 
 
-def _award_named(source: AwardSource, name: str) -> str:
-    """The award's key, as the others are named; the name given when it names no award."""
+def _named_once(source: AwardSource, names: tuple[str, ...], quiet: bool) -> list[str]:
+    """Each award named, once, where first named, by its key (a second upload would only be
+    reported already-uploaded and its offer asked for again); a name that names no award as
+    given, for its failure to say why."""
+    keys: dict[str, int] = {}  # how many times each was named
+    for name in names:
+        key = _award_key(source, name)
+        keys[key or name] = keys.get(key or name, 0) + 1
+        if key is not None and keys[key] == 2 and not quiet:
+            click.echo(f"note: {key}: named more than once; uploaded once", err=True)
+    return list(keys)
+
+
+def _award_key(source: AwardSource, name: str) -> str | None:
+    """The key of the award ``name`` names; None when it names none."""
     from edcbridge.oid4vci.errors import Oid4vciError
 
     try:
         return source.resolve(name)
     except Oid4vciError:
-        return name
+        return None
 
 
 @dataclass(frozen=True)
