@@ -49,6 +49,7 @@ class Gateway:
         # and the connection closed without an answer, a status (a proxy's 502, 503, 504) alone
         self.outage: list[str | int] = []
         self.tried = 0  # uploads received
+        self.offer_outage: list[int] = []  # a proxy's status for the next offers asked for
 
     def validate(self, path: str, body: Any) -> str | None:
         schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
@@ -72,6 +73,8 @@ class Gateway:
             if answer == "drop":
                 self._answer(path, headers, body)
                 return 0, None
+        elif self.offer_outage:
+            return self.offer_outage.pop(0), {"error": {"title": "bad gateway"}}
         return self._answer(path, headers, body)
 
     def _answer(self, path: str, headers: Any, body: Any) -> tuple[int, Any]:
@@ -521,3 +524,34 @@ def test_an_award_named_twice_is_uploaded_once(gateway: tuple[Gateway, str], exp
                                          "imperial-registry"])
     assert unknown.exit_code == 1 and fake.tried == 2
     assert unknown.stderr.count("imperial/NOPE") == 1 and "note" not in unknown.stderr, unknown.stderr
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_said_unavailable_is_not_called_outside_its_contract(
+    gateway: tuple[Gateway, str], six: Exported, status: int
+) -> None:
+    """As push deqar words the same statuses: the gateway (or its proxy) is unavailable."""
+    fake, url = gateway
+    fake.outage = ["ok", status]
+    result = _upload_all(url, six)
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stderr.splitlines() if line.startswith(f"failed   {six.keys[1]}")]
+    assert len(failed) == 1 and f"HTTP {status}" in failed[0], result.stderr
+    assert "outside its contract" not in failed[0]
+    assert "the gateway (or its proxy) said it is unavailable" in failed[0]
+    assert "run the same command again" in failed[0]
+
+
+def test_a_gateway_unavailable_when_asked_for_an_offer_is_said_so(
+    gateway: tuple[Gateway, str], six: Exported
+) -> None:
+    fake, url = gateway
+    fake.offer_outage = [503]
+    result = _upload_all(url, six)
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed   ")]
+    assert failed == [line for line in failed if f"{six.keys[0]}: POST {url}/api/v1/notification" in line]
+    assert len(failed) == 1 and "HTTP 503" in failed[0], result.stderr
+    assert "the gateway (or its proxy) said it is unavailable" in failed[0]
+    assert "was the document uploaded" not in failed[0]
+

@@ -157,6 +157,15 @@ def _error_text(response: Any) -> str:
     return excerpt(response)
 
 
+def _unexpected(status: int) -> str:
+    """What an answer outside the contract means for the user: a 502, 503 or 504 is the gateway
+    or a proxy in front of it saying it is unavailable, as ``push deqar`` words them."""
+    if status in GATEWAY_DOWN:
+        return ("the gateway (or its proxy) said it is unavailable: check that it is up, then run "
+                "the same command again later")
+    return "the gateway answered outside its contract; try again later"
+
+
 class Dc4euClient:
     """One gateway; ``base_url`` is the server root (``/api/v1`` is added when missing)."""
 
@@ -211,13 +220,8 @@ class Dc4euClient:
             if ALREADY_EXISTS in text:
                 return UploadResult("already-uploaded", 400, text)
             return UploadResult("rejected", 400, text)
-        raise DeliveryHTTPError(
-            "POST",
-            self.http.url("/upload"),
-            response.status_code,
-            excerpt(response),
-            "the gateway answered outside its contract; try again later",
-        )
+        raise DeliveryHTTPError("POST", self.http.url("/upload"), response.status_code, excerpt(response),
+                                _unexpected(response.status_code))
 
     def notification(self, authentic_source: str, document_id: str, vct: str = VCT) -> GatewayOffer:
         body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
@@ -228,7 +232,8 @@ class Dc4euClient:
                 self.http.url("/notification"),
                 response.status_code,
                 _error_text(response),
-                "was the document uploaded for this authentic source?",
+                _unexpected(response.status_code) if response.status_code in GATEWAY_DOWN
+                else "was the document uploaded for this authentic source?",
             )
         try:
             data = response.json().get("data") or {}
