@@ -217,6 +217,18 @@ def test_erasing_again_is_safe_removes_files_put_back_and_writes_no_second_event
     assert _verify(exported.out)["intact"] is True
 
 
+def test_a_gateway_offer_and_its_record_are_erased_with_the_award(exported: Exported) -> None:
+    """What upload-dc4eu writes for an award: its QR code and the record of its offer."""
+    first = next(iter(exported.learners))
+    folder = exported.out / "offers-dc4eu"
+    folder.mkdir()
+    written = [folder / f"imperial_{first}.png", folder / f"imperial_{first}.json"]
+    for path in written:
+        path.write_bytes(b"offer")
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    assert [path for path in written if path.exists()] == []
+
+
 def test_offers_erasing_again_closes_are_an_event_of_the_audit_trail_without_the_learner(
         exported: Exported) -> None:
     """An erasure stopped before the offers file, or made by an earlier version, left them

@@ -555,3 +555,74 @@ def test_a_gateway_unavailable_when_asked_for_an_offer_is_said_so(
     assert "the gateway (or its proxy) said it is unavailable" in failed[0]
     assert "was the document uploaded" not in failed[0]
 
+
+def test_a_run_again_keeps_the_offers_already_made(gateway: tuple[Gateway, str], store: SchemaStore,
+                                                    tmp_path: Path) -> None:
+    """The gateway's contract says nothing of an offer ending when another is asked for the same
+    document: a learner may hold the first one. A run again after a partial failure asks offers
+    only for the awards left, and shows the recorded ones as they were."""
+    fake, url = gateway
+    three = export_awards(tmp_path, 3, store.root)
+    fake.outage = ["ok", 503, "ok"]
+    first = _upload_all(url, three)
+    assert first.exit_code == 1 and fake.made["notification"] == 2, first.output
+    offered = first.stdout.splitlines()
+    pngs = [three.out_dir / "offers-dc4eu" / f"imperial_W-000{n}.png" for n in range(3)]
+    before = {n: (pngs[n].read_bytes(), pngs[n].stat().st_ino) for n in (0, 2)}
+
+    again = _upload_all(url, three)
+    assert again.exit_code == 0, again.output
+    assert fake.made["notification"] == 3  # for the award left only
+    links = again.stdout.splitlines()
+    assert (links[0], links[2]) == (offered[0], offered[1]) and links[1] not in offered
+    assert {n: (pngs[n].read_bytes(), pngs[n].stat().st_ino) for n in (0, 2)} == before
+    for n in (0, 2):
+        assert f"already-uploaded {three.keys[n]}: earlier offer kept" in again.stderr, again.stderr
+    assert f"uploaded {three.keys[1]}: QR code" in again.stderr
+
+
+def test_an_offer_that_cannot_be_recorded_stands_and_is_asked_for_again(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    record = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    record.mkdir(parents=True)  # what stands in its way
+    for made in (1, 2):
+        result = _upload_all(url, one)
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1, result.output
+        assert f"warning: {one.keys[0]}: cannot record the offer in {record}" in result.stderr
+        assert "will ask the gateway for another" in result.stderr and fake.made["notification"] == made
+
+
+@pytest.mark.parametrize("field", ["gateway", "authentic_source", "document_id", "credential_offer_url",
+                                   "offered"])
+def test_an_offer_recorded_for_another_gateway_or_document_is_not_shown(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path, field: str
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    assert _upload_all(url, one).exit_code == 0
+    record = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    data = json.loads(record.read_text("utf-8"))
+    assert data["gateway"] == f"{url}/api/v1" and data["authentic_source"] == "imperial-registry"
+    record.write_text(json.dumps({**data, field: "javascript:alert(1)"}), "utf-8")
+    again = _upload_all(url, one)
+    assert again.exit_code == 0 and fake.made["notification"] == 2, again.output
+    assert "earlier offer kept" not in again.stderr and "javascript" not in again.stdout
+    rewritten = json.loads(record.read_text("utf-8"))  # for the offer just made
+    assert rewritten["credential_offer_url"] == again.stdout.strip() and "javascript" not in str(rewritten)
+
+
+def test_a_kept_offer_whose_qr_code_was_removed_gets_it_drawn_again(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    png = one.out_dir / "offers-dc4eu" / "imperial_W-0000.png"
+    png.unlink()
+    again = _upload_all(url, one)
+    assert again.exit_code == 0 and again.stdout == first.stdout, again.output
+    assert fake.made["notification"] == 1 and png.read_bytes() == png_bytes(first.stdout.strip())
+    assert "earlier offer kept (made 20" in again.stderr and f"QR code {png}" in again.stderr

@@ -783,7 +783,9 @@ def upload_dc4eu(
 ) -> None:
     """Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their offer URLs.
 
-    A document already at the gateway (same authentic source and credential id) counts as uploaded.
+    A document already at the gateway (same authentic source and credential id) counts as
+    uploaded; its offer recorded in OUT/offers-dc4eu by an earlier run is shown again, with its
+    QR code untouched, and the gateway is not asked for another (a learner may hold it).
 
     \b
     Exit codes: 0 all uploaded; 1 an award failed, or the gateway refused the login part way (a
@@ -939,7 +941,7 @@ def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, docum
     try:
         key = source.resolve(name)
         _check_uploadable(source, key, revoked)
-        uploaded = _upload_award(key, source, client, documents)
+        uploaded = _upload_award(key, source, client, documents, qr_dir)
     except DeliveryAuthError as exc:
         if not client.login_accepted:
             raise UsageProblem(str(exc)) from None
@@ -955,32 +957,76 @@ def _offer_by_gateway(name: str, source: AwardSource, client: Dc4euClient, docum
         run.failed += 1
         return
     run.uploaded += 1
-    if not _say_gateway_offer(*uploaded, qr_dir, quiet=quiet):
+    if not _say_gateway_offer(uploaded, quiet=quiet):
         run.without_qr += 1
 
 
-def _upload_award(key: str, source: AwardSource, client: Dc4euClient,
-                  documents: _GatewayDocuments) -> tuple[str, str, GatewayOffer] | None:
-    """Uploads the award's ELM document and asks the gateway for its offer: the award key, the
-    upload's outcome and the offer, or None (said on stderr) when the gateway refuses the
-    document. Raises :class:`Oid4vciError` or :class:`DeliveryError`."""
+@dataclass(frozen=True)
+class _GatewayAnswer:
+    """An award's document at the gateway and the offer to show for it: the one just made, or
+    (``kept``) the earlier one recorded in the folder."""
+
+    key: str
+    outcome: str  # uploaded, already-uploaded
+    offer: GatewayOffer
+    png: Path  # its QR code
+    kept: str | None  # when the earlier offer shown was made; None: a new offer
+
+
+def _upload_award(key: str, source: AwardSource, client: Dc4euClient, documents: _GatewayDocuments,
+                  qr_dir: Path) -> _GatewayAnswer | None:
+    """Uploads the award's ELM document and asks the gateway for its offer, unless the gateway
+    held the document already and the folder records an offer for it; None (said on stderr)
+    when the gateway refuses the document. Raises :class:`Oid4vciError` or :class:`DeliveryError`."""
+    from edcbridge.oid4vci.dc4eu import GatewayOffer
+    from edcbridge.oid4vci.gateway_offers import read_record, record_path
+
     body = documents.request(source.get(key).document("edc"))
     result = client.upload(body)
     if not result.ok:
         click.echo(f"failed   {key}: the gateway refused the document: {result.message}", err=True)
         return None
-    return key, result.outcome, client.notification(documents.authentic_source, body["meta"]["document_id"])
+    document_id = body["meta"]["document_id"]
+    png = qr_dir / (safe_name(*key.split("/", 1)) + ".png")
+    if result.outcome == "already-uploaded":
+        earlier = read_record(record_path(png))
+        if earlier is not None and earlier.holds_for(client.http.base_url, documents.authentic_source,
+                                                     document_id):
+            return _GatewayAnswer(key, result.outcome, GatewayOffer(earlier.credential_offer_url, None), png,
+                                  earlier.offered)
+    offer = client.notification(documents.authentic_source, document_id)
+    _record_gateway_offer(key, png, client.http.base_url, documents.authentic_source, document_id, offer)
+    return _GatewayAnswer(key, result.outcome, offer, png, None)
 
 
-def _say_gateway_offer(key: str, outcome: str, gateway_offer: GatewayOffer, qr_dir: Path, *,
-                       quiet: bool) -> bool:
-    """The offer URL on stdout, after its QR code is written; the outcome on stderr. False when
-    the QR code could not be written (the URL is printed all the same)."""
-    png_path = _write_gateway_qr(gateway_offer, qr_dir, key)
-    click.echo(gateway_offer.credential_offer_url)
+def _record_gateway_offer(key: str, png: Path, gateway: str, authentic_source: str, document_id: str,
+                          offer: GatewayOffer) -> None:
+    """Records the offer just made, for a run again to show it instead of asking for another; a
+    record that cannot be written is a warning (the offer stands)."""
+    from edcbridge.oid4vci.gateway_offers import record_path, write_record
+
+    path = record_path(png)
+    try:
+        write_record(path, gateway, authentic_source, document_id, offer.credential_offer_url)
+    except OSError as exc:
+        click.echo(f"warning: {key}: cannot record the offer in {path} ({_why(exc)}); the offer "
+                   "stands, but the same command run again will ask the gateway for another", err=True)
+
+
+def _say_gateway_offer(answer: _GatewayAnswer, *, quiet: bool) -> bool:
+    """The offer URL on stdout, after its QR code is written (an earlier offer's only when
+    missing); the outcome on stderr. False when the QR code could not be written (the URL is
+    printed all the same)."""
+    written: Path | None = answer.png
+    if answer.kept is None or not answer.png.is_file():
+        written = _write_gateway_qr(answer.offer, answer.png, answer.key)
+    click.echo(answer.offer.credential_offer_url)
     if not quiet:
-        click.echo(f"{outcome:8} {key}" + ("" if png_path is None else f": QR code {png_path}"), err=True)
-    return png_path is not None
+        kept = ("" if answer.kept is None else
+                f": earlier offer kept (made {answer.kept}; the gateway was not asked for another)")
+        drawn = "" if written is None else f": QR code {written}"
+        click.echo(f"{answer.outcome:8} {answer.key}{kept}{drawn}", err=True)
+    return written is not None
 
 
 def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
@@ -997,13 +1043,12 @@ def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
     return username, password
 
 
-def _write_gateway_qr(gateway_offer: GatewayOffer, folder: Path, key: str) -> Path | None:
+def _write_gateway_qr(gateway_offer: GatewayOffer, png_path: Path, key: str) -> Path | None:
     """The gateway's own QR code when it sends one, else one drawn from its offer URL; None,
     said on stderr, when it cannot be written."""
     from edcbridge import qr
     from edcbridge.output import write_atomic
 
-    png_path = folder / (safe_name(*key.split("/", 1)) + ".png")
     try:
         if gateway_offer.qr_png:
             write_atomic(png_path, gateway_offer.qr_png)

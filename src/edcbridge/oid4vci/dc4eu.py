@@ -14,7 +14,8 @@ Contract: the gateway's "Datastore API" 2.8 (swagger, base path ``/api/v1``, JSO
 * Optional HTTP Basic authentication (``apigw.api_server.basic_auth``).
 
 Uploads are POSTs and sent once (see :mod:`edcbridge.deliver.http`); running the command again
-is the safe retry, because the document id is derived from the credential id. The client counts
+is the safe retry, because the document id is derived from the credential id (and the offers
+already shown are kept: :mod:`edcbridge.oid4vci.gateway_offers`). The client counts
 the requests in a row the gateway left unanswered (:attr:`Dc4euClient.silence`), for a run to
 stop asking a gateway that went down.
 """
@@ -37,6 +38,11 @@ ALREADY_EXISTS = "document_already_exists"
 # What a wallet opens: printed to terminals and put into QR codes, so nothing else gets through.
 _OFFER_LINK = re.compile(r"^(openid-credential-offer://|https://)[\x21-\x7e]+$")
 _PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def offer_link_ok(url: object) -> bool:
+    """Whether ``url`` is a link a wallet opens, and nothing else, fit for a terminal or a QR code."""
+    return isinstance(url, str) and _OFFER_LINK.match(url) is not None
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,7 @@ class Dc4euClient:
                 excerpt(response),
                 'expected {"data": {"credential_offer_url", ...}}',
             ) from None
-        if not isinstance(url, str) or not _OFFER_LINK.match(url):
+        if not offer_link_ok(url):
             raise DeliveryHTTPError(
                 "POST", self.http.url("/notification"), 200, excerpt(response),
                 "credential_offer_url is not an openid-credential-offer:// or https:// link",

@@ -91,14 +91,16 @@ def _recorded_files(out_dir: Path, outputs: dict[str, dict[str, str]]) -> list[P
 
 
 def _files_by_name(out_dir: Path, key: str) -> list[Path]:
-    """The files of the award's name an export, ``withdraw``, ``preview``, ``badges`` or ``offer``
-    writes, published or in OUT/withdrawn/."""
+    """The files of the award's name an export, ``withdraw``, ``preview``, ``badges``, ``offer`` or
+    ``upload-dc4eu`` (a QR code and the record of its offer) writes, published or in OUT/withdrawn/."""
     from edcbridge.output import safe_name
 
     published = [*exported_by_name(out_dir, key).values(), *pages_and_badges(out_dir, key).values()]
     withdrawn = [out_dir / "withdrawn" / path.parent.name / path.name for path in published]
-    qr = safe_name(*key.split("/", 1)) + ".png"
-    return published + withdrawn + [out_dir / "offers" / qr, out_dir / "offers-dc4eu" / qr]
+    name = safe_name(*key.split("/", 1))
+    offers = [out_dir / "offers" / f"{name}.png", out_dir / "offers-dc4eu" / f"{name}.png",
+              out_dir / "offers-dc4eu" / f"{name}.json"]
+    return published + withdrawn + offers
 
 
 def _learner_records(out_dir: Path, key: str) -> list[Path]:
