@@ -626,3 +626,32 @@ def test_a_kept_offer_whose_qr_code_was_removed_gets_it_drawn_again(
     assert again.exit_code == 0 and again.stdout == first.stdout, again.output
     assert fake.made["notification"] == 1 and png.read_bytes() == png_bytes(first.stdout.strip())
     assert "earlier offer kept (made 20" in again.stderr and f"QR code {png}" in again.stderr
+
+
+def test_the_offer_files_are_readable_by_the_user_alone_from_the_start(
+        gateway: tuple[Gateway, str], exported: Exported, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The QR code and the record hold the offer, which lets whoever reads them take the
+    credential: private even in a folder given open to others, and never written open first."""
+    import os
+    import stat
+
+    fake, url = gateway
+    fake.documents.clear()
+    group = click.Group()
+    register(group)
+    exported.out_dir.chmod(0o755)
+    old = os.umask(0o022)
+    changed: list[Path] = []
+    monkeypatch.setattr(Path, "chmod", lambda self, mode, **_: changed.append(self))
+    try:
+        result = CliRunner().invoke(group, ["upload-dc4eu", *exported.keys, "-o", str(exported.out_dir),
+                                            "--url", url, "--authentic-source", "private-test"])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    folder = exported.out_dir / "offers-dc4eu"
+    written = sorted(folder.glob("imperial_W-000[01].*"))
+    assert [p.name for p in written] == ["imperial_W-0000.json", "imperial_W-0000.png",
+                                         "imperial_W-0001.json", "imperial_W-0001.png"]
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {oct(0o600)}
+    assert changed == []  # made so, not set so afterwards

@@ -193,7 +193,7 @@ def make_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o600))
 
 
-def write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes, *, mode: int = 0o666) -> None:
     """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
 
     On Linux the bytes go to an unnamed file in the target's folder (``O_TMPFILE``) which is
@@ -201,33 +201,34 @@ def write_atomic(target: Path, data: bytes) -> None:
     crash. An existing file is replaced by linking the written file under a temporary name
     and renaming that over it, so a crash while the bytes are written leaves no temporary
     file either. Other systems write under a temporary name and rename it. The file gets the
-    mode ``open()`` would give it (0666 less the umask).
+    mode ``open()`` would give it (``mode``, 0666 unless given, less the umask) from the
+    start: a private file (0600) is never readable by others, not even for a moment.
     """
     if not _FOLDER_HANDLES:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_named(None, target, data)
+        _write_named(None, target, data, mode)
         return
     folder = _folder_fd(target.parent)
     try:
-        _write_in(folder, target, data)
+        _write_in(folder, target, data, mode)
     except OSError:
         if not _moved(target.parent, folder):
             raise
         _forget_folder(target.parent)  # the folder went away during the run: make it again
-        _write_in(_folder_fd(target.parent), target, data)
+        _write_in(_folder_fd(target.parent), target, data, mode)
 
 
-def _write_in(folder: int, target: Path, data: bytes) -> None:
-    if not (_ANONYMOUS and _write_unnamed(folder, target, data)):
-        _write_named(folder, target, data)
+def _write_in(folder: int, target: Path, data: bytes, mode: int) -> None:
+    if not (_ANONYMOUS and _write_unnamed(folder, target, data, mode)):
+        _write_named(folder, target, data, mode)
 
 
-def _write_unnamed(folder: int, target: Path, data: bytes) -> bool:
+def _write_unnamed(folder: int, target: Path, data: bytes, mode: int) -> bool:
     """Write an unnamed file and link it in; False when it is to be written by name instead
     (this folder or system cannot)."""
     global _ANONYMOUS
     try:
-        fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, 0o666, dir_fd=folder)
+        fd = os.open(".", _ANONYMOUS | os.O_WRONLY | _CLOEXEC, mode, dir_fd=folder)
     except OSError as exc:
         if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
             return False
@@ -269,13 +270,13 @@ def _temporary_name(name: str) -> str:
     return f".tmp-{os.getpid()}-{threading.get_ident()}-{name}"
 
 
-def _write_named(folder: int | None, target: Path, data: bytes) -> None:
+def _write_named(folder: int | None, target: Path, data: bytes, mode: int) -> None:
     """Through a temporary name and a rename: names relative to ``folder``, else full paths."""
     tmp = _temporary_name(target.name)
     final = target.name
     if folder is None:
         tmp, final = str(target.parent / tmp), str(target)
-    fd = os.open(tmp, _CREATE, 0o666, dir_fd=folder)
+    fd = os.open(tmp, _CREATE, mode, dir_fd=folder)
     try:
         try:
             _write_all(fd, data)

@@ -28,7 +28,9 @@ def png_bytes(link: str, *, scale: int = 6) -> bytes:
 
 
 def write_png(link: str, target: Path, *, scale: int = 6) -> Path:
-    write_atomic(target, png_bytes(link, scale=scale))
+    """The code as a PNG file readable by this user only: the link it holds lets whoever
+    scans it take the credential."""
+    write_atomic(target, png_bytes(link, scale=scale), mode=0o600)
     return target
 
 

@@ -701,7 +701,6 @@ def _write_offer_qr(link: str, qr_dir: Path, key: str) -> Path | None:
     png = qr_dir / (safe_name(*key.split("/", 1)) + ".png")
     try:
         qr.write_png(link, png)
-        png.chmod(0o600)
     except OSError as exc:
         _qr_not_written(key, png, exc, "the offer stands: give the learner its link and PIN instead")
         return None
@@ -1051,7 +1050,7 @@ def _write_gateway_qr(gateway_offer: GatewayOffer, png_path: Path, key: str) -> 
 
     try:
         if gateway_offer.qr_png:
-            write_atomic(png_path, gateway_offer.qr_png)
+            write_atomic(png_path, gateway_offer.qr_png, mode=0o600)  # as qr.write_png: the offer's key
         else:
             qr.write_png(gateway_offer.credential_offer_url, png_path)
     except OSError as exc:  # the document is at the gateway and its offer made

@@ -63,5 +63,4 @@ def write_record(path: Path, gateway: str, authentic_source: str, document_id: s
     """Records the offer just made (raises :class:`OSError`)."""
     offered = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     record = GatewayOfferRecord(gateway, authentic_source, document_id, link, offered)
-    write_atomic(path, (json.dumps(asdict(record), indent=1) + "\n").encode("utf-8"))
-    path.chmod(0o600)
+    write_atomic(path, (json.dumps(asdict(record), indent=1) + "\n").encode("utf-8"), mode=0o600)
