@@ -77,3 +77,16 @@ def test_a_demo_folder_made_by_the_run_is_private(open_umask: None, store: Schem
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--fixtures", str(fixtures)])
     assert result.exit_code == 0, result.stderr
     assert _mode(out) == 0o700
+
+
+def test_a_test_seals_secrets_are_written_private_from_the_start(
+        open_umask: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.seal.devpki import generate_test_seal
+
+    changed: list[Path] = []
+    monkeypatch.setattr(Path, "chmod", lambda self, mode, **_: changed.append(self))
+    seal = generate_test_seal(tmp_path / "seal")
+    secrets = (seal.p12, seal.password_file, seal.seal_key, seal.tsa_key)
+    assert [_mode(path) for path in secrets] == [0o600] * 4
+    assert _mode(seal.root_ca) == 0o644 and _mode(seal.seal_cert) == 0o644  # public: as the umask says
+    assert changed == []  # made so, not set so afterwards

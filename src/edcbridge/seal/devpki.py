@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from edcbridge.output import write_atomic
 from edcbridge.seal import _der
 from edcbridge.seal.certs import QC_COMPLIANCE, QC_STATEMENTS, QC_TYPE, QC_TYPE_ESEAL
 from edcbridge.seal.keys import SealKey, SealPrivateKey
@@ -318,18 +319,16 @@ def write(pki: DevPki, directory: Path) -> TestSeal:
         serialization.BestAvailableEncryption(password),
     )
     files.root_ca.write_bytes(pki.root.certificate.public_bytes(pem))
-    files.p12.write_bytes(p12)
-    files.password_file.write_bytes(password + b"\n")
-    files.seal_key.write_bytes(_pem_key(pki.seal.key, password))
+    write_atomic(files.p12, p12, mode=0o600)  # the secrets: never readable by others, even briefly
+    write_atomic(files.password_file, password + b"\n", mode=0o600)
+    write_atomic(files.seal_key, _pem_key(pki.seal.key, password), mode=0o600)
     files.seal_cert.write_bytes(
         pki.seal.certificate.public_bytes(pem) + pki.root.certificate.public_bytes(pem)
     )
     files.tsa_cert.write_bytes(pki.tsa.certificate.public_bytes(pem))
-    files.tsa_key.write_bytes(_pem_key(pki.tsa.key, None))
+    write_atomic(files.tsa_key, _pem_key(pki.tsa.key, None), mode=0o600)
     files.crl.write_bytes(pki.crl.public_bytes(serialization.Encoding.DER))
     (directory / "README.txt").write_text(_README, encoding="utf-8")
-    for path in (files.p12, files.password_file, files.seal_key, files.tsa_key):
-        path.chmod(0o600)
     return files
 
 
