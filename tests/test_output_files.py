@@ -49,6 +49,27 @@ def test_new_file_has_the_bytes_and_the_mode_open_would_give(tmp_path: Path, way
     assert _names(target.parent) == ["x.json"]
 
 
+def test_a_private_file_is_private_whatever_its_temporary_name_held(tmp_path: Path, way: str) -> None:
+    """A file left under the temporary name (by a killed process of this number) or a link
+    planted there neither lends the new file its mode nor is written through."""
+    target, elsewhere = tmp_path / "secret.json", tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"untouched\n")
+    for left in ("file", "link"):
+        temporary = tmp_path / output._temporary_name(target.name)
+        if left == "file":
+            temporary.write_bytes(b"left behind\n")
+            temporary.chmod(0o644)
+        else:
+            temporary.symlink_to(elsewhere)
+        write_atomic(target, b"secret\n", mode=0o600)
+        assert target.read_bytes() == b"secret\n" and _mode(target) == 0o600
+        assert elsewhere.read_bytes() == b"untouched\n"
+        if way != "unnamed":  # an unnamed file is linked in under its own name
+            assert _names(tmp_path) == ["elsewhere", "secret.json"]
+        target.unlink()
+        temporary.unlink(missing_ok=True)
+
+
 def test_existing_file_is_replaced_whole(tmp_path: Path, way: str) -> None:
     target = tmp_path / "x.json"
     target.write_bytes(b"old version, longer than the new one\n")

@@ -182,7 +182,9 @@ _PROC_FD = Path("/proc/self/fd")  # unnamed files are linked in through their /p
 _ANONYMOUS = getattr(os, "O_TMPFILE", 0) if _PROC_FD.is_dir() else 0
 _FOLDER_HANDLES = hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd  # not on Windows
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _CLOEXEC | getattr(os, "O_BINARY", 0)
+# a new file only: one left under the temporary name (by a process of this number that was
+# killed) would keep its own mode, and a link planted there would be followed
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | getattr(os, "O_BINARY", 0)
 
 
 def make_private(path: Path) -> None:
@@ -276,7 +278,11 @@ def _write_named(folder: int | None, target: Path, data: bytes, mode: int) -> No
     final = target.name
     if folder is None:
         tmp, final = str(target.parent / tmp), str(target)
-    fd = os.open(tmp, _CREATE, mode, dir_fd=folder)
+    try:
+        fd = os.open(tmp, _CREATE, mode, dir_fd=folder)
+    except FileExistsError:  # left by a process of this number that was killed
+        os.unlink(tmp, dir_fd=folder)
+        fd = os.open(tmp, _CREATE, mode, dir_fd=folder)
     try:
         try:
             _write_all(fd, data)
