@@ -70,6 +70,28 @@ def proxy_problem(url: str) -> str:
     return "the proxy did not answer or refused the connection: check the proxy settings"
 
 
+def reach_advice(exc: DownloadError, url: str, *, option: str = "", came_from: str = "",
+                 server: str = "a server") -> str:
+    """What to do when a download of ``url`` reached no server, "" when it did or was cut short:
+    the proxy when it failed, a CA bundle when the certificate could not be verified; when TLS
+    failed before that or nothing answered, the URL if the user gave it with ``option`` (for
+    ``server``, "an authority" say), else the way there (the URL is ``came_from``, which the
+    user cannot correct)."""
+    if exc.proxy_failed:
+        return proxy_problem(url)
+    if exc.tls_unverified:
+        return CERTIFICATE_NOT_VERIFIED + (f"; otherwise check the {option} URL" if option else "")
+    if exc.tls_failed and option:
+        return f"{NO_TLS_THERE}: check the {option} URL (http:// for {server} without TLS, and its port)"
+    if exc.tls_failed:
+        return (f"{NO_TLS_THERE}; the URL is {came_from}, so a proxy or firewall in between may "
+                f"answer instead: check the proxy variables ({PROXY_VARIABLES})")
+    if exc.kind == "unreachable":
+        checks = f"check the network connection and the proxy variables ({PROXY_VARIABLES})"
+        return f"{checks} and the {option} URL" if option else checks
+    return ""
+
+
 def without_password(url: str) -> str:
     """``url`` as messages show it: its user name and password (``https://user:pw@host/``,
     which requests sends as Basic authentication, to a mirror or a proxy) and its query (where
