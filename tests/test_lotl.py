@@ -192,7 +192,8 @@ def test_a_trusted_list_whose_server_certificate_is_not_trusted_gets_the_ca_bund
         trusted = _verify(tmp_path / "trusted", world["be"], *lotl)
     assert untrusted.exit_code == 2
     assert "no copy is cached: the server's TLS certificate could not be verified" in untrusted.stderr
-    assert "point REQUESTS_CA_BUNDLE at the proxy's CA certificate" in untrusted.stderr
+    assert "point REQUESTS_CA_BUNDLE at the proxy's CA certificate; otherwise check the --trusted-list URL" \
+        in untrusted.stderr
     assert _report(trusted)["verdict"] == "VALID", trusted.output
 
 
@@ -221,7 +222,8 @@ def test_a_trusted_list_refusing_the_connection_names_the_network_and_the_proxy(
                      "--lotl-signer", world["signer"])
     assert result.exit_code == 2
     assert "the connection was refused" in result.stderr
-    assert "check the network connection and the proxy variables (HTTPS_PROXY" in result.stderr
+    assert ("check the network connection and the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) "
+            "and the --trusted-list URL") in result.stderr
     assert "REQUESTS_CA_BUNDLE" not in result.stderr
 
 

@@ -21,14 +21,7 @@ from pathlib import Path
 from cryptography import x509
 
 from edcbridge.bounded_file import TooLarge, read_bounded
-from edcbridge.bounded_http import (
-    CERTIFICATE_NOT_VERIFIED,
-    NO_TLS_THERE,
-    PROXY_VARIABLES,
-    DownloadError,
-    download,
-    proxy_problem,
-)
+from edcbridge.bounded_http import DownloadError, download, reach_advice
 from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
 from edcbridge.trust.trusted_list import (
@@ -102,7 +95,9 @@ def fetch(url: str, timeout: float, notes: list[str], *, from_lotl: bool = False
         data = download("trusted list", url, timeout=timeout, limit=MAX_TL_BYTES, guarded=True,
                         headers={"Accept": f"{TSL_MIME}, application/xml"})
     except DownloadError as exc:
-        remedy = _remedy(exc, url, from_lotl)
+        advice = reach_advice(exc, url, option="" if from_lotl else "--trusted-list",
+                              came_from="the LOTL's pointer")
+        remedy = f": {advice}" if advice else ""
         cached = _from_cache(url)
         if cached is None:
             raise TrustedListError(f"{url}: the trusted list cannot be fetched ({exc}) and no copy is "
@@ -112,25 +107,6 @@ def fetch(url: str, timeout: float, notes: list[str], *, from_lotl: bool = False
     fetched = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _store(url, data, fetched)
     return data, fetched
-
-
-def _remedy(exc: DownloadError, url: str, from_lotl: bool) -> str:
-    """What to do when the list's server was not reached: the proxy when it failed, a CA bundle
-    only when its certificate could not be verified; when TLS failed before that, the URL if it
-    is the user's, else the way there."""
-    if exc.proxy_failed:
-        return f": {proxy_problem(url)}"
-    if exc.tls_unverified:
-        return f": {CERTIFICATE_NOT_VERIFIED}"
-    if exc.tls_failed and from_lotl:
-        return (f": {NO_TLS_THERE}; the URL is the LOTL's pointer, so a proxy or firewall in between "
-                f"may answer instead: check the proxy variables ({PROXY_VARIABLES})")
-    if exc.tls_failed:
-        return (f": {NO_TLS_THERE}: check the --trusted-list URL (http:// for a server without TLS, "
-                "and its port)")
-    if exc.kind == "unreachable":
-        return f": check the network connection and the proxy variables ({PROXY_VARIABLES})"
-    return ""
 
 
 def _read(source: str, timeout: float, notes: list[str], *,
