@@ -269,7 +269,8 @@ def test_a_tsa_refusing_the_connection_names_the_proxy_variables_not_a_certifica
         pki: devpki.DevPki) -> None:
     message = _tsa_failure(pki, f"http://127.0.0.1:{closed_port()}/tsa")
     assert "the connection was refused" in message
-    assert "check the --tsa URL and the network (and the proxy variables, HTTPS_PROXY" in message
+    assert message.endswith(": check the network connection and the proxy variables (HTTPS_PROXY, "
+                            "HTTP_PROXY, NO_PROXY) and the --tsa URL, or seal at level B-B")
     assert "REQUESTS_CA_BUNDLE" not in message
 
 

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from edcbridge.bounded_http import (
-    CERTIFICATE_NOT_VERIFIED,
-    NO_TLS_THERE,
-    PROXY_VARIABLES,
-    DownloadError,
-    download,
-    proxy_problem,
-)
+from edcbridge.bounded_http import DownloadError, download, reach_advice
 from edcbridge.seal import tst
 from edcbridge.seal.errors import TimestampError
 
@@ -63,17 +56,7 @@ class TsaClient:
             return TimestampError(f"{exc}{': ' + excerpt if excerpt else ''}")
         if exc.kind == "too-large":
             return TimestampError(f"{exc}: not a timestamp reply; check the --tsa URL")
-        return TimestampError(f"{exc}{self._reach_remedy(exc)}, or seal at level B-B")
+        # not reached (no redirect is followed, so no "refused")
+        advice = reach_advice(exc, self.url, option="--tsa", server="an authority")
+        return TimestampError(f"{exc}: {advice}, or seal at level B-B")
 
-    def _reach_remedy(self, exc: DownloadError) -> str:
-        """What to do when the authority was not reached: the proxy when it failed, a CA bundle
-        only when the certificate could not be verified, the URL's scheme and port when TLS
-        failed before that."""
-        if exc.proxy_failed:
-            return f": {proxy_problem(self.url)}"
-        if exc.tls_unverified:
-            return f": {CERTIFICATE_NOT_VERIFIED}; otherwise check the --tsa URL"
-        if exc.tls_failed:
-            return (f": {NO_TLS_THERE}: check the --tsa URL (http:// for an authority without TLS, "
-                    "and its port)")
-        return f"; check the --tsa URL and the network (and the proxy variables, {PROXY_VARIABLES})"
