@@ -209,6 +209,7 @@ def test_a_proxy_that_does_not_answer_is_named_with_its_variable(
     assert exit_code == 1
     assert f"the proxy http://***@127.0.0.1:{port} (set by HTTP_PROXY) did not answer" in stderr
     assert "check HTTP_PROXY" in stderr and "s3cret" not in stderr
+    assert "if it is to be reached directly, or install with --from DIR" in stderr
 
 
 def test_install_replaces_a_store_file_this_user_may_not_read(

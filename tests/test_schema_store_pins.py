@@ -185,7 +185,8 @@ def test_a_mirror_whose_certificate_is_not_trusted_is_refused_with_the_remedy(
         untrusted = SchemaStore(tmp_path / "untrusted").install(HttpFetcher(mirror), entries=manifest()[:1])
         assert untrusted.failed and not untrusted.installed
         assert "TLS certificate could not be verified" in untrusted.failed[0][1]
-        assert "REQUESTS_CA_BUNDLE" in untrusted.failed[0][1]
+        assert ("REQUESTS_CA_BUNDLE at the proxy's CA certificate; otherwise check the --mirror URL, "
+                "or install with --from DIR") in untrusted.failed[0][1]
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
         trusted = SchemaStore(tmp_path / "trusted").install(HttpFetcher(mirror), entries=manifest()[:1])
         assert trusted.installed == [manifest()[0].path], trusted.failed
@@ -203,7 +204,27 @@ def test_a_mirror_that_does_not_speak_tls_is_not_blamed_on_a_certificate(
     message = result.failed[0][1]
     assert "the TLS handshake failed" in message
     assert "REQUESTS_CA_BUNDLE" not in message and "certificate" not in message
-    assert "http://" in message and "--mirror URL" in message
+    assert ("check the --mirror URL (http:// for a mirror without TLS, and its port), "
+            "or install with --from DIR") in message
+
+
+def test_an_official_server_that_does_not_speak_tls_names_the_way_there_and_a_copy(
+        reference: Path, tmp_path: Path) -> None:
+    """The URL is the manifest's, not the user's: the proxy variables, or a copy of the files."""
+    from dataclasses import replace
+
+    from edcbridge.schemas.download import HttpFetcher
+
+    with https_server(reference, None) as plain:
+        entry = replace(manifest()[0], url=f"{plain}/{manifest()[0].path}", copy=None)
+        with pytest.raises(SchemaStoreError) as failed:
+            HttpFetcher()(entry)
+    message = str(failed.value)
+    assert "the server does not speak TLS at that address" in message
+    assert ("the URL is the manifest's, so a proxy or firewall in between may answer instead: check the "
+            "proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), or install from a copy of the files "
+            "with --from DIR or --download --mirror URL") in message
+    assert "REQUESTS_CA_BUNDLE" not in message and "--mirror URL (http://" not in message
 
 
 def test_a_demo_with_a_store_lacking_files_stops_before_it_writes_anything(

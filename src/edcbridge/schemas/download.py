@@ -9,15 +9,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlsplit, urlunsplit
 
-from edcbridge.bounded_http import (
-    CERTIFICATE_NOT_VERIFIED,
-    NO_TLS_THERE,
-    PROXY_VARIABLES,
-    DownloadError,
-    download,
-    proxy_problem,
-    without_password,
-)
+from edcbridge.bounded_http import PROXY_VARIABLES, DownloadError, download, reach_advice, without_password
 from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
 
 DEADLINE = 60.0  # seconds for one file, from the request to its last byte
@@ -95,18 +87,13 @@ class HttpFetcher:
         except DownloadError as exc:
             self._failures[host] = 0 if exc.answered else self._failures.get(host, 0) + 1
             message = f"download failed: {str(exc).replace(url, shown)}"
-            if exc.proxy_failed:
-                message += f": {proxy_problem(url)}"
-            elif exc.tls_unverified:
-                message += f": {CERTIFICATE_NOT_VERIFIED}"
-            elif exc.tls_failed:
-                message += f": {self._handshake_remedy()}"
-            elif exc.kind == "unreachable" and self._failures[host] < self.give_up_after:
-                message += f": {self._reach_remedy()}"  # a stop says it in its own words
+            stopped = self._failures[host] >= self.give_up_after
+            if not stopped or exc.proxy_failed or exc.tls_failed:  # a stop names the network itself
+                message += self._reach_advice(exc, url)
             if exc.kind == "too-large":
                 remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
                 message += f": larger than any pinned file, so not the pinned file; {remedy}"
-            if self._failures[host] >= self.give_up_after:
+            if stopped:
                 raise InstallStopped(self._stop_message(message, host)) from exc
             raise SchemaStoreError(message) from exc
         self._failures[host] = 0
@@ -131,21 +118,15 @@ class HttpFetcher:
             return entry.url
         raise SchemaStoreError(entry.note or "no public download URL; install with --from")
 
-    def _reach_remedy(self) -> str:
-        """What to do when no answer came (no network, a proxy needed, a mirror mistyped)."""
-        checks = f"check the network connection and the proxy variables ({PROXY_VARIABLES})"
+    def _reach_advice(self, exc: DownloadError, url: str) -> str:
+        """What to do when the server was not reached, then what to install from instead."""
+        advice = reach_advice(exc, url, option="--mirror" if self.mirror else "",
+                              came_from="the manifest's", server="a mirror")
+        if not advice:
+            return ""
         if self.mirror:
-            return f"{checks} and the --mirror URL, or install with --from DIR"
-        return f"{checks}, or install from a copy of the files with --from DIR or --download --mirror URL"
-
-    def _handshake_remedy(self) -> str:
-        """What to do when TLS failed before any certificate was judged: the server does not
-        speak TLS there (a plain HTTP server), or no TLS version both sides accept."""
-        if self.mirror:
-            return f"{NO_TLS_THERE}: check the --mirror URL (http:// for a mirror without TLS, and its port)"
-        return (f"{NO_TLS_THERE}; a proxy or firewall in between may answer instead: check the proxy "
-                f"variables ({PROXY_VARIABLES}), or install from a copy of the files with --from DIR "
-                "or --download --mirror URL")
+            return f": {advice}, or install with --from DIR"
+        return f": {advice}, or install from a copy of the files with --from DIR or --download --mirror URL"
 
     def _stop_message(self, message: str, host: str) -> str:
         if self.mirror:
