@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from edcbridge.deliver.errors import DeliveryAuthError, LocalValidationError
 from edcbridge.oid4vci.cli import register
-from edcbridge.oid4vci.dc4eu import Dc4euClient, upload_request
+from edcbridge.oid4vci.dc4eu import LOGIN_FIX, Dc4euClient, upload_request
 from edcbridge.oid4vci.offers import OfferStore
 from edcbridge.qr import png_bytes
 from edcbridge.schemas import SchemaStore
@@ -410,7 +410,7 @@ def test_a_login_refused_part_way_keeps_what_was_uploaded(gateway: tuple[Gateway
     assert f"failed   {in_flight}: POST {url}/api/v1/{refused}: HTTP 401" in stopped.stderr
     assert f"failed   {rest}: not sent: the gateway refused the login (HTTP 401) earlier" in stopped.stderr
     assert stopped.stderr.count(in_flight) == stopped.stderr.count(rest) == 1
-    assert stopped.stderr.count("check the gateway user and password") == 2
+    assert stopped.stderr.count(LOGIN_FIX) == 2 and "--password-file" in LOGIN_FIX
     assert stopped.stderr.count("then run the same command again") == 2
     assert stopped.stderr.splitlines()[-1].startswith("1 uploaded, 1 failed, 1 not sent")
     held = len(fake.documents)
@@ -430,7 +430,7 @@ def test_a_login_refused_at_once_is_a_configuration_error(gateway: tuple[Gateway
     fake.refuse_after = ("upload", 0)
     result = _upload(url, exported, exported.keys[0])
     assert result.exit_code == 2, result.output
-    assert "HTTP 401" in result.stderr and "check the gateway user and password" in result.stderr
+    assert "HTTP 401" in result.stderr and LOGIN_FIX in result.stderr
     assert "not sent" not in result.stderr and not result.stdout
 
 
@@ -578,6 +578,8 @@ def test_a_run_again_keeps_the_offers_already_made(gateway: tuple[Gateway, str],
     assert {n: (pngs[n].read_bytes(), pngs[n].stat().st_ino) for n in (0, 2)} == before
     for n in (0, 2):
         assert f"already-uploaded {three.keys[n]}: earlier offer kept" in again.stderr, again.stderr
+        record = three.out_dir / "offers-dc4eu" / f"imperial_W-000{n}.json"
+        assert f"for a new one, remove {record} and run the same command again" in again.stderr
     assert f"uploaded {three.keys[1]}: QR code" in again.stderr
 
 

@@ -167,6 +167,12 @@ def safe_name(*parts: str) -> str:
     return f"{name[:_LONGEST_NAME - 21]}-{hashlib.sha256(name.encode()).hexdigest()[:20]}"
 
 
+def award_file(folder: Path, key: str, suffix: str) -> Path:
+    """The file in ``folder`` named for the award ``key`` (``issuer/award_id``): an offer's QR
+    code (``.png``), the record of a gateway's offer (``.json``)."""
+    return folder / (safe_name(*key.split("/", 1)) + suffix)
+
+
 def _safe_part(part: str, unsafe: re.Pattern[str]) -> str:
     cleaned = unsafe.sub("-", part).strip("-.") or "x"
     if cleaned == part:

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import click
 
 from edcbridge.cli import quiet_option, reason_text
-from edcbridge.output import safe_name
+from edcbridge.oid4vci.dc4eu import LOGIN_FIX, PASSWORD_ENV, USER_ENV
+from edcbridge.output import award_file
 
 if TYPE_CHECKING:
     import socket
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from edcbridge.seal import SealKey
 
 ISSUER_URL_ENV = "EDCBRIDGE_ISSUER_URL"
-DC4EU_USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
-DC4EU_PASSWORD_ENV = "EDCBRIDGE_DC4EU_PASSWORD"
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 
 
@@ -698,7 +697,7 @@ def _write_offer_qr(link: str, qr_dir: Path, key: str) -> Path | None:
     made by then, so its link must still be shown."""
     from edcbridge import qr
 
-    png = qr_dir / (safe_name(*key.split("/", 1)) + ".png")
+    png = award_file(qr_dir, key, ".png")
     try:
         qr.write_png(link, png)
     except OSError as exc:
@@ -766,7 +765,7 @@ def _offers_named(offers: tuple[str, ...]) -> str:
 @click.option(
     "--password-file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help=f"File with the gateway password (else {DC4EU_PASSWORD_ENV}); user from {DC4EU_USER_ENV}.",
+    help=f"File with the gateway password (else {PASSWORD_ENV}); user from {USER_ENV}.",
 )
 @quiet_option("line per document uploaded")
 def upload_dc4eu(
@@ -841,8 +840,7 @@ class _GatewayRun:
         click.echo(f"failed   {key}: {refusal}, {GATEWAY_RERUN}", err=True)
         self.failed += 1
         self.stopped = (f"not sent: the gateway refused the login (HTTP {refusal.status}) earlier in "
-                        f"this run; check the gateway user and password ({DC4EU_USER_ENV} / "
-                        f"{DC4EU_PASSWORD_ENV}), {GATEWAY_RERUN}")
+                        f"this run; {LOGIN_FIX}, {GATEWAY_RERUN}")
         self.summary = "the gateway refused the login part way"
 
     def silent(self) -> None:
@@ -986,7 +984,7 @@ def _upload_award(key: str, source: AwardSource, client: Dc4euClient, documents:
         click.echo(f"failed   {key}: the gateway refused the document: {result.message}", err=True)
         return None
     document_id = body["meta"]["document_id"]
-    png = qr_dir / (safe_name(*key.split("/", 1)) + ".png")
+    png = award_file(qr_dir, key, ".png")
     if result.outcome == "already-uploaded":
         earlier = read_record(record_path(png))
         if earlier is not None and earlier.holds_for(client.http.base_url, documents.authentic_source,
@@ -1016,13 +1014,16 @@ def _say_gateway_offer(answer: _GatewayAnswer, *, quiet: bool) -> bool:
     """The offer URL on stdout, after its QR code is written (an earlier offer's only when
     missing); the outcome on stderr. False when the QR code could not be written (the URL is
     printed all the same)."""
+    from edcbridge.oid4vci.gateway_offers import record_path
+
     written: Path | None = answer.png
     if answer.kept is None or not answer.png.is_file():
         written = _write_gateway_qr(answer.offer, answer.png, answer.key)
     click.echo(answer.offer.credential_offer_url)
     if not quiet:
         kept = ("" if answer.kept is None else
-                f": earlier offer kept (made {answer.kept}; the gateway was not asked for another)")
+                f": earlier offer kept (made {answer.kept}; the gateway was not asked for another: for a "
+                f"new one, remove {record_path(answer.png)} and run the same command again)")
         drawn = "" if written is None else f": QR code {written}"
         click.echo(f"{answer.outcome:8} {answer.key}{kept}{drawn}", err=True)
     return written is not None
@@ -1030,15 +1031,15 @@ def _say_gateway_offer(answer: _GatewayAnswer, *, quiet: bool) -> bool:
 
 def _gateway_login(password_file: Path | None) -> tuple[str | None, str | None]:
     """The gateway user and password, from the environment or ``--password-file``."""
-    username = os.environ.get(DC4EU_USER_ENV)
-    password = os.environ.get(DC4EU_PASSWORD_ENV)
+    username = os.environ.get(USER_ENV)
+    password = os.environ.get(PASSWORD_ENV)
     if password_file is not None:
         try:
             password = password_file.read_text("utf-8").rstrip("\r\n")
         except OSError as exc:
             raise UsageProblem(f"cannot read {password_file}: {exc.strerror}") from None
     if password is not None and username is None:
-        raise UsageProblem(f"a gateway password needs a user: set {DC4EU_USER_ENV}")
+        raise UsageProblem(f"a gateway password needs a user: set {USER_ENV}")
     return username, password
 
 

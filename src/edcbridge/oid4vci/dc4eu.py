@@ -35,6 +35,10 @@ from edcbridge.oid4vci.sdjwt import VCT, validity_claims
 API_PATH = "/api/v1"
 DOCUMENT_VERSION = "1.0.0"
 ALREADY_EXISTS = "document_already_exists"
+USER_ENV = "EDCBRIDGE_DC4EU_USERNAME"
+PASSWORD_ENV = "EDCBRIDGE_DC4EU_PASSWORD"
+# the password may come from --password-file, which then wins over the variable
+LOGIN_FIX = f"check the gateway user ({USER_ENV}) and password (--password-file, else {PASSWORD_ENV})"
 # What a wallet opens: printed to terminals and put into QR codes, so nothing else gets through.
 _OFFER_LINK = re.compile(r"^(openid-credential-offer://|https://)[\x21-\x7e]+$")
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -211,8 +215,7 @@ class Dc4euClient:
             raise
         self.silence.heard(response.status_code not in GATEWAY_DOWN)
         if response.status_code in (401, 403):
-            raise refused_access("POST", self.http, path, response, "check the gateway user and password "
-                                 "(EDCBRIDGE_DC4EU_USERNAME / EDCBRIDGE_DC4EU_PASSWORD)")
+            raise refused_access("POST", self.http, path, response, LOGIN_FIX)
         if response.status_code in (200, 400):
             self.login_accepted = True
         return response

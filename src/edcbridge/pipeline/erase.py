@@ -93,13 +93,13 @@ def _recorded_files(out_dir: Path, outputs: dict[str, dict[str, str]]) -> list[P
 def _files_by_name(out_dir: Path, key: str) -> list[Path]:
     """The files of the award's name an export, ``withdraw``, ``preview``, ``badges``, ``offer`` or
     ``upload-dc4eu`` (a QR code and the record of its offer) writes, published or in OUT/withdrawn/."""
-    from edcbridge.output import safe_name
+    from edcbridge.oid4vci.gateway_offers import record_path
+    from edcbridge.output import award_file
 
     published = [*exported_by_name(out_dir, key).values(), *pages_and_badges(out_dir, key).values()]
     withdrawn = [out_dir / "withdrawn" / path.parent.name / path.name for path in published]
-    name = safe_name(*key.split("/", 1))
-    offers = [out_dir / "offers" / f"{name}.png", out_dir / "offers-dc4eu" / f"{name}.png",
-              out_dir / "offers-dc4eu" / f"{name}.json"]
+    dc4eu_qr = award_file(out_dir / "offers-dc4eu", key, ".png")
+    offers = [award_file(out_dir / "offers", key, ".png"), dc4eu_qr, record_path(dc4eu_qr)]
     return published + withdrawn + offers
 
 
