@@ -665,14 +665,15 @@ def test_a_text_with_a_direction_is_signed_as_digital_bazaar_canonicalises_it(
 
 
 def _expansions_of_credentials(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Each credential (a document with a ``credentialSubject``) JSON-LD expands from now on."""
+    """Each credential JSON-LD expands from now on, compacted or already expanded (a document
+    naming ``credentialSubject``, as a term or by its IRI)."""
     from pyld import jsonld
 
     expanded: list[Any] = []
     expand = jsonld.JsonLdProcessor.expand
 
     def counting(self: Any, input_: Any, options: Any) -> Any:
-        if isinstance(input_, dict) and "credentialSubject" in input_:
+        if "credentialSubject" in json.dumps(input_, default=str):
             expanded.append(input_)
         return expand(self, input_, options)
 
