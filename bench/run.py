@@ -24,9 +24,11 @@ in the output's folder just before each run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import multiprocessing
 import os
+import queue
 import random
 import resource
 import shutil
@@ -140,11 +142,7 @@ def parallel_floor_seconds(csv_path: Path, catalogue_path: Path, sample: int, wo
     processes = [context.Process(target=_floor_worker, args=(csv_path, catalogue_path, sample, key_pem,
                                                              rounds, barrier, results))
                  for _ in range(workers)]
-    for process in processes:
-        process.start()
-    spans: list[tuple[float, float, int]] = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
+    spans: list[tuple[float, float, int]] = _gathered(processes, results)
     wall = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
     return wall / sum(count for _, _, count in spans)
 
@@ -174,12 +172,27 @@ def file_creation_seconds(folder: Path, size: int, files: int, workers: int) -> 
     processes = [context.Process(target=_creation_worker,
                                  args=(folder, index * share, share, data, barrier, results))
                  for index in range(workers)]
+    system: float = sum(_gathered(processes, results))
+    return system / (share * workers)
+
+
+def _gathered(processes: list[Any], results: Any) -> list[Any]:
+    """Start the processes and return what each puts on ``results``; stop them all, and the
+    benchmark, when one ends without it (a full disk, an error it printed)."""
     for process in processes:
         process.start()
-    system: float = sum(results.get() for _ in processes)
+    gathered: list[Any] = []
+    while len(gathered) < len(processes):
+        try:
+            gathered.append(results.get(timeout=1.0))
+        except queue.Empty:
+            if any(process.exitcode not in (None, 0) for process in processes):
+                for process in processes:
+                    process.terminate()
+                raise SystemExit("a measuring process failed (its error is above)") from None
     for process in processes:
         process.join()
-    return system / (share * workers)
+    return gathered
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -248,7 +261,8 @@ def main() -> int:
         floor = (floor_before + floor_after) / 2
     finally:
         for probe in out.glob("edc-sealed/.probe-*"):
-            probe.unlink()
+            with contextlib.suppress(OSError):  # not ours to remove when not a file
+                probe.unlink()
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     ok = result.done
