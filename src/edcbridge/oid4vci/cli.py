@@ -49,6 +49,9 @@ class UsageProblem(click.ClickException):
 
 
 OFFER_RUN_WAIT = 60  # seconds an offer run waits for another on the same folder to end
+# copies one credential request may ask for: 100 proofs (under 600 bytes each, the key in the
+# header) still fit a body of 64 KiB, the most the credential endpoint reads
+MAX_BATCH_SIZE = 100
 MAX_OFFER_SECONDS = 30 * 86400  # a pre-authorized code "MUST be short lived" (OpenID4VCI 4.1.1)
 
 
@@ -304,6 +307,14 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
     help="Wrong transaction codes allowed before an offer is withdrawn.",
 )
 @click.option(
+    "--batch-size",
+    type=click.IntRange(2, MAX_BATCH_SIZE),
+    default=None,
+    help="Issue up to N copies of an SD-JWT VC in one credential request, one per key proof the "
+    "wallet sends, each bound to its own key (OpenID4VCI batch issuance, advertised as "
+    "batch_credential_issuance). Default: one credential per request.",
+)
+@click.option(
     "--max-client-connections",
     type=click.IntRange(min=0),
     default=256,  # edcbridge.oid4vci.server.DEFAULT_MAX_CLIENT_CONNECTIONS
@@ -342,6 +353,7 @@ def serve(
     issuer_url: str | None,
     algorithm: str | None,
     tx_code_attempts: int,
+    batch_size: int | None,
     max_client_connections: int,
     max_client_requests: int,
     max_connection_requests: int,
@@ -361,7 +373,8 @@ def serve(
     sock = _listen(host, port)
     try:
         url = _check_issuer_url(issuer_url or _default_issuer_url(host, sock.getsockname()[1]))
-        service = _issuer_service(url, out_dir, seal, p12, tx_code_attempts, algorithm)
+        options = IssuerOptions(tx_code_attempts, algorithm, batch_size)
+        service = _issuer_service(url, out_dir, seal, p12, options)
     except UsageProblem:
         sock.close()
         raise
@@ -399,8 +412,18 @@ def _listen(host: str, port: int) -> socket.socket:
         raise UsageProblem(str(exc)) from None
 
 
-def _issuer_service(url: str, out_dir: Path, seal: SealKey, p12: Path, tx_code_attempts: int,
-                    algorithm: str | None) -> IssuerService:
+@dataclass(frozen=True)
+class IssuerOptions:
+    """What ``serve``'s options set of the issuer's protocol."""
+
+    tx_code_attempts: int
+    algorithm: str | None
+    batch_size: int | None
+
+
+def _issuer_service(
+    url: str, out_dir: Path, seal: SealKey, p12: Path, options: IssuerOptions
+) -> IssuerService:
     """The issuer of the awards in ``out_dir``, named by the seal's organisation."""
     from edcbridge.oid4vci.errors import Oid4vciError
     from edcbridge.oid4vci.service import IssuerService, IssuerSettings
@@ -411,9 +434,10 @@ def _issuer_service(url: str, out_dir: Path, seal: SealKey, p12: Path, tx_code_a
         settings = IssuerSettings(
             url,
             out_dir,
-            tx_code_attempts=tx_code_attempts,
+            tx_code_attempts=options.tx_code_attempts,
             display_name=organisation,
-            signing_algorithm=algorithm or "",
+            signing_algorithm=options.algorithm or "",
+            batch_size=options.batch_size,
         )
         return IssuerService(settings, seal)
     except SealError as exc:

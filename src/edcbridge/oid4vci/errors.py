@@ -91,6 +91,7 @@ class OAuthError(Exception):
     """
 
     def __init__(self, status: int, error: str, description: str) -> None:
+        self.text = description  # as given, for an error that names where it arose (prefix it to this)
         self.wire_description = wire_text(description)
         description = printable(description)
         super().__init__(f"{error}: {description}")

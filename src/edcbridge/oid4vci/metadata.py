@@ -82,13 +82,20 @@ def type_metadata() -> dict[str, Any]:
     }
 
 
-def issuer_metadata(issuer: str, signing_algorithm: str, display_name: str) -> dict[str, Any]:
+def issuer_metadata(
+    issuer: str, signing_algorithm: str, display_name: str, batch_size: int | None = None
+) -> dict[str, Any]:
+    """``batch_size``: the most key proofs a credential request may carry (12.2.4: 2 or more),
+    one credential issued per proof; None for one proof per request, which the metadata then
+    says by leaving ``batch_credential_issuance`` out."""
     base = issuer.rstrip("/")
+    batch = {} if batch_size is None else {"batch_credential_issuance": {"batch_size": batch_size}}
     return {
         "credential_issuer": issuer,
         "credential_endpoint": f"{base}/credential",
         "nonce_endpoint": f"{base}/nonce",
         "notification_endpoint": f"{base}/notification",
+        **batch,
         "display": [{"name": display_name, "locale": "en"}],
         "credential_configurations_supported": {
             ELM_CONFIGURATION: {

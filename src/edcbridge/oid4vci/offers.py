@@ -16,7 +16,8 @@ Rules (OpenID4VCI 1.0, 6.3):
 * one offer gives each credential it lists once (only those the token request's
   ``authorization_details`` name, when it has them); the access token then still serves the
   notification endpoint;
-* a ``c_nonce`` is good for one key proof, until it expires. The nonce endpoint answers anyone,
+* a ``c_nonce`` is good for one credential request (each key proof of a batch carries one; they
+  may share it), until it expires. The nonce endpoint answers anyone,
   so giving a nonce writes nothing: the nonce carries its expiry, sealed with a key of the
   offers file (HMAC-SHA-256), and only a spent nonce is recorded, by a wallet holding an
   access token;
@@ -89,6 +90,10 @@ CREATE TABLE IF NOT EXISTS trail_events (
     created REAL NOT NULL, recorded TEXT);
 CREATE INDEX IF NOT EXISTS trail_events_unrecorded ON trail_events (id) WHERE recorded IS NULL;
 """
+
+
+class _SpentBefore(Exception):
+    """A nonce of the request was spent by an earlier one."""
 
 
 class OfferRunBusy(Exception):
@@ -676,26 +681,33 @@ class OfferStore:
     # -- status list entries --------------------------------------------------------------
 
     def reserve_status(self, award_key: str, offer_id: str) -> tuple[int, int]:
-        """A status list entry for a credential about to be issued: (list number, index), drawn
-        at random in the first list less than half used. An entry whose credential is then not
-        issued stays valid and unused. An offer closed by :meth:`revoke` gets none: checked in
-        the same transaction, so a credential is either refused or counted in the revocation."""
-        draw = SystemRandom()
+        """A status list entry for a credential about to be issued: (list number, index)."""
+        return self.reserve_statuses(award_key, offer_id, 1)[0]
+
+    def reserve_statuses(self, award_key: str, offer_id: str, count: int) -> list[tuple[int, int]]:
+        """``count`` status list entries for the credentials of one response, about to be issued
+        (a batch: one per copy, so a revocation of the award finds each): (list number, index),
+        drawn at random in the first list less than half used. An entry whose credential is then
+        not issued stays valid and unused. An offer closed by :meth:`revoke` gets none: checked
+        in the same transaction, so a credential is either refused or counted in the revocation."""
         with self._transaction() as db:
             state = db.execute("SELECT state FROM offers WHERE id = ?", (offer_id,)).fetchone()
             if state is not None and state[0] == REVOKED:
                 raise OAuthError(400, "credential_request_denied",
                                  "the issuer revoked this award; no credential is issued for it")
-            used = dict(db.execute("SELECT list, count(*) FROM status_entries GROUP BY list").fetchall())
-            number = next((n for n in sorted(used) if used[n] < status_list.OPEN_UNTIL),
-                          max(used, default=0) + 1)
-            uri = status_list.list_uri(self.issuer_url, number) if self.issuer_url else None
-            while True:  # the list is less than half used: each draw is free with odds over 1/2
-                index = draw.randrange(status_list.LIST_SIZE)
-                if db.execute("INSERT OR IGNORE INTO status_entries "
-                              "(list, idx, award_key, offer_id, reserved, uri) VALUES (?, ?, ?, ?, ?, ?)",
-                              (number, index, award_key, offer_id, self.clock(), uri)).rowcount:
-                    return number, index
+            return [self._draw_entry(db, award_key, offer_id) for _ in range(count)]
+
+    def _draw_entry(self, db: sqlite3.Connection, award_key: str, offer_id: str) -> tuple[int, int]:
+        draw = SystemRandom()
+        used = dict(db.execute("SELECT list, count(*) FROM status_entries GROUP BY list").fetchall())
+        number = next((n for n in sorted(used) if used[n] < status_list.OPEN_UNTIL), max(used, default=0) + 1)
+        uri = status_list.list_uri(self.issuer_url, number) if self.issuer_url else None
+        while True:  # the list is less than half used: each draw is free with odds over 1/2
+            index = draw.randrange(status_list.LIST_SIZE)
+            if db.execute("INSERT OR IGNORE INTO status_entries "
+                          "(list, idx, award_key, offer_id, reserved, uri) VALUES (?, ?, ?, ?, ?, ?)",
+                          (number, index, award_key, offer_id, self.clock(), uri)).rowcount:
+                return number, index
 
     def revoke(self, award_key: str, *, by: str | None = None, reason: str | None = None) -> Revocation:
         """Mark every credential issued for the award invalid, for good, and close its offers
@@ -880,21 +892,37 @@ class OfferStore:
 
     def consume_nonce(self, nonce: str) -> bool:
         """True once for a nonce this offers file gave out and that has not expired."""
+        return self.consume_nonces([nonce])
+
+    def consume_nonces(self, nonces: Sequence[str]) -> bool:
+        """Spend the nonces of one credential request's proofs, all or none: True when each is
+        one this offers file gave out, unexpired and not spent by an earlier request (proofs of
+        one batch may share a nonce: it is spent once)."""
+        unique = list(dict.fromkeys(nonces))
+        expiries = [self._nonce_expiry(nonce) for nonce in unique]
+        now = self.clock()
+        if not unique or any(expiry is None or expiry < now for expiry in expiries):
+            return False
+        try:
+            with self._transaction() as db:
+                db.execute("DELETE FROM spent_nonces WHERE expires < ?", (now,))
+                for nonce, expiry in zip(unique, expiries, strict=True):
+                    if not db.execute("INSERT OR IGNORE INTO spent_nonces (hash, expires) VALUES (?, ?)",
+                                      (digest(nonce), expiry)).rowcount:
+                        raise _SpentBefore  # rolled back: this request spends none
+        except _SpentBefore:
+            return False
+        return True
+
+    def _nonce_expiry(self, nonce: str) -> int | None:
+        """The expiry a nonce of this offers file carries; None for one it did not give out."""
         body, _, mac = nonce.rpartition(".")
         expiry = body.partition(".")[0]
         if not (body.isascii() and expiry.isdigit() and len(expiry) <= 12
                 and hmac.compare_digest(mac.encode("utf-8", "surrogatepass"),
                                         self._nonce_mac(body).encode("ascii"))):
-            return False
-        now = self.clock()
-        if int(expiry) < now:
-            return False
-        with self._transaction() as db:
-            db.execute("DELETE FROM spent_nonces WHERE expires < ?", (now,))
-            spent = db.execute("INSERT OR IGNORE INTO spent_nonces (hash, expires) VALUES (?, ?)",
-                               (digest(nonce), int(expiry))).rowcount
-        return spent == 1
-
+            return None
+        return int(expiry)
 
 def folder_offers(out_dir: Path, award_key: str, states: Sequence[str]) -> tuple[str, ...]:
     """The ids of the award's offers in ``states`` in the offers file of ``out_dir``; none when

@@ -59,6 +59,7 @@ LOG = logging.getLogger("edcbridge.oid4vci")
 
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 2.1
+MIN_BATCH_SIZE = 2  # OpenID4VCI 1.0 12.2.4: batch_size "MUST be 2 or greater"
 LOG_FIELD = 300  # characters of a request's path, or of an error description, that a log line shows
 
 
@@ -80,6 +81,12 @@ class IssuerSettings:
     proof_max_age: int = 300
     display_name: str = "edcbridge issuer"
     signing_algorithm: str = ""  # default: from the seal key
+    batch_size: int | None = None  # most key proofs (copies) a credential request takes; None: one
+
+    def __post_init__(self) -> None:
+        if self.batch_size is not None and self.batch_size < MIN_BATCH_SIZE:
+            raise ValueError(f"a batch size is {MIN_BATCH_SIZE} or more (OpenID4VCI 1.0 12.2.4), "
+                             f"not {self.batch_size}")
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -152,6 +159,14 @@ def _requested_configurations(text: str | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(str(entry["credential_configuration_id"]) for entry in value))
 
 
+def _too_many_proofs(most: int, sent: int) -> str:
+    if most == 1:
+        return ("this issuer issues one credential per request (it offers no batch_credential_issuance): "
+                "send one proof")
+    return (f"this issuer issues at most {most} credentials per request (batch_size): send at most "
+            f"{most} proofs, not {sent}")
+
+
 def _already_issued(configuration: str) -> OAuthError:
     return OAuthError(400, "credential_request_denied",
                       f"the {configuration} credential of this offer was already issued")
@@ -220,7 +235,8 @@ class IssuerService:
     # -- metadata and offers --------------------------------------------------------------
 
     def issuer_metadata(self) -> dict[str, Any]:
-        return issuer_metadata(self.issuer, self.signer.algorithm, self.settings.display_name)
+        return issuer_metadata(self.issuer, self.signer.algorithm, self.settings.display_name,
+                               self.settings.batch_size)
 
     def oauth_metadata(self) -> dict[str, Any]:
         return oauth_metadata(self.issuer)
@@ -359,19 +375,13 @@ class IssuerService:
             award = self.awards.get(token.award_key)
             self._refuse_expired(award, token.award_key, "credential_request_denied")
             if configuration == ELM_CONFIGURATION:
-                holder, nonce = self._holder_key(request, token.client_id)
-                elm = award.document("edc")
-                self._check_issuer(elm)
-                self._spend_nonce(nonce)  # only now: a refusal above leaves the wallet its c_nonce
-                number, index = self.offers.reserve_status(token.award_key, token.offer_id)
-                credential: Any = self.signer.issue(elm, holder, now=int(self.clock()),
-                                                    status=(status_list.list_uri(self.issuer, number), index))
+                credentials = self._issue_elm(award, token, request)
             else:
                 if "proofs" in request or "proof" in request:
                     raise OAuthError(
                         400, "invalid_proof", f"{SEALED_CONFIGURATION} is not key-bound: send no proofs"
                     )
-                credential = award.document("edc-sealed")
+                credentials = [award.document("edc-sealed")]
         except (AwardWithdrawn, AwardErased) as exc:
             LOG.error("offer %s: cannot issue %s: %s", token.offer_id, token.award_key, exc)
             self._close(token.award_key, _closing(exc))
@@ -387,8 +397,23 @@ class IssuerService:
         if not self.offers.mark_issued(token.offer_id, configuration, notification_id):
             _refuse_closed(self.offers.offer_state(token.offer_id))  # revoked or erased while it was signed
             raise _already_issued(configuration)
-        LOG.info("offer %s: %s issued for %s", token.offer_id, configuration, token.award_key)
-        return {"credentials": [{"credential": credential}], "notification_id": notification_id}
+        copies = f" ({len(credentials)} copies)" if len(credentials) > 1 else ""
+        LOG.info("offer %s: %s issued for %s%s", token.offer_id, configuration, token.award_key, copies)
+        return {"credentials": [{"credential": credential} for credential in credentials],
+                "notification_id": notification_id}
+
+    def _issue_elm(self, award: ExportedAward, token: TokenInfo, request: dict[str, Any]) -> list[Any]:
+        """One SD-JWT VC of the award per key proof (a batch, OpenID4VCI 1.0 8.2: the same
+        dataset, each bound to its proof's key, with salts and a status list entry of its own)."""
+        holders, nonces = self._holder_keys(request, token.client_id)
+        elm = award.document("edc")
+        self._check_issuer(elm)
+        self._spend_nonces(nonces)  # only now: a refusal above leaves the wallet its c_nonce
+        entries = self.offers.reserve_statuses(token.award_key, token.offer_id, len(holders))
+        now = int(self.clock())
+        statuses = [(status_list.list_uri(self.issuer, number), index) for number, index in entries]
+        return [self.signer.issue(elm, holder, now=now, status=status)
+                for holder, status in zip(holders, statuses, strict=True)]
 
     def status_list_token(self, number: str) -> str:
         """The Status List Token of list ``number`` (404 when no credential uses it, or when
@@ -469,8 +494,35 @@ class IssuerService:
             )
         return configuration
 
-    def _holder_key(self, request: dict[str, Any], client_id: str | None) -> tuple[dict[str, Any], str]:
-        """The holder's public JWK and the proof's nonce, which is checked (spent) later."""
+    def _holder_keys(
+        self, request: dict[str, Any], client_id: str | None
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The holder's public JWK of each key proof, and the proofs' nonces, which are checked
+        (spent) later."""
+        proofs = self._proof_jwts(request)
+        holders: list[dict[str, Any]] = []
+        nonces: list[str] = []
+        for number, jwt in enumerate(proofs):
+            where = f"proofs.jwt[{number}]: " if len(proofs) > 1 else ""
+            try:
+                proof = verify_proof(jwt, self.proof_policy, now=self.clock(), client_id=client_id)
+            except OAuthError as exc:
+                if not where:
+                    raise
+                raise OAuthError(exc.status, exc.error, f"{where}{exc.text}") from None
+            if proof.nonce is None:
+                raise OAuthError(400, "invalid_proof",
+                                 f"{where}the proof has no 'nonce': get a c_nonce from the nonce endpoint")
+            if proof.holder_jwk in holders:  # 8.3: each key is bound to one credential at most
+                raise OAuthError(400, "invalid_proof", f"{where}the same key as proofs.jwt"
+                                 f"[{holders.index(proof.holder_jwk)}]: each copy needs a key of its own")
+            holders.append(proof.holder_jwk)
+            nonces.append(proof.nonce)
+        return holders, nonces
+
+    def _proof_jwts(self, request: dict[str, Any]) -> list[Any]:
+        """The request's ``proofs.jwt``: a non-empty array of at most ``batch_size`` proofs (one
+        when the issuer offers no batch)."""
         if "proof" in request:
             raise OAuthError(
                 400,
@@ -491,23 +543,17 @@ class IssuerService:
         jwts = proofs["jwt"]
         if not isinstance(jwts, list) or not jwts:
             raise OAuthError(400, "invalid_proof", "'proofs.jwt' must be a non-empty array of JWTs")
-        if len(jwts) > 1:
-            raise OAuthError(
-                400, "invalid_credential_request", "batch issuance is not offered: send one proof"
-            )
-        proof = verify_proof(jwts[0], self.proof_policy, now=self.clock(), client_id=client_id)
-        if proof.nonce is None:
-            raise OAuthError(
-                400, "invalid_proof", "the proof has no 'nonce': get a c_nonce from the nonce endpoint"
-            )
-        return proof.holder_jwk, proof.nonce
+        most = self.settings.batch_size or 1
+        if len(jwts) > most:
+            raise OAuthError(400, "invalid_proof", _too_many_proofs(most, len(jwts)))
+        return jwts
 
-    def _spend_nonce(self, nonce: str) -> None:
-        if not self.offers.consume_nonce(nonce):
+    def _spend_nonces(self, nonces: list[str]) -> None:
+        if not self.offers.consume_nonces(nonces):
             raise OAuthError(
                 400,
                 "invalid_nonce",
-                "the proof's nonce is unknown, used or expired: get a new c_nonce from the nonce endpoint",
+                "a proof's nonce is unknown, used or expired: get a new c_nonce from the nonce endpoint",
             )
 
     # -- notification ---------------------------------------------------------------------
