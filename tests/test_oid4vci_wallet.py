@@ -175,3 +175,27 @@ def test_wallet_follows_an_offer_by_reference(
     payload = _verify(_present(result["credential"], result["holderJwk"], {"elm": {}}, "n"), "n")
     assert payload["elm"]["id"] == exported.edc(key)["id"]
     assert "givenName" not in payload["elm"]["credentialSubject"]
+
+
+def test_wallet_takes_a_batch_of_copies_each_bound_to_its_own_key(
+    node: str, exported: Exported, tmp_path: Path
+) -> None:
+    key = exported.keys[2]
+    with serve_process(exported, tmp_path / "serve.log", "--batch-size", "3") as batch_issuer:
+        offer = _offer(exported, batch_issuer, key)
+        code, result = _wallet(node, offer["link"], "--tx-code", offer["tx_code"], "--copies", "3")
+        log = (tmp_path / "serve.log").read_text("utf-8")
+    assert code == 0, result
+    assert len(result["credentials"]) == len(result["holderJwks"]) == 3
+    assert f"elm issued for {key} (3 copies)" in log
+    entries = set()
+    copies = zip(result["credentials"], result["holderJwks"], strict=True)
+    for number, (credential, holder_jwk) in enumerate(copies):
+        payload = _verify(_present(credential, holder_jwk, {"elm": {}}, f"b-{number}"), f"b-{number}")
+        assert payload["cnf"]["jwk"] == {k: v for k, v in holder_jwk.items() if k != "d"}
+        assert payload["elm"]["id"] == exported.edc(key)["id"]
+        entries.add((payload["status"]["status_list"]["uri"], payload["status"]["status_list"]["idx"]))
+        other = result["holderJwks"][(number + 1) % 3]  # a copy answers to its own key only
+        with pytest.raises(InvalidJWSSignature):
+            _verify(_present(credential, other, {"elm": {}}, "x"), "x")
+    assert len(entries) == 3

@@ -1,11 +1,14 @@
 // An independent OpenID4VCI 1.0 wallet (npm @openid4vc/openid4vci) for the edcbridge tests.
 //
-//   node wallet.mjs OFFER_LINK [--tx-code PIN] [--wrong-tx-code PIN]
+//   node wallet.mjs OFFER_LINK [--tx-code PIN] [--wrong-tx-code PIN] [--copies N]
 //
 // Runs offer -> issuer metadata -> token (pre-authorized code, PIN) -> nonce -> key proof ->
 // credential -> notification against the issuer named in the offer, and prints one JSON object:
 // {credential, holderJwk (with the private part, for the key-binding check), notificationId,
-//  configurationId, wrongTxCodeError}. Any failure: exit 1 and {"error", "status", "body"}.
+//  configurationId, wrongTxCodeError, credentials, holderJwks}. With --copies N it asks for a
+// batch: N key proofs, each of a key of its own, all with the one c_nonce; credentials and
+// holderJwks then hold the N copies and their keys, in order. Any failure: exit 1 and
+// {"error", "status", "body"}.
 import { createHash, randomBytes } from 'node:crypto'
 import { clientAuthenticationAnonymous, setGlobalConfig } from '@openid4vc/oauth2'
 import { Openid4vciClient } from '@openid4vc/openid4vci'
@@ -20,9 +23,14 @@ const option = (name) => {
   return at >= 0 ? args[at + 1] : undefined
 }
 
-const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
-const publicJwk = await exportJWK(publicKey)
-const privateJwk = await exportJWK(privateKey)
+async function newKey() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  return { privateKey, publicJwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) }
+}
+
+const keys = []
+for (let copy = 0; copy < Number(option('--copies') ?? 1); copy += 1) keys.push(await newKey())
+const { publicJwk, privateJwk } = keys[0]
 
 const client = new Openid4vciClient({
   callbacks: {
@@ -32,8 +40,9 @@ const client = new Openid4vciClient({
     hash: (data, alg) => createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
     signJwt: async (signer, { header, payload }) => {
       if (signer.method !== 'jwk') throw new Error(`signer method ${signer.method} is not supported here`)
-      const jwt = await new SignJWT(payload).setProtectedHeader(header).sign(privateKey)
-      return { jwt, signerJwk: publicJwk }
+      const key = keys.find((k) => k.publicJwk.x === signer.publicJwk.x && k.publicJwk.y === signer.publicJwk.y)
+      const jwt = await new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey)
+      return { jwt, signerJwk: key.publicJwk }
     },
   },
 })
@@ -68,17 +77,21 @@ try {
     txCode: option('--tx-code'),
   })
   const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata })
-  const { jwt } = await client.createCredentialRequestJwtProof({
-    issuerMetadata,
-    credentialConfigurationId: configurationId,
-    nonce,
-    signer: { method: 'jwk', alg: 'ES256', publicJwk },
-  })
+  const jwts = []
+  for (const key of keys) {
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      issuerMetadata,
+      credentialConfigurationId: configurationId,
+      nonce,
+      signer: { method: 'jwk', alg: 'ES256', publicJwk: key.publicJwk },
+    })
+    jwts.push(jwt)
+  }
   const response = await client.retrieveCredentials({
     issuerMetadata,
     accessToken: accessTokenResponse.access_token,
     credentialConfigurationId: configurationId,
-    proofs: { jwt: [jwt] },
+    proofs: { jwt: jwts },
   })
   const body = response.credentialResponse
   await client.sendNotification({
@@ -93,6 +106,8 @@ try {
     notificationId: body.notification_id,
     holderJwk: privateJwk,
     wrongTxCodeError,
+    credentials: body.credentials.map((entry) => entry.credential),
+    holderJwks: keys.map((key) => key.privateJwk),
   }) + '\n')
 } catch (error) {
   process.stdout.write(JSON.stringify({ ...describe(error), stack: String(error.stack) }) + '\n')
