@@ -11,6 +11,7 @@ from typing import Any
 from edcbridge.load.catalogue import Located, read_catalogue
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.errors import RecordError
+from edcbridge.mapping.edc import activity_left_out_note
 from edcbridge.model import Catalogue, Specification
 from edcbridge.pipeline.catalogue_gaps import annex1_findings
 from edcbridge.pipeline.worker import specification_findings
@@ -42,7 +43,18 @@ def check_catalogue(path: Path, policies: tuple[str, ...] = ()) -> list[Catalogu
     found = [_at(located, ("specifications", index), finding)
              for index, spec in enumerate(catalogue.specifications)
              for finding in annex1_findings(catalogue, spec) + _policy_findings(catalogue, spec)]
-    return found + plain_http_findings(catalogue, located)
+    return found + activity_findings(catalogue, located) + plain_http_findings(catalogue, located)
+
+
+def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
+    """A warning at each activity specification giving fields its credentials cannot carry."""
+    found = []
+    for index, spec in enumerate(catalogue.specifications):
+        left_out = activity_left_out_note(spec)
+        if left_out:
+            error = located.error(("specifications", index), *left_out)
+            found.append(CatalogueFinding("warning", "activity.left-out", replace(error, value=None)))
+    return found
 
 
 def plain_http_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:

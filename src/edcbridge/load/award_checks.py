@@ -113,15 +113,21 @@ WARN_DAYS_AHEAD = 366  # an awarding date further ahead than this is likely a ye
 
 def grade_left_out(file: str, number: int, award: Award, catalogue: Catalogue,
                    names: dict[str, str]) -> list[RecordError]:
-    """A grade for a specification the catalogue gives no assessment: a credential holds a grade
-    only as the result of an assessment, so it would be left out without a word (an Open Badge
-    keeps it, the EDC credential cannot)."""
+    """A grade for a specification the catalogue gives no assessment (or an activity, whose
+    assessment is not carried): a credential holds a grade only as the result of an assessment,
+    so it would be left out without a word (an Open Badge keeps it, the EDC credential cannot)."""
     if not award.grade:
         return []
     spec = catalogue.specification(award.specification)
-    if spec is None or spec.assessment is not None:
+    if spec is None or (spec.assessment is not None and spec.claim == "achievement"):
         return []
     shown = next(iter(award.grade.values()))
+    if spec.claim == "activity":
+        return [RecordError(file, number, names["grade"], shown,
+                            f"{spec.code} is an activity (claim: activity): its certificate of "
+                            "participation carries no grade, so the grade is left out",
+                            "leave the grade empty; to publish grades, write claim: achievement with "
+                            "an assessment in the catalogue")]
     return [RecordError(file, number, names["grade"], shown,
                         f"{spec.code} has no assessment in the catalogue, so the credential "
                         "carries no grade: the grade is left out",

@@ -146,7 +146,7 @@ def read_catalogue(path: Path) -> tuple[Catalogue, Located]:
     catalogue, logos = embed_logos(catalogue, path.parent)
     problems = ambiguous + controls + logos + reference_problems(catalogue) \
         + volume_problems(catalogue, read_twice) + same_but_case(catalogue) + part_cycles(catalogue) \
-        + unmakeable_types(catalogue) + esco_problems(catalogue)
+        + unmakeable_types(catalogue) + claim_problems(catalogue) + esco_problems(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
         raise CatalogueError(errors)
@@ -455,6 +455,32 @@ def unmakeable_types(catalogue: Catalogue) -> list[Problem]:
             if spec.credential_type is CredentialType.DIPLOMA_SUPPLEMENT]
 
 
+def claim_problems(catalogue: Catalogue) -> list[Problem]:
+    """A credential type that says another claim than ``claim`` does, and an achievement stacked
+    with an activity: a qualification's parts and wholes are achievements."""
+    activities = {spec.code for spec in catalogue.specifications if spec.claim == "activity"}
+    problems: list[Problem] = []
+    for index, spec in enumerate(catalogue.specifications):
+        where: tuple[str | int, ...] = ("specifications", index)
+        if spec.claim == "activity" and spec.credential_type is CredentialType.QUALIFICATION_AWARD:
+            problems.append(((*where, "credential_type"), f"{spec.code}: a qualification award claims "
+                             "an achievement, and the specification says claim: activity",
+                             "write credential_type: generic (or learning-activity) for a certificate "
+                             "of participation, or claim: achievement for a qualification"))
+        if spec.claim == "achievement" and spec.credential_type is CredentialType.LEARNING_ACTIVITY:
+            problems.append(((*where, "credential_type"), f"{spec.code}: a learning activity credential "
+                             "claims an activity, and the specification claims an achievement",
+                             "add claim: activity for a certificate of participation, or write "
+                             "credential_type: generic"))
+        if spec.claim == "achievement":
+            problems += [((*where, field, pos), f"{field} names {code}, an activity (claim: activity): "
+                          "a qualification's parts and wholes are achievements",
+                          f"remove {code} from {field}")
+                         for field in ("part_of", "has_part")
+                         for pos, code in enumerate(getattr(spec, field)) if code in activities]
+    return problems
+
+
 def part_cycles(catalogue: Catalogue) -> list[Problem]:
     """A specification that is its own part, or parts that contain their wholes (through
     ``part_of`` and ``has_part``): a stack has no bottom, and a credential no end of parts."""
@@ -559,17 +585,19 @@ _NOTHING = {"credits": "leave credits out when the specification carries no cred
 
 def volume_problems(catalogue: Catalogue, skip: Collection[tuple[Any, ...]] = ()) -> list[Problem]:
     """Credits or hours of 0, which a credential would state, and ECTS credits that cannot be
-    the hours of learning given with them; ``skip``: specifications already reported."""
+    the hours of learning given with them (an activity's credits are not stated: the catalogue's
+    notes say so); ``skip``: specifications already reported."""
     problems: list[Problem] = []
     for index, spec in enumerate(catalogue.specifications):
         where: tuple[str | int, ...] = ("specifications", index)
         if where in skip:
             continue
-        for field, value in (("credits", spec.credits), ("hours", spec.hours)):
+        stated = (("credits", spec.credits),) if spec.claim == "achievement" else ()  # see activity_left_out
+        for field, value in (*stated, ("hours", spec.hours)):
             if value == 0:
                 problems.append(((*where, field), f"{field} is 0, which the credential would state",
                                  _NOTHING[field]))
-        if spec.credit_system is CreditSystem.ECTS and spec.credits and spec.hours:
+        if stated and spec.credit_system is CreditSystem.ECTS and spec.credits and spec.hours:
             problems += _hours_per_credit(where, spec.credits, spec.hours)
     return problems
 

@@ -2,7 +2,9 @@
 
 The Annex I elements of the 2022 Council Recommendation map as the EC's own
 micro-credential sample does: a Generic credential whose LearningAchievement is specified by
-a Qualification that carries the elements.
+a Qualification that carries the elements. A specification with ``claim: activity`` maps as
+the EC's certificate of participation sample does: a Generic credential whose
+LearningActivity is specified by a LearningActivitySpecification.
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
     """What the catalogue says that its credentials will not carry: texts in a language that is
     neither the primary language nor one of a specification's title's, beside texts in the
     credential's languages (see :func:`languages_of`; a text in none of them is carried whole),
-    ESCO skills it names without a label, and the credit currency period (ELM 3.2 has no
-    property for it)."""
+    ESCO skills it names without a label, the credit currency period (ELM 3.2 has no
+    property for it) and the fields of an activity its credentials cannot carry."""
     notes = []
     primary = vocab.concept("language", catalogue.primary_language).code
     for spec in catalogue.specifications:
@@ -110,15 +112,19 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
                          f"{' or '.join(left_out)} text (a credential's languages are its award's language, "
                          "else the primary language, and its title's); add a title in them to carry them")
     for spec in catalogue.specifications:
-        note = _uk_credits_as_ects(spec)
+        note = _uk_credits_as_ects(spec) if spec.claim == "achievement" else None
         if note:
             notes.append(note)
+        activity = activity_left_out_note(spec)
+        if activity:
+            notes.append(f"{activity[0]}: {activity[1]}")
     unnamed = _unnamed_skills(catalogue)
     if unnamed:
         notes.append(f"{len(unnamed)} ESCO skills have no label ({', '.join(unnamed[:3])}"
                      f"{', ...' if len(unnamed) > 3 else ''}): wallets show each as a bare address; "
                      "write each as {iri: ..., label: {en: ESCO's preferred label}} in learning_outcomes")
-    currency = [spec.code for spec in catalogue.specifications if spec.credit_currency_years is not None]
+    currency = [spec.code for spec in catalogue.specifications
+                if spec.credit_currency_years is not None and spec.claim == "achievement"]
     if currency:
         notes.append(f"credit_currency_years of {', '.join(currency)} is checked by the policies but not "
                      "carried by EDC 3.2 (it has no such property): if learners must see it, state the "
@@ -266,6 +272,54 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, bodies: 
     return node
 
 
+# What a LearningActivitySpecification has no place for (the EDC 3.2 shapes), by catalogue field
+NOT_ON_ACTIVITY = ("learning_outcomes", "learning_outcome_summary", "credits", "credit_system", "eqf",
+                   "nqf", "isced_f", "opportunity_type", "learning_setting", "assessment",
+                   "quality_assurance", "prerequisites", "part_of", "has_part", "max_duration_months",
+                   "credit_currency_years")
+
+
+def activity_left_out(spec: Specification) -> list[str]:
+    """The fields ``spec`` gives that its credentials cannot carry, being an activity's."""
+    if spec.claim != "activity":
+        return []
+    fields = Specification.model_fields
+    return [name for name in NOT_ON_ACTIVITY if getattr(spec, name) != fields[name].default]
+
+
+def activity_left_out_note(spec: Specification) -> tuple[str, str] | None:
+    """What an activity's credentials leave out of ``spec``, and the fix, if they leave anything."""
+    left = activity_left_out(spec)
+    if not left:
+        return None
+    return (f"specification {spec.code}: {', '.join(left)} are left out of its credentials: a learning "
+            "activity (claim: activity) has no place for them, its specification carrying only title, "
+            "description, hours, mode, languages, further_information and homepage; Annex I, grades, "
+            "policies and stacking do not apply to it",
+            "remove them from the specification, or write claim: achievement to award an achievement")
+
+
+def activity_specification(spec: Specification, t: _Texts) -> Node:
+    """The specification as the LearningActivitySpecification of a certificate of participation:
+    what the catalogue gives that ELM allows there (see :data:`NOT_ON_ACTIVITY`)."""
+    node: Node = {"type": "LearningActivitySpecification",
+                  "identifier": {"type": "Identifier", "schemeName": SPEC_SCHEME, "notation": spec.code},
+                  "title": t(spec.title)}
+    if spec.description:
+        node["description"] = t(spec.description)
+    if spec.hours is not None:
+        node["volumeOfLearning"] = _hours(spec.hours)
+    if spec.mode:
+        node["mode"] = concept("mode", spec.mode.value)
+    if spec.languages:
+        node["language"] = [concept("language", lang) for lang in spec.languages]
+    if spec.further_information:
+        node["additionalNote"] = [note(t(spec.further_information))]
+    if spec.homepage:
+        node["homepage"] = web_resource(str(spec.homepage))
+    return node
+
+
 def _hours(hours: Any) -> str:
     """xsd:duration allows a fraction only in seconds: 187.5 hours is PT187H30M."""
     minutes = round(hours * 60)
@@ -401,7 +455,7 @@ class _Shared:
 
     issuer: Node
     awarding_body: Node
-    qualification: Node
+    qualification: Node  # what the claim is specified by: a LearningActivitySpecification for an activity
     display: Node
     profiles: tuple[Node, ...]
     schemas: tuple[Node, ...]
@@ -445,9 +499,11 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
             known[key] = freeze(organisation(catalogue.organisation(key), t))
         return known[key]
 
-    assessment = _assessment_specification(spec, t)
-    supervision = spec.assessment.supervision if spec.assessment is not None else None
-    shared = _Shared(issuer, body, freeze(qualification(spec, catalogue, t, bodies)),
+    activity = spec.claim == "activity"
+    assessment = None if activity else _assessment_specification(spec, t)
+    supervision = spec.assessment.supervision if spec.assessment is not None and not activity else None
+    specified = activity_specification(spec, t) if activity else qualification(spec, catalogue, t, bodies)
+    shared = _Shared(issuer, body, freeze(specified),
                      freeze(_display(t(spec.title), t(spec.description) if spec.description else None,
                                      primary, languages)),
                      (freeze(concept("credential-type", spec.credential_type.value)),),
@@ -476,7 +532,8 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     issuer = shared.issuer
     awarding: Node = identified({"type": "AwardingProcess", "awardingBody": shared.awarding_body,
                                  "awardingDate": date_time(award.awarding_date)})
-    claim: Node = {"type": "LearningAchievement", "title": t(spec.title)}
+    kind = "LearningActivity" if spec.claim == "activity" else "LearningAchievement"
+    claim: Node = {"type": kind, "title": t(spec.title)}
     if spec.description:
         claim["description"] = t(spec.description)
     claim["awardedBy"] = awarding

@@ -154,6 +154,10 @@ class Specification(Record):
 
     code: Code
     kind: Literal["micro-credential", "qualification", "course"] = "micro-credential"
+    claim: Literal["achievement", "activity"] = Field(
+        "achievement", description="What its credentials claim: a learning achievement, or a "
+        "learning activity (a certificate of participation: attendance, a course without "
+        "assessment, mobility)")
     title: LangText
     description: LangText | None = None
     credential_type: CredType = CredentialType.GENERIC

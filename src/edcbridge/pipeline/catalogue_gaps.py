@@ -48,7 +48,10 @@ def in_catalogue_terms(finding: Finding, specification: str) -> Finding:
 
 def annex1_findings(catalogue: Catalogue, spec: Specification) -> list[Finding]:
     """The Annex I elements every credential of ``spec`` would lack, as export judges them: an
-    error for a micro-credential under ``eu-council``, else a warning (optional ones: info)."""
+    error for a micro-credential under ``eu-council``, else a warning (optional ones: info); none
+    for an activity, whose certificate of participation is no micro-credential."""
+    if spec.claim == "activity":
+        return []
     micro = spec.kind == "micro-credential" and "eu-council" in catalogue.policies
     severity: Severity = "error" if micro else "warning"
     findings = check_annex1(to_edc(_specimen(catalogue, spec), catalogue), severity)

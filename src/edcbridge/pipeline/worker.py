@@ -102,7 +102,7 @@ def specification_findings(catalogue: Catalogue) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
     profiles = [PROFILES[p] for p in catalogue.policies if p in PROFILES]
     for spec in catalogue.specifications:
-        if spec.kind != "micro-credential":
+        if spec.kind != "micro-credential" or spec.claim == "activity":
             continue  # size rules are about micro-credentials, not the awards they stack into
         found = [f for p in profiles for f in check_policy(_facts(spec), p, f"specifications[{spec.code}]")]
         if found:
@@ -340,15 +340,17 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
     for work in works:
         try:
             spec = s.catalogue.specification(work.award.specification)
-            micro = spec is not None and spec.kind == "micro-credential"
+            micro = spec is not None and spec.kind == "micro-credential" and spec.claim == "achievement"
             policies = s.policies if micro else ()
+            activity = spec is not None and spec.claim == "activity"
         except Exception as exc:  # one award's bug must not stop the batch (see _each)
             _internal_error(work, exc)
             continue
         for name, doc in work.documents.items():
             # Annex I warns whatever the policies (eu-council makes it an error): a size
-            # profile (imperial, cmf...) does not say the Recommendation's elements are there
-            requests.append(Request(doc, name, policies, "warning"))
+            # profile (imperial, cmf...) does not say the Recommendation's elements are there;
+            # an activity's certificate of participation is no micro-credential
+            requests.append(Request(doc, name, policies, None if activity else "warning"))
             owners.append(work)
     for request, work, report in zip(requests, owners, validate_credentials(requests, s.store),
                                      strict=True):
