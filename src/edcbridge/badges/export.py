@@ -264,6 +264,9 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     for award, catalogue in pairs:
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
+        if is_activity(award, catalogue):
+            outputs.failed[target.name] = [_ACTIVITY]
+            continue
         key = key_for(catalogue) if key_for else None
         did = issuer_did(catalogue, issuer, key)
         _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
@@ -271,9 +274,24 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     return outputs
 
 
+def is_activity(award: Award, catalogue: Catalogue) -> bool:
+    spec = catalogue.specification(award.specification)
+    return spec is not None and spec.claim == "activity"
+
+
+_ACTIVITY = Finding("ob3.activity", "error", "$.credentialSubject.achievement",
+                    "Open Badges 3.0: the specification is an activity (claim: activity), and edcbridge's "
+                    "Open Badges state an achievement with its credits, level and result: no badge is "
+                    "written for a certificate of participation, nor is it held in its learner's CLR",
+                    "issue its certificate of participation as EDC 3.2 JSON-LD (edcbridge export)")
+
+
 def group_by_learner(pairs: Iterable[Pair]) -> dict[tuple[str, str], list[Pair]]:
+    """Each learner's achievements (an activity has no badge, see :func:`write_ob3`)."""
     groups: dict[tuple[str, str], list[Pair]] = {}
     for award, catalogue in pairs:
+        if is_activity(award, catalogue):
+            continue
         groups.setdefault(learner_key(award, catalogue), []).append((award, catalogue))
     return groups
 

@@ -74,6 +74,9 @@ def check_issuer(sealer: XadesSealer, catalogue: Catalogue) -> None:
 def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
                       sealer: XadesSealer | None = None) -> tuple[bytes | None, list[Finding]]:
     """The credential's bytes (sealed when a sealer is given), or None and the XSD errors."""
+    refused = activity_refusal(award, catalogue)
+    if refused:
+        return None, refused
     try:
         tree = edc12.to_edc_xml(award, catalogue)
     except (KeyError, ValueError) as exc:
@@ -95,6 +98,18 @@ def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
         return None, [Finding("xml-seal", "error", award.award_id, str(exc),
                               "check the seal key, certificate and timestamp authority")]
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8") + b"\n", []
+
+
+def activity_refusal(award: Award, catalogue: Catalogue) -> list[Finding]:
+    """An activity's award, which the EDC XML 1.2 export does not write: it writes a learning
+    achievement, and a certificate of participation claiming one would be a wrong credential."""
+    spec = catalogue.specification(award.specification)
+    if spec is None or spec.claim != "activity":
+        return []
+    return [Finding("xml-export.activity", "error", award.award_id,
+                    f"EDC XML 1.2: {spec.code} is an activity (claim: activity), and edcbridge's EDC XML "
+                    "export writes learning achievements only: no EDC XML credential is written for it",
+                    "issue its certificate of participation as EDC 3.2 JSON-LD (--format edc)")]
 
 
 def write_xml_credentials(items: Iterable[tuple[Award, Catalogue]], out_dir: Path, store: SchemaStore,

@@ -587,7 +587,14 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
         provider = catalogue.organisation(spec.awarding_body or catalogue.issuer)
         homepage = str(spec.homepage or provider.homepage) if (spec.homepage or provider.homepage) else None
         missing = _problems(spec, homepage)
-        if missing:
+        if spec.claim == "activity":
+            findings.append(Finding("loq-skipped", "warning", f"specifications[{spec.code}]",
+                                    "not in the LOQ document: it is an activity (claim: activity), and "
+                                    "edcbridge's LOQ publishes learning achievements with their "
+                                    "opportunities only",
+                                    "publish it in the course catalogue by other means; its certificates "
+                                    "of participation are issued as EDC 3.2 JSON-LD"))
+        elif missing:
             findings.append(Finding("loq-skipped", "warning", f"specifications[{spec.code}]",
                                     f"not in the LOQ document: LOQ requires {', '.join(missing)}",
                                     f"add {' and '.join(missing)} to specification {spec.code!r}"))
