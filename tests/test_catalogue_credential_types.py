@@ -48,6 +48,19 @@ def test_a_diploma_supplement_is_refused_at_its_line_with_the_fix(tmp_path: Path
     assert "qualification-award" in error.fix
 
 
+@pytest.mark.parametrize("written", ["learning-entitlement", CredentialType.LEARNING_ENTITLEMENT.value])
+def test_a_learning_entitlement_is_refused_at_its_line_with_the_fix(tmp_path: Path, written: str) -> None:
+    """Its awards would claim an achievement under a type that says an entitlement."""
+    catalogue = _galway(tmp_path, f'"{written}"')
+    line = next(number for number, text in enumerate(catalogue.read_text("utf-8").splitlines(), 1)
+                if "credential_type:" in text)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(catalogue)
+    [error] = caught.value.errors
+    assert error.row == line and "credential_type" in error.render()
+    assert "learning entitlement" in error.message and "credential_type: generic" in error.fix
+
+
 def test_a_qualification_award_still_loads(tmp_path: Path) -> None:
     load_catalogue(_galway(tmp_path, "qualification-award"))
 

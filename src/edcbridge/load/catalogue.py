@@ -472,6 +472,13 @@ def claim_problems(catalogue: Catalogue) -> list[Problem]:
                              "claims an activity, and the specification claims an achievement",
                              "add claim: activity for a certificate of participation, or write "
                              "credential_type: generic"))
+        if spec.credential_type is CredentialType.LEARNING_ENTITLEMENT:
+            problems.append(((*where, "credential_type"), f"{spec.code}: a learning entitlement "
+                             "credential claims an entitlement (a right to study or to work, such as "
+                             "an admission), which a catalogue entry does not describe: its awards "
+                             "claim achievements or activities",
+                             "write credential_type: generic, or qualification-award for a "
+                             "qualification"))
         if spec.claim == "achievement":
             problems += [((*where, field, pos), f"{field} names {code}, an activity (claim: activity): "
                           "a qualification's parts and wholes are achievements",
