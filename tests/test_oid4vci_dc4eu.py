@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from edcbridge.deliver.errors import DeliveryAuthError, LocalValidationError
+from edcbridge.deliver.errors import DeliveryAuthError, DeliveryHTTPError, LocalValidationError
 from edcbridge.oid4vci.cli import register
 from edcbridge.oid4vci.dc4eu import LOGIN_FIX, Dc4euClient, upload_request
 from edcbridge.oid4vci.offers import OfferStore
@@ -28,11 +28,12 @@ from edcbridge.qr import png_bytes
 from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, export_awards
 
-SCHEMAS = {"/api/v1/upload": "vcclient.UploadRequest", "/api/v1/notification": "apiv1.NotificationRequest"}
+SCHEMAS = {"/api/v1/upload": "vcclient.UploadRequest", "/api/v1/notification": "apiv1.NotificationRequest",
+           "DELETE /api/v1/document": "apiv1.DeleteDocumentRequest"}
 
 
 class Gateway:
-    """The authentic-source side of a DC4EU gateway: upload and notification."""
+    """The authentic-source side of a DC4EU gateway: upload, notification and delete."""
 
     def __init__(self, swagger: dict[str, Any], basic_auth: tuple[str, str] | None = None) -> None:
         self.swagger = swagger
@@ -50,6 +51,8 @@ class Gateway:
         self.outage: list[str | int] = []
         self.tried = 0  # uploads received
         self.offer_outage: list[int] = []  # a proxy's status for the next offers asked for
+        self.deleted: list[tuple[str, str]] = []  # the documents deleted, in turn
+        self.refuse_delete = False  # a delete answered 400, the document kept
 
     def validate(self, path: str, body: Any) -> str | None:
         schema = {"$ref": f"#/definitions/{SCHEMAS[path]}", "definitions": self.swagger["definitions"]}
@@ -91,6 +94,8 @@ class Gateway:
             return 400, {"error": {"title": "validation_error", "details": problem}}
         with self.lock:
             self.requests.append((path, body))
+            if path.startswith("DELETE "):
+                return self._delete((body["authentic_source"], body["document_id"]))
             if path.endswith("/upload"):
                 key = (body["meta"]["authentic_source"], body["meta"]["document_id"])  # SUNET/vc#78
                 if key in self.documents:
@@ -107,6 +112,14 @@ class Gateway:
         png = self.answer_png if self.answer_png is not None else png_bytes(url)
         return 200, {"data": {"credential_offer_url": url, "qr_base64": base64.b64encode(png).decode()}}
 
+    def _delete(self, key: tuple[str, str]) -> tuple[int, Any]:
+        if self.refuse_delete:
+            return 400, {"error": {"title": "delete_failed", "details": "locked"}}
+        if self.documents.pop(key, None) is None:
+            return 400, {"error": {"title": "document not found"}}
+        self.deleted.append(key)
+        return 200, None
+
 
 @pytest.fixture(scope="module")
 def swagger(reference: Path) -> dict[str, Any]:
@@ -117,13 +130,19 @@ def swagger(reference: Path) -> dict[str, Any]:
 def _serve(gateway: Gateway) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            self._respond(self.path)
+
+        def do_DELETE(self) -> None:
+            self._respond(f"DELETE {self.path}")
+
+        def _respond(self, path: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             try:
                 body = json.loads(self.rfile.read(length) or b"null")
             except json.JSONDecodeError:
                 status, answer = 400, {"error": {"title": "invalid json"}}
             else:
-                status, answer = gateway.handle(self.path, self.headers, body)
+                status, answer = gateway.handle(path, self.headers, body)
             if status == 0:  # the answer is lost
                 self.close_connection = True
                 return
@@ -657,3 +676,24 @@ def test_the_offer_files_are_readable_by_the_user_alone_from_the_start(
                                          "imperial_W-0001.json", "imperial_W-0001.png"]
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {oct(0o600)}
     assert changed == []  # made so, not set so afterwards
+
+
+
+def test_a_document_is_deleted_over_the_contracts_request(gateway: tuple[Gateway, str],
+                                                          exported: Exported) -> None:
+    fake, url = gateway
+    elm = exported.edc(exported.keys[0])
+    client = Dc4euClient(url)
+    try:
+        assert client.upload(upload_request(elm, authentic_source="deleting")).outcome == "uploaded"
+        client.delete_document("deleting", elm["id"])
+        assert ("deleting", elm["id"]) not in fake.documents
+        fake.refuse_delete = True
+        with pytest.raises(DeliveryHTTPError, match="delete_failed locked") as refused:
+            client.delete_document("deleting", elm["id"])
+    finally:
+        client.close()
+    assert fake.deleted == [("deleting", elm["id"])]
+    asked = {"authentic_source": "deleting", "document_id": elm["id"], "vct": "urn:eudi:elm:1"}
+    assert fake.requests[1] == ("DELETE /api/v1/document", asked)
+    assert refused.value.status == 400 and "nothing was replaced" in str(refused.value)

@@ -11,6 +11,8 @@ Contract: the gateway's "Datastore API" 2.8 (swagger, base path ``/api/v1``, JSO
   as already uploaded.
 * ``POST /notification`` with ``{authentic_source, document_id, vct}``:
   ``{"data": {"credential_offer_url", "qr_base64"}}``, the offer the learner's wallet takes.
+* ``DELETE /document`` with ``{authentic_source, document_id, vct}``: 200; 400 as above. The
+  only way the contract gives to replace a document: delete it, then upload the new one.
 * Optional HTTP Basic authentication (``apigw.api_server.basic_auth``).
 
 Uploads are POSTs and sent once (see :mod:`edcbridge.deliver.http`); running the command again
@@ -207,15 +209,15 @@ class Dc4euClient:
     def close(self) -> None:
         self.http.close()
 
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
+    def _post(self, path: str, body: dict[str, Any], method: str = "POST") -> Any:
         try:
-            response = self.http.request("POST", path, json=body)
+            response = self.http.request(method, path, json=body)
         except DeliveryError as exc:
             self.silence.heard(not unanswered(exc))
             raise
         self.silence.heard(response.status_code not in GATEWAY_DOWN)
         if response.status_code in (401, 403):
-            raise refused_access("POST", self.http, path, response, LOGIN_FIX)
+            raise refused_access(method, self.http, path, response, LOGIN_FIX)
         if response.status_code in (200, 400):
             self.login_accepted = True
         return response
@@ -231,6 +233,17 @@ class Dc4euClient:
             return UploadResult("rejected", 400, text)
         raise DeliveryHTTPError("POST", self.http.url("/upload"), response.status_code, excerpt(response),
                                 _unexpected(response.status_code))
+
+    def delete_document(self, authentic_source: str, document_id: str, vct: str = VCT) -> None:
+        """Deletes the document the gateway holds (raises :class:`DeliveryError` unless it did)."""
+        body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
+        response = self._post("/document", body, method="DELETE")
+        if response.status_code != 200:
+            raise DeliveryHTTPError(
+                "DELETE", self.http.url("/document"), response.status_code, _error_text(response),
+                _unexpected(response.status_code) if response.status_code != 400
+                else "the gateway kept the earlier version; nothing was replaced",
+            )
 
     def notification(self, authentic_source: str, document_id: str, vct: str = VCT) -> GatewayOffer:
         body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
