@@ -697,3 +697,126 @@ def test_a_document_is_deleted_over_the_contracts_request(gateway: tuple[Gateway
     asked = {"authentic_source": "deleting", "document_id": elm["id"], "vct": "urn:eudi:elm:1"}
     assert fake.requests[1] == ("DELETE /api/v1/document", asked)
     assert refused.value.status == 400 and "nothing was replaced" in str(refused.value)
+
+
+def _exported_again(tmp_path: Path, store: SchemaStore) -> Exported:
+    """The award of :func:`export_awards` ``(tmp_path, 1, ...)`` exported again into the same
+    folder with other content (a later end of validity)."""
+    return export_awards(tmp_path, 1, store.root, valid_until="2041-06-30")
+
+
+def _upload_with(url: str, exported: Exported, *options: str) -> Any:
+    group = click.Group()
+    register(group)
+    return CliRunner().invoke(group, ["upload-dc4eu", *exported.keys, "-o", str(exported.out_dir), "--url",
+                                      url, "--authentic-source", "imperial-registry", *options])
+
+
+def test_the_offer_record_holds_the_digest_of_the_document_uploaded(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    import hashlib
+
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    assert _upload_all(url, one).exit_code == 0
+    record = json.loads((one.out_dir / "offers-dc4eu" / "imperial_W-0000.json").read_text("utf-8"))
+    held = fake.documents[("imperial-registry", one.edc(one.keys[0])["id"])]["document_data"]
+    canonical = json.dumps(held, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert record["document_digest"] == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_document_exported_again_with_other_content_is_reported_changed(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    """The gateway keeps the first version of a document id: the learner would be offered the
+    stale one, so the award fails instead of being shown as already uploaded."""
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    assert first.exit_code == 0, first.output
+    again = _exported_again(tmp_path, store)
+    assert again.edc(again.keys[0]) != fake.documents[("imperial-registry", again.edc(again.keys[0])["id"])][
+        "document_data"]
+    result = _upload_all(url, again)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "" and fake.made["notification"] == 1 and fake.deleted == []
+    said = f"changed  {again.keys[0]}: the gateway holds an earlier version of the document (offered 20"
+    assert said in result.stderr, result.stderr
+    assert "not the one exported now" in result.stderr
+    assert "run the same command again with --replace-changed" in result.stderr
+    assert "already-uploaded" not in result.stderr
+
+
+def test_replace_changed_deletes_the_earlier_version_and_uploads_the_new_one(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    again = _exported_again(tmp_path, store)
+    elm = again.edc(again.keys[0])
+    result = _upload_with(url, again, "--replace-changed")
+    assert result.exit_code == 0, result.output
+    assert fake.deleted == [("imperial-registry", elm["id"])]
+    paths = [path for path, _ in fake.requests]
+    assert paths[-4:] == ["/api/v1/upload", "DELETE /api/v1/document", "/api/v1/upload",
+                          "/api/v1/notification"]
+    assert fake.requests[-3][1] == {"authentic_source": "imperial-registry", "document_id": elm["id"],
+                                    "vct": "urn:eudi:elm:1"}
+    assert fake.documents[("imperial-registry", elm["id"])]["document_data"] == elm
+    link = result.stdout.strip()
+    assert link and link != first.stdout.strip() and fake.made["notification"] == 2
+    png = again.out_dir / "offers-dc4eu" / "imperial_W-0000.png"
+    assert f"replaced {again.keys[0]}: QR code {png}" in result.stderr and png.read_bytes() == png_bytes(link)
+    kept = _upload_all(url, again)  # the record now holds the new version
+    assert kept.exit_code == 0 and kept.stdout.strip() == link, kept.output
+    assert "earlier offer kept" in kept.stderr and fake.made["notification"] == 2
+
+
+def test_replace_changed_leaves_a_document_unchanged_as_it_is(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    result = _upload_with(url, one, "--replace-changed")
+    assert result.exit_code == 0 and result.stdout == first.stdout, result.output
+    assert fake.deleted == [] and "earlier offer kept" in result.stderr
+
+
+def test_a_record_without_a_digest_cannot_show_the_document_unchanged(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    """A record written before the digest was kept is still read: for the same document id the
+    gateway may hold another version, so the award is reported changed."""
+    _, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    path = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    record = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({k: v for k, v in record.items() if k != "document_digest"}), "utf-8")
+    result = _upload_all(url, one)
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert (f"changed  {one.keys[0]}: the gateway holds a version of the document uploaded before OUT "
+            f"recorded what it uploaded (offered {record['offered']}), which cannot be shown to be the one "
+            "exported now") in result.stderr, result.stderr
+    replaced = _upload_with(url, one, "--replace-changed")
+    assert replaced.exit_code == 0 and replaced.stdout != first.stdout, replaced.output
+    assert json.loads(path.read_text("utf-8"))["document_digest"] == record["document_digest"]
+
+
+def test_a_delete_the_gateway_refuses_replaces_nothing(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    again = _exported_again(tmp_path, store)
+    fake.refuse_delete = True
+    held = dict(fake.documents)
+    result = _upload_with(url, again, "--replace-changed")
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert f"failed   {again.keys[0]}: DELETE {url}/api/v1/document" in result.stderr, result.stderr
+    assert "delete_failed locked" in result.stderr and "nothing was replaced" in result.stderr
+    assert fake.documents == held and fake.made["notification"] == 1 and first.exit_code == 0

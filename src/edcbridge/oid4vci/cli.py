@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from edcbridge.deliver.errors import DeliveryAuthError
     from edcbridge.oid4vci.dc4eu import Dc4euClient, GatewayOffer
+    from edcbridge.oid4vci.gateway_offers import GatewayOfferRecord
     from edcbridge.oid4vci.offers import CreatedOffer, OfferStore, Revocation, TrailEvent
     from edcbridge.oid4vci.service import IssuerService
     from edcbridge.oid4vci.source import AwardSource, ExportedAward
@@ -791,6 +792,9 @@ def _offers_named(offers: tuple[str, ...]) -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help=f"File with the gateway password (else {PASSWORD_ENV}); user from {USER_ENV}.",
 )
+@click.option("--replace-changed", is_flag=True,
+              help="Where the gateway holds an earlier version of an award's document, delete it "
+                   "there (DELETE /document) and upload the one exported now, with a new offer.")
 @quiet_option("line per document uploaded")
 def upload_dc4eu(
     awards: tuple[str, ...],
@@ -801,13 +805,17 @@ def upload_dc4eu(
     language: str,
     real_data: bool,
     password_file: Path | None,
+    replace_changed: bool,
     quiet: bool,
 ) -> None:
     """Upload the ELM documents of exported AWARDS to a DC4EU API gateway and print their offer URLs.
 
     A document already at the gateway (same authentic source and credential id) counts as
     uploaded; its offer recorded in OUT/offers-dc4eu by an earlier run is shown again, with its
-    QR code untouched, and the gateway is not asked for another (a learner may hold it).
+    QR code untouched, and the gateway is not asked for another (a learner may hold it). One
+    whose award was exported again with other content since (or uploaded before OUT recorded
+    what it uploaded) fails as changed: the gateway holds an earlier version; --replace-changed
+    deletes that one at the gateway and uploads the new one, with a new offer.
 
     \b
     Exit codes: 0 all uploaded; 1 an award failed, or the gateway refused the login part way (a
@@ -822,7 +830,7 @@ def upload_dc4eu(
     if not re.match(r"^https?://[^/?#\s]+", base_url):
         raise UsageProblem(f"--url {base_url!r}: give the gateway's http(s):// address")
     source = _award_source(out_dir)
-    documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data)
+    documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data, replace_changed)
     client = Dc4euClient(base_url, username=username, password=password)
     revoked = _revocations(out_dir)
     run = _GatewayRun()
@@ -920,6 +928,7 @@ class _GatewayDocuments:
     identity_schema: str
     language: str
     real_data: bool
+    replace_changed: bool = False  # an earlier version the gateway holds is deleted and replaced
 
     def request(self, elm: dict[str, Any]) -> dict[str, Any]:
         from edcbridge.oid4vci.dc4eu import upload_request
@@ -999,7 +1008,7 @@ def _upload_award(key: str, source: AwardSource, client: Dc4euClient, documents:
     """Uploads the award's ELM document and asks the gateway for its offer, unless the gateway
     held the document already and the folder records an offer for it; None (said on stderr)
     when the gateway refuses the document. Raises :class:`Oid4vciError` or :class:`DeliveryError`."""
-    from edcbridge.oid4vci.dc4eu import GatewayOffer
+    from edcbridge.oid4vci.dc4eu import GatewayOffer, document_digest
     from edcbridge.oid4vci.gateway_offers import read_record, record_path
 
     body = documents.request(source.get(key).document("edc"))
@@ -1008,27 +1017,63 @@ def _upload_award(key: str, source: AwardSource, client: Dc4euClient, documents:
         click.echo(f"failed   {key}: the gateway refused the document: {result.message}", err=True)
         return None
     document_id = body["meta"]["document_id"]
+    digest = document_digest(body)
     png = award_file(qr_dir, key, ".png")
-    if result.outcome == "already-uploaded":
-        earlier = read_record(record_path(png))
-        if earlier is not None and earlier.holds_for(client.http.base_url, documents.authentic_source,
-                                                     document_id):
-            return _GatewayAnswer(key, result.outcome, GatewayOffer(earlier.credential_offer_url, None), png,
+    outcome: str = result.outcome
+    earlier = read_record(record_path(png)) if outcome == "already-uploaded" else None
+    gateway = client.http.base_url
+    if earlier is not None and earlier.holds_for(gateway, documents.authentic_source, document_id):
+        if earlier.document_digest == digest:
+            return _GatewayAnswer(key, outcome, GatewayOffer(earlier.credential_offer_url, None), png,
                                   earlier.offered)
+        if not documents.replace_changed:
+            _say_changed(key, earlier)
+            return None
+        if not _replace_document(key, client, body):
+            return None
+        outcome = "replaced"
     offer = client.notification(documents.authentic_source, document_id)
-    _record_gateway_offer(key, png, client.http.base_url, documents.authentic_source, document_id, offer)
-    return _GatewayAnswer(key, result.outcome, offer, png, None)
+    _record_gateway_offer(key, png, gateway, body, offer)
+    return _GatewayAnswer(key, outcome, offer, png, None)
 
 
-def _record_gateway_offer(key: str, png: Path, gateway: str, authentic_source: str, document_id: str,
+def _say_changed(key: str, earlier: GatewayOfferRecord) -> None:
+    """The gateway holds another version of the award's document than the one exported now
+    (or one uploaded before its digest was recorded, which cannot be shown to be the same)."""
+    held = (f"an earlier version of the document (offered {earlier.offered}), not the one exported now,"
+            if earlier.document_digest is not None else
+            f"a version of the document uploaded before OUT recorded what it uploaded (offered "
+            f"{earlier.offered}), which cannot be shown to be the one exported now,")
+    click.echo(f"changed  {key}: the gateway holds {held} and would give the learner that one; run the "
+               "same command again with --replace-changed to delete it at the gateway and upload this one "
+               "with a new offer (give the learner the new offer)", err=True)
+
+
+def _replace_document(key: str, client: Dc4euClient, body: dict[str, Any]) -> bool:
+    """Deletes the earlier version at the gateway and uploads ``body`` instead; False (said on
+    stderr) when the gateway refuses the new one. Raises :class:`DeliveryError`."""
+    meta = body["meta"]
+    client.delete_document(meta["authentic_source"], meta["document_id"], meta["vct"])
+    result = client.upload(body)
+    if result.outcome != "uploaded":
+        click.echo(f"failed   {key}: the gateway deleted the earlier version but did not take this one: "
+                   f"{result.message}; run the same command again to upload it", err=True)
+        return False
+    return True
+
+
+def _record_gateway_offer(key: str, png: Path, gateway: str, body: dict[str, Any],
                           offer: GatewayOffer) -> None:
-    """Records the offer just made, for a run again to show it instead of asking for another; a
-    record that cannot be written is a warning (the offer stands)."""
+    """Records the offer just made for the document uploaded in ``body``, for a run again to show
+    it instead of asking for another; a record that cannot be written is a warning (the offer stands)."""
+    from edcbridge.oid4vci.dc4eu import document_digest
     from edcbridge.oid4vci.gateway_offers import record_path, write_record
 
     path = record_path(png)
+    meta = body["meta"]
     try:
-        write_record(path, gateway, authentic_source, document_id, offer.credential_offer_url)
+        write_record(path, gateway, meta["authentic_source"], meta["document_id"], offer.credential_offer_url,
+                     document_digest(body))
     except OSError as exc:
         click.echo(f"warning: {key}: cannot record the offer in {path} ({_why(exc)}); the offer "
                    "stands, but the same command run again will ask the gateway for another", err=True)

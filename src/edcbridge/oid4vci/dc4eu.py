@@ -25,6 +25,8 @@ stop asking a gateway that went down.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -66,6 +68,14 @@ class UploadResult:
 class GatewayOffer:
     credential_offer_url: str
     qr_png: bytes | None
+
+
+def document_digest(body: dict[str, Any]) -> str:
+    """The digest of the ELM document an upload request carries (its canonical JSON), recorded
+    with the offer to tell a document re-exported with other content from the one uploaded."""
+    canonical = json.dumps(body.get("document_data"), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _first_text(value: Any, language: str) -> str | None:

@@ -6,7 +6,10 @@ nor how long one stays open, and has no way to ask. So an offer once shown is ta
 a run again shows it as it was, and asks offers only for the documents that have none. Each
 record, ``OUT/offers-dc4eu/<issuer>_<award>.json`` next to the award's QR code, names the gateway
 and document it holds for, so that another gateway or authentic source gets its own offer. It
-holds the link its QR code holds, and is as private as the ``offer`` command's QR codes.
+holds the link its QR code holds, and is as private as the ``offer`` command's QR codes, and
+the digest of the document uploaded (:func:`edcbridge.oid4vci.dc4eu.document_digest`), for a run
+again to tell a document exported again with other content from the one the gateway holds;
+records written before it was kept have none.
 """
 
 from __future__ import annotations
@@ -28,14 +31,16 @@ class GatewayOfferRecord:
     document_id: str
     credential_offer_url: str
     offered: str  # when, UTC, as 2026-01-31T12:00:00Z
+    document_digest: str | None = None  # of the document uploaded; None in records made before
 
     def holds_for(self, gateway: str, authentic_source: str, document_id: str) -> bool:
         return (self.gateway, self.authentic_source, self.document_id) == (
             gateway, authentic_source, document_id)
 
 
-_FIELDS = tuple(GatewayOfferRecord.__dataclass_fields__)
+_FIELDS = tuple(GatewayOfferRecord.__dataclass_fields__)[:5]  # required: the digest may be missing
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # shown on terminals: nothing else
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def record_path(png: Path) -> Path:
@@ -54,13 +59,16 @@ def read_record(path: Path) -> GatewayOfferRecord | None:
     texts = [value for value in fields if isinstance(value, str)]
     if len(texts) != len(_FIELDS):
         return None
-    record = GatewayOfferRecord(*texts)
+    digest = data.get("document_digest")
+    known = digest if isinstance(digest, str) and _DIGEST.fullmatch(digest) else None
+    record = GatewayOfferRecord(texts[0], texts[1], texts[2], texts[3], texts[4], known)
     usable = offer_link_ok(record.credential_offer_url) and _MOMENT.fullmatch(record.offered)
     return record if usable else None
 
 
-def write_record(path: Path, gateway: str, authentic_source: str, document_id: str, link: str) -> None:
-    """Records the offer just made (raises :class:`OSError`)."""
+def write_record(path: Path, gateway: str, authentic_source: str, document_id: str, link: str,
+                 digest: str) -> None:
+    """Records the offer just made for the document of ``digest`` (raises :class:`OSError`)."""
     offered = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    record = GatewayOfferRecord(gateway, authentic_source, document_id, link, offered)
+    record = GatewayOfferRecord(gateway, authentic_source, document_id, link, offered, digest)
     write_atomic(path, (json.dumps(asdict(record), indent=1) + "\n").encode("utf-8"), mode=0o600)
