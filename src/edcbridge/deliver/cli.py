@@ -235,6 +235,13 @@ def push_group() -> None:
     show_default=True,
     help="One request per report, or one CSV upload of all changed reports.",
 )
+@click.option(
+    "--refuse-drops",
+    is_flag=True,
+    help="Do not update a report when the update would drop a field or file DEQAR holds "
+    "(a file, a programme, valid_to...) that the batch leaves out; without it, the update is "
+    "sent and the drop named.",
+)
 @_run_options("Plan create/update/delete/skip from the state file; send nothing.")
 def deqar_command(
     batch: Path,
@@ -244,6 +251,7 @@ def deqar_command(
     state_file: Path | None,
     out_dir: Path,
     via: str,
+    refuse_drops: bool,
     dry_run: bool,
     as_json: bool,
     verbose: bool,
@@ -295,6 +303,7 @@ def deqar_command(
                     agency=parsed.agency,
                     dry_run=dry_run,
                     on_progress=None if as_json else shown,
+                    refuse_drops=refuse_drops,
                 )
     except PushInterrupted as stop:
         if not (dry_run or as_json):

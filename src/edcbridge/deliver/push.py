@@ -26,6 +26,7 @@ from typing import Any
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
 from edcbridge.deliver.deqar_csv import not_in_csv, uploads
 from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
+from edcbridge.deliver.deqar_drops import drop_refusal, drop_warning, dropped_fields
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
@@ -201,19 +202,34 @@ class Delivery:
     action: Action
     result: SubmitResult
     detail: str
+    dropped: tuple[str, ...] = ()  # what the register held that the update replaced with nothing
+
+
+class UpdateRefused(DeliveryError):
+    """``--refuse-drops``: the update would drop what the register holds; nothing was sent."""
+
+    def __init__(self, report_id: str, found: list[str]) -> None:
+        super().__init__(drop_refusal(found))
+        self.report_id = report_id
 
 
 def deliver_report(
-    client: DeqarClient, agency: str, payload: dict[str, Any], delivered_as: str = ""
+    client: DeqarClient, agency: str, payload: dict[str, Any], delivered_as: str = "",
+    refuse_drops: bool = False,
 ) -> Delivery:
     """Check by local identifier, then update (PUT) or create (POST); a duplicate create updates.
 
     ``delivered_as`` is the report id the state file recorded: when the register no longer finds
-    the local identifier, creating would make a second report of it, so nothing is sent.
+    the local identifier, creating would make a second report of it, so nothing is sent. The
+    register's copy that the check returns names what the update (a full replacement) drops;
+    with ``refuse_drops`` such an update is not sent (:class:`UpdateRefused`).
     """
     existing = client.check(agency, payload["local_identifier"])
     if existing is not None:
-        return Delivery("update", client.update(payload), "updated (found by local identifier)")
+        found = dropped_fields(existing, payload)
+        if found and refuse_drops:
+            raise UpdateRefused(str(existing.get("id") or ""), found)
+        return Delivery("update", client.update(payload), "updated (found by local identifier)", tuple(found))
     if delivered_as:
         raise DeliveryError(_local_identifier_gone(payload["local_identifier"], delivered_as))
     result = client.create(payload)
@@ -231,6 +247,7 @@ def push_deqar(
     agency: str,
     dry_run: bool = False,
     on_progress: Progress | None = None,
+    refuse_drops: bool = False,
 ) -> list[Outcome]:
     planned = plan(items, state)
     if dry_run or client is None:
@@ -240,7 +257,8 @@ def push_deqar(
     known_eter: dict[str, bool] = {}
     sending: list[str] = []  # the key being sent, while it is
     try:
-        _push_deqar_items(planned, by_key, client, state, agency, known_eter, outcomes, sending, on_progress)
+        _push_deqar_items(planned, by_key, client, state, agency, known_eter, outcomes, sending, on_progress,
+                          refuse_drops)
     except KeyboardInterrupt:
         raise interrupted(outcomes, planned, sending[0] if sending else None) from None
     finally:
@@ -257,7 +275,7 @@ REGISTER_SILENT = (
 
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
                       agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
-                      sending: list[str], on_progress: Progress | None) -> None:
+                      sending: list[str], on_progress: Progress | None, refuse_drops: bool = False) -> None:
     stopped: str | None = None  # access refused, or the register stopped answering: the rest is not sent
     silence = Silence()  # of the register, report after report
     for step in planned:
@@ -270,7 +288,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
             outcome = Outcome(step.key, step.action, "failed", message=stopped)
         elif step.action != "refuse":
             try:
-                outcome = _deliver_step(step, item, client, state, agency, known_eter)
+                outcome = _deliver_step(step, item, client, state, agency, known_eter, refuse_drops)
             except DeliveryAuthError as exc:
                 stopped = str(exc)
                 outcome = Outcome(step.key, step.action, "failed", message=stopped)
@@ -287,7 +305,7 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
 
 
 def _deliver_step(step: Outcome, item: Item, client: DeqarClient, state: State, agency: str,
-                  known_eter: dict[str, bool]) -> Outcome:
+                  known_eter: dict[str, bool], refuse_drops: bool = False) -> Outcome:
     """Send one planned report (or its deletion request) and record it; the register's answer
     as an outcome, no answer as the :class:`DeliveryError` raised."""
     if step.action == "delete":
@@ -299,7 +317,10 @@ def _deliver_step(step: Outcome, item: Item, client: DeqarClient, state: State, 
             [(path, _unknown_eter(item.content, path)) for path in unknown],
         )
     withdrawn = withdrawn_as(state, item.key)
-    done = deliver_report(client, agency, item.content, step.target_id)
+    try:
+        done = deliver_report(client, agency, item.content, step.target_id, refuse_drops)
+    except UpdateRefused as exc:
+        return Outcome(step.key, "update", "failed", exc.report_id, "refused", str(exc))
     result = done.result
     if not result.ok:
         return Outcome(step.key, done.action, "failed", detail=result.outcome,
@@ -308,6 +329,8 @@ def _deliver_step(step: Outcome, item: Item, client: DeqarClient, state: State, 
     said = stored_message(result.report_flag, result.warnings)
     if withdrawn and done.action == "update":
         said = _put_back(str(result.report_id), result.warnings)
+    if done.dropped:
+        said = "; ".join(filter(None, [drop_warning(list(done.dropped)), said]))
     return Outcome(step.key, done.action, "ok", str(result.report_id or ""), done.detail, said)
 
 
