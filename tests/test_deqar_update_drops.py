@@ -1,6 +1,6 @@
-"""An update of a DEQAR report replaces it whole: what the register holds and the batch leaves
-out (a valid_to set in DEQAR's interface, a file added there, a contributing agency) is named,
-or, with ``--refuse-drops``, the update is not sent."""
+"""An update of a DEQAR report replaces it whole (a CSV row, all but its files): what the
+register holds and the batch leaves out (a valid_to set in DEQAR's interface, a file added
+there, a contributing agency) is named, or, with ``--refuse-drops``, the update is not sent."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.deliver_support import batch_text, push_deqar_batch, start_deqar
+from edcbridge.deliver.config import batch_items, load_batch
+from edcbridge.deliver.deqar_agency import endpoint_name
+from edcbridge.deliver.push import push_deqar
+from edcbridge.deliver.state import State
+from edcbridge.load import load_catalogue
+from tests.deliver_support import CATALOGUE, batch_text, deqar_client, push_deqar_batch, start_deqar
 from tests.fake_deqar import DeqarFake
-from tests.fake_http import FakeServer
+from tests.fake_http import FakeServer, Fault
 
 EXTRA_FILE = {"id": 900, "file_display_name": "Follow-up", "file_original_location":
               "https://agency.example/follow-up.pdf", "file": None, "report_language": ["English"]}
@@ -45,39 +50,47 @@ def _requests(server: FakeServer) -> list[str]:
     return [f"{e.method} {e.path.split('?')[0]}" for e in server.log if not e.path.startswith("/accounts/")]
 
 
+@pytest.mark.parametrize(("via", "sent"), [("api", "PUT /submissionapi/v2/submit/report"),
+                                           ("csv", "POST /submissionapi/v2/submit/csv")])
 def test_an_update_names_what_it_drops_and_is_sent(
-    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str, sent: str
 ) -> None:
     server, app = fake
-    assert push_deqar_batch(tmp_path, server, batch_text(1)).exit_code == 0
+    assert push_deqar_batch(tmp_path, server, batch_text(1), "--via", via).exit_code == 0
     report = _edited_in_deqar(app)
     server.log.clear()
-    result = push_deqar_batch(tmp_path, server, batch_text(1, summary="Reaccredited."))
+    result = push_deqar_batch(tmp_path, server, batch_text(1, summary="Reaccredited."), "--via", via)
     assert result.exit_code == 0, result.output
     (item,) = _items(tmp_path)
     assert (item["action"], item["status"]) == ("update", "ok")
     assert "valid_to (2030-03-01)" in item["message"]
-    assert "report file 'Follow-up' (https://agency.example/follow-up.pdf)" in item["message"]
     assert "add it to this report in the batch file" in item["message"]
     assert "r.pdf" not in item["message"]  # the file the batch gives is kept
     assert "valid_to (2030-03-01)" in result.output
-    stored = app.reports[report["id"]]  # a full replacement: a new record
-    assert stored["valid_to"] is None and len(stored["files"]) == 1  # dropped, as warned
+    stored = app.reports[report["id"]]  # a new record
+    assert stored["valid_to"] is None  # dropped, as warned
+    # an update replaces the files; a CSV row's upsert keeps those it does not give
+    dropped_file = "report file 'Follow-up' (https://agency.example/follow-up.pdf)"
+    expected = (True, 1) if via == "api" else (False, 2)
+    assert (dropped_file in item["message"], len(stored["files"])) == expected
     # the register's copy is the one look-up the update makes anyway
     assert [r for r in _requests(server) if "/submissionapi/" in r] == [
-        "GET /submissionapi/v2/check/local-identifier", "PUT /submissionapi/v2/submit/report"]
+        "GET /submissionapi/v2/check/local-identifier", sent]
 
 
+@pytest.mark.parametrize(("via", "sent"), [("api", "PUT /submissionapi/v2/submit/report"),
+                                           ("csv", "POST /submissionapi/v2/submit/csv")])
 def test_refuse_drops_leaves_the_report_as_deqar_holds_it(
-    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str, sent: str
 ) -> None:
     server, app = fake
-    assert push_deqar_batch(tmp_path, server, batch_text(2)).exit_code == 0
+    assert push_deqar_batch(tmp_path, server, batch_text(2), "--via", via).exit_code == 0
     report = app.reports[min(app.reports)]
     report["valid_to"] = datetime.date(2030, 3, 1)
     report["contributing_agencies"] = ["AQAS"]
     server.log.clear()
-    result = push_deqar_batch(tmp_path, server, batch_text(2, summary="Reaccredited."), "--refuse-drops")
+    result = push_deqar_batch(tmp_path, server, batch_text(2, summary="Reaccredited."), "--via", via,
+                              "--refuse-drops")
     assert result.exit_code == 1, result.output
     first, second = _items(tmp_path)
     assert (first["action"], first["status"], first["target_id"]) == ("update", "failed", str(report["id"]))
@@ -86,4 +99,77 @@ def test_refuse_drops_leaves_the_report_as_deqar_holds_it(
     assert (second["action"], second["status"]) == ("update", "ok")  # nothing of it dropped
     kept = app.reports[report["id"]]
     assert kept["valid_to"] == datetime.date(2030, 3, 1) and kept["summary"] == "Programme accredited."
-    assert [r for r in _requests(server) if r.startswith("PUT")] == ["PUT /submissionapi/v2/submit/report"]
+    assert [r for r in _requests(server) if not r.startswith("GET")] == [sent]  # the other report
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_a_dry_run_reads_deqars_copy_of_each_update_and_names_the_drops(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], via: str
+) -> None:
+    server, app = fake
+    assert push_deqar_batch(tmp_path, server, batch_text(2), "--via", via).exit_code == 0
+    app.reports[min(app.reports)]["valid_to"] = datetime.date(2030, 3, 1)
+    server.log.clear()
+    changed = batch_text(2, summary="Reaccredited.")
+    dry = push_deqar_batch(tmp_path, server, changed, "--via", via, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    first, second = json.loads((tmp_path / "out" / "deqar-dry-run.json").read_text("utf-8"))["items"]
+    assert (first["action"], first["status"]) == ("update", "planned")
+    assert first["message"].startswith(
+        "would drop what DEQAR holds and the batch leaves out: valid_to (2030-03-01);")
+    assert (second["status"], second["message"]) == ("planned", "")
+    assert "would drop what DEQAR holds" in dry.stderr
+    assert _requests(server) == ["GET /submissionapi/v2/check/local-identifier"] * 2  # none for the rest
+    refused = push_deqar_batch(tmp_path, server, changed, "--via", via, "--dry-run", "--refuse-drops")
+    assert refused.exit_code == 1, refused.output
+    first, second = json.loads((tmp_path / "out" / "deqar-dry-run.json").read_text("utf-8"))["items"]
+    assert (first["status"], second["status"]) == ("failed", "planned")
+    assert "not sent (--refuse-drops)" in first["message"]
+    assert not [r for r in _requests(server) if not r.startswith("GET")]  # a dry run sends nothing
+
+
+CHECK = "/submissionapi/v2/check/local-identifier"
+
+
+def _dry_run(tmp_path: Path, server: FakeServer, count: int) -> list[tuple[str, str, str]]:
+    """A dry run of ``count`` changed reports, with a client (retries without waiting):
+    (status, action, message) per report."""
+    (tmp_path / "out" / "catalogue.yaml").write_text(CATALOGUE, "utf-8")
+    (tmp_path / "out" / "batch.yaml").write_text(batch_text(count, summary="Reaccredited."), "utf-8")
+    items = batch_items(load_batch(tmp_path / "out" / "batch.yaml"),
+                        load_catalogue(tmp_path / "out" / "catalogue.yaml"), tmp_path)
+    endpoint = endpoint_name(server.base_url, "ACQUIN")
+    state = State.load(tmp_path / "out" / "deqar-state.json", "deqar", endpoint, fold=False)
+    outcomes = push_deqar(items, deqar_client(server), state, agency="ACQUIN", dry_run=True)
+    return [(o.status, o.action, o.message) for o in outcomes]
+
+
+def test_a_dry_run_look_up_that_fails_leaves_the_update_planned(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    server, _ = fake
+    assert push_deqar_batch(tmp_path, server, batch_text(2)).exit_code == 0
+    server.faults.extend(Fault("status", 500, method="GET", path_prefix=CHECK) for _ in range(5))
+    server.log.clear()
+    first, second = _dry_run(tmp_path, server, 2)
+    assert first[:2] == ("planned", "update")
+    assert first[2].startswith("DEQAR's copy could not be read, so what the update would drop is not known: "
+                               f"GET {server.base_url}{CHECK}: HTTP 500"), first
+    assert second == ("planned", "update", "")  # read, nothing dropped
+    assert [e.path.split("?")[0] for e in server.log].count(CHECK) == 6  # the retries of one, then one
+
+
+def test_a_dry_run_stops_reading_after_three_look_ups_unanswered(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    server, _ = fake
+    assert push_deqar_batch(tmp_path, server, batch_text(5)).exit_code == 0
+    server.faults.extend(Fault("status", 502, method="GET", path_prefix=CHECK) for _ in range(30))
+    server.log.clear()
+    outcomes = _dry_run(tmp_path, server, 5)
+    assert [o[:2] for o in outcomes] == [("planned", "update")] * 5
+    assert all("HTTP 502" in o[2] for o in outcomes[:3]), outcomes
+    assert [o[2] for o in outcomes[3:]] == [
+        "DEQAR's copy could not be read, so what the update would drop is not known: "
+        "DEQAR did not answer the last 3 look-ups"] * 2
+    assert [e.path.split("?")[0] for e in server.log].count(CHECK) == 15  # 3 look-ups, 5 attempts each

@@ -66,7 +66,7 @@ def _printer(items: list[Item], quiet: bool = False, notes: bool = False) -> Cal
             found = problems[outcome.key]
             text += f": {len(found)} problem(s), nothing sent"
             text += "".join(f"\n    {path + ': ' if path else ''}{message}" for path, message in found)
-        elif outcome.message and (outcome.status == "failed" or (notes and outcome.status != "planned")):
+        elif outcome.message and (outcome.status == "failed" or notes):
             text += f": {outcome.message}"
         click.echo(text, err=True)
 
@@ -242,7 +242,8 @@ def push_group() -> None:
     "(a file, a programme, valid_to...) that the batch leaves out; without it, the update is "
     "sent and the drop named.",
 )
-@_run_options("Plan create/update/delete/skip from the state file; send nothing.")
+@_run_options("Plan create/update/delete/skip from the state file; send nothing (given the "
+              "credentials, DEQAR's copy of each planned update is read to name what it would drop).")
 def deqar_command(
     batch: Path,
     catalogue: Path | None,
@@ -272,7 +273,7 @@ def deqar_command(
     except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
         raise UsageProblem(str(exc)) from None
     _held_until_reported(state)
-    client = None
+    client = _dry_run_client(base_url, credentials_file) if dry_run else None
     try:
         if not dry_run:
             creds = deqar_credentials(credentials_file)
@@ -291,7 +292,8 @@ def deqar_command(
     try:
         with sigterm_as_ctrl_c():
             if via == "csv":  # one upload: each report is said once its row is answered
-                outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run)
+                outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run,
+                                          refuse_drops=refuse_drops)
                 if not (dry_run or as_json):
                     for outcome in outcomes:
                         printer(outcome)
@@ -318,6 +320,17 @@ def deqar_command(
         if client is not None:
             client.http.close()
     _finish(outcomes, out_dir, name, "deqar", dry_run, as_json, printer, quiet=quiet)
+
+
+def _dry_run_client(base_url: str, credentials_file: Path | None) -> DeqarClient | None:
+    """A client for a dry run to read the register's copy of each planned update (it logs in
+    only if there is one), or ``None`` when no credentials are given: the plan is then made from
+    the state file alone."""
+    try:
+        creds = deqar_credentials(credentials_file)
+        return DeqarClient(HttpClient(base_url), creds.username, creds.password)
+    except DeliveryConfigError:
+        return None
 
 
 @push_group.command("wallet")

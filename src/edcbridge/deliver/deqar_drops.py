@@ -13,12 +13,13 @@ REFUSE_OPTION = "--refuse-drops"
 KEEP_FIX = "to keep one, add it to this report in the batch file"
 
 
-def dropped_fields(held: dict[str, Any], payload: dict[str, Any]) -> list[str]:
-    """Each field or file of the register's copy ``held`` that sending ``payload`` would drop or empty."""
+def dropped_fields(held: dict[str, Any], payload: dict[str, Any], files: bool = True) -> list[str]:
+    """Each field or file of the register's copy ``held`` that sending ``payload`` would drop or
+    empty. ``files``: whether the files are replaced too (a CSV row's upsert keeps them)."""
     return [
         *_scalars(held, payload),
         *_agencies(held, payload),
-        *_files(held, payload.get("report_files") or []),
+        *(_files(held, payload.get("report_files") or []) if files else ()),
         *_programmes(held, payload.get("programmes") or []),
         *_platforms(held, payload),
     ]

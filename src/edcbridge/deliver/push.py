@@ -9,6 +9,9 @@ A dry run stops there. ``apply`` then works item by item:
   won the race) turns into a PUT. Each delivery is logged in the state as it happens, so a run
   killed halfway resumes where it stopped and nothing is created twice. Each outcome carries the
   action taken, not the one planned: a planned create that the register already has is an update.
+  The register's copy the check returns names what the update (a full replacement) drops
+  (:mod:`deqar_drops`); ``refuse_drops`` does not send such an update. A dry run with a client
+  reads that copy for each planned update too (:func:`compare_updates`).
 * DEQAR, a report withdrawn (``delete_reports``): found by local identifier, its deletion is
   requested once (:mod:`deqar_delete`); one the register does not have is skipped.
 * Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
@@ -26,7 +29,7 @@ from typing import Any
 from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
 from edcbridge.deliver.deqar_csv import not_in_csv, uploads
 from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
-from edcbridge.deliver.deqar_drops import drop_refusal, drop_warning, dropped_fields
+from edcbridge.deliver.deqar_drops import drop_refusal, drop_warning, dropped_fields, planned_drops
 from edcbridge.deliver.deqar_map import to_csv
 from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
@@ -250,9 +253,9 @@ def push_deqar(
     refuse_drops: bool = False,
 ) -> list[Outcome]:
     planned = plan(items, state)
-    if dry_run or client is None:
-        return planned
     by_key = {item.key: item for item in items}
+    if dry_run or client is None:
+        return compare_updates(planned, by_key, client, agency, refuse_drops) if client else planned
     outcomes: list[Outcome] = []
     known_eter: dict[str, bool] = {}
     sending: list[str] = []  # the key being sent, while it is
@@ -334,8 +337,62 @@ def _deliver_step(step: Outcome, item: Item, client: DeqarClient, state: State, 
     return Outcome(step.key, done.action, "ok", str(result.report_id or ""), done.detail, said)
 
 
+def compare_updates(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
+                    refuse_drops: bool, files: bool = True) -> list[Outcome]:
+    """A dry run's planned updates, each with what it would drop: the register's copy is read
+    once per update (none for the rest). A look-up that fails leaves the update planned, saying
+    so; a refused login, a long throttling or :data:`SILENT_LIMIT` look-ups in a row unanswered
+    stop the look-ups, as in a real run."""
+    out: list[Outcome] = []
+    try:
+        _compare_each(planned, by_key, client, agency, refuse_drops, files, out)
+    except KeyboardInterrupt:  # the rest stays as planned
+        raise PushInterrupted(out + planned[len(out):]) from None
+    return out
+
+
+def _compare_each(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
+                  refuse_drops: bool, files: bool, out: list[Outcome]) -> None:
+    stopped: str | None = None
+    silence = Silence()  # of the register, look-up after look-up
+    for step in planned:
+        if step.action != "update":
+            out.append(step)
+            continue
+        if stopped is not None:
+            out.append(_not_compared(step, stopped))
+            continue
+        payload = by_key[step.key].content
+        try:
+            held = client.check(agency, payload["local_identifier"])
+        except DeliveryError as exc:
+            out.append(_not_compared(step, str(exc)))
+            if isinstance(exc, (DeliveryAuthError, DeliveryThrottledError)):
+                stopped = str(exc)
+            elif silence.heard(not unanswered(exc)):
+                stopped = f"DEQAR did not answer the last {SILENT_LIMIT} look-ups"
+            continue
+        silence.heard(True)
+        out.append(_with_drops(step, dropped_fields(held, payload, files) if held else [], refuse_drops))
+
+
+def _not_compared(step: Outcome, why: str) -> Outcome:
+    return Outcome(step.key, step.action, step.status, step.target_id, step.detail,
+                   f"DEQAR's copy could not be read, so what the update would drop is not known: {why}")
+
+
+def _with_drops(step: Outcome, found: list[str], refuse_drops: bool) -> Outcome:
+    """A planned update with what it ``found`` it would drop; refused with ``--refuse-drops``."""
+    if not found:
+        return step
+    if refuse_drops:
+        return Outcome(step.key, "update", "failed", step.target_id, "refused", drop_refusal(found))
+    return Outcome(step.key, step.action, step.status, step.target_id, step.detail, planned_drops(found))
+
+
 def push_deqar_csv(
-    items: list[Item], client: DeqarClient | None, state: State, *, agency: str = "", dry_run: bool = False
+    items: list[Item], client: DeqarClient | None, state: State, *, agency: str = "", dry_run: bool = False,
+    refuse_drops: bool = False,
 ) -> list[Outcome]:
     """Send every valid, changed report as CSV, in uploads within the register's 10 MB per request
     (the register upserts each row).
@@ -347,13 +404,16 @@ def push_deqar_csv(
     planned = [_csv_step(_as_upsert(step) if step.action == "create" else step, by_key[step.key])
                for step in plan(items, state)]
     if dry_run or client is None:
-        return planned
+        return compare_updates(planned, by_key, client, agency, refuse_drops, files=False) \
+            if client and agency else planned
     results = {step.key: step for step in planned}
     for step in planned:
         if step.action == "skip":
             results[step.key] = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
     try:
-        gone = _gone_from_register(client, agency, [s for s in planned if s.action == "update"], by_key)
+        drops: dict[str, list[str]] = {}
+        updates = [s for s in planned if s.action == "update"]
+        gone = _gone_from_register(client, agency, updates, by_key, drops, refuse_drops)
     except KeyboardInterrupt:
         for step in planned:
             if step.action in ("upsert", "update"):
@@ -376,7 +436,15 @@ def push_deqar_csv(
         finally:
             state.flush()
     _deletions(planned, by_key, client, agency, state, results)
-    return [results[step.key] for step in planned]
+    return [_dropped(results[step.key], drops.get(step.key)) for step in planned]
+
+
+def _dropped(outcome: Outcome, found: list[str] | None) -> Outcome:
+    """``outcome`` of an update sent, with the warning of what it ``found`` it dropped."""
+    if not found or outcome.status != "ok":
+        return outcome
+    said = "; ".join(filter(None, [drop_warning(found), outcome.message]))
+    return Outcome(outcome.key, outcome.action, outcome.status, outcome.target_id, outcome.detail, said)
 
 
 def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
@@ -446,9 +514,10 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
     state.flush()
 
 
-def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome],
-                        by_key: dict[str, Item]) -> dict[str, Outcome]:
-    """The updates whose local identifier the register no longer finds, each failed with the fix."""
+def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome], by_key: dict[str, Item],
+                        drops: dict[str, list[str]], refuse_drops: bool = False) -> dict[str, Outcome]:
+    """The updates whose local identifier the register no longer finds, each failed with the fix;
+    what each update found would drop goes in ``drops`` (with ``refuse_drops``, it is not sent)."""
     gone: dict[str, Outcome] = {}
     if not agency:
         return gone
@@ -468,6 +537,10 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
         if found is None:
             gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
                                      message=_local_identifier_gone(local_identifier, step.target_id))
+            continue
+        drops[step.key] = dropped_fields(found, by_key[step.key].content, files=False)
+        if drops[step.key] and refuse_drops:
+            gone[step.key] = _with_drops(step, drops[step.key], True)
     return gone
 
 
