@@ -14,10 +14,19 @@ import pytest
 
 from edcbridge.deliver.config import batch_items, load_batch
 from edcbridge.deliver.deqar_agency import endpoint_name
+from edcbridge.deliver.deqar_drops import dropped_fields
 from edcbridge.deliver.push import push_deqar
 from edcbridge.deliver.state import State
 from edcbridge.load import load_catalogue
-from tests.deliver_support import CATALOGUE, batch_text, deqar_client, push_deqar_batch, start_deqar
+from tests.deliver_support import (
+    CATALOGUE,
+    batch_text,
+    deqar_client,
+    push_deqar_batch,
+    request_example,
+    start_deqar,
+    transcript,
+)
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer, Fault
 
@@ -173,3 +182,20 @@ def test_a_dry_run_stops_reading_after_three_look_ups_unanswered(
         "DEQAR's copy could not be read, so what the update would drop is not known: "
         "DEQAR did not answer the last 3 look-ups"] * 2
     assert [e.path.split("?")[0] for e in server.log].count(CHECK) == 15  # 3 look-ups, 5 attempts each
+
+
+def test_the_recorded_copy_names_the_file_added_beside_the_one_the_batch_embeds(reference: Path) -> None:
+    """The recorded micro-credential report (a second file added by manage/report-file) against
+    the recorded body that created it: the embedded file is matched by its name, the added one
+    is named, and nothing else."""
+    cases = transcript(reference)
+    held = next(c["response"]["body"] for c in cases if c["case"] == "check_local_identifier_mc")
+    payload = request_example(reference, "post-microcredential-report.json")
+    assert dropped_fields(held, payload) == ["report file 'addendum.pdf'"]
+    payload["contributing_agencies"] = []
+    held = {**held, "contributing_agencies": ["aqas"], "valid_to": "2022-03-01", "summary": "Kept."}
+    assert dropped_fields(held, payload)[:3] == ["summary (Kept.)", "valid_to (2022-03-01)",
+                                                 "contributing agency aqas"]
+    assert dropped_fields(held, {**payload, "programmes": []})[-1] == (
+        "programme 'Micro-credential in Data Literacy'")
+    assert dropped_fields(held, payload, files=False) == dropped_fields(held, payload)[:3]
