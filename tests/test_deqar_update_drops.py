@@ -199,3 +199,16 @@ def test_the_recorded_copy_names_the_file_added_beside_the_one_the_batch_embeds(
     assert dropped_fields(held, {**payload, "programmes": []})[-1] == (
         "programme 'Micro-credential in Data Literacy'")
     assert dropped_fields(held, payload, files=False) == dropped_fields(held, payload)[:3]
+
+
+def test_an_agency_named_by_its_deqar_id_is_not_said_dropped(reference: Path) -> None:
+    """DEQAR answers with acronyms, which an id cannot be matched to: only an agency more than
+    the batch names is said dropped."""
+    held = next(c["response"]["body"] for c in transcript(reference)
+                if c["case"] == "check_local_identifier_mc")
+    payload = request_example(reference, "post-microcredential-report.json")
+    held = {**held, "contributing_agencies": ["AQAS"], "files": []}
+    assert dropped_fields(held, {**payload, "contributing_agencies": [37]}) == []
+    two = {**held, "contributing_agencies": ["AQAS", "ACQUIN"]}
+    assert dropped_fields(two, {**payload, "contributing_agencies": ["37"]}) == [
+        "contributing agencies (2 held: AQAS, ACQUIN; the batch names 1)"]

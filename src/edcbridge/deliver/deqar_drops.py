@@ -36,9 +36,18 @@ def _scalars(held: dict[str, Any], payload: dict[str, Any]) -> Iterable[str]:
 
 
 def _agencies(held: dict[str, Any], payload: dict[str, Any]) -> Iterable[str]:
+    """DEQAR answers with acronyms; a batch may name an agency by its DEQAR id instead, which
+    cannot be matched to one: then only an agency more than the batch names is said dropped."""
     sent = {str(a).strip().upper() for a in payload.get("contributing_agencies") or []}
-    for agency in held.get("contributing_agencies") or []:
-        if str(agency).strip().upper() not in sent:
+    holds = [str(a).strip() for a in held.get("contributing_agencies") or []]
+    by_id = {a for a in sent if a.isdigit()}
+    if by_id:
+        if len(holds) > len(sent):
+            yield (f"contributing agencies ({len(holds)} held: {', '.join(holds)}; the batch names "
+                   f"{len(sent)})")
+        return
+    for agency in holds:
+        if agency.upper() not in sent:
             yield f"contributing agency {agency}"
 
 
