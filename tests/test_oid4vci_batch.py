@@ -2,7 +2,8 @@
 issuer served with a batch size advertises ``batch_credential_issuance``, and a credential request
 with several key proofs gets one SD-JWT VC per proof, each bound to its proof's key and with its
 own status list entry, so that revoking the award revokes every copy; the nonce rules hold for
-each proof, and too many proofs, or two of one key, are refused with ``invalid_proof``."""
+each proof; too many proofs are refused with ``invalid_credential_request``, two of one key
+with ``invalid_proof``."""
 
 from __future__ import annotations
 
@@ -136,7 +137,8 @@ def test_more_proofs_than_the_batch_size_are_refused_and_the_nonce_kept(
     token = _token(issuer, exported.keys[2])
     holders = _wallets(issuer, BATCH + 1)
     nonce = holders[0].nonce()
-    description = _error(holders[0].credential(token, _batch(holders, nonce)), 400, "invalid_proof")
+    description = _error(holders[0].credential(token, _batch(holders, nonce)), 400,
+                         "invalid_credential_request")
     assert str(BATCH) in description
     answer = holders[0].credential(token, _batch(holders[:BATCH], nonce))
     assert answer.status_code == 200, answer.text
@@ -191,7 +193,7 @@ def test_without_a_batch_size_several_proofs_are_refused(exported: Exported, tmp
         holders = _wallets(plain, 2)
         token = _token(plain, exported.keys[1])
         description = _error(holders[0].credential(token, _batch(holders, holders[0].nonce())), 400,
-                             "invalid_proof")
+                             "invalid_credential_request")
     assert "one proof" in description
 
 
@@ -205,4 +207,4 @@ def test_serve_takes_a_batch_size_of_two_or_more(exported: Exported, tmp_path: P
         capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
     )
     assert refused.returncode == 2 and "'--batch-size'" in refused.stderr, refused.stderr
-    assert "No such option" not in refused.stderr and "2<=x" in refused.stderr, refused.stderr
+    assert "No such option" not in refused.stderr and "2<=x<=50" in refused.stderr, refused.stderr

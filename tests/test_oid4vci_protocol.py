@@ -312,10 +312,10 @@ def test_credential_request_errors(issuer: IssuerService, fresh_token: tuple[Hol
         400,
         "invalid_credential_request",
     )
-    _error(  # 8.3.1.2: a proofs parameter the issuer cannot take (no batch offered) is invalid_proof
+    _error(  # 8.3.1.2: more proofs than the issuer takes is a parameter value it does not support
         holder.credential(token, {"credential_configuration_id": "elm", "proofs": {"jwt": [proof, proof]}}),
         400,
-        "invalid_proof",
+        "invalid_credential_request",
     )
     _error(
         holder.credential(

@@ -25,6 +25,7 @@ import click
 
 from edcbridge.cli import quiet_option, reason_text
 from edcbridge.oid4vci.dc4eu import LOGIN_FIX, PASSWORD_ENV, USER_ENV
+from edcbridge.oid4vci.service import MIN_BATCH_SIZE
 from edcbridge.output import award_file
 
 if TYPE_CHECKING:
@@ -50,9 +51,10 @@ class UsageProblem(click.ClickException):
 
 
 OFFER_RUN_WAIT = 60  # seconds an offer run waits for another on the same folder to end
-# copies one credential request may ask for: 100 proofs (under 600 bytes each, the key in the
-# header) still fit a body of 64 KiB, the most the credential endpoint reads
-MAX_BATCH_SIZE = 100
+# copies one credential request may ask for: a proof is 560-700 bytes (the key in its header,
+# the issuer's URL in its aud), so 50 of them fit a body of 64 KiB, the most the credential
+# endpoint reads, with room to spare (100 with a long issuer URL did not)
+MAX_BATCH_SIZE = 50
 MAX_OFFER_SECONDS = 30 * 86400  # a pre-authorized code "MUST be short lived" (OpenID4VCI 4.1.1)
 
 
@@ -309,7 +311,7 @@ def _out_option(help_text: str) -> Callable[[Any], Any]:
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(2, MAX_BATCH_SIZE),
+    type=click.IntRange(MIN_BATCH_SIZE, MAX_BATCH_SIZE),
     default=None,
     help="Issue up to N copies of an SD-JWT VC in one credential request, one per key proof the "
     "wallet sends, each bound to its own key (OpenID4VCI batch issuance, advertised as "

@@ -545,7 +545,9 @@ class IssuerService:
             raise OAuthError(400, "invalid_proof", "'proofs.jwt' must be a non-empty array of JWTs")
         most = self.settings.batch_size or 1
         if len(jwts) > most:
-            raise OAuthError(400, "invalid_proof", _too_many_proofs(most, len(jwts)))
+            # 8.3.1.2: invalid_proof is a proof missing, not valid or without a nonce; more proofs
+            # than the issuer takes is a parameter value it does not support
+            raise OAuthError(400, "invalid_credential_request", _too_many_proofs(most, len(jwts)))
         return jwts
 
     def _spend_nonces(self, nonces: list[str]) -> None:
