@@ -721,7 +721,7 @@ def test_the_offer_record_holds_the_digest_of_the_document_uploaded(
     one = export_awards(tmp_path, 1, store.root)
     assert _upload_all(url, one).exit_code == 0
     record = json.loads((one.out_dir / "offers-dc4eu" / "imperial_W-0000.json").read_text("utf-8"))
-    held = fake.documents[("imperial-registry", one.edc(one.keys[0])["id"])]["document_data"]
+    held = fake.documents[("imperial-registry", one.edc(one.keys[0])["id"])]
     canonical = json.dumps(held, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert record["document_digest"] == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -746,6 +746,25 @@ def test_a_document_exported_again_with_other_content_is_reported_changed(
     assert "not the one exported now" in result.stderr
     assert "run the same command again with --replace-changed" in result.stderr
     assert "already-uploaded" not in result.stderr
+
+
+@pytest.mark.parametrize("option", [["--real-data"], ["--identity-schema", "SE"]])
+def test_a_document_described_otherwise_is_reported_changed(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path, option: list[str]
+) -> None:
+    """The gateway keeps the first upload's meta and identities too: a run again that would
+    describe the document otherwise (the language only where it picks other names) would leave
+    the learner with the earlier description."""
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    assert _upload_with(url, one).exit_code == 0
+    result = _upload_with(url, one, *option)
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert f"changed  {one.keys[0]}: the gateway holds an earlier version" in result.stderr, result.stderr
+    replaced = _upload_with(url, one, *option, "--replace-changed")
+    assert replaced.exit_code == 0, replaced.output
+    held = fake.documents[("imperial-registry", one.edc(one.keys[0])["id"])]
+    assert held == fake.requests[-2][1] and fake.deleted
 
 
 def test_replace_changed_deletes_the_earlier_version_and_uploads_the_new_one(

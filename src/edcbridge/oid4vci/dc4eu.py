@@ -71,10 +71,11 @@ class GatewayOffer:
 
 
 def document_digest(body: dict[str, Any]) -> str:
-    """The digest of the ELM document an upload request carries (its canonical JSON), recorded
-    with the offer to tell a document re-exported with other content from the one uploaded."""
-    canonical = json.dumps(body.get("document_data"), sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False)
+    """The digest of an upload request (its canonical JSON), recorded with the offer to tell a
+    document exported again with other content, or described otherwise (``real_data``, the
+    identity's schema or language), from the one uploaded. The whole request counts: nothing in
+    it changes from one run to the next for the same award and options."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

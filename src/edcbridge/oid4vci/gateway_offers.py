@@ -7,7 +7,7 @@ a run again shows it as it was, and asks offers only for the documents that have
 record, ``OUT/offers-dc4eu/<issuer>_<award>.json`` next to the award's QR code, names the gateway
 and document it holds for, so that another gateway or authentic source gets its own offer. It
 holds the link its QR code holds, and is as private as the ``offer`` command's QR codes, and
-the digest of the document uploaded (:func:`edcbridge.oid4vci.dc4eu.document_digest`), for a run
+the digest of the upload request (:func:`edcbridge.oid4vci.dc4eu.document_digest`), for a run
 again to tell a document exported again with other content from the one the gateway holds;
 records written before it was kept have none.
 """
