@@ -29,11 +29,12 @@ from edcbridge.schemas import SchemaStore
 from tests.wallet.issuer_support import Exported, export_awards
 
 SCHEMAS = {"/api/v1/upload": "vcclient.UploadRequest", "/api/v1/notification": "apiv1.NotificationRequest",
-           "DELETE /api/v1/document": "apiv1.DeleteDocumentRequest"}
+           "DELETE /api/v1/document": "apiv1.DeleteDocumentRequest",
+           "/api/v1/document": "apiv1.GetDocumentRequest"}
 
 
 class Gateway:
-    """The authentic-source side of a DC4EU gateway: upload, notification and delete."""
+    """The authentic-source side of a DC4EU gateway: upload, notification, get and delete."""
 
     def __init__(self, swagger: dict[str, Any], basic_auth: tuple[str, str] | None = None) -> None:
         self.swagger = swagger
@@ -106,6 +107,10 @@ class Gateway:
             key = (body["authentic_source"], body["document_id"])
             if key not in self.documents:
                 return 400, {"error": {"title": "document not found", "details": "upload it first"}}
+            if path == "/api/v1/document":  # GetDocument: the meta (with a field the gateway adds)
+                held = self.documents[key]
+                return 200, {"data": {"meta": {**held["meta"], "collect": {"id": "c-1"}},
+                                      "document_data": held["document_data"]}}
             self.made["notification"] += 1
         url = f"openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fgw.test%2Foffer%2F{len(self.requests)}"
         url = self.answer_url if self.answer_url is not None else url
@@ -804,25 +809,70 @@ def test_replace_changed_leaves_a_document_unchanged_as_it_is(
     assert fake.deleted == [] and "earlier offer kept" in result.stderr
 
 
-def test_a_record_without_a_digest_cannot_show_the_document_unchanged(
+def _without_digest(one: Exported) -> dict[str, Any]:
+    """Removes the digest from the award's offer record (as written before it was kept)."""
+    path = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    record: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({k: v for k, v in record.items() if k != "document_digest"}), "utf-8")
+    return record
+
+
+def test_a_record_without_a_digest_is_checked_against_the_document_held(
     gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
 ) -> None:
-    """A record written before the digest was kept is still read: for the same document id the
-    gateway may hold another version, so the award is reported changed."""
+    """A record written before the digest was kept is still read: the gateway is asked for the
+    document it holds (GetDocument); the same one keeps the earlier offer."""
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    _without_digest(one)
+    result = _upload_all(url, one)
+    assert result.exit_code == 0 and result.stdout == first.stdout, result.output
+    assert "earlier offer kept" in result.stderr and fake.made["notification"] == 1
+    assert fake.requests[-1] == ("/api/v1/document", {"authentic_source": "imperial-registry",
+                                                      "document_id": one.edc(one.keys[0])["id"],
+                                                      "vct": "urn:eudi:elm:1"})
+
+
+def test_a_record_without_a_digest_for_another_version_is_reported_changed(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
     _, url = gateway
     one = export_awards(tmp_path, 1, store.root)
     first = _upload_all(url, one)
-    path = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
-    record = json.loads(path.read_text("utf-8"))
-    path.write_text(json.dumps({k: v for k, v in record.items() if k != "document_digest"}), "utf-8")
-    result = _upload_all(url, one)
+    record = _without_digest(one)
+    again = _exported_again(tmp_path, store)
+    result = _upload_all(url, again)
     assert result.exit_code == 1 and result.stdout == "", result.output
     assert (f"changed  {one.keys[0]}: the gateway holds a version of the document uploaded before OUT "
-            f"recorded what it uploaded (offered {record['offered']}), which cannot be shown to be the one "
-            "exported now") in result.stderr, result.stderr
-    replaced = _upload_with(url, one, "--replace-changed")
+            f"recorded what it uploaded (offered {record['offered']}), not the one exported now"
+            ) in result.stderr, result.stderr
+    replaced = _upload_with(url, again, "--replace-changed")
     assert replaced.exit_code == 0 and replaced.stdout != first.stdout, replaced.output
-    assert json.loads(path.read_text("utf-8"))["document_digest"] == record["document_digest"]
+    path = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    assert json.loads(path.read_text("utf-8"))["document_digest"] != record["document_digest"]
+
+
+def test_without_a_record_the_document_held_is_compared_with_the_one_exported(
+    gateway: tuple[Gateway, str], store: SchemaStore, tmp_path: Path
+) -> None:
+    """A record removed (for a new offer) leaves the gateway's version unchecked by digest: it is
+    asked for; a version other than the one exported now gets no new offer."""
+    fake, url = gateway
+    one = export_awards(tmp_path, 1, store.root)
+    first = _upload_all(url, one)
+    record = one.out_dir / "offers-dc4eu" / "imperial_W-0000.json"
+    record.unlink()
+    same = _upload_all(url, one)  # the version held: a new offer, as the record's removal asked
+    assert same.exit_code == 0 and same.stdout.strip() not in ("", first.stdout.strip()), same.output
+    assert fake.made["notification"] == 2 and record.exists()
+    record.unlink()
+    again = _exported_again(tmp_path, store)
+    result = _upload_all(url, again)
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert (f"changed  {one.keys[0]}: the gateway holds a version of the document that OUT records no "
+            "offer for, not the one exported now") in result.stderr, result.stderr
+    assert fake.made["notification"] == 2 and not record.exists()
 
 
 def test_a_delete_the_gateway_refuses_replaces_nothing(

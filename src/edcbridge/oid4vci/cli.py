@@ -815,9 +815,11 @@ def upload_dc4eu(
     A document already at the gateway (same authentic source and credential id) counts as
     uploaded; its offer recorded in OUT/offers-dc4eu by an earlier run is shown again, with its
     QR code untouched, and the gateway is not asked for another (a learner may hold it). One
-    whose award was exported again with other content since (or uploaded before OUT recorded
-    what it uploaded) fails as changed: the gateway holds an earlier version; --replace-changed
-    deletes that one at the gateway and uploads the new one, with a new offer.
+    whose award was exported again with other content since, or described otherwise
+    (--real-data, --identity-schema), fails as changed: the gateway holds an earlier version;
+    --replace-changed deletes that one at the gateway and uploads the new one, with a new offer.
+    Without a record (or one written before OUT recorded what it uploaded), the gateway is asked
+    for the document it holds to tell.
 
     \b
     Exit codes: 0 all uploaded; 1 an award failed, or the gateway refused the login part way (a
@@ -1024,28 +1026,50 @@ def _upload_award(key: str, source: AwardSource, client: Dc4euClient, documents:
     outcome: str = result.outcome
     earlier = read_record(record_path(png)) if outcome == "already-uploaded" else None
     gateway = client.http.base_url
-    if earlier is not None and earlier.holds_for(gateway, documents.authentic_source, document_id):
-        if earlier.document_digest == digest:
+    if earlier is not None and not earlier.holds_for(gateway, documents.authentic_source, document_id):
+        earlier = None
+    if outcome == "already-uploaded":
+        same = _held_unchanged(earlier, digest, client, body)
+        if same and earlier is not None:
             return _GatewayAnswer(key, outcome, GatewayOffer(earlier.credential_offer_url, None), png,
                                   earlier.offered)
-        if not documents.replace_changed:
-            _say_changed(key, earlier)
-            return None
-        if not _replace_document(key, client, body):
-            return None
-        outcome = "replaced"
+        if not same:
+            if not documents.replace_changed:
+                _say_changed(key, earlier, same)
+                return None
+            if not _replace_document(key, client, body):
+                return None
+            outcome = "replaced"
     offer = client.notification(documents.authentic_source, document_id)
     _record_gateway_offer(key, png, gateway, body, offer)
     return _GatewayAnswer(key, outcome, offer, png, None)
 
 
-def _say_changed(key: str, earlier: GatewayOfferRecord) -> None:
+def _held_unchanged(earlier: GatewayOfferRecord | None, digest: str, client: Dc4euClient,
+                    body: dict[str, Any]) -> bool | None:
+    """Whether the document the gateway already holds is the one in ``body``: by the digest
+    recorded with its offer, else (no record, or one written before the digest was kept) by
+    asking the gateway for it; None when the gateway shows none. Raises :class:`DeliveryError`."""
+    from edcbridge.oid4vci.dc4eu import same_document
+
+    if earlier is not None and earlier.document_digest is not None:
+        return earlier.document_digest == digest
+    meta = body["meta"]
+    held = client.held_document(meta["authentic_source"], meta["document_id"], meta["vct"])
+    return None if held is None else same_document(held, body)
+
+
+def _say_changed(key: str, earlier: GatewayOfferRecord | None, same: bool | None) -> None:
     """The gateway holds another version of the award's document than the one exported now
-    (or one uploaded before its digest was recorded, which cannot be shown to be the same)."""
-    held = (f"an earlier version of the document (offered {earlier.offered}), not the one exported now,"
-            if earlier.document_digest is not None else
-            f"a version of the document uploaded before OUT recorded what it uploaded (offered "
-            f"{earlier.offered}), which cannot be shown to be the one exported now,")
+    (or one it does not show, which cannot be shown to be the same)."""
+    if earlier is not None and earlier.document_digest is not None:
+        held = f"an earlier version of the document (offered {earlier.offered}), not the one exported now,"
+    else:
+        whence = ("that OUT records no offer for" if earlier is None else
+                  f"uploaded before OUT recorded what it uploaded (offered {earlier.offered})")
+        which = ("which it does not show and so cannot be shown to be the one exported now," if same is None
+                 else "not the one exported now,")
+        held = f"a version of the document {whence}, {which}"
     click.echo(f"changed  {key}: the gateway holds {held} and would give the learner that one; run the "
                "same command again with --replace-changed to delete it at the gateway and upload this one "
                "with a new offer (give the learner the new offer)", err=True)

@@ -11,6 +11,8 @@ Contract: the gateway's "Datastore API" 2.8 (swagger, base path ``/api/v1``, JSO
   as already uploaded.
 * ``POST /notification`` with ``{authentic_source, document_id, vct}``:
   ``{"data": {"credential_offer_url", "qr_base64"}}``, the offer the learner's wallet takes.
+* ``POST /document`` (GetDocument) with ``{authentic_source, document_id, vct}``:
+  ``{"data": {"meta", "document_data"}}``, the document the gateway holds; 400 when none.
 * ``DELETE /document`` with ``{authentic_source, document_id, vct}``: 200; 400 as above. The
   only way the contract gives to replace a document: delete it, then upload the new one.
 * Optional HTTP Basic authentication (``apigw.api_server.basic_auth``).
@@ -77,6 +79,17 @@ def document_digest(body: dict[str, Any]) -> str:
     it changes from one run to the next for the same award and options."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def same_document(held: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether the document the gateway holds (GetDocument's ``data``) is the one ``body`` would
+    upload: the same ELM document and the same values for the meta fields ``body`` sends (the
+    gateway may add others). GetDocument answers no identities nor display, so those are not
+    compared."""
+    meta = held.get("meta")
+    if not isinstance(meta, dict) or held.get("document_data") != body.get("document_data"):
+        return False
+    return all(meta.get(name) == value for name, value in body["meta"].items())
 
 
 def _first_text(value: Any, language: str) -> str | None:
@@ -255,6 +268,22 @@ class Dc4euClient:
                 _unexpected(response.status_code) if response.status_code != 400
                 else "the gateway kept the earlier version; nothing was replaced",
             )
+
+    def held_document(self, authentic_source: str, document_id: str, vct: str = VCT) -> dict[str, Any] | None:
+        """The document the gateway holds (``{"meta", "document_data"}``); None when it answers
+        that it holds none, or with no document. Raises :class:`DeliveryError`."""
+        body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
+        response = self._post("/document", body)
+        if response.status_code == 400:
+            return None
+        if response.status_code != 200:
+            raise DeliveryHTTPError("POST", self.http.url("/document"), response.status_code,
+                                    _error_text(response), _unexpected(response.status_code))
+        try:
+            data = response.json().get("data")
+        except (ValueError, AttributeError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def notification(self, authentic_source: str, document_id: str, vct: str = VCT) -> GatewayOffer:
         body = {"authentic_source": authentic_source, "document_id": document_id, "vct": vct}
