@@ -19,9 +19,10 @@ from pyshacl import validate
 from edcbridge.load import load_catalogue
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Learner
+from edcbridge.preview import render_html
 from edcbridge.schemas import SchemaStore
 from edcbridge.vocab import CredentialType
-from tests.conftest import FIXTURES, REFERENCE, reference_context_loader
+from tests.conftest import FIXTURES, REFERENCE, ROOT, reference_context_loader
 
 SHAPES = REFERENCE / "elm3-rdf/3.2/rdf/ap/edc"
 SAMPLE = REFERENCE / "examples/elm-repo-v3-jsonld/Sample-CertOfPart-unsigned.jsonld"
@@ -128,13 +129,46 @@ def test_the_claim_is_built_as_the_ec_sample_builds_it(reference: Path, tmp_path
     assert set(mine) - set(theirs) <= {"Identifier", "Note", "ContactPoint", "Mailbox", "LegalIdentifier"}
 
 
+def _validate(store: SchemaStore, path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``edcbridge validate --json`` of this source tree, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "edcbridge", "validate", "--json", *options, str(path)],
+                          capture_output=True, text=True, check=False,
+                          env={"EDCBRIDGE_SCHEMAS": str(store.root), "PATH": "",
+                               "PYTHONPATH": str(ROOT / "src")})
+
+
 def test_edcbridge_validate_passes_an_activity(store: SchemaStore, tmp_path: Path) -> None:
     path = tmp_path / "webinar.jsonld"
     path.write_text(json.dumps(attended(load_catalogue(activity_catalogue(tmp_path)))), "utf-8")
-    result = subprocess.run([sys.executable, "-m", "edcbridge", "validate", "--json", str(path)],
-                            capture_output=True, text=True, check=False,
-                            env={"EDCBRIDGE_SCHEMAS": str(store.root), "PATH": ""})
+    result = _validate(store, path)
     assert result.returncode == 0, result.stdout + result.stderr
     [report] = json.loads(result.stdout) if result.stdout.startswith("[") else [json.loads(result.stdout)]
     assert report["ok"] and not [f for f in report["findings"] if f["severity"] == "error"], report
     assert not [f for f in report["findings"] if f["code"].startswith("shacl")], report
+    assert not [f for f in report["findings"] if f["code"] == "annex1.missing"], report
+    assert not [f for f in report["findings"] if f["severity"] == "warning"], report
+
+
+def test_the_eu_council_policy_does_not_judge_a_certificate_of_participation(
+        store: SchemaStore, tmp_path: Path) -> None:
+    path = tmp_path / "webinar.jsonld"
+    path.write_text(json.dumps(attended(load_catalogue(activity_catalogue(tmp_path)))), "utf-8")
+    result = _validate(store, path, "--policy", "eu-council")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [report] = json.loads(result.stdout)
+    judged = [f for f in report["findings"] if f["code"].startswith(("annex1.missing", "policy."))]
+    assert not judged, report
+    assert [f["severity"] for f in report["findings"] if f["code"] == "annex1.not-applicable"] == ["info"]
+
+
+def test_the_preview_shows_an_activity_without_the_annex1_table(tmp_path: Path) -> None:
+    html = render_html(attended(load_catalogue(activity_catalogue(tmp_path))))
+    assert 'id="annex1"' not in html
+    assert "not stated" not in html
+    assert ">Learning activities<" in html and ">Achievements<" not in html
+
+
+def test_a_credential_with_an_achievement_keeps_its_annex1_table(tmp_path: Path) -> None:
+    doc = attended(load_catalogue(activity_catalogue(tmp_path)), "GAL-MC-PYDA")
+    html = render_html(doc)
+    assert 'id="annex1"' in html and ">Achievements<" in html

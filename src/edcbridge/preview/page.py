@@ -17,6 +17,7 @@ from edcbridge.folder_files import PREVIEW_TITLE_END
 from edcbridge.preview.annex import Element, annex1_elements, claims, get
 from edcbridge.preview.describe import Reader, direction, is_language_map, language_name
 from edcbridge.preview.markup import Html, esc, join, shown_controls, tag
+from edcbridge.validation.annex1 import only_activities
 from edcbridge.validation.document import as_list
 
 Doc = dict[str, Any]
@@ -443,6 +444,8 @@ class _Page:
         return tag("div", figure, tag("p", text), class_="verify")
 
     def annex1(self) -> Html:
+        if only_activities(self.doc):  # a certificate of participation is no micro-credential
+            return Html("")
         rows = []
         for element in annex1_elements(self.doc):
             rows.append(tag("tr", tag("th", element.name, scope="row"),
@@ -472,7 +475,8 @@ class _Page:
 
     def achievements(self) -> Html:
         items = [self.claim(c, 3) for c in claims(self.doc) if isinstance(c, dict)]
-        return tag("section", tag("h2", "Achievements", id="achievements"), *items,
+        heading = "Learning activities" if only_activities(self.doc) else "Achievements"
+        return tag("section", tag("h2", heading, id="achievements"), *items,
                    aria_labelledby="achievements")
 
     def claim(self, claim: dict[str, Any], level: int) -> Html:

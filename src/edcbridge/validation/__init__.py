@@ -11,7 +11,7 @@ from typing import Any
 
 from edcbridge.mapping.ebsi import is_ebsi
 from edcbridge.schemas import SchemaStore
-from edcbridge.validation.annex1 import check_annex1
+from edcbridge.validation.annex1 import NOT_A_MICRO_CREDENTIAL, check_annex1, only_activities
 from edcbridge.validation.document import as_list
 from edcbridge.validation.findings import Finding, Report, Severity
 from edcbridge.validation.lints import lint
@@ -98,14 +98,20 @@ def _shapes(checked: _Checked, store: SchemaStore) -> None:
 
 
 def _annex1(checked: _Checked, store: SchemaStore) -> None:
-    if checked.annex1 is not None:
-        checked.report.extend("annex1", in_subject(check_annex1(checked.doc, checked.annex1)))
+    if checked.annex1 is None:
+        return
+    found = [NOT_A_MICRO_CREDENTIAL] if only_activities(checked.doc) \
+        else check_annex1(checked.doc, checked.annex1)
+    checked.report.extend("annex1", in_subject(found))
 
 
 def _policies(checked: _Checked, store: SchemaStore) -> None:
     if not checked.profiles:
         return
-    found = check_document(checked.doc, checked.profiles)
+    if only_activities(checked.doc):  # the note of the Annex I check says why
+        found: list[tuple[Finding, ...]] = [() for _ in checked.profiles]
+    else:
+        found = check_document(checked.doc, checked.profiles)
     for profile, findings in zip(checked.profiles, found, strict=True):
         checked.report.extend(f"policy:{profile.name}", in_subject(findings))
 

@@ -45,6 +45,20 @@ def _claims(doc: Doc) -> list[Any]:
     return _get(doc, "credentialSubject", "hasClaim")
 
 
+def only_activities(doc: Doc) -> bool:
+    """Whether every claim of the credential is a LearningActivity: a certificate of
+    participation, which the Recommendation's elements and the micro-credential policies do
+    not describe."""
+    claims = [c for c in _claims(doc) if isinstance(c, dict)]
+    return bool(claims) and all("LearningActivity" in as_list(c.get("type")) for c in claims)
+
+
+NOT_A_MICRO_CREDENTIAL = Finding(
+    "annex1.not-applicable", "info", "hasClaim",
+    "every claim is a learning activity (a certificate of participation, not a micro-credential): "
+    "Annex I and the micro-credential policies are not applied")
+
+
 def filled(value: Any) -> bool:
     """Whether a value states something: a text that is not blank, a language map with such a
     text, a node (an object with an ``id`` or a ``type``), a number or a boolean (``false``
