@@ -17,7 +17,7 @@ from edcbridge.mapping.edc import catalogue_notes
 from tests.conftest import FIXTURES
 from tests.test_mapping_activity import WEBINAR, activity_catalogue
 
-EXTRAS = "    credits: 1\n    eqf: 6\n    assessment: {title: {en: Quiz}}\n    part_of: [GAL-PGCERT-DA]\n"
+EXTRAS = "    credits: 1\n    eqf: 6\n    assessment: {title: {en: Quiz}}\n"
 
 
 def _line_of(path: Path, text: str) -> int:
@@ -63,11 +63,21 @@ def test_an_achievement_does_not_stack_with_an_activity(tmp_path: Path) -> None:
     assert column.endswith(".part_of[1]") and "GAL-WEBINAR, an activity" in message
 
 
+@pytest.mark.parametrize("field", ["part_of", "has_part"])
+def test_an_activity_is_not_part_of_anything_nor_has_parts(tmp_path: Path, field: str) -> None:
+    path = activity_catalogue(tmp_path, WEBINAR + f"    {field}: [GAL-PGCERT-DA]\n")
+    row, column, message, fix = _error(path)
+    assert row == _line_of(path, f"{field}: [GAL-PGCERT-DA]")
+    assert column == f"specifications[GAL-WEBINAR].{field}[0]"
+    assert "GAL-WEBINAR is an activity" in message and "not a programme's part" in message
+    assert fix == f"remove GAL-PGCERT-DA from {field}, or write claim: achievement"
+
+
 def test_what_an_activity_cannot_carry_is_named_in_the_notes_and_the_check(tmp_path: Path) -> None:
     path = activity_catalogue(tmp_path, WEBINAR + EXTRAS)
     catalogue = load_catalogue(path)  # 2 hours for 1 ECTS credit: not judged, credits are not stated
     [note] = [n for n in catalogue_notes(catalogue) if "GAL-WEBINAR" in n and "claim: activity" in n]
-    assert "credits, eqf, assessment, part_of are left out of its credentials" in note
+    assert "credits, eqf, assessment are left out of its credentials" in note
     found = json.loads(CliRunner().invoke(main, ["check", str(path), "--json"]).stdout)
     mine = [f for f in found if f["column"].startswith("specifications[GAL-WEBINAR]")]
     assert [(f["severity"], f["code"]) for f in mine] == [("warning", "activity.left-out")]

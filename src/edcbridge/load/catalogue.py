@@ -18,7 +18,7 @@ from edcbridge.load.catalogue_links import esco_problems
 from edcbridge.load.errors import FieldError, InputFileError, RecordError, from_validation, suggest
 from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.logos import embed_logos
-from edcbridge.model import Catalogue, parse
+from edcbridge.model import Catalogue, Specification, parse
 from edcbridge.model.records import Problem, reference_problems
 from edcbridge.vocab import CredentialType, CreditSystem
 from edcbridge.yaml_reading import (
@@ -457,7 +457,8 @@ def unmakeable_types(catalogue: Catalogue) -> list[Problem]:
 
 def claim_problems(catalogue: Catalogue) -> list[Problem]:
     """A credential type that says another claim than ``claim`` does, and an achievement stacked
-    with an activity: a qualification's parts and wholes are achievements."""
+    with an activity or an activity stacked at all: a qualification's parts and wholes are
+    achievements."""
     activities = {spec.code for spec in catalogue.specifications if spec.claim == "activity"}
     problems: list[Problem] = []
     for index, spec in enumerate(catalogue.specifications):
@@ -485,7 +486,18 @@ def claim_problems(catalogue: Catalogue) -> list[Problem]:
                           f"remove {code} from {field}")
                          for field in ("part_of", "has_part")
                          for pos, code in enumerate(getattr(spec, field)) if code in activities]
+        else:
+            problems += _activity_parts(spec, where)
     return problems
+
+
+def _activity_parts(spec: Specification, where: tuple[str | int, ...]) -> list[Problem]:
+    """An activity's ``part_of`` and ``has_part``: its credential would be stacked or listed as
+    a part, and a certificate of participation is neither a programme's part nor made of parts."""
+    return [((*where, field, pos), f"{spec.code} is an activity (claim: activity) and {field} names "
+             f"{code}: a certificate of participation is not a programme's part, nor made of parts",
+             f"remove {code} from {field}, or write claim: achievement")
+            for field in ("part_of", "has_part") for pos, code in enumerate(getattr(spec, field))]
 
 
 def part_cycles(catalogue: Catalogue) -> list[Problem]:

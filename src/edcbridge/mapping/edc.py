@@ -275,8 +275,7 @@ def qualification(spec: Specification, catalogue: Catalogue, t: _Texts, bodies: 
 # What a LearningActivitySpecification has no place for (the EDC 3.2 shapes), by catalogue field
 NOT_ON_ACTIVITY = ("learning_outcomes", "learning_outcome_summary", "credits", "credit_system", "eqf",
                    "nqf", "isced_f", "opportunity_type", "learning_setting", "assessment",
-                   "quality_assurance", "prerequisites", "part_of", "has_part", "max_duration_months",
-                   "credit_currency_years")
+                   "quality_assurance", "prerequisites", "max_duration_months", "credit_currency_years")
 
 
 def activity_left_out(spec: Specification) -> list[str]:
