@@ -73,6 +73,12 @@ def test_an_activity_is_not_part_of_anything_nor_has_parts(tmp_path: Path, field
     assert fix == f"remove GAL-PGCERT-DA from {field}, or write claim: achievement"
 
 
+def test_the_catalogue_says_which_specification_is_an_activity(tmp_path: Path) -> None:
+    catalogue = load_catalogue(activity_catalogue(tmp_path))
+    assert catalogue.is_activity("GAL-WEBINAR") and catalogue.specification("GAL-WEBINAR").is_activity
+    assert not catalogue.is_activity("GAL-MC-PYDA") and not catalogue.is_activity("NO-SUCH-CODE")
+
+
 def test_what_an_activity_cannot_carry_is_named_in_the_notes_and_the_check(tmp_path: Path) -> None:
     path = activity_catalogue(tmp_path, WEBINAR + EXTRAS)
     catalogue = load_catalogue(path)  # 2 hours for 1 ECTS credit: not judged, credits are not stated

@@ -264,7 +264,7 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     for award, catalogue in pairs:
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
-        if is_activity(award, catalogue):
+        if catalogue.is_activity(award.specification):
             outputs.failed[target.name] = [_ACTIVITY]
             continue
         key = key_for(catalogue) if key_for else None
@@ -272,11 +272,6 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
                (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
     return outputs
-
-
-def is_activity(award: Award, catalogue: Catalogue) -> bool:
-    spec = catalogue.specification(award.specification)
-    return spec is not None and spec.claim == "activity"
 
 
 _ACTIVITY = Finding("ob3.activity", "error", "$.credentialSubject.achievement",
@@ -290,7 +285,7 @@ def group_by_learner(pairs: Iterable[Pair]) -> dict[tuple[str, str], list[Pair]]
     """Each learner's achievements (an activity has no badge, see :func:`write_ob3`)."""
     groups: dict[tuple[str, str], list[Pair]] = {}
     for award, catalogue in pairs:
-        if is_activity(award, catalogue):
+        if catalogue.is_activity(award.specification):
             continue
         groups.setdefault(learner_key(award, catalogue), []).append((award, catalogue))
     return groups

@@ -122,7 +122,7 @@ def grade_left_out(file: str, number: int, award: Award, catalogue: Catalogue,
     if spec is None or (spec.assessment is not None and spec.claim == "achievement"):
         return []
     shown = next(iter(award.grade.values()))
-    if spec.claim == "activity":
+    if spec.is_activity:
         return [RecordError(file, number, names["grade"], shown,
                             f"{spec.code} is an activity (claim: activity): its certificate of "
                             "participation carries no grade, so the grade is left out",

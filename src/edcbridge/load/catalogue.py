@@ -459,11 +459,11 @@ def claim_problems(catalogue: Catalogue) -> list[Problem]:
     """A credential type that says another claim than ``claim`` does, and an achievement stacked
     with an activity or an activity stacked at all: a qualification's parts and wholes are
     achievements."""
-    activities = {spec.code for spec in catalogue.specifications if spec.claim == "activity"}
+    activities = {spec.code for spec in catalogue.specifications if spec.is_activity}
     problems: list[Problem] = []
     for index, spec in enumerate(catalogue.specifications):
         where: tuple[str | int, ...] = ("specifications", index)
-        if spec.claim == "activity" and spec.credential_type is CredentialType.QUALIFICATION_AWARD:
+        if spec.is_activity and spec.credential_type is CredentialType.QUALIFICATION_AWARD:
             problems.append(((*where, "credential_type"), f"{spec.code}: a qualification award claims "
                              "an achievement, and the specification says claim: activity",
                              "write credential_type: generic (or learning-activity) for a certificate "

@@ -280,7 +280,7 @@ NOT_ON_ACTIVITY = ("learning_outcomes", "learning_outcome_summary", "credits", "
 
 def activity_left_out(spec: Specification) -> list[str]:
     """The fields ``spec`` gives that its credentials cannot carry, being an activity's."""
-    if spec.claim != "activity":
+    if not spec.is_activity:
         return []
     fields = Specification.model_fields
     return [name for name in NOT_ON_ACTIVITY if getattr(spec, name) != fields[name].default]
@@ -498,7 +498,7 @@ def _shared(catalogue: Catalogue, spec: Specification, issuer_key: str, primary:
             known[key] = freeze(organisation(catalogue.organisation(key), t))
         return known[key]
 
-    activity = spec.claim == "activity"
+    activity = spec.is_activity
     assessment = None if activity else _assessment_specification(spec, t)
     supervision = spec.assessment.supervision if spec.assessment is not None and not activity else None
     specified = activity_specification(spec, t) if activity else qualification(spec, catalogue, t, bodies)
@@ -531,7 +531,7 @@ def to_edc(award: Award, catalogue: Catalogue) -> dict[str, Any]:
     issuer = shared.issuer
     awarding: Node = identified({"type": "AwardingProcess", "awardingBody": shared.awarding_body,
                                  "awardingDate": date_time(award.awarding_date)})
-    kind = "LearningActivity" if spec.claim == "activity" else "LearningAchievement"
+    kind = "LearningActivity" if spec.is_activity else "LearningAchievement"
     claim: Node = {"type": kind, "title": t(spec.title)}
     if spec.description:
         claim["description"] = t(spec.description)

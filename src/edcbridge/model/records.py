@@ -191,6 +191,12 @@ class Specification(Record):
     def ects(self) -> Decimal | None:
         return self.credits if self.credit_system is CreditSystem.ECTS else None
 
+    @property
+    def is_activity(self) -> bool:
+        """Its credentials claim a learning activity: a certificate of participation, which no
+        achievement's output (Annex I, policies, stacking, EDC XML, Open Badges, LOQ) describes."""
+        return self.claim == "activity"
+
 
 class Learner(Record):
     id: Code = Field(description="Student number or other local identifier")
@@ -256,6 +262,11 @@ class Catalogue(Record):
 
     def specification(self, code: str) -> Specification | None:
         return self._keys().specifications.get(code)
+
+    def is_activity(self, code: str) -> bool:
+        """Whether the specification ``code`` is an activity's (an unknown code is not)."""
+        spec = self.specification(code)
+        return spec is not None and spec.is_activity
 
     def _keys(self) -> _Keys:
         """The organisations and specifications by key, made once per catalogue (a copy with

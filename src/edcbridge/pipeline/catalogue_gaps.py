@@ -50,7 +50,7 @@ def annex1_findings(catalogue: Catalogue, spec: Specification) -> list[Finding]:
     """The Annex I elements every credential of ``spec`` would lack, as export judges them: an
     error for a micro-credential under ``eu-council``, else a warning (optional ones: info); none
     for an activity, whose certificate of participation is no micro-credential."""
-    if spec.claim == "activity":
+    if spec.is_activity:
         return []
     micro = spec.kind == "micro-credential" and "eu-council" in catalogue.policies
     severity: Severity = "error" if micro else "warning"

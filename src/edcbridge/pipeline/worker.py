@@ -102,7 +102,7 @@ def specification_findings(catalogue: Catalogue) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
     profiles = [PROFILES[p] for p in catalogue.policies if p in PROFILES]
     for spec in catalogue.specifications:
-        if spec.kind != "micro-credential" or spec.claim == "activity":
+        if spec.kind != "micro-credential" or spec.is_activity:
             continue  # size rules are about micro-credentials, not the awards they stack into
         found = [f for p in profiles for f in check_policy(_facts(spec), p, f"specifications[{spec.code}]")]
         if found:
@@ -342,7 +342,7 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
             spec = s.catalogue.specification(work.award.specification)
             micro = spec is not None and spec.kind == "micro-credential" and spec.claim == "achievement"
             policies = s.policies if micro else ()
-            activity = spec is not None and spec.claim == "activity"
+            activity = s.catalogue.is_activity(work.award.specification)
         except Exception as exc:  # one award's bug must not stop the batch (see _each)
             _internal_error(work, exc)
             continue

@@ -103,12 +103,12 @@ def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
 def activity_refusal(award: Award, catalogue: Catalogue) -> list[Finding]:
     """An activity's award, which the EDC XML 1.2 export does not write: it writes a learning
     achievement, and a certificate of participation claiming one would be a wrong credential."""
-    spec = catalogue.specification(award.specification)
-    if spec is None or spec.claim != "activity":
+    if not catalogue.is_activity(award.specification):
         return []
     return [Finding("xml-export.activity", "error", award.award_id,
-                    f"EDC XML 1.2: {spec.code} is an activity (claim: activity), and edcbridge's EDC XML "
-                    "export writes learning achievements only: no EDC XML credential is written for it",
+                    f"EDC XML 1.2: {award.specification} is an activity (claim: activity), and edcbridge's "
+                    "EDC XML export writes learning achievements only: no EDC XML credential is written "
+                    "for it",
                     "issue its certificate of participation as EDC 3.2 JSON-LD (--format edc)")]
 
 

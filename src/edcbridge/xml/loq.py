@@ -587,7 +587,7 @@ def to_loq(catalogue: Catalogue) -> LoqResult:
         provider = catalogue.organisation(spec.awarding_body or catalogue.issuer)
         homepage = str(spec.homepage or provider.homepage) if (spec.homepage or provider.homepage) else None
         missing = _problems(spec, homepage)
-        if spec.claim == "activity":
+        if spec.is_activity:
             findings.append(Finding("loq-skipped", "warning", f"specifications[{spec.code}]",
                                     "not in the LOQ document: it is an activity (claim: activity), and "
                                     "edcbridge's LOQ publishes learning achievements with their "
