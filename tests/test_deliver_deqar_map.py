@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edcbridge.deliver.config import load_batch
-from edcbridge.deliver.deqar_map import CSV_COLUMNS, build_payload, check_payload, to_csv
+from edcbridge.deliver.deqar_map import CSV_COLUMNS, build_payload, check_payload, report_problems, to_csv
 from edcbridge.deliver.errors import DeliveryConfigError, LocalValidationError
 from edcbridge.load import load_catalogue
 from tests.deliver_support import CATALOGUE, pdf_b64, programme_report, request_example, transcript
@@ -370,3 +370,28 @@ def test_a_qualification_stays_a_full_degree_without_assessment_certification(
     batch = load_batch(_batch(tmp_path, text))
     (programme,) = build_payload(batch.reports[0], batch, load_catalogue(catalogue), tmp_path)["programmes"]
     assert programme["degree_outcome"] == "1" and "assessment_certification" not in programme
+
+
+WEBINAR_ACTIVITY = """\
+  - code: DW01
+    claim: activity
+    title: {en: Data Literacy webinar}
+    hours: 2
+    credits: 1
+    eqf: 6
+"""
+
+
+def test_a_programme_naming_an_activity_is_refused(tmp_path: Path) -> None:
+    """A certificate of participation is no programme: its specification gives DEQAR no EQF
+    level, credits or outcomes to report, whatever the catalogue entry holds."""
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE + WEBINAR_ACTIVITY, "utf-8")
+    text = BATCH.replace("specification: DL01", "specification: DW01")
+    batch = load_batch(_batch(tmp_path, text))
+    payload, problems = report_problems(batch.reports[0], batch, load_catalogue(catalogue), tmp_path)
+    [(where, message)] = [p for p in problems if "DW01" in p[1]]
+    assert where == "programmes[0]" and "a certificate of participation is not a programme" in message
+    assert not {"workload_ects", "qf_ehea_level"} & set(payload["programmes"][0])
+    with pytest.raises(LocalValidationError):
+        build_payload(batch.reports[0], batch, load_catalogue(catalogue), tmp_path)

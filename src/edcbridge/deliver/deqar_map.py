@@ -117,6 +117,14 @@ def _from_specification(
     return data, problems
 
 
+def _activity_programme(code: str) -> str:
+    """Why a programme may not be read from an activity's specification: its EQF level, credits
+    and outcomes would be reported for what its learners attended, not achieved."""
+    return (f"specification {code!r} is an activity (claim: activity), and a certificate of "
+            "participation is not a programme; name the programme's own specification (claim: "
+            "achievement), or give the programme's fields instead")
+
+
 def _programme(
     prog: Programme, catalogue: Catalogue | None, where: str, problems: Problems
 ) -> dict[str, Any]:
@@ -139,6 +147,8 @@ def _programme(
                     f"specification {prog.specification!r} is not in the catalogue; use one of {codes}",
                 )
             )
+        elif spec.is_activity:
+            problems.append((where, _activity_programme(spec.code)))
         else:
             language = vocab.concept("language", catalogue.primary_language).code
             mapped, found = _from_specification(spec, prog, language, where)
