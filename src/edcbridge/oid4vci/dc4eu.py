@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,6 +36,7 @@ from edcbridge.deliver.errors import DeliveryError, DeliveryHTTPError, LocalVali
 from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
 from edcbridge.deliver.silence import GATEWAY_DOWN, Silence, unanswered
 from edcbridge.oid4vci.sdjwt import VCT, validity_claims
+from edcbridge.output import canonical_json
 
 API_PATH = "/api/v1"
 DOCUMENT_VERSION = "1.0.0"
@@ -77,8 +77,7 @@ def document_digest(body: dict[str, Any]) -> str:
     document exported again with other content, or described otherwise (``real_data``, the
     identity's schema or language), from the one uploaded. The whole request counts: nothing in
     it changes from one run to the next for the same award and options."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def same_document(held: dict[str, Any], body: dict[str, Any]) -> bool:
