@@ -33,13 +33,14 @@ import errno
 import getpass
 import hashlib
 import json
+import json.encoder
 import os
 import shlex
 import socket
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,9 +161,29 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-# made once: json.dumps with options builds an encoder for each call (the same text either way)
-_EVENT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-_OUTPUTS_JSON = json.JSONEncoder(sort_keys=True).encode
+def json_encoder(**options: Any) -> Callable[[Any], str]:
+    """``json.JSONEncoder(**options).encode``, with the C encoder it runs made once rather than
+    at each call (``encode`` makes one for every value, which costs more than encoding a
+    record's few fields): the same text, as it is the same encoder. Values are never
+    circular here, so no marks are kept to find a cycle. Where the standard library has no
+    C encoder, its ``encode``."""
+    encoder = json.JSONEncoder(**options)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    strings = json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring
+    chunks = make(None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
+                  encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_EVENT_JSON = json_encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_OUTPUTS_JSON = json_encoder(sort_keys=True)
+_WARNINGS_JSON = json_encoder()  # json.dumps(warnings): ASCII, a lone surrogate too
 _APPEND = ("INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -469,7 +490,7 @@ class Journal:
                 warnings: Sequence[str], made_from: str | None) -> None:
         now = time.time()
         outputs_json = _OUTPUTS_JSON(outputs)
-        warnings_json = json.dumps(list(warnings)) if warnings else None  # ASCII: a lone surrogate too
+        warnings_json = _WARNINGS_JSON(list(warnings)) if warnings else None
         self.db.execute(
             "INSERT INTO records (key, input_hash, state, stage, outputs, error, created, updated, "
             "warnings, made_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from edcbridge.folder_files import DELIVERY_COLUMNS, REPORT_COLUMNS, RUN_REPORT_TITLE
 from edcbridge.output import printable, text_cell
 from edcbridge.pipeline.delivery import UNCHANGED
+from edcbridge.pipeline.journal import json_encoder
 
 if TYPE_CHECKING:
     from edcbridge.pipeline.delivery import Delivery
@@ -31,8 +32,7 @@ _CSV_ENCODING = "utf-8-sig"
 _LINE_BREAK = re.compile(r"(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])[ \t]*")
 
 
-# json.dumps(record, ensure_ascii=False), with the encoder made once rather than for each record
-_RECORD_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_RECORD_JSON = json_encoder(ensure_ascii=False)  # json.dumps(record, ensure_ascii=False)
 
 
 def _json_text_error(error: UnicodeError) -> tuple[str, int]:
