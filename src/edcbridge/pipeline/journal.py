@@ -184,6 +184,7 @@ def json_encoder(**options: Any) -> Callable[[Any], str]:
 _EVENT_JSON = json_encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 _OUTPUTS_JSON = json_encoder(sort_keys=True)
 _WARNINGS_JSON = json_encoder()  # json.dumps(warnings): ASCII, a lone surrogate too
+_LOOK_UP = "SELECT state, input_hash, outputs, warnings, made_from, error FROM records WHERE key = ?"
 _APPEND = ("INSERT INTO audit (time, actor, action, key, input_hash, output_hash, prev, hash, detail) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -218,6 +219,7 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._stamped: tuple[int | None, str] = (None, "")  # see :meth:`_stamp`
+        self._read: tuple[str, tuple[Any, ...] | None] | None = None  # see :meth:`_look_up`
         make_private(path)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         try:
@@ -278,23 +280,21 @@ class Journal:
         million awards saves a million queries."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT input_hash, outputs, warnings, made_from FROM records "
-                              "WHERE key = ? AND state = 'done'", (key,)).fetchone()
-        if row is None:
+        row = self._look_up(key)
+        if row is None or row[0] != "done":
             return None
-        outputs = json.loads(row[1])
+        outputs = json.loads(row[2])
         for output in outputs.values():  # spelt as this run names the folder
             output["path"] = str(output_file(self.path.parent, output))
-        return Done(row[0], outputs, tuple(json.loads(row[2])) if row[2] else (), row[3])
+        return Done(row[1], outputs, tuple(json.loads(row[3])) if row[3] else (), row[4])
 
     def held_back(self, key: str) -> tuple[str, str] | None:
         """Whether ``key`` is withdrawn or erased, and the note saying when, by whom and why;
         None when it is neither. Like :meth:`done`, asks nothing of a fresh journal."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT state, error FROM records WHERE key = ? AND state IN (?, ?)",
-                              (key, *HELD_BACK)).fetchone()
-        return None if row is None else (str(row[0]), str(row[1] or row[0]))
+        row = self._looked_up(key)
+        return None if row is None or row[0] not in HELD_BACK else (str(row[0]), str(row[5] or row[0]))
 
     def kept(self, key: str) -> dict[str, dict[str, str]] | None:
         """The outputs a record done in an earlier run kept when a later run failed it (its files
@@ -302,14 +302,29 @@ class Journal:
         Like :meth:`done`, asks nothing of a fresh journal."""
         if not self._earlier:
             return None
-        row = self.db.execute("SELECT outputs FROM records WHERE key = ? AND state = 'failed' "
-                              "AND outputs != '{}'", (key,)).fetchone()
-        if row is None:
+        row = self._looked_up(key)
+        self._read = None  # the last of the three a run asks
+        if row is None or row[0] != FAILED or row[2] == "{}":
             return None
-        outputs: dict[str, dict[str, str]] = json.loads(row[0])
+        outputs: dict[str, dict[str, str]] = json.loads(row[2])
         for output in outputs.values():  # spelt as this run names the folder
             output["path"] = str(output_file(self.path.parent, output))
         return outputs or None
+
+    def _look_up(self, key: str) -> tuple[Any, ...] | None:
+        """The record of ``key`` (:data:`_LOOK_UP`'s columns), read from the journal and kept
+        for :meth:`held_back` and :meth:`kept`: a run asks :meth:`done`, then those two, of
+        each key it has not done, which one query answers as three did."""
+        row: tuple[Any, ...] | None = self.db.execute(_LOOK_UP, (key,)).fetchone()
+        self._read = (key, row)
+        return row
+
+    def _looked_up(self, key: str) -> tuple[Any, ...] | None:
+        """The record of ``key`` as :meth:`_look_up` last read it, with nothing written or
+        committed since; else read now."""
+        if self._read is not None and self._read[0] == key:
+            return self._read[1]
+        return self._look_up(key)
 
     def entry(self, key: str) -> Entry | None:
         row = self.db.execute("SELECT state, input_hash, outputs, error FROM records WHERE key = ?",
@@ -437,6 +452,7 @@ class Journal:
         return str(row[0]) if row else GENESIS
 
     def _begin(self) -> None:
+        self._read = None  # a record read before may be written now
         if not self.db.in_transaction:
             self.db.execute("BEGIN IMMEDIATE")
             # the chain goes on from the trail as it is now, not as it was when the journal
@@ -642,6 +658,7 @@ class Journal:
     def commit(self) -> None:
         """Make what is staged durable; on an error (a full disk) nothing of it is kept, and
         :attr:`staging` is False."""
+        self._read = None  # a record read in the transaction may be undone
         if not self.db.in_transaction:
             return
         try:
