@@ -172,8 +172,11 @@ def json_encoder(**options: Any) -> Callable[[Any], str]:
     if make is None or encoder.indent is not None:
         return encoder.encode
     strings = json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring
-    chunks = make(None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
-                  encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+    try:
+        chunks = make(None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
+                      encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+    except TypeError:  # a Python whose C encoder takes other arguments: its own encode
+        return encoder.encode
 
     def encode(value: Any) -> str:
         return "".join(chunks(value, 0))
