@@ -50,6 +50,7 @@ from edcbridge.model.fields import (
     Years,
 )
 from edcbridge.model.text import LangText
+from edcbridge.output import compact_json
 from edcbridge.vocab import CredentialType, CreditSystem
 
 Code = str
@@ -363,8 +364,30 @@ def parse(model: type[M], data: object, context: dict[str, Any] | None = None) -
     JSON mode is the one strict mode that accepts arrays for tuples and ISO strings for
     dates, which is what every input file gives us.
     """
-    return model.model_validate_json(_AS_JSON(data), context=context)
+    return model.model_validate_json(as_json(data), context=context)
 
 
 # json.dumps(data, default=str, ensure_ascii=False), with the encoder made once rather than per row
 _AS_JSON = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
+def as_json(data: object) -> str | bytes:
+    """``data`` as JSON text: what ``json.dumps(data, default=str, ensure_ascii=False)`` writes,
+    or, for a dict of texts and dicts of texts (a CSV row's award), the same JSON written by
+    orjson (about four times faster). Anything else (numbers, whose notation differs, dates,
+    which orjson would write otherwise than ``str``, Decimals, lists, a lone surrogate) is
+    written by the standard encoder."""
+    if isinstance(data, dict) and _texts_only(data):
+        try:
+            return compact_json(data)
+        except TypeError:  # orjson's JSONEncodeError: a lone surrogate, a key that is no text
+            pass
+    return _AS_JSON(data)
+
+
+def _texts_only(data: dict[Any, Any]) -> bool:
+    """Whether every value in ``data``, and in the dicts it holds, is a text or such a dict."""
+    for value in data.values():
+        if not (isinstance(value, str) or (isinstance(value, dict) and _texts_only(value))):
+            return False
+    return True
