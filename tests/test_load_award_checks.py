@@ -103,3 +103,29 @@ def test_the_scripts_a_language_is_not_written_in(language: str, text: str, fore
     from edcbridge.load.award_checks import foreign_scripts
 
     assert foreign_scripts(language, text) == foreign
+
+
+@pytest.mark.parametrize("text", [
+    "Chloé", "µ-Team", "ªº", "Zoë Σοφία Олена", "李 Lee", "Adébáyọ̀", "O'Connor 2", "Ann\u200bLee",
+    "ﬁona", "Ⅻ", "😀 Ann", "Σ", "𝔄nn", "ǅ", "ßÆŒ", "\u00a0Ann",
+])
+@pytest.mark.parametrize("language", ["en", "el", "sr", "uk"])
+def test_the_scripts_are_those_of_every_letter_of_the_text(language: str, text: str) -> None:
+    """Only the letters past ASCII are named (an ASCII letter is Latin): the same scripts as
+    naming every letter of the text."""
+    import unicodedata
+
+    from edcbridge.load.award_checks import _SCRIPTS, foreign_scripts
+
+    every = {unicodedata.name(c, "").split(" ", 1)[0] for c in text if c.isalpha()} - {"LATIN"}
+    assert foreign_scripts(language, text) == every - _SCRIPTS.get(language, set())
+
+
+def test_an_organisation_is_found_by_its_key() -> None:
+    catalogue = load_catalogue(CATALOGUE)
+    first = catalogue.organisations[0]
+    twice = catalogue.model_copy(update={"organisations": (*catalogue.organisations,
+                                                            first.model_copy(update={"country": "x"}))})
+    assert twice.find_organisation(first.key) is first
+    assert catalogue.find_organisation(first.key) is first
+    assert catalogue.find_organisation("nobody") is None

@@ -81,6 +81,16 @@ def _furthest_date() -> dt.date:
     return _furthest_after(int(time.time() // 86_400))  # today in UTC, read without a datetime per row
 
 
+def _today() -> dt.date:
+    """Today in UTC, read without a datetime per row."""
+    return _day(int(time.time() // 86_400))
+
+
+@lru_cache(maxsize=1)
+def _day(day: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=day)
+
+
 @lru_cache(maxsize=1)
 def _furthest_after(day: int) -> dt.date:
     today = _EPOCH + dt.timedelta(days=day)
@@ -139,7 +149,7 @@ def ahead_of_today(file: str, number: int, award: Award, names: dict[str, str]) 
     """An awarding date after today, but not so far as to be refused: the credential is valid
     only from that date, so wallets and verifiers call it not yet valid until then. A file may
     be prepared before the ceremony; over a year ahead, 2027 is more likely a typing error."""
-    days = (award.awarding_date - dt.datetime.now(dt.UTC).date()).days
+    days = (award.awarding_date - _today()).days
     if days <= 0:
         return []
     if days <= WARN_DAYS_AHEAD:
@@ -188,11 +198,16 @@ _SCRIPTS = {"el": {"GREEK"}, "bg": {"CYRILLIC"}, "ru": {"CYRILLIC"}, "uk": {"CYR
             "mk": {"CYRILLIC"}, "be": {"CYRILLIC"}, "sr": {"CYRILLIC"}}
 
 
+# the letters past ASCII: every ASCII letter is Latin
+_PAST_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def foreign_scripts(lang: str, text: str) -> set[str]:
     """The scripts of ``text`` that language ``lang`` is not written in (Latin aside)."""
     if text.isascii():
         return set()
-    scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in text if c.isalpha()} - {"LATIN"}
+    scripts = {unicodedata.name(c, "").split(" ", 1)[0]
+               for c in set(_PAST_ASCII.findall(text)) if c.isalpha()} - {"LATIN"}
     return scripts - _SCRIPTS.get(lang, set())
 
 

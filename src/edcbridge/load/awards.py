@@ -400,7 +400,7 @@ def _cross_check(file: str, number: int, award: Award, catalogue: Catalogue,
                                   "passed, correct the grade)"))
     if "issuer" not in bad:
         issuer_key = award.issuer or catalogue.issuer
-        issuer = next((o for o in catalogue.organisations if o.key == issuer_key), None)
+        issuer = catalogue.find_organisation(issuer_key)
         if issuer is None:
             orgs = [o.key for o in catalogue.organisations]
             errors.append(RecordError(file, number, names["issuer"], issuer_key, "no such organisation",

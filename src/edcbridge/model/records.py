@@ -261,6 +261,10 @@ class Catalogue(Record):
         found = self._keys().organisations.get(key)
         return found if found is not None else next(o for o in self.organisations if o.key == key)
 
+    def find_organisation(self, key: str) -> Organisation | None:
+        """The organisation of ``key`` (the first, should two have it), None if none has it."""
+        return self._keys().organisations.get(key)
+
     def specification(self, code: str) -> Specification | None:
         return self._keys().specifications.get(code)
 
