@@ -450,6 +450,8 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
     errors = []
     for name, value in row.items():
         base = _split_column(name)[0]
+        if type(value) is str and _plain_cell(base, value):
+            continue
         if isinstance(value, dict) and base in COLUMNS:  # a JSON text in each language
             errors += _hidden_texts(file, number, name, base, value)
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
@@ -473,6 +475,17 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
 
 
 _IDS = frozenset((*PERSON_IDS, "award_id"))
+
+
+def _plain_cell(base: str, value: str) -> bool:
+    """Whether a cell of text (not a spreadsheet's typed cell) is one :func:`_cell_values`
+    passes without a look: in no column, or printable ASCII that starts with no # (an error's
+    text) or ' (a text marker), and no id in scientific notation. Most cells are."""
+    if base not in COLUMNS:
+        return True
+    text = value.strip()
+    return text.isascii() and text.isprintable() and text[:1] not in ("#", "'", "") \
+        and not (base in _IDS and _SCIENTIFIC.fullmatch(text))
 
 
 def _unseen(base: str, name: str, text: str) -> tuple[str, str] | None:
@@ -527,8 +540,8 @@ def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
     text may, very rarely, be what was meant."""
     errors = []
     for name, value in row.items():
-        if _split_column(name)[0] not in COLUMNS:
-            continue
+        if (isinstance(value, str) and value.isascii()) or _split_column(name)[0] not in COLUMNS:
+            continue  # the misreading is of characters past ASCII: most cells are passed at once
         texts = value.values() if isinstance(value, dict) else [value]
         for text in texts:
             # the misreading is of characters past ASCII: ASCII text (most cells) is passed at once

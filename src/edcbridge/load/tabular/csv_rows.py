@@ -99,6 +99,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
         raise _too_wide(path, len(header))
     twice = columns_twice(header)
     width = max((i + 1 for i, name in enumerate(header) if name), default=0)  # to the last name
+    unnamed_columns = not all(header)  # else a cell under no name is one past the header's last
 
     def rows() -> Iterator[tuple[int, Row]]:
         with handle:
@@ -108,16 +109,19 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
                     number += 1
                     undecodable: list[CellProblem] = []
                     joined = "".join(cells)
-                    if _undecodable(joined):
+                    shown = not joined.isascii() and _undecodable(joined)
+                    if shown:
                         cells, undecodable = _shown_cells(header, cells, encoding)
-                    if all(blank(c) for c in cells):
+                    # cells of spaces join into spaces (a shown cell may have become spaces)
+                    if all(blank(c) for c in cells) if shown else not joined.strip():
                         continue
                     if '="' in joined:  # a cell written as ="00123" (rare: not each cell asked)
                         cells = [_formula_text(c) for c in cells]
                     row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
                                 if name}
-                    unnamed = undecodable + _unnamed_cells(header, cells[:len(header)]) + \
-                        _twice_filled(row, twice, cells, str)
+                    unnamed = undecodable + \
+                        (_unnamed_cells(header, cells[:len(header)]) if unnamed_columns else []) + \
+                        (_twice_filled(row, twice, cells, str) if twice else [])
                     if unnamed:
                         row["__cells__"] = unnamed
                     if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
