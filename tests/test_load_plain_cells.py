@@ -88,3 +88,68 @@ def test_a_column_named_twice_is_read_from_its_filled_cell(tmp_path: Path) -> No
     assert found[0][0] == 1 and found[1] == (2, [])
     assert found[2][0] == 3 and any("appears twice and holds two different values" in m
                                     for m in found[2][1])
+
+
+def _repeats_in_one_pass(row: dict[str, object]) -> bool:
+    """Most filled cells hold the names of their columns, counted cell by cell."""
+    same = filled = 0
+    for name, value in row.items():
+        if isinstance(value, str) and not name.startswith("__"):
+            text = value.strip()
+            if text:
+                filled += 1
+                same += text == name or text.lstrip("\ufeff") == name
+    return same >= 2 and 2 * same >= filled
+
+
+@pytest.mark.parametrize("row", [
+    {"award_id": "award_id", "given_name": "given_name", "grade": "Pass"},
+    {"award_id": "award_id", "given_name": "given_name", "grade": "Pass", "email": "a@b.co"},
+    {"award_id": "\ufeffaward_id", "given_name": " given_name ", "grade": ""},
+    {"award_id": "award_id", "given_name": "x given_name", "grade": "grade"},
+    {"award_id": "award_id", "__cells__": "__cells__", "__extra__": "__extra__"},
+    {"": "\ufeff", "award_id": "award_id", "grade": "Pass"},
+    {"": " ", "award_id": "award_id", "given_name": "given_name"},
+    {"": "\ufeff\ufeff", "award_id": "award_id", "grade": "grade", "a": "b", "c": "d", "e": "f"},
+    {"award_id": "award_id", "given_name": {"en": "given_name"}, "grade": "grade"},
+    {"award_id": "A-1", "given_name": "Ann", "grade": "Pass"},
+    {"award_id": "award_id\u200b", "grade": "grade", "email": "email"},
+    {"award_id": "award_idaward_id", "grade": "gradegrade"},
+])
+def test_a_row_repeats_the_header_as_counted_cell_by_cell(row: dict[str, object]) -> None:
+    from edcbridge.load.awards import _repeats_header
+
+    assert _repeats_header(row) == _repeats_in_one_pass(row)
+
+
+def test_a_row_is_nested_into_the_award_shape() -> None:
+    from edcbridge.load.awards import row_to_data
+
+    data, problems = row_to_data({
+        "award_id": "  A-1 ", "learner_id": " 01", "given_name": " Ann ", "given_name@el": "Άννα",
+        "family_name": {"en": "Lee", "el": "Λι"}, "email": "  ", "date_of_birth": None,
+        "grade": "Pass", "notes": "not a column", "issuer": ["a", "b"]}, "en")
+    assert data == {"award_id": "A-1", "learner": {"id": "01", "given_name": {"en": " Ann ", "el": "Άννα"},
+                                                   "family_name": {"en": "Lee", "el": "Λι"}},
+                    "grade": {"en": "Pass"}, "issuer": ["a", "b"]}
+    assert problems == []
+
+
+def test_a_row_in_its_own_language_reads_its_plain_texts_in_it() -> None:
+    from edcbridge.load.awards import row_to_data
+
+    data, problems = row_to_data({"language": "el", "given_name": "Άννα", "family_name": "Lee",
+                                  "family_name@el": "Λι", "grade": "Άριστα"}, "en")
+    assert data["learner"] == {"given_name": {"el": "Άννα"}, "family_name": {"en": "Lee", "el": "Λι"}}
+    assert data["grade"] == {"el": "Άριστα"} and data["language"] == "el" and problems == []
+
+
+def test_two_texts_of_one_language_and_a_line_break_are_problems() -> None:
+    from edcbridge.load.awards import row_to_data
+
+    data, problems = row_to_data({"given_name": "Ann", "given_name@en": "Anne",
+                                  "family_name": "Lee\nSmith,01,x"}, "en")
+    assert data["learner"]["given_name"] == {"en": "Anne"}
+    assert [column for column, _, _ in problems] == ["given_name@en", "family_name"]
+    assert "two different 'en' texts ('Ann' and 'Anne')" in problems[0][1]
+    assert "line break" in problems[1][1] and "looks like a row" in problems[1][1]

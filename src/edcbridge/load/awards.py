@@ -321,28 +321,29 @@ def row_to_data(row: Row, default_language: str) -> tuple[dict[str, Any], list[t
     data: dict[str, Any] = {}
     for name, value in row.items():
         base, lang = _split_column(name)
-        if base not in COLUMNS or value is None or (isinstance(value, str) and not value.strip()):
+        if base not in COLUMNS or value is None:
             continue
-        if isinstance(value, str) and ("\n" in value or "\r" in value):
+        stripped = value.strip() if isinstance(value, str) else None
+        if stripped == "":
+            continue
+        if stripped is not None and ("\n" in value or "\r" in value):
             problems.append((name, _line_breaks(base, value), "remove it; in a CSV file, a quote "
                              "opened in this row and closed rows later makes those rows one cell: close "
                              "the quote where the cell ends"))
         path, multilingual, _ = COLUMNS[base]
-        if multilingual:
-            plain = row_language if row_language and (base, row_language) not in given else default_language
-            existing = data
-            for key in path[:-1]:
-                existing = existing.setdefault(key, {})
-            texts = existing.setdefault(path[-1], {})
-            cells = value if isinstance(value, dict) else {lang or plain: str(value)}
-            for key, text in cells.items():
-                if key in texts and texts[key] != text:
-                    problems.append((name, f"{base} gives two different {key!r} texts ({texts[key]!r} and "
-                                     f"{text!r})", f"the plain column is read as {key!r} here: keep one "
-                                     "of the two"))
-                texts[key] = text
-        else:
-            _nest(data, path, value.strip() if isinstance(value, str) else value)
+        holder = data if len(path) == 1 else data.setdefault(path[0], {})  # a learner's field
+        if not multilingual:
+            holder[path[-1]] = value if stripped is None else stripped
+            continue
+        plain = row_language if row_language and (base, row_language) not in given else default_language
+        texts = holder.setdefault(path[-1], {})
+        cells = value.items() if isinstance(value, dict) else ((lang or plain, str(value)),)
+        for key, text in cells:
+            if key in texts and texts[key] != text:
+                problems.append((name, f"{base} gives two different {key!r} texts ({texts[key]!r} and "
+                                 f"{text!r})", f"the plain column is read as {key!r} here: keep one "
+                                 "of the two"))
+            texts[key] = text
     return data, problems
 
 
@@ -955,16 +956,18 @@ def _not_an_award(file: str, number: int, row: Row, header: list[str]) -> Record
 
 def _repeats_header(row: Row) -> bool:
     """Whether most filled cells of a row are the names of their columns: the header of a file
-    joined after another (its byte-order mark with it), not an award. Asked of every row: one
-    pass, no list made."""
-    same = filled = 0
+    joined after another (its byte-order mark with it), not an award. Asked of every row: the
+    filled cells are counted only once two cells hold their column's name."""
+    same = 0
     for name, value in row.items():
-        if isinstance(value, str) and not name.startswith("__"):
+        if isinstance(value, str) and name in value and not name.startswith("__"):
             text = value.strip()
-            if text:
-                filled += 1
-                same += text == name or text.lstrip("\ufeff") == name
-    return same >= 2 and 2 * same >= filled
+            same += bool(text) and (text == name or text.lstrip("\ufeff") == name)
+    if same < 2:
+        return False
+    filled = sum(1 for name, value in row.items()
+                 if isinstance(value, str) and not name.startswith("__") and value.strip())
+    return 2 * same >= filled
 
 
 def _model_errors(exc: ValidationError, file: str, number: int, row: Row,
