@@ -99,3 +99,16 @@ def test_a_space_that_is_not_a_plain_space_in_an_id_is_refused(tmp_path: Path, c
 def test_a_no_break_space_in_a_name_is_a_space(tmp_path: Path) -> None:
     [row] = _rows(_with(tmp_path, "given_name", "Chloé\u00a0Marie"))
     assert row.award is not None and row.award.learner.given_name == {"en": "Chloé Marie"}
+
+
+def test_printable_text_holds_no_character_that_cannot_be_seen() -> None:
+    """Printable text is passed at once: no character str.isprintable takes is one that
+    hidden_character looks for, over every code point."""
+    import sys
+    import unicodedata
+
+    looked_for = [chr(point) for point in range(sys.maxunicode + 1)
+                  if unicodedata.category(chr(point)) in ("Cc", "Cf", "Zl", "Zp")
+                  or (unicodedata.category(chr(point)) == "Zs" and chr(point) != " ")]
+    assert len(looked_for) > 200
+    assert not any(character.isprintable() for character in looked_for)

@@ -480,20 +480,21 @@ _IDS = frozenset((*PERSON_IDS, "award_id"))
 
 def _plain_cell(base: str, value: str) -> bool:
     """Whether a cell of text (not a spreadsheet's typed cell) is one :func:`_cell_values`
-    passes without a look: in no column, or printable ASCII that starts with no # (an error's
-    text) or ' (a text marker), and no id in scientific notation. Most cells are."""
+    passes without a look: in no column, or printable (no character that cannot be seen:
+    see :func:`.cell_text.hidden_character`) and starting with no # (an error's text) or '
+    (a text marker), and no id in scientific notation. Most cells are."""
     if base not in COLUMNS:
         return True
     text = value.strip()
-    return text.isascii() and text.isprintable() and text[:1] not in ("#", "'", "") \
+    return text.isprintable() and text[:1] not in ("#", "'", "") \
         and not (base in _IDS and _SCIENTIFIC.fullmatch(text))
 
 
 def _unseen(base: str, name: str, text: str) -> tuple[str, str] | None:
     """The problem and fix of a cell holding a character that cannot be seen, or of an id
-    written with a spreadsheet's text apostrophe; checked on every cell of every row, so plain
-    ASCII text is passed at once."""
-    if not (text.isascii() and text.isprintable()):
+    written with a spreadsheet's text apostrophe; checked on every cell of every row, so
+    printable text is passed at once."""
+    if not text.isprintable():
         problem = hidden_problem(base, text, COLUMNS[base][1])
         if problem is not None:
             return problem

@@ -16,8 +16,10 @@ _LINE_BREAKS = frozenset("\n\r")  # said by their own check (see awards.row_to_d
 def hidden_character(text: str, in_text: bool) -> tuple[int, str, bool] | None:
     """The 1-based position and name (``U+200B ZERO WIDTH SPACE``) of the first character of
     ``text`` that cannot be seen, and whether it is a space; ``in_text`` for a name or grade,
-    which may hold joiners and tabs, and whose spaces of any kind are made plain spaces."""
-    if text.isascii() and text.isprintable():
+    which may hold joiners and tabs, and whose spaces of any kind are made plain spaces.
+    Printable text (most) is passed at once: ``str.isprintable`` is false for every character
+    of the categories looked for (Cc, Cf, Zl, Zp, and Zs but the ASCII space)."""
+    if text.isprintable():
         return None
     for position, character in enumerate(text, start=1):
         if character in _LINE_BREAKS or (in_text and character in _IN_TEXT):

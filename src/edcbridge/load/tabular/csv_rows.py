@@ -117,8 +117,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
                         continue
                     if '="' in joined:  # a cell written as ="00123" (rare: not each cell asked)
                         cells = [_formula_text(c) for c in cells]
-                    row: Row = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)
-                                if name}
+                    row = _named_cells(header, cells, unnamed_columns)
                     unnamed = undecodable + \
                         (_unnamed_cells(header, cells[:len(header)]) if unnamed_columns else []) + \
                         (_twice_filled(row, twice, cells, str) if twice else [])
@@ -138,6 +137,14 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
                                      "be read", error.fix) from None
 
     return Table(header, rows(), header_row=header_row)
+
+
+def _named_cells(header: list[str], cells: Sequence[str], unnamed_columns: bool) -> Row:
+    """Each named column's cell, the columns past a short row's end empty (a row at least as
+    wide as a header that names every column is zipped with it: most rows)."""
+    if len(cells) >= len(header) and not unnamed_columns:
+        return dict(zip(header, cells, strict=False))  # the cells past the header are said apart
+    return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header) if name}
 
 
 # ="00123": how student systems write a text in a CSV file so that Excel keeps its zeros
