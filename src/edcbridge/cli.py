@@ -635,12 +635,12 @@ class _RunOutput:
 
 def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput) -> RunResult | None:
     """The run's result; None when it aborted part way (said, and kept in the reports). Exits
-    for unusable input (2) and a second Ctrl-C (130)."""
+    for unusable input (2) and a Ctrl-C before the run began (130)."""
     import sqlite3
 
     from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, WorkerLost
+    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, RunInterrupted, WorkerLost
 
     try:
         return run(jobs, options, shown.on_outcome, shown.on_delivery)
@@ -661,7 +661,10 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
         click.echo(f"aborted: {exc}; what was done is kept and reported in "
                    f"{options.out_dir / 'report.json'}; run the same command again", err=True)
         return None
-    except KeyboardInterrupt:  # pressed twice: stopped at once
+    except RunInterrupted as exc:  # pressed twice, or during the deliveries: stopped at once,
+        shown.progress.close()  # its reports written: summed up as a first Ctrl-C is
+        return exc.result
+    except KeyboardInterrupt:  # before the run began
         shown.progress.close()
         click.echo(_INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -869,7 +869,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
     except KeyboardInterrupt:  # a second Ctrl-C, or one during the deliveries: stop now
         runner.result.interrupted = True
         runner.flush()
-        raise
+        raise RunInterrupted(runner.result) from None
     except Exception as exc:  # the reports still tell what was done, and why the run stopped
         runner.result.aborted = f"{exc.__class__.__name__}: {exc}"
         runner.flush()
@@ -1194,6 +1194,16 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
 
 class ReportsNotWritten(Exception):
     """The run's reports could not be written; the journal holds what was done."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A Ctrl-C that stopped the run at once (a second one, or one during the deliveries): the
+    journal and the reports are closed, and ``result`` holds what they count and the audit head,
+    for the run's summary."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 class WorkerLost(RuntimeError):

@@ -1,0 +1,58 @@
+"""Ctrl-C (or SIGTERM) while `export --deliver-wallet` deposits: the run ends with its summary,
+as a Ctrl-C during the export does, so its audit head is printed to be noted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import delivery
+from edcbridge.sealing import demo_seal
+from tests.conftest import FIXTURES
+from tests.fake_http import FakeServer
+from tests.fake_wallet import WalletFake
+
+CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
+
+
+@pytest.fixture
+def wallet_url() -> Iterator[str]:
+    server = FakeServer(WalletFake()).start()
+    yield server.base_url
+    server.stop()
+
+
+def test_ctrl_c_during_the_deliveries_still_prints_the_summary_and_the_audit_head(
+        store, tmp_path: Path, wallet_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    real_deliver = delivery._deliver
+    sent: list[str] = []
+
+    def ctrl_c_at_the_third(*args: object, **kwargs: object) -> object:
+        if len(sent) == 2:
+            raise KeyboardInterrupt
+        answer = real_deliver(*args, **kwargs)  # type: ignore[arg-type]
+        sent.append(answer.key)
+        return answer
+
+    monkeypatch.setattr(delivery, "_deliver", ctrl_c_at_the_third)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out),
+        "--seal", str(seal.p12), "--password-file", str(tmp_path / "seal" / "seal-password.txt"),
+        "--deliver-wallet", wallet_url, "--no-send-email", "-j", "1"])
+    assert result.exit_code == 130, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["interrupted"] is True and report["delivered"] == 2
+    assert f"audit head {report['audit_head']}" in result.stderr  # before: not printed
+    assert f"{report['done']} done, 0 skipped, 0 failed" in result.stderr
+    failed = report["delivery_failed"]
+    assert f"2 delivered, 0 already there, {failed} failed" in result.stderr
+    assert result.stderr.rstrip().endswith("run the same command again to resume")
