@@ -296,3 +296,19 @@ def test_a_quoted_cell_over_several_lines_is_one_row_of_the_count(tmp_path: Path
     rows = list(iter_awards(multi, load_catalogue(CATALOGUE)))
     assert len(rows) == 4
     assert count_rows(multi) == 4
+
+
+def test_a_quote_left_open_to_the_end_of_the_file_is_one_row_of_the_count(tmp_path: Path) -> None:
+    """The reader takes a quote never closed as one last row (failing with the fix): the bar's
+    total counts it, rather than ending at 4/3."""
+    from edcbridge.load import iter_awards, load_catalogue
+
+    source = synthetic_awards(tmp_path / "plain.csv", 4).read_text("utf-8").splitlines()
+    header, *rows = source
+    cells = rows[-1].split(",")
+    cells[-1] = '"a note\nnever closed'
+    open_quote = tmp_path / "open.csv"
+    open_quote.write_text("\n".join([header, *rows[:-1], ",".join(cells)]) + "\n", "utf-8")
+    read = list(iter_awards(open_quote, load_catalogue(CATALOGUE)))
+    assert len(read) == 4
+    assert count_rows(open_quote) == len(read)

@@ -208,7 +208,8 @@ def _column_names(line: str, is_header: Callable[[str], bool]) -> int:
 
 def _records(lines: Iterable[bytes]) -> int:
     """CSV records, not lines: a quoted cell may hold line breaks (an odd number of quotes on a
-    line opens or closes one), and blank rows are skipped as the reader skips them."""
+    line opens or closes one), and blank rows are skipped as the reader skips them. A quote
+    still open at the end is one last record, as the reader takes it."""
     records, quoted = 0, False
     for line in lines:
         if line.count(b'"') % 2:
@@ -218,7 +219,7 @@ def _records(lines: Iterable[bytes]) -> int:
         elif quoted or not line.strip(_EMPTY_ROW):
             continue
         records += 1
-    return records
+    return records + quoted
 
 
 class _Runner:
