@@ -155,3 +155,25 @@ def test_each_report_and_their_folder_are_synced_before_the_run_ends(
     last_rename = max(synced.index(f"{folder}/.report.{kind}.tmp") for kind in ("csv", "json", "html"))
     assert folder in synced[last_rename:]  # the folder, once the reports are renamed in it
     shutil.rmtree(out)
+
+
+def test_a_run_whose_reports_cannot_be_written_still_names_its_audit_head(env: None,
+                                                                          tmp_path: Path) -> None:
+    """The head is printed after each run to be noted; a run that journaled new events but could
+    not write its reports (whose report.json would hold the head) said nothing of it."""
+    import sqlite3
+
+    from edcbridge.pipeline.journal import JOURNAL_NAME
+
+    out = tmp_path / "out"
+    lines = (GALWAY / "awards.jsonl").read_text("utf-8").splitlines()
+    first = tmp_path / "first.jsonl"
+    first.write_text("\n".join(lines[:1]) + "\n", "utf-8")
+    assert _export(first, out).exit_code == 0
+    (out / ".report.html.tmp").mkdir()
+    again = _export(GALWAY / "awards.jsonl", out)  # the other awards are issued
+    assert again.exit_code == 1
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        seq, digest = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    assert seq > 1  # the run appended events
+    assert f"audit head {seq}:{digest}" in again.stderr

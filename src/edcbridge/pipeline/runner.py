@@ -999,7 +999,8 @@ def _close_reports(reports: ReportWriter, result: RunResult, out_dir: Path) -> N
         why = f"; the run had stopped on {stopped.__class__.__name__}: {stopped}" if stopped else ""
         raise ReportsNotWritten(
             f"{out_dir}: the reports could not be written ({exc.strerror or exc}){why}; the journal "
-            "keeps what was done: free space or fix the folder, then run the same command again"
+            f"keeps what was done (audit head {result.audit_head}: note it, report.json does not "
+            "hold it): free space or fix the folder, then run the same command again"
         ) from exc
 
 
