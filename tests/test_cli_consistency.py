@@ -116,6 +116,15 @@ def test_audit_verify_names_the_option_of_a_malformed_head(tmp_path: Path) -> No
     assert "'--head'" in result.stderr and "expected EVENT:SHA256" in result.stderr
 
 
+@pytest.mark.parametrize("digest", ["z" * 64, "0" * 63 + "g", "\u0660" * 64])
+def test_audit_verify_refuses_a_head_whose_digest_is_not_hex(tmp_path: Path, digest: str) -> None:
+    """A head miscopied (a letter that is no hex digit) is a usage error, not a trail broken: it
+    was read as a noted head the trail no longer holds (NOT intact, exit 1)."""
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--head", f"3:{digest}"])
+    assert result.exit_code == 2, result.output
+    assert "expected EVENT:SHA256" in result.stderr and "NOT intact" not in result.stderr
+
+
 def test_a_mistyped_command_or_option_gets_a_suggestion() -> None:
     command = CliRunner().invoke(main, ["exprot"])
     assert command.exit_code == 2 and "'export'" in command.stderr and "Did you mean" in command.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -1048,11 +1049,15 @@ def audit() -> None:
     revoked, reissued, withdrawn, reinstated and erased."""
 
 
+_HEAD = re.compile(r"([0-9]+):([0-9a-fA-F]{64})")
+
+
 def _head(value: str) -> tuple[int, str]:
-    seq, _, digest = value.partition(":")
-    if not seq.isdigit() or len(digest) != 64:
+    """EVENT:SHA256 (ASCII digits, the digest in hex): a head miscopied is no head to look for."""
+    found = _HEAD.fullmatch(value)
+    if found is None:
         raise click.BadParameter(f"{value!r}: expected EVENT:SHA256, as printed after a run")
-    return int(seq), digest.lower()
+    return int(found[1]), found[2].lower()
 
 
 def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[int, str]]:
