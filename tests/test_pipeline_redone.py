@@ -202,3 +202,19 @@ def test_a_run_without_the_seal_that_makes_a_record_again_keeps_its_sealed_file_
     _export(fewer, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
     (absent,) = [r for r in _records(out).values() if r["status"] == "not-in-input"]
     assert str(out / "edc-sealed" / "imperial_IMP-2025-000103.jsonld") in absent["outputs"].values()
+
+
+def test_the_summary_does_not_say_the_input_changed_when_a_file_did(env: None, tmp_path: Path) -> None:
+    """A credential remade because its file was touched (a copy of the folder that kept no
+    modification times) was summed up as made again "as what they are made from changed"."""
+    import os
+
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out)
+    touched = next(iter(sorted((out / "edc").glob("*.jsonld"))))
+    os.utime(touched, ns=(1_000_000_000, 1_000_000_000))
+    stderr = _export(AWARDS, CATALOGUE, out)
+    assert "\n1 of those done were made again" in stderr, stderr
+    assert "what they are made from changed" not in stderr
+    assert f"{touched} was changed or removed since it was written" in _csv_redone(out).values()
+    assert str(out / "report.csv") in stderr  # where each one's reason is

@@ -677,8 +677,8 @@ def _say_summary(result: RunResult, options: Any) -> None:
         click.echo(note, err=True)
     click.echo(_counts_line(result), err=True)
     if result.redone:
-        click.echo(f"{result.redone} of those done were made again, as what they are made from "
-                   f"changed: see \"redone\" in {options.out_dir / 'report.csv'}", err=True)
+        click.echo(f"{result.redone} of those done were made again, each for the reason its "
+                   f"\"redone\" gives in {options.out_dir / 'report.csv'}", err=True)
     if result.with_warnings:
         click.echo(f"{result.with_warnings} credential(s) with warnings (what a format cannot "
                    f"carry, say): see \"warnings\" in {result.report}", err=True)
