@@ -108,3 +108,14 @@ def test_the_rows_a_stopped_run_did_not_read_are_counted_in_the_reports(env: Non
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["not_read"] == int(said.group(1)) == 8 - report["done"] - report["failed"]
     assert f"{said.group(0)}" in (out / "report.html").read_text("utf-8")
+
+
+def test_fail_fast_1_says_it_stopped_at_a_failure_in_the_singular(env: None, tmp_path: Path) -> None:
+    awards = synthetic_awards(tmp_path / "awards.csv", 4)
+    lines = awards.read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace("IMP-MC-", "NOPE-MC-")  # an unknown specification
+    awards.write_text("\n".join(lines) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o",
+                                       str(tmp_path / "out"), "-j", "1", "--fail-fast", "1"])
+    assert result.exit_code == 1, result.output
+    assert "stopped after 1 failure (--fail-fast)" in result.stderr, result.stderr

@@ -684,8 +684,8 @@ def _say_summary(result: RunResult, options: Any) -> None:
                    f"carry, say): see \"warnings\" in {result.report}", err=True)
     unread = _unread(result)
     if result.stopped_early:
-        click.echo(f"stopped after {options.fail_fast} consecutive failures (--fail-fast){unread}",
-                   err=True)
+        failures = "1 failure" if options.fail_fast == 1 else f"{options.fail_fast} consecutive failures"
+        click.echo(f"stopped after {failures} (--fail-fast){unread}", err=True)
     elif result.interrupted and unread:
         click.echo(f"interrupted{unread}: the same command goes on from there", err=True)
     if options.deliver is not None:
