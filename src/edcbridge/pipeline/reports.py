@@ -347,8 +347,8 @@ def run_verdict(summary: dict[str, Any]) -> str:
     if problems:
         return f"Not everything went through: {problems}. Correct what the failures below name, " \
                f"then {_AGAIN}.{_withdrawn_rows(summary)}{_erased_rows(summary)}{_absent(summary)}"
-    redone = f", {summary['redone']} of them made again as what they are made from changed" \
-        if summary.get("redone") else ""
+    redone = f", {summary['redone']} of them made again, each for the reason given under Made again " \
+        f"below and in the redone column of report.csv" if summary.get("redone") else ""
     return f"All {summary['ok']} records are done ({summary['done']} in this run{redone}, " \
            f"{summary['skipped']} skipped as done earlier)." \
            f"{_withdrawn_rows(summary)}{_erased_rows(summary)}{_absent(summary)}"
