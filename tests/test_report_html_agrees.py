@@ -6,13 +6,19 @@ import html
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
+from edcbridge.load import load_catalogue
+from edcbridge.pipeline import delivery
+from edcbridge.sealing import demo_seal
 from tests.conftest import FIXTURES
+from tests.fake_http import FakeServer
+from tests.fake_wallet import WalletFake
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 AWARDS = FIXTURES / "imperial" / "awards.csv"
@@ -21,6 +27,13 @@ AWARDS = FIXTURES / "imperial" / "awards.csv"
 @pytest.fixture
 def env(store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+
+
+@pytest.fixture
+def wallet_url() -> Iterator[str]:
+    server = FakeServer(WalletFake()).start()
+    yield server.base_url
+    server.stop()
 
 
 def _export(out: Path, *args: str) -> tuple[int, str]:
@@ -51,3 +64,35 @@ def test_records_remade_for_a_file_touched_are_not_said_to_have_new_input(env: N
     assert all("was changed or removed since it was written" in r["redone"] for r in report["records"])
     assert "what they are made from changed" not in text
     assert f"{report['redone']} of them made again, each for the reason given under Made again" in text
+
+
+def test_deliveries_a_ctrl_c_left_undone_are_failures_of_the_page_as_of_report_json(
+        env: None, tmp_path: Path, wallet_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while it deposited credentials, the run's page said "0 rows not read" and, under
+    Failures, "None.", while report.json and stderr counted the deliveries failed."""
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    real_deliver = delivery._deliver
+    sent: list[str] = []
+
+    def ctrl_c_at_the_third(*args: object, **kwargs: object) -> object:
+        if len(sent) == 2:
+            raise KeyboardInterrupt
+        answer = real_deliver(*args, **kwargs)  # type: ignore[arg-type]
+        sent.append(answer.key)
+        return answer
+
+    monkeypatch.setattr(delivery, "_deliver", ctrl_c_at_the_third)
+    out = tmp_path / "out"
+    code, stderr = _export(out, "--seal", str(seal.p12), "--password-file",
+                           str(tmp_path / "seal" / "seal-password.txt"), "--deliver-wallet", wallet_url,
+                           "--no-send-email", "-j", "1")
+    assert code == 130, stderr
+    report, text = _report(out), _text(out)
+    failed = report["delivery_failed"]
+    assert report["interrupted"] and report["not_read"] == 0 and failed > 0
+    assert f"2 delivered, 0 already there, {failed} failed" in stderr
+    verdict = text.split(" Summary ")[0]
+    assert "rows not read" not in verdict and "while it delivered the credentials" in verdict
+    assert f"2 credential(s) delivered and {failed} delivery(ies) failed" in verdict
+    assert "Failures None." not in text
+    assert f"Failures No record failed; {failed} delivery(ies) failed" in text

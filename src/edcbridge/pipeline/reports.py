@@ -315,7 +315,7 @@ pre{{white-space:pre-wrap;margin:0}}
 <h2>Summary</h2><table>{rows}</table>
 <h2>Stages</h2><table><tr><th scope="col">stage</th><th scope="col">failed</th>
 <th scope="col">seconds (all workers)</th></tr>{stages}</table>
-<h2>Failures</h2>{'<p>None.</p>' if not failures else
+<h2>Failures</h2>{_failures_none(summary) if not failures else
  '<table><tr><th scope="col">file</th><th scope="col">row</th><th scope="col">award</th>'
  '<th scope="col">first error</th></tr>' + failed + '</table>'}{more}{_redone_section(summary, redone or [])}\
 {notes}{deliveries}
@@ -336,6 +336,10 @@ def run_verdict(summary: dict[str, Any]) -> str:
     if summary["aborted"]:
         return f"The run stopped on an error ({summary['aborted']}): {handled}, {rest}; fix the " \
                f"cause, then {_AGAIN}."
+    if summary["interrupted"] and _delivering(summary):
+        return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
+               f"send) while it delivered the credentials, after the export: " \
+               f"{_interrupted_deliveries(summary)}; {_AGAIN}."
     if summary["interrupted"]:
         return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
                f"send): {handled}, {rest}; {_AGAIN}."
@@ -352,6 +356,30 @@ def run_verdict(summary: dict[str, Any]) -> str:
     return f"All {summary['ok']} records are done ({summary['done']} in this run{redone}, " \
            f"{summary['skipped']} skipped as done earlier)." \
            f"{_withdrawn_rows(summary)}{_erased_rows(summary)}{_absent(summary)}"
+
+
+def _delivering(summary: dict[str, Any]) -> bool:
+    """Whether the run reached its deliver stage, which begins once every row is handled."""
+    return any(summary.get(key) for key in ("delivered", "already_delivered", "unchanged", "delivery_failed"))
+
+
+def _interrupted_deliveries(summary: dict[str, Any]) -> str:
+    """What a run stopped during its deliveries did: its records, and the deliveries not made
+    (counted as failed, as on stderr and in report.json), each with why in deliveries.csv."""
+    records = _problems({**summary, "delivery_failed": 0})
+    failed = summary["delivery_failed"]
+    return f"the records listed were handled{f' ({records})' if records else ''}, " \
+           f"{summary['delivered']} credential(s) delivered and {failed} delivery(ies) failed or not " \
+           f"made (each says why under Failed deliveries below and in deliveries.csv)"
+
+
+def _failures_none(summary: dict[str, Any]) -> str:
+    """The Failures section when no record failed: it says so of the records, and counts the
+    deliveries that failed."""
+    failed = summary.get("delivery_failed")
+    if not failed:
+        return "<p>None.</p>"
+    return f"<p>No record failed; {failed} delivery(ies) failed: see Failed deliveries below.</p>"
 
 
 def _withdrawn_rows(summary: dict[str, Any]) -> str:
