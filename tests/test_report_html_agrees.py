@@ -96,3 +96,22 @@ def test_deliveries_a_ctrl_c_left_undone_are_failures_of_the_page_as_of_report_j
     assert f"2 credential(s) delivered and {failed} delivery(ies) failed" in verdict
     assert "Failures None." not in text
     assert f"Failures No record failed; {failed} delivery(ies) failed" in text
+
+
+def test_erasing_an_award_keeps_the_reasons_of_the_others_made_again(env: None, tmp_path: Path) -> None:
+    """``erase`` rewrote report.html with an empty Made again table ("9 more: see report.csv")
+    while report.csv kept the other records' reasons."""
+    out = tmp_path / "out"
+    assert _export(out)[0] == 0
+    for path in (out / "edc").glob("*.jsonld"):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    assert _export(out)[0] == 0
+    erased = _report(out)["records"][0]["award_id"]
+    result = CliRunner().invoke(main, ["erase", str(out), erased, "--reason", "the learner asked"])
+    assert result.exit_code == 0, result.stderr
+    kept = [r for r in _report(out)["records"] if r["redone"]]
+    assert kept and erased not in {r["award_id"] for r in kept}
+    made_again = _text(out).split("Made again (redone)")[1]
+    for record in kept:
+        assert f"{record['award_id']} {record['redone']}" in made_again
+    assert f"{erased} " not in made_again

@@ -481,8 +481,10 @@ def erase_from_reports(out_dir: Path, awards: dict[str, str], note: str) -> list
                 if r.get("status") in ("failed", "file-error")][:_MAX_HTML_FAILURES]
     delivery_failures = [(d["award_id"], d.get("recipient") or "", d["error"]) for d in deliveries
                          if d.get("error")][:_MAX_HTML_FAILURES]
+    redone = [(r["file"], r["row"], r["award_id"], r["redone"]) for r in records
+              if r.get("status") == "done" and r.get("redone")][:_MAX_HTML_FAILURES]
     _replace(out_dir, "report.html", "utf-8", None,
-             lambda handle: handle.write(render_html(summary, failures, delivery_failures)))
+             lambda handle: handle.write(render_html(summary, failures, delivery_failures, redone)))
     _sync_folder(out_dir)
     return [out_dir / name for name in ("report.json", "report.csv", "report.html", "deliveries.csv")
             if (out_dir / name).is_file()]
