@@ -53,6 +53,33 @@ def test_ctrl_c_during_the_deliveries_still_prints_the_summary_and_the_audit_hea
     assert report["interrupted"] is True and report["delivered"] == 2
     assert f"audit head {report['audit_head']}" in result.stderr  # before: not printed
     assert f"{report['done']} done, 0 skipped, 0 failed" in result.stderr
-    failed = report["delivery_failed"]
-    assert f"2 delivered, 0 already there, {failed} failed" in result.stderr
+    left = report["done"] - 3  # after the two delivered and the one in flight
+    assert report["delivery_failed"] == 1 and left > 1
+    assert f"2 delivered, 0 already there, 1 failed, {left} not sent" in result.stderr
+    assert "interrupted (Ctrl-C) while it was being sent" in result.stderr  # the one in flight, named
+    assert result.stderr.count("not sent") == 2  # the count, and once why: not a line per deposit
+    assert f"{left} deposits not sent: the run was interrupted (Ctrl-C); run the same command again" \
+        in result.stderr
     assert result.stderr.rstrip().endswith("run the same command again to resume")
+
+
+def test_deposits_a_silent_wallet_leaves_are_said_once_not_each_as_a_failure(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    server = FakeServer(WalletFake()).start()
+    server.stop()  # nothing answers at its address any more
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out),
+        "--seal", str(seal.p12), "--password-file", str(tmp_path / "seal" / "seal-password.txt"),
+        "--deliver-wallet", server.base_url, "--no-send-email", "-j", "1"])
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    left = report["done"] - 3
+    assert left > 1 and report["delivery_failed"] == 3
+    failures = [line for line in result.stderr.splitlines() if line.startswith("failed ")]
+    assert len(failures) == 3 and all("no answer" in line for line in failures)  # each named
+    assert f"0 delivered, 0 already there, 3 failed, {left} not sent" in result.stderr
+    assert result.stderr.count("not sent") == 2  # before: one line per deposit not attempted
+    assert f"{left} deposits not sent: the wallet did not answer the last 3 deposits" in result.stderr

@@ -79,13 +79,15 @@ def test_a_wallet_refusing_access_is_asked_once_and_the_next_run_delivers_everyt
     awards, out = awards_file(tmp_path, 4), tmp_path / "out"
     server.app = lambda request: Reply.json(403, {"message": "Access denied"})
     refused = export(awards, out, store, seal, server.base_url)
-    assert (refused.done, refused.delivered, refused.delivery_failed) == (4, 0, 4)
+    assert (refused.done, refused.delivered, refused.delivery_failed) == (4, 0, 1)
+    assert refused.delivery_not_sent == 3
     assert len([entry for entry in server.log if entry.method == "POST"]) == 1
-    errors = [row["error"] for row in deliveries(out)]
-    assert "HTTP 403" in errors[0] and "refused access" in errors[0]
-    for later in errors[1:]:  # no other learner's address in it, and the fix
-        assert later.startswith("not sent: the wallet refused access") and "@" not in later
-        assert "--deliver-wallet" in later and "run the same command again" in later
+    rows = deliveries(out)
+    assert "HTTP 403" in rows[0]["error"] and "refused access" in rows[0]["error"]
+    assert [row["status"] for row in rows] == ["failed"] + ["not-sent"] * 3
+    (said,) = [note for note in refused.notes if "not sent" in note]  # once, with the fix
+    assert said.startswith(f"wallet {server.base_url}: 3 deposits not sent: the wallet refused access")
+    assert "--deliver-wallet" in said and "run the same command again" in said and "@" not in said
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         assert Counter(state for (state,) in db.execute("SELECT state FROM deliveries")) == {"failed": 4}
 
@@ -255,13 +257,15 @@ def test_an_export_whose_wallet_goes_down_stops_asking_and_the_next_run_delivers
     options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=1, seal=seal,
                          deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
     result = run([Job(CATALOGUE, (awards,))], options, on_delivery=down_after_two)
-    assert (result.delivered, result.delivery_failed) == (2, 6)
+    assert (result.delivered, result.delivery_failed, result.delivery_not_sent) == (2, 3, 3)
     assert len([entry for entry in server.log if entry.method == "POST"]) == 5
-    errors = [row["error"] for row in deliveries(out)][2:]
-    assert all("no answer" in error for error in errors[:3])
-    for later in errors[3:]:
-        assert later.startswith("not sent: the wallet did not answer the last 3 deposits")
-        assert "--deliver-wallet" in later and "run the same command again" in later
+    rows = deliveries(out)[2:]
+    assert all("no answer" in row["error"] for row in rows[:3])
+    assert [row["status"] for row in rows[3:]] == ["not-sent"] * 3
+    (said,) = [note for note in result.notes if "not sent" in note]  # once, with the fix
+    assert said.startswith(f"wallet {server.base_url}: 3 deposits not sent: the wallet did not answer "
+                           "the last 3 deposits")
+    assert "--deliver-wallet" in said and "run the same command again" in said
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
     assert states == {"delivered": 2, "sending": 3, "failed": 3}

@@ -583,7 +583,8 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     if result.interrupted:
         click.echo(_INTERRUPTED, err=True)
         return EXIT_INTERRUPTED
-    problems = result.failed or result.file_errors or result.delivery_failed or result.stopped_early
+    problems = (result.failed or result.file_errors or result.delivery_failed or result.delivery_not_sent
+                or result.stopped_early)
     return EXIT_FAILED if problems else EXIT_OK
 
 
@@ -627,7 +628,8 @@ class _RunOutput:
         from edcbridge.deliver.http import masked_email
 
         self.progress.close()  # the export is over: its bar ends before the deliveries are listed
-        if not self.quiet and delivery.status != "unchanged":  # counted in the summary, listed in the reports
+        # unchanged, and not sent as the run stopped: counted in the summary, listed in the reports
+        if not self.quiet and delivery.status not in ("unchanged", "not-sent"):
             recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
             where = f"{delivery.key} -> {recipient}"  # the reports name the address
             detail = f": {delivery.message}" if delivery.status in ("failed", "redelivered") else ""
@@ -715,7 +717,8 @@ def _say_deliveries(result: RunResult, target: str) -> None:
     again = f" ({result.redelivered} of them sent again)" if result.redelivered else ""
     click.echo(f"{target}: {result.delivered} delivered{again}, "
                f"{result.already_delivered} already there, {unchanged}"
-               f"{result.delivery_failed} failed", err=True)
+               f"{result.delivery_failed} failed"
+               + (f", {result.delivery_not_sent} not sent" if result.delivery_not_sent else ""), err=True)
     if result.unchanged:
         click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
                    f"earlier were not sent again: {KEPT}", err=True)

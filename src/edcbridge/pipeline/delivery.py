@@ -54,6 +54,7 @@ UNSURE = ("the wallet holds a credential with this id, in this version or in an 
 WALLET_SILENT = (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for "
                  "its timeout); check that it is up and --deliver-wallet, then run the same command "
                  "again: it delivers what is still pending")
+NOT_SENT = "not-sent"  # the status of a deposit a stopped run did not attempt
 ACCESS_REFUSED = ("not sent: the wallet refused access (HTTP 401/403) earlier in this run; check "
                   "--deliver-wallet and any access the wallet requires (a gateway, an allow-list), then "
                   "run the same command again: it delivers what is still pending")
@@ -87,7 +88,9 @@ class WalletTarget:
 class Delivery:
     """One attempt: ``status`` is delivered, redelivered (delivered before, sent again as
     asked with ``--redeliver``), already-delivered, unchanged (that content was delivered there
-    before: nothing sent) or failed; ``state`` is what the
+    before: nothing sent), failed, or not-sent (not attempted: the run was interrupted, or the
+    wallet had refused access or stopped answering; ``message`` says which, and the same command
+    sends it); ``state`` is what the
     journal keeps (delivered, failed, or sending when the outcome is not known) and ``held``
     the versions the wallet may hold afterwards."""
 
@@ -144,7 +147,8 @@ def _pending(journal: Journal, target: WalletTarget, after: str = "") -> Iterato
 
 INTERRUPTED_SENDING = ("interrupted (Ctrl-C) while it was being sent: the wallet may hold it; the same "
                        "command finds out and finishes")
-INTERRUPTED_PENDING = "not sent: the run was interrupted (Ctrl-C); the same command delivers it"
+INTERRUPTED_PENDING = ("not sent: the run was interrupted (Ctrl-C); run the same command again: it "
+                       "delivers what is still pending")
 
 
 def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending | None, after: str,
@@ -152,9 +156,12 @@ def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending
     """Every delivery a Ctrl-C left undone, reported as such (the journal keeps them pending, or
     sending for the one in flight, for the next run)."""
     for item in _pending(journal, target, after):
-        message = INTERRUPTED_SENDING if current is not None and item.key == current.key \
-            else INTERRUPTED_PENDING
-        on_delivery(Delivery(item.key, item.recipient, item.path, "failed", message, item.held))
+        if current is not None and item.key == current.key:
+            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", INTERRUPTED_SENDING,
+                                 item.held))
+        else:
+            on_delivery(Delivery(item.key, item.recipient, item.path, NOT_SENT, INTERRUPTED_PENDING,
+                                 item.held))
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal,
@@ -190,7 +197,7 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
         return Delivery(item.key, item.recipient, item.path, "unchanged", UNCHANGED, before,
                         item.target_id, state="delivered", version=version)
     if refused:
-        return failed(refused)
+        return replace(failed(refused), status=NOT_SENT)
     journal.sending(item, target.name, maybe)
     try:
         result = wallet.deposit(content, email=item.recipient, send_email=target.send_email,

@@ -38,7 +38,7 @@ from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.catalogue_gaps import catalogue_annex1_gaps
-from edcbridge.pipeline.delivery import Delivery, WalletTarget, deliver_pending
+from edcbridge.pipeline.delivery import NOT_SENT, Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Done, Journal, audit_actions, output_file
 from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.worker import (
@@ -105,6 +105,7 @@ class RunResult:
     redelivered: int = 0  # of the delivered, sent again as asked (--redeliver)
     unchanged: int = 0  # sealed again with the content delivered before: not sent again
     delivery_failed: int = 0
+    delivery_not_sent: int = 0  # deposits a stopped run did not attempt (the next run sends them)
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
@@ -1137,13 +1138,29 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
             result.already_delivered += 1
         elif delivery.status == "unchanged":
             result.unchanged += 1
+        elif delivery.status == NOT_SENT:
+            result.delivery_not_sent += 1
+            why[:] = [delivery.message]
         else:
             result.delivery_failed += 1
         reports.write_delivery(delivery)
         on_delivery(delivery)
 
+    why: list[str] = []  # why the deposits not attempted were not
     reports.start_deliveries()
-    deliver_pending(runner.journal, target, count)
+    try:
+        deliver_pending(runner.journal, target, count)
+    finally:  # a Ctrl-C too: the reports keep the reason, said once
+        result.notes += _not_sent_note(result.delivery_not_sent, why, target)
+
+
+def _not_sent_note(count: int, why: list[str], target: WalletTarget) -> list[str]:
+    """The deposits a stopped run did not attempt, in one note with the reason and the fix
+    (each is a row of deliveries.csv, status not-sent), rather than a line each."""
+    if not count:
+        return []
+    reason = why[-1].removeprefix("not sent: ")
+    return [f"{target.name}: {count} deposit{'s' if count > 1 else ''} not sent: {reason}"]
 
 
 def _not_redelivered(target: WalletTarget, found: set[str]) -> list[str]:
