@@ -602,3 +602,28 @@ def test_a_file_unreadable_part_way_has_no_row_in_the_reports(env: None, tmp_pat
     assert error["file"] == str(broken) and error["row"] == ""
     records = json.loads((out / "report.json").read_text("utf-8"))["records"]
     assert [r["row"] for r in records if r["status"] == "file-error"] == [None]
+
+
+def test_a_run_aborted_part_way_names_its_audit_head_as_every_other_ending_does(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head lets `audit verify --head` find events removed later; an aborted run wrote
+    events too, and its report.json holds the head."""
+    real = pipeline_runner.iter_awards
+
+    def failing(path: Path, catalogue: object, encoding: str | None = None,  # type: ignore[no-untyped-def]
+                columns: object = None):
+        for index, loaded in enumerate(real(path, catalogue, encoding, columns)):  # type: ignore[arg-type]
+            if index == 300:
+                raise OSError(5, "Input/output error")
+            yield loaded
+
+    awards = synthetic_awards(tmp_path / "awards.csv", 400)
+    out = tmp_path / "out"
+    monkeypatch.setattr(pipeline_runner, "iter_awards", failing)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "-q")
+    head = json.loads((out / "report.json").read_text("utf-8"))["audit_head"]
+    assert code == 1 and head
+    (said,) = stderr.splitlines()
+    assert said.startswith("aborted: [Errno 5] Input/output error")
+    assert f"(audit head {head}: note it" in said  # before: not said

@@ -598,6 +598,7 @@ class _RunOutput:
         self.quiet = quiet
         self.exported = exported
         self.failures = 0  # records whose errors were, or would have been, shown
+        self.audit_head = ""  # the run's, once its reports hold it
 
     def on_outcome(self, outcome: Any, status: str) -> None:
         if self.exported is not None and status in ("done", "skipped"):
@@ -624,6 +625,17 @@ class _RunOutput:
             click.echo(f"... more failed records are not shown here: every one is in "
                        f"{self.out_dir / 'report.csv'}", err=True)
 
+    def on_reported(self, result: Any) -> None:
+        self.audit_head = result.audit_head
+
+    def head_said(self) -> str:
+        """`` (audit head ...: note it ...)`` for a run that stopped part way, as every other
+        ending of a run says it; '' when its reports could not be written."""
+        if not self.audit_head:
+            return ""
+        return (f" (audit head {self.audit_head}: note it, 'edcbridge audit verify --head' then finds "
+                "any event removed later)")
+
     def on_delivery(self, delivery: Any) -> None:
         from edcbridge.deliver.http import masked_email
 
@@ -646,7 +658,7 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
     from edcbridge.pipeline.runner import ReportsNotWritten, RunError, RunInterrupted, WorkerLost
 
     try:
-        return run(jobs, options, shown.on_outcome, shown.on_delivery)
+        return run(jobs, options, shown.on_outcome, shown.on_delivery, shown.on_reported)
     except CatalogueError as exc:
         shown.progress.close()
         for error in exc.errors:
@@ -662,7 +674,8 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
     except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
         shown.progress.close()
         click.echo(f"aborted: {exc}; what was done is kept and reported in "
-                   f"{options.out_dir / 'report.json'}; run the same command again", err=True)
+                   f"{options.out_dir / 'report.json'}{shown.head_said()}; run the same command again",
+                   err=True)
         return None
     except RunInterrupted as exc:  # pressed twice, or during the deliveries: stopped at once,
         shown.progress.close()  # its reports written: summed up as a first Ctrl-C is

@@ -825,10 +825,13 @@ def _batches(items: Iterator[Item | Outcome], size: int) -> Iterator[list[Item] 
 
 def run(jobs: list[Job], options: RunOptions,
         progress: Callable[[Outcome | None, str], None] = lambda o, s: None,
-        on_delivery: Callable[[Delivery], None] = lambda d: None) -> RunResult:
+        on_delivery: Callable[[Delivery], None] = lambda d: None,
+        on_reported: Callable[[RunResult], None] = lambda r: None) -> RunResult:
     """Run every job, then deliver what is sealed and not yet delivered (``options.deliver``);
     raises CatalogueError / InputFileError for unusable input, RunError for an output folder
-    that cannot be written or that another run is using."""
+    that cannot be written or that another run is using. ``on_reported`` gets the result once
+    the reports hold it, also when the run then raises the error that stopped it part way (its
+    audit head is then known to the caller)."""
     # fail before any work if a catalogue or an awards file is unusable; each catalogue is read once
     with sigterm_as_ctrl_c():
         read = [(job, load_catalogue(job.catalogue)) for job in jobs]
@@ -836,12 +839,13 @@ def run(jobs: list[Job], options: RunOptions,
             for path in job.awards:
                 _check_readable(path, catalogue, job.encoding, job.columns)
         with folder_of_one_run(options.out_dir):
-            return _run(read, options, progress, on_delivery)
+            return _run(read, options, progress, on_delivery, on_reported)
 
 
 def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
          progress: Callable[[Outcome | None, str], None],
-         on_delivery: Callable[[Delivery], None]) -> RunResult:
+         on_delivery: Callable[[Delivery], None],
+         on_reported: Callable[[RunResult], None] = lambda r: None) -> RunResult:
     try:
         reports = ReportWriter(options.out_dir)
     except OSError as exc:
@@ -885,6 +889,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.result.audit_head = runner.journal.head()
         runner.journal.close()
         _close_reports(reports, runner.result, options.out_dir)
+        on_reported(runner.result)
     return runner.result
 
 
