@@ -302,10 +302,36 @@ def test_a_wallet_refusing_access_stops_the_push(
     server.faults.append(Fault("status", 403, method="POST"))
     outcomes = push_wallet(wallet_items(_manifest(tmp_path, reference, 3)), client,
                            State.load(tmp_path / "state.json", "wallet"))
-    assert [o.status for o in outcomes] == ["failed"] * 3
+    assert [o.status for o in outcomes] == ["failed"] + ["planned"] * 2  # the rest not attempted
     assert "the wallet refused access" in outcomes[0].message and "run again later" not in outcomes[0].message
     assert all(o.message.startswith("not sent: ") for o in outcomes[1:])
     assert len([e for e in server.log if e.method == "POST"]) == 1 and app.deposits == []
+
+
+def test_cli_wallet_says_once_what_a_refusing_wallet_left_not_sent(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path
+) -> None:
+    """As `export --deliver-wallet` and a Ctrl-C: the failure is named, the deposits not
+    attempted are counted apart and their reason said once, not a failure line each."""
+    import click
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    fake[0].faults.append(Fault("status", 403, method="POST"))
+    args = ["push", "wallet", str(_manifest(tmp_path, reference, 4)), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len([line for line in lines if line.startswith("failed")]) == 1  # before: 4
+    assert "1 failed, 3 not sent" in lines
+    (said,) = [line for line in lines if line.startswith("3 not sent: ")]
+    assert "the wallet refused access" in said and "check --base-url" in said
+    summary = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["summary"]
+    assert summary == {"failed": 1, "planned": 3}  # as a Ctrl-C leaves them
 
 
 def test_a_credential_file_named_xml_is_sent_as_json_ld(

@@ -10,6 +10,7 @@ configuration (including credentials the target refuses).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,8 @@ class _Shown:
 
     def __call__(self, outcome: Outcome) -> None:
         self.count += 1
-        self.printer(outcome)
+        if outcome.status != "planned":  # not attempted as the run stopped: said once, at the end
+            self.printer(outcome)
 
     def unsaid(self, outcomes: list[Outcome]) -> list[Outcome]:
         """The failures among ``outcomes`` not printed yet (those not sent are only counted)."""
@@ -123,15 +125,30 @@ def _finish(
     if not quiet:
         click.echo(
             ("dry run (nothing sent): " if dry_run else "")
-            + ", ".join(f"{n} {status}" for status, n in counts.items()),
+            + ", ".join(f"{n} {_status_said(status, dry_run)}" for status, n in counts.items()),
             err=True,
         )
+        if not dry_run:
+            _say_not_sent(outcomes)
     if interrupted:
         click.echo("interrupted: run the same command to finish; what was delivered "
                    "is recorded and is not sent again", err=True)
         raise SystemExit(EXIT_INTERRUPTED)
     if counts.get("failed"):
         raise SystemExit(1)
+
+
+def _status_said(status: str, dry_run: bool) -> str:
+    """A status on the summary line: in a run that sent, what is still planned was not sent."""
+    return "not sent" if status == "planned" and not dry_run else status
+
+
+def _say_not_sent(outcomes: list[Outcome]) -> None:
+    """The items a stopped run did not attempt, once for each reason with its fix, rather than a
+    line each (the results list every one)."""
+    reasons = Counter(o.message for o in outcomes if o.status == "planned" and o.message)
+    for why, count in reasons.items():
+        click.echo(f"{count} {why}", err=True)
 
 
 def _held_until_reported(state: State) -> None:

@@ -730,8 +730,8 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
         outcome = step
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
-        elif step.action == "deposit" and refused is not None:
-            outcome = Outcome(step.key, "deposit", "failed", message=refused)
+        elif step.action == "deposit" and refused is not None:  # not attempted, as after a Ctrl-C
+            outcome = Outcome(step.key, "deposit", "planned", message=refused)
         elif step.action == "deposit":
             earlier = {d for key in _same_wallet(state, item.key) for d in state.maybe_held(key)
                        if d not in (item.digest, digest(item.content))}
