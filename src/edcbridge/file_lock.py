@@ -41,3 +41,26 @@ def hold(open_fd: Callable[[], int], wait: float = 0.0,
         except OSError:
             os.close(fd)
             return None
+
+
+def held_elsewhere(open_fd: Callable[[], int]) -> bool | None:
+    """Whether another process holds the lock of what ``open_fd`` opens; None where that cannot
+    be told (no such locks, or it cannot be opened). Only a shared lock is taken, and let go at
+    once: a process asking for the lock in that moment waits its next try (see :func:`hold`)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = open_fd()
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

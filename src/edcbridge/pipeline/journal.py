@@ -43,8 +43,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from edcbridge.file_lock import held_elsewhere
 from edcbridge.output import canonical_json, make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
@@ -842,7 +843,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     record; every delivery the deliveries table holds as made has its delivered event; every file
     of a record done that is in the folder is the one issued) and to ``heads`` noted earlier
     (event number and hash, as the run reports print them: ``--head`` values, and in
-    ``noted`` each file that holds one, with its head). The
+    ``noted`` each file that holds one, with its head). A file a run holding the folder
+    remakes meanwhile is judged by what that run journals for it (see :func:`_journaled_since`). The
     detail of a revocation, reissue, withdrawal or reinstatement must be there and
     match its event's output hash, a record withdrawn (or reinstated) must have that event as
     its last such one, and a record whose last such event withdrew it must be withdrawn. Events
@@ -855,8 +857,12 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     try:
         wanted = [(seq, head, "with --head") for seq, head in heads] + \
             [(seq, head, f"in {where}") for where, (seq, head) in noted]
-        chain, strays, (unlogged, more), unmarked, unlogged_deliveries = _read_trail(
+        held_before = _run_holds(path.parent)
+        chain, strays, (unlogged, more), unmarked, unlogged_deliveries, (unlike, not_kept) = _read_trail(
             path, tuple((s, h) for s, h, _ in wanted))
+        still_held = False
+        if unlike and (held_before or _run_holds(path.parent) or _grown(path, chain.last)):
+            unlike, still_held = _journaled_since(path, unlike, chain.last, chain.prev)
     except sqlite3.Error as exc:
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
@@ -876,12 +882,14 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
         problems.append(f"... and {more} more records without their events")
     problems += unmarked
     problems += unlogged_deliveries
+    problems += _not_as_issued(unlike, not_kept, path.parent,
+                               _fix_for_files(still_held, not still_held and _has_log(path)))
     return AuditCheck(chain.events, problems, f"{chain.last}:{chain.prev}")
 
 
 def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
                 ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int], list[str],
-                           list[str]]:
+                           list[str], tuple[list[_Unlike], int]]:
     """The chain checked, the events of no record, the records done without their events, the
     records withdrawn or reinstated without it as their last such event, and the deliveries
     made without their event and the files of records done that are not as issued."""
@@ -900,10 +908,10 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         unlogged_deliveries = _deliveries_without_event(db, chain.delivered) + \
             _deliveries_gone(db, chain.erased, path.parent)
         changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
-                                 path.parent, running=_has_log(path))
+                                 path.parent)
     finally:
         db.close()
-    return chain, strays, unlogged, unmarked, unlogged_deliveries + changed
+    return chain, strays, unlogged, unmarked, unlogged_deliveries, changed
 
 
 def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[str]:
@@ -1025,15 +1033,27 @@ def _deliveries_gone(db: sqlite3.Connection, erased: dict[str, int], out_dir: Pa
     return found
 
 
-def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path, *, running: bool) -> list[str]:
+class _Unlike(NamedTuple):
+    """A file of a record done that is not the one the journal says was issued."""
+    key: str
+    place: str  # its place in the output folder
+    digest: str  # its sha256 as last read
+    issued: str  # the sha256 the journal holds for it
+
+
+_KEPT = 100_000  # files not as issued kept to be looked at again (a run remaking them); the rest counted
+_REMAKE_POLL = 0.2  # seconds between looks at the journal of a run going on
+_REMAKE_QUIET = 5.0  # seconds the files left are waited for once a look finds none of them journaled
+
+
+def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path) -> tuple[list[_Unlike], int]:
     """The files of records done, in the folder, whose content is not what the journal (and so
-    the trail, through the outputs its events hash) says was issued: replaced, edited, or
-    the journal of another folder. A file that is not there (a copy of the journal alone, a
-    withdrawn file erased) is not checked; nor one named only by the path of an earlier
-    version's journal, which may be another folder's. ``running``: a write-ahead log lies
-    beside the journal, so a run may be writing a file it has not journaled yet."""
-    fix = "verify again once the run going on ends" if running else "restore it from a copy"
-    found: list[str] = []
+    the trail, through the outputs its events hash) says was issued: replaced, edited, the
+    journal of another folder, or written by a run that has not journaled them (yet); and how
+    many more there are past the first ``_KEPT``. A file that is not there (a copy of the
+    journal alone, a withdrawn file erased) is not checked; nor one named only by the path of an
+    earlier version's journal, which may be another folder's."""
+    found: list[_Unlike] = []
     more = 0
     for key, outputs_json in records:
         for output in json.loads(outputs_json).values():
@@ -1043,13 +1063,107 @@ def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path, *, running
             digest = _file_digest(out_dir / place)
             if digest is None or digest == output.get("sha256"):
                 continue
-            if len(found) < _MAX_LISTED:
-                issued = str(output.get("sha256"))[:16]
-                found.append(f"{out_dir / place} (record {key}) is not the file issued: its sha256 is "
-                             f"{digest[:16]}..., the journal's {issued}... (replaced, edited, or the "
-                             f"journal of another folder?); {fix}")
+            if len(found) < _KEPT:
+                found.append(_Unlike(key, place, digest, str(output.get("sha256"))))
             else:
                 more += 1
+    return found, more
+
+
+def _run_holds(out_dir: Path) -> bool:
+    """Whether a run (or another command that changes the folder) holds its lock now."""
+    return held_elsewhere(lambda: os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)) is True
+
+
+def _grown(path: Path, last: int) -> bool:
+    """Whether events were appended after event ``last``: a run committed since it was read."""
+    db = open_read_only(path)
+    try:
+        return bool(db.execute("SELECT 1 FROM audit WHERE seq > ? LIMIT 1", (last,)).fetchone())
+    finally:
+        db.close()
+
+
+def _journaled_since(path: Path, unlike: list[_Unlike], last: int, head: str) -> tuple[list[_Unlike], bool]:
+    """The files left not as issued once the run holding the folder journaled what it remade, and
+    whether it still held the folder then. A run writes each file (atomically) before the batch
+    recording it commits (at least every half second), so a file it remakes differs from the
+    snapshot checked until then; it is as issued when it is the file the journal records now for
+    it, with that record's events appended after event ``last`` (hash ``head``) in a sound chain.
+    Looked at again every ``_REMAKE_POLL`` seconds until none is left, the run lets go of the
+    folder (one last look then: all it did is committed) or ``_REMAKE_QUIET`` seconds pass
+    without one of them journaled."""
+    followed = _Chain(set())
+    followed.prev, followed.last, followed.expected = head, last, last + 1
+    quiet_until = time.monotonic() + _REMAKE_QUIET
+    while True:
+        holding = _run_holds(path.parent)
+        left = _look_again(path, unlike, followed, every_file=not holding)
+        if len(left) < len(unlike):
+            quiet_until = time.monotonic() + _REMAKE_QUIET
+        unlike = left
+        if not unlike or not holding or time.monotonic() >= quiet_until:
+            return unlike, holding and bool(unlike)
+        time.sleep(_REMAKE_POLL)
+
+
+def _look_again(path: Path, unlike: list[_Unlike], followed: _Chain, *, every_file: bool) -> list[_Unlike]:
+    """The files still not as issued in the journal as committed now (see
+    :func:`_journaled_since`); a file is read again when its record was journaled anew, or
+    ``every_file``."""
+    db = open_read_only(path)
+    try:
+        db.execute("BEGIN")
+        events = ("SELECT seq, time, actor, action, key, input_hash, output_hash, prev, hash, "
+                  f"{_detail_column(db)} FROM audit WHERE seq > ? ORDER BY seq")
+        for row in db.execute(events, (followed.last,)):
+            followed.add(*row)
+        sound = not followed.problems and not followed.more  # events after a break vouch for nothing
+        left: list[_Unlike] = []
+        for item in unlike:
+            row = db.execute("SELECT state, input_hash, outputs FROM records WHERE key = ?",
+                             (item.key,)).fetchone()
+            issued = (_issued_now(item, row, followed.recorded) if sound else None) or item.issued
+            read_again = every_file or issued != item.issued
+            digest = _file_digest(path.parent / item.place) if read_again else item.digest
+            if digest is not None and digest != issued:
+                left.append(item._replace(digest=digest, issued=issued))
+    finally:
+        db.close()
+    return left
+
+
+def _issued_now(item: _Unlike, row: tuple[Any, ...] | None, recorded: set[bytes]) -> str | None:
+    """The sha256 the record of ``item`` now holds for its file, when the record is done and its
+    events are among ``recorded``; None otherwise."""
+    if row is None or row[0] != "done":
+        return None
+    _, input_hash, outputs_json = row
+    outputs = json.loads(outputs_json)
+    output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
+    if any(_event_digest(action, item.key, input_hash, output_hash) not in recorded
+           for action in audit_actions(outputs)):
+        return None
+    return next((str(output.get("sha256")) for output in outputs.values()
+                 if output.get("file") == item.place), None)
+
+
+def _fix_for_files(run_going_on: bool, log_left: bool) -> str:
+    """What to do about a file not as issued, said after its question."""
+    if run_going_on:
+        return (f"?); a run holding this folder has not journaled it {_REMAKE_QUIET:g} s on: if it is "
+                "remaking that record, verify again once that run ends, otherwise restore it from a copy")
+    if log_left:  # a run stopped (killed) after writing files it had not committed leaves its log
+        return (", or written by a run stopped before journaling it?); if a run was stopped, run the same "
+                "export again to finish it, then verify again, otherwise restore it from a copy")
+    return "?); restore it from a copy"
+
+
+def _not_as_issued(unlike: list[_Unlike], more: int, out_dir: Path, fix: str) -> list[str]:
+    found = [f"{out_dir / item.place} (record {item.key}) is not the file issued: its sha256 is "
+             f"{item.digest[:16]}..., the journal's {item.issued[:16]}... (replaced, edited, or the "
+             f"journal of another folder{fix}" for item in unlike[:_MAX_LISTED]]
+    more += len(unlike) - len(found)
     return found + ([f"... and {more} more files not as issued"] if more else [])
 
 
