@@ -635,8 +635,8 @@ def test_a_register_that_stops_answering_is_not_asked_for_the_rest_and_the_next_
 ) -> None:
     """DEQAR down part way through a run (the sandbox's nightly refresh, say), unreachable or
     behind a gateway saying so: each report would wait for every retry of its look-ups; after
-    three reports in a row without an answer the rest are not sent, each saying why and what to
-    do, and the same command later sends them."""
+    three reports in a row without an answer the rest are not attempted: left planned, as a
+    Ctrl-C leaves them, each saying why and what to do, and the same command later sends them."""
     from tests.fake_http import Fault
 
     server, app = fake
@@ -647,7 +647,7 @@ def test_a_register_that_stops_answering_is_not_asked_for_the_rest_and_the_next_
     fault = Fault("drop", method="GET") if kind == "drop" else Fault("status", int(kind), method="GET")
     server.faults.extend(dataclasses.replace(fault) for _ in range(100))
     down = push_deqar(items, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
-    assert [o.status for o in down] == ["skipped"] + ["failed"] * 7
+    assert [o.status for o in down] == ["skipped"] + ["failed"] * 3 + ["planned"] * 4  # not attempted
     said = "no answer after 5 attempt(s)" if kind == "drop" else f"HTTP {kind}"
     assert all(said in o.message for o in down[1:4]), down[1].message
     assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
@@ -663,7 +663,8 @@ def test_on_the_csv_route_a_register_that_stops_answering_is_not_asked_for_the_r
     fake: tuple[FakeServer, DeqarFake], workdir: Path
 ) -> None:
     """The look-ups before a CSV upload stop as the API route does: after three reports in a row
-    without an answer, the rest fail at once, and the same command later sends them."""
+    without an answer, the rest are not attempted (left planned), and the same command later
+    sends them."""
     from tests.fake_http import Fault
 
     server, app = fake
@@ -674,7 +675,7 @@ def test_on_the_csv_route_a_register_that_stops_answering_is_not_asked_for_the_r
     changed = _items(workdir, batch_text(6, summary="Changed."))
     server.faults.extend(Fault("drop", method="GET") for _ in range(100))
     down = push_deqar_csv(changed, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
-    assert [o.status for o in down] == ["failed"] * 6
+    assert [o.status for o in down] == ["failed"] * 3 + ["planned"] * 3  # not attempted
     assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
                for o in down[3:]), down[3].message
     assert len([e for e in server.log if e.fault == "drop"]) == 3 * 5  # none for the other reports
@@ -689,7 +690,8 @@ def test_on_the_csv_route_deletions_stop_when_the_register_stops_answering(
     fake: tuple[FakeServer, DeqarFake], workdir: Path, kind: str
 ) -> None:
     """The deletion requests after a CSV upload stop as the reports do: after three in a row
-    without an answer, the rest fail at once, and the same command later requests them."""
+    without an answer, the rest are not attempted (left planned), and the same command later
+    requests them."""
     from tests.fake_http import Fault
 
     server, app = fake
@@ -702,7 +704,8 @@ def test_on_the_csv_route_deletions_stop_when_the_register_stops_answering(
     server.faults.extend(dataclasses.replace(fault) for _ in range(100))
     down = push_deqar_csv(_items(workdir, withdrawn), client, State.load(workdir / "state.json", "deqar"),
                           agency="ACQUIN")
-    assert [(o.action, o.status) for o in down] == [("skip", "skipped")] + [("delete", "failed")] * 5
+    assert [(o.action, o.status) for o in down] == [("skip", "skipped")] + [("delete", "failed")] * 3 + [
+        ("delete", "planned")] * 2  # not attempted
     assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
                and "run the same command again" in o.message for o in down[4:]), down[4].message
     assert len([e for e in server.log if e.fault]) == 3 * 5  # none for the other deletions
@@ -773,3 +776,82 @@ def test_on_the_csv_route_deletions_are_requested_until_three_in_a_row_go_unansw
                           agency="ACQUIN")
     assert _heard(down) == ["skipped", "502", "502", "ok", "502", "502", "502", "stopped", "stopped"]
     assert len([e for e in server.log if e.status == 502]) == 5 * 5
+
+
+@pytest.mark.parametrize("via", ["api", "csv"])
+def test_cli_says_once_what_a_silent_register_left_not_sent(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path, monkeypatch: pytest.MonkeyPatch, via: str
+) -> None:
+    """As `push wallet` and `export --deliver-wallet`: the reports asked and left unanswered are
+    named, those not attempted are counted apart and their reason said once, not a failure line
+    each, in the terminal and the results files alike; the same command sends them."""
+    import csv
+    import functools
+
+    from edcbridge.deliver.http import HttpClient
+    from tests.deliver_support import no_wait_policy, push_deqar_batch
+
+    server, app = fake
+    monkeypatch.setattr("edcbridge.deliver.cli.HttpClient",
+                        functools.partial(HttpClient, retry=no_wait_policy(), min_interval=0))
+    assert push_deqar_batch(workdir, server, batch_text(8), "--via", via).exit_code == 0
+    _gateway_down_for(server, app, set(range(1, 9)))
+    changed = batch_text(8, summary="Changed.")
+    result = push_deqar_batch(workdir, server, changed, "--via", via)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    failed = [line for line in lines if line.startswith("failed")]
+    assert len(failed) == 3 and all("HTTP 502" in line for line in failed)  # before: 8
+    assert "3 failed, 5 not sent" in lines
+    (said,) = [line for line in lines if "DEQAR did not answer" in line]
+    assert said.startswith("5 not sent: DEQAR did not answer the last 3 reports")
+    assert "run the same command again" in said
+    document = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
+    assert document["summary"] == {"failed": 3, "planned": 5}  # as a Ctrl-C leaves them
+    with (workdir / "out" / "deqar-results.csv").open(encoding="utf-8") as rows:
+        assert [row["status"] for row in csv.DictReader(rows)] == ["failed"] * 3 + ["planned"] * 5
+    server.app = app
+    again = push_deqar_batch(workdir, server, changed, "--via", via)
+    assert again.exit_code == 0, again.output
+    assert json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))["summary"] == {"ok": 8}
+    assert {r["summary"] for r in app.reports.values()} == {"Changed."} and len(app.reports) == 8
+
+
+def test_cli_says_once_what_a_register_refusing_access_part_way_left_not_sent(
+    fake: tuple[FakeServer, DeqarFake], workdir: Path
+) -> None:
+    """The account's password changed and its token revoked part way: the report refused is
+    named with the register's answer; the rest are not attempted, counted apart and said once
+    (not the refusal repeated as a failure each), and the same command sends them."""
+    from tests.deliver_support import push_deqar_batch
+
+    server, app = fake
+    created: list[Request] = []
+
+    def revoked_after_two(request: Request) -> Reply:
+        reply = app(request)
+        if request.method == "POST" and request.path.endswith("/submit/report"):
+            created.append(request)
+            if len(created) == 2:
+                app.passwords["acquin"] = "changed-by-a-colleague"
+                app.tokens.clear()
+        return reply
+
+    server.app = revoked_after_two
+    result = push_deqar_batch(workdir, server, batch_text(6))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    (failed,) = [line for line in lines if line.startswith("failed")]  # before: 4
+    assert "HTTP 403" in failed and "check the agency account's user name" in failed
+    assert "1 failed, 2 ok, 3 not sent" in lines
+    (said,) = [line for line in lines if "refused access" in line]
+    assert said.startswith("3 not sent: DEQAR refused access") and "run the same command again" in said
+    document = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
+    assert document["summary"] == {"failed": 1, "ok": 2, "planned": 3}
+    assert all("HTTP 403" not in item["message"] for item in document["items"][3:])
+    app.passwords["acquin"] = PASSWORD
+    again = push_deqar_batch(workdir, server, batch_text(6))
+    assert again.exit_code == 0, again.output
+    assert json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))["summary"] == {
+        "ok": 4, "skipped": 2}
+    assert _stored(app) == Counter({f"EDCB-{n:04d}": 1 for n in range(1, 7)})

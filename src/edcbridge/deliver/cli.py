@@ -313,7 +313,7 @@ def deqar_command(
                                           refuse_drops=refuse_drops)
                 if not (dry_run or as_json):
                     for outcome in outcomes:
-                        printer(outcome)
+                        shown(outcome)
             else:
                 outcomes = push_deqar(
                     items,

@@ -275,6 +275,16 @@ REGISTER_SILENT = (
     "check that the register is up, the network and the base URL, then run the same command "
     "again: it sends only what is left")
 
+REGISTER_REFUSED = (
+    "not sent: DEQAR refused access (HTTP 401/403) earlier in this run (the report it refused names "
+    "its answer and the fix); once that is fixed, run the same command again: it sends only what is left")
+
+
+def not_attempted(step: Outcome, why: str) -> Outcome:
+    """A step a stopped run did not attempt: left planned, as a Ctrl-C leaves it (the state file
+    does not hold it, so the same command sends it), with ``why`` it was not sent."""
+    return Outcome(step.key, step.action, "planned", step.target_id, step.detail, why)
+
 
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
                       agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
@@ -288,13 +298,13 @@ def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: D
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
         elif step.action != "refuse" and stopped is not None:
-            outcome = Outcome(step.key, step.action, "failed", message=stopped)
+            outcome = not_attempted(step, stopped)
         elif step.action != "refuse":
             try:
                 outcome = _deliver_step(step, item, client, state, agency, known_eter, refuse_drops)
             except DeliveryAuthError as exc:
-                stopped = str(exc)
-                outcome = Outcome(step.key, step.action, "failed", message=stopped)
+                stopped = REGISTER_REFUSED  # said once for the rest: the refusal itself is this report's
+                outcome = Outcome(step.key, step.action, "failed", message=str(exc))
             except DeliveryError as exc:
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
                 if silence.heard(not unanswered(exc)):
@@ -499,7 +509,7 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
         if step.action != "delete":
             continue
         if silence.over:
-            results[step.key] = Outcome(step.key, "delete", "failed", message=REGISTER_SILENT)
+            results[step.key] = not_attempted(step, REGISTER_SILENT)
             continue
         try:
             results[step.key] = request_deletion(client, agency, by_key[step.key].content, state)
@@ -524,7 +534,7 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
     silence = Silence()  # of the register, look-up after look-up
     for step in updates:
         if silence.over:
-            gone[step.key] = Outcome(step.key, step.action, "failed", message=REGISTER_SILENT)
+            gone[step.key] = not_attempted(step, REGISTER_SILENT)
             continue
         local_identifier = by_key[step.key].content["local_identifier"]
         try:
