@@ -330,8 +330,36 @@ def test_cli_wallet_says_once_what_a_refusing_wallet_left_not_sent(
     assert "1 failed, 3 not sent" in lines
     (said,) = [line for line in lines if line.startswith("3 not sent: ")]
     assert "the wallet refused access" in said and "check --base-url" in said
-    summary = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["summary"]
-    assert summary == {"failed": 1, "planned": 3}  # as a Ctrl-C leaves them
+    results = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))
+    assert results["summary"] == {"failed": 1, "planned": 3}  # as a Ctrl-C leaves them
+
+
+def test_cli_wallet_says_a_refused_access_in_the_words_export_does(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path
+) -> None:
+    """The deposits a refusing wallet left are said once as `export --deliver-wallet` says
+    them: what was refused and the fix (its own option named), not the first learner's URL
+    with "running again will not help" repeated for every other learner."""
+    import click
+
+    from edcbridge.pipeline.delivery import ACCESS_REFUSED
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    fake[0].faults.append(Fault("status", 403, method="POST"))
+    args = ["push", "wallet", str(_manifest(tmp_path, reference, 3)), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    (said,) = [line for line in result.stderr.splitlines() if line.startswith("2 not sent: ")]
+    assert said == f"2 {ACCESS_REFUSED.replace('--deliver-wallet', '--base-url')}"
+    assert result.stderr.count("running again will not help") == 1  # the refusal itself, once
+    items = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["items"]
+    for item in items[1:]:  # another learner's URL is not in their rows
+        assert item["status"] == "planned" and "@" not in item["message"] and "http" not in item["message"]
 
 
 def test_a_credential_file_named_xml_is_sent_as_json_ld(

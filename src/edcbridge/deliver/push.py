@@ -574,6 +574,10 @@ WALLET_SILENT = (
     f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
     "timeout): check that it is up and the base URL, then run the same command again: it "
     "sends only what is left")
+ACCESS_REFUSED = (
+    "not sent: the wallet refused access (HTTP 401/403) earlier in this run; check --base-url and any "
+    "access the wallet requires (a gateway, an allow-list), then run the same command again: it "
+    "delivers what is still pending")
 EARLIER_VERSION_HELD = (
     "the wallet holds this credential id in the version delivered before the file changed, and "
     "keeps it: the learner removes it from the wallet, then the same command delivers this version")
@@ -761,7 +765,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                 )
             except DeliveryAuthError as exc:
                 not_stored()
-                refused = f"not sent: {exc}"
+                refused = ACCESS_REFUSED  # said once for the rest: the refusal itself is this item's
                 outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
             except DeliveryThrottledError as exc:  # held back, or answered "later": nothing stored
                 not_stored()
