@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import os
@@ -88,14 +89,14 @@ def test_deliveries_a_ctrl_c_left_undone_are_failures_of_the_page_as_of_report_j
                            "--no-send-email", "-j", "1")
     assert code == 130, stderr
     report, text = _report(out), _text(out)
-    failed = report["delivery_failed"]
-    assert report["interrupted"] and report["not_read"] == 0 and failed > 0
-    assert f"2 delivered, 0 already there, {failed} failed" in stderr
+    failed, left = report["delivery_failed"], report["delivery_not_sent"]
+    assert report["interrupted"] and report["not_read"] == 0 and failed == 1 and left > 1
+    assert f"2 delivered, 0 already there, {failed} failed, {left} not sent" in stderr
     verdict = text.split(" Summary ")[0]
     assert "rows not read" not in verdict and "while it delivered the credentials" in verdict
-    assert f"2 credential(s) delivered and {failed} delivery(ies) failed" in verdict
+    assert f"2 credential(s) delivered, {failed} delivery(ies) failed and {left} not sent" in verdict
     assert "Failures None." not in text
-    assert f"Failures No record failed; {failed} delivery(ies) failed" in text
+    assert f"Failures No record failed; {failed} delivery(ies) failed and {left} not sent" in text
 
 
 def test_erasing_an_award_keeps_the_reasons_of_the_others_made_again(env: None, tmp_path: Path) -> None:
@@ -115,3 +116,50 @@ def test_erasing_an_award_keeps_the_reasons_of_the_others_made_again(env: None, 
     for record in kept:
         assert f"{record['award_id']} {record['redone']}" in made_again
     assert f"{erased} " not in made_again
+
+
+def test_deposits_not_sent_are_counted_and_each_says_why_in_every_report(
+        env: None, tmp_path: Path) -> None:
+    """A wallet that stops answering leaves deposits not attempted: the summary on stderr counted
+    them ("3 failed, 6 not sent"), but report.json and report.html did not, and their rows in
+    deliveries.csv and report.json had no reason."""
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    server = FakeServer(WalletFake()).start()
+    server.stop()  # nothing answers at its address any more
+    out = tmp_path / "out"
+    code, stderr = _export(out, "--seal", str(seal.p12), "--password-file",
+                           str(tmp_path / "seal" / "seal-password.txt"), "--deliver-wallet", server.base_url,
+                           "--no-send-email", "-j", "1")
+    assert code == 1, stderr
+    report, text = _report(out), _text(out)
+    left = [d for d in report["deliveries"] if d["status"] == "not-sent"]
+    assert len(left) > 1 and report["delivery_not_sent"] == len(left)  # before: no such count
+    assert f"3 failed, {len(left)} not sent" in stderr
+    for entry in left:  # before: null
+        assert entry["error"].startswith("not sent: the wallet did not answer the last 3 deposits")
+    with (out / "deliveries.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["status"] == "not-sent"]
+    assert len(rows) == len(left) and all("run the same command again" in row["error"] for row in rows)
+    assert f"deliveries not sent {len(left)}" in text
+    assert f"{len(left)} delivery(ies) not sent: the run did not attempt them" in text
+    failed_rows = text.split("Failed deliveries")[1]
+    assert failed_rows.count("no answer") == 3 and "not sent: the wallet" not in failed_rows
+
+
+def test_erasing_an_award_keeps_the_deposits_not_sent_out_of_the_failed_deliveries(
+        env: None, tmp_path: Path) -> None:
+    """``erase`` rewrites report.html from report.json, where a deposit not sent has its reason:
+    the page must still count it apart, not list it among the failed deliveries."""
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    server = FakeServer(WalletFake()).start()
+    server.stop()  # nothing answers at its address any more
+    out = tmp_path / "out"
+    code, stderr = _export(out, "--seal", str(seal.p12), "--password-file",
+                           str(tmp_path / "seal" / "seal-password.txt"), "--deliver-wallet", server.base_url,
+                           "--no-send-email", "-j", "1")
+    assert code == 1, stderr
+    erased = _report(out)["deliveries"][-1]["award_id"]  # one not sent
+    result = CliRunner().invoke(main, ["erase", str(out), erased, "--reason", "the learner asked"])
+    assert result.exit_code == 0, result.stderr
+    failed_rows = _text(out).split("Failed deliveries")[1]
+    assert failed_rows.count("no answer") == 3 and "not sent: the wallet" not in failed_rows

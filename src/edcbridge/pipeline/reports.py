@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from edcbridge.folder_files import DELIVERY_COLUMNS, REPORT_COLUMNS, RUN_REPORT_TITLE
 from edcbridge.output import printable, text_cell
-from edcbridge.pipeline.delivery import UNCHANGED
+from edcbridge.pipeline.delivery import NOT_SENT, UNCHANGED
 from edcbridge.pipeline.journal import json_encoder
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class ReportWriter:
         """One delivery attempt: a row of deliveries.csv and an entry of the ``deliveries``."""
         self.start_deliveries()
         award_id = delivery.key.split("/", 1)[-1]
-        error = delivery.message if delivery.status == "failed" else ""
+        error = delivery.message if delivery.status in ("failed", NOT_SENT) else ""  # or why not sent
         self._deliveries.writerow([_cell(cell) for cell in (
             award_id, delivery.recipient or "", delivery.status, delivery.path, delivery.target_id or "",
             _one_line(error))])
@@ -144,7 +144,7 @@ class ReportWriter:
                   "credential": delivery.path, "target_id": delivery.target_id, "error": error or None}
         self._json.write(("" if self._first else ",\n") + json.dumps(record, ensure_ascii=False))
         self._first = False
-        if error and len(self._delivery_failures) < _MAX_HTML_FAILURES:
+        if delivery.status == "failed" and len(self._delivery_failures) < _MAX_HTML_FAILURES:
             self._delivery_failures.append((award_id, delivery.recipient or "", error))
 
     def discard(self) -> None:
@@ -221,7 +221,8 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "delivered": result.delivered, "redelivered": result.redelivered,
             "already_delivered": result.already_delivered,
             "unchanged": result.unchanged,
-            "delivery_failed": result.delivery_failed, "with_warnings": result.with_warnings,
+            "delivery_failed": result.delivery_failed, "delivery_not_sent": result.delivery_not_sent,
+            "with_warnings": result.with_warnings,
             "catalogue_files": result.catalogue_files, "notes": result.notes,
             "audit_head": result.audit_head,
             "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
@@ -277,7 +278,8 @@ _LABELS = {"ok": "done, in this run or earlier", "done": "done", "redone": "of t
            "aborted": "stopped on an error", "file_errors": "file errors", "delivered": "delivered",
            "redelivered": "of them sent again (redelivered)",
            "already_delivered": "already there", "unchanged": "unchanged (not sent again)",
-           "delivery_failed": "deliveries failed", "with_warnings": "credentials with warnings",
+           "delivery_failed": "deliveries failed", "delivery_not_sent": "deliveries not sent",
+           "with_warnings": "credentials with warnings",
            "audit_head": "audit head"}
 
 
@@ -333,13 +335,16 @@ def run_verdict(summary: dict[str, Any]) -> str:
     handled = "the records listed were handled" + (f" ({problems})" if problems else "")
     left = summary.get("not_read")
     rest = "the rest not read" if left is None else f"{left} row{'' if left == 1 else 's'} not read"
+    if summary["aborted"] and _delivering(summary):
+        return f"The run stopped on an error ({summary['aborted']}) while it delivered the credentials, " \
+               f"after the export: {_stopped_deliveries(summary)}; fix the cause, then {_AGAIN}."
     if summary["aborted"]:
         return f"The run stopped on an error ({summary['aborted']}): {handled}, {rest}; fix the " \
                f"cause, then {_AGAIN}."
     if summary["interrupted"] and _delivering(summary):
         return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
                f"send) while it delivered the credentials, after the export: " \
-               f"{_interrupted_deliveries(summary)}; {_AGAIN}."
+               f"{_stopped_deliveries(summary)}; {_AGAIN}."
     if summary["interrupted"]:
         return f"The run was interrupted (Ctrl-C, or SIGTERM as kill, timeout and service managers " \
                f"send): {handled}, {rest}; {_AGAIN}."
@@ -360,26 +365,32 @@ def run_verdict(summary: dict[str, Any]) -> str:
 
 def _delivering(summary: dict[str, Any]) -> bool:
     """Whether the run reached its deliver stage, which begins once every row is handled."""
-    return any(summary.get(key) for key in ("delivered", "already_delivered", "unchanged", "delivery_failed"))
+    return any(summary.get(key) for key in ("delivered", "already_delivered", "unchanged", "delivery_failed",
+                                            "delivery_not_sent"))
 
 
-def _interrupted_deliveries(summary: dict[str, Any]) -> str:
-    """What a run stopped during its deliveries did: its records, and the deliveries not made
-    (counted as failed, as on stderr and in report.json), each with why in deliveries.csv."""
-    records = _problems({**summary, "delivery_failed": 0})
-    failed = summary["delivery_failed"]
+def _stopped_deliveries(summary: dict[str, Any]) -> str:
+    """What a run stopped during its deliveries did: its records, and the deliveries failed and
+    not sent (counted apart, as on stderr and in report.json), each with why in deliveries.csv."""
+    records = _problems({**summary, "delivery_failed": 0, "delivery_not_sent": 0})
     return f"the records listed were handled{f' ({records})' if records else ''}, " \
-           f"{summary['delivered']} credential(s) delivered and {failed} delivery(ies) failed or not " \
-           f"made (each says why under Failed deliveries below and in deliveries.csv)"
+           f"{summary['delivered']} credential(s) delivered, {summary['delivery_failed']} delivery(ies) " \
+           f"failed and {_not_sent(summary)} not sent (each says why in deliveries.csv)"
+
+
+def _not_sent(summary: dict[str, Any]) -> int:
+    """The deposits a stopped run did not attempt (0 in a report written before they were counted)."""
+    return int(summary.get("delivery_not_sent") or 0)
 
 
 def _failures_none(summary: dict[str, Any]) -> str:
     """The Failures section when no record failed: it says so of the records, and counts the
-    deliveries that failed."""
-    failed = summary.get("delivery_failed")
-    if not failed:
+    deliveries that failed and those not sent."""
+    failed, left = summary.get("delivery_failed"), _not_sent(summary)
+    if not (failed or left):
         return "<p>None.</p>"
-    return f"<p>No record failed; {failed} delivery(ies) failed: see Failed deliveries below.</p>"
+    return f"<p>No record failed; {failed or 0} delivery(ies) failed and {left} not sent: see " \
+           "Deliveries below.</p>"
 
 
 def _withdrawn_rows(summary: dict[str, Any]) -> str:
@@ -418,7 +429,8 @@ def _problems(summary: dict[str, Any]) -> str:
     """What failed, counted: records, files read only part way, deliveries."""
     counts = ((summary["failed"], "record(s) failed"),
               (summary["file_errors"], "file(s) could not be read to the end"),
-              (summary["delivery_failed"], "delivery(ies) failed"))
+              (summary["delivery_failed"], "delivery(ies) failed"),
+              (_not_sent(summary), "delivery(ies) not sent"))
     return ", ".join(f"{count} {what}" for count, what in counts if count)
 
 
@@ -439,6 +451,7 @@ def _redone_section(summary: dict[str, Any], redone: list[tuple[str, int, str, s
 def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, str]]) -> str:
     unchanged = "" if not summary.get("unchanged") else \
         f"<p>{summary['unchanged']} credential(s) {_esc(UNCHANGED)}.</p>"
+    unchanged += _not_sent_said(summary)
     if not failures:
         return "" if not unchanged else f"<h2>Deliveries</h2>{unchanged}"
     esc = _esc
@@ -448,6 +461,16 @@ def _delivery_section(summary: dict[str, Any], failures: list[tuple[str, str, st
         f"<p>{summary['delivery_failed'] - len(failures)} more: see deliveries.csv.</p>"
     return (f'<h2>Deliveries</h2>{unchanged}<h2>Failed deliveries</h2><table><tr><th scope="col">award</th>'
             f'<th scope="col">recipient</th><th scope="col">error</th></tr>{rows}</table>{more}')
+
+
+def _not_sent_said(summary: dict[str, Any]) -> str:
+    """The deposits the run did not attempt, counted once (the notes say why; deliveries.csv
+    lists each, as not-sent, with its reason) rather than as failures."""
+    left = _not_sent(summary)
+    if not left:
+        return ""
+    return f"<p>{left} delivery(ies) not sent: the run did not attempt them (the notes above say why); " \
+           "deliveries.csv lists each as not-sent, with the reason; the same command sends them.</p>"
 
 
 def erase_from_reports(out_dir: Path, awards: dict[str, str], note: str) -> list[Path]:
@@ -480,7 +503,7 @@ def erase_from_reports(out_dir: Path, awards: dict[str, str], note: str) -> list
     failures = [(r["file"], r["row"], r["award_id"], (r.get("errors") or [""])[0]) for r in records
                 if r.get("status") in ("failed", "file-error")][:_MAX_HTML_FAILURES]
     delivery_failures = [(d["award_id"], d.get("recipient") or "", d["error"]) for d in deliveries
-                         if d.get("error")][:_MAX_HTML_FAILURES]
+                         if d.get("status") == "failed" and d.get("error")][:_MAX_HTML_FAILURES]
     redone = [(r["file"], r["row"], r["award_id"], r["redone"]) for r in records
               if r.get("status") == "done" and r.get("redone")][:_MAX_HTML_FAILURES]
     _replace(out_dir, "report.html", "utf-8", None,
