@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,7 @@ from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, Delivery, WalletTarget
-from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, verify_audit
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.verify import verify_document
@@ -415,6 +416,45 @@ def test_deliveries_a_ctrl_c_leaves_undone_are_in_the_report(
                     "run the same command again: it delivers what is still pending"]
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.delivered, again.delivery_failed) == (2, 0) and len(fake.deposits) == 3
+
+
+def test_deliveries_a_journal_error_leaves_undone_are_counted_and_said(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A journal that cannot commit (a full disk) stops the run part way through its deliveries:
+    the deposits left were counted nowhere (report.json: 2 delivered, 0 failed). They are
+    reported not sent, with why and the fix; the one in flight fails, as after a Ctrl-C."""
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 5)
+    out = tmp_path / "out"
+    real = Journal.delivery_outcome
+    outcomes: list[str] = []
+
+    def full_disk_at_the_third(self: Journal, item: Any, *args: Any, **kwargs: Any) -> None:
+        if len(outcomes) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(self, item, *args, **kwargs)
+        outcomes.append(item.key)
+
+    monkeypatch.setattr(Journal, "delivery_outcome", full_disk_at_the_third)
+    with pytest.raises(sqlite3.OperationalError):
+        _run(awards, out, store, seal, server.base_url)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["aborted"] == "OperationalError: disk I/O error"
+    assert [d["status"] for d in report["deliveries"]] == ["delivered"] * 2 + ["failed"] + ["not-sent"] * 2
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 1, 2)
+    assert "while it was being sent: the wallet may hold it" in report["deliveries"][2]["error"]
+    why = "not sent: the run stopped on an error (disk I/O error); fix its cause, then run the same command"
+    assert all(d["error"].startswith(why) for d in report["deliveries"][3:])
+    assert f"wallet {server.base_url}: 2 deposits not sent: the run stopped on an error (disk I/O error)" \
+        in "\n".join(report["notes"])
+    verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
+    assert "while it delivered the credentials, after the export" in verdict and "not read" not in verdict
+    assert "2 credential(s) delivered, 1 delivery(ies) failed and 2 not sent" in verdict
+    monkeypatch.undo()
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.delivered + again.already_delivered, again.delivery_failed) == (3, 0)
+    assert len(fake.deposits) == 5
 
 
 def test_a_renewed_seal_sends_nothing_again_and_says_the_wallets_keep_the_earlier_copies(

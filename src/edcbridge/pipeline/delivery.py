@@ -16,7 +16,9 @@ false "delivered", never a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -134,6 +136,10 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     except KeyboardInterrupt:
         _report_interrupted(journal, target, current, done, on_delivery)
         raise
+    except (OSError, sqlite3.Error) as exc:  # a disk or journal error stops the run
+        with contextlib.suppress(OSError, sqlite3.Error):  # the reports may not be writable either
+            _report_interrupted(journal, target, current, done, on_delivery, _stopped(exc))
+        raise
     finally:
         wallet.http.close()
 
@@ -151,17 +157,26 @@ INTERRUPTED_PENDING = ("not sent: the run was interrupted (Ctrl-C); run the same
                        "delivers what is still pending")
 
 
+def _stopped(exc: BaseException) -> tuple[str, str]:
+    """What the deposit in flight and those left are told when an error stops the run."""
+    error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (f"the run stopped on an error ({error}) while it was being sent: the wallet may hold it; "
+            "once the cause is fixed, the same command finds out and finishes",
+            f"not sent: the run stopped on an error ({error}); fix its cause, then run the same command "
+            "again: it delivers what is still pending")
+
+
 def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending | None, after: str,
-                        on_delivery: Callable[[Delivery], None]) -> None:
-    """Every delivery a Ctrl-C left undone, reported as such (the journal keeps them pending, or
-    sending for the one in flight, for the next run)."""
+                        on_delivery: Callable[[Delivery], None],
+                        why: tuple[str, str] = (INTERRUPTED_SENDING, INTERRUPTED_PENDING)) -> None:
+    """Every delivery a Ctrl-C (or an error, ``why``) left undone, reported as such (the journal
+    keeps them pending, or sending for the one in flight, for the next run)."""
+    sending, pending = why
     for item in _pending(journal, target, after):
         if current is not None and item.key == current.key:
-            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", INTERRUPTED_SENDING,
-                                 item.held))
+            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", sending, item.held))
         else:
-            on_delivery(Delivery(item.key, item.recipient, item.path, NOT_SENT, INTERRUPTED_PENDING,
-                                 item.held))
+            on_delivery(Delivery(item.key, item.recipient, item.path, NOT_SENT, pending, item.held))
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal,
