@@ -83,3 +83,24 @@ def test_deposits_a_silent_wallet_leaves_are_said_once_not_each_as_a_failure(
     assert f"0 delivered, 0 already there, 3 failed, {left} not sent" in result.stderr
     assert result.stderr.count("not sent") == 2  # before: one line per deposit not attempted
     assert f"{left} deposits not sent: the wallet did not answer the last 3 deposits" in result.stderr
+
+
+def test_the_note_of_deposits_not_sent_follows_the_wallet_line_it_explains(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was printed among the catalogue's notes, before the records' counts, far from the
+    wallet's line that counts the deposits not sent."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    server = FakeServer(WalletFake()).start()
+    server.stop()  # nothing answers at its address any more
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out),
+        "--seal", str(seal.p12), "--password-file", str(tmp_path / "seal" / "seal-password.txt"),
+        "--deliver-wallet", server.base_url, "--no-send-email", "-j", "1"])
+    lines = result.stderr.splitlines()
+    wallet = f"wallet {server.base_url}: "
+    (counted,) = [at for at, line in enumerate(lines) if line.startswith(wallet + "0 delivered")]
+    assert lines[counted].endswith(" not sent")
+    said = [at for at, line in enumerate(lines) if line.startswith(wallet) and " deposits not sent: " in line]
+    assert said == [counted + 1]

@@ -689,7 +689,8 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
 def _say_summary(result: RunResult, options: Any) -> None:
     """The run's counts, notes, why it stopped, its deliveries and its report, on stderr."""
     for note in result.notes:
-        click.echo(note, err=True)
+        if note != result.not_sent_note:  # said after the deliveries' counts it explains
+            click.echo(note, err=True)
     click.echo(_counts_line(result), err=True)
     if result.redone:
         click.echo(f"{result.redone} of those done were made again, each for the reason its "
@@ -732,6 +733,8 @@ def _say_deliveries(result: RunResult, target: str) -> None:
                f"{result.already_delivered} already there, {unchanged}"
                f"{result.delivery_failed} failed"
                + (f", {result.delivery_not_sent} not sent" if result.delivery_not_sent else ""), err=True)
+    if result.not_sent_note:
+        click.echo(result.not_sent_note, err=True)
     if result.unchanged:
         click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
                    f"earlier were not sent again: {KEPT}", err=True)

@@ -106,6 +106,7 @@ class RunResult:
     unchanged: int = 0  # sealed again with the content delivered before: not sent again
     delivery_failed: int = 0
     delivery_not_sent: int = 0  # deposits a stopped run did not attempt (the next run sends them)
+    not_sent_note: str = ""  # of ``notes``, the one saying why they were not sent (and the fix)
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
@@ -1155,17 +1156,18 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
     reports.start_deliveries()
     try:
         deliver_pending(runner.journal, target, count)
-    finally:  # a Ctrl-C too: the reports keep the reason, said once
-        result.notes += _not_sent_note(result.delivery_not_sent, why, target)
+    finally:  # a Ctrl-C or an error too: the reports keep the reason, said once
+        result.not_sent_note = _not_sent_note(result.delivery_not_sent, why, target)
+        result.notes += [result.not_sent_note] if result.not_sent_note else []
 
 
-def _not_sent_note(count: int, why: list[str], target: WalletTarget) -> list[str]:
+def _not_sent_note(count: int, why: list[str], target: WalletTarget) -> str:
     """The deposits a stopped run did not attempt, in one note with the reason and the fix
-    (each is a row of deliveries.csv, status not-sent), rather than a line each."""
+    (each is a row of deliveries.csv, status not-sent), rather than a line each; '' for none."""
     if not count:
-        return []
+        return ""
     reason = why[-1].removeprefix("not sent: ")
-    return [f"{target.name}: {count} deposit{'s' if count > 1 else ''} not sent: {reason}"]
+    return f"{target.name}: {count} deposit{'s' if count > 1 else ''} not sent: {reason}"
 
 
 def _not_redelivered(target: WalletTarget, found: set[str]) -> list[str]:
