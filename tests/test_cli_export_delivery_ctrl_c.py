@@ -4,8 +4,10 @@ as a Ctrl-C during the export does, so its audit head is printed to be noted."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from edcbridge.cli import main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import delivery
+from edcbridge.pipeline.journal import Journal
 from edcbridge.sealing import demo_seal
 from tests.conftest import FIXTURES
 from tests.fake_http import FakeServer
@@ -104,3 +107,34 @@ def test_the_note_of_deposits_not_sent_follows_the_wallet_line_it_explains(
     assert lines[counted].endswith(" not sent")
     said = [at for at, line in enumerate(lines) if line.startswith(wallet) and " deposits not sent: " in line]
     assert said == [counted + 1]
+
+
+def test_a_run_a_journal_error_stops_while_it_delivers_counts_the_deposits_left(
+        store, tmp_path: Path, wallet_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its stderr said only "aborted: ...": nothing of the deposits made, failed or left."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    seal = demo_seal(tmp_path / "seal", load_catalogue(CATALOGUE))
+    real = Journal.delivery_outcome
+    outcomes: list[str] = []
+
+    def full_disk_at_the_third(self: Journal, item: Any, *args: Any, **kwargs: Any) -> None:
+        if len(outcomes) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(self, item, *args, **kwargs)
+        outcomes.append(item.key)
+
+    monkeypatch.setattr(Journal, "delivery_outcome", full_disk_at_the_third)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(FIXTURES / "imperial" / "awards.csv"), "-c", str(CATALOGUE), "-o", str(out),
+        "--seal", str(seal.p12), "--password-file", str(tmp_path / "seal" / "seal-password.txt"),
+        "--deliver-wallet", wallet_url, "--no-send-email", "-j", "1"])
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    left = report["delivery_not_sent"]
+    assert report["aborted"] and left == report["done"] - 3
+    lines = result.stderr.splitlines()
+    assert lines[-3] == f"wallet {wallet_url}: 2 delivered, 0 already there, 1 failed, {left} not sent"
+    assert lines[-2].startswith(f"wallet {wallet_url}: {left} deposits not sent: the run stopped on an "
+                                "error (disk I/O error); fix its cause, then run the same command again")
+    assert lines[-1].startswith("aborted: disk I/O error")

@@ -599,6 +599,7 @@ class _RunOutput:
         self.exported = exported
         self.failures = 0  # records whose errors were, or would have been, shown
         self.audit_head = ""  # the run's, once its reports hold it
+        self.result: RunResult | None = None  # likewise
 
     def on_outcome(self, outcome: Any, status: str) -> None:
         if self.exported is not None and status in ("done", "skipped"):
@@ -627,6 +628,17 @@ class _RunOutput:
 
     def on_reported(self, result: Any) -> None:
         self.audit_head = result.audit_head
+        self.result = result
+
+    def say_deliveries(self, target: Any) -> None:
+        """The deliveries' counts of a run stopped part way through them, and why those left
+        were not sent: its one line would not say it."""
+        result = self.result
+        if self.quiet or target is None or result is None:
+            return
+        if any((result.delivered, result.already_delivered, result.unchanged, result.delivery_failed,
+                result.delivery_not_sent)):
+            _say_deliveries(result, target.name)
 
     def head_said(self) -> str:
         """`` (audit head ...: note it ...)`` for a run that stopped part way, as every other
@@ -673,6 +685,7 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
         return None
     except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
         shown.progress.close()
+        shown.say_deliveries(options.deliver)
         click.echo(f"aborted: {exc}; what was done is kept and reported in "
                    f"{options.out_dir / 'report.json'}{shown.head_said()}; run the same command again",
                    err=True)
