@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import signal
 import sqlite3
 import time
 from collections import Counter
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from edcbridge.cli import main
+from edcbridge.cli import _RunOutput, main
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, Delivery, WalletTarget
@@ -455,6 +457,78 @@ def test_deliveries_a_journal_error_leaves_undone_are_counted_and_said(
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.delivered + again.already_delivered, again.delivery_failed) == (3, 0)
     assert len(fake.deposits) == 5
+
+
+def _stop(how: str) -> None:
+    """A Ctrl-C (SIGINT, as the terminal sends it) or a full disk, at this very point."""
+    if how == "ctrl-c":
+        signal.raise_signal(signal.SIGINT)
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _delivery_rows(out: Path) -> list[tuple[str, str]]:
+    """(award id, status) of each row of deliveries.csv."""
+    with (out / "deliveries.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return [(row["award_id"], row["status"]) for row in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "disk error"])
+def test_a_deposit_whose_report_is_cut_short_is_counted_once(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        how: str) -> None:
+    """A Ctrl-C or an error just after a deposit was recorded, while it was being reported,
+    listed it again among those left: the deposit that failed was also not sent (5 awards, 6
+    deliveries)."""
+    server, _ = wallet
+    awards, emails = _awards(tmp_path, 5, without_email=2)
+    out = tmp_path / "out"
+
+    def stop_at_the_failed_one(delivery: Delivery) -> None:
+        if delivery.status == "failed":
+            _stop(how)
+
+    options = RunOptions(out_dir=out, store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
+    with pytest.raises(KeyboardInterrupt if how == "ctrl-c" else OSError):
+        run([Job(CATALOGUE, (awards,))], options, on_delivery=stop_at_the_failed_one)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [(d["award_id"], d["status"]) for d in report["deliveries"]] == _delivery_rows(out)
+    assert [award for award, _ in _delivery_rows(out)] == sorted(emails)  # each once
+    assert [status for _, status in _delivery_rows(out)] == ["delivered"] * 2 + ["failed"] + ["not-sent"] * 2
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 1, 2)
+    assert report["deliveries"][2]["error"] == NO_EMAIL
+
+
+def test_the_cli_counts_once_a_deposit_a_ctrl_c_cuts_short_as_it_is_shown(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its stderr said "2 delivered, 0 already there, 1 failed, 3 not sent" for 5 awards."""
+    server, _ = wallet
+    awards, _ = _awards(tmp_path, 5, without_email=2)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    shown = _RunOutput.on_delivery
+
+    def ctrl_c_as_the_failed_one_is_shown(self: _RunOutput, delivery: Delivery) -> None:
+        shown(self, delivery)
+        if delivery.status == "failed":
+            _stop("ctrl-c")
+
+    monkeypatch.setattr(_RunOutput, "on_delivery", ctrl_c_as_the_failed_one_is_shown)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+        "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    assert result.exit_code == 130, result.output
+    assert f"wallet {server.base_url}: 2 delivered, 0 already there, 1 failed, 2 not sent" in result.stderr
+    assert f"wallet {server.base_url}: 2 deposits not sent: the run was interrupted" in result.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 1, 2)
+    rows = Counter(status for _, status in _delivery_rows(out))
+    assert rows == {"delivered": 2, "failed": 1, "not-sent": 2}
+    verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
+    assert "2 credential(s) delivered, 1 delivery(ies) failed and 2 not sent" in verdict
 
 
 def test_a_renewed_seal_sends_nothing_again_and_says_the_wallets_keep_the_earlier_copies(

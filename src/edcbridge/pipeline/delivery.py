@@ -114,7 +114,7 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     """Deposit every credential this run queued for ``target`` and not yet delivered, in key
     order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory)."""
     wallet = target.client()
-    done = ""  # the key of the last delivery made and reported
+    done = ""  # the key of the last delivery recorded (reported, or being reported)
     current: Pending | None = None
     refused = ""  # once the wallet has refused access or stopped answering, why the rest is not sent
     silence = Silence()  # of the wallet, deposit after deposit
@@ -130,9 +130,8 @@ def deliver_pending(journal: Journal, target: WalletTarget,
             error = None if delivery.state == "delivered" else delivery.message
             journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
                                      delivery.held, delivery.version, delivery.status != "unchanged")
-            current = None
-            on_delivery(delivery)
-            done = item.key
+            current, done = None, item.key  # recorded: never listed again among those left
+            on_delivery(delivery)  # a Ctrl-C or an error in its reporting leaves it reported
     except KeyboardInterrupt:
         _report_interrupted(journal, target, current, done, on_delivery)
         raise
