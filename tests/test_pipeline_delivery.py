@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import _RunOutput, main
+from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, Delivery, WalletTarget
@@ -529,6 +530,48 @@ def test_the_cli_counts_once_a_deposit_a_ctrl_c_cuts_short_as_it_is_shown(
     assert rows == {"delivered": 2, "failed": 1, "not-sent": 2}
     verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
     assert "2 credential(s) delivered, 1 delivery(ies) failed and 2 not sent" in verdict
+
+
+def test_deliveries_an_unforeseen_error_leaves_undone_are_counted_and_said(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error other than a disk's or the journal's (a fault of the program) stopped the run
+    with only the deposits made before it reported (2 delivered, 0 failed, 0 not sent): it now
+    leaves the same account as a full disk does."""
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 5)
+    out = tmp_path / "out"
+    real = WalletClient.deposit
+    asked: list[bytes] = []
+
+    def fault_at_the_third(self: WalletClient, content: bytes, **kwargs: Any) -> Any:
+        asked.append(content)
+        if len(asked) == 3:
+            raise ValueError("an unforeseen fault")
+        return real(self, content, **kwargs)
+
+    monkeypatch.setattr(WalletClient, "deposit", fault_at_the_third)
+    with pytest.raises(ValueError, match="an unforeseen fault"):
+        _run(awards, out, store, seal, server.base_url)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["aborted"] == "ValueError: an unforeseen fault"
+    assert [(d["award_id"], d["status"]) for d in report["deliveries"]] == _delivery_rows(out)
+    assert [award for award, _ in _delivery_rows(out)] == sorted(emails)
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 1, 2)
+    assert report["deliveries"][2]["error"].startswith(
+        "the run stopped on an error (ValueError: an unforeseen fault) while it was being sent: the wallet "
+        "may hold it")
+    why = ("not sent: the run stopped on an error (ValueError: an unforeseen fault); fix its cause, then "
+           "run the same command again")
+    assert all(d["error"].startswith(why) for d in report["deliveries"][3:])
+    assert f"wallet {server.base_url}: 2 deposits not sent: the run stopped on an error (ValueError: an " \
+        "unforeseen fault)" in "\n".join(report["notes"])
+    verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
+    assert "2 credential(s) delivered, 1 delivery(ies) failed and 2 not sent" in verdict
+    monkeypatch.undo()
+    again = _run(awards, out, store, seal, server.base_url)
+    assert (again.delivered, again.delivery_failed, again.delivery_not_sent) == (3, 0, 0)
+    assert len(fake.deposits) == 5
 
 
 def test_a_renewed_seal_sends_nothing_again_and_says_the_wallets_keep_the_earlier_copies(

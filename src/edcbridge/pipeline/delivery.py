@@ -135,9 +135,8 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     except KeyboardInterrupt:
         _report_interrupted(journal, target, current, done, on_delivery)
         raise
-    except (OSError, sqlite3.Error) as exc:  # a disk or journal error stops the run
-        with contextlib.suppress(OSError, sqlite3.Error):  # the reports may not be writable either
-            _report_interrupted(journal, target, current, done, on_delivery, _stopped(exc))
+    except Exception as exc:  # a disk or journal error, or any other, stops the run: the same account
+        _report_interrupted(journal, target, current, done, on_delivery, _stopped(exc))
         raise
     finally:
         wallet.http.close()
@@ -156,9 +155,19 @@ INTERRUPTED_PENDING = ("not sent: the run was interrupted (Ctrl-C); run the same
                        "delivers what is still pending")
 
 
-def _stopped(exc: BaseException) -> tuple[str, str]:
+def _error_said(exc: Exception) -> str:
+    """A disk's or the journal's error as the system says it; any other with its kind, which
+    its message alone may not say (``KeyError: 'x'``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, (OSError, sqlite3.Error)):
+        return str(exc)
+    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+
+
+def _stopped(exc: Exception) -> tuple[str, str]:
     """What the deposit in flight and those left are told when an error stops the run."""
-    error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    error = _error_said(exc)
     return (f"the run stopped on an error ({error}) while it was being sent: the wallet may hold it; "
             "once the cause is fixed, the same command finds out and finishes",
             f"not sent: the run stopped on an error ({error}); fix its cause, then run the same command "
@@ -169,13 +178,16 @@ def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending
                         on_delivery: Callable[[Delivery], None],
                         why: tuple[str, str] = (INTERRUPTED_SENDING, INTERRUPTED_PENDING)) -> None:
     """Every delivery a Ctrl-C (or an error, ``why``) left undone, reported as such (the journal
-    keeps them pending, or sending for the one in flight, for the next run)."""
+    keeps them pending, or sending for the one in flight, for the next run). An error meanwhile
+    (reports on a full disk, the fault that stopped the run, again) skips the one it meets, not
+    the rest, and the error that stopped the run stays the one raised."""
     sending, pending = why
-    for item in _pending(journal, target, after):
-        if current is not None and item.key == current.key:
-            on_delivery(Delivery(item.key, item.recipient, item.path, "failed", sending, item.held))
-        else:
-            on_delivery(Delivery(item.key, item.recipient, item.path, NOT_SENT, pending, item.held))
+    with contextlib.suppress(Exception):  # the journal cannot list them any more
+        for item in _pending(journal, target, after):
+            in_flight = current is not None and item.key == current.key
+            status, message = ("failed", sending) if in_flight else (NOT_SENT, pending)
+            with contextlib.suppress(Exception):
+                on_delivery(Delivery(item.key, item.recipient, item.path, status, message, item.held))
 
 
 def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal: Journal,
