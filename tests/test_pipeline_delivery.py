@@ -574,6 +574,46 @@ def test_deliveries_an_unforeseen_error_leaves_undone_are_counted_and_said(
     assert len(fake.deposits) == 5
 
 
+@pytest.mark.parametrize("again", [False, True], ids=["once", "at each deposit after"])
+def test_the_cli_ends_a_run_an_unforeseen_error_stops_while_it_delivers_as_an_aborted_one(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, again: bool) -> None:
+    """It ended on a traceback: nothing said what was delivered or left, nor the audit head. A
+    fault met again as each deposit left is reported does not keep the rest from being counted."""
+    server, _ = wallet
+    awards, _ = _awards(tmp_path, 5)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    shown = _RunOutput.on_delivery
+    lines: list[str] = []
+
+    def fault_as_the_second_is_shown(self: _RunOutput, delivery: Delivery) -> None:
+        shown(self, delivery)
+        lines.append(delivery.key)
+        if len(lines) == 2 or (again and len(lines) > 2):
+            raise ValueError("an unforeseen fault")
+
+    monkeypatch.setattr(_RunOutput, "on_delivery", fault_as_the_second_is_shown)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+        "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, ValueError)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 0, 3)
+    assert Counter(status for _, status in _delivery_rows(out)) == {"delivered": 2, "not-sent": 3}
+    verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
+    assert "2 credential(s) delivered, 0 delivery(ies) failed and 3 not sent" in verdict
+    said = result.stderr.splitlines()
+    assert said[-3] == f"wallet {server.base_url}: 2 delivered, 0 already there, 0 failed, 3 not sent"
+    assert said[-2].startswith(f"wallet {server.base_url}: 3 deposits not sent: the run stopped on an error "
+                               "(ValueError: an unforeseen fault); fix its cause, then run the same command")
+    assert said[-1].startswith("aborted: ValueError: an unforeseen fault; what was done is kept and reported")
+    assert f"audit head {report['audit_head']}" in said[-1]
+
+
 def test_a_renewed_seal_sends_nothing_again_and_says_the_wallets_keep_the_earlier_copies(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
     server, fake = wallet

@@ -600,6 +600,7 @@ class _RunOutput:
         self.failures = 0  # records whose errors were, or would have been, shown
         self.audit_head = ""  # the run's, once its reports hold it
         self.result: RunResult | None = None  # likewise
+        self.delivering = False  # the run has reached its deliveries
 
     def on_outcome(self, outcome: Any, status: str) -> None:
         if self.exported is not None and status in ("done", "skipped"):
@@ -640,6 +641,15 @@ class _RunOutput:
                 result.delivery_not_sent)):
             _say_deliveries(result, target.name)
 
+    def say_aborted(self, error: str, options: Any) -> None:
+        """The ending of a run an error stopped part way: its deliveries, the error and the
+        audit head."""
+        self.progress.close()
+        self.say_deliveries(options.deliver)
+        click.echo(f"aborted: {error}; what was done is kept and reported in "
+                   f"{options.out_dir / 'report.json'}{self.head_said()}; run the same command again",
+                   err=True)
+
     def head_said(self) -> str:
         """`` (audit head ...: note it ...)`` for a run that stopped part way, as every other
         ending of a run says it; '' when its reports could not be written."""
@@ -651,6 +661,7 @@ class _RunOutput:
     def on_delivery(self, delivery: Any) -> None:
         from edcbridge.deliver.http import masked_email
 
+        self.delivering = True
         self.progress.close()  # the export is over: its bar ends before the deliveries are listed
         # unchanged, and not sent as the run stopped: counted in the summary, listed in the reports
         if not self.quiet and delivery.status not in ("unchanged", "not-sent"):
@@ -684,11 +695,12 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
         click.echo(f"aborted: {exc}", err=True)
         return None
     except (OSError, sqlite3.Error, WorkerLost) as exc:  # a disk gone or full, a worker killed, part way
-        shown.progress.close()
-        shown.say_deliveries(options.deliver)
-        click.echo(f"aborted: {exc}; what was done is kept and reported in "
-                   f"{options.out_dir / 'report.json'}{shown.head_said()}; run the same command again",
-                   err=True)
+        shown.say_aborted(str(exc), options)
+        return None
+    except Exception as exc:  # any other error that stops the deliveries ends the run the same way
+        if not shown.delivering:
+            raise
+        shown.say_aborted(f"{exc.__class__.__name__}: {exc}", options)
         return None
     except RunInterrupted as exc:  # pressed twice, or during the deliveries: stopped at once,
         shown.progress.close()  # its reports written: summed up as a first Ctrl-C is
