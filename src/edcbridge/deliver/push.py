@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edcbridge.deliver.deqar_client import DeqarClient, FieldError, SubmitResult
+from edcbridge.deliver.deqar_client import CsvRowResult, DeqarClient, FieldError, SubmitResult
 from edcbridge.deliver.deqar_csv import not_in_csv, uploads
 from edcbridge.deliver.deqar_delete import is_deletion, request_deletion, still_pending, withdrawn_as
 from edcbridge.deliver.deqar_drops import drop_refusal, drop_warning, dropped_fields, planned_drops
@@ -42,7 +42,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import SILENT_LIMIT, Silence, unanswered
+from edcbridge.deliver.silence import SILENT_LIMIT, Silence, Stop, unanswered
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -70,6 +70,7 @@ class PushInterrupted(Exception):
         self.outcomes = outcomes
 
 
+NOT_SENT_INTERRUPTED = "not sent: the run was interrupted"
 RESUME_CHECKED = "the same command checks the target first and finishes it"
 RESUME_DEPOSIT = ("the wallet may hold it: the same command sends it again, and the wallet's "
                   "CR-0001 (already there) then counts it delivered")
@@ -90,8 +91,7 @@ def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None
             out.append(Outcome(step.key, step.action, "failed",
                                message=f"interrupted (Ctrl-C) while it was being sent: {resume}"))
         else:
-            out.append(Outcome(step.key, step.action, "planned", step.target_id,
-                               "not sent: the run was interrupted"))
+            out.append(Outcome(step.key, step.action, "planned", step.target_id, NOT_SENT_INTERRUPTED))
     return PushInterrupted(out)
 
 
@@ -280,6 +280,11 @@ REGISTER_REFUSED = (
     "its answer and the fix); once that is fixed, run the same command again: it sends only what is left")
 
 
+def register_stop() -> Stop:
+    """When a push stops asking DEQAR, look-ups, uploads and deletion requests alike."""
+    return Stop(REGISTER_SILENT, REGISTER_REFUSED)
+
+
 def not_attempted(step: Outcome, why: str) -> Outcome:
     """A step a stopped run did not attempt: left planned, as a Ctrl-C leaves it (the state file
     does not hold it, so the same command sends it), with ``why`` it was not sent."""
@@ -289,28 +294,23 @@ def not_attempted(step: Outcome, why: str) -> Outcome:
 def _push_deqar_items(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
                       agency: str, known_eter: dict[str, bool], outcomes: list[Outcome],
                       sending: list[str], on_progress: Progress | None, refuse_drops: bool = False) -> None:
-    stopped: str | None = None  # access refused, or the register stopped answering: the rest is not sent
-    silence = Silence()  # of the register, report after report
+    stop = register_stop()  # access refused, or the register stopped answering: the rest is not sent
     for step in planned:
         item = by_key[step.key]
         sending[:] = [step.key]
         outcome = step
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
-        elif step.action != "refuse" and stopped is not None:
-            outcome = not_attempted(step, stopped)
+        elif step.action != "refuse" and stop.why is not None:
+            outcome = not_attempted(step, stop.why)
         elif step.action != "refuse":
             try:
                 outcome = _deliver_step(step, item, client, state, agency, known_eter, refuse_drops)
-            except DeliveryAuthError as exc:
-                stopped = REGISTER_REFUSED  # said once for the rest: the refusal itself is this report's
+            except DeliveryError as exc:  # a refusal of access is this report's; said once for the rest
                 outcome = Outcome(step.key, step.action, "failed", message=str(exc))
-            except DeliveryError as exc:
-                outcome = Outcome(step.key, step.action, "failed", message=str(exc))
-                if silence.heard(not unanswered(exc)):
-                    stopped = REGISTER_SILENT
+                stop.heard(exc)
             else:
-                silence.heard(True)
+                stop.heard()
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
@@ -409,7 +409,9 @@ def push_deqar_csv(
 
     With ``agency``, a report the state file records as delivered is first looked up by its
     local identifier, as the API route does: when the register no longer has it, the CSV's
-    upsert would create a second report, so that row is not sent."""
+    upsert would create a second report, so that row is not sent. A register that refuses
+    access or stops answering is asked nothing more (:func:`register_stop`): look-ups, uploads
+    and deletion requests alike."""
     by_key = {item.key: item for item in items}
     planned = [_csv_step(_as_upsert(step) if step.action == "create" else step, by_key[step.key])
                for step in plan(items, state)]
@@ -420,33 +422,36 @@ def push_deqar_csv(
     for step in planned:
         if step.action == "skip":
             results[step.key] = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
+    drops: dict[str, list[str]] = {}
     try:
-        drops: dict[str, list[str]] = {}
-        updates = [s for s in planned if s.action == "update"]
-        gone = _gone_from_register(client, agency, updates, by_key, drops, refuse_drops)
+        _apply_csv(planned, by_key, client, state, agency, refuse_drops, results, drops)
     except KeyboardInterrupt:
-        for step in planned:
-            if step.action in ("upsert", "update"):
-                results[step.key] = Outcome(step.key, step.action, "failed", message=(
-                    "interrupted (Ctrl-C) before the upload: nothing was sent; run the same command again"))
-        raise PushInterrupted([results[step.key] for step in planned]) from None
-    results.update(gone)
-    send = [step for step in planned if step.action in ("upsert", "update") and step.key not in gone]
+        raise PushInterrupted([_left(step, results[step.key]) for step in planned]) from None
+    finally:
+        state.flush()
+    return [_dropped(results[step.key], drops.get(step.key)) for step in planned]
+
+
+def _left(step: Outcome, outcome: Outcome) -> Outcome:
+    """``outcome`` of ``step`` when Ctrl-C stopped the push: a step not reached is not sent."""
+    return not_attempted(step, NOT_SENT_INTERRUPTED) if outcome is step else outcome
+
+
+def _apply_csv(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
+               agency: str, refuse_drops: bool, results: dict[str, Outcome],
+               drops: dict[str, list[str]]) -> None:
+    """Look up the updates, upload the reports left, then request the deletions, each outcome
+    put in ``results`` as it is known; what ``drops`` names is what each update found it drops."""
+    stop = register_stop()
+    updates = [s for s in planned if s.action == "update"]
+    _gone_from_register(client, agency, updates, by_key, drops, refuse_drops, results, stop)
+    send = [s for s in planned if s.action in ("upsert", "update") and results[s.key] is s]
     groups = uploads([by_key[s.key].content for s in send])
     for number, group in enumerate(groups, 1):
         label = f"csv upload {number} of {len(groups)}, row" if len(groups) > 1 else "csv row"
-        try:
-            _upload([send[i] for i in group], by_key, client, state, results, label)
-        except KeyboardInterrupt:
-            for later in groups[number:]:
-                for i in later:
-                    results[send[i].key] = Outcome(send[i].key, send[i].action, "planned", send[i].target_id,
-                                                   "not sent: the run was interrupted")
-            raise PushInterrupted([results[step.key] for step in planned]) from None
-        finally:
-            state.flush()
-    _deletions(planned, by_key, client, agency, state, results)
-    return [_dropped(results[step.key], drops.get(step.key)) for step in planned]
+        _upload([send[i] for i in group], by_key, client, state, results, label, stop)
+        state.flush()
+    _deletions(planned, by_key, client, agency, state, results, stop)
 
 
 def _dropped(outcome: Outcome, found: list[str] | None) -> Outcome:
@@ -458,8 +463,13 @@ def _dropped(outcome: Outcome, found: list[str] | None) -> Outcome:
 
 
 def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, state: State,
-            results: dict[str, Outcome], label: str) -> None:
-    """One CSV upload of the reports of ``send``, each row's answer put in ``results``."""
+            results: dict[str, Outcome], label: str, stop: Stop) -> None:
+    """One CSV upload of the reports of ``send``, each row's answer put in ``results``; none
+    once the run stopped asking the register."""
+    if stop.why is not None:
+        for step in send:
+            results[step.key] = not_attempted(step, stop.why)
+        return
     try:
         rows = client.submit_csv(to_csv([by_key[s.key].content for s in send]))
     except KeyboardInterrupt:
@@ -471,7 +481,15 @@ def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, s
     except DeliveryError as exc:
         for step in send:
             results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
+        stop.heard(exc)
         return
+    stop.heard()
+    _rows(send, rows, by_key, state, results, label)
+
+
+def _rows(send: list[Outcome], rows: list[CsvRowResult], by_key: dict[str, Item], state: State,
+          results: dict[str, Outcome], label: str) -> None:
+    """The register's answer to each row of an upload of ``send``, in ``results``."""
     for step, row in zip(send, rows, strict=False):
         if row.ok:
             known = step.target_id  # the report the state file names, for an update
@@ -501,57 +519,54 @@ def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, s
 
 
 def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
-               state: State, results: dict[str, Outcome]) -> None:
+               state: State, results: dict[str, Outcome], stop: Stop) -> None:
     """The CSV layout has no deletion: each report withdrawn is requested by the API, until the
-    register leaves :data:`SILENT_LIMIT` of them in a row unanswered."""
-    silence = Silence()  # of the register, deletion after deletion
+    run stops asking the register."""
     for step in planned:
         if step.action != "delete":
             continue
-        if silence.over:
-            results[step.key] = not_attempted(step, REGISTER_SILENT)
+        if stop.why is not None:
+            results[step.key] = not_attempted(step, stop.why)
             continue
         try:
             results[step.key] = request_deletion(client, agency, by_key[step.key].content, state)
-            silence.heard(True)
+            stop.heard()
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
-            silence.heard(not unanswered(exc))
+            stop.heard(exc)
         except KeyboardInterrupt:
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
-            raise PushInterrupted([results[s.key] for s in planned]) from None
-    state.flush()
+            raise
 
 
 def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome], by_key: dict[str, Item],
-                        drops: dict[str, list[str]], refuse_drops: bool = False) -> dict[str, Outcome]:
-    """The updates whose local identifier the register no longer finds, each failed with the fix;
-    what each update found would drop goes in ``drops`` (with ``refuse_drops``, it is not sent)."""
-    gone: dict[str, Outcome] = {}
+                        drops: dict[str, list[str]], refuse_drops: bool, results: dict[str, Outcome],
+                        stop: Stop) -> None:
+    """The updates whose local identifier the register no longer finds, each failed in
+    ``results`` with the fix; what each update found would drop goes in ``drops`` (with
+    ``refuse_drops``, it is not sent). Once the run stops asking, the rest are not sent."""
     if not agency:
-        return gone
-    silence = Silence()  # of the register, look-up after look-up
+        return
     for step in updates:
-        if silence.over:
-            gone[step.key] = not_attempted(step, REGISTER_SILENT)
+        if stop.why is not None:
+            results[step.key] = not_attempted(step, stop.why)
             continue
         local_identifier = by_key[step.key].content["local_identifier"]
         try:
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
-            gone[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
-            silence.heard(not unanswered(exc))
+            results[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
+            stop.heard(exc)
             continue
-        silence.heard(True)
+        stop.heard()
         if found is None:
-            gone[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
-                                     message=_local_identifier_gone(local_identifier, step.target_id))
+            results[step.key] = Outcome(step.key, step.action, "failed", step.target_id,
+                                        message=_local_identifier_gone(local_identifier, step.target_id))
             continue
         drops[step.key] = dropped_fields(found, by_key[step.key].content, files=False)
         if drops[step.key] and refuse_drops:
-            gone[step.key] = _with_drops(step, drops[step.key], True)
-    return gone
+            results[step.key] = _with_drops(step, drops[step.key], True)
 
 
 def _csv_step(step: Outcome, item: Item) -> Outcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edcbridge.deliver.errors import (
+    DeliveryAuthError,
     DeliveryConnectionError,
     DeliveryError,
     DeliveryHTTPError,
@@ -36,3 +37,22 @@ class Silence:
     @property
     def over(self) -> bool:
         return self.in_a_row >= SILENT_LIMIT
+
+
+class Stop:
+    """Whether a run stops asking a target, and why: at once when it refused access (401/403),
+    or once :data:`SILENT_LIMIT` requests in a row went unanswered."""
+
+    def __init__(self, silent: str, refused: str) -> None:
+        self.silent, self.refused = silent, refused
+        self.silence = Silence()
+        self.why: str | None = None  # said of each request not sent once the run stopped asking
+
+    def heard(self, failure: DeliveryError | None = None) -> None:
+        """Count one request: answered, unless its ``failure`` says otherwise."""
+        if self.why is not None:
+            return
+        if isinstance(failure, DeliveryAuthError):
+            self.why = self.refused
+        elif self.silence.heard(failure is None or not unanswered(failure)):
+            self.why = self.silent
