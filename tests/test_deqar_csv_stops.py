@@ -1,6 +1,6 @@
 """`push deqar --via csv` stops as the API route does: a register that refuses access or stops
-answering is not asked for the rest (the upload included); what was not sent is said once, and
-the same command sends it."""
+answering is not asked for the rest (the upload included), and a Ctrl-C leaves the rest planned;
+what was not sent is said once, and the same command sends it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from click.testing import Result
 
 from edcbridge.deliver.config import batch_items, load_batch
+from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.push import REGISTER_REFUSED, REGISTER_SILENT, push_deqar_csv
 from edcbridge.deliver.state import State
@@ -195,3 +196,66 @@ def test_look_ups_left_unanswered_leave_the_deletions_not_sent(
         ("delete", "planned")] * 2
     assert all(o.message == REGISTER_SILENT for o in down[3:])
     assert not [e for e in server.log[since:] if e.method in ("POST", "DELETE")]
+
+
+def _interrupt_at(monkeypatch: pytest.MonkeyPatch, method: str, call: int) -> None:
+    """Ctrl-C as the ``call``-th request of ``DeqarClient.method`` is about to be sent."""
+    original = getattr(DeqarClient, method)
+    calls: list[object] = []
+
+    def interrupted(self: DeqarClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeqarClient, method, interrupted)
+
+
+NOT_SENT_INTERRUPTED = "not sent: the run was interrupted"
+
+
+def test_ctrl_c_during_the_look_ups_says_once_what_was_not_sent(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was sent: every report is left planned, counted and said once with the fix, as
+    the API route says them, not a failure line each; the same command sends them."""
+    server, app = fake
+    assert _push(tmp_path, server, batch_text(6)).exit_code == 0
+    more = batch_text(8, summary="Changed.")
+    with monkeypatch.context() as patched:
+        _interrupt_at(patched, "check", 3)
+        result = _push(tmp_path, server, more)
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith(("failed", "planned"))]  # before: a line each
+    assert "8 not sent" in lines and f"8 {NOT_SENT_INTERRUPTED}" in lines
+    assert lines[-1].startswith("interrupted: run the same command to finish")
+    document = _results(tmp_path)
+    assert document["interrupted"] is True and document["summary"] == {"planned": 8}
+    again = _push(tmp_path, server, more)
+    assert again.exit_code == 0, again.output
+    assert {r["summary"] for r in app.reports.values()} == {"Changed."} and len(app.reports) == 8
+
+
+def test_ctrl_c_during_the_deletions_names_the_one_in_flight_and_counts_the_rest(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, app = fake
+    assert _push(tmp_path, server, batch_text(6)).exit_code == 0
+    withdrawn = batch_text(2, summary="Changed.") + (
+        "delete_reports: [EDCB-0003, EDCB-0004, EDCB-0005, EDCB-0006]\n")
+    with monkeypatch.context() as patched:
+        _interrupt_at(patched, "delete", 2)
+        result = _push(tmp_path, server, withdrawn)
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("planned")]  # before: one line each
+    (failed,) = [line for line in lines if line.startswith("failed")]
+    assert failed.startswith("failed   delete  EDCB-0004: interrupted (Ctrl-C)")
+    assert "1 failed, 3 ok, 2 not sent" in lines and f"2 {NOT_SENT_INTERRUPTED}" in lines
+    assert _csv_statuses(tmp_path) == ["ok"] * 3 + ["failed"] + ["planned"] * 2
+    again = _push(tmp_path, server, withdrawn)
+    assert again.exit_code == 0, again.output
+    assert _results(tmp_path)["summary"] == {"ok": 3, "skipped": 3}
+    assert len([r for r in app.reports.values() if r.get("flag_messages")]) == 4

@@ -327,7 +327,7 @@ def deqar_command(
     except PushInterrupted as stop:
         if not (dry_run or as_json):
             for outcome in stop.outcomes if via == "csv" else shown.unsaid(stop.outcomes):
-                printer(outcome)
+                shown(outcome)  # those not sent are said once, with the summary
         _finish(stop.outcomes, out_dir, name, "deqar", dry_run, as_json, printer, interrupted=True,
                 quiet=quiet)
     except StateNotRecorded as exc:  # stopped before sending what it could not record
