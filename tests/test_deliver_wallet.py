@@ -362,6 +362,36 @@ def test_cli_wallet_says_a_refused_access_in_the_words_export_does(
         assert item["status"] == "planned" and "@" not in item["message"] and "http" not in item["message"]
 
 
+def test_cli_wallet_says_a_silent_wallet_in_the_words_export_does(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deposits a wallet that stopped answering left are said once as `export
+    --deliver-wallet` says them, its own option named: the same fix, in the same words."""
+    import functools
+
+    import click
+
+    from edcbridge.pipeline.delivery import WALLET_SILENT
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    monkeypatch.setattr("edcbridge.deliver.cli.HttpClient",
+                        functools.partial(HttpClient, retry=no_wait_policy(), min_interval=0))
+    fake[0].faults.extend(Fault("drop", method="POST") for _ in range(20))
+    args = ["push", "wallet", str(_manifest(tmp_path, reference, 5)), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    (said,) = [line for line in result.stderr.splitlines() if line.startswith("2 not sent: ")]
+    # before: "...: check that it is up and the base URL, ...: it sends only what is left"
+    assert said == f"2 {WALLET_SILENT.replace('--deliver-wallet', '--base-url')}"
+    items = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))["items"]
+    assert [item["status"] for item in items] == ["failed"] * 3 + ["planned"] * 2
+
+
 def test_a_credential_file_named_xml_is_sent_as_json_ld(
     client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
 ) -> None:

@@ -587,8 +587,8 @@ def _as_upsert(step: Outcome) -> Outcome:
 
 WALLET_SILENT = (
     f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
-    "timeout): check that it is up and the base URL, then run the same command again: it "
-    "sends only what is left")
+    "timeout); check that it is up and --base-url, then run the same command again: it "
+    "delivers what is still pending")
 ACCESS_REFUSED = (
     "not sent: the wallet refused access (HTTP 401/403) earlier in this run; check --base-url and any "
     "access the wallet requires (a gateway, an allow-list), then run the same command again: it "
