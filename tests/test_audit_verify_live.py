@@ -26,7 +26,7 @@ from edcbridge.cli import main
 from edcbridge.file_lock import hold
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.pipeline import journal as journal_module
-from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, audit_actions
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, audit_actions, open_read_only
 from edcbridge.schemas import SchemaStore
 from tests.conftest import FIXTURES
 
@@ -62,13 +62,13 @@ def _verify(folder: Path) -> tuple[Result, list[str]]:
 
 
 def _first_record(folder: Path, index: int = 0) -> tuple[str, str, dict[str, dict[str, str]]]:
-    journal = Journal.for_folder(folder)
+    db = open_read_only(folder / JOURNAL_NAME)  # read only: closing it folds no log in
     try:
-        rows = journal.db.execute(
+        rows = db.execute(
             "SELECT key, input_hash, outputs FROM records WHERE state = 'done' ORDER BY key").fetchall()
         key, input_hash, outputs = rows[index]
     finally:
-        journal.close()
+        db.close()
     return key, input_hash, json.loads(outputs)
 
 
@@ -222,6 +222,27 @@ def test_a_file_written_by_a_run_killed_before_its_commit_names_the_way_to_finis
     [problem] = problems
     assert "is not the file issued" in problem, problem
     assert "a run stopped before journaling it" in problem and "run the same export again" in problem, problem
+
+
+def test_a_run_that_ended_cleanly_while_a_reader_had_the_journal_open_is_not_taken_for_a_killed_one(
+        out: Path) -> None:
+    """The reader (an ``audit verify`` of before) keeps the journal open as the run closes it:
+    the log must not stay behind, as one a killed run leaves does."""
+    _, _, outputs = _first_record(out)
+    reader = open_read_only(out / JOURNAL_NAME)
+    try:
+        reader.execute("SELECT COUNT(*) FROM audit").fetchone()
+        with _run_holding(out):
+            _stage_remake(out, 1)[2].close()
+    finally:
+        reader.close()
+    path = out / outputs["edc"]["file"]
+    _write_atomically(path, _remade_bytes(path))  # changed by hand since
+    result, problems = _verify(out)
+    assert result.exit_code == 1, result.output
+    [problem] = problems
+    assert "is not the file issued" in problem, problem
+    assert "a run stopped" not in problem and "restore it from a copy" in problem, problem  # before: hinted
 
 
 def test_a_file_remade_by_a_run_that_came_and_went_during_the_check_is_judged_against_its_commit(

@@ -8,11 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, Pending
+from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, Pending, open_read_only
 from tests.conftest import FIXTURES
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -105,3 +106,70 @@ def test_a_journal_from_before_layouts_were_numbered_keeps_its_confirmed_deliver
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT delivered FROM deliveries").fetchone() == ("v1:ana@b.eu",)
     db.close()
+
+
+def _log_size(path: Path) -> int:
+    try:
+        return Path(f"{path}-wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _journal_with_a_record(path: Path) -> Journal:
+    journal = Journal(path)
+    journal.record("i/a", "h1", "done", None, {}, None, ["issued"])
+    journal.commit()
+    return journal
+
+
+def test_a_journal_closed_while_a_reader_has_it_open_leaves_no_write_ahead_log(tmp_path: Path) -> None:
+    """A log left beside the journal with no run holding the folder is what a killed run leaves
+    (``audit verify`` says so): a clean close leaves none, even when a reader was not done."""
+    path = tmp_path / JOURNAL_NAME
+    journal = _journal_with_a_record(path)
+    reader = open_read_only(path)
+    try:
+        assert reader.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+        journal.record("i/b", "h2", "done", None, {}, None, ["issued"])
+        journal.close()
+        assert _log_size(path) == 0
+    finally:
+        reader.close()
+    assert _log_size(path) == 0
+
+
+def _reading(path: Path, snapshot: threading.Event, go_on: threading.Event) -> None:
+    """A reader holding a snapshot of the journal (as ``audit verify`` does) until told, then a
+    moment more."""
+    reader = open_read_only(path)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+        snapshot.set()
+        go_on.wait(10)
+        threading.Event().wait(0.3)
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+
+
+def test_a_reader_reading_as_the_journal_closes_is_waited_for_and_the_log_emptied(tmp_path: Path) -> None:
+    path = tmp_path / JOURNAL_NAME
+    journal = _journal_with_a_record(path)
+    snapshot, go_on = threading.Event(), threading.Event()
+    reader = threading.Thread(target=_reading, args=(path, snapshot, go_on))
+    reader.start()
+    try:
+        assert snapshot.wait(10)
+        journal.record("i/b", "h2", "done", None, {}, None, ["issued"])
+        go_on.set()
+        journal.close()
+    finally:
+        go_on.set()
+        reader.join(20)
+    assert _log_size(path) == 0
+    check = open_read_only(path)
+    try:
+        assert check.execute("SELECT COUNT(*) FROM records").fetchone() == (2,)  # nothing lost
+    finally:
+        check.close()

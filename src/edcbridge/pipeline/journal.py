@@ -29,6 +29,7 @@ but the key. See :meth:`Journal.erase`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import getpass
 import hashlib
@@ -674,7 +675,13 @@ class Journal:
             raise
 
     def close(self) -> None:
+        """Commit, fold the write-ahead log in and empty it, and close. SQLite removes the log
+        only as the last connection closes: a reader open meanwhile (``audit verify``) would
+        leave it, and a log left with no run holding the folder is what a killed run leaves. A
+        reader's snapshot is waited for up to ``timeout`` seconds."""
         self.commit()
+        with contextlib.suppress(sqlite3.Error):  # all is committed: the next writer folds it in
+            self.fold_log()
         self.db.close()
 
     def head(self) -> str:
