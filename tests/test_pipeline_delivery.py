@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,15 @@ from click.testing import CliRunner
 from edcbridge.cli import _RunOutput, main
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.load import load_catalogue
-from edcbridge.pipeline import Job, RunOptions, run
-from edcbridge.pipeline.delivery import EARLIER_VERSION, NO_EMAIL, UNSURE, Delivery, WalletTarget
+from edcbridge.pipeline import Job, RunOptions, run, runner
+from edcbridge.pipeline.delivery import (
+    EARLIER_VERSION,
+    NO_EMAIL,
+    UNSURE,
+    Delivery,
+    WalletTarget,
+    deliver_pending,
+)
 from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, verify_audit
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
@@ -530,6 +537,66 @@ def test_the_cli_counts_once_a_deposit_a_ctrl_c_cuts_short_as_it_is_shown(
     assert rows == {"delivered": 2, "failed": 1, "not-sent": 2}
     verdict = (out / "report.html").read_text("utf-8").split("<h2>")[0]
     assert "2 credential(s) delivered, 1 delivery(ies) failed and 2 not sent" in verdict
+
+
+@pytest.mark.parametrize("nth", [2, 3], ids=["a delivered one", "a failed one"])
+@pytest.mark.parametrize("instant", ["just committed", "as it begins to be counted"])
+def test_a_ctrl_c_at_any_instant_of_a_deposits_recording_counts_it_once(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, instant: str, nth: int) -> None:
+    """A Ctrl-C right after a deposit's outcome was committed, or as the run began to count it,
+    left a delivered one counted nowhere (5 awards, 4 deliveries) and gave a failed one the
+    "interrupted while it was being sent" message instead of its own."""
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 5, without_email=2)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    recorded: list[str] = []
+
+    def ctrl_c_at_the_nth(key: str) -> None:
+        recorded.append(key)
+        if len(recorded) == nth:
+            signal.raise_signal(signal.SIGINT)
+
+    if instant == "just committed":
+        commit = Journal.delivery_outcome
+
+        def commit_then_ctrl_c(self: Journal, item: Any, *args: Any, **kwargs: Any) -> None:
+            commit(self, item, *args, **kwargs)
+            ctrl_c_at_the_nth(item.key)
+
+        monkeypatch.setattr(Journal, "delivery_outcome", commit_then_ctrl_c)
+    else:
+        deliver = deliver_pending
+
+        def ctrl_c_before_counting(journal: Journal, target: WalletTarget,
+                                   count: Callable[[Delivery], None]) -> None:
+            def counted_after_a_ctrl_c(delivery: Delivery) -> None:
+                ctrl_c_at_the_nth(delivery.key)
+                count(delivery)
+
+            deliver(journal, target, counted_after_a_ctrl_c)
+
+        monkeypatch.setattr(runner, "deliver_pending", ctrl_c_before_counting)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+        "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    assert result.exit_code == 130, result.output
+    made = ["delivered", "delivered", "failed", "delivered", "delivered"][:nth]  # the third has no address
+    statuses = made + ["not-sent"] * (5 - nth)
+    assert [award for award, _ in _delivery_rows(out)] == sorted(emails)  # each award once
+    assert [status for _, status in _delivery_rows(out)] == statuses
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [(d["award_id"], d["status"]) for d in report["deliveries"]] == _delivery_rows(out)
+    counts = (made.count("delivered"), made.count("failed"), 5 - nth)
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == counts
+    assert len(fake.deposits) == counts[0]  # what the wallet holds is what is counted delivered
+    assert f"wallet {server.base_url}: {counts[0]} delivered, 0 already there, {counts[1]} failed, " \
+           f"{counts[2]} not sent" in result.stderr
+    assert "while it was being sent" not in result.stderr  # nothing was in flight
+    assert [d["error"] for d in report["deliveries"] if d["status"] == "failed"] == [NO_EMAIL] * counts[1]
 
 
 def test_deliveries_an_unforeseen_error_leaves_undone_are_counted_and_said(

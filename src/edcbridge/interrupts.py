@@ -36,3 +36,25 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def ctrl_c_held_back() -> Iterator[None]:
+    """A step a Ctrl-C must not cut in two (an outcome committed, then counted): a Ctrl-C (or a
+    SIGTERM taken as one) meanwhile waits for the step to end, then is handled by whatever
+    handles Ctrl-C at that moment, each press in turn, the step's own error or not. Where Ctrl-C
+    is not handled from Python (ignored), and outside the main thread, this does nothing."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    pressed: list[FrameType | None] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        for frame in pressed:  # the first may stop the run (KeyboardInterrupt), or only note it
+            handler = signal.getsignal(signal.SIGINT)
+            if callable(handler):
+                handler(signal.SIGINT, frame)

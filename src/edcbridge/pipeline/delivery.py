@@ -34,6 +34,7 @@ from edcbridge.deliver.errors import (
 from edcbridge.deliver.http import HttpClient
 from edcbridge.deliver.silence import SILENT_LIMIT, Silence
 from edcbridge.deliver.wallet_client import WalletClient
+from edcbridge.interrupts import ctrl_c_held_back
 from edcbridge.pipeline.journal import Journal, Pending
 from edcbridge.seal import jades
 from edcbridge.seal.errors import SealFormatError
@@ -112,7 +113,9 @@ class Delivery:
 def deliver_pending(journal: Journal, target: WalletTarget,
                     on_delivery: Callable[[Delivery], None] = lambda d: None) -> None:
     """Deposit every credential this run queued for ``target`` and not yet delivered, in key
-    order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory)."""
+    order, each outcome committed and passed to ``on_delivery`` (nothing is kept in memory). A
+    Ctrl-C waits until the outcome committed is passed on; the rest is then passed on as not
+    sent (or failed, for the one in flight), so each deposit is counted once."""
     wallet = target.client()
     done = ""  # the key of the last delivery recorded (reported, or being reported)
     current: Pending | None = None
@@ -127,11 +130,10 @@ def deliver_pending(journal: Journal, target: WalletTarget,
                 refused = ACCESS_REFUSED
             elif stop_asking:
                 refused = WALLET_SILENT
-            error = None if delivery.state == "delivered" else delivery.message
-            journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
-                                     delivery.held, delivery.version, delivery.status != "unchanged")
-            current, done = None, item.key  # recorded: never listed again among those left
-            on_delivery(delivery)  # a Ctrl-C or an error in its reporting leaves it reported
+            with ctrl_c_held_back():  # a Ctrl-C waits: an outcome committed is also counted
+                _record(journal, target, item, delivery)
+                current, done = None, item.key  # recorded: never listed again among those left
+                on_delivery(delivery)  # an error in its reporting leaves it reported
     except KeyboardInterrupt:
         _report_interrupted(journal, target, current, done, on_delivery)
         raise
@@ -140,6 +142,12 @@ def deliver_pending(journal: Journal, target: WalletTarget,
         raise
     finally:
         wallet.http.close()
+
+
+def _record(journal: Journal, target: WalletTarget, item: Pending, delivery: Delivery) -> None:
+    error = None if delivery.state == "delivered" else delivery.message
+    journal.delivery_outcome(item, target.name, delivery.state, delivery.target_id, error,
+                             delivery.held, delivery.version, delivery.status != "unchanged")
 
 
 def _pending(journal: Journal, target: WalletTarget, after: str = "") -> Iterator[Pending]:
