@@ -73,3 +73,18 @@ def test_outside_the_main_thread_the_step_runs_as_it_is() -> None:
     worker.start()
     worker.join()
     assert ran == [None]
+
+
+def test_where_ctrl_c_is_ignored_a_sigterm_waits_for_the_step_too() -> None:
+    """A job started in the background of a script ignores Ctrl-C; `kill` still stops it, once
+    the step is done."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    steps: list[str] = []
+    try:
+        with pytest.raises(KeyboardInterrupt), sigterm_as_ctrl_c(), ctrl_c_held_back():
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("counted")
+        assert steps == ["counted"]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

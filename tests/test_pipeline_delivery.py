@@ -541,12 +541,14 @@ def test_the_cli_counts_once_a_deposit_a_ctrl_c_cuts_short_as_it_is_shown(
 
 @pytest.mark.parametrize("nth", [2, 3], ids=["a delivered one", "a failed one"])
 @pytest.mark.parametrize("instant", ["just committed", "as it begins to be counted"])
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill, ctrl-c ignored"])
 def test_a_ctrl_c_at_any_instant_of_a_deposits_recording_counts_it_once(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
-        monkeypatch: pytest.MonkeyPatch, instant: str, nth: int) -> None:
+        monkeypatch: pytest.MonkeyPatch, instant: str, nth: int, stop: signal.Signals) -> None:
     """A Ctrl-C right after a deposit's outcome was committed, or as the run began to count it,
     left a delivered one counted nowhere (5 awards, 4 deliveries) and gave a failed one the
-    "interrupted while it was being sent" message instead of its own."""
+    "interrupted while it was being sent" message instead of its own; so did a SIGTERM in a
+    job that ignores Ctrl-C (started in the background of a script)."""
     server, fake = wallet
     awards, emails = _awards(tmp_path, 5, without_email=2)
     password = tmp_path / "password.txt"
@@ -557,7 +559,7 @@ def test_a_ctrl_c_at_any_instant_of_a_deposits_recording_counts_it_once(
     def ctrl_c_at_the_nth(key: str) -> None:
         recorded.append(key)
         if len(recorded) == nth:
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(stop)
 
     if instant == "just committed":
         commit = Journal.delivery_outcome
@@ -580,9 +582,15 @@ def test_a_ctrl_c_at_any_instant_of_a_deposits_recording_counts_it_once(
 
         monkeypatch.setattr(runner, "deliver_pending", ctrl_c_before_counting)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, [
-        "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
-        "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    ctrl_c = signal.getsignal(signal.SIGINT)
+    if stop == signal.SIGTERM:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = CliRunner().invoke(main, [
+            "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+            "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    finally:
+        signal.signal(signal.SIGINT, ctrl_c)
     assert result.exit_code == 130, result.output
     made = ["delivered", "delivered", "failed", "delivered", "delivered"][:nth]  # the third has no address
     statuses = made + ["not-sent"] * (5 - nth)

@@ -40,21 +40,24 @@ def sigterm_as_ctrl_c() -> Iterator[None]:
 
 @contextlib.contextmanager
 def ctrl_c_held_back() -> Iterator[None]:
-    """A step a Ctrl-C must not cut in two (an outcome committed, then counted): a Ctrl-C (or a
-    SIGTERM taken as one) meanwhile waits for the step to end, then is handled by whatever
-    handles Ctrl-C at that moment, each press in turn, the step's own error or not. Where Ctrl-C
-    is not handled from Python (ignored), and outside the main thread, this does nothing."""
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+    """A step a Ctrl-C must not cut in two (an outcome committed, then counted): a Ctrl-C or a
+    SIGTERM meanwhile waits for the step to end, then goes, each in turn, to whatever handles
+    it at that moment, the step's own error or not. A signal not handled from Python (ignored,
+    or left to its default) is left as it is; outside the main thread this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pressed: list[FrameType | None] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(frame))
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    held = {signum: handler for signum, handler in handlers.items() if callable(handler)}
+    received: list[tuple[int, FrameType | None]] = []
+    for signum in held:
+        signal.signal(signum, lambda signum, frame: received.append((signum, frame)))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        for frame in pressed:  # the first may stop the run (KeyboardInterrupt), or only note it
-            handler = signal.getsignal(signal.SIGINT)
-            if callable(handler):
-                handler(signal.SIGINT, frame)
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+        for number, frame in received:  # the first may stop the run (KeyboardInterrupt), or only note it
+            now = signal.getsignal(number)
+            if callable(now):
+                now(number, frame)
