@@ -131,11 +131,28 @@ def test_a_journal_closed_while_a_reader_has_it_open_leaves_no_write_ahead_log(t
     try:
         assert reader.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
         journal.record("i/b", "h2", "done", None, {}, None, ["issued"])
-        journal.close()
+        journal.close(fold_log=True)
         assert _log_size(path) == 0
     finally:
         reader.close()
     assert _log_size(path) == 0
+
+
+def test_a_journal_closed_without_folding_does_not_wait_for_a_reader(tmp_path: Path) -> None:
+    """A service appending one event at a time (``serve``'s trail) closes without folding the
+    log in: a reader holding a snapshot does not hold its request up."""
+    path = tmp_path / JOURNAL_NAME
+    journal = _journal_with_a_record(path)
+    reader = open_read_only(path)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+        journal.record("i/b", "h2", "done", None, {}, None, ["issued"])
+        journal.close()
+        assert _log_size(path) > 0  # left for the next writer to fold in
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
 
 
 def _reading(path: Path, snapshot: threading.Event, go_on: threading.Event) -> None:
@@ -163,7 +180,7 @@ def test_a_reader_reading_as_the_journal_closes_is_waited_for_and_the_log_emptie
         assert snapshot.wait(10)
         journal.record("i/b", "h2", "done", None, {}, None, ["issued"])
         go_on.set()
-        journal.close()
+        journal.close(fold_log=True)
     finally:
         go_on.set()
         reader.join(20)

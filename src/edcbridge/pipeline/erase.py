@@ -445,7 +445,7 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
                 names = (*keys, *(key for key in found or () if key not in keys))
                 ok = found is not None and _each(journal, out_dir, names, reason, quiet)
             finally:
-                journal.close()
+                journal.close(fold_log=True)
     except RunError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

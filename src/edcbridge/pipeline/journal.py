@@ -50,6 +50,7 @@ from edcbridge.file_lock import held_elsewhere
 from edcbridge.output import canonical_json, make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
+FOLD_WAIT = 5.0  # seconds a closing run waits for a reader before it empties its write-ahead log
 GENESIS = "0" * 64
 FORMAT = 9  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
@@ -674,14 +675,18 @@ class Journal:
             self._last_hash = self._stored_head()
             raise
 
-    def close(self) -> None:
-        """Commit, fold the write-ahead log in and empty it, and close. SQLite removes the log
+    def close(self, *, fold_log: bool = False) -> None:
+        """Commit and close; with ``fold_log`` (a run, or a command that changed the folder,
+        at its end), fold the write-ahead log in and empty it first. SQLite removes the log
         only as the last connection closes: a reader open meanwhile (``audit verify``) would
         leave it, and a log left with no run holding the folder is what a killed run leaves. A
-        reader's snapshot is waited for up to ``timeout`` seconds."""
+        reader's snapshot is waited for up to ``FOLD_WAIT`` seconds (a service appending one
+        event at a time does not fold, so it never waits for one)."""
         self.commit()
-        with contextlib.suppress(sqlite3.Error):  # all is committed: the next writer folds it in
-            self.fold_log()
+        if fold_log:
+            with contextlib.suppress(sqlite3.Error):  # all is committed: the next writer folds it in
+                self.db.execute(f"PRAGMA busy_timeout = {int(FOLD_WAIT * 1000)}")
+                self.fold_log()
         self.db.close()
 
     def head(self) -> str:

@@ -888,7 +888,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.names.close()
         runner.journal.commit()
         runner.result.audit_head = runner.journal.head()
-        runner.journal.close()
+        runner.journal.close(fold_log=True)
         _close_reports(reports, runner.result, options.out_dir)
         on_reported(runner.result)
     return runner.result

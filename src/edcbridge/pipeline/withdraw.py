@@ -433,7 +433,7 @@ def withdraw(out_dir: Path, keys: tuple[str, ...], reason: str, undo: bool, quie
             try:
                 ok, marks = _each(journal, out_dir, keys, reason, undo, quiet)
             finally:
-                journal.close()
+                journal.close(fold_log=True)
             _mark_reports(out_dir, marks, quiet)
     except RunError as exc:
         click.echo(f"error: {exc}", err=True)
