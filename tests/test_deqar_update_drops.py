@@ -179,8 +179,10 @@ def test_a_dry_run_stops_reading_after_three_look_ups_unanswered(
     assert [o[:2] for o in outcomes] == [("planned", "update")] * 5
     assert all("HTTP 502" in o[2] for o in outcomes[:3]), outcomes
     assert [o[2] for o in outcomes[3:]] == [
-        "DEQAR's copy could not be read, so what the update would drop is not known: "
-        "DEQAR did not answer the last 3 look-ups"] * 2
+        "not looked up, so what the update would drop is not known: DEQAR did not answer the last 3 "
+        "look-ups (unreachable, or its gateway said it is unavailable: 502, 503 or 504; each request "
+        "retried until its attempts ran out): check that the register is up, the network and the base "
+        "URL, then run the same command again"] * 2
     assert [e.path.split("?")[0] for e in server.log].count(CHECK) == 15  # 3 look-ups, 5 attempts each
 
 

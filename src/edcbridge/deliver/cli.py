@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.errors import DeliveryAuthError, DeliveryConfigError, DeliveryError
 from edcbridge.deliver.http import HttpClient, masked_email
 from edcbridge.deliver.push import (
+    NOT_LOOKED_UP,
     Item,
     PushInterrupted,
     not_in_manifest,
@@ -120,7 +122,7 @@ def _finish(
             click.echo(str(path))
     if dry_run:
         for outcome in outcomes:
-            progress(outcome)
+            progress(_unsaid_why(outcome))
     counts = summary(outcomes)
     if not quiet:
         click.echo(
@@ -128,8 +130,7 @@ def _finish(
             + ", ".join(f"{n} {_status_said(status, dry_run)}" for status, n in counts.items()),
             err=True,
         )
-        if not dry_run:
-            _say_not_sent(outcomes)
+        _say_not_sent(outcomes, dry_run)
     if interrupted:
         click.echo("interrupted: run the same command to finish; what was delivered "
                    "is recorded and is not sent again", err=True)
@@ -143,10 +144,23 @@ def _status_said(status: str, dry_run: bool) -> str:
     return "not sent" if status == "planned" and not dry_run else status
 
 
-def _say_not_sent(outcomes: list[Outcome]) -> None:
-    """The items a stopped run did not attempt, once for each reason with its fix, rather than a
-    line each (the results list every one)."""
-    reasons = Counter(o.message for o in outcomes if o.status == "planned" and o.message)
+def _said_once(outcome: Outcome, dry_run: bool) -> bool:
+    """Whether ``outcome``'s message is said once with the others of its reason rather than on
+    its line: an item a stopped run did not attempt, or in a dry run did not look up."""
+    if outcome.status != "planned" or not outcome.message:
+        return False
+    return outcome.message.startswith(NOT_LOOKED_UP) if dry_run else True
+
+
+def _unsaid_why(outcome: Outcome) -> Outcome:
+    """A dry run's ``outcome`` as its line shows it: without the reason said once at the end."""
+    return replace(outcome, message="") if _said_once(outcome, True) else outcome
+
+
+def _say_not_sent(outcomes: list[Outcome], dry_run: bool = False) -> None:
+    """The items a stopped run did not attempt (a dry run: did not look up), once for each
+    reason with its fix, rather than a line each (the results list every one)."""
+    reasons = Counter(o.message for o in outcomes if _said_once(o, dry_run))
     for why, count in reasons.items():
         click.echo(f"{count} {why}", err=True)
 

@@ -42,7 +42,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import SILENT_LIMIT, Silence, Stop, unanswered
+from edcbridge.deliver.silence import SILENT_LIMIT, Silence, Stop
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -269,20 +269,59 @@ def push_deqar(
     return outcomes
 
 
-REGISTER_SILENT = (
-    f"not sent: DEQAR did not answer the last {SILENT_LIMIT} reports (unreachable, or its gateway "
-    "said it is unavailable: 502, 503 or 504; each request retried until its attempts ran out): "
-    "check that the register is up, the network and the base URL, then run the same command "
-    "again: it sends only what is left")
+PENDING = "it delivers what is still pending"  # as push wallet and export --deliver-wallet say it
+NOT_SENT = "not sent"
+NOT_LOOKED_UP = "not looked up, so what the update would drop is not known"  # a dry run's
 
-REGISTER_REFUSED = (
-    "not sent: DEQAR refused access (HTTP 401/403) earlier in this run (the report it refused names "
-    "its answer and the fix); once that is fixed, run the same command again: it sends only what is left")
+
+def register_silent(kinds: list[str], not_done: str = NOT_SENT, then: str = f": {PENDING}") -> str:
+    """Why the rest is ``not_done`` once DEQAR left requests of ``kinds`` unanswered in a row."""
+    return (f"{not_done}: DEQAR did not answer {_requests(kinds)} (unreachable, or its gateway said it "
+            "is unavailable: 502, 503 or 504; each request retried until its attempts ran out): check "
+            f"that the register is up, the network and the base URL, then run the same command again{then}")
+
+
+def _requests(kinds: list[str]) -> str:
+    """``the last 3 look-ups``, or, of several kinds, ``the last 3 requests (2 look-ups, 1 upload)``."""
+    counts = {kind: kinds.count(kind) for kind in kinds}
+    if len(counts) == 1:
+        return f"the last {len(kinds)} {kinds[0]}s"
+    return f"the last {len(kinds)} requests (" + ", ".join(
+        f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items()) + ")"
+
+
+def _sent_silent(kinds: list[str]) -> str:
+    """A run that sends: requests each of one report (its look-up, its deletion request) are
+    said as reports; an upload, which carries many, by its kind."""
+    return register_silent(kinds if "upload" in kinds else ["report"] * len(kinds))
+
+
+def register_refused(not_done: str = NOT_SENT, then: str = f": {PENDING}", what: str = "report") -> str:
+    return (f"{not_done}: DEQAR refused access (HTTP 401/403) earlier in this run (the {what} it refused "
+            f"names its answer and the fix); once that is fixed, run the same command again{then}")
+
+
+def register_throttled(exc: DeliveryThrottledError, not_done: str = NOT_SENT,
+                       then: str = f": {PENDING}") -> str:
+    """Why the rest is ``not_done`` once DEQAR asked to wait longer than a run waits."""
+    return (f"{not_done}: DEQAR asked (HTTP {exc.status}, Retry-After) to wait {exc.seconds:.0f} s, longer "
+            f"than a run waits; run the same command again after {exc.until}{then}")
+
+
+REGISTER_SILENT = register_silent(["report"] * SILENT_LIMIT)
+REGISTER_REFUSED = register_refused()
 
 
 def register_stop() -> Stop:
     """When a push stops asking DEQAR, look-ups, uploads and deletion requests alike."""
-    return Stop(REGISTER_SILENT, REGISTER_REFUSED)
+    return Stop(_sent_silent, REGISTER_REFUSED, register_throttled)
+
+
+def look_up_stop() -> Stop:
+    """When a dry run stops reading DEQAR's copies, said as a run that sends says it."""
+    return Stop(lambda kinds: register_silent(kinds, NOT_LOOKED_UP, ""),
+                register_refused(NOT_LOOKED_UP, "", "look-up"),
+                lambda exc: register_throttled(exc, NOT_LOOKED_UP, ""))
 
 
 def not_attempted(step: Outcome, why: str) -> Outcome:
@@ -363,26 +402,22 @@ def compare_updates(planned: list[Outcome], by_key: dict[str, Item], client: Deq
 
 def _compare_each(planned: list[Outcome], by_key: dict[str, Item], client: DeqarClient, agency: str,
                   refuse_drops: bool, files: bool, out: list[Outcome]) -> None:
-    stopped: str | None = None
-    silence = Silence()  # of the register, look-up after look-up
+    stop = look_up_stop()
     for step in planned:
         if step.action != "update":
             out.append(step)
             continue
-        if stopped is not None:
-            out.append(_not_compared(step, stopped))
+        if stop.why is not None:
+            out.append(Outcome(step.key, step.action, step.status, step.target_id, step.detail, stop.why))
             continue
         payload = by_key[step.key].content
         try:
             held = client.check(agency, payload["local_identifier"])
         except DeliveryError as exc:
             out.append(_not_compared(step, str(exc)))
-            if isinstance(exc, (DeliveryAuthError, DeliveryThrottledError)):
-                stopped = str(exc)
-            elif silence.heard(not unanswered(exc)):
-                stopped = f"DEQAR did not answer the last {SILENT_LIMIT} look-ups"
+            stop.heard(exc, "look-up")
             continue
-        silence.heard(True)
+        stop.heard()
         out.append(_with_drops(step, dropped_fields(held, payload, files) if held else [], refuse_drops))
 
 
@@ -481,7 +516,7 @@ def _upload(send: list[Outcome], by_key: dict[str, Item], client: DeqarClient, s
     except DeliveryError as exc:
         for step in send:
             results[step.key] = Outcome(step.key, step.action, "failed", message=str(exc))
-        stop.heard(exc)
+        stop.heard(exc, "upload")
         return
     stop.heard()
     _rows(send, rows, by_key, state, results, label)
@@ -533,7 +568,7 @@ def _deletions(planned: list[Outcome], by_key: dict[str, Item], client: DeqarCli
             stop.heard()
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, "delete", "failed", message=str(exc))
-            stop.heard(exc)
+            stop.heard(exc, "deletion request")
         except KeyboardInterrupt:
             results[step.key] = Outcome(step.key, "delete", "failed", message=(
                 "interrupted (Ctrl-C) while its deletion was requested: the same command requests it again"))
@@ -557,7 +592,7 @@ def _gone_from_register(client: DeqarClient, agency: str, updates: list[Outcome]
             found = client.check(agency, local_identifier)
         except DeliveryError as exc:
             results[step.key] = Outcome(step.key, step.action, "failed", message=f"not sent: {exc}")
-            stop.heard(exc)
+            stop.heard(exc, "look-up")
             continue
         stop.heard()
         if found is None:

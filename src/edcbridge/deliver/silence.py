@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConnectionError,
@@ -39,20 +41,32 @@ class Silence:
         return self.in_a_row >= SILENT_LIMIT
 
 
-class Stop:
-    """Whether a run stops asking a target, and why: at once when it refused access (401/403),
-    or once :data:`SILENT_LIMIT` requests in a row went unanswered."""
+Said = Callable[[list[str]], str]  # why a run stopped, from the kinds of requests left unanswered
 
-    def __init__(self, silent: str, refused: str) -> None:
-        self.silent, self.refused = silent, refused
+
+class Stop:
+    """Whether a run stops asking a target, and why: at once when it refused access (401/403) or
+    asked to wait longer than a run waits (``Retry-After``), or once :data:`SILENT_LIMIT`
+    requests in a row went unanswered (``silent`` says so from their kinds)."""
+
+    def __init__(self, silent: str | Said, refused: str,
+                 throttled: Callable[[DeliveryThrottledError], str] | None = None) -> None:
+        self.silent = silent if callable(silent) else (lambda _kinds, said=silent: said)
+        self.refused, self.throttled = refused, throttled
         self.silence = Silence()
+        self.kinds: list[str] = []  # the requests left unanswered in a row, by kind
         self.why: str | None = None  # said of each request not sent once the run stopped asking
 
-    def heard(self, failure: DeliveryError | None = None) -> None:
-        """Count one request: answered, unless its ``failure`` says otherwise."""
+    def heard(self, failure: DeliveryError | None = None, kind: str = "report") -> None:
+        """Count one request of ``kind``: answered, unless its ``failure`` says otherwise."""
         if self.why is not None:
             return
         if isinstance(failure, DeliveryAuthError):
             self.why = self.refused
-        elif self.silence.heard(failure is None or not unanswered(failure)):
-            self.why = self.silent
+        elif isinstance(failure, DeliveryThrottledError) and self.throttled is not None:
+            self.why = self.throttled(failure)
+        else:
+            answered = failure is None or not unanswered(failure)
+            self.kinds = [] if answered else [*self.kinds, kind]
+            if self.silence.heard(answered):
+                self.why = self.silent(self.kinds[-SILENT_LIMIT:])
