@@ -191,3 +191,42 @@ def test_a_dry_run_says_once_what_it_did_not_look_up_as_a_run_that_sends_says_it
                          "command again")
     planned = _results(tmp_path, "deqar-dry-run")["items"]
     assert [i["message"] for i in planned[3:]] == [said[2:]] * 2
+
+
+def test_a_lost_create_whose_look_up_is_throttled_stops_the_run(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """The create's answer lost (HTTP 500), and the look-up that would find out throttled for
+    600 s: that report is named, and the next ones are not sent but said once with when to run
+    again, not failed one by one."""
+    server, app = fake
+    looked_up: list[Request] = []
+
+    def serve(request: Request) -> Reply:
+        if request.method == "POST" and request.path.endswith("/submit/report") and not app.reports:
+            return Reply.html(500, "<h1>500</h1>")
+        if _look_up(request):
+            looked_up.append(request)
+            if len(looked_up) == 2:
+                return _throttled()
+        return app(request)
+
+    server.app = serve
+    result = push_deqar_batch(tmp_path, server, batch_text(3))
+    assert result.exit_code == 1, result.output
+    lines = _lines(result)
+    (failed,) = [line for line in lines if line.startswith("failed")]  # before: 2
+    assert failed.startswith("failed   create  EDCB-0001:") and "HTTP 429" in failed
+    assert "1 failed, 2 not sent" in lines
+    assert [line for line in lines if line.startswith("2 not sent: DEQAR asked (HTTP 429, Retry-After)")]
+    server.app = app
+    again = push_deqar_batch(tmp_path, server, batch_text(3))
+    assert again.exit_code == 0, again.output
+    assert sorted(r["local_identifier"] for r in app.reports.values()) == ["EDCB-0001", "EDCB-0002",
+                                                                           "EDCB-0003"]
+
+
+def _throttled() -> Reply:
+    reply = Reply.html(429, "<h1>429 Too Many Requests</h1>")
+    reply.headers["Retry-After"] = "600"
+    return reply

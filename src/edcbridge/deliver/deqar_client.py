@@ -326,7 +326,7 @@ class DeqarClient:
         try:
             found = self.check(str(payload.get("agency", "")), local_identifier)
         except DeliveryThrottledError as exc:
-            raise DeliveryError(f"{lost}; {_look_up_throttled(exc)}") from None
+            raise _throttled_look_up(lost, exc) from None
         except DeliveryError:
             raise lost from None
         if found is None:
@@ -626,6 +626,14 @@ def _look_up_throttled(exc: DeliveryThrottledError) -> str:
     return (f"looking the report up by its local identifier was throttled (HTTP {exc.status}, "
             f"Retry-After {exc.seconds:.0f} s): nothing more is sent in this run; run the same command "
             f"again after {exc.until}: it looks the report up first, so it is never created twice")
+
+
+def _throttled_look_up(lost: DeliveryError, exc: DeliveryThrottledError) -> DeliveryThrottledError:
+    """The lost create, said with its throttled look-up; still a throttling, so the run stops
+    asking the register rather than failing each later report on the pause."""
+    error = DeliveryThrottledError(exc.method, exc.url, exc.status, exc.seconds, exc.until, exc.sent)
+    error.args = (f"{lost}; {_look_up_throttled(exc)}",)
+    return error
 
 
 def _answer_lost(exc: DeliveryError) -> bool:
