@@ -29,6 +29,7 @@ from edcbridge.pipeline.delivery import (
     deliver_pending,
 )
 from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, verify_audit
+from edcbridge.pipeline.reports import ReportWriter
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.verify import verify_document
@@ -607,6 +608,67 @@ def test_a_ctrl_c_at_any_instant_of_a_deposits_recording_counts_it_once(
     assert [d["error"] for d in report["deliveries"] if d["status"] == "failed"] == [NO_EMAIL] * counts[1]
 
 
+@pytest.mark.parametrize("second", ["as the journal lists them", "as the 1st is counted",
+                                    "as the 3rd is counted"])
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_a_second_ctrl_c_while_the_deposits_left_are_listed_leaves_none_uncounted(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, second: str, stop: signal.Signals) -> None:
+    """A first Ctrl-C stops the deliveries and the deposits left are listed as not sent; a
+    second one (or a kill) meanwhile cut that list short, leaving some counted nowhere."""
+    server, fake = wallet
+    awards, emails = _awards(tmp_path, 5)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    presses: list[str] = []
+    left: list[str] = []
+
+    def press(when: str) -> None:
+        presses.append(when)
+        signal.raise_signal(signal.SIGINT if len(presses) == 1 else stop)
+
+    listed = Journal.pending_deliveries
+
+    def listed_then_pressed(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        page = listed(self, *args, **kwargs)
+        if presses and len(presses) < 2 and second == "as the journal lists them":
+            press(second)
+        return page
+
+    monkeypatch.setattr(Journal, "pending_deliveries", listed_then_pressed)
+    deliver = deliver_pending
+
+    def pressed_while_counting(journal: Journal, target: WalletTarget,
+                               count: Callable[[Delivery], None]) -> None:
+        def counted(delivery: Delivery) -> None:
+            if not presses:  # the first deposit: Ctrl-C stops the deliveries
+                press("the first deposit")
+            elif delivery.status == "not-sent":
+                left.append(delivery.key)
+                if second == f"as the {len(left)}{'st' if len(left) == 1 else 'rd'} is counted":
+                    press(second)
+            count(delivery)
+
+        deliver(journal, target, counted)
+
+    monkeypatch.setattr(runner, "deliver_pending", pressed_while_counting)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+        "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"])
+    assert result.exit_code == 130, result.output
+    assert presses == ["the first deposit", second]
+    assert [award for award, _ in _delivery_rows(out)] == sorted(emails)  # each award once
+    assert [status for _, status in _delivery_rows(out)] == ["delivered"] + ["not-sent"] * 4
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [(d["award_id"], d["status"]) for d in report["deliveries"]] == _delivery_rows(out)
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (1, 0, 4)
+    assert len(fake.deposits) == 1
+    assert f"wallet {server.base_url}: 1 delivered, 0 already there, 0 failed, 4 not sent" in result.stderr
+    assert "4 deposits not sent: the run was interrupted (Ctrl-C)" in result.stderr
+
+
 def test_deliveries_an_unforeseen_error_leaves_undone_are_counted_and_said(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -647,6 +709,42 @@ def test_deliveries_an_unforeseen_error_leaves_undone_are_counted_and_said(
     again = _run(awards, out, store, seal, server.base_url)
     assert (again.delivered, again.delivery_failed, again.delivery_not_sent) == (3, 0, 0)
     assert len(fake.deposits) == 5
+
+
+def test_a_ctrl_c_while_an_error_lists_the_deposits_left_leaves_none_uncounted(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C while a run stopped by an error listed what it left cut that list short too."""
+    server, _ = wallet
+    awards, emails = _awards(tmp_path, 5)
+    out = tmp_path / "out"
+    real = WalletClient.deposit
+    asked: list[bytes] = []
+
+    def fault_at_the_third(self: WalletClient, content: bytes, **kwargs: Any) -> Any:
+        asked.append(content)
+        if len(asked) == 3:
+            raise ValueError("an unforeseen fault")
+        return real(self, content, **kwargs)
+
+    seen: list[Delivery] = []
+    write = ReportWriter.write_delivery
+
+    def ctrl_c_as_the_one_in_flight_is_listed(self: ReportWriter, delivery: Delivery) -> None:
+        seen.append(delivery)
+        if len(seen) == 3:
+            signal.raise_signal(signal.SIGINT)
+        write(self, delivery)
+
+    monkeypatch.setattr(WalletClient, "deposit", fault_at_the_third)
+    monkeypatch.setattr(ReportWriter, "write_delivery", ctrl_c_as_the_one_in_flight_is_listed)
+    with pytest.raises(KeyboardInterrupt):
+        _run(awards, out, store, seal, server.base_url)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [award for award, _ in _delivery_rows(out)] == sorted(emails)  # each award once
+    assert [(d["award_id"], d["status"]) for d in report["deliveries"]] == _delivery_rows(out)
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (2, 1, 2)
+    assert report["deliveries"][2]["error"].startswith("the run stopped on an error (ValueError")
 
 
 @pytest.mark.parametrize("again", [False, True], ids=["once", "at each deposit after"])

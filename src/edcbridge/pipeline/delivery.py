@@ -188,9 +188,11 @@ def _report_interrupted(journal: Journal, target: WalletTarget, current: Pending
     """Every delivery a Ctrl-C (or an error, ``why``) left undone, reported as such (the journal
     keeps them pending, or sending for the one in flight, for the next run). An error meanwhile
     (reports on a full disk, the fault that stopped the run, again) skips the one it meets, not
-    the rest, and the error that stopped the run stays the one raised."""
+    the rest, and the error that stopped the run stays the one raised. A second Ctrl-C (or a
+    SIGTERM) meanwhile waits until all are listed, local reads and writes only, then stops the
+    run at once: cutting the list short would leave deposits counted nowhere."""
     sending, pending = why
-    with contextlib.suppress(Exception):  # the journal cannot list them any more
+    with ctrl_c_held_back(), contextlib.suppress(Exception):  # suppressed: the journal cannot list them
         for item in _pending(journal, target, after):
             in_flight = current is not None and item.key == current.key
             status, message = ("failed", sending) if in_flight else (NOT_SENT, pending)
