@@ -190,3 +190,24 @@ def test_a_reader_reading_as_the_journal_closes_is_waited_for_and_the_log_emptie
         assert check.execute("SELECT COUNT(*) FROM records").fetchone() == (2,)  # nothing lost
     finally:
         check.close()
+
+
+def test_a_ctrl_c_while_the_log_is_folded_in_still_closes_the_journal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emptying the log may wait for a reader: a Ctrl-C then must not leave the journal open."""
+    path = tmp_path / JOURNAL_NAME
+    journal = _journal_with_a_record(path)
+
+    def interrupted() -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal, "fold_log", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        journal.close(fold_log=True)
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        journal.db.execute("SELECT 1")
+    check = open_read_only(path)
+    try:
+        assert check.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)  # committed
+    finally:
+        check.close()

@@ -714,7 +714,7 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
 def _say_summary(result: RunResult, options: Any) -> None:
     """The run's counts, notes, why it stopped, its deliveries and its report, on stderr."""
     for note in result.notes:
-        if note != result.not_sent_note:  # said after the deliveries' counts it explains
+        if note not in result.not_sent_notes:  # said after the deliveries' counts they explain
             click.echo(note, err=True)
     click.echo(_counts_line(result), err=True)
     if result.redone:
@@ -758,8 +758,8 @@ def _say_deliveries(result: RunResult, target: str) -> None:
                f"{result.already_delivered} already there, {unchanged}"
                f"{result.delivery_failed} failed"
                + (f", {result.delivery_not_sent} not sent" if result.delivery_not_sent else ""), err=True)
-    if result.not_sent_note:
-        click.echo(result.not_sent_note, err=True)
+    for note in result.not_sent_notes:
+        click.echo(note, err=True)
     if result.unchanged:
         click.echo(f"{result.unchanged} credential(s) sealed again with the content delivered "
                    f"earlier were not sent again: {KEPT}", err=True)

@@ -50,7 +50,7 @@ from edcbridge.file_lock import held_elsewhere
 from edcbridge.output import canonical_json, make_private
 
 JOURNAL_NAME = ".edcbridge-journal.sqlite"
-FOLD_WAIT = 5.0  # seconds a closing run waits for a reader before it empties its write-ahead log
+FOLD_WAIT = 2.0  # seconds a closing run waits for a reader before it empties its write-ahead log
 GENESIS = "0" * 64
 FORMAT = 9  # the journal's layout (``PRAGMA user_version``): a journal of a newer one is left alone
 # 2: records keep the warnings they were made with (a re-run that skips them still reports them)
@@ -682,12 +682,14 @@ class Journal:
         leave it, and a log left with no run holding the folder is what a killed run leaves. A
         reader's snapshot is waited for up to ``FOLD_WAIT`` seconds (a service appending one
         event at a time does not fold, so it never waits for one)."""
-        self.commit()
-        if fold_log:
-            with contextlib.suppress(sqlite3.Error):  # all is committed: the next writer folds it in
-                self.db.execute(f"PRAGMA busy_timeout = {int(FOLD_WAIT * 1000)}")
-                self.fold_log()
-        self.db.close()
+        try:
+            self.commit()
+            if fold_log:
+                with contextlib.suppress(sqlite3.Error):  # all is committed: the next writer folds it in
+                    self.db.execute(f"PRAGMA busy_timeout = {int(FOLD_WAIT * 1000)}")
+                    self.fold_log()
+        finally:  # a Ctrl-C while a reader is waited for, too
+            self.db.close()
 
     def head(self) -> str:
         """The last event's number and hash, ``SEQ:SHA256``: noted outside the folder, it lets

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -106,7 +106,8 @@ class RunResult:
     unchanged: int = 0  # sealed again with the content delivered before: not sent again
     delivery_failed: int = 0
     delivery_not_sent: int = 0  # deposits a stopped run did not attempt (the next run sends them)
-    not_sent_note: str = ""  # of ``notes``, the one saying why they were not sent (and the fix)
+    # of ``notes``, those saying why deposits were not sent (and the fix), one per reason
+    not_sent_notes: list[str] = field(default_factory=list)
     with_warnings: int = 0  # records done, or skipped as done, with warnings (report.json lists them)
     redone: int = 0  # records done earlier and made again (reports say why)
     not_in_input: int = 0  # credentials of earlier runs whose awards this run's input does not hold
@@ -888,9 +889,11 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.names.close()
         runner.journal.commit()
         runner.result.audit_head = runner.journal.head()
-        runner.journal.close(fold_log=True)
-        _close_reports(reports, runner.result, options.out_dir)
-        on_reported(runner.result)
+        try:
+            _close_reports(reports, runner.result, options.out_dir)
+            on_reported(runner.result)
+        finally:  # last: emptying the write-ahead log may wait for an audit verify reading
+            runner.journal.close(fold_log=True)
     return runner.result
 
 
@@ -1146,28 +1149,27 @@ def _deliver(runner: _Runner, target: WalletTarget, reports: ReportWriter,
             result.unchanged += 1
         elif delivery.status == NOT_SENT:
             result.delivery_not_sent += 1
-            why[:] = [delivery.message]
+            why[delivery.message] += 1
         else:
             result.delivery_failed += 1
         reports.write_delivery(delivery)
         on_delivery(delivery)
 
-    why: list[str] = []  # why the deposits not attempted were not
+    why: Counter[str] = Counter()  # why the deposits not attempted were not, in order of first use
     reports.start_deliveries()
     try:
         deliver_pending(runner.journal, target, count)
     finally:  # a Ctrl-C or an error too: the reports keep the reason, said once
-        result.not_sent_note = _not_sent_note(result.delivery_not_sent, why, target)
-        result.notes += [result.not_sent_note] if result.not_sent_note else []
+        result.not_sent_notes = _not_sent_notes(why, target)
+        result.notes += result.not_sent_notes
 
 
-def _not_sent_note(count: int, why: list[str], target: WalletTarget) -> str:
-    """The deposits a stopped run did not attempt, in one note with the reason and the fix
-    (each is a row of deliveries.csv, status not-sent), rather than a line each; '' for none."""
-    if not count:
-        return ""
-    reason = why[-1].removeprefix("not sent: ")
-    return f"{target.name}: {count} deposit{'s' if count > 1 else ''} not sent: {reason}"
+def _not_sent_notes(why: Counter[str], target: WalletTarget) -> list[str]:
+    """The deposits a stopped run did not attempt, in one note per reason with the fix (each
+    is a row of deliveries.csv, status not-sent), rather than a line each: a wallet that fell
+    silent, then a Ctrl-C, are two reasons, each with its own fix."""
+    return [f"{target.name}: {count} deposit{'s' if count > 1 else ''} not sent: "
+            f"{reason.removeprefix('not sent: ')}" for reason, count in why.items()]
 
 
 def _not_redelivered(target: WalletTarget, found: set[str]) -> list[str]:
