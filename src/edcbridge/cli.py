@@ -660,11 +660,12 @@ class _RunOutput:
 
     def on_delivery(self, delivery: Any) -> None:
         from edcbridge.deliver.http import masked_email
+        from edcbridge.pipeline.delivery import NOT_SENT
 
         self.delivering = True
         self.progress.close()  # the export is over: its bar ends before the deliveries are listed
         # unchanged, and not sent as the run stopped: counted in the summary, listed in the reports
-        if not self.quiet and delivery.status not in ("unchanged", "not-sent"):
+        if not self.quiet and delivery.status not in ("unchanged", NOT_SENT):
             recipient = masked_email(delivery.recipient) if delivery.recipient else "(no e-mail)"
             where = f"{delivery.key} -> {recipient}"  # the reports name the address
             detail = f": {delivery.message}" if delivery.status in ("failed", "redelivered") else ""

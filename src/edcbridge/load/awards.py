@@ -492,8 +492,8 @@ def _plain_cell(base: str, value: str) -> bool:
 
 def _unseen(base: str, name: str, text: str) -> tuple[str, str] | None:
     """The problem and fix of a cell holding a character that cannot be seen, or of an id
-    written with a spreadsheet's text apostrophe; checked on every cell of every row, so
-    printable text is passed at once."""
+    written with a spreadsheet's text apostrophe (the cells :func:`_plain_cell` does not pass
+    at once): printable text has no character that cannot be seen."""
     if not text.isprintable():
         problem = hidden_problem(base, text, COLUMNS[base][1])
         if problem is not None:
@@ -546,7 +546,6 @@ def _garbled(file: str, number: int, row: Row) -> list[RecordError]:
             continue  # the misreading is of characters past ASCII: most cells are passed at once
         texts = value.values() if isinstance(value, dict) else [value]
         for text in texts:
-            # the misreading is of characters past ASCII: ASCII text (most cells) is passed at once
             before = misread_utf8(text) if isinstance(text, str) and not text.isascii() else None
             if before is not None:
                 errors.append(RecordError(
