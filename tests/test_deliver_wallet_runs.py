@@ -374,3 +374,48 @@ def test_ctrl_c_during_a_deposit_names_it_and_the_same_command_finishes(
                                                                    "urn:credential:night-2"])
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_wallet_asking_to_wait_longer_than_a_run_stops_the_push_and_the_same_command_sends_the_rest(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path, status: int) -> None:
+    """A 429/503 with a Retry-After longer than a run waits stored nothing: that deposit is
+    named, the rest are not sent (left planned), said once with when to run again, as push deqar
+    says it; the same command then delivers them."""
+    server, fake = wallet
+    rows = ["credential,email"]
+    for number in range(1, 5):
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": f"urn:credential:w{number}"}
+        (tmp_path / f"c{number}.json").write_bytes(jades(credential))
+        rows.append(f"c{number}.json,learner{number}@example.org")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n", "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    out = tmp_path / "out"
+    args = ["push", "wallet", str(tmp_path / "manifest.csv"), "--base-url", server.base_url, "-o", str(out),
+            "--no-send-email"]
+    server.faults.append(Fault("status", status, headers={"Retry-After": "600"}, method="POST"))
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    (failed,) = [line for line in lines if line.startswith("failed")]  # before: 4, each on its own
+    assert failed.startswith("failed   deposit urn:credential:w1 ") and f"HTTP {status}" in failed
+    assert "1 failed, 3 not sent" in lines
+    (said,) = [line for line in lines if line.startswith("3 not sent:")]
+    assert said.startswith(f"3 not sent: the wallet asked (HTTP {status}, Retry-After) to wait 600 s, longer "
+                           "than a run waits; run the same command again after ")
+    assert said.endswith(": it delivers what is still pending")
+    document = json.loads((out / "wallet-results.json").read_text("utf-8"))
+    assert document["summary"] == {"failed": 1, "planned": 3}
+    assert [item["message"] for item in document["items"][1:]] == [said[2:]] * 3
+    with (out / "wallet-results.csv").open(encoding="utf-8") as handle:
+        assert [row["status"] for row in csv.DictReader(handle)] == ["failed"] + ["planned"] * 3
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 1
+    again = CliRunner().invoke(root, args)
+    assert again.exit_code == 0, again.output
+    assert sorted(d["id"] for d in fake.deposits) == [f"urn:credential:w{n}" for n in range(1, 5)]

@@ -42,7 +42,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import SILENT_LIMIT, Silence, Stop
+from edcbridge.deliver.silence import SILENT_LIMIT, Stop
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -288,6 +288,8 @@ def _requests(kinds: list[str]) -> str:
         return f"the last {len(kinds)} {kinds[0]}s"
     return f"the last {len(kinds)} requests (" + ", ".join(
         f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items()) + ")"
+
+
 
 
 def _sent_silent(kinds: list[str]) -> str:
@@ -783,73 +785,82 @@ def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
     return done
 
 
+def wallet_throttled(exc: DeliveryThrottledError) -> str:
+    """Why the rest is not sent once the wallet asked to wait longer than a run waits: it stored
+    nothing (a 429 or 503 is its "later"), so the same command sends them."""
+    return (f"not sent: the wallet asked (HTTP {exc.status}, Retry-After) to wait {exc.seconds:.0f} s, "
+            f"longer than a run waits; run the same command again after {exc.until}: {PENDING}")
+
+
+def wallet_stop() -> Stop:
+    """When a push stops asking the wallet: it refused access, asked to wait longer than a run
+    waits, or left :data:`SILENT_LIMIT` deposits in a row without any answer (each its timeout)."""
+    return Stop(WALLET_SILENT, ACCESS_REFUSED, wallet_throttled,
+                lambda exc: isinstance(exc, DeliveryConnectionError))
+
+
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
-    refused: str | None = None  # the wallet refused access, or stopped answering: the rest is not sent
-    silence = Silence()  # of the wallet, deposit after deposit
+    stop = wallet_stop()  # once it says why, the rest is not sent
     for step in planned:
-        item = by_key[step.key]
         sending[:] = [step.key]
         outcome = step
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
-        elif step.action == "deposit" and refused is not None:  # not attempted, as after a Ctrl-C
-            outcome = Outcome(step.key, "deposit", "planned", message=refused)
+        elif step.action == "deposit" and stop.why is not None:  # not attempted, as after a Ctrl-C
+            outcome = Outcome(step.key, "deposit", "planned", message=stop.why)
         elif step.action == "deposit":
-            earlier = {d for key in _same_wallet(state, item.key) for d in state.maybe_held(key)
-                       if d not in (item.digest, digest(item.content))}
-            # sent before without an answer: the wallet may hold this version from that request,
-            # whatever this one's answer says
-            unsure = item.digest in state.unanswered.get(item.key, [])
-            state.sending(item.key, item.digest)
-            not_stored = _not_stored(state, item, unsure)
-            try:
-                result = client.deposit(
-                    item.content,
-                    wallet_id=item.options["wallet_id"],
-                    email=item.options["email"],
-                    send_email=send_email,
-                    locale=item.options["locale"],
-                    filename=item.options["filename"],
-                )
-            except DeliveryAuthError as exc:
-                not_stored()
-                refused = ACCESS_REFUSED  # said once for the rest: the refusal itself is this item's
-                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except DeliveryThrottledError as exc:  # held back, or answered "later": nothing stored
-                not_stored()
-                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except DeliveryHTTPError as exc:
-                silence.heard(True)
-                if 400 <= exc.status < 500:  # answered and refused: nothing was stored
-                    not_stored()
-                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except LocalValidationError as exc:  # refused before sending
-                not_stored()
-                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-            except DeliveryError as exc:  # no answer: it may have been stored
-                outcome = Outcome(step.key, "deposit", "failed", message=str(exc))
-                if silence.heard(False) and isinstance(exc, DeliveryConnectionError):
-                    refused = WALLET_SILENT
-            else:
-                silence.heard(True)
-                if result.outcome == "already-delivered" and earlier:
-                    # the wallet holds this id, in a version sent before this one changed (a
-                    # state file of sealed-file digests names this version by the file's digest)
-                    not_stored()
-                    why = UNSURE_VERSION_HELD if unsure else EARLIER_VERSION_HELD
-                    outcome = Outcome(step.key, "deposit", "failed", "", result.outcome,
-                                      f"{result.message}; {why}")
-                elif result.ok:
-                    state.record(item.key, item.digest, result.uuid or result.code)
-                    outcome = Outcome(
-                        step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message
-                    )
-                else:
-                    not_stored()
-                    outcome = Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)
+            outcome = _deposit(step, by_key[step.key], client, state, send_email, stop)
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
             on_progress(outcome)
+
+
+def _deposit(step: Outcome, item: Item, client: WalletClient, state: State, send_email: bool,
+             stop: Stop) -> Outcome:
+    """One deposit, recorded in ``state`` and counted by ``stop``; its outcome."""
+    earlier = {d for key in _same_wallet(state, item.key) for d in state.maybe_held(key)
+               if d not in (item.digest, digest(item.content))}
+    # sent before without an answer: the wallet may hold this version from that request,
+    # whatever this one's answer says
+    unsure = item.digest in state.unanswered.get(item.key, [])
+    state.sending(item.key, item.digest)
+    not_stored = _not_stored(state, item, unsure)
+    try:
+        result = client.deposit(
+            item.content,
+            wallet_id=item.options["wallet_id"],
+            email=item.options["email"],
+            send_email=send_email,
+            locale=item.options["locale"],
+            filename=item.options["filename"],
+        )
+    except (DeliveryAuthError, DeliveryThrottledError) as exc:  # refused, or asked "later": nothing
+        not_stored()                                             # stored; said once for the rest
+        stop.heard(exc)
+        return Outcome(step.key, "deposit", "failed", message=str(exc))
+    except DeliveryHTTPError as exc:
+        stop.heard(exc)
+        if 400 <= exc.status < 500:  # answered and refused: nothing was stored
+            not_stored()
+        return Outcome(step.key, "deposit", "failed", message=str(exc))
+    except LocalValidationError as exc:  # refused before sending
+        not_stored()
+        return Outcome(step.key, "deposit", "failed", message=str(exc))
+    except DeliveryError as exc:  # no answer: it may have been stored
+        stop.heard(exc, "deposit")
+        return Outcome(step.key, "deposit", "failed", message=str(exc))
+    stop.heard()
+    if result.outcome == "already-delivered" and earlier:
+        # the wallet holds this id, in a version sent before this one changed (a
+        # state file of sealed-file digests names this version by the file's digest)
+        not_stored()
+        why = UNSURE_VERSION_HELD if unsure else EARLIER_VERSION_HELD
+        return Outcome(step.key, "deposit", "failed", "", result.outcome, f"{result.message}; {why}")
+    if result.ok:
+        state.record(item.key, item.digest, result.uuid or result.code)
+        return Outcome(step.key, "deposit", "ok", result.uuid or "", result.outcome, result.message)
+    not_stored()
+    return Outcome(step.key, "deposit", "failed", "", result.outcome, result.message)

@@ -47,12 +47,14 @@ Said = Callable[[list[str]], str]  # why a run stopped, from the kinds of reques
 class Stop:
     """Whether a run stops asking a target, and why: at once when it refused access (401/403) or
     asked to wait longer than a run waits (``Retry-After``), or once :data:`SILENT_LIMIT`
-    requests in a row went unanswered (``silent`` says so from their kinds)."""
+    requests in a row went unanswered (``silent`` says so from their kinds; ``no_answer`` says
+    which failures count as unanswered)."""
 
     def __init__(self, silent: str | Said, refused: str,
-                 throttled: Callable[[DeliveryThrottledError], str] | None = None) -> None:
+                 throttled: Callable[[DeliveryThrottledError], str] | None = None,
+                 no_answer: Callable[[DeliveryError], bool] = unanswered) -> None:
         self.silent = silent if callable(silent) else (lambda _kinds, said=silent: said)
-        self.refused, self.throttled = refused, throttled
+        self.refused, self.throttled, self.no_answer = refused, throttled, no_answer
         self.silence = Silence()
         self.kinds: list[str] = []  # the requests left unanswered in a row, by kind
         self.why: str | None = None  # said of each request not sent once the run stopped asking
@@ -66,7 +68,7 @@ class Stop:
         elif isinstance(failure, DeliveryThrottledError) and self.throttled is not None:
             self.why = self.throttled(failure)
         else:
-            answered = failure is None or not unanswered(failure)
+            answered = failure is None or not self.no_answer(failure)
             self.kinds = [] if answered else [*self.kinds, kind]
             if self.silence.heard(answered):
                 self.why = self.silent(self.kinds[-SILENT_LIMIT:])
