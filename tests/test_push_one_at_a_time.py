@@ -89,6 +89,26 @@ def test_a_dry_run_beside_a_push_is_not_refused(tmp_path: Path, reference: Path)
         running.close()
 
 
+def test_a_push_refused_for_another_says_what_the_next_one_does_in_the_words_the_others_use(
+        tmp_path: Path, reference: Path) -> None:
+    """The push refused is told what running it again does as push deqar, push wallet and export
+    --deliver-wallet tell it of the items they did not send (before: "it sends only what is left")."""
+    from edcbridge.deliver.state import State
+    from edcbridge.pipeline.delivery import WALLET_SILENT
+
+    manifest = _manifest(tmp_path, reference, 1)
+    out = tmp_path / "out"
+    running = State.load(out / "wallet-state.json", "wallet", "https://wallet.example", hold=True)
+    try:
+        code, said = _push(["wallet", str(manifest), "--base-url", "https://wallet.example", "-o", str(out)])
+    finally:
+        running.close()
+    assert code == 2, said
+    pending = WALLET_SILENT.rpartition("run the same command again")[2]
+    assert said.rstrip().endswith(f"another push is using this state file; wait for it to end, then run this "
+                                  f"command again{pending}"), said
+
+
 def test_a_deqar_push_is_refused_before_it_logs_in_while_another_holds_its_state(
         tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from edcbridge.deliver.state import State

@@ -43,6 +43,10 @@ def digest(content: Any) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# what a push refused while another holds its state file is told to do
+PUSH_AGAIN = ", then run this command again: it delivers what is still pending"
+
+
 def log_path(path: Path) -> Path:
     return path.with_name(path.name + ".log")
 
@@ -65,19 +69,19 @@ class State:
 
     @classmethod
     def load(cls, path: Path | None, target: str, endpoint: str = "", *, fold: bool = True,
-             hold: bool = False) -> State:
+             hold: bool = False, busy: str = PUSH_AGAIN) -> State:
         """The state of ``target`` deliveries to ``endpoint`` (others are kept as they are).
 
         The log of changes not yet folded in is replayed; with ``fold`` (not for a dry run, which
         writes nothing and may run beside a push still appending to the log) it is also folded
         into the state file. With ``hold``, the state file is this push's until :meth:`close`:
         a push already holding it raises DeliveryConfigError (two pushes at once would both
-        send every item, and fold each other's changes away)."""
+        send every item, and fold each other's changes away), ending with ``busy``, what to do."""
         state = cls(path, target, endpoint)
         if path is None:
             return state
         if hold:
-            state._held = _hold(path)
+            state._held = _hold(path, busy)
         try:
             state._read(path, fold)
         except BaseException:
@@ -265,10 +269,11 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
-def _hold(path: Path) -> int | None:
+def _hold(path: Path, busy: str) -> int | None:
     """A descriptor holding the lock file of the state file ``path``, None where there are no
     such locks (Windows, NFS) or the folder cannot take the file (writing the state then says
-    why). The lock goes with the process, ``kill -9`` included."""
+    why); a push holding it already is refused, saying ``busy``. The lock goes with the process,
+    ``kill -9`` included."""
     def open_lock_file() -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         return os.open(lock_path(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -279,8 +284,7 @@ def _hold(path: Path) -> int | None:
         return None
     except Busy:
         raise DeliveryConfigError(
-            f"{path}: another push is using this state file; wait for it to end, then run this "
-            "command again (it sends only what is left)") from None
+            f"{path}: another push is using this state file; wait for it to end{busy}") from None
 
 
 def _endpoints(data: Any, target: str) -> dict[str, dict[str, dict[str, Any]]] | None:
@@ -308,7 +312,7 @@ def drop_items(path: Path, target: str, gone: Callable[[str], bool]) -> int:
     DeliveryConfigError when a push holds the state file or it cannot be read or written."""
     if not path.exists() and not log_path(path).exists():
         return 0
-    state = State.load(path, target, fold=False, hold=True)
+    state = State.load(path, target, fold=False, hold=True, busy="")  # the caller says what to do
     try:
         dropped = state.drop(gone)
         if dropped or log_path(path).exists():
