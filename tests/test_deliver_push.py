@@ -676,7 +676,7 @@ def test_on_the_csv_route_a_register_that_stops_answering_is_not_asked_for_the_r
     server.faults.extend(Fault("drop", method="GET") for _ in range(100))
     down = push_deqar_csv(changed, client, State.load(workdir / "state.json", "deqar"), agency="ACQUIN")
     assert [o.status for o in down] == ["failed"] * 3 + ["planned"] * 3  # not attempted
-    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 look-ups")
                for o in down[3:]), down[3].message
     assert len([e for e in server.log if e.fault == "drop"]) == 3 * 5  # none for the other reports
     server.faults.clear()
@@ -706,7 +706,7 @@ def test_on_the_csv_route_deletions_stop_when_the_register_stops_answering(
                           agency="ACQUIN")
     assert [(o.action, o.status) for o in down] == [("skip", "skipped")] + [("delete", "failed")] * 3 + [
         ("delete", "planned")] * 2  # not attempted
-    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+    assert all(o.message.startswith("not sent: DEQAR did not answer the last 3 deletion requests")
                and "run the same command again" in o.message for o in down[4:]), down[4].message
     assert len([e for e in server.log if e.fault]) == 3 * 5  # none for the other deletions
     server.faults.clear()
@@ -733,7 +733,7 @@ def _gateway_down_for(server: FakeServer, app: DeqarFake, numbers: set[int]) -> 
 
 def _heard(outcomes: list[Outcome]) -> list[str]:
     """Each outcome as ok or skipped, 502 (asked, no answer) or stopped (not asked)."""
-    return ["stopped" if o.message.startswith("not sent: DEQAR did not answer the last 3 reports")
+    return ["stopped" if o.message.startswith("not sent: DEQAR did not answer the last 3 ")
             else "502" if "HTTP 502" in o.message else o.status for o in outcomes]
 
 
@@ -807,7 +807,10 @@ def test_cli_says_once_what_a_silent_register_left_not_sent(
     assert len(failed) == 3 and all("HTTP 502" in line for line in failed)  # before: 8
     assert "3 failed, 5 not sent" in lines
     (said,) = [line for line in lines if "DEQAR did not answer" in line]
-    assert said.startswith("5 not sent: DEQAR did not answer the last 3 reports")
+    # the CSV route looks the updates up before its upload: said as look-ups, as a dry run says
+    # them (before: "the last 3 reports"); the API route's requests are each one report's
+    unanswered = {"api": "reports", "csv": "look-ups"}[via]
+    assert said.startswith(f"5 not sent: DEQAR did not answer the last 3 {unanswered} (unreachable")
     assert "run the same command again" in said
     document = json.loads((workdir / "out" / "deqar-results.json").read_text("utf-8"))
     assert document["summary"] == {"failed": 3, "planned": 5}  # as a Ctrl-C leaves them

@@ -17,7 +17,7 @@ from click.testing import Result
 from edcbridge.deliver.config import batch_items, load_batch
 from edcbridge.deliver.deqar_client import DeqarClient
 from edcbridge.deliver.http import HttpClient
-from edcbridge.deliver.push import REGISTER_REFUSED, REGISTER_SILENT, push_deqar_csv
+from edcbridge.deliver.push import REGISTER_REFUSED, push_deqar_csv, register_silent
 from edcbridge.deliver.state import State
 from edcbridge.load import load_catalogue
 from tests.deliver_support import (
@@ -31,6 +31,8 @@ from tests.deliver_support import (
 )
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer, Reply, Request
+
+LOOK_UPS_SILENT = register_silent(["look-up"] * 3)  # the look-ups before the upload, said as a dry run does
 
 
 @pytest.fixture
@@ -169,7 +171,7 @@ def test_look_ups_left_unanswered_stop_the_upload_of_new_reports(
     failed = [line for line in lines if line.startswith("failed")]
     assert len(failed) == 3 and all("HTTP 502" in line for line in failed)
     assert "3 failed, 5 not sent" in lines  # before: 3 failed, 2 ok, 3 not sent
-    assert f"5 {REGISTER_SILENT}" in lines
+    assert f"5 {LOOK_UPS_SILENT}" in lines  # before: "the last 3 reports"
     assert _uploads(server, since) == 0
     assert {r["local_identifier"] for r in app.reports.values()} == {f"EDCB-{n:04d}" for n in range(1, 7)}
     assert _results(tmp_path)["summary"] == {"failed": 3, "planned": 5}
@@ -194,7 +196,7 @@ def test_look_ups_left_unanswered_leave_the_deletions_not_sent(
                           agency="ACQUIN")
     assert [(o.action, o.status) for o in down] == [("update", "failed")] * 3 + [("update", "planned")] + [
         ("delete", "planned")] * 2
-    assert all(o.message == REGISTER_SILENT for o in down[3:])
+    assert all(o.message == LOOK_UPS_SILENT for o in down[3:])
     assert not [e for e in server.log[since:] if e.method in ("POST", "DELETE")]
 
 

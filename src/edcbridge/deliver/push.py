@@ -290,14 +290,6 @@ def _requests(kinds: list[str]) -> str:
         f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items()) + ")"
 
 
-
-
-def _sent_silent(kinds: list[str]) -> str:
-    """A run that sends: requests each of one report (its look-up, its deletion request) are
-    said as reports; an upload, which carries many, by its kind."""
-    return register_silent(kinds if "upload" in kinds else ["report"] * len(kinds))
-
-
 def register_refused(not_done: str = NOT_SENT, then: str = f": {PENDING}", what: str = "report") -> str:
     return (f"{not_done}: DEQAR refused access (HTTP 401/403) earlier in this run (the {what} it refused "
             f"names its answer and the fix); once that is fixed, run the same command again{then}")
@@ -310,13 +302,15 @@ def register_throttled(exc: DeliveryThrottledError, not_done: str = NOT_SENT,
             f"than a run waits; run the same command again after {exc.until}{then}")
 
 
-REGISTER_SILENT = register_silent(["report"] * SILENT_LIMIT)
 REGISTER_REFUSED = register_refused()
 
 
 def register_stop() -> Stop:
-    """When a push stops asking DEQAR, look-ups, uploads and deletion requests alike."""
-    return Stop(_sent_silent, REGISTER_REFUSED, register_throttled)
+    """When a push stops asking DEQAR, look-ups, uploads and deletion requests alike; the requests
+    left unanswered are said by the kind each was counted as: the API route's as reports (each
+    request is one report's), the CSV route's as look-ups (as a dry run says them), uploads and
+    deletion requests."""
+    return Stop(register_silent, REGISTER_REFUSED, register_throttled)
 
 
 def look_up_stop() -> Stop:
