@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import errno
+import html
 import json
+import re
 import signal
 import sqlite3
 import time
@@ -360,20 +362,61 @@ def test_a_refusal_without_a_message_is_a_failure_and_the_next_run_delivers(
 
 def test_deposits_held_back_by_a_long_pause_are_not_journaled_as_sent(
         tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
-    """A 503 asking for ten minutes stops the sending; the deposits never sent are failed, not
+    """A 503 asking for ten minutes stops the sending; the deposits never sent are not
     "sending" (a request made, its outcome unknown), so a later CR-0001 is read rightly."""
     server, fake = wallet
     awards, _ = _awards(tmp_path, 3)
     out = tmp_path / "out"
     server.faults.append(Fault("status", 503, {"Retry-After": "600"}, method="POST"))
     first = _run(awards, out, store, seal, server.base_url)
-    assert (first.done, first.delivered, first.delivery_failed) == (3, 0, 3)
+    assert (first.done, first.delivered, first.delivery_failed, first.delivery_not_sent) == (3, 0, 1, 2)
     assert len([e for e in server.log if e.method == "POST"]) == 1
     with sqlite3.connect(out / JOURNAL_NAME) as db:
         states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
     assert states == Counter({"failed": 3})  # the one answered "later" stored nothing either
     second = _run(awards, out, store, seal, server.base_url)
     assert (second.delivered, second.delivery_failed) == (3, 0) and len(fake.deposits) == 3
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_the_cli_stops_delivering_when_the_wallet_asks_to_wait_longer_than_a_run_waits(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    """A 429/503 with a Retry-After longer than a run waits stored nothing: that deposit fails,
+    the wallet is asked nothing more and the rest are not sent, said once with when to run again
+    as push wallet says it, with the same counts in stderr and every report; the same command
+    then delivers them."""
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 4)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out = tmp_path / "out"
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+            "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"]
+    server.faults.append(Fault("status", status, {"Retry-After": "600"}, method="POST"))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert len(_deposits(server)) == 1  # before: 4 failed, each on its own
+    said = result.stderr.splitlines()
+    assert f"wallet {server.base_url}: 0 delivered, 0 already there, 1 failed, 3 not sent" in said
+    (note,) = [line for line in said if "deposits not sent:" in line]
+    assert note.startswith(f"wallet {server.base_url}: 3 deposits not sent: the wallet asked (HTTP {status}, "
+                           "Retry-After) to wait 600 s, longer than a run waits; run the same command "
+                           "again after ")
+    assert note.endswith(": it delivers what is still pending")
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (0, 1, 3)
+    assert f"HTTP {status}" in report["deliveries"][0]["error"]
+    assert [d["error"] for d in report["deliveries"][1:]] == [note.partition("3 deposits ")[2]] * 3
+    assert [status for _, status in _delivery_rows(out)] == ["failed"] + ["not-sent"] * 3
+    markup = (out / "report.html").read_text("utf-8")
+    page = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))  # as a reader sees it
+    assert "deliveries failed 1" in page and "deliveries not sent 3" in page
+    assert "3 delivery(ies) not sent: the run did not attempt them" in page
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert len(fake.deposits) == 4
 
 
 def test_a_corrected_credential_the_wallet_asked_to_send_later_is_not_taken_as_maybe_held(

@@ -35,14 +35,13 @@ from edcbridge.deliver.deqar_rules import explain
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
-    DeliveryConnectionError,
     DeliveryError,
     DeliveryHTTPError,
     DeliveryThrottledError,
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import SILENT_LIMIT, Stop
+from edcbridge.deliver.silence import PENDING, SILENT_LIMIT, Stop, wallet_stop
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -269,7 +268,6 @@ def push_deqar(
     return outcomes
 
 
-PENDING = "it delivers what is still pending"  # as push wallet and export --deliver-wallet say it
 NOT_SENT = "not sent"
 NOT_LOOKED_UP = "not looked up, so what the update would drop is not known"  # a dry run's
 
@@ -779,24 +777,10 @@ def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
     return done
 
 
-def wallet_throttled(exc: DeliveryThrottledError) -> str:
-    """Why the rest is not sent once the wallet asked to wait longer than a run waits: it stored
-    nothing (a 429 or 503 is its "later"), so the same command sends them."""
-    return (f"not sent: the wallet asked (HTTP {exc.status}, Retry-After) to wait {exc.seconds:.0f} s, "
-            f"longer than a run waits; run the same command again after {exc.until}: {PENDING}")
-
-
-def wallet_stop() -> Stop:
-    """When a push stops asking the wallet: it refused access, asked to wait longer than a run
-    waits, or left :data:`SILENT_LIMIT` deposits in a row without any answer (each its timeout)."""
-    return Stop(WALLET_SILENT, ACCESS_REFUSED, wallet_throttled,
-                lambda exc: isinstance(exc, DeliveryConnectionError))
-
-
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
-    stop = wallet_stop()  # once it says why, the rest is not sent
+    stop = wallet_stop(WALLET_SILENT, ACCESS_REFUSED)  # once it says why, the rest is not sent
     for step in planned:
         sending[:] = [step.key]
         outcome = step

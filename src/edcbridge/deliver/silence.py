@@ -12,6 +12,7 @@ from edcbridge.deliver.errors import (
     DeliveryThrottledError,
 )
 
+PENDING = "it delivers what is still pending"  # what running the same command again does
 SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops asking
 GATEWAY_DOWN = frozenset({502, 503, 504})  # a gateway or proxy saying the target behind it is unavailable
 
@@ -72,3 +73,18 @@ class Stop:
             self.kinds = [] if answered else [*self.kinds, kind]
             if self.silence.heard(answered):
                 self.why = self.silent(self.kinds[-SILENT_LIMIT:])
+
+
+def wallet_throttled(exc: DeliveryThrottledError) -> str:
+    """Why the rest is not sent once the wallet asked to wait longer than a run waits: it stored
+    nothing (a 429 or 503 is its "later"), so the same command sends them."""
+    return (f"not sent: the wallet asked (HTTP {exc.status}, Retry-After) to wait {exc.seconds:.0f} s, "
+            f"longer than a run waits; run the same command again after {exc.until}: {PENDING}")
+
+
+def wallet_stop(silent: str, refused: str) -> Stop:
+    """When a run stops asking the wallet (``push wallet`` and ``export --deliver-wallet`` alike):
+    it refused access, asked to wait longer than a run waits, or left :data:`SILENT_LIMIT`
+    deposits in a row without any answer (each its timeout). Each command says it with its own
+    option for the wallet's URL."""
+    return Stop(silent, refused, wallet_throttled, lambda exc: isinstance(exc, DeliveryConnectionError))

@@ -25,14 +25,13 @@ from pathlib import Path
 
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
-    DeliveryConnectionError,
     DeliveryError,
     DeliveryHTTPError,
     DeliveryThrottledError,
     LocalValidationError,
 )
 from edcbridge.deliver.http import HttpClient
-from edcbridge.deliver.silence import SILENT_LIMIT, Silence
+from edcbridge.deliver.silence import SILENT_LIMIT, wallet_stop
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.interrupts import ctrl_c_held_back
 from edcbridge.pipeline.journal import Journal, Pending
@@ -92,7 +91,8 @@ class Delivery:
     """One attempt: ``status`` is delivered, redelivered (delivered before, sent again as
     asked with ``--redeliver``), already-delivered, unchanged (that content was delivered there
     before: nothing sent), failed, or not-sent (not attempted: the run was interrupted, or the
-    wallet had refused access or stopped answering; ``message`` says which, and the same command
+    wallet had refused access, asked to wait longer than a run waits, or stopped answering;
+    ``message`` says which, and the same command
     sends it); ``state`` is what the
     journal keeps (delivered, failed, or sending when the outcome is not known) and ``held``
     the versions the wallet may hold afterwards."""
@@ -106,8 +106,7 @@ class Delivery:
     target_id: str | None = None
     state: str = "failed"
     version: str | None = None  # the digest of the unsealed credential delivered
-    access_refused: bool = False  # the wallet refused us access (401/403): send nothing more
-    no_answer: bool = False  # the wallet did not answer (a connection refused, dropped or timed out)
+    error: DeliveryError | None = None  # the wallet's, for the run to know whether to ask it more
 
 
 def deliver_pending(journal: Journal, target: WalletTarget,
@@ -119,17 +118,12 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     wallet = target.client()
     done = ""  # the key of the last delivery recorded (reported, or being reported)
     current: Pending | None = None
-    refused = ""  # once the wallet has refused access or stopped answering, why the rest is not sent
-    silence = Silence()  # of the wallet, deposit after deposit
+    stop = wallet_stop(WALLET_SILENT, ACCESS_REFUSED)  # once it says why, the rest is not sent
     try:
         for item in _pending(journal, target):
             current = item
-            delivery = _deliver(wallet, target, item, journal, refused)
-            stop_asking = silence.heard(not delivery.no_answer)
-            if delivery.access_refused:
-                refused = ACCESS_REFUSED
-            elif stop_asking:
-                refused = WALLET_SILENT
+            delivery = _deliver(wallet, target, item, journal, stop.why or "")
+            stop.heard(delivery.error, "deposit")
             with ctrl_c_held_back():  # a Ctrl-C waits: an outcome committed is also counted
                 _record(journal, target, item, delivery)
                 current, done = None, item.key  # recorded: never listed again among those left
@@ -204,8 +198,8 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
              refused: str = "") -> Delivery:
     """One deposit. A version is the digest of the unsealed credential (the same content sealed
     again is the same version), held per recipient: each e-mail address is a wallet of its own.
-    Once the wallet has refused access (``refused``), nothing more is sent: every later request
-    would be refused the same way."""
+    Once the wallet has refused access, asked to wait longer than a run waits or stopped
+    answering (``refused`` says why), nothing more is sent: the wallet would answer the same."""
     before = item.held
 
     def failed(message: str, state: str = "failed", held: frozenset[str] = before) -> Delivery:
@@ -240,18 +234,14 @@ def _deliver(wallet: WalletClient, target: WalletTarget, item: Pending, journal:
                                 locale=target.locale, filename=Path(item.path).name)
     except LocalValidationError as exc:
         return failed(str(exc))
-    except DeliveryAuthError as exc:  # answered and refused: nothing was stored
-        return replace(failed(str(exc)), access_refused=True)
-    except DeliveryThrottledError as exc:  # held back, or answered "later": nothing was stored
-        return failed(str(exc))
+    except (DeliveryAuthError, DeliveryThrottledError) as exc:  # refused, or asked "later": nothing
+        return replace(failed(str(exc)), error=exc)                # was stored; the rest is not sent
     except DeliveryHTTPError as exc:
         if 400 <= exc.status < 500:  # answered and refused: nothing was stored
-            return failed(str(exc))
-        return failed(str(exc), "sending", maybe)  # it may have been stored
-    except DeliveryConnectionError as exc:  # no answer: it may have been stored
-        return replace(failed(str(exc), "sending", maybe), no_answer=True)
+            return replace(failed(str(exc)), error=exc)
+        return replace(failed(str(exc), "sending", maybe), error=exc)  # it may have been stored
     except DeliveryError as exc:  # no answer: it may have been stored
-        return failed(str(exc), "sending", maybe)
+        return replace(failed(str(exc), "sending", maybe), error=exc)
     if result.outcome not in ("delivered", "already-delivered"):
         return failed(result.message or result.outcome)
     if result.outcome == "already-delivered" and here - {mine}:  # another version may be there
