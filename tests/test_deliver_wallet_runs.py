@@ -108,6 +108,7 @@ def test_a_throttled_deposit_says_nothing_was_stored_and_when_to_run_again(
         WalletClient(http).deposit(jades(credential), email="ada@example.org")
     assert "limits how fast it takes deposits and stored nothing" in str(info.value)
     assert "outside its documented codes" not in str(info.value)
+    assert str(info.value).endswith("run the same command again later: it delivers what is still pending")
     assert fake.deposits == []
 
 

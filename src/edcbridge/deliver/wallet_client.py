@@ -163,7 +163,7 @@ def _hint(status: int) -> str:
         return "the request is too large for the wallet; ask its operators for the size it accepts"
     if status == 429:
         return ("the wallet limits how fast it takes deposits and stored nothing; run the same "
-                "command again later: it sends only what is not delivered yet")
+                "command again later: it delivers what is still pending")
     return "the wallet answered outside its documented codes; run the same command again later"
 
 
