@@ -420,3 +420,48 @@ def test_a_wallet_asking_to_wait_longer_than_a_run_stops_the_push_and_the_same_c
     again = CliRunner().invoke(root, args)
     assert again.exit_code == 0, again.output
     assert sorted(d["id"] for d in fake.deposits) == [f"urn:credential:w{n}" for n in range(1, 5)]
+
+
+def test_deposits_a_stopped_push_did_not_send_keep_what_the_plan_says_of_them(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """A deposit not sent once the wallet asked to wait keeps, in wallet-results.json, the
+    wallet's id of the version delivered before and why it was to be sent, as push deqar's
+    reports not sent and a Ctrl-C's keep them (before: both empty)."""
+    server, _ = wallet
+
+    def write(number: int, grade: str) -> None:
+        credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": f"urn:credential:k{number}", "grade": grade}
+        (tmp_path / f"c{number}.json").write_bytes(jades(credential))
+
+    def manifest(numbers: list[int]) -> None:
+        rows = ["credential,email", *(f"c{n}.json,learner{n}@example.org" for n in numbers)]
+        (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n", "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    out = tmp_path / "out"
+    args = ["push", "wallet", str(tmp_path / "manifest.csv"), "--base-url", server.base_url, "-o", str(out),
+            "--no-send-email"]
+    write(2, "Pass")
+    manifest([2])
+    assert CliRunner().invoke(root, args).exit_code == 0
+    (delivered,) = json.loads((out / "wallet-results.json").read_text("utf-8"))["items"]
+    assert delivered["target_id"]
+    for number in (1, 2, 3):
+        write(number, "Merit")
+    manifest([1, 2, 3])
+    server.faults.append(Fault("status", 429, headers={"Retry-After": "600"}, method="POST"))
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    items = json.loads((out / "wallet-results.json").read_text("utf-8"))["items"]
+    assert [(item["status"], item["action"]) for item in items] == [("failed", "deposit")] + [
+        ("planned", "deposit")] * 2
+    assert (items[1]["target_id"], items[1]["detail"]) == (
+        delivered["target_id"], "changed since the last delivery")
+    assert (items[2]["target_id"], items[2]["detail"]) == (
+        "", "not delivered by this state file yet (the target is checked first)")
+    assert items[1]["message"] == items[2]["message"] and "the wallet asked (HTTP 429" in items[1]["message"]

@@ -787,7 +787,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
         if step.action == "skip":
             outcome = Outcome(step.key, "skip", "skipped", step.target_id, step.detail)
         elif step.action == "deposit" and stop.why is not None:  # not attempted, as after a Ctrl-C
-            outcome = Outcome(step.key, "deposit", "planned", message=stop.why)
+            outcome = not_attempted(step, stop.why)
         elif step.action == "deposit":
             outcome = _deposit(step, by_key[step.key], client, state, send_email, stop)
         outcomes.append(outcome)
