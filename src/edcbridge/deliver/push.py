@@ -41,7 +41,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.results import Action, Outcome
-from edcbridge.deliver.silence import PENDING, SILENT_LIMIT, Stop, wallet_stop
+from edcbridge.deliver.silence import PENDING, Stop, wallet_refused, wallet_silent, wallet_stop
 from edcbridge.deliver.state import State, digest
 from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
 from edcbridge.model.fields import is_email, is_locale
@@ -614,14 +614,9 @@ def _as_upsert(step: Outcome) -> Outcome:
 
 # ---------------------------------------------------------------------------------------- wallet
 
-WALLET_SILENT = (
-    f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
-    "timeout); check that it is up and --base-url, then run the same command again: it "
-    "delivers what is still pending")
-ACCESS_REFUSED = (
-    "not sent: the wallet refused access (HTTP 401/403) earlier in this run; check --base-url and any "
-    "access the wallet requires (a gateway, an allow-list), then run the same command again: it "
-    "delivers what is still pending")
+WALLET_OPTION = "--base-url"  # the option naming the wallet, in what push wallet says
+WALLET_SILENT = wallet_silent(WALLET_OPTION)
+ACCESS_REFUSED = wallet_refused(WALLET_OPTION)
 EARLIER_VERSION_HELD = (
     "the wallet holds this credential id in the version delivered before the file changed, and "
     "keeps it: the learner removes it from the wallet, then the same command delivers this version")
@@ -780,7 +775,7 @@ def _not_stored(state: State, item: Item, unsure: bool) -> Callable[[], None]:
 def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: WalletClient, state: State,
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
-    stop = wallet_stop(WALLET_SILENT, ACCESS_REFUSED)  # once it says why, the rest is not sent
+    stop = wallet_stop(WALLET_OPTION)  # once it says why, the rest is not sent
     for step in planned:
         sending[:] = [step.key]
         outcome = step

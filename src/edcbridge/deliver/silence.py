@@ -82,9 +82,24 @@ def wallet_throttled(exc: DeliveryThrottledError) -> str:
             f"longer than a run waits; run the same command again after {exc.until}: {PENDING}")
 
 
-def wallet_stop(silent: str, refused: str) -> Stop:
+def wallet_silent(option: str) -> str:
+    """Why the rest is not sent once the wallet left :data:`SILENT_LIMIT` deposits in a row
+    without any answer; ``option`` is the command's for the wallet's URL."""
+    return (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for its "
+            f"timeout); check that it is up and {option}, then run the same command again: {PENDING}")
+
+
+def wallet_refused(option: str) -> str:
+    """Why the rest is not sent once the wallet refused access (401/403)."""
+    return (f"not sent: the wallet refused access (HTTP 401/403) earlier in this run; check {option} and "
+            "any access the wallet requires (a gateway, an allow-list), then run the same command again: "
+            f"{PENDING}")
+
+
+def wallet_stop(option: str) -> Stop:
     """When a run stops asking the wallet (``push wallet`` and ``export --deliver-wallet`` alike):
     it refused access, asked to wait longer than a run waits, or left :data:`SILENT_LIMIT`
     deposits in a row without any answer (each its timeout). Each command says it with its own
-    option for the wallet's URL."""
-    return Stop(silent, refused, wallet_throttled, lambda exc: isinstance(exc, DeliveryConnectionError))
+    ``option`` for the wallet's URL."""
+    return Stop(wallet_silent(option), wallet_refused(option), wallet_throttled,
+                lambda exc: isinstance(exc, DeliveryConnectionError))

@@ -31,7 +31,7 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.http import HttpClient
-from edcbridge.deliver.silence import SILENT_LIMIT, wallet_stop
+from edcbridge.deliver.silence import wallet_refused, wallet_silent, wallet_stop
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.interrupts import ctrl_c_held_back
 from edcbridge.pipeline.journal import Journal, Pending
@@ -53,13 +53,10 @@ UNSURE = ("the wallet holds a credential with this id, in this version or in an 
           "answer to an earlier request was lost) and cannot say which: the learner removes it "
           "from the wallet, then the next run delivers this version")
 
-WALLET_SILENT = (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (each waits for "
-                 "its timeout); check that it is up and --deliver-wallet, then run the same command "
-                 "again: it delivers what is still pending")
+WALLET_OPTION = "--deliver-wallet"  # the option naming the wallet, in what the run says
+WALLET_SILENT = wallet_silent(WALLET_OPTION)
 NOT_SENT = "not-sent"  # the status of a deposit a stopped run did not attempt
-ACCESS_REFUSED = ("not sent: the wallet refused access (HTTP 401/403) earlier in this run; check "
-                  "--deliver-wallet and any access the wallet requires (a gateway, an allow-list), then "
-                  "run the same command again: it delivers what is still pending")
+ACCESS_REFUSED = wallet_refused(WALLET_OPTION)
 
 
 @dataclass(frozen=True)
@@ -118,7 +115,7 @@ def deliver_pending(journal: Journal, target: WalletTarget,
     wallet = target.client()
     done = ""  # the key of the last delivery recorded (reported, or being reported)
     current: Pending | None = None
-    stop = wallet_stop(WALLET_SILENT, ACCESS_REFUSED)  # once it says why, the rest is not sent
+    stop = wallet_stop(WALLET_OPTION)  # once it says why, the rest is not sent
     try:
         for item in _pending(journal, target):
             current = item
