@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -1097,7 +1098,7 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
         if options.workers <= 1:
-            init_worker(config)
+            init_worker(config, catalogue)
             for batch in _batches(items, options.batch_size):
                 if runner.pending and not isinstance(batch, Outcome):
                     runner.flush()  # the batch takes a while: what waits is committed first
@@ -1106,7 +1107,7 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
                 if runner.should_stop():
                     break
         else:
-            _parallel(config, items, runner)
+            _parallel(config, catalogue, items, runner)
         if runner.interrupted:
             break
         if runner.should_stop():
@@ -1246,8 +1247,15 @@ class RunError(ValueError):
 
 
 
-def _parallel(config: WorkerConfig, items: Iterator[Item | Outcome], runner: _Runner) -> None:
-    pool = ProcessPoolExecutor(runner.options.workers, initializer=init_pool_worker, initargs=(config,))
+def _parallel(config: WorkerConfig, catalogue: Catalogue, items: Iterator[Item | Outcome],
+              runner: _Runner) -> None:
+    # Workers started by fork take the catalogue the run read as it stands in memory, rather
+    # than each reading and checking the file again (tens of ms); other start methods would
+    # copy it through a pipe, so their workers read the file.
+    context = multiprocessing.get_context()
+    inherited = catalogue if context.get_start_method() == "fork" else None
+    pool = ProcessPoolExecutor(runner.options.workers, mp_context=context, initializer=init_pool_worker,
+                               initargs=(config, inherited))
     try:
         _feed(pool, items, runner)
     except BaseException as exc:  # a second Ctrl-C, or an error: stop now, not once every batch is done

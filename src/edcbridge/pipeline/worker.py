@@ -139,11 +139,11 @@ def _facts(spec: Specification) -> Facts:
                  nqf=bool(spec.nqf), uk_other=other)
 
 
-def init_pool_worker(config: WorkerConfig) -> None:
+def init_pool_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> None:
     """:func:`init_worker` for a worker process of a run."""
     global _FREEZE_AFTER_BATCH
     _exit_with_parent()
-    init_worker(config)
+    init_worker(config, catalogue)
     _FREEZE_AFTER_BATCH = True
 
 
@@ -160,9 +160,12 @@ _FREEZE_AFTER_BATCH = False
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
-def init_worker(config: WorkerConfig) -> None:
+def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> None:
+    """Load what the worker keeps for the run: the catalogue (unless the run gives the one it
+    read), the seal, the specifications' findings."""
     global _STATE
-    catalogue = load_catalogue(config.catalogue)
+    if catalogue is None:
+        catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),

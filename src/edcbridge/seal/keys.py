@@ -6,6 +6,7 @@ command line, and are never logged.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,8 +162,30 @@ def _seal_key(private: SealPrivateKey, certs: list[x509.Certificate], at: dateti
     return seal
 
 
-def _open_p12(path: Path, data: bytes, password: bytes) -> tuple[object, x509.Certificate | None,
-                                                                    list[x509.Certificate]]:
+P12Contents = tuple[object, x509.Certificate | None, list[x509.Certificate]]
+
+# (digest of the file's bytes, digest of the password) -> what they opened. Opening a PKCS#12
+# file runs its key derivation (tens of ms for the usual iteration counts): a run opens its seal
+# to name it and to check it, and each worker process to seal. Workers started by fork find it
+# here, opened by the run before they started. Only files that opened are kept, by digests: not
+# the password, not the file; the key stays in memory while the process lives, as the seals
+# made from it do.
+_OPENED: dict[tuple[bytes, bytes], P12Contents] = {}
+_OPENED_AT_MOST = 8
+
+
+def _open_p12(path: Path, data: bytes, password: bytes) -> P12Contents:
+    key = (hashlib.sha256(data).digest(), hashlib.sha256(password).digest())
+    opened = _OPENED.get(key)
+    if opened is None:
+        opened = _decrypt_p12(path, data, password)
+        if len(_OPENED) >= _OPENED_AT_MOST:
+            _OPENED.clear()
+        _OPENED[key] = opened
+    return opened
+
+
+def _decrypt_p12(path: Path, data: bytes, password: bytes) -> P12Contents:
     for candidate in _password_forms(password):
         try:
             return pkcs12.load_key_and_certificates(data, candidate)
