@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from referencing._core import Resolver
 
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
@@ -321,7 +322,10 @@ def test_a_shared_node_with_a_non_ascii_address_is_copied_not_changed(
     iri = edc["issuer"]["contactPoint"]["emailAddress"]["id"]
     doc = to_ebsi(edc)
     uri = doc["issuer"]["contactPoint"]["emailAddress"]["id"]
-    assert uri.isascii() and uri != iri and not isinstance(doc["issuer"], Frozen)
+    assert uri.isascii() and uri != iri
+    # a copy, as unchangeable and shared as the node it comes from
+    assert isinstance(doc["issuer"], Frozen) and doc["issuer"] is not edc["issuer"]
+    assert to_ebsi(to_edc(award, catalogue))["issuer"] is doc["issuer"]
     assert edc["issuer"]["contactPoint"]["emailAddress"]["id"] == iri
     assert to_edc(award, catalogue)["issuer"]["contactPoint"]["emailAddress"]["id"] == iri
     claim = doc["credentialSubject"]["hasClaim"]
@@ -349,3 +353,26 @@ def test_a_profile_edited_in_place_after_its_check_is_checked_again(store: Schem
     found = {(f.code, f.where) for f in _same_as_plain(doc, store)}
     assert ("ebsi.type", "$.issuer.legalName") in found
     assert ("ebsi.const", "$.credentialSubject.contactPoint.type") in found
+
+
+def test_a_reference_is_looked_up_once_not_at_every_node(store: SchemaStore,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where each ``$ref`` leads is found once per validator: checking another credential looks
+    up no reference again (the plain validator does, at every node it checks there)."""
+    lookups: list[str] = []
+    lookup = Resolver.lookup
+
+    def counted(self: Resolver[Any], ref: str) -> Any:
+        lookups.append(ref)
+        return lookup(self, ref)
+
+    monkeypatch.setattr(Resolver, "lookup", counted)
+    remembering = ebsi_validator(store)
+    counts = []
+    for _ in range(2):
+        for _, doc in PROFILES:  # copies: no shared node to skip, every reference followed
+            assert list(remembering.iter_errors(copy.deepcopy(doc))) == []
+        counts.append(len(lookups))
+    assert counts[1] == counts[0]
+    list(_plain(store).iter_errors(PROFILES[0][1]))
+    assert len(lookups) > counts[1]  # the count would see the lookups

@@ -17,8 +17,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from edcbridge.cli import main
-from edcbridge.mapping.ebsi import to_ebsi
+from edcbridge.mapping.ebsi import mailto_uri, to_ebsi
 from edcbridge.mapping.edc import to_edc
+from edcbridge.mapping.nodes import Frozen
 from edcbridge.model import Award, Catalogue
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation import validate_credential
@@ -300,3 +301,19 @@ def test_an_ebsi_export_notes_an_issuer_without_a_did_once(
             assert about == []
         else:
             assert len(about) == 1 and "organisations.imperial" in about[0] and "Trusted Issuers" in about[0]
+
+
+def test_a_shared_node_is_converted_once_for_every_profile_that_holds_it() -> None:
+    """A catalogue node whose mailbox becomes a URI in the profile is converted once, and the
+    converted node is shared (and as unchangeable) as the node it comes from."""
+    mailbox = Frozen({"type": "Mailbox", "id": "mailto:мария@пример.бг"})
+    issuer = Frozen({"id": "urn:epass:org:1", "type": "Organisation",
+                     "contactPoint": [Frozen({"type": "ContactPoint", "emailAddress": mailbox})]})
+    first, second = (to_ebsi({"issuer": issuer, "credentialSubject": {"id": f"urn:epass:person:{n}"}})
+                     for n in (1, 2))
+    assert first["issuer"] is second["issuer"]
+    converted = first["issuer"]["contactPoint"][0]["emailAddress"]
+    assert converted["id"] == mailto_uri("mailto:мария@пример.бг") != mailbox["id"]
+    with pytest.raises(TypeError, match="shared"):
+        converted["id"] = "mailto:other@example.org"
+    assert mailbox["id"] == "mailto:мария@пример.бг"  # the EDC credential's node is left as it is

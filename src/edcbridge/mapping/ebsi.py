@@ -81,18 +81,37 @@ def _schemas(current: Any) -> list[Any]:
 
 def _own_copy(node: Any) -> Any:
     """The node with its mailboxes as URIs: plain dicts and lists copied, a shared node kept
-    as the same object unless a mailbox in it changes (then copied as a plain dict)."""
+    as the same object unless a mailbox in it changes (then one shared copy of it, made once)."""
     if isinstance(node, list):
         return [_own_copy(item) for item in node]
     if not isinstance(node, dict):
         return node
     if isinstance(node, Frozen):
-        return _shared_with_uris(node)
+        return _shared_once(node)
     return _with_mailbox_uri({key: _own_copy(value) for key, value in node.items()})
 
 
+# id(shared node) -> (the node, it with its mailboxes as URIs). Holds the node, so its id is
+# not reused while the entry stands.
+_WITH_URIS: dict[int, tuple[Frozen, Any]] = {}
+
+
+def _shared_once(node: Frozen) -> Any:
+    """:func:`_shared_with_uris` of a shared node, worked out once for all the credentials
+    that share it (it cannot change)."""
+    hit = _WITH_URIS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    converted = _shared_with_uris(node)
+    if len(_WITH_URIS) > 4096:
+        _WITH_URIS.clear()
+    _WITH_URIS[id(node)] = (node, converted)
+    return converted
+
+
 def _shared_with_uris(node: Any) -> Any:
-    """A shared node as it is, or copied on the path to a mailbox that changes."""
+    """A shared node as it is, or copied on the path to a mailbox that changes (the copy
+    shared as well, and as unchangeable)."""
     if isinstance(node, list):
         items = [_shared_with_uris(item) for item in node]
         return node if all(new is old for new, old in zip(items, node, strict=True)) else items
@@ -102,7 +121,7 @@ def _shared_with_uris(node: Any) -> Any:
     mailbox = _mailbox_uri(node)
     if mailbox is not None and mailbox != node["id"]:
         changed["id"] = mailbox
-    return {**node, **changed} if changed else node
+    return Frozen({**node, **changed}) if changed else node
 
 
 def _with_mailbox_uri(node: dict[str, Any]) -> dict[str, Any]:
