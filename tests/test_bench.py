@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from edcbridge.schemas import SchemaStore
 from edcbridge.schemas.store import ENV_VAR
@@ -41,4 +42,18 @@ def test_benchmark_without_validation_says_so(store: SchemaStore) -> None:
     validate = [line.split() for line in lines if line.strip().startswith("validate ")]
     assert validate in ([], [["validate", "0.00", "ms/credential", "(worker", "time)"]])
     assert lines[-2].strip() == "(validation skipped: not the target configuration)"
+    assert RESULT.match(lines[-1]) is not None, lines[-1]
+
+
+def test_benchmark_with_the_ebsi_profile_writes_and_says_it(store: SchemaStore, tmp_path: Path) -> None:
+    env = {**os.environ, ENV_VAR: str(store.root)}
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
+                          "--sealed-only", "--ebsi", "--keep", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "awards 8, done 8, failed 0, workers 1" in lines[0]
+    assert lines[-2].strip() == "(with the EBSI profile: not the target configuration)"
+    assert len(list((tmp_path / "out" / "ebsi").glob("*.json"))) == 8
+    assert len(list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))) == 8
     assert RESULT.match(lines[-1]) is not None, lines[-1]
