@@ -392,6 +392,38 @@ def test_cli_wallet_says_a_silent_wallet_in_the_words_export_does(
     assert [item["status"] for item in items] == ["failed"] * 3 + ["planned"] * 2
 
 
+@pytest.mark.parametrize("status", [502, 504])
+def test_cli_wallet_says_once_what_a_wallet_behind_a_gateway_that_answers_it_is_down_left_not_sent(
+    fake: tuple[FakeServer, WalletFake], tmp_path: Path, reference: Path, status: int
+) -> None:
+    """A gateway answering each deposit 502 or 504 (the wallet behind it down) stops the push
+    after 3, as a wallet that does not answer does: the failures named, the rest counted apart
+    and said once, in the words `export --deliver-wallet` uses, its own option named."""
+    import click
+
+    from edcbridge.deliver.silence import wallet_unavailable
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    fake[0].faults.extend(Fault("status", status, method="POST") for _ in range(20))
+    args = ["push", "wallet", str(_manifest(tmp_path, reference, 6)), "--base-url", fake[0].base_url,
+            "-o", str(tmp_path / "out"), "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len([line for line in lines if line.startswith("failed")]) == 3  # before: 6
+    assert "3 failed, 3 not sent" in lines
+    (said,) = [line for line in lines if line.startswith("3 not sent: ")]
+    assert said == f"3 {wallet_unavailable('--base-url')}"
+    results = json.loads((tmp_path / "out" / "wallet-results.json").read_text("utf-8"))
+    assert results["summary"] == {"failed": 3, "planned": 3}
+    assert [item["message"] for item in results["items"][3:]] == [said.partition(" ")[2]] * 3
+    assert len([e for e in fake[0].log if e.method == "POST"]) == 3 and fake[1].deposits == []
+
+
 def test_a_credential_file_named_xml_is_sent_as_json_ld(
     client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
 ) -> None:

@@ -330,6 +330,128 @@ def test_an_export_whose_wallet_answers_between_silences_stops_after_three_in_a_
     assert len([entry for entry in server.log if entry.method == "POST"]) == 6
 
 
+GATEWAY_SAID = "not sent: the wallet's gateway answered the last 3 deposits with HTTP 502, 503 or 504"
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_wallet_whose_gateway_answers_it_is_down_is_not_asked_for_every_remaining_deposit(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path, status: int) -> None:
+    """A proxy in front of a wallet that is down answers each deposit at once with 502 or 504:
+    after 3 in a row the rest are not sent, saying the gateway answered (not that the wallet
+    timed out); each answered deposit stays one the wallet may hold, as a lost answer does."""
+    server, fake = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    server.faults.extend(Fault("status", status, method="POST") for _ in range(10))
+    state = State.load(tmp_path / "state.json", "wallet")
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, 10)), WalletClient(http), state)
+    assert [o.status for o in outcomes] == ["failed"] * 3 + ["planned"] * 7  # before: 10 failed
+    assert all(f"HTTP {status}" in o.message for o in outcomes[:3])
+    for later in outcomes[3:]:
+        assert later.message.startswith(GATEWAY_SAID) and "--base-url" in later.message
+        assert "timeout" not in later.message and later.message.endswith("it delivers what is still pending")
+    assert len(state.unanswered) == 3  # as before: a 5xx deposit may have been stored
+    assert len(server.log) == 3 and fake.deposits == []
+
+
+def test_an_export_whose_wallet_gateway_answers_it_is_down_stops_asking_and_the_next_run_delivers(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, fake = wallet
+    awards, out = awards_file(tmp_path, 6), tmp_path / "out"
+    server.faults.extend(Fault("status", 502, method="POST") for _ in range(20))
+    result = export(awards, out, store, seal, server.base_url)
+    # before: (0, 6, 0), every deposit sent
+    assert (result.delivered, result.delivery_failed, result.delivery_not_sent) == (0, 3, 3)
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 3
+    rows = deliveries(out)
+    assert all("HTTP 502" in row["error"] for row in rows[:3])
+    assert [row["status"] for row in rows[3:]] == ["not-sent"] * 3
+    (said,) = [note for note in result.notes if "not sent" in note]  # once, with the fix
+    assert said.startswith(f"wallet {server.base_url}: 3 deposits {GATEWAY_SAID}")
+    assert "--deliver-wallet" in said and "timeout" not in said
+    assert all(row["error"] == said.partition("3 deposits ")[2] for row in rows[3:])
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        states = Counter(state for (state,) in db.execute("SELECT state FROM deliveries"))
+    assert states == {"sending": 3, "failed": 3}  # as before: a 502 deposit may have been stored
+
+    server.faults.clear()
+    again = export(awards, out, store, seal, server.base_url)
+    assert (again.delivered + again.already_delivered, again.delivery_failed) == (6, 0)
+    assert len(fake.deposits) == 6
+
+
+GATEWAY_FATES = {"d": Fault("drop", method="POST"), "g": Fault("status", 502, method="POST"),
+                 "t": Fault("status", 504, method="POST")}
+
+
+def _gateway_next(server: FakeServer, fates: str, done: int) -> None:
+    """Queue the fate of the deposit after the ``done`` first: dropped (d), answered 502 (g)
+    or 504 (t) by the gateway, or stored (o)."""
+    fate = fates[done:done + 1]
+    if fate in GATEWAY_FATES:
+        server.faults.append(GATEWAY_FATES[fate])
+
+
+def _stopped(message: str, status: str) -> str:
+    return "stopped" if message.startswith("not sent: ") else status
+
+
+def test_a_wallet_gateway_answering_between_deposits_stored_is_asked_until_three_in_a_row(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """Only gateway answers in a row count: a deposit stored in between starts the count again."""
+    server, _ = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    done: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        done.append(outcome)
+        _gateway_next(server, "gtogtgg", len(done))
+
+    _gateway_next(server, "gtogtgg", 0)
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, 9)), WalletClient(http),
+                           State.load(tmp_path / "state.json", "wallet"), on_progress=progress)
+    assert [_stopped(o.message, o.status) for o in outcomes] == ["failed"] * 2 + ["ok"] + ["failed"] * 3 + [
+        "stopped"] * 3
+    assert all(o.message.startswith(GATEWAY_SAID) for o in outcomes[6:])
+    assert len(server.log) == 6
+
+
+def test_a_wallet_left_unanswered_and_answered_by_its_gateway_in_a_row_says_both(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path) -> None:
+    """Deposits without an answer and deposits the gateway answered 502 count alike, and the
+    note says both happened (neither "each waits for its timeout" alone, nor the gateway alone)."""
+    server, _ = wallet
+    http = HttpClient(server.base_url, timeout=(2.0, 5.0),
+                      retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
+    server.faults.extend(GATEWAY_FATES[fate] for fate in "dgd")
+    outcomes = push_wallet(wallet_items(_manifest(tmp_path, 5)), WalletClient(http),
+                           State.load(tmp_path / "state.json", "wallet"))
+    assert [_stopped(o.message, o.status) for o in outcomes] == ["failed"] * 3 + ["stopped"] * 2
+    said = outcomes[3].message
+    assert said.startswith("not sent: the wallet did not answer the last 3 deposits (some got no answer")
+    assert "its gateway's HTTP 502, 503 or 504" in said and said.endswith("it delivers what is still pending")
+
+
+def test_an_export_whose_wallet_gateway_answers_between_deposits_stops_after_three_in_a_row(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake]) -> None:
+    server, _ = wallet
+    seen: list[Delivery] = []
+
+    def delivered(delivery: Delivery) -> None:
+        seen.append(delivery)
+        _gateway_next(server, "gtotgt", len(seen))
+
+    _gateway_next(server, "gtotgt", 0)
+    options = RunOptions(out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1, seal=seal,
+                         deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
+    run([Job(CATALOGUE, (awards_file(tmp_path, 9),))], options, on_delivery=delivered)
+    assert [_stopped(d.message, d.status) for d in seen] == ["failed"] * 2 + ["delivered"] + [
+        "failed"] * 3 + ["stopped"] * 3
+    assert all(d.message.startswith(GATEWAY_SAID) for d in seen[6:])
+    assert len([entry for entry in server.log if entry.method == "POST"]) == 6
+
+
 def test_ctrl_c_during_a_deposit_names_it_and_the_same_command_finishes(
         tmp_path: Path, reference: Path) -> None:
     """A real process gets SIGINT while a deposit is in flight: exit 130, that deposit named on

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import _RunOutput, main
+from edcbridge.deliver.silence import wallet_unavailable
 from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.load import load_catalogue
 from edcbridge.pipeline import Job, RunOptions, run, runner
@@ -417,6 +418,43 @@ def test_the_cli_stops_delivering_when_the_wallet_asks_to_wait_longer_than_a_run
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0, again.output
     assert len(fake.deposits) == 4
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_the_cli_stops_delivering_when_the_wallet_gateway_answers_three_deposits_it_is_down(
+        tmp_path: Path, store: SchemaStore, seal: SealFactory, wallet: tuple[FakeServer, WalletFake],
+        monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    """A gateway answering each deposit 502 or 504 without Retry-After (the wallet behind it
+    down): 3 deposits fail, the rest are not sent, said once with what happened and the fix,
+    with the same counts in stderr and every report; the same command then delivers them."""
+    server, fake = wallet
+    awards, _ = _awards(tmp_path, 5)
+    password = tmp_path / "password.txt"
+    password.write_bytes(seal.password)
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out = tmp_path / "out"
+    args = ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--seal", str(seal.p12),
+            "--password-file", str(password), "--deliver-wallet", server.base_url, "--no-send-email"]
+    server.faults.extend(Fault("status", status, method="POST") for _ in range(20))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert len(_deposits(server)) == 3  # before: 5, each failed on its own
+    said = result.stderr.splitlines()
+    assert f"wallet {server.base_url}: 0 delivered, 0 already there, 3 failed, 2 not sent" in said
+    (note,) = [line for line in said if "deposits not sent:" in line]
+    assert note == f"wallet {server.base_url}: 2 deposits {wallet_unavailable('--deliver-wallet')}"
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["delivered"], report["delivery_failed"], report["delivery_not_sent"]) == (0, 3, 2)
+    assert all(f"HTTP {status}" in d["error"] for d in report["deliveries"][:3])
+    assert [d["error"] for d in report["deliveries"][3:]] == [note.partition("2 deposits ")[2]] * 2
+    assert [status for _, status in _delivery_rows(out)] == ["failed"] * 3 + ["not-sent"] * 2
+    markup = (out / "report.html").read_text("utf-8")
+    page = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))  # as a reader sees it
+    assert "deliveries failed 3" in page and "deliveries not sent 2" in page
+    server.faults.clear()
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert len(fake.deposits) == 5
 
 
 def test_a_corrected_credential_the_wallet_asked_to_send_later_is_not_taken_as_maybe_held(

@@ -17,13 +17,17 @@ SILENT_LIMIT = 3  # requests in a row without an answer after which a run stops 
 GATEWAY_DOWN = frozenset({502, 503, 504})  # a gateway or proxy saying the target behind it is unavailable
 
 
+def gateway_down(exc: DeliveryError) -> bool:
+    """A gateway's (or proxy's) 502, 503 or 504: the target behind it is unavailable. A 503
+    asking to wait longer than a run waits (``Retry-After``) is a throttling, not this."""
+    return (isinstance(exc, DeliveryHTTPError) and not isinstance(exc, DeliveryThrottledError)
+            and exc.status in GATEWAY_DOWN)
+
+
 def unanswered(exc: DeliveryError) -> bool:
     """No answer from the target itself: none at all, or its gateway's saying the target is
     unavailable (both after the retries allowed). A request throttled has its own pause."""
-    if isinstance(exc, DeliveryConnectionError):
-        return True
-    return (isinstance(exc, DeliveryHTTPError) and not isinstance(exc, DeliveryThrottledError)
-            and exc.status in GATEWAY_DOWN)
+    return isinstance(exc, DeliveryConnectionError) or gateway_down(exc)
 
 
 class Silence:
@@ -89,6 +93,23 @@ def wallet_silent(option: str) -> str:
             f"timeout); check that it is up and {option}, then run the same command again: {PENDING}")
 
 
+def wallet_unavailable(option: str) -> str:
+    """Why the rest is not sent once the wallet's gateway answered :data:`SILENT_LIMIT` deposits
+    in a row with 502, 503 or 504 (without a ``Retry-After`` to wait for): it answers at once,
+    but the wallet behind it is down."""
+    return (f"not sent: the wallet's gateway answered the last {SILENT_LIMIT} deposits with HTTP 502, 503 "
+            f"or 504: the wallet behind it is unavailable; check that it is up and {option}, then run "
+            f"the same command again: {PENDING}")
+
+
+def wallet_unanswered(option: str) -> str:
+    """Why the rest is not sent once :data:`SILENT_LIMIT` deposits in a row went unanswered,
+    some without any answer and some with the gateway's 502, 503 or 504."""
+    return (f"not sent: the wallet did not answer the last {SILENT_LIMIT} deposits (some got no answer, "
+            "each after its timeout; the others its gateway's HTTP 502, 503 or 504: the wallet behind it "
+            f"is unavailable); check that it is up and {option}, then run the same command again: {PENDING}")
+
+
 def wallet_refused(option: str) -> str:
     """Why the rest is not sent once the wallet refused access (401/403)."""
     return (f"not sent: the wallet refused access (HTTP 401/403) earlier in this run; check {option} and "
@@ -96,10 +117,31 @@ def wallet_refused(option: str) -> str:
             f"{PENDING}")
 
 
+GATEWAY = "gateway"  # the kind of a deposit its gateway answered 502, 503 or 504
+
+
+def wallet_left(option: str) -> Said:
+    """What a wallet's silence is said as, from the kinds of the deposits left unanswered."""
+    def said(kinds: list[str]) -> str:
+        gateway = kinds.count(GATEWAY)
+        if gateway == 0:
+            return wallet_silent(option)
+        return wallet_unavailable(option) if gateway == len(kinds) else wallet_unanswered(option)
+
+    return said
+
+
+class WalletStop(Stop):
+    """A :class:`Stop` that counts each deposit by what left it unanswered: no answer at all,
+    or the gateway's 502, 503 or 504 (whatever kind the caller names)."""
+
+    def heard(self, failure: DeliveryError | None = None, kind: str = "deposit") -> None:
+        super().heard(failure, GATEWAY if failure is not None and gateway_down(failure) else "deposit")
+
+
 def wallet_stop(option: str) -> Stop:
     """When a run stops asking the wallet (``push wallet`` and ``export --deliver-wallet`` alike):
     it refused access, asked to wait longer than a run waits, or left :data:`SILENT_LIMIT`
-    deposits in a row without any answer (each its timeout). Each command says it with its own
-    ``option`` for the wallet's URL."""
-    return Stop(wallet_silent(option), wallet_refused(option), wallet_throttled,
-                lambda exc: isinstance(exc, DeliveryConnectionError))
+    deposits in a row unanswered: without any answer (each its timeout), or with its gateway's
+    502, 503 or 504 (at once). Each command says it with its own ``option`` for the wallet's URL."""
+    return WalletStop(wallet_left(option), wallet_refused(option), wallet_throttled)
