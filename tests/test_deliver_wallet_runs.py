@@ -9,6 +9,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -497,6 +498,46 @@ def test_ctrl_c_during_a_deposit_names_it_and_the_same_command_finishes(
                                                                    "urn:credential:night-2"])
     finally:
         server.stop()
+
+
+def test_deposits_a_ctrl_c_left_are_said_once_and_keep_what_the_plan_says_of_them(
+        wallet: tuple[FakeServer, WalletFake], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deposits a Ctrl-C left are counted and said once with why, as those a wallet that
+    stopped the push left; their results keep why each was to be sent and say why it was not in
+    ``message`` (before: no line said why, and ``detail`` held it in place of the plan's word)."""
+    server, fake = wallet
+    deposit = WalletClient.deposit
+    calls: list[object] = []
+
+    def second_interrupted(self: WalletClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return deposit(self, *args, **kwargs)
+
+    monkeypatch.setattr(WalletClient, "deposit", second_interrupted)
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    out = tmp_path / "out"
+    args = ["push", "wallet", str(_manifest(tmp_path, 4)), "--base-url", server.base_url, "-o", str(out),
+            "--no-send-email"]
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert "1 failed, 1 ok, 2 not sent" in lines
+    assert "2 not sent: the run was interrupted" in lines
+    items = json.loads((out / "wallet-results.json").read_text("utf-8"))["items"]
+    assert [(i["status"], i["detail"], i["message"]) for i in items[2:]] == [
+        ("planned", "not delivered by this state file yet (the target is checked first)",
+         "not sent: the run was interrupted")] * 2
+    monkeypatch.setattr(WalletClient, "deposit", deposit)
+    again = CliRunner().invoke(root, args)
+    assert again.exit_code == 0, again.output
+    assert len(fake.deposits) == 4
 
 
 @pytest.mark.parametrize("status", [429, 503])

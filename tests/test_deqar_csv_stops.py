@@ -261,3 +261,26 @@ def test_ctrl_c_during_the_deletions_names_the_one_in_flight_and_counts_the_rest
     assert again.exit_code == 0, again.output
     assert _results(tmp_path)["summary"] == {"ok": 3, "skipped": 3}
     assert len([r for r in app.reports.values() if r.get("flag_messages")]) == 4
+
+
+def test_ctrl_c_on_the_api_route_says_once_what_was_not_sent_as_the_csv_route_does(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports a Ctrl-C left are counted and said once with why, their results keeping why
+    each was to be sent, as a stopped run leaves them (before: no line said why, and the
+    results held it in place of what the plan said)."""
+    server, app = fake
+    with monkeypatch.context() as patched:
+        _interrupt_at(patched, "check", 3)
+        result = push_deqar_batch(tmp_path, server, batch_text(6))
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("planned")]
+    assert "1 failed, 2 ok, 3 not sent" in lines and f"3 {NOT_SENT_INTERRUPTED}" in lines
+    items = _results(tmp_path)["items"]
+    assert [(i["status"], i["message"]) for i in items[3:]] == [("planned", NOT_SENT_INTERRUPTED)] * 3
+    assert {i["detail"] for i in items[3:]} == {"not delivered by this state file yet (the target is checked "
+                                                "first)"}
+    again = push_deqar_batch(tmp_path, server, batch_text(6))
+    assert again.exit_code == 0, again.output
+    assert len(app.reports) == 6

@@ -79,7 +79,8 @@ def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None
                 resume: str = RESUME_CHECKED) -> PushInterrupted:
     """What to report when Ctrl-C stops a push after ``done``, while ``sending`` (a key) was
     being sent, if any: the state file already holds every delivery confirmed, so the same
-    command finishes the rest without duplicates (``resume`` says how, for the one in flight)."""
+    command finishes the rest without duplicates (``resume`` says how, for the one in flight).
+    Those not reached are left as any stopped run leaves them (:func:`not_attempted`)."""
     out = list(done)
     for step in planned[len(done):]:
         if step.action == "refuse":
@@ -90,7 +91,7 @@ def interrupted(done: list[Outcome], planned: list[Outcome], sending: str | None
             out.append(Outcome(step.key, step.action, "failed",
                                message=f"interrupted (Ctrl-C) while it was being sent: {resume}"))
         else:
-            out.append(Outcome(step.key, step.action, "planned", step.target_id, NOT_SENT_INTERRUPTED))
+            out.append(not_attempted(step, NOT_SENT_INTERRUPTED))
     return PushInterrupted(out)
 
 
