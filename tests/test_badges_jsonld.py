@@ -48,7 +48,7 @@ def _records() -> list[list[tuple[Award, Catalogue]]]:
 
 def test_the_probe_finds_a_name_no_context_defines(reference: Path) -> None:
     award, catalogue = first_award("wales")
-    badge = open_badge(award, catalogue)
+    badge = copy.deepcopy(open_badge(award, catalogue))  # its achievement is shared: copied to change
     badge["credentialSubject"]["achievement"]["creditsAvailabel"] = 5
     assert f"{_UNDEFINED}creditsAvailabel" in _undefined(badge, reference)
 

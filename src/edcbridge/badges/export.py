@@ -269,9 +269,16 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
             continue
         key = key_for(catalogue) if key_for else None
         did = issuer_did(catalogue, issuer, key)
+        schemas = _checked_once(schemas, validate)
         _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
                (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
     return outputs
+
+
+def _checked_once(schemas: Path | None, validate: bool) -> Path | None:
+    """The 1EdTech files' folder, found (and the schema store's copies checked against their
+    pins) once for a whole export rather than for each credential."""
+    return default_root() if schemas is None and validate else schemas
 
 
 _ACTIVITY = Finding("ob3.activity", "error", "$.credentialSubject.achievement",
@@ -326,6 +333,7 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         except Unsignable as exc:
             outputs.failed[target.name] = exc.findings
             continue
+        schemas = _checked_once(schemas, validate)
         _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did),
                vc_jwt_kid(key, did))
     return outputs

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from edcbridge import vocab
 from edcbridge.mapping.edc import languages_of, valid_until
 from edcbridge.mapping.image import card_png
-from edcbridge.mapping.nodes import NAMESPACE, date_time
+from edcbridge.mapping.nodes import NAMESPACE, Frozen, date_time, frozen
 from edcbridge.model import Award, Catalogue, Organisation, Specification, pick
 
 Doc = dict[str, Any]
@@ -279,6 +279,36 @@ def subject(award: Award, spec: Specification, achieved: Doc, language: str, sal
     return node
 
 
+# (id(catalogue), specification or organisation, issuer, language, DID) -> (the catalogue, its
+# node). Every badge of a specification holds the same achievement, every badge of an issuer
+# the same profile: made once and shared, unchangeable, so that the 1EdTech schema check looks
+# at each once for all the badges (as EDC credentials share their catalogue nodes). The entry
+# holds the catalogue, so its id is not reused while the entry stands.
+_SHARED: dict[tuple[int, str, str, str, str | None, str], tuple[Catalogue, Frozen]] = {}
+
+
+def _shared(catalogue: Catalogue, key: tuple[str, str, str, str | None, str], make: Any) -> Frozen:
+    hit = _SHARED.get((id(catalogue), *key))
+    if hit is None or hit[0] is not catalogue:
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        hit = _SHARED[(id(catalogue), *key)] = (catalogue, frozen(make()))
+    return hit[1]
+
+
+def shared_achievement(spec: Specification, catalogue: Catalogue, issuer_key: str, language: str,
+                       issuer_did: str | None = None) -> Frozen:
+    """:func:`achievement`, one shared node for every badge of the specification."""
+    return _shared(catalogue, (spec.code, issuer_key, language, issuer_did, "achievement"),
+                   lambda: achievement(spec, catalogue, issuer_key, language, issuer_did))
+
+
+def shared_profile(catalogue: Catalogue, issuer_key: str, language: str, did: str | None) -> Frozen:
+    """:func:`issuer_profile`, one shared node for every badge of the issuer."""
+    return _shared(catalogue, ("", issuer_key, language, did, "profile"),
+                   lambda: issuer_profile(catalogue, issuer_key, language, did))
+
+
 def issuer_profile(catalogue: Catalogue, issuer_key: str, language: str, did: str | None) -> Doc:
     """The issuer's ``Profile``, its id the issuer's DID when it has one to sign with."""
     node = profile(catalogue.organisation(issuer_key), language)
@@ -295,14 +325,14 @@ def open_badge(award: Award, catalogue: Catalogue, issuer_did: str | None = None
     language = badge_language(award, spec, catalogue)
     issuer_key = award.issuer or catalogue.issuer
     cred_id = credential_id(issuer_key, award.award_id)
-    achieved = achievement(spec, catalogue, issuer_key, language, issuer_did)
+    achieved = shared_achievement(spec, catalogue, issuer_key, language, issuer_did)
     doc: Doc = {
         "@context": [VC_V2, OB_CONTEXT, OB_EXTENSIONS],
         "id": cred_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achieved["name"],
         "description": achieved["description"],
-        "issuer": issuer_profile(catalogue, issuer_key, language, issuer_did),
+        "issuer": shared_profile(catalogue, issuer_key, language, issuer_did),
         "validFrom": date_time(award.issued_at()),
         "awardedDate": date_time(award.awarding_date),
         "credentialSubject": subject(award, spec, achieved, language, cred_id.rsplit(":", 1)[-1][:16],

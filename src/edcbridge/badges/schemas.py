@@ -115,9 +115,11 @@ class ContextFiles:
 
 @cache
 def _validator(path: Path) -> Validator:
+    from edcbridge.mapping.nodes import Frozen
     from edcbridge.validation.json_schema import validator
 
-    return validator(json.loads(path.read_text("utf-8")), "2019-09")
+    # the nodes badges share (achievement, issuer) are checked once at each $ref they stand at
+    return validator(json.loads(path.read_text("utf-8")), "2019-09", immutable=(Frozen,))
 
 
 def _collect(ctx: Any, terms: set[str]) -> None:

@@ -94,14 +94,16 @@ class Frozen(dict[str, Any]):
 
 def freeze(node: Any) -> Any:
     """Assign ids, then make the node and everything in it immutable and shareable."""
-    def deep(value: Any) -> Any:
-        if isinstance(value, dict):
-            return Frozen({k: deep(v) for k, v in value.items()})
-        if isinstance(value, list):
-            return [deep(v) for v in value]
-        return value
+    return frozen(assign_ids(node))
 
-    return deep(assign_ids(node))
+
+def frozen(value: Any) -> Any:
+    """The value with every node in it immutable and shareable (its ids as they are)."""
+    if isinstance(value, dict):
+        return Frozen({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [frozen(v) for v in value]
+    return value
 
 
 def _reduce(value: Any) -> Any:

@@ -48,7 +48,7 @@ def _validator(store_root: Path, remember_shared: bool) -> Validator:
     attestation = json.loads(store.path(ATTESTATION_SCHEMA).read_text("utf-8"))
     return schema_validator({"$id": _BASE, **edc}, "2020-12",
                             [(_BASE, edc), (_ATTESTATION_URI, attestation)],
-                            immutable=(Frozen,) if remember_shared else ())
+                            immutable=(Frozen,), plain=not remember_shared)
 
 
 def validate_ebsi(doc: dict[str, Any], store: SchemaStore,

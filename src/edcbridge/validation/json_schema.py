@@ -49,11 +49,13 @@ def is_email(instance: object) -> bool:
 
 def validator(schema: dict[str, Any], draft: Draft,
               resources: Iterable[tuple[str, dict[str, Any]]] = (),
-              immutable: tuple[type, ...] = ()) -> Validator:
+              immutable: tuple[type, ...] = (), *, plain: bool = False) -> Validator:
     """A validator with formats checked; ``$ref`` resolves only to the given resources.
 
-    With ``immutable`` types, a node of one of them found valid at a ``$ref`` is not checked
-    there again (see :class:`ValidRefs`): callers pass types whose instances cannot change.
+    Where each ``$ref`` leads is looked up once; with ``immutable`` types, a node of one of them
+    found valid at a ``$ref`` is not checked there again (see :class:`ValidRefs`): callers pass
+    types whose instances cannot change. ``plain`` gives jsonschema's own ``$ref`` (the
+    reference the tests hold these to).
     """
     checker = FormatChecker()
     missing = NEEDED_FORMATS - set(checker.checkers)
@@ -65,7 +67,7 @@ def validator(schema: dict[str, Any], draft: Draft,
     checker.checks("email")(is_email)
     resources = list(resources)
     cls = _DRAFTS[draft]
-    if immutable and not any(_uses(_DYNAMIC_KEYWORDS, s) for s in [schema, *(c for _, c in resources)]):
+    if not plain and not any(_uses(_DYNAMIC_KEYWORDS, s) for s in [schema, *(c for _, c in resources)]):
         dialect = cls.META_SCHEMA["$id"]
         cls = extend(cls, {"$ref": ValidRefs(cls.VALIDATORS["$ref"], immutable, MEMO_SIZE).check})
         schema = _own_draft_unnamed(schema, dialect)
