@@ -69,7 +69,9 @@ def validator(schema: dict[str, Any], draft: Draft,
     cls = _DRAFTS[draft]
     if not plain and not any(_uses(_DYNAMIC_KEYWORDS, s) for s in [schema, *(c for _, c in resources)]):
         dialect = cls.META_SCHEMA["$id"]
-        cls = extend(cls, {"$ref": ValidRefs(cls.VALIDATORS["$ref"], immutable, MEMO_SIZE).check})
+        cls = extend(cls, {"$ref": ValidRefs(cls.VALIDATORS["$ref"], immutable, MEMO_SIZE).check,
+                           "anyOf": _first_fit(cls.VALIDATORS["anyOf"], one=False),
+                           "oneOf": _first_fit(cls.VALIDATORS["oneOf"], one=True)})
         schema = _own_draft_unnamed(schema, dialect)
         resources = [(uri, _own_draft_unnamed(contents, dialect)) for uri, contents in resources]
     registry: Registry = Registry().with_resources(
@@ -77,6 +79,26 @@ def validator(schema: dict[str, Any], draft: Draft,
          for uri, contents in resources])
     result: Validator = cls(schema, registry=registry, format_checker=checker)
     return result
+
+
+def _first_fit(plain: Any, *, one: bool) -> Any:
+    """``anyOf`` (or ``oneOf`` with ``one``) deciding a node that fits from the first error of
+    each alternative that does not, rather than from all of them: jsonschema collects every
+    error of every alternative tried, which it needs only when the node does not fit. Then,
+    and only then, the keyword is jsonschema's own, with its errors as it gives them."""
+    def check(validator: Any, alternatives: list[Any], instance: Any,
+              schema: Any) -> Iterator[ValidationError]:
+        fits = 0
+        for index, alternative in enumerate(alternatives):
+            if next(iter(validator.descend(instance, alternative, schema_path=index)), None) is None:
+                fits += 1
+                if not one or fits > 1:
+                    break
+        if fits == 1 or (fits and not one):
+            return
+        yield from plain(validator, alternatives, instance, schema)
+
+    return check
 
 
 def _own_draft_unnamed(schema: dict[str, Any], dialect: str) -> dict[str, Any]:
