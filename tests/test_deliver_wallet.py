@@ -116,14 +116,27 @@ def test_unsealed_credentials_are_refused_locally(
     assert fake[0].log == []
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
 def test_server_error_is_not_retried_for_a_deposit(
-    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake], status: int
 ) -> None:
-    fake[0].faults.append(Fault("status", 503))
+    fake[0].faults.append(Fault("status", status))
     with pytest.raises(DeliveryHTTPError) as info:
         client.deposit(sealed, wallet_id="learner-1")
-    assert info.value.status == 503
+    assert info.value.status == status
     assert len(fake[0].log) == 1
+    # a gateway answering for a wallet that is down: said as such, not as an unknown answer
+    assert "a gateway in front of the wallet answered for it" in str(info.value)
+    assert "outside its documented codes" not in str(info.value)
+
+
+def test_an_answer_outside_the_documented_codes_is_said_so(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake]
+) -> None:
+    fake[0].faults.append(Fault("status", 500))
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.deposit(sealed, wallet_id="learner-1")
+    assert "outside its documented codes" in str(info.value)
 
 
 def _manifest(tmp_path: Path, reference: Path, count: int, unsealed: bool = False) -> Path:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
 from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
+from edcbridge.deliver.silence import GATEWAY_DOWN
 from edcbridge.seal import jades
 from edcbridge.seal.errors import SealFormatError
 from edcbridge.validation.document import NotACredential, unwrap
@@ -164,6 +165,9 @@ def _hint(status: int) -> str:
     if status == 429:
         return ("the wallet limits how fast it takes deposits and stored nothing; run the same "
                 "command again later: it delivers what is still pending")
+    if status in GATEWAY_DOWN:
+        return ("a gateway in front of the wallet answered for it: the wallet behind it is unavailable; "
+                "check that it is up, then run the same command again: it delivers what is still pending")
     return "the wallet answered outside its documented codes; run the same command again later"
 
 
