@@ -130,7 +130,8 @@ class ValidRefs:
         self._immutable = immutable
         self._size = size
         self._valid: dict[tuple[int, int], tuple[object, object]] = {}
-        self._resolved: dict[tuple[str, str], Any] = {}  # (base URI, reference) -> where it leads
+        # (base URI, reference) -> where it leads, and the format if it leads to a text leaf
+        self._resolved: dict[tuple[str, str], tuple[Any, str | None]] = {}
 
     def check(self, validator: Any, ref: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
         if not isinstance(instance, self._immutable):
@@ -158,20 +159,53 @@ class ValidRefs:
         if getattr(validator, "_ref_resolver", None) is not None or not isinstance(base, str):
             plain = self._plain(validator, ref, instance, schema)  # a jsonschema that resolves otherwise
             return plain
-        resolved = self._resolved.get((base, ref))
-        if resolved is None:
+        target = self._resolved.get((base, ref))
+        if target is None:
             try:
                 resolved = resolver.lookup(ref)  # type: ignore[union-attr]
+                target = self._resolved[(base, ref)] = (resolved, _text_leaf(resolved))
             except Exception:  # not found: jsonschema says so in its own words
                 plain = self._plain(validator, ref, instance, schema)
                 return plain
-            self._resolved[(base, ref)] = resolved
+        resolved, leaf = target
+        if leaf is not None and isinstance(instance, str) and _conforms(validator, instance, leaf):
+            return iter(())
         found: Iterator[ValidationError] = validator.descend(instance, resolved.contents,
                                                              resolver=resolved.resolver)
         return found
 
     def __len__(self) -> int:
         return len(self._valid)
+
+
+_NO_FORMAT = ""  # a text leaf without a format
+_SAYS_NOTHING = frozenset({"title", "description", "$comment", "examples"})
+
+
+def _text_leaf(resolved: Any, depth: int = 0) -> str | None:
+    """The format of a subschema that asks of a node only that it be a text, in that format
+    (``{"type": "string", "format": "uri"}``, or a ``$ref`` alone to such a subschema):
+    :data:`_NO_FORMAT` without one, None for any other subschema. A text that fits it has no
+    error there, so it need not be walked through jsonschema's machinery (the ids and dates of
+    an EBSI credential are most of the references it follows)."""
+    contents = resolved.contents
+    if not isinstance(contents, dict) or depth > 8:
+        return None
+    if set(contents) == {"$ref"} and isinstance(contents["$ref"], str):
+        try:
+            return _text_leaf(resolved.resolver.lookup(contents["$ref"]), depth + 1)
+        except Exception:  # not found: the full check says so
+            return None
+    if contents.get("type") != "string" or not set(contents) <= {"type", "format", *_SAYS_NOTHING}:
+        return None
+    found = contents.get("format", _NO_FORMAT)
+    return found if isinstance(found, str) else None
+
+
+def _conforms(validator: Any, text: str, leaf: str) -> bool:
+    """Whether a text meets a text leaf's format, as jsonschema's ``format`` keyword checks it."""
+    checker = getattr(validator, "format_checker", None)
+    return leaf == _NO_FORMAT or checker is None or bool(checker.conforms(text, leaf))
 
 
 def _uses(keywords: frozenset[str], node: Any) -> bool:
