@@ -60,3 +60,20 @@ def test_no_validator_is_made_when_a_format_cannot_be_checked(monkeypatch: pytes
 def test_an_email_format_is_an_rfc_5321_mailbox_not_any_text_with_an_at(value: str, valid: bool) -> None:
     check = json_schema.validator({"format": "email"}, "2020-12")
     assert check.is_valid(value) is valid
+
+
+def test_a_schema_that_reaches_a_meta_schema_is_checked_as_jsonschema_checks_it() -> None:
+    """The meta-schemas use $dynamicRef, whose target depends on the path taken: a validator
+    whose schemas lead there (or hold a dynamic anchor) follows jsonschema's path for every
+    reference, not one remembered from another path."""
+    meta = "https://json-schema.org/draft/2020-12/schema"
+    schema = {"$id": "https://example.org/root", "properties": {"a": {"$ref": "https://example.org/A"},
+                                                                "b": {"$ref": "https://example.org/B"}}}
+    resources = [("https://example.org/A", {"$id": "https://example.org/A", "$dynamicAnchor": "meta",
+                                            "type": "object", "$ref": "https://example.org/B"}),
+                 ("https://example.org/B", {"$id": "https://example.org/B", "$ref": meta})]
+    instance = {"a": {}, "b": {"properties": {"x": True}}}
+    ours = [e.message for e in json_schema.validator(schema, "2020-12", resources).iter_errors(instance)]
+    plain = [e.message for e in json_schema.validator(schema, "2020-12", resources, plain=True)
+             .iter_errors(instance)]
+    assert ours == plain

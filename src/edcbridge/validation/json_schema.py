@@ -39,7 +39,10 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _MAILBOX = re.compile(rf"(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})@(?:{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]+\])")
 
 # Keywords whose result depends on the path taken to a subschema, not on the subschema alone
-_DYNAMIC_KEYWORDS = frozenset({"$dynamicRef", "$recursiveRef"})
+# Keywords whose result depends on the path taken to a subschema, and those that make a path
+# matter to a $dynamicRef elsewhere (the drafts' own meta-schemas use them)
+_DYNAMIC_KEYWORDS = frozenset({"$dynamicRef", "$recursiveRef", "$dynamicAnchor", "$recursiveAnchor"})
+_META_SCHEMA_HOSTS = ("https://json-schema.org/", "http://json-schema.org/")
 MEMO_SIZE = 32768  # (subschema, node) pairs: a few hundred per catalogue entry
 
 
@@ -54,8 +57,11 @@ def validator(schema: dict[str, Any], draft: Draft,
 
     Where each ``$ref`` leads is looked up once; with ``immutable`` types, a node of one of them
     found valid at a ``$ref`` is not checked there again (see :class:`ValidRefs`): callers pass
-    types whose instances cannot change. ``plain`` gives jsonschema's own ``$ref`` (the
-    reference the tests hold these to).
+    types whose instances cannot change. ``plain`` gives jsonschema's own validator (the
+    reference the tests hold these to). The errors are jsonschema's own, for schemas whose
+    references all resolve (a reference to nowhere in an alternative of an ``anyOf`` that another
+    alternative fits is not followed), but for the ``schema`` they carry: without the ``$schema``
+    of a resource's root (see :func:`_own_draft_unnamed`).
     """
     checker = FormatChecker()
     missing = NEEDED_FORMATS - set(checker.checkers)
@@ -67,7 +73,7 @@ def validator(schema: dict[str, Any], draft: Draft,
     checker.checks("email")(is_email)
     resources = list(resources)
     cls = _DRAFTS[draft]
-    if not plain and not any(_uses(_DYNAMIC_KEYWORDS, s) for s in [schema, *(c for _, c in resources)]):
+    if not plain and not any(_path_matters(s) for s in [schema, *(c for _, c in resources)]):
         dialect = cls.META_SCHEMA["$id"]
         cls = extend(cls, {"$ref": ValidRefs(cls.VALIDATORS["$ref"], immutable, MEMO_SIZE).check,
                            "anyOf": _first_fit(cls.VALIDATORS["anyOf"], one=False),
@@ -206,6 +212,24 @@ def _conforms(validator: Any, text: str, leaf: str) -> bool:
     """Whether a text meets a text leaf's format, as jsonschema's ``format`` keyword checks it."""
     checker = getattr(validator, "format_checker", None)
     return leaf == _NO_FORMAT or checker is None or bool(checker.conforms(text, leaf))
+
+
+def _path_matters(schema: Any) -> bool:
+    """Whether where a subschema is reached from can change what it finds: a dynamic keyword,
+    or a reference to a draft's meta-schema (which uses them)."""
+    return _uses(_DYNAMIC_KEYWORDS, schema) or any(
+        ref.startswith(_META_SCHEMA_HOSTS) for ref in _refs(schema))
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
 
 
 def _uses(keywords: frozenset[str], node: Any) -> bool:
