@@ -6,7 +6,6 @@ own validator on the same schema, on every fixture badge and record and on mutan
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,13 +16,12 @@ from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation import json_schema
 from edcbridge.validation.json_schema import Validator
 from tests.conftest import REFERENCE
+from tests.mutant_support import REMOVED, Change, mutant
 from tests.preview_support import fixture_pairs
 
 OB3 = "schemas/ob-v3p0/ob_v3p0_achievementcredential_schema.json"
 OB3_STRICT = "schemas/ob-v3p0-formal-2024/achievementcredential.json"
 CLR = "schemas/clr-v2p0/clr_v2p0_clrcredential_schema.json"
-_REMOVED = object()
-Change = Callable[[Any], Any]
 
 if not (REFERENCE / "ob3-clr").is_dir():
     pytest.skip(f"official reference files not found at {REFERENCE}", allow_module_level=True)
@@ -53,31 +51,17 @@ def _same_as_plain(doc: dict[str, Any], relatives: tuple[str, ...]) -> int:
     return found
 
 
-def _mutant(node: Any, where: tuple[str | int, ...], change: Change) -> Any:
-    """The document with the value at ``where`` changed: the nodes on the way copied, a shared
-    node as a new shared node, every other node the same object."""
-    if not where:
-        return change(node)
-    key, rest = where[0], where[1:]
-    new = _mutant(node[key], rest, change)
-    if isinstance(node, list):
-        assert isinstance(key, int)
-        return node[:key] + ([] if new is _REMOVED else [new]) + node[key + 1:]
-    copied = {k: new if k == key else v for k, v in node.items() if k != key or new is not _REMOVED}
-    return Frozen(copied) if isinstance(node, Frozen) else copied
-
-
 MUTANTS: list[tuple[str, tuple[str | int, ...], Change]] = [
-    ("achievement without its name", ("credentialSubject", "achievement", "name"), lambda _: _REMOVED),
-    ("achievement without criteria", ("credentialSubject", "achievement", "criteria"), lambda _: _REMOVED),
+    ("achievement without its name", ("credentialSubject", "achievement", "name"), lambda _: REMOVED),
+    ("achievement without criteria", ("credentialSubject", "achievement", "criteria"), lambda _: REMOVED),
     ("achievement criteria as a text", ("credentialSubject", "achievement", "criteria"), lambda _: "text"),
     ("achievement type unknown", ("credentialSubject", "achievement", "type"), lambda _: ["Badge"]),
     ("achievement id as a number", ("credentialSubject", "achievement", "id"), lambda _: 42),
-    ("creator without its type", ("credentialSubject", "achievement", "creator", "type"), lambda _: _REMOVED),
+    ("creator without its type", ("credentialSubject", "achievement", "creator", "type"), lambda _: REMOVED),
     ("issuer id as a number", ("issuer", "id"), lambda _: 42),
-    ("issuer without its type", ("issuer", "type"), lambda _: _REMOVED),
+    ("issuer without its type", ("issuer", "type"), lambda _: REMOVED),
     ("subject identifier hashed as a text", ("credentialSubject", "identifier", 0, "hashed"), lambda _: "no"),
-    ("subject without its achievement", ("credentialSubject", "achievement"), lambda _: _REMOVED),
+    ("subject without its achievement", ("credentialSubject", "achievement"), lambda _: REMOVED),
     ("valid from no date", ("validFrom",), lambda _: "14/07/2025"),
 ]
 
@@ -93,7 +77,7 @@ def test_a_mutant_has_the_errors_of_the_plain_validator(what: str, where: tuple[
                                                         change: Change) -> None:
     for _, doc in BADGES:  # first the badges that share its nodes, found valid and remembered
         _same_as_plain(doc, (OB3, OB3_STRICT))
-    assert _same_as_plain(_mutant(BADGES[0][1], where, change), (OB3, OB3_STRICT)) > 0
+    assert _same_as_plain(mutant(BADGES[0][1], where, change), (OB3, OB3_STRICT)) > 0
 
 
 def test_every_learner_record_has_the_errors_of_the_plain_validator() -> None:
@@ -103,7 +87,7 @@ def test_every_learner_record_has_the_errors_of_the_plain_validator() -> None:
         assert _same_as_plain(record, (CLR,)) == 0
     broken = clr_credential([(pairs[0][1], pairs[0][2])])
     inner = ("credentialSubject", "achievement", 0, "type")  # a badge's shared achievement
-    assert _same_as_plain(_mutant(broken, inner, lambda _: 42), (CLR,)) > 0
+    assert _same_as_plain(mutant(broken, inner, lambda _: 42), (CLR,)) > 0
 
 
 def test_badges_of_a_specification_share_its_achievement_and_their_issuer() -> None:

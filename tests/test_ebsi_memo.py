@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,9 @@ from edcbridge.validation.ebsi_schema import ebsi_validator, validate_ebsi
 from edcbridge.validation.findings import Finding
 from edcbridge.validation.json_schema import Validator
 from tests.conftest import FIXTURES, REFERENCE, REQUIRE_PEERS
+from tests.mutant_support import REMOVED, Change, Where, mutant
 from tests.test_ebsi_profile import CASES, EBSI, _official_errors
 
-Where = tuple[str | int, ...]
-Change = Callable[[Any], Any]
-_REMOVED = object()
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT")
 _LANGUAGE_KEY = re.compile(r"[a-z]{2}")
 
@@ -78,21 +76,6 @@ def _values(node: Any, where: Where = ()) -> Iterator[tuple[Where, Any]]:
         yield from _values(value, (*where, key))
 
 
-def _mutant(node: Any, where: Where, change: Change) -> Any:
-    """The document with the value at ``where`` changed (or removed, if ``change`` gives
-    _REMOVED): the nodes on the way copied, a shared node as a new shared node, every other
-    node the same object as before."""
-    if not where:
-        return change(node)
-    key, rest = where[0], where[1:]
-    new = _mutant(node[key], rest, change)
-    if isinstance(node, list):
-        assert isinstance(key, int)
-        return node[:key] + ([] if new is _REMOVED else [new]) + node[key + 1:]
-    copied = {k: new if k == key else v for k, v in node.items() if k != key or new is not _REMOVED}
-    return Frozen(copied) if isinstance(node, Frozen) else copied
-
-
 def _wrong_type(value: Any) -> Any:
     if isinstance(value, str):
         return 42
@@ -131,7 +114,7 @@ def _changes(where: Where, value: Any, parent: Any) -> Iterator[tuple[str, Chang
     """What a mutant does to one value: the kinds of mistake the schema is there to find."""
     key = where[-1]
     if _is_required(where, parent):
-        yield "removed", lambda _: _REMOVED
+        yield "removed", lambda _: REMOVED
     yield "wrong JSON type", _wrong_type
     if key == "type" and isinstance(value, str):
         yield "a class that does not exist", lambda _: "Organization"
@@ -182,7 +165,7 @@ def test_every_fixture_profile_has_the_findings_of_the_plain_validator(
 @pytest.mark.parametrize(("what", "index", "where", "change"), MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_a_mutant_has_the_findings_of_the_plain_validator(
         store: SchemaStore, what: str, index: int, where: Where, change: Change) -> None:
-    _same_as_plain(_mutant(PROFILES[index][1], where, change), store, errors=False)
+    _same_as_plain(mutant(PROFILES[index][1], where, change), store, errors=False)
 
 
 def test_the_mutants_cover_required_properties_shared_nodes_and_each_kind_of_mistake() -> None:
@@ -204,12 +187,12 @@ def test_a_random_mutant_has_the_findings_of_the_plain_validator(store: SchemaSt
     changes = int(data.draw(st.integers(1, 3)))
     for _ in range(changes):
         where = data.draw(st.sampled_from(wheres))
-        value = data.draw(st.one_of(st.just(_REMOVED), st.none(), st.booleans(), st.integers(),
+        value = data.draw(st.one_of(st.just(REMOVED), st.none(), st.booleans(), st.integers(),
                                     st.text(max_size=8), st.just([]), st.just({}),
                                     st.sampled_from(["Organisation", "Person", "2025-07-14T00:00:00",
                                                      "mailto:a@b.c", "not a uri"])))
         try:
-            doc = _mutant(doc, where, lambda _, value=value: value)
+            doc = mutant(doc, where, lambda _, value=value: value)
         except (KeyError, IndexError, TypeError):  # an earlier change took the place away
             continue
     _same_as_plain(doc, store, errors=False)
@@ -234,7 +217,7 @@ def test_a_shared_node_broken_after_valid_credentials_that_share_it_is_found(sto
         assert validate_ebsi(doc, store) == []
     for name, doc in _one_of_each_set():
         for where in _shared_nodes(doc):
-            broken = _mutant(doc, (*where, "type"), lambda _: "Organization")
+            broken = mutant(doc, (*where, "type"), lambda _: "Organization")
             found = _same_as_plain(broken, store)
             assert found and all(f.code.startswith("ebsi.") for f in found), (name, where)
             assert validate_ebsi(doc, store) == []  # and the credential itself is still valid
@@ -245,7 +228,7 @@ def test_a_copy_of_a_shared_node_is_checked_as_a_node_of_its_own(store: SchemaSt
     _, doc = PROFILES[0]
     assert validate_ebsi(doc, store) == []
     for make in (lambda n: {**n, "legalName": 5}, lambda n: Frozen({**n, "legalName": 5})):
-        broken = _mutant(doc, ("issuer",), make)
+        broken = mutant(doc, ("issuer",), make)
         found = _same_as_plain(broken, store)
         assert ("ebsi.type", "$.issuer.legalName") in {(f.code, f.where) for f in found}
 
@@ -338,7 +321,7 @@ def test_a_shared_node_with_a_non_ascii_address_is_copied_not_changed(
 def test_a_validator_error_is_reported_through_the_memo(store: SchemaStore) -> None:
     """A node found invalid is not remembered: the second time it is reported again."""
     _, doc = PROFILES[0]
-    broken = _mutant(doc, ("issuer", "legalName"), lambda _: _REMOVED)
+    broken = mutant(doc, ("issuer", "legalName"), lambda _: REMOVED)
     first, second = validate_ebsi(broken, store), validate_ebsi(broken, store)
     assert first == second and ("ebsi.required", "$.issuer") in {(f.code, f.where) for f in first}
 
