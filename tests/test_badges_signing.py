@@ -203,3 +203,30 @@ def test_a_token_with_a_broken_signature_part_is_refused_plainly() -> None:
     head, body, _ = sign_vc_jwt(open_badge(award, catalogue), make_key()).split(".")
     with pytest.raises(JwtError, match="signature is not base64url"):
         read_vc_jwt(f"{head}.{body}.a")
+
+
+def test_a_refused_seal_is_said_before_the_schema_files_are_looked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A badge its seal may not sign is refused for that, whatever the state of the 1EdTech
+    files; they are looked for (and the store's copies checked) once, for the first badge
+    that is checked."""
+    from edcbridge.badges import export
+    from edcbridge.badges.schemas import SchemasMissing
+
+    sofia = load_catalogue(FIXTURES / "sofia" / "catalogue.yaml")
+    own, _ = first_award("sofia")
+    foreign = parse(Award, {**own.model_dump(mode="json", exclude_none=True), "award_id": "F1",
+                            "issuer": "neaa"})
+    key = demo_seal(tmp_path / "seal", sofia).load().key
+    looked: list[int] = []
+
+    def missing() -> Path:
+        looked.append(1)
+        raise SchemasMissing("the 1EdTech OB 3.0 / CLR 2.0 schemas are not in the store")
+
+    monkeypatch.setattr(export, "default_root", missing)
+    outputs = write_ob3([(foreign, sofia)], tmp_path / "ob3", key_for=lambda _c: key)
+    assert [f.code for f in outputs.failed["neaa_F1.json"]] == ["ob3.seal-issuer"] and looked == []
+    with pytest.raises(SchemasMissing):
+        write_ob3([(foreign, sofia), (own, sofia)], tmp_path / "ob3", key_for=lambda _c: key)
+    assert looked == [1]

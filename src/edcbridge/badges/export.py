@@ -72,14 +72,27 @@ def seal_refusal(key: BadgeKey, catalogue: Catalogue, issuer_key: str) -> list[F
                     "run this issuer's awards on their own, with its own seal (--seal)")]
 
 
-def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: Path | None,
+class _SchemasOnce:
+    """The 1EdTech files' folder: the one given, else found (and the schema store's copies
+    checked against their pins) once for a whole export, when its first credential is checked."""
+
+    def __init__(self, given: Path | None) -> None:
+        self._root = given
+
+    def __call__(self) -> Path:
+        if self._root is None:
+            self._root = default_root()
+        return self._root
+
+
+def _write(doc: dict[str, Any], target: Path, key: BadgeKey | None, schemas: _SchemasOnce,
            outputs: BadgeOutputs, validate: bool, issuer: tuple[Catalogue, str],
            secure: Secure | None, kid: str | None = None) -> None:
     refused = seal_refusal(key, *issuer) if key is not None else []
     if refused:
         outputs.failed[target.name] = refused
         return
-    findings = [f for f in validate_badge(doc, schemas) if f.severity == "error"] if validate else []
+    findings = [f for f in validate_badge(doc, schemas()) if f.severity == "error"] if validate else []
     if findings:
         outputs.failed[target.name] = findings
         return
@@ -260,7 +273,7 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
     catalogue), e.g. ``lambda c: demo_seal(folder, c).load().key``; None writes no ``.jwt``.
     """
     outputs = BadgeOutputs()
-    key_for, secure = _cached(key_for), data_integrity(schemas)
+    key_for, secure, roots = _cached(key_for), data_integrity(schemas), _SchemasOnce(schemas)
     for award, catalogue in pairs:
         issuer = award.issuer or catalogue.issuer
         target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
@@ -269,16 +282,9 @@ def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
             continue
         key = key_for(catalogue) if key_for else None
         did = issuer_did(catalogue, issuer, key)
-        schemas = _checked_once(schemas, validate)
-        _write(open_badge(award, catalogue, did), target, key, schemas, outputs, validate,
+        _write(open_badge(award, catalogue, did), target, key, roots, outputs, validate,
                (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
     return outputs
-
-
-def _checked_once(schemas: Path | None, validate: bool) -> Path | None:
-    """The 1EdTech files' folder, found (and the schema store's copies checked against their
-    pins) once for a whole export rather than for each credential."""
-    return default_root() if schemas is None and validate else schemas
 
 
 _ACTIVITY = Finding("ob3.activity", "error", "$.credentialSubject.achievement",
@@ -323,7 +329,7 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
               schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
     """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner."""
     outputs = BadgeOutputs()
-    key_for, secure = _cached(key_for), data_integrity(schemas)
+    key_for, secure, roots = _cached(key_for), data_integrity(schemas), _SchemasOnce(schemas)
     for (issuer, student), group in sorted(group_by_learner(pairs).items()):
         target = out_dir / f"{safe_name(issuer, student)}.json"
         key = key_for(group[0][1]) if key_for else None
@@ -333,8 +339,7 @@ def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = Non
         except Unsignable as exc:
             outputs.failed[target.name] = exc.findings
             continue
-        schemas = _checked_once(schemas, validate)
-        _write(doc, target, key, schemas, outputs, validate, (group[0][1], issuer), secure(key, did),
+        _write(doc, target, key, roots, outputs, validate, (group[0][1], issuer), secure(key, did),
                vc_jwt_kid(key, did))
     return outputs
 
