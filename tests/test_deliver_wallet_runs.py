@@ -278,12 +278,13 @@ def test_an_export_whose_wallet_goes_down_stops_asking_and_the_next_run_delivers
     assert len(fake.deposits) == 8
 
 
-FAULTS = {"d": Fault("drop", method="POST"), "e": Fault("status", 500, method="POST")}
+FAULTS = {"d": Fault("drop", method="POST"), "e": Fault("status", 500, method="POST"),
+          "g": Fault("status", 502, method="POST"), "t": Fault("status", 504, method="POST")}
 
 
 def _next_deposit(server: FakeServer, fates: str, done: int) -> None:
     """Queue the fate of the deposit after the ``done`` first: dropped unanswered (d), answered
-    500 (e), or stored (o)."""
+    500 (e), answered 502 (g) or 504 (t) by the wallet's gateway, or stored (o)."""
     fate = fates[done:done + 1]
     if fate in FAULTS:
         server.faults.append(FAULTS[fate])
@@ -381,18 +382,6 @@ def test_an_export_whose_wallet_gateway_answers_it_is_down_stops_asking_and_the_
     assert len(fake.deposits) == 6
 
 
-GATEWAY_FATES = {"d": Fault("drop", method="POST"), "g": Fault("status", 502, method="POST"),
-                 "t": Fault("status", 504, method="POST")}
-
-
-def _gateway_next(server: FakeServer, fates: str, done: int) -> None:
-    """Queue the fate of the deposit after the ``done`` first: dropped (d), answered 502 (g)
-    or 504 (t) by the gateway, or stored (o)."""
-    fate = fates[done:done + 1]
-    if fate in GATEWAY_FATES:
-        server.faults.append(GATEWAY_FATES[fate])
-
-
 def _stopped(message: str, status: str) -> str:
     return "stopped" if message.startswith("not sent: ") else status
 
@@ -407,9 +396,9 @@ def test_a_wallet_gateway_answering_between_deposits_stored_is_asked_until_three
 
     def progress(outcome: Outcome) -> None:
         done.append(outcome)
-        _gateway_next(server, "gtogtgg", len(done))
+        _next_deposit(server, "gtogtgg", len(done))
 
-    _gateway_next(server, "gtogtgg", 0)
+    _next_deposit(server, "gtogtgg", 0)
     outcomes = push_wallet(wallet_items(_manifest(tmp_path, 9)), WalletClient(http),
                            State.load(tmp_path / "state.json", "wallet"), on_progress=progress)
     assert [_stopped(o.message, o.status) for o in outcomes] == ["failed"] * 2 + ["ok"] + ["failed"] * 3 + [
@@ -425,7 +414,7 @@ def test_a_wallet_left_unanswered_and_answered_by_its_gateway_in_a_row_says_both
     server, _ = wallet
     http = HttpClient(server.base_url, timeout=(2.0, 5.0),
                       retry=RetryPolicy(attempts=2, sleep=lambda _: None), min_interval=0)
-    server.faults.extend(GATEWAY_FATES[fate] for fate in "dgd")
+    server.faults.extend(FAULTS[fate] for fate in "dgd")
     outcomes = push_wallet(wallet_items(_manifest(tmp_path, 5)), WalletClient(http),
                            State.load(tmp_path / "state.json", "wallet"))
     assert [_stopped(o.message, o.status) for o in outcomes] == ["failed"] * 3 + ["stopped"] * 2
@@ -441,9 +430,9 @@ def test_an_export_whose_wallet_gateway_answers_between_deposits_stops_after_thr
 
     def delivered(delivery: Delivery) -> None:
         seen.append(delivery)
-        _gateway_next(server, "gtotgt", len(seen))
+        _next_deposit(server, "gtotgt", len(seen))
 
-    _gateway_next(server, "gtotgt", 0)
+    _next_deposit(server, "gtotgt", 0)
     options = RunOptions(out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1, seal=seal,
                          deliver=WalletTarget(server.base_url, send_email=False, locale="en"))
     run([Job(CATALOGUE, (awards_file(tmp_path, 9),))], options, on_delivery=delivered)
