@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
 from edcbridge import progress as progress_module
+from edcbridge.cli import _RunOutput
+from edcbridge.pipeline.worker import STAGES, Outcome
 from edcbridge.progress import Progress
 
 PACE = 0.001  # seconds per record worked on: a thousand a second
@@ -101,6 +104,35 @@ def test_the_eta_of_a_re_run_counts_the_rows_skipped_among_those_worked_on(
     lines = list(zip(times, stream.getvalue().splitlines(), strict=True))
     _check_eta(lines)
     assert any(_eta_seconds(line) for _, line in lines)
+
+
+def test_rows_refused_as_they_are_read_are_no_part_of_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nightly re-run of a file whose bad rows are not corrected yet: each fails again as it
+    is read, at once, among 45,000 rows skipped as done, then 5,000 new rows are worked on at
+    a thousand a second. Counted as work, the first bad row set the pace's start: the rate was
+    that of the bad rows (150 a second), and the ETA, over the rows skipped since, 0:00 with
+    five seconds of work ahead (hours, sealing with a timestamp authority)."""
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    stream = io.StringIO()
+    shown = _RunOutput(Progress(50_000, stream=stream, every=0.0), Path("out"), True, None)
+    refused = Outcome("", "awards.csv", 2, "A-1", "", "failed", "load", errors=["not a date"])
+    skipped = Outcome("x/A-2", "awards.csv", 3, "A-2", "hash", "done")
+    worked = Outcome("x/A-3", "awards.csv", 4, "A-3", "hash", "done", seconds=dict.fromkeys(STAGES, PACE))
+    times: list[float] = []
+    for index in range(45_000):
+        clock[0] = 1000.0 + index / 15_000
+        shown.on_outcome(*((refused, "failed") if index % 100 == 0 else (skipped, "skipped")))
+        times.append(clock[0])
+    for when, count in _bursts(clock[0] + 0.5, 5_000):
+        clock[0] = when
+        for _ in range(count):
+            shown.on_outcome(worked, "done")
+            times.append(when)
+    lines = list(zip(times, stream.getvalue().splitlines(), strict=True))
+    _check_eta(lines)
+    rates = [float(found.group(1)) for _, line in lines if (found := re.search(r" (\d+\.\d)/s,", line))]
+    assert rates and min(rates) >= 1 / PACE / 2
 
 
 def test_a_long_run_does_not_flood_its_log(monkeypatch: pytest.MonkeyPatch) -> None:

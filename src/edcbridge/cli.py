@@ -613,8 +613,8 @@ class _RunOutput:
         elif status in ("failed", "file-error") and not self.quiet:
             self.progress.clear()
             self.show_errors(outcome)
-        if status != "file-error":  # the bar counts award rows
-            self.progress.update(status)
+        if status != "file-error":  # the bar counts award rows; a worker's have their seconds
+            self.progress.update(status, work=bool(outcome.seconds))
 
     def show_errors(self, outcome: Any) -> None:
         """The errors of the first failed records; after them one line points to the report

@@ -43,13 +43,20 @@ class Progress:
         self.ansi = os.environ.get("TERM", "") != "dumb"  # a dumb terminal shows "\x1b[K" as text
         self.first_work: float | None = None  # when the first record not skipped was reported
         self.skipped_after_work = 0  # rows of no work since then (a re-run of a changed file)
+        self.no_work = 0  # rows of no work in all
 
-    def update(self, status: str) -> None:
+    def update(self, status: str, work: bool = True) -> None:
+        """A row reported; ``work`` False for one refused as it was read (a date that is no
+        date), at once: counted under its status, but like a row skipped as done no part of
+        the pace (a re-run's bad rows not yet corrected would start its clock, and set its
+        rate, among the thousands of rows skipped)."""
         self.counts[status] = self.counts.get(status, 0) + 1
         now = time.monotonic()
-        if self.first_work is None and status not in _NO_WORK:
+        idle = status in _NO_WORK or not work
+        self.no_work += idle
+        if self.first_work is None and not idle:
             self.first_work = now
-        elif status in _NO_WORK and self.first_work is not None:
+        elif idle and self.first_work is not None:
             self.skipped_after_work += 1
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
@@ -109,8 +116,9 @@ class Progress:
         return _clock(max(self.total - seen, 0) * pace)
 
     def _no_work(self) -> int:
-        """Rows skipped as done or withdrawn: reported at once, they say nothing of the pace."""
-        return sum(self.counts.get(status, 0) for status in _NO_WORK)
+        """Rows skipped as done or withdrawn, or refused as read: reported at once, they say
+        nothing of the pace."""
+        return self.no_work
 
     def _pace(self, now: float, rows: int, final: bool = False) -> float | None:
         """Seconds a row, over the ``rows`` reported since the first record worked on, once the
