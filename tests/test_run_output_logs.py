@@ -156,3 +156,21 @@ def test_a_long_run_does_not_flood_its_log(monkeypatch: pytest.MonkeyPatch) -> N
     assert max(later - earlier for earlier, later in itertools.pairwise(written)) <= 5 * 60
     assert sum(1 for when in written if when - 1000.0 <= 60) >= 25  # the first minute as before
     assert "7200/7200" in lines[-1] and "in 2:00:00" in lines[-1]
+
+
+def test_a_day_long_run_still_writes_to_its_log_every_few_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of a day (a large batch sealed with a timestamp authority, a record every 10 s):
+    lines ever less often made the log silent for 45 minutes at its end, a run that looks hung."""
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    stream = io.StringIO()
+    bar = Progress(8640, stream=stream)
+    written: list[float] = []
+    for _ in range(8640):
+        clock[0] += 10.0
+        before = stream.tell()
+        bar.update("done")
+        if stream.tell() != before:
+            written.append(clock[0])
+    assert max(later - earlier for earlier, later in itertools.pairwise(written)) <= 5 * 60 + 10
+    assert len(written) <= 500  # a line every three minutes on average: no flood either

@@ -1,5 +1,5 @@
 """Progress on stderr: a bar with rate and ETA on a terminal, a line every few seconds otherwise
-(ever less often as a long run goes on)."""
+(ever less often as a long run goes on, up to every 5 minutes)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
 _BAR = 24  # characters of the bar's picture, between its brackets
 _SETTLE = 2.0  # seconds of work before its pace is told (rate of a resumed run, ETA)
 _LOG_SLOWS_AFTER = 60.0  # seconds: then a log's lines come ever less often (every 2 min after 1 h)
+_LOG_AT_MOST = 300.0  # seconds between a log's lines, however long the run: longer looks hung
 # rows that are no work: done in an earlier run, or of an award withdrawn or erased (not exported again)
 _NO_WORK = ("skipped", "withdrawn", "erased")
 
@@ -60,7 +61,8 @@ class Progress:
             self.skipped_after_work += 1
         if not self.enabled or now - self.last < (0.1 if self.tty else self.every):
             return
-        if not self.tty and now - self.last < self.every * (now - self.started) / _LOG_SLOWS_AFTER:
+        if not self.tty and now - self.last < min(self.every * (now - self.started) / _LOG_SLOWS_AFTER,
+                                                  _LOG_AT_MOST):
             return  # a long run's log: a line every 2 s for an hour made 1,800 of them
         self.last = now
         self._print(now)
