@@ -14,6 +14,7 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from edcbridge.load import InputFileError, LoadedRow, RecordError, iter_awards
+from edcbridge.load.column_map import column_map, option_pairs
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER, _rows
 from tests.test_load_spreadsheets import _book
 
@@ -98,6 +99,25 @@ def test_the_header_repeated_below_is_one_error_not_one_per_column(tmp_path: Pat
     assert (error.row, error.column) == (3, None)
     assert error.message == "the row repeats the header (two files joined into one?)"
     assert error.fix == "delete the row"
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_header_of_mapped_names_repeated_below_is_one_error(tmp_path: Path, kind: str) -> None:
+    """Two exports of a student system joined into one file, its headers read through a column
+    mapping (Matrikelnummer, Vorname): the second header is said as what it is, as the
+    header of column names is."""
+    german = ["Prüfungsnummer", "specification", "Matrikelnummer", "Vorname", "Nachname",
+              "Geburtsdatum", "awarding_date", "grade"]
+    mapping = column_map(option_pairs(["Prüfungsnummer=award_id", "Matrikelnummer=learner_id",
+                                       "Vorname=given_name", "Nachname=family_name",
+                                       "Geburtsdatum=date_of_birth"]))
+    lines = [german, GOOD, german, ["A2", *GOOD[1:]]]
+    path = _csv(tmp_path, *lines) if kind == "csv" else _book(tmp_path, lines)
+    first, repeated, second = iter_awards(path, CATALOGUE, columns=mapping)
+    assert first.award is not None and second.award is not None
+    error = _only(repeated)
+    assert (error.row, error.column) == (3, None)
+    assert error.message == "the row repeats the header (two files joined into one?)"
 
 
 @pytest.mark.parametrize(("kind", "ending"), [("csv", "\r\n\x1a"), ("csv", "\x1a"), ("jsonl", "\n\x1a"),

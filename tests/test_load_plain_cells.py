@@ -123,7 +123,7 @@ def _repeats_in_one_pass(row: dict[str, object]) -> bool:
 def test_a_row_repeats_the_header_as_counted_cell_by_cell(row: dict[str, object]) -> None:
     from edcbridge.load.awards import _repeats_header
 
-    assert _repeats_header(row) == _repeats_in_one_pass(row)
+    assert _repeats_header(row, {}) == _repeats_in_one_pass(row)
 
 
 def test_a_row_is_nested_into_the_award_shape() -> None:

@@ -657,7 +657,7 @@ def iter_awards(path: Path, catalogue: Catalogue, encoding: str | None = None,
     seen = FirstRows(IDS_IN_MEMORY)
     try:
         rows = _loaded_rows(file, table.header, table.header_row, table.rows, catalogue,
-                            default_language, seen, mapped)
+                            default_language, seen, mapped, headers)
         for loaded in _without_column(rows, table.header, table.header_row):
             yield _in_file_headers(loaded, headers)
     finally:
@@ -735,7 +735,7 @@ def _sheet_named(file: str, table: Table, errors: list[RecordError]) -> list[Rec
 
 def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[tuple[int, Row]],
                  catalogue: Catalogue, default_language: str, seen: FirstRows,
-                 mapped: list[RecordError]) -> Iterator[LoadedRow]:
+                 mapped: list[RecordError], headers: Mapping[str, str]) -> Iterator[LoadedRow]:
     file_names = header_names(header)  # the same for every row, but in JSON Lines
     file_columns = {path: file_names[name] for name, (path, _, _) in COLUMNS.items()}
     spellings = {"specification": {nfc(s.code): s.code for s in catalogue.specifications},
@@ -753,7 +753,7 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
                 character=row.get("__character__")),), "")
             continue
         short = row.pop("__short__", None)
-        if header and _repeats_header(row):
+        if header and _repeats_header(row, headers):
             yield LoadedRow(file, number, None, (RecordError(
                 file, number, None, None, "the row repeats the header (two files joined into one?)",
                 "delete the row"),), "")
@@ -954,13 +954,15 @@ def _not_an_award(file: str, number: int, row: Row, header: list[str]) -> Record
                        f"{', '.join(empty)}")
 
 
-def _repeats_header(row: Row) -> bool:
-    """Whether most filled cells of a row are the names of their columns: the header of a file
-    joined after another (its byte-order mark with it), not an award. Asked of every row: the
-    filled cells are counted only once two cells hold their column's name."""
+def _repeats_header(row: Row, written: Mapping[str, str]) -> bool:
+    """Whether most filled cells of a row are the names of their columns, as the file writes
+    them (``written``: a mapped column's header, Matrikelnummer): the header of a file joined
+    after another (its byte-order mark with it), not an award. Asked of every row: the filled
+    cells are counted only once two cells hold their column's name."""
     same = 0
-    for name, value in row.items():
-        if isinstance(value, str) and name in value and not name.startswith("__"):
+    for column, value in row.items():
+        name = written.get(column, column)
+        if isinstance(value, str) and name in value and not column.startswith("__"):
             text = value.strip()
             same += bool(text) and (text == name or text.lstrip("\ufeff") == name)
     if same < 2:
