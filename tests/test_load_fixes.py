@@ -127,6 +127,17 @@ def test_a_bad_byte_in_a_utf8_file_fails_its_row_alone(tmp_path: Path) -> None:
     assert bad.award is None and [(e.row, e.column) for e in bad.errors] == [(3, "given_name")]
 
 
+def test_a_bad_byte_in_a_column_that_is_not_read_fails_no_row(tmp_path: Path) -> None:
+    """A registry's notes column, no award column: its values are not read (the column is one
+    error of the file), so a byte pasted into it from an old program fails no award."""
+    rows = [",".join([*HEADER, "notes"]).encode(), ",".join([*GOOD, "ok"]).encode(),
+            ",".join(["A2", *GOOD[1:], "caf\udce9"]).encode("utf-8", "surrogateescape")]
+    header, first, second = _rows(_write(tmp_path, b"\r\n".join(rows) + b"\r\n"))
+    assert header.file_level and [e.column for e in header.errors] == ["notes"]
+    assert first.award is not None
+    assert second.award is not None, [e.render() for e in second.errors]
+
+
 def test_a_file_in_a_legacy_encoding_is_still_refused_whole(tmp_path: Path) -> None:
     data = _lines([HEADER, ["A1", *GOOD[1:3], "Chloé", "Lefèvre", *GOOD[5:]]]).decode().encode("cp1252")
     with pytest.raises(InputFileError, match="not UTF-8"):

@@ -111,7 +111,7 @@ def _csv_rows(path: Path, is_column: ColumnTest | None = None, named: str | None
                     joined = "".join(cells)
                     shown = not joined.isascii() and _undecodable(joined)
                     if shown:
-                        cells, undecodable = _shown_cells(header, cells, encoding)
+                        cells, undecodable = _shown_cells(header, cells, encoding, is_column)
                     # cells of spaces join into spaces (a shown cell may have become spaces)
                     if all(blank(c) for c in cells) if shown else not joined.strip():
                         continue
@@ -157,10 +157,11 @@ def _formula_text(cell: str) -> str:
     return found[1].replace('""', '"') if found else cell
 
 
-def _shown_cells(header: list[str], cells: Sequence[str],
-                 encoding: str) -> tuple[list[str], list[CellProblem]]:
+def _shown_cells(header: list[str], cells: Sequence[str], encoding: str,
+                 is_column: ColumnTest | None = None) -> tuple[list[str], list[CellProblem]]:
     """The cells of a row holding bytes outside the file's encoding, each such byte shown as
-    U+FFFD, and the problem of each such cell: the row fails, not the file."""
+    U+FFFD, and the problem of each such cell: the row fails, not the file. A cell of a column
+    ``is_column`` does not know is not read, so it fails nothing."""
     shown: list[str] = []
     problems: list[CellProblem] = []
     for index, cell in enumerate(cells):
@@ -170,5 +171,7 @@ def _shown_cells(header: list[str], cells: Sequence[str],
         name = header[index] if index < len(header) and header[index] else None
         text, problem, fix = undecodable_cell(name or f"column {index + 1}", cell, encoding)
         shown.append(text)
+        if name and is_column is not None and not is_column(name):
+            continue
         problems.append((name, None if name else index + 1, text.strip(), problem, fix))
     return shown, problems
