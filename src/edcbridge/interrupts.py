@@ -61,3 +61,24 @@ def ctrl_c_held_back() -> Iterator[None]:
             now = signal.getsignal(number)
             if callable(now):
                 now(number, frame)
+
+
+@contextlib.contextmanager
+def ctrl_c_noted() -> Iterator[list[int]]:
+    """The end of a run (its reports written whole, as its journal holds them): a Ctrl-C or a
+    SIGTERM meanwhile is noted in the list yielded, not raised, so a run already stopping on an
+    error still ends with that error; the caller stops once the step is done. Outside the main
+    thread this does nothing."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    held = [signum for signum, handler in handlers.items() if callable(handler)]
+    for signum in held:
+        signal.signal(signum, lambda signum, frame: noted.append(signum))
+    try:
+        yield noted
+    finally:
+        for signum in held:
+            signal.signal(signum, handlers[signum])

@@ -28,7 +28,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
-from edcbridge.interrupts import sigterm_as_ctrl_c
+from edcbridge.interrupts import ctrl_c_noted, sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
 from edcbridge.load.catalogue_links import plain_http_problems
@@ -884,18 +884,28 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.flush()
         raise
     finally:
-        result = runner.result
-        if options.rows is not None and (result.interrupted or result.stopped_early or result.aborted):
-            result.not_read = max(options.rows - result.total, 0)
-        runner.names.close()
-        runner.journal.commit()
-        runner.result.audit_head = runner.journal.head()
-        try:
-            _close_reports(reports, runner.result, options.out_dir)
-            on_reported(runner.result)
-        finally:  # last: emptying the write-ahead log may wait for an audit verify reading
-            runner.journal.close(fold_log=True)
+        with ctrl_c_noted() as pressed:  # it waits for the reports, written whole as the journal holds them
+            _end(runner, reports, options, on_reported)
+    if pressed:  # the run had ended: stopped here, its reports kept as they are
+        runner.result.interrupted = True
+        raise RunInterrupted(runner.result)
     return runner.result
+
+
+def _end(runner: _Runner, reports: ReportWriter, options: RunOptions,
+         on_reported: Callable[[RunResult], None]) -> None:
+    """Commit, write the reports and close the journal, however the run ended."""
+    result = runner.result
+    if options.rows is not None and (result.interrupted or result.stopped_early or result.aborted):
+        result.not_read = max(options.rows - result.total, 0)
+    runner.names.close()
+    runner.journal.commit()
+    result.audit_head = runner.journal.head()
+    try:
+        _close_reports(reports, result, options.out_dir)
+        on_reported(result)
+    finally:  # last: emptying the write-ahead log may wait for an audit verify reading
+        runner.journal.close(fold_log=True)
 
 
 def _identity(folder: Path) -> tuple[int, int]:
