@@ -350,26 +350,27 @@ class _Runner:
 
     def _journal_failed(self) -> None:
         """A journal error that undid the open transaction (a full disk) undoes what waited for
-        it: those records are not in the journal, so they are not reported and the files they
-        replaced stay; the next run redoes them."""
+        it: those records are not in the journal, so they are not reported; the next run redoes
+        them (the files of before that a commit was to drop are gone: the journal names them)."""
         if not self.journal.staging:
             self.pending.clear()
             self.replaced.clear()
             self.unrecorded_pending.clear()
 
     def flush(self) -> None:
+        replaced, self.replaced = self.replaced, []
+        for old in replaced:  # the journal is to no longer name them: a credential has one file.
+            with contextlib.suppress(OSError):  # Removed first: killed before the commit, the
+                old.unlink(missing_ok=True)  # journal names a file gone, so the next run redoes
+            # its record, rather than one left behind, unknown to it. One that cannot go stays.
         try:
             self.journal.commit()
         except sqlite3.Error:
             self._journal_failed()
             raise
         self.last_commit = time.monotonic()
-        replaced, self.replaced = self.replaced, []
         self.unrecorded += self.unrecorded_pending
         self.unrecorded_pending = []
-        for old in replaced:  # the journal no longer names them: a credential has one file
-            with contextlib.suppress(OSError):  # one that cannot go stays; the records are done
-                old.unlink(missing_ok=True)
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
         for outcome, status in pending:  # all into the reports first: a callback may fail
             self.reports.write(outcome, status)  # counted once written: the summary lists what it counts
