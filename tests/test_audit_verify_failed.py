@@ -86,3 +86,22 @@ def test_a_journal_of_the_layout_before_failed_events_gains_them_when_a_run_upgr
     shown = _cli("audit", "show", str(out)).stdout.splitlines()
     assert [event["key"] for event in map(json.loads, shown) if event["action"] == "failed"] == \
         ["imperial/SYN-00002"]
+
+
+@pytest.mark.parametrize("state", ["Done", "pending", ""])
+def test_a_record_put_in_a_state_no_command_writes_is_named(out: Path, state: str) -> None:
+    """A record done moved by hand to a state of no command's (and its sealed file then edited)
+    would leave both the check of its events and that of its files."""
+    db = sqlite3.connect(out / JOURNAL_NAME)
+    with db:
+        db.execute("UPDATE records SET state = ? WHERE key = 'imperial/SYN-00001'", (state,))
+    db.close()
+    issued = out / "edc" / "imperial_SYN-00001.jsonld"
+    assert issued.is_file()
+    with issued.open("a", encoding="utf-8") as handle:
+        handle.write(" ")
+    verdict = _verify(out)
+    assert verdict["intact"] is False
+    assert verdict["problems"] == [
+        f"record imperial/SYN-00001 is in state {state!r}, which no edcbridge command writes (changed by "
+        "hand?): its events and files are not checked; restore the journal from a copy"]

@@ -1120,9 +1120,10 @@ def _heads(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> None:
     """Prove the audit trail of an output folder is intact (exit 1 if not).
 
-    The chain is recomputed, every record done must have its events, every record failed that
-    keeps earlier files its failed event, every delivery the journal holds as made its delivered
-    event and every award delivered a row of the deliveries table, every file of a record done
+    The chain is recomputed, every record must be in a state a command writes, every record done
+    must have its events, every record failed that keeps earlier files its failed event, every
+    delivery the journal holds as made its delivered event and every award delivered a row of the
+    deliveries table, every file of a record done
     in OUT must be the one issued, each revocation, reissue, withdrawal, reinstatement and
     erasure its detail (as its event's hash holds it; the details of an award's events before
     its erasure are gone), each withdrawn or erased record its event, and the trail must hold the head

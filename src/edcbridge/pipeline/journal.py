@@ -84,6 +84,8 @@ ERASED = "erased"
 DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE, ERASED)
 # Records no run exports again: withdrawn until reinstated, erased for good.
 HELD_BACK = ("withdrawn", ERASED)
+# Every state a command writes: a record in another was changed by hand, out of every check.
+STATES = ("done", FAILED, *WITHDRAW_ACTIONS, ERASED)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -918,7 +920,7 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         unlogged = _unlogged(db.execute("SELECT key, input_hash, outputs FROM records WHERE state = 'done'"),
                              chain.recorded)
         unmarked_failures = _failed_without_event(db, chain.recorded)
-        unmarked = _unmarked(db, chain.withdrawals, chain.erased) + unmarked_failures
+        unmarked = _unmarked(db, chain.withdrawals, chain.erased) + unmarked_failures + _unknown_states(db)
         unlogged_deliveries = _deliveries_without_event(db, chain.delivered) + \
             _deliveries_gone(db, chain.erased, path.parent)
         changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
@@ -944,6 +946,21 @@ def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[
             break
         found.append(f"record {key} is failed, keeping the files of an earlier run, but has no failed event "
                      "of that state in the trail (events removed, or its state changed by hand?)")
+    return found
+
+
+def _unknown_states(db: sqlite3.Connection) -> list[str]:
+    """Records in a state no command writes: each check holds a record by its state (a record
+    done to its events and files), so a record done moved to another by hand would leave them all."""
+    found: list[str] = []
+    rows = db.execute(f"SELECT key, state FROM records WHERE state NOT IN ({', '.join('?' * len(STATES))}) "
+                      "ORDER BY key", STATES)
+    for key, state in rows:
+        if len(found) == _MAX_LISTED:
+            found.append("... and more records in a state no edcbridge command writes")
+            break
+        found.append(f"record {key} is in state {state!r}, which no edcbridge command writes (changed by "
+                     "hand?): its events and files are not checked; restore the journal from a copy")
     return found
 
 
