@@ -157,3 +157,18 @@ def _head_of(out: Path) -> str:
         return journal.head()
     finally:
         journal.close()
+
+
+def test_a_head_of_event_0_is_held_to_the_start_of_the_trail(tmp_path: Path) -> None:
+    """Event 0 is the empty trail, whose hash is 64 zeros: any other hash noted for it, in the
+    report or with --head, is no head a run printed."""
+    _trail(tmp_path)
+    report = _report(tmp_path, f' "audit_head": "0:{"f" * 64}",')
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--json", "--head", f"0:{'e' * 64}"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["problems"] == [
+        f"event 0 noted as {'e' * 16}... with --head is {'0' * 16}... now",
+        f"event 0 noted as {'f' * 16}... in {report} is {'0' * 16}... now"]
+    _report(tmp_path, f' "audit_head": "0:{"0" * 64}",')  # a run that made nothing
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path), "--head", f"0:{'0' * 64}"])
+    assert result.exit_code == 0, result.output

@@ -883,8 +883,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
         return AuditCheck(0, [_unreadable(path, exc)])
     problems = chain.listed()
     for seq, head, where in wanted:
-        if seq and chain.hashes.get(seq) != head:  # event 0 is the empty trail
-            found = chain.hashes.get(seq)
+        found = chain.hashes.get(seq) if seq else GENESIS  # event 0 is the empty trail
+        if found != head:
             problems.append(f"event {seq} noted as {head[:16]}... {where} is "
                             + (f"{found[:16]}... now" if found else "gone (events removed)"))
     # a record is never deleted, so an event of no record was added by hand (hashes recomputed)
