@@ -92,3 +92,19 @@ def test_a_journal_on_read_only_media_is_shown(tmp_path: Path) -> None:
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert [json.loads(line)["key"] for line in done.stdout.splitlines()] == \
         [f"imperial/SYN-{index}" for index in range(3)]
+
+
+def test_an_event_field_rewritten_as_bytes_is_shown_in_a_line_of_its_own(tmp_path: Path) -> None:
+    """An auditor exports the trail to check it: a field edited by hand into bytes is shown, as
+    bytes, with every other event, not a traceback part way through."""
+    path = _trail(tmp_path / "out")
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 2")
+    db.close()
+    result = _show(tmp_path / "out")
+    assert result.exit_code == 0 and result.exception is None, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [event["seq"] for event in events] == [1, 2, 3]
+    assert events[1]["actor"] == repr(events[0]["actor"].encode())

@@ -771,10 +771,11 @@ def shown_events(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     and for a revocation, reissue, withdrawal or reinstatement its ``detail`` too, as the JSON
     object it is (who did it, when, why, the status list entries, offers or files it concerned),
     so that it reads as a part of the line and not as a string of escaped JSON. A detail that
-    is not JSON (edited by hand) is shown as the text it is; ``audit verify`` says it no longer
-    matches its event."""
+    is not JSON (edited by hand) is shown as the text it is, and a field edited into bytes as
+    Python writes them (no JSON holds bytes); ``audit verify`` says it no longer matches its event."""
     for row in db.execute(f"SELECT {', '.join(AUDIT_COLUMNS)}, {_detail_column(db)} FROM audit ORDER BY seq"):
-        event = dict(zip(AUDIT_COLUMNS, row[:-1], strict=True))
+        event = {name: repr(value) if isinstance(value, bytes) else value
+                 for name, value in zip(AUDIT_COLUMNS, row[:-1], strict=True)}
         detail = row[-1]
         if detail is not None:
             try:
