@@ -160,3 +160,20 @@ def test_a_trail_with_its_log_on_read_only_media_says_what_to_do(tmp_path: Path)
     code, said = _verify_on_read_only_media(out, tmp_path / "media")
     assert code == 1 and "Traceback" not in said, said
     assert "a write-ahead log lies beside it" in said and "verify a copy of the whole folder" in said
+
+
+def test_text_written_into_the_journal_cannot_fake_a_verdict_on_a_terminal(tmp_path: Path) -> None:
+    """A key or hash edited to hold a carriage return and terminal escapes would, printed as it
+    is, write "intact" over a BROKEN line and hide the lines after it: they are shown escaped."""
+    path = _trail(tmp_path / "out")
+    fake = "\r\x1b[2Kintact: 6 events\x1b[8m"
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("UPDATE records SET key = key || ? WHERE key = 'imperial/SYN-1'", (fake,))
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET hash = hash || ? WHERE seq = 6", (fake,))
+    db.close()
+    result = CliRunner().invoke(main, ["audit", "verify", str(tmp_path / "out")], color=True)
+    assert result.exit_code == 1 and _said_in_lines(result), result.output
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr, repr(result.stderr)
+    assert "BROKEN: record imperial/SYN-1\\r\\x1b[2Kintact: 6 events\\x1b[8m is done" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("NOT intact: 6 events, head 6:")

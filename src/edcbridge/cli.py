@@ -1131,6 +1131,7 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
     OUT/report.json, the event of the last revocation or reissue the offers file notes as
     recorded, and each --head given.
     """
+    from edcbridge.output import printable
     from edcbridge.pipeline.journal import JOURNAL_NAME, verify_audit
     from edcbridge.pipeline.reports import UnreadableHead, reported_head
 
@@ -1145,14 +1146,14 @@ def audit_verify(out_dir: Path, heads: list[tuple[int, str]], as_json: bool) -> 
     if as_json:
         click.echo(json.dumps({"intact": not problems, "events": check.events, "head": check.head,
                                "problems": problems}, ensure_ascii=False))
-    for problem in problems:
-        click.echo(f"BROKEN: {problem}", err=True)
+    for problem in problems:  # text from the journal, as edited: it cannot fake a line
+        click.echo(f"BROKEN: {printable(problem)}", err=True)
     if check.events and not heads and not (out_dir / "report.json").exists():
         click.echo(f"note: {out_dir / 'report.json'} is not there: the trail is held to no head a run "
                    "noted, so events cut off its end would not be seen; give the head noted after the "
                    "last run with --head", err=True)
     verdict = "NOT intact" if problems else "intact"
-    click.echo(f"{verdict}: {check.events} events, head {check.head}", err=True)
+    click.echo(f"{verdict}: {check.events} events, head {printable(check.head)}", err=True)
     sys.exit(EXIT_FAILED if problems else EXIT_OK)
 
 
