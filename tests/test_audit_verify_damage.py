@@ -177,3 +177,28 @@ def test_text_written_into_the_journal_cannot_fake_a_verdict_on_a_terminal(tmp_p
     assert "\r" not in result.stderr and "\x1b" not in result.stderr, repr(result.stderr)
     assert "BROKEN: record imperial/SYN-1\\r\\x1b[2Kintact: 6 events\\x1b[8m is done" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("NOT intact: 6 events, head 6:")
+
+
+@pytest.mark.parametrize("outputs", ["{not json", "[]", "null", '{"edc": 5}', 5])
+def test_a_record_whose_outputs_were_edited_into_no_outputs_is_named(tmp_path: Path, outputs: object) -> None:
+    path = _trail(tmp_path / "out")
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("UPDATE records SET outputs = ? WHERE key = 'imperial/SYN-1'", (outputs,))
+    db.close()
+    result = _verify(tmp_path / "out")
+    assert result.exit_code == 1 and _said_in_lines(result), result.output
+    assert result.stderr.splitlines()[0] == (
+        "BROKEN: record imperial/SYN-1 is done but its outputs in the journal are not as a run writes "
+        "them (edited by hand?): its events and files cannot be checked; restore the journal from a copy")
+    assert result.stderr.splitlines()[-1].startswith("NOT intact: 6 events")
+
+
+def test_a_failed_record_whose_outputs_were_edited_into_bytes_is_named(tmp_path: Path) -> None:
+    path = _trail(tmp_path / "out")
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("UPDATE records SET state = 'failed', outputs = X'00ff' WHERE key = 'imperial/SYN-1'")
+    db.close()
+    result = _verify(tmp_path / "out")
+    assert result.exit_code == 1 and _said_in_lines(result), result.output
+    assert "BROKEN: record imperial/SYN-1 is failed, keeping the files of an earlier run, but has no " \
+        "failed event" in result.stderr

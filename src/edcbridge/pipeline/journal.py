@@ -893,8 +893,7 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
                  for seq, action, key in strays[:_MAX_LISTED]]
     if len(strays) > _MAX_LISTED:
         problems.append("... and more events of no record")
-    problems += [f"record {key} is done but has no {action} event (events removed?)"
-                 for key, action in unlogged]
+    problems += unlogged
     if more:
         problems.append(f"... and {more} more records without their events")
     problems += unmarked
@@ -905,7 +904,7 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
 
 
 def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
-                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[tuple[str, str]], int], list[str],
+                ) -> tuple[_Chain, list[tuple[int, str, str]], tuple[list[str], int], list[str],
                            list[str], tuple[list[_Unlike], int]]:
     """The chain checked, the events of no record, the records done without their events, the
     records withdrawn or reinstated without it as their last such event, and the deliveries
@@ -940,7 +939,7 @@ def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[
     found: list[str] = []
     for key, input_hash, outputs in db.execute("SELECT key, input_hash, outputs FROM records "
                                                "WHERE state = ? AND outputs != '{}' ORDER BY key", (FAILED,)):
-        if _event_digest(FAILED, key, input_hash, hashlib.sha256(outputs.encode()).hexdigest()) in recorded:
+        if _event_digest(FAILED, key, input_hash, _outputs_digest(outputs)) in recorded:
             continue
         if len(found) == _MAX_LISTED:
             found.append("... and more failed records without their event")
@@ -1088,7 +1087,7 @@ def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path) -> tuple[l
     found: list[_Unlike] = []
     more = 0
     for key, outputs_json in records:
-        for output in json.loads(outputs_json).values():
+        for output in (_done_outputs(outputs_json) or {}).values():  # none: named by _unlogged
             place = output.get("file")
             if not isinstance(place, str) or Path(place).is_absolute() or ".." in Path(place).parts:
                 continue
@@ -1171,8 +1170,10 @@ def _issued_now(item: _Unlike, row: tuple[Any, ...] | None, recorded: set[bytes]
     if row is None or row[0] != "done":
         return None
     _, input_hash, outputs_json = row
-    outputs = json.loads(outputs_json)
-    output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
+    outputs = _done_outputs(outputs_json)
+    if outputs is None:
+        return None
+    output_hash = _outputs_digest(outputs_json)
     if any(_event_digest(action, item.key, input_hash, output_hash) not in recorded
            for action in audit_actions(outputs)):
         return None
@@ -1390,18 +1391,44 @@ def _delivery_digest(key: Any, version: Any) -> bytes:
     return hashlib.blake2b(f"{key}|{version}".encode(errors="surrogatepass"), digest_size=12).digest()
 
 
-def _unlogged(records: Iterable[tuple[str, str, str]],
-              recorded: set[bytes]) -> tuple[list[tuple[str, str]], int]:
-    """The first records done without their events, and how many more there are."""
-    missing: list[tuple[str, str]] = []
+def _unlogged(records: Iterable[tuple[str, str, Any]], recorded: set[bytes]) -> tuple[list[str], int]:
+    """The first records done without their events (or whose outputs were edited into none),
+    said, and how many more there are."""
+    missing: list[str] = []
     more = 0
     for key, input_hash, outputs_json in records:
-        output_hash = hashlib.sha256(outputs_json.encode()).hexdigest()
-        for action in audit_actions(json.loads(outputs_json)):
-            if _event_digest(action, key, input_hash, output_hash) in recorded:
-                continue
+        outputs = _done_outputs(outputs_json)
+        if outputs is None:
+            said = [f"record {key} is done but its outputs in the journal are not as a run writes them "
+                    "(edited by hand?): its events and files cannot be checked; restore the journal "
+                    "from a copy"]
+        else:
+            output_hash = _outputs_digest(outputs_json)
+            said = [f"record {key} is done but has no {action} event (events removed?)"
+                    for action in audit_actions(outputs)
+                    if _event_digest(action, key, input_hash, output_hash) not in recorded]
+        for line in said:
             if len(missing) < _MAX_LISTED:
-                missing.append((key, action))
+                missing.append(line)
             else:
                 more += 1
     return missing, more
+
+
+def _done_outputs(text: Any) -> dict[str, dict[str, Any]] | None:
+    """A record's outputs as a run writes them (a JSON object of objects, one a format); None
+    for anything else, edited in by hand."""
+    try:
+        outputs = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(outputs, dict) or not all(isinstance(output, dict) for output in outputs.values()):
+        return None
+    return outputs
+
+
+def _outputs_digest(text: Any) -> str:
+    """The sha256 an event holds of a record's outputs: of the text the journal holds (bytes
+    or a number written in by hand hash as they are, and match no event)."""
+    data = text if isinstance(text, bytes) else str(text).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
