@@ -245,6 +245,26 @@ def test_a_timestamp_authority_answer_without_end_is_cut() -> None:
         TsaClient(f"{base}/tsa", timeout=10).timestamp(b"data")
 
 
+def test_a_timestamp_authority_that_stops_answering_is_not_waited_for_on_every_credential() -> None:
+    """A run seals each credential in turn: an authority that hangs would cost the whole timeout
+    on each one, so three unanswered requests in a row make the client stop asking for a while."""
+    def silent(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
+        stop.wait()
+
+    with serve(silent) as (base, heads):
+        client = TsaClient(f"{base}/tsa", timeout=0.3)
+        errors = []
+        for _ in range(5):
+            with pytest.raises(TimestampError) as caught:
+                client.timestamp(b"data")
+            errors.append(str(caught.value))
+    assert len(heads) == 3
+    assert all("did not answer within 0.3 s" in error for error in errors[:3])
+    assert errors[3] == errors[4]
+    assert errors[4] == ("the timestamp authority is not asked for 60 s after 3 requests in a row without an "
+                         f"answer; the last: {errors[2]}")
+
+
 def test_a_timestamp_authority_error_page_is_quoted() -> None:
     def error(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
         connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 11\r\n\r\nmaintenance")

@@ -3,11 +3,15 @@
 Each request is a bounded download (:mod:`edcbridge.bounded_http`): ``timeout`` is a deadline
 for the whole exchange, not for each read, and the reply is size-capped, so a slow or hostile
 server (a plain http TSA can be answered by anyone on the path) cannot hold a seal for ever.
+A client that has had no answer to several requests in a row stops asking for a while: a run
+seals its credentials one after another, and an authority that hangs would otherwise cost the
+whole timeout on every one of them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 
 from edcbridge.bounded_http import DownloadError, download, reach_advice
 from edcbridge.seal import tst
@@ -17,6 +21,8 @@ QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 DEFAULT_TIMEOUT = 15.0
 MAX_REPLY = 1024 * 1024  # bytes; a token with its certificates is a few kilobytes
+UNANSWERED_IN_A_ROW = 3  # requests without an answer (down, or past the timeout) before a pause
+PAUSE = 60.0  # seconds the authority is not asked after them; then one request tries again
 
 
 class TsaClient:
@@ -27,12 +33,19 @@ class TsaClient:
             raise TimestampError(f"timestamp authority URL must be http(s): {url!r}")
         self.url = url
         self.timeout = timeout
+        self._unanswered = 0  # requests in a row that had no answer
+        self._paused_until = 0.0  # time.monotonic() before which it is not asked
+        self._last_error = ""
 
     def close(self) -> None:
         """Nothing is kept open between requests."""
 
     def timestamp(self, data: bytes) -> tst.Timestamp:
         """Timestamp SHA-256(*data*) and return the verified token."""
+        if self._unanswered >= UNANSWERED_IN_A_ROW and time.monotonic() < self._paused_until:
+            raise TimestampError(f"the timestamp authority is not asked for {PAUSE:g} s after "
+                                 f"{self._unanswered} requests in a row without an answer; the last: "
+                                 f"{self._last_error}")
         digest = hashlib.sha256(data).digest()
         nonce = tst.new_nonce()
         try:
@@ -43,7 +56,13 @@ class TsaClient:
                              headers={"User-Agent": "edcbridge-seal", "Content-Type": QUERY_TYPE,
                                       "Accept": REPLY_TYPE})
         except DownloadError as exc:
-            raise self._error(exc) from exc
+            error = self._error(exc)
+            if exc.kind in ("late", "unreachable"):
+                self._unanswered += 1
+                self._paused_until = time.monotonic() + PAUSE
+                self._last_error = str(error)
+            raise error from exc
+        self._unanswered = 0
         token = tst.token_from_response(reply, digest, nonce, self.url)
         return tst.verify_token(token, digest)
 
