@@ -645,7 +645,7 @@ def wallet_items(manifest: Path) -> list[Item]:
             f"or email (found: {', '.join(reader.fieldnames or []) or 'none'})"
         )
     items = []
-    first_line: dict[str, int] = {}  # item key -> the manifest line that gave it first
+    first_line: dict[str, int] = {}  # credential -> wallet (any capitals): the line that gave it first
     for line, row in enumerate(reader, 2):
         wallet_id, email = (row.get("wallet_id") or "").strip(), (row.get("email") or "").strip()
         locale = (row.get("locale") or "").strip() or "en"
@@ -686,11 +686,12 @@ def wallet_items(manifest: Path) -> list[Item]:
             )
             continue
         key = f"{credential_id} -> {recipient}"
-        if key in first_line:
+        same = _wallet_key(key)  # an address in other capitals is the same wallet
+        if same in first_line:
             problems.append((f"{manifest.name}:{line}", f"the same credential and recipient as line "
-                             f"{first_line[key]}: keep one of the two rows"))
+                             f"{first_line[same]}: keep one of the two rows"))
             key = f"{key} (line {line})"
-        first_line.setdefault(key, line)
+        first_line.setdefault(same, line)
         items.append(
             Item(
                 key,
