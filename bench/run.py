@@ -2,7 +2,7 @@
 B-B), write, journal; on N synthetic awards made with a seed.
 
     python bench/run.py --awards N [--workers W] [--seed S] [--keep DIR] [--sealed-only]
-                        [--without-validation] [--ebsi]
+                        [--without-validation] [--ebsi] [--tsa-latency MS]
 
 Prints credentials per second overall and per stage, peak memory, and the ratio to a floor
 measured in the same run: serialising the same documents and signing them with RSA-2048
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import multiprocessing
 import os
 import queue
@@ -48,6 +49,8 @@ from edcbridge.model import Award, parse
 from edcbridge.output import serialise_payload, write_atomic
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import default_store
+from edcbridge.seal.devpki import TestSeal, load_tsa_signer
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.sealing import demo_seal
 
 GIVEN = ["Ana", "Siân", "Eleni", "Łukasz", "Aoife", "Maria", "Jean-Luc", "Zoë", "Dafydd", "Pádraig"]
@@ -195,6 +198,18 @@ def _gathered(processes: list[Any], results: Any) -> list[Any]:
     return gathered
 
 
+class _LateAuthority(TimestampAuthority):
+    """A timestamp authority whose every answer comes ``latency`` seconds late."""
+
+    def __init__(self, signer: Any, latency: float) -> None:
+        super().__init__(signer)
+        self.latency = latency
+
+    def respond(self, body: bytes) -> bytes:
+        time.sleep(self.latency)
+        return super().respond(body)
+
+
 def _cpu_seconds() -> tuple[float, float]:
     """User + system time of this process and of its finished children."""
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -232,6 +247,10 @@ def main() -> int:
     parser.add_argument("--without-validation", action="store_true",
                         help="Skip validation (not a target configuration): shows what the rest of "
                              "the run costs, against the floor.")
+    parser.add_argument("--tsa-latency", type=float, metavar="MS",
+                        help="Seal at B-T, with a timestamp authority on this machine that answers each "
+                             "request MS milliseconds late, as a remote one does over the network (not a "
+                             "target configuration): what waiting for timestamps costs.")
     args = parser.parse_args()
 
     catalogue_path = bundled_fixtures() / "imperial" / "catalogue.yaml"
@@ -239,10 +258,15 @@ def main() -> int:
     specs = [s.code for s in catalogue.specifications if s.assessment is not None]
     work = Path(tempfile.mkdtemp(prefix="edcbridge-bench-"))
     out = args.keep or work / "out"
+    stack = contextlib.ExitStack()
     try:
         awards = work / "awards.csv"
         synthetic_awards(awards, args.awards, args.seed, specs)
         seal = demo_seal(work / "seal", catalogue)
+        if args.tsa_latency is not None:
+            authority = _LateAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent)), args.tsa_latency / 1000)
+            server = stack.enter_context(DevServer(authority))
+            seal = dataclasses.replace(seal, level="B-T", tsa_url=server.tsa_url)
         formats = (() if args.sealed_only else ("edc",)) + (("ebsi",) if args.ebsi else ())
         options = RunOptions(out_dir=out, store_root=default_store().root, formats=formats,
                              workers=args.workers, seal=seal, validate=not args.without_validation)
@@ -263,6 +287,7 @@ def main() -> int:
         floor_after = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
         floor = (floor_before + floor_after) / 2
     finally:
+        stack.close()
         for probe in out.glob("edc-sealed/.probe-*"):
             with contextlib.suppress(OSError):  # not ours to remove when not a file
                 probe.unlink()
@@ -290,6 +315,8 @@ def main() -> int:
         print("  (validation skipped: not the target configuration)")
     if args.ebsi:
         print("  (with the EBSI profile: not the target configuration)")
+    if args.tsa_latency is not None:
+        print(f"  (sealed at B-T, each timestamp {args.tsa_latency:g} ms late: not the target configuration)")
     print(f"RESULT credentials_per_s={ok / wall:.1f} floor_ratio={per_credential / floor:.1f} "
           f"peak_rss_mb={peak:.1f}")
     return 0 if result.failed == 0 else 1

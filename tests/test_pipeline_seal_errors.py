@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,10 +57,13 @@ class _FailsAfter(TimestampAuthority):
     def __init__(self, authority: TimestampAuthority, granted: int) -> None:
         super().__init__(authority.signer)
         self.granted = granted
+        self.lock = threading.Lock()  # a worker asks for several tokens at once
 
     def respond(self, body: bytes) -> bytes:
-        self.granted -= 1
-        if self.granted < 0:
+        with self.lock:
+            self.granted -= 1
+            refused = self.granted < 0
+        if refused:
             return tst.build_rejection("out of service", "system_failure")
         return super().respond(body)
 

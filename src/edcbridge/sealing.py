@@ -50,6 +50,11 @@ class SealFactory:
             raise PasswordError(f"{exc} (the password given is empty: is the password file "
                                 "empty?)") from exc
 
+    @property
+    def asks_tsa(self) -> bool:
+        """Whether each seal waits for a timestamp authority (B-T and above; B-B asks none)."""
+        return bool(self.tsa_url) and self.level != Level.B_B
+
     def identity(self) -> str:
         """The seal as it decides the sealed files: certificate, level, timestamp authority and
         algorithm (a run with another seal redoes the records sealed with this one)."""

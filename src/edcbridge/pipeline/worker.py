@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
@@ -92,6 +93,7 @@ class WorkerState:
     sealer: Sealer | None
     xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
     annex1_gaps: dict[str, list[Finding]] = field(default_factory=dict)  # see catalogue_gaps
+    seal_threads: ThreadPoolExecutor | None = None  # seals waiting for a timestamp authority at once
 
 
 _STATE: WorkerState | None = None
@@ -159,6 +161,12 @@ _FREEZE_AFTER_BATCH = False
 # same number of objects.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
+# A seal at B-T and above waits for a timestamp authority (B-LTA twice): a round trip of tens to
+# hundreds of milliseconds, against 0.3 ms of signing. A worker asks for the tokens of this many
+# credentials of its batch at once rather than one after another (a batch of 32 at 100 ms a round
+# trip: 0.4 s, not 3.2 s); with the run's workers, the authority sees at most workers x this many.
+TSA_REQUESTS_AT_ONCE = 8
+
 
 def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> None:
     """Load what the worker keeps for the run: the catalogue (unless the run gives the one it
@@ -168,10 +176,13 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
         catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
+    threads = None
+    if sealer is not None and getattr(config.seal, "asks_tsa", False):
+        threads = ThreadPoolExecutor(TSA_REQUESTS_AT_ONCE, thread_name_prefix="edcbridge-seal")
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
                          tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer,
-                         catalogue_annex1_gaps(catalogue))
+                         catalogue_annex1_gaps(catalogue), threads)
 
 
 def _exit_with_parent() -> None:
@@ -210,8 +221,15 @@ def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     works = [_Work(*_started(*item)) for item in batch]
     _each(s, works, _map)
     _validate_all(s, [work for work in works if work.going])
-    for step in (_serialise, _seal, _write):
-        _each(s, works, step)
+    _each(s, works, _serialise)
+    if s.sealer is not None:
+        if s.seal_threads is not None:
+            _each_at_once(s.seal_threads, s, works, _seal_jades)
+        else:
+            _each(s, works, _seal_jades)
+    if s.config.ebsi_signer is not None:
+        _each(s, works, _sign_ebsi)
+    _each(s, works, _write)
     if _FREEZE_AFTER_BATCH:
         _FREEZE_AFTER_BATCH = False
         gc.freeze()
@@ -251,6 +269,22 @@ def _each(s: WorkerState, works: list[_Work], step: Callable[[WorkerState, _Work
             _internal_error(work, exc)
         if work.outcome.state == "failed":
             work.going = False
+
+
+def _each_at_once(threads: ThreadPoolExecutor, s: WorkerState, works: list[_Work],
+                  step: Callable[[WorkerState, _Work], None]) -> None:
+    """As :func:`_each`, the awards' steps overlapping in ``threads``: for a step that waits on
+    a server rather than the processor. Each step touches its own award only."""
+    def one(work: _Work) -> None:
+        try:
+            step(s, work)
+        except Exception as exc:  # one award's bug must not stop the batch; keep what happened
+            _internal_error(work, exc)
+        if work.outcome.state == "failed":
+            work.going = False
+
+    for _ in threads.map(one, [work for work in works if work.going]):
+        pass
 
 
 def _internal_error(work: _Work, exc: Exception) -> None:
@@ -399,15 +433,9 @@ def _serialise(s: WorkerState, work: _Work) -> None:
         _clock(outcome, "validate", started)
 
 
-def _seal(s: WorkerState, work: _Work) -> None:
-    if s.sealer is not None:
-        _seal_jades(s, work)
-    if s.config.ebsi_signer is not None and work.outcome.state != "failed":
-        _sign_ebsi(s.config.ebsi_signer, work)
-
-
-def _sign_ebsi(signer: Any, work: _Work) -> None:
+def _sign_ebsi(s: WorkerState, work: _Work) -> None:
     """The EBSI profile as a JWT signed with the issuer's DID key, beside the unsigned JSON."""
+    signer = s.config.ebsi_signer
     outcome = work.outcome
     started = time.perf_counter()
     outcome.stage = "seal"

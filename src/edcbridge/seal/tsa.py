@@ -11,6 +11,7 @@ whole timeout on every one of them.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from edcbridge.bounded_http import DownloadError, download, reach_advice
@@ -36,16 +37,18 @@ class TsaClient:
         self._unanswered = 0  # requests in a row that had no answer
         self._paused_until = 0.0  # time.monotonic() before which it is not asked
         self._last_error = ""
+        self._lock = threading.Lock()  # a run's worker asks for several tokens at once
 
     def close(self) -> None:
         """Nothing is kept open between requests."""
 
     def timestamp(self, data: bytes) -> tst.Timestamp:
         """Timestamp SHA-256(*data*) and return the verified token."""
-        if self._unanswered >= UNANSWERED_IN_A_ROW and time.monotonic() < self._paused_until:
-            raise TimestampError(f"the timestamp authority is not asked for {PAUSE:g} s after "
-                                 f"{self._unanswered} requests in a row without an answer; the last: "
-                                 f"{self._last_error}")
+        with self._lock:
+            if self._unanswered >= UNANSWERED_IN_A_ROW and time.monotonic() < self._paused_until:
+                raise TimestampError(f"the timestamp authority is not asked for {PAUSE:g} s after "
+                                     f"{self._unanswered} requests in a row without an answer; the "
+                                     f"last: {self._last_error}")
         digest = hashlib.sha256(data).digest()
         nonce = tst.new_nonce()
         try:
@@ -58,11 +61,13 @@ class TsaClient:
         except DownloadError as exc:
             error = self._error(exc)
             if exc.kind in ("late", "unreachable"):
-                self._unanswered += 1
-                self._paused_until = time.monotonic() + PAUSE
-                self._last_error = str(error)
+                with self._lock:
+                    self._unanswered += 1
+                    self._paused_until = time.monotonic() + PAUSE
+                    self._last_error = str(error)
             raise error from exc
-        self._unanswered = 0
+        with self._lock:
+            self._unanswered = 0
         token = tst.token_from_response(reply, digest, nonce, self.url)
         return tst.verify_token(token, digest)
 
