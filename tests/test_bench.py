@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from edcbridge.schemas import SchemaStore
 from edcbridge.schemas.store import ENV_VAR
+from edcbridge.seal.jades import b64url_decode
 
 from .conftest import ROOT
 
@@ -57,3 +59,23 @@ def test_benchmark_with_the_ebsi_profile_writes_and_says_it(store: SchemaStore, 
     assert len(list((tmp_path / "out" / "ebsi").glob("*.json"))) == 8
     assert len(list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))) == 8
     assert RESULT.match(lines[-1]) is not None, lines[-1]
+
+
+def test_benchmark_with_a_late_timestamp_authority_seals_at_b_t(store: SchemaStore, tmp_path: Path) -> None:
+    env = {**os.environ, ENV_VAR: str(store.root)}
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
+                          "--sealed-only", "--tsa-latency", "5", "--keep", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "awards 8, done 8, failed 0, workers 1" in lines[0]
+    assert lines[-2].strip() == "(sealed at B-T, each timestamp 5 ms late: not the target configuration)"
+    sealed = list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))
+    assert len(sealed) == 8 and all("sigTst" in _etsiu_text(path) for path in sealed)
+    assert RESULT.match(lines[-1]) is not None, lines[-1]
+
+
+def _etsiu_text(path: Path) -> str:
+    """The unsigned properties of a sealed file's signature, decoded."""
+    entries = json.loads(path.read_text("utf-8"))["signatures"][0].get("header", {}).get("etsiU", [])
+    return "".join(b64url_decode(entry).decode("utf-8") for entry in entries)
