@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,48 @@ def _has_signature_timestamp(path: Path) -> bool:
     signature = json.loads(path.read_text("utf-8"))["signatures"][0]
     entries = signature.get("header", {}).get("etsiU", [])
     return any("sigTst" in json.loads(b64url_decode(entry)) for entry in entries)
+
+
+class _Holding(TimestampAuthority):
+    """Holds every request until ``released``; on the first, Ctrl-C is pressed twice in the run
+    (the second once the run has taken the first, which finishes the batch)."""
+
+    def __init__(self, authority: TimestampAuthority) -> None:
+        super().__init__(authority.signer)
+        self.released = threading.Event()
+        self.lock = threading.Lock()
+        self.held = 0
+
+    def respond(self, body: bytes) -> bytes:
+        with self.lock:
+            self.held += 1
+            first = self.held == 1
+        if first:
+            main = threading.main_thread().ident
+            assert main is not None
+            finishes_the_batch = signal.getsignal(signal.SIGINT)
+            signal.pthread_kill(main, signal.SIGINT)
+            while signal.getsignal(signal.SIGINT) is finishes_the_batch:
+                time.sleep(0.01)
+            signal.pthread_kill(main, signal.SIGINT)
+        self.released.wait()
+        return super().respond(body)
+
+
+def test_a_second_ctrl_c_leaves_no_timestamp_request_for_the_exit_to_wait_for(
+        store: SchemaStore, seal: SealFactory, tmp_path: Path) -> None:
+    """With one worker the run seals in its own process: stopped at once by a second Ctrl-C
+    while the authority holds its requests, it leaves no thread that Python's exit waits for
+    (it would wait up to the timeout, 15 s, for the requests in flight)."""
+    authority = _Holding(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))))
+    with DevServer(authority) as server:
+        factory = dataclasses.replace(seal, level="B-T", tsa_url=server.tsa_url)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run([Job(CATALOGUE, (AWARDS,))], RunOptions(
+                    out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1, seal=factory))
+            waited_for = [thread.name for thread in threading.enumerate()
+                          if not thread.daemon and thread is not threading.main_thread()]
+            assert authority.held >= 1 and waited_for == []  # the requests still held
+        finally:
+            authority.released.set()

@@ -15,7 +15,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
@@ -93,7 +92,7 @@ class WorkerState:
     sealer: Sealer | None
     xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
     annex1_gaps: dict[str, list[Finding]] = field(default_factory=dict)  # see catalogue_gaps
-    seal_threads: ThreadPoolExecutor | None = None  # seals waiting for a timestamp authority at once
+    seal_at_once: int = 1  # seals waiting for a timestamp authority at once (see _each_at_once)
 
 
 _STATE: WorkerState | None = None
@@ -176,13 +175,11 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
         catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
-    threads = None
-    if sealer is not None and getattr(config.seal, "asks_tsa", False):
-        threads = ThreadPoolExecutor(TSA_REQUESTS_AT_ONCE, thread_name_prefix="edcbridge-seal")
+    at_once = TSA_REQUESTS_AT_ONCE if sealer is not None and getattr(config.seal, "asks_tsa", False) else 1
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
                          tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer,
-                         catalogue_annex1_gaps(catalogue), threads)
+                         catalogue_annex1_gaps(catalogue), at_once)
 
 
 def _exit_with_parent() -> None:
@@ -223,10 +220,7 @@ def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     _validate_all(s, [work for work in works if work.going])
     _each(s, works, _serialise)
     if s.sealer is not None:
-        if s.seal_threads is not None:
-            _each_at_once(s.seal_threads, s, works, _seal_jades)
-        else:
-            _each(s, works, _seal_jades)
+        _each_at_once(s.seal_at_once, s, works, _seal_jades)
     if s.config.ebsi_signer is not None:
         _each(s, works, _sign_ebsi)
     _each(s, works, _write)
@@ -271,20 +265,34 @@ def _each(s: WorkerState, works: list[_Work], step: Callable[[WorkerState, _Work
             work.going = False
 
 
-def _each_at_once(threads: ThreadPoolExecutor, s: WorkerState, works: list[_Work],
+def _each_at_once(at_once: int, s: WorkerState, works: list[_Work],
                   step: Callable[[WorkerState, _Work], None]) -> None:
-    """As :func:`_each`, the awards' steps overlapping in ``threads``: for a step that waits on
-    a server rather than the processor. Each step touches its own award only."""
-    def one(work: _Work) -> None:
-        try:
-            step(s, work)
-        except Exception as exc:  # one award's bug must not stop the batch; keep what happened
-            _internal_error(work, exc)
-        if work.outcome.state == "failed":
-            work.going = False
+    """As :func:`_each`, up to ``at_once`` awards' steps overlapping: for a step that waits on a
+    server rather than the processor. Each step touches its own award only. The threads are
+    daemons, started per batch: a run in this process (-j 1) stopped by a second Ctrl-C exits
+    at once, not once every request in flight has its answer or times out, and no thread is
+    left behind between runs."""
+    going = [work for work in works if work.going]
+    if at_once <= 1 or len(going) <= 1:
+        _each(s, going, step)
+        return
+    pending = iter(going)
+    taking = threading.Lock()
 
-    for _ in threads.map(one, [work for work in works if work.going]):
-        pass
+    def take() -> None:
+        while True:
+            with taking:
+                work = next(pending, None)
+            if work is None:
+                return
+            _each(s, [work], step)
+
+    threads = [threading.Thread(target=take, name="edcbridge-seal", daemon=True)
+               for _ in range(min(at_once, len(going)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _internal_error(work: _Work, exc: Exception) -> None:
