@@ -524,3 +524,46 @@ def test_awards_whose_files_were_removed_are_found_by_their_delivery_address_or_
     assert "have no file left" not in by_address.output  # the others' deliveries name their learners
     assert _files_holding(exported.out, _personal(learner)) == []
     assert _verify(exported.out)["intact"] is True
+
+
+def _report_ids(out: Path) -> tuple[list[str], list[str], str]:
+    """The award ids of report.json's records and of report.csv's rows, and report.json's notes."""
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = [row["award_id"] for row in csv.DictReader(handle)]
+    return [record["award_id"] for record in report["records"]], rows, " ".join(report["notes"])
+
+
+def test_a_learner_erased_again_after_an_erasure_stopped_part_way_leaves_no_row_in_the_reports(
+        second_award: Exported, tmp_path: Path) -> None:
+    first, *others = [award for award in second_award.learners if award != LATER]
+    kept = tmp_path / "reports"
+    kept.mkdir()
+    for name in ("report.json", "report.csv", "report.html", "deliveries.csv"):
+        shutil.copy2(second_award.out / name, kept / name)
+    assert _erase(second_award.out, _key(first), "--reason", REASON).exit_code == 0
+    for name in ("report.json", "report.csv", "report.html", "deliveries.csv"):  # as a kill before the
+        shutil.copy2(kept / name, second_award.out / name)  # reports were rewritten leaves them
+
+    learner = second_award.learners[first]["learner_id"]
+    again = _erase(second_award.out, "--learner", learner, "--reason", REASON)
+
+    assert again.exit_code == 0, again.output
+    assert f"--learner: 1 award(s) of this learner found: {_key(LATER)}" in again.output
+    records, rows, notes = _report_ids(second_award.out)
+    assert sorted(records) == sorted(rows) == sorted(others)
+    assert "the rows of 2 award(s) were taken out" in notes
+    assert _files_holding(second_award.out, _personal(second_award.learners[first])) == []
+
+
+def test_a_later_runs_row_of_an_award_erased_before_stays_when_another_learner_is_erased(
+        exported: Exported) -> None:
+    first, second, third = exported.learners
+    assert _erase(exported.out, _key(first), "--reason", REASON).exit_code == 0
+    assert _cli(*exported.args).exit_code == 0  # its row: erased, still in the input
+
+    assert _erase(exported.out, _key(second), "--reason", REASON).exit_code == 0
+
+    records, rows, notes = _report_ids(exported.out)
+    assert sorted(records) == sorted(rows) == sorted([first, third])
+    assert "the rows of 1 award(s) were taken out" in notes

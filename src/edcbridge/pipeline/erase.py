@@ -299,8 +299,11 @@ def _scrub_reports(out_dir: Path, keys: list[str], who: str) -> list[str]:
     from edcbridge.pipeline.reports import erase_from_reports
 
     awards = {key.split("/", 1)[1]: safe_name(*key.split("/", 1)) for key in keys}
-    note = (f"the rows of {len(keys)} award(s) were taken out of this report on {stamp(time.time())} by "
-            f"{who} (edcbridge erase: their learners' data erased); the counts are those of the run")
+    when = stamp(time.time())
+
+    def note(count: int) -> str:
+        return (f"the rows of {count} award(s) were taken out of this report on {when} by {who} "
+                "(edcbridge erase: their learners' data erased); the counts are those of the run")
     try:
         erase_from_reports(out_dir, awards, note)
     except (OSError, ValueError, UnicodeError) as exc:
@@ -386,7 +389,10 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
                             "run the same command again", ok=False)
         say(said, quiet)
         ok = ok and said.ok
+    # and those erased before: a command stopped part way took none of their rows out, and
+    # --learner or --email does not find them again, their files being gone
     erased = [key for key in keys if _state(journal, key) == ERASED]
+    erased += [key for key in journal.erased() if key not in erased]
     for problem in _scrub_reports(out_dir, erased, who):
         click.echo(problem, err=True)
         ok = False

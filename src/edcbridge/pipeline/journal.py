@@ -370,6 +370,11 @@ class Journal:
         rows = self.db.execute("SELECT key FROM records WHERE state != ? ORDER BY key", (ERASED,))
         return [key for (key,) in rows]
 
+    def erased(self) -> list[str]:
+        """The keys of the records erased, in order."""
+        rows = self.db.execute("SELECT key FROM records WHERE state = ? ORDER BY key", (ERASED,))
+        return [key for (key,) in rows]
+
     def set_withdrawal(self, action: str, key: str, outputs: dict[str, dict[str, str]],
                        note: str | None, detail: str) -> str:
         """Withdraw (``action`` ``withdrawn``) or reinstate (``reinstated``) the record of ``key``:

@@ -473,30 +473,34 @@ def _not_sent_said(summary: dict[str, Any]) -> str:
            "deliveries.csv lists each as not-sent, with the reason; the same command sends them.</p>"
 
 
-def erase_from_reports(out_dir: Path, awards: dict[str, str], note: str) -> list[Path]:
+def erase_from_reports(out_dir: Path, awards: dict[str, str], note: Callable[[int], str]) -> list[Path]:
     """Take the rows of the awards erased at their learners' request out of the last run's
     reports (report.json, report.csv, report.html, deliveries.csv): ``awards`` maps each award
     id to the start of its files' names (``safe_name(issuer, award_id)``), so that a row of
     another issuer's award of the same id, which names its files, stays. The counts stay the
     run's; ``note`` says so in report.json's and report.html's notes. Each file is replaced
-    whole. Returns the reports that held such rows."""
+    whole. A row a run wrote after the erasure (status ``erased``: the key and the erasure's note,
+    no personal data) stays, as the counts say it. Returns the reports that held such rows."""
     path = out_dir / "report.json"
     if not path.is_file() or not awards:
         return []
     report = json.loads(path.read_text(encoding="utf-8"))
     all_records, all_deliveries = report.get("records", []), report.get("deliveries") or []
-    records = [r for r in all_records if not _erased_row(r.get("award_id"), r.get("outputs"), awards)]
+    records = [r for r in all_records if r.get("status") == "erased"
+               or not _erased_row(r.get("award_id"), r.get("outputs"), awards)]
     deliveries = [d for d in all_deliveries if d.get("award_id") not in awards]
     if len(records) == len(all_records) and len(deliveries) == len(all_deliveries):
         return []
+    kept = {id(row) for row in [*records, *deliveries]}
+    taken = {str(row.get("award_id")) for row in [*all_records, *all_deliveries] if id(row) not in kept}
     summary = {key: value for key, value in report.items() if key not in ("records", "deliveries")}
-    summary["notes"] = [*summary.get("notes", []), note]
+    summary["notes"] = [*summary.get("notes", []), note(len(taken))]
     _replace(out_dir, "report.json", "utf-8", None, lambda handle: _report_json(handle, records,
              deliveries if "deliveries" in report else None, summary))
     cells = {str(_cell(award_id)) for award_id in awards}
     _replace(out_dir, "report.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
         out_dir / "report.csv", handle,
-        lambda row: not _erased_row(row[2], row[5].split(), awards, cell=True)))
+        lambda row: row[3:4] == ["erased"] or not _erased_row(row[2], row[5].split(), awards, cell=True)))
     if (out_dir / "deliveries.csv").is_file():
         _replace(out_dir, "deliveries.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
             out_dir / "deliveries.csv", handle, lambda row: row[0] not in cells))
