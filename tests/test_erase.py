@@ -567,3 +567,23 @@ def test_a_later_runs_row_of_an_award_erased_before_stays_when_another_learner_i
     records, rows, notes = _report_ids(exported.out)
     assert sorted(records) == sorted(rows) == sorted([first, third])
     assert "the rows of 1 award(s) were taken out" in notes
+
+
+def test_a_learner_erased_again_after_a_stop_before_the_reports_were_rewritten_leaves_no_row(
+        second_award: Exported, tmp_path: Path) -> None:
+    first, *others = [award for award in second_award.learners if award != LATER]
+    learner = second_award.learners[first]["learner_id"]
+    kept = tmp_path / "reports"
+    kept.mkdir()
+    for name in ("report.json", "report.csv", "report.html", "deliveries.csv"):
+        shutil.copy2(second_award.out / name, kept / name)
+    assert _erase(second_award.out, "--learner", learner, "--reason", REASON).exit_code == 0
+    for name in ("report.json", "report.csv", "report.html", "deliveries.csv"):
+        shutil.copy2(kept / name, second_award.out / name)
+
+    again = _erase(second_award.out, "--learner", learner, "--reason", REASON)
+
+    assert again.exit_code == 1 and "nothing was erased" in again.output  # none left to find
+    records, rows, _notes = _report_ids(second_award.out)
+    assert sorted(records) == sorted(rows) == sorted(others)
+    assert _files_holding(second_award.out, _personal(second_award.learners[first])) == []

@@ -313,11 +313,6 @@ def _scrub_reports(out_dir: Path, keys: list[str], who: str) -> list[str]:
     return []
 
 
-def _state(journal: Journal, key: str) -> str | None:
-    entry = journal.entry(key)
-    return None if entry is None else entry.state
-
-
 def _learners(learner_id: str | None, email: str | None) -> list[Learner]:
     return ([Learner("--learner", learner_id.strip())] if learner_id else []) + \
         ([Learner("--email", email.strip())] if email else [])
@@ -389,14 +384,17 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
                             "run the same command again", ok=False)
         say(said, quiet)
         ok = ok and said.ok
-    # and those erased before: a command stopped part way took none of their rows out, and
-    # --learner or --email does not find them again, their files being gone
-    erased = [key for key in keys if _state(journal, key) == ERASED]
-    erased += [key for key in journal.erased() if key not in erased]
-    for problem in _scrub_reports(out_dir, erased, who):
+    return _reports_scrubbed(journal, out_dir, who) and ok
+
+
+def _reports_scrubbed(journal: Journal, out_dir: Path, who: str) -> bool:
+    """Take the rows of every award erased out of the reports: this command's, and those of a
+    command stopped part way, which --learner or --email no longer finds, their files being
+    gone; whether that could be done (said when not)."""
+    problems = _scrub_reports(out_dir, journal.erased(), who)
+    for problem in problems:
         click.echo(problem, err=True)
-        ok = False
-    return ok
+    return not problems
 
 
 @click.command()
@@ -450,6 +448,8 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
                 found = _awards_of_learners(journal, out_dir, learners)
                 names = (*keys, *(key for key in found or () if key not in keys))
                 ok = found is not None and _each(journal, out_dir, names, reason, quiet)
+                if found is None:
+                    _reports_scrubbed(journal, out_dir, actor())
             finally:
                 journal.close(fold_log=True)
     except RunError as exc:
