@@ -390,15 +390,45 @@ def _did_documents(pairs: list[Pair], out_dir: Path, key_for: KeyFor | None) -> 
     return written
 
 
+# what each CLR file held when read, by its path and what stat says of it: ``withdraw`` and
+# ``erase`` look for an award's CLRs among every learner's, for each award they are given
+_HELD: dict[tuple[str, int, int, int, int], frozenset[str]] = {}
+_HELD_KEPT = 100_000
+
+
 def held_badges(path: Path) -> set[str]:
-    """The ids of the Open Badges the CLR file at ``path`` embeds (none when it cannot be read)."""
+    """The ids of the Open Badges the CLR file at ``path`` embeds (none when it cannot be read).
+
+    Read once while the file stays the same (its inode, device, size and modification time:
+    edcbridge writes a file anew, so a CLR made again is another inode), not once per award a
+    command looks for among thousands of learners' CLRs."""
+    try:
+        seen = path.stat()
+    except OSError:
+        return set()
+    key = (str(path), seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns)
+    held = _HELD.get(key)
+    if held is None:
+        try:
+            held = _read_held(path)
+        except OSError:  # not remembered: read again when asked again
+            return set()
+        if len(_HELD) >= _HELD_KEPT:
+            _HELD.clear()
+        _HELD[key] = held
+    return set(held)
+
+
+def _read_held(path: Path) -> frozenset[str]:
     import json
 
+    data = path.read_bytes()
     try:
-        held = json.loads(path.read_bytes())["credentialSubject"]["verifiableCredential"]
-        return {badge["id"] for badge in held if isinstance(badge, dict) and isinstance(badge.get("id"), str)}
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        held = json.loads(data)["credentialSubject"]["verifiableCredential"]
+        return frozenset(badge["id"] for badge in held
+                         if isinstance(badge, dict) and isinstance(badge.get("id"), str))
+    except (ValueError, KeyError, TypeError):
+        return frozenset()
 
 
 @dataclass
