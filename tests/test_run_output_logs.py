@@ -139,17 +139,7 @@ def test_a_long_run_does_not_flood_its_log(monkeypatch: pytest.MonkeyPatch) -> N
     """A run of two hours (sealing with a timestamp authority, one record a second) sent by
     cron: a line every 2 s made 3,600 of them. Lines come ever less often, never more than a
     few minutes apart, and the last one says how the run ended."""
-    clock = [1000.0]
-    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
-    stream = io.StringIO()
-    bar = Progress(7200, stream=stream)
-    written: list[float] = []
-    for _ in range(7200):
-        clock[0] += 1.0
-        before = stream.tell()
-        bar.update("done")
-        if stream.tell() != before:
-            written.append(clock[0])
+    bar, stream, written = _logged(monkeypatch, 7200, every=1.0)
     bar.close()
     lines = stream.getvalue().splitlines()
     assert len(lines) <= 200, len(lines)
@@ -161,16 +151,24 @@ def test_a_long_run_does_not_flood_its_log(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_day_long_run_still_writes_to_its_log_every_few_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run of a day (a large batch sealed with a timestamp authority, a record every 10 s):
     lines ever less often made the log silent for 45 minutes at its end, a run that looks hung."""
+    _, _, written = _logged(monkeypatch, 8640, every=10.0)
+    assert max(later - earlier for earlier, later in itertools.pairwise(written)) <= 5 * 60 + 10
+    assert len(written) <= 500  # a line every three minutes on average: no flood either
+
+
+def _logged(monkeypatch: pytest.MonkeyPatch, rows: int,
+            every: float) -> tuple[Progress, io.StringIO, list[float]]:
+    """A log's bar over ``rows`` records done one every ``every`` seconds (from 1000.0 on the
+    clock), and the times at which it wrote a line."""
     clock = [1000.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
     stream = io.StringIO()
-    bar = Progress(8640, stream=stream)
+    bar = Progress(rows, stream=stream)
     written: list[float] = []
-    for _ in range(8640):
-        clock[0] += 10.0
+    for _ in range(rows):
+        clock[0] += every
         before = stream.tell()
         bar.update("done")
         if stream.tell() != before:
             written.append(clock[0])
-    assert max(later - earlier for earlier, later in itertools.pairwise(written)) <= 5 * 60 + 10
-    assert len(written) <= 500  # a line every three minutes on average: no flood either
+    return bar, stream, written

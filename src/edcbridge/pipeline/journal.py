@@ -33,6 +33,7 @@ import contextlib
 import errno
 import getpass
 import hashlib
+import itertools
 import json
 import json.encoder
 import os
@@ -941,32 +942,30 @@ def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[
     issued). A journal written before such events is read as it is."""
     if int(db.execute("PRAGMA user_version").fetchone()[0]) < FAILED_EVENTS:
         return []
-    found: list[str] = []
-    for key, input_hash, outputs in db.execute("SELECT key, input_hash, outputs FROM records "
-                                               "WHERE state = ? AND outputs != '{}' ORDER BY key", (FAILED,)):
-        if _event_digest(FAILED, key, input_hash, _outputs_digest(outputs)) in recorded:
-            continue
-        if len(found) == _MAX_LISTED:
-            found.append("... and more failed records without their event")
-            break
-        found.append(f"record {key} is failed, keeping the files of an earlier run, but has no failed event "
-                     "of that state in the trail (events removed, or its state changed by hand?)")
-    return found
+    rows = db.execute("SELECT key, input_hash, outputs FROM records WHERE state = ? AND outputs != '{}' "
+                      "ORDER BY key", (FAILED,))
+    unmarked = (key for key, input_hash, outputs in rows
+                if _event_digest(FAILED, key, input_hash, _outputs_digest(outputs)) not in recorded)
+    return _first_listed((f"record {key} is failed, keeping the files of an earlier run, but has no failed "
+                          "event of that state in the trail (events removed, or its state changed by hand?)"
+                          for key in unmarked), "... and more failed records without their event")
 
 
 def _unknown_states(db: sqlite3.Connection) -> list[str]:
     """Records in a state no command writes: each check holds a record by its state (a record
     done to its events and files), so a record done moved to another by hand would leave them all."""
-    found: list[str] = []
     rows = db.execute(f"SELECT key, state FROM records WHERE state NOT IN ({', '.join('?' * len(STATES))}) "
                       "ORDER BY key", STATES)
-    for key, state in rows:
-        if len(found) == _MAX_LISTED:
-            found.append("... and more records in a state no edcbridge command writes")
-            break
-        found.append(f"record {key} is in state {state!r}, which no edcbridge command writes (changed by "
-                     "hand?): its events and files are not checked; restore the journal from a copy")
-    return found
+    return _first_listed((f"record {key} is in state {state!r}, which no edcbridge command writes (changed "
+                          "by hand?): its events and files are not checked; restore the journal from a copy"
+                          for key, state in rows),
+                         "... and more records in a state no edcbridge command writes")
+
+
+def _first_listed(lines: Iterable[str], more: str) -> list[str]:
+    """The first of ``lines`` a verdict lists, then ``more`` when there are others."""
+    found = list(itertools.islice(lines, _MAX_LISTED + 1))
+    return [*found[:_MAX_LISTED], more] if len(found) > _MAX_LISTED else found
 
 
 def _strays(db: sqlite3.Connection, erased: dict[str, int]) -> list[tuple[int, str, str]]:
