@@ -398,3 +398,16 @@ def test_an_empty_lower_case_proxy_variable_leaves_the_upper_case_one_unread(
     monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{port}")
     message = _tsa_failure(pki, "https://tsa.invalid/tsa")
     assert f"the proxy http://127.0.0.1:{port} (set by ALL_PROXY)" in message
+
+
+@pytest.mark.parametrize(("asked", "expected"), [
+    ("other-data", "covers other data than requested"), ("other-nonce", "does not echo the request nonce")])
+def test_an_answer_to_another_request_says_what_to_do(pki: devpki.DevPki, asked: str, expected: str) -> None:
+    digest, nonce = hashlib.sha256(b"sealed").digest(), 7
+    answered = tst.Request("sha256", hashlib.sha256(b"other").digest() if asked == "other-data" else digest,
+                           nonce + 1 if asked == "other-nonce" else nonce, True)
+    reply = tsa_server.build_response(answered, pki.tsa_signer(), datetime.now(UTC), 1)
+    with pytest.raises(TimestampError) as caught:
+        tst.token_from_response(reply, digest, nonce, "http://tsa.example/tsa")
+    assert expected in str(caught.value)
+    assert str(caught.value).endswith("check the --tsa URL, prefer an https one, or use another --tsa")

@@ -142,14 +142,21 @@ def token_from_response(body: bytes, digest: bytes, nonce: int, source: str,
             f"response ({exc}); check the --tsa URL"
         ) from exc
     if bytes(info["message_imprint"]["hashed_message"].native) != digest:
-        raise TimestampError(f"timestamp from {source} covers other data than requested")
+        raise TimestampError(f"timestamp from {source} covers other data than requested{_NOT_OURS}")
     algorithm = info["message_imprint"]["hash_algorithm"]["algorithm"].native
     if algorithm != hash_algorithm:
         raise TimestampError(f"timestamp from {source} names the imprint hash {algorithm}, not the "
                              f"{hash_algorithm} requested; use another --tsa")
     if info["nonce"].native != nonce:
-        raise TimestampError(f"timestamp from {source} does not echo the request nonce")
+        raise TimestampError(f"timestamp from {source} does not echo the request nonce{_NOT_OURS}")
     return token_der
+
+
+# An answer to another request: the authority mixes them up, or something on the way (a cache,
+# or anyone on the path of a plain http authority) answers for it.
+_NOT_OURS = (": the answer is not to this request (the authority, or a cache or anyone on the way to a "
+             "plain http authority, answered another); check the --tsa URL, prefer an https one, or use "
+             "another --tsa")
 
 
 def _tst_info(content_info: cms.ContentInfo) -> tsp.TSTInfo:
