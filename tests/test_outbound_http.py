@@ -21,6 +21,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from edcbridge.bounded_http import DownloadError, download
 from edcbridge.seal import revocation
+from edcbridge.seal import tsa as tsa_module
 from edcbridge.seal.errors import RevocationError, TimestampError
 from edcbridge.seal.tsa import TsaClient
 
@@ -263,6 +264,40 @@ def test_a_timestamp_authority_that_stops_answering_is_not_waited_for_on_every_c
     assert errors[3] == errors[4]
     assert errors[4] == ("the timestamp authority is not asked for 60 s after 3 requests in a row without an "
                          f"answer; the last: {errors[2]}")
+
+
+def test_after_the_pause_one_request_tries_the_authority_again_not_every_one_waiting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's worker asks for several timestamps at once: once the pause is over, one of them
+    tries again and the others fail at once, rather than all waiting out the timeout again."""
+    def silent(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
+        stop.wait()
+
+    monkeypatch.setattr(tsa_module, "PAUSE", 0.0)  # over as soon as it starts
+    with serve(silent) as (base, heads):
+        client = TsaClient(f"{base}/tsa", timeout=1.0)
+        for _ in range(3):
+            with pytest.raises(TimestampError):
+                client.timestamp(b"data")
+        together = threading.Barrier(8)
+        errors: list[str] = []
+
+        def ask() -> None:
+            together.wait()
+            try:
+                client.timestamp(b"data")
+            except TimestampError as exc:
+                errors.append(str(exc))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(heads) == 3 + 1
+    tried = [error for error in errors if not error.startswith("the timestamp authority is not asked")]
+    assert len(tried) == 1 and "did not answer within 1 s" in tried[0]
+    assert sum(error.startswith("the timestamp authority is not asked") for error in errors) == 7
 
 
 def test_a_timestamp_authority_error_page_is_quoted() -> None:

@@ -37,6 +37,7 @@ class TsaClient:
         self._unanswered = 0  # requests in a row that had no answer
         self._paused_until = 0.0  # time.monotonic() before which it is not asked
         self._last_error = ""
+        self._probing = False  # a request tries again after the pause: the others wait for it
         self._lock = threading.Lock()  # a run's worker asks for several tokens at once
 
     def close(self) -> None:
@@ -45,10 +46,21 @@ class TsaClient:
     def timestamp(self, data: bytes) -> tst.Timestamp:
         """Timestamp SHA-256(*data*) and return the verified token."""
         with self._lock:
-            if self._unanswered >= UNANSWERED_IN_A_ROW and time.monotonic() < self._paused_until:
+            paused = self._unanswered >= UNANSWERED_IN_A_ROW
+            if paused and (self._probing or time.monotonic() < self._paused_until):
                 raise TimestampError(f"the timestamp authority is not asked for {PAUSE:g} s after "
                                      f"{self._unanswered} requests in a row without an answer; the "
                                      f"last: {self._last_error}")
+            if paused:  # the pause is over: this request alone tries again
+                self._probing = True
+        try:
+            return self._ask(data)
+        finally:
+            if paused:
+                with self._lock:
+                    self._probing = False
+
+    def _ask(self, data: bytes) -> tst.Timestamp:
         digest = hashlib.sha256(data).digest()
         nonce = tst.new_nonce()
         try:
