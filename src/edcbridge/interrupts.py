@@ -44,19 +44,11 @@ def ctrl_c_held_back() -> Iterator[None]:
     SIGTERM meanwhile waits for the step to end, then goes, each in turn, to whatever handles
     it at that moment, the step's own error or not. A signal not handled from Python (ignored,
     or left to its default) is left as it is; outside the main thread this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    held = {signum: handler for signum, handler in handlers.items() if callable(handler)}
     received: list[tuple[int, FrameType | None]] = []
-    for signum in held:
-        signal.signal(signum, lambda signum, frame: received.append((signum, frame)))
     try:
-        yield
+        with ctrl_c_noted() as received:
+            yield
     finally:
-        for signum, handler in held.items():
-            signal.signal(signum, handler)
         for number, frame in received:  # the first may stop the run (KeyboardInterrupt), or only note it
             now = signal.getsignal(number)
             if callable(now):
@@ -64,21 +56,22 @@ def ctrl_c_held_back() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def ctrl_c_noted() -> Iterator[list[int]]:
+def ctrl_c_noted() -> Iterator[list[tuple[int, FrameType | None]]]:
     """The end of a run (its reports written whole, as its journal holds them): a Ctrl-C or a
-    SIGTERM meanwhile is noted in the list yielded, not raised, so a run already stopping on an
-    error still ends with that error; the caller stops once the step is done. Outside the main
-    thread this does nothing."""
-    noted: list[int] = []
+    SIGTERM meanwhile is noted in the list yielded (signal number, frame), not raised, so a run
+    already stopping on an error still ends with that error; the caller stops once the step is
+    done. A signal not handled from Python is left as it is; outside the main thread this does
+    nothing."""
+    received: list[tuple[int, FrameType | None]] = []
     if threading.current_thread() is not threading.main_thread():
-        yield noted
+        yield received
         return
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    held = [signum for signum, handler in handlers.items() if callable(handler)]
+    held = {signum: handler for signum, handler in handlers.items() if callable(handler)}
     for signum in held:
-        signal.signal(signum, lambda signum, frame: noted.append(signum))
+        signal.signal(signum, lambda signum, frame: received.append((signum, frame)))
     try:
-        yield noted
+        yield received
     finally:
-        for signum in held:
-            signal.signal(signum, handlers[signum])
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
