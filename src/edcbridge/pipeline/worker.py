@@ -175,7 +175,8 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
         catalogue = load_catalogue(config.catalogue)
     sealer = config.seal() if config.seal is not None else None
     xml_sealer = config.seal.xades() if config.seal is not None and "edc-xml" in config.formats else None
-    at_once = TSA_REQUESTS_AT_ONCE if sealer is not None and getattr(config.seal, "asks_tsa", False) else 1
+    asks_tsa = getattr(config.seal, "asks_tsa", False) or getattr(xml_sealer, "tsa", None) is not None
+    at_once = TSA_REQUESTS_AT_ONCE if sealer is not None and asks_tsa else 1
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
                          tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer,
@@ -221,6 +222,8 @@ def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     _each(s, works, _serialise)
     if s.sealer is not None:
         _each_at_once(s.seal_at_once, s, works, _seal_jades)
+    if s.xml_sealer is not None:
+        _each_at_once(s.seal_at_once, s, works, _seal_xml)
     if s.config.ebsi_signer is not None:
         _each(s, works, _sign_ebsi)
     _each(s, works, _write)
@@ -248,6 +251,7 @@ class _Work:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # the credential, as each format
     texts: dict[str, bytes] = field(default_factory=dict)
     jwt_signer: str | None = None  # who signed its EBSI JWT (see EbsiSigner.identity)
+    xml_tree: Any = None  # its EDC XML, signed, waiting for its timestamp (see _seal_xml)
     decided: list[Finding] = field(default_factory=list)  # the catalogue's Annex I gaps it has
     going: bool = True  # False once it failed or has nothing more to do
 
@@ -423,22 +427,56 @@ def _validate_all(s: WorkerState, works: list[_Work]) -> None:
 
 def _serialise(s: WorkerState, work: _Work) -> None:
     """The files' bytes (and the EDC XML export, checked against its XSD)."""
-    award, outcome = work.award, work.outcome
     work.texts = {name: serialise(doc) for name, doc in work.documents.items() if name in s.config.formats}
     if "edc-xml" in s.config.formats:
-        from edcbridge.xml.edc12 import not_carried
-        from edcbridge.xml.export import export_credential
+        _export_xml(s, work)
 
-        started = time.perf_counter()
-        outcome.stage = "validate"
-        xml, problems = export_credential(award, s.catalogue, s.store, s.xml_sealer)
-        if xml is None:
-            outcome.state = "failed"
-            outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
-            return
-        work.texts["edc-xml"] = xml
-        outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(award, s.catalogue, xml)]
-        _clock(outcome, "validate", started)
+
+def _export_xml(s: WorkerState, work: _Work) -> None:
+    """The EDC XML export checked against its XSD and, with a seal, signed: its timestamp, if
+    any, is asked for with the batch's others (:func:`_seal_xml`)."""
+    from edcbridge.xml import edc12
+    from edcbridge.xml.export import prepared_tree
+
+    started = time.perf_counter()
+    work.outcome.stage = "validate"
+    tree, problems = prepared_tree(work.award, s.catalogue, s.store, s.xml_sealer)
+    if tree is None:
+        _xml_failed(work, problems)
+        return
+    _clock(work.outcome, "validate", started)
+    if s.xml_sealer is None:
+        _xml_written(s, work, edc12.serialise(tree))
+    else:
+        work.xml_tree = tree
+
+
+def _seal_xml(s: WorkerState, work: _Work) -> None:
+    from edcbridge.xml.export import sealed_bytes
+
+    tree, work.xml_tree = work.xml_tree, None
+    if tree is None:
+        return
+    started = time.perf_counter()
+    work.outcome.stage = "seal"
+    xml, problems = sealed_bytes(tree, s.xml_sealer, work.award.award_id)
+    if xml is None:
+        _xml_failed(work, problems)
+        return
+    _xml_written(s, work, xml)
+    _clock(work.outcome, "seal", started)
+
+
+def _xml_written(s: WorkerState, work: _Work, xml: bytes) -> None:
+    from edcbridge.xml.edc12 import not_carried
+
+    work.texts["edc-xml"] = xml
+    work.outcome.warnings += [f"edc-xml: {f.render()}" for f in not_carried(work.award, s.catalogue, xml)]
+
+
+def _xml_failed(work: _Work, problems: list[Finding]) -> None:
+    work.outcome.state = "failed"
+    work.outcome.errors += [f"edc-xml: {f.render()}" for f in problems]
 
 
 def _sign_ebsi(s: WorkerState, work: _Work) -> None:

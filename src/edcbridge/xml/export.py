@@ -74,6 +74,18 @@ def check_issuer(sealer: XadesSealer, catalogue: Catalogue) -> None:
 def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
                       sealer: XadesSealer | None = None) -> tuple[bytes | None, list[Finding]]:
     """The credential's bytes (sealed when a sealer is given), or None and the XSD errors."""
+    tree, problems = prepared_tree(award, catalogue, store, sealer)
+    if tree is None:
+        return None, problems
+    if sealer is None:
+        return edc12.serialise(tree), []
+    return sealed_bytes(tree, sealer, award.award_id)
+
+
+def prepared_tree(award: Award, catalogue: Catalogue, store: SchemaStore,
+                  sealer: XadesSealer | None = None) -> tuple[etree._ElementTree | None, list[Finding]]:
+    """The credential checked against its XSD and, when a sealer is given, signed but not yet
+    timestamped (:func:`sealed_bytes` ends the seal); or None and what is wrong."""
     refused = activity_refusal(award, catalogue)
     if refused:
         return None, refused
@@ -82,10 +94,8 @@ def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
     except (KeyError, ValueError) as exc:
         return None, [Finding("xml-export", "error", award.award_id, str(exc))]
     problems = xsd.findings(tree, store, ("lxml",))
-    if problems:
-        return None, problems
-    if sealer is None:
-        return edc12.serialise(tree), []
+    if problems or sealer is None:
+        return (None, problems) if problems else (tree, [])
     problem = issuer_problem(sealer, catalogue, award.issuer) \
         if award.issuer and award.issuer != catalogue.issuer else None
     if problem:
@@ -93,11 +103,26 @@ def export_credential(award: Award, catalogue: Catalogue, store: SchemaStore,
                               "seal it with the issuer's own seal")]
     etree.indent(tree, space="  ")  # indent before sealing: whitespace is signed content
     try:
-        sealer.seal_tree(tree)
+        sealer.sign_tree(tree)
     except SealError as exc:
-        return None, [Finding("xml-seal", "error", award.award_id, str(exc),
-                              "check the seal key, certificate and timestamp authority")]
+        return None, [_seal_failed(award.award_id, exc)]
+    return tree, []
+
+
+def sealed_bytes(tree: etree._ElementTree, sealer: XadesSealer,
+                 award_id: str) -> tuple[bytes | None, list[Finding]]:
+    """A tree from :func:`prepared_tree` with its timestamp (at B-T), as the file's bytes. Only
+    this waits on a server, and it touches its own tree only: a batch runs several at once."""
+    try:
+        sealer.timestamp_tree(tree)
+    except SealError as exc:
+        return None, [_seal_failed(award_id, exc)]
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8") + b"\n", []
+
+
+def _seal_failed(award_id: str, exc: SealError) -> Finding:
+    return Finding("xml-seal", "error", award_id, str(exc),
+                   "check the seal key, certificate and timestamp authority")
 
 
 def activity_refusal(award: Award, catalogue: Catalogue) -> list[Finding]:

@@ -103,6 +103,12 @@ class XadesSealer:
 
     def seal_tree(self, tree: etree._ElementTree, *, signing_time: datetime | None = None) -> None:
         """Seal the document in place."""
+        self.sign_tree(tree, signing_time=signing_time)
+        self.timestamp_tree(tree)
+
+    def sign_tree(self, tree: etree._ElementTree, *, signing_time: datetime | None = None) -> None:
+        """The first half of :meth:`seal_tree`: the signature, without its timestamp (which a
+        batch asks for several documents at once)."""
         root = tree.getroot()
         proof = proof_of(root)
         if proof.find(_ds("Signature")) is not None:
@@ -135,8 +141,16 @@ class XadesSealer:
         # can miss them; swap in a re-parsed copy (same canonical form) to keep the tree usable.
         fresh = parse_bytes(etree.tostring(signature), source="signature").getroot()
         proof.replace(signature, fresh)
-        if self.tsa is not None:
-            _add_signature_timestamp(fresh, self.tsa)
+
+    def timestamp_tree(self, tree: etree._ElementTree) -> None:
+        """The second half of :meth:`seal_tree`: the signature's timestamp, when sealing at B-T
+        (a round trip to the timestamp authority; nothing else in the document is touched)."""
+        if self.tsa is None:
+            return
+        signature = proof_of(tree.getroot()).find(_ds("Signature"))
+        if signature is None:
+            raise XadesError("the document has no signature to timestamp; sign it first")
+        _add_signature_timestamp(signature, self.tsa)
 
     def seal_bytes(self, data: bytes, *, signing_time: datetime | None = None) -> bytes:
         """Seal a serialised credential (parsed with the safe parser)."""
