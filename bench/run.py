@@ -2,7 +2,7 @@
 B-B), write, journal; on N synthetic awards made with a seed.
 
     python bench/run.py --awards N [--workers W] [--seed S] [--keep DIR] [--sealed-only]
-                        [--without-validation] [--ebsi] [--tsa-latency MS]
+                        [--without-validation] [--ebsi] [--edc-xml] [--tsa-latency MS]
 
 Prints credentials per second overall and per stage, peak memory, and the ratio to a floor
 measured in the same run: serialising the same documents and signing them with RSA-2048
@@ -244,6 +244,10 @@ def main() -> int:
     parser.add_argument("--ebsi", action="store_true",
                         help="Also write each credential's EBSI VCDM 2.0 profile (ebsi/), checked against "
                              "the EBSI JSON Schema (not a target configuration): what the profile costs.")
+    parser.add_argument("--edc-xml", action="store_true",
+                        help="Also write each credential as EDC XML 1.2 (edc-xml/), checked against its "
+                             "XSD and sealed XAdES (not a target configuration): what the legacy format "
+                             "costs.")
     parser.add_argument("--without-validation", action="store_true",
                         help="Skip validation (not a target configuration): shows what the rest of "
                              "the run costs, against the floor.")
@@ -267,7 +271,8 @@ def main() -> int:
             authority = _LateAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent)), args.tsa_latency / 1000)
             server = stack.enter_context(DevServer(authority))
             seal = dataclasses.replace(seal, level="B-T", tsa_url=server.tsa_url)
-        formats = (() if args.sealed_only else ("edc",)) + (("ebsi",) if args.ebsi else ())
+        formats = (() if args.sealed_only else ("edc",)) + (("ebsi",) if args.ebsi else ()) \
+            + (("edc-xml",) if args.edc_xml else ())
         options = RunOptions(out_dir=out, store_root=default_store().root, formats=formats,
                              workers=args.workers, seal=seal, validate=not args.without_validation)
         sample = min(args.awards, 500)
@@ -315,6 +320,8 @@ def main() -> int:
         print("  (validation skipped: not the target configuration)")
     if args.ebsi:
         print("  (with the EBSI profile: not the target configuration)")
+    if args.edc_xml:
+        print("  (with EDC XML 1.2, sealed XAdES: not the target configuration)")
     if args.tsa_latency is not None:
         print(f"  (sealed at B-T, each timestamp {args.tsa_latency:g} ms late: not the target configuration)")
     print(f"RESULT credentials_per_s={ok / wall:.1f} floor_ratio={per_credential / floor:.1f} "

@@ -79,3 +79,17 @@ def _etsiu_text(path: Path) -> str:
     """The unsigned properties of a sealed file's signature, decoded."""
     entries = json.loads(path.read_text("utf-8"))["signatures"][0].get("header", {}).get("etsiU", [])
     return "".join(b64url_decode(entry).decode("utf-8") for entry in entries)
+
+
+def test_benchmark_with_edc_xml_and_a_late_authority_timestamps_both(store: SchemaStore, tmp_path: Path) -> None:
+    env = {**os.environ, ENV_VAR: str(store.root)}
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
+                          "--sealed-only", "--edc-xml", "--tsa-latency", "5", "--keep", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert "awards 8, done 8, failed 0, workers 1" in lines[0]
+    assert lines[-3].strip() == "(with EDC XML 1.2, sealed XAdES: not the target configuration)"
+    xml = list((tmp_path / "out" / "edc-xml").glob("*.xml"))
+    assert len(xml) == 8 and all(b"EncapsulatedTimeStamp" in path.read_bytes() for path in xml)
+    assert RESULT.match(lines[-1]) is not None, lines[-1]
