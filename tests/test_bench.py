@@ -15,13 +15,22 @@ from edcbridge.seal.jades import b64url_decode
 
 from .conftest import ROOT
 
+
+def _bench(store: SchemaStore, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), *args], capture_output=True,
+                          text=True, env={**os.environ, ENV_VAR: str(store.root)}, timeout=300, check=False)
+
+
+def _small_bench(store: SchemaStore, *args: str) -> subprocess.CompletedProcess[str]:
+    """8 awards, one worker, the sealed credentials only."""
+    return _bench(store, "--awards", "8", "--workers", "1", "--sealed-only", *args)
+
+
 RESULT = re.compile(r"^RESULT credentials_per_s=(\d+\.\d) floor_ratio=(\d+\.\d) peak_rss_mb=(\d+\.\d)$")
 
 
 def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> None:
-    env = {**os.environ, ENV_VAR: str(store.root)}
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "24", "--workers", "2"],
-                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    run = _bench(store, "--awards", "24", "--workers", "2")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 24, done 24, failed 0, workers 2" in lines[0]
@@ -34,10 +43,7 @@ def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> Non
 
 
 def test_benchmark_without_validation_says_so(store: SchemaStore) -> None:
-    env = {**os.environ, ENV_VAR: str(store.root)}
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
-                          "--sealed-only", "--without-validation"],
-                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    run = _small_bench(store, "--without-validation")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 8, done 8, failed 0, workers 1" in lines[0]
@@ -48,10 +54,7 @@ def test_benchmark_without_validation_says_so(store: SchemaStore) -> None:
 
 
 def test_benchmark_with_the_ebsi_profile_writes_and_says_it(store: SchemaStore, tmp_path: Path) -> None:
-    env = {**os.environ, ENV_VAR: str(store.root)}
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
-                          "--sealed-only", "--ebsi", "--keep", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    run = _small_bench(store, "--ebsi", "--keep", str(tmp_path / "out"))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 8, done 8, failed 0, workers 1" in lines[0]
@@ -62,10 +65,7 @@ def test_benchmark_with_the_ebsi_profile_writes_and_says_it(store: SchemaStore, 
 
 
 def test_benchmark_with_a_late_timestamp_authority_seals_at_b_t(store: SchemaStore, tmp_path: Path) -> None:
-    env = {**os.environ, ENV_VAR: str(store.root)}
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
-                          "--sealed-only", "--tsa-latency", "5", "--keep", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    run = _small_bench(store, "--tsa-latency", "5", "--keep", str(tmp_path / "out"))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 8, done 8, failed 0, workers 1" in lines[0]
@@ -81,11 +81,9 @@ def _etsiu_text(path: Path) -> str:
     return "".join(b64url_decode(entry).decode("utf-8") for entry in entries)
 
 
-def test_benchmark_with_edc_xml_and_a_late_authority_timestamps_both(store: SchemaStore, tmp_path: Path) -> None:
-    env = {**os.environ, ENV_VAR: str(store.root)}
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--awards", "8", "--workers", "1",
-                          "--sealed-only", "--edc-xml", "--tsa-latency", "5", "--keep", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=env, timeout=300, check=False)
+def test_benchmark_with_edc_xml_and_a_late_authority_timestamps_both(store: SchemaStore,
+                                                                     tmp_path: Path) -> None:
+    run = _small_bench(store, "--edc-xml", "--tsa-latency", "5", "--keep", str(tmp_path / "out"))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     assert "awards 8, done 8, failed 0, workers 1" in lines[0]
