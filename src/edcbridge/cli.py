@@ -133,6 +133,24 @@ def quiet_option(what: str) -> Callable[[Any], Any]:
     return click.option("--quiet", "-q", is_flag=True, help=f"No {what} on stderr; errors are still said.")
 
 
+def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Above 0 and at most an hour: click's float also takes ``nan`` and ``inf``, which no
+    deadline is (``inf`` overflowed the clock; ``nan`` never ran out)."""
+    if not 0 < value <= 3600:  # False for nan
+        raise click.BadParameter(f"{value!r}: give a number of seconds above 0 and at most 3600")
+    return value
+
+
+TSA_TIMEOUT = 15.0  # seconds; the default of edcbridge.seal.tsa.TsaClient (a test holds them equal)
+
+
+def tsa_timeout_option() -> Callable[[Any], Any]:
+    """``--tsa-timeout`` of a command sealing with a timestamp authority."""
+    return click.option("--tsa-timeout", type=float, callback=_seconds, default=TSA_TIMEOUT,
+                        show_default=True,
+                        help="Seconds to wait for the timestamp authority's answer to each request.")
+
+
 MAX_REASON = 1000  # characters of a --reason: a sentence or a reference, not a file
 
 
@@ -380,6 +398,7 @@ def main() -> None:
               help="JAdES level (default: the highest the configured services allow).")
 @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
               help="RFC 3161 timestamp authority URL (else EDCBRIDGE_TSA_URL).")
+@tsa_timeout_option()
 @click.option("--ebsi-key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="With --format ebsi: also sign each EBSI profile as a JWT (OUT/ebsi/*.jwt) with this "
                    "PEM private key (EC P-256 for ES256, or secp256k1 for ES256K) of the issuer's DID "
@@ -411,10 +430,10 @@ def main() -> None:
                    "before any work is still said).")
 def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tuple[str, ...],
            workers: int | None, fail_fast: int | None, seal_p12: Path | None, password_file: Path | None,
-           level: str | None, tsa_url: str | None, ebsi_key: Path | None, ebsi_kid: str | None,
-           wallet_url: str | None, send_email: bool, wallet_locale: str, redeliver: tuple[str, ...],
-           preview: bool, encoding_name: str | None, column_values: tuple[str, ...],
-           columns_file: Path | None, no_validate: bool, quiet: bool) -> None:
+           level: str | None, tsa_url: str | None, tsa_timeout: float, ebsi_key: Path | None,
+           ebsi_kid: str | None, wallet_url: str | None, send_email: bool, wallet_locale: str,
+           redeliver: tuple[str, ...], preview: bool, encoding_name: str | None,
+           column_values: tuple[str, ...], columns_file: Path | None, no_validate: bool, quiet: bool) -> None:
     """Export AWARDS (CSV, XLSX, JSON Lines or a JSON array) as credentials, one file per award.
 
     Re-running the same command skips what is done and redoes what changed (the journal is
@@ -443,7 +462,7 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     columns = awards_columns(column_values, columns_file)
     factory = None
     if seal_p12 is not None:
-        factory = _seal_factory(seal_p12, password_file, level, tsa_url, catalogue)
+        factory = _seal_factory(seal_p12, password_file, level, tsa_url, tsa_timeout, catalogue)
     signer = _ebsi_signer(ebsi_key, ebsi_kid, catalogue, formats) if ebsi_key or ebsi_kid else None
     target = WalletTarget(wallet_url, send_email, wallet_locale,
                           frozenset(a.strip() for a in redeliver if a.strip())) if wallet_url else None
@@ -495,7 +514,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], reading: tuple[str 
 
 
 def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_url: str | None,
-                  catalogue: Path) -> Any:
+                  tsa_timeout: float, catalogue: Path) -> Any:
     """Load the seal once up front: a wrong password or an issuer mismatch stops the run here."""
     from edcbridge.load import CatalogueError, InputFileError, load_catalogue
     from edcbridge.seal import SealError, read_password
@@ -504,7 +523,7 @@ def _seal_factory(p12: Path, password_file: Path | None, level: str | None, tsa_
     try:
         password = read_password(password_file, prompt=(lambda: click.prompt(
             "seal password", hide_input=True, err=True)) if sys.stdin.isatty() else None)
-        factory = SealFactory(p12, password, level, tsa_url)
+        factory = SealFactory(p12, password, level, tsa_url, tsa_timeout=tsa_timeout)
         check_issuer(factory, load_catalogue(catalogue))
         check_timestamp_authority(factory)
     except SealError as exc:

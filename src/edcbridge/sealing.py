@@ -20,6 +20,7 @@ from edcbridge.model import Catalogue, Organisation
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import IssuerIdentity, Level, Sealer, TsaClient, generate_test_seal
 from edcbridge.seal.errors import PasswordError, SealError
+from edcbridge.seal.tsa import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from edcbridge.seal.verify import Check
@@ -34,12 +35,13 @@ class SealFactory:
     level: str | None = None
     tsa_url: str | None = None
     algorithm: str | None = None  # None: RS256 for an RSA seal, ES256/ES384/ES512 for EC P-256/P-384/P-521
+    tsa_timeout: float = DEFAULT_TIMEOUT  # seconds for each answer of the timestamp authority
 
     # revocation data in a run: none given, the certificate's own fetched (load and identity)
     FETCH_REVOCATION = True
 
     def load(self) -> Sealer:
-        tsa = TsaClient(self.tsa_url) if self.tsa_url else None
+        tsa = TsaClient(self.tsa_url, timeout=self.tsa_timeout) if self.tsa_url else None
         try:
             return Sealer.from_p12(self.p12, self.password, algorithm=self.algorithm,
                                    level=Level(self.level) if self.level else None, tsa=tsa,
@@ -79,7 +81,8 @@ class SealFactory:
         """An XAdES sealer for EDC XML with the same key and timestamp authority."""
         from edcbridge.xml.export import load_xades_sealer
 
-        return load_xades_sealer(self.p12, password=self.password, tsa_url=self.tsa_url)
+        return load_xades_sealer(self.p12, password=self.password, tsa_url=self.tsa_url,
+                                 tsa_timeout=self.tsa_timeout)
 
 
 def issuer_mismatches(identity: IssuerIdentity, catalogue: Catalogue, issuer_key: str) -> list[str]:
@@ -190,7 +193,7 @@ def check_timestamp_authority(factory: SealFactory) -> None:
     """Ask the timestamp authority once before the run: one clear error instead of one per
     record when it cannot be reached (raises TimestampError)."""
     if factory.tsa_url and factory.level != Level.B_B.value:  # B-B uses no timestamp
-        client = TsaClient(factory.tsa_url)
+        client = TsaClient(factory.tsa_url, timeout=factory.tsa_timeout)
         try:
             client.timestamp(b"edcbridge: is the timestamp authority answering?")
         finally:

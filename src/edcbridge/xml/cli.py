@@ -22,6 +22,7 @@ from edcbridge.cli import (
     echo_report,
     quiet_option,
     reading_options,
+    tsa_timeout_option,
     writable_folder,
 )
 from edcbridge.output import json_text, printable
@@ -177,6 +178,7 @@ def _seal_options(func: Any) -> Any:
                      help="File holding the seal password (else $EDCBRIDGE_SEAL_PASSWORD)."),
         click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
                      help="RFC 3161 timestamp URL (else EDCBRIDGE_TSA_URL): seals at XAdES B-T (else B-B)."),
+        tsa_timeout_option(),
     ]
     for option in reversed(options):
         func = option(func)
@@ -194,8 +196,8 @@ def _seal_options(func: Any) -> Any:
 @click.option("--quiet", "-q", is_flag=True, help="No losses or summary on stderr.")
 def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p12: Path | None,
                        key: Path | None, cert: Path | None, password_file: Path | None,
-                       tsa_url: str | None, encoding_name: str | None, column_values: tuple[str, ...],
-                       columns_file: Path | None, quiet: bool) -> None:
+                       tsa_url: str | None, tsa_timeout: float, encoding_name: str | None,
+                       column_values: tuple[str, ...], columns_file: Path | None, quiet: bool) -> None:
     """Export AWARDS as legacy EDC XML 1.2 (validated against genericschema_1.2.xsd), sealed with
     XAdES when a seal is given."""
     from edcbridge.load import CatalogueError, InputFileError, iter_awards, load_catalogue
@@ -215,7 +217,8 @@ def export_xml_command(awards: Sequence[Path], catalogue: Path, out_dir: Path, p
         if (p12 and (key or cert)) or (not p12 and not (key and cert)):
             raise click.UsageError("give the seal as --p12 FILE, or as --key FILE with --cert FILE")
         try:
-            sealer = load_xades_sealer(p12, key=key, cert=cert, password_file=password_file, tsa_url=tsa_url)
+            sealer = load_xades_sealer(p12, key=key, cert=cert, password_file=password_file, tsa_url=tsa_url,
+                                       tsa_timeout=tsa_timeout)
             check_issuer(sealer, cat)
         except SealError as exc:
             _fatal(str(exc))

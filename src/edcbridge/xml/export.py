@@ -20,7 +20,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal.errors import SealError
 from edcbridge.seal.keys import load_p12, load_pem, read_password
 from edcbridge.seal.sealer import certificate_identity
-from edcbridge.seal.tsa import TsaClient
+from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.sealing import issuer_refusal
 from edcbridge.validation.findings import Finding
 from edcbridge.xml import edc12, loq, xsd
@@ -44,7 +44,7 @@ class XmlOutcome:
 
 def load_xades_sealer(p12: Path | None = None, *, key: Path | None = None, cert: Path | None = None,
                       password_file: Path | None = None, password: bytes | None = None,
-                      tsa_url: str | None = None) -> XadesSealer:
+                      tsa_url: str | None = None, tsa_timeout: float = DEFAULT_TIMEOUT) -> XadesSealer:
     """Load the seal once per run (PKCS#12, or PEM key + certificate), with an optional TSA (B-T)."""
     now = datetime.now(UTC)
     if p12 is not None:
@@ -55,7 +55,7 @@ def load_xades_sealer(p12: Path | None = None, *, key: Path | None = None, cert:
         seal = load_pem(key, cert, pem_password, at=now)
     else:
         raise SealError("give the seal as a PKCS#12 file, or as a PEM key with its certificate")
-    return XadesSealer(seal, TsaClient(tsa_url) if tsa_url else None)
+    return XadesSealer(seal, TsaClient(tsa_url, timeout=tsa_timeout) if tsa_url else None)
 
 
 def issuer_problem(sealer: XadesSealer, catalogue: Catalogue, issuer_key: str) -> str | None:
