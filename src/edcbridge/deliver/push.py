@@ -752,11 +752,22 @@ def _wallet_step(step: Outcome, again: bool) -> Outcome:
     return Outcome(step.key, "deposit", step.status, step.target_id, detail)
 
 
-def _same_wallet(state: State, key: str) -> set[str]:
-    """``key`` and the keys of the state naming the same credential to the same e-mail address
-    in other capitals: one wallet, whose CR-0001 may be a version delivered under any of them."""
-    wanted = _wallet_key(key)
-    return {key} | {k for k in (*state.entries, *state.unanswered) if _wallet_key(k) == wanted}
+class _Wallets:
+    """The state's keys by wallet, found once per push (before, each deposit looked through
+    every key of the state: a push of n credentials took n² steps, 13.6 ms a deposit with
+    50,000 delivered). A push adds no key of a wallet the state names under another: the
+    manifest refuses a second row for the same credential and address in other capitals."""
+
+    def __init__(self, state: State) -> None:
+        self.keys: dict[str, set[str]] = {}
+        for key in (*state.entries, *state.unanswered):
+            self.keys.setdefault(_wallet_key(key), set()).add(key)
+
+    def same(self, key: str) -> set[str]:
+        """``key`` and the keys of the state naming the same credential to the same e-mail
+        address in other capitals: one wallet, whose CR-0001 may be a version delivered under
+        any of them."""
+        return {key} | self.keys.get(_wallet_key(key), set())
 
 
 def _wallet_key(key: str) -> str:
@@ -778,6 +789,7 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
                    send_email: bool, outcomes: list[Outcome], sending: list[str],
                    on_progress: Progress | None) -> None:
     stop = wallet_stop(WALLET_OPTION)  # once it says why, the rest is not sent
+    wallets = _Wallets(state)
     for step in planned:
         sending[:] = [step.key]
         outcome = step
@@ -786,17 +798,17 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
         elif step.action == "deposit" and stop.why is not None:  # not attempted, as after a Ctrl-C
             outcome = not_attempted(step, stop.why)
         elif step.action == "deposit":
-            outcome = _deposit(step, by_key[step.key], client, state, send_email, stop)
+            outcome = _deposit(step, by_key[step.key], client, state, wallets, send_email, stop)
         outcomes.append(outcome)
         sending.clear()
         if on_progress:
             on_progress(outcome)
 
 
-def _deposit(step: Outcome, item: Item, client: WalletClient, state: State, send_email: bool,
-             stop: Stop) -> Outcome:
+def _deposit(step: Outcome, item: Item, client: WalletClient, state: State, wallets: _Wallets,
+             send_email: bool, stop: Stop) -> Outcome:
     """One deposit, recorded in ``state`` and counted by ``stop``; its outcome."""
-    earlier = {d for key in _same_wallet(state, item.key) for d in state.maybe_held(key)
+    earlier = {d for key in wallets.same(item.key) for d in state.maybe_held(key)
                if d not in (item.digest, digest(item.content))}
     # sent before without an answer: the wallet may hold this version from that request,
     # whatever this one's answer says
