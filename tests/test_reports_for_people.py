@@ -35,6 +35,22 @@ def test_text_cells() -> None:
     assert [text_cell(v) for v in cells] == ["'=1+1", "'\t=1", "A-1", "", 7, "Chloé"]
 
 
+def test_a_formula_after_leading_spaces_is_no_formula(env: None, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """LibreOffice, with 'Trim spaces' ticked at import, runs the cell ``  =2+3.csv`` as a
+    formula: an awards file of that name, given as it is, starts the file and errors cells."""
+    monkeypatch.chdir(tmp_path)
+    awards = _awards_with_ids(tmp_path / "  =2+3.csv", ["GOOD-1", "BAD-2"])
+    awards.write_text(awards.read_text("utf-8").replace("BAD-2,IMP-MC-", "BAD-2,NOPE-MC-"), "utf-8")
+    result = CliRunner().invoke(main, ["export", awards.name, "-c", str(CATALOGUE), "-o", "out"])
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "out" / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["file"], row["status"], row["errors"][:15]) for row in rows] == \
+        [("'  =2+3.csv", "done", ""), ("'  =2+3.csv", "failed", "'  =2+3.csv:3: ")]
+    assert text_cell(" @SUM(A1)") == "' @SUM(A1)"
+
+
 def test_report_csv_cells_are_never_formulas(env: None, tmp_path: Path) -> None:
     awards = _awards_with_ids(tmp_path / "awards.csv", [*FORMULAS, "PLAIN-1"])
     result = _export(awards, tmp_path / "out")

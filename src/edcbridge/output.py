@@ -144,9 +144,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def text_cell(value: object) -> object:
     """A cell of a CSV file for people, shown as text by a spreadsheet: a text starting like a
-    formula (``=HYPERLINK(...)`` as an award id, say) gets a leading apostrophe, so opening the
-    file never runs it. Other values are left as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    formula (``=HYPERLINK(...)`` as an award id, say), also after spaces (LibreOffice's "Trim
+    spaces" import runs `` =2+3``), gets a leading apostrophe, so opening the file never runs
+    it. Other values are left as they are."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
         return "'" + value
     return value
 
