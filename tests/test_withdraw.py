@@ -493,3 +493,20 @@ def test_the_last_runs_reports_mark_an_award_withdrawn_and_reinstated(
     assert _report_rows(out)["SYN-00001"]["status"] == _report_records(out)["SYN-00001"]["status"] == \
         "reinstated"
     assert f"{KEY}: reinstated after this report" in (out / "report.html").read_text("utf-8")
+
+
+def test_reports_in_a_folder_whose_name_is_no_utf8_stay_json(store: SchemaStore, tmp_path: Path) -> None:
+    """The note marking a withdrawn award names the folder: a name read from a Latin-1 disk
+    (``w\\udce9``) was written back as the byte 0xE9, and no JSON parser read report.json again."""
+    out = tmp_path / "w\udce9"
+    try:
+        out.mkdir()
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes no name that is not UTF-8")
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
+    assert run([Job(CATALOGUE, (awards,))], RunOptions(out_dir=out, store_root=store.root, workers=1),
+               lambda outcome, status: None).done == 2
+    assert _withdraw(out, KEY, "--reason", REASON).exit_code == 0
+    report = json.loads((out / "report.json").read_bytes().decode("utf-8"))
+    [note] = next(r["errors"] for r in report["records"] if r["award_id"] == "SYN-00001")
+    assert f"{tmp_path}/w\\udce9/withdrawn" in note

@@ -57,9 +57,12 @@ def mark_reports(out_dir: Path, marks: list[ReportMark]) -> list[Path]:
 
 
 def _replace(path: Path, marks: list[ReportMark], rewrite: Any) -> bool:
+    """A note naming a folder that is no UTF-8 holds a lone surrogate: report.json gets it as
+    the text ``\\udce9``, as a run writes it (a byte 0xE9 there is JSON no parser reads)."""
     encoding = _CSV_ENCODING if path.suffix == ".csv" else "utf-8"
+    errors = "edcbridge-json-text" if path.suffix == ".json" else "surrogateescape"
     with path.open(encoding=encoding, newline="", errors="surrogateescape") as source:
-        return rewrite_report(path, encoding, "", "surrogateescape",
+        return rewrite_report(path, encoding, "", errors,
                               lambda target: bool(rewrite(source, target, marks)))
 
 
