@@ -51,6 +51,22 @@ def test_a_formula_after_leading_spaces_is_no_formula(env: None, tmp_path: Path,
     assert text_cell(" @SUM(A1)") == "' @SUM(A1)"
 
 
+def test_no_formula_starts_after_a_semicolon(env: None, tmp_path: Path) -> None:
+    """Excel in a locale whose list separator is ``;`` (Polish, German, French) opens report.csv
+    by a double-click split at every ``;``, quotes or not: ``A;=2+3;B`` showed 5 in a cell."""
+    awards = _awards_with_ids(tmp_path / "awards.csv", ["A;=2+3;B", "B; -3+4;@SUM(1)", "C;D"])
+    result = _export(awards, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "report.csv").read_text("utf-8-sig")
+    assert not [cell for line in text.splitlines() for cell in line.split(";")[1:]
+                if cell.lstrip(" ").startswith(("=", "+", "-", "@"))]
+    with (tmp_path / "out" / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        ids = [row["award_id"] for row in csv.DictReader(handle)]
+    assert ids == ["A;'=2+3;B", "B;' -3+4;'@SUM(1)", "C;D"]
+    records = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))["records"]
+    assert records[0]["award_id"] == "A;=2+3;B"  # JSON keeps it as it is
+
+
 def test_report_csv_cells_are_never_formulas(env: None, tmp_path: Path) -> None:
     awards = _awards_with_ids(tmp_path / "awards.csv", [*FORMULAS, "PLAIN-1"])
     result = _export(awards, tmp_path / "out")
