@@ -510,3 +510,19 @@ def test_reports_in_a_folder_whose_name_is_no_utf8_stay_json(store: SchemaStore,
     report = json.loads((out / "report.json").read_bytes().decode("utf-8"))
     [note] = next(r["errors"] for r in report["records"] if r["award_id"] == "SYN-00001")
     assert f"{tmp_path}/w\\udce9/withdrawn" in note
+
+
+def test_a_row_refused_as_withdrawn_is_marked_reinstated_whatever_its_id(store: SchemaStore,
+                                                                          tmp_path: Path) -> None:
+    """report.csv shows ``A;=1`` as ``A;'=1`` (no formula where Excel in a ``;`` locale starts a
+    cell): the row a run refused as withdrawn is found by its id as the cell shows it."""
+    from tests.test_pipeline import _awards_with_ids
+
+    awards = _awards_with_ids(tmp_path / "awards.csv", ["A;=1", "B-2"])
+    out = tmp_path / "out"
+    options = RunOptions(out_dir=out, store_root=store.root, workers=1)
+    assert run([Job(CATALOGUE, (awards,))], options, lambda outcome, status: None).done == 2
+    assert _withdraw(out, "imperial/A;=1", "--reason", REASON).exit_code == 0
+    assert run([Job(CATALOGUE, (awards,))], options, lambda outcome, status: None).withdrawn_in_input == 1
+    assert _withdraw(out, "imperial/A;=1", "--undo", "--reason", REASON).exit_code == 0
+    assert _report_rows(out)["A;'=1"]["status"] == _report_records(out)["A;=1"]["status"] == "reinstated"

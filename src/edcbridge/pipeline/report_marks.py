@@ -35,8 +35,10 @@ class ReportMark:
     files: tuple[str, ...]
 
     def names(self, outputs: Iterable[str], stage: str, errors: str) -> bool:
-        """Whether a report entry, by its outputs, or as a row refused as withdrawn, is this award's."""
-        if stage == "withdrawn" and f"award {self.key} was " in errors:
+        """Whether a report entry, by its outputs, or as a row refused as withdrawn, is this award's
+        (its error naming the award as report.json holds it, or as report.csv shows it)."""
+        named = f"award {self.key} was "
+        if stage == "withdrawn" and (named in errors or str(_cell(named)) in errors):
             return True
         wanted = tuple(f"/{file}" for file in self.files)
         return any(path.replace("\\", "/").endswith(wanted) or path in self.files for path in outputs)
