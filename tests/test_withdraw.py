@@ -4,8 +4,10 @@ again until `--undo` reinstates it."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -510,6 +512,33 @@ def test_reports_in_a_folder_whose_name_is_no_utf8_stay_json(store: SchemaStore,
     report = json.loads((out / "report.json").read_bytes().decode("utf-8"))
     [note] = next(r["errors"] for r in report["records"] if r["award_id"] == "SYN-00001")
     assert f"{tmp_path}/w\\udce9/withdrawn" in note
+
+
+@pytest.fixture
+def csv_limit_kept() -> Iterator[None]:
+    """The csv module's cell limit (of the process) as it was before the test."""
+    limit = csv.field_size_limit()
+    yield
+    csv.field_size_limit(limit)
+
+
+def test_a_cell_of_report_csv_past_128_kib_is_no_crash_of_withdraw(
+        store: SchemaStore, tmp_path: Path, csv_limit_kept: None) -> None:
+    """An awards row whose value took in the rest of the file (a quote left open) is quoted whole
+    in report.csv's errors; csv reads no cell past 128 KiB unless told, and withdraw, marking
+    the reports, ended in a traceback after moving the files."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    rows = awards.read_text("utf-8").splitlines()
+    rows[3] = rows[3].replace("IMP-MC-", "NOPE-" + "X" * 140_000 + "-", 1)  # fails, quoted in full
+    awards.write_text("\n".join(rows) + "\n", "utf-8")
+    out = tmp_path / "out"
+    assert run([Job(CATALOGUE, (awards,))], RunOptions(out_dir=out, store_root=store.root, workers=1),
+               lambda outcome, status: None).failed == 1
+    csv.field_size_limit(128 * 1024)  # as withdraw, a process of its own, finds it
+    said = _withdraw(out, KEY, "--reason", REASON)
+    assert said.exit_code == 0, said.output
+    assert _report_rows(out)["SYN-00001"]["status"] == "withdrawn"
+    assert len(_report_rows(out)["SYN-00002"]["errors"]) > 140_000
 
 
 def test_a_row_refused_as_withdrawn_is_marked_reinstated_whatever_its_id(store: SchemaStore,

@@ -11,13 +11,20 @@ from __future__ import annotations
 import csv
 import html
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from edcbridge.output import printable
-from edcbridge.pipeline.reports import _CSV_ENCODING, _cell, _one_line, _sync_folder, rewrite_report
+from edcbridge.pipeline.reports import (
+    _CSV_ENCODING,
+    _cell,
+    _one_line,
+    _sync_folder,
+    report_rows,
+    rewrite_report,
+)
 
 _RECORD_START = '{"file": '  # a record's line of report.json (see ReportWriter.write)
 _HEADING = "<h1>edcbridge run report</h1>\n"
@@ -74,7 +81,7 @@ def _mark_of(marks: list[ReportMark], outputs: Iterable[str], stage: str, errors
 
 
 def _rewrite_csv(source: IO[str], target: IO[str], marks: list[ReportMark]) -> int:
-    rows: Iterator[list[str]] = csv.reader(source)
+    rows = report_rows(source)
     writer = csv.writer(target)
     header = next(rows, None)
     if header is None:

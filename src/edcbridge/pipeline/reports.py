@@ -9,7 +9,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -575,10 +575,18 @@ def _report_json(handle: IO[str], records: list[Any], deliveries: list[Any] | No
     handle.write("\n],\n" + json.dumps(summary, ensure_ascii=False, indent=1)[1:-1].strip("\n") + "\n}\n")
 
 
+def report_rows(handle: IO[str]) -> Iterator[list[str]]:
+    """The rows of report.csv or deliveries.csv. A cell holds what the input held, quoted whole
+    in an error (a quote left open makes the rest of an awards file one cell, up to the 16 MiB
+    the reader takes): past csv's 128 KiB, which a process that read no awards file keeps."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    return csv.reader(handle)
+
+
 def _filtered_csv(source: Path, handle: IO[str], keep: Any) -> None:
     """The rows of ``source`` (header first) that ``keep`` keeps, written to ``handle``."""
     with source.open(encoding=_CSV_ENCODING, newline="") as read:
-        rows = csv.reader(read)
+        rows = report_rows(read)
         writer = csv.writer(handle)
         writer.writerow(next(rows, []))
         writer.writerows(row for row in rows if keep(row))
