@@ -112,3 +112,35 @@ def test_an_absent_award_has_no_row_in_the_reports(store: SchemaStore, tmp_path:
     assert all(rows[award_id]["row"].isdigit() for award_id in ids[1:])
     records = {r["award_id"]: r for r in json.loads((out / "report.json").read_text("utf-8"))["records"]}
     assert records[ids[0]]["row"] is None and isinstance(records[ids[1]]["row"], int)
+
+
+def _changed(path: Path, which: str, **values: str) -> Path:
+    """The fixture's awards with the row of award ``which`` changed as ``values`` say."""
+    with (FIXTURES / "wales" / "awards.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, **values} if row["award_id"] == which else row for row in rows)
+    return path
+
+
+def _not_in_input(out: Path) -> set[str]:
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return {row["award_id"] for row in csv.DictReader(handle) if row["status"] == "not-in-input"}
+
+
+def test_an_award_failed_after_its_export_is_named_once_absent(store: SchemaStore, tmp_path: Path) -> None:
+    """A later run that failed the award kept its files: once the input drops the award they are
+    credentials of the folder like those of a record done, and named so."""
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    _absent_notes(store, _changed(tmp_path / "broken.csv", ids[1], awarding_date="2025-13-45"), out)
+    kept = [path for path in (out / "edc").iterdir() if ids[1] in path.name]
+    assert kept  # its files of before stay, the record failed
+    fewer, _ = _awards(tmp_path / "fewer.csv", {ids[1]})
+    (note,) = _absent_notes(store, fewer, out)
+    assert f"/{ids[1]}" in note
+    assert _not_in_input(out) == {ids[1]}
+

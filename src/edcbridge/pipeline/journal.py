@@ -705,10 +705,12 @@ class Journal:
         row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return f"{row[0]}:{row[1]}" if row else f"0:{GENESIS}"
 
-    def done_outputs(self) -> Iterator[tuple[str, str]]:
-        """The key and outputs (JSON text, see :meth:`done`) of every record done in this
-        folder, by any run (streamed)."""
-        yield from self.db.execute("SELECT key, outputs FROM records WHERE state = 'done'")
+    def outputs_in_folder(self) -> Iterator[tuple[str, str]]:
+        """The key and outputs (JSON text, see :meth:`done`) of every record whose files are in
+        this folder, by any run: done, or failed keeping the files of its earlier version (see
+        :meth:`kept`), which are credentials of the folder too (streamed)."""
+        yield from self.db.execute("SELECT key, outputs FROM records WHERE state = 'done' "
+                                   "OR (state = 'failed' AND outputs <> '{}')")
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
