@@ -144,3 +144,14 @@ def test_an_award_failed_after_its_export_is_named_once_absent(store: SchemaStor
     assert f"/{ids[1]}" in note
     assert _not_in_input(out) == {ids[1]}
 
+
+def test_an_award_id_spelt_in_another_case_leaves_the_earlier_credential_named(
+        store: SchemaStore, tmp_path: Path) -> None:
+    """``abc-1`` is another award than ``ABC-1`` (another key, another file): the credential of
+    ``ABC-1`` stays in the folder and the run names it, though both ids give one name in lower case."""
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    (note,) = _absent_notes(store, _changed(tmp_path / "lower.csv", ids[1], award_id=ids[1].lower()), out)
+    assert f"/{ids[1]}" in note
+    assert _not_in_input(out) == {ids[1]}

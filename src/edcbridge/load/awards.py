@@ -111,13 +111,9 @@ class FirstRows:
 
     def first(self, key: str, where: str) -> str | None:
         """Where ``key`` was seen before, else None (and ``where`` is kept)."""
-        found = self._recent.get(key)
+        found = self.where(key)
         if found is not None:
             return found
-        if self._disk is not None:
-            hit = self._disk.execute("SELECT place FROM seen WHERE id = ?", (key,)).fetchone()
-            if hit is not None:
-                return str(hit[0])
         if len(self._recent) < self.in_memory:
             self._recent[key] = where
             return None
@@ -126,6 +122,14 @@ class FirstRows:
             self._disk.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, place TEXT) WITHOUT ROWID")
         self._disk.execute("INSERT INTO seen VALUES (?, ?)", (key, where))
         return None
+
+    def where(self, key: str) -> str | None:
+        """Where ``key`` first appeared, else None."""
+        found = self._recent.get(key)
+        if found is not None or self._disk is None:
+            return found
+        hit = self._disk.execute("SELECT place FROM seen WHERE id = ?", (key,)).fetchone()
+        return None if hit is None else str(hit[0])
 
     def __contains__(self, key: str) -> bool:
         if key in self._recent:

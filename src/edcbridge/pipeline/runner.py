@@ -919,15 +919,16 @@ SHOWN_ABSENT = 5  # keys named in the note of credentials whose awards this run 
 
 def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
     """Credentials of the folder, made by earlier runs, whose awards this run's input no longer
-    holds (withdrawn, or exported from another file), done or failed keeping its earlier files:
-    their files stay, and a later upload of the folder would send them, so the run names them: a
-    few in a note, each in the reports (status ``not-in-input``). Only after a run that read all
-    its input."""
+    holds (withdrawn, exported from another file, or its id now spelt in another case: another
+    award, another file), done or failed keeping its earlier files: their files stay, and a later
+    upload of the folder would send them, so the run names them: a few in a note, each in the
+    reports (status ``not-in-input``). Only after a run that read all its input."""
     absent: list[str] = []
     count = 0
     for key, outputs in runner.journal.outputs_in_folder():
         issuer, _, award_id = key.partition("/")
-        if safe_name(issuer, award_id).lower() not in runner.names:
+        met = runner.names.where(safe_name(issuer, award_id).lower())
+        if met is None or not met.endswith(_id_of(award_id)):  # or met as another id: 'abc-1' for 'ABC-1'
             count += 1
             if len(absent) < SHOWN_ABSENT:
                 absent.append(key)
