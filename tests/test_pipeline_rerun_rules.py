@@ -627,3 +627,21 @@ def test_a_run_aborted_part_way_names_its_audit_head_as_every_other_ending_does(
     (said,) = stderr.splitlines()
     assert said.startswith("aborted: [Errno 5] Input/output error")
     assert f"(audit head {head}: note it" in said  # before: not said
+
+
+def test_a_folder_put_where_a_credential_was_is_named_in_the_way(env: None, tmp_path: Path) -> None:
+    """The credential cannot be written while a folder holds its name: the fix says to move that
+    folder (not to free the disk), and no earlier version is said to be kept, as none is."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    out = tmp_path / "out"
+    args = (str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")
+    assert _export(*args)[0] == 0
+    (target,) = [path for path in (out / "edc").iterdir() if "SYN-00001" in path.name]
+    target.unlink()
+    target.mkdir()
+    code, _, stderr = _export(*args)
+    assert code == 1, stderr
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = [row for row in csv.DictReader(handle) if row["award_id"] == "SYN-00001"]
+    assert row["status"] == "failed" and f"move the folder {target.name} out of" in row["errors"], row
+    assert "make room" not in row["errors"] and "is kept" not in row["errors"], row

@@ -787,7 +787,7 @@ def _kept_note(done: Done, file: str, row: int) -> str:
 def _kept_after_failure(outputs: dict[str, dict[str, str]], file: str, row: int) -> str | None:
     """What an award that now fails to map, validate or seal left from its earlier export,
     if anything."""
-    paths = ", ".join(o["path"] for o in outputs.values() if Path(o["path"]).exists())
+    paths = ", ".join(o["path"] for o in outputs.values() if Path(o["path"]).is_file())
     if not paths:
         return None
     return (f"{file}:{row}: this award was exported before; its record is now failed (not "

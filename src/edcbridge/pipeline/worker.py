@@ -509,6 +509,14 @@ def _seal_jades(s: WorkerState, work: _Work) -> None:
     _clock(outcome, "seal", started)
 
 
+def _write_fix(target: Path) -> str:
+    """What frees the way for a file: a folder of its name (put there by hand) is no disk's
+    problem."""
+    if target.is_dir():
+        return f"move the folder {target.name} out of {target.parent}: a credential is written there"
+    return "make room on the disk or make the folder writable"
+
+
 def _write(s: WorkerState, work: _Work) -> None:
     award, outcome = work.award, work.outcome
     started = time.perf_counter()
@@ -523,8 +531,7 @@ def _write(s: WorkerState, work: _Work) -> None:
         except OSError as exc:  # the folder's problem, not the award's: say it in one line
             outcome.state = "failed"
             outcome.errors.append(f"write: cannot write {target}: {exc.strerror or exc}\n"
-                                  "    fix: make room on the disk or make the folder writable, then "
-                                  "run the same command again")
+                                  f"    fix: {_write_fix(target)}, then run the same command again")
             return
         outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
                                  "sha256": hashlib.sha256(data).hexdigest(),
