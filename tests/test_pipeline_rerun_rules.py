@@ -645,3 +645,20 @@ def test_a_folder_put_where_a_credential_was_is_named_in_the_way(env: None, tmp_
         (row,) = [row for row in csv.DictReader(handle) if row["award_id"] == "SYN-00001"]
     assert row["status"] == "failed" and f"move the folder {target.name} out of" in row["errors"], row
     assert "make room" not in row["errors"] and "is kept" not in row["errors"], row
+
+
+def test_a_record_that_cannot_write_all_its_formats_leaves_none_of_them(env: None, tmp_path: Path) -> None:
+    """The JSON-LD written, the EBSI profile not: the record failed, and the journal names no file
+    of it, so a JSON-LD left would be a credential of the folder no report, run or ``withdraw``
+    knows of (nor, once its award leaves the input, names)."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    out = tmp_path / "out"
+    (out / "ebsi" / "imperial_SYN-00001.json").mkdir(parents=True)
+    code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
+                              "--format", "edc", "--format", "ebsi")
+    assert code == 1, stderr
+    assert sorted(path.name for path in (out / "edc").iterdir()) == \
+        ["imperial_SYN-00000.jsonld", "imperial_SYN-00002.jsonld"]
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = [row for row in csv.DictReader(handle) if row["award_id"] == "SYN-00001"]
+    assert row["status"] == "failed" and row["outputs"] == "", row

@@ -6,6 +6,7 @@ by :func:`init_worker`. Results are small, plain data for the main process.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import multiprocessing
@@ -517,21 +518,36 @@ def _write_fix(target: Path) -> str:
     return "make room on the disk or make the folder writable"
 
 
+def _unwrite(created: list[Path], outcome: Outcome) -> None:
+    """A record failed part way through its formats: the files it added are removed, as a
+    failed record journals none (it keeps only an earlier version's, which a file written
+    over stays part of), so one left would be a credential no report, run or ``withdraw``
+    knows of."""
+    for path in created:
+        with contextlib.suppress(OSError):  # one that cannot go stays, as before
+            path.unlink(missing_ok=True)
+    outcome.outputs.clear()
+
+
 def _write(s: WorkerState, work: _Work) -> None:
     award, outcome = work.award, work.outcome
     started = time.perf_counter()
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer
+    created: list[Path] = []  # files that were not there: removed if a later format fails
     for name, data in work.texts.items():
         folder, suffix = FORMATS[name]
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         try:
+            new = not target.exists()
             write_atomic(target, data)
+            created += [target] if new else []
             written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
         except OSError as exc:  # the folder's problem, not the award's: say it in one line
             outcome.state = "failed"
             outcome.errors.append(f"write: cannot write {target}: {exc.strerror or exc}\n"
                                   f"    fix: {_write_fix(target)}, then run the same command again")
+            _unwrite(created, outcome)
             return
         outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
                                  "sha256": hashlib.sha256(data).hexdigest(),
