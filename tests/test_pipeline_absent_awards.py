@@ -155,3 +155,19 @@ def test_an_award_id_spelt_in_another_case_leaves_the_earlier_credential_named(
     (note,) = _absent_notes(store, _changed(tmp_path / "lower.csv", ids[1], award_id=ids[1].lower()), out)
     assert f"/{ids[1]}" in note
     assert _not_in_input(out) == {ids[1]}
+
+
+def test_an_award_failed_whose_kept_files_were_deleted_is_not_named_once_absent(
+        store: SchemaStore, tmp_path: Path) -> None:
+    """The failed record's note offers to delete its files of before: once deleted, nothing of the
+    award is left in the folder to name."""
+    out = tmp_path / "out"
+    full, ids = _awards(tmp_path / "all.csv", set())
+    _absent_notes(store, full, out)
+    _absent_notes(store, _changed(tmp_path / "broken.csv", ids[1], awarding_date="2025-13-45"), out)
+    for path in (out / "edc").iterdir():
+        if ids[1] in path.name:
+            path.unlink()
+    fewer, _ = _awards(tmp_path / "fewer.csv", {ids[1]})
+    assert _absent_notes(store, fewer, out) == []
+    assert _not_in_input(out) == set()

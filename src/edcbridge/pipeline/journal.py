@@ -708,9 +708,14 @@ class Journal:
     def outputs_in_folder(self) -> Iterator[tuple[str, str]]:
         """The key and outputs (JSON text, see :meth:`done`) of every record whose files are in
         this folder, by any run: done, or failed keeping the files of its earlier version (see
-        :meth:`kept`), which are credentials of the folder too (streamed)."""
-        yield from self.db.execute("SELECT key, outputs FROM records WHERE state = 'done' "
-                                   "OR (state = 'failed' AND outputs <> '{}')")
+        :meth:`kept`), which are credentials of the folder too while one is left (its error
+        offers to delete them) (streamed)."""
+        for key, state, outputs in self.db.execute(
+                "SELECT key, state, outputs FROM records WHERE state = 'done' "
+                "OR (state = 'failed' AND outputs <> '{}')"):
+            if state == "done" or any(output_file(self.path.parent, output).is_file()
+                                      for output in json.loads(outputs).values()):
+                yield key, outputs
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM records GROUP BY state").fetchall())
