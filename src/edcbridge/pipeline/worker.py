@@ -535,11 +535,12 @@ def _write(s: WorkerState, work: _Work) -> None:
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer
     created: list[Path] = []  # files that were not there: removed if a later format fails
+    several = len(work.texts) > 1  # (a record of one file that fails writes none: no stat)
     for name, data in work.texts.items():
         folder, suffix = FORMATS[name]
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         try:
-            new = not target.exists()
+            new = several and not target.exists()
             write_atomic(target, data)
             created += [target] if new else []
             written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
