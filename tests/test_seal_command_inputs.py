@@ -314,9 +314,11 @@ def test_a_sealed_file_is_not_sealed_again(written: devpki.TestSeal, credential:
     assert _nothing_written(tmp_path / "again")
 
 
-def test_a_folder_given_as_file_is_a_usage_error(written: devpki.TestSeal, tmp_path: Path) -> None:
+def test_a_folder_given_as_file_is_named_as_that_files_problem(written: devpki.TestSeal,
+                                                                tmp_path: Path) -> None:
     result = _seal([tmp_path], tmp_path / "out", *_p12_args(written))
-    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert result.exit_code == 1 and f"{tmp_path}: a folder, not a file" in result.stderr
+    assert _nothing_written(tmp_path / "out")
 
 
 def test_an_out_folder_under_a_file_is_refused_before_sealing(
