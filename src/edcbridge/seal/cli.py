@@ -7,7 +7,6 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, un
 from edcbridge.cli import quiet_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
+from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, sealed_each
 from edcbridge.seal.certs import LISTS_UNCHECKED
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
@@ -603,15 +603,6 @@ def _check_out_dir(out_dir: Path) -> None:
         raise _SetupUnusable(f"--out {out_dir} cannot be written: no permission to write in {existing}")
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-    ) as handle:
-        handle.write(text)
-        temp = Path(handle.name)
-    temp.replace(target)
-
-
 def _prompt() -> str:
     return str(click.prompt("Seal password", hide_input=True, err=True))
 
@@ -785,17 +776,26 @@ def _credential_problem(text: str) -> str | None:
     return None
 
 
-def _seal_all(sealer: Sealer, files: Sequence[Path], texts: Sequence[str]) -> list[str]:
-    """Seal every text; a seal or service problem affects every file (exit 2)."""
-    sealed = []
-    for path, text in zip(files, texts, strict=True):
+def _seal_all(sealer: Sealer, files: Sequence[Path], texts: list[str], targets: Sequence[Path],
+              staged: Staged) -> None:
+    """Seal every text into *staged*, several at once when each waits for a timestamp; a seal
+    or service problem affects every file (exit 2)."""
+    at_once = TSA_REQUESTS_AT_ONCE if sealer.tsa is not None and sealer.level != Level.B_B else 1
+
+    def seal(index: int) -> str:
         try:
-            sealed.append(sealer.seal(text))
+            return sealer.seal(texts[index])
         except SealFormatError as exc:
-            raise _Refused([f"{path}: {exc}"]) from exc
-        except SealError as exc:  # the timestamp authority, revocation data, the certificate
-            raise _SetupUnusable(str(exc)) from exc
-    return sealed
+            raise SealFormatError(f"{files[index]}: {exc}") from exc
+
+    try:
+        for index, sealed in sealed_each(seal, len(texts), at_once):
+            staged.write(targets[index], sealed)
+            texts[index] = ""  # sealed and on disk: not kept for the rest of the batch
+    except SealFormatError as exc:
+        raise _Refused([str(exc)]) from exc
+    except SealError as exc:  # the timestamp authority, revocation data, the certificate
+        raise _SetupUnusable(str(exc)) from exc
 
 
 def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
@@ -875,15 +875,15 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                 sealer, issuer_check, files, texts)
             if problems or differ:
                 raise _Refused([*problems, *differ], issuers_differ=bool(differ))
-            sealed = _seal_all(sealer, files, texts)
+            with Staged() as staged:
+                _seal_all(sealer, files, texts, targets, staged)
+                staged.commit()
         except SealError as exc:  # the seal, its password or a service: every file, exit 2
             raise _SetupUnusable(str(exc)) from exc
         finally:
             if tsa is not None:
                 tsa.close()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for target, text in zip(targets, sealed, strict=True):
-            _write_atomically(target, text)
+        for target in targets:
             click.echo(str(target))
 
     return seal_command

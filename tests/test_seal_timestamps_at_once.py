@@ -1,0 +1,193 @@
+"""`edcbridge seal` at B-T and above asks the timestamp authority for several files' tokens at
+once, as a worker of `export` does; the sealed files wait on disk, not in memory, and appear
+whole, together, or not at all."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+
+from edcbridge.cli import main
+from edcbridge.seal import devpki, tst
+from edcbridge.seal.jades import b64url_decode
+from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
+from tests.conftest import need_tool
+
+AT_ONCE = 4  # requests the authority waits to hold together before it answers any
+
+
+def _credential(folder: Path, number: int) -> Path:
+    path = folder / f"award-{number}-unsigned.json"
+    path.write_text(json.dumps({"id": f"urn:credential:{number}", "type": ["VerifiableCredential"]}) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _nothing_written(out: Path) -> bool:
+    return not out.exists() or not any(out.iterdir())
+
+
+def _seal(written: devpki.TestSeal, files: list[Path], out: Path, *extra: str) -> Result:
+    return CliRunner().invoke(main, ["seal", *map(str, files), "--out", str(out), "--p12", str(written.p12),
+                                     "--password-file", str(written.password_file), "-q", *extra])
+
+
+def test_sealed_files_get_the_mode_other_outputs_get(written: devpki.TestSeal, tmp_path: Path) -> None:
+    """They were written 0600 (a temporary file's mode), unlike the sealed files of export."""
+    umask = os.umask(0o022)
+    try:
+        result = _seal(written, [_credential(tmp_path, 1)], tmp_path / "out")
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((tmp_path / "out" / "award-1-signed.jsonld").stat().st_mode) == 0o644
+
+
+class _Gathering(TimestampAuthority):
+    """Answers once ``wanted`` requests wait together (or a request has waited ``patience``
+    seconds: one after another they never do), noting the most that ever waited together."""
+
+    def __init__(self, authority: TimestampAuthority, wanted: int, patience: float = 10.0) -> None:
+        super().__init__(authority.signer)
+        self.wanted, self.patience = wanted, patience
+        self.lock = threading.Lock()
+        self.waiting = self.most = self.asked = 0
+        self.gathered = threading.Event()
+
+    def respond(self, body: bytes) -> bytes:
+        with self.lock:
+            self.waiting += 1
+            self.asked += 1
+            self.most = max(self.most, self.waiting)
+            if self.waiting >= self.wanted:
+                self.gathered.set()
+        self.gathered.wait(self.patience)
+        try:
+            return super().respond(body)
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+
+def _signature_timestamp(path: Path) -> tuple[str, bytes]:
+    """The seal's signature value and its signature timestamp token."""
+    signature = json.loads(path.read_text("utf-8"))["signatures"][0]
+    for entry in signature["header"]["etsiU"]:
+        member = json.loads(b64url_decode(entry))
+        if "sigTst" in member:
+            return signature["signature"], base64.b64decode(member["sigTst"]["tstTokens"][0]["val"])
+    raise AssertionError(f"{path} has no signature timestamp")
+
+
+def test_seal_asks_for_the_timestamps_of_its_files_at_once(written: devpki.TestSeal, tmp_path: Path) -> None:
+    openssl = need_tool("openssl")
+    files = [_credential(tmp_path, number) for number in range(6)]
+    authority = _Gathering(TimestampAuthority(devpki.load_tsa_signer(written)), AT_ONCE)
+    out = tmp_path / "out"
+    with DevServer(authority) as server:
+        result = _seal(written, files, out, "--tsa", server.tsa_url, "--level", "B-T")
+    assert result.exit_code == 0, result.output
+    assert authority.most >= AT_ONCE and authority.asked == len(files)  # one token a file
+    targets = [out / f"award-{number}-signed.jsonld" for number in range(6)]
+    assert result.stdout.splitlines() == list(map(str, targets))  # in the order given
+    assert sorted(out.iterdir()) == sorted(targets)
+    (tmp_path / "tsa.pem").write_bytes(devpki.load_tsa_signer(written).certificate.public_bytes(
+        serialization.Encoding.PEM))
+    for target, source in zip(targets, files, strict=True):
+        assert json.loads(target.read_text("utf-8"))["payload"] == source.read_text("utf-8")
+        signature, token = _signature_timestamp(target)
+        (tmp_path / "token.der").write_bytes(token)
+        digest = hashlib.sha256(signature.encode("ascii")).hexdigest()
+        checked = subprocess.run([openssl, "ts", "-verify", "-token_in", "-in", str(tmp_path / "token.der"),
+                                  "-digest", digest, "-CAfile", str(written.root_ca),
+                                  "-untrusted", str(tmp_path / "tsa.pem")],
+                                 capture_output=True, text=True, check=False)
+        assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
+    verified = CliRunner().invoke(main, ["verify", "--json", *map(str, targets),
+                                         "--trust-anchor", str(written.root_ca)])
+    assert verified.exit_code == 0, verified.output
+    assert {entry["checks"]["TIMESTAMP"]["status"] for entry in json.loads(verified.stdout)} == {"OK"}
+
+
+class _Refusing(TimestampAuthority):
+    """Answers ``answered`` requests, then rejects every other."""
+
+    def __init__(self, authority: TimestampAuthority, answered: int) -> None:
+        super().__init__(authority.signer)
+        self.left = answered
+        self.lock = threading.Lock()
+
+    def respond(self, body: bytes) -> bytes:
+        with self.lock:
+            self.left -= 1
+            answer = self.left >= 0
+        return super().respond(body) if answer else tst.build_rejection("out of service", "system_failure")
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_an_authority_failing_midway_leaves_the_folder_as_it_was(
+        written: devpki.TestSeal, tmp_path: Path, earlier: bool) -> None:
+    """The files sealed before the failure wait on disk, not in memory: none of them, and none
+    of their hidden names, is left; a seal of an earlier run stays whole."""
+    files = [_credential(tmp_path, number) for number in range(12)]
+    out = tmp_path / "out"
+    if earlier:
+        assert _seal(written, files[:1], out).exit_code == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()} if earlier else {}
+    with DevServer(_Refusing(TimestampAuthority(devpki.load_tsa_signer(written)), 5)) as server:
+        result = _seal(written, files, out, "--tsa", server.tsa_url, "--level", "B-T")
+    assert result.exit_code == 2, result.output
+    assert "out of service" in result.stderr and result.stderr.count("Error:") == 1
+    after = {path.name: path.read_bytes() for path in out.iterdir()} if out.exists() else {}
+    assert after == before
+
+
+class _Holding(TimestampAuthority):
+    """Holds every request until ``released``; on the first, Ctrl-C is pressed in the run."""
+
+    def __init__(self, authority: TimestampAuthority) -> None:
+        super().__init__(authority.signer)
+        self.released = threading.Event()
+        self.lock = threading.Lock()
+        self.held = 0
+
+    def respond(self, body: bytes) -> bytes:
+        with self.lock:
+            self.held += 1
+            first = self.held == 1
+        if first:
+            main_thread = threading.main_thread().ident
+            assert main_thread is not None
+            signal.pthread_kill(main_thread, signal.SIGINT)
+        self.released.wait()
+        return super().respond(body)
+
+
+def test_ctrl_c_while_timestamps_are_awaited_exits_leaving_nothing(written: devpki.TestSeal,
+                                                                   tmp_path: Path) -> None:
+    """The requests in flight are left to their daemon threads (Python's exit does not wait for
+    them, up to the timeout), and the seals already made are removed from the folder."""
+    files = [_credential(tmp_path, number) for number in range(20)]
+    authority = _Holding(TimestampAuthority(devpki.load_tsa_signer(written)))
+    out = tmp_path / "out"
+    with DevServer(authority) as server:
+        try:
+            result = _seal(written, files, out, "--tsa", server.tsa_url, "--level", "B-T")
+            waited_for = [thread.name for thread in threading.enumerate()
+                          if not thread.daemon and thread is not threading.main_thread()]
+            assert result.exit_code == 130, result.output
+            assert authority.held >= 1 and waited_for == []
+            assert _nothing_written(out)
+        finally:
+            authority.released.set()
