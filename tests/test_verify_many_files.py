@@ -4,6 +4,7 @@ that file's own verdict, and the other files are still checked."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -45,3 +46,31 @@ def test_a_link_to_nothing_among_the_files_is_its_own_verdict(written: devpki.Te
 def test_a_name_that_names_nothing_is_still_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "typo.jsonld")])
     assert result.exit_code == 2 and "typo.jsonld" in result.stderr and "does not exist" in result.stderr
+
+
+def test_verify_keeps_no_file_once_its_verdict_is_printed(written: devpki.TestSeal, tmp_path: Path) -> None:
+    """A folder of thousands of credentials is checked in the memory of a few: each report was
+    kept (its payload with it) until the end, for the summary line."""
+    padding = "x" * 500_000
+    sources = []
+    for number in range(30):
+        sources.append(tmp_path / f"award-{number:02}-unsigned.json")
+        sources[-1].write_text(json.dumps({"id": f"urn:credential:{number}", "description": padding}),
+                               encoding="utf-8")
+    out = tmp_path / "sealed"
+    sealed = CliRunner().invoke(main, ["seal", *map(str, sources), "--out", str(out), "-q", "--p12",
+                                       str(written.p12), "--password-file", str(written.password_file)])
+    assert sealed.exit_code == 0, sealed.output
+    files = sorted(map(str, out.iterdir()))
+    peaks = {}
+    for count in (2, 2, 30):  # the first run loads what every run shares
+        tracemalloc.start()
+        try:
+            result = CliRunner().invoke(main, ["verify", *files[:count], "--trust-anchor",
+                                               str(written.root_ca)])
+            peaks[count] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "30 files: 30 VALID"
+    assert peaks[30] - peaks[2] < 14 * len(padding)  # 28 more files held would be 28 x 500 kB

@@ -33,6 +33,7 @@ from edcbridge.seal.verify import (
     Check,
     FormatCheck,
     Outcome,
+    Verdict,
     Verification,
     VerifyOptions,
     XmlFormatCheck,
@@ -167,18 +168,25 @@ def make_verify_command(format_check: FormatCheck | None = None,
             xml_format_check=xml_format_check,
         )
         did_documents, did_keys = _read_did_documents(did_document_files)
-        reports: list[_Report | XadesReport | JwtReport] = []
+        entries: list[dict[str, object]] = []  # for --json; in text, no report outlives its lines
+        verdicts: list[Verdict] = []
+        passed, xades = True, 0
         for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            reports.append(_verified_listed(path, options, services, issuer_check, did_documents, did_keys))
-            if not as_json:
-                reports[-1].print()
+            report = _verified_listed(path, options, services, issuer_check, did_documents, did_keys)
+            verdicts.append(report.outcome.verdict)
+            passed = passed and report.outcome.passed
+            xades += _xades_sealed(report)
+            if as_json:
+                entries.append(report.as_dict())
+            else:
+                report.print()
         if fetch_revocation:
-            _note_xades_revocation(reports)
+            _note_xades_revocation(xades)
         if as_json:
-            click.echo(json_text([report.as_dict() for report in reports]))
-        elif len(reports) > 1:
-            click.echo(summary_line([report.outcome.verdict for report in reports]))
-        if not all(report.outcome.passed for report in reports):
+            click.echo(json_text(entries))
+        elif len(verdicts) > 1:
+            click.echo(summary_line(verdicts))
+        if not passed:
             sys.exit(1)
 
     return verify
@@ -351,12 +359,15 @@ def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool
         click.echo(f"note: {note}", err=True)
 
 
-def _note_xades_revocation(reports: Sequence[_Report | XadesReport | JwtReport]) -> None:
-    """Say on stderr that --fetch-revocation reached none of the XAdES seals checked."""
+def _xades_sealed(report: _Report | XadesReport | JwtReport) -> bool:
+    """Whether the report is of an XML file whose XAdES seal was read."""
     from edcbridge.xml.cli import XadesReport
 
-    xades = sum(isinstance(report, XadesReport) and report.result.certificate is not None
-                for report in reports)
+    return isinstance(report, XadesReport) and report.result.certificate is not None
+
+
+def _note_xades_revocation(xades: int) -> None:
+    """Say on stderr that --fetch-revocation reached none of the *xades* XAdES seals checked."""
     if xades:
         click.echo(f"note: --fetch-revocation does not reach XAdES seals: whether the certificates of "
                    f"the {xades} XML file(s) sealed with XAdES were revoked was not checked (their "
