@@ -8,9 +8,11 @@ import base64
 import hashlib
 import json
 import os
+import resource
 import signal
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from edcbridge.seal.jades import b64url_decode
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from tests.conftest import need_tool
 
+SRC = Path(__file__).resolve().parent.parent / "src"
 AT_ONCE = 4  # requests the authority waits to hold together before it answers any
 
 
@@ -191,3 +194,24 @@ def test_ctrl_c_while_timestamps_are_awaited_exits_leaving_nothing(written: devp
             assert _nothing_written(out)
         finally:
             authority.released.set()
+
+
+def _small_files_only() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # a sealed file is larger: a full disk
+
+
+def test_a_folder_that_cannot_take_the_sealed_files_is_one_line_and_leaves_nothing(
+        written: devpki.TestSeal, tmp_path: Path) -> None:
+    """A disk that fills during the run gave a traceback, and a half-written temporary file."""
+    files = [_credential(tmp_path, number) for number in range(3)]
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "edcbridge", "seal", *map(str, files), "--out", str(out), "-q",
+               "--p12", str(written.p12), "--password-file", str(written.password_file)]
+    result = subprocess.run(command, capture_output=True, text=True, preexec_fn=_small_files_only,
+                            env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONDONTWRITEBYTECODE": "1"},
+                            timeout=300, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("Error:") == 1
+    assert f"--out {out}: the sealed files cannot be written (File too large)" in result.stderr
+    assert _nothing_written(out)

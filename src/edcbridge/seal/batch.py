@@ -30,8 +30,8 @@ def sealed_each(seal: Seal, count: int, at_once: int) -> Iterator[tuple[int, str
     at the same time; the first exception *seal* raises is raised here, and no file is started
     after it.
 
-    The threads are daemons: a second Ctrl-C exits at once, not once every request in flight has
-    its answer or times out. *seal* must be safe across threads (a Sealer and its TsaClient are:
+    The threads are daemons, started per run: Ctrl-C exits at once, not once every request in
+    flight has its answer or times out. *seal* must be safe across threads (a Sealer and its TsaClient are:
     the pipeline shares them so)."""
     if at_once <= 1 or count <= 1:
         for index in range(count):

@@ -801,7 +801,12 @@ def _seal_all(sealer: Sealer, files: Sequence[Path], texts: list[str], targets: 
 
     try:
         for index, sealed in sealed_each(seal, len(texts), at_once):
-            staged.write(targets[index], sealed)
+            try:
+                staged.write(targets[index], sealed)
+            except OSError as exc:  # a full disk, a folder taken away: one line, no traceback
+                raise _SetupUnusable(f"--out {targets[index].parent}: the sealed files cannot be written "
+                                     f"({exc.strerror or exc}); free some space or choose another "
+                                     "folder") from exc
             texts[index] = ""  # sealed and on disk: not kept for the rest of the batch
     except SealFormatError as exc:
         raise _Refused([str(exc)]) from exc
@@ -861,7 +866,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     ) -> None:
         """Seal credential JSON FILES as JAdES into --out (all files or none are written).
 
-        Exit status 2 when the seal, its password or a service cannot be used (no file is
+        Exit status 2 when the seal, its password, a service or the --out folder cannot be used (no file is
         sealed), 1 when some file cannot be sealed (none is written).
         """
         targets = _output_targets(files, out_dir)
