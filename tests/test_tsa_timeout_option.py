@@ -73,12 +73,15 @@ def test_the_default_is_the_clients() -> None:
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "0", "-1", "3601", "soon"])
-@pytest.mark.parametrize("command", ["export", "export-xml"])
+@pytest.mark.parametrize("command", ["export", "export-xml", "seal"])
 def test_a_number_that_is_no_deadline_is_refused_before_any_work(
         seal: SealFactory, tmp_path: Path, value: str, command: str) -> None:
-    result = CliRunner().invoke(main, [
-        command, str(AWARDS), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"),
-        *_seal_options(seal, "http://127.0.0.1:9/tsa"), "--tsa-timeout", value])
+    reading = [str(AWARDS), "-c", str(CATALOGUE)] if command != "seal" else [str(AWARDS)]
+    sealing = _seal_options(seal, "http://127.0.0.1:9/tsa")
+    if command == "seal":
+        sealing[0] = "--p12"
+    result = CliRunner().invoke(main, [command, *reading, "-o", str(tmp_path / "out"), *sealing,
+                                       "--tsa-timeout", value])
     assert result.exit_code == 2, result.output
     assert "--tsa-timeout" in result.stderr and "Traceback" not in result.stderr
     assert not list((tmp_path / "out").glob("*/*"))

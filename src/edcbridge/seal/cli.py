@@ -19,7 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
-from edcbridge.cli import quiet_option
+from edcbridge.cli import quiet_option, tsa_timeout_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, sealed_each
@@ -27,7 +27,7 @@ from edcbridge.seal.certs import LISTS_UNCHECKED
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
 from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
-from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
+from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.verify import (
     CHECKS,
     Check,
@@ -837,8 +837,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     )
     @click.option("--tsa", "tsa_url", envvar="EDCBRIDGE_TSA_URL", metavar="URL",
                   help="RFC 3161 timestamp URL (else EDCBRIDGE_TSA_URL).")
-    @click.option("--tsa-timeout", default=DEFAULT_TIMEOUT, show_default=True, type=float,
-                  help="Seconds to wait for the timestamp authority.")
+    @tsa_timeout_option()
     @click.option("--crl", "crl_files", multiple=True, type=_FILE, help="CRL to embed at B-LT and B-LTA.")
     @click.option("--no-fetch-revocation", "--no-fetch-crl", "no_fetch_revocation", is_flag=True,
                   help="Never ask OCSP responders or download CRLs (B-LT and B-LTA then need --crl).")
