@@ -39,6 +39,7 @@ from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
 from edcbridge.pipeline.catalogue_gaps import catalogue_annex1_gaps
+from edcbridge.pipeline.catalogue_part import CatalogueParts
 from edcbridge.pipeline.delivery import NOT_SENT, Delivery, WalletTarget, deliver_pending
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Done, Journal, audit_actions, output_file
 from edcbridge.pipeline.reports import ReportWriter
@@ -123,23 +124,6 @@ class RunResult:
     @property
     def total(self) -> int:
         return self.done + self.skipped + self.failed + self.withdrawn_in_input + self.erased_in_input
-
-
-def catalogue_digests(catalogue: Catalogue) -> dict[str, str]:
-    """Per specification, a digest of what its credentials are made from: the catalogue as
-    read (organisations, quality assurance, languages, policies), the specification and those
-    it names as its parts or wholes. Adding a course, or reformatting the file, then redoes
-    (and reseals) nothing; changing a course redoes its awards and those of its neighbours."""
-    common = catalogue.model_dump(mode="json", exclude={"specifications"})
-    by_code = {spec.code: spec for spec in catalogue.specifications}
-    digests = {}
-    for spec in catalogue.specifications:
-        related = [by_code[code] for code in (*spec.part_of, *spec.has_part) if code in by_code]
-        specs = [s.model_dump(mode="json") for s in (spec, *related)]
-        made_from = {"catalogue": common, "specifications": specs}
-        text = json.dumps(made_from, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        digests[spec.code] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return digests
 
 
 _TABULAR = (".csv", ".tsv", ".txt")
@@ -431,8 +415,8 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     settings = _settings(runner.options, sealing)
     validated = _settings(replace(runner.options, validate=True), sealing)
     wanted = _wanted(runner.options, seal)
-    digests = catalogue_digests(catalogue)
-    run = (settings, validated if validated != settings else None, wanted, digests,
+    parts = CatalogueParts(catalogue)
+    run = (settings, validated if validated != settings else None, wanted, parts,
            _run_made_from(runner.options, sealing), _signer_identity(runner.options))
     for path in job.awards:
         try:
@@ -450,7 +434,7 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
 
 
 def _settings(options: RunOptions, sealing: str) -> str:
-    """What, besides the award and its part of the catalogue (:func:`catalogue_digests`),
+    """What, besides the award and its part of the catalogue (:class:`CatalogueParts`),
     decides the content of a record's outputs: a change redoes the record. Which formats are
     written is not part of it (see :func:`_wanted`), and a run without validation takes a
     record validated earlier as done (see :func:`_file_items`)."""
@@ -612,10 +596,10 @@ def _wanted(options: RunOptions, seal: Any) -> frozenset[str]:
 
 
 def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalogue: Catalogue,
-                runner: _Runner, run: tuple[str, str | None, frozenset[str], dict[str, str], str, str | None],
+                runner: _Runner, run: tuple[str, str | None, frozenset[str], CatalogueParts, str, str | None],
                 foreign: Callable[[str], str | None] | None) -> Iterator[Item | Outcome]:
     names = runner.names
-    settings, validated, wanted, digests, run_made_from, signer = run
+    settings, validated, wanted, catalogue_parts, run_made_from, signer = run
     for loaded in iter_awards(path, catalogue, *reading):
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
@@ -652,7 +636,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
                 "    fix: export this issuer's awards in a run of their own, with its own seal"])
             continue
         award_json = award.model_dump_json()
-        spec_digest = digests.get(award.specification, "")  # a row of no specification does not load
+        spec_digest = catalogue_parts.digest(award.specification, award.issuer)
         input_hash = hashlib.sha256(f"{settings}|{spec_digest}|{award_json}".encode()).hexdigest()
         done = runner.journal.done(key)
         if validated is not None and done is not None and done.input_hash != input_hash:
