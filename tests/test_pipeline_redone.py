@@ -138,6 +138,39 @@ def test_files_of_a_format_the_run_does_not_write_stay_recorded_when_the_row_is_
     assert {r["status"] for r in _records(out).values()} == {"skipped"}
 
 
+def _journal_record(out: Path, award_id: str) -> tuple[set[str], list[str]]:
+    """The paths of the record's files, and its warnings, as the journal holds them."""
+    with sqlite3.connect(out / JOURNAL_NAME) as db:
+        outputs, warnings = db.execute("SELECT outputs, warnings FROM records WHERE key = ?",
+                                       (f"imperial/{award_id}",)).fetchone()
+    db.close()
+    files = {str(out / output["file"]) for output in json.loads(outputs).values()}
+    return files, json.loads(warnings or "[]")
+
+
+def test_the_reports_list_the_files_of_a_format_the_run_does_not_write_as_the_journal_does(
+        env: None, tmp_path: Path) -> None:
+    """A run asking for fewer formats keeps the files of the others as each record's: its row
+    lists them, with the warnings about them, as the journal does, skipped or made again."""
+    out = tmp_path / "out"
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "edc-xml")
+    first = _records(out)
+    assert any(w.startswith("edc-xml: ") for w in first["IMP-2025-000101"]["warnings"])
+    (out / "edc" / "imperial_IMP-2025-000101.jsonld").unlink()
+    for formats in (("--format", "edc"), ("--format", "edc", "--format", "edc-xml")):
+        _export(AWARDS, CATALOGUE, out, *formats)
+        records = _records(out)
+        assert records["IMP-2025-000101"]["status"] == ("done" if len(formats) == 2 else "skipped")
+        with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+            cells = {row["award_id"]: set(row["outputs"].split(" ")) for row in csv.DictReader(handle)}
+        for award_id, record in records.items():
+            files, warnings = _journal_record(out, award_id)
+            assert set(record["outputs"]) == {"edc", "edc-xml"}, record
+            assert set(record["outputs"].values()) == cells[award_id] == files
+            assert all(Path(path).exists() for path in files)
+            assert record["warnings"] == warnings == first[award_id]["warnings"], award_id
+
+
 def test_the_audit_trail_says_which_records_were_made_again_and_why(env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _export(AWARDS, CATALOGUE, out)

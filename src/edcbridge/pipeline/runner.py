@@ -219,12 +219,14 @@ class _Runner:
         self.reports = reports
         self.progress = progress
         self.result = RunResult()
-        self.pending: list[tuple[Outcome, str]] = []  # journaled, to report once committed
+        # journaled, to report once committed, with the files the reports list for the record
+        self.pending: list[tuple[Outcome, str, dict[str, dict[str, str]]]] = []
         self.consecutive_failures = 0
         self.stopping = False
         self.interrupted = False
         self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
+        self.earlier_warnings: dict[str, tuple[str, ...]] = {}  # likewise, as the journal kept them
         self.redone: dict[str, tuple[str, bool]] = {}  # why each record done earlier is made
         # again, and whether what it is made from changed (its files of other formats are outdated)
         self.made_from: dict[str, str] = {}  # of records with the workers (see :func:`_made_from`)
@@ -251,8 +253,10 @@ class _Runner:
                 "journal went with it, holding what was done); move it back, or run the same "
                 "command with -o naming the place it was moved to")
 
-    def handle(self, outcome: Outcome, status: str | None = None) -> None:
-        """Journal an outcome; reports and progress follow once it is committed."""
+    def handle(self, outcome: Outcome, status: str | None = None,
+               files: dict[str, dict[str, str]] | None = None) -> None:
+        """Journal an outcome; reports and progress follow once it is committed. ``files``: of
+        a record skipped as done, the files its reports list (see :func:`_listed`)."""
         if outcome.state == "failed" and outcome.stage == "write":
             self._check_folder()
         if outcome.key in self.load_warnings:  # what the reader noticed comes first
@@ -265,6 +269,7 @@ class _Runner:
         elif outcome.stage == ERASED_STAGE:
             status = ERASED_ROW  # not journaled: the record stays erased
         earlier = self.earlier_outputs.pop(outcome.key, None) if outcome.key else None
+        earlier_warnings = self.earlier_warnings.pop(outcome.key, ()) if outcome.key else ()
         made_from = self.made_from.pop(outcome.key, None) if outcome.key else None
         redone = self.redone.pop(outcome.key, None) if earlier else None
         kept = _kept_after_failure(earlier, outcome.file, outcome.row) \
@@ -278,6 +283,8 @@ class _Runner:
         if earlier and redone and outcome.state == "done" and status != "skipped":
             outputs, outdated, unrecorded = _other_formats(earlier, outcome.outputs, redone[1],
                                                            self.options.out_dir)
+            outcome.warnings += _kept_warnings(earlier_warnings, outputs.keys() - outcome.outputs.keys(),
+                                               outcome.warnings)
         input_hash = outcome.input_hash
         if sealed_record is not None and "edc-sealed" in outputs:  # a run with the seal skips it
             input_hash, made_from = sealed_record.input_hash, sealed_record.made_from
@@ -302,7 +309,7 @@ class _Runner:
             self.unrecorded_pending += unrecorded
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
-        self.pending.append((outcome, status or outcome.state))
+        self.pending.append((outcome, status or outcome.state, outputs if files is None else files))
         if status == "file-error":
             pass  # not an award: neither counts towards --fail-fast nor breaks a run of failures
         elif status == WITHDRAWN:
@@ -356,8 +363,9 @@ class _Runner:
         self.unrecorded += self.unrecorded_pending
         self.unrecorded_pending = []
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
-        for outcome, status in pending:  # all into the reports first: a callback may fail
-            self.reports.write(outcome, status)  # counted once written: the summary lists what it counts
+        for outcome, status, files in pending:  # all into the reports first: a callback may fail
+            listed = outcome if files is outcome.outputs else replace(outcome, outputs=files)
+            self.reports.write(listed, status)  # counted once written: the summary lists what it counts
             if status in ("done", "skipped"):  # report.json lists the warnings of both
                 self.result.with_warnings += bool(outcome.warnings)
             if status == "skipped":
@@ -379,7 +387,7 @@ class _Runner:
                 self.result.stage_failures[stage] = self.result.stage_failures.get(stage, 0) + 1
             for stage, seconds in outcome.seconds.items():
                 self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + seconds
-        for outcome, status in pending:
+        for outcome, status, _ in pending:  # stdout names the files this run wrote
             self.progress(outcome, status)
 
     def _count_withdrawn(self, outcome: Outcome) -> None:
@@ -533,6 +541,13 @@ def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[s
     return {**kept, **outputs}, [], dropped
 
 
+def _kept_warnings(earlier: tuple[str, ...], kept: Iterable[str], now: list[str]) -> list[str]:
+    """The warnings a record made again keeps from its earlier making: those about its files of
+    the formats this run does not write, which it keeps (see :func:`_other_formats`)."""
+    about = tuple(f"{name}: " for name in kept)
+    return [warning for warning in earlier if about and warning.startswith(about) and warning not in now]
+
+
 def _removed_or_unrecorded(outdated: list[Path], unrecorded: list[Path]) -> str:
     """The end of a record's ``redone``: the earlier files it removed, and those changed by hand
     that it no longer lists."""
@@ -660,11 +675,12 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         if outputs is not None and done is not None:
             runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
                                   outputs=outputs, warnings=_skipped_warnings(done, read_warnings),
-                                  recipient=award.learner.email), "skipped")
+                                  recipient=award.learner.email), "skipped", _listed(done, outputs))
             continue
         parts = runner.made_from[key] = _made_from(award_json, spec_digest, run_made_from)
         if done is not None:
             runner.earlier_outputs[key] = done.outputs
+            runner.earlier_warnings[key] = done.warnings
             if sealed_earlier is not None and _validated_alike(sealed_earlier, parts):
                 runner.sealed_records[key] = sealed_earlier
             # sealed from the same award, it is made again for a file or a format, not the seal
@@ -730,6 +746,13 @@ def _skipped_warnings(done: Done, read_warnings: list[str]) -> list[str]:
     """The warnings of a record skipped as done: what this run noticed reading its row, then
     what the journal kept of making its files (those were not made again)."""
     return read_warnings + [warning for warning in done.warnings if not warning.startswith(_LOAD)]
+
+
+def _listed(done: Done, outputs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The files the reports list for a record skipped as done: this run's ``outputs``, and its
+    files of the formats this run does not write that are there as they were written (still the
+    record's: the journal keeps them and ``withdraw`` moves them)."""
+    return {name: output for name, output in done.outputs.items() if name in outputs or unchanged(output)}
 
 
 def _current(done: Done | None, input_hash: str, wanted: frozenset[str],
