@@ -206,9 +206,10 @@ def test_errors_name_the_mapped_header_the_file_writes(env: None, tmp_path: Path
     awards = _csv(tmp_path, GERMAN, ROW, late)
     result = CliRunner().invoke(main, _export(awards, tmp_path / "out", *_options(MAPPING)))
     assert result.exit_code == 1, result.stderr
-    assert "awards.csv:3: column 'Prüfungsnummer' = 'A1': duplicate of row 2" in result.stderr
-    assert "awards.csv:3: column 'Geburtsdatum' = '31/02/1994': '31/02/1994' is not a date" in result.stderr
-    assert "awards.csv:3: column 'Matrikelnummer' = '2.21459E+06'" in result.stderr
+    assert "awards.csv:3: award 'A1': column 'Prüfungsnummer' = 'A1': duplicate of row 2" in result.stderr
+    assert "awards.csv:3: award 'A1': column 'Geburtsdatum' = '31/02/1994': '31/02/1994' is not a date" \
+        in result.stderr
+    assert "awards.csv:3: award 'A1': column 'Matrikelnummer' = '2.21459E+06'" in result.stderr
     assert "format the Matrikelnummer column as Text" in result.stderr
     assert "column 'award_id'" not in result.stderr and "column 'learner_id'" not in result.stderr
 
@@ -220,8 +221,8 @@ def test_errors_name_the_mapped_key_of_a_json_object(env: None, tmp_path: Path) 
                       "utf-8")
     result = CliRunner().invoke(main, _export(str(awards), tmp_path / "out", *_options(MAPPING)))
     assert result.exit_code == 1, result.stderr
-    assert "awards.jsonl:2: column 'Prüfungsnummer' = 'A1': duplicate of row 1" in result.stderr
-    assert "awards.jsonl:2: column 'Geburtsdatum' = '31/02/1994'" in result.stderr
+    assert "awards.jsonl:2: award 'A1': column 'Prüfungsnummer' = 'A1': duplicate of row 1" in result.stderr
+    assert "awards.jsonl:2: award 'A1': column 'Geburtsdatum' = '31/02/1994'" in result.stderr
 
 
 @pytest.mark.parametrize(("header", "mapping"), [
@@ -236,7 +237,7 @@ def test_a_refused_award_id_under_another_name_is_no_award_of_another_file(
     result = CliRunner().invoke(main, ["export", first, second, "-c", CATALOGUE, "-o",
                                        str(tmp_path / "out"), "-j", "1", *_options(mapping)])
     assert result.exit_code == 1, result.stderr
-    assert f"{second}:2: column '{header[0]}' = '#N/A': the cell shows the spreadsheet error" \
+    assert f"{second}:2: award '#N/A': column '{header[0]}' = '#N/A': the cell shows the spreadsheet error" \
         in result.stderr
     assert "the same award or output file" not in result.stderr
 
@@ -255,8 +256,8 @@ def test_an_award_id_met_twice_is_named_by_the_header_the_file_writes(
                                        str(tmp_path / "out"), "-j", "1", *_options(mapping)])
     assert result.exit_code == 1, result.stderr
     for later in (again, failing):
-        assert f"{later}:2: column '{header[0]}' = 'A1': the same award or output file as {first} row 2" \
-            in result.stderr
+        assert f"{later}:2: award 'A1': column '{header[0]}' = 'A1': the same award or output file as " \
+               f"{first} row 2" in result.stderr
     assert "column 'award_id'" not in result.stderr
 
 
@@ -271,6 +272,6 @@ def test_an_award_whose_issuer_the_seal_does_not_name_is_refused_naming_the_mapp
                                               "--password-file", str(tmp_path / "seal-password.txt"),
                                               *_options([*MAPPING, "Hochschule=issuer"])))
     assert result.exit_code == 1, result.stderr
-    assert f"{awards}:2: column 'Hochschule' = 'qaa': the award's issuer 'qaa' is not the organisation" \
-        in result.stderr
+    assert f"{awards}:2: award 'A1': column 'Hochschule' = 'qaa': the award's issuer 'qaa' is not the " \
+           "organisation" in result.stderr
     assert "column 'issuer'" not in result.stderr

@@ -249,10 +249,10 @@ def test_no_two_awards_share_an_output_file(env: None, tmp_path: Path, workers: 
     assert result.exit_code == 1
     files = sorted(p.name for p in (out / "edc").iterdir())
     assert len(files) == 5 and len({name.lower() for name in files}) == 5, files  # X-1, X/1, X 1, Y-1, Z-1
-    assert f"{first}:5: column 'award_id' = 'x-1': the same award or output file as {first} row 2 " \
-           "(award_id 'X-1')" in result.stderr
-    assert f"{second}:2: column 'award_id' = 'Y-1': the same award or output file as {first} row 6" \
-        in result.stderr
+    assert f"{first}:5: award 'x-1': column 'award_id' = 'x-1': the same award or output file as " \
+           f"{first} row 2 (award_id 'X-1')" in result.stderr
+    assert f"{second}:2: award 'Y-1': column 'award_id' = 'Y-1': the same award or output file as " \
+           f"{first} row 6" in result.stderr
     report = json.loads((out / "report.json").read_text())
     assert (report["done"], report["failed"]) == (5, 2)
     outputs = [path for r in report["records"] for path in r["outputs"].values()]

@@ -359,7 +359,8 @@ def test_a_late_bad_byte_fails_its_row_and_the_rows_around_it_are_exported(env: 
     out = tmp_path / "out"
     code, _, stderr = _export(str(broken), "-c", str(CATALOGUE), "-o", str(out), "-j", "2")
     assert code == 1
-    assert f"{broken}:802: column 'specification'" in stderr  # the header is row 1: the 801st award
+    # the header is row 1: the 801st award
+    assert f"{broken}:802: award 'SYN-00800': column 'specification'" in stderr
     summary = json.loads((out / "report.json").read_text("utf-8"))
     assert (summary["done"], summary["failed"], summary["file_errors"]) == (804, 1, 0)
 

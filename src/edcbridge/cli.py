@@ -565,10 +565,16 @@ _INTERRUPTED = "interrupted: what was done is kept and reported; run the same co
 
 
 def _located(outcome: Outcome, message: str) -> str:
-    """A record's error naming its file, row and award (the loader's errors already do)."""
-    if outcome.file_level or message.startswith(f"{outcome.file}:"):
+    """A record's error naming its file, row and award. The loader's errors name their file and
+    row (and character): the award, when its id could be read, is named after them."""
+    if outcome.file_level:
         return message
-    return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
+    if not message.startswith(f"{outcome.file}:"):
+        return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
+    place = re.match(re.escape(outcome.file) + r":\d+(?::\d+)?: ", message)
+    if not outcome.award_id or place is None:
+        return message
+    return f"{place.group()}award {outcome.award_id!r}: {message[place.end():]}"
 
 
 MAX_SHOWN_FAILURES = 100  # failed records whose errors a run prints on stderr

@@ -751,10 +751,11 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
     for number, row in rows:
         if "__invalid__" in row:
             column = row.get("__column__")
+            award_id, issuer = _read_key(row.get("__read__") or {})
             yield LoadedRow(file, number, None, (RecordError(
                 file, number, str(column) if column else None, None, str(row["__invalid__"]),
                 str(row.get("__fix__", "write one JSON object per line")),
-                character=row.get("__character__")),), "")
+                character=row.get("__character__")),), award_id, issuer=issuer)
             continue
         short = row.pop("__short__", None)
         if header and _repeats_header(row, headers):
@@ -824,6 +825,19 @@ def _loaded_rows(file: str, header: list[str], header_row: int, rows: Iterator[t
             errors += _short_row(file, number, short)
         yield LoadedRow(file, number, None if errors else award, tuple(errors), award.award_id,
                         issuer=award.issuer or "", warnings=warnings, names=names)
+
+
+def _read_key(cells: Row) -> tuple[str, str]:
+    """The award_id and issuer of a JSON object refused whole (NaN in one of its keys, a lone
+    surrogate), from the cells it could read: its errors then name the award, as a row's of a
+    cell refused do. A column given twice, with two values, names none."""
+    found: dict[str, set[str]] = {column: set() for column in _KEY_COLUMNS}
+    for name, value in cells.items():
+        column, lang = _split_column(name)
+        if column in found and lang is None and isinstance(value, str) and value.strip():
+            found[column].add(value.strip())
+    award_id, issuer = (next(iter(values)) if len(values) == 1 else "" for values in found.values())
+    return award_id, issuer
 
 
 def _column_name(column: str, lang: str | None) -> str:
@@ -904,10 +918,9 @@ def _mapped_keys(rows: Iterator[tuple[int, Row]], columns: ColumnMap,
     try:
         for number, row in rows:
             headers.clear()
-            if "__invalid__" in row:
-                yield number, row
-                continue
-            yield number, _mapped_object(row, columns, noticed, headers)
+            if "__invalid__" not in row:
+                row = _mapped_object(row, columns, noticed, headers)
+            yield number, _read_mapped(row, columns) if "__read__" in row else row
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
@@ -926,7 +939,8 @@ def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str], headers: dic
         if other is not None and target[0] in COLUMNS and (found or columns.is_mapped(other)):
             return {"__invalid__": f"the keys {other!r} and {key!r} both give "
                     f"{_column_name(*target)}, one of them by the column mapping",
-                    "__fix__": "keep one of the two keys", "__column__": key}
+                    "__fix__": "keep one of the two keys", "__column__": key,
+                    "__read__": {name: cell for name, cell in row.items() if name not in (key, other)}}
         given.setdefault(target, key)
         if found:
             headers[name] = key
@@ -937,6 +951,15 @@ def _mapped_object(row: Row, columns: ColumnMap, noticed: set[str], headers: dic
     if said:
         mapped["__mapped__"] = said
     return mapped
+
+
+def _read_mapped(row: Row, columns: ColumnMap) -> Row:
+    """A refused object with the cells it could read under the columns the mapping names (keys
+    two of which give one column left out), so :func:`_read_key` finds its award_id."""
+    read: Row = row["__read__"]
+    while "__read__" in (mapped := _mapped_object(read, columns, set(), {})):
+        read = mapped["__read__"]
+    return {**row, "__read__": mapped}
 
 
 def _not_an_award(file: str, number: int, row: Row, header: list[str]) -> RecordError | None:

@@ -13,7 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 Row = dict[str, Any]  # cells by column; "__extra__", "__cells__" and "__invalid__" mark broken rows
-# (with "__invalid__": "__column__", "__fix__" and "__character__", where in the line it breaks);
+# (with "__invalid__": "__column__", "__fix__", "__character__", where in the line it breaks, and
+# "__read__", the cells of a JSON object refused whole that could be read);
 # "__short__" a CSV row of fewer cells than the header: (cells, header's columns, names read empty)
 
 

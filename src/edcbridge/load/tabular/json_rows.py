@@ -9,7 +9,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +297,7 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
     """The row of one JSON value (``each`` line or award must be an object): an object, none for an
     object of blank values. A number becomes a number cell, so an id written as a number is
     checked as in a spreadsheet."""
-    twice = keys.twice[:1]
+    twice = keys.twice[:]
     keys.twice.clear()
     if not isinstance(value, dict):
         example = {"line": None, "award": '{"award_id": ...}'}.get(each, '[{"award_id": ...}, ...]')
@@ -306,7 +306,8 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
         return
     if twice:
         yield number, {"__invalid__": f"the key {twice[0]!r} is written twice in one object",
-                       "__column__": twice[0], "__fix__": "keep one of the two: only the last would be read"}
+                       "__column__": twice[0], "__fix__": "keep one of the two: only the last would be read",
+                       "__read__": _cells(value, twice)}
         return
     nested = next((key for key, cell in value.items() if _holds_objects(cell)), None)
     if nested is not None:
@@ -314,25 +315,35 @@ def _json_row(number: int, value: Any, keys: _KeysTwice,
                                       "one award", "__column__": nested,
                        "__fix__": "give each award as one object of cells, {\"award_id\": ..., "
                                   "\"given_name\": ...}: in a .json file an array of them or "
-                                  "{\"awards\": [...]}, in a .jsonl file one per line"}
+                                  "{\"awards\": [...]}, in a .jsonl file one per line",
+                       "__read__": _cells(value, [nested])}
         return
     if all(blank(v) for v in value.values()):
         return
-    endless = next((key for key, item in value.items() if _not_finite(item)), None)
-    if endless is not None:
-        yield number, {"__invalid__": f"{endless!r} is no number a credential can hold: JSON has no NaN "
+    endless = [key for key, item in value.items() if _not_finite(item)]
+    if endless:
+        yield number, {"__invalid__": f"{endless[0]!r} is no number a credential can hold: JSON has no NaN "
                                       "or Infinity, and a number beyond 1.8e308 (1e999) reads as infinite",
-                       "__column__": endless,
-                       "__fix__": "write the value as it should read on the credential, in quotes"}
+                       "__column__": endless[0],
+                       "__fix__": "write the value as it should read on the credential, in quotes",
+                       "__read__": _cells(value, endless)}
         return
     broken = [key for key, item in value.items() if _undecodable(json.dumps(item, ensure_ascii=False))]
     if broken:  # a \ud800-style escape without its pair: JSON allows it, text has no such character
         yield number, {"__invalid__": "holds a lone surrogate escape (\\ud800-\\udfff), which is not a "
                                       "character", "__column__": broken[0],
-                       "__fix__": "write the character itself, or the escape with its pair"}
+                       "__fix__": "write the character itself, or the escape with its pair",
+                       "__read__": _cells(value, broken)}
         return
-    yield number, {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool)
-                   else item for key, item in value.items()}
+    yield number, _cells(value)
+
+
+def _cells(value: dict[str, Any], unread: Iterable[str] = ()) -> Row:
+    """The cells of an object but those of the keys ``unread``. An object refused whole keeps the
+    cells it could read (``__read__``), so its award is named by its award_id all the same."""
+    left_out = set(unread)
+    return {key: _cell(item) if isinstance(item, int | float) and not isinstance(item, bool) else item
+            for key, item in value.items() if key not in left_out}
 
 
 def _not_finite(cell: Any) -> bool:
