@@ -62,3 +62,53 @@ def test_a_run_stopped_by_fail_fast_says_how_many_rows_were_not_read(env: None, 
     report = json.loads((out / "report.json").read_text("utf-8"))
     listed = len(report["records"])
     assert f"; {31 - listed} rows not read" in line and 31 - listed > 0
+
+
+def _as_json(awards: Path) -> Path:
+    """The awards as one JSON array, whose rows are not counted before the run."""
+    with awards.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    path = awards.with_suffix(".json")
+    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_fail_fast_met_at_the_last_row_went_through_the_input(env: None, tmp_path: Path, suffix: str,
+                                                                workers: str) -> None:
+    awards = _awards(tmp_path / "awards.csv", 5)  # one good row, then 5 failing: the 5th is the last
+    awards = _as_json(awards) if suffix == ".json" else awards
+    out = tmp_path / "out"
+    catalogue = str(FIXTURES / "wales" / "catalogue.yaml")
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", catalogue, "-o", str(out),
+                                       "--fail-fast", "5", "-j", workers])
+    assert result.exit_code == 1, result.stderr
+    assert "stopped after" not in result.stderr and "not read" not in result.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["done"], report["failed"]) == (1, 5)
+    assert (report["stopped_early"], report["not_read"]) == (False, None)
+    page = (out / "report.html").read_text("utf-8")
+    assert "not read" not in page and "stopped after" not in page
+    assert "<p><strong>Not everything went through: 5 record(s) failed." in page
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_fail_fast_stop_says_so_when_rows_are_left(env: None, tmp_path: Path, workers: str) -> None:
+    catalogue = str(FIXTURES / "wales" / "catalogue.yaml")
+    awards = _as_json(_awards(tmp_path / "awards.csv", 5))  # the 5th failure is left unread
+    result = CliRunner().invoke(main, ["export", str(awards), "-c", catalogue, "-o", str(tmp_path / "a"),
+                                       "--fail-fast", "4", "-j", workers])
+    assert result.exit_code == 1, result.stderr
+    assert "stopped after 4 consecutive failures (--fail-fast)" in result.stderr
+    report = json.loads((tmp_path / "a" / "report.json").read_text("utf-8"))
+    assert (report["failed"], report["stopped_early"]) == (4, True)
+    assert "the rows after the last one listed were not read" in (tmp_path / "a" / "report.html").read_text()
+    # the 5th failure is the last row of its file, and another file follows
+    later = _awards(tmp_path / "later.csv", 0)
+    result = CliRunner().invoke(main, ["export", str(awards), str(later), "-c", catalogue, "-o",
+                                       str(tmp_path / "b"), "--fail-fast", "5", "-j", workers])
+    assert result.exit_code == 1, result.stderr
+    assert "stopped after 5 consecutive failures (--fail-fast)" in result.stderr
+    report = json.loads((tmp_path / "b" / "report.json").read_text("utf-8"))
+    assert (report["done"], report["failed"], report["stopped_early"]) == (1, 5, True)

@@ -223,6 +223,7 @@ class _Runner:
         self.pending: list[tuple[Outcome, str, dict[str, dict[str, str]]]] = []
         self.consecutive_failures = 0
         self.stopping = False
+        self.rows_left = False  # the reading met a row past the stop (see :func:`_input_left`)
         self.interrupted = False
         self.names = FirstRows()  # output file names of the run, lower case: one award each
         self.earlier_outputs: dict[str, dict[str, dict[str, str]]] = {}  # of records being redone
@@ -426,18 +427,19 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
     parts = CatalogueParts(catalogue)
     run = (settings, validated if validated != settings else None, wanted, parts,
            _run_made_from(runner.options, sealing), _signer_identity(runner.options))
-    for path in job.awards:
-        try:
-            for item in _file_items(path, (job.encoding, job.columns), catalogue, runner, run, foreign):
-                yield item
-                if isinstance(item, Outcome) and runner.should_stop():
-                    return
+    for number, path in enumerate(job.awards, start=1):
+        try:  # past the stop, _file_items reads one row more, to tell whether rows are left
+            yield from _file_items(path, (job.encoding, job.columns), catalogue, runner, run, foreign)
         except InputFileError as exc:  # part way through: the rows before it are done
+            if runner.should_stop():  # met reading on past the stop: rows are left
+                runner.rows_left = True
+                return
             error = replace(exc.error, message=f"{exc.error.message}; the rows after it were not read",
                             fix=f"{exc.error.fix}, then run the same command again (done rows are skipped)")
             yield Outcome("", str(path), 0, "", "", "failed", "load", file_level=True,
                           errors=[error.render()])
         if runner.should_stop():
+            runner.rows_left = runner.rows_left or number < len(job.awards)
             return
 
 
@@ -616,6 +618,9 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
     names = runner.names
     settings, validated, wanted, catalogue_parts, run_made_from, signer = run
     for loaded in iter_awards(path, catalogue, *reading):
+        if runner.should_stop():  # a row past the stop: left for the next run, and not handled
+            runner.rows_left = True
+            return
         if loaded.award is None:  # handled in input order, after the rows before it
             errors = [e.render() for e in loaded.errors]
             earlier = None if loaded.file_level else _claim_earlier_record(runner, catalogue, loaded)
@@ -693,8 +698,6 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         if read_warnings:
             runner.load_warnings[key] = read_warnings
         yield key, input_hash, award_json, loaded.row, loaded.file
-        if runner.should_stop():
-            return
 
 
 _AFTER_FAILURE = "it failed in an earlier run (its files of before were kept)"
@@ -1091,7 +1094,7 @@ def _check_readable(path: Path, catalogue: Catalogue, encoding: str | None,
 
 
 def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Runner) -> None:
-    for job, catalogue in jobs:
+    for number, (job, catalogue) in enumerate(jobs, start=1):
         seal = job.seal if job.seal is not None else options.seal
         config = WorkerConfig(job.catalogue, options.store_root, options.out_dir, options.formats,
                               options.validate, seal, options.ebsi_signer)
@@ -1117,9 +1120,10 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         runner.result.notes += _plain_http_notes(job, catalogue)
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
+        batches = _batches(items, options.batch_size)
         if options.workers <= 1:
             init_worker(config, catalogue)
-            for batch in _batches(items, options.batch_size):
+            for batch in batches:
                 if runner.pending and not isinstance(batch, Outcome):
                     runner.flush()  # the batch takes a while: what waits is committed first
                 for outcome in [batch] if isinstance(batch, Outcome) else process_batch(batch):
@@ -1127,12 +1131,20 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
                 if runner.should_stop():
                     break
         else:
-            _parallel(config, catalogue, items, runner)
+            _parallel(config, catalogue, batches, runner)
         if runner.interrupted:
             break
         if runner.should_stop():
-            runner.result.stopped_early = True
+            runner.result.stopped_early = number < len(jobs) or _input_left(batches, runner)
             break
+
+
+def _input_left(batches: Iterator[list[Item] | Outcome], runner: _Runner) -> bool:
+    """Whether rows are left unread by a run --fail-fast stopped: one whose N-th failure in a row
+    is the input's last row went through it. The reading is taken on by a row, which is not
+    handled (:func:`_file_items` stops at it); a row read before the stop and not handled is left
+    too."""
+    return next(batches, None) is not None or runner.rows_left
 
 
 @contextlib.contextmanager
@@ -1267,7 +1279,7 @@ class RunError(ValueError):
 
 
 
-def _parallel(config: WorkerConfig, catalogue: Catalogue, items: Iterator[Item | Outcome],
+def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list[Item] | Outcome],
               runner: _Runner) -> None:
     # Workers started by fork take the catalogue the run read as it stands in memory, rather
     # than each reading and checking the file again (tens of ms); other start methods would
@@ -1277,7 +1289,7 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, items: Iterator[Item |
     pool = ProcessPoolExecutor(runner.options.workers, mp_context=context, initializer=init_pool_worker,
                                initargs=(config, inherited))
     try:
-        _feed(pool, items, runner)
+        _feed(pool, batches, runner)
     except BaseException as exc:  # a second Ctrl-C, or an error: stop now, not once every batch is done
         _stop_now(pool)
         if isinstance(exc, BrokenProcessPool):
@@ -1331,7 +1343,7 @@ def _answer(pool: ProcessPoolExecutor, batch: Future[list[Outcome]]) -> list[Out
     return batch.result()
 
 
-def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _Runner) -> None:
+def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], runner: _Runner) -> None:
     options = runner.options
     window = options.workers * 4
     in_flight: deque[Future[list[Outcome]] | Outcome] = deque()
@@ -1339,7 +1351,8 @@ def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _R
     def handle_first() -> None:
         first = in_flight.popleft()
         if isinstance(first, Outcome) and runner.should_stop():
-            return  # read before the stop was known: left for the next run, as with one worker
+            runner.rows_left = True  # read before the stop was known: left for the next run, as
+            return  # with one worker
         if not isinstance(first, Outcome) and runner.pending:
             # what was handled is committed within commit_seconds, not once this batch is back
             # (32 awards sealed with a timestamp authority take seconds)
@@ -1349,7 +1362,7 @@ def _feed(pool: ProcessPoolExecutor, items: Iterator[Item | Outcome], runner: _R
         for outcome in [first] if isinstance(first, Outcome) else _answer(pool, first):
             runner.handle(outcome)
 
-    for batch in _batches(items, options.batch_size):
+    for batch in batches:
         decided = isinstance(batch, Outcome)
         in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
         # a failure decided here waits for the work before it; with --fail-fast, so does the
