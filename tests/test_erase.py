@@ -20,7 +20,7 @@ from edcbridge.pipeline.journal import JOURNAL_NAME
 from edcbridge.schemas import SchemaStore
 from edcbridge.sealing import SealFactory, demo_seal
 from tests.conftest import FIXTURES
-from tests.fake_http import FakeServer
+from tests.fake_http import FakeServer, Reply
 from tests.fake_wallet import WalletFake
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -587,3 +587,33 @@ def test_a_learner_erased_again_after_a_stop_before_the_reports_were_rewritten_l
     records, rows, _notes = _report_ids(second_award.out)
     assert sorted(records) == sorted(rows) == sorted(others)
     assert _files_holding(second_award.out, _personal(second_award.learners[first])) == []
+
+
+@pytest.fixture
+def csv_limit_kept() -> Iterator[None]:
+    """The csv module's cell limit (of the process) as it was before the test."""
+    limit = csv.field_size_limit()
+    yield
+    csv.field_size_limit(limit)
+
+
+def test_wallet_results_holding_a_cell_past_128_kib_are_rewritten(
+        exported: Exported, csv_limit_kept: None) -> None:
+    """A wallet's refusal is kept whole in wallet-results.csv; csv reads no cell past 128 KiB
+    unless told, and erase, a process of its own, ended in a traceback taking the award out."""
+    said = "the credential was refused: " + "X" * 140_000
+    refusing = FakeServer(lambda _req: Reply.json(400, {"code": "", "message": said})).start()
+    try:
+        pushed = _push_wallet(exported, refusing.base_url)
+    finally:
+        refusing.stop()
+    assert pushed.exit_code == 1, pushed.output
+    first, *others = exported.learners
+    csv.field_size_limit(128 * 1024)  # as erase finds it in a process of its own
+    erased = _erase(exported.out, _key(first), "--reason", REASON)
+    assert erased.exit_code == 0, erased.output
+    with (exported.out / "wallet-results.csv").open(encoding="utf-8", newline="") as handle:
+        csv.field_size_limit(2**31 - 1)
+        rows = list(csv.DictReader(handle))
+    assert [row["key"].split(" -> ")[1] for row in rows] == [exported.learners[o]["email"] for o in others]
+    assert all(said in row["message"] for row in rows)

@@ -94,9 +94,15 @@ def _drop_from_json(path: Path, gone: Callable[[str], bool], note: str) -> int:
 
 
 def _drop_from_csv(path: Path, gone: Callable[[str], bool]) -> None:
+    """A message may quote what a wallet or register answered whole, past csv's 128 KiB: read
+    as report.csv is (erase runs in a process of its own, which read no awards file)."""
+    from edcbridge.pipeline.reports import report_rows
+
     if not path.is_file():
         return
-    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    cells = report_rows(io.StringIO(path.read_text("utf-8")))
+    header = next(cells, [])
+    rows = [dict(zip(header, row, strict=False)) for row in cells if row]
     kept = [row for row in rows if not gone(_cell_text(row.get("key") or ""))]
     if len(kept) == len(rows):
         return

@@ -576,9 +576,10 @@ def _report_json(handle: IO[str], records: list[Any], deliveries: list[Any] | No
 
 
 def report_rows(handle: IO[str]) -> Iterator[list[str]]:
-    """The rows of report.csv or deliveries.csv. A cell holds what the input held, quoted whole
-    in an error (a quote left open makes the rest of an awards file one cell, up to the 16 MiB
-    the reader takes): past csv's 128 KiB, which a process that read no awards file keeps."""
+    """The rows of report.csv, deliveries.csv or a push's results. A cell holds what the input
+    (or a wallet's answer) held, quoted whole in an error (a quote left open makes the rest of an
+    awards file one cell, up to the 16 MiB the reader takes): past csv's 128 KiB, which a process
+    that read no awards file keeps."""
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     return csv.reader(handle)
 
