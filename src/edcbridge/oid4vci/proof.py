@@ -78,14 +78,16 @@ def holder_key(header: dict[str, Any]) -> tuple[jwk.JWK, dict[str, Any]]:
     if any(name in value for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
         raise _refuse("the proof header 'jwk' contains private key material")
     _check_use(value)
+    if value.get("kty") == "EC" and value.get("crv") == "P-256":
+        for name in ("x", "y"):  # before jwcrypto reads them: its own refusals vary by version
+            if name in value:
+                _check_coordinate(name, value[name])
     try:
         key = jwk.JWK(**value)
     except (JWException, ValueError, TypeError) as exc:
         raise _refuse(f"the proof header 'jwk' is not a usable key: {exc}") from None
     if key.get("kty") != "EC" or key.get("crv") != "P-256":
         raise _refuse("the proof key must be an EC P-256 key (ES256)")
-    for name in ("x", "y"):
-        _check_coordinate(name, value[name])
     others = [name for name in ("kid", "x5c") if name in header]
     if others:  # Appendix F.1: jwk excludes kid and x5c
         raise _refuse(f"the proof header carries 'jwk' and {', '.join(map(repr, others))}; send only 'jwk'")
