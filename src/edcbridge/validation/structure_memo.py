@@ -8,7 +8,9 @@ one, keeping every IRI the shapes graph names, and every literal keeps its langu
 its answer to each sh:datatype, sh:maxInclusive and sh:hasValue in the shapes. The key of a
 document is its graph with exactly that left: IRIs named by the shapes, used as a type or
 mentioned by a shared catalogue node stay as they are; other IRIs and literals become numbers
-in order of first use, literals with their answers. Two documents with the same key are such
+in order of first use, literals with their answers. A literal said of a node a shared node
+describes stays as it is: whether it is one of that node's own values (one value, or two
+names in one language) is decided by its text. Two documents with the same key are such
 renamings of each other, so a key seen with no result at all gives no result again. A document
 with an ill-typed literal has no key: rdflib makes it equal to the valid literal it reads it
 as, and which of the two a graph keeps depends on their text.
@@ -107,7 +109,8 @@ class StructureMemo:
         self.limit = limit
         self._clean: dict[Key, tuple[Frozen, ...]] = {}  # holds the shared nodes the key names
         self._answers: dict[tuple[str, str, str], tuple[object, tuple[object, ...] | None]] = {}
-        self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str]]] = {}
+        # shared node ids -> (the nodes, IRIs kept, subjects the nodes describe)
+        self._shared: dict[tuple[int, ...], tuple[tuple[Frozen, ...], frozenset[str], frozenset[str]]] = {}
         self._plain_iris_seen: set[str] = set()  # IRIs found to be as PLAIN_LINE reads them
         # answers of literals without datatype, by language tag (see Questions.text_blind)
         self._plain: dict[str, tuple[object, ...]] | None = {} if asked.text_blind() else None
@@ -125,7 +128,8 @@ class StructureMemo:
         classes, catalogue IRIs) repeat, and are remembered once found plain."""
         rows = trace.rows
         ids = tuple([id(node) for node, _ in trace.shared])
-        kept = self._kept(ids, trace)  # IRIs named by the shapes or mentioned by a shared node
+        # IRIs named by the shapes or mentioned by a shared node; subjects a shared node describes
+        kept, described = self._kept(ids, trace)
         local = {row[1] for row in rows}  # predicates
         local.update(row[2] for row in rows if row[1] == RDF_TYPE)  # classes
         numbers: dict[object, int] = {}
@@ -166,7 +170,8 @@ class StructureMemo:
                 same, answers = found if found is not None else literal(lex, lang, datatype)
                 if answers is None:
                     return None
-                o = (numbers.setdefault(same, len(numbers)), answers)
+                # a value of a node a shared node describes may be one of its values there
+                o = (same if subject in described else numbers.setdefault(same, len(numbers)), answers)
             out += (s, predicate, o)  # flat (cheaper to hash): three items a row, o one of them
         return tuple(out)
 
@@ -221,19 +226,21 @@ class StructureMemo:
         same = Lit(value.isoformat(), datatype, None)  # rdflib's canonical form of it
         return same, (*self._times[0], same in self.asked.values)
 
-    def _kept(self, ids: tuple[int, ...], trace: Trace) -> frozenset[str]:
-        """The IRIs a key keeps as they are, besides the document's predicates and classes: those
-        of the shapes graphs and every IRI the document's shared nodes mention, worked out once
-        per set of nodes. ``ids`` are the ids of the trace's shared nodes. An entry holds its
-        nodes, and two live objects never share an id: an entry found by the ids of the trace's
-        nodes (alive too) holds those very nodes."""
+    def _kept(self, ids: tuple[int, ...], trace: Trace) -> tuple[frozenset[str], frozenset[str]]:
+        """The IRIs a key keeps as they are, besides the document's predicates and classes (those
+        of the shapes graphs and every IRI the document's shared nodes mention), and the subjects
+        the shared nodes' lines describe, worked out once per set of nodes. ``ids`` are the ids
+        of the trace's shared nodes. An entry holds its nodes, and two live objects never share
+        an id: an entry found by the ids of the trace's nodes (alive too) holds those very nodes."""
         found = self._shared.get(ids)
         if found is None:
             iris = frozenset().union(*(_mentioned(lines) for _, lines in trace.shared))
+            subjects = frozenset().union(*(_described(lines) for _, lines in trace.shared))
             if len(self._shared) > 256:
                 self._shared.clear()
-            found = self._shared[ids] = (tuple(node for node, _ in trace.shared), self.asked.iris | iris)
-        return found[1]
+            found = self._shared[ids] = (tuple(node for node, _ in trace.shared), self.asked.iris | iris,
+                                         subjects)
+        return found[1], found[2]
 
     def is_clean(self, key: Key) -> bool:
         return key in self._clean
@@ -268,6 +275,12 @@ def _mentioned(lines: frozenset[str]) -> frozenset[str]:
         found.update((subject, predicate, o_iri))
     found.discard("")
     return frozenset(found)
+
+
+@lru_cache(maxsize=4096)
+def _described(lines: frozenset[str]) -> frozenset[str]:
+    """The subjects of a shared node's lines."""
+    return frozenset(row[0] for row in PLAIN_LINE.findall("".join(lines)))
 
 
 @cache
