@@ -491,3 +491,19 @@ def test_credentials_of_one_catalogue_entry_share_its_parts_and_sharing_changes_
     assert not any(isinstance(node, Frozen) for node in parts(plain))
     assert serialise(plain) == serialise(first)
     assert validate_fast(first, store) == validate_fast(plain, store) == validate_shacl(plain, store) == []
+
+
+def test_a_value_that_cannot_be_ordered_is_above_max_inclusive(store: SchemaStore) -> None:
+    """A decimal NaN cannot be compared with sh:maxInclusive 100 (Python raises where rdflib
+    orders the two): it is a value not at most the limit, as SHACL has it, not an error of the
+    checker (pyshacl stops with that error, so it cannot be compared here)."""
+    doc = _fixture_credential()
+    claim = doc["credentialSubject"]["hasClaim"]
+    decimal = "http://www.w3.org/2001/XMLSchema#decimal"
+    for text in ("NaN", "sNaN"):
+        activity = {"id": "urn:test:activity", "type": "LearningActivity", "title": {"en": "Lab work"},
+                    "awardedBy": claim["awardedBy"], "levelOfCompletion": {"@value": text, "@type": decimal}}
+        mutant = {**doc, "credentialSubject": {**doc["credentialSubject"], "hasClaim": [claim, activity]}}
+        found = {(f.code, f.where) for f in validate_fast(mutant, store)}
+        where = "$.credentialSubject.hasClaim[1].levelOfCompletion"
+        assert {("shacl.MaxInclusive", where), ("shacl.Datatype", where)} <= found, text

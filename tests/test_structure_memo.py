@@ -299,3 +299,14 @@ def test_a_credential_with_an_iri_no_plain_line_reads_has_no_key(store: SchemaSt
             converted = trace(doc, store.root)
             assert converted is not None
             assert memo_for(store.root, tuple(shapes_for(doc))).key(converted) is None, (bad, place)
+
+
+def test_a_decimal_that_cannot_be_ordered_gets_pyshacl_verdict(store: SchemaStore) -> None:
+    """The memo asks every typed literal its answer to each sh:maxInclusive, whatever its
+    property: a decimal NaN (no sh:maxInclusive applies to elm:value) cannot be ordered against
+    the limit, and must not stop the check."""
+    [first, *_] = _credentials()
+    for text in ("NaN", "-NaN", "sNaN"):
+        doc = _thaw(first)
+        doc["credentialSubject"]["hasClaim"]["value"] = text
+        assert _same_as_pyshacl(doc, store) == [], text

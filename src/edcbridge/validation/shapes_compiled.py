@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 import rdflib
@@ -241,7 +241,9 @@ class MaxInclusiveConstraint(StaticMessage):
 
 
 def at_most(value: Term, limit: rdflib.Literal) -> bool:
-    """pyshacl's comparison of a value node with sh:maxInclusive."""
+    """pyshacl's comparison of a value node with sh:maxInclusive. A decimal NaN cannot be
+    ordered either (Python raises ``InvalidOperation``, where pyshacl stops): it is not at most
+    the limit, as SHACL has it."""
     if not isinstance(value, Lit):
         return False
     literal = rdflib_literal(value)
@@ -249,7 +251,7 @@ def at_most(value: Term, limit: rdflib.Literal) -> bool:
         return False
     try:
         return compare_literal(literal, limit) <= 0
-    except (TypeError, NotImplementedError):
+    except (TypeError, NotImplementedError, InvalidOperation):
         return False
 
 
