@@ -507,3 +507,20 @@ def test_a_value_that_cannot_be_ordered_is_above_max_inclusive(store: SchemaStor
         found = {(f.code, f.where) for f in validate_fast(mutant, store)}
         where = "$.credentialSubject.hasClaim[1].levelOfCompletion"
         assert {("shacl.MaxInclusive", where), ("shacl.Datatype", where)} <= found, text
+
+
+def test_a_blank_node_the_same_as_itself_is_printed_as_pyshacl_prints_it(store: SchemaStore) -> None:
+    """A blank node owl:sameAs itself: pyshacl's guard against the loop compares terms by
+    identity, which terms read from a document never share with its constant, so it prints the
+    node nested until its recursion limit; messages naming the node must read the same."""
+    doc = _fixture_credential()
+    claim = doc["credentialSubject"]["hasClaim"]
+    body = {"@id": "_:self", "type": "Organisation", "legalName": {"en": "Blank University"},
+            "http://www.w3.org/2002/07/owl#sameAs": {"@id": "_:self"}}  # no location: a finding
+    mutant = {**doc, "credentialSubject": {**doc["credentialSubject"], "hasClaim": {
+        **claim, "awardedBy": {**claim["awardedBy"], "awardingBody": body}}}}
+    text = to_nquads(mutant, store)
+    key = "http://data.europa.eu/snb/model/ap/edc-generic-full"
+    expected = pyshacl_rows(text, store, key)
+    assert not expected[0]
+    assert fast_rows(text, store, key) == expected

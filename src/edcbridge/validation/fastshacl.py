@@ -55,8 +55,6 @@ from edcbridge.validation.structure_memo import memo_for
 
 __all__ = ["check", "compiled", "message", "validate_fast"]
 
-_OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
-
 
 @cache
 def compiled(store_root: Path, key: str) -> CompiledShapes:
@@ -247,7 +245,8 @@ class _Texts:
             return f"( {items} )"
         by_predicate = {}
         for predicate in predicates:
-            objects = [self.text(o, recursion + 1) if predicate != _OWL_SAME_AS or o != node else "<self>"
-                       for o in self.graph.objects(node, predicate)]
+            # pyshacl prints a node owl:sameAs itself as "<self>" only when the terms are its own
+            # constants (it compares by identity), never for a document's terms: it nests it
+            objects = [self.text(o, recursion + 1) for o in self.graph.objects(node, predicate)]
             by_predicate[_iri_text(predicate)] = ", ".join(sorted(objects))
         return "[ " + " ; ".join(f"{p} {o}" for p, o in sorted(by_predicate.items())) + " ]"
