@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import csv
 import os
 import shutil
 import tempfile
@@ -174,3 +175,11 @@ def test_seal_tsa(test_seal: TestSeal) -> Iterator[TsaClient]:
         client = TsaClient(server.tsa_url, timeout=5)
         yield client
         client.close()
+
+
+@pytest.fixture
+def csv_limit_kept() -> Iterator[None]:
+    """The csv module's cell limit (of the process) as it was before the test."""
+    limit = csv.field_size_limit()
+    yield
+    csv.field_size_limit(limit)

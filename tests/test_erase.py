@@ -589,14 +589,6 @@ def test_a_learner_erased_again_after_a_stop_before_the_reports_were_rewritten_l
     assert _files_holding(second_award.out, _personal(second_award.learners[first])) == []
 
 
-@pytest.fixture
-def csv_limit_kept() -> Iterator[None]:
-    """The csv module's cell limit (of the process) as it was before the test."""
-    limit = csv.field_size_limit()
-    yield
-    csv.field_size_limit(limit)
-
-
 def test_wallet_results_holding_a_cell_past_128_kib_are_rewritten(
         exported: Exported, csv_limit_kept: None) -> None:
     """A wallet's refusal is kept whole in wallet-results.csv; csv reads no cell past 128 KiB

@@ -7,10 +7,8 @@ import base64
 import dataclasses
 import hashlib
 import json
-import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.sealing import SealFactory, demo_seal
 from edcbridge.xml.xades import DS, XADES
 from tests.conftest import FIXTURES, need_tool
+from tests.tsa_support import Holding, press_ctrl_c_twice
 from tests.xml_support import XMLSEC1_ID_ATTR
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
@@ -94,38 +93,13 @@ def _has_signature_timestamp(path: Path) -> bool:
     return any("sigTst" in json.loads(b64url_decode(entry)) for entry in entries)
 
 
-class _Holding(TimestampAuthority):
-    """Holds every request until ``released``; on the first, Ctrl-C is pressed twice in the run
-    (the second once the run has taken the first, which finishes the batch)."""
-
-    def __init__(self, authority: TimestampAuthority) -> None:
-        super().__init__(authority.signer)
-        self.released = threading.Event()
-        self.lock = threading.Lock()
-        self.held = 0
-
-    def respond(self, body: bytes) -> bytes:
-        with self.lock:
-            self.held += 1
-            first = self.held == 1
-        if first:
-            main = threading.main_thread().ident
-            assert main is not None
-            finishes_the_batch = signal.getsignal(signal.SIGINT)
-            signal.pthread_kill(main, signal.SIGINT)
-            while signal.getsignal(signal.SIGINT) is finishes_the_batch:
-                time.sleep(0.01)
-            signal.pthread_kill(main, signal.SIGINT)
-        self.released.wait()
-        return super().respond(body)
-
-
 def test_a_second_ctrl_c_leaves_no_timestamp_request_for_the_exit_to_wait_for(
         store: SchemaStore, seal: SealFactory, tmp_path: Path) -> None:
     """With one worker the run seals in its own process: stopped at once by a second Ctrl-C
     while the authority holds its requests, it leaves no thread that Python's exit waits for
     (it would wait up to the timeout, 15 s, for the requests in flight)."""
-    authority = _Holding(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))))
+    authority = Holding(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))),
+                        on_first=press_ctrl_c_twice)
     with DevServer(authority) as server:
         factory = dataclasses.replace(seal, level="B-T", tsa_url=server.tsa_url)
         try:

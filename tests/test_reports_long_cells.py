@@ -4,22 +4,11 @@ later (erase, withdraw: each a process of its own) read it."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from edcbridge.pipeline.reports import ReportWriter, erase_from_reports
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.pipeline.worker import Outcome
-
-
-@pytest.fixture
-def csv_limit_kept() -> Iterator[None]:
-    """The csv module's cell limit (of the process) as it was before the test."""
-    limit = csv.field_size_limit()
-    yield
-    csv.field_size_limit(limit)
 
 
 def test_erase_takes_rows_out_of_a_report_csv_holding_a_cell_past_128_kib(

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import resource
-import signal
 import stat
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from edcbridge.seal import devpki, tst
 from edcbridge.seal.jades import b64url_decode
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from tests.conftest import need_tool
+from tests.tsa_support import Holding, press_ctrl_c
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 AT_ONCE = 4  # requests the authority waits to hold together before it answers any
@@ -156,33 +156,12 @@ def test_an_authority_failing_midway_leaves_the_folder_as_it_was(
     assert after == before
 
 
-class _Holding(TimestampAuthority):
-    """Holds every request until ``released``; on the first, Ctrl-C is pressed in the run."""
-
-    def __init__(self, authority: TimestampAuthority) -> None:
-        super().__init__(authority.signer)
-        self.released = threading.Event()
-        self.lock = threading.Lock()
-        self.held = 0
-
-    def respond(self, body: bytes) -> bytes:
-        with self.lock:
-            self.held += 1
-            first = self.held == 1
-        if first:
-            main_thread = threading.main_thread().ident
-            assert main_thread is not None
-            signal.pthread_kill(main_thread, signal.SIGINT)
-        self.released.wait()
-        return super().respond(body)
-
-
 def test_ctrl_c_while_timestamps_are_awaited_exits_leaving_nothing(written: devpki.TestSeal,
                                                                    tmp_path: Path) -> None:
     """The requests in flight are left to their daemon threads (Python's exit does not wait for
     them, up to the timeout), and the seals already made are removed from the folder."""
     files = [_credential(tmp_path, number) for number in range(20)]
-    authority = _Holding(TimestampAuthority(devpki.load_tsa_signer(written)))
+    authority = Holding(TimestampAuthority(devpki.load_tsa_signer(written)), on_first=press_ctrl_c)
     out = tmp_path / "out"
     with DevServer(authority) as server:
         try:

@@ -4,7 +4,6 @@ may wait, as ``seal`` already had; numbers that are no deadline are refused befo
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,28 +18,10 @@ from edcbridge.seal.tsa import DEFAULT_TIMEOUT
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
 from edcbridge.sealing import SealFactory, demo_seal
 from tests.conftest import FIXTURES
+from tests.tsa_support import Holding
 
 CATALOGUE = FIXTURES / "imperial" / "catalogue.yaml"
 AWARDS = FIXTURES / "imperial" / "awards.csv"
-
-
-class _AnswersOnce(TimestampAuthority):
-    """Answers the first request (the run's check that it is up), then holds every other one
-    until ``released``."""
-
-    def __init__(self, authority: TimestampAuthority) -> None:
-        super().__init__(authority.signer)
-        self.released = threading.Event()
-        self.lock = threading.Lock()
-        self.asked = 0
-
-    def respond(self, body: bytes) -> bytes:
-        with self.lock:
-            self.asked += 1
-            first = self.asked == 1
-        if not first:
-            self.released.wait(30)
-        return super().respond(body)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +36,8 @@ def store_env(store: SchemaStore, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def stalling(seal: SealFactory) -> Iterator[str]:
-    authority = _AnswersOnce(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))))
+    # the first request (the run's check that it is up) answered, every other one held
+    authority = Holding(TimestampAuthority(load_tsa_signer(TestSeal.at(seal.p12.parent))), answered=1)
     with DevServer(authority) as server:
         try:
             yield server.tsa_url

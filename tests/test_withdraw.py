@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -512,14 +511,6 @@ def test_reports_in_a_folder_whose_name_is_no_utf8_stay_json(store: SchemaStore,
     report = json.loads((out / "report.json").read_bytes().decode("utf-8"))
     [note] = next(r["errors"] for r in report["records"] if r["award_id"] == "SYN-00001")
     assert f"{tmp_path}/w\\udce9/withdrawn" in note
-
-
-@pytest.fixture
-def csv_limit_kept() -> Iterator[None]:
-    """The csv module's cell limit (of the process) as it was before the test."""
-    limit = csv.field_size_limit()
-    yield
-    csv.field_size_limit(limit)
 
 
 def test_a_cell_of_report_csv_past_128_kib_is_no_crash_of_withdraw(
