@@ -28,6 +28,7 @@ from edcbridge.model import Award, Catalogue, Specification
 from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
 from edcbridge.pipeline.catalogue_gaps import briefly, catalogue_annex1_gaps, decides, in_catalogue_terms
 from edcbridge.schemas import SchemaStore
+from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE
 from edcbridge.seal.errors import SealError
 from edcbridge.validation import Report, Request, validate_credentials
 from edcbridge.validation.findings import Finding
@@ -161,11 +162,6 @@ _FREEZE_AFTER_BATCH = False
 # same number of objects.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
-# A seal at B-T and above waits for a timestamp authority (B-LTA twice): a round trip of tens to
-# hundreds of milliseconds, against 0.3 ms of signing. A worker asks for the tokens of this many
-# credentials of its batch at once rather than one after another (a batch of 32 at 100 ms a round
-# trip: 0.4 s, not 3.2 s); with the run's workers, the authority sees at most workers x this many.
-TSA_REQUESTS_AT_ONCE = 8
 
 
 def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> None:
