@@ -19,7 +19,6 @@ A dry run stops there. ``apply`` then works item by item:
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from edcbridge.deliver.errors import (
     DeliveryThrottledError,
     LocalValidationError,
 )
+from edcbridge.deliver.manifest_rows import ManifestRows
 from edcbridge.deliver.results import Action, Outcome
 from edcbridge.deliver.silence import PENDING, Stop, wallet_refused, wallet_silent, wallet_stop
 from edcbridge.deliver.state import State, digest
@@ -637,12 +637,12 @@ def wallet_items(manifest: Path) -> list[Item]:
     except UnicodeDecodeError as exc:
         raise DeliveryConfigError(f"{manifest}: not UTF-8 text (byte {exc.start}); save the manifest as "
                                   "CSV UTF-8 and run again") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = {"credential"} - set(reader.fieldnames or [])
-    if missing or not ({"wallet_id", "email"} & set(reader.fieldnames or [])):
+    reader = ManifestRows(manifest, text)
+    missing = {"credential"} - set(reader.fieldnames)
+    if missing or not ({"wallet_id", "email"} & set(reader.fieldnames)):
         raise DeliveryConfigError(
             f"{manifest}: the manifest needs the columns credential and wallet_id "
-            f"or email (found: {', '.join(reader.fieldnames or []) or 'none'})"
+            f"or email (found: {', '.join(reader.fieldnames) or 'none'})"
         )
     items = []
     first_line: dict[str, int] = {}  # credential -> wallet (any capitals): the line that gave it first
