@@ -496,9 +496,10 @@ def test_a_state_file_of_sealed_file_digests_still_counts_its_deliveries(
     manifest = _manifest(tmp_path, reference, 1)
     state_path = tmp_path / "state.json"
     (item,) = wallet_items(manifest)
+    sealed = (tmp_path / "c1.json").read_bytes()
     state = State.load(state_path, "wallet")
-    assert client.deposit(item.content, email="learner1@example.org").outcome == "delivered"
-    state.record(item.key, digest(item.content), "uuid")  # as written before versions were kept
+    assert client.deposit(sealed, email="learner1@example.org").outcome == "delivered"
+    state.record(item.key, digest(sealed), "uuid")  # as written before versions were kept
     (again,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
     assert again.status in ("ok", "skipped"), again.message
     assert len(app.deposits) == 1
@@ -621,14 +622,15 @@ def test_a_version_1_delivery_counts_as_a_version_the_wallet_may_hold(
     _, app = fake
     manifest = _write_version(tmp_path, reference)
     (item,) = wallet_items(manifest)
-    assert client.deposit(item.content, email="learner1@example.org").outcome == "delivered"
+    sealed = (tmp_path / "c1.json").read_bytes()
+    assert client.deposit(sealed, email="learner1@example.org").outcome == "delivered"
     state_path = tmp_path / "state.json"
     state_path.write_text(json.dumps({"version": 1, "target": "wallet", "items": {
-        item.key: {"digest": digest(item.content), "target_id": "uuid-1"}}}), "utf-8")
+        item.key: {"digest": digest(sealed), "target_id": "uuid-1"}}}), "utf-8")
     (same,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet", "w"))
     assert same.status == "ok", same.message  # the version it holds: delivered
     state_path.write_text(json.dumps({"version": 1, "target": "wallet", "items": {
-        item.key: {"digest": digest(item.content), "target_id": "uuid-1"}}}), "utf-8")
+        item.key: {"digest": digest(sealed), "target_id": "uuid-1"}}}), "utf-8")
     _write_version(tmp_path, reference, "2026-02-01T00:00:00Z")
     (changed,) = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet", "w"))
     assert changed.status == "failed" and "the learner removes it from the wallet" in changed.message

@@ -5,6 +5,7 @@ HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,120 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.deliver.cli import register
+from edcbridge.deliver.http import HttpClient
+from edcbridge.deliver.push import push_wallet, wallet_items
+from edcbridge.deliver.state import State
+from edcbridge.deliver.wallet_client import WalletClient
+from tests.deliver_support import jades, no_wait_policy
+from tests.fake_http import FakeServer, Reply, Request
+from tests.fake_wallet import WalletFake
+
+SAMPLE = "examples/elm-repo-v3-jsonld/Sample-MC-Annex1-unsigned.jsonld"
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeServer, WalletFake]]:
+    app = WalletFake()
+    server = FakeServer(app).start()
+    yield server, app
+    server.stop()
+
+
+@pytest.fixture
+def client(fake: tuple[FakeServer, WalletFake]) -> WalletClient:
+    http = HttpClient(fake[0].base_url, timeout=(2.0, 5.0), retry=no_wait_policy(), min_interval=0)
+    return WalletClient(http)
+
+
+def _write(folder: Path, reference: Path, number: int, valid_from: str | None = None) -> None:
+    doc = json.loads((reference / SAMPLE).read_text("utf-8"))
+    doc["id"] = f"urn:credential:file-{number:04d}"
+    if valid_from:
+        doc["validFrom"] = valid_from
+    (folder / f"c{number}.json").write_bytes(jades(doc))
+
+
+def _manifest(folder: Path, reference: Path, count: int) -> Path:
+    for number in range(1, count + 1):
+        _write(folder, reference, number)
+    rows = ["credential,email"] + [f"c{n}.json,learner{n}@example.org" for n in range(1, count + 1)]
+    path = folder / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def _after_first_deposit(server: FakeServer, change: object) -> None:
+    """Runs ``change`` once the wallet has answered the first deposit of the push."""
+    app = server.app
+
+    def serve(request: Request) -> Reply:
+        reply = app(request)
+        if len(server.log) == 0 and callable(change):
+            change()
+        return reply
+
+    server.app = serve
+
+
+def test_a_credential_changed_while_the_push_runs_is_not_sent_and_the_same_command_sends_it(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """Neither version is sent: the plan was made for the one read first, the file now holds
+    another; the next run plans and delivers the version the file then holds."""
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 3)
+    _after_first_deposit(server, lambda: _write(tmp_path, reference, 2, "2026-02-01T00:00:00Z"))
+    state_path = tmp_path / "state.json"
+    first = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert [o.status for o in first] == ["ok", "failed", "ok"]
+    assert "c2.json changed while this push ran" in first[1].message
+    assert "run the same command again" in first[1].message
+    assert [d["id"] for d in app.deposits] == ["urn:credential:file-0001", "urn:credential:file-0003"]
+    again = push_wallet(wallet_items(manifest), client, State.load(state_path, "wallet"))
+    assert [o.status for o in again] == ["skipped", "ok", "skipped"]
+    held = json.loads(app.stored[("learner2@example.org", "urn:credential:file-0002")])
+    assert held["validFrom"] == "2026-02-01T00:00:00Z"
+
+
+def test_a_credential_removed_while_the_push_runs_fails_its_row_only(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 3)
+    _after_first_deposit(server, (tmp_path / "c2.json").unlink)
+    outcomes = push_wallet(wallet_items(manifest), client, State.load(tmp_path / "state.json", "wallet"))
+    assert [o.status for o in outcomes] == ["ok", "failed", "ok"]
+    assert "c2.json changed while this push ran" in outcomes[1].message
+    assert "cannot be read" in outcomes[1].message
+    assert len(app.deposits) == 2
+
+
+def test_a_credential_sealed_again_while_the_push_runs_is_sent_as_it_is_now(
+    fake: tuple[FakeServer, WalletFake], client: WalletClient, tmp_path: Path, reference: Path
+) -> None:
+    """A new seal over the same credential is the version planned: sent, with the seal the
+    file holds when it is sent."""
+    server, app = fake
+    manifest = _manifest(tmp_path, reference, 2)
+
+    def reseal() -> None:
+        resealed = json.loads((tmp_path / "c2.json").read_bytes())
+        resealed["signatures"][0]["signature"] = "bmV3IHNlYWw"
+        (tmp_path / "c2.json").write_text(json.dumps(resealed), "utf-8")
+
+    _after_first_deposit(server, reseal)
+    outcomes = push_wallet(wallet_items(manifest), client, State.load(tmp_path / "state.json", "wallet"))
+    assert [o.status for o in outcomes] == ["ok", "ok"], outcomes
+    assert b"bmV3IHNlYWw" in server.log[1].body
+    assert len(app.deposits) == 2
+
+
+def test_a_planned_manifest_holds_no_credential_bytes(tmp_path: Path, reference: Path) -> None:
+    """Each deposit reads its file again: the plan of a graduation of 200,000 credentials of
+    50 KB would otherwise hold 10 GB."""
+    items = wallet_items(_manifest(tmp_path, reference, 3))
+    assert [item.problems for item in items] == [(), (), ()]
+    assert sum(len(item.content) for item in items if isinstance(item.content, bytes | bytearray)) == 0
 
 
 @pytest.fixture(params=["csv's own limit", "a limit raised in the process"])

@@ -15,6 +15,7 @@ A dry run stops there. ``apply`` then works item by item:
 * DEQAR, a report withdrawn (``delete_reports``): found by local identifier, its deletion is
   requested once (:mod:`deqar_delete`); one the register does not have is skipped.
 * Wallet: deposit; ``409 CR-0001`` (the same credential id is in the wallet) counts as delivered.
+  Each credential is read again just before its deposit (:mod:`sealed_file`): one at a time is held.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ from edcbridge.deliver.errors import (
 )
 from edcbridge.deliver.manifest_rows import ManifestRows
 from edcbridge.deliver.results import Action, Outcome
+from edcbridge.deliver.sealed_file import FileChanged, plan_file, read_planned
 from edcbridge.deliver.silence import PENDING, Stop, wallet_refused, wallet_silent, wallet_stop
 from edcbridge.deliver.state import State, digest
-from edcbridge.deliver.wallet_client import WalletClient, credential_version, sealed_credential_id
+from edcbridge.deliver.wallet_client import WalletClient
 from edcbridge.model.fields import is_email, is_locale
 
 LOG = logging.getLogger("edcbridge.deliver")
@@ -52,7 +54,8 @@ Progress = Callable[[Outcome], None]
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to deliver: its key (idempotency key), content and local problems."""
+    """One thing to deliver: its key (idempotency key), content (a DEQAR payload; for a wallet,
+    the :class:`SealedFile` read again when it is sent) and local problems."""
 
     key: str
     content: Any
@@ -666,7 +669,7 @@ def wallet_items(manifest: Path) -> list[Item]:
             problems.append((f"{manifest.name}:{line}", f"column 'locale' = {locale!r} is not a "
                              "language code; write it like en or de (the wallet's e-mail and pages use it)"))
         try:
-            content = path.read_bytes()
+            sealed = plan_file(path)
         except OSError as exc:
             items.append(
                 Item(
@@ -677,15 +680,12 @@ def wallet_items(manifest: Path) -> list[Item]:
                 )
             )
             continue
-        try:
-            credential_id = sealed_credential_id(content)
-            version = credential_version(content)
         except LocalValidationError as exc:
             items.append(
                 Item(f"{path.name} -> {recipient}", None, "", ((f"{manifest.name}:{line}", str(exc)),))
             )
             continue
-        key = f"{credential_id} -> {recipient}"
+        key = f"{sealed.credential_id} -> {recipient}"
         same = _wallet_key(key)  # an address in other capitals is the same wallet
         if same in first_line:
             problems.append((f"{manifest.name}:{line}", f"the same credential and recipient as line "
@@ -695,8 +695,8 @@ def wallet_items(manifest: Path) -> list[Item]:
         items.append(
             Item(
                 key,
-                content,
-                version,
+                sealed,
+                sealed.version,
                 tuple(problems),
                 {**options, "filename": path.name},
             )
@@ -808,8 +808,12 @@ def _deposit_items(planned: list[Outcome], by_key: dict[str, Item], client: Wall
 def _deposit(step: Outcome, item: Item, client: WalletClient, state: State, wallets: _Wallets,
              send_email: bool, stop: Stop) -> Outcome:
     """One deposit, recorded in ``state`` and counted by ``stop``; its outcome."""
+    try:
+        content = read_planned(item.content)
+    except FileChanged as exc:  # nothing sent: the wallet was not asked
+        return Outcome(step.key, "deposit", "failed", message=str(exc))
     earlier = {d for key in wallets.same(item.key) for d in state.maybe_held(key)
-               if d not in (item.digest, digest(item.content))}
+               if d not in (item.digest, digest(content))}
     # sent before without an answer: the wallet may hold this version from that request,
     # whatever this one's answer says
     unsure = item.digest in state.unanswered.get(item.key, [])
@@ -817,7 +821,7 @@ def _deposit(step: Outcome, item: Item, client: WalletClient, state: State, wall
     not_stored = _not_stored(state, item, unsure)
     try:
         result = client.deposit(
-            item.content,
+            content,
             wallet_id=item.options["wallet_id"],
             email=item.options["email"],
             send_email=send_email,
