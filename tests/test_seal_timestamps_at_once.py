@@ -194,3 +194,25 @@ def test_a_folder_that_cannot_take_the_sealed_files_is_one_line_and_leaves_nothi
     assert "Traceback" not in result.stderr and result.stderr.count("Error:") == 1
     assert f"--out {out}: the sealed files cannot be written (File too large)" in result.stderr
     assert _nothing_written(out)
+
+
+def test_seals_a_killed_run_left_under_hidden_names_go_with_the_next_run(written: devpki.TestSeal,
+                                                                         tmp_path: Path) -> None:
+    """A run killed outright (kill -9, a power cut) cannot remove its hidden seals: the next run
+    into the folder does, leaving those of a run still going."""
+    out = tmp_path / "out"
+    out.mkdir()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    going = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        left = out / f".sealing-{ended.pid}-award-0-signed.jsonld"
+        left.write_text("half a seal", encoding="utf-8")
+        other = out / f".sealing-{going.pid}-award-9-signed.jsonld"
+        other.write_text("a seal of a run still going", encoding="utf-8")
+        result = _seal(written, [_credential(tmp_path, 0)], out)
+        assert result.exit_code == 0, result.output
+        assert sorted(path.name for path in out.iterdir()) == [other.name, "award-0-signed.jsonld"]
+    finally:
+        going.kill()
+        going.wait()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -79,6 +80,36 @@ def sealed_each(seal: Seal, count: int, at_once: int) -> Iterator[tuple[int, str
                 yield result  # type: ignore[misc]  # (index, sealed text) as put above
     finally:
         stop.set()  # the caller stopped early (an error, Ctrl-C): start no more
+
+
+_STAGED = re.compile(r"\.sealing-(\d+)-.+")  # the hidden name of a seal waiting (see Staged)
+
+
+def remove_left_behind(folder: Path) -> None:
+    """The seals a run killed outright (``kill -9``, a power cut) left waiting under hidden names
+    in ``folder``: removed, but for those of a run still going."""
+    try:
+        paths = list(folder.iterdir())
+    except OSError:  # not made yet, or not readable: nothing of ours to remove
+        return
+    for path in paths:
+        found = _STAGED.fullmatch(path.name)
+        if found is not None and not _running(int(found.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` is there (another user's too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:  # no process has such a number
+        return False
+    return True
 
 
 class Staged:

@@ -22,7 +22,7 @@ from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, un
 from edcbridge.cli import quiet_option, tsa_timeout_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
-from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, sealed_each
+from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
 from edcbridge.seal.certs import LISTS_UNCHECKED
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
@@ -890,6 +890,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
                 sealer, issuer_check, files, texts)
             if problems or differ:
                 raise _Refused([*problems, *differ], issuers_differ=bool(differ))
+            remove_left_behind(out_dir)
             with Staged() as staged:
                 _seal_all(sealer, files, texts, targets, staged)
                 staged.commit()
