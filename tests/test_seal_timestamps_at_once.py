@@ -216,3 +216,32 @@ def test_seals_a_killed_run_left_under_hidden_names_go_with_the_next_run(written
     finally:
         going.kill()
         going.wait()
+
+
+@pytest.mark.parametrize("change", ["rewritten", "removed"])
+def test_a_file_changed_after_the_check_is_not_sealed_and_nothing_is_written(
+        written: devpki.TestSeal, tmp_path: Path, change: str) -> None:
+    """The files are checked first and each read again as it is sealed (the texts are not held
+    for the whole run): the last one, changed while the first were sealed, would have been
+    sealed as checked, no longer what the file held."""
+    files = [_credential(tmp_path, number) for number in range(10)]
+
+    def change_the_last() -> None:
+        if change == "removed":
+            files[-1].unlink()
+        else:
+            files[-1].write_text(json.dumps({"id": "urn:credential:other"}), encoding="utf-8")
+        authority.released.set()
+
+    authority = Holding(TimestampAuthority(devpki.load_tsa_signer(written)), on_first=change_the_last)
+    out = tmp_path / "out"
+    with DevServer(authority) as server:
+        try:
+            result = _seal(written, files, out, "--tsa", server.tsa_url, "--level", "B-T")
+        finally:
+            authority.released.set()
+    assert result.exit_code == 1, result.output
+    said = "no longer readable since the run checked it" if change == "removed" \
+        else "changed since the run checked it"
+    assert f"1 file(s) not sealed, so none written:\n  {files[-1]}: {said}" in result.stderr
+    assert _nothing_written(out)

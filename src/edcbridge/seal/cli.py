@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import sys
@@ -708,18 +709,18 @@ def _report(sealer: Sealer, quiet: bool = False) -> None:
         click.echo(f"  warning: {_NOT_QUALIFIED}", err=True)
 
 
-def _issuer_problems(sealer: Sealer, issuer_check: IssuerCheck, files: Sequence[Path],
-                     texts: Sequence[str]) -> list[str]:
-    """How each credential's issuer differs from the certificate's organisation; the
-    certificate is read for that only when some file names an issuer."""
-    identity = functools.cache(sealer.issuer_identity)
+def _issuer_problem(identity: Callable[[], IssuerIdentity], issuer_check: IssuerCheck, path: Path,
+                   text: str) -> str | None:
+    """How the credential's issuer differs from the certificate's organisation; the certificate
+    is read for that (``identity``) only when some file names an issuer."""
     try:
-        return [f"{path}: the credential's issuer is not the organisation in the seal certificate: "
-                f"{problem}" for path, text in zip(files, texts, strict=True)
-                if (problem := issuer_check(identity, text)) is not None]
+        problem = issuer_check(identity, text)
     except SealError as exc:  # the certificate names no organisation: no file can be compared
         raise _SetupUnusable(f"{exc}; cannot compare it with the credentials' issuer "
                              "(--any-issuer seals without comparing)") from exc
+    if problem is None:
+        return None
+    return f"{path}: the credential's issuer is not the organisation in the seal certificate: {problem}"
 
 
 class _Refused(click.ClickException):
@@ -731,22 +732,47 @@ class _Refused(click.ClickException):
                          + "\n  ".join(problems))
 
 
-def _read_credentials(files: Sequence[Path]) -> tuple[list[str], list[str]]:
-    """Each file's text, and why any of them cannot be sealed (one line each, naming it)."""
-    texts: list[str] = []
+def _check_credentials(files: Sequence[Path], issuer: Callable[[Path, str], str | None] | None,
+                       ) -> tuple[list[bytes], list[str], list[str]]:
+    """Each file's digest, why any of them cannot be sealed, and how any credential's issuer
+    differs from the certificate's organisation (one line each, naming the file). The texts are not
+    kept: each is read again when it is sealed (see :func:`_read_again`), so that a run holds
+    a few files in memory, not thousands."""
+    digests: list[bytes] = []
     problems: list[str] = []
+    differ: list[str] = []
     for path in files:
         try:
             text = _credential_text(path)
         except ValueError as exc:
             problems.append(str(exc))
-            texts.append("")
+            digests.append(b"")
             continue
         problem = _credential_problem(text)
         if problem:
             problems.append(f"{path}: {problem}")
-        texts.append(text)
-    return texts, problems
+        if issuer is not None and (issuer_problem := issuer(path, text)) is not None:
+            differ.append(issuer_problem)
+        digests.append(_digest(text))
+    return digests, problems, differ
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _read_again(path: Path, digest: bytes) -> str:
+    """The text of a file checked earlier in the run, as it was then: one changed since (or no
+    longer readable) is not sealed, so that the seal is over what was checked."""
+    try:
+        text = _credential_text(path)
+    except ValueError as exc:
+        raise SealFormatError(f"no longer readable since the run checked it ({exc}); seal it "
+                              "again") from None
+    if _digest(text) != digest:
+        raise SealFormatError("changed since the run checked it (another program writing it?); "
+                              "seal it again once it is written")
+    return text
 
 
 def _credential_text(path: Path) -> str:
@@ -787,27 +813,26 @@ def _credential_problem(text: str) -> str | None:
     return None
 
 
-def _seal_all(sealer: Sealer, files: Sequence[Path], texts: list[str], targets: Sequence[Path],
+def _seal_all(sealer: Sealer, files: Sequence[Path], digests: Sequence[bytes], targets: Sequence[Path],
               staged: Staged) -> None:
-    """Seal every text into *staged*, several at once when each waits for a timestamp; a seal
-    or service problem affects every file (exit 2)."""
+    """Seal every file, read again as it was checked, into *staged*, several at once when each
+    waits for a timestamp; a seal or service problem affects every file (exit 2)."""
     at_once = TSA_REQUESTS_AT_ONCE if sealer.tsa is not None and sealer.level != Level.B_B else 1
 
     def seal(index: int) -> str:
         try:
-            return sealer.seal(texts[index])
+            return sealer.seal(_read_again(files[index], digests[index]))
         except SealFormatError as exc:
             raise SealFormatError(f"{files[index]}: {exc}") from exc
 
     try:
-        for index, sealed in sealed_each(seal, len(texts), at_once):
+        for index, sealed in sealed_each(seal, len(files), at_once):
             try:
                 staged.write(targets[index], sealed)
             except OSError as exc:  # a full disk, a folder taken away: one line, no traceback
                 raise _SetupUnusable(f"--out {targets[index].parent}: the sealed files cannot be written "
                                      f"({exc.strerror or exc}); free some space or choose another "
                                      "folder") from exc
-            texts[index] = ""  # sealed and on disk: not kept for the rest of the batch
     except SealFormatError as exc:
         raise _Refused([str(exc)]) from exc
     except SealError as exc:  # the timestamp authority, revocation data, the certificate
@@ -885,14 +910,16 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             )
             sealer = _load_sealer(p12, key, cert, password_file, options)
             _report(sealer, quiet)
-            texts, problems = _read_credentials(files)
-            differ = [] if issuer_check is None or any_issuer else _issuer_problems(
-                sealer, issuer_check, files, texts)
+            issuer = None
+            if issuer_check is not None and not any_issuer:
+                identity, check = functools.cache(sealer.issuer_identity), issuer_check
+                issuer = functools.partial(_issuer_problem, identity, check)
+            digests, problems, differ = _check_credentials(files, issuer)
             if problems or differ:
                 raise _Refused([*problems, *differ], issuers_differ=bool(differ))
             remove_left_behind(out_dir)
             with Staged() as staged:
-                _seal_all(sealer, files, texts, targets, staged)
+                _seal_all(sealer, files, digests, targets, staged)
                 staged.commit()
         except SealError as exc:  # the seal, its password or a service: every file, exit 2
             raise _SetupUnusable(str(exc)) from exc
