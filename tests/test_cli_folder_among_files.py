@@ -90,3 +90,58 @@ def test_a_name_that_names_nothing_still_stops_before_any_work(command: str, rec
     result = run(store, command, str(received / "nope.xml"))
     assert result.exit_code == 2 and "does not exist" in result.stderr, result.output
     assert result.stdout == ""
+
+
+LINK_ADVICE = "which does not exist: give the file itself, or mend the link"
+
+
+@pytest.fixture
+def with_a_dangling_link(received: Path, tmp_path: Path) -> Path:
+    """The received folder with a link, first in name order, to a file moved away."""
+    (received / "a-earlier").rmdir()
+    (received / "a-moved.jsonld").symlink_to(tmp_path / "gone.jsonld")
+    return received
+
+
+@pytest.mark.parametrize("command", ["validate", "validate-xml"])
+def test_validate_names_a_link_to_nothing_and_checks_the_files(command: str, with_a_dangling_link: Path,
+                                                               store: SchemaStore, tmp_path: Path) -> None:
+    """A link to nothing was a usage error (exit 2) that stopped every file from being checked."""
+    result = run(store, command, "--json", *given(with_a_dangling_link))
+    assert result.exit_code == 1, result.output
+    link, *files = json.loads(result.stdout)
+    assert link["source"] == str(with_a_dangling_link / "a-moved.jsonld") and not link["ok"]
+    (finding,) = link["findings"]
+    assert finding["message"] == f"{link['source']}: a link to {tmp_path / 'gone.jsonld'}, " \
+        "which does not exist"
+    assert finding["fix"] == "give the file itself, or mend the link", finding
+    assert [report["source"] for report in files] == given(with_a_dangling_link)[1:]
+    assert files[-1]["ok"], files[-1]
+
+
+def test_verify_xml_names_a_link_to_nothing_and_checks_the_files(with_a_dangling_link: Path,
+                                                                   store: SchemaStore) -> None:
+    result = run(store, "verify-xml", "--json", *given(with_a_dangling_link))
+    assert result.exit_code == 1, result.output
+    link, *files = json.loads(result.stdout)
+    assert link["verdict"] == "UNREADABLE" and LINK_ADVICE in link["verdict_reason"], link
+    assert [report["certificate"] is not None for report in files] == [False, True]
+
+
+def test_preview_names_a_link_to_nothing_and_renders_the_files(with_a_dangling_link: Path,
+                                                                store: SchemaStore, tmp_path: Path) -> None:
+    result = run(store, "preview", "--json", "-o", str(tmp_path / "pages"), *given(with_a_dangling_link))
+    assert result.exit_code == 1, result.output
+    link, *pages = json.loads(result.stdout)
+    assert link["verdict"] == "UNREADABLE" and f"a link to {tmp_path / 'gone.jsonld'}, {LINK_ADVICE}" \
+        in link["error"], link
+    assert all(Path(page["html"]).is_file() for page in pages) and len(pages) == 2
+
+
+def test_inspect_names_a_link_to_nothing(with_a_dangling_link: Path, store: SchemaStore,
+                                         tmp_path: Path) -> None:
+    link = with_a_dangling_link / "a-moved.jsonld"
+    result = run(store, "inspect", str(link))
+    assert result.exit_code == 1, result.output
+    assert f"{link}: a link to {tmp_path / 'gone.jsonld'}, {LINK_ADVICE}" in result.stderr
+    assert "Usage:" not in result.stderr

@@ -47,9 +47,27 @@ FOLDER_FIX = "give the files in it instead (FOLDER/* names them all)"
 """What to do with a folder named where a credential file is expected."""
 
 
+LINK_FIX = "give the file itself, or mend the link"
+"""What to do with a symbolic link that leads nowhere."""
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """``a link to TARGET, which does not exist`` for a symbolic link that leads nowhere (a file
+    moved away, ``received/*`` still naming its link); None for any other file."""
+    if not path.is_symlink() or path.exists():
+        return None
+    from edcbridge.output import printable
+
+    return f"a link to {printable(str(path.readlink()))}, which does not exist"
+
+
 def unread_reason(path: Path, exc: OSError) -> tuple[str, str]:
-    """Why *path* could not be read (*exc*) and what to do, in words for people: a folder is
-    named as one (the system's "Is a directory" is not a reason to check permissions)."""
+    """Why *path* could not be read (*exc*) and what to do, in words for people: a folder, or a
+    link to nothing, is named as one (the system's "Is a directory" is not a reason to check
+    permissions, nor its "No such file" for a name the user can see)."""
     if path.is_dir():
         return "a folder, not a file", FOLDER_FIX
+    link = link_to_nothing(path)
+    if link is not None:
+        return link, LINK_FIX
     return f"cannot read the file ({exc.strerror or exc})", "check the file's permissions, or copy it again"

@@ -791,10 +791,23 @@ def _say_deliveries(result: RunResult, target: str) -> None:
                    f"earlier were not sent again: {KEPT}", err=True)
 
 
-RECEIVED_FILE = click.Path(exists=True, readable=False, path_type=Path)
-"""A file to check (validate, verify, inspect, preview): a name that names nothing is a usage
-error; a folder (``received/*`` holding one), or a file that cannot be read, is that name's own
-result, and the other files are still checked."""
+class _ReceivedFile(click.Path):
+    """A file to check (validate, verify, inspect, preview) or seal: a name that names nothing is
+    a usage error; a folder (``received/*`` holding one), a link to nothing (a file moved away)
+    or a file that cannot be read is that name's own result, and the other files are still
+    handled. click's ``exists`` follows a link, so a dangling one would stop every file."""
+
+    def __init__(self) -> None:
+        super().__init__(readable=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if not os.path.lexists(path):
+            self.fail(f"File {click.format_filename(value)!r} does not exist.", param, ctx)
+        return path
+
+
+RECEIVED_FILE = _ReceivedFile()
 
 
 @main.command()

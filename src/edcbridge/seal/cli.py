@@ -20,7 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
-from edcbridge.cli import quiet_option, tsa_timeout_option
+from edcbridge.cli import RECEIVED_FILE, quiet_option, tsa_timeout_option
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
@@ -66,32 +66,6 @@ if TYPE_CHECKING:
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-class _GivenFile(click.Path):
-    """A credential file named on the command line: a name that names nothing is a usage error;
-    a folder, a link to nothing or a file that cannot be read is that name's own result, and
-    the other files are still handled (``in/*`` names them all)."""
-
-    def __init__(self) -> None:
-        super().__init__(readable=False, path_type=Path)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        path = super().convert(value, param, ctx)
-        if not os.path.lexists(path):
-            self.fail(f"File {click.format_filename(value)!r} does not exist.", param, ctx)
-        return path
-
-
-GIVEN_FILE = _GivenFile()
-
-
-def dangling_link(path: Path) -> str | None:
-    """What a symbolic link that leads nowhere is, and what to do (None for any other file)."""
-    if not path.is_symlink() or path.exists():
-        return None
-    return (f"a link to {printable(str(path.readlink()))}, which does not exist: give the file itself, "
-            "or mend the link")
-
-
 # (the certificate's organisation, read when asked; credential text) -> how they differ
 IssuerCheck = Callable[[Callable[[], IssuerIdentity], str], str | None]
 
@@ -103,7 +77,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
     *xml_format_check* on each XAdES-sealed XML one; *issuer_check* notes a seal made by another
     organisation than the credential's issuer."""
     @click.command("verify")
-    @click.argument("files", nargs=-1, required=True, type=GIVEN_FILE)
+    @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
     @click.option("--json", "as_json", is_flag=True,
                   help="Print one JSON list on stdout: an object per file with its verdict and checks.")
     @click.option(
@@ -433,9 +407,6 @@ def _verified(path: Path, options: VerifyOptions, issuer_check: IssuerCheck | No
     from edcbridge.xml.safe import looks_like_xml
 
     data, unread = read_for_verification(path)
-    link = dangling_link(path) if unread is not None else None
-    if unread is not None and link is not None:
-        unread.not_read = f"{link}."
     what = other_file(data) if data else None  # the first bytes tell, also of a file too large
     if what is not None:
         result, outcome = not_a_credential(what)
@@ -783,9 +754,8 @@ def _credential_text(path: Path) -> str:
     except TooLarge as exc:
         raise ValueError(too_large_problem(path, exc)) from None
     except OSError as exc:
-        link = dangling_link(path)
         reason, fix = unread_reason(path, exc)
-        raise ValueError(f"{path}: {link or f'{reason}: {fix}'}") from None
+        raise ValueError(f"{path}: {reason}: {fix}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -844,7 +814,7 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
     organisation in the seal certificate (None: it does not)."""
 
     @click.command("seal")
-    @click.argument("files", nargs=-1, required=True, type=GIVEN_FILE)
+    @click.argument("files", nargs=-1, required=True, type=RECEIVED_FILE)
     @click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Folder for the sealed files (made if missing).")
     @click.option("--p12", "--seal", "p12", type=_FILE, help="PKCS#12 seal (key + certificate + chain).")

@@ -49,7 +49,14 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from edcbridge.bounded_file import MAX_BYTES, TooLarge, read_bounded, too_large_problem, unread_reason
+from edcbridge.bounded_file import (
+    MAX_BYTES,
+    TooLarge,
+    link_to_nothing,
+    read_bounded,
+    too_large_problem,
+    unread_reason,
+)
 from edcbridge.jws_compact import compact_jws
 from edcbridge.seal import jades, revocation, tst
 from edcbridge.seal.certs import (
@@ -1039,13 +1046,13 @@ def unreadable_outcome(what: str) -> Outcome:
 
 def not_read_verdict(path: Path, problem: OSError | TooLarge) -> str:
     """The verdict's words for a file not read whole (*problem*): a folder, one above the size
-    limit (named), or one this user could not read; nothing is known of its content, so neither
-    the sender nor the seal is blamed."""
+    limit (named), a link to nothing, or one this user could not read; nothing is known of its
+    content, so neither the sender nor the seal is blamed."""
     if isinstance(problem, TooLarge):
         return (f"{problem}, so its seal was not checked: check that this is the right file (a "
                 "credential is far smaller).")
     reason, fix = unread_reason(path, problem)
-    if path.is_dir():
+    if path.is_dir() or link_to_nothing(path) is not None:
         return f"{reason}: {fix}."
     return (f"the file could not be read here ({problem.strerror or problem}), so its seal cannot be "
             f"checked: {fix}.")
