@@ -161,3 +161,19 @@ def test_a_manifest_cell_past_128_kib_is_a_usage_error_naming_its_line_and_the_f
     (line,) = result.stderr.strip().splitlines()
     assert f"{manifest}: line 3:" in line
     assert "131072 characters" in line and "check the quotes from that line on" in line
+
+
+def test_a_manifest_row_is_named_by_the_line_an_editor_shows_it_on(tmp_path: Path) -> None:
+    """A row was named by its count of CSV records: a cell holding line breaks (a note written
+    on several lines) or a blank line put every later row's line before the real one; and a
+    form feed in a cell (no line break to an editor, nor to csv) cut its row in two."""
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_bytes(b'credential,email,note\r\n'
+                         b'gone1.json,a@example.org,"sent by post\r\nand by mail\nthird line"\r\n'
+                         b'\r\n'
+                         b'gone2.json,b@example.org,page\x0cbreak\r\n'
+                         b'gone3.json,c@example.org,\r\n')
+    items = wallet_items(manifest)
+    assert [(item.key.split(" -> ")[1], item.problems[0][0]) for item in items] == [
+        ("a@example.org", "manifest.csv:2"), ("b@example.org", "manifest.csv:6"),
+        ("c@example.org", "manifest.csv:7")]

@@ -7,22 +7,29 @@ limit is checked here too, as csv's own is the process's and may have been raise
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from edcbridge.deliver.errors import DeliveryConfigError
 
+# Where a line ends, to csv and to an editor: not at a form feed or U+2028, as str.splitlines
+# would have it (which cut a row holding one in two, and moved every later row's line).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 LONGEST_CELL = 128 * 1024  # csv's default field_size_limit
 QUOTES_FIX = ("check the quotes from that line on (a cell that starts with a quote must end with one, "
               "and a quote inside it is written twice), then run the same command again")
 
 
 class ManifestRows:
-    """The header (``fieldnames``) and rows of ``text``, read from ``manifest``."""
+    """The header (``fieldnames``) and rows of ``text``, read from ``manifest``; each row with
+    the line it starts on, as an editor numbers it (a cell may hold line breaks, and blank
+    lines are skipped: a count of rows would name an earlier line)."""
 
     def __init__(self, manifest: Path, text: str) -> None:
-        self.manifest, self.lines = manifest, text.splitlines()
-        self.reader = csv.DictReader(self.lines)
+        self.manifest, self.lines = manifest, _LINE_END.split(text)
+        self.reader = csv.DictReader(io.StringIO(text, newline=""))
         try:
             self.fieldnames = list(self.reader.fieldnames or [])
         except csv.Error as exc:
@@ -30,7 +37,7 @@ class ManifestRows:
         if any(len(name) > LONGEST_CELL for name in self.fieldnames):
             raise self._error(self._start(1))
 
-    def __iter__(self) -> Iterator[dict[str, str]]:
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         while True:
             start = self._start(self.reader.line_num + 1)
             try:
@@ -41,7 +48,7 @@ class ManifestRows:
                 raise self._error(start, exc) from None
             if any(len(cell) > LONGEST_CELL for cell in _cells(row)):
                 raise self._error(start)
-            yield row
+            yield start, row
 
     def _start(self, line: int) -> int:
         """The line a row starts on: csv skips blank lines before it."""

@@ -649,7 +649,7 @@ def wallet_items(manifest: Path) -> list[Item]:
         )
     items = []
     first_line: dict[str, int] = {}  # credential -> wallet (any capitals): the line that gave it first
-    for line, row in enumerate(reader, 2):
+    for line, row in reader:
         wallet_id, email = (row.get("wallet_id") or "").strip(), (row.get("email") or "").strip()
         locale = (row.get("locale") or "").strip() or "en"
         options = {"wallet_id": wallet_id or None, "email": email or None, "locale": locale}
