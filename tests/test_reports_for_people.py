@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
-from edcbridge.deliver.results import Outcome, write_results
+from edcbridge.deliver.results import Outcome, drop_results, write_results
 from edcbridge.output import text_cell
 from tests.conftest import FIXTURES
 from tests.test_pipeline import _awards_with_ids
@@ -67,6 +67,40 @@ def test_no_formula_starts_after_a_semicolon(env: None, tmp_path: Path) -> None:
     assert records[0]["award_id"] == "A;=2+3;B"  # JSON keeps it as it is
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _formulas_after_a_semicolon(text: str) -> list[str]:
+    """The cells a spreadsheet splitting every line at ``;`` would start with a formula: a
+    quote there opens a quoted field (the csv module writes a quote of the text twice), whose
+    text is still run."""
+    return [cell for line in text.splitlines() for cell in line.split(";")[1:]
+            if cell.lstrip(' "').startswith(FORMULA_START)]
+
+
+def test_no_formula_starts_after_a_semicolon_and_a_quote(env: None, tmp_path: Path) -> None:
+    """An id ``A;"=2+3"`` is written with its quotes doubled: split at the ``;``, a cell
+    starting ``""=2+3``, a quoted field Excel runs as a formula."""
+    ids = ['A;"=2+3"', 'B; ""-3+4', 'C;"D"']
+    awards = _awards_with_ids(tmp_path / "awards.csv", ids)
+    result = _export(awards, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "report.csv").read_text("utf-8-sig")
+    assert _formulas_after_a_semicolon(text) == []
+    with (tmp_path / "out" / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert [row["award_id"] for row in csv.DictReader(handle)] == ['A;\'"=2+3"', 'B;\' ""-3+4', 'C;"D"']
+    records = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))["records"]
+    assert [r["award_id"] for r in records] == ids  # JSON keeps them as they are
+
+
+def test_text_cells_as_owasp_lists_formula_starts() -> None:
+    """A line feed and the full-width ``＝＋－＠`` (read as formulas in Japanese locales) start
+    one too, also after a ``;``."""
+    cells = ["\n=1", "\uff1d1+1", "\uff0bA1", "\uff0d1", "\uff20SUM(A1)", "A;\uff1d1", "A;\t=1", "A;'=1"]
+    assert [text_cell(v) for v in cells] == ["'\n=1", "'\uff1d1+1", "'\uff0bA1", "'\uff0d1", "'\uff20SUM(A1)",
+                                            "A;'\uff1d1", "A;'\t=1", "A;''=1"]
+
+
 def test_report_csv_cells_are_never_formulas(env: None, tmp_path: Path) -> None:
     awards = _awards_with_ids(tmp_path / "awards.csv", [*FORMULAS, "PLAIN-1"])
     result = _export(awards, tmp_path / "out")
@@ -93,3 +127,24 @@ def test_delivery_results_csv_cells_are_never_formulas(tmp_path: Path) -> None:
     write_results(tmp_path, "wallet-results", "http://127.0.0.1:9", False, [outcome])
     text = (tmp_path / "wallet-results.csv").read_text("utf-8")
     assert "'=cmd" in text and "'@oops" in text
+
+
+def test_no_formula_starts_after_a_semicolon_in_the_delivery_results(tmp_path: Path) -> None:
+    """A wallet's or a register's answer is quoted in the results: ``refused;=cmd`` was written as
+    it is."""
+    outcomes = [Outcome("urn:c;=1 -> learner@example.org", "deposit", "failed", message='refused;"=cmd|x"'),
+                Outcome("urn:d -> other@example.org", "deposit", "failed", message="refused; @SUM(1);+2")]
+    write_results(tmp_path, "wallet-results", "http://127.0.0.1:9", False, outcomes)
+    assert _formulas_after_a_semicolon((tmp_path / "wallet-results.csv").read_text("utf-8")) == []
+
+
+def test_an_item_guarded_after_a_semicolon_is_still_found_to_be_dropped(tmp_path: Path) -> None:
+    """Erasing a learner's data takes their items out of the results by key, read back as written."""
+    outcomes = [Outcome("urn:c;=1 -> learner@example.org", "deposit", "ok"),
+                Outcome("urn:c;'=1 -> learner@example.org", "deposit", "ok"),
+                Outcome("urn:d -> other@example.org", "deposit", "ok")]
+    write_results(tmp_path, "wallet-results", "http://127.0.0.1:9", False, outcomes)
+    drop_results(tmp_path, "wallet-results", lambda key: key.startswith("urn:c;=1 "), "dropped")
+    with (tmp_path / "wallet-results.csv").open(encoding="utf-8", newline="") as handle:
+        keys = [row["key"] for row in csv.DictReader(handle)]
+    assert len(keys) == 2 and keys[1] == "urn:d -> other@example.org", keys

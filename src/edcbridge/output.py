@@ -139,17 +139,39 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula, as OWASP lists it: full-width ＝＋－＠ are read as formulas in
+# Japanese locales.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Excel, in a locale whose list separator is ";" (Polish, German, French), opens a CSV file by a
+# double-click split at every ";", quoted or not: what follows one starts a cell, and a quote
+# there opens a quoted field, whose text is still run (csv writes a quote of the text twice:
+# ``A;"=1"`` as ``"A;""=1"""``). An apostrophe after the ";" makes it text; one already there
+# gets another, so that :func:`plain_cell` reads each back as it was.
+_AFTER_SEMICOLON = "'*[ \"]*[" + re.escape("".join(_FORMULA_START)) + "]"
+_FORMULA_AFTER_SEMICOLON = re.compile(f";(?={_AFTER_SEMICOLON})")
+_GUARD_AFTER_SEMICOLON = re.compile(f";'(?={_AFTER_SEMICOLON})")
 
 
 def text_cell(value: object) -> object:
     """A cell of a CSV file for people, shown as text by a spreadsheet: a text starting like a
     formula (``=HYPERLINK(...)`` as an award id, say), also after spaces (LibreOffice's "Trim
     spaces" import runs `` =2+3``), gets a leading apostrophe, so opening the file never runs
-    it. Other values are left as they are."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
+    it; so does one after a ``;``, even past a quote. Other values are left as they are."""
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_SEMICOLON.sub(";'", value)
+    if value.lstrip(" ").startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def plain_cell(cell: str) -> str:
+    """The text :func:`text_cell` made ``cell`` of. A leading apostrophe before a formula's
+    start is taken as the guard (a text that began with one reads back without it, as before);
+    after a ``;`` each guard is told from the text's own apostrophes."""
+    if cell.startswith("'") and cell[1:].lstrip(" ").startswith(_FORMULA_START):
+        cell = cell[1:]
+    return _GUARD_AFTER_SEMICOLON.sub(";", cell)
 
 
 # File systems take names of at most 255 bytes; this leaves room for a suffix such as ".jsonld".

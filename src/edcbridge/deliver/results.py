@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edcbridge.folder_files import PUSH_COLUMNS
-from edcbridge.output import text_cell, write_atomic
+from edcbridge.output import plain_cell, text_cell, write_atomic
 
 # "upsert": sent by the CSV route for a report the state file does not know; the register then
 # creates it or updates the report with its local identifier, and does not say which.
@@ -103,7 +103,7 @@ def _drop_from_csv(path: Path, gone: Callable[[str], bool]) -> None:
     cells = report_rows(io.StringIO(path.read_text("utf-8")))
     header = next(cells, [])
     rows = [dict(zip(header, row, strict=False)) for row in cells if row]
-    kept = [row for row in rows if not gone(_cell_text(row.get("key") or ""))]
+    kept = [row for row in rows if not gone(plain_cell(row.get("key") or ""))]
     if len(kept) == len(rows):
         return
     buffer = io.StringIO()
@@ -111,8 +111,3 @@ def _drop_from_csv(path: Path, gone: Callable[[str], bool]) -> None:
     writer.writeheader()
     writer.writerows(kept)
     write_atomic(path, buffer.getvalue().encode("utf-8"))
-
-
-def _cell_text(cell: str) -> str:
-    """A key as :func:`write_results` had it before :func:`text_cell` guarded the cell."""
-    return cell[1:] if cell.startswith("'") and text_cell(cell[1:]) != cell[1:] else cell

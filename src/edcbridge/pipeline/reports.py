@@ -49,18 +49,13 @@ def _json_text_error(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("edcbridge-json-text", _json_text_error)
 
 
-# Excel, in a locale whose list separator is ";" (Polish, German, French), opens a CSV file by a
-# double-click split at every ";", quoted or not: what follows one starts a cell.
-_FORMULA_AFTER_SEMICOLON = re.compile(r";(?= *[=+\-@])")
-
-
 def _cell(value: object) -> object:
     """A cell of report.csv or deliveries.csv: on one line, with nothing a terminal or a
     spreadsheet acts on (a direction override, an escape sequence, a tab: escaped as the HTML
     summary shows them, ``\\u202e``), and never a formula, nor one after a ``;``."""
     if not isinstance(value, str):
         return value
-    return text_cell(_FORMULA_AFTER_SEMICOLON.sub(";'", printable(value)))
+    return text_cell(printable(value))
 
 
 def _one_line(text: str) -> str:
