@@ -91,3 +91,13 @@ def test_benchmark_with_edc_xml_and_a_late_authority_timestamps_both(store: Sche
     xml = list((tmp_path / "out" / "edc-xml").glob("*.xml"))
     assert len(xml) == 8 and all(b"EncapsulatedTimeStamp" in path.read_bytes() for path in xml)
     assert RESULT.match(lines[-1]) is not None, lines[-1]
+
+
+def test_preview_benchmark_compares_one_process_with_the_workers() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "preview_bench.py"), "--awards", "40",
+                          "--workers", "2"], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr  # 1 when the workers' pages differ
+    found = re.fullmatch(r"RESULT pages=40 one_process_per_s=(\d+\.\d) workers_per_s=(\d+\.\d) "
+                         r"speedup=(\d+\.\d\d)", run.stdout.strip().splitlines()[-1])
+    assert found is not None, run.stdout
+    assert all(float(value) > 0 for value in found.groups())

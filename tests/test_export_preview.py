@@ -8,6 +8,9 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +128,49 @@ def test_the_pages_are_listed_on_stdout_with_the_credentials(env: None, tmp_path
     assert result.exit_code == 0, result.stderr
     pages = sorted(str(page) for page in (out / "preview").glob("*.html"))
     assert len(pages) == 2 and set(pages) <= set(result.stdout.splitlines()), result.stdout
+
+
+def test_pages_made_by_several_processes_are_those_one_process_makes(env: None, tmp_path: Path) -> None:
+    """With -j 2 the pages are made by the run's worker count, chunk by chunk: the same bytes,
+    listed in the same order, as one process writes them."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 40)  # more chunks than workers
+    listed: dict[str, list[str]] = {}
+    pages: dict[str, dict[str, bytes]] = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out-{workers}"
+        result = CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
+                                           "-j", workers, "--preview", "-q"])
+        assert result.exit_code == 0, result.stderr
+        listed[workers] = [Path(line).name for line in result.stdout.splitlines() if "/preview/" in line]
+        pages[workers] = {page.name: page.read_bytes() for page in (out / "preview").glob("*.html")}
+    assert len(listed["1"]) == 40 and listed["2"] == listed["1"]
+    assert pages["2"] == pages["1"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_ctrl_c_while_workers_make_pages_ends_them_without_a_traceback(env: None, tmp_path: Path) -> None:
+    from tests.test_pipeline import _alive
+
+    out = tmp_path / "out"
+    awards = synthetic_awards(tmp_path / "awards.csv", 600)
+    assert CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
+                                     "-q"]).exit_code == 0  # the run itself then skips every award
+    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
+                             "-o", str(out), "-j", "2", "--preview"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None and len(_pages(out)) < 20:
+            time.sleep(0.02)
+        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(_pages(out)) >= 20 and workers, "no worker made pages, or they were made before the stop"
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the run
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert b"Traceback" not in stderr and b"preview:" not in stderr
+    assert not any(_alive(pid) for pid in workers)
+    assert len(_pages(out)) < 600

@@ -472,7 +472,8 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     exported = _Rows() if preview else None
     code = _run_jobs([Job(catalogue, awards, encoding=encoding, columns=columns)], options, quiet, exported)
     if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on
-        code = max(code, _preview(catalogue, awards, (encoding, columns), out_dir, quiet, exported))
+        code = max(code, _preview(catalogue, awards, (encoding, columns), out_dir, quiet, exported,
+                                  options.workers))
     sys.exit(code)
 
 
@@ -495,21 +496,30 @@ class _Rows:
 
 
 def _preview(catalogue_path: Path, awards: tuple[Path, ...], reading: tuple[str | None, ColumnMap | None],
-             out_dir: Path, quiet: bool, exported: _Rows) -> int:
+             out_dir: Path, quiet: bool, exported: _Rows, workers: int) -> int:
     """Pages for registry staff to eyeball the batch: the rows this run exported or found
     exported as they are, only (not a row that failed, nor one a --fail-fast stop left unread,
     though an earlier run exported its award with other content)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from edcbridge.load import iter_awards, load_catalogue
     from edcbridge.preview import preview_awards
 
     catalogue = load_catalogue(catalogue_path)
-    pairs = ((row.award, catalogue) for path in awards for row in iter_awards(path, catalogue, *reading)
-             if row.award is not None and (row.file, row.row) in exported)
-    results = preview_awards(pairs, out_dir / "preview")
-    for result in results:  # stdout carries the paths of written files, the pages' too
-        _echo_data(result.html)
+    rows = (row.award for path in awards for row in iter_awards(path, catalogue, *reading)
+            if row.award is not None and (row.file, row.row) in exported)
+    pages = 0
+    try:
+        for result in preview_awards(rows, catalogue, out_dir / "preview", workers=workers):
+            _echo_data(result.html)  # stdout carries the paths of written files, the pages' too
+            pages += 1
+    except BrokenProcessPool:
+        click.echo(f"preview: a worker process ended part way (killed by the system when memory ran "
+                   f"short, or by hand), after {pages} pages; run the same command again (the "
+                   "credentials are skipped as done), with -j 1 if memory is short", err=True)
+        return EXIT_FAILED
     if not quiet:
-        click.echo(f"preview: {len(results)} pages in {out_dir / 'preview'}", err=True)
+        click.echo(f"preview: {pages} pages in {out_dir / 'preview'}", err=True)
     return EXIT_OK
 
 

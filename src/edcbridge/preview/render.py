@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -393,21 +394,31 @@ def preview_files(paths: Iterable[Path], out_dir: Path,
         return [preview_file(path, out_dir, options, used, printer) for path in paths]
 
 
-def preview_awards(pairs: Iterable[tuple[Award, Catalogue]], out_dir: Path,
-                   options: PreviewOptions | None = None) -> list[PreviewResult]:
-    """Preview unsealed credentials straight from the internal model (before sealing)."""
+def preview_awards(awards: Iterable[Award], catalogue: Catalogue, out_dir: Path,
+                   options: PreviewOptions | None = None, *, workers: int = 1) -> Iterator[PreviewResult]:
+    """Preview unsealed credentials straight from the internal model (before sealing), each
+    page's result as it is made, in the order given; by ``workers`` processes (not with PDF:
+    one browser prints them)."""
+    options = options or PreviewOptions()
+    used: set[str] = set()
+    named = ((award, _target(out_dir, f"{award.issuer or catalogue.issuer}_{award.award_id}", used))
+             for award in awards)
+    if workers > 1 and not options.pdf:
+        from edcbridge.preview.parallel import pages_in_parallel
+
+        yield from pages_in_parallel(functools.partial(_award_page, options=options), catalogue,
+                                     named, workers)
+        return
+    with _printer(options) as printer:
+        for award, target in named:
+            yield _award_page(award, catalogue, target, options, printer)
+
+
+def _award_page(award: Award, catalogue: Catalogue, target: Path, options: PreviewOptions,
+                printer: PdfPrinter | None = None) -> PreviewResult:
     from edcbridge.mapping.edc import to_edc
 
-    options = options or PreviewOptions()
-    results = []
-    used: set[str] = set()
-    with _printer(options) as printer:
-        for award, catalogue in pairs:
-            doc = to_edc(award, catalogue)
-            issuer = award.issuer or catalogue.issuer
-            result = PreviewResult(f"{issuer}/{award.award_id}",
-                                   _target(out_dir, f"{issuer}_{award.award_id}", used))
-            result.verdict = "DRAFT"
-            _write(doc, result.html, options, SealStatus(DRAFT_FORM, {}), "", result, printer)
-            results.append(result)
-    return results
+    result = PreviewResult(f"{award.issuer or catalogue.issuer}/{award.award_id}", target)
+    result.verdict = "DRAFT"
+    _write(to_edc(award, catalogue), target, options, SealStatus(DRAFT_FORM, {}), "", result, printer)
+    return result
