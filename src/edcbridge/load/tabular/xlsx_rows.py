@@ -27,7 +27,18 @@ from edcbridge.load.tabular.header import (
 def _sheet_cell(cell: Any) -> Any:
     if getattr(cell, "data_type", None) == "e" and isinstance(cell.value, str):
         return ErrorCell(cell.value)
+    if isinstance(cell.value, str) and "_x" in cell.value:
+        return _unescaped(cell.value)
     return _cell(cell.value, getattr(cell, "number_format", "General"))
+
+
+_ESCAPE = re.compile(r"_x(?![Dd][89A-Fa-f])([0-9A-Fa-f]{4})_")  # no half of a surrogate pair
+
+
+def _unescaped(text: str) -> str:
+    """The text as a spreadsheet shows it: Excel writes a character XML cannot hold (a control
+    character) as _xHHHH_, and a typed _x as _x005F_x; openpyxl leaves both as written."""
+    return _ESCAPE.sub(lambda found: chr(int(found[1], 16)), text)
 
 
 def _pick_sheet(names: list[str], visible: list[str] | None = None) -> str:
