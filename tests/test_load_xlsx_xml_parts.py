@@ -1,5 +1,6 @@
 """What an XLSX part's XML says beyond its elements: the _xHHHH_ escapes Excel writes in cell
-text for characters XML cannot hold."""
+text for characters XML cannot hold, and a DTD, which no spreadsheet writes and whose entities
+would put into a credential what no spreadsheet shows."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
-from edcbridge.load import LoadedRow, iter_awards
+from edcbridge.load import InputFileError, LoadedRow, iter_awards
 from tests.test_load_inputs import CATALOGUE, GOOD, HEADER
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -43,6 +45,11 @@ def _replaced(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
     return replace
 
 
+def _dtd(text: str) -> Callable[[bytes], bytes]:
+    """A DTD put before the part's root element (openpyxl writes no XML declaration)."""
+    return lambda data: text.encode() + data
+
+
 def _rows(path: Path) -> list[LoadedRow]:
     return list(iter_awards(path, CATALOGUE))
 
@@ -71,3 +78,52 @@ def test_an_escaped_control_character_fails_its_row_as_a_typed_one_does(tmp_path
     [error] = row.errors
     assert (error.row, error.column) == (2, "given_name")
     assert "U+0001" in error.message
+
+
+# a DTD in any part is refused before any of the workbook is read
+
+DOCTYPE = '<!DOCTYPE worksheet [<!ENTITY id "A9">]>'
+
+
+def test_an_entity_declared_in_a_sheet_is_refused_not_read(tmp_path: Path) -> None:
+    cells = ["XIDX", *GOOD[1:]]
+    path = _edited(tmp_path, cells, {SHEET: _dtd(DOCTYPE)})
+    with pytest.raises(InputFileError) as raised:
+        _rows(path)
+    error = raised.value.error
+    assert error.file == str(path)
+    assert error.message.startswith("xl/worksheets/sheet1.xml declares a DTD (<!DOCTYPE>)")
+    assert error.fix == "save it again from Excel or LibreOffice as .xlsx, or export it as CSV"
+
+
+def test_an_entity_expanded_into_a_cell_is_refused(tmp_path: Path) -> None:
+    cells = ["XIDX", *GOOD[1:]]
+    with_entity = _replaced(b"XIDX", b"&id;")
+    path = _edited(tmp_path, cells, {SHEET: lambda data: DOCTYPE.encode() + with_entity(data)})
+    with pytest.raises(InputFileError, match="declares a DTD"):
+        _rows(path)
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "[Content_Types].xml", "docProps/core.xml"])
+def test_a_dtd_in_another_part_is_refused(tmp_path: Path, part: str) -> None:
+    path = _edited(tmp_path, GOOD, {part: _dtd('<!DOCTYPE x SYSTEM "http://example.org/x.dtd">')})
+    with pytest.raises(InputFileError, match=f"{part.replace('[', '.').replace(']', '.')} declares a DTD"):
+        _rows(path)
+
+
+def test_a_part_in_utf16_is_read_and_its_dtd_found(tmp_path: Path) -> None:
+    def utf16(dtd: str) -> Callable[[bytes], bytes]:
+        return lambda data: ('<?xml version="1.0" encoding="UTF-16"?>' + dtd + data.decode()).encode("utf-16")
+    [row] = _rows(_edited(tmp_path, GOOD, {SHEET: utf16("")}))
+    assert row.errors == () and row.award is not None
+    with pytest.raises(InputFileError, match=r"sheet1\.xml declares a DTD"):
+        _rows(_edited(tmp_path, GOOD, {SHEET: utf16("<!DOCTYPE worksheet>")}))
+
+
+def test_a_part_that_puts_its_dtd_past_a_long_prolog_is_refused(tmp_path: Path) -> None:
+    long_comment = "<!--" + "x" * 70_000 + "-->"
+    path = _edited(tmp_path, GOOD, {SHEET: _dtd(long_comment + "<!DOCTYPE worksheet>")})
+    with pytest.raises(InputFileError) as raised:
+        _rows(path)
+    assert raised.value.error.message == "xl/worksheets/sheet1.xml holds no element in its first 64 KB, " \
+        "as no spreadsheet writes it"

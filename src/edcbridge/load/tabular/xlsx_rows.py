@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,18 +274,72 @@ def _part_too_large(member: zipfile.ZipInfo) -> bool:
     return parsed_whole and inflated > MAX_XLSX_PART
 
 
+_SAVE_AGAIN = "save it again from Excel or LibreOffice as .xlsx, or export it as CSV"
+
+
 def _check_zip(path: Path) -> None:
+    problem = _zip_problem(path)
+    if problem is not None:
+        raise InputFileError(str(path), problem, _SAVE_AGAIN)
+
+
+def _zip_problem(path: Path) -> str | None:
+    """Why the workbook is not given to openpyxl: a part that unpacks too far, or declares a DTD."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return  # load_workbook names what is wrong
-    for member in members:
-        inflated = member.file_size
-        if _part_too_large(member):
-            raise InputFileError(str(path), f"{member.filename} unpacks to {inflated:,} bytes from "
-                                 f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)",
-                                 "save it again from Excel or LibreOffice as .xlsx, or export it as CSV")
+            for member in members:
+                if _part_too_large(member):
+                    return (f"{member.filename} unpacks to {member.file_size:,} bytes from "
+                            f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)")
+            for member in members:
+                prolog = _prolog_problem(archive, member)
+                if prolog is not None:
+                    return f"{member.filename} {prolog}"
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        pass  # load_workbook names what is wrong
+    return None
+
+
+_PROLOG = 64 * 1024  # an XML declaration and comments; Excel writes the root element at once
+
+
+class _Root(Exception):
+    """The root element began: no DTD can follow."""
+
+
+def _prolog_problem(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
+    """What an XML part declares before its root element that no spreadsheet writes: a DTD (the
+    Open Packaging Conventions forbid one; openpyxl's stream parser, expat, would expand the
+    entities it declares into cells Excel and LibreOffice never show), or 64 KB of anything."""
+    from xml.parsers import expat
+
+    if not member.filename.lower().endswith((".xml", ".rels")):
+        return None
+    parser = expat.ParserCreate()
+    found: list[bool] = []
+
+    def doctype(*_: Any) -> None:
+        found.append(True)
+        raise _Root
+
+    def root(*_: Any) -> None:
+        raise _Root
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    with archive.open(member) as part:
+        data = part.read(_PROLOG)
+    try:
+        parser.Parse(data, len(data) < _PROLOG)
+    except _Root:
+        return ("declares a DTD (<!DOCTYPE>), which no spreadsheet writes: the entities it may "
+                "declare would give cells values no spreadsheet shows") if found else None
+    except expat.ExpatError:
+        return None  # not XML: load_workbook names the damage
+    if len(data) < _PROLOG:
+        return None
+    return f"holds no element in its first {_PROLOG // 1024} KB, as no spreadsheet writes it"
 
 
 def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
