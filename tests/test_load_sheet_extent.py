@@ -37,9 +37,9 @@ def test_a_formatted_cell_at_the_last_column_does_not_pad_every_row(tmp_path: Pa
     read = []
     original = xlsx_rows._sheet_cell
 
-    def counted(cell: Any) -> Any:
+    def counted(cell: Any, *marks: Any) -> Any:
         read.append(cell)
-        return original(cell)
+        return original(cell, *marks)
 
     monkeypatch.setattr(xlsx_rows, "_sheet_cell", counted)
     rows = list(iter_awards(path, CATALOGUE))

@@ -127,3 +127,36 @@ def test_a_part_that_puts_its_dtd_past_a_long_prolog_is_refused(tmp_path: Path) 
         _rows(path)
     assert raised.value.error.message == "xl/worksheets/sheet1.xml holds no element in its first 64 KB, " \
         "as no spreadsheet writes it"
+
+
+# a number past the last date in a date cell: what Excel shows as ####, no formula's error
+
+def _dated(tmp_path: Path, value: object) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "awards"
+    sheet.append(HEADER)
+    sheet.append([*GOOD[:6], value, GOOD[7]])
+    sheet["G2"].number_format = "yyyy-mm-dd"
+    path = tmp_path / "awards.xlsx"
+    book.save(path)
+    return path
+
+
+def test_digits_typed_into_a_date_cell_are_named_as_such_not_as_a_failed_formula(tmp_path: Path) -> None:
+    [row] = _rows(_dated(tmp_path, 20250714))
+    assert row.award is None
+    [error] = row.errors
+    assert (error.row, error.column, error.value) == (2, "awarding_date", "########")
+    assert error.message == ("the cell is formatted as a date but holds a number past the last "
+                             "date a spreadsheet has, so it shows ########: digits typed into a "
+                             "date cell, such as 20250714")
+    assert error.fix == "enter the date in a date cell or as YYYY-MM-DD, e.g. 2025-07-14"
+
+
+def test_a_failed_formula_in_a_date_cell_is_still_named_as_one(tmp_path: Path) -> None:
+    [row] = _rows(_dated(tmp_path, "#VALUE!"))
+    [error] = row.errors
+    assert (error.column, error.value) == ("awarding_date", "#VALUE!")
+    assert error.message.endswith("(its formula failed)")

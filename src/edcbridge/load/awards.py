@@ -41,6 +41,7 @@ from edcbridge.load.tabular.cells import (
     ErrorCell,
     LogicalCell,
     NumberCell,
+    PastDatesCell,
     Row,
     Table,
     TimeCell,
@@ -462,7 +463,7 @@ def _cell_values(file: str, number: int, row: Row) -> list[RecordError]:
         if not isinstance(value, str) or isinstance(value, NumberCell) or base not in COLUMNS:
             continue
         text = value.strip()
-        if isinstance(value, (LogicalCell, TimeCell)):  # a tuple: checked faster than a union
+        if isinstance(value, (LogicalCell, TimeCell, PastDatesCell)):  # a tuple: faster than a union
             errors.append(RecordError(file, number, name, text, *_typed_cell(value, base, name)))
         elif isinstance(value, ErrorCell) or (not COLUMNS[base][1] and text.startswith("#")
                                               and _SPREADSHEET_ERROR.fullmatch(text)):
@@ -589,6 +590,8 @@ def _typed_cell(value: str, base: str, name: str) -> tuple[str, str]:
     """The problem and fix of a logical or time-of-day cell: what the spreadsheet made of what
     was typed (true, 7:10), or a value no column takes."""
     retype = f"format the {name} column as Text and type the value again"
+    if isinstance(value, PastDatesCell):
+        return _past_dates(base, name)
     if isinstance(value, LogicalCell):
         return ("the cell is a logical (TRUE/FALSE) cell, which no column takes (a typed \"true\" "
                 "becomes one)",
@@ -601,6 +604,16 @@ def _typed_cell(value: str, base: str, name: str) -> tuple[str, str]:
                 "YYYY-MM-DD")
     return (f"the cell holds a time of day (a typed 7:10 becomes one), which {base} does not take",
             retype)
+
+
+def _past_dates(base: str, name: str) -> tuple[str, str]:
+    """The problem and fix of a date cell holding a number past the last date (shown ########)."""
+    problem = ("the cell is formatted as a date but holds a number past the last date a "
+               "spreadsheet has, so it shows ########")
+    if base in ("awarding_date", "date_of_birth", "valid_until"):
+        return (f"{problem}: digits typed into a date cell, such as 20250714",
+                "enter the date in a date cell or as YYYY-MM-DD, e.g. 2025-07-14")
+    return (problem, f"format the {name} column as Text and type the value again")
 
 
 def _number_ids(file: str, number: int, row: Row, spreadsheet: bool = True) -> list[RecordError]:

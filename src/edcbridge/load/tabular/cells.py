@@ -36,6 +36,13 @@ class LogicalCell(str):
     __slots__ = ()
 
 
+class PastDatesCell(str):
+    """A date cell holding a number past the last date a spreadsheet has (9999-12-31), which it
+    shows as ########: digits typed into a date cell (20250714), or an id in a date column."""
+
+    __slots__ = ()
+
+
 class TimeCell(str):
     """The time of a spreadsheet cell holding a time of day without a date (a typed 7:10 becomes
     07:10:00)."""

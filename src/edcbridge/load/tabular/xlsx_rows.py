@@ -5,6 +5,7 @@ hidden rows and columns) named on the rows it touches."""
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edcbridge.load.errors import InputFileError
-from edcbridge.load.tabular.cells import ColumnTest, ErrorCell, Row, Table, _cell, blank
+from edcbridge.load.tabular.cells import ColumnTest, ErrorCell, PastDatesCell, Row, Table, _cell, blank
 from edcbridge.load.tabular.header import (
     MAX_COLUMNS,
     CellProblem,
@@ -25,8 +26,10 @@ from edcbridge.load.tabular.header import (
 )
 
 
-def _sheet_cell(cell: Any) -> Any:
+def _sheet_cell(cell: Any, marks: SheetMarks) -> Any:
     if getattr(cell, "data_type", None) == "e" and isinstance(cell.value, str):
+        if marks.read and (cell.row, cell.column) not in marks.error_cells:
+            return PastDatesCell("########")  # openpyxl's #VALUE! for a date it cannot make
         return ErrorCell(cell.value)
     if isinstance(cell.value, str) and "_x" in cell.value:
         return _unescaped(cell.value)
@@ -58,6 +61,8 @@ class SheetMarks:
     hidden_rows: set[int] = field(default_factory=set)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # (first, last), 1-based
     hidden_sheet: CellProblem | None = None  # said on every row of a sheet hidden in the workbook
+    error_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, column) saved as errors
+    read: bool = False  # whether the sheet's XML was read (else the marks are not known)
     _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
 
     def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
@@ -148,6 +153,8 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                 if _uncomputed(element) and element.get("r"):
                     row, column = coordinate_to_tuple(element.get("r"))
                     marks.uncomputed.setdefault(row, []).append(column)
+                if element.get("t") == "e" and element.get("r"):
+                    marks.error_cells.add(coordinate_to_tuple(element.get("r")))
                 element.clear()
             elif tag == f"{_MAIN}row":
                 row_number = _row_number(element, row_number)
@@ -161,6 +168,7 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                 min_col, min_row, max_col, max_row = range_boundaries(ref)
                 marks.merged.append((min_row, min_col, max_row, max_col, ref))
     marks.merged.sort(reverse=True)  # merged_at pops them from the end: by first row
+    marks.read = True
     return marks
 
 
@@ -368,7 +376,7 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     reset = getattr(sheet, "reset_dimensions", None)
     if reset is not None:
         reset()
-    records = ([_sheet_cell(c) for c in row] for row in sheet.iter_rows())
+    records = ([_sheet_cell(c, marks) for c in row] for row in sheet.iter_rows())
     header_row, cells, iterator = _header_record(records, is_column)
     if cells is None:
         book.close()
@@ -407,7 +415,9 @@ def _numbered_sheet_rows(cells: Iterator[Sequence[Any]], path: Path,
     number = start
     while True:
         try:
-            row = next(cells)
+            with warnings.catch_warnings():  # a date cell it cannot read: said on its row
+                warnings.simplefilter("ignore", UserWarning)
+                row = next(cells)
         except StopIteration:
             return
         except Exception as exc:
