@@ -353,3 +353,18 @@ def test_awards_of_a_file_joined_after_the_array_are_more_after_the_awards(tmp_p
     assert [row["award_id"] for _, row in rows] == [award["award_id"] for award in AWARDS]
     line = FORMS[form].count("\n") + 1
     assert error is not None and f"not JSON at line {line}, column 2: more after the awards;" in error
+
+
+def test_a_value_of_a_one_line_array_that_is_no_award_is_named_by_its_character(tmp_path: Path) -> None:
+    from edcbridge.load import iter_awards
+    from tests.test_load_inputs import CATALOGUE, GOOD, HEADER
+
+    award = json.dumps(dict(zip(HEADER, GOOD, strict=True)))
+    text = f"[{award}, null, {award.replace('A1', 'A2')}, 5]"
+    path = tmp_path / "awards.json"
+    path.write_text(text, encoding="utf-8")
+    rows = list(iter_awards(path, CATALOGUE))
+    assert [r.award is not None for r in rows] == [True, False, True, False]
+    errors = [e for r in rows for e in r.errors]
+    assert [(e.row, e.character) for e in errors] == [(1, text.index("null") + 1), (1, len(text) - 1)]
+    assert errors[0].render().startswith(f"{path}:1:{text.index('null') + 1}:")

@@ -168,9 +168,9 @@ def _array_rows(path: Path, handle: io.TextIOWrapper, wrapped: bool = False) -> 
             if window.at(index, "]"):
                 _array_end(path, window, index + 1, wrapped)
                 return
-            line = window.line(index)
+            line, character = window.where(index)
             value, index = _value_or_error(path, window, (decoder, keys), index)
-            yield from _json_row(line, value, keys, each="award in the array")
+            yield from _json_row(line, value, keys, each="award in the array", character=character)
             index = window.skip(index)
             if window.at(index, ","):
                 index += 1
@@ -292,17 +292,19 @@ class _KeysTwice:
         return value
 
 
-def _json_row(number: int, value: Any, keys: _KeysTwice,
-              each: str = "line") -> Iterator[tuple[int, Row]]:
+def _json_row(number: int, value: Any, keys: _KeysTwice, each: str = "line",
+              character: int | None = None) -> Iterator[tuple[int, Row]]:
     """The row of one JSON value (``each`` line or award must be an object): an object, none for an
     object of blank values. A number becomes a number cell, so an id written as a number is
-    checked as in a spreadsheet."""
+    checked as in a spreadsheet. ``character``: where on its line the value starts, which names
+    a value that is no object (no award id does) in an array written on one line."""
     twice = keys.twice[:]
     keys.twice.clear()
     if not isinstance(value, dict):
         example = {"line": None, "award": '{"award_id": ...}'}.get(each, '[{"award_id": ...}, ...]')
         yield number, {"__invalid__": f"each {each} must be one JSON object",
-                       **({"__fix__": f"write each award as an object: {example}"} if example else {})}
+                       **({"__fix__": f"write each award as an object: {example}"} if example else {}),
+                       **({"__character__": character} if character is not None else {})}
         return
     if twice:
         yield number, {"__invalid__": f"the key {twice[0]!r} is written twice in one object",
