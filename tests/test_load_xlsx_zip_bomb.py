@@ -4,6 +4,7 @@ holds them in memory."""
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from pathlib import Path
 
@@ -102,3 +103,57 @@ def test_styles_that_unpack_past_the_part_limit_are_refused_unread(tmp_path: Pat
 def test_a_workbook_of_thousands_of_cell_formats_is_read(tmp_path: Path) -> None:
     workbook = _with_many_cell_formats(tmp_path, 64_000)  # Excel's most
     assert read_rows(workbook).header == ["award_id", "learner_id"]
+
+
+# the parts openpyxl reads whole are bounded wherever the workbook puts them
+
+def _with_part(tmp_path: Path, part: str, content_type: str | None, relationship: str | None,
+               size: int) -> Path:
+    """A workbook with a part of about ``size`` bytes at ``part``, moderately compressible
+    (well under the 200-fold ratio), declared with ``content_type`` and, from the workbook,
+    related as ``relationship``; or, with neither, a sheet's relationships."""
+    book = Workbook()
+    book.active.title = "awards"
+    book.active.append(["award_id", "learner_id"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml" and content_type is not None:
+                data = data.replace(b"</Types>", f'<Override PartName="/{part}" '
+                                    f'ContentType="{content_type}"/></Types>'.encode())
+            if item.filename == "xl/_rels/workbook.xml.rels" and relationship is not None:
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdX" Type="{relationship}" '
+                                    f'Target="/{part}"/></Relationships>'.encode())
+            out.writestr(item.filename, data)
+        if relationship is None:
+            head, tail = (b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                          b'relationships">', b"</Relationships>")
+            item = b'<Relationship Id="r%d" Type="http://example.org/%08d" Target="x.xml"/>'
+        else:
+            head, tail = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">', b"</sst>"
+            item = b"<si><t>%d %08d</t></si>"
+        body = b"".join(item % (n, n * 7919 % 99999989) for n in range(size // len(item)))
+        out.writestr(part, head + body + tail)
+    return path
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/strings.xml", "xl/strings.dat"])
+def test_shared_strings_put_anywhere_are_bounded_as_shared_strings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: str) -> None:
+    from edcbridge.load.tabular import xlsx_parts
+    monkeypatch.setattr(xlsx_parts, "MAX_SHARED_STRINGS", 2 * 1024 * 1024)
+    path = _with_part(tmp_path, part, SHARED[0], SHARED[1], 3 * 1024 * 1024)
+    with pytest.raises(InputFileError, match=f"{re.escape(part)} unpacks to"):
+        read_rows(path)
+
+
+def test_the_relationships_of_a_sheet_are_bounded_as_parts_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.load.tabular import xlsx_parts
+    monkeypatch.setattr(xlsx_parts, "MAX_XLSX_PART", 2 * 1024 * 1024)
+    path = _with_part(tmp_path, "xl/worksheets/_rels/sheet1.xml.rels", None, None, 3 * 1024 * 1024)
+    with pytest.raises(InputFileError, match=r"xl/worksheets/_rels/sheet1\.xml\.rels unpacks to"):
+        read_rows(path)

@@ -3,6 +3,7 @@ unpacks too far for the way openpyxl reads it (a zip bomb), or that declares a D
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,18 +21,48 @@ MAX_SHARED_STRINGS = 64 * 1024 * 1024
 # keeps at most 64,000 cell formats, a few MB; the sheets are read as a stream, and pivot caches
 # are not read at all.
 MAX_XLSX_PART = 16 * 1024 * 1024
-_STREAMED_PARTS = ("xl/worksheets/", "xl/pivotcache/")
+# a part is streamed where Excel puts sheets and pivot caches (their relationships, in _rels/
+# below, are read whole), unless [Content_Types].xml declares it as another part: openpyxl finds
+# the shared strings and the workbook by their declared type, wherever they are
+_STREAMED_PARTS = re.compile(r"xl/(worksheets|pivotcache)/[^/]+")
+_SPREADSHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+_STREAMED_TYPES = frozenset(_SPREADSHEETML + kind for kind in (
+    "worksheet+xml", "pivotCacheRecords+xml", "pivotCacheDefinition+xml"))
+_SHARED_STRINGS_TYPE = _SPREADSHEETML + "sharedStrings+xml"
 
 
-def _part_too_large(member: zipfile.ZipInfo) -> bool:
-    """Whether a zip member unpacks to more than openpyxl should be given to read."""
+def _part_too_large(member: zipfile.ZipInfo, types: dict[str, str]) -> bool:
+    """Whether a zip member unpacks to more than openpyxl should be given to read; ``types``:
+    the content type [Content_Types].xml declares for a part, by its name in lower case."""
     name, inflated = member.filename.lower(), member.file_size
     if inflated > 1024 * 1024 and inflated > MAX_XLSX_RATIO * max(member.compress_size, 1):
         return True
-    if name.endswith("sharedstrings.xml"):
+    declared = types.get(name)
+    if name.endswith("sharedstrings.xml") or declared == _SHARED_STRINGS_TYPE:
         return inflated > MAX_SHARED_STRINGS
-    parsed_whole = name.endswith((".xml", ".rels")) and not name.startswith(_STREAMED_PARTS)
-    return parsed_whole and inflated > MAX_XLSX_PART
+    streamed = _STREAMED_PARTS.fullmatch(name) is not None and declared in (None, *_STREAMED_TYPES)
+    xml = name.endswith((".xml", ".rels")) or (declared or "").endswith("+xml")
+    return xml and not streamed and inflated > MAX_XLSX_PART
+
+
+def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The content type of each part [Content_Types].xml declares one for, by the part's name in
+    lower case; none when it cannot be read here (too large, a DTD, not XML: said by the checks
+    of every part, or by openpyxl)."""
+    from xml.etree import ElementTree
+
+    try:
+        member = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        return {}
+    if member.file_size > MAX_XLSX_PART or _prolog_problem(archive, member) is not None:
+        return {}
+    try:
+        root = ElementTree.fromstring(archive.read(member))  # no DTD: no entity to expand
+    except ElementTree.ParseError:
+        return {}
+    return {(item.get("PartName") or "").lstrip("/").lower(): item.get("ContentType") or ""
+            for item in root if item.tag.endswith("}Override")}
 
 
 _SAVE_AGAIN = "save it again from Excel or LibreOffice as .xlsx, or export it as CSV"
@@ -49,8 +80,9 @@ def _zip_problem(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            types = _content_types(archive)
             for member in members:
-                if _part_too_large(member):
+                if _part_too_large(member, types):
                     return (f"{member.filename} unpacks to {member.file_size:,} bytes from "
                             f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)")
             for member in members:
