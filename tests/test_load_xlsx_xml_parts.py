@@ -160,3 +160,21 @@ def test_a_failed_formula_in_a_date_cell_is_still_named_as_one(tmp_path: Path) -
     [error] = row.errors
     assert (error.column, error.value) == ("awarding_date", "#VALUE!")
     assert error.message.endswith("(its formula failed)")
+
+
+def test_a_dtd_in_shared_strings_of_another_name_is_refused(tmp_path: Path) -> None:
+    shared = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+              "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings")
+    strings = (DOCTYPE + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               "<si><t>&id;</t></si></sst>").encode()
+    path = _edited(tmp_path, ["XIDX", *GOOD[1:]], {
+        "[Content_Types].xml": _replaced(b"</Types>", f'<Override PartName="/xl/strings.dat" '
+                                         f'ContentType="{shared[0]}"/></Types>'.encode()),
+        "xl/_rels/workbook.xml.rels": _replaced(b"</Relationships>", f'<Relationship Id="rIdS" '
+                                                f'Type="{shared[1]}" Target="/xl/strings.dat"/>'
+                                                "</Relationships>".encode()),
+        SHEET: _replaced(b't="inlineStr"><is><t>XIDX</t></is>', b't="s"><v>0</v>')})
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/strings.dat", strings)
+    with pytest.raises(InputFileError, match=r"xl/strings\.dat declares a DTD"):
+        _rows(path)

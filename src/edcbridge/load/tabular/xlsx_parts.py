@@ -41,8 +41,12 @@ def _part_too_large(member: zipfile.ZipInfo, types: dict[str, str]) -> bool:
     if name.endswith("sharedstrings.xml") or declared == _SHARED_STRINGS_TYPE:
         return inflated > MAX_SHARED_STRINGS
     streamed = _STREAMED_PARTS.fullmatch(name) is not None and declared in (None, *_STREAMED_TYPES)
-    xml = name.endswith((".xml", ".rels")) or (declared or "").endswith("+xml")
-    return xml and not streamed and inflated > MAX_XLSX_PART
+    return _xml(name, types) and not streamed and inflated > MAX_XLSX_PART
+
+
+def _xml(name: str, types: dict[str, str]) -> bool:
+    """Whether a part (``name`` in lower case) is XML: by its name, or by the type declared."""
+    return name.endswith((".xml", ".rels")) or types.get(name, "").endswith(("+xml", "/xml"))
 
 
 def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -55,7 +59,7 @@ def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
         member = archive.getinfo("[Content_Types].xml")
     except KeyError:
         return {}
-    if member.file_size > MAX_XLSX_PART or _prolog_problem(archive, member) is not None:
+    if member.file_size > MAX_XLSX_PART or _prolog_problem(archive, member, {}) is not None:
         return {}
     try:
         root = ElementTree.fromstring(archive.read(member))  # no DTD: no entity to expand
@@ -86,7 +90,7 @@ def _zip_problem(path: Path) -> str | None:
                     return (f"{member.filename} unpacks to {member.file_size:,} bytes from "
                             f"{member.compress_size:,}: not a workbook edcbridge reads (a zip bomb?)")
             for member in members:
-                prolog = _prolog_problem(archive, member)
+                prolog = _prolog_problem(archive, member, types)
                 if prolog is not None:
                     return f"{member.filename} {prolog}"
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
@@ -101,13 +105,13 @@ class _Root(Exception):
     """The root element began: no DTD can follow."""
 
 
-def _prolog_problem(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
+def _prolog_problem(archive: zipfile.ZipFile, member: zipfile.ZipInfo, types: dict[str, str]) -> str | None:
     """What an XML part declares before its root element that no spreadsheet writes: a DTD (the
     Open Packaging Conventions forbid one; openpyxl's stream parser, expat, would expand the
     entities it declares into cells Excel and LibreOffice never show), or 64 KB of anything."""
     from xml.parsers import expat
 
-    if not member.filename.lower().endswith((".xml", ".rels")):
+    if not _xml(member.filename.lower(), types):
         return None
     parser = expat.ParserCreate()
     found: list[bool] = []
