@@ -404,14 +404,19 @@ def preview_awards(awards: Iterable[Award], catalogue: Catalogue, out_dir: Path,
     named = ((award, _target(out_dir, f"{award.issuer or catalogue.issuer}_{award.award_id}", used))
              for award in awards)
     if workers > 1 and not options.pdf:
-        from edcbridge.preview.parallel import pages_in_parallel
+        from edcbridge.in_order import in_order
 
-        yield from pages_in_parallel(functools.partial(_award_page, options=options), catalogue,
-                                     named, workers)
+        page = functools.partial(_named_page, catalogue=catalogue, options=options)
+        yield from in_order(page, named, workers)
         return
     with _printer(options) as printer:
         for award, target in named:
             yield _award_page(award, catalogue, target, options, printer)
+
+
+def _named_page(named: tuple[Award, Path], catalogue: Catalogue, options: PreviewOptions) -> PreviewResult:
+    award, target = named
+    return _award_page(award, catalogue, target, options)
 
 
 def _award_page(award: Award, catalogue: Catalogue, target: Path, options: PreviewOptions,

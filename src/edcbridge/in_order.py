@@ -1,0 +1,74 @@
+"""Work on many files or records by several processes, the results in the order given.
+
+For the commands whose items are independent and cost milliseconds each (pages of
+``export --preview``, files of ``validate``): a task is a chunk of items, a window of chunks
+is in flight at a time, so memory stays bounded whatever the count. The workers ignore Ctrl-C
+and SIGTERM: the command handles them, and ends the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+CHUNK = 16  # items a task: an item costs milliseconds, a task's round trip a fraction of one
+_work: Callable[[Any], Any] | None = None  # a worker's
+
+
+def _start_worker(work: Callable[[Any], Any]) -> None:
+    global _work
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _work = work
+
+
+def _chunk(items: list[Any]) -> list[Any]:
+    assert _work is not None, "a worker is started with its work"
+    return [_work(item) for item in items]
+
+
+def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int,
+             chunk: int = CHUNK) -> Iterator[Result]:
+    """``work(item)`` of every item, by ``workers`` processes (one: this one), each result in
+    the order given. ``work`` is handed to each worker once (a ``functools.partial`` of a
+    module's function, to be picklable where processes are not forked). An exception of
+    ``work`` is raised here, as is a Ctrl-C: either ends the workers, the items not yet done
+    being left undone."""
+    if workers <= 1:
+        yield from map(work, items)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(),
+                               initializer=_start_worker, initargs=(work,))
+    window: deque[Future[list[Result]]] = deque()
+    pending = iter(items)
+    try:
+        while taken := list(islice(pending, chunk)):
+            window.append(pool.submit(_chunk, taken))
+            while len(window) >= workers * 3 or window[0].done():
+                yield from window.popleft().result()
+        while window:
+            yield from window.popleft().result()
+    except BaseException:  # an error, a Ctrl-C, or the caller stopped reading (GeneratorExit)
+        _stop_now(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=5)
