@@ -9,6 +9,7 @@ runs, so `--help` answers at once and a Ctrl-C while starting meets the command'
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -447,10 +448,10 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
     run is using included); 130 interrupted (Ctrl-C, or SIGTERM as kill, timeout and
     service managers send): run the same command again to resume.
     """
+    from edcbridge.in_order import default_workers
     from edcbridge.model.fields import is_locale
     from edcbridge.pipeline import Job, RunOptions
     from edcbridge.pipeline.delivery import WalletTarget
-    from edcbridge.pipeline.runner import default_workers
 
     if wallet_url and seal_p12 is None:
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
@@ -827,9 +828,14 @@ RECEIVED_FILE = _ReceivedFile()
 @click.option("--annex1", type=click.Choice(["off", "info", "warning", "error"]), default="warning",
               show_default=True, help="How a missing Annex I element counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
-def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool) -> None:
+@click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
+              help="Processes checking files at once (default: one per core, at most 8; the files "
+                   "are reported in the order given).")
+def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as_json: bool,
+             workers: int | None) -> None:
     """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes,
     and EDC XML against the official XSD."""
+    from edcbridge.in_order import CHUNK, default_workers, in_order
     from edcbridge.validation.policy import PROFILES, unknown_profiles
 
     unknown = unknown_profiles(list(policies))
@@ -838,8 +844,9 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
     store = _store()
     level: Any = None if annex1 == "off" else annex1
     reports: list[Report] = []
-    for path in files:
-        report, is_xml = _validate_file(path, store, policies, level)
+    check = functools.partial(_validate_file, store=store, policies=policies, annex1=level)
+    processes = (workers or default_workers()) if len(files) > CHUNK else 1  # a few: no processes to start
+    for path, (report, is_xml) in zip(files, in_order(check, files, processes), strict=True):
         reports.append(report)
         if not as_json:
             echo_report(path, report, skip_info=not is_xml)
@@ -1320,8 +1327,8 @@ def policies() -> None:
 def demo(out_dir: Path, fixtures: Path | None) -> None:
     """The main job on the bundled fixtures: every format, validated, with a run report."""
     from edcbridge.demo import demo_jobs
+    from edcbridge.in_order import default_workers
     from edcbridge.pipeline import RunOptions
-    from edcbridge.pipeline.runner import default_workers
 
     jobs = demo_jobs(fixtures)
     if not jobs:

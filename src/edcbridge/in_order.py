@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,11 @@ Result = TypeVar("Result")
 
 CHUNK = 16  # items a task: an item costs milliseconds, a task's round trip a fraction of one
 _work: Callable[[Any], Any] | None = None  # a worker's
+
+
+def default_workers() -> int:
+    """Processes a command starts by default: one per core, at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def _start_worker(work: Callable[[Any], Any]) -> None:

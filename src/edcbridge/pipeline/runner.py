@@ -1375,7 +1375,3 @@ def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], ru
             break
     while in_flight:
         handle_first()
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))

@@ -1,0 +1,77 @@
+"""`validate FILE...` checks many files by several processes: the same lines, JSON and exit
+code as one process gives, in the order the files were given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edcbridge.cli import main
+from tests.pipeline_support import synthetic_awards
+from tests.test_pipeline import CATALOGUE
+
+
+@pytest.fixture
+def files(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """40 credentials, one made invalid, among a folder, a file that is no JSON and a report."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    out = tmp_path / "out"
+    exported = CliRunner().invoke(main, ["export", str(synthetic_awards(tmp_path / "awards.csv", 40)),
+                                         "-c", str(CATALOGUE), "-o", str(out), "-q"])
+    assert exported.exit_code == 0, exported.stderr
+    credentials = sorted((out / "edc").iterdir())
+    broken = json.loads(credentials[25].read_text("utf-8"))
+    del broken["issuer"]
+    credentials[25].write_text(json.dumps(broken), "utf-8")
+    (tmp_path / "notes.txt").write_text("not a credential", "utf-8")
+    given = [*credentials[:10], tmp_path / "notes.txt", out / "edc", *credentials[10:], out / "report.json"]
+    return [str(path) for path in given]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_several_processes_report_what_one_does(files: list[str], as_json: bool) -> None:
+    results = {workers: CliRunner().invoke(main, ["validate", "-j", workers, *(["--json"] if as_json else []),
+                                                  *files])
+               for workers in ("1", "2")}
+    assert results["1"].exit_code == 1, results["1"].output  # the credential without its issuer
+    assert results["2"].exit_code == results["1"].exit_code
+    assert results["2"].stdout == results["1"].stdout
+    if as_json:
+        sources = [entry["source"] for entry in json.loads(results["2"].stdout)]
+        assert sources == files
+        failed = [entry["source"] for entry in json.loads(results["2"].stdout) if not entry["ok"]]
+        assert failed == [files[10], files[11], files[27]]  # no JSON, a folder, no issuer
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_ctrl_c_ends_the_workers_without_a_traceback(files: list[str]) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_pipeline import _alive
+
+    many = [path for path in files if path.endswith(".jsonld")] * 40  # long enough to be stopped
+    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "validate", "-j", "2", *many],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and len(children.read_text().split()) < 2:
+            time.sleep(0.02)
+        workers = [int(pid) for pid in children.read_text().split()]
+        assert len(workers) == 2, "the workers were not started, or were done before the stop"
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the run
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    assert not any(_alive(pid) for pid in workers)
