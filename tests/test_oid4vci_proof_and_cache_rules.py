@@ -206,3 +206,23 @@ def test_a_proof_key_marked_for_encryption_is_refused_saying_so(
     assert "marked for encryption, not signing" in description, description
     assert "does not verify" not in description, description
     assert named in description, description
+
+
+# -- a proof is a JWT: compact serialization, its header all signed ------------------------------
+
+
+def test_a_proof_in_the_json_serialization_is_refused(issuer: IssuerService, exported: Exported) -> None:
+    """RFC 7519 7.1: a JWT is the compact serialization. In the JSON one the ``header`` member is
+    not signed, so its ``typ`` would make any JWS the key signed pass as a key proof; a JSON text
+    with exactly two dots once passed the check for three parts."""
+    holder = Holder(issuer.issuer)
+    protected = _b64(json.dumps({"alg": "ES256", "jwk": json.loads(holder.key.export_public())}).encode())
+    payload = _b64(_claims(issuer, holder))
+    der = holder.key.get_op_key("sign").sign(f"{protected}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))
+    r, s = utils.decode_dss_signature(der)
+    proof = json.dumps({"protected": protected, "payload": payload,
+                        "header": {"typ": "openid4vci-proof+jwt", "note": "a.b."},
+                        "signature": _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))})
+    assert proof.count(".") == 2
+    description = _error(_send(issuer, exported, holder, proof), 400, "invalid_proof")
+    assert "compact" in description, description

@@ -30,6 +30,10 @@ PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
 # RFC 7518 6.2.1.2-6.2.1.3: a P-256 coordinate is exactly 32 octets, base64url without padding
 COORDINATE_OCTETS = 32
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# RFC 7519 7.1: a JWT is the JWS compact serialization, three base64url parts. jwcrypto also reads
+# the JSON one, whose unsigned "header" member it merges into the header: a typ there would make
+# any JWS of the key pass as a key proof.
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # A time claim beyond this many seconds (about 3 million years) is no time: it cannot be a float
 MAX_SECONDS = 2**53
 
@@ -52,8 +56,8 @@ def _refuse(description: str) -> OAuthError:
 
 
 def _parse(token: str) -> tuple[jws.JWS, dict[str, Any]]:
-    if not isinstance(token, str) or token.count(".") != 2:
-        raise _refuse("the proof is not a compact JWT")
+    if not isinstance(token, str) or not _COMPACT.fullmatch(token):
+        raise _refuse("the proof is not a compact JWT (three base64url parts separated by '.')")
     parsed = jws.JWS()
     parsed.allowed_algs = list(PROOF_ALGORITHMS)
     try:
