@@ -371,6 +371,18 @@ def test_a_failed_upload_names_the_award_once_by_its_key(exported: Exported) -> 
     assert named in unreachable.stderr, unreachable.output
 
 
+@pytest.mark.parametrize("url", ["http://gateway.invalid", "http://192.0.2.10:8080/api/v1"])
+def test_a_gateway_url_that_is_not_https_is_refused_before_anything_is_sent(
+    exported: Exported, url: str
+) -> None:
+    """The upload carries the learners' names and dates of birth, and the gateway password: over
+    plain http only to this machine, as push deqar allows it."""
+    result = _upload(url, exported, exported.keys[0])
+    assert result.exit_code == 2, result.output
+    assert "is not https" in result.stderr and "unencrypted" in result.stderr, result.stderr
+    assert "POST" not in result.stderr, result.stderr  # refused before any request
+
+
 def _upload(url: str, exported: Exported, key: str) -> Any:
     group = click.Group()
     register(group)

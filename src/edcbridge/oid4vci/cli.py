@@ -833,6 +833,10 @@ def upload_dc4eu(
     username, password = _gateway_login(password_file)
     if not re.match(r"^https?://[^/?#\s]+", base_url):
         raise UsageProblem(f"--url {base_url!r}: give the gateway's http(s):// address")
+    if base_url.startswith("http://") and not _loopback(base_url):
+        raise UsageProblem(f"--url {base_url!r} is not https: the learners' names and dates of birth, "
+                           "and the gateway password, would travel unencrypted; give the gateway's "
+                           "https:// address (plain http only on this machine)")
     source = _award_source(out_dir)
     documents = _GatewayDocuments(authentic_source, identity_schema, language, real_data, replace_changed)
     client = Dc4euClient(base_url, username=username, password=password)
