@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from edcbridge.oid4vci.service import IssuerService
 from edcbridge.schemas import SchemaStore
 from tests.test_oid4vci_protocol import _error
-from tests.wallet.issuer_support import PRE_AUTH, Exported, Holder, export_awards, running_issuer
+from tests.wallet.issuer_support import PRE_AUTH, Clock, Exported, Holder, export_awards, running_issuer
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +187,33 @@ def test_a_seal_of_another_organisation_leaves_the_offer_open(
     assert status is not None and (status.state, status.tx_failures) == ("open", 0)
     # served with the issuer's own seal, the learner's offer and PIN work
     Holder(issuer.issuer).fetch(offer.pre_authorized_code, offer.tx_code)
+
+
+def test_a_seal_certificate_expired_while_serving_signs_nothing_and_spends_no_offer(
+    exported: Exported, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The seal is checked when serve starts, but a server runs on: past its certificate's end, an
+    SD-JWT VC would carry an x5c every verifier refuses, and the learner's single offer be gone."""
+    clock = Clock()
+    logged = caplog.at_level(logging.ERROR, logger="edcbridge.oid4vci")
+    with running_issuer(exported, clock) as service, logged:
+        end = exported.seal().certificate.not_valid_after_utc.timestamp()
+        clock.offset = end - 60 - time.time()  # a minute before the end the access token is given
+        before = service.offers.create(exported.keys[1], ("elm",), valid_for=600)
+        wallet = Holder(service.issuer)
+        token = wallet.access_token(before.pre_authorized_code)
+        clock.offset = end + 60 - time.time()
+        nonce = wallet.nonce()
+        refused = wallet.request(token, wallet.proof(nonce, iat=clock()))
+        _error(refused, 400, "credential_request_denied")
+        offer = service.offers.create(exported.keys[1], ("elm",), valid_for=600)
+        for _ in range(2):  # asking again is refused the same way: the code is not spent
+            description = _error(wallet.token(offer.pre_authorized_code), 500, "server_error")
+            assert "the offer stays valid" in description
+        assert "seal certificate" in caplog.text and "expired on" in caplog.text, caplog.text
+        states = [service.offers.offer_state(before.offer_id), service.offers.offer_state(offer.offer_id)]
+        assert states == ["redeemed", "open"]  # neither used up
+        assert service.offers.consume_nonce(nonce)  # the refused request spent none
 
 
 def test_a_wrong_tx_code_still_counts_at_an_issuer_that_cannot_issue(

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from edcbridge.oid4vci.source import AwardSource, ExportedAward
 from edcbridge.oid4vci.trail import record_closing
 from edcbridge.output import printable
 from edcbridge.pipeline.journal import actor
+from edcbridge.seal.certs import validity_problem
 from edcbridge.seal.keys import SealKey
 from edcbridge.seal.sealer import certificate_identity
 from edcbridge.sealing import issuer_mismatch
@@ -223,6 +225,7 @@ class IssuerService:
         self.awards = AwardSource(settings.out_dir)
         self.signer = SdJwtIssuer(seal, settings.issuer_url, settings.signing_algorithm)
         self.identity = certificate_identity(seal.certificate)
+        self.chain = (seal.certificate, *seal.intermediates)  # the x5c of the SD-JWT VCs
         self.offers = OfferStore.for_folder(
             settings.out_dir, tx_code_attempts=settings.tx_code_attempts, clock=clock
         )
@@ -308,6 +311,7 @@ class IssuerService:
             for configuration in configurations:
                 if configuration == ELM_CONFIGURATION:
                     self._check_issuer(award.document("edc"))
+                    self._check_seal()
                 else:
                     award.read("edc-sealed")
         except (AwardWithdrawn, AwardErased) as exc:
@@ -408,6 +412,7 @@ class IssuerService:
         holders, nonces = self._holder_keys(request, token.client_id)
         elm = award.document("edc")
         self._check_issuer(elm)
+        self._check_seal()
         self._spend_nonces(nonces)  # only now: a refusal above leaves the wallet its c_nonce
         entries = self.offers.reserve_statuses(token.award_key, token.offer_id, len(holders))
         now = int(self.clock())
@@ -432,6 +437,16 @@ class IssuerService:
         if problem is not None:
             raise Oid4vciError(f"the seal is not the credential issuer's: {problem}; serve this "
                                "award with its issuer's seal")
+
+    def _check_seal(self) -> None:
+        """``serve`` checks the seal when it starts, but runs on: a certificate of the x5c chain
+        that ended since would make every verifier refuse the SD-JWT VC, and its offer be used up."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        for certificate in self.chain:
+            if now > certificate.not_valid_after_utc:
+                name = certificate.subject.rfc4514_string()
+                raise Oid4vciError(f"the seal certificate '{name}' {validity_problem(certificate, now)}: "
+                                   "serve with a renewed seal")
 
     def _configuration(
         self, request: dict[str, Any], offered: tuple[str, ...], identifiers: bool | None
