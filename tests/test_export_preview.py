@@ -8,9 +8,7 @@ import io
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from click.testing import CliRunner
 
 from edcbridge.cli import main
 from tests.conftest import FIXTURES
-from tests.pipeline_support import synthetic_awards
+from tests.pipeline_support import ctrl_c_once_ready, synthetic_awards
 from tests.test_pipeline import CATALOGUE, _start_and_wait_for_commits
 
 
@@ -155,22 +153,10 @@ def test_ctrl_c_while_workers_make_pages_ends_them_without_a_traceback(env: None
     awards = synthetic_awards(tmp_path / "awards.csv", 600)
     assert CliRunner().invoke(main, ["export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
                                      "-q"]).exit_code == 0  # the run itself then skips every award
-    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE),
-                             "-o", str(out), "-j", "2", "--preview"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None and len(_pages(out)) < 20:
-            time.sleep(0.02)
-        workers = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        assert len(_pages(out)) >= 20 and workers, "no worker made pages, or they were made before the stop"
-        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the run
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, stderr
+    command = [sys.executable, "-m", "edcbridge", "export", str(awards), "-c", str(CATALOGUE), "-o", str(out),
+               "-j", "2", "--preview"]
+    code, stderr, workers = ctrl_c_once_ready(command, lambda started: len(_pages(out)) >= 20)
+    assert code == 130, stderr
     assert b"Traceback" not in stderr and b"preview:" not in stderr
     assert not any(_alive(pid) for pid in workers)
     assert len(_pages(out)) < 600

@@ -4,14 +4,15 @@ code as one process gives, in the order the files were given."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
-from tests.pipeline_support import synthetic_awards
-from tests.test_pipeline import CATALOGUE
+from tests.pipeline_support import ctrl_c_once_ready, synthetic_awards
+from tests.test_pipeline import CATALOGUE, _alive
 
 
 @pytest.fixture
@@ -48,30 +49,9 @@ def test_several_processes_report_what_one_does(files: list[str], as_json: bool)
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
 def test_ctrl_c_ends_the_workers_without_a_traceback(files: list[str]) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from tests.test_pipeline import _alive
-
     many = [path for path in files if path.endswith(".jsonld")] * 40  # long enough to be stopped
-    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "validate", "-j", "2", *many],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None and len(children.read_text().split()) < 2:
-            time.sleep(0.02)
-        workers = [int(pid) for pid in children.read_text().split()]
-        assert len(workers) == 2, "the workers were not started, or were done before the stop"
-        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the run
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, stderr
+    command = [sys.executable, "-m", "edcbridge", "validate", "-j", "2", *many]
+    code, stderr, workers = ctrl_c_once_ready(command, lambda started: len(started) == 2)
+    assert code == 130, stderr
     assert b"Traceback" not in stderr
     assert not any(_alive(pid) for pid in workers)

@@ -64,13 +64,16 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
         while window:
             yield from window.popleft().result()
     except BaseException:  # an error, a Ctrl-C, or the caller stopped reading (GeneratorExit)
-        _stop_now(pool)
+        stop_now(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Drop the tasks not started and end the workers (they ignore Ctrl-C and SIGTERM): what
+    they held is lost, as after ``kill -9``; the commands write their files atomically."""
+    processes = processes_of(pool)
+    answers = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # (gone once shut down)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
@@ -78,3 +81,14 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=5)
+    # A worker killed while it sent an answer left half a message in the pipe of answers, and the
+    # pool's thread waits for the rest (it would hold the command's exit, which waits for it). The
+    # workers gone, this process holds the last end that writes to it: closed, the wait ends.
+    if answers is not None:
+        with contextlib.suppress(OSError):
+            answers.close()
+
+
+def processes_of(pool: ProcessPoolExecutor) -> list[Any]:
+    """The pool's worker processes (none once it is shut down)."""
+    return list((getattr(pool, "_processes", None) or {}).values())

@@ -28,6 +28,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
+from edcbridge.in_order import processes_of, stop_now
 from edcbridge.interrupts import ctrl_c_noted, sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
@@ -1291,7 +1292,7 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list
     try:
         _feed(pool, batches, runner)
     except BaseException as exc:  # a second Ctrl-C, or an error: stop now, not once every batch is done
-        _stop_now(pool)
+        stop_now(pool)
         if isinstance(exc, BrokenProcessPool):
             raise WorkerLost(
                 "a worker process of the run was killed (by the system when memory ran short, or "
@@ -1300,35 +1301,9 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list
     pool.shutdown(wait=True)
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """Drop the batches not started and end the workers (they ignore Ctrl-C and SIGTERM): what
-    they held is not journaled, and the next run redoes it, as after ``kill -9`` (files are
-    written atomically)."""
-    processes = _processes(pool)
-    answers = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # (gone once shut down)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError):
-            process.kill()
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError, AssertionError):
-            process.join(timeout=5)
-    # A worker killed while it sent an answer left half a message in the pipe of answers, and the
-    # pool's thread waits for the rest (it would hold the run's exit, which waits for it). The
-    # workers gone, this process holds the last end that writes to it: closed, the wait ends.
-    if answers is not None:
-        with contextlib.suppress(OSError):
-            answers.close()
-
-
-def _processes(pool: ProcessPoolExecutor) -> list[Any]:
-    """The pool's worker processes (none once it is shut down)."""
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
 def _workers_alive(pool: ProcessPoolExecutor) -> bool:
     try:
-        return all(process.exitcode is None for process in _processes(pool))
+        return all(process.exitcode is None for process in processes_of(pool))
     except RuntimeError:  # the pool's thread changed them meanwhile: asked again a second later
         return True
 
