@@ -55,3 +55,37 @@ def test_ctrl_c_ends_the_workers_without_a_traceback(files: list[str]) -> None:
     assert code == 130, stderr
     assert b"Traceback" not in stderr
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+def test_workers_end_when_the_command_is_killed(files: list[str]) -> None:
+    """Killed outright (by the system when memory runs short), the command leaves no worker
+    behind: they waited for ever on the pipe it held, taking the processor as they did."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    many = [path for path in files if path.endswith(".jsonld")] * 40
+    proc = subprocess.Popen([sys.executable, "-m", "edcbridge", "validate", "-j", "2", *many],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+            workers = [int(pid) for pid in children.read_text().split()]
+            time.sleep(0.02)
+        assert len(workers) == 2, "the workers were not started, or were done before the kill"
+        os.kill(proc.pid, signal.SIGKILL)  # the command only, not its workers
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "workers outlived the command"
+    finally:
+        for pid in [pid for pid in workers if _alive(pid)]:
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -12,6 +12,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,9 +34,26 @@ def default_workers() -> int:
 
 def _start_worker(work: Callable[[Any], Any]) -> None:
     global _work
+    exit_with_parent()
+    _work = work
+
+
+def exit_with_parent() -> None:
+    """A worker ends when the command that started it is gone (``kill -9``): otherwise it
+    would go on with work nobody will read, or wait for ever on a pipe the command held.
+    Ctrl-C and SIGTERM (which a service manager sends to every process of the run) are the
+    command's to handle: it ends the workers, without a traceback from each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _work = work
+    run = multiprocessing.parent_process()  # its pid, not getppid(): the run may be gone already
+    parent = run.pid if run is not None else os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="edcbridge-parent-watch", daemon=True).start()
 
 
 def _chunk(items: list[Any]) -> list[Any]:

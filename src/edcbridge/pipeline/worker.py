@@ -9,9 +9,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import multiprocessing
-import os
-import signal
 import threading
 import time
 import traceback
@@ -21,6 +18,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from edcbridge.in_order import exit_with_parent
 from edcbridge.load import load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
@@ -145,7 +143,7 @@ def _facts(spec: Specification) -> Facts:
 def init_pool_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> None:
     """:func:`init_worker` for a worker process of a run."""
     global _FREEZE_AFTER_BATCH
-    _exit_with_parent()
+    exit_with_parent()
     init_worker(config, catalogue)
     _FREEZE_AFTER_BATCH = True
 
@@ -180,22 +178,6 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
                          catalogue_annex1_gaps(catalogue), at_once)
 
 
-def _exit_with_parent() -> None:
-    """A worker ends when the run that started it is gone (``kill -9``): otherwise it would
-    go on for minutes with work nobody will journal. Ctrl-C and SIGTERM (which a service
-    manager sends to every process of the run) are the run's to handle: it ends the workers
-    once their batches are done, without a traceback from each."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    run = multiprocessing.parent_process()  # its pid, not getppid(): the run may be gone already
-    parent = run.pid if run is not None else os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="edcbridge-parent-watch", daemon=True).start()
 
 
 def state() -> WorkerState:
