@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.cli import RECEIVED_FILE, quiet_option, tsa_timeout_option
+from edcbridge.in_order import CHUNK, default_workers, in_order
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
@@ -107,6 +109,9 @@ def make_verify_command(format_check: FormatCheck | None = None,
         help="Fail REVOCATION when the seal certificate's status, or the credential's status "
              "lists, cannot be established (hard fail; the default reports them SKIPPED).",
     )
+    @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
+                  help="Processes verifying files at once (default: one per core, at most 8; the files "
+                       "are reported in the order given).")
     def verify(
         files: Sequence[Path],
         as_json: bool,
@@ -118,6 +123,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         did_document_files: Sequence[Path],
         fetch_revocation: bool,
         require_revocation: bool,
+        workers: int | None,
     ) -> None:
         """Verify JAdES-sealed credentials: SEAL, TIMESTAMP, FORMAT, EXPIRY, REVOCATION; an XML
         file (XAdES-sealed EDC XML) is checked as verify-xml checks it, a JWT of the EBSI profile
@@ -146,15 +152,17 @@ def make_verify_command(format_check: FormatCheck | None = None,
         entries: list[dict[str, object]] = []  # for --json; in text, no report outlives its lines
         verdicts: list[Verdict] = []
         passed, xades = True, 0
-        for path in files:  # each verdict as soon as it is known: a long batch shows its progress
-            report = _verified_listed(path, options, services, issuer_check, did_documents, did_keys)
-            verdicts.append(report.outcome.verdict)
-            passed = passed and report.outcome.passed
-            xades += _xades_sealed(report)
-            if as_json:
-                entries.append(report.as_dict())
+        said = functools.partial(_said, options=options, services=services, issuer_check=issuer_check,
+                                 did_documents=did_documents, did_keys=did_keys, as_json=as_json)
+        # each verdict as soon as it is known (a long batch shows its progress), in the order given
+        for report in in_order(said, files, _verifying_processes(workers, len(files))):
+            verdicts.append(report.verdict)
+            passed = passed and report.passed
+            xades += report.xades
+            if report.entry is not None:
+                entries.append(report.entry)
             else:
-                report.print()
+                click.echo(report.text, nl=False)
         if fetch_revocation:
             _note_xades_revocation(xades)
         if as_json:
@@ -332,6 +340,41 @@ def _option_notes(anchors: Sequence[x509.Certificate], *, fetch_revocation: bool
                      "revocation data fails REVOCATION")
     for note in notes:
         click.echo(f"note: {note}", err=True)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What ``verify`` says of one file, made where it was verified (a worker process: the
+    reports hold certificates, which cannot travel between processes): its lines, or its
+    ``--json`` entry."""
+
+    verdict: Verdict
+    passed: bool
+    xades: bool
+    text: str
+    entry: dict[str, object] | None
+
+
+def _said(path: Path, *, options: VerifyOptions, services: list[TrustService] | None,
+          issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any],
+          did_keys: Mapping[str, DidKey], as_json: bool) -> _Said:
+    report = _verified_listed(path, options, services, issuer_check, did_documents, did_keys)
+    text = io.StringIO()
+    if not as_json:
+        with contextlib.redirect_stdout(text):
+            report.print()
+    return _Said(report.outcome.verdict, report.outcome.passed, _xades_sealed(report), text.getvalue(),
+                 report.as_dict() if as_json else None)
+
+
+def _verifying_processes(workers: int | None, files: int) -> int:
+    """Processes verifying the files: a few files, or a system that does not fork (whose workers
+    would be handed the trust anchors' certificates through a pipe, which cannot take them), one."""
+    import multiprocessing
+
+    if files <= CHUNK or multiprocessing.get_start_method() != "fork":
+        return 1
+    return workers or default_workers()
 
 
 def _xades_sealed(report: _Report | XadesReport | JwtReport) -> bool:
