@@ -186,6 +186,28 @@ def test_a_dry_run_stops_reading_after_three_look_ups_unanswered(
     assert [e.path.split("?")[0] for e in server.log].count(CHECK) == 15  # 3 look-ups, 5 attempts each
 
 
+@pytest.mark.parametrize("login", ["missing credentials file", "plain http base URL"])
+def test_a_dry_run_given_a_login_it_cannot_use_stops_rather_than_plan_unread(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake], login: str
+) -> None:
+    """A --credentials file that cannot be read, or a base URL the password may not travel to,
+    stops the dry run (exit 2) as it stops the run that sends: planning quietly from the state
+    file alone would say nothing of what each update drops, as if it dropped nothing."""
+    server, _ = fake
+    assert push_deqar_batch(tmp_path, server, batch_text(2)).exit_code == 0
+    server.log.clear()
+    option = (["--credentials", str(tmp_path / "deqar-login.env")] if login.startswith("missing")
+              else ["--base-url", "http://deqar.example"])
+    dry = push_deqar_batch(tmp_path, server, batch_text(2, summary="Reaccredited."), "--dry-run", *option)
+    assert dry.exit_code == 2, dry.output
+    expected = ("deqar-login.env: cannot read the credentials file" if login.startswith("missing")
+                else "the DEQAR base URL 'http://deqar.example' is not https")
+    assert expected in dry.stderr
+    assert "Traceback" not in dry.output
+    assert not (tmp_path / "out" / "deqar-dry-run.json").exists()
+    assert server.log == []
+
+
 def test_the_recorded_copy_names_the_file_added_beside_the_one_the_batch_embeds(reference: Path) -> None:
     """The recorded micro-credential report (a second file added by manage/report-file) against
     the recorded body that created it: the embedded file is matched by its name, the added one

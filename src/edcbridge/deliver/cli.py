@@ -304,9 +304,11 @@ def deqar_command(
     except (DeliveryConfigError, CatalogueError, InputFileError) as exc:
         raise UsageProblem(str(exc)) from None
     _held_until_reported(state)
-    client = _dry_run_client(base_url, credentials_file) if dry_run else None
+    client: DeqarClient | None = None
     try:
-        if not dry_run:
+        if dry_run:
+            client = _dry_run_client(base_url, credentials_file)
+        else:
             creds = deqar_credentials(credentials_file)
             client = DeqarClient(HttpClient(base_url), creds.username, creds.password)
             client.login()
@@ -355,13 +357,17 @@ def deqar_command(
 
 def _dry_run_client(base_url: str, credentials_file: Path | None) -> DeqarClient | None:
     """A client for a dry run to read the register's copy of each planned update (it logs in
-    only if there is one), or ``None`` when no credentials are given: the plan is then made from
-    the state file alone."""
+    only if there is one), or ``None`` when the environment gives no login: the plan is then
+    made from the state file alone. A ``--credentials`` file it cannot use, or a base URL the
+    password may not travel to, raises :class:`DeliveryConfigError`, as in a run that sends:
+    planning unread would name no drop, as if none of the updates dropped anything."""
     try:
         creds = deqar_credentials(credentials_file)
-        return DeqarClient(HttpClient(base_url), creds.username, creds.password)
     except DeliveryConfigError:
+        if credentials_file is not None:
+            raise
         return None
+    return DeqarClient(HttpClient(base_url), creds.username, creds.password)
 
 
 @push_group.command("wallet")
