@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from edcbridge.deliver.deqar_client import DeqarClient
+from edcbridge.deliver.deqar_client import DeqarClient, flatten_errors
 from edcbridge.deliver.errors import (
     DeliveryAuthError,
     DeliveryConfigError,
@@ -303,3 +303,41 @@ def test_the_fake_reads_the_bearer_keyword_as_drf_does(fake: tuple[FakeServer, D
         403,
         {"detail": "Invalid token header. Token string should not contain spaces."},
     )
+
+
+def test_an_answer_nested_deeper_than_the_json_parser_goes_is_outside_the_contract(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    """A body of JSON arrays nested past the parser's recursion limit (a broken proxy, or a
+    hostile server) fails the request with the answer's start and the fix, not a traceback."""
+    server, app = fake
+    inner = server.app
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    def deep(request: Request) -> Reply:
+        if request.path == "/submissionapi/v2/check/local-identifier":
+            return Reply(404, nested)
+        if request.path == REPORT_PATH:
+            return Reply(400, b'{"submission_status": "errors", "errors": ' + nested + b"}")
+        return inner(request)
+
+    server.app = deep
+    client = deqar_client(server)
+    with pytest.raises(DeliveryHTTPError) as look_up:
+        client.check("ACQUIN", "DEEP-1")
+    assert look_up.value.status == 404 and "outside the recorded contract" in str(look_up.value)
+    with pytest.raises(DeliveryHTTPError) as create:
+        client.create(programme_report("DEEP-1"))
+    assert create.value.status == 400 and "outside the recorded contract" in str(create.value)
+    assert app.reports == {}
+
+
+def test_register_errors_nested_deeper_than_python_recurses_are_flattened_without_a_crash() -> None:
+    """On Python 3.12 and later the JSON parser nests deeper than Python functions recurse: an
+    error structure it reads is flattened without recursing as deep as it goes."""
+    errors: object = ["too deep"]
+    for _ in range(5_000):
+        errors = {"programmes": [errors]}
+    (only,) = flatten_errors(errors)
+    assert only.path.startswith("programmes[0].programmes[0].")
+    assert "nested" in only.message

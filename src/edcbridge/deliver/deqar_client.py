@@ -54,6 +54,7 @@ INVALID_TOKEN = {"detail": "Invalid token."}
 AUTH_MISSING = {"detail": "Authentication credentials were not provided."}
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CREATE_ATTEMPTS = 2  # a create answered 5xx that the look-up proves not stored goes once more
+MAX_ERROR_DEPTH = 20  # levels of a register's error structure read (a report's nest 6 at most)
 
 
 def delete_path(report_id: int | str) -> str:
@@ -71,22 +72,26 @@ class FieldError:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-def flatten_errors(errors: Any, path: str = "") -> list[FieldError]:
-    """A DRF error structure (dicts keyed by field, lists mirroring arrays) as flat pairs."""
+def flatten_errors(errors: Any, path: str = "", depth: int = 0) -> list[FieldError]:
+    """A DRF error structure (dicts keyed by field, lists mirroring arrays) as flat pairs.
+    Past :data:`MAX_ERROR_DEPTH` levels (no report is that deep) the rest is not read: the JSON
+    parser of Python 3.12 and later nests deeper than this function may recurse."""
     if isinstance(errors, str):
         return [FieldError(path, errors)]
+    if depth >= MAX_ERROR_DEPTH and isinstance(errors, dict | list):
+        return [FieldError(path, f"(errors nested deeper than {MAX_ERROR_DEPTH} levels, not shown)")]
     out: list[FieldError] = []
     if isinstance(errors, dict):
         for key, value in errors.items():
             key = str(key)
             sub = f"{path}[{key}]" if key.isdigit() else (f"{path}.{key}" if path else key)
-            out.extend(flatten_errors(value, sub))
+            out.extend(flatten_errors(value, sub, depth + 1))
     elif isinstance(errors, list):
         if all(isinstance(item, str) for item in errors):
             out.extend(FieldError(path, item) for item in errors)
         else:
             for index, item in enumerate(errors):
-                out.extend(flatten_errors(item, f"{path}[{index}]"))
+                out.extend(flatten_errors(item, f"{path}[{index}]", depth + 1))
     elif errors is not None:
         out.append(FieldError(path, str(errors)))
     return out
@@ -648,7 +653,9 @@ def _answer_lost(exc: DeliveryError) -> bool:
 
 
 def _json(response: Response) -> Any:
+    """The body as JSON, or ``None``: not JSON, or nested past the parser's recursion limit
+    (a broken proxy's or a hostile server's answer, said as one outside the contract)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
