@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from edcbridge.deliver.errors import DeliveryConnectionError, DeliveryHTTPError, DeliveryThrottledError
-from edcbridge.deliver.http import MASKER, HttpClient, RetryPolicy, retry_after_seconds
+from edcbridge.deliver.http import MASKER, MAX_RETRY_AFTER, HttpClient, RetryPolicy, retry_after_seconds
 from tests.fake_http import FakeServer, Fault, Reply, Request
 
 
@@ -60,6 +60,22 @@ def test_a_retry_after_longer_than_a_run_waits_stops_the_run_sending(server: Fak
     with pytest.raises(DeliveryThrottledError):
         http.request("POST", "/x")
     assert sleeps == [] and len(server.log) == 1  # nothing retried early, nothing more sent
+
+
+def test_a_retry_after_past_any_date_stops_the_run_saying_when_without_a_crash(server: FakeServer) -> None:
+    """A ``Retry-After`` of more seconds than a date can hold (a broken gateway's) is a pause
+    longer than a run waits like any other: said with a date to run again, not a traceback."""
+    http = HttpClient(server.base_url, retry=RetryPolicy(sleep=lambda _: None), min_interval=0)
+    server.faults.append(Fault("status", 429, {"Retry-After": "9" * 20}))
+    with pytest.raises(DeliveryThrottledError) as first:
+        http.request("GET", "/x")
+    assert "run the same command again after" in str(first.value)
+    with pytest.raises(DeliveryThrottledError) as held:  # the pause holds the next request too
+        http.request("PUT", "/x")
+    assert "not sent" in str(held.value)
+    assert len(server.log) == 1
+    assert retry_after_seconds("9" * 20) == MAX_RETRY_AFTER
+    assert retry_after_seconds("\u00b2") is None  # a digit to str.isdigit, not a number (latin-1 0xB2)
 
 
 class FakeClock:

@@ -59,6 +59,9 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 DEADLINE_SECONDS = 300.0
 CHUNK = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# a longer Retry-After (a broken gateway's: a date cannot hold 10**20 s) is read as ten years:
+# the run does not wait it out either way, and says a date to run again
+MAX_RETRY_AFTER = 10 * 366 * 24 * 3600.0
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -243,18 +246,19 @@ class RetryPolicy:
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: an integer, or an HTTP date; ``None`` if absent or unreadable."""
+    """``Retry-After`` as seconds: an integer, or an HTTP date; ``None`` if absent or unreadable.
+    At most :data:`MAX_RETRY_AFTER`."""
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isascii() and text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
     current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    return min(max(0.0, when.timestamp() - current), MAX_RETRY_AFTER)
 
 
 @dataclass
