@@ -21,7 +21,14 @@ from edcbridge.deliver.errors import (
     LocalValidationError,
 )
 from edcbridge.deliver.http import HttpClient, origin
-from tests.deliver_support import PASSWORD, deqar_client, programme_report, start_deqar
+from tests.deliver_support import (
+    PASSWORD,
+    batch_text,
+    deqar_client,
+    programme_report,
+    push_deqar_batch,
+    start_deqar,
+)
 from tests.fake_deqar import DeqarFake
 from tests.fake_http import FakeServer, Fault, Reply, Request
 
@@ -224,6 +231,32 @@ def test_origin_tells_a_downgrade_to_http_apart() -> None:
 def test_a_base_url_without_https_is_refused_before_the_password_is_sent(base_url: str) -> None:
     with pytest.raises(DeliveryConfigError, match=r"https://backend\.deqar\.eu"):
         DeqarClient(HttpClient(base_url), "acquin", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://", "https://backend.deqar.eu:44x3", "https://backend deqar.eu", "https://[::1",
+     "http://127.0.0.1:99999"],
+)
+def test_a_mistyped_base_url_is_refused_naming_it_before_anything_is_sent(base_url: str) -> None:
+    """An address with no host, a port that is no number, or a space (a typo in --base-url or
+    EDCBRIDGE_DEQAR_URL) is said with the fix, not left to fail as a traceback in the first request."""
+    with pytest.raises(DeliveryConfigError) as info:
+        DeqarClient(HttpClient(base_url), "acquin", PASSWORD).login()
+    assert repr(base_url.rstrip("/")) in str(info.value)  # as the client keeps it
+    assert "https://backend.deqar.eu" in str(info.value)
+
+
+def test_a_mistyped_base_url_stops_push_deqar_with_exit_2(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    server, _ = fake
+    for dry_run in ([], ["--dry-run"]):
+        result = push_deqar_batch(tmp_path, server, batch_text(1), "--base-url", "https://backend deqar.eu",
+                                  *dry_run)
+        assert result.exit_code == 2, result.output
+        assert "'https://backend deqar.eu' is not a usable address" in result.stderr
+    assert server.log == []
 
 
 def test_an_html_404_on_a_lookup_is_not_taken_for_an_unknown_institution(

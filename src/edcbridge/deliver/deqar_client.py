@@ -41,7 +41,7 @@ from edcbridge.deliver.errors import (
     DeliveryThrottledError,
     LocalValidationError,
 )
-from edcbridge.deliver.http import LOG, MASKER, HttpClient, Response, excerpt
+from edcbridge.deliver.http import LOG, MASKER, HttpClient, Response, excerpt, unusable_url
 
 TOKEN_PATH = "/accounts/get_token/"
 REPORT_PATH = "/submissionapi/v2/submit/report"
@@ -615,7 +615,15 @@ def _login_hint(status: int) -> str:
 
 
 def require_https(base_url: str) -> None:
-    """The password and the token travel on every request: only https, except on this machine."""
+    """The password and the token travel on every request: only https, except on this machine.
+    An address no request can be sent to (no host, a port that is no number, a space: a typo) is
+    refused here too, naming it, rather than in the first request as a traceback."""
+    problem = unusable_url(base_url)
+    if problem:
+        raise DeliveryConfigError(
+            f"the DEQAR base URL {base_url!r} is not a usable address ({problem}); give the backend's "
+            "root: https://backend.deqar.eu or https://backend.sandbox.deqar.eu"
+        )
     parts = urlsplit(base_url)
     if parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS):
         return

@@ -71,6 +71,15 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
 
 
+def unusable_url(url: str) -> str:
+    """Why no request can be sent to ``url`` (as requests reads it), or ``""``."""
+    try:
+        requests.PreparedRequest().prepare_url(url, None)
+    except (requests.RequestException, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return ""
+
+
 class SecretMasker(logging.Filter):
     """Replaces registered secrets by ``***`` in log records (and in any text given to it)."""
 
