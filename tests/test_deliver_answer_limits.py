@@ -123,6 +123,32 @@ def test_an_answer_larger_than_any_of_the_contract_is_cut_off(serve: Callable[[H
     assert "base URL" in str(info.value)
 
 
+def test_a_redirect_answer_without_end_is_bounded_as_any_answer(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    """A redirect is not followed for a POST, and its body is read as any answer's: cut off at
+    the bound, not read whole first (requests reads a redirect's body whole to prepare the next
+    request, even when told not to follow it)."""
+    sent = [0]
+
+    def redirect_without_end(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Type: text/html\r\n"
+                     b"Connection: close\r\n\r\n")
+        block = b"<p>moved</p>" * 5000
+        while True:
+            conn.sendall(block)
+            sent[0] += len(block)
+
+    server = serve(redirect_without_end)
+    http = client(server.base_url, deadline=20.0)
+    http.max_answer_bytes = 1024 * 1024
+    with pytest.raises(DeliveryHTTPError, match="larger than") as info:
+        http.request("POST", "/submissionapi/v2/submit/report", json={})
+    assert info.value.status == 302
+    time.sleep(0.5)  # the server notices the connection closed
+    assert sent[0] < 64 * 1024 * 1024  # the bound and what the sockets' buffers held, not all it sent
+
+
 def test_a_declared_length_over_the_bound_is_not_read(serve: Callable[[Handler], RawServer]) -> None:
     def declares_big(conn: socket.socket) -> None:
         conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {BIG}\r\n\r\n"

@@ -259,6 +259,23 @@ def test_a_mistyped_base_url_stops_push_deqar_with_exit_2(
     assert server.log == []
 
 
+def test_a_redirect_to_an_address_that_is_no_url_is_not_followed(fake: tuple[FakeServer, DeqarFake]) -> None:
+    """A look-up redirected to a ``Location`` whose port is no number is refused naming it."""
+    server, _ = fake
+    client = deqar_client(server)
+    inner = server.app
+
+    def broken_redirect(request: Request) -> Reply:
+        if request.path.startswith("/webapi/"):
+            return Reply(302, b"", "text/plain", {"Location": "http://127.0.0.1:8x/webapi/v2/"})
+        return inner(request)
+
+    server.app = broken_redirect
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.report("12")
+    assert info.value.status == 302 and "redirects to http://127.0.0.1:8x/webapi/v2/" in str(info.value)
+
+
 def test_an_html_404_on_a_lookup_is_not_taken_for_an_unknown_institution(
     fake: tuple[FakeServer, DeqarFake],
 ) -> None:

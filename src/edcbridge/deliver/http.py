@@ -65,10 +65,14 @@ MAX_RETRY_AFTER = 10 * 366 * 24 * 3600.0
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of a URL, the port made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+    """(scheme, host, port) of a URL, the port made explicit; ``("", "", None)``, the origin of
+    no base URL, when it cannot be read (a port that is no number, a bracket left open)."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return "", "", None
 
 
 def unusable_url(url: str) -> str:
@@ -238,6 +242,16 @@ class WatchedAdapter(HTTPAdapter):
         return manager
 
 
+class UnredirectedSession(requests.Session):
+    """A session that leaves every redirect to :meth:`HttpClient._follow_redirects`. Told not to
+    follow one, requests still prepares the next request: it reads the redirect's body whole
+    (past any bound: a proxy's page without end is read to the deadline) and parses its
+    ``Location`` (one whose port is no number raises ValueError from inside requests)."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to wait; ``jitter`` and ``sleep`` are injectable for tests."""
@@ -279,7 +293,7 @@ class HttpClient:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     min_interval: float = 0.2
     clock: Callable[[], float] = time.monotonic
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=UnredirectedSession)
     default_headers: Mapping[str, str] = field(default_factory=dict)
     deadline: float = DEADLINE_SECONDS  # the whole exchange: connect, send, answer
     max_answer_bytes: int = MAX_ANSWER_BYTES
