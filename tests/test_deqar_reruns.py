@@ -263,6 +263,24 @@ def test_the_csv_route_keeps_each_upload_within_the_registers_request_limit(
     assert sorted(r["local_identifier"] for r in app.reports.values()) == ["ACQ-1", "ACQ-2"]
 
 
+def test_the_csv_route_sends_at_most_fifty_reports_an_upload(
+    tmp_path: Path, fake: tuple[FakeServer, DeqarFake]
+) -> None:
+    """The register stores an upload's rows one by one before it answers (contract 1.10; batches
+    of reports in one request were withdrawn from the API after timeouts): an upload of hundreds
+    outlasts the read timeout, its answer lost, though the register goes on storing the rows; no
+    report is then recorded, and every run sends them all again, to the same end. Fifty an upload
+    keep each answer within the timeout."""
+    server, app = fake
+    run = push_deqar_batch(tmp_path, server, batch_text(120), "--via", "csv")
+    assert run.exit_code == 0, run.output
+    rows = [e.body.decode("utf-8").count("\nACQUIN,") for e in server.log if e.path.endswith("/submit/csv")]
+    assert rows == [50, 50, 20]
+    details = [i["detail"] for i in _items(tmp_path)]
+    assert details[0] == "csv upload 1 of 3, row 1" and details[-1] == "csv upload 3 of 3, row 20"
+    assert len(app.reports) == 120
+
+
 class SecondUpload(Fault):
     """Matches the second CSV upload only."""
 

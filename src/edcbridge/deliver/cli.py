@@ -264,7 +264,7 @@ def push_group() -> None:
     type=click.Choice(["api", "csv"]),
     default="api",
     show_default=True,
-    help="One request per report, or one CSV upload of all changed reports.",
+    help="One request per report, or CSV uploads of the changed reports (50 at most each).",
 )
 @click.option(
     "--refuse-drops",
@@ -324,7 +324,7 @@ def deqar_command(
     name = "deqar-dry-run" if dry_run else "deqar-results"
     try:
         with sigterm_as_ctrl_c():
-            if via == "csv":  # one upload: each report is said once its row is answered
+            if via == "csv":  # uploads: each report is said once the run has ended
                 outcomes = push_deqar_csv(items, client, state, agency=parsed.agency, dry_run=dry_run,
                                           refuse_drops=refuse_drops)
                 if not (dry_run or as_json):

@@ -55,6 +55,9 @@ CSV_COLUMNS = (
 )
 """The 44 columns of the official template, in its order; repeat groups are indexed from 1."""
 MAX_UPLOAD_BYTES = 10_000_000  # contract 1.8: 10 MB per request (the production proxy answers 413)
+# The register stores an upload's rows one by one before it answers: one of hundreds outlasts the
+# read timeout, its answer lost though the rows are stored, and every run would send them all again
+MAX_UPLOAD_ROWS = 50
 
 
 def _flatten(payload: dict[str, Any]) -> dict[str, str]:
@@ -161,15 +164,16 @@ def to_csv(payloads: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def uploads(payloads: list[dict[str, Any]], limit: int = MAX_UPLOAD_BYTES) -> list[list[int]]:
-    """The indexes of ``payloads`` in consecutive groups whose CSV stays within ``limit`` bytes
-    (each row counted with a header of its own, so a group's CSV is never larger); a row larger
-    than ``limit`` goes alone, for the register to answer."""
+def uploads(payloads: list[dict[str, Any]], limit: int = MAX_UPLOAD_BYTES,
+            rows: int = MAX_UPLOAD_ROWS) -> list[list[int]]:
+    """The indexes of ``payloads`` in consecutive groups of at most ``rows`` whose CSV stays within
+    ``limit`` bytes (each row counted with a header of its own, so a group's CSV is never larger);
+    a row larger than ``limit`` goes alone, for the register to answer."""
     groups: list[list[int]] = []
     size = 0
     for index, payload in enumerate(payloads):
         row = len(to_csv([payload]).encode("utf-8"))
-        if not groups or size + row > limit:
+        if not groups or size + row > limit or len(groups[-1]) >= rows:
             groups.append([])
             size = 0
         groups[-1].append(index)

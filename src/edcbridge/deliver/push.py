@@ -437,8 +437,8 @@ def push_deqar_csv(
     items: list[Item], client: DeqarClient | None, state: State, *, agency: str = "", dry_run: bool = False,
     refuse_drops: bool = False,
 ) -> list[Outcome]:
-    """Send every valid, changed report as CSV, in uploads within the register's 10 MB per request
-    (the register upserts each row).
+    """Send every valid, changed report as CSV, in uploads of at most 50 reports within the
+    register's 10 MB per request (the register upserts each row).
 
     With ``agency``, a report the state file records as delivered is first looked up by its
     local identifier, as the API route does: when the register no longer has it, the CSV's
