@@ -391,3 +391,36 @@ def test_register_errors_nested_deeper_than_python_recurses_are_flattened_withou
     (only,) = flatten_errors(errors)
     assert only.path.startswith("programmes[0].programmes[0].")
     assert "nested" in only.message
+
+
+def test_answers_of_the_right_status_in_odd_shapes_end_in_no_traceback(
+    fake: tuple[FakeServer, DeqarFake],
+) -> None:
+    """A success whose report or warnings are not the recorded shapes is still the register's
+    success (the report is stored); an agency list whose results are not records is an answer
+    outside the contract."""
+    server, app = fake
+    inner = server.app
+
+    def odd(request: Request) -> Reply:
+        answer = inner(request)
+        if request.path == REPORT_PATH:
+            return Reply.json(200, {"submission_status": "success", "submitted_report": "stored",
+                                    "report_flag": "low level", "report_warnings": "Check the file."})
+        if request.path == "/submissionapi/v2/submit/csv":
+            return Reply.json(200, [{"submission_status": "success", "report": 15,
+                                     "report_warnings": "Check the file.", "institution_warnings": None}])
+        if request.path == "/webapi/v2/browse/agencies/":
+            return Reply.json(200, {"count": 1, "next": None, "results": {"ACQUIN": 21}})
+        return answer
+
+    server.app = odd
+    client = deqar_client(server)
+    result = client.create(programme_report("ODD-1"))
+    assert result.ok and result.report_id is None
+    assert result.warnings == ("Check the file.",)
+    (row,) = client.submit_csv("agency,local_identifier\nACQUIN,ODD-2\n")
+    assert row.ok and row.warnings == ("Check the file.",)
+    with pytest.raises(DeliveryHTTPError, match="outside the recorded contract"):
+        client.agency_names("21")
+    assert len(app.reports) == 1

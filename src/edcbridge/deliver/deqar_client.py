@@ -383,7 +383,8 @@ class DeqarClient:
             and isinstance(body, dict)
             and body.get("submission_status") == "success"
         ):
-            report = body.get("submitted_report") or {}
+            report = body.get("submitted_report")
+            report = report if isinstance(report, dict) else {}
             return SubmitResult(
                 "created" if method == "POST" else "updated",
                 200,
@@ -391,7 +392,7 @@ class DeqarClient:
                 report.get("local_identifier"),
                 body.get("sanity_check_status"),
                 body.get("report_flag"),
-                tuple(body.get("report_warnings") or []) + tuple(body.get("institution_warnings") or []),
+                _warnings(body),
                 report=report,
             )
         if response.status_code == 400 and isinstance(body, dict):
@@ -529,9 +530,7 @@ class DeqarClient:
                     ok,
                     item.get("report") if isinstance(item, dict) else None,
                     item.get("report_flag") if ok else None,
-                    tuple(item.get("report_warnings") or []) + tuple(item.get("institution_warnings") or [])
-                    if ok
-                    else (),
+                    _warnings(item) if ok else (),
                     ()
                     if ok
                     else tuple(flatten_errors(item.get("errors") if isinstance(item, dict) else item)),
@@ -587,11 +586,24 @@ class DeqarClient:
             if response.status_code != 200 or not isinstance(body, dict):
                 raise self._unexpected("GET", path, response)
             results = body.get("results") or []
+            if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+                raise self._unexpected("GET", path, response)
             yield from results
             offset += len(results)
             count = body.get("count")
             if not body.get("next") or not results or (isinstance(count, int) and offset >= count):
                 return  # the count bounds the walk even if a proxy or cache ignores ``offset``
+
+
+def _warnings(answer: dict[str, Any]) -> tuple[str, ...]:
+    """The report and institution warnings of a success: lists of texts as recorded, a text
+    alone taken whole (not letter by letter)."""
+    said: list[str] = []
+    for name in ("report_warnings", "institution_warnings"):
+        value = answer.get(name)
+        items = value if isinstance(value, list) else [value] if value else []
+        said.extend(str(item) for item in items)
+    return tuple(said)
 
 
 def _auth_hint(body: dict[str, Any]) -> str:
