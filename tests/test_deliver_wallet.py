@@ -696,3 +696,17 @@ def test_addresses_with_plus_or_apostrophe_are_masked_too(
     assert "lovelace" not in result.stderr and "brien" not in result.stderr, result.stderr
     (warning,) = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
     assert "/email/***@example.org/credentials" in warning and "lovelace" not in warning, warning
+
+
+@pytest.mark.parametrize("status", [200, 400, 409])
+def test_an_answer_nested_deeper_than_the_json_parser_goes_is_outside_the_contract(
+    client: WalletClient, sealed: bytes, fake: tuple[FakeServer, WalletFake], status: int
+) -> None:
+    """A body of JSON arrays nested past the parser's recursion limit (a broken proxy, or a
+    hostile server) is an answer outside the documented codes, not a traceback."""
+    server, _ = fake
+    nested = b"[" * 100_000 + b"]" * 100_000
+    server.app = lambda request: Reply(status, nested)
+    with pytest.raises(DeliveryHTTPError) as info:
+        client.deposit(sealed, wallet_id="learner-1")
+    assert info.value.status == status

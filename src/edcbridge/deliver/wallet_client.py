@@ -194,7 +194,9 @@ def _message(body: Any, code: str | None) -> str:
 
 
 def _json(response: Any) -> Any:
+    """The body as JSON, or ``None``: not JSON, or nested past the parser's recursion limit (a
+    broken proxy's or a hostile server's answer, said as one outside the documented codes)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
