@@ -32,3 +32,21 @@ def test_the_option_given_still_asks_for_a_seal(store, tmp_path: Path,
                                        "--deliver-wallet", "http://127.0.0.1:9/wallet"])
     assert result.exit_code == 2
     assert "--deliver-wallet needs --seal" in result.output
+
+
+def test_a_wallet_the_credentials_cannot_go_to_safely_stops_the_export_before_any_work(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edcbridge.load import load_catalogue
+    from edcbridge.sealing import demo_seal
+
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    catalogue = FIXTURES / "wales" / "catalogue.yaml"
+    seal = demo_seal(tmp_path / "seal", load_catalogue(catalogue))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(FIXTURES / "wales" / "awards.csv"), "-c", str(catalogue),
+                                       "-o", str(out), "--seal", str(seal.p12), "--password-file",
+                                       str(seal.p12.parent / "seal-password.txt"),
+                                       "--deliver-wallet", "http://192.0.2.7/wallet"])
+    assert result.exit_code == 2, result.output
+    assert "--deliver-wallet: the wallet URL 'http://192.0.2.7/wallet' is not https" in result.stderr
+    assert not out.exists()

@@ -177,3 +177,26 @@ def test_a_manifest_row_is_named_by_the_line_an_editor_shows_it_on(tmp_path: Pat
     assert [(item.key.split(" -> ")[1], item.problems[0][0]) for item in items] == [
         ("a@example.org", "manifest.csv:2"), ("b@example.org", "manifest.csv:6"),
         ("c@example.org", "manifest.csv:7")]
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("http://192.0.2.7:8080", "is not https"),  # another machine: learners' names and addresses in clear
+    ("https://", "is not a usable address"),
+    ("https://wallet.example.org:80x", "is not a usable address"),
+])
+def test_a_wallet_url_deposits_cannot_go_to_safely_stops_before_anything_is_read(
+        tmp_path: Path, url: str, said: str) -> None:
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("credential,email\nc1.json,a@example.org\n", "utf-8")
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    register(root)
+    result = CliRunner().invoke(root, ["push", "wallet", str(manifest), "--base-url", url,
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output[-300:]
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"the wallet URL {url!r} {said}" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -455,6 +455,12 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
 
     if wallet_url and seal_p12 is None:
         _fatal("--deliver-wallet needs --seal: the wallet accepts only sealed credentials")
+    if wallet_url:
+        from edcbridge.deliver.wallet_client import wallet_url_problem
+
+        problem = wallet_url_problem(wallet_url)
+        if problem:
+            _fatal(f"--deliver-wallet: {problem}")
     if not is_locale(wallet_locale):
         _fatal(f"--wallet-locale {wallet_locale!r} is not a language code; write it like en or de")
     if redeliver and not wallet_url:

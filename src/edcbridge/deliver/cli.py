@@ -43,7 +43,7 @@ from edcbridge.deliver.push import (
 )
 from edcbridge.deliver.results import Outcome, summary, write_results
 from edcbridge.deliver.state import State, StateNotRecorded
-from edcbridge.deliver.wallet_client import WalletClient
+from edcbridge.deliver.wallet_client import WalletClient, wallet_url_problem
 from edcbridge.interrupts import sigterm_as_ctrl_c
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as for export
@@ -416,6 +416,9 @@ def wallet_command(
     _setup_logging(verbose, quiet)
     again = frozenset(value.strip() for value in redeliver if value.strip())
     try:
+        problem = wallet_url_problem(base_url)
+        if problem:
+            raise DeliveryConfigError(problem)
         items = wallet_items(manifest)
         unknown = not_in_manifest(items, again)
         if unknown:

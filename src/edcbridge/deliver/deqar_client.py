@@ -41,7 +41,7 @@ from edcbridge.deliver.errors import (
     DeliveryThrottledError,
     LocalValidationError,
 )
-from edcbridge.deliver.http import LOG, MASKER, HttpClient, Response, excerpt, unusable_url
+from edcbridge.deliver.http import LOG, LOOPBACK_HOSTS, MASKER, HttpClient, Response, excerpt, unusable_url
 
 TOKEN_PATH = "/accounts/get_token/"
 REPORT_PATH = "/submissionapi/v2/submit/report"
@@ -52,7 +52,6 @@ AGENCIES_PATH = "/webapi/v2/browse/agencies/"
 DUPLICATE = "Report with this Agency and Local Report Identifier already exists."
 INVALID_TOKEN = {"detail": "Invalid token."}
 AUTH_MISSING = {"detail": "Authentication credentials were not provided."}
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CREATE_ATTEMPTS = 2  # a create answered 5xx that the look-up proves not stored goes once more
 MAX_ERROR_DEPTH = 20  # levels of a register's error structure read (a report's nest 6 at most)
 

@@ -75,6 +75,15 @@ def origin(url: str) -> tuple[str, str, int | None]:
         return "", "", None
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def plain_http_elsewhere(url: str) -> bool:
+    """Whether ``url`` is plain http to another machine than this one."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
+
+
 def unusable_url(url: str) -> str:
     """Why no request can be sent to ``url`` (as requests reads it), or ``""``."""
     try:

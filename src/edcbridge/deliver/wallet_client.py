@@ -25,7 +25,14 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from edcbridge.deliver.errors import DeliveryHTTPError, LocalValidationError
-from edcbridge.deliver.http import MASKER, HttpClient, excerpt, refused_access
+from edcbridge.deliver.http import (
+    MASKER,
+    HttpClient,
+    excerpt,
+    plain_http_elsewhere,
+    refused_access,
+    unusable_url,
+)
 from edcbridge.deliver.silence import GATEWAY_DOWN
 from edcbridge.seal import jades
 from edcbridge.seal.errors import SealFormatError
@@ -145,6 +152,21 @@ class WalletClient:
                                  "that is fixed")
         raise DeliveryHTTPError("POST", MASKER.mask(self.http.url(path)), response.status_code,
                                 excerpt(response), _hint(response.status_code))
+
+
+def wallet_url_problem(url: str) -> str | None:
+    """Why deposits cannot go to the wallet at ``url`` (None: they can): an address no request
+    can be sent to (a typo), or plain http to another machine, the credentials carrying the
+    learners' names and the deposits their e-mail addresses."""
+    problem = unusable_url(url)
+    if problem:
+        return (f"the wallet URL {url!r} is not a usable address ({problem}); give the wallet's REST "
+                "root, the URL /v1/wallets/... is appended to")
+    if plain_http_elsewhere(url):
+        return (f"the wallet URL {url!r} is not https: the sealed credentials, with the learners' names, "
+                "and their e-mail addresses would travel unencrypted; give the wallet's https:// address "
+                "(plain http only on this machine)")
+    return None
 
 
 def json_part_name(filename: str) -> str:
