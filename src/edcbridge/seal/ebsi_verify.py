@@ -110,7 +110,9 @@ def _method_id(method: Any) -> str | None:
 
 def _did_keys(path: Path, document: dict[str, Any]) -> dict[str, DidKey]:
     """The methods with a publicKeyJwk, listed or written out under assertionMethod (none for a
-    document of Multikey methods only, such as an Open Badge issuer's: it checks no JWT)."""
+    document of Multikey methods only, such as an Open Badge issuer's: it checks no JWT). Only
+    the document's own: a method it lists under another DID's id (``did:ebsi:other#keys-1``) is
+    no key of that DID, whose own document a verifier resolves."""
     did = document["id"]
     assertion = as_list(document.get("assertionMethod"))
     asserting = {_full_id(did, name) for name in map(_method_id, assertion) if name is not None}
@@ -120,7 +122,8 @@ def _did_keys(path: Path, document: dict[str, Any]) -> dict[str, DidKey]:
     keys = {}
     for method in methods:
         kid = _full_id(did, method["id"])
-        keys[kid] = DidKey(kid, method["publicKeyJwk"], kid in asserting, path)
+        if kid.partition("#")[0] == did:
+            keys[kid] = DidKey(kid, method["publicKeyJwk"], kid in asserting, path)
     return keys
 
 

@@ -1,0 +1,60 @@
+"""verify FILE.jwt --did-document DOC: what the DID documents given vouch for, and the JOSE header
+members a verifier must understand. Each forgery here is one npm jose refuses with the same files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal.ebsi_jwt import public_jwk
+from tests.test_ebsi_jwt import KID, _key_files
+from tests.test_ebsi_jwt_verify import _did_document, _part, _peer_accepts, _resigned, _signed_export, _verify
+
+OTHER_DID = "did:ebsi:zdPj1GPXjfERXxXPE1YTYdJ"
+
+
+@pytest.fixture
+def schemas(store: SchemaStore, monkeypatch: pytest.MonkeyPatch) -> SchemaStore:
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    return store
+
+
+def _document_claiming_the_issuers_kid(path: Path, private: Path) -> Path:
+    """Another DID's document listing, under the issuer's kid, a key of its own."""
+    key = serialization.load_pem_private_key(private.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    document = {"@context": ["https://www.w3.org/ns/did/v1"], "id": OTHER_DID,
+                "verificationMethod": [{"id": KID, "type": "JsonWebKey2020", "controller": OTHER_DID,
+                                        "publicKeyJwk": public_jwk(key.public_key())}],
+                "assertionMethod": [KID]}
+    path.write_text(json.dumps(document), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("with_the_issuers_own", [False, True], ids=["alone", "after-the-issuers-own"])
+def test_a_did_document_vouches_for_no_key_of_another_did(schemas: SchemaStore, tmp_path: Path,
+                                                          with_the_issuers_own: bool) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    (tmp_path / "other").mkdir()
+    other, _ = _key_files(tmp_path / "other", ec.SECP256R1())
+    claiming = _document_claiming_the_issuers_kid(tmp_path / "other-did.json", other)
+    token = tokens[0].read_text("ascii")
+    payload = _part(token.split(".")[1])
+    payload["credentialSubject"] = {**payload["credentialSubject"], "id": "urn:epass:person:someone-else"}
+    payload["sub"] = payload["credentialSubject"]["id"]
+    forged = tmp_path / "forged.jwt"
+    forged.write_text(_resigned(token, other, payload=payload), "ascii")
+    assert not _peer_accepts(forged, claiming)
+    documents = ["--did-document", str(claiming)]
+    if with_the_issuers_own:
+        documents = ["--did-document", str(_did_document(tmp_path / "did.json", private)), *documents]
+    code, reports = _verify(str(forged), *documents)
+    assert code == 1
+    assert reports[0]["verdict"] == ("INVALID" if with_the_issuers_own else "CHECK")
+    assert reports[0]["checks"]["SEAL"]["status"] == "ERROR"
+    assert str(claiming) not in reports[0]["checks"]["SEAL"]["reason"]
