@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -58,3 +59,25 @@ def test_a_did_document_vouches_for_no_key_of_another_did(schemas: SchemaStore, 
     assert reports[0]["verdict"] == ("INVALID" if with_the_issuers_own else "CHECK")
     assert reports[0]["checks"]["SEAL"]["status"] == "ERROR"
     assert str(claiming) not in reports[0]["checks"]["SEAL"]["reason"]
+
+
+def _header_with(token: str, private: Path, **members: Any) -> str:
+    return _resigned(token, private, header={**_part(token.split(".")[0]), **members})
+
+
+@pytest.mark.parametrize("members", [
+    {"crit": ["urn:example:must-understand"], "urn:example:must-understand": True},
+    {"b64": False, "crit": ["b64"]},
+], ids=["unknown-crit", "unencoded-payload"])
+def test_a_header_member_a_verifier_must_understand_is_refused(schemas: SchemaStore, tmp_path: Path,
+                                                               members: dict[str, Any]) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private)
+    forged = tmp_path / "forged.jwt"
+    forged.write_text(_header_with(tokens[0].read_text("ascii"), private, **members), "ascii")
+    assert _peer_accepts(tokens[0], document)
+    assert not _peer_accepts(forged, document)
+    code, reports = _verify(str(forged), "--did-document", str(document))
+    assert code == 1
+    assert reports[0]["verdict"] == "INVALID"
+    assert "crit" in reports[0]["checks"]["SEAL"]["reason"]

@@ -164,6 +164,11 @@ def _header_problem(header: Any) -> str | None:
         return f"its alg is {header.get('alg')!r}: EBSI verifiers take ES256 or ES256K only"
     if not isinstance(header.get("kid"), str):
         return "its header names no kid: no key of a DID document can be found for it"
+    if "crit" in header:
+        # RFC 7515 4.1.11: a JWS whose crit names an extension the verifier does not understand
+        # is invalid. None is understood here: b64 (RFC 7797, an unencoded payload) no JWT may use
+        return (f"its header's crit names extensions a verifier must understand "
+                f"({repr(header['crit'])[:80]}), which no JWT of the EBSI profile uses")
     return None
 
 
