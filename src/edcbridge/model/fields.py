@@ -192,7 +192,23 @@ _DID = re.compile(rf"did:[a-z0-9]+:(?:{_ID_CHAR}*:)*{_ID_CHAR}+")
 def _check_did(value: str) -> str:
     if not _DID.fullmatch(value):
         raise ValueError(f"{value!r} is not a DID; write it like did:ebsi:zvHWX359A3CvfJnCYaAiAde")
+    if value.startswith("did:ebsi:") and not _is_legal_entity_ebsi(value.removeprefix("did:ebsi:")):
+        raise ValueError(f"{value!r} is not a did:ebsi of a legal entity, which is 'z' and the base58btc "
+                         "of version byte 1 and 16 bytes (like did:ebsi:zvHWX359A3CvfJnCYaAiAde): EBSI's "
+                         "resolvers refuse any other; copy the DID the DID Registry lists")
     return value
+
+
+def _is_legal_entity_ebsi(identifier: str) -> bool:
+    """The EBSI DID method's identifier of a legal entity: multibase base58btc of 0x01 and 16
+    random bytes. Natural persons use did:key (the version 2 did:ebsi was withdrawn)."""
+    from edcbridge.badges.proof import from_base58btc
+
+    try:
+        raw = from_base58btc(identifier[1:]) if identifier.startswith("z") else b""
+    except ValueError:
+        return False
+    return len(raw) == 17 and raw[0] == 1
 
 
 def concept_of(scheme: str, aliases: dict[str, str] | None = None) -> BeforeValidator:
