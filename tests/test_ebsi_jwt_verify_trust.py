@@ -14,7 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.ebsi_jwt import public_jwk
 from tests.test_ebsi_jwt import KID, _key_files
-from tests.test_ebsi_jwt_verify import _did_document, _part, _peer_accepts, _resigned, _signed_export, _verify
+from tests.test_ebsi_jwt_verify import (
+    _b64,
+    _did_document,
+    _part,
+    _peer_accepts,
+    _resigned,
+    _signed_export,
+    _verify,
+)
 
 OTHER_DID = "did:ebsi:zdPj1GPXjfERXxXPE1YTYdJ"
 
@@ -81,3 +89,22 @@ def test_a_header_member_a_verifier_must_understand_is_refused(schemas: SchemaSt
     assert code == 1
     assert reports[0]["verdict"] == "INVALID"
     assert "crit" in reports[0]["checks"]["SEAL"]["reason"]
+
+
+def test_a_did_document_that_publishes_the_private_key_vouches_for_nothing(schemas: SchemaStore,
+                                                                          tmp_path: Path) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private)
+    assert _peer_accepts(tokens[0], document)
+    key = serialization.load_pem_private_key(private.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    leaky = json.loads(document.read_text("utf-8"))
+    secret = key.private_numbers().private_value.to_bytes(32, "big")
+    leaky["verificationMethod"][0]["publicKeyJwk"]["d"] = _b64(secret)
+    leaked = tmp_path / "leaked-did.json"
+    leaked.write_text(json.dumps(leaky), "utf-8")
+    assert not _peer_accepts(tokens[0], leaked)
+    code, reports = _verify(str(tokens[0]), "--did-document", str(leaked))
+    assert code == 1
+    assert reports[0]["verdict"] == "INVALID"
+    assert "private key" in reports[0]["checks"]["SEAL"]["reason"]

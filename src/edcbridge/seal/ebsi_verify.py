@@ -137,6 +137,9 @@ def _public_key(jwk: Mapping[str, Any], alg: str) -> ec.EllipticCurvePublicKey:
     crv, curve = spec.crv, spec.curve
     if jwk.get("kty") != "EC" or jwk.get("crv") != crv:
         raise ValueError(f"its key is {jwk.get('kty')} {jwk.get('crv')}, not the EC {crv} key {alg} needs")
+    if "d" in jwk:
+        raise ValueError("its publicKeyJwk holds the private key (d): whoever reads the document can "
+                         "sign as the issuer")
     try:
         x, y = (int.from_bytes(jades.b64url_decode(str(jwk[name])), "big") for name in ("x", "y"))
         return ec.EllipticCurvePublicNumbers(x, y, curve).public_key()
