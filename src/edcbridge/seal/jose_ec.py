@@ -58,9 +58,17 @@ def by_curve(specs: Mapping[str, EcAlgorithm]) -> dict[str, EcAlgorithm]:
     return {spec.curve_name: spec for spec in specs.values()}
 
 
+# secp256k1's group order: its verifiers (Ethereum's, @noble/curves' by default, which did-jwt
+# builds on) take only the low-S form of a signature, s <= n/2 (BIP 146, EIP-2)
+_SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 def sign(key: ec.EllipticCurvePrivateKey, spec: EcAlgorithm, data: bytes) -> bytes:
-    """The JWS signature value of *data*: r||s, each of *spec*'s size."""
+    """The JWS signature value of *data*: r||s, each of *spec*'s size; on secp256k1 low-S (s and
+    n - s are equally valid, and half of all signatures would be high-S)."""
     r, s = decode_dss_signature(key.sign(data, spec.ecdsa()))
+    if isinstance(spec.curve, ec.SECP256K1):
+        s = min(s, _SECP256K1_ORDER - s)
     return r.to_bytes(spec.size, "big") + s.to_bytes(spec.size, "big")
 
 
