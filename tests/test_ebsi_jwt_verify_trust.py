@@ -108,3 +108,15 @@ def test_a_did_document_that_publishes_the_private_key_vouches_for_nothing(schem
     assert code == 1
     assert reports[0]["verdict"] == "INVALID"
     assert "private key" in reports[0]["checks"]["SEAL"]["reason"]
+
+
+@pytest.mark.parametrize("typ", ["application/vc+jwt", "VC+JWT"])
+def test_the_typ_is_read_as_the_media_type_it_names(schemas: SchemaStore, tmp_path: Path, typ: str) -> None:
+    """RFC 7515 4.1.9: "application/" may be left out of typ, and media types are case-insensitive."""
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private)
+    token = tmp_path / "typ.jwt"
+    token.write_text(_header_with(tokens[0].read_text("ascii"), private, typ=typ), "ascii")
+    assert _peer_accepts(token, document)
+    code, reports = _verify(str(token), "--did-document", str(document))
+    assert (code, reports[0]["verdict"]) == (0, "VALID"), reports[0]["checks"]["SEAL"]

@@ -158,10 +158,17 @@ def _signature_holds(key: ec.EllipticCurvePublicKey, spec: jose_ec.EcAlgorithm, 
     return True
 
 
+def _media_type(typ: Any) -> Any:
+    """typ as the media type it names: "application/" may be left out (RFC 7515 4.1.9), and the
+    name is case-insensitive, so ``application/vc+jwt`` and ``VC+JWT`` are ``vc+jwt``, as jose
+    reads them."""
+    return typ.lower().removeprefix("application/") if isinstance(typ, str) else typ
+
+
 def _header_problem(header: Any) -> str | None:
     if not isinstance(header, dict):
         return "its header is not a JSON object"
-    if header.get("typ") != TYP:
+    if _media_type(header.get("typ")) != TYP:
         return f"its typ is {header.get('typ')!r}, not {TYP!r}: it is not a JOSE-secured credential"
     if header.get("alg") not in ALGORITHMS:
         return f"its alg is {header.get('alg')!r}: EBSI verifiers take ES256 or ES256K only"
