@@ -4,6 +4,8 @@ members a verifier must understand. Each forgery here is one npm jose refuses wi
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from edcbridge.schemas import SchemaStore
-from edcbridge.seal.ebsi_jwt import public_jwk
+from edcbridge.seal.ebsi_jwt import EbsiKeyError, EbsiSigner, public_jwk
 from tests.test_ebsi_jwt import KID, _key_files
 from tests.test_ebsi_jwt_verify import (
     _b64,
@@ -120,3 +122,37 @@ def test_the_typ_is_read_as_the_media_type_it_names(schemas: SchemaStore, tmp_pa
     assert _peer_accepts(token, document)
     code, reports = _verify(str(token), "--did-document", str(document))
     assert (code, reports[0]["verdict"]) == (0, "VALID"), reports[0]["checks"]["SEAL"]
+
+
+@pytest.fixture(params=["UTC0", "CEST-2"], ids=["utc", "utc+2"])
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's time zone (POSIX TZ, no tz database needed)."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_date_without_time_zone_gets_one_verdict_wherever_verify_runs(schemas: SchemaStore, tmp_path: Path,
+                                                                         local_zone: None) -> None:
+    private, tokens = _signed_export(tmp_path, ec.SECP256R1())
+    document = _did_document(tmp_path / "did.json", private)
+    token = tokens[0].read_text("ascii")
+    payload = _part(token.split(".")[1])
+    assert payload["validFrom"] == "2025-07-14T00:00:00Z" and payload["nbf"] == 1752451200
+    payload["validFrom"] = "2025-07-14T00:00:00"  # the same moment for a signer in UTC, no instant at all
+    naive = tmp_path / "naive.jwt"
+    naive.write_text(_resigned(token, private, payload=payload), "ascii")
+    code, reports = _verify(str(naive), "--did-document", str(document))
+    assert (code, reports[0]["verdict"]) == (1, "INVALID")
+    assert "no time zone" in reports[0]["checks"]["SEAL"]["reason"]
+
+
+def test_a_date_without_time_zone_is_not_signed(tmp_path: Path) -> None:
+    private, _ = _key_files(tmp_path, ec.SECP256R1())
+    signer = EbsiSigner(private.read_bytes(), KID)
+    credential = {"id": "urn:credential:1", "issuer": {"id": KID.partition("#")[0]},
+                  "credentialSubject": {"id": "urn:epass:person:1"}, "validFrom": "2025-07-14T00:00:00"}
+    with pytest.raises(EbsiKeyError, match="no time zone"):
+        signer.sign(credential)

@@ -82,10 +82,14 @@ class EbsiSigner:
                                "EBSI verifiers take only a credential signed by a key of its issuer's "
                                "DID; give its organisation that did in the catalogue, or sign it with its "
                                "own key")
+        try:
+            claims = jwt_claims(credential)
+        except ValueError as exc:
+            raise EbsiKeyError(f"a date of the credential cannot be stated as a JWT claim: {exc}") from None
         key = self._key()
         spec = _OF_CURVE[key.curve.name]
         header = {"alg": spec.alg, "typ": TYP, "kid": self.kid}
-        signing_input = f"{_b64_json(header)}.{_b64_json(jwt_claims(credential))}".encode("ascii")
+        signing_input = f"{_b64_json(header)}.{_b64_json(claims)}".encode("ascii")
         signature = jose_ec.sign(key, spec, signing_input)
         return signing_input + b"." + jades.b64url(signature).encode("ascii")
 
@@ -103,7 +107,12 @@ def _b64_json(value: dict[str, Any]) -> str:
 
 
 def _epoch(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    """The moment as NumericDate; ValueError for a date with no time zone, which names no moment
+    (read as this machine's local time, the claims would depend on where they are checked)."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return int(moment.timestamp())
 
 
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
