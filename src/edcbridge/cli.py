@@ -841,7 +841,7 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
              workers: int | None) -> None:
     """Validate EDC credentials (plain, upload wrapper or JAdES-sealed) against the official shapes,
     and EDC XML against the official XSD."""
-    from edcbridge.in_order import CHUNK, default_workers, in_order
+    from edcbridge.in_order import in_order, processes_for
     from edcbridge.validation.policy import PROFILES, unknown_profiles
 
     unknown = unknown_profiles(list(policies))
@@ -851,8 +851,8 @@ def validate(files: tuple[Path, ...], policies: tuple[str, ...], annex1: str, as
     level: Any = None if annex1 == "off" else annex1
     reports: list[Report] = []
     check = functools.partial(_validate_file, store=store, policies=policies, annex1=level)
-    processes = (workers or default_workers()) if len(files) > CHUNK else 1  # a few: no processes to start
-    for path, (report, is_xml) in zip(files, in_order(check, files, processes), strict=True):
+    for path, (report, is_xml) in zip(files, in_order(check, files, processes_for(workers, len(files))),
+                                      strict=True):
         reports.append(report)
         if not as_json:
             echo_report(path, report, skip_info=not is_xml)

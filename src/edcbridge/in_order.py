@@ -32,6 +32,16 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def processes_for(workers: int | None, items: int, *, forked_only: bool = False) -> int:
+    """Processes to work on ``items`` with: one for a few (no processes to start), else
+    ``workers`` or :func:`default_workers`. ``forked_only``: one, too, where processes are not
+    forked, as Linux forks them, for work that holds what cannot be handed through a pipe
+    (certificates, keys, functions made on the fly)."""
+    if items <= CHUNK or (forked_only and multiprocessing.get_start_method() != "fork"):
+        return 1
+    return workers or default_workers()
+
+
 def _start_worker(work: Callable[[Any], Any]) -> None:
     global _work
     exit_with_parent()

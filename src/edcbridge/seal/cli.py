@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.cli import RECEIVED_FILE, quiet_option, tsa_timeout_option
-from edcbridge.in_order import CHUNK, default_workers, in_order
+from edcbridge.in_order import in_order, processes_for
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
@@ -155,7 +155,7 @@ def make_verify_command(format_check: FormatCheck | None = None,
         said = functools.partial(_said, options=options, services=services, issuer_check=issuer_check,
                                  did_documents=did_documents, did_keys=did_keys, as_json=as_json)
         # each verdict as soon as it is known (a long batch shows its progress), in the order given
-        for report in in_order(said, files, _verifying_processes(workers, len(files))):
+        for report in in_order(said, files, processes_for(workers, len(files), forked_only=True)):
             verdicts.append(report.verdict)
             passed = passed and report.passed
             xades += report.xades
@@ -365,16 +365,6 @@ def _said(path: Path, *, options: VerifyOptions, services: list[TrustService] | 
             report.print()
     return _Said(report.outcome.verdict, report.outcome.passed, _xades_sealed(report), text.getvalue(),
                  report.as_dict() if as_json else None)
-
-
-def _verifying_processes(workers: int | None, files: int) -> int:
-    """Processes verifying the files: a few files, or a system that does not fork (whose workers
-    would be handed the trust anchors' certificates through a pipe, which cannot take them), one."""
-    import multiprocessing
-
-    if files <= CHUNK or multiprocessing.get_start_method() != "fork":
-        return 1
-    return workers or default_workers()
 
 
 def _xades_sealed(report: _Report | XadesReport | JwtReport) -> bool:
