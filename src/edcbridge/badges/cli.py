@@ -270,14 +270,18 @@ def _loss_warning(loss: ClrLoss, awards: Sequence[Path], catalogue: Path, out_di
                    "schema store).")
 @with_seal
 @reading_options()
+@click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
+              help="Processes making the credentials (default: one per core, at most 8).")
 @quiet_option("note or summary")
 def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool, schemas_dir: Path | None,
            seal_p12: Path | None, password_file: Path | None, encoding_name: str | None,
-           column_values: tuple[str, ...], columns_file: Path | None, quiet: bool) -> None:
+           column_values: tuple[str, ...], columns_file: Path | None, workers: int | None,
+           quiet: bool) -> None:
     """Export Open Badges 3.0 (one OpenBadgeCredential per award) and CLR 2.0 (one ClrCredential
     per learner), checked against the 1EdTech schemas; --seal adds VC-JWT (.jwt) files. Awards
     withdrawn from OUT ('edcbridge withdraw') are left out."""
     from edcbridge.badges import BadgeOutputs, SchemasMissing, write_clr, write_ob3
+    from edcbridge.in_order import processes_for
 
     unread: list[int] = []
     cat, pairs = load_pairs(awards, catalogue, unread, awards_encoding(encoding_name),
@@ -311,9 +315,10 @@ def badges(awards: Sequence[Path], catalogue: Path, out_dir: Path, no_clr: bool,
         if alg == "EdDSA" and did is None and not quiet:
             click.echo(_did_key_note(cat.issuer), err=True)
     try:
-        outputs = write_ob3(pairs, out_dir / "ob3", (lambda _c: key), schemas_dir)
+        processes = processes_for(workers, len(pairs), forked_only=True)
+        outputs = write_ob3(pairs, out_dir / "ob3", (lambda _c: key), schemas_dir, workers=processes)
         if not no_clr:
-            clr = write_clr(pairs, out_dir / "clr", (lambda _c: key), schemas_dir)
+            clr = write_clr(pairs, out_dir / "clr", (lambda _c: key), schemas_dir, workers=processes)
             outputs = BadgeOutputs(outputs.written + clr.written, {**outputs.failed, **clr.failed})
     except SchemasMissing as exc:
         fatal(str(exc))

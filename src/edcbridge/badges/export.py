@@ -29,6 +29,7 @@ from edcbridge.badges.jwt import did_key_id, jwk_did_document, sign_vc_jwt
 from edcbridge.badges.ob3 import open_badge
 from edcbridge.badges.proof import Unsignable, add_proof, did_document, verification_method
 from edcbridge.badges.schemas import context_files, default_root, validate_badge
+from edcbridge.in_order import in_order
 from edcbridge.model import Award, Catalogue
 from edcbridge.output import safe_name, serialise, write_atomic
 from edcbridge.seal.keys import BadgeKey, Ed25519SealKey
@@ -266,24 +267,56 @@ def _cached(key_for: KeyFor | None) -> KeyFor | None:
 
 
 def write_ob3(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
-              schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
-    """``out_dir/<issuer>_<award_id>.json`` and ``.jwt`` (with a key) for every award.
+              schemas: Path | None = None, validate: bool = True, workers: int = 1) -> BadgeOutputs:
+    """``out_dir/<issuer>_<award_id>.json`` and ``.jwt`` (with a key) for every award, by
+    ``workers`` processes (see :func:`~edcbridge.in_order.processes_for`).
 
     ``key_for(catalogue)`` gives the seal key of the catalogue's issuer (asked once per
     catalogue), e.g. ``lambda c: demo_seal(folder, c).load().key``; None writes no ``.jwt``.
     """
-    outputs = BadgeOutputs()
-    key_for, secure, roots = _cached(key_for), data_integrity(schemas), _SchemasOnce(schemas)
+    catalogues, awards = _by_catalogue(pairs)
+    badge = partial(_badge, catalogues=catalogues, out_dir=out_dir, key_for=_cached(key_for),
+                    secure=data_integrity(schemas), roots=_SchemasOnce(schemas), validate=validate)
+    return _gathered(in_order(badge, awards, workers))
+
+
+def _by_catalogue(pairs: Iterable[Pair]) -> tuple[list[Catalogue], list[tuple[Award, int]]]:
+    """The catalogues of ``pairs``, and each award with its catalogue's place among them: a
+    worker is handed the catalogues once and keeps them, so that the nodes badges share
+    (achievement, issuer) are the same objects from one award to the next, and checked once."""
+    catalogues: list[Catalogue] = []
+    places: dict[int, int] = {}
+    awards = []
     for award, catalogue in pairs:
-        issuer = award.issuer or catalogue.issuer
-        target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
-        if catalogue.is_activity(award.specification):
-            outputs.failed[target.name] = [_ACTIVITY]
-            continue
-        key = key_for(catalogue) if key_for else None
-        did = issuer_did(catalogue, issuer, key)
-        _write(open_badge(award, catalogue, did), target, key, roots, outputs, validate,
-               (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
+        if id(catalogue) not in places:
+            places[id(catalogue)] = len(catalogues)
+            catalogues.append(catalogue)
+        awards.append((award, places[id(catalogue)]))
+    return catalogues, awards
+
+
+def _badge(item: tuple[Award, int], *, catalogues: list[Catalogue], out_dir: Path, key_for: KeyFor | None,
+           secure: SecureFor, roots: _SchemasOnce, validate: bool) -> BadgeOutputs:
+    award, catalogue = item[0], catalogues[item[1]]
+    outputs = BadgeOutputs()
+    issuer = award.issuer or catalogue.issuer
+    target = out_dir / f"{safe_name(issuer, award.award_id)}.json"
+    if catalogue.is_activity(award.specification):
+        outputs.failed[target.name] = [_ACTIVITY]
+        return outputs
+    key = key_for(catalogue) if key_for else None
+    did = issuer_did(catalogue, issuer, key)
+    _write(open_badge(award, catalogue, did), target, key, roots, outputs, validate,
+           (catalogue, issuer), secure(key, did), vc_jwt_kid(key, did))
+    return outputs
+
+
+def _gathered(each: Iterable[BadgeOutputs]) -> BadgeOutputs:
+    """The files written and the credentials failed of every one, in order."""
+    outputs = BadgeOutputs()
+    for one in each:
+        outputs.written += one.written
+        outputs.failed.update(one.failed)
     return outputs
 
 
@@ -326,26 +359,40 @@ def drop_withdrawn(pairs: Iterable[Pair], out_dir: Path) -> tuple[list[Pair], di
 
 
 def write_clr(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
-              schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
-    """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner."""
+              schemas: Path | None = None, validate: bool = True, workers: int = 1) -> BadgeOutputs:
+    """``out_dir/<issuer>_<student number>.json`` and ``.jwt`` (with a key) for every learner,
+    by ``workers`` processes."""
+    pairs = list(pairs)
+    catalogues, _ = _by_catalogue(pairs)
+    places = {id(catalogue): place for place, catalogue in enumerate(catalogues)}
+    learners = [(learner, [(award, places[id(catalogue)]) for award, catalogue in group])
+                for learner, group in sorted(group_by_learner(pairs).items())]
+    record = partial(_learner_record, catalogues=catalogues, out_dir=out_dir, key_for=_cached(key_for),
+                     secure=data_integrity(schemas), roots=_SchemasOnce(schemas), validate=validate)
+    return _gathered(in_order(record, learners, workers))
+
+
+def _learner_record(learner: tuple[tuple[str, str], list[tuple[Award, int]]], *, catalogues: list[Catalogue],
+                    out_dir: Path, key_for: KeyFor | None, secure: SecureFor, roots: _SchemasOnce,
+                    validate: bool) -> BadgeOutputs:
+    (issuer, student), held = learner
+    group = [(award, catalogues[place]) for award, place in held]
     outputs = BadgeOutputs()
-    key_for, secure, roots = _cached(key_for), data_integrity(schemas), _SchemasOnce(schemas)
-    for (issuer, student), group in sorted(group_by_learner(pairs).items()):
-        target = out_dir / f"{safe_name(issuer, student)}.json"
-        key = key_for(group[0][1]) if key_for else None
-        did = issuer_did(group[0][1], issuer, key)
-        try:
-            doc = clr_credential(group, secure(key, did), did)
-        except Unsignable as exc:
-            outputs.failed[target.name] = exc.findings
-            continue
-        _write(doc, target, key, roots, outputs, validate, (group[0][1], issuer), secure(key, did),
-               vc_jwt_kid(key, did))
+    target = out_dir / f"{safe_name(issuer, student)}.json"
+    key = key_for(group[0][1]) if key_for else None
+    did = issuer_did(group[0][1], issuer, key)
+    try:
+        doc = clr_credential(group, secure(key, did), did)
+    except Unsignable as exc:
+        outputs.failed[target.name] = exc.findings
+        return outputs
+    _write(doc, target, key, roots, outputs, validate, (group[0][1], issuer), secure(key, did),
+           vc_jwt_kid(key, did))
     return outputs
 
 
 def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = None,
-                 schemas: Path | None = None, validate: bool = True) -> BadgeOutputs:
+                 schemas: Path | None = None, validate: bool = True, workers: int = 1) -> BadgeOutputs:
     """The demo's outputs: ``out_dir/ob3/`` (one per award) and ``out_dir/clr/`` (one per learner).
 
     Raises :class:`~edcbridge.badges.schemas.SchemasMissing` when ``validate`` is on and the
@@ -353,8 +400,8 @@ def write_badges(pairs: Iterable[Pair], out_dir: Path, key_for: KeyFor | None = 
     """
     items = list(pairs)
     key_for = _cached(key_for)
-    ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate)
-    clr = write_clr(items, out_dir / "clr", key_for, schemas, validate)
+    ob3 = write_ob3(items, out_dir / "ob3", key_for, schemas, validate, workers)
+    clr = write_clr(items, out_dir / "clr", key_for, schemas, validate, workers)
     documents = _did_documents(items, out_dir, key_for)
     stale = remove_stale_did_documents(out_dir, documents) if documents else StaleDidDocuments()
     return BadgeOutputs(ob3.written + clr.written + list(documents), {**ob3.failed, **clr.failed}, documents,
