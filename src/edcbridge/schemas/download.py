@@ -10,10 +10,10 @@ import hashlib
 from urllib.parse import urlsplit, urlunsplit
 
 from edcbridge.bounded_http import PROXY_VARIABLES, DownloadError, download, reach_advice, without_password
-from edcbridge.schemas.store import InstallStopped, ManifestEntry, SchemaStoreError
+from edcbridge.schemas.store import MAX_FILE_BYTES, InstallStopped, ManifestEntry, SchemaStoreError
 
 DEADLINE = 60.0  # seconds for one file, from the request to its last byte
-MAX_BYTES = 16 * 1024 * 1024  # the manifest pins no sizes; its largest file is under 1 MB
+MAX_BYTES = MAX_FILE_BYTES
 GIVE_UP_AFTER = 3  # failures in a row to reach one server
 MAX_REDIRECTS = 10  # upstream addresses (purl, GitHub) redirect
 

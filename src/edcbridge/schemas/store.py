@@ -18,6 +18,7 @@ from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
 
 ENV_VAR = "EDCBRIDGE_SCHEMAS"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the manifest pins no sizes; its largest file is under 1 MB
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -136,7 +137,16 @@ def _digest(target: Path, stat: os.stat_result | None = None) -> str:
 
 @lru_cache(maxsize=1024)
 def _digest_of(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int, device: int) -> str:
-    return _sha256(Path(path).read_bytes())
+    data = _read_bounded(Path(path))
+    return "" if data is None else _sha256(data)  # "": no pinned file is that large
+
+
+def _read_bounded(path: Path) -> bytes | None:
+    """The bytes of ``path``, None when it is larger than any pinned file: a file put in the
+    store or the ``--from`` folder by mistake may be larger than the memory."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    return data if len(data) <= MAX_FILE_BYTES else None
 
 
 @cache
@@ -376,18 +386,23 @@ class SchemaStore:
         none of them is refused at once, naming a folder below it that does."""
         _check_source_folder(folder)
 
-        def read(entry: ManifestEntry) -> bytes:
-            source = folder / entry.path
-            if not source.is_file():
-                raise SchemaStoreError(f"not found in {folder} (no file {source}): "
-                                       f"{_missing_source_remedy(entry)}")
-            return source.read_bytes()
-
         def origin(entry: ManifestEntry) -> tuple[str, str]:
             official = f" ({entry.url})" if entry.url else ""
             return (str(folder / entry.path),
                     f"replace it with the official file{official}, or install with "
                     f"{'--download' if entry.url else '--download --mirror URL'}")
+
+        def read(entry: ManifestEntry) -> bytes:
+            source = folder / entry.path
+            if not source.is_file():
+                raise SchemaStoreError(f"not found in {folder} (no file {source}): "
+                                       f"{_missing_source_remedy(entry)}")
+            data = _read_bounded(source)
+            if data is None:
+                raise SchemaStoreError(f"{source} is larger than any pinned file (over {MAX_FILE_BYTES} "
+                                       "bytes): not the official file, so it was not installed; "
+                                       f"{origin(entry)[1]}")
+            return data
 
         return self.install(read, progress=progress, origin=origin)
 
