@@ -148,7 +148,7 @@ def test_a_server_that_answers_is_not_given_up_on(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert len(result.failed) == 5 and not result.not_tried
-    assert all(reason.endswith("answered HTTP 404 Not Found") for _, reason in result.failed)
+    assert all("HTTP 404 Not Found: the mirror holds no file" in reason for _, reason in result.failed)
     assert len(server.log) == 5
 
 

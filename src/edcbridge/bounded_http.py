@@ -110,10 +110,11 @@ class DownloadError(Exception):
     (``late``), no answer at all (``unreachable``: refused, reset, name or TLS failure), an
     address a guarded download does not go to (``refused``)."""
 
-    def __init__(self, message: str, kind: Failure, excerpt: bytes = b"") -> None:
+    def __init__(self, message: str, kind: Failure, excerpt: bytes = b"", status: int = 0) -> None:
         super().__init__(message)
         self.kind = kind
         self.excerpt = excerpt
+        self.status = status  # of an answer other than 200; 0 for other failures
 
     @property
     def answered(self) -> bool:
@@ -373,7 +374,8 @@ class _Exchange:
     def _body(self, response: requests.Response, deadline: float) -> bytes:
         if response.status_code != 200:
             status = f"HTTP {response.status_code} {response.reason}"
-            raise DownloadError(f"{self.what} {self.url} answered {status}", "status", _excerpt(response))
+            raise DownloadError(f"{self.what} {self.url} answered {status}", "status", _excerpt(response),
+                                response.status_code)
         too_large = DownloadError(f"{self.what} {self.url} sent more than {self.limit} bytes", "too-large")
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.limit:

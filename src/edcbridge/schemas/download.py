@@ -90,6 +90,8 @@ class HttpFetcher:
             stopped = self._failures[host] >= self.give_up_after
             if not stopped or exc.proxy_failed or exc.tls_failed:  # a stop names the network itself
                 message += self._reach_advice(exc, url)
+            if exc.status:
+                message += self._status_advice(exc.status)
             if exc.kind == "too-large":
                 remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
                 message += f": larger than any pinned file, so not the pinned file; {remedy}"
@@ -127,6 +129,21 @@ class HttpFetcher:
         if self.mirror:
             return f": {advice}, or install with --from DIR"
         return f": {advice}, or install from a copy of the files with --from DIR or --download --mirror URL"
+
+    def _status_advice(self, status: int) -> str:
+        """What to do when the server answered ``status`` instead of the file."""
+        if self.mirror:
+            if status in (404, 410):
+                return (": the mirror holds no file at that address: put the official file there (at "
+                        "its manifest path below the --mirror URL), or install with --from DIR")
+            if status in (401, 403):
+                return (": the mirror refused the request: check the user name and password or the "
+                        "token in the --mirror URL, or install with --from DIR")
+            return ": the mirror failed: try again later, or install with --from DIR"
+        copy = "install from a copy of the files with --from DIR or --download --mirror URL"
+        if status in (404, 410):
+            return f": the official server no longer serves it there: {copy}"
+        return f": the official server failed: try again later, or {copy}"
 
     def _stop_message(self, message: str, host: str) -> str:
         if self.mirror:
