@@ -100,10 +100,19 @@ def test_a_body_cut_short_is_a_download_error() -> None:
     def short(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
 
-    with serve(short) as (base, _), pytest.raises(RevocationError, match="cannot reach CRL"):
+    with serve(short) as (base, _), pytest.raises(RevocationError, match="cut short after 10 of 100 bytes"):
         revocation.fetch_crl(f"{base}/root.crl", timeout=3)
 
 
+def test_a_timestamp_reply_cut_short_is_said_with_the_fix() -> None:
+    """The authority answered: not 'cannot reach', and no empty network advice."""
+    def short(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+
+    with serve(short) as (base, _), pytest.raises(TimestampError) as failed:
+        TsaClient(f"{base}/tsa", timeout=3).timestamp(b"data")
+    assert str(failed.value).endswith("the answer was cut short after 10 of 100 bytes (the connection "
+                                      "closed mid-file); try again later or use another --tsa")
 def test_a_gzip_bomb_is_cut_at_the_limit() -> None:
     bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
 

@@ -3,13 +3,17 @@ mirror (put the file there, check its credentials) as for an official server."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from edcbridge.schemas import SchemaStoreError, manifest
+from edcbridge.schemas import SchemaStore, SchemaStoreError, manifest
 from edcbridge.schemas.download import HttpFetcher
 from tests.fake_http import FakeServer, Reply
+from tests.test_schema_download_limits import raw_server
 
 MIRROR_FIXES = {
     404: "the mirror holds no file at that address: put the official file there (at its manifest "
@@ -43,3 +47,17 @@ def test_an_official_url_answering_an_error_says_the_fix() -> None:
     assert str(failed.value).endswith(
         "answered HTTP 404 Not Found: the official server no longer serves it there: install "
         "from a copy of the files with --from DIR or --download --mirror URL")
+
+
+def test_an_answer_cut_short_is_said_as_such_and_does_not_stop_the_download(tmp_path: Path) -> None:
+    """The server answered, then closed mid-file: not 'cannot reach', and every file is tried."""
+    def respond(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 500)
+
+    with raw_server(respond) as url:
+        result = SchemaStore(tmp_path / "store").install(HttpFetcher(url), entries=manifest()[:4])
+    assert len(result.failed) == 4 and not result.not_tried
+    reason = result.failed[0][1]
+    assert "cannot reach" not in reason
+    assert "answered, but the answer was cut short after 500 of 1000 bytes" in reason
+    assert reason.endswith("run the same command again (intact files are kept), or install with --from DIR")

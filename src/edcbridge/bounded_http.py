@@ -40,7 +40,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 MAX_REDIRECTS = 3
 EXCERPT_BYTES = 1024  # of the body of an answer other than 200, for messages
 
-Failure = Literal["status", "too-large", "late", "unreachable", "refused"]
+Failure = Literal["status", "too-large", "cut-short", "late", "unreachable", "refused"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -107,8 +107,9 @@ def without_password(url: str) -> str:
 class DownloadError(Exception):
     """What went wrong, and its kind: an answer other than 200 (``status``, with an
     ``excerpt`` of its body), a body over the limit (``too-large``), no whole answer in time
-    (``late``), no answer at all (``unreachable``: refused, reset, name or TLS failure), an
-    address a guarded download does not go to (``refused``)."""
+    (``late``), an answer whose connection closed mid-body (``cut-short``), no answer at all
+    (``unreachable``: refused, reset, name or TLS failure), an address a guarded download does
+    not go to (``refused``)."""
 
     def __init__(self, message: str, kind: Failure, excerpt: bytes = b"", status: int = 0) -> None:
         super().__init__(message)
@@ -119,7 +120,7 @@ class DownloadError(Exception):
     @property
     def answered(self) -> bool:
         """Whether the server answered (so it is there, whatever it said)."""
-        return self.kind in ("status", "too-large")
+        return self.kind in ("status", "too-large", "cut-short")
 
     @property
     def proxy_failed(self) -> bool:
@@ -381,12 +382,20 @@ class _Exchange:
         if declared.isdigit() and int(declared) > self.limit:
             raise too_large
         body = bytearray()
-        while chunk := response.raw.read1(64 * 1024, decode_content=True):
-            body += chunk
-            if len(body) > self.limit:
-                raise too_large
-            if time.monotonic() > deadline:
-                raise self.late()
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                body += chunk
+                if len(body) > self.limit:
+                    raise too_large
+                if time.monotonic() > deadline:
+                    raise self.late()
+        except urllib3.exceptions.ProtocolError as exc:  # the connection closed or was reset mid-body
+            if time.monotonic() > deadline:  # the sockets were shut when the deadline passed
+                raise self.late() from exc
+            of = f" of {declared}" if declared.isdigit() else ""
+            raise DownloadError(f"{self.what} {self.url} answered, but the answer was cut short after "
+                                f"{len(body)}{of} bytes (the connection closed mid-file)",
+                                "cut-short") from exc
         return bytes(body)
 
     def _failure(self, exc: Exception, deadline: float) -> DownloadError:

@@ -90,11 +90,7 @@ class HttpFetcher:
             stopped = self._failures[host] >= self.give_up_after
             if not stopped or exc.proxy_failed or exc.tls_failed:  # a stop names the network itself
                 message += self._reach_advice(exc, url)
-            if exc.status:
-                message += self._status_advice(exc.status)
-            if exc.kind == "too-large":
-                remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
-                message += f": larger than any pinned file, so not the pinned file; {remedy}"
+            message += self._answer_advice(exc)
             if stopped:
                 raise InstallStopped(self._stop_message(message, host)) from exc
             raise SchemaStoreError(message) from exc
@@ -129,6 +125,19 @@ class HttpFetcher:
         if self.mirror:
             return f": {advice}, or install with --from DIR"
         return f": {advice}, or install from a copy of the files with --from DIR or --download --mirror URL"
+
+    def _answer_advice(self, exc: DownloadError) -> str:
+        """What to do when the server answered, but not with the file."""
+        if exc.status:
+            return self._status_advice(exc.status)
+        if exc.kind == "cut-short":
+            copy = ("with --from DIR" if self.mirror
+                    else "from a copy of the files with --from DIR or --download --mirror URL")
+            return f": run the same command again (intact files are kept), or install {copy}"
+        if exc.kind == "too-large":
+            remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
+            return f": larger than any pinned file, so not the pinned file; {remedy}"
+        return ""
 
     def _status_advice(self, status: int) -> str:
         """What to do when the server answered ``status`` instead of the file."""
