@@ -61,3 +61,14 @@ def test_an_answer_cut_short_is_said_as_such_and_does_not_stop_the_download(tmp_
     assert "cannot reach" not in reason
     assert "answered, but the answer was cut short after 500 of 1000 bytes" in reason
     assert reason.endswith("run the same command again (intact files are kept), or install with --from DIR")
+
+
+def test_a_status_line_with_terminal_escapes_is_shown_escaped() -> None:
+    """The reason phrase is the server's text: it must not retitle or clear the terminal."""
+    def respond(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 404 \x1b]0;owned\x07Gone\r\nContent-Length: 0\r\n\r\n")
+
+    with raw_server(respond) as url, pytest.raises(SchemaStoreError) as failed:
+        HttpFetcher(url)(manifest()[0])
+    assert "\x1b" not in str(failed.value) and "\x07" not in str(failed.value)
+    assert "answered HTTP 404 \\x1b]0;owned\\x07Gone: the mirror holds no file" in str(failed.value)

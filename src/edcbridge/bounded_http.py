@@ -37,6 +37,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from edcbridge.output import printable
+
 MAX_REDIRECTS = 3
 EXCERPT_BYTES = 1024  # of the body of an answer other than 200, for messages
 
@@ -374,7 +376,7 @@ class _Exchange:
 
     def _body(self, response: requests.Response, deadline: float) -> bytes:
         if response.status_code != 200:
-            status = f"HTTP {response.status_code} {response.reason}"
+            status = f"HTTP {response.status_code} {printable(response.reason or '')}"  # the server's text
             raise DownloadError(f"{self.what} {self.url} answered {status}", "status", _excerpt(response),
                                 response.status_code)
         too_large = DownloadError(f"{self.what} {self.url} sent more than {self.limit} bytes", "too-large")
