@@ -135,6 +135,35 @@ def _digest(target: Path, stat: os.stat_result | None = None) -> str:
                       stat.st_dev)
 
 
+def _file_stat(target: Path) -> os.stat_result | None:
+    """The stat of a regular file, None when there is none. PermissionError when a folder on
+    the way may not be entered (installed by another user with umask 077): whether the file
+    is there cannot be told, and 'not installed' would send the user to the wrong fix."""
+    try:
+        stat = target.stat()
+    except PermissionError:
+        raise
+    except OSError:  # not there, a folder on the way is a file, a loop of links
+        return None
+    return stat if S_ISREG(stat.st_mode) else None
+
+
+def _maybe_there(target: Path) -> bool:
+    """Whether ``target`` is a regular file, or may be one behind a folder this user may not enter."""
+    try:
+        return _file_stat(target) is not None
+    except PermissionError:
+        return True
+
+
+def _surely_there(target: Path) -> bool:
+    """Whether ``target`` is a regular file this user can see."""
+    try:
+        return _file_stat(target) is not None
+    except PermissionError:
+        return False
+
+
 @lru_cache(maxsize=1024)
 def _digest_of(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int, device: int) -> str:
     data = _read_bounded(Path(path))
@@ -176,13 +205,13 @@ Origin = Callable[[ManifestEntry], tuple[str, str]]  # (where a file came from, 
 def _check_source_folder(folder: Path) -> None:
     """Refuse a folder that holds none of the pinned files (the parent or a subfolder of the
     copy, say): each file would fail alone, a hundred lines saying 'not found'."""
-    if any((folder / entry.path).is_file() for entry in manifest()):
+    if any(_maybe_there(folder / entry.path) for entry in manifest()):
         return
     sample = manifest()[0].path
     tops = sorted({entry.path.split("/", 1)[0] + "/" for entry in manifest()})
     message = (f"{folder} holds none of the pinned files at their manifest paths (such as {sample}); "
                f"give the folder that holds {', '.join(tops[:3])} and the others")
-    below = [child for child in _subfolders(folder) if (child / sample).is_file()]
+    below = [child for child in _subfolders(folder) if _surely_there(child / sample)]
     if below:
         message += f": perhaps --from {below[0]}"
     raise SchemaStoreError(message)
@@ -253,10 +282,10 @@ class SchemaStore:
         it is), with the remedy; None if intact."""
         target = self.root / entry.path
         try:
-            stat = target.stat()  # one call: an XML schema is checked with dozens of others
-        except OSError:
-            stat = None
-        if stat is None or not S_ISREG(stat.st_mode):
+            stat = _file_stat(target)  # one call: an XML schema is checked with dozens of others
+        except PermissionError as exc:
+            return f"{where} cannot be read: {_unreadable_remedy(target, exc)}"
+        if stat is None:
             return f" is not in {self.where()}; {install_remedy(entry)}"
         try:
             digest = _digest(target, stat)
@@ -281,7 +310,7 @@ class SchemaStore:
 
     def missing(self, group: str | None = None) -> list[str]:
         return [e.path for e in manifest()
-                if (group is None or e.group == group) and not (self.root / e.path).is_file()]
+                if (group is None or e.group == group) and not _maybe_there(self.root / e.path)]
 
     def check(self, *groups: str) -> list[tuple[str, str]]:
         """Every manifest file (of ``groups``, default all) with its state: ok, missing,
@@ -311,10 +340,11 @@ class SchemaStore:
 
     def _state(self, entry: ManifestEntry) -> str:
         target = self.root / entry.path
-        if not target.is_file():
-            return "missing"
         try:
-            digest = _digest(target)
+            stat = _file_stat(target)
+            if stat is None:
+                return "missing"
+            digest = _digest(target, stat)
         except OSError:
             return "unreadable"
         return "ok" if digest == entry.sha256 else "modified"
@@ -394,10 +424,16 @@ class SchemaStore:
 
         def read(entry: ManifestEntry) -> bytes:
             source = folder / entry.path
-            if not source.is_file():
-                raise SchemaStoreError(f"not found in {folder} (no file {source}): "
-                                       f"{_missing_source_remedy(entry)}")
-            data = _read_bounded(source)
+            try:
+                if _file_stat(source) is None:
+                    raise SchemaStoreError(f"not found in {folder} (no file {source}): "
+                                           f"{_missing_source_remedy(entry)}")
+                data = _read_bounded(source)
+            except OSError as exc:
+                raise SchemaStoreError(
+                    f"{source} cannot be read: {exc.strerror or exc}; make it readable for this user "
+                    "(chmod a+r, and a+rx on its folders), or install from a copy this user can read"
+                ) from exc
             if data is None:
                 raise SchemaStoreError(f"{source} is larger than any pinned file (over {MAX_FILE_BYTES} "
                                        "bytes): not the official file, so it was not installed; "
