@@ -4,6 +4,7 @@ the fix, never a traceback, never 'not installed'."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +63,30 @@ def test_a_from_copy_this_user_may_not_read_names_the_file_and_the_fix(
     assert "Traceback" not in result.stderr
     line = next(line for line in result.stderr.splitlines() if line.strip().startswith(CONTEXT))
     assert f"{copy / CONTEXT} cannot be read: Permission denied; make it readable for this user" in line
+
+
+OB3_SCHEMA = "ob3-clr/schemas/ob-v3p0/ob_v3p0_achievementcredential_schema.json"
+BADGE = {"@context": ["https://www.w3.org/ns/credentials/v2",
+                      "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+         "type": ["VerifiableCredential", "OpenBadgeCredential"],
+         "credentialSchema": [{"id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+                                     "ob_v3p0_achievementcredential_schema.json",
+                               "type": "1EdTechJsonSchemaValidator2019"}]}
+
+
+@pytest.mark.parametrize("locked", ["ob3-clr/schemas", OB3_SCHEMA])
+def test_a_badge_checked_against_a_1edtech_schema_this_user_may_not_read_names_the_fix(
+        reference: Path, tmp_path: Path, locked: str) -> None:
+    store = SchemaStore(tmp_path / "store")
+    assert not store.install_from(reference).failed
+    badge = tmp_path / "badge.json"
+    badge.write_text(json.dumps(BADGE), encoding="utf-8")
+    (store.root / locked).chmod(0)
+    try:
+        result = run_unprivileged("validate", str(badge), env={"EDCBRIDGE_SCHEMAS": str(store.root)})
+    finally:
+        (store.root / locked).chmod(0o755)
+    assert "Traceback" not in result.stderr
+    output = result.stdout + result.stderr
+    assert f" in the schema store {store.root} cannot be read: Permission denied" in output
+    assert "readable for this user" in output and "make them readable" in output

@@ -926,7 +926,8 @@ def _validate_badge(path: Path, doc: dict[str, Any], *, jwt: bool) -> Report:
         findings = validate_badge(doc)
     except SchemasMissing as exc:
         findings = [Finding("ob3.schemas-missing", "error", "$", str(exc),
-                            "install the schema store's 1EdTech files, or set EDCBRIDGE_OB3_SCHEMAS")]
+                            "as the message says (install the files, or make them readable), or set "
+                            "EDCBRIDGE_OB3_SCHEMAS to a complete copy of the 1EdTech files")]
     report.extend("1edtech-schema", findings)
     return report
 

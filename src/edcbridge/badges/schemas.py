@@ -63,7 +63,14 @@ def default_root() -> Path:
     if store.missing("ob3"):
         raise SchemasMissing(f"the 1EdTech OB 3.0 / CLR 2.0 schemas are not in {store.where()}; "
                              f"{install_remedy()}")
-    changed = [path for path, state in store.check("ob3") if state == "modified"]
+    states = store.check("ob3")
+    unreadable = [path for path, state in states if state == "unreadable"]
+    if unreadable:  # installed by another user with umask 077: its fix is the permissions
+        try:
+            store.path(unreadable[0])
+        except SchemaStoreError as exc:
+            raise SchemasMissing(str(exc)) from None
+    changed = [path for path, state in states if state == "modified"]
     if changed:  # a schema emptied or loosened would pass any badge
         raise SchemasMissing(f"{store.root / changed[0]} does not match its pinned sha256 "
                              f"({len(changed)} file(s) of the OB 3.0 / CLR 2.0 group changed); "
