@@ -72,3 +72,15 @@ def test_a_status_line_with_terminal_escapes_is_shown_escaped() -> None:
         HttpFetcher(url)(manifest()[0])
     assert "\x1b" not in str(failed.value) and "\x07" not in str(failed.value)
     assert "answered HTTP 404 \\x1b]0;owned\\x07Gone: the mirror holds no file" in str(failed.value)
+
+
+@pytest.mark.parametrize("location", ["/again", "ftp://127.0.0.1/file"])
+def test_a_mirror_redirecting_for_ever_or_off_http_says_the_fix(location: str) -> None:
+    server = FakeServer(lambda request: Reply(302, b"", "text/plain", {"Location": location})).start()
+    try:
+        with pytest.raises(SchemaStoreError) as failed:
+            HttpFetcher(server.base_url + "/mirror")(manifest()[0])
+    finally:
+        server.stop()
+    assert "redirected" in str(failed.value)
+    assert str(failed.value).endswith(": check the --mirror URL, or install with --from DIR")
