@@ -255,3 +255,14 @@ def test_an_install_into_another_store_says_how_commands_use_it(
     exit_code, stderr = _install("--from", str(copy_of_reference), "--store", str(store))
     assert exit_code == 0, stderr
     assert "EDCBRIDGE_SCHEMAS" not in stderr
+
+
+def test_a_folder_in_the_from_copy_where_a_file_belongs_is_named_as_a_folder(tmp_path: Path) -> None:
+    """'not found' would send the user to copy the file there, which the folder prevents."""
+    first, second = manifest()[0], manifest()[1]
+    (tmp_path / "copy" / first.path).mkdir(parents=True)
+    (tmp_path / "copy" / second.path).write_bytes(b"{}")
+    result = SchemaStore(tmp_path / "store").install_from(tmp_path / "copy")
+    reason = dict(result.failed)[first.path]
+    assert reason.startswith(f"{tmp_path / 'copy' / first.path} is a folder, not the pinned file: move it "
+                             "away and put the official file")

@@ -47,3 +47,4 @@ def test_a_huge_file_in_the_store_is_modified_unread(tmp_path: Path) -> None:
     """)
     assert printed.startswith("modified\n")
     assert "does not match its pinned sha256 (modified or damaged)" in printed
+

@@ -426,8 +426,10 @@ class SchemaStore:
             source = folder / entry.path
             try:
                 if _file_stat(source) is None:
-                    raise SchemaStoreError(f"not found in {folder} (no file {source}): "
-                                           f"{_missing_source_remedy(entry)}")
+                    raise SchemaStoreError(
+                        f"{source} is a folder, not the pinned file: move it away and put the official "
+                        "file in its place, then run the same command again" if source.is_dir() else
+                        f"not found in {folder} (no file {source}): {_missing_source_remedy(entry)}")
                 data = _read_bounded(source)
             except OSError as exc:
                 raise SchemaStoreError(
