@@ -388,3 +388,13 @@ def test_a_failed_tls_handshake_is_not_taken_for_an_unverified_certificate() -> 
     failure = _plain_http_on_https()
     assert failure.tls_failed
     assert not failure.tls_unverified
+
+
+def test_a_timestamp_reply_that_cannot_be_decoded_is_said_with_the_fix() -> None:
+    def garbled(connection: socket.socket, head: bytes, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip")
+
+    with serve(garbled) as (base, _), pytest.raises(TimestampError) as failed:
+        TsaClient(f"{base}/tsa", timeout=3).timestamp(b"data")
+    assert str(failed.value).endswith("its body could not be decoded (Content-Encoding: gzip); try again "
+                                      "later or use another --tsa")

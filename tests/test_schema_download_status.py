@@ -84,3 +84,16 @@ def test_a_mirror_redirecting_for_ever_or_off_http_says_the_fix(location: str) -
         server.stop()
     assert "redirected" in str(failed.value)
     assert str(failed.value).endswith(": check the --mirror URL, or install with --from DIR")
+
+
+def test_a_body_that_cannot_be_decoded_is_said_as_such_with_the_fix() -> None:
+    server = FakeServer(lambda request: Reply(200, b"not gzip", "application/json",
+                                              {"Content-Encoding": "gzip"})).start()
+    try:
+        with pytest.raises(SchemaStoreError) as failed:
+            HttpFetcher(server.base_url + "/mirror")(manifest()[0])
+    finally:
+        server.stop()
+    assert "cannot reach" not in str(failed.value)
+    assert "answered, but its body could not be decoded (Content-Encoding: gzip)" in str(failed.value)
+    assert str(failed.value).endswith(": check the --mirror URL, or install with --from DIR")

@@ -42,7 +42,7 @@ from edcbridge.output import printable
 MAX_REDIRECTS = 3
 EXCERPT_BYTES = 1024  # of the body of an answer other than 200, for messages
 
-Failure = Literal["status", "too-large", "cut-short", "late", "unreachable", "refused"]
+Failure = Literal["status", "too-large", "cut-short", "undecodable", "late", "unreachable", "refused"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -109,9 +109,10 @@ def without_password(url: str) -> str:
 class DownloadError(Exception):
     """What went wrong, and its kind: an answer other than 200 (``status``, with an
     ``excerpt`` of its body), a body over the limit (``too-large``), no whole answer in time
-    (``late``), an answer whose connection closed mid-body (``cut-short``), no answer at all
-    (``unreachable``: refused, reset, name or TLS failure), an address a guarded download does
-    not go to (``refused``)."""
+    (``late``), an answer whose connection closed mid-body (``cut-short``) or whose body does
+    not decode as its Content-Encoding says (``undecodable``), no answer at all (``unreachable``:
+    refused, reset, name or TLS failure), an address a guarded download does not go to
+    (``refused``)."""
 
     def __init__(self, message: str, kind: Failure, excerpt: bytes = b"", status: int = 0) -> None:
         super().__init__(message)
@@ -122,7 +123,7 @@ class DownloadError(Exception):
     @property
     def answered(self) -> bool:
         """Whether the server answered (so it is there, whatever it said)."""
-        return self.kind in ("status", "too-large", "cut-short")
+        return self.kind in ("status", "too-large", "cut-short", "undecodable")
 
     @property
     def proxy_failed(self) -> bool:
@@ -391,6 +392,10 @@ class _Exchange:
                     raise too_large
                 if time.monotonic() > deadline:
                     raise self.late()
+        except urllib3.exceptions.DecodeError as exc:
+            encoding = printable(response.headers.get("Content-Encoding", ""))
+            raise DownloadError(f"{self.what} {self.url} answered, but its body could not be decoded "
+                                f"(Content-Encoding: {encoding})", "undecodable") from exc
         except urllib3.exceptions.ProtocolError as exc:  # the connection closed or was reset mid-body
             if time.monotonic() > deadline:  # the sockets were shut when the deadline passed
                 raise self.late() from exc

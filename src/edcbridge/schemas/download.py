@@ -137,7 +137,7 @@ class HttpFetcher:
         if exc.kind == "too-large":
             remedy = "check the --mirror URL" if self.mirror else "install with --from DIR"
             return f": larger than any pinned file, so not the pinned file; {remedy}"
-        if exc.kind in ("status", "refused"):  # redirected too often, or off http(s)
+        if exc.kind in ("status", "refused", "undecodable"):  # redirected too often or off http(s)
             if self.mirror:
                 return ": check the --mirror URL, or install with --from DIR"
             return ": install from a copy of the files with --from DIR or --download --mirror URL"

@@ -72,7 +72,7 @@ class TsaClient:
                                       "Accept": REPLY_TYPE})
         except DownloadError as exc:
             error = self._error(exc)
-            if exc.kind in ("late", "unreachable", "cut-short"):
+            if exc.kind in ("late", "unreachable", "cut-short", "undecodable"):
                 with self._lock:
                     self._unanswered += 1
                     self._paused_until = time.monotonic() + PAUSE
@@ -92,7 +92,7 @@ class TsaClient:
             return TimestampError(f"{exc}{': ' + excerpt if excerpt else ''}")
         if exc.kind == "too-large":
             return TimestampError(f"{exc}: not a timestamp reply; check the --tsa URL")
-        if exc.kind == "cut-short":
+        if exc.kind in ("cut-short", "undecodable"):
             return TimestampError(f"{exc}; try again later or use another --tsa")
         # not reached (no redirect is followed, so no "refused")
         advice = reach_advice(exc, self.url, option="--tsa", server="an authority")
