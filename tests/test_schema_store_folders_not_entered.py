@@ -90,3 +90,30 @@ def test_a_badge_checked_against_a_1edtech_schema_this_user_may_not_read_names_t
     output = result.stdout + result.stderr
     assert f" in the schema store {store.root} cannot be read: Permission denied" in output
     assert "readable for this user" in output and "make them readable" in output
+
+
+@pytest.fixture
+def store_behind_a_closed_folder(tmp_path: Path) -> Iterator[Path]:
+    """``EDCBRIDGE_SCHEMAS=/root/schemas`` for a user other than root, say."""
+    closed = tmp_path / "closed"
+    (closed / "store").mkdir(parents=True)
+    closed.chmod(0)
+    yield closed / "store"
+    closed.chmod(0o755)
+
+
+def test_status_of_a_store_behind_a_folder_not_entered_says_so(store_behind_a_closed_folder: Path) -> None:
+    result = run_unprivileged("schemas", "status", "--store", str(store_behind_a_closed_folder))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"store: {store_behind_a_closed_folder} (this user may not reach it" in result.stderr
+
+
+def test_an_install_into_a_store_behind_a_folder_not_entered_fails_once_with_the_fix(
+        reference: Path, store_behind_a_closed_folder: Path) -> None:
+    result = run_unprivileged("schemas", "install", "--from", str(reference),
+                              "--store", str(store_behind_a_closed_folder))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and ": failed:" not in result.stderr
+    assert result.stderr.startswith(f"error: cannot write the schema store {store_behind_a_closed_folder}: "
+                                     "Permission denied; this user may not write in")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 
 from edcbridge.cache_home import cache_home
 from edcbridge.output import write_atomic
@@ -234,10 +234,18 @@ def _subfolders(folder: Path) -> list[Path]:
         return []
 
 
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    """``path``'s stat, None when it cannot be had (``Path.exists`` raises PermissionError)."""
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
 def _unwritable_remedy(target: Path, exc: OSError) -> str:
     """What to do when ``target`` cannot be written, naming the folder that refused it."""
     folder = target.parent
-    while not folder.exists() and folder != folder.parent:
+    while _stat_or_none(folder) is None and folder != folder.parent:
         folder = folder.parent
     store_option = f"--store DIR or {ENV_VAR}"
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
@@ -245,7 +253,8 @@ def _unwritable_remedy(target: Path, exc: OSError) -> str:
                 f"again (intact files are kept), or give another folder with {store_option}")
     if exc.errno == errno.EROFS:
         return f"{folder} is on a read-only file system: give a folder you can write with {store_option}"
-    if folder.exists() and not folder.is_dir():
+    stat = _stat_or_none(folder)
+    if stat is not None and not S_ISDIR(stat.st_mode):
         return f"{folder} is a file, not a folder: move it away, or give another folder with {store_option}"
     return (f"this user may not write in {folder}: ask its owner to make it writable for you, "
             f"or give a folder you can write with {store_option}")
@@ -302,10 +311,15 @@ class SchemaStore:
         variable = os.environ.get(ENV_VAR)
         if variable and Path(variable).expanduser().absolute() == self.root.absolute():
             notes.append(f"set by {ENV_VAR}")  # a relative value names the same store
-        if not self.root.exists():
+        try:
+            stat = self.root.stat()
+        except PermissionError:  # EDCBRIDGE_SCHEMAS=/root/schemas for another user, say
+            notes.append("this user may not reach it: a folder on its way is closed to it")
+        except OSError:
             notes.append("it does not exist")
-        elif not self.root.is_dir():
-            notes.append("it is not a folder")
+        else:
+            if not S_ISDIR(stat.st_mode):
+                notes.append("it is not a folder")
         return f"the schema store {self.root}" + (f" ({'; '.join(notes)})" if notes else "")
 
     def missing(self, group: str | None = None) -> list[str]:
