@@ -103,6 +103,7 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     they held is lost, as after ``kill -9``; the commands write their files atomically."""
     processes = processes_of(pool)
     answers = getattr(getattr(pool, "_result_queue", None), "_writer", None)  # (gone once shut down)
+    manager = getattr(pool, "_executor_manager_thread", None)  # (forgotten by shutdown)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
@@ -116,6 +117,10 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     if answers is not None:
         with contextlib.suppress(OSError):
             answers.close()
+    # The pool's thread ends once it has seen the workers gone; left going, it could close the
+    # pipe that wakes it while Python's exit writes to it ("Bad file descriptor" at exit).
+    if isinstance(manager, threading.Thread):
+        manager.join(timeout=5)
 
 
 def processes_of(pool: ProcessPoolExecutor) -> list[Any]:
