@@ -3,9 +3,11 @@ holds them in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,13 +65,8 @@ MEMORY_LIMIT_MB = 1024
 def _with_many_cell_formats(tmp_path: Path, formats: int) -> Path:
     """A workbook whose styles list ``formats`` cell formats: moderately compressible (well under
     the 200-fold ratio), as a program writing formats of its own would make them."""
-    book = Workbook()
-    book.active.title = "awards"
-    book.active.append(["award_id", "learner_id"])
-    plain = tmp_path / "plain.xlsx"
-    book.save(plain)
     styled = tmp_path / "styled.xlsx"
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(styled, "w", zipfile.ZIP_DEFLATED) as out:
+    with _rewritten(tmp_path, styled) as (src, out):
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == STYLES:
@@ -80,6 +77,18 @@ def _with_many_cell_formats(tmp_path: Path, formats: int) -> Path:
                 data = head + b'<cellXfs count="%d">' % formats + xfs + b"</cellXfs>" + tail
             out.writestr(item.filename, data)
     return styled
+
+
+@contextlib.contextmanager
+def _rewritten(tmp_path: Path, target: Path) -> Iterator[tuple[zipfile.ZipFile, zipfile.ZipFile]]:
+    """A plain workbook of one header row to read from, and ``target`` to write its parts to."""
+    book = Workbook()
+    book.active.title = "awards"
+    book.active.append(["award_id", "learner_id"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        yield src, out
 
 
 def test_styles_that_unpack_past_the_part_limit_are_refused_unread(tmp_path: Path) -> None:
@@ -112,13 +121,8 @@ def _with_part(tmp_path: Path, part: str, content_type: str | None, relationship
     """A workbook with a part of about ``size`` bytes at ``part``, moderately compressible
     (well under the 200-fold ratio), declared with ``content_type`` and, from the workbook,
     related as ``relationship``; or, with neither, a sheet's relationships."""
-    book = Workbook()
-    book.active.title = "awards"
-    book.active.append(["award_id", "learner_id"])
-    plain = tmp_path / "plain.xlsx"
-    book.save(plain)
     path = tmp_path / "parts.xlsx"
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    with _rewritten(tmp_path, path) as (src, out):
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "[Content_Types].xml" and content_type is not None:
