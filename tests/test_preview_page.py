@@ -133,8 +133,8 @@ def test_edc_xml_is_previewed_through_the_importer(reference: Path, tmp_path: Pa
 
 
 def test_preview_awards_writes_one_page_per_award(tmp_path: Path) -> None:
-    pairs = [(a, c) for _, a, c in fixture_pairs()[:5]]
-    results = preview_awards(pairs, tmp_path)
+    results = [result for _, award, catalogue in fixture_pairs()[:5]
+               for result in preview_awards([award], catalogue, tmp_path)]
     assert len({r.html for r in results}) == 5 and all(r.html.is_file() for r in results)
 
 

@@ -175,7 +175,7 @@ def test_a_format_verdict_says_what_it_means_for_the_reader() -> None:
 
 def test_a_batch_preview_before_sealing_is_marked_as_a_draft(tmp_path: Path) -> None:
     award, catalogue = first_award("imperial")
-    result = preview_awards([(award, catalogue)], tmp_path)[0]
+    (result,) = preview_awards([award], catalogue, tmp_path)
     assert result.verdict == "DRAFT"
     assert ">DRAFT</span>" in _header(result.html.read_text("utf-8"))
 
