@@ -88,7 +88,7 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
     try:
         while taken := list(islice(pending, chunk)):
             window.append(pool.submit(_chunk, taken))
-            while len(window) >= workers * 3 or window[0].done():
+            while window and (len(window) >= workers * 3 or window[0].done()):  # (all done: empty)
                 yield from window.popleft().result()
         while window:
             yield from window.popleft().result()
