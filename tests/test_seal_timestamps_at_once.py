@@ -245,3 +245,20 @@ def test_a_file_changed_after_the_check_is_not_sealed_and_nothing_is_written(
         else "changed since the run checked it"
     assert f"1 file(s) not sealed, so none written:\n  {files[-1]}: {said}" in result.stderr
     assert _nothing_written(out)
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="names a pipe as /dev/fd/N")
+def test_a_credential_piped_in_is_sealed(written: devpki.TestSeal, tmp_path: Path) -> None:
+    """A pipe (``seal <(gunzip -c award.json.gz)``, ``/dev/stdin``) is read once: it has no
+    second reading to compare with what was checked, so its text is kept and sealed."""
+    text = _credential(tmp_path, 0).read_text("utf-8")
+    reading, writing = os.pipe()
+    try:
+        os.write(writing, text.encode("utf-8"))
+        os.close(writing)
+        result = _seal(written, [Path(f"/dev/fd/{reading}")], tmp_path / "out")
+    finally:
+        os.close(reading)
+    assert result.exit_code == 0, result.stderr
+    sealed = (tmp_path / "out" / f"{reading}-signed.jsonld").read_text("utf-8")
+    assert json.loads(sealed)["payload"] == text

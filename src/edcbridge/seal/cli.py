@@ -737,12 +737,12 @@ class _Refused(click.ClickException):
 
 
 def _check_credentials(files: Sequence[Path], issuer: Callable[[Path, str], str | None] | None,
-                       ) -> tuple[list[bytes], list[str], list[str]]:
-    """Each file's digest, why any of them cannot be sealed, and how any credential's issuer
-    differs from the certificate's organisation (one line each, naming the file). The texts are not
-    kept: each is read again when it is sealed (see :func:`_read_again`), so that a run holds
-    a few files in memory, not thousands."""
-    digests: list[bytes] = []
+                       ) -> tuple[list[_Checked], list[str], list[str]]:
+    """What each file was when checked (see :data:`_Checked`), why any of them cannot be sealed,
+    and how any credential's issuer differs from the certificate's organisation (one line each,
+    naming the file). The texts of files are not kept: each is read again when it is sealed (see
+    :func:`_read_again`), so that a run holds a few files in memory, not thousands."""
+    checked: list[_Checked] = []
     problems: list[str] = []
     differ: list[str] = []
     for path in files:
@@ -750,30 +750,37 @@ def _check_credentials(files: Sequence[Path], issuer: Callable[[Path, str], str 
             text = _credential_text(path)
         except ValueError as exc:
             problems.append(str(exc))
-            digests.append(b"")
+            checked.append(b"")
             continue
         problem = _credential_problem(text)
         if problem:
             problems.append(f"{path}: {problem}")
         if issuer is not None and (issuer_problem := issuer(path, text)) is not None:
             differ.append(issuer_problem)
-        digests.append(_digest(text))
-    return digests, problems, differ
+        checked.append(_digest(text) if path.is_file() else text)
+    return checked, problems, differ
+
+
+_Checked = bytes | str
+"""A file's digest, to compare with its text read again; or the text itself of a pipe or device
+(``seal <(gunzip -c award.json.gz)``, ``/dev/stdin``), which gives it once only."""
 
 
 def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
-def _read_again(path: Path, digest: bytes) -> str:
+def _read_again(path: Path, checked: _Checked) -> str:
     """The text of a file checked earlier in the run, as it was then: one changed since (or no
     longer readable) is not sealed, so that the seal is over what was checked."""
+    if isinstance(checked, str):
+        return checked
     try:
         text = _credential_text(path)
     except ValueError as exc:
         raise SealFormatError(f"no longer readable since the run checked it ({exc}); seal it "
                               "again") from None
-    if _digest(text) != digest:
+    if _digest(text) != checked:
         raise SealFormatError("changed since the run checked it (another program writing it?); "
                               "seal it again once it is written")
     return text
@@ -816,7 +823,7 @@ def _credential_problem(text: str) -> str | None:
     return None
 
 
-def _seal_all(sealer: Sealer, files: Sequence[Path], digests: Sequence[bytes], targets: Sequence[Path],
+def _seal_all(sealer: Sealer, files: Sequence[Path], checked: Sequence[_Checked], targets: Sequence[Path],
               staged: Staged) -> None:
     """Seal every file, read again as it was checked, into *staged*, several at once when each
     waits for a timestamp; a seal or service problem affects every file (exit 2)."""
@@ -824,7 +831,7 @@ def _seal_all(sealer: Sealer, files: Sequence[Path], digests: Sequence[bytes], t
 
     def seal(index: int) -> str:
         try:
-            return sealer.seal(_read_again(files[index], digests[index]))
+            return sealer.seal(_read_again(files[index], checked[index]))
         except SealFormatError as exc:
             raise SealFormatError(f"{files[index]}: {exc}") from exc
 
@@ -917,12 +924,12 @@ def make_seal_command(issuer_check: IssuerCheck | None = None) -> click.Command:
             if issuer_check is not None and not any_issuer:
                 identity, check = functools.cache(sealer.issuer_identity), issuer_check
                 issuer = functools.partial(_issuer_problem, identity, check)
-            digests, problems, differ = _check_credentials(files, issuer)
+            checked, problems, differ = _check_credentials(files, issuer)
             if problems or differ:
                 raise _Refused([*problems, *differ], issuers_differ=bool(differ))
             remove_left_behind(out_dir)
             with Staged() as staged:
-                _seal_all(sealer, files, digests, targets, staged)
+                _seal_all(sealer, files, checked, targets, staged)
                 staged.commit()
         except SealError as exc:  # the seal, its password or a service: every file, exit 2
             raise _SetupUnusable(str(exc)) from exc
