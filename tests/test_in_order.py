@@ -4,9 +4,14 @@ ahead of the command reading the results."""
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import click
+import pytest
 
 from edcbridge.in_order import CHUNK, in_order
 
@@ -34,3 +39,18 @@ def test_a_slow_reader_gets_every_result_in_order(tmp_path: Path) -> None:
             time.sleep(1)
         results.append(result)
     assert results == [item * 2 for item in range(CHUNK * 12)]
+
+
+def _killed_at(last: int, item: int) -> int:
+    if item == last:  # as the system's out-of-memory killer ends a process
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+def test_a_worker_killed_part_way_is_said_in_one_line() -> None:
+    """A command (validate, verify, badges) says it as a usage error is said: one line, exit 1,
+    no traceback of the pool's."""
+    with pytest.raises(click.ClickException) as stopped:
+        list(in_order(functools.partial(_killed_at, CHUNK * 3), range(CHUNK * 6), workers=2))
+    assert stopped.value.exit_code == 1
+    assert "a worker process ended part way" in stopped.value.message

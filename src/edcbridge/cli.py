@@ -507,8 +507,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], reading: tuple[str 
     """Pages for registry staff to eyeball the batch: the rows this run exported or found
     exported as they are, only (not a row that failed, nor one a --fail-fast stop left unread,
     though an earlier run exported its award with other content)."""
-    from concurrent.futures.process import BrokenProcessPool
-
+    from edcbridge.in_order import WorkerLost
     from edcbridge.load import iter_awards, load_catalogue
     from edcbridge.preview import preview_awards
 
@@ -520,7 +519,7 @@ def _preview(catalogue_path: Path, awards: tuple[Path, ...], reading: tuple[str 
         for result in preview_awards(rows, catalogue, out_dir / "preview", workers=workers):
             _echo_data(result.html)  # stdout carries the paths of written files, the pages' too
             pages += 1
-    except BrokenProcessPool:
+    except WorkerLost:
         click.echo(f"preview: a worker process ended part way (killed by the system when memory ran "
                    f"short, or by hand), after {pages} pages; run the same command again (the "
                    "credentials are skipped as done), with -j 1 if memory is short", err=True)

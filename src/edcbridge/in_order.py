@@ -17,8 +17,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any, TypeVar
+
+import click
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -66,6 +69,15 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="edcbridge-parent-watch", daemon=True).start()
 
 
+class WorkerLost(click.ClickException):
+    """A worker process ended part way (killed by the system when memory ran short, or by
+    hand): said in one line (exit 1), not as the pool's traceback."""
+
+    def __init__(self) -> None:
+        super().__init__("a worker process ended part way (killed by the system when memory ran short, "
+                         "or by hand); run the same command again, with -j 1 if memory is short")
+
+
 def _chunk(items: list[Any]) -> list[Any]:
     assert _work is not None, "a worker is started with its work"
     return [_work(item) for item in items]
@@ -77,7 +89,7 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
     the order given. ``work`` is handed to each worker once (a ``functools.partial`` of a
     module's function, to be picklable where processes are not forked). An exception of
     ``work`` is raised here, as is a Ctrl-C: either ends the workers, the items not yet done
-    being left undone."""
+    being left undone; a worker killed part way raises :class:`WorkerLost`."""
     if workers <= 1:
         yield from map(work, items)
         return
@@ -92,8 +104,10 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
                 yield from window.popleft().result()
         while window:
             yield from window.popleft().result()
-    except BaseException:  # an error, a Ctrl-C, or the caller stopped reading (GeneratorExit)
+    except BaseException as exc:  # an error, a Ctrl-C, or the caller stopped reading (GeneratorExit)
         stop_now(pool)
+        if isinstance(exc, BrokenProcessPool):
+            raise WorkerLost from None
         raise
     pool.shutdown(wait=True)
 
