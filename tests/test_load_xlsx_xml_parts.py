@@ -178,3 +178,32 @@ def test_a_dtd_in_shared_strings_of_another_name_is_refused(tmp_path: Path) -> N
         archive.writestr("xl/strings.dat", strings)
     with pytest.raises(InputFileError, match=r"xl/strings\.dat declares a DTD"):
         _rows(path)
+
+
+# A part Python's zip reader cannot open is said as a damaged workbook is, not as a traceback
+
+def _flag_or_method(data: bytearray, local: int, central: int, value: int, flag: bool) -> None:
+    for signature, offset in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+        at = 0
+        while (at := data.find(signature, at)) != -1:
+            if flag:
+                data[at + offset] |= value  # bit 0 of the general purpose flag: encrypted
+            else:
+                data[at + offset:at + offset + 2] = value.to_bytes(2, "little")  # compression method
+            at += 4
+
+
+@pytest.mark.parametrize("damage", ["encrypted", "deflate64"])
+def test_a_part_the_zip_reader_cannot_open_is_a_damaged_workbook(tmp_path: Path, damage: str) -> None:
+    """Encrypted members (a zip tool's password) and Deflate64 (Windows' compressed folders, for
+    large files) are zip features Python does not read: openpyxl's failure over them is said as
+    a workbook it cannot read, and the checks made before it must not fail first."""
+    data = bytearray(_edited(tmp_path, GOOD, {}).read_bytes())
+    if damage == "encrypted":
+        _flag_or_method(data, 6, 8, 1, flag=True)
+    else:
+        _flag_or_method(data, 8, 10, 9, flag=False)
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputFileError, match="not a readable XLSX workbook"):
+        _rows(path)

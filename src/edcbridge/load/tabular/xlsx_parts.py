@@ -93,7 +93,8 @@ def _zip_problem(path: Path) -> str | None:
                 prolog = _prolog_problem(archive, member, types)
                 if prolog is not None:
                     return f"{member.filename} {prolog}"
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error,
+            RuntimeError, NotImplementedError):  # (an encrypted part, a compression such as Deflate64)
         pass  # load_workbook names what is wrong
     return None
 
