@@ -1,7 +1,8 @@
 """Work on many files or records by several processes, the results in the order given.
 
-For the commands whose items are independent and cost milliseconds each (pages of
-``export --preview``, files of ``validate``): a task is a chunk of items, a window of chunks
+For the commands whose items are independent and cost milliseconds each (the pages of
+``export --preview``, the files of ``validate`` and ``verify``, the credentials of ``badges``;
+the export's own workers end as these do): a task is a chunk of items, a window of chunks
 is in flight at a time, so memory stays bounded whatever the count. The workers ignore Ctrl-C
 and SIGTERM: the command handles them, and ends the workers.
 """
@@ -16,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any, TypeVar
@@ -101,9 +102,9 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
         while taken := list(islice(pending, chunk)):
             window.append(pool.submit(_chunk, taken))
             while window and (len(window) >= workers * 3 or window[0].done()):  # (all done: empty)
-                yield from window.popleft().result()
+                yield from answer_of(pool, window.popleft())
         while window:
-            yield from window.popleft().result()
+            yield from answer_of(pool, window.popleft())
     except BaseException as exc:  # an error, a Ctrl-C, or the caller stopped reading (GeneratorExit)
         stop_now(pool)
         if isinstance(exc, BrokenProcessPool):
@@ -135,6 +136,23 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     # pipe that wakes it while Python's exit writes to it ("Bad file descriptor" at exit).
     if isinstance(manager, threading.Thread):
         manager.join(timeout=5)
+
+
+def answer_of(pool: ProcessPoolExecutor, task: Future[Result]) -> Result:
+    """The result of a task. A worker that dies is said by the pool (BrokenProcessPool), but
+    not when it died while sending an answer: the pool then waits for the rest of it for ever.
+    A dead worker and no word from the pool a second later is taken as that."""
+    while not wait([task], timeout=1.0).done:
+        if not _workers_alive(pool) and not wait([task], timeout=1.0).done:
+            raise BrokenProcessPool("a worker process ended while the pool waited for its answer")
+    return task.result()
+
+
+def _workers_alive(pool: ProcessPoolExecutor) -> bool:
+    try:
+        return all(process.exitcode is None for process in processes_of(pool))
+    except RuntimeError:  # the pool's thread changed them meanwhile: asked again a second later
+        return True
 
 
 def processes_of(pool: ProcessPoolExecutor) -> list[Any]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
-from edcbridge.in_order import processes_of, stop_now
+from edcbridge.in_order import answer_of, stop_now
 from edcbridge.interrupts import ctrl_c_noted, sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
@@ -1301,23 +1301,6 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list
     pool.shutdown(wait=True)
 
 
-def _workers_alive(pool: ProcessPoolExecutor) -> bool:
-    try:
-        return all(process.exitcode is None for process in processes_of(pool))
-    except RuntimeError:  # the pool's thread changed them meanwhile: asked again a second later
-        return True
-
-
-def _answer(pool: ProcessPoolExecutor, batch: Future[list[Outcome]]) -> list[Outcome]:
-    """The outcomes of a batch. A worker that dies is said by the pool (BrokenProcessPool), but
-    not when it died while sending an answer: the pool then waits for the rest of it for ever.
-    A dead worker and no word from the pool a second later is taken as that."""
-    while not wait([batch], timeout=1.0).done:
-        if not _workers_alive(pool) and not wait([batch], timeout=1.0).done:
-            raise BrokenProcessPool("a worker process ended while the pool waited for its answer")
-    return batch.result()
-
-
 def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], runner: _Runner) -> None:
     options = runner.options
     window = options.workers * 4
@@ -1334,7 +1317,7 @@ def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], ru
             left = options.commit_seconds - (time.monotonic() - runner.last_commit)
             if wait([first], timeout=max(left, 0.0)).not_done:
                 runner.flush()
-        for outcome in [first] if isinstance(first, Outcome) else _answer(pool, first):
+        for outcome in [first] if isinstance(first, Outcome) else answer_of(pool, first):
             runner.handle(outcome)
 
     for batch in batches:
