@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,22 @@ def test_revoking_needs_no_journal(store: SchemaStore, tmp_path: Path) -> None:
     revoked = _revoke(fresh, fresh.keys[0])
     assert revoked.returncode == 0, revoked.stderr
     assert f"index {mine['idx']}" in revoked.stdout and "offers file instead" in revoked.stderr
+
+
+def test_a_status_list_never_outlasts_the_seal_certificate(exported: Exported) -> None:
+    """A list signed in the seal's last day expired a day later, past the certificate a verifier
+    checks it with; once the certificate has ended, no list is signed."""
+    from tests.wallet.issuer_support import Clock, decode_part
+
+    clock = Clock()
+    with running_issuer(exported, clock) as service:
+        uri = issued_payload(service, exported.keys[2])["status"]["status_list"]["uri"]
+        end = int(exported.seal().certificate.not_valid_after_utc.timestamp())
+        clock.offset = end - 3600 - time.time()  # an hour before the end
+        token = requests.get(uri, timeout=10)
+        assert token.status_code == 200, token.text
+        payload = decode_part(token.text.split(".")[1])
+        assert payload["exp"] <= end < payload["iat"] + 24 * 3600
+        clock.offset = end + 60 - time.time()
+        refused = requests.get(uri, timeout=10)
+        assert refused.status_code == 500 and refused.json()["error"] == "server_error", refused.text

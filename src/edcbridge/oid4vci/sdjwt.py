@@ -207,12 +207,14 @@ class SdJwtIssuer:
         jwt = self._signed(self.header(), payload)
         return "~".join([jwt, *disclosures.encoded, ""])
 
-    def status_list_token(self, uri: str, packed: bytes, *, now: int) -> str:
+    def status_list_token(self, uri: str, packed: bytes, *, now: int, ends: int | None = None) -> str:
         """The Status List Token at ``uri``: the list's bits, signed as the credentials are. Its
         ``iss`` is theirs: earlier drafts of the Token Status List require it (equal to the
-        Referenced Token's), and verifiers built on them refuse a list without it."""
+        Referenced Token's), and verifiers built on them refuse a list without it. It expires a
+        day after ``now``, or at ``ends`` (when the seal certificate ends) if that is sooner."""
         header = {**self.header(), "typ": status_list.TOKEN_TYPE}
-        payload = {"iss": self.issuer, "sub": uri, "iat": now, "exp": now + 24 * 3600,
+        expires = now + 24 * 3600 if ends is None else min(now + 24 * 3600, ends)
+        payload = {"iss": self.issuer, "sub": uri, "iat": now, "exp": expires,
                    "ttl": status_list.TTL, "status_list": {"bits": 1, "lst": status_list.encode(packed)}}
         return self._signed(header, payload)
 

@@ -427,8 +427,15 @@ class IssuerService:
         invalid = None if listed is None else self.offers.invalid_entries(listed)
         if listed is None or invalid is None:
             raise OAuthError(404, "invalid_request", "no status list at this address")
+        try:
+            self._check_seal()
+        except Oid4vciError as exc:
+            LOG.error("cannot sign status list %s: %s", listed, exc)
+            raise OAuthError(500, "server_error", "the issuer cannot sign its status list now; "
+                             "contact the issuer") from None
+        ends = int(min(certificate.not_valid_after_utc for certificate in self.chain).timestamp())
         return self.signer.status_list_token(status_list.list_uri(self.issuer, listed),
-                                             status_list.pack(invalid), now=int(self.clock()))
+                                             status_list.pack(invalid), now=int(self.clock()), ends=ends)
 
     def _check_issuer(self, elm: dict[str, Any]) -> None:
         """The issuer signs only its own credentials: an export folder may hold other
