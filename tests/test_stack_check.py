@@ -235,7 +235,8 @@ def test_a_credential_past_its_own_validity_does_not_count(catalogue: Catalogue)
     result = check_stack(rule, [part], lapsing, as_of=day)
     assert states(result) == {"A2": "expired"} and result.credits == 0
     assert result.items[0].reason == ("A2 (Climate Risk Analytics) is no longer valid on 2026-05-01: its "
-                                      "validity ended on 2026-05-01; a renewed credential may count instead")
+                                      "validity ended by the start of 2026-05-01 (UTC); a renewed "
+                                      "credential may count instead")
     renewed = parse(Award, {**part.award.model_dump(mode="json", exclude_none=True), "award_id": "A2R",
                             "valid_until": "2027-05-01"})
     again = check_stack(rule, [Held(renewed, lapsing, "A2R")], lapsing, as_of=day)

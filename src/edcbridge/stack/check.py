@@ -54,6 +54,8 @@ class Held:
     refused: str | None = None  # why it cannot count whatever the rule (its seal, its issuer)
     caveat: str | None = None  # what was not checked about it, said where it counts
     valid_from: dt.date | None = None  # a credential file's own validFrom, judged on the rule's day
+    # a credential file's validUntil: the first UTC day it is valid at no moment of
+    valid_until: dt.date | None = None
 
     @property
     def spec(self) -> Specification | None:
@@ -215,6 +217,10 @@ def currency_years(rule: StackRule, spec: Specification, norm: int | None = None
 
 
 def _valid_until(held: Held) -> dt.date | None:
+    """The first day a credential is no longer valid: a file's own validUntil, as an instant,
+    else its record's date (that day's first instant) or its specification's validity."""
+    if held.valid_until is not None:
+        return held.valid_until
     own = held.spec
     return valid_until(held.award, own) if own is not None else held.award.valid_until
 
@@ -247,9 +253,9 @@ def _past_currency(held: Held, years: int | None, as_of: dt.date, label: str, cr
 def _not_valid(held: Held, as_of: dt.date, label: str) -> str | None:
     """Why a credential no longer counts on ``as_of``: it is no longer valid (``validUntil``)."""
     until = _valid_until(held)
-    if until is not None and until <= as_of:  # validUntil is that day's first instant
-        return (f"{label} is no longer valid on {as_of}: its validity ended on {until}; a renewed "
-                "credential may count instead")
+    if until is not None and until <= as_of:  # the first day it is valid at no moment of
+        return (f"{label} is no longer valid on {as_of}: its validity ended by the start of {until} "
+                "(UTC); a renewed credential may count instead")
     return None
 
 

@@ -57,7 +57,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
     are the institution's own (``stack.trust``). The bytes verified are the bytes read. Each is
     kept, whoever it is for: one of another learner is said to be so (``other-learner``)."""
     from edcbridge.stack import Held
-    from edcbridge.stack.trust import held_file_problem, unchecked_status
+    from edcbridge.stack.trust import held_file_problem, unchecked_status, validity_days
     from edcbridge.validation.document import NotACredential, with_source
     from edcbridge.xml.importer import NotImportable, import_all, read_credential_file
 
@@ -79,7 +79,7 @@ def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Ce
             place = "achievement" if imported.format.startswith("edc-xml") else "claim"
             source = f"{path} ({place} {number} of {len(awards)})" if len(awards) > 1 else str(path)
             held.append(Held(imported.award, imported.catalogue, source, refused, caveat,
-                             _valid_from(imported.date_times)))
+                             *validity_days(imported.date_times)))
     return held
 
 
@@ -92,12 +92,6 @@ def _refuse_badge(data: bytes, path: Path, did_documents: dict[str, Any]) -> Non
         fatal(f"{path}: an Open Badge 3.0 / CLR 2.0 credential, which stack does not count; "
               f"{proof_status(badge, did_documents)}; give the learner's EDC credential of the award "
               "(sealed JSON-LD or XML) with --held")
-
-
-def _valid_from(date_times: dict[str, str]) -> dt.date | None:
-    """The day of a credential's validFrom, as written (the importer has checked its form)."""
-    written = date_times.get("validFrom")
-    return dt.date.fromisoformat(written[:10]) if written else None
 
 
 @click.command("stack")

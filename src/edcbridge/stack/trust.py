@@ -9,6 +9,7 @@ institution's own records and are not checked here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,3 +117,22 @@ def anchors_from(paths: Sequence[Path],
     from edcbridge.seal.verify import load_trust_anchors
 
     return (*load_trust_anchors(paths), *own_seal)
+
+
+def _utc(written: str) -> dt.datetime:
+    """An xsd:date or dateTime (the importer has checked its form) as a UTC instant; one that
+    names no time zone is read as UTC, as the importer reads ``issued``."""
+    moment = dt.datetime.fromisoformat(written)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def validity_days(date_times: dict[str, str]) -> tuple[dt.date | None, dt.date | None]:
+    """A held credential's validFrom and validUntil as UTC days, for ``check_stack``, which
+    judges on a UTC day: the day it becomes valid, and the first day it is valid at no moment
+    of (2026-05-01T23:59:59Z is still valid on 1 May; 2026-05-01T00:30+02:00 is not on 30 April)."""
+    since, until = date_times.get("validFrom"), date_times.get("validUntil")
+    first = _utc(since).date() if since else None
+    if until is None:
+        return first, None
+    end = _utc(until)
+    return first, end.date() if end.time() == dt.time(0, 0) else end.date() + dt.timedelta(days=1)
