@@ -207,3 +207,22 @@ def test_credits_at_the_targets_level_count_a_part_at_rqf_level_3(catalogue: Cat
     result = check_stack(rule, [held(levelled, "IMP-MC-DLH", "2025-06-01", "A3")], levelled,
                          as_of=dt.date(2027, 3, 1))
     assert result.at_level == 15 and result.satisfied
+
+
+def test_numbers_past_what_any_award_takes_are_refused_at_their_line(catalogue: Catalogue,
+                                                                    tmp_path: Path) -> None:
+    """A currency of thousands of years (a typo for a date, say) would run the currency's end past
+    the calendar; credits past the model's 1000 are no award's. Both are said at their line, with
+    the bound, as the catalogue's own fields are."""
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n"
+                    "  - target: IMP-PGCERT-DSH\n"
+                    "    allowed: [IMP-MC-MLH, IMP-MC-CRA, IMP-MC-DLH]\n"
+                    "    min_credits: 1e400\n"              # line 4
+                    "    level_credits: 5000\n"             # line 5
+                    "    currency_years: 8000\n", "utf-8")  # line 6
+    assert _problems(path, catalogue) == [
+        f"{path}:4: rules[0].min_credits: Input should be less than or equal to 1000",
+        f"{path}:5: rules[0].level_credits: Input should be less than or equal to 1000",
+        f"{path}:6: rules[0].currency_years: Input should be less than or equal to 100",
+    ]

@@ -60,10 +60,13 @@ class StackRule(BaseModel):
     target: str = Field(description="Code of the larger award's specification")
     allowed: tuple[str, ...] = Field(description="Specification codes that count towards it")
     required: tuple[str, ...] = Field((), description="Codes that must be among the held credentials")
-    min_credits: Decimal = Field(Decimal(0), ge=0, description="Credits needed, in the target's system")
-    level_credits: Decimal = Field(Decimal(0), ge=0, description="Of those, the credits needed at the "
-                                   "target's EQF level or above (a UK PGCert: 40 of its 60 at level 7)")
-    currency_years: int | None = Field(None, ge=1, strict=True,  # YAML ``yes`` is no number of years
+    # the bounds of a catalogue's own credits and years: past them is a typo, and a currency of
+    # thousands of years would run its end past the calendar
+    min_credits: Decimal = Field(Decimal(0), ge=0, le=1000, description="Credits needed, in the target's "
+                                 "system")
+    level_credits: Decimal = Field(Decimal(0), ge=0, le=1000, description="Of those, the credits needed at "
+                                   "the target's EQF level or above (a UK PGCert: 40 of its 60 at level 7)")
+    currency_years: int | None = Field(None, ge=1, le=100, strict=True,  # YAML ``yes`` is no number of years
                                        description="Credit currency, at most each part's own; none: "
                                                    "each part's own")
     source: str = Field("catalogue", description="Where the rule comes from")
