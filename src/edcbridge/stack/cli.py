@@ -36,19 +36,38 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def _records(files: Sequence[Path], catalogue: Catalogue, learner: str | None,
              encoding: str | None, columns: ColumnMap | None) -> list[Held]:
-    """Awards from the institution's own records files: trusted as they are."""
+    """Awards from the institution's own records files: trusted as they are. A header or row
+    that cannot be read is said on stderr (the row as not counted): it may be the learner's, and
+    passing it over in silence would leave its credit missing unexplained. One award id given as
+    two credentials stops the check (exit 2): it would count twice."""
     from edcbridge.load import InputFileError, iter_awards
     from edcbridge.stack import Held
 
-    held = []
+    held: list[Held] = []
+    first: dict[str, Held] = {}
     for path in files:
         try:
-            rows = iter_awards(path, catalogue, encoding, columns)
-            held += [Held(r.award, catalogue, f"{path}:{r.row}") for r in rows
-                     if r.award is not None and (learner is None or r.award.learner.id == learner)]
+            for row in iter_awards(path, catalogue, encoding, columns):
+                if row.award is None:
+                    said = "" if row.file_level else "not counted: "
+                    for error in row.errors:
+                        click.echo(f"warning: {said}{error.render()}", err=True)
+                    continue
+                if learner is None or row.award.learner.id == learner:
+                    held.append(Held(row.award, catalogue, f"{path}:{row.row}"))
+                    _same_award(first.setdefault(row.award.award_id, held[-1]), held[-1])
         except InputFileError as exc:
             fatal(str(exc))
     return held
+
+
+def _same_award(first: Held, again: Held) -> None:
+    """Exit 2 when two records rows give one award id different specifications or learners."""
+    one, other = first.award, again.award
+    if (one.specification, one.learner.id) != (other.specification, other.learner.id):
+        fatal(f"{first.source} and {again.source} both give award {one.award_id}, as {one.specification} "
+              f"for learner {one.learner.id} and as {other.specification} for learner {other.learner.id}: "
+              "one award id is one credential; correct the records so that each award has its own id")
 
 
 def _held(files: Sequence[Path], catalogue: Catalogue, anchors: Sequence[x509.Certificate],
