@@ -38,6 +38,8 @@ def _judged(tmp_path: Path, catalogue: Catalogue, factory: SealFactory, field: s
     ("2026-05-01T00:00:00+02:00", "2026-04-30", "counted"),  # 2026-04-30T22:00Z
     ("2026-05-01T00:00:00+02:00", "2026-05-01", "expired"),
     ("2026-05-01T12:00:00", "2026-05-01", "counted"),  # no time zone: read as UTC
+    ("9999-12-31T12:00:00Z", "2026-05-01", "counted"),  # the calendar's last day
+    ("9999-12-31T23:00:00-05:00", "2026-05-01", "counted"),  # past it in UTC
 ])
 def test_valid_until_is_an_instant_judged_in_utc(tmp_path: Path, catalogue: Catalogue,
                                                  imperial_seal: SealFactory, until: str, day: str,
@@ -50,6 +52,7 @@ def test_valid_until_is_an_instant_judged_in_utc(tmp_path: Path, catalogue: Cata
     ("2026-03-01T23:30:00-05:00", "2026-03-01", "not-yet-awarded"),  # 2026-03-02T04:30Z
     ("2026-03-01T23:30:00-05:00", "2026-03-02", "counted"),
     ("2026-03-02T01:00:00+03:00", "2026-03-01", "counted"),  # 2026-03-01T22:00Z
+    ("0001-01-01T00:00:00+01:00", "2026-03-01", "counted"),  # before the calendar's first day in UTC
 ])
 def test_valid_from_is_an_instant_judged_in_utc(tmp_path: Path, catalogue: Catalogue,
                                                 imperial_seal: SealFactory, since: str, day: str,

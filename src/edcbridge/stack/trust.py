@@ -119,20 +119,22 @@ def anchors_from(paths: Sequence[Path],
     return (*load_trust_anchors(paths), *own_seal)
 
 
-def _utc(written: str) -> dt.datetime:
-    """An xsd:date or dateTime (the importer has checked its form) as a UTC instant; one that
-    names no time zone is read as UTC, as the importer reads ``issued``."""
+def _utc_day(written: str, after: bool = False) -> dt.date:
+    """The UTC day of an xsd:date or dateTime (the importer has checked its form), read as UTC
+    when it names no time zone, as the importer reads ``issued``; with ``after``, the first UTC
+    day wholly after its instant. Past either end of the calendar, the end."""
     moment = dt.datetime.fromisoformat(written)
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    try:
+        moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        day = moment.date()
+        return day + dt.timedelta(days=1) if after and moment.time() != dt.time(0, 0) else day
+    except OverflowError:
+        return dt.date.max if moment.year == dt.MAXYEAR else dt.date.min
 
 
 def validity_days(date_times: dict[str, str]) -> tuple[dt.date | None, dt.date | None]:
     """A held credential's validFrom and validUntil as UTC days, for ``check_stack``, which
     judges on a UTC day: the day it becomes valid, and the first day it is valid at no moment
-    of (2026-05-01T23:59:59Z is still valid on 1 May; 2026-05-01T00:30+02:00 is not on 30 April)."""
+    of (2026-05-01T23:59:59Z is still valid on 1 May; 2026-05-01T00:00+02:00 is not on 1 May)."""
     since, until = date_times.get("validFrom"), date_times.get("validUntil")
-    first = _utc(since).date() if since else None
-    if until is None:
-        return first, None
-    end = _utc(until)
-    return first, end.date() if end.time() == dt.time(0, 0) else end.date() + dt.timedelta(days=1)
+    return (_utc_day(since) if since else None), (_utc_day(until, after=True) if until else None)
