@@ -71,3 +71,29 @@ def test_the_same_row_in_two_files_still_counts_once(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "SATISFIED: 27.5 of 27.5" in done.stdout, done.stdout
     assert "given twice; it counts once" in done.stdout, done.stdout
+
+
+def test_a_copy_of_a_credential_the_records_say_has_expired_does_not_count(tmp_path: Path) -> None:
+    """One credential, two forms: the records row says its validity ended, the learner's copy
+    gives no end. Copies of one credential share its verdict: neither counts."""
+    import json
+
+    from edcbridge.load import load_catalogue
+    from edcbridge.mapping.edc import to_edc
+    from edcbridge.sealing import demo_seal
+    from tests.test_stack_issue import PARTS, _award
+    from tests.test_stack_trust import _sealed
+
+    catalogue = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
+    seal = demo_seal(tmp_path / "seal", catalogue)
+    held = tmp_path / "P1.jsonld"
+    held.write_bytes(_sealed(seal, to_edc(_award(*PARTS[0]), catalogue)))
+    row = _row("P1", "IMP-MC-MLH") + "2026-01-01"  # valid_until
+    args = ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"), "--as-of", "2026-06-30",
+            "--json", "--records", _file(tmp_path / "a.csv", row), "--held", str(held),
+            "--trust-anchor", str(seal.p12.parent / "root-ca.pem")]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 1, done.output
+    items = json.loads(done.stdout)["items"]
+    assert [i["state"] for i in items] == ["expired", "expired"], items
+    assert f"the same credential as {tmp_path / 'a.csv'}:2" in items[1]["reason"], items[1]["reason"]

@@ -10,7 +10,8 @@ Every held credential ends in exactly one state, with a sentence saying why:
   credit 'normally has a currency of 5 years, after which further evidence of current
   knowledge/skills/competencies may be required': such a part is not counted on its record
   alone, and is said to be able to count with that evidence, which the institution judges;
-* ``expired``: no longer valid itself (its ``validUntil`` passed);
+* ``expired``: no longer valid (its ``validUntil`` passed, or that of another copy of the
+  same credential: one credential has one validity);
 * ``not-yet-awarded``: awarded after the date the rule is judged on;
 * ``not-allowed``: its specification does not count towards the target;
 * ``already-awarded``: it is the target itself: the learner holds the larger award already, and
@@ -259,6 +260,26 @@ def _not_valid(held: Held, as_of: dt.date, label: str) -> str | None:
     return None
 
 
+def _copy_key(held: Held, catalogue: Catalogue) -> tuple[str, str, str | None]:
+    """What makes two held credentials copies of one: its award id, learner and specification."""
+    spec = match_spec(held, catalogue)
+    return held.award.award_id, held.award.learner.id, spec.code if spec else None
+
+
+def _copy_not_valid(held: Held, lapsed: dict[tuple[str, str, str | None], Held], code: str,
+                    as_of: dt.date, label: str) -> str | None:
+    """Why a copy of a credential does not count when another copy of it (the records row, say)
+    is no longer valid: one credential has one validity, and the copy giving no end is not the
+    one to believe."""
+    other = lapsed.get((held.award.award_id, held.award.learner.id, code))
+    if other is None or other is held:
+        return None
+    until = _valid_until(other)
+    return (f"{label} ({held.source}) is the same credential as {other.source}, which is no longer valid "
+            f"on {as_of}: its validity ended by the start of {until} (UTC); a renewed credential may "
+            "count instead")
+
+
 def _name(spec: Specification, language: str) -> str:
     return f"{pick(spec.title, language)} ({spec.code})"
 
@@ -331,6 +352,8 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
     counted_by_spec: dict[str, Held] = {}
     allowed_names = ", ".join(_name(s, lang) for s in (catalogue.specification(c) for c in rule.allowed) if s)
     ordered = sorted(held, key=lambda h: (h.award.awarding_date, h.award.award_id), reverse=True)
+    lapsed_copies = {_copy_key(h, catalogue): h for h in ordered
+                     if h.refused is None and _not_valid(h, as_of, "") is not None}
     for h in ordered:  # newest first: a duplicate keeps the most current credit
         award = h.award
         spec = match_spec(h, catalogue)
@@ -371,7 +394,7 @@ def check_stack(rule: StackRule, held: list[Held], catalogue: Catalogue, *, as_o
                               _duplicate(h, counted_by_spec[spec.code], _name(spec, lang), label)))
             continue
         years = currency_years(rule, spec, norm)
-        lapsed = _not_valid(h, as_of, label)
+        lapsed = _not_valid(h, as_of, label) or _copy_not_valid(h, lapsed_copies, spec.code, as_of, label)
         if lapsed is not None:
             items.append(Item(h, "expired", spec.code, Decimal(0), lapsed))
             continue
