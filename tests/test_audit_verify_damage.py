@@ -202,3 +202,25 @@ def test_a_failed_record_whose_outputs_were_edited_into_bytes_is_named(tmp_path:
     assert result.exit_code == 1 and _said_in_lines(result), result.output
     assert "BROKEN: record imperial/SYN-1 is failed, keeping the files of an earlier run, but has no " \
         "failed event" in result.stderr
+
+
+@pytest.mark.parametrize("action", ["revoked", "reissued", "offers-closed"])
+def test_a_revocations_detail_removed_after_the_awards_erasure_is_not_intact(
+        tmp_path: Path, action: str) -> None:
+    """Erasure drops the details of withdrawals, reinstatements and redone events alone: those
+    of revocations, reissues and offers closed stay, so one gone was removed by hand."""
+    path = _trail(tmp_path / "out")
+    journal = Journal.for_folder(tmp_path / "out")
+    try:
+        journal.record_offer_event(action, "imperial/SYN-2", '{"by":"registrar","reason":"fraud"}')
+        journal.erase("imperial/SYN-2", "erased", '{"by":"registrar","reason":"REQ-1"}')
+    finally:
+        journal.close()
+    assert _verify(tmp_path / "out").exit_code == 0
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET detail = NULL WHERE action = ?", (action,))
+    db.close()
+    result = _verify(tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    assert f"({action} imperial/SYN-2): its detail (who, what, why) is gone" in result.output

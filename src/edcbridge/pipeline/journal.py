@@ -83,6 +83,8 @@ FAILED = "failed"
 # The event of an award whose learner's personal data were erased (GDPR art. 17): a record's state too.
 ERASED = "erased"
 DETAIL_ACTIONS = OFFER_ACTIONS + WITHDRAW_ACTIONS + (REDONE, ERASED)
+# The events whose details an erasure removes (a reason typed in); those of OFFER_ACTIONS stay.
+ERASED_DETAILS = (*WITHDRAW_ACTIONS, REDONE)
 # Records no run exports again: withdrawn until reinstated, erased for good.
 HELD_BACK = ("withdrawn", ERASED)
 # Every state a command writes: a record in another was changed by hand, out of every check.
@@ -451,7 +453,7 @@ class Journal:
         The trail is otherwise append-only: its guard is lifted in this transaction alone."""
         self.db.execute("DROP TRIGGER IF EXISTS audit_no_update")
         self.db.execute("UPDATE audit SET detail = NULL WHERE key = ? AND action IN (?, ?, ?)",
-                        (key, *WITHDRAW_ACTIONS, REDONE))
+                        (key, *ERASED_DETAILS))
         self.db.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
                         "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
 
@@ -1346,8 +1348,10 @@ class _Chain:
                           "reordered or rewritten)")
         if _hash_of(stored_prev, event) != stored_hash:
             self._problem(f"event {seq} ({action} {key}): content does not match its hash")
-        if detail is None and action in DETAIL_ACTIONS:  # unless the award is erased after it
+        if detail is None and action in ERASED_DETAILS:  # unless the award is erased after it
             self.details_gone.append((seq, action, key))
+        elif detail is None and action in DETAIL_ACTIONS:  # an erasure keeps these: removed by hand
+            self._problem(f"event {seq} ({action} {key}): its detail (who, what, why) is gone")
         elif detail is not None and not _detail_matches(detail, output_hash):
             self._problem(f"event {seq} ({action} {key}): its detail does not match its output hash "
                           "(edited?)")
