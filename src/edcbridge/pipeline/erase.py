@@ -90,14 +90,31 @@ def _recorded_files(out_dir: Path, outputs: dict[str, dict[str, str]]) -> list[P
     return found
 
 
-def _files_by_name(out_dir: Path, key: str) -> list[Path]:
+def _withdrawn_copies(out_dir: Path, path: Path, taken: Callable[[str], bool]) -> list[Path]:
+    """The copies in OUT/withdrawn/ of the published file ``path``: its name, and the names
+    ``withdraw`` gives a later withdrawal of the award (``.2``, ``.3``... before the suffix), but
+    those that are the file of another award of the journal (``taken``: ``X.2``'s is ``X``'s
+    second copy's name)."""
+    import glob
+
+    folder = out_dir / "withdrawn" / path.parent.name
+    stem, dot, suffix = path.name.partition(".")
+    copies = [folder / path.name]
+    for copy in sorted(folder.glob(f"{glob.escape(stem)}.*{dot}{glob.escape(suffix)}")):
+        number = copy.name[len(stem) + 1:len(copy.name) - len(dot + suffix)]
+        if number.isdigit() and not taken(copy.name.removesuffix(path.suffix)):
+            copies.append(copy)
+    return copies
+
+
+def _files_by_name(out_dir: Path, key: str, taken: Callable[[str], bool] = lambda _name: False) -> list[Path]:
     """The files of the award's name an export, ``withdraw``, ``preview``, ``badges``, ``offer`` or
     ``upload-dc4eu`` (a QR code and the record of its offer) writes, published or in OUT/withdrawn/."""
     from edcbridge.oid4vci.gateway_offers import record_path
     from edcbridge.output import award_file
 
     published = [*exported_by_name(out_dir, key).values(), *pages_and_badges(out_dir, key).values()]
-    withdrawn = [out_dir / "withdrawn" / path.parent.name / path.name for path in published]
+    withdrawn = [copy for path in published for copy in _withdrawn_copies(out_dir, path, taken)]
     dc4eu_qr = award_file(out_dir / "offers-dc4eu", key, ".png")
     offers = [award_file(out_dir / "offers", key, ".png"), dc4eu_qr, record_path(dc4eu_qr)]
     return published + withdrawn + offers
@@ -117,9 +134,24 @@ def _learner_records(out_dir: Path, key: str) -> list[Path]:
     return found
 
 
-def _files_of(out_dir: Path, key: str, outputs: dict[str, dict[str, str]]) -> dict[Path, str]:
+def _named_for(journal: Journal, issuer: str) -> Callable[[str], bool]:
+    """Whether a file name (without its suffix) is that of an award of ``issuer`` in the journal."""
+    from edcbridge.output import safe_name
+
+    prefix = safe_name(issuer, "x")[:-1]
+
+    def taken(name: str) -> bool:
+        award_id = name.removeprefix(prefix)
+        return name.startswith(prefix) and safe_name(issuer, award_id) == name \
+            and journal.entry(f"{issuer}/{award_id}") is not None
+    return taken
+
+
+def _files_of(journal: Journal, out_dir: Path, key: str,
+              outputs: dict[str, dict[str, str]]) -> dict[Path, str]:
     """Every file of the award in OUT, by path, with its sha256."""
-    candidates = [*_recorded_files(out_dir, outputs), *_files_by_name(out_dir, key),
+    taken = _named_for(journal, key.split("/", 1)[0])
+    candidates = [*_recorded_files(out_dir, outputs), *_files_by_name(out_dir, key, taken),
                   *_learner_records(out_dir, key)]
     found: dict[Path, str] = {}
     for path in candidates:
@@ -254,7 +286,7 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
     entry = journal.entry(key)
     assert entry is not None
     deliveries = journal.deliveries_of(key)
-    files = _files_of(out_dir, key, entry.outputs)
+    files = _files_of(journal, out_dir, key, entry.outputs)
     again = entry.state == ERASED
     if again:
         journal.scrub_erased(key)
