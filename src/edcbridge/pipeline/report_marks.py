@@ -40,6 +40,7 @@ class ReportMark:
     status: str
     note: str
     files: tuple[str, ...]
+    catch_up: bool = False  # of a command stopped before it marked them: only reports not marked yet
 
     def names(self, outputs: Iterable[str], stage: str, errors: str) -> bool:
         """Whether a report entry, by its outputs, or as a row refused as withdrawn, is this award's
@@ -54,6 +55,7 @@ class ReportMark:
 def mark_reports(out_dir: Path, marks: list[ReportMark]) -> list[Path]:
     """Mark the awards in OUT's report.csv, report.json and report.html; the reports changed.
     Each is rewritten under a temporary name and renamed, so a report is never half written."""
+    marks = [mark for mark in marks if not mark.catch_up or _unmarked(out_dir, mark)]
     if not marks:
         return []
     changed = [path for path, rewrite in ((out_dir / "report.csv", _rewrite_csv),
@@ -63,6 +65,32 @@ def mark_reports(out_dir: Path, marks: list[ReportMark]) -> list[Path]:
     if changed:
         _sync_folder(out_dir)
     return changed
+
+
+def _unmarked(out_dir: Path, mark: ReportMark) -> bool:
+    """Whether report.csv (or, without it, report.json) lists the award in another status than
+    the mark's: a command stopped before it marked the reports left them so."""
+    csv_path, json_path = out_dir / "report.csv", out_dir / "report.json"
+    if csv_path.is_file():
+        with csv_path.open(encoding=_CSV_ENCODING, newline="", errors="surrogateescape") as source:
+            rows = report_rows(source)
+            header = next(rows, [])
+            column = {name: index for index, name in enumerate(header)}
+            return any(len(row) == len(header) and row[column["status"]] != mark.status
+                       and mark.names(row[column["outputs"]].split(" "), row[column["stage"]],
+                                      row[column["errors"]]) for row in rows)
+    if not json_path.is_file():
+        return False
+    with json_path.open(encoding="utf-8", errors="surrogateescape") as source:
+        for line in source:
+            body = line.rstrip("\n").removesuffix(",")
+            if body.startswith(_RECORD_START) and _may_name(body, [mark]):
+                record = json.loads(body)
+                if record.get("status") != mark.status and mark.names(
+                        (record.get("outputs") or {}).values(), record.get("stage") or "",
+                        "\n".join(record.get("errors") or [])):
+                    return True
+    return False
 
 
 def _replace(path: Path, marks: list[ReportMark], rewrite: Any) -> bool:

@@ -259,8 +259,11 @@ def _withdrawn_already(journal: Journal, out_dir: Path, entry: Entry, who: str) 
     done += closing
     when = (entry.error or "").removeprefix("withdrawn ")
     errors = [f"error: {entry.key}: {problem}" for problem in problems] + offer_errors
+    files = tuple(output["published"] for output in entry.outputs.values() if output.get("published"))
+    mark = ReportMark(entry.key, "withdrawn", withdrawn_note(entry.key, entry.error or "withdrawn", out_dir),
+                      files, catch_up=True)  # a command stopped before it marked the reports
     return Said(f"{entry.key}: withdrawn already ({when}){done}",
-                errors + _wallet_warnings(out_dir, entry.key, deliveries), not errors)
+                errors + _wallet_warnings(out_dir, entry.key, deliveries), not errors, mark)
 
 
 def withdraw_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
