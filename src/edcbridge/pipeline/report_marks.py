@@ -48,6 +48,8 @@ class ReportMark:
         named = f"award {self.key} was "
         if stage == "withdrawn" and (named in errors or str(_cell(named)) in errors):
             return True
+        if self.catch_up and self.status == "reinstated" and f"{self.key}: withdrawn on " in errors:
+            return True  # marked withdrawn before: the reinstatement knows no files of it
         wanted = tuple(f"/{file}" for file in self.files)
         return any(path.replace("\\", "/").endswith(wanted) or path in self.files for path in outputs)
 
@@ -151,7 +153,9 @@ def _rewrite_json(source: IO[str], target: IO[str], marks: list[ReportMark]) -> 
 def _may_name(line: str, marks: list[ReportMark]) -> bool:
     """A quick look before a record's line is parsed: does it name a file marked, or was it
     refused as withdrawn?"""
-    return '"stage": "withdrawn"' in line or any(file in line for mark in marks for file in mark.files)
+    return '"stage": "withdrawn"' in line or any(file in line for mark in marks for file in mark.files) \
+        or any(json.dumps(f"{mark.key}: withdrawn on ", ensure_ascii=False)[1:-1] in line
+               for mark in marks if mark.catch_up)
 
 
 def _rewrite_html(source: IO[str], target: IO[str], marks: list[ReportMark]) -> int:

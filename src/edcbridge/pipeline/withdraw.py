@@ -343,8 +343,9 @@ def _offers_stay_closed(out_dir: Path, key: str) -> str:
 def reinstate_award(journal: Journal, out_dir: Path, entry: Entry, reason: str, who: str) -> Said:
     """Reinstate one award: its record is cleared, so the next export run exports it again."""
     again = "the next export run whose input holds it exports it again"
-    if entry.state == "reinstated":
-        return Said(f"{entry.key}: reinstated already; {again}")
+    if entry.state == "reinstated":  # the reports, should a command have stopped before it marked them
+        mark = ReportMark(entry.key, "reinstated", reinstated_note(entry.key, out_dir), (), catch_up=True)
+        return Said(f"{entry.key}: reinstated already; {again}", mark=mark)
     if entry.state != "withdrawn":
         return Said(f"error: {entry.key}: not withdrawn (its record is {entry.state}): nothing to "
                     "reinstate", ok=False)
