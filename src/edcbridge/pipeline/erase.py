@@ -325,12 +325,29 @@ def erase_award(journal: Journal, out_dir: Path, key: str, reason: str, who: str
     return Said(line, warnings, not problems)
 
 
-def _scrub_reports(out_dir: Path, keys: list[str], who: str) -> list[str]:
-    """Take the erased awards' rows out of the last run's reports; problems said."""
+def _unrecorded(journal: Journal, out_dir: Path, name: str) -> str | None:
+    """The award id of ``name`` when the journal holds no award of that id but the last run's
+    report.json lists a row of it naming no file: refused before a record was made (a value
+    of the row malformed), its errors quoting the learner's data, which are taken out too."""
+    award_id = name.split("/", 1)[-1]
+    if journal.keys_of_award(award_id):
+        return None
+    try:
+        records = json.loads((out_dir / "report.json").read_text(encoding="utf-8")).get("records", [])
+    except (OSError, UnicodeError, ValueError, AttributeError):
+        return None
+    return award_id if any(isinstance(record, dict) and record.get("award_id") == award_id
+                           and not record.get("outputs") for record in records) else None
+
+
+def _scrub_reports(out_dir: Path, keys: list[str], who: str, unrecorded: tuple[str, ...] = ()) -> list[str]:
+    """Take the erased awards' rows out of the last run's reports, and those of the award ids
+    ``unrecorded`` (rows naming no file); problems said."""
     from edcbridge.output import safe_name
     from edcbridge.pipeline.reports import erase_from_reports
 
-    awards = {key.split("/", 1)[1]: safe_name(*key.split("/", 1)) for key in keys}
+    awards = {award_id: "" for award_id in unrecorded}  # no file of theirs: none has such a name
+    awards.update({key.split("/", 1)[1]: safe_name(*key.split("/", 1)) for key in keys})
     when = stamp(time.time())
 
     def note(count: int) -> str:
@@ -402,11 +419,17 @@ def _awards_of_learners(journal: Journal, out_dir: Path, learners: list[Learner]
 
 def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool) -> bool:
     """Erase each award, saying so, then the reports' rows of all; whether all went as asked."""
-    who, ok = actor(), True
+    who, ok, unrecorded = actor(), True, []
     keys = [key for key in (resolve_key(journal, name, "erase") for name in names) if isinstance(key, str)]
     for name in names:
         key = resolve_key(journal, name, "erase")
-        if isinstance(key, Said):
+        award_id = _unrecorded(journal, out_dir, name) if isinstance(key, Said) else None
+        if award_id is not None:
+            unrecorded.append(award_id)
+            said = Said(f"{name}: its row failed before the journal made a record of it: no file of it "
+                        "here; its rows in the last run's reports are taken out (the audit trail holds "
+                        "nothing of it)")
+        elif isinstance(key, Said):
             said = key
         else:
             try:
@@ -416,14 +439,14 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
                             "run the same command again", ok=False)
         say(said, quiet)
         ok = ok and said.ok
-    return _reports_scrubbed(journal, out_dir, who) and ok
+    return _reports_scrubbed(journal, out_dir, who, tuple(unrecorded)) and ok
 
 
-def _reports_scrubbed(journal: Journal, out_dir: Path, who: str) -> bool:
+def _reports_scrubbed(journal: Journal, out_dir: Path, who: str, unrecorded: tuple[str, ...] = ()) -> bool:
     """Take the rows of every award erased out of the reports: this command's, and those of a
     command stopped part way, which --learner or --email no longer finds, their files being
     gone; whether that could be done (said when not)."""
-    problems = _scrub_reports(out_dir, journal.erased(), who)
+    problems = _scrub_reports(out_dir, journal.erased(), who, unrecorded)
     for problem in problems:
         click.echo(problem, err=True)
     return not problems
