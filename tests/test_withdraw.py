@@ -546,3 +546,13 @@ def test_a_row_refused_as_withdrawn_is_marked_reinstated_whatever_its_id(store: 
     assert run([Job(CATALOGUE, (awards,))], options, lambda outcome, status: None).withdrawn_in_input == 1
     assert _withdraw(out, "imperial/A;=1", "--undo", "--reason", REASON).exit_code == 0
     assert _report_rows(out)["A;'=1"]["status"] == _report_records(out)["A;=1"]["status"] == "reinstated"
+
+
+def test_a_key_with_control_characters_is_named_escaped(exported: tuple[Path, Path]) -> None:
+    """A key pasted with a terminal's escape sequence (or a line feed) was printed as given:
+    it could retitle or clear the terminal, or fake a line of the output."""
+    _, out = exported
+    result = _withdraw(out, "X\x1b]0;owned\x07\nok: withdrawn", "--reason", REASON)
+    assert result.exit_code == 1, result.output
+    assert "\x1b" not in result.stderr and "\nok:" not in result.stderr
+    assert "X\\x1b]0;owned\\x07\\nok: withdrawn: no such award" in result.stderr

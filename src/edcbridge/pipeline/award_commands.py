@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from edcbridge.cli import EXIT_USAGE
+from edcbridge.output import printable
 from edcbridge.pipeline.journal import JOURNAL_NAME, Journal, output_file
 from edcbridge.pipeline.report_marks import ReportMark
 
@@ -75,17 +76,18 @@ def resolve_key(journal: Journal, name: str, command: str = "withdraw") -> str |
     if journal.entry(name) is not None:
         return name
     keys = journal.keys_of_award(name)
+    shown = printable(name)  # as given on a command line: a control character is not sent to the terminal
     if "/" in name and keys:  # an id holding "/" could be read as <issuer>/<award_id>: it takes its issuer
         given = " or ".join(shlex.quote(key) for key in keys)
-        return Said(f"error: {name}: no award has this key; an award id holding '/' is given with its "
+        return Said(f"error: {shown}: no award has this key; an award id holding '/' is given with its "
                     f"issuer: {given}, as in: edcbridge {command} {shlex.quote(str(journal.path.parent))} "
                     f"{shlex.quote(keys[0])} --reason TEXT", ok=False)
     if len(keys) == 1 and "/" not in name:
         return keys[0]
     if keys:
-        return Said(f"error: {name}: several awards have this id ({', '.join(keys)}); give one as "
+        return Said(f"error: {shown}: several awards have this id ({', '.join(keys)}); give one as "
                     "<issuer>/<award_id>", ok=False)
-    return Said(f"error: {name}: no such award in {journal.path}; give it as the run notes and "
+    return Said(f"error: {shown}: no such award in {journal.path}; give it as the run notes and "
                 "report.csv name it (<issuer>/<award_id>), with OUT the folder it was exported to", ok=False)
 
 
