@@ -221,6 +221,44 @@ def test_a_process_killed_while_replacing_a_file_leaves_no_temporary_file(tmp_pa
     proc.stdout.close()
     if moment == "bytes":
         assert proc.returncode == -signal.SIGKILL  # killed part way, not after it wrote the file
-    assert _names(tmp_path) == ["x.jsonld"]
+        assert _names(tmp_path) == ["x.jsonld"]
+    else:  # killed between naming the new file and renaming it, or after: the next writer sweeps
+        _write_in_another_process(tmp_path / "y.jsonld")
+        assert _names(tmp_path) == ["x.jsonld", "y.jsonld"]
     kept = target.read_bytes()
     assert kept == b"old version\n" or kept == b"n" * size  # the old file or the whole new one
+
+
+def _write_in_another_process(target: Path) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _REPLACER, str(target), "3"], check=True,
+                   capture_output=True)
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+@pytest.mark.skipif(not output._FOLDER_HANDLES, reason="needs folder descriptors")
+def test_the_next_writer_removes_what_a_killed_writer_left_and_nothing_a_live_one_uses(
+        tmp_path: Path) -> None:
+    import os
+
+    dead, live = _dead_pid(), os.getpid()
+    left = [f".tmp-{dead}-139990-x.jsonld", f".tmp-{dead}-1-other.xml"]
+    in_use = [f".tmp-{live}-139990-x.jsonld", ".tmp-notapid-1-x.jsonld", ".tmp-99999999999999999999-1-x"]
+    for name in [*left, *in_use, "x.jsonld"]:
+        (tmp_path / name).write_bytes(b"partial")
+    _write_in_another_process(tmp_path / "y.jsonld")
+    assert _names(tmp_path) == sorted([*in_use, "x.jsonld", "y.jsonld"])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / left[0]).write_bytes(b"partial")
+    _write_in_another_process(tmp_path / "z.jsonld")  # another folder: not swept by a write here
+    assert _names(tmp_path / "sub") == [left[0]]

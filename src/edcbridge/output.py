@@ -231,7 +231,8 @@ def write_atomic(target: Path, data: bytes, *, mode: int = 0o666) -> None:
     then linked under its name: one lock of the folder per file, and nothing left behind by a
     crash. An existing file is replaced by linking the written file under a temporary name
     and renaming that over it, so a crash while the bytes are written leaves no temporary
-    file either. Other systems write under a temporary name and rename it. The file gets the
+    file either; one killed between the two leaves it, and the next process to write in the
+    folder removes it. Other systems write under a temporary name and rename it. The file gets the
     mode ``open()`` would give it (``mode``, 0666 unless given, less the umask) from the
     start: a private file (0600) is never readable by others, not even for a moment.
     """
@@ -340,9 +341,44 @@ def _folder_fd(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
     fds[folder] = fd
+    _sweep_once(fd)
     if len(fds) > _MAX_FOLDER_FDS:
         os.close(fds.popitem(last=False)[1])
     return fd
+
+
+_SWEPT: set[tuple[int, int]] = set()  # folders (device, inode) this process has swept
+_SWEEP_LOCK = threading.Lock()
+_LEFT_BY = re.compile(r"\.tmp-(\d+)-\d+-")
+
+
+def _sweep_once(folder: int) -> None:
+    """Remove the temporary files that writers killed in the moment between naming a written
+    file and renaming it over the old one left in this folder: one scan per folder per process.
+    Only those of processes no longer running on this machine, so none a live writer uses."""
+    found = os.fstat(folder)
+    with _SWEEP_LOCK:
+        if (found.st_dev, found.st_ino) in _SWEPT:
+            return
+        _SWEPT.add((found.st_dev, found.st_ino))
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            left_by = _LEFT_BY.match(entry.name)
+            if left_by and not _running(int(left_by[1])):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=folder)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or no such number: leave it
+        return True
+    return True
 
 
 def _moved(folder: Path, fd: int) -> bool:
