@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from edcbridge.pipeline import Job, RunOptions, run, worker
     from edcbridge.pipeline import runner
-    from edcbridge.pipeline.runner import WorkerLost
+    from edcbridge.in_order import WorkerLost
 
     calls = 0
 

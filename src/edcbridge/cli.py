@@ -718,9 +718,10 @@ def _run_saying_why_it_stopped(jobs: list[Any], options: Any, shown: _RunOutput)
     for unusable input (2) and a Ctrl-C before the run began (130)."""
     import sqlite3
 
+    from edcbridge.in_order import WorkerLost
     from edcbridge.load import CatalogueError, InputFileError
     from edcbridge.pipeline import run
-    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, RunInterrupted, WorkerLost
+    from edcbridge.pipeline.runner import ReportsNotWritten, RunError, RunInterrupted
 
     try:
         return run(jobs, options, shown.on_outcome, shown.on_delivery, shown.on_reported)

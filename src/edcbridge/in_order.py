@@ -72,11 +72,13 @@ def exit_with_parent() -> None:
 
 class WorkerLost(click.ClickException):
     """A worker process ended part way (killed by the system when memory ran short, or by
-    hand): said in one line (exit 1), not as the pool's traceback."""
+    hand): said in one line (exit 1), not as the pool's traceback. What it held is lost, and
+    the same command does it again."""
 
-    def __init__(self) -> None:
-        super().__init__("a worker process ended part way (killed by the system when memory ran short, "
-                         "or by hand); run the same command again, with -j 1 if memory is short")
+    def __init__(self, message: str = "a worker process ended part way (killed by the system when "
+                 "memory ran short, or by hand); run the same command again, with -j 1 if memory "
+                 "is short") -> None:
+        super().__init__(message)
 
 
 def _chunk(items: list[Any]) -> list[Any]:

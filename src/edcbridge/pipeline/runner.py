@@ -28,7 +28,7 @@ from typing import Any
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
-from edcbridge.in_order import answer_of, stop_now
+from edcbridge.in_order import WorkerLost, answer_of, stop_now
 from edcbridge.interrupts import ctrl_c_noted, sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
@@ -1266,11 +1266,6 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, result: RunResult) -> None:
         super().__init__()
         self.result = result
-
-
-class WorkerLost(RuntimeError):
-    """A worker process ended part way (killed by the system for want of memory, or by hand):
-    what it held is not journaled, and the same command redoes it."""
 
 
 class RunError(ValueError):
