@@ -41,6 +41,19 @@ def test_a_slow_reader_gets_every_result_in_order(tmp_path: Path) -> None:
     assert results == [item * 2 for item in range(CHUNK * 12)]
 
 
+def _pid(item: int) -> int:
+    return os.getpid()
+
+
+@pytest.mark.parametrize("given", [list, iter])
+def test_a_few_items_are_worked_on_here_and_more_by_the_workers(given: type) -> None:
+    """No processes are started for a chunk's worth, counted in a stream as in a list; more
+    are handed to the workers, every item once."""
+    assert list(in_order(_pid, given(range(CHUNK)), workers=2)) == [os.getpid()] * CHUNK
+    pids = list(in_order(_pid, given(range(CHUNK * 4)), workers=2))
+    assert len(pids) == CHUNK * 4 and os.getpid() not in pids
+
+
 def _killed_at(last: int, item: int) -> int:
     if item == last:  # as the system's out-of-memory killer ends a process
         os.kill(os.getpid(), signal.SIGKILL)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 import click
@@ -96,10 +96,15 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
     if workers <= 1:
         yield from map(work, items)
         return
+    pending = iter(items)
+    first = list(islice(pending, chunk + 1))
+    if len(first) <= chunk:  # a few (a stream of them too): no processes to start
+        yield from map(work, first)
+        return
+    pending = chain(first, pending)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(),
                                initializer=_start_worker, initargs=(work,))
     window: deque[Future[list[Result]]] = deque()
-    pending = iter(items)
     try:
         while taken := list(islice(pending, chunk)):
             window.append(pool.submit(_chunk, taken))
