@@ -51,6 +51,32 @@ def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> 
     assert count_rows(single) == 2
 
 
+def _json_awards(tmp_path: Path, count: int) -> list[dict[str, str]]:
+    with synthetic_awards(tmp_path / "plain.csv", count).open(encoding="utf-8", newline="") as handle:
+        return [{key: value for key, value in row.items() if value} for row in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize("form", ["objects", "awards", "awards on one line"])
+def test_a_json_file_not_of_json_lines_is_no_count_of_its_lines(tmp_path: Path, form: str) -> None:
+    """A .json file of objects written over several lines, or {"awards": [...]}, was counted a
+    row a line: the bar ended at 3/110, and a run --fail-fast stopped said 107 rows not read of
+    a file of eight awards."""
+    awards = _json_awards(tmp_path, 3)
+    path = tmp_path / "awards.json"
+    if form == "objects":
+        path.write_text("".join(json.dumps(award, indent=2) + "\n" for award in awards), "utf-8")
+    else:
+        path.write_text(json.dumps({"awards": awards}, indent=None if form.endswith("line") else 2), "utf-8")
+    assert len(list(iter_awards(path, load_catalogue(CATALOGUE)))) == 3
+    assert count_rows(path) in (None, 3)
+
+
+def test_json_lines_in_a_json_file_are_counted_a_row_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "awards.json"
+    path.write_text("".join(json.dumps(award) + "\n" for award in _json_awards(tmp_path, 3)), "utf-8")
+    assert count_rows(path) == 3
+
+
 def test_the_summary_counts_what_the_reports_list(env: None, tmp_path: Path) -> None:
     """Two files, rows that fail to load among those done: the line on stderr, report.json,
     report.csv and report.html give the same counts, and they add up to the rows read."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
@@ -36,6 +37,7 @@ from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
+from edcbridge.load.tabular.json_rows import one_award_a_line
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -147,6 +149,8 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
                 return None  # UTF-16 or UTF-32: its lines are not byte lines
             if start.lstrip().startswith(b"["):
                 return None  # one JSON array: its objects span any number of lines
+            if suffix == ".json" and not _json_lines(handle):
+                return None  # {"awards": [...]}, or objects over several lines: read as the reader does
             handle.seek(0)
             lines = _records(handle) if path.suffix.lower() in _TABULAR else \
                 sum(1 for line in handle if line.strip(_EMPTY_ROW))
@@ -158,6 +162,16 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
         titles = _title_rows(sample, excel_sep, column_test(columns))
         lines -= 1 + excel_sep + titles  # the header, sep= and titles
     return max(lines, 0)
+
+
+def _json_lines(handle: BinaryIO) -> bool:
+    """Whether the .json file open in ``handle`` holds JSON Lines, as its reader tells."""
+    handle.seek(0)
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace")
+    try:
+        return one_award_a_line(text)
+    finally:
+        text.detach()
 
 
 _CELL_SEPARATORS = re.compile(r"[,;\t]")

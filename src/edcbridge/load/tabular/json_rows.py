@@ -104,6 +104,12 @@ def _json_form(handle: io.TextIOWrapper) -> str:
     return "lines"
 
 
+def one_award_a_line(handle: io.TextIOWrapper) -> bool:
+    """Whether a .json file is read as JSON Lines, an award a line (not an array, {"awards":
+    [...]}, nor objects written over several lines); the handle is left at its start."""
+    return _json_form(handle) == "lines"
+
+
 _OBJECTS_FIX = "correct the JSON at that line: the file must hold award objects, one after another"
 
 
