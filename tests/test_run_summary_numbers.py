@@ -45,6 +45,23 @@ def test_the_end_of_file_mark_is_no_row_of_the_count(tmp_path: Path) -> None:
     assert count_rows(joined) == 4 == len(list(iter_awards(joined, load_catalogue(CATALOGUE))))
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_lines_ended_by_a_carriage_return_alone_are_rows_of_the_count(tmp_path: Path, suffix: str) -> None:
+    """A file saved as 'CSV (Macintosh)' ends its lines with a carriage return alone, which the
+    reader takes as a line break: the count found one line, so the bar had no total and a run
+    --fail-fast stopped said '"not_read": 0' and "0 rows not read" of the rows it left."""
+    plain = synthetic_awards(tmp_path / "plain.csv", 4)
+    if suffix == ".jsonl":
+        text = "".join(json.dumps(award) + "\n" for award in _json_awards(tmp_path, 4))
+    else:
+        text = plain.read_text("utf-8")
+    mac = tmp_path / f"mac{suffix}"
+    mac.write_bytes(text.replace("\r\n", "\n").replace("\n", "\r").encode("utf-8"))
+    rows = list(iter_awards(mac, load_catalogue(CATALOGUE)))
+    assert len(rows) == 4 and all(row.award is not None for row in rows)
+    assert count_rows(mac) == 4
+
+
 def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
     single = tmp_path / "single.csv"
     single.write_text("award_id\nA-1\nA-2\n", "utf-8")

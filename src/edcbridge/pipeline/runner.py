@@ -152,8 +152,8 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
             if suffix == ".json" and not _json_lines(handle):
                 return None  # {"awards": [...]}, or objects over several lines: read as the reader does
             handle.seek(0)
-            lines = _records(handle) if path.suffix.lower() in _TABULAR else \
-                sum(1 for line in handle if line.strip(_EMPTY_ROW))
+            lines = _records(_lines(handle)) if path.suffix.lower() in _TABULAR else \
+                sum(1 for line in _lines(handle) if line.strip(_EMPTY_ROW))
     except OSError:
         return None
     if suffix in _TABULAR:
@@ -162,6 +162,18 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
         titles = _title_rows(sample, excel_sep, column_test(columns))
         lines -= 1 + excel_sep + titles  # the header, sep= and titles
     return max(lines, 0)
+
+
+def _lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The file's lines as its reader takes them: ended by a line feed, a carriage return and
+    line feed, or a carriage return alone (Excel's "CSV (Macintosh)"). Read a byte a character
+    (neither break is ever part of another character in UTF-8 or a legacy encoding)."""
+    text = io.TextIOWrapper(handle, encoding="latin-1", newline=None)
+    try:
+        for line in text:
+            yield line.encode("latin-1")
+    finally:
+        text.detach()
 
 
 def _json_lines(handle: BinaryIO) -> bool:
