@@ -62,6 +62,21 @@ def test_lines_ended_by_a_carriage_return_alone_are_rows_of_the_count(tmp_path: 
     assert count_rows(mac) == 4
 
 
+@pytest.mark.parametrize("cell", ['Ele"ni', 'Robert "Bob', "5'11\"", 'x"'])
+def test_a_quote_inside_a_cell_opens_no_quoted_cell_in_the_count(tmp_path: Path, cell: str) -> None:
+    """A quote that does not start a cell is a character of it, as the reader takes it (a typo, a
+    height in inches): the count took it as opening a quoted cell, and the rows up to the next
+    such quote as one, 2 rows of 20 (the bar at 20/2; a stopped run's rows not read, none)."""
+    lines = synthetic_awards(tmp_path / "plain.csv", 20).read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace(",Eleni,", f",{cell},")
+    assert cell in lines[2]
+    stray = tmp_path / "stray.csv"
+    stray.write_text("\n".join(lines) + "\n", "utf-8")
+    rows = list(iter_awards(stray, load_catalogue(CATALOGUE)))
+    assert len(rows) == 20 and all(row.award is not None for row in rows)
+    assert count_rows(stray) == 20
+
+
 def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
     single = tmp_path / "single.csv"
     single.write_text("award_id\nA-1\nA-2\n", "utf-8")

@@ -35,7 +35,7 @@ from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
-from edcbridge.load.tabular.csv_rows import sep_line
+from edcbridge.load.tabular.csv_rows import _delimiter, sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.load.tabular.json_rows import one_award_a_line
 from edcbridge.mapping.edc import catalogue_notes
@@ -152,12 +152,12 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
             if suffix == ".json" and not _json_lines(handle):
                 return None  # {"awards": [...]}, or objects over several lines: read as the reader does
             handle.seek(0)
-            lines = _records(_lines(handle)) if path.suffix.lower() in _TABULAR else \
-                sum(1 for line in _lines(handle) if line.strip(_EMPTY_ROW))
+            sample = start.decode("utf-8", "replace")
+            lines = _records(_lines(handle), sep_line(sample) or _delimiter(sample)) \
+                if suffix in _TABULAR else sum(1 for line in _lines(handle) if line.strip(_EMPTY_ROW))
     except OSError:
         return None
     if suffix in _TABULAR:
-        sample = start.decode("utf-8", "replace")
         excel_sep = sep_line(sample) is not None  # read as the reader does
         titles = _title_rows(sample, excel_sep, column_test(columns))
         lines -= 1 + excel_sep + titles  # the header, sep= and titles
@@ -221,20 +221,40 @@ def _column_names(line: str, is_header: Callable[[str], bool]) -> int:
     return sum(1 for cell in _cells(line) if is_header(cell))
 
 
-def _records(lines: Iterable[bytes]) -> int:
-    """CSV records, not lines: a quoted cell may hold line breaks (an odd number of quotes on a
-    line opens or closes one), and blank rows are skipped as the reader skips them. A quote
-    still open at the end is one last record, as the reader takes it."""
+def _records(lines: Iterable[bytes], delimiter: str) -> int:
+    """CSV records, not lines: a quoted cell may hold line breaks, and blank rows are skipped as
+    the reader skips them. A quote still open at the end is one last record, as the reader takes
+    it."""
+    opens = re.compile(rb'(?:^(?:\xef\xbb\xbf)?|' + re.escape(delimiter.encode()) + rb') *"')
     records, quoted = 0, False
     for line in lines:
-        if line.count(b'"') % 2:
-            quoted = not quoted
-            if quoted:
-                continue
-        elif quoted or not line.strip(_EMPTY_ROW):
+        was = quoted
+        if b'"' in line:
+            quoted = _quoted_at_end(line, quoted, opens)
+        if quoted or (not was and not line.strip(_EMPTY_ROW)):
             continue
         records += 1
     return records + quoted
+
+
+def _quoted_at_end(line: bytes, quoted: bool, opens: re.Pattern[bytes]) -> bool:
+    """Whether a quoted cell is open at the end of ``line``, as the csv reader tells: a quote
+    opens one only where a cell starts (after the delimiter and its spaces), a quote in a cell
+    is a character of it (``Robert "Bob``, ``5'11"``); in a quoted cell two quotes are one, and
+    one ends it."""
+    at = 0
+    while True:
+        if not quoted:
+            start = opens.search(line, at)
+            if start is None:
+                return False
+            at, quoted = start.end(), True
+        end = line.find(b'"', at)
+        while end >= 0 and line[end + 1:end + 2] == b'"':
+            end = line.find(b'"', end + 2)
+        if end < 0:
+            return True
+        at, quoted = end + 1, False
 
 
 class _Runner:
