@@ -77,6 +77,16 @@ def test_a_quote_inside_a_cell_opens_no_quoted_cell_in_the_count(tmp_path: Path,
     assert count_rows(stray) == 20
 
 
+def test_the_mark_of_an_empty_json_lines_file_joined_on_is_no_row_of_the_count(tmp_path: Path) -> None:
+    """``cat empty.jsonl awards.jsonl`` of files written with a byte-order mark: the reader
+    passes over the line holding the first file's mark alone; the bar ended at 3/4."""
+    lines = "".join(json.dumps(award) + "\n" for award in _json_awards(tmp_path, 3))
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(b"\xef\xbb\xbf\n\xef\xbb\xbf" + lines.encode("utf-8"))
+    assert len(list(iter_awards(joined, load_catalogue(CATALOGUE)))) == 3
+    assert count_rows(joined) == 3
+
+
 def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
     single = tmp_path / "single.csv"
     single.write_text("award_id\nA-1\nA-2\n", "utf-8")

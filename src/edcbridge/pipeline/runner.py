@@ -154,7 +154,7 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
             handle.seek(0)
             sample = start.decode("utf-8", "replace")
             lines = _records(_lines(handle), sep_line(sample) or _delimiter(sample)) \
-                if suffix in _TABULAR else sum(1 for line in _lines(handle) if line.strip(_EMPTY_ROW))
+                if suffix in _TABULAR else sum(1 for line in _lines(handle) if _json_line(line))
     except OSError:
         return None
     if suffix in _TABULAR:
@@ -174,6 +174,12 @@ def _lines(handle: BinaryIO) -> Iterator[bytes]:
             yield line.encode("latin-1")
     finally:
         text.detach()
+
+
+def _json_line(line: bytes) -> bool:
+    """Whether a line of JSON Lines is a row: not blank, nor the byte-order mark alone of an
+    empty file joined on (``cat empty.jsonl awards.jsonl``), which the reader passes over."""
+    return bool(line.replace(b"\xef\xbb\xbf", b"").strip(_EMPTY_ROW))
 
 
 def _json_lines(handle: BinaryIO) -> bool:
