@@ -224,3 +224,20 @@ def test_rows_of_withdrawn_awards_are_no_part_of_the_rate(monkeypatch: pytest.Mo
         bar.update("done")
     line = bar.line(clock.now)
     assert " 1.0/s, 0 failed, 0 skipped, 1000 withdrawn, ETA 16:30" in line, line
+
+
+def test_the_last_line_of_a_short_run_gives_no_pace_of_one_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eighteen rows reported at one journal commit, a second after the start: the last line
+    said '2208.7/s' (the rows a moment apart in the burst) of a run that made 18 in a second,
+    rather than its records over its time."""
+    clock = _Clock(monkeypatch)
+    stream = io.StringIO()
+    bar = Progress(18, stream=stream)
+    clock.now += 1.0
+    for _ in range(18):
+        clock.now += 0.0005
+        bar.update("done")
+    clock.now += 0.011
+    bar.close()
+    last = stream.getvalue().splitlines()[-1]
+    assert "18/18" in last and " 17.6/s," in last, last

@@ -102,7 +102,7 @@ class Progress:
         seconds (a resumed run skips thousands of done rows a second, and a run's start-up, the
         catalogue read and the workers started, is no part of its pace); None before. The
         last line of a run too short for a pace gives all its records over all its time."""
-        pace = self._pace(now, seen - self._no_work(), final)
+        pace = self._pace(now, seen - self._no_work())
         if pace is not None:
             return 1 / pace
         return seen / elapsed if final else None
@@ -122,14 +122,12 @@ class Progress:
         nothing of the pace."""
         return self.no_work
 
-    def _pace(self, now: float, rows: int, final: bool = False) -> float | None:
+    def _pace(self, now: float, rows: int) -> float | None:
         """Seconds a row, over the ``rows`` reported since the first record worked on, once the
-        work has gone on for ``_SETTLE`` seconds (or the run is over); None before. Results
-        come in bursts (one per journal commit, the first often a single record): two records
-        a moment apart would give an ETA of hours."""
-        if self.first_work is None or rows < 2 or now <= self.first_work:
-            return None
-        if not final and now - self.first_work < _SETTLE:
+        work has gone on for ``_SETTLE`` seconds; None before. Results come in bursts (one per
+        journal commit, the first often a single record): two records a moment apart would give
+        an ETA of hours, and the rows of a short run's one commit a rate of thousands a second."""
+        if self.first_work is None or rows < 2 or now - self.first_work < _SETTLE:
             return None
         return (now - self.first_work) / (rows - 1)  # the first marks the start
 
