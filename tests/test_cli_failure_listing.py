@@ -94,6 +94,26 @@ def test_a_fail_fast_met_at_the_last_row_went_through_the_input(env: None, tmp_p
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_fail_fast_met_at_the_last_row_before_files_of_no_rows_went_through_the_input(
+        env: None, tmp_path: Path, workers: str) -> None:
+    """The last file holds the header alone (a department with no awards this time): the run
+    was said to be stopped, with "0 rows not read", though no row was left."""
+    awards = _awards(tmp_path / "awards.csv", 5)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(awards.read_text("utf-8").splitlines()[0] + "\n\n", "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(awards), str(empty), "-c",
+                                       str(FIXTURES / "wales" / "catalogue.yaml"), "-o", str(out),
+                                       "--fail-fast", "5", "-j", workers])
+    assert result.exit_code == 1, result.stderr
+    assert "stopped after" not in result.stderr, result.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert (report["done"], report["failed"], report["stopped_early"]) == (1, 5, False)
+    assert report["not_read"] is None
+    assert "not read" not in (out / "report.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_fail_fast_stop_says_so_when_rows_are_left(env: None, tmp_path: Path, workers: str) -> None:
     catalogue = str(FIXTURES / "wales" / "catalogue.yaml")
     awards = _as_json(_awards(tmp_path / "awards.csv", 5))  # the 5th failure is left unread

@@ -492,8 +492,20 @@ def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterat
             yield Outcome("", str(path), 0, "", "", "failed", "load", file_level=True,
                           errors=[error.render()])
         if runner.should_stop():
-            runner.rows_left = runner.rows_left or number < len(job.awards)
+            runner.rows_left = runner.rows_left or _any_row(job, catalogue, job.awards[number:])
             return
+
+
+def _any_row(job: Job, catalogue: Catalogue, paths: Iterable[Path]) -> bool:
+    """Whether the files a stopped run did not open hold a row, or an error of their own to
+    report (a file of its header alone leaves nothing to read): read up to the first."""
+    for path in paths:
+        try:
+            for _ in iter_awards(path, catalogue, job.encoding, job.columns):
+                return True
+        except InputFileError:  # unreadable before its first row: not gone through
+            return True
+    return False
 
 
 def _settings(options: RunOptions, sealing: str) -> str:
