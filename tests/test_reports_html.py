@@ -10,10 +10,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.cli import main
 from edcbridge.pipeline.reports import ReportWriter, render_html, summary_data
 from edcbridge.pipeline.runner import RunResult
 from edcbridge.pipeline.worker import Outcome
+from tests.conftest import BROKEN, FIXTURES
+
+
+@pytest.fixture
+def env(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
 
 
 class _Text(HTMLParser):
@@ -55,7 +63,7 @@ def _verdict(result: RunResult) -> str:
 @pytest.mark.parametrize(("result", "words"), [
     (RunResult(done=3, skipped=2), "All 5 records are done"),
     (RunResult(done=3, failed=2), "2 record(s) failed"),
-    (RunResult(done=3, file_errors=1), "1 file(s) could not be read to the end"),
+    (RunResult(done=3, file_errors=1), "1 file(s) with a wrong header or not read to the end"),
     (RunResult(done=3, failed=3, stopped_early=True), "--fail-fast"),
     (RunResult(done=3, interrupted=True), "interrupted (Ctrl-C, or SIGTERM"),
     (RunResult(done=3, aborted="OSError: [Errno 5] Input/output error"), "Input/output error"),
@@ -72,6 +80,22 @@ def test_a_run_that_stopped_does_not_say_all_is_done() -> None:
     for stopped in (RunResult(done=3, interrupted=True), RunResult(done=3, stopped_early=True, failed=3),
                     RunResult(done=3, aborted="OSError: disk full")):
         assert "not read" in _verdict(stopped)
+
+
+@pytest.mark.parametrize("awards", ["unknown_column.csv", "missing_column.csv"])
+def test_a_file_of_a_wrong_header_read_to_its_end_is_not_said_to_be_cut_short(env: None, tmp_path: Path,
+                                                                              awards: str) -> None:
+    """Every row of a file whose header misses or misspells a column is read (each fails on it):
+    the first line said the file "could not be read to the end", and a clerk looked for rows lost."""
+    out = tmp_path / "out"
+    catalogue = FIXTURES / "imperial" / "catalogue.yaml"
+    result = CliRunner().invoke(main, ["export", str(BROKEN / awards), "-c", str(catalogue), "-o", str(out),
+                                       "-j", "1"])
+    assert result.exit_code == 1, result.output
+    assert "1 file error(s)" in result.stderr, result.stderr
+    verdict = "".join(_page((out / "report.html").read_text("utf-8")).strong)
+    assert "could not be read to the end" not in verdict, verdict
+    assert "1 file(s) with a wrong header or not read to the end" in verdict, verdict
 
 
 def test_a_file_error_is_not_shown_as_row_0(tmp_path: Path) -> None:

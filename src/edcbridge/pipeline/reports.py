@@ -428,9 +428,10 @@ def _absent(summary: dict[str, Any]) -> str:
 
 
 def _problems(summary: dict[str, Any]) -> str:
-    """What failed, counted: records, files read only part way, deliveries."""
+    """What failed, counted: records, files with a wrong header or read only part way (the
+    file errors: a file of a wrong header has each row read, and failed), deliveries."""
     counts = ((summary["failed"], "record(s) failed"),
-              (summary["file_errors"], "file(s) could not be read to the end"),
+              (summary["file_errors"], "file(s) with a wrong header or not read to the end"),
               (summary["delivery_failed"], "delivery(ies) failed"),
               (_not_sent(summary), "delivery(ies) not sent"))
     return ", ".join(f"{count} {what}" for count, what in counts if count)
