@@ -87,6 +87,18 @@ def test_the_mark_of_an_empty_json_lines_file_joined_on_is_no_row_of_the_count(t
     assert count_rows(joined) == 3
 
 
+@pytest.mark.parametrize("line", [",", '""', ";"])
+def test_a_json_line_of_no_object_is_a_row_of_the_count(tmp_path: Path, line: str) -> None:
+    """A line of a comma (left from an array taken apart by hand) is a row the reader fails:
+    the count passed over it as a blank row of a CSV file, and the bar ended at 4/3."""
+    lines = [json.dumps(award) for award in _json_awards(tmp_path, 3)]
+    path = tmp_path / "awards.jsonl"
+    path.write_text("\n".join([*lines[:2], line, lines[2]]) + "\n", "utf-8")
+    rows = list(iter_awards(path, load_catalogue(CATALOGUE)))
+    assert len(rows) == 4 and sum(row.award is None for row in rows) == 1
+    assert count_rows(path) == 4
+
+
 def test_a_one_column_file_keeps_its_first_row_as_the_header(tmp_path: Path) -> None:
     single = tmp_path / "single.csv"
     single.write_text("award_id\nA-1\nA-2\n", "utf-8")

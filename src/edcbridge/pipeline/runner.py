@@ -37,7 +37,7 @@ from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import _delimiter, sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
-from edcbridge.load.tabular.json_rows import one_award_a_line
+from edcbridge.load.tabular.json_rows import _unmarked, one_award_a_line
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -177,9 +177,10 @@ def _lines(handle: BinaryIO) -> Iterator[bytes]:
 
 
 def _json_line(line: bytes) -> bool:
-    """Whether a line of JSON Lines is a row: not blank, nor the byte-order mark alone of an
-    empty file joined on (``cat empty.jsonl awards.jsonl``), which the reader passes over."""
-    return bool(line.replace(b"\xef\xbb\xbf", b"").strip(_EMPTY_ROW))
+    """Whether a line of JSON Lines is a row, as the reader tells: not blank, nor the
+    byte-order mark alone of an empty file joined on (``cat empty.jsonl awards.jsonl``), nor
+    the Ctrl-Z that ends a file; a line of no object (a comma) is a row the reader fails."""
+    return bool(_unmarked(line.decode("utf-8", "replace")).strip().strip("\x1a"))
 
 
 def _json_lines(handle: BinaryIO) -> bool:
