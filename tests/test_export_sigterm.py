@@ -95,3 +95,25 @@ def test_a_worker_killed_part_way_stops_the_run_with_the_fix(store, monkeypatch:
     assert resumed.returncode == 0, stderr
     assert len(list((out / "edc").glob("*.jsonld"))) == total
     assert verify_audit(out / JOURNAL_NAME).intact
+
+
+def test_sigterm_while_the_rows_are_counted_stops_as_ctrl_c_does(store, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """The rows of a large file are counted before the run, for the progress bar (seconds for
+    gigabytes): a SIGTERM then ended the process at once, exit -15 and no word, where a Ctrl-C
+    says it was interrupted, exit 130."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    script = (
+        "import os, signal, sys\n"
+        "from edcbridge.cli import main\n"
+        "from edcbridge.pipeline import runner\n"
+        "def counting(path, columns=None):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return 3\n"
+        "runner.count_rows = counting\n"
+        "main(sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-c", script, "export", str(awards), "-c", str(CATALOGUE), "-o",
+                           str(tmp_path / "out"), "-j", "1"], capture_output=True, timeout=300, check=False)
+    assert proc.returncode == 130, proc.stderr
+    assert b"interrupted" in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
