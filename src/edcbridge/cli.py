@@ -582,12 +582,19 @@ _INTERRUPTED = "interrupted: what was done is kept and reported; run the same co
 
 def _located(outcome: Outcome, message: str) -> str:
     """A record's error naming its file, row and award. The loader's errors name their file and
-    row (and character): the award, when its id could be read, is named after them."""
+    row (and character): the award, when its id could be read, is named after them. The file's
+    name is shown with its control and direction characters escaped, as the reports show it (a
+    line break in it would start a line of its own)."""
+    from edcbridge.output import printable
+
+    file = printable(outcome.file)
+    if file != outcome.file:
+        message = message.replace(outcome.file, file)
     if outcome.file_level:
         return message
-    if not message.startswith(f"{outcome.file}:"):
-        return f"{outcome.file}:{outcome.row}: award {outcome.award_id!r}: {message}"
-    place = re.match(re.escape(outcome.file) + r":\d+(?::\d+)?: ", message)
+    if not message.startswith(f"{file}:"):
+        return f"{file}:{outcome.row}: award {outcome.award_id!r}: {message}"
+    place = re.match(re.escape(file) + r":\d+(?::\d+)?: ", message)
     if not outcome.award_id or place is None:
         return message
     return f"{place.group()}award {outcome.award_id!r}: {message[place.end():]}"
