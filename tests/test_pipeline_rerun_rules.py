@@ -534,7 +534,7 @@ def test_a_copied_output_folder_names_its_own_files(env: None, tmp_path: Path) -
     assert len(paths) == 3 and all(Path(p).parent.parent == tmp_path / "copy" for p in paths), paths
 
 
-def test_rows_done_earlier_neither_count_nor_break_a_run_of_failures(env: None, tmp_path: Path) -> None:
+def test_a_row_done_earlier_breaks_a_run_of_failures_as_its_success_did(env: None, tmp_path: Path) -> None:
     awards = synthetic_awards(tmp_path / "awards.csv", 7)
     lines = awards.read_text("utf-8").splitlines(keepends=True)
     for row in (2, 3, 5, 6, 7):  # good, F, F, good, F, F, F
@@ -544,9 +544,30 @@ def test_rows_done_earlier_neither_count_nor_break_a_run_of_failures(env: None, 
     assert _fail_fast(awards, CATALOGUE, out, "1", 3) == (2, 5)
     code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
                               "--fail-fast", "3")
-    assert code == 1 and "stopped after 3 consecutive failures" in stderr
+    assert code == 1 and "stopped after" not in stderr, stderr  # its third failure the last row
     summary = json.loads((out / "report.json").read_text("utf-8"))
-    assert (summary["skipped"], summary["failed"]) == (2, 3)  # stopped at row 6, the third new failure
+    assert (summary["skipped"], summary["failed"], summary["stopped_early"]) == (2, 5, False)
+
+
+def test_a_resumed_run_of_rows_failing_one_in_two_goes_on_to_the_end(env: None, tmp_path: Path) -> None:
+    """Stopped part way (here: a first run over the start of the file), the run is resumed with
+    the same --fail-fast: its failures are no more consecutive than they were, and every row
+    left is exported, on the first re-run as on any later one."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 12)
+    lines = awards.read_text("utf-8").splitlines(keepends=True)
+    for row in range(2, 13, 2):  # good, F, good, F...
+        lines[row] = lines[row].replace(",IMP-", ",NOPE-", 1)
+    awards.write_text("".join(lines[:7]), "utf-8")
+    out = tmp_path / "out"
+    assert _fail_fast(awards, CATALOGUE, out, "1", 2) == (3, 3)
+    awards.write_text("".join(lines), "utf-8")
+    for _ in range(2):
+        code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1",
+                                  "--fail-fast", "2")
+        assert code == 1 and "stopped after" not in stderr, stderr
+        summary = json.loads((out / "report.json").read_text("utf-8"))
+        assert summary["stopped_early"] is False and summary["failed"] == 6
+        assert summary["done"] + summary["skipped"] == 6  # every good row, on each re-run
 
 
 def _catalogue_copy(path: Path, edit: Callable[[str], str]) -> Path:

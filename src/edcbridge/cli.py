@@ -389,8 +389,9 @@ def main() -> None:
 @click.option("--workers", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core, at most 8).")
 @click.option("--fail-fast", type=click.IntRange(1), default=None,
-              help="Stop after N consecutive failed records (rows skipped as done earlier, or "
-                   "refused as withdrawn, neither count nor break the run of failures).")
+              help="Stop after N consecutive failed records, in input order (a row skipped as "
+                   "done earlier breaks the run of failures, as its success did; one refused as "
+                   "withdrawn or erased neither counts nor breaks it).")
 @click.option("--seal", "--p12", "seal_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Seal each credential (JAdES) with this PKCS#12 e-seal into OUT/edc-sealed/.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),

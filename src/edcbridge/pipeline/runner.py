@@ -376,9 +376,9 @@ class _Runner:
             limit = self.options.fail_fast
             if limit is not None and self.consecutive_failures >= limit:
                 self.stopping = True  # a success handled next, in the same batch, does not undo it
-        elif status != "skipped":  # a row done earlier is no new work: it neither counts nor
-            self.consecutive_failures = 0  # breaks a run of failures (a re-run after the seal or
-            # the catalogue broke then stops at the N-th new failure, not at the end of the file)
+        else:  # done, or skipped as done earlier: a row skipped breaks a run of failures as its
+            self.consecutive_failures = 0  # success did, so a run resumed stops where the run it
+            # resumes would have (rows failing one in two never stop it, on any re-run)
         if len(self.pending) >= self.options.commit_every or \
                 time.monotonic() - self.last_commit >= self.options.commit_seconds:
             self.flush()
@@ -472,7 +472,7 @@ def _foreign_issuer_check(seal: Any, catalogue: Catalogue) -> Callable[[str], st
 
 def _items(job: Job, catalogue: Catalogue, runner: _Runner, seal: Any) -> Iterator[Item | Outcome]:
     """Rows that need work, and the outcomes of rows that failed to load; skips are handled on
-    the way (they neither count nor break a run of failures)."""
+    the way (each breaks a run of failures, as its success did)."""
     foreign = _foreign_issuer_check(seal, catalogue) if hasattr(seal, "load") else None
     sealing = _sealing(seal)  # once: the seal's key is read (and its password derived) each time
     settings = _settings(runner.options, sealing)
