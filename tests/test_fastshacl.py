@@ -524,3 +524,26 @@ def test_a_blank_node_the_same_as_itself_is_printed_as_pyshacl_prints_it(store: 
     expected = pyshacl_rows(text, store, key)
     assert not expected[0]
     assert fast_rows(text, store, key) == expected
+
+
+@pytest.mark.parametrize(("title", "written"), [
+    ({"en_GB": "Machine learning"}, "en_GB"),
+    ({"@value": "Machine learning", "@language": "en"}, "@value"),
+])
+def test_a_language_rdf_cannot_write_is_named_where_it_is(store: SchemaStore, title: Doc,
+                                                            written: str) -> None:
+    """A language map key that is no language tag (pyld writes it, and no N-Quads reader reads
+    it back) is said as such at the map, not as an IRI holding a character IRIs cannot have."""
+    doc = copy.deepcopy(_fixture_credential())
+    doc["credentialSubject"]["hasClaim"]["title"] = title
+    expected = [Finding("jsonld.error", "error", "$.credentialSubject.hasClaim.title",
+                        f"the document's RDF cannot be written: a text's language {written!r} is not a "
+                        "language tag", "write each language as a BCP 47 tag (en, en-GB, not en_GB), and "
+                        "only languages as the keys of a language map such as title")]
+    assert validate_fast(doc, store) == validate_shacl(doc, store) == expected
+
+
+def test_an_iri_rdf_cannot_write_is_said_as_one(store: SchemaStore) -> None:
+    doc = copy.deepcopy(_fixture_credential())
+    doc["credentialSubject"]["contactPoint"]["emailAddress"]["id"] = "mailto:a<b>@example.org"
+    assert validate_fast(doc, store) == validate_shacl(doc, store) == [shacl.NOT_RDF]

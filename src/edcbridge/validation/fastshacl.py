@@ -36,10 +36,10 @@ from edcbridge.validation.nquads import RDF_FIRST, Lit, Term
 from edcbridge.validation.shacl import (
     _FIXES,
     _SHAPES_DIR,
-    NOT_RDF,
     SHAPES,
     _node_paths,
     _term,
+    not_rdf,
     shapes_for,
     shapes_graph,
 )
@@ -99,7 +99,7 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = T
     try:
         graph = nquads.parse(text)
     except nquads.NQuadsError:
-        return [NOT_RDF]
+        return [not_rdf(doc, text)]
     results = []
     for profile in profiles:
         skip, known = _shared_results(doc, graph, store, profile)

@@ -5,6 +5,7 @@ The only module that imports rdflib and pyshacl.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,49 @@ _FIXES = {
 NOT_RDF = Finding("jsonld.error", "error", "$", "the document's RDF cannot be written: an id or "
                   "IRI value holds a character IRIs cannot have",
                   "use absolute IRIs without spaces, quotes, braces or angle brackets in ids")
+NOT_RDF_TEXT = "the document's RDF cannot be written"
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+# a line whose text has a language: what follows its "@" up to the graph name or the final " ."
+_TAGGED_LINE = re.compile(r'^(?:<[^>]*>|_:\S+) <[^>]*> "(?:[^"\\]|\\.)*"@(.*?) (?:(?:<[^>]*>|_:\S+) )?\.$',
+                          re.MULTILINE)
+
+
+def not_rdf(doc: dict[str, Any], nquads: str) -> Finding:
+    """Why the document's N-Quads cannot be read, and where: a text whose language key or
+    ``@language`` is no language tag (``en_GB``, or ``@value`` in a language map), else an IRI."""
+    for match in _TAGGED_LINE.finditer(nquads):
+        tag = match.group(1)
+        if not _LANGUAGE_TAG.fullmatch(tag):
+            where, written = _language_path(doc, tag, "$") or ("$", tag)
+            return Finding(
+                "jsonld.error", "error", where,
+                f"{NOT_RDF_TEXT}: a text's language {written!r} is not a language tag",
+                "write each language as a BCP 47 tag (en, en-GB, not en_GB), and only languages "
+                "as the keys of a language map such as title")
+    return NOT_RDF
+
+
+def _language_path(value: Any, tag: str, path: str) -> tuple[str, str] | None:
+    """Where the first language key or ``@language`` that is ``tag`` (pyld writes it in lower
+    case) is, as a JSONPath, and the language as written there."""
+    if isinstance(value, dict):
+        language = value.get("@language")
+        if isinstance(language, str) and language.lower() == tag:
+            return path, language
+        for key, item in value.items():
+            if key == "@context":
+                continue
+            if key.lower() == tag and isinstance(item, str | list):
+                return path, key
+            found = _language_path(item, tag, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _language_path(item, tag, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
@@ -116,7 +160,7 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     try:
         data.parse(data=nquads, format="nquads")
     except ParserError:
-        return [NOT_RDF]
+        return [not_rdf(doc, nquads)]
     graph = rdflib.Graph()
     for triple in data.triples((None, None, None)):
         graph.add(triple)
