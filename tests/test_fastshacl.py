@@ -547,3 +547,27 @@ def test_an_iri_rdf_cannot_write_is_said_as_one(store: SchemaStore) -> None:
     doc = copy.deepcopy(_fixture_credential())
     doc["credentialSubject"]["contactPoint"]["emailAddress"]["id"] = "mailto:a<b>@example.org"
     assert validate_fast(doc, store) == validate_shacl(doc, store) == [shacl.NOT_RDF]
+
+
+def test_a_node_without_id_is_named_by_where_it_is(store: SchemaStore) -> None:
+    """A finding on a node without an id is placed at the key pointing to it (with its index
+    when it is the one node without an id in that array), by either engine, not at the blank
+    node label RDF gives it (b0, or a random one of rdflib's)."""
+    doc = copy.deepcopy(_fixture_credential())
+    identifier = doc["issuer"]["eIDASIdentifier"]
+    for node in [identifier, *_copies(doc, identifier)]:
+        node.pop("id", None)
+        node.pop("notation", None)
+    doc["credentialSubject"]["identifier"] = [{"id": "urn:test:identifier", "type": "Identifier",
+                                               "notation": "1"}, {"type": "Identifier", "schemeName": "x"}]
+    doc["credentialSubject"]["hasClaim"]["provenBy"]["grade"] = {"type": "Note"}
+    # two nodes without an IRI in one array (one labelled): the array, not an index that may be wrong
+    doc["credentialSubject"]["hasClaim"]["identifier"] = [
+        {"id": "_:first", "type": "Identifier"}, {"type": "Identifier", "schemeName": "y"}]
+    expected = {("shacl.MinCount", "$.issuer.eIDASIdentifier.notation"),
+                ("shacl.MinCount", "$.credentialSubject.identifier[1].notation"),
+                ("shacl.MinCount", "$.credentialSubject.hasClaim.provenBy.grade.noteLiteral"),
+                ("shacl.MinCount", "$.credentialSubject.hasClaim.identifier.notation")}
+    for findings in (validate_fast(doc, store), validate_shacl(doc, store)):
+        assert expected <= {(f.code, f.where) for f in findings}
+        assert not [f.where for f in findings if not f.where.startswith("$")]

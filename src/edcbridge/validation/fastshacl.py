@@ -6,8 +6,9 @@ value, severity, message) and the same findings. The data graph is read from the
 :func:`edcbridge.validation.jsonld.to_nquads` by a small parser instead of rdflib, and the shapes
 run as plain Python (see ``shapes_compiled``). Two differences, both where ``validate_shacl``
 is not deterministic: blank nodes keep their N-Quads labels (``b0``...) where rdflib draws random
-ones, and a fix text names the focus node's first type in document order where rdflib takes
-them in hash order.
+ones (in a value, and as the place of a node without an id that the document cannot place; see
+``shacl.blank_node_paths``), and a fix text names the focus node's first type in document order
+where rdflib takes them in hash order.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from edcbridge.validation.shacl import (
     SHAPES,
     _node_paths,
     _term,
+    blank_node_paths,
     not_rdf,
     shapes_for,
     shapes_graph,
@@ -111,6 +113,7 @@ def validate_fast(doc: dict[str, Any], store: SchemaStore, *, remember: bool = T
     paths: dict[str, str] = {}
     _node_paths(doc, "$", paths)
     reverse = {iri: term for term, iri in context_terms(doc, store).items()}
+    paths.update(blank_node_paths(doc, graph.blank_edges(), paths, reverse))
     texts = _Texts(graph)
     findings = {_finding(r, graph, paths, reverse, texts) for r in results}
     return sorted(findings, key=lambda f: (f.where, f.code, f.message))

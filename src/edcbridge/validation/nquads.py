@@ -9,7 +9,7 @@ and reported values match what a validator working on an rdflib graph sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -130,6 +130,15 @@ class Graph:
             for values in props.values():
                 nodes.update(v for v in values.values() if isinstance(v, str))
         return nodes
+
+    def blank_edges(self) -> Iterator[tuple[str, str, str]]:
+        """(subject, predicate, object) of each triple whose object is a blank node, the blank
+        nodes without their ``_:``, as rdflib prints them."""
+        for subject, props in self._out.items():
+            for predicate, values in props.items():
+                for value in values.values():
+                    if isinstance(value, str) and value.startswith("_:"):
+                        yield subject.removeprefix("_:"), predicate, value[2:]
 
     def subjects_with(self, predicate: str) -> list[str]:
         return [s for s, props in self._out.items() if props.get(predicate)]

@@ -6,6 +6,7 @@ The only module that imports rdflib and pyshacl.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,61 @@ def _node_paths(doc: Any, path: str, out: dict[str, str]) -> None:
     elif isinstance(doc, list):
         for index, item in enumerate(doc):
             _node_paths(item, f"{path}[{index}]", out)
+
+
+def blank_node_paths(doc: dict[str, Any], edges: Iterable[tuple[str, str, str]], paths: dict[str, str],
+                     reverse: dict[str, str]) -> dict[str, str]:
+    """Where each node without an id is in the document, as a JSONPath: the key of the node that
+    points to it (by the first of ``edges``, (subject, predicate, blank node) in ``paths``'
+    labels), with the index of the one node without an IRI in that key's array. A node that
+    cannot be told from others in its array is given the array's path; one that cannot be
+    placed, none."""
+    parents: dict[str, tuple[str, str]] = {}
+    for subject, predicate, node in edges:
+        parents.setdefault(node, (subject, predicate))
+    objects: dict[str, dict[str, Any]] = {}
+    _objects_at(doc, "$", objects)
+    found: dict[str, str] = {}
+
+    def place(node: str, seen: frozenset[str]) -> str | None:
+        known = paths.get(node) or found.get(node)
+        if known is not None or node not in parents or node in seen:
+            return known
+        subject, predicate = parents[node]
+        above = place(subject, seen | {node})
+        term = reverse.get(predicate)
+        holder = objects.get(above) if above is not None else None
+        if holder is None or term is None or term not in holder:
+            return None
+        value = holder[term]
+        where = f"{above}.{term}"
+        if isinstance(value, list):
+            blank = [i for i, item in enumerate(value) if isinstance(item, dict) and not _named(item)]
+            if len(blank) == 1:
+                where = f"{where}[{blank[0]}]"
+        found[node] = where
+        return where
+
+    for node in parents:
+        place(node, frozenset())
+    return found
+
+
+def _named(node: dict[str, Any]) -> bool:
+    """Whether a JSON object is a node with an IRI (a blank node label ``_:x`` is none)."""
+    return any(isinstance(node.get(key), str) and not node[key].startswith("_:") for key in ("id", "@id"))
+
+
+def _objects_at(value: Any, path: str, out: dict[str, dict[str, Any]]) -> None:
+    """Every JSON object of the document by its JSONPath."""
+    if isinstance(value, dict):
+        out[path] = value
+        for key, item in value.items():
+            if key != "@context":
+                _objects_at(item, f"{path}.{key}", out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _objects_at(item, f"{path}[{index}]", out)
 
 
 def _term(iri: str, reverse: dict[str, str]) -> str:
@@ -167,6 +223,8 @@ def validate_shacl(doc: dict[str, Any], store: SchemaStore) -> list[Finding]:
     paths: dict[str, str] = {}
     _node_paths(doc, "$", paths)
     reverse = {iri: term for term, iri in context_terms(doc, store).items()}
+    edges = ((str(s), str(p), str(o)) for s, p, o in graph if isinstance(o, rdflib.BNode))
+    paths.update(blank_node_paths(doc, edges, paths, reverse))
     findings: list[Finding] = []
     for key in shapes_for(doc):
         findings += _run(graph, shapes_graph(store.root, key), paths, reverse)
