@@ -199,3 +199,68 @@ def test_fail_fast_1_says_it_stopped_at_a_failure_in_the_singular(env: None, tmp
                                        str(tmp_path / "out"), "-j", "1", "--fail-fast", "1"])
     assert result.exit_code == 1, result.output
     assert "stopped after 1 failure (--fail-fast)" in result.stderr, result.stderr
+
+
+def _awards_workbook(tmp_path: Path, count: int, above: list[list[object]],
+                     between: dict[int, list[object]]) -> Path:
+    """``count`` synthetic awards in a sheet, under the rows ``above`` the header, with the rows
+    ``between`` put before the award of each index."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    with synthetic_awards(tmp_path / "plain.csv", count).open(encoding="utf-8") as source:
+        lines = list(csv.reader(source))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "awards"
+    for row in above:
+        sheet.append(row)
+    sheet.append(lines[0])
+    for index, line in enumerate(lines[1:]):
+        if index in between:
+            sheet.append(between[index])
+        sheet.append(line)
+    sheet.cell(sheet.max_row + 3, 2).font = Font(bold=True)  # a formatted cell, no value
+    path = tmp_path / "awards.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("above", [[], [["Graduation 2025 - awards"]],
+                                   [["Graduation 2025"], [], ["Medicine"]], [[None], [" "]]])
+def test_the_rows_of_a_workbook_are_counted_as_the_reader_takes_them(tmp_path: Path,
+                                                                     above: list[list[object]]) -> None:
+    """An XLSX file had no count: the bar showed no total nor time left, and a run --fail-fast
+    stopped could not say how many rows it left. Blank rows (empty, whitespace, Excel's escape of
+    a space, a formula never computed) are none; a row of a number alone is one the reader fails."""
+    between: dict[int, list[object]] = {1: [None, "   "], 3: ["_x0020_"], 4: [None, None, "=1+1"],
+                                         6: [None, 42], 7: ["\t"]}
+    path = _awards_workbook(tmp_path, 9, above, between)
+    rows = list(iter_awards(path, load_catalogue(CATALOGUE)))
+    assert len(rows) == 10 and sum(row.award is not None for row in rows) == 9
+    assert count_rows(path) == 10
+
+
+def test_the_demo_workbook_is_counted_as_read() -> None:
+    from edcbridge.demo import bundled_fixtures
+
+    folder = bundled_fixtures() / "cmf"
+    path = folder / "awards.xlsx"
+    assert count_rows(path) == len(list(iter_awards(path, load_catalogue(folder / "catalogue.yaml"))))
+
+
+def test_a_run_stopped_part_way_through_a_workbook_says_the_rows_it_left(env: None, tmp_path: Path) -> None:
+    between: dict[int, list[object]] = {}
+    path = _awards_workbook(tmp_path, 12, [], between)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for row in (3, 4, 5):  # the awards of rows 3 to 5 name no specification of the catalogue
+        book["awards"].cell(row, 2).value = "NOPE"
+    book.save(path)
+    result = CliRunner().invoke(main, ["export", str(path), "-c", str(CATALOGUE), "-o", str(tmp_path / "out"),
+                                       "-j", "1", "--fail-fast", "3"])
+    assert result.exit_code == 1 and "stopped after 3 consecutive failures" in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    assert (report["done"], report["failed"], report["not_read"]) == (1, 3, 8)
+    assert "8 rows not read" in result.stderr

@@ -38,6 +38,7 @@ from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import _delimiter, sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
 from edcbridge.load.tabular.json_rows import _unmarked, one_award_a_line
+from edcbridge.load.tabular.xlsx_rows import xlsx_row_count
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
 from edcbridge.output import safe_name
@@ -89,7 +90,7 @@ class RunOptions:
     commit_seconds: float = 0.5
     deliver: WalletTarget | None = None  # deposit each sealed credential in the learner's wallet
     ebsi_signer: Any = None  # an EbsiSigner: the EBSI profile also signed with the issuer's DID key
-    rows: int | None = None  # the input's award rows, when counted beforehand (CSV): see not_read
+    rows: int | None = None  # the input's award rows, when counted beforehand: see not_read
 
 
 @dataclass
@@ -140,6 +141,8 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
     """Rows in an award file, cheaply, for the progress bar (None when unknown); ``columns``
     is the column mapping its header is read with (see :func:`_title_rows`)."""
     suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return xlsx_row_count(path, column_test(columns))
     if suffix not in (*_TABULAR, ".jsonl", ".ndjson", ".json"):
         return None
     try:

@@ -59,6 +59,7 @@ class Table:
     sheet: str | None = None
     sheets: tuple[str, ...] = field(default=())
     header_row: int = 1
+    counted: int | None = None  # of a workbook read to count its rows: how many (see xlsx_row_count)
 
 
 ColumnTest = Callable[[str], bool]  # whether a header cell names a column the reader knows

@@ -62,6 +62,7 @@ class SheetMarks:
     hidden_sheet: CellProblem | None = None  # said on every row of a sheet hidden in the workbook
     error_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, column) saved as errors
     read: bool = False  # whether the sheet's XML was read (else the marks are not known)
+    filled_rows: list[int] | None = None  # numbers of the rows holding a value (when counted)
     _open: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # see merged_at
 
     def merged_at(self, number: int) -> list[tuple[int, int, int, int, str]]:
@@ -130,21 +131,26 @@ def _row_number(element: Any, previous: int | None) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _sheet_marks(sheet: Any) -> SheetMarks:
-    """Read from the sheet's XML, which openpyxl's read-only cells do not expose."""
+def _sheet_marks(sheet: Any, *, count: bool = False) -> SheetMarks:
+    """Read from the sheet's XML, which openpyxl's read-only cells do not expose; with
+    ``count``, also the rows that hold a value (see :func:`xlsx_row_count`)."""
     from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
     from openpyxl.xml.functions import iterparse
 
-    marks = SheetMarks()
+    marks = SheetMarks(filled_rows=[] if count else None)
     source = getattr(sheet, "_get_source", None)
     if source is None:
         return marks
+    strings = getattr(sheet, "_shared_strings", None) or []
     row_number: int | None = 0
     far_cells = 0
+    row_filled = False
     with source() as xml:
         for _, element in iterparse(xml):
             tag = element.tag
             if tag == f"{_MAIN}c":
+                if count and not row_filled:
+                    row_filled = _holds_value(element, strings)
                 if _far_column(element.get("r")):
                     far_cells += 1
                     if far_cells > MAX_FAR_CELLS:
@@ -159,6 +165,9 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
                 row_number = _row_number(element, row_number)
                 if element.get("hidden") in ("1", "true") and row_number is not None:
                     marks.hidden_rows.add(row_number)
+                if row_filled and marks.filled_rows is not None and row_number is not None:
+                    marks.filled_rows.append(row_number)
+                row_filled = False
                 element.clear()
             elif tag == f"{_MAIN}col" and _hidden_column(element):
                 marks.hidden_columns.append((int(element.get("min")), int(element.get("max"))))
@@ -169,6 +178,25 @@ def _sheet_marks(sheet: Any) -> SheetMarks:
     marks.merged.sort(reverse=True)  # merged_at pops them from the end: by first row
     marks.read = True
     return marks
+
+
+def _holds_value(cell: Any, strings: Sequence[Any]) -> bool:
+    """Whether a ``<c>`` holds what the reader takes for a value, not a blank (see
+    :func:`.cells.blank`): a number, date, truth value or error, or a text that is not only
+    whitespace (shared, inline or a formula's, with Excel's _xHHHH_ escapes read)."""
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(f"{_MAIN}is")
+        text = "" if inline is None else "".join(inline.itertext())
+    else:
+        text = cell.findtext(f"{_MAIN}v") or ""
+        if not text or kind not in ("s", "str"):
+            return bool(text)
+        if kind == "s":
+            text = strings[int(text)]
+    if not isinstance(text, str):
+        return True
+    return bool((_unescaped(text) if "_x" in text else text).strip())
 
 
 _COLUMN_NUMBER = re.compile(r"[1-9][0-9]{0,4}")
@@ -257,7 +285,19 @@ def column_letter(position: int) -> str:
     return str(get_column_letter(position))
 
 
-def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
+def xlsx_row_count(path: Path, is_column: ColumnTest | None = None) -> int | None:
+    """The rows of awards the reader takes from a workbook (the rows under the header that hold
+    a value), for the progress bar, or None when the workbook cannot be read: one pass over the
+    sheet's XML, as the reader makes before its rows."""
+    try:
+        table = _xlsx_rows(path, is_column, count_only=True)
+    except Exception:  # the run names what is wrong with the file
+        return None
+    return table.counted
+
+
+def _xlsx_rows(path: Path, is_column: ColumnTest | None = None, *, count_only: bool = False) -> Table:
+    """The sheet's rows; with ``count_only``, none, but how many there are (``counted``)."""
     from openpyxl import load_workbook  # imported when a workbook is read: openpyxl is slow to import
 
     check_zip(path)
@@ -270,7 +310,7 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     name = _pick_sheet(book.sheetnames, visible)
     sheet = book[name]
     try:
-        marks = _sheet_marks(sheet)
+        marks = _sheet_marks(sheet, count=count_only)
     except SheetBeyondLimits as exc:
         book.close()
         raise InputFileError(str(path), f"the sheet {name!r} {exc.problem}", exc.fix) from None
@@ -294,6 +334,12 @@ def _xlsx_rows(path: Path, is_column: ColumnTest | None = None) -> Table:
     if len(header) > MAX_COLUMNS:
         book.close()
         raise _too_wide(path, len(header))
+    if count_only:
+        book.close()
+        if not marks.read or marks.filled_rows is None:
+            return Table(header, iter(()), name, tuple(book.sheetnames), header_row)
+        counted = sum(1 for number in marks.filled_rows if number > header_row)
+        return Table(header, iter(()), name, tuple(book.sheetnames), header_row, counted)
     twice = columns_twice(header)
 
     def rows() -> Iterator[tuple[int, Row]]:
