@@ -155,6 +155,20 @@ def _broken(path: Path, award_id: str) -> Path:
     return path
 
 
+def test_the_note_of_a_withdrawn_row_names_its_file_with_control_characters_escaped(
+        env: None, tmp_path: Path) -> None:
+    """The note on stderr begins with the awards file's name: a line break in it started a line
+    of its own ("OK good.csv:5: ..."), where the row's errors and report.csv show it as \\n."""
+    awards = tmp_path / "odd\nOK good.csv"
+    awards.write_bytes(AWARDS.read_bytes())
+    out = tmp_path / "out"
+    _export(out, awards=awards)
+    _withdraw(out, f"imperial/{AWARD}")
+    result = _run(out, awards=awards)
+    assert result.exit_code == 0, result.output
+    assert "odd\\nOK good.csv:" in result.stderr and "\nOK good.csv" not in result.stderr
+
+
 def test_withdrawn_rows_left_in_the_input_are_said_once_and_do_not_fail_the_run(
         env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"

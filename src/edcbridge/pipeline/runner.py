@@ -41,7 +41,7 @@ from edcbridge.load.tabular.json_rows import _unmarked, one_award_a_line
 from edcbridge.load.tabular.xlsx_rows import xlsx_row_count
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
-from edcbridge.output import safe_name
+from edcbridge.output import printable, safe_name
 from edcbridge.pipeline.catalogue_gaps import catalogue_annex1_gaps
 from edcbridge.pipeline.catalogue_part import CatalogueParts
 from edcbridge.pipeline.delivery import NOT_SENT, Delivery, WalletTarget, deliver_pending
@@ -1028,7 +1028,7 @@ def _not_in_input(runner: _Runner, out_dir: Path) -> list[str]:
 
 def _rows_shown(shown: list[tuple[str, str, int]], count: int) -> str:
     """The first rows held back (an award's name, file, row) and how many more there are."""
-    listed = ", ".join(f"{name} at {file}:{row}" for name, file, row in shown)
+    listed = ", ".join(f"{printable(name)} at {printable(file)}:{row}" for name, file, row in shown)
     return listed + (f", and {count - len(shown)} more" if count > len(shown) else "")
 
 
@@ -1040,9 +1040,11 @@ def _withdrawn_rows_note(result: RunResult, out_dir: Path) -> list[str]:
         return []
     if count == 1:
         ((key, file, row),) = result.withdrawn_shown
-        return [f"{file}:{row}: 1 award withdrawn is still in the input ({key}): it is not exported again "
-                f"and does not fail the run\n    fix: remove its row from the input, or reinstate the award "
-                f"(the next run then exports it): edcbridge withdraw {out_dir} {key} --undo --reason TEXT"]
+        key = printable(key)
+        return [f"{printable(file)}:{row}: 1 award withdrawn is still in the input ({key}): it is not "
+                f"exported again and does not fail the run\n    fix: remove its row from the input, or "
+                f"reinstate the award (the next run then exports it): edcbridge withdraw {out_dir} {key} "
+                "--undo --reason TEXT"]
     return [f"{out_dir}: {count} awards withdrawn are still in the input "
             f"({_rows_shown(result.withdrawn_shown, count)}; "
             f"{out_dir / 'report.csv'} lists each, as withdrawn): they are not exported again and do not "
@@ -1060,7 +1062,8 @@ def _erased_rows_note(result: RunResult, out_dir: Path) -> list[str]:
     source = "from the system the input is exported from, so that it keeps no copy for this folder"
     if count == 1:
         ((award_id, file, row),) = result.erased_shown
-        return [f"{file}:{row}: 1 award erased at its learner's request is still in the input ({award_id}): "
+        return [f"{printable(file)}:{row}: 1 award erased at its learner's request is still in the input "
+                f"({printable(award_id)}): "
                 f"it is not exported again and does not fail the run\n    fix: remove the learner's row "
                 f"from the input and {source}"]
     return [f"{out_dir}: {count} awards erased at their learners' request are still in the input "
