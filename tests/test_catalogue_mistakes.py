@@ -210,6 +210,20 @@ def test_a_control_character_in_a_text_is_named_where_it_is(
     assert character in error.message and error.fix.startswith("delete it"), error.render()
 
 
+@pytest.mark.parametrize(("new", "character"), [
+    ('title: {en: "Machine Learning for Health Data\\uFFFE"}', "U+FFFE"),
+    ('title: {en: "Machine Learning \\uFDD0for Health Data"}', "U+FDD0"),
+    ('title: {en: "Machine Learning for Health Data \\U0010FFFF"}', "U+10FFFF"),
+])
+def test_a_noncharacter_in_a_text_is_named_where_it_is(tmp_path: Path, new: str, character: str) -> None:
+    """A noncharacter is no text: XML cannot carry U+FFFE or U+FFFF (the catalogue's LOQ ended in a
+    traceback, its EDC XML credentials failed), and JOSE verifiers refuse a sealed payload holding
+    any of them, which edcbridge sealed."""
+    [error] = _errors(_variant(tmp_path, ("title: {en: Machine Learning for Health Data}", new)))
+    assert (error.row, error.column) == (48, f"{MLH}.title.en"), error.render()
+    assert character in error.message and error.fix.startswith("delete it"), error.render()
+
+
 def test_tabs_and_line_breaks_in_a_text_are_no_control_characters(tmp_path: Path) -> None:
     path = _variant(tmp_path, ("title: {en: Machine Learning for Health Data}",
                                'title: {en: "Machine\\tLearning\\nfor Health Data\\r"}'))

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from edcbridge.load.catalogue_links import esco_problems
+from edcbridge.load.cell_text import noncharacter
 from edcbridge.load.errors import FieldError, InputFileError, RecordError, from_validation, suggest
 from edcbridge.load.local_dates import local_date_fix
 from edcbridge.load.logos import embed_logos
@@ -558,8 +559,9 @@ _KEPT_CONTROLS = frozenset("\t\n\r")
 
 
 def _control_characters(value: Any, loc: tuple[Any, ...] = ()) -> list[Problem]:
-    """Texts holding a control character other than a tab or line break: nobody sees one, and XML
-    cannot carry it (the EDC XML and LOQ of the catalogue could not be written)."""
+    """Texts holding a control character other than a tab or line break, or a noncharacter: nobody
+    sees one, and XML cannot carry it (the EDC XML and LOQ of the catalogue could not be written),
+    nor JOSE verifiers a sealed payload holding a noncharacter."""
     if isinstance(value, dict):
         return [p for key, item in value.items() for p in _control_characters(item, (*loc, key))]
     if isinstance(value, list):
@@ -568,9 +570,14 @@ def _control_characters(value: Any, loc: tuple[Any, ...] = ()) -> list[Problem]:
         return []
     for position, character in enumerate(value, start=1):
         if character not in _KEPT_CONTROLS and unicodedata.category(character) == "Cc":
-            return [(loc, f"the text holds a control character, U+{ord(character):04X}, at character "
-                     f"{position}", "delete it: type the text again rather than paste it (text copied "
-                     "from a web page, a PDF or an e-mail brings such characters with it)")]
+            kind = "a control character"
+        elif noncharacter(character):
+            kind = "a noncharacter"
+        else:
+            continue
+        return [(loc, f"the text holds {kind}, U+{ord(character):04X}, at character {position}",
+                 "delete it: type the text again rather than paste it (text copied from a web page, "
+                 "a PDF or an e-mail brings such characters with it)")]
     return []
 
 

@@ -13,6 +13,14 @@ _IN_TEXT = frozenset("\u200c\u200d\t")
 _LINE_BREAKS = frozenset("\n\r")  # said by their own check (see awards.row_to_data)
 
 
+def noncharacter(character: str) -> bool:
+    """Whether ``character`` is one of Unicode's 66 noncharacters (U+FDD0 to U+FDEF and the last
+    two of each plane, U+FFFE and U+FFFF among them): never text, XML cannot carry U+FFFE or
+    U+FFFF, and JOSE verifiers refuse a JAdES payload that holds any."""
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 def hidden_character(text: str, in_text: bool) -> tuple[int, str, bool] | None:
     """The 1-based position and name (``U+200B ZERO WIDTH SPACE``) of the first character of
     ``text`` that cannot be seen, and whether it is a space; ``in_text`` for a name or grade,
