@@ -40,6 +40,24 @@ def test_an_invisible_character_is_refused_and_named(tmp_path: Path, column: str
     assert error.fix.startswith("delete it")
 
 
+@pytest.mark.parametrize(("column", "value", "character"), [
+    ("given_name", "Chloé\ufffe", "U+FFFE"),
+    ("family_name", "Lef\ufdd0èvre", "U+FDD0"),
+    ("given_name", "Chloé\U0010ffff", "U+10FFFF"),
+])
+def test_a_noncharacter_is_refused_and_named(tmp_path: Path, column: str, value: str,
+                                             character: str) -> None:
+    """A noncharacter is no text: its EDC XML failed with a parser's message naming no column
+    (XML cannot carry U+FFFE or U+FFFF), and its sealed EDC was refused by JOSE verifiers."""
+    [row] = _rows(_with(tmp_path, column, value))
+    assert row.award is None and _where(row.errors) == [(2, column)]
+    [error] = row.errors
+    position = next(i for i, c in enumerate(value, start=1) if f"U+{ord(c):04X}" == character)
+    assert error.message == f"{column} holds a character that cannot be seen, {character}, " \
+        f"at character {position}"
+    assert error.fix.startswith("delete it")
+
+
 def test_an_invisible_character_in_an_email_is_refused(tmp_path: Path) -> None:
     path = _csv(tmp_path, [[*HEADER, "email"], [*GOOD, "chloe\u200b@example.org"]])
     [row] = _rows(path)

@@ -26,14 +26,16 @@ def hidden_character(text: str, in_text: bool) -> tuple[int, str, bool] | None:
     ``text`` that cannot be seen, and whether it is a space; ``in_text`` for a name or grade,
     which may hold joiners and tabs, and whose spaces of any kind are made plain spaces.
     Printable text (most) is passed at once: ``str.isprintable`` is false for every character
-    of the categories looked for (Cc, Cf, Zl, Zp, and Zs but the ASCII space)."""
+    of the categories looked for (Cc, Cf, Zl, Zp, and Zs but the ASCII space) and for
+    noncharacters (Cn)."""
     if text.isprintable():
         return None
     for position, character in enumerate(text, start=1):
         if character in _LINE_BREAKS or (in_text and character in _IN_TEXT):
             continue
         category = unicodedata.category(character)
-        if category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and character != " " and not in_text):
+        if category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and character != " " and not in_text) \
+                or noncharacter(character):
             name = unicodedata.name(character, "")
             return position, f"U+{ord(character):04X}" + (f" {name}" if name else ""), category == "Zs"
     return None
