@@ -105,6 +105,21 @@ def test_the_scripts_a_language_is_not_written_in(language: str, text: str, fore
     assert foreign_scripts(language, text) == foreign
 
 
+@pytest.mark.parametrize(("language", "text"), [
+    ("ar", "محمد العلي"), ("fa", "مینا"), ("he", "שָׁלוֹם כהן"), ("zh", "李明 𠮷"),
+    ("ja", "山田はなこ ヤマダ ｶﾀｶﾅ"), ("ko", "김민준"), ("hi", "क्\u200dषमा"),
+    ("ka", "ნინო"), ("hy", "Անի"), ("th", "สมชาย"),
+    ("am", "ትግርኛ"), ("ta", "தமிழ்"), ("kk", "Айгүл"),
+])
+def test_a_text_in_the_script_of_its_language_is_in_no_foreign_script(language: str, text: str) -> None:
+    """An Arabic name read as Arabic was warned of as 'in Arabic script but read as 'ar'', its fix
+    being to set the row's language to the one it had."""
+    from edcbridge.load.award_checks import foreign_scripts
+
+    assert foreign_scripts(language, text) == set()
+    assert foreign_scripts("en", text) != set()
+
+
 @pytest.mark.parametrize("text", [
     "Chloé", "µ-Team", "ªº", "Zoë Σοφία Олена", "李 Lee", "Adébáyọ̀", "O'Connor 2", "Ann\u200bLee",
     "ﬁona", "Ⅻ", "😀 Ann", "Σ", "𝔄nn", "ǅ", "ßÆŒ", "\u00a0Ann",

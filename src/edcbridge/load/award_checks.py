@@ -193,9 +193,23 @@ def date_order(file: str, number: int, award: Award, names: dict[str, str],
 
 
 # the scripts of the languages not written in Latin alone (Latin is fine in any language: a
-# transliteration); Serbian is written in both
-_SCRIPTS = {"el": {"GREEK"}, "bg": {"CYRILLIC"}, "ru": {"CYRILLIC"}, "uk": {"CYRILLIC"},
-            "mk": {"CYRILLIC"}, "be": {"CYRILLIC"}, "sr": {"CYRILLIC"}}
+# transliteration), by the first word of their letters' Unicode names; Serbian is written in both
+_CJK = {"CJK", "IDEOGRAPHIC"}  # ideographs, and the iteration mark 々
+_JAPANESE = _CJK | {"HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "HALFWIDTH"}
+_SCRIPTS = {
+    **{lang: {"CYRILLIC"} for lang in ("bg", "ru", "uk", "mk", "be", "sr", "kk", "ky", "tg", "tt",
+                                       "ba", "cv", "ce", "os", "uz", "az", "ab", "av", "kv")},
+    "mn": {"CYRILLIC", "MONGOLIAN"}, "el": {"GREEK"},
+    **{lang: {"ARABIC"} for lang in ("ar", "fa", "ur", "ps", "sd", "ug", "ku", "ks")},
+    **{lang: {"HEBREW"} for lang in ("he", "yi")},
+    "zh": _CJK | {"BOPOMOFO"}, "ja": _JAPANESE, "ko": {"HANGUL", "HALFWIDTH"} | _CJK,
+    **{lang: {"DEVANAGARI"} for lang in ("hi", "mr", "ne", "sa")},
+    "bn": {"BENGALI"}, "as": {"BENGALI"}, "pa": {"GURMUKHI", "ARABIC"}, "gu": {"GUJARATI"},
+    "or": {"ORIYA"}, "ta": {"TAMIL"}, "te": {"TELUGU"}, "kn": {"KANNADA"}, "ml": {"MALAYALAM"},
+    "si": {"SINHALA"}, "th": {"THAI"}, "lo": {"LAO"}, "bo": {"TIBETAN"}, "dz": {"TIBETAN"},
+    "my": {"MYANMAR"}, "km": {"KHMER"}, "ka": {"GEORGIAN"}, "hy": {"ARMENIAN"},
+    "am": {"ETHIOPIC"}, "ti": {"ETHIOPIC"}, "dv": {"THAANA"},
+}
 
 
 # the letters past ASCII: every ASCII letter is Latin
