@@ -303,6 +303,22 @@ def test_every_file_that_cannot_be_sealed_is_named_and_none_is_written(
     assert _nothing_written(out)
 
 
+def test_a_noncharacter_is_refused_and_its_json_escape_sealed(written: devpki.TestSeal,
+                                                               tmp_path: Path) -> None:
+    """A noncharacter written as it is was sealed, and the seal verified here, but JOSE verifiers
+    (npm jose) refuse such a payload; its JSON escape says the same and they take it."""
+    raw = tmp_path / "raw.json"
+    raw.write_text(CREDENTIAL.replace("ä", "ä\ufffe"), encoding="utf-8")
+    result = _seal([raw], tmp_path / "out", *_p12_args(written))
+    assert result.exit_code == 1 and _nothing_written(tmp_path / "out")
+    assert f"{raw}: holds the noncharacter U+FFFE, at line 1, column 85, " in result.stderr
+    assert "write it as the JSON escape \\uFFFE" in result.stderr
+    escaped = tmp_path / "escaped.json"
+    escaped.write_text(CREDENTIAL.replace("ä", "ä\\uFFFE"), encoding="utf-8")
+    assert _seal([escaped], tmp_path / "out", *_p12_args(written)).exit_code == 0
+    assert _jose_accepts(tmp_path / "out" / "escaped-signed.jsonld") == "RS256"
+
+
 def test_a_sealed_file_is_not_sealed_again(written: devpki.TestSeal, credential: Path,
                                            tmp_path: Path) -> None:
     first = tmp_path / "first"

@@ -5,6 +5,7 @@ is, and an id that differs from the registry's by a character nobody sees makes 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # joiners belong to the spelling of some scripts (Persian, the Indic scripts), and a tab is made
@@ -19,6 +20,11 @@ def noncharacter(character: str) -> bool:
     U+FFFF, and JOSE verifiers refuse a JAdES payload that holds any."""
     code = ord(character)
     return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+# the noncharacters, to find in a long text at once
+NONCHARACTERS = re.compile("[\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xfffe) + chr(plane << 16 | 0xffff)
+                                                       for plane in range(17)) + "]")
 
 
 def hidden_character(text: str, in_text: bool) -> tuple[int, str, bool] | None:

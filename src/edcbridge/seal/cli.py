@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, unread_reason
 from edcbridge.cli import RECEIVED_FILE, quiet_option, tsa_timeout_option
 from edcbridge.in_order import in_order, processes_for
+from edcbridge.load.cell_text import NONCHARACTERS
 from edcbridge.output import json_text, printable
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
@@ -820,7 +821,22 @@ def _credential_problem(text: str) -> str | None:
     if isinstance(doc.get("payload"), str) and ("signatures" in doc or "signature" in doc):
         return ("already sealed (a JAdES seal): check it with 'edcbridge verify', or seal the "
                 "unsealed credential")
-    return None
+    return None if text.isascii() else _noncharacter_problem(text)
+
+
+def _noncharacter_problem(text: str) -> str | None:
+    """A noncharacter written as it is: the seal is over the text as written, and JOSE verifiers
+    (npm jose) refuse an unencoded payload holding one, though its JSON escape is the same value."""
+    found = NONCHARACTERS.search(text)
+    if found is None:
+        return None
+    index, character = found.start(), found.group()
+    units = character.encode("utf-16-be")  # a surrogate pair past U+FFFF
+    escape = "".join(f"\\u{units[i] << 8 | units[i + 1]:04X}" for i in range(0, len(units), 2))
+    line, column = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+    return (f"holds the noncharacter U+{ord(character):04X}, at line {line}, column {column}, which "
+            "JOSE verifiers refuse in a sealed payload: delete it, or write it as the JSON escape "
+            f"{escape}")
 
 
 def _seal_all(sealer: Sealer, files: Sequence[Path], checked: Sequence[_Checked], targets: Sequence[Path],
