@@ -71,6 +71,7 @@ def test_an_awarding_date_after_today_is_said_not_yet_valid(tmp_path: Path) -> N
     ("given_name", "Σοφία", "en", True),  # Greek read as English: the row's language is en
     ("family_name", "Иванова", "en", True),
     ("given_name", "Zoë", "en", False),
+    ("family_name", "李", "en", True),  # said as CJK script, not "Cjk"
 ])
 def test_a_name_in_another_script_than_its_language_is_a_warning(tmp_path: Path, column: str, text: str,
                                                                   language: str, warned: bool) -> None:
@@ -88,8 +89,9 @@ def test_a_name_in_another_script_than_its_language_is_a_warning(tmp_path: Path,
     if warned:
         assert found[0].column == column and f"read as '{language}'" in found[0].message
         assert f"'{column}@xx' column" in found[0].fix
-        example = f"{column}@el for Greek" if text == "Σοφία" else f"{column}@bg, {column}@ru or " \
-            f"{column}@uk for Cyrillic"
+        example = {"Σοφία": f"{column}@el for Greek", "李": f"{column}@zh, {column}@ja or {column}@ko for CJK"
+                   }.get(text, f"{column}@bg, {column}@ru or {column}@uk for Cyrillic")
+        assert f"in {example.rsplit(' for ', 1)[1]} script" in found[0].message
         assert f"({example})" in found[0].fix and "given_name@el" not in found[0].fix.replace(example, "")
 
 

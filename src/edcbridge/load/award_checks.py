@@ -238,7 +238,7 @@ def wrong_script(file: str, number: int, award: Award, names: dict[str, str]) ->
             if foreign:
                 found.append(RecordError(
                     file, number, names.get(column, column), short_text(value),
-                    f"the text is in {' and '.join(sorted(s.title() for s in foreign))} script but is "
+                    f"the text is in {' and '.join(sorted({_shown(s) for s in foreign}))} script but is "
                     f"read as {lang!r} (a plain column is read in the row's language)",
                     f"put it in a '{column}@xx' column of its own language{_examples(column, foreign)}, "
                     "or set the row's language column to that language"))
@@ -247,7 +247,16 @@ def wrong_script(file: str, number: int, award: Award, names: dict[str, str]) ->
 
 
 # the languages to name for a text in a script, in the fix of a text read in another language
-_SCRIPT_LANGUAGES = {"GREEK": ("el",), "CYRILLIC": ("bg", "ru", "uk")}
+_SCRIPT_LANGUAGES = {"GREEK": ("el",), "CYRILLIC": ("bg", "ru", "uk"), "ARABIC": ("ar", "fa"),
+                     "HEBREW": ("he",), "CJK": ("zh", "ja", "ko"), "HANGUL": ("ko",),
+                     "HIRAGANA": ("ja",), "KATAKANA": ("ja",)}
+# a script as people name it, where its letters' Unicode names do not ("Cjk", "Ideographic")
+_SCRIPT_NAMES = {"CJK": "CJK", "IDEOGRAPHIC": "CJK", "KATAKANA-HIRAGANA": "Katakana",
+                 "HALFWIDTH": "Katakana"}
+
+
+def _shown(script: str) -> str:
+    return _SCRIPT_NAMES.get(script, script.title())
 
 
 def _examples(column: str, scripts: set[str]) -> str:
@@ -256,7 +265,7 @@ def _examples(column: str, scripts: set[str]) -> str:
     for script in sorted(scripts & _SCRIPT_LANGUAGES.keys()):
         columns = [f"{column}@{code}" for code in _SCRIPT_LANGUAGES[script]]
         listed = columns[0] if len(columns) == 1 else f"{', '.join(columns[:-1])} or {columns[-1]}"
-        said.append(f"{listed} for {script.title()}")
+        said.append(f"{listed} for {_shown(script)}")
     return f" ({'; '.join(said)})" if said else ""
 
 
