@@ -20,6 +20,7 @@ from edcbridge.badges.ob3 import (
     open_badge,
     urn,
 )
+from edcbridge.mapping.person_names import joined_name
 from edcbridge.model import Award, Catalogue, pick
 
 Doc = dict[str, Any]
@@ -36,7 +37,7 @@ def learner_name(award: Award, language: str) -> str:
     learner = award.learner
     if learner.full_name:
         return pick(learner.full_name, language)
-    return f"{pick(learner.given_name, language)} {pick(learner.family_name, language)}"
+    return joined_name(language, pick(learner.given_name, language), pick(learner.family_name, language))
 
 
 def associations(ordered: Sequence[tuple[Award, Catalogue]], achievements: list[Doc]) -> list[Doc]:

@@ -28,6 +28,7 @@ from edcbridge import vocab
 from edcbridge.mapping.edc import languages_of, valid_until
 from edcbridge.mapping.image import card_png
 from edcbridge.mapping.nodes import NAMESPACE, Frozen, date_time, frozen
+from edcbridge.mapping.person_names import joined_name
 from edcbridge.model import Award, Catalogue, Organisation, Specification, pick
 
 Doc = dict[str, Any]
@@ -261,7 +262,7 @@ def subject(award: Award, spec: Specification, achieved: Doc, language: str, sal
             issuer_key: str) -> Doc:
     learner = award.learner
     full = pick(learner.full_name, language) if learner.full_name else \
-        f"{pick(learner.given_name, language)} {pick(learner.family_name, language)}"
+        joined_name(language, pick(learner.given_name, language), pick(learner.family_name, language))
     identifiers = [{"type": "IdentityObject", "hashed": False, "identityHash": full, "identityType": "name"},
                    _identity("sisSourcedId", learner.id, salt)]
     if learner.email:

@@ -30,6 +30,7 @@ from edcbridge.mapping.nodes import (
     note,
     web_resource,
 )
+from edcbridge.mapping.person_names import joined_name
 from edcbridge.model import (
     Award,
     Catalogue,
@@ -386,14 +387,16 @@ def _one_name(name: dict[str, str], primary: str) -> dict[str, str]:
 
 def full_name(learner: Learner, primary: str) -> dict[str, str] | None:
     """The learner's full name in one language: as given, else the given and family names
-    joined when they are in the same language (as the EC's samples carry one)."""
+    joined when they are in the same language (as the EC's samples carry one), in that
+    language's order (see :func:`.person_names.joined_name`)."""
     if learner.full_name:
         return _one_name(learner.full_name, primary)
     given = _one_name(learner.given_name, primary)
     family = _one_name(learner.family_name, primary)
-    if next(iter(given)) != next(iter(family)):
+    language = next(iter(given))
+    if language != next(iter(family)):
         return None
-    return {next(iter(given)): f"{next(iter(given.values()))} {next(iter(family.values()))}"}
+    return {language: joined_name(language, given[language], family[language])}
 
 
 def _person(award: Award, primary: str, claim: Node) -> Node:

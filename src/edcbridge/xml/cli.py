@@ -25,6 +25,7 @@ from edcbridge.cli import (
     tsa_timeout_option,
     writable_folder,
 )
+from edcbridge.mapping.person_names import joined_name
 from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
@@ -79,9 +80,10 @@ def _summary(imported: Any) -> list[str]:
     issuer = catalogue.organisation(catalogue.issuer)
     code = vocab.concept("language", award.language or catalogue.primary_language).code
     learner = award.learner
+    name = joined_name(code, pick(learner.given_name, code), pick(learner.family_name, code))
     lines = [f"format:      {imported.format} ({imported.form}{_seal_note(imported)})",
              f"award:       {award.award_id}",
-             f"learner:     {pick(learner.given_name, code)} {pick(learner.family_name, code)} "
+             f"learner:     {name} "
              f"(id {learner.id})",
              f"issuer:      {pick(issuer.legal_name, code)} ({issuer.eidas_identifier or 'no eIDAS id'})",
              f"awarded:     {award.awarding_date.isoformat()}, issued {award.issued_at().isoformat()}"]

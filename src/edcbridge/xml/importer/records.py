@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from edcbridge import vocab
 from edcbridge.mapping.edc import SPEC_SCHEME
+from edcbridge.mapping.person_names import joined_name
 from edcbridge.model import Award, Catalogue, parse
 from edcbridge.xml.edc12 import ORG_IDENTIFIERS
 from edcbridge.xml.importer.jsonld import _chosen_claim, _note_left_out_jsonld
@@ -260,7 +261,7 @@ def _own_full_name(full: Any, given: Any, family: Any) -> Any:
     """The full name, unless it is the given and family names joined, as edcbridge writes one
     when the records have none: reading it as the learner's own would change the records."""
     if isinstance(full, dict) and isinstance(given, dict) and isinstance(family, dict) and all(
-        lang in given and lang in family and text == f"{given[lang]} {family[lang]}"
+        lang in given and lang in family and text == joined_name(lang, given[lang], family[lang])
         for lang, text in full.items()
     ):
         return None
