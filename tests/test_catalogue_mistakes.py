@@ -150,6 +150,33 @@ def test_a_wrong_name_or_shape_names_the_fix(
     assert error.column == column and fix in error.fix, error.render()
 
 
+@pytest.mark.parametrize(("new", "fix"), [
+    ("    credits: 10 UK credits\n", "write credits: 5 (10 UK credits are 5 ECTS"),
+    ("    credits: 15 CATS\n", "write credits: 7.5 (15 UK credits are 7.5 ECTS"),
+    ("    credits: 10 CATS points\n", "write credits: 5 (10 UK credits are 5 ECTS"),
+    ("    credits: 10 SCQF credits\n", "write credits: 5 (10 UK credits are 5 ECTS"),
+    ("    credits: 10 CQFW credits\n", "write credits: 5 (10 UK credits are 5 ECTS"),
+    ("    credits: 5 ECVET\n", "write credits: 5 and credit_system: ecvet"),
+    ("    credits: 5 ECVET points\n", "write credits: 5 and credit_system: ecvet"),
+])
+def test_credits_written_in_another_unit_are_converted_in_the_fix_not_copied(
+        tmp_path: Path, new: str, fix: str) -> None:
+    """Copied as written into an ECTS field, 10 UK credits would be stated as 10 ECTS, twice the
+    learning, and 5 ECVET points as 5 ECTS."""
+    [error] = _errors(_variant(tmp_path, ("    credits: 5\n", new)))
+    assert error.column == f"{MLH}.credits" and error.fix.startswith(fix), error.render()
+
+
+@pytest.mark.parametrize("written", ["UK credits", "CATS", "SCQF", "CQFW credits"])
+def test_a_uk_credit_system_says_to_write_ects_at_half_not_that_it_is_ects(
+        tmp_path: Path, written: str) -> None:
+    [error] = _errors(_variant(tmp_path, ("    credit_system: ects\n", f"    credit_system: {written}\n")))
+    assert error.column == f"{MLH}.credit_system", error.render()
+    assert "UK credits" in error.message, error.render()
+    assert error.fix.startswith("write credit_system: ects and credits: 2.5 (5 UK credits are 2.5 ECTS"), \
+        error.render()
+
+
 @pytest.mark.parametrize(("old", "new", "suggested"), [
     ('isced_f: ["0688", "0912"]', 'isced_f: ["0613 Software"]', "0613"),
     ("    eqf: 7\n", "    eqf: EQF 7\n", "7"),

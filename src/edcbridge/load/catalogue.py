@@ -307,6 +307,9 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
         loc = tuple(_loc_of(error.column or ""))
         readable = _readable(loc, data)
         message, fix = _explained(detail, loc, error.message, error.fix)
+        if loc and loc[-1] == "credit_system" and isinstance(detail.get("input"), str) \
+                and _UK_CREDITS.search(detail["input"]):
+            message, fix = _uk_credit_system(detail["input"], _spec_value(data, loc[:-1], "credits"))
         if detail["type"] == "missing":  # the field by its record's key, as the column says
             fix = f"fill in {readable}; it is required"
         line = nearest_line(_yaml_loc(loc, data), lines)
@@ -371,8 +374,14 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
     if loc and loc[-1] in ("credits", "hours") and isinstance(value, str):
         written = _UNIT.fullmatch(value)
         if written:
-            return (f"{value!r} is not a number: {loc[-1]} hold the number alone",
-                    f"write {loc[-1]}: {written.group(1)} (credits count in credit_system, hours in hours)")
+            number, unit = written.groups()
+            said = f"{value!r} is not a number: {loc[-1]} hold the number alone"
+            if loc[-1] == "credits" and _UK_CREDITS.search(unit):
+                return said, f"write {_in_ects(_decimal(number))}, with credit_system: ects"
+            if loc[-1] == "credits" and re.match(r"ECVET\b", unit, re.I):
+                return said, f"write credits: {number} and credit_system: ecvet (the unit goes in " \
+                    "credit_system)"
+            return said, f"write {loc[-1]}: {number} (credits count in credit_system, hours in hours)"
     if loc and loc[-1] in _COUNTS and isinstance(value, str):
         written = _UNIT.fullmatch(value)
         if written:
@@ -382,6 +391,51 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
 
 
 _COUNTS = {"max_duration_months": "months", "validity_years": "years", "credit_currency_years": "years"}
+
+# UK credits (CATS, and Scotland's and Wales's, of 10 notional hours): 2 to the ECTS credit,
+# and no credit system of the EU's list, which has ECTS and ECVET only
+_UK_CREDITS = re.compile(r"\b(?:UK|CATS|SCQF|CQFW)\b|credit accumulation and transfer", re.I)
+
+
+def _decimal(number: str) -> Decimal:
+    return Decimal(number.replace(",", "."))
+
+
+def _in_ects(uk: Decimal | None) -> str:
+    """Credits in UK credits as the ECTS credits they are, for a fix."""
+    if uk is None:
+        return "credits in ECTS, half the UK credits (20 UK credits are 10 ECTS)"
+    ects = format((uk / 2).normalize(), "f")
+    written = format(uk.normalize(), "f")
+    return f"credits: {ects} ({written} UK credits are {ects} ECTS, 2 UK credits to the ECTS credit)"
+
+
+def _uk_credit_system(written: str, credits: Any) -> tuple[str, str]:
+    """A credit_system naming UK credits: the credits are to be halved into ECTS, not kept as
+    they are under the ECTS the suggestion would name."""
+    uk = None
+    if isinstance(credits, int | float | str) and not isinstance(credits, bool):
+        try:
+            uk = _decimal(str(credits).strip())
+        except ArithmeticError:
+            uk = None
+    if uk is not None and not (uk.is_finite() and uk > 0):
+        uk = None
+    return (f"{written!r} is UK credits, which a credential cannot state: the credit systems are ECTS "
+            "and ECVET", f"write credit_system: ects and {_in_ects(uk)}")
+
+
+def _spec_value(data: dict[str, Any], loc: tuple[Any, ...], field: str) -> Any:
+    """The value of ``field`` beside ``loc``'s in the catalogue as read (None if there is none)."""
+    node: Any = _index_keys(data)
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node.get(field) if isinstance(node, dict) else None
 
 
 def _kind_of(value: Any) -> str:
