@@ -177,6 +177,21 @@ def test_a_uk_credit_system_says_to_write_ects_at_half_not_that_it_is_ects(
         error.render()
 
 
+@pytest.mark.parametrize("framework", [
+    "Regulated Qualifications Framework (RQF) for England and Northern Ireland",
+    "http://data.europa.eu/snb/qdr/c_36ff4631",  # Credit and Qualifications Framework for Wales
+    "Irish National Framework of Qualifications",
+])
+def test_an_nqf_naming_a_framework_rather_than_a_level_of_it_is_an_error(
+        tmp_path: Path, framework: str) -> None:
+    """The NQF list holds each framework beside its levels: the framework itself states no
+    level, yet as nqfLevel it passed for one (the level 'any level' uk-qaa asks for)."""
+    [error] = _errors(_variant(tmp_path, ("    nqf: RQF Level 7\n", f"    nqf: {framework}\n")))
+    assert (error.row, error.column) == (69, f"{MLH}.nqf"), error.render()
+    assert "is a qualifications framework, not a level of it" in error.message, error.render()
+    assert "write the level" in error.fix and "edcbridge vocab nqf" in error.fix, error.render()
+
+
 @pytest.mark.parametrize(("old", "new", "suggested"), [
     ('isced_f: ["0688", "0912"]', 'isced_f: ["0613 Software"]', "0613"),
     ("    eqf: 7\n", "    eqf: EQF 7\n", "7"),

@@ -377,6 +377,10 @@ def test_a_uk_credential_at_any_level_of_any_framework_states_one() -> None:
     scqf = {"id": "urn:nqf:scqf-7", "type": "Concept", "prefLabel": {"en": "SCQF Level 7"}}
     assert _codes(_credential(_spec("20", UK_CREDITS, eqf=None, nqfLevel=scqf)), "uk-qaa") == set()
     assert _codes(_credential(_spec("20", UK_CREDITS, eqf=None)), "uk-qaa") == {"level-missing"}
+    wales = {"id": "http://data.europa.eu/snb/qdr/c_36ff4631", "type": "Concept",
+             "prefLabel": {"en": "Credit and Qualifications Framework for Wales"}}  # the framework: no level
+    framework_only = _credential(_spec("20", UK_CREDITS, eqf=None, nqfLevel=wales))
+    assert _codes(framework_only, "uk-qaa") == {"level-missing"}
     two = _spec("20", UK_CREDITS, eqf=None, eqfLevel=[{"id": "http://data.europa.eu/snb/eqf/5"},
                                                       {"id": "http://data.europa.eu/snb/eqf/6"}])
     assert _codes(_credential(two), "uk-qaa") == {"eqf-unreadable"}

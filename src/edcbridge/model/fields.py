@@ -253,7 +253,18 @@ Language = Annotated[str, concept_of("language")]
 EU_COUNTRY_CODES = {"el": "GR", "uk": "GB"}
 Country = Annotated[str, concept_of("country", EU_COUNTRY_CODES)]
 IscedF = Annotated[str, concept_of("isced-f")]
-NqfLevel = Annotated[str, concept_of("nqf")]
+
+
+def _a_level(iri: str) -> str:
+    framework = vocab.nqf_framework(iri)
+    if framework is not None:
+        raise ValueError(f"{framework!r} is a qualifications framework, not a level of it; write the "
+                         "level, as the NQF list names it (e.g. RQF Level 6, CQFW Level 6, SCQF Level 9; "
+                         "'edcbridge vocab nqf' lists them)")
+    return iri
+
+
+NqfLevel = Annotated[str, concept_of("nqf"), AfterValidator(_a_level)]
 AccreditationType = Annotated[str, concept_of("accreditation-type")]
 AssessmentType = Annotated[str, concept_of("assessment-type")]
 OpportunityType = Annotated[str, concept_of("learning-opportunity-type")]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from edcbridge import vocab
 from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.annex1 import _claims, _get, filled
 from edcbridge.validation.document import as_list
@@ -560,8 +561,14 @@ def _specification_facts(spec: Any) -> _SpecFacts:
     if credit_problem:
         unreadable.append(("ects", credit_problem))
     unreadable.extend(level_problems)
-    nqf = any(filled(level) for level in _get(spec, "nqfLevel"))
+    nqf = any(filled(level) and not _framework(level) for level in _get(spec, "nqfLevel"))
     return ects, eqf, uk_level, months, duration, stated, other, tuple(unreadable), nqf
+
+
+def _framework(level: Any) -> bool:
+    """An nqfLevel that is a framework of the NQF list, not a level of it: it states no level."""
+    iri = level.get("id") if isinstance(level, dict) else level
+    return isinstance(iri, str) and vocab.nqf_framework(iri) is not None
 
 
 def _title(claim: Any) -> str:

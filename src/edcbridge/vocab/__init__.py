@@ -37,6 +37,7 @@ __all__ = [
     "UnknownConcept",
     "concept",
     "concepts",
+    "nqf_framework",
     "resolve",
     "scheme_iri",
     "scheme_keys",
@@ -150,3 +151,14 @@ def scheme_keys() -> list[str]:
 
 def concepts(key: str) -> list[Concept]:
     return list(_scheme(key).by_iri.values())
+
+
+_LEVEL_NAMED = re.compile(r"\d|\blevel\b", re.I)
+
+
+def nqf_framework(iri: str) -> str | None:
+    """The label of a national qualifications framework itself, which the NQF list holds beside
+    its levels ('Irish National Framework of Qualifications' beside 'IE NQF Level 6'); None for a
+    level, or an IRI the list does not hold. A framework names no level."""
+    found = _scheme("nqf").by_iri.get(iri)
+    return found.label if found is not None and not _LEVEL_NAMED.search(found.label) else None
