@@ -223,7 +223,21 @@ def test_codes_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
                     ("has_part: [IMP-MC-MLH, IMP-MC-CRA", "has_part: [IMP-MC-MLH, imp-mc-mlh"))
     [error] = _errors(path)
     assert error.column == "specifications[imp-mc-mlh]"
-    assert error.message == "specification code 'imp-mc-mlh' differs from 'IMP-MC-MLH' only in case"
+    assert error.message == ("specification code 'imp-mc-mlh' differs from 'IMP-MC-MLH' only in case or "
+                             "spacing")
+
+
+@pytest.mark.parametrize("other", ["IMP MC\u00a0MLH", "IMP  MC MLH", "IMP MC\tMLH"])
+def test_codes_that_differ_only_in_spacing_are_an_error(tmp_path: Path, other: str) -> None:
+    """A no-break space pasted from a spreadsheet, or a space typed twice, is not seen: an award
+    file naming the code as it reads would name the other specification, or none."""
+    path = _variant(tmp_path, ("  - code: IMP-MC-MLH\n", '  - code: "IMP MC MLH"\n'),
+                    ("  - code: IMP-MC-CRA\n", f"  - code: {json.dumps(other)}\n"),
+                    ("has_part: [IMP-MC-MLH, IMP-MC-CRA", f"has_part: [IMP MC MLH, {json.dumps(other)}"))
+    [error] = _errors(path)
+    assert error.column == f"specifications[{other}]", error.render()
+    said = f"specification code {other!r} differs from 'IMP MC MLH' only in case or spacing"
+    assert error.message == said, error.render()
 
 
 def test_a_code_given_twice_is_suggested_once_for_a_reference_to_nothing(tmp_path: Path) -> None:

@@ -480,8 +480,8 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def same_but_case(catalogue: Catalogue) -> list[Problem]:
-    """Keys and codes that differ only in case (or Unicode form): an award file writing either
-    cannot be told apart by the person reading it."""
+    """Keys and codes that differ only in case, Unicode form or spacing (a no-break space, a
+    space typed twice): an award file writing either cannot be told apart by the person reading it."""
     problems: list[Problem] = []
     for field, values, what in (
             ("organisations", [o.key for o in catalogue.organisations], "organisation key"),
@@ -489,10 +489,11 @@ def same_but_case(catalogue: Catalogue) -> list[Problem]:
             ("specifications", [s.code for s in catalogue.specifications], "specification code")):
         first: dict[str, str] = {}
         for index, value in enumerate(values):
-            folded = unicodedata.normalize("NFC", value).casefold()
+            folded = " ".join(unicodedata.normalize("NFC", value).casefold().split())
             other = first.setdefault(folded, value)
             if other != value:
-                problems.append(((field, index), f"{what} {value!r} differs from {other!r} only in case",
+                problems.append(((field, index), f"{what} {value!r} differs from {other!r} only in case "
+                                 "or spacing",
                                  f"give each its own {what.split()[-1]}, or write both the same way"))
     return problems
 
