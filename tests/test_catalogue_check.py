@@ -126,6 +126,19 @@ def test_a_plain_http_homepage_is_a_warning_at_its_line(tmp_path: Path) -> None:
     assert "https://example.ac.uk/" in http["fix"]
 
 
+def test_ects_credits_of_ten_hours_each_are_a_warning_at_their_line(tmp_path: Path) -> None:
+    """A 20-credit UK module of 200 hours written as 20 ECTS: every credential would state twice its
+    learning. Export's notes say so; check said nothing."""
+    path = _catalogue(tmp_path)
+    text = path.read_text("utf-8").replace("    credits: 5\n", "    credits: 20\n    hours: 200\n", 1)
+    path.write_text(text, "utf-8")
+    result = _check(str(path), "--json")
+    [uk] = [f for f in json.loads(result.stdout) if f["code"] == "credits.uk-credits"]
+    assert (uk["severity"], uk["row"], uk["column"]) == \
+        ("warning", _line_of(path, "credits: 20"), "specifications[MC01].credits")
+    assert "10 hours per credit" in uk["message"] and "write credits: 10" in uk["fix"]
+
+
 def test_a_catalogue_with_errors_lists_them_and_exits_1(tmp_path: Path) -> None:
     path = _catalogue(tmp_path)
     path.write_text(path.read_text("utf-8").replace("eqf: 6", "eqf: 9", 1), "utf-8")

@@ -11,7 +11,7 @@ from typing import Any
 from edcbridge.load.catalogue import Located, read_catalogue
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.errors import RecordError
-from edcbridge.mapping.edc import activity_left_out_note
+from edcbridge.mapping.edc import activity_left_out_note, uk_credits_as_ects
 from edcbridge.model import Catalogue, Specification
 from edcbridge.pipeline.catalogue_gaps import annex1_findings
 from edcbridge.pipeline.worker import specification_findings
@@ -43,7 +43,8 @@ def check_catalogue(path: Path, policies: tuple[str, ...] = ()) -> list[Catalogu
     found = [_at(located, ("specifications", index), finding)
              for index, spec in enumerate(catalogue.specifications)
              for finding in annex1_findings(catalogue, spec) + _policy_findings(catalogue, spec)]
-    return found + activity_findings(catalogue, located) + plain_http_findings(catalogue, located)
+    return found + activity_findings(catalogue, located) + uk_credit_findings(catalogue, located) \
+        + plain_http_findings(catalogue, located)
 
 
 def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
@@ -54,6 +55,18 @@ def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueF
         if left_out:
             error = located.error(("specifications", index), *left_out)
             found.append(CatalogueFinding("warning", "activity.left-out", replace(error, value=None)))
+    return found
+
+
+def uk_credit_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
+    """A warning at the credits of each achievement whose ECTS credits have the hours of UK
+    credits, as the run's notes say."""
+    found = []
+    for index, spec in enumerate(catalogue.specifications):
+        uk = uk_credits_as_ects(spec) if spec.claim == "achievement" else None
+        if uk:
+            error = located.error(("specifications", index, "credits"), *uk)
+            found.append(CatalogueFinding("warning", "credits.uk-credits", replace(error, value=None)))
     return found
 
 

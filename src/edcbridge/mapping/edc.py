@@ -67,16 +67,17 @@ def languages_of(award: Award, spec: Specification, catalogue: Catalogue) -> tup
     return primary, sorted({primary, *spec.title})
 
 
-def _uk_credits_as_ects(spec: Specification) -> str | None:
-    """ECTS credits with under 20 hours each: likely UK credits (10 hours each, 2 per ECTS
-    credit) written where ECTS credits go, which doubles the credits every credential states."""
+def uk_credits_as_ects(spec: Specification) -> tuple[str, str] | None:
+    """(what is wrong, its fix) of ECTS credits with under 20 hours each: likely UK credits (10
+    hours each, 2 per ECTS credit) written where ECTS credits go, which doubles the credits every
+    credential states."""
     if spec.ects is None or not spec.ects or spec.hours is None or spec.hours / spec.ects >= 20:
         return None
     credits, half = f"{spec.ects.normalize():f}", f"{(spec.ects / 2).normalize():f}"
-    return (f"specification {spec.code}: {spec.hours.normalize():f} hours for {credits} ECTS credits is "
-            f"{float(spec.hours / spec.ects):.3g} hours per credit, where an ECTS credit is 20 to 30 "
-            f"hours: if {credits} is in UK credits (10 hours each), write credits: {half}, the ECTS "
-            "credits every credential states")
+    return (f"{spec.hours.normalize():f} hours for {credits} ECTS credits is "
+            f"{float(spec.hours / spec.ects):.3g} hours per credit, where an ECTS credit is 20 to 30 hours",
+            f"if {credits} is in UK credits (10 hours each), write credits: {half}, the ECTS credits every "
+            "credential states")
 
 
 def _unnamed_skills(catalogue: Catalogue) -> list[str]:
@@ -113,9 +114,9 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
                          f"{' or '.join(left_out)} text (a credential's languages are its award's language, "
                          "else the primary language, and its title's); add a title in them to carry them")
     for spec in catalogue.specifications:
-        note = _uk_credits_as_ects(spec) if spec.claim == "achievement" else None
-        if note:
-            notes.append(note)
+        uk = uk_credits_as_ects(spec) if spec.claim == "achievement" else None
+        if uk:
+            notes.append(f"specification {spec.code}: {uk[0]}: {uk[1]}")
         activity = activity_left_out_note(spec)
         if activity:
             notes.append(f"{activity[0]}: {activity[1]}")
