@@ -139,6 +139,26 @@ def test_ects_credits_of_ten_hours_each_are_a_warning_at_their_line(tmp_path: Pa
     assert "10 hours per credit" in uk["message"] and "write credits: 10" in uk["fix"]
 
 
+def test_a_learning_outcome_holding_a_numbered_list_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """A module descriptor's outcomes pasted into one title: every credential would state them as
+    one learning outcome."""
+    path = _catalogue(tmp_path)
+    listed = ('    learning_outcomes:\n      - title:\n          en: "1. Applies the method\\n2. Reports '
+              'the results\\n3. Evaluates the limits"\n')
+    text = path.read_text("utf-8").replace("    learning_outcomes: [{title: {en: Applies the method}}]\n",
+                                           listed, 1)
+    path.write_text(text, "utf-8")
+    result = _check(str(path), "--json")
+    assert result.exit_code == 1, result.output  # the Annex I gaps of MC07, MC19 and MC33
+    [found] = [f for f in json.loads(result.stdout) if f["code"] == "learning-outcome.list"]
+    assert (found["severity"], found["row"], found["column"]) == \
+        ("warning", _line_of(path, "en: \"1. Applies"), "specifications[MC01].learning_outcomes[0].title.en")
+    assert "3 learning outcomes" in found["message"] and "one item per learning outcome" in found["fix"]
+    plain = path.read_text("utf-8").replace("\\n2. Reports", " in two steps. Reports", 1)
+    path.write_text(plain.replace("\\n3. Evaluates", ", then evaluates", 1), "utf-8")
+    assert "learning-outcome.list" not in _check(str(path), "--json").stdout
+
+
 def test_a_catalogue_with_errors_lists_them_and_exits_1(tmp_path: Path) -> None:
     path = _catalogue(tmp_path)
     path.write_text(path.read_text("utf-8").replace("eqf: 6", "eqf: 9", 1), "utf-8")

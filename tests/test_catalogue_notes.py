@@ -86,3 +86,16 @@ def test_ects_credits_of_ten_hours_each_are_said_to_look_like_uk_credits() -> No
     (note,) = [n for n in catalogue_notes(changed) if "UK credits" in n]
     assert spec.code in note and "10 hours per credit" in note
     assert f"write credits: {spec.credits.normalize():f}" in note
+
+
+def test_a_learning_outcome_listing_several_is_said_to_be_stated_as_one() -> None:
+    _, catalogue = first_award("imperial")
+    spec = catalogue.specifications[0]
+    assert not [n for n in catalogue_notes(catalogue) if "learning outcomes" in n]
+    listed = {"en": "1. Cleans data\n2. Trains models"}
+    pasted = spec.learning_outcomes[0].model_copy(update={"title": listed})
+    changed = catalogue.model_copy(update={"specifications": (
+        spec.model_copy(update={"learning_outcomes": (pasted, *spec.learning_outcomes[1:])}),
+        *catalogue.specifications[1:])})
+    (note,) = [n for n in catalogue_notes(changed) if "learning outcomes" in n]
+    assert f"specification {spec.code}: learning_outcomes[0].title.en lists 2 learning outcomes" in note

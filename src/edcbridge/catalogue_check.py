@@ -11,7 +11,7 @@ from typing import Any
 from edcbridge.load.catalogue import Located, read_catalogue
 from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.errors import RecordError
-from edcbridge.mapping.edc import activity_left_out_note, uk_credits_as_ects
+from edcbridge.mapping.edc import OUTCOME_LIST_FIX, activity_left_out_note, outcome_lists, uk_credits_as_ects
 from edcbridge.model import Catalogue, Specification
 from edcbridge.pipeline.catalogue_gaps import annex1_findings
 from edcbridge.pipeline.worker import specification_findings
@@ -43,8 +43,8 @@ def check_catalogue(path: Path, policies: tuple[str, ...] = ()) -> list[Catalogu
     found = [_at(located, ("specifications", index), finding)
              for index, spec in enumerate(catalogue.specifications)
              for finding in annex1_findings(catalogue, spec) + _policy_findings(catalogue, spec)]
-    return found + activity_findings(catalogue, located) + uk_credit_findings(catalogue, located) \
-        + plain_http_findings(catalogue, located)
+    return found + activity_findings(catalogue, located) + outcome_list_findings(catalogue, located) \
+        + uk_credit_findings(catalogue, located) + plain_http_findings(catalogue, located)
 
 
 def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
@@ -55,6 +55,21 @@ def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueF
         if left_out:
             error = located.error(("specifications", index), *left_out)
             found.append(CatalogueFinding("warning", "activity.left-out", replace(error, value=None)))
+    return found
+
+
+def outcome_list_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
+    """A warning at each learning outcome title that lists several outcomes (a module
+    descriptor's list pasted into one title): every credential would state them as one."""
+    found = []
+    for index, spec in enumerate(catalogue.specifications):
+        if spec.is_activity:  # its outcomes are not carried at all: said as such
+            continue
+        for number, language, _, listed in outcome_lists(spec):
+            error = located.error(("specifications", index, "learning_outcomes", number, "title", language),
+                                  f"the learning outcome lists {listed} learning outcomes, which every "
+                                  "credential would state as one", OUTCOME_LIST_FIX)
+            found.append(CatalogueFinding("warning", "learning-outcome.list", replace(error, value=None)))
     return found
 
 

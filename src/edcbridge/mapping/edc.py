@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,35 @@ def uk_credits_as_ects(spec: Specification) -> tuple[str, str] | None:
             "credential states")
 
 
+# an item of a list as people type one: 1. 2) (3) a. b) - * •
+_ITEM = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]\s+\S|[-*\u2022\u2023\u25e6\u25aa\u00b7\u2013]\s+\S", re.I)
+_NUMBERED = re.compile(r"(?:^|\s)\(?(\d{1,2})[.)]\s+\S")
+
+
+OUTCOME_LIST_FIX = ("write one item per learning outcome below learning_outcomes, '- title: {en: ...}' "
+                    "each, or the list as learning_outcome_summary")
+
+
+def listed_outcomes(text: str) -> int:
+    """How many learning outcomes a title lists, one an item (2 or more: a list pasted where one
+    outcome goes, '1. Explains ...\\n2. Applies ...' or '1) Explains ... 2) Applies ...'); 1 else."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    items = sum(1 for line in lines if _ITEM.match(line.strip()))
+    if len(lines) > 1 and items > 1:
+        return items
+    numbers = [int(n) for n in _NUMBERED.findall(text)] if _NUMBERED.match(text.strip()) else []
+    count = 0
+    while count < len(numbers) and numbers[count] == count + 1:
+        count += 1
+    return count if count > 1 else 1
+
+
+def outcome_lists(spec: Specification) -> list[tuple[int, str, str, int]]:
+    """(index, language, text, how many it lists) of each learning outcome title listing several."""
+    return [(index, language, text, listed) for index, outcome in enumerate(spec.learning_outcomes)
+            for language, text in outcome.title.items() if (listed := listed_outcomes(text)) > 1]
+
+
 def _unnamed_skills(catalogue: Catalogue) -> list[str]:
     """The ESCO skills the catalogue gives without a label, each once, in order."""
     found = (str(skill.iri) for spec in catalogue.specifications for outcome in spec.learning_outcomes
@@ -120,6 +150,10 @@ def catalogue_notes(catalogue: Catalogue) -> list[str]:
         activity = activity_left_out_note(spec)
         if activity:
             notes.append(f"{activity[0]}: {activity[1]}")
+        for index, language, _, listed in () if spec.is_activity else outcome_lists(spec):
+            notes.append(f"specification {spec.code}: learning_outcomes[{index}].title.{language} lists "
+                         f"{listed} learning outcomes, which its credentials state as one: "
+                         f"{OUTCOME_LIST_FIX}")
     unnamed = _unnamed_skills(catalogue)
     if unnamed:
         notes.append(f"{len(unnamed)} ESCO skills have no label ({', '.join(unnamed[:3])}"
