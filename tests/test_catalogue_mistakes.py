@@ -192,6 +192,23 @@ def test_an_nqf_naming_a_framework_rather_than_a_level_of_it_is_an_error(
     assert "write the level" in error.fix and "edcbridge vocab nqf" in error.fix, error.render()
 
 
+@pytest.mark.parametrize(("written", "fix"), [
+    ("FHEQ 4", "write eqf: 5 (FHEQ/RQF level 4 is referenced to EQF 5)"),
+    ("RQF Level 4", "write eqf: 5 (FHEQ/RQF level 4 is referenced to EQF 5)"),
+    ("Level 5 (FHEQ)", "write eqf: 5 (FHEQ/RQF level 5 is referenced to EQF 5)"),
+    ("SCQF 7", "write eqf: 5 (SCQF level 7 is referenced to EQF 5)"),
+    ("CQFW Level 6", "write eqf: 6 (FHEQ/RQF level 6 is referenced to EQF 6)"),
+    ("NFQ 8", "write in eqf the EQF level"),
+])
+def test_a_national_level_written_as_the_eqf_level_is_not_given_its_number_as_the_eqf_level(
+        tmp_path: Path, written: str, fix: str) -> None:
+    """FHEQ level 4 is EQF 5, SCQF level 7 EQF 5: the number alone, which the suggestion took,
+    states another level."""
+    [error] = _errors(_variant(tmp_path, ("    eqf: 7\n", f"    eqf: {written}\n")))
+    assert error.column == f"{MLH}.eqf" and "not an EQF level" in error.message, error.render()
+    assert error.fix.startswith(fix) and "nqf" in error.fix, error.render()
+
+
 @pytest.mark.parametrize(("old", "new", "suggested"), [
     ('isced_f: ["0688", "0912"]', 'isced_f: ["0613 Software"]', "0613"),
     ("    eqf: 7\n", "    eqf: EQF 7\n", "7"),

@@ -307,6 +307,9 @@ def _validation_errors(file: str, exc: ValidationError, data: dict[str, Any],
         loc = tuple(_loc_of(error.column or ""))
         readable = _readable(loc, data)
         message, fix = _explained(detail, loc, error.message, error.fix)
+        if loc and loc[-1] == "eqf" and isinstance(detail.get("input"), str) \
+                and _NATIONAL.search(detail["input"]):
+            message, fix = _national_level(detail["input"])
         if loc and loc[-1] == "credit_system" and isinstance(detail.get("input"), str) \
                 and _UK_CREDITS.search(detail["input"]):
             message, fix = _uk_credit_system(detail["input"], _spec_value(data, loc[:-1], "credits"))
@@ -395,6 +398,32 @@ _COUNTS = {"max_duration_months": "months", "validity_years": "years", "credit_c
 # UK credits (CATS, and Scotland's and Wales's, of 10 notional hours): 2 to the ECTS credit,
 # and no credit system of the EU's list, which has ECTS and ECVET only
 _UK_CREDITS = re.compile(r"\b(?:UK|CATS|SCQF|CQFW)\b|credit accumulation and transfer", re.I)
+
+
+# the name of a national qualifications framework, whose levels are numbered in its own way
+_NATIONAL = re.compile(r"\b(?:FHEQ|RQF|CQFW|QCF|SCQF|NFQ|NQF|DQR|NKR|(?!EQF\b)[A-Z]{1,6}QF)\b", re.I)
+
+
+def _national_level(written: str) -> tuple[str, str]:
+    """An eqf naming a national framework's level ('FHEQ 4', 'SCQF 7'): the EQF level it is
+    referenced to (FHEQ level 4 is EQF 5), not its number, is the EQF level."""
+    from edcbridge.validation.policy import SCQF_LEVEL_EQF, UK_LEVEL_EQF  # policies are validation data
+
+    match = _NATIONAL.search(written)
+    scale = match.group().upper() if match else ""
+    found = re.search(r"\b(1[0-2]|[1-9])\b", written)
+    number = int(found.group(1)) if found and not re.search(r"\bentry\b", written, re.I) else None
+    said = f"{written!r} is a level of a national framework, not an EQF level"
+    if number is not None and scale == "SCQF" and number in SCQF_LEVEL_EQF:
+        name, eqf, nqf = f"SCQF level {number}", SCQF_LEVEL_EQF[number], f"SCQF Level {number}"
+    elif number is not None and scale in ("FHEQ", "RQF", "CQFW", "QCF") and number in UK_LEVEL_EQF:
+        name, eqf = f"FHEQ/RQF level {number}", UK_LEVEL_EQF[number]
+        nqf = f"{'CQFW' if scale == 'CQFW' else 'RQF'} Level {number}"
+    else:
+        return said, ("write in eqf the EQF level the framework's level is referenced to (its number is "
+                      "often another), and the national level in nqf ('edcbridge vocab nqf' lists them)")
+    return said, (f"write eqf: {eqf} ({name} is referenced to EQF {eqf}), and the national level in nqf, "
+                  f"e.g. {nqf}")
 
 
 def _decimal(number: str) -> Decimal:
