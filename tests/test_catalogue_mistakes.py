@@ -209,6 +209,23 @@ def test_a_national_level_written_as_the_eqf_level_is_not_given_its_number_as_th
     assert error.fix.startswith(fix) and "nqf" in error.fix, error.render()
 
 
+@pytest.mark.parametrize(("written", "fix"), [
+    ("FHEQ Level 7", "use one of RQF Level 7, CQFW Level 7 ("),
+    ("FHEQ 6", "use one of RQF Level 6, CQFW Level 6 ("),
+    ("NFQ Level 8", "use one of IE NQF Level 8 ("),
+    ("RQF 6", "use one of RQF Level 6 ("),
+    ("Level 6", "use a code, IRI or English label from the nqf code list"),
+    ("NQF Level 8", "use a code, IRI or English label from the nqf code list"),
+    ("NQF VPET 6", "use one of NQF VPET Level 6 ("),
+])
+def test_an_nqf_near_a_level_suggests_that_framework_s_level_not_another_country_s(
+        tmp_path: Path, written: str, fix: str) -> None:
+    """'FHEQ Level 7' was near 'HQF Level 7' (Greece's), 'SEQF Level 7' (Sweden's) in spelling: a
+    UK credential following the suggestion would state a Greek level."""
+    [error] = _errors(_variant(tmp_path, ("    nqf: RQF Level 7\n", f"    nqf: {written}\n")))
+    assert error.column == f"{MLH}.nqf" and error.fix.startswith(fix), error.render()
+
+
 @pytest.mark.parametrize(("old", "new", "suggested"), [
     ('isced_f: ["0688", "0912"]', 'isced_f: ["0613 Software"]', "0613"),
     ("    eqf: 7\n", "    eqf: EQF 7\n", "7"),

@@ -128,6 +128,8 @@ def _suggestions(scheme: _Scheme, text: str, most: int = 3) -> list[str]:
     0613 of ``0613 Software``, the 7 of ``EQF 7``, the en of ``en-GB``), then the closest spellings.
     Each is written as matched, with the English label when that says more (``0613 (Software
     and applications development and analysis)``)."""
+    if scheme.key == "nqf":
+        return _nqf_suggestions(scheme, text, most)
     words = [word for word in re.split(r"[\s/()_-]+", text) if word in scheme.by_key]
     words[:0] = [code for code in (_PART_OF.get(scheme.key, {}).get(text),) if code]
     close = difflib.get_close_matches(text, list(scheme.by_key), n=3 * most, cutoff=0.6)
@@ -138,6 +140,32 @@ def _suggestions(scheme: _Scheme, text: str, most: int = 3) -> list[str]:
             label = found.label
             picked[found.iri] = match if match == label.lower() else f"{match} ({label})"
     return list(picked.values())
+
+
+# frameworks people name otherwise than the NQF list: the FHEQ (higher education in England,
+# Wales and Northern Ireland, its levels numbered as the RQF's and CQFW's), the QCF (the RQF's
+# forerunner) and Ireland's NFQ; "NQF" alone names no country's
+_NQF_NAMES: dict[str, tuple[str, ...]] = {"fheq": ("rqf", "cqfw"), "qcf": ("rqf",), "nfq": ("ie nqf",),
+                                          "nqf": ()}
+
+
+def _nqf_suggestions(scheme: _Scheme, text: str, most: int) -> list[str]:
+    """Levels of the framework the text names ('RQF 6': RQF Level 6; 'FHEQ Level 7': RQF Level 7
+    and CQFW Level 7), by their labels; never the level of another country's framework that is
+    only spelt alike ('HQF Level 7', Greece's, for 'FHEQ Level 7')."""
+    words = re.findall(r"[a-z]+|\d+", text)
+    if not words or words[0].isdigit():
+        return []
+    names = _NQF_NAMES.get(words[0], (words[0],))
+    if not names and len(words) > 1 and not words[1].isdigit() and words[1] != "level":
+        names = (" ".join(words[:2]),)  # NQF RNCP, NQF VPET: the framework is in the next word
+    numbers = [word for word in words if word.isdigit()]
+    picked = [found for name in names if numbers
+              and (found := scheme.by_key.get(f"{name} level {numbers[-1]}")) is not None]
+    if not picked:
+        own = [key for key in scheme.by_key if key.startswith(tuple(f"{name} " for name in names))]
+        picked = [scheme.by_key[key] for key in difflib.get_close_matches(text, own, n=most, cutoff=0.6)]
+    return list(dict.fromkeys(found.label for found in picked))[:most]
 
 
 def concept(key: str, iri: str) -> Concept:
