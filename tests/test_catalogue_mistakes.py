@@ -274,6 +274,25 @@ def test_codes_that_differ_only_in_spacing_are_an_error(tmp_path: Path, other: s
     assert error.message == said, error.render()
 
 
+@pytest.mark.parametrize(("old", "new", "column", "first"), [
+    ("    languages: [en]\n", "    languages: [en, English]\n", f"{MLH}.languages[1]", "languages[0]"),
+    ("    languages: [en]\n", "    languages: [en, cy, EN]\n", f"{MLH}.languages[2]", "languages[0]"),
+    ('isced_f: ["0688", "0912"]', 'isced_f: ["0688", "0912", "0688 "]', f"{MLH}.isced_f[2]", "isced_f[0]"),
+    ("    quality_assurance: [qaa-review-2025]\n",
+     "    quality_assurance: [qaa-review-2025, qaa-review-2025]\n", f"{MLH}.quality_assurance[1]",
+     "quality_assurance[0]"),
+    ("    part_of: [IMP-PGCERT-DSH]\n", "    part_of: [IMP-PGCERT-DSH, IMP-PGCERT-DSH]\n",
+     f"{MLH}.part_of[1]", "part_of[0]"),
+])
+def test_a_value_listed_twice_in_one_field_is_an_error(
+        tmp_path: Path, old: str, new: str, column: str, first: str) -> None:
+    """A language written as its code and its name is one language: every credential stated it
+    twice ('Welsh, Welsh'), and an ISCED-F field or a stack twice."""
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert error.column == column, error.render()
+    assert f"the same as {first}" in error.message and error.fix.startswith("remove it"), error.render()
+
+
 def test_a_code_given_twice_is_suggested_once_for_a_reference_to_nothing(tmp_path: Path) -> None:
     errors = _errors(_variant(tmp_path, ("  - code: IMP-MC-CRA\n", "  - code: IMP-MC-MLH\n")))
     unknown = [e for e in errors if "IMP-MC-CRA" in e.message]

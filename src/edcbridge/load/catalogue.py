@@ -146,7 +146,8 @@ def read_catalogue(path: Path) -> tuple[Catalogue, Located]:
     read_twice = {loc[:2] for loc, _, _ in ambiguous}
     catalogue, logos = embed_logos(catalogue, path.parent)
     problems = ambiguous + controls + logos + reference_problems(catalogue) \
-        + volume_problems(catalogue, read_twice) + same_but_case(catalogue) + part_cycles(catalogue) \
+        + volume_problems(catalogue, read_twice) + same_but_case(catalogue) + listed_twice(catalogue) \
+        + part_cycles(catalogue) \
         + unmakeable_types(catalogue) + claim_problems(catalogue) + esco_problems(catalogue)
     errors += _problem_errors(file, problems, data, lines)
     if errors:
@@ -583,6 +584,25 @@ def _activity_parts(spec: Specification, where: tuple[str | int, ...]) -> list[P
              f"{code}: a certificate of participation is not a programme's part, nor made of parts",
              f"remove {code} from {field}, or write claim: achievement")
             for field in ("part_of", "has_part") for pos, code in enumerate(getattr(spec, field))]
+
+
+_LISTED = ("languages", "isced_f", "quality_assurance", "part_of", "has_part")
+
+
+def listed_twice(catalogue: Catalogue) -> list[Problem]:
+    """A value a specification's list gives twice, however written (cy and Welsh are one
+    language): every credential would state it twice."""
+    problems: list[Problem] = []
+    for index, spec in enumerate(catalogue.specifications):
+        for field in _LISTED:
+            first: dict[str, int] = {}
+            for number, value in enumerate(getattr(spec, field)):
+                at = first.setdefault(value, number)
+                if at != number:
+                    problems.append((("specifications", index, field, number),
+                                     f"the same as {field}[{at}], however written, listed again",
+                                     "remove it: each credential would state it twice"))
+    return problems
 
 
 def part_cycles(catalogue: Catalogue) -> list[Problem]:
