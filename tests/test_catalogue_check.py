@@ -159,6 +159,21 @@ def test_a_learning_outcome_holding_a_numbered_list_is_a_warning_at_its_line(tmp
     assert "learning-outcome.list" not in _check(str(path), "--json").stdout
 
 
+def test_a_quality_assurance_that_has_expired_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """Its credentials would state it as the quality assurance underpinning them (Annex I), an
+    accreditation whose expiryDate has passed: check said nothing."""
+    path = _catalogue(tmp_path)
+    text = path.read_text("utf-8").replace("agency: agency}", "agency: agency, issued: 2015-03-01,\n"
+                                           "           expires: 2021-03-01}", 1)
+    path.write_text(text, "utf-8")
+    found = json.loads(_check(str(path), "--json").stdout)
+    [expired] = [f for f in found if f["code"] == "quality-assurance.expired"]
+    assert (expired["severity"], expired["row"], expired["column"]) == \
+        ("warning", _line_of(path, "expires: 2021-03-01"), "quality_assurance[review].expires")
+    assert "expired on 2021-03-01" in expired["message"] and "MC01" in expired["message"]
+    assert "renewed" in expired["fix"]
+
+
 def test_a_catalogue_with_errors_lists_them_and_exits_1(tmp_path: Path) -> None:
     path = _catalogue(tmp_path)
     path.write_text(path.read_text("utf-8").replace("eqf: 6", "eqf: 9", 1), "utf-8")

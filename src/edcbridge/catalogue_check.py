@@ -4,6 +4,7 @@ specification at its line, and the addresses that would carry badly."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,8 @@ def check_catalogue(path: Path, policies: tuple[str, ...] = ()) -> list[Catalogu
              for index, spec in enumerate(catalogue.specifications)
              for finding in annex1_findings(catalogue, spec) + _policy_findings(catalogue, spec)]
     return found + activity_findings(catalogue, located) + outcome_list_findings(catalogue, located) \
-        + uk_credit_findings(catalogue, located) + plain_http_findings(catalogue, located)
+        + uk_credit_findings(catalogue, located) + expired_qa_findings(catalogue, located) \
+        + plain_http_findings(catalogue, located)
 
 
 def activity_findings(catalogue: Catalogue, located: Located) -> list[CatalogueFinding]:
@@ -70,6 +72,28 @@ def outcome_list_findings(catalogue: Catalogue, located: Located) -> list[Catalo
                                   f"the learning outcome lists {listed} learning outcomes, which every "
                                   "credential would state as one", OUTCOME_LIST_FIX)
             found.append(CatalogueFinding("warning", "learning-outcome.list", replace(error, value=None)))
+    return found
+
+
+def expired_qa_findings(catalogue: Catalogue, located: Located,
+                        today: dt.date | None = None) -> list[CatalogueFinding]:
+    """A warning at the expiry date of each quality assurance past it that specifications name:
+    their credentials would state, as the quality assurance underpinning them, an accreditation
+    that has expired."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    found = []
+    for index, qa in enumerate(catalogue.quality_assurance):
+        named = [spec.code for spec in catalogue.specifications
+                 if qa.key in spec.quality_assurance and not spec.is_activity]
+        if qa.expires is None or qa.expires >= today or not named:
+            continue
+        error = located.error(
+            ("quality_assurance", index, "expires"),
+            f"{qa.key} expired on {qa.expires}: the credentials of {', '.join(named)} would state it as the "
+            "quality assurance underpinning them (Annex I)",
+            "give the renewed quality assurance (its report, issued and expires), or name a current one "
+            "in the specifications' quality_assurance")
+        found.append(CatalogueFinding("warning", "quality-assurance.expired", replace(error, value=None)))
     return found
 
 
