@@ -277,6 +277,17 @@ def test_an_empty_value_states_nothing(sample: Doc, change: Callable[[Doc], None
     assert element in _missing(changed)
 
 
+def test_a_qualifications_framework_is_not_a_level_of_it(sample: Doc) -> None:
+    """The NQF list holds each framework beside its levels: an nqfLevel that is the framework
+    itself (the Credit and Qualifications Framework for Wales) names no level."""
+    changed = copy.deepcopy(sample)
+    del _spec(changed)["eqfLevel"]
+    assert LEVEL not in _missing(changed)  # RQF Level 6
+    _spec(changed)["nqfLevel"] = {"id": "http://data.europa.eu/snb/qdr/c_36ff4631", "type": "Concept",
+                                  "prefLabel": {"en": "Credit and Qualifications Framework for Wales"}}
+    assert LEVEL in _missing(changed)
+
+
 def test_an_assessments_mode_is_not_its_type(sample: Doc) -> None:
     changed = copy.deepcopy(sample)
     _drop_assessment_type(changed)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edcbridge import vocab
 from edcbridge.mapping.nodes import Frozen
 from edcbridge.validation.document import as_list, walk
 from edcbridge.validation.findings import Finding, Severity
@@ -238,6 +239,16 @@ def _issuer_accredited(context: Context, claim: Claim) -> bool:
     return context.values.present(("issuer", "accreditation")) and _issuer_is_awarding_body(context, claim)
 
 
+def _nqf_level(context: Context, claim: Claim) -> bool:
+    """A level of a national framework is stated: not the framework itself, which the NQF list
+    holds beside its levels (the Credit and Qualifications Framework for Wales names no level)."""
+    for level in claim.values.at(("specifiedBy", "nqfLevel")):
+        iri = level.get("id") if isinstance(level, dict) else level
+        if filled(level) and not (isinstance(iri, str) and vocab.nqf_framework(iri) is not None):
+            return True
+    return False
+
+
 ClaimTest = Path | Callable[[Context, Claim], bool]
 
 
@@ -312,8 +323,7 @@ ELEMENTS: list[tuple[str, Element, str, bool]] = [
      Element(in_claim=_claim(("specifiedBy", "creditPoint", "point"), ("specifiedBy", "volumeOfLearning"))),
      "hasClaim.specifiedBy.creditPoint / volumeOfLearning", True),
     ("Level (and cycle, if applicable) of the learning experience (EQF, QF-EHEA)",
-     Element(in_claim=_claim(("specifiedBy", "eqfLevel"), ("specifiedBy", "nqfLevel"),
-                             ("specifiedBy", "educationLevel"))),
+     Element(in_claim=_claim(("specifiedBy", "eqfLevel"), _nqf_level, ("specifiedBy", "educationLevel"))),
      "hasClaim.specifiedBy.eqfLevel / nqfLevel", True),
     ("Type of assessment",
      Element(in_claim=_claim(("provenBy", "specifiedBy", "dcType"), ("provenBy", "dcType"),
@@ -377,9 +387,9 @@ _ADD: dict[str, tuple[str, str]] = {
         "notional hours as a duration (PT125H)"),
     _LEVEL: (
         "hasClaim.specifiedBy.eqfLevel",
-        "http://data.europa.eu/snb/eqf/1 to /8, or nqfLevel; the Recommendation asks for the "
-        "level 'if applicable': leave it out only when the learning is not referenced to a "
-        "qualifications framework"),
+        "http://data.europa.eu/snb/eqf/1 to /8, or nqfLevel (a level, not its framework); the "
+        "Recommendation asks for the level 'if applicable': leave it out only when the learning is "
+        "not referenced to a qualifications framework"),
     "Type of assessment": (
         "hasClaim.provenBy.specifiedBy.dcType",
         "the type of assessment (a written examination, a project, a portfolio...); the "
