@@ -319,6 +319,17 @@ def test_a_noncharacter_is_refused_and_its_json_escape_sealed(written: devpki.Te
     assert _jose_accepts(tmp_path / "out" / "escaped-signed.jsonld") == "RS256"
 
 
+def test_a_code_point_unicode_has_not_assigned_is_refused_as_a_noncharacter_is(written: devpki.TestSeal,
+                                                                                tmp_path: Path) -> None:
+    """U+0378 (no character yet) as written: sealed, verified here, refused by npm jose."""
+    raw = tmp_path / "raw.json"
+    raw.write_text(CREDENTIAL.replace("ä", "ä\u0378"), encoding="utf-8")
+    result = _seal([raw], tmp_path / "out", *_p12_args(written))
+    assert result.exit_code == 1 and _nothing_written(tmp_path / "out")
+    assert f"{raw}: holds the code point Unicode has not assigned U+0378, at line 1, column 85, " \
+        in result.stderr and "write it as the JSON escape \\u0378" in result.stderr
+
+
 def test_a_sealed_file_is_not_sealed_again(written: devpki.TestSeal, credential: Path,
                                            tmp_path: Path) -> None:
     first = tmp_path / "first"

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,17 @@ def serialise(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def serialise_payload(doc: dict[str, Any]) -> bytes:
+def serialise_payload(doc: dict[str, Any], unassigned: frozenset[str] | None = None) -> bytes:
     """The bytes sealed as a JAdES payload: UTF-8 JSON without whitespace, as the EC's issuer
     writes its sealed credentials (what ``json.dumps(doc, ensure_ascii=False,
     separators=(",", ":"))`` writes). Inside the seal the payload is an escaped string that
-    nobody reads by eye, and indenting it made the sealed file half again as large."""
-    return compact_json(doc)
+    nobody reads by eye, and indenting it made the sealed file half again as large. The
+    characters Unicode has not assigned (see :func:`unassigned_in`) are written as JSON escapes:
+    ``unassigned``, those the caller knows the document holds (else they are looked for)."""
+    data = compact_json(doc)
+    if unassigned is None:
+        unassigned = frozenset() if data.isascii() else unassigned_in(data.decode("utf-8"))
+    return escaped(data, unassigned)
 
 
 def compact_json(doc: dict[str, Any]) -> bytes:
@@ -57,6 +63,32 @@ def canonical_json(node: Any, *, floats: bool | None = None) -> bytes:
         except orjson.JSONEncodeError:
             pass
     return json.dumps(node, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_PAST_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def unassigned_in(text: str) -> frozenset[str]:
+    """The characters of ``text`` that Unicode, as this Python knows it, has not assigned:
+    noncharacters (U+FFFE) and characters newer than its tables. JOSE verifiers (npm jose)
+    refuse an unencoded JAdES payload holding one as written (see :func:`escaped`)."""
+    if text.isascii():
+        return frozenset()
+    return frozenset(c for c in set(_PAST_ASCII.findall(text)) if unicodedata.category(c) == "Cn")
+
+
+def escaped(data: bytes, characters: frozenset[str]) -> bytes:
+    """JSON text with ``characters`` written as JSON escapes (\\u0378): the same JSON value.
+    A character past ASCII can only be in a string of JSON, where its escape stands for it."""
+    if not characters:
+        return data
+    found = re.compile("[" + "".join(re.escape(c) for c in sorted(characters)) + "]")
+    return found.sub(lambda match: _json_escape(match.group()), data.decode("utf-8")).encode("utf-8")
+
+
+def _json_escape(character: str) -> str:
+    units = character.encode("utf-16-be")  # a surrogate pair past U+FFFF
+    return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
 
 
 def has_float(value: Any) -> bool:

@@ -23,7 +23,7 @@ from edcbridge.load import load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Specification
-from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
+from edcbridge.output import safe_name, serialise, serialise_payload, unassigned_in, write_atomic
 from edcbridge.pipeline.catalogue_gaps import briefly, catalogue_annex1_gaps, decides, in_catalogue_terms
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE
@@ -93,6 +93,7 @@ class WorkerState:
     xml_sealer: Any = None  # an XAdES sealer for edc-xml, from the same seal
     annex1_gaps: dict[str, list[Finding]] = field(default_factory=dict)  # see catalogue_gaps
     seal_at_once: int = 1  # seals waiting for a timestamp authority at once (see _each_at_once)
+    unassigned: frozenset[str] = frozenset()  # the catalogue's characters Unicode has not assigned
 
 
 _STATE: WorkerState | None = None
@@ -175,7 +176,8 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
     _STATE = WorkerState(config, catalogue, SchemaStore(config.store_root),
                          specification_findings(catalogue),
                          tuple(p for p in catalogue.policies if p in PROFILES), sealer, xml_sealer,
-                         catalogue_annex1_gaps(catalogue), at_once)
+                         catalogue_annex1_gaps(catalogue), at_once,
+                         unassigned_in(catalogue.model_dump_json()))
 
 
 
@@ -214,10 +216,12 @@ def process_batch(batch: list[tuple[str, str, str, int, str]]) -> list[Outcome]:
     return [work.outcome for work in works]
 
 
-def _started(key: str, input_hash: str, award_json: str, row: int, file: str) -> tuple[Award, Outcome]:
+def _started(key: str, input_hash: str, award_json: str, row: int, file: str
+             ) -> tuple[Award, Outcome, frozenset[str]]:
     award = Award.model_validate_json(award_json)
     return award, Outcome(key, file, row, award.award_id, input_hash, "done",
-                          seconds=dict.fromkeys(STAGES, 0.0), recipient=award.learner.email)
+                          seconds=dict.fromkeys(STAGES, 0.0), recipient=award.learner.email), \
+        unassigned_in(award_json)
 
 
 @dataclass
@@ -226,6 +230,7 @@ class _Work:
 
     award: Award
     outcome: Outcome
+    unassigned: frozenset[str] = frozenset()  # its characters Unicode has not assigned (see _seal_jades)
     edc: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # the credential, as each format
     texts: dict[str, bytes] = field(default_factory=dict)
@@ -480,7 +485,9 @@ def _seal_jades(s: WorkerState, work: _Work) -> None:
     started = time.perf_counter()
     outcome.stage = "seal"
     try:
-        work.texts["edc-sealed"] = s.sealer(serialise_payload(work.edc))
+        # written as JSON escapes, the characters Unicode has not assigned (a name with a
+        # character newer than this Python's tables): JOSE verifiers refuse them as written
+        work.texts["edc-sealed"] = s.sealer(serialise_payload(work.edc, s.unassigned | work.unassigned))
     except SealError as exc:  # say what the seal needs, without a traceback
         outcome.state = "failed"
         outcome.errors.append(f"seal: {exc}")
