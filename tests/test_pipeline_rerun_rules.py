@@ -684,3 +684,22 @@ def test_a_record_that_cannot_write_all_its_formats_leaves_none_of_them(env: Non
     with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         (row,) = [row for row in csv.DictReader(handle) if row["award_id"] == "SYN-00001"]
     assert row["status"] == "failed" and row["outputs"] == "", row
+
+
+@pytest.mark.parametrize(("first", "then"), [("NFC", "NFD"), ("NFD", "NFC")])
+def test_an_award_id_in_the_other_normal_form_is_the_award_exported_before(env: None, tmp_path: Path,
+                                                                         first: str, then: str) -> None:
+    """An id with an accent, typed as one character in one export and as a letter and a
+    combining accent in the next (another system, a Mac): the same award, skipped as done,
+    rather than a second credential beside the first, said to be for an award not in the input."""
+    import unicodedata
+
+    lines = CATALOGUE.with_name("awards.csv").read_text("utf-8-sig").splitlines(keepends=True)
+    awards, out = tmp_path / "awards.csv", tmp_path / "out"
+    for form in (first, then):
+        row = lines[1].replace("IMP-2025-000101", unicodedata.normalize(form, "IMP-2025-É01"))
+        awards.write_text(lines[0] + row, "utf-8")
+        code, _, stderr = _export(str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1")
+        assert code == 0, stderr
+    assert "1 skipped" in stderr and "not in this run's input" not in stderr, stderr
+    assert len(list((out / "edc").iterdir())) == 1

@@ -41,6 +41,7 @@ import shlex
 import socket
 import sqlite3
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -336,6 +337,18 @@ class Journal:
         if self._read is not None and self._read[0] == key:
             return self._read[1]
         return self._look_up(key)
+
+    def spelling(self, key: str) -> str:
+        """``key`` as the journal holds it when it holds it in the other Unicode normal form (an
+        award id with an accent typed as one character in one export and as a letter and a
+        combining accent in the next, from another system): one award, not two; else ``key``."""
+        if key.isascii() or not self._earlier:
+            return key
+        for form in ("NFC", "NFD"):
+            other = unicodedata.normalize(form, key)
+            if other != key and self._looked_up(key) is None and self._look_up(other) is not None:
+                return other
+        return key
 
     def entry(self, key: str) -> Entry | None:
         row = self.db.execute("SELECT state, input_hash, outputs, error FROM records WHERE key = ?",

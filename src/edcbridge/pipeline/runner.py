@@ -709,7 +709,9 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
             continue
         award = loaded.award
         issuer = award.issuer or catalogue.issuer
-        key = f"{issuer}/{award.award_id}"
+        key = runner.journal.spelling(f"{issuer}/{award.award_id}")
+        if key != f"{issuer}/{award.award_id}":  # its id as earlier runs spelt it: the same award
+            award = award.model_copy(update={"award_id": key.partition("/")[2]})
         first = names.first(safe_name(issuer, award.award_id).lower(),
                             _row_of(loaded.file, loaded.row, award.award_id))
         if first is not None:  # another file, or an id that differs only in case or symbols
