@@ -67,3 +67,41 @@ def test_a_worker_killed_part_way_is_said_in_one_line() -> None:
         list(in_order(functools.partial(_killed_at, CHUNK * 3), range(CHUNK * 6), workers=2))
     assert stopped.value.exit_code == 1
     assert "a worker process ended part way" in stopped.value.message
+
+
+_STARTING = """
+import sys, time
+from edcbridge import in_order
+ignoring = in_order.exit_with_parent
+
+def slow_to_start():  # the moment between a worker's fork and its ignoring Ctrl-C, made long
+    time.sleep(1.5)
+    ignoring()
+
+in_order.exit_with_parent = slow_to_start  # the workers are forked: they inherit it
+stopping = in_order.stop_now
+
+def slow_to_stop(pool):  # what a worker would print meanwhile has the time to show
+    time.sleep(1)
+    stopping(pool)
+
+in_order.stop_now = slow_to_stop
+try:
+    list(in_order.in_order(abs, range(200), workers=2))
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_as_the_workers_start_prints_no_traceback_of_theirs() -> None:
+    """Pressed as the workers were being started (a command just begun): each worker not yet
+    ignoring Ctrl-C printed its traceback ("Process ForkProcess-1: ... KeyboardInterrupt")."""
+    import sys
+
+    from tests.pipeline_support import ctrl_c_once_ready
+
+    code, stderr, _ = ctrl_c_once_ready([sys.executable, "-c", _STARTING],
+                                        lambda started: len(started) == 2)
+    assert code == 130 and b"interrupted" in stderr, stderr
+    assert b"Traceback" not in stderr and b"ForkProcess" not in stderr, stderr

@@ -83,3 +83,23 @@ def test_jose_accepts_reference_samples(reference: Path) -> None:
     ]
     assert len(samples) == 9
     assert all(r["ok"] for r in _run_peer(samples))
+
+
+def test_a_payload_jose_refuses_for_an_unassigned_code_point_is_noted_by_verify(pki: devpki.DevPki,
+                                                                                tmp_path: Path) -> None:
+    """Sealed elsewhere with U+0378 written as it is: the seal is sound (verify says so), but npm
+    jose refuses it, and a holder relying on the credential elsewhere should know."""
+    from click.testing import CliRunner
+
+    from edcbridge.cli import main
+
+    sealer = Sealer(keys.SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path, escaped = tmp_path / "raw.jsonld", tmp_path / "escaped.jsonld"
+    path.write_text(sealer.seal(PAYLOAD.replace("ä", "ä\u0378")), encoding="utf-8")
+    escaped.write_text(sealer.seal(PAYLOAD.replace("ä", "ä\\u0378")), encoding="utf-8")
+    assert [r["ok"] for r in _run_peer([path, escaped])] == [False, True]
+    said = CliRunner().invoke(main, ["verify", str(path), str(escaped)]).stdout
+    raw_lines, escaped_lines = said.split(f"{escaped}:")
+    assert "SEAL       OK" in raw_lines and "U+0378 as written" in raw_lines
+    assert "npm jose refuse" in raw_lines
+    assert "U+0378" not in escaped_lines

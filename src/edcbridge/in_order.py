@@ -29,6 +29,8 @@ Result = TypeVar("Result")
 
 CHUNK = 16  # items a task: an item costs milliseconds, a task's round trip a fraction of one
 _work: Callable[[Any], Any] | None = None  # a worker's
+_HELD = {signal.SIGINT, signal.SIGTERM}  # the command's to handle, held back while workers start
+_CAN_HOLD = hasattr(signal, "pthread_sigmask")
 
 
 def default_workers() -> int:
@@ -59,6 +61,8 @@ def exit_with_parent() -> None:
     command's to handle: it ends the workers, without a traceback from each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _CAN_HOLD:  # held back as it was forked (see submit): ignored from now on
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     run = multiprocessing.parent_process()  # its pid, not getppid(): the run may be gone already
     parent = run.pid if run is not None else os.getppid()
 
@@ -79,6 +83,19 @@ class WorkerLost(click.ClickException):
                  "memory ran short, or by hand); run the same command again, with -j 1 if memory "
                  "is short") -> None:
         super().__init__(message)
+
+
+def submit(pool: ProcessPoolExecutor, work: Callable[..., Result], *args: Any) -> Future[Result]:
+    """``pool.submit``, Ctrl-C and SIGTERM held back meanwhile: the worker processes a first
+    submit forks start with them held until :func:`exit_with_parent` ignores them (pressed as a
+    worker started, Ctrl-C printed the worker's traceback); the command gets them as usual after."""
+    if not _CAN_HOLD:
+        return pool.submit(work, *args)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        return pool.submit(work, *args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _chunk(items: list[Any]) -> list[Any]:
@@ -107,7 +124,7 @@ def in_order(work: Callable[[Item], Result], items: Iterable[Item], workers: int
     window: deque[Future[list[Result]]] = deque()
     try:
         while taken := list(islice(pending, chunk)):
-            window.append(pool.submit(_chunk, taken))
+            window.append(submit(pool, _chunk, taken))
             while window and (len(window) >= workers * 3 or window[0].done()):  # (all done: empty)
                 yield from answer_of(pool, window.popleft())
         while window:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from edcbridge import __version__
 from edcbridge.file_lock import Busy, hold
-from edcbridge.in_order import WorkerLost, answer_of, stop_now
+from edcbridge.in_order import WorkerLost, answer_of, stop_now, submit
 from edcbridge.interrupts import ctrl_c_noted, sigterm_as_ctrl_c
 from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.load.awards import FirstRows, LoadedRow, column_header, column_test
@@ -1390,7 +1390,7 @@ def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], ru
 
     for batch in batches:
         decided = isinstance(batch, Outcome)
-        in_flight.append(batch if isinstance(batch, Outcome) else pool.submit(process_batch, batch))
+        in_flight.append(batch if isinstance(batch, Outcome) else submit(pool, process_batch, batch))
         # a failure decided here waits for the work before it; with --fail-fast, so does the
         # reading of more rows, or the run would read past the N-th failure in a row
         drain = decided and options.fail_fast is not None

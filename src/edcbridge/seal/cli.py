@@ -513,13 +513,26 @@ def _badge_jwt_report(path: Path, data: bytes, options: VerifyOptions,
 
 def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
                   issuer_check: IssuerCheck | None, did_documents: Mapping[str, Any]) -> _Report:
-    note = _sealed_by_another(result, issuer_check)
+    note = joined_notes(_sealed_by_another(result, issuer_check), _unassigned_note(result.payload))
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate),
                                note=joined_notes(unsigned_note(result.unsigned_content), note))
         return _Report(path, result, outcome, note)
     return _Report(path, result, _unread_jades(data, result, did_documents), note)
+
+
+def _unassigned_note(payload: str | None) -> str | None:
+    """A sealed payload holding, as written, a character Unicode has not assigned: the seal is
+    sound, but JOSE verifiers (npm jose) refuse such a payload, so the credential's holder
+    should know before relying on it elsewhere."""
+    found = sorted(unassigned_in(payload)) if payload else []
+    if not found:
+        return None
+    shown = ", ".join(f"U+{ord(character):04X}" for character in found[:3])
+    return (f"the sealed payload holds {shown} as written, a code point Unicode has not assigned (as "
+            "this verifier's tables know it): JOSE verifiers such as npm jose refuse this seal; the "
+            "issuer can seal the credential again with it written as its JSON escape")
 
 
 def _unread_jades(data: bytes, result: Verification, did_documents: Mapping[str, Any]) -> Outcome:
