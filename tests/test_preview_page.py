@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from edcbridge.mapping.edc import to_edc
 from edcbridge.output import serialise
 from edcbridge.preview import PreviewOptions, preview_awards, preview_file, preview_files, render_html
-from edcbridge.preview.annex import annex1_elements, missing_getters
+from edcbridge.preview.annex import annex1_elements, claims, missing_getters
 from edcbridge.preview.cli import register
 from edcbridge.seal import Sealer
 from edcbridge.validation.annex1 import ELEMENTS
@@ -50,6 +50,20 @@ def test_page_shows_a_value_exactly_where_the_annex1_check_finds_one(reference: 
     shown_count = sum(1 for e in elements if e.values or e.partial_flag is not None)
     table = html.split('id="annex1"')[1].split("</table>")[0]
     assert table.count('class="missing"') == len(elements) - shown_count
+
+
+def test_a_qualifications_framework_is_not_shown_as_the_level(reference: Path) -> None:
+    """The check finds no Level element in an nqfLevel that is a framework, not a level of it:
+    the page shows none either."""
+    doc = json.loads((reference / SAMPLES / "Sample-MC-Annex1-unsigned.jsonld").read_text("utf-8"))
+    spec = claims(doc)[0]["specifiedBy"]
+    del spec["eqfLevel"]
+    spec["nqfLevel"] = {"id": "http://data.europa.eu/snb/qdr/c_36ff4631", "type": "Concept",
+                        "prefLabel": {"en": "Credit and Qualifications Framework for Wales"}}
+    level = next(e for e in annex1_elements(doc) if e.name.startswith("Level "))
+    assert level.values == []
+    row = render_html(doc).split(f">{level.name}<")[1].split("</tr>")[0]
+    assert 'class="missing"' in row and "Credit and Qualifications Framework" not in row
 
 
 @pytest.mark.parametrize(("fixture_set", "languages"), [

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edcbridge.validation.annex1 import ELEMENTS
+from edcbridge.validation.annex1 import ELEMENTS, states_a_level
 from edcbridge.validation.document import as_list
 
 Doc = dict[str, Any]
@@ -98,6 +98,13 @@ def _issuer_accreditation(doc: Doc) -> list[Any]:
     return []
 
 
+def _levels(doc: Doc) -> list[Any]:
+    """The levels, as the check counts them: an nqfLevel that is a framework, not a level of
+    it, is none."""
+    return [v for c in claims(doc) for p in ("eqfLevel", "nqfLevel", "educationLevel")
+            for v in get(c, f"specifiedBy.{p}") if p != "nqfLevel" or states_a_level(v)]
+
+
 _VALUES: dict[str, Getter] = {
     "Identification of the learner": _first_of(_doc("credentialSubject")),
     "Title of the micro-credential": _first_of(_achievement("title"), _achievement("specifiedBy.title"),
@@ -111,7 +118,7 @@ _VALUES: dict[str, Getter] = {
     "Notional workload needed to achieve the learning outcomes (in ECTS, wherever possible)":
         _claim("specifiedBy.creditPoint", "specifiedBy.volumeOfLearning"),
     "Level (and cycle, if applicable) of the learning experience (EQF, QF-EHEA)":
-        _claim("specifiedBy.eqfLevel", "specifiedBy.nqfLevel", "specifiedBy.educationLevel"),
+        _levels,
     # what the check counts, and only that: a value shown for an element it reports missing
     # (an assessment's mode shown as its type) would contradict it on the same page
     "Type of assessment": _unique(_claim("provenBy.specifiedBy.dcType", "provenBy.dcType",

@@ -239,14 +239,16 @@ def _issuer_accredited(context: Context, claim: Claim) -> bool:
     return context.values.present(("issuer", "accreditation")) and _issuer_is_awarding_body(context, claim)
 
 
+def states_a_level(level: Any) -> bool:
+    """An nqfLevel that is a level of a national framework: not the framework itself, which the
+    NQF list holds beside its levels (the Credit and Qualifications Framework for Wales names no
+    level)."""
+    iri = level.get("id") if isinstance(level, dict) else level
+    return filled(level) and not (isinstance(iri, str) and vocab.nqf_framework(iri) is not None)
+
+
 def _nqf_level(context: Context, claim: Claim) -> bool:
-    """A level of a national framework is stated: not the framework itself, which the NQF list
-    holds beside its levels (the Credit and Qualifications Framework for Wales names no level)."""
-    for level in claim.values.at(("specifiedBy", "nqfLevel")):
-        iri = level.get("id") if isinstance(level, dict) else level
-        if filled(level) and not (isinstance(iri, str) and vocab.nqf_framework(iri) is not None):
-            return True
-    return False
+    return any(states_a_level(level) for level in claim.values.at(("specifiedBy", "nqfLevel")))
 
 
 ClaimTest = Path | Callable[[Context, Claim], bool]
