@@ -150,6 +150,27 @@ def test_a_wrong_name_or_shape_names_the_fix(
     assert error.column == column and fix in error.fix, error.render()
 
 
+@pytest.mark.parametrize(("old", "new", "column", "message", "fix"), [
+    ("    eqf: 7\n", "    eqf: [6]\n", f"{MLH}.eqf", "eqf takes one value, not a list", "write eqf: 6"),
+    ("    eqf: 7\n", "    eqf: [6, 7]\n", f"{MLH}.eqf", "eqf takes one value, not a list",
+     "keep one of them, e.g. eqf: 6"),
+    ("    eqf: 7\n", "    eqf: {level: 6}\n", f"{MLH}.eqf", "eqf takes one value, not a mapping",
+     "write eqf: 6"),
+    ("    credit_system: ects\n", "    credit_system: ~\n", f"{MLH}.credit_system",
+     "credit_system is empty", "write credit_system: ects (or ecvet), or leave credit_system out: "
+     "ects is the default"),
+    ("    credit_system: ects\n", "    credit_system:\n", f"{MLH}.credit_system",
+     "credit_system is empty", "write credit_system: ects (or ecvet)"),
+    ("    credit_system: ects\n", "    credit_system: [ects]\n", f"{MLH}.credit_system",
+     "credit_system takes one value, not a list", "write credit_system: ects"),
+])
+def test_a_vocabulary_field_given_a_list_or_nothing_names_the_value_to_write(
+        tmp_path: Path, old: str, new: str, column: str, message: str, fix: str) -> None:
+    [error] = _errors(_variant(tmp_path, (old, new)))
+    assert error.column == column and error.message.startswith(message), error.render()
+    assert "http://" not in error.message and error.fix.startswith(fix), error.render()
+
+
 @pytest.mark.parametrize(("new", "fix"), [
     ("    credits: 10 UK credits\n", "write credits: 5 (10 UK credits are 5 ECTS"),
     ("    credits: 15 CATS\n", "write credits: 7.5 (15 UK credits are 7.5 ECTS"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from edcbridge import vocab
 from edcbridge.load.catalogue_links import esco_problems
 from edcbridge.load.cell_text import noncharacter
 from edcbridge.load.errors import FieldError, InputFileError, RecordError, from_validation, suggest
@@ -375,6 +376,8 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
             (message.startswith("Input should be an object")):
         return f"a mapping of keys is expected here, not {_kind_of(value)}", \
             "write keys and values, e.g. {en: 'text'} for a text, or 'key: value' lines indented below"
+    if kind == "enum" and loc and loc[-1] in _ONE_VALUE:
+        return _one_value(str(loc[-1]), value)
     if loc and loc[-1] in ("credits", "hours") and isinstance(value, str):
         written = _UNIT.fullmatch(value)
         if written:
@@ -392,6 +395,52 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
             return (f"{value!r} is not a number: {loc[-1]} holds the number alone",
                     f"write {loc[-1]}: {written.group(1)} (its name says the unit: {_COUNTS[loc[-1]]})")
     return message, fix
+
+
+# a field taking one concept of a vocabulary: its vocabulary, how to write one, its default
+_ONE_VALUE: dict[str, tuple[str, str, str | None]] = {
+    "eqf": ("eqf", "6 (a level from 1 to 8)", None),
+    "credit_system": ("credit-system", "ects (or ecvet)", "ects"),
+    "credential_type": ("credential-type", "generic (or qualification-award, learning-activity)", "generic"),
+    "learning_setting": ("learning-setting", "formal (or non-formal)", None),
+    "mode": ("mode", "online (or presential, blended)", None),
+    "supervision": ("supervision", "supervised-with-id (or unsupervised-with-id, "
+                                   "unsupervised-without-id)", None),
+}
+
+
+def _one_value(field: str, value: Any) -> tuple[str, str]:
+    """A vocabulary field given nothing, a list or a mapping, where it takes one value (the
+    model's message would list the vocabulary's IRIs, which nobody writes)."""
+    scheme, example, default = _ONE_VALUE[field]
+    given = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+    known = [item for item in given if _in_scheme(scheme, item)]
+    if value is None:
+        left_out = f", or leave {field} out: {default} is the default" if default else ""
+        return (f"{field} is empty (~, null or nothing after the colon)",
+                f"write {field}: {example}{left_out}")
+    if isinstance(value, list | dict):
+        said = f"{field} takes one value, not {'a list' if isinstance(value, list) else 'a mapping'}"
+        if len(given) == 1 and known:
+            return said, f"write {field}: {known[0]}"
+        if known:
+            return said, f"keep one of them, e.g. {field}: {known[0]}"
+        return said, f"write one value, e.g. {field}: {example}"
+    return (f"{value!r} is not a value of the {scheme} list",
+            f"write {field}: {example} ('edcbridge vocab {scheme}' lists them)")
+
+
+def _in_scheme(scheme: str, value: Any) -> bool:
+    """``value`` names a concept of ``scheme`` as the catalogue may write it (a number for EQF)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return False
+    try:
+        vocab.resolve(scheme, value)
+    except vocab.UnknownConcept:
+        return False
+    return True
 
 
 _COUNTS = {"max_duration_months": "months", "validity_years": "years", "credit_currency_years": "years"}
