@@ -171,6 +171,23 @@ def test_a_vocabulary_field_given_a_list_or_nothing_names_the_value_to_write(
     assert "http://" not in error.message and error.fix.startswith(fix), error.render()
 
 
+@pytest.mark.parametrize(("written", "fix"), [
+    ("Micro-credential", "write kind: micro-credential"),
+    ("micro credential", "write kind: micro-credential"),
+    ("Microcredential", "write kind: micro-credential"),
+    ("MICRO_CREDENTIAL", "write kind: micro-credential"),
+    ("Qualification", "write kind: qualification"),
+    ("Microcredentials", "write kind: micro-credential"),
+    ("qualifcation", "write kind: qualification"),
+    ("badge", "write one of micro-credential, qualification, course"),
+])
+def test_a_kind_written_another_way_names_the_accepted_value(tmp_path: Path, written: str, fix: str) -> None:
+    [error] = _errors(_variant(tmp_path, ("    kind: micro-credential\n", f"    kind: {written}\n")))
+    assert error.column == f"{MLH}.kind" and error.row == 47, error.render()
+    assert error.message.startswith(f"{written!r} is not an accepted kind") and error.fix == fix, \
+        error.render()
+
+
 @pytest.mark.parametrize(("new", "fix"), [
     ("    credits: 10 UK credits\n", "write credits: 5 (10 UK credits are 5 ECTS"),
     ("    credits: 15 CATS\n", "write credits: 7.5 (15 UK credits are 7.5 ECTS"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import typing
@@ -376,6 +377,13 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
             (message.startswith("Input should be an object")):
         return f"a mapping of keys is expected here, not {_kind_of(value)}", \
             "write keys and values, e.g. {en: 'text'} for a text, or 'key: value' lines indented below"
+    if kind == "literal_error" and loc and isinstance(value, str):
+        accepted = _literals(loc)
+        if accepted:
+            quoted = [repr(text) for text in accepted]
+            listed = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+            return (f"{value!r} is not an accepted {loc[-1]}: {listed}",
+                    _literal_fix(str(loc[-1]), value, accepted))
     if kind == "enum" and loc and loc[-1] in _ONE_VALUE:
         return _one_value(str(loc[-1]), value)
     if loc and loc[-1] in ("credits", "hours") and isinstance(value, str):
@@ -395,6 +403,33 @@ def _explained(detail: Any, loc: tuple[Any, ...], message: str, fix: str) -> tup
             return (f"{value!r} is not a number: {loc[-1]} holds the number alone",
                     f"write {loc[-1]}: {written.group(1)} (its name says the unit: {_COUNTS[loc[-1]]})")
     return message, fix
+
+
+def _literals(loc: tuple[Any, ...]) -> list[str]:
+    """The texts a field of fixed values (kind, claim) accepts."""
+    model = _record_at(loc[:-1])
+    field = model.model_fields.get(str(loc[-1])) if model else None
+
+    def texts(annotation: Any) -> list[str]:
+        if isinstance(annotation, str):
+            return [annotation]
+        return [text for arg in typing.get_args(annotation) for text in texts(arg)]
+
+    return texts(field.annotation) if field else []
+
+
+def _folded(text: str) -> str:
+    """``text`` without case, spaces, hyphens or underscores: Micro credential is micro-credential."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _literal_fix(field: str, written: str, accepted: list[str]) -> str:
+    """The accepted value ``written`` is another way (or a slip) of writing, else all of them."""
+    folded = {_folded(value): value for value in accepted}
+    same = difflib.get_close_matches(_folded(written), list(folded), n=1, cutoff=0.85)
+    if same:  # micro credential, Microcredentials, qualifcation
+        return f"write {field}: {folded[same[0]]}"
+    return f"write one of {', '.join(accepted)}"
 
 
 # a field taking one concept of a vocabulary: its vocabulary, how to write one, its default
