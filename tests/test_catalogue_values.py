@@ -261,6 +261,15 @@ def test_ecvet_points_are_not_held_to_ects_hours(tmp_path: Path) -> None:
     ("30.06.2023", "write it as YYYY-MM-DD: 2023-06-30"),
     ("01/02/2023", "write it as YYYY-MM-DD: 2023-02-01 if it is day/month/year, 2023-01-02 if "
                    "month/day/year"),
+    ("15 March 2024", "write it as YYYY-MM-DD: 2024-03-15"),
+    ("March 15, 2024", "write it as YYYY-MM-DD: 2024-03-15"),
+    ("15 Mar 2024", "write it as YYYY-MM-DD: 2024-03-15"),
+    ("15-Mar-2024", "write it as YYYY-MM-DD: 2024-03-15"),
+    ("15th March 2024", "write it as YYYY-MM-DD: 2024-03-15"),
+    ("Sept 1 2024", "write it as YYYY-MM-DD: 2024-09-01"),
+    ("1 september 2024", "write it as YYYY-MM-DD: 2024-09-01"),
+    ("15-Mar-24", "write it as YYYY-MM-DD, with the four digits of the year (2024 is the likely one): "
+                  "2024-03-15"),
 ])
 def test_a_date_written_the_local_way_names_the_date_to_write(tmp_path: Path, written: str, fix: str) -> None:
     text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
@@ -272,3 +281,15 @@ def test_a_date_written_the_local_way_names_the_date_to_write(tmp_path: Path, wr
     [error] = caught.value.errors
     assert error.column == "quality_assurance[qaa-review-2025].issued", error.render()
     assert error.fix.startswith(fix), error.render()
+
+
+@pytest.mark.parametrize("written", ["March 2024", "30 February 2024", "15 Marc 2024", "Mar 15 24",
+                                     "15 March"])
+def test_a_month_named_date_naming_no_one_day_gets_no_date_in_its_fix(tmp_path: Path, written: str) -> None:
+    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text.replace("    issued: 2023-06-30\n", f"    issued: {written}\n", 1), "utf-8")
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    [error] = caught.value.errors
+    assert error.fix == "write it as YYYY-MM-DD", error.render()

@@ -158,6 +158,8 @@ def test_an_empty_cell_of_a_column_the_file_has_still_says_fill_in(tmp_path: Pat
     ("14.07.2025", "write it as YYYY-MM-DD: 2025-07-14"),
     ("07/14/2025", "write it as YYYY-MM-DD: 2025-07-14"),
     ("2025/07/14", "write it as YYYY-MM-DD: 2025-07-14"),
+    ("14 July 2025", "write it as YYYY-MM-DD: 2025-07-14"),
+    ("Jul 14 2025", "write it as YYYY-MM-DD: 2025-07-14"),
     ("01/01/2025", "write it as YYYY-MM-DD: 2025-01-01"),
     ("01/02/2025", "write it as YYYY-MM-DD: 2025-02-01 if it is day/month/year, 2025-01-02 if "
                    "month/day/year (the file does not say which)"),
