@@ -134,6 +134,22 @@ def test_a_set_of_reports_that_cannot_be_written_whole_leaves_the_last_one(env: 
     assert summary["skipped"] == str(report["skipped"])
 
 
+def test_a_report_whose_name_a_folder_holds_leaves_the_last_set(env: None, tmp_path: Path) -> None:
+    """A folder at report.html's own name refused the last rename: report.csv and report.json
+    were already replaced by then, beside no report.html, a .report.html.tmp was left, and the
+    message said report.json did not hold the audit head, which it then did."""
+    out = tmp_path / "out"
+    assert _export(GALWAY / "awards.jsonl", out).exit_code == 0
+    first = {name: (out / name).read_bytes() for name in REPORTS[:2]}
+    (out / "report.html").unlink()
+    (out / "report.html" / "kept").mkdir(parents=True)
+    again = _export(GALWAY / "awards.jsonl", out)  # every record skipped: other counts
+    assert again.exit_code == 1
+    assert "the reports could not be written" in again.stderr
+    assert {name: (out / name).read_bytes() for name in REPORTS[:2]} == first
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".report")]
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names open files through /proc")
 def test_each_report_and_their_folder_are_synced_before_the_run_ends(
         env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import html
 import json
 import os
@@ -183,6 +184,10 @@ class ReportWriter:
                 page.write(render_html(summary, self._failures, self._delivery_failures, self._redone))
                 page.flush()
                 os.fsync(page.fileno())
+            for name in names:  # a rename onto a folder fails: found before any report is replaced
+                final = self.out_dir / name[1:].removesuffix(".tmp")
+                if final.is_dir() and not final.is_symlink():
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(final))
         except BaseException:
             for handle in handles:
                 with contextlib.suppress(OSError):
