@@ -125,6 +125,21 @@ def test_a_row_edited_leaves_no_outdated_file_of_a_format_the_run_does_not_write
     assert _journal_formats(out, "IMP-2025-000102") == {"edc"}
 
 
+def test_an_outdated_file_removed_is_named_as_the_reports_name_files(
+        env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With -o given relative, the file removed was named by its absolute, resolved path, while
+    every other path of the reports (outputs, a file changed by hand) is spelt as -o is."""
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    _export(AWARDS, CATALOGUE, out, "--format", "edc", "--format", "ebsi")
+    awards = _edited(tmp_path / "awards.csv", {"IMP-2025-000102": {"grade": "Distinction"}})
+    _export(awards, CATALOGUE, out, "--format", "edc")
+    record = _records(out)["IMP-2025-000102"]
+    assert record["outputs"]["edc"] == str(out / "edc" / "imperial_IMP-2025-000102.jsonld")
+    assert f"; {out / 'ebsi' / 'imperial_IMP-2025-000102.json'} removed: " in record["redone"]
+    assert str(tmp_path) not in record["redone"]
+
+
 def test_files_of_a_format_the_run_does_not_write_stay_recorded_when_the_row_is_unchanged(
         env: None, tmp_path: Path) -> None:
     out = tmp_path / "out"

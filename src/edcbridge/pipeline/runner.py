@@ -604,8 +604,9 @@ def _other_formats(earlier: dict[str, dict[str, str]], outputs: dict[str, dict[s
     the record cannot vouch for such a file, which is left where it is and named."""
     left = {name: old for name, old in earlier.items() if name not in outputs}
     if changed:
-        files = (Path(old["path"]).resolve() for old in left.values())
-        outdated = [path for path in files if path.is_relative_to(out_dir.resolve()) and path.exists()]
+        files = (Path(old["path"]) for old in left.values())  # named as the reports name files
+        outdated = [path for path in files if path.resolve().is_relative_to(out_dir.resolve())
+                    and path.exists()]
         return outputs, outdated, []
     kept = {name: old for name, old in left.items() if unchanged(old)}
     dropped = [Path(old["path"]) for name, old in sorted(left.items()) if name not in kept]
