@@ -13,16 +13,17 @@ from openpyxl import Workbook
 
 from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.load.award_checks import failing_grade
+from edcbridge.load.cell_text import NONCHARACTERS
 from edcbridge.model import Award, Learner, Specification, parse
 from tests.conftest import FIXTURES
 
 CATALOGUE = load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
 SPEC_CODES = [s.code for s in CATALOGUE.specifications if s.assessment is not None]
 
-# no character that cannot be seen (Cc, Cf): the readers refuse a row holding one, as the tests of
-# hidden characters hold them to
+# no character that cannot be seen (Cc, Cf), nor a noncharacter (U+FFFE): the readers refuse a row
+# holding one, as the tests of hidden characters hold them to
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp", "Zs")),
-               min_size=1, max_size=20)
+               min_size=1, max_size=20).filter(lambda value: NONCHARACTERS.search(value) is None)
 names = st.builds(lambda a, b: f"{a} {b}".strip(), text, st.sampled_from(["", "ap", "Ní", "Ó", "van der"]))
 dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2030, 12, 31))
 
