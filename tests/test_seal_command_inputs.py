@@ -312,7 +312,7 @@ def test_a_noncharacter_is_refused_and_its_json_escape_sealed(written: devpki.Te
     result = _seal([raw], tmp_path / "out", *_p12_args(written))
     assert result.exit_code == 1 and _nothing_written(tmp_path / "out")
     assert f"{raw}: holds the noncharacter U+FFFE, at line 1, column 85, " in result.stderr
-    assert "write it as the JSON escape \\uFFFE" in result.stderr
+    assert "write it as the JSON escape \\ufffe" in result.stderr
     escaped = tmp_path / "escaped.json"
     escaped.write_text(CREDENTIAL.replace("ä", "ä\\uFFFE"), encoding="utf-8")
     assert _seal([escaped], tmp_path / "out", *_p12_args(written)).exit_code == 0

@@ -34,11 +34,11 @@ def catalogue() -> Catalogue:
     return load_catalogue(FIXTURES / "imperial" / "catalogue.yaml")
 
 
-def _award(code: str, day: str, award_id: str) -> Award:
+def _award(code: str, day: str, award_id: str, family_name: str = "Lefèvre-Dubois") -> Award:
     return parse(Award, {"award_id": award_id, "specification": code, "awarding_date": day,
                          "grade": {"en": "Merit"},
                          "learner": {"id": "02214587", "given_name": {"en": "Chloé"},
-                                     "family_name": {"en": "Lefèvre-Dubois"}, "email": "chloe@example.org"}})
+                                     "family_name": {"en": family_name}, "email": "chloe@example.org"}})
 
 
 def _result(catalogue: Catalogue, held: list[Held]) -> Any:
@@ -84,12 +84,12 @@ def test_nothing_is_issued_unless_satisfied(catalogue: Catalogue) -> None:
 
 
 def _write_held(tmp_path: Path, catalogue: Catalogue, parts: tuple[tuple[str, str, str], ...],
-                seal: SealFactory | None = None) -> list[str]:
+                seal: SealFactory | None = None, family_name: str = "Lefèvre-Dubois") -> list[str]:
     """The parts as credential files, sealed with ``seal`` when given."""
     files = []
     for part in parts:
         path = tmp_path / f"held-{part[2]}.jsonld"
-        data = serialise(to_edc(_award(*part), catalogue))
+        data = serialise(to_edc(_award(*part, family_name=family_name), catalogue))
         path.write_bytes(seal()(data) if seal is not None else data)
         files += ["--held", str(path)]
     return files
@@ -120,6 +120,29 @@ def test_cli_stack_issues_and_seals(tmp_path: Path, catalogue: Catalogue) -> Non
                                    *_write_held(tmp_path, catalogue, PARTS[:2], factory)])
     assert result.exit_code == 1
     assert "NOT SATISFIED" in result.stdout and "missing: 15 more credits" in result.stdout
+
+
+def test_cli_stack_seals_a_code_point_unicode_has_not_assigned_as_its_escape(
+        tmp_path: Path, catalogue: Catalogue) -> None:
+    """JOSE verifiers refuse such a code point written as it is in a payload; its escape is the
+    same JSON value."""
+    group = click.Group()
+    register(group)
+    factory = demo_seal(tmp_path / "seal", catalogue)
+    password = tmp_path / "password.txt"
+    password.write_bytes(factory.password)
+    held = _write_held(tmp_path, catalogue, PARTS, factory, family_name="Lefèvre\u0378")
+    result = CliRunner().invoke(group, ["stack", TARGET, "-c", str(FIXTURES / "imperial" / "catalogue.yaml"),
+                                        "--as-of", DAY.isoformat(), *held, "--issue", str(tmp_path / "out"),
+                                        "--grade", "Merit", "--seal", str(factory.p12), "--password-file",
+                                        str(password), "--json"])
+    assert result.exit_code == 0, result.output
+    unsealed, sealed = (Path(name) for name in json.loads(result.stdout)["issued"])
+    assert "Lefèvre\u0378" in unsealed.read_text("utf-8")
+    payload = json.loads(sealed.read_bytes())["payload"]
+    assert "Lefèvre\\u0378" in payload and "\u0378" not in payload
+    assert json.loads(payload) == json.loads(unsealed.read_bytes())
+    assert verify_file(sealed).checks["SEAL"].status == "OK"
 
 
 def test_cli_stack_with_an_awards_file_needs_a_learner(tmp_path: Path) -> None:

@@ -33,17 +33,15 @@ def serialise(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def serialise_payload(doc: dict[str, Any], unassigned: frozenset[str] | None = None) -> bytes:
+def serialise_payload(doc: dict[str, Any], unassigned: frozenset[str]) -> bytes:
     """The bytes sealed as a JAdES payload: UTF-8 JSON without whitespace, as the EC's issuer
     writes its sealed credentials (what ``json.dumps(doc, ensure_ascii=False,
     separators=(",", ":"))`` writes). Inside the seal the payload is an escaped string that
     nobody reads by eye, and indenting it made the sealed file half again as large. The
     characters Unicode has not assigned (see :func:`unassigned_in`) are written as JSON escapes:
-    ``unassigned``, those the caller knows the document holds (else they are looked for)."""
-    data = compact_json(doc)
-    if unassigned is None:
-        unassigned = frozenset() if data.isascii() else unassigned_in(data.decode("utf-8"))
-    return escaped(data, unassigned)
+    ``unassigned``, those the document holds, which the caller knows (a batch finds them once per
+    record and catalogue) or finds with :func:`unassigned_in` over :func:`compact_json`."""
+    return escaped(compact_json(doc), unassigned)
 
 
 def compact_json(doc: dict[str, Any]) -> bytes:
@@ -83,11 +81,12 @@ def escaped(data: bytes, characters: frozenset[str]) -> bytes:
     if not characters:
         return data
     found = re.compile("[" + "".join(re.escape(c) for c in sorted(characters)) + "]")
-    return found.sub(lambda match: _json_escape(match.group()), data.decode("utf-8")).encode("utf-8")
+    return found.sub(lambda match: json_escape(match.group()), data.decode("utf-8")).encode("utf-8")
 
 
-def _json_escape(character: str) -> str:
-    units = character.encode("utf-16-be")  # a surrogate pair past U+FFFF
+def json_escape(character: str) -> str:
+    """``character`` as a JSON escape: ``\\u0378``, or a surrogate pair past U+FFFF."""
+    units = character.encode("utf-16-be")
     return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
 
 

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +24,7 @@ from edcbridge.bounded_file import TooLarge, read_bounded, too_large_problem, un
 from edcbridge.cli import RECEIVED_FILE, quiet_option, tsa_timeout_option
 from edcbridge.in_order import in_order, processes_for
 from edcbridge.load.cell_text import NONCHARACTERS
-from edcbridge.output import json_text, printable, unassigned_in
+from edcbridge.output import json_escape, json_text, printable, unassigned_in
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behind, sealed_each
 from edcbridge.seal.certs import LISTS_UNCHECKED
@@ -842,19 +841,17 @@ def _noncharacter_problem(text: str) -> str | None:
     """A character Unicode has not assigned (a noncharacter, or one newer than this Python's
     tables) written as it is: the seal is over the text as written, and JOSE verifiers (npm
     jose) refuse an unencoded payload holding one, though its JSON escape is the same value."""
-    unassigned = unassigned_in(text)  # the noncharacters among them
-    found = re.search("[" + "".join(map(re.escape, sorted(unassigned))) + "]", text) if unassigned else None
-    if found is None:
+    unassigned = unassigned_in(text)
+    if not unassigned:
         return None
-    index, character = found.start(), found.group()
-    units = character.encode("utf-16-be")  # a surrogate pair past U+FFFF
-    escape = "".join(f"\\u{units[i] << 8 | units[i + 1]:04X}" for i in range(0, len(units), 2))
+    index = min(text.index(character) for character in unassigned)
+    character = text[index]
     line, column = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
     what = "the noncharacter" if NONCHARACTERS.fullmatch(character) else \
         "the code point Unicode has not assigned"
     return (f"holds {what} U+{ord(character):04X}, at line {line}, column {column}, which "
             "JOSE verifiers refuse in a sealed payload: delete it, or write it as the JSON escape "
-            f"{escape}")
+            f"{json_escape(character)}")
 
 
 def _seal_all(sealer: Sealer, files: Sequence[Path], checked: Sequence[_Checked], targets: Sequence[Path],

@@ -215,7 +215,7 @@ def stack(target: str, catalogue: Path, held_files: Sequence[Path], record_files
 def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade: str | None,
            award_id: str | None, key: SealKey | None) -> list[str]:
     from edcbridge import vocab
-    from edcbridge.output import safe_name, serialise, serialise_payload, write_atomic
+    from edcbridge.output import safe_name, serialise, serialise_payload, unassigned_in, write_atomic
     from edcbridge.schemas import default_store
     from edcbridge.stack import NotSatisfied, stacked_credential
     from edcbridge.validation import validate_credential
@@ -243,7 +243,8 @@ def _issue(result: Any, catalogue: Catalogue, out_dir: Path, day: dt.date, grade
         from edcbridge.seal import Sealer
 
         written.append(out_dir / "edc-sealed" / name)
-        write_atomic(written[1], Sealer(key).seal_serialised(serialise_payload(doc)))
+        payload = serialise_payload(doc, unassigned_in(data.decode("utf-8")))
+        write_atomic(written[1], Sealer(key).seal_serialised(payload))
     return [str(p) for p in written]
 
 
