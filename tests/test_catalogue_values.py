@@ -29,6 +29,11 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
+def _issued_on(tmp_path: Path, written: str) -> Path:
+    """The catalogue with its quality assurance's ``issued`` date written as ``written``."""
+    return _variant(tmp_path, "    issued: 2023-06-30\n", f"    issued: {written}\n")
+
+
 def _errors(path: Path) -> list[RecordError]:
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(path)
@@ -272,13 +277,7 @@ def test_ecvet_points_are_not_held_to_ects_hours(tmp_path: Path) -> None:
                   "2024-03-15"),
 ])
 def test_a_date_written_the_local_way_names_the_date_to_write(tmp_path: Path, written: str, fix: str) -> None:
-    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
-    assert "    issued: 2023-06-30\n" in text
-    path = tmp_path / "catalogue.yaml"
-    path.write_text(text.replace("    issued: 2023-06-30\n", f"    issued: {written}\n", 1), "utf-8")
-    with pytest.raises(CatalogueError) as caught:
-        load_catalogue(path)
-    [error] = caught.value.errors
+    [error] = _errors(_issued_on(tmp_path, written))
     assert error.column == "quality_assurance[qaa-review-2025].issued", error.render()
     assert error.fix.startswith(fix), error.render()
 
@@ -286,10 +285,5 @@ def test_a_date_written_the_local_way_names_the_date_to_write(tmp_path: Path, wr
 @pytest.mark.parametrize("written", ["March 2024", "30 February 2024", "15 Marc 2024", "Mar 15 24",
                                      "15 March"])
 def test_a_month_named_date_naming_no_one_day_gets_no_date_in_its_fix(tmp_path: Path, written: str) -> None:
-    text = (FIXTURES / "imperial" / "catalogue.yaml").read_text("utf-8")
-    path = tmp_path / "catalogue.yaml"
-    path.write_text(text.replace("    issued: 2023-06-30\n", f"    issued: {written}\n", 1), "utf-8")
-    with pytest.raises(CatalogueError) as caught:
-        load_catalogue(path)
-    [error] = caught.value.errors
+    [error] = _errors(_issued_on(tmp_path, written))
     assert error.fix == "write it as YYYY-MM-DD", error.render()
