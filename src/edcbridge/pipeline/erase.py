@@ -48,7 +48,17 @@ from edcbridge.pipeline.award_commands import (
     stamp,
     trail_name,
 )
-from edcbridge.pipeline.erase_learner import DELIVERIES, Learner, awards_of, delivered_to, not_erased, places
+from edcbridge.pipeline.erase_learner import (
+    DELIVERIES,
+    REPORT,
+    Learner,
+    RefusedRow,
+    awards_of,
+    delivered_to,
+    not_erased,
+    places,
+    refused_rows,
+)
 from edcbridge.pipeline.journal import ERASED, JOURNAL_NAME, Journal, actor, output_file
 
 
@@ -340,9 +350,10 @@ def _unrecorded(journal: Journal, out_dir: Path, name: str) -> str | None:
                            and not record.get("outputs") for record in records) else None
 
 
-def _scrub_reports(out_dir: Path, keys: list[str], who: str, unrecorded: tuple[str, ...] = ()) -> list[str]:
-    """Take the erased awards' rows out of the last run's reports, and those of the award ids
-    ``unrecorded`` (rows naming no file); problems said."""
+def _scrub_reports(out_dir: Path, keys: list[str], who: str, unrecorded: tuple[str, ...] = (),
+                   rows: tuple[RefusedRow, ...] = ()) -> list[str]:
+    """Take the erased awards' rows out of the last run's reports, those of the award ids
+    ``unrecorded`` (rows naming no file) and the refused ``rows``; problems said."""
     from edcbridge.output import safe_name
     from edcbridge.pipeline.reports import erase_from_reports
 
@@ -354,7 +365,7 @@ def _scrub_reports(out_dir: Path, keys: list[str], who: str, unrecorded: tuple[s
         return (f"the rows of {count} award(s) were taken out of this report on {when} by {who} "
                 "(edcbridge erase: their learners' data erased); the counts are those of the run")
     try:
-        erase_from_reports(out_dir, awards, note)
+        erase_from_reports(out_dir, awards, note, [(row.file, row.row, row.award_id) for row in rows])
     except (OSError, ValueError, UnicodeError) as exc:
         return [f"error: the reports in {out_dir} cannot be rewritten without the erased awards ({exc}); "
                 "make them readable and writable and run the same command again, or delete report.* "
@@ -392,33 +403,71 @@ def _unchecked(out_dir: Path, learner: Learner, keys: list[str]) -> None:
                f"{shlex.quote(str(out_dir))} KEY... --reason TEXT", err=True)
 
 
-def _awards_of_learners(journal: Journal, out_dir: Path, learners: list[Learner]) -> list[str] | None:
-    """The awards of the learners given, each option's said with where they were found; None
-    (said why) when an option finds none, for then the learner may be mistyped and nothing
-    is erased."""
+def _named_rows(learner: Learner, rows: list[RefusedRow]) -> None:
+    """Name the refused rows of the last run's reports that quote the learner's id or address."""
+    if rows:
+        click.echo(f"{learner.option}: {len(rows)} refused row(s) of the last run's reports name this "
+                   f"learner: {', '.join(map(str, rows))}", err=True)
+
+
+def _unknown_rows(journal: Journal, out_dir: Path, learner: Learner, rows: list[RefusedRow]) -> None:
+    """Say which refused rows of awards the journal holds no record of quote none of the values
+    given (a row refused for its date of birth quotes that alone): whether they are the
+    learner's is not known, and what they quote stays until each is erased by its award id."""
+    rows = [row for row in rows if row.row is not None and not journal.keys_of_award(row.award_id)]
+    if not rows:
+        return
+    more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
+    no_id = "; a row without an award id stays until the next export run writes its reports, or report.* " \
+        "are deleted" if any(not row.award_id for row in rows) else ""
+    click.echo(f"warning: {learner.option}: {len(rows)} refused row(s) of the last run's reports do not name "
+               f"this learner (their errors quote other values of the row), so whether they are this "
+               f"learner's is not known: {', '.join(map(str, rows[:_SHOWN]))}{more}. If one is, erase it by "
+               f"its award id: edcbridge erase {shlex.quote(str(out_dir))} AWARD_ID --reason TEXT{no_id}",
+               err=True)
+
+
+def _awards_of_learners(journal: Journal, out_dir: Path,
+                        learners: list[Learner]) -> tuple[list[str], list[RefusedRow]] | None:
+    """The awards of the learners given, and the refused rows of the last run's reports that
+    quote their ids or addresses, each option's said with where they were found; None (said
+    why) when an option finds neither, for then the learner may be mistyped and nothing is
+    erased."""
     keys: list[str] = []
     pending = not_erased(journal) if learners else []
+    refused = refused_rows(out_dir) if learners else []
+    named = {learner: [row for row in refused if any(map(learner.is_named_in, row.texts))]
+             for learner in learners}
+    rows = [row for row in refused if any(row in rows for rows in named.values())]
+    unknown = [row for row in refused if row not in rows]
     for learner in learners:
         deliveries = delivered_to(journal, learner.value) if learner.option == "--email" else None
         found = awards_of(out_dir, learner, journal.keys(), deliveries)
         for path in found.unreadable:
             click.echo(f"warning: {path} cannot be read, so whether it is the learner's is not known; "
                        "make it readable and run the same command again", err=True)
-        if not found.keys:
+        if not found.keys and not named[learner]:
             journal_too = f" or {DELIVERIES}" if deliveries is not None else ""
             click.echo(f"error: {learner.option}: no award of this learner in the credentials of {out_dir} "
-                       f"({', '.join(places())}){journal_too}; nothing was erased. Check the "
-                       f"{learner.option[2:]} given; an award erased already is not found again", err=True)
+                       f"({', '.join(places())}){journal_too}, nor a refused row of {REPORT} naming them; "
+                       f"nothing was erased. Check the {learner.option[2:]} given; an award erased already "
+                       "is not found again", err=True)
             _unchecked(out_dir, learner, found.unchecked(pending))
+            _unknown_rows(journal, out_dir, learner, unknown)
             return None
-        _found(learner, found.keys, found.how)
+        if found.keys:
+            _found(learner, found.keys, found.how)
+        _named_rows(learner, named[learner])
         _unchecked(out_dir, learner, found.unchecked(pending))
+        _unknown_rows(journal, out_dir, learner, unknown)
         keys += [key for key in found.keys if key not in keys]
-    return keys
+    return keys, rows
 
 
-def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool) -> bool:
-    """Erase each award, saying so, then the reports' rows of all; whether all went as asked."""
+def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, quiet: bool,
+          rows: tuple[RefusedRow, ...] = ()) -> bool:
+    """Erase each award, saying so, then the reports' rows of all and the refused ``rows``;
+    whether all went as asked."""
     who, ok, unrecorded = actor(), True, []
     keys = [key for key in (resolve_key(journal, name, "erase") for name in names) if isinstance(key, str)]
     for name in names:
@@ -439,14 +488,21 @@ def _each(journal: Journal, out_dir: Path, names: tuple[str, ...], reason: str, 
                             "run the same command again", ok=False)
         say(said, quiet)
         ok = ok and said.ok
-    return _reports_scrubbed(journal, out_dir, who, tuple(unrecorded)) and ok
+    left = set(journal.not_erased()) if rows else set()
+    for row in rows:
+        others = [key for key in journal.keys_of_award(row.award_id) if key in left]
+        note = [f"note: {row}: the journal holds {', '.join(others)}, which nothing here ties to this "
+                "learner: if it is theirs, erase it by its key"] if others else []
+        say(Said(f"{row}: refused row taken out of the last run's reports", note), quiet)
+    return _reports_scrubbed(journal, out_dir, who, tuple(unrecorded), rows) and ok
 
 
-def _reports_scrubbed(journal: Journal, out_dir: Path, who: str, unrecorded: tuple[str, ...] = ()) -> bool:
+def _reports_scrubbed(journal: Journal, out_dir: Path, who: str, unrecorded: tuple[str, ...] = (),
+                      rows: tuple[RefusedRow, ...] = ()) -> bool:
     """Take the rows of every award erased out of the reports: this command's, and those of a
     command stopped part way, which --learner or --email no longer finds, their files being
     gone; whether that could be done (said when not)."""
-    problems = _scrub_reports(out_dir, journal.erased(), who, unrecorded)
+    problems = _scrub_reports(out_dir, journal.erased(), who, unrecorded, rows)
     for problem in problems:
         click.echo(problem, err=True)
     return not problems
@@ -457,10 +513,12 @@ def _reports_scrubbed(journal: Journal, out_dir: Path, who: str, unrecorded: tup
 @click.argument("keys", metavar="[KEY]...", nargs=-1)
 @click.option("--learner", "learner_id", metavar="ID", callback=_learner_option,
               help="Erase every award of the learner with this id (student number), found in OUT's "
-                   "credentials of every format (EDC, EBSI, EDC XML, Open Badges, CLRs).")
+                   "credentials of every format (EDC, EBSI, EDC XML, Open Badges, CLRs), and the rows "
+                   "of report.* the last run refused that quote it.")
 @click.option("--email", metavar="ADDRESS", callback=_email_option,
               help="Erase every award of the learner with this e-mail address, found in OUT's "
-                   "credentials of every format and the addresses the journal kept of deliveries.")
+                   "credentials of every format and the addresses the journal kept of deliveries, and "
+                   "the rows of report.* the last run refused that quote it.")
 @click.option("--reason", required=True, callback=_reason, metavar="TEXT",
               help="Why (the request's reference; no personal data): kept in the audit trail.")
 @quiet_option("line per award")
@@ -501,8 +559,9 @@ def erase(out_dir: Path, keys: tuple[str, ...], learner_id: str | None, email: s
             journal = open_journal(out_dir)
             try:
                 found = _awards_of_learners(journal, out_dir, learners)
-                names = (*keys, *(key for key in found or () if key not in keys))
-                ok = found is not None and _each(journal, out_dir, names, reason, quiet)
+                awards, rows = found or ([], [])
+                names = (*keys, *(key for key in awards if key not in keys))
+                ok = found is not None and _each(journal, out_dir, names, reason, quiet, tuple(rows))
                 if found is None:
                     _reports_scrubbed(journal, out_dir, actor())
             finally:

@@ -7,7 +7,9 @@ Badges and CLRs, whose learner ids and addresses are salted hashes), and each on
 is the learner is taken to its award by its file's name or its credential id, both derived
 from the award key. An award whose files are gone is found by the address the journal kept of
 its deliveries (``--email``); the awards left of which nothing the folder keeps names a
-learner are named, so that they can be erased by their keys.
+learner are named, so that they can be erased by their keys. The rows the last run refused,
+naming no file, are read in report.json: their errors quote the row's values, the learner's id
+or address among them when one of those was the value refused.
 """
 
 from __future__ import annotations
@@ -83,6 +85,28 @@ class Learner:
         if not in_clear or not set(self.value) <= _PLAIN:
             return True  # a base64url payload, or a value JSON, XML or a mailto IRI may write otherwise
         return self.value.casefold().encode() in data.lower()
+
+    def is_named_in(self, text: str) -> bool:
+        """Whether ``text`` (an error of a report quoting a row's value) holds the learner's id or
+        address whole, not as a part of a longer one (``2025`` is not named by ``IMP-2025-01``)."""
+        value = self.value
+        if self.option == "--email":
+            value, text = value.casefold(), text.casefold()
+        start = text.find(value)
+        while start >= 0:
+            end = start + len(value)
+            if not _joined(text[max(0, start - 2):start][::-1]) and not _joined(text[end:end + 2]):
+                return True
+            start = text.find(value, start + 1)
+        return False
+
+
+def _joined(beside: str) -> bool:
+    """Whether the characters beside a value found in a text (the nearest first) go on with it:
+    a letter, a digit or one of ``_%+``, or one of ``.-@`` before such a character."""
+    def word(char: str) -> bool:
+        return char.isalnum() or char in "_%+"
+    return bool(beside) and (word(beside[0]) or (beside[0] in ".-@" and word(beside[1:2] or " ")))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -225,6 +249,43 @@ class _Search:
         if any(self.learner.is_subject_of(s) for s in _listed(credential.get("credentialSubject"))):
             for key in keys:
                 self.found(key, place)
+
+
+REPORT = "report.json"  # the last run's report, whose refused rows may quote a learner's data
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """A row of the last run's reports that failed naming no file: its errors quote its values."""
+
+    file: str
+    row: int | None
+    award_id: str
+    texts: tuple[str, ...] = field(default=(), compare=False)  # its errors and warnings
+
+    def __str__(self) -> str:
+        place = self.file + (f":{self.row}" if self.row is not None else "")
+        return place + (f" ({self.award_id})" if self.award_id else "")
+
+
+def refused_rows(out_dir: Path) -> list[RefusedRow]:
+    """The rows of OUT/report.json that failed naming no file (refused: the journal may hold no
+    record of them), in order; none when there is no report.json, or it cannot be read."""
+    try:
+        records = json.loads((out_dir / REPORT).read_text(encoding="utf-8")).get("records", [])
+    except (OSError, UnicodeError, ValueError, AttributeError):
+        return []
+    refused = []
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict) or record.get("status") not in ("failed", "file-error") \
+                or record.get("outputs"):
+            continue
+        texts = [text for name in ("errors", "warnings") for text in _listed(record.get(name) or [])]
+        row = record.get("row")
+        refused.append(RefusedRow(str(record.get("file") or ""), row if isinstance(row, int) else None,
+                                  str(record.get("award_id") or ""),
+                                  tuple(text for text in texts if isinstance(text, str))))
+    return refused
 
 
 def _folders(out_dir: Path) -> Iterator[tuple[Path, str, tuple[str, ...]]]:

@@ -10,7 +10,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -481,21 +481,27 @@ def _not_sent_said(summary: dict[str, Any]) -> str:
            "deliveries.csv lists each as not-sent, with the reason; the same command sends them.</p>"
 
 
-def erase_from_reports(out_dir: Path, awards: dict[str, str], note: Callable[[int], str]) -> list[Path]:
+def erase_from_reports(out_dir: Path, awards: dict[str, str], note: Callable[[int], str],
+                       rows: Collection[tuple[str, int | None, str]] = ()) -> list[Path]:
     """Take the rows of the awards erased at their learners' request out of the last run's
     reports (report.json, report.csv, report.html, deliveries.csv): ``awards`` maps each award
     id to the start of its files' names (``safe_name(issuer, award_id)``), so that a row of
     another issuer's award of the same id, which names its files, stays. The counts stay the
     run's; ``note`` says so in report.json's and report.html's notes. Each file is replaced
     whole. A row a run wrote after the erasure (status ``erased``: the key and the erasure's note,
-    no personal data) stays, as the counts say it. Returns the reports that held such rows."""
+    no personal data) stays, as the counts say it. ``rows``: refused rows naming no file, each as
+    ``(file, row, award_id)``, taken out too (a learner's, whose award may have no record).
+    Returns the reports that held such rows."""
     path = out_dir / "report.json"
-    if not path.is_file() or not awards:
+    if not path.is_file() or not (awards or rows):
         return []
     report = json.loads(path.read_text(encoding="utf-8"))
     all_records, all_deliveries = report.get("records", []), report.get("deliveries") or []
+    refused = set(rows)
     records = [r for r in all_records if r.get("status") == "erased"
-               or not _erased_row(r.get("award_id"), r.get("outputs"), awards)]
+               or not (_erased_row(r.get("award_id"), r.get("outputs"), awards)
+                       or _refused_row((r.get("file"), r.get("row"), r.get("award_id")), r.get("outputs"),
+                                       refused))]
     deliveries = [d for d in all_deliveries if d.get("award_id") not in awards]
     if len(records) == len(all_records) and len(deliveries) == len(all_deliveries):
         return []
@@ -506,9 +512,12 @@ def erase_from_reports(out_dir: Path, awards: dict[str, str], note: Callable[[in
     _replace(out_dir, "report.json", "utf-8", None, lambda handle: _report_json(handle, records,
              deliveries if "deliveries" in report else None, summary))
     cells = {str(_cell(award_id)) for award_id in awards}
+    refused_cells = {(str(_cell(file)), "" if row is None else str(row), str(_cell(award_id)))
+                     for file, row, award_id in refused}
     _replace(out_dir, "report.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
         out_dir / "report.csv", handle,
-        lambda row: row[3:4] == ["erased"] or not _erased_row(row[2], row[5].split(), awards, cell=True)))
+        lambda row: row[3:4] == ["erased"] or not (_erased_row(row[2], row[5].split(), awards, cell=True)
+                                                   or _refused_row(tuple(row[:3]), row[5], refused_cells))))
     if (out_dir / "deliveries.csv").is_file():
         _replace(out_dir, "deliveries.csv", _CSV_ENCODING, "", lambda handle: _filtered_csv(
             out_dir / "deliveries.csv", handle, lambda row: row[0] not in cells))
@@ -533,6 +542,12 @@ def _erased_row(award_id: Any, outputs: Any, awards: dict[str, str], cell: bool 
         return False
     paths = list(outputs.values()) if isinstance(outputs, dict) else list(outputs or [])
     return not paths or any(Path(str(p)).name.startswith(names[award_id] + ".") for p in paths)
+
+
+def _refused_row(place: tuple[Any, ...], outputs: Any, refused: set[tuple[Any, ...]]) -> bool:
+    """Whether a report row at ``place`` (file, row, award id) naming ``outputs`` is one of the
+    refused rows to take out: those name no file."""
+    return not outputs and place in refused
 
 
 def _replace(out_dir: Path, name: str, encoding: str, newline: str | None, write: Any) -> None:
