@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import main
-from edcbridge.load import iter_awards, load_catalogue
+from edcbridge.load import InputFileError, iter_awards, load_catalogue
 from edcbridge.pipeline.runner import count_rows
 from tests.conftest import FIXTURES
 from tests.pipeline_support import synthetic_awards
@@ -111,7 +111,7 @@ def _json_awards(tmp_path: Path, count: int) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("form", ["objects", "awards", "awards on one line"])
-def test_a_json_file_not_of_json_lines_is_no_count_of_its_lines(tmp_path: Path, form: str) -> None:
+def test_a_json_file_not_of_json_lines_is_counted_by_its_awards(tmp_path: Path, form: str) -> None:
     """A .json file of objects written over several lines, or {"awards": [...]}, was counted a
     row a line: the bar ended at 3/110, and a run --fail-fast stopped said 107 rows not read of
     a file of eight awards."""
@@ -122,13 +122,80 @@ def test_a_json_file_not_of_json_lines_is_no_count_of_its_lines(tmp_path: Path, 
     else:
         path.write_text(json.dumps({"awards": awards}, indent=None if form.endswith("line") else 2), "utf-8")
     assert len(list(iter_awards(path, load_catalogue(CATALOGUE)))) == 3
-    assert count_rows(path) in (None, 3)
+    assert count_rows(path) == 3
 
 
 def test_json_lines_in_a_json_file_are_counted_a_row_a_line(tmp_path: Path) -> None:
     path = tmp_path / "awards.json"
     path.write_text("".join(json.dumps(award) + "\n" for award in _json_awards(tmp_path, 3)), "utf-8")
     assert count_rows(path) == 3
+
+
+def _award_rows(path: Path) -> int:
+    """The award rows the reader gives, as the bar counts them (not the header's own results)."""
+    return sum(not row.file_level for row in iter_awards(path, load_catalogue(CATALOGUE)))
+
+
+def _odd_awards(tmp_path: Path) -> list[object]:
+    """Awards as a JSON array may hold them: nested values, brackets and escaped quotes in texts,
+    an object of blank values (no row), a value that is no object (a row the reader fails)."""
+    first, second, third = _json_awards(tmp_path, 3)
+    return [{**first, "given_name": 'Ele"ni ]}, [{ \\'},
+            {**second, "family_name": {"en": "Smith", "el": "[Σμιθ]"},
+             "extra": [[1, [2]], {"a": {"b": "]"}}]},
+            {"award_id": " ", "given_name": ""},
+            42,
+            third]
+
+
+@pytest.mark.parametrize("form", ["array", "array on one line", "awards", "awards on one line", "objects",
+                                  "array with a byte-order mark", "awards with a byte-order mark"])
+def test_a_json_array_of_awards_is_counted_as_the_reader_takes_it(tmp_path: Path, form: str) -> None:
+    """An array of awards, or {"awards": [...]}, had no count: the bar of a run of a million awards
+    showed no total and no time left, and a run --fail-fast stopped could not say the rows it left."""
+    awards = _odd_awards(tmp_path)
+    indent = None if form.endswith("one line") else 2
+    if form == "objects":
+        text = "".join(json.dumps(award, indent=2, ensure_ascii=False) + "\n"
+                       for award in awards if award != 42)
+    else:
+        text = json.dumps(awards if form.startswith("array") else {"awards": awards}, indent=indent,
+                          ensure_ascii=False)
+    path = tmp_path / "awards.json"
+    path.write_text(("\ufeff" if form.endswith("mark") else "") + text, "utf-8")
+    rows = _award_rows(path)
+    assert rows == (3 if form == "objects" else 4)
+    assert count_rows(path) == rows
+
+
+def test_a_key_written_twice_with_a_blank_value_last_is_a_row_of_the_count(tmp_path: Path) -> None:
+    path = tmp_path / "awards.json"
+    path.write_text('[{"award_id": "A-1", "award_id": ""}, {"award_id": "", "given_name": " "}]', "utf-8")
+    assert count_rows(path) == 1 == _award_rows(path)
+
+
+@pytest.mark.parametrize("text", ["[]", "[\n]\n", '{"awards": []}', "\ufeff[ ]"])
+def test_an_empty_json_array_is_counted_as_no_rows(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "awards.json"
+    path.write_text(text, "utf-8")
+    assert count_rows(path) == 0 == _award_rows(path)
+
+
+@pytest.mark.parametrize("cut", ["cut short", "a comma missing", "more after it", "a word not JSON",
+                                 "a quote left open", "not utf-8"])
+def test_a_json_array_the_reader_stops_in_has_no_count(tmp_path: Path, cut: str) -> None:
+    """The reader stops at the error, the awards after it unread: a count of the awards the file
+    seems to hold would be a total the bar never reaches."""
+    text = json.dumps(_json_awards(tmp_path, 3), indent=2)
+    broken = {"cut short": text[:-40], "a comma missing": text.replace("},", "}", 1),
+              "more after it": text + "\n[]", "a word not JSON": text.replace('"SYN-00001"', "SYN", 1),
+              "a quote left open": text.replace('"SYN-00001"', '"SYN-00001', 1), "not utf-8": text}[cut]
+    path = tmp_path / "awards.json"
+    stray = b"SYN-\xe9" if cut == "not utf-8" else b"SYN-00002"  # a Latin-1 byte in a UTF-8 file
+    path.write_bytes(broken.encode("utf-8").replace(b"SYN-00002", stray))
+    with pytest.raises(InputFileError):
+        _award_rows(path)
+    assert count_rows(path) is None
 
 
 def test_the_summary_counts_what_the_reports_list(env: None, tmp_path: Path) -> None:

@@ -606,7 +606,7 @@ MAX_SHOWN_FAILURES = 100  # failed records whose errors a run prints on stderr
 
 def _unread(result: Any) -> str:
     """``; N rows not read`` for a run that stopped before the end of its input, when the rows
-    were counted beforehand (CSV, JSON Lines, XLSX); else ''."""
+    were counted beforehand (CSV, JSON, XLSX); else ''."""
     left = result.not_read
     return f"; {left} row{'' if left == 1 else 's'} not read" if left else ""
 

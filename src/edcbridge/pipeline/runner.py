@@ -37,7 +37,7 @@ from edcbridge.load.catalogue_links import plain_http_problems
 from edcbridge.load.column_map import ColumnMap
 from edcbridge.load.tabular.csv_rows import _delimiter, sep_line
 from edcbridge.load.tabular.header import TITLE_ROWS
-from edcbridge.load.tabular.json_rows import _unmarked, one_award_a_line
+from edcbridge.load.tabular.json_rows import _unmarked, json_row_count, one_award_a_line
 from edcbridge.load.tabular.xlsx_rows import xlsx_row_count
 from edcbridge.mapping.edc import catalogue_notes
 from edcbridge.model import Catalogue
@@ -150,10 +150,10 @@ def count_rows(path: Path, columns: ColumnMap | None = None) -> int | None:
             start = handle.read(4096).removeprefix(b"\xef\xbb\xbf")
             if b"\x00" in start or start[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 return None  # UTF-16 or UTF-32: its lines are not byte lines
+            if suffix == ".json" and not _json_lines(handle):
+                return json_row_count(path)  # an array, {"awards": [...]}, or objects over several lines
             if start.lstrip().startswith(b"["):
                 return None  # one JSON array: its objects span any number of lines
-            if suffix == ".json" and not _json_lines(handle):
-                return None  # {"awards": [...]}, or objects over several lines: read as the reader does
             handle.seek(0)
             sample = start.decode("utf-8", "replace")
             lines = _records(_lines(handle), sep_line(sample) or _delimiter(sample)) \

@@ -133,13 +133,22 @@ def _object_rows(path: Path, handle: io.TextIOWrapper, window: JsonWindow) -> It
     byte-order mark between two is where another file was joined on (``cat a.json b.json``, each
     written with one), passed over as in JSON Lines; it stays a character of its line's columns."""
     with handle:
-        keys = _KeysTwice()
-        decoder = json.JSONDecoder(object_pairs_hook=keys)
-        index = 0
-        while (index := window.skip(index, marks=True)) < len(window.text):
-            line = window.line(index)
-            value, index = _value_or_error(path, window, (decoder, keys), index, _OBJECTS_FIX)
+        for line, _, value, keys in _object_values(path, window):
             yield from _json_row(line, value, keys, each="award")
+
+
+_Value = tuple[int, int, Any, "_KeysTwice"]  # an award's line and column, its value, its keys written twice
+
+
+def _object_values(path: Path, window: JsonWindow) -> Iterator[_Value]:
+    """The objects one after another, decoded one at a time: what the reader and the count share."""
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    index = 0
+    while (index := window.skip(index, marks=True)) < len(window.text):
+        line = window.line(index)
+        value, index = _value_or_error(path, window, (decoder, keys), index, _OBJECTS_FIX)
+        yield line, 0, value, keys
 
 
 def _decodes(handle: io.TextIOWrapper) -> bool:
@@ -162,26 +171,64 @@ def _array_rows(path: Path, handle: io.TextIOWrapper, wrapped: bool = False) -> 
     """The objects of the file's JSON array, read one at a time, numbered by the line each starts
     on; ``wrapped``: the array is the value of {"awards": ...}."""
     with handle:
-        window = JsonWindow(handle)
-        if wrapped:
-            window.held(4096)  # {"awards": [ is in the first 4096 characters (see _json_form)
-        index = window.skip(0, marks=True)  # read before the text it is an index into
-        index = window.text.index("[", index) + 1
-        keys = _KeysTwice()
-        decoder = json.JSONDecoder(object_pairs_hook=keys)
-        while True:
-            index = window.skip(index)
-            if window.at(index, "]"):
-                _array_end(path, window, index + 1, wrapped)
-                return
-            line, character = window.where(index)
-            value, index = _value_or_error(path, window, (decoder, keys), index)
+        for line, character, value, keys in _array_values(path, JsonWindow(handle), wrapped):
             yield from _json_row(line, value, keys, each="award in the array", character=character)
-            index = window.skip(index)
-            if window.at(index, ","):
-                index += 1
-            elif not window.at(index, "]"):
-                raise _json_error(path, "expecting ',' or ']' after an award", window.where(index))
+
+
+def _array_values(path: Path, window: JsonWindow, wrapped: bool) -> Iterator[_Value]:
+    """The awards of the array, decoded one at a time: what the reader and the count share."""
+    if wrapped:
+        window.held(4096)  # {"awards": [ is in the first 4096 characters (see _json_form)
+    index = window.skip(0, marks=True)  # read before the text it is an index into
+    index = window.text.index("[", index) + 1
+    keys = _KeysTwice()
+    decoder = json.JSONDecoder(object_pairs_hook=keys)
+    while True:
+        index = window.skip(index)
+        if window.at(index, "]"):
+            _array_end(path, window, index + 1, wrapped)
+            return
+        line, character = window.where(index)
+        value, index = _value_or_error(path, window, (decoder, keys), index)
+        yield line, character, value, keys
+        index = window.skip(index)
+        if window.at(index, ","):
+            index += 1
+        elif not window.at(index, "]"):
+            raise _json_error(path, "expecting ',' or ']' after an award", window.where(index))
+
+
+def json_row_count(path: Path) -> int | None:
+    """The rows the reader takes from a .json file of an array of awards, {"awards": [...]} or
+    objects written over several lines, for the progress bar: each award is decoded as the reader
+    decodes it, one at a time, but made a row only when it may be none (an object of blank values),
+    a fraction of the reader's time. None for JSON Lines (counted a line a row) and for a file the
+    reader stops in (the awards after its error are not read) or cannot read."""
+    try:
+        handle, _ = _open_text(path)
+    except (InputFileError, OSError):
+        return None
+    with handle:
+        try:
+            form = _json_form(handle)
+            if form == "lines" or not _decodes(handle):
+                return None
+            window = JsonWindow(handle)
+            if form == "objects" and not _formatted_object(path, window):
+                return None
+            values = (_object_values(path, window) if form == "objects"
+                      else _array_values(path, window, wrapped=form == "awards"))
+            return sum(_rows_of(value, keys) for _, _, value, keys in values)
+        except (InputFileError, OSError, UnicodeDecodeError):  # the run names what is wrong with it
+            return None
+
+
+def _rows_of(value: Any, keys: _KeysTwice) -> int:
+    """The rows :func:`_json_row` makes of a value: one, but none for an object of blank values."""
+    if isinstance(value, dict) and all(blank(cell) for cell in value.values()):
+        return sum(1 for _ in _json_row(0, value, keys))
+    keys.twice.clear()
+    return 1
 
 
 def _value_or_error(path: Path, window: JsonWindow, reader: tuple[json.JSONDecoder, _KeysTwice],
