@@ -117,3 +117,32 @@ def test_sigterm_while_the_rows_are_counted_stops_as_ctrl_c_does(store, monkeypa
                            str(tmp_path / "out"), "-j", "1"], capture_output=True, timeout=300, check=False)
     assert proc.returncode == 130, proc.stderr
     assert b"interrupted" in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_count_that_takes_long_is_said_and_sigterm_then_stops_as_ctrl_c_does(
+        store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The rows of a large workbook are counted before its first row is read, and stderr said
+    nothing meanwhile: a log showed a run that had not begun. Its line says what the run waits
+    on; a SIGTERM then still ends the run as a Ctrl-C does, the line said and nothing else."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    awards = synthetic_awards(tmp_path / "awards.csv", 3)
+    script = (
+        "import sys, time\n"
+        "from edcbridge.cli import main\n"
+        "from edcbridge.pipeline import runner\n"
+        "def counting(path, columns=None):\n"
+        "    time.sleep(20)\n"
+        "    return 3\n"
+        "runner.count_rows = counting\n"
+        "main(sys.argv[1:])\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, "export", str(awards), "-c", str(CATALOGUE), "-o",
+                             str(tmp_path / "out"), "-j", "1"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # a log's line, once the count has gone on as long as the bar's lines
+    os.kill(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert first == f"counting rows in {awards} ...\n".encode(), first + stderr
+    assert proc.returncode == 130, stderr
+    assert b"interrupted" in stderr and b"Traceback" not in stderr, stderr
+    assert not (tmp_path / "out" / "report.json").exists()  # stopped before the run began

@@ -12,11 +12,12 @@ import os
 import select
 import struct
 import termios
+import time
 
 import pytest
 
 from edcbridge import progress as progress_module
-from edcbridge.progress import Progress
+from edcbridge.progress import Progress, Waiting
 
 
 def _screen(output: str, width: int) -> list[str]:
@@ -241,3 +242,92 @@ def test_the_last_line_of_a_short_run_gives_no_pace_of_one_burst(monkeypatch: py
     bar.close()
     last = stream.getvalue().splitlines()[-1]
     assert "18/18" in last and " 17.6/s," in last, last
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+_COUNTING = "counting rows in awards.xlsx ..."
+
+
+@pytest.mark.parametrize("term", ["xterm", "dumb"])
+def test_a_wait_before_the_first_row_is_said_in_place_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                                                    term: str) -> None:
+    """The rows of a large workbook are counted before the run (0.7 s for 20,000): the terminal
+    stayed silent meanwhile. What the run waits on is drawn where the bar will be, once the wait
+    has gone on a moment (a flash says nothing), and erased when it ends."""
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setenv("COLUMNS", "80")
+    clock = _Clock(monkeypatch)
+    stream = _Terminal()
+    waiting = Waiting(stream=stream)
+    waiting.say("counting rows in a.csv ...")
+    clock.now += 0.1
+    waiting.tick(clock.now)
+    assert stream.getvalue() == ""  # a count over at once says nothing
+    waiting.say(_COUNTING)
+    clock.now += 1
+    waiting.tick(clock.now)
+    assert _screen(stream.getvalue(), 80) == [_COUNTING]
+    waiting.say("counting rows in b.csv ...")
+    waiting.tick(clock.now + 0.1)
+    assert _screen(stream.getvalue(), 80) == ["counting rows in b.csv ..."]
+    waiting.clear()
+    assert _screen(stream.getvalue(), 80) == [""]
+    assert ("\x1b" in stream.getvalue()) == (term != "dumb")
+
+
+def test_a_wait_is_said_in_a_log_once_it_lasts_as_long_as_a_line_of_the_bar(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log gets a whole line, once the wait has gone on as long as the bar's lines are apart,
+    and then at most one a line's interval, for a later file still being counted."""
+    clock = _Clock(monkeypatch)
+    stream = io.StringIO()
+    waiting = Waiting(stream=stream)
+    waiting.say(_COUNTING)
+    for _ in range(19):
+        clock.now += 0.1
+        waiting.tick(clock.now)
+    assert stream.getvalue() == ""
+    for _ in range(10):
+        clock.now += 0.1
+        waiting.tick(clock.now)
+    waiting.say("counting rows in b.csv ...")
+    clock.now += 0.1
+    waiting.tick(clock.now)
+    assert stream.getvalue() == _COUNTING + "\n"  # b.csv's count was not due for a line yet
+    clock.now += 2
+    waiting.tick(clock.now)
+    waiting.clear()
+    assert stream.getvalue() == f"{_COUNTING}\ncounting rows in b.csv ...\n"
+
+
+def test_a_wait_is_said_on_a_terminal_while_it_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TERM", raising=False)
+    master, slave = _pty(80)
+    try:
+        with open(slave, "w", encoding="utf-8", closefd=False) as stream:
+            output = ""
+            with Waiting(stream=stream) as waiting:
+                waiting.say(_COUNTING)
+                deadline = time.monotonic() + 30
+                while _COUNTING + "\x1b[K" not in output and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    output += _drain(master)
+                assert _screen(output, 80) == [_COUNTING]
+            assert _screen(output + _drain(master), 80) == [""]
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_quiet_run_says_nothing_of_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock(monkeypatch)
+    stream = _Terminal()
+    with Waiting(enabled=False, stream=stream) as waiting:
+        waiting.say(_COUNTING)
+        clock.now += 10
+        waiting.tick(clock.now)
+    assert stream.getvalue() == ""

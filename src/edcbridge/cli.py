@@ -615,11 +615,17 @@ def _run_jobs(jobs: list[Any], options: Any, quiet: bool, exported: _Rows | None
     """Run the pipeline with people-facing output; returns the exit code. ``exported`` gets the
     rows done or skipped as done."""
     from edcbridge.interrupts import sigterm_as_ctrl_c
+    from edcbridge.output import printable
     from edcbridge.pipeline.runner import count_rows
-    from edcbridge.progress import Progress
+    from edcbridge.progress import Progress, Waiting
 
-    with sigterm_as_ctrl_c():  # seconds for a large file: a SIGTERM meanwhile stops as Ctrl-C does
-        counts = [count_rows(path, job.columns) for job in jobs for path in job.awards]
+    counts: list[int | None] = []
+    # seconds for a large file, said as they go on: a SIGTERM meanwhile stops as Ctrl-C does
+    with sigterm_as_ctrl_c(), Waiting(enabled=not quiet) as waiting:
+        for job in jobs:
+            for path in job.awards:
+                waiting.say(f"counting rows in {printable(str(path))} ...")
+                counts.append(count_rows(path, job.columns))
     total = None if None in counts else sum(c or 0 for c in counts)
     options = replace(options, rows=total)  # the reports count the rows a stopped run left
     shown = _RunOutput(Progress(total, enabled=not quiet), options.out_dir, quiet, exported)

@@ -1,11 +1,12 @@
 """Progress on stderr: a bar with rate and ETA on a terminal, a line every few seconds otherwise
-(ever less often as a long run goes on, up to every 5 minutes)."""
+(ever less often as a long run goes on, up to every 5 minutes); before it, what the run waits on."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -16,6 +17,7 @@ _LOG_SLOWS_AFTER = 60.0  # seconds: then a log's lines come ever less often (eve
 _LOG_AT_MOST = 300.0  # seconds between a log's lines, however long the run: longer looks hung
 # rows that are no work: done in an earlier run, or of an award withdrawn or erased (not exported again)
 _NO_WORK = ("skipped", "withdrawn", "erased")
+_WAIT_UNSAID = 0.5  # seconds a wait goes on before a terminal says what it is: a flash says nothing
 
 
 def _columns(stream: TextIO) -> int:
@@ -172,6 +174,85 @@ class Progress:
             if self.tty:
                 self.stream.write("\n")
                 self.drawn = False
+
+
+class Waiting:
+    """What a run waits on before its first row (the rows of its files counted, for the bar), said
+    on the bar's stream by a thread of its own while the wait goes on: on a terminal drawn in place
+    once the wait has gone on half a second, and erased when it ends; in a log, a line once it has
+    gone on as long as the bar's lines are apart, then at most one as often, for a later step. A
+    short wait says nothing. Signals stay the main thread's: a Ctrl-C stops the wait as before."""
+
+    def __init__(self, enabled: bool = True, every: float = 2.0, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = self.stream.isatty()
+        self.every = every
+        self.ansi = os.environ.get("TERM", "") != "dumb"
+        self.text = ""
+        self.started = time.monotonic()
+        self.shown = ""  # the text last said
+        self.last = 0.0  # when a log's line was last written
+        self.drawn_width = 0  # the characters of the text drawn on the terminal's last line
+        self.drawn = False
+        self._over = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Waiting:
+        self.started = time.monotonic()
+        if self.enabled:
+            self._thread = threading.Thread(target=self._watch, name="waiting", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._over.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.clear()
+
+    def say(self, text: str) -> None:
+        """What the run waits on now."""
+        self.text = text
+
+    def _watch(self) -> None:
+        try:
+            while not self._over.wait(0.1):
+                self.tick(time.monotonic())
+        except (OSError, ValueError):  # stderr closed, or a pipe no one reads: the wait goes on unsaid
+            return
+
+    def tick(self, now: float) -> None:
+        """Say what the run waits on, when it is due."""
+        text = self.text
+        if not self.enabled or not text or text == self.shown:
+            return
+        if self.tty:
+            if now - self.started < _WAIT_UNSAID:
+                return
+            width = _columns(self.stream)
+            line = text[:max(width - 1, 0)]  # a line as wide as the terminal wraps
+            self.stream.write(f"\r{line}{self._erase(len(line))}")
+            self.drawn, self.drawn_width = True, len(line)
+        else:
+            if now - max(self.started, self.last) < self.every:
+                return
+            self.stream.write(text + "\n")
+            self.last = now
+        self.stream.flush()
+        self.shown = text
+
+    def _erase(self, kept: int) -> str:
+        if self.ansi:
+            return _ERASE
+        return " " * max(self.drawn_width - kept, 0) if self.drawn else ""
+
+    def clear(self) -> None:
+        """Erase what is drawn on the terminal, before the bar or a message takes the line."""
+        if self.drawn:
+            self.stream.write(f"\r{self._erase(0)}" + ("" if self.ansi else "\r"))
+            self.stream.flush()
+            self.drawn = False
 
 
 def _clock(seconds: float) -> str:
