@@ -298,8 +298,8 @@ def main() -> int:
         for probe in out.glob("edc-sealed/.probe-*"):
             with contextlib.suppress(OSError):  # not ours to remove when not a file
                 probe.unlink()
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+        # the awards and the seal (its private key) go even with --keep: they are not outputs
+        shutil.rmtree(work, ignore_errors=True)
     ok = result.done
     per_credential = wall / max(ok, 1)
     peak = self_rss + child_rss * args.workers  # upper bound: every worker at the largest's peak

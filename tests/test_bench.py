@@ -16,14 +16,15 @@ from edcbridge.seal.jades import b64url_decode
 from .conftest import ROOT
 
 
-def _bench(store: SchemaStore, *args: str) -> subprocess.CompletedProcess[str]:
+def _bench(store: SchemaStore, *args: str, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, ENV_VAR: str(store.root)} | ({"TMPDIR": str(tmp)} if tmp is not None else {})
     return subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), *args], capture_output=True,
-                          text=True, env={**os.environ, ENV_VAR: str(store.root)}, timeout=300, check=False)
+                          text=True, env=env, timeout=300, check=False)
 
 
-def _small_bench(store: SchemaStore, *args: str) -> subprocess.CompletedProcess[str]:
+def _small_bench(store: SchemaStore, *args: str, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
     """8 awards, one worker, the sealed credentials only."""
-    return _bench(store, "--awards", "8", "--workers", "1", "--sealed-only", *args)
+    return _bench(store, "--awards", "8", "--workers", "1", "--sealed-only", *args, tmp=tmp)
 
 
 RESULT = re.compile(r"^RESULT credentials_per_s=(\d+\.\d) floor_ratio=(\d+\.\d) peak_rss_mb=(\d+\.\d)$")
@@ -101,3 +102,13 @@ def test_preview_benchmark_compares_one_process_with_the_workers() -> None:
                          r"speedup=(\d+\.\d\d)", run.stdout.strip().splitlines()[-1])
     assert found is not None, run.stdout
     assert all(float(value) > 0 for value in found.groups())
+
+
+def test_benchmark_keeping_its_outputs_leaves_nothing_else_behind(store: SchemaStore, tmp_path: Path) -> None:
+    # the awards it made and its seal (a private key) are no outputs: the temporary folder goes
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    run = _small_bench(store, "--keep", str(tmp_path / "out"), tmp=tmp)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))) == 8
+    assert list(tmp.iterdir()) == []
