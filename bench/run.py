@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import csv
 import dataclasses
+import itertools
 import multiprocessing
 import os
 import queue
@@ -43,9 +44,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from edcbridge.demo import bundled_fixtures
-from edcbridge.load import load_catalogue
+from edcbridge.load import iter_awards, load_catalogue
 from edcbridge.mapping.edc import to_edc
-from edcbridge.model import Award, parse
 from edcbridge.output import serialise_payload, write_atomic
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import default_store
@@ -78,18 +78,15 @@ def synthetic_awards(path: Path, count: int, seed: int, specs: list[str]) -> Non
 
 
 def _floor_documents(csv_path: Path, catalogue_path: Path, sample: int) -> list[dict[str, object]]:
+    """The credentials of the first ``sample`` awards, as the run makes them: each row read by
+    the run's reader (the learner's date of birth and e-mail address included)."""
     catalogue = load_catalogue(catalogue_path)
     docs = []
-    with csv_path.open(encoding="utf-8") as handle:
-        for index, row in enumerate(csv.DictReader(handle)):
-            if index >= sample:
-                break
-            learner = {"id": row["learner_id"], "given_name": {"en": row["given_name"]},
-                       "family_name": {"en": row["family_name"]}}
-            award = parse(Award, {"award_id": row["award_id"], "specification": row["specification"],
-                                  "learner": learner, "awarding_date": row["awarding_date"],
-                                  "grade": {"en": row["grade"]}})
-            docs.append(to_edc(award, catalogue))
+    for loaded in itertools.islice(iter_awards(csv_path, catalogue), sample):
+        if loaded.award is None:
+            raise SystemExit(f"row {loaded.row} of the synthetic awards does not load: "
+                             + "; ".join(error.render() for error in loaded.errors))
+        docs.append(to_edc(loaded.award, catalogue))
     return docs
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
+from edcbridge.demo import bundled_fixtures
+from edcbridge.load import load_catalogue
+from edcbridge.output import serialise_payload
+from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import SchemaStore
 from edcbridge.schemas.store import ENV_VAR
 from edcbridge.seal.jades import b64url_decode
+from edcbridge.sealing import demo_seal
 
 from .conftest import ROOT
 
@@ -112,3 +119,36 @@ def test_benchmark_keeping_its_outputs_leaves_nothing_else_behind(store: SchemaS
     assert run.returncode == 0, run.stdout + run.stderr
     assert len(list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))) == 8
     assert list(tmp.iterdir()) == []
+
+
+def _bench_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_floor_signs_the_documents_the_run_seals(store: SchemaStore, tmp_path: Path) -> None:
+    bench = _bench_module()
+    catalogue_path = bundled_fixtures() / "imperial" / "catalogue.yaml"
+    catalogue = load_catalogue(catalogue_path)
+    specs = [s.code for s in catalogue.specifications if s.assessment is not None]
+    awards = tmp_path / "awards.csv"
+    bench.synthetic_awards(awards, 6, 1, specs)
+    options = RunOptions(out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1,
+                         seal=demo_seal(tmp_path / "seal", catalogue))
+    assert run([Job(catalogue_path, (awards,))], options).done == 6
+    floor = [serialise_payload(doc, frozenset()) for doc in bench._floor_documents(awards, catalogue_path, 6)]
+    sealed = [json.loads(path.read_text("utf-8"))["payload"].encode("utf-8")
+              for path in sorted((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))]
+    assert floor == sealed
+
+
+def test_the_same_seed_makes_the_same_awards(tmp_path: Path) -> None:
+    bench = _bench_module()
+    specs = ["A", "B", "C"]
+    for name, seed in (("one", 7), ("again", 7), ("other", 8)):
+        bench.synthetic_awards(tmp_path / name, 50, seed, specs)
+    assert (tmp_path / "one").read_bytes() == (tmp_path / "again").read_bytes()
+    assert (tmp_path / "one").read_bytes() != (tmp_path / "other").read_bytes()
