@@ -13,6 +13,9 @@ ratio with it. The last line is:
 
     RESULT credentials_per_s=<float> floor_ratio=<float> peak_rss_mb=<float>
 
+peak_rss_mb is the main process's peak resident memory plus, with worker processes, each of them
+at the largest one's peak: an upper bound on what the run holds at any moment.
+
 Creating files is part of the run, and some file systems make it depend on what happened just
 before: ext4 without a journal skips inodes freed in the last one to six minutes when it makes
 a new file, so a run started soon after many files were deleted (the previous run's outputs,
@@ -209,6 +212,18 @@ class _LateAuthority(TimestampAuthority):
         return super().respond(body)
 
 
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def peak_rss_mb(main_mb: float, largest_worker_mb: float, workers: int) -> float:
+    """The RESULT's peak_rss_mb: the main process's peak resident memory and, when the run has
+    worker processes (more than one: with one the run is done in the main process), each of them
+    at the largest one's peak. An upper bound on what the run holds at any moment: a worker's
+    pages shared with the main process since the fork are counted in both."""
+    return main_mb + (largest_worker_mb * workers if workers > 1 else 0.0)
+
+
 def _cpu_seconds() -> tuple[float, float]:
     """User + system time of this process and of its finished children."""
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -279,14 +294,16 @@ def main() -> int:
         size = _mean_payload_size(awards, catalogue_path, min(sample, 50))
         creation = file_creation_seconds(out / "edc-sealed", size, PROBE_FILES, args.workers)
         cpu_before = _cpu_seconds()
+        # the largest process ended so far: the floor's and the file probe's (forked from this one)
+        children_before = _peak_mb(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         result = run([Job(catalogue_path, (awards,))], options, progress=_Progress(started))
         wall = time.perf_counter() - started
         main_cpu, workers_cpu = (after - before for after, before in zip(_cpu_seconds(), cpu_before,
                                                                          strict=True))
         # peak memory of the run itself: before the floor is measured and the outputs removed
-        self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self_rss = _peak_mb(resource.RUSAGE_SELF)
+        child_rss = _peak_mb(resource.RUSAGE_CHILDREN)
         one_core = floor_seconds(awards, catalogue_path, sample)
         floor_after = parallel_floor_seconds(awards, catalogue_path, sample, args.workers)
         floor = (floor_before + floor_after) / 2
@@ -299,7 +316,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     ok = result.done
     per_credential = wall / max(ok, 1)
-    peak = self_rss + child_rss * args.workers  # upper bound: every worker at the largest's peak
+    peak = peak_rss_mb(self_rss, child_rss, args.workers)
     print(f"awards {args.awards}, done {ok}, failed {result.failed}, workers {args.workers}, "
           f"wall {wall:.2f}s")
     for stage, seconds in result.seconds.items():
@@ -314,7 +331,14 @@ def main() -> int:
           "before the run; the write stage makes one per credential)")
     print(f"  cpu       main {main_cpu / max(ok, 1) * 1000:.2f} ms/credential, workers "
           f"{workers_cpu / max(ok, 1) * 1000:.2f} ms/credential (user + system, start-up included)")
-    print(f"  memory    main {self_rss:.1f} MB, largest worker {child_rss:.1f} MB (peaks)")
+    if args.workers <= 1:
+        print(f"  memory    main {self_rss:.1f} MB (peak; the run has no worker process)")
+    else:
+        # the kernel keeps the largest peak of the processes ended: when no worker's passed the
+        # floor's processes', theirs is only known to be at most that
+        at_most = "" if child_rss > children_before else "at most "
+        print(f"  memory    main {self_rss:.1f} MB, largest worker {at_most}{child_rss:.1f} MB (peaks; "
+              f"peak_rss_mb counts {args.workers} workers at the largest's peak)")
     if args.without_validation:
         print("  (validation skipped: not the target configuration)")
     if args.ebsi:

@@ -152,3 +152,23 @@ def test_the_same_seed_makes_the_same_awards(tmp_path: Path) -> None:
         bench.synthetic_awards(tmp_path / name, 50, seed, specs)
     assert (tmp_path / "one").read_bytes() == (tmp_path / "again").read_bytes()
     assert (tmp_path / "one").read_bytes() != (tmp_path / "other").read_bytes()
+
+
+def test_peak_memory_of_a_run_without_workers_is_its_own(store: SchemaStore) -> None:
+    # with one worker the run is done in the benchmark's process: the floor's processes are no
+    # workers of it
+    run = _small_bench(store)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    memory = [line.split() for line in lines if line.strip().startswith("memory ")]
+    assert len(memory) == 1 and memory[0][:2] == ["memory", "main"], memory
+    found = RESULT.match(lines[-1])
+    assert found is not None, lines[-1]
+    assert float(found.group(3)) == float(memory[0][2])
+
+
+def test_peak_memory_adds_every_worker_at_the_largest_ones_peak() -> None:
+    peak = _bench_module().peak_rss_mb
+    assert peak(100.0, 0.0, 1) == 100.0
+    assert peak(100.0, 60.0, 1) == 100.0  # the floor's processes, when the run has no workers
+    assert peak(100.0, 60.0, 3) == 280.0
