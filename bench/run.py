@@ -321,7 +321,8 @@ def main() -> int:
           f"wall {wall:.2f}s")
     for stage, seconds in result.seconds.items():
         if seconds:
-            print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time)")
+            print(f"  {stage:9} {seconds / max(ok, 1) * 1000:8.2f} ms/credential (worker time), "
+                  f"{max(ok, 1) / seconds:.0f} credentials/s in one worker")
     print(f"  floor     {floor * 1000:8.2f} ms/credential (serialise + RSA-2048 sign by {args.workers} "
           f"workers at once: {floor_before * 1000:.3f} ms before the run, {floor_after * 1000:.3f} ms "
           f"after; {one_core * 1000:.2f} ms on one core alone: {args.workers} workers "
