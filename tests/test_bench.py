@@ -34,7 +34,7 @@ def _small_bench(store: SchemaStore, *args: str, tmp: Path | None = None) -> sub
     return _bench(store, "--awards", "8", "--workers", "1", "--sealed-only", *args, tmp=tmp)
 
 
-RESULT = re.compile(r"^RESULT credentials_per_s=(\d+\.\d) floor_ratio=(\d+\.\d) peak_rss_mb=(\d+\.\d)$")
+RESULT = re.compile(r"^RESULT credentials_per_s=(\d+\.\d) floor_ratio=(\d+\.\d\d) peak_rss_mb=(\d+\.\d)$")
 
 
 def test_benchmark_runs_and_ends_with_the_result_line(store: SchemaStore) -> None:
@@ -186,3 +186,9 @@ def test_each_stage_gives_its_credentials_per_second(store: SchemaStore) -> None
         shown, rate = float(found.group(1)), int(found.group(2))  # the time rounded to 0.01 ms
         assert 1000 / (shown + 0.005) <= rate + 1
         assert shown < 0.005 or rate <= 1000 / (shown - 0.005) + 1
+
+
+def test_the_result_line_does_not_round_a_ratio_above_three_to_three() -> None:
+    line = _bench_module().result_line(1234.56, 3.04, 210.04)
+    assert RESULT.match(line) is not None, line
+    assert line == "RESULT credentials_per_s=1234.6 floor_ratio=3.04 peak_rss_mb=210.0"
