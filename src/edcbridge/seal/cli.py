@@ -584,8 +584,10 @@ def _badge_verdict(reading: ProofReading, what: str) -> Outcome:
 
 
 def _json_object(data: bytes) -> dict[str, object] | None:
+    """The JSON object *data* holds as UTF-8 (json.loads would also read UTF-16 and UTF-32, which
+    the seal reader refuses), else None."""
     try:
-        doc = json.loads(data)
+        doc = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None

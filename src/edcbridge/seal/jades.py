@@ -323,9 +323,19 @@ def _load_json(text: str | bytes, what: str) -> object:
         raise SealFormatError(f"{what} cannot be read: {unreadable_json(exc)}") from exc
 
 
+# The first bytes of JSON in UTF-16 or UTF-32: a byte order mark, or a first character (a blank,
+# '{' or '[') with NUL bytes beside it (JSON never holds U+0000 unescaped)
+_WIDE_TEXT = re.compile(rb"\xff\xfe|\xfe\xff|\x00\x00\xfe\xff|\x00{1,3}[\t\n\r {\[]|[\t\n\r {\[]\x00")
+# what to do with a sealed file that reached the verifier in another encoding than UTF-8
+_RE_ENCODE = ("a sealed JSON credential is UTF-8 (RFC 8259 8.1): ask for the file as the issuer sent it, "
+              "or, when it was re-encoded on its way, save it as UTF-8 (iconv -t UTF-8)")
+
+
 def parse(data: bytes) -> ParsedSeal:
     """Read a sealed document; a leading UTF-8 BOM of the file is skipped (editors add one),
     while the payload string is kept exactly as written, since it is what was signed."""
+    if _WIDE_TEXT.match(data):
+        raise SealFormatError(f"not UTF-8 text: it starts as UTF-16 or UTF-32 text does; {_RE_ENCODE}")
     try:
         text = data.decode("utf-8-sig")
         doc = _load_json(text, "document")
@@ -334,6 +344,10 @@ def parse(data: bytes) -> ParsedSeal:
             raise SealFormatError("an XML document, not JAdES JSON: verify it with "
                                   "'edcbridge verify-xml'") from exc
         line = bytes_stop_line(data, exc) if isinstance(exc, UnicodeDecodeError) else None
+        if isinstance(exc, UnicodeDecodeError) and line is None:
+            where = data.count(b"\n", 0, exc.start) + 1
+            raise SealFormatError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {where} is "
+                                  f"not UTF-8): {_RE_ENCODE}") from None
         detail = CUT_CHARACTER
         compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
         if compact is None and isinstance(exc, json.JSONDecodeError):
