@@ -326,6 +326,11 @@ def _load_json(text: str | bytes, what: str) -> object:
 # The first bytes of JSON in UTF-16 or UTF-32: a byte order mark, or a first character (a blank,
 # '{' or '[') with NUL bytes beside it (JSON never holds U+0000 unescaped)
 _WIDE_TEXT = re.compile(rb"\xff\xfe|\xfe\xff|\x00\x00\xfe\xff|\x00{1,3}[\t\n\r {\[]|[\t\n\r {\[]\x00")
+# RFC 7515 appendix F: the JWS without the content it signs (no payload member, or an empty one)
+_COMPACT_DETACHED = re.compile(r"[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+")
+_DETACHED = ("the seal's payload is detached (RFC 7515 appendix F): the file holds a signature without the "
+             "credential it signs, so there is nothing here to verify; ask the issuer for the sealed "
+             "credential itself")
 # what to do with a sealed file that reached the verifier in another encoding than UTF-8
 _RE_ENCODE = ("a sealed JSON credential is UTF-8 (RFC 8259 8.1): ask for the file as the issuer sent it, "
               "or, when it was re-encoded on its way, save it as UTF-8 (iconv -t UTF-8)")
@@ -350,6 +355,8 @@ def parse(data: bytes) -> ParsedSeal:
                                   f"not UTF-8): {_RE_ENCODE}") from None
         detail = CUT_CHARACTER
         compact = compact_jws(text) if isinstance(exc, json.JSONDecodeError) else None
+        if isinstance(exc, json.JSONDecodeError) and _COMPACT_DETACHED.fullmatch(text.strip()):
+            raise SealFormatError(_DETACHED) from None
         if compact is None and isinstance(exc, json.JSONDecodeError):
             line, detail = json_stop_line(text, exc), exc.msg
         if line is not None:
@@ -359,6 +366,8 @@ def parse(data: bytes) -> ParsedSeal:
         text, doc = text.strip(), compact  # jwcrypto reads the compact form as it is
     if isinstance(doc, dict) and "signature" in doc:
         doc = _as_general(doc)
+    if isinstance(doc, dict) and "signatures" in doc and doc.get("payload", "") == "":
+        raise SealFormatError(_DETACHED)
     if not isinstance(doc, dict) or "signatures" not in doc or "payload" not in doc:
         raise SealFormatError("not a JWS JSON serialisation (needs 'payload' and 'signatures', or "
                               "'signature' when flattened)")
