@@ -24,12 +24,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from edcbridge.cli import main
 from edcbridge.seal import devpki, keys, revocation
 from edcbridge.seal.errors import RevocationError
 from edcbridge.seal.sealer import Level, Sealer
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.verify import VerifyOptions, verify_document
+from tests.conftest import seal_commands
 from tests.fake_http import FakeServer, Reply, Request, static_files
 from tests.tls_support import closed_port, https_server, self_signed, silent_proxy
 
@@ -294,7 +294,7 @@ def test_cli_verify_fetches_ocsp(tmp_path: Path, root: devpki.Issued, responder:
     sealed.write_bytes(_sealed(root, leaf))
     anchor = tmp_path / "root.pem"
     anchor.write_bytes(root.certificate.public_bytes(PEM))
-    result = CliRunner().invoke(main, ["verify", str(sealed), "--trust-anchor", str(anchor),
+    result = CliRunner().invoke(seal_commands(), ["verify", str(sealed), "--trust-anchor", str(anchor),
                                        "--fetch-revocation", "--json"])
     assert result.exit_code == 0, result.output
     [report] = json.loads(result.stdout)

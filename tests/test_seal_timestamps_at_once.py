@@ -23,7 +23,7 @@ from edcbridge.cli import main
 from edcbridge.seal import devpki, tst
 from edcbridge.seal.jades import b64url_decode
 from edcbridge.seal.tsa_server import DevServer, TimestampAuthority
-from tests.conftest import need_tool
+from tests.conftest import need_tool, seal_commands
 from tests.tsa_support import Holding, press_ctrl_c
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -117,7 +117,7 @@ def test_seal_asks_for_the_timestamps_of_its_files_at_once(written: devpki.TestS
                                   "-untrusted", str(tmp_path / "tsa.pem")],
                                  capture_output=True, text=True, check=False)
         assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
-    verified = CliRunner().invoke(main, ["verify", "--json", *map(str, targets),
+    verified = CliRunner().invoke(seal_commands(), ["verify", "--json", *map(str, targets),
                                          "--trust-anchor", str(written.root_ca)])
     assert verified.exit_code == 0, verified.output
     assert {entry["checks"]["TIMESTAMP"]["status"] for entry in json.loads(verified.stdout)} == {"OK"}

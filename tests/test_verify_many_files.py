@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from edcbridge.cli import main
 from edcbridge.seal import devpki
+from tests.conftest import seal_commands
 
 
 def _sealed(written: devpki.TestSeal, folder: Path) -> Path:
@@ -31,13 +32,13 @@ def test_a_link_to_nothing_among_the_files_is_its_own_verdict(written: devpki.Te
     dangling.symlink_to(tmp_path / "elsewhere.jsonld")
     files = [str(dangling), str(sealed)]
     anchor = ["--trust-anchor", str(written.root_ca)]
-    result = CliRunner().invoke(main, ["verify", *files, *anchor])
+    result = CliRunner().invoke(seal_commands(), ["verify", *files, *anchor])
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith(f"{dangling}: UNREADABLE: a link to {tmp_path / 'elsewhere.jsonld'}, "
                                     "which does not exist: give the file itself, or mend the link.\n")
     assert f"{sealed}: VALID: " in result.stdout
     assert result.stdout.splitlines()[-1] == "2 files: 1 VALID, 1 UNREADABLE"
-    as_json = CliRunner().invoke(main, ["verify", "--json", *files, *anchor])
+    as_json = CliRunner().invoke(seal_commands(), ["verify", "--json", *files, *anchor])
     assert as_json.exit_code == 1
     assert [(entry["file"], entry["verdict"]) for entry in json.loads(as_json.stdout)] == [
         (str(dangling), "UNREADABLE"), (str(sealed), "VALID")]
@@ -66,7 +67,7 @@ def test_verify_keeps_no_file_once_its_verdict_is_printed(written: devpki.TestSe
     for count in (2, 2, 30):  # the first run loads what every run shares
         tracemalloc.start()
         try:
-            result = CliRunner().invoke(main, ["verify", *files[:count], "--trust-anchor",
+            result = CliRunner().invoke(seal_commands(), ["verify", *files[:count], "--trust-anchor",
                                                str(written.root_ca)])
             peaks[count] = tracemalloc.get_traced_memory()[1]
         finally:

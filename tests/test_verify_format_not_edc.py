@@ -1,0 +1,57 @@
+"""verify: a sealed payload that is no EDC (no JSON-LD context, or not typed as a European Digital
+Credential) fails FORMAT, as `validate` refuses it: the shapes select nothing in such a payload,
+so finding no violation in it says nothing about the official format."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from edcbridge.schemas import SchemaStore
+from edcbridge.seal import Sealer, SealKey, VerifyOptions, devpki, verify_document
+from edcbridge.seal.verify import seal_outcome
+from edcbridge.sealing import format_check
+from tests.conftest import REFERENCE
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+SAMPLE = REFERENCE / "examples" / "elm-repo-v3-jsonld" / "Sample-CertOfPart-signed.jsonld"
+W3C_VC = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
+          "issuer": "did:web:example.org", "issuanceDate": "2024-01-01T00:00:00Z",
+          "credentialSubject": {"id": "did:web:learner.example.org"}}
+
+
+def _edc() -> dict[str, object]:
+    doc: dict[str, object] = json.loads(json.loads(SAMPLE.read_bytes())["payload"])
+    return doc
+
+
+@pytest.mark.parametrize(("doc", "said"), [({"name": "Bachelor of Arts"}, "no JSON-LD @context"),
+                                            (W3C_VC, "not typed as EuropeanDigitalCredential")])
+def test_a_payload_that_is_no_edc_fails_format(store: SchemaStore, doc: dict[str, object], said: str) -> None:
+    status, reason = format_check(store)(doc)
+    assert status == "ERROR" and said in reason, reason
+
+
+def test_a_sealed_payload_that_is_no_edc_is_never_valid(store: SchemaStore) -> None:
+    pki = devpki.generate(now=NOW - timedelta(days=30))
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)), clock=lambda: NOW)
+    options = VerifyOptions(at=NOW, trust_anchors=(pki.root.certificate,), format_check=format_check(store))
+    result = verify_document(sealer.seal('{"name":"Bachelor of Arts"}').encode(), options)
+    assert result.checks["SEAL"].status == "OK", result.checks["SEAL"].reason
+    assert result.checks["FORMAT"].status == "ERROR"
+    outcome = seal_outcome(result.checks, anchored=True, sealer=None)
+    assert outcome.verdict == "CHECK" and not outcome.passed
+
+
+@pytest.mark.parametrize("types", [["VerifiableCredential", "EuropeanDigitalCredential"],
+                                   "EuropeanDigitalCredential",
+                                   ["VerifiableCredential", "http://data.europa.eu/snb/model/elm/EuropeanDigitalCredential"]])
+def test_an_edc_typed_in_any_spelling_is_checked_by_the_shapes(store: SchemaStore, types: object) -> None:
+    _, reason = format_check(store)(_edc() | {"type": types})
+    assert not reason.startswith(("not typed as", "no JSON-LD @context")), reason
+
+
+def test_the_official_sample_still_conforms(store: SchemaStore) -> None:
+    assert format_check(store)(_edc()) == ("OK", "conforms to the official shapes")
