@@ -47,9 +47,14 @@ def test_a_sealed_payload_that_is_no_edc_is_never_valid(store: SchemaStore) -> N
 
 @pytest.mark.parametrize("types", [["VerifiableCredential", "EuropeanDigitalCredential"],
                                    "EuropeanDigitalCredential",
-                                   ["VerifiableCredential", "http://data.europa.eu/snb/model/elm/EuropeanDigitalCredential"]])
+                                   ["VerifiableCredential", "http://data.europa.eu/snb/model/elm/EuropeanDigitalCredential"],
+                                   ["VerifiableCredential", "elm:EuropeanDigitalCredential"]])
 def test_an_edc_typed_in_any_spelling_is_checked_by_the_shapes(store: SchemaStore, types: object) -> None:
-    _, reason = format_check(store)(_edc() | {"type": types})
+    doc = _edc()
+    context = doc["@context"]
+    assert isinstance(context, list)
+    doc["@context"] = [*context, {"elm": "http://data.europa.eu/snb/model/elm/"}]  # a compact IRI's prefix
+    _, reason = format_check(store)(doc | {"type": types})
     assert not reason.startswith(("not typed as", "no JSON-LD @context")), reason
 
 

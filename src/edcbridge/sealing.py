@@ -260,7 +260,8 @@ def _not_an_edc(doc: dict[str, Any]) -> str | None:
                 "so the official shapes have nothing to check")
     types = doc.get("type", doc.get("@type"))
     names = [str(t) for t in (types if isinstance(types, list) else [types])]
-    if not any(name == _EDC_TYPE or name.endswith(("/" + _EDC_TYPE, "#" + _EDC_TYPE)) for name in names):
+    spelt = ("/" + _EDC_TYPE, "#" + _EDC_TYPE, ":" + _EDC_TYPE)  # an IRI, or a compact IRI's term
+    if not any(name == _EDC_TYPE or name.endswith(spelt) for name in names):
         return (f"not typed as {_EDC_TYPE} (type {types!r}): the signed payload is not an EDC, so the "
                 "official shapes select nothing in it to check")
     return None
