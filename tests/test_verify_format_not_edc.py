@@ -1,14 +1,17 @@
-"""verify: a sealed payload that is no EDC (no JSON-LD context, or not typed as a European Digital
-Credential) fails FORMAT, as `validate` refuses it: the shapes select nothing in such a payload,
-so finding no violation in it says nothing about the official format."""
+"""A sealed payload or a file that is no EDC (no JSON-LD context, or not typed as a European
+Digital Credential) fails verify's FORMAT, and `validate` refuses it: the shapes select nothing
+in such a document, so finding no violation in it says nothing about the official format."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edcbridge.cli import main
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import Sealer, SealKey, VerifyOptions, devpki, verify_document
 from edcbridge.seal.verify import seal_outcome
@@ -60,3 +63,18 @@ def test_an_edc_typed_in_any_spelling_is_checked_by_the_shapes(store: SchemaStor
 
 def test_the_official_sample_still_conforms(store: SchemaStore) -> None:
     assert format_check(store)(_edc()) == ("OK", "conforms to the official shapes")
+
+
+def test_validate_refuses_a_credential_that_is_no_edc(store: SchemaStore, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``validate`` said OK of a W3C credential with no EDC type: nothing in it for the shapes."""
+    monkeypatch.setenv("EDCBRIDGE_SCHEMAS", str(store.root))
+    path = tmp_path / "vc.json"
+    path.write_text(json.dumps(W3C_VC), "utf-8")
+    result = CliRunner().invoke(main, ["validate", "--annex1", "off", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith(f"INVALID {path}")
+    assert "ERROR shacl.not-an-edc at $.type: not typed as EuropeanDigitalCredential" in result.stdout
+    edc = tmp_path / "edc.json"
+    edc.write_text(json.dumps(_edc()), "utf-8")
+    assert CliRunner().invoke(main, ["validate", "--annex1", "off", str(edc)]).exit_code == 0

@@ -249,32 +249,11 @@ def xml_format_check(store: SchemaStore) -> Callable[[bytes, str], Check]:
     return check
 
 
-_EDC_TYPE = "EuropeanDigitalCredential"
-
-
-def _not_an_edc(doc: dict[str, Any]) -> str | None:
-    """Why *doc* is no EDC the shapes can judge, or None: they select nodes by their type, so in a
-    payload without the JSON-LD context or the EDC type they find nothing to object to."""
-    if "@context" not in doc:
-        return ("no JSON-LD @context at the top: the signed payload is not an EDC JSON-LD credential, "
-                "so the official shapes have nothing to check")
-    types = doc.get("type", doc.get("@type"))
-    names = [str(t) for t in (types if isinstance(types, list) else [types])]
-    spelt = ("/" + _EDC_TYPE, "#" + _EDC_TYPE, ":" + _EDC_TYPE)  # an IRI, or a compact IRI's term
-    if not any(name == _EDC_TYPE or name.endswith(spelt) for name in names):
-        return (f"not typed as {_EDC_TYPE} (type {types!r}): the signed payload is not an EDC, so the "
-                "official shapes select nothing in it to check")
-    return None
-
-
 def format_check(store: SchemaStore) -> Callable[[dict[str, Any]], tuple[str, str]]:
     """The FORMAT check of ``verify``: the official shapes named by ``credentialSchema``."""
     from edcbridge.validation import validate_credential
 
     def check(doc: dict[str, Any]) -> tuple[str, str]:
-        problem = _not_an_edc(doc)
-        if problem:
-            return "ERROR", problem
         report = validate_credential(doc, store, annex1=None)
         errors = [f for f in report.findings if f.severity == "error" and not f.code.startswith("lint.")]
         if errors:

@@ -12,7 +12,7 @@ from typing import Any
 from edcbridge.mapping.ebsi import is_ebsi
 from edcbridge.schemas import SchemaStore
 from edcbridge.validation.annex1 import NOT_A_MICRO_CREDENTIAL, check_annex1, only_activities
-from edcbridge.validation.document import as_list
+from edcbridge.validation.document import as_list, not_an_edc
 from edcbridge.validation.findings import Finding, Report, Severity
 from edcbridge.validation.lints import lint
 from edcbridge.validation.policy import PROFILES, check_document
@@ -93,8 +93,15 @@ def _schema(checked: _Checked, store: SchemaStore) -> None:
 
 
 def _shapes(checked: _Checked, store: SchemaStore) -> None:
-    if not checked.ebsi and checked.shapes:
-        checked.report.extend("shacl", _shacl(checked.doc, store))
+    if checked.ebsi:
+        return
+    problem = not_an_edc(checked.doc)  # the shapes would find nothing in it: said, as their finding
+    found = [Finding("shacl.not-an-edc", "error", "$.type", problem, "give an EDC: a credential typed "
+                     "EuropeanDigitalCredential with the EDC JSON-LD context")] if problem else []
+    if checked.shapes:
+        found += _shacl(checked.doc, store)
+    if found or checked.shapes:
+        checked.report.extend("shacl", found)
 
 
 def _annex1(checked: _Checked, store: SchemaStore) -> None:

@@ -204,6 +204,24 @@ def decode_json_bytes(data: bytes) -> str:
                              f"Windows-1252 or Latin-1 file?): {SAVE_AS_JSON}") from None
 
 
+EDC_TYPE = "EuropeanDigitalCredential"
+
+
+def not_an_edc(doc: dict[str, Any]) -> str | None:
+    """Why ``doc`` is no EDC the official shapes can judge, or None: they select nodes by their
+    type, so in a document without the JSON-LD context or the EDC type they find nothing to
+    object to, and finding nothing says nothing of its format."""
+    if "@context" not in doc:
+        return "no JSON-LD @context at the top: not an EDC JSON-LD credential, so the official shapes " \
+               "have nothing to check"
+    types = doc.get("type", doc.get("@type"))
+    spelt = ("/" + EDC_TYPE, "#" + EDC_TYPE, ":" + EDC_TYPE)  # an IRI, or a compact IRI's term
+    if not any(name == EDC_TYPE or name.endswith(spelt) for name in map(str, as_list(types))):
+        return f"not typed as {EDC_TYPE} (type {types!r}): not an EDC, so the official shapes select " \
+               "nothing in it to check"
+    return None
+
+
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
