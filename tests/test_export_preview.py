@@ -118,6 +118,28 @@ def test_no_page_shows_content_that_was_not_exported(env: None, tmp_path: Path) 
     assert result.exit_code == 1 and "preview: 0 pages" in result.stderr, result.stderr
 
 
+def test_the_page_of_an_award_made_again_from_a_changed_row_is_removed(env: None, tmp_path: Path) -> None:
+    """A run without --preview that makes an award again from a changed row removes the page
+    of the award as it was, as it removes its files of the formats it does not write."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    assert _export(str(awards), "-o", str(out), "--preview").exit_code == 0
+    header, first, second = awards.read_text("utf-8").splitlines(keepends=True)
+    awards.write_text(header + _with_grade(header, first, "MALLORY") + second, "utf-8")
+    page, kept = sorted((out / "preview").glob("*.html"))
+    result = _export(str(awards), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert not page.exists() and kept.exists()  # the unchanged award's page stays
+    records = json.loads((out / "report.json").read_text("utf-8"))["records"]
+    redone = {record["award_id"]: record["redone"] for record in records}
+    assert redone["SYN-00001"] is None
+    assert redone["SYN-00000"].startswith("the row changed; ")
+    assert f"{page.name} removed: a preview page of the award as it was" in redone["SYN-00000"]
+    # a run with --preview makes the page again, from the row as it is now
+    assert _export(str(awards), "-o", str(out), "--preview").exit_code == 0
+    assert "MALLORY" in page.read_text("utf-8")
+
+
 def test_the_pages_are_listed_on_stdout_with_the_credentials(env: None, tmp_path: Path) -> None:
     """stdout carries the path of every file the run writes, its preview pages too."""
     out = tmp_path / "out"

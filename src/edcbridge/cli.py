@@ -476,7 +476,8 @@ def export(awards: tuple[Path, ...], catalogue: Path, out_dir: Path, formats: tu
                           frozenset(a.strip() for a in redeliver if a.strip())) if wallet_url else None
     options = RunOptions(out_dir=out_dir, store_root=_store(ebsi="ebsi" in formats).root, formats=formats,
                          validate=not no_validate, workers=workers or default_workers(),
-                         fail_fast=fail_fast, seal=factory, deliver=target, ebsi_signer=signer)
+                         fail_fast=fail_fast, seal=factory, deliver=target, ebsi_signer=signer,
+                         preview=preview)
     exported = _Rows() if preview else None
     code = _run_jobs([Job(catalogue, awards, encoding=encoding, columns=columns)], options, quiet, exported)
     if exported is not None and code != EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on

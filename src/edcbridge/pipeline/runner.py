@@ -91,6 +91,7 @@ class RunOptions:
     deliver: WalletTarget | None = None  # deposit each sealed credential in the learner's wallet
     ebsi_signer: Any = None  # an EbsiSigner: the EBSI profile also signed with the issuer's DID key
     rows: int | None = None  # the input's award rows, when counted beforehand: see not_read
+    preview: bool = False  # pages are made after the run (export --preview): a page is made anew
 
 
 @dataclass
@@ -338,9 +339,12 @@ class _Runner:
         outputs = outcome.outputs
         outdated: list[Path] = []
         unrecorded: list[Path] = []
+        pages: list[Path] = []
         if earlier and redone and outcome.state == "done" and status != "skipped":
             outputs, outdated, unrecorded = _other_formats(earlier, outcome.outputs, redone[1],
                                                            self.options.out_dir)
+            if redone[1] and not self.options.preview:
+                pages = _earlier_pages(self.options.out_dir, outcome.key)
             outcome.warnings += _kept_warnings(earlier_warnings, outputs.keys() - outcome.outputs.keys(),
                                                outcome.warnings)
         input_hash = outcome.input_hash
@@ -351,7 +355,8 @@ class _Runner:
                 actions = []
             elif outcome.state == "done":
                 if redone:
-                    outcome.redone = redone[0] + _removed_or_unrecorded(outdated, unrecorded)
+                    outcome.redone = redone[0] + _removed_or_unrecorded(outdated, unrecorded) + \
+                        "".join(f"; {page} removed: a preview page of the award as it was" for page in pages)
                 self.journal.record(outcome.key, input_hash, "done", None, outputs,
                                     None, actions, outcome.warnings, made_from, outcome.redone)
             elif outcome.key:
@@ -363,7 +368,7 @@ class _Runner:
         if earlier and outcome.state == "done" and status != "skipped":
             stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
                      for name, old in earlier.items() if name in outcome.outputs)
-            self.replaced += [path for path in stale if path is not None] + outdated
+            self.replaced += [path for path in stale if path is not None] + outdated + pages
             self.unrecorded_pending += unrecorded
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
@@ -618,6 +623,15 @@ def _kept_warnings(earlier: tuple[str, ...], kept: Iterable[str], now: list[str]
     the formats this run does not write, which it keeps (see :func:`_other_formats`)."""
     about = tuple(f"{name}: " for name in kept)
     return [warning for warning in earlier if about and warning.startswith(about) and warning not in now]
+
+
+def _earlier_pages(out_dir: Path, key: str) -> list[Path]:
+    """The award's preview pages in OUT (``export --preview``, ``preview``): no record lists
+    them, and one made before the award changed shows it as it was (its old grade, say)."""
+    from edcbridge.pipeline.award_commands import pages_and_badges
+
+    return [path for name, path in pages_and_badges(out_dir, key).items()
+            if name.startswith("preview") and path.is_file()]
 
 
 def _removed_or_unrecorded(outdated: list[Path], unrecorded: list[Path]) -> str:
