@@ -139,6 +139,25 @@ def test_a_file_of_another_format_changed_by_hand_is_named_when_the_record_is_ma
     assert _recorded(out, AWARD) == {"edc"}
 
 
+def test_a_sealed_file_changed_by_hand_is_named_when_the_record_is_skipped(
+        env: None, sealed: tuple[str, ...], tmp_path: Path) -> None:
+    """A run without the seal skips the record as done, and the reports no longer list its sealed
+    credential edited by hand: a note says so, rather than leaving it unsaid."""
+    out = tmp_path / "out"
+    _export(out, *sealed)
+    sealed_file = out / "edc-sealed" / f"imperial_{AWARD}.jsonld"
+    _edit(sealed_file)
+    stderr = _export(out)
+    assert _records(out)[AWARD]["status"] == "skipped"
+    assert _records(out)[AWARD]["outputs"] == {"edc": str(out / "edc" / f"imperial_{AWARD}.jsonld")}
+    (note,) = [note for note in _summary(out)["notes"] if str(sealed_file) in note]
+    assert note.startswith(f"{out}: 1 file(s) of records skipped as done changed by hand"), note
+    assert note in stderr
+    sealed_file.unlink()  # deleted, as the note's fix says: nothing left to say
+    _export(out)
+    assert not [note for note in _summary(out)["notes"] if "by hand" in note]
+
+
 def _withdraw(out: Path, key: str) -> None:
     result = CliRunner().invoke(main, ["withdraw", str(out), key, "--reason", "entered in error"])
     assert result.exit_code == 0, result.output

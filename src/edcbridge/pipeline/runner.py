@@ -294,6 +294,7 @@ class _Runner:
         # seal makes again: kept under the sealed run's input while their sealed file stays recorded
         self.unrecorded: list[Path] = []  # files changed by hand that records made again no longer list
         self.unrecorded_pending: list[Path] = []  # of those, the ones not yet committed
+        self.altered: list[Path] = []  # files changed by hand that records skipped as done still list
         self.redelivering: set[str] = set()  # the --redeliver values naming a credential of this run
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
         self.last_commit = time.monotonic()
@@ -764,6 +765,7 @@ def _file_items(path: Path, reading: tuple[str | None, ColumnMap | None], catalo
         outputs = _current(done, input_hash, wanted, signer)
         read_warnings = [f"{_LOAD}{warning.render()}" for warning in loaded.warnings]
         if outputs is not None and done is not None:
+            runner.altered += _changed_by_hand(done, outputs)
             runner.handle(Outcome(key, loaded.file, loaded.row, award.award_id, input_hash, "done",
                                   outputs=outputs, warnings=_skipped_warnings(done, read_warnings),
                                   recipient=award.learner.email), "skipped", _listed(done, outputs))
@@ -842,6 +844,13 @@ def _listed(done: Done, outputs: dict[str, dict[str, str]]) -> dict[str, dict[st
     files of the formats this run does not write that are there as they were written (still the
     record's: the journal keeps them and ``withdraw`` moves them)."""
     return {name: output for name, output in done.outputs.items() if name in outputs or unchanged(output)}
+
+
+def _changed_by_hand(done: Done, outputs: dict[str, dict[str, str]]) -> list[Path]:
+    """The files of a record skipped as done, besides this run's ``outputs``, that are in the
+    folder but not as they were written (see :func:`_altered_note`)."""
+    return [Path(output["path"]) for name, output in sorted(done.outputs.items())
+            if name not in outputs and not unchanged(output) and Path(output["path"]).exists()]
 
 
 def _current(done: Done | None, input_hash: str, wanted: frozenset[str],
@@ -964,6 +973,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
             _export(jobs, options, runner)
         runner.flush()
         runner.result.notes += _unrecorded_note(runner.unrecorded, options.out_dir)
+        runner.result.notes += _altered_note(runner.altered, options.out_dir)
         runner.result.notes += _withdrawn_rows_note(runner.result, options.out_dir)
         runner.result.notes += _erased_rows_note(runner.result, options.out_dir)
         runner.result.interrupted = runner.interrupted
@@ -1101,6 +1111,21 @@ def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
             f"{out_dir / 'report.csv'} names each): those still there are left in the folder, unknown "
             "to the reports and to wallet deliveries\n    fix: delete them, or run with their format "
             "(with the seal, for a sealed credential) to make them again"]
+
+
+def _altered_note(paths: list[Path], out_dir: Path) -> list[str]:
+    """The files of records skipped as done, of a format this run does not write (or sealed, in
+    a run without the seal), changed by hand since they were written and still in the folder:
+    the reports do not list them, while the journal, ``withdraw`` and ``audit verify`` do."""
+    if not paths:
+        return []
+    shown = ", ".join(str(path) for path in paths[:SHOWN_ABSENT])
+    more = f", and {len(paths) - SHOWN_ABSENT} more" if len(paths) > SHOWN_ABSENT else ""
+    return [f"{out_dir}: {len(paths)} file(s) of records skipped as done changed by hand since they "
+            f"were written, in a format this run does not write ({shown}{more}): the reports do not "
+            "list them, and 'edcbridge audit verify' names each still there as not the one issued\n"
+            "    fix: delete them, or run with their format (with the seal, for a sealed credential) to "
+            "make them again"]
 
 
 def _absent(key: str, award_id: str, outputs: dict[str, dict[str, str]], out_dir: Path) -> Outcome:
