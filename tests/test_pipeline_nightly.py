@@ -104,8 +104,26 @@ def test_a_run_without_validation_does_not_pass_its_files_for_validated_ones(
     _export(out, "--format", "edc", "--format", "ebsi", "--no-validate")
     _export(out, "--format", "edc", "--format", "ebsi", *sealed)
     redone = {record["redone"] for record in _records(out).values()}
-    assert redone == {"the seal changed (certificate, level, timestamp authority or algorithm); "
+    assert redone == {"sealed now (it was made without the seal); "
                       "validated now (it was made without validation)"}, redone
+
+
+def test_redone_says_a_record_is_sealed_now_rather_than_that_its_seal_changed(
+        env: None, sealed: tuple[str, ...], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _export(out)
+    _export(out, *sealed)
+    redone = {record["redone"] for record in _records(out).values()}
+    assert redone == {"sealed now (it was made without the seal)"}, redone
+    # a run without the seal, the row changed: its seal did not change, its sealed file is removed
+    changed = tmp_path / "changed.csv"
+    changed.write_text(AWARDS.read_text("utf-8").replace(f"{AWARD},IMP-MC-MLH,02214592,Eleni,",
+                                                         f"{AWARD},IMP-MC-MLH,02214592,Elena,"), "utf-8")
+    _export(out, awards=changed)
+    sealed_file = out / "edc-sealed" / f"imperial_{AWARD}.jsonld"
+    assert _records(out)[AWARD]["redone"] == (
+        f"the row changed; {sealed_file} removed: it was made from what changed, in a format this run "
+        "does not write")
 
 
 def test_a_sealed_file_changed_by_hand_is_named_when_the_record_is_made_again(

@@ -547,6 +547,8 @@ def _made_from(award_json: str, specification: str, run: str) -> str:
     return f"{award}|{specification[:16]}|{run}"
 
 
+_NO_SEAL = hashlib.sha256(_sealing(None).encode()).hexdigest()[:16]  # the seal part of a run without one
+_SEALED_NOW = "sealed now (it was made without the seal)"
 _CHANGED = ("the row changed", "its part of the catalogue changed", "edcbridge's version changed",
             "the seal changed (certificate, level, timestamp authority or algorithm)",
             "validated now (it was made without validation)")
@@ -649,6 +651,14 @@ def _unrecorded_why(path: Path) -> str:
     return f"{path} removed since it was written: no longer recorded"
 
 
+def _seal_why(then: str, now: str) -> str:
+    """The seal part of a record's ``redone``: none for a run without the seal, whose record
+    names its sealed file removed, if it changed (see :func:`_removed_or_unrecorded`)."""
+    if then == _NO_SEAL:
+        return _SEALED_NOW
+    return "" if now == _NO_SEAL else _CHANGED[3]
+
+
 def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[str],
                 signer: str | None = None) -> str:
     """Why a record done earlier is made again, for the reports."""
@@ -657,7 +667,9 @@ def _why_redone(done: Done, input_hash: str, made_from: str, wanted: frozenset[s
         if pairs is None:
             return "its input changed (the row, its part of the catalogue or the run's settings)"
         pairs[-1] = ("1", "1") if pairs[-1] == ("1", "0") else pairs[-1]  # validated is no reason
-        changed = [why for why, (then, now) in zip(_CHANGED, pairs, strict=True) if then != now]
+        reasons = (*_CHANGED[:3], _seal_why(*pairs[3]), *_CHANGED[4:])
+        changed = [why for why, (then, now) in zip(reasons, pairs, strict=True) if then != now and why] or \
+            [why for why, (then, now) in zip(_CHANGED, pairs, strict=True) if then != now]
         if changed:
             return "; ".join(changed)
     added = sorted(wanted - done.outputs.keys())
