@@ -686,6 +686,32 @@ def test_a_record_that_cannot_write_all_its_formats_leaves_none_of_them(env: Non
     assert row["status"] == "failed" and row["outputs"] == "", row
 
 
+def test_a_changed_record_that_cannot_write_all_its_formats_keeps_its_earlier_files_as_they_were(
+        env: None, tmp_path: Path) -> None:
+    """The row changed, its JSON-LD written again, its EBSI profile not: the record fails and says
+    its files of before are kept, so the JSON-LD holds the earlier version, as the journal has it,
+    not the new grade of a record that failed."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    args = (str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc",
+            "--format", "ebsi")
+    assert _export(*args)[0] == 0
+    plain = out / "edc" / "imperial_SYN-00001.jsonld"
+    before, written = plain.read_bytes(), plain.stat().st_mtime_ns
+    text = awards.read_text("utf-8")
+    (row,) = [line for line in text.splitlines() if line.startswith("SYN-00001,")]
+    awards.write_text(text.replace(row, row.replace(",Merit,", ",MALLORY,")), "utf-8")
+    profile = out / "ebsi" / "imperial_SYN-00001.json"
+    profile.unlink()
+    profile.mkdir()
+    code, _, stderr = _export(*args)
+    assert code == 1, stderr
+    assert "what was written then is kept, in its earlier version" in stderr, stderr
+    assert plain.read_bytes() == before and plain.stat().st_mtime_ns == written
+    verdict = CliRunner().invoke(main, ["audit", "verify", str(out)])
+    assert verdict.exit_code == 0, verdict.output
+
+
 @pytest.mark.parametrize(("first", "then"), [("NFC", "NFD"), ("NFD", "NFC")])
 def test_an_award_id_in_the_other_normal_form_is_the_award_exported_before(env: None, tmp_path: Path,
                                                                          first: str, then: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
 import threading
 import time
 import traceback
@@ -503,15 +504,29 @@ def _write_fix(target: Path) -> str:
     return "make room on the disk or make the folder writable"
 
 
-def _unwrite(created: list[Path], outcome: Outcome) -> None:
+def _unwrite(created: list[Path], replaced: dict[Path, tuple[bytes, int]], outcome: Outcome) -> None:
     """A record failed part way through its formats: the files it added are removed, as a
-    failed record journals none (it keeps only an earlier version's, which a file written
-    over stays part of), so one left would be a credential no report, run or ``withdraw``
-    knows of."""
+    failed record journals none (it keeps only an earlier version's), so one left would be a
+    credential no report, run or ``withdraw`` knows of; the files it wrote over get their
+    earlier bytes and modification time back, being that earlier version's as the journal
+    holds them (the row may have changed since: a new grade in a record that failed)."""
     for path in created:
         with contextlib.suppress(OSError):  # one that cannot go stays, as before
             path.unlink(missing_ok=True)
+    for path, (data, mtime_ns) in replaced.items():
+        with contextlib.suppress(OSError):  # one that cannot be put back stays, as written
+            write_atomic(path, data)
+            os.utime(path, ns=(mtime_ns, mtime_ns))
     outcome.outputs.clear()
+
+
+def _earlier_file(target: Path) -> tuple[bytes, int] | None:
+    """The bytes and modification time of the file a record is to write over; None when it
+    cannot be read (a folder in its way fails the write that follows)."""
+    try:
+        return target.read_bytes(), target.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _write(s: WorkerState, work: _Work) -> None:
@@ -520,20 +535,24 @@ def _write(s: WorkerState, work: _Work) -> None:
     outcome.stage = "write"
     issuer = award.issuer or s.catalogue.issuer
     created: list[Path] = []  # files that were not there: removed if a later format fails
+    replaced: dict[Path, tuple[bytes, int]] = {}  # files written over, as they were: put back then
     several = len(work.texts) > 1  # (a record of one file that fails writes none: no stat)
     for name, data in work.texts.items():
         folder, suffix = FORMATS[name]
         target = s.config.out_dir / folder / (safe_name(issuer, award.award_id) + suffix)
         try:
             new = several and not target.exists()
+            earlier = _earlier_file(target) if several and not new else None
             write_atomic(target, data)
             created += [target] if new else []
+            if earlier is not None and earlier[0] != data:
+                replaced[target] = earlier
             written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
         except OSError as exc:  # the folder's problem, not the award's: say it in one line
             outcome.state = "failed"
             outcome.errors.append(f"write: cannot write {target}: {exc.strerror or exc}\n"
                                   f"    fix: {_write_fix(target)}, then run the same command again")
-            _unwrite(created, outcome)
+            _unwrite(created, replaced, outcome)
             return
         outcome.outputs[name] = {"path": str(target), "file": f"{folder}/{target.name}",  # see output_file
                                  "sha256": hashlib.sha256(data).hexdigest(),
