@@ -119,6 +119,28 @@ def test_a_named_organisation_changed_redoes_exactly_the_records_naming_it(env: 
     assert {r["redone"] for r in records if r["status"] == "done"} == {"its part of the catalogue changed"}
 
 
+def test_a_loq_document_the_changed_catalogue_no_longer_gives_is_named(env: None, tmp_path: Path) -> None:
+    """A run without --format loq leaves the LOQ document of an earlier run as it is: when the
+    catalogue changed since, a note says that it describes the catalogue as it was."""
+    catalogue, out = tmp_path / "catalogue.yaml", tmp_path / "out"
+    catalogue.write_text(CATALOGUE.read_text("utf-8"), "utf-8")
+    run = ["export", str(AWARDS), "-c", str(catalogue), "-o", str(out), "-j", "1"]
+    assert CliRunner().invoke(main, [*run, "--format", "edc", "--format", "loq"]).exit_code == 0
+    document = out / "loq" / "imperial.xml"
+    result = CliRunner().invoke(main, run)  # the same catalogue: nothing to say
+    assert result.exit_code == 0 and str(document) not in result.stderr, result.stderr
+    renamed = CATALOGUE.read_text("utf-8").replace("Climate Risk Analytics}", "Climate Risk}")
+    catalogue.write_text(renamed, "utf-8")
+    result = CliRunner().invoke(main, run)
+    assert result.exit_code == 0, result.stderr
+    notes = json.loads((out / "report.json").read_text("utf-8"))["notes"]
+    (note,) = [note for note in notes if str(document) in note]
+    assert "describes the catalogue as it was" in note and note in result.stderr, note
+    assert CliRunner().invoke(main, [*run, "--format", "edc", "--format", "loq"]).exit_code == 0
+    result = CliRunner().invoke(main, run)  # made again from the catalogue as it is
+    assert result.exit_code == 0 and str(document) not in result.stderr, result.stderr
+
+
 def _marked(catalogue: Catalogue, kind: str, key: str) -> Catalogue:
     """``catalogue`` with the name of its organisation (or the title of its quality assurance)
     ``key`` changed to hold a mark."""

@@ -1246,6 +1246,8 @@ def _export(jobs: list[tuple[Job, Catalogue]], options: RunOptions, runner: _Run
         runner.result.notes += _plain_http_notes(job, catalogue)
         if "loq" in options.formats:
             _write_loq(job, catalogue, options, runner.result)
+        else:
+            runner.result.notes += _earlier_loq_note(job, catalogue, options.out_dir)
         batches = _batches(items, options.batch_size)
         if options.workers <= 1:
             init_worker(config, catalogue)
@@ -1377,6 +1379,25 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
     if options.seal is not None:  # the run seals: say that this file is not, and why
         result.notes.append(f"{job.catalogue}: {outcome.path.name} (LOQ) is not sealed: the official "
                             "loq.xsd has no place for a signature; registers take it as it is")
+
+
+def _earlier_loq_note(job: Job, catalogue: Catalogue, out_dir: Path) -> list[str]:
+    """A run without ``--format loq`` leaves the LOQ document of an earlier run as it is; when it
+    is no longer what the catalogue gives (the catalogue changed, or edcbridge did), registers
+    taking it from the folder would publish the catalogue as it was: said once."""
+    from edcbridge.xml import edc12, loq
+    from edcbridge.xml.export import LOQ_DIR
+
+    path = out_dir / LOQ_DIR / f"{safe_name(catalogue.issuer)}.xml"
+    try:
+        written = path.read_bytes()
+    except OSError:
+        return []
+    if written == edc12.serialise(loq.to_loq(catalogue).tree):
+        return []
+    return [f"{job.catalogue}: {path} describes the catalogue as it was when an earlier run wrote it, not "
+            "as it is now\n    fix: run with --format loq to make it again, or delete it if registers no "
+            "longer take it from this folder"]
 
 
 class ReportsNotWritten(Exception):
