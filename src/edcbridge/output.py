@@ -44,10 +44,73 @@ def serialise_payload(doc: dict[str, Any], unassigned: frozenset[str]) -> bytes:
     return escaped(compact_json(doc), unassigned)
 
 
-def compact_json(doc: dict[str, Any]) -> bytes:
+def compact_json(doc: Any) -> bytes:
     """UTF-8 JSON without whitespace, keys in their order: what ``json.dumps(doc,
     ensure_ascii=False, separators=(",", ":"))`` writes."""
     return orjson.dumps(doc)
+
+
+def json_string(text: str) -> bytes:
+    """``text`` as it is written inside a JSON string (its quotes left out), UTF-8: what
+    ``json.dumps(text, ensure_ascii=False)[1:-1]`` writes."""
+    return orjson.dumps(text)[1:-1]
+
+
+class Shared(dict[str, Any]):
+    """A JSON object made once and never changed, held by many documents (a catalogue entry's
+    node, in each of its credentials): :func:`sealing_payload` writes it once per process."""
+
+
+# a shared node's compact JSON, and that JSON as a JSON string holds it, by the node's id
+_SHARED_JSON: dict[int, tuple[Shared, bytes, bytes]] = {}
+_MARK = orjson.Fragment(b"\x00")  # where a shared node is: compact JSON has no NUL of its own
+
+
+def sealing_payload(doc: dict[str, Any], unassigned: frozenset[str] | None = None) -> tuple[bytes, bytes]:
+    """:func:`serialise_payload` of the document, and the same text as the sealed file
+    carries it, inside a JSON string (:func:`json_string`). The shared nodes' parts of both
+    are written once per process: most of a credential is its catalogue entry's (a five-fold
+    saving on the imperial demo's)."""
+    shared: list[tuple[Shared, bytes, bytes]] = []
+
+    def mark(node: Any) -> orjson.Fragment:
+        if not isinstance(node, Shared):
+            raise TypeError  # another subclass (of str, int, list or dict): written as ever, below
+        shared.append(_shared_json(node))
+        return _MARK
+
+    try:
+        own = orjson.dumps(doc, default=mark, option=orjson.OPT_PASSTHROUGH_SUBCLASS).split(b"\x00")
+    except orjson.JSONEncodeError:
+        own = None
+    data = compact_json(doc) if own is None else \
+        own[0] + b"".join(node + text for (_, node, _), text in zip(shared, own[1:], strict=True))
+    if unassigned is None:
+        unassigned = frozenset() if data.isascii() else unassigned_in(data.decode("utf-8"))
+    if own is None or unassigned:
+        data = escaped(data, unassigned)
+        return data, json_string(data.decode("utf-8"))
+    return data, _string_of(own[0]) + b"".join(node + _string_of(text)
+                                               for (_, _, node), text in zip(shared, own[1:], strict=True))
+
+
+def _shared_json(node: Shared) -> tuple[Shared, bytes, bytes]:
+    """The node, its compact JSON, and that as a JSON string holds it; remembered (with the
+    node, so that its id is no other's while it is)."""
+    found = _SHARED_JSON.get(id(node))
+    if found is None or found[0] is not node:
+        data = orjson.dumps(node)
+        found = (node, data, json_string(data.decode("utf-8")))
+        if len(_SHARED_JSON) > 4096:
+            _SHARED_JSON.clear()
+        _SHARED_JSON[id(node)] = found
+    return found
+
+
+def _string_of(data: bytes) -> bytes:
+    """Compact JSON orjson wrote (its control characters escaped already) as a JSON string
+    holds it: each quote and backslash escaped, as :func:`json_string` does."""
+    return data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
 
 
 def canonical_json(node: Any, *, floats: bool | None = None) -> bytes:

@@ -73,8 +73,9 @@ class SealFactory:
         tsa = (self.tsa_url or "").rstrip("/") if level != Level.B_B else ""  # B-B asks no TSA
         return f"seal={fingerprint(certificate).hex()},level={level},tsa={tsa},alg={algorithm}"
 
-    def __call__(self) -> Callable[[bytes], bytes]:
-        """Seals the credential bytes edcbridge serialised (see ``Sealer.seal_serialised``)."""
+    def __call__(self) -> Callable[[bytes, bytes], bytes]:
+        """Seals the credential bytes edcbridge serialised, given also as a JSON string holds
+        them (see ``Sealer.seal_serialised``)."""
         return self.load().seal_serialised
 
     def xades(self) -> Any:

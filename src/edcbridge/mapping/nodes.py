@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from edcbridge import vocab
-from edcbridge.output import canonical_json, has_float
+from edcbridge.output import Shared, canonical_json, has_float
 
 Node = dict[str, Any]
 NAMESPACE = uuid.UUID("0b0a3c36-2f7e-5d0e-9a52-6564636272d1")
@@ -71,7 +71,7 @@ def _uuid5_text(name: bytes) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-class Frozen(dict[str, Any]):
+class Frozen(Shared):
     """A node whose ids are assigned, shared by every credential built from the same
     catalogue entry. It cannot be changed in place; ``copy.deepcopy`` gives a plain dict."""
 

@@ -24,7 +24,7 @@ from edcbridge.load import load_catalogue
 from edcbridge.mapping.ebsi import to_ebsi
 from edcbridge.mapping.edc import to_edc
 from edcbridge.model import Award, Catalogue, Specification
-from edcbridge.output import safe_name, serialise, serialise_payload, unassigned_in, write_atomic
+from edcbridge.output import safe_name, sealing_payload, serialise, unassigned_in, write_atomic
 from edcbridge.pipeline.catalogue_gaps import briefly, catalogue_annex1_gaps, decides, in_catalogue_terms
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE
@@ -44,7 +44,7 @@ FORMATS = {"edc": ("edc", ".jsonld"), "ebsi": ("ebsi", ".json"), "edc-sealed": (
            "edc-xml": ("edc-xml", ".xml"), "ebsi-jwt": ("ebsi", ".jwt")}
 STAGES = ("load", "map", "validate", "seal", "write")
 
-Sealer = Callable[[bytes], bytes]  # serialised credential -> sealed JSON
+Sealer = Callable[[bytes, bytes], bytes]  # serialised credential, as a JSON string holds it -> sealed JSON
 
 
 @dataclass(frozen=True)
@@ -488,7 +488,7 @@ def _seal_jades(s: WorkerState, work: _Work) -> None:
     try:
         # written as JSON escapes, the characters Unicode has not assigned (a name with a
         # character newer than this Python's tables): JOSE verifiers refuse them as written
-        work.texts["edc-sealed"] = s.sealer(serialise_payload(work.edc, s.unassigned | work.unassigned))
+        work.texts["edc-sealed"] = s.sealer(*sealing_payload(work.edc, s.unassigned | work.unassigned))
     except SealError as exc:  # say what the seal needs, without a traceback
         outcome.state = "failed"
         outcome.errors.append(f"seal: {exc}")

@@ -26,7 +26,7 @@ from jwcrypto.common import JWException, JWSEHeaderParameter
 
 from edcbridge.cut_json import CUT_CHARACTER, bytes_stop_line, incomplete_json, json_stop_line
 from edcbridge.jws_compact import compact_jws
-from edcbridge.output import compact_json, unreadable_json
+from edcbridge.output import compact_json, json_string, unreadable_json
 from edcbridge.seal import jose_ec
 from edcbridge.seal.certs import der_b64, fingerprint, issuer_serial, unreadable_problem
 from edcbridge.seal.errors import CertificateError, IncompleteJson, SealFormatError
@@ -254,11 +254,17 @@ def serialise(payload: str, protected_b64: str, signature_b64: str, etsiu: list[
     """JWS general JSON serialisation with the payload as a JSON string, UTF-8: what
     ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes (a test holds orjson
     to that), several times faster."""
+    return serialise_string(json_string(payload), protected_b64, signature_b64, etsiu)
+
+
+def serialise_string(payload: bytes, protected_b64: str, signature_b64: str, etsiu: list[str]) -> bytes:
+    """:func:`serialise` of a payload given as it is written inside its JSON string
+    (``output.json_string``)."""
     signature: dict[str, Any] = {"protected": protected_b64}
     if etsiu:
         signature["header"] = {"etsiU": etsiu}
     signature["signature"] = signature_b64
-    return compact_json({"payload": payload, "signatures": [signature]})
+    return b'{"payload":"' + payload + b'","signatures":' + compact_json([signature]) + b"}"
 
 
 @dataclass(frozen=True)

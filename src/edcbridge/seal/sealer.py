@@ -14,6 +14,7 @@ from typing import TypedDict, Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from edcbridge.output import json_string
 from edcbridge.seal import jades, keys, revocation
 from edcbridge.seal.certs import CertificateReport, check_can_seal, der_b64, describe, fingerprint
 from edcbridge.seal.errors import CertificateRevoked, RevocationError, SealError, SealFormatError
@@ -148,17 +149,20 @@ class Sealer:
             raise SealFormatError("payload must be a JSON object (one credential)")
         return self.seal_serialised(payload_text.encode("utf-8")).decode("utf-8")
 
-    def seal_serialised(self, payload: bytes) -> bytes:
+    def seal_serialised(self, payload: bytes, as_string: bytes | None = None) -> bytes:
         """Seal UTF-8 JSON that edcbridge serialised from a credential (a JSON object by
-        construction, so not parsed again); returns the sealed JSON bytes."""
+        construction, so not parsed again); returns the sealed JSON bytes. ``as_string``: the
+        payload as the sealed file writes it, inside a JSON string, when the caller has it
+        (see ``output.sealing_payload``)."""
         signing_time = self.clock()
         protected_b64 = self._protected(signing_time)
         signature = jades.sign(self.key.private_key, self.algorithm,
                                protected_b64.encode("ascii") + b"." + payload)
         signature_b64 = jades.b64url(signature)
-        text = payload.decode("utf-8")
-        etsiu = self._etsiu(text, protected_b64, signature_b64, signing_time)
-        return jades.serialise(text, protected_b64, signature_b64, etsiu)
+        if as_string is None:
+            as_string = json_string(payload.decode("utf-8"))
+        etsiu = self._etsiu(payload, protected_b64, signature_b64, signing_time)
+        return jades.serialise_string(as_string, protected_b64, signature_b64, etsiu)
 
     def _protected(self, signing_time: datetime) -> str:
         """The encoded protected header for a signing time; the same within one second."""
@@ -173,7 +177,7 @@ class Sealer:
         self._header = (signing_time, protected_b64)
         return protected_b64
 
-    def _etsiu(self, payload: str, protected_b64: str, signature_b64: str,
+    def _etsiu(self, payload: bytes, protected_b64: str, signature_b64: str,
                signing_time: datetime) -> list[str]:
         if self.level == Level.B_B or self.tsa is None:
             return []
@@ -187,7 +191,8 @@ class Sealer:
             entries.append(jades.etsiu_entry({"xVals": [{"x509Cert": {"val": der_b64(c)}} for c in certs]}))
             entries.append(jades.etsiu_entry({"rVals": r_vals}))
         if self.level == Level.B_LTA:
-            data = jades.archive_timestamp_input(payload, protected_b64, signature_b64, entries)
+            data = jades.archive_timestamp_input(payload.decode("utf-8"), protected_b64, signature_b64,
+                                                 entries)
             entries.append(jades.etsiu_entry({"arcTst": _tst_tokens(self.tsa.timestamp(data))}))
         return entries
 
