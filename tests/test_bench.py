@@ -13,7 +13,6 @@ from types import ModuleType
 
 from edcbridge.demo import bundled_fixtures
 from edcbridge.load import load_catalogue
-from edcbridge.output import serialise_payload
 from edcbridge.pipeline import Job, RunOptions, run
 from edcbridge.schemas import SchemaStore
 from edcbridge.schemas.store import ENV_VAR
@@ -139,7 +138,7 @@ def test_the_floor_signs_the_documents_the_run_seals(store: SchemaStore, tmp_pat
     options = RunOptions(out_dir=tmp_path / "out", store_root=store.root, formats=(), workers=1,
                          seal=demo_seal(tmp_path / "seal", catalogue))
     assert run([Job(catalogue_path, (awards,))], options).done == 6
-    floor = [serialise_payload(doc, frozenset()) for doc in bench._floor_documents(awards, catalogue_path, 6)]
+    floor = [bench.floor_payload(doc) for doc in bench._floor_documents(awards, catalogue_path, 6)]
     sealed = [json.loads(path.read_text("utf-8"))["payload"].encode("utf-8")
               for path in sorted((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))]
     assert floor == sealed

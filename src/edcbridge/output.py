@@ -66,9 +66,9 @@ _SHARED_JSON: dict[int, tuple[Shared, bytes, bytes]] = {}
 _MARK = orjson.Fragment(b"\x00")  # where a shared node is: compact JSON has no NUL of its own
 
 
-def sealing_payload(doc: dict[str, Any], unassigned: frozenset[str] | None = None) -> tuple[bytes, bytes]:
-    """:func:`serialise_payload` of the document, and the same text as the sealed file
-    carries it, inside a JSON string (:func:`json_string`). The shared nodes' parts of both
+def sealing_payload(doc: dict[str, Any], unassigned: frozenset[str]) -> tuple[bytes, bytes]:
+    """:func:`serialise_payload` of the document (``unassigned`` as there), and the same text as
+    the sealed file carries it, inside a JSON string (:func:`json_string`). The shared nodes' parts of both
     are written once per process: most of a credential is its catalogue entry's (a five-fold
     saving on the imperial demo's)."""
     shared: list[tuple[Shared, bytes, bytes]] = []
@@ -85,8 +85,6 @@ def sealing_payload(doc: dict[str, Any], unassigned: frozenset[str] | None = Non
         own = None
     data = compact_json(doc) if own is None else \
         own[0] + b"".join(node + text for (_, node, _), text in zip(shared, own[1:], strict=True))
-    if unassigned is None:
-        unassigned = frozenset() if data.isascii() else unassigned_in(data.decode("utf-8"))
     if own is None or unassigned:
         data = escaped(data, unassigned)
         return data, json_string(data.decode("utf-8"))
