@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from edcbridge.cli import MAX_SHOWN_FAILURES, main
+from edcbridge.pipeline.runner import count_rows
 from tests.conftest import FIXTURES
 
 
@@ -65,11 +66,13 @@ def test_a_run_stopped_by_fail_fast_says_how_many_rows_were_not_read(env: None, 
 
 
 def _as_json(awards: Path) -> Path:
-    """The awards as one JSON array, whose rows are not counted before the run."""
+    """The awards as one JSON array in UTF-16 (a byte-order mark first), whose rows are not
+    counted before the run."""
     with awards.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     path = awards.with_suffix(".json")
-    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False), "utf-8")
+    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False), "utf-16")
+    assert count_rows(path) is None
     return path
 
 
