@@ -1,6 +1,6 @@
 """``audit verify`` holds a record that a later run failed, keeping the files of before, to its
-``failed`` event: a record done turned failed by hand, which hides its files from the check of
-what was issued, is named."""
+``failed`` event, which binds the outputs kept to the trail (a record done turned failed by hand
+is named), and those files to the sha256 the outputs hold."""
 
 from __future__ import annotations
 
@@ -105,3 +105,17 @@ def test_a_record_put_in_a_state_no_command_writes_is_named(out: Path, state: st
     assert verdict["problems"] == [
         f"record imperial/SYN-00001 is in state {state!r}, which no edcbridge command writes (changed by "
         "hand?): its events and files are not checked; restore the journal from a copy"]
+
+
+def test_a_file_a_failed_record_keeps_from_an_earlier_run_is_held_to_the_journal(out: Path) -> None:
+    """The files of before a failed record keeps are those its failed event hashes: one edited
+    since is named as a file of a record done is."""
+    kept = out / "edc" / "imperial_SYN-00002.jsonld"
+    with kept.open("a", encoding="utf-8") as handle:
+        handle.write(" ")
+    verdict = _verify(out)
+    assert verdict["intact"] is False
+    [problem] = verdict["problems"]
+    assert isinstance(problem, str)
+    assert problem.startswith(f"{kept} (record imperial/SYN-00002, failed, keeping it from an earlier run) "
+                              "is not the file issued: its sha256 is "), problem

@@ -886,7 +886,8 @@ def verify_audit(path: Path, heads: tuple[tuple[int, str], ...] = (),
     Events cut off the end leave a sound chain, so the trail is also held to the records
     (every record done has its issued, and if sealed its sealed, event; every event is of a
     record; every delivery the deliveries table holds as made has its delivered event; every file
-    of a record done that is in the folder is the one issued) and to ``heads`` noted earlier
+    of a record done, or kept from an earlier run by a record failed, that is in the folder is
+    the one issued) and to ``heads`` noted earlier
     (event number and hash, as the run reports print them: ``--head`` values, and in
     ``noted`` each file that holds one, with its head). A file a run holding the folder
     remakes meanwhile is judged by what that run journals for it (see :func:`_journaled_since`). The
@@ -951,8 +952,8 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
         unmarked = _unmarked(db, chain.withdrawals, chain.erased) + unmarked_failures + _unknown_states(db)
         unlogged_deliveries = _deliveries_without_event(db, chain.delivered) + \
             _deliveries_gone(db, chain.erased, path.parent)
-        changed = _files_changed(db.execute("SELECT key, outputs FROM records WHERE state = 'done'"),
-                                 path.parent)
+        changed = _files_changed(db.execute("SELECT key, outputs, state FROM records WHERE state IN (?, ?)",
+                                            ("done", FAILED)), path.parent)
     finally:
         db.close()
     return chain, strays, unlogged, unmarked, unlogged_deliveries, changed
@@ -960,8 +961,9 @@ def _read_trail(path: Path, heads: tuple[tuple[int, str], ...]
 
 def _failed_without_event(db: sqlite3.Connection, recorded: set[bytes]) -> list[str]:
     """Records failed keeping the files of an earlier version without the ``failed`` event of
-    that state (a record done turned failed by hand hides its files from the check of what was
-    issued). A journal written before such events is read as it is."""
+    that state (that event binds the outputs kept, whose sha256 the files are checked against, to
+    the trail: a record done turned failed by hand could hold outputs edited to match files
+    replaced). A journal written before such events is read as it is."""
     if int(db.execute("PRAGMA user_version").fetchone()[0]) < FAILED_EVENTS:
         return []
     rows = db.execute("SELECT key, input_hash, outputs FROM records WHERE state = ? AND outputs != '{}' "
@@ -1096,6 +1098,7 @@ class _Unlike(NamedTuple):
     place: str  # its place in the output folder
     digest: str  # its sha256 as last read
     issued: str  # the sha256 the journal holds for it
+    kept: bool = False  # of a record failed, kept from the earlier run that issued it
 
 
 _KEPT = 100_000  # files not as issued kept to be looked at again (a run remaking them); the rest counted
@@ -1103,8 +1106,9 @@ _REMAKE_POLL = 0.2  # seconds between looks at the journal of a run going on
 _REMAKE_QUIET = 5.0  # seconds the files left are waited for once a look finds none of them journaled
 
 
-def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path) -> tuple[list[_Unlike], int]:
-    """The files of records done, in the folder, whose content is not what the journal (and so
+def _files_changed(records: Iterable[tuple[str, str, str]], out_dir: Path) -> tuple[list[_Unlike], int]:
+    """The files of records done, and of records failed that keep those of an earlier run (their
+    ``failed`` event hashes them), in the folder, whose content is not what the journal (and so
     the trail, through the outputs its events hash) says was issued: replaced, edited, the
     journal of another folder, or written by a run that has not journaled them (yet); and how
     many more there are past the first ``_KEPT``. A file that is not there (a copy of the
@@ -1112,7 +1116,7 @@ def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path) -> tuple[l
     earlier version's journal, which may be another folder's."""
     found: list[_Unlike] = []
     more = 0
-    for key, outputs_json in records:
+    for key, outputs_json, state in records:
         for output in (_done_outputs(outputs_json) or {}).values():  # none: named by _unlogged
             place = output.get("file")
             if not isinstance(place, str) or Path(place).is_absolute() or ".." in Path(place).parts:
@@ -1121,7 +1125,7 @@ def _files_changed(records: Iterable[tuple[str, str]], out_dir: Path) -> tuple[l
             if digest is None or digest == output.get("sha256"):
                 continue
             if len(found) < _KEPT:
-                found.append(_Unlike(key, place, digest, str(output.get("sha256"))))
+                found.append(_Unlike(key, place, digest, str(output.get("sha256")), state == FAILED))
             else:
                 more += 1
     return found, more
@@ -1184,7 +1188,8 @@ def _look_again(path: Path, unlike: list[_Unlike], followed: _Chain, *, every_fi
             read_again = every_file or issued != item.issued
             digest = _file_digest(path.parent / item.place) if read_again else item.digest
             if digest is not None and digest != issued:
-                left.append(item._replace(digest=digest, issued=issued))
+                kept = row is not None and row[0] == FAILED
+                left.append(item._replace(digest=digest, issued=issued, kept=kept))
     finally:
         db.close()
     return left
@@ -1218,10 +1223,13 @@ def _fix_for_files(run_going_on: bool, log_left: bool) -> str:
     return "?); restore it from a copy"
 
 
+_KEPT_NOTE = ", failed, keeping it from an earlier run"
+
+
 def _not_as_issued(unlike: list[_Unlike], more: int, out_dir: Path, fix: str) -> list[str]:
-    found = [f"{out_dir / item.place} (record {item.key}) is not the file issued: its sha256 is "
-             f"{item.digest[:16]}..., the journal's {item.issued[:16]}... (replaced, edited, or the "
-             f"journal of another folder{fix}" for item in unlike[:_MAX_LISTED]]
+    found = [f"{out_dir / item.place} (record {item.key}{_KEPT_NOTE * item.kept}) is not the file issued: "
+             f"its sha256 is {item.digest[:16]}..., the journal's {item.issued[:16]}... (replaced, edited, "
+             f"or the journal of another folder{fix}" for item in unlike[:_MAX_LISTED]]
     more += len(unlike) - len(found)
     return found + ([f"... and {more} more files not as issued"] if more else [])
 
