@@ -62,3 +62,24 @@ def test_demo_interrupted_stops_before_the_badges(env: None, tmp_path: Path,
     assert result.exit_code == cli.EXIT_INTERRUPTED, result.output
     assert not (tmp_path / "out" / "ob3").exists() and not (tmp_path / "out" / "clr").exists()
     assert result.stdout == ""
+
+
+def test_demo_run_again_on_a_changed_row_makes_its_badges_anew_rather_than_removing_them(
+        env: None, tmp_path: Path) -> None:
+    """A demo makes the Open Badges and CLRs after its export, so an award made again from a
+    changed row keeps them, made from the row as it is now, with no note to make them again."""
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES / "imperial", fixtures / "imperial")
+    out = tmp_path / "out"
+    assert _demo(fixtures, out).exit_code == 0
+    awards = fixtures / "imperial" / "awards.csv"
+    text = awards.read_text("utf-8-sig")
+    (row,) = [line for line in text.splitlines() if line.startswith("IMP-2025-000101,")]
+    awards.write_text(text.replace(row, row.replace(",Distinction,", ",MALLORY,")), "utf-8")
+    again = _demo(fixtures, out)
+    assert again.exit_code == 0, again.stderr
+    assert "Open Badge(s)" not in again.stderr, again.stderr
+    report, _ = _records(out)
+    (redone,) = [record["redone"] for record in report["records"] if record["award_id"] == "IMP-2025-000101"]
+    assert redone == "the row changed", redone
+    assert "MALLORY" in (out / "ob3" / "imperial_IMP-2025-000101.json").read_text("utf-8")

@@ -1370,7 +1370,7 @@ def demo(out_dir: Path, fixtures: Path | None) -> None:
     sealed_jobs = [replace(job, seal=demo_seal(out_dir / "test-seal" / job.catalogue.parent.name,
                                                load_catalogue(job.catalogue))) for job in jobs]
     options = RunOptions(out_dir=out_dir, store_root=store_root,
-                         formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers())
+                         formats=("edc", "ebsi", "edc-xml", "loq"), workers=default_workers(), badges=True)
     code = _run_jobs(sealed_jobs, options, quiet=False)
     if code == EXIT_INTERRUPTED:  # Ctrl-C means stop, not go on with the badges
         sys.exit(code)

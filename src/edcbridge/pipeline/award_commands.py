@@ -118,6 +118,13 @@ def pages_and_badges(out_dir: Path, key: str) -> dict[str, Path]:
             **{f"ob3{suffix}": out_dir / "ob3" / f"{badge}{suffix}" for suffix in (".json", ".jwt")}}
 
 
+def badges_command(out_dir: Path, sealed: bool,
+                   given: str = "the awards files and catalogue they were made from") -> str:
+    """The command that makes the Open Badges and CLRs of OUT again (withdrawn awards left out)."""
+    return (f"edcbridge badges AWARDS... -c CATALOGUE -o {shlex.quote(str(out_dir))}"
+            + (" --seal P12" if sealed else "") + f" ({given})")
+
+
 def say(said: Said, quiet: bool) -> None:
     if said.line and not (quiet and said.ok):
         click.echo(said.line, err=True)

@@ -92,6 +92,7 @@ class RunOptions:
     ebsi_signer: Any = None  # an EbsiSigner: the EBSI profile also signed with the issuer's DID key
     rows: int | None = None  # the input's award rows, when counted beforehand: see not_read
     preview: bool = False  # pages are made after the run (export --preview): a page is made anew
+    badges: bool = False  # Open Badges and CLRs are made after the run (demo): made anew likewise
 
 
 @dataclass
@@ -294,6 +295,10 @@ class _Runner:
         # seal makes again: kept under the sealed run's input while their sealed file stays recorded
         self.unrecorded: list[Path] = []  # files changed by hand that records made again no longer list
         self.unrecorded_pending: list[Path] = []  # of those, the ones not yet committed
+        self.badges_removed: list[list[Path]] = []  # of each record made again, its Open Badge and CLRs
+        self.badges_pending: list[list[Path]] = []  # of those, the ones not yet committed
+        self.clrs: dict[str, list[Path]] | None = None  # the CLRs of OUT/clr/ by the badges they hold
+        self.clrs_taken: set[Path] = set()  # those this run removes: each named for every award it held
         self.altered: list[Path] = []  # files changed by hand that records skipped as done still list
         self.redelivering: set[str] = set()  # the --redeliver values naming a credential of this run
         self.load_warnings: dict[str, list[str]] = {}  # of rows with the workers, by record key
@@ -341,11 +346,15 @@ class _Runner:
         outdated: list[Path] = []
         unrecorded: list[Path] = []
         pages: list[Path] = []
+        badges: list[Path] = []
         if earlier and redone and outcome.state == "done" and status != "skipped":
             outputs, outdated, unrecorded = _other_formats(earlier, outcome.outputs, redone[1],
                                                            self.options.out_dir)
             if redone[1] and not self.options.preview:
-                pages = _earlier_pages(self.options.out_dir, outcome.key)
+                pages = _earlier_pages(self.options.out_dir, outcome.key, "preview")
+            if redone[1] and not self.options.badges:
+                badges = _earlier_pages(self.options.out_dir, outcome.key, "ob3") + \
+                    self._clrs_of(outcome.key)
             outcome.warnings += _kept_warnings(earlier_warnings, outputs.keys() - outcome.outputs.keys(),
                                                outcome.warnings)
         input_hash = outcome.input_hash
@@ -357,7 +366,8 @@ class _Runner:
             elif outcome.state == "done":
                 if redone:
                     outcome.redone = redone[0] + _removed_or_unrecorded(outdated, unrecorded) + \
-                        "".join(f"; {page} removed: a preview page of the award as it was" for page in pages)
+                        "".join(f"; {page} removed: a preview page of the award as it was"
+                                for page in pages) + _badges_removed(badges, self.options.out_dir)
                 self.journal.record(outcome.key, input_hash, "done", None, outputs,
                                     None, actions, outcome.warnings, made_from, outcome.redone)
             elif outcome.key:
@@ -369,8 +379,9 @@ class _Runner:
         if earlier and outcome.state == "done" and status != "skipped":
             stale = (_stale_file(old["path"], outcome.outputs[name]["path"], self.options.out_dir)
                      for name, old in earlier.items() if name in outcome.outputs)
-            self.replaced += [path for path in stale if path is not None] + outdated + pages
+            self.replaced += [path for path in stale if path is not None] + outdated + pages + badges
             self.unrecorded_pending += unrecorded
+            self.badges_pending += [badges] if badges else []
         if self.options.deliver is not None:
             self._queue_delivery(outcome, self.options.deliver)
         self.pending.append((outcome, status or outcome.state, outputs if files is None else files))
@@ -392,6 +403,24 @@ class _Runner:
                 time.monotonic() - self.last_commit >= self.options.commit_seconds:
             self.flush()
 
+    def _clrs_of(self, key: str) -> list[Path]:
+        """The learners' CLRs in OUT/clr/ (``badges -o OUT``) that embed the award's Open Badge,
+        each with its VC-JWT; the folder is read once a run, when a record first asks."""
+        from edcbridge.badges.export import held_badges
+        from edcbridge.badges.ob3 import credential_id
+
+        if self.clrs is None:
+            self.clrs = {}
+            for path in sorted((self.options.out_dir / "clr").glob("*.json")):
+                for badge in held_badges(path):
+                    self.clrs.setdefault(badge, []).append(path)
+        issuer, _, award_id = key.partition("/")
+        found = [file for path in self.clrs.get(credential_id(issuer, award_id), [])
+                 for file in (path, path.with_suffix(".jwt"))
+                 if file in self.clrs_taken or file.is_file()]
+        self.clrs_taken.update(found)
+        return found
+
     def _queue_delivery(self, outcome: Outcome, target: WalletTarget) -> None:
         """A sealed credential of this run, new or skipped as done, waits for delivery (only
         this run's are delivered: a record that failed is not, in no version)."""
@@ -411,6 +440,7 @@ class _Runner:
             self.pending.clear()
             self.replaced.clear()
             self.unrecorded_pending.clear()
+            self.badges_pending.clear()
 
     def flush(self) -> None:
         replaced, self.replaced = self.replaced, []
@@ -426,6 +456,8 @@ class _Runner:
         self.last_commit = time.monotonic()
         self.unrecorded += self.unrecorded_pending
         self.unrecorded_pending = []
+        self.badges_removed += self.badges_pending
+        self.badges_pending = []
         pending, self.pending = self.pending, []  # a second Ctrl-C in here reports none twice
         for outcome, status, files in pending:  # all into the reports first: a callback may fail
             listed = outcome if files is outcome.outputs else replace(outcome, outputs=files)
@@ -628,13 +660,28 @@ def _kept_warnings(earlier: tuple[str, ...], kept: Iterable[str], now: list[str]
     return [warning for warning in earlier if about and warning.startswith(about) and warning not in now]
 
 
-def _earlier_pages(out_dir: Path, key: str) -> list[Path]:
-    """The award's preview pages in OUT (``export --preview``, ``preview``): no record lists
-    them, and one made before the award changed shows it as it was (its old grade, say)."""
+def _earlier_pages(out_dir: Path, key: str, folder: str) -> list[Path]:
+    """The award's preview pages (``folder`` preview: ``export --preview``, ``preview``) or Open
+    Badge (ob3: ``badges -o OUT``) in OUT: no record lists them, and one made before the award
+    changed shows it as it was (its old grade, say)."""
     from edcbridge.pipeline.award_commands import pages_and_badges
 
     return [path for name, path in pages_and_badges(out_dir, key).items()
-            if name.startswith("preview") and path.is_file()]
+            if name.startswith(folder) and path.is_file()]
+
+
+def _badges_removed(files: list[Path], out_dir: Path) -> str:
+    """The end of a record's ``redone``: its Open Badge and its learner's CLRs removed, a CLR
+    named by its folder alone (its name is the learner's id, which the audit trail does not hold)."""
+    from edcbridge.pipeline.award_commands import trail_name
+
+    badges = "".join(f"; {path} removed: an Open Badge of the award as it was"
+                     for path in files if path.parent.name == "ob3")
+    clrs = sorted({trail_name(path.relative_to(out_dir).as_posix())
+                   for path in files if path.parent.name == "clr"}, key=lambda place: place.endswith(".jwt"))
+    if not clrs:
+        return badges
+    return badges + f"; its learner's CLR ({', '.join(clrs)}) removed: it held the award as it was"
 
 
 def _removed_or_unrecorded(outdated: list[Path], unrecorded: list[Path]) -> str:
@@ -986,6 +1033,7 @@ def _run(jobs: list[tuple[Job, Catalogue]], options: RunOptions,
         runner.flush()
         runner.result.notes += _unrecorded_note(runner.unrecorded, options.out_dir)
         runner.result.notes += _altered_note(runner.altered, options.out_dir)
+        runner.result.notes += _badges_note(runner.badges_removed, options.out_dir)
         runner.result.notes += _withdrawn_rows_note(runner.result, options.out_dir)
         runner.result.notes += _erased_rows_note(runner.result, options.out_dir)
         runner.result.interrupted = runner.interrupted
@@ -1123,6 +1171,25 @@ def _unrecorded_note(paths: list[Path], out_dir: Path) -> list[str]:
             f"{out_dir / 'report.csv'} names each): those still there are left in the folder, unknown "
             "to the reports and to wallet deliveries\n    fix: delete them, or run with their format "
             "(with the seal, for a sealed credential) to make them again"]
+
+
+def _badges_note(removed: list[list[Path]], out_dir: Path) -> list[str]:
+    """The Open Badges and CLRs of ``badges -o OUT`` that records made again from a changed row
+    or catalogue part removed (each record's ``redone`` names them), said once for the run with
+    the command that makes them again: an export has neither the badges' seal nor their options."""
+    from edcbridge.pipeline.award_commands import badges_command
+
+    if not removed:
+        return []
+    files = [path for paths in removed for path in paths]
+    badges = sum(any(path.parent.name == "ob3" for path in paths) for paths in removed)
+    clrs = len({path.with_suffix("") for path in files if path.parent.name == "clr"})
+    sealed = any(path.suffix == ".jwt" for path in files)
+    command = badges_command(out_dir, sealed, "the awards files as they are now, each of the learners' "
+                             "awards among them, as a CLR bundles them all")
+    return [f"{out_dir}: {len(removed)} award(s) made again from a changed row or part of the catalogue had "
+            f"{badges} Open Badge(s) and {clrs} learner's CLR(s) holding them as they were: removed (the "
+            f"redone column of {out_dir / 'report.csv'} names them)\n    fix: make them again: {command}"]
 
 
 def _altered_note(paths: list[Path], out_dir: Path) -> list[str]:

@@ -18,7 +18,6 @@ and the same command moves and closes what is left, naming the offers it closes 
 from __future__ import annotations
 
 import hashlib
-import shlex
 import sqlite3
 import sys
 import time
@@ -29,6 +28,7 @@ import click
 from edcbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, quiet_option, reason_text
 from edcbridge.pipeline.award_commands import (
     Said,
+    badges_command,
     closing_recorded,
     event_detail,
     event_name,
@@ -116,12 +116,6 @@ def _learner_records(out_dir: Path, key: str) -> dict[str, Path]:
     return found
 
 
-def _badges_command(out_dir: Path, sealed: bool) -> str:
-    """The command that makes the Open Badges and CLRs of OUT again (withdrawn awards left out)."""
-    return (f"edcbridge badges AWARDS... -c CATALOGUE -o {shlex.quote(str(out_dir))}"
-            + (" --seal P12" if sealed else "") + " (the awards files and catalogue they were made from)")
-
-
 def _clr_warning(out_dir: Path, key: str, planned: dict[str, dict[str, str]]) -> list[str]:
     """What to run to publish again the learner's other awards that went with its CLR."""
     from edcbridge.badges.export import held_badges
@@ -135,7 +129,7 @@ def _clr_warning(out_dir: Path, key: str, planned: dict[str, dict[str, str]]) ->
     shown = ", ".join(record for record in records if record.endswith(".json")) or ", ".join(records)
     sealed = any(record.endswith(".jwt") for record in records)
     return [f"warning: {key}: its learner's CLR ({shown}) held it and was withdrawn whole, with the "
-            f"learner's other awards in it; make it again without {key}: {_badges_command(out_dir, sealed)}"]
+            f"learner's other awards in it; make it again without {key}: {badges_command(out_dir, sealed)}"]
 
 
 def _gone(out_dir: Path, outputs: dict[str, dict[str, str]],
@@ -326,7 +320,7 @@ def _badges_again(out_dir: Path, kept: list[str]) -> str:
         return ""
     sealed = any(file.endswith(".jwt") for file in badges)
     return (f"; to publish its Open Badge and put it back in its learner's CLR: "
-            f"{_badges_command(out_dir, sealed)}")
+            f"{badges_command(out_dir, sealed)}")
 
 
 def _offers_stay_closed(out_dir: Path, key: str) -> str:
