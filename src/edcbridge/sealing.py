@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from edcbridge.model import Catalogue, Organisation
 from edcbridge.schemas import SchemaStore
 from edcbridge.seal import IssuerIdentity, Level, Sealer, TsaClient, generate_test_seal
 from edcbridge.seal.errors import PasswordError, SealError
+from edcbridge.seal.sealer import legal_names, plain_name
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -133,8 +133,11 @@ def credential_issuer_mismatch(certificate: Callable[[], IssuerIdentity], text: 
 def issuer_mismatch(certificate: Callable[[], IssuerIdentity], doc: dict[str, Any]) -> str | None:
     """:func:`credential_issuer_mismatch` of a credential already read. The legal names must
     agree (apart from case, accents and punctuation: "Velocert OÜ" is "VELOCERT OU"), and the
-    eIDAS identifiers too when the credential gives one. An issuer named only by reference
-    (a string) is left to the shapes, which require the organisation itself."""
+    eIDAS identifiers too when the credential gives one. Every name counts, as a reader may be
+    shown any: a name in another language than the certificate's is the organisation's only when
+    the eIDAS identifier ties the issuer to the certificate, otherwise it is named (a seal's own
+    name beside a famous one does not pass the famous one off as the sealer's). An issuer named
+    only by reference (a string) is left to the shapes, which require the organisation itself."""
     if "issuer" not in doc:
         return None
     issuer = doc["issuer"]
@@ -144,18 +147,25 @@ def issuer_mismatch(certificate: Callable[[], IssuerIdentity], doc: dict[str, An
         return None
     if not isinstance(issuer, dict) or not isinstance(issuer.get("legalName"), dict):
         return "the credential's issuer cannot be read, so it cannot be compared with the certificate"
-    names = {str(name).strip() for values in issuer["legalName"].values()
-             for name in (values if isinstance(values, list) else [values])}
+    named = legal_names(issuer)
+    names = {name for _, name in named}
     eidas = issuer.get("eIDASIdentifier")
     notation = str(eidas.get("notation") or "") if isinstance(eidas, dict) else ""
     identity = certificate()
     problems = []
-    if notation and _identifier(notation) != _identifier(identity.organisation_identifier):
+    tied = bool(notation) and _identifier(notation) == _identifier(identity.organisation_identifier)
+    if notation and not tied:
         problems.append(f"the issuer's eIDAS identifier is {notation!r}, the certificate's "
                         f"{identity.organisation_identifier!r}")
+    unmatched = [(language, name) for language, name in named
+                 if not _names_agree(identity.legal_name, {name})]
     if not _names_agree(identity.legal_name, names):
         problems.append(f"the issuer is {' / '.join(sorted(names))}, the certificate's organisation "
                         f"{identity.legal_name!r}")
+    elif unmatched and not tied:
+        also = ", ".join(f"{name!r} ({language})" for language, name in unmatched)
+        problems.append(f"the issuer is also named {also}: not the certificate's organisation "
+                        f"{identity.legal_name!r}, and no eIDAS identifier ties the issuer to it")
     return "; ".join(problems) or None
 
 
@@ -174,20 +184,14 @@ def same_organisation(first: Organisation, second: Organisation) -> bool:
     a legal name they share, apart from case, accents and punctuation."""
     if first.eidas_identifier and second.eidas_identifier:
         return _identifier(first.eidas_identifier) == _identifier(second.eidas_identifier)
-    names = {_plain(name) for name in first.legal_name.values()}
-    return any(_plain(name) in names for name in second.legal_name.values())
+    names = {plain_name(name) for name in first.legal_name.values()}
+    return any(plain_name(name) in names for name in second.legal_name.values())
 
 
 def _names_agree(certificate_name: str, names: set[str]) -> bool:
     """Equal once case, accents and punctuation are set aside (certificates are often in
     capitals and plain ASCII)."""
-    return _plain(certificate_name) in {_plain(name) for name in names}
-
-
-def _plain(name: str) -> str:
-    letters = unicodedata.normalize("NFKD", name.casefold())
-    letters = "".join(c for c in letters if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", letters).split())
+    return plain_name(certificate_name) in {plain_name(name) for name in names}
 
 
 def check_timestamp_authority(factory: SealFactory) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -49,6 +51,23 @@ def certificate_identity(certificate: x509.Certificate) -> IssuerIdentity:
     report = describe(certificate)
     return IssuerIdentity(report.organisation_name or "", report.organisation_identifier or "",
                           report.country or "")
+
+
+def plain_name(name: str) -> str:
+    """An organisation name as names are compared: without case, accents and punctuation
+    (certificates are often in capitals and plain ASCII: "Velocert OÜ" is "VELOCERT OU")."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", letters).split())
+
+
+def legal_names(issuer: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each legal name (language, name) an issuer object gives, in the order written."""
+    given = issuer.get("legalName")
+    if not isinstance(given, dict):
+        return []
+    return [(str(language), str(name).strip()) for language, values in given.items()
+            for name in (values if isinstance(values, list) else [values])]
 
 
 class SealerOptions(TypedDict, total=False):

@@ -1,0 +1,103 @@
+"""verify compares every legal name the credential gives its issuer with the seal certificate:
+one name of the sealer beside a famous one does not pass the famous one off as the sealer's,
+unless the eIDAS identifier ties the issuer to the certificate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from edcbridge.seal import Sealer, SealKey, devpki
+from edcbridge.seal.cli import register as register_seal
+from edcbridge.sealing import credential_issuer_mismatch
+
+
+@click.group()
+def main() -> None:
+    """verify comparing the issuer with the seal certificate, as the edcbridge command does."""
+
+
+register_seal(main, issuer_check=credential_issuer_mismatch)
+
+
+@pytest.fixture(scope="module")
+def mill() -> devpki.DevPki:
+    return devpki.generate(organisation="Diploma Mill OÜ", organisation_identifier="NTREE-12345678",
+                           country="EE")
+
+
+@pytest.fixture(scope="module")
+def vienna() -> devpki.DevPki:
+    return devpki.generate(organisation="Universität Wien", organisation_identifier="NTRAT-U0001",
+                           country="AT")
+
+
+def _sealed(pki: devpki.DevPki, path: Path, legal_name: dict[str, Any], eidas: str | None = None) -> Path:
+    issuer: dict[str, Any] = {"id": "urn:x:org", "type": "Organisation", "legalName": legal_name}
+    if eidas is not None:
+        issuer["eIDASIdentifier"] = {"type": "LegalIdentifier", "notation": eidas}
+    doc = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:x:credential",
+           "type": ["VerifiableCredential"], "issuer": issuer}
+    sealer = Sealer(SealKey(pki.seal.key, pki.seal.certificate, (pki.root.certificate,)))
+    path.write_text(sealer.seal(json.dumps(doc, ensure_ascii=False)), encoding="utf-8")
+    return path
+
+
+def _verify(*args: str) -> Result:
+    return CliRunner().invoke(main, ["verify", *args])
+
+
+def test_a_famous_name_beside_the_sealers_own_is_named_as_not_the_certificates(
+        mill: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"en": "University of Tartu", "et": "Diploma Mill OÜ"})
+    result = _verify(str(sealed))
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{sealed}: CHECK: the seal is intact, but sealed by another organisation than "
+                            "the credential's issuer"), first
+    assert "'University of Tartu' (en)" in first and "'Diploma Mill OÜ'" in first
+    as_json = json.loads(_verify("--json", str(sealed)).stdout)[0]
+    assert as_json["verdict"] == "CHECK" and as_json["ok"] is True
+    assert "'University of Tartu' (en)" in as_json["note"] and "(et)" not in as_json["note"]
+
+
+def test_a_second_value_in_one_language_is_compared_too(mill: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"en": ["Diploma Mill OU", "University of Tartu"]})
+    note = json.loads(_verify("--json", str(sealed)).stdout)[0]["note"]
+    assert "'University of Tartu' (en)" in note and "Diploma Mill OU'" not in note
+
+
+def test_names_the_sealer_gives_alike_apart_from_case_and_accents_need_no_note(
+        mill: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"en": "DIPLOMA MILL OU", "et": "Diploma Mill OÜ"})
+    result = json.loads(_verify("--json", str(sealed)).stdout)[0]
+    assert result["verdict"] == "UNCONFIRMED" and "note" not in result
+
+
+def test_another_eidas_identifier_is_noted_whatever_the_names(mill: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"et": "Diploma Mill OÜ"}, eidas="NTREE-74000323")
+    note = json.loads(_verify("--json", str(sealed)).stdout)[0]["note"]
+    assert "the issuer's eIDAS identifier is 'NTREE-74000323', the certificate's 'NTREE-12345678'" in note
+
+
+def test_translations_of_the_name_need_no_note_when_the_eidas_identifier_ties_them(
+        vienna: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(vienna, tmp_path / "a.jsonld", {"de": "Universität Wien", "en": "University of Vienna"},
+                     eidas="NTRAT-U0001")
+    result = _verify("--json", str(sealed))
+    assert result.exit_code == 0, result.output
+    as_json = json.loads(result.stdout)[0]
+    assert as_json["verdict"] == "UNCONFIRMED" and "note" not in as_json
+
+
+def test_without_an_eidas_identifier_a_translation_cannot_be_told_from_another_name(
+        vienna: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(vienna, tmp_path / "a.jsonld", {"de": "Universität Wien", "en": "University of Vienna"})
+    note = json.loads(_verify("--json", str(sealed)).stdout)[0]["note"]
+    assert "the issuer is also named 'University of Vienna' (en): not the certificate's organisation " \
+           "'Universität Wien', and no eIDAS identifier ties the issuer to it" in note
