@@ -1,6 +1,7 @@
 """verify compares every legal name the credential gives its issuer with the seal certificate:
 one name of the sealer beside a famous one does not pass the famous one off as the sealer's,
-unless the eIDAS identifier ties the issuer to the certificate."""
+unless the eIDAS identifier ties the issuer to the certificate; and the verdict always shows
+who sealed (organisation and identifier) beside the issuer the credential names."""
 
 from __future__ import annotations
 
@@ -101,3 +102,38 @@ def test_without_an_eidas_identifier_a_translation_cannot_be_told_from_another_n
     note = json.loads(_verify("--json", str(sealed)).stdout)[0]["note"]
     assert "the issuer is also named 'University of Vienna' (en): not the certificate's organisation " \
            "'Universität Wien', and no eIDAS identifier ties the issuer to it" in note
+
+
+def test_the_verdict_shows_the_sealer_beside_the_issuers_names(vienna: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(vienna, tmp_path / "a.jsonld", {"de": "Universität Wien", "en": "University of Vienna"},
+                     eidas="NTRAT-U0001")
+    first = _verify(str(sealed)).stdout.splitlines()[0]
+    assert first.startswith(f"{sealed}: UNCONFIRMED: "), first
+    # the names that are not the certificate's come first: those are the ones to weigh
+    assert "Sealed by 'Universität Wien' (NTRAT-U0001) for the issuer the credential names: " \
+           "'University of Vienna' (en), 'Universität Wien' (de)." in first
+
+
+def test_the_verdict_shows_the_sealer_beside_a_famous_name_the_identifier_ties_to_it(
+        mill: devpki.DevPki, tmp_path: Path) -> None:
+    """The sealer's own eIDAS identifier makes the credential its own, whatever it calls itself
+    in another language: the reader sees who sealed it beside that name."""
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"et": "Diploma Mill OÜ", "en": "University of Tartu"},
+                     eidas="12345678")
+    first = _verify(str(sealed)).stdout.splitlines()[0]
+    assert "Sealed by 'Diploma Mill OÜ' (NTREE-12345678) for the issuer the credential names: " \
+           "'University of Tartu' (en), 'Diploma Mill OÜ' (et)." in first, first
+
+
+def test_a_long_list_of_names_ends_saying_how_many_more(mill: devpki.DevPki, tmp_path: Path) -> None:
+    names = {f"l{number}": "Diploma Mill OÜ" for number in range(8)}
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {**names, "en": "University of Tartu"}, eidas="12345678")
+    first = _verify(str(sealed)).stdout.splitlines()[0]
+    assert "names: 'University of Tartu' (en), 'Diploma Mill OÜ' (l0)," in first
+    assert "'Diploma Mill OÜ' (l4) and 3 other name(s)." in first
+
+
+def test_a_name_written_to_fool_a_terminal_is_written_out(mill: devpki.DevPki, tmp_path: Path) -> None:
+    sealed = _sealed(mill, tmp_path / "a.jsonld", {"et": "Diploma Mill OÜ", "en": "Univ \u202eutraT"})
+    first = _verify(str(sealed)).stdout.splitlines()[0]
+    assert "\u202e" not in first and "'Univ [U+202E]utraT' (en)" in first

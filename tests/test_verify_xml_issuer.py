@@ -53,3 +53,11 @@ def test_a_seal_by_the_issuer_itself_is_valid(reference: Path, tmp_path: Path) -
     result = CliRunner().invoke(main, ["verify-xml", "--trust-anchor", str(anchor), str(sealed)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{sealed}: VALID (XAdES B-B): ")
+
+
+def test_the_verdict_shows_who_sealed_beside_the_issuer_the_credential_names(reference: Path,
+                                                                             tmp_path: Path) -> None:
+    sealed, anchor = _sealed_by("University Great", reference, tmp_path)
+    first = CliRunner().invoke(main, ["verify-xml", "--trust-anchor", str(anchor), str(sealed)]).stdout
+    assert "Sealed by 'University Great' (NTRGB-99999999) for the issuer the credential names: " \
+           "'University Great' (en)." in first.splitlines()[0]

@@ -30,6 +30,7 @@ from edcbridge.seal.verify import (
     VerifyOptions,
     marked_for_tests,
     seal_outcome,
+    sealer_identifier,
     sealer_name,
 )
 
@@ -57,7 +58,8 @@ def x5c_outcome(result: Verification, *, anchored: bool, note: str | None) -> Ou
     """The verdict JAdES gives the same checks, saying what the file is (and ``note``: what was
     not checked, such as the issuer's DID document)."""
     outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
-                           test=marked_for_tests(result.certificate))
+                           test=marked_for_tests(result.certificate),
+                           identifier=sealer_identifier(result.certificate))
     sentence = f"{WHAT}, its seal certificate in the x5c of its header's jwk: {outcome.sentence}"
     return Outcome(outcome.verdict, sentence + (f" Note: {note}." if note else ""), outcome.passed)
 

@@ -30,7 +30,7 @@ from edcbridge.seal.batch import TSA_REQUESTS_AT_ONCE, Staged, remove_left_behin
 from edcbridge.seal.certs import LISTS_UNCHECKED
 from edcbridge.seal.errors import PasswordError, SealError, SealFormatError
 from edcbridge.seal.jades import ALGORITHMS
-from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity
+from edcbridge.seal.sealer import IssuerIdentity, Level, Sealer, certificate_identity, issuer_names
 from edcbridge.seal.tsa import TsaClient
 from edcbridge.seal.verify import (
     CHECKS,
@@ -49,6 +49,7 @@ from edcbridge.seal.verify import (
     read_for_verification,
     seal_outcome,
     sealed_by_another,
+    sealer_identifier,
     sealer_name,
     shown,
     summary_line,
@@ -516,9 +517,24 @@ def _jades_report(path: Path, data: bytes, result: Verification, anchored: bool,
     if result.certificate is not None:
         outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
                                test=marked_for_tests(result.certificate),
-                               note=joined_notes(unsigned_note(result.unsigned_content), note))
+                               note=joined_notes(unsigned_note(result.unsigned_content), note),
+                               identifier=sealer_identifier(result.certificate), issuer=_issuer_names(result))
         return _Report(path, result, outcome, note)
     return _Report(path, result, _unread_jades(data, result, did_documents), note)
+
+
+def _issuer_names(result: Verification) -> list[tuple[str, str]]:
+    """The legal names the sealed credential gives its issuer, for the verdict to show beside
+    the organisation that sealed it."""
+    if result.certificate is None or result.payload is None:
+        return []
+    try:
+        doc = json.loads(result.payload)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(doc, dict):
+        return []
+    return issuer_names(doc, certificate_identity(result.certificate).legal_name)
 
 
 def _unassigned_note(payload: str | None) -> str | None:

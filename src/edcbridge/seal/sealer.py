@@ -70,6 +70,16 @@ def legal_names(issuer: dict[str, Any]) -> list[tuple[str, str]]:
             for name in (values if isinstance(values, list) else [values])]
 
 
+def issuer_names(doc: dict[str, Any], certificate_name: str) -> list[tuple[str, str]]:
+    """The legal names of the issuer a credential gives as an object, those that are not the
+    certificate's organisation *certificate_name* first (the ones a reader must weigh)."""
+    issuer = doc.get("issuer")
+    if isinstance(issuer, list) and len(issuer) == 1:  # the same graph as the object itself
+        issuer = issuer[0]
+    named = legal_names(issuer) if isinstance(issuer, dict) else []
+    return sorted(named, key=lambda given: plain_name(given[1]) == plain_name(certificate_name))
+
+
 class SealerOptions(TypedDict, total=False):
     """The constructor's keyword options, shared by the loaders."""
 

@@ -924,6 +924,24 @@ def sealer_name(certificate: x509.Certificate | None) -> str | None:
     return None
 
 
+def sealer_identifier(certificate: x509.Certificate | None) -> str:
+    """The organisation identifier (2.5.4.97) the seal certificate names, safe to print, else ''."""
+    if certificate is None:
+        return ""
+    found = certificate.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_IDENTIFIER)
+    return shown(str(found[0].value)) if found else ""
+
+
+_SHOWN_NAMES = 6  # issuer names the verdict quotes; a longer list ends saying how many more
+
+
+def _issuer_words(names: Sequence[tuple[str, str]]) -> str:
+    """The issuer's legal names (language, name) as the verdict quotes them."""
+    quoted = [f"'{shown(name)}' ({shown(language)})" for language, name in names[:_SHOWN_NAMES]]
+    more = len(names) - _SHOWN_NAMES
+    return ", ".join(quoted) + (f" and {more} other name(s)" if more > 0 else "")
+
+
 _TEST_WORD = re.compile(r"\bTEST\b")
 
 
@@ -947,14 +965,20 @@ class Outcome:
 
 
 def seal_outcome(checks: dict[str, Check], *, anchored: bool, sealer: str | None,
-                 note: str | None = None, test: str = "") -> Outcome:
+                 note: str | None = None, test: str = "", identifier: str = "",
+                 issuer: Sequence[tuple[str, str]] = ()) -> Outcome:
     """The verdict on a seal that could be read, the worst finding first: INVALID when the seal
     or its timestamp fails or a revocation is reported; CHECK for the other errors (the official
     format, a date, revocation not established, a seal whose algorithm is not checked here) or a
     seal by another organisation; then VALID (chains to a trust anchor) or UNCONFIRMED (no trust
-    anchor given: anyone can seal in any name)."""
+    anchor given: anyone can seal in any name). Who sealed (*sealer*, its organisation
+    *identifier*) is said beside the issuer's legal names (language, name) the credential gives:
+    a reader sees the organisation the seal proves next to the names a viewer shows."""
     errors = {name: check.reason for name, check in checks.items() if check.status == "ERROR"}
-    by = f" Sealed by '{sealer}'." if sealer else ""
+    by = ""
+    if sealer:
+        by = f" Sealed by '{sealer}'" + (f" ({identifier})" if identifier else "")
+        by += (f" for the issuer the credential names: {_issuer_words(issuer)}." if issuer else ".")
     if test:
         by += f" Its certificate says '{test}': a TEST seal, not a real one."
     failed = [name for name in ("SEAL", "TIMESTAMP", "CERTIFICATE") if name in errors]

@@ -30,6 +30,8 @@ from edcbridge.output import json_text, printable
 from edcbridge.validation.findings import Finding, Report, seal_not_checked
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from edcbridge.schemas import SchemaStore
     from edcbridge.seal.verify import Check, Outcome, QualifiedTsa, Status
     from edcbridge.trust.trusted_list import TrustService
@@ -535,11 +537,13 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     """The verdict: on the seal when one could be read; else what the file (its bytes as read)
     is (an unsealed credential, JSON, a PDF...), a refused seal structure staying INVALID."""
     from edcbridge.folder_files import other_file
+    from edcbridge.seal.sealer import certificate_identity, issuer_names
     from edcbridge.seal.verify import (
         joined_notes,
         marked_for_tests,
         not_read_outcome,
         seal_outcome,
+        sealer_identifier,
         sealer_name,
         unread_outcome,
         unreadable_outcome,
@@ -549,11 +553,15 @@ def _xades_report(path: Path, data: bytes, result: XadesVerification, anchored: 
     if what is not None:  # a preview page, a report, a LOQ record...: named as verify names it
         return _not_a_credential(path, what)
     if result.certificate is not None:
-        issuer = _sealed_by_another(data, str(path), result)
-        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(result.certificate),
-                               note=joined_notes(result.unsigned_note(), issuer),
-                               test=marked_for_tests(result.certificate))
-        return XadesReport(path, result, outcome, issuer)
+        certificate = result.certificate
+        issuer = _issuer(data, str(path), result)
+        note = _sealed_by_another(certificate, issuer)
+        names = issuer_names({"issuer": issuer}, certificate_identity(certificate).legal_name)
+        outcome = seal_outcome(result.checks, anchored=anchored, sealer=sealer_name(certificate),
+                               note=joined_notes(result.unsigned_note(), note),
+                               test=marked_for_tests(certificate), identifier=sealer_identifier(certificate),
+                               issuer=names)
+        return XadesReport(path, result, outcome, note)
     head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
     reason = result.checks["SEAL"].reason
     expected = "a sealed EDC XML credential"
@@ -583,18 +591,15 @@ def _not_a_credential(path: Path, what: str) -> XadesReport:
     return XadesReport(path, XadesVerification(str(path), {name: skipped for name in XADES_CHECKS}), outcome)
 
 
-def _sealed_by_another(data: bytes, source: str, result: XadesVerification) -> str | None:
-    """As verify and the preview say of a sound seal made by another organisation than the issuer
-    the credential names (compared as for JSON-LD: legal names, and eIDAS identifiers when given)."""
-    from edcbridge.seal.sealer import certificate_identity
-    from edcbridge.seal.verify import sealed_by_another
-    from edcbridge.sealing import issuer_mismatch
+def _issuer(data: bytes, source: str, result: XadesVerification) -> dict[str, object] | None:
+    """The issuer the XML credential names, in the JSON-LD form the comparison with the seal
+    certificate reads (legal names, and the eIDAS identifier when given); None when the seal does
+    not hold or the model cannot read the credential."""
     from edcbridge.validation.document import NotACredential
     from edcbridge.xml.importer import NotImportable, import_bytes
     from edcbridge.xml.safe import XmlInputError
 
-    certificate = result.certificate
-    if certificate is None or result.checks["SEAL"].status != "OK":
+    if result.certificate is None or result.checks["SEAL"].status != "OK":
         return None
     try:
         imported = import_bytes(data, source)
@@ -604,6 +609,18 @@ def _sealed_by_another(data: bytes, source: str, result: XadesVerification) -> s
     issuer: dict[str, object] = {"legalName": dict(organisation.legal_name)}
     if organisation.eidas_identifier:
         issuer["eIDASIdentifier"] = {"notation": organisation.eidas_identifier}
+    return issuer
+
+
+def _sealed_by_another(certificate: x509.Certificate, issuer: dict[str, object] | None) -> str | None:
+    """As verify and the preview say of a sound seal made by another organisation than the issuer
+    the credential names (compared as for JSON-LD: legal names, and eIDAS identifiers when given)."""
+    from edcbridge.seal.sealer import certificate_identity
+    from edcbridge.seal.verify import sealed_by_another
+    from edcbridge.sealing import issuer_mismatch
+
+    if issuer is None:
+        return None
     problem = issuer_mismatch(lambda: certificate_identity(certificate), {"issuer": issuer})
     return sealed_by_another(problem) if problem else None
 
