@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,22 @@ def test_a_loq_document_the_changed_catalogue_no_longer_gives_is_named(env: None
     assert CliRunner().invoke(main, [*run, "--format", "edc", "--format", "loq"]).exit_code == 0
     result = CliRunner().invoke(main, run)  # made again from the catalogue as it is
     assert result.exit_code == 0 and str(document) not in result.stderr, result.stderr
+
+
+def test_a_run_with_no_loq_document_does_not_load_the_loq_export(store, tmp_path: Path) -> None:
+    """Whether an earlier LOQ document is outdated is asked only of one in the folder: a run
+    without one, and without --format loq, does not load the LOQ export (nor its XML Schema
+    library) before its first award."""
+    out = tmp_path / "out"
+    script = ("import sys\nfrom pathlib import Path\n"
+              "from edcbridge.pipeline import Job, RunOptions, run\n"
+              f"result = run([Job(Path({str(CATALOGUE)!r}), (Path({str(AWARDS)!r}),))], "
+              f"RunOptions(out_dir=Path({str(out)!r}), store_root=Path({str(store.root)!r})))\n"
+              "loaded = sorted(m for m in sys.modules if m in ('edcbridge.xml.export', 'edcbridge.xml.loq', "
+              "'xmlschema'))\n"
+              "print('DONE', result.done, 'LOADED', loaded)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert "LOADED []" in done.stdout and "DONE 0" not in done.stdout, done.stdout + done.stderr
 
 
 def _marked(catalogue: Catalogue, kind: str, key: str) -> Catalogue:

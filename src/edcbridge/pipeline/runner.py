@@ -1451,15 +1451,18 @@ def _write_loq(job: Job, catalogue: Catalogue, options: RunOptions, result: RunR
 def _earlier_loq_note(job: Job, catalogue: Catalogue, out_dir: Path) -> list[str]:
     """A run without ``--format loq`` leaves the LOQ document of an earlier run as it is; when it
     is no longer what the catalogue gives (the catalogue changed, or edcbridge did), registers
-    taking it from the folder would publish the catalogue as it was: said once."""
-    from edcbridge.xml import edc12, loq
-    from edcbridge.xml.export import LOQ_DIR
+    taking it from the folder would publish the catalogue as it was: said once. The XML code is
+    loaded only when there is such a document (loading the LOQ export takes its XML Schema
+    library, about 0.1 s before the run's first award)."""
+    from edcbridge.xml import LOQ_DIR
 
     path = out_dir / LOQ_DIR / f"{safe_name(catalogue.issuer)}.xml"
     try:
         written = path.read_bytes()
     except OSError:
         return []
+    from edcbridge.xml import edc12, loq
+
     if written == edc12.serialise(loq.to_loq(catalogue).tree):
         return []
     return [f"{job.catalogue}: {path} describes the catalogue as it was when an earlier run wrote it, not "

@@ -6,4 +6,6 @@ Every untrusted XML document is parsed by :mod:`edcbridge.xml.safe` and nowhere 
 
 from edcbridge.xml.safe import UnsafeXml, XmlInputError, parse_bytes, parse_file
 
-__all__ = ["UnsafeXml", "XmlInputError", "parse_bytes", "parse_file"]
+__all__ = ["LOQ_DIR", "UnsafeXml", "XmlInputError", "parse_bytes", "parse_file"]
+
+LOQ_DIR = "loq"  # the folder of OUT holding a catalogue's LOQ document

@@ -23,11 +23,10 @@ from edcbridge.seal.sealer import certificate_identity
 from edcbridge.seal.tsa import DEFAULT_TIMEOUT, TsaClient
 from edcbridge.sealing import issuer_refusal
 from edcbridge.validation.findings import Finding
-from edcbridge.xml import edc12, loq, xsd
+from edcbridge.xml import LOQ_DIR, edc12, loq, xsd
 from edcbridge.xml.xades import XadesSealer
 
 XML_DIR = "edc-xml"
-LOQ_DIR = "loq"
 
 
 @dataclass
