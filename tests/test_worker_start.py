@@ -1,5 +1,6 @@
-"""What a run's workers load when they start: with fork, the catalogue the run read and the seal
-the run opened are taken from memory, not read and decrypted again by each worker."""
+"""What a run's workers load when they start: with fork, the catalogue the run read, the seal
+the run opened and the shapes the run loaded are taken from memory, not read, decrypted and
+loaded again by each worker."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from edcbridge.schemas import SchemaStore
 from edcbridge.seal import devpki, keys
 from edcbridge.seal.errors import PasswordError
 from edcbridge.sealing import demo_seal
+from edcbridge.validation import fastshacl
 from tests.conftest import FIXTURES
 from tests.pipeline_support import synthetic_awards
 
@@ -63,6 +65,30 @@ def test_workers_take_the_seal_the_run_opened(store: SchemaStore, tmp_path: Path
     assert (result.done, result.failed) == (70, 0)
     assert len(list((tmp_path / "out" / "edc-sealed").glob("*.jsonld"))) == 70
     assert opened == [1]  # once, by the run, for all its uses
+
+
+@forked
+def test_workers_take_the_shapes_the_run_loaded(store: SchemaStore, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run validates its first batch before it forks the workers: they start with the
+    shapes loaded, and validate every credential, the first batch's too, as before."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 70)
+    loaded: list[int] = []
+    load = fastshacl.compiled_cached
+
+    def counted(*args: Any) -> Any:
+        loaded.append(1)
+        if multiprocessing.parent_process() is not None:
+            raise AssertionError("loaded again in a worker")
+        return load(*args)
+
+    monkeypatch.setattr(fastshacl, "compiled_cached", counted)
+    fastshacl.compiled.cache_clear()  # loaded afresh by this run
+    result = run([Job(CATALOGUE, (awards,))],
+                 RunOptions(out_dir=tmp_path / "out", store_root=store.root, workers=2))
+    assert (result.done, result.failed) == (70, 0)
+    assert len(list((tmp_path / "out" / "edc").glob("*.jsonld"))) == 70
+    assert loaded  # by the run, before its workers
 
 
 def test_a_seal_file_changed_or_a_wrong_password_is_not_taken_from_memory(

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,6 +56,7 @@ from edcbridge.pipeline.worker import (
     init_worker,
     process_batch,
     specification_findings,
+    warm_validation,
 )
 
 Item = tuple[str, str, str, int, str]
@@ -1498,6 +1500,8 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list
     # copy it through a pipe, so their workers read the file.
     context = multiprocessing.get_context()
     inherited = catalogue if context.get_start_method() == "fork" else None
+    if inherited is not None and config.validate:
+        batches = _first_validated_here(config, catalogue, batches)
     pool = ProcessPoolExecutor(runner.options.workers, mp_context=context, initializer=init_pool_worker,
                                initargs=(config, inherited))
     try:
@@ -1510,6 +1514,18 @@ def _parallel(config: WorkerConfig, catalogue: Catalogue, batches: Iterator[list
                 "by hand; if memory is short, give fewer workers with -j N)") from None
         raise
     pool.shutdown(wait=True)
+
+
+def _first_validated_here(config: WorkerConfig, catalogue: Catalogue,
+                          batches: Iterator[list[Item] | Outcome]) -> Iterator[list[Item] | Outcome]:
+    """The batches, the credentials of the first validated in this process first, so that the
+    workers forked after it start with what validation loads (see :func:`warm_validation`)."""
+    first = next(batches, None)
+    if first is None:
+        return batches
+    if not isinstance(first, Outcome):
+        warm_validation(config, catalogue, first)
+    return chain([first], batches)
 
 
 def _feed(pool: ProcessPoolExecutor, batches: Iterator[list[Item] | Outcome], runner: _Runner) -> None:

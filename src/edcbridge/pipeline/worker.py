@@ -183,6 +183,23 @@ def init_worker(config: WorkerConfig, catalogue: Catalogue | None = None) -> Non
 
 
 
+def warm_validation(config: WorkerConfig, catalogue: Catalogue,
+                    batch: list[tuple[str, str, str, int, str]]) -> None:
+    """Validate the credentials of a batch in this process, the reports dropped: done by a run
+    before it forks its workers, what validation keeps for the process (rdflib and the compiled
+    shapes loaded, the catalogue's shared nodes checked, the structures found clean) is loaded
+    once for the run rather than once in each worker, and the workers' first batches go as fast
+    as their next ones. The workers make and validate these credentials again, and report them:
+    one that cannot be made here is left to its worker to say why."""
+    requests = []
+    for _, _, award_json, _, _ in batch:
+        try:
+            requests.append(Request(to_edc(Award.model_validate_json(award_json), catalogue), "edc"))
+        except Exception:  # its worker says what is wrong with it
+            continue
+    validate_credentials(requests, SchemaStore(config.store_root))
+
+
 def state() -> WorkerState:
     if _STATE is None:
         raise RuntimeError("init_worker() was not called in this process")
