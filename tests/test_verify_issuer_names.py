@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from edcbridge.seal import Sealer, SealKey, devpki
 from edcbridge.seal.cli import register as register_seal
+from edcbridge.seal.sealer import plain_name
 from edcbridge.sealing import credential_issuer_mismatch
 
 
@@ -137,3 +138,26 @@ def test_a_name_written_to_fool_a_terminal_is_written_out(mill: devpki.DevPki, t
     sealed = _sealed(mill, tmp_path / "a.jsonld", {"et": "Diploma Mill OÜ", "en": "Univ \u202eutraT"})
     first = _verify(str(sealed)).stdout.splitlines()[0]
     assert "\u202e" not in first and "'Univ [U+202E]utraT' (en)" in first
+
+
+@pytest.mark.parametrize(("written", "certificate"), [
+    ("Politechnika Łódzka", "POLITECHNIKA LODZKA"),
+    ("Københavns Universitet", "KOBENHAVNS UNIVERSITET"),
+    ("Kırıkkale Üniversitesi", "KIRIKKALE UNIVERSITESI"),
+    ("Sveučilište u Đakovu", "SVEUCILISTE U DAKOVU"),
+    ("Høgskolen i Østfold", "HOGSKOLEN I OSTFOLD"),
+    ("Háskóli Íslands Þróun", "HASKOLI ISLANDS THROUN"),
+    ("Ærø Skole", "AERO SKOLE"),
+])
+def test_a_letter_written_plain_in_the_certificate_is_the_same_letter(written: str, certificate: str) -> None:
+    """Certificates are often in plain ASCII capitals: letters that are not a base letter and an
+    accent (ł, ø, ı, đ, þ, æ) are written as the letters they are transliterated to."""
+    assert plain_name(written) == plain_name(certificate)
+
+
+def test_a_polish_issuer_sealed_with_its_ascii_certificate_needs_no_note(tmp_path: Path) -> None:
+    lodz = devpki.generate(organisation="POLITECHNIKA LODZKA", organisation_identifier="VATPL-7270021688",
+                           country="PL")
+    sealed = _sealed(lodz, tmp_path / "a.jsonld", {"pl": "Politechnika Łódzka"})
+    result = json.loads(_verify("--json", str(sealed)).stdout)[0]
+    assert result["verdict"] == "UNCONFIRMED" and "note" not in result, result

@@ -53,10 +53,16 @@ def certificate_identity(certificate: x509.Certificate) -> IssuerIdentity:
                           report.country or "")
 
 
+# letters that are no base letter and an accent, so that NFKD keeps them, as a plain ASCII
+# certificate writes them ("Politechnika Łódzka" is "POLITECHNIKA LODZKA")
+_PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "ı": "i", "đ": "d", "ð": "d", "þ": "th", "æ": "ae",
+                                "œ": "oe", "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ŋ": "n"})
+
+
 def plain_name(name: str) -> str:
     """An organisation name as names are compared: without case, accents and punctuation
     (certificates are often in capitals and plain ASCII: "Velocert OÜ" is "VELOCERT OU")."""
-    letters = unicodedata.normalize("NFKD", name.casefold())
+    letters = unicodedata.normalize("NFKD", name.casefold()).translate(_PLAIN_LETTERS)
     letters = "".join(c for c in letters if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w]+", " ", letters).split())
 
