@@ -144,3 +144,20 @@ def test_a_learner_only_in_refused_rows_is_erased_from_them_and_one_in_none_is_s
 def test_a_refused_rows_error_names_a_learner_by_the_whole_id_or_address(
         learner: Learner, text: str, named: bool) -> None:
     assert learner.is_named_in(text) is named
+
+
+def test_a_learner_id_in_the_path_of_the_input_names_no_refused_row(tmp_path: Path) -> None:
+    """The errors of a refused row begin with its file's path: a folder named like a learner id
+    is not the id quoted as the row's value."""
+    lines = (FIXTURES / "imperial" / "awards.csv").read_text(encoding="utf-8-sig").splitlines()[:3]
+    lines[2] = lines[2].replace("e.papadopoulou@example.gr", SECRET)  # Eleni's row, refused
+    awards, out = tmp_path / CHLOE_ID / "awards.csv", tmp_path / "out"
+    awards.parent.mkdir()
+    awards.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _cli("export", str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1").exit_code == 1
+
+    result = _cli("erase", str(out), "--learner", CHLOE_ID, "--reason", "DPO-7")
+
+    assert result.exit_code == 0, result.output
+    assert "refused row(s) of the last run's reports name this learner" not in result.output
+    assert _holding(out) == ["report.csv", "report.html", "report.json"]  # Eleni's row stays

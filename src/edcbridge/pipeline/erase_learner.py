@@ -261,7 +261,7 @@ class RefusedRow:
     file: str
     row: int | None
     award_id: str
-    texts: tuple[str, ...] = field(default=(), compare=False)  # its errors and warnings
+    texts: tuple[str, ...] = field(default=(), compare=False)  # its errors and warnings, its file left out
 
     def __str__(self) -> str:
         place = self.file + (f":{self.row}" if self.row is not None else "")
@@ -281,10 +281,11 @@ def refused_rows(out_dir: Path) -> list[RefusedRow]:
                 or record.get("outputs"):
             continue
         texts = [text for name in ("errors", "warnings") for text in _listed(record.get(name) or [])]
-        row = record.get("row")
-        refused.append(RefusedRow(str(record.get("file") or ""), row if isinstance(row, int) else None,
-                                  str(record.get("award_id") or ""),
-                                  tuple(text for text in texts if isinstance(text, str))))
+        row, file = record.get("row"), str(record.get("file") or "")
+        # an error begins with the row's file: a folder named like an id quotes no value of the row
+        quoted = tuple(text.replace(file, " ") if file else text for text in texts if isinstance(text, str))
+        refused.append(RefusedRow(file, row if isinstance(row, int) else None,
+                                  str(record.get("award_id") or ""), quoted))
     return refused
 
 
