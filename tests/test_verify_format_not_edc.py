@@ -61,6 +61,23 @@ def test_an_edc_typed_in_any_spelling_is_checked_by_the_shapes(store: SchemaStor
     assert not reason.startswith(("not typed as", "no JSON-LD @context")), reason
 
 
+@pytest.mark.parametrize(("context", "types"), [
+    (["https://www.w3.org/2018/credentials/v1"], "urn:x:EuropeanDigitalCredential"),
+    (["https://www.w3.org/2018/credentials/v1"], "https://example.org/EuropeanDigitalCredential"),
+    (["https://www.w3.org/2018/credentials/v1"], "x:EuropeanDigitalCredential"),
+    (["https://www.w3.org/2018/credentials/v1", {"x": "https://example.org/"}],
+     "x:EuropeanDigitalCredential"),
+    (["https://www.w3.org/2018/credentials/v1"], "EuropeanDigitalCredential"),  # a term its context lacks
+])
+def test_a_type_that_only_ends_like_the_edc_class_is_no_edc(store: SchemaStore, context: list[object],
+                                                            types: str) -> None:
+    """The shapes select the EDC class by its IRI: another IRI ending in its name, or its name
+    without the EDC context, types nothing they check."""
+    doc = W3C_VC | {"@context": context, "type": ["VerifiableCredential", types]}
+    status, reason = format_check(store)(doc)
+    assert status == "ERROR" and "not typed as EuropeanDigitalCredential" in reason, reason
+
+
 def test_the_official_sample_still_conforms(store: SchemaStore) -> None:
     assert format_check(store)(_edc()) == ("OK", "conforms to the official shapes")
 

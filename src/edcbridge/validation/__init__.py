@@ -95,13 +95,22 @@ def _schema(checked: _Checked, store: SchemaStore) -> None:
 def _shapes(checked: _Checked, store: SchemaStore) -> None:
     if checked.ebsi:
         return
-    problem = not_an_edc(checked.doc)  # the shapes would find nothing in it: said, as their finding
+    problem = not_an_edc(checked.doc, *_terms(checked.doc, store))  # the shapes would find nothing: said
     found = [Finding("shacl.not-an-edc", "error", "$.type", problem, "give an EDC: a credential typed "
                      "EuropeanDigitalCredential with the EDC JSON-LD context")] if problem else []
     if checked.shapes:
         found += _shacl(checked.doc, store)
     if found or checked.shapes:
         checked.report.extend("shacl", found)
+
+
+def _terms(doc: dict[str, Any], store: SchemaStore) -> tuple[dict[str, str], bool]:
+    """The terms the document's contexts define (full IRIs), and whether every context it names
+    is one edcbridge holds."""
+    from edcbridge.validation.jsonld import CONTEXTS, context_terms
+
+    named = [context for context in as_list(doc.get("@context")) if isinstance(context, str)]
+    return context_terms(doc, store), all(context in CONTEXTS for context in named)
 
 
 def _annex1(checked: _Checked, store: SchemaStore) -> None:

@@ -205,18 +205,34 @@ def decode_json_bytes(data: bytes) -> str:
 
 
 EDC_TYPE = "EuropeanDigitalCredential"
+EDC_CLASS = "http://data.europa.eu/snb/model/elm/" + EDC_TYPE
 
 
-def not_an_edc(doc: dict[str, Any]) -> str | None:
+def not_an_edc(doc: dict[str, Any], terms: dict[str, str], known: bool = True) -> str | None:
     """Why ``doc`` is no EDC the official shapes can judge, or None: they select nodes by their
     type, so in a document without the JSON-LD context or the EDC type they find nothing to
-    object to, and finding nothing says nothing of its format."""
+    object to, and finding nothing says nothing of its format. A type is the EDC class when its
+    IRI is: a term of the contexts (``terms``, full IRIs), a compact IRI of a prefix they or the
+    document's own context define, or the IRI itself; ``known``: every context named is one
+    ``terms`` holds (else the term is left to the shapes, which say the context is unknown)."""
     if "@context" not in doc:
         return "no JSON-LD @context at the top: not an EDC JSON-LD credential, so the official shapes " \
                "have nothing to check"
     types = doc.get("type", doc.get("@type"))
-    spelt = ("/" + EDC_TYPE, "#" + EDC_TYPE, ":" + EDC_TYPE)  # an IRI, or a compact IRI's term
-    if not any(name == EDC_TYPE or name.endswith(spelt) for name in map(str, as_list(types))):
+    inline = {term: iri for context in as_list(doc["@context"]) if isinstance(context, dict)
+              for term, iri in context.items() if isinstance(iri, str)}
+
+    def iri(name: str) -> str:
+        if name in inline or name in terms:
+            return inline.get(name) or terms[name]
+        prefix, colon, local = name.partition(":")
+        if not colon:
+            return inline.get("@vocab", "") + name
+        base = inline.get(prefix) or terms.get(prefix) if not local.startswith("//") else None
+        return base + local if base else name
+
+    names = [str(name) for name in as_list(types)]
+    if not any(iri(name) == EDC_CLASS or (name == EDC_TYPE and not known) for name in names):
         return f"not typed as {EDC_TYPE} (type {types!r}): not an EDC, so the official shapes select " \
                "nothing in it to check"
     return None
