@@ -729,3 +729,21 @@ def test_an_award_id_in_the_other_normal_form_is_the_award_exported_before(env: 
         assert code == 0, stderr
     assert "1 skipped" in stderr and "not in this run's input" not in stderr, stderr
     assert len(list((out / "edc").iterdir())) == 1
+
+
+def test_a_record_made_again_that_cannot_write_all_its_formats_keeps_the_times_of_files_it_wrote_alike(
+        env: None, tmp_path: Path) -> None:
+    """A format added, the one added cannot be written: the files written again with the bytes
+    they had get their modification time back too, as the journal holds it, so the next run does
+    not take them for files changed by hand."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    args = (str(awards), "-c", str(CATALOGUE), "-o", str(out), "-j", "1", "--format", "edc")
+    assert _export(*args)[0] == 0
+    plain = out / "edc" / "imperial_SYN-00001.jsonld"
+    before, written = plain.read_bytes(), plain.stat().st_mtime_ns
+    (out / "ebsi" / "imperial_SYN-00001.json").mkdir(parents=True)
+    code, _, stderr = _export(*args, "--format", "ebsi")
+    assert code == 1, stderr
+    assert "what was written then is kept, in its earlier version" in stderr, stderr
+    assert plain.read_bytes() == before and plain.stat().st_mtime_ns == written

@@ -532,7 +532,8 @@ def _unwrite(created: list[Path], replaced: dict[Path, tuple[bytes, int]], outco
             path.unlink(missing_ok=True)
     for path, (data, mtime_ns) in replaced.items():
         with contextlib.suppress(OSError):  # one that cannot be put back stays, as written
-            write_atomic(path, data)
+            if path.read_bytes() != data:
+                write_atomic(path, data)
             os.utime(path, ns=(mtime_ns, mtime_ns))
     outcome.outputs.clear()
 
@@ -562,7 +563,7 @@ def _write(s: WorkerState, work: _Work) -> None:
             earlier = _earlier_file(target) if several and not new else None
             write_atomic(target, data)
             created += [target] if new else []
-            if earlier is not None and earlier[0] != data:
+            if earlier is not None:  # the same bytes too: its time is the journal's
                 replaced[target] = earlier
             written = target.stat()  # a re-run redoes a file changed since (see runner.unchanged)
         except OSError as exc:  # the folder's problem, not the award's: say it in one line
