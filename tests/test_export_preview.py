@@ -140,6 +140,35 @@ def test_the_page_of_an_award_made_again_from_a_changed_row_is_removed(env: None
     assert "MALLORY" in page.read_text("utf-8")
 
 
+def test_the_page_of_an_award_made_again_as_it_was_after_a_failure_stays(env: None, tmp_path: Path) -> None:
+    """A record failed by a file it could not write, then made again from the same row: its
+    credential is the one the page shows, so the page stays, as it does for an unchanged award."""
+    awards = synthetic_awards(tmp_path / "awards.csv", 2)
+    out = tmp_path / "out"
+    assert _export(str(awards), "-o", str(out), "--preview").exit_code == 0
+    page = sorted((out / "preview").glob("*.html"))[0]
+    blocked = out / "ebsi" / "imperial_SYN-00000.json"
+    blocked.mkdir(parents=True)
+    formats = ("--format", "edc", "--format", "ebsi")
+    assert _export(str(awards), "-o", str(out), *formats).exit_code == 1
+    blocked.rmdir()
+    result = _export(str(awards), "-o", str(out), *formats)
+    assert result.exit_code == 0, result.output
+    records = json.loads((out / "report.json").read_text("utf-8"))["records"]
+    redone = {record["award_id"]: record["redone"] for record in records}
+    assert redone["SYN-00000"] == "it failed in an earlier run (its files of before were kept)"
+    assert page.exists()
+    # failed from a changed row, then made again: the page shows the award as it was
+    header, first, second = awards.read_text("utf-8").splitlines(keepends=True)
+    awards.write_text(header + _with_grade(header, first, "MALLORY") + second, "utf-8")
+    blocked.unlink()
+    blocked.mkdir()
+    assert _export(str(awards), "-o", str(out), *formats).exit_code == 1
+    blocked.rmdir()
+    assert _export(str(awards), "-o", str(out), *formats).exit_code == 0
+    assert not page.exists()
+
+
 def test_the_pages_are_listed_on_stdout_with_the_credentials(env: None, tmp_path: Path) -> None:
     """stdout carries the path of every file the run writes, its preview pages too."""
     out = tmp_path / "out"

@@ -352,9 +352,10 @@ class _Runner:
         if earlier and redone and outcome.state == "done" and status != "skipped":
             outputs, outdated, unrecorded = _other_formats(earlier, outcome.outputs, redone[1],
                                                            self.options.out_dir)
-            if redone[1] and not self.options.preview:
+            shown_as_was = _shown_as_it_was(redone, earlier, outcome.outputs)
+            if shown_as_was and not self.options.preview:
                 pages = _earlier_pages(self.options.out_dir, outcome.key, "preview")
-            if redone[1] and not self.options.badges:
+            if shown_as_was and not self.options.badges:
                 badges = _earlier_pages(self.options.out_dir, outcome.key, "ob3") + \
                     self._clrs_of(outcome.key)
             outcome.warnings += _kept_warnings(earlier_warnings, outputs.keys() - outcome.outputs.keys(),
@@ -670,6 +671,19 @@ def _earlier_pages(out_dir: Path, key: str, folder: str) -> list[Path]:
 
     return [path for name, path in pages_and_badges(out_dir, key).items()
             if name.startswith(folder) and path.is_file()]
+
+
+def _shown_as_it_was(redone: tuple[str, bool], earlier: dict[str, dict[str, str]],
+                     outputs: dict[str, dict[str, str]]) -> bool:
+    """Whether the award's pages and badges made before show it as it was: its row or catalogue
+    part changed; of a record failed since (what it was made from then is not kept), when its
+    credential's plain files are not the ones kept (a write that failed leaves the award as it was)."""
+    if not redone[1]:
+        return False
+    if redone[0] != _AFTER_FAILURE:
+        return True
+    alike = [name for name in ("edc", "ebsi") if name in earlier and name in outputs]
+    return not alike or any(earlier[name].get("sha256") != outputs[name]["sha256"] for name in alike)
 
 
 def _badges_removed(files: list[Path], out_dir: Path) -> str:
