@@ -97,3 +97,18 @@ def test_sealed_badges_go_with_their_vc_jwts_and_the_command_names_the_seal(env:
             "(clr/*.json, clr/*.jwt) removed: it held the award as it was")
     assert redone.endswith(said), redone
     assert f"edcbridge badges AWARDS... -c CATALOGUE -o {out} --seal P12 (" in result.stderr, result.stderr
+
+
+def test_a_clr_nested_too_deep_to_read_holds_no_badge_and_the_run_goes_on(env: None, tmp_path: Path) -> None:
+    """A file of clr/ whose JSON nests deeper than Python reads holds no Open Badge the run knows
+    of: it is left as it is, where the run stopped at the first award made again."""
+    awards, out = synthetic_awards(tmp_path / "awards.csv", 2), tmp_path / "out"
+    export = ("export", awards, "-c", CATALOGUE, "-o", out, "-j", "1")
+    assert _cli(*export).exit_code == 0
+    deep = out / "clr" / "imperial_x.json"
+    deep.parent.mkdir()
+    deep.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    _graded(awards, "SYN-00001", "MALLORY")
+    result = _cli(*export)
+    assert result.exit_code == 0, result.output
+    assert deep.is_file()

@@ -474,7 +474,7 @@ def _read_held(path: Path) -> frozenset[str]:
         held = json.loads(data)["credentialSubject"]["verifiableCredential"]
         return frozenset(badge["id"] for badge in held
                          if isinstance(badge, dict) and isinstance(badge.get("id"), str))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than Python reads
         return frozenset()
 
 
