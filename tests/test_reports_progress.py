@@ -13,6 +13,7 @@ import select
 import struct
 import termios
 import time
+import unicodedata
 
 import pytest
 
@@ -39,14 +40,15 @@ def _screen(output: str, width: int) -> list[str]:
         elif char == "\n":
             row, col = row + 1, 0
         else:
-            if col >= width:  # wrapped
+            columns = 2 if unicodedata.east_asian_width(char) in "WF" else 1  # CJK takes two
+            if col + columns > width:  # wrapped
                 row, col = row + 1, 0
             while len(lines) <= row:
                 lines.append([])
             line = lines[row]
-            line.extend(" " * (col + 1 - len(line)))
-            line[col] = char
-            col += 1
+            line.extend(" " * (col + columns - len(line)))
+            line[col:col + columns] = [char] + [""] * (columns - 1)
+            col += columns
         while len(lines) <= row:
             lines.append([])
         index += 1
@@ -277,6 +279,24 @@ def test_a_wait_before_the_first_row_is_said_in_place_on_a_terminal(monkeypatch:
     waiting.clear()
     assert _screen(stream.getvalue(), 80) == [""]
     assert ("\x1b" in stream.getvalue()) == (term != "dumb")
+
+
+def test_a_wait_naming_a_file_in_wide_characters_takes_one_line_of_the_terminal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Chinese or Japanese name takes two columns a character: cut to the terminal's characters,
+    the line wrapped, and its erasing left its first part above the bar."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("COLUMNS", "40")
+    clock = _Clock(monkeypatch)
+    stream = _Terminal()
+    waiting = Waiting(stream=stream)
+    waiting.say("counting rows in " + "成績" * 15 + ".json ...")
+    clock.now += 1
+    waiting.tick(clock.now)
+    shown = _screen(stream.getvalue(), 40)
+    assert len(shown) == 1 and shown[0].startswith("counting rows in 成績"), shown
+    waiting.clear()
+    assert _screen(stream.getvalue(), 40) == [""]
 
 
 def test_a_wait_is_said_in_a_log_once_it_lasts_as_long_as_a_line_of_the_bar(

@@ -8,6 +8,7 @@ import shutil
 import sys
 import threading
 import time
+import unicodedata
 from typing import TextIO
 
 _ERASE = "\x1b[K"  # erase to the end of the line (ECMA-48 EL)
@@ -193,7 +194,7 @@ class Waiting:
         self.started = time.monotonic()
         self.shown = ""  # the text last said
         self.last = 0.0  # when a log's line was last written
-        self.drawn_width = 0  # the characters of the text drawn on the terminal's last line
+        self.drawn_width = 0  # the columns of the text drawn on the terminal's last line
         self.drawn = False
         self._over = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,10 +231,9 @@ class Waiting:
         if self.tty:
             if now - self.started < _WAIT_UNSAID:
                 return
-            width = _columns(self.stream)
-            line = text[:max(width - 1, 0)]  # a line as wide as the terminal wraps
-            self.stream.write(f"\r{line}{self._erase(len(line))}")
-            self.drawn, self.drawn_width = True, len(line)
+            line, columns = _fitted(text, _columns(self.stream))
+            self.stream.write(f"\r{line}{self._erase(columns)}")
+            self.drawn, self.drawn_width = True, columns
         else:
             if now - max(self.started, self.last) < self.every:
                 return
@@ -253,6 +253,19 @@ class Waiting:
             self.stream.write(f"\r{self._erase(0)}" + ("" if self.ansi else "\r"))
             self.stream.flush()
             self.drawn = False
+
+
+def _fitted(text: str, width: int) -> tuple[str, int]:
+    """The longest start of ``text`` that takes fewer than ``width`` columns of a terminal (a line
+    as wide as the terminal wraps), and the columns it takes: a file's name may be in Chinese or
+    Japanese, two columns a character, and a line that wrapped is erased from its last part alone."""
+    taken = 0
+    for index, char in enumerate(text):
+        columns = 0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if taken + columns >= width:
+            return text[:index], taken
+        taken += columns
+    return text, taken
 
 
 def _clock(seconds: float) -> str:
