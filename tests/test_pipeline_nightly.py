@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,26 @@ def test_a_sealed_file_changed_by_hand_is_named_when_the_record_is_skipped(
     sealed_file.unlink()  # deleted, as the note's fix says: nothing left to say
     _export(out)
     assert not [note for note in _summary(out)["notes"] if "by hand" in note]
+
+
+def test_files_of_another_format_only_touched_are_not_named_as_changed_by_hand(
+        env: None, tmp_path: Path) -> None:
+    """A copy of the folder that did not keep the files' times (or a touch) changes no credential:
+    the note named them all as changed by hand, to be deleted, and audit verify found them intact.
+    A file of the same size edited is still named."""
+    out = tmp_path / "out"
+    _export(out, "--format", "edc", "--format", "ebsi")
+    profiles = sorted((out / "ebsi").glob("*.json"))
+    for profile in profiles:
+        os.utime(profile, ns=(0, 0))
+    _export(out)
+    assert not [note for note in _summary(out)["notes"] if "by hand" in note]
+    edited = out / "ebsi" / f"imperial_{AWARD}.json"
+    edited.write_bytes(edited.read_bytes().replace(b"Eleni", b"Elena"))
+    _export(out)
+    (note,) = [note for note in _summary(out)["notes"] if "by hand" in note]
+    assert note.startswith(f"{out}: 1 file(s) of records skipped as done changed by hand"), note
+    assert f"({edited})" in note, note
 
 
 def _withdraw(out: Path, key: str) -> None:

@@ -925,7 +925,20 @@ def _changed_by_hand(done: Done, outputs: dict[str, dict[str, str]]) -> list[Pat
     """The files of a record skipped as done, besides this run's ``outputs``, that are in the
     folder but not as they were written (see :func:`_altered_note`)."""
     return [Path(output["path"]) for name, output in sorted(done.outputs.items())
-            if name not in outputs and not unchanged(output) and Path(output["path"]).exists()]
+            if name not in outputs and not unchanged(output) and _not_as_written(output)]
+
+
+def _not_as_written(output: dict[str, str]) -> bool:
+    """Whether a file whose size or modification time is not the journal's holds other bytes
+    than it was written with: a copy of the folder that did not keep the files' times (or a
+    touch) changes the time alone. False for a file no longer there."""
+    path = Path(output["path"])
+    try:
+        if "sha256" not in output or str(path.stat().st_size) != output.get("size"):
+            return True
+        return hashlib.sha256(path.read_bytes()).hexdigest() != output["sha256"]
+    except OSError:
+        return False
 
 
 def _current(done: Done | None, input_hash: str, wanted: frozenset[str],
